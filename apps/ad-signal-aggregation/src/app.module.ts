@@ -1,0 +1,10 @@
+import type { DynamicModule } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+
+/** The ad-signal-aggregation service: its feature modules hang off this root. */
+@Module({})
+export class AdSignalAggregationModule {
+  static forRoot(platform: DynamicModule): DynamicModule {
+    return { module: AdSignalAggregationModule, imports: [platform] };
+  }
+}

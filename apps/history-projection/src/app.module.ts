@@ -1,0 +1,10 @@
+import type { DynamicModule } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+
+/** The history-projection service: its feature modules hang off this root. */
+@Module({})
+export class HistoryProjectionModule {
+  static forRoot(platform: DynamicModule): DynamicModule {
+    return { module: HistoryProjectionModule, imports: [platform] };
+  }
+}

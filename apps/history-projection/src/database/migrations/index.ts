@@ -1,0 +1,5 @@
+import type { MigrationList } from '@pay/platform';
+import { MessagingTables1764057600002 } from './1764057600002-messaging-tables';
+
+/** Every migration of the history-projection schema, in order. */
+export const historyProjectionMigrations: MigrationList = [MessagingTables1764057600002];

@@ -1,0 +1,15 @@
+import type { ServiceDefinition } from '@pay/platform';
+import { PaymentOrchestrationModule } from './app.module';
+import { PaymentOrchestrationConfig } from './config';
+import { paymentOrchestrationMigrations } from './database/migrations';
+
+export const paymentOrchestrationService: ServiceDefinition<PaymentOrchestrationConfig> = {
+  name: 'payment-orchestration',
+  schema: 'payment_orchestration',
+  defaultPort: 3002,
+  title: 'Payment Orchestration API',
+  description: 'Purchases, donations, transfers and refunds: intake, checks, the payment state machine and the PSP.',
+  configClass: PaymentOrchestrationConfig,
+  migrations: paymentOrchestrationMigrations,
+  rootModule: (platform) => PaymentOrchestrationModule.forRoot(platform),
+};

@@ -1,0 +1,5 @@
+import './instrument';
+import { runService } from '@pay/platform';
+import { walletService } from './wallet.service';
+
+void runService(walletService);

@@ -1,0 +1,15 @@
+import type { ServiceDefinition } from '@pay/platform';
+import { WalletServiceModule } from './app.module';
+import { WalletConfig } from './config';
+import { walletMigrations } from './database/migrations';
+
+export const walletService: ServiceDefinition<WalletConfig> = {
+  name: 'wallet',
+  schema: 'wallet',
+  defaultPort: 3001,
+  title: 'Wallet API',
+  description: 'Accounts, the double-entry ledger, payment methods, Pay per app, PIN and consent.',
+  configClass: WalletConfig,
+  migrations: walletMigrations,
+  rootModule: (platform) => WalletServiceModule.forRoot(platform),
+};

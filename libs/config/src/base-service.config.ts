@@ -1,0 +1,43 @@
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
+const toList = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter(Boolean) : value;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/payments';
+export const DEFAULT_KAFKA_BROKERS = '127.0.0.1:9092';
+
+/** Variables every service reads; each service extends it with its own. */
+export class BaseServiceConfig {
+  @Matches(/^postgres(ql)?:\/\/[^\s]+$/, { message: 'must be a postgres:// URL, e.g. postgres://user@127.0.0.1:5432/payments' })
+  DATABASE_URL: string = DEFAULT_DATABASE_URL;
+
+  @Transform(toList)
+  @Matches(/^[A-Za-z0-9.-]+:\d{1,5}$/, { each: true, message: 'must be a comma-separated list of host:port, e.g. 127.0.0.1:9092' })
+  KAFKA_BROKERS: string[] = [DEFAULT_KAFKA_BROKERS];
+
+  /** TCP port of the HTTP API; each service has its own default. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number between 0 and 65535 (TCP port)' })
+  @Min(0, { message: 'must be a whole number between 0 and 65535 (TCP port)' })
+  @Max(65535, { message: 'must be a whole number between 0 and 65535 (TCP port)' })
+  PORT?: number;
+
+  @IsString()
+  @Matches(/^127\.0\.0\.1$|^0\.0\.0\.0$|^localhost$|^::1?$|^[A-Za-z0-9.-]+$/, { message: 'must be a host name or address to listen on' })
+  HOST = '127.0.0.1';
+
+  @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL = 'info';
+
+  /** Apply pending migrations at start-up (local development); in Kubernetes a Job does it. */
+  @IsIn(['true', 'false'], { message: 'must be true or false' })
+  DB_MIGRATE_ON_START = 'true';
+
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'must be an http(s) URL of an OTLP collector, e.g. http://127.0.0.1:4318' })
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+}

@@ -1,0 +1,34 @@
+import { BaseServiceConfig } from './base-service.config';
+import { ConfigError, loadConfig } from './validate-config';
+
+describe('loadConfig', () => {
+  it('applies defaults when nothing is set', () => {
+    const config = loadConfig('wallet', BaseServiceConfig, {});
+    expect(config.DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/payments');
+    expect(config.KAFKA_BROKERS).toEqual(['127.0.0.1:9092']);
+    expect(config.PORT).toBeUndefined();
+  });
+
+  it('parses lists and numbers', () => {
+    const config = loadConfig('wallet', BaseServiceConfig, { KAFKA_BROKERS: 'a:9092, b:9093', PORT: '3001' });
+    expect(config.KAFKA_BROKERS).toEqual(['a:9092', 'b:9093']);
+    expect(config.PORT).toBe(3001);
+  });
+
+  it('names every bad variable, and never its value', () => {
+    const secret = 'mysql://root:hunter2@db';
+    let error: unknown;
+    try {
+      loadConfig('wallet', BaseServiceConfig, { DATABASE_URL: secret, KAFKA_BROKERS: 'no-port', PORT: 'eighty' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/^wallet: invalid configuration: /);
+    expect(message).toContain('DATABASE_URL must be a postgres:// URL');
+    expect(message).toContain('KAFKA_BROKERS must be a comma-separated list of host:port');
+    expect(message).toContain('PORT must be a whole number');
+    expect(message).not.toContain('hunter2');
+  });
+});

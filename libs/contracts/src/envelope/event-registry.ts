@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import { plainToInstance } from 'class-transformer';
+import type { ValidationError } from 'class-validator';
+import { validateSync } from 'class-validator';
+import type { ServiceName } from './event-envelope';
+import { EventEnvelope } from './event-envelope';
+
+type DataClass<T extends object = object> = new () => T;
+
+export interface EventDefinition<T extends object = object> {
+  type: string;
+  version: number;
+  topic: string;
+  dataClass: DataClass<T>;
+  description: string;
+}
+
+const definitions = new Map<string, EventDefinition>();
+
+const keyOf = (type: string, version: number): string => `${type}@${version}`;
+
+/** Declares which class validates `data` of an event type and version, and on which topic it travels. */
+export function defineEvent<T extends object>(definition: EventDefinition<T>): EventDefinition<T> {
+  const key = keyOf(definition.type, definition.version);
+  if (definitions.has(key)) throw new Error(`event ${key} is defined twice`);
+  definitions.set(key, definition);
+  return definition;
+}
+
+export function eventDefinitions(): EventDefinition[] {
+  return [...definitions.values()];
+}
+
+export function findEventDefinition(type: string, version: number): EventDefinition | undefined {
+  return definitions.get(keyOf(type, version));
+}
+
+/** Thrown for input that is not a valid event; the message says what is wrong. */
+export class InvalidEventError extends Error {
+  constructor(readonly reasons: string[]) {
+    super(`invalid event: ${reasons.join('; ')}`);
+    this.name = 'InvalidEventError';
+  }
+}
+
+export function flattenValidationErrors(errors: ValidationError[], parent = ''): string[] {
+  return errors.flatMap((error) => {
+    const path = parent ? `${parent}.${error.property}` : error.property;
+    const own = Object.values(error.constraints ?? {}).map((message) => `${path}: ${message}`);
+    return [...own, ...flattenValidationErrors(error.children ?? [], path)];
+  });
+}
+
+const VALIDATION = { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true } as const;
+
+/**
+ * Turns raw JSON into a validated envelope whose `data` is an instance of its registered class.
+ * Every consumer calls this on the way in; unknown types and versions are refused.
+ */
+export function parseEvent(raw: unknown): EventEnvelope {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new InvalidEventError(['the message is not a JSON object']);
+  }
+  const envelope = plainToInstance(EventEnvelope, raw);
+  const envelopeErrors = flattenValidationErrors(validateSync(envelope, { ...VALIDATION, skipMissingProperties: false }).filter((e) => e.property !== 'data'));
+  if (envelopeErrors.length > 0) throw new InvalidEventError(envelopeErrors);
+  const definition = findEventDefinition(envelope.type, envelope.version);
+  if (!definition) throw new InvalidEventError([`unknown event type ${envelope.type} version ${envelope.version}`]);
+  const data = plainToInstance(definition.dataClass, (raw as { data: unknown }).data);
+  if (typeof data !== 'object' || data === null) throw new InvalidEventError(['data: must be an object']);
+  const dataErrors = flattenValidationErrors(validateSync(data, VALIDATION), 'data');
+  if (dataErrors.length > 0) throw new InvalidEventError(dataErrors);
+  envelope.data = data;
+  return envelope;
+}
+
+export interface NewEvent<T extends object> {
+  definition: EventDefinition<T>;
+  source: ServiceName;
+  subject: string;
+  sequence: number;
+  data: T;
+  correlationId?: string;
+  causationId?: string;
+  id?: string;
+  occurredAt?: Date;
+}
+
+/** Builds an envelope and validates it on the way out, so no service publishes an event others would refuse. */
+export function createEvent<T extends object>(event: NewEvent<T>): EventEnvelope<T> {
+  const plain = {
+    id: event.id ?? randomUUID(),
+    type: event.definition.type,
+    version: event.definition.version,
+    source: event.source,
+    subject: event.subject,
+    sequence: event.sequence,
+    occurredAt: (event.occurredAt ?? new Date()).toISOString(),
+    causationId: event.causationId,
+    correlationId: event.correlationId ?? randomUUID(),
+    data: JSON.parse(JSON.stringify(event.data)) as unknown,
+  };
+  if (plain.causationId === undefined) delete plain.causationId;
+  return parseEvent(plain) as EventEnvelope<T>;
+}
+
+/** The JSON form of an envelope, as it travels on Kafka. */
+export function serializeEvent(envelope: EventEnvelope): string {
+  return JSON.stringify(envelope);
+}

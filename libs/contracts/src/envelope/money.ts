@@ -1,0 +1,27 @@
+import { IsISO4217CurrencyCode, IsString, Matches } from 'class-validator';
+
+/** Minor units as a decimal string: JSON has no 64-bit integers and floats lose cents. */
+export const MINOR_UNITS_PATTERN = /^(0|[1-9][0-9]{0,17})$/;
+
+export class Money {
+  /** Integer minor units (cents for EUR/USD) as a string, e.g. "1250" for 12.50. */
+  @IsString()
+  @Matches(MINOR_UNITS_PATTERN, { message: 'amount must be a whole number of minor units written as a string, e.g. "1250"' })
+  amount!: string;
+
+  /** ISO-4217 code, upper case. */
+  @IsISO4217CurrencyCode({ message: 'currency must be an ISO-4217 code such as EUR or USD' })
+  currency!: string;
+}
+
+export function toMinorUnits(money: Money): bigint {
+  return BigInt(money.amount);
+}
+
+export function money(amount: bigint, currency: string): Money {
+  if (amount < 0n) throw new RangeError(`amount must not be negative, got ${amount}`);
+  const value = new Money();
+  value.amount = amount.toString();
+  value.currency = currency;
+  return value;
+}

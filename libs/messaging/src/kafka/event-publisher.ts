@@ -1,0 +1,64 @@
+import type { EventEnvelope } from '@pay/contracts';
+import { parseEvent, serializeEvent } from '@pay/contracts';
+import { traceHeaders } from '@pay/observability';
+import type { Kafka, Message, Producer } from 'kafkajs';
+import { CompressionTypes } from 'kafkajs';
+
+export interface OutgoingEvent {
+  topic: string;
+  envelope: EventEnvelope;
+  headers?: Record<string, string>;
+}
+
+/**
+ * Publishes envelopes with an idempotent producer (acks from all in-sync replicas, no
+ * duplicates on retry), keyed by subject so one aggregate's events stay ordered. Each
+ * envelope is validated on the way out.
+ */
+export class EventPublisher {
+  private readonly producer: Producer;
+  private connected = false;
+
+  constructor(kafka: Kafka, transactionalId?: string) {
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      transactionalId,
+    });
+  }
+
+  async connect(): Promise<void> {
+    if (this.connected) return;
+    await this.producer.connect();
+    this.connected = true;
+  }
+
+  async disconnect(): Promise<void> {
+    if (!this.connected) return;
+    this.connected = false;
+    await this.producer.disconnect();
+  }
+
+  async publish(events: readonly OutgoingEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    const byTopic = new Map<string, Message[]>();
+    for (const event of events) {
+      parseEvent(JSON.parse(serializeEvent(event.envelope)));
+      const messages = byTopic.get(event.topic) ?? [];
+      messages.push({
+        key: event.envelope.subject,
+        value: serializeEvent(event.envelope),
+        headers: { ...traceHeaders(), ...event.headers, 'event-type': event.envelope.type, 'event-id': event.envelope.id },
+      });
+      byTopic.set(event.topic, messages);
+    }
+    await this.sendRaw([...byTopic].map(([topic, messages]) => ({ topic, messages })));
+  }
+
+  /** Sends prepared messages as they are (dead letters, outbox rows already validated when written). */
+  async sendRaw(topicMessages: { topic: string; messages: Message[] }[]): Promise<void> {
+    await this.connect();
+    await this.producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages });
+  }
+}

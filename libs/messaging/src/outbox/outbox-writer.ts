@@ -1,0 +1,38 @@
+import type { EventEnvelope } from '@pay/contracts';
+
+/** Anything that runs SQL inside the caller's transaction (a TypeORM EntityManager or QueryRunner, a pg client). */
+export interface SqlExecutor {
+  query(sql: string, parameters?: unknown[]): Promise<unknown>;
+}
+
+export interface OutboxMessage {
+  topic: string;
+  envelope: EventEnvelope;
+  /** Extra Kafka headers (trace context is added by the relay from `headers.traceparent`). */
+  headers?: Record<string, string>;
+}
+
+/**
+ * Appends events to the outbox inside the caller's transaction: they are published if and
+ * only if that transaction commits. The Kafka key is the envelope's subject.
+ */
+export async function appendToOutbox(executor: SqlExecutor, messages: readonly OutboxMessage[]): Promise<void> {
+  if (messages.length === 0) return;
+  const values: string[] = [];
+  const parameters: unknown[] = [];
+  for (const message of messages) {
+    const base = parameters.length;
+    values.push(`($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}::jsonb, $${base + 5}::jsonb)`);
+    parameters.push(
+      message.topic,
+      message.envelope.subject,
+      message.envelope.id,
+      JSON.stringify(message.envelope),
+      JSON.stringify(message.headers ?? {}),
+    );
+  }
+  await executor.query(
+    `INSERT INTO outbox (topic, message_key, event_id, payload, headers) VALUES ${values.join(', ')}`,
+    parameters,
+  );
+}

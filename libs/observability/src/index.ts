@@ -1,0 +1,3 @@
+export * from './redaction';
+export * from './logger';
+export * from './telemetry';

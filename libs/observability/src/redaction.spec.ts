@@ -1,0 +1,29 @@
+import { findCardNumber, passesLuhn, scrubText, scrubValue } from './redaction';
+
+describe('redaction', () => {
+  it('recognises card numbers by the Luhn check', () => {
+    expect(passesLuhn('4242424242424242')).toBe(true);
+    expect(passesLuhn('4242424242424241')).toBe(false);
+    expect(findCardNumber('pay with 4242 4242 4242 4242 please')).toBe('4242 4242 4242 4242');
+    expect(findCardNumber('order 1234567890123')).toBeUndefined();
+  });
+
+  it('scrubs card numbers, IBANs, e-mails and phone numbers from text', () => {
+    const text = 'card 4000-0566-5566-5556 iban DE89 3704 0044 0532 0130 00 mail ana@example.com tel +49 30 1234567';
+    const scrubbed = scrubText(text);
+    expect(scrubbed).not.toMatch(/4000|DE89|ana@|1234567/);
+    expect(scrubbed).toContain('[REDACTED:card]');
+    expect(scrubbed).toContain('[REDACTED:iban]');
+    expect(scrubbed).toContain('[REDACTED:email]');
+    expect(scrubbed).toContain('[REDACTED:phone]');
+  });
+
+  it('keeps ordinary ids and amounts', () => {
+    expect(scrubText('payment 7f1c amount 1250 EUR at 2026-11-25T08:00:00Z')).toBe('payment 7f1c amount 1250 EUR at 2026-11-25T08:00:00Z');
+  });
+
+  it('replaces sensitive keys at any depth', () => {
+    const scrubbed = scrubValue({ user: { pin: '1234', Email: 'x@y.io', name: 'Ana' }, headers: { authorization: 'Bearer abc' } });
+    expect(scrubbed).toEqual({ user: { pin: '[REDACTED]', Email: '[REDACTED]', name: 'Ana' }, headers: { authorization: '[REDACTED]' } });
+  });
+});

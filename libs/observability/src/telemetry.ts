@@ -1,0 +1,83 @@
+import type { Context, TextMapGetter, TextMapSetter } from '@opentelemetry/api';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace';
+import { BatchSpanProcessor } from '@opentelemetry/sdk-trace';
+
+export interface TelemetryOptions {
+  service: string;
+  /** OTLP/HTTP collector; without it spans are not exported (but context still propagates). */
+  otlpEndpoint?: string;
+  /** Extra span processors, e.g. an in-memory exporter in tests. */
+  spanProcessors?: SpanProcessor[];
+}
+
+export interface Telemetry {
+  /** Serves Prometheus' text format; mount it at /metrics. */
+  prometheus: PrometheusExporter;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Starts the OpenTelemetry SDK: traces (OTLP when configured), metrics pulled by Prometheus,
+ * W3C trace-context propagation. Call it first in main.ts, before other imports do work.
+ */
+export function startTelemetry(options: TelemetryOptions): Telemetry {
+  const prometheus = new PrometheusExporter({ preventServerStart: true });
+  const spanProcessors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
+  if (options.otlpEndpoint) {
+    spanProcessors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${options.otlpEndpoint.replace(/\/$/, '')}/v1/traces` }) }));
+  }
+  const sdk = new NodeSDK({
+    serviceName: options.service,
+    spanProcessors,
+    metricReaders: [prometheus],
+  });
+  sdk.start();
+  return rememberTelemetry({ prometheus, shutdown: () => sdk.shutdown() });
+}
+
+export type KafkaHeaders = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+
+const headerSetter: TextMapSetter<Record<string, string>> = {
+  set: (carrier, key, value) => {
+    carrier[key] = value;
+  },
+};
+
+const headerGetter: TextMapGetter<KafkaHeaders> = {
+  keys: (carrier) => Object.keys(carrier),
+  get: (carrier, key) => {
+    const value = carrier[key];
+    const first = Array.isArray(value) ? value[0] : value;
+    return first === undefined ? undefined : first.toString();
+  },
+};
+
+/** The W3C `traceparent` / `tracestate` of the active span, as Kafka headers. */
+export function traceHeaders(active: Context = context.active()): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagation.inject(active, carrier, headerSetter);
+  return carrier;
+}
+
+/** The context carried by a Kafka message's headers, to continue its trace. */
+export function contextFromHeaders(headers: KafkaHeaders | undefined): Context {
+  return propagation.extract(context.active(), headers ?? {}, headerGetter);
+}
+
+export const tracer = (name: string) => trace.getTracer(name);
+
+let started: Telemetry | undefined;
+
+/** The telemetry started by this process, if any (main.ts starts it before anything else). */
+export function currentTelemetry(): Telemetry | undefined {
+  return started;
+}
+
+export function rememberTelemetry(telemetry: Telemetry): Telemetry {
+  started = telemetry;
+  return telemetry;
+}

@@ -1,0 +1,76 @@
+import type { DynamicModule, OnApplicationShutdown } from '@nestjs/common';
+import { Global, Inject, Injectable, Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import type { BaseServiceConfig } from '@pay/config';
+import type { EventPublisher } from '@pay/messaging';
+import type { Logger, Telemetry } from '@pay/observability';
+import type { Admin, Kafka } from 'kafkajs';
+import { LoggerModule } from 'nestjs-pino';
+import { DataSource } from 'typeorm';
+import { HealthController } from '../health/health.controller';
+import { MetricsController } from '../health/metrics.controller';
+import { EVENT_PUBLISHER, KAFKA, KAFKA_ADMIN, LOGGER, SERVICE_CONFIG, TELEMETRY } from './tokens';
+
+/** What a service has before Nest starts: validated config, open connections, telemetry. */
+export interface ServiceRuntime<C extends BaseServiceConfig = BaseServiceConfig> {
+  name: string;
+  config: C;
+  logger: Logger;
+  telemetry: Telemetry;
+  dataSource: DataSource;
+  kafka: Kafka;
+  kafkaAdmin: Admin;
+  publisher: EventPublisher;
+}
+
+@Injectable()
+class RuntimeShutdown implements OnApplicationShutdown {
+  constructor(
+    @Inject(EVENT_PUBLISHER) private readonly publisher: EventPublisher,
+    @Inject(KAFKA_ADMIN) private readonly admin: Admin,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly dataSource: DataSource,
+  ) {}
+
+  /** Runs after every feature module stopped its consumers: close the shared connections last. */
+  async onApplicationShutdown(signal?: string): Promise<void> {
+    this.logger.info({ signal }, 'shutting down: closing Kafka and PostgreSQL connections');
+    await this.publisher.disconnect().catch(() => undefined);
+    await this.admin.disconnect().catch(() => undefined);
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}
+
+/** Health, metrics, logging and the shared connections, for every service. */
+@Global()
+@Module({})
+export class PlatformModule {
+  static forRoot(runtime: ServiceRuntime): DynamicModule {
+    const providers = [
+      { provide: DataSource, useValue: runtime.dataSource },
+      { provide: KAFKA, useValue: runtime.kafka },
+      { provide: KAFKA_ADMIN, useValue: runtime.kafkaAdmin },
+      { provide: EVENT_PUBLISHER, useValue: runtime.publisher },
+      { provide: LOGGER, useValue: runtime.logger },
+      { provide: SERVICE_CONFIG, useValue: runtime.config },
+      { provide: TELEMETRY, useValue: runtime.telemetry },
+    ];
+    return {
+      module: PlatformModule,
+      imports: [
+        TerminusModule.forRoot({ logger: false }),
+        LoggerModule.forRoot({
+          pinoHttp: {
+            logger: runtime.logger,
+            // Probes and scrapes every few seconds would drown the useful lines.
+            autoLogging: { ignore: (request) => /^\/(health|metrics)/.test(request.url ?? '') },
+            quietReqLogger: true,
+          },
+        }),
+      ],
+      controllers: [HealthController, MetricsController],
+      providers: [...providers, RuntimeShutdown],
+      exports: providers.map((provider) => provider.provide),
+    };
+  }
+}

@@ -1,0 +1,110 @@
+import 'reflect-metadata';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import { BadRequestException, ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { BaseServiceConfig } from '@pay/config';
+import { ConfigError, loadConfig } from '@pay/config';
+import { flattenValidationErrors } from '@pay/contracts';
+import { createKafka, EventPublisher } from '@pay/messaging';
+import type { Telemetry } from '@pay/observability';
+import { createLogger, currentTelemetry, startTelemetry } from '@pay/observability';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
+import type { MigrationList } from '../database/data-source';
+import { openServiceDataSource } from '../database/data-source';
+import type { ServiceRuntime } from './platform.module';
+import { PlatformModule } from './platform.module';
+import { checkKafka, checkPostgres, StartupError } from './preflight';
+
+export interface ServiceDefinition<C extends BaseServiceConfig = BaseServiceConfig> {
+  /** Service name: logs, traces, the Kafka client id. */
+  name: string;
+  /** The PostgreSQL schema the service owns. */
+  schema: string;
+  defaultPort: number;
+  title: string;
+  description: string;
+  configClass: new () => C;
+  migrations: MigrationList;
+  /** The service's root module, given the platform module to import. */
+  rootModule(platform: DynamicModule, runtime: ServiceRuntime<C>): Type | DynamicModule;
+}
+
+export interface RunningService<C extends BaseServiceConfig = BaseServiceConfig> {
+  app: INestApplication;
+  runtime: ServiceRuntime<C>;
+  url: string;
+}
+
+/** Opens everything a service needs, failing fast with one clear message. */
+async function openRuntime<C extends BaseServiceConfig>(definition: ServiceDefinition<C>, env: NodeJS.ProcessEnv): Promise<ServiceRuntime<C>> {
+  const config = loadConfig(definition.name, definition.configClass, env);
+  const logger = createLogger(definition.name, config.LOG_LEVEL);
+  const telemetry: Telemetry = currentTelemetry() ?? startTelemetry({ service: definition.name, otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
+  await checkPostgres(config.DATABASE_URL);
+  await checkKafka(config.KAFKA_BROKERS);
+  const dataSource = await openServiceDataSource({
+    url: config.DATABASE_URL,
+    schema: definition.schema,
+    migrations: config.DB_MIGRATE_ON_START === 'true' ? definition.migrations : [],
+    applicationName: definition.name,
+  });
+  const kafka = createKafka({ clientId: definition.name, brokers: config.KAFKA_BROKERS, logger });
+  const kafkaAdmin = kafka.admin();
+  await kafkaAdmin.connect();
+  const publisher = new EventPublisher(kafka);
+  await publisher.connect();
+  return { name: definition.name, config, logger, telemetry, dataSource, kafka, kafkaAdmin, publisher };
+}
+
+/** Builds and starts a service's HTTP server; tests call this with their own environment. */
+export async function createService<C extends BaseServiceConfig>(
+  definition: ServiceDefinition<C>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<RunningService<C>> {
+  const runtime = await openRuntime(definition, env);
+  const root = definition.rootModule(PlatformModule.forRoot(runtime), runtime);
+  const app = await NestFactory.create(root, { bufferLogs: true, abortOnError: false });
+  app.useLogger(app.get(PinoNestLogger));
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      exceptionFactory: (errors) =>
+        new BadRequestException({ code: 'VALIDATION_FAILED', message: 'the request is not valid', details: flattenValidationErrors(errors) }),
+    }),
+  );
+  app.enableShutdownHooks();
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder().setTitle(definition.title).setDescription(definition.description).setVersion('1').addBearerAuth().build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
+  const port = runtime.config.PORT ?? definition.defaultPort;
+  await app.listen(port, runtime.config.HOST);
+  const address = (app.getHttpServer() as Server).address() as AddressInfo;
+  const url = `http://${runtime.config.HOST}:${address.port}`;
+  return { app, runtime, url };
+}
+
+/**
+ * The `main.ts` of every service: start, print where it listens, stop cleanly on SIGTERM or
+ * Ctrl-C. A bad configuration or an unreachable dependency ends the process at once with one
+ * line that says what is wrong (no stack trace, no retry loop).
+ */
+export async function runService<C extends BaseServiceConfig>(definition: ServiceDefinition<C>): Promise<void> {
+  try {
+    const { runtime, url } = await createService(definition);
+    runtime.logger.info({ url, docs: `${url}/docs` }, `${definition.name} listening on ${url} (OpenAPI: ${url}/docs)`);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof StartupError) {
+      process.stderr.write(`${definition.name}: cannot start: ${error.message}\n`);
+    } else {
+      process.stderr.write(`${definition.name}: cannot start: ${(error as Error).stack ?? String(error)}\n`);
+    }
+    process.exit(1);
+  }
+}

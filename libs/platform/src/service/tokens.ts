@@ -1,0 +1,7 @@
+/** Injection tokens of what the platform module provides to every service. */
+export const KAFKA = Symbol('Kafka');
+export const KAFKA_ADMIN = Symbol('KafkaAdmin');
+export const EVENT_PUBLISHER = Symbol('EventPublisher');
+export const LOGGER = Symbol('Logger');
+export const SERVICE_CONFIG = Symbol('ServiceConfig');
+export const TELEMETRY = Symbol('Telemetry');

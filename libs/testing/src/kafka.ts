@@ -1,0 +1,38 @@
+import { Kafka, logLevel } from 'kafkajs';
+import type { Admin } from 'kafkajs';
+import { uniqueName } from './postgres';
+
+/** Brokers of the integration tier: KAFKA_BROKERS, else the local broker `infra:up` starts. */
+export function testKafkaBrokers(): string[] {
+  return (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim());
+}
+
+export function testKafka(clientId = uniqueName('test')): Kafka {
+  return new Kafka({ clientId, brokers: testKafkaBrokers(), logLevel: logLevel.NOTHING });
+}
+
+/** Creates topics with unique names so that test files never share a partition. */
+export async function createTestTopics(names: string[], partitions = 3): Promise<void> {
+  const admin: Admin = testKafka().admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function deleteTestTopics(names: string[]): Promise<void> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics: names });
+  } catch {
+    // best effort: a unique topic left behind harms no other test
+  } finally {
+    await admin.disconnect();
+  }
+}

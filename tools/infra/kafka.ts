@@ -1,0 +1,643 @@
+/**
+ * A real Apache Kafka broker for local development and integration tests, without Docker.
+ *
+ * Maven fetches the broker's jars (tools/infra/kafka/pom.xml) into .cache/kafka/libs once; the
+ * broker then runs from that classpath as one KRaft node that is both broker and controller.
+ * It is started detached so that it outlives the script that started it: `npm run infra:up`
+ * returns, and tests and services keep using the same broker until `stopKafka`.
+ *
+ * Set KAFKA_BROKERS to use a broker you run yourself instead; KAFKA_PORT moves the local one.
+ */
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { link, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import type { Admin, ITopicConfig } from 'kafkajs';
+import { allTopicSpecs } from '../../libs/contracts/src/topics';
+import type { TopicSpec } from '../../libs/contracts/src/topics';
+
+export interface KafkaInfo {
+  brokers: string[];
+  /** True when this call started the broker (false when it was already running, or external). */
+  startedNow: boolean;
+  /** True when KAFKA_BROKERS named the brokers and nothing local was touched. */
+  external: boolean;
+}
+
+type Log = (line: string) => void;
+
+/** Must match <kafka.version> in kafka/pom.xml: it names the jar that proves the fetch is done. */
+const KAFKA_VERSION = '4.4.0';
+const HOST = '127.0.0.1';
+const READY_TIMEOUT_MS = 90_000;
+const STOP_TIMEOUT_MS = 30_000;
+/** Long enough for another process's first start: a Maven fetch, then READY_TIMEOUT_MS. */
+const START_LOCK_TIMEOUT_MS = 300_000;
+const TOPIC_METADATA_TIMEOUT_MS = 30_000;
+const POLL_MS = 500;
+const LOG_TAIL_LINES = 40;
+
+const REPO_ROOT = resolve(__dirname, '..', '..');
+const POM = join(__dirname, 'kafka', 'pom.xml');
+const HOME = join(REPO_ROOT, '.cache', 'kafka');
+const PATHS = {
+  libs: join(HOME, 'libs'),
+  data: join(HOME, 'data'),
+  pidFile: join(HOME, 'kafka.pid'),
+  startLock: join(HOME, 'start.lock'),
+  serverLog: join(HOME, 'server.log'),
+  properties: join(HOME, 'server.properties'),
+  log4j: join(HOME, 'log4j2.xml'),
+} as const;
+
+const execFileAsync = promisify(execFile);
+const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+
+// ---------------------------------------------------------------------------------------------
+// Public API
+// ---------------------------------------------------------------------------------------------
+
+export async function ensureKafka(log: Log): Promise<KafkaInfo> {
+  const external = externalBrokers();
+  if (external) {
+    log(`kafka: using external brokers ${external.join(',')} (KAFKA_BROKERS)`);
+    await ensureTopics(external, log);
+    return { brokers: external, startedNow: false, external: true };
+  }
+
+  const port = brokerPort();
+  const brokers = [`${HOST}:${port}`];
+  const startedNow = await withStartLock(() => ensureLocalBroker(port, log));
+  await ensureTopics(brokers, log);
+  return { brokers, startedNow, external: false };
+}
+
+export async function ensureTopics(brokers: string[], log: Log): Promise<void> {
+  const replicationFactor = replicationFactorFromEnv();
+  // Failures surface as the thrown error; kafkajs's own lines would only repeat each retry.
+  const admin = adminClient(brokers, logLevel.NOTHING);
+  try {
+    await admin.connect();
+  } catch (error) {
+    throw new Error(`Could not reach Kafka at ${brokers.join(',')}: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    const existing = new Set(await admin.listTopics());
+    const specs = allTopicSpecs();
+    const missing = specs.filter((spec) => !existing.has(spec.name));
+    if (missing.length > 0) {
+      const topics: ITopicConfig[] = missing.map((spec) => ({
+        topic: spec.name,
+        numPartitions: spec.partitions,
+        replicationFactor,
+      }));
+      // Returns false (rather than throwing) when another process created them meanwhile.
+      await admin.createTopics({ topics, waitForLeaders: true });
+      log(`kafka: created ${missing.length} topic(s): ${missing.map((s) => s.name).join(', ')}`);
+    }
+    await waitForTopicLeaders(admin, specs.map((spec) => spec.name));
+    await warnOnPartitionMismatch(admin, specs, log);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function stopKafka(log: Log): Promise<void> {
+  const pid = await runningPid();
+  if (pid === undefined) {
+    await rm(PATHS.pidFile, { force: true });
+    log('kafka: not running');
+    return;
+  }
+  log(`kafka: stopping pid ${pid}`);
+  // SIGTERM lets the broker flush and close its logs, so the next start skips log recovery.
+  signal(pid, 'SIGTERM');
+  if (!(await waitForExit(pid, STOP_TIMEOUT_MS))) {
+    log(`kafka: pid ${pid} still alive after ${STOP_TIMEOUT_MS / 1000} s, killing it`);
+    signal(pid, 'SIGKILL');
+    await waitForExit(pid, 5_000);
+  }
+  await rm(PATHS.pidFile, { force: true });
+  log('kafka: stopped');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration from the environment
+// ---------------------------------------------------------------------------------------------
+
+/** host:port, host being a name or an IPv4 address (kafkajs cannot parse bracketed IPv6). */
+const BROKER_ADDRESS = /^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?:(\d{1,5})$/;
+
+function externalBrokers(): string[] | undefined {
+  const raw = process.env.KAFKA_BROKERS?.trim();
+  if (!raw) return undefined;
+  const brokers = raw.split(',').map((entry) => entry.trim());
+  for (const broker of brokers) {
+    const port = BROKER_ADDRESS.exec(broker)?.[1];
+    if (port === undefined || !isPort(Number(port))) {
+      throw new Error(
+        `KAFKA_BROKERS must be a comma-separated list of host:port (e.g. "kafka-1:9092,kafka-2:9092"); ` +
+          `entry "${broker}" in "${raw}" is not.`,
+      );
+    }
+  }
+  return brokers;
+}
+
+/** The client port; the controller listens on the next one. */
+function brokerPort(): number {
+  const raw = process.env.KAFKA_PORT?.trim();
+  if (!raw) return 9092;
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw) || !isPort(port) || !isPort(port + 1)) {
+    throw new Error(`KAFKA_PORT must be a TCP port below 65535 (the controller takes the next one); got "${raw}".`);
+  }
+  return port;
+}
+
+function replicationFactorFromEnv(): number {
+  const raw = process.env.KAFKA_REPLICATION_FACTOR?.trim();
+  if (!raw) return 1;
+  const factor = Number(raw);
+  if (!/^\d+$/.test(raw) || factor < 1) {
+    throw new Error(`KAFKA_REPLICATION_FACTOR must be a positive integer; got "${raw}".`);
+  }
+  return factor;
+}
+
+function isPort(port: number): boolean {
+  return Number.isInteger(port) && port >= 1 && port <= 65535;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Starting the broker
+// ---------------------------------------------------------------------------------------------
+
+/** Starts the broker unless ours already runs; true when it started it. */
+async function ensureLocalBroker(port: number, log: Log): Promise<boolean> {
+  const running = await runningPid();
+  if (running === undefined) {
+    await startBroker(port, log);
+    return true;
+  }
+  await ensureRunningOnPort(port, running);
+  const brokers = [`${HOST}:${port}`];
+  // A live broker that does not answer is most likely still starting (its starter was killed
+  // before it was ready, or is a slower machine's): wait rather than start a second one.
+  if (!(await answers(brokers))) {
+    log(`kafka: broker pid ${running} is running but not answering yet, waiting`);
+    await waitUntilReady(brokers, running);
+  }
+  log(`kafka: already running (pid ${running}) on ${brokers.join(',')}`);
+  return false;
+}
+
+/**
+ * Two scripts ensuring Kafka at once (nx runs targets in parallel) must not both launch a
+ * broker: the second would die on the data directory's lock after overwriting the pid file,
+ * orphaning the first. The lock file holds its owner's pid, so a crashed owner's lock is
+ * recognised as stale. (link() creates it with its content in one step: never empty.)
+ */
+async function withStartLock<T>(action: () => Promise<T>): Promise<T> {
+  await mkdir(HOME, { recursive: true });
+  const mine = `${PATHS.startLock}.${process.pid}`;
+  await writeFile(mine, `${process.pid}\n`);
+  const deadline = Date.now() + START_LOCK_TIMEOUT_MS;
+  try {
+    while (!(await tryLink(mine, PATHS.startLock))) {
+      const owner = Number((await readFile(PATHS.startLock, 'utf8').catch(() => '')).trim());
+      if (!isAlive(owner)) {
+        await rm(PATHS.startLock, { force: true });
+      } else if (Date.now() > deadline) {
+        throw new Error(`Gave up waiting for process ${owner} to finish starting Kafka (lock ${PATHS.startLock}).`);
+      } else {
+        await sleep(POLL_MS);
+      }
+    }
+  } finally {
+    await rm(mine, { force: true });
+  }
+  try {
+    return await action();
+  } finally {
+    await rm(PATHS.startLock, { force: true });
+  }
+}
+
+async function tryLink(from: string, to: string): Promise<boolean> {
+  try {
+    await link(from, to);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+}
+
+async function startBroker(port: number, log: Log): Promise<void> {
+  const java = javaExecutable();
+  await ensurePortsFree(port);
+  await ensureJars(log);
+  await writeConfig(port);
+  await formatStorageIfNeeded(java, log);
+
+  const startedAt = Date.now();
+  const pid = await spawnDetached(java);
+  await writeFile(PATHS.pidFile, `${pid}\n`);
+  log(`kafka: starting ${KAFKA_VERSION} (pid ${pid}), log in ${PATHS.serverLog}`);
+  try {
+    await waitUntilReady([`${HOST}:${port}`], pid);
+  } catch (error) {
+    // Leave nothing half-started behind: the next ensureKafka starts from a clean slate.
+    await stopKafka(log);
+    throw error;
+  }
+  await warmUpCoordinators([`${HOST}:${port}`]);
+  log(`kafka: ready on ${HOST}:${port} after ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+}
+
+/** server.properties is rewritten on each start, so it tells which port the running broker has. */
+async function ensureRunningOnPort(port: number, pid: number): Promise<void> {
+  const properties = await readFile(PATHS.properties, 'utf8').catch(() => '');
+  const runningPort = /^advertised\.listeners=PLAINTEXT:\/\/[^:]+:(\d+)$/m.exec(properties)?.[1];
+  if (runningPort !== undefined && Number(runningPort) !== port) {
+    throw new Error(
+      `The local Kafka broker (pid ${pid}) runs on port ${runningPort}, not ${port}. ` +
+        `Set KAFKA_PORT=${runningPort}, or stop it first (stopKafka / npm run infra:down).`,
+    );
+  }
+}
+
+/** JAVA_HOME wins over PATH, as in Kafka's own scripts. */
+function javaExecutable(): string {
+  const javaHome = process.env.JAVA_HOME;
+  return javaHome ? join(javaHome, 'bin', 'java') : 'java';
+}
+
+/**
+ * A port held by someone else would make the broker die at bind time; say so plainly instead
+ * of pointing at a log file. (Our own broker was already ruled out by the pid file.)
+ */
+async function ensurePortsFree(port: number): Promise<void> {
+  for (const candidate of [port, port + 1]) {
+    if (await isListening(candidate)) {
+      throw new Error(
+        `Port ${candidate} on ${HOST} is already in use, but not by a broker started from ${PATHS.pidFile}. ` +
+          `Stop that process, set KAFKA_PORT to move the local broker (it also takes KAFKA_PORT+1), ` +
+          `or set KAFKA_BROKERS to use an existing Kafka.`,
+      );
+    }
+  }
+}
+
+function isListening(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = connect({ host: HOST, port });
+    socket.setTimeout(1_000);
+    socket.once('connect', () => finish(true));
+    socket.once('timeout', () => finish(false));
+    socket.once('error', () => finish(false));
+    function finish(listening: boolean): void {
+      socket.destroy();
+      done(listening);
+    }
+  });
+}
+
+/**
+ * Maven copies into a scratch folder that is renamed when complete, so an interrupted fetch
+ * never leaves a classpath that looks usable. The version-named jar tells a current folder
+ * from one left by another Kafka version, whose jars must not mix with these.
+ */
+async function ensureJars(log: Log): Promise<void> {
+  if (existsSync(join(PATHS.libs, `kafka_2.13-${KAFKA_VERSION}.jar`))) return;
+  const scratch = `${PATHS.libs}.partial`;
+  await rm(scratch, { recursive: true, force: true });
+  log(`kafka: fetching Kafka ${KAFKA_VERSION} jars with Maven (once; cached in ${PATHS.libs})`);
+  const startedAt = Date.now();
+  try {
+    await execFileAsync(
+      'mvn',
+      ['-q', '-B', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${scratch}`],
+      { maxBuffer: 16 * 1024 * 1024 },
+    );
+  } catch (error) {
+    const hint = 'is mvn installed and Maven Central reachable?';
+    throw new Error(`Fetching the Kafka jars with Maven failed (${hint}):\n${processOutput(error)}`, { cause: error });
+  }
+  await rm(PATHS.libs, { recursive: true, force: true });
+  await rename(scratch, PATHS.libs);
+  log(`kafka: jars fetched in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+}
+
+/** Rewritten on every start so that a changed KAFKA_PORT takes effect. */
+async function writeConfig(port: number): Promise<void> {
+  await mkdir(PATHS.data, { recursive: true });
+  await writeFile(PATHS.properties, serverProperties(port));
+  await writeFile(PATHS.log4j, LOG4J2_XML);
+}
+
+function serverProperties(port: number): string {
+  const controller = `${HOST}:${port + 1}`;
+  const settings: Record<string, string | number | boolean> = {
+    // One process is the whole cluster: broker and its own KRaft controller.
+    'process.roles': 'broker,controller',
+    'node.id': 1,
+    'controller.quorum.bootstrap.servers': controller,
+    listeners: `PLAINTEXT://${HOST}:${port},CONTROLLER://${controller}`,
+    'advertised.listeners': `PLAINTEXT://${HOST}:${port}`,
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'log.dirs': PATHS.data,
+    // Internal topics default to replication factor 3, which one broker cannot satisfy, and to
+    // 50 partitions each, which only slows a one-node broker's first group or transaction.
+    'offsets.topic.replication.factor': 1,
+    'offsets.topic.num.partitions': 1,
+    'transaction.state.log.num.partitions': 1,
+    'transaction.state.log.replication.factor': 1,
+    'transaction.state.log.min.isr': 1,
+    'share.coordinator.state.topic.replication.factor': 1,
+    'share.coordinator.state.topic.min.isr': 1,
+    // Topics come from libs/contracts only; a typo in a topic name must fail, not create one.
+    'auto.create.topics.enable': false,
+    // The default 3 s delay before the first rebalance would slow every test's consumer start.
+    'group.initial.rebalance.delay.ms': 0,
+    'num.partitions': 1,
+  };
+  const lines = Object.entries(settings).map(([key, value]) => `${key}=${value}`);
+  return `# Written by tools/infra/kafka.ts on each start; edits are overwritten.\n${lines.join('\n')}\n`;
+}
+
+/**
+ * The broker's log4j output goes to stderr, which is server.log (truncated on each start, so
+ * its tail is about this run). stderr rather than stdout keeps the storage tool's stdout to its
+ * answer alone. Request and partition state-change logs are kept to warnings: at INFO they
+ * drown what matters when a start fails.
+ */
+const LOG4J2_XML = `<?xml version="1.0" encoding="UTF-8"?>
+<!-- Written by tools/infra/kafka.ts on each start; edits are overwritten. -->
+<!-- shutdownHook: Kafka logs its own shutdown from a JVM hook; log4j's hook would stop first. -->
+<Configuration status="WARN" shutdownHook="disable">
+  <Appenders>
+    <Console name="stderr" target="SYSTEM_ERR">
+      <PatternLayout pattern="[%d] %p %m (%c)%n"/>
+    </Console>
+  </Appenders>
+  <Loggers>
+    <Root level="INFO"><AppenderRef ref="stderr"/></Root>
+    <Logger name="kafka.request.logger" level="WARN"/>
+    <Logger name="state.change.logger" level="WARN"/>
+  </Loggers>
+</Configuration>
+`;
+
+function jvmArgs(heap: { min: string; max: string }): string[] {
+  return [
+    `-Xms${heap.min}`,
+    `-Xmx${heap.max}`,
+    '-XX:+UseG1GC',
+    '-XX:MaxGCPauseMillis=20',
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${PATHS.log4j}`,
+    '-cp',
+    join(PATHS.libs, '*'),
+  ];
+}
+
+/** `kafka-storage.sh`: the storage tool runs briefly, so a small heap is plenty. */
+async function storageTool(java: string, args: string[]): Promise<string> {
+  try {
+    const jvm = jvmArgs({ min: '64m', max: '256m' });
+    const { stdout } = await execFileAsync(java, [...jvm, 'kafka.tools.StorageTool', ...args]);
+    return stdout;
+  } catch (error) {
+    throw new Error(`kafka-storage ${args[0]} failed:\n${processOutput(error)}`, { cause: error });
+  }
+}
+
+/**
+ * KRaft refuses to start on unformatted storage, and formatting twice would fail, so format
+ * only when meta.properties is absent. --standalone makes this node the single voter of a
+ * dynamic quorum, which is what controller.quorum.bootstrap.servers expects.
+ */
+async function formatStorageIfNeeded(java: string, log: Log): Promise<void> {
+  if (existsSync(join(PATHS.data, 'meta.properties'))) return;
+  const clusterId = (await storageTool(java, ['random-uuid'])).trim();
+  if (!/^[A-Za-z0-9_-]{22}$/.test(clusterId)) {
+    throw new Error(`kafka-storage random-uuid printed "${clusterId}", not a cluster id.`);
+  }
+  await storageTool(java, ['format', '--standalone', '-t', clusterId, '-c', PATHS.properties]);
+  log(`kafka: formatted storage in ${PATHS.data} (cluster id ${clusterId})`);
+}
+
+/** `kafka-server-start.sh`, detached and unreferenced so the broker outlives this process. */
+async function spawnDetached(java: string): Promise<number> {
+  const logFile = await open(PATHS.serverLog, 'w');
+  try {
+    const child = spawn(java, [...jvmArgs({ min: '256m', max: '512m' }), 'kafka.Kafka', PATHS.properties], {
+      cwd: HOME,
+      detached: true,
+      stdio: ['ignore', logFile.fd, logFile.fd],
+    });
+    await new Promise<void>((done, fail) => {
+      const hint = 'is Java 17+ installed?';
+      child.once('error', (error) => fail(new Error(`Could not run ${java} (${hint}): ${error.message}`)));
+      child.once('spawn', done);
+    });
+    child.unref();
+    if (child.pid === undefined) throw new Error(`${java} started without a pid`);
+    return child.pid;
+  } finally {
+    // The child holds its own copy of the descriptor.
+    await logFile.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Readiness and liveness
+// ---------------------------------------------------------------------------------------------
+
+function adminClient(brokers: string[], level: logLevel): Admin {
+  return new Kafka({
+    clientId: 'infra-kafka',
+    brokers,
+    logLevel: level,
+    connectionTimeout: 2_000,
+    requestTimeout: 10_000,
+  }).admin();
+}
+
+/** One quick attempt, no retries: the caller decides whether and how long to wait. */
+async function answers(brokers: string[]): Promise<boolean> {
+  const admin = new Kafka({
+    clientId: 'infra-kafka-probe',
+    brokers,
+    // Refused connections are the expected answer while the broker starts; don't print them.
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1_000,
+    requestTimeout: 3_000,
+    retry: { retries: 0 },
+  }).admin();
+  try {
+    await admin.connect();
+    await admin.listTopics();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+async function waitUntilReady(brokers: string[], pid: number): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    // Checked after the answer too: an answer from some other broker on the port doesn't count.
+    if ((await answers(brokers)) && isKafkaProcess(pid)) return;
+    if (!isKafkaProcess(pid)) {
+      throw new Error(`The Kafka broker (pid ${pid}) exited during startup.\n${await serverLogTail()}`);
+    }
+    await sleep(POLL_MS);
+  }
+  const waited = `${READY_TIMEOUT_MS / 1000} s`;
+  throw new Error(`The Kafka broker did not answer on ${brokers.join(',')} within ${waited}.\n${await serverLogTail()}`);
+}
+
+/**
+ * A new broker creates __consumer_offsets and __transaction_state on the first group or
+ * transactional request, and allocates producer ids lazily; until then clients get
+ * "coordinator not available / loading", log errors and retry. Pay that once, here, so the
+ * first test's consumer and idempotent or transactional producer start promptly and quietly.
+ */
+async function warmUpCoordinators(brokers: string[]): Promise<void> {
+  const kafka = new Kafka({ clientId: 'infra-kafka-warm-up', brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  const producer = kafka.producer({ transactionalId: 'infra-kafka-warm-up', idempotent: true, maxInFlightRequests: 1 });
+  await admin.connect();
+  try {
+    await admin.describeGroups(['infra-kafka-warm-up']);
+    await producer.connect(); // Gets an idempotent producer id.
+    // kafkajs finds the transaction coordinator only when a transaction begins.
+    const transaction = await producer.transaction();
+    await transaction.abort();
+  } finally {
+    await producer.disconnect();
+    await admin.disconnect();
+  }
+}
+
+async function serverLogTail(): Promise<string> {
+  const text = await readFile(PATHS.serverLog, 'utf8').catch(() => '');
+  const tail = text.trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n');
+  return `Last ${LOG_TAIL_LINES} lines of ${PATHS.serverLog}:\n${tail}`;
+}
+
+/** The pid from the pid file, if that process is still our broker. */
+async function runningPid(): Promise<number | undefined> {
+  const text = await readFile(PATHS.pidFile, 'utf8').catch(() => '');
+  const pid = Number(text.trim());
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  return isKafkaProcess(pid) ? pid : undefined;
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'; // Alive, someone else's.
+  }
+}
+
+/**
+ * Alive, not a zombie, and running kafka.Kafka: after a reboot the pid file can name an
+ * unrelated process, which must be neither trusted nor killed.
+ */
+function isKafkaProcess(pid: number): boolean {
+  if (!isAlive(pid)) return false;
+  if (!existsSync(`/proc/${pid}`)) return psSaysKafka(pid);
+  try {
+    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.charAt(0);
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return state !== 'Z' && cmdline.includes('kafka.Kafka');
+  } catch {
+    return false; // Exited between the checks.
+  }
+}
+
+/** For systems without /proc (macOS). */
+function psSaysKafka(pid: number): boolean {
+  try {
+    const out = execFileSync('ps', ['-o', 'stat=,command=', '-p', String(pid)], { encoding: 'utf8' });
+    return !out.trimStart().startsWith('Z') && out.includes('kafka.Kafka');
+  } catch {
+    return false;
+  }
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // Already gone.
+  }
+}
+
+async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!isKafkaProcess(pid)) return true;
+    await sleep(250);
+  }
+  return !isKafkaProcess(pid);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Topics
+// ---------------------------------------------------------------------------------------------
+
+/** Producers that start right after creation fail with LEADER_NOT_AVAILABLE until this holds. */
+async function waitForTopicLeaders(admin: Admin, names: string[]): Promise<void> {
+  const deadline = Date.now() + TOPIC_METADATA_TIMEOUT_MS;
+  let pending = names;
+  while (Date.now() < deadline) {
+    const { topics } = await admin.fetchTopicMetadata({ topics: names });
+    const ready = new Set(
+      topics
+        .filter((topic) => topic.partitions.length > 0 && topic.partitions.every((p) => p.leader >= 0))
+        .map((topic) => topic.name),
+    );
+    pending = names.filter((name) => !ready.has(name));
+    if (pending.length === 0) return;
+    await sleep(POLL_MS);
+  }
+  throw new Error(`Topics without a leader after ${TOPIC_METADATA_TIMEOUT_MS / 1000} s: ${pending.join(', ')}`);
+}
+
+/**
+ * An existing topic with another partition count is reported, not altered: adding partitions
+ * changes which partition a key lands on, which breaks per-key ordering of what is already there.
+ */
+async function warnOnPartitionMismatch(admin: Admin, specs: TopicSpec[], log: Log): Promise<void> {
+  const { topics } = await admin.fetchTopicMetadata({ topics: specs.map((spec) => spec.name) });
+  const actual = new Map(topics.map((topic) => [topic.name, topic.partitions.length]));
+  for (const spec of specs) {
+    const count = actual.get(spec.name);
+    if (count !== undefined && count !== spec.partitions) {
+      log(`kafka: WARNING topic ${spec.name} has ${count} partitions, libs/contracts declares ${spec.partitions}`);
+    }
+  }
+}
+
+function processOutput(error: unknown): string {
+  if (typeof error === 'object' && error !== null) {
+    const { stdout, stderr, message } = error as { stdout?: unknown; stderr?: unknown; message?: unknown };
+    return [stdout, stderr, message].filter((part) => typeof part === 'string' && part.trim() !== '').join('\n');
+  }
+  return String(error);
+}
