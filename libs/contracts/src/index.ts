@@ -1,0 +1,4 @@
+export * from './topics';
+export * from './envelope/event-envelope';
+export * from './envelope/event-registry';
+export * from './envelope/money';
