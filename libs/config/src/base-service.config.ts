@@ -37,6 +37,10 @@ export class BaseServiceConfig {
   @IsIn(['true', 'false'], { message: 'must be true or false' })
   DB_MIGRATE_ON_START = 'true';
 
+  /** Checkpoint name of this service's outbox relay (one relay publishes a given outbox at a time). */
+  @Matches(/^[a-z0-9_-]{1,64}$/, { message: 'must be 1 to 64 of a-z, 0-9, "_" and "-"' })
+  OUTBOX_RELAY_NAME = 'default';
+
   @IsOptional()
   @Matches(/^https?:\/\/[^\s]+$/, { message: 'must be an http(s) URL of an OTLP collector, e.g. http://127.0.0.1:4318' })
   OTEL_EXPORTER_OTLP_ENDPOINT?: string;

@@ -1,8 +1,9 @@
-import type { DynamicModule, OnApplicationShutdown } from '@nestjs/common';
+import type { DynamicModule, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Global, Inject, Injectable, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import type { BaseServiceConfig } from '@pay/config';
 import type { EventPublisher } from '@pay/messaging';
+import { OutboxRelay } from '@pay/messaging';
 import type { Logger, Telemetry } from '@pay/observability';
 import type { Admin, Kafka } from 'kafkajs';
 import { LoggerModule } from 'nestjs-pino';
@@ -23,18 +24,31 @@ export interface ServiceRuntime<C extends BaseServiceConfig = BaseServiceConfig>
   publisher: EventPublisher;
 }
 
+/**
+ * Starts the service's outbox relay with the application, and closes the shared connections
+ * last on shutdown, after every feature module has stopped its consumers.
+ */
 @Injectable()
-class RuntimeShutdown implements OnApplicationShutdown {
+class RuntimeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly relay: OutboxRelay;
+
   constructor(
     @Inject(EVENT_PUBLISHER) private readonly publisher: EventPublisher,
     @Inject(KAFKA_ADMIN) private readonly admin: Admin,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(SERVICE_CONFIG) config: BaseServiceConfig,
     private readonly dataSource: DataSource,
-  ) {}
+  ) {
+    this.relay = new OutboxRelay({ name: config.OUTBOX_RELAY_NAME, dataSource, publisher, logger });
+  }
 
-  /** Runs after every feature module stopped its consumers: close the shared connections last. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.relay.start();
+  }
+
   async onApplicationShutdown(signal?: string): Promise<void> {
-    this.logger.info({ signal }, 'shutting down: closing Kafka and PostgreSQL connections');
+    this.logger.info({ signal }, 'shutting down: stopping the outbox relay, closing Kafka and PostgreSQL connections');
+    await this.relay.stop();
     await this.publisher.disconnect().catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
@@ -69,7 +83,7 @@ export class PlatformModule {
         }),
       ],
       controllers: [HealthController, MetricsController],
-      providers: [...providers, RuntimeShutdown],
+      providers: [...providers, RuntimeLifecycle],
       exports: providers.map((provider) => provider.provide),
     };
   }
