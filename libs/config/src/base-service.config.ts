@@ -33,6 +33,11 @@ export class BaseServiceConfig {
   @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL = 'info';
 
+  /** Overrides the service's own schema name (tests give each run its own). */
+  @IsOptional()
+  @Matches(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'must be a PostgreSQL schema name: lower-case letters, digits and "_"' })
+  DB_SCHEMA?: string;
+
   /** Apply pending migrations at start-up (local development); in Kubernetes a Job does it. */
   @IsIn(['true', 'false'], { message: 'must be true or false' })
   DB_MIGRATE_ON_START = 'true';

@@ -1,5 +1,9 @@
+// class-transformer's @Type reads design-time metadata: load the polyfill before any contract class.
+import 'reflect-metadata';
+
 export * from './topics';
 export * from './envelope/event-envelope';
 export * from './envelope/event-registry';
 export * from './envelope/money';
 export * from './ledger/ledger-events';
+export * from './payments/purchase-requested';

@@ -9,7 +9,8 @@ export class Money {
   @Matches(MINOR_UNITS_PATTERN, { message: 'amount must be a whole number of minor units written as a string, e.g. "1250"' })
   amount!: string;
 
-  /** ISO-4217 code, upper case. */
+  /** ISO-4217 code, upper case (the validator alone would also take "eur"). */
+  @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO-4217 code such as EUR or USD' })
   @IsISO4217CurrencyCode({ message: 'currency must be an ISO-4217 code such as EUR or USD' })
   currency!: string;
 }

@@ -16,8 +16,8 @@ class ItemCounted {
   quantity!: number;
 }
 
-const topic = uniqueName('it.items').replace(/_/g, '-');
-const ItemCountedV1 = defineEvent({ type: 'test.item.counted', version: 1, topic, dataClass: ItemCounted, description: 'test event' });
+const topicName = (): string => uniqueName('it.items').replace(/_/g, '-');
+const ItemCountedV1 = defineEvent({ type: 'test.item.counted', version: 1, topic: 'it.items', dataClass: ItemCounted, description: 'test event' });
 
 class CreateTestTables1700000000000 implements MigrationInterface {
   async up(runner: QueryRunner): Promise<void> {
@@ -48,17 +48,26 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
   let db: TestSchema;
   let publisher: EventPublisher;
   const kafka = testKafka();
+  const topics: string[] = [];
+  // Each test reads its own topic from the beginning, so no test sees another's messages.
+  let topic = '';
+
+  beforeEach(async () => {
+    topic = topicName();
+    topics.push(topic, deadLetterTopicOf(topic));
+    await createTestTopics([topic, deadLetterTopicOf(topic)], 3);
+    await db.dataSource.query('TRUNCATE applied');
+  });
 
   beforeAll(async () => {
     db = await createTestSchema('it_inbox', [CreateTestTables1700000000000]);
-    await createTestTopics([topic, deadLetterTopicOf(topic)], 3);
     publisher = new EventPublisher(kafka);
     await publisher.connect();
   });
 
   afterAll(async () => {
     await publisher.disconnect();
-    await deleteTestTopics([topic, deadLetterTopicOf(topic)]);
+    await deleteTestTopics(topics);
     await db.drop();
   });
 
@@ -121,7 +130,6 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
   });
 
   it('sends malformed and failing messages to the dead-letter topic with a reason, and goes on', async () => {
-    await db.dataSource.query('TRUNCATE applied');
     const before = item(1);
     const after = item(2);
     const poison = item(666);
@@ -157,6 +165,7 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
     try {
       const rows = await waitFor(appliedRows, (r) => r.length === 2);
       expect(rows.map((r) => r.event_id).sort()).toEqual([before.id, after.id].sort());
+      expect(rows.every((row) => row.times === 1)).toBe(true);
       await waitFor(async () => dlqMessages.length, (n) => n >= 4);
       const reasons = dlqMessages.map((m) => m.headers?.['dlq-reason']?.toString() ?? '');
       expect(reasons[0]).toMatch(/not valid JSON/);
@@ -174,7 +183,6 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
   });
 
   it('dead-letters a permanent failure at once, without retries', async () => {
-    await db.dataSource.query('TRUNCATE applied');
     const rejected = item(5005);
     await publisher.publish([{ topic, envelope: rejected }]);
     let calls = 0;

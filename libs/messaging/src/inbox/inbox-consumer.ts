@@ -75,6 +75,8 @@ export class InboxConsumer {
       allowAutoTopicCreation: false,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
+      // An idle fetch returns after this long; a rebalance waits for it, so keep it short.
+      maxWaitTimeInMs: 500,
       retry: { retries: 10 },
     });
     this.consumer = consumer;

@@ -47,7 +47,7 @@ async function openRuntime<C extends BaseServiceConfig>(definition: ServiceDefin
   await checkKafka(config.KAFKA_BROKERS);
   const dataSource = await openServiceDataSource({
     url: config.DATABASE_URL,
-    schema: definition.schema,
+    schema: config.DB_SCHEMA ?? definition.schema,
     migrations: config.DB_MIGRATE_ON_START === 'true' ? definition.migrations : [],
     applicationName: definition.name,
   });
@@ -100,7 +100,9 @@ export async function runService<C extends BaseServiceConfig>(definition: Servic
     const { runtime, url } = await createService(definition);
     runtime.logger.info({ url, docs: `${url}/docs` }, `${definition.name} listening on ${url} (OpenAPI: ${url}/docs)`);
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof StartupError) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+    } else if (error instanceof StartupError) {
       process.stderr.write(`${definition.name}: cannot start: ${error.message}\n`);
     } else {
       process.stderr.write(`${definition.name}: cannot start: ${(error as Error).stack ?? String(error)}\n`);

@@ -1,0 +1,140 @@
+import { getMetadataStorage } from 'class-validator';
+import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
+import type { IOptions } from 'class-validator-jsonschema/build/options';
+import type { EventDefinition } from '../envelope/event-registry';
+import { eventDefinitions } from '../envelope/event-registry';
+import { DLQ_PARTITIONS, TOPIC_SPECS, deadLetterTopicOf } from '../topics';
+
+type Schema = Record<string, unknown>;
+
+// class-transformer keeps its @Type metadata here; nested schemas need it. The package ships
+// this module without an `exports` type entry, hence the typed require.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as typeof import('class-transformer/types/storage');
+
+/** Constraints the schema library does not know, said in JSON Schema. */
+const converters: IOptions['additionalConverters'] = {
+  isISO4217CurrencyCode: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO-4217 currency code' },
+  isISO31661Alpha2: { type: 'string', pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2 country code' },
+};
+
+const messageName = (definition: EventDefinition): string =>
+  definition.type
+    .split(/[.-]/)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('') + `V${definition.version}`;
+
+const channelName = (topic: string): string => topic.replace(/[^A-Za-z0-9]+/g, '_');
+
+/** Topics the platform reads from outside (apps publish there); the rest it publishes. */
+const RECEIVED_FROM_OUTSIDE = new Set(['payments.purchase-requests.v1']);
+
+function envelopeSchemaFor(definition: EventDefinition): Schema {
+  return {
+    allOf: [
+      { $ref: '#/components/schemas/EventEnvelope' },
+      {
+        type: 'object',
+        properties: {
+          type: { const: definition.type },
+          version: { const: definition.version },
+          data: { $ref: `#/components/schemas/${definition.dataClass.name}` },
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * The AsyncAPI 3 document of every topic and event, generated from the contract classes so
+ * it cannot drift from what the services validate. `docs/asyncapi.yaml` is its checked-in copy.
+ */
+export function buildAsyncApiDocument(examples: Record<string, unknown> = {}): Schema {
+  const schemas = validationMetadatasToSchemas({
+    refPointerPrefix: '#/components/schemas/',
+    classTransformerMetadataStorage: defaultMetadataStorage,
+    classValidatorMetadataStorage: getMetadataStorage(),
+    additionalConverters: converters,
+  }) as Record<string, Schema>;
+  const definitions = eventDefinitions()
+    .filter((definition) => !definition.type.startsWith('test.'))
+    .sort((a, b) => `${a.topic} ${a.type} ${a.version}`.localeCompare(`${b.topic} ${b.type} ${b.version}`));
+
+  const messages: Schema = {};
+  for (const definition of definitions) {
+    const name = messageName(definition);
+    const example = examples[definition.type];
+    messages[name] = {
+      name: definition.type,
+      title: `${definition.type} v${definition.version}`,
+      summary: definition.description,
+      contentType: 'application/json',
+      headers: { $ref: '#/components/schemas/KafkaHeaders' },
+      payload: envelopeSchemaFor(definition),
+      bindings: { kafka: { key: { type: 'string', description: 'The envelope subject: one stream stays on one partition.' } } },
+      ...(example ? { examples: [{ name: 'example', payload: example }] } : {}),
+    };
+  }
+
+  const channels: Schema = {};
+  const operations: Schema = {};
+  for (const topic of TOPIC_SPECS) {
+    const channel = channelName(topic.name);
+    const own = definitions.filter((definition) => definition.topic === topic.name);
+    const refs = Object.fromEntries(own.map((definition) => [messageName(definition), { $ref: `#/components/messages/${messageName(definition)}` }]));
+    channels[channel] = {
+      address: topic.name,
+      description: topic.description,
+      messages: refs,
+      bindings: { kafka: { partitions: topic.partitions, topicConfiguration: { 'cleanup.policy': ['delete'] } } },
+    };
+    if (own.length > 0) {
+      const receive = RECEIVED_FROM_OUTSIDE.has(topic.name);
+      operations[`${receive ? 'receive' : 'send'}_${channel}`] = {
+        action: receive ? 'receive' : 'send',
+        channel: { $ref: `#/channels/${channel}` },
+        summary: receive ? `Apps publish here; the platform consumes.` : `The platform publishes here.`,
+        messages: own.map((definition) => ({ $ref: `#/channels/${channel}/messages/${messageName(definition)}` })),
+      };
+    }
+    if (topic.consumed) {
+      const dlq = deadLetterTopicOf(topic.name);
+      channels[channelName(dlq)] = {
+        address: dlq,
+        description: `Dead letters of ${topic.name}: the original key, value and headers, plus dlq-reason, dlq-original-topic, dlq-original-partition, dlq-original-offset, dlq-consumer, dlq-attempts, dlq-failed-at.`,
+        bindings: { kafka: { partitions: DLQ_PARTITIONS } },
+      };
+    }
+  }
+
+  return {
+    asyncapi: '3.0.0',
+    info: {
+      title: 'Pay platform events',
+      version: '1.0.0',
+      description:
+        'Every event on every topic is one JSON envelope (EventEnvelope). Amounts are integer minor units written as strings, with an ISO-4217 currency. The Kafka key is the envelope subject; W3C trace context travels in the traceparent and tracestate headers.',
+    },
+    defaultContentType: 'application/json',
+    servers: {
+      local: { host: '127.0.0.1:9092', protocol: 'kafka', description: 'The broker `npm run infra:up` starts.' },
+    },
+    channels,
+    operations,
+    components: {
+      messages,
+      schemas: {
+        ...schemas,
+        KafkaHeaders: {
+          type: 'object',
+          properties: {
+            traceparent: { type: 'string', description: 'W3C trace context' },
+            tracestate: { type: 'string' },
+            'event-type': { type: 'string' },
+            'event-id': { type: 'string', format: 'uuid' },
+          },
+        },
+      },
+    },
+  };
+}

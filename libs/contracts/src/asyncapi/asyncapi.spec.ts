@@ -1,0 +1,37 @@
+import 'reflect-metadata';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { stringify } from 'yaml';
+import '../index';
+import { eventDefinitions, parseEvent } from '../envelope/event-registry';
+import { TOPIC_SPECS } from '../topics';
+import { buildAsyncApiDocument } from './asyncapi-document';
+import { EXAMPLES } from './examples';
+
+const DOCUMENT = resolve(__dirname, '../../../../docs/asyncapi.yaml');
+const HEADER = '# Generated from libs/contracts by `npm run asyncapi`; do not edit by hand.\n';
+
+describe('docs/asyncapi.yaml', () => {
+  const generated = HEADER + stringify(buildAsyncApiDocument(EXAMPLES), { lineWidth: 0 });
+
+  it('is current with the contract classes (npm run asyncapi regenerates it)', () => {
+    if (process.env.UPDATE_ASYNCAPI === '1') writeFileSync(DOCUMENT, generated);
+    expect(readFileSync(DOCUMENT, 'utf8')).toBe(generated);
+  });
+
+  it('describes every topic and every event', () => {
+    const document = buildAsyncApiDocument(EXAMPLES) as { channels: Record<string, { address: string }>; components: { messages: Record<string, { name: string }> } };
+    const addresses = Object.values(document.channels).map((channel) => channel.address);
+    for (const topic of TOPIC_SPECS) expect(addresses).toContain(topic.name);
+    const names = Object.values(document.components.messages).map((message) => message.name);
+    for (const definition of eventDefinitions()) expect(names).toContain(definition.type);
+  });
+
+  it('gives the purchase request a schema an outside team can publish from, and its example is accepted', () => {
+    const document = buildAsyncApiDocument(EXAMPLES) as { components: { schemas: Record<string, { properties: Record<string, unknown>; required?: string[] }> } };
+    const purchase = document.components.schemas.PurchaseRequested!;
+    expect(purchase.required).toEqual(expect.arrayContaining(['requestId', 'kind', 'personId', 'counterparty', 'app', 'country', 'amount']));
+    expect(document.components.schemas.Money!.properties.amount).toMatchObject({ type: 'string', pattern: '^(0|[1-9][0-9]{0,17})$' });
+    for (const example of Object.values(EXAMPLES)) expect(() => parseEvent(example)).not.toThrow();
+  });
+});

@@ -1,0 +1,87 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsISO31661Alpha2, IsOptional, IsString, IsUUID, Length, Matches, ValidateNested } from 'class-validator';
+import { defineEvent } from '../envelope/event-registry';
+import { Money } from '../envelope/money';
+import { Topics } from '../topics';
+
+export const APPS = ['facebook', 'instagram', 'messenger', 'whatsapp'] as const;
+export type AppName = (typeof APPS)[number];
+
+export const PAYMENT_KINDS = ['purchase', 'donation', 'transfer'] as const;
+export type PaymentKind = (typeof PAYMENT_KINDS)[number];
+
+export const COUNTERPARTY_TYPES = ['merchant', 'non-profit', 'person'] as const;
+
+/** Ids are opaque to us but never free text: letters, digits, `_`, `-`, `:`, `.`. */
+export const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,100}$/;
+
+export class Counterparty {
+  /** merchant (purchase), non-profit (donation) or person (transfer). */
+  @IsIn(COUNTERPARTY_TYPES as unknown as string[])
+  type!: (typeof COUNTERPARTY_TYPES)[number];
+
+  @Matches(ID_PATTERN, { message: 'id must be 1 to 100 of letters, digits, "_", "-", ":" and "."' })
+  id!: string;
+}
+
+/**
+ * An app asks for money to move: a purchase (person to business), a donation (to a
+ * registered non-profit) or a transfer (person to person). Published by the apps' services on
+ * `payments.purchase-requests.v1` with the envelope's `subject` = `requestId`.
+ */
+export class PurchaseRequested {
+  /** The app's idempotency key: the same id is one payment, however often it is sent. */
+  @IsUUID()
+  requestId!: string;
+
+  @IsIn(PAYMENT_KINDS as unknown as string[])
+  kind!: PaymentKind;
+
+  /** The paying person. */
+  @Matches(ID_PATTERN, { message: 'personId must be 1 to 100 of letters, digits, "_", "-", ":" and "."' })
+  personId!: string;
+
+  @ValidateNested()
+  @Type(() => Counterparty)
+  counterparty!: Counterparty;
+
+  @IsIn(APPS as unknown as string[])
+  app!: AppName;
+
+  /** Where the person is (ISO 3166-1 alpha-2): the rollout is per country. */
+  @IsISO31661Alpha2()
+  country!: string;
+
+  @ValidateNested()
+  @Type(() => Money)
+  amount!: Money;
+
+  /** A saved method of the person; when absent, their preferred one. */
+  @IsOptional()
+  @Matches(ID_PATTERN, { message: 'paymentMethodId must be 1 to 100 of letters, digits, "_", "-", ":" and "."' })
+  paymentMethodId?: string;
+
+  /** The wallet's step-up proof (PIN or biometric), needed above the configured amount. */
+  @IsOptional()
+  @IsString()
+  @Length(1, 4_000)
+  stepUpProof?: string;
+
+  /** ISO 18245 merchant category code, four digits. */
+  @IsOptional()
+  @Matches(/^\d{4}$/, { message: 'merchantCategory must be a four-digit ISO 18245 code' })
+  merchantCategory?: string;
+
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  description?: string;
+}
+
+export const PurchaseRequestedV1 = defineEvent({
+  type: 'payments.purchase.requested',
+  version: 1,
+  topic: Topics.purchaseRequests,
+  dataClass: PurchaseRequested,
+  description: 'An app asks for a purchase, donation or transfer; the platform answers on payments.events.v1.',
+});

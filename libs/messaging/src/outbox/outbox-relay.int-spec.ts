@@ -1,0 +1,131 @@
+import 'reflect-metadata';
+import type { EventEnvelope } from '@pay/contracts';
+import { createEvent, defineEvent } from '@pay/contracts';
+import { createLogger } from '@pay/observability';
+import type { TestSchema } from '@pay/testing';
+import { createTestSchema, createTestTopics, deleteTestTopics, testKafka, uniqueName } from '@pay/testing';
+import { IsInt } from 'class-validator';
+import type { Consumer } from 'kafkajs';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { EventPublisher } from '../kafka/event-publisher';
+import { appendToOutbox } from './outbox-writer';
+import { OutboxRelay } from './outbox-relay';
+import { OUTBOX_TABLE_SQL } from './outbox.schema';
+
+class Tick {
+  @IsInt()
+  n!: number;
+}
+
+const topic = uniqueName('it.relay').replace(/_/g, '-');
+const TickV1 = defineEvent({ type: 'test.relay.tick', version: 1, topic, dataClass: Tick, description: 'test' });
+
+class CreateOutbox1700000000000 implements MigrationInterface {
+  async up(runner: QueryRunner): Promise<void> {
+    await runner.query(OUTBOX_TABLE_SQL);
+  }
+  async down(): Promise<void> {}
+}
+
+const logger = createLogger('relay-test', 'silent');
+const tick = (n: number): EventEnvelope<Tick> => createEvent({ definition: TickV1, source: 'wallet', subject: `s-${n % 5}`, sequence: n, data: { n } });
+
+describe('OutboxRelay against real PostgreSQL and Kafka', () => {
+  let db: TestSchema;
+  let publisher: EventPublisher;
+  let reader: Consumer;
+  const received: string[] = [];
+  const kafka = testKafka();
+
+  beforeAll(async () => {
+    db = await createTestSchema('it_relay', [CreateOutbox1700000000000], 30);
+    await createTestTopics([topic], 3);
+    publisher = new EventPublisher(kafka);
+    reader = kafka.consumer({ groupId: uniqueName('it-relay-reader'), maxWaitTimeInMs: 100 });
+    await reader.connect();
+    await reader.subscribe({ topic, fromBeginning: true });
+    await reader.run({ eachMessage: async ({ message }) => void received.push(message.headers!['event-id']!.toString()) });
+  });
+
+  afterAll(async () => {
+    await reader.disconnect();
+    await publisher.disconnect();
+    await deleteTestTopics([topic]);
+    await db.drop();
+  });
+
+  async function waitForReceived(count: number): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    while (received.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // Give a duplicate, if any, the time to arrive too.
+    await new Promise((r) => setTimeout(r, 500));
+  }
+
+  it('waits for a transaction that took a lower position but commits later, and publishes every row once', async () => {
+    const relay = new OutboxRelay({ name: 'it-order', dataSource: db.dataSource, publisher, logger });
+    await relay.start();
+    await relay.stop(); // checkpoint row created; batches are driven by hand below
+
+    const early = tick(1);
+    const late = tick(2);
+    const slow = db.dataSource.createQueryRunner();
+    await slow.connect();
+    await slow.startTransaction();
+    await appendToOutbox(slow, [{ topic, envelope: early }]); // lower position, still uncommitted
+    await db.dataSource.transaction((tx) => appendToOutbox(tx, [{ topic, envelope: late }])); // higher position, committed
+
+    const positions: { position: string }[] = await db.dataSource.query('SELECT position FROM outbox ORDER BY position');
+    expect(positions).toHaveLength(1); // only the committed row is visible yet
+    expect(await relay.publishBatch()).toBe(0); // it is held back: the lower one may still commit
+
+    await slow.commitTransaction();
+    await slow.release();
+    expect(await relay.publishBatch()).toBe(2);
+    expect(await relay.publishBatch()).toBe(0);
+    await waitForReceived(2);
+    expect(received.sort()).toEqual([early.id, late.id].sort());
+  });
+
+  it('publishes everything written by concurrent out-of-order transactions, across a relay crash and restart', async () => {
+    received.length = 0;
+    await db.dataSource.query('TRUNCATE outbox'); // a new relay name starts from the beginning
+    const events = Array.from({ length: 200 }, (_, i) => tick(1_000 + i));
+    const relay = new OutboxRelay({ name: 'it-concurrent', dataSource: db.dataSource, publisher, logger, batchSize: 25, idleDelayMs: 5 });
+    await relay.start();
+    // 200 transactions in 20 concurrent streams, each holding its transaction open a random while.
+    const writers = Array.from({ length: 20 }, async (_, w) => {
+      for (let i = w; i < events.length; i += 20) {
+        await db.dataSource.transaction(async (tx) => {
+          await appendToOutbox(tx, [{ topic, envelope: events[i]! }]);
+          await new Promise((r) => setTimeout(r, Math.random() * 15));
+        });
+        if (i === 100) {
+          await relay.stop(); // a crash: the relay goes away mid-stream...
+        }
+      }
+    });
+    await Promise.all(writers);
+    const restarted = new OutboxRelay({ name: 'it-concurrent', dataSource: db.dataSource, publisher, logger, batchSize: 25, idleDelayMs: 5 });
+    await restarted.start(); // ...and a new one resumes from the checkpoint
+    const deadline = Date.now() + 30_000;
+    while ((await restarted.backlog()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await restarted.stop();
+    await waitForReceived(events.length);
+    const extra = received.filter((id) => !events.some((e) => e.id === id));
+    expect(extra).toEqual([]);
+    expect(received).toHaveLength(events.length);
+    expect(new Set(received)).toEqual(new Set(events.map((e) => e.id)));
+  });
+
+  it('does not advance its checkpoint when Kafka refuses a batch, so nothing is lost', async () => {
+    received.length = 0;
+    const relay = new OutboxRelay({ name: 'it-failure', dataSource: db.dataSource, publisher, logger });
+    await relay.start();
+    await relay.stop();
+    const before = await relay.backlog();
+    const event = tick(5_000);
+    await db.dataSource.transaction((tx) => appendToOutbox(tx, [{ topic: `${topic}-missing`, envelope: event }]));
+    await expect(relay.publishBatch()).rejects.toThrow();
+    expect(await relay.backlog()).toBe(before + 1);
+  });
+});

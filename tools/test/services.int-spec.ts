@@ -1,0 +1,122 @@
+/**
+ * The four services boot against real PostgreSQL and Kafka, answer their health probes and
+ * serve OpenAPI; a wrong DATABASE_URL or KAFKA_BROKERS ends the process at once with one clear
+ * line (no stack trace, no retry loop).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { RunningService, ServiceDefinition } from '@pay/platform';
+import { createService } from '@pay/platform';
+import { dropSchema, testDatabaseUrl, testKafkaBrokers, uniqueName } from '@pay/testing';
+import { adSignalAggregationService } from '../../apps/ad-signal-aggregation/src/ad-signal-aggregation.service';
+import { historyProjectionService } from '../../apps/history-projection/src/history-projection.service';
+import { paymentOrchestrationService } from '../../apps/payment-orchestration/src/payment-orchestration.service';
+import { walletService } from '../../apps/wallet/src/wallet.service';
+
+const ROOT = resolve(__dirname, '../..');
+const definitions: ServiceDefinition[] = [walletService, paymentOrchestrationService, historyProjectionService, adSignalAggregationService] as ServiceDefinition[];
+
+describe.each(definitions.map((definition) => [definition.name, definition] as const))('service %s', (_name, definition) => {
+  let service: RunningService;
+  const schema = uniqueName(`it_${definition.schema}`);
+
+  beforeAll(async () => {
+    service = await createService(definition, {
+      DATABASE_URL: testDatabaseUrl(),
+      KAFKA_BROKERS: testKafkaBrokers().join(','),
+      DB_SCHEMA: schema,
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      OUTBOX_RELAY_NAME: 'it',
+    });
+  });
+
+  afterAll(async () => {
+    await service?.app.close();
+    await dropSchema(testDatabaseUrl(), schema);
+  });
+
+  it('is live and ready, with PostgreSQL and Kafka up', async () => {
+    expect(await (await fetch(`${service.url}/health/live`)).json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${service.url}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ok', info: { postgres: { status: 'up' }, kafka: { status: 'up' } } });
+  });
+
+  it('serves its OpenAPI document at /docs', async () => {
+    const document = (await (await fetch(`${service.url}/docs/json`)).json()) as { openapi: string; info: { title: string }; paths: Record<string, unknown> };
+    expect(document.openapi).toMatch(/^3\./);
+    expect(document.info.title).toBe(definition.title);
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/health/live', '/health/ready']));
+    expect((await fetch(`${service.url}/docs`)).status).toBe(200);
+  });
+
+  it('created its schema by migrations: inbox and outbox exist', async () => {
+    const tables: { table_name: string }[] = await service.runtime.dataSource.query(
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`,
+      [schema],
+    );
+    expect(tables.map((t) => t.table_name)).toEqual(expect.arrayContaining(['inbox', 'outbox', 'outbox_checkpoint', 'schema_migrations']));
+  });
+
+  it('exports metrics for Prometheus', async () => {
+    const response = await fetch(`${service.url}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/text\/plain/);
+  });
+});
+
+describe('a service started with a bad dependency', () => {
+  const main = resolve(ROOT, 'dist/apps/wallet/src/main.js');
+
+  beforeAll(() => {
+    if (!existsSync(main)) throw new Error(`${main} is missing: the integration tier runs \`npm run build\` first`);
+  });
+
+  function run(env: Record<string, string>): Promise<{ code: number | null; stderr: string; ms: number }> {
+    const started = Date.now();
+    return new Promise((done, fail) => {
+      const child = spawn(process.execPath, [main], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'silent', DATABASE_URL: testDatabaseUrl(), KAFKA_BROKERS: testKafkaBrokers().join(','), ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        fail(new Error(`still running after 60 s; stderr so far: ${stderr}`));
+      }, 60_000);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        done({ code, stderr, ms: Date.now() - started });
+      });
+    });
+  }
+
+  const noStackTrace = (stderr: string): void => expect(stderr).not.toMatch(/^\s+at /m);
+
+  it('exits 1 naming DATABASE_URL when PostgreSQL does not answer, without the password', async () => {
+    const { code, stderr } = await run({ DATABASE_URL: 'postgres://postgres:s3cret@127.0.0.1:1/payments' });
+    expect(code).toBe(1);
+    expect(stderr.trim()).toMatch(/^wallet: cannot start: cannot reach PostgreSQL at DATABASE_URL=postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/payments: .*ECONNREFUSED/);
+    expect(stderr).not.toContain('s3cret');
+    noStackTrace(stderr);
+  });
+
+  it('exits 1 naming KAFKA_BROKERS when Kafka does not answer', async () => {
+    const { code, stderr } = await run({ KAFKA_BROKERS: '127.0.0.1:1' });
+    expect(code).toBe(1);
+    expect(stderr.trim()).toMatch(/^wallet: cannot start: cannot reach Kafka at KAFKA_BROKERS=127\.0\.0\.1:1/);
+    noStackTrace(stderr);
+  });
+
+  it('exits 1 naming each malformed variable', async () => {
+    const { code, stderr } = await run({ KAFKA_BROKERS: 'kafka-without-port', DATABASE_URL: 'mysql://x' });
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe(
+      'wallet: invalid configuration: DATABASE_URL must be a postgres:// URL, e.g. postgres://user@127.0.0.1:5432/payments; KAFKA_BROKERS must be a comma-separated list of host:port, e.g. 127.0.0.1:9092',
+    );
+  });
+});
