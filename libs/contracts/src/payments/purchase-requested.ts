@@ -17,7 +17,7 @@ export const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,100}$/;
 
 export class Counterparty {
   /** merchant (purchase), non-profit (donation) or person (transfer). */
-  @IsIn(COUNTERPARTY_TYPES as unknown as string[])
+  @IsIn(COUNTERPARTY_TYPES)
   type!: (typeof COUNTERPARTY_TYPES)[number];
 
   @Matches(ID_PATTERN, { message: 'id must be 1 to 100 of letters, digits, "_", "-", ":" and "."' })
@@ -34,7 +34,7 @@ export class PurchaseRequested {
   @IsUUID()
   requestId!: string;
 
-  @IsIn(PAYMENT_KINDS as unknown as string[])
+  @IsIn(PAYMENT_KINDS)
   kind!: PaymentKind;
 
   /** The paying person. */
@@ -45,7 +45,7 @@ export class PurchaseRequested {
   @Type(() => Counterparty)
   counterparty!: Counterparty;
 
-  @IsIn(APPS as unknown as string[])
+  @IsIn(APPS)
   app!: AppName;
 
   /** Where the person is (ISO 3166-1 alpha-2): the rollout is per country. */

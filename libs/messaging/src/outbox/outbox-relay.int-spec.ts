@@ -96,7 +96,7 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
     const writers = Array.from({ length: 20 }, async (_, w) => {
       for (let i = w; i < events.length; i += 20) {
         await db.dataSource.transaction(async (tx) => {
-          await appendToOutbox(tx, [{ topic, envelope: events[i]! }]);
+          await appendToOutbox(tx, [{ topic, envelope: events[i] }]);
           await new Promise((r) => setTimeout(r, Math.random() * 15));
         });
         if (i === 100) {
