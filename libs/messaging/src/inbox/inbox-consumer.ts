@@ -41,6 +41,8 @@ export interface InboxConsumerOptions {
   /** How often a long handler's heartbeat is sent (default 1 s). */
   heartbeatIntervalMs?: number;
   fromBeginning?: boolean;
+  /** The broker drops a member silent for this long (default 30 s; broker minimum 6 s). */
+  sessionTimeoutMs?: number;
 }
 
 export type MessageOutcome = 'applied' | 'duplicate' | 'ignored' | 'dead-lettered';
@@ -73,8 +75,8 @@ export class InboxConsumer {
     const consumer = this.options.kafka.consumer({
       groupId: this.options.groupId,
       allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.min(3_000, Math.floor((this.options.sessionTimeoutMs ?? 30_000) / 3)),
       // An idle fetch returns after this long; a rebalance waits for it, so keep it short.
       maxWaitTimeInMs: 500,
       retry: { retries: 10 },

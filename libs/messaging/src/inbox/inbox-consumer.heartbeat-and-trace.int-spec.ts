@@ -1,0 +1,123 @@
+import { createEvent, defineEvent } from '@pay/contracts';
+import { createLogger, startTelemetry, tracer } from '@pay/observability';
+import type { TestSchema } from '@pay/testing';
+import { createTestSchema, createTestTopics, deleteTestTopics, testKafka, uniqueName } from '@pay/testing';
+import { context, trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
+import { IsString } from 'class-validator';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { EventPublisher } from '../kafka/event-publisher';
+import { InboxConsumer } from './inbox-consumer';
+import { INBOX_TABLE_SQL } from './inbox.schema';
+
+class Note {
+  @IsString()
+  text!: string;
+}
+
+const NoteV1 = defineEvent({ type: 'test.note.written', version: 1, topic: 'it.notes', dataClass: Note, description: 'test' });
+
+class CreateInbox1700000000000 implements MigrationInterface {
+  async up(runner: QueryRunner): Promise<void> {
+    await runner.query(INBOX_TABLE_SQL);
+  }
+  async down(): Promise<void> {}
+}
+
+const spans = new InMemorySpanExporter();
+const telemetry = startTelemetry({ service: 'messaging-test', spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] });
+const logger = createLogger('messaging-test', 'silent');
+
+describe('InboxConsumer: long handlers and trace context', () => {
+  let db: TestSchema;
+  let publisher: EventPublisher;
+  const kafka = testKafka();
+  const topics: string[] = [];
+
+  beforeAll(async () => {
+    db = await createTestSchema('it_inbox_hb', [CreateInbox1700000000000]);
+    publisher = new EventPublisher(kafka);
+  });
+
+  afterAll(async () => {
+    await publisher.disconnect();
+    await deleteTestTopics(topics);
+    await db.drop();
+    await telemetry.shutdown();
+  });
+
+  async function freshTopic(): Promise<string> {
+    const topic = uniqueName('it.notes').replace(/_/g, '-');
+    topics.push(topic);
+    await createTestTopics([topic], 1);
+    return topic;
+  }
+
+  it('keeps heartbeating while a handler runs longer than the session timeout, so the batch is not redelivered', async () => {
+    const topic = await freshTopic();
+    const calls: string[] = [];
+    const consumer = new InboxConsumer({
+      groupId: uniqueName('it-heartbeat'),
+      topics: [topic],
+      kafka,
+      dataSource: db.dataSource,
+      publisher,
+      logger,
+      sessionTimeoutMs: 6_000,
+      heartbeatIntervalMs: 500,
+      handlers: {
+        [NoteV1.type]: async (event) => {
+          calls.push(event.envelope.id);
+          // Twice the session timeout: without heartbeats the broker would evict the member.
+          await new Promise((resolve) => setTimeout(resolve, 12_000));
+        },
+      },
+    });
+    const first = createEvent({ definition: NoteV1, source: 'wallet', subject: 'n', sequence: 1, data: { text: 'slow' } });
+    const second = createEvent({ definition: NoteV1, source: 'wallet', subject: 'n', sequence: 2, data: { text: 'next' } });
+    await publisher.publish([first, second].map((envelope) => ({ topic, envelope })));
+    await consumer.start();
+    try {
+      const deadline = Date.now() + 60_000;
+      while (consumer.stats.applied < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(consumer.stats.applied).toBe(2);
+      expect(calls).toEqual([first.id, second.id]); // each handler ran once: no rebalance redelivered it
+    } finally {
+      await consumer.stop();
+    }
+  }, 90_000);
+
+  it('runs the handler in the publisher’s trace (W3C traceparent in the Kafka headers)', async () => {
+    const topic = await freshTopic();
+    let handlerTraceId: string | undefined;
+    const consumer = new InboxConsumer({
+      groupId: uniqueName('it-trace'),
+      topics: [topic],
+      kafka,
+      dataSource: db.dataSource,
+      publisher,
+      logger,
+      handlers: {
+        [NoteV1.type]: async () => {
+          handlerTraceId = trace.getActiveSpan()?.spanContext().traceId;
+        },
+      },
+    });
+    const span = tracer('test').startSpan('publish a note');
+    const publishedTraceId = span.spanContext().traceId;
+    await context.with(trace.setSpan(context.active(), span), () =>
+      publisher.publish([{ topic, envelope: createEvent({ definition: NoteV1, source: 'wallet', subject: 'n', sequence: 1, data: { text: 'traced' } }) }]),
+    );
+    span.end();
+    await consumer.start();
+    try {
+      const deadline = Date.now() + 30_000;
+      while (handlerTraceId === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(handlerTraceId).toBe(publishedTraceId);
+      const consumerSpan = spans.getFinishedSpans().find((s) => s.name === `${topic} process`);
+      expect(consumerSpan?.spanContext().traceId).toBe(publishedTraceId);
+    } finally {
+      await consumer.stop();
+    }
+  });
+});
