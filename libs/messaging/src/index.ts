@@ -5,3 +5,4 @@ export * from './inbox/inbox-consumer';
 export * from './outbox/outbox.schema';
 export * from './outbox/outbox-writer';
 export * from './outbox/outbox-relay';
+export * from './dlq/dlq-replayer';

@@ -1,0 +1,83 @@
+import { DLQ_SUFFIX } from '@pay/contracts';
+import type { IHeaders, Kafka, Message } from 'kafkajs';
+import type { EventPublisher } from '../kafka/event-publisher';
+
+export interface DlqReplayOptions {
+  kafka: Kafka;
+  publisher: EventPublisher;
+  /** The dead-letter topic, `<topic>.dlq`. */
+  deadLetterTopic: string;
+  /** Replay only the dead letters of this consumer group (the `dlq-consumer` header). */
+  onlyConsumer?: string;
+  /** Count what would be replayed, publish nothing, commit nothing. */
+  dryRun?: boolean;
+  /** Give up waiting for the end of the topic after this long. */
+  timeoutMs?: number;
+}
+
+export interface DlqReplayResult {
+  replayed: number;
+  skipped: number;
+}
+
+const stripDlqHeaders = (headers: IHeaders | undefined): IHeaders =>
+  Object.fromEntries(Object.entries(headers ?? {}).filter(([name]) => !name.startsWith('dlq-'))) as IHeaders;
+
+/**
+ * Re-delivers dead letters to their original topic after a fix, each once: the replayer reads
+ * the DLQ as its own consumer group and commits as it goes, so a second run replays only what
+ * died since. Consumers that had applied an event already skip it through their inbox.
+ */
+export async function replayDeadLetters(options: DlqReplayOptions): Promise<DlqReplayResult> {
+  if (!options.deadLetterTopic.endsWith(DLQ_SUFFIX)) throw new Error(`${options.deadLetterTopic} is not a dead-letter topic (it must end in ${DLQ_SUFFIX})`);
+  const originalTopic = options.deadLetterTopic.slice(0, -DLQ_SUFFIX.length);
+  const admin = options.kafka.admin();
+  await admin.connect();
+  // Replay up to the end as it is now; letters that die during the replay wait for the next run.
+  const ends = new Map((await admin.fetchTopicOffsets(options.deadLetterTopic)).map((p) => [p.partition, BigInt(p.high)]));
+  const groupId = `dlq-replay.${options.deadLetterTopic}`;
+  // Where earlier runs stopped: those partitions may have nothing new to deliver.
+  const committed = await admin.fetchOffsets({ groupId, topics: [options.deadLetterTopic] });
+  await admin.disconnect();
+  const position = new Map<number, bigint>();
+  for (const { partitions } of committed) {
+    for (const { partition, offset } of partitions) if (offset !== '-1') position.set(partition, BigInt(offset) - 1n);
+  }
+
+  const consumer = options.kafka.consumer({ groupId, maxWaitTimeInMs: 200, allowAutoTopicCreation: false });
+  const result: DlqReplayResult = { replayed: 0, skipped: 0 };
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic: options.deadLetterTopic, fromBeginning: true });
+    let drained!: () => void;
+    const done = new Promise<void>((resolve) => (drained = resolve));
+    const caughtUp = (): boolean => [...ends].every(([partition, end]) => end === 0n || (position.get(partition) ?? -1n) + 1n >= end);
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ partition, message }) => {
+        const offset = BigInt(message.offset);
+        const end = ends.get(partition) ?? 0n;
+        if (offset >= end) return;
+        const consumerName = message.headers?.['dlq-consumer']?.toString();
+        if (options.onlyConsumer && consumerName !== options.onlyConsumer) {
+          result.skipped += 1;
+        } else {
+          if (!options.dryRun) {
+            const replayed: Message = { key: message.key, value: message.value, headers: { ...stripDlqHeaders(message.headers), 'dlq-replayed-at': new Date().toISOString() } };
+            await options.publisher.sendRaw([{ topic: originalTopic, messages: [replayed] }]);
+          }
+          result.replayed += 1;
+        }
+        if (!options.dryRun) await consumer.commitOffsets([{ topic: options.deadLetterTopic, partition, offset: (offset + 1n).toString() }]);
+        position.set(partition, offset);
+        if (caughtUp()) drained();
+      },
+    });
+    if (caughtUp()) drained();
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error(`DLQ replay did not reach the end within ${timeoutMs} ms`)), timeoutMs).unref())]);
+  } finally {
+    await consumer.disconnect();
+  }
+  return result;
+}

@@ -1,0 +1,40 @@
+/**
+ * `npm run dlq:replay -- --topic payments.events.v1 [--consumer history-projection] [--dry-run]`
+ * re-delivers the dead letters of a topic to it, after the fix that made them fail is deployed.
+ * Each dead letter is replayed once (the replayer commits its own offsets); consumers that had
+ * applied an event skip it through their inbox.
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_KAFKA_BROKERS } from '@pay/config';
+import { deadLetterTopicOf, DLQ_SUFFIX, TOPIC_SPECS } from '@pay/contracts';
+import { createKafka, EventPublisher, replayDeadLetters } from '@pay/messaging';
+
+const USAGE = 'usage: npm run dlq:replay -- --topic <topic or topic.dlq> [--consumer <group>] [--dry-run]';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { topic: { type: 'string' }, consumer: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } },
+    strict: true,
+  });
+  const consumed = TOPIC_SPECS.filter((spec) => spec.consumed).map((spec) => spec.name);
+  const topic = values.topic?.endsWith(DLQ_SUFFIX) ? values.topic.slice(0, -DLQ_SUFFIX.length) : values.topic;
+  if (!topic || !consumed.includes(topic)) throw new Error(`--topic must be one of ${consumed.join(', ')} (or its .dlq)\n${USAGE}`);
+  if (values.consumer !== undefined && !/^[A-Za-z0-9._-]{1,200}$/.test(values.consumer)) throw new Error(`--consumer must be a consumer group name\n${USAGE}`);
+  const brokers = (process.env.KAFKA_BROKERS ?? DEFAULT_KAFKA_BROKERS).split(',').map((b) => b.trim());
+  if (!brokers.every((b) => /^[A-Za-z0-9.-]+:\d{1,5}$/.test(b))) throw new Error('KAFKA_BROKERS must be a comma-separated list of host:port');
+
+  const kafka = createKafka({ clientId: 'dlq-replay', brokers });
+  const publisher = new EventPublisher(kafka);
+  try {
+    const result = await replayDeadLetters({ kafka, publisher, deadLetterTopic: deadLetterTopicOf(topic), onlyConsumer: values.consumer, dryRun: values['dry-run'] });
+    const verb = values['dry-run'] ? 'would replay' : 'replayed';
+    process.stdout.write(`${verb} ${result.replayed} dead letters of ${topic}${values.consumer ? ` for ${values.consumer}` : ''}; skipped ${result.skipped} of other consumers\n`);
+  } finally {
+    await publisher.disconnect();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`dlq:replay: ${(error as Error).message}\n`);
+  process.exit(1);
+});
