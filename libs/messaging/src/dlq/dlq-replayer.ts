@@ -21,7 +21,7 @@ export interface DlqReplayResult {
 }
 
 const stripDlqHeaders = (headers: IHeaders | undefined): IHeaders =>
-  Object.fromEntries(Object.entries(headers ?? {}).filter(([name]) => !name.startsWith('dlq-'))) as IHeaders;
+  Object.fromEntries<IHeaders[string]>(Object.entries(headers ?? {}).filter(([name]) => !name.startsWith('dlq-')));
 
 /**
  * Re-delivers dead letters to their original topic after a fix, each once: the replayer reads
