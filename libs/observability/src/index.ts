@@ -1,3 +1,4 @@
 export * from './redaction';
 export * from './logger';
 export * from './telemetry';
+export * from './metrics';

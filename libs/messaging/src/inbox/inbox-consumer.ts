@@ -1,7 +1,7 @@
 import type { EventEnvelope } from '@pay/contracts';
 import { deadLetterTopicOf, InvalidEventError, parseEvent } from '@pay/contracts';
 import type { Logger } from '@pay/observability';
-import { contextFromHeaders, scrubText, tracer } from '@pay/observability';
+import { contextFromHeaders, platformMetrics, scrubText, tracer } from '@pay/observability';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -112,7 +112,12 @@ export class InboxConsumer {
     try {
       for (const message of batch.messages) {
         if (!payload.isRunning() || payload.isStale()) break;
-        await this.processMessage(batch.topic, batch.partition, message, heartbeat);
+        const started = performance.now();
+        const outcome = await this.processMessage(batch.topic, batch.partition, message, heartbeat);
+        const attributes = { topic: batch.topic, consumer: this.options.groupId };
+        platformMetrics().processDuration.record((performance.now() - started) / 1000, attributes);
+        platformMetrics().messagesProcessed.add(1, { ...attributes, outcome });
+        platformMetrics().consumerLag.set(Number(BigInt(batch.highWatermark) - BigInt(message.offset) - 1n), { ...attributes, partition: batch.partition });
         payload.resolveOffset(message.offset);
         uncommitted = message.offset;
         await heartbeat();

@@ -1,4 +1,5 @@
 import type { Logger } from '@pay/observability';
+import { platformMetrics } from '@pay/observability';
 import type { Message } from 'kafkajs';
 import type { DataSource } from 'typeorm';
 import type { EventPublisher } from '../kafka/event-publisher';
@@ -90,6 +91,7 @@ export class OutboxRelay {
       ]);
       await runner.commitTransaction();
       this.published += rows.length;
+      platformMetrics().outboxPublished.add(rows.length, { relay: this.options.name });
       return rows.length;
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction();
@@ -109,6 +111,15 @@ export class OutboxRelay {
     return Number(rows[0]?.backlog ?? 0);
   }
 
+  /** Cheap estimate for the metric: positions can have gaps (rolled-back writes), never overlaps. */
+  private async measureBacklog(): Promise<void> {
+    const rows = (await this.options.dataSource.query(
+      `SELECT coalesce((SELECT max(position) FROM outbox), 0) - c.position AS backlog FROM outbox_checkpoint c WHERE c.relay = $1`,
+      [this.options.name],
+    )) as { backlog: string }[];
+    platformMetrics().outboxBacklog.set(Math.max(0, Number(rows[0]?.backlog ?? 0)), { relay: this.options.name });
+  }
+
   private async run(): Promise<void> {
     let failures = 0;
     while (this.running) {
@@ -116,6 +127,7 @@ export class OutboxRelay {
         const published = await this.publishBatch();
         failures = 0;
         if (published > 0) continue;
+        await this.measureBacklog();
       } catch (error) {
         failures += 1;
         this.options.logger.error({ err: error, failures }, 'outbox relay failed to publish; will retry');

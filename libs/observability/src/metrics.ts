@@ -1,0 +1,51 @@
+import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
+import { metrics } from '@opentelemetry/api';
+
+/** The platform's meter; instruments are no-ops until the SDK is started (telemetry.ts). */
+export function meter(name = 'pay-platform'): Meter {
+  return metrics.getMeter(name);
+}
+
+/**
+ * A gauge whose current values are set by the code that knows them (a consumer's lag per
+ * partition, an outbox's backlog) and read when Prometheus scrapes.
+ */
+export class LastValueGauge {
+  private readonly values = new Map<string, { value: number; attributes: Attributes }>();
+
+  constructor(name: string, description: string, unit = '1') {
+    meter()
+      .createObservableGauge(name, { description, unit })
+      .addCallback((result) => {
+        for (const { value, attributes } of this.values.values()) result.observe(value, attributes);
+      });
+  }
+
+  set(value: number, attributes: Attributes = {}): void {
+    this.values.set(JSON.stringify(attributes), { value, attributes });
+  }
+}
+
+let instruments:
+  | {
+      httpDuration: Histogram;
+      messagesProcessed: Counter;
+      processDuration: Histogram;
+      consumerLag: LastValueGauge;
+      outboxBacklog: LastValueGauge;
+      outboxPublished: Counter;
+    }
+  | undefined;
+
+/** The instruments every service shares, created once per process. */
+export function platformMetrics(): NonNullable<typeof instruments> {
+  instruments ??= {
+    httpDuration: meter().createHistogram('http.server.request.duration', { description: 'HTTP request latency', unit: 's' }),
+    messagesProcessed: meter().createCounter('messaging.process.messages', { description: 'Kafka messages processed, by outcome' }),
+    processDuration: meter().createHistogram('messaging.process.duration', { description: 'Time to apply one Kafka message', unit: 's' }),
+    consumerLag: new LastValueGauge('messaging.consumer.lag', 'Messages behind the end of each partition'),
+    outboxBacklog: new LastValueGauge('outbox.backlog', 'Outbox rows written but not yet published'),
+    outboxPublished: meter().createCounter('outbox.published', { description: 'Outbox rows published to Kafka' }),
+  };
+  return instruments;
+}
