@@ -113,10 +113,10 @@ export class OutboxRelay {
 
   /** Cheap estimate for the metric: positions can have gaps (rolled-back writes), never overlaps. */
   private async measureBacklog(): Promise<void> {
-    const rows = (await this.options.dataSource.query(
+    const rows = await this.options.dataSource.query<{ backlog: string }[]>(
       `SELECT coalesce((SELECT max(position) FROM outbox), 0) - c.position AS backlog FROM outbox_checkpoint c WHERE c.relay = $1`,
       [this.options.name],
-    )) as { backlog: string }[];
+    );
     platformMetrics().outboxBacklog.set(Math.max(0, Number(rows[0]?.backlog ?? 0)), { relay: this.options.name });
   }
 
