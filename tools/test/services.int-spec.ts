@@ -61,9 +61,11 @@ describe.each(definitions.map((definition) => [definition.name, definition] as c
   });
 
   it('exports metrics for Prometheus', async () => {
+    await fetch(`${service.url}/health/live`);
     const response = await fetch(`${service.url}/metrics`);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/text\/plain/);
+    expect(await response.text()).toMatch(/http_server_request_duration_count\{[^}]*route="\/health\/live"[^}]*\} [1-9]/);
   });
 });
 

@@ -1,5 +1,6 @@
 import type { DynamicModule, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Global, Inject, Injectable, Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import type { BaseServiceConfig } from '@pay/config';
 import type { EventPublisher } from '@pay/messaging';
@@ -9,6 +10,7 @@ import type { Admin, Kafka } from 'kafkajs';
 import { LoggerModule } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { HealthController } from '../health/health.controller';
+import { HttpMetricsInterceptor } from '../health/http-metrics.interceptor';
 import { MetricsController } from '../health/metrics.controller';
 import { EVENT_PUBLISHER, KAFKA, KAFKA_ADMIN, LOGGER, SERVICE_CONFIG, TELEMETRY } from './tokens';
 
@@ -83,7 +85,7 @@ export class PlatformModule {
         }),
       ],
       controllers: [HealthController, MetricsController],
-      providers: [...providers, RuntimeLifecycle],
+      providers: [...providers, RuntimeLifecycle, { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor }],
       exports: providers.map((provider) => provider.provide),
     };
   }
