@@ -1,6 +1,7 @@
 /**
  * PostgreSQL for local development and tests, in this order: DATABASE_URL when set; else the
  * server at 127.0.0.1:5432; else an embedded PostgreSQL (tools/infra/embedded-postgres.ts).
+ * PG_EMBEDDED=true skips the local server and goes straight to the embedded one.
  * The project's database is created when missing; each service creates its own schema.
  */
 import { Client } from 'pg';
@@ -52,6 +53,13 @@ export async function ensureDatabase(url: string): Promise<void> {
   }
 }
 
+/** PG_EMBEDDED=true: use the embedded server even when one answers on 127.0.0.1:5432. */
+function forceEmbedded(): boolean {
+  const raw = process.env.PG_EMBEDDED?.trim();
+  if (raw && raw !== 'true' && raw !== 'false') throw new Error(`PG_EMBEDDED must be true or false; got "${raw}".`);
+  return raw === 'true';
+}
+
 export async function ensurePostgres(log: Log): Promise<PostgresInfo> {
   const configured = process.env.DATABASE_URL;
   if (configured) {
@@ -61,7 +69,7 @@ export async function ensurePostgres(log: Log): Promise<PostgresInfo> {
     log(`postgres: using DATABASE_URL ${redactUrl(configured)}`);
     return { url: configured, source: 'DATABASE_URL' };
   }
-  if (await reachable(LOCAL_DATABASE_URL)) {
+  if (!forceEmbedded() && (await reachable(LOCAL_DATABASE_URL))) {
     await ensureDatabase(LOCAL_DATABASE_URL);
     log(`postgres: using the local server, ${LOCAL_DATABASE_URL}`);
     return { url: LOCAL_DATABASE_URL, source: 'local server' };
