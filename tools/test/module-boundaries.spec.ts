@@ -1,0 +1,61 @@
+/**
+ * The architecture rules are enforced by lint; this proves the rules bite: an app importing
+ * another app, framework code in the ledger domain, and a shared library reaching into a
+ * service's scope are all errors.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '../..');
+const bin = (name: string): string => resolve(ROOT, 'node_modules/.bin', name);
+
+const PROBES = {
+  appImportsApp: ['apps/history-projection/src/boundary-probe.ts', "import { walletService } from '../../wallet/src/wallet.service';\nexport const probe = walletService;\n"],
+  domainImportsFramework: ['libs/ledger/domain/src/boundary-probe.ts', "import { DataSource } from 'typeorm';\nexport const probe = DataSource;\n"],
+  sharedImportsServiceScope: ['libs/messaging/src/boundary-probe.ts', "import * as ledger from '@pay/ledger-domain';\nexport const probe = ledger;\n"],
+} as const;
+
+interface EslintResult {
+  filePath: string;
+  messages: { ruleId: string | null; message: string }[];
+}
+
+describe('module boundaries', () => {
+  let results: Map<string, string>;
+
+  beforeAll(() => {
+    // The rule reads Nx's project graph; without it the rule silently skips.
+    execFileSync(bin('nx'), ['show', 'projects'], { cwd: ROOT, stdio: 'ignore' });
+    for (const [path, code] of Object.values(PROBES)) writeFileSync(resolve(ROOT, path), code);
+    try {
+      const run = spawnSync(bin('eslint'), ['--format', 'json', ...Object.values(PROBES).map(([path]) => path)], { cwd: ROOT, encoding: 'utf8' });
+      const parsed = JSON.parse(run.stdout) as EslintResult[];
+      results = new Map(
+        parsed.map((r) => [
+          r.filePath,
+          r.messages
+            .filter((m) => m.ruleId === '@nx/enforce-module-boundaries')
+            .map((m) => m.message)
+            .join('\n'),
+        ]),
+      );
+    } finally {
+      for (const [path] of Object.values(PROBES)) rmSync(resolve(ROOT, path), { force: true });
+    }
+  }, 120_000);
+
+  const messagesFor = (probe: keyof typeof PROBES): string => results.get(resolve(ROOT, PROBES[probe][0])) ?? '';
+
+  it('refuses an app importing another app', () => {
+    expect(messagesFor('appImportsApp')).toMatch(/Projects cannot be imported by a relative or absolute path/);
+  });
+
+  it('refuses framework code in the ledger domain', () => {
+    expect(messagesFor('domainImportsFramework')).toMatch(/type:domain" is not allowed to import "typeorm"/);
+  });
+
+  it('refuses a shared library reaching into a service scope', () => {
+    expect(messagesFor('sharedImportsServiceScope')).toMatch(/tagged with "scope:shared" can only depend on libs tagged with "scope:shared"/);
+  });
+});
