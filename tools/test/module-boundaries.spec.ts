@@ -4,8 +4,8 @@
  * service's scope are all errors.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 
 const ROOT = resolve(__dirname, '../..');
 const bin = (name: string): string => resolve(ROOT, 'node_modules/.bin', name);
@@ -27,7 +27,10 @@ describe('module boundaries', () => {
   beforeAll(() => {
     // The rule reads Nx's project graph; without it the rule silently skips.
     execFileSync(bin('nx'), ['show', 'projects'], { cwd: ROOT, stdio: 'ignore' });
-    for (const [path, code] of Object.values(PROBES)) writeFileSync(resolve(ROOT, path), code);
+    for (const [path, code] of Object.values(PROBES)) {
+      mkdirSync(dirname(resolve(ROOT, path)), { recursive: true });
+      writeFileSync(resolve(ROOT, path), code);
+    }
     try {
       const run = spawnSync(bin('eslint'), ['--format', 'json', ...Object.values(PROBES).map(([path]) => path)], { cwd: ROOT, encoding: 'utf8' });
       const parsed = JSON.parse(run.stdout) as EslintResult[];
