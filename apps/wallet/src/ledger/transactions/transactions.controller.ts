@@ -1,0 +1,51 @@
+import { Body, Controller, Inject, Post, Res, UseFilters, UsePipes } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import type { LedgerCommand, PostingInput } from '@pay/ledger-domain';
+import type { PostgresLedger } from '@pay/ledger-store';
+import { LedgerErrorFilter } from '../http/ledger-error.filter';
+import type { StatusResponse } from '../http/ledger-views';
+import { EntryView, entryView, markReplay } from '../http/ledger-views';
+import { ledgerValidationPipe } from '../http/validation';
+import { LEDGER } from '../ledger.tokens';
+import type { PostingRequest } from './post-transaction.dto';
+import { PostTransactionRequest } from './post-transaction.dto';
+
+export function postingInputs(postings: readonly PostingRequest[]): PostingInput[] {
+  return postings.map((p) => ({ accountId: p.accountId, direction: p.direction, amount: BigInt(p.amount), currency: p.currency }));
+}
+
+// TODO(auth): authentication and authorisation come with their own issue. Until then these
+// routes must only be reachable from inside the platform (no public ingress to /v1/ledger).
+@ApiTags('ledger')
+@Controller('v1/ledger/transactions')
+@UsePipes(ledgerValidationPipe)
+@UseFilters(LedgerErrorFilter)
+export class TransactionsController {
+  constructor(@Inject(LEDGER) private readonly ledger: PostgresLedger) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Post a transaction, or a reversal of one (accepted whole or refused whole)' })
+  @ApiCreatedResponse({ type: EntryView, description: 'Recorded.' })
+  @ApiOkResponse({ type: EntryView, description: 'Recorded before under this id with the same content (header Idempotent-Replayed: true).' })
+  @ApiConflictResponse({ description: 'IDEMPOTENCY_CONFLICT: the id was used for different content.' })
+  @ApiUnprocessableEntityResponse({ description: 'Refused, with the reason code: UNBALANCED, INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, ACCOUNT_NOT_FOUND, REVERSAL_...' })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED or INVALID_INPUT.' })
+  async post(@Body() body: PostTransactionRequest, @Res({ passthrough: true }) response: StatusResponse): Promise<EntryView> {
+    const context = { metadata: body.metadata, correlationId: body.correlationId, causationId: body.causationId };
+    const command: LedgerCommand =
+      body.reverses === undefined
+        ? { type: 'transfer', transactionId: body.id, postings: postingInputs(body.postings ?? []), ...context }
+        : { type: 'reverse', transactionId: body.id, reverses: body.reverses, postings: body.postings && postingInputs(body.postings), ...context };
+    const { entry, replayed } = await this.ledger.record(command);
+    markReplay(response, replayed);
+    return entryView(entry, replayed);
+  }
+}

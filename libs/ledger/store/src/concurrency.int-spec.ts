@@ -1,0 +1,142 @@
+/**
+ * The ledger under concurrency, against real PostgreSQL: group commit inside one process and
+ * several processes (ledger instances with their own pools) racing on the same rows.
+ */
+import type { CommandOutcome, LedgerCommand } from '@pay/ledger-domain';
+import type { TestSchema } from '@pay/testing';
+import { createTestSchema } from '@pay/testing';
+import { DataSource } from 'typeorm';
+import { LEDGER_MIGRATIONS, PostgresLedger } from './index';
+
+const pay = (transactionId: string, from: string, to: string, amount: bigint): LedgerCommand => ({
+  type: 'transfer',
+  transactionId,
+  postings: [
+    { accountId: from, direction: 'debit', amount, currency: 'EUR' },
+    { accountId: to, direction: 'credit', amount, currency: 'EUR' },
+  ],
+});
+
+const codeOf = (outcome: CommandOutcome): string => (outcome.ok ? 'OK' : outcome.error.code);
+
+describe('ledger concurrency', () => {
+  let schema: TestSchema;
+  let second: DataSource;
+  let ledgers: PostgresLedger[];
+
+  beforeAll(async () => {
+    schema = await createTestSchema('ledger_conc', LEDGER_MIGRATIONS, 12);
+    // A second data source with its own pool stands for a second service instance.
+    second = new DataSource(schema.dataSource.options);
+    await second.initialize();
+    ledgers = [
+      new PostgresLedger(schema.dataSource, { groupCommit: { maxBatchSize: 32 } }),
+      new PostgresLedger(second, { groupCommit: { maxBatchSize: 32, maxConcurrentBatches: 2 } }),
+    ];
+    await ledgers[0]?.openAccount({ id: 'clearing', ownerType: 'system', ownerId: 'psp', currency: 'EUR', normalSide: 'debit' });
+    await ledgers[0]?.openAccount({ id: 'shop', ownerType: 'merchant', ownerId: 'm', currency: 'EUR' });
+  });
+
+  afterAll(async () => {
+    await Promise.all(ledgers.map((l) => l.close()));
+    await second.destroy();
+    await schema.drop();
+  });
+
+  const ledger = (i: number): PostgresLedger => ledgers[i % ledgers.length];
+  const journalIds = async (): Promise<string[]> =>
+    ((await schema.dataSource.query<Array<{ transaction_id: string }>>('SELECT transaction_id FROM journal_entries ORDER BY position'))).map((r) => r.transaction_id);
+
+  it('200 concurrent debits that together exceed the wallet never overdraw it; each accepted one is in the journal once', async () => {
+    await ledger(0).openAccount({ id: 'wallet-1', ownerType: 'person', ownerId: 'u-1', currency: 'EUR' });
+    await ledger(0).record(pay('fund-wallet-1', 'clearing', 'wallet-1', 10_000n));
+    // 200 debits of 1..150 (about 15,000 in total) against 10,000, from two instances at once.
+    const amounts = Array.from({ length: 200 }, (_, i) => BigInt((i * 37) % 150) + 1n);
+    const outcomes = await Promise.all(amounts.map((amount, i) => ledger(i).submit(pay(`debit-${i}`, 'wallet-1', 'shop', amount))));
+
+    const accepted = outcomes.flatMap((o, i) => (o.ok ? [i] : []));
+    const refused = outcomes.filter((o) => !o.ok).map(codeOf);
+    const total = amounts.reduce((a, b) => a + b, 0n);
+    expect(total).toBeGreaterThan(10_000n);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(new Set(refused)).toEqual(new Set(['INSUFFICIENT_FUNDS']));
+
+    const spent = accepted.reduce((sum, i) => sum + (amounts[i]), 0n);
+    const balance = await ledger(0).balance('wallet-1');
+    expect(balance.posted).toBe(10_000n - spent);
+    expect(balance.available).toBeGreaterThanOrEqual(0n);
+
+    const ids = (await journalIds()).filter((id) => id.startsWith('debit-'));
+    expect(ids.sort()).toEqual(accepted.map((i) => `debit-${i}`).sort());
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(await ledger(1).balanceDrift()).toEqual([]);
+  });
+
+  it('50 concurrent posts of one transaction id produce one entry; every caller gets the first result', async () => {
+    await ledger(0).openAccount({ id: 'wallet-2', ownerType: 'person', ownerId: 'u-2', currency: 'EUR' });
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => ledger(i).record(pay('same-id', 'clearing', 'wallet-2', 1_234n))));
+    expect(results.filter((r) => !r.replayed)).toHaveLength(1);
+    expect(new Set(results.map((r) => r.entry.hash)).size).toBe(1);
+    expect((await journalIds()).filter((id) => id === 'same-id')).toHaveLength(1);
+    expect(await ledger(0).balance('wallet-2')).toMatchObject({ posted: 1_234n });
+    const events = (await schema.dataSource.query<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM outbox WHERE payload->'data'->>'transactionId' = 'same-id'`));
+    expect(events[0]?.n).toBe(1);
+  });
+
+  it('the same id with different content, concurrently: one wins, the others conflict', async () => {
+    await ledger(0).openAccount({ id: 'wallet-3', ownerType: 'person', ownerId: 'u-3', currency: 'EUR' });
+    const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => ledger(i).submit(pay('contested', 'clearing', 'wallet-3', BigInt(100 + (i % 2))))));
+    const winners = outcomes.filter((o) => o.ok);
+    expect(new Set(winners.map((o) => (o.ok ? o.entry.hash : '')))).toHaveProperty('size', 1);
+    expect(outcomes.filter((o) => !o.ok).map(codeOf).every((c) => c === 'IDEMPOTENCY_CONFLICT')).toBe(true);
+    expect(outcomes.filter((o) => !o.ok).length).toBe(10);
+  });
+
+  it('a command the database refuses fails alone; the rest of its batch is recorded', async () => {
+    await ledger(0).openAccount({ id: 'wallet-5', ownerType: 'person', ownerId: 'u-5', currency: 'EUR' });
+    // Stands for any failure the domain rules cannot foresee (a constraint, a trigger, a bug).
+    await schema.dataSource.query(`
+      CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.transaction_id = 'poison' THEN RAISE EXCEPTION 'poisoned entry'; END IF; RETURN NEW; END $$;
+      CREATE TRIGGER refuse_poison BEFORE INSERT ON journal_entries FOR EACH ROW EXECUTE FUNCTION refuse_poison();`);
+    try {
+      const ids = ['good-1', 'good-2', 'poison', 'good-3', 'good-4'];
+      const results = await Promise.allSettled(ids.map((id) => ledger(0).record(pay(id, 'clearing', 'wallet-5', 10n))));
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+      expect((results[2] as PromiseRejectedResult).reason).toHaveProperty('message', expect.stringMatching(/poisoned entry/));
+      expect(await ledger(0).balance('wallet-5')).toMatchObject({ posted: 40n });
+    } finally {
+      await schema.dataSource.query('DROP TRIGGER refuse_poison ON journal_entries; DROP FUNCTION refuse_poison();');
+    }
+  });
+
+  it('a post racing the expiry of the same hold: the hold is resolved exactly once', async () => {
+    await ledger(0).openAccount({ id: 'wallet-4', ownerType: 'person', ownerId: 'u-4', currency: 'EUR' });
+    await ledger(0).record(pay('fund-wallet-4', 'clearing', 'wallet-4', 100_000n));
+    const expiresAt = new Date(Date.now() + 300);
+    const holds = Array.from({ length: 40 }, (_, i) => `race-${i}`);
+    await Promise.all(
+      holds.map((id, i) => ledger(i).record({ type: 'reserve', transactionId: id, debitAccountId: 'wallet-4', creditAccountId: 'shop', amount: 100n, currency: 'EUR', expiresAt })),
+    );
+    await new Promise((r) => setTimeout(r, Math.max(0, expiresAt.getTime() - Date.now() - 5)));
+    // Around the expiry: posts, voids and two sweepers at once.
+    const [, , ...answers] = await Promise.all([
+      ledger(0).expireDueReservations(),
+      ledger(1).expireDueReservations(),
+      ...holds.map((id, i) => ledger(i).submit(i % 3 === 0 ? { type: 'void_reservation', reservationId: id } : { type: 'post_reservation', reservationId: id })),
+    ]);
+    await new Promise((r) => setTimeout(r, 20));
+    await Promise.all([ledger(0).expireDueReservations(), ledger(1).expireDueReservations()]);
+    expect(answers.every((a) => a.ok || ['RESERVATION_EXPIRED', 'RESERVATION_NOT_PENDING'].includes(a.error.code))).toBe(true);
+
+    const resolutions = await schema.dataSource.query<Array<{ n: number }>>(
+      `SELECT reservation_id, count(*)::int AS n FROM journal_entries
+        WHERE reservation_id LIKE 'race-%' AND kind <> 'reserve' GROUP BY reservation_id`,
+    );
+    expect(resolutions).toHaveLength(40);
+    expect(resolutions.every((r) => r.n === 1)).toBe(true);
+    expect(await ledger(0).balance('wallet-4')).toMatchObject({ pendingOutgoing: 0n });
+    expect(await ledger(1).balanceDrift()).toEqual([]);
+    expect((await ledger(0).verify()).ok).toBe(true);
+  });
+});

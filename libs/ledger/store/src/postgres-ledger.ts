@@ -1,0 +1,192 @@
+import type { ServiceName } from '@pay/contracts';
+import type { Account, ChainVerification, Clock, CommandOutcome, JournalEntry, LedgerCommand, OpenAccountInput } from '@pay/ledger-domain';
+import { LedgerError, systemClock, validateCommand } from '@pay/ledger-domain';
+import type { DataSource } from 'typeorm';
+import { findAccount, openAccount } from './accounts';
+import type { AccountBalance, AsOf, StatementPage } from './balance-queries';
+import { balanceAsOf, currentBalance, statementPage } from './balance-queries';
+import type { GroupCommitOptions } from './group-commit';
+import { DEFAULT_GROUP_COMMIT, GroupCommit } from './group-commit';
+import type { AppendContext } from './journal-appender';
+import { appendBatch } from './journal-appender';
+import { ledgerOutboxMessage } from './ledger-events';
+import type { BalanceDrift, RebuildReport } from './rebuild-balances';
+import { balanceDrift, rebuildBalances } from './rebuild-balances';
+import { inTransaction, isRetryable, sqlOf } from './sql';
+import type { VerifyOptions } from './verify-journal';
+import { verifyJournal } from './verify-journal';
+
+export interface PostgresLedgerOptions {
+  readonly clock?: Clock;
+  readonly groupCommit?: Partial<GroupCommitOptions>;
+  /** The `source` of outgoing events. */
+  readonly eventSource?: ServiceName;
+  /** How often a batch that hit a serialization failure or deadlock is run again. */
+  readonly maxRetries?: number;
+  /** Called after every group-committed batch (metrics: batch sizes and commit times). */
+  readonly onBatch?: (batch: BatchStats) => void;
+}
+
+export interface BatchStats {
+  /** Commands in the batch. */
+  readonly size: number;
+  /** Commands recorded as new entries (replays and refusals are not). */
+  readonly appended: number;
+  readonly durationMs: number;
+}
+
+/** A recorded command: the journal entry, and whether it was recorded earlier (a retry). */
+export interface Recorded {
+  readonly entry: JournalEntry;
+  readonly replayed: boolean;
+}
+
+/**
+ * The ledger on PostgreSQL. Writes go through group commit (many concurrent commands, one
+ * database transaction, each command accepted or rejected on its own); reads go straight to
+ * the database. Raw parameterised SQL only: no entity metadata, so it runs under tsx as well.
+ */
+export class PostgresLedger {
+  private readonly committer: GroupCommit<LedgerCommand, CommandOutcome>;
+  private readonly append: AppendContext;
+  private readonly clock: Clock;
+  private readonly maxRetries: number;
+  private readonly onBatch: ((batch: BatchStats) => void) | undefined;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    options: PostgresLedgerOptions = {},
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.maxRetries = options.maxRetries ?? 3;
+    this.onBatch = options.onBatch;
+    const source = options.eventSource ?? 'wallet';
+    this.append = { dataSource, now: () => this.clock.now(), toOutbox: (appended) => ledgerOutboxMessage(appended, source) };
+    this.committer = new GroupCommit((commands) => this.runBatch(commands), { ...DEFAULT_GROUP_COMMIT, ...options.groupCommit });
+  }
+
+  async openAccount(input: OpenAccountInput): Promise<{ account: Account; created: boolean }> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      return await openAccount(sqlOf(runner), input);
+    } finally {
+      await runner.release();
+    }
+  }
+
+  async findAccount(id: string): Promise<Account | undefined> {
+    return this.read((sql) => findAccount(sql, id));
+  }
+
+  /**
+   * Records a command and resolves with its entry; a refused command rejects with a
+   * LedgerError (code and reason). Malformed commands are refused before they join a batch.
+   */
+  async record(command: LedgerCommand): Promise<Recorded> {
+    const outcome = await this.submit(command);
+    if (!outcome.ok) throw outcome.error;
+    return { entry: outcome.entry, replayed: outcome.replayed };
+  }
+
+  /**
+   * Like record, but a refusal (malformed input included) is returned as an outcome instead of
+   * thrown; only infrastructure failures reject.
+   */
+  async submit(command: LedgerCommand): Promise<CommandOutcome> {
+    let valid: LedgerCommand;
+    try {
+      valid = validateCommand(command);
+    } catch (error) {
+      if (error instanceof LedgerError) return { ok: false, error };
+      throw error;
+    }
+    return this.committer.submit(valid);
+  }
+
+  async balance(accountId: string): Promise<AccountBalance> {
+    return this.read((sql) => currentBalance(sql, accountId));
+  }
+
+  async balanceAsOf(accountId: string, asOf: AsOf): Promise<AccountBalance> {
+    return this.read((sql) => balanceAsOf(sql, accountId, asOf));
+  }
+
+  async statement(accountId: string, options: { cursor?: string; limit?: number } = {}): Promise<StatementPage> {
+    return this.read((sql) => statementPage(sql, accountId, options));
+  }
+
+  /**
+   * Releases holds whose expiry has passed (through the same group commit as every write, so
+   * each release is a chained journal entry). A hold resolved meanwhile is left alone: its
+   * expiry is refused under the chain lock. Returns how many holds this call released.
+   */
+  async expireDueReservations(limit = 500): Promise<number> {
+    const due = await this.read((sql) =>
+      sql.query<{ reservation_id: string }>('SELECT reservation_id FROM pending_reservations WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2', [
+        this.clock.now(),
+        limit,
+      ]),
+    );
+    const outcomes = await Promise.all(due.map((row) => this.submit({ type: 'expire_reservation', reservationId: row.reservation_id })));
+    return outcomes.filter((o) => o.ok && !o.replayed).length;
+  }
+
+  async verify(options?: VerifyOptions): Promise<ChainVerification> {
+    return this.read((sql) => verifyJournal(sql, options));
+  }
+
+  async balanceDrift(): Promise<BalanceDrift[]> {
+    return this.read((sql) => balanceDrift(sql));
+  }
+
+  async rebuildBalances(): Promise<RebuildReport> {
+    return inTransaction(this.dataSource, (sql) => rebuildBalances(sql));
+  }
+
+  /** Finishes the batches already submitted and refuses new commands. */
+  async close(): Promise<void> {
+    await this.committer.close();
+  }
+
+  private async read<T>(work: Parameters<typeof inTransaction<T>>[1]): Promise<T> {
+    return inTransaction(this.dataSource, work, 'REPEATABLE READ');
+  }
+
+  /**
+   * One batch, one transaction. A batch that fails for a reason other than the domain rules
+   * (a constraint the database enforces, a lost connection) is split and each command run
+   * alone, so one bad command cannot fail the others. Running again is safe even if the
+   * failure hid a successful COMMIT: the commands' ids make them replay, not repeat.
+   */
+  private async runBatch(commands: readonly LedgerCommand[]): Promise<Array<PromiseSettledResult<CommandOutcome>>> {
+    try {
+      const started = performance.now();
+      const outcomes = await this.appendWithRetry(commands);
+      const appended = outcomes.filter((o) => o.ok && !o.replayed).length;
+      this.onBatch?.({ size: commands.length, appended, durationMs: performance.now() - started });
+      return outcomes.map((value) => ({ status: 'fulfilled', value }));
+    } catch (error) {
+      if (commands.length === 1) return [{ status: 'rejected', reason: error }];
+      const results: Array<PromiseSettledResult<CommandOutcome>> = [];
+      for (const command of commands) {
+        try {
+          const [value] = await this.appendWithRetry([command]);
+          results.push(value ? { status: 'fulfilled', value } : { status: 'rejected', reason: new Error('no outcome') });
+        } catch (reason) {
+          results.push({ status: 'rejected', reason });
+        }
+      }
+      return results;
+    }
+  }
+
+  private async appendWithRetry(commands: readonly LedgerCommand[]): Promise<CommandOutcome[]> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await appendBatch(this.append, commands);
+      } catch (error) {
+        if (!isRetryable(error) || attempt >= this.maxRetries) throw error;
+      }
+    }
+  }
+}
