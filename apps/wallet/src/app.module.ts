@@ -1,10 +1,12 @@
 import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
+import { LedgerModule } from './ledger';
+import { WalletSettingsModule } from './wallet-settings.module';
 
 /** The wallet service: its feature modules hang off this root. */
 @Module({})
 export class WalletServiceModule {
   static forRoot(platform: DynamicModule): DynamicModule {
-    return { module: WalletServiceModule, imports: [platform] };
+    return { module: WalletServiceModule, imports: [platform, LedgerModule, WalletSettingsModule] };
   }
 }

@@ -1,4 +1,136 @@
-import { BaseServiceConfig } from '@pay/config';
+import { BaseServiceConfig, IsJsonWith } from '@pay/config';
+import { MasterKeyRing } from '@pay/encryption';
+import { Transform } from 'class-transformer';
+import type { ValidationArguments } from 'class-validator';
+import { IsInt, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
+import { OPT_IN_COUNTRIES_DEFAULT } from './domain/consent';
+
+const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
+const toUpperList = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' ? value.split(',').map((part) => part.trim().toUpperCase()).filter(Boolean) : value;
+
+/**
+ * A key for development and tests only, so `npm start` works without secrets. It is public
+ * (it is in this file), and refused when NODE_ENV=production.
+ */
+export const DEVELOPMENT_MASTER_KEY_ID = 'dev-only';
+const DEVELOPMENT_MASTER_KEYS = `${DEVELOPMENT_MASTER_KEY_ID}:ZGV2ZWxvcG1lbnQtb25seS1tYXN0ZXIta2V5LTMyYiE=`;
+
+const isProduction = (config: WalletConfig): boolean => config.NODE_ENV === 'production';
+
+/** Validates the master keys together with the active id, naming ids only, never key material. */
+function IsMasterKeyRing(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isMasterKeyRing',
+    validator: {
+      validate: (_value: unknown, args?: ValidationArguments) => {
+        const config = args?.object as WalletConfig;
+        try {
+          MasterKeyRing.parse(config.WALLET_MASTER_KEYS, config.WALLET_MASTER_KEY_ID);
+        } catch {
+          return false;
+        }
+        return !(isProduction(config) && config.WALLET_MASTER_KEY_ID === DEVELOPMENT_MASTER_KEY_ID);
+      },
+      defaultMessage: (args?: ValidationArguments) => {
+        const config = args?.object as WalletConfig;
+        try {
+          MasterKeyRing.parse(config.WALLET_MASTER_KEYS, config.WALLET_MASTER_KEY_ID);
+        } catch (error) {
+          return `(with WALLET_MASTER_KEY_ID): ${(error as Error).message}`;
+        }
+        return 'must not use the development master key in production: set WALLET_MASTER_KEYS and WALLET_MASTER_KEY_ID';
+      },
+    },
+  });
+}
 
 /** Environment of the wallet service, validated at start-up (see docs/configuration.md). */
-export class WalletConfig extends BaseServiceConfig {}
+export class WalletConfig extends BaseServiceConfig {
+  // --- Step-up proofs (PIN, biometric) ---
+
+  /** Private EC P-256 or Ed25519 JWK with a kid. Without it (development only) a key is generated per process. */
+  @ValidateIf((config: WalletConfig) => config.STEP_UP_SIGNING_JWK !== undefined || isProduction(config))
+  @IsJsonWith('a private EC P-256 or Ed25519 JWK with "kid" and "d" (required in production)', (jwk) => typeof jwk.d === 'string' && typeof jwk.kid === 'string')
+  STEP_UP_SIGNING_JWK?: string;
+
+  /** The `iss` of step-up proofs; payment orchestration expects the same (STEP_UP_ISSUER). */
+  @Matches(/^\S{1,100}$/, { message: 'must be a name without spaces, e.g. pay:wallet' })
+  STEP_UP_ISSUER = 'pay:wallet';
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of seconds from 10 to 900' })
+  @Min(10, { message: 'must be a whole number of seconds from 10 to 900' })
+  @Max(900, { message: 'must be a whole number of seconds from 10 to 900' })
+  STEP_UP_TTL_SECONDS = 120;
+
+  // --- PIN ---
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number from 3 to 10' })
+  @Min(3, { message: 'must be a whole number from 3 to 10' })
+  @Max(10, { message: 'must be a whole number from 3 to 10' })
+  PIN_MAX_ATTEMPTS = 5;
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of seconds from 1 to 86400' })
+  @Min(1, { message: 'must be a whole number of seconds from 1 to 86400' })
+  @Max(86_400, { message: 'must be a whole number of seconds from 1 to 86400' })
+  PIN_LOCKOUT_SECONDS = 900;
+
+  // --- Encryption at rest ---
+
+  /** Master keys `id:base64(32 bytes)`, comma-separated; older ones stay until `npm run wallet:rotate-keys` is done. */
+  @IsString()
+  WALLET_MASTER_KEYS = DEVELOPMENT_MASTER_KEYS;
+
+  /** The master key new data keys are wrapped with. */
+  @IsMasterKeyRing()
+  WALLET_MASTER_KEY_ID = DEVELOPMENT_MASTER_KEY_ID;
+
+  // --- Rollout and consent ---
+
+  /** The rollout file (countries and apps where Pay is live), reloaded on change and SIGHUP. */
+  @IsString()
+  @Matches(/\.json$/, { message: 'must be the path of a JSON file, e.g. config/rollout.json' })
+  ROLLOUT_CONFIG_PATH = 'config/rollout.json';
+
+  /** Countries where ad-measurement consent starts off (opt-in); elsewhere it starts on. */
+  @Transform(toUpperList)
+  @Matches(/^[A-Z]{2}$/, { each: true, message: 'must be a comma-separated list of ISO 3166-1 alpha-2 codes, e.g. DE,FR,GB' })
+  AD_CONSENT_OPT_IN_COUNTRIES: string[] = [...OPT_IN_COUNTRIES_DEFAULT];
+
+  // =====================================================================================
+  // Money movements: payments posted to the ledger, funds commands (post-payments-to-ledger,
+  // handle-funds-commands, money/). Kept as one block; see docs/adr/0007-payment-postings.md.
+  // =====================================================================================
+
+  /** Our fee on card purchases and donations: basis points of the amount (150 = 1.5 %). */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of basis points from 0 to 10000 (150 = 1.5 %)' })
+  @Min(0, { message: 'must be a whole number of basis points from 0 to 10000 (150 = 1.5 %)' })
+  @Max(10_000, { message: 'must be a whole number of basis points from 0 to 10000 (150 = 1.5 %)' })
+  PAYMENT_FEE_BPS = 150;
+
+  /** Plus a fixed part, in minor units of the payment's currency (the fee never exceeds the amount). */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of minor units from 0 to 1000000' })
+  @Min(0, { message: 'must be a whole number of minor units from 0 to 1000000' })
+  @Max(1_000_000, { message: 'must be a whole number of minor units from 0 to 1000000' })
+  PAYMENT_FEE_FIXED_MINOR = 25;
+
+  /** Charged to a business that loses a dispute (chargeback), in minor units of the payment's currency; 0: none. */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of minor units from 0 to 1000000' })
+  @Min(0, { message: 'must be a whole number of minor units from 0 to 1000000' })
+  @Max(1_000_000, { message: 'must be a whole number of minor units from 0 to 1000000' })
+  PAYMENT_DISPUTE_FEE_MINOR = 1_500;
+
+  /** Kafka consumer group posting payments.events.v1 to the ledger (each test run uses its own). */
+  @Matches(/^[A-Za-z0-9._-]{1,200}$/, { message: 'must be a Kafka consumer group id: 1 to 200 of letters, digits, ".", "_" and "-"' })
+  PAYMENTS_LEDGER_CONSUMER_GROUP = 'wallet.payments-ledger';
+
+  /** Kafka consumer group answering wallet.commands.v1 (reserve, post, void funds). */
+  @Matches(/^[A-Za-z0-9._-]{1,200}$/, { message: 'must be a Kafka consumer group id: 1 to 200 of letters, digits, ".", "_" and "-"' })
+  FUNDS_COMMANDS_CONSUMER_GROUP = 'wallet.funds-commands';
+}

@@ -1,5 +1,7 @@
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { isPublicKeySet } from '@pay/auth';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
+import { IsJsonWith } from './json-validators';
 
 const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
 const toList = ({ value }: { value: unknown }): unknown =>
@@ -9,8 +11,35 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/payments';
 export const DEFAULT_KAFKA_BROKERS = '127.0.0.1:9092';
 
+const isProduction = (config: BaseServiceConfig): boolean => config.NODE_ENV === 'production';
+
 /** Variables every service reads; each service extends it with its own. */
 export class BaseServiceConfig {
+  /** `production` refuses development defaults (no token keys, development secrets). */
+  @IsIn(['development', 'test', 'production'], { message: 'must be development, test or production' })
+  NODE_ENV = 'development';
+
+  // --- Identity: access tokens of every request (libs/auth) ---
+
+  /** The identity provider's public keys, inline JWKS JSON. Without it or AUTH_JWKS_URL every request gets 401. */
+  @ValidateIf((config: BaseServiceConfig) => config.AUTH_JWKS !== undefined || (isProduction(config) && config.AUTH_JWKS_URL === undefined))
+  @IsJsonWith('a JSON Web Key Set of public keys, {"keys":[...]} (required in production unless AUTH_JWKS_URL is set)', () => true)
+  @ValidateBy({ name: 'isPublicKeySet', validator: { validate: isPublicKeySet, defaultMessage: () => 'must hold public keys only: {"keys":[{...}]} without private members' } })
+  AUTH_JWKS?: string;
+
+  /** Or where the identity provider publishes them. */
+  @IsOptional()
+  @Matches(/^https?:\/\/\S+$/, { message: 'must be an http(s) URL of a JWKS document' })
+  AUTH_JWKS_URL?: string;
+
+  @IsString()
+  @Matches(/^\S{1,200}$/, { message: 'must be the issuer (iss) of access tokens, e.g. https://id.example.com' })
+  AUTH_ISSUER = 'https://id.pay.local';
+
+  @IsString()
+  @Matches(/^\S{1,200}$/, { message: 'must be the audience (aud) access tokens are issued for' })
+  AUTH_AUDIENCE = 'pay-api';
+
   @Matches(/^postgres(ql)?:\/\/[^\s]+$/, { message: 'must be a postgres:// URL, e.g. postgres://user@127.0.0.1:5432/payments' })
   DATABASE_URL: string = DEFAULT_DATABASE_URL;
 

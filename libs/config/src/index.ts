@@ -1,2 +1,3 @@
 export * from './validate-config';
 export * from './base-service.config';
+export * from './json-validators';

@@ -6,4 +6,8 @@ export * from './envelope/event-envelope';
 export * from './envelope/event-registry';
 export * from './envelope/money';
 export * from './ledger/ledger-events';
+export * from './payments/payment-events';
 export * from './payments/purchase-requested';
+export * from './wallet/wallet-events';
+export * from './wallet-funds/wallet-funds';
+export * from './ad-signals/ad-signal-aggregate';

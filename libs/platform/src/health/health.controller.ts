@@ -1,5 +1,6 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Public } from '@pay/auth';
 import type { HealthCheckResult, HealthIndicatorResult } from '@nestjs/terminus';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type { Admin } from 'kafkajs';
@@ -10,6 +11,7 @@ const withTimeout = <T>(work: Promise<T>, ms: number, what: string): Promise<T> 
   Promise.race([work, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms))]);
 
 @ApiTags('health')
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

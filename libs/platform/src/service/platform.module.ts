@@ -2,10 +2,12 @@ import type { DynamicModule, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { Global, Inject, Injectable, Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
+import { AuthModule, parsePublicKeySet } from '@pay/auth';
 import type { BaseServiceConfig } from '@pay/config';
 import type { EventPublisher } from '@pay/messaging';
 import { OutboxRelay } from '@pay/messaging';
 import type { Logger, Telemetry } from '@pay/observability';
+import { scrubText } from '@pay/observability';
 import type { Admin, Kafka } from 'kafkajs';
 import { LoggerModule } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
@@ -74,6 +76,13 @@ export class PlatformModule {
     return {
       module: PlatformModule,
       imports: [
+        // Every route needs a signed access token unless it says @Public() (libs/auth).
+        AuthModule.forRoot({
+          jwks: runtime.config.AUTH_JWKS ? parsePublicKeySet(runtime.config.AUTH_JWKS, 'AUTH_JWKS') : undefined,
+          jwksUrl: runtime.config.AUTH_JWKS_URL,
+          issuer: runtime.config.AUTH_ISSUER,
+          audience: runtime.config.AUTH_AUDIENCE,
+        }),
         TerminusModule.forRoot({ logger: false }),
         LoggerModule.forRoot({
           pinoHttp: {
@@ -81,6 +90,17 @@ export class PlatformModule {
             // Probes and scrapes every few seconds would drown the useful lines.
             autoLogging: { ignore: (request) => /^\/(health|metrics)/.test(request.url ?? '') },
             quietReqLogger: true,
+            // pino-http binds these to the request's child logger, outside createLogger's
+            // scrubbing: log the path only (a query string can carry anything), no headers
+            // (Authorization, cookies).
+            serializers: {
+              req: (request: { id?: unknown; method?: string; url?: string }) => ({
+                id: request.id,
+                method: request.method,
+                path: scrubText((request.url ?? '').split('?')[0] ?? ''),
+              }),
+              res: (response: { statusCode?: number }) => ({ statusCode: response.statusCode }),
+            },
           },
         }),
       ],

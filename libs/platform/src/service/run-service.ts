@@ -12,6 +12,7 @@ import { createKafka, EventPublisher } from '@pay/messaging';
 import type { Telemetry } from '@pay/observability';
 import { createLogger, currentTelemetry, startTelemetry } from '@pay/observability';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import type { MigrationList } from '../database/data-source';
 import { openServiceDataSource } from '../database/data-source';
 import type { ServiceRuntime } from './platform.module';
@@ -39,9 +40,9 @@ export interface RunningService<C extends BaseServiceConfig = BaseServiceConfig>
 }
 
 /** Opens everything a service needs, failing fast with one clear message. */
-async function openRuntime<C extends BaseServiceConfig>(definition: ServiceDefinition<C>, env: NodeJS.ProcessEnv): Promise<ServiceRuntime<C>> {
+async function openRuntime<C extends BaseServiceConfig>(definition: ServiceDefinition<C>, env: NodeJS.ProcessEnv, options: CreateServiceOptions): Promise<ServiceRuntime<C>> {
   const config = loadConfig(definition.name, definition.configClass, env);
-  const logger = createLogger(definition.name, config.LOG_LEVEL);
+  const logger = createLogger(definition.name, config.LOG_LEVEL, options.logDestination);
   const telemetry: Telemetry = currentTelemetry() ?? startTelemetry({ service: definition.name, otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
   await checkPostgres(config.DATABASE_URL);
   await checkKafka(config.KAFKA_BROKERS);
@@ -59,14 +60,21 @@ async function openRuntime<C extends BaseServiceConfig>(definition: ServiceDefin
   return { name: definition.name, config, logger, telemetry, dataSource, kafka, kafkaAdmin, publisher };
 }
 
+export interface CreateServiceOptions {
+  /** Where the service's log lines go (stdout by default); tests capture and scan them. */
+  logDestination?: DestinationStream;
+}
+
 /** Builds and starts a service's HTTP server; tests call this with their own environment. */
 export async function createService<C extends BaseServiceConfig>(
   definition: ServiceDefinition<C>,
   env: NodeJS.ProcessEnv = process.env,
+  options: CreateServiceOptions = {},
 ): Promise<RunningService<C>> {
-  const runtime = await openRuntime(definition, env);
+  const runtime = await openRuntime(definition, env, options);
   const root = definition.rootModule(PlatformModule.forRoot(runtime), runtime);
-  const app = await NestFactory.create(root, { bufferLogs: true, abortOnError: false });
+  // rawBody: webhook signatures are computed over the exact bytes received.
+  const app = await NestFactory.create(root, { bufferLogs: true, abortOnError: false, rawBody: true });
   app.useLogger(app.get(PinoNestLogger));
   app.useGlobalPipes(
     new ValidationPipe({

@@ -1,5 +1,6 @@
 import type { MigrationList } from '@pay/platform';
 import { MessagingTables1764057600003 } from './1764057600003-messaging-tables';
+import { AdSignalTables1764403200000 } from './1764403200000-ad-signal-tables';
 
 /** Every migration of the ad-signal-aggregation schema, in order. */
-export const adSignalAggregationMigrations: MigrationList = [MessagingTables1764057600003];
+export const adSignalAggregationMigrations: MigrationList = [MessagingTables1764057600003, AdSignalTables1764403200000];

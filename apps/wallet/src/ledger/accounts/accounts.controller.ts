@@ -1,5 +1,6 @@
+import { Roles } from '@pay/auth';
 import { BadRequestException, Body, Controller, Get, Inject, Param, Post, Query, Res, UseFilters, UsePipes } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiBearerAuth } from '@nestjs/swagger';
 import { LedgerError } from '@pay/ledger-domain';
 import type { PostgresLedger } from '@pay/ledger-store';
 import { LedgerErrorFilter } from '../http/ledger-error.filter';
@@ -9,9 +10,10 @@ import { ledgerValidationPipe } from '../http/validation';
 import { LEDGER } from '../ledger.tokens';
 import { BalanceQuery, OpenAccountRequest, StatementQuery } from './account.dto';
 
-// TODO(auth): authentication and authorisation come with their own issue. Until then these
-// routes must only be reachable from inside the platform (no public ingress to /v1/ledger).
+// The ledger moves money: only internal services and operators, never people directly.
 @ApiTags('ledger')
+@ApiBearerAuth()
+@Roles('service', 'operator')
 @Controller('v1/ledger/accounts')
 @UsePipes(ledgerValidationPipe)
 @UseFilters(LedgerErrorFilter)

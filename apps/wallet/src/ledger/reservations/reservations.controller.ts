@@ -1,3 +1,4 @@
+import { Roles } from '@pay/auth';
 import { BadRequestException, Body, Controller, Inject, Param, Post, Res, UseFilters, UsePipes } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -7,8 +8,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-  ApiUnprocessableEntityResponse,
-} from '@nestjs/swagger';
+  ApiUnprocessableEntityResponse, ApiBearerAuth } from '@nestjs/swagger';
 import type { PostgresLedger } from '@pay/ledger-store';
 import { LedgerErrorFilter } from '../http/ledger-error.filter';
 import type { StatusResponse } from '../http/ledger-views';
@@ -17,9 +17,10 @@ import { ledgerValidationPipe } from '../http/validation';
 import { LEDGER } from '../ledger.tokens';
 import { PostReservationRequest, ReserveRequest, VoidReservationRequest } from './reservation.dto';
 
-// TODO(auth): authentication and authorisation come with their own issue. Until then these
-// routes must only be reachable from inside the platform (no public ingress to /v1/ledger).
+// The ledger moves money: only internal services and operators, never people directly.
 @ApiTags('ledger')
+@ApiBearerAuth()
+@Roles('service', 'operator')
 @Controller('v1/ledger/reservations')
 @UsePipes(ledgerValidationPipe)
 @UseFilters(LedgerErrorFilter)

@@ -1,3 +1,4 @@
+import { Roles } from '@pay/auth';
 import { Body, Controller, Inject, Post, Res, UseFilters, UsePipes } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -6,8 +7,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-  ApiUnprocessableEntityResponse,
-} from '@nestjs/swagger';
+  ApiUnprocessableEntityResponse, ApiBearerAuth } from '@nestjs/swagger';
 import type { LedgerCommand, PostingInput } from '@pay/ledger-domain';
 import type { PostgresLedger } from '@pay/ledger-store';
 import { LedgerErrorFilter } from '../http/ledger-error.filter';
@@ -22,9 +22,10 @@ export function postingInputs(postings: readonly PostingRequest[]): PostingInput
   return postings.map((p) => ({ accountId: p.accountId, direction: p.direction, amount: BigInt(p.amount), currency: p.currency }));
 }
 
-// TODO(auth): authentication and authorisation come with their own issue. Until then these
-// routes must only be reachable from inside the platform (no public ingress to /v1/ledger).
+// The ledger moves money: only internal services and operators, never people directly.
 @ApiTags('ledger')
+@ApiBearerAuth()
+@Roles('service', 'operator')
 @Controller('v1/ledger/transactions')
 @UsePipes(ledgerValidationPipe)
 @UseFilters(LedgerErrorFilter)

@@ -1,0 +1,59 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { parseIso, pseudonymize, watermarkEventTime, windowOf } from '@pay/ad-signals-domain';
+import type { ConsentChanged, PaymentMethodAdded } from '@pay/contracts';
+import { ConsentChangedV1, PaymentMethodAddedV1 } from '@pay/contracts';
+import type { ConsumedEvent } from '@pay/messaging';
+import type { EntityManager } from 'typeorm';
+import type { AdSignalSettings } from '../ad-signals.settings';
+import type { Clock } from '../ad-signals.tokens';
+import { AD_SIGNAL_SETTINGS, CLOCK } from '../ad-signals.tokens';
+import { assertVersion } from '../record-payment-facts/payment-facts.recorder';
+import { recordCorrection } from '../store/window-locks';
+import { advanceWatermark } from '../store/watermark-store';
+
+/**
+ * Records from `wallet.events.v1` what the aggregation needs of a wallet: each person's
+ * ad-measurement consent timeline (by pseudonym) and the kind of each saved payment method.
+ */
+@Injectable()
+export class RecordConsent {
+  constructor(
+    @Inject(AD_SIGNAL_SETTINGS) private readonly settings: AdSignalSettings,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  handlers(): Record<string, (event: ConsumedEvent, tx: EntityManager) => Promise<void>> {
+    return {
+      [ConsentChangedV1.type]: (event, tx) => this.consentChanged(event, tx),
+      [PaymentMethodAddedV1.type]: (event, tx) => this.methodAdded(event, tx),
+    };
+  }
+
+  async consentChanged(event: ConsumedEvent, tx: EntityManager): Promise<void> {
+    assertVersion(event, 1);
+    const data = event.envelope.data as ConsentChanged;
+    const at = parseIso(event.envelope.occurredAt);
+    await advanceWatermark(tx, event.topic, event.partition, watermarkEventTime(at, this.clock.now(), this.settings.maxClockSkewMs));
+    if (data.purpose !== 'ad-measurement') return;
+    const personKey = pseudonymize(this.settings.pseudonymKey, 'person', data.personId);
+    const inserted = await tx.query<unknown[]>(
+      `INSERT INTO consent_changes (person_key, occurred_at, sequence, granted, event_id) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT DO NOTHING RETURNING event_id`,
+      [personKey, event.envelope.occurredAt, event.envelope.sequence, data.granted, event.envelope.id],
+    );
+    if (inserted.length === 0) return;
+    // Purchases after this change that were already judged were judged without it: count that.
+    const [{ affected }] = await tx.query<{ affected: number }[]>(
+      `SELECT count(*)::int AS affected FROM purchases WHERE person_key = $1 AND occurred_at >= $2 AND status IN ('counted', 'no_consent', 'over_limit')`,
+      [personKey, event.envelope.occurredAt],
+    );
+    if (affected > 0) await recordCorrection(tx, { window: windowOf('hour', at), merchantId: '', kind: 'late_consent', currency: '', events: affected, amount: 0n });
+  }
+
+  async methodAdded(event: ConsumedEvent, tx: EntityManager): Promise<void> {
+    assertVersion(event, 1);
+    const data = event.envelope.data as PaymentMethodAdded;
+    await tx.query('INSERT INTO payment_method_kinds (method_id, kind) VALUES ($1, $2) ON CONFLICT (method_id) DO NOTHING', [data.methodId, data.kind]);
+    await advanceWatermark(tx, event.topic, event.partition, watermarkEventTime(parseIso(event.envelope.occurredAt), this.clock.now(), this.settings.maxClockSkewMs));
+  }
+}

@@ -1,0 +1,162 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { parseIso, pseudonymize, UNKNOWN, watermarkEventTime, windowOf } from '@pay/ad-signals-domain';
+import type { PaymentCapturedData, PaymentInitiatedData, PaymentRefundedData } from '@pay/contracts';
+import { PaymentCapturedV1, PaymentInitiatedV1, PaymentRefundedV1 } from '@pay/contracts';
+import type { ConsumedEvent } from '@pay/messaging';
+import { PermanentEventError } from '@pay/messaging';
+import type { EntityManager } from 'typeorm';
+import type { AdSignalSettings } from '../ad-signals.settings';
+import type { Clock } from '../ad-signals.tokens';
+import { AD_SIGNAL_SETTINGS, CLOCK } from '../ad-signals.tokens';
+import { closedAmong, lockWindow, recordCorrection } from '../store/window-locks';
+import { advanceWatermark } from '../store/watermark-store';
+
+/** Only purchases from a merchant are ad signals: transfers name a person as counterparty, donations are sensitive. */
+const isMerchantPurchase = (data: { kind: string; counterparty: { type: string } }): boolean => data.kind === 'purchase' && data.counterparty.type === 'merchant';
+
+/** The contract does not carry the category yet (see docs/adr/0006-ad-signals.md); read it once it does. */
+const categoryOf = (data: PaymentInitiatedData): string => {
+  const category = (data as PaymentInitiatedData & { merchantCategory?: unknown }).merchantCategory;
+  return typeof category === 'string' && /^\d{4}$/.test(category) ? category : UNKNOWN;
+};
+
+export function assertVersion(event: ConsumedEvent, version: number): void {
+  if (event.envelope.version !== version) {
+    throw new PermanentEventError(`${event.envelope.type} version ${event.envelope.version} is not understood here; ad-signal-aggregation reads version ${version}`);
+  }
+}
+
+/**
+ * Records payment facts from `payments.events.v1`: the initiation (app, country, method), the
+ * capture (a purchase) and refunds. Persons and payments are stored as keyed pseudonyms only.
+ * Every handler runs in the inbox consumer's transaction, once per event.
+ */
+@Injectable()
+export class RecordPaymentFacts {
+  constructor(
+    @Inject(AD_SIGNAL_SETTINGS) private readonly settings: AdSignalSettings,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  handlers(): Record<string, (event: ConsumedEvent, tx: EntityManager) => Promise<void>> {
+    return {
+      [PaymentInitiatedV1.type]: (event, tx) => this.initiated(event, tx),
+      [PaymentCapturedV1.type]: (event, tx) => this.captured(event, tx),
+      [PaymentRefundedV1.type]: (event, tx) => this.refunded(event, tx),
+    };
+  }
+
+  private paymentKey(paymentId: string): string {
+    return pseudonymize(this.settings.pseudonymKey, 'payment', paymentId);
+  }
+
+  private async watermark(event: ConsumedEvent, tx: EntityManager): Promise<void> {
+    const at = watermarkEventTime(parseIso(event.envelope.occurredAt), this.clock.now(), this.settings.maxClockSkewMs);
+    await advanceWatermark(tx, event.topic, event.partition, at);
+  }
+
+  async initiated(event: ConsumedEvent, tx: EntityManager): Promise<void> {
+    assertVersion(event, 1);
+    const data = event.envelope.data as PaymentInitiatedData;
+    if (isMerchantPurchase(data)) {
+      await tx.query(
+        `INSERT INTO payment_contexts (payment_key, app, country, merchant_category, method_id) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (payment_key) DO NOTHING`,
+        [this.paymentKey(data.paymentId), data.app, data.country, categoryOf(data), data.paymentMethodId ?? null],
+      );
+    }
+    await this.watermark(event, tx);
+  }
+
+  async captured(event: ConsumedEvent, tx: EntityManager): Promise<void> {
+    assertVersion(event, 1);
+    const data = event.envelope.data as PaymentCapturedData;
+    await this.watermark(event, tx);
+    if (!isMerchantPurchase(data)) return;
+    const amount = BigInt(data.amount.amount);
+    if (amount === 0n) throw new PermanentEventError(`payment ${data.paymentId}: a capture of 0 ${data.amount.currency} is not a purchase`);
+    const paymentKey = this.paymentKey(data.paymentId);
+    const [context] = await tx.query<{ app: string; country: string; merchant_category: string; method_id: string | null }[]>(
+      'SELECT app, country, merchant_category, method_id FROM payment_contexts WHERE payment_key = $1',
+      [paymentKey],
+    );
+    if (!context) {
+      throw new PermanentEventError(`payment ${data.paymentId} was captured but its payments.payment.initiated never arrived, so its app and country are unknown`);
+    }
+    const at = parseIso(event.envelope.occurredAt);
+    const hour = windowOf('hour', at);
+    const day = windowOf('day', at);
+    await lockWindow(tx, day, 'shared');
+    await lockWindow(tx, hour, 'shared');
+    const late = (await closedAmong(tx, [hour, day])).size > 0;
+    const inserted = await tx.query<unknown[]>(
+      `INSERT INTO purchases (payment_key, person_key, merchant_id, occurred_at, hour_start, day_start, app, country, merchant_category,
+                              provider, method_id, amount_bucket, amount, currency, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+       ON CONFLICT (payment_key) DO NOTHING RETURNING payment_key`,
+      [
+        paymentKey,
+        pseudonymize(this.settings.pseudonymKey, 'person', data.payerId),
+        data.counterparty.id,
+        new Date(at).toISOString(),
+        new Date(hour.start).toISOString(),
+        new Date(day.start).toISOString(),
+        context.app,
+        context.country,
+        context.merchant_category,
+        data.provider,
+        context.method_id,
+        this.settings.amountBuckets.bucketOf(amount),
+        amount.toString(),
+        data.amount.currency,
+        late ? 'late' : 'pending',
+      ],
+    );
+    if (late && inserted.length > 0) {
+      await recordCorrection(tx, { window: hour, merchantId: data.counterparty.id, kind: 'late_purchase', currency: data.amount.currency, events: 1, amount });
+    }
+  }
+
+  async refunded(event: ConsumedEvent, tx: EntityManager): Promise<void> {
+    assertVersion(event, 1);
+    const data = event.envelope.data as PaymentRefundedData;
+    await this.watermark(event, tx);
+    if (!isMerchantPurchase(data)) return;
+    const amount = BigInt(data.amount.amount);
+    if (amount === 0n) throw new PermanentEventError(`payment ${data.paymentId}, refund ${data.refundId}: a refund of 0 ${data.amount.currency} is not a refund`);
+    const paymentKey = this.paymentKey(data.paymentId);
+    // The row lock orders this refund with the hour's closing, which locks pending purchases too.
+    const [purchase] = await tx.query<{ amount: string; currency: string; status: string; occurred_at: Date }[]>(
+      'SELECT amount, currency, status, occurred_at FROM purchases WHERE payment_key = $1 FOR UPDATE',
+      [paymentKey],
+    );
+    if (!purchase) {
+      // Refunds follow their capture on the same partition; without one, the capture was never a
+      // counted purchase here or is long gone (retention). Counted, not dropped.
+      await recordCorrection(tx, { window: windowOf('hour', parseIso(event.envelope.occurredAt)), merchantId: data.counterparty.id, kind: 'unmatched_refund', currency: data.amount.currency, events: 1, amount });
+      return;
+    }
+    if (purchase.currency.trim() !== data.amount.currency) {
+      throw new PermanentEventError(`payment ${data.paymentId}, refund ${data.refundId}: refund currency ${data.amount.currency} differs from the capture's ${purchase.currency.trim()}`);
+    }
+    const refundKey = pseudonymize(this.settings.pseudonymKey, 'payment', `${data.paymentId}/refund/${data.refundId}`);
+    const [{ refunded }] = await tx.query<{ refunded: string }[]>('SELECT coalesce(sum(amount), 0)::text AS refunded FROM refunds WHERE payment_key = $1 AND refund_key <> $2', [
+      paymentKey,
+      refundKey,
+    ]);
+    if (BigInt(refunded) + amount > BigInt(purchase.amount)) {
+      throw new PermanentEventError(
+        `payment ${data.paymentId}, refund ${data.refundId}: refunds would total ${BigInt(refunded) + amount} minor units, more than the ${purchase.amount} captured`,
+      );
+    }
+    const late = purchase.status !== 'pending';
+    const inserted = await tx.query<unknown[]>(
+      `INSERT INTO refunds (refund_key, payment_key, amount, currency, full_refund, occurred_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (refund_key) DO NOTHING RETURNING refund_key`,
+      [refundKey, paymentKey, amount.toString(), data.amount.currency, data.full, event.envelope.occurredAt, late ? 'late' : 'pending'],
+    );
+    if (late && inserted.length > 0) {
+      await recordCorrection(tx, { window: windowOf('hour', purchase.occurred_at.getTime()), merchantId: data.counterparty.id, kind: 'late_refund', currency: data.amount.currency, events: 1, amount });
+    }
+  }
+}

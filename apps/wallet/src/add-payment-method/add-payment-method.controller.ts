@@ -1,0 +1,52 @@
+import { Body, Controller, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Principal as Caller } from '@pay/auth';
+import { ActsForPerson, describeActor, Principal, Roles } from '@pay/auth';
+import { ApiError } from '../http/api-error';
+import { PersonParams } from '../http/route-params';
+import { PaymentMethodView } from '../view-payment-methods/payment-method-view';
+import { AddBankAccountRequest, AddCardRequest, AddPaypalAccountRequest, AddStripeCustomerRequest } from './add-payment-method.dto';
+import { AddPaymentMethod } from './add-payment-method.service';
+
+@ApiTags('payment methods')
+@ApiBearerAuth()
+@Controller('v1/wallets/:personId/payment-methods')
+@Roles('person', 'service')
+@ActsForPerson()
+@ApiBadRequestResponse({ type: ApiError, description: 'VALIDATION_FAILED, CARD_NUMBER_REFUSED (a field holds a card number), CARD_EXPIRED, IBAN_INVALID…' })
+@ApiConflictResponse({ type: ApiError, description: 'TOO_MANY_PAYMENT_METHODS' })
+export class AddPaymentMethodController {
+  constructor(private readonly addPaymentMethod: AddPaymentMethod) {}
+
+  @Post('cards')
+  @HttpCode(HttpStatus.CREATED)
+  @ApiOperation({ summary: 'Save a card the PSP tokenised (token, brand, last4, expiry, country; never the number or CVC)' })
+  @ApiCreatedResponse({ type: PaymentMethodView })
+  addCard(@Param() params: PersonParams, @Body() body: AddCardRequest, @Principal() caller: Caller): Promise<PaymentMethodView> {
+    return this.addPaymentMethod.addCard(params.personId, describeActor(caller), body);
+  }
+
+  @Post('paypal-accounts')
+  @HttpCode(HttpStatus.CREATED)
+  @ApiOperation({ summary: 'Save a PayPal account' })
+  @ApiCreatedResponse({ type: PaymentMethodView })
+  addPaypal(@Param() params: PersonParams, @Body() body: AddPaypalAccountRequest, @Principal() caller: Caller): Promise<PaymentMethodView> {
+    return this.addPaymentMethod.addPaypalAccount(params.personId, describeActor(caller), body);
+  }
+
+  @Post('bank-accounts')
+  @HttpCode(HttpStatus.CREATED)
+  @ApiOperation({ summary: 'Save a bank account (IBAN stored encrypted, shown as its last four)' })
+  @ApiCreatedResponse({ type: PaymentMethodView })
+  addBankAccount(@Param() params: PersonParams, @Body() body: AddBankAccountRequest, @Principal() caller: Caller): Promise<PaymentMethodView> {
+    return this.addPaymentMethod.addBankAccount(params.personId, describeActor(caller), body);
+  }
+
+  @Post('stripe-customers')
+  @HttpCode(HttpStatus.CREATED)
+  @ApiOperation({ summary: 'Save a Stripe customer (and optionally which of its payment methods to charge)' })
+  @ApiCreatedResponse({ type: PaymentMethodView })
+  addStripeCustomer(@Param() params: PersonParams, @Body() body: AddStripeCustomerRequest, @Principal() caller: Caller): Promise<PaymentMethodView> {
+    return this.addPaymentMethod.addStripeCustomer(params.personId, describeActor(caller), body);
+  }
+}

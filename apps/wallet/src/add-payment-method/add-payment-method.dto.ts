@@ -1,0 +1,97 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { CardBrand } from '@pay/contracts';
+import { CARD_BRANDS } from '@pay/contracts';
+import { Transform } from 'class-transformer';
+import { IsEmail, IsIn, IsInt, IsISO31661Alpha2, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+
+const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
+
+class WithLabel {
+  @ApiPropertyOptional({ example: 'Work card', maxLength: 40, description: 'Free text; anything that looks like a card number is refused.' })
+  @IsOptional()
+  @IsString()
+  @Length(1, 40)
+  label?: string;
+}
+
+/**
+ * A card, as the PSP tokenised it on the person's device. The card number and CVC never reach
+ * us: there is no field for them, and any field holding something card-number-like is refused.
+ */
+export class AddCardRequest extends WithLabel {
+  @ApiProperty({ example: 'pm_1QdE2xLkdIwHu7ix0g1N2abc', description: 'The PSP\'s token for the card (Stripe PaymentMethod or token id).' })
+  @Matches(/^(pm|tok|card|src)_[A-Za-z0-9]{6,120}$/, { message: 'pspToken must be a PSP card token such as pm_…, tok_…, card_… or src_…' })
+  pspToken!: string;
+
+  @ApiProperty({ enum: CARD_BRANDS })
+  @IsIn(CARD_BRANDS, { message: `brand must be one of ${CARD_BRANDS.join(', ')}` })
+  brand!: CardBrand;
+
+  @ApiProperty({ example: '4242' })
+  @Matches(/^\d{4}$/, { message: 'last4 must be the last four digits of the card number' })
+  last4!: string;
+
+  @ApiProperty({ minimum: 1, maximum: 12, example: 12 })
+  @IsInt()
+  @Min(1)
+  @Max(12)
+  expMonth!: number;
+
+  @ApiProperty({ minimum: 2000, maximum: 2100, example: 2030 })
+  @IsInt()
+  @Min(2000)
+  @Max(2100)
+  expYear!: number;
+
+  @ApiProperty({ example: 'US', description: 'Issuing country.' })
+  @Matches(/^[A-Z]{2}$/, { message: 'country must be an upper-case ISO 3166-1 alpha-2 code' })
+  @IsISO31661Alpha2()
+  country!: string;
+}
+
+export class AddPaypalAccountRequest extends WithLabel {
+  @ApiProperty({ example: 'QYR5Z8XDVJNXQ', description: 'PayPal payer id.' })
+  @Matches(/^[A-Z0-9]{13}$/, { message: 'payerId must be a PayPal payer id: 13 capital letters and digits' })
+  payerId!: string;
+
+  @ApiProperty({ example: 'ana@example.com', description: 'The PayPal account\'s e-mail; stored encrypted, shown masked.' })
+  @Transform(trim)
+  @IsEmail({}, { message: 'email must be an e-mail address' })
+  @Length(3, 254)
+  email!: string;
+
+  @ApiPropertyOptional({ description: 'PayPal vault or billing agreement token.' })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{6,128}$/, { message: 'vaultToken must be 6 to 128 of letters, digits, "_" and "-"' })
+  vaultToken?: string;
+}
+
+export class AddBankAccountRequest extends WithLabel {
+  @ApiProperty({ example: 'DE89 3704 0044 0532 0130 00', description: 'Stored encrypted; shown as its last four.' })
+  @IsString()
+  @Length(15, 42)
+  iban!: string;
+
+  @ApiProperty({ example: 'Ana Maria Silva', description: 'Account holder; stored encrypted.' })
+  @Transform(trim)
+  @IsString()
+  @Length(1, 70)
+  @Matches(/^[\p{L}\p{M}' .,-]+$/u, { message: 'holderName must be a name: letters, spaces, apostrophes, dots, commas and hyphens' })
+  holderName!: string;
+
+  @ApiPropertyOptional({ example: 'COBADEFFXXX' })
+  @IsOptional()
+  @Matches(/^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$/, { message: 'bic must be a BIC (8 or 11 characters)' })
+  bic?: string;
+}
+
+export class AddStripeCustomerRequest extends WithLabel {
+  @ApiProperty({ example: 'cus_NffrFeUfNV2Hib' })
+  @Matches(/^cus_[A-Za-z0-9]{6,64}$/, { message: 'customerId must be a Stripe customer id (cus_…)' })
+  customerId!: string;
+
+  @ApiPropertyOptional({ example: 'pm_1QdE2xLkdIwHu7ix0g1N2abc', description: 'The customer\'s payment method to charge; else their default.' })
+  @IsOptional()
+  @Matches(/^pm_[A-Za-z0-9]{6,120}$/, { message: 'paymentMethodId must be a Stripe PaymentMethod id (pm_…)' })
+  paymentMethodId?: string;
+}

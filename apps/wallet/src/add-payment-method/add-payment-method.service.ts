@@ -1,0 +1,111 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { PaymentMethodKind } from '@pay/contracts';
+import { PaymentMethodAddedV1 } from '@pay/contracts';
+import { findCardNumber } from '@pay/observability';
+import type { RolloutSource } from '@pay/rollout';
+import { ROLLOUT } from '@pay/rollout';
+import { randomUUID } from 'node:crypto';
+import { normalizeEmail } from '../domain/contact';
+import { assertValidIban, normalizeIban } from '../domain/iban';
+import type { MethodDisplay } from '../domain/payment-method-rules';
+import { assertCardNotExpired, assertRoomForAnotherMethod, becomesPreferred, defaultLabel, normalizeLabel } from '../domain/payment-method-rules';
+import type { Clock } from '../ports/clock';
+import { CLOCK } from '../ports/clock';
+import { SecretBox, secretContext } from '../store/secret-box';
+import { WalletStore } from '../store/wallet-store';
+import { PaymentMethodReader } from '../view-payment-methods/payment-method-reader';
+import type { PaymentMethodView } from '../view-payment-methods/payment-method-view';
+import type { AddBankAccountRequest, AddCardRequest, AddPaypalAccountRequest, AddStripeCustomerRequest } from './add-payment-method.dto';
+
+interface NewMethod {
+  kind: PaymentMethodKind;
+  label?: string;
+  display: MethodDisplay;
+  /** What lets the method pay; sealed before it is stored. */
+  secret: Record<string, string>;
+}
+
+/**
+ * Method ids appear in URLs and logs; the log scrubber would hide one whose digit groups happen
+ * to pass the Luhn check, so such ids (about one in ten thousand) are never handed out.
+ */
+function newMethodId(): string {
+  for (;;) {
+    const id = randomUUID();
+    if (findCardNumber(id) === undefined) return id;
+  }
+}
+
+/** Saves a payment method once: display data in clear, the rest sealed with the person's key. */
+@Injectable()
+export class AddPaymentMethod {
+  constructor(
+    private readonly store: WalletStore,
+    private readonly secrets: SecretBox,
+    private readonly reader: PaymentMethodReader,
+    @Inject(ROLLOUT) private readonly rollout: RolloutSource,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  addCard(personId: string, actor: string, card: AddCardRequest): Promise<PaymentMethodView> {
+    assertCardNotExpired(card.expMonth, card.expYear, this.clock.now());
+    return this.add(personId, actor, {
+      kind: 'card',
+      label: card.label,
+      display: { brand: card.brand, last4: card.last4, expMonth: card.expMonth, expYear: card.expYear, country: card.country },
+      secret: { pspToken: card.pspToken },
+    });
+  }
+
+  addPaypalAccount(personId: string, actor: string, account: AddPaypalAccountRequest): Promise<PaymentMethodView> {
+    return this.add(personId, actor, {
+      kind: 'paypal',
+      label: account.label,
+      display: {},
+      secret: { payerId: account.payerId, email: normalizeEmail(account.email), ...(account.vaultToken ? { vaultToken: account.vaultToken } : {}) },
+    });
+  }
+
+  addBankAccount(personId: string, actor: string, account: AddBankAccountRequest): Promise<PaymentMethodView> {
+    const iban = normalizeIban(account.iban);
+    assertValidIban(iban);
+    return this.add(personId, actor, {
+      kind: 'bank_account',
+      label: account.label,
+      display: { last4: iban.slice(-4), country: iban.slice(0, 2) },
+      secret: { iban, holderName: account.holderName, ...(account.bic ? { bic: account.bic } : {}) },
+    });
+  }
+
+  addStripeCustomer(personId: string, actor: string, customer: AddStripeCustomerRequest): Promise<PaymentMethodView> {
+    return this.add(personId, actor, {
+      kind: 'stripe_customer',
+      label: customer.label,
+      display: {},
+      secret: { customerId: customer.customerId, ...(customer.paymentMethodId ? { paymentMethodId: customer.paymentMethodId } : {}) },
+    });
+  }
+
+  private async add(personId: string, actor: string, method: NewMethod): Promise<PaymentMethodView> {
+    const label = normalizeLabel(method.label ?? defaultLabel(method.kind, method.display));
+    return this.store.change(personId, actor, async (change) => {
+      const wallet = await change.wallet();
+      this.rollout.policy.assertLive(wallet.country);
+      const [{ active }] = await change.sql.query<{ active: number }[]>(
+        "SELECT count(*)::int AS active FROM payment_methods WHERE person_id = $1 AND status = 'active'",
+        [personId],
+      );
+      assertRoomForAnotherMethod(active);
+      const id = newMethodId();
+      const secret = await this.secrets.seal(change.sql, personId, JSON.stringify(method.secret), secretContext.method(id));
+      await change.sql.query(
+        `INSERT INTO payment_methods (id, person_id, kind, label, display, secret, status) VALUES ($1, $2, $3, $4, $5, $6, 'active')`,
+        [id, personId, method.kind, label, JSON.stringify(method.display), secret],
+      );
+      const preferred = becomesPreferred(wallet.preferred_method_id);
+      if (preferred) await change.sql.query('UPDATE wallets SET preferred_method_id = $2 WHERE person_id = $1', [personId, id]);
+      change.emit(PaymentMethodAddedV1, { methodId: id, kind: method.kind, display: method.display, preferred });
+      return this.reader.view(await this.reader.row(personId, id, change.sql), preferred ? id : wallet.preferred_method_id, change.sql);
+    });
+  }
+}

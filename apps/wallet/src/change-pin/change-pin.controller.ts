@@ -1,0 +1,27 @@
+import { Body, Controller, HttpCode, HttpStatus, Param, Put } from '@nestjs/common';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiNoContentResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Principal as Caller } from '@pay/auth';
+import { ActsForPerson, describeActor, Principal, Roles } from '@pay/auth';
+import { ApiError } from '../http/api-error';
+import { PersonParams } from '../http/route-params';
+import { ChangePinRequest } from '../set-pin/pin.dto';
+import { ChangePin } from './change-pin.service';
+
+@ApiTags('pin')
+@ApiBearerAuth()
+@Controller('v1/wallets/:personId/pin')
+@Roles('person', 'service')
+@ActsForPerson()
+export class ChangePinController {
+  constructor(private readonly changePin: ChangePin) {}
+
+  @Put()
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Change the payment PIN' })
+  @ApiNoContentResponse()
+  @ApiForbiddenResponse({ type: ApiError, description: 'PIN_INCORRECT (with remainingAttempts)' })
+  @ApiResponse({ status: HttpStatus.LOCKED, type: ApiError, description: 'PIN_LOCKED (with lockedUntil)' })
+  change(@Param() params: PersonParams, @Body() body: ChangePinRequest, @Principal() caller: Caller): Promise<void> {
+    return this.changePin.change(params.personId, body.currentPin, body.newPin, describeActor(caller));
+  }
+}

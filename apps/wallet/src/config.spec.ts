@@ -1,0 +1,49 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigError, loadConfig } from '@pay/config';
+import { WalletConfig } from './config';
+
+function problems(env: Record<string, string>): string {
+  try {
+    loadConfig('wallet', WalletConfig, env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  return '';
+}
+
+describe('WalletConfig', () => {
+  it('starts in development with safe defaults', () => {
+    const config = loadConfig('wallet', WalletConfig, {});
+    expect(config).toMatchObject({ PIN_MAX_ATTEMPTS: 5, PIN_LOCKOUT_SECONDS: 900, STEP_UP_TTL_SECONDS: 120, ROLLOUT_CONFIG_PATH: 'config/rollout.json' });
+    expect(config.AD_CONSENT_OPT_IN_COUNTRIES).toEqual(expect.arrayContaining(['DE', 'FR', 'GB', 'CH', 'NO']));
+    expect(loadConfig('wallet', WalletConfig, { AD_CONSENT_OPT_IN_COUNTRIES: 'de, br' }).AD_CONSENT_OPT_IN_COUNTRIES).toEqual(['DE', 'BR']);
+  });
+
+  it('refuses development keys and a missing token key set in production, naming each variable', () => {
+    const message = problems({ NODE_ENV: 'production' });
+    expect(message).toMatch(/AUTH_JWKS .*required in production/);
+    expect(message).toMatch(/STEP_UP_SIGNING_JWK .*required in production/);
+    expect(message).toMatch(/WALLET_MASTER_KEY_ID must not use the development master key in production/);
+  });
+
+  it('takes production keys, and never prints key material when they are wrong', () => {
+    const key = randomBytes(32).toString('base64');
+    const jwk = JSON.stringify({ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'secret-d', kid: 'k1' });
+    expect(
+      problems({ NODE_ENV: 'production', AUTH_JWKS_URL: 'https://id.example.com/jwks.json', STEP_UP_SIGNING_JWK: jwk, WALLET_MASTER_KEYS: `k1:${key}`, WALLET_MASTER_KEY_ID: 'k1' }),
+    ).toBe('');
+    const short = randomBytes(16).toString('base64');
+    const message = problems({ WALLET_MASTER_KEYS: `k1:${short}`, WALLET_MASTER_KEY_ID: 'k1', AUTH_JWKS: JSON.stringify({ keys: [{ kty: 'oct', k: 'c2VjcmV0' }] }) });
+    expect(message).toMatch(/WALLET_MASTER_KEY_ID .*master key k1 must be 32 bytes/);
+    expect(message).toMatch(/AUTH_JWKS .*public keys only/);
+    expect(message).not.toContain(short);
+    expect(message).not.toContain('c2VjcmV0');
+  });
+
+  it('bounds the PIN and step-up settings', () => {
+    expect(problems({ PIN_MAX_ATTEMPTS: '50' })).toMatch(/PIN_MAX_ATTEMPTS must be a whole number from 3 to 10/);
+    expect(problems({ STEP_UP_TTL_SECONDS: '3600' })).toMatch(/STEP_UP_TTL_SECONDS must be a whole number of seconds from 10 to 900/);
+    expect(problems({ ROLLOUT_CONFIG_PATH: 'config/rollout.yaml' })).toMatch(/ROLLOUT_CONFIG_PATH must be the path of a JSON file/);
+  });
+});

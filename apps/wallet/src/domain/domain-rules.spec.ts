@@ -1,0 +1,80 @@
+import { defaultAdMeasurementConsent, OPT_IN_COUNTRIES_DEFAULT } from './consent';
+import { maskEmail, maskPhone, normalizeEmail, normalizePhone } from './contact';
+import { assertValidIban, isValidIban, normalizeIban } from './iban';
+import { changeApps } from './pay-apps';
+import { assertCardNotExpired, assertRoomForAnotherMethod, becomesPreferred, defaultLabel, MAX_ACTIVE_METHODS, normalizeLabel } from './payment-method-rules';
+
+describe('IBAN', () => {
+  it('accepts valid IBANs written with spaces, refuses a typo', () => {
+    expect(isValidIban(normalizeIban('DE89 3704 0044 0532 0130 00'))).toBe(true);
+    expect(isValidIban(normalizeIban('gb82 west 1234 5698 7654 32'))).toBe(true);
+    expect(isValidIban('DE89370400440532013001')).toBe(false);
+    expect(isValidIban('DE8937040044')).toBe(false);
+    expect(() => assertValidIban('XX00')).toThrow(expect.objectContaining({ code: 'IBAN_INVALID' }) as Error);
+  });
+});
+
+describe('payment methods', () => {
+  const now = new Date('2026-03-15T00:00:00Z');
+
+  it('refuses a card whose expiry month is over, not one that expires this month', () => {
+    expect(() => assertCardNotExpired(3, 2026, now)).not.toThrow();
+    expect(() => assertCardNotExpired(2, 2026, now)).toThrow(expect.objectContaining({ code: 'CARD_EXPIRED' }) as Error);
+    expect(() => assertCardNotExpired(12, 2025, now)).toThrow(/02\/2026|12\/2025/);
+  });
+
+  it('caps a wallet at 20 methods', () => {
+    expect(() => assertRoomForAnotherMethod(MAX_ACTIVE_METHODS - 1)).not.toThrow();
+    expect(() => assertRoomForAnotherMethod(MAX_ACTIVE_METHODS)).toThrow(expect.objectContaining({ code: 'TOO_MANY_PAYMENT_METHODS' }) as Error);
+  });
+
+  it('trims labels and refuses empty, long or control characters', () => {
+    expect(normalizeLabel('  Work   card ')).toBe('Work card');
+    expect(() => normalizeLabel('   ')).toThrow(/1 to 40/);
+    expect(() => normalizeLabel('x'.repeat(41))).toThrow(/1 to 40/);
+    expect(() => normalizeLabel('a\u0007b')).toThrow(/printable/);
+  });
+
+  it('names methods without a label by what they are', () => {
+    expect(defaultLabel('card', { brand: 'visa', last4: '4242' })).toBe('Visa •••• 4242');
+    expect(defaultLabel('bank_account', { last4: '3000' })).toBe('Bank account •••• 3000');
+    expect(defaultLabel('paypal', {})).toBe('PayPal');
+  });
+
+  it('makes the first method preferred', () => {
+    expect(becomesPreferred(null)).toBe(true);
+    expect(becomesPreferred('7f1d3c1e-8a47-4f55-b2d4-7f8a9e0c1b23')).toBe(false);
+  });
+});
+
+describe('consent defaults', () => {
+  const optIn = new Set<string>(OPT_IN_COUNTRIES_DEFAULT);
+  it('is off where the country requires opt-in, on elsewhere', () => {
+    expect(defaultAdMeasurementConsent('DE', optIn)).toBe(false);
+    expect(defaultAdMeasurementConsent('gb', optIn)).toBe(false);
+    expect(defaultAdMeasurementConsent('US', optIn)).toBe(true);
+    expect(defaultAdMeasurementConsent('US', new Set(['US']))).toBe(false);
+  });
+});
+
+describe('Pay per app', () => {
+  it('enables live apps, disables any app, and reports the whole set', () => {
+    expect(changeApps(['facebook'], ['messenger', 'facebook'], ['facebook', 'messenger'])).toEqual({ apps: ['facebook', 'messenger'], enabled: ['messenger'], disabled: [] });
+    expect(changeApps(['facebook', 'whatsapp'], [], ['facebook'])).toEqual({ apps: [], enabled: [], disabled: ['facebook', 'whatsapp'] });
+  });
+
+  it('refuses to enable an app where Pay is not live', () => {
+    expect(() => changeApps([], ['whatsapp'], ['facebook'])).toThrow(expect.objectContaining({ code: 'PAY_NOT_AVAILABLE_IN_APP' }) as Error);
+  });
+});
+
+describe('contact details', () => {
+  it('normalizes and masks e-mail and phone', () => {
+    expect(normalizeEmail(' Ana.Maria@Example.COM ')).toBe('Ana.Maria@example.com');
+    expect(maskEmail('Ana.Maria@example.com')).toBe('A•••@example.com');
+    expect(normalizePhone('+49 151 1234-5678')).toBe('+4915112345678');
+    expect(maskPhone('+4915112345678')).toBe('+49•••••••••78');
+    expect(() => normalizeEmail('not-an-address')).toThrow(expect.objectContaining({ code: 'EMAIL_INVALID' }) as Error);
+    expect(() => normalizePhone('0151 1234')).toThrow(expect.objectContaining({ code: 'PHONE_INVALID' }) as Error);
+  });
+});

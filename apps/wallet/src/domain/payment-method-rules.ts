@@ -1,0 +1,69 @@
+import type { CardBrand, PaymentMethodKind } from '@pay/contracts';
+import { WalletError } from './wallet-error';
+
+/** What a person sees of a method and what events may carry: never the secret part. */
+export interface MethodDisplay {
+  brand?: CardBrand;
+  last4?: string;
+  expMonth?: number;
+  expYear?: number;
+  country?: string;
+}
+
+export const MAX_ACTIVE_METHODS = 20;
+export const LABEL_MAX_LENGTH = 40;
+
+/** A card is refused once its expiry month is over. */
+export function assertCardNotExpired(expMonth: number, expYear: number, now: Date): void {
+  const year = now.getUTCFullYear();
+  const month = now.getUTCMonth() + 1;
+  if (expYear < year || (expYear === year && expMonth < month)) {
+    throw new WalletError('invalid', 'CARD_EXPIRED', `the card expired at the end of ${String(expMonth).padStart(2, '0')}/${expYear}`, { field: 'expYear' });
+  }
+}
+
+export function assertRoomForAnotherMethod(activeMethods: number): void {
+  if (activeMethods >= MAX_ACTIVE_METHODS) {
+    throw new WalletError('conflict', 'TOO_MANY_PAYMENT_METHODS', `a wallet holds at most ${MAX_ACTIVE_METHODS} payment methods; remove one first`);
+  }
+}
+
+/** Labels are trimmed, 1 to 40 characters, printable. */
+export function normalizeLabel(label: string): string {
+  const trimmed = label.trim().replace(/\s+/g, ' ');
+  // eslint-disable-next-line no-control-regex
+  if (trimmed.length === 0 || trimmed.length > LABEL_MAX_LENGTH || /[\u0000-\u001f\u007f]/.test(trimmed)) {
+    throw new WalletError('invalid', 'LABEL_INVALID', `a label is 1 to ${LABEL_MAX_LENGTH} printable characters`, { field: 'label' });
+  }
+  return trimmed;
+}
+
+const BRAND_NAMES: Record<CardBrand, string> = {
+  visa: 'Visa',
+  mastercard: 'Mastercard',
+  amex: 'American Express',
+  discover: 'Discover',
+  jcb: 'JCB',
+  unionpay: 'UnionPay',
+  diners: 'Diners Club',
+  other: 'Card',
+};
+
+/** The label a method gets when the person gives none. */
+export function defaultLabel(kind: PaymentMethodKind, display: MethodDisplay): string {
+  switch (kind) {
+    case 'card':
+      return `${BRAND_NAMES[display.brand ?? 'other']} •••• ${display.last4 ?? ''}`.trim();
+    case 'bank_account':
+      return `Bank account •••• ${display.last4 ?? ''}`.trim();
+    case 'paypal':
+      return 'PayPal';
+    case 'stripe_customer':
+      return 'Saved with Stripe';
+  }
+}
+
+/** The first method becomes the preferred one; later ones do not take its place. */
+export function becomesPreferred(currentPreferred: string | null): boolean {
+  return currentPreferred === null;
+}

@@ -1,0 +1,52 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiConflictResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ActsForPerson, Roles } from '@pay/auth';
+import type { PaymentMethodKind } from '@pay/contracts';
+import { APPS, PAYMENT_METHOD_KINDS } from '@pay/contracts';
+import { IsIn } from 'class-validator';
+import { ApiError } from '../http/api-error';
+import { MethodParams, PersonParams } from '../http/route-params';
+import { GetPaymentInstrument } from './get-payment-instrument.service';
+
+export class InstrumentQuery {
+  @ApiProperty({ enum: APPS, description: 'The app the payment happens in: Pay must be live there and turned on by the person.' })
+  @IsIn(APPS, { message: `app must be one of ${APPS.join(', ')}` })
+  app!: string;
+}
+
+export class PaymentInstrumentView {
+  @ApiProperty({ format: 'uuid' })
+  methodId!: string;
+
+  @ApiProperty({ enum: PAYMENT_METHOD_KINDS })
+  kind!: PaymentMethodKind;
+
+  @ApiProperty({ example: { pspToken: 'pm_1QdE2xLkdIwHu7ix0g1N2abc' }, description: 'PSP token, customer id, or bank account for a mandate.' })
+  credentials!: Record<string, string>;
+}
+
+/** For the payment service only: it charges the method; persons never see credentials. */
+@ApiTags('payment methods')
+@ApiBearerAuth()
+@Controller('v1/wallets/:personId/payment-instruments')
+@Roles('service')
+@ActsForPerson()
+@ApiForbiddenResponse({ type: ApiError, description: 'PAY_NOT_AVAILABLE_IN_COUNTRY / _IN_APP, PAY_NOT_ACTIVE_IN_APP' })
+@ApiConflictResponse({ type: ApiError, description: 'PAYMENT_METHOD_REMOVED, NO_PREFERRED_METHOD' })
+export class GetPaymentInstrumentController {
+  constructor(private readonly getPaymentInstrument: GetPaymentInstrument) {}
+
+  @Get('preferred')
+  @ApiOperation({ summary: 'Charge data of the person\'s preferred method (services only)' })
+  @ApiOkResponse({ type: PaymentInstrumentView })
+  preferred(@Param() params: PersonParams, @Query() query: InstrumentQuery): Promise<PaymentInstrumentView> {
+    return this.getPaymentInstrument.get(params.personId, 'preferred', query.app);
+  }
+
+  @Get(':methodId')
+  @ApiOperation({ summary: 'Charge data of one method (services only); a removed method cannot pay' })
+  @ApiOkResponse({ type: PaymentInstrumentView })
+  one(@Param() params: MethodParams, @Query() query: InstrumentQuery): Promise<PaymentInstrumentView> {
+    return this.getPaymentInstrument.get(params.personId, params.methodId, query.app);
+  }
+}

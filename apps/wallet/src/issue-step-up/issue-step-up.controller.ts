@@ -1,0 +1,54 @@
+import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Principal as Caller } from '@pay/auth';
+import { ActsForPerson, describeActor, Principal, Public, Roles } from '@pay/auth';
+import type { StepUpProofSigner } from '@pay/auth/step-up-signer';
+import type { JSONWebKeySet } from 'jose';
+import { ApiError } from '../http/api-error';
+import { PersonParams } from '../http/route-params';
+import { STEP_UP_SIGNER } from '../wallet-settings.tokens';
+import { IssueStepUp } from './issue-step-up.service';
+import { BiometricStepUpRequest, PinStepUpRequest, StepUpProofView } from './step-up.dto';
+
+@ApiTags('step-up')
+@ApiBearerAuth()
+@Controller('v1/wallets/:personId/step-up')
+@Roles('person', 'service')
+@ActsForPerson()
+export class IssueStepUpController {
+  constructor(private readonly issueStepUp: IssueStepUp) {}
+
+  @Post('pin')
+  @HttpCode(HttpStatus.CREATED)
+  @ApiOperation({ summary: 'Confirm a payment with the PIN; returns a short-lived step-up proof' })
+  @ApiCreatedResponse({ type: StepUpProofView })
+  @ApiForbiddenResponse({ type: ApiError, description: 'PIN_INCORRECT (with remainingAttempts), PAY_NOT_AVAILABLE_IN_COUNTRY' })
+  @ApiResponse({ status: HttpStatus.LOCKED, type: ApiError, description: 'PIN_LOCKED (with lockedUntil)' })
+  withPin(@Param() params: PersonParams, @Body() body: PinStepUpRequest, @Principal() caller: Caller): Promise<StepUpProofView> {
+    return this.issueStepUp.withPin(params.personId, body.pin, body.ceiling, describeActor(caller));
+  }
+
+  @Post('biometric')
+  @HttpCode(HttpStatus.CREATED)
+  @ApiOperation({ summary: 'Confirm a payment with a device biometric attestation; same proof as the PIN' })
+  @ApiCreatedResponse({ type: StepUpProofView })
+  @ApiResponse({ status: HttpStatus.NOT_IMPLEMENTED, type: ApiError, description: 'BIOMETRIC_NOT_AVAILABLE until a device-attestation adapter is configured' })
+  withBiometric(@Param() params: PersonParams, @Body() body: BiometricStepUpRequest, @Principal() caller: Caller): Promise<StepUpProofView> {
+    return this.issueStepUp.withBiometric(params.personId, body.attestation, body.challenge, body.ceiling, describeActor(caller));
+  }
+}
+
+/** Where payment services fetch the keys that verify step-up proofs (STEP_UP_JWKS_URL). */
+@ApiTags('step-up')
+@Controller('.well-known')
+@Public()
+export class StepUpKeysController {
+  constructor(@Inject(STEP_UP_SIGNER) private readonly signer: StepUpProofSigner) {}
+
+  @Get('step-up-jwks.json')
+  @ApiOperation({ summary: 'Public keys of step-up proofs (JWKS)' })
+  @ApiOkResponse({ description: 'A JSON Web Key Set' })
+  keys(): JSONWebKeySet {
+    return this.signer.publicKeySet();
+  }
+}

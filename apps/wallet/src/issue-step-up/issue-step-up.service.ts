@@ -1,0 +1,71 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { StepUpMethod } from '@pay/auth';
+import type { StepUpProofSigner } from '@pay/auth/step-up-signer';
+import { StepUpGrantedV1 } from '@pay/contracts';
+import type { RolloutSource } from '@pay/rollout';
+import { ROLLOUT } from '@pay/rollout';
+import { WalletError } from '../domain/wallet-error';
+import type { BiometricVerifier } from '../ports/biometric-verifier';
+import { BIOMETRIC_VERIFIER } from '../ports/biometric-verifier';
+import type { Clock } from '../ports/clock';
+import { CLOCK } from '../ports/clock';
+import { PinChecker } from '../store/pin-check';
+import type { WalletChange } from '../store/wallet-store';
+import { WalletStore } from '../store/wallet-store';
+import { STEP_UP_SIGNER } from '../wallet-settings.tokens';
+import type { AmountCeiling, StepUpProofView } from './step-up.dto';
+
+/**
+ * A person confirms a payment (PIN now, biometric through its port) and gets a short-lived
+ * proof bound to them, an amount ceiling and a currency, which payment orchestration asks for
+ * above its threshold. Both factors earn the same proof type.
+ */
+@Injectable()
+export class IssueStepUp {
+  constructor(
+    private readonly store: WalletStore,
+    private readonly pins: PinChecker,
+    @Inject(STEP_UP_SIGNER) private readonly signer: StepUpProofSigner,
+    @Inject(BIOMETRIC_VERIFIER) private readonly biometrics: BiometricVerifier,
+    @Inject(ROLLOUT) private readonly rollout: RolloutSource,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async withPin(personId: string, pin: string, ceiling: AmountCeiling, actor: string): Promise<StepUpProofView> {
+    const outcome = await this.store.change(personId, actor, async (change) => {
+      await this.assertMayPay(change);
+      const check = await this.pins.check(change, pin);
+      if (!check.ok) return check;
+      return { ok: true as const, proof: await this.grant(change, 'pin', ceiling) };
+    });
+    if (!outcome.ok) throw outcome.refusal;
+    return outcome.proof;
+  }
+
+  async withBiometric(personId: string, attestation: string, challenge: string, ceiling: AmountCeiling, actor: string): Promise<StepUpProofView> {
+    await this.store.get(personId);
+    const verdict = await this.biometrics.verify({ personId, attestation, challenge });
+    if (!verdict.verified) throw new WalletError('refused', 'BIOMETRIC_NOT_VERIFIED', `the biometric confirmation was not accepted: ${verdict.reason}`);
+    return this.store.change(personId, actor, async (change) => {
+      await this.assertMayPay(change);
+      return this.grant(change, 'biometric', ceiling);
+    });
+  }
+
+  private async assertMayPay(change: WalletChange): Promise<void> {
+    const wallet = await change.wallet();
+    this.rollout.policy.assertLive(wallet.country);
+  }
+
+  private async grant(change: WalletChange, method: StepUpMethod, ceiling: AmountCeiling): Promise<StepUpProofView> {
+    const { proof, grant } = await this.signer.sign({
+      personId: change.personId,
+      ceiling: { amount: BigInt(ceiling.amount), currency: ceiling.currency },
+      method,
+      now: this.clock.now(),
+    });
+    const expiresAt = grant.expiresAt.toISOString();
+    change.emit(StepUpGrantedV1, { proofId: grant.proofId, method, ceiling: { amount: ceiling.amount, currency: ceiling.currency }, expiresAt });
+    return { proof, proofId: grant.proofId, method, ceiling: { amount: ceiling.amount, currency: ceiling.currency }, expiresAt };
+  }
+}

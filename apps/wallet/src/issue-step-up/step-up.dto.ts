@@ -1,0 +1,59 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsISO4217CurrencyCode, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { STEP_UP_METHOD_NAMES } from '@pay/contracts';
+
+export class AmountCeiling {
+  @ApiProperty({ example: '12500', description: 'Minor units as a string (12500 = 125.00); the proof allows payments up to this.' })
+  @Matches(/^[1-9][0-9]{0,17}$/, { message: 'amount must be a positive whole number of minor units written as a string, e.g. "12500"' })
+  amount!: string;
+
+  @ApiProperty({ example: 'EUR' })
+  @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO-4217 code such as EUR or USD' })
+  @IsISO4217CurrencyCode({ message: 'currency must be an ISO-4217 code such as EUR or USD' })
+  currency!: string;
+}
+
+export class PinStepUpRequest {
+  @ApiProperty({ example: '730264', format: 'password' })
+  @Matches(/^\d{4,6}$/, { message: 'pin: a PIN is 4 to 6 digits' })
+  pin!: string;
+
+  @ApiProperty({ type: AmountCeiling })
+  @ValidateNested()
+  @Type(() => AmountCeiling)
+  ceiling!: AmountCeiling;
+}
+
+export class BiometricStepUpRequest {
+  @ApiProperty({ description: 'The device\'s signed attestation that a biometric confirmed this payment.' })
+  @IsString()
+  @Length(16, 16_384)
+  attestation!: string;
+
+  @ApiProperty({ description: 'The challenge the device signed (from the payment flow).' })
+  @Matches(/^[A-Za-z0-9_-]{16,128}$/, { message: 'challenge must be 16 to 128 base64url characters' })
+  challenge!: string;
+
+  @ApiProperty({ type: AmountCeiling })
+  @ValidateNested()
+  @Type(() => AmountCeiling)
+  ceiling!: AmountCeiling;
+}
+
+export class StepUpProofView {
+  @ApiProperty({ description: 'The signed proof (compact JWS, typ step-up+jwt); send it with the payment.' })
+  proof!: string;
+
+  @ApiProperty({ format: 'uuid' })
+  proofId!: string;
+
+  @ApiProperty({ enum: STEP_UP_METHOD_NAMES })
+  method!: string;
+
+  @ApiProperty({ type: AmountCeiling })
+  ceiling!: AmountCeiling;
+
+  @ApiProperty({ format: 'date-time' })
+  expiresAt!: string;
+}

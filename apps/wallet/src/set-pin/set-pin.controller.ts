@@ -1,0 +1,26 @@
+import { Body, Controller, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiConflictResponse, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Principal as Caller } from '@pay/auth';
+import { ActsForPerson, describeActor, Principal, Roles } from '@pay/auth';
+import { ApiError } from '../http/api-error';
+import { PersonParams } from '../http/route-params';
+import { SetPinRequest } from './pin.dto';
+import { SetPin } from './set-pin.service';
+
+@ApiTags('pin')
+@ApiBearerAuth()
+@Controller('v1/wallets/:personId/pin')
+@Roles('person', 'service')
+@ActsForPerson()
+export class SetPinController {
+  constructor(private readonly setPin: SetPin) {}
+
+  @Post()
+  @HttpCode(HttpStatus.NO_CONTENT)
+  @ApiOperation({ summary: 'Set the payment PIN' })
+  @ApiNoContentResponse()
+  @ApiConflictResponse({ type: ApiError, description: 'PIN_ALREADY_SET' })
+  set(@Param() params: PersonParams, @Body() body: SetPinRequest, @Principal() caller: Caller): Promise<void> {
+    return this.setPin.set(params.personId, body.pin, describeActor(caller));
+  }
+}

@@ -1,0 +1,30 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { DataKeyStore, SqlExecutor } from '@pay/encryption';
+import { dataKeyIdOf, decryptField, encryptField } from '@pay/encryption';
+
+export const DATA_KEY_STORE = Symbol('DataKeyStore');
+
+/**
+ * Seals a person's secrets (IBAN, holder name, PayPal e-mail, PSP tokens, contact details, the
+ * PIN hash) with that person's data key, and opens them again. `context` names where the value
+ * lives (e.g. `payment-method:<id>:secret`): a sealed value copied anywhere else will not open.
+ */
+@Injectable()
+export class SecretBox {
+  constructor(@Inject(DATA_KEY_STORE) private readonly keys: DataKeyStore) {}
+
+  async seal(sql: SqlExecutor, personId: string, plaintext: string, context: string): Promise<string> {
+    return encryptField(await this.keys.forOwner(sql, personId), plaintext, context);
+  }
+
+  async open(sql: SqlExecutor, stored: string, context: string): Promise<string> {
+    return decryptField(await this.keys.byId(sql, dataKeyIdOf(stored)), stored, context);
+  }
+}
+
+export const secretContext = {
+  contactEmail: (personId: string) => `wallet:${personId}:contact-email`,
+  contactPhone: (personId: string) => `wallet:${personId}:contact-phone`,
+  pinHash: (personId: string) => `pin:${personId}:hash`,
+  method: (methodId: string) => `payment-method:${methodId}:secret`,
+};

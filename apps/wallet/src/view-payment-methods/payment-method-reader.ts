@@ -1,0 +1,40 @@
+import { Injectable } from '@nestjs/common';
+import type { SqlExecutor } from '@pay/encryption';
+import { DataSource } from 'typeorm';
+import { maskEmail } from '../domain/contact';
+import { methodNotFound } from '../domain/wallet-error';
+import { SecretBox, secretContext } from '../store/secret-box';
+import type { PaymentMethodRow, PaymentMethodView } from './payment-method-view';
+import { toPaymentMethodView } from './payment-method-view';
+
+/** Reads a person's methods; every query names the person, so another person's id is simply absent. */
+@Injectable()
+export class PaymentMethodReader {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly secrets: SecretBox,
+  ) {}
+
+  async list(personId: string, preferredId: string | null, includeRemoved: boolean, sql: SqlExecutor = this.dataSource): Promise<PaymentMethodView[]> {
+    const rows = (await sql.query(
+      `SELECT * FROM payment_methods WHERE person_id = $1 ${includeRemoved ? '' : "AND status = 'active'"} ORDER BY created_at, id`,
+      [personId],
+    )) as PaymentMethodRow[];
+    return Promise.all(rows.map((row) => this.view(row, preferredId, sql)));
+  }
+
+  async row(personId: string, methodId: string, sql: SqlExecutor = this.dataSource): Promise<PaymentMethodRow> {
+    const rows = (await sql.query('SELECT * FROM payment_methods WHERE id = $1 AND person_id = $2', [methodId, personId])) as PaymentMethodRow[];
+    if (!rows[0]) throw methodNotFound();
+    return rows[0];
+  }
+
+  async view(row: PaymentMethodRow, preferredId: string | null, sql: SqlExecutor = this.dataSource): Promise<PaymentMethodView> {
+    let maskedEmail: string | undefined;
+    if (row.kind === 'paypal' && row.secret) {
+      const secret = JSON.parse(await this.secrets.open(sql, row.secret, secretContext.method(row.id))) as { email?: string };
+      maskedEmail = secret.email ? maskEmail(secret.email) : undefined;
+    }
+    return toPaymentMethodView(row, preferredId, maskedEmail);
+  }
+}

@@ -1,0 +1,72 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { CardBrand, PaymentMethodKind } from '@pay/contracts';
+import { CARD_BRANDS, PAYMENT_METHOD_KINDS } from '@pay/contracts';
+import type { MethodDisplay } from '../domain/payment-method-rules';
+
+export interface PaymentMethodRow {
+  id: string;
+  person_id: string;
+  kind: PaymentMethodKind;
+  label: string;
+  display: MethodDisplay;
+  secret: string | null;
+  status: 'active' | 'removed';
+  created_at: Date;
+  removed_at: Date | null;
+}
+
+/** A saved method as its owner sees it: what identifies it, never what would let anyone pay with it. */
+export class PaymentMethodView {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty({ enum: PAYMENT_METHOD_KINDS })
+  kind!: PaymentMethodKind;
+
+  @ApiProperty({ example: 'Visa •••• 4242' })
+  label!: string;
+
+  @ApiProperty({ enum: ['active', 'removed'], description: 'A removed method can no longer pay; it stays for history.' })
+  status!: 'active' | 'removed';
+
+  @ApiProperty()
+  preferred!: boolean;
+
+  @ApiPropertyOptional({ enum: CARD_BRANDS })
+  brand?: CardBrand;
+
+  @ApiPropertyOptional({ example: '4242', description: 'Last four of the card number or IBAN.' })
+  last4?: string;
+
+  @ApiPropertyOptional({ example: 12 })
+  expMonth?: number;
+
+  @ApiPropertyOptional({ example: 2030 })
+  expYear?: number;
+
+  @ApiPropertyOptional({ example: 'DE', description: 'Issuing country of the card, or the IBAN\'s country.' })
+  country?: string;
+
+  @ApiPropertyOptional({ example: 'a•••@example.com', description: 'PayPal account, masked.' })
+  email?: string;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt!: string;
+
+  @ApiPropertyOptional({ format: 'date-time' })
+  removedAt?: string;
+}
+
+export function toPaymentMethodView(row: PaymentMethodRow, preferredId: string | null, maskedEmail?: string): PaymentMethodView {
+  return {
+    id: row.id,
+    kind: row.kind,
+    label: row.label,
+    status: row.status,
+    preferred: row.id === preferredId && row.status === 'active',
+    ...row.display,
+    ...(maskedEmail ? { email: maskedEmail } : {}),
+    createdAt: row.created_at.toISOString(),
+    ...(row.removed_at ? { removedAt: row.removed_at.toISOString() } : {}),
+  };
+}

@@ -1,0 +1,152 @@
+import type { OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Module } from '@nestjs/common';
+import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
+import { StepUpProofSigner } from '@pay/auth/step-up-signer';
+import { DataKeyStore, MasterKeyRing } from '@pay/encryption';
+import type { Logger } from '@pay/observability';
+import { LOGGER, SERVICE_CONFIG } from '@pay/platform';
+import { RolloutModule } from '@pay/rollout';
+import type { JWK } from 'jose';
+import { AddPaymentMethodController } from './add-payment-method/add-payment-method.controller';
+import { AddPaymentMethod } from './add-payment-method/add-payment-method.service';
+import { ChangePinController } from './change-pin/change-pin.controller';
+import { ChangePin } from './change-pin/change-pin.service';
+import { ChoosePreferredMethodController } from './choose-preferred-method/choose-preferred-method.controller';
+import { ChoosePreferredMethod } from './choose-preferred-method/choose-preferred-method.service';
+import type { WalletConfig } from './config';
+import { DEVELOPMENT_MASTER_KEY_ID } from './config';
+import { GetPaymentInstrumentController } from './get-payment-instrument/get-payment-instrument.controller';
+import { GetPaymentInstrument } from './get-payment-instrument/get-payment-instrument.service';
+import { RefuseCardNumbersInterceptor } from './http/refuse-card-numbers.interceptor';
+import { WalletErrorFilter } from './http/wallet-error.filter';
+import { IssueStepUpController, StepUpKeysController } from './issue-step-up/issue-step-up.controller';
+import { IssueStepUp } from './issue-step-up/issue-step-up.service';
+import { OpenWalletController } from './open-wallet/open-wallet.controller';
+import { OpenWallet } from './open-wallet/open-wallet.service';
+import { BIOMETRIC_VERIFIER, UnavailableBiometricVerifier } from './ports/biometric-verifier';
+import { CLOCK, systemClock } from './ports/clock';
+import { Argon2PinHasher, PIN_HASHER } from './ports/pin-hasher';
+import { RecordConsentController } from './record-consent/record-consent.controller';
+import { RecordConsent } from './record-consent/record-consent.service';
+import { RolloutController } from './reload-rollout/reload-rollout.controller';
+import { RemovePaymentMethodController } from './remove-payment-method/remove-payment-method.controller';
+import { RemovePaymentMethod } from './remove-payment-method/remove-payment-method.service';
+import { RenamePaymentMethodController } from './rename-payment-method/rename-payment-method.controller';
+import { RenamePaymentMethod } from './rename-payment-method/rename-payment-method.service';
+import { SetPayAppsController } from './set-pay-apps/set-pay-apps.controller';
+import { SetPayApps } from './set-pay-apps/set-pay-apps.service';
+import { SetPinController } from './set-pin/set-pin.controller';
+import { SetPin } from './set-pin/set-pin.service';
+import { PinChecker } from './store/pin-check';
+import { DATA_KEY_STORE, SecretBox } from './store/secret-box';
+import { WalletStore } from './store/wallet-store';
+import { UpdateContactController } from './update-contact/update-contact.controller';
+import { UpdateContact } from './update-contact/update-contact.service';
+import { PaymentMethodReader } from './view-payment-methods/payment-method-reader';
+import { ViewPaymentMethodsController } from './view-payment-methods/view-payment-methods.controller';
+import { ViewWalletController } from './view-wallet/view-wallet.controller';
+import { ViewWallet } from './view-wallet/view-wallet.service';
+import type { WalletRules } from './wallet-settings.tokens';
+import { STEP_UP_SIGNER, WALLET_RULES } from './wallet-settings.tokens';
+
+/** Says at start-up which development defaults are in use (production refuses them in config). */
+@Injectable()
+class DevelopmentDefaultsWarning implements OnApplicationBootstrap {
+  constructor(
+    @Inject(SERVICE_CONFIG) private readonly config: WalletConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.AUTH_JWKS && !this.config.AUTH_JWKS_URL) this.logger.warn('no AUTH_JWKS or AUTH_JWKS_URL: every API request will be refused with 401');
+    if (this.config.WALLET_MASTER_KEY_ID === DEVELOPMENT_MASTER_KEY_ID) this.logger.warn('secrets are sealed with the development master key: set WALLET_MASTER_KEYS');
+    if (!this.config.STEP_UP_SIGNING_JWK) this.logger.warn('no STEP_UP_SIGNING_JWK: step-up proofs are signed with a key generated for this process only');
+  }
+}
+
+const controllers = [
+  // Literal routes before parameterised ones with the same prefix.
+  StepUpKeysController,
+  RolloutController,
+  OpenWalletController,
+  ViewWalletController,
+  SetPayAppsController,
+  AddPaymentMethodController,
+  ViewPaymentMethodsController,
+  RenamePaymentMethodController,
+  ChoosePreferredMethodController,
+  RemovePaymentMethodController,
+  GetPaymentInstrumentController,
+  SetPinController,
+  ChangePinController,
+  IssueStepUpController,
+  RecordConsentController,
+  UpdateContactController,
+];
+
+const useCases = [
+  OpenWallet,
+  ViewWallet,
+  SetPayApps,
+  AddPaymentMethod,
+  RenamePaymentMethod,
+  ChoosePreferredMethod,
+  RemovePaymentMethod,
+  GetPaymentInstrument,
+  SetPin,
+  ChangePin,
+  IssueStepUp,
+  RecordConsent,
+  UpdateContact,
+];
+
+/**
+ * "Pay" settings of the wallet: payment methods saved once, Pay per app, PIN and step-up
+ * proofs, consent, contact details; every change published on wallet.events.v1.
+ */
+@Module({
+  imports: [
+    RolloutModule.forRootAsync({
+      inject: [SERVICE_CONFIG, LOGGER],
+      useFactory: (config: WalletConfig, logger: Logger) => ({ path: config.ROLLOUT_CONFIG_PATH, logger }),
+    }),
+  ],
+  controllers,
+  providers: [
+    ...useCases,
+    WalletStore,
+    SecretBox,
+    PinChecker,
+    PaymentMethodReader,
+    DevelopmentDefaultsWarning,
+    {
+      provide: DATA_KEY_STORE,
+      inject: [SERVICE_CONFIG],
+      useFactory: (config: WalletConfig) => new DataKeyStore(MasterKeyRing.parse(config.WALLET_MASTER_KEYS, config.WALLET_MASTER_KEY_ID)),
+    },
+    {
+      provide: STEP_UP_SIGNER,
+      inject: [SERVICE_CONFIG],
+      useFactory: async (config: WalletConfig) =>
+        StepUpProofSigner.create({
+          privateJwk: config.STEP_UP_SIGNING_JWK ? (JSON.parse(config.STEP_UP_SIGNING_JWK) as JWK) : await StepUpProofSigner.generatePrivateJwk(),
+          issuer: config.STEP_UP_ISSUER,
+          ttlSeconds: config.STEP_UP_TTL_SECONDS,
+        }),
+    },
+    {
+      provide: WALLET_RULES,
+      inject: [SERVICE_CONFIG],
+      useFactory: (config: WalletConfig): WalletRules => ({
+        pinLockout: { maxAttempts: config.PIN_MAX_ATTEMPTS, lockoutMs: config.PIN_LOCKOUT_SECONDS * 1000 },
+        adConsentOptInCountries: new Set(config.AD_CONSENT_OPT_IN_COUNTRIES),
+      }),
+    },
+    { provide: PIN_HASHER, useValue: new Argon2PinHasher() },
+    { provide: CLOCK, useValue: systemClock },
+    { provide: BIOMETRIC_VERIFIER, useValue: new UnavailableBiometricVerifier() },
+    { provide: APP_FILTER, useClass: WalletErrorFilter },
+    { provide: APP_INTERCEPTOR, useClass: RefuseCardNumbersInterceptor },
+  ],
+})
+export class WalletSettingsModule {}

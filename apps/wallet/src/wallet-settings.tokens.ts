@@ -1,0 +1,10 @@
+import type { PinLockoutPolicy } from './domain/pin-policy';
+
+/** Rules read from configuration once, handed to the use cases. */
+export interface WalletRules {
+  pinLockout: PinLockoutPolicy;
+  adConsentOptInCountries: ReadonlySet<string>;
+}
+
+export const WALLET_RULES = Symbol('WalletRules');
+export const STEP_UP_SIGNER = Symbol('StepUpProofSigner');

@@ -1,0 +1,53 @@
+import { Writable } from 'node:stream';
+import { findCardNumber } from '@pay/observability';
+
+/**
+ * Everything the services of one test file log, captured through the real logger (scrubbing
+ * included) by mocking only its destination:
+ *
+ *   jest.mock('@pay/observability', () => jest.requireActual<typeof import('./log-capture')>('./log-capture').observabilityWithCapture());
+ */
+export const capturedLogs: string[] = [];
+
+export const captureStream = new Writable({
+  write(chunk: Buffer, _encoding, done) {
+    capturedLogs.push(chunk.toString());
+    // WALLET_TEST_LOGS=1 shows the service's (scrubbed) logs while debugging a test.
+    if (process.env.WALLET_TEST_LOGS === '1') process.stderr.write(chunk);
+    done();
+  },
+});
+
+export function observabilityWithCapture(): unknown {
+  const actual = jest.requireActual<typeof import('@pay/observability')>('@pay/observability');
+  return {
+    ...actual,
+    createLogger: (service: string, level?: string, destination?: Parameters<typeof actual.createLogger>[2]) =>
+      actual.createLogger(service, level, destination ?? captureStream),
+  };
+}
+
+export interface SecretsUsed {
+  pins?: string[];
+  ibans?: string[];
+  emails?: string[];
+  phones?: string[];
+  holderNames?: string[];
+}
+
+/** Card numbers, IBANs, e-mails found in `text`, and any of the given secrets (PINs as whole numbers). */
+export function findSecrets(text: string, secrets: SecretsUsed): string[] {
+  const found: string[] = [];
+  const card = findCardNumber(text);
+  if (card) found.push(`a card number (${card.slice(0, 4)}…)`);
+  if (/\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b/.test(text)) found.push('an IBAN');
+  if (/[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/.test(text)) found.push('an e-mail address');
+  for (const iban of secrets.ibans ?? []) {
+    if (text.includes(iban) || text.includes(iban.replace(/\s/g, '')) || text.includes(iban.slice(4, 14))) found.push(`IBAN ${iban.slice(0, 4)}…`);
+  }
+  for (const pin of secrets.pins ?? []) if (new RegExp(`(?<![0-9A-Za-z])${pin}(?![0-9A-Za-z])`).test(text)) found.push(`PIN ${pin.slice(0, 1)}…`);
+  for (const email of secrets.emails ?? []) if (text.toLowerCase().includes(email.toLowerCase().split('@')[0])) found.push('a test e-mail local part');
+  for (const phone of secrets.phones ?? []) if (text.includes(phone.replace(/\s/g, '').slice(3))) found.push('a test phone number');
+  for (const name of secrets.holderNames ?? []) if (text.includes(name)) found.push('an account holder name');
+  return found;
+}

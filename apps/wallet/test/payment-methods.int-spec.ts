@@ -1,0 +1,169 @@
+import { uniqueName } from '@pay/testing';
+import { capturedLogs, findSecrets } from './log-capture';
+import type { Caller, WalletUnderTest } from './wallet-test-kit';
+import { CARD_NUMBERS, dropWalletSchema, dumpSchema, IBANS, startWallet, validCard } from './wallet-test-kit';
+
+jest.mock('@pay/observability', () => jest.requireActual<typeof import('./log-capture')>('./log-capture').observabilityWithCapture());
+
+interface MethodView {
+  id: string;
+  kind: string;
+  label: string;
+  status: string;
+  preferred: boolean;
+  last4?: string;
+  email?: string;
+  country?: string;
+  removedAt?: string;
+}
+
+const EMAIL = 'ana.maria.paypal@example.com';
+const HOLDER = 'Ana Maria Quaresma';
+
+describe('wallet: payment methods', () => {
+  let wallet: WalletUnderTest;
+  let ana: Caller;
+  let shop: Caller;
+  const anaId = uniqueName('ana');
+  const base = `/v1/wallets/${anaId}/payment-methods`;
+
+  beforeAll(async () => {
+    wallet = await startWallet();
+    ana = await wallet.person(anaId);
+    shop = await wallet.as('messenger-checkout', 'service');
+    expect((await ana.post(`/v1/wallets/${anaId}`, { country: 'DE' })).status).toBe(201);
+    expect((await ana.put(`/v1/wallets/${anaId}/apps`, { apps: ['facebook', 'messenger'] })).status).toBe(200);
+  });
+
+  afterAll(async () => {
+    await wallet?.stop();
+    if (wallet) await dropWalletSchema(wallet.schema);
+    expect(findSecrets(capturedLogs.join(''), { ibans: IBANS, emails: [EMAIL], holderNames: [HOLDER] })).toEqual([]);
+  });
+
+  let cardId: string;
+  let bankId: string;
+  let paypalId: string;
+  let stripeId: string;
+
+  it('saves a card, a PayPal account, a bank account and a Stripe customer; the first becomes preferred', async () => {
+    const card = await ana.post<MethodView>(`${base}/cards`, validCard({ brand: 'mastercard', last4: '4444' }));
+    expect(card).toMatchObject({ status: 201, body: { kind: 'card', label: 'Mastercard •••• 4444', preferred: true, status: 'active', last4: '4444' } });
+    cardId = card.body.id;
+
+    const paypal = await ana.post<MethodView>(`${base}/paypal-accounts`, { payerId: 'QYR5Z8XDVJNXQ', email: EMAIL, label: 'PayPal (private)' });
+    expect(paypal).toMatchObject({ status: 201, body: { kind: 'paypal', label: 'PayPal (private)', preferred: false, email: 'a•••@example.com' } });
+    paypalId = paypal.body.id;
+
+    const bank = await ana.post<MethodView>(`${base}/bank-accounts`, { iban: IBANS[0], holderName: HOLDER, bic: 'COBADEFFXXX' });
+    expect(bank).toMatchObject({ status: 201, body: { kind: 'bank_account', label: 'Bank account •••• 3000', last4: '3000', country: 'DE' } });
+    expect(JSON.stringify(bank.body)).not.toContain('DE89');
+    bankId = bank.body.id;
+
+    const stripe = await ana.post<MethodView>(`${base}/stripe-customers`, { customerId: 'cus_NffrFeUfNV2Hib', paymentMethodId: 'pm_1QdE2xLkdIwHu7ix0g1N2abc' });
+    expect(stripe).toMatchObject({ status: 201, body: { kind: 'stripe_customer', label: 'Saved with Stripe' } });
+    stripeId = stripe.body.id;
+
+    const list = await ana.get<MethodView[]>(base);
+    expect(list.body.map((method) => [method.id, method.preferred])).toEqual([
+      [cardId, true],
+      [paypalId, false],
+      [bankId, false],
+      [stripeId, false],
+    ]);
+  });
+
+  it('sets the preferred method and renames one', async () => {
+    expect(await ana.put<MethodView>(`${base}/${bankId}/preferred`)).toMatchObject({ status: 200, body: { id: bankId, preferred: true } });
+    expect((await ana.get<MethodView>(`${base}/${cardId}`)).body.preferred).toBe(false);
+    expect(await ana.patch<MethodView>(`${base}/${bankId}`, { label: '  Salary   account ' })).toMatchObject({ status: 200, body: { label: 'Salary account' } });
+    expect((await ana.get<{ preferredMethodId: string }>(`/v1/wallets/${anaId}`)).body.preferredMethodId).toBe(bankId);
+  });
+
+  it('gives the payment service what it charges with, never the PayPal e-mail', async () => {
+    expect(await shop.get(`/v1/wallets/${anaId}/payment-instruments/preferred?app=messenger`)).toMatchObject({
+      status: 200,
+      body: { methodId: bankId, kind: 'bank_account', credentials: { iban: 'DE89370400440532013000', holderName: HOLDER, bic: 'COBADEFFXXX' } },
+    });
+    const paypal = await shop.get<{ credentials: Record<string, string> }>(`/v1/wallets/${anaId}/payment-instruments/${paypalId}?app=facebook`);
+    expect(paypal.body.credentials).toEqual({ payerId: 'QYR5Z8XDVJNXQ' });
+    // Pay is not turned on in instagram for Ana, and not live in whatsapp in DE.
+    expect(await shop.get(`/v1/wallets/${anaId}/payment-instruments/${cardId}?app=instagram`)).toMatchObject({ status: 403, body: { code: 'PAY_NOT_AVAILABLE_IN_APP' } });
+    expect((await ana.put(`/v1/wallets/${anaId}/apps`, { apps: ['facebook'] })).status).toBe(200);
+    expect(await shop.get(`/v1/wallets/${anaId}/payment-instruments/${cardId}?app=messenger`)).toMatchObject({ status: 403, body: { code: 'PAY_NOT_ACTIVE_IN_APP' } });
+    // A person never sees credentials.
+    expect((await ana.get(`/v1/wallets/${anaId}/payment-instruments/${cardId}?app=facebook`)).status).toBe(403);
+  });
+
+  it('removes a method: it can no longer pay, its history stays, its secret is erased', async () => {
+    expect((await ana.delete(`${base}/${bankId}`)).status).toBe(204);
+    expect((await ana.delete(`${base}/${bankId}`)).status).toBe(204);
+    expect((await ana.get<MethodView[]>(base)).body.map((method) => method.id)).toEqual([cardId, paypalId, stripeId]);
+    const history = await ana.get<MethodView[]>(`${base}?includeRemoved=true`);
+    expect(history.body.find((method) => method.id === bankId)).toMatchObject({ status: 'removed', last4: '3000', preferred: false, removedAt: expect.any(String) });
+    expect((await ana.get<{ preferredMethodId?: string }>(`/v1/wallets/${anaId}`)).body.preferredMethodId).toBeUndefined();
+
+    expect(await shop.get(`/v1/wallets/${anaId}/payment-instruments/${bankId}?app=facebook`)).toMatchObject({ status: 409, body: { code: 'PAYMENT_METHOD_REMOVED' } });
+    expect(await shop.get(`/v1/wallets/${anaId}/payment-instruments/preferred?app=facebook`)).toMatchObject({ status: 409, body: { code: 'NO_PREFERRED_METHOD' } });
+    expect(await ana.put(`${base}/${bankId}/preferred`)).toMatchObject({ status: 409, body: { code: 'PAYMENT_METHOD_REMOVED' } });
+    expect(await ana.patch(`${base}/${bankId}`, { label: 'again' })).toMatchObject({ status: 409, body: { code: 'PAYMENT_METHOD_REMOVED' } });
+
+    const rows: { secret: string | null; status: string }[] = await wallet.service.runtime.dataSource.query('SELECT secret, status FROM payment_methods WHERE id = $1', [bankId]);
+    expect(rows).toEqual([{ secret: null, status: 'removed' }]);
+  });
+
+  it('refuses expired cards, bad IBANs, unknown fields and missing wallets with clear errors', async () => {
+    expect(await ana.post(`${base}/cards`, validCard({ expMonth: 1, expYear: 1999 }))).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+    expect(await ana.post(`${base}/cards`, validCard({ expMonth: 1, expYear: new Date().getUTCFullYear() - 1 }))).toMatchObject({ status: 400, body: { code: 'CARD_EXPIRED' } });
+    expect(await ana.post(`${base}/bank-accounts`, { iban: 'DE89370400440532013001', holderName: HOLDER })).toMatchObject({
+      status: 400,
+      body: { code: 'IBAN_INVALID', field: 'iban', message: expect.not.stringContaining('DE89') },
+    });
+    const cvc = await ana.post<{ code: string; details: string[] }>(`${base}/cards`, { ...validCard(), cvc: '123' });
+    expect(cvc).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED', details: ['cvc: property cvc should not exist'] } });
+    const noWallet = await wallet.person('has-no-wallet');
+    expect(await noWallet.post('/v1/wallets/has-no-wallet/payment-methods/cards', validCard())).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
+  });
+
+  /** Every text field of every request that writes something. */
+  const TEXT_FIELDS: { route: string; body: () => Record<string, unknown>; fields: string[] }[] = [
+    { route: 'cards', body: () => validCard(), fields: ['pspToken', 'brand', 'last4', 'country', 'label'] },
+    { route: 'paypal-accounts', body: () => ({ payerId: 'QYR5Z8XDVJNXQ', email: EMAIL }), fields: ['payerId', 'email', 'vaultToken', 'label'] },
+    { route: 'bank-accounts', body: () => ({ iban: IBANS[1], holderName: HOLDER }), fields: ['iban', 'holderName', 'bic', 'label'] },
+    { route: 'stripe-customers', body: () => ({ customerId: 'cus_NffrFeUfNV2Hib' }), fields: ['customerId', 'paymentMethodId', 'label'] },
+  ];
+
+  it.each(CARD_NUMBERS)('refuses a card number (%s) in any text field, names the field, never echoes it', async (number) => {
+    const attempts: [string, string, unknown][] = [];
+    for (const { route, body, fields } of TEXT_FIELDS) {
+      for (const field of fields) {
+        for (const value of [number, `my card ${number} thanks`]) attempts.push([`${base}/${route}`, field, { ...body(), [field]: value }]);
+      }
+    }
+    attempts.push([`${base}/${cardId}`, 'label', { label: `card ${number}` }]);
+    attempts.push([`/v1/wallets/${anaId}/contact`, 'email', { email: `${number.replace(/\D/g, '')}@example.com` }]);
+    attempts.push([`/v1/wallets/${anaId}/contact`, 'phone', { phone: `call ${number}` }]);
+    for (const [path, field, body] of attempts) {
+      const method = path.endsWith(cardId) ? 'PATCH' : path.endsWith('/contact') ? 'PUT' : 'POST';
+      const response = await ana.request(method, path, body);
+      expect({ path, field, status: response.status, code: response.body.code, field_: response.body.field }).toEqual({
+        path,
+        field,
+        status: 400,
+        code: 'CARD_NUMBER_REFUSED',
+        field_: `body.${field}`,
+      });
+      expect(JSON.stringify(response.body)).not.toMatch(/\d{6}/);
+    }
+    // A card number in a query string: see request-logs.int-spec.ts.
+  });
+
+  it('stores no card number, IBAN, holder name or e-mail in clear anywhere in the schema', async () => {
+    const dump = await dumpSchema(wallet.schema);
+    expect(dump).toContain('payment_methods');
+    expect(findSecrets(dump, { ibans: IBANS, emails: [EMAIL], holderNames: [HOLDER] })).toEqual([]);
+    const secrets: { secret: string }[] = await wallet.service.runtime.dataSource.query("SELECT secret FROM payment_methods WHERE status = 'active'");
+    expect(secrets.length).toBeGreaterThan(0);
+    for (const { secret } of secrets) expect(secret).toMatch(/^v1\.[0-9a-f-]{36}\.[A-Za-z0-9_-]+$/);
+  });
+});

@@ -1,0 +1,178 @@
+import { uniqueName } from '@pay/testing';
+import { capturedLogs, findSecrets } from './log-capture';
+import type { Caller, WalletUnderTest } from './wallet-test-kit';
+import { dropWalletSchema, startWallet, validCard } from './wallet-test-kit';
+
+jest.mock('@pay/observability', () => jest.requireActual<typeof import('./log-capture')>('./log-capture').observabilityWithCapture());
+
+interface Route {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** OpenAPI path template. */
+  template: string;
+  body?: unknown;
+  query?: string;
+}
+
+const PIN = '730264';
+const ceiling = { amount: '5000', currency: 'EUR' };
+
+/** Every route that names a person or a method, with a body that passes validation. */
+const ROUTES: Route[] = [
+  { method: 'POST', template: '/v1/wallets/{personId}', body: { country: 'US' } },
+  { method: 'GET', template: '/v1/wallets/{personId}' },
+  { method: 'PUT', template: '/v1/wallets/{personId}/apps', body: { apps: [] } },
+  { method: 'PUT', template: '/v1/wallets/{personId}/apps/{app}', body: { enabled: false } },
+  { method: 'POST', template: '/v1/wallets/{personId}/payment-methods/cards', body: validCard() },
+  { method: 'POST', template: '/v1/wallets/{personId}/payment-methods/paypal-accounts', body: { payerId: 'QYR5Z8XDVJNXQ', email: 'bola.test@example.com' } },
+  { method: 'POST', template: '/v1/wallets/{personId}/payment-methods/bank-accounts', body: { iban: 'GB82WEST12345698765432', holderName: 'Bola Test' } },
+  { method: 'POST', template: '/v1/wallets/{personId}/payment-methods/stripe-customers', body: { customerId: 'cus_NffrFeUfNV2Hib' } },
+  { method: 'GET', template: '/v1/wallets/{personId}/payment-methods' },
+  { method: 'GET', template: '/v1/wallets/{personId}/payment-methods/{methodId}' },
+  { method: 'PATCH', template: '/v1/wallets/{personId}/payment-methods/{methodId}', body: { label: 'mine now' } },
+  { method: 'PUT', template: '/v1/wallets/{personId}/payment-methods/{methodId}/preferred' },
+  { method: 'DELETE', template: '/v1/wallets/{personId}/payment-methods/{methodId}' },
+  { method: 'GET', template: '/v1/wallets/{personId}/payment-instruments/preferred', query: '?app=facebook' },
+  { method: 'GET', template: '/v1/wallets/{personId}/payment-instruments/{methodId}', query: '?app=facebook' },
+  { method: 'POST', template: '/v1/wallets/{personId}/pin', body: { pin: '591837' } },
+  { method: 'PUT', template: '/v1/wallets/{personId}/pin', body: { currentPin: '111119', newPin: '591837' } },
+  { method: 'POST', template: '/v1/wallets/{personId}/step-up/pin', body: { pin: '111119', ceiling } },
+  { method: 'POST', template: '/v1/wallets/{personId}/step-up/biometric', body: { attestation: 'x'.repeat(32), challenge: 'c'.repeat(32), ceiling } },
+  { method: 'PUT', template: '/v1/wallets/{personId}/consents/ad-measurement', body: { granted: false } },
+  { method: 'PUT', template: '/v1/wallets/{personId}/contact', body: { email: 'bola.test@example.com' } },
+];
+
+/** Routes only internal services may call: persons get 403 whoever they name. */
+const SERVICE_ONLY = new Set(['/v1/wallets/{personId}/payment-instruments/preferred', '/v1/wallets/{personId}/payment-instruments/{methodId}']);
+
+const path = (route: Route, personId: string, methodId: string): string =>
+  route.template.replace('{personId}', personId).replace('{methodId}', methodId).replace('{app}', 'facebook') + (route.query ?? '');
+
+describe('wallet: identity and access on every route', () => {
+  let wallet: WalletUnderTest;
+  let victim: Caller;
+  let attacker: Caller;
+  let victimMethodId: string;
+  const victimId = uniqueName('victim');
+  const attackerId = uniqueName('attacker');
+
+  beforeAll(async () => {
+    wallet = await startWallet();
+    victim = await wallet.person(victimId);
+    attacker = await wallet.person(attackerId);
+    expect((await victim.post(`/v1/wallets/${victimId}`, { country: 'US' })).status).toBe(201);
+    expect((await attacker.post(`/v1/wallets/${attackerId}`, { country: 'US' })).status).toBe(201);
+    const added = await victim.post<{ id: string }>(`/v1/wallets/${victimId}/payment-methods/cards`, validCard({ label: 'Victim card' }));
+    expect(added.status).toBe(201);
+    victimMethodId = added.body.id;
+    expect((await victim.put(`/v1/wallets/${victimId}/apps`, { apps: ['facebook'] })).status).toBe(200);
+    expect((await attacker.put(`/v1/wallets/${attackerId}/apps`, { apps: ['facebook'] })).status).toBe(200);
+    expect((await victim.post(`/v1/wallets/${victimId}/pin`, { pin: PIN })).status).toBe(204);
+  });
+
+  afterAll(async () => {
+    await wallet?.stop();
+    if (wallet) await dropWalletSchema(wallet.schema);
+    expect(findSecrets(capturedLogs.join(''), { pins: [PIN, '591837', '111119'], emails: ['bola.test@example.com'], holderNames: ['Bola Test'] })).toEqual([]);
+  });
+
+  it('covers every route of the API that takes an id', async () => {
+    const docs = await wallet.anonymous().get<{ paths: Record<string, Record<string, unknown>> }>('/docs/json');
+    expect(docs.status).toBe(200);
+    const documented = Object.entries(docs.body.paths).flatMap(([template, operations]) =>
+      /\{(personId|methodId)\}/.test(template) ? Object.keys(operations).map((method) => `${method.toUpperCase()} ${template}`) : [],
+    );
+    expect(ROUTES.map((route) => `${route.method} ${route.template}`).sort()).toEqual(documented.sort());
+  });
+
+  it.each(ROUTES.map((route) => [`${route.method} ${route.template}`, route] as const))(
+    'a person naming another person gets 404: %s',
+    async (_name, route) => {
+      const response = await attacker.request(route.method, path(route, victimId, victimMethodId), route.body);
+      if (SERVICE_ONLY.has(route.template)) {
+        expect(response).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
+      } else {
+        expect(response).toEqual({ status: 404, body: { code: 'NOT_FOUND', message: 'nothing was found at this address' } });
+      }
+      // The same answer as for a person who does not exist: ids cannot be probed.
+      const ghost = await attacker.request(route.method, path(route, 'nobody-at-all', victimMethodId), route.body);
+      expect(ghost.status).toBe(response.status);
+      expect(ghost.body).toEqual(response.body);
+    },
+  );
+
+  it.each(ROUTES.filter((route) => route.template.includes('{methodId}')).map((route) => [`${route.method} ${route.template}`, route] as const))(
+    'a person naming themselves with another person\'s method gets 404: %s',
+    async (_name, route) => {
+      const caller = SERVICE_ONLY.has(route.template) ? await wallet.as('instagram-shop', 'service') : attacker;
+      const response = await caller.request(route.method, path(route, attackerId, victimMethodId), route.body);
+      expect(response).toMatchObject({ status: 404, body: { code: 'PAYMENT_METHOD_NOT_FOUND' } });
+    },
+  );
+
+  it('left the victim\'s wallet untouched', async () => {
+    const view = await victim.get<{ apps: string[]; paymentMethods: { id: string; label: string; preferred: boolean }[]; pin: { set: boolean; lockedUntil?: string }; consents: { adMeasurement: { source: string } }; contact: object }>(
+      `/v1/wallets/${victimId}`,
+    );
+    expect(view.status).toBe(200);
+    expect(view.body.apps).toEqual(['facebook']);
+    expect(view.body.paymentMethods).toEqual([expect.objectContaining({ id: victimMethodId, label: 'Victim card', preferred: true })]);
+    expect(view.body.pin).toEqual({ set: true });
+    expect(view.body.consents.adMeasurement.source).toBe('default');
+    expect(view.body.contact).toEqual({});
+  });
+
+  it('lets a service act for the person it names', async () => {
+    const shop = await wallet.as('instagram-shop', 'service');
+    const response = await shop.get<{ personId: string }>(`/v1/wallets/${victimId}`);
+    expect(response).toMatchObject({ status: 200, body: { personId: victimId } });
+    const instrument = await shop.get(`/v1/wallets/${victimId}/payment-instruments/preferred?app=facebook`);
+    expect(instrument).toMatchObject({ status: 200, body: { methodId: victimMethodId, kind: 'card', credentials: { pspToken: expect.stringMatching(/^pm_/) } } });
+  });
+
+  it('keeps analysts and operators out of a person\'s wallet, and persons out of operations', async () => {
+    for (const role of ['analyst', 'operator']) {
+      const response = await (await wallet.as(`${role}-1`, role)).get(`/v1/wallets/${victimId}`);
+      expect(response).toMatchObject({ status: 403, body: { code: 'FORBIDDEN', message: expect.stringContaining(`the token's role is ${role}`) } });
+    }
+    expect((await victim.post('/v1/rollout/reload')).status).toBe(403);
+    const reload = await (await wallet.as('sre-1', 'operator')).post<{ countries: unknown[] }>('/v1/rollout/reload');
+    expect(reload.status).toBe(200);
+    expect((await (await wallet.as('analyst-1', 'analyst')).get('/v1/rollout')).status).toBe(200);
+  });
+
+  it('refuses requests without a valid token with 401 and says why', async () => {
+    const anonymous = await wallet.anonymous().get(`/v1/wallets/${victimId}`);
+    expect(anonymous).toEqual({ status: 401, body: { code: 'UNAUTHENTICATED', message: 'send an access token: Authorization: Bearer <JWT>' } });
+
+    const expired = await wallet.idp.signTestToken({ sub: victimId, role: 'person' }, { expiresIn: -120 });
+    expect(await wallet.anonymous().request('GET', `/v1/wallets/${victimId}`, undefined, { authorization: `Bearer ${expired}` })).toMatchObject({
+      status: 401,
+      body: { message: 'the access token has expired' },
+    });
+
+    const token = await wallet.idp.signTestToken({ sub: attackerId, role: 'person' });
+    const [header, payload, signature] = token.split('.');
+    const claims = { ...JSON.parse(Buffer.from(payload, 'base64url').toString()), sub: victimId };
+    const tampered = `${header}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${signature}`;
+    expect((await wallet.anonymous().request('GET', `/v1/wallets/${victimId}`, undefined, { authorization: `Bearer ${tampered}` })).status).toBe(401);
+
+    const wrongAudience = await wallet.idp.signTestToken({ sub: victimId, role: 'person' }, { audience: 'another-api' });
+    expect((await wallet.anonymous().request('GET', `/v1/wallets/${victimId}`, undefined, { authorization: `Bearer ${wrongAudience}` })).status).toBe(401);
+
+    const superuser = await wallet.idp.signTestToken({ sub: victimId, role: 'admin' });
+    expect((await wallet.anonymous().request('GET', `/v1/wallets/${victimId}`, undefined, { authorization: `Bearer ${superuser}` })).status).toBe(401);
+    expect((await wallet.anonymous().request('GET', `/v1/wallets/${victimId}`, undefined, { authorization: 'Basic dXNlcjpwYXNz' })).status).toBe(401);
+  });
+
+  it('keeps health, metrics, docs and the step-up keys public', async () => {
+    const open = wallet.anonymous();
+    expect((await open.get('/health/live')).status).toBe(200);
+    expect((await open.get('/docs/json')).status).toBe(200);
+    const keys = await open.get<{ keys: Record<string, unknown>[] }>('/.well-known/step-up-jwks.json');
+    expect(keys.status).toBe(200);
+    expect(keys.body.keys[0]).toMatchObject({ kty: 'EC', alg: 'ES256', use: 'sig' });
+    expect(keys.body.keys[0]).not.toHaveProperty('d');
+    const metrics = await fetch(`${wallet.url}/metrics`);
+    expect(metrics.status).toBe(200);
+  });
+});

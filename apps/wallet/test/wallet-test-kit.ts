@@ -1,0 +1,195 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestIssuer } from '@pay/auth/testing';
+import { createTestIssuer } from '@pay/auth/testing';
+import { Topics } from '@pay/contracts';
+import type { RunningService } from '@pay/platform';
+import { createService } from '@pay/platform';
+// A helper of the *.int-spec.ts files only, like them allowed the testing library.
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { dropSchema, testDatabaseUrl, testKafka, testKafkaBrokers, uniqueName } from '@pay/testing';
+import type { Consumer } from 'kafkajs';
+import { Client } from 'pg';
+import type { WalletConfig } from '../src/config';
+import { walletService } from '../src/wallet.service';
+
+export interface RolloutEntry {
+  country: string;
+  apps: string[];
+}
+
+export const DEFAULT_TEST_ROLLOUT: RolloutEntry[] = [
+  { country: 'US', apps: ['facebook', 'instagram', 'messenger', 'whatsapp'] },
+  { country: 'DE', apps: ['facebook', 'messenger'] },
+  { country: 'FR', apps: ['facebook'] },
+];
+
+export interface Response<T = Record<string, unknown>> {
+  status: number;
+  body: T;
+}
+
+/** Calls the wallet as one caller (a bearer token), or anonymously. */
+export class Caller {
+  constructor(
+    private readonly baseUrl: string,
+    readonly token?: string,
+  ) {}
+
+  async request<T = Record<string, unknown>>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response<T>> {
+    const response = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        ...headers,
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : {}) as T };
+  }
+
+  get = <T = Record<string, unknown>>(path: string): Promise<Response<T>> => this.request<T>('GET', path);
+  post = <T = Record<string, unknown>>(path: string, body?: unknown): Promise<Response<T>> => this.request<T>('POST', path, body ?? {});
+  put = <T = Record<string, unknown>>(path: string, body?: unknown): Promise<Response<T>> => this.request<T>('PUT', path, body ?? {});
+  patch = <T = Record<string, unknown>>(path: string, body?: unknown): Promise<Response<T>> => this.request<T>('PATCH', path, body ?? {});
+  delete = <T = Record<string, unknown>>(path: string): Promise<Response<T>> => this.request<T>('DELETE', path);
+}
+
+export interface WalletUnderTest {
+  service: RunningService<WalletConfig>;
+  url: string;
+  schema: string;
+  env: Record<string, string>;
+  idp: TestIssuer;
+  rolloutPath: string;
+  writeRollout(entries: RolloutEntry[]): Promise<void>;
+  /** A person acting for themselves. */
+  person(id: string): Promise<Caller>;
+  as(subject: string, role: string): Promise<Caller>;
+  anonymous(): Caller;
+  stop(): Promise<void>;
+}
+
+/** A fresh master key ring for one test run: `id:base64`. */
+export function testMasterKey(id = uniqueName('mk')): { id: string; spec: string } {
+  return { id, spec: `${id}:${randomBytes(32).toString('base64')}` };
+}
+
+/**
+ * Starts the whole wallet service in-process against the real test database (its own schema)
+ * and the real Kafka broker, with a test identity provider and its own rollout file.
+ */
+export async function startWallet(options: { env?: Record<string, string>; rollout?: RolloutEntry[]; schema?: string; idp?: TestIssuer } = {}): Promise<WalletUnderTest> {
+  const idp = options.idp ?? (await createTestIssuer());
+  const dir = await mkdtemp(join(tmpdir(), 'wallet-it-'));
+  const rolloutPath = join(dir, 'rollout.json');
+  const writeRollout = (entries: RolloutEntry[]): Promise<void> => writeFile(rolloutPath, JSON.stringify({ countries: entries }, null, 2));
+  await writeRollout(options.rollout ?? DEFAULT_TEST_ROLLOUT);
+  const schema = options.schema ?? uniqueName('it_wallet');
+  const key = testMasterKey();
+  const env: Record<string, string> = {
+    NODE_ENV: 'test',
+    DATABASE_URL: testDatabaseUrl(),
+    KAFKA_BROKERS: testKafkaBrokers().join(','),
+    PORT: '0',
+    LOG_LEVEL: 'debug',
+    AUTH_JWKS: JSON.stringify(idp.jwks),
+    AUTH_ISSUER: idp.issuer,
+    AUTH_AUDIENCE: idp.audience,
+    ROLLOUT_CONFIG_PATH: rolloutPath,
+    WALLET_MASTER_KEYS: key.spec,
+    WALLET_MASTER_KEY_ID: key.id,
+    ...options.env,
+  };
+  const service = await createService<WalletConfig>({ ...walletService, schema }, env);
+  const as = async (subject: string, role: string): Promise<Caller> => new Caller(service.url, await idp.signTestToken({ sub: subject, role }));
+  return {
+    service,
+    url: service.url,
+    schema,
+    env,
+    idp,
+    rolloutPath,
+    writeRollout,
+    person: (id) => as(id, 'person'),
+    as,
+    anonymous: () => new Caller(service.url),
+    stop: async () => {
+      await service.app.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function dropWalletSchema(schema: string): Promise<void> {
+  await dropSchema(testDatabaseUrl(), schema);
+}
+
+export interface WalletEventMessage {
+  key: string;
+  envelope: { id: string; type: string; subject: string; sequence: number; data: Record<string, unknown> };
+  raw: string;
+}
+
+/** Reads wallet.events.v1 from the start, keeping the messages of the given persons. */
+export async function watchWalletEvents(personIds: Set<string>): Promise<{ messages: WalletEventMessage[]; stop(): Promise<void> }> {
+  const messages: WalletEventMessage[] = [];
+  const consumer: Consumer = testKafka().consumer({ groupId: uniqueName('it-wallet-events') });
+  await consumer.connect();
+  await consumer.subscribe({ topic: Topics.walletEvents, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const key = message.key?.toString() ?? '';
+      if (!personIds.has(key)) return;
+      const raw = message.value?.toString() ?? '';
+      messages.push({ key, envelope: JSON.parse(raw) as WalletEventMessage['envelope'], raw });
+    },
+  });
+  return { messages, stop: () => consumer.disconnect() };
+}
+
+export async function waitFor<T>(probe: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Test data that passes validation. */
+export const validCard = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
+  pspToken: `pm_${randomBytes(12).toString('hex')}`,
+  brand: 'visa',
+  last4: '4242',
+  expMonth: 12,
+  expYear: new Date().getUTCFullYear() + 3,
+  country: 'US',
+  ...overrides,
+});
+
+/** Luhn-valid test card numbers (public test numbers of the card schemes). */
+export const CARD_NUMBERS = ['4242424242424242', '4111 1111 1111 1111', '5555-5555-5555-4444', '378282246310005'];
+export const IBANS = ['DE89 3704 0044 0532 0130 00', 'GB82WEST12345698765432', 'FR1420041010050500013M02606'];
+
+/** Every row of every table of the schema as JSON text: what a database dump would reveal. */
+export async function dumpSchema(schema: string): Promise<string> {
+  const client = new Client({ connectionString: testDatabaseUrl() });
+  await client.connect();
+  try {
+    const tables = await client.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'", [schema]);
+    const parts: string[] = [];
+    for (const { table_name: table } of tables.rows) {
+      const rows = await client.query<{ row: string }>(`SELECT to_jsonb(t)::text AS row FROM "${schema}"."${table}" t`);
+      parts.push(...rows.rows.map((row) => `${table}: ${row.row}`));
+    }
+    return parts.join('\n');
+  } finally {
+    await client.end();
+  }
+}

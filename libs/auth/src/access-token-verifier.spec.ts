@@ -1,0 +1,94 @@
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { AccessTokenVerifier } from './access-token-verifier';
+import { AuthenticationError } from './auth-errors';
+import { parsePublicKeySet } from './key-set';
+import { createTestIssuer, signTestToken } from './testing';
+
+describe('AccessTokenVerifier', () => {
+  it.each(['ES256', 'EdDSA', 'RS256'] as const)('accepts a %s token from the configured issuer and names subject and role', async (algorithm) => {
+    const idp = await createTestIssuer({ algorithm });
+    const verifier = new AccessTokenVerifier({ jwks: idp.jwks, issuer: idp.issuer, audience: idp.audience });
+    const principal = await verifier.verify(await idp.signTestToken({ sub: 'person-1', role: 'person' }));
+    expect(principal).toEqual({ subject: 'person-1', role: 'person', tokenId: expect.any(String) });
+  });
+
+  async function refusal(token: Promise<string>, verifier: AccessTokenVerifier): Promise<AuthenticationError> {
+    const error = await verifier.verify(await token).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(AuthenticationError);
+    return error as AuthenticationError;
+  }
+
+  it('refuses expired, tampered, foreign-issuer, wrong-audience tokens and unknown roles', async () => {
+    const idp = await createTestIssuer();
+    const verifier = new AccessTokenVerifier({ jwks: idp.jwks, issuer: idp.issuer, audience: idp.audience, clockToleranceSeconds: 0 });
+    expect((await refusal(idp.signTestToken({ sub: 'p', role: 'person' }, { expiresIn: -60 }), verifier)).reason).toBe('expired');
+
+    const good = await idp.signTestToken({ sub: 'p', role: 'person' });
+    const [header, payload, signature] = good.split('.');
+    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), role: 'operator' })).toString('base64url');
+    expect((await refusal(Promise.resolve(`${header}.${forged}.${signature}`), verifier)).reason).toBe('bad-signature');
+
+    expect((await refusal(idp.signTestToken({ sub: 'p', role: 'person' }, { issuer: 'https://evil.example' }), verifier)).reason).toBe('bad-claims');
+    expect((await refusal(idp.signTestToken({ sub: 'p', role: 'person' }, { audience: 'other-api' }), verifier)).reason).toBe('bad-claims');
+    expect((await refusal(idp.signTestToken({ sub: 'p', role: 'root' }), verifier)).message).toMatch(/role.*person, service, analyst, operator/);
+    expect((await refusal(idp.signTestToken({ sub: 'p q', role: 'person' }), verifier)).message).toMatch(/"sub"/);
+    expect((await refusal(idp.signTestToken({ sub: 'p', role: 'person' }, { typ: 'step-up+jwt' }), verifier)).message).toMatch(/not an access token/);
+    expect((await refusal(Promise.resolve('not-a-jwt'), verifier)).reason).toBe('malformed');
+  });
+
+  it('refuses a token signed by a key outside the key set, an unsigned token, and an HMAC token', async () => {
+    const idp = await createTestIssuer();
+    const stranger = await createTestIssuer();
+    const verifier = new AccessTokenVerifier({ jwks: idp.jwks, issuer: idp.issuer, audience: idp.audience });
+    expect((await refusal(stranger.signTestToken({ sub: 'p', role: 'person' }), verifier)).reason).toBe('bad-signature');
+
+    const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.${Buffer.from(
+      JSON.stringify({ sub: 'p', role: 'operator', iss: idp.issuer, aud: idp.audience, exp: 9_999_999_999 }),
+    ).toString('base64url')}.`;
+    await expect(verifier.verify(unsigned)).rejects.toBeInstanceOf(AuthenticationError);
+
+    const hmac = await new SignJWT({ sub: 'p', role: 'operator' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(idp.issuer)
+      .setAudience(idp.audience)
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode('a shared secret that nobody should accept'));
+    expect((await refusal(Promise.resolve(hmac), verifier)).reason).toBe('bad-signature');
+  });
+
+  it('refuses everything when no key set is configured', async () => {
+    const idp = await createTestIssuer();
+    const verifier = new AccessTokenVerifier({ issuer: idp.issuer, audience: idp.audience });
+    expect(verifier.configured).toBe(false);
+    expect((await refusal(idp.signTestToken({ sub: 'p', role: 'person' }), verifier)).reason).toBe('no-key-set');
+  });
+
+  it('signs with any key for tests of refusals', async () => {
+    const { privateKey } = await generateKeyPair('ES256');
+    const token = await signTestToken(privateKey, { algorithm: 'ES256', issuer: 'i', audience: 'a' }, { sub: 's', role: 'service' });
+    expect(token.split('.')).toHaveLength(3);
+  });
+});
+
+describe('parsePublicKeySet', () => {
+  it('takes public keys and refuses private or symmetric ones without quoting them', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const publicJwk = await exportJWK(publicKey);
+    expect(parsePublicKeySet(JSON.stringify({ keys: [publicJwk] })).keys).toHaveLength(1);
+    const privateJwk = await exportJWK(privateKey);
+    expect(() => parsePublicKeySet(JSON.stringify({ keys: [privateJwk] }))).toThrow(/private or symmetric/);
+    expect(() => parsePublicKeySet(JSON.stringify({ keys: [{ kty: 'oct', k: 'c2VjcmV0' }] }))).toThrow(/private or symmetric/);
+    expect(() => parsePublicKeySet('{"keys": []}')).toThrow(/non-empty "keys"/);
+    let message = '';
+    try {
+      parsePublicKeySet(`{"keys":[${JSON.stringify(privateJwk)}`);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/not valid JSON/);
+    expect(message).not.toContain(privateJwk.d);
+  });
+});

@@ -1,0 +1,72 @@
+import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose';
+import { AuthenticationError, toAuthenticationError } from './auth-errors';
+import { DEFAULT_ALGORITHMS } from './key-set';
+import type { Principal } from './principal';
+import { isRole, SUBJECT_PATTERN } from './principal';
+
+export interface AccessTokenOptions {
+  /** Public keys inline (`AUTH_JWKS`). */
+  jwks?: JSONWebKeySet;
+  /** Or where the identity provider publishes them (`AUTH_JWKS_URL`); fetched and cached by kid. */
+  jwksUrl?: string;
+  issuer: string;
+  audience: string;
+  algorithms?: readonly string[];
+  /** Skew allowed between our clock and the issuer's. */
+  clockToleranceSeconds?: number;
+}
+
+/** `typ` values of access tokens; anything else (a step-up proof, an ID token) is refused. */
+const ACCESS_TOKEN_TYPES = new Set([undefined, 'JWT', 'at+jwt', 'application/at+jwt']);
+
+/**
+ * Verifies access tokens: signature against the configured key set with an allowed asymmetric
+ * algorithm, issuer, audience, expiry, and our claims (`sub`, `role`). Without a key set it
+ * refuses everything: a service that cannot verify must not let anyone in.
+ */
+export class AccessTokenVerifier {
+  private readonly keys?: JWTVerifyGetKey;
+
+  constructor(private readonly options: AccessTokenOptions) {
+    if (options.jwks) this.keys = createLocalJWKSet(options.jwks);
+    else if (options.jwksUrl) this.keys = createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: 3_000, cooldownDuration: 30_000 });
+  }
+
+  /** Whether a key set is configured at all. */
+  get configured(): boolean {
+    return this.keys !== undefined;
+  }
+
+  async verify(token: string): Promise<Principal> {
+    if (!this.keys) {
+      throw new AuthenticationError('no-key-set', 'this service has no token key set configured (AUTH_JWKS or AUTH_JWKS_URL); every request is refused');
+    }
+    let payload: Record<string, unknown>;
+    let typ: string | undefined;
+    try {
+      const verified = await jwtVerify(token, this.keys, {
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        algorithms: [...(this.options.algorithms ?? DEFAULT_ALGORITHMS)],
+        clockTolerance: this.options.clockToleranceSeconds ?? 30,
+        requiredClaims: ['sub', 'exp'],
+      });
+      payload = verified.payload;
+      typ = verified.protectedHeader.typ;
+    } catch (error) {
+      throw toAuthenticationError(error);
+    }
+    if (!ACCESS_TOKEN_TYPES.has(typ)) {
+      throw new AuthenticationError('bad-claims', `a token of type "${typ}" is not an access token`);
+    }
+    const { sub, role, jti } = payload;
+    if (typeof sub !== 'string' || !SUBJECT_PATTERN.test(sub)) {
+      throw new AuthenticationError('bad-claims', 'the access token\'s "sub" must be 1 to 100 of letters, digits, "_", "-", ":" and "."');
+    }
+    if (!isRole(role)) {
+      throw new AuthenticationError('bad-claims', 'the access token\'s "role" must be one of person, service, analyst, operator');
+    }
+    return { subject: sub, role, tokenId: typeof jti === 'string' ? jti : undefined };
+  }
+}

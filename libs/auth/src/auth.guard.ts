@@ -1,0 +1,88 @@
+import type { CanActivate, ExecutionContext } from '@nestjs/common';
+import { ForbiddenException, HttpException, HttpStatus, Inject, Injectable, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AccessTokenVerifier } from './access-token-verifier';
+import { AuthenticationError, KeySetUnavailableError } from './auth-errors';
+import { ACCESS_TOKEN_VERIFIER, AUTH_OPTIONS } from './auth.tokens';
+import { ALLOWED_ROLES, PERSON_PARAM, PUBLIC_ROUTE } from './decorators';
+import type { AuthenticatedRequest, Principal, Role } from './principal';
+
+export interface AuthGuardOptions {
+  /**
+   * Route patterns (as declared, e.g. `/health/live`) that need no token, for controllers that
+   * cannot carry `@Public()` themselves. Matched on the route Express resolved, never the raw
+   * URL, so `/health/../v1/...` tricks do not apply.
+   */
+  publicRoutePrefixes?: readonly string[];
+}
+
+type Request = IncomingMessage & AuthenticatedRequest & { route?: { path?: unknown }; params?: Record<string, string | undefined> };
+
+const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/;
+
+/** The one 404 body for "not yours" and "does not exist": the two must be indistinguishable. */
+export const NOT_FOUND_BODY = { code: 'NOT_FOUND', message: 'nothing was found at this address' } as const;
+
+/**
+ * The global guard of every HTTP route: authenticate (bearer JWT), authorise by role, and for
+ * routes that act on a person, keep persons to their own data. Deny by default.
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(ACCESS_TOKEN_VERIFIER) private readonly verifier: AccessTokenVerifier,
+    @Inject(AUTH_OPTIONS) private readonly options: AuthGuardOptions,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    // Kafka handlers and other transports authenticate their own way (signed envelopes, ACLs).
+    if (context.getType() !== 'http') return true;
+    const targets = [context.getHandler(), context.getClass()];
+    const request = context.switchToHttp().getRequest<Request>();
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets) || this.isPublicRoute(request)) return true;
+
+    const principal = await this.authenticate(request, context.switchToHttp().getResponse<ServerResponse>());
+    request.principal = principal;
+
+    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ALLOWED_ROLES, targets) ?? [];
+    if (!roles.includes(principal.role)) {
+      throw new ForbiddenException({
+        code: 'FORBIDDEN',
+        message: roles.length === 0 ? 'this route is not open to any role' : `this route is open to ${roles.join(', ')}; the token's role is ${principal.role}`,
+      });
+    }
+
+    const personParam = this.reflector.getAllAndOverride<string | undefined>(PERSON_PARAM, targets);
+    if (personParam !== undefined && principal.role === 'person' && request.params?.[personParam] !== principal.subject) {
+      throw new NotFoundException(NOT_FOUND_BODY);
+    }
+    return true;
+  }
+
+  private isPublicRoute(request: Request): boolean {
+    const path = request.route?.path;
+    return typeof path === 'string' && (this.options.publicRoutePrefixes ?? []).some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
+  }
+
+  private async authenticate(request: Request, response: ServerResponse): Promise<Principal> {
+    const header = request.headers.authorization;
+    try {
+      if (!header) throw new AuthenticationError('missing', 'send an access token: Authorization: Bearer <JWT>');
+      const match = BEARER.exec(header);
+      if (!match) throw new AuthenticationError('malformed', 'the Authorization header must be "Bearer <JWT>"');
+      return await this.verifier.verify(match[1]);
+    } catch (error) {
+      if (error instanceof KeySetUnavailableError) {
+        throw new HttpException({ code: 'AUTH_KEYS_UNAVAILABLE', message: error.message }, HttpStatus.SERVICE_UNAVAILABLE);
+      }
+      if (error instanceof AuthenticationError) {
+        // RFC 6750: tell the client how to authenticate and, for a bad token, that it was bad.
+        response.setHeader('WWW-Authenticate', error.reason === 'missing' ? 'Bearer' : 'Bearer error="invalid_token"');
+        throw new UnauthorizedException({ code: 'UNAUTHENTICATED', message: error.message });
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,22 @@
+import { SetMetadata } from '@nestjs/common';
+import type { Role } from './principal';
+
+export const PUBLIC_ROUTE = 'auth:public';
+export const ALLOWED_ROLES = 'auth:roles';
+export const PERSON_PARAM = 'auth:person-param';
+
+/** The route needs no token (health, metrics, published keys). */
+export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC_ROUTE, true);
+
+/**
+ * The roles that may call the route. A route without `@Roles` (and not `@Public`) is refused
+ * to everyone: forgetting the decorator must close a route, not open it.
+ */
+export const Roles = (...roles: Role[]): MethodDecorator & ClassDecorator => SetMetadata(ALLOWED_ROLES, roles);
+
+/**
+ * The route acts on the person named by this path parameter. A `person` may only name
+ * themselves; naming anyone else gets the same 404 as a person that does not exist, so ids
+ * cannot be probed (BOLA). A `service` acts for the person it names.
+ */
+export const ActsForPerson = (param = 'personId'): MethodDecorator & ClassDecorator => SetMetadata(PERSON_PARAM, param);

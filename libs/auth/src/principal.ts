@@ -1,0 +1,46 @@
+import type { ExecutionContext } from '@nestjs/common';
+import { createParamDecorator } from '@nestjs/common';
+
+/**
+ * Who is calling. Every HTTP request of every service carries a signed access token naming the
+ * subject and one role; the role decides what the subject may do:
+ * - `person`: only their own wallet, methods and history (the subject is the person id);
+ * - `service`: an internal app acting for a person it names in the request;
+ * - `analyst`: read-only history and aggregates, never one person's wallet;
+ * - `operator`: rebuilds, verification, configuration reloads.
+ */
+export const ROLES = ['person', 'service', 'analyst', 'operator'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Subjects become database keys and log fields: opaque ids, never free text. */
+export const SUBJECT_PATTERN = /^[A-Za-z0-9_.:-]{1,100}$/;
+
+export interface Principal {
+  /** The `sub` claim: a person id for `person`, the calling app's id for `service`. */
+  subject: string;
+  role: Role;
+  /** The token's `jti`, when it has one (audit). */
+  tokenId?: string;
+}
+
+export function isRole(value: unknown): value is Role {
+  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+}
+
+/** What an event or audit row records as the author of a change: `person:p-1`, `service:instagram-shop`. */
+export function describeActor(principal: Principal): string {
+  return `${principal.role}:${principal.subject}`;
+}
+
+/** What the guard adds to an authenticated request. */
+export interface AuthenticatedRequest {
+  principal?: Principal;
+}
+
+/** Parameter decorator: the request's authenticated caller (`@Principal() principal: Principal`). */
+export const Principal = createParamDecorator((_data: unknown, context: ExecutionContext): Principal => {
+  const principal = context.switchToHttp().getRequest<AuthenticatedRequest>().principal;
+  // Only a @Public route has none, and such a route has no business asking for one.
+  if (!principal) throw new Error('@Principal() used on a route without authentication');
+  return principal;
+});

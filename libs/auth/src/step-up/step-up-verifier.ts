@@ -1,0 +1,115 @@
+import type { JSONWebKeySet, JWTPayload, JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose';
+import type { StepUpGrant, StepUpMethod } from './step-up-proof';
+import { STEP_UP_ALGORITHMS, STEP_UP_AUDIENCE, STEP_UP_MAX_LIFETIME_SECONDS, STEP_UP_METHODS, STEP_UP_PROOF_TYPE, StepUpProofError } from './step-up-proof';
+
+export interface StepUpVerifierOptions {
+  /** The wallet's public keys inline (`STEP_UP_JWKS`)… */
+  jwks?: JSONWebKeySet;
+  /** …or where the wallet publishes them (`STEP_UP_JWKS_URL`, the wallet's `/.well-known/step-up-jwks.json`). */
+  jwksUrl?: string;
+  /** The wallet's issuer name (`STEP_UP_ISSUER`). */
+  issuer: string;
+  clockToleranceSeconds?: number;
+  /** Makes each proof single-use; payment services back it with a unique key in their database. */
+  replayGuard?: StepUpReplayGuard;
+}
+
+/** Records proof ids as used; `false` when the id was already used. */
+export interface StepUpReplayGuard {
+  consume(proofId: string, expiresAt: Date): Promise<boolean>;
+}
+
+export interface StepUpExpectation {
+  /** The person paying. */
+  personId: string;
+  /** The payment's amount, minor units. */
+  amount: bigint;
+  currency: string;
+  /** Verification time (tests); defaults to now. */
+  now?: Date;
+}
+
+const MINOR_UNITS = /^[1-9][0-9]{0,18}$/;
+
+/**
+ * Verifies a step-up proof for one payment: signed by the wallet with an accepted algorithm
+ * and type, not expired, issued to this person, for this currency, with a ceiling at or above
+ * the amount. Every refusal is a StepUpProofError with a reason.
+ */
+export class StepUpProofVerifier {
+  private readonly keys: JWTVerifyGetKey;
+
+  constructor(private readonly options: StepUpVerifierOptions) {
+    if (options.jwks) this.keys = createLocalJWKSet(options.jwks);
+    else if (options.jwksUrl) this.keys = createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: 3_000 });
+    else throw new Error('a step-up verifier needs the wallet\'s public keys: STEP_UP_JWKS or STEP_UP_JWKS_URL');
+  }
+
+  async verify(proof: string, expected: StepUpExpectation): Promise<StepUpGrant> {
+    const payload = await this.verifySignature(proof, expected.now);
+    const grant = toGrant(payload);
+    if (grant.expiresAt.getTime() - grant.issuedAt.getTime() > STEP_UP_MAX_LIFETIME_SECONDS * 1000) {
+      throw new StepUpProofError('malformed', `a step-up proof may live at most ${STEP_UP_MAX_LIFETIME_SECONDS} seconds`);
+    }
+    if (grant.personId !== expected.personId) throw new StepUpProofError('wrong-person', 'the step-up proof was issued to another person');
+    if (grant.ceiling.currency !== expected.currency) {
+      throw new StepUpProofError('currency-mismatch', `the step-up proof is for ${grant.ceiling.currency}, the payment is in ${expected.currency}`);
+    }
+    if (expected.amount > grant.ceiling.amount) {
+      throw new StepUpProofError('amount-above-ceiling', 'the payment is above the amount the step-up proof allows');
+    }
+    if (this.options.replayGuard && !(await this.options.replayGuard.consume(grant.proofId, grant.expiresAt))) {
+      throw new StepUpProofError('already-used', 'this step-up proof was already used');
+    }
+    return grant;
+  }
+
+  private async verifySignature(proof: string, now?: Date): Promise<JWTPayload> {
+    try {
+      const { payload } = await jwtVerify(proof, this.keys, {
+        issuer: this.options.issuer,
+        audience: STEP_UP_AUDIENCE,
+        typ: STEP_UP_PROOF_TYPE,
+        algorithms: [...STEP_UP_ALGORITHMS],
+        clockTolerance: this.options.clockToleranceSeconds ?? 5,
+        requiredClaims: ['sub', 'jti', 'iat', 'exp'],
+        currentDate: now,
+      });
+      return payload;
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (code === 'ERR_JWT_EXPIRED') throw new StepUpProofError('expired', 'the step-up proof has expired; confirm the payment again');
+      if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' || code === 'ERR_JWKS_NO_MATCHING_KEY' || code === 'ERR_JOSE_ALG_NOT_ALLOWED') {
+        throw new StepUpProofError('bad-signature', 'the step-up proof is not signed by the wallet');
+      }
+      throw new StepUpProofError('malformed', 'the step-up proof is not a valid wallet proof');
+    }
+  }
+}
+
+function toGrant(payload: JWTPayload): StepUpGrant {
+  const { sub, jti, iat, exp, amr, max_amount: maxAmount, currency } = payload as JWTPayload & Record<string, unknown>;
+  const method = Array.isArray(amr) && amr.length === 1 ? (amr[0] as unknown) : undefined;
+  if (
+    typeof sub !== 'string' ||
+    typeof jti !== 'string' ||
+    typeof iat !== 'number' ||
+    typeof exp !== 'number' ||
+    typeof maxAmount !== 'string' ||
+    !MINOR_UNITS.test(maxAmount) ||
+    typeof currency !== 'string' ||
+    !/^[A-Z]{3}$/.test(currency) ||
+    !(STEP_UP_METHODS as readonly unknown[]).includes(method)
+  ) {
+    throw new StepUpProofError('malformed', 'the step-up proof lacks a person, id, amount ceiling, currency or method');
+  }
+  return {
+    proofId: jti,
+    personId: sub,
+    ceiling: { amount: BigInt(maxAmount), currency },
+    method: method as StepUpMethod,
+    issuedAt: new Date(iat * 1000),
+    expiresAt: new Date(exp * 1000),
+  };
+}

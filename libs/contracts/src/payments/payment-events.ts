@@ -1,0 +1,286 @@
+import { Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsISO31661Alpha2, IsOptional, IsString, IsUUID, Length, Matches, ValidateNested } from 'class-validator';
+import type { EventDefinition } from '../envelope/event-registry';
+import { defineEvent } from '../envelope/event-registry';
+import { Money } from '../envelope/money';
+import { Topics } from '../topics';
+import { APPS, Counterparty, ID_PATTERN, PAYMENT_KINDS } from './purchase-requested';
+import type { AppName, PaymentKind } from './purchase-requested';
+
+/**
+ * `payments.events.v1`: every state change of a payment aggregate, in its stream order (the
+ * envelope's `subject` is the payment id, `sequence` its position). Amounts are minor units as
+ * strings in the payment's currency. Codes and ids only: no provider free text, no card data.
+ *
+ * Events after which money moves in the ledger (captured, refunded, dispute lost) carry who pays
+ * whom, so the wallet can post them without keeping a copy of the payment.
+ */
+
+const ID_MESSAGE = (field: string) => ({ message: `${field} must be 1 to 100 of letters, digits, "_", "-", ":" and "."` });
+const CODE = /^[a-z][a-z0-9_]{0,63}$/;
+const CODE_MESSAGE = (field: string) => ({ message: `${field} must be a code of lower-case letters, digits and "_", e.g. card_declined` });
+
+export const PAYMENT_CAPTURE_METHODS = ['automatic', 'manual'] as const;
+export const PAYMENT_CANCELLATION_REASONS = ['requested', 'authorization_expired', 'abandoned', 'duplicate', 'fraudulent', 'failed_checks', 'psp'] as const;
+export const PAYMENT_REFUND_REASONS = ['requested_by_customer', 'duplicate', 'fraudulent', 'psp'] as const;
+
+abstract class PaymentEventData {
+  @Matches(ID_PATTERN, ID_MESSAGE('paymentId'))
+  paymentId!: string;
+}
+
+/** Who pays whom: carried by the events after which money moves. */
+abstract class MoneyMovementData extends PaymentEventData {
+  @IsIn(PAYMENT_KINDS)
+  kind!: PaymentKind;
+
+  @Matches(ID_PATTERN, ID_MESSAGE('payerId'))
+  payerId!: string;
+
+  @ValidateNested()
+  @Type(() => Counterparty)
+  counterparty!: Counterparty;
+
+  /** The provider holding the money (`stripe`, `wallet`) and its reference (PaymentIntent, reservation). */
+  @Matches(CODE, CODE_MESSAGE('provider'))
+  provider!: string;
+
+  @Matches(ID_PATTERN, ID_MESSAGE('reference'))
+  reference!: string;
+
+  @ValidateNested()
+  @Type(() => Money)
+  amount!: Money;
+}
+
+export class PaymentInitiatedData extends PaymentEventData {
+  /** The app's idempotency key of the purchase request. */
+  @IsUUID()
+  requestId!: string;
+
+  @IsIn(PAYMENT_KINDS)
+  kind!: PaymentKind;
+
+  @Matches(ID_PATTERN, ID_MESSAGE('payerId'))
+  payerId!: string;
+
+  @ValidateNested()
+  @Type(() => Counterparty)
+  counterparty!: Counterparty;
+
+  @IsIn(APPS)
+  app!: AppName;
+
+  @IsISO31661Alpha2()
+  country!: string;
+
+  @ValidateNested()
+  @Type(() => Money)
+  amount!: Money;
+
+  @IsIn(PAYMENT_CAPTURE_METHODS)
+  captureMethod!: (typeof PAYMENT_CAPTURE_METHODS)[number];
+
+  /** The wallet's id of the saved method (never card data). */
+  @IsOptional()
+  @Matches(ID_PATTERN, ID_MESSAGE('paymentMethodId'))
+  paymentMethodId?: string;
+}
+
+export class PaymentActionRequiredData extends PaymentEventData {
+  @Matches(CODE, CODE_MESSAGE('provider'))
+  provider!: string;
+
+  @Matches(ID_PATTERN, ID_MESSAGE('reference'))
+  reference!: string;
+}
+
+export class PaymentAuthorizedData extends PaymentEventData {
+  @ValidateNested()
+  @Type(() => Money)
+  amount!: Money;
+
+  @Matches(CODE, CODE_MESSAGE('provider'))
+  provider!: string;
+
+  @Matches(ID_PATTERN, ID_MESSAGE('reference'))
+  reference!: string;
+}
+
+/** Money moved from the payer: the ledger posts it (PSP clearing, counterparty payable, fee). */
+export class PaymentCapturedData extends MoneyMovementData {
+  /** What was held; when more than `amount`, the rest was released to the payer. */
+  @ValidateNested()
+  @Type(() => Money)
+  authorizedAmount!: Money;
+}
+
+export class PaymentFailedData extends PaymentEventData {
+  @Matches(CODE, CODE_MESSAGE('code'))
+  code!: string;
+
+  @IsOptional()
+  @Matches(CODE, CODE_MESSAGE('declineCode'))
+  declineCode?: string;
+}
+
+export class PaymentCanceledData extends PaymentEventData {
+  @IsIn(PAYMENT_CANCELLATION_REASONS)
+  reason!: (typeof PAYMENT_CANCELLATION_REASONS)[number];
+}
+
+export class PaymentRefundRequestedData extends PaymentEventData {
+  @Matches(ID_PATTERN, ID_MESSAGE('refundId'))
+  refundId!: string;
+
+  @ValidateNested()
+  @Type(() => Money)
+  amount!: Money;
+
+  @IsIn(PAYMENT_REFUND_REASONS)
+  reason!: (typeof PAYMENT_REFUND_REASONS)[number];
+}
+
+/** A refund settled: the ledger reverses `amount` of the capture. */
+export class PaymentRefundedData extends MoneyMovementData {
+  @Matches(ID_PATTERN, ID_MESSAGE('refundId'))
+  refundId!: string;
+
+  /** All refunds of the payment so far, this one included. */
+  @ValidateNested()
+  @Type(() => Money)
+  refundedTotal!: Money;
+
+  /** Whether the payment is now refunded in full. */
+  @IsBoolean()
+  full!: boolean;
+}
+
+export class PaymentRefundFailedData extends PaymentEventData {
+  @Matches(ID_PATTERN, ID_MESSAGE('refundId'))
+  refundId!: string;
+
+  @Matches(CODE, CODE_MESSAGE('reason'))
+  reason!: string;
+}
+
+export class PaymentDisputeOpenedData extends PaymentEventData {
+  @Matches(ID_PATTERN, ID_MESSAGE('disputeId'))
+  disputeId!: string;
+
+  @ValidateNested()
+  @Type(() => Money)
+  amount!: Money;
+
+  @Matches(CODE, CODE_MESSAGE('reason'))
+  reason!: string;
+}
+
+export class PaymentDisputeWonData extends PaymentEventData {
+  @Matches(ID_PATTERN, ID_MESSAGE('disputeId'))
+  disputeId!: string;
+
+  @ValidateNested()
+  @Type(() => Money)
+  amount!: Money;
+}
+
+/** A chargeback is final: the ledger reverses the disputed amount. */
+export class PaymentDisputeLostData extends MoneyMovementData {
+  @Matches(ID_PATTERN, ID_MESSAGE('disputeId'))
+  disputeId!: string;
+}
+
+/**
+ * Why a purchase request was refused before any money moved (`payments.payment.rejected`, and the
+ * `code` of the HTTP door's 4xx answer). Stable: apps branch on them.
+ */
+export const PAYMENT_REJECTION_CODES = [
+  'IDEMPOTENCY_KEY_REUSED',
+  'COUNTERPARTY_NOT_ALLOWED',
+  'SELF_TRANSFER',
+  'PAY_NOT_AVAILABLE_IN_COUNTRY',
+  'PAY_NOT_AVAILABLE_IN_APP',
+  'CURRENCY_NOT_SUPPORTED',
+  'AMOUNT_BELOW_MINIMUM',
+  'AMOUNT_ABOVE_MAXIMUM',
+  'WALLET_NOT_FOUND',
+  'PAY_NOT_ACTIVE_IN_APP',
+  'NON_PROFIT_NOT_REGISTERED',
+  'RECIPIENT_NOT_FOUND',
+  'PAYMENT_METHOD_NOT_ACCEPTED',
+  'NO_PREFERRED_METHOD',
+  'PAYMENT_METHOD_NOT_FOUND',
+  'PAYMENT_METHOD_REMOVED',
+  'STEP_UP_REQUIRED',
+  'STEP_UP_PROOF_INVALID',
+  'STEP_UP_PROOF_EXPIRED',
+  'STEP_UP_PROOF_ALREADY_USED',
+  'STEP_UP_AMOUNT_ABOVE_CEILING',
+] as const;
+export type PaymentRejectionCode = (typeof PAYMENT_REJECTION_CODES)[number];
+
+/**
+ * A purchase request was refused by the checks before a payment existed: nothing was charged,
+ * reserved or posted. The envelope's `subject` is the request id (there is no payment), its
+ * causationId the request's envelope id when it came from Kafka.
+ */
+export class PaymentRejectedData {
+  @IsUUID()
+  requestId!: string;
+
+  @IsIn(PAYMENT_REJECTION_CODES)
+  code!: PaymentRejectionCode;
+
+  /** For people: what was wrong and what is accepted. Never personal data. */
+  @IsString()
+  @Length(1, 300)
+  message!: string;
+
+  @IsIn(PAYMENT_KINDS)
+  kind!: PaymentKind;
+
+  @Matches(ID_PATTERN, ID_MESSAGE('payerId'))
+  payerId!: string;
+
+  @IsIn(APPS)
+  app!: AppName;
+
+  @ValidateNested()
+  @Type(() => Money)
+  amount!: Money;
+}
+
+const payments = <T extends object>(type: string, dataClass: new () => T, description: string): EventDefinition<T> =>
+  defineEvent({ type: `payments.payment.${type}`, version: 1, topic: Topics.paymentEvents, dataClass, description });
+
+export const PaymentInitiatedV1 = payments('initiated', PaymentInitiatedData, 'A payment was accepted for processing: who pays whom, how much, from which app.');
+export const PaymentActionRequiredV1 = payments('action-required', PaymentActionRequiredData, 'The provider needs the payer (3-D Secure) before it can authorise.');
+export const PaymentAuthorizedV1 = payments('authorized', PaymentAuthorizedData, 'Funds are held for the payment (card authorisation or wallet reservation).');
+export const PaymentCapturedV1 = payments('captured', PaymentCapturedData, 'Money moved from the payer; the ledger posts it.');
+export const PaymentFailedV1 = payments('failed', PaymentFailedData, 'The provider refused the payment (decline, failed authentication).');
+export const PaymentCanceledV1 = payments('canceled', PaymentCanceledData, 'The payment stopped before money moved; an authorisation was released.');
+export const PaymentRefundRequestedV1 = payments('refund-requested', PaymentRefundRequestedData, 'A full or partial refund was asked of the provider.');
+export const PaymentRefundedV1 = payments('refunded', PaymentRefundedData, 'A refund settled; the ledger reverses its amount.');
+export const PaymentRefundFailedV1 = payments('refund-failed', PaymentRefundFailedData, 'A requested refund did not happen; its amount is refundable again.');
+export const PaymentDisputeOpenedV1 = payments('dispute-opened', PaymentDisputeOpenedData, "The payer's bank disputes the charge; the disputed amount is withheld.");
+export const PaymentDisputeWonV1 = payments('dispute-won', PaymentDisputeWonData, 'The dispute was decided for the merchant; the withheld amount returns.');
+export const PaymentDisputeLostV1 = payments('dispute-lost', PaymentDisputeLostData, 'The chargeback is final; the ledger reverses the disputed amount.');
+export const PaymentRejectedV1 = payments('rejected', PaymentRejectedData, 'A purchase request was refused by the checks before any money moved; subject = request id.');
+
+/** Every payments.events.v1 definition, for consumers that subscribe to all of them. */
+export const PAYMENT_EVENTS: readonly EventDefinition[] = [
+  PaymentInitiatedV1,
+  PaymentActionRequiredV1,
+  PaymentAuthorizedV1,
+  PaymentCapturedV1,
+  PaymentFailedV1,
+  PaymentCanceledV1,
+  PaymentRefundRequestedV1,
+  PaymentRefundedV1,
+  PaymentRefundFailedV1,
+  PaymentDisputeOpenedV1,
+  PaymentDisputeWonV1,
+  PaymentDisputeLostV1,
+  PaymentRejectedV1,
+];

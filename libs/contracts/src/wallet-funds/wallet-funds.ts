@@ -1,0 +1,110 @@
+import { Type } from 'class-transformer';
+import { IsIn, IsISO8601, IsOptional, IsUUID, Matches, ValidateNested } from 'class-validator';
+import type { EventDefinition } from '../envelope/event-registry';
+import { defineEvent } from '../envelope/event-registry';
+import { Money } from '../envelope/money';
+import { ID_PATTERN } from '../payments/purchase-requested';
+import { Topics } from '../topics';
+
+/**
+ * Person-to-person payments from wallet balance, as a conversation between orchestration and
+ * the wallet: commands on `wallet.commands.v1` (subject = payment id), answers on
+ * `wallet.events.v1` (subject = payment id too, so a payment's answers stay ordered).
+ *
+ * Each command carries a `commandId` (UUID): the wallet applies a command once (its inbox) and
+ * answers a repeated command with the same outcome. The reservation's ledger id is derived from
+ * the payment id, so a retried reserve never holds twice.
+ */
+
+const ID_MESSAGE = (field: string) => ({ message: `${field} must be 1 to 100 of letters, digits, "_", "-", ":" and "."` });
+export const FUNDS_REJECTION_CODES = ['INSUFFICIENT_FUNDS', 'ACCOUNT_NOT_FOUND', 'CURRENCY_MISMATCH', 'RESERVATION_NOT_PENDING', 'RESERVATION_EXPIRED', 'INVALID_AMOUNT'] as const;
+export type FundsRejectionCode = (typeof FUNDS_REJECTION_CODES)[number];
+
+abstract class FundsCommandData {
+  @IsUUID()
+  commandId!: string;
+
+  @Matches(ID_PATTERN, ID_MESSAGE('paymentId'))
+  paymentId!: string;
+}
+
+/** Hold `amount` of the sender's wallet balance for the payment until `expiresAt`. */
+export class ReserveFundsData extends FundsCommandData {
+  @Matches(ID_PATTERN, ID_MESSAGE('senderId'))
+  senderId!: string;
+
+  @Matches(ID_PATTERN, ID_MESSAGE('recipientId'))
+  recipientId!: string;
+
+  @ValidateNested()
+  @Type(() => Money)
+  amount!: Money;
+
+  @IsISO8601({ strict: true })
+  expiresAt!: string;
+}
+
+/** Move the held money to the recipient: all of it, or `amount` of it (the rest is released). */
+export class PostReservedFundsData extends FundsCommandData {
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => Money)
+  amount?: Money;
+}
+
+export const VOID_REASONS = ['canceled', 'timed_out', 'failed_checks', 'compensation'] as const;
+
+/** Release the hold; nothing moves. */
+export class VoidReservedFundsData extends FundsCommandData {
+  @IsIn(VOID_REASONS)
+  reason!: (typeof VOID_REASONS)[number];
+}
+
+/** The wallet's answer to a command. */
+export class FundsReservedData extends FundsCommandData {
+  @ValidateNested()
+  @Type(() => Money)
+  amount!: Money;
+
+  @IsISO8601({ strict: true })
+  expiresAt!: string;
+}
+
+export class FundsRejectedData extends FundsCommandData {
+  @IsIn(FUNDS_REJECTION_CODES)
+  code!: FundsRejectionCode;
+}
+
+export class FundsPostedData extends FundsCommandData {
+  @ValidateNested()
+  @Type(() => Money)
+  amount!: Money;
+}
+
+export class FundsVoidedData extends FundsCommandData {
+  @IsIn(VOID_REASONS)
+  reason!: (typeof VOID_REASONS)[number];
+}
+
+const command = <T extends object>(name: string, dataClass: new () => T, description: string) =>
+  defineEvent({ type: `wallet.funds.${name}`, version: 1, topic: Topics.walletCommands, dataClass, description });
+const answer = <T extends object>(name: string, dataClass: new () => T, description: string) =>
+  defineEvent({ type: `wallet.funds.${name}`, version: 1, topic: Topics.walletEvents, dataClass, description });
+
+export const ReserveFundsV1 = command('reserve-requested', ReserveFundsData, 'Orchestration asks the wallet to hold a sender’s balance for a person-to-person payment.');
+export const PostReservedFundsV1 = command('post-requested', PostReservedFundsData, 'Orchestration confirms a hold: the money moves to the recipient.');
+export const VoidReservedFundsV1 = command('void-requested', VoidReservedFundsData, 'Orchestration releases a hold (canceled, timed out, compensation).');
+export const FundsReservedV1 = answer('reserved', FundsReservedData, 'The wallet holds the amount until expiresAt.');
+export const FundsRejectedV1 = answer('rejected', FundsRejectedData, 'The wallet refused a funds command; the code says why.');
+export const FundsPostedV1 = answer('posted', FundsPostedData, 'The held money moved to the recipient.');
+export const FundsVoidedV1 = answer('voided', FundsVoidedData, 'The hold was released; nothing moved.');
+
+export const WALLET_FUNDS_EVENTS: readonly EventDefinition[] = [
+  ReserveFundsV1,
+  PostReservedFundsV1,
+  VoidReservedFundsV1,
+  FundsReservedV1,
+  FundsRejectedV1,
+  FundsPostedV1,
+  FundsVoidedV1,
+];
