@@ -1,14 +1,11 @@
 import type { OnApplicationBootstrap } from '@nestjs/common';
 import { Inject, Injectable, Module } from '@nestjs/common';
 import { KeyedLaplaceNoise } from '@pay/ad-signals-domain';
-import { parsePublicKeySet } from '@pay/auth';
 import type { Logger } from '@pay/observability';
 import { LOGGER, SERVICE_CONFIG } from '@pay/platform';
 import type { AdSignalSettings } from './ad-signals.settings';
 import { settingsFrom } from './ad-signals.settings';
-import { AD_SIGNAL_SETTINGS, ADVERTISER_TOKEN_VERIFIER, CLOCK, NOISE_SOURCE, systemClock } from './ad-signals.tokens';
-import { AdvertiserGuard } from './advertiser-access/advertiser.guard';
-import { AdvertiserTokenVerifier } from './advertiser-access/advertiser-token.verifier';
+import { AD_SIGNAL_SETTINGS, CLOCK, NOISE_SOURCE, systemClock } from './ad-signals.tokens';
 import { PeriodicWindowCloser } from './close-windows/periodic-window-closer';
 import { WindowCloser } from './close-windows/window-closer';
 import type { AdSignalAggregationConfig } from './config';
@@ -50,18 +47,6 @@ class PrivacyRulesNotice implements OnApplicationBootstrap {
     { provide: AD_SIGNAL_SETTINGS, inject: [SERVICE_CONFIG], useFactory: (config: AdSignalAggregationConfig) => settingsFrom(config) },
     { provide: CLOCK, useValue: systemClock },
     { provide: NOISE_SOURCE, inject: [AD_SIGNAL_SETTINGS], useFactory: (settings: AdSignalSettings) => new KeyedLaplaceNoise(settings.noiseKey) },
-    {
-      provide: ADVERTISER_TOKEN_VERIFIER,
-      inject: [SERVICE_CONFIG],
-      useFactory: (config: AdSignalAggregationConfig) =>
-        new AdvertiserTokenVerifier({
-          jwks: config.AUTH_JWKS ? parsePublicKeySet(config.AUTH_JWKS, 'AUTH_JWKS') : undefined,
-          jwksUrl: config.AUTH_JWKS_URL,
-          issuer: config.AUTH_ISSUER,
-          audience: config.AUTH_AUDIENCE,
-        }),
-    },
-    AdvertiserGuard,
     RecordPaymentFacts,
     RecordConsent,
     PaymentUsageConsumer,

@@ -2,7 +2,6 @@
 export const AD_SIGNAL_SETTINGS = Symbol('AdSignalSettings');
 export const CLOCK = Symbol('Clock');
 export const NOISE_SOURCE = Symbol('NoiseSource');
-export const ADVERTISER_TOKEN_VERIFIER = Symbol('AdvertiserTokenVerifier');
 
 /** Wall-clock time, only to cap how far a future-dated event moves the watermark. */
 export interface Clock {

@@ -33,7 +33,7 @@ describe('AccessTokenVerifier', () => {
 
     expect((await refusal(idp.signTestToken({ sub: 'p', role: 'person' }, { issuer: 'https://evil.example' }), verifier)).reason).toBe('bad-claims');
     expect((await refusal(idp.signTestToken({ sub: 'p', role: 'person' }, { audience: 'other-api' }), verifier)).reason).toBe('bad-claims');
-    expect((await refusal(idp.signTestToken({ sub: 'p', role: 'root' }), verifier)).message).toMatch(/role.*person, service, analyst, operator/);
+    expect((await refusal(idp.signTestToken({ sub: 'p', role: 'root' }), verifier)).message).toMatch(/role.*person, service, analyst, operator, advertiser/);
     expect((await refusal(idp.signTestToken({ sub: 'p q', role: 'person' }), verifier)).message).toMatch(/"sub"/);
     expect((await refusal(idp.signTestToken({ sub: 'p', role: 'person' }, { typ: 'step-up+jwt' }), verifier)).message).toMatch(/not an access token/);
     expect((await refusal(Promise.resolve('not-a-jwt'), verifier)).reason).toBe('malformed');
@@ -90,5 +90,20 @@ describe('parsePublicKeySet', () => {
     }
     expect(message).toMatch(/not valid JSON/);
     expect(message).not.toContain(privateJwk.d);
+  });
+});
+
+describe('AccessTokenVerifier for advertisers', () => {
+  it('gives an advertiser the merchants its token names, and refuses an advertiser token without them', async () => {
+    const idp = await createTestIssuer();
+    const verifier = new AccessTokenVerifier({ jwks: idp.jwks, issuer: idp.issuer, audience: idp.audience });
+    const principal = await verifier.verify(await idp.signTestToken({ sub: 'adv-1', role: 'advertiser', merchants: ['m-2', 'm-1', 'm-2'] }));
+    expect(principal).toMatchObject({ subject: 'adv-1', role: 'advertiser', merchants: ['m-1', 'm-2'] });
+    for (const merchants of [undefined, [], ['bad id'], 'm-1', Array.from({ length: 1_001 }, (_, i) => `m-${i}`)]) {
+      const token = await idp.signTestToken({ sub: 'adv-1', role: 'advertiser', merchants });
+      await expect(verifier.verify(token)).rejects.toThrow(/must name the merchants it may see/);
+    }
+    // Other roles carry no merchants, even when the token says some.
+    expect(await verifier.verify(await idp.signTestToken({ sub: 'a-1', role: 'analyst', merchants: ['m-1'] }))).not.toHaveProperty('merchants');
   });
 });

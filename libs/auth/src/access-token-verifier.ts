@@ -3,7 +3,7 @@ import { createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose';
 import { AuthenticationError, toAuthenticationError } from './auth-errors';
 import { DEFAULT_ALGORITHMS } from './key-set';
 import type { Principal } from './principal';
-import { isRole, SUBJECT_PATTERN } from './principal';
+import { isRole, MAX_MERCHANTS_PER_TOKEN, ROLES, SUBJECT_PATTERN } from './principal';
 
 export interface AccessTokenOptions {
   /** Public keys inline (`AUTH_JWKS`). */
@@ -60,13 +60,24 @@ export class AccessTokenVerifier {
     if (!ACCESS_TOKEN_TYPES.has(typ)) {
       throw new AuthenticationError('bad-claims', `a token of type "${typ}" is not an access token`);
     }
-    const { sub, role, jti } = payload;
+    const { sub, role, jti, merchants } = payload;
     if (typeof sub !== 'string' || !SUBJECT_PATTERN.test(sub)) {
       throw new AuthenticationError('bad-claims', 'the access token\'s "sub" must be 1 to 100 of letters, digits, "_", "-", ":" and "."');
     }
     if (!isRole(role)) {
-      throw new AuthenticationError('bad-claims', 'the access token\'s "role" must be one of person, service, analyst, operator');
+      throw new AuthenticationError('bad-claims', `the access token's "role" must be one of ${ROLES.join(', ')}`);
     }
-    return { subject: sub, role, tokenId: typeof jti === 'string' ? jti : undefined };
+    const tokenId = typeof jti === 'string' ? jti : undefined;
+    if (role !== 'advertiser') return { subject: sub, role, tokenId };
+    // An advertiser sees only the merchants its token names: no claim, no access.
+    if (
+      !Array.isArray(merchants) ||
+      merchants.length === 0 ||
+      merchants.length > MAX_MERCHANTS_PER_TOKEN ||
+      !merchants.every((merchant) => typeof merchant === 'string' && SUBJECT_PATTERN.test(merchant))
+    ) {
+      throw new AuthenticationError('bad-claims', `an advertiser's access token must name the merchants it may see: "merchants", 1 to ${MAX_MERCHANTS_PER_TOKEN} merchant ids`);
+    }
+    return { subject: sub, role, tokenId, merchants: [...new Set(merchants as string[])].sort() };
   }
 }

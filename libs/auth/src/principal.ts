@@ -7,9 +7,10 @@ import { createParamDecorator } from '@nestjs/common';
  * - `person`: only their own wallet, methods and history (the subject is the person id);
  * - `service`: an internal app acting for a person it names in the request;
  * - `analyst`: read-only history and aggregates, never one person's wallet;
- * - `operator`: rebuilds, verification, configuration reloads.
+ * - `operator`: rebuilds, verification, configuration reloads;
+ * - `advertiser`: published ad-signal aggregates of the merchants its token names (`merchants`).
  */
-export const ROLES = ['person', 'service', 'analyst', 'operator'] as const;
+export const ROLES = ['person', 'service', 'analyst', 'operator', 'advertiser'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Subjects become database keys and log fields: opaque ids, never free text. */
@@ -21,7 +22,11 @@ export interface Principal {
   role: Role;
   /** The token's `jti`, when it has one (audit). */
   tokenId?: string;
+  /** For `advertiser` only: the merchant ids whose aggregates it may see (sorted, distinct). */
+  merchants?: readonly string[];
 }
+
+export const MAX_MERCHANTS_PER_TOKEN = 1_000;
 
 export function isRole(value: unknown): value is Role {
   return typeof value === 'string' && (ROLES as readonly string[]).includes(value);

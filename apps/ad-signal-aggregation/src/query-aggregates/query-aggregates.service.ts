@@ -3,7 +3,6 @@ import { NOT_FOUND_BODY } from '@pay/auth';
 import { DataSource } from 'typeorm';
 import type { AdSignalSettings } from '../ad-signals.settings';
 import { AD_SIGNAL_SETTINGS } from '../ad-signals.tokens';
-import type { AdvertiserPrincipal } from '../advertiser-access/advertiser-token.verifier';
 import type { AggregatesPage, AggregatesQuery } from './query-aggregates.dto';
 
 const MAX_SPAN_MS = { hour: 7 * 86_400_000, day: 31 * 86_400_000 } as const;
@@ -15,6 +14,13 @@ interface CellRow {
   window_start: Date;
   merchant_id: string;
   aggregate: unknown;
+}
+
+/** An advertiser and the merchants whose cells it may see (from its verified access token). */
+export interface AdvertiserPrincipal {
+  subject: string;
+  merchants: string[];
+  tokenId?: string;
 }
 
 /**
