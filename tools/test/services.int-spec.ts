@@ -29,6 +29,13 @@ describe.each(definitions.map((definition) => [definition.name, definition] as c
       PORT: '0',
       LOG_LEVEL: 'silent',
       OUTBOX_RELAY_NAME: 'it',
+      // Own consumer groups (each service reads its own variables and ignores the others'):
+      // a service under test must never take over the real groups' partitions.
+      PAYMENTS_LEDGER_CONSUMER_GROUP: `${schema}.payments-ledger`,
+      FUNDS_COMMANDS_CONSUMER_GROUP: `${schema}.funds-commands`,
+      HISTORY_CONSUMER_GROUP: `${schema}.history`,
+      AD_SIGNALS_CONSUMER_GROUP: `${schema}.ad-signals`,
+      KAFKA_CONSUMER_GROUP_PREFIX: `${schema}.orchestration`,
     });
   });
 

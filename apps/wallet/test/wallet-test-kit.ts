@@ -103,6 +103,10 @@ export async function startWallet(options: { env?: Record<string, string>; rollo
     ROLLOUT_CONFIG_PATH: rolloutPath,
     WALLET_MASTER_KEYS: key.spec,
     WALLET_MASTER_KEY_ID: key.id,
+    // Own consumer groups: a test wallet must never answer other tests' (or services') events.
+    PAYMENTS_LEDGER_CONSUMER_GROUP: `${schema}.payments-ledger`,
+    FUNDS_COMMANDS_CONSUMER_GROUP: `${schema}.funds-commands`,
+    OUTBOX_RELAY_NAME: schema,
     ...options.env,
   };
   const service = await createService<WalletConfig>({ ...walletService, schema }, env);

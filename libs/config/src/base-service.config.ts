@@ -1,7 +1,6 @@
 import { Transform } from 'class-transformer';
 import { isPublicKeySet } from '@pay/auth';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
-import { IsJsonWith } from './json-validators';
 
 const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
 const toList = ({ value }: { value: unknown }): unknown =>
@@ -23,8 +22,13 @@ export class BaseServiceConfig {
 
   /** The identity provider's public keys, inline JWKS JSON. Without it or AUTH_JWKS_URL every request gets 401. */
   @ValidateIf((config: BaseServiceConfig) => config.AUTH_JWKS !== undefined || (isProduction(config) && config.AUTH_JWKS_URL === undefined))
-  @IsJsonWith('a JSON Web Key Set of public keys, {"keys":[...]} (required in production unless AUTH_JWKS_URL is set)', () => true)
-  @ValidateBy({ name: 'isPublicKeySet', validator: { validate: isPublicKeySet, defaultMessage: () => 'must hold public keys only: {"keys":[{...}]} without private members' } })
+  @ValidateBy({
+    name: 'isPublicKeySet',
+    validator: {
+      validate: isPublicKeySet,
+      defaultMessage: () => 'must be a JSON Web Key Set of public keys only, {"keys":[...]} without private members (required in production unless AUTH_JWKS_URL is set)',
+    },
+  })
   AUTH_JWKS?: string;
 
   /** Or where the identity provider publishes them. */

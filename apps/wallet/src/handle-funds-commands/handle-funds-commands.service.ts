@@ -1,0 +1,212 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { EventDefinition, EventEnvelope, PostReservedFundsData, ReserveFundsData, VoidReservedFundsData } from '@pay/contracts';
+import {
+  createEvent,
+  FundsPostedV1,
+  FundsRejectedV1,
+  FundsReservedV1,
+  FundsVoidedV1,
+  PostReservedFundsV1,
+  ReserveFundsV1,
+  VoidReservedFundsV1,
+} from '@pay/contracts';
+import type { CommandOutcome, PostReservationCommand, ReserveCommand, VoidReservationCommand } from '@pay/ledger-domain';
+import { LedgerError } from '@pay/ledger-domain';
+import type { PostgresLedger } from '@pay/ledger-store';
+import type { ConsumedEvent, EventHandler } from '@pay/messaging';
+import { appendToOutbox, PermanentEventError } from '@pay/messaging';
+import type { Logger } from '@pay/observability';
+import { LOGGER } from '@pay/platform';
+import type { EntityManager } from 'typeorm';
+import { LEDGER } from '../ledger';
+import { personWallet } from '../money/chart-of-accounts';
+import { LedgerAccounts } from '../money/ledger-accounts';
+import { transferReservationId } from '../money/ledger-ids';
+import type { FundsAnswer, FundsCommand } from './funds-answers';
+import { answerToRefusal, rejected } from './funds-answers';
+
+type FundsCommandData = ReserveFundsData | PostReservedFundsData | VoidReservedFundsData;
+
+interface AnswerRow {
+  command: FundsCommand;
+  payment_id: string;
+  data: FundsAnswer;
+}
+
+const ANSWER_EVENTS: Record<FundsAnswer['outcome'], EventDefinition> = {
+  reserved: FundsReservedV1,
+  posted: FundsPostedV1,
+  voided: FundsVoidedV1,
+  rejected: FundsRejectedV1,
+};
+
+/**
+ * Answers orchestration's funds commands (wallet.commands.v1) for person-to-person payments
+ * from wallet balance: reserve, post or void a ledger hold whose id is derived from the payment,
+ * and answer on wallet.events.v1 through the outbox, in the inbox's transaction.
+ *
+ * One answer per command and per payment: a command seen before (its commandId, or another
+ * command of the same kind for the same payment) gets the first answer again, and moves no
+ * money. The ledger commits in its own transaction; a crash before the inbox commits redelivers
+ * the command, whose derived id replays the first ledger result.
+ */
+@Injectable()
+export class HandleFundsCommands {
+  private readonly accounts: LedgerAccounts;
+
+  constructor(
+    @Inject(LEDGER) private readonly ledger: PostgresLedger,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
+    this.accounts = new LedgerAccounts(ledger);
+  }
+
+  handlers(): Record<string, EventHandler> {
+    return {
+      [ReserveFundsV1.type]: (event, tx) => this.answer('reserve', event as ConsumedEvent<ReserveFundsData>, tx, (envelope) => this.reserve(envelope)),
+      [PostReservedFundsV1.type]: (event, tx) =>
+        this.answer('post', event as ConsumedEvent<PostReservedFundsData>, tx, (envelope) => this.post(envelope, tx)),
+      [VoidReservedFundsV1.type]: (event, tx) => this.answer('void', event as ConsumedEvent<VoidReservedFundsData>, tx, (envelope) => this.void(envelope)),
+    };
+  }
+
+  private async answer<T extends FundsCommandData>(
+    command: FundsCommand,
+    { envelope }: ConsumedEvent<T>,
+    tx: EntityManager,
+    decide: (envelope: EventEnvelope<T>) => Promise<FundsAnswer>,
+  ): Promise<void> {
+    const { commandId, paymentId } = envelope.data;
+    const [seen] = await tx.query<AnswerRow[]>('SELECT command, payment_id, data FROM funds_command_answers WHERE command_id = $1', [commandId]);
+    if (seen) {
+      if (seen.command !== command || seen.payment_id !== paymentId) {
+        throw new PermanentEventError(`commandId ${commandId} was already used for the ${seen.command} of payment ${seen.payment_id}; a new command needs a new commandId`);
+      }
+      await this.send(tx, envelope, seen.data);
+      return;
+    }
+    const [first] = await tx.query<AnswerRow[]>(
+      'SELECT command, payment_id, data FROM funds_command_answers WHERE payment_id = $1 AND command = $2 ORDER BY sequence LIMIT 1',
+      [paymentId, command],
+    );
+    const answer = first ? first.data : await decide(envelope);
+    const sequence = await this.send(tx, envelope, answer);
+    await tx.query('INSERT INTO funds_command_answers (command_id, payment_id, command, outcome, sequence, data) VALUES ($1, $2, $3, $4, $5, $6::jsonb)', [
+      commandId,
+      paymentId,
+      command,
+      answer.outcome,
+      sequence,
+      JSON.stringify(answer),
+    ]);
+    this.logger.info({ paymentId, commandId, command, outcome: answer.outcome, repeated: first !== undefined }, 'funds command answered');
+  }
+
+  private async reserve(envelope: EventEnvelope<ReserveFundsData>): Promise<FundsAnswer> {
+    const { data } = envelope;
+    const amount = BigInt(data.amount.amount);
+    const { currency } = data.amount;
+    if (amount <= 0n) return rejected('INVALID_AMOUNT');
+    if (data.senderId === data.recipientId) throw new PermanentEventError(`payment ${data.paymentId}: senderId and recipientId must be different persons`);
+    const expiresAt = new Date(data.expiresAt);
+    const sender = personWallet(data.senderId, currency);
+    const recipient = personWallet(data.recipientId, currency);
+    // A sender without a wallet in this currency has nothing to send; opening one would not change that.
+    if (!(await this.ledger.findAccount(sender.id))) return rejected('ACCOUNT_NOT_FOUND');
+    await this.accounts.ensureOpen([recipient]).catch((error: unknown) => {
+      throw error instanceof LedgerError ? new PermanentEventError(`payment ${data.paymentId}: cannot open the recipient's wallet: ${error.code}: ${error.message}`) : error;
+    });
+    const outcome = await this.submit(envelope, {
+      type: 'reserve',
+      transactionId: transferReservationId(data.paymentId),
+      debitAccountId: sender.id,
+      creditAccountId: recipient.id,
+      amount,
+      currency,
+      expiresAt,
+      metadata: { paymentId: data.paymentId, flow: 'p2p' },
+    });
+    if (outcome.ok) {
+      const held = outcome.entry.postings.find((p) => p.layer === 'pending' && p.direction === 'debit');
+      return {
+        outcome: 'reserved',
+        amount: { amount: (held?.amount ?? amount).toString(), currency },
+        expiresAt: (outcome.entry.expiresAt ?? expiresAt).toISOString(),
+      };
+    }
+    // The ledger refuses an expiry that has passed as malformed input; for orchestration the hold is simply too late.
+    if (outcome.error.code === 'INVALID_INPUT' && expiresAt.getTime() <= Date.now()) return rejected('RESERVATION_EXPIRED');
+    return this.refusal('reserve', envelope, outcome.error);
+  }
+
+  private async post(envelope: EventEnvelope<PostReservedFundsData>, tx: EntityManager): Promise<FundsAnswer> {
+    const { data } = envelope;
+    let amount: bigint | undefined;
+    if (data.amount) {
+      amount = BigInt(data.amount.amount);
+      if (amount <= 0n) return rejected('INVALID_AMOUNT');
+      const [reserved] = await tx.query<AnswerRow[]>(
+        `SELECT command, payment_id, data FROM funds_command_answers WHERE payment_id = $1 AND command = 'reserve' AND outcome = 'reserved' LIMIT 1`,
+        [data.paymentId],
+      );
+      if (reserved?.data.outcome === 'reserved' && reserved.data.amount.currency !== data.amount.currency) return rejected('CURRENCY_MISMATCH');
+    }
+    const outcome = await this.submit(envelope, {
+      type: 'post_reservation',
+      reservationId: transferReservationId(data.paymentId),
+      amount,
+      metadata: { paymentId: data.paymentId },
+    });
+    if (outcome.ok) {
+      const moved = outcome.entry.postings.find((p) => p.layer === 'posted' && p.direction === 'debit');
+      if (!moved) throw new Error(`the ledger posted reservation ${outcome.entry.reservationId} without a posted debit`);
+      return { outcome: 'posted', amount: { amount: moved.amount.toString(), currency: moved.currency } };
+    }
+    return this.refusal('post', envelope, outcome.error);
+  }
+
+  private async void(envelope: EventEnvelope<VoidReservedFundsData>): Promise<FundsAnswer> {
+    const { data } = envelope;
+    const outcome = await this.submit(envelope, {
+      type: 'void_reservation',
+      reservationId: transferReservationId(data.paymentId),
+      metadata: { paymentId: data.paymentId },
+    });
+    if (outcome.ok) return { outcome: 'voided', reason: data.reason };
+    return this.refusal('void', envelope, outcome.error);
+  }
+
+  private submit(envelope: EventEnvelope, command: ReserveCommand | PostReservationCommand | VoidReservationCommand): Promise<CommandOutcome> {
+    return this.ledger.submit({ ...command, correlationId: envelope.correlationId, causationId: envelope.id });
+  }
+
+  private refusal(command: FundsCommand, envelope: EventEnvelope<FundsCommandData>, error: LedgerError): FundsAnswer {
+    const answer = answerToRefusal(command, error.code);
+    if (answer === 'voided') return { outcome: 'voided', reason: (envelope.data as VoidReservedFundsData).reason };
+    if (answer) return rejected(answer);
+    throw new PermanentEventError(`the ledger refused the ${command} of payment ${envelope.data.paymentId}: ${error.code}: ${error.message}`);
+  }
+
+  /** Appends the answer to the outbox (published if and only if the inbox transaction commits); returns its sequence. */
+  private async send(tx: EntityManager, command: EventEnvelope<FundsCommandData>, answer: FundsAnswer): Promise<number> {
+    const { commandId, paymentId } = command.data;
+    const [stream] = await tx.query<{ last_sequence: number }[]>(
+      `INSERT INTO funds_answer_streams (payment_id, last_sequence) VALUES ($1, 1)
+       ON CONFLICT (payment_id) DO UPDATE SET last_sequence = funds_answer_streams.last_sequence + 1
+       RETURNING last_sequence`,
+      [paymentId],
+    );
+    const { outcome, ...fields } = answer;
+    const envelope = createEvent({
+      definition: ANSWER_EVENTS[outcome],
+      source: 'wallet',
+      subject: paymentId,
+      sequence: stream.last_sequence,
+      correlationId: command.correlationId,
+      causationId: command.id,
+      data: { commandId, paymentId, ...fields },
+    });
+    await appendToOutbox(tx, [{ topic: ANSWER_EVENTS[outcome].topic, envelope }]);
+    return stream.last_sequence;
+  }
+}
