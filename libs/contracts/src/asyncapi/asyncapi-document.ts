@@ -1,5 +1,5 @@
 import { getMetadataStorage } from 'class-validator';
-import { validationMetadatasToSchemas } from 'class-validator-jsonschema';
+import { targetConstructorToSchema, validationMetadatasToSchemas } from 'class-validator-jsonschema';
 import type { IOptions } from 'class-validator-jsonschema/build/options';
 import type { EventDefinition } from '../envelope/event-registry';
 import { eventDefinitions } from '../envelope/event-registry';
@@ -16,6 +16,7 @@ const { defaultMetadataStorage } = require('class-transformer/cjs/storage') as t
 const converters: IOptions['additionalConverters'] = {
   isISO4217CurrencyCode: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO-4217 currency code' },
   isISO31661Alpha2: { type: 'string', pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2 country code' },
+  isStringMap: { type: 'object', additionalProperties: { type: 'string' } },
 };
 
 const messageName = (definition: EventDefinition): string =>
@@ -50,15 +51,20 @@ function envelopeSchemaFor(definition: EventDefinition): Schema {
  * it cannot drift from what the services validate. `docs/asyncapi.yaml` is its checked-in copy.
  */
 export function buildAsyncApiDocument(examples: Record<string, unknown> = {}): Schema {
-  const schemas = validationMetadatasToSchemas({
+  const options = {
     refPointerPrefix: '#/components/schemas/',
     classTransformerMetadataStorage: defaultMetadataStorage,
     classValidatorMetadataStorage: getMetadataStorage(),
     additionalConverters: converters,
-  }) as Record<string, Schema>;
+  };
+  const schemas = validationMetadatasToSchemas(options) as Record<string, Schema>;
   const definitions = eventDefinitions()
     .filter((definition) => !definition.type.startsWith('test.'))
     .sort((a, b) => `${a.topic} ${a.type} ${a.version}`.localeCompare(`${b.topic} ${b.type} ${b.version}`));
+  // A data class that only inherits its fields has no metadata of its own: build it from its parents.
+  for (const { dataClass } of definitions) {
+    schemas[dataClass.name] ??= targetConstructorToSchema(dataClass, options) as Schema;
+  }
 
   const messages: Schema = {};
   for (const definition of definitions) {

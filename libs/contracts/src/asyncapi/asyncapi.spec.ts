@@ -27,6 +27,25 @@ describe('docs/asyncapi.yaml', () => {
     for (const definition of eventDefinitions()) expect(names).toContain(definition.type);
   });
 
+  it('has no dangling $ref: every schema it points to is in the document', () => {
+    const document = buildAsyncApiDocument(EXAMPLES) as Record<string, unknown>;
+    const refs = new Set<string>();
+    const walk = (node: unknown): void => {
+      if (node === null || typeof node !== 'object') return;
+      for (const [key, value] of Object.entries(node)) {
+        if (key === '$ref' && typeof value === 'string') refs.add(value);
+        else walk(value);
+      }
+    };
+    walk(document);
+    const resolve = (ref: string): unknown =>
+      ref
+        .replace(/^#\//, '')
+        .split('/')
+        .reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], document);
+    expect([...refs].filter((ref) => resolve(ref) === undefined)).toEqual([]);
+  });
+
   it('gives the purchase request a schema an outside team can publish from, and its example is accepted', () => {
     const document = buildAsyncApiDocument(EXAMPLES) as { components: { schemas: Record<string, { properties: Record<string, unknown>; required?: string[] }> } };
     const purchase = document.components.schemas.PurchaseRequested;
