@@ -1,4 +1,48 @@
 import { BaseServiceConfig } from '@pay/config';
+import { Topics } from '@pay/contracts';
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
+const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
+const TOPIC_MESSAGE = { message: 'must be a Kafka topic name (letters, digits, ".", "_", "-")' };
 
 /** Environment of the history-projection service, validated at start-up (see docs/configuration.md). */
-export class HistoryProjectionConfig extends BaseServiceConfig {}
+export class HistoryProjectionConfig extends BaseServiceConfig {
+  // NODE_ENV and AUTH_* (access tokens) are read by BaseServiceConfig, for every service.
+
+  // --- The projection consumer ---
+
+  /** Run the Kafka consumer in this process (`false`: serve queries only, e.g. a read replica). */
+  @IsIn(['true', 'false'], { message: 'must be true or false' })
+  HISTORY_CONSUMER_ENABLED = 'true';
+
+  /** Consumer group and inbox name of the projection. */
+  @Matches(/^[A-Za-z0-9._-]{1,100}$/, { message: 'must be 1 to 100 of letters, digits, ".", "_", "-"' })
+  HISTORY_CONSUMER_GROUP = 'history-projection';
+
+  /** The consumed topics (overridable so tests can use their own). */
+  @Matches(TOPIC, TOPIC_MESSAGE)
+  HISTORY_PAYMENTS_TOPIC: string = Topics.paymentEvents;
+
+  @Matches(TOPIC, TOPIC_MESSAGE)
+  HISTORY_LEDGER_TOPIC: string = Topics.ledgerTransactions;
+
+  @Matches(TOPIC, TOPIC_MESSAGE)
+  HISTORY_WALLET_TOPIC: string = Topics.walletEvents;
+
+  /** How often projection lag is measured for the metric (milliseconds). */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of milliseconds from 200 to 300000' })
+  @Min(200, { message: 'must be a whole number of milliseconds from 200 to 300000' })
+  @Max(300_000, { message: 'must be a whole number of milliseconds from 200 to 300000' })
+  HISTORY_LAG_INTERVAL_MS = 5_000;
+
+  /** When set, /health/ready reports the projection down once it is this many seconds behind. Unset: lag is reported, never fatal. */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of seconds from 1 to 86400' })
+  @Min(1, { message: 'must be a whole number of seconds from 1 to 86400' })
+  @Max(86_400, { message: 'must be a whole number of seconds from 1 to 86400' })
+  HISTORY_READY_MAX_LAG_SECONDS?: number;
+}

@@ -1,5 +1,6 @@
 import type { MigrationList } from '@pay/platform';
 import { MessagingTables1764057600002 } from './1764057600002-messaging-tables';
+import { HistoryReadModel1764403200000 } from './1764403200000-history-read-model';
 
 /** Every migration of the history-projection schema, in order. */
-export const historyProjectionMigrations: MigrationList = [MessagingTables1764057600002];
+export const historyProjectionMigrations: MigrationList = [MessagingTables1764057600002, HistoryReadModel1764403200000];

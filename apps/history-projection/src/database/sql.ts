@@ -1,0 +1,49 @@
+/**
+ * What the projection's SQL runs on: a TypeORM EntityManager inside the inbox transaction, a
+ * QueryRunner, or a plain `pg` client wrapped by `sqlOfClient` (the rebuild tool and the bench
+ * run without Nest). Statements use positional parameters only.
+ */
+export interface Sql {
+  query<T = unknown>(text: string, parameters?: unknown[]): Promise<T>;
+}
+
+/** A `pg` Client or Pool as a Sql (returns the rows). */
+export function sqlOfClient(client: { query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> }): Sql {
+  return { query: async <T>(text: string, parameters?: unknown[]) => (await client.query(text, parameters)).rows as T };
+}
+
+export interface JsonColumn {
+  name: string;
+  type: string;
+}
+
+/**
+ * Writes many rows in one statement: the rows travel as one JSON array that PostgreSQL turns
+ * back into a record set (fewer round trips than one INSERT per row, no parameter limit).
+ * Rows are written in key order, so concurrent writers lock them in the same order.
+ */
+export async function upsertRows(
+  sql: Sql,
+  table: string,
+  columns: readonly JsonColumn[],
+  rows: readonly object[],
+  conflict: { keys: readonly string[]; update: 'all' | 'nothing' },
+): Promise<void> {
+  if (rows.length === 0) return;
+  const names = columns.map((c) => c.name);
+  const keys = new Set(conflict.keys);
+  const onConflict =
+    conflict.update === 'nothing'
+      ? `ON CONFLICT (${conflict.keys.join(', ')}) DO NOTHING`
+      : `ON CONFLICT (${conflict.keys.join(', ')}) DO UPDATE SET ${names
+          .filter((n) => !keys.has(n))
+          .map((n) => `${n} = EXCLUDED.${n}`)
+          .join(', ')}`;
+  await sql.query(
+    `INSERT INTO ${table} (${names.join(', ')})
+     SELECT ${names.join(', ')} FROM jsonb_to_recordset($1::jsonb) AS r(${columns.map((c) => `${c.name} ${c.type}`).join(', ')})
+     ORDER BY ${conflict.keys.join(', ')}
+     ${onConflict}`,
+    [JSON.stringify(rows)],
+  );
+}

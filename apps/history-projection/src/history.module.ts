@@ -1,0 +1,35 @@
+import { Module } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { KAFKA_ADMIN, SERVICE_CONFIG } from '@pay/platform';
+import type { Admin } from 'kafkajs';
+import { DataSource } from 'typeorm';
+import { AnalystsController } from './aggregate-history/analysts.controller';
+import type { HistoryProjectionConfig } from './config';
+import { ProjectionLag } from './freshness/projection-lag';
+import { LagSampler, PROJECTION_LAG, ProjectionReadiness } from './freshness/projection-readiness';
+import { consumedTopics, ProjectionConsumer } from './project-events/projection-consumer';
+import { BusinessHistoryController, PersonHistoryController } from './query-history/history.controllers';
+import { HistoryReader } from './query-history/history-reader';
+import { ReadModelController } from './rebuild-read-model/read-model.controller';
+
+/**
+ * The history: the projection consuming payments, ledger and wallet events into versioned read
+ * tables, and the query API for people, businesses' apps, analysts and operators. Every route
+ * needs an access token (the platform's AuthModule); @Roles says whose.
+ */
+@Module({
+  // Literal routes (v1/history/entries, read-model) before the parameterised ones.
+  controllers: [ReadModelController, AnalystsController, PersonHistoryController, BusinessHistoryController],
+  providers: [
+    { provide: HistoryReader, inject: [DataSource], useFactory: (dataSource: DataSource) => new HistoryReader(dataSource) },
+    {
+      provide: PROJECTION_LAG,
+      inject: [KAFKA_ADMIN, DataSource, SERVICE_CONFIG],
+      useFactory: (admin: Admin, dataSource: DataSource, config: HistoryProjectionConfig) => new ProjectionLag(admin, dataSource, config.HISTORY_CONSUMER_GROUP, consumedTopics(config)),
+    },
+    ProjectionConsumer,
+    LagSampler,
+    { provide: APP_INTERCEPTOR, useClass: ProjectionReadiness },
+  ],
+})
+export class HistoryModule {}

@@ -1,0 +1,497 @@
+import type { LedgerTransactionRecordedData } from '@pay/contracts';
+import type { JsonColumn, Sql } from '../database/sql';
+import { upsertRows } from '../database/sql';
+import type { ReadModelTables } from '../read-model/read-model-tables';
+import { readModelTables } from '../read-model/read-model-tables';
+import { DailyTotalsChange } from './daily-totals';
+import type { HistoryEntry } from './history-entries';
+import { deriveEntries } from './history-entries';
+import { ledgerPostingRows } from './ledger-postings';
+import type { LedgerLink, PaymentFacts } from './payment-facts';
+import { applyLedgerLink, applyPaymentEvent, ledgerLinkOf, paymentIdOf } from './payment-facts';
+import type { ProjectableEvent } from './projectable-event';
+import { isLedgerEvent, isPaymentEvent, stableJson } from './projectable-event';
+import type { MethodRow, WalletRow } from './wallet-profile';
+import { applyMethodEvent, applyWalletEvent, emptyMethod, emptyWallet, isProjectedWalletEvent, methodIdOf } from './wallet-profile';
+
+/** What one call changed, for progress reports and tests. */
+export interface ProjectionOutcome {
+  events: number;
+  payments: number;
+  entriesWritten: number;
+  dailyTotalsTouched: number;
+}
+
+const ENTRY_COLUMNS: readonly JsonColumn[] = [
+  { name: 'entry_id', type: 'text' },
+  { name: 'payment_id', type: 'text' },
+  { name: 'kind', type: 'text' },
+  { name: 'status', type: 'text' },
+  { name: 'payer_id', type: 'text' },
+  { name: 'counterparty_type', type: 'text' },
+  { name: 'counterparty_id', type: 'text' },
+  { name: 'app', type: 'text' },
+  { name: 'country', type: 'text' },
+  { name: 'currency', type: 'text' },
+  { name: 'amount', type: 'bigint' },
+  { name: 'net_amount', type: 'bigint' },
+  { name: 'method_id', type: 'text' },
+  { name: 'method_type', type: 'text' },
+  { name: 'provider', type: 'text' },
+  { name: 'ledger_transaction_id', type: 'text' },
+  { name: 'occurred_at', type: 'timestamptz' },
+  { name: 'updated_at', type: 'timestamptz' },
+];
+
+const WALLET_COLUMNS: readonly JsonColumn[] = [
+  { name: 'person_id', type: 'text' },
+  { name: 'country', type: 'text' },
+  { name: 'opened_at', type: 'timestamptz' },
+  { name: 'apps', type: 'text[]' },
+  { name: 'apps_sequence', type: 'integer' },
+  { name: 'has_email', type: 'boolean' },
+  { name: 'has_phone', type: 'boolean' },
+  { name: 'contact_sequence', type: 'integer' },
+  { name: 'preferred_method_id', type: 'text' },
+  { name: 'preferred_sequence', type: 'integer' },
+];
+
+const METHOD_COLUMNS: readonly JsonColumn[] = [
+  { name: 'method_id', type: 'text' },
+  { name: 'person_id', type: 'text' },
+  { name: 'kind', type: 'text' },
+  { name: 'brand', type: 'text' },
+  { name: 'last4', type: 'text' },
+  { name: 'exp_month', type: 'integer' },
+  { name: 'exp_year', type: 'integer' },
+  { name: 'country', type: 'text' },
+  { name: 'added_at', type: 'timestamptz' },
+  { name: 'removed_at', type: 'timestamptz' },
+];
+
+const POSTING_COLUMNS: readonly JsonColumn[] = [
+  { name: 'transaction_id', type: 'text' },
+  { name: 'posting_index', type: 'integer' },
+  { name: 'position', type: 'bigint' },
+  { name: 'kind', type: 'text' },
+  { name: 'account_id', type: 'text' },
+  { name: 'direction', type: 'text' },
+  { name: 'layer', type: 'text' },
+  { name: 'currency', type: 'text' },
+  { name: 'amount', type: 'bigint' },
+  { name: 'recorded_at', type: 'timestamptz' },
+  { name: 'payment_id', type: 'text' },
+  { name: 'owner_type', type: 'text' },
+  { name: 'owner_id', type: 'text' },
+];
+
+const TOTAL_KEY_COLUMNS = ['day', 'app', 'country', 'currency', 'kind', 'method_type', 'status'] as const;
+
+const iso = (value: Date | string | null): string | null => (value === null ? null : new Date(value).toISOString());
+
+interface EntryRecord {
+  entry_id: string;
+  payment_id: string;
+  kind: string;
+  status: string;
+  payer_id: string;
+  counterparty_type: string;
+  counterparty_id: string;
+  app: string | null;
+  country: string | null;
+  currency: string;
+  amount: string;
+  net_amount: string;
+  method_id: string | null;
+  method_type: string;
+  provider: string | null;
+  ledger_transaction_id: string | null;
+  occurred_at: Date | string;
+  updated_at: Date | string;
+}
+
+export function entryFromRecord(r: EntryRecord): HistoryEntry {
+  return {
+    entryId: r.entry_id,
+    paymentId: r.payment_id,
+    kind: r.kind as HistoryEntry['kind'],
+    status: r.status as HistoryEntry['status'],
+    payerId: r.payer_id,
+    counterpartyType: r.counterparty_type,
+    counterpartyId: r.counterparty_id,
+    app: r.app,
+    country: r.country,
+    currency: r.currency,
+    amount: String(r.amount),
+    netAmount: String(r.net_amount),
+    methodId: r.method_id,
+    methodType: r.method_type as HistoryEntry['methodType'],
+    provider: r.provider,
+    ledgerTransactionId: r.ledger_transaction_id,
+    occurredAt: iso(r.occurred_at)!,
+    updatedAt: iso(r.updated_at)!,
+  };
+}
+
+function entryRecord(e: HistoryEntry): Omit<EntryRecord, 'occurred_at' | 'updated_at'> & { occurred_at: string; updated_at: string } {
+  return {
+    entry_id: e.entryId,
+    payment_id: e.paymentId,
+    kind: e.kind,
+    status: e.status,
+    payer_id: e.payerId,
+    counterparty_type: e.counterpartyType,
+    counterparty_id: e.counterpartyId,
+    app: e.app,
+    country: e.country,
+    currency: e.currency,
+    amount: e.amount,
+    net_amount: e.netAmount,
+    method_id: e.methodId,
+    method_type: e.methodType,
+    provider: e.provider,
+    ledger_transaction_id: e.ledgerTransactionId,
+    occurred_at: e.occurredAt,
+    updated_at: e.updatedAt,
+  };
+}
+
+const sortedUnique = (values: Iterable<string>): string[] => [...new Set(values)].sort();
+
+/**
+ * Projects events into one version of the read model, in the caller's transaction. The same
+ * code serves the live consumer (one event per inbox transaction) and the rebuild (thousands
+ * per transaction): load what the events touch (locked, in key order), fold the events in with
+ * the pure functions, write back only what changed. Idempotent and order-independent, because
+ * the folds are.
+ */
+export async function projectEvents(sql: Sql, version: number, events: readonly ProjectableEvent[]): Promise<ProjectionOutcome> {
+  const tables = readModelTables(version);
+  // Every writer locks in the same order — wallets, methods, ledger postings, payment facts,
+  // daily totals — each kind in key order and in one statement, so concurrent transactions
+  // (partitions, a redelivery on another partition) queue instead of deadlocking.
+  const walletEvents = events.filter(isProjectedWalletEvent);
+  const paymentEvents = events.filter(isPaymentEvent);
+  const ledgerEvents = events.filter(isLedgerEvent);
+  const newlyKnownMethods = await projectWallets(sql, tables, walletEvents, paymentEvents);
+  await storeLedgerPostings(sql, tables, ledgerEvents);
+  const payments = await projectPayments(sql, tables, paymentEvents, ledgerEvents, newlyKnownMethods);
+  return { events: events.length, ...payments };
+}
+
+/**
+ * Locks the rows of these keys, creating the missing ones with the given values, in key order
+ * and in one statement (`DO UPDATE ... WHERE false` locks an existing row without writing it).
+ */
+async function lockOrCreate(sql: Sql, table: string, key: string, columns: readonly JsonColumn[], rows: ReadonlyArray<Record<string, unknown>>): Promise<void> {
+  if (rows.length === 0) return;
+  const names = columns.map((c) => c.name).join(', ');
+  await sql.query(
+    `INSERT INTO ${table} AS t (${names})
+     SELECT ${names} FROM jsonb_to_recordset($1::jsonb) AS r(${columns.map((c) => `${c.name} ${c.type}`).join(', ')})
+     ORDER BY ${key}
+     ON CONFLICT (${key}) DO UPDATE SET ${key} = EXCLUDED.${key} WHERE false`,
+    [JSON.stringify(rows)],
+  );
+}
+
+/**
+ * Wallet and method rows. Methods named by payments are locked here too (created empty if the
+ * wallet has not told of them yet): a payment that names a method waits for a transaction that
+ * is telling that method's kind, and the other way round, so neither derives from the other's
+ * uncommitted state. Returns the methods whose kind just became known (their payments' method
+ * type changes).
+ */
+async function projectWallets(sql: Sql, t: ReadModelTables, events: readonly ProjectableEvent[], paymentEvents: readonly ProjectableEvent[]): Promise<string[]> {
+  const methodOwners = new Map<string, string>();
+  for (const event of paymentEvents) {
+    const data = event.data as { paymentMethodId?: string; payerId?: string };
+    if (data.paymentMethodId && data.payerId) methodOwners.set(data.paymentMethodId, data.payerId);
+  }
+  // The wallet is the authority on whose method it is.
+  for (const event of events) {
+    const methodId = methodIdOf(event);
+    if (methodId) methodOwners.set(methodId, (event.data as { personId: string }).personId);
+  }
+  const personIds = sortedUnique(events.map((e) => (e.data as { personId: string }).personId));
+  const methodIds = sortedUnique(methodOwners.keys());
+  if (personIds.length === 0 && methodIds.length === 0) return [];
+
+  await lockOrCreate(
+    sql,
+    t.wallets,
+    'person_id',
+    [
+      { name: 'person_id', type: 'text' },
+      { name: 'apps', type: 'text[]' },
+      { name: 'apps_sequence', type: 'integer' },
+      { name: 'contact_sequence', type: 'integer' },
+      { name: 'preferred_sequence', type: 'integer' },
+    ],
+    personIds.map((id) => ({ person_id: id, apps: [], apps_sequence: 0, contact_sequence: 0, preferred_sequence: 0 })),
+  );
+  const walletRecords =
+    personIds.length === 0
+      ? []
+      : await sql.query<Array<Record<string, unknown>>>(
+          `SELECT person_id, country, opened_at, apps, apps_sequence, has_email, has_phone, contact_sequence, preferred_method_id, preferred_sequence
+           FROM ${t.wallets} WHERE person_id = ANY($1)`,
+          [personIds],
+        );
+  const wallets = new Map<string, WalletRow>(
+    walletRecords.map((r) => [
+      r.person_id as string,
+      {
+        personId: r.person_id as string,
+        country: r.country as string | null,
+        openedAt: iso(r.opened_at as Date | null),
+        apps: r.apps as string[],
+        appsSequence: Number(r.apps_sequence),
+        hasEmail: r.has_email as boolean | null,
+        hasPhone: r.has_phone as boolean | null,
+        contactSequence: Number(r.contact_sequence),
+        preferredMethodId: r.preferred_method_id as string | null,
+        preferredSequence: Number(r.preferred_sequence),
+      },
+    ]),
+  );
+
+  const methods = new Map<string, MethodRow>();
+  if (methodIds.length > 0) {
+    await lockOrCreate(
+      sql,
+      t.methods,
+      'method_id',
+      [
+        { name: 'method_id', type: 'text' },
+        { name: 'person_id', type: 'text' },
+      ],
+      methodIds.map((id) => ({ method_id: id, person_id: methodOwners.get(id) })),
+    );
+    const methodRecords = await sql.query<Array<Record<string, unknown>>>(
+      `SELECT method_id, person_id, kind, brand, last4, exp_month, exp_year, country, added_at, removed_at
+       FROM ${t.methods} WHERE method_id = ANY($1)`,
+      [methodIds],
+    );
+    for (const r of methodRecords) {
+      methods.set(r.method_id as string, {
+        methodId: r.method_id as string,
+        personId: r.person_id as string,
+        kind: r.kind as string | null,
+        brand: r.brand as string | null,
+        last4: r.last4 as string | null,
+        expMonth: r.exp_month as number | null,
+        expYear: r.exp_year as number | null,
+        country: r.country as string | null,
+        addedAt: iso(r.added_at as Date | null),
+        removedAt: iso(r.removed_at as Date | null),
+      });
+    }
+  }
+  if (events.length === 0) return [];
+
+  const kindBefore = new Map([...methods].map(([id, m]) => [id, m.kind]));
+  const told = new Set<string>();
+  for (const event of events) {
+    const personId = (event.data as { personId: string }).personId;
+    wallets.set(personId, applyWalletEvent(wallets.get(personId) ?? emptyWallet(personId), event));
+    const methodId = methodIdOf(event);
+    if (methodId) {
+      methods.set(methodId, applyMethodEvent(methods.get(methodId) ?? emptyMethod(methodId, personId), event));
+      told.add(methodId);
+    }
+  }
+  const changedMethods = [...methods.values()].filter((m) => told.has(m.methodId));
+
+  await upsertRows(
+    sql,
+    t.wallets,
+    WALLET_COLUMNS,
+    [...wallets.values()].map((w) => ({
+      person_id: w.personId,
+      country: w.country,
+      opened_at: w.openedAt,
+      apps: w.apps,
+      apps_sequence: w.appsSequence,
+      has_email: w.hasEmail,
+      has_phone: w.hasPhone,
+      contact_sequence: w.contactSequence,
+      preferred_method_id: w.preferredMethodId,
+      preferred_sequence: w.preferredSequence,
+    })),
+    { keys: ['person_id'], update: 'all' },
+  );
+  await upsertRows(
+    sql,
+    t.methods,
+    METHOD_COLUMNS,
+    changedMethods.map((m) => ({
+      method_id: m.methodId,
+      person_id: m.personId,
+      kind: m.kind,
+      brand: m.brand,
+      last4: m.last4,
+      exp_month: m.expMonth,
+      exp_year: m.expYear,
+      country: m.country,
+      added_at: m.addedAt,
+      removed_at: m.removedAt,
+    })),
+    { keys: ['method_id'], update: 'all' },
+  );
+  return changedMethods.filter((m) => m.kind !== null && kindBefore.get(m.methodId) !== m.kind).map((m) => m.methodId);
+}
+
+async function storeLedgerPostings(sql: Sql, t: ReadModelTables, events: readonly ProjectableEvent[]): Promise<void> {
+  const rows = events.flatMap((event) =>
+    ledgerPostingRows(event.data as LedgerTransactionRecordedData).map((p) => ({
+      transaction_id: p.transactionId,
+      posting_index: p.postingIndex,
+      position: p.position,
+      kind: p.kind,
+      account_id: p.accountId,
+      direction: p.direction,
+      layer: p.layer,
+      currency: p.currency,
+      amount: p.amount,
+      recorded_at: p.recordedAt,
+      payment_id: p.paymentId,
+      owner_type: p.ownerType,
+      owner_id: p.ownerId,
+    })),
+  );
+  // A batch may hold the same transaction twice (a redelivery): one row per key per statement.
+  const unique = [...new Map(rows.map((r) => [`${r.transaction_id}\u0000${r.posting_index}`, r])).values()];
+  await upsertRows(sql, t.ledgerPostings, POSTING_COLUMNS, unique, { keys: ['transaction_id', 'posting_index'], update: 'nothing' });
+}
+
+async function projectPayments(
+  sql: Sql,
+  t: ReadModelTables,
+  paymentEvents: readonly ProjectableEvent[],
+  ledgerEvents: readonly ProjectableEvent[],
+  newlyKnownMethods: readonly string[],
+): Promise<Omit<ProjectionOutcome, 'events'>> {
+  const links: Array<{ paymentId: string; transactionId: string; link: LedgerLink }> = [];
+  for (const event of ledgerEvents) {
+    const link = ledgerLinkOf(event.data as LedgerTransactionRecordedData);
+    if (link) links.push(link);
+  }
+  const told = sortedUnique([...paymentEvents.map(paymentIdOf), ...links.map((l) => l.paymentId)]);
+  let retold: string[] = [];
+  if (newlyKnownMethods.length > 0) {
+    const rows = await sql.query<Array<{ payment_id: string }>>(`SELECT payment_id FROM ${t.facts} WHERE method_id = ANY($1)`, [newlyKnownMethods]);
+    retold = rows.map((r) => r.payment_id);
+  }
+  const paymentIds = sortedUnique([...told, ...retold]);
+  if (paymentIds.length === 0) return { payments: 0, entriesWritten: 0, dailyTotalsTouched: 0 };
+
+  await lockOrCreate(
+    sql,
+    t.facts,
+    'payment_id',
+    [
+      { name: 'payment_id', type: 'text' },
+      { name: 'facts', type: 'jsonb' },
+    ],
+    paymentIds.map((id) => ({ payment_id: id, facts: {} })),
+  );
+  const factRows = await sql.query<Array<{ payment_id: string; facts: PaymentFacts | Record<string, never> }>>(
+    `SELECT payment_id, facts FROM ${t.facts} WHERE payment_id = ANY($1)`,
+    [paymentIds],
+  );
+  const before = new Map<string, string>();
+  const facts = new Map<string, PaymentFacts | undefined>();
+  for (const row of factRows) {
+    const known = 'paymentId' in row.facts ? (row.facts as PaymentFacts) : undefined;
+    facts.set(row.payment_id, known);
+    before.set(row.payment_id, known ? stableJson(known) : '');
+  }
+  for (const event of paymentEvents) {
+    const paymentId = paymentIdOf(event);
+    facts.set(paymentId, applyPaymentEvent(facts.get(paymentId), event));
+  }
+  for (const { paymentId, transactionId, link } of links) facts.set(paymentId, applyLedgerLink(facts.get(paymentId), paymentId, transactionId, link));
+
+  const methodIds = sortedUnique([...facts.values()].flatMap((f) => (f?.initiated?.methodId ? [f.initiated.methodId] : [])));
+  const methodKinds = new Map<string, string>();
+  if (methodIds.length > 0) {
+    const rows = await sql.query<Array<{ method_id: string; kind: string | null }>>(`SELECT method_id, kind FROM ${t.methods} WHERE method_id = ANY($1)`, [methodIds]);
+    for (const row of rows) if (row.kind !== null) methodKinds.set(row.method_id, row.kind);
+  }
+
+  const existing = await sql.query<EntryRecord[]>(`SELECT ${ENTRY_COLUMNS.map((c) => c.name).join(', ')} FROM ${t.entries} WHERE payment_id = ANY($1)`, [paymentIds]);
+  const oldEntries = new Map(existing.map((r) => [r.entry_id, entryFromRecord(r)]));
+
+  const changedFacts: Array<{ payment_id: string; facts: PaymentFacts; method_id: string | null }> = [];
+  const writes: HistoryEntry[] = [];
+  const deletes: string[] = [];
+  const totals = new DailyTotalsChange();
+  const derivedIds = new Set<string>();
+  for (const paymentId of paymentIds) {
+    const merged = facts.get(paymentId);
+    if (!merged) continue;
+    if (stableJson(merged) !== before.get(paymentId)) changedFacts.push({ payment_id: paymentId, facts: merged, method_id: merged.initiated?.methodId ?? null });
+    const methodId = merged.initiated?.methodId;
+    for (const entry of deriveEntries(merged, methodId ? methodKinds.get(methodId) : undefined)) {
+      derivedIds.add(entry.entryId);
+      const old = oldEntries.get(entry.entryId);
+      if (old && stableJson(old) === stableJson(entry)) continue;
+      writes.push(entry);
+      totals.replace(old, entry);
+    }
+  }
+  for (const [entryId, old] of oldEntries) {
+    if (derivedIds.has(entryId)) continue;
+    deletes.push(entryId);
+    totals.replace(old, undefined);
+  }
+
+  await upsertRows(
+    sql,
+    t.facts,
+    [
+      { name: 'payment_id', type: 'text' },
+      { name: 'facts', type: 'jsonb' },
+      { name: 'method_id', type: 'text' },
+    ],
+    changedFacts,
+    { keys: ['payment_id'], update: 'all' },
+  );
+  await upsertRows(sql, t.entries, ENTRY_COLUMNS, writes.map(entryRecord), { keys: ['entry_id'], update: 'all' });
+  if (deletes.length > 0) await sql.query(`DELETE FROM ${t.entries} WHERE entry_id = ANY($1)`, [deletes]);
+  const deltas = totals.toList();
+  await applyDailyTotals(sql, t, deltas);
+  return { payments: paymentIds.length, entriesWritten: writes.length + deletes.length, dailyTotalsTouched: deltas.length };
+}
+
+async function applyDailyTotals(sql: Sql, t: ReadModelTables, deltas: ReturnType<DailyTotalsChange['toList']>): Promise<void> {
+  if (deltas.length === 0) return;
+  const rows = deltas.map((d) => ({
+    day: d.day,
+    app: d.app,
+    country: d.country,
+    currency: d.currency,
+    kind: d.kind,
+    method_type: d.methodType,
+    status: d.status,
+    entries: d.entries,
+    amount: d.amount.toString(),
+    net_amount: d.netAmount.toString(),
+  }));
+  const keys = TOTAL_KEY_COLUMNS.join(', ');
+  const recordSet = `jsonb_to_recordset($1::jsonb) AS r(day date, app text, country text, currency text, kind text, method_type text, status text, entries bigint, amount bigint, net_amount bigint)`;
+  await sql.query(
+    `INSERT INTO ${t.dailyTotals} AS t (${keys}, entries, amount, net_amount)
+     SELECT ${keys}, entries, amount, net_amount FROM ${recordSet} ORDER BY ${keys}
+     ON CONFLICT (${keys}) DO UPDATE SET entries = t.entries + EXCLUDED.entries, amount = t.amount + EXCLUDED.amount, net_amount = t.net_amount + EXCLUDED.net_amount`,
+    [JSON.stringify(rows)],
+  );
+  // A row whose entries all moved elsewhere is removed: a rebuilt version never has empty rows.
+  await sql.query(
+    `DELETE FROM ${t.dailyTotals} AS t USING ${recordSet}
+     WHERE (${TOTAL_KEY_COLUMNS.map((c) => `t.${c}`).join(', ')}) = (${TOTAL_KEY_COLUMNS.map((c) => `r.${c}`).join(', ')})
+       AND t.entries = 0 AND t.amount = 0 AND t.net_amount = 0`,
+    [JSON.stringify(rows)],
+  );
+}

@@ -1,0 +1,148 @@
+import type { ServerResponse } from 'node:http';
+import { BadRequestException, Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ActsForPerson, Principal, Roles } from '@pay/auth';
+import type { Principal as Caller } from '@pay/auth';
+import { ID_PATTERN } from '@pay/contracts';
+import type { Logger } from '@pay/observability';
+import { LOGGER } from '@pay/platform';
+import { Matches } from 'class-validator';
+import { sendCsv } from '../export-history/send-csv';
+import { InvalidCursorError } from './cursor';
+import { HistoryPageView } from './entry-view';
+import type { HistoryFilters, HistoryScope } from './history-query';
+import { HistoryOrderDto, HistoryPageDto, HistoryFiltersDto, toFilters } from './history-query.dto';
+import { HistoryReader } from './history-reader';
+import { ProfileView } from './profile-view';
+import { SummaryView } from './summary-view';
+
+const ID_MESSAGE = 'must be 1 to 100 of letters, digits, "_", "-", ":" and "."';
+
+export class PersonParams {
+  @Matches(ID_PATTERN, { message: `personId ${ID_MESSAGE}` })
+  personId!: string;
+}
+
+export class BusinessParams {
+  @Matches(ID_PATTERN, { message: `id ${ID_MESSAGE}` })
+  id!: string;
+}
+
+export const DEFAULT_PAGE_SIZE = 50;
+
+/** Pages and exports, shared by the person, business and analysts' controllers. */
+export async function readPage(reader: HistoryReader, scope: HistoryScope, query: HistoryPageDto): Promise<HistoryPageView> {
+  try {
+    return await reader.page(scope, toFilters(query), { limit: query.limit ?? DEFAULT_PAGE_SIZE, order: query.order ?? 'desc', cursor: query.cursor });
+  } catch (error) {
+    if (error instanceof InvalidCursorError) throw new BadRequestException({ code: 'INVALID_CURSOR', message: error.message });
+    throw error;
+  }
+}
+
+export function exportFilters(query: HistoryOrderDto): { filters: HistoryFilters; order: 'asc' | 'desc' } {
+  return { filters: toFilters(query), order: query.order ?? 'desc' };
+}
+
+/**
+ * A person's history across all apps: what they paid and what they received, newest first.
+ * A person reads only their own (another id answers 404, like an unknown one); internal apps
+ * acting for the person and analysts read anyone's.
+ */
+@ApiTags('history')
+@ApiBearerAuth()
+@Controller('v1/history/persons/:personId')
+@Roles('person', 'service', 'analyst')
+@ActsForPerson('personId')
+@ApiParam({ name: 'personId', example: 'p-000001' })
+export class PersonHistoryController {
+  constructor(
+    private readonly reader: HistoryReader,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  @Get('entries')
+  @ApiOperation({ summary: "A person's history: filters, cursor pagination, newest first by default" })
+  @ApiOkResponse({ type: HistoryPageView })
+  entries(@Param() params: PersonParams, @Query() query: HistoryPageDto): Promise<HistoryPageView> {
+    return readPage(this.reader, { kind: 'person', personId: params.personId }, query);
+  }
+
+  @Get('entries/export')
+  @ApiOperation({ summary: "A person's filtered history as CSV, streamed" })
+  @ApiProduces('text/csv')
+  async export(@Param() params: PersonParams, @Query() query: HistoryOrderDto, @Res() response: ServerResponse): Promise<void> {
+    const { filters, order } = exportFilters(query);
+    await sendCsv(response, `history-${params.personId}.csv`, this.reader.exportCsv({ kind: 'person', personId: params.personId }, filters, order), this.logger);
+  }
+
+  @Get('summary')
+  @ApiOperation({ summary: 'What the person paid and received per currency, net of refunds and chargebacks (same filters)' })
+  @ApiOkResponse({ type: SummaryView })
+  summary(@Param() params: PersonParams, @Query() query: HistoryFiltersDto): Promise<SummaryView> {
+    return this.reader.summary({ kind: 'person', personId: params.personId }, toFilters(query));
+  }
+
+  @Get('profile')
+  @ApiOperation({ summary: "The person's wallet as history knows it: country, apps, saved methods; contact details except for analysts" })
+  @ApiOkResponse({ type: ProfileView })
+  profile(@Param() params: PersonParams, @Principal() caller: Caller): Promise<ProfileView> {
+    return this.reader.profile(params.personId, caller.role !== 'analyst');
+  }
+}
+
+/** A merchant's or non-profit's history (what they were paid, refunds, chargebacks): their apps' backends and analysts. */
+@ApiTags('history')
+@ApiBearerAuth()
+@Controller('v1/history')
+@Roles('service', 'analyst')
+export class BusinessHistoryController {
+  constructor(
+    private readonly reader: HistoryReader,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  @Get('merchants/:id/entries')
+  @ApiOperation({ summary: "A merchant's history: same filters and pagination" })
+  @ApiOkResponse({ type: HistoryPageView })
+  merchantEntries(@Param() params: BusinessParams, @Query() query: HistoryPageDto): Promise<HistoryPageView> {
+    return readPage(this.reader, { kind: 'counterparty', counterpartyType: 'merchant', counterpartyId: params.id }, query);
+  }
+
+  @Get('merchants/:id/entries/export')
+  @ApiOperation({ summary: "A merchant's filtered history as CSV, streamed" })
+  @ApiProduces('text/csv')
+  async merchantExport(@Param() params: BusinessParams, @Query() query: HistoryOrderDto, @Res() response: ServerResponse): Promise<void> {
+    const { filters, order } = exportFilters(query);
+    await sendCsv(response, `history-${params.id}.csv`, this.reader.exportCsv({ kind: 'counterparty', counterpartyType: 'merchant', counterpartyId: params.id }, filters, order), this.logger);
+  }
+
+  @Get('merchants/:id/summary')
+  @ApiOperation({ summary: 'What the merchant received per currency, net of refunds and chargebacks' })
+  @ApiOkResponse({ type: SummaryView })
+  merchantSummary(@Param() params: BusinessParams, @Query() query: HistoryFiltersDto): Promise<SummaryView> {
+    return this.reader.summary({ kind: 'counterparty', counterpartyType: 'merchant', counterpartyId: params.id }, toFilters(query));
+  }
+
+  @Get('non-profits/:id/entries')
+  @ApiOperation({ summary: "A non-profit's history (donations): same filters and pagination" })
+  @ApiOkResponse({ type: HistoryPageView })
+  nonProfitEntries(@Param() params: BusinessParams, @Query() query: HistoryPageDto): Promise<HistoryPageView> {
+    return readPage(this.reader, { kind: 'counterparty', counterpartyType: 'non-profit', counterpartyId: params.id }, query);
+  }
+
+  @Get('non-profits/:id/entries/export')
+  @ApiOperation({ summary: "A non-profit's filtered history as CSV, streamed" })
+  @ApiProduces('text/csv')
+  async nonProfitExport(@Param() params: BusinessParams, @Query() query: HistoryOrderDto, @Res() response: ServerResponse): Promise<void> {
+    const { filters, order } = exportFilters(query);
+    await sendCsv(response, `history-${params.id}.csv`, this.reader.exportCsv({ kind: 'counterparty', counterpartyType: 'non-profit', counterpartyId: params.id }, filters, order), this.logger);
+  }
+
+  @Get('non-profits/:id/summary')
+  @ApiOperation({ summary: 'What the non-profit received per currency, net of refunds and chargebacks' })
+  @ApiOkResponse({ type: SummaryView })
+  nonProfitSummary(@Param() params: BusinessParams, @Query() query: HistoryFiltersDto): Promise<SummaryView> {
+    return this.reader.summary({ kind: 'counterparty', counterpartyType: 'non-profit', counterpartyId: params.id }, toFilters(query));
+  }
+}

@@ -1,0 +1,305 @@
+import type { DataSource } from 'typeorm';
+import type { Sql } from '../database/sql';
+import type { LedgerTransactionRecordedData } from '@pay/contracts';
+import { paymentIdOf } from '../project-events/payment-facts';
+import { projectEvents } from '../project-events/project-events';
+import type { ProjectableEvent } from '../project-events/projectable-event';
+import { isLedgerEvent, isPaymentEvent } from '../project-events/projectable-event';
+import { dropReadModelSql, readModelContent, readModelIndexesSql, readModelTablesSql } from '../read-model/read-model-tables';
+
+export type RebuildPhase = 'replaying' | 'indexing' | 'catching-up' | 'switching' | 'done';
+
+export interface RebuildProgress {
+  version: number;
+  phase: RebuildPhase;
+  eventsDone: number;
+  /** Events stored so far (it grows while live events arrive). */
+  eventsTotal: number;
+  eventsPerSecond: number;
+  secondsLeft: number | null;
+  resumed: boolean;
+}
+
+export interface RebuildOptions {
+  dataSource: DataSource;
+  /** Events read at a time (default 2,000). */
+  batchSize?: number;
+  /** Transactions projecting a batch in parallel, each a share of its streams (default 3). */
+  concurrency?: number;
+  /** Throw away an unfinished build and start again from the first event. */
+  restart?: boolean;
+  /** Retired versions to keep after the switch (default 1: the one just replaced, for a quick way back). */
+  keepRetired?: number;
+  onProgress?: (progress: RebuildProgress) => void;
+  /** Milliseconds between progress reports (default 1,000). */
+  progressIntervalMs?: number;
+  /** For tests: stop dead after this many batches, as a crash would. */
+  crashAfterBatches?: number;
+}
+
+export interface RebuildResult {
+  version: number;
+  previousVersion: number;
+  resumed: boolean;
+  events: number;
+  seconds: number;
+  eventsPerSecond: number;
+  droppedVersions: number[];
+}
+
+export class RebuildAlreadyRunningError extends Error {
+  override name = 'RebuildAlreadyRunningError';
+}
+
+export class SimulatedCrash extends Error {
+  override name = 'SimulatedCrash';
+}
+
+interface Checkpoint {
+  tx: string | null;
+  position: string | null;
+}
+
+export interface RawEventRow {
+  position: string;
+  tx_id: string;
+  envelope: ProjectableEvent;
+}
+
+async function inTransaction<T>(dataSource: DataSource, work: (sql: Sql) => Promise<T>): Promise<T> {
+  return dataSource.transaction((manager) => work(manager));
+}
+
+/**
+ * Reads stored events after the checkpoint in (tx_id, position) order. Outside the switch only
+ * rows of transactions older than every running one are read (`tx_id < xmin`): a transaction
+ * that took a lower position but commits later is waited for, never skipped.
+ */
+async function readBatch(sql: Sql, checkpoint: Checkpoint, limit: number, waitForRunning: boolean): Promise<RawEventRow[]> {
+  const conditions: string[] = [];
+  const values: unknown[] = [];
+  if (checkpoint.tx !== null && checkpoint.position !== null) {
+    values.push(checkpoint.tx, checkpoint.position);
+    conditions.push('(tx_id, position) > ($1::xid8, $2::bigint)');
+  }
+  if (waitForRunning) conditions.push('tx_id < pg_snapshot_xmin(pg_current_snapshot())');
+  values.push(limit);
+  // The text forms get other names: ORDER BY an output name would sort text ('10242' < '9800').
+  const rows = await sql.query<Array<{ position_text: string; tx_text: string; envelope: ProjectableEvent }>>(
+    `SELECT position::text AS position_text, tx_id::text AS tx_text, envelope FROM raw_events
+     ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
+     ORDER BY tx_id, position LIMIT $${values.length}`,
+    values,
+  );
+  return rows.map((r) => ({ position: r.position_text, tx_id: r.tx_text, envelope: r.envelope }));
+}
+
+async function saveCheckpoint(sql: Sql, version: number, rows: readonly RawEventRow[]): Promise<Checkpoint> {
+  const last = rows[rows.length - 1];
+  await sql.query(
+    `UPDATE read_model_versions SET checkpoint_tx = $2::xid8, checkpoint_position = $3, events_applied = events_applied + $4
+     WHERE version = $1 AND state = 'building'`,
+    [version, last.tx_id, last.position, rows.length],
+  );
+  return { tx: last.tx_id, position: last.position };
+}
+
+async function applyBatch(sql: Sql, version: number, rows: readonly RawEventRow[]): Promise<Checkpoint> {
+  await projectEvents(sql, version, rows.map((r) => r.envelope));
+  return saveCheckpoint(sql, version, rows);
+}
+
+/** The stream an event belongs to for the rebuild: its payment, its person, or its ledger transaction. */
+function streamOf(event: ProjectableEvent): string {
+  if (isPaymentEvent(event)) return paymentIdOf(event);
+  if (isLedgerEvent(event)) {
+    const data = event.data as LedgerTransactionRecordedData;
+    return data.metadata?.paymentId || `ledger:${data.transactionId}`;
+  }
+  return (event.data as { personId?: string }).personId ?? event.subject;
+}
+
+/** Splits a batch into `count` groups, each stream whole in one group (so groups touch different payments). */
+export function replayGroups(rows: readonly RawEventRow[], count: number): ProjectableEvent[][] {
+  const groups: ProjectableEvent[][] = Array.from({ length: count }, () => []);
+  for (const row of rows) {
+    const stream = streamOf(row.envelope);
+    let hash = 0;
+    for (let i = 0; i < stream.length; i += 1) hash = (Math.imul(hash, 31) + stream.charCodeAt(i)) | 0;
+    groups[Math.abs(hash) % count].push(row.envelope);
+  }
+  return groups.filter((group) => group.length > 0);
+}
+
+/**
+ * Replays every stored event into a new version of the read tables while the live version
+ * keeps serving and the live consumer keeps projecting into it; then switches the pointer in
+ * one transaction. A batch is projected by a few parallel transactions (each a share of the
+ * batch's payments and people), then its checkpoint is saved: a crash leaves the live version
+ * untouched and the next run resumes after the last saved batch — at worst applying one batch
+ * again, which the idempotent projection absorbs.
+ */
+export async function rebuildReadModel(options: RebuildOptions): Promise<RebuildResult> {
+  const { dataSource } = options;
+  const batchSize = options.batchSize ?? 2_000;
+  const lockHolder = dataSource.createQueryRunner();
+  await lockHolder.connect();
+  try {
+    const [{ locked }] = (await lockHolder.query("SELECT pg_try_advisory_lock(hashtext('history-rebuild:' || current_schema())) AS locked")) as Array<{ locked: boolean }>;
+    if (!locked) throw new RebuildAlreadyRunningError('another history rebuild is running on this schema; wait for it, or stop it first');
+    try {
+      return await rebuild(options, dataSource, batchSize);
+    } finally {
+      await lockHolder.query("SELECT pg_advisory_unlock(hashtext('history-rebuild:' || current_schema()))");
+    }
+  } finally {
+    await lockHolder.release();
+  }
+}
+
+async function startOrResume(dataSource: DataSource, restart: boolean): Promise<{ version: number; checkpoint: Checkpoint; eventsApplied: number; indexed: boolean; resumed: boolean }> {
+  return inTransaction(dataSource, async (sql) => {
+    await sql.query('LOCK TABLE read_model_versions IN EXCLUSIVE MODE');
+    const [building] = await sql.query<Array<{ version: number; checkpoint_tx: string | null; checkpoint_position: string | null; events_applied: string; indexed: boolean }>>(
+      `SELECT version, checkpoint_tx::text AS checkpoint_tx, checkpoint_position::text AS checkpoint_position, events_applied::text AS events_applied, indexed
+       FROM read_model_versions WHERE state = 'building'`,
+    );
+    if (building && !restart) {
+      return {
+        version: Number(building.version),
+        checkpoint: { tx: building.checkpoint_tx, position: building.checkpoint_position },
+        eventsApplied: Number(building.events_applied),
+        indexed: building.indexed,
+        resumed: true,
+      };
+    }
+    if (building) {
+      await sql.query(dropReadModelSql(Number(building.version)));
+      await sql.query('DELETE FROM read_model_versions WHERE version = $1', [building.version]);
+    }
+    const [{ next }] = await sql.query<Array<{ next: number }>>('SELECT coalesce(max(version), 0) + 1 AS next FROM read_model_versions');
+    const version = Number(next);
+    // Leftovers of a version number used before (dropped rows, not tables) must not leak in.
+    await sql.query(dropReadModelSql(version));
+    for (const statement of readModelTablesSql(version)) await sql.query(statement);
+    await sql.query("INSERT INTO read_model_versions (version, state) VALUES ($1, 'building')", [version]);
+    return { version, checkpoint: { tx: null, position: null }, eventsApplied: 0, indexed: false, resumed: false };
+  });
+}
+
+async function rebuild(options: RebuildOptions, dataSource: DataSource, batchSize: number): Promise<RebuildResult> {
+  const started = performance.now();
+  const concurrency = Math.max(1, Math.min(8, options.concurrency ?? 3));
+  const state = await startOrResume(dataSource, options.restart ?? false);
+  const { version, resumed } = state;
+  let checkpoint = state.checkpoint;
+  let done = state.eventsApplied;
+  let doneThisRun = 0;
+  let batches = 0;
+  let total = await storedEvents(dataSource);
+  let lastReport = 0;
+  let lastCount = performance.now();
+  const report = (phase: RebuildPhase, force = false): void => {
+    const now = performance.now();
+    if (!options.onProgress || (!force && now - lastReport < (options.progressIntervalMs ?? 1_000))) return;
+    lastReport = now;
+    const seconds = (now - started) / 1000;
+    const rate = seconds > 0 ? doneThisRun / seconds : 0;
+    const left = Math.max(0, total - done);
+    options.onProgress({ version, phase, eventsDone: done, eventsTotal: Math.max(total, done), eventsPerSecond: Math.round(rate), secondsLeft: rate > 0 ? Math.round(left / rate) : null, resumed });
+  };
+
+  const replay = async (phase: RebuildPhase, stopBelow: number): Promise<void> => {
+    for (;;) {
+      const rows = await readBatch(dataSource, checkpoint, batchSize, true);
+      if (rows.length > 0) {
+        // Independent streams in parallel transactions (as partitions are live), then the
+        // checkpoint. A crash between the two applies the batch again on resume: the projection
+        // is idempotent, so that changes nothing.
+        await Promise.all(replayGroups(rows, concurrency).map((group) => inTransaction(dataSource, (sql) => projectEvents(sql, version, group))));
+        checkpoint = await saveCheckpoint(dataSource, version, rows);
+      }
+      const applied = rows.length;
+      done += applied;
+      doneThisRun += applied;
+      batches += 1;
+      if (options.crashAfterBatches !== undefined && batches >= options.crashAfterBatches) throw new SimulatedCrash(`stopped after ${batches} batches, as a crash would`);
+      if (performance.now() - lastCount > 10_000) {
+        total = await storedEvents(dataSource);
+        lastCount = performance.now();
+      }
+      report(phase);
+      if (applied < stopBelow) return;
+    }
+  };
+
+  report('replaying', true);
+  await replay('replaying', batchSize);
+  if (!state.indexed) {
+    report('indexing', true);
+    for (const statement of readModelIndexesSql(version)) await dataSource.query(statement);
+    for (const { table } of readModelContent(version)) await dataSource.query(`ANALYZE ${table}`);
+    await dataSource.query('UPDATE read_model_versions SET indexed = true WHERE version = $1', [version]);
+  }
+  // Events that arrived meanwhile, until what is left is small enough to take under the lock.
+  await replay('catching-up', Math.max(1, Math.floor(batchSize / 10)));
+
+  report('switching', true);
+  const previousVersion = await inTransaction(dataSource, async (sql) => {
+    // Waits for live transactions projecting into the old version, and holds back new ones.
+    const [pointer] = await sql.query<Array<{ live_version: number }>>('SELECT live_version FROM read_model_pointer FOR UPDATE');
+    for (;;) {
+      // Every live transaction now waits for this one: what is committed is all there is.
+      const rows = await readBatch(sql, checkpoint, batchSize, false);
+      if (rows.length === 0) break;
+      checkpoint = await applyBatch(sql, version, rows);
+      done += rows.length;
+      doneThisRun += rows.length;
+    }
+    const previous = Number(pointer.live_version);
+    await sql.query('UPDATE read_model_pointer SET live_version = $1, switched_at = now()', [version]);
+    await sql.query("UPDATE read_model_versions SET state = 'retired', retired_at = now() WHERE version = $1", [previous]);
+    await sql.query("UPDATE read_model_versions SET state = 'live', live_since = now() WHERE version = $1", [version]);
+    return previous;
+  });
+
+  const droppedVersions = await dropOldVersions(dataSource, options.keepRetired ?? 1);
+  total = Math.max(total, done);
+  report('done', true);
+  const seconds = (performance.now() - started) / 1000;
+  return { version, previousVersion, resumed, events: doneThisRun, seconds, eventsPerSecond: seconds > 0 ? Math.round(doneThisRun / seconds) : 0, droppedVersions };
+}
+
+async function storedEvents(dataSource: DataSource): Promise<number> {
+  const [row] = await dataSource.query<Array<{ n: string }>>('SELECT count(*)::text AS n FROM raw_events');
+  return Number(row.n);
+}
+
+/** Drops retired versions but the `keep` most recently retired (a query that read the old pointer a moment ago still finds its tables). */
+async function dropOldVersions(dataSource: DataSource, keep: number): Promise<number[]> {
+  const retired = await dataSource.query<Array<{ version: number }>>(
+    "SELECT version FROM read_model_versions WHERE state = 'retired' ORDER BY retired_at DESC, version DESC OFFSET $1",
+    [Math.max(0, keep)],
+  );
+  const dropped: number[] = [];
+  for (const { version } of retired) {
+    await inTransaction(dataSource, async (sql) => {
+      await sql.query(dropReadModelSql(Number(version)));
+      await sql.query('DELETE FROM read_model_versions WHERE version = $1', [version]);
+    });
+    dropped.push(Number(version));
+  }
+  return dropped;
+}
+
+/** Per table of a version: row count and an order-free checksum of the rows' text, to compare two versions. */
+export async function readModelChecksums(sql: Sql, version: number): Promise<Record<string, { rows: number; checksum: string }>> {
+  const out: Record<string, { rows: number; checksum: string }> = {};
+  for (const { table } of readModelContent(version)) {
+    const [row] = await sql.query<Array<{ rows: string; checksum: string | null }>>(
+      `SELECT count(*)::text AS rows, bit_xor(('x' || substr(md5(t::text), 1, 16))::bit(64)::bigint)::text AS checksum FROM ${table} t`,
+    );
+    out[table.replace(/_v\d+$/, '')] = { rows: Number(row.rows), checksum: row.checksum ?? '0' };
+  }
+  return out;
+}

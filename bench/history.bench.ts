@@ -1,0 +1,265 @@
+/**
+ * npm run bench:history — the history projection on a copy of 1,000,000 events: how fast the
+ * live path applies them, how fast a rebuild replays them into a new version (and that it ends
+ * with the same read model as the live one), and query latency (p50 / p99) of the history and
+ * aggregate queries on that data set (a benchmark, not a test).
+ *
+ * It runs the projection's own functions and SQL without Nest (tsx emits no decorator metadata):
+ * `projectEvents` (what the consumer runs per event), `rebuildReadModel` (what
+ * `npm run history:rebuild` runs) and `HistoryReader` (what the controllers call). HTTP and JSON
+ * encoding are not in the figures.
+ *
+ * 1. A mixed workload (generateWorkload: purchases, donations, transfers, refunds, disputes,
+ *    failures, wallet and ledger events) of about --events events, made in chunks.
+ * 2. Live: each chunk stored in raw_events and projected into version 1 as the consumer does it
+ *    (store + project in one transaction), by 3 workers each owning a third of the subjects (as
+ *    partitions), in transactions of 500 events; and, on a sample, one transaction per event.
+ * 3. Rebuild into version 2 from raw_events, then compare versions 1 and 2 table by table.
+ * 4. Queries on the rebuilt version, each run --queries times with random people and businesses.
+ *
+ * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/payments_bench; created if
+ * missing). A fresh schema is created and dropped (--keep keeps it). Flags: --events=N
+ * (default 1000000), --queries=N (default 300), --keep.
+ */
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { cpus, totalmem } from 'node:os';
+import type { EventEnvelope } from '@pay/contracts';
+import { assertSchemaName, openServiceDataSource } from '@pay/platform';
+import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
+import { historyProjectionMigrations } from '../apps/history-projection/src/database/migrations';
+import { projectEvents } from '../apps/history-projection/src/project-events/project-events';
+import { storeAndProject } from '../apps/history-projection/src/project-events/store-and-project';
+import { aggregateQuery } from '../apps/history-projection/src/aggregate-history/aggregate-query';
+import type { AggregateRequest } from '../apps/history-projection/src/aggregate-history/aggregate-query';
+import type { HistoryFilters, HistoryScope } from '../apps/history-projection/src/query-history/history-query';
+import { HistoryReader } from '../apps/history-projection/src/query-history/history-reader';
+import { lockLiveVersion } from '../apps/history-projection/src/read-model/read-model-version';
+import { readModelTables } from '../apps/history-projection/src/read-model/read-model-tables';
+import { readModelChecksums, rebuildReadModel } from '../apps/history-projection/src/rebuild-read-model/rebuild-read-model';
+import { generateWorkload, partitionOf, prng } from '../apps/history-projection/test/history-workload';
+
+interface Flags {
+  events: number;
+  queries: number;
+  keep: boolean;
+}
+
+function parseFlags(argv: readonly string[]): Flags {
+  const flags: Flags = { events: 1_000_000, queries: 300, keep: false };
+  for (const arg of argv) {
+    let match: RegExpExecArray | null;
+    if ((match = /^--events=(\d+)$/.exec(arg)) && Number(match[1]) >= 1_000) flags.events = Number(match[1]);
+    else if ((match = /^--queries=(\d+)$/.exec(arg)) && Number(match[1]) >= 10) flags.queries = Number(match[1]);
+    else if (arg === '--keep') flags.keep = true;
+    else throw new Error(`unknown argument ${arg}; accepted: --events=N (>= 1000), --queries=N (>= 10), --keep`);
+  }
+  return flags;
+}
+
+async function ensureDatabase(url: string): Promise<void> {
+  const admin = new URL(url);
+  const name = decodeURIComponent(admin.pathname.slice(1));
+  admin.pathname = '/postgres';
+  const client = new Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (rowCount === 0) await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+const log = (line: string): void => void process.stdout.write(`${line}\n`);
+const number = (n: number): string => Math.round(n).toLocaleString('en');
+const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+/** Events per payment of the workload, measured on a sample: sizes the chunks to reach --events. */
+const EVENTS_PER_PAYMENT_SAMPLE = generateWorkload({ seed: 1, persons: 200, merchants: 20, nonProfits: 3, payments: 2_000, walletEvents: false }).events.length / 2_000;
+
+function topicOf(event: EventEnvelope): string {
+  return event.type.startsWith('payments.') ? 'payments.events.v1' : event.type.startsWith('ledger.') ? 'ledger.transactions.v1' : 'wallet.events.v1';
+}
+
+/** The live path for a batch: store the envelopes and project them into the live version, in one transaction. */
+async function ingest(dataSource: DataSource, events: readonly EventEnvelope[], offsets: Map<string, number>): Promise<void> {
+  const rows = events.map((e) => {
+    const topic = topicOf(e);
+    const partition = partitionOf(e.subject, 12);
+    const key = `${topic}:${partition}`;
+    const offset = (offsets.get(key) ?? 0) + 1;
+    offsets.set(key, offset);
+    return { event_id: e.id, topic, kafka_partition: partition, kafka_offset: offset, type: e.type, occurred_at: e.occurredAt, envelope: e };
+  });
+  await dataSource.transaction(async (tx) => {
+    await tx.query(
+      `INSERT INTO raw_events (event_id, topic, kafka_partition, kafka_offset, type, occurred_at, envelope)
+       SELECT event_id, topic, kafka_partition, kafka_offset, type, occurred_at, envelope
+       FROM jsonb_to_recordset($1::jsonb) AS r(event_id uuid, topic text, kafka_partition int, kafka_offset bigint, type text, occurred_at timestamptz, envelope jsonb)
+       ON CONFLICT (event_id) DO NOTHING`,
+      [JSON.stringify(rows)],
+    );
+    await projectEvents(tx, await lockLiveVersion(tx), events);
+  });
+}
+
+async function time(label: string, runs: number, work: (i: number) => Promise<unknown>): Promise<{ label: string; p50: number; p99: number; mean: number }> {
+  for (let i = 0; i < Math.min(10, runs); i += 1) await work(-1 - i); // warm-up
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i += 1) {
+    const started = performance.now();
+    await work(i);
+    samples.push(performance.now() - started);
+  }
+  samples.sort((a, b) => a - b);
+  return { label, p50: percentile(samples, 50), p99: percentile(samples, 99), mean: samples.reduce((a, b) => a + b, 0) / samples.length };
+}
+
+async function main(): Promise<void> {
+  const flags = parseFlags(process.argv.slice(2));
+  const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/payments_bench';
+  await ensureDatabase(url);
+  const schema = assertSchemaName(`bench_history_${randomBytes(3).toString('hex')}`);
+  const dataSource = await openServiceDataSource({ url, schema, migrations: historyProjectionMigrations, poolSize: 6, applicationName: 'history-bench' });
+  const [{ version: pg }] = await dataSource.query<Array<{ version: string }>>('SELECT version()');
+  const [{ setting: syncCommit }] = await dataSource.query<Array<{ setting: string }>>("SELECT setting FROM pg_settings WHERE name = 'synchronous_commit'");
+  log(`machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${pg.split(' on ')[0]} (synchronous_commit=${syncCommit})`);
+
+  try {
+    // --- 1 & 2: the workload, applied by the live path ---
+    const paymentsNeeded = Math.ceil(flags.events / EVENTS_PER_PAYMENT_SAMPLE);
+    const persons = Math.max(200, Math.round(paymentsNeeded / 9));
+    const merchants = Math.max(20, Math.round(persons / 10));
+    const nonProfits = Math.max(3, Math.round(persons / 100));
+    const chunkPayments = 20_000;
+    const chunks = Math.ceil(paymentsNeeded / chunkPayments);
+    log(`\nworkload: ~${number(flags.events)} events: ${number(paymentsNeeded)} payments of ${number(persons)} people, ${number(merchants)} merchants, ${number(nonProfits)} non-profits`);
+    const offsets = new Map<string, number>();
+    let total = 0;
+    let liveMs = 0;
+    const day = 86_400_000;
+    for (let chunk = 0; chunk < chunks; chunk += 1) {
+      const { events } = generateWorkload({
+        seed: 1_000 + chunk,
+        persons,
+        merchants,
+        nonProfits,
+        payments: Math.min(chunkPayments, paymentsNeeded - chunk * chunkPayments),
+        walletEvents: chunk === 0,
+        paymentPrefix: `b${chunk}`,
+        start: new Date(Date.UTC(2025, 0, 1) + chunk * 14 * day),
+        spacingMs: (14 * day) / chunkPayments,
+      });
+      // Three workers, each the owner of a third of the subjects (partitions), 500 events per transaction.
+      const lanes: EventEnvelope[][] = [[], [], []];
+      for (const event of events) lanes[partitionOf(event.subject, 3)].push(event);
+      const started = performance.now();
+      await Promise.all(
+        lanes.map(async (lane) => {
+          for (let i = 0; i < lane.length; i += 500) await ingest(dataSource, lane.slice(i, i + 500), offsets);
+        }),
+      );
+      liveMs += performance.now() - started;
+      total += events.length;
+      process.stderr.write(`\r  live: ${number(total)} events, ${number(total / (liveMs / 1000))} events/s   `);
+    }
+    process.stderr.write('\n');
+    log(`live path (store + project, 3 workers, 500 events per transaction): ${number(total)} events in ${(liveMs / 1000).toFixed(1)} s = ${number(total / (liveMs / 1000))} events/s`);
+
+    // The consumer's real shape: one inbox transaction per event, 3 partitions at a time, on a sample.
+    const sample = generateWorkload({ seed: 99, persons, merchants, nonProfits, payments: 2_000, walletEvents: false, paymentPrefix: 'single', start: new Date(Date.UTC(2025, 0, 1)) }).events;
+    const singleLanes: EventEnvelope[][] = [[], [], []];
+    for (const event of sample) singleLanes[partitionOf(event.subject, 3)].push(event);
+    let singleOffset = 0;
+    const singleStarted = performance.now();
+    await Promise.all(
+      singleLanes.map(async (lane) => {
+        for (const envelope of lane) {
+          singleOffset += 1;
+          await dataSource.transaction((tx) => storeAndProject(tx, { envelope, topic: topicOf(envelope), partition: 0, offset: String(singleOffset) }));
+        }
+      }),
+    );
+    const singleSeconds = (performance.now() - singleStarted) / 1000;
+    total += sample.length;
+    log(`live path, one transaction per event (the consumer's unit), 3 partitions: ${number(sample.length)} events in ${singleSeconds.toFixed(1)} s = ${number(sample.length / singleSeconds)} events/s`);
+
+    // --- 3: rebuild into version 2 ---
+    log('\nrebuild (npm run history:rebuild) into version 2 while version 1 serves:');
+    let lastReport = 0;
+    const rebuilt = await rebuildReadModel({
+      dataSource,
+      batchSize: 5_000,
+      onProgress: (p) => {
+        if (Date.now() - lastReport < 5_000 && p.phase === 'replaying') return;
+        lastReport = Date.now();
+        log(`  ${p.phase}: ${number(p.eventsDone)} / ${number(p.eventsTotal)} events, ${number(p.eventsPerSecond)} events/s, ${p.secondsLeft ?? '?'} s left`);
+      },
+    });
+    log(`replay: ${number(rebuilt.events)} events in ${rebuilt.seconds.toFixed(1)} s = ${number(rebuilt.eventsPerSecond)} events/s (indexes and switch included)`);
+    const [v1, v2] = [await readModelChecksums(dataSource, 1), await readModelChecksums(dataSource, 2)];
+    const same = JSON.stringify(v1) === JSON.stringify(v2);
+    log(`read model after rebuild ${same ? 'IDENTICAL to' : 'DIFFERS from'} the live one:`);
+    for (const table of Object.keys(v1)) log(`  ${table.padEnd(16)} ${number(v1[table].rows).padStart(10)} rows  live ${v1[table].checksum.padStart(20)}  rebuilt ${v2[table].checksum.padStart(20)}`);
+    const sizes = await dataSource.query<Array<{ name: string; size: string }>>(
+      `SELECT c.relname AS name, pg_size_pretty(pg_total_relation_size(c.oid)) AS size FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE n.nspname = current_schema() AND c.relkind = 'r' AND (c.relname LIKE '%_v2' OR c.relname = 'raw_events') ORDER BY pg_total_relation_size(c.oid) DESC`,
+    );
+    log(`sizes: ${sizes.map((s) => `${s.name} ${s.size}`).join(', ')}`);
+
+    // --- 4: queries on the rebuilt (now live) version ---
+    const reader = new HistoryReader(dataSource);
+    const t = readModelTables(2);
+    const people = (await dataSource.query<Array<{ id: string }>>(`SELECT DISTINCT payer_id AS id FROM ${t.entries} TABLESAMPLE SYSTEM (5) LIMIT 2000`)).map((r) => r.id);
+    const businesses = (await dataSource.query<Array<{ id: string }>>(`SELECT DISTINCT counterparty_id AS id FROM ${t.entries} TABLESAMPLE SYSTEM (5) WHERE counterparty_type = 'merchant' LIMIT 500`)).map((r) => r.id);
+    const random = prng(7);
+    const person = (): HistoryScope => ({ kind: 'person', personId: people[Math.floor(random() * people.length)] });
+    const merchant = (): HistoryScope => ({ kind: 'counterparty', counterpartyType: 'merchant', counterpartyId: businesses[Math.floor(random() * businesses.length)] });
+    const [{ first }] = await dataSource.query<Array<{ first: Date }>>(`SELECT min(occurred_at) AS first FROM ${t.entries}`);
+    const month = (i: number): { from: Date; to: Date } => {
+      const start = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + (Math.abs(i) % 6), 1));
+      return { from: start, to: new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth() + 1, 1)) };
+    };
+    const page = (scope: HistoryScope, filters: HistoryFilters = {}) => reader.page(scope, filters, { limit: 50, order: 'desc' });
+    const aggregates = (request: AggregateRequest) => reader.aggregates(request);
+    const n = flags.queries;
+    const results = [
+      await time('person history, first page (50)', n, () => page(person())),
+      await time('person history, next page (cursor)', n, async () => {
+        const scope = person();
+        const first = await reader.page(scope, {}, { limit: 20, order: 'desc' });
+        return first.nextCursor ? reader.page(scope, {}, { limit: 20, order: 'desc', cursor: first.nextCursor }) : first;
+      }),
+      await time('person history, app+status+amount filters', n, () => page(person(), { apps: ['instagram', 'whatsapp'], statuses: ['captured', 'refunded', 'partially_refunded'], minAmount: 1_000n, maxAmount: 30_000n })),
+      await time('person summary (totals per currency)', n, () => reader.summary(person() as Extract<HistoryScope, { kind: 'person' }>, {})),
+      await time('merchant history, first page (50)', n, () => page(merchant())),
+      await time('merchant history, one month, refunds', n, (i) => page(merchant(), { kinds: ['refund'], ...month(i) })),
+      await time("analysts' list, everyone, kind=donation", n, () => page({ kind: 'all' }, { kinds: ['donation'] })),
+      await time('aggregates: month x app (all time)', n, () => aggregates({ interval: 'month', groupBy: ['app'], filters: {} })),
+      await time('aggregates: day x country x kind, one month', n, (i) => aggregates({ interval: 'day', groupBy: ['country', 'kind'], filters: month(i) })),
+      await time('aggregates: week x method type, captured only', n, () => aggregates({ interval: 'week', groupBy: ['methodType'], filters: { statuses: ['captured'] } })),
+      await time('aggregates from entries: day x app, one month, amount >= 100.00', Math.max(10, Math.round(n / 10)), (i) =>
+        aggregates({ interval: 'day', groupBy: ['app'], filters: { ...month(i), minAmount: 10_000n } }),
+      ),
+    ];
+    const rollupRows = (await dataSource.query<Array<{ n: string }>>(`SELECT count(*)::text AS n FROM ${t.dailyTotals}`))[0].n;
+    log(`\nqueries on ${number(v2.history_entries.rows)} entries (${number(Number(rollupRows))} daily-total rows), ${n} runs each unless fewer shown; ms:`);
+    log(`${'query'.padEnd(62)} ${'p50'.padStart(8)} ${'p99'.padStart(8)} ${'mean'.padStart(8)}`);
+    for (const r of results) log(`${r.label.padEnd(62)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)} ${r.mean.toFixed(2).padStart(8)}`);
+    const basis = aggregateQuery(t, { interval: 'day', groupBy: ['app'], filters: { minAmount: 1n } }).basis;
+    log(`(aggregates with an amount filter are answered from the entries: basis=${basis})`);
+    if (!same) process.exitCode = 1;
+  } finally {
+    await dataSource.destroy();
+    if (!flags.keep) {
+      const client = new Client({ connectionString: url });
+      await client.connect();
+      await client.query(`DROP SCHEMA "${schema}" CASCADE`);
+      await client.end();
+    } else log(`kept schema ${schema}`);
+  }
+}
+
+void main();
