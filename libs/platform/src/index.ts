@@ -1,4 +1,5 @@
 export * from './database/data-source';
+export * from './database/sql';
 export * from './service/tokens';
 export * from './service/preflight';
 export * from './service/platform.module';

@@ -1,0 +1,80 @@
+import type { DataSource, QueryRunner } from 'typeorm';
+
+/** Parameterised SQL returning rows, on one connection (inside a transaction when given one). */
+export interface Sql {
+  query<Row = Record<string, unknown>>(text: string, parameters?: readonly unknown[]): Promise<Row[]>;
+}
+
+export function sqlOf(runner: QueryRunner): Sql {
+  return {
+    query: async <Row>(text: string, parameters?: readonly unknown[]): Promise<Row[]> => {
+      // Structured results give the rows of every statement kind, RETURNING included.
+      const result = (await runner.query(text, parameters as unknown[], true)) as { records?: Row[] };
+      return result.records ?? [];
+    },
+  };
+}
+
+export type Isolation = 'READ COMMITTED' | 'REPEATABLE READ';
+
+/**
+ * Runs `work` in one database transaction on one pooled connection; rolls back on any error.
+ * Read-only snapshots (REPEATABLE READ) make multi-query reads consistent (statement pages).
+ */
+export async function inTransaction<T>(
+  dataSource: DataSource,
+  work: (sql: Sql, runner: QueryRunner) => Promise<T>,
+  isolation: Isolation = 'READ COMMITTED',
+): Promise<T> {
+  const runner = dataSource.createQueryRunner('master');
+  await runner.connect();
+  try {
+    await runner.startTransaction(isolation === 'READ COMMITTED' ? undefined : isolation);
+    const result = await work(sqlOf(runner), runner);
+    await runner.commitTransaction();
+    return result;
+  } catch (error) {
+    if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+    throw error;
+  } finally {
+    await runner.release();
+  }
+}
+
+/** pg returns bigint columns as strings: convert explicitly, never through Number. */
+export function toBigInt(value: unknown): bigint {
+  if (typeof value === 'bigint') return value;
+  if (typeof value === 'string' && /^-?[0-9]+$/.test(value)) return BigInt(value);
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
+  throw new TypeError(`expected an integer from the database, got ${String(value)}`);
+}
+
+export function toNullableBigInt(value: unknown): bigint | null {
+  return value === null || value === undefined ? null : toBigInt(value);
+}
+
+/** The SQLSTATE of a failed query (TypeORM copies the driver error's fields onto its own). */
+export function sqlStateOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const own = (error as { code?: unknown }).code;
+  if (typeof own === 'string') return own;
+  const driver = (error as { driverError?: { code?: unknown } }).driverError?.code;
+  return typeof driver === 'string' ? driver : undefined;
+}
+
+/** Serialization failure and deadlock: the whole transaction may simply run again. */
+export function isRetryable(error: unknown): boolean {
+  const state = sqlStateOf(error);
+  return state === '40001' || state === '40P01';
+}
+
+/** The constraint a failed statement violated (pg reports it; TypeORM copies it onto its error). */
+export function constraintOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const own = (error as { constraint?: unknown }).constraint;
+  if (typeof own === 'string') return own;
+  const driver = (error as { driverError?: { constraint?: unknown } }).driverError?.constraint;
+  return typeof driver === 'string' ? driver : undefined;
+}
+
+export const UNIQUE_VIOLATION = '23505';
