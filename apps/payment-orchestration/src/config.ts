@@ -1,4 +1,162 @@
-import { BaseServiceConfig } from '@pay/config';
+import { isPublicKeySet, parseStepUpThresholds } from '@pay/auth';
+import { Topics } from '@pay/contracts';
+import { Transform } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
+import { parsePaymentLimits } from './check-purchase/payment-limits';
+import { StripeConfig } from './psp/stripe/stripe.config';
+
+const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
+
+function Parses(what: string, parse: (text: string) => unknown): PropertyDecorator {
+  return ValidateBy({
+    name: 'parses',
+    validator: {
+      validate: (value: unknown) => {
+        if (typeof value !== 'string') return false;
+        try {
+          parse(value);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      defaultMessage: () => `must be ${what}`,
+    },
+  });
+}
+
+function IsPrivateJwk(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isPrivateJwk',
+    validator: {
+      validate: (value: unknown) => {
+        try {
+          const jwk = JSON.parse(String(value)) as Record<string, unknown>;
+          return typeof jwk.d === 'string' && typeof jwk.kid === 'string';
+        } catch {
+          return false;
+        }
+      },
+      defaultMessage: () => 'must be a private EC P-256 or Ed25519 JWK with "kid" and "d"',
+    },
+  });
+}
+
+const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
+const TOPIC_MESSAGE = { message: 'must be a Kafka topic name: letters, digits, ".", "_" and "-"' };
 
 /** Environment of the payment-orchestration service, validated at start-up (see docs/configuration.md). */
-export class PaymentOrchestrationConfig extends BaseServiceConfig {}
+export class PaymentOrchestrationConfig extends StripeConfig {
+  // NODE_ENV and AUTH_* (access tokens) are read by BaseServiceConfig, for every service.
+
+  /**
+   * This service's own signing key for the access tokens it sends the wallet (role `service`,
+   * subject `payment-orchestration`); its public half must be in the wallet's AUTH_JWKS.
+   */
+  @ValidateIf((config: PaymentOrchestrationConfig) => config.SERVICE_TOKEN_SIGNING_JWK !== undefined)
+  @IsPrivateJwk()
+  SERVICE_TOKEN_SIGNING_JWK?: string;
+
+  // --- The wallet ---
+
+  /** The wallet's API: payment instruments (PSP tokens) are fetched from it when a card is charged. */
+  @Matches(/^https?:\/\/\S+$/, { message: 'must be the http(s) URL of the wallet service, e.g. http://127.0.0.1:3001' })
+  WALLET_URL = 'http://127.0.0.1:3001';
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of milliseconds between 100 and 60000' })
+  @Min(100, { message: 'must be a whole number of milliseconds between 100 and 60000' })
+  @Max(60_000, { message: 'must be a whole number of milliseconds between 100 and 60000' })
+  WALLET_TIMEOUT_MS = 5_000;
+
+  // --- Checks before money moves ---
+
+  /** The rollout file shared with the wallet (countries and apps where Pay is live), hot-reloaded. */
+  @IsString()
+  @Matches(/\.json$/, { message: 'must be the path of a JSON file, e.g. config/rollout.json' })
+  ROLLOUT_CONFIG_PATH = 'config/rollout.json';
+
+  /** The registered non-profits donations may go to. */
+  @IsString()
+  @Matches(/\.json$/, { message: 'must be the path of a JSON file, e.g. config/non-profits.json' })
+  NON_PROFITS_CONFIG_PATH = 'config/non-profits.json';
+
+  /** Accepted currencies and the amount range of one payment in each, in minor units: `EUR:50-1000000`. */
+  @Parses('a comma-separated list of CURRENCY:min-max in minor units, e.g. EUR:50-1000000,USD:50-1000000', parsePaymentLimits)
+  PAYMENT_LIMITS = 'EUR:50-1000000,USD:50-1000000,GBP:50-1000000';
+
+  /** Above these amounts a step-up proof (PIN, biometric) is required: `EUR:5000`. A currency not listed always needs one. */
+  @Parses('a comma-separated list of CURRENCY:minor-units, e.g. EUR:5000,USD:5000', parseStepUpThresholds)
+  STEP_UP_THRESHOLDS = 'EUR:5000,USD:5000,GBP:5000';
+
+  /** The wallet's step-up public keys inline; else fetched from STEP_UP_JWKS_URL. */
+  @ValidateIf((config: PaymentOrchestrationConfig) => config.STEP_UP_JWKS !== undefined)
+  @ValidateBy({ name: 'isPublicKeySet', validator: { validate: isPublicKeySet, defaultMessage: () => 'must be a JSON Web Key Set of public keys, {"keys":[...]}' } })
+  STEP_UP_JWKS?: string;
+
+  /** Default: the wallet's `${WALLET_URL}/.well-known/step-up-jwks.json`. */
+  @IsOptional()
+  @Matches(/^https?:\/\/\S+$/, { message: 'must be an http(s) URL of a JWKS document' })
+  STEP_UP_JWKS_URL?: string;
+
+  @Matches(/^\S{1,100}$/, { message: 'must be the issuer of step-up proofs, e.g. pay:wallet' })
+  STEP_UP_ISSUER = 'pay:wallet';
+
+  // --- Driving payments ---
+
+  /** Topic of the Kafka door (tests and canaries point it elsewhere). */
+  @Matches(TOPIC, TOPIC_MESSAGE)
+  PURCHASE_REQUESTS_TOPIC: string = Topics.purchaseRequests;
+
+  @Matches(TOPIC, TOPIC_MESSAGE)
+  WALLET_EVENTS_TOPIC: string = Topics.walletEvents;
+
+  /** Consumer groups are `<prefix>.purchase-requests` and `<prefix>.wallet-events`. */
+  @Matches(/^[A-Za-z0-9._-]{1,200}$/, { message: 'must be letters, digits, ".", "_" and "-"' })
+  KAFKA_CONSUMER_GROUP_PREFIX = 'payment-orchestration';
+
+  /** PSP calls (and other payment steps) run at most this many at once per process. */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number between 1 and 256' })
+  @Min(1, { message: 'must be a whole number between 1 and 256' })
+  @Max(256, { message: 'must be a whole number between 1 and 256' })
+  PAYMENT_STEP_CONCURRENCY = 16;
+
+  /**
+   * How long a worker owns a step it started; after that (a crash) another takes it over. Longer
+   * than the slowest PSP call with its retries, so a live call is not started twice.
+   */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of seconds between 2 and 3600' })
+  @Min(2, { message: 'must be a whole number of seconds between 2 and 3600' })
+  @Max(3_600, { message: 'must be a whole number of seconds between 2 and 3600' })
+  PAYMENT_STEP_LEASE_SECONDS = 120;
+
+  /** How often due steps are looked for (new ones are also announced by NOTIFY). */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of milliseconds between 50 and 60000' })
+  @Min(50, { message: 'must be a whole number of milliseconds between 50 and 60000' })
+  @Max(60_000, { message: 'must be a whole number of milliseconds between 50 and 60000' })
+  PAYMENT_STEP_POLL_MS = 1_000;
+
+  /** A transfer whose reservation the wallet has not confirmed within this is voided (compensation). */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of seconds between 1 and 3600' })
+  @Min(1, { message: 'must be a whole number of seconds between 1 and 3600' })
+  @Max(3_600, { message: 'must be a whole number of seconds between 1 and 3600' })
+  FUNDS_CONFIRMATION_TIMEOUT_SECONDS = 30;
+
+  /** How long the wallet holds a transfer's funds before the hold expires on its own. */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of seconds between 10 and 86400' })
+  @Min(10, { message: 'must be a whole number of seconds between 10 and 86400' })
+  @Max(86_400, { message: 'must be a whole number of seconds between 10 and 86400' })
+  FUNDS_RESERVATION_TTL_SECONDS = 900;
+
+  /** Reconciliation looks at payments in a non-final status for longer than this. */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of seconds between 1 and 604800' })
+  @Min(1, { message: 'must be a whole number of seconds between 1 and 604800' })
+  @Max(604_800, { message: 'must be a whole number of seconds between 1 and 604800' })
+  RECONCILE_STUCK_AFTER_SECONDS = 900;
+}

@@ -11,5 +11,5 @@ export const paymentOrchestrationService: ServiceDefinition<PaymentOrchestration
   description: 'Purchases, donations, transfers and refunds: intake, checks, the payment state machine and the PSP.',
   configClass: PaymentOrchestrationConfig,
   migrations: paymentOrchestrationMigrations,
-  rootModule: (platform) => PaymentOrchestrationModule.forRoot(platform),
+  rootModule: (platform, runtime) => PaymentOrchestrationModule.forRoot(platform, runtime),
 };

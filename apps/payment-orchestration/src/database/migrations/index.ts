@@ -1,5 +1,8 @@
 import type { MigrationList } from '@pay/platform';
 import { MessagingTables1764057600001 } from './1764057600001-messaging-tables';
+import { PspWebhookEvents1764230400000 } from './1764230400000-psp-webhook-events';
+import { PaymentEvents1764230400001 } from './1764230400001-payment-events';
+import { PaymentFlows1764489600000 } from './1764489600000-payment-flows';
 
 /** Every migration of the payment-orchestration schema, in order. */
-export const paymentOrchestrationMigrations: MigrationList = [MessagingTables1764057600001];
+export const paymentOrchestrationMigrations: MigrationList = [MessagingTables1764057600001, PspWebhookEvents1764230400000, PaymentEvents1764230400001, PaymentFlows1764489600000];

@@ -1,0 +1,85 @@
+import type { Logger } from '@pay/observability';
+import type { DataSource } from 'typeorm';
+import { inTransaction } from '../database/sql';
+import type { ObservationResult, PspNews } from '../payments/apply-observation';
+import { applyPspNews } from '../payments/apply-observation';
+import type { PaymentEventStore } from '../payments/store/payment-event-store';
+import { paymentIdByReference } from '../payments/store/payment-row';
+import type { PspWebhookEvent } from '../psp/psp.port';
+import type { PspWebhookInbox, WebhookOutcome } from '../webhooks/receive-psp-webhook/psp-webhook-inbox';
+
+/**
+ * Use case: apply a recorded PSP webhook to its payment, through the same planner as PSP answers
+ * and reconciliation reads. Deliveries twice or out of order change nothing more: a duplicate is
+ * already marked applied, and news older than the payment (a `processing` after `succeeded`) is
+ * stale. The payment is found by our id in the object's metadata, else by the provider's id of
+ * the PaymentIntent (`payments.reference`: disputes carry only that). Events appended and the
+ * webhook marked applied commit together.
+ */
+export class ApplyPspWebhook {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly store: PaymentEventStore,
+    private readonly inbox: PspWebhookInbox,
+    private readonly logger: Logger,
+  ) {}
+
+  async apply(event: PspWebhookEvent): Promise<WebhookOutcome> {
+    const target = await this.targetOf(event);
+    if (target === 'ignored') {
+      await this.inbox.markApplied(event.provider, event.id, 'ignored');
+      return 'ignored';
+    }
+    if (!target) {
+      // Its payment is not known here (yet): kept unapplied, retried by the sweep and reconciliation.
+      await this.inbox.markUnmatched(event.provider, event.id);
+      this.logger.warn({ provider: event.provider, eventId: event.id, type: event.type }, 'PSP webhook for a payment not known here; kept for a later sweep');
+      return 'unmatched';
+    }
+    const result: ObservationResult = await applyPspNews(this.store, target.paymentId, target.news, {
+      onAppended: (sql) => this.inbox.markApplied(event.provider, event.id, 'applied', sql),
+    });
+    const outcome: WebhookOutcome = result.outcome === 'advanced' ? 'applied' : result.outcome === 'unknown_payment' ? 'unmatched' : result.outcome;
+    if (result.outcome === 'advanced' && result.events.length > 0) {
+      this.logger.info({ paymentId: target.paymentId, eventId: event.id, type: event.type, events: result.events.map((e) => e.type) }, 'PSP webhook applied');
+    } else if (outcome === 'unmatched') {
+      await this.inbox.markUnmatched(event.provider, event.id);
+    } else {
+      if (result.outcome === 'conflict') this.logger.error({ paymentId: target.paymentId, eventId: event.id, type: event.type, reason: result.reason }, 'PSP webhook contradicts the payment; left to reconciliation');
+      await this.inbox.markApplied(event.provider, event.id, outcome === 'applied' ? 'unchanged' : outcome);
+    }
+    return outcome;
+  }
+
+  /** Applies webhooks recorded but not applied (a crash in between, or their payment was unknown then). */
+  async sweep(olderThanMs = 5_000, limit = 200): Promise<number> {
+    const events = await this.inbox.unapplied(olderThanMs, limit);
+    let applied = 0;
+    for (const event of events) {
+      if ((await this.apply(event)) !== 'unmatched') applied += 1;
+    }
+    return applied;
+  }
+
+  private async targetOf(event: PspWebhookEvent): Promise<{ paymentId: string; news: PspNews } | 'ignored' | undefined> {
+    const subject = event.subject;
+    const byReference = (reference: string | undefined): Promise<string | undefined> =>
+      reference ? inTransaction(this.dataSource, (sql) => paymentIdByReference(sql, event.provider, reference)) : Promise.resolve(undefined);
+    switch (subject.kind) {
+      case 'payment': {
+        const paymentId = subject.payment.paymentId ?? (await byReference(subject.payment.id));
+        return paymentId ? { paymentId, news: { about: 'payment', provider: subject.payment.provider, observation: subject.payment.observation } } : undefined;
+      }
+      case 'refund': {
+        const paymentId = subject.refund.paymentId ?? (await byReference(subject.refund.pspPaymentId));
+        return paymentId ? { paymentId, news: { about: 'refund', observation: subject.refund.observation } } : undefined;
+      }
+      case 'dispute': {
+        const paymentId = await byReference(subject.pspPaymentId);
+        return paymentId ? { paymentId, news: { about: 'dispute', observation: subject.observation } } : undefined;
+      }
+      case 'other':
+        return 'ignored';
+    }
+  }
+}

@@ -1,0 +1,123 @@
+import type { Logger } from '@pay/observability';
+import type { PaymentState } from '@pay/payments-domain';
+import type { DataSource } from 'typeorm';
+import { inTransaction } from '../database/sql';
+import type { ObservationResult } from '../payments/apply-observation';
+import { applyPspNews } from '../payments/apply-observation';
+import type { PaymentEventStore } from '../payments/store/payment-event-store';
+import { recordPspReference } from '../payments/store/payment-row';
+import type { PaymentServiceProvider, PspPayment } from '../psp/psp.port';
+import type { ClaimedStep } from '../run-payment-steps/payment-steps';
+import type { StepResult } from '../run-payment-steps/payment-step-worker';
+import { backoffMs } from '../run-payment-steps/payment-step-worker';
+import type { WalletInstruments } from './wallet-instruments';
+
+/** The PSP's idempotency key of a payment's step: the same for every retry, by any process, ever. */
+export function pspIdempotencyKey(paymentId: string, step: string): string {
+  return `${paymentId}:${step}`;
+}
+
+/** Credentials problems are ours: keep retrying (and alerting) rather than fail every payment. */
+const OPERATOR_FIXABLE = new Set(['authentication_failed', 'permission_denied']);
+
+/** How long the same idempotency key may be retried: Stripe keeps keys for 24 hours; we stop well before. */
+export const AUTHORIZE_RETRY_WINDOW_MS = 12 * 60 * 60 * 1000;
+
+/**
+ * Use case (the `authorize` step of a card payment): fetch the method's PSP token from the
+ * wallet, create and confirm the PaymentIntent (automatic capture) with the key
+ * `<paymentId>:authorize`, and apply what the PSP said. A timeout or a lost answer is never a
+ * decline: the step is retried with the same key (the PSP answers with the first outcome, so the
+ * card is charged once), and the webhook or reconciliation may settle it first.
+ */
+export class AuthorizeAndCapture {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly store: PaymentEventStore,
+    private readonly psp: PaymentServiceProvider,
+    private readonly instruments: WalletInstruments,
+    private readonly logger: Logger,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async run(step: ClaimedStep): Promise<StepResult> {
+    const payment = await this.store.load(step.paymentId);
+    // Settled meanwhile (a webhook, reconciliation, another worker): nothing left to do.
+    if (!payment || payment.status !== 'initiated') return { outcome: 'done' };
+    const state = payment.state;
+    if (this.now().getTime() - Date.parse(await this.createdAt(state.paymentId)) > AUTHORIZE_RETRY_WINDOW_MS) {
+      this.logger.error({ paymentId: state.paymentId }, 'authorisation still unknown after the retry window; left to reconciliation and an operator');
+      return { outcome: 'done' };
+    }
+    if (!state.paymentMethodId) return this.fail(state, 'payment_method_missing');
+
+    const lookup = await this.instruments.lookup(state.payerId, state.paymentMethodId, state.app);
+    if (lookup.outcome === 'unavailable') return this.retry(step, lookup.reason);
+    if (lookup.outcome === 'refused') return this.fail(state, lookup.code);
+    if (!lookup.instrument.pspToken && !lookup.instrument.customer) return this.fail(state, 'payment_method_not_supported');
+
+    const result = await this.psp.createPayment({
+      idempotencyKey: pspIdempotencyKey(state.paymentId, 'authorize'),
+      paymentId: state.paymentId,
+      amount: state.amount,
+      currency: state.currency,
+      paymentMethod: lookup.instrument.pspToken ?? '',
+      ...(lookup.instrument.customer ? { customer: lookup.instrument.customer } : {}),
+      captureMethod: state.captureMethod,
+      // The payer confirmed in the app; we charge their saved method without them on the page.
+      offSession: true,
+      metadata: { kind: state.kind, app: state.app },
+    });
+    switch (result.outcome) {
+      case 'succeeded':
+        await this.observe(state, result.value);
+        return { outcome: 'done' };
+      case 'declined':
+        if (result.payment) {
+          const applied = await this.observe(state, result.payment);
+          if (applied.outcome !== 'conflict') return { outcome: 'done' };
+        }
+        return this.fail(state, result.code, result.declineCode);
+      case 'retryable':
+        return this.retry(step, result.reason, result.retryAfterMs);
+      case 'unknown':
+        this.logger.warn({ paymentId: state.paymentId, attempts: step.attempts }, 'PSP outcome unknown (timeout or lost answer): retrying with the same idempotency key');
+        return this.retry(step, result.reason);
+      case 'rejected':
+        if (OPERATOR_FIXABLE.has(result.code)) {
+          this.logger.error({ paymentId: state.paymentId, code: result.code }, 'the PSP refuses our credentials: payments wait until an operator fixes them');
+          return this.retry(step, result.code);
+        }
+        return this.fail(state, result.code);
+      case 'idempotency_conflict':
+        // Our key was used for other parameters: a bug. Never retry with a new key (that could charge twice).
+        this.logger.error({ paymentId: state.paymentId, reason: result.reason }, 'PSP idempotency conflict; left to reconciliation and an operator');
+        return { outcome: 'done' };
+    }
+  }
+
+  /** Applies a PSP answer about the PaymentIntent, recording its id first so it is found even when nothing moves yet. */
+  private async observe(state: PaymentState, payment: PspPayment): Promise<ObservationResult> {
+    await inTransaction(this.dataSource, (sql) => recordPspReference(sql, state.paymentId, payment.provider, payment.id));
+    const applied = await applyPspNews(this.store, state.paymentId, { about: 'payment', provider: payment.provider, observation: payment.observation });
+    if (applied.outcome === 'conflict') this.logger.error({ paymentId: state.paymentId, reason: applied.reason }, 'PSP answer contradicts the payment; left to reconciliation');
+    return applied;
+  }
+
+  private async fail(state: PaymentState, code: string, declineCode?: string): Promise<StepResult> {
+    const safe = (value: string): string => value.toLowerCase().replace(/[^a-z0-9_]/g, '_').replace(/^[^a-z]+/, '').slice(0, 64) || 'payment_failed';
+    await this.store.update(state.paymentId, (payment) =>
+      payment?.status === 'initiated' ? [{ type: 'Failed', code: safe(code), ...(declineCode ? { declineCode: safe(declineCode) } : {}) }] : [],
+    );
+    return { outcome: 'done' };
+  }
+
+  private retry(step: ClaimedStep, reason: string, afterMs?: number): StepResult {
+    return { outcome: 'retry', afterMs: Math.max(afterMs ?? 0, backoffMs(step.attempts)), reason };
+  }
+
+  private async createdAt(paymentId: string): Promise<string> {
+    const [row] = await this.dataSource.query<{ created_at: Date }[]>('SELECT created_at FROM payments WHERE payment_id = $1', [paymentId]);
+    return (row?.created_at ?? this.now()).toISOString();
+  }
+}

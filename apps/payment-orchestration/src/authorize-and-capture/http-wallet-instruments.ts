@@ -1,0 +1,55 @@
+import type { InstrumentLookup, WalletInstruments } from './wallet-instruments';
+import type { ServiceTokenSource } from './service-token';
+
+interface InstrumentBody {
+  methodId?: string;
+  kind?: string;
+  credentials?: Record<string, string>;
+  code?: string;
+}
+
+const CODE = /^[A-Z][A-Z0-9_]{1,63}$/;
+
+/**
+ * The wallet's `GET /v1/wallets/:personId/payment-instruments/:methodId?app=` (services only).
+ * 403/404/409 with a code are the wallet's final word (the payment fails with it, lower-cased);
+ * anything else — no answer, 401, 5xx — is an outage: the step is retried.
+ */
+export class HttpWalletInstruments implements WalletInstruments {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly tokens: ServiceTokenSource,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async lookup(personId: string, methodId: string, app: string): Promise<InstrumentLookup> {
+    const url = `${this.baseUrl.replace(/\/$/, '')}/v1/wallets/${encodeURIComponent(personId)}/payment-instruments/${encodeURIComponent(methodId)}?app=${encodeURIComponent(app)}`;
+    let response: Response;
+    try {
+      const token = await this.tokens.token();
+      response = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (error) {
+      return { outcome: 'unavailable', reason: `wallet unreachable: ${(error as Error).message}` };
+    }
+    let body: InstrumentBody = {};
+    try {
+      body = (await response.json()) as InstrumentBody;
+    } catch {
+      // A body that is not JSON tells nothing more than the status.
+    }
+    if (response.ok) {
+      const credentials = body.credentials ?? {};
+      return {
+        outcome: 'found',
+        instrument: {
+          methodId: body.methodId ?? methodId,
+          kind: body.kind ?? 'unknown',
+          ...(credentials.pspToken ? { pspToken: credentials.pspToken } : {}),
+          ...(credentials.customer ? { customer: credentials.customer } : {}),
+        },
+      };
+    }
+    if ([403, 404, 409].includes(response.status) && body.code && CODE.test(body.code)) return { outcome: 'refused', code: body.code.toLowerCase() };
+    return { outcome: 'unavailable', reason: `wallet answered ${response.status}${body.code ? ` ${body.code}` : ''}` };
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * What charging a saved method needs from the wallet, which alone holds it: the PSP's token of
+ * the method (and the PSP customer it is saved on). Asked at the moment of charging, so a method
+ * removed since the request was accepted is not charged.
+ */
+export interface PaymentInstrument {
+  readonly methodId: string;
+  readonly kind: string;
+  readonly pspToken?: string;
+  readonly customer?: string;
+}
+
+export type InstrumentLookup =
+  | { readonly outcome: 'found'; readonly instrument: PaymentInstrument }
+  /** The wallet refuses for good (method removed, Pay switched off): the payment fails with this code. */
+  | { readonly outcome: 'refused'; readonly code: string }
+  /** The wallet did not answer usefully (down, timeout, 5xx, our credentials): try again later. */
+  | { readonly outcome: 'unavailable'; readonly reason: string };
+
+export interface WalletInstruments {
+  lookup(personId: string, methodId: string, app: string): Promise<InstrumentLookup>;
+}
+
+export const WALLET_INSTRUMENTS = Symbol('WalletInstruments');

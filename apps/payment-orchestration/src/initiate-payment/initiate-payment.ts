@@ -1,0 +1,218 @@
+import { randomUUID } from 'node:crypto';
+import type { StepUpProofVerifier, StepUpThresholds } from '@pay/auth';
+import { createEvent, money, PaymentRejectedV1, ReserveFundsV1, Topics } from '@pay/contracts';
+import { appendToOutbox } from '@pay/messaging';
+import type { Logger } from '@pay/observability';
+import type { PaymentInitiated } from '@pay/payments-domain';
+import type { RolloutSource } from '@pay/rollout';
+import type { DataSource } from 'typeorm';
+import type { PurchaseFacts } from '../check-purchase/check-purchase';
+import { checkPurchase } from '../check-purchase/check-purchase';
+import type { NonProfitRegistry } from '../check-purchase/non-profit-registry';
+import type { PaymentLimits } from '../check-purchase/payment-limits';
+import { PurchaseRefusal } from '../check-purchase/purchase-refusal';
+import type { PurchaseRequest } from '../check-purchase/purchase-request';
+import { requestHash } from '../check-purchase/purchase-request';
+import type { StepUpOutcome } from '../check-purchase/step-up-check';
+import { checkStepUp } from '../check-purchase/step-up-check';
+import type { Sql } from '../database/sql';
+import { inTransaction } from '../database/sql';
+import { idempotencyKeys } from '../payments/idempotency-keys';
+import type { PaymentEventStore } from '../payments/store/payment-event-store';
+import type { PaymentSteps } from '../run-payment-steps/payment-steps';
+import { walletReadModel } from '../track-wallets/wallet-read-model';
+import { fundsCommands } from '../transfer-funds/funds-commands';
+
+/** Both doors share one key space: a request id sent on Kafka and over HTTP is one request. */
+export const PAYMENT_REQUEST_SCOPE = 'payment-request';
+
+export interface InitiatePaymentSettings {
+  readonly rollout: RolloutSource;
+  readonly limits: PaymentLimits;
+  readonly nonProfits: NonProfitRegistry;
+  readonly stepUpThresholds: StepUpThresholds;
+  readonly stepUpVerifier: StepUpProofVerifier;
+  /** A transfer the wallet has not reserved within this is voided. */
+  readonly fundsConfirmationTimeoutMs: number;
+  /** How long the wallet holds a transfer's funds. */
+  readonly fundsReservationTtlMs: number;
+  readonly now?: () => Date;
+}
+
+/** Where the request came from, for the envelopes' causation and correlation. */
+export interface RequestOrigin {
+  readonly door: 'kafka' | 'http';
+  readonly correlationId?: string;
+  /** The request's envelope id (Kafka). */
+  readonly causationId?: string;
+}
+
+/** The answer to a request, the same whichever door it came through (HTTP shows it as is). */
+export interface PaymentAccepted {
+  readonly paymentId: string;
+  readonly requestId: string;
+  readonly kind: string;
+  readonly status: 'initiated';
+  readonly amount: { readonly amount: string; readonly currency: string };
+  readonly createdAt: string;
+}
+
+export type InitiateOutcome =
+  | { readonly outcome: 'accepted'; readonly status: number; readonly body: PaymentAccepted; readonly replayed: boolean }
+  | { readonly outcome: 'refused'; readonly refusal: PurchaseRefusal };
+
+/**
+ * Use case: a purchase, donation or transfer is requested. One behaviour for both doors:
+ * 1. the request id is locked for the transaction; a request seen before gets its first answer
+ *    again (same body) or IDEMPOTENCY_KEY_REUSED (another body) — fifty concurrent duplicates make
+ *    one payment;
+ * 2. the checks (rollout, Pay in the app, method, currency and amount, step-up proof) refuse with
+ *    their own code: `payments.payment.rejected` is published and nothing else is written, so a
+ *    fixed request may be sent again with the same id;
+ * 3. accepted: PaymentInitiated, the step that moves the money (a card authorisation, or the
+ *    wallet reservation of a transfer), the consumed step-up proof and the idempotency record all
+ *    commit in one transaction; the PSP is called after the commit, never inside it.
+ */
+export class InitiatePayment {
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly store: PaymentEventStore,
+    private readonly steps: PaymentSteps,
+    private readonly settings: InitiatePaymentSettings,
+    private readonly logger: Logger,
+  ) {
+    this.now = settings.now ?? (() => new Date());
+  }
+
+  /** In its own transaction, or in the caller's (the Kafka door's inbox transaction). */
+  async initiate(request: PurchaseRequest, origin: RequestOrigin, sql?: Sql): Promise<InitiateOutcome> {
+    // The signature check may fetch the wallet's keys: done before any lock or transaction is held.
+    const stepUp = await checkStepUp(request, this.settings.stepUpThresholds, this.settings.stepUpVerifier);
+    const outcome = sql ? await this.decide(sql, request, origin, stepUp) : await inTransaction(this.dataSource, (tx) => this.decide(tx, request, origin, stepUp));
+    if (outcome.outcome === 'refused') {
+      this.logger.info({ requestId: request.requestId, door: origin.door, code: outcome.refusal.code }, 'purchase request refused');
+    } else if (!outcome.replayed) {
+      this.logger.info({ requestId: request.requestId, paymentId: outcome.body.paymentId, door: origin.door, kind: request.kind }, 'payment initiated');
+    }
+    return outcome;
+  }
+
+  private async decide(sql: Sql, request: PurchaseRequest, origin: RequestOrigin, stepUp: StepUpOutcome): Promise<InitiateOutcome> {
+    const hash = requestHash(request);
+    await idempotencyKeys.lock(sql, PAYMENT_REQUEST_SCOPE, request.requestId);
+    const earlier = await idempotencyKeys.find(sql, PAYMENT_REQUEST_SCOPE, request.requestId);
+    if (earlier) {
+      if (earlier.requestHash === hash) return { outcome: 'accepted', status: earlier.responseStatus, body: earlier.responseBody as unknown as PaymentAccepted, replayed: true };
+      return this.refuse(sql, request, origin, new PurchaseRefusal('IDEMPOTENCY_KEY_REUSED', 'this request id was used for another request; use a new id for a new request'));
+    }
+
+    const checked = checkPurchase(request, await this.factsOf(sql, request), { rollout: this.settings.rollout.policy, limits: this.settings.limits });
+    if (!checked.accepted) return this.refuse(sql, request, origin, checked.refusal);
+    if (!stepUp.ok) return this.refuse(sql, request, origin, stepUp.refusal);
+
+    const paymentId = randomUUID();
+    if (stepUp.grant) {
+      const consumed = await sql.query('INSERT INTO step_up_proofs_used (proof_id, payment_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING proof_id', [
+        stepUp.grant.proofId,
+        paymentId,
+        stepUp.grant.expiresAt.toISOString(),
+      ]);
+      if (consumed.length === 0) return this.refuse(sql, request, origin, new PurchaseRefusal('STEP_UP_PROOF_ALREADY_USED', 'this step-up proof was already used for another payment; confirm again'));
+    }
+
+    const initiated: PaymentInitiated = {
+      type: 'PaymentInitiated',
+      paymentId,
+      requestId: request.requestId,
+      kind: request.kind,
+      payerId: request.personId,
+      counterparty: { type: request.counterparty.type, id: request.counterparty.id },
+      app: request.app,
+      country: request.country,
+      amount: request.amount,
+      currency: request.currency,
+      // Purchases are charged at once: there is no shipment step to wait for in these apps.
+      captureMethod: 'automatic',
+      ...(checked.paymentMethodId ? { paymentMethodId: checked.paymentMethodId } : {}),
+    };
+    const context = { ...(origin.correlationId ? { correlationId: origin.correlationId } : {}), ...(origin.causationId ? { causationId: origin.causationId } : {}) };
+    const appended = await this.store.appendWith(sql, paymentId, 0, [initiated], context);
+    const correlationId = appended.envelopes[0].correlationId;
+    if (request.kind === 'transfer') {
+      const now = this.now();
+      await fundsCommands.send(
+        sql,
+        paymentId,
+        'reserve',
+        ReserveFundsV1,
+        {
+          senderId: request.personId,
+          recipientId: request.counterparty.id,
+          amount: money(request.amount, request.currency),
+          expiresAt: new Date(now.getTime() + this.settings.fundsReservationTtlMs).toISOString(),
+        },
+        { correlationId, causationId: appended.envelopes[0].id },
+      );
+      await this.steps.schedule(sql, paymentId, 'confirm-funds', new Date(now.getTime() + this.settings.fundsConfirmationTimeoutMs));
+    } else {
+      await this.steps.schedule(sql, paymentId, 'authorize');
+    }
+
+    const body: PaymentAccepted = {
+      paymentId,
+      requestId: request.requestId,
+      kind: request.kind,
+      status: 'initiated',
+      amount: { amount: request.amount.toString(), currency: request.currency },
+      createdAt: appended.envelopes[0].occurredAt,
+    };
+    await idempotencyKeys.save(sql, {
+      scope: PAYMENT_REQUEST_SCOPE,
+      key: request.requestId,
+      requestHash: hash,
+      resourceId: paymentId,
+      responseStatus: 202,
+      responseBody: body as unknown as Record<string, unknown>,
+    });
+    return { outcome: 'accepted', status: 202, body, replayed: false };
+  }
+
+  private async factsOf(sql: Sql, request: PurchaseRequest): Promise<PurchaseFacts> {
+    const payer = await walletReadModel.holder(sql, request.personId);
+    const methodId = request.paymentMethodId ?? payer?.preferredMethodId;
+    const method = request.kind !== 'transfer' && methodId ? await walletReadModel.method(sql, methodId) : undefined;
+    const recipient = request.kind === 'transfer' ? await walletReadModel.holder(sql, request.counterparty.id) : undefined;
+    return {
+      ...(payer ? { payer } : {}),
+      ...(method ? { method } : {}),
+      recipientHasWallet: recipient !== undefined,
+      nonProfitRegistered: request.kind === 'donation' && this.settings.nonProfits.isRegistered(request.counterparty.id),
+    };
+  }
+
+  /** A refusal is an outcome too: published for the app (and history), with nothing else written. */
+  private async refuse(sql: Sql, request: PurchaseRequest, origin: RequestOrigin, refusal: PurchaseRefusal): Promise<InitiateOutcome> {
+    const envelope = createEvent({
+      definition: PaymentRejectedV1,
+      source: 'payment-orchestration',
+      // No payment exists: the request is the subject, so the app's answer is keyed like its request.
+      subject: request.requestId,
+      sequence: 1,
+      data: {
+        requestId: request.requestId,
+        code: refusal.code,
+        message: refusal.message,
+        kind: request.kind,
+        payerId: request.personId,
+        app: request.app,
+        amount: money(request.amount, request.currency),
+      },
+      ...(origin.correlationId ? { correlationId: origin.correlationId } : {}),
+      ...(origin.causationId ? { causationId: origin.causationId } : {}),
+    });
+    await appendToOutbox(sql, [{ topic: Topics.paymentEvents, envelope }]);
+    return { outcome: 'refused', refusal };
+  }
+}

@@ -1,0 +1,38 @@
+import { Body, Controller, Headers, HttpException, Inject, Post, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiBadRequestResponse, ApiForbiddenResponse, ApiHeader, ApiNotFoundResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { Roles } from '@pay/auth';
+import type { IdempotentResponse } from '../http/idempotency-key';
+import { answerIdempotently, idempotencyKeyOf } from '../http/idempotency-key';
+import { CreatePaymentRequest } from './create-payment.dto';
+import type { PaymentAccepted } from './initiate-payment';
+import { InitiatePayment } from './initiate-payment';
+import { toPurchaseRequest } from './to-purchase-request';
+
+/**
+ * The HTTP door of intake (the Kafka door is payments.purchase-requests.v1): internal services
+ * ask for a payment for a person. 202: accepted, the outcome follows on payments.events.v1 and
+ * at GET /v1/payments/:id. The same Idempotency-Key with the same body gets the first answer
+ * again (Idempotent-Replayed: true); with another body 422 IDEMPOTENCY_KEY_REUSED.
+ */
+@ApiTags('payments')
+@ApiBearerAuth()
+@Controller('v1/payments')
+@Roles('service')
+export class PaymentsController {
+  constructor(@Inject(InitiatePayment) private readonly initiatePayment: InitiatePayment) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Request a purchase, donation or transfer (idempotent by Idempotency-Key)' })
+  @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'A UUID; the request id of the payment' })
+  @ApiAcceptedResponse({ description: 'Accepted: the payment exists and is being processed' })
+  @ApiBadRequestResponse({ description: 'VALIDATION_FAILED, IDEMPOTENCY_KEY_REQUIRED, IDEMPOTENCY_KEY_INVALID' })
+  @ApiForbiddenResponse({ description: 'PAY_NOT_AVAILABLE_IN_COUNTRY, PAY_NOT_AVAILABLE_IN_APP, PAY_NOT_ACTIVE_IN_APP, STEP_UP_*' })
+  @ApiNotFoundResponse({ description: 'WALLET_NOT_FOUND, RECIPIENT_NOT_FOUND' })
+  @ApiUnprocessableEntityResponse({ description: 'IDEMPOTENCY_KEY_REUSED, CURRENCY_NOT_SUPPORTED, AMOUNT_*, PAYMENT_METHOD_*, NO_PREFERRED_METHOD, NON_PROFIT_NOT_REGISTERED, COUNTERPARTY_NOT_ALLOWED, SELF_TRANSFER' })
+  async create(@Headers('idempotency-key') key: string | undefined, @Body() body: CreatePaymentRequest, @Res({ passthrough: true }) response: IdempotentResponse): Promise<PaymentAccepted> {
+    const requestId = idempotencyKeyOf(key);
+    const outcome = await this.initiatePayment.initiate(toPurchaseRequest(requestId, body), { door: 'http' });
+    if (outcome.outcome === 'refused') throw new HttpException({ code: outcome.refusal.code, message: outcome.refusal.message }, outcome.refusal.status);
+    return answerIdempotently(response, outcome);
+  }
+}

@@ -1,0 +1,22 @@
+import type { PurchaseRequested } from '@pay/contracts';
+import { toMinorUnits } from '@pay/contracts';
+import type { PurchaseRequest } from '../check-purchase/purchase-request';
+import type { CreatePaymentRequest } from './create-payment.dto';
+
+/** Either door's input as the one request model (contract classes validated it already). */
+export function toPurchaseRequest(requestId: string, input: PurchaseRequested | CreatePaymentRequest): PurchaseRequest {
+  return {
+    requestId: requestId.toLowerCase(),
+    kind: input.kind,
+    personId: input.personId,
+    counterparty: { type: input.counterparty.type, id: input.counterparty.id },
+    app: input.app,
+    country: input.country.toUpperCase(),
+    amount: toMinorUnits(input.amount),
+    currency: input.amount.currency,
+    ...(input.paymentMethodId === undefined ? {} : { paymentMethodId: input.paymentMethodId }),
+    ...(input.stepUpProof === undefined ? {} : { stepUpProof: input.stepUpProof }),
+    ...(input.merchantCategory === undefined ? {} : { merchantCategory: input.merchantCategory }),
+    ...(input.description === undefined ? {} : { description: input.description }),
+  };
+}

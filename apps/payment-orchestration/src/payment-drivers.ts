@@ -1,0 +1,72 @@
+import type { Logger } from '@pay/observability';
+import type { DataSource } from 'typeorm';
+import { ApplyPspWebhook } from './apply-psp-webhook/apply-psp-webhook';
+import { AuthorizeAndCapture } from './authorize-and-capture/authorize-and-capture';
+import type { WalletInstruments } from './authorize-and-capture/wallet-instruments';
+import { PaymentEventStore } from './payments/store/payment-event-store';
+import type { PaymentServiceProvider } from './psp/psp.port';
+import { ReconcilePayments } from './reconcile-payments/reconcile-payments';
+import { RefundPayment } from './refund-payment/refund-payment';
+import type { StepHandler } from './run-payment-steps/payment-step-worker';
+import { PaymentStepWorker } from './run-payment-steps/payment-step-worker';
+import type { StepName } from './run-payment-steps/payment-steps';
+import { PaymentSteps } from './run-payment-steps/payment-steps';
+import { TransferFunds } from './transfer-funds/transfer-funds';
+import { PspWebhookInbox } from './webhooks/receive-psp-webhook/psp-webhook-inbox';
+
+export interface PaymentDriverDependencies {
+  readonly dataSource: DataSource;
+  readonly logger: Logger;
+  readonly psp: PaymentServiceProvider;
+  readonly instruments: WalletInstruments;
+  /** For the step worker's LISTEN connection; without it the worker polls only. */
+  readonly databaseUrl?: string;
+  readonly stepConcurrency: number;
+  readonly stepLeaseMs: number;
+  readonly stepPollMs: number;
+}
+
+/** What moves payments after intake: the use cases, and the worker that runs their steps. */
+export interface PaymentDrivers {
+  readonly store: PaymentEventStore;
+  readonly steps: PaymentSteps;
+  readonly authorize: AuthorizeAndCapture;
+  readonly refunds: RefundPayment;
+  readonly transfers: TransferFunds;
+  readonly webhookInbox: PspWebhookInbox;
+  readonly applyWebhook: ApplyPspWebhook;
+  readonly reconcile: ReconcilePayments;
+  readonly worker: PaymentStepWorker;
+}
+
+/**
+ * Builds the payment drivers from plain dependencies. The Nest module and the reconciliation CLI
+ * (run by tsx, without decorator metadata, so without Nest's injection) share this one wiring.
+ */
+export function createPaymentDrivers(deps: PaymentDriverDependencies): PaymentDrivers {
+  const { dataSource, logger, psp } = deps;
+  const store = new PaymentEventStore(dataSource);
+  const steps = new PaymentSteps(dataSource);
+  const authorize = new AuthorizeAndCapture(dataSource, store, psp, deps.instruments, logger);
+  const refunds = new RefundPayment(dataSource, store, steps, psp, logger);
+  const transfers = new TransferFunds(dataSource, store, steps, logger);
+  const webhookInbox = new PspWebhookInbox(dataSource);
+  const applyWebhook = new ApplyPspWebhook(dataSource, store, webhookInbox, logger);
+  const reconcile = new ReconcilePayments(dataSource, store, psp, authorize, refunds, transfers, applyWebhook, logger);
+  const handlerFor = (step: StepName): StepHandler | undefined => {
+    if (step === 'authorize') return (claimed) => authorize.run(claimed);
+    if (step === 'confirm-funds') return (claimed) => transfers.onConfirmationDeadline(claimed);
+    if (step.startsWith('refund:')) return (claimed) => refunds.run(claimed);
+    return undefined;
+  };
+  const worker = new PaymentStepWorker({
+    steps,
+    handlerFor,
+    logger,
+    ...(deps.databaseUrl ? { databaseUrl: deps.databaseUrl } : {}),
+    concurrency: deps.stepConcurrency,
+    leaseMs: deps.stepLeaseMs,
+    pollMs: deps.stepPollMs,
+  });
+  return { store, steps, authorize, refunds, transfers, webhookInbox, applyWebhook, reconcile, worker };
+}

@@ -1,0 +1,158 @@
+import type { BeforeApplicationShutdown, DynamicModule, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Module } from '@nestjs/common';
+import { parsePublicKeySet, parseStepUpThresholds, StepUpProofVerifier } from '@pay/auth';
+import type { EventPublisher, InboxConsumer } from '@pay/messaging';
+import type { Logger } from '@pay/observability';
+import type { ServiceRuntime } from '@pay/platform';
+import { EVENT_PUBLISHER, KAFKA, LOGGER, SERVICE_CONFIG } from '@pay/platform';
+import type { RolloutSource } from '@pay/rollout';
+import { ROLLOUT, RolloutModule } from '@pay/rollout';
+import type { JWK } from 'jose';
+import type { Kafka } from 'kafkajs';
+import { DataSource } from 'typeorm';
+import { HttpWalletInstruments } from './authorize-and-capture/http-wallet-instruments';
+import { noServiceToken, SignedServiceTokens } from './authorize-and-capture/service-token';
+import type { WalletInstruments } from './authorize-and-capture/wallet-instruments';
+import { WALLET_INSTRUMENTS } from './authorize-and-capture/wallet-instruments';
+import { NonProfitRegistry } from './check-purchase/non-profit-registry';
+import { parsePaymentLimits } from './check-purchase/payment-limits';
+import type { PaymentOrchestrationConfig } from './config';
+import { InitiatePayment } from './initiate-payment/initiate-payment';
+import { PaymentsController } from './initiate-payment/payments.controller';
+import { createPaymentConsumers } from './payment-consumers';
+import type { PaymentDrivers } from './payment-drivers';
+import { createPaymentDrivers } from './payment-drivers';
+import { PaymentEventStore } from './payments/store/payment-event-store';
+import type { PaymentServiceProvider } from './psp/psp.port';
+import { PAYMENT_SERVICE_PROVIDER } from './psp/psp.tokens';
+import { ReconcilePayments } from './reconcile-payments/reconcile-payments';
+import { RefundPayment } from './refund-payment/refund-payment';
+import { RefundsController } from './refund-payment/refunds.controller';
+import { ViewPaymentController } from './view-payment/view-payment.controller';
+import { WebhooksModule } from './webhooks/webhooks.module';
+
+export const PAYMENT_DRIVERS = Symbol('PaymentDrivers');
+
+/** How often webhooks recorded but not applied are looked at again. */
+const WEBHOOK_SWEEP_MS = 30_000;
+
+/** Starts the consumers, the step worker and the webhook sweep with the app; stops them before the connections close. */
+@Injectable()
+class PaymentRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private consumers: InboxConsumer[] = [];
+  private sweep?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(PAYMENT_DRIVERS) private readonly drivers: PaymentDrivers,
+    @Inject(InitiatePayment) private readonly initiate: InitiatePayment,
+    @Inject(KAFKA) private readonly kafka: Kafka,
+    @Inject(EVENT_PUBLISHER) private readonly publisher: EventPublisher,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(SERVICE_CONFIG) private readonly config: PaymentOrchestrationConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.drivers.worker.start();
+    this.consumers = createPaymentConsumers(
+      {
+        kafka: this.kafka,
+        dataSource: this.dataSource,
+        publisher: this.publisher,
+        logger: this.logger,
+        groupPrefix: this.config.KAFKA_CONSUMER_GROUP_PREFIX,
+        purchaseRequestsTopic: this.config.PURCHASE_REQUESTS_TOPIC,
+        walletEventsTopic: this.config.WALLET_EVENTS_TOPIC,
+      },
+      this.initiate,
+      this.drivers.transfers,
+    );
+    await Promise.all(this.consumers.map((consumer) => consumer.start()));
+    this.sweep = setInterval(() => {
+      this.drivers.applyWebhook.sweep().catch((error: unknown) => this.logger.error({ reason: (error as Error).message }, 'webhook sweep failed'));
+    }, WEBHOOK_SWEEP_MS);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.sweep);
+    await Promise.allSettled(this.consumers.map((consumer) => consumer.stop()));
+    await this.drivers.worker.stop();
+  }
+}
+
+/**
+ * Intake (both doors), the checks, and what drives payments to a final state: the step worker
+ * (PSP calls), the wallet conversation of transfers, refunds, webhooks and reconciliation.
+ */
+@Module({})
+export class PaymentsModule {
+  static forRoot(runtime: ServiceRuntime<PaymentOrchestrationConfig>, psp: DynamicModule): DynamicModule {
+    const config = runtime.config;
+    return {
+      module: PaymentsModule,
+      imports: [
+        psp,
+        WebhooksModule.forRoot(psp),
+        RolloutModule.forRootAsync({ inject: [LOGGER], useFactory: (logger: Logger) => ({ path: config.ROLLOUT_CONFIG_PATH, logger }) }),
+      ],
+      controllers: [PaymentsController, ViewPaymentController, RefundsController],
+      providers: [
+        {
+          provide: WALLET_INSTRUMENTS,
+          useFactory: async (): Promise<WalletInstruments> => {
+            const tokens = config.SERVICE_TOKEN_SIGNING_JWK
+              ? await SignedServiceTokens.create(JSON.parse(config.SERVICE_TOKEN_SIGNING_JWK) as JWK, { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE, subject: 'payment-orchestration' })
+              : noServiceToken;
+            if (!config.SERVICE_TOKEN_SIGNING_JWK) runtime.logger.warn('no SERVICE_TOKEN_SIGNING_JWK: the wallet will refuse instrument lookups, card payments wait');
+            return new HttpWalletInstruments(config.WALLET_URL, tokens, config.WALLET_TIMEOUT_MS);
+          },
+        },
+        {
+          provide: PAYMENT_DRIVERS,
+          inject: [DataSource, LOGGER, PAYMENT_SERVICE_PROVIDER, WALLET_INSTRUMENTS],
+          useFactory: (dataSource: DataSource, logger: Logger, paymentServiceProvider: PaymentServiceProvider, instruments: WalletInstruments) =>
+            createPaymentDrivers({
+              dataSource,
+              logger,
+              psp: paymentServiceProvider,
+              instruments,
+              databaseUrl: config.DATABASE_URL,
+              stepConcurrency: config.PAYMENT_STEP_CONCURRENCY,
+              stepLeaseMs: config.PAYMENT_STEP_LEASE_SECONDS * 1000,
+              stepPollMs: config.PAYMENT_STEP_POLL_MS,
+            }),
+        },
+        { provide: PaymentEventStore, inject: [PAYMENT_DRIVERS], useFactory: (drivers: PaymentDrivers) => drivers.store },
+        { provide: RefundPayment, inject: [PAYMENT_DRIVERS], useFactory: (drivers: PaymentDrivers) => drivers.refunds },
+        { provide: ReconcilePayments, inject: [PAYMENT_DRIVERS], useFactory: (drivers: PaymentDrivers) => drivers.reconcile },
+        {
+          provide: InitiatePayment,
+          inject: [DataSource, PAYMENT_DRIVERS, ROLLOUT, LOGGER],
+          useFactory: async (dataSource: DataSource, drivers: PaymentDrivers, rollout: RolloutSource, logger: Logger) =>
+            new InitiatePayment(
+              dataSource,
+              drivers.store,
+              drivers.steps,
+              {
+                rollout,
+                limits: parsePaymentLimits(config.PAYMENT_LIMITS),
+                nonProfits: await NonProfitRegistry.load(config.NON_PROFITS_CONFIG_PATH),
+                stepUpThresholds: parseStepUpThresholds(config.STEP_UP_THRESHOLDS),
+                stepUpVerifier: new StepUpProofVerifier({
+                  ...(config.STEP_UP_JWKS
+                    ? { jwks: parsePublicKeySet(config.STEP_UP_JWKS, 'STEP_UP_JWKS') }
+                    : { jwksUrl: config.STEP_UP_JWKS_URL ?? `${config.WALLET_URL.replace(/\/$/, '')}/.well-known/step-up-jwks.json` }),
+                  issuer: config.STEP_UP_ISSUER,
+                }),
+                fundsConfirmationTimeoutMs: config.FUNDS_CONFIRMATION_TIMEOUT_SECONDS * 1000,
+                fundsReservationTtlMs: config.FUNDS_RESERVATION_TTL_SECONDS * 1000,
+              },
+              logger,
+            ),
+        },
+        PaymentRuntime,
+      ],
+      exports: [PAYMENT_DRIVERS],
+    };
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * The event-sourced payment store on real PostgreSQL: streams with optimistic concurrency,
+ * envelopes in the outbox in the same transaction, refusals that write nothing, append-only rows.
+ */
+import { randomUUID } from 'node:crypto';
+import { InvalidEventError, parseEvent, Topics } from '@pay/contracts';
+import type { PaymentEvent, PaymentInitiated } from '@pay/payments-domain';
+import { PaymentTransitionError } from '@pay/payments-domain';
+import type { TestSchema } from '@pay/testing';
+import { createTestSchema } from '@pay/testing';
+import { paymentOrchestrationMigrations } from '../../database/migrations';
+import { PaymentEventStore, PaymentVersionConflictError } from './payment-event-store';
+
+let schema: TestSchema;
+let store: PaymentEventStore;
+
+beforeAll(async () => {
+  schema = await createTestSchema('it_po_payment_store', paymentOrchestrationMigrations, 8);
+  store = new PaymentEventStore(schema.dataSource);
+});
+
+afterAll(async () => {
+  await schema?.drop();
+});
+
+function initiated(paymentId: string, overrides: Partial<PaymentInitiated> = {}): PaymentInitiated {
+  return {
+    type: 'PaymentInitiated',
+    paymentId,
+    requestId: randomUUID(),
+    kind: 'purchase',
+    payerId: 'person-42',
+    counterparty: { type: 'merchant', id: 'merchant-7' },
+    app: 'instagram',
+    country: 'DE',
+    amount: 1000n,
+    currency: 'EUR',
+    captureMethod: 'manual',
+    ...overrides,
+  };
+}
+
+/** A PaymentIntent is one payment's (the store keeps provider references unique). */
+const authorizedAndCaptured = (paymentId: string): PaymentEvent[] => [
+  { type: 'Authorized', amount: 1000n, provider: 'stripe', reference: `pi_${paymentId}` },
+  { type: 'Captured', amount: 1000n },
+];
+
+async function outboxOf(paymentId: string): Promise<{ topic: string; message_key: string; payload: Record<string, unknown> }[]> {
+  return schema.dataSource.query('SELECT topic, message_key, payload FROM outbox WHERE message_key = $1 ORDER BY position', [paymentId]);
+}
+
+async function streamOf(paymentId: string): Promise<{ sequence: number; type: string }[]> {
+  return schema.dataSource.query('SELECT sequence, type FROM payment_events WHERE payment_id = $1 ORDER BY sequence', [paymentId]);
+}
+
+describe('PaymentEventStore', () => {
+  it('appends a stream and rebuilds the payment from it, amounts exact', async () => {
+    const paymentId = `pay-${randomUUID()}`;
+    const big = 999_999_999_999_999_999n;
+    await store.append(paymentId, 0, [initiated(paymentId, { amount: big })]);
+    await store.append(paymentId, 1, [
+      { type: 'Authorized', amount: big, provider: 'stripe', reference: `pi_${paymentId}` },
+      { type: 'Captured', amount: big },
+    ]);
+    const payment = await store.load(paymentId);
+    expect(payment?.state).toMatchObject({ status: 'captured', version: 3, amount: big, capturedAmount: big });
+    expect(await store.load(`pay-${randomUUID()}`)).toBeUndefined();
+  });
+
+  it('writes a payments.events.v1 envelope per event to the outbox, in stream order, keyed by the payment', async () => {
+    const paymentId = `pay-${randomUUID()}`;
+    const correlationId = randomUUID();
+    await store.append(paymentId, 0, [initiated(paymentId), ...authorizedAndCaptured(paymentId)], { correlationId });
+    await store.append(paymentId, 3, [{ type: 'RefundRequested', refundId: 'r1', amount: 400n, reason: 'requested_by_customer' }, { type: 'Refunded', refundId: 'r1', amount: 400n }], {
+      correlationId,
+    });
+    const rows = await outboxOf(paymentId);
+    expect(rows.map((row) => [row.topic, row.message_key])).toEqual(Array(5).fill([Topics.paymentEvents, paymentId]));
+    const envelopes = rows.map((row) => parseEvent(row.payload));
+    expect(envelopes.map((e) => [e.type, e.sequence])).toEqual([
+      ['payments.payment.initiated', 1],
+      ['payments.payment.authorized', 2],
+      ['payments.payment.captured', 3],
+      ['payments.payment.refund-requested', 4],
+      ['payments.payment.refunded', 5],
+    ]);
+    for (const envelope of envelopes) expect(envelope).toMatchObject({ source: 'payment-orchestration', subject: paymentId, correlationId });
+    expect(envelopes[2].data).toMatchObject({
+      paymentId,
+      kind: 'purchase',
+      payerId: 'person-42',
+      counterparty: { type: 'merchant', id: 'merchant-7' },
+      provider: 'stripe',
+      reference: `pi_${paymentId}`,
+      amount: { amount: '1000', currency: 'EUR' },
+    });
+    expect(envelopes[4].data).toMatchObject({ refundId: 'r1', amount: { amount: '400' }, refundedTotal: { amount: '400' }, full: false });
+    // The row's event id is the envelope's: consumers' deduplication key is traceable to the stream.
+    const ids: { event_id: string }[] = await schema.dataSource.query('SELECT event_id FROM payment_events WHERE payment_id = $1 ORDER BY sequence', [paymentId]);
+    expect(ids.map((row) => row.event_id)).toEqual(envelopes.map((e) => e.id));
+  });
+
+  it('refuses an append at a stale version, writing nothing', async () => {
+    const paymentId = `pay-${randomUUID()}`;
+    await store.append(paymentId, 0, [initiated(paymentId)]);
+    await expect(store.append(paymentId, 0, [initiated(paymentId)])).rejects.toBeInstanceOf(PaymentVersionConflictError);
+    await expect(store.append(paymentId, 2, authorizedAndCaptured(paymentId))).rejects.toMatchObject({ expectedVersion: 2, actualVersion: 1 });
+    expect(await streamOf(paymentId)).toHaveLength(1);
+    expect(await outboxOf(paymentId)).toHaveLength(1);
+  });
+
+  it('lets exactly one of two concurrent appends at the same version win', async () => {
+    const paymentId = `pay-${randomUUID()}`;
+    await store.append(paymentId, 0, [initiated(paymentId)]);
+    const results = await Promise.allSettled([
+      store.append(paymentId, 1, [{ type: 'Authorized', amount: 1000n, provider: 'stripe', reference: `pi_${paymentId}` }]),
+      store.append(paymentId, 1, [{ type: 'Failed', code: 'card_declined' }]),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0].reason).toBeInstanceOf(PaymentVersionConflictError);
+    expect(await streamOf(paymentId)).toHaveLength(2);
+    expect(await outboxOf(paymentId)).toHaveLength(2);
+  });
+
+  it('turns the key violation of a writer that read the same version into a version conflict', async () => {
+    const paymentId = `pay-${randomUUID()}`;
+    await store.append(paymentId, 0, [initiated(paymentId)]);
+    // Another writer has appended sequence 2 but not committed: our append reads version 1, then waits on the key.
+    const other = schema.dataSource.createQueryRunner();
+    await other.connect();
+    await other.startTransaction();
+    await other.query(
+      `INSERT INTO payment_events (payment_id, sequence, event_id, type, data, correlation_id, occurred_at) VALUES ($1, 2, $2, 'Failed', '{"code":"card_declined"}', $3, now())`,
+      [paymentId, randomUUID(), randomUUID()],
+    );
+    const ours = store.append(paymentId, 1, [{ type: 'Authorized', amount: 1000n, provider: 'stripe', reference: `pi_${paymentId}` }]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await other.commitTransaction();
+    await other.release();
+    await expect(ours).rejects.toMatchObject({ name: 'PaymentVersionConflictError', expectedVersion: 1, actualVersion: undefined });
+    expect((await store.load(paymentId))?.status).toBe('failed');
+  });
+
+  it('serialises concurrent decisions with update(): several partial refunds never exceed the capture', async () => {
+    const paymentId = `pay-${randomUUID()}`;
+    await store.append(paymentId, 0, [initiated(paymentId), ...authorizedAndCaptured(paymentId)]);
+    const refund = (refundId: string) =>
+      store.update(
+        paymentId,
+        (payment) => {
+          if (!payment) throw new Error('no payment');
+          return [payment.requestRefund({ refundId, amount: 300n })];
+        },
+        {},
+        10,
+      );
+    const results = await Promise.allSettled(['r1', 'r2', 'r3', 'r4', 'r5'].map(refund));
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as PaymentTransitionError);
+    // 3 x 300 fit in 1000; the others are refused by the domain, not lost to a race.
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+    expect(refused.map((e) => e.code)).toEqual(['REFUND_EXCEEDS_CAPTURED', 'REFUND_EXCEEDS_CAPTURED']);
+    const payment = await store.load(paymentId);
+    expect(payment?.refundableAmount()).toBe(100n);
+    expect((await streamOf(paymentId)).map((row) => row.sequence)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('writes nothing when the domain refuses an event, or consumers would refuse its envelope', async () => {
+    const paymentId = `pay-${randomUUID()}`;
+    await expect(store.append(paymentId, 0, [initiated(paymentId), { type: 'Captured', amount: 1000n }])).rejects.toBeInstanceOf(PaymentTransitionError);
+    await expect(store.append(paymentId, 0, [initiated(paymentId, { app: 'myspace' })])).rejects.toBeInstanceOf(InvalidEventError);
+    await expect(store.append(paymentId, 0, [initiated('another-payment')])).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+    await expect(store.append(paymentId, 0, authorizedAndCaptured(paymentId))).rejects.toMatchObject({ code: 'NOT_INITIATED' });
+    expect(await streamOf(paymentId)).toHaveLength(0);
+    expect(await outboxOf(paymentId)).toHaveLength(0);
+  });
+
+  it('is append-only: the database refuses UPDATE, DELETE and TRUNCATE', async () => {
+    const paymentId = `pay-${randomUUID()}`;
+    await store.append(paymentId, 0, [initiated(paymentId)]);
+    await expect(schema.dataSource.query("UPDATE payment_events SET type = 'Captured' WHERE payment_id = $1", [paymentId])).rejects.toThrow(/append-only/);
+    await expect(schema.dataSource.query('DELETE FROM payment_events WHERE payment_id = $1', [paymentId])).rejects.toThrow(/append-only/);
+    await expect(schema.dataSource.query('TRUNCATE payment_events')).rejects.toThrow(/append-only/);
+    expect(await streamOf(paymentId)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,160 @@
+import { STRIPE_PROVIDER } from '@pay/payments-domain';
+import Stripe from 'stripe';
+import type {
+  CancelPaymentRequest,
+  CapturePaymentRequest,
+  ConfirmPaymentRequest,
+  CreatePaymentRequest,
+  PaymentServiceProvider,
+  PspFailure,
+  PspPayment,
+  PspRefund,
+  PspResult,
+  PspWebhookEvent,
+  RefundPaymentRequest,
+} from '../psp.port';
+import { WebhookSignatureError } from '../psp.port';
+import { AmountOutOfRangeError, toStripeAmount } from './stripe-amounts';
+import { toPspFailure } from './stripe-error-mapping';
+import { METADATA_PAYMENT_ID, METADATA_REFUND_ID, toPspPayment, toPspRefund, toWebhookSubject } from './stripe-objects';
+
+/** Stripe accepts idempotency keys of up to 255 characters. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+export interface StripeWebhookSettings {
+  readonly webhookSecret: string;
+  readonly webhookToleranceSeconds: number;
+}
+
+const rejectedInput = (code: string, reason: string): PspFailure => ({ outcome: 'rejected', code, reason });
+
+/**
+ * The PSP port on Stripe's PaymentIntents and Refunds, through the official SDK. Every mutating
+ * call sends the caller's idempotency key (`idempotencyKey` request option); the SDK reuses it for
+ * its own retries, and Stripe answers a repeated key with the first answer.
+ */
+export class StripePaymentServiceProvider implements PaymentServiceProvider {
+  readonly provider = STRIPE_PROVIDER;
+
+  constructor(
+    private readonly stripe: Stripe,
+    private readonly webhooks: StripeWebhookSettings,
+  ) {}
+
+  createPayment(request: CreatePaymentRequest): Promise<PspResult<PspPayment>> {
+    return this.mutate(request.idempotencyKey, async (options) => {
+      const intent = await this.stripe.paymentIntents.create(
+        {
+          amount: toStripeAmount(request.amount),
+          currency: request.currency.toLowerCase(),
+          payment_method: request.paymentMethod,
+          ...(request.customer ? { customer: request.customer } : {}),
+          confirm: true,
+          capture_method: request.captureMethod,
+          ...(request.offSession ? { off_session: true } : {}),
+          // Saved cards authenticate in place (3-D Secure through the SDK), never by a redirect we could not follow.
+          automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
+          ...(request.description ? { description: request.description } : {}),
+          metadata: { ...request.metadata, [METADATA_PAYMENT_ID]: request.paymentId },
+        },
+        options,
+      );
+      return toPspPayment(intent);
+    });
+  }
+
+  confirmPayment(request: ConfirmPaymentRequest): Promise<PspResult<PspPayment>> {
+    return this.mutate(request.idempotencyKey, async (options) =>
+      toPspPayment(
+        await this.stripe.paymentIntents.confirm(
+          request.pspPaymentId,
+          { ...(request.paymentMethod ? { payment_method: request.paymentMethod } : {}), ...(request.offSession ? { off_session: true } : {}) },
+          options,
+        ),
+      ),
+    );
+  }
+
+  capturePayment(request: CapturePaymentRequest): Promise<PspResult<PspPayment>> {
+    return this.mutate(request.idempotencyKey, async (options) =>
+      toPspPayment(
+        await this.stripe.paymentIntents.capture(
+          request.pspPaymentId,
+          request.amount === undefined ? {} : { amount_to_capture: toStripeAmount(request.amount) },
+          options,
+        ),
+      ),
+    );
+  }
+
+  cancelPayment(request: CancelPaymentRequest): Promise<PspResult<PspPayment>> {
+    return this.mutate(request.idempotencyKey, async (options) =>
+      toPspPayment(await this.stripe.paymentIntents.cancel(request.pspPaymentId, request.reason ? { cancellation_reason: request.reason } : {}, options)),
+    );
+  }
+
+  async retrievePayment(pspPaymentId: string): Promise<PspResult<PspPayment>> {
+    try {
+      return { outcome: 'succeeded', value: toPspPayment(await this.stripe.paymentIntents.retrieve(pspPaymentId)) };
+    } catch (error) {
+      return toPspFailure(error);
+    }
+  }
+
+  async retrieveRefund(pspRefundId: string): Promise<PspResult<PspRefund>> {
+    try {
+      return { outcome: 'succeeded', value: toPspRefund(await this.stripe.refunds.retrieve(pspRefundId)) };
+    } catch (error) {
+      return toPspFailure(error);
+    }
+  }
+
+  refundPayment(request: RefundPaymentRequest): Promise<PspResult<PspRefund>> {
+    return this.mutate(request.idempotencyKey, async (options) =>
+      toPspRefund(
+        await this.stripe.refunds.create(
+          {
+            payment_intent: request.pspPaymentId,
+            ...(request.amount === undefined ? {} : { amount: toStripeAmount(request.amount) }),
+            ...(request.reason ? { reason: request.reason } : {}),
+            metadata: { [METADATA_PAYMENT_ID]: request.paymentId, [METADATA_REFUND_ID]: request.refundId },
+          },
+          options,
+        ),
+      ),
+    );
+  }
+
+  parseWebhook(rawBody: Buffer, signatureHeader: string | undefined): PspWebhookEvent {
+    if (!signatureHeader) throw new WebhookSignatureError('no Stripe-Signature header');
+    let event: Stripe.Event;
+    try {
+      // Verified over the exact bytes received: re-serialised JSON would not match the signature.
+      event = this.stripe.webhooks.constructEvent(rawBody, signatureHeader, this.webhooks.webhookSecret, this.webhooks.webhookToleranceSeconds);
+    } catch (error) {
+      if (error instanceof Stripe.errors.StripeSignatureVerificationError) throw new WebhookSignatureError(error.message);
+      // A malformed header or body makes the SDK throw plain errors; none of them is a valid webhook.
+      throw new WebhookSignatureError(`unreadable webhook: ${(error as Error).message}`);
+    }
+    return {
+      provider: STRIPE_PROVIDER,
+      id: event.id,
+      type: event.type,
+      createdAt: new Date(event.created * 1000),
+      livemode: event.livemode,
+      subject: toWebhookSubject(event.data.object),
+      payload: event,
+    };
+  }
+
+  /** Runs a mutating call with the caller's idempotency key, turning every SDK failure into a PSP outcome. */
+  private async mutate<T>(idempotencyKey: string, call: (options: Stripe.RequestOptions) => Promise<T>): Promise<PspResult<T>> {
+    if (!IDEMPOTENCY_KEY.test(idempotencyKey)) return rejectedInput('invalid_idempotency_key', 'the idempotency key must be 1 to 255 printable ASCII characters');
+    try {
+      return { outcome: 'succeeded', value: await call({ idempotencyKey }) };
+    } catch (error) {
+      if (error instanceof AmountOutOfRangeError) return rejectedInput('amount_out_of_range', error.message);
+      return toPspFailure(error);
+    }
+  }
+}

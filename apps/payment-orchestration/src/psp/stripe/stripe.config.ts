@@ -1,0 +1,128 @@
+import { BaseServiceConfig } from '@pay/config';
+import { Transform } from 'class-transformer';
+import { IsDefined, IsIn, IsInt, IsOptional, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
+
+/** A live key never travels in clear text, whatever the host. */
+function NotHttpWithLiveKey(): PropertyDecorator {
+  return ValidateBy({
+    name: 'notHttpWithLiveKey',
+    validator: {
+      validate: (value: unknown, args) => !(value === 'http' && (args?.object as StripeConfig).STRIPE_SECRET_KEY?.includes('_live_') === true),
+      defaultMessage: () => 'must be https with a live STRIPE_SECRET_KEY',
+    },
+  });
+}
+
+/** Where the adapter sends requests when no secret key is set: the local PSP simulator (apps/psp-simulator). */
+export const SIMULATOR_DEFAULTS = {
+  secretKey: 'sk_test_simulator',
+  webhookSecret: 'whsec_simulator',
+  host: '127.0.0.1',
+  port: 12111,
+  protocol: 'http',
+} as const;
+
+/**
+ * Stripe's variables (docs/configuration.md). Without STRIPE_SECRET_KEY the adapter talks to the
+ * local simulator; with it, to Stripe — or to whatever STRIPE_API_HOST/PORT/PROTOCOL name.
+ * Meant as the parent of PaymentOrchestrationConfig, so they are validated at start-up with the rest.
+ */
+export class StripeConfig extends BaseServiceConfig {
+  @IsOptional()
+  @Matches(/^(sk|rk)_(test|live)_\w+$/, { message: 'must be a Stripe secret or restricted key (sk_test_..., sk_live_..., rk_...)' })
+  STRIPE_SECRET_KEY?: string;
+
+  /** The webhook endpoint's signing secret; required with a real key (an unsigned webhook is never trusted). */
+  @ValidateIf((config: StripeConfig) => config.STRIPE_SECRET_KEY !== undefined || config.STRIPE_WEBHOOK_SECRET !== undefined)
+  @IsDefined({ message: 'is required when STRIPE_SECRET_KEY is set: the signing secret (whsec_...) of the webhook endpoint' })
+  @Matches(/^whsec_\S+$/, { message: 'must be a webhook signing secret starting with whsec_' })
+  STRIPE_WEBHOOK_SECRET?: string;
+
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9.-]{1,253}$/, { message: 'must be a host name or address, e.g. api.stripe.com or 127.0.0.1' })
+  STRIPE_API_HOST?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number between 1 and 65535 (TCP port)' })
+  @Min(1, { message: 'must be a whole number between 1 and 65535 (TCP port)' })
+  @Max(65535, { message: 'must be a whole number between 1 and 65535 (TCP port)' })
+  STRIPE_API_PORT?: number;
+
+  @IsOptional()
+  @IsIn(['http', 'https'], { message: 'must be http or https' })
+  @NotHttpWithLiveKey()
+  STRIPE_API_PROTOCOL?: 'http' | 'https';
+
+  /** Per request; a request that takes longer has an unknown outcome (never a decline). */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of milliseconds between 1000 and 120000' })
+  @Min(1_000, { message: 'must be a whole number of milliseconds between 1000 and 120000' })
+  @Max(120_000, { message: 'must be a whole number of milliseconds between 1000 and 120000' })
+  STRIPE_TIMEOUT_MS = 30_000;
+
+  /** The SDK's own retries of connection errors, 409 and 5xx, always with the same idempotency key. */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number between 0 and 5' })
+  @Min(0, { message: 'must be a whole number between 0 and 5' })
+  @Max(5, { message: 'must be a whole number between 0 and 5' })
+  STRIPE_MAX_NETWORK_RETRIES = 2;
+
+  /** How old a webhook signature may be (replay protection); Stripe's default is 300. */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of seconds between 1 and 600' })
+  @Min(1, { message: 'must be a whole number of seconds between 1 and 600' })
+  @Max(600, { message: 'must be a whole number of seconds between 1 and 600' })
+  STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300;
+}
+
+/** What the adapter needs, resolved: a key, a signing secret, and where to send requests. */
+export interface StripeSettings {
+  readonly secretKey: string;
+  readonly webhookSecret: string;
+  /** Absent: Stripe's own API. */
+  readonly host?: string;
+  readonly port?: number;
+  readonly protocol?: 'http' | 'https';
+  readonly timeoutMs: number;
+  readonly maxNetworkRetries: number;
+  readonly webhookToleranceSeconds: number;
+  /** Whether the settings point at the local simulator (no key given). */
+  readonly simulator: boolean;
+}
+
+export function stripeSettingsFrom(config: StripeConfig): StripeSettings {
+  const common = {
+    timeoutMs: config.STRIPE_TIMEOUT_MS,
+    maxNetworkRetries: config.STRIPE_MAX_NETWORK_RETRIES,
+    webhookToleranceSeconds: config.STRIPE_WEBHOOK_TOLERANCE_SECONDS,
+  };
+  if (config.STRIPE_SECRET_KEY === undefined) {
+    return {
+      ...common,
+      secretKey: SIMULATOR_DEFAULTS.secretKey,
+      webhookSecret: config.STRIPE_WEBHOOK_SECRET ?? SIMULATOR_DEFAULTS.webhookSecret,
+      host: config.STRIPE_API_HOST ?? SIMULATOR_DEFAULTS.host,
+      port: config.STRIPE_API_PORT ?? SIMULATOR_DEFAULTS.port,
+      protocol: config.STRIPE_API_PROTOCOL ?? SIMULATOR_DEFAULTS.protocol,
+      simulator: true,
+    };
+  }
+  return {
+    ...common,
+    secretKey: config.STRIPE_SECRET_KEY,
+    // Validation requires it with a key; checked again so a misuse fails loudly, not with an empty secret.
+    webhookSecret: required(config.STRIPE_WEBHOOK_SECRET, 'STRIPE_WEBHOOK_SECRET'),
+    ...(config.STRIPE_API_HOST === undefined ? {} : { host: config.STRIPE_API_HOST }),
+    ...(config.STRIPE_API_PORT === undefined ? {} : { port: config.STRIPE_API_PORT }),
+    ...(config.STRIPE_API_PROTOCOL === undefined ? {} : { protocol: config.STRIPE_API_PROTOCOL }),
+    simulator: false,
+  };
+}
+
+function required(value: string | undefined, name: string): string {
+  if (value === undefined) throw new Error(`${name} is required when STRIPE_SECRET_KEY is set`);
+  return value;
+}

@@ -1,0 +1,23 @@
+import type { DynamicModule } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { PAYMENT_SERVICE_PROVIDER } from '../psp.tokens';
+import type { StripeSettings } from './stripe.config';
+import { createStripeClient } from './stripe-client';
+import { StripePaymentServiceProvider } from './stripe-payment-service-provider';
+
+/** Provides the PSP port on Stripe (or the simulator, by the settings). */
+@Module({})
+export class StripeModule {
+  static forRoot(settings: StripeSettings): DynamicModule {
+    return {
+      module: StripeModule,
+      providers: [
+        {
+          provide: PAYMENT_SERVICE_PROVIDER,
+          useFactory: () => new StripePaymentServiceProvider(createStripeClient(settings), settings),
+        },
+      ],
+      exports: [PAYMENT_SERVICE_PROVIDER],
+    };
+  }
+}

@@ -1,0 +1,154 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Logger } from '@pay/observability';
+import type { RefundReason } from '@pay/payments-domain';
+import { findRefund, isPaymentDomainError, STRIPE_PROVIDER } from '@pay/payments-domain';
+import type { DataSource } from 'typeorm';
+import { inTransaction } from '../database/sql';
+import { pspIdempotencyKey } from '../authorize-and-capture/authorize-and-capture';
+import { applyPspNews } from '../payments/apply-observation';
+import { idempotencyKeys } from '../payments/idempotency-keys';
+import type { PaymentEventStore } from '../payments/store/payment-event-store';
+import type { PaymentServiceProvider, PspRefund } from '../psp/psp.port';
+import type { ClaimedStep, PaymentSteps, StepName } from '../run-payment-steps/payment-steps';
+import type { StepResult } from '../run-payment-steps/payment-step-worker';
+import { backoffMs } from '../run-payment-steps/payment-step-worker';
+
+export interface RefundRequest {
+  readonly paymentId: string;
+  /** The caller's Idempotency-Key. */
+  readonly idempotencyKey: string;
+  /** Absent: whatever is still refundable. */
+  readonly amount?: bigint;
+  /** When given, must be the payment's currency. */
+  readonly currency?: string;
+  readonly reason?: Exclude<RefundReason, 'psp'>;
+  /** `service:<id>` or `operator:<id>`, for the log. */
+  readonly actor: string;
+}
+
+export interface RefundAccepted {
+  readonly refundId: string;
+  readonly paymentId: string;
+  readonly status: 'pending';
+  readonly amount: { readonly amount: string; readonly currency: string };
+}
+
+/** Why a refund was refused; `status` is the HTTP status. */
+export class RefundRefusal {
+  constructor(
+    readonly status: 404 | 409 | 422,
+    readonly code: string,
+    readonly message: string,
+  ) {}
+}
+
+export type RefundOutcome = { readonly outcome: 'accepted'; readonly status: number; readonly body: RefundAccepted; readonly replayed: boolean } | { readonly outcome: 'refused'; readonly refusal: RefundRefusal };
+
+export const refundStep = (refundId: string): StepName => `refund:${refundId}`;
+
+const REFUSAL_STATUS: Readonly<Record<string, 409 | 422>> = {
+  REFUND_EXCEEDS_CAPTURED: 422,
+  INVALID_INPUT: 422,
+  TRANSITION_NOT_ALLOWED: 409,
+};
+
+/**
+ * Use case: refund all or part of a captured card payment (several partial refunds, never more
+ * than was captured). The request reserves its amount against the payment at once
+ * (RefundRequested, so concurrent refunds cannot overspend it), then a step asks the PSP with the
+ * key `<paymentId>:refund:<refundId>`; the refund settles (Refunded: the wallet reverses it in the
+ * ledger) or fails (RefundFailed: the amount is refundable again) from the PSP's answer or webhook.
+ */
+export class RefundPayment {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly store: PaymentEventStore,
+    private readonly steps: PaymentSteps,
+    private readonly psp: PaymentServiceProvider,
+    private readonly logger: Logger,
+  ) {}
+
+  async request(request: RefundRequest): Promise<RefundOutcome> {
+    const scope = `refund:${request.paymentId}`;
+    const hash = createHash('sha256')
+      .update(JSON.stringify([request.amount?.toString() ?? 'rest', request.currency ?? '', request.reason ?? 'requested_by_customer']))
+      .digest('hex');
+    return inTransaction(this.dataSource, async (sql): Promise<RefundOutcome> => {
+      await idempotencyKeys.lock(sql, scope, request.idempotencyKey);
+      const earlier = await idempotencyKeys.find(sql, scope, request.idempotencyKey);
+      if (earlier) {
+        if (earlier.requestHash === hash) return { outcome: 'accepted', status: earlier.responseStatus, body: earlier.responseBody as unknown as RefundAccepted, replayed: true };
+        return { outcome: 'refused', refusal: new RefundRefusal(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for another refund; use a new key for a new refund') };
+      }
+      const payment = await this.store.loadWith(sql, request.paymentId);
+      if (!payment) return { outcome: 'refused', refusal: new RefundRefusal(404, 'PAYMENT_NOT_FOUND', 'no payment has this id') };
+      if (payment.state.provider !== undefined && payment.state.provider !== STRIPE_PROVIDER) {
+        return { outcome: 'refused', refusal: new RefundRefusal(409, 'REFUND_NOT_SUPPORTED', `payments held by ${payment.state.provider} are not refunded through this API; send a transfer back`) };
+      }
+      if (request.currency !== undefined && request.currency !== payment.state.currency) {
+        return { outcome: 'refused', refusal: new RefundRefusal(422, 'CURRENCY_MISMATCH', `the payment is in ${payment.state.currency}`) };
+      }
+      const refundId = randomUUID();
+      let event;
+      try {
+        event = payment.requestRefund({ refundId, ...(request.amount === undefined ? {} : { amount: request.amount }), reason: request.reason ?? 'requested_by_customer' });
+      } catch (error) {
+        if (!isPaymentDomainError(error)) throw error;
+        return { outcome: 'refused', refusal: new RefundRefusal(REFUSAL_STATUS[error.code] ?? 409, error.code, error.message) };
+      }
+      const body: RefundAccepted = { refundId, paymentId: payment.id, status: 'pending', amount: { amount: event.amount.toString(), currency: payment.state.currency } };
+      await this.store.appendWith(sql, payment.id, payment.version, [event], {
+        onAppended: async (tx) => {
+          await this.steps.schedule(tx, payment.id, refundStep(refundId));
+          await idempotencyKeys.save(tx, { scope, key: request.idempotencyKey, requestHash: hash, resourceId: refundId, responseStatus: 202, responseBody: body as unknown as Record<string, unknown> });
+        },
+      });
+      this.logger.info({ paymentId: payment.id, refundId, amount: event.amount.toString(), actor: request.actor }, 'refund requested');
+      return { outcome: 'accepted', status: 202, body, replayed: false };
+    });
+  }
+
+  /** The `refund:<refundId>` step: ask the PSP, apply its answer. */
+  async run(step: ClaimedStep): Promise<StepResult> {
+    const refundId = step.step.slice('refund:'.length);
+    const payment = await this.store.load(step.paymentId);
+    const refund = payment ? findRefund(payment.state, refundId) : undefined;
+    if (!payment || refund?.status !== 'pending' || !payment.state.reference) return { outcome: 'done' };
+    const result = await this.psp.refundPayment({
+      idempotencyKey: pspIdempotencyKey(payment.id, `refund:${refundId}`),
+      pspPaymentId: payment.state.reference,
+      refundId,
+      paymentId: payment.id,
+      amount: refund.amount,
+      ...(refund.reason === 'psp' ? {} : { reason: refund.reason }),
+    });
+    switch (result.outcome) {
+      case 'succeeded':
+        await this.observe(payment.id, refundId, result.value);
+        return { outcome: 'done' };
+      case 'declined':
+      case 'rejected':
+        await applyPspNews(this.store, payment.id, { about: 'refund', observation: { refundId, amount: refund.amount, status: 'failed', reason: safeCode(result.code) } });
+        return { outcome: 'done' };
+      case 'retryable':
+      case 'unknown':
+        return { outcome: 'retry', afterMs: backoffMs(step.attempts), reason: result.reason };
+      case 'idempotency_conflict':
+        this.logger.error({ paymentId: payment.id, refundId, reason: result.reason }, 'PSP idempotency conflict on a refund; left to an operator');
+        return { outcome: 'done' };
+    }
+  }
+
+  private async observe(paymentId: string, refundId: string, refund: PspRefund): Promise<void> {
+    await inTransaction(this.dataSource, (sql) =>
+      sql.query('INSERT INTO psp_refunds (provider, psp_refund_id, payment_id, refund_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [refund.provider, refund.id, paymentId, refundId]),
+    );
+    // A pending refund settles later, by webhook or reconciliation.
+    const applied = await applyPspNews(this.store, paymentId, { about: 'refund', observation: refund.observation });
+    if (applied.outcome === 'conflict') this.logger.error({ paymentId, refundId, reason: applied.reason }, 'PSP refund answer contradicts the payment');
+  }
+}
+
+function safeCode(value: string): string {
+  return value.toLowerCase().replace(/[^a-z0-9_]/g, '_').replace(/^[^a-z]+/, '').slice(0, 64) || 'refund_failed';
+}

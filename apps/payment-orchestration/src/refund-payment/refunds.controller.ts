@@ -1,0 +1,61 @@
+import { Body, Controller, Headers, HttpException, Inject, Param, Post, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiConflictResponse, ApiHeader, ApiNotFoundResponse, ApiOperation, ApiPropertyOptional, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import type { Principal as Caller } from '@pay/auth';
+import { describeActor, Principal, Roles } from '@pay/auth';
+import { Money, toMinorUnits } from '@pay/contracts';
+import { Type } from 'class-transformer';
+import { IsIn, IsOptional, ValidateNested } from 'class-validator';
+import type { IdempotentResponse } from '../http/idempotency-key';
+import { answerIdempotently, idempotencyKeyOf } from '../http/idempotency-key';
+import { PaymentParams } from '../view-payment/view-payment.controller';
+import type { RefundAccepted } from './refund-payment';
+import { RefundPayment } from './refund-payment';
+
+const REASONS = ['requested_by_customer', 'duplicate', 'fraudulent'] as const;
+
+export class RefundPaymentRequest {
+  @ApiPropertyOptional({ example: { amount: '500', currency: 'USD' }, description: 'Absent: all that is still refundable.' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => Money)
+  amount?: Money;
+
+  @ApiPropertyOptional({ enum: REASONS })
+  @IsOptional()
+  @IsIn(REASONS)
+  reason?: (typeof REASONS)[number];
+}
+
+/** Refunds, full or partial, several up to the captured amount; for services and operators. */
+@ApiTags('payments')
+@ApiBearerAuth()
+@Controller('v1/payments/:paymentId/refunds')
+@Roles('service', 'operator')
+export class RefundsController {
+  constructor(@Inject(RefundPayment) private readonly refundPayment: RefundPayment) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Refund all or part of a captured payment (idempotent by Idempotency-Key)' })
+  @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'A UUID' })
+  @ApiAcceptedResponse({ description: 'The refund is requested; refunded or refund-failed follows on payments.events.v1' })
+  @ApiNotFoundResponse({ description: 'PAYMENT_NOT_FOUND' })
+  @ApiConflictResponse({ description: 'TRANSITION_NOT_ALLOWED (not captured, disputed), REFUND_NOT_SUPPORTED' })
+  @ApiUnprocessableEntityResponse({ description: 'REFUND_EXCEEDS_CAPTURED, CURRENCY_MISMATCH, IDEMPOTENCY_KEY_REUSED' })
+  async refund(
+    @Param() params: PaymentParams,
+    @Headers('idempotency-key') key: string | undefined,
+    @Body() body: RefundPaymentRequest,
+    @Principal() caller: Caller,
+    @Res({ passthrough: true }) response: IdempotentResponse,
+  ): Promise<RefundAccepted> {
+    const outcome = await this.refundPayment.request({
+      paymentId: params.paymentId,
+      idempotencyKey: idempotencyKeyOf(key),
+      ...(body.amount ? { amount: toMinorUnits(body.amount), currency: body.amount.currency } : {}),
+      ...(body.reason ? { reason: body.reason } : {}),
+      actor: describeActor(caller),
+    });
+    if (outcome.outcome === 'refused') throw new HttpException({ code: outcome.refusal.code, message: outcome.refusal.message }, outcome.refusal.status);
+    return answerIdempotently(response, outcome);
+  }
+}

@@ -1,0 +1,106 @@
+import type { DataSource } from 'typeorm';
+import type { Sql } from '../database/sql';
+
+/**
+ * The steps a payment waits for, by name:
+ * - `authorize`: create and confirm the card payment at the PSP;
+ * - `refund:<refundId>`: ask the PSP for a requested refund;
+ * - `confirm-funds`: the deadline of a transfer's reservation (void it if the wallet has not
+ *   confirmed, re-send the post if it has not answered).
+ */
+export type StepName = 'authorize' | 'confirm-funds' | `refund:${string}`;
+
+export interface ClaimedStep {
+  readonly paymentId: string;
+  readonly step: StepName;
+  /** Attempts so far, this one included. */
+  readonly attempts: number;
+}
+
+interface StepRow {
+  payment_id: string;
+  step: StepName;
+  attempts: number;
+}
+
+const toClaimed = (row: StepRow): ClaimedStep => ({ paymentId: row.payment_id, step: row.step, attempts: row.attempts });
+
+/**
+ * The `payment_steps` table: a step is scheduled in the transaction that makes it necessary (the
+ * payment's first event, a refund request), so a crash can delay a step but never lose it. A
+ * worker leases a step before running it; a lease that runs out (the worker died) makes the step
+ * due again. Steps are idempotent (PSP idempotency keys, command ids), so the rare double run
+ * after a lease ran out mid-call is harmless.
+ */
+export class PaymentSteps {
+  /** NOTIFY channel announcing steps due now, per schema so test schemas do not wake each other. */
+  readonly channel: string;
+
+  constructor(private readonly dataSource: DataSource) {
+    const schema = (dataSource.options as { schema?: string }).schema ?? 'public';
+    this.channel = `payment_steps_${schema}`;
+  }
+
+  /** Schedules a step in the caller's transaction; due now announces it on commit (NOTIFY is transactional). */
+  async schedule(sql: Sql, paymentId: string, step: StepName, dueAt?: Date): Promise<void> {
+    await sql.query(
+      `INSERT INTO payment_steps (payment_id, step, due_at) VALUES ($1, $2, COALESCE($3::timestamptz, now()))
+       ON CONFLICT (payment_id, step) DO UPDATE SET due_at = LEAST(payment_steps.due_at, EXCLUDED.due_at)`,
+      [paymentId, step, dueAt?.toISOString() ?? null],
+    );
+    if (!dueAt) await sql.query('SELECT pg_notify($1, $2)', [this.channel, JSON.stringify({ paymentId, step })]);
+  }
+
+  /** Leases up to `limit` due steps, oldest first; others' leases and rows are skipped, not waited for. */
+  async claimDue(limit: number, leaseMs: number): Promise<ClaimedStep[]> {
+    const rows = await this.dataSource.query<StepRow[]>(
+      `UPDATE payment_steps s SET lease_until = now() + $2 * interval '1 millisecond', attempts = s.attempts + 1
+        WHERE (s.payment_id, s.step) IN (
+          SELECT payment_id, step FROM payment_steps
+           WHERE due_at <= now() AND (lease_until IS NULL OR lease_until < now())
+           ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+        RETURNING s.payment_id, s.step, s.attempts`,
+      [limit, leaseMs],
+    );
+    return this.rows(rows).map(toClaimed);
+  }
+
+  /** Leases one step if it is due and free (a NOTIFY may reach several workers: one wins). */
+  async claim(paymentId: string, step: StepName, leaseMs: number): Promise<ClaimedStep | undefined> {
+    const rows = await this.dataSource.query<StepRow[]>(
+      `UPDATE payment_steps SET lease_until = now() + $3 * interval '1 millisecond', attempts = attempts + 1
+        WHERE payment_id = $1 AND step = $2 AND due_at <= now() AND (lease_until IS NULL OR lease_until < now())
+        RETURNING payment_id, step, attempts`,
+      [paymentId, step, leaseMs],
+    );
+    const [row] = this.rows(rows);
+    return row ? toClaimed(row) : undefined;
+  }
+
+  /** The step is done (or has nothing left to do). In the caller's transaction when given one. */
+  async complete(paymentId: string, step: StepName, sql?: Sql): Promise<void> {
+    const text = 'DELETE FROM payment_steps WHERE payment_id = $1 AND step = $2';
+    if (sql) await sql.query(text, [paymentId, step]);
+    else await this.dataSource.query(text, [paymentId, step]);
+  }
+
+  async retryLater(paymentId: string, step: StepName, delayMs: number, reason: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE payment_steps SET due_at = now() + $3 * interval '1 millisecond', lease_until = NULL, last_error = $4 WHERE payment_id = $1 AND step = $2`,
+      [paymentId, step, delayMs, reason.slice(0, 500)],
+    );
+  }
+
+  /** Steps not finished, for reconciliation and tests. */
+  async pending(): Promise<{ paymentId: string; step: string; attempts: number; lastError: string | null }[]> {
+    const rows = await this.dataSource.query<{ payment_id: string; step: string; attempts: number; last_error: string | null }[]>(
+      'SELECT payment_id, step, attempts, last_error FROM payment_steps ORDER BY due_at',
+    );
+    return rows.map((row) => ({ paymentId: row.payment_id, step: row.step, attempts: row.attempts, lastError: row.last_error }));
+  }
+
+  /** UPDATE ... RETURNING through TypeORM gives [rows, count]. */
+  private rows(result: StepRow[] | [StepRow[], number]): StepRow[] {
+    return Array.isArray(result[0]) ? result[0] : (result as StepRow[]);
+  }
+}

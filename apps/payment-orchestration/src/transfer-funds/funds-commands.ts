@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import type { EventDefinition, EventEnvelope } from '@pay/contracts';
+import { createEvent, Topics } from '@pay/contracts';
+import { appendToOutbox } from '@pay/messaging';
+import type { Sql } from '../database/sql';
+
+export type FundsCommandType = 'reserve' | 'post' | 'void';
+
+export interface SentFundsCommand {
+  readonly commandId: string;
+  readonly paymentId: string;
+  readonly type: FundsCommandType;
+}
+
+/**
+ * Commands to the wallet on wallet.commands.v1, written to the outbox in the caller's transaction
+ * (with the payment event that makes them necessary) and remembered in `funds_commands`: an
+ * answer is matched to its command by `commandId`, and the envelope's sequence numbers a
+ * payment's commands 1, 2, … so the wallet sees them in order.
+ */
+export const fundsCommands = {
+  async send<T extends object>(sql: Sql, paymentId: string, type: FundsCommandType, definition: EventDefinition<T>, data: Omit<T, 'commandId' | 'paymentId'>, context: { correlationId?: string; causationId?: string } = {}): Promise<EventEnvelope> {
+    const [{ next }] = await sql.query<{ next: number }>('SELECT COALESCE(max(sequence), 0) + 1 AS next FROM funds_commands WHERE payment_id = $1', [paymentId]);
+    const commandId = randomUUID();
+    const envelope = createEvent({
+      definition,
+      source: 'payment-orchestration',
+      subject: paymentId,
+      sequence: next,
+      data: { ...data, commandId, paymentId } as unknown as T,
+      ...(context.correlationId ? { correlationId: context.correlationId } : {}),
+      ...(context.causationId ? { causationId: context.causationId } : {}),
+    });
+    await sql.query('INSERT INTO funds_commands (command_id, payment_id, sequence, type, envelope) VALUES ($1, $2, $3, $4, $5::jsonb)', [
+      commandId,
+      paymentId,
+      next,
+      type,
+      JSON.stringify(envelope),
+    ]);
+    await appendToOutbox(sql, [{ topic: Topics.walletCommands, envelope }]);
+    return envelope;
+  },
+
+  async find(sql: Sql, commandId: string): Promise<SentFundsCommand | undefined> {
+    const [row] = await sql.query<{ command_id: string; payment_id: string; type: FundsCommandType }>('SELECT command_id, payment_id, type FROM funds_commands WHERE command_id = $1', [commandId]);
+    return row ? { commandId: row.command_id, paymentId: row.payment_id, type: row.type } : undefined;
+  },
+
+  async ofPayment(sql: Sql, paymentId: string): Promise<SentFundsCommand[]> {
+    const rows = await sql.query<{ command_id: string; payment_id: string; type: FundsCommandType }>('SELECT command_id, payment_id, type FROM funds_commands WHERE payment_id = $1 ORDER BY sequence', [paymentId]);
+    return rows.map((row) => ({ commandId: row.command_id, paymentId: row.payment_id, type: row.type }));
+  },
+};

@@ -1,0 +1,142 @@
+import type { EventEnvelope, FundsPostedData, FundsRejectedData, FundsReservedData, FundsVoidedData } from '@pay/contracts';
+import { FundsPostedV1, FundsRejectedV1, FundsReservedV1, FundsVoidedV1, PostReservedFundsV1, toMinorUnits, VoidReservedFundsV1 } from '@pay/contracts';
+import { PermanentEventError } from '@pay/messaging';
+import type { Logger } from '@pay/observability';
+import type { Payment, PaymentEvent } from '@pay/payments-domain';
+import { isPaymentDomainError } from '@pay/payments-domain';
+import type { DataSource } from 'typeorm';
+import type { Sql } from '../database/sql';
+import { inTransaction } from '../database/sql';
+import type { PaymentEventStore } from '../payments/store/payment-event-store';
+import type { ClaimedStep } from '../run-payment-steps/payment-steps';
+import type { PaymentSteps } from '../run-payment-steps/payment-steps';
+import type { StepResult } from '../run-payment-steps/payment-step-worker';
+import type { SentFundsCommand } from './funds-commands';
+import { fundsCommands } from './funds-commands';
+
+/** Who holds a transfer's money: the wallet's ledger reservation. */
+export const WALLET_PROVIDER = 'wallet';
+
+/**
+ * Use case: a person-to-person transfer from the wallet balance, as a conversation with the
+ * wallet (DESIGN "Main flows" 2). Intake sent ReserveFunds; here the answers drive the payment:
+ * - reserved -> Authorized (provider `wallet`, reference = the reserve command id), and
+ *   PostReservedFunds goes out in the same transaction;
+ * - rejected (of the reserve) -> Failed with the wallet's code (e.g. insufficient_funds);
+ * - posted -> Captured: the money moved;
+ * - rejected (of the post: the hold expired) -> Canceled, nothing moved.
+ * A reservation not confirmed by the deadline is voided (compensation): Canceled and
+ * VoidReservedFunds commit together, so a late `reserved` finds the payment canceled and posts
+ * nothing; the wallet applies the void after the reserve (same partition), releasing the hold.
+ * Command ids are stored, never re-drawn: the sender is never charged twice.
+ */
+export class TransferFunds {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly store: PaymentEventStore,
+    private readonly steps: PaymentSteps,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Handlers of the wallet's answers on wallet.events.v1, run in the inbox transaction. */
+  answerHandlers(): Record<string, (sql: Sql, envelope: EventEnvelope) => Promise<void>> {
+    return {
+      [FundsReservedV1.type]: (sql, envelope) => this.onReserved(sql, envelope as EventEnvelope<FundsReservedData>),
+      [FundsRejectedV1.type]: (sql, envelope) => this.onRejected(sql, envelope as EventEnvelope<FundsRejectedData>),
+      [FundsPostedV1.type]: (sql, envelope) => this.onPosted(sql, envelope as EventEnvelope<FundsPostedData>),
+      [FundsVoidedV1.type]: (sql, envelope) => this.onVoided(sql, envelope as EventEnvelope<FundsVoidedData>),
+    };
+  }
+
+  /** The `confirm-funds` step: the deadline of the reservation. */
+  async onConfirmationDeadline(step: ClaimedStep): Promise<StepResult> {
+    await inTransaction(this.dataSource, async (sql) => {
+      const payment = await this.store.loadWith(sql, step.paymentId);
+      if (payment?.status !== 'initiated') return;
+      const [reserve] = (await fundsCommands.ofPayment(sql, step.paymentId)).filter((command) => command.type === 'reserve');
+      await this.store.appendWith(sql, step.paymentId, payment.version, [{ type: 'Canceled', reason: 'authorization_expired' }], {
+        onAppended: async (tx, appended) => {
+          await fundsCommands.send(tx, step.paymentId, 'void', VoidReservedFundsV1, { reason: 'timed_out' }, { correlationId: appended.envelopes[0].correlationId, causationId: appended.envelopes[0].id });
+        },
+      });
+      this.logger.warn({ paymentId: step.paymentId, reserveCommandId: reserve?.commandId }, 'the wallet did not confirm the reservation in time: voided');
+    });
+    return { outcome: 'done' };
+  }
+
+  private async commandOf(sql: Sql, envelope: EventEnvelope<{ commandId: string; paymentId: string }>): Promise<SentFundsCommand | undefined> {
+    const command = await fundsCommands.find(sql, envelope.data.commandId);
+    if (!command || command.paymentId !== envelope.data.paymentId) {
+      // Another orchestration's conversation (or a forged answer): nothing of ours.
+      this.logger.debug({ commandId: envelope.data.commandId, type: envelope.type }, 'wallet answer to a command we did not send; ignored');
+      return undefined;
+    }
+    return command;
+  }
+
+  private async onReserved(sql: Sql, envelope: EventEnvelope<FundsReservedData>): Promise<void> {
+    const command = await this.commandOf(sql, envelope);
+    if (command?.type !== 'reserve') return;
+    const payment = await this.store.loadWith(sql, command.paymentId);
+    if (payment?.status !== 'initiated') return; // voided meanwhile, or a re-delivered answer
+    const event: PaymentEvent = { type: 'Authorized', amount: toMinorUnits(envelope.data.amount), provider: WALLET_PROVIDER, reference: command.commandId };
+    await this.append(sql, payment, [event], envelope, async (tx, correlationId, causationId) => {
+      await fundsCommands.send(tx, command.paymentId, 'post', PostReservedFundsV1, {}, { correlationId, causationId });
+      await this.steps.complete(command.paymentId, 'confirm-funds', tx);
+    });
+  }
+
+  private async onRejected(sql: Sql, envelope: EventEnvelope<FundsRejectedData>): Promise<void> {
+    const command = await this.commandOf(sql, envelope);
+    if (!command) return;
+    const payment = await this.store.loadWith(sql, command.paymentId);
+    if (!payment) return;
+    const code = envelope.data.code.toLowerCase();
+    if (command.type === 'reserve' && payment.status === 'initiated') {
+      await this.append(sql, payment, [{ type: 'Failed', code }], envelope, (tx) => this.steps.complete(command.paymentId, 'confirm-funds', tx));
+    } else if (command.type === 'post' && payment.status === 'authorized') {
+      // The hold ended before the post reached it: nothing moved, the payment cannot complete.
+      this.logger.warn({ paymentId: payment.id, code }, 'the wallet refused to post a reservation');
+      await this.append(sql, payment, [{ type: 'Canceled', reason: 'authorization_expired' }], envelope);
+    }
+    // A refused void: the hold was already gone (expired or released); nothing to do.
+  }
+
+  private async onPosted(sql: Sql, envelope: EventEnvelope<FundsPostedData>): Promise<void> {
+    const command = await this.commandOf(sql, envelope);
+    if (command?.type !== 'post') return;
+    const payment = await this.store.loadWith(sql, command.paymentId);
+    if (payment?.status !== 'authorized') return;
+    await this.append(sql, payment, [{ type: 'Captured', amount: toMinorUnits(envelope.data.amount) }], envelope);
+  }
+
+  private async onVoided(sql: Sql, envelope: EventEnvelope<FundsVoidedData>): Promise<void> {
+    const command = await this.commandOf(sql, envelope);
+    if (!command) return;
+    const payment = await this.store.loadWith(sql, command.paymentId);
+    // We cancel when we send the void; a hold released by the wallet on its own ends the payment too.
+    if (payment && (payment.status === 'initiated' || payment.status === 'authorized')) {
+      await this.append(sql, payment, [{ type: 'Canceled', reason: 'authorization_expired' }], envelope);
+    }
+  }
+
+  private async append(
+    sql: Sql,
+    payment: Payment,
+    events: PaymentEvent[],
+    cause: EventEnvelope,
+    also?: (sql: Sql, correlationId: string, causationId: string) => Promise<void>,
+  ): Promise<void> {
+    try {
+      await this.store.appendWith(sql, payment.id, payment.version, events, {
+        correlationId: cause.correlationId,
+        causationId: cause.id,
+        ...(also ? { onAppended: (tx, appended) => also(tx, appended.envelopes[0].correlationId, appended.envelopes.at(-1)!.id) } : {}),
+      });
+    } catch (error) {
+      // The wallet said something the payment cannot take (another amount): retrying will not change it.
+      if (isPaymentDomainError(error)) throw new PermanentEventError(error.message);
+      throw error;
+    }
+  }
+}

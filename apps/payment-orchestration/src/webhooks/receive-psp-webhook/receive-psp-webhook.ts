@@ -1,0 +1,44 @@
+import type { Logger } from '@pay/observability';
+import type { ApplyPspWebhook } from '../../apply-psp-webhook/apply-psp-webhook';
+import type { PaymentServiceProvider } from '../../psp/psp.port';
+import type { PspWebhookInbox } from './psp-webhook-inbox';
+
+export interface WebhookReceipt {
+  readonly received: true;
+  /** The event was delivered before; nothing new was recorded. */
+  readonly duplicate: boolean;
+}
+
+/**
+ * Use case: a PSP webhook arrives. Its signature is verified over the raw body (a forged or
+ * replayed-too-late one is refused before anything is written), it is recorded once per provider
+ * event id, then applied to its payment (apply-psp-webhook). Once recorded the answer is 200
+ * whatever applying does: a failure to apply is retried by the sweep, not by the provider.
+ */
+export class ReceivePspWebhook {
+  constructor(
+    private readonly psp: PaymentServiceProvider,
+    private readonly inbox: PspWebhookInbox,
+    private readonly logger: Logger,
+    private readonly applier?: ApplyPspWebhook,
+  ) {}
+
+  /** Throws WebhookSignatureError for a webhook that is not provably from the provider. */
+  async receive(rawBody: Buffer, signatureHeader: string | undefined): Promise<WebhookReceipt> {
+    const event = this.psp.parseWebhook(rawBody, signatureHeader);
+    const recorded = await this.inbox.record(event);
+    // Ids and types only: payloads may carry personal data.
+    this.logger.info(
+      { provider: event.provider, eventId: event.id, type: event.type, firstDelivery: recorded.firstDelivery, deliveries: recorded.deliveries },
+      recorded.firstDelivery ? 'PSP webhook recorded' : 'PSP webhook delivered again; already recorded',
+    );
+    if (this.applier && !recorded.applied) {
+      try {
+        await this.applier.apply(event);
+      } catch (error) {
+        this.logger.error({ provider: event.provider, eventId: event.id, reason: (error as Error).message }, 'applying a PSP webhook failed; the sweep retries it');
+      }
+    }
+    return { received: true, duplicate: !recorded.firstDelivery };
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * POST /v1/webhooks/stripe on a Nest app built with `rawBody: true`, against real PostgreSQL,
+ * fed by the PSP simulator through the real Stripe SDK adapter: signatures verified over the raw
+ * bytes, each event recorded once however often and in whatever order it is delivered, and
+ * forged, tampered or stale deliveries refused before anything is written.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DynamicModule, INestApplication } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { createLogger } from '@pay/observability';
+import { LOGGER } from '@pay/platform';
+import type { PspSimulator } from '@pay/psp-simulator';
+import { signWebhookPayload, startPspSimulator } from '@pay/psp-simulator';
+import type { TestSchema } from '@pay/testing';
+import { createTestSchema } from '@pay/testing';
+import { DataSource } from 'typeorm';
+import { paymentOrchestrationMigrations } from '../../database/migrations';
+import type { StripeSettings } from '../../psp/stripe/stripe.config';
+import { createStripeClient } from '../../psp/stripe/stripe-client';
+import { StripePaymentServiceProvider } from '../../psp/stripe/stripe-payment-service-provider';
+import { StripeModule } from '../../psp/stripe/stripe.module';
+import { WebhooksModule } from '../webhooks.module';
+
+const SECRET = 'whsec_endpoint_test';
+
+/** What the platform module gives every service, for a test app. */
+@Global()
+@Module({})
+class TestPlatformModule {
+  static with(dataSource: DataSource): DynamicModule {
+    const providers = [
+      { provide: DataSource, useValue: dataSource },
+      { provide: LOGGER, useValue: createLogger('payment-orchestration-test', 'silent') },
+    ];
+    return { module: TestPlatformModule, providers, exports: providers.map((p) => p.provide) };
+  }
+}
+
+let schema: TestSchema;
+let simulator: PspSimulator;
+let app: INestApplication;
+let endpoint: string;
+let settings: StripeSettings;
+
+async function startApp(rawBody: boolean): Promise<INestApplication> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [TestPlatformModule.with(schema.dataSource), WebhooksModule.forRoot(StripeModule.forRoot(settings))],
+  }).compile();
+  const nest = moduleRef.createNestApplication({ rawBody, logger: false });
+  await nest.listen(0, '127.0.0.1');
+  return nest;
+}
+
+const urlOf = async (nest: INestApplication): Promise<string> => `${(await nest.getUrl()).replace('[::1]', '127.0.0.1')}/v1/webhooks/stripe`;
+
+interface Row {
+  event_id: string;
+  event_type: string;
+  object_type: string;
+  object_id: string;
+  payment_id: string | null;
+  deliveries: number;
+  livemode: boolean;
+}
+
+const rows = (): Promise<Row[]> =>
+  schema.dataSource.query('SELECT event_id, event_type, object_type, object_id, payment_id, deliveries, livemode FROM psp_webhook_events ORDER BY received_at, event_id');
+
+async function createPayment(paymentId = randomUUID()): Promise<string> {
+  const psp = new StripePaymentServiceProvider(createStripeClient(settings), settings);
+  const result = await psp.createPayment({
+    idempotencyKey: `${paymentId}:authorize`,
+    paymentId,
+    amount: 4200n,
+    currency: 'EUR',
+    paymentMethod: 'pm_card_visa',
+    captureMethod: 'manual',
+    offSession: true,
+  });
+  if (result.outcome !== 'succeeded') throw new Error(JSON.stringify(result));
+  return paymentId;
+}
+
+async function post(body: string, headers: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+beforeAll(async () => {
+  schema = await createTestSchema('it_po_webhooks', paymentOrchestrationMigrations, 4);
+  simulator = await startPspSimulator({ webhookSecret: SECRET });
+  settings = {
+    secretKey: 'sk_test_endpoint',
+    webhookSecret: SECRET,
+    host: simulator.host,
+    port: simulator.port,
+    protocol: 'http',
+    timeoutMs: 5_000,
+    maxNetworkRetries: 0,
+    webhookToleranceSeconds: 300,
+    simulator: true,
+  };
+  app = await startApp(true);
+  endpoint = await urlOf(app);
+  simulator.webhooks.setUrl(endpoint);
+});
+
+afterAll(async () => {
+  await simulator?.close();
+  await app?.close();
+  await schema?.drop();
+});
+
+beforeEach(async () => {
+  await simulator.webhooks.idle();
+  simulator.reset();
+  await schema.dataSource.query('TRUNCATE psp_webhook_events');
+});
+
+describe('POST /v1/webhooks/stripe', () => {
+  it('records each signed event once, with the payment it belongs to', async () => {
+    const paymentId = await createPayment();
+    await simulator.webhooks.idle();
+    const recorded = await rows();
+    expect(recorded.map((r) => r.event_type)).toEqual(['payment_intent.created', 'payment_intent.amount_capturable_updated']);
+    const intent = simulator.snapshot().paymentIntents[0];
+    for (const row of recorded) expect(row).toMatchObject({ object_type: 'payment_intent', object_id: intent.id, payment_id: paymentId, deliveries: 1, livemode: false });
+    expect(simulator.webhooks.deliveries().map((d) => d.status)).toEqual([200, 200]);
+  });
+
+  it('answers a redelivery 200 as a duplicate and records nothing new', async () => {
+    await createPayment();
+    await simulator.webhooks.idle();
+    const [first] = simulator.webhooks.events();
+    await simulator.webhooks.resend(first.id);
+    expect(simulator.webhooks.deliveries().map((d) => d.status)).toEqual([200, 200, 200]);
+    const recorded = await rows();
+    expect(recorded).toHaveLength(2);
+    expect(recorded.find((r) => r.event_id === first.id)?.deliveries).toBe(2);
+  });
+
+  it('takes deliveries twice and out of order: one row per event', async () => {
+    simulator.webhooks.setPolicy({ mode: 'hold' });
+    await createPayment();
+    await createPayment();
+    const released = await simulator.webhooks.release({ order: 'reverse', duplicate: true });
+    expect(released).toHaveLength(4);
+    const recorded = await rows();
+    expect(recorded).toHaveLength(4);
+    expect(recorded.every((r) => r.deliveries === 2)).toBe(true);
+    // The newest event was recorded first: arrival order, not Stripe's order.
+    expect(recorded[0].event_id).toBe(released[0].id);
+  });
+
+  it('refuses tampered, foreign, stale and unsigned deliveries with 400, writing nothing', async () => {
+    simulator.webhooks.setPolicy({ mode: 'hold' });
+    await createPayment();
+    const event = simulator.webhooks.held()[0];
+    const payload = JSON.stringify(event, null, 2);
+    const now = Math.floor(Date.now() / 1000);
+    const refusals = [
+      await post(payload.replace('"amount": 4200', '"amount": 1'), { 'stripe-signature': signWebhookPayload(payload, SECRET) }),
+      await post(payload, { 'stripe-signature': signWebhookPayload(payload, 'whsec_attacker') }),
+      await post(payload, { 'stripe-signature': signWebhookPayload(payload, SECRET, now - 3_600) }),
+      await post(payload, {}),
+    ];
+    for (const refusal of refusals) {
+      expect(refusal.status).toBe(400);
+      expect(refusal.body).toMatchObject({ code: 'WEBHOOK_SIGNATURE_INVALID' });
+      expect(JSON.stringify(refusal.body)).not.toContain(SECRET);
+    }
+    expect(await rows()).toHaveLength(0);
+    // The untouched bytes, signed with our secret, are taken: the refusals were about the signature.
+    expect(await post(payload, { 'stripe-signature': signWebhookPayload(payload, SECRET) })).toEqual({ status: 200, body: { received: true, duplicate: false } });
+  });
+
+  it('refuses a body that is not JSON', async () => {
+    const response = await fetch(endpoint, { method: 'POST', headers: { 'content-type': 'text/plain', 'stripe-signature': 't=1,v1=00' }, body: 'hello' });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: 'UNSUPPORTED_CONTENT_TYPE' });
+  });
+
+  it('fails loudly (500, so Stripe retries) when the app was built without rawBody', async () => {
+    const withoutRawBody = await startApp(false);
+    try {
+      const payload = JSON.stringify({ id: 'evt_1', object: 'event' });
+      const response = await fetch(await urlOf(withoutRawBody), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'stripe-signature': signWebhookPayload(payload, SECRET) },
+        body: payload,
+      });
+      expect(response.status).toBe(500);
+      expect(await response.json()).toMatchObject({ code: 'RAW_BODY_UNAVAILABLE' });
+    } finally {
+      await withoutRawBody.close();
+    }
+  });
+});

@@ -1,0 +1,37 @@
+import { Transform } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
+
+/** Environment of the PSP simulator, validated at start-up like every service's. */
+export class PspSimulatorConfig {
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number between 0 and 65535 (TCP port)' })
+  @Min(0, { message: 'must be a whole number between 0 and 65535 (TCP port)' })
+  @Max(65535, { message: 'must be a whole number between 0 and 65535 (TCP port)' })
+  PORT = 12111;
+
+  @IsString()
+  @Matches(/^[A-Za-z0-9.:-]+$/, { message: 'must be a host name or address to listen on' })
+  HOST = '127.0.0.1';
+
+  /** Where webhooks go: payment-orchestration's endpoint by default. */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'must be an http(s) URL, e.g. http://127.0.0.1:3002/v1/webhooks/stripe' })
+  PSP_SIMULATOR_WEBHOOK_URL?: string = 'http://127.0.0.1:3002/v1/webhooks/stripe';
+
+  /** The signing secret shared with the receiver (payment-orchestration reads the same variable). */
+  @Matches(/^whsec_\S+$/, { message: 'must be a webhook signing secret starting with whsec_' })
+  STRIPE_WEBHOOK_SECRET = 'whsec_simulator';
+
+  /** The only API key accepted; unset, any sk_test_ key is. */
+  @IsOptional()
+  @Matches(/^(sk|rk)_test_\w+$/, { message: 'must be a test-mode key (sk_test_...): the simulator never takes live keys' })
+  STRIPE_SECRET_KEY?: string;
+
+  /** How long answers of the timeout scenario are held, in milliseconds. */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of milliseconds' })
+  @Min(1, { message: 'must be a whole number of milliseconds' })
+  PSP_SIMULATOR_HOLD_MS = 90_000;
+}

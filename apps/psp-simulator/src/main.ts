@@ -1,0 +1,31 @@
+import 'reflect-metadata';
+import { ConfigError, loadConfig } from '@pay/config';
+import { startPspSimulator } from '@pay/psp-simulator';
+import { PspSimulatorConfig } from './config';
+
+/**
+ * The PSP simulator as a process, for local runs and end-to-end tests: Stripe's API subset on
+ * PORT (12111), signed webhooks to PSP_SIMULATOR_WEBHOOK_URL, the control API under /__control.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig('psp-simulator', PspSimulatorConfig);
+  const simulator = await startPspSimulator({
+    port: config.PORT,
+    host: config.HOST,
+    webhookUrl: config.PSP_SIMULATOR_WEBHOOK_URL,
+    webhookSecret: config.STRIPE_WEBHOOK_SECRET,
+    apiKey: config.STRIPE_SECRET_KEY,
+    holdMs: config.PSP_SIMULATOR_HOLD_MS,
+  });
+  process.stdout.write(`psp-simulator listening on ${simulator.url}, webhooks to ${config.PSP_SIMULATOR_WEBHOOK_URL ?? '(nowhere)'}\n`);
+  const stop = (): void => {
+    void simulator.close().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(error instanceof ConfigError ? `${error.message}\n` : `psp-simulator: cannot start: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

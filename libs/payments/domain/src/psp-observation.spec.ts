@@ -1,0 +1,114 @@
+import { capturedHistory, initiated, PI } from './__fixtures__/payment-fixtures';
+import { Payment } from './payment';
+import type { PspObservation } from './psp-observation';
+import { planDisputeObservation, planPaymentObservation, planRefundObservation } from './psp-observation';
+import { observeStripePaymentIntent } from './stripe-status';
+
+const observe = (payment: Payment, observation: PspObservation) => planPaymentObservation(payment.state, 'stripe', observation);
+const run = (payment: Payment, observation: PspObservation): Payment => {
+  const plan = observe(payment, observation);
+  return plan.outcome === 'advance' ? payment.applyAll(plan.events) : payment;
+};
+
+describe('planPaymentObservation: never go backwards', () => {
+  const captured = Payment.rehydrate(capturedHistory());
+
+  it('ignores a late payment_intent.processing after succeeded', () => {
+    const processing = observeStripePaymentIntent({ id: PI, status: 'processing', amountCapturable: 0n, amountReceived: 0n });
+    expect(observe(captured, processing)).toEqual({ outcome: 'unchanged', reason: 'no_news' });
+  });
+
+  it('ignores a late requires_capture after the capture, and a late requires_action after authorisation', () => {
+    expect(observe(captured, { stage: 'authorized', reference: PI, amount: 1000n })).toEqual({ outcome: 'unchanged', reason: 'stale' });
+    const authorized = Payment.rehydrate(capturedHistory().slice(0, 2));
+    expect(observe(authorized, { stage: 'requires_action', reference: PI })).toEqual({ outcome: 'unchanged', reason: 'stale' });
+  });
+
+  it('jumps skipped steps: succeeded on a new payment is Authorized then Captured', () => {
+    const plan = observe(Payment.start(initiated({ captureMethod: 'automatic' })), { stage: 'captured', reference: PI, amount: 1000n });
+    expect(plan).toEqual({
+      outcome: 'advance',
+      events: [
+        { type: 'Authorized', amount: 1000n, provider: 'stripe', reference: PI },
+        { type: 'Captured', amount: 1000n },
+      ],
+    });
+  });
+
+  it('records a decline with its codes and no provider text', () => {
+    const declined = observeStripePaymentIntent({
+      id: PI,
+      status: 'requires_payment_method',
+      amountCapturable: 0n,
+      amountReceived: 0n,
+      lastPaymentError: { code: 'card_declined', declineCode: 'insufficient_funds' },
+    });
+    expect(run(Payment.start(initiated()), declined).state).toMatchObject({ status: 'failed', failure: { code: 'card_declined', declineCode: 'insufficient_funds' } });
+  });
+
+  it('says "already applied" for a duplicate delivery', () => {
+    expect(observe(captured, { stage: 'captured', reference: PI, amount: 1000n })).toEqual({ outcome: 'unchanged', reason: 'already_applied' });
+  });
+
+  it('flags a conflict, applying nothing, when money moved on a payment we consider failed or for another amount', () => {
+    const failed = Payment.start(initiated()).apply({ type: 'Failed', code: 'card_declined' });
+    expect(observe(failed, { stage: 'captured', reference: PI, amount: 1000n }).outcome).toBe('conflict');
+    expect(observe(captured, { stage: 'captured', reference: PI, amount: 900n }).outcome).toBe('conflict');
+    expect(observe(captured, { stage: 'captured', reference: 'pi_someone_else', amount: 1000n }).outcome).toBe('conflict');
+    expect(observe(captured, { stage: 'canceled', reference: PI, reason: 'requested' }).outcome).toBe('conflict');
+  });
+
+  it('treats a failed attempt reported after the authorisation as stale', () => {
+    const authorized = Payment.rehydrate(capturedHistory().slice(0, 2));
+    expect(observe(authorized, { stage: 'failed', reference: PI, code: 'card_declined' })).toEqual({ outcome: 'unchanged', reason: 'stale' });
+  });
+
+  it('never acts on a status it does not know', () => {
+    const unknown = observeStripePaymentIntent({ id: PI, status: 'requires_teleportation', amountCapturable: 0n, amountReceived: 0n });
+    expect(unknown).toEqual({ stage: 'unrecognized', reference: PI, providerStatus: 'requires_teleportation' });
+    expect(observe(Payment.start(initiated()), unknown)).toEqual({ outcome: 'unchanged', reason: 'no_news' });
+  });
+});
+
+describe('planRefundObservation', () => {
+  const captured = Payment.rehydrate(capturedHistory());
+  const requested = captured.apply({ type: 'RefundRequested', refundId: 'r1', amount: 300n, reason: 'requested_by_customer' });
+
+  it('settles a requested refund once', () => {
+    const plan = planRefundObservation(requested.state, { refundId: 'r1', amount: 300n, status: 'succeeded' });
+    expect(plan).toEqual({ outcome: 'advance', events: [{ type: 'Refunded', refundId: 'r1', amount: 300n }] });
+    const settled = requested.applyAll(plan.outcome === 'advance' ? plan.events : []);
+    expect(planRefundObservation(settled.state, { refundId: 'r1', amount: 300n, status: 'succeeded' }).outcome).toBe('unchanged');
+  });
+
+  it('records a refund made at the provider, and refuses one that would exceed the capture', () => {
+    expect(planRefundObservation(captured.state, { refundId: 're_dash', amount: 100n, status: 'succeeded' }).outcome).toBe('advance');
+    expect(planRefundObservation(requested.state, { refundId: 're_dash', amount: 701n, status: 'succeeded' }).outcome).toBe('conflict');
+  });
+
+  it('fails a pending refund, and flags a refund that fails after it succeeded', () => {
+    expect(planRefundObservation(requested.state, { refundId: 'r1', amount: 300n, status: 'failed', reason: 'expired_or_canceled_card' })).toEqual({
+      outcome: 'advance',
+      events: [{ type: 'RefundFailed', refundId: 'r1', reason: 'expired_or_canceled_card' }],
+    });
+    const settled = requested.apply({ type: 'Refunded', refundId: 'r1', amount: 300n });
+    expect(planRefundObservation(settled.state, { refundId: 'r1', amount: 300n, status: 'failed' }).outcome).toBe('conflict');
+  });
+});
+
+describe('planDisputeObservation', () => {
+  const captured = Payment.rehydrate(capturedHistory());
+
+  it('opens then closes, and takes `closed` before `created` (out of order) as both', () => {
+    expect(planDisputeObservation(captured.state, { disputeId: 'dp_1', amount: 1000n, status: 'lost', reason: 'fraudulent' })).toEqual({
+      outcome: 'advance',
+      events: [
+        { type: 'DisputeOpened', disputeId: 'dp_1', amount: 1000n, reason: 'fraudulent' },
+        { type: 'DisputeLost', disputeId: 'dp_1' },
+      ],
+    });
+    const lost = captured.apply({ type: 'DisputeOpened', disputeId: 'dp_1', amount: 1000n, reason: 'fraudulent' }).apply({ type: 'DisputeLost', disputeId: 'dp_1' });
+    expect(planDisputeObservation(lost.state, { disputeId: 'dp_1', amount: 1000n, status: 'open', reason: 'fraudulent' })).toEqual({ outcome: 'unchanged', reason: 'stale' });
+    expect(planDisputeObservation(lost.state, { disputeId: 'dp_1', amount: 1000n, status: 'won', reason: 'fraudulent' }).outcome).toBe('conflict');
+  });
+});

@@ -1,0 +1,121 @@
+import type { CancellationReason } from './payment-events';
+import type { DisputeObservation, PspObservation, RefundObservation } from './psp-observation';
+
+/**
+ * Stripe's statuses in our words. Plain strings: the domain does not import the Stripe SDK; the
+ * adapter reads the fields below off its objects and asks here what they mean.
+ */
+
+export const STRIPE_PROVIDER = 'stripe';
+
+/** The fields of a PaymentIntent that decide what it means for the payment (amounts in minor units). */
+export interface StripePaymentIntentFacts {
+  readonly id: string;
+  readonly status: string;
+  readonly amountCapturable: bigint;
+  readonly amountReceived: bigint;
+  readonly lastPaymentError?: { readonly code?: string | null; readonly declineCode?: string | null } | null;
+  readonly cancellationReason?: string | null;
+}
+
+const CODE = /^[a-z][a-z0-9_]{0,63}$/;
+
+/** Stripe codes are snake case; anything else is replaced rather than stored as free text. */
+function safeCode(value: string | null | undefined, fallback: string): string {
+  return value && CODE.test(value) ? value : fallback;
+}
+
+const CANCELLATION: Readonly<Record<string, CancellationReason>> = {
+  requested_by_customer: 'requested',
+  // Stripe cancels an uncaptured authorisation itself when it expires (7 days for cards).
+  automatic: 'authorization_expired',
+  expired: 'authorization_expired',
+  abandoned: 'abandoned',
+  duplicate: 'duplicate',
+  fraudulent: 'fraudulent',
+};
+
+/**
+ * PaymentIntent status -> observation:
+ * - requires_payment_method: nothing tried yet (pending), or the last attempt failed (failed with
+ *   its codes): Stripe sends a PaymentIntent back there after a decline;
+ * - requires_confirmation, processing: pending (processing is money on its way, not yet there);
+ * - requires_action: the payer must authenticate;
+ * - requires_capture: authorised for amount_capturable;
+ * - succeeded: captured amount_received;
+ * - canceled: canceled, with its reason.
+ */
+export function observeStripePaymentIntent(facts: StripePaymentIntentFacts): PspObservation {
+  const reference = facts.id;
+  switch (facts.status) {
+    case 'requires_payment_method': {
+      const error = facts.lastPaymentError;
+      if (!error) return { stage: 'pending', reference };
+      const code = safeCode(error.code, 'payment_failed');
+      const declineCode = error.declineCode ? safeCode(error.declineCode, 'unknown') : undefined;
+      return declineCode === undefined ? { stage: 'failed', reference, code } : { stage: 'failed', reference, code, declineCode };
+    }
+    case 'requires_confirmation':
+    case 'processing':
+      return { stage: 'pending', reference };
+    case 'requires_action':
+      return { stage: 'requires_action', reference };
+    case 'requires_capture':
+      return { stage: 'authorized', reference, amount: facts.amountCapturable };
+    case 'succeeded':
+      return { stage: 'captured', reference, amount: facts.amountReceived };
+    case 'canceled':
+      return { stage: 'canceled', reference, reason: CANCELLATION[facts.cancellationReason ?? ''] ?? 'psp' };
+    default:
+      return { stage: 'unrecognized', reference, providerStatus: facts.status };
+  }
+}
+
+export interface StripeRefundFacts {
+  /** Our refund id when we asked for it (sent as metadata), else Stripe's `re_...`. */
+  readonly refundId: string;
+  readonly status: string | null;
+  readonly amount: bigint;
+  readonly failureReason?: string | null;
+}
+
+/** Refund status -> observation; `requires_action` (some bank refunds) is still pending. */
+export function observeStripeRefund(facts: StripeRefundFacts): RefundObservation {
+  const base = { refundId: facts.refundId, amount: facts.amount };
+  switch (facts.status) {
+    case 'succeeded':
+      return { ...base, status: 'succeeded' };
+    case 'failed':
+      return { ...base, status: 'failed', reason: safeCode(facts.failureReason, 'refund_failed') };
+    case 'canceled':
+      return { ...base, status: 'canceled', reason: 'refund_canceled' };
+    default:
+      return { ...base, status: 'pending' };
+  }
+}
+
+export interface StripeDisputeFacts {
+  readonly id: string;
+  readonly status: string;
+  readonly amount: bigint;
+  readonly reason: string;
+}
+
+/**
+ * Dispute status -> observation. `won`, and an inquiry closed without a chargeback
+ * (`warning_closed`) or `prevented`, give the money back; `lost` keeps it withdrawn; every other
+ * status is still open.
+ */
+export function observeStripeDispute(facts: StripeDisputeFacts): DisputeObservation {
+  const base = { disputeId: facts.id, amount: facts.amount, reason: safeCode(facts.reason, 'general') };
+  switch (facts.status) {
+    case 'won':
+    case 'warning_closed':
+    case 'prevented':
+      return { ...base, status: 'won' };
+    case 'lost':
+      return { ...base, status: 'lost' };
+    default:
+      return { ...base, status: 'open' };
+  }
+}

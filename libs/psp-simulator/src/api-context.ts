@@ -1,0 +1,19 @@
+import type { SimulatorState } from './simulator-state';
+
+/** What an API or control handler may touch: the state, the webhook outbox, and the answer's fate. */
+export interface ApiContext {
+  readonly state: SimulatorState;
+  /** Queues a webhook event carrying a snapshot of the object as it is now. */
+  emit(type: string, object: object): void;
+  /** Set by a handler whose payment method fails the first answer to a key after doing the work. */
+  failFirstAnswer: boolean;
+  /** Set by a handler whose payment method holds the first answer (the client times out; a retry with the key gets it). */
+  hangAnswer: boolean;
+}
+
+export interface ApiAnswer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+export const ok = (body: unknown): ApiAnswer => ({ status: 200, body });

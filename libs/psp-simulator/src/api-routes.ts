@@ -1,0 +1,25 @@
+import type { ApiAnswer, ApiContext } from './api-context';
+import type { FormObject } from './http/form-body';
+import { StripeApiError } from './http/stripe-error';
+import { cancelPaymentIntent, capturePaymentIntent, confirmPaymentIntent, createPaymentIntent, retrievePaymentIntent } from './payment-intents/payment-intent-routes';
+import { createRefund, retrieveRefund } from './refunds/refund-routes';
+
+const ID = '([A-Za-z0-9_]+)';
+const routes: { method: string; pattern: RegExp; handle: (context: ApiContext, params: FormObject, ids: string[]) => ApiAnswer }[] = [
+  { method: 'POST', pattern: /^\/v1\/payment_intents$/, handle: (c, p) => createPaymentIntent(c, p) },
+  { method: 'GET', pattern: new RegExp(`^/v1/payment_intents/${ID}$`), handle: (c, _p, [id]) => retrievePaymentIntent(c, id) },
+  { method: 'POST', pattern: new RegExp(`^/v1/payment_intents/${ID}/confirm$`), handle: (c, p, [id]) => confirmPaymentIntent(c, id, p) },
+  { method: 'POST', pattern: new RegExp(`^/v1/payment_intents/${ID}/capture$`), handle: (c, p, [id]) => capturePaymentIntent(c, id, p) },
+  { method: 'POST', pattern: new RegExp(`^/v1/payment_intents/${ID}/cancel$`), handle: (c, p, [id]) => cancelPaymentIntent(c, id, p) },
+  { method: 'POST', pattern: /^\/v1\/refunds$/, handle: (c, p) => createRefund(c, p) },
+  { method: 'GET', pattern: new RegExp(`^/v1/refunds/${ID}$`), handle: (c, _p, [id]) => retrieveRefund(c, id) },
+];
+
+/** The subset of Stripe's API the adapter uses; anything else is answered as Stripe answers an unknown URL. */
+export function routeApiRequest(context: ApiContext, method: string, path: string, params: FormObject): ApiAnswer {
+  for (const route of routes) {
+    const match = route.method === method ? route.pattern.exec(path) : null;
+    if (match) return route.handle(context, params, match.slice(1));
+  }
+  throw new StripeApiError(404, 'invalid_request_error', `Unrecognized request URL (${method}: ${path}).`);
+}

@@ -1,0 +1,116 @@
+/**
+ * The simulator's HTTP control API, as a test or a person drives the standalone process: faults,
+ * webhook policy and release, completing, disputing and failing, state and reset. Plain fetch:
+ * what a curl user sends.
+ */
+import type { PspSimulator } from '../psp-simulator';
+import { startPspSimulator } from '../psp-simulator';
+import type { WebhookReceiver } from '../webhooks/webhook-receiver';
+import { startWebhookReceiver } from '../webhooks/webhook-receiver';
+
+let simulator: PspSimulator;
+let receiver: WebhookReceiver;
+
+/** The fields these tests read off answers. */
+interface Answer {
+  status: number;
+  body: { id: string; status?: string; error: { message: string; code?: string }; released: { type: string }[]; paymentIntents: unknown[] };
+}
+
+const KEY = { authorization: 'Bearer sk_test_control', 'content-type': 'application/x-www-form-urlencoded' };
+
+async function control(path: string, body?: unknown): Promise<Answer> {
+  const response = await fetch(`${simulator.url}/__control/${path}`, {
+    method: body === undefined && path === 'state' ? 'GET' : 'POST',
+    headers: { 'content-type': 'application/json' },
+    ...(body === undefined && path === 'state' ? {} : { body: JSON.stringify(body ?? {}) }),
+  });
+  return { status: response.status, body: (await response.json()) as Answer['body'] };
+}
+
+async function api(path: string, form: Record<string, string>, key?: string): Promise<Answer> {
+  const response = await fetch(`${simulator.url}${path}`, {
+    method: 'POST',
+    headers: { ...KEY, ...(key ? { 'idempotency-key': key } : {}) },
+    body: new URLSearchParams(form).toString(),
+  });
+  return { status: response.status, body: (await response.json()) as Answer['body'] };
+}
+
+beforeAll(async () => {
+  receiver = await startWebhookReceiver();
+  simulator = await startPspSimulator({ webhookUrl: receiver.url, webhookSecret: 'whsec_control' });
+});
+
+afterAll(async () => {
+  await simulator?.close();
+  await receiver?.close();
+});
+
+beforeEach(async () => {
+  await simulator.webhooks.idle();
+  expect((await control('reset')).status).toBe(200);
+  receiver.clear();
+});
+
+describe('PSP simulator control API', () => {
+  it('injects a fault after the work: the answer is lost, the replay tells the truth', async () => {
+    expect((await control('faults', { path: '/v1/payment_intents', when: 'after', status: 502 })).status).toBe(200);
+    const form = { amount: '500', currency: 'usd', payment_method: 'pm_card_visa', confirm: 'true' };
+    expect((await api('/v1/payment_intents', form, 'k-1')).status).toBe(502);
+    const replay = await api('/v1/payment_intents', form, 'k-1');
+    expect(replay).toMatchObject({ status: 200, body: { status: 'succeeded', amount_received: 500 } });
+    expect((await control('state')).body.paymentIntents).toHaveLength(1);
+  });
+
+  it('holds webhooks and releases them newest first, twice each', async () => {
+    await control('webhooks/policy', { mode: 'hold' });
+    await api('/v1/payment_intents', { amount: '500', currency: 'usd', payment_method: 'pm_card_visa', confirm: 'true' });
+    const released = await control('webhooks/release', { order: 'reverse', duplicate: true });
+    expect(released.body.released.map((e) => e.type)).toEqual(['payment_intent.succeeded', 'payment_intent.created']);
+    expect((await receiver.waitFor(4)).map((d) => d.type)).toEqual(['payment_intent.succeeded', 'payment_intent.succeeded', 'payment_intent.created', 'payment_intent.created']);
+  });
+
+  it('completes 3-D Secure, opens and closes a dispute, and fails a refund', async () => {
+    const intent = await api('/v1/payment_intents', { amount: '900', currency: 'eur', payment_method: 'pm_card_authenticationRequired', confirm: 'true' });
+    expect(intent.body.status).toBe('requires_action');
+    expect((await control(`payment_intents/${intent.body.id}/complete`, { outcome: 'succeeded' })).body).toMatchObject({ status: 'succeeded', amount_received: 900 });
+
+    const refund = await api('/v1/refunds', { payment_intent: intent.body.id, amount: '100' });
+    expect((await control(`refunds/${refund.body.id}/fail`, {})).body).toMatchObject({ status: 'failed', failure_reason: 'expired_or_canceled_card' });
+
+    const dispute = await control(`payment_intents/${intent.body.id}/dispute`, { reason: 'product_not_received' });
+    expect(dispute.body).toMatchObject({ object: 'dispute', amount: 900, status: 'needs_response' });
+    expect((await control(`disputes/${dispute.body.id}/close`, { status: 'lost' })).body.status).toBe('lost');
+    expect((await api('/v1/refunds', { payment_intent: intent.body.id })).body.error).toMatchObject({ code: 'charge_disputed' });
+
+    await simulator.webhooks.idle();
+    expect(simulator.webhooks.events().map((e) => e.type)).toEqual([
+      'payment_intent.created',
+      'payment_intent.requires_action',
+      'payment_intent.succeeded',
+      'refund.created',
+      'charge.refunded',
+      'refund.failed',
+      'refund.updated',
+      'charge.dispute.created',
+      'charge.dispute.closed',
+    ]);
+  });
+
+  it('says what is wrong with a control request', async () => {
+    expect(await control('faults', { path: '/v1/refunds' })).toEqual({
+      status: 400,
+      body: { error: { message: 'give either status (an HTTP error to answer) or holdMs (how long to hold the answer)' } },
+    });
+    expect((await control('webhooks/policy', { mode: 'sometimes' })).body.error.message).toBe('mode must be immediate or hold');
+    expect((await control('nowhere', {})).status).toBe(400);
+    expect((await control('payment_intents/pi_missing/complete', {})).status).toBe(404);
+  });
+
+  it('refuses requests without a test key, as Stripe does', async () => {
+    const response = await fetch(`${simulator.url}/v1/payment_intents`, { method: 'POST', headers: { authorization: 'Bearer sk_live_x' }, body: 'amount=1&currency=usd' });
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toBe('Invalid API Key provided: sk_live_****');
+  });
+});

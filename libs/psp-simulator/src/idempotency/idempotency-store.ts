@@ -1,0 +1,59 @@
+import type { ApiAnswer } from '../api-context';
+import { StripeApiError } from '../http/stripe-error';
+
+interface SavedAnswer {
+  readonly method: string;
+  readonly path: string;
+  readonly fingerprint: string;
+  readonly answer: ApiAnswer;
+}
+
+export type IdempotencyLookup =
+  | { readonly kind: 'new' }
+  | { readonly kind: 'replay'; readonly answer: ApiAnswer }
+  | { readonly kind: 'conflict'; readonly error: StripeApiError };
+
+/**
+ * Stripe's idempotency, per API key: the first answer to a key is saved and every later request
+ * with that key and the same parameters gets it again (`Idempotent-Replayed: true`); the same key
+ * with other parameters or on another endpoint is a 400 idempotency_error. As on Stripe, only
+ * answers of requests that ran are saved (successes and card declines), not validation errors.
+ */
+export class IdempotencyStore {
+  private readonly saved = new Map<string, SavedAnswer>();
+
+  lookup(apiKey: string, key: string, method: string, path: string, fingerprint: string): IdempotencyLookup {
+    const saved = this.saved.get(`${apiKey}\u0000${key}`);
+    if (!saved) return { kind: 'new' };
+    if (saved.method !== method || saved.path !== path) {
+      return {
+        kind: 'conflict',
+        error: new StripeApiError(
+          400,
+          'idempotency_error',
+          `Keys for idempotent requests can only be used for the same endpoint they were first used for ('${saved.method} ${saved.path}' vs '${method} ${path}'). Try using a key other than '${key}' if you meant to execute a different request.`,
+        ),
+      };
+    }
+    if (saved.fingerprint !== fingerprint) {
+      return {
+        kind: 'conflict',
+        error: new StripeApiError(
+          400,
+          'idempotency_error',
+          `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+        ),
+      };
+    }
+    return { kind: 'replay', answer: saved.answer };
+  }
+
+  save(apiKey: string, key: string, entry: SavedAnswer): void {
+    if (entry.answer.status >= 400 && entry.answer.status !== 402) return;
+    this.saved.set(`${apiKey}\u0000${key}`, entry);
+  }
+
+  clear(): void {
+    this.saved.clear();
+  }
+}

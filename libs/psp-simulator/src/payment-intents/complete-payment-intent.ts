@@ -1,0 +1,33 @@
+import type { ApiContext } from '../api-context';
+import { invalidRequest } from '../http/stripe-error';
+import { findPaymentMethod, TEST_PAYMENT_METHODS } from '../payment-methods/test-payment-methods';
+import type { PaymentIntentObject } from '../simulator-state';
+import { approve, decline } from './attempt-payment';
+import { findIntent } from './payment-intent-routes';
+
+/**
+ * Control API: finishes what a person or a bank would finish outside the API — a 3-D Secure
+ * challenge (requires_action) or a delayed method (processing) — with success or failure.
+ */
+export function completePaymentIntent(context: ApiContext, id: string, outcome: 'succeeded' | 'failed'): PaymentIntentObject {
+  const intent = findIntent(context, id);
+  const paymentMethod = intent.payment_method ?? 'pm_card_visa';
+  const method = findPaymentMethod(paymentMethod, context.state.aliases) ?? TEST_PAYMENT_METHODS.pm_card_visa;
+  if (intent.status === 'requires_action') {
+    if (outcome === 'succeeded') approve(context, intent, paymentMethod);
+    else {
+      decline(context, intent, paymentMethod, method, {
+        code: 'payment_intent_authentication_failure',
+        message: 'The provided PaymentMethod has failed authentication.',
+      }, 'no charge');
+    }
+    return intent;
+  }
+  if (intent.status === 'processing') {
+    const pending = intent.latest_charge ? context.state.charges.get(intent.latest_charge) : undefined;
+    if (outcome === 'succeeded') approve(context, intent, paymentMethod, pending);
+    else decline(context, intent, paymentMethod, method, { code: 'card_declined', declineCode: 'generic_decline', message: 'Your card was declined.' }, pending ?? 'new charge');
+    return intent;
+  }
+  throw invalidRequest(`PaymentIntent ${id} is ${intent.status}: only requires_action or processing can be completed`);
+}

@@ -1,0 +1,133 @@
+import { randomBytes } from 'node:crypto';
+import type { ApiAnswer, ApiContext } from '../api-context';
+import { ok } from '../api-context';
+import type { FormObject } from '../http/form-body';
+import { metadataOf, oneOf, optionalAmount, optionalBoolean, optionalString, requiredAmount, requiredString } from '../http/params';
+import { invalidRequest, notFound, unexpectedState } from '../http/stripe-error';
+import { newId, nowSeconds } from '../ids';
+import { findPaymentMethod } from '../payment-methods/test-payment-methods';
+import type { PaymentIntentObject } from '../simulator-state';
+import { snapshot } from '../simulator-state';
+import { attemptPayment } from './attempt-payment';
+
+const CAPTURE_METHODS = ['automatic', 'automatic_async', 'manual'] as const;
+const CANCELLATION_REASONS = ['duplicate', 'fraudulent', 'requested_by_customer', 'abandoned'] as const;
+
+export function findIntent(context: ApiContext, id: string): PaymentIntentObject {
+  const intent = context.state.paymentIntents.get(id);
+  if (!intent) throw notFound('payment_intent', id, 'intent');
+  return intent;
+}
+
+function confirmWith(context: ApiContext, intent: PaymentIntentObject, paymentMethod: string | undefined, offSession: boolean): void {
+  const id = paymentMethod ?? intent.payment_method;
+  if (!id) {
+    throw invalidRequest('You cannot confirm this PaymentIntent because it\'s missing a payment method.', { code: 'payment_intent_unexpected_state', param: 'payment_method' });
+  }
+  const method = findPaymentMethod(id, context.state.aliases);
+  if (!method) throw notFound('PaymentMethod', id, 'payment_method');
+  attemptPayment(context, intent, id, method, offSession);
+}
+
+/** POST /v1/payment_intents: creates, and with `confirm=true` confirms in the same call. */
+export function createPaymentIntent(context: ApiContext, params: FormObject): ApiAnswer {
+  const amount = requiredAmount(params, 'amount');
+  const currency = requiredString(params, 'currency').toLowerCase();
+  if (!/^[a-z]{3}$/.test(currency)) throw invalidRequest(`Invalid currency: ${currency}.`, { code: 'parameter_invalid_string', param: 'currency' });
+  const paymentMethod = optionalString(params, 'payment_method');
+  const confirm = optionalBoolean(params, 'confirm') ?? false;
+  const offSession = optionalBoolean(params, 'off_session') ?? false;
+  if (offSession && !confirm) throw invalidRequest('off_session can only be used with confirm=true.', { param: 'off_session' });
+  const id = newId('pi');
+  const intent: PaymentIntentObject = {
+    id,
+    object: 'payment_intent',
+    amount,
+    amount_capturable: 0,
+    amount_received: 0,
+    currency,
+    status: paymentMethod ? 'requires_confirmation' : 'requires_payment_method',
+    capture_method: oneOf(params, 'capture_method', CAPTURE_METHODS) ?? 'automatic',
+    confirmation_method: 'automatic',
+    customer: optionalString(params, 'customer') ?? null,
+    payment_method: paymentMethod ?? null,
+    payment_method_types: ['card'],
+    description: optionalString(params, 'description') ?? null,
+    metadata: metadataOf(params),
+    created: nowSeconds(),
+    livemode: false,
+    client_secret: `${id}_secret_${randomBytes(12).toString('hex')}`,
+    latest_charge: null,
+    last_payment_error: null,
+    next_action: null,
+    cancellation_reason: null,
+    canceled_at: null,
+  };
+  if (paymentMethod && !findPaymentMethod(paymentMethod, context.state.aliases)) throw notFound('PaymentMethod', paymentMethod, 'payment_method');
+  context.state.paymentIntents.set(id, intent);
+  context.emit('payment_intent.created', intent);
+  if (confirm) confirmWith(context, intent, paymentMethod, offSession);
+  return ok(snapshot(intent));
+}
+
+/** POST /v1/payment_intents/:id/confirm */
+export function confirmPaymentIntent(context: ApiContext, id: string, params: FormObject): ApiAnswer {
+  const intent = findIntent(context, id);
+  if (intent.status !== 'requires_payment_method' && intent.status !== 'requires_confirmation') {
+    throw unexpectedState(`This PaymentIntent's status is ${intent.status}, but it must be requires_payment_method or requires_confirmation to be confirmed.`, {
+      payment_intent: snapshot(intent),
+    });
+  }
+  confirmWith(context, intent, optionalString(params, 'payment_method'), optionalBoolean(params, 'off_session') ?? false);
+  return ok(snapshot(intent));
+}
+
+/** POST /v1/payment_intents/:id/capture: takes up to the authorised amount; the rest is released. */
+export function capturePaymentIntent(context: ApiContext, id: string, params: FormObject): ApiAnswer {
+  const intent = findIntent(context, id);
+  if (intent.status !== 'requires_capture') {
+    throw unexpectedState(`This PaymentIntent could not be captured because it has a status of ${intent.status}. Only a PaymentIntent with one of the following statuses may be captured: requires_capture.`, {
+      payment_intent: snapshot(intent),
+    });
+  }
+  const amount = optionalAmount(params, 'amount_to_capture') ?? intent.amount_capturable;
+  if (amount > intent.amount_capturable) {
+    throw invalidRequest(`The amount_to_capture (${amount}) is greater than the amount_capturable (${intent.amount_capturable}).`, {
+      code: 'amount_too_large',
+      param: 'amount_to_capture',
+    });
+  }
+  const charge = intent.latest_charge ? context.state.charges.get(intent.latest_charge) : undefined;
+  if (charge) {
+    charge.captured = true;
+    charge.amount_captured = amount;
+  }
+  intent.status = 'succeeded';
+  intent.amount_received = amount;
+  intent.amount_capturable = 0;
+  context.emit('payment_intent.succeeded', intent);
+  return ok(snapshot(intent));
+}
+
+const CANCELABLE: ReadonlySet<PaymentIntentObject['status']> = new Set(['requires_payment_method', 'requires_capture', 'requires_confirmation', 'requires_action', 'processing']);
+
+/** POST /v1/payment_intents/:id/cancel: releases an authorisation; refused once money moved. */
+export function cancelPaymentIntent(context: ApiContext, id: string, params: FormObject): ApiAnswer {
+  const intent = findIntent(context, id);
+  if (!CANCELABLE.has(intent.status)) {
+    throw unexpectedState(`You cannot cancel this PaymentIntent because it has a status of ${intent.status}. Only a PaymentIntent with one of the following statuses may be canceled: ${[...CANCELABLE].join(', ')}.`, {
+      payment_intent: snapshot(intent),
+    });
+  }
+  intent.status = 'canceled';
+  intent.amount_capturable = 0;
+  intent.cancellation_reason = oneOf(params, 'cancellation_reason', CANCELLATION_REASONS) ?? null;
+  intent.canceled_at = nowSeconds();
+  context.emit('payment_intent.canceled', intent);
+  return ok(snapshot(intent));
+}
+
+/** GET /v1/payment_intents/:id: the truth, always answered at once (reconciliation relies on it). */
+export function retrievePaymentIntent(context: ApiContext, id: string): ApiAnswer {
+  return ok(snapshot(findIntent(context, id)));
+}

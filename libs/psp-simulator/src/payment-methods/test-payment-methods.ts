@@ -1,0 +1,71 @@
+/**
+ * How a payment method behaves when a PaymentIntent is confirmed with it. The `pm_card_*` ids of
+ * Stripe's test mode behave as on Stripe; the last three are the simulator's own, for failures
+ * Stripe's test mode cannot produce on demand.
+ */
+export type CardBehaviour =
+  | { readonly kind: 'approve' }
+  | { readonly kind: 'decline'; readonly code: string; readonly declineCode: string; readonly message: string; readonly adviceCode?: string }
+  /** 3-D Secure: requires_action when the payer is present, an authentication_required decline off-session. */
+  | { readonly kind: 'authenticate' }
+  /** Stays `processing` until completed through the control API (bank debits, delayed methods). */
+  | { readonly kind: 'processing' }
+  /** The charge goes through, but the first answer to each idempotency key is a 500 (the response was lost). */
+  | { readonly kind: 'approve_then_5xx' }
+  /** The charge goes through, but the first answer to each idempotency key is held past any client timeout; a retry with the key gets the saved answer at once. */
+  | { readonly kind: 'approve_then_hang' };
+
+export interface TestPaymentMethod {
+  readonly brand: string;
+  readonly last4: string;
+  readonly behaviour: CardBehaviour;
+}
+
+const approve: CardBehaviour = { kind: 'approve' };
+const decline = (declineCode: string, message: string, code = 'card_declined', adviceCode?: string): CardBehaviour => ({
+  kind: 'decline',
+  code,
+  declineCode,
+  message,
+  ...(adviceCode ? { adviceCode } : {}),
+});
+
+export const TEST_PAYMENT_METHODS: Readonly<Record<string, TestPaymentMethod>> = {
+  pm_card_visa: { brand: 'visa', last4: '4242', behaviour: approve },
+  pm_card_visa_debit: { brand: 'visa', last4: '5556', behaviour: approve },
+  pm_card_mastercard: { brand: 'mastercard', last4: '4444', behaviour: approve },
+  pm_card_amex: { brand: 'amex', last4: '8431', behaviour: approve },
+  pm_card_chargeDeclined: { brand: 'visa', last4: '0002', behaviour: decline('generic_decline', 'Your card was declined.') },
+  pm_card_chargeDeclinedInsufficientFunds: {
+    brand: 'visa',
+    last4: '9995',
+    behaviour: decline('insufficient_funds', 'Your card has insufficient funds.', 'card_declined', 'try_again_later'),
+  },
+  pm_card_chargeDeclinedLostCard: { brand: 'visa', last4: '9987', behaviour: decline('lost_card', 'Your card was declined.', 'card_declined', 'do_not_try_again') },
+  pm_card_chargeDeclinedStolenCard: { brand: 'visa', last4: '9979', behaviour: decline('stolen_card', 'Your card was declined.', 'card_declined', 'do_not_try_again') },
+  pm_card_chargeDeclinedFraudulent: { brand: 'visa', last4: '0019', behaviour: decline('fraudulent', 'Your card was declined.') },
+  pm_card_chargeDeclinedExpiredCard: { brand: 'visa', last4: '0069', behaviour: decline('expired_card', 'Your card has expired.', 'expired_card') },
+  pm_card_chargeDeclinedIncorrectCvc: { brand: 'visa', last4: '0127', behaviour: decline('incorrect_cvc', "Your card's security code is incorrect.", 'incorrect_cvc') },
+  pm_card_chargeDeclinedProcessingError: {
+    brand: 'visa',
+    last4: '0119',
+    behaviour: decline('processing_error', 'An error occurred while processing your card. Try again in a little bit.', 'processing_error'),
+  },
+  pm_card_authenticationRequired: { brand: 'visa', last4: '3184', behaviour: { kind: 'authenticate' } },
+  pm_card_processing: { brand: 'visa', last4: '0077', behaviour: { kind: 'processing' } },
+  pm_card_5xx: { brand: 'visa', last4: '0500', behaviour: { kind: 'approve_then_5xx' } },
+  pm_card_timeout: { brand: 'visa', last4: '0408', behaviour: { kind: 'approve_then_hang' } },
+};
+
+/**
+ * The method behind an id. Unknown `pm_card_*` ids are refused like Stripe refuses unknown
+ * test tokens; a saved card given an alias behaves like its test token (so a card saved in the
+ * wallet, whose ids allow no `_`, can decline or time out); any other `pm_...` id approves.
+ */
+export function findPaymentMethod(id: string, aliases?: ReadonlyMap<string, string>): TestPaymentMethod | undefined {
+  if (Object.hasOwn(TEST_PAYMENT_METHODS, id)) return TEST_PAYMENT_METHODS[id];
+  const alias = aliases?.get(id);
+  if (alias !== undefined && Object.hasOwn(TEST_PAYMENT_METHODS, alias)) return TEST_PAYMENT_METHODS[alias];
+  if (id.startsWith('pm_card_') || !/^pm_[A-Za-z0-9_]{1,100}$/.test(id)) return undefined;
+  return { brand: 'visa', last4: '4242', behaviour: approve };
+}

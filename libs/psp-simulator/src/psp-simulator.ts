@@ -1,0 +1,320 @@
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ApiAnswer, ApiContext } from './api-context';
+import { routeApiRequest } from './api-routes';
+import { ControlError, routeControlRequest } from './control/control-routes';
+import { closeDispute, openDispute } from './disputes/dispute-control';
+import type { FaultRule } from './faults/fault-plan';
+import { FaultPlan } from './faults/fault-plan';
+import { FormBodyError, fingerprintOf, parseFormBody } from './http/form-body';
+import { StripeApiError } from './http/stripe-error';
+import { IdempotencyStore } from './idempotency/idempotency-store';
+import { newId } from './ids';
+import { completePaymentIntent } from './payment-intents/complete-payment-intent';
+import { TEST_PAYMENT_METHODS } from './payment-methods/test-payment-methods';
+import { failRefund } from './refunds/refund-routes';
+import type { ChargeObject, DisputeObject, PaymentIntentObject, RecordedRequest, RefundObject } from './simulator-state';
+import { SimulatorState, snapshot } from './simulator-state';
+import type { WebhookDelivery, WebhookEvent, WebhookPolicy } from './webhooks/webhook-outbox';
+import { WebhookOutbox } from './webhooks/webhook-outbox';
+
+export interface PspSimulatorOptions {
+  /** 0 (the default) takes any free port. */
+  port?: number;
+  host?: string;
+  /** Where webhooks go; without it events are only recorded. */
+  webhookUrl?: string;
+  /** The endpoint's signing secret (`whsec_...`). */
+  webhookSecret?: string;
+  /** The one secret key accepted; by default any `sk_test_...` key. */
+  apiKey?: string;
+  /** How long a held answer is held (longer than any client timeout). */
+  holdMs?: number;
+  /** Further webhook attempts after a failed one, and the base delay between them. */
+  webhookRetries?: number;
+  webhookRetryDelayMs?: number;
+}
+
+export interface SimulatorSnapshot {
+  paymentIntents: PaymentIntentObject[];
+  charges: ChargeObject[];
+  refunds: RefundObject[];
+  disputes: DisputeObject[];
+  requests: RecordedRequest[];
+  events: WebhookEvent[];
+  deliveries: WebhookDelivery[];
+}
+
+export interface PspSimulator {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly webhookSecret: string;
+  snapshot(): SimulatorSnapshot;
+  /** Charges (authorisation attempts at the card network) made for a PaymentIntent. */
+  chargesFor(paymentIntentId: string): ChargeObject[];
+  requestsTo(pathPrefix: string): RecordedRequest[];
+  injectFault(rule: Omit<FaultRule, 'count' | 'when'> & Partial<Pick<FaultRule, 'count' | 'when'>>): void;
+  readonly webhooks: {
+    setUrl(url: string | undefined): void;
+    setPolicy(policy: Partial<WebhookPolicy>): WebhookPolicy;
+    release(options?: { order?: 'fifo' | 'reverse'; duplicate?: boolean }): Promise<WebhookEvent[]>;
+    resend(eventId: string): Promise<void>;
+    held(): readonly WebhookEvent[];
+    events(): readonly WebhookEvent[];
+    deliveries(): readonly WebhookDelivery[];
+    /** Resolves once every queued delivery was attempted. */
+    idle(): Promise<void>;
+  };
+  completePaymentIntent(id: string, outcome: 'succeeded' | 'failed'): PaymentIntentObject;
+  openDispute(paymentIntentId: string, options?: { amount?: number; reason?: string }): DisputeObject;
+  closeDispute(disputeId: string, status: 'won' | 'lost'): DisputeObject;
+  failRefund(refundId: string, reason?: string): RefundObject;
+  /** A saved card (`pm_...` id) behaves from now on like the test token `behavesLike` (e.g. `pm_card_chargeDeclined`). */
+  aliasPaymentMethod(id: string, behavesLike: string): void;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+const DEFAULT_API_VERSION = '2026-10-28.endive';
+const MAX_BODY_BYTES = 1_048_576;
+
+class BodyTooLargeError extends Error {}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new BodyTooLargeError(`request body over ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function header(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+const apiError = (status: number, message: string): ApiAnswer => ({ status, body: new StripeApiError(status, 'api_error', message).body() });
+
+/**
+ * Starts a local stand-in for the part of Stripe's API the adapter uses, on a plain Node HTTP
+ * server: PaymentIntents and refunds in memory, Stripe's idempotency, signed webhooks with
+ * controllable delivery, and injectable failures (see libs/psp-simulator/README.md).
+ */
+export async function startPspSimulator(options: PspSimulatorOptions = {}): Promise<PspSimulator> {
+  const host = options.host ?? '127.0.0.1';
+  const webhookSecret = options.webhookSecret ?? 'whsec_simulator';
+  const holdMs = options.holdMs ?? 90_000;
+  const state = new SimulatorState();
+  const idempotency = new IdempotencyStore();
+  const faults = new FaultPlan();
+  const outbox = new WebhookOutbox({
+    url: options.webhookUrl,
+    secret: webhookSecret,
+    retries: options.webhookRetries ?? 2,
+    retryDelayMs: options.webhookRetryDelayMs ?? 100,
+  });
+  const holds = new AbortController();
+
+  const contextFor = (apiVersion: string, request: WebhookEvent['request']): ApiContext => ({
+    state,
+    emit: (type, object) => void outbox.emit(type, object, apiVersion, request),
+    failFirstAnswer: false,
+    hangAnswer: false,
+  });
+
+  const snapshotState = (): SimulatorSnapshot =>
+    snapshot({
+      paymentIntents: [...state.paymentIntents.values()],
+      charges: [...state.charges.values()],
+      refunds: [...state.refunds.values()],
+      disputes: [...state.disputes.values()],
+      requests: state.requests,
+      events: outbox.events,
+      deliveries: outbox.deliveries,
+    });
+
+  const reset = (): void => {
+    state.clear();
+    idempotency.clear();
+    faults.clear();
+    outbox.reset();
+  };
+
+  /** Holds an answer, as a stuck provider would; ends early if the client leaves or the simulator closes. */
+  const hold = (response: ServerResponse, ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        response.off('close', done);
+        holds.signal.removeEventListener('abort', done);
+        resolve();
+      }
+      response.once('close', done);
+      holds.signal.addEventListener('abort', done, { once: true });
+    });
+
+  const send = (response: ServerResponse, answer: ApiAnswer, headers: Record<string, string> = {}): void => {
+    if (response.writableEnded || response.destroyed) return;
+    const body = JSON.stringify(answer.body, null, 2);
+    response.writeHead(answer.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers });
+    response.end(body);
+  };
+
+  async function handleApi(request: IncomingMessage, response: ServerResponse, method: string, path: string, query: string, rawBody: string): Promise<void> {
+    const requestId = newId('req');
+    const apiVersion = header(request, 'stripe-version') ?? DEFAULT_API_VERSION;
+    const key = method === 'POST' ? header(request, 'idempotency-key') : undefined;
+    const record: RecordedRequest = { method, path, ...(key ? { idempotencyKey: key } : {}), status: 0, replayed: false };
+    state.requests.push(record);
+    const headers: Record<string, string> = { 'request-id': requestId, 'stripe-version': apiVersion, ...(key ? { 'idempotency-key': key } : {}) };
+    const answer = (result: ApiAnswer, extra: Record<string, string> = {}): void => {
+      record.status = result.status;
+      send(response, result, { ...headers, ...extra });
+    };
+
+    const bearer = /^Bearer (\S+)$/.exec(header(request, 'authorization') ?? '')?.[1];
+    const accepted = bearer !== undefined && (options.apiKey ? bearer === options.apiKey : /^(sk|rk)_test_\w+$/.test(bearer));
+    if (!accepted) {
+      const shown = bearer ? `${bearer.slice(0, 8)}****` : 'none';
+      return answer({ status: 401, body: new StripeApiError(401, 'invalid_request_error', `Invalid API Key provided: ${shown}`).body() });
+    }
+
+    let params;
+    try {
+      params = parseFormBody(method === 'POST' ? rawBody : query);
+    } catch (error) {
+      if (error instanceof FormBodyError) return answer({ status: 400, body: new StripeApiError(400, 'invalid_request_error', error.message, { param: error.param }).body() });
+      throw error;
+    }
+
+    const apiKey = bearer;
+    if (key) {
+      const found = idempotency.lookup(apiKey, key, method, path, fingerprintOf(params));
+      if (found.kind === 'conflict') return answer({ status: found.error.status, body: found.error.body() });
+      if (found.kind === 'replay') {
+        record.replayed = true;
+        return answer(found.answer, { 'idempotent-replayed': 'true' });
+      }
+    }
+
+    const before = faults.take(method, path, 'before');
+    if (before) {
+      record.fault = before.effect.type === 'error' ? String(before.effect.status) : 'hold';
+      if (before.effect.type === 'hold') {
+        await hold(response, before.effect.ms);
+        return answer(apiError(504, 'The request timed out before it reached Stripe.'));
+      }
+      return answer(apiError(before.effect.status, 'An unknown error occurred; the request was not processed.'));
+    }
+
+    const context = contextFor(apiVersion, { id: requestId, idempotency_key: key ?? null });
+    let result: ApiAnswer;
+    try {
+      result = routeApiRequest(context, method, path, params);
+    } catch (error) {
+      if (!(error instanceof StripeApiError)) throw error;
+      result = { status: error.status, body: error.body() };
+    }
+    if (key) idempotency.save(apiKey, key, { method, path, fingerprint: fingerprintOf(params), answer: result });
+
+    // The work is done and saved; what follows only decides whether the client hears of it.
+    if (context.failFirstAnswer) {
+      record.fault = '500';
+      return answer(apiError(500, 'An unknown error occurred.'));
+    }
+    const after = faults.take(method, path, 'after');
+    if (after?.effect.type === 'error') {
+      record.fault = String(after.effect.status);
+      return answer(apiError(after.effect.status, 'An unknown error occurred.'));
+    }
+    if (context.hangAnswer || after?.effect.type === 'hold') {
+      record.fault = 'hold';
+      await hold(response, after?.effect.type === 'hold' ? after.effect.ms : holdMs);
+    }
+    answer(result);
+  }
+
+  const controlDependencies = {
+    context: () => contextFor(DEFAULT_API_VERSION, { id: null, idempotency_key: null }),
+    faults,
+    webhooks: outbox,
+    snapshot: snapshotState,
+    reset,
+  };
+
+  async function handleControl(response: ServerResponse, method: string, path: string, rawBody: string): Promise<void> {
+    let body: Record<string, unknown> = {};
+    try {
+      if (rawBody.trim() !== '') body = JSON.parse(rawBody) as Record<string, unknown>;
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ControlError('the body must be a JSON object');
+      send(response, { status: 200, body: await routeControlRequest(controlDependencies, method, path, body) });
+    } catch (error) {
+      if (error instanceof StripeApiError) return send(response, { status: error.status, body: error.body() });
+      if (error instanceof ControlError || error instanceof SyntaxError) return send(response, { status: 400, body: { error: { message: error.message } } });
+      throw error;
+    }
+  }
+
+  const server: Server = createServer((request, response) => {
+    void (async () => {
+      const method = request.method ?? 'GET';
+      const url = new URL(request.url ?? '/', 'http://simulator');
+      try {
+        const rawBody = await readBody(request);
+        if (url.pathname.startsWith('/__control/')) return await handleControl(response, method, url.pathname, rawBody);
+        return await handleApi(request, response, method, url.pathname, url.search.slice(1), rawBody);
+      } catch (error) {
+        if (error instanceof BodyTooLargeError) return send(response, { status: 413, body: new StripeApiError(413, 'invalid_request_error', error.message).body() });
+        send(response, apiError(500, `simulator failure: ${(error as Error).message}`));
+      }
+    })();
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://${host}:${port}`,
+    host,
+    port,
+    webhookSecret,
+    snapshot: snapshotState,
+    chargesFor: (paymentIntentId) => snapshot([...state.charges.values()].filter((charge) => charge.payment_intent === paymentIntentId)),
+    requestsTo: (pathPrefix) => snapshot(state.requests.filter((request) => request.path.startsWith(pathPrefix))),
+    injectFault: (rule) => faults.add({ when: 'before', count: 1, ...rule }),
+    webhooks: {
+      setUrl: (url) => outbox.setUrl(url),
+      setPolicy: (policy) => outbox.setPolicy(policy),
+      release: (releaseOptions) => outbox.release(releaseOptions),
+      resend: (eventId) => outbox.resend(eventId),
+      held: () => outbox.heldEvents(),
+      events: () => outbox.events,
+      deliveries: () => outbox.deliveries,
+      idle: () => outbox.idle(),
+    },
+    completePaymentIntent: (id, outcome) => snapshot(completePaymentIntent(controlDependencies.context(), id, outcome)),
+    aliasPaymentMethod: (id, behavesLike) => {
+      if (!Object.hasOwn(TEST_PAYMENT_METHODS, behavesLike)) throw new Error(`${behavesLike} is not a test payment method; use one of ${Object.keys(TEST_PAYMENT_METHODS).join(', ')}`);
+      state.aliases.set(id, behavesLike);
+    },
+    openDispute: (paymentIntentId, disputeOptions) => snapshot(openDispute(controlDependencies.context(), paymentIntentId, disputeOptions)),
+    closeDispute: (disputeId, status) => snapshot(closeDispute(controlDependencies.context(), disputeId, status)),
+    failRefund: (refundId, reason) => snapshot(failRefund(controlDependencies.context(), refundId, reason)),
+    reset,
+    close: async () => {
+      holds.abort();
+      await outbox.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

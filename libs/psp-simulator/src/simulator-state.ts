@@ -1,0 +1,119 @@
+/**
+ * The simulator's memory: Stripe objects as the API returns them (snake case, amounts as
+ * integers of minor units, lower-case currencies), and what it saw and sent, for assertions.
+ */
+
+export interface LastPaymentError {
+  type: 'card_error';
+  code: string;
+  decline_code?: string;
+  advice_code?: string;
+  message: string;
+  charge?: string;
+  payment_method: { id: string; object: 'payment_method'; type: 'card'; card: { brand: string; last4: string } };
+}
+
+export interface PaymentIntentObject {
+  id: string;
+  object: 'payment_intent';
+  amount: number;
+  amount_capturable: number;
+  amount_received: number;
+  currency: string;
+  status: 'requires_payment_method' | 'requires_confirmation' | 'requires_action' | 'processing' | 'requires_capture' | 'canceled' | 'succeeded';
+  capture_method: 'automatic' | 'automatic_async' | 'manual';
+  confirmation_method: 'automatic';
+  customer: string | null;
+  payment_method: string | null;
+  payment_method_types: string[];
+  description: string | null;
+  metadata: Record<string, string>;
+  created: number;
+  livemode: false;
+  client_secret: string;
+  latest_charge: string | null;
+  last_payment_error: LastPaymentError | null;
+  next_action: { type: 'use_stripe_sdk'; use_stripe_sdk: { type: 'three_d_secure_redirect' } } | null;
+  cancellation_reason: string | null;
+  canceled_at: number | null;
+}
+
+export interface ChargeObject {
+  id: string;
+  object: 'charge';
+  amount: number;
+  amount_captured: number;
+  amount_refunded: number;
+  captured: boolean;
+  refunded: boolean;
+  disputed: boolean;
+  currency: string;
+  payment_intent: string;
+  payment_method: string;
+  status: 'succeeded' | 'pending' | 'failed';
+  failure_code: string | null;
+  created: number;
+  livemode: false;
+}
+
+export interface RefundObject {
+  id: string;
+  object: 'refund';
+  amount: number;
+  charge: string;
+  currency: string;
+  payment_intent: string;
+  reason: string | null;
+  status: 'pending' | 'succeeded' | 'failed' | 'canceled';
+  failure_reason: string | null;
+  metadata: Record<string, string>;
+  created: number;
+}
+
+export interface DisputeObject {
+  id: string;
+  object: 'dispute';
+  amount: number;
+  charge: string;
+  currency: string;
+  payment_intent: string;
+  reason: string;
+  status: 'needs_response' | 'under_review' | 'won' | 'lost';
+  created: number;
+  livemode: false;
+}
+
+/** One API request as the simulator answered it. */
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  idempotencyKey?: string;
+  status: number;
+  replayed: boolean;
+  /** A fault the simulator injected instead of the real answer (`500`, `hold`). */
+  fault?: string;
+}
+
+export class SimulatorState {
+  readonly paymentIntents = new Map<string, PaymentIntentObject>();
+  readonly charges = new Map<string, ChargeObject>();
+  readonly refunds = new Map<string, RefundObject>();
+  readonly disputes = new Map<string, DisputeObject>();
+  readonly requests: RecordedRequest[] = [];
+  /** Saved-card ids that behave like one of the test tokens (`pm_abc` -> `pm_card_chargeDeclined`). */
+  readonly aliases = new Map<string, string>();
+
+  clear(): void {
+    this.aliases.clear();
+    this.paymentIntents.clear();
+    this.charges.clear();
+    this.refunds.clear();
+    this.disputes.clear();
+    this.requests.length = 0;
+  }
+}
+
+/** Objects leave the simulator as copies: a webhook carries the object as it was when it happened. */
+export function snapshot<T>(object: T): T {
+  return structuredClone(object);
+}

@@ -1,0 +1,450 @@
+/**
+ * The whole payments path for end-to-end tests and the benchmark, on this machine's real
+ * PostgreSQL and Kafka: the PSP simulator (in this process), the wallet service (in this process,
+ * its own schema: settings, instruments, step-up proofs, the ledger and its consumers), and
+ * payment-orchestration (in this process, or spawned from dist by the caller with `orchestrationEnv`).
+ *
+ * Isolation on shared topics: orchestration's Kafka door is a topic of its own; every consumer
+ * group is new and starts at the current end of its topic, so a run sees only what it publishes.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { TestIssuer } from '@pay/auth/testing';
+import { createTestIssuer } from '@pay/auth/testing';
+import { deadLetterTopicOf, Topics } from '@pay/contracts';
+import type { RunningService } from '@pay/platform';
+import { createService } from '@pay/platform';
+import type { PspSimulator } from '@pay/psp-simulator';
+import { startPspSimulator } from '@pay/psp-simulator';
+import { createTestTopics, deleteTestTopics, dropSchema, testDatabaseUrl, testKafka, testKafkaBrokers, uniqueName } from '@pay/testing';
+import { exportJWK, generateKeyPair } from 'jose';
+import type { Consumer, Producer } from 'kafkajs';
+import { Client } from 'pg';
+import type { PaymentOrchestrationConfig } from '../../../apps/payment-orchestration/src/config';
+import { paymentOrchestrationService } from '../../../apps/payment-orchestration/src/payment-orchestration.service';
+import type { WalletConfig } from '../../../apps/wallet/src/config';
+import { walletService } from '../../../apps/wallet/src/wallet.service';
+
+export const ROLLOUT = [
+  { country: 'US', apps: ['facebook', 'instagram', 'messenger', 'whatsapp'] },
+  { country: 'DE', apps: ['facebook', 'messenger'] },
+  { country: 'BR', apps: [] },
+];
+
+/** The wallet's fee rule in these tests: 1.5 % + 25 minor units (its defaults, stated so the sums below are checkable). */
+export const FEE = { basisPoints: 150n, fixedMinor: 25n };
+export function feeOf(amount: bigint): bigint {
+  const fee = (amount * FEE.basisPoints + 5_000n) / 10_000n + FEE.fixedMinor;
+  return fee > amount ? amount : fee;
+}
+
+export interface PaymentEnvelope {
+  id: string;
+  type: string;
+  subject: string;
+  sequence: number;
+  correlationId: string;
+  causationId?: string;
+  data: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** Reads payments.events.v1 (from where it ends now) into memory, by subject. */
+export class PaymentEventsReader {
+  readonly bySubject = new Map<string, PaymentEnvelope[]>();
+  readonly arrivals = new Map<string, number>();
+  private constructor(private readonly consumer: Consumer) {}
+
+  static async start(): Promise<PaymentEventsReader> {
+    const groupId = uniqueName('e2e-payment-events');
+    await startGroupAtEnd(groupId, Topics.paymentEvents);
+    const consumer = testKafka().consumer({ groupId, maxWaitTimeInMs: 100 });
+    const reader = new PaymentEventsReader(consumer);
+    await consumer.connect();
+    await consumer.subscribe({ topic: Topics.paymentEvents, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const envelope = JSON.parse(message.value?.toString() ?? '{}') as PaymentEnvelope;
+        const list = reader.bySubject.get(envelope.subject) ?? [];
+        list.push(envelope);
+        reader.bySubject.set(envelope.subject, list);
+        reader.arrivals.set(`${envelope.subject}:${envelope.type}`, Date.now());
+      },
+    });
+    return reader;
+  }
+
+  of(subject: string): PaymentEnvelope[] {
+    return this.bySubject.get(subject) ?? [];
+  }
+
+  types(subject: string): string[] {
+    return this.of(subject).map((e) => e.type);
+  }
+
+  async waitFor(subject: string, type: string, timeoutMs = 30_000): Promise<PaymentEnvelope> {
+    const found = await waitFor(() => this.of(subject).find((e) => e.type === type), (e) => e !== undefined, `${type} of ${subject}`, timeoutMs);
+    return found as PaymentEnvelope;
+  }
+
+  stop(): Promise<void> {
+    return this.consumer.disconnect();
+  }
+}
+
+/** Commits a new group's offsets at the end of the topic: its consumer starts with what comes next. */
+export async function startGroupAtEnd(groupId: string, topic: string): Promise<void> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    await admin.setOffsets({ groupId, topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })) });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function waitFor<T>(probe: () => T | Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms; last seen ${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export interface HttpAnswer<T = Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export async function http<T = Record<string, any>>(url: string, method: string, token: string | undefined, body?: unknown, headers: Record<string, string> = {}): Promise<HttpAnswer<T>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const response = await fetch(url, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : {}) as T };
+}
+
+export interface TestPerson {
+  id: string;
+  /** The card's wallet method id. */
+  methodId: string;
+  /** The card's PSP token (in the simulator). */
+  pspToken: string;
+  /** A step-up proof from the wallet (PIN), for payments up to `ceiling`. */
+  stepUp(ceiling: bigint, currency?: string): Promise<string>;
+}
+
+export interface PersonOptions {
+  country?: string;
+  apps?: string[];
+  /** The card behaves like this simulator test token (e.g. pm_card_chargeDeclined). */
+  cardBehavesLike?: string;
+  /** Without a card (no preferred method). */
+  withoutCard?: boolean;
+}
+
+export interface PaymentsPlatform {
+  simulator: PspSimulator;
+  idp: TestIssuer;
+  /** In this process (`service`), or a child process from dist (`process`). */
+  wallet: { url: string; service?: RunningService<WalletConfig>; process?: ChildProcess };
+  walletSchema: string;
+  orchestration?: RunningService<PaymentOrchestrationConfig>;
+  orchestrationSchema: string;
+  orchestrationUrl: string;
+  purchaseTopic: string;
+  events: PaymentEventsReader;
+  /** What orchestration is started with (also for a child process). */
+  orchestrationEnv: Record<string, string>;
+  serviceToken(role?: 'service' | 'operator'): Promise<string>;
+  person(options?: PersonOptions): Promise<TestPerson>;
+  /** Publishes a PurchaseRequested the way an app's service would: a plain kafkajs producer, JSON by hand. */
+  publishPurchase(data: Record<string, unknown>): Promise<string>;
+  /** SQL in orchestration's schema. */
+  orchestrationQuery<T = Record<string, any>>(sql: string, parameters?: unknown[]): Promise<T[]>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  walletQuery<T = Record<string, any>>(sql: string, parameters?: unknown[]): Promise<T[]>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Posted balance of a ledger account (0 when it does not exist). */
+  balance(accountId: string): Promise<bigint>;
+  topUp(personId: string, amount: bigint, currency?: string): Promise<void>;
+  startOrchestration(extraEnv?: Record<string, string>): Promise<RunningService<PaymentOrchestrationConfig>>;
+  stop(): Promise<void>;
+}
+
+export interface PlatformOptions {
+  /** Start orchestration in this process (default true); false: the caller spawns it. */
+  inProcessOrchestration?: boolean;
+  /** Run the wallet from dist as a child process (the benchmark, under tsx: no decorator metadata for Nest here). */
+  walletFromDist?: boolean;
+  orchestrationEnv?: Record<string, string>;
+  orchestrationPort?: number;
+  simulatorHoldMs?: number;
+  logLevel?: string;
+}
+
+async function schemaQuery<T>(schema: string, sql: string, parameters: unknown[] = []): Promise<T[]> {
+  const client = new Client({ connectionString: testDatabaseUrl(), options: `-c search_path=${schema}` });
+  await client.connect();
+  try {
+    return (await client.query(sql, parameters)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+export async function startPaymentsPlatform(options: PlatformOptions = {}): Promise<PaymentsPlatform> {
+  const logLevel = options.logLevel ?? process.env.IT_LOG_LEVEL ?? 'silent';
+  const idp = await createTestIssuer();
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const kid = `payment-orchestration-${randomUUID()}`;
+  const servicePublic = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' };
+  const servicePrivate = { ...(await exportJWK(privateKey)), kid, alg: 'ES256' };
+
+  const dir = await mkdtemp(join(tmpdir(), 'payments-e2e-'));
+  const rolloutPath = join(dir, 'rollout.json');
+  await writeFile(rolloutPath, JSON.stringify({ countries: ROLLOUT }));
+
+  const purchaseTopic = uniqueName('e2e.purchase-requests');
+  await createTestTopics([purchaseTopic, deadLetterTopicOf(purchaseTopic)], 6);
+  const walletSchema = uniqueName('e2e_wallet');
+  const orchestrationSchema = uniqueName('e2e_po');
+  const walletGroups = { payments: uniqueName('e2e.wallet.payments-ledger'), funds: uniqueName('e2e.wallet.funds-commands') };
+  const orchestrationGroupPrefix = uniqueName('e2e.po');
+  await startGroupAtEnd(walletGroups.payments, Topics.paymentEvents);
+  await startGroupAtEnd(walletGroups.funds, Topics.walletCommands);
+  await startGroupAtEnd(`${orchestrationGroupPrefix}.wallet-events`, Topics.walletEvents);
+
+  const simulator = await startPspSimulator({ webhookSecret: 'whsec_e2e', holdMs: options.simulatorHoldMs ?? 60_000, webhookRetries: 5, webhookRetryDelayMs: 200 });
+  const events = await PaymentEventsReader.start();
+
+  const common = {
+    NODE_ENV: 'test',
+    DATABASE_URL: testDatabaseUrl(),
+    KAFKA_BROKERS: testKafkaBrokers().join(','),
+    PORT: '0',
+    LOG_LEVEL: logLevel,
+    AUTH_ISSUER: idp.issuer,
+    AUTH_AUDIENCE: idp.audience,
+    ROLLOUT_CONFIG_PATH: rolloutPath,
+  };
+  const walletEnv = {
+    ...common,
+    DB_SCHEMA: walletSchema,
+    OUTBOX_RELAY_NAME: 'e2e',
+    // The wallet trusts the identity provider's keys and orchestration's own service key.
+    AUTH_JWKS: JSON.stringify({ keys: [...idp.jwks.keys, servicePublic] }),
+    PAYMENTS_LEDGER_CONSUMER_GROUP: walletGroups.payments,
+    FUNDS_COMMANDS_CONSUMER_GROUP: walletGroups.funds,
+  };
+  const wallet: PaymentsPlatform['wallet'] = options.walletFromDist ? await spawnFromDist('wallet', walletEnv) : await (async () => {
+    const service = await createService<WalletConfig>(walletService, walletEnv);
+    return { url: service.url, service };
+  })();
+
+  const port = options.orchestrationPort ?? (await freePort());
+  const orchestrationUrl = `http://127.0.0.1:${port}`;
+  const orchestrationEnv: Record<string, string> = {
+    ...common,
+    PORT: String(port),
+    DB_SCHEMA: orchestrationSchema,
+    OUTBOX_RELAY_NAME: 'e2e',
+    AUTH_JWKS: JSON.stringify(idp.jwks),
+    SERVICE_TOKEN_SIGNING_JWK: JSON.stringify(servicePrivate),
+    WALLET_URL: wallet.url,
+    STRIPE_API_HOST: simulator.host,
+    STRIPE_API_PORT: String(simulator.port),
+    STRIPE_WEBHOOK_SECRET: simulator.webhookSecret,
+    STRIPE_TIMEOUT_MS: '1000',
+    STRIPE_MAX_NETWORK_RETRIES: '0',
+    PURCHASE_REQUESTS_TOPIC: purchaseTopic,
+    KAFKA_CONSUMER_GROUP_PREFIX: orchestrationGroupPrefix,
+    PAYMENT_STEP_POLL_MS: '250',
+    PAYMENT_STEP_LEASE_SECONDS: '10',
+    ...options.orchestrationEnv,
+  };
+  simulator.webhooks.setUrl(`${orchestrationUrl}/v1/webhooks/stripe`);
+
+  const producer: Producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+
+  const token = (sub: string, role: string): Promise<string> => idp.signTestToken({ sub, role });
+  const walletCall = async <T = Record<string, unknown>>(method: string, path: string, caller: string, body?: unknown): Promise<HttpAnswer<T>> => {
+    const answer = await http<T>(`${wallet.url}${path}`, method, caller, body);
+    if (answer.status >= 300) throw new Error(`wallet ${method} ${path}: HTTP ${answer.status} ${JSON.stringify(answer.body)}`);
+    return answer;
+  };
+
+  const platform: PaymentsPlatform = {
+    simulator,
+    idp,
+    wallet,
+    walletSchema,
+    orchestrationSchema,
+    orchestrationUrl,
+    purchaseTopic,
+    events,
+    orchestrationEnv,
+    serviceToken: (role = 'service') => token(role === 'service' ? 'shop-service' : 'ops-1', role),
+    async person(personOptions = {}) {
+      const id = uniqueName('person');
+      const caller = await token(id, 'person');
+      await walletCall('POST', `/v1/wallets/${id}`, caller, { country: personOptions.country ?? 'US' });
+      await walletCall('PUT', `/v1/wallets/${id}/apps`, caller, { apps: personOptions.apps ?? ['instagram', 'facebook'] });
+      await walletCall('POST', `/v1/wallets/${id}/pin`, caller, { pin: '730264' });
+      let methodId = '';
+      const pspToken = `pm_${randomBytes(12).toString('hex')}`;
+      if (!personOptions.withoutCard) {
+        const card = await walletCall<{ methodId?: string; id?: string }>('POST', `/v1/wallets/${id}/payment-methods/cards`, caller, {
+          pspToken,
+          brand: 'visa',
+          last4: '4242',
+          expMonth: 12,
+          expYear: new Date().getUTCFullYear() + 3,
+          country: 'US',
+        });
+        methodId = card.body.methodId ?? card.body.id ?? '';
+        if (personOptions.cardBehavesLike) simulator.aliasPaymentMethod(pspToken, personOptions.cardBehavesLike);
+      }
+      // Orchestration knows the wallet from wallet.events.v1: wait until its read model caught up.
+      await waitFor(
+        () => platform.orchestrationQuery('SELECT h.apps, m.method_id FROM wallet_holders h LEFT JOIN wallet_methods m ON m.person_id = h.person_id WHERE h.person_id = $1', [id]),
+        (rows) => rows.length > 0 && (personOptions.withoutCard === true || rows.some((row) => row.method_id === methodId)) && rows[0].apps.length === (personOptions.apps ?? ['instagram', 'facebook']).length,
+        `the wallet of ${id} in orchestration's read model`,
+      );
+      return {
+        id,
+        methodId,
+        pspToken,
+        stepUp: async (ceiling, currency = 'USD') => {
+          const proof = await walletCall<{ proof: string }>('POST', `/v1/wallets/${id}/step-up/pin`, caller, { pin: '730264', ceiling: { amount: ceiling.toString(), currency } });
+          return proof.body.proof;
+        },
+      };
+    },
+    async publishPurchase(data) {
+      const requestId = (data.requestId as string | undefined) ?? randomUUID();
+      const envelope = {
+        id: randomUUID(),
+        type: 'payments.purchase.requested',
+        version: 1,
+        source: 'app',
+        subject: requestId,
+        sequence: 1,
+        occurredAt: new Date().toISOString(),
+        correlationId: randomUUID(),
+        data: { requestId, ...data },
+      };
+      await producer.send({ topic: purchaseTopic, acks: -1, messages: [{ key: requestId, value: JSON.stringify(envelope) }] });
+      return requestId;
+    },
+    orchestrationQuery: (sql, parameters) => schemaQuery(orchestrationSchema, sql, parameters),
+    walletQuery: (sql, parameters) => schemaQuery(walletSchema, sql, parameters),
+    async balance(accountId) {
+      const answer = await http<{ posted: string }>(`${wallet.url}/v1/ledger/accounts/${encodeURIComponent(accountId)}/balance`, 'GET', await token('ops-1', 'operator'));
+      if (answer.status === 404) return 0n;
+      if (answer.status !== 200) throw new Error(`balance of ${accountId}: HTTP ${answer.status} ${JSON.stringify(answer.body)}`);
+      return BigInt(answer.body.posted);
+    },
+    async topUp(personId, amount, currency = 'USD') {
+      const operator = await token('ops-1', 'operator');
+      const source = { id: `system.topups.${currency}`, ownerType: 'system', ownerId: 'topups', currency, normalSide: 'debit', minBalance: null };
+      const target = { id: `person.${personId}.wallet.${currency}`, ownerType: 'person', ownerId: personId, currency, normalSide: 'credit', minBalance: '0' };
+      for (const account of [source, target]) {
+        const opened = await http(`${wallet.url}/v1/ledger/accounts`, 'POST', operator, { ...account, metadata: {} });
+        if (opened.status !== 201 && opened.status !== 200) throw new Error(`open ${account.id}: HTTP ${opened.status} ${JSON.stringify(opened.body)}`);
+      }
+      const posted = await http(`${wallet.url}/v1/ledger/transactions`, 'POST', operator, {
+        id: uniqueName('topup'),
+        postings: [
+          { accountId: source.id, direction: 'debit', amount: amount.toString(), currency },
+          { accountId: target.id, direction: 'credit', amount: amount.toString(), currency },
+        ],
+        metadata: { flow: 'e2e-topup' },
+      });
+      if (posted.status !== 201) throw new Error(`top-up: HTTP ${posted.status} ${JSON.stringify(posted.body)}`);
+    },
+    async startOrchestration(extraEnv = {}) {
+      const service = await createService<PaymentOrchestrationConfig>(paymentOrchestrationService, { ...orchestrationEnv, ...extraEnv });
+      platform.orchestration = service;
+      return service;
+    },
+    async stop() {
+      await platform.orchestration?.app.close().catch(() => undefined);
+      await simulator.close().catch(() => undefined);
+      await wallet.service?.app.close().catch(() => undefined);
+      if (wallet.process) await stopChild(wallet.process, 'SIGTERM');
+      await producer.disconnect().catch(() => undefined);
+      await events.stop().catch(() => undefined);
+      await deleteTestTopics([purchaseTopic, deadLetterTopicOf(purchaseTopic)]);
+      await dropSchema(testDatabaseUrl(), walletSchema).catch(() => undefined);
+      await dropSchema(testDatabaseUrl(), orchestrationSchema).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  if (options.inProcessOrchestration ?? true) await platform.startOrchestration();
+  return platform;
+}
+
+const ROOT = resolve(__dirname, '../../..');
+
+/** Starts a built service (`node dist/apps/<name>/src/main.js`) and waits until it is ready. */
+export async function spawnFromDist(name: string, env: Record<string, string>): Promise<{ url: string; process: ChildProcess }> {
+  const main = resolve(ROOT, `dist/apps/${name}/src/main.js`);
+  if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
+  const port = env.PORT && env.PORT !== '0' ? Number(env.PORT) : await freePort();
+  let output = '';
+  const child = spawn(process.execPath, [main], { cwd: ROOT, env: { PATH: process.env.PATH, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-10_000)));
+  child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-10_000)));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    () => fetch(`${url}/health/ready`).then((r) => r.status, () => (child.exitCode === null ? 0 : -1)),
+    (status) => status === 200 || status === -1,
+    `${name} ready`,
+    60_000,
+  );
+  if (child.exitCode !== null) throw new Error(`${name} exited ${child.exitCode}: ${output}`);
+  return { url, process: child };
+}
+
+export function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  return new Promise((done) => {
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    child.once('exit', () => done());
+    child.kill(signal);
+  });
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A purchase request's data for a person (the Kafka door's PurchaseRequested, without requestId). */
+export function purchaseOf(person: { id: string }, amount: bigint, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    kind: 'purchase',
+    personId: person.id,
+    counterparty: { type: 'merchant', id: 'merchant-e2e' },
+    app: 'instagram',
+    country: 'US',
+    amount: { amount: amount.toString(), currency: 'USD' },
+    ...overrides,
+  };
+}

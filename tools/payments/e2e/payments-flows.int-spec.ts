@@ -1,0 +1,404 @@
+/**
+ * Payments end to end on real Kafka, PostgreSQL and the PSP simulator, with the real wallet
+ * (settings, instruments, step-up proofs, ledger postings, funds commands) and
+ * payment-orchestration in this process: purchases from a plain Kafka client and over HTTP,
+ * declines, PSP timeouts and late, duplicated and reordered webhooks, every refusal of the checks,
+ * idempotency under concurrency, refunds, disputes, transfers from balance, reconciliation —
+ * and what each leaves in the ledger.
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { PAYMENT_REJECTION_CODES } from '@pay/contracts';
+import type { PaymentDrivers } from '../../../apps/payment-orchestration/src/payment-drivers';
+import { PAYMENT_DRIVERS } from '../../../apps/payment-orchestration/src/payments.module';
+import type { HttpAnswer, PaymentsPlatform, TestPerson } from './e2e-kit';
+import { feeOf, http, purchaseOf, startPaymentsPlatform, waitFor } from './e2e-kit';
+
+let platform: PaymentsPlatform;
+let drivers: PaymentDrivers;
+
+const MERCHANT = 'merchant-e2e';
+const merchantPayable = `merchant.${MERCHANT}.payable.USD`;
+
+beforeAll(async () => {
+  platform = await startPaymentsPlatform();
+  drivers = platform.orchestration!.app.get<symbol, PaymentDrivers>(PAYMENT_DRIVERS, { strict: false });
+}, 120_000);
+
+afterAll(async () => {
+  await platform?.stop();
+});
+
+/** The payment created for a request id (none for a refused request). */
+async function paymentIdOf(requestId: string, timeoutMs = 30_000): Promise<string> {
+  const rows = await waitFor(() => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]), (r) => r.length === 1, `payment of ${requestId}`, timeoutMs);
+  return rows[0].payment_id;
+}
+
+async function captureEntry(paymentId: string): Promise<{ transaction_id: string; amount: string; fee: string }[]> {
+  return platform.walletQuery("SELECT transaction_id, amount::text, fee::text FROM payment_ledger_postings WHERE payment_id = $1 AND movement = 'capture'", [paymentId]);
+}
+
+/** The reconciliation CLI as an operator runs it (a child process: this one serves the simulator and the services meanwhile). */
+function reconcileCli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'tools/payments/reconcile.ts', ...args], {
+      cwd: resolve(__dirname, '../../..'),
+      env: { PATH: process.env.PATH, ...platform.orchestrationEnv, LOG_LEVEL: 'silent' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('exit', (status) => done({ status, stdout, stderr }));
+  });
+}
+
+async function ledgerBalancesToZero(): Promise<void> {
+  // Every currency's postings sum to zero (debits = credits), whatever happened.
+  const [row] = await platform.walletQuery<{ debits: string; credits: string }>(
+    "SELECT COALESCE(sum(amount) FILTER (WHERE direction = 'debit'), 0)::text AS debits, COALESCE(sum(amount) FILTER (WHERE direction = 'credit'), 0)::text AS credits FROM postings WHERE layer = 'posted'",
+  );
+  expect(row.debits).toBe(row.credits);
+}
+
+async function postPayment(body: Record<string, unknown>, key: string = randomUUID()): Promise<HttpAnswer> {
+  return http(`${platform.orchestrationUrl}/v1/payments`, 'POST', await platform.serviceToken(), body, { 'idempotency-key': key });
+}
+
+describe('a purchase', () => {
+  let ana: TestPerson;
+
+  beforeAll(async () => {
+    ana = await platform.person();
+  });
+
+  it('published on Kafka by a plain client ends as payment.captured, and the wallet posts one balanced ledger transaction', async () => {
+    const payableBefore = await platform.balance(merchantPayable);
+    const requestId = await platform.publishPurchase(purchaseOf(ana, 2_000n));
+    const paymentId = await paymentIdOf(requestId);
+    const captured = await platform.events.waitFor(paymentId, 'payments.payment.captured');
+    expect(captured.data).toMatchObject({ paymentId, kind: 'purchase', payerId: ana.id, counterparty: { type: 'merchant', id: MERCHANT }, provider: 'stripe', amount: { amount: '2000', currency: 'USD' } });
+    expect(platform.events.types(paymentId)).toEqual(['payments.payment.initiated', 'payments.payment.authorized', 'payments.payment.captured']);
+    // The payment's events are caused by the request and share its correlation id.
+    expect(new Set(platform.events.of(paymentId).map((e) => e.correlationId)).size).toBe(1);
+
+    const [entry] = await waitFor(() => captureEntry(paymentId), (rows) => rows.length === 1, 'the capture posting');
+    expect(entry).toMatchObject({ amount: '2000', fee: feeOf(2_000n).toString() });
+    await waitFor(() => platform.balance(merchantPayable), (b) => b === payableBefore + 2_000n - feeOf(2_000n), 'the merchant payable');
+    await ledgerBalancesToZero();
+    expect(platform.simulator.chargesFor(captured.data.reference as string)).toHaveLength(1);
+  });
+
+  it('declined by the issuer fails with the decline code and posts nothing', async () => {
+    const bob = await platform.person({ cardBehavesLike: 'pm_card_chargeDeclined' });
+    const requestId = await platform.publishPurchase(purchaseOf(bob, 1_500n));
+    const paymentId = await paymentIdOf(requestId);
+    const failed = await platform.events.waitFor(paymentId, 'payments.payment.failed');
+    expect(failed.data).toMatchObject({ code: 'card_declined', declineCode: 'generic_decline' });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await captureEntry(paymentId)).toHaveLength(0);
+    expect(platform.events.types(paymentId)).not.toContain('payments.payment.captured');
+  });
+
+  it('timing out at the PSP is never a decline: a webhook arriving while the call hangs settles it, charged once', async () => {
+    const cleo = await platform.person({ cardBehavesLike: 'pm_card_timeout' });
+    const requestId = await platform.publishPurchase(purchaseOf(cleo, 3_000n));
+    const paymentId = await paymentIdOf(requestId);
+    const captured = await platform.events.waitFor(paymentId, 'payments.payment.captured');
+    // The step retried with the same key after the timeout; the PSP answered with the first outcome.
+    await waitFor(() => drivers.steps.pending(), (steps) => !steps.some((s) => s.paymentId === paymentId), 'the authorize step to finish');
+    const requests = platform.simulator.requestsTo('/v1/payment_intents').filter((r) => r.idempotencyKey === `${paymentId}:authorize`);
+    expect(requests.length).toBeGreaterThanOrEqual(1);
+    expect(platform.simulator.chargesFor(captured.data.reference as string)).toHaveLength(1);
+    expect(platform.events.types(paymentId)).toEqual(['payments.payment.initiated', 'payments.payment.authorized', 'payments.payment.captured']);
+    await waitFor(() => captureEntry(paymentId), (rows) => rows.length === 1, 'one capture posting');
+  });
+
+  it('timing out with webhooks late: the retry converges; the late webhooks, duplicated and reversed, change nothing more', async () => {
+    const dora = await platform.person({ cardBehavesLike: 'pm_card_timeout' });
+    platform.simulator.webhooks.setPolicy({ mode: 'hold' });
+    try {
+      const requestId = await platform.publishPurchase(purchaseOf(dora, 3_500n));
+      const paymentId = await paymentIdOf(requestId);
+      const captured = await platform.events.waitFor(paymentId, 'payments.payment.captured');
+      const replayed = platform.simulator.requestsTo('/v1/payment_intents').filter((r) => r.idempotencyKey === `${paymentId}:authorize`);
+      expect(replayed.some((r) => r.replayed)).toBe(true);
+      const before = platform.events.of(paymentId).length;
+      await platform.simulator.webhooks.release({ order: 'reverse', duplicate: true });
+      for (const event of platform.simulator.webhooks.events().filter((e) => JSON.stringify(e).includes(paymentId))) await platform.simulator.webhooks.resend(event.id);
+      await platform.simulator.webhooks.idle();
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(platform.events.of(paymentId)).toHaveLength(before);
+      expect(platform.simulator.chargesFor(captured.data.reference as string)).toHaveLength(1);
+      const webhooks = await platform.orchestrationQuery<{ outcome: string; deliveries: number }>('SELECT outcome, deliveries FROM psp_webhook_events WHERE payment_id = $1', [paymentId]);
+      expect(webhooks.length).toBeGreaterThan(0);
+      expect(webhooks.every((w) => w.outcome === 'unchanged' && w.deliveries >= 2)).toBe(true);
+    } finally {
+      platform.simulator.webhooks.setPolicy({ mode: 'immediate' });
+    }
+  });
+
+  it('stuck at the PSP (processing, webhooks lost) is converged by reconciliation from a retrieve', async () => {
+    const eve = await platform.person({ cardBehavesLike: 'pm_card_processing' });
+    platform.simulator.webhooks.setPolicy({ mode: 'hold' });
+    try {
+      const requestId = await platform.publishPurchase(purchaseOf(eve, 4_000n));
+      const paymentId = await paymentIdOf(requestId);
+      const [row] = await waitFor(() => platform.orchestrationQuery<{ reference: string | null; status: string }>('SELECT reference, status FROM payments WHERE payment_id = $1', [paymentId]), (r) => r[0]?.reference !== null, 'the PaymentIntent id');
+      expect(row.status).toBe('initiated');
+      platform.simulator.completePaymentIntent(row.reference!, 'succeeded');
+      const report = await drivers.reconcile.run({ stuckAfterMs: 0 });
+      expect(report.advanced).toContainEqual({ paymentId, events: ['Authorized', 'Captured'] });
+      await platform.events.waitFor(paymentId, 'payments.payment.captured');
+      // A second run finds nothing to do for it.
+      const again = await drivers.reconcile.run({ stuckAfterMs: 0 });
+      expect(again.advanced.find((a) => a.paymentId === paymentId)).toBeUndefined();
+    } finally {
+      platform.simulator.webhooks.setPolicy({ mode: 'immediate' });
+      await platform.simulator.webhooks.release();
+    }
+  });
+  it('npm run payments:reconcile (tools/payments/reconcile.ts, under tsx) converges a stuck payment and reports it', async () => {
+    const fin = await platform.person({ cardBehavesLike: 'pm_card_processing' });
+    platform.simulator.webhooks.setPolicy({ mode: 'hold' });
+    try {
+      const paymentId = await paymentIdOf(await platform.publishPurchase(purchaseOf(fin, 4_100n)));
+      const [row] = await waitFor(() => platform.orchestrationQuery<{ reference: string | null }>('SELECT reference FROM payments WHERE payment_id = $1', [paymentId]), (r) => r[0]?.reference !== null, 'the PaymentIntent id');
+      platform.simulator.completePaymentIntent(row.reference!, 'succeeded');
+      const run = await reconcileCli(['--stuck-after', '0']);
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      const report = JSON.parse(run.stdout) as { advanced: { paymentId: string; events: string[] }[]; conflicts: unknown[] };
+      expect(report.advanced).toContainEqual({ paymentId, events: ['Authorized', 'Captured'] });
+      await platform.events.waitFor(paymentId, 'payments.payment.captured');
+      const usage = await reconcileCli(['--stuck-after', 'soon']);
+      expect(usage.status).toBe(2);
+      expect(usage.stderr).toMatch(/--stuck-after needs a whole number/);
+    } finally {
+      platform.simulator.webhooks.setPolicy({ mode: 'immediate' });
+      await platform.simulator.webhooks.release();
+    }
+  });
+});
+
+describe('the checks before money moves', () => {
+  let ana: TestPerson;
+  let noCard: TestPerson;
+
+  beforeAll(async () => {
+    ana = await platform.person({ apps: ['instagram', 'facebook', 'messenger'] });
+    noCard = await platform.person({ withoutCard: true });
+  });
+
+  const REFUSALS: [string, () => Promise<Record<string, unknown>>, number][] = [
+    ['PAY_NOT_AVAILABLE_IN_COUNTRY', async () => purchaseOf(ana, 1_000n, { country: 'BR' }), 403],
+    ['PAY_NOT_AVAILABLE_IN_APP', async () => purchaseOf(ana, 1_000n, { country: 'DE', app: 'instagram' }), 403],
+    ['PAY_NOT_ACTIVE_IN_APP', async () => purchaseOf(ana, 1_000n, { app: 'whatsapp' }), 403],
+    ['WALLET_NOT_FOUND', async () => purchaseOf({ id: 'nobody-here' }, 1_000n), 404],
+    ['CURRENCY_NOT_SUPPORTED', async () => purchaseOf(ana, 1_000n, { amount: { amount: '1000', currency: 'JPY' } }), 422],
+    ['AMOUNT_BELOW_MINIMUM', async () => purchaseOf(ana, 10n), 422],
+    ['AMOUNT_ABOVE_MAXIMUM', async () => purchaseOf(ana, 5_000_000n), 422],
+    ['PAYMENT_METHOD_NOT_FOUND', async () => purchaseOf(ana, 1_000n, { paymentMethodId: randomUUID() }), 422],
+    ['NO_PREFERRED_METHOD', async () => purchaseOf(noCard, 1_000n), 422],
+    ['COUNTERPARTY_NOT_ALLOWED', async () => purchaseOf(ana, 1_000n, { counterparty: { type: 'person', id: 'x' } }), 422],
+    ['NON_PROFIT_NOT_REGISTERED', async () => purchaseOf(ana, 1_000n, { kind: 'donation', counterparty: { type: 'non-profit', id: 'np-unknown' } }), 422],
+    ['STEP_UP_REQUIRED', async () => purchaseOf(ana, 6_000n), 403],
+    ['STEP_UP_AMOUNT_ABOVE_CEILING', async () => purchaseOf(ana, 7_000n, { stepUpProof: await ana.stepUp(6_000n) }), 403],
+    ['STEP_UP_PROOF_INVALID', async () => purchaseOf(ana, 6_000n, { stepUpProof: 'not.a.proof' }), 403],
+  ];
+
+  it.each(REFUSALS)('%s: refused on Kafka with payments.payment.rejected, over HTTP with its status and code; nothing moves', async (code, build, status) => {
+    const psp = platform.simulator.requestsTo('/v1/payment_intents').length;
+    const requestId = await platform.publishPurchase(await build());
+    const rejected = await platform.events.waitFor(requestId, 'payments.payment.rejected');
+    expect(rejected.data).toMatchObject({ requestId, code });
+    const answer = await postPayment(await build());
+    expect(answer.status).toBe(status);
+    expect(answer.body).toMatchObject({ code, message: expect.any(String) });
+    expect(await platform.orchestrationQuery('SELECT 1 FROM payments WHERE request_id = $1', [requestId])).toHaveLength(0);
+    expect(platform.simulator.requestsTo('/v1/payment_intents').length).toBe(psp);
+  });
+
+  it('covers the codes of the contract that a person can trigger', () => {
+    const tested = new Set(REFUSALS.map(([code]) => code));
+    const elsewhere = ['IDEMPOTENCY_KEY_REUSED', 'PAYMENT_METHOD_REMOVED', 'STEP_UP_PROOF_ALREADY_USED', 'STEP_UP_PROOF_EXPIRED', 'SELF_TRANSFER', 'RECIPIENT_NOT_FOUND', 'PAYMENT_METHOD_NOT_ACCEPTED'];
+    expect(PAYMENT_REJECTION_CODES.filter((code) => !tested.has(code) && !elsewhere.includes(code))).toEqual([]);
+  });
+
+  it('accepts a step-up proof once: above the threshold with a proof it is captured; the same proof again is refused', async () => {
+    const proof = await ana.stepUp(8_000n);
+    const first = await platform.publishPurchase(purchaseOf(ana, 8_000n, { stepUpProof: proof }));
+    await platform.events.waitFor(await paymentIdOf(first), 'payments.payment.captured');
+    const second = await platform.publishPurchase(purchaseOf(ana, 7_000n, { stepUpProof: proof }));
+    expect((await platform.events.waitFor(second, 'payments.payment.rejected')).data.code).toBe('STEP_UP_PROOF_ALREADY_USED');
+  });
+
+  it('refuses a removed method (PAYMENT_METHOD_REMOVED) once the wallet says so', async () => {
+    const fay = await platform.person();
+    const caller = await platform.idp.signTestToken({ sub: fay.id, role: 'person' });
+    const removed = await http(`${platform.wallet.url}/v1/wallets/${fay.id}/payment-methods/${fay.methodId}`, 'DELETE', caller);
+    expect(removed.status).toBeLessThan(300);
+    await waitFor(() => platform.orchestrationQuery('SELECT removed FROM wallet_methods WHERE method_id = $1', [fay.methodId]), (rows) => rows[0]?.removed === true, 'the removal');
+    const answer = await postPayment(purchaseOf(fay, 1_000n, { paymentMethodId: fay.methodId }));
+    expect(answer).toMatchObject({ status: 422, body: { code: 'PAYMENT_METHOD_REMOVED' } });
+  });
+
+  it('a donation to a registered non-profit is captured and reported as such', async () => {
+    const requestId = await platform.publishPurchase(purchaseOf(ana, 1_200n, { kind: 'donation', counterparty: { type: 'non-profit', id: 'np-unicef' } }));
+    const captured = await platform.events.waitFor(await paymentIdOf(requestId), 'payments.payment.captured');
+    expect(captured.data).toMatchObject({ kind: 'donation', counterparty: { type: 'non-profit', id: 'np-unicef' } });
+  });
+});
+
+describe('POST /v1/payments idempotency', () => {
+  let gil: TestPerson;
+
+  beforeAll(async () => {
+    gil = await platform.person();
+  });
+
+  it('replays the first answer for the same key and body, refuses another body (422), and needs a UUID key', async () => {
+    const key = randomUUID();
+    const first = await postPayment(purchaseOf(gil, 1_000n), key);
+    expect(first.status).toBe(202);
+    expect(first.body).toMatchObject({ requestId: key, status: 'initiated', amount: { amount: '1000', currency: 'USD' } });
+    const again = await postPayment(purchaseOf(gil, 1_000n), key);
+    expect(again.status).toBe(202);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.body).toEqual(first.body);
+    expect(await postPayment(purchaseOf(gil, 1_001n), key)).toMatchObject({ status: 422, body: { code: 'IDEMPOTENCY_KEY_REUSED' } });
+    // The Kafka door shares the key space: the same request id there is the same payment.
+    await platform.publishPurchase({ requestId: key, ...purchaseOf(gil, 1_000n) });
+    await platform.events.waitFor(first.body.paymentId as string, 'payments.payment.captured');
+    expect(await platform.orchestrationQuery('SELECT 1 FROM payments WHERE request_id = $1', [key])).toHaveLength(1);
+    const missing = await http(`${platform.orchestrationUrl}/v1/payments`, 'POST', await platform.serviceToken(), purchaseOf(gil, 1_000n));
+    expect(missing).toMatchObject({ status: 400, body: { code: 'IDEMPOTENCY_KEY_REQUIRED' } });
+    const view = await http(`${platform.orchestrationUrl}/v1/payments/${first.body.paymentId as string}`, 'GET', await platform.serviceToken());
+    expect(view).toMatchObject({ status: 200, body: { status: 'captured', capturedAmount: { amount: '1000' } } });
+  });
+
+  it('makes one payment (one charge) of 50 concurrent duplicates', async () => {
+    const key = randomUUID();
+    const answers = await Promise.all(Array.from({ length: 50 }, () => postPayment(purchaseOf(gil, 1_100n), key)));
+    expect(answers.map((a) => a.status)).toEqual(Array(50).fill(202));
+    expect(new Set(answers.map((a) => String(a.body.paymentId))).size).toBe(1);
+    const paymentId = answers[0].body.paymentId as string;
+    const captured = await platform.events.waitFor(paymentId, 'payments.payment.captured');
+    expect(platform.simulator.chargesFor(captured.data.reference as string)).toHaveLength(1);
+    expect(platform.events.types(paymentId).filter((t) => t === 'payments.payment.initiated')).toHaveLength(1);
+  });
+
+  it('refuses callers that are not services', async () => {
+    const person = await platform.idp.signTestToken({ sub: gil.id, role: 'person' });
+    const answer = await http(`${platform.orchestrationUrl}/v1/payments`, 'POST', person, purchaseOf(gil, 1_000n), { 'idempotency-key': randomUUID() });
+    expect(answer.status).toBe(403);
+    expect((await http(`${platform.orchestrationUrl}/v1/payments`, 'POST', undefined, purchaseOf(gil, 1_000n), { 'idempotency-key': randomUUID() })).status).toBe(401);
+  });
+});
+
+describe('refunds and disputes', () => {
+  let hal: TestPerson;
+
+  beforeAll(async () => {
+    hal = await platform.person();
+  });
+
+  async function capturedPayment(amount: bigint): Promise<{ paymentId: string; reference: string }> {
+    const requestId = await platform.publishPurchase(purchaseOf(hal, amount));
+    const paymentId = await paymentIdOf(requestId);
+    const captured = await platform.events.waitFor(paymentId, 'payments.payment.captured');
+    await waitFor(() => captureEntry(paymentId), (rows) => rows.length === 1, 'the capture posting');
+    return { paymentId, reference: captured.data.reference as string };
+  }
+
+  const refund = async (paymentId: string, amount?: bigint, role: 'service' | 'operator' = 'operator', key = randomUUID()) =>
+    http(`${platform.orchestrationUrl}/v1/payments/${paymentId}/refunds`, 'POST', await platform.serviceToken(role), amount === undefined ? {} : { amount: { amount: amount.toString(), currency: 'USD' } }, { 'idempotency-key': key });
+
+  it('refunds in parts up to the captured amount; the wallet reverses each; the merchant payable is captures - fees - refunds', async () => {
+    const payableBefore = await platform.balance(merchantPayable);
+    const { paymentId } = await capturedPayment(5_000n);
+    const first = await refund(paymentId, 1_000n, 'service');
+    expect(first).toMatchObject({ status: 202, body: { paymentId, status: 'pending', amount: { amount: '1000' } } });
+    const second = await refund(paymentId, 1_500n);
+    expect(second.status).toBe(202);
+    expect(await refund(paymentId, 2_600n)).toMatchObject({ status: 422, body: { code: 'REFUND_EXCEEDS_CAPTURED' } });
+    await waitFor(() => Promise.resolve(platform.events.types(paymentId).filter((t) => t === 'payments.payment.refunded').length), (n) => n === 2, 'two refunds');
+    const rest = await refund(paymentId);
+    expect(rest).toMatchObject({ status: 202, body: { amount: { amount: '2500' } } });
+    const last = await waitFor(() => Promise.resolve(platform.events.of(paymentId).filter((e) => e.type === 'payments.payment.refunded')), (list) => list.length === 3, 'the full refund');
+    expect(last[2].data).toMatchObject({ full: true, refundedTotal: { amount: '5000' } });
+    expect(await refund(paymentId, 1n)).toMatchObject({ status: 409, body: { code: 'TRANSITION_NOT_ALLOWED' } });
+    await waitFor(
+      () => platform.walletQuery("SELECT 1 FROM payment_ledger_postings WHERE payment_id = $1 AND movement = 'refund'", [paymentId]),
+      (rows) => rows.length === 3,
+      'three refund postings',
+    );
+    // The fee is kept: 5000 captured, fee kept, 5000 refunded.
+    await waitFor(() => platform.balance(merchantPayable), (b) => b === payableBefore - feeOf(5_000n), 'the merchant payable after refunds');
+    await ledgerBalancesToZero();
+  });
+
+  it('replays a refund for the same key, and refunds nobody twice', async () => {
+    const { paymentId } = await capturedPayment(2_000n);
+    const key = randomUUID();
+    const first = await refund(paymentId, 500n, 'operator', key);
+    const again = await refund(paymentId, 500n, 'operator', key);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    await platform.events.waitFor(paymentId, 'payments.payment.refunded');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(platform.events.types(paymentId).filter((t) => t === 'payments.payment.refunded')).toHaveLength(1);
+  });
+
+  it('records a chargeback from the PSP webhooks (payment found by its PaymentIntent id); a lost one is reversed in the ledger', async () => {
+    const { paymentId, reference } = await capturedPayment(3_000n);
+    const dispute = platform.simulator.openDispute(reference, { reason: 'fraudulent' });
+    await platform.events.waitFor(paymentId, 'payments.payment.dispute-opened');
+    platform.simulator.closeDispute(dispute.id, 'lost');
+    const lost = await platform.events.waitFor(paymentId, 'payments.payment.dispute-lost');
+    expect(lost.data).toMatchObject({ disputeId: dispute.id, amount: { amount: '3000' } });
+    await waitFor(
+      () => platform.walletQuery("SELECT 1 FROM payment_ledger_postings WHERE payment_id = $1 AND movement = 'dispute_loss'", [paymentId]),
+      (rows) => rows.length === 1,
+      'the chargeback posting',
+    );
+    await ledgerBalancesToZero();
+    const view = await http(`${platform.orchestrationUrl}/v1/payments/${paymentId}`, 'GET', await platform.serviceToken('operator'));
+    expect(view.body).toMatchObject({ status: 'disputed', dispute: { outcome: 'lost' } });
+  });
+});
+
+describe('a transfer from wallet balance', () => {
+  it('reserves, then posts: the sender pays once, the recipient receives', async () => {
+    const [ivy, jon] = [await platform.person(), await platform.person()];
+    await platform.topUp(ivy.id, 10_000n);
+    const requestId = await platform.publishPurchase({ ...purchaseOf(ivy, 2_500n), kind: 'transfer', counterparty: { type: 'person', id: jon.id } });
+    const paymentId = await paymentIdOf(requestId);
+    const captured = await platform.events.waitFor(paymentId, 'payments.payment.captured');
+    expect(captured.data).toMatchObject({ kind: 'transfer', provider: 'wallet', amount: { amount: '2500' } });
+    expect(platform.events.types(paymentId)).toEqual(['payments.payment.initiated', 'payments.payment.authorized', 'payments.payment.captured']);
+    expect(await platform.balance(`person.${ivy.id}.wallet.USD`)).toBe(7_500n);
+    expect(await platform.balance(`person.${jon.id}.wallet.USD`)).toBe(2_500n);
+    await ledgerBalancesToZero();
+  });
+
+  it('fails with insufficient_funds when the balance does not cover it; nothing moves', async () => {
+    const [kim, lea] = [await platform.person(), await platform.person()];
+    await platform.topUp(kim.id, 1_000n);
+    const requestId = await platform.publishPurchase({ ...purchaseOf(kim, 2_500n), kind: 'transfer', counterparty: { type: 'person', id: lea.id } });
+    const failed = await platform.events.waitFor(await paymentIdOf(requestId), 'payments.payment.failed');
+    expect(failed.data.code).toBe('insufficient_funds');
+    expect(await platform.balance(`person.${kim.id}.wallet.USD`)).toBe(1_000n);
+  });
+
+  it('refuses a transfer to oneself, to someone without a wallet, or with a card', async () => {
+    const max = await platform.person();
+    const transfer = (overrides: Record<string, unknown>) => ({ ...purchaseOf(max, 1_000n), kind: 'transfer', counterparty: { type: 'person', id: max.id }, ...overrides });
+    expect((await postPayment(transfer({}))).body.code).toBe('SELF_TRANSFER');
+    expect((await postPayment(transfer({ counterparty: { type: 'person', id: 'nobody-at-all' } }))).body.code).toBe('RECIPIENT_NOT_FOUND');
+    const other = await platform.person();
+    expect((await postPayment(transfer({ counterparty: { type: 'person', id: other.id }, paymentMethodId: max.methodId }))).body.code).toBe('PAYMENT_METHOD_NOT_ACCEPTED');
+  });
+});

@@ -1,0 +1,79 @@
+/**
+ * `npm run payments:reconcile` (or `npx tsx tools/payments/reconcile.ts`): finds payments stuck in
+ * a non-final status longer than a limit and converges them on the PSP's truth (retrieve), the
+ * way payment-orchestration's reconciliation use case does; applies webhooks recorded but never
+ * applied. Prints a JSON report. Exit 0: nothing left in conflict; 1: conflicts for an operator
+ * (nothing was forced); 2: bad input or failure.
+ *
+ * Reads payment-orchestration's environment (docs/configuration.md): DATABASE_URL, DB_SCHEMA,
+ * STRIPE_*, WALLET_URL, SERVICE_TOKEN_SIGNING_JWK, RECONCILE_STUCK_AFTER_SECONDS.
+ * Flags: --stuck-after <seconds> (default RECONCILE_STUCK_AFTER_SECONDS), --limit <n> (default 500).
+ *
+ * Runs under tsx, which emits no decorator metadata: everything is built by hand
+ * (createPaymentDrivers), never through Nest's injection.
+ */
+import 'reflect-metadata';
+import { ConfigError, loadConfig } from '@pay/config';
+import { createLogger } from '@pay/observability';
+import { createServiceDataSource } from '@pay/platform';
+import type { JWK } from 'jose';
+import { HttpWalletInstruments } from '../../apps/payment-orchestration/src/authorize-and-capture/http-wallet-instruments';
+import { noServiceToken, SignedServiceTokens } from '../../apps/payment-orchestration/src/authorize-and-capture/service-token';
+import { PaymentOrchestrationConfig } from '../../apps/payment-orchestration/src/config';
+import { createPaymentDrivers } from '../../apps/payment-orchestration/src/payment-drivers';
+import { stripeSettingsFrom } from '../../apps/payment-orchestration/src/psp/stripe/stripe.config';
+import { createStripeClient } from '../../apps/payment-orchestration/src/psp/stripe/stripe-client';
+import { StripePaymentServiceProvider } from '../../apps/payment-orchestration/src/psp/stripe/stripe-payment-service-provider';
+
+class UsageError extends Error {}
+
+function flag(argv: readonly string[], name: string): number | undefined {
+  const index = argv.indexOf(name);
+  if (index < 0) return undefined;
+  const value = argv[index + 1];
+  if (!value || !/^\d{1,9}$/.test(value)) throw new UsageError(`${name} needs a whole number, e.g. ${name} 900`);
+  return Number(value);
+}
+
+async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  for (const arg of argv) {
+    if (arg.startsWith('--') && !['--stuck-after', '--limit'].includes(arg)) throw new UsageError(`unknown flag ${arg}; accepted: --stuck-after <seconds>, --limit <n>`);
+  }
+  const config = loadConfig('payment-orchestration', PaymentOrchestrationConfig, env);
+  const stuckAfterSeconds = flag(argv, '--stuck-after') ?? config.RECONCILE_STUCK_AFTER_SECONDS;
+  const limit = flag(argv, '--limit') ?? 500;
+  const logger = createLogger('payments-reconcile', config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
+  const dataSource = createServiceDataSource({ url: config.DATABASE_URL, schema: config.DB_SCHEMA ?? 'payment_orchestration', migrations: [], poolSize: 4, applicationName: 'payments-reconcile' });
+  await dataSource.initialize();
+  try {
+    const settings = stripeSettingsFrom(config);
+    const tokens = config.SERVICE_TOKEN_SIGNING_JWK
+      ? await SignedServiceTokens.create(JSON.parse(config.SERVICE_TOKEN_SIGNING_JWK) as JWK, { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE, subject: 'payment-orchestration' })
+      : noServiceToken;
+    const drivers = createPaymentDrivers({
+      dataSource,
+      logger,
+      psp: new StripePaymentServiceProvider(createStripeClient(settings), settings),
+      instruments: new HttpWalletInstruments(config.WALLET_URL, tokens, config.WALLET_TIMEOUT_MS),
+      stepConcurrency: 1,
+      stepLeaseMs: config.PAYMENT_STEP_LEASE_SECONDS * 1000,
+      stepPollMs: config.PAYMENT_STEP_POLL_MS,
+    });
+    const report = await drivers.reconcile.run({ stuckAfterMs: stuckAfterSeconds * 1000, limit });
+    process.stdout.write(`${JSON.stringify({ stuckAfterSeconds, ...report }, null, 2)}\n`);
+    return report.conflicts.length > 0 ? 1 : 0;
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+main(process.argv.slice(2), process.env).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const usage = error instanceof UsageError || error instanceof ConfigError;
+    process.stderr.write(`payments:reconcile: ${usage ? 'usage: ' : ''}${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 2;
+  },
+);
