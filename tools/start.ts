@@ -7,11 +7,14 @@ import type { ChildProcess } from 'node:child_process';
 import { execFileSync, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
+import { loadDevKeys, publicJwk } from './dev-keys';
 import { infraUp } from './infra/up';
 
 interface ServiceToStart {
   name: string;
   port: number;
+  /** Where to ask whether it is ready (the simulator has no health endpoint of ours). */
+  readyPath?: string;
 }
 
 export const SERVICES: readonly ServiceToStart[] = [
@@ -25,7 +28,7 @@ const ROOT = resolve(__dirname, '..');
 const log = (line: string): void => void process.stderr.write(`[start] ${line}\n`);
 
 function startService(service: ServiceToStart, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [resolve(ROOT, 'dist/apps', service.name, 'src/main.js')], {
+  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', resolve(ROOT, 'dist/apps', service.name, 'src/main.js')], {
     cwd: ROOT,
     env: { ...env, PORT: String(service.port) },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -41,8 +44,8 @@ async function waitUntilReady(service: ServiceToStart, child: ChildProcess, time
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${service.name} exited with code ${child.exitCode} during start-up`);
     try {
-      const response = await fetch(`http://127.0.0.1:${service.port}/health/ready`);
-      if (response.ok) return;
+      const response = await fetch(`http://127.0.0.1:${service.port}${service.readyPath ?? '/health/ready'}`);
+      if (response.status < 500) return;
     } catch {
       // not listening yet
     }
@@ -56,8 +59,18 @@ async function main(): Promise<void> {
   log('building (tsc)…');
   execFileSync(process.execPath, [resolve(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
   execFileSync(process.execPath, [resolve(ROOT, 'node_modules/tsc-alias/dist/bin/index.js'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
-  const env = { ...process.env, DATABASE_URL: infra.databaseUrl, KAFKA_BROKERS: infra.kafkaBrokers.join(',') };
-  const children = new Map(SERVICES.map((service) => [service, startService(service, env)]));
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: infra.databaseUrl, KAFKA_BROKERS: infra.kafkaBrokers.join(',') };
+  if (!env.AUTH_JWKS && !env.AUTH_JWKS_URL) {
+    // Development identity: `npm run dev:token` signs with the first key; orchestration calls
+    // the wallet with service tokens signed by the second (tools/dev-keys.ts).
+    const keys = await loadDevKeys();
+    env.AUTH_JWKS = JSON.stringify({ keys: [publicJwk(keys.identityProvider), publicJwk(keys.orchestrationService)] });
+    env.SERVICE_TOKEN_SIGNING_JWK ??= JSON.stringify(keys.orchestrationService);
+    log('development identity keys in .cache/dev-keys.json; `npm run dev:token -- --sub person-1 --role person` prints a token');
+  }
+  // Without a Stripe key, payment-orchestration talks to the local PSP simulator.
+  const toStart = env.STRIPE_SECRET_KEY ? SERVICES : [...SERVICES, { name: 'psp-simulator', port: 12111, readyPath: '/__control/state' }];
+  const children = new Map(toStart.map((service) => [service, startService(service, env)]));
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
@@ -90,7 +103,9 @@ async function main(): Promise<void> {
   }
 
   await Promise.all([...children].map(([service, child]) => waitUntilReady(service, child)));
-  const lines = SERVICES.map((s) => `  ${s.name.padEnd(22)} http://127.0.0.1:${s.port}   (OpenAPI: /docs, health: /health/ready)`);
+  const lines = toStart.map((s) =>
+    s.readyPath ? `  ${s.name.padEnd(22)} http://127.0.0.1:${s.port}   (Stripe API subset; control API under /__control)` : `  ${s.name.padEnd(22)} http://127.0.0.1:${s.port}   (OpenAPI: /docs, health: /health/ready)`,
+  );
   process.stdout.write(`\nAll services are up:\n${lines.join('\n')}\n  Kafka ${infra.kafkaBrokers.join(',')}, PostgreSQL ${new URL(infra.databaseUrl).host}\nCtrl-C stops them.\n\n`);
 }
 

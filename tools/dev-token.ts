@@ -1,0 +1,39 @@
+/**
+ * `npm run dev:token -- --sub person-1 --role person` prints an access token that the services
+ * started by `npm start` accept (signed with the development identity key). Development only.
+ */
+import { parseArgs } from 'node:util';
+import type { CryptoKey } from 'jose';
+import { importJWK, SignJWT } from 'jose';
+import { loadDevKeys } from './dev-keys';
+
+const ROLES = ['person', 'service', 'analyst', 'operator', 'advertiser'];
+const USAGE = 'usage: npm run dev:token -- --sub <id> --role <person|service|analyst|operator|advertiser> [--merchants m-1,m-2] [--minutes 60]';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { sub: { type: 'string' }, role: { type: 'string' }, merchants: { type: 'string' }, minutes: { type: 'string', default: '60' } },
+    strict: true,
+  });
+  if (!values.sub || !/^[A-Za-z0-9_.:-]{1,100}$/.test(values.sub)) throw new Error(`--sub must be 1 to 100 of letters, digits, "_", "-", ":" and "."\n${USAGE}`);
+  if (!values.role || !ROLES.includes(values.role)) throw new Error(`--role must be one of ${ROLES.join(', ')}\n${USAGE}`);
+  const minutes = Number(values.minutes);
+  if (!Number.isInteger(minutes) || minutes < 1 || minutes > 24 * 60) throw new Error(`--minutes must be a whole number from 1 to 1440\n${USAGE}`);
+  const merchants = values.merchants?.split(',').map((m) => m.trim()).filter(Boolean);
+  const { identityProvider } = await loadDevKeys();
+  const key = (await importJWK(identityProvider, 'ES256')) as CryptoKey;
+  const token = await new SignJWT({ role: values.role, ...(merchants ? { merchants } : {}) })
+    .setProtectedHeader({ alg: 'ES256', kid: identityProvider.kid })
+    .setIssuer(process.env.AUTH_ISSUER ?? 'https://id.pay.local')
+    .setAudience(process.env.AUTH_AUDIENCE ?? 'pay-api')
+    .setSubject(values.sub)
+    .setIssuedAt()
+    .setExpirationTime(`${minutes}m`)
+    .sign(key);
+  process.stdout.write(`${token}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`dev:token: ${(error as Error).message}\n`);
+  process.exit(1);
+});
