@@ -18,6 +18,14 @@ describe('redaction', () => {
     expect(scrubbed).toContain('[REDACTED:phone]');
   });
 
+  it('does not mistake the digit groups of a UUID for a card number', () => {
+    // Its first three groups join to 4242424242424242, which passes Luhn like a grouped card.
+    const uuid = '42424242-4242-4242-4242-424242424242';
+    expect(findCardNumber(`payment ${uuid}`)).toBeUndefined();
+    expect(scrubText(`payment ${uuid}`)).toBe(`payment ${uuid}`);
+    expect(scrubText(`payment ${uuid} card 4242 4242 4242 4242`)).toBe(`payment ${uuid} card [REDACTED:card]`);
+  });
+
   it('keeps ordinary ids and amounts', () => {
     expect(scrubText('payment 7f1c amount 1250 EUR at 2026-11-25T08:00:00Z')).toBe('payment 7f1c amount 1250 EUR at 2026-11-25T08:00:00Z');
   });

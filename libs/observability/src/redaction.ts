@@ -57,9 +57,13 @@ const IBAN = /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b/g;
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 const PHONE = /\+\d[\d ()-]{7,18}\d/g;
 
+// A UUID's all-digit groups, joined by its dashes, can look like a grouped card number.
+const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
+const withoutUuids = (text: string): string => text.replace(UUID, (uuid) => uuid.replace(/[0-9]/g, 'x'));
+
 /** Finds a run of digits that looks like a card number (Luhn-valid, 13 to 19 digits). */
 export function findCardNumber(text: string): string | undefined {
-  for (const match of text.matchAll(CARD_CANDIDATE)) {
+  for (const match of withoutUuids(text).matchAll(CARD_CANDIDATE)) {
     const digits = match[0].replace(/[ -]/g, '');
     if (digits.length >= 13 && digits.length <= 19 && passesLuhn(digits)) return match[0];
   }
@@ -68,9 +72,11 @@ export function findCardNumber(text: string): string | undefined {
 
 export function scrubText(text: string): string {
   return text
-    .replace(CARD_CANDIDATE, (candidate) => {
+    .replace(CARD_CANDIDATE, (candidate, offset: number, whole: string) => {
       const digits = candidate.replace(/[ -]/g, '');
-      return digits.length >= 13 && digits.length <= 19 && passesLuhn(digits) ? '[REDACTED:card]' : candidate;
+      if (digits.length < 13 || digits.length > 19 || !passesLuhn(digits)) return candidate;
+      // Part of a UUID: an id, not a card.
+      return withoutUuids(whole).slice(offset, offset + candidate.length) === candidate ? '[REDACTED:card]' : candidate;
     })
     .replace(IBAN, '[REDACTED:iban]')
     .replace(EMAIL, '[REDACTED:email]')
