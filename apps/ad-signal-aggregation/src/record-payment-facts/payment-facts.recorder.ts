@@ -14,9 +14,9 @@ import { advanceWatermark } from '../store/watermark-store';
 /** Only purchases from a merchant are ad signals: transfers name a person as counterparty, donations are sensitive. */
 const isMerchantPurchase = (data: { kind: string; counterparty: { type: string } }): boolean => data.kind === 'purchase' && data.counterparty.type === 'merchant';
 
-/** The contract does not carry the category yet (see docs/adr/0006-ad-signals.md); read it once it does. */
+/** The category the app sent with its purchase request (ISO 18245), else `unknown`. */
 const categoryOf = (data: PaymentInitiatedData): string => {
-  const category = (data as PaymentInitiatedData & { merchantCategory?: unknown }).merchantCategory;
+  const category = data.merchantCategory;
   return typeof category === 'string' && /^\d{4}$/.test(category) ? category : UNKNOWN;
 };
 

@@ -136,6 +136,7 @@ export class InitiatePayment {
       // Purchases are charged at once: there is no shipment step to wait for in these apps.
       captureMethod: 'automatic',
       ...(checked.paymentMethodId ? { paymentMethodId: checked.paymentMethodId } : {}),
+      ...(request.merchantCategory ? { merchantCategory: request.merchantCategory } : {}),
     };
     const context = { ...(origin.correlationId ? { correlationId: origin.correlationId } : {}), ...(origin.causationId ? { causationId: origin.causationId } : {}) };
     const appended = await this.store.appendWith(sql, paymentId, 0, [initiated], context);

@@ -85,6 +85,11 @@ export class PaymentInitiatedData extends PaymentEventData {
   @IsOptional()
   @Matches(ID_PATTERN, ID_MESSAGE('paymentMethodId'))
   paymentMethodId?: string;
+
+  /** ISO 18245 merchant category code of the purchase request, when the app sent one. */
+  @IsOptional()
+  @Matches(/^\d{4}$/, { message: 'merchantCategory must be a four-digit ISO 18245 code' })
+  merchantCategory?: string;
 }
 
 export class PaymentActionRequiredData extends PaymentEventData {

@@ -40,6 +40,8 @@ export interface PaymentInitiated {
   readonly currency: string;
   readonly captureMethod: CaptureMethod;
   readonly paymentMethodId?: string;
+  /** ISO 18245 merchant category code, when the app sent one (ad-signal dimension). */
+  readonly merchantCategory?: string;
 }
 
 /** The provider needs the payer (3-D Secure, bank redirect) before it can authorise. */

@@ -56,6 +56,7 @@ export function toPublishedEvent(event: PaymentEvent, after: PaymentState): Publ
           amount: amount(event.amount),
           captureMethod: event.captureMethod,
           ...(event.paymentMethodId === undefined ? {} : { paymentMethodId: event.paymentMethodId }),
+          ...(event.merchantCategory === undefined ? {} : { merchantCategory: event.merchantCategory }),
         },
       };
     case 'ActionRequired':

@@ -20,6 +20,7 @@ const HISTORIES: PaymentEvent[][] = [
       currency: 'EUR',
       captureMethod: 'manual',
       paymentMethodId: 'pm-7',
+      merchantCategory: '8398',
     },
     { type: 'ActionRequired', provider: 'stripe', reference: 'pi_1' },
     { type: 'Authorized', amount: 5000n, provider: 'stripe', reference: 'pi_1' },
@@ -84,6 +85,12 @@ const HISTORIES: PaymentEvent[][] = [
 ];
 
 describe('payment events: store codec and published contracts', () => {
+  it('carries the merchant category of the request on payment.initiated (ad signals group by it)', () => {
+    const initiated = HISTORIES[0][0];
+    const published = toPublishedEvent(initiated, applyPaymentEvent(undefined, initiated));
+    expect(published.data).toMatchObject({ merchantCategory: '8398' });
+  });
+
   it('covers every event type', () => {
     expect(new Set(HISTORIES.flat().map((e) => e.type))).toEqual(new Set(PAYMENT_EVENT_TYPES));
   });
