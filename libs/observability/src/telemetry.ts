@@ -4,7 +4,7 @@ import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace';
+import { BatchSpanProcessor, NoopSpanProcessor } from '@opentelemetry/sdk-trace';
 
 export interface TelemetryOptions {
   service: string;
@@ -30,6 +30,9 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   if (options.otlpEndpoint) {
     spanProcessors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${options.otlpEndpoint.replace(/\/$/, '')}/v1/traces` }) }));
   }
+  // Without any processor the SDK registers no tracer provider at all, and trace context would
+  // stop at this process: keep one, so W3C context still flows through Kafka headers.
+  if (spanProcessors.length === 0) spanProcessors.push(new NoopSpanProcessor());
   const sdk = new NodeSDK({
     serviceName: options.service,
     spanProcessors,

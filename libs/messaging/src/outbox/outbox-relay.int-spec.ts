@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import type { EventEnvelope } from '@pay/contracts';
 import { createEvent, defineEvent } from '@pay/contracts';
-import { createLogger } from '@pay/observability';
+import { createLogger, startTelemetry, tracer } from '@pay/observability';
+import { context, trace } from '@opentelemetry/api';
 import type { TestSchema } from '@pay/testing';
 import { createTestSchema, createTestTopics, deleteTestTopics, testKafka, uniqueName } from '@pay/testing';
 import { IsInt } from 'class-validator';
@@ -28,6 +29,8 @@ class CreateOutbox1700000000000 implements MigrationInterface {
 }
 
 const logger = createLogger('relay-test', 'silent');
+// Started before any test, as main.ts does: spans are real, and their context propagates.
+const telemetry = startTelemetry({ service: 'relay-test' });
 const tick = (n: number): EventEnvelope<Tick> => createEvent({ definition: TickV1, source: 'wallet', subject: `s-${n % 5}`, sequence: n, data: { n } });
 
 describe('OutboxRelay against real PostgreSQL and Kafka', () => {
@@ -35,6 +38,7 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
   let publisher: EventPublisher;
   let reader: Consumer;
   const received: string[] = [];
+  const traceparents = new Map<string, string>();
   const kafka = testKafka();
 
   beforeAll(async () => {
@@ -44,7 +48,13 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
     reader = kafka.consumer({ groupId: uniqueName('it-relay-reader'), maxWaitTimeInMs: 100 });
     await reader.connect();
     await reader.subscribe({ topic, fromBeginning: true });
-    await reader.run({ eachMessage: async ({ message }) => void received.push(message.headers!['event-id']!.toString()) });
+    await reader.run({
+      eachMessage: async ({ message }) => {
+        received.push(message.headers!['event-id']!.toString());
+        const traceparent = message.headers?.traceparent?.toString();
+        if (traceparent) traceparents.set(message.headers!['event-id']!.toString(), traceparent);
+      },
+    });
   });
 
   afterAll(async () => {
@@ -142,5 +152,24 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
     // Once the row is visible, publishing it fails (no such topic) and the checkpoint stays.
     await expect(publishAll(relay, 1)).rejects.toThrow();
     expect(await relay.backlog()).toBe(before + 1);
+  });
+
+  it('carries the writer’s trace context to Kafka, so consumers continue the trace that caused the event', async () => {
+    received.length = 0;
+    await db.dataSource.query('TRUNCATE outbox');
+    try {
+      const relay = new OutboxRelay({ name: 'it-trace', dataSource: db.dataSource, publisher, logger });
+      await relay.start();
+      await relay.stop();
+      const event = tick(7_000);
+      const span = tracer('test').startSpan('state change');
+      await context.with(trace.setSpan(context.active(), span), () => db.dataSource.transaction((tx) => appendToOutbox(tx, [{ topic, envelope: event }])));
+      span.end();
+      expect(await publishAll(relay, 1)).toBe(1);
+      await waitForReceived(1);
+      expect(traceparents.get(event.id)).toMatch(new RegExp(`^00-${span.spanContext().traceId}-[0-9a-f]{16}-0[01]$`));
+    } finally {
+      await telemetry.shutdown();
+    }
   });
 });

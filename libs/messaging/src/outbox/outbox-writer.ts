@@ -1,4 +1,5 @@
 import type { EventEnvelope } from '@pay/contracts';
+import { traceHeaders } from '@pay/observability';
 
 /** Anything that runs SQL inside the caller's transaction (a TypeORM EntityManager or QueryRunner, a pg client). */
 export interface SqlExecutor {
@@ -8,7 +9,7 @@ export interface SqlExecutor {
 export interface OutboxMessage {
   topic: string;
   envelope: EventEnvelope;
-  /** Extra Kafka headers (trace context is added by the relay from `headers.traceparent`). */
+  /** Extra Kafka headers; the writer's trace context (`traceparent`) is added to them. */
   headers?: Record<string, string>;
 }
 
@@ -18,6 +19,9 @@ export interface OutboxMessage {
  */
 export async function appendToOutbox(executor: SqlExecutor, messages: readonly OutboxMessage[]): Promise<void> {
   if (messages.length === 0) return;
+  // The relay publishes later, in another context: keep the writer's trace with the row, so the
+  // consumer continues the trace that caused the event (W3C headers on the Kafka message).
+  const trace = traceHeaders();
   const values: string[] = [];
   const parameters: unknown[] = [];
   for (const message of messages) {
@@ -28,7 +32,7 @@ export async function appendToOutbox(executor: SqlExecutor, messages: readonly O
       message.envelope.subject,
       message.envelope.id,
       JSON.stringify(message.envelope),
-      JSON.stringify(message.headers ?? {}),
+      JSON.stringify({ ...trace, ...message.headers }),
     );
   }
   await executor.query(
