@@ -1,28 +1,45 @@
 /**
  * The Kubernetes manifests (deploy/k8s): every overlay renders with `kubectl kustomize`, every
  * object is valid against the Kubernetes API schemas, and our rules hold (deploy/test/
- * manifest-rules.ts). Then the rules themselves are tested: each Deployment, broken in one
- * way at a time, must be reported by name.
+ * manifest-rules.ts, and the wiring rules below: each service's own config class and file
+ * parsers accept what the manifests give it, every Secret is documented, the Ingress routes the
+ * public API and nothing internal, the NetworkPolicies let each call through). Then the rules
+ * themselves are tested: the render, broken in one way at a time, must be reported by name.
  */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { BaseServiceConfig } from '@pay/config';
+import { ConfigError, loadConfig } from '@pay/config';
 import { allTopicSpecs } from '@pay/contracts';
+import { parseRolloutFile } from '@pay/rollout';
+import type { IIngressSpec } from 'kubernetes-models/networking.k8s.io/v1/IngressSpec';
+import type { INetworkPolicyPeer } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer';
+import type { INetworkPolicyPort } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyPort';
+import type { INetworkPolicySpec } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicySpec';
 import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IContainerPort } from 'kubernetes-models/v1/ContainerPort';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
+import type { IServiceSpec } from 'kubernetes-models/v1/ServiceSpec';
+import { AdSignalAggregationConfig } from '../../apps/ad-signal-aggregation/src/config';
+import { HistoryProjectionConfig } from '../../apps/history-projection/src/config';
+import { NonProfitRegistry } from '../../apps/payment-orchestration/src/check-purchase/non-profit-registry';
+import { PaymentOrchestrationConfig } from '../../apps/payment-orchestration/src/config';
+import { WalletConfig } from '../../apps/wallet/src/config';
 import { CONSUMED_TOPICS } from '../../deploy/test/consumed-topics';
-import type { Finding, KubeObject } from '../../deploy/test/kube-objects';
-import { formatFinding, workloads } from '../../deploy/test/kube-objects';
+import type { Finding, KubeObject, Workload } from '../../deploy/test/kube-objects';
+import { describeObject, formatFinding, selectorMatches, workloads } from '../../deploy/test/kube-objects';
 import { validateSchemas } from '../../deploy/test/kube-schema';
 import type { RuleContext } from '../../deploy/test/manifest-rules';
-import { checkManifests, effectiveEnv } from '../../deploy/test/manifest-rules';
+import { checkManifests, effectiveEnv, SERVICE_LABEL } from '../../deploy/test/manifest-rules';
 import { overlayNames, renderOverlay } from '../../deploy/test/render';
 
 const ROOT = resolve(__dirname, '../..');
 
 /** Every overlay and what it must be; a new overlay fails the test until it is listed here. */
-const ENVIRONMENTS: Readonly<Record<string, { namespace: string; production: boolean }>> = {
-  dev: { namespace: 'pay-dev', production: false },
-  prod: { namespace: 'pay', production: true },
+const ENVIRONMENTS: Readonly<Record<string, { namespace: string; production: boolean; host: string }>> = {
+  dev: { namespace: 'pay-dev', production: false, host: 'api.pay-dev.example.com' },
+  prod: { namespace: 'pay', production: true, host: 'api.pay.example.com' },
 };
 
 const SERVICES = Object.keys(CONSUMED_TOPICS);
@@ -57,6 +74,537 @@ function partitionCeiling(service: string): number {
   return Math.min(...CONSUMED_TOPICS[service].map((topic) => TOPICS.find((spec) => spec.name === topic)!.partitions));
 }
 
+// ---- Wiring: what the services check at start-up, what they read, who may reach them ---------
+//
+// Rules beyond deploy/test/manifest-rules.ts, each a function of the rendered objects (and of the
+// Secrets docs/deploy.md documents), so the tests below can break an object and see them bite:
+//
+// - config-env    every workload that validates a service's configuration at start-up gets one
+//                 that passes the service's own config class (Secrets stand in as well-formed
+//                 samples) under NODE_ENV=production; nothing resolves to a loopback address; a
+//                 server has what it needs beyond validation (REQUIRED_IN_CLUSTER); settings that
+//                 services share agree
+// - config-files  every file a server reads (`*_PATH`) is mounted from a ConfigMap, not baked into
+//                 the image, without subPath (never updated), and the service's own parser
+//                 accepts the committed content; a shared file comes from one ConfigMap
+// - references    every Secret a pod or an Ingress names is documented (docs/deploy.md,
+//                 "Secrets", name and key); every ConfigMap volume exists, with its keys
+// - ingress       an Ingress has a class, a host, TLS for it with a Secret, routes to a Service
+//                 port that reaches a container port, exposes no health, metrics, docs or key
+//                 route, and the NetworkPolicies let the controller in; a service that lets the
+//                 controller in has a route
+// - network       a server that calls another Service of the namespace (an http URL in its
+//                 environment) may reach its pods, and they admit it, on that port
+
+/** The config class each service validates at start-up (and tools/migrate.ts with SERVICE). */
+const CONFIG_CLASSES: Readonly<Record<string, new () => BaseServiceConfig>> = {
+  wallet: WalletConfig,
+  'payment-orchestration': PaymentOrchestrationConfig,
+  'history-projection': HistoryProjectionConfig,
+  'ad-signal-aggregation': AdSignalAggregationConfig,
+};
+
+/** The configuration a Job's command validates (a service name), or null when it reads only plain variables. */
+const TOOL_CONFIGS: Readonly<Record<string, (env: Readonly<Record<string, string>>) => string | null>> = {
+  // loadConfig(service.configClass) for SERVICE (tools/migrate.ts).
+  'node dist/tools/migrate.js': (env) => env.SERVICE ?? 'every service (SERVICE unset)',
+  'node dist/tools/history/rebuild.js': () => 'history-projection',
+  // DATABASE_URL and LEDGER_SCHEMA only (tools/ledger/ledger-cli.ts).
+  'node dist/tools/ledger/verify.js': () => null,
+};
+
+/**
+ * What a server needs in a cluster although validation lets it start without: without a Stripe
+ * key orchestration talks to the PSP simulator (not deployed), without its token key the wallet
+ * refuses its instrument lookups and card payments wait.
+ */
+const REQUIRED_IN_CLUSTER: Readonly<Record<string, readonly string[]>> = {
+  'payment-orchestration': ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'SERVICE_TOKEN_SIGNING_JWK'],
+};
+
+/** Settings that must be equal in the services named (AUTH_* signs and checks the same tokens). */
+const SHARED_SETTINGS: ReadonlyArray<[setting: string, services: readonly string[]]> = [
+  ['AUTH_ISSUER', SERVICES],
+  ['AUTH_AUDIENCE', SERVICES],
+  ['STEP_UP_ISSUER', ['wallet', 'payment-orchestration']],
+];
+
+/** The service's own parser of each file it reads. */
+const FILE_PARSERS: Readonly<Record<string, (text: string) => unknown>> = {
+  ROLLOUT_CONFIG_PATH: parseRolloutFile,
+  NON_PROFITS_CONFIG_PATH: (text) => NonProfitRegistry.parse(text),
+};
+
+/** Files several services read, which must come from one ConfigMap key. */
+const SHARED_FILES = ['ROLLOUT_CONFIG_PATH'];
+
+/** Where the ingress controller runs (docs/deploy.md, "What the cluster must provide"). */
+const INGRESS_CONTROLLER: Endpoint = { namespace: 'ingress-nginx', labels: { 'app.kubernetes.io/name': 'ingress-nginx' } };
+
+/** Routes every service has that must never be public: probes, metrics, the OpenAPI page, the step-up keys. */
+const PLATFORM_ROUTES = ['/health/live', '/health/ready', '/metrics', '/docs', '/docs/json', '/.well-known/step-up-jwks.json'];
+
+function ecPrivateJwk(kid: string): Record<string, unknown> {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return { ...privateKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' };
+}
+
+/**
+ * Well-formed stand-ins for what Secrets hold, by variable name, generated the way docs/deploy.md
+ * says to generate the real ones: the services' validation sees values of the right shape.
+ */
+const SECRET_SAMPLES: Readonly<Record<string, string>> = (() => {
+  const identityProvider = ecPrivateJwk('sample-identity-provider');
+  const orchestration = ecPrivateJwk('sample-payment-orchestration');
+  const publicHalf = ({ d: _d, ...rest }: Record<string, unknown>): Record<string, unknown> => rest;
+  return {
+    DATABASE_URL: 'postgres://service:sample-password@postgres.postgres.svc:5432/pay?sslmode=verify-full',
+    AUTH_JWKS: JSON.stringify({ keys: [publicHalf(identityProvider), publicHalf(orchestration)] }),
+    SERVICE_TOKEN_SIGNING_JWK: JSON.stringify(orchestration),
+    STEP_UP_SIGNING_JWK: JSON.stringify(ecPrivateJwk('sample-step-up')),
+    WALLET_MASTER_KEYS: `2026-01:${randomBytes(32).toString('base64')}`,
+    WALLET_MASTER_KEY_ID: '2026-01',
+    STRIPE_SECRET_KEY: 'sk_live_sample',
+    STRIPE_WEBHOOK_SECRET: 'whsec_sample',
+    AD_SIGNALS_PSEUDONYM_KEY: randomBytes(32).toString('base64'),
+    AD_SIGNALS_DP_NOISE_KEY: randomBytes(32).toString('base64'),
+  };
+})();
+
+/** The Secrets docs/deploy.md tells operators to create: its "Secrets" table, name to keys. */
+type DocumentedSecrets = ReadonlyMap<string, ReadonlySet<string>>;
+
+function documentedSecrets(markdown: string): DocumentedSecrets {
+  const section = /^## Secrets\n([\s\S]*?)(?=^## )/m.exec(markdown)?.[1] ?? '';
+  const secrets = new Map<string, Set<string>>();
+  for (const line of section.split('\n')) {
+    const row = /^\|\s*`([^`]+)`\s*\|([^|]*)\|/.exec(line);
+    if (!row) continue;
+    const keys = secrets.get(row[1]) ?? new Set<string>();
+    for (const key of row[2].matchAll(/`([^`]+)`/g)) keys.add(key[1]);
+    secrets.set(row[1], keys);
+  }
+  return secrets;
+}
+
+const DOCUMENTED_SECRETS = documentedSecrets(readFileSync(resolve(ROOT, 'docs/deploy.md'), 'utf8'));
+
+const inNamespaceOf = (objects: readonly KubeObject[], owner: KubeObject, kind: string): KubeObject[] =>
+  objects.filter((o) => o.kind === kind && (o.metadata.namespace ?? '') === (owner.metadata.namespace ?? ''));
+
+const dataOf = (configMap: KubeObject | undefined): Record<string, string> | undefined => configMap && ((configMap.data ?? {}) as Record<string, string>);
+
+function commandOf(container: IContainer): string | undefined {
+  return container.command ? [...container.command, ...(container.args ?? [])].join(' ') : undefined;
+}
+
+interface ResolvedEnv {
+  env: Record<string, string>;
+  /** Variables that come from a Secret; their value here is a sample. */
+  fromSecrets: Set<string>;
+  problems: string[];
+}
+
+/** The environment a container starts with, Secrets replaced by well-formed samples. */
+function resolveEnv(container: IContainer, owner: KubeObject, objects: readonly KubeObject[], secrets: DocumentedSecrets): ResolvedEnv {
+  const configMaps = inNamespaceOf(objects, owner, 'ConfigMap');
+  const configMap = (name: string | undefined): Record<string, string> | undefined => dataOf(configMaps.find((o) => o.metadata.name === name));
+  const resolved: ResolvedEnv = { env: {}, fromSecrets: new Set(), problems: [] };
+  const fromSecret = (variable: string): void => {
+    const sample = SECRET_SAMPLES[variable];
+    if (sample === undefined) resolved.problems.push(`takes ${variable} from a Secret, and tools/test/k8s-manifests.spec.ts has no sample of it to validate with: add one to SECRET_SAMPLES`);
+    else resolved.env[variable] = sample;
+    resolved.fromSecrets.add(variable);
+  };
+  for (const source of container.envFrom ?? []) {
+    const prefix = source.prefix ?? '';
+    if (source.configMapRef) for (const [key, value] of Object.entries(configMap(source.configMapRef.name) ?? {})) resolved.env[prefix + key] = value;
+    if (source.secretRef) for (const key of secrets.get(source.secretRef.name ?? '') ?? []) fromSecret(prefix + key);
+  }
+  for (const variable of container.env ?? []) {
+    const from = variable.valueFrom;
+    if (variable.value !== undefined) resolved.env[variable.name] = variable.value;
+    else if (from?.secretKeyRef) fromSecret(variable.name);
+    else if (from?.configMapKeyRef) {
+      const value = configMap(from.configMapKeyRef.name)?.[from.configMapKeyRef.key];
+      if (value !== undefined) resolved.env[variable.name] = value;
+    }
+  }
+  return resolved;
+}
+
+const LOOPBACK = /(?:^|[/@,\s])(?:127(?:\.\d{1,3}){3}|localhost)(?=$|[:/,\s])/i;
+
+type Say = (object: Pick<KubeObject, 'kind' | 'metadata'>, rule: string, message: string) => void;
+
+/** What a workload's main container validates at start-up, or null; undefined when the test does not know. */
+function configServiceOf(workload: Workload, container: IContainer, env: Readonly<Record<string, string>>): string | null | undefined {
+  if (workload.longRunning) return workload.template.metadata?.labels?.[SERVICE_LABEL] ?? undefined;
+  const command = commandOf(container);
+  return command === undefined ? undefined : TOOL_CONFIGS[command]?.(env);
+}
+
+/** A loaded configuration by Deployment, for the settings services must share. */
+type LoadedConfigs = Map<KubeObject, { service: string; config: Record<string, unknown> }>;
+
+function checkConfigEnv(objects: readonly KubeObject[], secrets: DocumentedSecrets, say: Say): LoadedConfigs {
+  const loaded: LoadedConfigs = new Map();
+  for (const workload of workloads(objects)) {
+    for (const container of workload.template.spec?.containers ?? []) {
+      const { env, problems } = resolveEnv(container, workload.owner, objects, secrets);
+      const report = (message: string): void => say(workload.owner, 'config-env', `container ${container.name} ${message}`);
+      const service = configServiceOf(workload, container, env);
+      if (service === null) continue;
+      if (service === undefined) {
+        report(`runs ${commandOf(container) ?? 'its image'}: say in TOOL_CONFIGS (tools/test/k8s-manifests.spec.ts) which configuration it validates`);
+        continue;
+      }
+      const configClass = CONFIG_CLASSES[service];
+      if (!configClass) {
+        report(`validates the configuration of ${service}, which is not a service of CONFIG_CLASSES`);
+        continue;
+      }
+      problems.forEach(report);
+      if (env.NODE_ENV !== 'production') {
+        report(`runs with NODE_ENV=${env.NODE_ENV ?? '<unset>'}: set production (platform-config), under which the services refuse development keys and defaults`);
+      }
+      let config: Record<string, unknown>;
+      try {
+        config = loadConfig(service, configClass, env) as unknown as Record<string, unknown>;
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        for (const problem of error.problems) report(`would not start: ${problem}`);
+        continue;
+      }
+      for (const [setting, value] of Object.entries(config)) {
+        const text = Array.isArray(value) ? value.join(',') : value;
+        if (typeof text === 'string' && LOOPBACK.test(text)) {
+          report(`has ${setting}=${text}${setting in env ? '' : ' (its default)'}, a loopback address: in a pod it reaches nothing; set the in-cluster address`);
+        }
+      }
+      if (workload.longRunning) {
+        for (const variable of REQUIRED_IN_CLUSTER[service] ?? []) {
+          if (!(variable in env)) report(`does not set ${variable}, which ${service} needs in a cluster (REQUIRED_IN_CLUSTER)`);
+        }
+        if (workload.owner.kind === 'Deployment') loaded.set(workload.owner, { service, config });
+      }
+    }
+  }
+  for (const [setting, services] of SHARED_SETTINGS) {
+    const values = [...loaded].filter(([, { service }]) => services.includes(service));
+    const distinct = new Set(values.map(([, { config }]) => String(config[setting])));
+    if (distinct.size > 1) {
+      const summary = values.map(([, { service, config }]) => `${service} ${String(config[setting])}`).join(', ');
+      for (const [owner] of values) say(owner, 'config-env', `${setting} differs between ${services.join(', ')}: ${summary}`);
+    }
+  }
+  return loaded;
+}
+
+function checkConfigFiles(objects: readonly KubeObject[], loaded: LoadedConfigs, say: Say): void {
+  const sources = new Map<string, Array<[KubeObject, string]>>();
+  for (const [owner, { config }] of loaded) {
+    const pod = (owner.spec as { template: { spec: IPodSpec } }).template.spec;
+    const container = pod.containers[0];
+    const report = (message: string): void => say(owner, 'config-files', message);
+    for (const [setting, value] of Object.entries(config)) {
+      if (!setting.endsWith('_PATH') || typeof value !== 'string') continue;
+      const parse = FILE_PARSERS[setting];
+      if (!parse) {
+        report(`reads a file from ${setting}: give FILE_PARSERS (tools/test/k8s-manifests.spec.ts) the service's parser of it`);
+        continue;
+      }
+      if (!value.startsWith('/')) {
+        report(`${setting}=${value} is relative: the service would read the copy baked into the image; mount the file from a ConfigMap and set its absolute path`);
+        continue;
+      }
+      const mount = (container.volumeMounts ?? [])
+        .filter((m) => value === m.mountPath || value.startsWith(`${m.mountPath.replace(/\/$/, '')}/`))
+        .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+      const volume = mount && pod.volumes?.find((v) => v.name === mount.name);
+      if (!mount || !volume) {
+        report(`${setting}=${value} is on no volume of the pod: mount the file from a ConfigMap`);
+        continue;
+      }
+      if (!volume.configMap) {
+        report(`${setting}=${value} is on volume ${volume.name}, which is not a ConfigMap`);
+        continue;
+      }
+      if (mount.subPath) report(`mounts ${setting}'s file with subPath ${mount.subPath}: the kubelet never updates a subPath mount; mount the directory`);
+      const path = mount.subPath ?? value.slice(mount.mountPath.replace(/\/$/, '').length + 1);
+      const key = volume.configMap.items ? volume.configMap.items.find((item) => item.path === path)?.key : path;
+      const configMapName = volume.configMap.name ?? '';
+      const data = dataOf(inNamespaceOf(objects, owner, 'ConfigMap').find((o) => o.metadata.name === configMapName));
+      const text = key === undefined ? undefined : data?.[key];
+      if (text === undefined) {
+        report(`${setting}=${value} is on ConfigMap ${configMapName}, which ${data ? `has no key ${key ?? path} for it` : 'is not among the manifests'}`);
+        continue;
+      }
+      try {
+        parse(text);
+      } catch (error) {
+        report(`${setting}: the service would refuse ${configMapName}/${key}: ${(error as Error).message}`);
+      }
+      if (SHARED_FILES.includes(setting)) sources.set(setting, [...(sources.get(setting) ?? []), [owner, `${configMapName}/${key}`]]);
+    }
+  }
+  for (const [setting, readers] of sources) {
+    if (new Set(readers.map(([, source]) => source)).size > 1) {
+      const summary = readers.map(([owner, source]) => `${owner.metadata.name} ${source}`).join(', ');
+      for (const [owner] of readers) say(owner, 'config-files', `${setting} is one file shared by its readers, but they mount different ConfigMap keys: ${summary}`);
+    }
+  }
+}
+
+function checkExternalReferences(objects: readonly KubeObject[], secrets: DocumentedSecrets, say: Say): void {
+  /** Why a Secret (and key) reference would not resolve once the operator created what docs/deploy.md lists, or undefined. */
+  const undocumented = (name: string | undefined, key?: string): string | undefined => {
+    const keys = secrets.get(name ?? '');
+    if (!keys) return `Secret ${name}, which docs/deploy.md ("Secrets") does not tell operators to create`;
+    if (key !== undefined && !keys.has(key)) return `key ${key} of Secret ${name}, which docs/deploy.md ("Secrets") does not list`;
+    return undefined;
+  };
+  for (const { owner, template } of workloads(objects)) {
+    const pod = template.spec ?? { containers: [] };
+    const report = (message: string): void => say(owner, 'references', message);
+    for (const container of [...(pod.initContainers ?? []), ...pod.containers]) {
+      for (const variable of container.env ?? []) {
+        const ref = variable.valueFrom?.secretKeyRef;
+        const problem = ref && !ref.optional ? undocumented(ref.name, ref.key) : undefined;
+        if (problem) report(`container ${container.name} reads ${variable.name} from ${problem}`);
+      }
+      for (const source of container.envFrom ?? []) {
+        const problem = source.secretRef && !source.secretRef.optional ? undocumented(source.secretRef.name) : undefined;
+        if (problem) report(`container ${container.name} takes env from ${problem}`);
+      }
+      for (const mount of container.volumeMounts ?? []) {
+        if (!pod.volumes?.some((volume) => volume.name === mount.name)) report(`container ${container.name} mounts volume ${mount.name}, which the pod does not declare`);
+      }
+    }
+    for (const volume of pod.volumes ?? []) {
+      if (volume.secret && !volume.secret.optional) {
+        for (const key of volume.secret.items?.map((item) => item.key) ?? [undefined]) {
+          const problem = undocumented(volume.secret.secretName, key);
+          if (problem) report(`volume ${volume.name} mounts ${problem}`);
+        }
+      }
+      const ref = volume.configMap;
+      if (!ref || ref.optional) continue;
+      const data = dataOf(inNamespaceOf(objects, owner, 'ConfigMap').find((o) => o.metadata.name === ref.name));
+      if (!data) report(`volume ${volume.name} mounts ConfigMap ${ref.name}, which is not among the manifests`);
+      else for (const item of ref.items ?? []) if (!(item.key in data)) report(`volume ${volume.name} mounts key ${item.key}, which ConfigMap ${ref.name} lacks`);
+    }
+  }
+  for (const ingress of objects.filter((o) => o.kind === 'Ingress')) {
+    for (const tls of (ingress.spec as IIngressSpec | undefined)?.tls ?? []) {
+      const problem = undocumented(tls.secretName);
+      if (problem) say(ingress, 'references', `serves TLS from ${problem}`);
+    }
+  }
+}
+
+// ---- Endpoints, NetworkPolicies and Ingress routes, evaluated as the cluster would -------------
+
+/** A pod (namespace and labels, and its named ports) or an address outside the cluster. */
+interface Endpoint {
+  namespace?: string;
+  labels?: Readonly<Record<string, string>>;
+  ports?: readonly IContainerPort[];
+  ip?: string;
+}
+
+interface Port {
+  number: number;
+  name?: string;
+  protocol: string;
+}
+
+function ipv4(address: string): number | undefined {
+  const parts = address.split('.').map(Number);
+  if (parts.length !== 4 || parts.some((part) => !Number.isInteger(part) || part < 0 || part > 255)) return undefined;
+  return parts.reduce((value, part) => value * 256 + part, 0);
+}
+
+/** Whether an IPv4 CIDR holds the address (an IPv6 CIDR holds no IPv4 address). */
+function cidrContains(cidr: string, address: string): boolean {
+  const [base, bits] = cidr.split('/');
+  const network = ipv4(base);
+  const ip = ipv4(address);
+  if (network === undefined || ip === undefined) return false;
+  const size = 2 ** (32 - Number(bits));
+  return Math.floor(network / size) === Math.floor(ip / size);
+}
+
+function peerMatches(peer: INetworkPolicyPeer, policyNamespace: string, target: Endpoint): boolean {
+  if (peer.ipBlock) return target.ip !== undefined && cidrContains(peer.ipBlock.cidr, target.ip) && !(peer.ipBlock.except ?? []).some((cidr) => cidrContains(cidr, target.ip!));
+  if (target.ip !== undefined) return false;
+  const namespaceLabels = { 'kubernetes.io/metadata.name': target.namespace ?? '' };
+  const namespaceOk = peer.namespaceSelector ? selectorMatches(peer.namespaceSelector, namespaceLabels) : target.namespace === policyNamespace;
+  return namespaceOk && (!peer.podSelector || selectorMatches(peer.podSelector, target.labels));
+}
+
+function portMatches(ports: readonly INetworkPolicyPort[] | undefined, port: Port): boolean {
+  if (!ports?.length) return true;
+  return ports.some((candidate) => {
+    if ((candidate.protocol ?? 'TCP') !== port.protocol) return false;
+    if (candidate.port === undefined) return true;
+    if (typeof candidate.port === 'string') return candidate.port === port.name;
+    return candidate.endPort === undefined ? candidate.port === port.number : port.number >= candidate.port && port.number <= candidate.endPort;
+  });
+}
+
+/** Whether the NetworkPolicies among the objects let `from` open a connection to `to` on the port. */
+function networkAllows(objects: readonly KubeObject[], from: Endpoint, to: Endpoint, port: Port): boolean {
+  const side = (pod: Endpoint, peer: Endpoint, direction: 'Ingress' | 'Egress'): boolean => {
+    if (pod.ip !== undefined) return true;
+    const policies = objects.filter((o) => {
+      const spec = o.spec as INetworkPolicySpec | undefined;
+      const types = spec?.policyTypes ?? (spec?.egress ? ['Ingress', 'Egress'] : ['Ingress']);
+      return o.kind === 'NetworkPolicy' && o.metadata.namespace === pod.namespace && selectorMatches(spec?.podSelector, pod.labels) && types.includes(direction);
+    });
+    if (policies.length === 0) return true;
+    return policies.some((policy) => {
+      const spec = policy.spec as INetworkPolicySpec;
+      const rules = direction === 'Ingress' ? (spec.ingress ?? []).map((r) => ({ peers: r.from, ports: r.ports })) : (spec.egress ?? []).map((r) => ({ peers: r.to, ports: r.ports }));
+      return rules.some((rule) => (!rule.peers?.length || rule.peers.some((p) => peerMatches(p, pod.namespace ?? '', peer))) && portMatches(rule.ports, port));
+    });
+  };
+  return side(from, to, 'Egress') && side(to, from, 'Ingress');
+}
+
+function podsOf(workload: KubeObject): Endpoint {
+  const template = (workload.spec as { template?: { metadata?: { labels?: Record<string, string> }; spec?: IPodSpec } }).template;
+  return { namespace: workload.metadata.namespace, labels: template?.metadata?.labels ?? {}, ports: template?.spec?.containers.flatMap((c) => c.ports ?? []) ?? [] };
+}
+
+/** The Deployments behind a Service's port, with the container port it reaches on each; or what is wrong. */
+function backendsOf(objects: readonly KubeObject[], service: KubeObject, servicePort: string | number | undefined): Array<{ deployment: KubeObject; pods: Endpoint; port: Port }> | string {
+  const spec = service.spec as IServiceSpec;
+  const port = spec.ports?.find((p) => (typeof servicePort === 'string' ? p.name === servicePort : p.port === servicePort));
+  if (!port) return `Service ${service.metadata.name} has no port ${servicePort}`;
+  const selected = inNamespaceOf(objects, service, 'Deployment').filter((d) => spec.selector && selectorMatches({ matchLabels: spec.selector }, podsOf(d).labels));
+  if (selected.length === 0) return `Service ${service.metadata.name} selects no Deployment's pods`;
+  const backends = [];
+  for (const deployment of selected) {
+    const pods = podsOf(deployment);
+    const target = port.targetPort ?? port.port;
+    const containerPort = pods.ports?.find((p) => (typeof target === 'string' ? p.name === target : p.containerPort === target));
+    if (!containerPort) return `Service ${service.metadata.name} port ${servicePort} targets ${target}, which the pods of Deployment ${deployment.metadata.name} do not declare`;
+    backends.push({ deployment, pods, port: { number: containerPort.containerPort, name: containerPort.name, protocol: containerPort.protocol ?? 'TCP' } });
+  }
+  return backends;
+}
+
+interface Route {
+  ingress: KubeObject;
+  service: string;
+  port: string | number | undefined;
+}
+
+/** Where a request for host and path goes: the longest matching path, Exact before Prefix (as the Ingress API says). */
+function routeOf(objects: readonly KubeObject[], host: string, path: string): Route | undefined {
+  const matches: Array<Route & { length: number; exact: boolean }> = [];
+  for (const ingress of objects.filter((o) => o.kind === 'Ingress')) {
+    for (const rule of (ingress.spec as IIngressSpec).rules ?? []) {
+      if (rule.host !== undefined && rule.host !== host) continue;
+      for (const candidate of rule.http?.paths ?? []) {
+        const prefix = (candidate.path ?? '/').replace(/(.)\/$/, '$1');
+        const exact = candidate.pathType === 'Exact';
+        const hit = exact ? path === candidate.path : prefix === '/' || path === prefix || path.startsWith(`${prefix}/`);
+        const backend = candidate.backend.service;
+        if (hit) matches.push({ ingress, service: backend?.name ?? '<no Service>', port: backend?.port?.name ?? backend?.port?.number, length: prefix.length, exact });
+      }
+    }
+  }
+  return matches.sort((a, b) => b.length - a.length || Number(b.exact) - Number(a.exact))[0];
+}
+
+function checkIngresses(objects: readonly KubeObject[], say: Say): void {
+  const routed = new Set<KubeObject>();
+  for (const ingress of objects.filter((o) => o.kind === 'Ingress')) {
+    const spec = (ingress.spec ?? {}) as IIngressSpec;
+    const report = (message: string): void => say(ingress, 'ingress', message);
+    if (!spec.ingressClassName) report('has no ingressClassName: which controller serves it would be up to the cluster default');
+    if (spec.defaultBackend) report('has a defaultBackend: every path not listed would reach it, /metrics and /health included');
+    for (const rule of spec.rules ?? []) {
+      if (!rule.host) {
+        report('has a rule without a host: it would answer for any name pointed at the controller');
+        continue;
+      }
+      if (!spec.tls?.some((tls) => tls.secretName && tls.hosts?.includes(rule.host!))) report(`serves ${rule.host} without TLS (spec.tls with a secretName for that host)`);
+      for (const path of rule.http?.paths ?? []) {
+        const backend = path.backend.service;
+        const service = backend && inNamespaceOf(objects, ingress, 'Service').find((s) => s.metadata.name === backend.name);
+        if (!backend || !service) {
+          report(`routes ${path.path} to ${backend ? `Service ${backend.name}, which is not among the manifests` : 'no Service'}`);
+          continue;
+        }
+        const backends = backendsOf(objects, service, backend.port?.name ?? backend.port?.number);
+        if (typeof backends === 'string') {
+          report(`routes ${path.path}, but ${backends}`);
+          continue;
+        }
+        for (const { deployment, pods, port } of backends) {
+          routed.add(deployment);
+          if (!networkAllows(objects, INGRESS_CONTROLLER, pods, port)) {
+            report(`routes ${path.path} to Deployment ${deployment.metadata.name}, whose NetworkPolicies do not let the ingress controller (namespace ${INGRESS_CONTROLLER.namespace}) reach port ${port.name ?? port.number}`);
+          }
+        }
+      }
+      for (const internal of PLATFORM_ROUTES) {
+        if (routeOf([ingress], rule.host, internal)) report(`exposes ${internal} on ${rule.host}: list the public paths only`);
+      }
+    }
+  }
+  for (const deployment of objects.filter((o) => o.kind === 'Deployment')) {
+    const pods = podsOf(deployment);
+    const admits = (pods.ports ?? []).some((p) => networkAllows(objects, INGRESS_CONTROLLER, pods, { number: p.containerPort, name: p.name, protocol: p.protocol ?? 'TCP' }));
+    if (admits && !routed.has(deployment)) say(deployment, 'ingress', 'its NetworkPolicy lets the ingress controller in, but no Ingress routes to it: remove that rule or add the route');
+  }
+}
+
+/** In-cluster http(s) URLs in a server's environment must be reachable through the NetworkPolicies. */
+function checkNetworkPaths(objects: readonly KubeObject[], secrets: DocumentedSecrets, say: Say): void {
+  for (const deployment of objects.filter((o) => o.kind === 'Deployment')) {
+    const container = (deployment.spec as { template: { spec: IPodSpec } }).template.spec.containers[0];
+    const { env, fromSecrets } = resolveEnv(container, deployment, objects, secrets);
+    const namespace = deployment.metadata.namespace ?? '';
+    for (const [variable, value] of Object.entries(env)) {
+      if (fromSecrets.has(variable) || !/^https?:\/\//.test(value)) continue;
+      const url = new URL(value);
+      const service = inNamespaceOf(objects, deployment, 'Service').find((s) =>
+        [s.metadata.name, `${s.metadata.name}.${namespace}`, `${s.metadata.name}.${namespace}.svc`, `${s.metadata.name}.${namespace}.svc.cluster.local`].includes(url.hostname),
+      );
+      if (!service) {
+        if (!url.hostname.includes('.') && url.hostname !== 'localhost') say(deployment, 'network', `${variable} names host ${url.hostname}, which is no Service in namespace ${namespace}`);
+        continue;
+      }
+      const backends = backendsOf(objects, service, Number(url.port || (url.protocol === 'https:' ? 443 : 80)));
+      if (typeof backends === 'string') {
+        say(deployment, 'network', `${variable}=${value}, but ${backends}`);
+        continue;
+      }
+      for (const { deployment: callee, pods, port } of backends) {
+        if (!networkAllows(objects, podsOf(deployment), pods, port)) {
+          say(deployment, 'network', `${variable} calls Service ${service.metadata.name}, but the NetworkPolicies do not let these pods reach Deployment ${callee.metadata.name}'s port ${port.name ?? port.number} (egress here, ingress there)`);
+        }
+      }
+    }
+  }
+}
+
+/** Every wiring rule over the rendered objects. */
+function checkWiring(objects: readonly KubeObject[], secrets: DocumentedSecrets = DOCUMENTED_SECRETS): Finding[] {
+  const findings: Finding[] = [];
+  const say: Say = (object, rule, message) => findings.push({ object: describeObject(object), rule, message });
+  const loaded = checkConfigEnv(objects, secrets, say);
+  checkConfigFiles(objects, loaded, say);
+  checkExternalReferences(objects, secrets, say);
+  checkIngresses(objects, say);
+  checkNetworkPaths(objects, secrets, say);
+  return findings;
+}
+
 it('deploy/k8s/overlays holds exactly the overlays this test knows', () => {
   expect(overlayNames()).toEqual(Object.keys(ENVIRONMENTS).sort());
 });
@@ -72,8 +620,40 @@ it('says clearly when kubectl is missing', () => {
   }
 });
 
+/** Requests the public host must route, with the service that answers them (read from the controllers). */
+const PUBLIC_ROUTES: ReadonlyArray<[path: string, service: string]> = [
+  ['/v1/payments', 'payment-orchestration'],
+  ['/v1/payments/pay_123', 'payment-orchestration'],
+  ['/v1/payments/pay_123/refunds', 'payment-orchestration'],
+  ['/v1/webhooks/stripe', 'payment-orchestration'],
+  ['/v1/wallets/person-1', 'wallet'],
+  ['/v1/wallets/person-1/payment-methods/cards', 'wallet'],
+  ['/v1/wallets/person-1/step-up/pin', 'wallet'],
+  ['/v1/wallets/person-1/apps/whatsapp', 'wallet'],
+  ['/v1/rollout', 'wallet'],
+  ['/v1/history/persons/person-1/entries/export', 'history-projection'],
+  ['/v1/history/merchants/m-1/summary', 'history-projection'],
+  ['/v1/history/non-profits/np-unicef/entries', 'history-projection'],
+  ['/v1/history/entries', 'history-projection'],
+  ['/v1/history/aggregates/export', 'history-projection'],
+  ['/v1/ad-signals/aggregates', 'ad-signal-aggregation'],
+];
+
+/** Requests the public host must not route: probes, metrics, docs, keys, and operator or service-only APIs. */
+const INTERNAL_ROUTES: readonly string[] = [
+  ...PLATFORM_ROUTES,
+  '/',
+  '/v1/ledger/transactions',
+  '/v1/ledger/accounts/acc-1/balance',
+  '/v1/ledger/reservations/r-1/post',
+  '/v1/rollout/reload',
+  '/v1/history/read-model',
+  '/v1/webhooks/paypal',
+  '/v1/paymentsx',
+];
+
 describe.each(Object.keys(ENVIRONMENTS))('overlay %s', (overlay) => {
-  const { namespace, production } = ENVIRONMENTS[overlay];
+  const { namespace, production, host } = ENVIRONMENTS[overlay];
   let objects: KubeObject[];
 
   beforeAll(() => {
@@ -143,6 +723,43 @@ describe.each(Object.keys(ENVIRONMENTS))('overlay %s', (overlay) => {
     }
   });
 
+  it('follows every wiring rule: configuration, files, Secrets, Ingress and network paths', () => {
+    expect(checkWiring(objects).map(formatFinding)).toEqual([]);
+  });
+
+  it(`routes the public API on ${host}, over TLS from pay-api-tls, and nothing internal`, () => {
+    const routed = (path: string): { path: string; service?: string } => ({ path, service: routeOf(objects, host, path)?.service });
+    expect(PUBLIC_ROUTES.map(([path]) => routed(path))).toEqual(PUBLIC_ROUTES.map(([path, service]) => ({ path, service })));
+    expect(INTERNAL_ROUTES.map(routed)).toEqual(INTERNAL_ROUTES.map((path) => ({ path, service: undefined })));
+    for (const ingress of objects.filter((o) => o.kind === 'Ingress')) {
+      expect({ name: ingress.metadata.name, ...(ingress.spec as IIngressSpec) }).toMatchObject({ ingressClassName: 'nginx', tls: [{ hosts: [host], secretName: 'pay-api-tls' }] });
+    }
+  });
+
+  it('lets payment-orchestration alone reach the internet, on 443 only, and no private or metadata address', () => {
+    const pods = (service: string): Endpoint => podsOf(get(objects, 'Deployment', service));
+    const https: Port = { number: 443, protocol: 'TCP' };
+    const publicAddress: Endpoint = { ip: '52.36.167.221' };
+    expect(networkAllows(objects, pods('payment-orchestration'), publicAddress, https)).toBe(true);
+    expect(networkAllows(objects, pods('payment-orchestration'), publicAddress, { number: 80, protocol: 'TCP' })).toBe(false);
+    for (const ip of ['10.12.0.7', '172.20.1.1', '192.168.1.1', '169.254.169.254', '100.64.0.1']) {
+      expect({ ip, allowed: networkAllows(objects, pods('payment-orchestration'), { ip }, https) }).toEqual({ ip, allowed: false });
+    }
+    for (const service of SERVICES.filter((name) => name !== 'payment-orchestration')) {
+      expect({ service, allowed: networkAllows(objects, pods(service), publicAddress, https) }).toEqual({ service, allowed: false });
+    }
+  });
+
+  it('mounts one rollout ConfigMap, without a hash in its name, into the wallet and payment-orchestration', () => {
+    // A stable name: kubectl apply updates it in place and the services reload it without a restart.
+    get(objects, 'ConfigMap', 'rollout');
+    for (const service of ['wallet', 'payment-orchestration']) {
+      const pod = podSpec(get(objects, 'Deployment', service));
+      expect(pod.volumes).toContainEqual({ name: 'rollout', configMap: { name: 'rollout' } });
+      expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'rollout', mountPath: '/etc/pay/rollout', readOnly: true });
+    }
+  });
+
   if (production) {
     it('keeps at least two pods of each service through voluntary disruptions', () => {
       for (const service of SERVICES) {
@@ -159,26 +776,34 @@ describe.each(Object.keys(ENVIRONMENTS))('overlay %s', (overlay) => {
 });
 
 describe('docs/deploy.md', () => {
-  it('names every Secret and key the manifests reference', () => {
-    const doc = readFileSync(resolve(ROOT, 'docs/deploy.md'), 'utf8');
-    const references = new Set<string>();
+  it('lists in its Secrets table every Secret and key the manifests reference, and no other', () => {
+    const references = new Map<string, Set<string>>();
+    const add = (name: string | undefined, key?: string): void => {
+      const keys = references.get(name ?? '') ?? new Set<string>();
+      if (key !== undefined) keys.add(key);
+      references.set(name ?? '', keys);
+    };
     for (const overlay of Object.keys(ENVIRONMENTS)) {
-      for (const { template } of workloads(objectsOf(overlay))) {
+      const objects = objectsOf(overlay);
+      for (const { template } of workloads(objects)) {
         for (const container of template.spec?.containers ?? []) {
           for (const variable of container.env ?? []) {
             const ref = variable.valueFrom?.secretKeyRef;
-            if (ref) references.add(`${ref.name} ${ref.key}`);
+            if (ref) add(ref.name, ref.key);
           }
-          for (const source of container.envFrom ?? []) if (source.secretRef) references.add(`${source.secretRef.name} *`);
+          for (const source of container.envFrom ?? []) if (source.secretRef) add(source.secretRef.name);
         }
+        for (const volume of template.spec?.volumes ?? []) if (volume.secret) add(volume.secret.secretName);
+      }
+      // The Ingress API reads a TLS Secret's tls.crt and tls.key.
+      for (const ingress of objects.filter((o) => o.kind === 'Ingress')) {
+        for (const tls of (ingress.spec as IIngressSpec).tls ?? []) ['tls.crt', 'tls.key'].forEach((key) => add(tls.secretName, key));
       }
     }
     expect(references.size).toBeGreaterThan(0);
-    const missing = [...references].filter((reference) => {
-      const [name, key] = reference.split(' ');
-      return !doc.includes(`\`${name}\``) || (key !== '*' && !doc.includes(`\`${key}\``));
-    });
-    expect(missing).toEqual([]);
+    const listed = Object.fromEntries([...DOCUMENTED_SECRETS].map(([name, keys]) => [name, [...keys].sort()]));
+    const referenced = Object.fromEntries([...references].map(([name, keys]) => [name, [...keys].sort()]));
+    expect(listed).toEqual(referenced);
   });
 });
 
@@ -329,5 +954,280 @@ describe('the schema validation', () => {
       'ConfigMap Not_A_Name [schema]: /metadata/name "Not_A_Name" must be a DNS subdomain of at most 253 characters',
       'ConfigMap Not_A_Name [schema]: /metadata/namespace is missing (the overlay sets it)',
     ]);
+  });
+});
+
+/**
+ * The test of the wiring rules: break the render in one way, and the rules must report exactly
+ * the objects named, under the rule named, and nothing else.
+ */
+describe('the wiring rules', () => {
+  const overlay = 'prod';
+  const namespace = ENVIRONMENTS[overlay].namespace;
+
+  const podOf = (objects: KubeObject[], kind: string, name: string): IPodSpec => {
+    const spec = get(objects, kind, name).spec as { template?: { spec: IPodSpec }; jobTemplate?: { spec: { template: { spec: IPodSpec } } } };
+    return (spec.template ?? spec.jobTemplate!.spec.template).spec;
+  };
+  const containerOf = (objects: KubeObject[], kind: string, name: string): IContainer => podOf(objects, kind, name).containers[0];
+  const withoutEnv = (container: IContainer, name: string): void => {
+    container.env = container.env!.filter((variable) => variable.name !== name);
+  };
+  const envOf = (container: IContainer, name: string): NonNullable<IContainer['env']>[number] => container.env!.find((variable) => variable.name === name)!;
+  /** A generated ConfigMap, whatever its content hash. */
+  const configMapData = (objects: KubeObject[], name: string): Record<string, string> =>
+    objects.find((o) => o.kind === 'ConfigMap' && new RegExp(`^${name}(-[a-z0-9]{10})?$`).test(o.metadata.name ?? ''))!.data as Record<string, string>;
+  const ingressOf = (objects: KubeObject[], name: string): IIngressSpec => get(objects, 'Ingress', name).spec as IIngressSpec;
+  const policyOf = (objects: KubeObject[], name: string): INetworkPolicySpec => get(objects, 'NetworkPolicy', name).spec as INetworkPolicySpec;
+  const admitsPods = (service: string) => (rule: { from?: INetworkPolicyPeer[]; to?: INetworkPolicyPeer[] }): boolean =>
+    !!(rule.from ?? rule.to)?.some((peer) => !peer.namespaceSelector && peer.podSelector?.matchLabels?.[SERVICE_LABEL] === service);
+
+  const SERVERS = SERVICES.map((service) => `Deployment ${service}`);
+  const CONFIGURED_JOBS = [...SERVICES.map((service) => `Job ${service}-migrate`), 'CronJob history-rebuild'];
+
+  interface Breakage {
+    description: string;
+    rule: string;
+    /** `Kind name`: each must be reported under the rule, and no other object at all. */
+    reported: string[];
+    breakIt: (objects: KubeObject[]) => KubeObject[] | void;
+  }
+  const breakages: Breakage[] = [
+    {
+      description: 'the wallet without WALLET_MASTER_KEYS (the development key ring)',
+      rule: 'config-env',
+      reported: ['Deployment wallet'],
+      breakIt: (objects) => withoutEnv(containerOf(objects, 'Deployment', 'wallet'), 'WALLET_MASTER_KEYS'),
+    },
+    {
+      description: 'wallet-migrate without STEP_UP_SIGNING_JWK',
+      rule: 'config-env',
+      reported: ['Job wallet-migrate'],
+      breakIt: (objects) => withoutEnv(containerOf(objects, 'Job', 'wallet-migrate'), 'STEP_UP_SIGNING_JWK'),
+    },
+    {
+      description: 'history-rebuild without AUTH_JWKS',
+      rule: 'config-env',
+      reported: ['CronJob history-rebuild'],
+      breakIt: (objects) => withoutEnv(containerOf(objects, 'CronJob', 'history-rebuild'), 'AUTH_JWKS'),
+    },
+    {
+      description: 'ad-signal-aggregation without its noise key',
+      rule: 'config-env',
+      reported: ['Deployment ad-signal-aggregation'],
+      breakIt: (objects) => withoutEnv(containerOf(objects, 'Deployment', 'ad-signal-aggregation'), 'AD_SIGNALS_DP_NOISE_KEY'),
+    },
+    {
+      description: 'NODE_ENV=development in platform-config',
+      rule: 'config-env',
+      reported: [...SERVERS, ...CONFIGURED_JOBS],
+      breakIt: (objects) => void (configMapData(objects, 'platform-config').NODE_ENV = 'development'),
+    },
+    {
+      description: 'WALLET_URL left to its default, 127.0.0.1',
+      rule: 'config-env',
+      reported: ['Deployment payment-orchestration', 'Job payment-orchestration-migrate'],
+      breakIt: (objects) => void delete configMapData(objects, 'payment-orchestration-config').WALLET_URL,
+    },
+    {
+      description: 'payment-orchestration without STRIPE_SECRET_KEY (the simulator, not deployed)',
+      rule: 'config-env',
+      reported: ['Deployment payment-orchestration'],
+      breakIt: (objects) => withoutEnv(containerOf(objects, 'Deployment', 'payment-orchestration'), 'STRIPE_SECRET_KEY'),
+    },
+    {
+      description: 'payment-orchestration expecting another step-up issuer than the wallet',
+      rule: 'config-env',
+      reported: ['Deployment wallet', 'Deployment payment-orchestration'],
+      breakIt: (objects) => void (configMapData(objects, 'payment-orchestration-config').STEP_UP_ISSUER = 'pay:orchestration'),
+    },
+    {
+      description: 'a Job running a tool the test does not know',
+      rule: 'config-env',
+      reported: ['Job wallet-migrate'],
+      breakIt: (objects) => void (containerOf(objects, 'Job', 'wallet-migrate').command = ['node', 'dist/tools/other.js']),
+    },
+    {
+      description: 'rollout.json with a misspelt key',
+      rule: 'config-files',
+      reported: ['Deployment wallet', 'Deployment payment-orchestration'],
+      breakIt: (objects) => {
+        const data = get(objects, 'ConfigMap', 'rollout').data as Record<string, string>;
+        data['rollout.json'] = data['rollout.json'].replace('"countries"', '"contries"');
+      },
+    },
+    {
+      description: 'non-profits.json listing an organisation twice',
+      rule: 'config-files',
+      reported: ['Deployment payment-orchestration'],
+      breakIt: (objects) => {
+        const data = configMapData(objects, 'payment-orchestration-non-profits');
+        const registry = JSON.parse(data['non-profits.json']) as { nonProfits: unknown[] };
+        registry.nonProfits.push(registry.nonProfits[0]);
+        data['non-profits.json'] = JSON.stringify(registry);
+      },
+    },
+    {
+      description: 'the wallet without the rollout volume',
+      rule: 'config-files',
+      reported: ['Deployment wallet'],
+      breakIt: (objects) => {
+        const pod = podOf(objects, 'Deployment', 'wallet');
+        pod.volumes = pod.volumes!.filter((volume) => volume.name !== 'rollout');
+        pod.containers[0].volumeMounts = pod.containers[0].volumeMounts!.filter((mount) => mount.name !== 'rollout');
+      },
+    },
+    {
+      description: 'the rollout mounted by subPath',
+      rule: 'config-files',
+      reported: ['Deployment wallet'],
+      breakIt: (objects) => {
+        const mount = containerOf(objects, 'Deployment', 'wallet').volumeMounts!.find((m) => m.name === 'rollout')!;
+        Object.assign(mount, { mountPath: '/etc/pay/rollout/rollout.json', subPath: 'rollout.json' });
+      },
+    },
+    {
+      description: 'ROLLOUT_CONFIG_PATH left to the copy in the image',
+      rule: 'config-files',
+      reported: ['Deployment wallet'],
+      breakIt: (objects) => void delete configMapData(objects, 'wallet-config').ROLLOUT_CONFIG_PATH,
+    },
+    {
+      description: 'the wallet reading the rollout from a ConfigMap of its own',
+      rule: 'config-files',
+      reported: ['Deployment wallet', 'Deployment payment-orchestration'],
+      breakIt: (objects) => {
+        objects.push({ ...structuredClone(get(objects, 'ConfigMap', 'rollout')), metadata: { name: 'wallet-rollout', namespace } });
+        podOf(objects, 'Deployment', 'wallet').volumes!.find((volume) => volume.name === 'rollout')!.configMap!.name = 'wallet-rollout';
+      },
+    },
+    {
+      description: 'a key of a Secret docs/deploy.md does not list',
+      rule: 'references',
+      reported: ['Deployment wallet'],
+      breakIt: (objects) => void (envOf(containerOf(objects, 'Deployment', 'wallet'), 'WALLET_MASTER_KEYS').valueFrom!.secretKeyRef!.name = 'wallet-keys'),
+    },
+    {
+      description: 'a key docs/deploy.md does not list for its Secret',
+      rule: 'references',
+      reported: ['Deployment payment-orchestration'],
+      breakIt: (objects) => void (envOf(containerOf(objects, 'Deployment', 'payment-orchestration'), 'STRIPE_SECRET_KEY').valueFrom!.secretKeyRef!.key = 'STRIPE_API_KEY'),
+    },
+    {
+      description: 'a volume from a ConfigMap that is not rendered',
+      rule: 'references',
+      reported: ['Deployment payment-orchestration'],
+      breakIt: (objects) => {
+        podOf(objects, 'Deployment', 'payment-orchestration').volumes!.find((volume) => volume.name === 'non-profits')!.configMap!.name = 'non-profits';
+      },
+    },
+    {
+      description: 'TLS from a Secret docs/deploy.md does not list',
+      rule: 'references',
+      reported: ['Ingress wallet'],
+      breakIt: (objects) => void (ingressOf(objects, 'wallet').tls![0].secretName = 'wallet-tls'),
+    },
+    {
+      description: 'an Ingress without ingressClassName',
+      rule: 'ingress',
+      reported: ['Ingress wallet'],
+      breakIt: (objects) => void delete ingressOf(objects, 'wallet').ingressClassName,
+    },
+    {
+      description: 'an Ingress without TLS',
+      rule: 'ingress',
+      reported: ['Ingress payment-orchestration'],
+      breakIt: (objects) => void delete ingressOf(objects, 'payment-orchestration').tls,
+    },
+    {
+      description: 'a route to a Service that does not exist',
+      rule: 'ingress',
+      reported: ['Ingress wallet'],
+      breakIt: (objects) => void (ingressOf(objects, 'wallet').rules![0].http!.paths[0].backend.service!.name = 'wallets'),
+    },
+    {
+      description: 'a route to a port the Service lacks',
+      rule: 'ingress',
+      reported: ['Ingress history-projection'],
+      breakIt: (objects) => void (ingressOf(objects, 'history-projection').rules![0].http!.paths[0].backend.service!.port = { name: 'https' }),
+    },
+    {
+      description: 'a catch-all path, which exposes /metrics, /health and /docs',
+      rule: 'ingress',
+      reported: ['Ingress history-projection'],
+      breakIt: (objects) => {
+        const paths = ingressOf(objects, 'history-projection').rules![0].http!.paths;
+        paths.push({ ...structuredClone(paths[0]), path: '/', pathType: 'Prefix' });
+      },
+    },
+    {
+      description: 'the wallet no longer letting the ingress controller in',
+      rule: 'ingress',
+      reported: ['Ingress wallet'],
+      breakIt: (objects) => {
+        for (const rule of policyOf(objects, 'wallet').ingress!) {
+          rule.from = rule.from?.filter((peer) => peer.podSelector?.matchLabels?.[SERVICE_LABEL] !== 'ingress-nginx');
+        }
+      },
+    },
+    {
+      description: "the advertisers' route removed while the controller may still reach ad-signal-aggregation",
+      rule: 'ingress',
+      reported: ['Deployment ad-signal-aggregation'],
+      breakIt: (objects) => objects.filter((o) => !(o.kind === 'Ingress' && o.metadata.name === 'ad-signal-aggregation')),
+    },
+    {
+      description: 'the wallet no longer letting payment-orchestration in',
+      rule: 'network',
+      reported: ['Deployment payment-orchestration'],
+      breakIt: (objects) => {
+        const policy = policyOf(objects, 'wallet');
+        policy.ingress = policy.ingress!.filter((rule) => !admitsPods('payment-orchestration')(rule));
+      },
+    },
+    {
+      description: 'payment-orchestration without egress to the wallet',
+      rule: 'network',
+      reported: ['Deployment payment-orchestration'],
+      breakIt: (objects) => {
+        const policy = policyOf(objects, 'payment-orchestration');
+        policy.egress = policy.egress!.filter((rule) => !admitsPods('wallet')(rule));
+      },
+    },
+    {
+      description: 'WALLET_URL naming no Service',
+      rule: 'network',
+      reported: ['Deployment payment-orchestration'],
+      breakIt: (objects) => void (configMapData(objects, 'payment-orchestration-config').WALLET_URL = 'http://wallet-api'),
+    },
+  ];
+
+  it.each(breakages)('$description: reported under $rule', ({ rule, reported, breakIt }) => {
+    const original = objectsOf(overlay);
+    const objects = breakIt(original) ?? original;
+    const findings = checkWiring(objects);
+    const subjects = reported.map((name) => name.replace(' ', ` ${namespace}/`));
+    for (const subject of subjects) expect(findings).toContainEqual(expect.objectContaining<Partial<Finding>>({ object: subject, rule }));
+    expect(findings.filter((finding) => !subjects.includes(finding.object)).map(formatFinding)).toEqual([]);
+  });
+
+  it('reads the Secrets table of docs/deploy.md, name by name and key by key', () => {
+    const table = documentedSecrets(
+      ['# Deploying', '## Secrets', '', '| Secret | key | read by |', '|---|---|---|', '| `a` | `K1` | x |', '| `a` | `K2` | x |', '| `tls` | `tls.crt`, `tls.key` | y |', '## Apply', '| `b` | `K3` | z |'].join('\n'),
+    );
+    expect(Object.fromEntries([...table].map(([name, keys]) => [name, [...keys]]))).toEqual({ a: ['K1', 'K2'], tls: ['tls.crt', 'tls.key'] });
+  });
+
+  it('evaluates CIDRs with their exceptions, as the NetworkPolicy API does', () => {
+    expect(cidrContains('0.0.0.0/0', '203.0.113.9')).toBe(true);
+    expect(cidrContains('10.0.0.0/8', '10.255.1.2')).toBe(true);
+    expect(cidrContains('10.0.0.0/8', '11.0.0.1')).toBe(false);
+    expect(cidrContains('172.16.0.0/12', '172.31.255.255')).toBe(true);
+    expect(cidrContains('172.16.0.0/12', '172.32.0.0')).toBe(false);
+    expect(cidrContains('::/0', '203.0.113.9')).toBe(false);
+    const peer: INetworkPolicyPeer = { ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.0.0/16'] } };
+    expect(peerMatches(peer, namespace, { ip: '169.254.169.254' })).toBe(false);
+    expect(peerMatches(peer, namespace, { ip: '8.8.8.8' })).toBe(true);
+    expect(peerMatches(peer, namespace, { namespace, labels: {} })).toBe(false);
   });
 });
