@@ -340,6 +340,17 @@ describe('refunds and disputes', () => {
     await ledgerBalancesToZero();
   });
 
+  it('takes concurrent refund requests of one payment, each with its own key: none is lost to the race for the next version', async () => {
+    const { paymentId } = await capturedPayment(4_000n);
+    // Ten writers read the same version at once; all but one lose the race and must run again.
+    const answers = await Promise.all(Array.from({ length: 10 }, () => refund(paymentId, 400n)));
+    expect(answers.map((answer) => answer.status)).toEqual(Array(10).fill(202));
+    expect(new Set(answers.map((answer) => String(answer.body.refundId))).size).toBe(10);
+    const refunded = await waitFor(() => Promise.resolve(platform.events.of(paymentId).filter((e) => e.type === 'payments.payment.refunded')), (list) => list.length === 10, 'ten refunds');
+    expect(refunded.at(-1)?.data).toMatchObject({ full: true, refundedTotal: { amount: '4000' } });
+    expect(await refund(paymentId, 1n)).toMatchObject({ status: 409, body: { code: 'TRANSITION_NOT_ALLOWED' } });
+  });
+
   it('replays a refund for the same key, and refunds nobody twice', async () => {
     const { paymentId } = await capturedPayment(2_000n);
     const key = randomUUID();

@@ -8,6 +8,7 @@ import { pspIdempotencyKey } from '../authorize-and-capture/authorize-and-captur
 import { applyPspNews } from '../payments/apply-observation';
 import { idempotencyKeys } from '../payments/idempotency-keys';
 import type { PaymentEventStore } from '../payments/store/payment-event-store';
+import { isLostAppendRace } from '../payments/store/payment-event-store';
 import type { PaymentServiceProvider, PspRefund } from '../psp/psp.port';
 import type { ClaimedStep, PaymentSteps, StepName } from '../run-payment-steps/payment-steps';
 import type { StepResult } from '../run-payment-steps/payment-step-worker';
@@ -46,6 +47,9 @@ export type RefundOutcome = { readonly outcome: 'accepted'; readonly status: num
 
 export const refundStep = (refundId: string): StepName => `refund:${refundId}`;
 
+/** Attempts at a refund request that keeps losing the race for the payment's next version. */
+const MAX_REQUEST_ATTEMPTS = 5;
+
 const REFUSAL_STATUS: Readonly<Record<string, 409 | 422>> = {
   REFUND_EXCEEDS_CAPTURED: 422,
   INVALID_INPUT: 422,
@@ -68,7 +72,23 @@ export class RefundPayment {
     private readonly logger: Logger,
   ) {}
 
+  /**
+   * Records a refund request, or answers as the first request with its key did. Requests of one
+   * payment take its row lock in turn; a writer that does not lock (a PSP answer being applied)
+   * may still take the version this request read: the request then runs again from a fresh read,
+   * so the caller never sees the race.
+   */
   async request(request: RefundRequest): Promise<RefundOutcome> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.requestOnce(request);
+      } catch (error) {
+        if (!isLostAppendRace(error) || attempt >= MAX_REQUEST_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  private async requestOnce(request: RefundRequest): Promise<RefundOutcome> {
     const scope = `refund:${request.paymentId}`;
     const hash = createHash('sha256')
       .update(JSON.stringify([request.amount?.toString() ?? 'rest', request.currency ?? '', request.reason ?? 'requested_by_customer']))
@@ -80,6 +100,9 @@ export class RefundPayment {
         if (earlier.requestHash === hash) return { outcome: 'accepted', status: earlier.responseStatus, body: earlier.responseBody as unknown as RefundAccepted, replayed: true };
         return { outcome: 'refused', refusal: new RefundRefusal(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for another refund; use a new key for a new refund') };
       }
+      // Refund requests of one payment queue here rather than race for its next version (other
+      // writers, such as a PSP answer being applied, do not lock: request() runs again if one wins).
+      await sql.query('SELECT 1 FROM payments WHERE payment_id = $1 FOR UPDATE', [request.paymentId]);
       const payment = await this.store.loadWith(sql, request.paymentId);
       if (!payment) return { outcome: 'refused', refusal: new RefundRefusal(404, 'PAYMENT_NOT_FOUND', 'no payment has this id') };
       if (payment.state.provider !== undefined && payment.state.provider !== STRIPE_PROVIDER) {

@@ -12,6 +12,14 @@ import { projectPaymentRow } from './payment-row';
 import { toPublishedEvent } from './payment-event-contracts';
 
 /** Another writer appended to the payment since it was read: reload, decide again, retry. */
+/**
+ * A writer lost the race for the payment's next version inside its own transaction (appendWith):
+ * the transaction is aborted, and the whole of it may run again from a fresh read.
+ */
+export function isLostAppendRace(error: unknown): boolean {
+  return error instanceof PaymentVersionConflictError || (sqlStateOf(error) === UNIQUE_VIOLATION && constraintOf(error) === 'payment_events_pkey');
+}
+
 export class PaymentVersionConflictError extends Error {
   constructor(
     readonly paymentId: string,
@@ -101,6 +109,9 @@ export class PaymentEventStore {
    */
   async appendWith(sql: Sql, paymentId: string, expectedVersion: number, events: readonly PaymentEvent[], context: AppendContext = {}): Promise<Appended> {
     if (events.length === 0) throw new RangeError('append needs at least one event');
+    // Writers of one payment take its row first, always in this order (row, then events, then
+    // the row's update): two appends queue instead of deadlocking on each other's locks.
+    if (expectedVersion > 0) await sql.query('SELECT 1 FROM payments WHERE payment_id = $1 FOR UPDATE', [paymentId]);
     const current = await this.read(sql, paymentId);
     const actual = current?.version ?? 0;
     if (actual !== expectedVersion) throw new PaymentVersionConflictError(paymentId, expectedVersion, actual);
