@@ -3,9 +3,13 @@
  * four. Kubernetes runs it as a Job before a rollout (services there start with
  * DB_MIGRATE_ON_START=false). Run from the build: `npm run db:migrate` or
  * `node dist/tools/migrate.js --service wallet`.
+ *
+ * Env: DATABASE_URL, DB_SCHEMA (default: each service's own schema), SERVICE. Nothing else: it
+ * validates the database settings only (DatabaseConfig), not the service's whole configuration,
+ * so it runs without the service's keys.
  */
 import 'reflect-metadata';
-import { loadConfig } from '@pay/config';
+import { ConfigError, DatabaseConfig, loadConfig } from '@pay/config';
 import type { ServiceDefinition } from '@pay/platform';
 import { openServiceDataSource } from '@pay/platform';
 import { adSignalAggregationService } from '../apps/ad-signal-aggregation/src/ad-signal-aggregation.service';
@@ -15,27 +19,42 @@ import { walletService } from '../apps/wallet/src/wallet.service';
 
 const SERVICES = [walletService, paymentOrchestrationService, historyProjectionService, adSignalAggregationService] as ServiceDefinition[];
 
-function requestedServices(argv: string[], env: NodeJS.ProcessEnv): ServiceDefinition[] {
-  const flag = argv.indexOf('--service');
-  const name = flag >= 0 ? argv[flag + 1] : env.SERVICE;
-  if (!name || name === 'all') return SERVICES;
-  const found = SERVICES.find((service) => service.name === name);
-  if (!found) throw new Error(`unknown service "${name}": use one of ${SERVICES.map((s) => s.name).join(', ')} or all`);
-  return [found];
+/** What a run migrates, from the arguments and the environment, validated before anything is opened. */
+export interface MigrationPlan {
+  services: ServiceDefinition[];
+  /** The only settings read: where the database is, and DB_SCHEMA. */
+  config: DatabaseConfig;
 }
 
-async function migrate(): Promise<void> {
-  for (const service of requestedServices(process.argv.slice(2), process.env)) {
-    const config = loadConfig(service.name, service.configClass);
-    const schema = config.DB_SCHEMA ?? service.schema;
-    const dataSource = await openServiceDataSource({ url: config.DATABASE_URL, schema, migrations: service.migrations });
+/** Throws ConfigError (one line: what is wrong, never a value) for a bad SERVICE, DATABASE_URL or DB_SCHEMA. */
+export function migrationPlan(argv: readonly string[], env: NodeJS.ProcessEnv): MigrationPlan {
+  const flag = argv.indexOf('--service');
+  const name = flag >= 0 ? argv[flag + 1] : env.SERVICE;
+  const services = !name || name === 'all' ? SERVICES : SERVICES.filter((service) => service.name === name);
+  if (services.length === 0) throw new ConfigError('migrate', [`SERVICE (or --service) must be one of ${SERVICES.map((s) => s.name).join(', ')} or all`]);
+  const config = loadConfig('migrate', DatabaseConfig, env);
+  if (config.DB_SCHEMA !== undefined && services.length > 1) {
+    throw new ConfigError('migrate', ['DB_SCHEMA names the schema of one service: set SERVICE (or --service) too, or unset it to migrate each service into its own']);
+  }
+  return { services, config };
+}
+
+async function migrate(plan: MigrationPlan): Promise<void> {
+  for (const service of plan.services) {
+    const schema = plan.config.DB_SCHEMA ?? service.schema;
+    const dataSource = await openServiceDataSource({ url: plan.config.DATABASE_URL, schema, migrations: service.migrations });
     const applied: { name: string }[] = await dataSource.query('SELECT name FROM schema_migrations ORDER BY id');
     process.stdout.write(`${service.name}: schema ${schema} has ${applied.length} migrations applied\n`);
     await dataSource.destroy();
   }
 }
 
-migrate().catch((error: unknown) => {
-  process.stderr.write(`migrate: ${(error as Error).message}\n`);
-  process.exit(1);
-});
+if (require.main === module) {
+  Promise.resolve()
+    .then(() => migrate(migrationPlan(process.argv.slice(2), process.env)))
+    .catch((error: unknown) => {
+      // ConfigError says "migrate: invalid configuration: …" itself.
+      process.stderr.write(`${error instanceof ConfigError ? '' : 'migrate: '}${(error as Error).message}\n`);
+      process.exit(1);
+    });
+}

@@ -4,14 +4,15 @@
  * done, rate, time left), then switches over atomically. Stopped or crashed midway, the current
  * version keeps serving and the next run resumes from the last committed batch.
  *
- * Env: DATABASE_URL, DB_SCHEMA (default history_projection), as the service.
+ * Env: DATABASE_URL, DB_SCHEMA (default history_projection), as the service, and nothing else:
+ * it replays the events the projection stored in its own tables (no Kafka), and validates only
+ * these two (DatabaseConfig), so it runs without the service's keys.
  * Flags: --batch=N (events per transaction, default 2000), --restart (discard an unfinished
  * rebuild and start over), --keep-retired=N (retired versions kept after the switch, default 1).
  */
 import 'reflect-metadata';
-import { loadConfig } from '@pay/config';
+import { ConfigError, DatabaseConfig, loadConfig } from '@pay/config';
 import { describeDatabaseUrl, openServiceDataSource } from '@pay/platform';
-import { HistoryProjectionConfig } from '../../apps/history-projection/src/config';
 import { historyProjectionMigrations } from '../../apps/history-projection/src/database/migrations';
 import { historyProjectionService } from '../../apps/history-projection/src/history-projection.service';
 import type { RebuildProgress } from '../../apps/history-projection/src/rebuild-read-model/rebuild-read-model';
@@ -35,6 +36,19 @@ function parseFlags(argv: readonly string[]): Flags {
   return flags;
 }
 
+/** Where to rebuild, validated before anything is opened. */
+export interface RebuildTarget {
+  /** The only settings read: DATABASE_URL and DB_SCHEMA. */
+  config: DatabaseConfig;
+  schema: string;
+}
+
+/** Throws ConfigError (one line: what is wrong, never a value) for a bad DATABASE_URL or DB_SCHEMA. */
+export function rebuildTarget(env: NodeJS.ProcessEnv): RebuildTarget {
+  const config = loadConfig('history:rebuild', DatabaseConfig, env);
+  return { config, schema: config.DB_SCHEMA ?? historyProjectionService.schema };
+}
+
 const number = (n: number): string => n.toLocaleString('en');
 
 function duration(seconds: number | null): string {
@@ -51,8 +65,7 @@ function describeProgress(p: RebuildProgress): string {
 
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
-  const config = loadConfig('history:rebuild', HistoryProjectionConfig, process.env);
-  const schema = config.DB_SCHEMA ?? historyProjectionService.schema;
+  const { config, schema } = rebuildTarget(process.env);
   const dataSource = await openServiceDataSource({ url: config.DATABASE_URL, schema, migrations: historyProjectionMigrations, poolSize: 6, applicationName: 'history-rebuild' });
   const tty = process.stderr.isTTY;
   let lastLine = 0;
@@ -87,8 +100,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  // A bad flag or configuration: one line that says what is wrong.
-  process.stderr.write(`history:rebuild: ${(error as Error).message}\n`);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    // A bad flag or configuration: one line that says what is wrong (ConfigError names the tool itself).
+    process.stderr.write(`${error instanceof ConfigError ? '' : 'history:rebuild: '}${(error as Error).message}\n`);
+    process.exitCode = 1;
+  });
+}

@@ -7,12 +7,13 @@
  * themselves are tested: the render, broken in one way at a time, must be reported by name.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import type { BaseServiceConfig } from '@pay/config';
 import { ConfigError, loadConfig } from '@pay/config';
 import { allTopicSpecs } from '@pay/contracts';
 import { parseRolloutFile } from '@pay/rollout';
+import { getMetadataStorage } from 'class-validator';
 import type { IIngressSpec } from 'kubernetes-models/networking.k8s.io/v1/IngressSpec';
 import type { INetworkPolicyPeer } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer';
 import type { INetworkPolicyPort } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyPort';
@@ -33,6 +34,8 @@ import { validateSchemas } from '../../deploy/test/kube-schema';
 import type { RuleContext } from '../../deploy/test/manifest-rules';
 import { checkManifests, effectiveEnv, SERVICE_LABEL } from '../../deploy/test/manifest-rules';
 import { overlayNames, renderOverlay } from '../../deploy/test/render';
+import { rebuildTarget } from '../history/rebuild';
+import { migrationPlan } from '../migrate';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -79,11 +82,12 @@ function partitionCeiling(service: string): number {
 // Rules beyond deploy/test/manifest-rules.ts, each a function of the rendered objects (and of the
 // Secrets docs/deploy.md documents), so the tests below can break an object and see them bite:
 //
-// - config-env    every workload that validates a service's configuration at start-up gets one
-//                 that passes the service's own config class (Secrets stand in as well-formed
-//                 samples) under NODE_ENV=production; nothing resolves to a loopback address; a
-//                 server has what it needs beyond validation (REQUIRED_IN_CLUSTER); settings that
-//                 services share agree
+// - config-env    every server gets a configuration that passes the service's own config class
+//                 (Secrets stand in as well-formed samples) under NODE_ENV=production, and every
+//                 Job one that its tool's own validation accepts (TOOL_CONFIGS); nothing it reads
+//                 resolves to a loopback address; a Job takes from Secrets only what its tool
+//                 reads; a server has what it needs beyond validation (REQUIRED_IN_CLUSTER);
+//                 settings that services share agree
 // - config-files  every file a server reads (`*_PATH`) is mounted from a ConfigMap, not baked into
 //                 the image, without subPath (never updated), and the service's own parser
 //                 accepts the committed content; a shared file comes from one ConfigMap
@@ -96,7 +100,7 @@ function partitionCeiling(service: string): number {
 // - network       a server that calls another Service of the namespace (an http URL in its
 //                 environment) may reach its pods, and they admit it, on that port
 
-/** The config class each service validates at start-up (and tools/migrate.ts with SERVICE). */
+/** The config class each service validates at start-up. */
 const CONFIG_CLASSES: Readonly<Record<string, new () => BaseServiceConfig>> = {
   wallet: WalletConfig,
   'payment-orchestration': PaymentOrchestrationConfig,
@@ -104,14 +108,25 @@ const CONFIG_CLASSES: Readonly<Record<string, new () => BaseServiceConfig>> = {
   'ad-signal-aggregation': AdSignalAggregationConfig,
 };
 
-/** The configuration a Job's command validates (a service name), or null when it reads only plain variables. */
-const TOOL_CONFIGS: Readonly<Record<string, (env: Readonly<Record<string, string>>) => string | null>> = {
-  // loadConfig(service.configClass) for SERVICE (tools/migrate.ts).
-  'node dist/tools/migrate.js': (env) => env.SERVICE ?? 'every service (SERVICE unset)',
-  'node dist/tools/history/rebuild.js': () => 'history-projection',
+/**
+ * What a Job's command validates before it does anything: the tool's own validation, given the
+ * Job's environment. It returns the configuration it loaded (an instance of the config class the
+ * tool reads, whose variables are all the tool reads) and throws ConfigError where the tool would
+ * refuse to start. null: the tool reads only plain variables.
+ */
+const TOOL_CONFIGS: Readonly<Record<string, ((env: Readonly<Record<string, string>>) => object) | null>> = {
+  // DATABASE_URL, DB_SCHEMA and SERVICE.
+  'node dist/tools/migrate.js': (env) => migrationPlan([], env).config,
+  // DATABASE_URL and DB_SCHEMA.
+  'node dist/tools/history/rebuild.js': (env) => rebuildTarget(env).config,
   // DATABASE_URL and LEDGER_SCHEMA only (tools/ledger/ledger-cli.ts).
-  'node dist/tools/ledger/verify.js': () => null,
+  'node dist/tools/ledger/verify.js': null,
 };
+
+/** The variables a config class reads: those it declares a validation rule for, its base classes' included. */
+function variablesOf(configClass: abstract new () => object): Set<string> {
+  return new Set(getMetadataStorage().getTargetValidationMetadatas(configClass, '', false, false).map((rule) => rule.propertyName));
+}
 
 /**
  * What a server needs in a cluster although validation lets it start without: without a Stripe
@@ -187,7 +202,28 @@ function documentedSecrets(markdown: string): DocumentedSecrets {
   return secrets;
 }
 
-const DOCUMENTED_SECRETS = documentedSecrets(readFileSync(resolve(ROOT, 'docs/deploy.md'), 'utf8'));
+/**
+ * The "read by" column of that table, by `Secret/key`: a Deployment by its service's name (`every
+ * service`: all of them), a Job or CronJob by its name in backquotes; other words say nothing.
+ */
+function documentedReaders(markdown: string, services: readonly string[]): Map<string, Set<string>> {
+  const section = /^## Secrets\n([\s\S]*?)(?=^## )/m.exec(markdown)?.[1] ?? '';
+  const readers = new Map<string, Set<string>>();
+  for (const line of section.split('\n')) {
+    const row = /^\|\s*`([^`]+)`\s*\|([^|]*)\|([^|]*)\|/.exec(line);
+    if (!row) continue;
+    const names = new Set<string>();
+    for (const part of row[3].split(',').map((text) => text.trim())) {
+      if (part === 'every service') services.forEach((service) => names.add(service));
+      else if (/^`[^`]+`$/.test(part) || services.includes(part)) names.add(part);
+    }
+    for (const key of row[2].matchAll(/`([^`]+)`/g)) readers.set(`${row[1]}/${key[1]}`, new Set([...(readers.get(`${row[1]}/${key[1]}`) ?? []), ...names]));
+  }
+  return readers;
+}
+
+const DEPLOY_MD = readFileSync(resolve(ROOT, 'docs/deploy.md'), 'utf8');
+const DOCUMENTED_SECRETS = documentedSecrets(DEPLOY_MD);
 
 const inNamespaceOf = (objects: readonly KubeObject[], owner: KubeObject, kind: string): KubeObject[] =>
   objects.filter((o) => o.kind === kind && (o.metadata.namespace ?? '') === (owner.metadata.namespace ?? ''));
@@ -237,11 +273,20 @@ const LOOPBACK = /(?:^|[/@,\s])(?:127(?:\.\d{1,3}){3}|localhost)(?=$|[:/,\s])/i;
 
 type Say = (object: Pick<KubeObject, 'kind' | 'metadata'>, rule: string, message: string) => void;
 
-/** What a workload's main container validates at start-up, or null; undefined when the test does not know. */
-function configServiceOf(workload: Workload, container: IContainer, env: Readonly<Record<string, string>>): string | null | undefined {
-  if (workload.longRunning) return workload.template.metadata?.labels?.[SERVICE_LABEL] ?? undefined;
+/** How a container validates its configuration at start-up, null when it reads only plain variables, or why the test cannot tell. */
+type Validation = { service?: string; what: string; load: (env: Readonly<Record<string, string>>) => object } | null | string;
+
+function validationOf(workload: Workload, container: IContainer): Validation {
+  if (workload.longRunning) {
+    const service = workload.template.metadata?.labels?.[SERVICE_LABEL];
+    const configClass = service === undefined ? undefined : CONFIG_CLASSES[service];
+    if (!configClass) return `validates the configuration of ${service ?? '<no service label>'}, which is not a service of CONFIG_CLASSES`;
+    return { service, what: service!, load: (env) => loadConfig(service!, configClass, env) };
+  }
   const command = commandOf(container);
-  return command === undefined ? undefined : TOOL_CONFIGS[command]?.(env);
+  const load = command === undefined ? undefined : TOOL_CONFIGS[command];
+  if (load === undefined) return `runs ${command ?? 'its image'}: say in TOOL_CONFIGS (tools/test/k8s-manifests.spec.ts) what it validates`;
+  return load && { what: command!, load };
 }
 
 /** A loaded configuration by Deployment, for the settings services must share. */
@@ -251,38 +296,42 @@ function checkConfigEnv(objects: readonly KubeObject[], secrets: DocumentedSecre
   const loaded: LoadedConfigs = new Map();
   for (const workload of workloads(objects)) {
     for (const container of workload.template.spec?.containers ?? []) {
-      const { env, problems } = resolveEnv(container, workload.owner, objects, secrets);
+      const { env, fromSecrets, problems } = resolveEnv(container, workload.owner, objects, secrets);
       const report = (message: string): void => say(workload.owner, 'config-env', `container ${container.name} ${message}`);
-      const service = configServiceOf(workload, container, env);
-      if (service === null) continue;
-      if (service === undefined) {
-        report(`runs ${commandOf(container) ?? 'its image'}: say in TOOL_CONFIGS (tools/test/k8s-manifests.spec.ts) which configuration it validates`);
-        continue;
-      }
-      const configClass = CONFIG_CLASSES[service];
-      if (!configClass) {
-        report(`validates the configuration of ${service}, which is not a service of CONFIG_CLASSES`);
+      const validation = validationOf(workload, container);
+      if (validation === null) continue;
+      if (typeof validation === 'string') {
+        report(validation);
         continue;
       }
       problems.forEach(report);
-      if (env.NODE_ENV !== 'production') {
-        report(`runs with NODE_ENV=${env.NODE_ENV ?? '<unset>'}: set production (platform-config), under which the services refuse development keys and defaults`);
-      }
-      let config: Record<string, unknown>;
+      let loadedConfig: object;
       try {
-        config = loadConfig(service, configClass, env) as unknown as Record<string, unknown>;
+        loadedConfig = validation.load(env);
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
         for (const problem of error.problems) report(`would not start: ${problem}`);
         continue;
       }
+      const config = loadedConfig as Record<string, unknown>;
+      const reads = variablesOf(loadedConfig.constructor as new () => object);
+      if (reads.has('NODE_ENV') && env.NODE_ENV !== 'production') {
+        report(`runs with NODE_ENV=${env.NODE_ENV ?? '<unset>'}: set production (platform-config), under which the services refuse development keys and defaults`);
+      }
+      if (!workload.longRunning) {
+        for (const variable of [...fromSecrets].filter((name) => !reads.has(name))) {
+          report(`takes ${variable} from a Secret, and ${validation.what} never reads it (it reads ${[...reads].join(', ')}): a Job gets only the keys its tool uses`);
+        }
+      }
       for (const [setting, value] of Object.entries(config)) {
+        if (!reads.has(setting)) continue;
         const text = Array.isArray(value) ? value.join(',') : value;
         if (typeof text === 'string' && LOOPBACK.test(text)) {
           report(`has ${setting}=${text}${setting in env ? '' : ' (its default)'}, a loopback address: in a pod it reaches nothing; set the in-cluster address`);
         }
       }
-      if (workload.longRunning) {
+      const { service } = validation;
+      if (workload.longRunning && service !== undefined) {
         for (const variable of REQUIRED_IN_CLUSTER[service] ?? []) {
           if (!(variable in env)) report(`does not set ${variable}, which ${service} needs in a cluster (REQUIRED_IN_CLUSTER)`);
         }
@@ -750,6 +799,15 @@ describe.each(Object.keys(ENVIRONMENTS))('overlay %s', (overlay) => {
     }
   });
 
+  it('makes the rollout and non-profits ConfigMaps of config/, the files npm start and the image read: no copy to drift', () => {
+    const configFile = (name: string): string => readFileSync(resolve(ROOT, 'config', name), 'utf8');
+    const nonProfits = objects.find((o) => o.kind === 'ConfigMap' && /^payment-orchestration-non-profits-[a-z0-9]{10}$/.test(o.metadata.name ?? ''));
+    expect(get(objects, 'ConfigMap', 'rollout').data).toEqual({ 'rollout.json': configFile('rollout.json') });
+    expect(nonProfits?.data).toEqual({ 'non-profits.json': configFile('non-profits.json') });
+    const copies = readdirSync(resolve(ROOT, 'deploy'), { recursive: true, encoding: 'utf8' }).filter((path) => ['rollout.json', 'non-profits.json'].includes(basename(path)));
+    expect(copies).toEqual([]);
+  });
+
   it('mounts one rollout ConfigMap, without a hash in its name, into the wallet and payment-orchestration', () => {
     // A stable name: kubectl apply updates it in place and the services reload it without a restart.
     get(objects, 'ConfigMap', 'rollout');
@@ -776,6 +834,35 @@ describe.each(Object.keys(ENVIRONMENTS))('overlay %s', (overlay) => {
 });
 
 describe('docs/deploy.md', () => {
+  it('names in the "read by" column of its Secrets table every workload that reads each key, and no other', () => {
+    const readers = new Map<string, Set<string>>();
+    const add = (secret: string | undefined, key: string, reader: string): void => {
+      readers.set(`${secret}/${key}`, new Set([...(readers.get(`${secret}/${key}`) ?? []), reader]));
+    };
+    for (const overlay of Object.keys(ENVIRONMENTS)) {
+      for (const { owner, template } of workloads(objectsOf(overlay))) {
+        const reader = owner.kind === 'Deployment' ? owner.metadata.name! : `\`${owner.metadata.name}\``;
+        for (const container of [...(template.spec?.initContainers ?? []), ...(template.spec?.containers ?? [])]) {
+          for (const variable of container.env ?? []) {
+            const ref = variable.valueFrom?.secretKeyRef;
+            if (ref) add(ref.name, ref.key, reader);
+          }
+          for (const source of container.envFrom ?? []) {
+            if (source.secretRef) for (const key of DOCUMENTED_SECRETS.get(source.secretRef.name ?? '') ?? []) add(source.secretRef.name, key, reader);
+          }
+        }
+        for (const volume of template.spec?.volumes ?? []) {
+          const keys = volume.secret?.items?.map((item) => item.key) ?? [...(DOCUMENTED_SECRETS.get(volume.secret?.secretName ?? '') ?? [])];
+          if (volume.secret) for (const key of keys) add(volume.secret.secretName, key, reader);
+        }
+      }
+    }
+    const sorted = (map: Map<string, Set<string>>): Record<string, string[]> =>
+      Object.fromEntries([...map].filter(([, names]) => names.size > 0).map(([secretKey, names]) => [secretKey, [...names].sort()]));
+    expect(readers.size).toBeGreaterThan(0);
+    expect(sorted(documentedReaders(DEPLOY_MD, SERVICES))).toEqual(sorted(readers));
+  });
+
   it('lists in its Secrets table every Secret and key the manifests reference, and no other', () => {
     const references = new Map<string, Set<string>>();
     const add = (name: string | undefined, key?: string): void => {
@@ -983,7 +1070,7 @@ describe('the wiring rules', () => {
     !!(rule.from ?? rule.to)?.some((peer) => !peer.namespaceSelector && peer.podSelector?.matchLabels?.[SERVICE_LABEL] === service);
 
   const SERVERS = SERVICES.map((service) => `Deployment ${service}`);
-  const CONFIGURED_JOBS = [...SERVICES.map((service) => `Job ${service}-migrate`), 'CronJob history-rebuild'];
+  const fromSecret = (name: string, secret: string): NonNullable<IContainer['env']>[number] => ({ name, valueFrom: { secretKeyRef: { name: secret, key: name } } });
 
   interface Breakage {
     description: string;
@@ -1000,16 +1087,34 @@ describe('the wiring rules', () => {
       breakIt: (objects) => withoutEnv(containerOf(objects, 'Deployment', 'wallet'), 'WALLET_MASTER_KEYS'),
     },
     {
-      description: 'wallet-migrate without STEP_UP_SIGNING_JWK',
+      description: 'wallet-migrate given STEP_UP_SIGNING_JWK, which tools/migrate.ts never reads',
       rule: 'config-env',
       reported: ['Job wallet-migrate'],
-      breakIt: (objects) => withoutEnv(containerOf(objects, 'Job', 'wallet-migrate'), 'STEP_UP_SIGNING_JWK'),
+      breakIt: (objects) => void containerOf(objects, 'Job', 'wallet-migrate').env!.push(fromSecret('STEP_UP_SIGNING_JWK', 'wallet-step-up-key')),
     },
     {
-      description: 'history-rebuild without AUTH_JWKS',
+      description: 'history-rebuild given every key of pay-auth-jwks (envFrom), which tools/history/rebuild.ts never reads',
       rule: 'config-env',
       reported: ['CronJob history-rebuild'],
-      breakIt: (objects) => withoutEnv(containerOf(objects, 'CronJob', 'history-rebuild'), 'AUTH_JWKS'),
+      breakIt: (objects) => void containerOf(objects, 'CronJob', 'history-rebuild').envFrom!.push({ secretRef: { name: 'pay-auth-jwks' } }),
+    },
+    {
+      description: 'wallet-migrate without DATABASE_URL (it would migrate 127.0.0.1)',
+      rule: 'config-env',
+      reported: ['Job wallet-migrate'],
+      breakIt: (objects) => withoutEnv(containerOf(objects, 'Job', 'wallet-migrate'), 'DATABASE_URL'),
+    },
+    {
+      description: 'history-rebuild with a DB_SCHEMA that is no schema name',
+      rule: 'config-env',
+      reported: ['CronJob history-rebuild'],
+      breakIt: (objects) => void containerOf(objects, 'CronJob', 'history-rebuild').env!.push({ name: 'DB_SCHEMA', value: 'History-Projection' }),
+    },
+    {
+      description: 'payment-orchestration-migrate for a service that does not exist',
+      rule: 'config-env',
+      reported: ['Job payment-orchestration-migrate'],
+      breakIt: (objects) => void (envOf(containerOf(objects, 'Job', 'payment-orchestration-migrate'), 'SERVICE').value = 'payments'),
     },
     {
       description: 'ad-signal-aggregation without its noise key',
@@ -1018,15 +1123,16 @@ describe('the wiring rules', () => {
       breakIt: (objects) => withoutEnv(containerOf(objects, 'Deployment', 'ad-signal-aggregation'), 'AD_SIGNALS_DP_NOISE_KEY'),
     },
     {
+      // The Jobs' tools read no NODE_ENV.
       description: 'NODE_ENV=development in platform-config',
       rule: 'config-env',
-      reported: [...SERVERS, ...CONFIGURED_JOBS],
+      reported: SERVERS,
       breakIt: (objects) => void (configMapData(objects, 'platform-config').NODE_ENV = 'development'),
     },
     {
       description: 'WALLET_URL left to its default, 127.0.0.1',
       rule: 'config-env',
-      reported: ['Deployment payment-orchestration', 'Job payment-orchestration-migrate'],
+      reported: ['Deployment payment-orchestration'],
       breakIt: (objects) => void delete configMapData(objects, 'payment-orchestration-config').WALLET_URL,
     },
     {
@@ -1209,6 +1315,27 @@ describe('the wiring rules', () => {
     const subjects = reported.map((name) => name.replace(' ', ` ${namespace}/`));
     for (const subject of subjects) expect(findings).toContainEqual(expect.objectContaining<Partial<Finding>>({ object: subject, rule }));
     expect(findings.filter((finding) => !subjects.includes(finding.object)).map(formatFinding)).toEqual([]);
+  });
+
+  it('reads who reads each key from the Secrets table of docs/deploy.md', () => {
+    const readers = documentedReaders(
+      [
+        '## Secrets',
+        '| Secret | key | read by | value |',
+        '|---|---|---|---|',
+        '| `a` | `K1` | every service, `a-migrate` | x |',
+        '| `a` | `K2`, `K3` | wallet, `ledger-verify` | x |',
+        '| `tls` | `tls.crt` | the Ingresses (the controller reads it) | y |',
+        '## Apply',
+      ].join('\n'),
+      ['wallet', 'history-projection'],
+    );
+    expect(Object.fromEntries([...readers].map(([secretKey, names]) => [secretKey, [...names]]))).toEqual({
+      'a/K1': ['wallet', 'history-projection', '`a-migrate`'],
+      'a/K2': ['wallet', '`ledger-verify`'],
+      'a/K3': ['wallet', '`ledger-verify`'],
+      'tls/tls.crt': [],
+    });
   });
 
   it('reads the Secrets table of docs/deploy.md, name by name and key by key', () => {

@@ -1,19 +1,19 @@
 import { Transform } from 'class-transformer';
 import { isPublicKeySet } from '@pay/auth';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
+import { DatabaseConfig } from './database.config';
 
 const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
 const toList = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter(Boolean) : value;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/payments';
 export const DEFAULT_KAFKA_BROKERS = '127.0.0.1:9092';
 
 const isProduction = (config: BaseServiceConfig): boolean => config.NODE_ENV === 'production';
 
-/** Variables every service reads; each service extends it with its own. */
-export class BaseServiceConfig {
+/** Variables every service reads (DATABASE_URL and DB_SCHEMA: DatabaseConfig); each service extends it with its own. */
+export class BaseServiceConfig extends DatabaseConfig {
   /** `production` refuses development defaults (no token keys, development secrets). */
   @IsIn(['development', 'test', 'production'], { message: 'must be development, test or production' })
   NODE_ENV = 'development';
@@ -44,9 +44,6 @@ export class BaseServiceConfig {
   @Matches(/^\S{1,200}$/, { message: 'must be the audience (aud) access tokens are issued for' })
   AUTH_AUDIENCE = 'pay-api';
 
-  @Matches(/^postgres(ql)?:\/\/[^\s]+$/, { message: 'must be a postgres:// URL, e.g. postgres://user@127.0.0.1:5432/payments' })
-  DATABASE_URL: string = DEFAULT_DATABASE_URL;
-
   @Transform(toList)
   @Matches(/^[A-Za-z0-9.-]+:\d{1,5}$/, { each: true, message: 'must be a comma-separated list of host:port, e.g. 127.0.0.1:9092' })
   KAFKA_BROKERS: string[] = [DEFAULT_KAFKA_BROKERS];
@@ -65,11 +62,6 @@ export class BaseServiceConfig {
 
   @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL = 'info';
-
-  /** Overrides the service's own schema name (tests give each run its own). */
-  @IsOptional()
-  @Matches(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'must be a PostgreSQL schema name: lower-case letters, digits and "_"' })
-  DB_SCHEMA?: string;
 
   /** Apply pending migrations at start-up (local development); in Kubernetes a Job does it. */
   @IsIn(['true', 'false'], { message: 'must be true or false' })

@@ -1,3 +1,4 @@
 export * from './validate-config';
 export * from './base-service.config';
+export * from './database.config';
 export * from './json-validators';
