@@ -38,7 +38,7 @@ let instruments:
   | undefined;
 
 /** Latency buckets in seconds, from 1 ms to 10 s (the SDK's defaults are for milliseconds). */
-const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** The instruments every service shares, created once per process. */
 export function platformMetrics(): NonNullable<typeof instruments> {

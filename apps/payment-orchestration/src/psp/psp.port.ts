@@ -115,7 +115,8 @@ export interface PspRefund {
 export type PspFailure =
   | { readonly outcome: 'declined'; readonly code: string; readonly declineCode?: string; readonly adviceCode?: string; readonly payment?: PspPayment }
   | { readonly outcome: 'retryable'; readonly reason: string; readonly statusCode?: number; readonly retryAfterMs?: number }
-  | { readonly outcome: 'unknown'; readonly reason: string }
+  /** `statusCode` when the provider did answer (an error it says is final for the key), absent when no answer came. */
+  | { readonly outcome: 'unknown'; readonly reason: string; readonly statusCode?: number }
   | { readonly outcome: 'rejected'; readonly code: string; readonly reason: string; readonly statusCode?: number; readonly param?: string }
   | { readonly outcome: 'idempotency_conflict'; readonly reason: string };
 

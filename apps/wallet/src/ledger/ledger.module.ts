@@ -4,6 +4,7 @@ import type { GroupCommitOptions } from '@pay/ledger-store';
 import { PostgresLedger, ReservationSweeper } from '@pay/ledger-store';
 import { DataSource } from 'typeorm';
 import { AccountsController } from './accounts/accounts.controller';
+import { recordLedgerBatch } from './ledger-metrics';
 import { LEDGER, LEDGER_MODULE_OPTIONS } from './ledger.tokens';
 import { ReservationsController } from './reservations/reservations.controller';
 import { TransactionsController } from './transactions/transactions.controller';
@@ -54,7 +55,7 @@ class LedgerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdo
     {
       provide: LEDGER,
       inject: [DataSource, { token: LEDGER_MODULE_OPTIONS, optional: true }],
-      useFactory: (dataSource: DataSource, options?: LedgerModuleOptions) => new PostgresLedger(dataSource, { groupCommit: options?.groupCommit }),
+      useFactory: (dataSource: DataSource, options?: LedgerModuleOptions) => new PostgresLedger(dataSource, { groupCommit: options?.groupCommit, onBatch: recordLedgerBatch }),
     },
     LedgerLifecycle,
   ],

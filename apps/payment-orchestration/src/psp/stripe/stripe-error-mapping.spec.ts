@@ -22,7 +22,7 @@ describe('Stripe errors -> PSP outcomes', () => {
     expect(toPspFailure(new errors.StripeAPIError({ message: 'boom', statusCode: 500 }))).toEqual({ outcome: 'retryable', reason: 'boom', statusCode: 500 });
     expect(toPspFailure(new errors.StripeAPIError({ message: 'in use', statusCode: 409 }))).toMatchObject({ outcome: 'retryable', statusCode: 409 });
     const saved = new errors.StripeAPIError({ message: 'boom', statusCode: 500, headers: { 'stripe-should-retry': 'false' } });
-    expect(toPspFailure(saved)).toEqual({ outcome: 'unknown', reason: 'boom' });
+    expect(toPspFailure(saved)).toEqual({ outcome: 'unknown', reason: 'boom', statusCode: 500 });
     expect(toPspFailure(new errors.StripeAPIError({ message: 'Invalid JSON received from the Stripe API' })).outcome).toBe('unknown');
   });
 

@@ -53,7 +53,7 @@ export function toPspFailure(error: unknown): PspFailure {
   if (error instanceof errors.StripeAPIError) {
     const status = error.statusCode;
     // Stripe saved this answer for the key (stripe-should-retry: false): a retry would replay it. Only a read tells.
-    if (error.headers?.['stripe-should-retry'] === 'false') return { outcome: 'unknown', reason: error.message };
+    if (error.headers?.['stripe-should-retry'] === 'false') return { outcome: 'unknown', reason: error.message, ...(status === undefined ? {} : { statusCode: status }) };
     if (status !== undefined && (status >= 500 || status === 409)) return { outcome: 'retryable', reason: error.message, statusCode: status };
     // An answer we could not read (not JSON, no status): it may have been processed.
     return { outcome: 'unknown', reason: error.message };

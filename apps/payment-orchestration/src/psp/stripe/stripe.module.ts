@@ -1,11 +1,12 @@
 import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
+import { MeteredPaymentServiceProvider } from '../metered-payment-service-provider';
 import { PAYMENT_SERVICE_PROVIDER } from '../psp.tokens';
 import type { StripeSettings } from './stripe.config';
 import { createStripeClient } from './stripe-client';
 import { StripePaymentServiceProvider } from './stripe-payment-service-provider';
 
-/** Provides the PSP port on Stripe (or the simulator, by the settings). */
+/** Provides the PSP port on Stripe (or the simulator, by the settings), measured (latency, errors by class). */
 @Module({})
 export class StripeModule {
   static forRoot(settings: StripeSettings): DynamicModule {
@@ -14,7 +15,7 @@ export class StripeModule {
       providers: [
         {
           provide: PAYMENT_SERVICE_PROVIDER,
-          useFactory: () => new StripePaymentServiceProvider(createStripeClient(settings), settings),
+          useFactory: () => new MeteredPaymentServiceProvider(new StripePaymentServiceProvider(createStripeClient(settings), settings)),
         },
       ],
       exports: [PAYMENT_SERVICE_PROVIDER],

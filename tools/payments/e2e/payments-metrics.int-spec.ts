@@ -1,0 +1,105 @@
+/**
+ * The metrics operators alert on, read from the services' /metrics while real payments run
+ * (wallet, orchestration and the PSP simulator in this process, real PostgreSQL and Kafka):
+ * a captured purchase shows as a PSP call that succeeded and a journal entry the wallet
+ * appended; a decline, a timeout and a PSP 5xx show as PSP errors of their own class.
+ *
+ * The OpenTelemetry MeterProvider is one per process, so the tests compare counters before and
+ * after each payment rather than expecting absolute values.
+ */
+import { prometheusValue, scrapeMetrics } from '@pay/testing';
+import type { PaymentsPlatform } from './e2e-kit';
+import { purchaseOf, startPaymentsPlatform, waitFor } from './e2e-kit';
+
+let platform: PaymentsPlatform;
+
+beforeAll(async () => {
+  platform = await startPaymentsPlatform();
+}, 120_000);
+
+afterAll(async () => {
+  await platform?.stop();
+});
+
+const CREATE = { provider: 'stripe', operation: 'create_payment' };
+
+async function orchestrationValue(name: string, labels: Record<string, string>): Promise<number> {
+  return prometheusValue(await scrapeMetrics(platform.orchestrationUrl), name, labels);
+}
+
+async function walletValue(name: string, labels: Record<string, string>): Promise<number> {
+  return prometheusValue(await scrapeMetrics(platform.wallet.url), name, labels);
+}
+
+async function paymentIdOf(requestId: string): Promise<string> {
+  const rows = await waitFor(() => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]), (r) => r.length === 1, `payment of ${requestId}`);
+  return rows[0].payment_id;
+}
+
+async function capturePosted(paymentId: string): Promise<void> {
+  await waitFor(
+    () => platform.walletQuery("SELECT transaction_id FROM payment_ledger_postings WHERE payment_id = $1 AND movement = 'capture'", [paymentId]),
+    (rows) => rows.length === 1,
+    `the capture posting of ${paymentId}`,
+  );
+}
+
+it('a captured purchase: a PSP call that succeeded (latency recorded) and a transfer appended to the ledger', async () => {
+  const ana = await platform.person();
+  const succeededBefore = await orchestrationValue('psp_client_request_duration_count', { ...CREATE, outcome: 'succeeded' });
+  const appendedBefore = await walletValue('ledger_journal_entries_total', { kind: 'transfer', outcome: 'appended' });
+  const batchesBefore = await walletValue('ledger_batch_size_count', {});
+
+  const paymentId = await paymentIdOf(await platform.publishPurchase(purchaseOf(ana, 2_000n)));
+  await platform.events.waitFor(paymentId, 'payments.payment.captured');
+  await capturePosted(paymentId);
+
+  expect(await orchestrationValue('psp_client_request_duration_count', { ...CREATE, outcome: 'succeeded' })).toBeGreaterThanOrEqual(succeededBefore + 1);
+  expect(await orchestrationValue('psp_client_request_duration_bucket', { ...CREATE, outcome: 'succeeded', le: '+Inf' })).toBeGreaterThanOrEqual(succeededBefore + 1);
+  expect(await walletValue('ledger_journal_entries_total', { kind: 'transfer', outcome: 'appended' })).toBeGreaterThanOrEqual(appendedBefore + 1);
+  expect(await walletValue('ledger_batch_size_count', {})).toBeGreaterThan(batchesBefore);
+  expect(await walletValue('ledger_batch_duration_count', {})).toBeGreaterThan(0);
+});
+
+it('a decline is counted as error_class="decline", apart from the technical errors', async () => {
+  const bob = await platform.person({ cardBehavesLike: 'pm_card_chargeDeclined' });
+  const declinesBefore = await orchestrationValue('psp_client_errors_total', { ...CREATE, error_class: 'decline' });
+  const technicalBefore = await technicalErrors();
+
+  const paymentId = await paymentIdOf(await platform.publishPurchase(purchaseOf(bob, 1_500n)));
+  await platform.events.waitFor(paymentId, 'payments.payment.failed');
+
+  expect(await orchestrationValue('psp_client_errors_total', { ...CREATE, error_class: 'decline' })).toBe(declinesBefore + 1);
+  expect(await orchestrationValue('psp_client_request_duration_count', { ...CREATE, outcome: 'decline' })).toBeGreaterThanOrEqual(1);
+  expect(await technicalErrors()).toBe(technicalBefore);
+});
+
+it('a PSP timeout is counted as error_class="network" (never a decline); the retry with the same key captures', async () => {
+  const cleo = await platform.person({ cardBehavesLike: 'pm_card_timeout' });
+  const networkBefore = await orchestrationValue('psp_client_errors_total', { ...CREATE, error_class: 'network' });
+  const declinesBefore = await orchestrationValue('psp_client_errors_total', { error_class: 'decline' });
+
+  const paymentId = await paymentIdOf(await platform.publishPurchase(purchaseOf(cleo, 3_000n)));
+  await platform.events.waitFor(paymentId, 'payments.payment.captured');
+  await waitFor(() => orchestrationValue('psp_client_errors_total', { ...CREATE, error_class: 'network' }), (n) => n >= networkBefore + 1, 'the timeout counted');
+
+  expect(await orchestrationValue('psp_client_errors_total', { error_class: 'decline' })).toBe(declinesBefore);
+});
+
+it('a PSP 5xx is counted as error_class="server_error"; the retried call succeeds', async () => {
+  const dan = await platform.person();
+  const serverErrorsBefore = await orchestrationValue('psp_client_errors_total', { ...CREATE, error_class: 'server_error' });
+  platform.simulator.injectFault({ method: 'POST', path: '/v1/payment_intents', effect: { type: 'error', status: 500 } });
+
+  const paymentId = await paymentIdOf(await platform.publishPurchase(purchaseOf(dan, 2_500n)));
+  await platform.events.waitFor(paymentId, 'payments.payment.captured');
+
+  expect(await orchestrationValue('psp_client_errors_total', { ...CREATE, error_class: 'server_error' })).toBe(serverErrorsBefore + 1);
+  expect(await orchestrationValue('psp_client_request_duration_count', { ...CREATE, outcome: 'server_error' })).toBeGreaterThanOrEqual(1);
+});
+
+/** PSP errors that are incidents, not business outcomes: what the PspTechnicalErrors alert sums. */
+async function technicalErrors(): Promise<number> {
+  const text = await scrapeMetrics(platform.orchestrationUrl);
+  return prometheusValue(text, 'psp_client_errors_total') - prometheusValue(text, 'psp_client_errors_total', { error_class: 'decline' });
+}
