@@ -1,5 +1,7 @@
 import { Writable } from 'node:stream';
+import { context, trace } from '@opentelemetry/api';
 import { createLogger } from './logger';
+import { startTelemetry } from './telemetry';
 
 function capture(): { lines: string[]; stream: Writable } {
   const lines: string[] = [];
@@ -22,5 +24,19 @@ describe('createLogger', () => {
     expect(JSON.parse(lines[0])).toMatchObject({ service: 'wallet', level: 'info' });
     expect(output).not.toMatch(/4242|ana@example|DE89/);
     expect(output).toContain('[REDACTED:card]');
+  });
+
+  it('names the active trace and span, so a log line leads to its trace', async () => {
+    // The SDK registers the context manager that makes a span active.
+    const telemetry = startTelemetry({ service: 'logger-test' });
+    const { lines, stream } = capture();
+    const log = createLogger('wallet', 'info', stream);
+    // A span context whose ids hold a Luhn-valid 16-digit run: scrubbing must not touch ids.
+    const spanContext = { traceId: '4242424242424242abcdef0123456789', spanId: '00f067aa0ba902b7', traceFlags: 1 };
+    context.with(trace.setSpanContext(context.active(), spanContext), () => log.info('inside'));
+    log.info('outside');
+    expect(JSON.parse(lines[0])).toMatchObject({ trace_id: spanContext.traceId, span_id: spanContext.spanId });
+    expect(JSON.parse(lines[1])).not.toHaveProperty('trace_id');
+    await telemetry.shutdown();
   });
 });

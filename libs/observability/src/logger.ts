@@ -1,8 +1,16 @@
+import { context, isSpanContextValid, trace } from '@opentelemetry/api';
 import pino from 'pino';
 import type { Logger, LoggerOptions } from 'pino';
 import { scrubText, scrubValue } from './redaction';
 
 export type { Logger } from 'pino';
+
+/** `trace_id` and `span_id` of the active span, so a log line leads to its trace (and back). */
+function activeTrace(): { trace_id?: string; span_id?: string } {
+  const span = trace.getSpan(context.active());
+  const spanContext = span?.spanContext();
+  return spanContext && isSpanContextValid(spanContext) ? { trace_id: spanContext.traceId, span_id: spanContext.spanId } : {};
+}
 
 /**
  * Structured JSON logs on stdout with every object and message scrubbed (redaction.ts).
@@ -16,7 +24,8 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? '
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: {
       level: (label) => ({ level: label }),
-      log: (object) => scrubValue(object) as Record<string, unknown>,
+      // The active trace is added after scrubbing: hex ids are not card numbers, whatever digits they hold.
+      log: (object) => ({ ...(scrubValue(object) as Record<string, unknown>), ...activeTrace() }),
     },
     hooks: {
       // Messages are scrubbed too: `log.info('paid with %s', card)` must not leak.

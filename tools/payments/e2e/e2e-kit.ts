@@ -163,13 +163,15 @@ export interface PaymentsPlatform {
   orchestrationSchema: string;
   orchestrationUrl: string;
   purchaseTopic: string;
+  /** The consumer groups of this run: the wallet's two, and the prefix of orchestration's. */
+  groups: { walletPayments: string; walletFunds: string; orchestrationPrefix: string };
   events: PaymentEventsReader;
   /** What orchestration is started with (also for a child process). */
   orchestrationEnv: Record<string, string>;
   serviceToken(role?: 'service' | 'operator'): Promise<string>;
   person(options?: PersonOptions): Promise<TestPerson>;
   /** Publishes a PurchaseRequested the way an app's service would: a plain kafkajs producer, JSON by hand. */
-  publishPurchase(data: Record<string, unknown>): Promise<string>;
+  publishPurchase(data: Record<string, unknown>, headers?: Record<string, string>): Promise<string>;
   /** SQL in orchestration's schema. */
   orchestrationQuery<T = Record<string, any>>(sql: string, parameters?: unknown[]): Promise<T[]>; // eslint-disable-line @typescript-eslint/no-explicit-any
   walletQuery<T = Record<string, any>>(sql: string, parameters?: unknown[]): Promise<T[]>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -291,6 +293,7 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
     orchestrationSchema,
     orchestrationUrl,
     purchaseTopic,
+    groups: { walletPayments: walletGroups.payments, walletFunds: walletGroups.funds, orchestrationPrefix: orchestrationGroupPrefix },
     events,
     orchestrationEnv,
     serviceToken: (role = 'service') => token(role === 'service' ? 'shop-service' : 'ops-1', role),
@@ -330,7 +333,7 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
         },
       };
     },
-    async publishPurchase(data) {
+    async publishPurchase(data, headers) {
       const requestId = (data.requestId as string | undefined) ?? randomUUID();
       const envelope = {
         id: randomUUID(),
@@ -343,7 +346,7 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
         correlationId: randomUUID(),
         data: { requestId, ...data },
       };
-      await producer.send({ topic: purchaseTopic, acks: -1, messages: [{ key: requestId, value: JSON.stringify(envelope) }] });
+      await producer.send({ topic: purchaseTopic, acks: -1, messages: [{ key: requestId, value: JSON.stringify(envelope), ...(headers ? { headers } : {}) }] });
       return requestId;
     },
     orchestrationQuery: (sql, parameters) => schemaQuery(orchestrationSchema, sql, parameters),

@@ -1,3 +1,4 @@
+import { tracedFetch } from '@pay/observability';
 import type { InstrumentLookup, WalletInstruments } from './wallet-instruments';
 import type { ServiceTokenSource } from './service-token';
 
@@ -27,7 +28,7 @@ export class HttpWalletInstruments implements WalletInstruments {
     let response: Response;
     try {
       const token = await this.tokens.token();
-      response = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(this.timeoutMs) });
+      response = await tracedFetch('payment-orchestration', url, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (error) {
       return { outcome: 'unavailable', reason: `wallet unreachable: ${(error as Error).message}` };
     }

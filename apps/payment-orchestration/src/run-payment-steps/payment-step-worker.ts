@@ -1,4 +1,6 @@
 import type { Logger } from '@pay/observability';
+import { contextFromHeaders, tracer } from '@pay/observability';
+import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Client } from 'pg';
 import type { ClaimedStep, PaymentSteps, StepName } from './payment-steps';
 
@@ -133,6 +135,33 @@ export class PaymentStepWorker {
     void work.finally(() => this.active.delete(work));
   }
 
+  /**
+   * Runs the handler in a span continuing the trace of whatever scheduled the step, so the PSP
+   * call and the events it leads to stay in the purchase's trace across the commit in between.
+   */
+  private async runTraced(claimed: ClaimedStep, handler: StepHandler): Promise<StepResult> {
+    const { paymentId, step } = claimed;
+    const parent = contextFromHeaders(claimed.traceContext);
+    const span = tracer('payment-orchestration').startSpan(
+      `payment step ${step.split(':', 1)[0]}`,
+      { attributes: { 'payment.id': paymentId, 'payment.step': step, 'payment.step.attempt': claimed.attempts } },
+      parent,
+    );
+    try {
+      const result = await context.with(trace.setSpan(parent, span), () => handler(claimed));
+      span.setAttribute('payment.step.outcome', result.outcome);
+      return result;
+    } catch (error) {
+      // An outage (database, broker) or a bug: retried with backoff; the step is never dropped.
+      const reason = `${(error as Error).name}: ${(error as Error).message}`;
+      span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).name });
+      this.options.logger.error({ paymentId, step, attempts: claimed.attempts, reason }, 'payment step failed; retrying later');
+      return { outcome: 'retry', afterMs: backoffMs(claimed.attempts), reason };
+    } finally {
+      span.end();
+    }
+  }
+
   private async run(claimed: ClaimedStep): Promise<void> {
     const { paymentId, step } = claimed;
     this.inFlight += 1;
@@ -143,15 +172,7 @@ export class PaymentStepWorker {
         await this.options.steps.retryLater(paymentId, step, 3_600_000, 'no handler for this step');
         return;
       }
-      let result: StepResult;
-      try {
-        result = await handler(claimed);
-      } catch (error) {
-        // An outage (database, broker) or a bug: retried with backoff; the step is never dropped.
-        const reason = `${(error as Error).name}: ${(error as Error).message}`;
-        this.options.logger.error({ paymentId, step, attempts: claimed.attempts, reason }, 'payment step failed; retrying later');
-        result = { outcome: 'retry', afterMs: backoffMs(claimed.attempts), reason };
-      }
+      const result = await this.runTraced(claimed, handler);
       if (result.outcome === 'done') await this.options.steps.complete(paymentId, step);
       else await this.options.steps.retryLater(paymentId, step, result.afterMs, result.reason);
     } catch (error) {

@@ -1,3 +1,4 @@
+import { traceHeaders } from '@pay/observability';
 import type { DataSource } from 'typeorm';
 import type { Sql } from '../database/sql';
 
@@ -15,15 +16,18 @@ export interface ClaimedStep {
   readonly step: StepName;
   /** Attempts so far, this one included. */
   readonly attempts: number;
+  /** The W3C trace context of whatever scheduled the step (empty when nothing was traced). */
+  readonly traceContext?: Readonly<Record<string, string>>;
 }
 
 interface StepRow {
   payment_id: string;
   step: StepName;
   attempts: number;
+  trace_context: Record<string, string> | null;
 }
 
-const toClaimed = (row: StepRow): ClaimedStep => ({ paymentId: row.payment_id, step: row.step, attempts: row.attempts });
+const toClaimed = (row: StepRow): ClaimedStep => ({ paymentId: row.payment_id, step: row.step, attempts: row.attempts, traceContext: row.trace_context ?? {} });
 
 /**
  * The `payment_steps` table: a step is scheduled in the transaction that makes it necessary (the
@@ -41,12 +45,16 @@ export class PaymentSteps {
     this.channel = `payment_steps_${schema}`;
   }
 
-  /** Schedules a step in the caller's transaction; due now announces it on commit (NOTIFY is transactional). */
+  /**
+   * Schedules a step in the caller's transaction; due now announces it on commit (NOTIFY is
+   * transactional). The active trace context goes with the step, so the worker running it later
+   * continues the trace of the request that made it necessary (the first one, if scheduled twice).
+   */
   async schedule(sql: Sql, paymentId: string, step: StepName, dueAt?: Date): Promise<void> {
     await sql.query(
-      `INSERT INTO payment_steps (payment_id, step, due_at) VALUES ($1, $2, COALESCE($3::timestamptz, now()))
+      `INSERT INTO payment_steps (payment_id, step, due_at, trace_context) VALUES ($1, $2, COALESCE($3::timestamptz, now()), $4::jsonb)
        ON CONFLICT (payment_id, step) DO UPDATE SET due_at = LEAST(payment_steps.due_at, EXCLUDED.due_at)`,
-      [paymentId, step, dueAt?.toISOString() ?? null],
+      [paymentId, step, dueAt?.toISOString() ?? null, JSON.stringify(traceHeaders())],
     );
     if (!dueAt) await sql.query('SELECT pg_notify($1, $2)', [this.channel, JSON.stringify({ paymentId, step })]);
   }
@@ -59,7 +67,7 @@ export class PaymentSteps {
           SELECT payment_id, step FROM payment_steps
            WHERE due_at <= now() AND (lease_until IS NULL OR lease_until < now())
            ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-        RETURNING s.payment_id, s.step, s.attempts`,
+        RETURNING s.payment_id, s.step, s.attempts, s.trace_context`,
       [limit, leaseMs],
     );
     return this.rows(rows).map(toClaimed);
@@ -70,7 +78,7 @@ export class PaymentSteps {
     const rows = await this.dataSource.query<StepRow[]>(
       `UPDATE payment_steps SET lease_until = now() + $3 * interval '1 millisecond', attempts = attempts + 1
         WHERE payment_id = $1 AND step = $2 AND due_at <= now() AND (lease_until IS NULL OR lease_until < now())
-        RETURNING payment_id, step, attempts`,
+        RETURNING payment_id, step, attempts, trace_context`,
       [paymentId, step, leaseMs],
     );
     const [row] = this.rows(rows);

@@ -1,6 +1,8 @@
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { ServiceName } from '@pay/contracts';
-import type { Account, ChainVerification, Clock, CommandOutcome, JournalEntry, LedgerCommand, OpenAccountInput } from '@pay/ledger-domain';
-import { LedgerError, systemClock, validateCommand } from '@pay/ledger-domain';
+import type { Account, ChainVerification, Clock, CommandOutcome, EntryKind, JournalEntry, LedgerCommand, OpenAccountInput } from '@pay/ledger-domain';
+import { LedgerError, systemClock, transactionIdOf, validateCommand } from '@pay/ledger-domain';
+import { traceHeaders } from '@pay/observability';
 import type { DataSource } from 'typeorm';
 import { findAccount, openAccount } from './accounts';
 import type { AccountBalance, AsOf, StatementPage } from './balance-queries';
@@ -33,6 +35,8 @@ export interface BatchStats {
   /** Commands recorded as new entries (replays and refusals are not). */
   readonly appended: number;
   readonly durationMs: number;
+  /** Each command recorded (appended or replayed; refusals left out), by entry kind. */
+  readonly recorded: readonly { readonly kind: EntryKind; readonly replayed: boolean }[];
 }
 
 /** A recorded command: the journal entry, and whether it was recorded earlier (a retry). */
@@ -52,6 +56,12 @@ export class PostgresLedger {
   private readonly clock: Clock;
   private readonly maxRetries: number;
   private readonly onBatch: ((batch: BatchStats) => void) | undefined;
+  /**
+   * The trace context of each command waiting in a batch, by transaction id: a batch commits many
+   * callers' commands, and each entry's event must continue its own caller's trace, not the trace
+   * of whoever started the batch.
+   */
+  private readonly traces = new Map<string, Record<string, string>>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -61,7 +71,15 @@ export class PostgresLedger {
     this.maxRetries = options.maxRetries ?? 3;
     this.onBatch = options.onBatch;
     const source = options.eventSource ?? 'wallet';
-    this.append = { dataSource, now: () => this.clock.now(), toOutbox: (appended) => ledgerOutboxMessage(appended, source) };
+    this.append = {
+      dataSource,
+      now: () => this.clock.now(),
+      toOutbox: (appended) => {
+        const message = ledgerOutboxMessage(appended, source);
+        const trace = this.traces.get(appended.entry.transactionId);
+        return trace ? { ...message, headers: trace } : message;
+      },
+    };
     this.committer = new GroupCommit((commands) => this.runBatch(commands), { ...DEFAULT_GROUP_COMMIT, ...options.groupCommit });
   }
 
@@ -100,7 +118,15 @@ export class PostgresLedger {
       if (error instanceof LedgerError) return { ok: false, error };
       throw error;
     }
-    return this.committer.submit(valid);
+    const transactionId = transactionIdOf(valid);
+    const trace = traceHeaders();
+    if (!('traceparent' in trace)) return this.committer.submit(valid);
+    this.traces.set(transactionId, trace);
+    try {
+      return await this.committer.submit(valid);
+    } finally {
+      if (this.traces.get(transactionId) === trace) this.traces.delete(transactionId);
+    }
   }
 
   async balance(accountId: string): Promise<AccountBalance> {
@@ -163,14 +189,16 @@ export class PostgresLedger {
       const started = performance.now();
       const outcomes = await this.appendWithRetry(commands);
       const appended = outcomes.filter((o) => o.ok && !o.replayed).length;
-      this.onBatch?.({ size: commands.length, appended, durationMs: performance.now() - started });
+      this.onBatch?.({ size: commands.length, appended, durationMs: performance.now() - started, recorded: recordedOf(outcomes) });
       return outcomes.map((value) => ({ status: 'fulfilled', value }));
     } catch (error) {
       if (commands.length === 1) return [{ status: 'rejected', reason: error }];
       const results: Array<PromiseSettledResult<CommandOutcome>> = [];
       for (const command of commands) {
         try {
+          const started = performance.now();
           const [value] = await this.appendWithRetry([command]);
+          if (value) this.onBatch?.({ size: 1, appended: value.ok && !value.replayed ? 1 : 0, durationMs: performance.now() - started, recorded: recordedOf([value]) });
           results.push(value ? { status: 'fulfilled', value } : { status: 'rejected', reason: new Error('no outcome') });
         } catch (reason) {
           results.push({ status: 'rejected', reason });
@@ -183,10 +211,15 @@ export class PostgresLedger {
   private async appendWithRetry(commands: readonly LedgerCommand[]): Promise<CommandOutcome[]> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await appendBatch(this.append, commands);
+        // The batch belongs to no one caller's trace: each entry's event carries its own (toOutbox).
+        return await context.with(ROOT_CONTEXT, () => appendBatch(this.append, commands));
       } catch (error) {
         if (!isRetryable(error) || attempt >= this.maxRetries) throw error;
       }
     }
   }
+}
+
+function recordedOf(outcomes: readonly CommandOutcome[]): BatchStats['recorded'] {
+  return outcomes.flatMap((o) => (o.ok ? [{ kind: o.entry.kind, replayed: o.replayed }] : []));
 }

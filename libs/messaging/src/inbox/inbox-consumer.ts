@@ -88,7 +88,7 @@ export class InboxConsumer {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
-      eachBatch: (payload) => this.processBatch(payload),
+      eachBatch: (payload) => this.processBatch(consumer, payload),
     });
   }
 
@@ -96,17 +96,27 @@ export class InboxConsumer {
   async stop(): Promise<void> {
     const consumer = this.consumer;
     this.consumer = undefined;
-    if (consumer) await consumer.disconnect();
+    if (!consumer) return;
+    this.options.logger.info({ consumer: this.options.groupId }, 'consumer stopping: finishing the messages in hand and committing their offsets');
+    await consumer.disconnect();
+    this.options.logger.info({ consumer: this.options.groupId, ...this.stats }, 'consumer stopped: offsets committed, group left');
   }
 
-  private async processBatch(payload: EachBatchPayload): Promise<void> {
+  private async processBatch(consumer: Consumer, payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     const heartbeat = (): Promise<void> => payload.heartbeat();
     let uncommitted: string | undefined;
     const commit = async (): Promise<void> => {
-      if (uncommitted === undefined || !this.consumer) return;
+      if (uncommitted === undefined) return;
       const offset = (BigInt(uncommitted) + 1n).toString();
-      await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset }]);
+      if (payload.isRunning()) {
+        // Retried by kafkajs on a transient error.
+        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset }]);
+      } else {
+        // Stopping: kafkajs' consumer.commitOffsets is then a silent no-op, but the batch's own
+        // commit still reaches the group, which this member leaves only after the batch returns.
+        await payload.commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset }] }] });
+      }
       uncommitted = undefined;
     };
     try {
@@ -146,7 +156,13 @@ export class InboxConsumer {
     const parent = contextFromHeaders(message.headers);
     const span = tracer('messaging').startSpan(`${topic} process`, {
       kind: SpanKind.CONSUMER,
-      attributes: { 'messaging.system': 'kafka', 'messaging.destination.name': topic, 'messaging.message.id': envelope.id, 'event.type': envelope.type },
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.destination.name': topic,
+        'messaging.consumer.group.name': this.options.groupId,
+        'messaging.message.id': envelope.id,
+        'event.type': envelope.type,
+      },
     }, parent);
     try {
       // The handler runs inside the producer's trace (W3C context from the Kafka headers).

@@ -1,6 +1,8 @@
+import type { Pool } from 'pg';
 import { Client } from 'pg';
 import type { MixedList } from 'typeorm';
 import { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 
 export type MigrationList = MixedList<string | (new () => object)>;
 
@@ -84,4 +86,32 @@ export async function openServiceDataSource(options: ServiceDataSourceOptions): 
   }
   await runner.release();
   return dataSource;
+}
+
+/**
+ * Closes the data source and waits until every connection of its pool is closed. pg-pool's
+ * `end()`, and so `DataSource.destroy()`, resolves as soon as no client is left in the pool,
+ * while the clients are still closing their sockets: a process exiting right after would cut
+ * them. Waits at most `timeoutMs` for the sockets (a server that stopped answering).
+ */
+export async function closeServiceDataSource(dataSource: DataSource, timeoutMs = 5_000): Promise<void> {
+  if (!dataSource.isInitialized) return;
+  const pool = (dataSource.driver as PostgresDriver).master as Pool | undefined;
+  let open = pool?.totalCount ?? 0;
+  let timer: NodeJS.Timeout | undefined;
+  const closed = new Promise<void>((resolve) => {
+    if (!pool || open === 0) return resolve();
+    // 'remove': a client has ended (its socket closed) and left the pool.
+    pool.on('remove', () => {
+      open -= 1;
+      if (open <= 0) resolve();
+    });
+    timer = setTimeout(resolve, timeoutMs);
+  });
+  try {
+    await dataSource.destroy();
+    await closed;
+  } finally {
+    clearTimeout(timer);
+  }
 }

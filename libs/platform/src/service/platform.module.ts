@@ -11,6 +11,7 @@ import { scrubText } from '@pay/observability';
 import type { Admin, Kafka } from 'kafkajs';
 import { LoggerModule } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
+import { closeServiceDataSource } from '../database/data-source';
 import { HealthController } from '../health/health.controller';
 import { HttpMetricsInterceptor } from '../health/http-metrics.interceptor';
 import { MetricsController } from '../health/metrics.controller';
@@ -55,7 +56,7 @@ class RuntimeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown 
     await this.relay.stop();
     await this.publisher.disconnect().catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
-    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+    await closeServiceDataSource(this.dataSource);
   }
 }
 

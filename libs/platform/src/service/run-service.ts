@@ -10,7 +10,7 @@ import { ConfigError, loadConfig } from '@pay/config';
 import { flattenValidationErrors } from '@pay/contracts';
 import { createKafka, EventPublisher } from '@pay/messaging';
 import type { Telemetry } from '@pay/observability';
-import { createLogger, currentTelemetry, startTelemetry } from '@pay/observability';
+import { createLogger, currentTelemetry, startTelemetry, traceHttpRequests } from '@pay/observability';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { MigrationList } from '../database/data-source';
@@ -63,6 +63,14 @@ async function openRuntime<C extends BaseServiceConfig>(definition: ServiceDefin
 export interface CreateServiceOptions {
   /** Where the service's log lines go (stdout by default); tests capture and scan them. */
   logDestination?: DestinationStream;
+  /**
+   * The process is this one service (`runService`): once a shutdown signal (SIGTERM) has
+   * stopped it cleanly, exit 0. Otherwise Nest re-raises the signal once the service is closed:
+   * right for a process hosting several services (it ends with the last one), but the exit code
+   * is 143, and node running as PID 1 in a container never gets it (Linux drops a signal sent
+   * to a PID namespace's init without a handler for it), so it lingers until its event loop drains.
+   */
+  exitOnShutdownSignal?: boolean;
 }
 
 /** Builds and starts a service's HTTP server; tests call this with their own environment. */
@@ -76,6 +84,8 @@ export async function createService<C extends BaseServiceConfig>(
   // rawBody: webhook signatures are computed over the exact bytes received.
   const app = await NestFactory.create(root, { bufferLogs: true, abortOnError: false, rawBody: true });
   app.useLogger(app.get(PinoNestLogger));
+  // First of all middleware: every request runs inside its span, continuing the caller's trace.
+  app.use(traceHttpRequests(definition.name));
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -85,7 +95,7 @@ export async function createService<C extends BaseServiceConfig>(
         new BadRequestException({ code: 'VALIDATION_FAILED', message: 'the request is not valid', details: flattenValidationErrors(errors) }),
     }),
   );
-  app.enableShutdownHooks();
+  app.enableShutdownHooks([], { useProcessExit: options.exitOnShutdownSignal === true });
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder().setTitle(definition.title).setDescription(definition.description).setVersion('1').addBearerAuth().build(),
@@ -105,7 +115,7 @@ export async function createService<C extends BaseServiceConfig>(
  */
 export async function runService<C extends BaseServiceConfig>(definition: ServiceDefinition<C>): Promise<void> {
   try {
-    const { runtime, url } = await createService(definition);
+    const { runtime, url } = await createService(definition, process.env, { exitOnShutdownSignal: true });
     runtime.logger.info({ url, docs: `${url}/docs` }, `${definition.name} listening on ${url} (OpenAPI: ${url}/docs)`);
   } catch (error) {
     if (error instanceof ConfigError) {
