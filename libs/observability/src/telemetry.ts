@@ -1,6 +1,9 @@
 import type { Context, TextMapGetter, TextMapSetter } from '@opentelemetry/api';
 import { context, propagation, trace } from '@opentelemetry/api';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import type { IMetricReader } from '@opentelemetry/sdk-metrics';
+import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
@@ -8,8 +11,13 @@ import { BatchSpanProcessor, NoopSpanProcessor } from '@opentelemetry/sdk-trace'
 
 export interface TelemetryOptions {
   service: string;
-  /** OTLP/HTTP collector; without it spans are not exported (but context still propagates). */
+  /**
+   * OTLP/HTTP collector: spans and metrics are pushed to it. Without it spans are not exported
+   * (context still propagates) and metrics are only pulled by Prometheus.
+   */
   otlpEndpoint?: string;
+  /** How often metrics are pushed over OTLP (default 15 s). */
+  metricExportIntervalMs?: number;
   /** Extra span processors, e.g. an in-memory exporter in tests. */
   spanProcessors?: SpanProcessor[];
 }
@@ -27,8 +35,13 @@ export interface Telemetry {
 export function startTelemetry(options: TelemetryOptions): Telemetry {
   const prometheus = new PrometheusExporter({ preventServerStart: true });
   const spanProcessors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
+  const metricReaders: IMetricReader[] = [prometheus];
   if (options.otlpEndpoint) {
-    spanProcessors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${options.otlpEndpoint.replace(/\/$/, '')}/v1/traces` }) }));
+    const endpoint = options.otlpEndpoint.replace(/\/$/, '');
+    spanProcessors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${endpoint}/v1/traces` }) }));
+    metricReaders.push(
+      new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: `${endpoint}/v1/metrics` }), exportIntervalMillis: options.metricExportIntervalMs ?? 15_000 }),
+    );
   }
   // Without any processor the SDK registers no tracer provider at all, and trace context would
   // stop at this process: keep one, so W3C context still flows through Kafka headers.
@@ -36,7 +49,7 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const sdk = new NodeSDK({
     serviceName: options.service,
     spanProcessors,
-    metricReaders: [prometheus],
+    metricReaders,
   });
   sdk.start();
   return rememberTelemetry({ prometheus, shutdown: () => sdk.shutdown() });

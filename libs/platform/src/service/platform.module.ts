@@ -15,7 +15,7 @@ import { closeServiceDataSource } from '../database/data-source';
 import { HealthController } from '../health/health.controller';
 import { HttpMetricsInterceptor } from '../health/http-metrics.interceptor';
 import { MetricsController } from '../health/metrics.controller';
-import { EVENT_PUBLISHER, KAFKA, KAFKA_ADMIN, LOGGER, SERVICE_CONFIG, TELEMETRY } from './tokens';
+import { EVENT_PUBLISHER, KAFKA, KAFKA_ADMIN, LOGGER, OWNS_PROCESS, SERVICE_CONFIG, TELEMETRY } from './tokens';
 
 /** What a service has before Nest starts: validated config, open connections, telemetry. */
 export interface ServiceRuntime<C extends BaseServiceConfig = BaseServiceConfig> {
@@ -27,6 +27,8 @@ export interface ServiceRuntime<C extends BaseServiceConfig = BaseServiceConfig>
   kafka: Kafka;
   kafkaAdmin: Admin;
   publisher: EventPublisher;
+  /** The process is this one service (runService): its telemetry is flushed and closed with it. */
+  ownsProcess: boolean;
 }
 
 /**
@@ -42,6 +44,8 @@ class RuntimeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown 
     @Inject(KAFKA_ADMIN) private readonly admin: Admin,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(SERVICE_CONFIG) config: BaseServiceConfig,
+    @Inject(TELEMETRY) private readonly telemetry: Telemetry,
+    @Inject(OWNS_PROCESS) private readonly ownsProcess: boolean,
     private readonly dataSource: DataSource,
   ) {
     this.relay = new OutboxRelay({ name: config.OUTBOX_RELAY_NAME, dataSource, publisher, logger });
@@ -57,6 +61,9 @@ class RuntimeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown 
     await this.publisher.disconnect().catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
     await closeServiceDataSource(this.dataSource);
+    // Spans still queued for the collector are sent before the process exits (a service sharing
+    // its process with others, in tests, leaves the shared SDK running).
+    if (this.ownsProcess) await this.telemetry.shutdown().catch(() => undefined);
   }
 }
 
@@ -73,6 +80,7 @@ export class PlatformModule {
       { provide: LOGGER, useValue: runtime.logger },
       { provide: SERVICE_CONFIG, useValue: runtime.config },
       { provide: TELEMETRY, useValue: runtime.telemetry },
+      { provide: OWNS_PROCESS, useValue: runtime.ownsProcess },
     ];
     return {
       module: PlatformModule,

@@ -57,7 +57,7 @@ async function openRuntime<C extends BaseServiceConfig>(definition: ServiceDefin
   await kafkaAdmin.connect();
   const publisher = new EventPublisher(kafka);
   await publisher.connect();
-  return { name: definition.name, config, logger, telemetry, dataSource, kafka, kafkaAdmin, publisher };
+  return { name: definition.name, config, logger, telemetry, dataSource, kafka, kafkaAdmin, publisher, ownsProcess: options.exitOnShutdownSignal === true };
 }
 
 export interface CreateServiceOptions {

@@ -5,3 +5,5 @@ export const EVENT_PUBLISHER = Symbol('EventPublisher');
 export const LOGGER = Symbol('Logger');
 export const SERVICE_CONFIG = Symbol('ServiceConfig');
 export const TELEMETRY = Symbol('Telemetry');
+/** Whether the process is this one service (true under runService). */
+export const OWNS_PROCESS = Symbol('OwnsProcess');
