@@ -95,7 +95,9 @@ export async function createService<C extends BaseServiceConfig>(
         new BadRequestException({ code: 'VALIDATION_FAILED', message: 'the request is not valid', details: flattenValidationErrors(errors) }),
     }),
   );
-  app.enableShutdownHooks([], { useProcessExit: options.exitOnShutdownSignal === true });
+  // SIGTERM (Kubernetes, docker stop) and SIGINT (Ctrl-C) stop the service. SIGHUP does not:
+  // it asks a service to reload its files (the rollout), and one with nothing to reload says so.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: options.exitOnShutdownSignal === true });
   const document = SwaggerModule.createDocument(
     app,
     new DocumentBuilder().setTitle(definition.title).setDescription(definition.description).setVersion('1').addBearerAuth().build(),
@@ -103,6 +105,11 @@ export async function createService<C extends BaseServiceConfig>(
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
   const port = runtime.config.PORT ?? definition.defaultPort;
   await app.listen(port, runtime.config.HOST);
+  // Started: a feature that reloads on SIGHUP has registered by now; without one, SIGHUP must
+  // still not kill the process (Node's default).
+  if (options.exitOnShutdownSignal === true && process.listenerCount('SIGHUP') === 0) {
+    process.on('SIGHUP', () => runtime.logger.info('SIGHUP: this service has no file to reload; still running'));
+  }
   const address = (app.getHttpServer() as Server).address() as AddressInfo;
   const url = `http://${runtime.config.HOST}:${address.port}`;
   return { app, runtime, url };
