@@ -28,7 +28,10 @@ function sqlOfTransaction(tx: EntityManager): Sql {
   return sqlOf(tx.queryRunner);
 }
 
-/** Input no retry can fix becomes a dead letter at once (with the reason), not five slow retries. */
+/**
+ * Input no retry can fix becomes a dead letter at once (with the reason), not five slow retries.
+ * Anything else (the database, the wallet's step-up keys out of reach) rolls back and is retried.
+ */
 async function permanentOnBadInput(work: () => Promise<void>): Promise<void> {
   try {
     await work();

@@ -1,5 +1,5 @@
 import type { StepUpGrant, StepUpProofVerifier, StepUpThresholds } from '@pay/auth';
-import { StepUpProofError, stepUpRequired } from '@pay/auth';
+import { StepUpKeysUnavailableError, StepUpProofError, stepUpRequired } from '@pay/auth';
 import type { PaymentRejectionCode } from '@pay/contracts';
 import { PurchaseRefusal } from './purchase-refusal';
 import type { PurchaseRequest } from './purchase-request';
@@ -14,7 +14,15 @@ const CODE_OF: Readonly<Record<StepUpProofError['reason'], PaymentRejectionCode>
   'already-used': 'STEP_UP_PROOF_ALREADY_USED',
 };
 
-export type StepUpOutcome = { readonly ok: true; readonly grant?: StepUpGrant } | { readonly ok: false; readonly refusal: PurchaseRefusal };
+/**
+ * `passed` (with the grant when a proof was needed), `refused` (a final answer with its code), or
+ * `unavailable`: the wallet's keys could not be fetched, so the proof is unchecked — not a refusal
+ * and not a rejection code; the request is decided later (HTTP 503, a Kafka message retried).
+ */
+export type StepUpOutcome =
+  | { readonly outcome: 'passed'; readonly grant?: StepUpGrant }
+  | { readonly outcome: 'refused'; readonly refusal: PurchaseRefusal }
+  | { readonly outcome: 'unavailable'; readonly error: StepUpKeysUnavailableError };
 
 /**
  * Above the currency's threshold a payment needs the wallet's step-up proof: signed by the wallet,
@@ -22,15 +30,16 @@ export type StepUpOutcome = { readonly ok: true; readonly grant?: StepUpGrant } 
  * proof was not used before is decided where the payment is written (one transaction).
  */
 export async function checkStepUp(request: PurchaseRequest, thresholds: StepUpThresholds, verifier: StepUpProofVerifier): Promise<StepUpOutcome> {
-  if (!stepUpRequired(request.amount, request.currency, thresholds)) return { ok: true };
+  if (!stepUpRequired(request.amount, request.currency, thresholds)) return { outcome: 'passed' };
   if (!request.stepUpProof) {
-    return { ok: false, refusal: new PurchaseRefusal('STEP_UP_REQUIRED', 'this amount needs the payer to confirm with their PIN or biometrics: send stepUpProof') };
+    return { outcome: 'refused', refusal: new PurchaseRefusal('STEP_UP_REQUIRED', 'this amount needs the payer to confirm with their PIN or biometrics: send stepUpProof') };
   }
   try {
     const grant = await verifier.verify(request.stepUpProof, { personId: request.personId, amount: request.amount, currency: request.currency });
-    return { ok: true, grant };
+    return { outcome: 'passed', grant };
   } catch (error) {
-    if (error instanceof StepUpProofError) return { ok: false, refusal: new PurchaseRefusal(CODE_OF[error.reason], error.message) };
+    if (error instanceof StepUpProofError) return { outcome: 'refused', refusal: new PurchaseRefusal(CODE_OF[error.reason], error.message) };
+    if (error instanceof StepUpKeysUnavailableError) return { outcome: 'unavailable', error };
     throw error;
   }
 }

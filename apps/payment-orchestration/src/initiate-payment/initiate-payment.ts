@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { StepUpProofVerifier, StepUpThresholds } from '@pay/auth';
+import { StepUpKeysUnavailableError } from '@pay/auth';
 import { createEvent, money, PaymentRejectedV1, ReserveFundsV1, Topics } from '@pay/contracts';
 import { appendToOutbox } from '@pay/messaging';
 import type { Logger } from '@pay/observability';
@@ -68,7 +69,9 @@ export type InitiateOutcome =
  *    one payment;
  * 2. the checks (rollout, Pay in the app, method, currency and amount, step-up proof) refuse with
  *    their own code: `payments.payment.rejected` is published and nothing else is written, so a
- *    fixed request may be sent again with the same id;
+ *    fixed request may be sent again with the same id. A proof that cannot be checked because the
+ *    wallet's keys are out of reach is no refusal: StepUpKeysUnavailableError is thrown, nothing
+ *    is written or published, the id stays free (HTTP: 503; Kafka: the inbox retries the message);
  * 3. accepted: PaymentInitiated, the step that moves the money (a card authorisation, or the
  *    wallet reservation of a transfer), the consumed step-up proof and the idempotency record all
  *    commit in one transaction; the PSP is called after the commit, never inside it.
@@ -90,7 +93,15 @@ export class InitiatePayment {
   async initiate(request: PurchaseRequest, origin: RequestOrigin, sql?: Sql): Promise<InitiateOutcome> {
     // The signature check may fetch the wallet's keys: done before any lock or transaction is held.
     const stepUp = await checkStepUp(request, this.settings.stepUpThresholds, this.settings.stepUpVerifier);
-    const outcome = sql ? await this.decide(sql, request, origin, stepUp) : await inTransaction(this.dataSource, (tx) => this.decide(tx, request, origin, stepUp));
+    let outcome: InitiateOutcome;
+    try {
+      outcome = sql ? await this.decide(sql, request, origin, stepUp) : await inTransaction(this.dataSource, (tx) => this.decide(tx, request, origin, stepUp));
+    } catch (error) {
+      if (error instanceof StepUpKeysUnavailableError) {
+        this.logger.warn({ requestId: request.requestId, door: origin.door }, 'purchase request not decided: the wallet\'s step-up keys are unavailable; it is retried');
+      }
+      throw error;
+    }
     if (outcome.outcome === 'refused') {
       this.logger.info({ requestId: request.requestId, door: origin.door, code: outcome.refusal.code }, 'purchase request refused');
     } else if (!outcome.replayed) {
@@ -110,7 +121,10 @@ export class InitiatePayment {
 
     const checked = checkPurchase(request, await this.factsOf(sql, request), { rollout: this.settings.rollout.policy, limits: this.settings.limits });
     if (!checked.accepted) return this.refuse(sql, request, origin, checked.refusal);
-    if (!stepUp.ok) return this.refuse(sql, request, origin, stepUp.refusal);
+    // The proof could not be checked (the wallet's keys are out of reach): no answer yet. Thrown,
+    // so the transaction rolls back with nothing written and the key stays free for the retry.
+    if (stepUp.outcome === 'unavailable') throw stepUp.error;
+    if (stepUp.outcome === 'refused') return this.refuse(sql, request, origin, stepUp.refusal);
 
     const paymentId = randomUUID();
     if (stepUp.grant) {

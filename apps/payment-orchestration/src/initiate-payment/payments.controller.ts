@@ -1,6 +1,17 @@
-import { Body, Controller, Headers, HttpException, Inject, Post, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiBadRequestResponse, ApiForbiddenResponse, ApiHeader, ApiNotFoundResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
-import { Roles } from '@pay/auth';
+import { Body, Controller, Headers, HttpException, Inject, Post, Res, ServiceUnavailableException } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiBadRequestResponse,
+  ApiForbiddenResponse,
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnprocessableEntityResponse,
+} from '@nestjs/swagger';
+import { Roles, StepUpKeysUnavailableError } from '@pay/auth';
 import type { IdempotentResponse } from '../http/idempotency-key';
 import { answerIdempotently, idempotencyKeyOf } from '../http/idempotency-key';
 import { CreatePaymentRequest } from './create-payment.dto';
@@ -8,11 +19,17 @@ import type { PaymentAccepted } from './initiate-payment';
 import { InitiatePayment } from './initiate-payment';
 import { toPurchaseRequest } from './to-purchase-request';
 
+/** Seconds a caller waits before asking again when the wallet's step-up keys are out of reach (a key fetch times out after 3 s). */
+export const STEP_UP_RETRY_AFTER_SECONDS = 5;
+
 /**
  * The HTTP door of intake (the Kafka door is payments.purchase-requests.v1): internal services
  * ask for a payment for a person. 202: accepted, the outcome follows on payments.events.v1 and
  * at GET /v1/payments/:id. The same Idempotency-Key with the same body gets the first answer
  * again (Idempotent-Replayed: true); with another body 422 IDEMPOTENCY_KEY_REUSED.
+ * 503 STEP_UP_KEYS_UNAVAILABLE (with Retry-After): the step-up proof could not be checked because
+ * the wallet's keys are out of reach; nothing was decided or written, send the same request with
+ * the same key again.
  */
 @ApiTags('payments')
 @ApiBearerAuth()
@@ -29,9 +46,19 @@ export class PaymentsController {
   @ApiForbiddenResponse({ description: 'PAY_NOT_AVAILABLE_IN_COUNTRY, PAY_NOT_AVAILABLE_IN_APP, PAY_NOT_ACTIVE_IN_APP, STEP_UP_*' })
   @ApiNotFoundResponse({ description: 'WALLET_NOT_FOUND, RECIPIENT_NOT_FOUND' })
   @ApiUnprocessableEntityResponse({ description: 'IDEMPOTENCY_KEY_REUSED, CURRENCY_NOT_SUPPORTED, AMOUNT_*, PAYMENT_METHOD_*, NO_PREFERRED_METHOD, NON_PROFIT_NOT_REGISTERED, COUNTERPARTY_NOT_ALLOWED, SELF_TRANSFER' })
+  @ApiServiceUnavailableResponse({
+    description:
+      'STEP_UP_KEYS_UNAVAILABLE: the step-up proof could not be checked (the wallet\'s keys are out of reach). Not a refusal: nothing was written or published and the ' +
+      'Idempotency-Key is still free; send the same request with the same key after Retry-After. Also AUTH_KEYS_UNAVAILABLE: the access-token keys could not be fetched.',
+    headers: { 'Retry-After': { description: 'Seconds to wait before asking again', schema: { type: 'integer', example: STEP_UP_RETRY_AFTER_SECONDS } } },
+  })
   async create(@Headers('idempotency-key') key: string | undefined, @Body() body: CreatePaymentRequest, @Res({ passthrough: true }) response: IdempotentResponse): Promise<PaymentAccepted> {
     const requestId = idempotencyKeyOf(key);
-    const outcome = await this.initiatePayment.initiate(toPurchaseRequest(requestId, body), { door: 'http' });
+    const outcome = await this.initiatePayment.initiate(toPurchaseRequest(requestId, body), { door: 'http' }).catch((error: unknown) => {
+      if (!(error instanceof StepUpKeysUnavailableError)) throw error;
+      response.setHeader('Retry-After', String(STEP_UP_RETRY_AFTER_SECONDS));
+      throw new ServiceUnavailableException({ code: 'STEP_UP_KEYS_UNAVAILABLE', message: error.message });
+    });
     if (outcome.outcome === 'refused') throw new HttpException({ code: outcome.refusal.code, message: outcome.refusal.message }, outcome.refusal.status);
     return answerIdempotently(response, outcome);
   }

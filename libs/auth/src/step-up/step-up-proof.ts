@@ -59,3 +59,15 @@ export class StepUpProofError extends Error {
     super(message);
   }
 }
+
+/**
+ * The wallet's public keys could not be had: the wallet is down or slow, answered with an error,
+ * or with something that is not a usable key set. The proof may be valid or not, we cannot tell,
+ * so this is never a refusal: the payment is neither accepted nor refused, and is asked again
+ * later (HTTP 503 with Retry-After; a consumed message is retried, not answered).
+ */
+export class StepUpKeysUnavailableError extends Error {
+  override name = 'StepUpKeysUnavailableError';
+  /** Always: asking again once the wallet answers gets the proof checked. */
+  readonly retryable = true;
+}

@@ -1,13 +1,15 @@
 import type { JSONWebKeySet, JWTPayload, JWTVerifyGetKey } from 'jose';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose';
 import type { StepUpGrant, StepUpMethod } from './step-up-proof';
-import { STEP_UP_ALGORITHMS, STEP_UP_AUDIENCE, STEP_UP_MAX_LIFETIME_SECONDS, STEP_UP_METHODS, STEP_UP_PROOF_TYPE, StepUpProofError } from './step-up-proof';
+import { STEP_UP_ALGORITHMS, STEP_UP_AUDIENCE, STEP_UP_MAX_LIFETIME_SECONDS, STEP_UP_METHODS, STEP_UP_PROOF_TYPE, StepUpKeysUnavailableError, StepUpProofError } from './step-up-proof';
 
 export interface StepUpVerifierOptions {
   /** The wallet's public keys inline (`STEP_UP_JWKS`)… */
   jwks?: JSONWebKeySet;
   /** …or where the wallet publishes them (`STEP_UP_JWKS_URL`, the wallet's `/.well-known/step-up-jwks.json`). */
   jwksUrl?: string;
+  /** How long a fetch of `jwksUrl` may take before the keys count as unavailable (default 3 s). */
+  jwksTimeoutMs?: number;
   /** The wallet's issuer name (`STEP_UP_ISSUER`). */
   issuer: string;
   clockToleranceSeconds?: number;
@@ -33,16 +35,41 @@ export interface StepUpExpectation {
 const MINOR_UNITS = /^[1-9][0-9]{0,18}$/;
 
 /**
+ * What the key lookup throws because of the proof itself: it names a key (`kid`) or an algorithm
+ * the wallet's key set does not hold. The lookup throws anything else only when the key set could
+ * not be had (fetch refused, timed out, not 200, not JSON, not a key set, a key that does not import).
+ */
+const REFUSING_KEY_LOOKUP_CODES = new Set(['ERR_JWKS_NO_MATCHING_KEY', 'ERR_JWKS_MULTIPLE_MATCHING_KEYS', 'ERR_JOSE_NOT_SUPPORTED']);
+
+/** The key lookup, with every failure to have the keys turned into StepUpKeysUnavailableError. */
+function unavailableWhenKeysAreMissing(lookup: JWTVerifyGetKey): JWTVerifyGetKey {
+  return async (protectedHeader, token) => {
+    try {
+      return await lookup(protectedHeader, token);
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === 'string' && REFUSING_KEY_LOOKUP_CODES.has(code)) throw error;
+      throw new StepUpKeysUnavailableError('the wallet\'s step-up keys could not be fetched, so the proof was not checked; try again shortly', { cause: error });
+    }
+  };
+}
+
+/**
  * Verifies a step-up proof for one payment: signed by the wallet with an accepted algorithm
  * and type, not expired, issued to this person, for this currency, with a ceiling at or above
  * the amount. Every refusal is a StepUpProofError with a reason.
+ *
+ * When the wallet's keys cannot be had (`jwksUrl` down, slow, answering 5xx or garbage), the
+ * answer is a StepUpKeysUnavailableError instead: not a refusal, the proof is simply not checked
+ * yet. A proof that is not even a JWS, or names an algorithm we do not accept, is refused without
+ * fetching anything; one naming a key the fetched set does not hold is refused (`bad-signature`).
  */
 export class StepUpProofVerifier {
   private readonly keys: JWTVerifyGetKey;
 
   constructor(private readonly options: StepUpVerifierOptions) {
-    if (options.jwks) this.keys = createLocalJWKSet(options.jwks);
-    else if (options.jwksUrl) this.keys = createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: 3_000 });
+    if (options.jwks) this.keys = unavailableWhenKeysAreMissing(createLocalJWKSet(options.jwks));
+    else if (options.jwksUrl) this.keys = unavailableWhenKeysAreMissing(createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: options.jwksTimeoutMs ?? 3_000 }));
     else throw new Error('a step-up verifier needs the wallet\'s public keys: STEP_UP_JWKS or STEP_UP_JWKS_URL');
   }
 
@@ -78,6 +105,8 @@ export class StepUpProofVerifier {
       });
       return payload;
     } catch (error) {
+      // Not the proof's fault: it stays unchecked, to be asked again (never a refusal).
+      if (error instanceof StepUpKeysUnavailableError) throw error;
       const code = (error as { code?: unknown }).code;
       if (code === 'ERR_JWT_EXPIRED') throw new StepUpProofError('expired', 'the step-up proof has expired; confirm the payment again');
       if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' || code === 'ERR_JWKS_NO_MATCHING_KEY' || code === 'ERR_JOSE_ALG_NOT_ALLOWED') {

@@ -1,5 +1,5 @@
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { StepUpProofError } from './step-up-proof';
+import { StepUpKeysUnavailableError, StepUpProofError } from './step-up-proof';
 import { StepUpProofSigner } from './step-up-signer';
 import type { StepUpReplayGuard } from './step-up-verifier';
 import { StepUpProofVerifier } from './step-up-verifier';
@@ -76,6 +76,20 @@ describe('step-up proofs', () => {
     expect(await refusedFor(verifier.verify(await build('JWT', 60), payment))).toBe('malformed');
     expect(await refusedFor(verifier.verify(await build('step-up+jwt', 86_400), payment))).toBe('malformed');
     await expect(verifier.verify(await build('step-up+jwt', 60), payment)).resolves.toMatchObject({ personId: 'person-1' });
+  });
+
+  it('neither accepts nor refuses a proof whose key cannot be used: the keys are unavailable (retryable), not the proof bad', async () => {
+    const { signer } = await setUp();
+    const { proof } = await signer.sign({ personId: 'person-1', ceiling: { amount: 5_000n, currency: 'EUR' }, method: 'pin' });
+    // The proof's key id is in the set, but its material is not a P-256 point: it does not import.
+    const [published] = signer.publicKeySet().keys;
+    const verifier = new StepUpProofVerifier({ jwks: { keys: [{ ...published, x: 'AAAA' }] }, issuer: ISSUER });
+    const error = await verifier.verify(proof, payment).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StepUpKeysUnavailableError);
+    expect(error).not.toBeInstanceOf(StepUpProofError);
+    expect(error).toMatchObject({ retryable: true, message: expect.stringMatching(/not checked; try again/) });
+    // What needs no key is still refused: not a JWS at all.
+    expect(await refusedFor(verifier.verify('not.a.proof', payment))).toBe('malformed');
   });
 
   it('is single-use when given a replay guard', async () => {

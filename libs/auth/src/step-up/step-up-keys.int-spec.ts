@@ -1,0 +1,186 @@
+/**
+ * The step-up verifier against a real HTTP key endpoint (a stand-in for the wallet's
+ * `/.well-known/step-up-jwks.json`, on loopback): keys that cannot be fetched make the proof
+ * unchecked (StepUpKeysUnavailableError), never refused; a bad proof is still refused.
+ */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { StepUpKeysUnavailableError, StepUpProofError } from './step-up-proof';
+import { StepUpProofSigner } from './step-up-signer';
+import { StepUpProofVerifier } from './step-up-verifier';
+
+const ISSUER = 'pay:wallet';
+const payment = { personId: 'person-1', amount: 4_999n, currency: 'EUR' };
+
+type Mode = 'keys' | 'status-503' | 'status-404' | 'not-json' | 'not-a-key-set' | 'hang';
+
+/** The wallet's key endpoint, told how to behave. */
+class KeyEndpoint {
+  mode: Mode = 'keys';
+  requests = 0;
+  private constructor(
+    private readonly server: Server,
+    private readonly keys: () => object,
+  ) {}
+
+  static async start(keys: () => object): Promise<KeyEndpoint> {
+    const server = createServer();
+    const endpoint = new KeyEndpoint(server, keys);
+    server.on('request', (request: IncomingMessage, response: ServerResponse) => endpoint.answer(request, response));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return endpoint;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/.well-known/step-up-jwks.json`;
+  }
+
+  private answer(_request: IncomingMessage, response: ServerResponse): void {
+    this.requests += 1;
+    const json = (status: number, body: unknown): void => {
+      response.writeHead(status, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(body));
+    };
+    switch (this.mode) {
+      case 'keys':
+        return json(200, this.keys());
+      case 'status-503':
+        return json(503, { code: 'UNAVAILABLE' });
+      case 'status-404':
+        return json(404, { code: 'NOT_FOUND' });
+      case 'not-json':
+        response.writeHead(200, { 'content-type': 'text/html' });
+        return void response.end('<html>maintenance</html>');
+      case 'not-a-key-set':
+        return json(200, { status: 'ok' });
+      case 'hang':
+        return; // never answers
+    }
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** A port nobody listens on (connection refused). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function outcomeOf(promise: Promise<unknown>): Promise<{ kind: 'accepted' } | { kind: 'refused'; reason: string } | { kind: 'unavailable'; retryable: boolean }> {
+  try {
+    await promise;
+    return { kind: 'accepted' };
+  } catch (error) {
+    if (error instanceof StepUpKeysUnavailableError) return { kind: 'unavailable', retryable: error.retryable };
+    if (error instanceof StepUpProofError) return { kind: 'refused', reason: error.reason };
+    throw error;
+  }
+}
+
+describe('step-up proofs checked with the wallet\'s published keys', () => {
+  let signer: StepUpProofSigner;
+  let endpoint: KeyEndpoint;
+
+  beforeAll(async () => {
+    signer = await StepUpProofSigner.create({ privateJwk: await StepUpProofSigner.generatePrivateJwk(), issuer: ISSUER, ttlSeconds: 120 });
+    endpoint = await KeyEndpoint.start(() => signer.publicKeySet());
+  });
+
+  afterAll(async () => {
+    await endpoint?.close();
+  });
+
+  beforeEach(() => {
+    endpoint.mode = 'keys';
+    endpoint.requests = 0;
+  });
+
+  const verifierOf = (jwksUrl: string): StepUpProofVerifier => new StepUpProofVerifier({ jwksUrl, issuer: ISSUER, jwksTimeoutMs: 500 });
+  const validProof = async (): Promise<string> => (await signer.sign({ personId: 'person-1', ceiling: { amount: 5_000n, currency: 'EUR' }, method: 'pin' })).proof;
+
+  it.each<Mode>(['status-503', 'status-404', 'not-json', 'not-a-key-set', 'hang'])(
+    'a valid proof is unchecked, not refused, while the key endpoint answers %s; the same verifier accepts it once the keys come back',
+    async (mode) => {
+      const verifier = verifierOf(endpoint.url);
+      const proof = await validProof();
+      endpoint.mode = mode;
+      expect(await outcomeOf(verifier.verify(proof, payment))).toEqual({ kind: 'unavailable', retryable: true });
+      expect(await outcomeOf(verifier.verify(proof, payment))).toEqual({ kind: 'unavailable', retryable: true });
+      expect(endpoint.requests).toBe(2); // a failed fetch is not remembered: each verification asks again
+
+      endpoint.mode = 'keys';
+      expect(await outcomeOf(verifier.verify(proof, payment))).toEqual({ kind: 'accepted' });
+    },
+  );
+
+  it('a valid proof is unchecked, not refused, when nothing listens at the key URL (connection refused)', async () => {
+    const verifier = verifierOf(`http://127.0.0.1:${await closedPort()}/.well-known/step-up-jwks.json`);
+    const error = await verifier.verify(await validProof(), payment).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StepUpKeysUnavailableError);
+    expect(error).not.toBeInstanceOf(StepUpProofError);
+    expect((error as Error).message).toMatch(/could not be fetched.*try again/);
+  });
+
+  it('still refuses what is not a proof, or uses an algorithm we do not accept, without asking for keys', async () => {
+    const verifier = verifierOf(endpoint.url);
+    endpoint.mode = 'status-503';
+    expect(await outcomeOf(verifier.verify('not.a.proof', payment))).toEqual({ kind: 'refused', reason: 'malformed' });
+    const hs256 = await new SignJWT({ amr: ['pin'], max_amount: '5000', currency: 'EUR' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'step-up+jwt' })
+      .setIssuer(ISSUER)
+      .setSubject('person-1')
+      .setAudience('pay:payments')
+      .setJti('11111111-1111-4111-8111-111111111111')
+      .setIssuedAt()
+      .setExpirationTime('1m')
+      .sign(new Uint8Array(32));
+    expect(await outcomeOf(verifier.verify(hs256, payment))).toEqual({ kind: 'refused', reason: 'bad-signature' });
+    expect(endpoint.requests).toBe(0);
+  });
+
+  it('with the keys fetched, still refuses a proof under an unknown key, a tampered one and an expired one — also if the wallet is down by then', async () => {
+    const verifier = verifierOf(endpoint.url);
+    expect(await outcomeOf(verifier.verify(await validProof(), payment))).toEqual({ kind: 'accepted' });
+    expect(endpoint.requests).toBe(1);
+
+    const other = await StepUpProofSigner.create({ privateJwk: await StepUpProofSigner.generatePrivateJwk(), issuer: ISSUER, ttlSeconds: 120 });
+    const foreign = await other.sign({ personId: 'person-1', ceiling: { amount: 5_000n, currency: 'EUR' }, method: 'pin' });
+    const { proof } = await signer.sign({ personId: 'person-1', ceiling: { amount: 5_000n, currency: 'EUR' }, method: 'pin' });
+    const [header, body, signature] = proof.split('.');
+    const raised = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body, 'base64url').toString()), max_amount: '500000' })).toString('base64url');
+    const expiredAt = { ...payment, now: new Date(Date.now() + 121_000 + 5_000) };
+
+    for (const mode of ['keys', 'status-503'] as const) {
+      endpoint.mode = mode;
+      expect(await outcomeOf(verifier.verify(foreign.proof, payment))).toEqual({ kind: 'refused', reason: 'bad-signature' });
+      expect(await outcomeOf(verifier.verify(`${header}.${raised}.${signature}`, { ...payment, amount: 100_000n }))).toEqual({ kind: 'refused', reason: 'bad-signature' });
+      expect(await outcomeOf(verifier.verify(proof, expiredAt))).toEqual({ kind: 'refused', reason: 'expired' });
+      expect(await outcomeOf(verifier.verify(proof, { ...payment, personId: 'person-2' }))).toEqual({ kind: 'refused', reason: 'wrong-person' });
+    }
+    // The fetched keys served every check: an unknown key right after a fetch is no reason to ask again.
+    expect(endpoint.requests).toBe(1);
+  });
+
+  it('a key set that does not hold usable keys is the wallet\'s problem, not the proof\'s', async () => {
+    const { publicKey } = await generateKeyPair('ES256', { extractable: true });
+    const kid = JSON.parse(Buffer.from((await validProof()).split('.')[0], 'base64url').toString()).kid as string;
+    // The proof's key id, but the key material is not a P-256 point: it does not import.
+    const brokenKey = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', x: 'AAAA' };
+    const broken = await KeyEndpoint.start(() => ({ keys: [brokenKey] }));
+    try {
+      const verifier = verifierOf(broken.url);
+      expect(await outcomeOf(verifier.verify(await validProof(), payment))).toEqual({ kind: 'unavailable', retryable: true });
+    } finally {
+      await broken.close();
+    }
+  });
+});
