@@ -3,32 +3,15 @@
  * only, and nothing in it but the database settings (docs/deploy.md, "Secrets": the Jobs get no
  * key of the service).
  */
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
-import { dropSchema, testDatabaseUrl, uniqueName } from '@pay/testing';
+import type { ToolRun } from '@pay/testing';
+import { dropSchema, runTool, testDatabaseUrl, uniqueName } from '@pay/testing';
 import { Client } from 'pg';
 import { walletMigrations } from '../apps/wallet/src/database/migrations';
 
-const ROOT = resolve(__dirname, '..');
 /** Migrations of the wallet, ledger's included (a list, not a map). */
 const WALLET_MIGRATIONS = Object.keys(walletMigrations).length;
 
-/** Runs the tool with tsx, with PATH and `env` and nothing else. */
-function migrate(env: Record<string, string>, args: string[] = []): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [resolve(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'tools/migrate.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const migrate = (env: Record<string, string>, args: string[] = []): Promise<ToolRun> => runTool('tools/migrate.ts', env, args);
 
 describe('tools/migrate.ts', () => {
   const schema = uniqueName('it_migrate');

@@ -3,28 +3,10 @@
  * environment only, and nothing in it but the database settings (no key, no Kafka: it replays
  * the events the projection stored in its own tables).
  */
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
-import { dropSchema, testDatabaseUrl, uniqueName } from '@pay/testing';
+import type { ToolRun } from '@pay/testing';
+import { dropSchema, runTool, testDatabaseUrl, uniqueName } from '@pay/testing';
 
-const ROOT = resolve(__dirname, '../..');
-
-/** Runs the tool with tsx, with PATH and `env` and nothing else. */
-function rebuild(env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [resolve(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'tools/history/rebuild.ts'], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const rebuild = (env: Record<string, string>): Promise<ToolRun> => runTool('tools/history/rebuild.ts', env);
 
 describe('tools/history/rebuild.ts', () => {
   const schema = uniqueName('it_rebuild');

@@ -13,13 +13,14 @@
  * this runs as root, the server runs as the OS user `postgres` (EMBEDDED_PG_OS_USER), created
  * when missing, as the package's own `createPostgresUser` option does.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { chown, link, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { chown, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
+import type { ProcessIdentity, StartLock } from './local-process';
+import { isAlive, isListening, isLiveProcess, logTail, processOutput, signal, sleep, waitForExit, withStartLock } from './local-process';
 import { LOCAL_DATABASE_URL } from './postgres';
 
 type Log = (line: string) => void;
@@ -64,7 +65,19 @@ const PATHS = {
 } as const;
 
 const execFileAsync = promisify(execFile);
-const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+/** Two scripts ensuring PostgreSQL at once (nx runs targets in parallel) must not both run initdb or pg_ctl start. */
+const START_LOCK: StartLock = { file: PATHS.startLock, what: 'PostgreSQL', timeoutMs: START_LOCK_TIMEOUT_MS, pollMs: POLL_MS };
+/**
+ * A postgres serving our data directory: never trust or signal another PostgreSQL (such as a
+ * system server on 5432) or an unrelated process that reuses the pid.
+ */
+const OUR_SERVER: ProcessIdentity = {
+  cmdline: (cmdline) => {
+    const argv = cmdline.split('\0');
+    return (argv[0] ?? '').endsWith('postgres') && argv.includes(PATHS.data);
+  },
+  ps: (line) => line.includes('postgres') && line.includes(PATHS.data),
+};
 
 // ---------------------------------------------------------------------------------------------
 // Public API
@@ -73,7 +86,7 @@ const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(do
 /** Starts the embedded server unless it already runs; resolves to its URL (database `payments`). */
 export async function ensureEmbeddedPostgres(log: Log): Promise<string> {
   const port = serverPort();
-  await withStartLock(() => ensureServer(port, log));
+  await withStartLock(START_LOCK, () => ensureServer(port, log));
   return `postgres://${SUPERUSER}@${HOST}:${port}/${DATABASE}`;
 }
 
@@ -90,9 +103,9 @@ export async function stopEmbeddedPostgres(log: Log): Promise<void> {
     await pgCtl(['stop', '-D', PATHS.data, '-m', 'fast', '-w', '-t', String(STOP_TIMEOUT_S)], await dataOwner());
   } catch (error) {
     log(`postgres: pg_ctl stop failed, killing pid ${pid}: ${(error as Error).message}`);
-    signal(pid, 'SIGKILL');
+    if (isOurServer(pid)) signal(pid, 'SIGKILL');
   }
-  if (!(await waitForExit(pid, 10_000))) throw new Error(`The embedded PostgreSQL (pid ${pid}) did not exit.`);
+  if (!(await waitForExit(pid, isOurServer, 10_000, POLL_MS))) throw new Error(`The embedded PostgreSQL (pid ${pid}) did not exit.`);
   log('postgres: embedded server stopped');
 }
 
@@ -141,7 +154,7 @@ async function ensureServer(port: number, log: Log): Promise<void> {
     log(`postgres: embedded server already running (pid ${running.pid}) on ${HOST}:${port}`);
     return;
   }
-  if (await isListening(port)) {
+  if (await isListening(HOST, port)) {
     throw new Error(`Port ${port} on ${HOST} is taken by another program; set EMBEDDED_PG_PORT to a free port for the embedded PostgreSQL.`);
   }
   // An existing cluster keeps running as whoever owns it; a new one gets serverUser's.
@@ -289,47 +302,6 @@ async function run(file: string, args: string[], user: OsUser | undefined): Prom
   });
 }
 
-/**
- * Two scripts ensuring PostgreSQL at once (nx runs targets in parallel) must not both run
- * initdb or pg_ctl start. The lock file holds its owner's pid, so a crashed owner's lock is
- * recognised as stale; link() creates it with its content in one step.
- */
-async function withStartLock<T>(action: () => Promise<T>): Promise<T> {
-  await mkdir(HOME, { recursive: true });
-  const mine = `${PATHS.startLock}.${process.pid}`;
-  await writeFile(mine, `${process.pid}\n`);
-  const deadline = Date.now() + START_LOCK_TIMEOUT_MS;
-  try {
-    while (!(await tryLink(mine, PATHS.startLock))) {
-      const owner = Number((await readFile(PATHS.startLock, 'utf8').catch(() => '')).trim());
-      if (!isAlive(owner)) {
-        await rm(PATHS.startLock, { force: true });
-      } else if (Date.now() > deadline) {
-        throw new Error(`Gave up waiting for process ${owner} to finish starting PostgreSQL (lock ${PATHS.startLock}).`);
-      } else {
-        await sleep(POLL_MS);
-      }
-    }
-  } finally {
-    await rm(mine, { force: true });
-  }
-  try {
-    return await action();
-  } finally {
-    await rm(PATHS.startLock, { force: true });
-  }
-}
-
-async function tryLink(from: string, to: string): Promise<boolean> {
-  try {
-    await link(from, to);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Readiness and liveness
 // ---------------------------------------------------------------------------------------------
@@ -358,20 +330,6 @@ async function waitUntilAnswers(port: number, pid: number): Promise<void> {
   throw new Error(`The embedded PostgreSQL did not answer on ${HOST}:${port} within ${START_TIMEOUT_S} s.\n${await serverLogTail()}`);
 }
 
-function isListening(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = connect({ host: HOST, port });
-    socket.setTimeout(1_000);
-    socket.once('connect', () => finish(true));
-    socket.once('timeout', () => finish(false));
-    socket.once('error', () => finish(false));
-    function finish(listening: boolean): void {
-      socket.destroy();
-      done(listening);
-    }
-  });
-}
-
 /** postmaster.pid: line 1 the server's pid, line 4 its port. */
 function pidFileEntry(): RunningServer | undefined {
   let lines: string[];
@@ -391,70 +349,11 @@ function runningServer(): RunningServer | undefined {
   return entry !== undefined && isOurServer(entry.pid) ? entry : undefined;
 }
 
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'; // Alive, someone else's.
-  }
-}
-
-/**
- * Alive, not a zombie, and a postgres serving our data directory: never trust or signal another
- * PostgreSQL (such as a system server on 5432) or an unrelated process that reuses the pid.
- */
+/** Alive, not a zombie, and a postgres serving our data directory. */
 function isOurServer(pid: number): boolean {
-  if (!isAlive(pid)) return false;
-  if (!existsSync(`/proc/${pid}`)) return psSaysOurServer(pid);
-  try {
-    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.charAt(0);
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return state !== 'Z' && (argv[0] ?? '').endsWith('postgres') && argv.includes(PATHS.data);
-  } catch {
-    return false; // Exited between the checks.
-  }
+  return isLiveProcess(pid, OUR_SERVER);
 }
 
-/** For systems without /proc (macOS). */
-function psSaysOurServer(pid: number): boolean {
-  try {
-    const out = execFileSync('ps', ['-o', 'stat=,command=', '-p', String(pid)], { encoding: 'utf8' });
-    return !out.trimStart().startsWith('Z') && out.includes('postgres') && out.includes(PATHS.data);
-  } catch {
-    return false;
-  }
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  if (!isOurServer(pid)) return;
-  try {
-    process.kill(pid, name);
-  } catch {
-    // Already gone.
-  }
-}
-
-async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!isOurServer(pid)) return true;
-    await sleep(POLL_MS);
-  }
-  return !isOurServer(pid);
-}
-
-async function serverLogTail(): Promise<string> {
-  const text = await readFile(PATHS.serverLog, 'utf8').catch(() => '');
-  const tail = text.trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n');
-  return `Last ${LOG_TAIL_LINES} lines of ${PATHS.serverLog}:\n${tail}`;
-}
-
-function processOutput(error: unknown): string {
-  if (typeof error === 'object' && error !== null) {
-    const { stdout, stderr, message } = error as { stdout?: unknown; stderr?: unknown; message?: unknown };
-    return [stdout, stderr, message].filter((part) => typeof part === 'string' && part.trim() !== '').join('\n');
-  }
-  return String(error);
+function serverLogTail(): Promise<string> {
+  return logTail(PATHS.serverLog, LOG_TAIL_LINES);
 }

@@ -8,16 +8,17 @@
  *
  * Set KAFKA_BROKERS to use a broker you run yourself instead; KAFKA_PORT moves the local one.
  */
-import { execFile, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { link, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin, ITopicConfig } from 'kafkajs';
 import { allTopicSpecs } from '../../libs/contracts/src/topics';
 import type { TopicSpec } from '../../libs/contracts/src/topics';
+import type { ProcessIdentity, StartLock } from './local-process';
+import { isListening, isLiveProcess, logTail, processOutput, signal, sleep, waitForExit, withStartLock } from './local-process';
 
 export interface KafkaInfo {
   brokers: string[];
@@ -54,7 +55,17 @@ const PATHS = {
 } as const;
 
 const execFileAsync = promisify(execFile);
-const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+/**
+ * Two scripts ensuring Kafka at once (nx runs targets in parallel) must not both launch a
+ * broker: the second would die on the data directory's lock after overwriting the pid file,
+ * orphaning the first.
+ */
+const START_LOCK: StartLock = { file: PATHS.startLock, what: 'Kafka', timeoutMs: START_LOCK_TIMEOUT_MS, pollMs: POLL_MS };
+/** Our broker: after a reboot the pid file can name an unrelated process. */
+const KAFKA_PROCESS: ProcessIdentity = {
+  cmdline: (cmdline) => cmdline.includes('kafka.Kafka'),
+  ps: (line) => line.includes('kafka.Kafka'),
+};
 
 // ---------------------------------------------------------------------------------------------
 // Public API
@@ -70,7 +81,7 @@ export async function ensureKafka(log: Log): Promise<KafkaInfo> {
 
   const port = brokerPort();
   const brokers = [`${HOST}:${port}`];
-  const startedNow = await withStartLock(() => ensureLocalBroker(port, log));
+  const startedNow = await withStartLock(START_LOCK, () => ensureLocalBroker(port, log));
   await ensureTopics(brokers, log);
   return { brokers, startedNow, external: false };
 }
@@ -115,10 +126,10 @@ export async function stopKafka(log: Log): Promise<void> {
   log(`kafka: stopping pid ${pid}`);
   // SIGTERM lets the broker flush and close its logs, so the next start skips log recovery.
   signal(pid, 'SIGTERM');
-  if (!(await waitForExit(pid, STOP_TIMEOUT_MS))) {
+  if (!(await waitForExit(pid, isKafkaProcess, STOP_TIMEOUT_MS))) {
     log(`kafka: pid ${pid} still alive after ${STOP_TIMEOUT_MS / 1000} s, killing it`);
     signal(pid, 'SIGKILL');
-    await waitForExit(pid, 5_000);
+    await waitForExit(pid, isKafkaProcess, 5_000);
   }
   await rm(PATHS.pidFile, { force: true });
   log('kafka: stopped');
@@ -195,48 +206,6 @@ async function ensureLocalBroker(port: number, log: Log): Promise<boolean> {
   return false;
 }
 
-/**
- * Two scripts ensuring Kafka at once (nx runs targets in parallel) must not both launch a
- * broker: the second would die on the data directory's lock after overwriting the pid file,
- * orphaning the first. The lock file holds its owner's pid, so a crashed owner's lock is
- * recognised as stale. (link() creates it with its content in one step: never empty.)
- */
-async function withStartLock<T>(action: () => Promise<T>): Promise<T> {
-  await mkdir(HOME, { recursive: true });
-  const mine = `${PATHS.startLock}.${process.pid}`;
-  await writeFile(mine, `${process.pid}\n`);
-  const deadline = Date.now() + START_LOCK_TIMEOUT_MS;
-  try {
-    while (!(await tryLink(mine, PATHS.startLock))) {
-      const owner = Number((await readFile(PATHS.startLock, 'utf8').catch(() => '')).trim());
-      if (!isAlive(owner)) {
-        await rm(PATHS.startLock, { force: true });
-      } else if (Date.now() > deadline) {
-        throw new Error(`Gave up waiting for process ${owner} to finish starting Kafka (lock ${PATHS.startLock}).`);
-      } else {
-        await sleep(POLL_MS);
-      }
-    }
-  } finally {
-    await rm(mine, { force: true });
-  }
-  try {
-    return await action();
-  } finally {
-    await rm(PATHS.startLock, { force: true });
-  }
-}
-
-async function tryLink(from: string, to: string): Promise<boolean> {
-  try {
-    await link(from, to);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  }
-}
-
 async function startBroker(port: number, log: Log): Promise<void> {
   const java = javaExecutable();
   await ensurePortsFree(port);
@@ -283,7 +252,7 @@ function javaExecutable(): string {
  */
 async function ensurePortsFree(port: number): Promise<void> {
   for (const candidate of [port, port + 1]) {
-    if (await isListening(candidate)) {
+    if (await isListening(HOST, candidate)) {
       throw new Error(
         `Port ${candidate} on ${HOST} is already in use, but not by a broker started from ${PATHS.pidFile}. ` +
           `Stop that process, set KAFKA_PORT to move the local broker (it also takes KAFKA_PORT+1), ` +
@@ -291,20 +260,6 @@ async function ensurePortsFree(port: number): Promise<void> {
       );
     }
   }
-}
-
-function isListening(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = connect({ host: HOST, port });
-    socket.setTimeout(1_000);
-    socket.once('connect', () => finish(true));
-    socket.once('timeout', () => finish(false));
-    socket.once('error', () => finish(false));
-    function finish(listening: boolean): void {
-      socket.destroy();
-      done(listening);
-    }
-  });
 }
 
 /**
@@ -530,10 +485,8 @@ async function warmUpCoordinators(brokers: string[]): Promise<void> {
   }
 }
 
-async function serverLogTail(): Promise<string> {
-  const text = await readFile(PATHS.serverLog, 'utf8').catch(() => '');
-  const tail = text.trimEnd().split('\n').slice(-LOG_TAIL_LINES).join('\n');
-  return `Last ${LOG_TAIL_LINES} lines of ${PATHS.serverLog}:\n${tail}`;
+function serverLogTail(): Promise<string> {
+  return logTail(PATHS.serverLog, LOG_TAIL_LINES);
 }
 
 /** The pid from the pid file, if that process is still our broker. */
@@ -544,57 +497,12 @@ async function runningPid(): Promise<number | undefined> {
   return isKafkaProcess(pid) ? pid : undefined;
 }
 
-function isAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'; // Alive, someone else's.
-  }
-}
-
 /**
  * Alive, not a zombie, and running kafka.Kafka: after a reboot the pid file can name an
  * unrelated process, which must be neither trusted nor killed.
  */
 function isKafkaProcess(pid: number): boolean {
-  if (!isAlive(pid)) return false;
-  if (!existsSync(`/proc/${pid}`)) return psSaysKafka(pid);
-  try {
-    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.charAt(0);
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return state !== 'Z' && cmdline.includes('kafka.Kafka');
-  } catch {
-    return false; // Exited between the checks.
-  }
-}
-
-/** For systems without /proc (macOS). */
-function psSaysKafka(pid: number): boolean {
-  try {
-    const out = execFileSync('ps', ['-o', 'stat=,command=', '-p', String(pid)], { encoding: 'utf8' });
-    return !out.trimStart().startsWith('Z') && out.includes('kafka.Kafka');
-  } catch {
-    return false;
-  }
-}
-
-function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch {
-    // Already gone.
-  }
-}
-
-async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!isKafkaProcess(pid)) return true;
-    await sleep(250);
-  }
-  return !isKafkaProcess(pid);
+  return isLiveProcess(pid, KAFKA_PROCESS);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -632,12 +540,4 @@ async function warnOnPartitionMismatch(admin: Admin, specs: TopicSpec[], log: Lo
       log(`kafka: WARNING topic ${spec.name} has ${count} partitions, libs/contracts declares ${spec.partitions}`);
     }
   }
-}
-
-function processOutput(error: unknown): string {
-  if (typeof error === 'object' && error !== null) {
-    const { stdout, stderr, message } = error as { stdout?: unknown; stderr?: unknown; message?: unknown };
-    return [stdout, stderr, message].filter((part) => typeof part === 'string' && part.trim() !== '').join('\n');
-  }
-  return String(error);
 }

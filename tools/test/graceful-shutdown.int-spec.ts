@@ -16,15 +16,14 @@
  * its own credentials), so `pg_stat_activity` tells its connections apart from everyone else's.
  * A preloaded probe lists, at the process's `exit` event, the TCP sockets still open.
  */
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { EventEnvelope } from '@pay/contracts';
 import { deadLetterTopicOf } from '@pay/contracts';
-import { dropSchema, testDatabaseUrl, testKafka, testKafkaBrokers, uniqueName } from '@pay/testing';
+import type { BuiltService, StartedService } from '@pay/testing';
+import { builtServiceEnv, builtServiceMain, dropSchema, startBuiltService, testDatabaseUrl, testKafka, uniqueName } from '@pay/testing';
 import type { Admin } from 'kafkajs';
 import { Client } from 'pg';
 import { entryFromRecord } from '../../apps/history-projection/src/project-events/project-events';
@@ -35,7 +34,6 @@ import { generateWorkload } from '../../apps/history-projection/test/history-wor
 import { dailyTotalsOf, projectInMemory } from '../../apps/history-projection/test/in-memory-projection';
 
 const ROOT = resolve(__dirname, '../..');
-const MAIN = resolve(ROOT, 'dist/apps/history-projection/src/main.js');
 /** The service's InboxConsumer default: at most this many messages are in hand at once. */
 const PARTITIONS_CONSUMED_CONCURRENTLY = 3;
 /** A stream of ~1,100 events: payments, ledger transactions and wallet events. */
@@ -68,15 +66,10 @@ interface ExitProbe {
   resources: string[];
 }
 
-interface ServiceProcess {
-  child: ChildProcess;
-  url: string;
-  /** Parsed JSON log lines (stdout) so far. */
-  logs: Array<Record<string, unknown>>;
-  /** Resolves when the process has ended. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
-  output(): string;
-  probe(): ExitProbe | undefined;
+/** What the probe wrote, once the process has ended. */
+function exitProbe(service: BuiltService): ExitProbe | undefined {
+  const line = service.stderr().split('\n').find((l) => l.startsWith('EXIT-PROBE '));
+  return line ? (JSON.parse(line.slice('EXIT-PROBE '.length)) as ExitProbe) : undefined;
 }
 
 async function waitFor<T>(probe: () => T | Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
@@ -102,7 +95,7 @@ describe('a consuming service stopped with SIGTERM mid-stream', () => {
   let serviceDatabaseUrl: string;
   let dir: string;
   let probePath: string;
-  const running: ChildProcess[] = [];
+  const running: BuiltService[] = [];
   /** How many events the first run applied (and committed). */
   let appliedByFirstRun = 0;
 
@@ -160,72 +153,25 @@ describe('a consuming service stopped with SIGTERM mid-stream', () => {
     return total;
   }
 
-  function start(): Promise<ServiceProcess> {
-    const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'test',
-      DATABASE_URL: serviceDatabaseUrl,
-      KAFKA_BROKERS: testKafkaBrokers().join(','),
-      DB_SCHEMA: schema,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: 'info',
-      OUTBOX_RELAY_NAME: 'it',
-      HISTORY_CONSUMER_GROUP: group,
-      HISTORY_PAYMENTS_TOPIC: topics.payments,
-      HISTORY_LEDGER_TOPIC: topics.ledger,
-      HISTORY_WALLET_TOPIC: topics.wallet,
-    };
-    const child = spawn(process.execPath, ['--require', probePath, MAIN], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    running.push(child);
-    const logs: Array<Record<string, unknown>> = [];
-    let stdout = '';
-    let stderr = '';
-    let tail = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-      const lines = stdout.split('\n');
-      stdout = lines.pop() ?? '';
-      for (const line of lines) {
-        tail = `${tail}${line}\n`.slice(-20_000);
-        try {
-          logs.push(JSON.parse(line) as Record<string, unknown>);
-        } catch {
-          // not a log line
-        }
-      }
+  async function start(): Promise<StartedService> {
+    const service = await startBuiltService('history-projection', {
+      nodeArgs: ['--require', probePath],
+      env: builtServiceEnv({
+        DATABASE_URL: serviceDatabaseUrl,
+        DB_SCHEMA: schema,
+        HISTORY_CONSUMER_GROUP: group,
+        HISTORY_PAYMENTS_TOPIC: topics.payments,
+        HISTORY_LEDGER_TOPIC: topics.ledger,
+        HISTORY_WALLET_TOPIC: topics.wallet,
+      }),
+      listenTimeoutMs: 90_000,
     });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      tail = `${tail}${chunk.toString()}`.slice(-20_000);
-    });
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((done) =>
-      child.once('exit', (code, signal) => done({ code, signal, at: Date.now() })),
-    );
-    const service: Omit<ServiceProcess, 'url'> = {
-      child,
-      logs,
-      exited,
-      output: () => tail,
-      probe: () => {
-        const line = stderr.split('\n').find((l) => l.startsWith('EXIT-PROBE '));
-        return line ? (JSON.parse(line.slice('EXIT-PROBE '.length)) as ExitProbe) : undefined;
-      },
-    };
-    return (async () => {
-      const listening = await waitFor(
-        () => (child.exitCode !== null || child.signalCode !== null ? 'exited' : logs.find((l) => typeof l.url === 'string' && typeof l.docs === 'string')),
-        (found) => found !== undefined,
-        'history-projection listening',
-        90_000,
-      );
-      if (listening === undefined || listening === 'exited') throw new Error(`history-projection exited at start: ${tail}`);
-      return { ...service, url: listening.url as string };
-    })();
+    running.push(service);
+    return service;
   }
 
   beforeAll(async () => {
-    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: the integration tier runs \`npm run build\` first`);
+    builtServiceMain('history-projection');
     db = new Client({ connectionString: testDatabaseUrl() });
     await db.connect();
     // The service's own login role: it creates its schema and owns what its migrations create.
@@ -246,7 +192,7 @@ describe('a consuming service stopped with SIGTERM mid-stream', () => {
   }, 120_000);
 
   afterAll(async () => {
-    for (const child of running) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    for (const service of running) await service.stop('SIGKILL');
     await admin?.disconnect().catch(() => undefined);
     if (topics) await deleteHistoryTopics(topics);
     await dropSchema(testDatabaseUrl(), schema).catch(() => undefined);
@@ -282,7 +228,7 @@ describe('a consuming service stopped with SIGTERM mid-stream', () => {
       await waitFor(
         () => service.logs.some((l) => typeof l.msg === 'string' && l.msg.startsWith('consumer stopping')),
         (seen) => seen,
-        `the service logging that it stops consuming; output: ${service.output()}`,
+        `the service logging that it stops consuming; output: ${service.output().slice(-20_000)}`,
         exitBoundMs,
       );
       // The consumer no longer takes messages: what waits on the lock now is what is in hand.
@@ -293,17 +239,14 @@ describe('a consuming service stopped with SIGTERM mid-stream', () => {
       await lock.query('COMMIT');
       locked = false;
 
-      const exit = await Promise.race([
-        service.exited,
-        new Promise<undefined>((done) => setTimeout(() => done(undefined), grace * 1_000).unref()),
-      ]);
+      const exit = await service.waitForExit(grace * 1_000);
       expect(exit).toBeDefined();
       const elapsedMs = exit!.at - signalledAt;
       expect({ code: exit!.code, signal: exit!.signal }).toEqual({ code: 0, signal: null });
       expect(elapsedMs).toBeLessThan(exitBoundMs);
 
       // No PostgreSQL or Kafka socket was left open at exit: the service closed its pools itself.
-      const probe = service.probe();
+      const probe = exitProbe(service);
       expect(probe).toBeDefined();
       expect(probe!.sockets).toEqual([]);
       expect(probe!.code).toBe(0);

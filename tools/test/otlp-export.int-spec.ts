@@ -3,19 +3,13 @@
  * OTEL_EXPORTER_OTLP_ENDPOINT, and sends what it still holds before it exits on SIGTERM.
  * The collector here is a plain HTTP server that keeps what it receives.
  */
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import type { IncomingMessage, Server } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { resolve } from 'node:path';
 import { deadLetterTopicOf } from '@pay/contracts';
-import { createTestTopics, deleteTestTopics, dropSchema, testDatabaseUrl, testKafkaBrokers, uniqueName } from '@pay/testing';
-
-const ROOT = resolve(__dirname, '../..');
-const MAIN = resolve(ROOT, 'dist/apps/history-projection/src/main.js');
+import type { StartedService } from '@pay/testing';
+import { builtServiceEnv, builtServiceMain, createTestTopics, deleteTestTopics, dropSchema, startBuiltService, testDatabaseUrl, uniqueName } from '@pay/testing';
 
 interface Received {
   path: string;
@@ -35,13 +29,13 @@ function read(request: IncomingMessage): Promise<Buffer> {
 describe('OTLP export of a running service', () => {
   const received: Received[] = [];
   let collector: Server;
-  let child: ChildProcess | undefined;
+  let service: StartedService | undefined;
   const schema = uniqueName('it_otlp_history');
   const name = (what: string): string => uniqueName(`it.otlp.${what}`).replace(/_/g, '-');
   const topics = { payments: name('payments'), ledger: name('ledger'), wallet: name('wallet') };
 
   beforeAll(async () => {
-    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: the integration tier runs \`npm run build\` first`);
+    builtServiceMain('history-projection');
     await createTestTopics(Object.values(topics), 1);
     await createTestTopics(Object.values(topics).map(deadLetterTopicOf), 1);
     collector = createServer((request, response) => {
@@ -54,7 +48,7 @@ describe('OTLP export of a running service', () => {
   });
 
   afterAll(async () => {
-    child?.kill('SIGKILL');
+    await service?.stop('SIGKILL');
     await new Promise((done) => collector.close(done));
     await deleteTestTopics([...Object.values(topics), ...Object.values(topics).map(deadLetterTopicOf)]);
     await dropSchema(testDatabaseUrl(), schema);
@@ -62,51 +56,24 @@ describe('OTLP export of a running service', () => {
 
   it('pushes the spans of served requests (continuing the caller trace) and the request metrics, and flushes them on SIGTERM', async () => {
     const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
-    const service = spawn(process.execPath, [MAIN], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        NODE_ENV: 'test',
-        DATABASE_URL: testDatabaseUrl(),
-        KAFKA_BROKERS: testKafkaBrokers().join(','),
+    service = await startBuiltService('history-projection', {
+      env: builtServiceEnv({
         DB_SCHEMA: schema,
-        HOST: '127.0.0.1',
-        PORT: '0',
-        LOG_LEVEL: 'info',
-        OUTBOX_RELAY_NAME: 'it',
         OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
         HISTORY_CONSUMER_GROUP: uniqueName('it-otlp-history'),
         HISTORY_PAYMENTS_TOPIC: topics.payments,
         HISTORY_LEDGER_TOPIC: topics.ledger,
         HISTORY_WALLET_TOPIC: topics.wallet,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      }),
     });
-    child = service;
-    let output = '';
-    service.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const url = await new Promise<string>((done, fail) => {
-      const timer = setTimeout(() => fail(new Error(`not listening after 60 s: ${output.slice(-2_000)}`)), 60_000);
-      service.stdout?.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        const found = /"url":"(http:\/\/[^"]+)"/.exec(output);
-        if (found?.[1]) {
-          clearTimeout(timer);
-          done(found[1]);
-        }
-      });
-      service.once('exit', (code) => fail(new Error(`exited ${code}: ${output.slice(-2_000)}`)));
-    });
-    const exited = new Promise<number | null>((done) => service.once('exit', (code) => done(code)));
 
     const traceId = randomBytes(16).toString('hex');
     const callerSpanId = randomBytes(8).toString('hex');
-    const answer = await fetch(`${url}/health/live`, { headers: { traceparent: `00-${traceId}-${callerSpanId}-01` } });
+    const answer = await fetch(`${service.url}/health/live`, { headers: { traceparent: `00-${traceId}-${callerSpanId}-01` } });
     expect(answer.status).toBe(200);
 
     // Nothing forces an export before the signal: what arrives is what the shutdown flushed.
-    service.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect((await service.stop('SIGTERM'))?.code).toBe(0);
 
     const traces = received.filter((r) => r.path === '/v1/traces');
     const metrics = received.filter((r) => r.path === '/v1/metrics');

@@ -3,18 +3,14 @@
  * serve OpenAPI; a wrong DATABASE_URL or KAFKA_BROKERS ends the process at once with one clear
  * line (no stack trace, no retry loop).
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { RunningService, ServiceDefinition } from '@pay/platform';
 import { createService } from '@pay/platform';
-import { dropSchema, testDatabaseUrl, testKafkaBrokers, uniqueName } from '@pay/testing';
+import { builtServiceMain, dropSchema, spawnBuiltService, testDatabaseUrl, testKafkaBrokers, uniqueName } from '@pay/testing';
 import { adSignalAggregationService } from '../../apps/ad-signal-aggregation/src/ad-signal-aggregation.service';
 import { historyProjectionService } from '../../apps/history-projection/src/history-projection.service';
 import { paymentOrchestrationService } from '../../apps/payment-orchestration/src/payment-orchestration.service';
 import { walletService } from '../../apps/wallet/src/wallet.service';
 
-const ROOT = resolve(__dirname, '../..');
 const definitions: ServiceDefinition[] = [walletService, paymentOrchestrationService, historyProjectionService, adSignalAggregationService] as ServiceDefinition[];
 
 describe.each(definitions.map((definition) => [definition.name, definition] as const))('service %s', (_name, definition) => {
@@ -77,31 +73,21 @@ describe.each(definitions.map((definition) => [definition.name, definition] as c
 });
 
 describe('a service started with a bad dependency', () => {
-  const main = resolve(ROOT, 'dist/apps/wallet/src/main.js');
-
   beforeAll(() => {
-    if (!existsSync(main)) throw new Error(`${main} is missing: the integration tier runs \`npm run build\` first`);
+    builtServiceMain('wallet');
   });
 
-  function run(env: Record<string, string>): Promise<{ code: number | null; stderr: string; ms: number }> {
+  async function run(env: Record<string, string>): Promise<{ code: number | null; stderr: string; ms: number }> {
     const started = Date.now();
-    return new Promise((done, fail) => {
-      const child = spawn(process.execPath, [main], {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'silent', DATABASE_URL: testDatabaseUrl(), KAFKA_BROKERS: testKafkaBrokers().join(','), ...env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        fail(new Error(`still running after 60 s; stderr so far: ${stderr}`));
-      }, 60_000);
-      child.on('exit', (code) => {
-        clearTimeout(timer);
-        done({ code, stderr, ms: Date.now() - started });
-      });
+    const wallet = spawnBuiltService('wallet', {
+      env: { PORT: '0', LOG_LEVEL: 'silent', DATABASE_URL: testDatabaseUrl(), KAFKA_BROKERS: testKafkaBrokers().join(','), ...env },
     });
+    const exit = await wallet.waitForExit(60_000);
+    if (!exit) {
+      await wallet.stop('SIGKILL');
+      throw new Error(`still running after 60 s; stderr so far: ${wallet.stderr()}`);
+    }
+    return { code: exit.code, stderr: wallet.stderr(), ms: exit.at - started };
   }
 
   const noStackTrace = (stderr: string): void => expect(stderr).not.toMatch(/^\s+at /m);

@@ -1,3 +1,5 @@
 export * from './postgres';
 export * from './kafka';
 export * from './prometheus';
+export * from './built-service';
+export * from './run-tool';

@@ -1,6 +1,7 @@
 import type { LedgerTransactionRecordedData } from '@pay/contracts';
 import type { JsonColumn, Sql } from '../database/sql';
 import { upsertRows } from '../database/sql';
+import type { EntryRecord } from '../read-model/entry-record';
 import type { ReadModelTables } from '../read-model/read-model-tables';
 import { readModelTables } from '../read-model/read-model-tables';
 import { DailyTotalsChange } from './daily-totals';
@@ -89,28 +90,7 @@ const TOTAL_KEY_COLUMNS = ['day', 'app', 'country', 'currency', 'kind', 'method_
 
 const iso = (value: Date | string | null): string | null => (value === null ? null : new Date(value).toISOString());
 
-interface EntryRecord {
-  entry_id: string;
-  payment_id: string;
-  kind: string;
-  status: string;
-  payer_id: string;
-  counterparty_type: string;
-  counterparty_id: string;
-  app: string | null;
-  country: string | null;
-  currency: string;
-  amount: string;
-  net_amount: string;
-  method_id: string | null;
-  method_type: string;
-  provider: string | null;
-  ledger_transaction_id: string | null;
-  occurred_at: Date | string;
-  updated_at: Date | string;
-}
-
-export function entryFromRecord(r: EntryRecord): HistoryEntry {
+export function entryFromRecord(r: EntryRecord<Date | string>): HistoryEntry {
   return {
     entryId: r.entry_id,
     paymentId: r.payment_id,
@@ -133,7 +113,7 @@ export function entryFromRecord(r: EntryRecord): HistoryEntry {
   };
 }
 
-function entryRecord(e: HistoryEntry): Omit<EntryRecord, 'occurred_at' | 'updated_at'> & { occurred_at: string; updated_at: string } {
+function entryRecord(e: HistoryEntry): EntryRecord {
   return {
     entry_id: e.entryId,
     payment_id: e.paymentId,
@@ -420,7 +400,7 @@ async function projectPayments(
     for (const row of rows) if (row.kind !== null) methodKinds.set(row.method_id, row.kind);
   }
 
-  const existing = await sql.query<EntryRecord[]>(`SELECT ${ENTRY_COLUMNS.map((c) => c.name).join(', ')} FROM ${t.entries} WHERE payment_id = ANY($1)`, [paymentIds]);
+  const existing = await sql.query<Array<EntryRecord<Date | string>>>(`SELECT ${ENTRY_COLUMNS.map((c) => c.name).join(', ')} FROM ${t.entries} WHERE payment_id = ANY($1)`, [paymentIds]);
   const oldEntries = new Map(existing.map((r) => [r.entry_id, entryFromRecord(r)]));
 
   const changedFacts: Array<{ payment_id: string; facts: PaymentFacts; method_id: string | null }> = [];

@@ -1,3 +1,4 @@
+import type { EntryRecord } from '../read-model/entry-record';
 import type { ReadModelTables } from '../read-model/read-model-tables';
 
 /** Whose history: one person's (what they paid and what they received), one merchant's or non-profit's, or everyone's. */
@@ -58,25 +59,7 @@ export const ENTRY_SELECT = `entry_id, payment_id, kind, status, payer_id, count
   ${OCCURRED_AT_KEY} AS occurred_at, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS updated_at`;
 
 /** One row as the queries return it (timestamps and amounts as text). */
-export interface EntryRow {
-  entry_id: string;
-  payment_id: string;
-  kind: string;
-  status: string;
-  payer_id: string;
-  counterparty_type: string;
-  counterparty_id: string;
-  app: string | null;
-  country: string | null;
-  currency: string;
-  amount: string;
-  net_amount: string;
-  method_id: string | null;
-  method_type: string;
-  provider: string | null;
-  ledger_transaction_id: string | null;
-  occurred_at: string;
-  updated_at: string;
+export interface EntryRow extends EntryRecord {
   /** In a person's history: whether they are the payer or the payee of the entry. */
   side: 'payer' | 'payee' | null;
 }
