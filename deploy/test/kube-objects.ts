@@ -1,14 +1,21 @@
 /**
  * Rendered Kubernetes objects as plain data, and the few questions every check asks of them:
  * which pod templates an object runs, which labels a selector matches, how to name an object
- * in a message.
+ * in a message, how a rule reports what it finds.
  */
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { IContainer } from 'kubernetes-models/v1/Container';
+import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { IPodTemplateSpec } from 'kubernetes-models/v1/PodTemplateSpec';
 
 export type ObjectMeta = NonNullable<IDeployment['metadata']>;
 export type LabelSelector = NonNullable<IDeployment['spec']>['selector'];
 export type PodTemplate = IPodTemplateSpec;
+export type PodSpec = IPodSpec;
+export type Container = IContainer;
+
+/** Label that names the service a workload belongs to. */
+export const SERVICE_LABEL = 'app.kubernetes.io/name';
 
 /** One object of `kubectl kustomize` output, of any kind (custom resources included). */
 export interface KubeObject {
@@ -22,7 +29,7 @@ export interface KubeObject {
 export interface Finding {
   /** `Kind namespace/name`, e.g. `Deployment pay/wallet`. */
   object: string;
-  /** Which rule, e.g. `probes`, `resources`, `security` (see manifest-rules.ts). */
+  /** Which rule, e.g. `probes`, `resources`, `security` (manifest-rules.ts lists them all). */
   rule: string;
   message: string;
 }
@@ -36,11 +43,56 @@ export function formatFinding(finding: Finding): string {
   return `${finding.object} [${finding.rule}]: ${finding.message}`;
 }
 
+/** Reports a problem of an object; the rule it belongs to is the one findingsOf was given. */
+export type Say = (object: Pick<KubeObject, 'kind' | 'metadata'>, message: string) => void;
+
+/** Runs a check that reports under one rule, and returns what it reported. */
+export function findingsOf(rule: string, check: (say: Say) => void): Finding[] {
+  const findings: Finding[] = [];
+  check((object, message) => findings.push({ object: describeObject(object), rule, message }));
+  return findings;
+}
+
+export function sameNamespace(a: Pick<KubeObject, 'metadata'>, b: Pick<KubeObject, 'metadata'>): boolean {
+  return (a.metadata.namespace ?? '') === (b.metadata.namespace ?? '');
+}
+
+/** The objects of a kind in the namespace of another object. */
+export function inNamespaceOf(objects: readonly KubeObject[], owner: KubeObject, kind: string): KubeObject[] {
+  return objects.filter((o) => o.kind === kind && sameNamespace(o, owner));
+}
+
+/** A ConfigMap's data (undefined for no ConfigMap). */
+export function dataOf(configMap: KubeObject | undefined): Record<string, string> | undefined {
+  return configMap && ((configMap.data ?? {}) as Record<string, string>);
+}
+
+/** The labels of a workload's pod template. */
+export function templateLabels(workload: KubeObject): Record<string, string> {
+  return ((workload.spec as { template?: { metadata?: { labels?: Record<string, string> } } } | undefined)?.template?.metadata?.labels) ?? {};
+}
+
 export interface Workload {
   owner: KubeObject;
   template: PodTemplate;
   /** Serves traffic until stopped (Deployment, StatefulSet, DaemonSet), as opposed to a Job that runs to completion. */
   longRunning: boolean;
+}
+
+/** A workload's pod spec (an empty one when its template has none). */
+export function podSpecOf(workload: Workload): PodSpec {
+  return workload.template.spec ?? { containers: [] };
+}
+
+/** Every container of every workload, init containers first (main: false), with its workload and pod. */
+export function workloadContainers(objects: readonly KubeObject[]): Array<Workload & { pod: PodSpec; container: Container; main: boolean; where: string }> {
+  return workloads(objects).flatMap((workload) => {
+    const pod = podSpecOf(workload);
+    return [
+      ...(pod.initContainers ?? []).map((container) => ({ container, main: false })),
+      ...(pod.containers ?? []).map((container) => ({ container, main: true })),
+    ].map(({ container, main }) => ({ ...workload, pod, container, main, where: `container ${container.name}` }));
+  });
 }
 
 const LONG_RUNNING_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet']);

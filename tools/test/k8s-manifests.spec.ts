@@ -1,41 +1,30 @@
 /**
  * The Kubernetes manifests (deploy/k8s): every overlay renders with `kubectl kustomize`, every
- * object is valid against the Kubernetes API schemas, and our rules hold (deploy/test/
- * manifest-rules.ts, and the wiring rules below: each service's own config class and file
- * parsers accept what the manifests give it, every Secret is documented, the Ingress routes the
- * public API and nothing internal, the NetworkPolicies let each call through). Then the rules
- * themselves are tested: the render, broken in one way at a time, must be reported by name.
+ * object is valid against the Kubernetes API schemas, and our rules hold. The rules live in
+ * deploy/test, one module per concern; deploy/test/manifest-rules.ts lists every rule and its
+ * module. This file is the list of tests: what the render must be, then the rules themselves
+ * tested: the render, broken in one way at a time, must be reported by name.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import type { BaseServiceConfig } from '@pay/config';
-import { ConfigError, loadConfig } from '@pay/config';
 import { allTopicSpecs } from '@pay/contracts';
-import { parseRolloutFile } from '@pay/rollout';
-import { getMetadataStorage } from 'class-validator';
 import type { IIngressSpec } from 'kubernetes-models/networking.k8s.io/v1/IngressSpec';
 import type { INetworkPolicyPeer } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyPeer';
-import type { INetworkPolicyPort } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicyPort';
 import type { INetworkPolicySpec } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicySpec';
 import type { IContainer } from 'kubernetes-models/v1/Container';
-import type { IContainerPort } from 'kubernetes-models/v1/ContainerPort';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
-import type { IServiceSpec } from 'kubernetes-models/v1/ServiceSpec';
-import { AdSignalAggregationConfig } from '../../apps/ad-signal-aggregation/src/config';
-import { HistoryProjectionConfig } from '../../apps/history-projection/src/config';
-import { NonProfitRegistry } from '../../apps/payment-orchestration/src/check-purchase/non-profit-registry';
-import { PaymentOrchestrationConfig } from '../../apps/payment-orchestration/src/config';
-import { WalletConfig } from '../../apps/wallet/src/config';
 import { CONSUMED_TOPICS } from '../../deploy/test/consumed-topics';
-import type { Finding, KubeObject, Workload } from '../../deploy/test/kube-objects';
-import { describeObject, formatFinding, selectorMatches, workloads } from '../../deploy/test/kube-objects';
+import { effectiveEnv } from '../../deploy/test/container-env';
+import { documentedReaders, documentedSecrets, readDeployDoc, secretReaders, secretReferences } from '../../deploy/test/docs-tables';
+import type { Finding, KubeObject } from '../../deploy/test/kube-objects';
+import { formatFinding, SERVICE_LABEL } from '../../deploy/test/kube-objects';
 import { validateSchemas } from '../../deploy/test/kube-schema';
 import type { RuleContext } from '../../deploy/test/manifest-rules';
-import { checkManifests, effectiveEnv, SERVICE_LABEL } from '../../deploy/test/manifest-rules';
+import { checkManifests, checkWiring } from '../../deploy/test/manifest-rules';
+import type { Endpoint, Port } from '../../deploy/test/network-model';
+import { cidrContains, networkAllows, peerMatches, podsOf, routeOf } from '../../deploy/test/network-model';
+import { PLATFORM_ROUTES } from '../../deploy/test/network-rules';
 import { overlayNames, renderOverlay } from '../../deploy/test/render';
-import { rebuildTarget } from '../history/rebuild';
-import { migrationPlan } from '../migrate';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -51,6 +40,9 @@ const TOPICS = allTopicSpecs();
 function contextOf(overlay: string): RuleContext {
   return { production: ENVIRONMENTS[overlay].production, topics: TOPICS, consumedTopics: CONSUMED_TOPICS };
 }
+
+const DEPLOY_MD = readDeployDoc();
+const DOCUMENTED_SECRETS = documentedSecrets(DEPLOY_MD);
 
 const rendered = new Map<string, KubeObject[]>();
 /** Renders each overlay once; a fresh deep copy for every caller, free to mutate. */
@@ -75,583 +67,6 @@ function podSpec(object: KubeObject): IPodSpec {
 /** The smallest partition count among the topics a service consumes, from libs/contracts. */
 function partitionCeiling(service: string): number {
   return Math.min(...CONSUMED_TOPICS[service].map((topic) => TOPICS.find((spec) => spec.name === topic)!.partitions));
-}
-
-// ---- Wiring: what the services check at start-up, what they read, who may reach them ---------
-//
-// Rules beyond deploy/test/manifest-rules.ts, each a function of the rendered objects (and of the
-// Secrets docs/deploy.md documents), so the tests below can break an object and see them bite:
-//
-// - config-env    every server gets a configuration that passes the service's own config class
-//                 (Secrets stand in as well-formed samples) under NODE_ENV=production, and every
-//                 Job one that its tool's own validation accepts (TOOL_CONFIGS); nothing it reads
-//                 resolves to a loopback address; a Job takes from Secrets only what its tool
-//                 reads; a server has what it needs beyond validation (REQUIRED_IN_CLUSTER);
-//                 settings that services share agree
-// - config-files  every file a server reads (`*_PATH`) is mounted from a ConfigMap, not baked into
-//                 the image, without subPath (never updated), and the service's own parser
-//                 accepts the committed content; a shared file comes from one ConfigMap
-// - references    every Secret a pod or an Ingress names is documented (docs/deploy.md,
-//                 "Secrets", name and key); every ConfigMap volume exists, with its keys
-// - ingress       an Ingress has a class, a host, TLS for it with a Secret, routes to a Service
-//                 port that reaches a container port, exposes no health, metrics, docs or key
-//                 route, and the NetworkPolicies let the controller in; a service that lets the
-//                 controller in has a route
-// - network       a server that calls another Service of the namespace (an http URL in its
-//                 environment) may reach its pods, and they admit it, on that port
-
-/** The config class each service validates at start-up. */
-const CONFIG_CLASSES: Readonly<Record<string, new () => BaseServiceConfig>> = {
-  wallet: WalletConfig,
-  'payment-orchestration': PaymentOrchestrationConfig,
-  'history-projection': HistoryProjectionConfig,
-  'ad-signal-aggregation': AdSignalAggregationConfig,
-};
-
-/**
- * What a Job's command validates before it does anything: the tool's own validation, given the
- * Job's environment. It returns the configuration it loaded (an instance of the config class the
- * tool reads, whose variables are all the tool reads) and throws ConfigError where the tool would
- * refuse to start. null: the tool reads only plain variables.
- */
-const TOOL_CONFIGS: Readonly<Record<string, ((env: Readonly<Record<string, string>>) => object) | null>> = {
-  // DATABASE_URL, DB_SCHEMA and SERVICE.
-  'node dist/tools/migrate.js': (env) => migrationPlan([], env).config,
-  // DATABASE_URL and DB_SCHEMA.
-  'node dist/tools/history/rebuild.js': (env) => rebuildTarget(env).config,
-  // DATABASE_URL and LEDGER_SCHEMA only (tools/ledger/ledger-cli.ts).
-  'node dist/tools/ledger/verify.js': null,
-};
-
-/** The variables a config class reads: those it declares a validation rule for, its base classes' included. */
-function variablesOf(configClass: abstract new () => object): Set<string> {
-  return new Set(getMetadataStorage().getTargetValidationMetadatas(configClass, '', false, false).map((rule) => rule.propertyName));
-}
-
-/**
- * What a server needs in a cluster although validation lets it start without: without a Stripe
- * key orchestration talks to the PSP simulator (not deployed), without its token key the wallet
- * refuses its instrument lookups and card payments wait.
- */
-const REQUIRED_IN_CLUSTER: Readonly<Record<string, readonly string[]>> = {
-  'payment-orchestration': ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'SERVICE_TOKEN_SIGNING_JWK'],
-};
-
-/** Settings that must be equal in the services named (AUTH_* signs and checks the same tokens). */
-const SHARED_SETTINGS: ReadonlyArray<[setting: string, services: readonly string[]]> = [
-  ['AUTH_ISSUER', SERVICES],
-  ['AUTH_AUDIENCE', SERVICES],
-  ['STEP_UP_ISSUER', ['wallet', 'payment-orchestration']],
-];
-
-/** The service's own parser of each file it reads. */
-const FILE_PARSERS: Readonly<Record<string, (text: string) => unknown>> = {
-  ROLLOUT_CONFIG_PATH: parseRolloutFile,
-  NON_PROFITS_CONFIG_PATH: (text) => NonProfitRegistry.parse(text),
-};
-
-/** Files several services read, which must come from one ConfigMap key. */
-const SHARED_FILES = ['ROLLOUT_CONFIG_PATH'];
-
-/** Where the ingress controller runs (docs/deploy.md, "What the cluster must provide"). */
-const INGRESS_CONTROLLER: Endpoint = { namespace: 'ingress-nginx', labels: { 'app.kubernetes.io/name': 'ingress-nginx' } };
-
-/** Routes every service has that must never be public: probes, metrics, the OpenAPI page, the step-up keys. */
-const PLATFORM_ROUTES = ['/health/live', '/health/ready', '/metrics', '/docs', '/docs/json', '/.well-known/step-up-jwks.json'];
-
-function ecPrivateJwk(kid: string): Record<string, unknown> {
-  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  return { ...privateKey.export({ format: 'jwk' }), kid, alg: 'ES256', use: 'sig' };
-}
-
-/**
- * Well-formed stand-ins for what Secrets hold, by variable name, generated the way docs/deploy.md
- * says to generate the real ones: the services' validation sees values of the right shape.
- */
-const SECRET_SAMPLES: Readonly<Record<string, string>> = (() => {
-  const identityProvider = ecPrivateJwk('sample-identity-provider');
-  const orchestration = ecPrivateJwk('sample-payment-orchestration');
-  const publicHalf = ({ d: _d, ...rest }: Record<string, unknown>): Record<string, unknown> => rest;
-  return {
-    DATABASE_URL: 'postgres://service:sample-password@postgres.postgres.svc:5432/pay?sslmode=verify-full',
-    AUTH_JWKS: JSON.stringify({ keys: [publicHalf(identityProvider), publicHalf(orchestration)] }),
-    SERVICE_TOKEN_SIGNING_JWK: JSON.stringify(orchestration),
-    STEP_UP_SIGNING_JWK: JSON.stringify(ecPrivateJwk('sample-step-up')),
-    WALLET_MASTER_KEYS: `2026-01:${randomBytes(32).toString('base64')}`,
-    WALLET_MASTER_KEY_ID: '2026-01',
-    STRIPE_SECRET_KEY: 'sk_live_sample',
-    STRIPE_WEBHOOK_SECRET: 'whsec_sample',
-    AD_SIGNALS_PSEUDONYM_KEY: randomBytes(32).toString('base64'),
-    AD_SIGNALS_DP_NOISE_KEY: randomBytes(32).toString('base64'),
-  };
-})();
-
-/** The Secrets docs/deploy.md tells operators to create: its "Secrets" table, name to keys. */
-type DocumentedSecrets = ReadonlyMap<string, ReadonlySet<string>>;
-
-function documentedSecrets(markdown: string): DocumentedSecrets {
-  const section = /^## Secrets\n([\s\S]*?)(?=^## )/m.exec(markdown)?.[1] ?? '';
-  const secrets = new Map<string, Set<string>>();
-  for (const line of section.split('\n')) {
-    const row = /^\|\s*`([^`]+)`\s*\|([^|]*)\|/.exec(line);
-    if (!row) continue;
-    const keys = secrets.get(row[1]) ?? new Set<string>();
-    for (const key of row[2].matchAll(/`([^`]+)`/g)) keys.add(key[1]);
-    secrets.set(row[1], keys);
-  }
-  return secrets;
-}
-
-/**
- * The "read by" column of that table, by `Secret/key`: a Deployment by its service's name (`every
- * service`: all of them), a Job or CronJob by its name in backquotes; other words say nothing.
- */
-function documentedReaders(markdown: string, services: readonly string[]): Map<string, Set<string>> {
-  const section = /^## Secrets\n([\s\S]*?)(?=^## )/m.exec(markdown)?.[1] ?? '';
-  const readers = new Map<string, Set<string>>();
-  for (const line of section.split('\n')) {
-    const row = /^\|\s*`([^`]+)`\s*\|([^|]*)\|([^|]*)\|/.exec(line);
-    if (!row) continue;
-    const names = new Set<string>();
-    for (const part of row[3].split(',').map((text) => text.trim())) {
-      if (part === 'every service') services.forEach((service) => names.add(service));
-      else if (/^`[^`]+`$/.test(part) || services.includes(part)) names.add(part);
-    }
-    for (const key of row[2].matchAll(/`([^`]+)`/g)) readers.set(`${row[1]}/${key[1]}`, new Set([...(readers.get(`${row[1]}/${key[1]}`) ?? []), ...names]));
-  }
-  return readers;
-}
-
-const DEPLOY_MD = readFileSync(resolve(ROOT, 'docs/deploy.md'), 'utf8');
-const DOCUMENTED_SECRETS = documentedSecrets(DEPLOY_MD);
-
-const inNamespaceOf = (objects: readonly KubeObject[], owner: KubeObject, kind: string): KubeObject[] =>
-  objects.filter((o) => o.kind === kind && (o.metadata.namespace ?? '') === (owner.metadata.namespace ?? ''));
-
-const dataOf = (configMap: KubeObject | undefined): Record<string, string> | undefined => configMap && ((configMap.data ?? {}) as Record<string, string>);
-
-function commandOf(container: IContainer): string | undefined {
-  return container.command ? [...container.command, ...(container.args ?? [])].join(' ') : undefined;
-}
-
-interface ResolvedEnv {
-  env: Record<string, string>;
-  /** Variables that come from a Secret; their value here is a sample. */
-  fromSecrets: Set<string>;
-  problems: string[];
-}
-
-/** The environment a container starts with, Secrets replaced by well-formed samples. */
-function resolveEnv(container: IContainer, owner: KubeObject, objects: readonly KubeObject[], secrets: DocumentedSecrets): ResolvedEnv {
-  const configMaps = inNamespaceOf(objects, owner, 'ConfigMap');
-  const configMap = (name: string | undefined): Record<string, string> | undefined => dataOf(configMaps.find((o) => o.metadata.name === name));
-  const resolved: ResolvedEnv = { env: {}, fromSecrets: new Set(), problems: [] };
-  const fromSecret = (variable: string): void => {
-    const sample = SECRET_SAMPLES[variable];
-    if (sample === undefined) resolved.problems.push(`takes ${variable} from a Secret, and tools/test/k8s-manifests.spec.ts has no sample of it to validate with: add one to SECRET_SAMPLES`);
-    else resolved.env[variable] = sample;
-    resolved.fromSecrets.add(variable);
-  };
-  for (const source of container.envFrom ?? []) {
-    const prefix = source.prefix ?? '';
-    if (source.configMapRef) for (const [key, value] of Object.entries(configMap(source.configMapRef.name) ?? {})) resolved.env[prefix + key] = value;
-    if (source.secretRef) for (const key of secrets.get(source.secretRef.name ?? '') ?? []) fromSecret(prefix + key);
-  }
-  for (const variable of container.env ?? []) {
-    const from = variable.valueFrom;
-    if (variable.value !== undefined) resolved.env[variable.name] = variable.value;
-    else if (from?.secretKeyRef) fromSecret(variable.name);
-    else if (from?.configMapKeyRef) {
-      const value = configMap(from.configMapKeyRef.name)?.[from.configMapKeyRef.key];
-      if (value !== undefined) resolved.env[variable.name] = value;
-    }
-  }
-  return resolved;
-}
-
-const LOOPBACK = /(?:^|[/@,\s])(?:127(?:\.\d{1,3}){3}|localhost)(?=$|[:/,\s])/i;
-
-type Say = (object: Pick<KubeObject, 'kind' | 'metadata'>, rule: string, message: string) => void;
-
-/** How a container validates its configuration at start-up, null when it reads only plain variables, or why the test cannot tell. */
-type Validation = { service?: string; what: string; load: (env: Readonly<Record<string, string>>) => object } | null | string;
-
-function validationOf(workload: Workload, container: IContainer): Validation {
-  if (workload.longRunning) {
-    const service = workload.template.metadata?.labels?.[SERVICE_LABEL];
-    const configClass = service === undefined ? undefined : CONFIG_CLASSES[service];
-    if (!configClass) return `validates the configuration of ${service ?? '<no service label>'}, which is not a service of CONFIG_CLASSES`;
-    return { service, what: service!, load: (env) => loadConfig(service!, configClass, env) };
-  }
-  const command = commandOf(container);
-  const load = command === undefined ? undefined : TOOL_CONFIGS[command];
-  if (load === undefined) return `runs ${command ?? 'its image'}: say in TOOL_CONFIGS (tools/test/k8s-manifests.spec.ts) what it validates`;
-  return load && { what: command!, load };
-}
-
-/** A loaded configuration by Deployment, for the settings services must share. */
-type LoadedConfigs = Map<KubeObject, { service: string; config: Record<string, unknown> }>;
-
-function checkConfigEnv(objects: readonly KubeObject[], secrets: DocumentedSecrets, say: Say): LoadedConfigs {
-  const loaded: LoadedConfigs = new Map();
-  for (const workload of workloads(objects)) {
-    for (const container of workload.template.spec?.containers ?? []) {
-      const { env, fromSecrets, problems } = resolveEnv(container, workload.owner, objects, secrets);
-      const report = (message: string): void => say(workload.owner, 'config-env', `container ${container.name} ${message}`);
-      const validation = validationOf(workload, container);
-      if (validation === null) continue;
-      if (typeof validation === 'string') {
-        report(validation);
-        continue;
-      }
-      problems.forEach(report);
-      let loadedConfig: object;
-      try {
-        loadedConfig = validation.load(env);
-      } catch (error) {
-        if (!(error instanceof ConfigError)) throw error;
-        for (const problem of error.problems) report(`would not start: ${problem}`);
-        continue;
-      }
-      const config = loadedConfig as Record<string, unknown>;
-      const reads = variablesOf(loadedConfig.constructor as new () => object);
-      if (reads.has('NODE_ENV') && env.NODE_ENV !== 'production') {
-        report(`runs with NODE_ENV=${env.NODE_ENV ?? '<unset>'}: set production (platform-config), under which the services refuse development keys and defaults`);
-      }
-      if (!workload.longRunning) {
-        for (const variable of [...fromSecrets].filter((name) => !reads.has(name))) {
-          report(`takes ${variable} from a Secret, and ${validation.what} never reads it (it reads ${[...reads].join(', ')}): a Job gets only the keys its tool uses`);
-        }
-      }
-      for (const [setting, value] of Object.entries(config)) {
-        if (!reads.has(setting)) continue;
-        const text = Array.isArray(value) ? value.join(',') : value;
-        if (typeof text === 'string' && LOOPBACK.test(text)) {
-          report(`has ${setting}=${text}${setting in env ? '' : ' (its default)'}, a loopback address: in a pod it reaches nothing; set the in-cluster address`);
-        }
-      }
-      const { service } = validation;
-      if (workload.longRunning && service !== undefined) {
-        for (const variable of REQUIRED_IN_CLUSTER[service] ?? []) {
-          if (!(variable in env)) report(`does not set ${variable}, which ${service} needs in a cluster (REQUIRED_IN_CLUSTER)`);
-        }
-        if (workload.owner.kind === 'Deployment') loaded.set(workload.owner, { service, config });
-      }
-    }
-  }
-  for (const [setting, services] of SHARED_SETTINGS) {
-    const values = [...loaded].filter(([, { service }]) => services.includes(service));
-    const distinct = new Set(values.map(([, { config }]) => String(config[setting])));
-    if (distinct.size > 1) {
-      const summary = values.map(([, { service, config }]) => `${service} ${String(config[setting])}`).join(', ');
-      for (const [owner] of values) say(owner, 'config-env', `${setting} differs between ${services.join(', ')}: ${summary}`);
-    }
-  }
-  return loaded;
-}
-
-function checkConfigFiles(objects: readonly KubeObject[], loaded: LoadedConfigs, say: Say): void {
-  const sources = new Map<string, Array<[KubeObject, string]>>();
-  for (const [owner, { config }] of loaded) {
-    const pod = (owner.spec as { template: { spec: IPodSpec } }).template.spec;
-    const container = pod.containers[0];
-    const report = (message: string): void => say(owner, 'config-files', message);
-    for (const [setting, value] of Object.entries(config)) {
-      if (!setting.endsWith('_PATH') || typeof value !== 'string') continue;
-      const parse = FILE_PARSERS[setting];
-      if (!parse) {
-        report(`reads a file from ${setting}: give FILE_PARSERS (tools/test/k8s-manifests.spec.ts) the service's parser of it`);
-        continue;
-      }
-      if (!value.startsWith('/')) {
-        report(`${setting}=${value} is relative: the service would read the copy baked into the image; mount the file from a ConfigMap and set its absolute path`);
-        continue;
-      }
-      const mount = (container.volumeMounts ?? [])
-        .filter((m) => value === m.mountPath || value.startsWith(`${m.mountPath.replace(/\/$/, '')}/`))
-        .sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
-      const volume = mount && pod.volumes?.find((v) => v.name === mount.name);
-      if (!mount || !volume) {
-        report(`${setting}=${value} is on no volume of the pod: mount the file from a ConfigMap`);
-        continue;
-      }
-      if (!volume.configMap) {
-        report(`${setting}=${value} is on volume ${volume.name}, which is not a ConfigMap`);
-        continue;
-      }
-      if (mount.subPath) report(`mounts ${setting}'s file with subPath ${mount.subPath}: the kubelet never updates a subPath mount; mount the directory`);
-      const path = mount.subPath ?? value.slice(mount.mountPath.replace(/\/$/, '').length + 1);
-      const key = volume.configMap.items ? volume.configMap.items.find((item) => item.path === path)?.key : path;
-      const configMapName = volume.configMap.name ?? '';
-      const data = dataOf(inNamespaceOf(objects, owner, 'ConfigMap').find((o) => o.metadata.name === configMapName));
-      const text = key === undefined ? undefined : data?.[key];
-      if (text === undefined) {
-        report(`${setting}=${value} is on ConfigMap ${configMapName}, which ${data ? `has no key ${key ?? path} for it` : 'is not among the manifests'}`);
-        continue;
-      }
-      try {
-        parse(text);
-      } catch (error) {
-        report(`${setting}: the service would refuse ${configMapName}/${key}: ${(error as Error).message}`);
-      }
-      if (SHARED_FILES.includes(setting)) sources.set(setting, [...(sources.get(setting) ?? []), [owner, `${configMapName}/${key}`]]);
-    }
-  }
-  for (const [setting, readers] of sources) {
-    if (new Set(readers.map(([, source]) => source)).size > 1) {
-      const summary = readers.map(([owner, source]) => `${owner.metadata.name} ${source}`).join(', ');
-      for (const [owner] of readers) say(owner, 'config-files', `${setting} is one file shared by its readers, but they mount different ConfigMap keys: ${summary}`);
-    }
-  }
-}
-
-function checkExternalReferences(objects: readonly KubeObject[], secrets: DocumentedSecrets, say: Say): void {
-  /** Why a Secret (and key) reference would not resolve once the operator created what docs/deploy.md lists, or undefined. */
-  const undocumented = (name: string | undefined, key?: string): string | undefined => {
-    const keys = secrets.get(name ?? '');
-    if (!keys) return `Secret ${name}, which docs/deploy.md ("Secrets") does not tell operators to create`;
-    if (key !== undefined && !keys.has(key)) return `key ${key} of Secret ${name}, which docs/deploy.md ("Secrets") does not list`;
-    return undefined;
-  };
-  for (const { owner, template } of workloads(objects)) {
-    const pod = template.spec ?? { containers: [] };
-    const report = (message: string): void => say(owner, 'references', message);
-    for (const container of [...(pod.initContainers ?? []), ...pod.containers]) {
-      for (const variable of container.env ?? []) {
-        const ref = variable.valueFrom?.secretKeyRef;
-        const problem = ref && !ref.optional ? undocumented(ref.name, ref.key) : undefined;
-        if (problem) report(`container ${container.name} reads ${variable.name} from ${problem}`);
-      }
-      for (const source of container.envFrom ?? []) {
-        const problem = source.secretRef && !source.secretRef.optional ? undocumented(source.secretRef.name) : undefined;
-        if (problem) report(`container ${container.name} takes env from ${problem}`);
-      }
-      for (const mount of container.volumeMounts ?? []) {
-        if (!pod.volumes?.some((volume) => volume.name === mount.name)) report(`container ${container.name} mounts volume ${mount.name}, which the pod does not declare`);
-      }
-    }
-    for (const volume of pod.volumes ?? []) {
-      if (volume.secret && !volume.secret.optional) {
-        for (const key of volume.secret.items?.map((item) => item.key) ?? [undefined]) {
-          const problem = undocumented(volume.secret.secretName, key);
-          if (problem) report(`volume ${volume.name} mounts ${problem}`);
-        }
-      }
-      const ref = volume.configMap;
-      if (!ref || ref.optional) continue;
-      const data = dataOf(inNamespaceOf(objects, owner, 'ConfigMap').find((o) => o.metadata.name === ref.name));
-      if (!data) report(`volume ${volume.name} mounts ConfigMap ${ref.name}, which is not among the manifests`);
-      else for (const item of ref.items ?? []) if (!(item.key in data)) report(`volume ${volume.name} mounts key ${item.key}, which ConfigMap ${ref.name} lacks`);
-    }
-  }
-  for (const ingress of objects.filter((o) => o.kind === 'Ingress')) {
-    for (const tls of (ingress.spec as IIngressSpec | undefined)?.tls ?? []) {
-      const problem = undocumented(tls.secretName);
-      if (problem) say(ingress, 'references', `serves TLS from ${problem}`);
-    }
-  }
-}
-
-// ---- Endpoints, NetworkPolicies and Ingress routes, evaluated as the cluster would -------------
-
-/** A pod (namespace and labels, and its named ports) or an address outside the cluster. */
-interface Endpoint {
-  namespace?: string;
-  labels?: Readonly<Record<string, string>>;
-  ports?: readonly IContainerPort[];
-  ip?: string;
-}
-
-interface Port {
-  number: number;
-  name?: string;
-  protocol: string;
-}
-
-function ipv4(address: string): number | undefined {
-  const parts = address.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((part) => !Number.isInteger(part) || part < 0 || part > 255)) return undefined;
-  return parts.reduce((value, part) => value * 256 + part, 0);
-}
-
-/** Whether an IPv4 CIDR holds the address (an IPv6 CIDR holds no IPv4 address). */
-function cidrContains(cidr: string, address: string): boolean {
-  const [base, bits] = cidr.split('/');
-  const network = ipv4(base);
-  const ip = ipv4(address);
-  if (network === undefined || ip === undefined) return false;
-  const size = 2 ** (32 - Number(bits));
-  return Math.floor(network / size) === Math.floor(ip / size);
-}
-
-function peerMatches(peer: INetworkPolicyPeer, policyNamespace: string, target: Endpoint): boolean {
-  if (peer.ipBlock) return target.ip !== undefined && cidrContains(peer.ipBlock.cidr, target.ip) && !(peer.ipBlock.except ?? []).some((cidr) => cidrContains(cidr, target.ip!));
-  if (target.ip !== undefined) return false;
-  const namespaceLabels = { 'kubernetes.io/metadata.name': target.namespace ?? '' };
-  const namespaceOk = peer.namespaceSelector ? selectorMatches(peer.namespaceSelector, namespaceLabels) : target.namespace === policyNamespace;
-  return namespaceOk && (!peer.podSelector || selectorMatches(peer.podSelector, target.labels));
-}
-
-function portMatches(ports: readonly INetworkPolicyPort[] | undefined, port: Port): boolean {
-  if (!ports?.length) return true;
-  return ports.some((candidate) => {
-    if ((candidate.protocol ?? 'TCP') !== port.protocol) return false;
-    if (candidate.port === undefined) return true;
-    if (typeof candidate.port === 'string') return candidate.port === port.name;
-    return candidate.endPort === undefined ? candidate.port === port.number : port.number >= candidate.port && port.number <= candidate.endPort;
-  });
-}
-
-/** Whether the NetworkPolicies among the objects let `from` open a connection to `to` on the port. */
-function networkAllows(objects: readonly KubeObject[], from: Endpoint, to: Endpoint, port: Port): boolean {
-  const side = (pod: Endpoint, peer: Endpoint, direction: 'Ingress' | 'Egress'): boolean => {
-    if (pod.ip !== undefined) return true;
-    const policies = objects.filter((o) => {
-      const spec = o.spec as INetworkPolicySpec | undefined;
-      const types = spec?.policyTypes ?? (spec?.egress ? ['Ingress', 'Egress'] : ['Ingress']);
-      return o.kind === 'NetworkPolicy' && o.metadata.namespace === pod.namespace && selectorMatches(spec?.podSelector, pod.labels) && types.includes(direction);
-    });
-    if (policies.length === 0) return true;
-    return policies.some((policy) => {
-      const spec = policy.spec as INetworkPolicySpec;
-      const rules = direction === 'Ingress' ? (spec.ingress ?? []).map((r) => ({ peers: r.from, ports: r.ports })) : (spec.egress ?? []).map((r) => ({ peers: r.to, ports: r.ports }));
-      return rules.some((rule) => (!rule.peers?.length || rule.peers.some((p) => peerMatches(p, pod.namespace ?? '', peer))) && portMatches(rule.ports, port));
-    });
-  };
-  return side(from, to, 'Egress') && side(to, from, 'Ingress');
-}
-
-function podsOf(workload: KubeObject): Endpoint {
-  const template = (workload.spec as { template?: { metadata?: { labels?: Record<string, string> }; spec?: IPodSpec } }).template;
-  return { namespace: workload.metadata.namespace, labels: template?.metadata?.labels ?? {}, ports: template?.spec?.containers.flatMap((c) => c.ports ?? []) ?? [] };
-}
-
-/** The Deployments behind a Service's port, with the container port it reaches on each; or what is wrong. */
-function backendsOf(objects: readonly KubeObject[], service: KubeObject, servicePort: string | number | undefined): Array<{ deployment: KubeObject; pods: Endpoint; port: Port }> | string {
-  const spec = service.spec as IServiceSpec;
-  const port = spec.ports?.find((p) => (typeof servicePort === 'string' ? p.name === servicePort : p.port === servicePort));
-  if (!port) return `Service ${service.metadata.name} has no port ${servicePort}`;
-  const selected = inNamespaceOf(objects, service, 'Deployment').filter((d) => spec.selector && selectorMatches({ matchLabels: spec.selector }, podsOf(d).labels));
-  if (selected.length === 0) return `Service ${service.metadata.name} selects no Deployment's pods`;
-  const backends = [];
-  for (const deployment of selected) {
-    const pods = podsOf(deployment);
-    const target = port.targetPort ?? port.port;
-    const containerPort = pods.ports?.find((p) => (typeof target === 'string' ? p.name === target : p.containerPort === target));
-    if (!containerPort) return `Service ${service.metadata.name} port ${servicePort} targets ${target}, which the pods of Deployment ${deployment.metadata.name} do not declare`;
-    backends.push({ deployment, pods, port: { number: containerPort.containerPort, name: containerPort.name, protocol: containerPort.protocol ?? 'TCP' } });
-  }
-  return backends;
-}
-
-interface Route {
-  ingress: KubeObject;
-  service: string;
-  port: string | number | undefined;
-}
-
-/** Where a request for host and path goes: the longest matching path, Exact before Prefix (as the Ingress API says). */
-function routeOf(objects: readonly KubeObject[], host: string, path: string): Route | undefined {
-  const matches: Array<Route & { length: number; exact: boolean }> = [];
-  for (const ingress of objects.filter((o) => o.kind === 'Ingress')) {
-    for (const rule of (ingress.spec as IIngressSpec).rules ?? []) {
-      if (rule.host !== undefined && rule.host !== host) continue;
-      for (const candidate of rule.http?.paths ?? []) {
-        const prefix = (candidate.path ?? '/').replace(/(.)\/$/, '$1');
-        const exact = candidate.pathType === 'Exact';
-        const hit = exact ? path === candidate.path : prefix === '/' || path === prefix || path.startsWith(`${prefix}/`);
-        const backend = candidate.backend.service;
-        if (hit) matches.push({ ingress, service: backend?.name ?? '<no Service>', port: backend?.port?.name ?? backend?.port?.number, length: prefix.length, exact });
-      }
-    }
-  }
-  return matches.sort((a, b) => b.length - a.length || Number(b.exact) - Number(a.exact))[0];
-}
-
-function checkIngresses(objects: readonly KubeObject[], say: Say): void {
-  const routed = new Set<KubeObject>();
-  for (const ingress of objects.filter((o) => o.kind === 'Ingress')) {
-    const spec = (ingress.spec ?? {}) as IIngressSpec;
-    const report = (message: string): void => say(ingress, 'ingress', message);
-    if (!spec.ingressClassName) report('has no ingressClassName: which controller serves it would be up to the cluster default');
-    if (spec.defaultBackend) report('has a defaultBackend: every path not listed would reach it, /metrics and /health included');
-    for (const rule of spec.rules ?? []) {
-      if (!rule.host) {
-        report('has a rule without a host: it would answer for any name pointed at the controller');
-        continue;
-      }
-      if (!spec.tls?.some((tls) => tls.secretName && tls.hosts?.includes(rule.host!))) report(`serves ${rule.host} without TLS (spec.tls with a secretName for that host)`);
-      for (const path of rule.http?.paths ?? []) {
-        const backend = path.backend.service;
-        const service = backend && inNamespaceOf(objects, ingress, 'Service').find((s) => s.metadata.name === backend.name);
-        if (!backend || !service) {
-          report(`routes ${path.path} to ${backend ? `Service ${backend.name}, which is not among the manifests` : 'no Service'}`);
-          continue;
-        }
-        const backends = backendsOf(objects, service, backend.port?.name ?? backend.port?.number);
-        if (typeof backends === 'string') {
-          report(`routes ${path.path}, but ${backends}`);
-          continue;
-        }
-        for (const { deployment, pods, port } of backends) {
-          routed.add(deployment);
-          if (!networkAllows(objects, INGRESS_CONTROLLER, pods, port)) {
-            report(`routes ${path.path} to Deployment ${deployment.metadata.name}, whose NetworkPolicies do not let the ingress controller (namespace ${INGRESS_CONTROLLER.namespace}) reach port ${port.name ?? port.number}`);
-          }
-        }
-      }
-      for (const internal of PLATFORM_ROUTES) {
-        if (routeOf([ingress], rule.host, internal)) report(`exposes ${internal} on ${rule.host}: list the public paths only`);
-      }
-    }
-  }
-  for (const deployment of objects.filter((o) => o.kind === 'Deployment')) {
-    const pods = podsOf(deployment);
-    const admits = (pods.ports ?? []).some((p) => networkAllows(objects, INGRESS_CONTROLLER, pods, { number: p.containerPort, name: p.name, protocol: p.protocol ?? 'TCP' }));
-    if (admits && !routed.has(deployment)) say(deployment, 'ingress', 'its NetworkPolicy lets the ingress controller in, but no Ingress routes to it: remove that rule or add the route');
-  }
-}
-
-/** In-cluster http(s) URLs in a server's environment must be reachable through the NetworkPolicies. */
-function checkNetworkPaths(objects: readonly KubeObject[], secrets: DocumentedSecrets, say: Say): void {
-  for (const deployment of objects.filter((o) => o.kind === 'Deployment')) {
-    const container = (deployment.spec as { template: { spec: IPodSpec } }).template.spec.containers[0];
-    const { env, fromSecrets } = resolveEnv(container, deployment, objects, secrets);
-    const namespace = deployment.metadata.namespace ?? '';
-    for (const [variable, value] of Object.entries(env)) {
-      if (fromSecrets.has(variable) || !/^https?:\/\//.test(value)) continue;
-      const url = new URL(value);
-      const service = inNamespaceOf(objects, deployment, 'Service').find((s) =>
-        [s.metadata.name, `${s.metadata.name}.${namespace}`, `${s.metadata.name}.${namespace}.svc`, `${s.metadata.name}.${namespace}.svc.cluster.local`].includes(url.hostname),
-      );
-      if (!service) {
-        if (!url.hostname.includes('.') && url.hostname !== 'localhost') say(deployment, 'network', `${variable} names host ${url.hostname}, which is no Service in namespace ${namespace}`);
-        continue;
-      }
-      const backends = backendsOf(objects, service, Number(url.port || (url.protocol === 'https:' ? 443 : 80)));
-      if (typeof backends === 'string') {
-        say(deployment, 'network', `${variable}=${value}, but ${backends}`);
-        continue;
-      }
-      for (const { deployment: callee, pods, port } of backends) {
-        if (!networkAllows(objects, podsOf(deployment), pods, port)) {
-          say(deployment, 'network', `${variable} calls Service ${service.metadata.name}, but the NetworkPolicies do not let these pods reach Deployment ${callee.metadata.name}'s port ${port.name ?? port.number} (egress here, ingress there)`);
-        }
-      }
-    }
-  }
-}
-
-/** Every wiring rule over the rendered objects. */
-function checkWiring(objects: readonly KubeObject[], secrets: DocumentedSecrets = DOCUMENTED_SECRETS): Finding[] {
-  const findings: Finding[] = [];
-  const say: Say = (object, rule, message) => findings.push({ object: describeObject(object), rule, message });
-  const loaded = checkConfigEnv(objects, secrets, say);
-  checkConfigFiles(objects, loaded, say);
-  checkExternalReferences(objects, secrets, say);
-  checkIngresses(objects, say);
-  checkNetworkPaths(objects, secrets, say);
-  return findings;
 }
 
 it('deploy/k8s/overlays holds exactly the overlays this test knows', () => {
@@ -773,7 +188,7 @@ describe.each(Object.keys(ENVIRONMENTS))('overlay %s', (overlay) => {
   });
 
   it('follows every wiring rule: configuration, files, Secrets, Ingress and network paths', () => {
-    expect(checkWiring(objects).map(formatFinding)).toEqual([]);
+    expect(checkWiring(objects, DOCUMENTED_SECRETS).map(formatFinding)).toEqual([]);
   });
 
   it(`routes the public API on ${host}, over TLS from pay-api-tls, and nothing internal`, () => {
@@ -834,29 +249,11 @@ describe.each(Object.keys(ENVIRONMENTS))('overlay %s', (overlay) => {
 });
 
 describe('docs/deploy.md', () => {
+  /** The objects of every overlay, one after the other. */
+  const everyOverlay = (): KubeObject[] => Object.keys(ENVIRONMENTS).flatMap((overlay) => objectsOf(overlay));
+
   it('names in the "read by" column of its Secrets table every workload that reads each key, and no other', () => {
-    const readers = new Map<string, Set<string>>();
-    const add = (secret: string | undefined, key: string, reader: string): void => {
-      readers.set(`${secret}/${key}`, new Set([...(readers.get(`${secret}/${key}`) ?? []), reader]));
-    };
-    for (const overlay of Object.keys(ENVIRONMENTS)) {
-      for (const { owner, template } of workloads(objectsOf(overlay))) {
-        const reader = owner.kind === 'Deployment' ? owner.metadata.name! : `\`${owner.metadata.name}\``;
-        for (const container of [...(template.spec?.initContainers ?? []), ...(template.spec?.containers ?? [])]) {
-          for (const variable of container.env ?? []) {
-            const ref = variable.valueFrom?.secretKeyRef;
-            if (ref) add(ref.name, ref.key, reader);
-          }
-          for (const source of container.envFrom ?? []) {
-            if (source.secretRef) for (const key of DOCUMENTED_SECRETS.get(source.secretRef.name ?? '') ?? []) add(source.secretRef.name, key, reader);
-          }
-        }
-        for (const volume of template.spec?.volumes ?? []) {
-          const keys = volume.secret?.items?.map((item) => item.key) ?? [...(DOCUMENTED_SECRETS.get(volume.secret?.secretName ?? '') ?? [])];
-          if (volume.secret) for (const key of keys) add(volume.secret.secretName, key, reader);
-        }
-      }
-    }
+    const readers = secretReaders(everyOverlay(), DOCUMENTED_SECRETS);
     const sorted = (map: Map<string, Set<string>>): Record<string, string[]> =>
       Object.fromEntries([...map].filter(([, names]) => names.size > 0).map(([secretKey, names]) => [secretKey, [...names].sort()]));
     expect(readers.size).toBeGreaterThan(0);
@@ -864,29 +261,7 @@ describe('docs/deploy.md', () => {
   });
 
   it('lists in its Secrets table every Secret and key the manifests reference, and no other', () => {
-    const references = new Map<string, Set<string>>();
-    const add = (name: string | undefined, key?: string): void => {
-      const keys = references.get(name ?? '') ?? new Set<string>();
-      if (key !== undefined) keys.add(key);
-      references.set(name ?? '', keys);
-    };
-    for (const overlay of Object.keys(ENVIRONMENTS)) {
-      const objects = objectsOf(overlay);
-      for (const { template } of workloads(objects)) {
-        for (const container of template.spec?.containers ?? []) {
-          for (const variable of container.env ?? []) {
-            const ref = variable.valueFrom?.secretKeyRef;
-            if (ref) add(ref.name, ref.key);
-          }
-          for (const source of container.envFrom ?? []) if (source.secretRef) add(source.secretRef.name);
-        }
-        for (const volume of template.spec?.volumes ?? []) if (volume.secret) add(volume.secret.secretName);
-      }
-      // The Ingress API reads a TLS Secret's tls.crt and tls.key.
-      for (const ingress of objects.filter((o) => o.kind === 'Ingress')) {
-        for (const tls of (ingress.spec as IIngressSpec).tls ?? []) ['tls.crt', 'tls.key'].forEach((key) => add(tls.secretName, key));
-      }
-    }
+    const references = secretReferences(everyOverlay());
     expect(references.size).toBeGreaterThan(0);
     const listed = Object.fromEntries([...DOCUMENTED_SECRETS].map(([name, keys]) => [name, [...keys].sort()]));
     const referenced = Object.fromEntries([...references].map(([name, keys]) => [name, [...keys].sort()]));
@@ -1311,7 +686,7 @@ describe('the wiring rules', () => {
   it.each(breakages)('$description: reported under $rule', ({ rule, reported, breakIt }) => {
     const original = objectsOf(overlay);
     const objects = breakIt(original) ?? original;
-    const findings = checkWiring(objects);
+    const findings = checkWiring(objects, DOCUMENTED_SECRETS);
     const subjects = reported.map((name) => name.replace(' ', ` ${namespace}/`));
     for (const subject of subjects) expect(findings).toContainEqual(expect.objectContaining<Partial<Finding>>({ object: subject, rule }));
     expect(findings.filter((finding) => !subjects.includes(finding.object)).map(formatFinding)).toEqual([]);
