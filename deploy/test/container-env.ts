@@ -1,31 +1,50 @@
 /**
- * The environment a container starts with, as far as the manifests say: its ConfigMaps, then its
- * env. Two readings: effectiveEnv marks what comes from a Secret (`secret:<name>/<key>`), for
- * rules about where a value comes from; resolveEnv puts a well-formed sample in its place
- * (SECRET_SAMPLES), for rules that run the services' own validation on it.
+ * The environment a container starts with, as far as the manifests say, read once (envSources)
+ * as Kubernetes builds it, for two readings: effectiveEnv marks what comes from a Secret
+ * (`secret:<name>/<key>`), for rules about where a value comes from; resolveEnv puts a
+ * well-formed sample in its place (SECRET_SAMPLES), for rules that run the services' own
+ * validation on it.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { DocumentedSecrets } from './docs-tables';
 import type { Container, KubeObject } from './kube-objects';
-import { dataOf, inNamespaceOf } from './kube-objects';
+import { configMapsOf } from './kube-objects';
 
-/** The environment a container starts with: ConfigMaps then env, a Secret's value as `secret:<name>/<key>`. */
-export function effectiveEnv(container: Container, owner: KubeObject, objects: readonly KubeObject[]): Map<string, string> {
-  const configMaps = new Map(inNamespaceOf(objects, owner, 'ConfigMap').map((o) => [o.metadata.name ?? '', dataOf(o)!]));
-  const env = new Map<string, string>();
+/** Where a variable's value comes from: a value (a literal or a ConfigMap's), or a key of a Secret. */
+export type EnvSource = { value: string } | { secret: string; key: string };
+
+/**
+ * Each variable a container starts with, and where its value comes from, as the kubelet builds
+ * it: envFrom in order, a later source winning a key, then env, which wins over envFrom.
+ * ConfigMaps come from the objects (configMapsOf); a Secret's values never do, and the keys of a
+ * whole Secret (envFrom) only from `secrets` (docs/deploy.md), without which it adds nothing.
+ * A configMapKeyRef the objects do not resolve sets nothing, as for an optional one (a required
+ * one keeps the pod from starting: checkConfigMapReferences reports it). Not modelled, as the
+ * manifests use neither: `$(VAR)` expansion, and fieldRef or resourceFieldRef (taken as "").
+ */
+export function envSources(container: Container, owner: KubeObject, objects: readonly KubeObject[], secrets?: DocumentedSecrets): Map<string, EnvSource> {
+  const configMaps = configMapsOf(objects, owner);
+  const sources = new Map<string, EnvSource>();
   for (const source of container.envFrom ?? []) {
-    if (source.configMapRef) {
-      for (const [key, value] of Object.entries(configMaps.get(source.configMapRef.name ?? '') ?? {})) env.set(`${source.prefix ?? ''}${key}`, value);
-    }
+    const prefix = source.prefix ?? '';
+    if (source.configMapRef) for (const [key, value] of Object.entries(configMaps.get(source.configMapRef.name ?? '') ?? {})) sources.set(prefix + key, { value });
+    if (source.secretRef) for (const key of secrets?.get(source.secretRef.name ?? '') ?? []) sources.set(prefix + key, { secret: source.secretRef.name ?? '', key });
   }
   for (const variable of container.env ?? []) {
     const from = variable.valueFrom;
-    if (variable.value !== undefined) env.set(variable.name, variable.value);
-    else if (from?.secretKeyRef) env.set(variable.name, `secret:${from.secretKeyRef.name}/${from.secretKeyRef.key}`);
-    else if (from?.configMapKeyRef) env.set(variable.name, configMaps.get(from.configMapKeyRef.name ?? '')?.[from.configMapKeyRef.key] ?? '');
-    else env.set(variable.name, '');
+    if (variable.value) sources.set(variable.name, { value: variable.value });
+    else if (from?.secretKeyRef) sources.set(variable.name, { secret: from.secretKeyRef.name ?? '', key: from.secretKeyRef.key });
+    else if (from?.configMapKeyRef) {
+      const value = configMaps.get(from.configMapKeyRef.name ?? '')?.[from.configMapKeyRef.key];
+      if (value !== undefined) sources.set(variable.name, { value });
+    } else sources.set(variable.name, { value: '' });
   }
-  return env;
+  return sources;
+}
+
+/** The environment a container starts with, a Secret's value as `secret:<name>/<key>` (the keys of an envFrom Secret unknown). */
+export function effectiveEnv(container: Container, owner: KubeObject, objects: readonly KubeObject[]): Map<string, string> {
+  return new Map([...envSources(container, owner, objects)].map(([name, source]) => [name, 'value' in source ? source.value : `secret:${source.secret}/${source.key}`]));
 }
 
 function ecPrivateJwk(kid: string): Record<string, unknown> {
@@ -65,28 +84,16 @@ export interface ResolvedEnv {
 
 /** The environment a container starts with, Secrets replaced by well-formed samples (the keys of an envFrom Secret from docs/deploy.md). */
 export function resolveEnv(container: Container, owner: KubeObject, objects: readonly KubeObject[], secrets: DocumentedSecrets): ResolvedEnv {
-  const configMaps = inNamespaceOf(objects, owner, 'ConfigMap');
-  const configMap = (name: string | undefined): Record<string, string> | undefined => dataOf(configMaps.find((o) => o.metadata.name === name));
   const resolved: ResolvedEnv = { env: {}, fromSecrets: new Set(), problems: [] };
-  const fromSecret = (variable: string): void => {
+  for (const [variable, source] of envSources(container, owner, objects, secrets)) {
+    if ('value' in source) {
+      resolved.env[variable] = source.value;
+      continue;
+    }
     const sample = SECRET_SAMPLES[variable];
     if (sample === undefined) resolved.problems.push(`takes ${variable} from a Secret, and deploy/test/container-env.ts has no sample of it to validate with: add one to SECRET_SAMPLES`);
     else resolved.env[variable] = sample;
     resolved.fromSecrets.add(variable);
-  };
-  for (const source of container.envFrom ?? []) {
-    const prefix = source.prefix ?? '';
-    if (source.configMapRef) for (const [key, value] of Object.entries(configMap(source.configMapRef.name) ?? {})) resolved.env[prefix + key] = value;
-    if (source.secretRef) for (const key of secrets.get(source.secretRef.name ?? '') ?? []) fromSecret(prefix + key);
-  }
-  for (const variable of container.env ?? []) {
-    const from = variable.valueFrom;
-    if (variable.value !== undefined) resolved.env[variable.name] = variable.value;
-    else if (from?.secretKeyRef) fromSecret(variable.name);
-    else if (from?.configMapKeyRef) {
-      const value = configMap(from.configMapKeyRef.name)?.[from.configMapKeyRef.key];
-      if (value !== undefined) resolved.env[variable.name] = value;
-    }
   }
   return resolved;
 }

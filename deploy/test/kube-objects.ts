@@ -67,6 +67,11 @@ export function dataOf(configMap: KubeObject | undefined): Record<string, string
   return configMap && ((configMap.data ?? {}) as Record<string, string>);
 }
 
+/** The data of each ConfigMap in the namespace of another object, by name; of two with one name, the last (as `kubectl apply` would leave it). */
+export function configMapsOf(objects: readonly KubeObject[], owner: KubeObject): Map<string, Record<string, string>> {
+  return new Map(inNamespaceOf(objects, owner, 'ConfigMap').map((o) => [o.metadata.name ?? '', dataOf(o)!]));
+}
+
 /** The labels of a workload's pod template. */
 export function templateLabels(workload: KubeObject): Record<string, string> {
   return ((workload.spec as { template?: { metadata?: { labels?: Record<string, string> } } } | undefined)?.template?.metadata?.labels) ?? {};

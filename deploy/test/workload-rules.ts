@@ -18,7 +18,7 @@
  */
 import type { IProbe } from 'kubernetes-models/v1/Probe';
 import type { Container, Finding, KubeObject } from './kube-objects';
-import { dataOf, findingsOf, inNamespaceOf, podSpecOf, sameNamespace, workloadContainers, workloads } from './kube-objects';
+import { configMapsOf, dataOf, findingsOf, inNamespaceOf, podSpecOf, sameNamespace, workloadContainers, workloads } from './kube-objects';
 
 /** Preserves 5 s of preStop, the message in hand (up to 5 attempts with backoff), the offset commit, the relay and HTTP drain. */
 export const MIN_TERMINATION_GRACE_SECONDS = 45;
@@ -181,7 +181,7 @@ export function checkShutdown(objects: readonly KubeObject[]): Finding[] {
 export function checkConfigMapReferences(objects: readonly KubeObject[]): Finding[] {
   return findingsOf('references', (say) => {
     for (const { owner, container, where } of workloadContainers(objects)) {
-      const configMaps = new Map(inNamespaceOf(objects, owner, 'ConfigMap').map((o) => [o.metadata.name ?? '', dataOf(o)!]));
+      const configMaps = configMapsOf(objects, owner);
       for (const source of container.envFrom ?? []) {
         const ref = source.configMapRef;
         if (ref && !ref.optional && !configMaps.has(ref.name ?? '')) say(owner, `${where} takes env from ConfigMap ${ref.name}, which is not among the manifests`);

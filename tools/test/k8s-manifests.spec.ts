@@ -64,6 +64,18 @@ function podSpec(object: KubeObject): IPodSpec {
   return (object.spec as { template: { spec: IPodSpec } }).template.spec;
 }
 
+/** The pod spec of a Deployment, Job or CronJob. */
+function podOf(objects: KubeObject[], kind: string, name: string): IPodSpec {
+  const spec = get(objects, kind, name).spec as { template?: { spec: IPodSpec }; jobTemplate?: { spec: { template: { spec: IPodSpec } } } };
+  return (spec.template ?? spec.jobTemplate!.spec.template).spec;
+}
+
+const containerOf = (objects: KubeObject[], kind: string, name: string): IContainer => podOf(objects, kind, name).containers[0];
+
+/** A generated ConfigMap, whatever its content hash. */
+const generatedConfigMap = (objects: KubeObject[], name: string): KubeObject =>
+  objects.find((o) => o.kind === 'ConfigMap' && new RegExp(`^${name}(-[a-z0-9]{10})?$`).test(o.metadata.name ?? ''))!;
+
 /** The smallest partition count among the topics a service consumes, from libs/contracts. */
 function partitionCeiling(service: string): number {
   return Math.min(...CONSUMED_TOPICS[service].map((topic) => TOPICS.find((spec) => spec.name === topic)!.partitions));
@@ -269,9 +281,19 @@ describe('docs/deploy.md', () => {
   });
 });
 
+/** One way to break the render, and what must be reported. */
+interface Breakage {
+  description: string;
+  rule: string;
+  /** `Kind name`, e.g. `Job wallet-migrate`: the objects the rule must report. */
+  reported: string[];
+  /** Mutates the objects, or returns the objects to check instead. */
+  breakIt: (objects: KubeObject[]) => KubeObject[] | void;
+}
+
 /**
- * The test of the test: take the rendered objects, break one Deployment in one way, and the
- * rule checker must report that Deployment, under the right rule, and nothing else.
+ * The test of the test: take the rendered objects, break one Deployment (or any object) in one
+ * way, and the rule checker must report it, under the right rule, and nothing else.
  */
 describe('the rule checker', () => {
   const overlay = 'prod';
@@ -279,8 +301,8 @@ describe('the rule checker', () => {
   const context = contextOf(overlay);
 
   /** What to break in the Deployment's pod, and the rule that must report it. */
-  type Breakage = [description: string, rule: string, breakIt: (pod: IPodSpec, container: IContainer) => void];
-  const breakages: Breakage[] = [
+  type PodBreakage = [description: string, rule: string, breakIt: (pod: IPodSpec, container: IContainer) => void];
+  const breakages: PodBreakage[] = [
     ['startupProbe removed', 'probes', (_pod, container) => delete container.startupProbe],
     ['livenessProbe removed', 'probes', (_pod, container) => delete container.livenessProbe],
     ['readinessProbe removed', 'probes', (_pod, container) => delete container.readinessProbe],
@@ -339,6 +361,73 @@ describe('the rule checker', () => {
         expect.objectContaining({ object: `HorizontalPodAutoscaler ${namespace}/${service}`, rule: 'autoscaling' }),
       );
     });
+  });
+
+  /** Any object of the render broken: the rule must report exactly the objects named, and no rule anything else. */
+  const objectBreakages: Breakage[] = [
+    {
+      description: 'ledger-verify with no container',
+      rule: 'schema',
+      reported: ['CronJob ledger-verify'],
+      breakIt: (objects) => void (podOf(objects, 'CronJob', 'ledger-verify').containers = []),
+    },
+    {
+      description: 'wallet-migrate without activeDeadlineSeconds',
+      rule: 'batch',
+      reported: ['Job wallet-migrate'],
+      breakIt: (objects) => void delete (get(objects, 'Job', 'wallet-migrate').spec as { activeDeadlineSeconds?: number }).activeDeadlineSeconds,
+    },
+    {
+      description: 'ledger-verify without activeDeadlineSeconds in its jobTemplate',
+      rule: 'batch',
+      reported: ['CronJob ledger-verify'],
+      breakIt: (objects) => {
+        const spec = get(objects, 'CronJob', 'ledger-verify').spec as { jobTemplate: { spec: { activeDeadlineSeconds?: number } } };
+        delete spec.jobTemplate.spec.activeDeadlineSeconds;
+      },
+    },
+    {
+      description: 'history-rebuild restarting its pod Always',
+      rule: 'batch',
+      reported: ['CronJob history-rebuild'],
+      breakIt: (objects) => void (podOf(objects, 'CronJob', 'history-rebuild').restartPolicy = 'Always'),
+    },
+    {
+      description: 'history-rebuild taking env from history-projection-config without its hash suffix (not rendered)',
+      rule: 'references',
+      reported: ['CronJob history-rebuild'],
+      breakIt: (objects) => {
+        const ref = containerOf(objects, 'CronJob', 'history-rebuild').envFrom!.find((source) => source.configMapRef?.name?.startsWith('history-projection-config-'))!;
+        ref.configMapRef!.name = 'history-projection-config';
+      },
+    },
+    {
+      description: 'ledger-verify reading LEDGER_SCHEMA from a key wallet-config lacks',
+      rule: 'references',
+      reported: ['CronJob ledger-verify'],
+      breakIt: (objects) => {
+        const configMap = generatedConfigMap(objects, 'wallet-config').metadata.name!;
+        const container = containerOf(objects, 'CronJob', 'ledger-verify');
+        container.env = container.env!.map((variable) =>
+          variable.name === 'LEDGER_SCHEMA' ? { name: variable.name, valueFrom: { configMapKeyRef: { name: configMap, key: 'LEDGER_SCHEMA' } } } : variable,
+        );
+      },
+    },
+    {
+      description: 'the ServiceAccount wallet removed',
+      rule: 'references',
+      reported: ['Deployment wallet', 'Job wallet-migrate', 'CronJob ledger-verify'],
+      breakIt: (objects) => objects.filter((o) => !(o.kind === 'ServiceAccount' && o.metadata.name === 'wallet')),
+    },
+  ];
+
+  it.each(objectBreakages)('$description: reported under $rule', ({ rule, reported, breakIt }) => {
+    const original = objectsOf(overlay);
+    const objects = breakIt(original) ?? original;
+    const findings = checkManifests(objects, context);
+    const subjects = reported.map((name) => name.replace(' ', ` ${namespace}/`));
+    for (const subject of subjects) expect(findings).toContainEqual(expect.objectContaining<Partial<Finding>>({ object: subject, rule }));
+    expect(findings.filter((finding) => finding.rule !== rule || !subjects.includes(finding.object)).map(formatFinding)).toEqual([]);
   });
 
   it('reports a Secret that carries data', () => {
@@ -427,18 +516,11 @@ describe('the wiring rules', () => {
   const overlay = 'prod';
   const namespace = ENVIRONMENTS[overlay].namespace;
 
-  const podOf = (objects: KubeObject[], kind: string, name: string): IPodSpec => {
-    const spec = get(objects, kind, name).spec as { template?: { spec: IPodSpec }; jobTemplate?: { spec: { template: { spec: IPodSpec } } } };
-    return (spec.template ?? spec.jobTemplate!.spec.template).spec;
-  };
-  const containerOf = (objects: KubeObject[], kind: string, name: string): IContainer => podOf(objects, kind, name).containers[0];
   const withoutEnv = (container: IContainer, name: string): void => {
     container.env = container.env!.filter((variable) => variable.name !== name);
   };
   const envOf = (container: IContainer, name: string): NonNullable<IContainer['env']>[number] => container.env!.find((variable) => variable.name === name)!;
-  /** A generated ConfigMap, whatever its content hash. */
-  const configMapData = (objects: KubeObject[], name: string): Record<string, string> =>
-    objects.find((o) => o.kind === 'ConfigMap' && new RegExp(`^${name}(-[a-z0-9]{10})?$`).test(o.metadata.name ?? ''))!.data as Record<string, string>;
+  const configMapData = (objects: KubeObject[], name: string): Record<string, string> => generatedConfigMap(objects, name).data as Record<string, string>;
   const ingressOf = (objects: KubeObject[], name: string): IIngressSpec => get(objects, 'Ingress', name).spec as IIngressSpec;
   const policyOf = (objects: KubeObject[], name: string): INetworkPolicySpec => get(objects, 'NetworkPolicy', name).spec as INetworkPolicySpec;
   const admitsPods = (service: string) => (rule: { from?: INetworkPolicyPeer[]; to?: INetworkPolicyPeer[] }): boolean =>
@@ -447,13 +529,7 @@ describe('the wiring rules', () => {
   const SERVERS = SERVICES.map((service) => `Deployment ${service}`);
   const fromSecret = (name: string, secret: string): NonNullable<IContainer['env']>[number] => ({ name, valueFrom: { secretKeyRef: { name: secret, key: name } } });
 
-  interface Breakage {
-    description: string;
-    rule: string;
-    /** `Kind name`: each must be reported under the rule, and no other object at all. */
-    reported: string[];
-    breakIt: (objects: KubeObject[]) => KubeObject[] | void;
-  }
+  /** Each object named must be reported under the rule, and no other object at all. */
   const breakages: Breakage[] = [
     {
       description: 'the wallet without WALLET_MASTER_KEYS (the development key ring)',
