@@ -1,7 +1,7 @@
 import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose';
-import { AuthenticationError, toAuthenticationError } from './auth-errors';
-import { DEFAULT_ALGORITHMS } from './key-set';
+import { AuthenticationError, keySetUnavailable, toAuthenticationError } from './auth-errors';
+import { DEFAULT_ALGORITHMS, keySetFailuresAs } from './key-set';
 import type { Principal } from './principal';
 import { isRole, MAX_MERCHANTS_PER_TOKEN, ROLES, SUBJECT_PATTERN } from './principal';
 
@@ -10,6 +10,8 @@ export interface AccessTokenOptions {
   jwks?: JSONWebKeySet;
   /** Or where the identity provider publishes them (`AUTH_JWKS_URL`); fetched and cached by kid. */
   jwksUrl?: string;
+  /** How long a fetch of `jwksUrl` may take before the keys count as unavailable (default 3 s). */
+  jwksTimeoutMs?: number;
   issuer: string;
   audience: string;
   algorithms?: readonly string[];
@@ -24,13 +26,22 @@ const ACCESS_TOKEN_TYPES = new Set([undefined, 'JWT', 'at+jwt', 'application/at+
  * Verifies access tokens: signature against the configured key set with an allowed asymmetric
  * algorithm, issuer, audience, expiry, and our claims (`sub`, `role`). Without a key set it
  * refuses everything: a service that cannot verify must not let anyone in.
+ *
+ * When the key set at `jwksUrl` cannot be had (refused, slow, 5xx/404, not JSON, not a key set,
+ * a key that does not import) the answer is KeySetUnavailableError, never a refusal: the token
+ * is not checked, and the next request fetches again. A token that is not a JWS, or names an
+ * algorithm we do not accept, is refused without fetching; one naming a key the fetched set
+ * does not hold is refused (`bad-signature`).
  */
 export class AccessTokenVerifier {
   private readonly keys?: JWTVerifyGetKey;
 
   constructor(private readonly options: AccessTokenOptions) {
-    if (options.jwks) this.keys = createLocalJWKSet(options.jwks);
-    else if (options.jwksUrl) this.keys = createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: 3_000, cooldownDuration: 30_000 });
+    if (options.jwks) this.keys = keySetFailuresAs(createLocalJWKSet(options.jwks), keySetUnavailable);
+    else if (options.jwksUrl) {
+      const remote = createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: options.jwksTimeoutMs ?? 3_000, cooldownDuration: 30_000 });
+      this.keys = keySetFailuresAs(remote, keySetUnavailable);
+    }
   }
 
   /** Whether a key set is configured at all. */

@@ -1,7 +1,8 @@
 import type { ExecutionContext } from '@nestjs/common';
-import { ForbiddenException, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import { ForbiddenException, HttpException, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AccessTokenVerifier } from './access-token-verifier';
+import { AUTH_KEYS_RETRY_AFTER_SECONDS, KeySetUnavailableError } from './auth-errors';
 import { AuthGuard } from './auth.guard';
 import { ActsForPerson, Public, Roles } from './decorators';
 import type { TestIssuer } from './testing';
@@ -14,8 +15,7 @@ class Routes {
   undeclared(): void {}
 }
 
-function contextFor(handler: keyof Routes, request: Record<string, unknown>): ExecutionContext {
-  const response = { setHeader: jest.fn() };
+function contextFor(handler: keyof Routes, request: Record<string, unknown>, response = { setHeader: jest.fn() }): ExecutionContext {
   return {
     getType: () => 'http',
     getHandler: () => Routes.prototype[handler],
@@ -58,5 +58,34 @@ describe('AuthGuard', () => {
     expect(own.principal).toEqual({ subject: 'p1', role: 'person', tokenId: expect.any(String) });
     await expect(guard.canActivate(contextFor('wallet', await request('p1', 'person', { personId: 'p2' })))).rejects.toBeInstanceOf(NotFoundException);
     await expect(guard.canActivate(contextFor('wallet', await request('shop', 'service', { personId: 'p2' })))).resolves.toBe(true);
+  });
+});
+
+describe('AuthGuard when the token key set cannot be had', () => {
+  it('answers 503 AUTH_KEYS_UNAVAILABLE with Retry-After, not 401 and no WWW-Authenticate', async () => {
+    const idp = await createTestIssuer();
+    const verifier = new AccessTokenVerifier({ jwks: idp.jwks, issuer: idp.issuer, audience: idp.audience });
+    jest.spyOn(verifier, 'verify').mockRejectedValue(new KeySetUnavailableError('the token key set could not be fetched; try again shortly'));
+    const guard = new AuthGuard(new Reflector(), verifier, {});
+    const response = { setHeader: jest.fn() };
+    const request = { headers: { authorization: `Bearer ${await idp.signTestToken({ sub: 'ops', role: 'operator' })}` } };
+
+    const error = await guard.canActivate(contextFor('reload', request, response)).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(HttpException);
+    expect((error as HttpException).getStatus()).toBe(503);
+    expect((error as HttpException).getResponse()).toEqual({ code: 'AUTH_KEYS_UNAVAILABLE', message: 'the token key set could not be fetched; try again shortly' });
+    expect(response.setHeader).toHaveBeenCalledWith('Retry-After', String(AUTH_KEYS_RETRY_AFTER_SECONDS));
+    expect(response.setHeader).not.toHaveBeenCalledWith('WWW-Authenticate', expect.anything());
+    expect(AUTH_KEYS_RETRY_AFTER_SECONDS).toBeGreaterThan(0);
+  });
+
+  it('still answers 401 without Retry-After for a token it could check', async () => {
+    const idp = await createTestIssuer();
+    const guard = new AuthGuard(new Reflector(), new AccessTokenVerifier({ jwks: idp.jwks, issuer: idp.issuer, audience: idp.audience }), {});
+    const response = { setHeader: jest.fn() };
+    const expired = { headers: { authorization: `Bearer ${await idp.signTestToken({ sub: 'ops', role: 'operator' }, { expiresIn: -3_600 })}` } };
+    await expect(guard.canActivate(contextFor('reload', expired, response))).rejects.toBeInstanceOf(UnauthorizedException);
+    expect(response.setHeader).toHaveBeenCalledWith('WWW-Authenticate', 'Bearer error="invalid_token"');
+    expect(response.setHeader).not.toHaveBeenCalledWith('Retry-After', expect.anything());
   });
 });

@@ -3,7 +3,7 @@ import { ForbiddenException, HttpException, HttpStatus, Inject, Injectable, NotF
 import { Reflector } from '@nestjs/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessTokenVerifier } from './access-token-verifier';
-import { AuthenticationError, KeySetUnavailableError } from './auth-errors';
+import { AUTH_KEYS_RETRY_AFTER_SECONDS, AuthenticationError, KeySetUnavailableError } from './auth-errors';
 import { ACCESS_TOKEN_VERIFIER, AUTH_OPTIONS } from './auth.tokens';
 import { ALLOWED_ROLES, PERSON_PARAM, PUBLIC_ROUTE } from './decorators';
 import type { AuthenticatedRequest, Principal, Role } from './principal';
@@ -75,6 +75,8 @@ export class AuthGuard implements CanActivate {
       return await this.verifier.verify(match[1]);
     } catch (error) {
       if (error instanceof KeySetUnavailableError) {
+        // Not the caller's fault and not a refusal: the token was not checked; ask again shortly.
+        response.setHeader('Retry-After', String(AUTH_KEYS_RETRY_AFTER_SECONDS));
         throw new HttpException({ code: 'AUTH_KEYS_UNAVAILABLE', message: error.message }, HttpStatus.SERVICE_UNAVAILABLE);
       }
       if (error instanceof AuthenticationError) {

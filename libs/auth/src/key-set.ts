@@ -1,4 +1,4 @@
-import type { JSONWebKeySet, JWK } from 'jose';
+import type { JSONWebKeySet, JWK, JWTVerifyGetKey } from 'jose';
 
 /** Algorithms accepted by default: asymmetric only, so no verifier can mint tokens. */
 export const DEFAULT_ALGORITHMS = ['ES256', 'EdDSA', 'RS256'] as const;
@@ -41,4 +41,40 @@ export function isPublicKeySet(json: unknown): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * What a key lookup throws because of the token itself: it names a key (`kid`) or an algorithm
+ * the key set does not hold. Once the key set is had, nothing else comes out of a lookup; any
+ * other failure means the key set could not be had (fetch refused, timed out, not 200, not JSON,
+ * not a key set, a key that does not import).
+ */
+const TOKEN_FAULT_LOOKUP_CODES = new Set(['ERR_JWKS_NO_MATCHING_KEY', 'ERR_JWKS_MULTIPLE_MATCHING_KEYS', 'ERR_JOSE_NOT_SUPPORTED']);
+
+/** jose's key lookups can show the key set they hold (a remote one: the last it fetched). */
+type InspectableLookup = JWTVerifyGetKey & { jwks?: () => JSONWebKeySet | undefined };
+
+/**
+ * Wraps a key lookup (jose's local or remote key set) so that every failure to have the keys
+ * becomes `unavailable(cause)`, whatever jose or the fetch called it. Classifying by where the
+ * failure happened, not by a list of outage codes, keeps a new way for a key endpoint to fail
+ * from passing as a bad token. An empty key set (`{"keys":[]}`) counts as no key set: it cannot
+ * verify anything, so "no key for this token" says nothing about the token.
+ */
+export function keySetFailuresAs(lookup: JWTVerifyGetKey, unavailable: (cause: unknown) => Error): JWTVerifyGetKey {
+  return async (protectedHeader, token) => {
+    try {
+      return await lookup(protectedHeader, token);
+    } catch (error) {
+      const code = (error as { code?: unknown } | null)?.code;
+      const tokenFault = typeof code === 'string' && TOKEN_FAULT_LOOKUP_CODES.has(code);
+      if (tokenFault && !(code === 'ERR_JWKS_NO_MATCHING_KEY' && holdsNoKey(lookup))) throw error;
+      throw unavailable(error);
+    }
+  };
+}
+
+function holdsNoKey(lookup: InspectableLookup): boolean {
+  const keys = lookup.jwks?.()?.keys;
+  return Array.isArray(keys) && keys.length === 0;
 }

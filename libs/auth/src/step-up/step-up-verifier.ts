@@ -1,5 +1,6 @@
 import type { JSONWebKeySet, JWTPayload, JWTVerifyGetKey } from 'jose';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose';
+import { keySetFailuresAs } from '../key-set';
 import type { StepUpGrant, StepUpMethod } from './step-up-proof';
 import { STEP_UP_ALGORITHMS, STEP_UP_AUDIENCE, STEP_UP_MAX_LIFETIME_SECONDS, STEP_UP_METHODS, STEP_UP_PROOF_TYPE, StepUpKeysUnavailableError, StepUpProofError } from './step-up-proof';
 
@@ -34,24 +35,12 @@ export interface StepUpExpectation {
 
 const MINOR_UNITS = /^[1-9][0-9]{0,18}$/;
 
-/**
- * What the key lookup throws because of the proof itself: it names a key (`kid`) or an algorithm
- * the wallet's key set does not hold. The lookup throws anything else only when the key set could
- * not be had (fetch refused, timed out, not 200, not JSON, not a key set, a key that does not import).
- */
-const REFUSING_KEY_LOOKUP_CODES = new Set(['ERR_JWKS_NO_MATCHING_KEY', 'ERR_JWKS_MULTIPLE_MATCHING_KEYS', 'ERR_JOSE_NOT_SUPPORTED']);
-
-/** The key lookup, with every failure to have the keys turned into StepUpKeysUnavailableError. */
+/** The key lookup, with every failure to have the keys turned into StepUpKeysUnavailableError (key-set.ts). */
 function unavailableWhenKeysAreMissing(lookup: JWTVerifyGetKey): JWTVerifyGetKey {
-  return async (protectedHeader, token) => {
-    try {
-      return await lookup(protectedHeader, token);
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (typeof code === 'string' && REFUSING_KEY_LOOKUP_CODES.has(code)) throw error;
-      throw new StepUpKeysUnavailableError('the wallet\'s step-up keys could not be fetched, so the proof was not checked; try again shortly', { cause: error });
-    }
-  };
+  return keySetFailuresAs(
+    lookup,
+    (cause) => new StepUpKeysUnavailableError('the wallet\'s step-up keys could not be fetched, so the proof was not checked; try again shortly', { cause }),
+  );
 }
 
 /**
