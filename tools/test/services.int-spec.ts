@@ -70,6 +70,22 @@ describe.each(definitions.map((definition) => [definition.name, definition] as c
     expect(response.headers.get('content-type')).toMatch(/text\/plain/);
     expect(await response.text()).toMatch(/http_server_request_duration_count\{[^}]*route="\/health\/live"[^}]*\} [1-9]/);
   });
+
+  it('counts requests refused before any handler runs: 401 from the auth guard, 404 for no route', async () => {
+    const document = (await (await fetch(`${service.url}/docs/json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const [path, operations] = Object.entries(document.paths).find(([candidate]) => !/^\/(health|metrics|docs)/.test(candidate)) ?? [];
+    expect(path).toBeDefined();
+    const method = Object.keys(operations ?? {})[0]?.toUpperCase() ?? 'GET';
+    const route = (path as string).replace(/\{([^}]+)\}/g, ':$1');
+    const refused = await fetch(`${service.url}${(path as string).replace(/\{[^}]+\}/g, 'x')}`, { method });
+    expect(refused.status).toBe(401);
+    expect((await fetch(`${service.url}/no/such/route`)).status).toBe(404);
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    const counted = (labels: string[]): boolean =>
+      metrics.split('\n').some((line) => line.startsWith('http_server_request_duration_count{') && labels.every((label) => line.includes(label)) && !line.endsWith(' 0'));
+    expect(counted([`method="${method}"`, `route="${route}"`, 'status_code="401"'])).toBe(true);
+    expect(counted(['route="unmatched"', 'status_code="404"'])).toBe(true);
+  });
 });
 
 describe('a service started with a bad dependency', () => {

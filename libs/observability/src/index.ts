@@ -2,4 +2,4 @@ export * from './redaction';
 export * from './logger';
 export * from './telemetry';
 export * from './metrics';
-export * from './http-tracing';
+export * from './http-observation';

@@ -1,6 +1,5 @@
 import type { DynamicModule, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Global, Inject, Injectable, Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { AuthModule, parsePublicKeySet } from '@pay/auth';
 import type { BaseServiceConfig } from '@pay/config';
@@ -13,7 +12,6 @@ import { LoggerModule } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { closeServiceDataSource } from '../database/data-source';
 import { HealthController } from '../health/health.controller';
-import { HttpMetricsInterceptor } from '../health/http-metrics.interceptor';
 import { MetricsController } from '../health/metrics.controller';
 import { EVENT_PUBLISHER, KAFKA, KAFKA_ADMIN, LOGGER, OWNS_PROCESS, SERVICE_CONFIG, TELEMETRY } from './tokens';
 
@@ -114,7 +112,7 @@ export class PlatformModule {
         }),
       ],
       controllers: [HealthController, MetricsController],
-      providers: [...providers, RuntimeLifecycle, { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor }],
+      providers: [...providers, RuntimeLifecycle],
       exports: providers.map((provider) => provider.provide),
     };
   }

@@ -10,7 +10,7 @@ import { ConfigError, loadConfig } from '@pay/config';
 import { flattenValidationErrors } from '@pay/contracts';
 import { createKafka, EventPublisher } from '@pay/messaging';
 import type { Telemetry } from '@pay/observability';
-import { createLogger, currentTelemetry, startTelemetry, traceHttpRequests } from '@pay/observability';
+import { createLogger, currentTelemetry, observeHttpRequests, startTelemetry } from '@pay/observability';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { MigrationList } from '../database/data-source';
@@ -85,7 +85,7 @@ export async function createService<C extends BaseServiceConfig>(
   const app = await NestFactory.create(root, { bufferLogs: true, abortOnError: false, rawBody: true });
   app.useLogger(app.get(PinoNestLogger));
   // First of all middleware: every request runs inside its span, continuing the caller's trace.
-  app.use(traceHttpRequests(definition.name));
+  app.use(observeHttpRequests(definition.name));
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
