@@ -1,7 +1,8 @@
+import { StepUpKeysUnavailableError } from '@pay/auth';
 import type { PurchaseRequested } from '@pay/contracts';
 import { InvalidEventError, PurchaseRequestedV1 } from '@pay/contracts';
 import type { EventHandler, EventPublisher } from '@pay/messaging';
-import { InboxConsumer, PermanentEventError } from '@pay/messaging';
+import { DependencyUnavailableError, InboxConsumer, PermanentEventError } from '@pay/messaging';
 import type { Logger } from '@pay/observability';
 import { isPaymentDomainError } from '@pay/payments-domain';
 import type { Kafka } from 'kafkajs';
@@ -30,13 +31,17 @@ function sqlOfTransaction(tx: EntityManager): Sql {
 
 /**
  * Input no retry can fix becomes a dead letter at once (with the reason), not five slow retries.
- * Anything else (the database, the wallet's step-up keys out of reach) rolls back and is retried.
+ * The wallet's step-up keys out of reach is an outage, not the message's fault: the inbox retries
+ * the message until the keys answer (its partition waits), never dead-letters it. PostgreSQL out
+ * of reach is recognised by the inbox itself. Anything else rolls back and is retried, then
+ * dead-lettered.
  */
-async function permanentOnBadInput(work: () => Promise<void>): Promise<void> {
+async function classifyFailures(work: () => Promise<void>): Promise<void> {
   try {
     await work();
   } catch (error) {
     if (isPaymentDomainError(error) || error instanceof InvalidEventError) throw new PermanentEventError(error.message);
+    if (error instanceof StepUpKeysUnavailableError) throw new DependencyUnavailableError('wallet-step-up-keys', error.message, { cause: error });
     throw error;
   }
 }
@@ -50,14 +55,14 @@ export function createPaymentConsumers(settings: PaymentConsumerSettings, initia
   const common = { kafka: settings.kafka, dataSource: settings.dataSource, publisher: settings.publisher, logger: settings.logger, partitionsConsumedConcurrently: 6 };
 
   const purchaseRequested: EventHandler = (event, tx) =>
-    permanentOnBadInput(async () => {
+    classifyFailures(async () => {
       const data = event.envelope.data as PurchaseRequested;
       await initiate.initiate(toPurchaseRequest(data.requestId, data), { door: 'kafka', correlationId: event.envelope.correlationId, causationId: event.envelope.id }, sqlOfTransaction(tx));
     });
 
   const walletHandlers: Record<string, EventHandler> = {};
   for (const [type, apply] of Object.entries({ ...WALLET_READ_MODEL_APPLIERS, ...transfers.answerHandlers() })) {
-    walletHandlers[type] = (event, tx) => permanentOnBadInput(() => apply(sqlOfTransaction(tx), event.envelope));
+    walletHandlers[type] = (event, tx) => classifyFailures(() => apply(sqlOfTransaction(tx), event.envelope));
   }
 
   return [

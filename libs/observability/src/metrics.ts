@@ -32,6 +32,7 @@ let instruments:
       messagesProcessed: Counter;
       processDuration: Histogram;
       consumerLag: LastValueGauge;
+      consumerBlocked: LastValueGauge;
       outboxBacklog: LastValueGauge;
       outboxPublished: Counter;
     }
@@ -47,6 +48,7 @@ export function platformMetrics(): NonNullable<typeof instruments> {
     messagesProcessed: meter().createCounter('messaging.process.messages', { description: 'Kafka messages processed, by outcome' }),
     processDuration: meter().createHistogram('messaging.process.duration', { description: 'Time to apply one Kafka message', unit: 's', advice: { explicitBucketBoundaries: SECONDS_BUCKETS } }),
     consumerLag: new LastValueGauge('messaging.consumer.lag', 'Messages behind the end of each partition'),
+    consumerBlocked: new LastValueGauge('messaging.consumer.blocked', 'Seconds the next message of a partition has waited for an unavailable dependency (0: not waiting)', 's'),
     outboxBacklog: new LastValueGauge('outbox.backlog', 'Outbox rows written but not yet published'),
     outboxPublished: meter().createCounter('outbox.published', { description: 'Outbox rows published to Kafka' }),
   };

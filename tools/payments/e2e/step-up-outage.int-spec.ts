@@ -3,13 +3,15 @@
  * (`STEP_UP_JWKS_URL` points at a stand-in that forwards to the real wallet, and that the test
  * stops or makes answer 503). A valid proof is then neither accepted nor refused: the HTTP door
  * answers 503 STEP_UP_KEYS_UNAVAILABLE with Retry-After and keeps the Idempotency-Key free, the
- * Kafka door retries the message; nothing is written or published meanwhile, and both pay once
- * the keys answer again. Real wallet, orchestration, PSP simulator, PostgreSQL and Kafka.
+ * Kafka door retries the message for as long as the outage lasts (never dead-lettered); nothing is
+ * written or published meanwhile, and both pay once the keys answer again. Real wallet, orchestration, PSP simulator, PostgreSQL and Kafka.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { deadLetterTopicOf } from '@pay/contracts';
+import { testKafka } from '@pay/testing';
 import type { HttpAnswer, PaymentsPlatform, TestPerson } from './e2e-kit';
 import { http, purchaseOf, startPaymentsPlatform, waitFor } from './e2e-kit';
 
@@ -102,6 +104,16 @@ async function tracesOf(requestId: string, proofIds: string[] = []): Promise<Rec
 
 const NOTHING = { payments: 0, idempotencyKeys: 0, proofsUsed: 0, outbox: 0 };
 
+async function messagesIn(topic: string): Promise<number> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic)).reduce((sum, p) => sum + Number(p.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 function proofIdOf(proof: string): string {
   return (JSON.parse(Buffer.from(proof.split('.')[1], 'base64url').toString()) as { jti: string }).jti;
 }
@@ -140,18 +152,22 @@ describe('the wallet\'s step-up keys out of reach', () => {
     expect(platform.events.of(httpKey)).toEqual([]);
   });
 
-  it('on Kafka: the request is retried while the keys answer 503, nothing is written or published meanwhile, and it is paid once they answer', async () => {
+  it('on Kafka: the request is retried while the keys answer 503, for longer than the inbox\'s retry budget, not dead-lettered, nothing written or published meanwhile, and paid once they answer', async () => {
     keys.mode = '503';
     keys.requests = 0;
     await keys.listen();
     const proof = await ana.stepUp(9_000n);
     const requestId = await platform.publishPurchase(purchaseOf(ana, 9_000n, { stepUpProof: proof }));
 
-    // At least two attempts have failed on the keys (the inbox retries with backoff)...
-    await waitFor(() => keys.requests, (n) => n >= 2, 'two attempts at the step-up keys', 15_000);
-    // ...and left nothing behind: no payment, no consumed proof, no payments.payment.rejected.
+    // More failed attempts than an ordinary failure gets before its dead letter (5, about 3 s of
+    // backoff): an outage is waited out (backoff growing to 30 s), not counted...
+    const started = Date.now();
+    await waitFor(() => keys.requests, (n) => n >= 7, 'seven attempts at the step-up keys', 45_000);
+    expect(Date.now() - started).toBeGreaterThan(3_000);
+    // ...and left nothing behind: no payment, no consumed proof, no payments.payment.rejected, no dead letter.
     expect(await tracesOf(requestId, [proofIdOf(proof)])).toEqual(NOTHING);
     expect(platform.events.of(requestId)).toEqual([]);
+    expect(await messagesIn(deadLetterTopicOf(platform.purchaseTopic))).toBe(0);
 
     keys.mode = 'forward';
     const paymentId = await paymentIdOf(requestId);

@@ -71,7 +71,8 @@ export type InitiateOutcome =
  *    their own code: `payments.payment.rejected` is published and nothing else is written, so a
  *    fixed request may be sent again with the same id. A proof that cannot be checked because the
  *    wallet's keys are out of reach is no refusal: StepUpKeysUnavailableError is thrown, nothing
- *    is written or published, the id stays free (HTTP: 503; Kafka: the inbox retries the message);
+ *    is written or published, the id stays free (HTTP: 503; Kafka: the inbox retries the message
+ *    until the keys answer, DependencyUnavailableError);
  * 3. accepted: PaymentInitiated, the step that moves the money (a card authorisation, or the
  *    wallet reservation of a transfer), the consumed step-up proof and the idempotency record all
  *    commit in one transaction; the PSP is called after the commit, never inside it.
@@ -98,7 +99,11 @@ export class InitiatePayment {
       outcome = sql ? await this.decide(sql, request, origin, stepUp) : await inTransaction(this.dataSource, (tx) => this.decide(tx, request, origin, stepUp));
     } catch (error) {
       if (error instanceof StepUpKeysUnavailableError) {
-        this.logger.warn({ requestId: request.requestId, door: origin.door }, 'purchase request not decided: the wallet\'s step-up keys are unavailable; it is retried');
+        const fields = { requestId: request.requestId, door: origin.door };
+        const message = 'purchase request not decided: the wallet\'s step-up keys are unavailable; it is retried';
+        // Kafka: retried until the keys answer; the inbox warns about the wait, at most once a minute.
+        if (origin.door === 'http') this.logger.warn(fields, message);
+        else this.logger.debug(fields, message);
       }
       throw error;
     }

@@ -1,12 +1,14 @@
 import { createEvent, defineEvent } from '@pay/contracts';
 import { createLogger, startTelemetry, tracer } from '@pay/observability';
 import type { TestSchema } from '@pay/testing';
-import { createTestSchema, createTestTopics, deleteTestTopics, testKafka, uniqueName } from '@pay/testing';
+import { createTestSchema, createTestTopics, deleteTestTopics, prometheusValue, testKafka, uniqueName } from '@pay/testing';
 import { context, trace } from '@opentelemetry/api';
+import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { IsString } from 'class-validator';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { EventPublisher } from '../kafka/event-publisher';
+import { DependencyUnavailableError } from './dependency-unavailable';
 import { InboxConsumer } from './inbox-consumer';
 import { INBOX_TABLE_SQL } from './inbox.schema';
 
@@ -82,6 +84,55 @@ describe('InboxConsumer: long handlers and trace context', () => {
       while (consumer.stats.applied < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
       expect(consumer.stats.applied).toBe(2);
       expect(calls).toEqual([first.id, second.id]); // each handler ran once: no rebalance redelivered it
+    } finally {
+      await consumer.stop();
+    }
+  }, 90_000);
+
+  it('heartbeats while a message waits for an unavailable dependency longer than the session timeout, and shows the wait in messaging_consumer_blocked', async () => {
+    const topic = await freshTopic();
+    const groupId = uniqueName('it-blocked');
+    let down = true;
+    const consumer = new InboxConsumer({
+      groupId,
+      topics: [topic],
+      kafka,
+      dataSource: db.dataSource,
+      publisher,
+      logger,
+      sessionTimeoutMs: 6_000,
+      heartbeatIntervalMs: 500,
+      unavailableBackoffMaxMs: 2_000,
+      handlers: {
+        [NoteV1.type]: async () => {
+          if (down) throw new DependencyUnavailableError('test-service', 'the test service does not answer');
+        },
+      },
+    });
+    const blocked = async (): Promise<number> => {
+      const { resourceMetrics } = await telemetry.prometheus.collect();
+      return prometheusValue(new PrometheusSerializer().serialize(resourceMetrics), 'messaging_consumer_blocked', { consumer: groupId, topic, partition: '0', dependency: 'test-service' });
+    };
+    await publisher.publish([{ topic, envelope: createEvent({ definition: NoteV1, source: 'wallet', subject: 'n', sequence: 1, data: { text: 'waits' } }) }]);
+    await consumer.start();
+    try {
+      // Twice the session timeout: a member that stopped heartbeating would have been evicted, and
+      // the message handed over again, its wait starting over from 0.
+      const deadline = Date.now() + 60_000;
+      while ((await blocked()) < 12 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(await blocked()).toBeGreaterThanOrEqual(12);
+      expect(consumer.stats).toMatchObject({ applied: 0, deadLettered: 0 });
+      // Still the group's member: not evicted for silence.
+      const admin = kafka.admin();
+      await admin.connect();
+      const { groups } = await admin.describeGroups([groupId]);
+      await admin.disconnect();
+      expect({ state: groups[0].state, members: groups[0].members.length }).toEqual({ state: 'Stable', members: 1 });
+
+      down = false;
+      while (consumer.stats.applied < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      expect(consumer.stats).toMatchObject({ applied: 1, deadLettered: 0 });
+      expect(await blocked()).toBe(0);
     } finally {
       await consumer.stop();
     }

@@ -3,10 +3,15 @@ import { createEvent, deadLetterTopicOf, defineEvent, serializeEvent } from '@pa
 import { createLogger } from '@pay/observability';
 import type { TestSchema } from '@pay/testing';
 import { createTestSchema, createTestTopics, deleteTestTopics, testKafka, uniqueName } from '@pay/testing';
+import { createServiceDataSource } from '@pay/platform';
 import { IsInt, Min } from 'class-validator';
 import type { KafkaMessage } from 'kafkajs';
-import type { MigrationInterface, QueryRunner } from 'typeorm';
+import type { Server, Socket } from 'node:net';
+import { connect, createServer } from 'node:net';
+import type { EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
 import { EventPublisher } from '../kafka/event-publisher';
+import { DependencyUnavailableError } from './dependency-unavailable';
+import type { InboxConsumerOptions } from './inbox-consumer';
 import { InboxConsumer, PermanentEventError } from './inbox-consumer';
 import { INBOX_TABLE_SQL } from './inbox.schema';
 
@@ -28,7 +33,7 @@ class CreateTestTables1700000000000 implements MigrationInterface {
   async down(): Promise<void> {}
 }
 
-const logger = createLogger('messaging-test', 'silent');
+const logger = createLogger('messaging-test', process.env.IT_LOG_LEVEL ?? 'silent');
 
 function item(quantity: number): EventEnvelope<ItemCounted> {
   return createEvent({ definition: ItemCountedV1, source: 'wallet', subject: `item-${quantity % 7}`, sequence: quantity + 1, data: { quantity } });
@@ -74,7 +79,7 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
   const appliedRows = async (): Promise<{ event_id: string; times: number }[]> =>
     db.dataSource.query('SELECT event_id, times FROM applied ORDER BY event_id');
 
-  function consumer(groupId: string, handler?: (quantity: number) => Promise<void>): InboxConsumer {
+  function consumer(groupId: string, handler?: (quantity: number, tx: EntityManager) => Promise<void>, options: Partial<InboxConsumerOptions> = {}): InboxConsumer {
     return new InboxConsumer({
       groupId,
       topics: [topic],
@@ -84,10 +89,11 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
       logger,
       maxAttempts: 3,
       retryBackoffMs: 10,
+      ...options,
       handlers: {
         [ItemCountedV1.type]: async (event, tx) => {
           const { quantity } = event.envelope.data as ItemCounted;
-          await handler?.(quantity);
+          await handler?.(quantity, tx);
           await tx.query(
             `INSERT INTO applied (event_id, times, quantity) VALUES ($1, 1, $2)
              ON CONFLICT (event_id) DO UPDATE SET times = applied.times + 1`,
@@ -182,6 +188,168 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
     }
   });
 
+  /** Sends the items to the given partitions, in this order. */
+  async function sendTo(messages: { partition: number; envelope: EventEnvelope }[]): Promise<void> {
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic, messages: messages.map(({ partition, envelope }) => ({ partition, key: envelope.subject, value: serializeEvent(envelope) })) });
+    await producer.disconnect();
+  }
+
+  const deadLettersSoFar = async (): Promise<number> => {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      return (await admin.fetchTopicOffsets(deadLetterTopicOf(topic))).reduce((sum, p) => sum + Number(p.high), 0);
+    } finally {
+      await admin.disconnect();
+    }
+  };
+
+  it('waits for an unavailable dependency without counting attempts: not dead-lettered, applied once when it answers, its partition in order behind it', async () => {
+    const waiting = item(100);
+    const behind = [item(101), item(102)];
+    const elsewhere = item(200);
+    await sendTo([
+      { partition: 0, envelope: waiting },
+      ...behind.map((envelope) => ({ partition: 0, envelope })),
+      { partition: 1, envelope: elsewhere },
+    ]);
+    let down = true;
+    let tries = 0;
+    const order: number[] = [];
+    const worker = consumer(
+      uniqueName('it-unavailable'),
+      async (quantity) => {
+        if (quantity === 100) {
+          tries += 1;
+          if (down) throw new DependencyUnavailableError('test-service', 'the test service does not answer');
+        }
+        order.push(quantity);
+      },
+      { unavailableBackoffMaxMs: 100 },
+    );
+    await worker.start();
+    try {
+      // Far more failures than maxAttempts (3) and far longer than its backoff (10 + 20 ms).
+      await waitFor(async () => tries, (n) => n >= 12);
+      const during = await waitFor(appliedRows, (rows) => rows.length >= 1);
+      // Another partition goes on; this one waits: nothing behind the waiting message is applied.
+      expect(during.map((r) => r.event_id)).toEqual([elsewhere.id]);
+      expect(worker.stats).toMatchObject({ applied: 1, deadLettered: 0 });
+      expect(worker.stats.unavailable).toBeGreaterThanOrEqual(12);
+
+      down = false;
+      const rows = await waitFor(appliedRows, (r) => r.length === 4);
+      expect(rows.every((row) => row.times === 1)).toBe(true);
+      expect(order.filter((quantity) => quantity < 200)).toEqual([100, 101, 102]);
+      expect(worker.stats).toMatchObject({ applied: 4, deadLettered: 0 });
+      expect(await deadLettersSoFar()).toBe(0);
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('stop() during the wait returns at once without committing the waiting message: the next member of the group gets it', async () => {
+    const before = item(300);
+    const waiting = item(301);
+    await sendTo([
+      { partition: 0, envelope: before },
+      { partition: 0, envelope: waiting },
+    ]);
+    const groupId = uniqueName('it-unavailable-stop');
+    let tries = 0;
+    // The first wait after a failure is 10 to 20 s: stop() must not sit it out.
+    const first = consumer(
+      groupId,
+      async (quantity) => {
+        if (quantity === 301) {
+          tries += 1;
+          throw new DependencyUnavailableError('test-service', 'the test service does not answer');
+        }
+      },
+      { retryBackoffMs: 20_000 },
+    );
+    await first.start();
+    await waitFor(async () => tries, (n) => n >= 1);
+    const stopping = Date.now();
+    await first.stop();
+    expect(Date.now() - stopping).toBeLessThan(5_000);
+    expect(tries).toBe(1);
+    expect((await appliedRows()).map((r) => r.event_id)).toEqual([before.id]);
+
+    const admin = kafka.admin();
+    await admin.connect();
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    await admin.disconnect();
+    // The next offset to read is the waiting message's (1), not the one after it.
+    expect(committed.partitions.find((p) => p.partition === 0)?.offset).toBe('1');
+
+    const second = consumer(groupId);
+    await second.start();
+    try {
+      const rows = await waitFor(appliedRows, (r) => r.length === 2);
+      expect(rows.every((row) => row.times === 1)).toBe(true);
+      expect(second.stats).toMatchObject({ applied: 1, deadLettered: 0 });
+      expect(await deadLettersSoFar()).toBe(0);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('waits while PostgreSQL is out of reach or shuts the connection down, but still dead-letters a constraint violation', async () => {
+    const cutOff = item(400);
+    const shutDown = item(401);
+    const violating = item(402);
+    const after = item(403);
+    await sendTo([cutOff, shutDown, violating, after].map((envelope) => ({ partition: 0, envelope })));
+    // The consumer reaches PostgreSQL through a proxy the test can pull.
+    const url = new URL(db.url);
+    const proxy = await TcpProxy.start(url.hostname, Number(url.port || 5432));
+    url.hostname = '127.0.0.1';
+    url.port = String(proxy.port);
+    const dataSource = createServiceDataSource({ url: url.toString(), schema: db.schema, migrations: [], poolSize: 2 });
+    await dataSource.initialize();
+    let cutOffs = 0;
+    let adminShutdowns = 0;
+    const worker = consumer(
+      uniqueName('it-unavailable-pg'),
+      async (quantity, tx) => {
+        // Mid-handler the database goes away: the connection is cut, new ones are refused.
+        if (quantity === 400 && cutOffs === 0) {
+          cutOffs += 1;
+          await proxy.close();
+        }
+        // The server terminates the session (57P01 admin_shutdown, e.g. a restart or failover), five times.
+        if (quantity === 401 && adminShutdowns < 5) {
+          adminShutdowns += 1;
+          await tx.query('SELECT pg_terminate_backend(pg_backend_pid())');
+        }
+        if (quantity === 402) await tx.query('INSERT INTO applied (event_id, times, quantity) VALUES ($1, 1, 402), ($1, 1, 402)', [violating.id]);
+      },
+      { dataSource, unavailableBackoffMaxMs: 100 },
+    );
+    await worker.start();
+    try {
+      await waitFor(async () => worker.stats.unavailable, (n) => n >= 8);
+      expect(await appliedRows()).toEqual([]);
+      expect(worker.stats).toMatchObject({ applied: 0, deadLettered: 0 });
+
+      await proxy.listen();
+      const rows = await waitFor(appliedRows, (r) => r.length === 3);
+      expect(rows.map((r) => r.event_id).sort()).toEqual([cutOff.id, shutDown.id, after.id].sort());
+      expect(rows.every((row) => row.times === 1)).toBe(true);
+      expect(adminShutdowns).toBe(5);
+      // Only the duplicate key went to the dead-letter topic, after its 3 attempts.
+      await waitFor(async () => worker.stats.deadLettered, (n) => n === 1);
+      expect(await deadLettersSoFar()).toBe(1);
+    } finally {
+      await worker.stop();
+      await dataSource.destroy();
+      await proxy.close();
+    }
+  });
+
   it('dead-letters a permanent failure at once, without retries', async () => {
     const rejected = item(5005);
     await publisher.publish([{ topic, envelope: rejected }]);
@@ -202,3 +370,46 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
     }
   });
 });
+
+/** A TCP proxy that can be closed (connections cut, new ones refused) and opened again. */
+class TcpProxy {
+  private server?: Server;
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    private readonly targetHost: string,
+    private readonly targetPort: number,
+    readonly port: number,
+  ) {}
+
+  static async start(targetHost: string, targetPort: number): Promise<TcpProxy> {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as { port: number };
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const proxy = new TcpProxy(targetHost, targetPort, port);
+    await proxy.listen();
+    return proxy;
+  }
+
+  async listen(): Promise<void> {
+    const server = createServer((client) => {
+      const upstream = connect(this.targetPort, this.targetHost);
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on('close', () => this.sockets.delete(socket));
+        socket.on('error', () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
+    this.server = server;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    for (const socket of this.sockets) socket.destroy();
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}

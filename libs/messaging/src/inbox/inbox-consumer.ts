@@ -6,6 +6,8 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { EventPublisher } from '../kafka/event-publisher';
+import type { Unavailability } from './dependency-unavailable';
+import { DependencyUnavailableError, unavailabilityOf } from './dependency-unavailable';
 
 export interface ConsumedEvent<T extends object = object> {
   envelope: EventEnvelope<T>;
@@ -33,9 +35,12 @@ export interface InboxConsumerOptions {
   /** Publishes dead letters. */
   publisher: EventPublisher;
   logger: Logger;
-  /** Attempts at one message before it is dead-lettered (default 5). */
+  /** Attempts at one message before it is dead-lettered (default 5); an unavailable dependency counts none. */
   maxAttempts?: number;
+  /** First retry delay (default 200 ms), doubled after each failed attempt. */
   retryBackoffMs?: number;
+  /** Cap of the delay between attempts while a dependency is unavailable (default 30 s, jittered). */
+  unavailableBackoffMaxMs?: number;
   /** Partitions processed in parallel by one instance (default 3). */
   partitionsConsumedConcurrently?: number;
   /** How often a long handler's heartbeat is sent (default 1 s). */
@@ -45,33 +50,57 @@ export interface InboxConsumerOptions {
   sessionTimeoutMs?: number;
 }
 
-export type MessageOutcome = 'applied' | 'duplicate' | 'ignored' | 'dead-lettered';
+/**
+ * `interrupted`: the consumer stopped (or lost the partition) while the message waited for an
+ * unavailable dependency; it was not applied, its offset is not committed, it is delivered again.
+ */
+export type MessageOutcome = 'applied' | 'duplicate' | 'ignored' | 'dead-lettered' | 'interrupted';
 
 export interface ConsumerStats {
   applied: number;
   duplicates: number;
   ignored: number;
   deadLettered: number;
+  /** Attempts that failed because a dependency was unavailable (retried, never dead-lettered). */
+  unavailable: number;
 }
+
+/** Where a message is consumed: its heartbeat, and whether this member may still work on it. */
+export interface Delivery {
+  heartbeat: () => Promise<void>;
+  /** False once the consumer stops or the partition is taken away (a rebalance). */
+  active: () => boolean;
+}
+
+/** How often a message waiting for a dependency checks for stop() and a rebalance. */
+const STOP_CHECK_MS = 100;
+/** While a message waits for a dependency, a warning at most this often. */
+const BLOCKED_LOG_INTERVAL_MS = 60_000;
 
 /**
  * A Kafka consumer that applies each event exactly once: the effect and the inbox row commit
  * in one PostgreSQL transaction, and the offset is committed only after that. A message that
  * fails validation, or keeps failing, goes to `<topic>.dlq` with the reason in its headers and
- * the consumer moves on: one poison message never blocks a partition.
+ * the consumer moves on: one poison message never blocks a partition. An outage is different:
+ * while a dependency is unavailable (DependencyUnavailableError, or PostgreSQL out of reach) the
+ * message is retried without limit and its partition waits behind it, in order.
  */
 export class InboxConsumer {
   private consumer?: Consumer;
-  readonly stats: ConsumerStats = { applied: 0, duplicates: 0, ignored: 0, deadLettered: 0 };
+  private stopping = false;
+  readonly stats: ConsumerStats = { applied: 0, duplicates: 0, ignored: 0, deadLettered: 0, unavailable: 0 };
   private readonly maxAttempts: number;
   private readonly retryBackoffMs: number;
+  private readonly unavailableBackoffMaxMs: number;
 
   constructor(private readonly options: InboxConsumerOptions) {
     this.maxAttempts = options.maxAttempts ?? 5;
     this.retryBackoffMs = options.retryBackoffMs ?? 200;
+    this.unavailableBackoffMaxMs = options.unavailableBackoffMaxMs ?? 30_000;
   }
 
   async start(): Promise<void> {
+    this.stopping = false;
     const consumer = this.options.kafka.consumer({
       groupId: this.options.groupId,
       allowAutoTopicCreation: false,
@@ -92,10 +121,14 @@ export class InboxConsumer {
     });
   }
 
-  /** Stops after the message in hand; its offset is committed, later ones are redelivered. */
+  /**
+   * Stops after the message in hand; its offset is committed, later ones are redelivered. A
+   * message waiting for an unavailable dependency is given up at once, its offset not committed.
+   */
   async stop(): Promise<void> {
     const consumer = this.consumer;
     this.consumer = undefined;
+    this.stopping = true;
     if (!consumer) return;
     this.options.logger.info({ consumer: this.options.groupId }, 'consumer stopping: finishing the messages in hand and committing their offsets');
     await consumer.disconnect();
@@ -105,6 +138,7 @@ export class InboxConsumer {
   private async processBatch(consumer: Consumer, payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     const heartbeat = (): Promise<void> => payload.heartbeat();
+    const delivery: Delivery = { heartbeat, active: () => payload.isRunning() && !payload.isStale() && !this.stopping };
     let uncommitted: string | undefined;
     const commit = async (): Promise<void> => {
       if (uncommitted === undefined) return;
@@ -123,7 +157,9 @@ export class InboxConsumer {
       for (const message of batch.messages) {
         if (!payload.isRunning() || payload.isStale()) break;
         const started = performance.now();
-        const outcome = await this.processMessage(batch.topic, batch.partition, message, heartbeat);
+        const outcome = await this.processMessage(batch.topic, batch.partition, message, delivery);
+        // Not applied, not committed: this message and the rest of the batch are delivered again.
+        if (outcome === 'interrupted') break;
         const attributes = { topic: batch.topic, consumer: this.options.groupId };
         platformMetrics().processDuration.record((performance.now() - started) / 1000, attributes);
         platformMetrics().messagesProcessed.add(1, { ...attributes, outcome });
@@ -139,7 +175,7 @@ export class InboxConsumer {
   }
 
   /** Applies one message; returns what became of it. Exposed for the DLQ replay tool. */
-  async processMessage(topic: string, partition: number, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<MessageOutcome> {
+  async processMessage(topic: string, partition: number, message: KafkaMessage, delivery: Delivery): Promise<MessageOutcome> {
     let envelope: EventEnvelope;
     try {
       envelope = parseEvent(JSON.parse(message.value?.toString() ?? 'null'));
@@ -167,46 +203,98 @@ export class InboxConsumer {
     try {
       // The handler runs inside the producer's trace (W3C context from the Kafka headers).
       const outcome = await context.with(trace.setSpan(parent, span), () =>
-        this.applyWithRetries({ envelope, topic, partition, offset: message.offset }, handler, message, heartbeat),
+        this.applyWithRetries({ envelope, topic, partition, offset: message.offset }, handler, message, delivery),
       );
-      if (outcome === 'dead-lettered') span.setStatus({ code: SpanStatusCode.ERROR, message: 'dead-lettered' });
+      if (outcome === 'dead-lettered' || outcome === 'interrupted') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
       return outcome;
     } finally {
       span.end();
     }
   }
 
-  private async applyWithRetries(event: ConsumedEvent, handler: EventHandler, message: KafkaMessage, heartbeat: () => Promise<void>): Promise<MessageOutcome> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        const outcome = await this.withHeartbeat(heartbeat, () => this.applyOnce(event, handler));
-        if (outcome === 'applied') this.stats.applied += 1;
-        else this.stats.duplicates += 1;
-        return outcome;
-      } catch (error) {
-        const permanent = error instanceof PermanentEventError;
-        const reason = `${(error as Error).name}: ${(error as Error).message}`;
-        if (permanent || attempt >= this.maxAttempts) {
-          await this.deadLetter(event.topic, event.partition, message, reason, attempt);
-          return 'dead-lettered';
+  private async applyWithRetries(event: ConsumedEvent, handler: EventHandler, message: KafkaMessage, delivery: Delivery): Promise<MessageOutcome> {
+    const blocked = new BlockedPartition(this.options.groupId, event, this.options.logger);
+    try {
+      for (let attempt = 1; ; ) {
+        try {
+          const outcome = await this.withHeartbeat(delivery.heartbeat, () => this.applyOnce(event, handler));
+          if (outcome === 'applied') this.stats.applied += 1;
+          else this.stats.duplicates += 1;
+          blocked.recovered();
+          return outcome;
+        } catch (error) {
+          const unavailable = unavailabilityOf(error);
+          if (unavailable) {
+            // An outage, not this message's fault: no attempt counted; wait (jittered, capped) and retry.
+            this.stats.unavailable += 1;
+            const retries = blocked.failed(unavailable);
+            const ceiling = Math.min(this.unavailableBackoffMaxMs, this.retryBackoffMs * 2 ** Math.min(retries - 1, 30));
+            if (!(await this.waitUnlessStopped(ceiling / 2 + (Math.random() * ceiling) / 2, delivery))) {
+              blocked.abandoned();
+              return 'interrupted';
+            }
+            continue;
+          }
+          const reason = `${(error as Error).name}: ${(error as Error).message}`;
+          if (error instanceof PermanentEventError || attempt >= this.maxAttempts) {
+            await this.deadLetter(event.topic, event.partition, message, reason, attempt);
+            return 'dead-lettered';
+          }
+          this.options.logger.warn({ eventId: event.envelope.id, type: event.envelope.type, attempt, reason }, 'event failed, retrying');
+          await this.withHeartbeat(delivery.heartbeat, () => sleep(this.retryBackoffMs * 2 ** (attempt - 1)));
+          attempt += 1;
         }
-        this.options.logger.warn({ eventId: event.envelope.id, type: event.envelope.type, attempt, reason }, 'event failed, retrying');
-        await this.withHeartbeat(heartbeat, () => sleep(this.retryBackoffMs * 2 ** (attempt - 1)));
       }
+    } finally {
+      blocked.clear();
     }
   }
 
+  /**
+   * Sleeps `ms` while heartbeating, so the group keeps this member. False as soon as the
+   * consumer stops or the partition is taken away (or a heartbeat fails, e.g. a rebalance).
+   */
+  private async waitUnlessStopped(ms: number, delivery: Delivery): Promise<boolean> {
+    const interval = this.options.heartbeatIntervalMs ?? 1_000;
+    const deadline = Date.now() + ms;
+    let nextHeartbeat = Date.now() + interval;
+    while (Date.now() < deadline) {
+      if (!delivery.active()) return false;
+      await sleep(Math.min(STOP_CHECK_MS, deadline - Date.now()));
+      if (Date.now() >= nextHeartbeat) {
+        nextHeartbeat = Date.now() + interval;
+        try {
+          await delivery.heartbeat();
+        } catch {
+          return false;
+        }
+      }
+    }
+    return delivery.active();
+  }
+
   private async applyOnce(event: ConsumedEvent, handler: EventHandler): Promise<'applied' | 'duplicate'> {
-    return this.options.dataSource.transaction(async (tx) => {
-      const inserted: unknown[] = await tx.query(
-        `INSERT INTO inbox (consumer, event_id, topic, kafka_partition, kafka_offset) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id`,
-        [this.options.groupId, event.envelope.id, event.topic, event.partition, event.offset],
-      );
-      if (inserted.length === 0) return 'duplicate';
-      await handler(event, tx);
-      return 'applied';
-    });
+    let inHandler = false;
+    try {
+      return await this.options.dataSource.transaction(async (tx) => {
+        const inserted: unknown[] = await tx.query(
+          `INSERT INTO inbox (consumer, event_id, topic, kafka_partition, kafka_offset) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id`,
+          [this.options.groupId, event.envelope.id, event.topic, event.partition, event.offset],
+        );
+        if (inserted.length === 0) return 'duplicate';
+        inHandler = true;
+        await handler(event, tx);
+        inHandler = false;
+        return 'applied';
+      });
+    } catch (error) {
+      // A connection error outside the handler (connect, BEGIN, the inbox row, COMMIT) is PostgreSQL's.
+      if (!inHandler && unavailabilityOf(error)?.dependency === 'connection') {
+        throw new DependencyUnavailableError('postgresql', (error as Error).message, { cause: error });
+      }
+      throw error;
+    }
   }
 
   /** Keeps the group membership alive while a long handler runs, so no rebalance redelivers the batch. */
@@ -252,4 +340,58 @@ export class InboxConsumer {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * One message waiting for an unavailable dependency: the `messaging.consumer.blocked` gauge (for
+ * how long, per partition), and a warning at most once a minute rather than once per retry.
+ */
+class BlockedPartition {
+  private since?: number;
+  private lastLog = 0;
+  private retries = 0;
+  private dependency = '';
+
+  constructor(
+    private readonly groupId: string,
+    private readonly event: ConsumedEvent,
+    private readonly logger: Logger,
+  ) {}
+
+  private get attributes(): Record<string, string | number> {
+    return { topic: this.event.topic, consumer: this.groupId, partition: this.event.partition };
+  }
+
+  /** Records one failed attempt; returns how many in a row. */
+  failed(unavailable: Unavailability): number {
+    const now = Date.now();
+    this.since ??= now;
+    this.retries += 1;
+    if (this.dependency !== unavailable.dependency) this.clear();
+    this.dependency = unavailable.dependency;
+    platformMetrics().consumerBlocked.set((now - this.since) / 1000, { ...this.attributes, dependency: this.dependency });
+    if (this.retries === 1 || now - this.lastLog >= BLOCKED_LOG_INTERVAL_MS) {
+      this.lastLog = now;
+      const reason = scrubText(unavailable.reason).slice(0, 500);
+      this.logger.warn(
+        { ...this.attributes, offset: this.event.offset, eventId: this.event.envelope.id, type: this.event.envelope.type, dependency: this.dependency, reason, retries: this.retries, waitingMs: now - this.since },
+        'a dependency is unavailable: the message is retried until it answers, the partition waits (not dead-lettered)',
+      );
+    }
+    return this.retries;
+  }
+
+  recovered(): void {
+    if (this.since === undefined) return;
+    this.logger.info({ ...this.attributes, eventId: this.event.envelope.id, dependency: this.dependency, retries: this.retries, waitedMs: Date.now() - this.since }, 'dependency available again: the waiting message was applied');
+  }
+
+  abandoned(): void {
+    this.logger.info({ ...this.attributes, eventId: this.event.envelope.id, dependency: this.dependency, retries: this.retries }, 'stopped while the message waited for a dependency: not committed, it is delivered again');
+  }
+
+  /** Back to 0 once the message is applied, given up or dead-lettered. */
+  clear(): void {
+    if (this.dependency) platformMetrics().consumerBlocked.set(0, { ...this.attributes, dependency: this.dependency });
+  }
 }
