@@ -2,6 +2,7 @@ import type { Logger } from '@pay/observability';
 import { contextFromHeaders, tracer } from '@pay/observability';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Client } from 'pg';
+import { isLostAppendRace } from '../payments/store/payment-event-store';
 import type { ClaimedStep, PaymentSteps, StepName } from './payment-steps';
 
 /** What running a step came to: done (the row goes), or try again later with the same idempotency keys. */
@@ -155,7 +156,12 @@ export class PaymentStepWorker {
       // An outage (database, broker) or a bug: retried with backoff; the step is never dropped.
       const reason = `${(error as Error).name}: ${(error as Error).message}`;
       span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).name });
-      this.options.logger.error({ paymentId, step, attempts: claimed.attempts, reason }, 'payment step failed; retrying later');
+      if (isLostAppendRace(error)) {
+        // Other writers of the payment kept winning (many refunds at once): expected, not a fault.
+        this.options.logger.warn({ paymentId, step, attempts: claimed.attempts, reason }, 'payment step lost the race for the payment; retrying later');
+      } else {
+        this.options.logger.error({ paymentId, step, attempts: claimed.attempts, reason }, 'payment step failed; retrying later');
+      }
       return { outcome: 'retry', afterMs: backoffMs(claimed.attempts), reason };
     } finally {
       span.end();
