@@ -3,77 +3,17 @@
  * `/.well-known/step-up-jwks.json`, on loopback): keys that cannot be fetched make the proof
  * unchecked (StepUpKeysUnavailableError), never refused; a bad proof is still refused.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import type { TestKeyEndpoint } from '../testing';
+import { closedLoopbackPort, startTestKeyEndpoint, TEST_KEY_ENDPOINT_OUTAGES } from '../testing';
 import { StepUpKeysUnavailableError, StepUpProofError } from './step-up-proof';
 import { StepUpProofSigner } from './step-up-signer';
 import { StepUpProofVerifier } from './step-up-verifier';
 
 const ISSUER = 'pay:wallet';
 const payment = { personId: 'person-1', amount: 4_999n, currency: 'EUR' };
-
-type Mode = 'keys' | 'status-503' | 'status-404' | 'not-json' | 'not-a-key-set' | 'hang';
-
-/** The wallet's key endpoint, told how to behave. */
-class KeyEndpoint {
-  mode: Mode = 'keys';
-  requests = 0;
-  private constructor(
-    private readonly server: Server,
-    private readonly keys: () => object,
-  ) {}
-
-  static async start(keys: () => object): Promise<KeyEndpoint> {
-    const server = createServer();
-    const endpoint = new KeyEndpoint(server, keys);
-    server.on('request', (request: IncomingMessage, response: ServerResponse) => endpoint.answer(request, response));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return endpoint;
-  }
-
-  get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/.well-known/step-up-jwks.json`;
-  }
-
-  private answer(_request: IncomingMessage, response: ServerResponse): void {
-    this.requests += 1;
-    const json = (status: number, body: unknown): void => {
-      response.writeHead(status, { 'content-type': 'application/json' });
-      response.end(JSON.stringify(body));
-    };
-    switch (this.mode) {
-      case 'keys':
-        return json(200, this.keys());
-      case 'status-503':
-        return json(503, { code: 'UNAVAILABLE' });
-      case 'status-404':
-        return json(404, { code: 'NOT_FOUND' });
-      case 'not-json':
-        response.writeHead(200, { 'content-type': 'text/html' });
-        return void response.end('<html>maintenance</html>');
-      case 'not-a-key-set':
-        return json(200, { status: 'ok' });
-      case 'hang':
-        return; // never answers
-    }
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-/** A port nobody listens on (connection refused). */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+/** Where the wallet serves its step-up keys. */
+const STEP_UP_KEYS_PATH = '/.well-known/step-up-jwks.json';
 
 async function outcomeOf(promise: Promise<unknown>): Promise<{ kind: 'accepted' } | { kind: 'refused'; reason: string } | { kind: 'unavailable'; retryable: boolean }> {
   try {
@@ -88,11 +28,11 @@ async function outcomeOf(promise: Promise<unknown>): Promise<{ kind: 'accepted' 
 
 describe('step-up proofs checked with the wallet\'s published keys', () => {
   let signer: StepUpProofSigner;
-  let endpoint: KeyEndpoint;
+  let endpoint: TestKeyEndpoint;
 
   beforeAll(async () => {
     signer = await StepUpProofSigner.create({ privateJwk: await StepUpProofSigner.generatePrivateJwk(), issuer: ISSUER, ttlSeconds: 120 });
-    endpoint = await KeyEndpoint.start(() => signer.publicKeySet());
+    endpoint = await startTestKeyEndpoint(() => signer.publicKeySet(), STEP_UP_KEYS_PATH);
   });
 
   afterAll(async () => {
@@ -107,7 +47,7 @@ describe('step-up proofs checked with the wallet\'s published keys', () => {
   const verifierOf = (jwksUrl: string): StepUpProofVerifier => new StepUpProofVerifier({ jwksUrl, issuer: ISSUER, jwksTimeoutMs: 500 });
   const validProof = async (): Promise<string> => (await signer.sign({ personId: 'person-1', ceiling: { amount: 5_000n, currency: 'EUR' }, method: 'pin' })).proof;
 
-  it.each<Mode>(['status-503', 'status-404', 'not-json', 'not-a-key-set', 'hang'])(
+  it.each(TEST_KEY_ENDPOINT_OUTAGES)(
     'a valid proof is unchecked, not refused, while the key endpoint answers %s; the same verifier accepts it once the keys come back',
     async (mode) => {
       const verifier = verifierOf(endpoint.url);
@@ -123,7 +63,7 @@ describe('step-up proofs checked with the wallet\'s published keys', () => {
   );
 
   it('a valid proof is unchecked, not refused, when nothing listens at the key URL (connection refused)', async () => {
-    const verifier = verifierOf(`http://127.0.0.1:${await closedPort()}/.well-known/step-up-jwks.json`);
+    const verifier = verifierOf(`http://127.0.0.1:${await closedLoopbackPort()}/.well-known/step-up-jwks.json`);
     const error = await verifier.verify(await validProof(), payment).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StepUpKeysUnavailableError);
     expect(error).not.toBeInstanceOf(StepUpProofError);
@@ -175,7 +115,7 @@ describe('step-up proofs checked with the wallet\'s published keys', () => {
     const kid = JSON.parse(Buffer.from((await validProof()).split('.')[0], 'base64url').toString()).kid as string;
     // The proof's key id, but the key material is not a P-256 point: it does not import.
     const brokenKey = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', x: 'AAAA' };
-    const broken = await KeyEndpoint.start(() => ({ keys: [brokenKey] }));
+    const broken = await startTestKeyEndpoint(() => ({ keys: [brokenKey] }), STEP_UP_KEYS_PATH);
     try {
       const verifier = verifierOf(broken.url);
       expect(await outcomeOf(verifier.verify(await validProof(), payment))).toEqual({ kind: 'unavailable', retryable: true });
