@@ -8,8 +8,7 @@ type RoutedRequest = IncomingMessage & { route?: { path?: string } };
 
 /** The path without its query string (a query may carry personal data; spans never hold it). */
 function pathOf(url: string | undefined): string {
-  const path = (url ?? '/').split('?', 1)[0] ?? '/';
-  return path || '/';
+  return (url ?? '/').split('?', 1)[0] || '/';
 }
 
 /**

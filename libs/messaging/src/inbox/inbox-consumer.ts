@@ -66,7 +66,7 @@ export interface ConsumerStats {
 }
 
 /** Where a message is consumed: its heartbeat, and whether this member may still work on it. */
-export interface Delivery {
+interface Delivery {
   heartbeat: () => Promise<void>;
   /** False once the consumer stops or the partition is taken away (a rebalance). */
   active: () => boolean;
@@ -174,8 +174,8 @@ export class InboxConsumer {
     }
   }
 
-  /** Applies one message; returns what became of it. Exposed for the DLQ replay tool. */
-  async processMessage(topic: string, partition: number, message: KafkaMessage, delivery: Delivery): Promise<MessageOutcome> {
+  /** Applies one message; returns what became of it. */
+  private async processMessage(topic: string, partition: number, message: KafkaMessage, delivery: Delivery): Promise<MessageOutcome> {
     let envelope: EventEnvelope;
     try {
       envelope = parseEvent(JSON.parse(message.value?.toString() ?? 'null'));
