@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EventEnvelope, PaymentCapturedData, PaymentDisputeLostData, PaymentRefundedData } from '@pay/contracts';
+import type { PaymentCapturedData, PaymentDisputeLostData, PaymentRefundedData } from '@pay/contracts';
 import { PaymentCapturedV1, PaymentDisputeLostV1, PaymentRefundedV1 } from '@pay/contracts';
 import { LedgerError } from '@pay/ledger-domain';
 import type { PostgresLedger } from '@pay/ledger-store';
-import type { ConsumedEvent, EventHandler } from '@pay/messaging';
+import type { ConsumedEvent, EventHandler, InboxBatch } from '@pay/messaging';
 import { PermanentEventError } from '@pay/messaging';
 import type { Logger } from '@pay/observability';
 import { LOGGER, SERVICE_CONFIG } from '@pay/platform';
@@ -14,9 +14,7 @@ import { LedgerAccounts } from '../money/ledger-accounts';
 import { captureTransactionId, disputeLossTransactionId, refundTransactionId } from '../money/ledger-ids';
 import type { PostedCapture, PostingPlan, PostingPolicy } from './payment-postings';
 import { planCapture, planDisputeLoss, planRefund, PostingRefused } from './payment-postings';
-
-/** Ledger refusals a later attempt may not meet (the transfer being reversed is not there yet). */
-const TRANSIENT_LEDGER_CODES: ReadonlySet<string> = new Set(['TRANSACTION_NOT_FOUND']);
+import { PendingPostings } from './pending-postings';
 
 interface CaptureRow {
   transaction_id: string;
@@ -32,9 +30,11 @@ interface CaptureRow {
  * events become one balanced transaction each, under an id derived from the payment (and the
  * refund or dispute), so a redelivered or re-published event replays the first posting.
  *
- * The ledger commits in its own (group-committed) transaction, not in the inbox's: a crash
- * between the two redelivers the event, which records the same id again and gets the first
- * result. What was posted is remembered in `payment_ledger_postings`, in the inbox's transaction.
+ * The postings of a chunk of events are recorded in the ledger as one append inside the inbox's
+ * transaction (PendingPostings, just before it commits), with what was posted
+ * (`payment_ledger_postings`): the inbox rows, the entries and that record commit together.
+ * A refund or chargeback is checked against what its payment posted, so a movement of the same
+ * payment queued earlier in the chunk is appended first.
  */
 @Injectable()
 export class PostPaymentsToLedger {
@@ -56,69 +56,66 @@ export class PostPaymentsToLedger {
   /** Handlers by event type for the InboxConsumer; other payment events move no money here. */
   handlers(): Record<string, EventHandler> {
     return {
-      [PaymentCapturedV1.type]: (event, tx) => this.captured(event as ConsumedEvent<PaymentCapturedData>, tx),
-      [PaymentRefundedV1.type]: (event, tx) => this.refunded(event as ConsumedEvent<PaymentRefundedData>, tx),
-      [PaymentDisputeLostV1.type]: (event, tx) => this.disputeLost(event as ConsumedEvent<PaymentDisputeLostData>, tx),
+      [PaymentCapturedV1.type]: (event, tx, batch) => this.captured(event as ConsumedEvent<PaymentCapturedData>, tx, batch),
+      [PaymentRefundedV1.type]: (event, tx, batch) => this.refunded(event as ConsumedEvent<PaymentRefundedData>, tx, batch),
+      [PaymentDisputeLostV1.type]: (event, tx, batch) => this.disputeLost(event as ConsumedEvent<PaymentDisputeLostData>, tx, batch),
     };
   }
 
-  async captured({ envelope }: ConsumedEvent<PaymentCapturedData>, tx: EntityManager): Promise<void> {
+  async captured({ envelope }: ConsumedEvent<PaymentCapturedData>, tx: EntityManager, batch: InboxBatch): Promise<void> {
     const { data } = envelope;
-    if (await this.alreadyPosted(tx, captureTransactionId(data.paymentId))) return;
-    const plan = refusalsArePermanent(() => planCapture(data, this.policy));
+    const transactionId = captureTransactionId(data.paymentId);
+    const pending = this.pendingIn(tx, batch);
+    if (pending.has(transactionId)) return;
+    let plan: PostingPlan | null;
+    try {
+      plan = refusalsArePermanent(() => planCapture(data, this.policy));
+    } catch (error) {
+      // Refused now, but posted already under an earlier envelope: nothing to do, as before the rules changed.
+      if (await this.alreadyPosted(tx, transactionId)) return;
+      throw error;
+    }
     if (!plan) {
       this.logger.debug({ paymentId: data.paymentId, eventId: envelope.id }, 'captured from wallet balance: posted by its reservation, nothing to post');
       return;
     }
-    await this.post(plan, envelope, tx);
+    // Whether it was posted already is checked for the whole chunk at once (PendingPostings).
+    await this.queue(plan, envelope, pending);
   }
 
-  async refunded({ envelope }: ConsumedEvent<PaymentRefundedData>, tx: EntityManager): Promise<void> {
+  async refunded({ envelope }: ConsumedEvent<PaymentRefundedData>, tx: EntityManager, batch: InboxBatch): Promise<void> {
     const { data } = envelope;
-    if (await this.alreadyPosted(tx, refundTransactionId(data.paymentId, data.refundId))) return;
+    const pending = this.pendingIn(tx, batch);
+    const transactionId = refundTransactionId(data.paymentId, data.refundId);
+    if (pending.has(transactionId)) return;
+    if (pending.touches(data.paymentId)) await pending.flush();
+    if (await this.alreadyPosted(tx, transactionId)) return;
     const { capture, takenBack } = await this.postedCapture(tx, data.paymentId);
-    await this.post(refusalsArePermanent(() => planRefund(data, capture, takenBack)), envelope, tx);
+    await this.queue(refusalsArePermanent(() => planRefund(data, capture, takenBack)), envelope, pending);
   }
 
-  async disputeLost({ envelope }: ConsumedEvent<PaymentDisputeLostData>, tx: EntityManager): Promise<void> {
+  async disputeLost({ envelope }: ConsumedEvent<PaymentDisputeLostData>, tx: EntityManager, batch: InboxBatch): Promise<void> {
     const { data } = envelope;
-    if (await this.alreadyPosted(tx, disputeLossTransactionId(data.paymentId, data.disputeId))) return;
+    const pending = this.pendingIn(tx, batch);
+    const transactionId = disputeLossTransactionId(data.paymentId, data.disputeId);
+    if (pending.has(transactionId)) return;
+    if (pending.touches(data.paymentId)) await pending.flush();
+    if (await this.alreadyPosted(tx, transactionId)) return;
     const { capture, takenBack } = await this.postedCapture(tx, data.paymentId);
-    await this.post(refusalsArePermanent(() => planDisputeLoss(data, capture, takenBack, this.policy)), envelope, tx);
+    await this.queue(refusalsArePermanent(() => planDisputeLoss(data, capture, takenBack, this.policy)), envelope, pending);
   }
 
-  private async post(plan: PostingPlan, envelope: EventEnvelope, tx: EntityManager): Promise<void> {
+  private pendingIn(tx: EntityManager, batch: InboxBatch): PendingPostings {
+    return batch.work(this, () => new PendingPostings(this.ledger, tx, this.logger));
+  }
+
+  private async queue(plan: PostingPlan, envelope: ConsumedEvent['envelope'], pending: PendingPostings): Promise<void> {
+    // Accounts open in their own committed transactions (cached): opening them inside the inbox
+    // transaction would hold their new rows locked while it waits for the ledger's chain lock.
     await this.accounts.ensureOpen(plan.accounts).catch((error: unknown) => {
       throw error instanceof LedgerError ? new PermanentEventError(`cannot open an account for payment ${plan.paymentId}: ${error.code}: ${error.message}`) : error;
     });
-    const outcome = await this.ledger.submit({ ...plan.command, correlationId: envelope.correlationId, causationId: envelope.id });
-    if (!outcome.ok) {
-      const reason = `the ledger refused the ${plan.movement} of payment ${plan.paymentId} (${plan.transactionId}): ${outcome.error.code}: ${outcome.error.message}`;
-      throw TRANSIENT_LEDGER_CODES.has(outcome.error.code) ? new Error(reason) : new PermanentEventError(reason);
-    }
-    if (!plan.record) return;
-    await tx.query(
-      `INSERT INTO payment_ledger_postings
-         (transaction_id, payment_id, movement, event_id, ledger_position, clearing_account_id, counterparty_account_id, currency, amount, fee)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-       ON CONFLICT (transaction_id) DO NOTHING`,
-      [
-        plan.transactionId,
-        plan.paymentId,
-        plan.movement,
-        envelope.id,
-        outcome.entry.position.toString(),
-        plan.record.clearingAccountId,
-        plan.record.counterpartyAccountId,
-        plan.record.currency,
-        plan.record.amount.toString(),
-        plan.record.fee.toString(),
-      ],
-    );
-    this.logger.info(
-      { paymentId: plan.paymentId, transactionId: plan.transactionId, movement: plan.movement, position: outcome.entry.position.toString(), replayed: outcome.replayed },
-      'payment posted to the ledger',
-    );
+    pending.add(plan, envelope);
   }
 
   /** The same payment event re-published under a new envelope id: posted already, nothing to do. */

@@ -1,8 +1,8 @@
 import type { Account, AppendedEntry, Balance, ChainHead, CommandOutcome, JournalEntry, LedgerCommand, LedgerView } from '@pay/ledger-domain';
 import { LedgerBatch, referencedAccountIds, referencedTransactionIds, reversalTargets, ZERO_BALANCE } from '@pay/ledger-domain';
-import type { OutboxMessage } from '@pay/messaging';
+import type { OutboxMessage, SqlExecutor } from '@pay/messaging';
 import { appendToOutbox } from '@pay/messaging';
-import type { DataSource, QueryRunner } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { AccountRow } from './journal-rows';
 import { accountFromRow, loadEntries } from './journal-rows';
 import type { Sql } from './sql';
@@ -28,14 +28,26 @@ export interface AppendContext {
  *    (two statements: writeBatch).
  */
 export async function appendBatch(context: AppendContext, commands: readonly LedgerCommand[]): Promise<CommandOutcome[]> {
-  return inTransaction(context.dataSource, async (sql, runner) => {
-    const head = await lockChainHead(sql);
-    const view = await loadBatchView(sql, commands);
-    const batch = new LedgerBatch(view, head, context.now());
-    const outcomes = commands.map((command) => batch.execute(command));
-    if (batch.appended.length > 0) await writeBatch(sql, runner, batch, view, context);
-    return outcomes;
-  });
+  return inTransaction(context.dataSource, (sql, runner) => appendInTransaction(sql, runner, context, commands));
+}
+
+/**
+ * The same steps inside a transaction the caller owns and commits (appendBatch's, or a
+ * consumer's that records its inbox rows with the entries): the chain head stays locked until
+ * that COMMIT, so the caller should append last and commit soon after.
+ */
+export async function appendInTransaction(
+  sql: Sql,
+  executor: SqlExecutor,
+  context: Pick<AppendContext, 'now' | 'toOutbox'>,
+  commands: readonly LedgerCommand[],
+): Promise<CommandOutcome[]> {
+  const head = await lockChainHead(sql);
+  const view = await loadBatchView(sql, commands);
+  const batch = new LedgerBatch(view, head, context.now());
+  const outcomes = commands.map((command) => batch.execute(command));
+  if (batch.appended.length > 0) await writeBatch(sql, executor, batch, view, context);
+  return outcomes;
 }
 
 export async function lockChainHead(sql: Sql): Promise<ChainHead> {
@@ -102,7 +114,7 @@ async function loadBatchView(sql: Sql, commands: readonly LedgerCommand[]): Prom
  * balances, pending holds and chain head (data-modifying CTEs), and the outbox insert. Fewer
  * round trips inside the chain lock is what lets group commit scale.
  */
-async function writeBatch(sql: Sql, runner: QueryRunner, batch: LedgerBatch, view: BatchView, context: AppendContext): Promise<void> {
+async function writeBatch(sql: Sql, executor: SqlExecutor, batch: LedgerBatch, view: BatchView, context: Pick<AppendContext, 'toOutbox'>): Promise<void> {
   const entries = batch.appended.map((a) => a.entry);
   const postings = entries.flatMap((e) => e.postings.map((p, idx) => ({ ...p, idx, position: e.position })));
   const deltas = balanceDeltas(batch.changedBalances, view.opening);
@@ -182,7 +194,7 @@ async function writeBatch(sql: Sql, runner: QueryRunner, batch: LedgerBatch, vie
   const messages = batch.appended.map(context.toOutbox);
   const [written] = await writing;
   if (Number(written?.balances) !== deltas.length) throw new Error(`expected to update ${deltas.length} balances, updated ${written?.balances}`);
-  await appendToOutbox(runner, messages);
+  await appendToOutbox(executor, messages);
 }
 
 interface BalanceDelta extends Balance {

@@ -1,16 +1,17 @@
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { ServiceName } from '@pay/contracts';
-import type { Account, ChainVerification, Clock, CommandOutcome, EntryKind, JournalEntry, LedgerCommand, OpenAccountInput } from '@pay/ledger-domain';
+import type { Account, AppendedEntry, ChainVerification, Clock, CommandOutcome, EntryKind, JournalEntry, LedgerCommand, OpenAccountInput } from '@pay/ledger-domain';
+import type { OutboxMessage } from '@pay/messaging';
 import { LedgerError, systemClock, transactionIdOf, validateCommand } from '@pay/ledger-domain';
 import { traceHeaders } from '@pay/observability';
-import type { DataSource } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
 import { findAccount, openAccount } from './accounts';
 import type { AccountBalance, AsOf, StatementPage } from './balance-queries';
 import { balanceAsOf, currentBalance, statementPage } from './balance-queries';
 import type { GroupCommitOptions } from './group-commit';
 import { DEFAULT_GROUP_COMMIT, GroupCommit } from './group-commit';
 import type { AppendContext } from './journal-appender';
-import { appendBatch } from './journal-appender';
+import { appendBatch, appendInTransaction } from './journal-appender';
 import { ledgerOutboxMessage } from './ledger-events';
 import type { BalanceDrift, RebuildReport } from './rebuild-balances';
 import { balanceDrift, rebuildBalances } from './rebuild-balances';
@@ -45,6 +46,13 @@ export interface Recorded {
   readonly replayed: boolean;
 }
 
+/** A command to record in a caller's transaction, with the trace its entry's event continues. */
+export interface TracedCommand {
+  readonly command: LedgerCommand;
+  /** W3C headers (`traceparent`) of the caller's span for this command; default: the active context's. */
+  readonly trace?: Record<string, string>;
+}
+
 /**
  * The ledger on PostgreSQL. Writes go through group commit (many concurrent commands, one
  * database transaction, each command accepted or rejected on its own); reads go straight to
@@ -56,6 +64,7 @@ export class PostgresLedger {
   private readonly clock: Clock;
   private readonly maxRetries: number;
   private readonly onBatch: ((batch: BatchStats) => void) | undefined;
+  private readonly eventSource: ServiceName;
   /**
    * The trace context of each command waiting in a batch, by transaction id: a batch commits many
    * callers' commands, and each entry's event must continue its own caller's trace, not the trace
@@ -71,6 +80,7 @@ export class PostgresLedger {
     this.maxRetries = options.maxRetries ?? 3;
     this.onBatch = options.onBatch;
     const source = options.eventSource ?? 'wallet';
+    this.eventSource = source;
     this.append = {
       dataSource,
       now: () => this.clock.now(),
@@ -127,6 +137,43 @@ export class PostgresLedger {
     } finally {
       if (this.traces.get(transactionId) === trace) this.traces.delete(transactionId);
     }
+  }
+
+  /**
+   * Records commands in the caller's transaction (`runner` must be inside one), in one append:
+   * the same rules, chain lock, hash chain, balance guards, idempotency by transaction id and
+   * outbox events as `submit`, but committed (or rolled back) with the caller's own writes, so
+   * that an effect and its ledger entries are one atomic step. Outcomes are in command order; a
+   * refusal is an outcome and leaves no trace. Any error rejects and the caller must roll back.
+   * The chain head stays locked until the caller commits: append last, commit at once.
+   */
+  async recordWithin(runner: QueryRunner, commands: readonly TracedCommand[]): Promise<CommandOutcome[]> {
+    const outcomes: Array<CommandOutcome | undefined> = [];
+    const valid: LedgerCommand[] = [];
+    const traces = new Map<string, Record<string, string>>();
+    for (const { command, trace } of commands) {
+      try {
+        const checked = validateCommand(command);
+        valid.push(checked);
+        outcomes.push(undefined);
+        const headers = trace ?? traceHeaders();
+        if ('traceparent' in headers) traces.set(transactionIdOf(checked), headers);
+      } catch (error) {
+        if (!(error instanceof LedgerError)) throw error;
+        outcomes.push({ ok: false, error });
+      }
+    }
+    if (valid.length === 0) return outcomes as CommandOutcome[];
+    const started = performance.now();
+    const toOutbox = (appended: AppendedEntry): OutboxMessage => {
+      const message = ledgerOutboxMessage(appended, this.eventSource);
+      const trace = traces.get(appended.entry.transactionId);
+      return trace ? { ...message, headers: trace } : message;
+    };
+    const recorded = await appendInTransaction(sqlOf(runner), runner, { now: () => this.clock.now(), toOutbox }, valid);
+    this.onBatch?.({ size: valid.length, appended: recorded.filter((o) => o.ok && !o.replayed).length, durationMs: performance.now() - started, recorded: recordedOf(recorded) });
+    let next = 0;
+    return outcomes.map((outcome) => outcome ?? recorded[next++]);
   }
 
   async balance(accountId: string): Promise<AccountBalance> {

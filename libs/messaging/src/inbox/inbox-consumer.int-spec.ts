@@ -12,7 +12,8 @@ import type { EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
 import { EventPublisher } from '../kafka/event-publisher';
 import { DependencyUnavailableError } from './dependency-unavailable';
 import type { InboxConsumerOptions } from './inbox-consumer';
-import { InboxConsumer, PermanentEventError } from './inbox-consumer';
+import type { BatchWork } from './inbox-consumer';
+import { BatchedEventError, InboxConsumer, PermanentEventError } from './inbox-consumer';
 import { INBOX_TABLE_SQL } from './inbox.schema';
 
 class ItemCounted {
@@ -23,6 +24,8 @@ class ItemCounted {
 
 const topicName = (): string => uniqueName('it.items').replace(/_/g, '-');
 const ItemCountedV1 = defineEvent({ type: 'test.item.counted', version: 1, topic: 'it.items', dataClass: ItemCounted, description: 'test event' });
+// A type the consumers below do not handle: acknowledged unread.
+const ItemShelvedV1 = defineEvent({ type: 'test.item.shelved', version: 1, topic: 'it.items', dataClass: ItemCounted, description: 'test event' });
 
 class CreateTestTables1700000000000 implements MigrationInterface {
   async up(runner: QueryRunner): Promise<void> {
@@ -196,6 +199,16 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
     await producer.disconnect();
   }
 
+  /** Reads a topic from the beginning while the test runs. */
+  async function deadLettersOf(dlqTopic: string): Promise<{ messages: KafkaMessage[]; stop(): Promise<void> }> {
+    const messages: KafkaMessage[] = [];
+    const reader = kafka.consumer({ groupId: uniqueName('it-dlq-reader') });
+    await reader.connect();
+    await reader.subscribe({ topic: dlqTopic, fromBeginning: true });
+    await reader.run({ eachMessage: async ({ message }) => void messages.push(message) });
+    return { messages, stop: () => reader.disconnect() };
+  }
+
   const deadLettersSoFar = async (): Promise<number> => {
     const admin = kafka.admin();
     await admin.connect();
@@ -347,6 +360,122 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
       await worker.stop();
       await dataSource.destroy();
       await proxy.close();
+    }
+  });
+
+  it('applies a fetched batch in few transactions; a poison message inside it goes alone to the dead-letter topic with its reason, the rest are applied once', async () => {
+    const good = Array.from({ length: 20 }, (_, i) => item(1_000 + i));
+    const poison = item(1_666);
+    // One partition, published before the consumer starts: Kafka hands them over as one batch.
+    await sendTo([...good.slice(0, 10), poison, ...good.slice(10)].map((envelope) => ({ partition: 0, envelope })));
+    const transactions = new Map<number, string>();
+    let poisonTries = 0;
+    const worker = consumer(uniqueName('it-batch-poison'), async (quantity, tx) => {
+      if (quantity === 1_666) {
+        poisonTries += 1;
+        throw new Error('downstream refused item 1666');
+      }
+      const [row] = await tx.query<{ txid: string }[]>('SELECT txid_current()::text AS txid');
+      transactions.set(quantity, row.txid);
+    });
+    const letters = await deadLettersOf(deadLetterTopicOf(topic));
+    await worker.start();
+    try {
+      const rows = await waitFor(appliedRows, (r) => r.length === 20);
+      expect(rows.every((row) => row.times === 1)).toBe(true);
+      expect(new Set(rows.map((r) => r.event_id))).toEqual(new Set(good.map((e) => e.id)));
+      await waitFor(async () => letters.messages.length, (n) => n === 1);
+      expect(JSON.parse(letters.messages[0].value?.toString() ?? '{}').id).toBe(poison.id);
+      expect(letters.messages[0].headers?.['dlq-reason']?.toString()).toMatch(/downstream refused item 1666/);
+      expect(letters.messages[0].headers?.['dlq-attempts']?.toString()).toBe('3');
+      // Its first attempt was inside the batch; the two others alone.
+      expect(poisonTries).toBe(3);
+      // The 10 events before the poison committed together, the 10 after it together.
+      const committedIn = new Set(good.map((e) => transactions.get(e.data.quantity)));
+      expect(committedIn.size).toBeLessThanOrEqual(3);
+      expect(worker.stats).toMatchObject({ applied: 20, deadLettered: 1 });
+      expect(await deadLettersSoFar()).toBe(1);
+    } finally {
+      await worker.stop();
+      await letters.stop();
+    }
+  });
+
+  it('runs shared work once per transaction before COMMIT; a failure it blames on one event dead-letters that event alone', async () => {
+    const events = Array.from({ length: 12 }, (_, i) => item(2_000 + i));
+    const refused = events[7];
+    await sendTo(events.map((envelope) => ({ partition: 0, envelope })));
+    let flushes = 0;
+    /** Writes the chunk's rows with one statement, as a ledger append would. */
+    class Tally implements BatchWork {
+      readonly pending: EventEnvelope<ItemCounted>[] = [];
+      constructor(private readonly tx: EntityManager) {}
+      async beforeCommit(): Promise<void> {
+        flushes += 1;
+        const bad = this.pending.find((e) => e.id === refused.id);
+        if (bad) throw new BatchedEventError(bad.id, new PermanentEventError(`item ${bad.data.quantity} is refused by the tally`));
+        await this.tx.query('INSERT INTO applied (event_id, times, quantity) SELECT id, 1, q FROM unnest($1::uuid[], $2::int[]) AS t(id, q)', [
+          this.pending.map((e) => e.id),
+          this.pending.map((e) => e.data.quantity),
+        ]);
+      }
+    }
+    const tallyKey = {};
+    const worker = new InboxConsumer({
+      groupId: uniqueName('it-batch-work'),
+      topics: [topic],
+      kafka,
+      dataSource: db.dataSource,
+      publisher,
+      logger,
+      maxAttempts: 3,
+      retryBackoffMs: 10,
+      handlers: {
+        [ItemCountedV1.type]: async (event, tx, batch) => {
+          batch.work(tallyKey, () => new Tally(tx)).pending.push(event.envelope as EventEnvelope<ItemCounted>);
+        },
+      },
+    });
+    const letters = await deadLettersOf(deadLetterTopicOf(topic));
+    await worker.start();
+    try {
+      const rows = await waitFor(appliedRows, (r) => r.length === 11);
+      expect(rows.every((row) => row.times === 1)).toBe(true);
+      expect(rows.map((r) => r.event_id)).not.toContain(refused.id);
+      await waitFor(async () => letters.messages.length, (n) => n === 1);
+      expect(letters.messages[0].headers?.['dlq-reason']?.toString()).toMatch(/PermanentEventError: item 2007 is refused by the tally/);
+      expect(letters.messages[0].headers?.['dlq-attempts']?.toString()).toBe('1');
+      // The whole batch (refused), the 7 before it, the refused one alone (refused at once), the 4 after it.
+      expect(flushes).toBeLessThanOrEqual(6);
+      expect(worker.stats).toMatchObject({ applied: 11, deadLettered: 1 });
+    } finally {
+      await worker.stop();
+      await letters.stop();
+    }
+  });
+
+  it('acknowledges event types it does not handle without validating them, by header or by the JSON type', async () => {
+    const producer = kafka.producer();
+    await producer.connect();
+    const invalidShelved = { ...JSON.parse(serializeEvent(createEvent({ definition: ItemShelvedV1, source: 'wallet', subject: 's', sequence: 1, data: { quantity: 1 } }))), data: { quantity: 'lots' } };
+    const after = item(3_001);
+    await producer.send({
+      topic,
+      messages: [
+        { key: 's', value: JSON.stringify(invalidShelved), headers: { 'event-type': ItemShelvedV1.type } },
+        { key: 's', value: JSON.stringify({ ...invalidShelved, id: 'not-a-uuid' }) },
+        { key: 's', value: serializeEvent(after) },
+      ],
+    });
+    await producer.disconnect();
+    const worker = consumer(uniqueName('it-ignored'));
+    await worker.start();
+    try {
+      await waitFor(appliedRows, (r) => r.length === 1);
+      await waitFor(async () => worker.stats.ignored, (n) => n === 2);
+      expect(worker.stats).toMatchObject({ applied: 1, ignored: 2, deadLettered: 0 });
+    } finally {
+      await worker.stop();
     }
   });
 

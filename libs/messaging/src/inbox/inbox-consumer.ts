@@ -1,7 +1,8 @@
 import type { EventEnvelope } from '@pay/contracts';
-import { deadLetterTopicOf, InvalidEventError, parseEvent } from '@pay/contracts';
+import { deadLetterTopicOf, eventDefinitions, InvalidEventError, parseEvent } from '@pay/contracts';
 import type { Logger } from '@pay/observability';
 import { contextFromHeaders, platformMetrics, scrubText, tracer } from '@pay/observability';
+import type { Span } from '@opentelemetry/api';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -16,8 +17,43 @@ export interface ConsumedEvent<T extends object = object> {
   offset: string;
 }
 
-/** Applies one event inside the caller-owned transaction `tx`; throw to roll back. */
-export type EventHandler = (event: ConsumedEvent, tx: EntityManager) => Promise<void>;
+/**
+ * Applies one event inside the consumer-owned transaction `tx`; throw to roll back. The same
+ * transaction applies the other new events of the chunk (up to `maxEventsPerTransaction`, in
+ * partition order); `batch` lets handlers share work across them.
+ */
+export type EventHandler = (event: ConsumedEvent, tx: EntityManager, batch: InboxBatch) => Promise<void>;
+
+/** Work that handlers of one transaction share; the consumer finishes it once, before COMMIT. */
+export interface BatchWork {
+  /**
+   * Runs once, inside the transaction, after the last handler of the chunk (in order of first
+   * use). A failure that belongs to one event must be thrown as a BatchedEventError naming it,
+   * so that only that event is retried or dead-lettered; any other error fails the chunk, which
+   * is then applied one event per transaction.
+   */
+  beforeCommit(): Promise<void>;
+}
+
+/** What the handlers of one chunk share: per-transaction work, made on first use. */
+export interface InboxBatch {
+  /** The work registered under `key` for this transaction, made by `create` the first time. */
+  work<T extends BatchWork>(key: object, create: () => T): T;
+}
+
+/** A failure of shared work (BatchWork.beforeCommit) caused by one event of the chunk. */
+export class BatchedEventError extends Error {
+  override name = 'BatchedEventError';
+
+  constructor(
+    /** The envelope id of the event that failed. */
+    readonly eventId: string,
+    /** What went wrong: a PermanentEventError dead-letters the event at once, like a handler's. */
+    override readonly cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+  }
+}
 
 /** A failure that retrying cannot fix (a business rule, not an outage): dead-letter at once. */
 export class PermanentEventError extends Error {
@@ -41,6 +77,11 @@ export interface InboxConsumerOptions {
   retryBackoffMs?: number;
   /** Cap of the delay between attempts while a dependency is unavailable (default 30 s, jittered). */
   unavailableBackoffMaxMs?: number;
+  /**
+   * Events applied in one PostgreSQL transaction (default 500): a Kafka batch is applied in
+   * chunks of at most this many messages. 1 gives one transaction per event.
+   */
+  maxEventsPerTransaction?: number;
   /** Partitions processed in parallel by one instance (default 3). */
   partitionsConsumedConcurrently?: number;
   /** How often a long handler's heartbeat is sent (default 1 s). */
@@ -72,6 +113,31 @@ interface Delivery {
   active: () => boolean;
 }
 
+/** A message of a chunk, as read cheaply: what is to become of it before any transaction. */
+type Decoded =
+  | { kind: 'ignored'; message: KafkaMessage }
+  | { kind: 'invalid'; message: KafkaMessage; reason: string }
+  | { kind: 'apply'; message: KafkaMessage; event: ConsumedEvent; handler: EventHandler; span?: Span };
+
+type Apply = Extract<Decoded, { kind: 'apply' }>;
+
+/** A chunk's transaction failed: at one event (`at`, its index in the chunk) or not attributable. */
+class ChunkFailure {
+  constructor(
+    readonly error: unknown,
+    readonly at: number | undefined,
+  ) {}
+}
+
+/** A committed chunk: how many of its entries are final, and what became of its events. */
+interface ChunkApplied {
+  completed: number;
+  outcomes: Map<Decoded, 'applied' | 'duplicate'>;
+}
+
+/** Reports each message's final outcome, in partition order. */
+type Settle = (message: KafkaMessage, outcome: MessageOutcome) => Promise<void>;
+
 /** How often a message waiting for a dependency checks for stop() and a rebalance. */
 const STOP_CHECK_MS = 100;
 /** While a message waits for a dependency, a warning at most this often. */
@@ -79,11 +145,15 @@ const BLOCKED_LOG_INTERVAL_MS = 60_000;
 
 /**
  * A Kafka consumer that applies each event exactly once: the effect and the inbox row commit
- * in one PostgreSQL transaction, and the offset is committed only after that. A message that
- * fails validation, or keeps failing, goes to `<topic>.dlq` with the reason in its headers and
- * the consumer moves on: one poison message never blocks a partition. An outage is different:
- * while a dependency is unavailable (DependencyUnavailableError, or PostgreSQL out of reach) the
- * message is retried without limit and its partition waits behind it, in order.
+ * in one PostgreSQL transaction, and the offset is committed only after that. A fetched batch is
+ * applied in chunks, one transaction each: one statement records the chunk's new events in the
+ * inbox (redeliveries are skipped there), their handlers run in partition order, COMMIT, then
+ * the offsets. A message that fails validation, or keeps failing, goes to `<topic>.dlq` with the
+ * reason in its headers and the consumer moves on: one poison message never blocks a partition,
+ * and a chunk it fails is applied again without it (the events before it together, it alone
+ * with retries, the rest as the next chunk). An outage is different: while a dependency is
+ * unavailable (DependencyUnavailableError, or PostgreSQL out of reach) the message is retried
+ * without limit and its partition waits behind it, in order.
  */
 export class InboxConsumer {
   private consumer?: Consumer;
@@ -92,15 +162,20 @@ export class InboxConsumer {
   private readonly maxAttempts: number;
   private readonly retryBackoffMs: number;
   private readonly unavailableBackoffMaxMs: number;
+  private readonly maxEventsPerTransaction: number;
+  /** Every registered event type: a type no one defined is refused, a known one not handled here is skipped unread. */
+  private knownTypes = new Set<string>();
 
   constructor(private readonly options: InboxConsumerOptions) {
     this.maxAttempts = options.maxAttempts ?? 5;
     this.retryBackoffMs = options.retryBackoffMs ?? 200;
     this.unavailableBackoffMaxMs = options.unavailableBackoffMaxMs ?? 30_000;
+    this.maxEventsPerTransaction = Math.max(1, options.maxEventsPerTransaction ?? 500);
   }
 
   async start(): Promise<void> {
     this.stopping = false;
+    this.knownTypes = new Set(eventDefinitions().map((definition) => definition.type));
     const consumer = this.options.kafka.consumer({
       groupId: this.options.groupId,
       allowAutoTopicCreation: false,
@@ -122,8 +197,9 @@ export class InboxConsumer {
   }
 
   /**
-   * Stops after the message in hand; its offset is committed, later ones are redelivered. A
-   * message waiting for an unavailable dependency is given up at once, its offset not committed.
+   * Stops after the event in hand: what its chunk applied so far commits, with its offsets;
+   * later messages are redelivered. A message waiting for an unavailable dependency is given up
+   * at once, its offset not committed.
    */
   async stop(): Promise<void> {
     const consumer = this.consumer;
@@ -153,20 +229,28 @@ export class InboxConsumer {
       }
       uncommitted = undefined;
     };
+    const attributes = { topic: batch.topic, consumer: this.options.groupId };
+    let chunkStarted = performance.now();
+    const settle: Settle = async (message, outcome) => {
+      // A chunk's messages share its transaction: each is charged its share of the time since the previous one settled.
+      const now = performance.now();
+      platformMetrics().processDuration.record((now - chunkStarted) / 1000, attributes);
+      chunkStarted = now;
+      platformMetrics().messagesProcessed.add(1, { ...attributes, outcome });
+      platformMetrics().consumerLag.set(Number(BigInt(batch.highWatermark) - BigInt(message.offset) - 1n), { ...attributes, partition: batch.partition });
+      payload.resolveOffset(message.offset);
+      uncommitted = message.offset;
+    };
     try {
-      for (const message of batch.messages) {
-        if (!payload.isRunning() || payload.isStale()) break;
-        const started = performance.now();
-        const outcome = await this.processMessage(batch.topic, batch.partition, message, delivery);
-        // Not applied, not committed: this message and the rest of the batch are delivered again.
-        if (outcome === 'interrupted') break;
-        const attributes = { topic: batch.topic, consumer: this.options.groupId };
-        platformMetrics().processDuration.record((performance.now() - started) / 1000, attributes);
-        platformMetrics().messagesProcessed.add(1, { ...attributes, outcome });
-        platformMetrics().consumerLag.set(Number(BigInt(batch.highWatermark) - BigInt(message.offset) - 1n), { ...attributes, partition: batch.partition });
-        payload.resolveOffset(message.offset);
-        uncommitted = message.offset;
+      for (let next = 0; next < batch.messages.length; ) {
+        if (!delivery.active()) break;
+        const chunk = batch.messages.slice(next, next + this.maxEventsPerTransaction).map((message) => this.decode(batch.topic, batch.partition, message));
+        chunkStarted = performance.now();
+        const settled = await this.processChunk(batch.topic, batch.partition, chunk, delivery, settle);
         await heartbeat();
+        // Stopped, taken away or interrupted: the rest is not committed and is delivered again.
+        if (settled < chunk.length) break;
+        next += settled;
       }
     } finally {
       // Whatever was applied is committed, also when the batch ends early (stop or rebalance).
@@ -174,76 +258,279 @@ export class InboxConsumer {
     }
   }
 
-  /** Applies one message; returns what became of it. */
-  private async processMessage(topic: string, partition: number, message: KafkaMessage, delivery: Delivery): Promise<MessageOutcome> {
+  /**
+   * What a message is, read as cheaply as possible: an event type this consumer does not handle
+   * is acknowledged from the `event-type` header (or the JSON's `type`) without validation;
+   * a handled one is parsed and validated in full.
+   */
+  private decode(topic: string, partition: number, message: KafkaMessage): Decoded {
+    const header = message.headers?.['event-type'];
+    let type = typeof header === 'string' ? header : Buffer.isBuffer(header) ? header.toString() : undefined;
+    let raw: unknown;
+    try {
+      if (!type) {
+        raw = JSON.parse(message.value?.toString() ?? 'null');
+        const rawType = (raw as { type?: unknown } | null)?.type;
+        type = typeof rawType === 'string' ? rawType : undefined;
+      }
+      if (type !== undefined && !this.handlerOf(type) && this.knownTypes.has(type)) return { kind: 'ignored', message };
+      raw ??= JSON.parse(message.value?.toString() ?? 'null');
+    } catch (error) {
+      return { kind: 'invalid', message, reason: `not valid JSON: ${(error as Error).message}` };
+    }
     let envelope: EventEnvelope;
     try {
-      envelope = parseEvent(JSON.parse(message.value?.toString() ?? 'null'));
+      envelope = parseEvent(raw);
     } catch (error) {
-      const reason = error instanceof InvalidEventError ? error.message : `not valid JSON: ${(error as Error).message}`;
-      await this.deadLetter(topic, partition, message, reason, 1);
-      return 'dead-lettered';
+      if (!(error instanceof InvalidEventError)) throw error;
+      return { kind: 'invalid', message, reason: error.message };
     }
-    const handler = this.options.handlers[envelope.type];
-    if (!handler) {
+    const handler = this.handlerOf(envelope.type);
+    if (!handler) return { kind: 'ignored', message };
+    return { kind: 'apply', message, event: { envelope, topic, partition, offset: message.offset }, handler };
+  }
+
+  private handlerOf(type: string): EventHandler | undefined {
+    return Object.hasOwn(this.options.handlers, type) ? this.options.handlers[type] : undefined;
+  }
+
+  /**
+   * Applies a chunk and settles its messages in order; returns how many were settled (fewer
+   * than the chunk when the consumer stopped, lost the partition or gave up a waiting message).
+   * The chunk is tried in one transaction; when one event fails it, the events before it are
+   * applied again together, it alone goes through retries (and the DLQ), and the rest follow as
+   * a chunk of their own. A failure no event can be blamed for (the inbox statement, COMMIT, a
+   * lost connection) applies the chunk one event per transaction.
+   */
+  private async processChunk(topic: string, partition: number, chunk: Decoded[], delivery: Delivery, settle: Settle): Promise<number> {
+    let done = 0;
+    while (done < chunk.length) {
+      const rest = chunk.slice(done);
+      let result: ChunkApplied | ChunkFailure;
+      try {
+        result = await this.withHeartbeat(delivery.heartbeat, () => this.applyTogether(rest, delivery));
+      } catch (error) {
+        // Nothing was committed; only an unexpected error gets here (not a handler's).
+        this.endSpans(rest, 'interrupted');
+        throw error;
+      }
+      if (!(result instanceof ChunkFailure)) {
+        for (const entry of rest.slice(0, result.completed)) await settle(entry.message, await this.outcomeOf(topic, partition, entry, result.outcomes.get(entry)));
+        this.endSpans(rest.slice(result.completed), 'interrupted');
+        return done + result.completed;
+      }
+      const { at, error } = result;
+      if (at === undefined) {
+        this.options.logger.debug({ topic, partition, events: rest.length, reason: (error as Error).message }, 'a chunk failed as a whole: applying its events one by one');
+        for (const entry of rest) {
+          if (!(await this.settleAlone(topic, partition, entry, delivery, settle))) return done;
+          done += 1;
+        }
+        return done;
+      }
+      if (at > 0) {
+        const before = await this.processChunk(topic, partition, rest.slice(0, at), delivery, settle);
+        done += before;
+        if (before < at) return done;
+      }
+      if (!(await this.settleAlone(topic, partition, rest[at], delivery, settle, error))) return done;
+      done += 1;
+    }
+    return done;
+  }
+
+  /** The final outcome of an entry whose chunk committed: invalid messages are dead-lettered now, in order. */
+  private async outcomeOf(topic: string, partition: number, entry: Decoded, applied: 'applied' | 'duplicate' | undefined): Promise<MessageOutcome> {
+    if (entry.kind === 'ignored') {
       this.stats.ignored += 1;
       return 'ignored';
     }
-    const parent = contextFromHeaders(message.headers);
-    const span = tracer('messaging').startSpan(`${topic} process`, {
-      kind: SpanKind.CONSUMER,
-      attributes: {
-        'messaging.system': 'kafka',
-        'messaging.destination.name': topic,
-        'messaging.consumer.group.name': this.options.groupId,
-        'messaging.message.id': envelope.id,
-        'event.type': envelope.type,
-      },
-    }, parent);
+    if (entry.kind === 'invalid') {
+      await this.deadLetter(topic, partition, entry.message, entry.reason, 1);
+      return 'dead-lettered';
+    }
+    const outcome = applied ?? 'duplicate';
+    if (outcome === 'applied') this.stats.applied += 1;
+    else this.stats.duplicates += 1;
+    this.endSpans([entry], outcome);
+    return outcome;
+  }
+
+  /** One message in a transaction of its own, with retries; false when it was given up (not settled). */
+  private async settleAlone(topic: string, partition: number, entry: Decoded, delivery: Delivery, settle: Settle, firstError?: unknown): Promise<boolean> {
+    if (entry.kind !== 'apply') {
+      await settle(entry.message, await this.outcomeOf(topic, partition, entry, undefined));
+      return true;
+    }
+    const span = this.spanOf(entry);
+    const outcome = await context.with(trace.setSpan(this.parentOf(entry), span), () => this.applyWithRetries(entry, delivery, firstError));
+    this.endSpans([entry], outcome);
+    if (outcome === 'interrupted') return false;
+    await settle(entry.message, outcome);
+    return true;
+  }
+
+  /**
+   * One try at a chunk in one transaction: once it committed, how many of its entries are final
+   * (all, unless the consumer stopped between two handlers) and what became of each event; or
+   * what failed it (the transaction rolled back: nothing of it was applied).
+   */
+  private async applyTogether(entries: Decoded[], delivery: Delivery): Promise<ChunkApplied | ChunkFailure> {
+    const outcomes = new Map<Decoded, 'applied' | 'duplicate'>();
+    const applies = entries.filter((entry): entry is Apply => entry.kind === 'apply');
+    if (applies.length === 0) return { completed: entries.length, outcomes };
+    for (const entry of applies) this.spanOf(entry);
+    let failedAt: number | undefined;
+    let completed = entries.length;
     try {
-      // The handler runs inside the producer's trace (W3C context from the Kafka headers).
-      const outcome = await context.with(trace.setSpan(parent, span), () =>
-        this.applyWithRetries({ envelope, topic, partition, offset: message.offset }, handler, message, delivery),
-      );
-      if (outcome === 'dead-lettered' || outcome === 'interrupted') span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
-      return outcome;
-    } finally {
-      span.end();
+      await this.options.dataSource.transaction(async (tx) => {
+        const fresh = await this.recordInInbox(tx, applies);
+        const works = new Map<object, BatchWork>();
+        const batch: InboxBatch = {
+          work: <T extends BatchWork>(key: object, create: () => T): T => {
+            let work = works.get(key);
+            if (!work) {
+              work = create();
+              works.set(key, work);
+            }
+            return work as T;
+          },
+        };
+        const unrun: string[] = [];
+        for (const [index, entry] of entries.entries()) {
+          if (entry.kind !== 'apply') continue;
+          if (completed === entries.length && !delivery.active()) completed = index;
+          if (completed < entries.length) {
+            // Stopping: the chunk ends before this event; it is delivered again, so not recorded either.
+            if (fresh.has(entry)) unrun.push(entry.event.envelope.id);
+            continue;
+          }
+          if (!fresh.has(entry)) {
+            outcomes.set(entry, 'duplicate');
+            continue;
+          }
+          failedAt = index;
+          // The handler runs inside the producer's trace (W3C context from the Kafka headers).
+          await context.with(trace.setSpan(this.parentOf(entry), this.spanOf(entry)), () => entry.handler(entry.event, tx, batch));
+          failedAt = undefined;
+          outcomes.set(entry, 'applied');
+        }
+        if (unrun.length > 0) await tx.query('DELETE FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])', [this.options.groupId, unrun]);
+        for (const work of works.values()) await work.beforeCommit();
+      });
+    } catch (error) {
+      if (error instanceof BatchedEventError) {
+        const at = entries.findIndex((entry) => entry.kind === 'apply' && entry.event.envelope.id === error.eventId);
+        if (at >= 0) return new ChunkFailure(error.cause, at);
+      }
+      if (failedAt !== undefined) return new ChunkFailure(error, failedAt);
+      // A connection error outside the handlers (connect, BEGIN, the inbox, COMMIT) is PostgreSQL's.
+      if (unavailabilityOf(error)?.dependency === 'connection') {
+        return new ChunkFailure(new DependencyUnavailableError('postgresql', (error as Error).message, { cause: error }), undefined);
+      }
+      return new ChunkFailure(error, undefined);
+    }
+    return { completed, outcomes };
+  }
+
+  /**
+   * Records the chunk's events in the inbox with one statement; returns those seen for the first
+   * time (a redelivery, or a second copy in the same chunk, is not).
+   */
+  private async recordInInbox(tx: EntityManager, applies: Apply[]): Promise<Set<Decoded>> {
+    const first = new Map<string, Apply>();
+    for (const entry of applies) {
+      const id = entry.event.envelope.id.toLowerCase();
+      if (!first.has(id)) first.set(id, entry);
+    }
+    const { topic, partition } = applies[0].event;
+    const inserted: { event_id: string }[] = await tx.query(
+      `INSERT INTO inbox (consumer, event_id, topic, kafka_partition, kafka_offset)
+       SELECT $1, e.event_id, $2, $3, e.kafka_offset FROM unnest($4::uuid[], $5::bigint[]) AS e(event_id, kafka_offset)
+       ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id`,
+      [this.options.groupId, topic, partition, [...first.keys()], [...first.values()].map((entry) => entry.event.offset)],
+    );
+    return new Set(inserted.map((row) => first.get(String(row.event_id).toLowerCase())).filter((entry): entry is Apply => entry !== undefined));
+  }
+
+  /** The message's consumer span, started the first time it is needed and kept across attempts. */
+  private spanOf(entry: Apply): Span {
+    entry.span ??= tracer('messaging').startSpan(
+      `${entry.event.topic} process`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          'messaging.system': 'kafka',
+          'messaging.destination.name': entry.event.topic,
+          'messaging.consumer.group.name': this.options.groupId,
+          'messaging.message.id': entry.event.envelope.id,
+          'event.type': entry.event.envelope.type,
+        },
+      },
+      this.parentOf(entry),
+    );
+    return entry.span;
+  }
+
+  private parentOf(entry: Apply): ReturnType<typeof contextFromHeaders> {
+    return contextFromHeaders(entry.message.headers);
+  }
+
+  private endSpans(entries: Decoded[], outcome: MessageOutcome): void {
+    for (const entry of entries) {
+      if (entry.kind !== 'apply' || !entry.span) continue;
+      if (outcome === 'dead-lettered' || outcome === 'interrupted') entry.span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
+      entry.span.end();
+      entry.span = undefined;
     }
   }
 
-  private async applyWithRetries(event: ConsumedEvent, handler: EventHandler, message: KafkaMessage, delivery: Delivery): Promise<MessageOutcome> {
+  /**
+   * Applies one event in transactions of its own until it is applied, dead-lettered, or given up
+   * (stopped while waiting for a dependency). `firstError`: its first attempt already failed so,
+   * inside a chunk.
+   */
+  private async applyWithRetries(entry: Apply, delivery: Delivery, firstError?: unknown): Promise<MessageOutcome> {
+    const { event, message } = entry;
     const blocked = new BlockedPartition(this.options.groupId, event, this.options.logger);
+    let pending = firstError;
     try {
       for (let attempt = 1; ; ) {
-        try {
-          const outcome = await this.withHeartbeat(delivery.heartbeat, () => this.applyOnce(event, handler));
-          if (outcome === 'applied') this.stats.applied += 1;
-          else this.stats.duplicates += 1;
-          blocked.recovered();
-          return outcome;
-        } catch (error) {
-          const unavailable = unavailabilityOf(error);
-          if (unavailable) {
-            // An outage, not this message's fault: no attempt counted; wait (jittered, capped) and retry.
-            this.stats.unavailable += 1;
-            const retries = blocked.failed(unavailable);
-            const ceiling = Math.min(this.unavailableBackoffMaxMs, this.retryBackoffMs * 2 ** Math.min(retries - 1, 30));
-            if (!(await this.waitUnlessStopped(ceiling / 2 + (Math.random() * ceiling) / 2, delivery))) {
-              blocked.abandoned();
-              return 'interrupted';
-            }
-            continue;
+        let error = pending;
+        pending = undefined;
+        if (error === undefined) {
+          const result = await this.withHeartbeat(delivery.heartbeat, () => this.applyTogether([entry], delivery));
+          if (!(result instanceof ChunkFailure)) {
+            // Stopped before the handler ran: nothing applied, delivered again.
+            if (result.completed === 0) return 'interrupted';
+            const outcome = result.outcomes.get(entry) ?? 'duplicate';
+            if (outcome === 'applied') this.stats.applied += 1;
+            else this.stats.duplicates += 1;
+            blocked.recovered();
+            return outcome;
           }
-          const reason = `${(error as Error).name}: ${(error as Error).message}`;
-          if (error instanceof PermanentEventError || attempt >= this.maxAttempts) {
-            await this.deadLetter(event.topic, event.partition, message, reason, attempt);
-            return 'dead-lettered';
-          }
-          this.options.logger.warn({ eventId: event.envelope.id, type: event.envelope.type, attempt, reason }, 'event failed, retrying');
-          await this.withHeartbeat(delivery.heartbeat, () => sleep(this.retryBackoffMs * 2 ** (attempt - 1)));
-          attempt += 1;
+          error = result.error;
         }
+        const unavailable = unavailabilityOf(error);
+        if (unavailable) {
+          // An outage, not this message's fault: no attempt counted; wait (jittered, capped) and retry.
+          this.stats.unavailable += 1;
+          const retries = blocked.failed(unavailable);
+          const ceiling = Math.min(this.unavailableBackoffMaxMs, this.retryBackoffMs * 2 ** Math.min(retries - 1, 30));
+          if (!(await this.waitUnlessStopped(ceiling / 2 + (Math.random() * ceiling) / 2, delivery))) {
+            blocked.abandoned();
+            return 'interrupted';
+          }
+          continue;
+        }
+        const reason = `${(error as Error).name}: ${(error as Error).message}`;
+        if (error instanceof PermanentEventError || attempt >= this.maxAttempts) {
+          await this.deadLetter(event.topic, event.partition, message, reason, attempt);
+          return 'dead-lettered';
+        }
+        this.options.logger.warn({ eventId: event.envelope.id, type: event.envelope.type, attempt, reason }, 'event failed, retrying');
+        await this.withHeartbeat(delivery.heartbeat, () => sleep(this.retryBackoffMs * 2 ** (attempt - 1)));
+        attempt += 1;
       }
     } finally {
       blocked.clear();
@@ -271,30 +558,6 @@ export class InboxConsumer {
       }
     }
     return delivery.active();
-  }
-
-  private async applyOnce(event: ConsumedEvent, handler: EventHandler): Promise<'applied' | 'duplicate'> {
-    let inHandler = false;
-    try {
-      return await this.options.dataSource.transaction(async (tx) => {
-        const inserted: unknown[] = await tx.query(
-          `INSERT INTO inbox (consumer, event_id, topic, kafka_partition, kafka_offset) VALUES ($1, $2, $3, $4, $5)
-           ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id`,
-          [this.options.groupId, event.envelope.id, event.topic, event.partition, event.offset],
-        );
-        if (inserted.length === 0) return 'duplicate';
-        inHandler = true;
-        await handler(event, tx);
-        inHandler = false;
-        return 'applied';
-      });
-    } catch (error) {
-      // A connection error outside the handler (connect, BEGIN, the inbox row, COMMIT) is PostgreSQL's.
-      if (!inHandler && unavailabilityOf(error)?.dependency === 'connection') {
-        throw new DependencyUnavailableError('postgresql', (error as Error).message, { cause: error });
-      }
-      throw error;
-    }
   }
 
   /** Keeps the group membership alive while a long handler runs, so no rebalance redelivers the batch. */

@@ -1,0 +1,115 @@
+import type { EventEnvelope } from '@pay/contracts';
+import type { PostgresLedger } from '@pay/ledger-store';
+import type { BatchWork } from '@pay/messaging';
+import { BatchedEventError, PermanentEventError } from '@pay/messaging';
+import type { Logger } from '@pay/observability';
+import { traceHeaders } from '@pay/observability';
+import type { EntityManager } from 'typeorm';
+import type { PostingPlan } from './payment-postings';
+
+/** Ledger refusals a later attempt may not meet (the transfer being reversed is not there yet). */
+const TRANSIENT_LEDGER_CODES: ReadonlySet<string> = new Set(['TRANSACTION_NOT_FOUND']);
+
+interface Queued {
+  readonly plan: PostingPlan;
+  readonly envelope: EventEnvelope;
+  /** The consumer span of the event: its ledger event continues that trace. */
+  readonly trace: Record<string, string>;
+}
+
+/**
+ * The postings of one inbox transaction (a chunk of payment events): recorded in the ledger as
+ * one append, in that same transaction, with their `payment_ledger_postings` rows, just before
+ * it commits. So the inbox rows, the ledger entries (and their outbox events) and what the
+ * wallet remembers of them commit together, or not at all.
+ */
+export class PendingPostings implements BatchWork {
+  private queued: Queued[] = [];
+
+  constructor(
+    private readonly ledger: PostgresLedger,
+    private readonly tx: EntityManager,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Whether the chunk already queued this ledger transaction (the same event published twice). */
+  has(transactionId: string): boolean {
+    return this.queued.some((q) => q.plan.transactionId === transactionId);
+  }
+
+  /** Whether a movement of this payment waits here (a refund must be checked against it). */
+  touches(paymentId: string): boolean {
+    return this.queued.some((q) => q.plan.paymentId === paymentId);
+  }
+
+  add(plan: PostingPlan, envelope: EventEnvelope): void {
+    this.queued.push({ plan, envelope, trace: traceHeaders() });
+  }
+
+  beforeCommit(): Promise<void> {
+    return this.flush();
+  }
+
+  /**
+   * Records what is queued. A command the ledger refuses fails only its own event
+   * (BatchedEventError): the consumer applies the chunk again without it.
+   */
+  async flush(): Promise<void> {
+    const queued = this.queued;
+    this.queued = [];
+    if (queued.length === 0) return;
+    // The same payment event re-published under a new envelope id: posted already, nothing to do.
+    const known: { transaction_id: string }[] = await this.tx.query('SELECT transaction_id FROM payment_ledger_postings WHERE transaction_id = ANY($1::text[])', [
+      queued.map((q) => q.plan.transactionId),
+    ]);
+    const posted = new Set(known.map((row) => row.transaction_id));
+    const todo = queued.filter((q) => !posted.has(q.plan.transactionId));
+    if (todo.length === 0) return;
+    const runner = this.tx.queryRunner;
+    if (!runner) throw new Error('payment postings are recorded inside the inbox transaction, which has no query runner');
+    const outcomes = await this.ledger.recordWithin(
+      runner,
+      todo.map(({ plan, envelope, trace }) => ({ command: { ...plan.command, correlationId: envelope.correlationId, causationId: envelope.id }, trace })),
+    );
+    const records: Array<{ queued: Queued; position: bigint; replayed: boolean }> = [];
+    for (const [i, outcome] of outcomes.entries()) {
+      const { plan, envelope } = todo[i];
+      if (!outcome.ok) {
+        const reason = `the ledger refused the ${plan.movement} of payment ${plan.paymentId} (${plan.transactionId}): ${outcome.error.code}: ${outcome.error.message}`;
+        throw new BatchedEventError(envelope.id, TRANSIENT_LEDGER_CODES.has(outcome.error.code) ? new Error(reason) : new PermanentEventError(reason));
+      }
+      records.push({ queued: todo[i], position: outcome.entry.position, replayed: outcome.replayed });
+    }
+    const remembered = records.filter((r) => r.queued.plan.record !== undefined);
+    if (remembered.length > 0) {
+      const column = <T>(value: (r: (typeof remembered)[number]) => T): T[] => remembered.map(value);
+      // clock_timestamp(): rows of one transaction keep the order they were posted in.
+      await this.tx.query(
+        `INSERT INTO payment_ledger_postings
+           (transaction_id, payment_id, movement, event_id, ledger_position, clearing_account_id, counterparty_account_id, currency, amount, fee, posted_at)
+         SELECT p.*, clock_timestamp()
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[])
+                AS p(transaction_id, payment_id, movement, event_id, ledger_position, clearing_account_id, counterparty_account_id, currency, amount, fee)
+         ON CONFLICT (transaction_id) DO NOTHING`,
+        [
+          column((r) => r.queued.plan.transactionId),
+          column((r) => r.queued.plan.paymentId),
+          column((r) => r.queued.plan.movement),
+          column((r) => r.queued.envelope.id),
+          column((r) => r.position.toString()),
+          column((r) => r.queued.plan.record?.clearingAccountId),
+          column((r) => r.queued.plan.record?.counterpartyAccountId),
+          column((r) => r.queued.plan.record?.currency),
+          column((r) => r.queued.plan.record?.amount.toString()),
+          column((r) => r.queued.plan.record?.fee.toString()),
+        ],
+      );
+    }
+    for (const { queued: q, position, replayed } of records) {
+      this.logger.info(
+        { paymentId: q.plan.paymentId, transactionId: q.plan.transactionId, movement: q.plan.movement, position: position.toString(), replayed },
+        'payment posted to the ledger',
+      );
+    }
+  }
+}
