@@ -12,8 +12,8 @@ export interface OutgoingEvent {
 
 /**
  * Publishes envelopes with an idempotent producer (acks from all in-sync replicas, no
- * duplicates on retry), keyed by subject so one aggregate's events stay ordered. Each
- * envelope is validated on the way out.
+ * duplicates on retry, retried until the brokers take them), keyed by subject so one
+ * aggregate's events stay ordered. Each envelope is validated on the way out.
  */
 export class EventPublisher {
   private readonly producer: Producer;
@@ -25,6 +25,11 @@ export class EventPublisher {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       transactionalId,
+      // kafkajs advances an idempotent producer's sequence numbers only when a send succeeds: a
+      // send given up after N retries leaves them behind, and the next messages reuse them (the
+      // broker may then take them for duplicates of a write it did keep). So the producer never
+      // gives up on a batch (kafkajs warns otherwise: "Limiting retries..."); waits are capped.
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
     });
   }
 
