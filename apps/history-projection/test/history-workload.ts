@@ -105,7 +105,7 @@ export function generateWorkload(options: WorkloadOptions = {}): Workload {
   const ledgerEvent = (at: number, transactionId: string, reverses: string | undefined, postings: Array<[string, 'debit' | 'credit']>, amount: bigint, currency: string, metadata: Record<string, string>): void => {
     if (!withLedger) return;
     ledgerPosition += 1;
-    envelope('ledger.transaction.recorded', 'wallet', 'ledger-journal', ledgerPosition, at, {
+    envelope('ledger.transaction.recorded', 'wallet', metadata.paymentId ?? transactionId, ledgerPosition, at, {
       transactionId,
       kind: reverses ? 'reversal' : 'transfer',
       ...(reverses ? { reverses } : {}),

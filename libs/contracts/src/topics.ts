@@ -40,7 +40,7 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     name: Topics.ledgerTransactions,
     partitions: 12,
     consumed: true,
-    description: 'Every transaction appended to the ledger journal, in commit order.',
+    description: 'Every transaction appended to the ledger journal, keyed by payment: in journal order per payment.',
   },
   {
     name: Topics.walletEvents,

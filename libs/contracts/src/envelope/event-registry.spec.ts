@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { PurchaseRequestedV1 } from '../payments/purchase-requested';
 import { EXAMPLES } from '../asyncapi/examples';
-import { createEvent, InvalidEventError, parseEvent } from './event-registry';
+import { createEvent, InvalidEventError, outgoingEventsAreValidated, parseEvent } from './event-registry';
 
 const example = EXAMPLES['payments.purchase.requested'] as Record<string, unknown> & { data: Record<string, unknown> };
 
@@ -45,5 +45,23 @@ describe('event envelope', () => {
     const ok = createEvent({ definition: PurchaseRequestedV1, source: 'app', subject: 's-1', sequence: 1, data: example.data as never });
     expect(ok).toMatchObject({ type: 'payments.purchase.requested', version: 1, subject: 's-1' });
     expect(ok.occurredAt).toMatch(/Z$/);
+  });
+
+  it('does not validate again in production what typed code built; consumers still refuse it', () => {
+    const saved = { jest: process.env.JEST_WORKER_ID, env: process.env.NODE_ENV };
+    const data = { ...(example.data as object), kind: 'gift' } as never;
+    try {
+      delete process.env.JEST_WORKER_ID;
+      process.env.NODE_ENV = 'production';
+      expect(outgoingEventsAreValidated()).toBe(false);
+      const built = createEvent({ definition: PurchaseRequestedV1, source: 'app', subject: 's-1', sequence: 1, data });
+      expect(built).toMatchObject({ type: 'payments.purchase.requested', data: { kind: 'gift' } });
+      expect(() => parseEvent(JSON.parse(JSON.stringify(built)))).toThrow(InvalidEventError);
+    } finally {
+      process.env.JEST_WORKER_ID = saved.jest;
+      if (saved.env === undefined) delete process.env.NODE_ENV;
+      else process.env.NODE_ENV = saved.env;
+    }
+    expect(outgoingEventsAreValidated()).toBe(true);
   });
 });

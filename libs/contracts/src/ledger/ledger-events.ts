@@ -27,8 +27,6 @@ export const LEDGER_POSTING_LAYERS = ['posted', 'pending', 'released'] as const;
 /** A positive amount of minor units up to PostgreSQL's bigint, as a decimal string. */
 export const POSITIVE_MINOR_UNITS_PATTERN = /^[1-9][0-9]{0,18}$/;
 
-/** The ledger's subject: the journal is one totally ordered stream, `sequence` is its position. */
-export const LEDGER_EVENT_SUBJECT = 'ledger-journal';
 
 function IsStringMap(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
@@ -115,10 +113,23 @@ export class LedgerTransactionRecordedData {
   hash!: string;
 }
 
+/**
+ * The subject (and so the Kafka key) of a ledger event: the payment it posts (metadata
+ * `paymentId`), else the reservation it belongs to, else the transaction it reverses, else its
+ * own transaction. Ledger events spread over the topic's partitions while each payment's entries
+ * (capture, refunds, reservation and its resolution) stay in order on one. `sequence` stays the
+ * journal position: increasing within a subject, with gaps (other subjects' entries); a consumer
+ * checking it missed nothing of the whole journal reads `data.position` across partitions.
+ */
+export function ledgerEventSubject(data: Pick<LedgerTransactionRecordedData, 'transactionId' | 'metadata' | 'reservationId' | 'reverses'>): string {
+  return data.metadata.paymentId || data.reservationId || data.reverses || data.transactionId;
+}
+
 export const LedgerTransactionRecorded = defineEvent({
   type: 'ledger.transaction.recorded',
   version: 1,
   topic: Topics.ledgerTransactions,
   dataClass: LedgerTransactionRecordedData,
-  description: 'A transaction appended to the ledger journal (transfer, reversal, reserve, post, void or expiry), in journal order.',
+  description:
+    "A transaction appended to the ledger journal (transfer, reversal, reserve, post, void or expiry). Keyed by its payment (else its reservation, reversed transaction or own id): in journal order within that key; `sequence` and `data.position` are the journal position.",
 });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ServiceName } from '@pay/contracts';
-import { createEvent, LEDGER_EVENT_SUBJECT, LedgerTransactionRecorded } from '@pay/contracts';
+import { createEvent, ledgerEventSubject, LedgerTransactionRecorded } from '@pay/contracts';
 import type { LedgerTransactionRecordedData } from '@pay/contracts';
 import type { AppendedEntry, JournalEntry } from '@pay/ledger-domain';
 import type { OutboxMessage } from '@pay/messaging';
@@ -37,22 +37,23 @@ export function recordedData(entry: JournalEntry): LedgerTransactionRecordedData
 }
 
 /**
- * `ledger.transaction.recorded` for an appended entry. The journal is one ordered stream: the
- * subject (and so the Kafka key) is the same for every entry and `sequence` is the position,
- * which lets a consumer see that it missed nothing.
+ * `ledger.transaction.recorded` for an appended entry, keyed by the payment (or reservation) it
+ * belongs to (ledgerEventSubject): the topic's partitions share the journal while one payment's
+ * entries keep their order. `sequence` is the journal position.
  */
 export function ledgerOutboxMessage(appended: AppendedEntry, source: ServiceName): OutboxMessage {
   const { entry } = appended;
+  const data = recordedData(entry);
   const envelope = createEvent({
     definition: LedgerTransactionRecorded,
     source,
-    subject: LEDGER_EVENT_SUBJECT,
+    subject: ledgerEventSubject(data),
     sequence: Number(entry.position),
     id: ledgerEventId(entry.transactionId),
     occurredAt: entry.recordedAt,
     correlationId: appended.correlationId,
     causationId: appended.causationId,
-    data: recordedData(entry),
+    data,
   });
   return { topic: LedgerTransactionRecorded.topic, envelope };
 }

@@ -1,5 +1,5 @@
 import type { EventEnvelope, LedgerTransactionRecordedData } from '@pay/contracts';
-import { LEDGER_EVENT_SUBJECT, parseEvent, Topics } from '@pay/contracts';
+import { parseEvent, Topics } from '@pay/contracts';
 import type { Clock, LedgerCommand, PostingInput } from '@pay/ledger-domain';
 import { isLedgerError } from '@pay/ledger-domain';
 import type { TestSchema } from '@pay/testing';
@@ -82,7 +82,7 @@ describe('PostgresLedger', () => {
         event_id: string;
         payload: unknown;
       }>>('SELECT topic, message_key, event_id, payload FROM outbox ORDER BY position'));
-      expect(row).toMatchObject({ topic: Topics.ledgerTransactions, message_key: LEDGER_EVENT_SUBJECT, event_id: ledgerEventId('fund-1') });
+      expect(row).toMatchObject({ topic: Topics.ledgerTransactions, message_key: 'fund-1', event_id: ledgerEventId('fund-1') });
       const event = parseEvent(row?.payload) as EventEnvelope<LedgerTransactionRecordedData>;
       expect(event).toMatchObject({ type: 'ledger.transaction.recorded', version: 1, source: 'wallet', sequence: 1 });
       expect(event.data).toMatchObject({

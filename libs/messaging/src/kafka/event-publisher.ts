@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '@pay/contracts';
-import { parseEvent, serializeEvent } from '@pay/contracts';
+import { outgoingEventsAreValidated, parseEvent, serializeEvent } from '@pay/contracts';
 import { traceHeaders } from '@pay/observability';
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { CompressionTypes } from 'kafkajs';
@@ -12,8 +12,9 @@ export interface OutgoingEvent {
 
 /**
  * Publishes envelopes with an idempotent producer (acks from all in-sync replicas, no
- * duplicates on retry), keyed by subject so one aggregate's events stay ordered. Each
- * envelope is validated on the way out.
+ * duplicates on retry, retried until the brokers take them), keyed by subject so one
+ * aggregate's events stay ordered. Envelopes are validated on the way out under tests only
+ * (they are built from typed code; see outgoingEventsAreValidated).
  */
 export class EventPublisher {
   private readonly producer: Producer;
@@ -25,6 +26,11 @@ export class EventPublisher {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       transactionalId,
+      // kafkajs advances an idempotent producer's sequence numbers only when a send succeeds: a
+      // send given up after N retries leaves them behind, and the next messages reuse them (the
+      // broker may then take them for duplicates of a write it did keep). So the producer never
+      // gives up on a batch (kafkajs warns otherwise: "Limiting retries..."); waits are capped.
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
     });
   }
 
@@ -44,7 +50,8 @@ export class EventPublisher {
     if (events.length === 0) return;
     const byTopic = new Map<string, Message[]>();
     for (const event of events) {
-      parseEvent(JSON.parse(serializeEvent(event.envelope)));
+      // Built by typed code in this process (createEvent): checked under tests only.
+      if (outgoingEventsAreValidated()) parseEvent(JSON.parse(serializeEvent(event.envelope)));
       const messages = byTopic.get(event.topic) ?? [];
       messages.push({
         key: event.envelope.subject,

@@ -8,10 +8,11 @@ import { createTestSchema, createTestTopics, deleteTestTopics, testKafka, unique
 import { IsInt } from 'class-validator';
 import type { Consumer } from 'kafkajs';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { EventPublisher } from '../kafka/event-publisher';
 import { appendToOutbox } from './outbox-writer';
 import { OutboxRelay } from './outbox-relay';
-import { OUTBOX_TABLE_SQL } from './outbox.schema';
+import { OUTBOX_NOTIFY_SQL, OUTBOX_TABLE_SQL } from './outbox.schema';
 
 class Tick {
   @IsInt()
@@ -24,6 +25,7 @@ const TickV1 = defineEvent({ type: 'test.relay.tick', version: 1, topic, dataCla
 class CreateOutbox1700000000000 implements MigrationInterface {
   async up(runner: QueryRunner): Promise<void> {
     await runner.query(OUTBOX_TABLE_SQL);
+    await runner.query(OUTBOX_NOTIFY_SQL);
   }
   async down(): Promise<void> {}
 }
@@ -141,19 +143,6 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
     expect(new Set(received)).toEqual(new Set(events.map((e) => e.id)));
   });
 
-  it('does not advance its checkpoint when Kafka refuses a batch, so nothing is lost', async () => {
-    received.length = 0;
-    const relay = new OutboxRelay({ name: 'it-failure', dataSource: db.dataSource, publisher, logger });
-    await relay.start();
-    await relay.stop();
-    const before = await relay.backlog();
-    const event = tick(5_000);
-    await db.dataSource.transaction((tx) => appendToOutbox(tx, [{ topic: `${topic}-missing`, envelope: event }]));
-    // Once the row is visible, publishing it fails (no such topic) and the checkpoint stays.
-    await expect(publishAll(relay, 1)).rejects.toThrow();
-    expect(await relay.backlog()).toBe(before + 1);
-  });
-
   it('carries the writer’s trace context to Kafka, so consumers continue the trace that caused the event', async () => {
     received.length = 0;
     await db.dataSource.query('TRUNCATE outbox');
@@ -171,5 +160,143 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
     } finally {
       await telemetry.shutdown();
     }
+  });
+
+  describe('running on its own', () => {
+    const applicationName = uniqueName('relay_idle');
+    let relaySource: DataSource;
+
+    beforeAll(async () => {
+      // The relay gets connections of its own, so PostgreSQL can tell what it runs from what the test runs.
+      relaySource = new DataSource({
+        type: 'postgres',
+        url: db.url,
+        schema: db.schema,
+        applicationName,
+        extra: { options: `-c search_path=${db.schema}` },
+      });
+      await relaySource.initialize();
+    });
+
+    afterAll(async () => {
+      await relaySource.destroy();
+    });
+
+    /** When the relay's connections last began a statement, and whether one is inside a transaction. */
+    async function relayActivity(): Promise<{ lastStatement: number; inTransaction: number }> {
+      const rows = await db.dataSource.query<{ last: number; in_tx: number }[]>(
+        `SELECT coalesce(extract(epoch FROM max(query_start)) * 1000, 0)::float8 AS last, count(xact_start)::int AS in_tx
+           FROM pg_stat_activity WHERE application_name = $1`,
+        [applicationName],
+      );
+      return { lastStatement: rows[0]?.last ?? 0, inTransaction: rows[0]?.in_tx ?? 0 };
+    }
+
+    async function until(condition: () => Promise<boolean> | boolean, what: string): Promise<void> {
+      const deadline = Date.now() + 20_000;
+      while (!(await condition())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+
+    it('runs no statement while idle, and wakes on the commit of a new row', async () => {
+      received.length = 0;
+      await db.dataSource.query('TRUNCATE outbox'); // a new relay name starts from the beginning
+      const relay = new OutboxRelay({ name: 'it-idle', dataSource: relaySource, publisher, logger });
+      await relay.start();
+      try {
+        expect(relay.listening).toBe(true);
+        const first = tick(8_000);
+        await db.dataSource.transaction((tx) => appendToOutbox(tx, [{ topic, envelope: first }]));
+        await until(() => received.includes(first.id), 'the first row on Kafka');
+        await until(async () => (await relayActivity()).inTransaction === 0, 'the relay to finish its pass');
+
+        // Idle: the polling relay ran a transaction every 50 ms; this one must run nothing at all.
+        const idleFrom = await relayActivity();
+        await new Promise((r) => setTimeout(r, 1_500));
+        const idleTo = await relayActivity();
+        expect(idleTo.lastStatement).toBe(idleFrom.lastStatement);
+        expect(idleTo.inTransaction).toBe(0);
+
+        // The positive marker: the same measure sees the relay work as soon as a row commits.
+        const second = tick(8_001);
+        await db.dataSource.transaction((tx) => appendToOutbox(tx, [{ topic, envelope: second }]));
+        await until(() => received.includes(second.id), 'the second row on Kafka');
+        expect((await relayActivity()).lastStatement).toBeGreaterThan(idleTo.lastStatement);
+      } finally {
+        await relay.stop();
+      }
+    });
+
+    it('publishes a row that commits late, and rows held back by a transaction that announces nothing', async () => {
+      received.length = 0;
+      await db.dataSource.query('TRUNCATE outbox');
+      const relay = new OutboxRelay({ name: 'it-late', dataSource: relaySource, publisher, logger, pendingRetryMs: 20 });
+      await relay.start();
+      const old = db.dataSource.createQueryRunner();
+      const late = db.dataSource.createQueryRunner();
+      try {
+        // An older transaction that writes no outbox row (so it notifies no one when it ends)...
+        await old.connect();
+        await old.startTransaction();
+        await old.query('SELECT pg_current_xact_id()');
+        // ...one that takes a lower position but commits after a later one...
+        const lateEvent = tick(9_000);
+        const newEvent = tick(9_005); // same subject: same partition, so the order is visible
+        await late.connect();
+        await late.startTransaction();
+        await appendToOutbox(late, [{ topic, envelope: lateEvent }]);
+        await db.dataSource.transaction((tx) => appendToOutbox(tx, [{ topic, envelope: newEvent }]));
+        await late.commitTransaction();
+        const committed = Date.now();
+        // The relay has been woken and has looked since both commits: it must hold both rows back.
+        await until(async () => (await relayActivity()).lastStatement > committed + 100, 'the relay to look at the rows');
+        expect(received).toEqual([]);
+
+        // ...until the older transaction ends, without any notification: the relay's retry finds them.
+        await old.commitTransaction();
+        await until(() => received.length >= 2, 'both rows on Kafka');
+        await waitForReceived(2);
+        expect(received).toEqual([lateEvent.id, newEvent.id]);
+      } finally {
+        if (old.isTransactionActive) await old.rollbackTransaction();
+        await old.release();
+        await late.release();
+        await relay.stop();
+      }
+    });
+
+    it('does not advance its checkpoint while Kafka refuses a batch, and publishes it once Kafka takes it', async () => {
+      received.length = 0;
+      await db.dataSource.query('TRUNCATE outbox');
+      const missing = `${topic}-missing`;
+      const missingReader = kafka.consumer({ groupId: uniqueName('it-relay-missing'), maxWaitTimeInMs: 100 });
+      // A publisher of its own: its send stays in kafkajs' retries until the topic exists.
+      const ownPublisher = new EventPublisher(kafka);
+      const relay = new OutboxRelay({ name: 'it-failure', dataSource: relaySource, publisher: ownPublisher, logger });
+      await relay.start();
+      try {
+        const event = tick(5_000);
+        await db.dataSource.transaction((tx) => appendToOutbox(tx, [{ topic: missing, envelope: event }]));
+        // The relay is inside its pass, waiting for Kafka: the row stays unpublished meanwhile.
+        await until(async () => (await relayActivity()).inTransaction > 0, 'the relay to try to publish');
+        expect(await relay.backlog()).toBe(1);
+
+        await createTestTopics([missing], 1);
+        const got: string[] = [];
+        await missingReader.connect();
+        await missingReader.subscribe({ topic: missing, fromBeginning: true });
+        await missingReader.run({ eachMessage: async ({ message }) => void got.push(message.headers!['event-id']!.toString()) });
+        await until(async () => (await relay.backlog()) === 0, 'the checkpoint to pass the row');
+        await until(() => got.length > 0, 'the row on Kafka');
+        expect(got).toEqual([event.id]);
+      } finally {
+        await relay.stop();
+        await ownPublisher.disconnect();
+        await missingReader.disconnect();
+        await deleteTestTopics([missing]);
+      }
+    });
   });
 });

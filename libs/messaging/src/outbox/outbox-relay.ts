@@ -1,8 +1,11 @@
 import type { Logger } from '@pay/observability';
 import { platformMetrics } from '@pay/observability';
 import type { Message } from 'kafkajs';
+import type { Pool, PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import type { EventPublisher } from '../kafka/event-publisher';
+import { outboxChannel } from './outbox.schema';
 
 export interface OutboxRelayOptions {
   /** Name of this relay's checkpoint row (one per outbox). */
@@ -11,7 +14,12 @@ export interface OutboxRelayOptions {
   publisher: EventPublisher;
   logger: Logger;
   batchSize?: number;
-  /** Pause when the outbox is drained. */
+  /**
+   * How soon to look again while rows are committed but not yet publishable (an older
+   * transaction of the cluster is still running) or another replica holds the checkpoint.
+   */
+  pendingRetryMs?: number;
+  /** Poll interval when the outbox has no NOTIFY trigger (an outbox created without its migration). */
   idleDelayMs?: number;
 }
 
@@ -24,50 +32,94 @@ interface OutboxRow {
   headers: Record<string, string>;
 }
 
+/** What one pass found: rows published, and whether rows are left that a later pass must take. */
+interface Pass {
+  published: number;
+  pending: boolean;
+}
+
 /**
  * Publishes the outbox to Kafka in commit order, at least once (consumers deduplicate by
  * event id). Rows are read in (tx_id, position) order and only from transactions older than
  * every transaction still in flight, so a transaction that took a lower position but commits
- * later is waited for instead of skipped. The checkpoint row is locked while a batch is
+ * later is waited for instead of skipped. A per-outbox advisory lock is held while a batch is
  * published, so two relay instances never publish the same outbox concurrently.
+ *
+ * It runs only when there is work: the outbox's trigger NOTIFYs on commit and the relay LISTENs
+ * on a connection of its own. While committed rows wait for the snapshot horizon (or for
+ * another replica) it looks again every `pendingRetryMs`; once drained it sleeps, running no
+ * statement, until the next notification. A lost LISTEN connection is reopened, followed by a
+ * catch-up pass for what was announced meanwhile.
  */
 export class OutboxRelay {
   private running = false;
   private loop?: Promise<void>;
   private wake?: () => void;
+  /** A notification (or a reconnect) arrived since the last pass began. */
+  private announced = true;
+  private listener?: PoolClient;
+  private channel?: string;
   published = 0;
 
   constructor(private readonly options: OutboxRelayOptions) {}
 
   async start(): Promise<void> {
+    const [found] = await this.options.dataSource.query<{ schema: string; notifies: boolean }[]>(
+      `SELECT current_schema() AS schema,
+              EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = 'outbox'::regclass AND tgname = 'outbox_notify') AS notifies`,
+    );
+    if (found?.notifies) this.channel = outboxChannel(found.schema);
+    else this.options.logger.warn({ relay: this.options.name }, 'the outbox has no NOTIFY trigger (migration missing): the relay polls');
     await this.options.dataSource.query(
       `INSERT INTO outbox_checkpoint (relay, tx_id, position) VALUES ($1, '0'::xid8, 0) ON CONFLICT (relay) DO NOTHING`,
       [this.options.name],
     );
+    if (this.channel) await this.listen().catch((error: unknown) => this.options.logger.warn({ err: error, relay: this.options.name }, 'outbox relay cannot LISTEN yet; polling until it can'));
     this.running = true;
+    this.announced = true;
     this.loop = this.run();
   }
 
-  async stop(): Promise<void> {
+  /** Stops after the batch in hand; a batch Kafka does not take within `timeoutMs` is left unpublished (its checkpoint stays). */
+  async stop(timeoutMs = 10_000): Promise<void> {
     this.running = false;
     this.wake?.();
-    await this.loop;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)));
+    const outcome = await Promise.race([this.loop, late]);
+    clearTimeout(timer);
+    if (outcome === 'late') this.options.logger.warn({ relay: this.options.name }, 'outbox relay stopped while Kafka had not taken its batch; it is published again at the next start');
+    this.closeListener();
+  }
+
+  /** Whether the relay is listening for notifications (false while polling or reconnecting). */
+  get listening(): boolean {
+    return this.listener !== undefined;
   }
 
   /** Publishes one batch; returns how many rows it published (0 when drained or another relay holds the lock). */
   async publishBatch(): Promise<number> {
+    return (await this.pass()).published;
+  }
+
+  private async pass(): Promise<Pass> {
     const runner = this.options.dataSource.createQueryRunner();
     await runner.connect();
     try {
       await runner.startTransaction('READ COMMITTED');
+      // An advisory lock rather than FOR UPDATE: a row lock takes a transaction id, and the relay's
+      // open transaction would then hold back every relay of the cluster (pg_snapshot_xmin) for as
+      // long as Kafka takes to accept the batch. The id comes only with the checkpoint's UPDATE.
       const checkpoint = (await runner.query(
-        'SELECT tx_id::text AS tx_id, position FROM outbox_checkpoint WHERE relay = $1 FOR UPDATE SKIP LOCKED',
+        `SELECT c.tx_id::text AS tx_id, c.position FROM outbox_checkpoint c
+          WHERE c.relay = $1 AND pg_try_advisory_xact_lock(hashtext('outbox-relay:' || current_schema() || ':' || $1))`,
         [this.options.name],
       )) as { tx_id: string; position: string }[];
       const from = checkpoint[0];
       if (!from) {
+        // Another replica is publishing: look again soon, in case it stops half-way.
         await runner.rollbackTransaction();
-        return 0;
+        return { published: 0, pending: true };
       }
       const rows = (await runner.query(
         `SELECT position, tx_id::text AS tx_id, topic, message_key, payload, headers
@@ -79,8 +131,16 @@ export class OutboxRelay {
         [from.tx_id, from.position, this.options.batchSize ?? 500],
       )) as OutboxRow[];
       if (rows.length === 0) {
+        // Committed rows above the horizon wait for older transactions, which announce nothing
+        // when they end (they may belong to another schema): count them to know whether to retry.
+        const [left] = (await runner.query(
+          `SELECT count(*)::int AS waiting FROM (SELECT 1 FROM outbox WHERE (tx_id, position) > ($1::xid8, $2::bigint) LIMIT 10000) w`,
+          [from.tx_id, from.position],
+        )) as { waiting: number }[];
         await runner.rollbackTransaction();
-        return 0;
+        const waiting = left?.waiting ?? 0;
+        platformMetrics().outboxBacklog.set(waiting, { relay: this.options.name });
+        return { published: 0, pending: waiting > 0 };
       }
       await this.options.publisher.sendRaw(groupByTopic(rows));
       const last = rows[rows.length - 1];
@@ -92,7 +152,7 @@ export class OutboxRelay {
       await runner.commitTransaction();
       this.published += rows.length;
       platformMetrics().outboxPublished.add(rows.length, { relay: this.options.name });
-      return rows.length;
+      return { published: rows.length, pending: true };
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction();
       throw error;
@@ -111,36 +171,93 @@ export class OutboxRelay {
     return Number(rows[0]?.backlog ?? 0);
   }
 
-  /** Cheap estimate for the metric: positions can have gaps (rolled-back writes), never overlaps. */
-  private async measureBacklog(): Promise<void> {
-    const rows = await this.options.dataSource.query<{ backlog: string }[]>(
-      `SELECT coalesce((SELECT max(position) FROM outbox), 0) - c.position AS backlog FROM outbox_checkpoint c WHERE c.relay = $1`,
-      [this.options.name],
-    );
-    platformMetrics().outboxBacklog.set(Math.max(0, Number(rows[0]?.backlog ?? 0)), { relay: this.options.name });
-  }
-
   private async run(): Promise<void> {
     let failures = 0;
+    let listenFailures = 0;
     while (this.running) {
+      if (this.channel && !this.listener) {
+        try {
+          await this.listen();
+          listenFailures = 0;
+        } catch (error) {
+          // Publishing goes on without notifications: poll until LISTEN works again.
+          if (listenFailures++ === 0) this.options.logger.warn({ err: error, relay: this.options.name }, 'outbox relay cannot LISTEN; polling until it can');
+        }
+      }
+      const polling = !this.listener;
+      let delay: number | undefined;
       try {
-        const published = await this.publishBatch();
-        failures = 0;
-        if (published > 0) continue;
-        await this.measureBacklog();
+        if (this.announced || polling) {
+          this.announced = false;
+          const { published, pending } = await this.pass();
+          failures = 0;
+          if (pending) this.announced = true;
+          // A batch went out: more may follow at once. Rows waiting for the horizon: look again soon.
+          if (pending && published === 0) delay = this.options.pendingRetryMs ?? 50;
+          else if (!pending && polling) delay = this.options.idleDelayMs ?? 50;
+        }
       } catch (error) {
         failures += 1;
+        this.announced = true;
+        delay = Math.min(5_000, 100 * 2 ** failures);
         this.options.logger.error({ err: error, failures }, 'outbox relay failed to publish; will retry');
       }
-      const delay = failures > 0 ? Math.min(5_000, 100 * 2 ** failures) : (this.options.idleDelayMs ?? 50);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, delay);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      if (this.announced && delay === undefined) continue;
+      // Drained and listening: no timer, nothing runs until a notification (or stop()) wakes it.
+      await this.sleep(delay);
     }
+  }
+
+  /** Sleeps until woken (a notification, stop()) or, with a delay, until it runs out. */
+  private sleep(delay: number | undefined): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (!this.running || (this.announced && delay === undefined)) return resolve();
+      const timer = delay === undefined ? undefined : setTimeout(done, delay);
+      const wake = (): void => done();
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = wake;
+    });
+  }
+
+  private async listen(): Promise<void> {
+    const pool = (this.options.dataSource.driver as PostgresDriver).master as Pool;
+    const client = await pool.connect();
+    const lost = (): void => {
+      if (this.listener !== client) return;
+      this.options.logger.warn({ relay: this.options.name }, 'outbox relay lost its LISTEN connection; reconnecting');
+      this.closeListener(new Error('LISTEN connection lost'));
+      // Rows committed while nobody listened were announced to no one: catch up.
+      this.announced = true;
+      this.wake?.();
+    };
+    client.on('notification', (message) => {
+      if (message.channel !== this.channel) return;
+      this.announced = true;
+      this.wake?.();
+    });
+    client.on('error', lost);
+    client.on('end', lost);
+    try {
+      await client.query(`LISTEN "${this.channel}"`);
+    } catch (error) {
+      client.release(error as Error);
+      throw error;
+    }
+    this.listener = client;
+    // Anything committed before LISTEN took effect was announced to no one.
+    this.announced = true;
+  }
+
+  private closeListener(error?: Error): void {
+    const client = this.listener;
+    this.listener = undefined;
+    if (!client) return;
+    client.removeAllListeners('notification');
+    // Released with an error, the pool destroys the connection (and its LISTEN) instead of reusing it.
+    client.release(error ?? new Error('outbox relay stopped listening'));
   }
 }
 

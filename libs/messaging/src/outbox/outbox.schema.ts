@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * The transactional outbox. A service writes its outgoing events here in the same database
  * transaction as the state change they describe; the relay (outbox-relay.ts) publishes them.
@@ -28,3 +30,30 @@ CREATE TABLE outbox_checkpoint (
 `;
 
 export const DROP_OUTBOX_TABLE_SQL = 'DROP TABLE IF EXISTS outbox_checkpoint; DROP TABLE IF EXISTS outbox;';
+
+/**
+ * The NOTIFY channel of a schema's outbox. Channels are per database, so each schema (service,
+ * test) has its own; a name longer than PostgreSQL's 63-byte limit is hashed. Keep in step
+ * with `outbox_notify()` below.
+ */
+export function outboxChannel(schema: string): string {
+  return `outbox_${schema.length <= 56 ? schema : createHash('md5').update(schema).digest('hex')}`;
+}
+
+/**
+ * Announces committed outbox rows to the relay: one NOTIFY per inserting statement, delivered
+ * at commit (never for a rolled-back write) and folded into one per transaction by PostgreSQL.
+ * Writers pay no round trip for it; the relay sleeps between announcements instead of polling.
+ */
+export const OUTBOX_NOTIFY_SQL = `
+CREATE OR REPLACE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('outbox_' || CASE WHEN length(TG_TABLE_SCHEMA) <= 56 THEN TG_TABLE_SCHEMA ELSE md5(TG_TABLE_SCHEMA) END, '');
+  RETURN NULL;
+END
+$$;
+DROP TRIGGER IF EXISTS outbox_notify ON outbox;
+CREATE TRIGGER outbox_notify AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify();
+`;
+
+export const DROP_OUTBOX_NOTIFY_SQL = 'DROP TRIGGER IF EXISTS outbox_notify ON outbox; DROP FUNCTION IF EXISTS outbox_notify();';

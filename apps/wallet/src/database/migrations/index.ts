@@ -3,6 +3,7 @@ import type { MigrationList } from '@pay/platform';
 import { MessagingTables1764057600000 } from './1764057600000-messaging-tables';
 import { WalletSettings1764230400000 } from './1764230400000-wallet-settings';
 import { MoneyMovements1764489600000 } from './1764489600000-money-movements';
+import { OutboxNotify1765065600000 } from './1765065600000-outbox-notify';
 
 /** Every migration of the wallet schema, in order. */
-export const walletMigrations: MigrationList = [MessagingTables1764057600000, ...LEDGER_MIGRATIONS, WalletSettings1764230400000, MoneyMovements1764489600000];
+export const walletMigrations: MigrationList = [MessagingTables1764057600000, ...LEDGER_MIGRATIONS, WalletSettings1764230400000, MoneyMovements1764489600000, OutboxNotify1765065600000];
