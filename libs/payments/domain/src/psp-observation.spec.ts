@@ -123,7 +123,7 @@ describe('unchangedWhen: the shortcut a store takes for news that changes nothin
     fc.tuple(amount, reference).map(([a, ref]): PaymentEvent => ({ type: 'Authorized', amount: a, provider: 'stripe', reference: ref })),
     amount.map((a): PaymentEvent => ({ type: 'Captured', amount: a })),
     fc.constant<PaymentEvent>({ type: 'Failed', code: 'card_declined' }),
-    fc.constant<PaymentEvent>({ type: 'Canceled', reason: 'requested_by_customer' }),
+    fc.constant<PaymentEvent>({ type: 'Canceled', reason: 'requested' }),
     amount.map((a): PaymentEvent => ({ type: 'RefundRequested', refundId: 'r1', amount: a / 2n, reason: 'requested_by_customer' })),
     amount.map((a): PaymentEvent => ({ type: 'Refunded', refundId: 'r1', amount: a / 2n })),
     amount.map((a): PaymentEvent => ({ type: 'DisputeOpened', disputeId: 'dp_1', amount: a, reason: 'fraudulent' })),
