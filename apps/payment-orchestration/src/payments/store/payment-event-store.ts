@@ -81,6 +81,8 @@ const READ_ROW: NamedStatement = {
   text: 'SELECT version, state, correlation_id, created_at FROM payments WHERE payment_id = $1',
 };
 
+const READ_ROW_FOR_UPDATE: NamedStatement = { name: 'po_payment_row_for_update', text: `${READ_ROW.text} FOR UPDATE` };
+
 const READ_STREAM: NamedStatement = {
   name: 'po_payment_stream',
   text: 'SELECT sequence, type, data FROM payment_events WHERE payment_id = $1 ORDER BY sequence',
@@ -147,9 +149,12 @@ export class PaymentEventStore {
     return (await this.loadStored(paymentId))?.payment;
   }
 
-  /** The payment with what appending after it needs (in the caller's transaction when given one). */
-  async loadStored(paymentId: string, sql?: Sql): Promise<StoredPayment | undefined> {
-    return sql ? this.read(sql, paymentId) : onConnection(this.dataSource, (own) => this.read(own, paymentId));
+  /**
+   * The payment with what appending after it needs (in the caller's transaction when given one;
+   * `forUpdate`: its row stays locked to the end of it, so writers of the payment queue behind).
+   */
+  async loadStored(paymentId: string, sql?: Sql, forUpdate = false): Promise<StoredPayment | undefined> {
+    return sql ? this.read(sql, paymentId, forUpdate) : onConnection(this.dataSource, (own) => this.read(own, paymentId));
   }
 
   /** Reads a payment inside the caller's transaction. */
@@ -295,8 +300,8 @@ export class PaymentEventStore {
     return error;
   }
 
-  private async read(sql: Sql, paymentId: string): Promise<StoredPayment | undefined> {
-    const [row] = await queryNamed<KeptRow>(sql, READ_ROW, [paymentId]);
+  private async read(sql: Sql, paymentId: string, forUpdate = false): Promise<StoredPayment | undefined> {
+    const [row] = await queryNamed<KeptRow>(sql, forUpdate ? READ_ROW_FOR_UPDATE : READ_ROW, [paymentId]);
     if (!row) return undefined;
     // Rows written before the state was kept: the stream answers until the next append keeps it.
     const payment = row.state ? Payment.restore(decodePaymentState(row.state)) : await this.replayWith(sql, paymentId);
