@@ -47,7 +47,7 @@ export function createPaymentDrivers(deps: PaymentDriverDependencies): PaymentDr
   const { dataSource, logger, psp } = deps;
   const store = new PaymentEventStore(dataSource);
   const steps = new PaymentSteps(dataSource);
-  const authorize = new AuthorizeAndCapture(dataSource, store, psp, deps.instruments, logger);
+  const authorize = new AuthorizeAndCapture(dataSource, store, steps, psp, deps.instruments, logger);
   const refunds = new RefundPayment(dataSource, store, steps, psp, logger);
   const transfers = new TransferFunds(dataSource, store, steps, logger);
   const webhookInbox = new PspWebhookInbox(dataSource);

@@ -107,3 +107,47 @@ describe('AccessTokenVerifier for advertisers', () => {
     expect(await verifier.verify(await idp.signTestToken({ sub: 'a-1', role: 'analyst', merchants: ['m-1'] }))).not.toHaveProperty('merchants');
   });
 });
+
+describe('AccessTokenVerifier: verified service tokens, remembered for seconds', () => {
+  const counted = (verifier: AccessTokenVerifier) => jest.spyOn(verifier as unknown as { verifyToken: (token: string) => Promise<unknown> }, 'verifyToken');
+
+  it('takes a verified service token again without checking its signature, but never past its expiry', async () => {
+    const idp = await createTestIssuer();
+    let now = Date.now();
+    const verifier = new AccessTokenVerifier({ jwks: idp.jwks, issuer: idp.issuer, audience: idp.audience, clockToleranceSeconds: 0, serviceTokenCacheMs: 600_000, now: () => now });
+    const checks = counted(verifier);
+    const token = await idp.signTestToken({ sub: 'payment-orchestration', role: 'service' }, { expiresIn: 60 });
+    expect(await verifier.verify(token)).toMatchObject({ subject: 'payment-orchestration', role: 'service' });
+    expect(await verifier.verify(token)).toMatchObject({ subject: 'payment-orchestration', role: 'service' });
+    expect(checks).toHaveBeenCalledTimes(1);
+    now += 61_000;
+    await expect(verifier.verify(token)).rejects.toMatchObject({ reason: 'expired' });
+  });
+
+  it('checks again after the cache time, and always for tokens that are not service tokens', async () => {
+    const idp = await createTestIssuer();
+    let now = Date.now();
+    const verifier = new AccessTokenVerifier({ jwks: idp.jwks, issuer: idp.issuer, audience: idp.audience, serviceTokenCacheMs: 5_000, now: () => now });
+    const checks = counted(verifier);
+    const service = await idp.signTestToken({ sub: 'payment-orchestration', role: 'service' });
+    const person = await idp.signTestToken({ sub: 'person-1', role: 'person' });
+    await verifier.verify(service);
+    await verifier.verify(person);
+    await verifier.verify(person);
+    expect(checks).toHaveBeenCalledTimes(3);
+    now += 5_001;
+    await verifier.verify(service);
+    expect(checks).toHaveBeenCalledTimes(4);
+  });
+
+  it('remembers a bounded number of tokens, dropping the oldest', async () => {
+    const idp = await createTestIssuer();
+    const verifier = new AccessTokenVerifier({ jwks: idp.jwks, issuer: idp.issuer, audience: idp.audience, serviceTokenCacheSize: 2 });
+    const checks = counted(verifier);
+    const [a, b, c] = await Promise.all(['svc-a', 'svc-b', 'svc-c'].map((sub) => idp.signTestToken({ sub, role: 'service' })));
+    for (const token of [a, b, c, c, b]) await verifier.verify(token);
+    expect(checks).toHaveBeenCalledTimes(3);
+    await verifier.verify(a);
+    expect(checks).toHaveBeenCalledTimes(4);
+  });
+});

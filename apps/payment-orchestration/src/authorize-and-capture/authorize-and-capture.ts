@@ -1,13 +1,15 @@
 import type { Logger } from '@pay/observability';
 import type { PaymentState } from '@pay/payments-domain';
+import { planPaymentObservation } from '@pay/payments-domain';
 import type { DataSource } from 'typeorm';
 import { inTransaction } from '../database/sql';
 import type { ObservationResult } from '../payments/apply-observation';
 import { applyPspNews } from '../payments/apply-observation';
-import type { PaymentEventStore } from '../payments/store/payment-event-store';
+import type { PaymentEventStore, StoredPayment } from '../payments/store/payment-event-store';
+import { PaymentVersionConflictError } from '../payments/store/payment-event-store';
 import { recordPspReference } from '../payments/store/payment-row';
 import type { PaymentServiceProvider, PspPayment } from '../psp/psp.port';
-import type { ClaimedStep } from '../run-payment-steps/payment-steps';
+import type { ClaimedStep, PaymentSteps } from '../run-payment-steps/payment-steps';
 import type { StepResult } from '../run-payment-steps/payment-step-worker';
 import { backoffMs } from '../run-payment-steps/payment-step-worker';
 import type { WalletInstruments } from './wallet-instruments';
@@ -29,11 +31,16 @@ export const AUTHORIZE_RETRY_WINDOW_MS = 12 * 60 * 60 * 1000;
  * `<paymentId>:authorize`, and apply what the PSP said. A timeout or a lost answer is never a
  * decline: the step is retried with the same key (the PSP answers with the first outcome, so the
  * card is charged once), and the webhook or reconciliation may settle it first.
+ *
+ * Two transactions in all when the PSP answers at once: the step's claim (which also reads the
+ * payment's row), then one that appends what the PSP said (the PaymentIntent id goes into the
+ * row with it) and completes the step.
  */
 export class AuthorizeAndCapture {
   constructor(
     private readonly dataSource: DataSource,
     private readonly store: PaymentEventStore,
+    private readonly steps: PaymentSteps,
     private readonly psp: PaymentServiceProvider,
     private readonly instruments: WalletInstruments,
     private readonly logger: Logger,
@@ -41,11 +48,11 @@ export class AuthorizeAndCapture {
   ) {}
 
   async run(step: ClaimedStep): Promise<StepResult> {
-    const payment = await this.store.load(step.paymentId);
+    const stored = (step.payment ? this.store.restoreKept(step.payment) : undefined) ?? (await this.store.loadStored(step.paymentId));
     // Settled meanwhile (a webhook, reconciliation, another worker): nothing left to do.
-    if (!payment || payment.status !== 'initiated') return { outcome: 'done' };
-    const state = payment.state;
-    if (this.now().getTime() - Date.parse(await this.createdAt(state.paymentId)) > AUTHORIZE_RETRY_WINDOW_MS) {
+    if (!stored || stored.payment.status !== 'initiated') return { outcome: 'done' };
+    const state = stored.payment.state;
+    if (this.now().getTime() - stored.createdAt.getTime() > AUTHORIZE_RETRY_WINDOW_MS) {
       this.logger.error({ paymentId: state.paymentId }, 'authorisation still unknown after the retry window; left to reconciliation and an operator');
       return { outcome: 'done' };
     }
@@ -70,12 +77,12 @@ export class AuthorizeAndCapture {
     });
     switch (result.outcome) {
       case 'succeeded':
-        await this.observe(state, result.value);
-        return { outcome: 'done' };
+        await this.observe(step, stored, result.value);
+        return { outcome: 'done', completed: true };
       case 'declined':
         if (result.payment) {
-          const applied = await this.observe(state, result.payment);
-          if (applied.outcome !== 'conflict') return { outcome: 'done' };
+          const applied = await this.observe(step, stored, result.payment);
+          if (applied.outcome !== 'conflict') return { outcome: 'done', completed: true };
         }
         return this.fail(state, result.code, result.declineCode);
       case 'retryable':
@@ -96,12 +103,35 @@ export class AuthorizeAndCapture {
     }
   }
 
-  /** Applies a PSP answer about the PaymentIntent, recording its id first so it is found even when nothing moves yet. */
-  private async observe(state: PaymentState, payment: PspPayment): Promise<ObservationResult> {
-    await inTransaction(this.dataSource, (sql) => recordPspReference(sql, state.paymentId, payment.provider, payment.id));
-    const applied = await applyPspNews(this.store, state.paymentId, { about: 'payment', provider: payment.provider, observation: payment.observation });
-    if (applied.outcome === 'conflict') this.logger.error({ paymentId: state.paymentId, reason: applied.reason }, 'PSP answer contradicts the payment; left to reconciliation');
-    return applied;
+  /**
+   * Applies a PSP answer about the PaymentIntent and completes the step, in one transaction after
+   * the payment as the claim read it; its id is recorded even when nothing moves yet. Another
+   * writer got in first (a webhook): planned again from a fresh read, the step completed after.
+   */
+  private async observe(step: ClaimedStep, stored: StoredPayment, answer: PspPayment): Promise<ObservationResult> {
+    const { paymentId } = stored.payment.state;
+    const plan = planPaymentObservation(stored.payment.state, answer.provider, answer.observation);
+    try {
+      await inTransaction(this.dataSource, async (sql) => {
+        if (plan.outcome === 'advance') {
+          const appended = await this.store.appendAfter(sql, paymentId, stored, plan.events);
+          // The events that name the PaymentIntent put its id in the row themselves.
+          if (appended.payment.state.reference === undefined) await recordPspReference(sql, paymentId, answer.provider, answer.id);
+        } else {
+          await recordPspReference(sql, paymentId, answer.provider, answer.id);
+        }
+        await this.steps.complete(paymentId, step.step, sql);
+      });
+    } catch (error) {
+      if (!(error instanceof PaymentVersionConflictError)) throw error;
+      await inTransaction(this.dataSource, (sql) => recordPspReference(sql, paymentId, answer.provider, answer.id));
+      const applied = await applyPspNews(this.store, paymentId, { about: 'payment', provider: answer.provider, observation: answer.observation });
+      if (applied.outcome === 'conflict') this.logger.error({ paymentId, reason: applied.reason }, 'PSP answer contradicts the payment; left to reconciliation');
+      await this.steps.complete(paymentId, step.step);
+      return applied;
+    }
+    if (plan.outcome === 'conflict') this.logger.error({ paymentId, reason: plan.reason }, 'PSP answer contradicts the payment; left to reconciliation');
+    return plan.outcome === 'advance' ? { outcome: 'advanced', events: plan.events } : plan;
   }
 
   private async fail(state: PaymentState, code: string, declineCode?: string): Promise<StepResult> {
@@ -114,10 +144,5 @@ export class AuthorizeAndCapture {
 
   private retry(step: ClaimedStep, reason: string, afterMs?: number): StepResult {
     return { outcome: 'retry', afterMs: Math.max(afterMs ?? 0, backoffMs(step.attempts)), reason };
-  }
-
-  private async createdAt(paymentId: string): Promise<string> {
-    const [row] = await this.dataSource.query<{ created_at: Date }[]>('SELECT created_at FROM payments WHERE payment_id = $1', [paymentId]);
-    return (row?.created_at ?? this.now()).toISOString();
   }
 }

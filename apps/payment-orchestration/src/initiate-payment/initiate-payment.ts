@@ -16,13 +16,38 @@ import type { PurchaseRequest } from '../check-purchase/purchase-request';
 import { requestHash } from '../check-purchase/purchase-request';
 import type { StepUpOutcome } from '../check-purchase/step-up-check';
 import { checkStepUp } from '../check-purchase/step-up-check';
-import type { Sql } from '../database/sql';
-import { inTransaction } from '../database/sql';
+import type { NamedStatement, Sql } from '../database/sql';
+import { inTransaction, queryNamed } from '../database/sql';
+import type { IdempotencyRecord } from '../payments/idempotency-keys';
 import { idempotencyKeys } from '../payments/idempotency-keys';
 import type { PaymentEventStore } from '../payments/store/payment-event-store';
 import type { PaymentSteps } from '../run-payment-steps/payment-steps';
 import { walletReadModel } from '../track-wallets/wallet-read-model';
 import { fundsCommands } from '../transfer-funds/funds-commands';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface IntakeRow {
+  earlier: { request_hash: string; resource_id: string; response_status: number; response_body: Record<string, unknown> } | null;
+  person_id: string | null;
+  country: string | null;
+  apps: string[] | null;
+  preferred_method_id: string | null;
+  method_id: string | null;
+  method_person_id: string | null;
+  removed: boolean | null;
+}
+
+/** A purchase's earlier answer (idempotency), its payer and the method it names (else the preferred one), in one statement. */
+const READ_AFTER_LOCK: NamedStatement = {
+  name: 'po_intake_reads',
+  text: `SELECT (SELECT json_build_object('request_hash', k.request_hash, 'resource_id', k.resource_id, 'response_status', k.response_status, 'response_body', k.response_body)
+                   FROM idempotency_keys k WHERE k.scope = $1 AND k.key = $2) AS earlier,
+                h.person_id, h.country, h.apps, h.preferred_method_id, m.method_id, m.person_id AS method_person_id, m.removed
+           FROM (SELECT 1) AS one
+           LEFT JOIN wallet_holders h ON h.person_id = $3
+           LEFT JOIN wallet_methods m ON $5 AND m.method_id = COALESCE($4::uuid, h.preferred_method_id)`,
+};
 
 /** Both doors share one key space: a request id sent on Kafka and over HTTP is one request. */
 export const PAYMENT_REQUEST_SCOPE = 'payment-request';
@@ -118,13 +143,15 @@ export class InitiatePayment {
   private async decide(sql: Sql, request: PurchaseRequest, origin: RequestOrigin, stepUp: StepUpOutcome): Promise<InitiateOutcome> {
     const hash = requestHash(request);
     await idempotencyKeys.lock(sql, PAYMENT_REQUEST_SCOPE, request.requestId);
-    const earlier = await idempotencyKeys.find(sql, PAYMENT_REQUEST_SCOPE, request.requestId);
+    // After the lock (its own statement: a statement's snapshot is taken before it waits), the
+    // earlier answer and the wallet facts in one round trip.
+    const { earlier, facts } = await this.readAfterLock(sql, request);
     if (earlier) {
       if (earlier.requestHash === hash) return { outcome: 'accepted', status: earlier.responseStatus, body: earlier.responseBody as unknown as PaymentAccepted, replayed: true };
       return this.refuse(sql, request, origin, new PurchaseRefusal('IDEMPOTENCY_KEY_REUSED', 'this request id was used for another request; use a new id for a new request'));
     }
 
-    const checked = checkPurchase(request, await this.factsOf(sql, request), { rollout: this.settings.rollout.policy, limits: this.settings.limits });
+    const checked = checkPurchase(request, facts, { rollout: this.settings.rollout.policy, limits: this.settings.limits });
     if (!checked.accepted) return this.refuse(sql, request, origin, checked.refusal);
     // The proof could not be checked (the wallet's keys are out of reach): no answer yet. Thrown,
     // so the transaction rolls back with nothing written and the key stays free for the retry.
@@ -197,6 +224,43 @@ export class InitiatePayment {
       responseBody: body as unknown as Record<string, unknown>,
     });
     return { outcome: 'accepted', status: 202, body, replayed: false };
+  }
+
+  private async readAfterLock(sql: Sql, request: PurchaseRequest): Promise<{ earlier?: IdempotencyRecord; facts: PurchaseFacts }> {
+    if (request.kind === 'transfer') {
+      const earlier = await idempotencyKeys.find(sql, PAYMENT_REQUEST_SCOPE, request.requestId);
+      return { ...(earlier ? { earlier } : {}), facts: await this.factsOf(sql, request) };
+    }
+    // Method ids are UUIDs; anything else names no method (and must not reach a uuid column).
+    const named = request.paymentMethodId;
+    const lookUp = named === undefined || UUID.test(named);
+    const [row] = await queryNamed<IntakeRow>(sql, READ_AFTER_LOCK, [PAYMENT_REQUEST_SCOPE, request.requestId, request.personId, lookUp ? (named ?? null) : null, lookUp]);
+    const facts: PurchaseFacts = {
+      ...(row.person_id
+        ? {
+            payer: {
+              personId: row.person_id,
+              ...(row.country ? { country: row.country } : {}),
+              apps: row.apps ?? [],
+              ...(row.preferred_method_id ? { preferredMethodId: row.preferred_method_id } : {}),
+            },
+          }
+        : {}),
+      ...(row.method_id && row.method_person_id ? { method: { methodId: row.method_id, personId: row.method_person_id, removed: row.removed === true } } : {}),
+      recipientHasWallet: false,
+      nonProfitRegistered: request.kind === 'donation' && this.settings.nonProfits.isRegistered(request.counterparty.id),
+    };
+    const earlier = row.earlier
+      ? {
+          scope: PAYMENT_REQUEST_SCOPE,
+          key: request.requestId,
+          requestHash: row.earlier.request_hash,
+          resourceId: row.earlier.resource_id,
+          responseStatus: row.earlier.response_status,
+          responseBody: row.earlier.response_body,
+        }
+      : undefined;
+    return { ...(earlier ? { earlier } : {}), facts };
   }
 
   private async factsOf(sql: Sql, request: PurchaseRequest): Promise<PurchaseFacts> {

@@ -1,4 +1,11 @@
-import type { Sql } from '../database/sql';
+import type { NamedStatement, Sql } from '../database/sql';
+import { queryNamed } from '../database/sql';
+
+const LOCK: NamedStatement = { name: 'po_idempotency_lock', text: 'SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))' };
+const SAVE: NamedStatement = {
+  name: 'po_idempotency_save',
+  text: 'INSERT INTO idempotency_keys (scope, key, request_hash, resource_id, response_status, response_body) VALUES ($1, $2, $3, $4, $5, $6::jsonb)',
+};
 
 export interface IdempotencyRecord {
   readonly scope: string;
@@ -25,7 +32,7 @@ interface Row {
 export const idempotencyKeys = {
   async lock(sql: Sql, scope: string, key: string): Promise<void> {
     // Transaction-scoped: released on commit or rollback, whatever happens in between.
-    await sql.query('SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))', [scope, key]);
+    await queryNamed(sql, LOCK, [scope, key]);
   },
 
   async find(sql: Sql, scope: string, key: string): Promise<IdempotencyRecord | undefined> {
@@ -36,8 +43,9 @@ export const idempotencyKeys = {
   },
 
   async save(sql: Sql, record: IdempotencyRecord): Promise<void> {
-    await sql.query(
-      'INSERT INTO idempotency_keys (scope, key, request_hash, resource_id, response_status, response_body) VALUES ($1, $2, $3, $4, $5, $6::jsonb)',
+    await queryNamed(
+      sql,
+      SAVE,
       [record.scope, record.key, record.requestHash, record.resourceId, record.responseStatus, JSON.stringify(record.responseBody)],
     );
   },

@@ -102,9 +102,9 @@ export class RefundPayment {
       }
       // Refund requests of one payment queue here rather than race for its next version (other
       // writers, such as a PSP answer being applied, do not lock: request() runs again if one wins).
-      await sql.query('SELECT 1 FROM payments WHERE payment_id = $1 FOR UPDATE', [request.paymentId]);
-      const payment = await this.store.loadWith(sql, request.paymentId);
-      if (!payment) return { outcome: 'refused', refusal: new RefundRefusal(404, 'PAYMENT_NOT_FOUND', 'no payment has this id') };
+      const stored = await this.store.loadStored(request.paymentId, sql, true);
+      const payment = stored?.payment;
+      if (!stored || !payment) return { outcome: 'refused', refusal: new RefundRefusal(404, 'PAYMENT_NOT_FOUND', 'no payment has this id') };
       if (payment.state.provider !== undefined && payment.state.provider !== STRIPE_PROVIDER) {
         return { outcome: 'refused', refusal: new RefundRefusal(409, 'REFUND_NOT_SUPPORTED', `payments held by ${payment.state.provider} are not refunded through this API; send a transfer back`) };
       }
@@ -120,7 +120,7 @@ export class RefundPayment {
         return { outcome: 'refused', refusal: new RefundRefusal(REFUSAL_STATUS[error.code] ?? 409, error.code, error.message) };
       }
       const body: RefundAccepted = { refundId, paymentId: payment.id, status: 'pending', amount: { amount: event.amount.toString(), currency: payment.state.currency } };
-      await this.store.appendWith(sql, payment.id, payment.version, [event], {
+      await this.store.appendAfter(sql, payment.id, stored, [event], {
         onAppended: async (tx) => {
           await this.steps.schedule(tx, payment.id, refundStep(refundId));
           await idempotencyKeys.save(tx, { scope, key: request.idempotencyKey, requestHash: hash, resourceId: refundId, responseStatus: 202, responseBody: body as unknown as Record<string, unknown> });

@@ -5,8 +5,11 @@ import { Client } from 'pg';
 import { isLostAppendRace } from '../payments/store/payment-event-store';
 import type { ClaimedStep, PaymentSteps, StepName } from './payment-steps';
 
-/** What running a step came to: done (the row goes), or try again later with the same idempotency keys. */
-export type StepResult = { readonly outcome: 'done' } | { readonly outcome: 'retry'; readonly afterMs: number; readonly reason: string };
+/**
+ * What running a step came to: done (the row goes; `completed`: the handler removed it already,
+ * in the transaction of its effect), or try again later with the same idempotency keys.
+ */
+export type StepResult = { readonly outcome: 'done'; readonly completed?: boolean } | { readonly outcome: 'retry'; readonly afterMs: number; readonly reason: string };
 
 export type StepHandler = (step: ClaimedStep) => Promise<StepResult>;
 
@@ -179,7 +182,9 @@ export class PaymentStepWorker {
         return;
       }
       const result = await this.runTraced(claimed, handler);
-      if (result.outcome === 'done') await this.options.steps.complete(paymentId, step);
+      if (result.outcome === 'done') {
+        if (!result.completed) await this.options.steps.complete(paymentId, step);
+      }
       else await this.options.steps.retryLater(paymentId, step, result.afterMs, result.reason);
     } catch (error) {
       this.options.logger.error({ paymentId, step, reason: (error as Error).message }, 'recording a payment step result failed; its lease will run out and it runs again');

@@ -1,6 +1,7 @@
 import { traceHeaders } from '@pay/observability';
 import type { DataSource } from 'typeorm';
-import type { Sql } from '../database/sql';
+import type { NamedStatement, Sql } from '../database/sql';
+import { onConnection, queryNamed } from '../database/sql';
 
 /**
  * The steps a payment waits for, by name:
@@ -18,6 +19,8 @@ export interface ClaimedStep {
   readonly attempts: number;
   /** The W3C trace context of whatever scheduled the step (empty when nothing was traced). */
   readonly traceContext?: Readonly<Record<string, string>>;
+  /** The payment's row as the claim read it (PaymentEventStore.restoreKept), so the step need not read it again. */
+  readonly payment?: unknown;
 }
 
 interface StepRow {
@@ -25,9 +28,41 @@ interface StepRow {
   step: StepName;
   attempts: number;
   trace_context: Record<string, string> | null;
+  payment: unknown;
 }
 
-const toClaimed = (row: StepRow): ClaimedStep => ({ paymentId: row.payment_id, step: row.step, attempts: row.attempts, traceContext: row.trace_context ?? {} });
+const toClaimed = (row: StepRow): ClaimedStep => ({
+  paymentId: row.payment_id,
+  step: row.step,
+  attempts: row.attempts,
+  traceContext: row.trace_context ?? {},
+  ...(row.payment ? { payment: row.payment } : {}),
+});
+
+/** What a claim returns of the payment's row, beside the step (see PaymentEventStore.restoreKept). */
+const KEPT_PAYMENT = `(SELECT json_build_object('version', p.version, 'state', p.state, 'correlation_id', p.correlation_id, 'created_at', p.created_at)
+                        FROM payments p WHERE p.payment_id = s.payment_id) AS payment`;
+
+const CLAIM_ONE: NamedStatement = {
+  name: 'po_claim_step',
+  text: `UPDATE payment_steps s SET lease_until = now() + $3 * interval '1 millisecond', attempts = s.attempts + 1
+          WHERE s.payment_id = $1 AND s.step = $2 AND s.due_at <= now() AND (s.lease_until IS NULL OR s.lease_until < now())
+          RETURNING s.payment_id, s.step, s.attempts, s.trace_context, ${KEPT_PAYMENT}`,
+};
+
+const COMPLETE: NamedStatement = { name: 'po_complete_step', text: 'DELETE FROM payment_steps WHERE payment_id = $1 AND step = $2' };
+
+const SCHEDULE: NamedStatement = {
+  name: 'po_schedule_step',
+  text: `INSERT INTO payment_steps (payment_id, step, due_at, trace_context) VALUES ($1, $2, COALESCE($3::timestamptz, now()), $4::jsonb)
+         ON CONFLICT (payment_id, step) DO UPDATE SET due_at = LEAST(payment_steps.due_at, EXCLUDED.due_at)`,
+};
+
+/** The same, announcing the step on commit (NOTIFY is transactional) in the same round trip. */
+const SCHEDULE_NOW: NamedStatement = {
+  name: 'po_schedule_step_now',
+  text: `WITH scheduled AS (${SCHEDULE.text} RETURNING 1) SELECT pg_notify($5, $6) FROM scheduled`,
+};
 
 /**
  * The `payment_steps` table: a step is scheduled in the transaction that makes it necessary (the
@@ -51,12 +86,9 @@ export class PaymentSteps {
    * continues the trace of the request that made it necessary (the first one, if scheduled twice).
    */
   async schedule(sql: Sql, paymentId: string, step: StepName, dueAt?: Date): Promise<void> {
-    await sql.query(
-      `INSERT INTO payment_steps (payment_id, step, due_at, trace_context) VALUES ($1, $2, COALESCE($3::timestamptz, now()), $4::jsonb)
-       ON CONFLICT (payment_id, step) DO UPDATE SET due_at = LEAST(payment_steps.due_at, EXCLUDED.due_at)`,
-      [paymentId, step, dueAt?.toISOString() ?? null, JSON.stringify(traceHeaders())],
-    );
-    if (!dueAt) await sql.query('SELECT pg_notify($1, $2)', [this.channel, JSON.stringify({ paymentId, step })]);
+    const values = [paymentId, step, dueAt?.toISOString() ?? null, JSON.stringify(traceHeaders())];
+    if (dueAt) await queryNamed(sql, SCHEDULE, values);
+    else await queryNamed(sql, SCHEDULE_NOW, [...values, this.channel, JSON.stringify({ paymentId, step })]);
   }
 
   /** Leases up to `limit` due steps, oldest first; others' leases and rows are skipped, not waited for. */
@@ -67,7 +99,7 @@ export class PaymentSteps {
           SELECT payment_id, step FROM payment_steps
            WHERE due_at <= now() AND (lease_until IS NULL OR lease_until < now())
            ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-        RETURNING s.payment_id, s.step, s.attempts, s.trace_context`,
+        RETURNING s.payment_id, s.step, s.attempts, s.trace_context, ${KEPT_PAYMENT}`,
       [limit, leaseMs],
     );
     return this.rows(rows).map(toClaimed);
@@ -75,21 +107,14 @@ export class PaymentSteps {
 
   /** Leases one step if it is due and free (a NOTIFY may reach several workers: one wins). */
   async claim(paymentId: string, step: StepName, leaseMs: number): Promise<ClaimedStep | undefined> {
-    const rows = await this.dataSource.query<StepRow[]>(
-      `UPDATE payment_steps SET lease_until = now() + $3 * interval '1 millisecond', attempts = attempts + 1
-        WHERE payment_id = $1 AND step = $2 AND due_at <= now() AND (lease_until IS NULL OR lease_until < now())
-        RETURNING payment_id, step, attempts, trace_context`,
-      [paymentId, step, leaseMs],
-    );
-    const [row] = this.rows(rows);
+    const [row] = await onConnection(this.dataSource, (sql) => queryNamed<StepRow>(sql, CLAIM_ONE, [paymentId, step, leaseMs]));
     return row ? toClaimed(row) : undefined;
   }
 
   /** The step is done (or has nothing left to do). In the caller's transaction when given one. */
   async complete(paymentId: string, step: StepName, sql?: Sql): Promise<void> {
-    const text = 'DELETE FROM payment_steps WHERE payment_id = $1 AND step = $2';
-    if (sql) await sql.query(text, [paymentId, step]);
-    else await this.dataSource.query(text, [paymentId, step]);
+    if (sql) await queryNamed(sql, COMPLETE, [paymentId, step]);
+    else await onConnection(this.dataSource, (own) => queryNamed(own, COMPLETE, [paymentId, step]));
   }
 
   async retryLater(paymentId: string, step: StepName, delayMs: number, reason: string): Promise<void> {

@@ -2,12 +2,12 @@ import type { EventEnvelope, FundsPostedData, FundsRejectedData, FundsReservedDa
 import { FundsPostedV1, FundsRejectedV1, FundsReservedV1, FundsVoidedV1, PostReservedFundsV1, toMinorUnits, VoidReservedFundsV1 } from '@pay/contracts';
 import { PermanentEventError } from '@pay/messaging';
 import type { Logger } from '@pay/observability';
-import type { Payment, PaymentEvent } from '@pay/payments-domain';
+import type { PaymentEvent } from '@pay/payments-domain';
 import { isPaymentDomainError } from '@pay/payments-domain';
 import type { DataSource } from 'typeorm';
 import type { Sql } from '../database/sql';
 import { inTransaction } from '../database/sql';
-import type { PaymentEventStore } from '../payments/store/payment-event-store';
+import type { PaymentEventStore, StoredPayment } from '../payments/store/payment-event-store';
 import type { ClaimedStep } from '../run-payment-steps/payment-steps';
 import type { PaymentSteps } from '../run-payment-steps/payment-steps';
 import type { StepResult } from '../run-payment-steps/payment-step-worker';
@@ -51,10 +51,10 @@ export class TransferFunds {
   /** The `confirm-funds` step: the deadline of the reservation. */
   async onConfirmationDeadline(step: ClaimedStep): Promise<StepResult> {
     await inTransaction(this.dataSource, async (sql) => {
-      const payment = await this.store.loadWith(sql, step.paymentId);
-      if (payment?.status !== 'initiated') return;
+      const stored = await this.store.loadStored(step.paymentId, sql);
+      if (stored?.payment.status !== 'initiated') return;
       const [reserve] = (await fundsCommands.ofPayment(sql, step.paymentId)).filter((command) => command.type === 'reserve');
-      await this.store.appendWith(sql, step.paymentId, payment.version, [{ type: 'Canceled', reason: 'authorization_expired' }], {
+      await this.store.appendAfter(sql, step.paymentId, stored, [{ type: 'Canceled', reason: 'authorization_expired' }], {
         onAppended: async (tx, appended) => {
           await fundsCommands.send(tx, step.paymentId, 'void', VoidReservedFundsV1, { reason: 'timed_out' }, { correlationId: appended.envelopes[0].correlationId, causationId: appended.envelopes[0].id });
         },
@@ -77,8 +77,8 @@ export class TransferFunds {
   private async onReserved(sql: Sql, envelope: EventEnvelope<FundsReservedData>): Promise<void> {
     const command = await this.commandOf(sql, envelope);
     if (command?.type !== 'reserve') return;
-    const payment = await this.store.loadWith(sql, command.paymentId);
-    if (payment?.status !== 'initiated') return; // voided meanwhile, or a re-delivered answer
+    const payment = await this.store.loadStored(command.paymentId, sql);
+    if (payment?.payment.status !== 'initiated') return; // voided meanwhile, or a re-delivered answer
     const event: PaymentEvent = { type: 'Authorized', amount: toMinorUnits(envelope.data.amount), provider: WALLET_PROVIDER, reference: command.commandId };
     await this.append(sql, payment, [event], envelope, async (tx, correlationId, causationId) => {
       await fundsCommands.send(tx, command.paymentId, 'post', PostReservedFundsV1, {}, { correlationId, causationId });
@@ -89,14 +89,14 @@ export class TransferFunds {
   private async onRejected(sql: Sql, envelope: EventEnvelope<FundsRejectedData>): Promise<void> {
     const command = await this.commandOf(sql, envelope);
     if (!command) return;
-    const payment = await this.store.loadWith(sql, command.paymentId);
+    const payment = await this.store.loadStored(command.paymentId, sql);
     if (!payment) return;
     const code = envelope.data.code.toLowerCase();
-    if (command.type === 'reserve' && payment.status === 'initiated') {
+    if (command.type === 'reserve' && payment.payment.status === 'initiated') {
       await this.append(sql, payment, [{ type: 'Failed', code }], envelope, (tx) => this.steps.complete(command.paymentId, 'confirm-funds', tx));
-    } else if (command.type === 'post' && payment.status === 'authorized') {
+    } else if (command.type === 'post' && payment.payment.status === 'authorized') {
       // The hold ended before the post reached it: nothing moved, the payment cannot complete.
-      this.logger.warn({ paymentId: payment.id, code }, 'the wallet refused to post a reservation');
+      this.logger.warn({ paymentId: payment.payment.id, code }, 'the wallet refused to post a reservation');
       await this.append(sql, payment, [{ type: 'Canceled', reason: 'authorization_expired' }], envelope);
     }
     // A refused void: the hold was already gone (expired or released); nothing to do.
@@ -105,30 +105,30 @@ export class TransferFunds {
   private async onPosted(sql: Sql, envelope: EventEnvelope<FundsPostedData>): Promise<void> {
     const command = await this.commandOf(sql, envelope);
     if (command?.type !== 'post') return;
-    const payment = await this.store.loadWith(sql, command.paymentId);
-    if (payment?.status !== 'authorized') return;
+    const payment = await this.store.loadStored(command.paymentId, sql);
+    if (payment?.payment.status !== 'authorized') return;
     await this.append(sql, payment, [{ type: 'Captured', amount: toMinorUnits(envelope.data.amount) }], envelope);
   }
 
   private async onVoided(sql: Sql, envelope: EventEnvelope<FundsVoidedData>): Promise<void> {
     const command = await this.commandOf(sql, envelope);
     if (!command) return;
-    const payment = await this.store.loadWith(sql, command.paymentId);
+    const payment = await this.store.loadStored(command.paymentId, sql);
     // We cancel when we send the void; a hold released by the wallet on its own ends the payment too.
-    if (payment && (payment.status === 'initiated' || payment.status === 'authorized')) {
+    if (payment && (payment.payment.status === 'initiated' || payment.payment.status === 'authorized')) {
       await this.append(sql, payment, [{ type: 'Canceled', reason: 'authorization_expired' }], envelope);
     }
   }
 
   private async append(
     sql: Sql,
-    payment: Payment,
+    payment: StoredPayment,
     events: PaymentEvent[],
     cause: EventEnvelope,
     also?: (sql: Sql, correlationId: string, causationId: string) => Promise<void>,
   ): Promise<void> {
     try {
-      await this.store.appendWith(sql, payment.id, payment.version, events, {
+      await this.store.appendAfter(sql, payment.payment.id, payment, events, {
         correlationId: cause.correlationId,
         causationId: cause.id,
         ...(also ? { onAppended: (tx, appended) => also(tx, appended.envelopes[0].correlationId, appended.envelopes.at(-1)!.id) } : {}),

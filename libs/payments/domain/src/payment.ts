@@ -27,6 +27,15 @@ export class Payment {
     return new Payment(events.reduce<PaymentState | undefined>(applyPaymentEvent, undefined) as PaymentState);
   }
 
+  /**
+   * A payment from a state kept beside its stream (the store's row, written in the same
+   * transaction as each append). The stream stays the source of truth: a kept state is only
+   * ever one that `applyPaymentEvent` produced, and can be rebuilt with `rehydrate`.
+   */
+  static restore(state: PaymentState): Payment {
+    return new Payment(state);
+  }
+
   get id(): string {
     return this.state.paymentId;
   }

@@ -1,7 +1,9 @@
+import fc from 'fast-check';
 import { capturedHistory, initiated, PI } from './__fixtures__/payment-fixtures';
 import { Payment } from './payment';
+import type { PaymentEvent } from './payment-events';
 import type { PspObservation } from './psp-observation';
-import { planDisputeObservation, planPaymentObservation, planRefundObservation } from './psp-observation';
+import { matchesUnchangedWhen, planDisputeObservation, planPaymentObservation, planRefundObservation, unchangedWhen } from './psp-observation';
 import { observeStripePaymentIntent } from './stripe-status';
 
 const observe = (payment: Payment, observation: PspObservation) => planPaymentObservation(payment.state, 'stripe', observation);
@@ -110,5 +112,48 @@ describe('planDisputeObservation', () => {
     const lost = captured.apply({ type: 'DisputeOpened', disputeId: 'dp_1', amount: 1000n, reason: 'fraudulent' }).apply({ type: 'DisputeLost', disputeId: 'dp_1' });
     expect(planDisputeObservation(lost.state, { disputeId: 'dp_1', amount: 1000n, status: 'open', reason: 'fraudulent' })).toEqual({ outcome: 'unchanged', reason: 'stale' });
     expect(planDisputeObservation(lost.state, { disputeId: 'dp_1', amount: 1000n, status: 'won', reason: 'fraudulent' }).outcome).toBe('conflict');
+  });
+});
+
+describe('unchangedWhen: the shortcut a store takes for news that changes nothing', () => {
+  const reference = fc.constantFrom(PI, PI, 'pi_other');
+  const amount = fc.constantFrom(1000n, 500n);
+  const event: fc.Arbitrary<PaymentEvent> = fc.oneof(
+    reference.map((ref): PaymentEvent => ({ type: 'ActionRequired', provider: 'stripe', reference: ref })),
+    fc.tuple(amount, reference).map(([a, ref]): PaymentEvent => ({ type: 'Authorized', amount: a, provider: 'stripe', reference: ref })),
+    amount.map((a): PaymentEvent => ({ type: 'Captured', amount: a })),
+    fc.constant<PaymentEvent>({ type: 'Failed', code: 'card_declined' }),
+    fc.constant<PaymentEvent>({ type: 'Canceled', reason: 'requested' }),
+    amount.map((a): PaymentEvent => ({ type: 'RefundRequested', refundId: 'r1', amount: a / 2n, reason: 'requested_by_customer' })),
+    amount.map((a): PaymentEvent => ({ type: 'Refunded', refundId: 'r1', amount: a / 2n })),
+    amount.map((a): PaymentEvent => ({ type: 'DisputeOpened', disputeId: 'dp_1', amount: a, reason: 'fraudulent' })),
+  );
+  const observation: fc.Arbitrary<PspObservation> = fc.oneof(
+    reference.map((ref): PspObservation => ({ stage: 'pending', reference: ref })),
+    reference.map((ref): PspObservation => ({ stage: 'requires_action', reference: ref })),
+    fc.tuple(reference, amount).map(([ref, a]): PspObservation => ({ stage: 'authorized', reference: ref, amount: a })),
+    fc.tuple(reference, amount).map(([ref, a]): PspObservation => ({ stage: 'captured', reference: ref, amount: a })),
+    reference.map((ref): PspObservation => ({ stage: 'failed', reference: ref, code: 'card_declined' })),
+    reference.map((ref): PspObservation => ({ stage: 'canceled', reference: ref, reason: 'abandoned' })),
+    reference.map((ref): PspObservation => ({ stage: 'unrecognized', reference: ref, providerStatus: 'new_status' })),
+  );
+
+  it('is sound: a payment that matches it gets `unchanged` from the planner, whatever its history', () => {
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 12 }), observation, fc.constantFrom('stripe', 'paypal'), (events, news, provider) => {
+        const payment = events.reduce((current, next) => (current.accepts(next) ? current.apply(next) : current), Payment.start(initiated()));
+        if (matchesUnchangedWhen(payment.state, unchangedWhen(provider, news))) {
+          expect(planPaymentObservation(payment.state, provider, news).outcome).toBe('unchanged');
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('catches the redelivered news of the purchase path (created, then succeeded after the capture)', () => {
+    const captured = Payment.rehydrate(capturedHistory());
+    expect(matchesUnchangedWhen(captured.state, unchangedWhen('stripe', { stage: 'pending', reference: PI }))).toBe(true);
+    expect(matchesUnchangedWhen(captured.state, unchangedWhen('stripe', { stage: 'captured', reference: PI, amount: 1000n }))).toBe(true);
+    expect(matchesUnchangedWhen(captured.state, unchangedWhen('stripe', { stage: 'captured', reference: PI, amount: 999n }))).toBe(false);
   });
 });

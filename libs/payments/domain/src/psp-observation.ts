@@ -3,7 +3,8 @@ import { PaymentTransitionError } from './payment-errors';
 import type { CancellationReason, PaymentEvent } from './payment-events';
 import type { PaymentState } from './payment-state';
 import { findRefund } from './payment-state';
-import { hasCaptured } from './payment-status';
+import type { PaymentStatus } from './payment-status';
+import { hasCaptured, PAYMENT_STATUSES } from './payment-status';
 
 /**
  * What a payment provider says about its side of a payment, in our words. The adapter turns a
@@ -149,4 +150,53 @@ export function planDisputeObservation(state: PaymentState, observation: Dispute
   if (!dispute) return advance(state, [opened, closed]);
   if (dispute.outcome === 'open') return advance(state, [closed]);
   return dispute.outcome === observation.status ? already : conflict(`dispute ${disputeId} was ${dispute.outcome}, the provider says ${observation.status}`);
+}
+
+/**
+ * When a payment observation changes nothing, as a condition on a few facts of the payment (its
+ * provider and reference, status, amount, captured amount) that a store can test in the same
+ * statement that records the news, without loading the payment. It is sound, not complete: a
+ * payment that matches it gets `unchanged` from `planPaymentObservation`; anything else goes
+ * through the planner. `undefined`: no such shortcut for this observation.
+ */
+export interface UnchangedWhen {
+  readonly provider: string;
+  readonly reference: string;
+  readonly statuses: readonly PaymentStatus[];
+  /** When given, the payment's amount must equal it. */
+  readonly amount?: bigint;
+  /** When given, the payment's captured amount must equal it. */
+  readonly capturedAmount?: bigint;
+}
+
+const except = (...left: PaymentStatus[]): PaymentStatus[] => PAYMENT_STATUSES.filter((status) => !left.includes(status));
+
+export function unchangedWhen(provider: string, observation: PspObservation): UnchangedWhen {
+  const held = { provider, reference: observation.reference };
+  switch (observation.stage) {
+    case 'unrecognized':
+    case 'pending':
+      return { ...held, statuses: [...PAYMENT_STATUSES] };
+    case 'requires_action':
+      return { ...held, statuses: except('initiated') };
+    case 'authorized':
+      return { ...held, statuses: except('initiated', 'requires_action', 'failed'), amount: observation.amount };
+    case 'captured':
+      return { ...held, statuses: PAYMENT_STATUSES.filter(hasCaptured), capturedAmount: observation.amount };
+    case 'failed':
+      return { ...held, statuses: except('initiated', 'requires_action') };
+    case 'canceled':
+      return { ...held, statuses: ['canceled', 'failed'] };
+  }
+}
+
+/** Whether a payment matches the condition (what the store's SQL checks, in TypeScript). */
+export function matchesUnchangedWhen(state: PaymentState, condition: UnchangedWhen): boolean {
+  return (
+    state.provider === condition.provider &&
+    state.reference === condition.reference &&
+    condition.statuses.includes(state.status) &&
+    (condition.amount === undefined || state.amount === condition.amount) &&
+    (condition.capturedAmount === undefined || state.capturedAmount === condition.capturedAmount)
+  );
 }

@@ -5,6 +5,15 @@ import { PaymentEvents1764230400001 } from './1764230400001-payment-events';
 import { PaymentFlows1764489600000 } from './1764489600000-payment-flows';
 import { PaymentStepTrace1764835200000 } from './1764835200000-payment-step-trace';
 import { OutboxNotify1765065600001 } from './1765065600001-outbox-notify';
+import { PaymentState1765152000000 } from './1765152000000-payment-state';
 
 /** Every migration of the payment-orchestration schema, in order. */
-export const paymentOrchestrationMigrations: MigrationList = [MessagingTables1764057600001, PspWebhookEvents1764230400000, PaymentEvents1764230400001, PaymentFlows1764489600000, PaymentStepTrace1764835200000, OutboxNotify1765065600001];
+export const paymentOrchestrationMigrations: MigrationList = [
+  MessagingTables1764057600001,
+  PspWebhookEvents1764230400000,
+  PaymentEvents1764230400001,
+  PaymentFlows1764489600000,
+  PaymentStepTrace1764835200000,
+  OutboxNotify1765065600001,
+  PaymentState1765152000000,
+];

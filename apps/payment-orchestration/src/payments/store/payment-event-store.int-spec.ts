@@ -9,6 +9,7 @@ import { PaymentTransitionError } from '@pay/payments-domain';
 import type { TestSchema } from '@pay/testing';
 import { createTestSchema } from '@pay/testing';
 import { paymentOrchestrationMigrations } from '../../database/migrations';
+import { sqlOf } from '../../database/sql';
 import { PaymentEventStore, PaymentVersionConflictError } from './payment-event-store';
 
 let schema: TestSchema;
@@ -125,23 +126,37 @@ describe('PaymentEventStore', () => {
     expect(await outboxOf(paymentId)).toHaveLength(2);
   });
 
-  it('turns the key violation of a writer that read the same version into a version conflict', async () => {
+  it('makes a writer that read the same version wait for the other and then conflict, writing nothing', async () => {
     const paymentId = `pay-${randomUUID()}`;
     await store.append(paymentId, 0, [initiated(paymentId)]);
-    // Another writer has appended sequence 2 but not committed: our append reads version 1, then waits on the key.
+    // Another writer has appended sequence 2 but not committed: our append read version 1, then waits on the row.
     const other = schema.dataSource.createQueryRunner();
     await other.connect();
     await other.startTransaction();
-    await other.query(
-      `INSERT INTO payment_events (payment_id, sequence, event_id, type, data, correlation_id, occurred_at) VALUES ($1, 2, $2, 'Failed', '{"code":"card_declined"}', $3, now())`,
-      [paymentId, randomUUID(), randomUUID()],
-    );
+    await store.appendWith(sqlOf(other), paymentId, 1, [{ type: 'Failed', code: 'card_declined' }]);
     const ours = store.append(paymentId, 1, [{ type: 'Authorized', amount: 1000n, provider: 'stripe', reference: `pi_${paymentId}` }]);
     await new Promise((resolve) => setTimeout(resolve, 200));
     await other.commitTransaction();
     await other.release();
-    await expect(ours).rejects.toMatchObject({ name: 'PaymentVersionConflictError', expectedVersion: 1, actualVersion: undefined });
+    await expect(ours).rejects.toMatchObject({ name: 'PaymentVersionConflictError', expectedVersion: 1 });
     expect((await store.load(paymentId))?.status).toBe('failed');
+    expect(await streamOf(paymentId)).toHaveLength(2);
+  });
+
+  it('keeps in the row exactly the state the stream replays to, and reads rows kept before the state was', async () => {
+    const paymentId = `pay-${randomUUID()}`;
+    await store.append(paymentId, 0, [initiated(paymentId), ...authorizedAndCaptured(paymentId)]);
+    await store.append(paymentId, 3, [{ type: 'RefundRequested', refundId: 'r1', amount: 400n, reason: 'requested_by_customer' }]);
+    await store.append(paymentId, 4, [{ type: 'DisputeOpened', disputeId: 'dp_1', amount: 600n, reason: 'fraudulent' }]);
+    const kept = await store.load(paymentId);
+    expect(kept?.state).toEqual((await store.replay(paymentId))?.state);
+    const [row] = await schema.dataSource.query('SELECT version, captured_amount, pending_refunds FROM payments WHERE payment_id = $1', [paymentId]);
+    expect(row).toEqual({ version: 5, captured_amount: '1000', pending_refunds: 1 });
+    // A row from before the state was kept: the stream answers, and the next append keeps the state.
+    await schema.dataSource.query('UPDATE payments SET state = NULL WHERE payment_id = $1', [paymentId]);
+    expect((await store.load(paymentId))?.state).toEqual(kept?.state);
+    await store.append(paymentId, 5, [{ type: 'Refunded', refundId: 'r1', amount: 400n }]);
+    expect((await store.load(paymentId))?.state).toEqual((await store.replay(paymentId))?.state);
   });
 
   it('serialises concurrent decisions with update(): several partial refunds never exceed the capture', async () => {

@@ -5,11 +5,12 @@ import { appendToOutbox } from '@pay/messaging';
 import type { PaymentEvent, PaymentInitiated } from '@pay/payments-domain';
 import { Payment, PaymentTransitionError } from '@pay/payments-domain';
 import type { DataSource } from 'typeorm';
-import type { Sql } from '../../database/sql';
-import { constraintOf, inTransaction, sqlOf, sqlStateOf, UNIQUE_VIOLATION } from '../../database/sql';
+import type { NamedStatement, Sql } from '../../database/sql';
+import { constraintOf, inTransaction, onConnection, queryNamed, sqlStateOf, UNIQUE_VIOLATION } from '../../database/sql';
+import type { StoredPaymentEvent } from './payment-event-codec';
 import { decodePaymentEvent, encodePaymentEvent } from './payment-event-codec';
-import { projectPaymentRow } from './payment-row';
 import { toPublishedEvent } from './payment-event-contracts';
+import { decodePaymentState, encodePaymentState } from './payment-state-codec';
 
 /** Another writer appended to the payment since it was read: reload, decide again, retry. */
 /**
@@ -32,7 +33,7 @@ export class PaymentVersionConflictError extends Error {
 }
 
 export interface AppendContext {
-  /** The request or event this change belongs to (the envelope's correlationId); new when absent. */
+  /** The request or event this change belongs to (the envelope's correlationId); the payment's own when absent. */
   readonly correlationId?: string;
   /** The event or command that caused it. */
   readonly causationId?: string;
@@ -49,6 +50,14 @@ export interface Appended {
   readonly envelopes: readonly EventEnvelope[];
 }
 
+/** A payment as its row keeps it: what an append after it needs besides the state. */
+export interface StoredPayment {
+  readonly payment: Payment;
+  /** The correlation id of the payment's first event, shared by its later ones. */
+  readonly correlationId: string;
+  readonly createdAt: Date;
+}
+
 export interface PaymentEventStoreOptions {
   readonly source?: ServiceName;
   readonly now?: () => Date;
@@ -60,12 +69,68 @@ interface EventRow {
   data: unknown;
 }
 
+interface KeptRow {
+  version: number;
+  state: Record<string, unknown> | null;
+  correlation_id: string | null;
+  created_at: Date;
+}
+
+const READ_ROW: NamedStatement = {
+  name: 'po_payment_row',
+  text: 'SELECT version, state, correlation_id, created_at FROM payments WHERE payment_id = $1',
+};
+
+const READ_ROW_FOR_UPDATE: NamedStatement = { name: 'po_payment_row_for_update', text: `${READ_ROW.text} FOR UPDATE` };
+
+const READ_STREAM: NamedStatement = {
+  name: 'po_payment_stream',
+  text: 'SELECT sequence, type, data FROM payment_events WHERE payment_id = $1 ORDER BY sequence',
+};
+
 /**
- * The payments' event streams in PostgreSQL. An append runs in one transaction: it reads the
- * stream, checks the expected version, applies the new events to the aggregate (so the table
- * never holds a history the state machine would refuse), inserts them, and puts their
- * `payments.events.v1` envelopes in the outbox — published if and only if the append commits.
- * A concurrent append at the same version loses on the (payment_id, sequence) key.
+ * The events and the row of a payment that exists, in one statement. The row is the gate: its
+ * UPDATE runs first (the INSERT reads from it), only at the version the writer decided on, so of
+ * two writers that read the same version the second waits for the first's row lock, then finds
+ * the version moved and writes nothing; and writers of one payment always lock the row before
+ * its events, so they queue instead of deadlocking.
+ */
+const APPEND_EVENTS: NamedStatement = {
+  name: 'po_append_events',
+  text: `WITH moved AS (
+           UPDATE payments SET status = $2, provider = COALESCE($3, provider), reference = COALESCE($4, reference), pending_refunds = $5,
+                  captured_amount = $6, version = $7, updated_at = $8, state = $9::jsonb, correlation_id = COALESCE(correlation_id, $10)
+            WHERE payment_id = $1 AND version = $11
+           RETURNING payment_id)
+         INSERT INTO payment_events (payment_id, sequence, event_id, type, data, correlation_id, causation_id, occurred_at)
+         SELECT moved.payment_id, e.sequence, e.event_id, e.type, e.data, $10, $12, $8
+           FROM moved, unnest($13::int[], $14::uuid[], $15::text[], $16::jsonb[]) AS e(sequence, event_id, type, data)
+         RETURNING sequence`,
+};
+
+/** A new payment: its row and first events in one statement; a payment id already taken writes nothing. */
+const START_STREAM: NamedStatement = {
+  name: 'po_start_stream',
+  text: `WITH created AS (
+           INSERT INTO payments (payment_id, status, provider, reference, pending_refunds, captured_amount, version, updated_at, state, correlation_id,
+                                 created_at, request_id, kind, payer_id, counterparty_id, amount, currency)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $8, $11, $12, $13, $14, $15, $16)
+           ON CONFLICT (payment_id) DO NOTHING
+           RETURNING payment_id)
+         INSERT INTO payment_events (payment_id, sequence, event_id, type, data, correlation_id, causation_id, occurred_at)
+         SELECT created.payment_id, e.sequence, e.event_id, e.type, e.data, $10, $17, $8
+           FROM created, unnest($18::int[], $19::uuid[], $20::text[], $21::jsonb[]) AS e(sequence, event_id, type, data)
+         RETURNING sequence`,
+};
+
+/**
+ * The payments' event streams in PostgreSQL, with each payment's current state kept in its row
+ * (`payments`) by the same transaction as every append, so readers load one row instead of
+ * replaying the stream. An append applies the new events to the aggregate (so the table never
+ * holds a history the state machine would refuse), inserts them and updates the row in one
+ * statement, and puts their `payments.events.v1` envelopes in the outbox — published if and only
+ * if the append commits. A concurrent append at the same version finds the row's version moved.
+ * The stream stays the source of truth: `replay` rebuilds a payment from it.
  */
 export class PaymentEventStore {
   private readonly source: ServiceName;
@@ -79,14 +144,37 @@ export class PaymentEventStore {
     this.now = options.now ?? (() => new Date());
   }
 
-  /** The payment rebuilt from its stream, or undefined when it has none. */
+  /** The payment as its row keeps it, or undefined when it has none. */
   async load(paymentId: string): Promise<Payment | undefined> {
-    const runner = this.dataSource.createQueryRunner('slave');
-    try {
-      return await this.read(sqlOf(runner), paymentId);
-    } finally {
-      await runner.release();
-    }
+    return (await this.loadStored(paymentId))?.payment;
+  }
+
+  /**
+   * The payment with what appending after it needs (in the caller's transaction when given one;
+   * `forUpdate`: its row stays locked to the end of it, so writers of the payment queue behind).
+   */
+  async loadStored(paymentId: string, sql?: Sql, forUpdate = false): Promise<StoredPayment | undefined> {
+    return sql ? this.read(sql, paymentId, forUpdate) : onConnection(this.dataSource, (own) => this.read(own, paymentId));
+  }
+
+  /** Reads a payment inside the caller's transaction. */
+  async loadWith(sql: Sql, paymentId: string): Promise<Payment | undefined> {
+    return (await this.read(sql, paymentId))?.payment;
+  }
+
+  /**
+   * The payment from its row as another statement read it (a step's claim, as JSON); undefined
+   * when the row keeps no state yet (load it then).
+   */
+  restoreKept(kept: unknown): StoredPayment | undefined {
+    const row = kept as { version?: unknown; state?: Record<string, unknown> | null; correlation_id?: string | null; created_at?: string } | null;
+    if (!row?.state || !row.correlation_id || !row.created_at) return undefined;
+    return { payment: Payment.restore(decodePaymentState(row.state)), correlationId: row.correlation_id, createdAt: new Date(row.created_at) };
+  }
+
+  /** The payment rebuilt from its whole stream, the source of truth (the row must agree with it). */
+  async replay(paymentId: string): Promise<Payment | undefined> {
+    return onConnection(this.dataSource, (sql) => this.replayWith(sql, paymentId));
   }
 
   /**
@@ -104,51 +192,76 @@ export class PaymentEventStore {
 
   /**
    * The same, inside the caller's transaction (an inbox handler, an intake that writes its
-   * idempotency record with the payment). A lost race surfaces as the driver's key violation,
-   * which aborts the caller's transaction: retry the whole of it.
+   * idempotency record with the payment). A lost race throws PaymentVersionConflictError (or the
+   * driver's key violation), which must abort the caller's transaction: retry the whole of it.
    */
   async appendWith(sql: Sql, paymentId: string, expectedVersion: number, events: readonly PaymentEvent[], context: AppendContext = {}): Promise<Appended> {
     if (events.length === 0) throw new RangeError('append needs at least one event');
-    // Writers of one payment take its row first, always in this order (row, then events, then
-    // the row's update): two appends queue instead of deadlocking on each other's locks.
-    if (expectedVersion > 0) await sql.query('SELECT 1 FROM payments WHERE payment_id = $1 FOR UPDATE', [paymentId]);
-    const current = await this.read(sql, paymentId);
-    const actual = current?.version ?? 0;
+    const current = expectedVersion > 0 ? await this.read(sql, paymentId) : undefined;
+    const actual = current?.payment.version ?? 0;
     if (actual !== expectedVersion) throw new PaymentVersionConflictError(paymentId, expectedVersion, actual);
+    return this.appendAfter(sql, paymentId, current, events, context);
+  }
 
+  /**
+   * Appends after a payment as it was read (`undefined`: a new payment), in the caller's
+   * transaction, without reading it again: the row's version check decides whether it still is.
+   */
+  async appendAfter(sql: Sql, paymentId: string, current: StoredPayment | undefined, events: readonly PaymentEvent[], context: AppendContext = {}): Promise<Appended> {
+    if (events.length === 0) throw new RangeError('append needs at least one event');
+    const expectedVersion = current?.payment.version ?? 0;
     // A payment's events share one correlation id unless told otherwise: the one of its request.
-    const correlationId = context.correlationId ?? (current ? await this.correlationOf(sql, paymentId) : undefined) ?? randomUUID();
+    const correlationId = context.correlationId ?? current?.correlationId ?? randomUUID();
     const occurredAt = this.now();
     const envelopes: EventEnvelope[] = [];
-    let payment = current;
+    const stored: StoredPaymentEvent[] = [];
+    let payment = current?.payment;
     for (const [index, event] of events.entries()) {
       payment = payment ? payment.apply(event) : Payment.start(this.asFirst(paymentId, event));
-      const sequence = expectedVersion + index + 1;
       const published = toPublishedEvent(event, payment.state);
-      const envelope = createEvent({
-        definition: published.definition,
-        source: this.source,
-        subject: paymentId,
-        sequence,
-        data: published.data,
-        correlationId,
-        ...(context.causationId ? { causationId: context.causationId } : {}),
-        occurredAt,
-      });
-      const stored = encodePaymentEvent(event);
-      await sql.query(
-        `INSERT INTO payment_events (payment_id, sequence, event_id, type, data, correlation_id, causation_id, occurred_at)
-         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8)`,
-        [paymentId, sequence, envelope.id, stored.type, JSON.stringify(stored.data), correlationId, context.causationId ?? null, occurredAt.toISOString()],
+      envelopes.push(
+        createEvent({
+          definition: published.definition,
+          source: this.source,
+          subject: paymentId,
+          sequence: expectedVersion + index + 1,
+          data: published.data,
+          correlationId,
+          ...(context.causationId ? { causationId: context.causationId } : {}),
+          occurredAt,
+        }),
       );
-      envelopes.push(envelope);
+      stored.push(encodePaymentEvent(event));
     }
+    const state = (payment as Payment).state;
+    const row = [
+      paymentId,
+      state.status,
+      state.provider ?? null,
+      state.reference ?? null,
+      state.refunds.filter((refund) => refund.status === 'pending').length,
+      state.capturedAmount.toString(),
+      state.version,
+      occurredAt.toISOString(),
+      encodePaymentState(state),
+      correlationId,
+    ];
+    const streamed = [
+      context.causationId ?? null,
+      envelopes.map((envelope) => envelope.sequence),
+      envelopes.map((envelope) => envelope.id),
+      stored.map((event) => event.type),
+      stored.map((event) => JSON.stringify(event.data)),
+    ];
+    const written = current
+      ? await queryNamed(sql, APPEND_EVENTS, [...row, expectedVersion, ...streamed])
+      : await queryNamed(sql, START_STREAM, [...row, state.requestId, state.kind, state.payerId, state.counterparty.id, state.amount.toString(), state.currency, ...streamed]);
+    if (written.length !== events.length) throw new PaymentVersionConflictError(paymentId, expectedVersion, undefined);
     await appendToOutbox(
       sql,
       envelopes.map((envelope) => ({ topic: Topics.paymentEvents, envelope })),
     );
     const appended = { payment: payment as Payment, envelopes };
-    await projectPaymentRow(sql, appended.payment.state, occurredAt);
     if (context.onAppended) await context.onAppended(sql, appended);
     return appended;
   }
@@ -162,27 +275,21 @@ export class PaymentEventStore {
     decide: (payment: Payment | undefined) => readonly PaymentEvent[],
     context: AppendContext = {},
     maxAttempts = 3,
+    first?: StoredPayment,
   ): Promise<Appended | undefined> {
+    let known = first;
     for (let attempt = 1; ; attempt += 1) {
-      const payment = await this.load(paymentId);
-      const events = decide(payment);
+      const current = known ?? (await this.loadStored(paymentId));
+      known = undefined;
+      const events = decide(current?.payment);
       if (events.length === 0) return undefined;
       try {
-        return await this.append(paymentId, payment?.version ?? 0, events, context);
+        return await inTransaction(this.dataSource, (sql) => this.appendAfter(sql, paymentId, current, events, context));
       } catch (error) {
-        if (!(error instanceof PaymentVersionConflictError) || attempt >= maxAttempts) throw error;
+        const conflict = this.asVersionConflict(error, paymentId, current?.payment.version ?? 0);
+        if (!(conflict instanceof PaymentVersionConflictError) || attempt >= maxAttempts) throw conflict;
       }
     }
-  }
-
-  /** Reads a payment inside the caller's transaction. */
-  loadWith(sql: Sql, paymentId: string): Promise<Payment | undefined> {
-    return this.read(sql, paymentId);
-  }
-
-  private async correlationOf(sql: Sql, paymentId: string): Promise<string | undefined> {
-    const [row] = await sql.query<{ correlation_id: string }>('SELECT correlation_id FROM payment_events WHERE payment_id = $1 AND sequence = 1', [paymentId]);
-    return row?.correlation_id;
   }
 
   private asVersionConflict(error: unknown, paymentId: string, expectedVersion: number): unknown {
@@ -193,8 +300,18 @@ export class PaymentEventStore {
     return error;
   }
 
-  private async read(sql: Sql, paymentId: string): Promise<Payment | undefined> {
-    const rows = await sql.query<EventRow>('SELECT sequence, type, data FROM payment_events WHERE payment_id = $1 ORDER BY sequence', [paymentId]);
+  private async read(sql: Sql, paymentId: string, forUpdate = false): Promise<StoredPayment | undefined> {
+    const [row] = await queryNamed<KeptRow>(sql, forUpdate ? READ_ROW_FOR_UPDATE : READ_ROW, [paymentId]);
+    if (!row) return undefined;
+    // Rows written before the state was kept: the stream answers until the next append keeps it.
+    const payment = row.state ? Payment.restore(decodePaymentState(row.state)) : await this.replayWith(sql, paymentId);
+    if (!payment) return undefined;
+    const correlationId = row.correlation_id ?? randomUUID();
+    return { payment, correlationId, createdAt: row.created_at };
+  }
+
+  private async replayWith(sql: Sql, paymentId: string): Promise<Payment | undefined> {
+    const rows = await queryNamed<EventRow>(sql, READ_STREAM, [paymentId]);
     if (rows.length === 0) return undefined;
     return Payment.rehydrate(rows.map((row) => decodePaymentEvent(paymentId, row.sequence, row.type, row.data)));
   }

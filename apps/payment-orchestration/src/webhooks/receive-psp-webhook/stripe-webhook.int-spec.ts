@@ -16,6 +16,7 @@ import type { TestSchema } from '@pay/testing';
 import { createTestSchema } from '@pay/testing';
 import { DataSource } from 'typeorm';
 import { paymentOrchestrationMigrations } from '../../database/migrations';
+import { PaymentEventStore } from '../../payments/store/payment-event-store';
 import type { StripeSettings } from '../../psp/stripe/stripe.config';
 import { createStripeClient } from '../../psp/stripe/stripe-client';
 import { StripePaymentServiceProvider } from '../../psp/stripe/stripe-payment-service-provider';
@@ -151,6 +152,50 @@ describe('POST /v1/webhooks/stripe', () => {
     expect(recorded.every((r) => r.deliveries === 2)).toBe(true);
     // The newest event was recorded first: arrival order, not Stripe's order.
     expect(recorded[0].event_id).toBe(released[0].id);
+  });
+
+  it('applies news its payment lacks; news its row already reflects is recorded as applied (unchanged) by the statement that records it', async () => {
+    const store = new PaymentEventStore(schema.dataSource);
+    const initiated = (paymentId: string) =>
+      ({
+        type: 'PaymentInitiated',
+        paymentId,
+        requestId: randomUUID(),
+        kind: 'purchase',
+        payerId: 'person-42',
+        counterparty: { type: 'merchant', id: 'merchant-7' },
+        app: 'instagram',
+        country: 'DE',
+        amount: 4200n,
+        currency: 'EUR',
+        captureMethod: 'manual',
+      }) as const;
+    const lacking = randomUUID();
+    const reflecting = randomUUID();
+    await store.append(lacking, 0, [initiated(lacking)]);
+    await store.append(reflecting, 0, [initiated(reflecting)]);
+    simulator.webhooks.setPolicy({ mode: 'hold' });
+    await createPayment(lacking);
+    await createPayment(reflecting);
+    const intentOf = (paymentId: string): string => simulator.snapshot().paymentIntents.find((intent) => intent.metadata?.payment_id === paymentId)?.id ?? '';
+    // The authorize step got there first for this one: its row names the PaymentIntent, authorised.
+    await store.append(reflecting, 1, [{ type: 'Authorized', amount: 4200n, provider: 'stripe', reference: intentOf(reflecting) }]);
+    await simulator.webhooks.release();
+
+    const outcomes = await schema.dataSource.query<{ payment_id: string; event_type: string; outcome: string; applied: boolean }[]>(
+      'SELECT payment_id, event_type, outcome, applied_at IS NOT NULL AS applied FROM psp_webhook_events ORDER BY payment_id, event_type',
+    );
+    const of = (paymentId: string) => outcomes.filter((row) => row.payment_id === paymentId).map(({ event_type, outcome, applied }) => ({ event_type, outcome, applied }));
+    expect(of(lacking)).toEqual([
+      { event_type: 'payment_intent.amount_capturable_updated', outcome: 'applied', applied: true },
+      { event_type: 'payment_intent.created', outcome: 'unchanged', applied: true },
+    ]);
+    expect(of(reflecting)).toEqual([
+      { event_type: 'payment_intent.amount_capturable_updated', outcome: 'unchanged', applied: true },
+      { event_type: 'payment_intent.created', outcome: 'unchanged', applied: true },
+    ]);
+    expect((await store.load(lacking))?.state).toMatchObject({ status: 'authorized', version: 2, reference: intentOf(lacking) });
+    expect((await store.load(reflecting))?.version).toBe(2);
   });
 
   it('refuses tampered, foreign, stale and unsigned deliveries with 400, writing nothing', async () => {
