@@ -1,4 +1,5 @@
 import type { ServiceDefinition } from '@pay/platform';
+import { adSignalConsumers } from './ad-signals.consumers';
 import { AdSignalAggregationModule } from './app.module';
 import { AdSignalAggregationConfig } from './config';
 import { adSignalAggregationMigrations } from './database/migrations';
@@ -12,4 +13,5 @@ export const adSignalAggregationService: ServiceDefinition<AdSignalAggregationCo
   configClass: AdSignalAggregationConfig,
   migrations: adSignalAggregationMigrations,
   rootModule: (platform) => AdSignalAggregationModule.forRoot(platform),
+  consumers: adSignalConsumers,
 };

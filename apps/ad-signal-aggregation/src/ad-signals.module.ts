@@ -10,7 +10,7 @@ import { PeriodicWindowCloser } from './close-windows/periodic-window-closer';
 import { WindowCloser } from './close-windows/window-closer';
 import type { AdSignalAggregationConfig } from './config';
 import { DEVELOPMENT_NOISE_KEY, DEVELOPMENT_PSEUDONYM_KEY } from './config';
-import { PaymentUsageConsumer } from './consume-payment-usage/payment-usage.consumer';
+import { PaymentUsageController } from './consume-payment-usage/payment-usage.controller';
 import { QueryAggregatesController } from './query-aggregates/query-aggregates.controller';
 import { QueryAggregates } from './query-aggregates/query-aggregates.service';
 import { RecordConsent } from './record-consent/consent.recorder';
@@ -42,14 +42,13 @@ class PrivacyRulesNotice implements OnApplicationBootstrap {
  * published on ad-signals.aggregates.v1 and queried by advertisers for their own merchants.
  */
 @Module({
-  controllers: [QueryAggregatesController],
+  controllers: [QueryAggregatesController, PaymentUsageController],
   providers: [
     { provide: AD_SIGNAL_SETTINGS, inject: [SERVICE_CONFIG], useFactory: (config: AdSignalAggregationConfig) => settingsFrom(config) },
     { provide: CLOCK, useValue: systemClock },
     { provide: NOISE_SOURCE, inject: [AD_SIGNAL_SETTINGS], useFactory: (settings: AdSignalSettings) => new KeyedLaplaceNoise(settings.noiseKey) },
     RecordPaymentFacts,
     RecordConsent,
-    PaymentUsageConsumer,
     WindowCloser,
     PeriodicWindowCloser,
     QueryAggregates,

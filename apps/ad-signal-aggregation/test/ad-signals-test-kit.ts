@@ -11,6 +11,7 @@ import {
   PaymentRefundedV1,
   serializeEvent,
 } from '@pay/contracts';
+import type { ConsumerStats } from '@pay/messaging';
 import { EventPublisher } from '@pay/messaging';
 import type { RunningService } from '@pay/platform';
 import { createService } from '@pay/platform';
@@ -19,9 +20,9 @@ import { createService } from '@pay/platform';
 import { createTestTopics, deleteTestTopics, dropSchema, testDatabaseUrl, testKafka, testKafkaBrokers, uniqueName } from '@pay/testing';
 import type { Consumer, IHeaders } from 'kafkajs';
 import { adSignalAggregationService } from '../src/ad-signal-aggregation.service';
+import { PAYMENT_USAGE } from '../src/ad-signals.consumers';
 import { WindowCloser } from '../src/close-windows/window-closer';
 import type { AdSignalAggregationConfig } from '../src/config';
-import { PaymentUsageConsumer } from '../src/consume-payment-usage/payment-usage.consumer';
 
 export const PSEUDONYM_KEY = 'integration-test-pseudonym-key-0123456789';
 export const NOISE_KEY = 'integration-test-fixed-noise-seed-0123456789';
@@ -69,7 +70,7 @@ export interface AggregationUnderTest {
   schema: string;
   aggregatesTopic: string;
   closer: WindowCloser;
-  consumer: PaymentUsageConsumer;
+  consumer: { readonly stats: ConsumerStats };
   output: { records: KafkaRecord[]; stop(): Promise<void> };
   /** Waits until `count` input messages were handled (applied, duplicate, ignored or dead-lettered). */
   waitForInput(count: number): Promise<void>;
@@ -110,7 +111,11 @@ export async function startAggregation(inputs: InputTopics, idp: TestIssuer, env
     },
   );
   const output = await watchTopic(aggregatesTopic);
-  const consumer = service.app.get(PaymentUsageConsumer);
+  const consumer = {
+    get stats(): ConsumerStats {
+      return service.runtime.inbox.stats(PAYMENT_USAGE);
+    },
+  };
   const sql = <T>(text: string, parameters: unknown[] = []): Promise<T[]> => service.runtime.dataSource.query<T[]>(text, parameters);
   return {
     service,

@@ -2,6 +2,7 @@ import type { ServiceDefinition } from '@pay/platform';
 import { HistoryProjectionModule } from './app.module';
 import { HistoryProjectionConfig } from './config';
 import { historyProjectionMigrations } from './database/migrations';
+import { historyConsumers } from './history.consumers';
 
 export const historyProjectionService: ServiceDefinition<HistoryProjectionConfig> = {
   name: 'history-projection',
@@ -12,4 +13,5 @@ export const historyProjectionService: ServiceDefinition<HistoryProjectionConfig
   configClass: HistoryProjectionConfig,
   migrations: historyProjectionMigrations,
   rootModule: (platform) => HistoryProjectionModule.forRoot(platform),
+  consumers: historyConsumers,
 };

@@ -7,7 +7,8 @@ import { AnalystsController } from './aggregate-history/analysts.controller';
 import type { HistoryProjectionConfig } from './config';
 import { ProjectionLag } from './freshness/projection-lag';
 import { LagSampler, PROJECTION_LAG, ProjectionReadiness } from './freshness/projection-readiness';
-import { consumedTopics, ProjectionConsumer } from './project-events/projection-consumer';
+import { consumedTopics } from './history.consumers';
+import { ProjectEventsController } from './project-events/project-events.controller';
 import { BusinessHistoryController, PersonHistoryController } from './query-history/history.controllers';
 import { HistoryReader } from './query-history/history-reader';
 import { ReadModelController } from './rebuild-read-model/read-model.controller';
@@ -19,7 +20,7 @@ import { ReadModelController } from './rebuild-read-model/read-model.controller'
  */
 @Module({
   // Literal routes (v1/history/entries, read-model) before the parameterised ones.
-  controllers: [ReadModelController, AnalystsController, PersonHistoryController, BusinessHistoryController],
+  controllers: [ReadModelController, AnalystsController, PersonHistoryController, BusinessHistoryController, ProjectEventsController],
   providers: [
     { provide: HistoryReader, inject: [DataSource], useFactory: (dataSource: DataSource) => new HistoryReader(dataSource) },
     {
@@ -27,7 +28,6 @@ import { ReadModelController } from './rebuild-read-model/read-model.controller'
       inject: [KAFKA_ADMIN, DataSource, SERVICE_CONFIG],
       useFactory: (admin: Admin, dataSource: DataSource, config: HistoryProjectionConfig) => new ProjectionLag(admin, dataSource, config.HISTORY_CONSUMER_GROUP, consumedTopics(config)),
     },
-    ProjectionConsumer,
     LagSampler,
     { provide: APP_INTERCEPTOR, useClass: ProjectionReadiness },
   ],

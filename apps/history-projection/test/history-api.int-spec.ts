@@ -5,7 +5,8 @@
  */
 import 'reflect-metadata';
 import type { EventEnvelope } from '@pay/contracts';
-import { ProjectionConsumer } from '../src/project-events/projection-consumer';
+import type { ConsumerStats } from '@pay/messaging';
+import { HISTORY_PROJECTION } from '../src/history.consumers';
 import { readModelChecksums } from '../src/rebuild-read-model/rebuild-read-model';
 import type { HistoryEntry } from '../src/project-events/history-entries';
 import type { Caller, HistoryUnderTest } from './history-test-kit';
@@ -82,12 +83,12 @@ describe('history service', () => {
       (behind) => behind === 0,
     );
     // Every copy was delivered: one applied, the other found in the inbox.
-    const consumer = twice.service.app.get(ProjectionConsumer);
+    const stats = (): ConsumerStats => twice.service.runtime.inbox.stats(HISTORY_PROJECTION);
     await waitFor(
-      () => (consumer.stats?.applied ?? 0) + (consumer.stats?.duplicates ?? 0),
+      () => stats().applied + stats().duplicates,
       (delivered) => delivered === 2 * workload.events.length,
     );
-    expect(consumer.stats).toMatchObject({ applied: workload.events.length, duplicates: workload.events.length, deadLettered: 0 });
+    expect(stats()).toMatchObject({ applied: workload.events.length, duplicates: workload.events.length, deadLettered: 0 });
     expect(await readModelChecksums(twice.service.runtime.dataSource, 1)).toEqual(await readModelChecksums(history.service.runtime.dataSource, 1));
     const [{ n }] = await twice.service.runtime.dataSource.query<Array<{ n: string }>>('SELECT count(*)::text AS n FROM inbox');
     expect(Number(n)).toBe(workload.events.length);

@@ -1,28 +1,35 @@
+import { Controller, Inject } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { StepUpKeysUnavailableError } from '@pay/auth';
 import type { PurchaseRequested } from '@pay/contracts';
-import { InvalidEventError, PurchaseRequestedV1 } from '@pay/contracts';
-import type { EventHandler, EventPublisher } from '@pay/messaging';
-import { DependencyUnavailableError, InboxConsumer, PermanentEventError } from '@pay/messaging';
-import type { Logger } from '@pay/observability';
+import { FundsPostedV1, FundsRejectedV1, FundsReservedV1, FundsVoidedV1, InvalidEventError, PurchaseRequestedV1 } from '@pay/contracts';
+import type { ConsumedEvent, InboxSubscription } from '@pay/messaging';
+import { DependencyUnavailableError, InboxContext, PermanentEventError } from '@pay/messaging';
 import { isPaymentDomainError } from '@pay/payments-domain';
-import type { Kafka } from 'kafkajs';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { EntityManager } from 'typeorm';
+import type { PaymentOrchestrationConfig } from './config';
 import type { Sql } from './database/sql';
 import { sqlOf } from './database/sql';
-import type { InitiatePayment } from './initiate-payment/initiate-payment';
+import { InitiatePayment } from './initiate-payment/initiate-payment';
 import { toPurchaseRequest } from './initiate-payment/to-purchase-request';
 import { WALLET_READ_MODEL_APPLIERS } from './track-wallets/apply-wallet-event';
-import type { TransferFunds } from './transfer-funds/transfer-funds';
+import { TransferFunds } from './transfer-funds/transfer-funds';
 
-export interface PaymentConsumerSettings {
-  readonly kafka: Kafka;
-  readonly dataSource: DataSource;
-  readonly publisher: EventPublisher;
-  readonly logger: Logger;
-  readonly groupPrefix: string;
-  readonly purchaseRequestsTopic: string;
-  readonly walletEventsTopic: string;
+/** The Kafka door of intake: `@EventPattern(type, { subscription: PURCHASE_REQUESTS })`. */
+export const PURCHASE_REQUESTS = 'purchase-requests';
+/** The wallet's events (its read model, answers to funds commands): `@EventPattern(type, { subscription: WALLET_EVENTS })`. */
+export const WALLET_EVENTS = 'wallet-events';
+
+/** Orchestration's consumer groups (ServiceDefinition.consumers). */
+export function paymentConsumers(config: PaymentOrchestrationConfig): InboxSubscription[] {
+  const options = { partitionsConsumedConcurrently: 6 };
+  return [
+    { name: PURCHASE_REQUESTS, groupId: `${config.KAFKA_CONSUMER_GROUP_PREFIX}.purchase-requests`, topics: [config.PURCHASE_REQUESTS_TOPIC], options },
+    { name: WALLET_EVENTS, groupId: `${config.KAFKA_CONSUMER_GROUP_PREFIX}.wallet-events`, topics: [config.WALLET_EVENTS_TOPIC], options },
+  ];
 }
+
+const FUNDS_ANSWERS = [FundsReservedV1.type, FundsRejectedV1.type, FundsPostedV1.type, FundsVoidedV1.type];
 
 function sqlOfTransaction(tx: EntityManager): Sql {
   if (!tx.queryRunner) throw new Error('the inbox handed over an entity manager without its transaction');
@@ -51,27 +58,39 @@ async function classifyFailures(work: () => Promise<void>): Promise<void> {
  * (wallet.events.v1: the read model the checks use, and the answers to funds commands). Each
  * event is applied exactly once with its effect (the inbox), the offset committed after.
  */
-export function createPaymentConsumers(settings: PaymentConsumerSettings, initiate: InitiatePayment, transfers: TransferFunds): InboxConsumer[] {
-  const common = { kafka: settings.kafka, dataSource: settings.dataSource, publisher: settings.publisher, logger: settings.logger, partitionsConsumedConcurrently: 6 };
+@Controller()
+export class PaymentConsumers {
+  private readonly answers: ReturnType<TransferFunds['answerHandlers']>;
 
-  const purchaseRequested: EventHandler = (event, tx) =>
-    classifyFailures(async () => {
-      const data = event.envelope.data as PurchaseRequested;
-      await initiate.initiate(toPurchaseRequest(data.requestId, data), { door: 'kafka', correlationId: event.envelope.correlationId, causationId: event.envelope.id }, sqlOfTransaction(tx));
-    });
-
-  const walletHandlers: Record<string, EventHandler> = {};
-  for (const [type, apply] of Object.entries({ ...WALLET_READ_MODEL_APPLIERS, ...transfers.answerHandlers() })) {
-    walletHandlers[type] = (event, tx) => classifyFailures(() => apply(sqlOfTransaction(tx), event.envelope));
+  constructor(
+    @Inject(InitiatePayment) private readonly initiate: InitiatePayment,
+    @Inject(TransferFunds) transfers: TransferFunds,
+  ) {
+    this.answers = transfers.answerHandlers();
+    // The patterns below are fixed when the class loads: a new answer type must be listed there too.
+    const unlisted = Object.keys(this.answers).filter((type) => !FUNDS_ANSWERS.includes(type));
+    if (unlisted.length > 0) throw new Error(`TransferFunds answers ${unlisted.join(', ')}, which PaymentConsumers does not subscribe to`);
   }
 
-  return [
-    new InboxConsumer({
-      ...common,
-      groupId: `${settings.groupPrefix}.purchase-requests`,
-      topics: [settings.purchaseRequestsTopic],
-      handlers: { [PurchaseRequestedV1.type]: purchaseRequested },
-    }),
-    new InboxConsumer({ ...common, groupId: `${settings.groupPrefix}.wallet-events`, topics: [settings.walletEventsTopic], handlers: walletHandlers }),
-  ];
+  @EventPattern(PurchaseRequestedV1.type, { subscription: PURCHASE_REQUESTS })
+  purchaseRequested(@Payload() event: ConsumedEvent<PurchaseRequested>, @Ctx() context: InboxContext): Promise<void> {
+    return classifyFailures(async () => {
+      const data = event.envelope.data;
+      await this.initiate.initiate(
+        toPurchaseRequest(data.requestId, data),
+        { door: 'kafka', correlationId: event.envelope.correlationId, causationId: event.envelope.id },
+        sqlOfTransaction(context.getTransaction()),
+      );
+    });
+  }
+
+  @EventPattern(Object.keys(WALLET_READ_MODEL_APPLIERS), { subscription: WALLET_EVENTS })
+  walletChanged(@Payload() event: ConsumedEvent, @Ctx() context: InboxContext): Promise<void> {
+    return classifyFailures(() => WALLET_READ_MODEL_APPLIERS[event.envelope.type](sqlOfTransaction(context.getTransaction()), event.envelope));
+  }
+
+  @EventPattern(FUNDS_ANSWERS, { subscription: WALLET_EVENTS })
+  fundsAnswered(@Payload() event: ConsumedEvent, @Ctx() context: InboxContext): Promise<void> {
+    return classifyFailures(() => this.answers[event.envelope.type](sqlOfTransaction(context.getTransaction()), event.envelope));
+  }
 }

@@ -2,6 +2,7 @@ import type { ServiceDefinition } from '@pay/platform';
 import { PaymentOrchestrationModule } from './app.module';
 import { PaymentOrchestrationConfig } from './config';
 import { paymentOrchestrationMigrations } from './database/migrations';
+import { paymentConsumers } from './payment-consumers';
 
 export const paymentOrchestrationService: ServiceDefinition<PaymentOrchestrationConfig> = {
   name: 'payment-orchestration',
@@ -12,4 +13,5 @@ export const paymentOrchestrationService: ServiceDefinition<PaymentOrchestration
   configClass: PaymentOrchestrationConfig,
   migrations: paymentOrchestrationMigrations,
   rootModule: (platform, runtime) => PaymentOrchestrationModule.forRoot(platform, runtime),
+  consumers: paymentConsumers,
 };

@@ -1,14 +1,12 @@
 import type { BeforeApplicationShutdown, DynamicModule, OnApplicationBootstrap } from '@nestjs/common';
 import { Inject, Injectable, Module } from '@nestjs/common';
 import { parsePublicKeySet, parseStepUpThresholds, StepUpProofVerifier } from '@pay/auth';
-import type { EventPublisher, InboxConsumer } from '@pay/messaging';
 import type { Logger } from '@pay/observability';
 import type { ServiceRuntime } from '@pay/platform';
-import { EVENT_PUBLISHER, KAFKA, LOGGER, SERVICE_CONFIG } from '@pay/platform';
+import { LOGGER } from '@pay/platform';
 import type { RolloutSource } from '@pay/rollout';
 import { ROLLOUT, RolloutModule } from '@pay/rollout';
 import type { JWK } from 'jose';
-import type { Kafka } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { HttpWalletInstruments } from './authorize-and-capture/http-wallet-instruments';
 import { noServiceToken, SignedServiceTokens } from './authorize-and-capture/service-token';
@@ -19,7 +17,7 @@ import { parsePaymentLimits } from './check-purchase/payment-limits';
 import type { PaymentOrchestrationConfig } from './config';
 import { InitiatePayment } from './initiate-payment/initiate-payment';
 import { PaymentsController } from './initiate-payment/payments.controller';
-import { createPaymentConsumers } from './payment-consumers';
+import { PaymentConsumers } from './payment-consumers';
 import type { PaymentDrivers } from './payment-drivers';
 import { createPaymentDrivers } from './payment-drivers';
 import { PaymentEventStore } from './payments/store/payment-event-store';
@@ -28,6 +26,7 @@ import { PAYMENT_SERVICE_PROVIDER } from './psp/psp.tokens';
 import { ReconcilePayments } from './reconcile-payments/reconcile-payments';
 import { RefundPayment } from './refund-payment/refund-payment';
 import { RefundsController } from './refund-payment/refunds.controller';
+import { TransferFunds } from './transfer-funds/transfer-funds';
 import { ViewPaymentController } from './view-payment/view-payment.controller';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
@@ -36,38 +35,18 @@ export const PAYMENT_DRIVERS = Symbol('PaymentDrivers');
 /** How often webhooks recorded but not applied are looked at again. */
 const WEBHOOK_SWEEP_MS = 30_000;
 
-/** Starts the consumers, the step worker and the webhook sweep with the app; stops them before the connections close. */
+/** Starts the step worker and the webhook sweep with the app; stops them before the connections close (after the consumers: the platform stops those first). */
 @Injectable()
 class PaymentRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private consumers: InboxConsumer[] = [];
   private sweep?: NodeJS.Timeout;
 
   constructor(
     @Inject(PAYMENT_DRIVERS) private readonly drivers: PaymentDrivers,
-    @Inject(InitiatePayment) private readonly initiate: InitiatePayment,
-    @Inject(KAFKA) private readonly kafka: Kafka,
-    @Inject(EVENT_PUBLISHER) private readonly publisher: EventPublisher,
     @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(DataSource) private readonly dataSource: DataSource,
-    @Inject(SERVICE_CONFIG) private readonly config: PaymentOrchestrationConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.drivers.worker.start();
-    this.consumers = createPaymentConsumers(
-      {
-        kafka: this.kafka,
-        dataSource: this.dataSource,
-        publisher: this.publisher,
-        logger: this.logger,
-        groupPrefix: this.config.KAFKA_CONSUMER_GROUP_PREFIX,
-        purchaseRequestsTopic: this.config.PURCHASE_REQUESTS_TOPIC,
-        walletEventsTopic: this.config.WALLET_EVENTS_TOPIC,
-      },
-      this.initiate,
-      this.drivers.transfers,
-    );
-    await Promise.all(this.consumers.map((consumer) => consumer.start()));
     this.sweep = setInterval(() => {
       this.drivers.applyWebhook.sweep().catch((error: unknown) => this.logger.error({ reason: (error as Error).message }, 'webhook sweep failed'));
     }, WEBHOOK_SWEEP_MS);
@@ -75,7 +54,6 @@ class PaymentRuntime implements OnApplicationBootstrap, BeforeApplicationShutdow
 
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.sweep);
-    await Promise.allSettled(this.consumers.map((consumer) => consumer.stop()));
     await this.drivers.worker.stop();
   }
 }
@@ -95,7 +73,7 @@ export class PaymentsModule {
         WebhooksModule.forRoot(psp),
         RolloutModule.forRootAsync({ inject: [LOGGER], useFactory: (logger: Logger) => ({ path: config.ROLLOUT_CONFIG_PATH, logger }) }),
       ],
-      controllers: [PaymentsController, ViewPaymentController, RefundsController],
+      controllers: [PaymentsController, ViewPaymentController, RefundsController, PaymentConsumers],
       providers: [
         {
           provide: WALLET_INSTRUMENTS,
@@ -125,6 +103,7 @@ export class PaymentsModule {
         { provide: PaymentEventStore, inject: [PAYMENT_DRIVERS], useFactory: (drivers: PaymentDrivers) => drivers.store },
         { provide: RefundPayment, inject: [PAYMENT_DRIVERS], useFactory: (drivers: PaymentDrivers) => drivers.refunds },
         { provide: ReconcilePayments, inject: [PAYMENT_DRIVERS], useFactory: (drivers: PaymentDrivers) => drivers.reconcile },
+        { provide: TransferFunds, inject: [PAYMENT_DRIVERS], useFactory: (drivers: PaymentDrivers) => drivers.transfers },
         {
           provide: InitiatePayment,
           inject: [DataSource, PAYMENT_DRIVERS, ROLLOUT, LOGGER],

@@ -2,6 +2,7 @@ import type { ServiceDefinition } from '@pay/platform';
 import { WalletServiceModule } from './app.module';
 import { WalletConfig } from './config';
 import { walletMigrations } from './database/migrations';
+import { walletConsumers } from './wallet.consumers';
 
 export const walletService: ServiceDefinition<WalletConfig> = {
   name: 'wallet',
@@ -12,4 +13,5 @@ export const walletService: ServiceDefinition<WalletConfig> = {
   configClass: WalletConfig,
   migrations: walletMigrations,
   rootModule: (platform) => WalletServiceModule.forRoot(platform),
+  consumers: walletConsumers,
 };

@@ -7,3 +7,5 @@ export * from './outbox/outbox.schema';
 export * from './outbox/outbox-writer';
 export * from './outbox/outbox-relay';
 export * from './dlq/dlq-replayer';
+export * from './inbox/inbox-transport';
+export * from './retry/backoff';

@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { parseIso, pseudonymize, watermarkEventTime, windowOf } from '@pay/ad-signals-domain';
 import type { ConsentChanged, PaymentMethodAdded } from '@pay/contracts';
-import { ConsentChangedV1, PaymentMethodAddedV1 } from '@pay/contracts';
 import type { ConsumedEvent } from '@pay/messaging';
 import type { EntityManager } from 'typeorm';
 import type { AdSignalSettings } from '../ad-signals.settings';
@@ -21,13 +20,6 @@ export class RecordConsent {
     @Inject(AD_SIGNAL_SETTINGS) private readonly settings: AdSignalSettings,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
-
-  handlers(): Record<string, (event: ConsumedEvent, tx: EntityManager) => Promise<void>> {
-    return {
-      [ConsentChangedV1.type]: (event, tx) => this.consentChanged(event, tx),
-      [PaymentMethodAddedV1.type]: (event, tx) => this.methodAdded(event, tx),
-    };
-  }
 
   async consentChanged(event: ConsumedEvent, tx: EntityManager): Promise<void> {
     assertVersion(event, 1);

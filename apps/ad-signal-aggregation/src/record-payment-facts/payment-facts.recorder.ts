@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { parseIso, pseudonymize, UNKNOWN, watermarkEventTime, windowOf } from '@pay/ad-signals-domain';
 import type { PaymentCapturedData, PaymentInitiatedData, PaymentRefundedData } from '@pay/contracts';
-import { PaymentCapturedV1, PaymentInitiatedV1, PaymentRefundedV1 } from '@pay/contracts';
 import type { ConsumedEvent } from '@pay/messaging';
 import { PermanentEventError } from '@pay/messaging';
 import type { EntityManager } from 'typeorm';
@@ -37,14 +36,6 @@ export class RecordPaymentFacts {
     @Inject(AD_SIGNAL_SETTINGS) private readonly settings: AdSignalSettings,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
-
-  handlers(): Record<string, (event: ConsumedEvent, tx: EntityManager) => Promise<void>> {
-    return {
-      [PaymentInitiatedV1.type]: (event, tx) => this.initiated(event, tx),
-      [PaymentCapturedV1.type]: (event, tx) => this.captured(event, tx),
-      [PaymentRefundedV1.type]: (event, tx) => this.refunded(event, tx),
-    };
-  }
 
   private paymentKey(paymentId: string): string {
     return pseudonymize(this.settings.pseudonymKey, 'payment', paymentId);

@@ -1,19 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EventDefinition, EventEnvelope, PostReservedFundsData, ReserveFundsData, VoidReservedFundsData } from '@pay/contracts';
-import {
-  createEvent,
-  FundsPostedV1,
-  FundsRejectedV1,
-  FundsReservedV1,
-  FundsVoidedV1,
-  PostReservedFundsV1,
-  ReserveFundsV1,
-  VoidReservedFundsV1,
-} from '@pay/contracts';
+import { createEvent, FundsPostedV1, FundsRejectedV1, FundsReservedV1, FundsVoidedV1 } from '@pay/contracts';
 import type { CommandOutcome, PostReservationCommand, ReserveCommand, VoidReservationCommand } from '@pay/ledger-domain';
 import { LedgerError } from '@pay/ledger-domain';
 import type { PostgresLedger } from '@pay/ledger-store';
-import type { ConsumedEvent, EventHandler } from '@pay/messaging';
+import type { ConsumedEvent } from '@pay/messaging';
 import { appendToOutbox, PermanentEventError } from '@pay/messaging';
 import type { Logger } from '@pay/observability';
 import { LOGGER } from '@pay/platform';
@@ -61,13 +52,16 @@ export class HandleFundsCommands {
     this.accounts = new LedgerAccounts(ledger);
   }
 
-  handlers(): Record<string, EventHandler> {
-    return {
-      [ReserveFundsV1.type]: (event, tx) => this.answer('reserve', event as ConsumedEvent<ReserveFundsData>, tx, (envelope) => this.reserve(envelope)),
-      [PostReservedFundsV1.type]: (event, tx) =>
-        this.answer('post', event as ConsumedEvent<PostReservedFundsData>, tx, (envelope) => this.post(envelope, tx)),
-      [VoidReservedFundsV1.type]: (event, tx) => this.answer('void', event as ConsumedEvent<VoidReservedFundsData>, tx, (envelope) => this.void(envelope)),
-    };
+  reserveFunds(event: ConsumedEvent<ReserveFundsData>, tx: EntityManager): Promise<void> {
+    return this.answer('reserve', event, tx, (envelope) => this.reserve(envelope));
+  }
+
+  postReservedFunds(event: ConsumedEvent<PostReservedFundsData>, tx: EntityManager): Promise<void> {
+    return this.answer('post', event, tx, (envelope) => this.post(envelope, tx));
+  }
+
+  voidReservedFunds(event: ConsumedEvent<VoidReservedFundsData>, tx: EntityManager): Promise<void> {
+    return this.answer('void', event, tx, (envelope) => this.void(envelope));
   }
 
   private async answer<T extends FundsCommandData>(

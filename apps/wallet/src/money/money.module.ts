@@ -5,7 +5,8 @@ import { PostPaymentsToLedgerModule } from '../post-payments-to-ledger/post-paym
 /**
  * Money movements of the wallet beside its ledger API: payments posted to the ledger, and
  * funds commands for transfers from wallet balance (docs/adr/0007-payment-postings.md).
- * Its consumers stop before LedgerModule drains (they import it, so it sits deeper).
+ * Their consumers (wallet.consumers.ts) stop before LedgerModule drains: the platform stops
+ * every consumer first on shutdown.
  */
 @Module({ imports: [PostPaymentsToLedgerModule, HandleFundsCommandsModule] })
 export class MoneyModule {}

@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { PaymentCapturedData, PaymentDisputeLostData, PaymentRefundedData } from '@pay/contracts';
-import { PaymentCapturedV1, PaymentDisputeLostV1, PaymentRefundedV1 } from '@pay/contracts';
 import { LedgerError } from '@pay/ledger-domain';
 import type { PostgresLedger } from '@pay/ledger-store';
-import type { ConsumedEvent, EventHandler, InboxBatch } from '@pay/messaging';
+import type { ConsumedEvent, InboxBatch } from '@pay/messaging';
 import { PermanentEventError } from '@pay/messaging';
 import type { Logger } from '@pay/observability';
 import { LOGGER, SERVICE_CONFIG } from '@pay/platform';
@@ -51,15 +50,6 @@ export class PostPaymentsToLedger {
       disputeFeeMinor: BigInt(config.PAYMENT_DISPUTE_FEE_MINOR),
     };
     this.accounts = new LedgerAccounts(ledger);
-  }
-
-  /** Handlers by event type for the InboxConsumer; other payment events move no money here. */
-  handlers(): Record<string, EventHandler> {
-    return {
-      [PaymentCapturedV1.type]: (event, tx, batch) => this.captured(event as ConsumedEvent<PaymentCapturedData>, tx, batch),
-      [PaymentRefundedV1.type]: (event, tx, batch) => this.refunded(event as ConsumedEvent<PaymentRefundedData>, tx, batch),
-      [PaymentDisputeLostV1.type]: (event, tx, batch) => this.disputeLost(event as ConsumedEvent<PaymentDisputeLostData>, tx, batch),
-    };
   }
 
   async captured({ envelope }: ConsumedEvent<PaymentCapturedData>, tx: EntityManager, batch: InboxBatch): Promise<void> {

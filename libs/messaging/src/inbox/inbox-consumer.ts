@@ -7,6 +7,7 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { EventPublisher } from '../kafka/event-publisher';
+import { backoffDelayMs } from '../retry/backoff';
 import type { Unavailability } from './dependency-unavailable';
 import { DependencyUnavailableError, unavailabilityOf } from './dependency-unavailable';
 
@@ -516,8 +517,8 @@ export class InboxConsumer {
           // An outage, not this message's fault: no attempt counted; wait (jittered, capped) and retry.
           this.stats.unavailable += 1;
           const retries = blocked.failed(unavailable);
-          const ceiling = Math.min(this.unavailableBackoffMaxMs, this.retryBackoffMs * 2 ** Math.min(retries - 1, 30));
-          if (!(await this.waitUnlessStopped(ceiling / 2 + (Math.random() * ceiling) / 2, delivery))) {
+          const waitMs = backoffDelayMs(retries, { baseMs: this.retryBackoffMs, maxMs: this.unavailableBackoffMaxMs });
+          if (!(await this.waitUnlessStopped(waitMs, delivery))) {
             blocked.abandoned();
             return 'interrupted';
           }

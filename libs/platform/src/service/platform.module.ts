@@ -1,10 +1,10 @@
-import type { DynamicModule, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import type { DynamicModule, OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy } from '@nestjs/common';
 import { Global, Inject, Injectable, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { AuthModule, parsePublicKeySet } from '@pay/auth';
 import type { BaseServiceConfig } from '@pay/config';
 import type { EventPublisher } from '@pay/messaging';
-import { OutboxRelay } from '@pay/messaging';
+import { InboxTransport, OutboxRelay } from '@pay/messaging';
 import type { Logger, Telemetry } from '@pay/observability';
 import { scrubText } from '@pay/observability';
 import type { Admin, Kafka } from 'kafkajs';
@@ -25,16 +25,19 @@ export interface ServiceRuntime<C extends BaseServiceConfig = BaseServiceConfig>
   kafka: Kafka;
   kafkaAdmin: Admin;
   publisher: EventPublisher;
+  /** The service's consumers (its ServiceDefinition.consumers), a Nest transport for its @EventPattern handlers. */
+  inbox: InboxTransport;
   /** The process is this one service (runService): its telemetry is flushed and closed with it. */
   ownsProcess: boolean;
 }
 
 /**
- * Starts the service's outbox relay with the application, and closes the shared connections
- * last on shutdown, after every feature module has stopped its consumers.
+ * Starts the service's outbox relay with the application. On shutdown it stops the consumers
+ * first (onModuleDestroy runs before every feature's beforeApplicationShutdown: the ledger drains,
+ * workers stop after the messages in hand are applied), and closes the shared connections last.
  */
 @Injectable()
-class RuntimeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+class RuntimeLifecycle implements OnApplicationBootstrap, OnModuleDestroy, OnApplicationShutdown {
   private readonly relay: OutboxRelay;
 
   constructor(
@@ -45,12 +48,17 @@ class RuntimeLifecycle implements OnApplicationBootstrap, OnApplicationShutdown 
     @Inject(TELEMETRY) private readonly telemetry: Telemetry,
     @Inject(OWNS_PROCESS) private readonly ownsProcess: boolean,
     private readonly dataSource: DataSource,
+    private readonly inbox: InboxTransport,
   ) {
     this.relay = new OutboxRelay({ name: config.OUTBOX_RELAY_NAME, dataSource, publisher, logger });
   }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.relay.start();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.inbox.close();
   }
 
   async onApplicationShutdown(signal?: string): Promise<void> {
@@ -79,6 +87,7 @@ export class PlatformModule {
       { provide: SERVICE_CONFIG, useValue: runtime.config },
       { provide: TELEMETRY, useValue: runtime.telemetry },
       { provide: OWNS_PROCESS, useValue: runtime.ownsProcess },
+      { provide: InboxTransport, useValue: runtime.inbox },
     ];
     return {
       module: PlatformModule,

@@ -8,7 +8,8 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { BaseServiceConfig } from '@pay/config';
 import { ConfigError, loadConfig } from '@pay/config';
 import { flattenValidationErrors } from '@pay/contracts';
-import { createKafka, EventPublisher } from '@pay/messaging';
+import type { InboxSubscription } from '@pay/messaging';
+import { connectInboxTransport, createKafka, EventPublisher, InboxTransport } from '@pay/messaging';
 import type { Telemetry } from '@pay/observability';
 import { createLogger, currentTelemetry, observeHttpRequests, startTelemetry } from '@pay/observability';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
@@ -31,6 +32,11 @@ export interface ServiceDefinition<C extends BaseServiceConfig = BaseServiceConf
   migrations: MigrationList;
   /** The service's root module, given the platform module to import. */
   rootModule(platform: DynamicModule, runtime: ServiceRuntime<C>): Type | DynamicModule;
+  /**
+   * The consumer groups the service reads. Their handlers are controller methods declared with
+   * `@EventPattern('<event type>')` (InboxTransport, libs/messaging); none: the service consumes nothing.
+   */
+  consumers?(config: C): InboxSubscription[];
 }
 
 export interface RunningService<C extends BaseServiceConfig = BaseServiceConfig> {
@@ -57,7 +63,8 @@ async function openRuntime<C extends BaseServiceConfig>(definition: ServiceDefin
   await kafkaAdmin.connect();
   const publisher = new EventPublisher(kafka);
   await publisher.connect();
-  return { name: definition.name, config, logger, telemetry, dataSource, kafka, kafkaAdmin, publisher, ownsProcess: options.exitOnShutdownSignal === true };
+  const inbox = new InboxTransport({ kafka, dataSource, publisher, logger, subscriptions: definition.consumers?.(config) ?? [] });
+  return { name: definition.name, config, logger, telemetry, dataSource, kafka, kafkaAdmin, publisher, inbox, ownsProcess: options.exitOnShutdownSignal === true };
 }
 
 export interface CreateServiceOptions {
@@ -103,6 +110,13 @@ export async function createService<C extends BaseServiceConfig>(
     new DocumentBuilder().setTitle(definition.title).setDescription(definition.description).setVersion('1').addBearerAuth().build(),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
+  // @EventPattern handlers are routed to their subscriptions here: a handler that fits none fails the start.
+  connectInboxTransport(app, runtime.inbox);
+  // Lifecycle hooks first (the outbox relay, the services' workers), then the consumers (in the
+  // background: joining a group can wait for a rebalance), then HTTP. On shutdown the platform
+  // stops the consumers before any other hook runs.
+  await app.init();
+  await app.startAllMicroservices();
   const port = runtime.config.PORT ?? definition.defaultPort;
   await app.listen(port, runtime.config.HOST);
   // Started: a feature that reloads on SIGHUP has registered by now; without one, SIGHUP must

@@ -1,0 +1,24 @@
+import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import { eventDefinitions, Topics } from '@pay/contracts';
+import type { ConsumedEvent } from '@pay/messaging';
+import { InboxContext } from '@pay/messaging';
+import { storeAndProject } from './store-and-project';
+
+/**
+ * Every event type of the three topics: even the types this version of the projection ignores
+ * are kept in `raw_events`, so that a later version can use them after a rebuild.
+ */
+function projectedEventTypes(): string[] {
+  const topics = new Set<string>([Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]);
+  return [...new Set(eventDefinitions().filter((definition) => topics.has(definition.topic)).map((definition) => definition.type))];
+}
+
+/** The live path of the projection (consumer group HISTORY_CONSUMER_GROUP). */
+@Controller()
+export class ProjectEventsController {
+  @EventPattern(projectedEventTypes())
+  async project(@Payload() event: ConsumedEvent, @Ctx() context: InboxContext): Promise<void> {
+    await storeAndProject(context.getTransaction(), event);
+  }
+}
