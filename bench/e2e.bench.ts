@@ -46,6 +46,8 @@ const PRELOAD = resolve(__dirname, 'preload/count-statements.js');
 /** How often the history read model is looked at: the resolution of the history latencies. */
 const HISTORY_POLL_MS = 100;
 const WARM_UP_PURCHASES = 5;
+/** How long the drained, idle platform is watched before the load: what polling costs. */
+const IDLE_SECONDS = 10;
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -230,7 +232,7 @@ async function main(): Promise<void> {
       let reported = Date.now();
       const probe = async (): Promise<Record<string, number>> => {
         const left = await outstanding();
-        if (Date.now() - reported > 10_000) {
+        if (Date.now() - reported > 10_000 && Object.values(left).some((n) => n !== 0)) {
           reported = Date.now();
           progress(`${what}: ${Object.entries(left).filter(([, n]) => n !== 0).map(([k, n]) => `${k}=${n}`).join(', ')}`);
         }
@@ -271,6 +273,26 @@ async function main(): Promise<void> {
     const sampleMemory = (): void => {
       for (const service of services) rssMax[service.name] = Math.max(rssMax[service.name] ?? 0, memoryMiB(service.process.pid!)?.rss ?? 0);
     };
+    // --- Idle: what the platform costs while nothing happens (polling), per second ---
+    progress(`idle for ${IDLE_SECONDS} s`);
+    const idleStatementsBefore = await statements();
+    const idleQueriesBefore = observer.queries;
+    const idleCommitsBefore = await observer.commits();
+    const idleCpuBefore = cpu();
+    await delay(IDLE_SECONDS * 1000); // a measured interval, not a wait for a condition
+    const idleCpuAfter = cpu();
+    const idleCommits = (await observer.commits()) - idleCommitsBefore - (observer.queries - idleQueriesBefore - 2);
+    const idleStatementsAfter = await statements();
+    const idleSeconds = (idleCpuAfter.at - idleCpuBefore.at) / 1000;
+    const idle = {
+      seconds: Number(idleSeconds.toFixed(1)),
+      cpuMsPerSecond: Object.fromEntries(Object.entries(idleCpuAfter.byProcess).map(([name, seconds]) => [name, Number((((seconds - idleCpuBefore.byProcess[name]) * 1000) / idleSeconds).toFixed(1))])),
+      commitsPerSecond: Number((idleCommits / idleSeconds).toFixed(1)),
+      statementsPerSecond: Object.fromEntries(
+        services.map((s) => [s.name, Number(((idleStatementsAfter[s.name].statements - idleStatementsBefore[s.name].statements) / idleSeconds).toFixed(1))]),
+      ),
+    };
+
     const statementsBefore = await statements();
     const watermarksBefore = await highWatermarks(admin);
     const observerQueriesBefore = observer.queries;
@@ -387,6 +409,7 @@ async function main(): Promise<void> {
         byTopic: Object.fromEntries([...messages].filter(([topic]) => runTopicSet.has(topic) || topic === '__consumer_offsets').sort(([a], [b]) => a.localeCompare(b))),
       },
       rssMiB: Object.fromEntries(services.map((s) => [s.name, { sampledMax: Math.round(rssMax[s.name]), peak: Math.round(peaks[s.name]) }])),
+      idle,
     };
     process.stdout.write(`${table(result)}\n${JSON.stringify(result, null, 2)}\n`);
   } finally {
@@ -418,6 +441,7 @@ interface BenchResult {
   postgres: { commitsPerPurchase: number; observerTransactionsExcluded: number; statementsPerPurchase: Record<string, StatementCounts>; statementsPerPurchaseTotal: number };
   kafka: { messagesPerPurchase: number; offsetCommitsPerPurchase: number; allTopicsPerPurchase: number };
   rssMiB: Record<string, { sampledMax: number; peak: number }>;
+  idle: { seconds: number; cpuMsPerSecond: Record<string, number>; commitsPerSecond: number; statementsPerSecond: Record<string, number> };
 }
 
 function table(r: BenchResult): string {
@@ -432,13 +456,13 @@ function table(r: BenchResult): string {
     row('publish → ledger tx in history   p50 / p99', ms(r.latencyMs.publishToLedgerTransactionInHistory)),
     row('drain after the last publish / last capture', `${r.drainSeconds.afterLastPublish} s / ${r.drainSeconds.afterLastCapture} s`),
     '',
-    `  ${'per purchase'.padEnd(36)} ${'CPU ms'.padStart(8)} ${'statements'.padStart(11)} ${'(tx control)'.padStart(12)} ${'RSS max MiB'.padStart(12)} ${'VmHWM MiB'.padStart(10)}`,
+    `  ${'per purchase'.padEnd(36)} ${'CPU ms'.padStart(8)} ${'statements'.padStart(11)} ${'(tx control)'.padStart(12)} ${'RSS max MiB'.padStart(12)} ${'VmHWM MiB'.padStart(10)} ${'idle CPU ms/s'.padStart(14)}`,
   ];
   for (const [name, cpuMs] of Object.entries(r.cpuMsPerPurchase)) {
     const st = r.postgres.statementsPerPurchase[name];
     const rss = r.rssMiB[name];
     lines.push(
-      `  ${name.padEnd(36)} ${cpuMs.toFixed(2).padStart(8)} ${(st ? st.statements.toFixed(1) : '').padStart(11)} ${(st ? st.transactionControl.toFixed(1) : '').padStart(12)} ${String(rss?.sampledMax ?? '').padStart(12)} ${String(rss?.peak ?? '').padStart(10)}`,
+      `  ${name.padEnd(36)} ${cpuMs.toFixed(2).padStart(8)} ${(st ? st.statements.toFixed(1) : '').padStart(11)} ${(st ? st.transactionControl.toFixed(1) : '').padStart(12)} ${String(rss?.sampledMax ?? '').padStart(12)} ${String(rss?.peak ?? '').padStart(10)} ${String(r.idle.cpuMsPerSecond[name] ?? '').padStart(14)}`,
     );
   }
   lines.push(
@@ -448,6 +472,8 @@ function table(r: BenchResult): string {
     row('Kafka messages / purchase (the run\'s topics)', r.kafka.messagesPerPurchase),
     row('Kafka offset commits / purchase (broker-wide)', r.kafka.offsetCommitsPerPurchase),
     row('Kafka messages / purchase (all topics)', r.kafka.allTopicsPerPurchase),
+    row(`idle (${r.idle.seconds} s before the load): commits/s`, r.idle.commitsPerSecond),
+    row('idle: statements/s by service', Object.entries(r.idle.statementsPerSecond).map(([name, n]) => `${name} ${n}`).join(', ')),
   );
   return lines.join('\n');
 }
