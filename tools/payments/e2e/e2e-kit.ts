@@ -156,8 +156,8 @@ export interface PersonOptions {
 export interface PaymentsPlatform {
   simulator: PspSimulator;
   idp: TestIssuer;
-  /** In this process (`service`), or a child process from dist (`process`). */
-  wallet: { url: string; service?: RunningService<WalletConfig>; process?: ChildProcess };
+  /** In this process (`service`), or a child process from dist (`process`, started with `env`, its port fixed: a restart keeps its URL). */
+  wallet: { url: string; service?: RunningService<WalletConfig>; process?: ChildProcess; env?: Record<string, string> };
   walletSchema: string;
   orchestration?: RunningService<PaymentOrchestrationConfig>;
   orchestrationSchema: string;
@@ -252,7 +252,10 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
     FUNDS_COMMANDS_CONSUMER_GROUP: walletGroups.funds,
     ...options.walletEnv,
   };
-  const wallet: PaymentsPlatform['wallet'] = options.walletFromDist ? await spawnFromDist('wallet', walletEnv) : await (async () => {
+  const wallet: PaymentsPlatform['wallet'] = options.walletFromDist ? await (async () => {
+    const env = { ...walletEnv, PORT: String(await freePort()) };
+    return { ...(await spawnFromDist('wallet', env)), env };
+  })() : await (async () => {
     const service = await createService<WalletConfig>(walletService, walletEnv);
     return { url: service.url, service };
   })();
@@ -433,7 +436,7 @@ export function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<
   });
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
   return new Promise((resolve, reject) => {
     const server = createServer();
