@@ -1,22 +1,53 @@
 /**
- * `npm run bench:e2e`: purchases end to end at a steady offered load. A plain kafkajs producer
- * publishes PurchaseRequested at BENCH_RATE per second for BENCH_SECONDS; the wallet and
- * payment-orchestration run from dist (child processes), the PSP simulator in this process, on
- * the machine's PostgreSQL and Kafka. Reports purchases/s captured and the latency from publish
- * to the `payments.payment.captured` event on Kafka (p50, p99), with the machine.
+ * `npm run bench:e2e`: purchases end to end at a steady offered load, on the whole path as
+ * production runs it. The four services run from dist as child processes (wallet,
+ * payment-orchestration, history-projection, ad-signal-aggregation), the PSP simulator in this
+ * process, on the machine's PostgreSQL and Kafka. A plain kafkajs producer publishes
+ * PurchaseRequested at BENCH_RATE per second for BENCH_SECONDS.
  *
- * Env: BENCH_RATE (default 60), BENCH_SECONDS (default 30), BENCH_PERSONS (default 20).
+ * Reports captured/s; p50/p99 from publish to `payments.payment.captured` on Kafka, to the
+ * purchase in the person's history, captured there, and its ledger transaction named there;
+ * per purchase: CPU by process (/proc), PostgreSQL commits (pg_stat_database) and statements
+ * (counted in each service by a preload), Kafka messages (high watermarks); RSS per service.
+ * It ends when the work it started is done — every purchase captured, every webhook delivered
+ * and applied, outboxes drained, every consumer group caught up — and counts all of it.
+ *
+ * Env (validated, see e2e-bench.config.ts): BENCH_RATE (60), BENCH_SECONDS (30), BENCH_PERSONS (20),
+ * BENCH_DATABASE_URL (payments_bench; its commits are counted, so nothing else should use it).
  * Needs `npm run build` (the script runs it) and Kafka (`npm run infra:up`).
  */
-import { cpus, totalmem, type } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem, type } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { ConfigError, loadConfig } from '@pay/config';
+import { deadLetterTopicOf, Topics } from '@pay/contracts';
+import { dropSchema, testKafka, uniqueName } from '@pay/testing';
+import type { Admin } from 'kafkajs';
 import { Client } from 'pg';
-import { testDatabaseUrl } from '@pay/testing';
 import type { PaymentsPlatform, TestPerson } from '../tools/payments/e2e/e2e-kit';
-import { purchaseOf, spawnFromDist, startPaymentsPlatform, stopChild, waitFor } from '../tools/payments/e2e/e2e-kit';
+import { purchaseOf, spawnFromDist, startGroupAtEnd, startPaymentsPlatform, stopChild, waitFor } from '../tools/payments/e2e/e2e-kit';
+import { E2eBenchConfig } from './e2e-bench.config';
+import type { StatementCounts } from './e2e-meters';
+import {
+  groupLag,
+  highWatermarks,
+  kafkaBrokerPid,
+  machineCpuSeconds,
+  memoryMiB,
+  postgresCpuSeconds,
+  processCpuSeconds,
+  statementCounts,
+  watermarkDelta,
+} from './e2e-meters';
 
-const RATE = Number(process.env.BENCH_RATE ?? 60);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
-const PERSONS = Number(process.env.BENCH_PERSONS ?? 20);
+const PRELOAD = resolve(__dirname, 'preload/count-statements.js');
+/** How often the history read model is looked at: the resolution of the history latencies. */
+const HISTORY_POLL_MS = 100;
+const WARM_UP_PURCHASES = 5;
+/** How long the drained, idle platform is watched before the load: what polling costs. */
+const IDLE_SECONDS = 10;
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -37,19 +68,240 @@ async function ensureDatabase(url: string): Promise<void> {
   }
 }
 
+interface Service {
+  name: string;
+  process: ChildProcess;
+  schema: string;
+}
+
+/** One connection for everything the bench reads from PostgreSQL; its own transactions are counted, to be taken out of the services' commits. */
+class Observer {
+  queries = 0;
+  private constructor(private readonly client: Client) {}
+
+  static async connect(url: string): Promise<Observer> {
+    const client = new Client({ connectionString: url, application_name: 'bench-e2e-observer' });
+    await client.connect();
+    return new Observer(client);
+  }
+
+  async query<T>(sql: string, parameters: unknown[] = []): Promise<T[]> {
+    this.queries += 1;
+    return (await this.client.query(sql, parameters)).rows as T[];
+  }
+
+  /** Commits of the database so far, this connection's own flushed first (statistics are flushed at most once a second otherwise). */
+  async commits(): Promise<number> {
+    await this.query('SELECT pg_stat_force_next_flush()');
+    const [row] = await this.query<{ commits: string }>('SELECT xact_commit::text AS commits FROM pg_stat_database WHERE datname = current_database()');
+    return Number(row.commits);
+  }
+
+  end(): Promise<void> {
+    return this.client.end();
+  }
+}
+
+const q = (identifier: string): string => `"${identifier.replace(/"/g, '""')}"`;
+
+interface CpuReading {
+  byProcess: Record<string, number>;
+  machine: number;
+  at: number;
+}
+
+const benchStarted = Date.now();
+function progress(what: string): void {
+  process.stderr.write(`[${((Date.now() - benchStarted) / 1000).toFixed(1)} s] ${what}\n`);
+}
+
 async function main(): Promise<void> {
-  await ensureDatabase(testDatabaseUrl());
-  const platform: PaymentsPlatform = await startPaymentsPlatform({ inProcessOrchestration: false, walletFromDist: true, orchestrationEnv: { LOG_LEVEL: 'warn' }, logLevel: 'warn' });
-  const orchestration = await spawnFromDist('payment-orchestration', platform.orchestrationEnv);
+  const config = loadConfig('bench:e2e', E2eBenchConfig);
+  const RATE = config.BENCH_RATE;
+  const SECONDS = config.BENCH_SECONDS;
+  // The kit and the services use the test database URL: point it at the bench's own database.
+  process.env.TEST_DATABASE_URL = config.BENCH_DATABASE_URL;
+  await ensureDatabase(config.BENCH_DATABASE_URL);
+  const statsDir = await mkdtemp(join(tmpdir(), 'bench-e2e-stats-'));
+  const preloadEnv = (name: string): Record<string, string> => ({ NODE_OPTIONS: `--require ${PRELOAD}`, BENCH_STATS_DIR: statsDir, BENCH_PROCESS_NAME: name });
+
+  const platform: PaymentsPlatform = await startPaymentsPlatform({
+    inProcessOrchestration: false,
+    walletFromDist: true,
+    walletEnv: preloadEnv('wallet'),
+    orchestrationEnv: { LOG_LEVEL: 'warn', ...preloadEnv('payment-orchestration') },
+    logLevel: 'warn',
+  });
+  const services: Service[] = [{ name: 'wallet', process: platform.wallet.process!, schema: platform.walletSchema }];
+  const historyGroup = uniqueName('bench.history');
+  const adsGroup = uniqueName('bench.ads');
+  const historySchema = uniqueName('bench_history');
+  const adsSchema = uniqueName('bench_ads');
+  const admin: Admin = testKafka().admin();
+  await admin.connect();
+  const observer = await Observer.connect(config.BENCH_DATABASE_URL);
+  let stopHistoryPolling = false;
+  let historyPolling: Promise<void> = Promise.resolve();
   try {
+    services.push({ name: 'payment-orchestration', process: (await spawnFromDist('payment-orchestration', platform.orchestrationEnv)).process, schema: platform.orchestrationSchema });
+    // The projections read the real topics from where they end now: they see this run's events.
+    for (const topic of [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]) await startGroupAtEnd(historyGroup, topic);
+    for (const topic of [Topics.paymentEvents, Topics.walletEvents]) await startGroupAtEnd(adsGroup, topic);
+    const projectionEnv = { ...platform.commonEnv, LOG_LEVEL: 'warn', OUTBOX_RELAY_NAME: 'e2e', AUTH_JWKS: JSON.stringify(platform.idp.jwks) };
+    const [history, ads] = await Promise.all([
+      spawnFromDist('history-projection', { ...projectionEnv, DB_SCHEMA: historySchema, HISTORY_CONSUMER_GROUP: historyGroup, ...preloadEnv('history-projection') }),
+      spawnFromDist('ad-signal-aggregation', { ...projectionEnv, DB_SCHEMA: adsSchema, AD_SIGNALS_CONSUMER_GROUP: adsGroup, ...preloadEnv('ad-signal-aggregation') }),
+    ]);
+    services.push({ name: 'history-projection', process: history.process, schema: historySchema }, { name: 'ad-signal-aggregation', process: ads.process, schema: adsSchema });
+    const kafkaPid = kafkaBrokerPid();
+
+    progress('services started; creating persons');
     const persons: TestPerson[] = [];
-    for (let i = 0; i < PERSONS; i += 1) persons.push(await platform.person());
+    for (let i = 0; i < config.BENCH_PERSONS; i += 1) persons.push(await platform.person());
 
-    // Warm-up: a few purchases so connections, JIT and Kafka metadata are in place.
-    const warm = await Promise.all(persons.slice(0, 5).map((person) => platform.publishPurchase(purchaseOf(person, 1_000n))));
-    await waitFor(() => platform.orchestrationQuery<{ n: number }>("SELECT count(*)::int AS n FROM payments WHERE status = 'captured'"), (rows) => rows[0].n >= warm.length, 'warm-up');
+    // --- What the run's work consists of, and how to tell it is all done ---
+    const [{ live_version: historyVersion }] = await observer.query<{ live_version: number }>(`SELECT live_version FROM ${q(historySchema)}.read_model_pointer`);
+    const historyEntries = `${q(historySchema)}.history_entries_v${Number(historyVersion)}`;
+    const runTopics = [platform.purchaseTopic, ...Object.values(Topics).filter((topic) => topic !== Topics.purchaseRequests)].flatMap((topic) => [topic, deadLetterTopicOf(topic)]);
+    const outboxSchemas = (
+      await observer.query<{ schema: string }>("SELECT table_schema AS schema FROM information_schema.tables WHERE table_name = 'outbox' AND table_schema = ANY($1)", [
+        services.map((s) => s.schema),
+      ])
+    ).map((row) => row.schema);
 
-    const published = new Map<string, number>();
+    const published = new Map<string, number>(); // requestId -> publish time
+    const paymentOfRequest = new Map<string, string>();
+    /** Payments of published purchases, from their initiated events (the only place a payment names its request). */
+    const paymentsOfRun = (): string[] => {
+      for (const [subject, events] of platform.events.bySubject) {
+        if (paymentOfRequest.has(subject)) continue;
+        const initiated = events.find((e) => e.type === 'payments.payment.initiated');
+        if (initiated) paymentOfRequest.set(subject, initiated.data.requestId as string);
+      }
+      return [...paymentOfRequest].filter(([, requestId]) => published.has(requestId)).map(([paymentId]) => paymentId);
+    };
+
+    // History: one batched query every HISTORY_POLL_MS of the entries of purchases not yet complete there.
+    const inHistory = new Map<string, { visible?: number; captured?: number; named?: number }>();
+    const historyComplete = (): boolean => paymentsOfRun().length === published.size && [...inHistory.values()].filter((seen) => seen.named !== undefined).length === published.size;
+    const pollHistory = async (): Promise<void> => {
+      while (!stopHistoryPolling) {
+        const pending = paymentsOfRun().filter((paymentId) => inHistory.get(paymentId)?.named === undefined);
+        if (pending.length > 0) {
+          const at = Date.now();
+          const rows = await observer.query<{ payment_id: string; status: string; named: boolean }>(
+            `SELECT payment_id, status, ledger_transaction_id IS NOT NULL AS named FROM ${historyEntries} WHERE payment_id = ANY($1)`,
+            [pending],
+          );
+          for (const row of rows) {
+            const seen = inHistory.get(row.payment_id) ?? {};
+            seen.visible ??= at;
+            if (row.status !== 'initiated' && row.status !== 'authorized') seen.captured ??= at;
+            if (row.named) seen.named ??= at;
+            inHistory.set(row.payment_id, seen);
+          }
+        }
+        await delay(HISTORY_POLL_MS);
+      }
+    };
+
+    let groups: string[] = [];
+    const outstanding = async (): Promise<Record<string, number>> => {
+      const before = await highWatermarks(admin, runTopics);
+      const left: Record<string, number> = {};
+      for (const group of groups) left[`lag ${group}`] = await groupLag(admin, group);
+      for (const schema of outboxSchemas) {
+        const [row] = await observer.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM ${q(schema)}.outbox o LEFT JOIN ${q(schema)}.outbox_checkpoint c ON c.relay = 'e2e'
+            WHERE c.relay IS NULL OR (o.tx_id, o.position) > (c.tx_id, c.position)`,
+        );
+        left[`outbox ${schema}`] = row.n;
+      }
+      const delivered = new Set(platform.simulator.webhooks.deliveries().filter((d) => d.status !== undefined && d.status < 300).map((d) => d.eventId));
+      left['webhooks not delivered'] = platform.simulator.webhooks.events().filter((event) => !delivered.has(event.id)).length;
+      const [unapplied] = await observer.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${q(platform.orchestrationSchema)}.psp_webhook_events WHERE applied_at IS NULL AND outcome IS DISTINCT FROM 'unmatched'`,
+      );
+      left['webhooks not applied'] = unapplied.n;
+      left['purchases not complete in history'] = historyComplete() ? 0 : 1;
+      const after = await highWatermarks(admin, runTopics);
+      left['messages written meanwhile'] = [...watermarkDelta(before, after).values()].reduce((sum, n) => sum + n, 0);
+      return left;
+    };
+    const drain = (what: string, timeoutMs: number): Promise<Record<string, number>> => {
+      let reported = Date.now();
+      const probe = async (): Promise<Record<string, number>> => {
+        const left = await outstanding();
+        if (Date.now() - reported > 10_000 && Object.values(left).some((n) => n !== 0)) {
+          reported = Date.now();
+          progress(`${what}: ${Object.entries(left).filter(([, n]) => n !== 0).map(([k, n]) => `${k}=${n}`).join(', ')}`);
+        }
+        return left;
+      };
+      return waitFor(probe, (left) => Object.values(left).every((n) => n === 0), what, timeoutMs);
+    };
+
+    // --- Warm-up: connections, JIT and Kafka metadata in place, and its work done before measuring ---
+    for (const person of persons.slice(0, WARM_UP_PURCHASES)) published.set(await platform.publishPurchase(purchaseOf(person, 1_000n)), Date.now());
+    historyPolling = pollHistory();
+    const orchestrationPrefix = `${platform.groups.orchestrationPrefix}.`;
+    groups = [
+      platform.groups.walletPayments,
+      platform.groups.walletFunds,
+      historyGroup,
+      adsGroup,
+      ...(await admin.listGroups()).groups.map((g) => g.groupId).filter((id) => id.startsWith(orchestrationPrefix)),
+    ];
+    await waitFor(() => Promise.resolve(historyComplete()), (done) => done, 'warm-up purchases complete in history', 120_000);
+    progress('warm-up published; draining it');
+    await drain('warm-up drained', 120_000);
+    published.clear();
+    inHistory.clear();
+
+    // --- Readings before ---
+    const cpu = (): CpuReading => {
+      const byProcess: Record<string, number> = {};
+      for (const service of services) byProcess[service.name] = processCpuSeconds(service.process.pid!) ?? Number.NaN;
+      byProcess['bench (with the PSP simulator)'] = processCpuSeconds(process.pid)!;
+      byProcess['PostgreSQL (all processes)'] = postgresCpuSeconds();
+      byProcess['Kafka broker'] = kafkaPid === undefined ? Number.NaN : (processCpuSeconds(kafkaPid) ?? Number.NaN);
+      return { byProcess, machine: machineCpuSeconds(), at: Date.now() };
+    };
+    const statements = async (): Promise<Record<string, StatementCounts>> =>
+      Object.fromEntries(await Promise.all(services.map(async (s) => [s.name, await statementCounts(s.process.pid!, statsDir, s.name)] as const)));
+    const rssMax: Record<string, number> = {};
+    const sampleMemory = (): void => {
+      for (const service of services) rssMax[service.name] = Math.max(rssMax[service.name] ?? 0, memoryMiB(service.process.pid!)?.rss ?? 0);
+    };
+    // --- Idle: what the platform costs while nothing happens (polling), per second ---
+    progress(`idle for ${IDLE_SECONDS} s`);
+    const idleStatementsBefore = await statements();
+    const idleQueriesBefore = observer.queries;
+    const idleCommitsBefore = await observer.commits();
+    const idleCpuBefore = cpu();
+    await delay(IDLE_SECONDS * 1000); // a measured interval, not a wait for a condition
+    const idleCpuAfter = cpu();
+    const idleCommits = (await observer.commits()) - idleCommitsBefore - (observer.queries - idleQueriesBefore - 2);
+    const idleStatementsAfter = await statements();
+    const idleSeconds = (idleCpuAfter.at - idleCpuBefore.at) / 1000;
+    const idle = {
+      seconds: Number(idleSeconds.toFixed(1)),
+      cpuMsPerSecond: Object.fromEntries(Object.entries(idleCpuAfter.byProcess).map(([name, seconds]) => [name, Number((((seconds - idleCpuBefore.byProcess[name]) * 1000) / idleSeconds).toFixed(1))])),
+      commitsPerSecond: Number((idleCommits / idleSeconds).toFixed(1)),
+      statementsPerSecond: Object.fromEntries(
+        services.map((s) => [s.name, Number(((idleStatementsAfter[s.name].statements - idleStatementsBefore[s.name].statements) / idleSeconds).toFixed(1))]),
+      ),
+    };
+
+    const statementsBefore = await statements();
+    const watermarksBefore = await highWatermarks(admin);
+    const observerQueriesBefore = observer.queries;
+    const commitsBefore = await observer.commits();
+    const cpuBefore = cpu();
+    const memorySampler = setInterval(sampleMemory, 500);
+
+    progress('load starts');
+    // --- The load ---
     const total = RATE * SECONDS;
     const started = Date.now();
     const tickMs = 100;
@@ -63,52 +315,174 @@ async function main(): Promise<void> {
         batch.push(platform.publishPurchase(purchaseOf(person, 1_000n + BigInt(sent % 3_000))).then((requestId) => void published.set(requestId, at)));
       }
       await Promise.all(batch);
-      await new Promise((resolve) => setTimeout(resolve, tickMs));
+      await delay(tickMs);
     }
-    const offeredSeconds = (Date.now() - started) / 1000;
+    const lastPublish = Date.now();
+    const offeredSeconds = (lastPublish - started) / 1000;
 
-    // publish -> captured: the captured event names the payment; its initiated event names the request.
-    const requestOfPayment = (): Map<string, string> => {
-      const map = new Map<string, string>();
-      for (const [subject, events] of platform.events.bySubject) {
-        const initiated = events.find((e) => e.type === 'payments.payment.initiated');
-        if (initiated) map.set(subject, initiated.data.requestId as string);
-      }
-      return map;
-    };
-    const capturedOf = (): number => [...requestOfPayment()].filter(([paymentId, requestId]) => published.has(requestId) && platform.events.arrivals.has(`${paymentId}:payments.payment.captured`)).length;
-    await waitFor(() => Promise.resolve(capturedOf()), (n) => n === total, 'every purchase captured', 120_000);
+    progress('load published; waiting for every capture');
+    const capturedAt = (paymentId: string): number | undefined => platform.events.arrivals.get(`${paymentId}:payments.payment.captured`);
+    await waitFor(() => Promise.resolve(paymentsOfRun().filter((id) => capturedAt(id) !== undefined).length), (n) => n === total, 'every purchase captured', 900_000);
+    const allCaptured = Date.now();
+    progress('every purchase captured; draining');
+    await drain('the run drained', 1_800_000);
+    const drained = Date.now();
+    clearInterval(memorySampler);
+    sampleMemory();
 
-    const latencies: number[] = [];
+    progress('drained');
+    // --- Readings after ---
+    const cpuAfter = cpu();
+    const statementsAfter = await statements();
+    const peaks = Object.fromEntries(services.map((s) => [s.name, memoryMiB(s.process.pid!)?.peak ?? Number.NaN]));
+    const watermarksAfter = await highWatermarks(admin);
+    stopHistoryPolling = true;
+    await historyPolling;
+    // Commits last: a backend reports its statistics at most once a second, and all of them when it exits.
+    for (const service of services) await stopChild(service.process, 'SIGTERM');
+    await waitFor(
+      () => observer.query<{ n: number }>('SELECT numbackends AS n FROM pg_stat_database WHERE datname = current_database()'),
+      (rows) => rows[0].n <= 1,
+      'the services disconnected from the database',
+    );
+    // Every query of the observer is a transaction of its own; those up to the flush in commits() below are in the reading.
+    const observerQueries = observer.queries - observerQueriesBefore;
+    const commits = (await observer.commits()) - commitsBefore - observerQueries;
+
+    // --- Figures ---
+    const latencies = { captured: [] as number[], inHistory: [] as number[], capturedInHistory: [] as number[], ledgerInHistory: [] as number[] };
     let lastCapture = 0;
-    for (const [paymentId, requestId] of requestOfPayment()) {
-      const sentAt = published.get(requestId);
-      const capturedAt = platform.events.arrivals.get(`${paymentId}:payments.payment.captured`);
-      if (sentAt === undefined || capturedAt === undefined) continue;
-      latencies.push(capturedAt - sentAt);
-      lastCapture = Math.max(lastCapture, capturedAt);
+    for (const paymentId of paymentsOfRun()) {
+      const sentAt = published.get(paymentOfRequest.get(paymentId)!)!;
+      const captured = capturedAt(paymentId)!;
+      const seen = inHistory.get(paymentId) ?? {};
+      latencies.captured.push(captured - sentAt);
+      if (seen.visible !== undefined) latencies.inHistory.push(seen.visible - sentAt);
+      if (seen.captured !== undefined) latencies.capturedInHistory.push(seen.captured - sentAt);
+      if (seen.named !== undefined) latencies.ledgerInHistory.push(seen.named - sentAt);
+      lastCapture = Math.max(lastCapture, captured);
     }
-    latencies.sort((a, b) => a - b);
-    const throughput = latencies.length / ((lastCapture - started) / 1000);
-    const result = {
-      machine: `${type()} ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+    for (const list of Object.values(latencies)) list.sort((a, b) => a - b);
+    const summary = (list: number[]) => ({ p50: percentile(list, 50), p90: percentile(list, 90), p99: percentile(list, 99), max: list.at(-1) });
+    const perPurchase = (n: number): number => Number((n / total).toFixed(2));
+
+    const cpuMs: Record<string, number> = {};
+    for (const [name, seconds] of Object.entries(cpuAfter.byProcess)) cpuMs[name] = perPurchase((seconds - cpuBefore.byProcess[name]) * 1000);
+    const listedTotal = Object.values(cpuMs).reduce((sum, ms) => sum + ms, 0);
+    const statementsPerPurchase: Record<string, { statements: number; transactionControl: number }> = {};
+    for (const service of services) {
+      statementsPerPurchase[service.name] = {
+        statements: perPurchase(statementsAfter[service.name].statements - statementsBefore[service.name].statements),
+        transactionControl: perPurchase(statementsAfter[service.name].transactionControl - statementsBefore[service.name].transactionControl),
+      };
+    }
+    const messages = watermarkDelta(watermarksBefore, watermarksAfter);
+    const runTopicSet = new Set(runTopics);
+    const sumOf = (filter: (topic: string) => boolean): number => [...messages].filter(([topic]) => filter(topic)).reduce((sum, [, n]) => sum + n, 0);
+
+    const cpu0 = cpus()[0];
+    const result: BenchResult & { kafka: { byTopic: Record<string, number> } } = {
+      machine: `${type()} ${cpus().length} × ${cpu0?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
       offeredRate: RATE,
       offeredSeconds: Number(offeredSeconds.toFixed(1)),
-      purchases: latencies.length,
-      capturedPerSecond: Number(throughput.toFixed(1)),
-      latencyMs: { p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: latencies.at(-1) },
+      purchases: total,
+      capturedPerSecond: Number((total / ((lastCapture - started) / 1000)).toFixed(1)),
+      latencyMs: {
+        publishToCaptured: summary(latencies.captured),
+        publishToInHistory: summary(latencies.inHistory),
+        publishToCapturedInHistory: summary(latencies.capturedInHistory),
+        publishToLedgerTransactionInHistory: summary(latencies.ledgerInHistory),
+        historyResolutionMs: HISTORY_POLL_MS,
+      },
+      drainSeconds: { afterLastPublish: Number(((drained - lastPublish) / 1000).toFixed(1)), afterLastCapture: Number(((drained - allCaptured) / 1000).toFixed(1)) },
+      cpuMsPerPurchase: { ...cpuMs, 'total (listed processes)': Number(listedTotal.toFixed(2)), 'machine (every process, /proc/stat)': perPurchase((cpuAfter.machine - cpuBefore.machine) * 1000) },
+      postgres: {
+        commitsPerPurchase: perPurchase(commits),
+        observerTransactionsExcluded: observerQueries,
+        statementsPerPurchase,
+        statementsPerPurchaseTotal: perPurchase(Object.values(statementsAfter).reduce((sum, s) => sum + s.statements, 0) - Object.values(statementsBefore).reduce((sum, s) => sum + s.statements, 0)),
+      },
+      kafka: {
+        messagesPerPurchase: perPurchase(sumOf((topic) => runTopicSet.has(topic))),
+        offsetCommitsPerPurchase: perPurchase(sumOf((topic) => topic === '__consumer_offsets')),
+        allTopicsPerPurchase: perPurchase(sumOf(() => true)),
+        byTopic: Object.fromEntries([...messages].filter(([topic]) => runTopicSet.has(topic) || topic === '__consumer_offsets').sort(([a], [b]) => a.localeCompare(b))),
+      },
+      rssMiB: Object.fromEntries(services.map((s) => [s.name, { sampledMax: Math.round(rssMax[s.name]), peak: Math.round(peaks[s.name]) }])),
+      idle,
     };
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    process.stdout.write(`${table(result)}\n${JSON.stringify(result, null, 2)}\n`);
   } finally {
-    await stopChild(orchestration.process, 'SIGTERM');
+    stopHistoryPolling = true;
+    await historyPolling.catch(() => undefined);
+    for (const service of services) await stopChild(service.process, 'SIGTERM');
+    await observer.end().catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
     await platform.stop();
+    for (const schema of [historySchema, adsSchema]) await dropSchema(config.BENCH_DATABASE_URL, schema).catch(() => undefined);
+    await rm(statsDir, { recursive: true, force: true });
   }
+}
+
+interface Percentiles {
+  p50: number;
+  p99: number;
+}
+
+interface BenchResult {
+  machine: string;
+  offeredRate: number;
+  offeredSeconds: number;
+  purchases: number;
+  capturedPerSecond: number;
+  latencyMs: Record<'publishToCaptured' | 'publishToInHistory' | 'publishToCapturedInHistory' | 'publishToLedgerTransactionInHistory', Percentiles> & { historyResolutionMs: number };
+  drainSeconds: { afterLastPublish: number; afterLastCapture: number };
+  cpuMsPerPurchase: Record<string, number>;
+  postgres: { commitsPerPurchase: number; observerTransactionsExcluded: number; statementsPerPurchase: Record<string, StatementCounts>; statementsPerPurchaseTotal: number };
+  kafka: { messagesPerPurchase: number; offsetCommitsPerPurchase: number; allTopicsPerPurchase: number };
+  rssMiB: Record<string, { sampledMax: number; peak: number }>;
+  idle: { seconds: number; cpuMsPerSecond: Record<string, number>; commitsPerSecond: number; statementsPerSecond: Record<string, number> };
+}
+
+function table(r: BenchResult): string {
+  const ms = (s: { p50: number; p99: number }): string => `${s.p50} / ${s.p99} ms`;
+  const row = (label: string, value: string | number): string => `  ${label.padEnd(44)} ${value}`;
+  const lines = [
+    `bench:e2e — ${r.purchases} purchases offered at ${r.offeredRate}/s for ${r.offeredSeconds} s; ${r.machine}`,
+    row('captured/s', r.capturedPerSecond),
+    row('publish → captured on Kafka      p50 / p99', ms(r.latencyMs.publishToCaptured)),
+    row(`publish → in history (±${r.latencyMs.historyResolutionMs} ms) p50 / p99`, ms(r.latencyMs.publishToInHistory)),
+    row('publish → captured in history    p50 / p99', ms(r.latencyMs.publishToCapturedInHistory)),
+    row('publish → ledger tx in history   p50 / p99', ms(r.latencyMs.publishToLedgerTransactionInHistory)),
+    row('drain after the last publish / last capture', `${r.drainSeconds.afterLastPublish} s / ${r.drainSeconds.afterLastCapture} s`),
+    '',
+    `  ${'per purchase'.padEnd(36)} ${'CPU ms'.padStart(8)} ${'statements'.padStart(11)} ${'(tx control)'.padStart(12)} ${'RSS max MiB'.padStart(12)} ${'VmHWM MiB'.padStart(10)} ${'idle CPU ms/s'.padStart(14)}`,
+  ];
+  for (const [name, cpuMs] of Object.entries(r.cpuMsPerPurchase)) {
+    const st = r.postgres.statementsPerPurchase[name];
+    const rss = r.rssMiB[name];
+    lines.push(
+      `  ${name.padEnd(36)} ${cpuMs.toFixed(2).padStart(8)} ${(st ? st.statements.toFixed(1) : '').padStart(11)} ${(st ? st.transactionControl.toFixed(1) : '').padStart(12)} ${String(rss?.sampledMax ?? '').padStart(12)} ${String(rss?.peak ?? '').padStart(10)} ${String(r.idle.cpuMsPerSecond[name] ?? '').padStart(14)}`,
+    );
+  }
+  lines.push(
+    '',
+    row('PostgreSQL commits / purchase', `${r.postgres.commitsPerPurchase} (the bench's own ${r.postgres.observerTransactionsExcluded} excluded)`),
+    row('PostgreSQL statements / purchase (services)', r.postgres.statementsPerPurchaseTotal),
+    row('Kafka messages / purchase (the run\'s topics)', r.kafka.messagesPerPurchase),
+    row('Kafka offset commits / purchase (broker-wide)', r.kafka.offsetCommitsPerPurchase),
+    row('Kafka messages / purchase (all topics)', r.kafka.allTopicsPerPurchase),
+    row(`idle (${r.idle.seconds} s before the load): commits/s`, r.idle.commitsPerSecond),
+    row('idle: statements/s by service', Object.entries(r.idle.statementsPerSecond).map(([name, n]) => `${name} ${n}`).join(', ')),
+  );
+  return lines.join('\n');
 }
 
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    process.stderr.write(`bench:e2e: ${(error as Error).stack ?? String(error)}\n`);
+    if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
+    else process.stderr.write(`bench:e2e: ${(error as Error).stack ?? String(error)}\n`);
     process.exit(1);
   },
 );

@@ -12,12 +12,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
 import type { LedgerCommand } from '@pay/ledger-domain';
 import type { BatchStats } from '@pay/ledger-store';
 import { LEDGER_MIGRATIONS, PostgresLedger } from '@pay/ledger-store';
 import { assertSchemaName, openServiceDataSource } from '@pay/platform';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
+import { CEILING_CLIENTS, measureCommitCeiling } from './commit-ceiling';
 
 const PEOPLE = 2_000;
 const MERCHANTS = 200;
@@ -26,14 +28,10 @@ const CLIENTS = [1, 16, 64] as const;
 const CEILING_BATCHES = [64, 256] as const;
 const CEILING_WRITERS = [1, 4] as const;
 
-function parseSeconds(argv: readonly string[]): number {
-  let seconds = 6;
-  for (const arg of argv) {
-    const match = /^--seconds=([0-9]+)$/.exec(arg);
-    if (!match) throw new Error(`unknown argument ${arg}; accepted: --seconds=N (1-60)`);
-    seconds = Number(match[1]);
-    if (seconds < 1 || seconds > 60) throw new Error('--seconds must be between 1 and 60');
-  }
+function parseSeconds(argv: string[]): number {
+  const { values } = parseArgs({ args: argv, options: { seconds: { type: 'string', default: '6' } }, strict: true });
+  const seconds = Number(values.seconds);
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 60) throw new Error(`--seconds must be a whole number from 1 to 60, got ${values.seconds}`);
   return seconds;
 }
 
@@ -209,6 +207,8 @@ async function main(): Promise<void> {
     process.stderr.write(`measuring the plain PostgreSQL ceiling for ${seconds}s per batch size and writer count...\n`);
     const ceilings = await ceiling(dataSource, seconds);
     const best = Math.max(...ceilings.map((c) => c.perSecond));
+    process.stderr.write(`measuring the per-commit ceiling (${CEILING_CLIENTS} clients, ${seconds}s per protocol)...\n`);
+    const commitCeiling = await measureCommitCeiling(url, schema, seconds);
 
     const pad = (v: string | number, n: number): string => String(v).padStart(n);
     process.stdout.write(`\nledger (group commit, ${seconds}s per scenario; each transaction: 1 entry + 2 postings + 2 balance rows + 1 outbox event, hash-chained)\n`);
@@ -225,6 +225,21 @@ async function main(): Promise<void> {
     }
     const peak = results.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
     process.stdout.write(`best ledger throughput ${peak.perSecond.toFixed(0)} tx/s (${peak.scenario}, ${peak.clients} clients) = ${((100 * peak.perSecond) / best).toFixed(1)}% of the ceiling (${best.toFixed(0)} entries/s)\n`);
+
+    // The issue's reference figure is pgbench's default (simple) protocol; prepared statements are shown beside it.
+    const commitsPerSecond = commitCeiling.perSecond.simple ?? commitCeiling.perSecond.node;
+    process.stdout.write(
+      `\nper-commit ceiling: ${commitCeiling.tool}, ${CEILING_CLIENTS} clients, one transaction = insert an entry, insert its 2 postings, update 1 balance\n`,
+    );
+    for (const [protocol, perSecond] of Object.entries(commitCeiling.perSecond)) process.stdout.write(`  ${protocol.padEnd(8)}: ${pad(perSecond.toFixed(0), 6)} commits/s\n`);
+    for (const scenario of ['spread', 'hot'] as const) {
+      const top = results.filter((r) => r.scenario === scenario).reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
+      const prepared = commitCeiling.perSecond.prepared;
+      process.stdout.write(
+        `best ledger ${scenario.padEnd(6)}: ${pad(top.perSecond.toFixed(0), 6)} tx/s (${top.clients} clients) = ${(top.perSecond / commitsPerSecond).toFixed(2)}× the per-commit ceiling` +
+          `${prepared ? ` (${(top.perSecond / prepared).toFixed(2)}× the prepared one)` : ''}\n`,
+      );
+    }
 
     const verified = await ledger.verify();
     const drift = await ledger.balanceDrift();

@@ -156,8 +156,8 @@ export interface PersonOptions {
 export interface PaymentsPlatform {
   simulator: PspSimulator;
   idp: TestIssuer;
-  /** In this process (`service`), or a child process from dist (`process`). */
-  wallet: { url: string; service?: RunningService<WalletConfig>; process?: ChildProcess };
+  /** In this process (`service`), or a child process from dist (`process`, started with `env`, its port fixed: a restart keeps its URL). */
+  wallet: { url: string; service?: RunningService<WalletConfig>; process?: ChildProcess; env?: Record<string, string> };
   walletSchema: string;
   orchestration?: RunningService<PaymentOrchestrationConfig>;
   orchestrationSchema: string;
@@ -168,6 +168,8 @@ export interface PaymentsPlatform {
   events: PaymentEventsReader;
   /** What orchestration is started with (also for a child process). */
   orchestrationEnv: Record<string, string>;
+  /** What every service of this run shares (database, Kafka, identity provider, rollout): the base of another service's environment. */
+  commonEnv: Record<string, string>;
   serviceToken(role?: 'service' | 'operator'): Promise<string>;
   person(options?: PersonOptions): Promise<TestPerson>;
   /** Publishes a PurchaseRequested the way an app's service would: a plain kafkajs producer, JSON by hand. */
@@ -188,6 +190,8 @@ export interface PlatformOptions {
   /** Run the wallet from dist as a child process (the benchmark, under tsx: no decorator metadata for Nest here). */
   walletFromDist?: boolean;
   orchestrationEnv?: Record<string, string>;
+  /** Added to the wallet's environment (e.g. NODE_OPTIONS for a child process). */
+  walletEnv?: Record<string, string>;
   orchestrationPort?: number;
   simulatorHoldMs?: number;
   logLevel?: string;
@@ -246,8 +250,12 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
     AUTH_JWKS: JSON.stringify({ keys: [...idp.jwks.keys, servicePublic] }),
     PAYMENTS_LEDGER_CONSUMER_GROUP: walletGroups.payments,
     FUNDS_COMMANDS_CONSUMER_GROUP: walletGroups.funds,
+    ...options.walletEnv,
   };
-  const wallet: PaymentsPlatform['wallet'] = options.walletFromDist ? await spawnFromDist('wallet', walletEnv) : await (async () => {
+  const wallet: PaymentsPlatform['wallet'] = options.walletFromDist ? await (async () => {
+    const env = { ...walletEnv, PORT: String(await freePort()) };
+    return { ...(await spawnFromDist('wallet', env)), env };
+  })() : await (async () => {
     const service = await createService<WalletConfig>(walletService, walletEnv);
     return { url: service.url, service };
   })();
@@ -296,6 +304,7 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
     groups: { walletPayments: walletGroups.payments, walletFunds: walletGroups.funds, orchestrationPrefix: orchestrationGroupPrefix },
     events,
     orchestrationEnv,
+    commonEnv: common,
     serviceToken: (role = 'service') => token(role === 'service' ? 'shop-service' : 'ops-1', role),
     async person(personOptions = {}) {
       const id = uniqueName('person');
@@ -427,7 +436,7 @@ export function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<
   });
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
   return new Promise((resolve, reject) => {
     const server = createServer();

@@ -1,0 +1,162 @@
+/**
+ * What bench:e2e measures besides latency, read from the machine itself: CPU time and memory of
+ * processes from /proc, Kafka high watermarks and consumer-group lag from the broker, and the
+ * statement counts the services' preload (preload/count-statements.js) writes on request.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Admin } from 'kafkajs';
+import { waitFor } from '../tools/payments/e2e/e2e-kit';
+
+/** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on Linux for every architecture we run on). */
+const TICKS_PER_SECOND = 100;
+
+interface ProcStat {
+  comm: string;
+  ppid: number;
+  /** utime + stime of the process (all its threads), in ticks. */
+  own: number;
+  /** cutime + cstime: children it has waited for (PostgreSQL's postmaster reaps exited backends). */
+  children: number;
+}
+
+function procStat(pid: number): ProcStat | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined; // gone since the directory was listed
+  }
+  // comm may hold spaces and parentheses: the fields after it start after the last ')'.
+  const close = text.lastIndexOf(')');
+  const comm = text.slice(text.indexOf('(') + 1, close);
+  const fields = text.slice(close + 2).split(' ');
+  const tick = (i: number): number => Number(fields[i]);
+  return { comm, ppid: tick(1), own: tick(11) + tick(12), children: tick(13) + tick(14) };
+}
+
+function pids(): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^[0-9]+$/.test(entry))
+    .map(Number);
+}
+
+/** CPU seconds used so far by one process (undefined when it has exited). */
+export function processCpuSeconds(pid: number): number | undefined {
+  const stat = procStat(pid);
+  return stat === undefined ? undefined : stat.own / TICKS_PER_SECOND;
+}
+
+/**
+ * CPU seconds used so far by every PostgreSQL process, backends included. Backends come and go:
+ * the postmaster's reaped-children time holds the exited ones, so the sum only grows.
+ */
+export function postgresCpuSeconds(): number {
+  const stats = new Map<number, ProcStat>();
+  for (const pid of pids()) {
+    const stat = procStat(pid);
+    if (stat?.comm === 'postgres') stats.set(pid, stat);
+  }
+  let ticks = 0;
+  for (const stat of stats.values()) {
+    ticks += stat.own;
+    if (!stats.has(stat.ppid)) ticks += stat.children; // the postmaster
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
+/** The Kafka broker's JVM (main class kafka.Kafka). */
+export function kafkaBrokerPid(): number | undefined {
+  return pids().find((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('kafka.Kafka');
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** CPU seconds of the whole machine (every process, other users' included), from /proc/stat. */
+export function machineCpuSeconds(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  // user nice system idle iowait irq softirq steal: busy = all but idle and iowait.
+  const busy = fields.slice(0, 8).reduce((sum, value, i) => (i === 3 || i === 4 ? sum : sum + value), 0);
+  return busy / TICKS_PER_SECOND;
+}
+
+/** Resident memory now and its peak (VmHWM), in MiB. */
+export function memoryMiB(pid: number): { rss: number; peak: number } | undefined {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const kib = (field: string): number => Number(new RegExp(`^${field}:\\s+([0-9]+) kB`, 'm').exec(status)?.[1] ?? 0);
+  return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
+}
+
+/** The sum of every partition's high watermark, per topic: messages ever written to it. */
+export async function highWatermarks(admin: Admin, topics?: readonly string[]): Promise<Map<string, number>> {
+  const names = topics ?? (await admin.listTopics());
+  const result = new Map<string, number>();
+  for (let i = 0; i < names.length; i += 50) {
+    await Promise.all(
+      names.slice(i, i + 50).map(async (topic) => {
+        try {
+          const offsets = await admin.fetchTopicOffsets(topic);
+          result.set(
+            topic,
+            offsets.reduce((sum, o) => sum + Number(o.high), 0),
+          );
+        } catch {
+          // Deleted by another run in the meantime: it is not ours.
+        }
+      }),
+    );
+  }
+  return result;
+}
+
+/** Messages written between two watermark readings, per topic present in both. */
+export function watermarkDelta(before: Map<string, number>, after: Map<string, number>): Map<string, number> {
+  const delta = new Map<string, number>();
+  for (const [topic, high] of after) {
+    const start = before.get(topic);
+    if (start !== undefined && high > start) delta.set(topic, high - start);
+  }
+  return delta;
+}
+
+/** Messages not yet committed by a consumer group, over every topic it has committed offsets for. */
+export async function groupLag(admin: Admin, groupId: string): Promise<number> {
+  const committed = await admin.fetchOffsets({ groupId });
+  let lag = 0;
+  for (const { topic, partitions } of committed) {
+    const ends = await admin.fetchTopicOffsets(topic);
+    for (const end of ends) {
+      const offset = Number(partitions.find((p) => p.partition === end.partition)?.offset ?? -1);
+      lag += Number(end.high) - (offset >= 0 ? offset : Number(end.low));
+    }
+  }
+  return lag;
+}
+
+export interface StatementCounts {
+  statements: number;
+  transactionControl: number;
+}
+
+/** Asks a service's preload for its statement counts (SIGUSR2) and waits for the answer. */
+export async function statementCounts(pid: number, dir: string, name: string): Promise<StatementCounts> {
+  const file = join(dir, `${name}.json`);
+  const asked = Date.now();
+  process.kill(pid, 'SIGUSR2');
+  const answer = await waitFor(
+    () => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as StatementCounts & { pid: number; at: number }) : undefined),
+    (counts) => counts !== undefined && counts.pid === pid && counts.at >= asked,
+    `statement counts of ${name}`,
+    10_000,
+  );
+  return { statements: answer!.statements, transactionControl: answer!.transactionControl };
+}
