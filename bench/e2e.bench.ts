@@ -123,7 +123,9 @@ async function main(): Promise<void> {
   process.env.TEST_DATABASE_URL = config.BENCH_DATABASE_URL;
   await ensureDatabase(config.BENCH_DATABASE_URL);
   const statsDir = await mkdtemp(join(tmpdir(), 'bench-e2e-stats-'));
-  const preloadEnv = (name: string): Record<string, string> => ({ NODE_OPTIONS: `--require ${PRELOAD}`, BENCH_STATS_DIR: statsDir, BENCH_PROCESS_NAME: name });
+  // NODE_ENV=development: the services run as they do outside tests (under NODE_ENV=test they also
+  // validate the events they build, which production does not; see outgoingEventsAreValidated).
+  const preloadEnv = (name: string): Record<string, string> => ({ NODE_ENV: 'development', NODE_OPTIONS: `--require ${PRELOAD}`, BENCH_STATS_DIR: statsDir, BENCH_PROCESS_NAME: name });
 
   const platform: PaymentsPlatform = await startPaymentsPlatform({
     inProcessOrchestration: false,
