@@ -132,7 +132,7 @@ export class PaymentOrchestrationConfig extends StripeConfig {
   @Max(3_600, { message: 'must be a whole number of seconds between 2 and 3600' })
   PAYMENT_STEP_LEASE_SECONDS = 120;
 
-  /** How often due steps are looked for (new ones are also announced by NOTIFY). */
+  /** The least time between two looks for steps coming due (retries, deadlines, expired leases); the poll interval only while LISTEN is down. Idle, nothing runs. */
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number of milliseconds between 50 and 60000' })
   @Min(50, { message: 'must be a whole number of milliseconds between 50 and 60000' })

@@ -3,7 +3,7 @@ import { contextFromHeaders, tracer } from '@pay/observability';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Client } from 'pg';
 import { isLostAppendRace } from '../payments/store/payment-event-store';
-import type { ClaimedStep, PaymentSteps, StepName } from './payment-steps';
+import type { ClaimedStep, PaymentSteps, StepAnnouncement, StepName } from './payment-steps';
 
 /**
  * What running a step came to: done (the row goes; `completed`: the handler removed it already,
@@ -22,6 +22,7 @@ export interface PaymentStepWorkerOptions {
   readonly databaseUrl?: string;
   readonly concurrency: number;
   readonly leaseMs: number;
+  /** The least time between two passes run for deadlines, and the poll interval without LISTEN. */
   readonly pollMs: number;
 }
 
@@ -31,30 +32,47 @@ export function backoffMs(attempts: number, baseMs = 500, capMs = 60_000): numbe
   return Math.round(exponential / 2 + Math.random() * (exponential / 2));
 }
 
+/** setTimeout's ceiling (about 24.8 days): a later deadline is slept towards in several steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Runs due payment steps, at most `concurrency` at once. New steps are announced by NOTIFY on
- * commit and started at once; a poll picks up the rest (retries coming due, steps whose worker
- * died and whose lease ran out, notifications missed while disconnected).
+ * commit and claimed at once. Otherwise the worker runs no statement until the earliest moment a
+ * step can become claimable: the next due time (a retry, a deadline) or the end of a lease (its
+ * worker may have died), read after each pass and lowered by announcements of steps due later.
+ * A pass (claim what is due, read the next moment) also runs at start, after a reconnect (what
+ * was announced meanwhile reached no one) and when a slot frees while announced steps waited.
+ * Deadline passes are at least `pollMs` apart, so many deadlines under load cost one pass per
+ * `pollMs`, as polling did; without a LISTEN connection the worker polls every `pollMs`.
  */
 export class PaymentStepWorker {
   private running = false;
   private inFlight = 0;
   private readonly active = new Set<Promise<void>>();
-  private timer?: NodeJS.Timeout;
   private listener?: Client;
-  private polling = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  /** Work may be waiting that no deadline covers (start, reconnect, a full batch, an announcement with no free slot). */
+  private announced = true;
+  /** The earliest known moment (epoch ms) a step can become claimable; undefined: none known. */
+  private deadline?: number;
+  private lastPassAt = 0;
+  /** Passes run, for tests: idle, this stays still. */
+  passes = 0;
 
   constructor(private readonly options: PaymentStepWorkerOptions) {}
 
   async start(): Promise<void> {
     this.running = true;
+    this.announced = true;
     await this.listen();
-    this.schedulePoll(0);
+    this.loop = this.runLoop();
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    clearTimeout(this.timer);
+    this.wake?.();
+    await this.loop;
     const listener = this.listener;
     this.listener = undefined;
     await listener?.end().catch(() => undefined);
@@ -77,60 +95,129 @@ export class PaymentStepWorker {
     const client = new Client({ connectionString: this.options.databaseUrl, connectionTimeoutMillis: 5_000 });
     client.on('notification', (message) => {
       if (!message.payload) return;
+      let announcement: StepAnnouncement;
       try {
-        const { paymentId, step } = JSON.parse(message.payload) as { paymentId: string; step: StepName };
-        void this.runAnnounced(paymentId, step);
+        announcement = JSON.parse(message.payload) as StepAnnouncement;
       } catch {
-        // Not ours: only this service notifies on its channel.
+        return; // Not ours: only this service notifies on its channel.
       }
+      if (announcement.dueAt !== undefined && announcement.dueAt > Date.now()) this.expectAt(announcement.dueAt);
+      else void this.runAnnounced(announcement.paymentId, announcement.step);
     });
-    client.on('error', (error) => {
-      this.options.logger.warn({ reason: error.message }, 'payment step listener lost its connection; polling until it is back');
-      if (this.listener === client) this.listener = undefined;
-    });
+    const lost = (error?: Error): void => {
+      if (this.listener !== client) return;
+      this.options.logger.warn({ reason: error?.message ?? 'connection ended' }, 'payment step listener lost its connection; polling until it is back');
+      this.listener = undefined;
+      void client.end().catch(() => undefined);
+      // Steps announced while nobody listened reached no one: catch up.
+      this.announce();
+    };
+    client.on('error', lost);
+    client.on('end', () => lost());
     try {
       await client.connect();
       await client.query(`LISTEN "${this.options.steps.channel}"`);
       this.listener = client;
+      // Anything committed before LISTEN took effect was announced to no one.
+      this.announced = true;
     } catch (error) {
       this.options.logger.warn({ reason: (error as Error).message }, 'cannot listen for payment steps; polling only');
       await client.end().catch(() => undefined);
     }
   }
 
-  private schedulePoll(delayMs: number): void {
-    if (!this.running) return;
-    this.timer = setTimeout(() => void this.poll(), delayMs);
+  private async runLoop(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      if (!this.listener && this.options.databaseUrl) await this.listen();
+      const polling = !this.listener;
+      let retryAt: number | undefined;
+      const now = Date.now();
+      const due = this.announced || polling || (this.deadline !== undefined && this.deadline <= now);
+      if (due && this.inFlight < this.options.concurrency) {
+        try {
+          await this.pass();
+          failures = 0;
+        } catch (error) {
+          failures += 1;
+          this.announced = true;
+          retryAt = Date.now() + Math.min(5_000, 100 * 2 ** failures);
+          this.options.logger.error({ reason: (error as Error).message, failures }, 'polling payment steps failed');
+        }
+      }
+      if (!this.running) break;
+      await this.sleep(this.wakeAt(polling, retryAt));
+    }
   }
 
-  private async poll(): Promise<void> {
-    if (this.polling) return;
-    this.polling = true;
-    try {
-      if (!this.listener && this.options.databaseUrl) await this.listen();
-      const free = this.options.concurrency - this.inFlight;
-      if (free > 0) {
-        const claimed = await this.options.steps.claimDue(free, this.options.leaseMs);
-        for (const step of claimed) this.track(this.run(step));
-        // A full batch: more may be waiting; look again as soon as a slot frees.
-        if (claimed.length === free) return this.schedulePoll(50);
-      }
-    } catch (error) {
-      this.options.logger.error({ reason: (error as Error).message }, 'polling payment steps failed');
-    } finally {
-      this.polling = false;
-    }
-    this.schedulePoll(this.options.pollMs);
+  /** Claims what is due now, then reads when the next step can become claimable. */
+  private async pass(): Promise<void> {
+    this.announced = false;
+    this.deadline = undefined;
+    this.lastPassAt = Date.now();
+    this.passes += 1;
+    const free = this.options.concurrency - this.inFlight;
+    const claimed = await this.options.steps.claimDue(free, this.options.leaseMs);
+    for (const step of claimed) this.track(this.run(step));
+    // A full batch: more may be waiting; look again as soon as a slot frees.
+    if (claimed.length === free) this.announced = true;
+    // Read after the claim, so the steps just leased count by their lease's end (in case this process dies).
+    const next = await this.options.steps.nextDueAt();
+    if (next !== undefined) this.expectAt(next);
+  }
+
+  /** When the loop must look next (undefined: only when woken), given what it knows. */
+  private wakeAt(polling: boolean, retryAt: number | undefined): number | undefined {
+    if (retryAt !== undefined) return retryAt;
+    // No free slot: the end of a running step wakes the loop.
+    if (this.inFlight >= this.options.concurrency) return undefined;
+    if (this.announced) return Date.now();
+    const spaced = (at: number): number => Math.max(at, this.lastPassAt + this.options.pollMs);
+    if (polling) return this.lastPassAt + this.options.pollMs;
+    return this.deadline === undefined ? undefined : spaced(this.deadline);
+  }
+
+  /** Sleeps until `at` (undefined: until woken by a notification, a freed slot or stop()). */
+  private sleep(at: number | undefined): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const delay = at === undefined ? undefined : at - Date.now();
+      if (!this.running || (delay !== undefined && delay <= 0)) return resolve();
+      let timer: NodeJS.Timeout | undefined;
+      const wake = (): void => {
+        clearTimeout(timer);
+        if (this.wake === wake) this.wake = undefined;
+        resolve();
+      };
+      if (delay !== undefined) timer = setTimeout(wake, Math.min(delay, MAX_TIMER_MS));
+      this.wake = wake;
+    });
+  }
+
+  /** A step can become claimable at `at`: make sure the loop looks then. */
+  private expectAt(at: number): void {
+    if (this.deadline !== undefined && this.deadline <= at) return;
+    this.deadline = at;
+    this.wake?.();
+  }
+
+  /** Work may be waiting now that no deadline covers: pass as soon as a slot is free. */
+  private announce(): void {
+    this.announced = true;
+    this.wake?.();
   }
 
   private async runAnnounced(paymentId: string, step: StepName): Promise<void> {
-    // No free slot: the poll will get to it.
-    if (!this.running || this.inFlight >= this.options.concurrency) return;
+    // No free slot: a pass picks it up when one frees.
+    if (!this.running) return;
+    if (this.inFlight >= this.options.concurrency) return this.announce();
     try {
       const claimed = await this.options.steps.claim(paymentId, step, this.options.leaseMs);
+      // Lost to another worker (or already done): should that worker die, its lease runs out then.
       if (claimed) this.track(this.run(claimed));
+      else this.expectAt(Date.now() + this.options.leaseMs);
     } catch (error) {
       this.options.logger.error({ paymentId, step, reason: (error as Error).message }, 'claiming an announced payment step failed');
+      this.announce();
     }
   }
 
@@ -184,12 +271,17 @@ export class PaymentStepWorker {
       const result = await this.runTraced(claimed, handler);
       if (result.outcome === 'done') {
         if (!result.completed) await this.options.steps.complete(paymentId, step);
+      } else {
+        await this.options.steps.retryLater(paymentId, step, result.afterMs, result.reason);
+        this.expectAt(Date.now() + result.afterMs);
       }
-      else await this.options.steps.retryLater(paymentId, step, result.afterMs, result.reason);
     } catch (error) {
       this.options.logger.error({ paymentId, step, reason: (error as Error).message }, 'recording a payment step result failed; its lease will run out and it runs again');
+      this.expectAt(Date.now() + this.options.leaseMs);
     } finally {
       this.inFlight -= 1;
+      // A slot is free: the loop runs what waited for one (and sleeps again, running nothing, if nothing did).
+      this.wake?.();
     }
   }
 }

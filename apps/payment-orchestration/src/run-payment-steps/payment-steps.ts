@@ -52,17 +52,31 @@ const CLAIM_ONE: NamedStatement = {
 
 const COMPLETE: NamedStatement = { name: 'po_complete_step', text: 'DELETE FROM payment_steps WHERE payment_id = $1 AND step = $2' };
 
-const SCHEDULE: NamedStatement = {
-  name: 'po_schedule_step',
-  text: `INSERT INTO payment_steps (payment_id, step, due_at, trace_context) VALUES ($1, $2, COALESCE($3::timestamptz, now()), $4::jsonb)
-         ON CONFLICT (payment_id, step) DO UPDATE SET due_at = LEAST(payment_steps.due_at, EXCLUDED.due_at)`,
+const SCHEDULE = `INSERT INTO payment_steps (payment_id, step, due_at, trace_context) VALUES ($1, $2, COALESCE($3::timestamptz, now()), $4::jsonb)
+         ON CONFLICT (payment_id, step) DO UPDATE SET due_at = LEAST(payment_steps.due_at, EXCLUDED.due_at)`;
+
+/**
+ * Schedules a step (the earlier due time wins), announcing it on commit (NOTIFY is transactional) in the same round trip. A step
+ * due later is announced too, with its due time, so a worker sleeping until its next known
+ * deadline wakes for it in time.
+ */
+const SCHEDULE_ANNOUNCED: NamedStatement = {
+  name: 'po_schedule_step_announced',
+  text: `WITH scheduled AS (${SCHEDULE} RETURNING 1) SELECT pg_notify($5, $6) FROM scheduled`,
 };
 
-/** The same, announcing the step on commit (NOTIFY is transactional) in the same round trip. */
-const SCHEDULE_NOW: NamedStatement = {
-  name: 'po_schedule_step_now',
-  text: `WITH scheduled AS (${SCHEDULE.text} RETURNING 1) SELECT pg_notify($5, $6) FROM scheduled`,
+/** When a step can next become claimable: its due time, or a lease's end if that is later. */
+const NEXT_DUE: NamedStatement = {
+  name: 'po_next_due_step',
+  text: `SELECT (extract(epoch FROM min(GREATEST(due_at, COALESCE(lease_until, due_at)))) * 1000)::float8 AS next FROM payment_steps`,
 };
+
+/** What a worker's NOTIFY carries: the step, and its due time (epoch ms) when not due at once. */
+export interface StepAnnouncement {
+  readonly paymentId: string;
+  readonly step: StepName;
+  readonly dueAt?: number;
+}
 
 /**
  * The `payment_steps` table: a step is scheduled in the transaction that makes it necessary (the
@@ -87,8 +101,17 @@ export class PaymentSteps {
    */
   async schedule(sql: Sql, paymentId: string, step: StepName, dueAt?: Date): Promise<void> {
     const values = [paymentId, step, dueAt?.toISOString() ?? null, JSON.stringify(traceHeaders())];
-    if (dueAt) await queryNamed(sql, SCHEDULE, values);
-    else await queryNamed(sql, SCHEDULE_NOW, [...values, this.channel, JSON.stringify({ paymentId, step })]);
+    const announcement: StepAnnouncement = dueAt ? { paymentId, step, dueAt: dueAt.getTime() } : { paymentId, step };
+    await queryNamed(sql, SCHEDULE_ANNOUNCED, [...values, this.channel, JSON.stringify(announcement)]);
+  }
+
+  /**
+   * The earliest moment (epoch ms) a step can become claimable (a due time, or the end of a lease
+   * whose worker may have died), or undefined when no step is left: how long a worker may sleep.
+   */
+  async nextDueAt(): Promise<number | undefined> {
+    const [row] = await onConnection(this.dataSource, (sql) => queryNamed<{ next: number | null }>(sql, NEXT_DUE, []));
+    return row?.next ?? undefined;
   }
 
   /** Leases up to `limit` due steps, oldest first; others' leases and rows are skipped, not waited for. */

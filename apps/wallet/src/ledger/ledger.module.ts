@@ -10,12 +10,15 @@ import { ReservationsController } from './reservations/reservations.controller';
 import { TransactionsController } from './transactions/transactions.controller';
 
 export interface LedgerModuleOptions {
-  /** How often expired holds are released; 0 turns the sweeper off (tests). Default 1000. */
+  /** The least time between two sweeps of expired holds; 0 turns the sweeper off (tests). Default 1000. */
   readonly sweepIntervalMs?: number;
+  /** How long the sweeper sleeps at most without a known expiry (holds other instances record). Default 60 s. */
+  readonly sweepMaxSleepMs?: number;
   readonly groupCommit?: Partial<GroupCommitOptions>;
 }
 
 const DEFAULT_SWEEP_INTERVAL_MS = 1_000;
+const DEFAULT_SWEEP_MAX_SLEEP_MS = 60_000;
 
 /** Starts the expiry sweeper with the application; drains group commit before the pool closes. */
 @Injectable()
@@ -33,6 +36,7 @@ class LedgerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdo
     if (intervalMs <= 0) return;
     this.sweeper = new ReservationSweeper(this.ledger, {
       intervalMs,
+      maxSleepMs: this.options?.sweepMaxSleepMs ?? DEFAULT_SWEEP_MAX_SLEEP_MS,
       onError: (error) => this.logger.warn(`expiring reservations failed, will retry: ${(error as Error).message}`),
     });
     this.sweeper.start();

@@ -71,6 +71,8 @@ export class PostgresLedger {
    * of whoever started the batch.
    */
   private readonly traces = new Map<string, Record<string, string>>();
+  /** Told the expiry of each hold this process records, so an expiry sweeper need not poll for new ones. */
+  private readonly expiryWatchers = new Set<(expiresAt: Date) => void>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -172,6 +174,7 @@ export class PostgresLedger {
     };
     const recorded = await appendInTransaction(sqlOf(runner), runner, { now: () => this.clock.now(), toOutbox }, valid);
     this.onBatch?.({ size: valid.length, appended: recorded.filter((o) => o.ok && !o.replayed).length, durationMs: performance.now() - started, recorded: recordedOf(recorded) });
+    this.announceExpiries(recorded);
     let next = 0;
     return outcomes.map((outcome) => outcome ?? recorded[next++]);
   }
@@ -204,6 +207,18 @@ export class PostgresLedger {
     return outcomes.filter((o) => o.ok && !o.replayed).length;
   }
 
+  /** When the next pending hold expires (undefined: none is pending). */
+  async nextReservationExpiry(): Promise<Date | undefined> {
+    const [row] = await this.dataSource.query<{ next: Date | null }[]>('SELECT min(expires_at) AS next FROM pending_reservations');
+    return row?.next ? new Date(row.next) : undefined;
+  }
+
+  /** Calls `watcher` with the expiry of every hold this instance records from now on; returns how to stop. */
+  watchReservationExpiries(watcher: (expiresAt: Date) => void): () => void {
+    this.expiryWatchers.add(watcher);
+    return () => this.expiryWatchers.delete(watcher);
+  }
+
   async verify(options?: VerifyOptions): Promise<ChainVerification> {
     return this.read((sql) => verifyJournal(sql, options));
   }
@@ -219,6 +234,14 @@ export class PostgresLedger {
   /** Finishes the batches already submitted and refuses new commands. */
   async close(): Promise<void> {
     await this.committer.close();
+  }
+
+  private announceExpiries(outcomes: readonly CommandOutcome[]): void {
+    if (this.expiryWatchers.size === 0) return;
+    for (const outcome of outcomes) {
+      if (!outcome.ok || outcome.replayed || !outcome.entry.expiresAt) continue;
+      for (const watcher of this.expiryWatchers) watcher(outcome.entry.expiresAt);
+    }
   }
 
   private async read<T>(work: Parameters<typeof inTransaction<T>>[1]): Promise<T> {
@@ -237,6 +260,7 @@ export class PostgresLedger {
       const outcomes = await this.appendWithRetry(commands);
       const appended = outcomes.filter((o) => o.ok && !o.replayed).length;
       this.onBatch?.({ size: commands.length, appended, durationMs: performance.now() - started, recorded: recordedOf(outcomes) });
+      this.announceExpiries(outcomes);
       return outcomes.map((value) => ({ status: 'fulfilled', value }));
     } catch (error) {
       if (commands.length === 1) return [{ status: 'rejected', reason: error }];
@@ -246,6 +270,7 @@ export class PostgresLedger {
           const started = performance.now();
           const [value] = await this.appendWithRetry([command]);
           if (value) this.onBatch?.({ size: 1, appended: value.ok && !value.replayed ? 1 : 0, durationMs: performance.now() - started, recorded: recordedOf([value]) });
+          if (value) this.announceExpiries([value]);
           results.push(value ? { status: 'fulfilled', value } : { status: 'rejected', reason: new Error('no outcome') });
         } catch (reason) {
           results.push({ status: 'rejected', reason });

@@ -1,0 +1,163 @@
+/**
+ * The payment step worker on real PostgreSQL: idle it runs no statement at all; it wakes for a
+ * step announced now, for a step scheduled later (announced with its due time), for a retry, and
+ * for a step whose worker died holding its lease (the lease's end, with no notification).
+ */
+import { randomUUID } from 'node:crypto';
+import { createLogger } from '@pay/observability';
+import type { TestSchema } from '@pay/testing';
+import { createTestSchema, uniqueName } from '@pay/testing';
+import { DataSource } from 'typeorm';
+import { paymentOrchestrationMigrations } from '../database/migrations';
+import { inTransaction } from '../database/sql';
+import type { StepResult } from './payment-step-worker';
+import { PaymentStepWorker } from './payment-step-worker';
+import type { StepName } from './payment-steps';
+import { PaymentSteps } from './payment-steps';
+
+const logger = createLogger('step-worker-test', 'silent');
+const applicationName = uniqueName('step_worker_idle');
+
+let db: TestSchema;
+let workerSource: DataSource;
+let steps: PaymentSteps;
+let worker: PaymentStepWorker | undefined;
+const ran: { paymentId: string; step: StepName; at: number }[] = [];
+let outcome: (paymentId: string) => StepResult = () => ({ outcome: 'done' });
+
+beforeAll(async () => {
+  db = await createTestSchema('it_po_step_worker', paymentOrchestrationMigrations, 4);
+  // The worker gets connections of its own, so PostgreSQL can tell what it runs from what the test runs.
+  workerSource = new DataSource({ type: 'postgres', url: db.url, schema: db.schema, applicationName, extra: { options: `-c search_path=${db.schema}` } });
+  await workerSource.initialize();
+  steps = new PaymentSteps(workerSource);
+});
+
+afterEach(async () => {
+  await worker?.stop();
+  worker = undefined;
+  ran.length = 0;
+  outcome = () => ({ outcome: 'done' });
+  await db.dataSource.query('DELETE FROM payment_steps');
+});
+
+afterAll(async () => {
+  await workerSource?.destroy();
+  await db?.drop();
+});
+
+async function startWorker(pollMs = 100): Promise<PaymentStepWorker> {
+  const listenUrl = `${db.url}${db.url.includes('?') ? '&' : '?'}application_name=${applicationName}`;
+  worker = new PaymentStepWorker({
+    steps,
+    handlerFor: () => (claimed) => {
+      ran.push({ paymentId: claimed.paymentId, step: claimed.step, at: Date.now() });
+      return Promise.resolve(outcome(claimed.paymentId));
+    },
+    logger,
+    databaseUrl: listenUrl,
+    concurrency: 4,
+    leaseMs: 10_000,
+    pollMs,
+  });
+  await worker.start();
+  return worker;
+}
+
+/** Schedules through the test's own connections (another replica, as far as the worker knows). */
+async function schedule(paymentId: string, step: StepName, dueAt?: Date): Promise<void> {
+  await inTransaction(db.dataSource, (sql) => new PaymentSteps(db.dataSource).schedule(sql, paymentId, step, dueAt));
+}
+
+/** When the worker's connections last began a statement, and how many are inside a transaction. */
+async function workerActivity(): Promise<{ lastStatement: number; inTransaction: number }> {
+  const rows = await db.dataSource.query<{ last: number; in_tx: number }[]>(
+    `SELECT coalesce(extract(epoch FROM max(query_start)) * 1000, 0)::float8 AS last, count(xact_start)::int AS in_tx
+       FROM pg_stat_activity WHERE application_name = $1`,
+    [applicationName],
+  );
+  return { lastStatement: rows[0]?.last ?? 0, inTransaction: rows[0]?.in_tx ?? 0 };
+}
+
+async function until(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const pending = async (): Promise<number> => (await db.dataSource.query<{ n: number }[]>('SELECT count(*)::int AS n FROM payment_steps'))[0]?.n ?? 0;
+
+describe('PaymentStepWorker', () => {
+  it('runs no statement while idle, and wakes on the commit of a step due now', async () => {
+    const running = await startWorker();
+    const first = `pay-${randomUUID()}`;
+    await schedule(first, 'authorize');
+    await until(() => ran.some((r) => r.paymentId === first), 'the first step to run');
+    await until(async () => (await pending()) === 0, 'the first step to complete');
+    await until(async () => (await workerActivity()).inTransaction === 0, 'the worker to finish');
+
+    // Idle: the polling worker ran a claim every PAYMENT_STEP_POLL_MS (here 100 ms); this one runs nothing.
+    const idleFrom = await workerActivity();
+    const passes = running.passes;
+    await new Promise((r) => setTimeout(r, 1_500));
+    const idleTo = await workerActivity();
+    expect(idleTo.lastStatement).toBe(idleFrom.lastStatement);
+    expect(idleTo.inTransaction).toBe(0);
+    expect(running.passes).toBe(passes);
+
+    // The positive marker: the same measure sees the worker work as soon as a step commits.
+    const second = `pay-${randomUUID()}`;
+    await schedule(second, 'authorize');
+    await until(() => ran.some((r) => r.paymentId === second), 'the second step to run');
+    expect((await workerActivity()).lastStatement).toBeGreaterThan(idleTo.lastStatement);
+  });
+
+  it('wakes for a step scheduled later at its due time, and not before', async () => {
+    await startWorker();
+    const paymentId = `pay-${randomUUID()}`;
+    const dueAt = new Date(Date.now() + 1_200);
+    await schedule(paymentId, 'confirm-funds', dueAt);
+    await until(() => ran.length > 0, 'the later step to run', 10_000);
+    expect(ran[0]?.paymentId).toBe(paymentId);
+    expect(ran[0]?.at).toBeGreaterThanOrEqual(dueAt.getTime() - 50);
+    expect(ran[0]?.at).toBeLessThan(dueAt.getTime() + 1_500);
+  });
+
+  it('runs a retry again when its backoff runs out', async () => {
+    await startWorker();
+    const paymentId = `pay-${randomUUID()}`;
+    let attempts = 0;
+    outcome = () => (++attempts === 1 ? { outcome: 'retry', afterMs: 300, reason: 'PSP unavailable' } : { outcome: 'done' });
+    await schedule(paymentId, 'authorize');
+    await until(() => ran.length >= 2, 'the retry to run', 10_000);
+    expect(ran[1].at - ran[0].at).toBeGreaterThanOrEqual(250);
+    await until(async () => (await pending()) === 0, 'the retried step to complete');
+  });
+
+  it('picks up a step whose worker died holding its lease when the lease runs out, without any notification', async () => {
+    const paymentId = `pay-${randomUUID()}`;
+    // A worker claimed it (attempt 1) and died: the row is leased for another 1.5 s, and nothing will announce it.
+    await db.dataSource.query(
+      `INSERT INTO payment_steps (payment_id, step, due_at, attempts, lease_until) VALUES ($1, 'authorize', now() - interval '1 second', 1, now() + interval '1500 milliseconds')`,
+      [paymentId],
+    );
+    const leaseEnds = Date.now() + 1_500;
+    await startWorker();
+    await until(() => ran.length > 0, 'the abandoned step to run', 10_000);
+    expect(ran[0]?.at).toBeGreaterThanOrEqual(leaseEnds - 100);
+    await until(async () => (await pending()) === 0, 'the abandoned step to complete');
+  });
+
+  it('catches up after losing its LISTEN connection, running what was announced meanwhile', async () => {
+    const running = await startWorker();
+    await until(async () => (await workerActivity()).inTransaction === 0, 'the start pass');
+    // Drop the worker's LISTEN connection from the server's side, then schedule while it reconnects.
+    await db.dataSource.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND query ILIKE 'LISTEN%'`, [applicationName]);
+    const paymentId = `pay-${randomUUID()}`;
+    await schedule(paymentId, 'authorize');
+    await until(() => ran.some((r) => r.paymentId === paymentId), 'the step announced during the reconnect to run');
+    expect(running.passes).toBeGreaterThan(1);
+  });
+});
