@@ -2,7 +2,8 @@ import type { DataSource } from 'typeorm';
 import type { Sql } from '../database/sql';
 import type { ProjectableEvent } from '../project-events/projectable-event';
 import { dropReadModelSql, readModelContent, readModelIndexesSql, readModelTablesSql } from '../read-model/read-model-tables';
-import { replayBatch } from './replay-batch';
+import type { BatchState, PlannedBatch } from './replay-batch';
+import { planBatch, replayBatch } from './replay-batch';
 
 export type RebuildPhase = 'replaying' | 'indexing' | 'catching-up' | 'switching' | 'done';
 
@@ -111,15 +112,17 @@ async function applyBatch(sql: Sql, version: number, rows: readonly RawEventRow[
 }
 
 /**
- * A batch of the replay in its own transaction, whose commit does not wait for the disk: after a
- * crash of PostgreSQL the commits that survive are a prefix of those made (the WAL is replayed in
- * order), so the surviving checkpoint still matches the surviving rows and the next run resumes
- * from it. The switch, and the live version's transactions, keep waiting for the disk.
+ * A planned batch of the replay written with its checkpoint in its own transaction, whose commit
+ * does not wait for the disk: after a crash of PostgreSQL the commits that survive are a prefix
+ * of those made (the WAL is replayed in order), so the surviving checkpoint still matches the
+ * surviving rows and the next run resumes from it. The switch, and the live version's
+ * transactions, keep waiting for the disk.
  */
-async function applyReplayBatch(dataSource: DataSource, version: number, rows: readonly RawEventRow[]): Promise<Checkpoint> {
+async function writeReplayBatch(dataSource: DataSource, version: number, plan: PlannedBatch, rows: readonly RawEventRow[]): Promise<Checkpoint> {
   return inTransaction(dataSource, async (sql) => {
     await sql.query('SET LOCAL synchronous_commit = off');
-    return applyBatch(sql, version, rows);
+    await plan.write(sql);
+    return saveCheckpoint(sql, version, rows);
   });
 }
 
@@ -199,30 +202,49 @@ async function rebuild(options: RebuildOptions, dataSource: DataSource, batchSiz
     options.onProgress({ version, phase, eventsDone: done, eventsTotal: Math.max(total, done), eventsPerSecond: Math.round(rate), secondsLeft: rate > 0 ? Math.round(left / rate) : null, resumed });
   };
 
+  // Three stages overlap: reading batch N+2, planning batch N+1 (reads and folds, in Node) and
+  // writing batch N (in PostgreSQL). Writes commit one after the other, each with its checkpoint;
+  // batch N+1 takes what batch N writes from N's plan, and the rest is committed already.
   const replay = async (phase: RebuildPhase, stopBelow: number): Promise<void> => {
     let next = readBatch(dataSource, checkpoint, batchSize, true);
+    let writing: Promise<Checkpoint> | undefined;
+    let previous: BatchState | undefined;
+    const written = async (): Promise<void> => {
+      if (writing) checkpoint = await writing;
+      writing = undefined;
+    };
     try {
       for (;;) {
         const rows = await next;
-        // The next batch is read (PostgreSQL encoding it, the driver parsing it) while this one
-        // is projected; it starts after this batch's last row, whatever this batch's fate.
         if (rows.length >= stopBelow) next = readBatch(dataSource, lastOf(rows) ?? checkpoint, batchSize, true);
-        if (rows.length > 0) checkpoint = await applyReplayBatch(dataSource, version, rows);
+        if (rows.length > 0) {
+          const plan = await planBatch(dataSource, version, rows.map((r) => r.envelope), previous);
+          await written();
+          writing = writeReplayBatch(dataSource, version, plan, rows);
+          // Observed here so that a failure while the next batch is planned is not "unhandled"; awaited in written().
+          writing.catch(() => undefined);
+          previous = plan.state;
+        }
         const applied = rows.length;
         done += applied;
         doneThisRun += applied;
         batches += 1;
-        if (options.crashAfterBatches !== undefined && batches >= options.crashAfterBatches) throw new SimulatedCrash(`stopped after ${batches} batches, as a crash would`);
+        if (options.crashAfterBatches !== undefined && batches >= options.crashAfterBatches) {
+          await written();
+          throw new SimulatedCrash(`stopped after ${batches} batches, as a crash would`);
+        }
         if (performance.now() - lastCount > 10_000) {
           total = await storedEvents(dataSource);
           lastCount = performance.now();
         }
         report(phase);
-        if (applied < stopBelow) return;
+        if (applied < stopBelow) return await written();
       }
     } finally {
-      // A read ahead that is not used any more must not fail unobserved.
+      // After a failure: the read ahead must not fail unobserved, and a write in flight ends
+      // (committed or not) before the rebuild lets go of its lock.
       next.catch(() => undefined);
+      if (writing) await writing.catch(() => undefined);
     }
   };
 

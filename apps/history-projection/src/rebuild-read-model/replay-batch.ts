@@ -1,6 +1,7 @@
 import type { LedgerTransactionRecordedData } from '@pay/contracts';
 import type { JsonColumn, Sql } from '../database/sql';
 import { upsertRows } from '../database/sql';
+import type { DailyTotalDelta } from '../project-events/daily-totals';
 import { DailyTotalsChange } from '../project-events/daily-totals';
 import type { HistoryEntry } from '../project-events/history-entries';
 import { deriveEntries } from '../project-events/history-entries';
@@ -59,6 +60,32 @@ const sameEntry = (a: HistoryEntry, b: HistoryEntry): boolean => ENTRY_FIELDS.ev
  *   known, so what is stored is exactly what that derivation gives.
  */
 export async function replayBatch(sql: Sql, version: number, events: readonly ProjectableEvent[]): Promise<void> {
+  await (await planBatch(sql, version, events)).write(sql);
+}
+
+/**
+ * What a batch leaves behind: its wallets, methods and payments as it writes them. The next
+ * batch is planned while this one's writes are in flight; it takes these rows from here (they
+ * may not be committed yet) and every other row from the database (committed by an earlier
+ * batch, and not written by this one).
+ */
+export interface BatchState {
+  wallets: ReadonlyMap<string, WalletRow>;
+  methods: ReadonlyMap<string, MethodRow>;
+  facts: ReadonlyMap<string, PaymentFacts>;
+}
+
+export interface PlannedBatch {
+  state: BatchState;
+  /** Writes the batch's rows, in the caller's transaction. */
+  write(sql: Sql): Promise<void>;
+}
+
+/**
+ * Reads what a batch touches (from `previous` where the batch before holds it, else through
+ * `read`) and folds the batch in; writes nothing.
+ */
+export async function planBatch(read: Sql, version: number, events: readonly ProjectableEvent[], previous?: BatchState): Promise<PlannedBatch> {
   const t = readModelTables(version);
   const walletEvents: ProjectableEvent[] = [];
   const paymentEvents: ProjectableEvent[] = [];
@@ -68,9 +95,21 @@ export async function replayBatch(sql: Sql, version: number, events: readonly Pr
     else if (isLedgerEvent(event)) ledgerEvents.push(event);
     else if (isProjectedWalletEvent(event)) walletEvents.push(event);
   }
-  const methods = await replayWallets(sql, t, walletEvents, paymentEvents);
-  await storeLedgerPostings(sql, t, ledgerEvents);
-  await replayPayments(sql, t, paymentEvents, ledgerEvents, methods);
+  const wallets = await planWallets(read, t, walletEvents, paymentEvents, previous);
+  const postings = postingRows(ledgerEvents);
+  const payments = await planPayments(read, t, paymentEvents, ledgerEvents, wallets.kinds, previous);
+  return {
+    state: { wallets: wallets.wallets, methods: wallets.methods, facts: payments.facts },
+    write: async (sql) => {
+      await upsertRows(sql, t.wallets, WALLET_COLUMNS, wallets.walletRows, { keys: ['person_id'], update: 'all' });
+      await upsertRows(sql, t.methods, METHOD_COLUMNS, wallets.methodRows, { keys: ['method_id'], update: 'all' });
+      await upsertRows(sql, t.ledgerPostings, POSTING_COLUMNS, postings, { keys: ['transaction_id', 'posting_index'], update: 'nothing' });
+      await upsertRows(sql, t.facts, FACT_COLUMNS, payments.factRows, { keys: ['payment_id'], update: 'all' });
+      await upsertRows(sql, t.entries, ENTRY_COLUMNS, payments.entryRows, { keys: ['entry_id'], update: 'all' });
+      if (payments.deletes.length > 0) await sql.query(`DELETE FROM ${t.entries} WHERE entry_id = ANY($1)`, [payments.deletes]);
+      await applyDailyTotals(sql, t, payments.totals);
+    },
+  };
 }
 
 /** Methods this batch read or wrote: their kind before the batch and after it. */
@@ -80,7 +119,21 @@ interface MethodKinds {
   newlyKnown: string[];
 }
 
-async function replayWallets(sql: Sql, t: ReadModelTables, events: readonly ProjectableEvent[], paymentEvents: readonly ProjectableEvent[]): Promise<MethodKinds> {
+interface PlannedWallets {
+  kinds: MethodKinds;
+  wallets: Map<string, WalletRow>;
+  methods: Map<string, MethodRow>;
+  walletRows: object[];
+  methodRows: object[];
+}
+
+async function planWallets(
+  sql: Sql,
+  t: ReadModelTables,
+  events: readonly ProjectableEvent[],
+  paymentEvents: readonly ProjectableEvent[],
+  previous: BatchState | undefined,
+): Promise<PlannedWallets> {
   const kinds: MethodKinds = { before: new Map(), after: new Map(), newlyKnown: [] };
   const methodOwners = new Map<string, string>();
   for (const event of paymentEvents) {
@@ -95,12 +148,13 @@ async function replayWallets(sql: Sql, t: ReadModelTables, events: readonly Proj
   const personIds = sortedUnique(events.map((e) => (e.data as { personId: string }).personId));
   const methodIds = sortedUnique(methodOwners.keys());
 
-  const wallets = new Map<string, WalletRow>(personIds.map((id) => [id, emptyWallet(id)]));
-  if (personIds.length > 0) {
+  const wallets = new Map<string, WalletRow>(personIds.map((id) => [id, previous?.wallets.get(id) ?? emptyWallet(id)]));
+  const walletsToRead = personIds.filter((id) => !previous?.wallets.has(id));
+  if (walletsToRead.length > 0) {
     const records = await sql.query<Array<Record<string, unknown>>>(
       `SELECT person_id, country, opened_at, apps, apps_sequence, has_email, has_phone, contact_sequence, preferred_method_id, preferred_sequence
        FROM ${t.wallets} WHERE person_id = ANY($1)`,
-      [personIds],
+      [walletsToRead],
     );
     for (const r of records) {
       wallets.set(r.person_id as string, {
@@ -119,13 +173,18 @@ async function replayWallets(sql: Sql, t: ReadModelTables, events: readonly Proj
   }
 
   // A method named by a payment before the wallet told of it gets a row of its owner only.
-  const methods = new Map<string, MethodRow>(methodIds.map((id) => [id, emptyMethod(id, methodOwners.get(id)!)]));
-  const created = new Set(methodIds);
-  if (methodIds.length > 0) {
+  const methods = new Map<string, MethodRow>();
+  const created = new Set<string>();
+  for (const id of methodIds) {
+    const known = previous?.methods.get(id);
+    methods.set(id, known ?? emptyMethod(id, methodOwners.get(id)!));
+    if (!known) created.add(id);
+  }
+  if (created.size > 0) {
     const records = await sql.query<Array<Record<string, unknown>>>(
       `SELECT method_id, person_id, kind, brand, last4, exp_month, exp_year, country, added_at, removed_at
        FROM ${t.methods} WHERE method_id = ANY($1)`,
-      [methodIds],
+      [[...created]],
     );
     for (const r of records) {
       created.delete(r.method_id as string);
@@ -160,11 +219,11 @@ async function replayWallets(sql: Sql, t: ReadModelTables, events: readonly Proj
     if (told.has(id) && method.kind !== null && kinds.before.get(id) !== method.kind) kinds.newlyKnown.push(id);
   }
 
-  await upsertRows(
-    sql,
-    t.wallets,
-    WALLET_COLUMNS,
-    [...wallets.values()].map((w) => ({
+  return {
+    kinds,
+    wallets,
+    methods,
+    walletRows: [...wallets.values()].map((w) => ({
       person_id: w.personId,
       country: w.country,
       opened_at: w.openedAt,
@@ -176,13 +235,7 @@ async function replayWallets(sql: Sql, t: ReadModelTables, events: readonly Proj
       preferred_method_id: w.preferredMethodId,
       preferred_sequence: w.preferredSequence,
     })),
-    { keys: ['person_id'], update: 'all' },
-  );
-  await upsertRows(
-    sql,
-    t.methods,
-    METHOD_COLUMNS,
-    [...methods.values()]
+    methodRows: [...methods.values()]
       .filter((m) => told.has(m.methodId) || created.has(m.methodId))
       .map((m) => ({
         method_id: m.methodId,
@@ -196,12 +249,10 @@ async function replayWallets(sql: Sql, t: ReadModelTables, events: readonly Proj
         added_at: m.addedAt,
         removed_at: m.removedAt,
       })),
-    { keys: ['method_id'], update: 'all' },
-  );
-  return kinds;
+  };
 }
 
-async function storeLedgerPostings(sql: Sql, t: ReadModelTables, events: readonly ProjectableEvent[]): Promise<void> {
+function postingRows(events: readonly ProjectableEvent[]): object[] {
   const rows = new Map<string, object>();
   for (const event of events) {
     for (const p of ledgerPostingRows(event.data as LedgerTransactionRecordedData)) {
@@ -223,16 +274,25 @@ async function storeLedgerPostings(sql: Sql, t: ReadModelTables, events: readonl
       });
     }
   }
-  await upsertRows(sql, t.ledgerPostings, POSTING_COLUMNS, [...rows.values()], { keys: ['transaction_id', 'posting_index'], update: 'nothing' });
+  return [...rows.values()];
 }
 
-async function replayPayments(
+interface PlannedPayments {
+  facts: Map<string, PaymentFacts>;
+  factRows: object[];
+  entryRows: object[];
+  deletes: string[];
+  totals: DailyTotalDelta[];
+}
+
+async function planPayments(
   sql: Sql,
   t: ReadModelTables,
   paymentEvents: readonly ProjectableEvent[],
   ledgerEvents: readonly ProjectableEvent[],
   kinds: MethodKinds,
-): Promise<void> {
+  previous: BatchState | undefined,
+): Promise<PlannedPayments> {
   const links: Array<{ paymentId: string; transactionId: string; link: LedgerLink }> = [];
   for (const event of ledgerEvents) {
     const link = ledgerLinkOf(event.data as LedgerTransactionRecordedData);
@@ -244,14 +304,23 @@ async function replayPayments(
     // Payments of a method whose kind just became known change method type.
     const rows = await sql.query<Array<{ payment_id: string }>>(`SELECT payment_id FROM ${t.facts} WHERE method_id = ANY($1)`, [kinds.newlyKnown]);
     for (const row of rows) paymentIds.add(row.payment_id);
+    // The batch before may not have committed its payments yet.
+    const newlyKnown = new Set(kinds.newlyKnown);
+    for (const [paymentId, f] of previous?.facts ?? []) if (f.initiated?.methodId && newlyKnown.has(f.initiated.methodId)) paymentIds.add(paymentId);
   }
-  if (paymentIds.size === 0) return;
+  if (paymentIds.size === 0) return { facts: new Map(), factRows: [], entryRows: [], deletes: [], totals: [] };
 
   const stored = new Map<string, PaymentFacts>();
-  const factRows = await sql.query<Array<{ payment_id: string; facts: PaymentFacts | Record<string, never> }>>(`SELECT payment_id, facts FROM ${t.facts} WHERE payment_id = ANY($1)`, [
-    [...paymentIds],
-  ]);
-  for (const row of factRows) if ('paymentId' in row.facts) stored.set(row.payment_id, row.facts as PaymentFacts);
+  const factsToRead: string[] = [];
+  for (const paymentId of paymentIds) {
+    const known = previous?.facts.get(paymentId);
+    if (known) stored.set(paymentId, known);
+    else if (!previous?.facts.has(paymentId)) factsToRead.push(paymentId);
+  }
+  if (factsToRead.length > 0) {
+    const rows = await sql.query<Array<{ payment_id: string; facts: PaymentFacts | Record<string, never> }>>(`SELECT payment_id, facts FROM ${t.facts} WHERE payment_id = ANY($1)`, [factsToRead]);
+    for (const row of rows) if ('paymentId' in row.facts) stored.set(row.payment_id, row.facts as PaymentFacts);
+  }
 
   const facts = new Map<string, PaymentFacts | undefined>(stored);
   for (const event of paymentEvents) {
@@ -267,6 +336,13 @@ async function replayPayments(
     if (methodId && !kinds.after.has(methodId)) missing.add(methodId);
   }
   const storedKinds = new Map<string, string | null>();
+  for (const methodId of missing) {
+    const known = previous?.methods.get(methodId);
+    if (known) {
+      storedKinds.set(methodId, known.kind);
+      missing.delete(methodId);
+    }
+  }
   if (missing.size > 0) {
     const rows = await sql.query<Array<{ method_id: string; kind: string | null }>>(`SELECT method_id, kind FROM ${t.methods} WHERE method_id = ANY($1)`, [[...missing]]);
     for (const row of rows) storedKinds.set(row.method_id, row.kind);
@@ -278,6 +354,7 @@ async function replayPayments(
     return kind ?? undefined;
   };
 
+  const after = new Map<string, PaymentFacts>();
   const changedFacts: Array<{ payment_id: string; facts: PaymentFacts; method_id: string | null }> = [];
   const writes: HistoryEntry[] = [];
   const deletes: string[] = [];
@@ -285,6 +362,7 @@ async function replayPayments(
   for (const paymentId of [...paymentIds].sort()) {
     const merged = facts.get(paymentId);
     if (!merged) continue;
+    after.set(paymentId, merged);
     const before = stored.get(paymentId);
     if (told.has(paymentId)) changedFacts.push({ payment_id: paymentId, facts: merged, method_id: merged.initiated?.methodId ?? null });
     const oldEntries = new Map((before ? deriveEntries(before, kindOf(before, 'before')) : []).map((e) => [e.entryId, e]));
@@ -301,8 +379,5 @@ async function replayPayments(
     }
   }
 
-  await upsertRows(sql, t.facts, FACT_COLUMNS, changedFacts, { keys: ['payment_id'], update: 'all' });
-  await upsertRows(sql, t.entries, ENTRY_COLUMNS, writes.map(entryRecord), { keys: ['entry_id'], update: 'all' });
-  if (deletes.length > 0) await sql.query(`DELETE FROM ${t.entries} WHERE entry_id = ANY($1)`, [deletes]);
-  await applyDailyTotals(sql, t, totals.toList());
+  return { facts: after, factRows: changedFacts, entryRows: writes.map(entryRecord), deletes, totals: totals.toList() };
 }
