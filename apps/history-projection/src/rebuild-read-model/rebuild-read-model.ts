@@ -20,7 +20,7 @@ export interface RebuildProgress {
 
 export interface RebuildOptions {
   dataSource: DataSource;
-  /** Events read at a time (default 2,000). */
+  /** Events read, and projected in one transaction, at a time (default 20,000). */
   batchSize?: number;
   /** Throw away an unfinished build and start again from the first event. */
   restart?: boolean;
@@ -135,7 +135,7 @@ async function writeReplayBatch(dataSource: DataSource, version: number, plan: P
  */
 export async function rebuildReadModel(options: RebuildOptions): Promise<RebuildResult> {
   const { dataSource } = options;
-  const batchSize = options.batchSize ?? 2_000;
+  const batchSize = options.batchSize ?? 20_000;
   const lockHolder = dataSource.createQueryRunner();
   await lockHolder.connect();
   try {
