@@ -191,7 +191,7 @@ async function main(): Promise<void> {
     let lastReport = 0;
     const rebuilt = await rebuildReadModel({
       dataSource,
-      batchSize: 5_000,
+      batchSize: 20_000,
       onProgress: (p) => {
         if (Date.now() - lastReport < 5_000 && p.phase === 'replaying') return;
         lastReport = Date.now();

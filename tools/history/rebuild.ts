@@ -7,7 +7,7 @@
  * Env: DATABASE_URL, DB_SCHEMA (default history_projection), as the service, and nothing else:
  * it replays the events the projection stored in its own tables (no Kafka), and validates only
  * these two (DatabaseConfig), so it runs without the service's keys.
- * Flags: --batch=N (events per transaction, default 2000), --restart (discard an unfinished
+ * Flags: --batch=N (events per transaction, default 20000), --restart (discard an unfinished
  * rebuild and start over), --keep-retired=N (retired versions kept after the switch, default 1).
  */
 import 'reflect-metadata';
@@ -25,7 +25,7 @@ interface Flags {
 }
 
 function parseFlags(argv: readonly string[]): Flags {
-  const flags: Flags = { batch: 2_000, restart: false, keepRetired: 1 };
+  const flags: Flags = { batch: 20_000, restart: false, keepRetired: 1 };
   for (const arg of argv) {
     let match: RegExpExecArray | null;
     if ((match = /^--batch=(\d+)$/.exec(arg)) && Number(match[1]) >= 1 && Number(match[1]) <= 50_000) flags.batch = Number(match[1]);

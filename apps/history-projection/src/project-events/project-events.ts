@@ -23,7 +23,7 @@ export interface ProjectionOutcome {
   dailyTotalsTouched: number;
 }
 
-const ENTRY_COLUMNS: readonly JsonColumn[] = [
+export const ENTRY_COLUMNS: readonly JsonColumn[] = [
   { name: 'entry_id', type: 'text' },
   { name: 'payment_id', type: 'text' },
   { name: 'kind', type: 'text' },
@@ -44,7 +44,7 @@ const ENTRY_COLUMNS: readonly JsonColumn[] = [
   { name: 'updated_at', type: 'timestamptz' },
 ];
 
-const WALLET_COLUMNS: readonly JsonColumn[] = [
+export const WALLET_COLUMNS: readonly JsonColumn[] = [
   { name: 'person_id', type: 'text' },
   { name: 'country', type: 'text' },
   { name: 'opened_at', type: 'timestamptz' },
@@ -57,7 +57,7 @@ const WALLET_COLUMNS: readonly JsonColumn[] = [
   { name: 'preferred_sequence', type: 'integer' },
 ];
 
-const METHOD_COLUMNS: readonly JsonColumn[] = [
+export const METHOD_COLUMNS: readonly JsonColumn[] = [
   { name: 'method_id', type: 'text' },
   { name: 'person_id', type: 'text' },
   { name: 'kind', type: 'text' },
@@ -70,7 +70,7 @@ const METHOD_COLUMNS: readonly JsonColumn[] = [
   { name: 'removed_at', type: 'timestamptz' },
 ];
 
-const POSTING_COLUMNS: readonly JsonColumn[] = [
+export const POSTING_COLUMNS: readonly JsonColumn[] = [
   { name: 'transaction_id', type: 'text' },
   { name: 'posting_index', type: 'integer' },
   { name: 'position', type: 'bigint' },
@@ -113,7 +113,7 @@ export function entryFromRecord(r: EntryRecord<Date | string>): HistoryEntry {
   };
 }
 
-function entryRecord(e: HistoryEntry): EntryRecord {
+export function entryRecord(e: HistoryEntry): EntryRecord {
   return {
     entry_id: e.entryId,
     payment_id: e.paymentId,
@@ -445,7 +445,7 @@ async function projectPayments(
   return { payments: paymentIds.length, entriesWritten: writes.length + deletes.length, dailyTotalsTouched: deltas.length };
 }
 
-async function applyDailyTotals(sql: Sql, t: ReadModelTables, deltas: ReturnType<DailyTotalsChange['toList']>): Promise<void> {
+export async function applyDailyTotals(sql: Sql, t: ReadModelTables, deltas: ReturnType<DailyTotalsChange['toList']>): Promise<void> {
   if (deltas.length === 0) return;
   const rows = deltas.map((d) => ({
     day: d.day,

@@ -1,11 +1,9 @@
 import type { DataSource } from 'typeorm';
 import type { Sql } from '../database/sql';
-import type { LedgerTransactionRecordedData } from '@pay/contracts';
-import { paymentIdOf } from '../project-events/payment-facts';
-import { projectEvents } from '../project-events/project-events';
 import type { ProjectableEvent } from '../project-events/projectable-event';
-import { isLedgerEvent, isPaymentEvent } from '../project-events/projectable-event';
 import { dropReadModelSql, readModelContent, readModelIndexesSql, readModelTablesSql } from '../read-model/read-model-tables';
+import type { BatchState, PlannedBatch } from './replay-batch';
+import { planBatch, replayBatch } from './replay-batch';
 
 export type RebuildPhase = 'replaying' | 'indexing' | 'catching-up' | 'switching' | 'done';
 
@@ -22,10 +20,8 @@ export interface RebuildProgress {
 
 export interface RebuildOptions {
   dataSource: DataSource;
-  /** Events read at a time (default 2,000). */
+  /** Events read, and projected in one transaction, at a time (default 20,000). */
   batchSize?: number;
-  /** Transactions projecting a batch in parallel, each a share of its streams (default 3). */
-  concurrency?: number;
   /** Throw away an unfinished build and start again from the first event. */
   restart?: boolean;
   /** Retired versions to keep after the switch (default 1: the one just replaced, for a quick way back). */
@@ -94,6 +90,11 @@ async function readBatch(sql: Sql, checkpoint: Checkpoint, limit: number, waitFo
   return rows.map((r) => ({ position: r.position_text, tx_id: r.tx_text, envelope: r.envelope }));
 }
 
+function lastOf(rows: readonly RawEventRow[]): Checkpoint | undefined {
+  const last = rows[rows.length - 1];
+  return last ? { tx: last.tx_id, position: last.position } : undefined;
+}
+
 async function saveCheckpoint(sql: Sql, version: number, rows: readonly RawEventRow[]): Promise<Checkpoint> {
   const last = rows[rows.length - 1];
   await sql.query(
@@ -104,44 +105,37 @@ async function saveCheckpoint(sql: Sql, version: number, rows: readonly RawEvent
   return { tx: last.tx_id, position: last.position };
 }
 
+/** Projects a batch and saves its checkpoint in the caller's transaction: the checkpoint always names exactly what the version holds. */
 async function applyBatch(sql: Sql, version: number, rows: readonly RawEventRow[]): Promise<Checkpoint> {
-  await projectEvents(sql, version, rows.map((r) => r.envelope));
+  await replayBatch(sql, version, rows.map((r) => r.envelope));
   return saveCheckpoint(sql, version, rows);
 }
 
-/** The stream an event belongs to for the rebuild: its payment, its person, or its ledger transaction. */
-function streamOf(event: ProjectableEvent): string {
-  if (isPaymentEvent(event)) return paymentIdOf(event);
-  if (isLedgerEvent(event)) {
-    const data = event.data as LedgerTransactionRecordedData;
-    return data.metadata?.paymentId || `ledger:${data.transactionId}`;
-  }
-  return (event.data as { personId?: string }).personId ?? event.subject;
-}
-
-/** Splits a batch into `count` groups, each stream whole in one group (so groups touch different payments). */
-export function replayGroups(rows: readonly RawEventRow[], count: number): ProjectableEvent[][] {
-  const groups: ProjectableEvent[][] = Array.from({ length: count }, () => []);
-  for (const row of rows) {
-    const stream = streamOf(row.envelope);
-    let hash = 0;
-    for (let i = 0; i < stream.length; i += 1) hash = (Math.imul(hash, 31) + stream.charCodeAt(i)) | 0;
-    groups[Math.abs(hash) % count].push(row.envelope);
-  }
-  return groups.filter((group) => group.length > 0);
+/**
+ * A planned batch of the replay written with its checkpoint in its own transaction, whose commit
+ * does not wait for the disk: after a crash of PostgreSQL the commits that survive are a prefix
+ * of those made (the WAL is replayed in order), so the surviving checkpoint still matches the
+ * surviving rows and the next run resumes from it. The switch, and the live version's
+ * transactions, keep waiting for the disk.
+ */
+async function writeReplayBatch(dataSource: DataSource, version: number, plan: PlannedBatch, rows: readonly RawEventRow[]): Promise<Checkpoint> {
+  return inTransaction(dataSource, async (sql) => {
+    await sql.query('SET LOCAL synchronous_commit = off');
+    await plan.write(sql);
+    return saveCheckpoint(sql, version, rows);
+  });
 }
 
 /**
  * Replays every stored event into a new version of the read tables while the live version
  * keeps serving and the live consumer keeps projecting into it; then switches the pointer in
- * one transaction. A batch is projected by a few parallel transactions (each a share of the
- * batch's payments and people), then its checkpoint is saved: a crash leaves the live version
- * untouched and the next run resumes after the last saved batch — at worst applying one batch
- * again, which the idempotent projection absorbs.
+ * one transaction. Each batch is projected with its checkpoint in one transaction while the
+ * next batch is being read: a crash leaves the live version untouched and the next run resumes
+ * after the last committed batch.
  */
 export async function rebuildReadModel(options: RebuildOptions): Promise<RebuildResult> {
   const { dataSource } = options;
-  const batchSize = options.batchSize ?? 2_000;
+  const batchSize = options.batchSize ?? 20_000;
   const lockHolder = dataSource.createQueryRunner();
   await lockHolder.connect();
   try {
@@ -189,7 +183,6 @@ async function startOrResume(dataSource: DataSource, restart: boolean): Promise<
 
 async function rebuild(options: RebuildOptions, dataSource: DataSource, batchSize: number): Promise<RebuildResult> {
   const started = performance.now();
-  const concurrency = Math.max(1, Math.min(8, options.concurrency ?? 3));
   const state = await startOrResume(dataSource, options.restart ?? false);
   const { version, resumed } = state;
   let checkpoint = state.checkpoint;
@@ -209,27 +202,49 @@ async function rebuild(options: RebuildOptions, dataSource: DataSource, batchSiz
     options.onProgress({ version, phase, eventsDone: done, eventsTotal: Math.max(total, done), eventsPerSecond: Math.round(rate), secondsLeft: rate > 0 ? Math.round(left / rate) : null, resumed });
   };
 
+  // Three stages overlap: reading batch N+2, planning batch N+1 (reads and folds, in Node) and
+  // writing batch N (in PostgreSQL). Writes commit one after the other, each with its checkpoint;
+  // batch N+1 takes what batch N writes from N's plan, and the rest is committed already.
   const replay = async (phase: RebuildPhase, stopBelow: number): Promise<void> => {
-    for (;;) {
-      const rows = await readBatch(dataSource, checkpoint, batchSize, true);
-      if (rows.length > 0) {
-        // Independent streams in parallel transactions (as partitions are live), then the
-        // checkpoint. A crash between the two applies the batch again on resume: the projection
-        // is idempotent, so that changes nothing.
-        await Promise.all(replayGroups(rows, concurrency).map((group) => inTransaction(dataSource, (sql) => projectEvents(sql, version, group))));
-        checkpoint = await saveCheckpoint(dataSource, version, rows);
+    let next = readBatch(dataSource, checkpoint, batchSize, true);
+    let writing: Promise<Checkpoint> | undefined;
+    let previous: BatchState | undefined;
+    const written = async (): Promise<void> => {
+      if (writing) checkpoint = await writing;
+      writing = undefined;
+    };
+    try {
+      for (;;) {
+        const rows = await next;
+        if (rows.length >= stopBelow) next = readBatch(dataSource, lastOf(rows) ?? checkpoint, batchSize, true);
+        if (rows.length > 0) {
+          const plan = await planBatch(dataSource, version, rows.map((r) => r.envelope), previous);
+          await written();
+          writing = writeReplayBatch(dataSource, version, plan, rows);
+          // Observed here so that a failure while the next batch is planned is not "unhandled"; awaited in written().
+          writing.catch(() => undefined);
+          previous = plan.state;
+        }
+        const applied = rows.length;
+        done += applied;
+        doneThisRun += applied;
+        batches += 1;
+        if (options.crashAfterBatches !== undefined && batches >= options.crashAfterBatches) {
+          await written();
+          throw new SimulatedCrash(`stopped after ${batches} batches, as a crash would`);
+        }
+        if (performance.now() - lastCount > 10_000) {
+          total = await storedEvents(dataSource);
+          lastCount = performance.now();
+        }
+        report(phase);
+        if (applied < stopBelow) return await written();
       }
-      const applied = rows.length;
-      done += applied;
-      doneThisRun += applied;
-      batches += 1;
-      if (options.crashAfterBatches !== undefined && batches >= options.crashAfterBatches) throw new SimulatedCrash(`stopped after ${batches} batches, as a crash would`);
-      if (performance.now() - lastCount > 10_000) {
-        total = await storedEvents(dataSource);
-        lastCount = performance.now();
-      }
-      report(phase);
-      if (applied < stopBelow) return;
+    } finally {
+      // After a failure: the read ahead must not fail unobserved, and a write in flight ends
+      // (committed or not) before the rebuild lets go of its lock.
+      next.catch(() => undefined);
+      if (writing) await writing.catch(() => undefined);
     }
   };
 
