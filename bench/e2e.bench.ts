@@ -414,6 +414,15 @@ async function main(): Promise<void> {
       idle,
     };
     process.stdout.write(`${table(result)}\n${JSON.stringify(result, null, 2)}\n`);
+    // Where PostgreSQL's time may go: the run's tables read by sequential scans (a missing index or a
+    // plan gone wrong shows here first; pg_stat_statements is not loaded on these machines).
+    const scans = await observer.query<{ table: string; seq_scan: string; seq_tup_read: string; idx_scan: string | null; n_live_tup: string; n_dead_tup: string }>(
+      `SELECT schemaname || '.' || relname AS table, seq_scan, seq_tup_read, idx_scan, n_live_tup, n_dead_tup
+         FROM pg_stat_user_tables WHERE schemaname = ANY($1) ORDER BY seq_tup_read DESC LIMIT 8`,
+      [services.map((s) => s.schema)],
+    );
+    process.stdout.write(`\ntables by rows read in sequential scans (seq scans, rows, index scans, live/dead rows):\n`);
+    for (const row of scans) process.stdout.write(`  ${row.table.padEnd(58)} ${row.seq_scan.padStart(8)} ${row.seq_tup_read.padStart(12)} ${String(row.idx_scan ?? '-').padStart(10)} ${row.n_live_tup}/${row.n_dead_tup}\n`);
   } finally {
     stopHistoryPolling = true;
     await historyPolling.catch(() => undefined);
