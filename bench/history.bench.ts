@@ -29,13 +29,11 @@ import { assertSchemaName, openServiceDataSource } from '@pay/platform';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { historyProjectionMigrations } from '../apps/history-projection/src/database/migrations';
-import { projectEvents } from '../apps/history-projection/src/project-events/project-events';
 import { storeAndProject } from '../apps/history-projection/src/project-events/store-and-project';
 import { aggregateQuery } from '../apps/history-projection/src/aggregate-history/aggregate-query';
 import type { AggregateRequest } from '../apps/history-projection/src/aggregate-history/aggregate-query';
 import type { HistoryFilters, HistoryScope } from '../apps/history-projection/src/query-history/history-query';
 import { HistoryReader } from '../apps/history-projection/src/query-history/history-reader';
-import { lockLiveVersion } from '../apps/history-projection/src/read-model/read-model-version';
 import { readModelTables } from '../apps/history-projection/src/read-model/read-model-tables';
 import { readModelChecksums, rebuildReadModel } from '../apps/history-projection/src/rebuild-read-model/rebuild-read-model';
 import { generateWorkload, partitionOf, prng } from '../apps/history-projection/test/history-workload';
@@ -83,26 +81,17 @@ function topicOf(event: EventEnvelope): string {
   return event.type.startsWith('payments.') ? 'payments.events.v1' : event.type.startsWith('ledger.') ? 'ledger.transactions.v1' : 'wallet.events.v1';
 }
 
-/** The live path for a batch: store the envelopes and project them into the live version, in one transaction. */
+/** The live path for a batch: store the envelopes and project them into the live version, in one transaction (what the consumer does per chunk). */
 async function ingest(dataSource: DataSource, events: readonly EventEnvelope[], offsets: Map<string, number>): Promise<void> {
-  const rows = events.map((e) => {
-    const topic = topicOf(e);
-    const partition = partitionOf(e.subject, 12);
+  const consumed = events.map((envelope) => {
+    const topic = topicOf(envelope);
+    const partition = partitionOf(envelope.subject, 12);
     const key = `${topic}:${partition}`;
     const offset = (offsets.get(key) ?? 0) + 1;
     offsets.set(key, offset);
-    return { event_id: e.id, topic, kafka_partition: partition, kafka_offset: offset, type: e.type, occurred_at: e.occurredAt, envelope: e };
+    return { envelope, topic, partition, offset: String(offset) };
   });
-  await dataSource.transaction(async (tx) => {
-    await tx.query(
-      `INSERT INTO raw_events (event_id, topic, kafka_partition, kafka_offset, type, occurred_at, envelope)
-       SELECT event_id, topic, kafka_partition, kafka_offset, type, occurred_at, envelope
-       FROM jsonb_to_recordset($1::jsonb) AS r(event_id uuid, topic text, kafka_partition int, kafka_offset bigint, type text, occurred_at timestamptz, envelope jsonb)
-       ON CONFLICT (event_id) DO NOTHING`,
-      [JSON.stringify(rows)],
-    );
-    await projectEvents(tx, await lockLiveVersion(tx), events);
-  });
+  await dataSource.transaction((tx) => storeAndProject(tx, consumed));
 }
 
 async function time(label: string, runs: number, work: (i: number) => Promise<unknown>): Promise<{ label: string; p50: number; p99: number; mean: number }> {
@@ -178,7 +167,7 @@ async function main(): Promise<void> {
       singleLanes.map(async (lane) => {
         for (const envelope of lane) {
           singleOffset += 1;
-          await dataSource.transaction((tx) => storeAndProject(tx, { envelope, topic: topicOf(envelope), partition: 0, offset: String(singleOffset) }));
+          await dataSource.transaction((tx) => storeAndProject(tx, [{ envelope, topic: topicOf(envelope), partition: 0, offset: String(singleOffset) }]));
         }
       }),
     );

@@ -26,7 +26,7 @@ async function ingestLive(schema: TestSchema, events: readonly EventEnvelope[], 
   let offset = 0;
   for (const envelope of events) {
     offset += 1;
-    await schema.dataSource.transaction((tx) => storeAndProject(tx, { envelope, topic: topicOf(envelope), partition: partitionOf(envelope.subject, 3), offset: String(offset) }));
+    await schema.dataSource.transaction((tx) => storeAndProject(tx, [{ envelope, topic: topicOf(envelope), partition: partitionOf(envelope.subject, 3), offset: String(offset) }]));
   }
 }
 

@@ -3,7 +3,7 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { eventDefinitions, Topics } from '@pay/contracts';
 import type { ConsumedEvent } from '@pay/messaging';
 import { InboxContext } from '@pay/messaging';
-import { storeAndProject } from './store-and-project';
+import { PendingProjection } from './store-and-project';
 
 /**
  * Every event type of the three topics: even the types this version of the projection ignores
@@ -14,11 +14,20 @@ function projectedEventTypes(): string[] {
   return [...new Set(eventDefinitions().filter((definition) => topics.has(definition.topic)).map((definition) => definition.type))];
 }
 
-/** The live path of the projection (consumer group HISTORY_CONSUMER_GROUP). */
+/** The key of the per-transaction projection work. */
+const PENDING_PROJECTION = {};
+
+/**
+ * The live path of the projection (consumer group HISTORY_CONSUMER_GROUP): the events of an inbox
+ * transaction (a chunk of a Kafka batch) are stored and projected together before it commits.
+ */
 @Controller()
 export class ProjectEventsController {
   @EventPattern(projectedEventTypes())
-  async project(@Payload() event: ConsumedEvent, @Ctx() context: InboxContext): Promise<void> {
-    await storeAndProject(context.getTransaction(), event);
+  project(@Payload() event: ConsumedEvent, @Ctx() context: InboxContext): void {
+    context
+      .getBatch()
+      .work(PENDING_PROJECTION, () => new PendingProjection(context.getTransaction()))
+      .add(event);
   }
 }

@@ -18,7 +18,7 @@ async function storeLive(schema: TestSchema, events: readonly EventEnvelope[]): 
   let offset = 0;
   for (const envelope of events) {
     offset += 1;
-    await schema.dataSource.transaction((tx) => storeAndProject(tx, { envelope, topic: envelope.type.split('.')[0], partition: 0, offset: String(offset) }));
+    await schema.dataSource.transaction((tx) => storeAndProject(tx, [{ envelope, topic: envelope.type.split('.')[0], partition: 0, offset: String(offset) }]));
   }
 }
 
