@@ -89,7 +89,7 @@ export class OutboxRelay {
     const outcome = await Promise.race([this.loop, late]);
     clearTimeout(timer);
     if (outcome === 'late') this.options.logger.warn({ relay: this.options.name }, 'outbox relay stopped while Kafka had not taken its batch; it is published again at the next start');
-    this.closeListener();
+    await this.closeListener();
   }
 
   /** Whether the relay is listening for notifications (false while polling or reconnecting). */
@@ -228,7 +228,7 @@ export class OutboxRelay {
     const lost = (): void => {
       if (this.listener !== client) return;
       this.options.logger.warn({ relay: this.options.name }, 'outbox relay lost its LISTEN connection; reconnecting');
-      this.closeListener(new Error('LISTEN connection lost'));
+      void this.closeListener(new Error('LISTEN connection lost'));
       // Rows committed while nobody listened were announced to no one: catch up.
       this.announced = true;
       this.wake?.();
@@ -251,13 +251,20 @@ export class OutboxRelay {
     this.announced = true;
   }
 
-  private closeListener(error?: Error): void {
+  /** Resolves once the LISTEN connection is closed (the pool ends it without waiting: a stopping service must not exit with it open). */
+  private closeListener(error?: Error): Promise<void> {
     const client = this.listener;
     this.listener = undefined;
-    if (!client) return;
+    if (!client) return Promise.resolve();
     client.removeAllListeners('notification');
+    const closed = new Promise<void>((resolve) => {
+      client.once('end', () => resolve());
+      // A connection that was already lost emits no further 'end'.
+      setTimeout(resolve, 2_000).unref();
+    });
     // Released with an error, the pool destroys the connection (and its LISTEN) instead of reusing it.
     client.release(error ?? new Error('outbox relay stopped listening'));
+    return closed;
   }
 }
 
