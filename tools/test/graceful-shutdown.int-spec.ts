@@ -34,8 +34,9 @@ import { generateWorkload } from '../../apps/history-projection/test/history-wor
 import { dailyTotalsOf, projectInMemory } from '../../apps/history-projection/test/in-memory-projection';
 
 const ROOT = resolve(__dirname, '../..');
-/** The service's InboxConsumer default: at most this many messages are in hand at once. */
+/** The service's InboxConsumer defaults: at most this many partitions are in hand at once, each with one transaction of at most MAX_EVENTS_PER_TRANSACTION events. */
 const PARTITIONS_CONSUMED_CONCURRENTLY = 3;
+const MAX_EVENTS_PER_TRANSACTION = 500;
 /** A stream of ~1,100 events: payments, ledger transactions and wallet events. */
 const workload = generateWorkload({ seed: 808, persons: 30, merchants: 5, nonProfits: 2, payments: 240 });
 const TOTAL = workload.events.length;
@@ -220,6 +221,7 @@ describe('a consuming service stopped with SIGTERM mid-stream', () => {
       await lock.query(`LOCK TABLE "${schema}".raw_events IN SHARE MODE`);
       // Granted once every transaction past raw_events committed; nothing else can commit now.
       const before = await appliedCount();
+      const beforeByPartition = await appliedOffsets();
       expect(before).toBeLessThan(TOTAL);
       await waitFor(waitingOnLock, (n) => n >= 1, 'an event transaction waiting on the lock', 60_000);
 
@@ -260,7 +262,10 @@ describe('a consuming service stopped with SIGTERM mid-stream', () => {
       // The messages in hand were finished, and no new one was started after the signal.
       const after = await appliedCount();
       expect(after).toBeGreaterThanOrEqual(before + inHand);
-      expect(after).toBeLessThanOrEqual(before + PARTITIONS_CONSUMED_CONCURRENTLY);
+      // Only the transactions in hand committed after the signal: at most one chunk on each of at most three partitions.
+      const grown = [...(await appliedOffsets())].map(([partition, inbox]) => inbox.n - (beforeByPartition.get(partition)?.n ?? 0)).filter((n) => n > 0);
+      expect(grown.length).toBeLessThanOrEqual(PARTITIONS_CONSUMED_CONCURRENTLY);
+      for (const n of grown) expect(n).toBeLessThanOrEqual(MAX_EVENTS_PER_TRANSACTION);
       expect(after).toBeLessThan(TOTAL);
       // Committed offsets are exactly what the inbox holds, partition by partition.
       expect(await expectCommittedEqualsApplied()).toBe(after);
