@@ -197,7 +197,8 @@ export interface PlatformOptions {
   logLevel?: string;
 }
 
-async function schemaQuery<T>(schema: string, sql: string, parameters: unknown[] = []): Promise<T[]> {
+/** One query with `schema` as the search path, on a connection of its own. */
+export async function schemaQuery<T>(schema: string, sql: string, parameters: unknown[] = []): Promise<T[]> {
   const client = new Client({ connectionString: testDatabaseUrl(), options: `-c search_path=${schema}` });
   await client.connect();
   try {

@@ -18,9 +18,8 @@ import { Topics } from '@pay/contracts';
 import { dropSchema, testDatabaseUrl, uniqueName } from '@pay/testing';
 import { Transform } from 'class-transformer';
 import { IsInt, Max, Min } from 'class-validator';
-import { Client } from 'pg';
 import type { PaymentsPlatform, TestPerson } from './e2e-kit';
-import { feeOf, purchaseOf, startGroupAtEnd, startPaymentsPlatform, waitFor } from './e2e-kit';
+import { feeOf, purchaseOf, schemaQuery as query, startGroupAtEnd, startPaymentsPlatform, waitFor } from './e2e-kit';
 import { ServiceProcess } from './service-process';
 
 const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
@@ -54,16 +53,6 @@ let platform: PaymentsPlatform;
 const services = new Map<string, ServiceProcess>();
 const historySchema = uniqueName('soak_history');
 const adsSchema = uniqueName('soak_ads');
-
-async function query<T>(schema: string, sql: string, parameters: unknown[] = []): Promise<T[]> {
-  const client = new Client({ connectionString: testDatabaseUrl(), options: `-c search_path=${schema}` });
-  await client.connect();
-  try {
-    return (await client.query(sql, parameters)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
 
 beforeAll(async () => {
   platform = await startPaymentsPlatform({ inProcessOrchestration: false, walletFromDist: true, orchestrationEnv: { LOG_LEVEL: 'warn', PAYMENT_STEP_LEASE_SECONDS: '3' }, logLevel: 'warn' });

@@ -1,5 +1,5 @@
 import type { Sql } from '@pay/platform';
-import { sqlOf as platformSqlOf } from '@pay/platform';
+import { inTransaction as platformInTransaction, sqlOf as platformSqlOf } from '@pay/platform';
 import type { DataSource, QueryRunner } from 'typeorm';
 
 // The SQL helpers are shared by every service's store (libs/platform).
@@ -47,22 +47,7 @@ export async function onConnection<T>(dataSource: DataSource, work: (sql: Sql) =
   }
 }
 
-/**
- * Runs `work` in one READ COMMITTED transaction on one pooled connection; rolls back on any error.
- * The same as libs/platform's, with an Sql that can run named statements.
- */
-export async function inTransaction<T>(dataSource: DataSource, work: (sql: Sql, runner: QueryRunner) => Promise<T>): Promise<T> {
-  const runner = dataSource.createQueryRunner('master');
-  await runner.connect();
-  try {
-    await runner.startTransaction();
-    const result = await work(sqlOf(runner), runner);
-    await runner.commitTransaction();
-    return result;
-  } catch (error) {
-    if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
-    throw error;
-  } finally {
-    await runner.release();
-  }
+/** libs/platform's transaction (READ COMMITTED, one pooled connection), with an Sql that can run named statements. */
+export function inTransaction<T>(dataSource: DataSource, work: (sql: Sql, runner: QueryRunner) => Promise<T>): Promise<T> {
+  return platformInTransaction(dataSource, (_sql, runner) => work(sqlOf(runner), runner));
 }
