@@ -16,10 +16,20 @@ export async function createTestTopics(names: string[], partitions = 3): Promise
   const admin: Admin = testKafka().admin();
   await admin.connect();
   try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
-    });
+    // The KRaft broker sometimes answers a CreateTopics request with UNKNOWN_TOPIC_OR_PARTITION while
+    // it creates others' topics (seen on a fresh broker in CI): ask again; topics already made are kept.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: names.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+        });
+        return;
+      } catch (error) {
+        if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION' || attempt >= 5) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+      }
+    }
   } finally {
     await admin.disconnect();
   }
