@@ -36,7 +36,8 @@ export interface DataKey {
   key: Buffer;
 }
 
-interface DataKeyRow {
+/** A data_keys row as stored: the key wrapped by a master key. */
+export interface DataKeyRow {
   id: string;
   master_key_id: string;
   wrapped_key: Buffer;
@@ -70,7 +71,8 @@ export class DataKeyStore {
     return this.unwrap(rows[0]);
   }
 
-  private async unwrap(row: DataKeyRow): Promise<DataKey> {
+  /** Unwraps a row the caller read itself (e.g. joined into the statement that needed the key). */
+  async unwrap(row: DataKeyRow): Promise<DataKey> {
     return { id: row.id, key: await this.wrapper.unwrap(row.id, { masterKeyId: row.master_key_id, wrapped: row.wrapped_key }) };
   }
 }

@@ -3,11 +3,10 @@ import type { PaymentMethodKind } from '@pay/contracts';
 import type { RolloutSource } from '@pay/rollout';
 import { ROLLOUT } from '@pay/rollout';
 import { DataSource } from 'typeorm';
-import { WalletError } from '../domain/wallet-error';
+import { methodNotFound, WalletError, walletNotFound } from '../domain/wallet-error';
 import { assertActive } from '../remove-payment-method/method-status';
 import { SecretBox, secretContext } from '../store/secret-box';
-import { WalletStore } from '../store/wallet-store';
-import { PaymentMethodReader } from '../view-payment-methods/payment-method-reader';
+import type { PaymentMethodRow } from '../view-payment-methods/payment-method-view';
 
 export interface PaymentInstrument {
   methodId: string;
@@ -16,29 +15,53 @@ export interface PaymentInstrument {
   credentials: Record<string, string>;
 }
 
+interface InstrumentRow {
+  country: string;
+  apps: string[];
+  preferred_method_id: string | null;
+  /** The named (or preferred) method, if it is the person's; null otherwise. */
+  method: Pick<PaymentMethodRow, 'id' | 'kind' | 'status' | 'secret'> | null;
+  key_id: string | null;
+  master_key_id: string | null;
+  wrapped_key: Buffer | null;
+}
+
+/** The wallet, the method if it is the person's own, and the person's data key (methods are sealed with it). */
+const INSTRUMENT_SQL = `
+  SELECT w.country, w.apps, w.preferred_method_id,
+         CASE WHEN m.id IS NULL THEN NULL ELSE json_build_object('id', m.id, 'kind', m.kind, 'status', m.status, 'secret', m.secret) END AS method,
+         k.id AS key_id, k.master_key_id, k.wrapped_key
+    FROM wallets w
+    LEFT JOIN payment_methods m ON m.id = COALESCE($2::uuid, w.preferred_method_id) AND m.person_id = w.person_id
+    LEFT JOIN data_keys k ON k.owner_id = w.person_id
+   WHERE w.person_id = $1`;
+
 /** What the payment service needs to charge a method; only for a method that may pay, in an app where Pay is on. */
 @Injectable()
 export class GetPaymentInstrument {
   constructor(
-    private readonly store: WalletStore,
-    private readonly reader: PaymentMethodReader,
     private readonly secrets: SecretBox,
     private readonly dataSource: DataSource,
     @Inject(ROLLOUT) private readonly rollout: RolloutSource,
   ) {}
 
-  /** `methodId` is a method's id, or `preferred` for the person's preferred method. */
+  /**
+   * `methodId` is a method's id, or `preferred` for the person's preferred method. Every payment
+   * asks this once: the wallet, the method and the person's data key come in one statement.
+   */
   async get(personId: string, methodId: string, app: string): Promise<PaymentInstrument> {
-    const wallet = await this.store.get(personId);
-    this.rollout.policy.assertLive(wallet.country, app);
-    if (!wallet.apps.includes(app)) {
+    const [found] = (await this.dataSource.query(INSTRUMENT_SQL, [personId, methodId === 'preferred' ? null : methodId])) as InstrumentRow[];
+    if (!found) throw walletNotFound();
+    this.rollout.policy.assertLive(found.country, app);
+    if (!found.apps.includes(app)) {
       throw new WalletError('refused', 'PAY_NOT_ACTIVE_IN_APP', `the person has not turned Pay on in ${app}`, { app });
     }
-    const id = methodId === 'preferred' ? wallet.preferred_method_id : methodId;
-    if (!id) throw new WalletError('conflict', 'NO_PREFERRED_METHOD', 'the person has no preferred payment method; name one');
-    const row = await this.reader.row(personId, id);
+    if (methodId === 'preferred' && !found.preferred_method_id) throw new WalletError('conflict', 'NO_PREFERRED_METHOD', 'the person has no preferred payment method; name one');
+    if (!found.method) throw methodNotFound();
+    const row = found.method;
     assertActive(row);
-    const secret = JSON.parse(await this.secrets.open(this.dataSource, row.secret!, secretContext.method(row.id))) as Record<string, string>;
+    const key = found.key_id ? { id: found.key_id, master_key_id: found.master_key_id!, wrapped_key: found.wrapped_key! } : undefined;
+    const secret = JSON.parse(await this.secrets.openWith(this.dataSource, key, row.secret!, secretContext.method(row.id))) as Record<string, string>;
     // The PayPal e-mail is contact data, not a credential: it stays in the wallet.
     const { email: _email, ...credentials } = secret;
     return { methodId: row.id, kind: row.kind, credentials };

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DataKeyStore, SqlExecutor } from '@pay/encryption';
+import type { DataKeyRow, DataKeyStore, SqlExecutor } from '@pay/encryption';
 import { dataKeyIdOf, decryptField, encryptField } from '@pay/encryption';
 
 export const DATA_KEY_STORE = Symbol('DataKeyStore');
@@ -19,6 +19,15 @@ export class SecretBox {
 
   async open(sql: SqlExecutor, stored: string, context: string): Promise<string> {
     return decryptField(await this.keys.byId(sql, dataKeyIdOf(stored)), stored, context);
+  }
+
+  /**
+   * Opens with a data key row the caller read in its own statement (the person's key, joined);
+   * reads the key the value names if that is another one.
+   */
+  async openWith(sql: SqlExecutor, key: DataKeyRow | undefined, stored: string, context: string): Promise<string> {
+    if (!key || key.id !== dataKeyIdOf(stored)) return this.open(sql, stored, context);
+    return decryptField(await this.keys.unwrap(key), stored, context);
   }
 }
 
