@@ -145,6 +145,10 @@ export async function groupLag(admin: Admin, groupId: string): Promise<number> {
 export interface StatementCounts {
   statements: number;
   transactionControl: number;
+  /** COMMITs plus statements sent outside a transaction. */
+  commits: number;
+  /** Commits by the shape of their (first) statement. */
+  shapes: Record<string, number>;
 }
 
 /** Asks a service's preload for its statement counts (SIGUSR2) and waits for the answer. */
@@ -158,5 +162,5 @@ export async function statementCounts(pid: number, dir: string, name: string): P
     `statement counts of ${name}`,
     10_000,
   );
-  return { statements: answer!.statements, transactionControl: answer!.transactionControl };
+  return { statements: answer!.statements, transactionControl: answer!.transactionControl, commits: answer!.commits, shapes: answer!.shapes };
 }

@@ -7,8 +7,9 @@
  *
  * Reports captured/s; p50/p99 from publish to `payments.payment.captured` on Kafka, to the
  * purchase in the person's history, captured there, and its ledger transaction named there;
- * per purchase: CPU by process (/proc), PostgreSQL commits (pg_stat_database) and statements
- * (counted in each service by a preload), Kafka messages (high watermarks); RSS per service.
+ * per purchase: CPU by process (/proc), PostgreSQL commits and statements (counted in each
+ * service by a preload: COMMITs plus statements sent outside a transaction, by service and by
+ * the transaction's first statement) beside the database's xact_commit (pg_stat_database), Kafka messages (high watermarks); RSS per service.
  * It ends when the work it started is done — every purchase captured, every webhook delivered
  * and applied, outboxes drained, every consumer group caught up — and counts all of it.
  *
@@ -371,11 +372,20 @@ async function main(): Promise<void> {
     const cpuMs: Record<string, number> = {};
     for (const [name, seconds] of Object.entries(cpuAfter.byProcess)) cpuMs[name] = perPurchase((seconds - cpuBefore.byProcess[name]) * 1000);
     const listedTotal = Object.values(cpuMs).reduce((sum, ms) => sum + ms, 0);
-    const statementsPerPurchase: Record<string, { statements: number; transactionControl: number }> = {};
+    const statementsPerPurchase: Record<string, StatementCounts> = {};
     for (const service of services) {
+      const after = statementsAfter[service.name];
+      const before = statementsBefore[service.name];
+      const shapes: Record<string, number> = {};
+      for (const [shape, n] of Object.entries(after.shapes)) {
+        const delta = n - (before.shapes[shape] ?? 0);
+        if (delta > 0) shapes[shape] = perPurchase(delta);
+      }
       statementsPerPurchase[service.name] = {
-        statements: perPurchase(statementsAfter[service.name].statements - statementsBefore[service.name].statements),
-        transactionControl: perPurchase(statementsAfter[service.name].transactionControl - statementsBefore[service.name].transactionControl),
+        statements: perPurchase(after.statements - before.statements),
+        transactionControl: perPurchase(after.transactionControl - before.transactionControl),
+        commits: perPurchase(after.commits - before.commits),
+        shapes,
       };
     }
     const messages = watermarkDelta(watermarksBefore, watermarksAfter);
@@ -399,7 +409,8 @@ async function main(): Promise<void> {
       drainSeconds: { afterLastPublish: Number(((drained - lastPublish) / 1000).toFixed(1)), afterLastCapture: Number(((drained - allCaptured) / 1000).toFixed(1)) },
       cpuMsPerPurchase: { ...cpuMs, 'total (listed processes)': Number(listedTotal.toFixed(2)), 'machine (every process, /proc/stat)': perPurchase((cpuAfter.machine - cpuBefore.machine) * 1000) },
       postgres: {
-        commitsPerPurchase: perPurchase(commits),
+        commitsPerPurchase: perPurchase(Object.values(statementsAfter).reduce((sum, s) => sum + s.commits, 0) - Object.values(statementsBefore).reduce((sum, s) => sum + s.commits, 0)),
+        databaseCommitsPerPurchase: perPurchase(commits),
         observerTransactionsExcluded: observerQueries,
         statementsPerPurchase,
         statementsPerPurchaseTotal: perPurchase(Object.values(statementsAfter).reduce((sum, s) => sum + s.statements, 0) - Object.values(statementsBefore).reduce((sum, s) => sum + s.statements, 0)),
@@ -449,7 +460,7 @@ interface BenchResult {
   latencyMs: Record<'publishToCaptured' | 'publishToInHistory' | 'publishToCapturedInHistory' | 'publishToLedgerTransactionInHistory', Percentiles> & { historyResolutionMs: number };
   drainSeconds: { afterLastPublish: number; afterLastCapture: number };
   cpuMsPerPurchase: Record<string, number>;
-  postgres: { commitsPerPurchase: number; observerTransactionsExcluded: number; statementsPerPurchase: Record<string, StatementCounts>; statementsPerPurchaseTotal: number };
+  postgres: { commitsPerPurchase: number; databaseCommitsPerPurchase: number; observerTransactionsExcluded: number; statementsPerPurchase: Record<string, StatementCounts>; statementsPerPurchaseTotal: number };
   kafka: { messagesPerPurchase: number; offsetCommitsPerPurchase: number; allTopicsPerPurchase: number };
   rssMiB: Record<string, { sampledMax: number; peak: number }>;
   idle: { seconds: number; cpuMsPerSecond: Record<string, number>; commitsPerSecond: number; statementsPerSecond: Record<string, number> };
@@ -467,18 +478,23 @@ function table(r: BenchResult): string {
     row('publish → ledger tx in history   p50 / p99', ms(r.latencyMs.publishToLedgerTransactionInHistory)),
     row('drain after the last publish / last capture', `${r.drainSeconds.afterLastPublish} s / ${r.drainSeconds.afterLastCapture} s`),
     '',
-    `  ${'per purchase'.padEnd(36)} ${'CPU ms'.padStart(8)} ${'statements'.padStart(11)} ${'(tx control)'.padStart(12)} ${'RSS max MiB'.padStart(12)} ${'VmHWM MiB'.padStart(10)} ${'idle CPU ms/s'.padStart(14)}`,
+    `  ${'per purchase'.padEnd(36)} ${'CPU ms'.padStart(8)} ${'statements'.padStart(11)} ${'(tx control)'.padStart(12)} ${'commits'.padStart(8)} ${'RSS max MiB'.padStart(12)} ${'VmHWM MiB'.padStart(10)} ${'idle CPU ms/s'.padStart(14)}`,
   ];
   for (const [name, cpuMs] of Object.entries(r.cpuMsPerPurchase)) {
     const st = r.postgres.statementsPerPurchase[name];
     const rss = r.rssMiB[name];
     lines.push(
-      `  ${name.padEnd(36)} ${cpuMs.toFixed(2).padStart(8)} ${(st ? st.statements.toFixed(1) : '').padStart(11)} ${(st ? st.transactionControl.toFixed(1) : '').padStart(12)} ${String(rss?.sampledMax ?? '').padStart(12)} ${String(rss?.peak ?? '').padStart(10)} ${String(r.idle.cpuMsPerSecond[name] ?? '').padStart(14)}`,
+      `  ${name.padEnd(36)} ${cpuMs.toFixed(2).padStart(8)} ${(st ? st.statements.toFixed(1) : '').padStart(11)} ${(st ? st.transactionControl.toFixed(1) : '').padStart(12)} ${(st ? st.commits.toFixed(2) : '').padStart(8)} ${String(rss?.sampledMax ?? '').padStart(12)} ${String(rss?.peak ?? '').padStart(10)} ${String(r.idle.cpuMsPerSecond[name] ?? '').padStart(14)}`,
     );
   }
   lines.push(
     '',
-    row('PostgreSQL commits / purchase', `${r.postgres.commitsPerPurchase} (the bench's own ${r.postgres.observerTransactionsExcluded} excluded)`),
+    row('PostgreSQL commits / purchase (services)', r.postgres.commitsPerPurchase),
+    // xact_commit also counts the read-only transaction a LISTENing backend runs to read
+    // notifications, and PostgreSQL 15 wakes every listener of the database on each NOTIFY: with
+    // all four schemas in one database (here; production gives each service its own) every
+    // outbox commit wakes every service's listeners.
+    row('pg_stat_database xact_commit / purchase', `${r.postgres.databaseCommitsPerPurchase} (with NOTIFY deliveries to every listener of the one database; the bench's own ${r.postgres.observerTransactionsExcluded} excluded)`),
     row('PostgreSQL statements / purchase (services)', r.postgres.statementsPerPurchaseTotal),
     row('Kafka messages / purchase (the run\'s topics)', r.kafka.messagesPerPurchase),
     row('Kafka offset commits / purchase (broker-wide)', r.kafka.offsetCommitsPerPurchase),
@@ -486,6 +502,13 @@ function table(r: BenchResult): string {
     row(`idle (${r.idle.seconds} s before the load): commits/s`, r.idle.commitsPerSecond),
     row('idle: statements/s by service', Object.entries(r.idle.statementsPerSecond).map(([name, n]) => `${name} ${n}`).join(', ')),
   );
+  // The commits of each service by the shape of their (first) statement: where the commits go.
+  for (const [name, st] of Object.entries(r.postgres.statementsPerPurchase)) {
+    const shapes = Object.entries(st.shapes).sort(([, a], [, b]) => b - a).slice(0, 8);
+    if (shapes.length === 0) continue;
+    lines.push('', `  commits / purchase of ${name}, by their first statement:`);
+    for (const [shape, n] of shapes) lines.push(`    ${n.toFixed(2).padStart(6)}  ${shape}`);
+  }
   return lines.join('\n');
 }
 

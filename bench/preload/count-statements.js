@@ -16,12 +16,37 @@ if (!dir || !name) throw new Error('count-statements preload: BENCH_STATS_DIR an
 
 // A multi-statement string sent with the simple protocol counts once; none is sent on the hot paths.
 const CONTROL = /^\s*(BEGIN|START TRANSACTION|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b/i;
-const counts = { statements: 0, transactionControl: 0 };
+const OPENS = /^\s*(BEGIN|START TRANSACTION)\b/i;
+const ENDS = /^\s*(COMMIT|ROLLBACK)\b/i;
+// commits: COMMITs plus statements sent outside a transaction (each is its own commit), so the
+// bench can say which service spends the commits pg_stat_database counts. `shapes` counts them by
+// the statement's first words (no parameters: they may be personal data), for BENCH_SHOW_SHAPES.
+const counts = { statements: 0, transactionControl: 0, commits: 0, shapes: {} };
+const inTransaction = new WeakMap(); // client → the first statement of its open transaction
+const shapeOf = (text) => text.replace(/\s+/g, ' ').trim().slice(0, 90);
 const query = Client.prototype.query;
 Client.prototype.query = function countedQuery(config, ...rest) {
   const text = typeof config === 'string' ? config : config && config.text;
   counts.statements += 1;
-  if (typeof text === 'string' && CONTROL.test(text)) counts.transactionControl += 1;
+  if (typeof text === 'string') {
+    if (CONTROL.test(text)) counts.transactionControl += 1;
+    if (OPENS.test(text)) inTransaction.set(this, '');
+    else if (ENDS.test(text)) {
+      const first = inTransaction.get(this);
+      inTransaction.delete(this);
+      if (/^\s*COMMIT/i.test(text)) {
+        counts.commits += 1;
+        const shape = `transaction: ${first || '(empty)'}`;
+        counts.shapes[shape] = (counts.shapes[shape] || 0) + 1;
+      }
+    } else if (inTransaction.has(this)) {
+      if (inTransaction.get(this) === '' && !CONTROL.test(text)) inTransaction.set(this, shapeOf(text));
+    } else {
+      counts.commits += 1;
+      const shape = `autocommit: ${shapeOf(text)}`;
+      counts.shapes[shape] = (counts.shapes[shape] || 0) + 1;
+    }
+  }
   return query.call(this, config, ...rest);
 };
 
