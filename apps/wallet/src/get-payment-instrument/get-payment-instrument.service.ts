@@ -50,7 +50,7 @@ export class GetPaymentInstrument {
    * asks this once: the wallet, the method and the person's data key come in one statement.
    */
   async get(personId: string, methodId: string, app: string): Promise<PaymentInstrument> {
-    const [found] = (await this.dataSource.query(INSTRUMENT_SQL, [personId, methodId === 'preferred' ? null : methodId])) as InstrumentRow[];
+    const [found] = await this.dataSource.query<InstrumentRow[]>(INSTRUMENT_SQL, [personId, methodId === 'preferred' ? null : methodId]);
     if (!found) throw walletNotFound();
     this.rollout.policy.assertLive(found.country, app);
     if (!found.apps.includes(app)) {
