@@ -5,7 +5,7 @@ export const LEDGER_MIGRATIONS = [CreateLedger1764144000000];
 
 export { CreateLedger1764144000000, JOURNAL_TABLES, LEDGER_SERVICE_ROLE } from './migrations/1764144000000-create-ledger';
 export * from './postgres-ledger';
-export * from './group-commit';
+
 export * from './reservation-sweeper';
 export * from './balance-queries';
 export * from './rebuild-balances';

@@ -43,7 +43,7 @@ export class GroupCommit<Request, Result> {
   }
 
   submit(request: Request): Promise<Result> {
-    if (this.closed) return Promise.reject(new Error('the ledger is closing; the request was not recorded'));
+    if (this.closed) return Promise.reject(new Error('closing: the request was not taken'));
     return new Promise<Result>((resolve, reject) => {
       this.queue.push({ request, resolve, reject });
       this.schedule();
