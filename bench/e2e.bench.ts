@@ -131,6 +131,9 @@ async function main(): Promise<void> {
   const platform: PaymentsPlatform = await startPaymentsPlatform({
     inProcessOrchestration: false,
     walletFromDist: true,
+    // Stripe sends webhooks concurrently and in no promised order; one at a time would make the
+    // simulator, not the platform, the limit of the webhook path.
+    webhookConcurrency: 8,
     walletEnv: preloadEnv('wallet'),
     orchestrationEnv: { LOG_LEVEL: 'warn', ...preloadEnv('payment-orchestration') },
     logLevel: 'warn',

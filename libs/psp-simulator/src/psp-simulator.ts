@@ -34,6 +34,8 @@ export interface PspSimulatorOptions {
   /** Further webhook attempts after a failed one, and the base delay between them. */
   webhookRetries?: number;
   webhookRetryDelayMs?: number;
+  /** Webhook deliveries in flight at once; 1 (the default) keeps their order. */
+  webhookConcurrency?: number;
 }
 
 export interface SimulatorSnapshot {
@@ -117,6 +119,7 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
     secret: webhookSecret,
     retries: options.webhookRetries ?? 2,
     retryDelayMs: options.webhookRetryDelayMs ?? 100,
+    concurrency: options.webhookConcurrency,
   });
   const holds = new AbortController();
 

@@ -194,6 +194,8 @@ export interface PlatformOptions {
   walletEnv?: Record<string, string>;
   orchestrationPort?: number;
   simulatorHoldMs?: number;
+  /** Webhook deliveries the simulator has in flight at once (1 keeps their order; the bench and the soak send several, as Stripe does). */
+  webhookConcurrency?: number;
   logLevel?: string;
 }
 
@@ -230,7 +232,7 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
   await startGroupAtEnd(walletGroups.funds, Topics.walletCommands);
   await startGroupAtEnd(`${orchestrationGroupPrefix}.wallet-events`, Topics.walletEvents);
 
-  const simulator = await startPspSimulator({ webhookSecret: 'whsec_e2e', holdMs: options.simulatorHoldMs ?? 60_000, webhookRetries: 5, webhookRetryDelayMs: 200 });
+  const simulator = await startPspSimulator({ webhookSecret: 'whsec_e2e', holdMs: options.simulatorHoldMs ?? 60_000, webhookRetries: 5, webhookRetryDelayMs: 200, webhookConcurrency: options.webhookConcurrency });
   const events = await PaymentEventsReader.start();
 
   const common = {

@@ -55,7 +55,7 @@ const historySchema = uniqueName('soak_history');
 const adsSchema = uniqueName('soak_ads');
 
 beforeAll(async () => {
-  platform = await startPaymentsPlatform({ inProcessOrchestration: false, walletFromDist: true, orchestrationEnv: { LOG_LEVEL: 'warn', PAYMENT_STEP_LEASE_SECONDS: '3' }, logLevel: 'warn' });
+  platform = await startPaymentsPlatform({ inProcessOrchestration: false, walletFromDist: true, webhookConcurrency: 8, orchestrationEnv: { LOG_LEVEL: 'warn', PAYMENT_STEP_LEASE_SECONDS: '3' }, logLevel: 'warn' });
   services.set('wallet', ServiceProcess.adopt('wallet', platform.wallet.env!, platform.wallet.process!, platform.wallet.url));
   services.set('payment-orchestration', await ServiceProcess.start('payment-orchestration', platform.orchestrationEnv));
   const historyGroup = uniqueName('soak.history');

@@ -41,6 +41,11 @@ export interface WebhookOutboxOptions {
   /** Further attempts after a failed one (non-2xx or no answer). */
   retries: number;
   retryDelayMs: number;
+  /**
+   * Deliveries in flight at once (1, the default, keeps the order of events; Stripe itself
+   * promises no order and sends many at once, as a load test should).
+   */
+  concurrency?: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -51,12 +56,17 @@ export class WebhookOutbox {
   readonly deliveries: WebhookDelivery[] = [];
   private policy: WebhookPolicy = { mode: 'immediate', duplicate: false, delayMs: 0 };
   private held: WebhookEvent[] = [];
-  /** Deliveries run one after another on this chain, so `immediate` keeps the order of events. */
-  private chain: Promise<void> = Promise.resolve();
+  /** Deliveries run one after another on each lane; one lane (the default) keeps the order of events. */
+  private readonly lanes: Array<Promise<void>>;
+  private nextLane = 0;
   private pending = 0;
   private closed = false;
 
-  constructor(private readonly options: WebhookOutboxOptions) {}
+  constructor(private readonly options: WebhookOutboxOptions) {
+    const concurrency = options.concurrency ?? 1;
+    if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError('webhook concurrency must be a whole number ≥ 1');
+    this.lanes = Array.from({ length: concurrency }, () => Promise.resolve());
+  }
 
   setPolicy(policy: Partial<WebhookPolicy>): WebhookPolicy {
     this.policy = { ...this.policy, ...policy };
@@ -108,7 +118,7 @@ export class WebhookOutbox {
 
   /** Resolves once nothing is being sent. */
   async idle(): Promise<void> {
-    while (this.pending > 0) await this.chain;
+    while (this.pending > 0) await Promise.all(this.lanes);
   }
 
   async close(): Promise<void> {
@@ -127,7 +137,9 @@ export class WebhookOutbox {
     for (const event of events) {
       for (let copy = 0; copy < (duplicate ? 2 : 1); copy += 1) {
         this.pending += 1;
-        this.chain = this.chain
+        const lane = this.nextLane;
+        this.nextLane = (lane + 1) % this.lanes.length;
+        this.lanes[lane] = this.lanes[lane]
           .then(async () => {
             if (delayMs > 0) await sleep(delayMs);
             await this.deliver(event);
