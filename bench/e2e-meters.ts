@@ -1,12 +1,10 @@
 /**
  * What bench:e2e measures besides latency, read from the machine itself: CPU time and memory of
- * processes from /proc, Kafka high watermarks and consumer-group lag from the broker, and the
- * statement counts the services' preload (preload/count-statements.js) writes on request.
+ * processes from /proc, Kafka high watermarks and consumer-group lag from the broker. The
+ * statement counts of the services' preload are read through the e2e kit (statementCounts).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { Admin } from 'kafkajs';
-import { waitFor } from '../tools/payments/e2e/e2e-kit';
 
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ: 100 on Linux for every architecture we run on). */
 const TICKS_PER_SECOND = 100;
@@ -140,27 +138,4 @@ export async function groupLag(admin: Admin, groupId: string): Promise<number> {
     }
   }
   return lag;
-}
-
-export interface StatementCounts {
-  statements: number;
-  transactionControl: number;
-  /** COMMITs plus statements sent outside a transaction. */
-  commits: number;
-  /** Commits by the shape of their (first) statement. */
-  shapes: Record<string, number>;
-}
-
-/** Asks a service's preload for its statement counts (SIGUSR2) and waits for the answer. */
-export async function statementCounts(pid: number, dir: string, name: string): Promise<StatementCounts> {
-  const file = join(dir, `${name}.json`);
-  const asked = Date.now();
-  process.kill(pid, 'SIGUSR2');
-  const answer = await waitFor(
-    () => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as StatementCounts & { pid: number; at: number }) : undefined),
-    (counts) => counts !== undefined && counts.pid === pid && counts.at >= asked,
-    `statement counts of ${name}`,
-    10_000,
-  );
-  return { statements: answer!.statements, transactionControl: answer!.transactionControl, commits: answer!.commits, shapes: answer!.shapes };
 }

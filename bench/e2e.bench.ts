@@ -20,17 +20,16 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem, type } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ConfigError, loadConfig } from '@pay/config';
 import { deadLetterTopicOf, Topics } from '@pay/contracts';
 import { dropSchema, testKafka, uniqueName } from '@pay/testing';
 import type { Admin } from 'kafkajs';
 import { Client } from 'pg';
-import type { PaymentsPlatform, TestPerson } from '../tools/payments/e2e/e2e-kit';
-import { purchaseOf, spawnFromDist, startGroupAtEnd, startPaymentsPlatform, stopChild, waitFor } from '../tools/payments/e2e/e2e-kit';
+import type { PaymentsPlatform, StatementCounts, TestPerson } from '../tools/payments/e2e/e2e-kit';
+import { countingStatements, purchaseOf, spawnFromDist, startGroupAtEnd, startPaymentsPlatform, statementCounts, stopChild, waitFor } from '../tools/payments/e2e/e2e-kit';
 import { E2eBenchConfig } from './e2e-bench.config';
-import type { StatementCounts } from './e2e-meters';
 import {
   groupLag,
   highWatermarks,
@@ -39,11 +38,9 @@ import {
   memoryMiB,
   postgresCpuSeconds,
   processCpuSeconds,
-  statementCounts,
   watermarkDelta,
 } from './e2e-meters';
 
-const PRELOAD = resolve(__dirname, 'preload/count-statements.js');
 /** How often the history read model is looked at: the resolution of the history latencies. */
 const HISTORY_POLL_MS = 100;
 const WARM_UP_PURCHASES = 5;
@@ -126,7 +123,7 @@ async function main(): Promise<void> {
   const statsDir = await mkdtemp(join(tmpdir(), 'bench-e2e-stats-'));
   // NODE_ENV=development: the services run as they do outside tests (under NODE_ENV=test they also
   // validate the events they build, which production does not; see outgoingEventsAreValidated).
-  const preloadEnv = (name: string): Record<string, string> => ({ NODE_ENV: 'development', NODE_OPTIONS: `--require ${PRELOAD}`, BENCH_STATS_DIR: statsDir, BENCH_PROCESS_NAME: name });
+  const preloadEnv = (name: string): Record<string, string> => ({ NODE_ENV: 'development', ...countingStatements(statsDir, name) });
 
   const platform: PaymentsPlatform = await startPaymentsPlatform({
     inProcessOrchestration: false,

@@ -91,7 +91,7 @@ export class AdSignalAggregationConfig extends BaseServiceConfig {
   @Max(3_600, { message: 'must be a whole number of seconds from 0 to 3600' })
   AD_SIGNALS_MAX_CLOCK_SKEW_SECONDS = 300;
 
-  /** How often due windows are closed; 0 turns the periodic closer off (tests close by hand). */
+  /** The least time between two runs of the window closer, which runs this long after a consumer applied an event; 0 turns it off (tests close by hand). */
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number of milliseconds, 0 (off) or 1000 to 3600000' })
   @ValidateIf((config: AdSignalAggregationConfig) => config.AD_SIGNALS_CLOSE_INTERVAL_MS !== 0)

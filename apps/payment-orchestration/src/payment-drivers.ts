@@ -24,6 +24,8 @@ export interface PaymentDriverDependencies {
   readonly stepConcurrency: number;
   readonly stepLeaseMs: number;
   readonly stepPollMs: number;
+  /** The service's webhook inbox and use case (WebhooksModule's), so that one sweeper hears of every webhook not applied; made here when absent. */
+  readonly webhooks?: { readonly inbox: PspWebhookInbox; readonly apply: ApplyPspWebhook };
 }
 
 /** What moves payments after intake: the use cases, and the worker that runs their steps. */
@@ -50,8 +52,8 @@ export function createPaymentDrivers(deps: PaymentDriverDependencies): PaymentDr
   const authorize = new AuthorizeAndCapture(dataSource, store, steps, psp, deps.instruments, logger);
   const refunds = new RefundPayment(dataSource, store, steps, psp, logger);
   const transfers = new TransferFunds(dataSource, store, steps, logger);
-  const webhookInbox = new PspWebhookInbox(dataSource);
-  const applyWebhook = new ApplyPspWebhook(dataSource, store, webhookInbox, logger);
+  const webhookInbox = deps.webhooks?.inbox ?? new PspWebhookInbox(dataSource);
+  const applyWebhook = deps.webhooks?.apply ?? new ApplyPspWebhook(dataSource, store, webhookInbox, logger);
   const reconcile = new ReconcilePayments(dataSource, store, psp, authorize, refunds, transfers, applyWebhook, logger);
   const handlerFor = (step: StepName): StepHandler | undefined => {
     if (step === 'authorize') return (claimed) => authorize.run(claimed);

@@ -8,6 +8,8 @@ import type { RolloutSource } from '@pay/rollout';
 import { ROLLOUT, RolloutModule } from '@pay/rollout';
 import type { JWK } from 'jose';
 import { DataSource } from 'typeorm';
+import { ApplyPspWebhook } from './apply-psp-webhook/apply-psp-webhook';
+import { WebhookSweeper } from './apply-psp-webhook/webhook-sweeper';
 import { HttpWalletInstruments } from './authorize-and-capture/http-wallet-instruments';
 import { noServiceToken, SignedServiceTokens } from './authorize-and-capture/service-token';
 import type { WalletInstruments } from './authorize-and-capture/wallet-instruments';
@@ -28,32 +30,39 @@ import { RefundPayment } from './refund-payment/refund-payment';
 import { RefundsController } from './refund-payment/refunds.controller';
 import { TransferFunds } from './transfer-funds/transfer-funds';
 import { ViewPaymentController } from './view-payment/view-payment.controller';
+import { PspWebhookInbox } from './webhooks/receive-psp-webhook/psp-webhook-inbox';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 export const PAYMENT_DRIVERS = Symbol('PaymentDrivers');
 
-/** How often webhooks recorded but not applied are looked at again. */
-const WEBHOOK_SWEEP_MS = 30_000;
+/** The least time between two webhook sweeps, and the wait after a failed one. */
+const WEBHOOK_SWEEP_MIN_INTERVAL_MS = 1_000;
+const WEBHOOK_SWEEP_RETRY_MS = 5_000;
 
-/** Starts the step worker and the webhook sweep with the app; stops them before the connections close (after the consumers: the platform stops those first). */
+/** Starts the step worker and the webhook sweeper with the app; stops them before the connections close (after the consumers: the platform stops those first). */
 @Injectable()
 class PaymentRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private sweep?: NodeJS.Timeout;
+  private readonly sweeper: WebhookSweeper;
 
   constructor(
     @Inject(PAYMENT_DRIVERS) private readonly drivers: PaymentDrivers,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  ) {
+    this.sweeper = new WebhookSweeper(drivers.applyWebhook, {
+      minIntervalMs: WEBHOOK_SWEEP_MIN_INTERVAL_MS,
+      retryMs: WEBHOOK_SWEEP_RETRY_MS,
+      onError: (error) => this.logger.error({ reason: (error as Error).message }, 'webhook sweep failed; trying again'),
+    });
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.drivers.worker.start();
-    this.sweep = setInterval(() => {
-      this.drivers.applyWebhook.sweep().catch((error: unknown) => this.logger.error({ reason: (error as Error).message }, 'webhook sweep failed'));
-    }, WEBHOOK_SWEEP_MS);
+    // The first sweep runs before the service is ready; then the sweeper sleeps until a webhook is due.
+    await this.sweeper.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.sweep);
+    await this.sweeper.stop();
     await this.drivers.worker.stop();
   }
 }
@@ -87,8 +96,15 @@ export class PaymentsModule {
         },
         {
           provide: PAYMENT_DRIVERS,
-          inject: [DataSource, LOGGER, PAYMENT_SERVICE_PROVIDER, WALLET_INSTRUMENTS],
-          useFactory: (dataSource: DataSource, logger: Logger, paymentServiceProvider: PaymentServiceProvider, instruments: WalletInstruments) =>
+          inject: [DataSource, LOGGER, PAYMENT_SERVICE_PROVIDER, WALLET_INSTRUMENTS, PspWebhookInbox, ApplyPspWebhook],
+          useFactory: (
+            dataSource: DataSource,
+            logger: Logger,
+            paymentServiceProvider: PaymentServiceProvider,
+            instruments: WalletInstruments,
+            webhookInbox: PspWebhookInbox,
+            applyWebhook: ApplyPspWebhook,
+          ) =>
             createPaymentDrivers({
               dataSource,
               logger,
@@ -98,6 +114,7 @@ export class PaymentsModule {
               stepConcurrency: config.PAYMENT_STEP_CONCURRENCY,
               stepLeaseMs: config.PAYMENT_STEP_LEASE_SECONDS * 1000,
               stepPollMs: config.PAYMENT_STEP_POLL_MS,
+              webhooks: { inbox: webhookInbox, apply: applyWebhook },
             }),
         },
         { provide: PaymentEventStore, inject: [PAYMENT_DRIVERS], useFactory: (drivers: PaymentDrivers) => drivers.store },

@@ -10,7 +10,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -462,4 +462,35 @@ export function purchaseOf(person: { id: string }, amount: bigint, overrides: Re
     amount: { amount: amount.toString(), currency: 'USD' },
     ...overrides,
   };
+}
+
+/** The preload that counts the SQL statements a service sends (bench/preload/count-statements.js). */
+const STATEMENT_COUNTER = resolve(ROOT, 'bench/preload/count-statements.js');
+
+export interface StatementCounts {
+  statements: number;
+  transactionControl: number;
+  /** COMMITs plus statements sent outside a transaction. */
+  commits: number;
+  /** Commits by the shape of their (first) statement. */
+  shapes: Record<string, number>;
+}
+
+/** Environment for a service from dist that counts its statements, written to `dir` as `<name>.json` on SIGUSR2. */
+export function countingStatements(dir: string, name: string): Record<string, string> {
+  return { NODE_OPTIONS: `--require ${STATEMENT_COUNTER}`, BENCH_STATS_DIR: dir, BENCH_PROCESS_NAME: name };
+}
+
+/** Asks a service's preload for its statement counts (SIGUSR2) and waits for the answer. */
+export async function statementCounts(pid: number, dir: string, name: string): Promise<StatementCounts> {
+  const file = join(dir, `${name}.json`);
+  const asked = Date.now();
+  process.kill(pid, 'SIGUSR2');
+  const answer = await waitFor(
+    () => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as StatementCounts & { pid: number; at: number }) : undefined),
+    (counts) => counts !== undefined && counts.pid === pid && counts.at >= asked,
+    `statement counts of ${name}`,
+    10_000,
+  );
+  return { statements: answer!.statements, transactionControl: answer!.transactionControl, commits: answer!.commits, shapes: answer!.shapes };
 }

@@ -56,7 +56,7 @@ const fromObservation = (result: ObservationResult): Finding => {
  *   charging again;
  * - a pending refund: retrieve it (or ask again with its key when its id never came back);
  * - a transfer the wallet never confirmed: voided (the compensation), as the deadline step does.
- * Webhooks recorded but never applied are applied first.
+ * Webhooks recorded but never applied are applied first (due or not, given up or not).
  */
 export class ReconcilePayments {
   constructor(
@@ -71,7 +71,7 @@ export class ReconcilePayments {
   ) {}
 
   async run(options: ReconcileOptions): Promise<ReconcileReport> {
-    const webhooksApplied = await this.webhooks.sweep(0, options.limit ?? 500);
+    const webhooksApplied = await this.webhooks.sweepAll(options.limit ?? 500);
     const rows = await this.dataSource.query<PaymentRow[]>(
       `SELECT payment_id, kind, status, provider, reference, pending_refunds, updated_at, created_at FROM payments
         WHERE (status IN ('initiated', 'requires_action', 'authorized') OR pending_refunds > 0)

@@ -6,6 +6,7 @@ import { PaymentFlows1764489600000 } from './1764489600000-payment-flows';
 import { PaymentStepTrace1764835200000 } from './1764835200000-payment-step-trace';
 import { OutboxNotify1765065600001 } from './1765065600001-outbox-notify';
 import { PaymentState1765152000000 } from './1765152000000-payment-state';
+import { PspWebhookRetries1765238400000 } from './1765238400000-psp-webhook-retries';
 
 /** Every migration of the payment-orchestration schema, in order. */
 export const paymentOrchestrationMigrations: MigrationList = [
@@ -16,4 +17,5 @@ export const paymentOrchestrationMigrations: MigrationList = [
   PaymentStepTrace1764835200000,
   OutboxNotify1765065600001,
   PaymentState1765152000000,
+  PspWebhookRetries1765238400000,
 ];

@@ -16,7 +16,17 @@ export interface RecordedWebhook {
    * reflects (recorded as applied, outcome `unchanged`, by the statement that recorded it).
    */
   readonly applied: boolean;
+  /** When the sweep looks at it again if it is not applied by then (undefined: applied, or given up). */
+  readonly retryAt?: Date;
 }
+
+/**
+ * How a webhook not applied is looked at again: a first time 5 s after it was recorded (a crash
+ * or a failure between recording and applying), then, while its payment is unknown here, after
+ * 5 s doubling up to an hour apart, for 3 days after it arrived. Then it is given up: left
+ * unapplied with outcome `unmatched` and no next attempt, for reconciliation and an operator.
+ */
+export const WEBHOOK_RETRIES = { firstMs: 5_000, maxMs: 3_600_000, horizonMs: 3 * 24 * 3_600_000 } as const;
 
 /**
  * Records deliveries, in one statement so concurrent deliveries of one event cannot both insert
@@ -33,9 +43,10 @@ const RECORD: NamedStatement = {
            SELECT * FROM jsonb_to_recordset($1::jsonb) AS d(
              provider text, event_id text, event_type text, object_type text, object_id text, payment_id text, livemode boolean,
              psp_created_at timestamptz, payload jsonb, u_provider text, u_reference text, u_statuses text[], u_amount bigint, u_captured bigint))
-         INSERT INTO psp_webhook_events (provider, event_id, event_type, object_type, object_id, payment_id, livemode, psp_created_at, payload, applied_at, outcome)
+         INSERT INTO psp_webhook_events (provider, event_id, event_type, object_type, object_id, payment_id, livemode, psp_created_at, payload, applied_at, outcome, next_attempt_at)
          SELECT d.provider, d.event_id, d.event_type, d.object_type, d.object_id, d.payment_id, d.livemode, d.psp_created_at, d.payload,
-                CASE WHEN r.outcome IS NULL THEN NULL ELSE now() END, r.outcome
+                CASE WHEN r.outcome IS NULL THEN NULL ELSE now() END, r.outcome,
+                CASE WHEN r.outcome IS NULL THEN now() + $2 * interval '1 millisecond' END
            FROM delivered d
            LEFT JOIN LATERAL (
              SELECT 'unchanged'::text AS outcome FROM payments p
@@ -44,7 +55,7 @@ const RECORD: NamedStatement = {
                 AND (d.payment_id IS NULL OR p.payment_id = d.payment_id)
               LIMIT 1) r ON true
          ON CONFLICT (provider, event_id) DO UPDATE SET deliveries = psp_webhook_events.deliveries + 1
-         RETURNING provider, event_id, (xmax = 0) AS inserted, deliveries, applied_at IS NOT NULL AS applied`,
+         RETURNING provider, event_id, (xmax = 0) AS inserted, deliveries, applied_at IS NOT NULL AS applied, next_attempt_at`,
 };
 
 /** Deliveries recorded together; a webhook's answer waits for its batch's statement, nothing else. */
@@ -56,10 +67,17 @@ interface RecordedRow {
   inserted: boolean;
   deliveries: number;
   applied: boolean;
+  next_attempt_at: Date | null;
 }
 
 /** Why a webhook was, or was not, applied. */
 export type WebhookOutcome = 'applied' | 'unchanged' | 'conflict' | 'unmatched' | 'ignored';
+
+export interface DueWebhooks {
+  readonly events: PspWebhookEvent[];
+  /** When the earliest webhook not due yet is due; undefined when none is waiting for a time. */
+  readonly nextDueAt?: Date;
+}
 
 /** The webhook events table: one row per provider event, however often it is delivered. */
 export class PspWebhookInbox {
@@ -88,12 +106,14 @@ export class PspWebhookInbox {
         (seen.has(key) ? later : now).push(item);
         seen.add(key);
       }
-      const rows = await onConnection(this.dataSource, (sql) => queryNamed<RecordedRow>(sql, RECORD, [`[${now.map(({ event }) => this.rowOf(event)).join(',')}]`]));
+      const rows = await onConnection(this.dataSource, (sql) =>
+        queryNamed<RecordedRow>(sql, RECORD, [`[${now.map(({ event }) => this.rowOf(event)).join(',')}]`, WEBHOOK_RETRIES.firstMs]),
+      );
       const byKey = new Map(rows.map((row) => [`${row.provider}\u0000${row.event_id}`, row]));
       for (const { event, index } of now) {
         const row = byKey.get(`${event.provider}\u0000${event.id}`);
         results[index] = row
-          ? { status: 'fulfilled', value: { firstDelivery: row.inserted, deliveries: row.deliveries, applied: row.applied } }
+          ? { status: 'fulfilled', value: { firstDelivery: row.inserted, deliveries: row.deliveries, applied: row.applied, ...(row.next_attempt_at ? { retryAt: row.next_attempt_at } : {}) } }
           : { status: 'rejected', reason: new Error(`recording webhook ${event.id} returned no row`) };
       }
       left = later;
@@ -129,22 +149,66 @@ export class PspWebhookInbox {
 
   /** Marks the event applied (or why not), in the caller's transaction when its effect has one. */
   async markApplied(provider: string, eventId: string, outcome: WebhookOutcome, sql?: Sql): Promise<void> {
-    const text = 'UPDATE psp_webhook_events SET applied_at = now(), outcome = $3 WHERE provider = $1 AND event_id = $2 AND applied_at IS NULL';
+    const text = 'UPDATE psp_webhook_events SET applied_at = now(), outcome = $3, next_attempt_at = NULL WHERE provider = $1 AND event_id = $2 AND applied_at IS NULL';
     if (sql) await sql.query(text, [provider, eventId, outcome]);
     else await this.dataSource.query(text, [provider, eventId, outcome]);
   }
 
-  /** Unmatched for now (its payment unknown yet): left unapplied, looked at again later. */
-  async markUnmatched(provider: string, eventId: string): Promise<void> {
-    await this.dataSource.query("UPDATE psp_webhook_events SET outcome = 'unmatched' WHERE provider = $1 AND event_id = $2 AND applied_at IS NULL", [provider, eventId]);
+  /**
+   * Unmatched for now (its payment unknown yet): left unapplied, looked at again after the next
+   * backoff. Returns when; undefined once given up (WEBHOOK_RETRIES.horizonMs after it arrived).
+   */
+  markUnmatched(provider: string, eventId: string): Promise<Date | undefined> {
+    return this.retryLater(provider, eventId, 'unmatched');
   }
 
-  /** Events received but not applied, oldest first (a crash between recording and applying, or an unmatched one). */
-  async unapplied(olderThanMs: number, limit: number): Promise<PspWebhookEvent[]> {
+  /** Applying it failed (an outage, a bug): looked at again after the next backoff, its outcome untouched. */
+  postpone(provider: string, eventId: string): Promise<Date | undefined> {
+    return this.retryLater(provider, eventId, null);
+  }
+
+  /**
+   * Webhooks due for another attempt, the longest due first, and when the next one not due yet
+   * is due (undefined: none is), in one statement.
+   */
+  async due(limit: number): Promise<DueWebhooks> {
+    const rows = await this.dataSource.query<{ provider: string; payload: unknown; next_attempt_at: Date }[]>(
+      `(SELECT provider, payload, next_attempt_at FROM psp_webhook_events
+         WHERE applied_at IS NULL AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT $1)
+       UNION ALL
+       (SELECT provider, NULL, next_attempt_at FROM psp_webhook_events
+         WHERE applied_at IS NULL AND next_attempt_at > now() ORDER BY next_attempt_at LIMIT 1)`,
+      [limit],
+    );
+    const events = rows.filter((row) => row.payload !== null).map((row) => fromWebhookRecord(row.provider, row.payload));
+    const next = rows.find((row) => row.payload === null)?.next_attempt_at;
+    return { events, ...(next ? { nextDueAt: next } : {}) };
+  }
+
+  /**
+   * Every webhook not applied, due or not, given up or not (reconciliation): the longest due
+   * first, those given up last.
+   */
+  async unapplied(limit: number): Promise<PspWebhookEvent[]> {
     const rows = await this.dataSource.query<{ provider: string; payload: unknown }[]>(
-      `SELECT provider, payload FROM psp_webhook_events WHERE applied_at IS NULL AND received_at < now() - $1 * interval '1 millisecond' ORDER BY received_at LIMIT $2`,
-      [olderThanMs, limit],
+      'SELECT provider, payload FROM psp_webhook_events WHERE applied_at IS NULL ORDER BY next_attempt_at NULLS LAST, received_at LIMIT $1',
+      [limit],
     );
     return rows.map((row) => fromWebhookRecord(row.provider, row.payload));
+  }
+
+  private async retryLater(provider: string, eventId: string, outcome: WebhookOutcome | null): Promise<Date | undefined> {
+    const rows = await onConnection(this.dataSource, (sql) =>
+      sql.query<{ next_attempt_at: Date | null }>(
+        `UPDATE psp_webhook_events
+            SET outcome = COALESCE($3, outcome), attempts = attempts + 1,
+                next_attempt_at = CASE WHEN received_at + $6 * interval '1 millisecond' > now()
+                                       THEN now() + least($5::float8, $4 * power(2, least(attempts, 30))) * interval '1 millisecond' END
+          WHERE provider = $1 AND event_id = $2 AND applied_at IS NULL
+          RETURNING next_attempt_at`,
+        [provider, eventId, outcome, WEBHOOK_RETRIES.firstMs, WEBHOOK_RETRIES.maxMs, WEBHOOK_RETRIES.horizonMs],
+      ),
+    );
+    return rows[0]?.next_attempt_at ?? undefined;
   }
 }

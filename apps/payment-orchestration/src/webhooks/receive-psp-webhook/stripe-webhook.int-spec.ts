@@ -2,7 +2,9 @@
  * POST /v1/webhooks/stripe on a Nest app built with `rawBody: true`, against real PostgreSQL,
  * fed by the PSP simulator through the real Stripe SDK adapter: signatures verified over the raw
  * bytes, each event recorded once however often and in whatever order it is delivered, and
- * forged, tampered or stale deliveries refused before anything is written.
+ * forged, tampered or stale deliveries refused before anything is written. Then the sweep of
+ * webhooks not applied, on the same table: each retried when due with backoff, orphans given up
+ * after the horizon, and none starving another.
  */
 import { randomUUID } from 'node:crypto';
 import type { DynamicModule, INestApplication } from '@nestjs/common';
@@ -15,13 +17,16 @@ import { signWebhookPayload, startPspSimulator } from '@pay/psp-simulator';
 import type { TestSchema } from '@pay/testing';
 import { createTestSchema } from '@pay/testing';
 import { DataSource } from 'typeorm';
+import { ApplyPspWebhook } from '../../apply-psp-webhook/apply-psp-webhook';
 import { paymentOrchestrationMigrations } from '../../database/migrations';
 import { PaymentEventStore } from '../../payments/store/payment-event-store';
+import type { PspWebhookEvent } from '../../psp/psp.port';
 import type { StripeSettings } from '../../psp/stripe/stripe.config';
 import { createStripeClient } from '../../psp/stripe/stripe-client';
 import { StripePaymentServiceProvider } from '../../psp/stripe/stripe-payment-service-provider';
 import { StripeModule } from '../../psp/stripe/stripe.module';
 import { WebhooksModule } from '../webhooks.module';
+import { PspWebhookInbox, WEBHOOK_RETRIES } from './psp-webhook-inbox';
 
 const SECRET = 'whsec_endpoint_test';
 
@@ -240,5 +245,184 @@ describe('POST /v1/webhooks/stripe', () => {
     } finally {
       await withoutRawBody.close();
     }
+  });
+});
+
+describe('webhooks not applied: looked at again when due, with backoff', () => {
+  const logger = createLogger('payment-orchestration-test', 'silent');
+  let store: PaymentEventStore;
+  let inbox: PspWebhookInbox;
+  let webhooks: ApplyPspWebhook;
+
+  beforeAll(() => {
+    store = new PaymentEventStore(schema.dataSource);
+    inbox = new PspWebhookInbox(schema.dataSource);
+    webhooks = new ApplyPspWebhook(schema.dataSource, store, inbox, logger);
+  });
+
+  /** A PaymentIntent authorised at the PSP, naming our payment `paymentId` (known here or not). */
+  const authorizedWebhook = (paymentId: string, eventId = `evt_${randomUUID()}`): PspWebhookEvent => ({
+    provider: 'stripe',
+    id: eventId,
+    type: 'payment_intent.amount_capturable_updated',
+    createdAt: new Date(),
+    livemode: false,
+    subject: {
+      kind: 'payment',
+      payment: {
+        provider: 'stripe',
+        id: `pi_${paymentId}`,
+        providerStatus: 'requires_capture',
+        observation: { stage: 'authorized', reference: `pi_${paymentId}`, amount: 4200n },
+        amount: 4200n,
+        currency: 'EUR',
+        captureMethod: 'manual',
+        paymentId,
+        metadata: {},
+      },
+    },
+    payload: {},
+  });
+
+  const initiate = (paymentId: string) =>
+    store.append(paymentId, 0, [
+      {
+        type: 'PaymentInitiated',
+        paymentId,
+        requestId: randomUUID(),
+        kind: 'purchase',
+        payerId: 'person-42',
+        counterparty: { type: 'merchant', id: 'merchant-7' },
+        app: 'instagram',
+        country: 'DE',
+        amount: 4200n,
+        currency: 'EUR',
+        captureMethod: 'manual',
+      },
+    ]);
+
+  interface Retry {
+    event_id: string;
+    attempts: number;
+    outcome: string | null;
+    applied: boolean;
+    /** Seconds from now (the database's) to the next attempt; null: none. */
+    next_in_s: number | null;
+  }
+  const retries = async (): Promise<Map<string, Retry>> => {
+    const rows = await schema.dataSource.query<Retry[]>(
+      `SELECT event_id, attempts, outcome, applied_at IS NOT NULL AS applied,
+              round(extract(epoch FROM next_attempt_at - now()))::int AS next_in_s
+         FROM psp_webhook_events`,
+    );
+    return new Map(rows.map((row) => [row.event_id, row]));
+  };
+  /** Moves an event's clock back: it arrived `ageMs` ago and is due now. */
+  const makeDue = (eventId: string, ageMs = 10_000) =>
+    schema.dataSource.query("UPDATE psp_webhook_events SET received_at = now() - $2 * interval '1 millisecond', next_attempt_at = now() - interval '1 millisecond' WHERE event_id = $1", [
+      eventId,
+      ageMs,
+    ]);
+
+  it('one recorded but never applied (a crash in between) is due 5 s after it arrived, and the sweep applies it then', async () => {
+    const paymentId = randomUUID();
+    await initiate(paymentId);
+    const event = authorizedWebhook(paymentId);
+    const recorded = await inbox.record(event);
+    expect(recorded.applied).toBe(false);
+    expect(recorded.retryAt!.getTime() - Date.now()).toBeGreaterThan(3_000);
+    // Not due yet: the sweep applies nothing, and says when to look again (one statement).
+    const early = await webhooks.sweep();
+    expect(early.applied).toBe(0);
+    expect(early.nextDueAt?.getTime()).toBe(recorded.retryAt!.getTime());
+    await makeDue(event.id);
+    expect(await webhooks.sweep()).toEqual({ applied: 1 });
+    expect((await retries()).get(event.id)).toMatchObject({ applied: true, outcome: 'applied', next_in_s: null });
+    expect((await store.load(paymentId))?.state).toMatchObject({ status: 'authorized' });
+  });
+
+  it('an unmatched one is retried after 5 s, then 10 s, doubling up to an hour; the sweep reads when the next is due', async () => {
+    const event = authorizedWebhook(randomUUID());
+    await inbox.record(event);
+    const wakes: Date[] = [];
+    const unwatch = webhooks.watchRetries((at) => wakes.push(at));
+    try {
+      expect(await webhooks.apply(event)).toBe('unmatched');
+      expect((await retries()).get(event.id)).toMatchObject({ attempts: 1, outcome: 'unmatched', applied: false, next_in_s: 5 });
+      // This process is told when to look again, so its sweeper need not poll.
+      expect(wakes).toHaveLength(1);
+      await makeDue(event.id);
+      expect(await webhooks.sweep()).toEqual({ applied: 0 });
+      expect(wakes).toHaveLength(2);
+      expect((await retries()).get(event.id)).toMatchObject({ attempts: 2, next_in_s: 10 });
+      await makeDue(event.id);
+      await webhooks.sweep();
+      expect((await retries()).get(event.id)).toMatchObject({ attempts: 3, next_in_s: 20 });
+      await schema.dataSource.query('UPDATE psp_webhook_events SET attempts = 40 WHERE event_id = $1', [event.id]);
+      await makeDue(event.id);
+      await webhooks.sweep();
+      expect((await retries()).get(event.id)).toMatchObject({ attempts: 41, next_in_s: WEBHOOK_RETRIES.maxMs / 1000 });
+    } finally {
+      unwatch();
+    }
+  });
+
+  it('an orphan is given up after the horizon: unapplied, unmatched, never due again; reconciliation still applies it once its payment is known', async () => {
+    const paymentId = randomUUID();
+    const event = authorizedWebhook(paymentId);
+    await inbox.record(event);
+    await makeDue(event.id, WEBHOOK_RETRIES.horizonMs + 60_000);
+    expect(await webhooks.sweep()).toEqual({ applied: 0 });
+    expect((await retries()).get(event.id)).toMatchObject({ attempts: 1, outcome: 'unmatched', applied: false, next_in_s: null });
+    expect(await inbox.due(10)).toEqual({ events: [] });
+    await initiate(paymentId);
+    // The timer-driven sweep no longer looks at it; reconciliation (sweepAll) does.
+    expect((await webhooks.sweep()).applied).toBe(0);
+    expect(await webhooks.sweepAll(10)).toBe(1);
+    expect((await retries()).get(event.id)).toMatchObject({ applied: true, outcome: 'applied' });
+  });
+
+  it('orphans older than a newer webhook do not starve it: a sweep of 2 at a time takes what is due, the longest due first', async () => {
+    const orphans = Array.from({ length: 5 }, () => authorizedWebhook(randomUUID()));
+    for (const orphan of orphans) {
+      await inbox.record(orphan);
+      await makeDue(orphan.id, 3_600_000);
+      expect(await webhooks.apply(orphan)).toBe('unmatched'); // pushed back 5 s
+    }
+    const paymentId = randomUUID();
+    await initiate(paymentId);
+    const newer = authorizedWebhook(paymentId);
+    await inbox.record(newer);
+    await makeDue(newer.id);
+    // The old query (oldest received first, 2 at a time) would have taken two orphans, every time.
+    expect(await webhooks.sweep(2)).toMatchObject({ applied: 1 });
+    const after = await retries();
+    expect(after.get(newer.id)).toMatchObject({ applied: true, outcome: 'applied' });
+    for (const orphan of orphans) expect(after.get(orphan.id)).toMatchObject({ attempts: 1, applied: false });
+
+    // When more are due than a page holds, one sweep goes through them all, page by page.
+    for (const orphan of orphans) await makeDue(orphan.id, 3_600_000);
+    const swept = await webhooks.sweep(2);
+    expect(swept.applied).toBe(0);
+    const pushedBack = await retries();
+    for (const orphan of orphans) expect(pushedBack.get(orphan.id)).toMatchObject({ attempts: 2, next_in_s: 10 });
+  });
+
+  it('a webhook whose apply fails is postponed, with backoff, and holds up none of the others', async () => {
+    const paymentId = randomUUID();
+    await initiate(paymentId);
+    const failing = authorizedWebhook(randomUUID());
+    const fine = authorizedWebhook(paymentId);
+    for (const event of [failing, fine]) {
+      await inbox.record(event);
+      await makeDue(event.id);
+    }
+    const flaky = new ApplyPspWebhook(schema.dataSource, store, inbox, logger);
+    const apply = flaky.apply.bind(flaky);
+    jest.spyOn(flaky, 'apply').mockImplementation((event) => (event.id === failing.id ? Promise.reject(new Error('bug in the planner')) : apply(event)));
+    expect(await flaky.sweep()).toMatchObject({ applied: 1 });
+    const after = await retries();
+    expect(after.get(fine.id)).toMatchObject({ applied: true });
+    expect(after.get(failing.id)).toMatchObject({ applied: false, attempts: 1, outcome: null, next_in_s: 5 });
   });
 });
