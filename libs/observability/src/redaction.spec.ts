@@ -26,6 +26,14 @@ describe('redaction', () => {
     expect(scrubText(`payment ${uuid} card 4242 4242 4242 4242`)).toBe(`payment ${uuid} card [REDACTED:card]`);
   });
 
+  it('does not mistake a traceparent whose span id is all decimal digits for a card number', () => {
+    // Span id and flags join to 195280920917770701, which passes Luhn: alone it reads as a card.
+    const traceparent = '00-ca1bf89f50574bbb0c94fb2dafd21de6-1952809209177707-01';
+    expect(findCardNumber('1952809209177707-01')).toBeDefined();
+    expect(findCardNumber(`headers {"traceparent": "${traceparent}"}`)).toBeUndefined();
+    expect(scrubText(`traceparent ${traceparent}`)).toBe(`traceparent ${traceparent}`);
+  });
+
   it('keeps ordinary ids and amounts', () => {
     expect(scrubText('payment 7f1c amount 1250 EUR at 2026-11-25T08:00:00Z')).toBe('payment 7f1c amount 1250 EUR at 2026-11-25T08:00:00Z');
   });

@@ -57,9 +57,11 @@ const IBAN = /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b/g;
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 const PHONE = /\+\d[\d ()-]{7,18}\d/g;
 
-// A UUID's all-digit groups, joined by its dashes, can look like a grouped card number.
+// A UUID's all-digit groups, joined by its dashes, can look like a grouped card number; so can a
+// W3C traceparent's span id when its 16 hex digits happen to be decimal ("…-1952809209177721-01").
 const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
-const withoutUuids = (text: string): string => text.replace(UUID, (uuid) => uuid.replace(/[0-9]/g, 'x'));
+const TRACEPARENT = /\b[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}\b/gi;
+const withoutUuids = (text: string): string => text.replace(UUID, (uuid) => uuid.replace(/[0-9]/g, 'x')).replace(TRACEPARENT, (id) => id.replace(/[0-9]/g, 'x'));
 
 /** Finds a run of digits that looks like a card number (Luhn-valid, 13 to 19 digits). */
 export function findCardNumber(text: string): string | undefined {
