@@ -85,6 +85,13 @@ export interface InboxConsumerOptions {
   maxEventsPerTransaction?: number;
   /** Partitions processed in parallel by one instance (default 3). */
   partitionsConsumedConcurrently?: number;
+  /**
+   * Chunks of different partitions that are ready at the same moment share one transaction
+   * (default true): a fetch spread over many partitions then costs one commit, not one per
+   * partition. Each partition's order is kept; if the shared transaction fails, each chunk is
+   * applied on its own as without sharing (nothing of the shared one committed).
+   */
+  shareTransactionsAcrossPartitions?: boolean;
   /** How often a long handler's heartbeat is sent (default 1 s). */
   heartbeatIntervalMs?: number;
   fromBeginning?: boolean;
@@ -136,6 +143,14 @@ interface ChunkApplied {
   outcomes: Map<Decoded, 'applied' | 'duplicate'>;
 }
 
+/** A partition's chunk waiting to share a transaction with other partitions' chunks. */
+interface SharedChunk {
+  entries: Decoded[];
+  delivery: Delivery;
+  done: (result: ChunkApplied | ChunkFailure | 'alone') => void;
+  fail: (error: unknown) => void;
+}
+
 /** Reports each message's final outcome, in partition order. */
 type Settle = (message: KafkaMessage, outcome: MessageOutcome) => Promise<void>;
 
@@ -166,6 +181,12 @@ export class InboxConsumer {
   private readonly maxEventsPerTransaction: number;
   /** Every registered event type: a type no one defined is refused, a known one not handled here is skipped unread. */
   private knownTypes = new Set<string>();
+  /** Chunks of other partitions waiting for the shared transaction in flight to end. */
+  private sharedQueue: SharedChunk[] = [];
+  private sharedInFlight = false;
+  private sharedScheduled = false;
+  /** Transactions that applied chunks of more than one partition, and the chunks in them (for tests and the bench). */
+  readonly sharing = { transactions: 0, chunks: 0 };
 
   constructor(private readonly options: InboxConsumerOptions) {
     this.maxAttempts = options.maxAttempts ?? 5;
@@ -309,7 +330,10 @@ export class InboxConsumer {
       const rest = chunk.slice(done);
       let result: ChunkApplied | ChunkFailure;
       try {
-        result = await this.withHeartbeat(delivery.heartbeat, () => this.applyTogether(rest, delivery));
+        // A chunk's first try may share a transaction with other partitions' chunks; a retry after a failure never does.
+        const shared =
+          done === 0 && this.options.shareTransactionsAcrossPartitions !== false ? await this.withHeartbeat(delivery.heartbeat, () => this.applyShared(rest, delivery)) : 'alone';
+        result = shared !== 'alone' ? shared : await this.withHeartbeat(delivery.heartbeat, () => this.applyTogether(rest, delivery));
       } catch (error) {
         // Nothing was committed; only an unexpected error gets here (not a handler's).
         this.endSpans(rest, 'interrupted');
@@ -369,6 +393,73 @@ export class InboxConsumer {
     if (outcome === 'interrupted') return false;
     await settle(entry.message, outcome);
     return true;
+  }
+
+  /**
+   * Applies a partition's chunk together with the chunks other partitions have ready at the same
+   * moment (group commit: chunks handed over in the same turn of the event loop, or while a
+   * transaction of this consumer's runs, go into one transaction). A chunk alone is tried as
+   * without sharing (its result, failure included, is returned). 'alone' means a shared
+   * transaction failed, or the chunk's partition went away before it ran: nothing of it was
+   * applied, and the caller applies the chunk on its own.
+   */
+  private applyShared(entries: Decoded[], delivery: Delivery): Promise<ChunkApplied | ChunkFailure | 'alone'> {
+    return new Promise((done, fail) => {
+      this.sharedQueue.push({ entries, delivery, done, fail });
+      if (this.sharedInFlight || this.sharedScheduled) return;
+      this.sharedScheduled = true;
+      setImmediate(() => {
+        this.sharedScheduled = false;
+        if (!this.sharedInFlight) this.releaseShared();
+      });
+    });
+  }
+
+  /** Runs what queued (if anything) as the next transaction; called again when it ends. */
+  private releaseShared(): void {
+    this.sharedInFlight = false;
+    const waiting = this.sharedQueue.splice(0);
+    if (waiting.length === 0) return;
+    this.sharedInFlight = true;
+    void this.runShared(waiting).finally(() => this.releaseShared());
+  }
+
+  private async runShared(waiting: SharedChunk[]): Promise<void> {
+    const live = waiting.filter((chunk) => chunk.delivery.active());
+    for (const chunk of waiting) if (!live.includes(chunk)) chunk.done('alone');
+    if (live.length === 0) return;
+    if (live.length === 1) {
+      const [only] = live;
+      try {
+        only.done(await this.applyTogether(only.entries, only.delivery));
+      } catch (error) {
+        only.fail(error);
+      }
+      return;
+    }
+    // Once the shared transaction began, a partition taken away meanwhile still completes its
+    // chunk (the new owner's inbox skips the redelivered events); stop() ends it after the event in
+    // hand, and each chunk keeps the prefix of it that ran.
+    const all: Delivery = { heartbeat: async () => undefined, active: () => !this.stopping };
+    try {
+      const result = await this.applyTogether(
+        live.flatMap((chunk) => chunk.entries),
+        all,
+      );
+      if (result instanceof ChunkFailure) {
+        for (const chunk of live) chunk.done('alone');
+        return;
+      }
+      this.sharing.transactions += 1;
+      this.sharing.chunks += live.length;
+      let before = 0;
+      for (const chunk of live) {
+        chunk.done({ completed: Math.max(0, Math.min(chunk.entries.length, result.completed - before)), outcomes: result.outcomes });
+        before += chunk.entries.length;
+      }
+    } catch (error) {
+      for (const chunk of live) chunk.fail(error);
+    }
   }
 
   /**
@@ -444,12 +535,13 @@ export class InboxConsumer {
       const id = entry.event.envelope.id.toLowerCase();
       if (!first.has(id)) first.set(id, entry);
     }
-    const { topic, partition } = applies[0].event;
+    const rows = [...first.values()];
     const inserted: { event_id: string }[] = await tx.query(
       `INSERT INTO inbox (consumer, event_id, topic, kafka_partition, kafka_offset)
-       SELECT $1, e.event_id, $2, $3, e.kafka_offset FROM unnest($4::uuid[], $5::bigint[]) AS e(event_id, kafka_offset)
+       SELECT $1, e.event_id, e.topic, e.kafka_partition, e.kafka_offset
+         FROM unnest($2::uuid[], $3::text[], $4::int[], $5::bigint[]) AS e(event_id, topic, kafka_partition, kafka_offset)
        ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id`,
-      [this.options.groupId, topic, partition, [...first.keys()], [...first.values()].map((entry) => entry.event.offset)],
+      [this.options.groupId, [...first.keys()], rows.map((entry) => entry.event.topic), rows.map((entry) => entry.event.partition), rows.map((entry) => entry.event.offset)],
     );
     return new Set(inserted.map((row) => first.get(String(row.event_id).toLowerCase())).filter((entry): entry is Apply => entry !== undefined));
   }
