@@ -90,6 +90,19 @@ async function until(condition: () => Promise<boolean> | boolean, what: string, 
 const pending = async (): Promise<number> => (await db.dataSource.query<{ n: number }[]>('SELECT count(*)::int AS n FROM payment_steps'))[0]?.n ?? 0;
 
 describe('PaymentStepWorker', () => {
+  it('claims the steps one commit announced with one statement, and runs each once', async () => {
+    const running = await startWorker();
+    const ids = Array.from({ length: 4 }, () => `pay-${randomUUID()}`);
+    // One transaction schedules four steps: their announcements arrive together.
+    await inTransaction(db.dataSource, async (sql) => {
+      for (const id of ids) await new PaymentSteps(db.dataSource).schedule(sql, id, 'authorize');
+    });
+    await until(() => ids.every((id) => ran.some((r) => r.paymentId === id)), 'the four steps to run');
+    await until(async () => (await pending()) === 0, 'the steps to complete');
+    expect(ran.filter((r) => ids.includes(r.paymentId))).toHaveLength(4);
+    expect(running.announcedClaims).toBe(1);
+  });
+
   it('runs no statement while idle, and wakes on the commit of a step due now', async () => {
     const running = await startWorker();
     const first = `pay-${randomUUID()}`;

@@ -57,8 +57,13 @@ export class PaymentStepWorker {
   /** The earliest known moment (epoch ms) a step can become claimable; undefined: none known. */
   private deadline?: number;
   private lastPassAt = 0;
+  /** Steps announced and not claimed yet: claimed together on the next turn of the event loop. */
+  private readonly announcedSteps: { paymentId: string; step: StepName }[] = [];
+  private claimScheduled = false;
   /** Passes run, for tests: idle, this stays still. */
   passes = 0;
+  /** Statements that claimed announced steps, for tests. */
+  announcedClaims = 0;
 
   constructor(private readonly options: PaymentStepWorkerOptions) {}
 
@@ -102,7 +107,7 @@ export class PaymentStepWorker {
         return; // Not ours: only this service notifies on its channel.
       }
       if (announcement.dueAt !== undefined && announcement.dueAt > Date.now()) this.expectAt(announcement.dueAt);
-      else void this.runAnnounced(announcement.paymentId, announcement.step);
+      else this.runAnnounced(announcement.paymentId, announcement.step);
     });
     const lost = (error?: Error): void => {
       if (this.listener !== client) return;
@@ -206,17 +211,36 @@ export class PaymentStepWorker {
     this.wake?.();
   }
 
-  private async runAnnounced(paymentId: string, step: StepName): Promise<void> {
-    // No free slot: a pass picks it up when one frees.
+  /**
+   * An announced step is claimed with the others announced in the same turn of the event loop
+   * (one commit announces all the steps it scheduled, and they arrive together): one statement.
+   */
+  private runAnnounced(paymentId: string, step: StepName): void {
     if (!this.running) return;
-    if (this.inFlight >= this.options.concurrency) return this.announce();
+    this.announcedSteps.push({ paymentId, step });
+    if (this.claimScheduled) return;
+    this.claimScheduled = true;
+    setImmediate(() => {
+      this.claimScheduled = false;
+      void this.claimAnnounced();
+    });
+  }
+
+  private async claimAnnounced(): Promise<void> {
+    const free = this.options.concurrency - this.inFlight;
+    const wanted = this.announcedSteps.splice(0);
+    // No free slot (or not for all): a pass picks the rest up when one frees.
+    if (wanted.length > free) this.announce();
+    const batch = wanted.slice(0, Math.max(0, free));
+    if (!this.running || batch.length === 0) return;
     try {
-      const claimed = await this.options.steps.claim(paymentId, step, this.options.leaseMs);
+      this.announcedClaims += 1;
+      const claimed = await this.options.steps.claimMany(batch, this.options.leaseMs);
+      for (const step of claimed) this.track(this.run(step));
       // Lost to another worker (or already done): should that worker die, its lease runs out then.
-      if (claimed) this.track(this.run(claimed));
-      else this.expectAt(Date.now() + this.options.leaseMs);
+      if (claimed.length < batch.length) this.expectAt(Date.now() + this.options.leaseMs);
     } catch (error) {
-      this.options.logger.error({ paymentId, step, reason: (error as Error).message }, 'claiming an announced payment step failed');
+      this.options.logger.error({ steps: batch.length, reason: (error as Error).message }, 'claiming announced payment steps failed');
       this.announce();
     }
   }

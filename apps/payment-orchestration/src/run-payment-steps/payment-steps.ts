@@ -43,10 +43,12 @@ const toClaimed = (row: StepRow): ClaimedStep => ({
 const KEPT_PAYMENT = `(SELECT json_build_object('version', p.version, 'state', p.state, 'correlation_id', p.correlation_id, 'created_at', p.created_at)
                         FROM payments p WHERE p.payment_id = s.payment_id) AS payment`;
 
-const CLAIM_ONE: NamedStatement = {
-  name: 'po_claim_step',
+/** Claims announced steps together (those announced by one commit arrive together). */
+const CLAIM_MANY: NamedStatement = {
+  name: 'po_claim_steps',
   text: `UPDATE payment_steps s SET lease_until = now() + $3 * interval '1 millisecond', attempts = s.attempts + 1
-          WHERE s.payment_id = $1 AND s.step = $2 AND s.due_at <= now() AND (s.lease_until IS NULL OR s.lease_until < now())
+           FROM unnest($1::text[], $2::text[]) AS c(payment_id, step)
+          WHERE s.payment_id = c.payment_id AND s.step = c.step AND s.due_at <= now() AND (s.lease_until IS NULL OR s.lease_until < now())
           RETURNING s.payment_id, s.step, s.attempts, s.trace_context, ${KEPT_PAYMENT}`,
 };
 
@@ -128,10 +130,13 @@ export class PaymentSteps {
     return this.rows(rows).map(toClaimed);
   }
 
-  /** Leases one step if it is due and free (a NOTIFY may reach several workers: one wins). */
-  async claim(paymentId: string, step: StepName, leaseMs: number): Promise<ClaimedStep | undefined> {
-    const [row] = await onConnection(this.dataSource, (sql) => queryNamed<StepRow>(sql, CLAIM_ONE, [paymentId, step, leaseMs]));
-    return row ? toClaimed(row) : undefined;
+  /** Claims those of the named steps that are due and not leased, in one statement (a NOTIFY reaches every worker: one wins each step). */
+  async claimMany(steps: readonly { paymentId: string; step: StepName }[], leaseMs: number): Promise<ClaimedStep[]> {
+    if (steps.length === 0) return [];
+    const rows = await onConnection(this.dataSource, (sql) =>
+      queryNamed<StepRow>(sql, CLAIM_MANY, [steps.map((s) => s.paymentId), steps.map((s) => s.step), leaseMs]),
+    );
+    return rows.map(toClaimed);
   }
 
   /** The step is done (or has nothing left to do). In the caller's transaction when given one. */
