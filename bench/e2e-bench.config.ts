@@ -26,6 +26,13 @@ export class E2eBenchConfig {
   @Max(1_000, { message: 'must be a whole number of persons from 1 to 1000' })
   BENCH_PERSONS = 20;
 
+  /**
+   * V8 flags added to each service's NODE_OPTIONS (e.g. `--max-old-space-size=128`), to see what
+   * a heap limit does to RSS and CPU; empty by default (Node's own sizing).
+   */
+  @Matches(/^(--[a-z][a-z0-9-]*(=\d+)?( |$))*$/, { message: 'must be V8/Node flags like --max-old-space-size=128, separated by spaces' })
+  BENCH_NODE_OPTIONS = '';
+
   /** The database the services use, created if missing; its commits are counted, so no other run should share it. */
   @Matches(/^postgres(ql)?:\/\/[^/]+\/[A-Za-z0-9_]+$/, { message: 'must be a postgres:// URL naming a database, e.g. postgres://postgres@127.0.0.1:5432/payments_bench' })
   BENCH_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/payments_bench';

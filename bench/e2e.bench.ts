@@ -14,6 +14,7 @@
  * and applied, outboxes drained, every consumer group caught up — and counts all of it.
  *
  * Env (validated, see e2e-bench.config.ts): BENCH_RATE (60), BENCH_SECONDS (30), BENCH_PERSONS (20),
+ * BENCH_NODE_OPTIONS (V8 flags for the services, e.g. a heap limit; none by default),
  * BENCH_DATABASE_URL (payments_bench; its commits are counted, so nothing else should use it).
  * Needs `npm run build` (the script runs it) and Kafka (`npm run infra:up`).
  */
@@ -123,7 +124,10 @@ async function main(): Promise<void> {
   const statsDir = await mkdtemp(join(tmpdir(), 'bench-e2e-stats-'));
   // NODE_ENV=development: the services run as they do outside tests (under NODE_ENV=test they also
   // validate the events they build, which production does not; see outgoingEventsAreValidated).
-  const preloadEnv = (name: string): Record<string, string> => ({ NODE_ENV: 'development', ...countingStatements(statsDir, name) });
+  const preloadEnv = (name: string): Record<string, string> => {
+    const counting = countingStatements(statsDir, name);
+    return { NODE_ENV: 'development', ...counting, NODE_OPTIONS: [counting.NODE_OPTIONS, config.BENCH_NODE_OPTIONS].filter(Boolean).join(' ') };
+  };
 
   const platform: PaymentsPlatform = await startPaymentsPlatform({
     inProcessOrchestration: false,
