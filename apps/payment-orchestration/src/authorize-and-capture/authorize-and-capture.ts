@@ -107,14 +107,12 @@ export class AuthorizeAndCapture {
    * Applies a PSP answer about the PaymentIntent and completes the step, in one transaction after
    * the payment as the claim read it; its id is recorded even when nothing moves yet. Another
    * writer got in first (a webhook): planned again from a fresh read, the step completed after.
-   * Answers that arrive together share one transaction (PaymentEventStore.appends).
    */
   private async observe(step: ClaimedStep, stored: StoredPayment, answer: PspPayment): Promise<ObservationResult> {
     const { paymentId } = stored.payment.state;
     const plan = planPaymentObservation(stored.payment.state, answer.provider, answer.observation);
     try {
-      // Shares its COMMIT with other steps' answers ready at the same moment (database work only: it may run twice).
-      await this.store.appends.run(async (sql) => {
+      await inTransaction(this.dataSource, async (sql) => {
         if (plan.outcome === 'advance') {
           const appended = await this.store.appendAfter(sql, paymentId, stored, plan.events);
           // The events that name the PaymentIntent put its id in the row themselves.

@@ -1,5 +1,5 @@
 import type { Sql } from '@pay/platform';
-import { GroupCommit, inTransaction as platformInTransaction, sqlOf as platformSqlOf } from '@pay/platform';
+import { inTransaction as platformInTransaction, sqlOf as platformSqlOf } from '@pay/platform';
 import type { DataSource, QueryRunner } from 'typeorm';
 
 // The SQL helpers are shared by every service's store (libs/platform).
@@ -50,53 +50,4 @@ export async function onConnection<T>(dataSource: DataSource, work: (sql: Sql) =
 /** libs/platform's transaction (READ COMMITTED, one pooled connection), with an Sql that can run named statements. */
 export function inTransaction<T>(dataSource: DataSource, work: (sql: Sql, runner: QueryRunner) => Promise<T>): Promise<T> {
   return platformInTransaction(dataSource, (_sql, runner) => work(sqlOf(runner), runner));
-}
-
-/**
- * Transactions that share one COMMIT when they are submitted together (group commit: those
- * submitted in the same turn of the event loop, or while the previous shared one runs). Each work
- * runs in turn on the shared transaction; if any fails, nothing of it committed and every work
- * runs again in a transaction of its own, so a failure (a version conflict, say) reaches only its
- * own caller. A work must therefore do nothing outside the database that it cannot do twice.
- */
-export class SharedTransactions {
-  private readonly group: GroupCommit<(sql: Sql) => Promise<unknown>, unknown>;
-  /** Transactions that committed more than one work, and the works in them (for tests). */
-  readonly shared = { transactions: 0, works: 0 };
-
-  constructor(
-    private readonly dataSource: DataSource,
-    maxBatchSize = 64,
-  ) {
-    this.group = new GroupCommit((works) => this.runAll(works), { maxBatchSize, maxWaitMs: 0, maxConcurrentBatches: 1 });
-  }
-
-  run<T>(work: (sql: Sql) => Promise<T>): Promise<T> {
-    return this.group.submit(work) as Promise<T>;
-  }
-
-  private async runAll(works: ReadonlyArray<(sql: Sql) => Promise<unknown>>): Promise<Array<PromiseSettledResult<unknown>>> {
-    if (works.length > 1) {
-      try {
-        const results = await inTransaction(this.dataSource, async (sql) => {
-          const out: unknown[] = [];
-          for (const work of works) out.push(await work(sql));
-          return out;
-        });
-        this.shared.transactions += 1;
-        this.shared.works += works.length;
-        return results.map((value) => ({ status: 'fulfilled', value }));
-      } catch {
-        // Rolled back as a whole: each on its own below, where its own failure reaches its caller.
-      }
-    }
-    return Promise.all(
-      works.map((work) =>
-        inTransaction(this.dataSource, work).then(
-          (value): PromiseSettledResult<unknown> => ({ status: 'fulfilled', value }),
-          (reason: unknown): PromiseSettledResult<unknown> => ({ status: 'rejected', reason }),
-        ),
-      ),
-    );
-  }
 }

@@ -6,7 +6,7 @@ import type { PaymentEvent, PaymentInitiated } from '@pay/payments-domain';
 import { Payment, PaymentTransitionError } from '@pay/payments-domain';
 import type { DataSource } from 'typeorm';
 import type { NamedStatement, Sql } from '../../database/sql';
-import { constraintOf, inTransaction, onConnection, queryNamed, SharedTransactions, sqlStateOf, UNIQUE_VIOLATION } from '../../database/sql';
+import { constraintOf, inTransaction, onConnection, queryNamed, sqlStateOf, UNIQUE_VIOLATION } from '../../database/sql';
 import type { StoredPaymentEvent } from './payment-event-codec';
 import { decodePaymentEvent, encodePaymentEvent } from './payment-event-codec';
 import { toPublishedEvent } from './payment-event-contracts';
@@ -135,8 +135,6 @@ const START_STREAM: NamedStatement = {
 export class PaymentEventStore {
   private readonly source: ServiceName;
   private readonly now: () => Date;
-  /** Appends decided outside a transaction (step results, webhooks) that are ready together share one COMMIT. */
-  readonly appends: SharedTransactions;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -144,7 +142,6 @@ export class PaymentEventStore {
   ) {
     this.source = options.source ?? 'payment-orchestration';
     this.now = options.now ?? (() => new Date());
-    this.appends = new SharedTransactions(dataSource);
   }
 
   /** The payment as its row keeps it, or undefined when it has none. */
@@ -287,7 +284,7 @@ export class PaymentEventStore {
       const events = decide(current?.payment);
       if (events.length === 0) return undefined;
       try {
-        return await this.appends.run((sql) => this.appendAfter(sql, paymentId, current, events, context));
+        return await inTransaction(this.dataSource, (sql) => this.appendAfter(sql, paymentId, current, events, context));
       } catch (error) {
         const conflict = this.asVersionConflict(error, paymentId, current?.payment.version ?? 0);
         if (!(conflict instanceof PaymentVersionConflictError) || attempt >= maxAttempts) throw conflict;
