@@ -27,11 +27,11 @@ export class E2eBenchConfig {
   BENCH_PERSONS = 20;
 
   /**
-   * V8 flags added to each service's NODE_OPTIONS (e.g. `--max-old-space-size=128`), to see what
-   * a heap limit does to RSS and CPU; empty by default (Node's own sizing).
+   * V8 flags added to each service's NODE_OPTIONS: by default the heap sizing the Kubernetes
+   * deployments set (deploy/k8s/base/<service>/deployment.yaml); empty for Node's own sizing.
    */
   @Matches(/^(--[a-z][a-z0-9-]*(=\d+)?( |$))*$/, { message: 'must be V8/Node flags like --max-old-space-size=128, separated by spaces' })
-  BENCH_NODE_OPTIONS = '';
+  BENCH_NODE_OPTIONS = '--max-old-space-size=128 --max-semi-space-size=8';
 
   /** The database the services use, created if missing; its commits are counted, so no other run should share it. */
   @Matches(/^postgres(ql)?:\/\/[^/]+\/[A-Za-z0-9_]+$/, { message: 'must be a postgres:// URL naming a database, e.g. postgres://postgres@127.0.0.1:5432/payments_bench' })

@@ -14,7 +14,7 @@
  * and applied, outboxes drained, every consumer group caught up — and counts all of it.
  *
  * Env (validated, see e2e-bench.config.ts): BENCH_RATE (60), BENCH_SECONDS (30), BENCH_PERSONS (20),
- * BENCH_NODE_OPTIONS (V8 flags for the services, e.g. a heap limit; none by default),
+ * BENCH_NODE_OPTIONS (V8 flags for the services; by default the heap sizing of the k8s deployments),
  * BENCH_DATABASE_URL (payments_bench; its commits are counted, so nothing else should use it).
  * Needs `npm run build` (the script runs it) and Kafka (`npm run infra:up`).
  */

@@ -165,6 +165,20 @@ describe.each(Object.keys(ENVIRONMENTS))('overlay %s', (overlay) => {
     expect(spec.minReplicas).toBeGreaterThanOrEqual(production ? 3 : 1);
   });
 
+  it.each(SERVICES)('sizes the V8 heap of %s well inside its memory limit', (service) => {
+    type Container = { name: string; env?: { name: string; value?: string }[]; resources?: { limits?: { memory?: string } } };
+    const containers = (get(objects, 'Deployment', service).spec as { template: { spec: { containers: Container[] } } }).template.spec.containers;
+    const container = containers.find((c) => c.name === service)!;
+    const options = container.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '';
+    const heapMiB = Number(/--max-old-space-size=(\d+)/.exec(options)?.[1]);
+    const limit = container.resources?.limits?.memory ?? '';
+    const limitMiB = limit.endsWith('Gi') ? Number(limit.slice(0, -2)) * 1024 : Number(limit.replace(/Mi$/, ''));
+    expect(options).toContain('--enable-source-maps');
+    expect(heapMiB).toBeGreaterThan(0);
+    // Code, buffers and the young generation live outside the old space: leave room for them.
+    expect(heapMiB * 2).toBeLessThanOrEqual(limitMiB);
+  });
+
   it('declares every topic of libs/contracts, dead-letter topics included, with its partitions', () => {
     const declared = objects
       .filter((o) => o.kind === 'KafkaTopic')
