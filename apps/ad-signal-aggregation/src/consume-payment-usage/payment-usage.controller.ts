@@ -23,27 +23,27 @@ export class PaymentUsageController {
 
   @EventPattern(PaymentInitiatedV1.type)
   initiated(@Payload() event: ConsumedEvent, @Ctx() context: InboxContext): Promise<void> {
-    return this.thenTellWindowCloser(this.payments.initiated(event, context.getTransaction()));
+    return this.thenTellWindowCloser(this.payments.initiated(event, context.getTransaction(), context.getBatch()));
   }
 
   @EventPattern(PaymentCapturedV1.type)
   captured(@Payload() event: ConsumedEvent, @Ctx() context: InboxContext): Promise<void> {
-    return this.thenTellWindowCloser(this.payments.captured(event, context.getTransaction()));
+    return this.thenTellWindowCloser(this.payments.captured(event, context.getTransaction(), context.getBatch()));
   }
 
   @EventPattern(PaymentRefundedV1.type)
   refunded(@Payload() event: ConsumedEvent, @Ctx() context: InboxContext): Promise<void> {
-    return this.thenTellWindowCloser(this.payments.refunded(event, context.getTransaction()));
+    return this.thenTellWindowCloser(this.payments.refunded(event, context.getTransaction(), context.getBatch()));
   }
 
   @EventPattern(ConsentChangedV1.type)
   consentChanged(@Payload() event: ConsumedEvent, @Ctx() context: InboxContext): Promise<void> {
-    return this.thenTellWindowCloser(this.consent.consentChanged(event, context.getTransaction()));
+    return this.thenTellWindowCloser(this.consent.consentChanged(event, context.getTransaction(), context.getBatch()));
   }
 
   @EventPattern(PaymentMethodAddedV1.type)
   methodAdded(@Payload() event: ConsumedEvent, @Ctx() context: InboxContext): Promise<void> {
-    return this.thenTellWindowCloser(this.consent.methodAdded(event, context.getTransaction()));
+    return this.thenTellWindowCloser(this.consent.methodAdded(event, context.getTransaction(), context.getBatch()));
   }
 
   private async thenTellWindowCloser(applying: Promise<void>): Promise<void> {

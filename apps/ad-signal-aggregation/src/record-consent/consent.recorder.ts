@@ -1,13 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { parseIso, pseudonymize, watermarkEventTime, windowOf } from '@pay/ad-signals-domain';
 import type { ConsentChanged, PaymentMethodAdded } from '@pay/contracts';
-import type { ConsumedEvent } from '@pay/messaging';
+import type { ConsumedEvent, InboxBatch } from '@pay/messaging';
 import type { EntityManager } from 'typeorm';
 import type { AdSignalSettings } from '../ad-signals.settings';
 import type { Clock } from '../ad-signals.tokens';
 import { AD_SIGNAL_SETTINGS, CLOCK } from '../ad-signals.tokens';
 import { assertVersion } from '../record-payment-facts/payment-facts.recorder';
 import { recordCorrection } from '../store/window-locks';
+import { AdSignalsChunk } from '../store/chunk-work';
 import { advanceWatermark } from '../store/watermark-store';
 
 /**
@@ -21,11 +22,11 @@ export class RecordConsent {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async consentChanged(event: ConsumedEvent, tx: EntityManager): Promise<void> {
+  async consentChanged(event: ConsumedEvent, tx: EntityManager, batch?: InboxBatch): Promise<void> {
     assertVersion(event, 1);
     const data = event.envelope.data as ConsentChanged;
     const at = parseIso(event.envelope.occurredAt);
-    await advanceWatermark(tx, event.topic, event.partition, watermarkEventTime(at, this.clock.now(), this.settings.maxClockSkewMs));
+    await this.watermark(event, tx, batch, watermarkEventTime(at, this.clock.now(), this.settings.maxClockSkewMs));
     if (data.purpose !== 'ad-measurement') return;
     const personKey = pseudonymize(this.settings.pseudonymKey, 'person', data.personId);
     const inserted = await tx.query<unknown[]>(
@@ -42,10 +43,17 @@ export class RecordConsent {
     if (affected > 0) await recordCorrection(tx, { window: windowOf('hour', at), merchantId: '', kind: 'late_consent', currency: '', events: affected, amount: 0n });
   }
 
-  async methodAdded(event: ConsumedEvent, tx: EntityManager): Promise<void> {
+  async methodAdded(event: ConsumedEvent, tx: EntityManager, batch?: InboxBatch): Promise<void> {
     assertVersion(event, 1);
     const data = event.envelope.data as PaymentMethodAdded;
     await tx.query('INSERT INTO payment_method_kinds (method_id, kind) VALUES ($1, $2) ON CONFLICT (method_id) DO NOTHING', [data.methodId, data.kind]);
-    await advanceWatermark(tx, event.topic, event.partition, watermarkEventTime(parseIso(event.envelope.occurredAt), this.clock.now(), this.settings.maxClockSkewMs));
+    await this.watermark(event, tx, batch, watermarkEventTime(parseIso(event.envelope.occurredAt), this.clock.now(), this.settings.maxClockSkewMs));
+  }
+
+  /** In an inbox batch the chunk writes the watermarks once before COMMIT; alone, now. */
+  private async watermark(event: ConsumedEvent, tx: EntityManager, batch: InboxBatch | undefined, at: number): Promise<void> {
+    const chunk = AdSignalsChunk.of(batch, tx);
+    if (chunk) chunk.noteWatermark(event.topic, event.partition, at);
+    else await advanceWatermark(tx, event.topic, event.partition, at);
   }
 }

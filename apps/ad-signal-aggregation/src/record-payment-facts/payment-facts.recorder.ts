@@ -1,13 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { parseIso, pseudonymize, UNKNOWN, watermarkEventTime, windowOf } from '@pay/ad-signals-domain';
 import type { PaymentCapturedData, PaymentInitiatedData, PaymentRefundedData } from '@pay/contracts';
-import type { ConsumedEvent } from '@pay/messaging';
+import type { ConsumedEvent, InboxBatch } from '@pay/messaging';
 import { PermanentEventError } from '@pay/messaging';
 import type { EntityManager } from 'typeorm';
 import type { AdSignalSettings } from '../ad-signals.settings';
 import type { Clock } from '../ad-signals.tokens';
 import { AD_SIGNAL_SETTINGS, CLOCK } from '../ad-signals.tokens';
 import { closedAmong, lockWindow, recordCorrection } from '../store/window-locks';
+import { AdSignalsChunk } from '../store/chunk-work';
 import { advanceWatermark } from '../store/watermark-store';
 
 /** Only purchases from a merchant are ad signals: transfers name a person as counterparty, donations are sensitive. */
@@ -41,13 +42,15 @@ export class RecordPaymentFacts {
     return pseudonymize(this.settings.pseudonymKey, 'payment', paymentId);
   }
 
-  private async watermark(event: ConsumedEvent, tx: EntityManager): Promise<void> {
+  private async watermark(event: ConsumedEvent, tx: EntityManager, chunk: AdSignalsChunk | undefined): Promise<void> {
     const at = watermarkEventTime(parseIso(event.envelope.occurredAt), this.clock.now(), this.settings.maxClockSkewMs);
-    await advanceWatermark(tx, event.topic, event.partition, at);
+    if (chunk) chunk.noteWatermark(event.topic, event.partition, at);
+    else await advanceWatermark(tx, event.topic, event.partition, at);
   }
 
-  async initiated(event: ConsumedEvent, tx: EntityManager): Promise<void> {
+  async initiated(event: ConsumedEvent, tx: EntityManager, batch?: InboxBatch): Promise<void> {
     assertVersion(event, 1);
+    const chunk = AdSignalsChunk.of(batch, tx);
     const data = event.envelope.data as PaymentInitiatedData;
     if (isMerchantPurchase(data)) {
       await tx.query(
@@ -56,13 +59,14 @@ export class RecordPaymentFacts {
         [this.paymentKey(data.paymentId), data.app, data.country, categoryOf(data), data.paymentMethodId ?? null],
       );
     }
-    await this.watermark(event, tx);
+    await this.watermark(event, tx, chunk);
   }
 
-  async captured(event: ConsumedEvent, tx: EntityManager): Promise<void> {
+  async captured(event: ConsumedEvent, tx: EntityManager, batch?: InboxBatch): Promise<void> {
     assertVersion(event, 1);
+    const chunk = AdSignalsChunk.of(batch, tx);
     const data = event.envelope.data as PaymentCapturedData;
-    await this.watermark(event, tx);
+    await this.watermark(event, tx, chunk);
     if (!isMerchantPurchase(data)) return;
     const amount = BigInt(data.amount.amount);
     if (amount === 0n) throw new PermanentEventError(`payment ${data.paymentId}: a capture of 0 ${data.amount.currency} is not a purchase`);
@@ -77,9 +81,14 @@ export class RecordPaymentFacts {
     const at = parseIso(event.envelope.occurredAt);
     const hour = windowOf('hour', at);
     const day = windowOf('day', at);
-    await lockWindow(tx, day, 'shared');
-    await lockWindow(tx, hour, 'shared');
-    const late = (await closedAmong(tx, [hour, day])).size > 0;
+    if (chunk) {
+      await chunk.lockShared(day);
+      await chunk.lockShared(hour);
+    } else {
+      await lockWindow(tx, day, 'shared');
+      await lockWindow(tx, hour, 'shared');
+    }
+    const late = (await (chunk ? chunk.closedAmong([hour, day]) : closedAmong(tx, [hour, day]))).size > 0;
     const inserted = await tx.query<unknown[]>(
       `INSERT INTO purchases (payment_key, person_key, merchant_id, occurred_at, hour_start, day_start, app, country, merchant_category,
                               provider, method_id, amount_bucket, amount, currency, status)
@@ -108,10 +117,11 @@ export class RecordPaymentFacts {
     }
   }
 
-  async refunded(event: ConsumedEvent, tx: EntityManager): Promise<void> {
+  async refunded(event: ConsumedEvent, tx: EntityManager, batch?: InboxBatch): Promise<void> {
     assertVersion(event, 1);
+    const chunk = AdSignalsChunk.of(batch, tx);
     const data = event.envelope.data as PaymentRefundedData;
-    await this.watermark(event, tx);
+    await this.watermark(event, tx, chunk);
     if (!isMerchantPurchase(data)) return;
     const amount = BigInt(data.amount.amount);
     if (amount === 0n) throw new PermanentEventError(`payment ${data.paymentId}, refund ${data.refundId}: a refund of 0 ${data.amount.currency} is not a refund`);
