@@ -26,6 +26,15 @@ describe('createLogger', () => {
     expect(output).toContain('[REDACTED:card]');
   });
 
+  it('scrubs format arguments of every type and the headers pino knows', () => {
+    const { lines, stream } = capture();
+    const log = createLogger('wallet', 'info', stream);
+    log.info('saved %o for %s', { pspToken: 'tok_abcdef123', holderName: 'Ana Lima' }, 'ana@example.com');
+    log.info({ req: { headers: { authorization: 'Bearer eyJabc.def.ghi' } } }, 'request');
+    const output = lines.join('');
+    expect(output).not.toMatch(/tok_abcdef|Ana Lima|ana@example|eyJabc/);
+  });
+
   it('names the active trace and span, so a log line leads to its trace', async () => {
     // The SDK registers the context manager that makes a span active.
     const telemetry = startTelemetry({ service: 'logger-test' });

@@ -12,6 +12,17 @@ function activeTrace(): { trace_id?: string; span_id?: string } {
   return spanContext && isSpanContextValid(spanContext) ? { trace_id: spanContext.traceId, span_id: spanContext.spanId } : {};
 }
 
+/** Where secrets sit in the objects services log most: request headers and configuration. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'headers.cookie',
+  'config.databaseUrl',
+  'config.stripeSecretKey',
+  'config.webhookSecret',
+];
+
 /**
  * Structured JSON logs on stdout with every object and message scrubbed (redaction.ts).
  * Services, scripts and tests all log through this, so nothing sensitive reaches a log.
@@ -28,12 +39,17 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? '
       log: (object) => ({ ...(scrubValue(object) as Record<string, unknown>), ...activeTrace() }),
     },
     hooks: {
-      // Messages are scrubbed too: `log.info('paid with %s', card)` must not leak.
+      // Messages and every format argument are scrubbed too: `log.info('paid with %s', card)` and
+      // `log.info('%o', { pspToken })` must not leak. The merging object (first) is scrubbed by `log` above.
       logMethod(args, method) {
-        const scrubbed = args.map((arg) => (typeof arg === 'string' ? scrubText(arg) : arg)) as Parameters<typeof method>;
+        const scrubbed = args.map((arg, index) =>
+          typeof arg === 'string' ? scrubText(arg) : index === 0 ? arg : scrubValue(arg),
+        ) as Parameters<typeof method>;
         method.apply(this, scrubbed);
       },
     },
+    // pino's own paths first (cheap, exact), the scrubber for everything else.
+    redact: { paths: REDACT_PATHS, censor: '[REDACTED]' },
     serializers: { err: (err: unknown) => scrubValue(err), error: (err: unknown) => scrubValue(err) },
   };
   return destination ? pino(options, destination) : pino(options);

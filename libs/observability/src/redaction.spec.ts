@@ -42,4 +42,44 @@ describe('redaction', () => {
     const scrubbed = scrubValue({ user: { pin: '1234', Email: 'x@y.io', name: 'Ana' }, headers: { authorization: 'Bearer abc' } });
     expect(scrubbed).toEqual({ user: { pin: '[REDACTED]', Email: '[REDACTED]', name: 'Ana' }, headers: { authorization: '[REDACTED]' } });
   });
+
+  it('recognises secrets by the words in a key, whatever its case or separators', () => {
+    const keys = ['pspToken', 'accessToken', 'stepUpProof', 'vaultToken', 'holderName', 'DATABASE_URL', 'x-api-key', 'refresh_tokens', 'clientSecret', 'newPin'];
+    const scrubbed = scrubValue(Object.fromEntries(keys.map((key) => [key, 'value']))) as Record<string, unknown>;
+    for (const key of keys) expect([key, scrubbed[key]]).toEqual([key, '[REDACTED]']);
+    // Words that merely contain a sensitive one are kept: a pinned flag, a shipping amount, a tokenizer name.
+    expect(scrubValue({ pinned: true, shipping: 5, opinion: 'ok', paymentId: 'p1', pinAttempts: 2, sequenceNumber: 7 })).toEqual({ pinned: true, shipping: 5, opinion: 'ok', paymentId: 'p1', pinAttempts: 2, sequenceNumber: 7 });
+  });
+
+  it('scrubs below any depth and survives cycles', () => {
+    let deep: Record<string, unknown> = { pin: '1234', note: 'card 4242 4242 4242 4242' };
+    for (let i = 0; i < 20; i += 1) deep = { inner: deep };
+    expect(JSON.stringify(scrubValue(deep))).not.toMatch(/1234|4242/);
+    let deeper: Record<string, unknown> = { secret: 'x' };
+    for (let i = 0; i < 40; i += 1) deeper = { inner: deeper };
+    expect(JSON.stringify(scrubValue(deeper))).not.toContain('"x"');
+    const cyclic: Record<string, unknown> = { name: 'a' };
+    cyclic.self = cyclic;
+    expect(scrubValue(cyclic)).toEqual({ name: 'a', self: '[CIRCULAR]' });
+    const shared = { currency: 'EUR' };
+    expect(scrubValue({ a: shared, b: shared })).toEqual({ a: shared, b: shared });
+  });
+
+  it('scrubs JWTs, API keys, bearer tokens and credentials in URLs from text', () => {
+    const jwt = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJwZXJzb246YW5hIn0.c2lnbmF0dXJlLWJ5dGVz';
+    const text = `token ${jwt} key sk_live_51Habc123XYZdef and whsec_abcdefgh123 auth Bearer abc.def-ghi_jkl db postgres://pay:s3cret@db:5432/pay`;
+    const scrubbed = scrubText(text);
+    expect(scrubbed).not.toMatch(/eyJ|sk_live|whsec_|abc\.def|s3cret/);
+    expect(scrubbed).toContain('postgres://[REDACTED]@db:5432/pay');
+    expect(scrubbed).toContain('Bearer [REDACTED]');
+  });
+
+  it('scrubs lower-case and dashed IBANs when their check digits hold, and national phone numbers', () => {
+    const scrubbed = scrubText('iban de89 3704 0044 0532 0130 00 or DE89-3704-0044-0532-0130-00; call (415) 555-0123, 415-555-0123 or 030 1234567');
+    expect(scrubbed).not.toMatch(/3704|555|1234567/);
+    // Hex ids that start like an IBAN fail its check and stay.
+    expect(scrubText('commit de12abcdef0123456789ab')).toBe('commit de12abcdef0123456789ab');
+    expect(scrubText('at 2026-12-05T20:15:00Z, 1250 EUR')).toBe('at 2026-12-05T20:15:00Z, 1250 EUR');
+  });
 });
+

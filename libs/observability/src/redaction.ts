@@ -1,39 +1,72 @@
 /**
- * Scrubbing of sensitive data before anything is logged. Two layers: keys that name a secret
- * are replaced whatever their value, and free text is searched for card numbers (digit runs
- * that pass the Luhn check), IBANs, e-mail addresses and phone numbers.
+ * Scrubbing of sensitive data before anything is logged or dead-lettered. Two layers: keys that
+ * name a secret are replaced whatever their value, and free text is searched for card numbers
+ * (digit runs that pass the Luhn check), IBANs, JWTs, API keys, credentials in URLs, bearer
+ * tokens, e-mail addresses and phone numbers.
  */
-export const SENSITIVE_KEYS = [
+
+/** Words that make a key sensitive wherever they appear in it (`pspToken`, `step_up_proof`, `X-Api-Key`). */
+const SENSITIVE_WORDS = new Set([
   'password',
   'passwd',
+  'passphrase',
   'secret',
   'token',
   'authorization',
   'cookie',
+  'credential',
+  'cvc',
+  'cvv',
+  'iban',
+  'email',
+  'phone',
+  'proof',
+  'dsn',
+]);
+
+/** Keys sensitive as a whole, compared without case, `_` or `-` (`DATABASE_URL`, `holderName`). */
+export const SENSITIVE_KEYS = [
   'pin',
   'newpin',
   'currentpin',
-  'cvc',
-  'cvv',
+  'oldpin',
   'pan',
   'cardnumber',
   'number',
-  'iban',
   'accountnumber',
-  'email',
-  'phone',
   'phonenumber',
+  'holdername',
+  'accountholder',
   'masterkey',
   'apikey',
+  'privatekey',
+  'datakey',
+  'signingkey',
+  'databaseurl',
   'stripesecretkey',
   'webhooksecret',
 ];
 
 const SENSITIVE = new Set(SENSITIVE_KEYS);
+// Compound names also end longer keys: `xApiKey`, `wrappedDataKey`, `bankAccountNumber`.
+// (Not `number` alone: `sequenceNumber` is not a secret.)
+const SENSITIVE_ENDINGS = SENSITIVE_KEYS.filter((key) => key.length >= 6 && key !== 'number');
 
-/** Whether a key names something we never log; compares without case, `_` or `-`. */
+/** `stepUpProof` → step, up, proof; `DATABASE_URL` → database, url; plurals count as their word. */
+function wordsOf(key: string): string[] {
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter(Boolean)
+    .map((word) => (word.length > 3 && word.endsWith('s') ? word.slice(0, -1) : word));
+}
+
+/** Whether a key names something we never log or dead-letter. */
 export function isSensitiveKey(key: string): boolean {
-  return SENSITIVE.has(key.toLowerCase().replace(/[_-]/g, ''));
+  const words = wordsOf(key);
+  const joined = words.join('');
+  return SENSITIVE.has(joined) || words.some((word) => SENSITIVE_WORDS.has(word)) || SENSITIVE_ENDINGS.some((ending) => joined.endsWith(ending));
 }
 
 export function passesLuhn(digits: string): boolean {
@@ -53,9 +86,30 @@ export function passesLuhn(digits: string): boolean {
 
 // 13 to 19 digits, optionally grouped by single spaces or dashes, as card numbers are written.
 const CARD_CANDIDATE = /\b\d(?:[ -]?\d){12,18}\b/g;
+// Upper-case IBANs are redacted as written; lower-case or dash-grouped ones only when their
+// ISO 7064 check digits hold, so hex ids and slugs are not mistaken for them.
 const IBAN = /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b/g;
+const IBAN_LOOSE = /\b[a-z]{2}\d{2}(?:[ -]?[a-z0-9]{4}){2,7}(?:[ -]?[a-z0-9]{1,3})?\b/gi;
 const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
 const PHONE = /\+\d[\d ()-]{7,18}\d/g;
+// National numbers without `+`: (415) 555-0123, 415-555-0123, 030 1234567, 0151/23456789.
+const PHONE_NATIONAL = /(?:\(\d{3}\) ?|\b\d{3}[ .-])\d{3}[ .-]\d{4}\b|\b0\d{2,4}[ /-]\d{4,9}\b/g;
+const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
+const API_KEY = /\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{8,}|\bwhsec_[A-Za-z0-9]{8,}/g;
+const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/-]{8,}=*/gi;
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s:/@]+:[^\s@/]+@/gi;
+
+/** ISO 13616 check: move the first four characters to the end, letters to numbers, mod 97 = 1. */
+function ibanChecks(candidate: string): boolean {
+  const compact = candidate.replace(/[ -]/g, '').toUpperCase();
+  const rearranged = compact.slice(4) + compact.slice(0, 4);
+  let remainder = 0;
+  for (const char of rearranged) {
+    const value = char >= 'A' ? char.charCodeAt(0) - 55 : char.charCodeAt(0) - 48;
+    remainder = (value > 9 ? remainder * 100 + value : remainder * 10 + value) % 97;
+  }
+  return remainder === 1;
+}
 
 // A UUID's all-digit groups, joined by its dashes, can look like a grouped card number; so can a
 // W3C traceparent's span id when its 16 hex digits happen to be decimal ("…-1952809209177721-01").
@@ -74,6 +128,10 @@ export function findCardNumber(text: string): string | undefined {
 
 export function scrubText(text: string): string {
   return text
+    .replace(JWT, '[REDACTED:jwt]')
+    .replace(API_KEY, '[REDACTED:key]')
+    .replace(BEARER, '$1 [REDACTED]')
+    .replace(URL_CREDENTIALS, '$1[REDACTED]@')
     .replace(CARD_CANDIDATE, (candidate, offset: number, whole: string) => {
       const digits = candidate.replace(/[ -]/g, '');
       if (digits.length < 13 || digits.length > 19 || !passesLuhn(digits)) return candidate;
@@ -81,21 +139,39 @@ export function scrubText(text: string): string {
       return withoutUuids(whole).slice(offset, offset + candidate.length) === candidate ? '[REDACTED:card]' : candidate;
     })
     .replace(IBAN, '[REDACTED:iban]')
+    .replace(IBAN_LOOSE, (candidate) => (ibanChecks(candidate) ? '[REDACTED:iban]' : candidate))
     .replace(EMAIL, '[REDACTED:email]')
-    .replace(PHONE, '[REDACTED:phone]');
+    .replace(PHONE, '[REDACTED:phone]')
+    .replace(PHONE_NATIONAL, (candidate, offset: number, whole: string) =>
+      // A UUID's or traceparent's digit groups are ids, not phone numbers.
+      withoutUuids(whole).slice(offset, offset + candidate.length) === candidate ? '[REDACTED:phone]' : candidate,
+    );
 }
 
-/** Deep copy of a value with sensitive keys and sensitive-looking text replaced. */
-export function scrubValue(value: unknown, depth = 0): unknown {
+/** Below this depth a value is replaced, not copied: nothing unscrubbed slips out under a deep nesting. */
+const MAX_DEPTH = 32;
+
+/** Deep copy of a value with sensitive keys and sensitive-looking text replaced, at any depth. */
+export function scrubValue(value: unknown, depth = 0, ancestors: WeakSet<object> = new WeakSet()): unknown {
   if (typeof value === 'string') return scrubText(value);
-  if (value === null || typeof value !== 'object' || depth > 8) return value;
-  if (Array.isArray(value)) return value.map((item) => scrubValue(item, depth + 1));
+  if (value === null || typeof value !== 'object') return value;
   if (value instanceof Error) {
     return { type: value.name, message: scrubText(value.message), stack: value.stack ? scrubText(value.stack) : undefined };
   }
-  const result: Record<string, unknown> = {};
-  for (const [key, inner] of Object.entries(value)) {
-    result[key] = isSensitiveKey(key) ? '[REDACTED]' : scrubValue(inner, depth + 1);
+  if (value instanceof Date) return value;
+  if (Buffer.isBuffer(value)) return '[BINARY]';
+  if (depth > MAX_DEPTH) return '[TRUNCATED]';
+  if (ancestors.has(value)) return '[CIRCULAR]';
+  // Only ancestors make a cycle: the same object twice side by side is copied twice.
+  ancestors.add(value);
+  try {
+    if (Array.isArray(value)) return value.map((item) => scrubValue(item, depth + 1, ancestors));
+    const result: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value)) {
+      result[key] = isSensitiveKey(key) ? '[REDACTED]' : scrubValue(inner, depth + 1, ancestors);
+    }
+    return result;
+  } finally {
+    ancestors.delete(value);
   }
-  return result;
 }

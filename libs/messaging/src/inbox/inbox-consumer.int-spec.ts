@@ -151,7 +151,8 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
     const producer = kafka.producer();
     await producer.connect();
     const key = 'item-1'; // same key, so all land on one partition in this order
-    const badAmount = { ...JSON.parse(serializeEvent(item(3))), data: { quantity: -5 } };
+    // A dead letter must not copy secrets or contact details: this one carries both.
+    const badAmount = { ...JSON.parse(serializeEvent(item(3))), data: { quantity: -5, stepUpProof: 'proof-secret-123', note: 'call ana@example.com' } };
     await producer.send({
       topic,
       messages: [
@@ -183,6 +184,12 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
       expect(reasons[3]).toMatch(/downstream refused item 666/);
       expect(dlqMessages[3].headers?.['dlq-attempts']?.toString()).toBe('3');
       expect(dlqMessages[3].headers?.['dlq-original-topic']?.toString()).toBe(topic);
+      expect(dlqMessages[1].value?.toString()).not.toMatch(/proof-secret-123|ana@example\.com/);
+      expect(JSON.parse(dlqMessages[1].value!.toString())).toMatchObject({ data: { quantity: -5, stepUpProof: '[REDACTED]', note: 'call [REDACTED:email]' } });
+      expect(dlqMessages[1].headers?.['dlq-redacted']?.toString()).toBe('true');
+      // Nothing to hide: kept byte for byte, so its replay is exact.
+      expect(dlqMessages[3].value?.toString()).toBe(serializeEvent(poison));
+      expect(dlqMessages[3].headers?.['dlq-redacted']?.toString()).toBe('false');
       expect(tries.get(666)).toBe(3);
       expect(worker.stats).toMatchObject({ applied: 2, deadLettered: 4 });
     } finally {

@@ -7,6 +7,7 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { EventPublisher } from '../kafka/event-publisher';
+import { deadLetterValue } from '../dlq/dead-letter-value';
 import { backoffDelayMs } from '../retry/backoff';
 import type { Unavailability } from './dependency-unavailable';
 import { DependencyUnavailableError, unavailabilityOf } from './dependency-unavailable';
@@ -668,16 +669,18 @@ export class InboxConsumer {
 
   private async deadLetter(topic: string, partition: number, message: KafkaMessage, reason: string, attempts: number): Promise<void> {
     const safeReason = scrubText(reason).slice(0, 2_000);
+    const { value, redacted } = deadLetterValue(message.value);
     await this.options.publisher.sendRaw([
       {
         topic: deadLetterTopicOf(topic),
         messages: [
           {
             key: message.key,
-            value: message.value,
+            value,
             headers: {
               ...message.headers,
               'dlq-reason': safeReason,
+              'dlq-redacted': String(redacted),
               'dlq-original-topic': topic,
               'dlq-original-partition': String(partition),
               'dlq-original-offset': message.offset,
