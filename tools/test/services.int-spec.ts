@@ -55,6 +55,22 @@ describe.each(definitions.map((definition) => [definition.name, definition] as c
     expect((await fetch(`${service.url}/docs`)).status).toBe(200);
   });
 
+  it('answers with security headers and no-store, without naming its framework', async () => {
+    for (const [path, status] of [['/health/live', 200], ['/no/such/route', 404], ['/metrics', 200]] as const) {
+      const response = await fetch(`${service.url}${path}`);
+      expect([path, response.status]).toEqual([path, status]);
+      expect(response.headers.get('x-powered-by')).toBeNull();
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('x-frame-options')).toBe('DENY');
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(response.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'");
+    }
+    // The interactive OpenAPI page runs its own scripts: no API policy there, still no-store.
+    const docs = await fetch(`${service.url}/docs`);
+    expect(docs.headers.get('content-security-policy')).toBeNull();
+    expect(docs.headers.get('cache-control')).toBe('no-store');
+  });
+
   it('created its schema by migrations: inbox and outbox exist', async () => {
     const tables: { table_name: string }[] = await service.runtime.dataSource.query(
       `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`,

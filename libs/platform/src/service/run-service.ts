@@ -19,6 +19,7 @@ import { openServiceDataSource } from '../database/data-source';
 import type { ServiceRuntime } from './platform.module';
 import { PlatformModule } from './platform.module';
 import { checkKafka, checkPostgres, StartupError } from './preflight';
+import { securityHeaders } from '../http/security-headers';
 
 export interface ServiceDefinition<C extends BaseServiceConfig = BaseServiceConfig> {
   /** Service name: logs, traces, the Kafka client id. */
@@ -93,6 +94,8 @@ export async function createService<C extends BaseServiceConfig>(
   app.useLogger(app.get(PinoNestLogger));
   // First of all middleware: every request runs inside its span, continuing the caller's trace.
   app.use(observeHttpRequests(definition.name));
+  (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable('x-powered-by');
+  app.use(securityHeaders());
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

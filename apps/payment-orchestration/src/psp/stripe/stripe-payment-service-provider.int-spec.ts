@@ -321,6 +321,16 @@ describe('webhooks', () => {
     expect(psp.parseWebhook(rawBody, signWebhookPayload(rawBody.toString('utf8'), SECRET)).type).toBe('payment_intent.created');
   });
 
+  it('refuses a test-mode event at a live endpoint and a live event at a test endpoint, even well signed', async () => {
+    const { rawBody, signature } = await oneWebhook();
+    expect(JSON.parse(rawBody.toString('utf8'))).toMatchObject({ livemode: false });
+    expect(() => adapter({ secretKey: 'sk_live_endpoint' }).parseWebhook(rawBody, signature)).toThrow(/test-mode event at a live-mode endpoint/);
+    expect(() => adapter({ secretKey: 'rk_live_endpoint' }).parseWebhook(rawBody, signature)).toThrow(WebhookSignatureError);
+    const live = rawBody.toString('utf8').replaceAll('"livemode": false', '"livemode": true');
+    expect(live).not.toBe(rawBody.toString('utf8'));
+    expect(() => adapter().parseWebhook(Buffer.from(live), signWebhookPayload(live, SECRET))).toThrow(/live-mode event at a test-mode endpoint/);
+  });
+
   it('arrive twice and out of order as the simulator promises; the payment still ends captured', async () => {
     const psp = adapter();
     simulator.webhooks.setPolicy({ mode: 'hold' });

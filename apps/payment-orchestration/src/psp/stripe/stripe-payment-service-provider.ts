@@ -18,10 +18,14 @@ import { AmountOutOfRangeError, toStripeAmount } from './stripe-amounts';
 import { toPspFailure } from './stripe-error-mapping';
 import { METADATA_PAYMENT_ID, METADATA_REFUND_ID, toPspPayment, toPspRefund, toWebhookSubject } from './stripe-objects';
 
+const LIVE_KEY = /^(sk|rk)_live_/;
+
 /** Stripe accepts idempotency keys of up to 255 characters. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 export interface StripeWebhookSettings {
+  /** The API key's mode (`sk_live_`/`rk_live_` or test) is the mode every webhook must be in. */
+  readonly secretKey: string;
   readonly webhookSecret: string;
   readonly webhookToleranceSeconds: number;
 }
@@ -136,6 +140,9 @@ export class StripePaymentServiceProvider implements PaymentServiceProvider {
       // A malformed header or body makes the SDK throw plain errors; none of them is a valid webhook.
       throw new WebhookSignatureError(`unreadable webhook: ${(error as Error).message}`);
     }
+    // A test-mode event never moves live money, nor a live event test state: whatever its signature.
+    const live = LIVE_KEY.test(this.webhooks.secretKey);
+    if (event.livemode !== live) throw new WebhookSignatureError(`a ${event.livemode ? 'live' : 'test'}-mode event at a ${live ? 'live' : 'test'}-mode endpoint`);
     return {
       provider: STRIPE_PROVIDER,
       id: event.id,

@@ -36,6 +36,17 @@ describe('Stripe configuration', () => {
     expect(proxied).toMatchObject({ host: 'stripe-proxy', port: 8443 });
   });
 
+  it('requires a real key and secret in production: never the simulator, never its public secret', () => {
+    const production = { NODE_ENV: 'production', AUTH_JWKS_URL: 'https://id.example.com/.well-known/jwks.json' };
+    expect(problems(production)).toContain('STRIPE_SECRET_KEY is required in production');
+    expect(problems({ ...production, STRIPE_SECRET_KEY: 'sk_live_abc', STRIPE_WEBHOOK_SECRET: 'whsec_simulator' })).toContain(
+      "STRIPE_WEBHOOK_SECRET must not be the PSP simulator's public signing secret in production",
+    );
+    expect(problems({ ...production, STRIPE_SECRET_KEY: 'sk_live_abc', STRIPE_WEBHOOK_SECRET: 'whsec_abc' })).not.toMatch(/STRIPE/);
+    // Development may name the simulator's secret explicitly.
+    expect(problems({ STRIPE_WEBHOOK_SECRET: 'whsec_simulator' })).toBe('');
+  });
+
   it('requires the webhook signing secret with a key, and never sends a live key over http', () => {
     expect(problems({ STRIPE_SECRET_KEY: 'sk_test_abc' })).toContain('STRIPE_WEBHOOK_SECRET is required when STRIPE_SECRET_KEY is set');
     expect(problems({ STRIPE_SECRET_KEY: 'sk_live_abc', STRIPE_WEBHOOK_SECRET: 'whsec_abc', STRIPE_API_PROTOCOL: 'http' })).toContain(

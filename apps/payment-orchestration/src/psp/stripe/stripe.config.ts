@@ -15,6 +15,17 @@ function NotHttpWithLiveKey(): PropertyDecorator {
   });
 }
 
+/** The simulator's signing secret is public (it is in this file): production refuses it. */
+function NotSimulatorSecretInProduction(): PropertyDecorator {
+  return ValidateBy({
+    name: 'notSimulatorSecretInProduction',
+    validator: {
+      validate: (value: unknown, args) => !(value === SIMULATOR_DEFAULTS.webhookSecret && (args?.object as StripeConfig).NODE_ENV === 'production'),
+      defaultMessage: () => "must not be the PSP simulator's public signing secret in production",
+    },
+  });
+}
+
 /** Where the adapter sends requests when no secret key is set: the local PSP simulator (apps/psp-simulator). */
 export const SIMULATOR_DEFAULTS = {
   secretKey: 'sk_test_simulator',
@@ -30,7 +41,9 @@ export const SIMULATOR_DEFAULTS = {
  * Meant as the parent of PaymentOrchestrationConfig, so they are validated at start-up with the rest.
  */
 export class StripeConfig extends BaseServiceConfig {
-  @IsOptional()
+  /** Optional in development (the simulator answers); required in production, which never talks to the simulator. */
+  @ValidateIf((config: StripeConfig) => config.STRIPE_SECRET_KEY !== undefined || config.NODE_ENV === 'production')
+  @IsDefined({ message: 'is required in production (without it the adapter talks to the local PSP simulator)' })
   @Matches(/^(sk|rk)_(test|live)_\w+$/, { message: 'must be a Stripe secret or restricted key (sk_test_..., sk_live_..., rk_...)' })
   STRIPE_SECRET_KEY?: string;
 
@@ -38,6 +51,7 @@ export class StripeConfig extends BaseServiceConfig {
   @ValidateIf((config: StripeConfig) => config.STRIPE_SECRET_KEY !== undefined || config.STRIPE_WEBHOOK_SECRET !== undefined)
   @IsDefined({ message: 'is required when STRIPE_SECRET_KEY is set: the signing secret (whsec_...) of the webhook endpoint' })
   @Matches(/^whsec_\S+$/, { message: 'must be a webhook signing secret starting with whsec_' })
+  @NotSimulatorSecretInProduction()
   STRIPE_WEBHOOK_SECRET?: string;
 
   @IsOptional()
