@@ -179,6 +179,13 @@ describe.each(Object.keys(ENVIRONMENTS))('overlay %s', (overlay) => {
     expect(heapMiB * 2).toBeLessThanOrEqual(limitMiB);
   });
 
+  it('publishes ad signals with differential privacy on', () => {
+    type Container = { name: string; env?: { name: string; value?: string }[] };
+    const containers = (get(objects, 'Deployment', 'ad-signal-aggregation').spec as { template: { spec: { containers: Container[] } } }).template.spec.containers;
+    const env = containers.find((c) => c.name === 'ad-signal-aggregation')!.env ?? [];
+    expect(env.find((e) => e.name === 'AD_SIGNALS_DP_ENABLED')?.value).toBe('true');
+  });
+
   it('declares every topic of libs/contracts, dead-letter topics included, with its partitions', () => {
     const declared = objects
       .filter((o) => o.kind === 'KafkaTopic')
