@@ -8,11 +8,11 @@ import { importJWK, SignJWT } from 'jose';
 import { loadDevKeys } from './dev-keys';
 
 const ROLES = ['person', 'service', 'analyst', 'operator', 'advertiser'];
-const USAGE = 'usage: npm run dev:token -- --sub <id> --role <person|service|analyst|operator|advertiser> [--merchants m-1,m-2] [--minutes 60]';
+const USAGE = 'usage: npm run dev:token -- --sub <id> --role <person|service|analyst|operator|advertiser> [--merchants m-1,m-2 --org org-1] [--minutes 60]';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { sub: { type: 'string' }, role: { type: 'string' }, merchants: { type: 'string' }, minutes: { type: 'string', default: '60' } },
+    options: { sub: { type: 'string' }, role: { type: 'string' }, merchants: { type: 'string' }, org: { type: 'string' }, minutes: { type: 'string', default: '60' } },
     strict: true,
   });
   if (!values.sub || !/^[A-Za-z0-9_.:-]{1,100}$/.test(values.sub)) throw new Error(`--sub must be 1 to 100 of letters, digits, "_", "-", ":" and "."\n${USAGE}`);
@@ -20,9 +20,12 @@ async function main(): Promise<void> {
   const minutes = Number(values.minutes);
   if (!Number.isInteger(minutes) || minutes < 1 || minutes > 24 * 60) throw new Error(`--minutes must be a whole number from 1 to 1440\n${USAGE}`);
   const merchants = values.merchants?.split(',').map((m) => m.trim()).filter(Boolean);
+  if (values.role === 'advertiser' && (!values.org || !/^[A-Za-z0-9_.:-]{1,100}$/.test(values.org))) {
+    throw new Error(`an advertiser acts for an organisation: --org, 1 to 100 of letters, digits, "_", "-", ":" and "."\n${USAGE}`);
+  }
   const { identityProvider } = await loadDevKeys();
   const key = (await importJWK(identityProvider, 'ES256')) as CryptoKey;
-  const token = await new SignJWT({ role: values.role, ...(merchants ? { merchants } : {}) })
+  const token = await new SignJWT({ role: values.role, ...(merchants ? { merchants } : {}), ...(values.role === 'advertiser' ? { org: values.org } : {}) })
     .setProtectedHeader({ alg: 'ES256', kid: identityProvider.kid })
     .setIssuer(process.env.AUTH_ISSUER ?? 'https://id.pay.local')
     .setAudience(process.env.AUTH_AUDIENCE ?? 'pay-api')

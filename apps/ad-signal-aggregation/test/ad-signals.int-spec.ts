@@ -231,11 +231,11 @@ describe('ad-signal aggregation: useful to advertisers, aggregated and anonymous
     const differing = withNoise.filter((event) => canonicalJson(event.data.measures) !== canonicalJson(exact.find((e) => e.id === event.id)?.data.measures));
     expect(differing.length).toBeGreaterThan(withNoise.length / 2);
 
-    const token = await idp.signTestToken({ sub: 'advertiser-books', role: 'advertiser', merchants: [BOOKS] });
-    const ask = async (granularity: string, from: string, to: string) => {
+    const token = await idp.signTestToken({ sub: 'advertiser-books', role: 'advertiser', merchants: [BOOKS], org: 'org-books' });
+    const ask = async (granularity: string, from: string, to: string, as = token) => {
       const response = await noisy.query<{ cells: AdSignalAggregatePublished[]; privacyBudget?: { spent: number; remaining: number }; code?: string }>(
         `/v1/ad-signals/aggregates?granularity=${granularity}&from=${from}&to=${to}`,
-        token,
+        as,
       );
       apiResponses.push(JSON.stringify(response.body));
       return response;
@@ -250,6 +250,13 @@ describe('ad-signal aggregation: useful to advertisers, aggregated and anonymous
     const hours = await ask('hour', D0, '2026-03-04T00:00:00.000Z');
     expect(hours.status).toBe(403);
     expect(hours.body.code).toBe('PRIVACY_BUDGET_EXHAUSTED');
+    // Another user of the same organisation shares its budget: a new token is not a new budget.
+    const colleague = await idp.signTestToken({ sub: 'advertiser-books-2', role: 'advertiser', merchants: [BOOKS], org: 'org-books' });
+    expect((await ask('day', D0, '2026-03-04T00:00:00.000Z', colleague)).body.privacyBudget).toEqual({ total: 15, spent: 12, remaining: 3 });
+    expect((await ask('hour', D0, '2026-03-04T00:00:00.000Z', colleague)).body.code).toBe('PRIVACY_BUDGET_EXHAUSTED');
+    // Another organisation has its own.
+    const other = await idp.signTestToken({ sub: 'advertiser-books', role: 'advertiser', merchants: [BOOKS], org: 'org-other' });
+    expect((await ask('day', D0, '2026-03-04T00:00:00.000Z', other)).body.privacyBudget).toEqual({ total: 15, spent: 12, remaining: 3 });
   });
 
   it('counts events that arrive after their window closed in a correction record instead of dropping them', async () => {
@@ -307,7 +314,7 @@ describe('ad-signal aggregation: useful to advertisers, aggregated and anonymous
 
   it('answers advertisers with their own merchants\' cells only', async () => {
     const call = async (path: string, claims?: Record<string, unknown>) => {
-      const token = claims ? await idp.signTestToken({ sub: 'advertiser-1', role: 'advertiser', ...claims }) : undefined;
+      const token = claims ? await idp.signTestToken({ sub: 'advertiser-1', role: 'advertiser', org: 'org-1', ...claims }) : undefined;
       const response = await live.query<{ cells?: AdSignalAggregatePublished[]; code?: string }>(path, token);
       apiResponses.push(JSON.stringify(response.body));
       return response;
@@ -322,6 +329,7 @@ describe('ad-signal aggregation: useful to advertisers, aggregated and anonymous
     expect((await call(`${path}&merchantId=${BOOKS}`, { merchants: [ELECTRONICS, BOOKS] })).body.cells?.every((c) => c.merchantId === BOOKS)).toBe(true);
     expect((await call(path, {})).status).toBe(401);
     expect((await call(path, { merchants: [] })).status).toBe(401);
+    expect((await call(path, { merchants: [ELECTRONICS], org: undefined })).status).toBe(401);
     const person = await live.query(path, await idp.signTestToken({ sub: INSTAGRAM[0], role: 'person' }));
     expect(person.status).toBe(403);
     expect((await call(path)).status).toBe(401);

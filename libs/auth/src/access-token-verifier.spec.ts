@@ -97,11 +97,15 @@ describe('AccessTokenVerifier for advertisers', () => {
   it('gives an advertiser the merchants its token names, and refuses an advertiser token without them', async () => {
     const idp = await createTestIssuer();
     const verifier = new AccessTokenVerifier({ jwks: idp.jwks, issuer: idp.issuer, audience: idp.audience });
-    const principal = await verifier.verify(await idp.signTestToken({ sub: 'adv-1', role: 'advertiser', merchants: ['m-2', 'm-1', 'm-2'] }));
-    expect(principal).toMatchObject({ subject: 'adv-1', role: 'advertiser', merchants: ['m-1', 'm-2'] });
+    const principal = await verifier.verify(await idp.signTestToken({ sub: 'adv-1', role: 'advertiser', merchants: ['m-2', 'm-1', 'm-2'], org: 'org-books' }));
+    expect(principal).toMatchObject({ subject: 'adv-1', role: 'advertiser', merchants: ['m-1', 'm-2'], organisation: 'org-books' });
     for (const merchants of [undefined, [], ['bad id'], 'm-1', Array.from({ length: 1_001 }, (_, i) => `m-${i}`)]) {
-      const token = await idp.signTestToken({ sub: 'adv-1', role: 'advertiser', merchants });
+      const token = await idp.signTestToken({ sub: 'adv-1', role: 'advertiser', merchants, org: 'org-books' });
       await expect(verifier.verify(token)).rejects.toThrow(/must name the merchants it may see/);
+    }
+    for (const org of [undefined, '', 'two words', 42]) {
+      const token = await idp.signTestToken({ sub: 'adv-1', role: 'advertiser', merchants: ['m-1'], org });
+      await expect(verifier.verify(token)).rejects.toThrow(/must name its organisation/);
     }
     // Other roles carry no merchants, even when the token says some.
     expect(await verifier.verify(await idp.signTestToken({ sub: 'a-1', role: 'analyst', merchants: ['m-1'] }))).not.toHaveProperty('merchants');

@@ -122,7 +122,7 @@ export class AccessTokenVerifier {
     if (!ACCESS_TOKEN_TYPES.has(typ)) {
       throw new AuthenticationError('bad-claims', `a token of type "${typ}" is not an access token`);
     }
-    const { sub, role, jti, merchants, exp } = payload;
+    const { sub, role, jti, merchants, org, exp } = payload;
     const expiresAt = (exp as number) * 1000;
     if (typeof sub !== 'string' || !SUBJECT_PATTERN.test(sub)) {
       throw new AuthenticationError('bad-claims', 'the access token\'s "sub" must be 1 to 100 of letters, digits, "_", "-", ":" and "."');
@@ -141,6 +141,10 @@ export class AccessTokenVerifier {
     ) {
       throw new AuthenticationError('bad-claims', `an advertiser's access token must name the merchants it may see: "merchants", 1 to ${MAX_MERCHANTS_PER_TOKEN} merchant ids`);
     }
-    return { principal: { subject: sub, role, tokenId, merchants: [...new Set(merchants as string[])].sort() }, expiresAt };
+    // …and spends its organisation's privacy budget: no organisation, no access.
+    if (typeof org !== 'string' || !SUBJECT_PATTERN.test(org)) {
+      throw new AuthenticationError('bad-claims', 'an advertiser\'s access token must name its organisation: "org", 1 to 100 of letters, digits, "_", "-", ":" and "."');
+    }
+    return { principal: { subject: sub, role, tokenId, merchants: [...new Set(merchants as string[])].sort(), organisation: org }, expiresAt };
   }
 }

@@ -8,7 +8,8 @@ import { createParamDecorator } from '@nestjs/common';
  * - `service`: an internal app acting for a person it names in the request;
  * - `analyst`: read-only history and aggregates, never one person's wallet;
  * - `operator`: rebuilds, verification, configuration reloads;
- * - `advertiser`: published ad-signal aggregates of the merchants its token names (`merchants`).
+ * - `advertiser`: published ad-signal aggregates of the merchants its token names (`merchants`),
+ *   for the organisation it names (`org`).
  */
 export const ROLES = ['person', 'service', 'analyst', 'operator', 'advertiser'] as const;
 export type Role = (typeof ROLES)[number];
@@ -24,6 +25,12 @@ export interface Principal {
   tokenId?: string;
   /** For `advertiser` only: the merchant ids whose aggregates it may see (sorted, distinct). */
   merchants?: readonly string[];
+  /**
+   * For `advertiser` only: the organisation the token acts for (`org` claim). What an advertiser
+   * may learn is limited per organisation (the privacy budget), so that its many users and tokens
+   * share one limit instead of multiplying it.
+   */
+  organisation?: string;
 }
 
 export const MAX_MERCHANTS_PER_TOKEN = 1_000;

@@ -77,6 +77,8 @@ describe('redaction', () => {
   it('scrubs lower-case and dashed IBANs when their check digits hold, and national phone numbers', () => {
     const scrubbed = scrubText('iban de89 3704 0044 0532 0130 00 or DE89-3704-0044-0532-0130-00; call (415) 555-0123, 415-555-0123 or 030 1234567');
     expect(scrubbed).not.toMatch(/3704|555|1234567/);
+    // A UUID whose tail passes the IBAN check (ac27-b934ac0e66ef does) is an id.
+    expect(scrubText('cell 776ddfab-ac6e-5c7d-ac27-b934ac0e66ef')).toBe('cell 776ddfab-ac6e-5c7d-ac27-b934ac0e66ef');
     // Hex ids that start like an IBAN fail its check and stay.
     expect(scrubText('commit de12abcdef0123456789ab')).toBe('commit de12abcdef0123456789ab');
     expect(scrubText('at 2026-12-05T20:15:00Z, 1250 EUR')).toBe('at 2026-12-05T20:15:00Z, 1250 EUR');

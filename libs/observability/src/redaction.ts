@@ -139,7 +139,10 @@ export function scrubText(text: string): string {
       return withoutUuids(whole).slice(offset, offset + candidate.length) === candidate ? '[REDACTED:card]' : candidate;
     })
     .replace(IBAN, '[REDACTED:iban]')
-    .replace(IBAN_LOOSE, (candidate) => (ibanChecks(candidate) ? '[REDACTED:iban]' : candidate))
+    // A UUID's tail can pass the check (1 in 97): ids are not IBANs.
+    .replace(IBAN_LOOSE, (candidate, offset: number, whole: string) =>
+      ibanChecks(candidate) && withoutUuids(whole).slice(offset, offset + candidate.length) === candidate ? '[REDACTED:iban]' : candidate,
+    )
     .replace(EMAIL, '[REDACTED:email]')
     .replace(PHONE, '[REDACTED:phone]')
     .replace(PHONE_NATIONAL, (candidate, offset: number, whole: string) =>

@@ -14,11 +14,14 @@ export class QueryAggregatesController {
   @Get('aggregates')
   @ApiOperation({ summary: "Published aggregates of the advertiser's own merchants (role advertiser, claim merchants)." })
   @ApiOkResponse({ type: AggregatesPage })
-  @ApiUnauthorizedResponse({ description: 'No valid access token, or an advertiser token without a "merchants" claim.' })
+  @ApiUnauthorizedResponse({ description: 'No valid access token, or an advertiser token without "merchants" and "org" claims.' })
   @ApiForbiddenResponse({ description: 'Not an advertiser, or PRIVACY_BUDGET_EXHAUSTED.' })
   @ApiNotFoundResponse({ description: 'A merchant the token does not name.' })
   query(@Principal() principal: Principal, @Query() query: AggregatesQuery): Promise<AggregatesPage> {
-    // The platform's guard let in advertisers only, each with a verified `merchants` claim.
-    return this.aggregates.query({ subject: principal.subject, merchants: [...(principal.merchants ?? [])], tokenId: principal.tokenId }, query);
+    // The platform's guard let in advertisers only, each with verified `merchants` and `org` claims.
+    return this.aggregates.query(
+      { subject: principal.subject, organisation: principal.organisation ?? '', merchants: [...(principal.merchants ?? [])], tokenId: principal.tokenId },
+      query,
+    );
   }
 }

@@ -19,14 +19,16 @@ interface CellRow {
 /** An advertiser and the merchants whose cells it may see (from its verified access token). */
 export interface AdvertiserPrincipal {
   subject: string;
+  /** Whose privacy budget a query spends: shared by every user and token of the organisation. */
+  organisation: string;
   merchants: string[];
   tokenId?: string;
 }
 
 /**
  * Published cells of the advertiser's own merchants, nothing else. With differential privacy
- * on, each (window, merchant) an advertiser sees for the first time costs that window's ε from
- * its budget; seeing it again costs nothing (the noise is fixed per cell, so asking again
+ * on, each (window, merchant) an advertiser organisation sees for the first time costs that
+ * window's ε from its budget; seeing it again costs nothing (the noise is fixed per cell, so asking again
  * learns nothing new). A query that would overspend is refused whole.
  */
 @Injectable()
@@ -59,12 +61,12 @@ export class QueryAggregates {
       const page: AggregatesPage = { granularity: query.granularity, from: new Date(from).toISOString(), to: new Date(to).toISOString(), cells: rows.map((row) => row.aggregate) };
       if (!dp) return page;
 
-      await tx.query('INSERT INTO advertiser_budgets (advertiser) VALUES ($1) ON CONFLICT (advertiser) DO NOTHING', [advertiser.subject]);
-      const [{ spent }] = await tx.query<{ spent: string }[]>('SELECT spent::text AS spent FROM advertiser_budgets WHERE advertiser = $1 FOR UPDATE', [advertiser.subject]);
+      await tx.query('INSERT INTO advertiser_budgets (organisation) VALUES ($1) ON CONFLICT (organisation) DO NOTHING', [advertiser.organisation]);
+      const [{ spent }] = await tx.query<{ spent: string }[]>('SELECT spent::text AS spent FROM advertiser_budgets WHERE organisation = $1 FOR UPDATE', [advertiser.organisation]);
       const releases = [...new Map(rows.map((row) => [`${row.window_start.toISOString()}|${row.merchant_id}`, row])).values()];
       const charged = await tx.query<{ window_start: Date; merchant_id: string }[]>(
-        `SELECT window_start, merchant_id FROM advertiser_budget_charges WHERE advertiser = $1 AND granularity = $2 AND window_start >= $3 AND window_start < $4`,
-        [advertiser.subject, query.granularity, new Date(from).toISOString(), new Date(to).toISOString()],
+        `SELECT window_start, merchant_id FROM advertiser_budget_charges WHERE organisation = $1 AND granularity = $2 AND window_start >= $3 AND window_start < $4`,
+        [advertiser.organisation, query.granularity, new Date(from).toISOString(), new Date(to).toISOString()],
       );
       const seen = new Set(charged.map((row) => `${row.window_start.toISOString()}|${row.merchant_id}`));
       const fresh = releases.filter((row) => !seen.has(`${row.window_start.toISOString()}|${row.merchant_id}`));
@@ -79,11 +81,11 @@ export class QueryAggregates {
       }
       if (fresh.length > 0) {
         await tx.query(
-          `INSERT INTO advertiser_budget_charges (advertiser, granularity, window_start, merchant_id, epsilon)
+          `INSERT INTO advertiser_budget_charges (organisation, granularity, window_start, merchant_id, epsilon)
            SELECT $1, $2, w, m, $5 FROM unnest($3::timestamptz[], $4::text[]) AS f(w, m)`,
-          [advertiser.subject, query.granularity, fresh.map((row) => row.window_start.toISOString()), fresh.map((row) => row.merchant_id), dp.epsilonPerWindow],
+          [advertiser.organisation, query.granularity, fresh.map((row) => row.window_start.toISOString()), fresh.map((row) => row.merchant_id), dp.epsilonPerWindow],
         );
-        await tx.query('UPDATE advertiser_budgets SET spent = spent + $2 WHERE advertiser = $1', [advertiser.subject, cost]);
+        await tx.query('UPDATE advertiser_budgets SET spent = spent + $2 WHERE organisation = $1', [advertiser.organisation, cost]);
       }
       const spentNow = Number(spent) + cost;
       page.privacyBudget = { total: budget, spent: spentNow, remaining: Math.max(0, budget - spentNow) };
