@@ -34,3 +34,11 @@ export function publicJwk(key: JWK): JWK {
   const { d: _d, ...rest } = key;
   return rest;
 }
+
+/**
+ * `AUTH_KEY_GRANTS` for payment-orchestration's service key: it signs for itself, as a service,
+ * with the one scope it needs; every other claim made with that key is refused by every service.
+ */
+export function orchestrationKeyGrants(kid: string): string {
+  return JSON.stringify({ [kid]: { subjects: ['payment-orchestration'], roles: ['service'], scopes: ['instruments:read'] } });
+}

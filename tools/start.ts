@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import { execFileSync, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
-import { loadDevKeys, publicJwk } from './dev-keys';
+import { loadDevKeys, orchestrationKeyGrants, publicJwk } from './dev-keys';
 import { infraUp } from './infra/up';
 
 interface ServiceToStart {
@@ -66,6 +66,7 @@ async function main(): Promise<void> {
     const keys = await loadDevKeys();
     env.AUTH_JWKS = JSON.stringify({ keys: [publicJwk(keys.identityProvider), publicJwk(keys.orchestrationService)] });
     env.SERVICE_TOKEN_SIGNING_JWK ??= JSON.stringify(keys.orchestrationService);
+    env.AUTH_KEY_GRANTS ??= orchestrationKeyGrants(keys.orchestrationService.kid as string);
     log('development identity keys in .cache/dev-keys.json; `npm run dev:token -- --sub person-1 --role person` prints a token');
   }
   // Without a Stripe key, payment-orchestration talks to the local PSP simulator.

@@ -65,6 +65,7 @@ export const SECRET_SAMPLES: Readonly<Record<string, string>> = (() => {
     DATABASE_URL: 'postgres://service:sample-password@postgres.postgres.svc:5432/pay?sslmode=verify-full',
     AUTH_JWKS: JSON.stringify({ keys: [publicHalf(identityProvider), publicHalf(orchestration)] }),
     SERVICE_TOKEN_SIGNING_JWK: JSON.stringify(orchestration),
+    AUTH_KEY_GRANTS: JSON.stringify({ 'sample-payment-orchestration': { subjects: ['payment-orchestration'], roles: ['service'], scopes: ['instruments:read'] } }),
     STEP_UP_SIGNING_JWK: JSON.stringify(ecPrivateJwk('sample-step-up')),
     WALLET_MASTER_KEYS: `2026-01:${randomBytes(32).toString('base64')}`,
     WALLET_MASTER_KEY_ID: '2026-01',

@@ -78,7 +78,7 @@ describe('wallet: master key rotation leaves every secret readable, without down
   });
 
   async function expectEverySecretReadable(wallet: WalletUnderTest): Promise<void> {
-    const shop = await wallet.as('facebook-shop', 'service');
+    const shop = await wallet.orchestration();
     for (const person of persons) {
       const caller = await wallet.person(person.id);
       const view = await caller.get<{ contact: { email?: string } }>(`/v1/wallets/${person.id}`);
@@ -118,7 +118,7 @@ describe('wallet: master key rotation leaves every secret readable, without down
     let serving = true;
     const statuses: number[] = [];
     const traffic = (async () => {
-      const shop = await running.as('facebook-shop', 'service');
+      const shop = await running.orchestration();
       while (serving) {
         for (const person of persons.slice(0, 6)) {
           statuses.push((await shop.get(`/v1/wallets/${person.id}/payment-instruments/${person.bankMethodId}?app=facebook`)).status);

@@ -23,14 +23,14 @@ const HOLDER = 'Ana Maria Quaresma';
 describe('wallet: payment methods', () => {
   let wallet: WalletUnderTest;
   let ana: Caller;
-  let shop: Caller;
+  let orchestration: Caller;
   const anaId = uniqueName('ana');
   const base = `/v1/wallets/${anaId}/payment-methods`;
 
   beforeAll(async () => {
     wallet = await startWallet();
     ana = await wallet.person(anaId);
-    shop = await wallet.as('messenger-checkout', 'service');
+    orchestration = await wallet.orchestration();
     expect((await ana.post(`/v1/wallets/${anaId}`, { country: 'DE' })).status).toBe(201);
     expect((await ana.put(`/v1/wallets/${anaId}/apps`, { apps: ['facebook', 'messenger'] })).status).toBe(200);
   });
@@ -81,16 +81,16 @@ describe('wallet: payment methods', () => {
   });
 
   it('gives the payment service what it charges with, never the PayPal e-mail', async () => {
-    expect(await shop.get(`/v1/wallets/${anaId}/payment-instruments/preferred?app=messenger`)).toMatchObject({
+    expect(await orchestration.get(`/v1/wallets/${anaId}/payment-instruments/preferred?app=messenger`)).toMatchObject({
       status: 200,
       body: { methodId: bankId, kind: 'bank_account', credentials: { iban: 'DE89370400440532013000', holderName: HOLDER, bic: 'COBADEFFXXX' } },
     });
-    const paypal = await shop.get<{ credentials: Record<string, string> }>(`/v1/wallets/${anaId}/payment-instruments/${paypalId}?app=facebook`);
+    const paypal = await orchestration.get<{ credentials: Record<string, string> }>(`/v1/wallets/${anaId}/payment-instruments/${paypalId}?app=facebook`);
     expect(paypal.body.credentials).toEqual({ payerId: 'QYR5Z8XDVJNXQ' });
     // Pay is not turned on in instagram for Ana, and not live in whatsapp in DE.
-    expect(await shop.get(`/v1/wallets/${anaId}/payment-instruments/${cardId}?app=instagram`)).toMatchObject({ status: 403, body: { code: 'PAY_NOT_AVAILABLE_IN_APP' } });
+    expect(await orchestration.get(`/v1/wallets/${anaId}/payment-instruments/${cardId}?app=instagram`)).toMatchObject({ status: 403, body: { code: 'PAY_NOT_AVAILABLE_IN_APP' } });
     expect((await ana.put(`/v1/wallets/${anaId}/apps`, { apps: ['facebook'] })).status).toBe(200);
-    expect(await shop.get(`/v1/wallets/${anaId}/payment-instruments/${cardId}?app=messenger`)).toMatchObject({ status: 403, body: { code: 'PAY_NOT_ACTIVE_IN_APP' } });
+    expect(await orchestration.get(`/v1/wallets/${anaId}/payment-instruments/${cardId}?app=messenger`)).toMatchObject({ status: 403, body: { code: 'PAY_NOT_ACTIVE_IN_APP' } });
     // A person never sees credentials.
     expect((await ana.get(`/v1/wallets/${anaId}/payment-instruments/${cardId}?app=facebook`)).status).toBe(403);
   });
@@ -103,8 +103,8 @@ describe('wallet: payment methods', () => {
     expect(history.body.find((method) => method.id === bankId)).toMatchObject({ status: 'removed', last4: '3000', preferred: false, removedAt: expect.any(String) });
     expect((await ana.get<{ preferredMethodId?: string }>(`/v1/wallets/${anaId}`)).body.preferredMethodId).toBeUndefined();
 
-    expect(await shop.get(`/v1/wallets/${anaId}/payment-instruments/${bankId}?app=facebook`)).toMatchObject({ status: 409, body: { code: 'PAYMENT_METHOD_REMOVED' } });
-    expect(await shop.get(`/v1/wallets/${anaId}/payment-instruments/preferred?app=facebook`)).toMatchObject({ status: 409, body: { code: 'NO_PREFERRED_METHOD' } });
+    expect(await orchestration.get(`/v1/wallets/${anaId}/payment-instruments/${bankId}?app=facebook`)).toMatchObject({ status: 409, body: { code: 'PAYMENT_METHOD_REMOVED' } });
+    expect(await orchestration.get(`/v1/wallets/${anaId}/payment-instruments/preferred?app=facebook`)).toMatchObject({ status: 409, body: { code: 'NO_PREFERRED_METHOD' } });
     expect(await ana.put(`${base}/${bankId}/preferred`)).toMatchObject({ status: 409, body: { code: 'PAYMENT_METHOD_REMOVED' } });
     expect(await ana.patch(`${base}/${bankId}`, { label: 'again' })).toMatchObject({ status: 409, body: { code: 'PAYMENT_METHOD_REMOVED' } });
 

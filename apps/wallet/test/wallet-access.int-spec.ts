@@ -103,7 +103,7 @@ describe('wallet: identity and access on every route', () => {
   it.each(ROUTES.filter((route) => route.template.includes('{methodId}')).map((route) => [`${route.method} ${route.template}`, route] as const))(
     'a person naming themselves with another person\'s method gets 404: %s',
     async (_name, route) => {
-      const caller = SERVICE_ONLY.has(route.template) ? await wallet.as('instagram-shop', 'service') : attacker;
+      const caller = SERVICE_ONLY.has(route.template) ? await wallet.orchestration() : attacker;
       const response = await caller.request(route.method, path(route, attackerId, victimMethodId), route.body);
       expect(response).toMatchObject({ status: 404, body: { code: 'PAYMENT_METHOD_NOT_FOUND' } });
     },
@@ -121,11 +121,17 @@ describe('wallet: identity and access on every route', () => {
     expect(view.body.contact).toEqual({});
   });
 
-  it('lets a service act for the person it names', async () => {
+  it('lets a service act for the person it names, and releases instruments to payment-orchestration\'s scope alone', async () => {
     const shop = await wallet.as('instagram-shop', 'service');
     const response = await shop.get<{ personId: string }>(`/v1/wallets/${victimId}`);
     expect(response).toMatchObject({ status: 200, body: { personId: victimId } });
-    const instrument = await shop.get(`/v1/wallets/${victimId}/payment-instruments/preferred?app=facebook`);
+    // An app backend's service token (no scope, or scopes of its own) gets no charge data.
+    for (const caller of [shop, await wallet.as('instagram-shop', 'service', { scope: 'payments:initiate' })]) {
+      const refused = await caller.get(`/v1/wallets/${victimId}/payment-instruments/preferred?app=facebook`);
+      expect(refused).toMatchObject({ status: 403, body: { code: 'FORBIDDEN', message: expect.stringContaining('instruments:read') } });
+      expect(JSON.stringify(refused.body)).not.toContain('pm_');
+    }
+    const instrument = await (await wallet.orchestration()).get(`/v1/wallets/${victimId}/payment-instruments/preferred?app=facebook`);
     expect(instrument).toMatchObject({ status: 200, body: { methodId: victimMethodId, kind: 'card', credentials: { pspToken: expect.stringMatching(/^pm_/) } } });
   });
 

@@ -69,7 +69,9 @@ export interface WalletUnderTest {
   writeRollout(entries: RolloutEntry[]): Promise<void>;
   /** A person acting for themselves. */
   person(id: string): Promise<Caller>;
-  as(subject: string, role: string): Promise<Caller>;
+  as(subject: string, role: string, claims?: Record<string, unknown>): Promise<Caller>;
+  /** payment-orchestration as the wallet knows it: a service with the `instruments:read` scope. */
+  orchestration(): Promise<Caller>;
   anonymous(): Caller;
   stop(): Promise<void>;
 }
@@ -110,7 +112,8 @@ export async function startWallet(options: { env?: Record<string, string>; rollo
     ...options.env,
   };
   const service = await createService<WalletConfig>({ ...walletService, schema }, env);
-  const as = async (subject: string, role: string): Promise<Caller> => new Caller(service.url, await idp.signTestToken({ sub: subject, role }));
+  const as = async (subject: string, role: string, claims: Record<string, unknown> = {}): Promise<Caller> =>
+    new Caller(service.url, await idp.signTestToken({ ...claims, sub: subject, role }));
   return {
     service,
     url: service.url,
@@ -120,6 +123,7 @@ export async function startWallet(options: { env?: Record<string, string>; rollo
     rolloutPath,
     writeRollout,
     person: (id) => as(id, 'person'),
+    orchestration: () => as('payment-orchestration', 'service', { scope: 'instruments:read' }),
     as,
     anonymous: () => new Caller(service.url),
     stop: async () => {

@@ -1,6 +1,7 @@
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { AccessTokenVerifier } from './access-token-verifier';
 import { AuthenticationError } from './auth-errors';
+import { parseKeyGrants } from './key-grants';
 import { parsePublicKeySet } from './key-set';
 import { createTestIssuer, signTestToken } from './testing';
 
@@ -9,7 +10,7 @@ describe('AccessTokenVerifier', () => {
     const idp = await createTestIssuer({ algorithm });
     const verifier = new AccessTokenVerifier({ jwks: idp.jwks, issuer: idp.issuer, audience: idp.audience });
     const principal = await verifier.verify(await idp.signTestToken({ sub: 'person-1', role: 'person' }));
-    expect(principal).toEqual({ subject: 'person-1', role: 'person', tokenId: expect.any(String) });
+    expect(principal).toEqual({ subject: 'person-1', role: 'person', tokenId: expect.any(String), scopes: [] });
   });
 
   async function refusal(token: Promise<string>, verifier: AccessTokenVerifier): Promise<AuthenticationError> {
@@ -153,5 +154,52 @@ describe('AccessTokenVerifier: verified service tokens, remembered for seconds',
     expect(checks).toHaveBeenCalledTimes(3);
     await verifier.verify(a);
     expect(checks).toHaveBeenCalledTimes(4);
+  });
+});
+
+describe('AccessTokenVerifier with key grants (a service that signs its own tokens)', () => {
+  it("takes a granted key's tokens only for the subject, role and scopes it is registered for", async () => {
+    const idp = await createTestIssuer();
+    const orchestration = await createTestIssuer();
+    const orchestrationKid = orchestration.jwks.keys[0].kid!;
+    const verifier = new AccessTokenVerifier({
+      jwks: { keys: [...idp.jwks.keys, ...orchestration.jwks.keys] },
+      issuer: idp.issuer,
+      audience: idp.audience,
+      keyGrants: parseKeyGrants(JSON.stringify({ [orchestrationKid]: { subjects: ['payment-orchestration'], roles: ['service'], scopes: ['instruments:read'] } })),
+    });
+    const own = await verifier.verify(await orchestration.signTestToken({ sub: 'payment-orchestration', role: 'service', scope: 'instruments:read' }));
+    expect(own).toMatchObject({ subject: 'payment-orchestration', role: 'service', scopes: ['instruments:read'] });
+    // What code running in orchestration could try with its key: each refused.
+    const forgeries: [Record<string, unknown>, RegExp][] = [
+      [{ sub: 'payment-orchestration', role: 'operator' }, /may not sign for role "operator"/],
+      [{ sub: 'sre-1', role: 'operator' }, /may not sign for subject "sre-1"/],
+      [{ sub: 'victim', role: 'person' }, /may not sign for subject "victim"/],
+      [{ sub: 'adv-1', role: 'advertiser', merchants: ['m-1'], org: 'o-1' }, /may not sign for subject/],
+      [{ sub: 'instagram-shop', role: 'service', scope: 'instruments:read' }, /may not sign for subject "instagram-shop"/],
+      [{ sub: 'payment-orchestration', role: 'service', scope: 'instruments:read ledger:post' }, /may not grant scope "ledger:post"/],
+    ];
+    for (const [claims, reason] of forgeries) {
+      await expect(verifier.verify(await orchestration.signTestToken(claims as { sub: string; role: string }))).rejects.toThrow(reason);
+    }
+    // The identity provider's keys have no grant: they sign for anyone, with any scope.
+    expect(await verifier.verify(await idp.signTestToken({ sub: 'instagram-shop', role: 'service', scope: 'payments:initiate' }))).toMatchObject({ scopes: ['payments:initiate'] });
+  });
+
+  it('reads scopes from the space-separated "scope" claim and refuses a malformed one', async () => {
+    const idp = await createTestIssuer();
+    const verifier = new AccessTokenVerifier({ jwks: idp.jwks, issuer: idp.issuer, audience: idp.audience });
+    expect(await verifier.verify(await idp.signTestToken({ sub: 's-1', role: 'service', scope: 'b:read a:write b:read' }))).toMatchObject({ scopes: ['a:write', 'b:read'] });
+    expect(await verifier.verify(await idp.signTestToken({ sub: 's-1', role: 'service' }))).toMatchObject({ scopes: [] });
+    for (const scope of [['a:read'], 'ADMIN', 'a:read; drop']) {
+      await expect(verifier.verify(await idp.signTestToken({ sub: 's-1', role: 'service', scope }))).rejects.toThrow(/"scope"/);
+    }
+  });
+
+  it('refuses a malformed AUTH_KEY_GRANTS with what is wrong', () => {
+    expect(() => parseKeyGrants('nope')).toThrow(/not JSON/);
+    expect(() => parseKeyGrants('[]')).toThrow(/object of key ids/);
+    expect(() => parseKeyGrants('{"k":{"subjects":["a"],"roles":["root"],"scopes":[]}}')).toThrow(/\["k"\]\.roles/);
+    expect(parseKeyGrants('{}').size).toBe(0);
   });
 });

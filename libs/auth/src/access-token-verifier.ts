@@ -3,6 +3,8 @@ import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose';
 import { AuthenticationError, keySetUnavailable, toAuthenticationError } from './auth-errors';
 import { DEFAULT_ALGORITHMS, keySetFailuresAs } from './key-set';
+import type { KeyGrants } from './key-grants';
+import { exceedsGrant, SCOPE_PATTERN } from './key-grants';
 import type { Principal } from './principal';
 import { isRole, MAX_MERCHANTS_PER_TOKEN, ROLES, SUBJECT_PATTERN } from './principal';
 
@@ -25,6 +27,8 @@ export interface AccessTokenOptions {
   serviceTokenCacheMs?: number;
   /** At most this many of them are remembered (default 256); the oldest goes first. */
   serviceTokenCacheSize?: number;
+  /** What tokens signed by particular keys may claim (`AUTH_KEY_GRANTS`); other keys are the identity provider's. */
+  keyGrants?: KeyGrants;
   /** The clock (ms since the epoch), for tests. */
   now?: () => number;
 }
@@ -105,6 +109,7 @@ export class AccessTokenVerifier {
     }
     let payload: Record<string, unknown>;
     let typ: string | undefined;
+    let kid: string | undefined;
     try {
       const verified = await jwtVerify(token, this.keys, {
         issuer: this.options.issuer,
@@ -116,13 +121,14 @@ export class AccessTokenVerifier {
       });
       payload = verified.payload;
       typ = verified.protectedHeader.typ;
+      kid = verified.protectedHeader.kid;
     } catch (error) {
       throw toAuthenticationError(error);
     }
     if (!ACCESS_TOKEN_TYPES.has(typ)) {
       throw new AuthenticationError('bad-claims', `a token of type "${typ}" is not an access token`);
     }
-    const { sub, role, jti, merchants, org, exp } = payload;
+    const { sub, role, jti, merchants, org, scope, exp } = payload;
     const expiresAt = (exp as number) * 1000;
     if (typeof sub !== 'string' || !SUBJECT_PATTERN.test(sub)) {
       throw new AuthenticationError('bad-claims', 'the access token\'s "sub" must be 1 to 100 of letters, digits, "_", "-", ":" and "."');
@@ -131,7 +137,13 @@ export class AccessTokenVerifier {
       throw new AuthenticationError('bad-claims', `the access token's "role" must be one of ${ROLES.join(', ')}`);
     }
     const tokenId = typeof jti === 'string' ? jti : undefined;
-    if (role !== 'advertiser') return { principal: { subject: sub, role, tokenId }, expiresAt };
+    if (scope !== undefined && typeof scope !== 'string') throw new AuthenticationError('bad-claims', 'the access token\'s "scope" must be a space-separated string');
+    const scopes = [...new Set((scope ?? '').split(' ').filter(Boolean))].sort();
+    if (!scopes.every((item) => SCOPE_PATTERN.test(item))) throw new AuthenticationError('bad-claims', 'the access token\'s "scope" must list scopes like "instruments:read"');
+    const grant = kid === undefined ? undefined : this.options.keyGrants?.get(kid);
+    const excess = grant && exceedsGrant(grant, { subject: sub, role, scopes });
+    if (excess) throw new AuthenticationError('bad-claims', `the key "${kid}" ${excess}`);
+    if (role !== 'advertiser') return { principal: { subject: sub, role, tokenId, scopes }, expiresAt };
     // An advertiser sees only the merchants its token names: no claim, no access.
     if (
       !Array.isArray(merchants) ||
@@ -145,6 +157,6 @@ export class AccessTokenVerifier {
     if (typeof org !== 'string' || !SUBJECT_PATTERN.test(org)) {
       throw new AuthenticationError('bad-claims', 'an advertiser\'s access token must name its organisation: "org", 1 to 100 of letters, digits, "_", "-", ":" and "."');
     }
-    return { principal: { subject: sub, role, tokenId, merchants: [...new Set(merchants as string[])].sort(), organisation: org }, expiresAt };
+    return { principal: { subject: sub, role, tokenId, scopes, merchants: [...new Set(merchants as string[])].sort(), organisation: org }, expiresAt };
   }
 }

@@ -4,7 +4,7 @@ import { Reflector } from '@nestjs/core';
 import { AccessTokenVerifier } from './access-token-verifier';
 import { AUTH_KEYS_RETRY_AFTER_SECONDS, KeySetUnavailableError } from './auth-errors';
 import { AuthGuard } from './auth.guard';
-import { ActsForPerson, Public, Roles } from './decorators';
+import { ActsForPerson, Public, RequireScopes, Roles } from './decorators';
 import type { TestIssuer } from './testing';
 import { createTestIssuer } from './testing';
 
@@ -12,6 +12,7 @@ class Routes {
   @Public() health(): void {}
   @Roles('person', 'service') @ActsForPerson() wallet(): void {}
   @Roles('operator') reload(): void {}
+  @Roles('service') @RequireScopes('instruments:read') @ActsForPerson() instruments(): void {}
   undeclared(): void {}
 }
 
@@ -27,8 +28,8 @@ function contextFor(handler: keyof Routes, request: Record<string, unknown>, res
 describe('AuthGuard', () => {
   let idp: TestIssuer;
   let guard: AuthGuard;
-  const request = async (sub: string, role: string, params: Record<string, string> = {}): Promise<Record<string, unknown>> => ({
-    headers: { authorization: `Bearer ${await idp.signTestToken({ sub, role })}` },
+  const request = async (sub: string, role: string, params: Record<string, string> = {}, claims: Record<string, unknown> = {}): Promise<Record<string, unknown>> => ({
+    headers: { authorization: `Bearer ${await idp.signTestToken({ ...claims, sub, role })}` },
     params,
   });
 
@@ -37,6 +38,15 @@ describe('AuthGuard', () => {
     guard = new AuthGuard(new Reflector(), new AccessTokenVerifier({ jwks: idp.jwks, issuer: idp.issuer, audience: idp.audience }), {
       publicRoutePrefixes: ['/health'],
     });
+  });
+
+  it('lets a service through a scoped route only with every scope the route needs', async () => {
+    await expect(guard.canActivate(contextFor('instruments', await request('po', 'service', { personId: 'p1' }, { scope: 'instruments:read' })))).resolves.toBe(true);
+    for (const claims of [{}, { scope: 'payments:initiate' }, { scope: 'instruments:write' }]) {
+      await expect(guard.canActivate(contextFor('instruments', await request('shop', 'service', { personId: 'p1' }, claims)))).rejects.toBeInstanceOf(ForbiddenException);
+    }
+    // A scope never widens the roles: a person with the scope is still not a service.
+    await expect(guard.canActivate(contextFor('instruments', await request('p1', 'person', { personId: 'p1' }, { scope: 'instruments:read' })))).rejects.toBeInstanceOf(ForbiddenException);
   });
 
   it('lets public routes through without a token', async () => {
@@ -55,7 +65,7 @@ describe('AuthGuard', () => {
   it('keeps a person to their own id with a 404, and lets a service act for the person it names', async () => {
     const own = await request('p1', 'person', { personId: 'p1' });
     await expect(guard.canActivate(contextFor('wallet', own))).resolves.toBe(true);
-    expect(own.principal).toEqual({ subject: 'p1', role: 'person', tokenId: expect.any(String) });
+    expect(own.principal).toEqual({ subject: 'p1', role: 'person', tokenId: expect.any(String), scopes: [] });
     await expect(guard.canActivate(contextFor('wallet', await request('p1', 'person', { personId: 'p2' })))).rejects.toBeInstanceOf(NotFoundException);
     await expect(guard.canActivate(contextFor('wallet', await request('shop', 'service', { personId: 'p2' })))).resolves.toBe(true);
   });

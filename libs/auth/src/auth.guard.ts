@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessTokenVerifier } from './access-token-verifier';
 import { AUTH_KEYS_RETRY_AFTER_SECONDS, AuthenticationError, KeySetUnavailableError } from './auth-errors';
 import { ACCESS_TOKEN_VERIFIER, AUTH_OPTIONS } from './auth.tokens';
-import { ALLOWED_ROLES, PERSON_PARAM, PUBLIC_ROUTE } from './decorators';
+import { ALLOWED_ROLES, PERSON_PARAM, PUBLIC_ROUTE, REQUIRED_SCOPES } from './decorators';
 import type { AuthenticatedRequest, Principal, Role } from './principal';
 
 export interface AuthGuardOptions {
@@ -52,6 +52,12 @@ export class AuthGuard implements CanActivate {
         code: 'FORBIDDEN',
         message: roles.length === 0 ? 'this route is not open to any role' : `this route is open to ${roles.join(', ')}; the token's role is ${principal.role}`,
       });
+    }
+
+    const scopes = this.reflector.getAllAndOverride<string[] | undefined>(REQUIRED_SCOPES, targets) ?? [];
+    const missing = scopes.filter((scope) => !principal.scopes.includes(scope));
+    if (missing.length > 0) {
+      throw new ForbiddenException({ code: 'FORBIDDEN', message: `this route needs the scope ${missing.join(', ')}, which the token does not grant` });
     }
 
     const personParam = this.reflector.getAllAndOverride<string | undefined>(PERSON_PARAM, targets);

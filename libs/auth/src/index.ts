@@ -1,6 +1,7 @@
 export * from './principal';
 export * from './auth-errors';
 export * from './key-set';
+export * from './key-grants';
 export * from './access-token-verifier';
 export * from './decorators';
 export * from './auth.tokens';

@@ -23,6 +23,12 @@ export interface Principal {
   role: Role;
   /** The token's `jti`, when it has one (audit). */
   tokenId?: string;
+  /**
+   * The token's `scope` claim (space-separated, RFC 9068), sorted and distinct: what a caller may
+   * do beyond its role, e.g. `instruments:read` for payment-orchestration alone. Routes that need
+   * one say so with `@RequireScopes`.
+   */
+  scopes: readonly string[];
   /** For `advertiser` only: the merchant ids whose aggregates it may see (sorted, distinct). */
   merchants?: readonly string[];
   /**

@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { isPublicKeySet } from '@pay/auth';
+import { isKeyGrants, isPublicKeySet } from '@pay/auth';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
 import { DatabaseConfig } from './database.config';
 
@@ -35,6 +35,21 @@ export class BaseServiceConfig extends DatabaseConfig {
   @IsOptional()
   @Matches(/^https?:\/\/\S+$/, { message: 'must be an http(s) URL of a JWKS document' })
   AUTH_JWKS_URL?: string;
+
+  /**
+   * What the keys of services that sign their own tokens may claim, by kid (libs/auth key-grants):
+   * `{"<kid>": {"subjects": [...], "roles": [...], "scopes": [...]}}`. Required in production, so
+   * that payment-orchestration's key is never trusted for every role and subject.
+   */
+  @ValidateIf((config: BaseServiceConfig) => config.AUTH_KEY_GRANTS !== undefined || isProduction(config))
+  @ValidateBy({
+    name: 'isKeyGrants',
+    validator: {
+      validate: isKeyGrants,
+      defaultMessage: () => 'must be JSON {"<kid>": {"subjects": [...], "roles": [...], "scopes": [...]}} (required in production; {} grants nothing)',
+    },
+  })
+  AUTH_KEY_GRANTS?: string;
 
   @IsString()
   @Matches(/^\S{1,200}$/, { message: 'must be the issuer (iss) of access tokens, e.g. https://id.example.com' })

@@ -29,6 +29,7 @@ import type { PaymentOrchestrationConfig } from '../../../apps/payment-orchestra
 import { paymentOrchestrationService } from '../../../apps/payment-orchestration/src/payment-orchestration.service';
 import type { WalletConfig } from '../../../apps/wallet/src/config';
 import { walletService } from '../../../apps/wallet/src/wallet.service';
+import { orchestrationKeyGrants } from '../../dev-keys';
 
 export const ROLLOUT = [
   { country: 'US', apps: ['facebook', 'instagram', 'messenger', 'whatsapp'] },
@@ -237,6 +238,8 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
 
   const common = {
     NODE_ENV: 'test',
+    // Orchestration's key signs only for itself, with its one scope (libs/auth key-grants).
+    AUTH_KEY_GRANTS: orchestrationKeyGrants(kid),
     DATABASE_URL: testDatabaseUrl(),
     KAFKA_BROKERS: testKafkaBrokers().join(','),
     PORT: '0',

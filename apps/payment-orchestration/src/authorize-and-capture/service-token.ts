@@ -8,10 +8,14 @@ export interface ServiceTokenSource {
 
 const LIFETIME_SECONDS = 300;
 
+/** What this service's own tokens ask for: reading the instrument of the payment it charges. */
+export const SERVICE_TOKEN_SCOPES = ['instruments:read'] as const;
+
 /**
  * Short-lived access tokens this service signs itself (role `service`, subject
- * `payment-orchestration`), with a key whose public half the identity provider publishes in the
- * JWKS the other services trust. Reused until a minute before expiry.
+ * `payment-orchestration`, scope `instruments:read`), with a key whose public half the identity
+ * provider publishes in the JWKS the other services trust, and whose grant (`AUTH_KEY_GRANTS`)
+ * limits it to that subject, role and scope. Reused until a minute before expiry.
  */
 export class SignedServiceTokens implements ServiceTokenSource {
   private cached?: { token: string; renewAt: number };
@@ -33,7 +37,7 @@ export class SignedServiceTokens implements ServiceTokenSource {
     const now = Date.now();
     if (this.cached && now < this.cached.renewAt) return this.cached.token;
     const issuedAt = Math.floor(now / 1000);
-    const token = await new SignJWT({ role: 'service' })
+    const token = await new SignJWT({ role: 'service', scope: SERVICE_TOKEN_SCOPES.join(' ') })
       .setProtectedHeader({ alg: this.algorithm, kid: this.kid })
       .setIssuer(this.claims.issuer)
       .setAudience(this.claims.audience)

@@ -1,12 +1,15 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { ActsForPerson, Roles } from '@pay/auth';
+import { ActsForPerson, RequireScopes, Roles } from '@pay/auth';
 import type { PaymentMethodKind } from '@pay/contracts';
 import { APPS, PAYMENT_METHOD_KINDS } from '@pay/contracts';
 import { IsIn } from 'class-validator';
 import { ApiError } from '../http/api-error';
 import { MethodParams, PersonParams } from '../http/route-params';
 import { GetPaymentInstrument } from './get-payment-instrument.service';
+
+/** The scope that releases a person's charge data: payment-orchestration's alone. */
+export const INSTRUMENTS_READ = 'instruments:read';
 
 export class InstrumentQuery {
   @ApiProperty({ enum: APPS, description: 'The app the payment happens in: Pay must be live there and turned on by the person.' })
@@ -25,13 +28,17 @@ export class PaymentInstrumentView {
   credentials!: Record<string, string>;
 }
 
-/** For the payment service only: it charges the method; persons never see credentials. */
+/**
+ * For the payment service only: it charges the method; persons never see credentials, and an app
+ * backend's service token lacks the scope (only payment-orchestration's carries it).
+ */
 @ApiTags('payment methods')
 @ApiBearerAuth()
 @Controller('v1/wallets/:personId/payment-instruments')
 @Roles('service')
+@RequireScopes(INSTRUMENTS_READ)
 @ActsForPerson()
-@ApiForbiddenResponse({ type: ApiError, description: 'PAY_NOT_AVAILABLE_IN_COUNTRY / _IN_APP, PAY_NOT_ACTIVE_IN_APP' })
+@ApiForbiddenResponse({ type: ApiError, description: 'FORBIDDEN (no instruments:read scope), PAY_NOT_AVAILABLE_IN_COUNTRY / _IN_APP, PAY_NOT_ACTIVE_IN_APP' })
 @ApiConflictResponse({ type: ApiError, description: 'PAYMENT_METHOD_REMOVED, NO_PREFERRED_METHOD' })
 export class GetPaymentInstrumentController {
   constructor(private readonly getPaymentInstrument: GetPaymentInstrument) {}

@@ -1,7 +1,7 @@
 import type { DynamicModule, OnApplicationBootstrap, OnApplicationShutdown, OnModuleDestroy } from '@nestjs/common';
 import { Global, Inject, Injectable, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { AuthModule, parsePublicKeySet } from '@pay/auth';
+import { AuthModule, parseKeyGrants, parsePublicKeySet } from '@pay/auth';
 import type { BaseServiceConfig } from '@pay/config';
 import type { EventPublisher } from '@pay/messaging';
 import { InboxTransport, OutboxRelay } from '@pay/messaging';
@@ -96,6 +96,7 @@ export class PlatformModule {
         AuthModule.forRoot({
           jwks: runtime.config.AUTH_JWKS ? parsePublicKeySet(runtime.config.AUTH_JWKS, 'AUTH_JWKS') : undefined,
           jwksUrl: runtime.config.AUTH_JWKS_URL,
+          keyGrants: runtime.config.AUTH_KEY_GRANTS ? parseKeyGrants(runtime.config.AUTH_KEY_GRANTS) : undefined,
           issuer: runtime.config.AUTH_ISSUER,
           audience: runtime.config.AUTH_AUDIENCE,
         }),
