@@ -134,7 +134,7 @@ describe('PaymentEventStore', () => {
     await other.connect();
     await other.startTransaction();
     await store.appendWith(sqlOf(other), paymentId, 1, [{ type: 'Failed', code: 'card_declined' }]);
-    const [{ pid }] = await other.query<{ pid: number }[]>('SELECT pg_backend_pid() AS pid');
+    const [{ pid }] = (await other.query('SELECT pg_backend_pid() AS pid')) as { pid: number }[];
     const ours = store.append(paymentId, 1, [{ type: 'Authorized', amount: 1000n, provider: 'stripe', reference: `pi_${paymentId}` }]);
     // The positive marker that ours waits: a backend blocked by the other writer's transaction.
     const blockedByOther = async (): Promise<number> =>
