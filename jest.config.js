@@ -42,6 +42,7 @@ module.exports = {
       displayName: 'integration',
       testMatch: ['<rootDir>/{apps,libs,tools}/**/*.int-spec.ts'],
       globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
+      setupFiles: ['<rootDir>/libs/messaging/src/kafka/kafkajs-request-queue.setup.ts'],
       slowTestThreshold: 30,
     },
   ],

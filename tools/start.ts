@@ -28,7 +28,7 @@ const ROOT = resolve(__dirname, '..');
 const log = (line: string): void => void process.stderr.write(`[start] ${line}\n`);
 
 function startService(service: ServiceToStart, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', resolve(ROOT, 'dist/apps', service.name, 'src/main.js')], {
+  const child = spawn(process.execPath, [resolve(ROOT, 'dist/apps', service.name, 'src/main.js')], {
     cwd: ROOT,
     env: { ...env, PORT: String(service.port) },
     stdio: ['ignore', 'pipe', 'pipe'],

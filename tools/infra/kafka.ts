@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin, ITopicConfig } from 'kafkajs';
 import { allTopicSpecs } from '../../libs/contracts/src/topics';
+import { installRequestQueueTimerFix } from '../../libs/messaging/src/kafka/kafkajs-request-queue';
 import type { TopicSpec } from '../../libs/contracts/src/topics';
 import type { ProcessIdentity, StartLock } from './local-process';
 import { isListening, isLiveProcess, logTail, processOutput, signal, sleep, waitForExit, withStartLock } from './local-process';
@@ -415,6 +416,9 @@ async function spawnDetached(java: string): Promise<number> {
 // ---------------------------------------------------------------------------------------------
 // Readiness and liveness
 // ---------------------------------------------------------------------------------------------
+
+// Without it, kafkajs's idle request queues arm negative timers (TimeoutNegativeWarning).
+installRequestQueueTimerFix();
 
 function adminClient(brokers: string[], level: logLevel): Admin {
   return new Kafka({

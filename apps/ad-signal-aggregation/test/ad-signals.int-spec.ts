@@ -23,6 +23,10 @@ const ELECTRONICS = 'shop-electronics';
 const BOOKS = 'shop-books';
 const TINY = 'shop-tiny';
 
+/** The service's last outbox position: what it has committed to publish. */
+const outboxHead = async (service: AggregationUnderTest): Promise<string> =>
+  (await service.sql<{ head: string }>('SELECT coalesce(max(position), 0)::text AS head FROM outbox'))[0].head;
+
 const ids = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}-${i + 1}`);
 // Two ids are card-like digit runs: if an id ever leaked, the card scan would find it too.
 const INSTAGRAM = ids('ins', 5);
@@ -213,11 +217,13 @@ describe('ad-signal aggregation: useful to advertisers, aggregated and anonymous
     }
 
     const before = live.output.records.length;
+    const outboxBefore = await outboxHead(live);
     await input.publish(topics.payments, events.payments.slice(0, 20));
     await live.waitForInput(phaseA + 20);
     expect(live.consumer.stats.duplicates).toBeGreaterThanOrEqual(20);
     expect(await live.closer.closeDueWindows()).toMatchObject({ hoursClosed: 0, daysClosed: 0 });
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // Both have committed: whatever they were to publish is in the outbox by now.
+    expect(await outboxHead(live)).toBe(outboxBefore);
     expect(live.output.records.length).toBe(before);
   });
 
@@ -277,8 +283,9 @@ describe('ad-signal aggregation: useful to advertisers, aggregated and anonymous
       { kind: 'late_purchase', events: 1, amount: '2500' },
       { kind: 'late_refund', events: 1, amount: '500' },
     ]);
+    const outboxBefore = await outboxHead(live);
     await live.closer.closeDueWindows();
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await outboxHead(live)).toBe(outboxBefore); // committed: a correction published nothing
     expect(live.output.records.length).toBe(before);
     expect(cell(aggregates(live.output.records), BOOKS, 'hour', H10)?.measures.purchases).toBe(READERS.length + 1);
   });

@@ -5,6 +5,8 @@ import type { Admin } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { AnalystsController } from './aggregate-history/analysts.controller';
 import type { HistoryProjectionConfig } from './config';
+import type { Clock } from './freshness/clock';
+import { CLOCK } from './freshness/clock';
 import { ProjectionLag } from './freshness/projection-lag';
 import { LagSampler, PROJECTION_LAG, ProjectionReadiness } from './freshness/projection-readiness';
 import { consumedTopics } from './history.consumers';
@@ -23,10 +25,13 @@ import { ReadModelController } from './rebuild-read-model/read-model.controller'
   controllers: [ReadModelController, AnalystsController, PersonHistoryController, BusinessHistoryController, ProjectEventsController],
   providers: [
     { provide: HistoryReader, inject: [DataSource], useFactory: (dataSource: DataSource) => new HistoryReader(dataSource) },
+    // One clock per application (a factory, not a shared value), so a test can move one service's.
+    { provide: CLOCK, useFactory: (): Clock => ({ now: () => Date.now() }) },
     {
       provide: PROJECTION_LAG,
-      inject: [KAFKA_ADMIN, DataSource, SERVICE_CONFIG],
-      useFactory: (admin: Admin, dataSource: DataSource, config: HistoryProjectionConfig) => new ProjectionLag(admin, dataSource, config.HISTORY_CONSUMER_GROUP, consumedTopics(config)),
+      inject: [KAFKA_ADMIN, DataSource, SERVICE_CONFIG, CLOCK],
+      useFactory: (admin: Admin, dataSource: DataSource, config: HistoryProjectionConfig, clock: Clock) =>
+        new ProjectionLag(admin, dataSource, config.HISTORY_CONSUMER_GROUP, consumedTopics(config), () => clock.now()),
     },
     LagSampler,
     { provide: APP_INTERCEPTOR, useClass: ProjectionReadiness },

@@ -1,5 +1,7 @@
 import { StepUpProofError, StepUpProofVerifier } from '@pay/auth';
 import { uniqueName } from '@pay/testing';
+import type { Clock } from '../src/ports/clock';
+import { CLOCK } from '../src/ports/clock';
 import { capturedLogs, findSecrets } from './log-capture';
 import type { Caller, WalletUnderTest } from './wallet-test-kit';
 import { dropWalletSchema, startWallet } from './wallet-test-kit';
@@ -129,11 +131,19 @@ describe('wallet: PIN and step-up proofs', () => {
     expect((await caller.get<{ pin: object }>(`/v1/wallets/${id}`)).body.pin).toEqual({ set: true, lockedUntil: row.locked_until.toISOString() });
     expect((await caller.put(`/v1/wallets/${id}/pin`, { currentPin: PIN, newPin: NEW_PIN })).status).toBe(423);
 
-    await new Promise((resolve) => setTimeout(resolve, row.locked_until.getTime() - Date.now() + 200));
-    expect((await attempt(PIN)).status).toBe(201);
-    expect((await caller.get<{ pin: object }>(`/v1/wallets/${id}`)).body.pin).toEqual({ set: true });
-    // Fresh tries after the lock.
-    expect((await attempt(WRONG)).body).toMatchObject({ code: 'PIN_INCORRECT', remainingAttempts: 4 });
+    // The wallet's injected clock is moved to the lockout's end instead of waiting for it.
+    const clock = wallet.service.app.get<symbol, Clock>(CLOCK);
+    const at = jest.spyOn(clock, 'now').mockImplementation(() => new Date(row.locked_until.getTime() - 1));
+    try {
+      expect((await attempt(PIN)).status).toBe(423);
+      at.mockImplementation(() => new Date(row.locked_until.getTime() + 1));
+      expect((await attempt(PIN)).status).toBe(201);
+      expect((await caller.get<{ pin: object }>(`/v1/wallets/${id}`)).body.pin).toEqual({ set: true });
+      // Fresh tries after the lock.
+      expect((await attempt(WRONG)).body).toMatchObject({ code: 'PIN_INCORRECT', remainingAttempts: 4 });
+    } finally {
+      at.mockRestore();
+    }
   });
 
   it('shows where biometric step-up plugs in, and says it is not available yet', async () => {

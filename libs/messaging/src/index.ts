@@ -9,3 +9,4 @@ export * from './outbox/outbox-relay';
 export * from './dlq/dlq-replayer';
 export * from './inbox/inbox-transport';
 export * from './retry/backoff';
+export * from './kafka/kafkajs-request-queue';

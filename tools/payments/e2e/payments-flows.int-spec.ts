@@ -9,7 +9,8 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { PAYMENT_REJECTION_CODES } from '@pay/contracts';
+import { PAYMENT_REJECTION_CODES, Topics } from '@pay/contracts';
+import { testKafka } from '@pay/testing';
 import type { PaymentDrivers } from '../../../apps/payment-orchestration/src/payment-drivers';
 import { PAYMENT_DRIVERS } from '../../../apps/payment-orchestration/src/payments.module';
 import type { HttpAnswer, PaymentsPlatform, TestPerson } from './e2e-kit';
@@ -38,6 +39,33 @@ async function paymentIdOf(requestId: string, timeoutMs = 30_000): Promise<strin
 
 async function captureEntry(paymentId: string): Promise<{ transaction_id: string; amount: string; fee: string }[]> {
   return platform.walletQuery("SELECT transaction_id, amount::text, fee::text FROM payment_ledger_postings WHERE payment_id = $1 AND movement = 'capture'", [paymentId]);
+}
+
+/** The payment's events as orchestration stored them: its source of truth, written with their outbox rows. */
+async function storedTypes(paymentId: string): Promise<string[]> {
+  return (await platform.orchestrationQuery<{ type: string }>('SELECT type FROM payment_events WHERE payment_id = $1 ORDER BY sequence', [paymentId])).map((r) => r.type);
+}
+
+/** Waits until no step of the payment is scheduled: orchestration has nothing left to do for it. */
+async function stepsDone(paymentId: string): Promise<void> {
+  await waitFor(() => drivers.steps.pending(), (steps) => !steps.some((s) => s.paymentId === paymentId), `the steps of ${paymentId} to finish`);
+}
+
+/** Waits until the wallet has handled payments.events.v1 up to where it ends now (its group's committed offsets). */
+async function walletCaughtUp(): Promise<void> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(Topics.paymentEvents);
+    const behind = async (): Promise<number> => {
+      const [committed] = await admin.fetchOffsets({ groupId: platform.groups.walletPayments, topics: [Topics.paymentEvents] });
+      const at = new Map(committed.partitions.map((p) => [p.partition, Number(p.offset)]));
+      return ends.reduce((sum, end) => sum + Math.max(0, Number(end.high) - (at.get(end.partition) ?? -1)), 0);
+    };
+    await waitFor(behind, (n) => n === 0, 'the wallet to handle payments.events.v1 up to its end');
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** The reconciliation CLI as an operator runs it (a child process: this one serves the simulator and the services meanwhile). */
@@ -97,7 +125,10 @@ describe('a purchase', () => {
     const paymentId = await paymentIdOf(requestId);
     const failed = await platform.events.waitFor(paymentId, 'payments.payment.failed');
     expect(failed.data).toMatchObject({ code: 'card_declined', declineCode: 'generic_decline' });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Positive markers instead of a wait: orchestration has nothing left to do, the wallet has read past the failure.
+    await stepsDone(paymentId);
+    expect(await storedTypes(paymentId)).toEqual(['PaymentInitiated', 'Failed']);
+    await walletCaughtUp();
     expect(await captureEntry(paymentId)).toHaveLength(0);
     expect(platform.events.types(paymentId)).not.toContain('payments.payment.captured');
   });
@@ -126,15 +157,20 @@ describe('a purchase', () => {
       const replayed = platform.simulator.requestsTo('/v1/payment_intents').filter((r) => r.idempotencyKey === `${paymentId}:authorize`);
       expect(replayed.some((r) => r.replayed)).toBe(true);
       const before = platform.events.of(paymentId).length;
+      const stored = await storedTypes(paymentId);
       await platform.simulator.webhooks.release({ order: 'reverse', duplicate: true });
       for (const event of platform.simulator.webhooks.events().filter((e) => JSON.stringify(e).includes(paymentId))) await platform.simulator.webhooks.resend(event.id);
       await platform.simulator.webhooks.idle();
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      // The positive marker: every webhook delivered twice was applied (an outcome is set in the transaction that applies it).
+      const webhooks = await waitFor(
+        () => platform.orchestrationQuery<{ outcome: string | null; deliveries: number }>('SELECT outcome, deliveries FROM psp_webhook_events WHERE payment_id = $1', [paymentId]),
+        (rows) => rows.length > 0 && rows.every((w) => w.outcome !== null && w.deliveries >= 2),
+        'the late webhooks to be applied',
+      );
+      expect(webhooks.every((w) => w.outcome === 'unchanged')).toBe(true);
+      expect(await storedTypes(paymentId)).toEqual(stored);
       expect(platform.events.of(paymentId)).toHaveLength(before);
       expect(platform.simulator.chargesFor(captured.data.reference as string)).toHaveLength(1);
-      const webhooks = await platform.orchestrationQuery<{ outcome: string; deliveries: number }>('SELECT outcome, deliveries FROM psp_webhook_events WHERE payment_id = $1', [paymentId]);
-      expect(webhooks.length).toBeGreaterThan(0);
-      expect(webhooks.every((w) => w.outcome === 'unchanged' && w.deliveries >= 2)).toBe(true);
     } finally {
       platform.simulator.webhooks.setPolicy({ mode: 'immediate' });
     }
@@ -359,7 +395,8 @@ describe('refunds and disputes', () => {
     expect(again.body).toEqual(first.body);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
     await platform.events.waitFor(paymentId, 'payments.payment.refunded');
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await stepsDone(paymentId); // the positive marker: no refund is left to run
+    expect((await storedTypes(paymentId)).filter((t) => t === 'RefundRequested' || t === 'Refunded')).toEqual(['RefundRequested', 'Refunded']);
     expect(platform.events.types(paymentId).filter((t) => t === 'payments.payment.refunded')).toHaveLength(1);
   });
 

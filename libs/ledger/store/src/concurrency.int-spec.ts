@@ -2,7 +2,7 @@
  * The ledger under concurrency, against real PostgreSQL: group commit inside one process and
  * several processes (ledger instances with their own pools) racing on the same rows.
  */
-import type { CommandOutcome, LedgerCommand } from '@pay/ledger-domain';
+import type { Clock, CommandOutcome, LedgerCommand } from '@pay/ledger-domain';
 import type { TestSchema } from '@pay/testing';
 import { createTestSchema } from '@pay/testing';
 import { DataSource } from 'typeorm';
@@ -23,6 +23,9 @@ describe('ledger concurrency', () => {
   let schema: TestSchema;
   let second: DataSource;
   let ledgers: PostgresLedger[];
+  /** Both instances read this clock: real time, moved ahead by the test instead of sleeping. */
+  let aheadMs = 0;
+  const clock: Clock = { now: () => new Date(Date.now() + aheadMs) };
 
   beforeAll(async () => {
     schema = await createTestSchema('ledger_conc', LEDGER_MIGRATIONS, 12);
@@ -30,8 +33,8 @@ describe('ledger concurrency', () => {
     second = new DataSource(schema.dataSource.options);
     await second.initialize();
     ledgers = [
-      new PostgresLedger(schema.dataSource, { groupCommit: { maxBatchSize: 32 } }),
-      new PostgresLedger(second, { groupCommit: { maxBatchSize: 32, maxConcurrentBatches: 2 } }),
+      new PostgresLedger(schema.dataSource, { clock, groupCommit: { maxBatchSize: 32 } }),
+      new PostgresLedger(second, { clock, groupCommit: { maxBatchSize: 32, maxConcurrentBatches: 2 } }),
     ];
     await ledgers[0]?.openAccount({ id: 'clearing', ownerType: 'system', ownerId: 'psp', currency: 'EUR', normalSide: 'debit' });
     await ledgers[0]?.openAccount({ id: 'shop', ownerType: 'merchant', ownerId: 'm', currency: 'EUR' });
@@ -113,19 +116,19 @@ describe('ledger concurrency', () => {
   it('a post racing the expiry of the same hold: the hold is resolved exactly once', async () => {
     await ledger(0).openAccount({ id: 'wallet-4', ownerType: 'person', ownerId: 'u-4', currency: 'EUR' });
     await ledger(0).record(pay('fund-wallet-4', 'clearing', 'wallet-4', 100_000n));
-    const expiresAt = new Date(Date.now() + 300);
+    const expiresAt = new Date(clock.now().getTime() + 300);
     const holds = Array.from({ length: 40 }, (_, i) => `race-${i}`);
     await Promise.all(
       holds.map((id, i) => ledger(i).record({ type: 'reserve', transactionId: id, debitAccountId: 'wallet-4', creditAccountId: 'shop', amount: 100n, currency: 'EUR', expiresAt })),
     );
-    await new Promise((r) => setTimeout(r, Math.max(0, expiresAt.getTime() - Date.now() - 5)));
+    aheadMs += expiresAt.getTime() - clock.now().getTime() - 5; // 5 ms before the expiry, which real time then crosses
     // Around the expiry: posts, voids and two sweepers at once.
     const [, , ...answers] = await Promise.all([
       ledger(0).expireDueReservations(),
       ledger(1).expireDueReservations(),
       ...holds.map((id, i) => ledger(i).submit(i % 3 === 0 ? { type: 'void_reservation', reservationId: id } : { type: 'post_reservation', reservationId: id })),
     ]);
-    await new Promise((r) => setTimeout(r, 20));
+    aheadMs += 20; // past the expiry: what the race left pending is released now
     await Promise.all([ledger(0).expireDueReservations(), ledger(1).expireDueReservations()]);
     expect(answers.every((a) => a.ok || ['RESERVATION_EXPIRED', 'RESERVATION_NOT_PENDING'].includes(a.error.code))).toBe(true);
 

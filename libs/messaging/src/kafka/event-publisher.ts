@@ -2,7 +2,7 @@ import type { EventEnvelope } from '@pay/contracts';
 import { outgoingEventsAreValidated, parseEvent, serializeEvent } from '@pay/contracts';
 import { traceHeaders } from '@pay/observability';
 import type { Kafka, Message, Producer } from 'kafkajs';
-import { CompressionTypes } from 'kafkajs';
+import { CompressionTypes, Partitioners } from 'kafkajs';
 
 export interface OutgoingEvent {
   topic: string;
@@ -26,6 +26,8 @@ export class EventPublisher {
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       transactionalId,
+      // kafkajs 2's default (murmur2, as Java clients key); named, kafkajs does not warn that it changed.
+      createPartitioner: Partitioners.DefaultPartitioner,
       // kafkajs advances an idempotent producer's sequence numbers only when a send succeeds: a
       // send given up after N retries leaves them behind, and the next messages reuse them (the
       // broker may then take them for duplicates of a write it did keep). So the producer never

@@ -1,6 +1,7 @@
 import type { Logger } from '@pay/observability';
 import type { logCreator } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
+import { installRequestQueueTimerFix } from './kafkajs-request-queue';
 
 export interface KafkaClientOptions {
   clientId: string;
@@ -23,6 +24,7 @@ function logCreatorFor(logger: Logger): logCreator {
 }
 
 export function createKafka(options: KafkaClientOptions): Kafka {
+  installRequestQueueTimerFix();
   return new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,

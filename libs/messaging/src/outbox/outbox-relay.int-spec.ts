@@ -7,6 +7,7 @@ import type { TestSchema } from '@pay/testing';
 import { createTestSchema, createTestTopics, deleteTestTopics, testKafka, uniqueName } from '@pay/testing';
 import { IsInt } from 'class-validator';
 import type { Consumer } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { DataSource } from 'typeorm';
 import { EventPublisher } from '../kafka/event-publisher';
@@ -20,6 +21,7 @@ class Tick {
 }
 
 const topic = uniqueName('it.relay').replace(/_/g, '-');
+const PARTITIONS = 3;
 const TickV1 = defineEvent({ type: 'test.relay.tick', version: 1, topic, dataClass: Tick, description: 'test' });
 
 class CreateOutbox1700000000000 implements MigrationInterface {
@@ -45,7 +47,7 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
 
   beforeAll(async () => {
     db = await createTestSchema('it_relay', [CreateOutbox1700000000000], 30);
-    await createTestTopics([topic], 3);
+    await createTestTopics([topic], PARTITIONS);
     publisher = new EventPublisher(kafka);
     reader = kafka.consumer({ groupId: uniqueName('it-relay-reader'), maxWaitTimeInMs: 100 });
     await reader.connect();
@@ -80,11 +82,27 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
     return published;
   }
 
+  /**
+   * Waits for `count` events, then for a sentinel written to every partition after them: the reader
+   * reads each partition in order, so a duplicate the relay published would have arrived before its
+   * partition's sentinel. The sentinels are taken out of `received`.
+   */
   async function waitForReceived(count: number): Promise<void> {
     const deadline = Date.now() + 30_000;
     while (received.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    // Give a duplicate, if any, the time to arrive too.
-    await new Promise((r) => setTimeout(r, 500));
+    const sentinels = Array.from({ length: PARTITIONS }, (_, partition) => `sentinel-${partition}-${Date.now()}`);
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    try {
+      await producer.send({ topic, messages: sentinels.map((id, partition) => ({ partition, value: '{}', headers: { 'event-id': id } })) });
+    } finally {
+      await producer.disconnect();
+    }
+    while (!sentinels.every((id) => received.includes(id))) {
+      if (Date.now() > deadline) throw new Error('the sentinels did not arrive within 30 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    for (const id of sentinels) received.splice(received.indexOf(id), 1);
   }
 
   it('waits for a transaction that took a lower position but commits later, and publishes every row once', async () => {

@@ -1,3 +1,4 @@
+import { installRequestQueueTimerFix } from '@pay/messaging';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 
@@ -30,6 +31,7 @@ export async function checkPostgres(url: string, timeoutMs = 5_000): Promise<voi
 }
 
 export async function checkKafka(brokers: string[], timeoutMs = 5_000): Promise<void> {
+  installRequestQueueTimerFix();
   const kafka = new Kafka({
     clientId: 'preflight',
     brokers,
