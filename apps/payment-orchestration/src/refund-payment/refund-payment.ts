@@ -5,7 +5,7 @@ import { findRefund, isPaymentDomainError } from '@pay/payments-domain';
 import type { DataSource } from 'typeorm';
 import { inTransaction } from '../database/sql';
 import { pspIdempotencyKey } from '../authorize-and-capture/authorize-and-capture';
-import { applyPspNews } from '../payments/apply-observation';
+import { applyPspNews } from '../payments/apply-psp-news';
 import { idempotencyKeys } from '../payments/idempotency-keys';
 import type { PaymentEventStore } from '../payments/store/payment-event-store';
 import { isLostAppendRace } from '../payments/store/payment-event-store';
