@@ -30,16 +30,6 @@ export interface PostingPolicy {
   readonly disputeFeeMinor: bigint;
 }
 
-/** What was posted for a capture; a refund or chargeback is checked against it. */
-export interface PostedCapture {
-  readonly transactionId: string;
-  readonly clearingAccountId: string;
-  readonly counterpartyAccountId: string;
-  readonly currency: string;
-  readonly amount: bigint;
-  readonly fee: bigint;
-}
-
 /** The line the handler remembers (payment_ledger_postings); absent for wallet transfers. */
 export interface PostingRecord {
   readonly clearingAccountId: string;
@@ -47,6 +37,11 @@ export interface PostingRecord {
   readonly currency: string;
   readonly amount: bigint;
   readonly fee: bigint;
+}
+
+/** The line remembered for a capture, read back: a refund or chargeback is checked against it. */
+export interface PostedCapture extends PostingRecord {
+  readonly transactionId: string;
 }
 
 export interface PostingPlan {
