@@ -19,6 +19,7 @@
  */
 import 'reflect-metadata';
 import type { EventEnvelope, PaymentCapturedData, PaymentDisputeLostData, PaymentInitiatedData, PaymentRefundedData } from '@pay/contracts';
+import { paymentLinkMetadata } from '@pay/contracts';
 import type { LedgerCommand, OpenAccountInput } from '@pay/ledger-domain';
 import { LEDGER_MIGRATIONS, PostgresLedger } from '@pay/ledger-store';
 import type { TestSchema } from '@pay/testing';
@@ -83,14 +84,14 @@ describe('history and the ledger agree', () => {
         const recipient = personWallet(initiated.counterparty.id, currency);
         await open(sender);
         await open(recipient);
-        await record({ type: 'reserve', transactionId: reservationId, debitAccountId: sender.id, creditAccountId: recipient.id, amount: BigInt(data.amount!.amount), currency, expiresAt: new Date(Date.now() + 86_400_000), metadata: { paymentId, flow: 'p2p' } });
+        await record({ type: 'reserve', transactionId: reservationId, debitAccountId: sender.id, creditAccountId: recipient.id, amount: BigInt(data.amount!.amount), currency, expiresAt: new Date(Date.now() + 86_400_000), metadata: { ...paymentLinkMetadata({ paymentId }), flow: 'p2p' } });
         reserved = true;
       } else if (type === 'canceled' && reserved) {
-        await record({ type: 'void_reservation', reservationId, metadata: { paymentId } });
+        await record({ type: 'void_reservation', reservationId, metadata: paymentLinkMetadata({ paymentId }) });
       } else if (type === 'captured') {
         const captured = event.data as PaymentCapturedData;
         if (captured.provider === 'wallet') {
-          await record({ type: 'post_reservation', reservationId, amount: BigInt(captured.amount.amount), metadata: { paymentId } });
+          await record({ type: 'post_reservation', reservationId, amount: BigInt(captured.amount.amount), metadata: paymentLinkMetadata({ paymentId }) });
           continue;
         }
         const plan = planCapture(captured, policy)!;

@@ -12,6 +12,7 @@
  * metadata. tools/history/ledger-consistency.int-spec.ts posts through the wallet's own rules.
  */
 import type { EventEnvelope } from '@pay/contracts';
+import { paymentLinkMetadata, paymentLinkOf } from '@pay/contracts';
 
 export interface WorkloadOptions {
   seed?: number;
@@ -105,7 +106,7 @@ export function generateWorkload(options: WorkloadOptions = {}): Workload {
   const ledgerEvent = (at: number, transactionId: string, reverses: string | undefined, postings: Array<[string, 'debit' | 'credit']>, amount: bigint, currency: string, metadata: Record<string, string>): void => {
     if (!withLedger) return;
     ledgerPosition += 1;
-    envelope('ledger.transaction.recorded', 'wallet', metadata.paymentId ?? transactionId, ledgerPosition, at, {
+    envelope('ledger.transaction.recorded', 'wallet', paymentLinkOf(metadata)?.paymentId ?? transactionId, ledgerPosition, at, {
       transactionId,
       kind: reverses ? 'reversal' : 'transfer',
       ...(reverses ? { reverses } : {}),
@@ -192,7 +193,7 @@ export function generateWorkload(options: WorkloadOptions = {}): Workload {
     pay('captured', { ...movement(amount), authorizedAmount: money });
     const creditAccount = accountOf(counterparty.type, counterparty.id, currency);
     const debitAccount = fromWallet ? payerAccount : clearingAccount(currency);
-    ledgerEvent(at + 50, `cap-${paymentId}`, undefined, [[debitAccount, 'debit'], [creditAccount, 'credit']], amount, currency, { paymentId });
+    ledgerEvent(at + 50, `cap-${paymentId}`, undefined, [[debitAccount, 'debit'], [creditAccount, 'credit']], amount, currency, paymentLinkMetadata({ paymentId }));
     if (fromWallet) balances.set(payerAccount, (balances.get(payerAccount) ?? 0n) - amount);
     if (counterparty.type === 'person') balances.set(creditAccount, (balances.get(creditAccount) ?? 0n) + amount);
 
@@ -211,7 +212,7 @@ export function generateWorkload(options: WorkloadOptions = {}): Workload {
         }
         refunded += value;
         pay('refunded', { ...movement(value), refundId, refundedTotal: { amount: refunded.toString(), currency }, full: refunded === amount });
-        ledgerEvent(at + 50, `ref-${refundId}`, `cap-${paymentId}`, [[creditAccount, 'debit'], [debitAccount, 'credit']], value, currency, { paymentId, refundId });
+        ledgerEvent(at + 50, `ref-${refundId}`, `cap-${paymentId}`, [[creditAccount, 'debit'], [debitAccount, 'credit']], value, currency, paymentLinkMetadata({ paymentId, refundId }));
         if (fromWallet) balances.set(payerAccount, (balances.get(payerAccount) ?? 0n) + value);
       });
     } else if (after < 0.14 && !fromWallet) {
@@ -220,7 +221,7 @@ export function generateWorkload(options: WorkloadOptions = {}): Workload {
       if (chance(0.5)) pay('dispute-won', { disputeId, amount: money });
       else {
         pay('dispute-lost', { ...movement(amount), disputeId });
-        ledgerEvent(at + 50, `cb-${disputeId}`, `cap-${paymentId}`, [[creditAccount, 'debit'], [clearingAccount(currency), 'credit']], amount, currency, { paymentId, disputeId });
+        ledgerEvent(at + 50, `cb-${disputeId}`, `cap-${paymentId}`, [[creditAccount, 'debit'], [clearingAccount(currency), 'credit']], amount, currency, paymentLinkMetadata({ paymentId, disputeId }));
       }
     }
   }

@@ -6,6 +6,7 @@ export * from './envelope/event-envelope';
 export * from './envelope/event-registry';
 export * from './envelope/money';
 export * from './ledger/ledger-events';
+export * from './ledger/ledger-payment-link';
 export * from './payments/payment-events';
 export * from './payments/purchase-requested';
 export * from './wallet/wallet-events';

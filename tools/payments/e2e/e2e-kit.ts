@@ -458,7 +458,7 @@ export async function freePort(): Promise<number> {
 export function purchaseOf(person: { id: string }, amount: bigint, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     kind: 'purchase',
-    personId: person.id,
+    payerId: person.id,
     counterparty: { type: 'merchant', id: 'merchant-e2e' },
     app: 'instagram',
     country: 'US',

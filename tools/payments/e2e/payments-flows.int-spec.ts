@@ -326,6 +326,20 @@ describe('POST /v1/payments idempotency', () => {
     expect(platform.events.types(paymentId).filter((t) => t === 'payments.payment.initiated')).toHaveLength(1);
   });
 
+  it('still reads a payer sent under its former name personId, on both doors, as the same request', async () => {
+    const { payerId, ...rest } = purchaseOf(gil, 1_200n);
+    const former = { ...rest, personId: payerId };
+    const key = randomUUID();
+    const first = await postPayment(former, key);
+    expect(first.status).toBe(202);
+    // The request hash covers the payer, not the field's name: the new name replays the first answer.
+    expect(await postPayment(purchaseOf(gil, 1_200n), key)).toMatchObject({ status: 202, body: first.body });
+    const captured = await platform.events.waitFor(first.body.paymentId as string, 'payments.payment.captured');
+    expect(captured.data).toMatchObject({ payerId: gil.id });
+    const requestId = await platform.publishPurchase(former);
+    expect((await platform.events.waitFor(await paymentIdOf(requestId), 'payments.payment.captured')).data).toMatchObject({ payerId: gil.id });
+  });
+
   it('refuses callers that are not services', async () => {
     const person = await platform.idp.signTestToken({ sub: gil.id, role: 'person' });
     const answer = await http(`${platform.orchestrationUrl}/v1/payments`, 'POST', person, purchaseOf(gil, 1_000n), { 'idempotency-key': randomUUID() });

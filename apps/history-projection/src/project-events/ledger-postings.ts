@@ -1,5 +1,5 @@
 import type { LedgerTransactionRecordedData } from '@pay/contracts';
-import { LEDGER_METADATA } from './payment-facts';
+import { paymentLinkOf } from '@pay/contracts';
 import { normalizeInstant } from './projectable-event';
 
 /** One posting of a ledger transaction, as history keeps it (per-account figures). */
@@ -42,7 +42,7 @@ export function ledgerAccountOwner(accountId: string): { type: 'person' | 'merch
 /** The rows of a `ledger.transaction.recorded` event; keyed by (transaction, index), so storing them twice changes nothing. */
 export function ledgerPostingRows(data: LedgerTransactionRecordedData): LedgerPostingRow[] {
   const recordedAt = normalizeInstant(data.recordedAt);
-  const paymentId = data.metadata?.[LEDGER_METADATA.paymentId] || null;
+  const paymentId = paymentLinkOf(data.metadata)?.paymentId ?? null;
   return data.postings.map((posting, postingIndex) => {
     const owner = ledgerAccountOwner(posting.accountId);
     return {

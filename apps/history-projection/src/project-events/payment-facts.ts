@@ -13,6 +13,7 @@ import type {
   PaymentRefundFailedData,
   PaymentRefundRequestedData,
 } from '@pay/contracts';
+import { paymentLinkOf } from '@pay/contracts';
 import type { ProjectableEvent } from './projectable-event';
 import { maxInstant, minInstant, normalizeInstant, PAYMENT_EVENT_PREFIX, stableJson } from './projectable-event';
 
@@ -75,9 +76,6 @@ export interface PaymentFacts {
   disputes?: Record<string, DisputeFacts>;
   ledger?: Record<string, LedgerLink>;
 }
-
-/** Metadata keys by which a ledger transaction names the payment (and refund or dispute) it posts. */
-export const LEDGER_METADATA = { paymentId: 'paymentId', refundId: 'refundId', disputeId: 'disputeId' } as const;
 
 /** The one of two versions of a fact that wins: the later stream position; the same position is the same event. */
 function later<T extends Stamp>(current: T | undefined, incoming: T): T {
@@ -231,19 +229,19 @@ function withDispute(disputes: Record<string, DisputeFacts> | undefined, dispute
 }
 
 /**
- * The payment a ledger transaction posts, from its metadata (`paymentId`, and `refundId` or
- * `disputeId` for reversals); undefined for ledger transactions of no payment.
+ * The payment a ledger transaction posts (its LedgerPaymentLink, with the refund or dispute of a
+ * take-back); undefined for ledger transactions of no payment.
  */
 export function ledgerLinkOf(data: LedgerTransactionRecordedData): { paymentId: string; transactionId: string; link: LedgerLink } | undefined {
-  const paymentId = data.metadata?.[LEDGER_METADATA.paymentId];
-  if (!paymentId) return undefined;
+  const posts = paymentLinkOf(data.metadata);
+  if (!posts) return undefined;
   const link: LedgerLink = withoutUndefined({
     position: data.position,
     at: normalizeInstant(data.recordedAt),
-    refundId: data.metadata[LEDGER_METADATA.refundId] || undefined,
-    disputeId: data.metadata[LEDGER_METADATA.disputeId] || undefined,
+    refundId: posts.refundId,
+    disputeId: posts.disputeId,
   });
-  return { paymentId, transactionId: data.transactionId, link };
+  return { paymentId: posts.paymentId, transactionId: data.transactionId, link };
 }
 
 /** Records that a ledger transaction posted (part of) the payment. Pure and idempotent. */

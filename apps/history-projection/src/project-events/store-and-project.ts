@@ -1,16 +1,8 @@
-import type { EventEnvelope } from '@pay/contracts';
-import type { BatchWork } from '@pay/messaging';
+import type { BatchWork, ConsumedEvent } from '@pay/messaging';
 import type { Sql } from '../database/sql';
 import { lockLiveVersion } from '../read-model/read-model-version';
 import type { ProjectionOutcome } from './project-events';
 import { projectEvents } from './project-events';
-
-export interface ConsumedEnvelope {
-  envelope: EventEnvelope;
-  topic: string;
-  partition: number;
-  offset: string;
-}
 
 /**
  * The live path, inside the inbox transaction of the consumed events: keep the envelopes in
@@ -19,7 +11,7 @@ export interface ConsumedEnvelope {
  * projection folds them in: its locks are taken per kind in key order, so the transactions of
  * other partitions queue behind it instead of deadlocking on shared rows (daily totals).
  */
-export async function storeAndProject(sql: Sql, consumed: readonly ConsumedEnvelope[]): Promise<ProjectionOutcome> {
+export async function storeAndProject(sql: Sql, consumed: readonly ConsumedEvent[]): Promise<ProjectionOutcome> {
   const rows = consumed.map(({ envelope, topic, partition, offset }) => ({
     event_id: envelope.id,
     topic,
@@ -46,11 +38,11 @@ export async function storeAndProject(sql: Sql, consumed: readonly ConsumedEnvel
 
 /** The events of one inbox transaction, stored and projected together just before it commits. */
 export class PendingProjection implements BatchWork {
-  private readonly consumed: ConsumedEnvelope[] = [];
+  private readonly consumed: ConsumedEvent[] = [];
 
   constructor(private readonly sql: Sql) {}
 
-  add(event: ConsumedEnvelope): void {
+  add(event: ConsumedEvent): void {
     this.consumed.push(event);
   }
 

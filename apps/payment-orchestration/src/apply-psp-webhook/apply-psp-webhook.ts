@@ -1,8 +1,8 @@
 import type { Logger } from '@pay/observability';
 import type { DataSource } from 'typeorm';
 import { inTransaction } from '../database/sql';
-import type { ObservationResult, PspNews } from '../payments/apply-observation';
-import { applyPspNews } from '../payments/apply-observation';
+import type { PspNewsOutcome, PspNews } from '../payments/apply-psp-news';
+import { applyPspNews } from '../payments/apply-psp-news';
 import type { PaymentEventStore } from '../payments/store/payment-event-store';
 import { paymentIdByReference } from '../payments/store/payment-row';
 import type { PspWebhookEvent } from '../psp/psp.port';
@@ -44,7 +44,7 @@ export class ApplyPspWebhook {
       this.logger.warn({ provider: event.provider, eventId: event.id, type: event.type }, 'PSP webhook for a payment not known here; kept for a later sweep');
       return 'unmatched';
     }
-    const result: ObservationResult = await applyPspNews(this.store, target.paymentId, target.news, {
+    const result: PspNewsOutcome = await applyPspNews(this.store, target.paymentId, target.news, {
       onAppended: (sql) => this.inbox.markApplied(event.provider, event.id, 'applied', sql),
     });
     const outcome: WebhookOutcome = result.outcome === 'advanced' ? 'applied' : result.outcome === 'unknown_payment' ? 'unmatched' : result.outcome;

@@ -3,8 +3,8 @@ import type { PaymentState } from '@pay/payments-domain';
 import { planPaymentObservation } from '@pay/payments-domain';
 import type { DataSource } from 'typeorm';
 import { inTransaction } from '../database/sql';
-import type { ObservationResult } from '../payments/apply-observation';
-import { applyPspNews } from '../payments/apply-observation';
+import type { PspNewsOutcome } from '../payments/apply-psp-news';
+import { applyPspNews } from '../payments/apply-psp-news';
 import type { PaymentEventStore, StoredPayment } from '../payments/store/payment-event-store';
 import { PaymentVersionConflictError } from '../payments/store/payment-event-store';
 import { recordPspReference } from '../payments/store/payment-row';
@@ -108,7 +108,7 @@ export class AuthorizeAndCapture {
    * the payment as the claim read it; its id is recorded even when nothing moves yet. Another
    * writer got in first (a webhook): planned again from a fresh read, the step completed after.
    */
-  private async observe(step: ClaimedStep, stored: StoredPayment, answer: PspPayment): Promise<ObservationResult> {
+  private async observe(step: ClaimedStep, stored: StoredPayment, answer: PspPayment): Promise<PspNewsOutcome> {
     const { paymentId } = stored.payment.state;
     const plan = planPaymentObservation(stored.payment.state, answer.provider, answer.observation);
     try {

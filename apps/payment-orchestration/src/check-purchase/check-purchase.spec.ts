@@ -19,7 +19,7 @@ const METHOD = '5d0c3c1e-8a47-4f55-b2d4-7f8a9e0c1b23';
 const purchase: PurchaseRequest = {
   requestId: '6d0c3c1e-8a47-4f55-b2d4-7f8a9e0c1b23',
   kind: 'purchase',
-  personId: 'ana',
+  payerId: 'ana',
   counterparty: { type: 'merchant', id: 'shop' },
   app: 'instagram',
   country: 'US',

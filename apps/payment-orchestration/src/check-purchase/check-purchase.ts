@@ -51,7 +51,7 @@ export function checkPurchase(request: PurchaseRequest, facts: PurchaseFacts, ru
   if (request.counterparty.type !== expected) {
     return refuse('COUNTERPARTY_NOT_ALLOWED', `a ${request.kind} goes to a ${expected}, not a ${request.counterparty.type}`);
   }
-  if (request.kind === 'transfer' && request.counterparty.id === request.personId) {
+  if (request.kind === 'transfer' && request.counterparty.id === request.payerId) {
     return refuse('SELF_TRANSFER', 'a person cannot send money to themselves');
   }
   if (!rules.rollout.isLive(request.country)) {
@@ -83,7 +83,7 @@ export function checkPurchase(request: PurchaseRequest, facts: PurchaseFacts, ru
     return refuse('NO_PREFERRED_METHOD', 'the person has no preferred payment method; name one with paymentMethodId');
   }
   const method = facts.method;
-  if (!method || method.personId !== request.personId) return refuse('PAYMENT_METHOD_NOT_FOUND', 'the person has no such payment method');
+  if (!method || method.personId !== request.payerId) return refuse('PAYMENT_METHOD_NOT_FOUND', 'the person has no such payment method');
   if (method.removed) return refuse('PAYMENT_METHOD_REMOVED', 'the payment method was removed and can no longer pay');
   return { accepted: true, paymentMethodId: method.methodId };
 }

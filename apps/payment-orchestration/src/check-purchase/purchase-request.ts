@@ -9,7 +9,7 @@ export interface PurchaseRequest {
   /** The caller's idempotency key (Kafka: `requestId`; HTTP: the `Idempotency-Key` header). */
   readonly requestId: string;
   readonly kind: PaymentKind;
-  readonly personId: string;
+  readonly payerId: string;
   readonly counterparty: { readonly type: 'merchant' | 'non-profit' | 'person'; readonly id: string };
   readonly app: AppName;
   readonly country: string;
@@ -29,7 +29,7 @@ export interface PurchaseRequest {
 export function requestHash(request: PurchaseRequest): string {
   const canonical = [
     request.kind,
-    request.personId,
+    request.payerId,
     request.counterparty.type,
     request.counterparty.id,
     request.app,

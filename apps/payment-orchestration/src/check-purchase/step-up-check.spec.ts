@@ -10,7 +10,7 @@ const thresholds = parseStepUpThresholds('USD:5000');
 const purchase: PurchaseRequest = {
   requestId: '6d0c3c1e-8a47-4f55-b2d4-7f8a9e0c1b23',
   kind: 'purchase',
-  personId: 'ana',
+  payerId: 'ana',
   counterparty: { type: 'merchant', id: 'shop' },
   app: 'instagram',
   country: 'US',
@@ -42,7 +42,7 @@ describe('checkStepUp', () => {
     expect(await checkStepUp({ ...purchase, stepUpProof: proof }, thresholds, verifier)).toMatchObject({ outcome: 'passed', grant: { personId: 'ana', method: 'pin' } });
     expect(await checkStepUp(purchase, thresholds, verifier)).toMatchObject({ outcome: 'refused', refusal: { code: 'STEP_UP_REQUIRED' } });
     expect(await checkStepUp({ ...purchase, stepUpProof: 'not.a.proof' }, thresholds, verifier)).toMatchObject({ outcome: 'refused', refusal: { code: 'STEP_UP_PROOF_INVALID' } });
-    expect(await checkStepUp({ ...purchase, personId: 'bob', stepUpProof: proof }, thresholds, verifier)).toMatchObject({ outcome: 'refused', refusal: { code: 'STEP_UP_PROOF_INVALID' } });
+    expect(await checkStepUp({ ...purchase, payerId: 'bob', stepUpProof: proof }, thresholds, verifier)).toMatchObject({ outcome: 'refused', refusal: { code: 'STEP_UP_PROOF_INVALID' } });
   });
 
   it('is unavailable, not refused, when the wallet\'s keys cannot be used: no rejection code exists for it', async () => {

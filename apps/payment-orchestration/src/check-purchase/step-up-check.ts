@@ -35,7 +35,7 @@ export async function checkStepUp(request: PurchaseRequest, thresholds: StepUpTh
     return { outcome: 'refused', refusal: new PurchaseRefusal('STEP_UP_REQUIRED', 'this amount needs the payer to confirm with their PIN or biometrics: send stepUpProof') };
   }
   try {
-    const grant = await verifier.verify(request.stepUpProof, { personId: request.personId, amount: request.amount, currency: request.currency });
+    const grant = await verifier.verify(request.stepUpProof, { personId: request.payerId, amount: request.amount, currency: request.currency });
     return { outcome: 'passed', grant };
   } catch (error) {
     if (error instanceof StepUpProofError) return { outcome: 'refused', refusal: new PurchaseRefusal(CODE_OF[error.reason], error.message) };

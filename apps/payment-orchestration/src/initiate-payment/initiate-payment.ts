@@ -173,7 +173,7 @@ export class InitiatePayment {
       paymentId,
       requestId: request.requestId,
       kind: request.kind,
-      payerId: request.personId,
+      payerId: request.payerId,
       counterparty: { type: request.counterparty.type, id: request.counterparty.id },
       app: request.app,
       country: request.country,
@@ -195,7 +195,7 @@ export class InitiatePayment {
         'reserve',
         ReserveFundsV1,
         {
-          senderId: request.personId,
+          senderId: request.payerId,
           recipientId: request.counterparty.id,
           amount: money(request.amount, request.currency),
           expiresAt: new Date(now.getTime() + this.settings.fundsReservationTtlMs).toISOString(),
@@ -234,7 +234,7 @@ export class InitiatePayment {
     // Method ids are UUIDs; anything else names no method (and must not reach a uuid column).
     const named = request.paymentMethodId;
     const lookUp = named === undefined || UUID.test(named);
-    const [row] = await queryNamed<IntakeRow>(sql, READ_AFTER_LOCK, [PAYMENT_REQUEST_SCOPE, request.requestId, request.personId, lookUp ? (named ?? null) : null, lookUp]);
+    const [row] = await queryNamed<IntakeRow>(sql, READ_AFTER_LOCK, [PAYMENT_REQUEST_SCOPE, request.requestId, request.payerId, lookUp ? (named ?? null) : null, lookUp]);
     const facts: PurchaseFacts = {
       ...(row.person_id
         ? {
@@ -264,7 +264,7 @@ export class InitiatePayment {
   }
 
   private async factsOf(sql: Sql, request: PurchaseRequest): Promise<PurchaseFacts> {
-    const payer = await walletReadModel.holder(sql, request.personId);
+    const payer = await walletReadModel.holder(sql, request.payerId);
     const methodId = request.paymentMethodId ?? payer?.preferredMethodId;
     const method = request.kind !== 'transfer' && methodId ? await walletReadModel.method(sql, methodId) : undefined;
     const recipient = request.kind === 'transfer' ? await walletReadModel.holder(sql, request.counterparty.id) : undefined;
@@ -289,7 +289,7 @@ export class InitiatePayment {
         code: refusal.code,
         message: refusal.message,
         kind: request.kind,
-        payerId: request.personId,
+        payerId: request.payerId,
         app: request.app,
         amount: money(request.amount, request.currency),
       },

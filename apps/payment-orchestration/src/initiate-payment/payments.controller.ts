@@ -14,7 +14,7 @@ import {
 import { Roles, StepUpKeysUnavailableError } from '@pay/auth';
 import type { IdempotentResponse } from '../http/idempotency-key';
 import { answerIdempotently, idempotencyKeyOf } from '../http/idempotency-key';
-import { CreatePaymentRequest } from './create-payment.dto';
+import { PaymentRequestBody } from './payment-request-body.dto';
 import type { PaymentAccepted } from './initiate-payment';
 import { InitiatePayment } from './initiate-payment';
 import { toPurchaseRequest } from './to-purchase-request';
@@ -52,7 +52,7 @@ export class PaymentsController {
       'Idempotency-Key is still free; send the same request with the same key after Retry-After. Also AUTH_KEYS_UNAVAILABLE: the access-token keys could not be fetched.',
     headers: { 'Retry-After': { description: 'Seconds to wait before asking again', schema: { type: 'integer', example: STEP_UP_RETRY_AFTER_SECONDS } } },
   })
-  async create(@Headers('idempotency-key') key: string | undefined, @Body() body: CreatePaymentRequest, @Res({ passthrough: true }) response: IdempotentResponse): Promise<PaymentAccepted> {
+  async create(@Headers('idempotency-key') key: string | undefined, @Body() body: PaymentRequestBody, @Res({ passthrough: true }) response: IdempotentResponse): Promise<PaymentAccepted> {
     const requestId = idempotencyKeyOf(key);
     const outcome = await this.initiatePayment.initiate(toPurchaseRequest(requestId, body), { door: 'http' }).catch((error: unknown) => {
       if (!(error instanceof StepUpKeysUnavailableError)) throw error;

@@ -1,14 +1,14 @@
 import type { PurchaseRequested } from '@pay/contracts';
 import { toMinorUnits } from '@pay/contracts';
 import type { PurchaseRequest } from '../check-purchase/purchase-request';
-import type { CreatePaymentRequest } from './create-payment.dto';
+import type { PaymentRequestBody } from './payment-request-body.dto';
 
 /** Either door's input as the one request model (contract classes validated it already). */
-export function toPurchaseRequest(requestId: string, input: PurchaseRequested | CreatePaymentRequest): PurchaseRequest {
+export function toPurchaseRequest(requestId: string, input: PurchaseRequested | PaymentRequestBody): PurchaseRequest {
   return {
     requestId: requestId.toLowerCase(),
     kind: input.kind,
-    personId: input.personId,
+    payerId: input.payerId,
     counterparty: { type: input.counterparty.type, id: input.counterparty.id },
     app: input.app,
     country: input.country.toUpperCase(),

@@ -2,8 +2,8 @@ import type { Logger } from '@pay/observability';
 import type { DataSource } from 'typeorm';
 import type { ApplyPspWebhook } from '../apply-psp-webhook/apply-psp-webhook';
 import type { AuthorizeAndCapture } from '../authorize-and-capture/authorize-and-capture';
-import type { ObservationResult } from '../payments/apply-observation';
-import { applyPspNews } from '../payments/apply-observation';
+import type { PspNewsOutcome } from '../payments/apply-psp-news';
+import { applyPspNews } from '../payments/apply-psp-news';
 import type { PaymentEventStore } from '../payments/store/payment-event-store';
 import type { PaymentRow } from '../payments/store/payment-row';
 import type { PaymentServiceProvider } from '../psp/psp.port';
@@ -33,7 +33,7 @@ export interface ReconcileReport {
 
 type Finding = { kind: 'advanced'; events: string[] } | { kind: 'unchanged' } | { kind: 'conflict'; reason: string } | { kind: 'pending'; reason: string };
 
-const fromObservation = (result: ObservationResult): Finding => {
+const fromObservation = (result: PspNewsOutcome): Finding => {
   switch (result.outcome) {
     case 'advanced':
       return result.events.length > 0 ? { kind: 'advanced', events: result.events.map((e) => e.type) } : { kind: 'unchanged' };

@@ -1,11 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from '@pay/observability';
 import type { RefundReason } from '@pay/payments-domain';
-import { findRefund, isPaymentDomainError, STRIPE_PROVIDER } from '@pay/payments-domain';
+import { findRefund, isPaymentDomainError } from '@pay/payments-domain';
 import type { DataSource } from 'typeorm';
 import { inTransaction } from '../database/sql';
 import { pspIdempotencyKey } from '../authorize-and-capture/authorize-and-capture';
-import { applyPspNews } from '../payments/apply-observation';
+import { applyPspNews } from '../payments/apply-psp-news';
 import { idempotencyKeys } from '../payments/idempotency-keys';
 import type { PaymentEventStore } from '../payments/store/payment-event-store';
 import { isLostAppendRace } from '../payments/store/payment-event-store';
@@ -105,7 +105,8 @@ export class RefundPayment {
       const stored = await this.store.loadStored(request.paymentId, sql, true);
       const payment = stored?.payment;
       if (!stored || !payment) return { outcome: 'refused', refusal: new RefundRefusal(404, 'PAYMENT_NOT_FOUND', 'no payment has this id') };
-      if (payment.state.provider !== undefined && payment.state.provider !== STRIPE_PROVIDER) {
+      // Refunded through the PSP port: a payment it does not hold (a transfer from the wallet) is not.
+      if (payment.state.provider !== undefined && payment.state.provider !== this.psp.provider) {
         return { outcome: 'refused', refusal: new RefundRefusal(409, 'REFUND_NOT_SUPPORTED', `payments held by ${payment.state.provider} are not refunded through this API; send a transfer back`) };
       }
       if (request.currency !== undefined && request.currency !== payment.state.currency) {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EventDefinition, EventEnvelope, PostReservedFundsData, ReserveFundsData, VoidReservedFundsData } from '@pay/contracts';
-import { createEvent, FundsPostedV1, FundsRejectedV1, FundsReservedV1, FundsVoidedV1 } from '@pay/contracts';
+import { createEvent, FundsPostedV1, FundsRejectedV1, FundsReservedV1, FundsVoidedV1, paymentLinkMetadata } from '@pay/contracts';
 import type { CommandOutcome, PostReservationCommand, ReserveCommand, VoidReservationCommand } from '@pay/ledger-domain';
 import { LedgerError } from '@pay/ledger-domain';
 import type { PostgresLedger } from '@pay/ledger-store';
@@ -118,7 +118,7 @@ export class HandleFundsCommands {
       amount,
       currency,
       expiresAt,
-      metadata: { paymentId: data.paymentId, flow: 'p2p' },
+      metadata: { ...paymentLinkMetadata({ paymentId: data.paymentId }), flow: 'p2p' },
     });
     if (outcome.ok) {
       const held = outcome.entry.postings.find((p) => p.layer === 'pending' && p.direction === 'debit');
@@ -149,7 +149,7 @@ export class HandleFundsCommands {
       type: 'post_reservation',
       reservationId: transferReservationId(data.paymentId),
       amount,
-      metadata: { paymentId: data.paymentId },
+      metadata: paymentLinkMetadata({ paymentId: data.paymentId }),
     });
     if (outcome.ok) {
       const moved = outcome.entry.postings.find((p) => p.layer === 'posted' && p.direction === 'debit');
@@ -164,7 +164,7 @@ export class HandleFundsCommands {
     const outcome = await this.submit(envelope, {
       type: 'void_reservation',
       reservationId: transferReservationId(data.paymentId),
-      metadata: { paymentId: data.paymentId },
+      metadata: paymentLinkMetadata({ paymentId: data.paymentId }),
     });
     if (outcome.ok) return { outcome: 'voided', reason: data.reason };
     return this.refusal('void', envelope, outcome.error);

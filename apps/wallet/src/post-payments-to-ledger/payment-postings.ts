@@ -1,4 +1,5 @@
 import type { PaymentCapturedData, PaymentDisputeLostData, PaymentRefundedData } from '@pay/contracts';
+import { paymentLinkMetadata } from '@pay/contracts';
 import type { Metadata, OpenAccountInput, PostingInput, ReverseCommand, TransferCommand } from '@pay/ledger-domain';
 import { resolutionTransactionId } from '@pay/ledger-domain';
 import { counterpartyAccount, feeRevenue, personWallet, pspClearing } from '../money/chart-of-accounts';
@@ -29,16 +30,6 @@ export interface PostingPolicy {
   readonly disputeFeeMinor: bigint;
 }
 
-/** What was posted for a capture; a refund or chargeback is checked against it. */
-export interface PostedCapture {
-  readonly transactionId: string;
-  readonly clearingAccountId: string;
-  readonly counterpartyAccountId: string;
-  readonly currency: string;
-  readonly amount: bigint;
-  readonly fee: bigint;
-}
-
 /** The line the handler remembers (payment_ledger_postings); absent for wallet transfers. */
 export interface PostingRecord {
   readonly clearingAccountId: string;
@@ -46,6 +37,11 @@ export interface PostingRecord {
   readonly currency: string;
   readonly amount: bigint;
   readonly fee: bigint;
+}
+
+/** The line remembered for a capture, read back: a refund or chargeback is checked against it. */
+export interface PostedCapture extends PostingRecord {
+  readonly transactionId: string;
 }
 
 export interface PostingPlan {
@@ -100,7 +96,7 @@ export function planCapture(data: PaymentCapturedData, policy: PostingPolicy): P
   const postings = [posting(clearing.id, 'debit', amount, currency)];
   if (amount > fee) postings.push(posting(counterparty.id, 'credit', amount - fee, currency));
   if (fee > 0n) postings.push(posting(revenue.id, 'credit', fee, currency));
-  const metadata: Record<string, string> = { paymentId: data.paymentId, movement: 'capture', kind: data.kind, provider: data.provider, reference: data.reference };
+  const metadata: Record<string, string> = { ...paymentLinkMetadata({ paymentId: data.paymentId }), movement: 'capture', kind: data.kind, provider: data.provider, reference: data.reference };
   if (charged) metadata.feeRule = describeFeeRule(policy.fee);
   const transactionId = captureTransactionId(data.paymentId);
   return {
@@ -149,7 +145,7 @@ export function planRefund(data: PaymentRefundedData, capture: PostedCapture | u
   if (data.provider === WALLET_PROVIDER) return planWalletTransferRefund(data);
   const taken = planTakeBack('refund', data, capture, refundedSoFar);
   const transactionId = refundTransactionId(data.paymentId, data.refundId);
-  const metadata: Metadata = { paymentId: data.paymentId, movement: 'refund', refundId: data.refundId, capture: (capture as PostedCapture).transactionId };
+  const metadata: Metadata = { ...paymentLinkMetadata({ paymentId: data.paymentId, refundId: data.refundId }), movement: 'refund', capture: (capture as PostedCapture).transactionId };
   return {
     movement: 'refund',
     paymentId: data.paymentId,
@@ -177,9 +173,8 @@ export function planDisputeLoss(data: PaymentDisputeLostData, capture: PostedCap
   }
   const transactionId = disputeLossTransactionId(data.paymentId, data.disputeId);
   const metadata: Metadata = {
-    paymentId: data.paymentId,
+    ...paymentLinkMetadata({ paymentId: data.paymentId, disputeId: data.disputeId }),
     movement: 'dispute_loss',
-    disputeId: data.disputeId,
     capture: (capture as PostedCapture).transactionId,
     disputeFee: disputeFee.toString(),
   };
@@ -214,7 +209,7 @@ function planWalletTransferRefund(data: PaymentRefundedData): PostingPlan {
       transactionId,
       reverses: resolutionTransactionId(transferReservationId(data.paymentId), 'post'),
       postings: [posting(recipient.id, 'debit', amount, currency), posting(sender.id, 'credit', amount, currency)],
-      metadata: { paymentId: data.paymentId, movement: 'refund', refundId: data.refundId },
+      metadata: { ...paymentLinkMetadata({ paymentId: data.paymentId, refundId: data.refundId }), movement: 'refund' },
     },
   };
 }

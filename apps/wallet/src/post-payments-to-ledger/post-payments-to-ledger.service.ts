@@ -15,14 +15,8 @@ import type { PostedCapture, PostingPlan, PostingPolicy } from './payment-postin
 import { planCapture, planDisputeLoss, planRefund, PostingRefused } from './payment-postings';
 import { PendingPostings } from './pending-postings';
 
-interface CaptureRow {
-  transaction_id: string;
-  clearing_account_id: string;
-  counterparty_account_id: string;
-  currency: string;
-  amount: string;
-  fee: string;
-}
+/** A capture's payment_ledger_postings row as pg returns it: the same fields, bigints as text. */
+type CaptureRow = { readonly [K in keyof PostedCapture]: string };
 
 /**
  * Posts payments.events.v1 to the ledger (docs/adr/0007): captured, refunded and dispute-lost
@@ -116,7 +110,8 @@ export class PostPaymentsToLedger {
 
   private async postedCapture(tx: EntityManager, paymentId: string): Promise<{ capture: PostedCapture | undefined; takenBack: bigint }> {
     const [row]: CaptureRow[] = await tx.query(
-      `SELECT transaction_id, clearing_account_id, counterparty_account_id, currency, amount, fee
+      `SELECT transaction_id AS "transactionId", clearing_account_id AS "clearingAccountId",
+              counterparty_account_id AS "counterpartyAccountId", currency, amount, fee
          FROM payment_ledger_postings WHERE payment_id = $1 AND movement = 'capture'`,
       [paymentId],
     );
@@ -124,14 +119,7 @@ export class PostPaymentsToLedger {
       `SELECT coalesce(sum(amount), 0)::text AS taken_back FROM payment_ledger_postings WHERE payment_id = $1 AND movement IN ('refund', 'dispute_loss')`,
       [paymentId],
     );
-    const capture: PostedCapture | undefined = row && {
-      transactionId: row.transaction_id,
-      clearingAccountId: row.clearing_account_id,
-      counterpartyAccountId: row.counterparty_account_id,
-      currency: row.currency,
-      amount: BigInt(row.amount),
-      fee: BigInt(row.fee),
-    };
+    const capture: PostedCapture | undefined = row && { ...row, amount: BigInt(row.amount), fee: BigInt(row.fee) };
     return { capture, takenBack: BigInt(sum?.taken_back ?? '0') };
   }
 }

@@ -19,6 +19,14 @@ const converters: IOptions['additionalConverters'] = {
   isStringMap: { type: 'object', additionalProperties: { type: 'string' } },
 };
 
+/**
+ * Fields kept on the wire only while producers move to their new name: marked deprecated in the
+ * document (a decorator would need the schema library at run time, where it is not installed).
+ */
+const DEPRECATED_FIELDS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  PurchaseRequested: { personId: 'Former name of payerId, read as payerId when that is absent; send payerId.' },
+};
+
 const messageName = (definition: EventDefinition): string =>
   definition.type
     .split(/[.-]/)
@@ -64,6 +72,11 @@ export function buildAsyncApiDocument(examples: Record<string, unknown> = {}): S
   // A data class that only inherits its fields has no metadata of its own: build it from its parents.
   for (const { dataClass } of definitions) {
     schemas[dataClass.name] ??= targetConstructorToSchema(dataClass, options) as Schema;
+  }
+
+  for (const [schemaName, fields] of Object.entries(DEPRECATED_FIELDS)) {
+    const properties = schemas[schemaName]?.properties as Record<string, Schema> | undefined;
+    for (const [field, description] of Object.entries(fields)) if (properties?.[field]) properties[field] = { ...properties[field], deprecated: true, description };
   }
 
   const messages: Schema = {};

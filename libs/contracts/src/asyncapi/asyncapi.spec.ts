@@ -49,7 +49,7 @@ describe('docs/asyncapi.yaml', () => {
   it('gives the purchase request a schema an outside team can publish from, and its example is accepted', () => {
     const document = buildAsyncApiDocument(EXAMPLES) as { components: { schemas: Record<string, { properties: Record<string, unknown>; required?: string[] }> } };
     const purchase = document.components.schemas.PurchaseRequested;
-    expect(purchase.required).toEqual(expect.arrayContaining(['requestId', 'kind', 'personId', 'counterparty', 'app', 'country', 'amount']));
+    expect(purchase.required).toEqual(expect.arrayContaining(['requestId', 'kind', 'payerId', 'counterparty', 'app', 'country', 'amount']));
     expect(document.components.schemas.Money.properties.amount).toMatchObject({ type: 'string', pattern: '^(0|[1-9][0-9]{0,17})$' });
     for (const example of Object.values(EXAMPLES)) expect(() => parseEvent(example)).not.toThrow();
   });

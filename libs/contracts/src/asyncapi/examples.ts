@@ -12,7 +12,7 @@ export const EXAMPLES: Record<string, unknown> = {
     data: {
       requestId: '5d0c3c1e-8a47-4f55-b2d4-7f8a9e0c1b23',
       kind: 'purchase',
-      personId: 'person-42',
+      payerId: 'person-42',
       counterparty: { type: 'merchant', id: 'merchant-7' },
       app: 'instagram',
       country: 'DE',

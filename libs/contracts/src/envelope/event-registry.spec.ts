@@ -21,6 +21,13 @@ describe('event envelope', () => {
     expect(event.data).toMatchObject({ kind: 'purchase', amount: { amount: '1250', currency: 'EUR' } });
   });
 
+  it('reads a purchase request that still names its payer personId (the former name) as payerId', () => {
+    const { payerId, ...data } = example.data as { payerId: string };
+    expect(parseEvent({ ...example, data: { ...data, personId: payerId } }).data).toMatchObject({ payerId });
+    expect(parseEvent({ ...example, data: { ...data, payerId, personId: 'someone-else' } }).data).toMatchObject({ payerId });
+    expect(reasons({ ...example, data }).join()).toMatch(/data\.payerId: payerId must be 1 to 100/);
+  });
+
   it('refuses what is not an object, unknown types and bad envelope fields, saying why', () => {
     expect(reasons('hello')).toEqual(['the message is not a JSON object']);
     expect(reasons({ ...example, type: 'payments.purchase.unknown' })).toEqual(['unknown event type payments.purchase.unknown version 1']);

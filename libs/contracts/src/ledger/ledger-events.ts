@@ -16,6 +16,7 @@ import {
 } from 'class-validator';
 import { defineEvent } from '../envelope/event-registry';
 import { Topics } from '../topics';
+import { paymentLinkOf } from './ledger-payment-link';
 
 /** Kinds of journal entries (libs/ledger/domain `ENTRY_KINDS`). */
 export const LEDGER_ENTRY_KINDS = ['transfer', 'reversal', 'reserve', 'post_pending', 'void_pending', 'expire_pending'] as const;
@@ -105,6 +106,7 @@ export class LedgerTransactionRecordedData {
   @IsISO8601({ strict: true })
   expiresAt?: string;
 
+  /** Free key-value notes of the entry; the payment it posts is read with `paymentLinkOf` (ledger-payment-link.ts). */
   @IsStringMap()
   metadata!: Record<string, string>;
 
@@ -114,15 +116,15 @@ export class LedgerTransactionRecordedData {
 }
 
 /**
- * The subject (and so the Kafka key) of a ledger event: the payment it posts (metadata
- * `paymentId`), else the reservation it belongs to, else the transaction it reverses, else its
+ * The subject (and so the Kafka key) of a ledger event: the payment it posts (its
+ * LedgerPaymentLink), else the reservation it belongs to, else the transaction it reverses, else its
  * own transaction. Ledger events spread over the topic's partitions while each payment's entries
  * (capture, refunds, reservation and its resolution) stay in order on one. `sequence` stays the
  * journal position: increasing within a subject, with gaps (other subjects' entries); a consumer
  * checking it missed nothing of the whole journal reads `data.position` across partitions.
  */
 export function ledgerEventSubject(data: Pick<LedgerTransactionRecordedData, 'transactionId' | 'metadata' | 'reservationId' | 'reverses'>): string {
-  return data.metadata.paymentId || data.reservationId || data.reverses || data.transactionId;
+  return paymentLinkOf(data.metadata)?.paymentId || data.reservationId || data.reverses || data.transactionId;
 }
 
 export const LedgerTransactionRecorded = defineEvent({

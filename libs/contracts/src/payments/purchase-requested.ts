@@ -1,4 +1,4 @@
-import { Type } from 'class-transformer';
+import { Expose, Transform, Type } from 'class-transformer';
 import { IsIn, IsISO31661Alpha2, IsOptional, IsString, IsUUID, Length, Matches, ValidateNested } from 'class-validator';
 import { defineEvent } from '../envelope/event-registry';
 import { Money } from '../envelope/money';
@@ -37,9 +37,19 @@ export class PurchaseRequested {
   @IsIn(PAYMENT_KINDS)
   kind!: PaymentKind;
 
-  /** The paying person. */
+  /** The paying person: the same `payerId` as on the payment's events (payments.events.v1). */
+  @Expose()
+  @Transform(({ value, obj }: { value: unknown; obj: { personId?: unknown } }) => value ?? obj.personId)
+  @Matches(ID_PATTERN, { message: 'payerId must be 1 to 100 of letters, digits, "_", "-", ":" and "."' })
+  payerId!: string;
+
+  /**
+   * Deprecated: this request's former name of `payerId`, read as `payerId` when that is absent so
+   * that producers can move one at a time (docs/adr/0008). New producers send `payerId` only.
+   */
+  @IsOptional()
   @Matches(ID_PATTERN, { message: 'personId must be 1 to 100 of letters, digits, "_", "-", ":" and "."' })
-  personId!: string;
+  personId?: string;
 
   @ValidateNested()
   @Type(() => Counterparty)

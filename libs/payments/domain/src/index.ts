@@ -8,4 +8,3 @@ export * from './validate-payment-event';
 export * from './apply-payment-event';
 export * from './payment';
 export * from './psp-observation';
-export * from './stripe-status';

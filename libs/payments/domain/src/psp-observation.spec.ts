@@ -4,7 +4,6 @@ import { Payment } from './payment';
 import type { PaymentEvent } from './payment-events';
 import type { PspObservation } from './psp-observation';
 import { matchesUnchangedWhen, planDisputeObservation, planPaymentObservation, planRefundObservation, unchangedWhen } from './psp-observation';
-import { observeStripePaymentIntent } from './stripe-status';
 
 const observe = (payment: Payment, observation: PspObservation) => planPaymentObservation(payment.state, 'stripe', observation);
 const run = (payment: Payment, observation: PspObservation): Payment => {
@@ -16,8 +15,7 @@ describe('planPaymentObservation: never go backwards', () => {
   const captured = Payment.rehydrate(capturedHistory());
 
   it('ignores a late payment_intent.processing after succeeded', () => {
-    const processing = observeStripePaymentIntent({ id: PI, status: 'processing', amountCapturable: 0n, amountReceived: 0n });
-    expect(observe(captured, processing)).toEqual({ outcome: 'unchanged', reason: 'no_news' });
+    expect(observe(captured, { stage: 'pending', reference: PI })).toEqual({ outcome: 'unchanged', reason: 'no_news' });
   });
 
   it('ignores a late requires_capture after the capture, and a late requires_action after authorisation', () => {
@@ -38,13 +36,7 @@ describe('planPaymentObservation: never go backwards', () => {
   });
 
   it('records a decline with its codes and no provider text', () => {
-    const declined = observeStripePaymentIntent({
-      id: PI,
-      status: 'requires_payment_method',
-      amountCapturable: 0n,
-      amountReceived: 0n,
-      lastPaymentError: { code: 'card_declined', declineCode: 'insufficient_funds' },
-    });
+    const declined: PspObservation = { stage: 'failed', reference: PI, code: 'card_declined', declineCode: 'insufficient_funds' };
     expect(run(Payment.start(initiated()), declined).state).toMatchObject({ status: 'failed', failure: { code: 'card_declined', declineCode: 'insufficient_funds' } });
   });
 
@@ -66,8 +58,7 @@ describe('planPaymentObservation: never go backwards', () => {
   });
 
   it('never acts on a status it does not know', () => {
-    const unknown = observeStripePaymentIntent({ id: PI, status: 'requires_teleportation', amountCapturable: 0n, amountReceived: 0n });
-    expect(unknown).toEqual({ stage: 'unrecognized', reference: PI, providerStatus: 'requires_teleportation' });
+    const unknown: PspObservation = { stage: 'unrecognized', reference: PI, providerStatus: 'requires_teleportation' };
     expect(observe(Payment.start(initiated()), unknown)).toEqual({ outcome: 'unchanged', reason: 'no_news' });
   });
 });

@@ -1,7 +1,7 @@
-import { observeStripeDispute, observeStripePaymentIntent, observeStripeRefund, STRIPE_PROVIDER } from '@pay/payments-domain';
 import type Stripe from 'stripe';
 import type { PspPayment, PspRefund, PspWebhookSubject } from '../psp.port';
 import { fromStripeAmount } from './stripe-amounts';
+import { observeStripeDispute, observeStripePaymentIntent, observeStripeRefund, STRIPE_PROVIDER } from './stripe-status';
 
 /** Metadata keys we set on Stripe objects to find our payment and refund from theirs. */
 export const METADATA_PAYMENT_ID = 'payment_id';

@@ -1,4 +1,3 @@
-import { STRIPE_PROVIDER } from '@pay/payments-domain';
 import Stripe from 'stripe';
 import type {
   CancelPaymentRequest,
@@ -17,6 +16,7 @@ import { WebhookSignatureError } from '../psp.port';
 import { AmountOutOfRangeError, toStripeAmount } from './stripe-amounts';
 import { toPspFailure } from './stripe-error-mapping';
 import { METADATA_PAYMENT_ID, METADATA_REFUND_ID, toPspPayment, toPspRefund, toWebhookSubject } from './stripe-objects';
+import { STRIPE_PROVIDER } from './stripe-status';
 
 const LIVE_KEY = /^(sk|rk)_live_/;
 

@@ -2,8 +2,8 @@ import type { DisputeObservation, PaymentEvent, PspObservation, PspPlan, RefundO
 import { planDisputeObservation, planPaymentObservation, planRefundObservation } from '@pay/payments-domain';
 import type { AppendContext, PaymentEventStore } from './store/payment-event-store';
 
-/** What a piece of PSP news did to the payment. */
-export type ObservationResult =
+/** What applying a piece of PSP news (applyPspNews) did to the payment. */
+export type PspNewsOutcome =
   | { readonly outcome: 'advanced'; readonly events: readonly PaymentEvent[] }
   | { readonly outcome: 'unchanged'; readonly reason: string }
   | { readonly outcome: 'conflict'; readonly reason: string }
@@ -20,7 +20,7 @@ export type PspNews =
  * nothing (already applied, stale, no news) or contradicts our history (a conflict left for
  * reconciliation: nothing is written). A concurrent writer makes it plan again from a fresh read.
  */
-export async function applyPspNews(store: PaymentEventStore, paymentId: string, news: PspNews, context: AppendContext = {}): Promise<ObservationResult> {
+export async function applyPspNews(store: PaymentEventStore, paymentId: string, news: PspNews, context: AppendContext = {}): Promise<PspNewsOutcome> {
   let plan: PspPlan | undefined;
   let found = true;
   const appended = await store.update(

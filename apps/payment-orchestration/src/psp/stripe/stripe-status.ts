@@ -1,11 +1,12 @@
-import type { CancellationReason } from './payment-events';
-import type { DisputeObservation, PspObservation, RefundObservation } from './psp-observation';
+import type { CancellationReason, DisputeObservation, PspObservation, RefundObservation } from '@pay/payments-domain';
 
 /**
- * Stripe's statuses in our words. Plain strings: the domain does not import the Stripe SDK; the
- * adapter reads the fields below off its objects and asks here what they mean.
+ * Stripe's statuses in the payments domain's words. The domain knows PSPs only through these
+ * observations; this adapter alone knows what Stripe's statuses mean. Plain fields, read off the
+ * SDK's objects by stripe-objects.ts, so the mapping is unit-tested without the SDK.
  */
 
+/** The `provider` of every payment, refund and webhook this adapter reports. */
 export const STRIPE_PROVIDER = 'stripe';
 
 /** The fields of a PaymentIntent that decide what it means for the payment (amounts in minor units). */

@@ -28,6 +28,10 @@ describe('Stripe statuses in our words', () => {
     expect(intent('requires_payment_method', { lastPaymentError: { code: 'Call 555-0100 now' } })).toEqual({ stage: 'failed', reference: 'pi_1', code: 'payment_failed' });
   });
 
+  it('reports a status it does not know as unrecognized, for the domain to leave alone', () => {
+    expect(intent('requires_teleportation')).toEqual({ stage: 'unrecognized', reference: 'pi_1', providerStatus: 'requires_teleportation' });
+  });
+
   it('maps cancellation reasons, an expired authorisation included', () => {
     expect(intent('canceled', { cancellationReason: 'automatic' })).toMatchObject({ stage: 'canceled', reason: 'authorization_expired' });
     expect(intent('canceled', { cancellationReason: 'requested_by_customer' })).toMatchObject({ reason: 'requested' });
