@@ -1,6 +1,8 @@
 // Test tiers by file suffix (see docs/testing.md):
-//   *.spec.ts      unit tests, beside the code, no I/O
-//   *.int-spec.ts  integration tests against real PostgreSQL and Kafka
+//   *.spec.ts       unit tests, beside the code, no I/O
+//   *.repo-spec.ts  checks of the repository's own files, with the tools they need (kubectl, tsc, eslint)
+//   *.int-spec.ts   integration tests against real PostgreSQL and Kafka
+//   *.e2e-spec.ts   end-to-end tests in tools/e2e: the services running as processes
 // TypeScript is compiled by SWC with decorator metadata, the way tsc emits it.
 const { compilerOptions } = require('./tsconfig.base.json');
 
@@ -37,10 +39,18 @@ module.exports = {
   testTimeout: 120000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools}/**/*.spec.ts'] },
+    { ...common, displayName: 'repo', testMatch: ['<rootDir>/{apps,libs,tools}/**/*.repo-spec.ts'] },
     {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/{apps,libs,tools}/**/*.int-spec.ts'],
+      globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
+      slowTestThreshold: 30,
+    },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/tools/e2e/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
       slowTestThreshold: 30,
     },

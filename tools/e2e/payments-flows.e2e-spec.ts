@@ -10,8 +10,8 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { PAYMENT_REJECTION_CODES } from '@pay/contracts';
-import type { PaymentDrivers } from '../../../apps/payment-orchestration/src/payment-drivers';
-import { PAYMENT_DRIVERS } from '../../../apps/payment-orchestration/src/payments.module';
+import type { PaymentDrivers } from '../../apps/payment-orchestration/src/payment-drivers';
+import { PAYMENT_DRIVERS } from '../../apps/payment-orchestration/src/payments.module';
 import type { HttpAnswer, PaymentsPlatform, TestPerson } from './e2e-kit';
 import { feeOf, http, purchaseOf, startPaymentsPlatform, waitFor } from './e2e-kit';
 
@@ -44,7 +44,7 @@ async function captureEntry(paymentId: string): Promise<{ transaction_id: string
 function reconcileCli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
     const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'tools/payments/reconcile.ts', ...args], {
-      cwd: resolve(__dirname, '../../..'),
+      cwd: resolve(__dirname, '../..'),
       env: { PATH: process.env.PATH, ...platform.orchestrationEnv, LOG_LEVEL: 'silent' },
     });
     let stdout = '';
