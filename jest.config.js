@@ -3,6 +3,8 @@
 //   *.repo-spec.ts  checks of the repository's own files, with the tools they need (kubectl, tsc, eslint)
 //   *.int-spec.ts   integration tests against real PostgreSQL and Kafka
 //   *.e2e-spec.ts   end-to-end tests in tools/e2e: the services running as processes
+// The integration and end-to-end tiers get their own PostgreSQL database and Kafka broker from
+// their global set-up (libs/testing/src/global-setup.ts), never the ones `npm start` uses.
 // TypeScript is compiled by SWC with decorator metadata, the way tsc emits it.
 const { compilerOptions } = require('./tsconfig.base.json');
 
@@ -45,6 +47,7 @@ module.exports = {
       displayName: 'integration',
       testMatch: ['<rootDir>/{apps,libs,tools}/**/*.int-spec.ts'],
       globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
+      globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts',
       slowTestThreshold: 30,
     },
     {
@@ -52,6 +55,7 @@ module.exports = {
       displayName: 'e2e',
       testMatch: ['<rootDir>/tools/e2e/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
+      globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts',
       slowTestThreshold: 30,
     },
   ],
