@@ -16,7 +16,7 @@
  * Env (validated, see e2e-bench.config.ts): BENCH_RATE (60), BENCH_SECONDS (30), BENCH_PERSONS (20),
  * BENCH_NODE_OPTIONS (V8 flags for the services; by default the heap sizing of the k8s deployments),
  * BENCH_DATABASE_URL (payments_bench; its commits are counted, so nothing else should use it).
- * Needs `npm run build` and a Kafka broker of its own: `npm run bench:e2e` runs both (tools/infra/with-test-infra.ts).
+ * Needs `npm run build` and a Kafka broker of its own: `npm run bench:e2e` runs both (libs/testing/src/with-test-infra.ts).
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';

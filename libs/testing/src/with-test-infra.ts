@@ -1,16 +1,16 @@
 /**
- * `tsx tools/infra/with-test-infra.ts <command> [args...]`: runs a command with the test tiers'
+ * `tsx libs/testing/src/with-test-infra.ts <command> [args...]`: runs a command with the test tiers'
  * PostgreSQL database and a Kafka broker of its own (as Jest's global set-up provides them:
  * TEST_DATABASE_URL, DATABASE_URL and KAFKA_BROKERS), then stops what it started. bench:e2e runs
  * through it, so that its traffic never reaches the broker `npm start` reads.
  */
 import { spawn } from 'node:child_process';
-import globalSetup from '../../libs/testing/src/global-setup';
-import globalTeardown from '../../libs/testing/src/global-teardown';
+import globalSetup from './global-setup';
+import globalTeardown from './global-teardown';
 
 async function main(): Promise<number> {
   const [command, ...args] = process.argv.slice(2);
-  if (!command) throw new Error('usage: tsx tools/infra/with-test-infra.ts <command> [args...]');
+  if (!command) throw new Error('usage: tsx libs/testing/src/with-test-infra.ts <command> [args...]');
   await globalSetup();
   try {
     const child = spawn(command, args, { stdio: 'inherit', env: process.env });
