@@ -1,10 +1,11 @@
 /**
- * A real Apache Kafka broker for local development and integration tests, without Docker.
+ * A real Apache Kafka broker for local development, without Docker.
  *
  * Maven fetches the broker's jars (tools/infra/kafka/pom.xml) into .cache/kafka/libs once; the
  * broker then runs from that classpath as one KRaft node that is both broker and controller.
  * It is started detached so that it outlives the script that started it: `npm run infra:up`
- * returns, and tests and services keep using the same broker until `stopKafka`.
+ * returns, and the services keep using the same broker until `stopKafka`. The test tiers run
+ * brokers of their own from the same jars (startPrivateBroker, tools/infra/test-kafka.ts).
  *
  * Set KAFKA_BROKERS to use a broker you run yourself instead; KAFKA_PORT moves the local one.
  */
