@@ -1,6 +1,10 @@
 // Test tiers by file suffix (see docs/testing.md):
-//   *.spec.ts      unit tests, beside the code, no I/O
-//   *.int-spec.ts  integration tests against real PostgreSQL and Kafka
+//   *.spec.ts       unit tests, beside the code, no I/O
+//   *.repo-spec.ts  checks of the repository's own files, with the tools they need (kubectl, tsc, eslint)
+//   *.int-spec.ts   integration tests against real PostgreSQL and Kafka
+//   *.e2e-spec.ts   end-to-end tests in tools/e2e: the services running as processes
+// The integration and end-to-end tiers get their own PostgreSQL database and Kafka broker from
+// their global set-up (libs/testing/src/global-setup.ts), never the ones `npm start` uses.
 // TypeScript is compiled by SWC with decorator metadata, the way tsc emits it.
 const { compilerOptions } = require('./tsconfig.base.json');
 
@@ -37,12 +41,23 @@ module.exports = {
   testTimeout: 120000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools}/**/*.spec.ts'] },
+    { ...common, displayName: 'repo', testMatch: ['<rootDir>/{apps,libs,tools}/**/*.repo-spec.ts'] },
     {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/{apps,libs,tools}/**/*.int-spec.ts'],
       globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
       setupFiles: ['<rootDir>/libs/messaging/src/kafka/kafkajs-request-queue.setup.ts'],
+      globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts',
+      slowTestThreshold: 30,
+    },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/tools/e2e/**/*.e2e-spec.ts'],
+      globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
+      setupFiles: ['<rootDir>/libs/messaging/src/kafka/kafkajs-request-queue.setup.ts'],
+      globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts',
       slowTestThreshold: 30,
     },
   ],

@@ -63,8 +63,10 @@ export function postgresCpuSeconds(): number {
   return ticks / TICKS_PER_SECOND;
 }
 
-/** The Kafka broker's JVM (main class kafka.Kafka). */
+/** The Kafka broker's JVM (main class kafka.Kafka): the run's own (TEST_KAFKA_PID) when there is one. */
 export function kafkaBrokerPid(): number | undefined {
+  const own = Number(process.env.TEST_KAFKA_PID);
+  if (Number.isInteger(own) && own > 0) return own;
   return pids().find((pid) => {
     try {
       return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes('kafka.Kafka');

@@ -16,7 +16,7 @@
  * Env (validated, see e2e-bench.config.ts): BENCH_RATE (60), BENCH_SECONDS (30), BENCH_PERSONS (20),
  * BENCH_NODE_OPTIONS (V8 flags for the services; by default the heap sizing of the k8s deployments),
  * BENCH_DATABASE_URL (payments_bench; its commits are counted, so nothing else should use it).
- * Needs `npm run build` (the script runs it) and Kafka (`npm run infra:up`).
+ * Needs `npm run build` and a Kafka broker of its own: `npm run bench:e2e` runs both (libs/testing/src/with-test-infra.ts).
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -28,8 +28,8 @@ import { deadLetterTopicOf, Topics } from '@pay/contracts';
 import { dropSchema, testKafka, uniqueName } from '@pay/testing';
 import type { Admin } from 'kafkajs';
 import { Client } from 'pg';
-import type { PaymentsPlatform, StatementCounts, TestPerson } from '../tools/payments/e2e/e2e-kit';
-import { countingStatements, purchaseOf, spawnFromDist, startGroupAtEnd, startPaymentsPlatform, statementCounts, stopChild, waitFor } from '../tools/payments/e2e/e2e-kit';
+import type { PaymentsPlatform, StatementCounts, TestPerson } from '../tools/e2e/e2e-kit';
+import { countingStatements, purchaseOf, spawnFromDist, startGroupAtEnd, startPaymentsPlatform, statementCounts, stopChild, waitFor } from '../tools/e2e/e2e-kit';
 import { E2eBenchConfig } from './e2e-bench.config';
 import {
   groupLag,

@@ -1,5 +1,5 @@
 /**
- * Every rule the test (tools/test/k8s-manifests.spec.ts) applies to the rendered manifests,
+ * Every rule the test (tools/test/k8s-manifests.repo-spec.ts) applies to the rendered manifests,
  * beyond what the API schemas say (kube-schema.ts), and where each lives. A rule is a function
  * of the objects (no rendering, no cluster) that returns its findings, each naming the object at
  * fault and the rule, so a test can break an object and see the rule catch it.
@@ -37,7 +37,7 @@
  *
  * Each module's header says what its rules demand. To add a rule: write it in the module of its
  * concern (a function of the objects returning findingsOf(rule, ...)), list it below, and break
- * the render in tools/test/k8s-manifests.spec.ts to see it report ("the rule checker", "the
+ * the render in tools/test/k8s-manifests.repo-spec.ts to see it report ("the rule checker", "the
  * wiring rules").
  */
 import { checkAutoscaling, checkCompanions } from './companion-rules';

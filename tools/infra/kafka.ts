@@ -1,10 +1,11 @@
 /**
- * A real Apache Kafka broker for local development and integration tests, without Docker.
+ * A real Apache Kafka broker for local development, without Docker.
  *
  * Maven fetches the broker's jars (tools/infra/kafka/pom.xml) into .cache/kafka/libs once; the
  * broker then runs from that classpath as one KRaft node that is both broker and controller.
  * It is started detached so that it outlives the script that started it: `npm run infra:up`
- * returns, and tests and services keep using the same broker until `stopKafka`.
+ * returns, and the services keep using the same broker until `stopKafka`. The test tiers run
+ * brokers of their own from the same jars (startPrivateBroker, tools/infra/test-kafka.ts).
  *
  * Set KAFKA_BROKERS to use a broker you run yourself instead; KAFKA_PORT moves the local one.
  */
@@ -33,7 +34,8 @@ type Log = (line: string) => void;
 
 /** Must match <kafka.version> in kafka/pom.xml: it names the jar that proves the fetch is done. */
 const KAFKA_VERSION = '4.4.0';
-const HOST = '127.0.0.1';
+export const KAFKA_HOST = '127.0.0.1';
+const HOST = KAFKA_HOST;
 const READY_TIMEOUT_MS = 90_000;
 const STOP_TIMEOUT_MS = 30_000;
 /** Long enough for another process's first start: a Maven fetch, then READY_TIMEOUT_MS. */
@@ -45,14 +47,31 @@ const LOG_TAIL_LINES = 40;
 const REPO_ROOT = resolve(__dirname, '..', '..');
 const POM = join(__dirname, 'kafka', 'pom.xml');
 const HOME = join(REPO_ROOT, '.cache', 'kafka');
+/** Where one broker keeps its configuration, data and log. */
+export interface BrokerFiles {
+  home: string;
+  data: string;
+  serverLog: string;
+  properties: string;
+  log4j: string;
+}
+
+export function brokerFiles(home: string): BrokerFiles {
+  return {
+    home,
+    data: join(home, 'data'),
+    serverLog: join(home, 'server.log'),
+    properties: join(home, 'server.properties'),
+    log4j: join(home, 'log4j2.xml'),
+  };
+}
+
+/** The development broker's files; the jars in `libs` serve every broker. */
 const PATHS = {
+  ...brokerFiles(HOME),
   libs: join(HOME, 'libs'),
-  data: join(HOME, 'data'),
   pidFile: join(HOME, 'kafka.pid'),
   startLock: join(HOME, 'start.lock'),
-  serverLog: join(HOME, 'server.log'),
-  properties: join(HOME, 'server.properties'),
-  log4j: join(HOME, 'log4j2.xml'),
 } as const;
 
 const execFileAsync = promisify(execFile);
@@ -136,6 +155,34 @@ export async function stopKafka(log: Log): Promise<void> {
   log('kafka: stopped');
 }
 
+/**
+ * A broker of a test run's own (tools/infra/test-kafka.ts), in `files.home`: not detached, so
+ * that it ends with the run even when the run is interrupted. Returns its pid once it answers.
+ */
+export async function startPrivateBroker(files: BrokerFiles, port: number, log: Log, onSpawn: (pid: number) => Promise<void>): Promise<number> {
+  const java = javaExecutable();
+  await ensurePortsFree(port);
+  // The jars are shared with the development broker: fetch them under its lock.
+  await withStartLock(START_LOCK, () => ensureJars(log));
+  await writeConfig(port, files);
+  await formatStorageIfNeeded(java, log, files);
+  const pid = await spawnBroker(java, files, { detached: false });
+  await onSpawn(pid);
+  try {
+    await waitUntilReady([`${HOST}:${port}`], pid, files);
+  } catch (error) {
+    signal(pid, 'SIGKILL');
+    throw error;
+  }
+  await warmUpCoordinators([`${HOST}:${port}`]);
+  return pid;
+}
+
+/** Whether `pid` is a live Kafka broker (not a reused pid). */
+export function isKafkaBroker(pid: number): boolean {
+  return isKafkaProcess(pid);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Configuration from the environment
 // ---------------------------------------------------------------------------------------------
@@ -215,7 +262,7 @@ async function startBroker(port: number, log: Log): Promise<void> {
   await formatStorageIfNeeded(java, log);
 
   const startedAt = Date.now();
-  const pid = await spawnDetached(java);
+  const pid = await spawnBroker(java, PATHS, { detached: true });
   await writeFile(PATHS.pidFile, `${pid}\n`);
   log(`kafka: starting ${KAFKA_VERSION} (pid ${pid}), log in ${PATHS.serverLog}`);
   try {
@@ -290,13 +337,13 @@ async function ensureJars(log: Log): Promise<void> {
 }
 
 /** Rewritten on every start so that a changed KAFKA_PORT takes effect. */
-async function writeConfig(port: number): Promise<void> {
-  await mkdir(PATHS.data, { recursive: true });
-  await writeFile(PATHS.properties, serverProperties(port));
-  await writeFile(PATHS.log4j, LOG4J2_XML);
+async function writeConfig(port: number, files: BrokerFiles = PATHS): Promise<void> {
+  await mkdir(files.data, { recursive: true });
+  await writeFile(files.properties, serverProperties(port, files));
+  await writeFile(files.log4j, LOG4J2_XML);
 }
 
-function serverProperties(port: number): string {
+function serverProperties(port: number, files: BrokerFiles): string {
   const controller = `${HOST}:${port + 1}`;
   const settings: Record<string, string | number | boolean> = {
     // One process is the whole cluster: broker and its own KRaft controller.
@@ -308,7 +355,7 @@ function serverProperties(port: number): string {
     'controller.listener.names': 'CONTROLLER',
     'inter.broker.listener.name': 'PLAINTEXT',
     'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-    'log.dirs': PATHS.data,
+    'log.dirs': files.data,
     // Internal topics default to replication factor 3, which one broker cannot satisfy, and to
     // 50 partitions each, which only slows a one-node broker's first group or transaction.
     'offsets.topic.replication.factor': 1,
@@ -351,23 +398,23 @@ const LOG4J2_XML = `<?xml version="1.0" encoding="UTF-8"?>
 </Configuration>
 `;
 
-function jvmArgs(heap: { min: string; max: string }): string[] {
+function jvmArgs(heap: { min: string; max: string }, files: BrokerFiles): string[] {
   return [
     `-Xms${heap.min}`,
     `-Xmx${heap.max}`,
     '-XX:+UseG1GC',
     '-XX:MaxGCPauseMillis=20',
     '-Djava.awt.headless=true',
-    `-Dlog4j2.configurationFile=${PATHS.log4j}`,
+    `-Dlog4j2.configurationFile=${files.log4j}`,
     '-cp',
     join(PATHS.libs, '*'),
   ];
 }
 
 /** `kafka-storage.sh`: the storage tool runs briefly, so a small heap is plenty. */
-async function storageTool(java: string, args: string[]): Promise<string> {
+async function storageTool(java: string, args: string[], files: BrokerFiles): Promise<string> {
   try {
-    const jvm = jvmArgs({ min: '64m', max: '256m' });
+    const jvm = jvmArgs({ min: '64m', max: '256m' }, files);
     const { stdout } = await execFileAsync(java, [...jvm, 'kafka.tools.StorageTool', ...args]);
     return stdout;
   } catch (error) {
@@ -380,23 +427,23 @@ async function storageTool(java: string, args: string[]): Promise<string> {
  * only when meta.properties is absent. --standalone makes this node the single voter of a
  * dynamic quorum, which is what controller.quorum.bootstrap.servers expects.
  */
-async function formatStorageIfNeeded(java: string, log: Log): Promise<void> {
-  if (existsSync(join(PATHS.data, 'meta.properties'))) return;
-  const clusterId = (await storageTool(java, ['random-uuid'])).trim();
+async function formatStorageIfNeeded(java: string, log: Log, files: BrokerFiles = PATHS): Promise<void> {
+  if (existsSync(join(files.data, 'meta.properties'))) return;
+  const clusterId = (await storageTool(java, ['random-uuid'], files)).trim();
   if (!/^[A-Za-z0-9_-]{22}$/.test(clusterId)) {
     throw new Error(`kafka-storage random-uuid printed "${clusterId}", not a cluster id.`);
   }
-  await storageTool(java, ['format', '--standalone', '-t', clusterId, '-c', PATHS.properties]);
-  log(`kafka: formatted storage in ${PATHS.data} (cluster id ${clusterId})`);
+  await storageTool(java, ['format', '--standalone', '-t', clusterId, '-c', files.properties], files);
+  log(`kafka: formatted storage in ${files.data} (cluster id ${clusterId})`);
 }
 
-/** `kafka-server-start.sh`, detached and unreferenced so the broker outlives this process. */
-async function spawnDetached(java: string): Promise<number> {
-  const logFile = await open(PATHS.serverLog, 'w');
+/** `kafka-server-start.sh`, unreferenced; detached, the broker outlives this process. */
+async function spawnBroker(java: string, files: BrokerFiles, { detached }: { detached: boolean }): Promise<number> {
+  const logFile = await open(files.serverLog, 'w');
   try {
-    const child = spawn(java, [...jvmArgs({ min: '256m', max: '512m' }), 'kafka.Kafka', PATHS.properties], {
-      cwd: HOME,
-      detached: true,
+    const child = spawn(java, [...jvmArgs({ min: '256m', max: '512m' }, files), 'kafka.Kafka', files.properties], {
+      cwd: files.home,
+      detached,
       stdio: ['ignore', logFile.fd, logFile.fd],
     });
     await new Promise<void>((done, fail) => {
@@ -452,18 +499,18 @@ async function answers(brokers: string[]): Promise<boolean> {
   }
 }
 
-async function waitUntilReady(brokers: string[], pid: number): Promise<void> {
+async function waitUntilReady(brokers: string[], pid: number, files: BrokerFiles = PATHS): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     // Checked after the answer too: an answer from some other broker on the port doesn't count.
     if ((await answers(brokers)) && isKafkaProcess(pid)) return;
     if (!isKafkaProcess(pid)) {
-      throw new Error(`The Kafka broker (pid ${pid}) exited during startup.\n${await serverLogTail()}`);
+      throw new Error(`The Kafka broker (pid ${pid}) exited during startup.\n${await serverLogTail(files)}`);
     }
     await sleep(POLL_MS);
   }
   const waited = `${READY_TIMEOUT_MS / 1000} s`;
-  throw new Error(`The Kafka broker did not answer on ${brokers.join(',')} within ${waited}.\n${await serverLogTail()}`);
+  throw new Error(`The Kafka broker did not answer on ${brokers.join(',')} within ${waited}.\n${await serverLogTail(files)}`);
 }
 
 /**
@@ -489,8 +536,8 @@ async function warmUpCoordinators(brokers: string[]): Promise<void> {
   }
 }
 
-function serverLogTail(): Promise<string> {
-  return logTail(PATHS.serverLog, LOG_TAIL_LINES);
+function serverLogTail(files: BrokerFiles): Promise<string> {
+  return logTail(files.serverLog, LOG_TAIL_LINES);
 }
 
 /** The pid from the pid file, if that process is still our broker. */

@@ -1,4 +1,6 @@
-/** The database the integration tier uses; global set-up creates it. */
+import { LOCAL_TEST_DATABASE_URL } from './test-infrastructure-plan';
+
+/** The database the integration and end-to-end tiers use; their global set-up chooses and creates it. */
 export function testDatabaseUrl(): string {
-  return process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/payments_test';
+  return process.env.TEST_DATABASE_URL ?? LOCAL_TEST_DATABASE_URL;
 }

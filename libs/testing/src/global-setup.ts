@@ -1,20 +1,113 @@
 import { Client } from 'pg';
-// Jest loads global set-up outside its module mapper, so the infra script is reached by path.
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { ensureKafka } from '../../../tools/infra/kafka';
-import { testDatabaseUrl } from './database-url';
+// Jest loads global set-up outside its module mapper, so the infra scripts are reached by path.
+/* eslint-disable @nx/enforce-module-boundaries */
+import { ensureTopics } from '../../../tools/infra/kafka';
+import { dockerEngineAnswers, startKafkaContainer, startPostgresContainer } from '../../../tools/infra/test-containers';
+import { startTestKafka } from '../../../tools/infra/test-kafka';
+/* eslint-enable @nx/enforce-module-boundaries */
+import type { TestInfrastructurePlan } from './test-infrastructure-plan';
+import { DEVELOPMENT_KAFKA_BROKERS, needsDockerAnswer, planTestInfrastructure } from './test-infrastructure-plan';
 
-/**
- * Runs once before the integration tier: the test database exists and a real Kafka broker
- * answers (started from its jars when KAFKA_BROKERS is not set).
- */
-export default async function globalSetup(): Promise<void> {
-  await ensureTestDatabase(testDatabaseUrl());
-  const kafka = await ensureKafka((line) => process.stderr.write(`[infra] ${line}\n`));
-  process.env.KAFKA_BROKERS = kafka.brokers.join(',');
+type Stop = () => Promise<void>;
+
+/** Shared by both tiers' set-ups and teardowns when one Jest run selects both. */
+interface RunInfrastructure {
+  users: number;
+  stops: Stop[];
 }
 
-async function ensureTestDatabase(url: string): Promise<void> {
+const KEY = '__payTestInfrastructure';
+const log = (line: string): void => void process.stderr.write(`[test infra] ${line}\n`);
+
+export function runInfrastructure(): RunInfrastructure | undefined {
+  return (globalThis as Record<string, unknown>)[KEY] as RunInfrastructure | undefined;
+}
+
+/**
+ * Runs once before the integration or end-to-end tier: a PostgreSQL test database and a Kafka
+ * broker of the run's own (test-infrastructure-plan.ts says which), announced to the test files
+ * through TEST_DATABASE_URL, DATABASE_URL and KAFKA_BROKERS (TEST_KAFKA_SOURCE says where the
+ * broker came from); global-teardown.ts stops what this
+ * started.
+ */
+export default async function globalSetup(): Promise<void> {
+  const running = runInfrastructure();
+  if (running) {
+    running.users += 1;
+    return;
+  }
+  const state: RunInfrastructure = { users: 1, stops: [] };
+  (globalThis as Record<string, unknown>)[KEY] = state;
+
+  const dockerAnswers = needsDockerAnswer(process.env) ? await dockerEngineAnswers() : false;
+  const plan = planTestInfrastructure(process.env, dockerAnswers);
+  log(describePlan(plan, dockerAnswers));
+  if (plan.kafka.source === 'KAFKA_BROKERS' && plan.kafka.brokers.some((broker) => DEVELOPMENT_KAFKA_BROKERS.includes(broker.replace(/^localhost:/, '127.0.0.1:')))) {
+    log('WARNING: KAFKA_BROKERS names the broker `npm start` uses; the services it starts will read the events these tests leave. Unset it to give the run a broker of its own.');
+  }
+  try {
+    const databaseUrl = await providePostgres(plan, state.stops);
+    await ensureDatabase(databaseUrl);
+    const brokers = await provideKafka(plan, state.stops);
+    // Test files and every process they start inherit these: a child that forgets to set
+    // DATABASE_URL lands in the test database, never the development one.
+    process.env.TEST_DATABASE_URL = databaseUrl;
+    process.env.DATABASE_URL = databaseUrl;
+    process.env.KAFKA_BROKERS = brokers.join(',');
+    process.env.TEST_KAFKA_SOURCE = plan.kafka.source;
+  } catch (error) {
+    await stopAll(state.stops);
+    throw error;
+  }
+}
+
+export async function stopAll(stops: Stop[]): Promise<void> {
+  for (const stop of stops.splice(0).reverse()) await stop();
+}
+
+function describePlan(plan: TestInfrastructurePlan, dockerAnswers: boolean): string {
+  const kafka = {
+    KAFKA_BROKERS: 'Kafka: KAFKA_BROKERS',
+    testcontainers: 'Kafka: testcontainers (a Docker engine answers)',
+    'own broker': `Kafka: a broker of this run's own, from the jars${dockerAnswers ? '' : ' (no Docker engine answers)'}`,
+  }[plan.kafka.source];
+  const postgres = {
+    TEST_DATABASE_URL: 'PostgreSQL: TEST_DATABASE_URL',
+    DATABASE_URL: "PostgreSQL: DATABASE_URL's server, its _test database",
+    testcontainers: 'PostgreSQL: testcontainers (a Docker engine answers)',
+    'local server': 'PostgreSQL: the local server, database payments_test',
+  }[plan.postgres.source];
+  return `${kafka}; ${postgres}`;
+}
+
+async function providePostgres(plan: TestInfrastructurePlan, stops: Stop[]): Promise<string> {
+  if (plan.postgres.source !== 'testcontainers') return plan.postgres.url;
+  const container = await startPostgresContainer(log);
+  stops.push(container.stop);
+  return container.url;
+}
+
+async function provideKafka(plan: TestInfrastructurePlan, stops: Stop[]): Promise<string[]> {
+  switch (plan.kafka.source) {
+    case 'KAFKA_BROKERS':
+      await ensureTopics(plan.kafka.brokers, log);
+      return plan.kafka.brokers;
+    case 'testcontainers': {
+      const container = await startKafkaContainer(log);
+      stops.push(container.stop);
+      await ensureTopics(container.brokers, log);
+      return container.brokers;
+    }
+    case 'own broker': {
+      const kafka = await startTestKafka(log);
+      stops.push(kafka.stop);
+      process.env.TEST_KAFKA_PID = String(kafka.pid);
+      return kafka.brokers;
+    }
+  }
+}
+
+async function ensureDatabase(url: string): Promise<void> {
   const target = new URL(url);
   const database = decodeURIComponent(target.pathname.slice(1));
   const admin = new URL(url);

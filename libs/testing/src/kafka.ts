@@ -2,9 +2,17 @@ import { Kafka, logLevel } from 'kafkajs';
 import type { Admin } from 'kafkajs';
 import { uniqueName } from './postgres';
 
-/** Brokers of the integration tier: KAFKA_BROKERS, else the local broker `infra:up` starts. */
+/**
+ * Brokers of the integration and end-to-end tiers, which their global set-up names in
+ * KAFKA_BROKERS. No default: falling back to the development broker would leave the tests'
+ * events for `npm start` to read.
+ */
 export function testKafkaBrokers(): string[] {
-  return (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim());
+  const brokers = process.env.KAFKA_BROKERS?.trim();
+  if (!brokers) {
+    throw new Error('KAFKA_BROKERS is not set: run through Jest\'s integration or e2e project (its global set-up starts a broker), or `tsx libs/testing/src/with-test-infra.ts <command>`.');
+  }
+  return brokers.split(',').map((b) => b.trim());
 }
 
 export function testKafka(clientId = uniqueName('test')): Kafka {

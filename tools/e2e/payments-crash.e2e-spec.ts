@@ -12,7 +12,7 @@ import { resolve } from 'node:path';
 import type { PaymentsPlatform, TestPerson } from './e2e-kit';
 import { feeOf, http, purchaseOf, startPaymentsPlatform, waitFor } from './e2e-kit';
 
-const ROOT = resolve(__dirname, '../../..');
+const ROOT = resolve(__dirname, '../..');
 const MAIN = resolve(ROOT, 'dist/apps/payment-orchestration/src/main.js');
 const PURCHASES = 200;
 const MERCHANT = 'merchant-crash';

@@ -25,7 +25,7 @@ function sourceFiles(directory: string): string[] {
   return readdirSync(directory, { withFileTypes: true }).flatMap((entry) => {
     const path = join(directory, entry.name);
     if (entry.isDirectory()) return entry.name === 'node_modules' ? [] : sourceFiles(path);
-    return entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts') && !entry.name.endsWith('.int-spec.ts') ? [path] : [];
+    return entry.name.endsWith('.ts') && !/\.(int-|e2e-|repo-)?spec\.ts$/.test(entry.name) ? [path] : [];
   });
 }
 

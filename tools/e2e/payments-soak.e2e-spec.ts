@@ -44,7 +44,7 @@ const config = loadConfig('payments-soak', SoakConfig);
 const PURCHASES = config.SOAK_PURCHASES;
 const PERSONS = 20;
 const MERCHANT = 'merchant-soak';
-const ROOT = resolve(__dirname, '../../..');
+const ROOT = resolve(__dirname, '../..');
 /** Publishing time, and as long again (at least 10 minutes) for a backlog to be worked off after it. */
 const PUBLISH_MS = (PURCHASES / config.SOAK_RATE) * 1000;
 const SETTLE_MS = Math.max(600_000, PUBLISH_MS);

@@ -25,11 +25,11 @@ import { createTestTopics, deleteTestTopics, dropSchema, testDatabaseUrl, testKa
 import { exportJWK, generateKeyPair } from 'jose';
 import type { Consumer, Producer } from 'kafkajs';
 import { Client } from 'pg';
-import type { PaymentOrchestrationConfig } from '../../../apps/payment-orchestration/src/config';
-import { paymentOrchestrationService } from '../../../apps/payment-orchestration/src/payment-orchestration.service';
-import type { WalletConfig } from '../../../apps/wallet/src/config';
-import { walletService } from '../../../apps/wallet/src/wallet.service';
-import { orchestrationKeyGrants } from '../../dev-keys';
+import type { PaymentOrchestrationConfig } from '../../apps/payment-orchestration/src/config';
+import { paymentOrchestrationService } from '../../apps/payment-orchestration/src/payment-orchestration.service';
+import type { WalletConfig } from '../../apps/wallet/src/config';
+import { walletService } from '../../apps/wallet/src/wallet.service';
+import { orchestrationKeyGrants } from '../dev-keys';
 
 export const ROLLOUT = [
   { country: 'US', apps: ['facebook', 'instagram', 'messenger', 'whatsapp'] },
@@ -412,7 +412,7 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
   return platform;
 }
 
-const ROOT = resolve(__dirname, '../../..');
+const ROOT = resolve(__dirname, '../..');
 
 /** Starts a built service (`node dist/apps/<name>/src/main.js`) and waits until it is ready. */
 export async function spawnFromDist(name: string, env: Record<string, string>): Promise<{ url: string; process: ChildProcess }> {

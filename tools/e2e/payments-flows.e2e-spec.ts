@@ -11,8 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { PAYMENT_REJECTION_CODES, Topics } from '@pay/contracts';
 import { testKafka } from '@pay/testing';
-import type { PaymentDrivers } from '../../../apps/payment-orchestration/src/payment-drivers';
-import { PAYMENT_DRIVERS } from '../../../apps/payment-orchestration/src/payments.module';
+import type { PaymentDrivers } from '../../apps/payment-orchestration/src/payment-drivers';
+import { PAYMENT_DRIVERS } from '../../apps/payment-orchestration/src/payments.module';
 import type { HttpAnswer, PaymentsPlatform, TestPerson } from './e2e-kit';
 import { feeOf, http, purchaseOf, startPaymentsPlatform, waitFor } from './e2e-kit';
 
@@ -72,7 +72,7 @@ async function walletCaughtUp(): Promise<void> {
 function reconcileCli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
     const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'tools/payments/reconcile.ts', ...args], {
-      cwd: resolve(__dirname, '../../..'),
+      cwd: resolve(__dirname, '../..'),
       env: { PATH: process.env.PATH, ...platform.orchestrationEnv, LOG_LEVEL: 'silent' },
     });
     let stdout = '';

@@ -1,0 +1,98 @@
+/**
+ * A Kafka broker of one test run's own, from the same jars as the development broker
+ * (tools/infra/kafka.ts) but on free ports, with a fresh data directory under
+ * .cache/kafka-test/, stopped and removed by the run that started it. The development broker
+ * (127.0.0.1:9092, .cache/kafka) is never touched: what the tests publish never reaches
+ * `npm start`, and two runs never see each other's events.
+ *
+ * The broker is not detached: an interrupted run (Ctrl-C) takes it along. A run killed outright
+ * leaves its folder, with its owner's pid, and the next run stops that broker and removes it.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { brokerFiles, ensureTopics, isKafkaBroker, KAFKA_HOST, startPrivateBroker } from './kafka';
+import { isAlive, signal, waitForExit } from './local-process';
+
+type Log = (line: string) => void;
+
+export interface TestKafka {
+  brokers: string[];
+  pid: number;
+  stop(): Promise<void>;
+}
+
+const RUNS = resolve(__dirname, '..', '..', '.cache', 'kafka-test');
+const OWNER_FILE = 'owner.pid';
+const BROKER_PID_FILE = 'kafka.pid';
+const STOP_TIMEOUT_MS = 15_000;
+
+export async function startTestKafka(log: Log): Promise<TestKafka> {
+  await removeAbandonedRuns(log);
+  await mkdir(RUNS, { recursive: true });
+  const home = await mkdtemp(join(RUNS, `run-${process.pid}-`));
+  await writeFile(join(home, OWNER_FILE), `${process.pid}\n`);
+  const startedAt = Date.now();
+  try {
+    const port = await freePortPair();
+    const brokers = [`${KAFKA_HOST}:${port}`];
+    const pid = await startPrivateBroker(brokerFiles(home), port, log, (spawned) => writeFile(join(home, BROKER_PID_FILE), `${spawned}\n`));
+    await ensureTopics(brokers, log);
+    const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+    log(`kafka: the run's own broker (pid ${pid}) ready on ${brokers.join(',')} after ${seconds} s; data in ${home}, removed at the end`);
+    return { brokers, pid, stop: () => stopRun(home, log) };
+  } catch (error) {
+    await stopRun(home, log);
+    throw error;
+  }
+}
+
+/** Stops the run's broker (if it still runs) and removes its folder. */
+async function stopRun(home: string, log: Log): Promise<void> {
+  const pid = Number((await readFile(join(home, BROKER_PID_FILE), 'utf8').catch(() => '')).trim());
+  if (isKafkaBroker(pid)) {
+    // The data is thrown away, but SIGTERM lets the broker close its ports before we return.
+    signal(pid, 'SIGTERM');
+    if (!(await waitForExit(pid, isKafkaBroker, STOP_TIMEOUT_MS))) {
+      signal(pid, 'SIGKILL');
+      await waitForExit(pid, isKafkaBroker, 5_000);
+    }
+    log(`kafka: the run's own broker (pid ${pid}) stopped`);
+  }
+  await rm(home, { recursive: true, force: true });
+}
+
+/** Folders of runs whose owner is gone (killed before its teardown): their brokers are stopped. */
+async function removeAbandonedRuns(log: Log): Promise<void> {
+  if (!existsSync(RUNS)) return;
+  for (const entry of await readdir(RUNS, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const home = join(RUNS, entry.name);
+    const owner = Number((await readFile(join(home, OWNER_FILE), 'utf8').catch(() => '')).trim());
+    if (isAlive(owner)) continue;
+    log(`kafka: removing ${home}, left by a test run that ended without its teardown`);
+    await stopRun(home, log);
+  }
+}
+
+/** A port whose next one is free too: the broker's controller listens there. */
+async function freePortPair(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    const port = await listenBriefly(0);
+    if (port < 65535 && (await listenBriefly(port + 1).then(() => true, () => false))) return port;
+  }
+  throw new Error('Found no two consecutive free TCP ports on 127.0.0.1 for the test broker.');
+}
+
+function listenBriefly(port: number): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(port, KAFKA_HOST, () => {
+      const address = server.address();
+      const bound = typeof address === 'object' && address !== null ? address.port : port;
+      server.close(() => done(bound));
+    });
+  });
+}
