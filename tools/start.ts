@@ -8,7 +8,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { loadDevKeys, publicJwk } from './dev-keys';
-import { infraUp } from './infra/up';
+import { infraUp } from '@pay/local-infra';
 
 interface ServiceToStart {
   name: string;
