@@ -28,7 +28,7 @@ const APP_ENTRIES = Object.entries(JSON.parse(readFileSync(new URL('./tsconfig.b
   .filter(([, [target]]) => target.startsWith('apps/'))
   .map(([alias]) => alias);
 
-const TEST_FILES = ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts'];
+const TEST_FILES = ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', '**/*.repo-spec.ts'];
 /** Outside the services: operational tools, benches, deploy checks (each an Nx project with its tag). */
 const SIDE_FILES = ['tools/**/*.ts', 'bench/**/*.ts', 'deploy/**/*.ts'];
 /** Test support that is not a spec file: the end-to-end kit and the benches start simulators and use the test kits. */
