@@ -10,7 +10,8 @@
 #
 # The image holds all of dist/ (a few hundred KB of JS), not only its own service: the
 # operational tools run from the same image, e.g. the Kubernetes migration Job runs
-# `node dist/tools/migrate.js --service wallet`, which imports every service's migrations.
+# `node dist/tools/migrate.js --service wallet`, which imports every service's migrations
+# (through each app's public entry, src/tools.ts). simulators/ (test support) is left out.
 
 # Node 24 LTS, the same release the `node` devDependency pins for npm scripts (package-lock).
 ARG NODE_IMAGE=node:24.21.0-trixie-slim

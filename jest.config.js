@@ -40,12 +40,12 @@ module.exports = {
   // Integration tests wait for real brokers and databases; unit tests finish far sooner.
   testTimeout: 120000,
   projects: [
-    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools}/**/*.spec.ts'] },
-    { ...common, displayName: 'repo', testMatch: ['<rootDir>/{apps,libs,tools}/**/*.repo-spec.ts'] },
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,simulators,tools}/**/*.spec.ts'] },
+    { ...common, displayName: 'repo', testMatch: ['<rootDir>/{apps,libs,simulators,tools}/**/*.repo-spec.ts'] },
     {
       ...common,
       displayName: 'integration',
-      testMatch: ['<rootDir>/{apps,libs,tools}/**/*.int-spec.ts'],
+      testMatch: ['<rootDir>/{apps,libs,simulators,tools}/**/*.int-spec.ts'],
       globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
       setupFiles: ['<rootDir>/libs/messaging/src/kafka/kafkajs-request-queue.setup.ts'],
       globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts',

@@ -28,8 +28,8 @@ import { deadLetterTopicOf, Topics } from '@pay/contracts';
 import { dropSchema, testKafka, uniqueName } from '@pay/testing';
 import type { Admin } from 'kafkajs';
 import { Client } from 'pg';
-import type { PaymentsPlatform, StatementCounts, TestPerson } from '../tools/e2e/e2e-kit';
-import { countingStatements, purchaseOf, spawnFromDist, startGroupAtEnd, startPaymentsPlatform, statementCounts, stopChild, waitFor } from '../tools/e2e/e2e-kit';
+import type { PaymentsPlatform, StatementCounts, TestPerson } from '@pay/tools/e2e-kit';
+import { countingStatements, purchaseOf, spawnFromDist, startGroupAtEnd, startPaymentsPlatform, statementCounts, stopChild, waitFor } from '@pay/tools/e2e-kit';
 import { E2eBenchConfig } from './e2e-bench.config';
 import {
   groupLag,

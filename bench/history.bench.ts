@@ -28,15 +28,9 @@ import type { EventEnvelope } from '@pay/contracts';
 import { assertSchemaName, openServiceDataSource } from '@pay/platform';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
-import { historyProjectionMigrations } from '../apps/history-projection/src/database/migrations';
-import { storeAndProject } from '../apps/history-projection/src/project-events/store-and-project';
-import { aggregateQuery } from '../apps/history-projection/src/aggregate-history/aggregate-query';
-import type { AggregateRequest } from '../apps/history-projection/src/aggregate-history/aggregate-query';
-import type { HistoryFilters, HistoryScope } from '../apps/history-projection/src/query-history/history-query';
-import { HistoryReader } from '../apps/history-projection/src/query-history/history-reader';
-import { readModelTables } from '../apps/history-projection/src/read-model/read-model-tables';
-import { readModelChecksums, rebuildReadModel } from '../apps/history-projection/src/rebuild-read-model/rebuild-read-model';
-import { generateWorkload, partitionOf, prng } from '../apps/history-projection/test/history-workload';
+import { aggregateQuery, historyProjectionMigrations, HistoryReader, readModelChecksums, readModelTables, rebuildReadModel, storeAndProject } from '@pay/history-projection/tools';
+import type { AggregateRequest, HistoryFilters, HistoryScope } from '@pay/history-projection/tools';
+import { generateWorkload, partitionOf, prng } from '@pay/history-projection/testing';
 
 interface Flags {
   events: number;

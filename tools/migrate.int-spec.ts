@@ -6,7 +6,7 @@
 import type { ToolRun } from '@pay/testing';
 import { dropSchema, runTool, testDatabaseUrl, uniqueName } from '@pay/testing';
 import { Client } from 'pg';
-import { walletMigrations } from '../apps/wallet/src/database/migrations';
+import { walletMigrations } from '@pay/wallet/tools';
 
 /** Migrations of the wallet, ledger's included (a list, not a map). */
 const WALLET_MIGRATIONS = Object.keys(walletMigrations).length;

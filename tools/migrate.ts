@@ -12,10 +12,10 @@ import 'reflect-metadata';
 import { ConfigError, DatabaseConfig, loadConfig } from '@pay/config';
 import type { ServiceDefinition } from '@pay/platform';
 import { openServiceDataSource } from '@pay/platform';
-import { adSignalAggregationService } from '../apps/ad-signal-aggregation/src/ad-signal-aggregation.service';
-import { historyProjectionService } from '../apps/history-projection/src/history-projection.service';
-import { paymentOrchestrationService } from '../apps/payment-orchestration/src/payment-orchestration.service';
-import { walletService } from '../apps/wallet/src/wallet.service';
+import { adSignalAggregationService } from '@pay/ad-signal-aggregation/tools';
+import { historyProjectionService } from '@pay/history-projection/tools';
+import { paymentOrchestrationService } from '@pay/payment-orchestration/tools';
+import { walletService } from '@pay/wallet/tools';
 
 const SERVICES = [walletService, paymentOrchestrationService, historyProjectionService, adSignalAggregationService] as ServiceDefinition[];
 

@@ -8,13 +8,15 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { loadDevKeys, orchestrationKeyGrants, publicJwk } from './dev-keys';
-import { infraUp } from './infra/up';
+import { infraUp } from '@pay/local-infra';
 
 interface ServiceToStart {
   name: string;
   port: number;
   /** Where to ask whether it is ready (the simulator has no health endpoint of ours). */
   readyPath?: string;
+  /** Its compiled entry point, when it is not a service of apps/ (the simulator is test support). */
+  main?: string;
 }
 
 export const SERVICES: readonly ServiceToStart[] = [
@@ -28,7 +30,7 @@ const ROOT = resolve(__dirname, '..');
 const log = (line: string): void => void process.stderr.write(`[start] ${line}\n`);
 
 function startService(service: ServiceToStart, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [resolve(ROOT, 'dist/apps', service.name, 'src/main.js')], {
+  const child = spawn(process.execPath, [resolve(ROOT, service.main ?? `dist/apps/${service.name}/src/main.js`)], {
     cwd: ROOT,
     env: { ...env, PORT: String(service.port) },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -70,7 +72,7 @@ async function main(): Promise<void> {
     log('development identity keys in .cache/dev-keys.json; `npm run dev:token -- --sub person-1 --role person` prints a token');
   }
   // Without a Stripe key, payment-orchestration talks to the local PSP simulator.
-  const toStart = env.STRIPE_SECRET_KEY ? SERVICES : [...SERVICES, { name: 'psp-simulator', port: 12111, readyPath: '/__control/state' }];
+  const toStart = env.STRIPE_SECRET_KEY ? SERVICES : [...SERVICES, { name: 'psp-simulator', port: 12111, readyPath: '/__control/state', main: 'dist/simulators/psp/src/main.js' }];
   const children = new Map(toStart.map((service) => [service, startService(service, env)]));
 
   let stopping = false;

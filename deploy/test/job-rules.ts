@@ -10,8 +10,7 @@
  *                  Job's environment under the same checks as a server's (config-rules.ts), and it
  *                  takes from Secrets only what its tool reads
  */
-import { rebuildTarget } from '../../tools/history/rebuild';
-import { migrationPlan } from '../../tools/migrate';
+import { migrationPlan, rebuildTarget } from '@pay/tools';
 import { loadStartupConfig } from './config-rules';
 import type { DocumentedSecrets } from './docs-tables';
 import type { Container, Finding, KubeObject, PodSpec } from './kube-objects';

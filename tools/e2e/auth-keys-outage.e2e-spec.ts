@@ -10,7 +10,7 @@ import { createTestIssuer, startTestKeyEndpoint, TEST_KEY_ENDPOINT_OUTAGES } fro
 import type { RunningService } from '@pay/platform';
 import { createService } from '@pay/platform';
 import { dropSchema, testDatabaseUrl, testKafkaBrokers, uniqueName } from '@pay/testing';
-import { walletService } from '../../apps/wallet/src/wallet.service';
+import { walletService } from '@pay/wallet/tools';
 
 /** A route every role may read, with nothing to set up: the guard alone decides. */
 const ROUTE = '/v1/rollout';

@@ -25,10 +25,10 @@ import { createTestTopics, deleteTestTopics, dropSchema, testDatabaseUrl, testKa
 import { exportJWK, generateKeyPair } from 'jose';
 import type { Consumer, Producer } from 'kafkajs';
 import { Client } from 'pg';
-import type { PaymentOrchestrationConfig } from '../../apps/payment-orchestration/src/config';
-import { paymentOrchestrationService } from '../../apps/payment-orchestration/src/payment-orchestration.service';
-import type { WalletConfig } from '../../apps/wallet/src/config';
-import { walletService } from '../../apps/wallet/src/wallet.service';
+import type { PaymentOrchestrationConfig } from '@pay/payment-orchestration/tools';
+import { paymentOrchestrationService } from '@pay/payment-orchestration/tools';
+import type { WalletConfig } from '@pay/wallet/tools';
+import { walletService } from '@pay/wallet/tools';
 import { orchestrationKeyGrants } from '../dev-keys';
 
 export const ROLLOUT = [

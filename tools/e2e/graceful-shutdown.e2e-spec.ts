@@ -26,12 +26,9 @@ import type { BuiltService, StartedService } from '@pay/testing';
 import { builtServiceEnv, builtServiceMain, dropSchema, startBuiltService, testDatabaseUrl, testKafka, uniqueName } from '@pay/testing';
 import type { Admin } from 'kafkajs';
 import { Client } from 'pg';
-import { entryFromRecord } from '../../apps/history-projection/src/project-events/project-events';
-import { readModelTables } from '../../apps/history-projection/src/read-model/read-model-tables';
-import type { HistoryTopics } from '../../apps/history-projection/test/history-test-kit';
-import { createHistoryTopics, deleteHistoryTopics, publish } from '../../apps/history-projection/test/history-test-kit';
-import { generateWorkload } from '../../apps/history-projection/test/history-workload';
-import { dailyTotalsOf, projectInMemory } from '../../apps/history-projection/test/in-memory-projection';
+import { entryFromRecord, readModelTables } from '@pay/history-projection/tools';
+import type { HistoryTopics } from '@pay/history-projection/testing';
+import { createHistoryTopics, dailyTotalsOf, deleteHistoryTopics, generateWorkload, projectInMemory, publish } from '@pay/history-projection/testing';
 
 const ROOT = resolve(__dirname, '../..');
 /** The service's InboxConsumer defaults: at most this many partitions are in hand at once, each with one transaction of at most MAX_EVENTS_PER_TRANSACTION events. */

@@ -11,8 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { PAYMENT_REJECTION_CODES, Topics } from '@pay/contracts';
 import { testKafka } from '@pay/testing';
-import type { PaymentDrivers } from '../../apps/payment-orchestration/src/payment-drivers';
-import { PAYMENT_DRIVERS } from '../../apps/payment-orchestration/src/payments.module';
+import type { PaymentDrivers } from '@pay/payment-orchestration/tools';
+import { PAYMENT_DRIVERS } from '@pay/payment-orchestration/tools';
 import type { HttpAnswer, PaymentsPlatform, TestPerson } from './e2e-kit';
 import { feeOf, http, purchaseOf, startPaymentsPlatform, waitFor } from './e2e-kit';
 

@@ -18,10 +18,10 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-tr
 import { Topics } from '@pay/contracts';
 import { startTelemetry, traceHeaders, tracer } from '@pay/observability';
 import { uniqueName } from '@pay/testing';
-import type { AggregationUnderTest } from '../../apps/ad-signal-aggregation/test/ad-signals-test-kit';
-import { startAggregation } from '../../apps/ad-signal-aggregation/test/ad-signals-test-kit';
-import type { HistoryUnderTest } from '../../apps/history-projection/test/history-test-kit';
-import { startHistory } from '../../apps/history-projection/test/history-test-kit';
+import type { AggregationUnderTest } from '@pay/ad-signal-aggregation/testing';
+import { startAggregation } from '@pay/ad-signal-aggregation/testing';
+import type { HistoryUnderTest } from '@pay/history-projection/testing';
+import { startHistory } from '@pay/history-projection/testing';
 import type { PaymentsPlatform, TestPerson } from './e2e-kit';
 import { http, purchaseOf, startGroupAtEnd, startPaymentsPlatform, waitFor } from './e2e-kit';
 

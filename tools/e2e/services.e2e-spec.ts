@@ -6,10 +6,10 @@
 import type { RunningService, ServiceDefinition } from '@pay/platform';
 import { createService } from '@pay/platform';
 import { builtServiceMain, dropSchema, prometheusValue, scrapeMetrics, spawnBuiltService, testDatabaseUrl, testKafkaBrokers, uniqueName } from '@pay/testing';
-import { adSignalAggregationService } from '../../apps/ad-signal-aggregation/src/ad-signal-aggregation.service';
-import { historyProjectionService } from '../../apps/history-projection/src/history-projection.service';
-import { paymentOrchestrationService } from '../../apps/payment-orchestration/src/payment-orchestration.service';
-import { walletService } from '../../apps/wallet/src/wallet.service';
+import { adSignalAggregationService } from '@pay/ad-signal-aggregation/tools';
+import { historyProjectionService } from '@pay/history-projection/tools';
+import { paymentOrchestrationService } from '@pay/payment-orchestration/tools';
+import { walletService } from '@pay/wallet/tools';
 
 const definitions: ServiceDefinition[] = [walletService, paymentOrchestrationService, historyProjectionService, adSignalAggregationService] as ServiceDefinition[];
 

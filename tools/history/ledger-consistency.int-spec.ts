@@ -24,14 +24,11 @@ import type { LedgerCommand, OpenAccountInput } from '@pay/ledger-domain';
 import { LEDGER_MIGRATIONS, PostgresLedger } from '@pay/ledger-store';
 import type { TestSchema } from '@pay/testing';
 import { createTestSchema } from '@pay/testing';
-import { personWallet } from '../../apps/wallet/src/money/chart-of-accounts';
-import { transferReservationId } from '../../apps/wallet/src/money/ledger-ids';
-import type { PostedCapture, PostingPlan, PostingPolicy } from '../../apps/wallet/src/post-payments-to-ledger/payment-postings';
-import { planCapture, planDisputeLoss, planRefund } from '../../apps/wallet/src/post-payments-to-ledger/payment-postings';
-import { readModelTables } from '../../apps/history-projection/src/read-model/read-model-tables';
-import type { HistoryUnderTest } from '../../apps/history-projection/test/history-test-kit';
-import { deleteHistoryTopics, publish, startHistory, waitFor, waitUntilApplied } from '../../apps/history-projection/test/history-test-kit';
-import { generateWorkload } from '../../apps/history-projection/test/history-workload';
+import { personWallet, planCapture, planDisputeLoss, planRefund, transferReservationId } from '@pay/wallet/tools';
+import type { PostedCapture, PostingPlan, PostingPolicy } from '@pay/wallet/tools';
+import { readModelTables } from '@pay/history-projection/tools';
+import type { HistoryUnderTest } from '@pay/history-projection/testing';
+import { deleteHistoryTopics, generateWorkload, publish, startHistory, waitFor, waitUntilApplied } from '@pay/history-projection/testing';
 
 interface Summary {
   currencies: Array<{ currency: string; received: { net: string }; paid?: { net: string; netFromWalletBalance: string }; walletBalanceChange?: string; ledgerBalance: string }>;

@@ -13,10 +13,8 @@
 import 'reflect-metadata';
 import { ConfigError, DatabaseConfig, loadConfig } from '@pay/config';
 import { describeDatabaseUrl, openServiceDataSource } from '@pay/platform';
-import { historyProjectionMigrations } from '../../apps/history-projection/src/database/migrations';
-import { historyProjectionService } from '../../apps/history-projection/src/history-projection.service';
-import type { RebuildProgress } from '../../apps/history-projection/src/rebuild-read-model/rebuild-read-model';
-import { RebuildAlreadyRunningError, rebuildReadModel } from '../../apps/history-projection/src/rebuild-read-model/rebuild-read-model';
+import { historyProjectionMigrations, historyProjectionService, RebuildAlreadyRunningError, rebuildReadModel } from '@pay/history-projection/tools';
+import type { RebuildProgress } from '@pay/history-projection/tools';
 
 interface Flags {
   batch: number;

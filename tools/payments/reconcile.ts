@@ -17,13 +17,7 @@ import { ConfigError, loadConfig } from '@pay/config';
 import { createLogger } from '@pay/observability';
 import { createServiceDataSource } from '@pay/platform';
 import type { JWK } from 'jose';
-import { HttpWalletInstruments } from '../../apps/payment-orchestration/src/authorize-and-capture/http-wallet-instruments';
-import { noServiceToken, SignedServiceTokens } from '../../apps/payment-orchestration/src/authorize-and-capture/service-token';
-import { PaymentOrchestrationConfig } from '../../apps/payment-orchestration/src/config';
-import { createPaymentDrivers } from '../../apps/payment-orchestration/src/payment-drivers';
-import { stripeSettingsFrom } from '../../apps/payment-orchestration/src/psp/stripe/stripe.config';
-import { createStripeClient } from '../../apps/payment-orchestration/src/psp/stripe/stripe-client';
-import { StripePaymentServiceProvider } from '../../apps/payment-orchestration/src/psp/stripe/stripe-payment-service-provider';
+import { createPaymentDrivers, createStripeClient, HttpWalletInstruments, noServiceToken, PaymentOrchestrationConfig, SignedServiceTokens, StripePaymentServiceProvider, stripeSettingsFrom } from '@pay/payment-orchestration/tools';
 
 class UsageError extends Error {}
 

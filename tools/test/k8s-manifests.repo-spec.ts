@@ -13,18 +13,8 @@ import type { INetworkPolicyPeer } from 'kubernetes-models/networking.k8s.io/v1/
 import type { INetworkPolicySpec } from 'kubernetes-models/networking.k8s.io/v1/NetworkPolicySpec';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
-import { CONSUMED_TOPICS } from '../../deploy/test/consumed-topics';
-import { effectiveEnv } from '../../deploy/test/container-env';
-import { documentedReaders, documentedSecrets, readDeployDoc, secretReaders, secretReferences } from '../../deploy/test/docs-tables';
-import type { Finding, KubeObject } from '../../deploy/test/kube-objects';
-import { formatFinding, SERVICE_LABEL } from '../../deploy/test/kube-objects';
-import { validateSchemas } from '../../deploy/test/kube-schema';
-import type { RuleContext } from '../../deploy/test/manifest-rules';
-import { checkManifests, checkWiring } from '../../deploy/test/manifest-rules';
-import type { Endpoint, Port } from '../../deploy/test/network-model';
-import { cidrContains, networkAllows, peerMatches, podsOf, routeOf } from '../../deploy/test/network-model';
-import { PLATFORM_ROUTES } from '../../deploy/test/network-rules';
-import { overlayNames, renderOverlay } from '../../deploy/test/render';
+import type { Endpoint, Finding, KubeObject, Port, RuleContext } from '@pay/deploy-checks';
+import { checkManifests, checkWiring, cidrContains, CONSUMED_TOPICS, documentedReaders, documentedSecrets, effectiveEnv, formatFinding, networkAllows, overlayNames, peerMatches, PLATFORM_ROUTES, podsOf, readDeployDoc, renderOverlay, routeOf, secretReaders, secretReferences, SERVICE_LABEL, validateSchemas } from '@pay/deploy-checks';
 
 const ROOT = resolve(__dirname, '../..');
 

@@ -1,7 +1,8 @@
 /**
  * The architecture rules are enforced by lint; this proves the rules bite: an app importing
- * another app, framework code in the ledger domain, and a shared library reaching into a
- * service's scope are all errors.
+ * another app (or another app's public entry), framework code in the ledger domain, a shared
+ * library reaching into a service's scope, a tool reaching into an app's src/, and the PSP
+ * simulator in production code are all errors.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,10 @@ const PROBES = {
   appImportsApp: ['apps/history-projection/src/boundary-probe.ts', "import { walletService } from '../../wallet/src/wallet.service';\nexport const probe = walletService;\n"],
   domainImportsFramework: ['libs/ledger/domain/src/boundary-probe.ts', "import { DataSource } from 'typeorm';\nexport const probe = DataSource;\n"],
   sharedImportsServiceScope: ['libs/messaging/src/boundary-probe.ts', "import * as ledger from '@pay/ledger-domain';\nexport const probe = ledger;\n"],
+  toolReachesIntoApp: ['tools/boundary-probe.ts', "import { walletService } from '../apps/wallet/src/wallet.service';\nexport const probe = walletService;\n"],
+  appImportsToolsEntry: ['apps/wallet/src/boundary-probe.ts', "import { historyProjectionService } from '@pay/history-projection/tools';\nexport const probe = historyProjectionService;\n"],
+  serviceImportsSimulator: ['apps/payment-orchestration/src/boundary-probe.ts', "import { startPspSimulator } from '@pay/psp-simulator';\nexport const probe = startPspSimulator;\n"],
+  toolImportsSimulator: ['tools/payments/boundary-probe.ts', "import { startPspSimulator } from '@pay/psp-simulator';\nexport const probe = startPspSimulator;\n"],
 } as const;
 
 interface EslintResult {
@@ -60,5 +65,18 @@ describe('module boundaries', () => {
 
   it('refuses a shared library reaching into a service scope', () => {
     expect(messagesFor('sharedImportsServiceScope')).toMatch(/tagged with "scope:shared" can only depend on libs tagged with "scope:shared"/);
+  });
+
+  it("refuses a tool reaching into an app's src/ (tools use the app's public entry)", () => {
+    expect(messagesFor('toolReachesIntoApp')).toMatch(/Projects cannot be imported by a relative or absolute path/);
+  });
+
+  it("refuses an app importing another app's public entry (that entry is for tools and tests)", () => {
+    expect(messagesFor('appImportsToolsEntry')).toMatch(/Imports of apps are forbidden/);
+  });
+
+  it('refuses the PSP simulator in a service and in a production tool (it is test support)', () => {
+    expect(messagesFor('serviceImportsSimulator')).toMatch(/tagged with "type:app" can only depend on libs tagged with/);
+    expect(messagesFor('toolImportsSimulator')).toMatch(/tagged with "type:tool" can only depend on libs tagged with/);
   });
 });

@@ -52,7 +52,7 @@ describe('ad-signal-aggregation configuration', () => {
 
   it('refuses the development keys in production', () => {
     expect(problems({ NODE_ENV: 'production' })).toMatch(/AD_SIGNALS_PSEUDONYM_KEY must be a secret.*AD_SIGNALS_DP_NOISE_KEY must be a secret/);
-    expect(problems({ NODE_ENV: 'production', AUTH_JWKS_URL: 'https://id.example.com/jwks.json', AD_SIGNALS_PSEUDONYM_KEY: 'p'.repeat(40), AD_SIGNALS_DP_NOISE_KEY: 'n'.repeat(40) })).toBe('');
+    expect(problems({ NODE_ENV: 'production', AUTH_KEY_GRANTS: '{}', AUTH_JWKS_URL: 'https://id.example.com/jwks.json', AD_SIGNALS_PSEUDONYM_KEY: 'p'.repeat(40), AD_SIGNALS_DP_NOISE_KEY: 'n'.repeat(40) })).toBe('');
     expect(load({ AD_SIGNALS_CLOSE_INTERVAL_MS: '0' }).AD_SIGNALS_PSEUDONYM_KEY).toBe(DEVELOPMENT_PSEUDONYM_KEY);
   });
 });

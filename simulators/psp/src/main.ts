@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from '@pay/config';
-import { startPspSimulator } from '@pay/psp-simulator';
+import { startPspSimulator } from './psp-simulator';
 import { PspSimulatorConfig } from './config';
 
 /**

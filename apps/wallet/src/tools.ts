@@ -1,0 +1,11 @@
+/**
+ * The wallet's public entry for what runs beside it: operational tools, benches, deploy checks
+ * and end-to-end tests (`@pay/wallet/tools`). Apps import no app; only those may import this.
+ */
+export { walletService } from './wallet.service';
+export { walletMigrations } from './database/migrations';
+export { WalletConfig } from './config';
+export { personWallet } from './money/chart-of-accounts';
+export { transferReservationId } from './money/ledger-ids';
+export type { PostedCapture, PostingPlan, PostingPolicy } from './post-payments-to-ledger/payment-postings';
+export { planCapture, planDisputeLoss, planRefund } from './post-payments-to-ledger/payment-postings';

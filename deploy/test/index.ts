@@ -1,0 +1,13 @@
+/** The rules the manifest tests apply to deploy/ (`@pay/deploy-checks`), and what they read to apply them. */
+export { CONSUMED_TOPICS } from './consumed-topics';
+export { effectiveEnv } from './container-env';
+export { documentedReaders, documentedSecrets, readDeployDoc, secretReaders, secretReferences } from './docs-tables';
+export type { Finding, KubeObject } from './kube-objects';
+export { formatFinding, SERVICE_LABEL } from './kube-objects';
+export { validateSchemas } from './kube-schema';
+export type { RuleContext } from './manifest-rules';
+export { checkManifests, checkWiring } from './manifest-rules';
+export type { Endpoint, Port } from './network-model';
+export { cidrContains, networkAllows, peerMatches, podsOf, routeOf } from './network-model';
+export { PLATFORM_ROUTES } from './network-rules';
+export { overlayNames, renderOverlay } from './render';

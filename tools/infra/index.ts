@@ -1,0 +1,7 @@
+/** Local infrastructure (Kafka from its jars, PostgreSQL) for `npm start`, tests and benches (`@pay/local-infra`). */
+export type { Infrastructure } from './up';
+export { infraUp } from './up';
+export type { KafkaInfo } from './kafka';
+export { ensureKafka, ensureTopics, stopKafka } from './kafka';
+export type { PostgresInfo } from './postgres';
+export { ensurePostgres, LOCAL_DATABASE_URL } from './postgres';
