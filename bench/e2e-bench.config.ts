@@ -1,29 +1,19 @@
-import { Transform } from 'class-transformer';
-import { IsInt, Matches, Max, Min } from 'class-validator';
+import { IsWholeNumber } from '@pay/config';
+import { Matches } from 'class-validator';
 
-const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
 
 /** Environment of `npm run bench:e2e`, validated before anything starts (a bad value names the variable). */
 export class E2eBenchConfig {
   /** Purchases published per second. */
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number of purchases per second from 1 to 5000' })
-  @Min(1, { message: 'must be a whole number of purchases per second from 1 to 5000' })
-  @Max(5_000, { message: 'must be a whole number of purchases per second from 1 to 5000' })
+  @IsWholeNumber({ min: 1, max: 5_000, unit: 'purchases per second' })
   BENCH_RATE = 60;
 
   /** How long the load lasts. */
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number of seconds from 1 to 3600' })
-  @Min(1, { message: 'must be a whole number of seconds from 1 to 3600' })
-  @Max(3_600, { message: 'must be a whole number of seconds from 1 to 3600' })
+  @IsWholeNumber({ min: 1, max: 3_600, unit: 'seconds' })
   BENCH_SECONDS = 30;
 
   /** People with a saved card the purchases are spread over. */
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number of persons from 1 to 1000' })
-  @Min(1, { message: 'must be a whole number of persons from 1 to 1000' })
-  @Max(1_000, { message: 'must be a whole number of persons from 1 to 1000' })
+  @IsWholeNumber({ min: 1, max: 1_000, unit: 'persons' })
   BENCH_PERSONS = 20;
 
   /**

@@ -13,30 +13,21 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { loadConfig } from '@pay/config';
+import { IsWholeNumber, loadConfig } from '@pay/config';
 import { Topics } from '@pay/contracts';
 import { dropSchema, testDatabaseUrl, uniqueName } from '@pay/testing';
-import { Transform } from 'class-transformer';
-import { IsInt, Max, Min } from 'class-validator';
 import type { PaymentsPlatform, TestPerson } from './e2e-kit';
 import { feeOf, purchaseOf, schemaQuery as query, startGroupAtEnd, startPaymentsPlatform, waitFor } from './e2e-kit';
 import { ServiceProcess } from './service-process';
 
-const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
 
 class SoakConfig {
   /** Purchases published in all (at least 100: each service is killed at a fifth of them). */
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number of purchases from 100 to 1000000' })
-  @Min(100, { message: 'must be a whole number of purchases from 100 to 1000000' })
-  @Max(1_000_000, { message: 'must be a whole number of purchases from 100 to 1000000' })
+  @IsWholeNumber({ min: 100, max: 1_000_000, unit: 'purchases' })
   SOAK_PURCHASES = 1_000;
 
   /** Purchases published per second. */
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number of purchases per second from 1 to 5000' })
-  @Min(1, { message: 'must be a whole number of purchases per second from 1 to 5000' })
-  @Max(5_000, { message: 'must be a whole number of purchases per second from 1 to 5000' })
+  @IsWholeNumber({ min: 1, max: 5_000, unit: 'purchases per second' })
   SOAK_RATE = 20;
 }
 

@@ -19,7 +19,7 @@ export interface AdSignalSettings {
 }
 
 export function settingsFrom(config: AdSignalAggregationConfig): AdSignalSettings {
-  const dp = config.AD_SIGNALS_DP_ENABLED === 'true';
+  const dp = config.AD_SIGNALS_DP_ENABLED;
   return {
     policy: assertPolicy({
       k: config.AD_SIGNALS_K,

@@ -1,11 +1,10 @@
 import { AmountBuckets, parseGroupings } from '@pay/ad-signals-domain';
-import { BaseServiceConfig } from '@pay/config';
+import { BaseServiceConfig, IsFlag, IsWholeNumber } from '@pay/config';
 import { Topics } from '@pay/contracts';
 import { Transform } from 'class-transformer';
 import type { ValidationArguments } from 'class-validator';
-import { IsIn, IsInt, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
+import { Matches, ValidateBy } from 'class-validator';
 
-const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
 const toNumber = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value) ? Number(value) : value);
 
 /** Keys for development and tests only, public because they are in this file; refused when NODE_ENV=production. */
@@ -78,48 +77,29 @@ export class AdSignalAggregationConfig extends BaseServiceConfig {
   // --- Windows ---
 
   /** How long after a window's end (in event time) its stragglers are still awaited. */
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number of seconds from 0 to 86400' })
-  @Min(0, { message: 'must be a whole number of seconds from 0 to 86400' })
-  @Max(86_400, { message: 'must be a whole number of seconds from 0 to 86400' })
+  @IsWholeNumber({ min: 0, max: 86_400, unit: 'seconds' })
   AD_SIGNALS_GRACE_SECONDS = 900;
 
   /** How far ahead of this machine's clock an event time may move the watermark. */
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number of seconds from 0 to 3600' })
-  @Min(0, { message: 'must be a whole number of seconds from 0 to 3600' })
-  @Max(3_600, { message: 'must be a whole number of seconds from 0 to 3600' })
+  @IsWholeNumber({ min: 0, max: 3_600, unit: 'seconds' })
   AD_SIGNALS_MAX_CLOCK_SKEW_SECONDS = 300;
 
   /** The least time between two runs of the window closer, which runs this long after a consumer applied an event; 0 turns it off (tests close by hand). */
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number of milliseconds, 0 (off) or 1000 to 3600000' })
-  @ValidateIf((config: AdSignalAggregationConfig) => config.AD_SIGNALS_CLOSE_INTERVAL_MS !== 0)
-  @Min(1_000, { message: 'must be a whole number of milliseconds, 0 (off) or 1000 to 3600000' })
-  @Max(3_600_000, { message: 'must be a whole number of milliseconds, 0 (off) or 1000 to 3600000' })
+  @IsWholeNumber({ min: 1_000, max: 3_600_000, unit: 'milliseconds', zeroIsOff: true })
   AD_SIGNALS_CLOSE_INTERVAL_MS = 60_000;
 
   /** Days the pseudonymous purchase facts are kept after their day closed. */
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number of days from 1 to 90' })
-  @Min(1, { message: 'must be a whole number of days from 1 to 90' })
-  @Max(90, { message: 'must be a whole number of days from 1 to 90' })
+  @IsWholeNumber({ min: 1, max: 90, unit: 'days' })
   AD_SIGNALS_RETENTION_DAYS = 7;
 
   // --- Privacy rules ---
 
   /** A cell with fewer distinct people is never published. */
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number from 2 to 100000' })
-  @Min(2, { message: 'must be a whole number from 2 to 100000' })
-  @Max(100_000, { message: 'must be a whole number from 2 to 100000' })
+  @IsWholeNumber({ min: 2, max: 100_000 })
   AD_SIGNALS_K = 100;
 
   /** One person counts at most this many purchases per merchant and window (so per cell). */
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number from 1 to 1000' })
-  @Min(1, { message: 'must be a whole number from 1 to 1000' })
-  @Max(1_000, { message: 'must be a whole number from 1 to 1000' })
+  @IsWholeNumber({ min: 1, max: 1_000 })
   AD_SIGNALS_MAX_PURCHASES_PER_PERSON = 5;
 
   /** The groupings published besides the total: `;` between groupings, `+` inside one. */
@@ -132,8 +112,8 @@ export class AdSignalAggregationConfig extends BaseServiceConfig {
 
   // --- Differential privacy (optional) ---
 
-  @IsIn(['true', 'false'], { message: 'must be true or false' })
-  AD_SIGNALS_DP_ENABLED = 'false';
+  @IsFlag()
+  AD_SIGNALS_DP_ENABLED = false;
 
   /** The privacy loss one window may cause a person, split over every value it publishes. */
   @Transform(toNumber)

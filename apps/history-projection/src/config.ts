@@ -1,9 +1,7 @@
-import { BaseServiceConfig } from '@pay/config';
+import { BaseServiceConfig, IsFlag, IsWholeNumber } from '@pay/config';
 import { Topics } from '@pay/contracts';
-import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsOptional, Matches } from 'class-validator';
 
-const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 const TOPIC_MESSAGE = { message: 'must be a Kafka topic name (letters, digits, ".", "_", "-")' };
 
@@ -14,8 +12,8 @@ export class HistoryProjectionConfig extends BaseServiceConfig {
   // --- The projection consumer ---
 
   /** Run the Kafka consumer in this process (`false`: serve queries only, e.g. a read replica). */
-  @IsIn(['true', 'false'], { message: 'must be true or false' })
-  HISTORY_CONSUMER_ENABLED = 'true';
+  @IsFlag()
+  HISTORY_CONSUMER_ENABLED = true;
 
   /** Consumer group and inbox name of the projection. */
   @Matches(/^[A-Za-z0-9._-]{1,100}$/, { message: 'must be 1 to 100 of letters, digits, ".", "_", "-"' })
@@ -32,17 +30,11 @@ export class HistoryProjectionConfig extends BaseServiceConfig {
   HISTORY_WALLET_TOPIC: string = Topics.walletEvents;
 
   /** How often projection lag is measured for the metric (milliseconds). */
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number of milliseconds from 200 to 300000' })
-  @Min(200, { message: 'must be a whole number of milliseconds from 200 to 300000' })
-  @Max(300_000, { message: 'must be a whole number of milliseconds from 200 to 300000' })
+  @IsWholeNumber({ min: 200, max: 300_000, unit: 'milliseconds' })
   HISTORY_LAG_INTERVAL_MS = 5_000;
 
   /** When set, /health/ready reports the projection down once it is this many seconds behind. Unset: lag is reported, never fatal. */
   @IsOptional()
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number of seconds from 1 to 86400' })
-  @Min(1, { message: 'must be a whole number of seconds from 1 to 86400' })
-  @Max(86_400, { message: 'must be a whole number of seconds from 1 to 86400' })
+  @IsWholeNumber({ min: 1, max: 86_400, unit: 'seconds' })
   HISTORY_READY_MAX_LAG_SECONDS?: number;
 }

@@ -1,11 +1,10 @@
 import { isPublicKeySet, parseStepUpThresholds } from '@pay/auth';
+import { IsWholeNumber } from '@pay/config';
 import { Topics } from '@pay/contracts';
-import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
+import { IsOptional, IsString, Matches, ValidateBy, ValidateIf } from 'class-validator';
 import { parsePaymentLimits } from './check-purchase/payment-limits';
 import { StripeConfig } from './psp/stripe/stripe.config';
 
-const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
 
 function Parses(what: string, parse: (text: string) => unknown): PropertyDecorator {
   return ValidateBy({
@@ -63,10 +62,7 @@ export class PaymentOrchestrationConfig extends StripeConfig {
   @Matches(/^https?:\/\/\S+$/, { message: 'must be the http(s) URL of the wallet service, e.g. http://127.0.0.1:3001' })
   WALLET_URL = 'http://127.0.0.1:3001';
 
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number of milliseconds between 100 and 60000' })
-  @Min(100, { message: 'must be a whole number of milliseconds between 100 and 60000' })
-  @Max(60_000, { message: 'must be a whole number of milliseconds between 100 and 60000' })
+  @IsWholeNumber({ min: 100, max: 60_000, unit: 'milliseconds' })
   WALLET_TIMEOUT_MS = 5_000;
 
   // --- Checks before money moves ---
@@ -116,47 +112,29 @@ export class PaymentOrchestrationConfig extends StripeConfig {
   KAFKA_CONSUMER_GROUP_PREFIX = 'payment-orchestration';
 
   /** PSP calls (and other payment steps) run at most this many at once per process. */
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number between 1 and 256' })
-  @Min(1, { message: 'must be a whole number between 1 and 256' })
-  @Max(256, { message: 'must be a whole number between 1 and 256' })
+  @IsWholeNumber({ min: 1, max: 256 })
   PAYMENT_STEP_CONCURRENCY = 16;
 
   /**
    * How long a worker owns a step it started; after that (a crash) another takes it over. Longer
    * than the slowest PSP call with its retries, so a live call is not started twice.
    */
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number of seconds between 2 and 3600' })
-  @Min(2, { message: 'must be a whole number of seconds between 2 and 3600' })
-  @Max(3_600, { message: 'must be a whole number of seconds between 2 and 3600' })
+  @IsWholeNumber({ min: 2, max: 3_600, unit: 'seconds' })
   PAYMENT_STEP_LEASE_SECONDS = 120;
 
   /** The least time between two looks for steps coming due (retries, deadlines, expired leases); the poll interval only while LISTEN is down. Idle, nothing runs. */
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number of milliseconds between 50 and 60000' })
-  @Min(50, { message: 'must be a whole number of milliseconds between 50 and 60000' })
-  @Max(60_000, { message: 'must be a whole number of milliseconds between 50 and 60000' })
+  @IsWholeNumber({ min: 50, max: 60_000, unit: 'milliseconds' })
   PAYMENT_STEP_POLL_MS = 1_000;
 
   /** A transfer whose reservation the wallet has not confirmed within this is voided (compensation). */
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number of seconds between 1 and 3600' })
-  @Min(1, { message: 'must be a whole number of seconds between 1 and 3600' })
-  @Max(3_600, { message: 'must be a whole number of seconds between 1 and 3600' })
+  @IsWholeNumber({ min: 1, max: 3_600, unit: 'seconds' })
   FUNDS_CONFIRMATION_TIMEOUT_SECONDS = 30;
 
   /** How long the wallet holds a transfer's funds before the hold expires on its own. */
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number of seconds between 10 and 86400' })
-  @Min(10, { message: 'must be a whole number of seconds between 10 and 86400' })
-  @Max(86_400, { message: 'must be a whole number of seconds between 10 and 86400' })
+  @IsWholeNumber({ min: 10, max: 86_400, unit: 'seconds' })
   FUNDS_RESERVATION_TTL_SECONDS = 900;
 
   /** Reconciliation looks at payments in a non-final status for longer than this. */
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number of seconds between 1 and 604800' })
-  @Min(1, { message: 'must be a whole number of seconds between 1 and 604800' })
-  @Max(604_800, { message: 'must be a whole number of seconds between 1 and 604800' })
+  @IsWholeNumber({ min: 1, max: 604_800, unit: 'seconds' })
   RECONCILE_STUCK_AFTER_SECONDS = 900;
 }

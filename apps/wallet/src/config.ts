@@ -1,11 +1,10 @@
-import { BaseServiceConfig, IsJsonWith } from '@pay/config';
+import { BaseServiceConfig, IsJsonWith, IsWholeNumber } from '@pay/config';
 import { MasterKeyRing } from '@pay/encryption';
 import { Transform } from 'class-transformer';
 import type { ValidationArguments } from 'class-validator';
-import { IsInt, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
+import { IsString, Matches, ValidateBy, ValidateIf } from 'class-validator';
 import { OPT_IN_COUNTRIES_DEFAULT } from './domain/consent';
 
-const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
 const toUpperList = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' ? value.split(',').map((part) => part.trim().toUpperCase()).filter(Boolean) : value;
 
@@ -58,24 +57,15 @@ export class WalletConfig extends BaseServiceConfig {
   @Matches(/^\S{1,100}$/, { message: 'must be a name without spaces, e.g. pay:wallet' })
   STEP_UP_ISSUER = 'pay:wallet';
 
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number of seconds from 10 to 900' })
-  @Min(10, { message: 'must be a whole number of seconds from 10 to 900' })
-  @Max(900, { message: 'must be a whole number of seconds from 10 to 900' })
+  @IsWholeNumber({ min: 10, max: 900, unit: 'seconds' })
   STEP_UP_TTL_SECONDS = 120;
 
   // --- PIN ---
 
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number from 3 to 10' })
-  @Min(3, { message: 'must be a whole number from 3 to 10' })
-  @Max(10, { message: 'must be a whole number from 3 to 10' })
+  @IsWholeNumber({ min: 3, max: 10 })
   PIN_MAX_ATTEMPTS = 5;
 
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number of seconds from 1 to 86400' })
-  @Min(1, { message: 'must be a whole number of seconds from 1 to 86400' })
-  @Max(86_400, { message: 'must be a whole number of seconds from 1 to 86400' })
+  @IsWholeNumber({ min: 1, max: 86_400, unit: 'seconds' })
   PIN_LOCKOUT_SECONDS = 900;
 
   // --- Encryption at rest ---
@@ -106,24 +96,15 @@ export class WalletConfig extends BaseServiceConfig {
   // =====================================================================================
 
   /** Our fee on card purchases and donations: basis points of the amount (150 = 1.5 %). */
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number of basis points from 0 to 10000 (150 = 1.5 %)' })
-  @Min(0, { message: 'must be a whole number of basis points from 0 to 10000 (150 = 1.5 %)' })
-  @Max(10_000, { message: 'must be a whole number of basis points from 0 to 10000 (150 = 1.5 %)' })
+  @IsWholeNumber({ min: 0, max: 10_000, message: 'must be a whole number of basis points from 0 to 10000 (150 = 1.5 %)' })
   PAYMENT_FEE_BPS = 150;
 
   /** Plus a fixed part, in minor units of the payment's currency (the fee never exceeds the amount). */
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number of minor units from 0 to 1000000' })
-  @Min(0, { message: 'must be a whole number of minor units from 0 to 1000000' })
-  @Max(1_000_000, { message: 'must be a whole number of minor units from 0 to 1000000' })
+  @IsWholeNumber({ min: 0, max: 1_000_000, unit: 'minor units' })
   PAYMENT_FEE_FIXED_MINOR = 25;
 
   /** Charged to a business that loses a dispute (chargeback), in minor units of the payment's currency; 0: none. */
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number of minor units from 0 to 1000000' })
-  @Min(0, { message: 'must be a whole number of minor units from 0 to 1000000' })
-  @Max(1_000_000, { message: 'must be a whole number of minor units from 0 to 1000000' })
+  @IsWholeNumber({ min: 0, max: 1_000_000, unit: 'minor units' })
   PAYMENT_DISPUTE_FEE_MINOR = 1_500;
 
   /** Kafka consumer group posting payments.events.v1 to the ledger (each test run uses its own). */

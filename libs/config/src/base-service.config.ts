@@ -1,9 +1,9 @@
 import { Transform } from 'class-transformer';
 import { isKeyGrants, isPublicKeySet } from '@pay/auth';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches, ValidateBy, ValidateIf } from 'class-validator';
 import { DatabaseConfig } from './database.config';
+import { IsWholeNumber, IsFlag } from './env-values';
 
-const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
 const toList = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter(Boolean) : value;
 
@@ -65,10 +65,7 @@ export class BaseServiceConfig extends DatabaseConfig {
 
   /** TCP port of the HTTP API; each service has its own default. */
   @IsOptional()
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number between 0 and 65535 (TCP port)' })
-  @Min(0, { message: 'must be a whole number between 0 and 65535 (TCP port)' })
-  @Max(65535, { message: 'must be a whole number between 0 and 65535 (TCP port)' })
+  @IsWholeNumber({ min: 0, max: 65535, message: 'must be a whole number between 0 and 65535 (TCP port)' })
   PORT?: number;
 
   @IsString()
@@ -79,8 +76,8 @@ export class BaseServiceConfig extends DatabaseConfig {
   LOG_LEVEL = 'info';
 
   /** Apply pending migrations at start-up (local development); in Kubernetes a Job does it. */
-  @IsIn(['true', 'false'], { message: 'must be true or false' })
-  DB_MIGRATE_ON_START = 'true';
+  @IsFlag()
+  DB_MIGRATE_ON_START = true;
 
   /** Checkpoint name of this service's outbox relay (one relay publishes a given outbox at a time). */
   @Matches(/^[a-z0-9_-]{1,64}$/, { message: 'must be 1 to 64 of a-z, 0-9, "_" and "-"' })

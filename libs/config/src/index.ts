@@ -2,3 +2,4 @@ export * from './validate-config';
 export * from './base-service.config';
 export * from './database.config';
 export * from './json-validators';
+export * from './env-values';

@@ -1,14 +1,10 @@
-import { Transform } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsWholeNumber } from '@pay/config';
+import { IsOptional, IsString, Matches } from 'class-validator';
 
-const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
 
 /** Environment of the PSP simulator, validated at start-up like every service's. */
 export class PspSimulatorConfig {
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number between 0 and 65535 (TCP port)' })
-  @Min(0, { message: 'must be a whole number between 0 and 65535 (TCP port)' })
-  @Max(65535, { message: 'must be a whole number between 0 and 65535 (TCP port)' })
+  @IsWholeNumber({ min: 0, max: 65535, message: 'must be a whole number between 0 and 65535 (TCP port)' })
   PORT = 12111;
 
   @IsString()
@@ -30,8 +26,6 @@ export class PspSimulatorConfig {
   STRIPE_SECRET_KEY?: string;
 
   /** How long answers of the timeout scenario are held, in milliseconds. */
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number of milliseconds' })
-  @Min(1, { message: 'must be a whole number of milliseconds' })
+  @IsWholeNumber({ min: 1, message: 'must be a whole number of milliseconds' })
   PSP_SIMULATOR_HOLD_MS = 90_000;
 }

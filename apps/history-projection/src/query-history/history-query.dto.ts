@@ -1,8 +1,9 @@
 import { BadRequestException } from '@nestjs/common';
 import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsWholeNumber } from '@pay/config';
 import { APPS, ID_PATTERN, MINOR_UNITS_PATTERN } from '@pay/contracts';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { AGGREGATE_DIMENSIONS, AGGREGATE_INTERVALS } from '../aggregate-history/aggregate-query';
 import type { AggregateDimension, AggregateInterval } from '../aggregate-history/aggregate-query';
 import { ENTRY_KINDS, ENTRY_STATUSES, METHOD_TYPES } from '../project-events/history-entries';
@@ -16,7 +17,6 @@ const toList = ({ value }: { value: unknown }): unknown =>
         .flatMap((item) => String(item).split(','))
         .map((item) => item.trim())
         .filter((item) => item.length > 0);
-const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : value);
 
 const ID_MESSAGE = 'must be 1 to 100 of letters, digits, "_", "-", ":" and "."';
 const AMOUNT_MESSAGE = 'must be a whole number of minor units, e.g. 1250 for 12.50';
@@ -91,10 +91,7 @@ export class HistoryOrderDto extends HistoryFiltersDto {
 export class HistoryPageDto extends HistoryOrderDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
   @IsOptional()
-  @Transform(toInt)
-  @IsInt({ message: 'limit must be a whole number from 1 to 500' })
-  @Min(1, { message: 'limit must be a whole number from 1 to 500' })
-  @Max(500, { message: 'limit must be a whole number from 1 to 500' })
+  @IsWholeNumber({ min: 1, max: 500, message: 'limit must be a whole number from 1 to 500' })
   limit?: number;
 
   @ApiPropertyOptional({ description: '`nextCursor` of the previous page.' })

@@ -56,7 +56,7 @@ async function openRuntime<C extends BaseServiceConfig>(definition: ServiceDefin
   const dataSource = await openServiceDataSource({
     url: config.DATABASE_URL,
     schema: config.DB_SCHEMA ?? definition.schema,
-    migrations: config.DB_MIGRATE_ON_START === 'true' ? definition.migrations : [],
+    migrations: config.DB_MIGRATE_ON_START ? definition.migrations : [],
     applicationName: definition.name,
   });
   const kafka = createKafka({ clientId: definition.name, brokers: config.KAFKA_BROKERS, logger });

@@ -1,8 +1,6 @@
-import { BaseServiceConfig } from '@pay/config';
-import { Transform } from 'class-transformer';
-import { IsDefined, IsIn, IsInt, IsOptional, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
+import { BaseServiceConfig, IsWholeNumber } from '@pay/config';
+import { IsDefined, IsIn, IsOptional, Matches, ValidateBy, ValidateIf } from 'class-validator';
 
-const toInt = ({ value }: { value: unknown }): unknown => (typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value);
 
 /** A live key never travels in clear text, whatever the host. */
 function NotHttpWithLiveKey(): PropertyDecorator {
@@ -59,10 +57,7 @@ export class StripeConfig extends BaseServiceConfig {
   STRIPE_API_HOST?: string;
 
   @IsOptional()
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number between 1 and 65535 (TCP port)' })
-  @Min(1, { message: 'must be a whole number between 1 and 65535 (TCP port)' })
-  @Max(65535, { message: 'must be a whole number between 1 and 65535 (TCP port)' })
+  @IsWholeNumber({ min: 1, max: 65535, message: 'must be a whole number between 1 and 65535 (TCP port)' })
   STRIPE_API_PORT?: number;
 
   @IsOptional()
@@ -71,24 +66,15 @@ export class StripeConfig extends BaseServiceConfig {
   STRIPE_API_PROTOCOL?: 'http' | 'https';
 
   /** Per request; a request that takes longer has an unknown outcome (never a decline). */
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number of milliseconds between 1000 and 120000' })
-  @Min(1_000, { message: 'must be a whole number of milliseconds between 1000 and 120000' })
-  @Max(120_000, { message: 'must be a whole number of milliseconds between 1000 and 120000' })
+  @IsWholeNumber({ min: 1_000, max: 120_000, unit: 'milliseconds' })
   STRIPE_TIMEOUT_MS = 30_000;
 
   /** The SDK's own retries of connection errors, 409 and 5xx, always with the same idempotency key. */
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number between 0 and 5' })
-  @Min(0, { message: 'must be a whole number between 0 and 5' })
-  @Max(5, { message: 'must be a whole number between 0 and 5' })
+  @IsWholeNumber({ min: 0, max: 5 })
   STRIPE_MAX_NETWORK_RETRIES = 2;
 
   /** How old a webhook signature may be (replay protection); Stripe's default is 300. */
-  @Transform(toInt)
-  @IsInt({ message: 'must be a whole number of seconds between 1 and 600' })
-  @Min(1, { message: 'must be a whole number of seconds between 1 and 600' })
-  @Max(600, { message: 'must be a whole number of seconds between 1 and 600' })
+  @IsWholeNumber({ min: 1, max: 600, unit: 'seconds' })
   STRIPE_WEBHOOK_TOLERANCE_SECONDS = 300;
 }
 
