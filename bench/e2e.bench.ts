@@ -25,11 +25,11 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ConfigError, loadConfig } from '@pay/config';
 import { deadLetterTopicOf, Topics } from '@pay/contracts';
-import { dropSchema, testKafka, uniqueName } from '@pay/testing';
+import { dropSchema, testKafka, uniqueName, waitFor } from '@pay/testing';
 import type { Admin } from 'kafkajs';
 import { Client } from 'pg';
 import type { PaymentsPlatform, StatementCounts, TestPerson } from '@pay/tools/e2e-kit';
-import { countingStatements, purchaseOf, spawnFromDist, startGroupAtEnd, startPaymentsPlatform, statementCounts, stopChild, waitFor } from '@pay/tools/e2e-kit';
+import { countingStatements, purchaseOf, spawnFromDist, startGroupAtEnd, startPaymentsPlatform, statementCounts, stopChild } from '@pay/tools/e2e-kit';
 import { E2eBenchConfig } from './e2e-bench.config';
 import {
   groupLag,
@@ -245,7 +245,7 @@ async function main(): Promise<void> {
         }
         return left;
       };
-      return waitFor(probe, (left) => Object.values(left).every((n) => n === 0), what, timeoutMs);
+      return waitFor(probe, (left) => Object.values(left).every((n) => n === 0), { what, timeoutMs });
     };
 
     // --- Warm-up: connections, JIT and Kafka metadata in place, and its work done before measuring ---
@@ -259,7 +259,7 @@ async function main(): Promise<void> {
       adsGroup,
       ...(await admin.listGroups()).groups.map((g) => g.groupId).filter((id) => id.startsWith(orchestrationPrefix)),
     ];
-    await waitFor(() => Promise.resolve(historyComplete()), (done) => done, 'warm-up purchases complete in history', 120_000);
+    await waitFor(() => Promise.resolve(historyComplete()), (done) => done, { what: 'warm-up purchases complete in history', timeoutMs: 120_000 });
     progress('warm-up published; draining it');
     await drain('warm-up drained', 120_000);
     published.clear();
@@ -329,7 +329,7 @@ async function main(): Promise<void> {
 
     progress('load published; waiting for every capture');
     const capturedAt = (paymentId: string): number | undefined => platform.events.arrivals.get(`${paymentId}:payments.payment.captured`);
-    await waitFor(() => Promise.resolve(paymentsOfRun().filter((id) => capturedAt(id) !== undefined).length), (n) => n === total, 'every purchase captured', 900_000);
+    await waitFor(() => Promise.resolve(paymentsOfRun().filter((id) => capturedAt(id) !== undefined).length), (n) => n === total, { what: 'every purchase captured', timeoutMs: 900_000 });
     const allCaptured = Date.now();
     progress('every purchase captured; draining');
     await drain('the run drained', 1_800_000);
@@ -349,8 +349,7 @@ async function main(): Promise<void> {
     for (const service of services) await stopChild(service.process, 'SIGTERM');
     await waitFor(
       () => observer.query<{ n: number }>('SELECT numbackends AS n FROM pg_stat_database WHERE datname = current_database()'),
-      (rows) => rows[0].n <= 1,
-      'the services disconnected from the database',
+      (rows) => rows[0].n <= 1, { what: 'the services disconnected from the database' }
     );
     // Every query of the observer is a transaction of its own; those up to the flush in commits() below are in the reading.
     const observerQueries = observer.queries - observerQueriesBefore;

@@ -21,7 +21,7 @@ import type { RunningService } from '@pay/platform';
 import { createService } from '@pay/platform';
 import type { PspSimulator } from '@pay/psp-simulator';
 import { startPspSimulator } from '@pay/psp-simulator';
-import { createTestTopics, deleteTestTopics, dropSchema, testDatabaseUrl, testKafka, testKafkaBrokers, uniqueName } from '@pay/testing';
+import { createTestTopics, deleteTestTopics, dropSchema, testDatabaseUrl, testKafka, testKafkaBrokers, uniqueName, waitFor } from '@pay/testing';
 import { exportJWK, generateKeyPair } from 'jose';
 import type { Consumer, Producer } from 'kafkajs';
 import { Client } from 'pg';
@@ -88,7 +88,7 @@ export class PaymentEventsReader {
   }
 
   async waitFor(subject: string, type: string, timeoutMs = 30_000): Promise<PaymentEnvelope> {
-    const found = await waitFor(() => this.of(subject).find((e) => e.type === type), (e) => e !== undefined, `${type} of ${subject}`, timeoutMs);
+    const found = await waitFor(() => this.of(subject).find((e) => e.type === type), (e) => e !== undefined, { what: `${type} of ${subject}`, timeoutMs });
     return found as PaymentEnvelope;
   }
 
@@ -106,16 +106,6 @@ export async function startGroupAtEnd(groupId: string, topic: string): Promise<v
     await admin.setOffsets({ groupId, topic, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })) });
   } finally {
     await admin.disconnect();
-  }
-}
-
-export async function waitFor<T>(probe: () => T | Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms; last seen ${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
@@ -335,8 +325,7 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
       // Orchestration knows the wallet from wallet.events.v1: wait until its read model caught up.
       await waitFor(
         () => platform.orchestrationQuery('SELECT h.apps, m.method_id FROM wallet_holders h LEFT JOIN wallet_methods m ON m.person_id = h.person_id WHERE h.person_id = $1', [id]),
-        (rows) => rows.length > 0 && (personOptions.withoutCard === true || rows.some((row) => row.method_id === methodId)) && rows[0].apps.length === (personOptions.apps ?? ['instagram', 'facebook']).length,
-        `the wallet of ${id} in orchestration's read model`,
+        (rows) => rows.length > 0 && (personOptions.withoutCard === true || rows.some((row) => row.method_id === methodId)) && rows[0].apps.length === (personOptions.apps ?? ['instagram', 'facebook']).length, { what: `the wallet of ${id} in orchestration's read model` }
       );
       return {
         id,
@@ -426,9 +415,7 @@ export async function spawnFromDist(name: string, env: Record<string, string>): 
   const url = `http://127.0.0.1:${port}`;
   await waitFor(
     () => fetch(`${url}/health/ready`).then((r) => r.status, () => (child.exitCode === null ? 0 : -1)),
-    (status) => status === 200 || status === -1,
-    `${name} ready`,
-    60_000,
+    (status) => status === 200 || status === -1, { what: `${name} ready`, timeoutMs: 60_000 }
   );
   if (child.exitCode !== null) throw new Error(`${name} exited ${child.exitCode}: ${output}`);
   return { url, process: child };
@@ -491,9 +478,7 @@ export async function statementCounts(pid: number, dir: string, name: string): P
   process.kill(pid, 'SIGUSR2');
   const answer = await waitFor(
     () => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as StatementCounts & { pid: number; at: number }) : undefined),
-    (counts) => counts !== undefined && counts.pid === pid && counts.at >= asked,
-    `statement counts of ${name}`,
-    10_000,
+    (counts) => counts !== undefined && counts.pid === pid && counts.at >= asked, { what: `statement counts of ${name}`, timeoutMs: 10_000 }
   );
   return { statements: answer!.statements, transactionControl: answer!.transactionControl, commits: answer!.commits, shapes: answer!.shapes };
 }

@@ -23,7 +23,7 @@ import { join, resolve } from 'node:path';
 import type { EventEnvelope } from '@pay/contracts';
 import { deadLetterTopicOf } from '@pay/contracts';
 import type { BuiltService, StartedService } from '@pay/testing';
-import { builtServiceEnv, builtServiceMain, dropSchema, startBuiltService, testDatabaseUrl, testKafka, uniqueName } from '@pay/testing';
+import { builtServiceEnv, builtServiceMain, dropSchema, startBuiltService, testDatabaseUrl, testKafka, uniqueName, waitFor } from '@pay/testing';
 import type { Admin } from 'kafkajs';
 import { Client } from 'pg';
 import { entryFromRecord, readModelTables } from '@pay/history-projection/tools';
@@ -68,16 +68,6 @@ interface ExitProbe {
 function exitProbe(service: BuiltService): ExitProbe | undefined {
   const line = service.stderr().split('\n').find((l) => l.startsWith('EXIT-PROBE '));
   return line ? (JSON.parse(line.slice('EXIT-PROBE '.length)) as ExitProbe) : undefined;
-}
-
-async function waitFor<T>(probe: () => T | Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms; last seen ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('a consuming service stopped with SIGTERM mid-stream', () => {
@@ -205,7 +195,7 @@ describe('a consuming service stopped with SIGTERM mid-stream', () => {
   it('finishes the messages in hand, commits exactly what it applied, closes its connections and exits 0 within the grace period', async () => {
     expect(exitBoundMs).toBeLessThan(grace * 1_000);
     const service = await start();
-    await waitFor(appliedCount, (n) => n >= MID_STREAM, `${MID_STREAM} events applied`, 120_000);
+    await waitFor(appliedCount, (n) => n >= MID_STREAM, { what: `${MID_STREAM} events applied`, timeoutMs: 120_000, intervalMs: 50 });
     // The identification of the service's connections is not vacuous: it has some now.
     expect(await serviceConnections()).toBeGreaterThan(0);
 
@@ -220,15 +210,13 @@ describe('a consuming service stopped with SIGTERM mid-stream', () => {
       const before = await appliedCount();
       const beforeByPartition = await appliedOffsets();
       expect(before).toBeLessThan(TOTAL);
-      await waitFor(waitingOnLock, (n) => n >= 1, 'an event transaction waiting on the lock', 60_000);
+      await waitFor(waitingOnLock, (n) => n >= 1, { what: 'an event transaction waiting on the lock', timeoutMs: 60_000, intervalMs: 50 });
 
       const signalledAt = Date.now();
       service.child.kill('SIGTERM');
       await waitFor(
         () => service.logs.some((l) => typeof l.msg === 'string' && l.msg.startsWith('consumer stopping')),
-        (seen) => seen,
-        `the service logging that it stops consuming; output: ${service.output().slice(-20_000)}`,
-        exitBoundMs,
+        (seen) => seen, { what: `the service logging that it stops consuming; output: ${service.output().slice(-20_000)}`, timeoutMs: exitBoundMs, intervalMs: 50 }
       );
       // The consumer no longer takes messages: what waits on the lock now is what is in hand.
       const inHand = await waitingOnLock();
@@ -250,7 +238,7 @@ describe('a consuming service stopped with SIGTERM mid-stream', () => {
       expect(probe!.sockets).toEqual([]);
       expect(probe!.code).toBe(0);
       // And PostgreSQL agrees: nothing of this service's role is connected.
-      await waitFor(serviceConnections, (n) => n === 0, 'the service role has no connections', 10_000);
+      await waitFor(serviceConnections, (n) => n === 0, { what: 'the service role has no connections', timeoutMs: 10_000, intervalMs: 50 });
 
       // It left its group at once (no member waits for the session timeout to be dropped).
       const { groups } = await admin.describeGroups([group]);
@@ -281,9 +269,7 @@ describe('a consuming service stopped with SIGTERM mid-stream', () => {
     expect([...ends.values()].reduce((a, b) => a + b, 0)).toBe(TOTAL);
     await waitFor(
       async () => ({ applied: await appliedCount(), committed: await committedOffsets() }),
-      ({ applied, committed }) => applied === TOTAL && [...ends].every(([partition, end]) => committed.get(partition) === end),
-      'every event applied and committed',
-      180_000,
+      ({ applied, committed }) => applied === TOTAL && [...ends].every(([partition, end]) => committed.get(partition) === end), { what: 'every event applied and committed', timeoutMs: 180_000, intervalMs: 50 }
     );
     expect(await expectCommittedEqualsApplied()).toBe(TOTAL);
     const ids = await query<{ event_id: string }>(`SELECT event_id FROM "${schema}".raw_events`);
@@ -319,6 +305,6 @@ describe('a consuming service stopped with SIGTERM mid-stream', () => {
     service.child.kill('SIGTERM');
     const exit = await service.exited;
     expect({ code: exit.code, signal: exit.signal }).toEqual({ code: 0, signal: null });
-    await waitFor(serviceConnections, (n) => n === 0, 'the service role has no connections', 10_000);
+    await waitFor(serviceConnections, (n) => n === 0, { what: 'the service role has no connections', timeoutMs: 10_000, intervalMs: 50 });
   }, 300_000);
 });

@@ -13,10 +13,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Topics } from '@pay/contracts';
-import { dropSchema, testDatabaseUrl, testKafka, uniqueName } from '@pay/testing';
+import { dropSchema, testDatabaseUrl, testKafka, uniqueName, waitFor } from '@pay/testing';
 import type { Admin } from 'kafkajs';
 import type { PaymentsPlatform, StatementCounts } from './e2e-kit';
-import { countingStatements, spawnFromDist, startGroupAtEnd, startPaymentsPlatform, statementCounts, stopChild, waitFor } from './e2e-kit';
+import { countingStatements, spawnFromDist, startGroupAtEnd, startPaymentsPlatform, statementCounts, stopChild } from './e2e-kit';
 
 /** How long the settled platform is watched: a measured interval, not a wait for a condition. */
 const WATCH_MS = 5_000;
@@ -74,9 +74,7 @@ it('idle, the four services send no statement to PostgreSQL', async () => {
   ];
   await waitFor(
     async () => (await admin!.describeGroups(groups)).groups.map((group) => ({ group: group.groupId, state: group.state, members: group.members.length })),
-    (described) => described.length === groups.length && described.every((group) => group.state === 'Stable' && group.members > 0),
-    'every consumer group joined',
-    60_000,
+    (described) => described.length === groups.length && described.every((group) => group.state === 'Stable' && group.members > 0), { what: 'every consumer group joined', timeoutMs: 60_000 }
   );
 
   const counts = async (): Promise<Record<string, StatementCounts>> =>

@@ -9,8 +9,9 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { waitFor } from '@pay/testing';
 import type { PaymentsPlatform, TestPerson } from './e2e-kit';
-import { feeOf, http, purchaseOf, startPaymentsPlatform, waitFor } from './e2e-kit';
+import { feeOf, http, purchaseOf, startPaymentsPlatform } from './e2e-kit';
 
 const ROOT = resolve(__dirname, '../..');
 const MAIN = resolve(ROOT, 'dist/apps/payment-orchestration/src/main.js');
@@ -31,9 +32,7 @@ function startChild(): ChildProcess {
 async function ready(): Promise<void> {
   await waitFor(
     () => fetch(`${platform.orchestrationUrl}/health/ready`).then((r) => r.status, () => 0),
-    (status) => status === 200,
-    `orchestration ready (output: ${output.slice(-2_000)})`,
-    60_000,
+    (status) => status === 200, { what: `orchestration ready (output: ${output.slice(-2_000)})`, timeoutMs: 60_000 }
   );
 }
 
@@ -70,7 +69,7 @@ it('SIGKILL in the middle of 200 purchases: all end captured, none charged twice
     amounts.set(requestId, amount);
   }
   // Kill it once some payments are done and many are not.
-  await waitFor(() => platform.orchestrationQuery<{ n: number }>("SELECT count(*)::int AS n FROM payments WHERE status = 'captured'"), (rows) => rows[0].n >= 20, 'the first captures');
+  await waitFor(() => platform.orchestrationQuery<{ n: number }>("SELECT count(*)::int AS n FROM payments WHERE status = 'captured'"), (rows) => rows[0].n >= 20, { what: 'the first captures' });
   await kill(child, 'SIGKILL');
   const [atKill] = await platform.orchestrationQuery<{ total: number; captured: number }>("SELECT count(*)::int AS total, count(*) FILTER (WHERE status = 'captured')::int AS captured FROM payments");
   expect(atKill.captured).toBeLessThan(PURCHASES);
@@ -79,9 +78,7 @@ it('SIGKILL in the middle of 200 purchases: all end captured, none charged twice
   await ready();
   const rows = await waitFor(
     () => platform.orchestrationQuery<{ payment_id: string; request_id: string; status: string; reference: string | null }>('SELECT payment_id, request_id, status, reference FROM payments'),
-    (list) => list.length === PURCHASES && list.every((row) => row.status === 'captured'),
-    'every purchase captured',
-    90_000,
+    (list) => list.length === PURCHASES && list.every((row) => row.status === 'captured'), { what: 'every purchase captured', timeoutMs: 90_000 }
   );
   expect(new Set(rows.map((row) => row.request_id))).toEqual(new Set(amounts.keys()));
 
@@ -102,9 +99,7 @@ it('SIGKILL in the middle of 200 purchases: all end captured, none charged twice
   // The wallet posted every capture once; the merchant is owed the captures less the fees; debits equal credits.
   const postings = await waitFor(
     () => platform.walletQuery<{ payment_id: string }>("SELECT payment_id FROM payment_ledger_postings WHERE movement = 'capture'"),
-    (list) => list.length === PURCHASES,
-    'every capture posted',
-    60_000,
+    (list) => list.length === PURCHASES, { what: 'every capture posted', timeoutMs: 60_000 }
   );
   expect(new Set(postings.map((p) => p.payment_id))).toEqual(ours);
   const expected = [...amounts.values()].reduce((sum, amount) => sum + amount - feeOf(amount), 0n);
@@ -115,7 +110,7 @@ it('SIGKILL in the middle of 200 purchases: all end captured, none charged twice
   expect(ledger.debits).toBe(ledger.credits);
 
   // Every payment's outcome reached Kafka too.
-  await waitFor(() => Promise.resolve(rows.filter((row) => platform.events.types(row.payment_id).includes('payments.payment.captured')).length), (n) => n === PURCHASES, 'captured events on Kafka');
+  await waitFor(() => Promise.resolve(rows.filter((row) => platform.events.types(row.payment_id).includes('payments.payment.captured')).length), (n) => n === PURCHASES, { what: 'captured events on Kafka' });
   const operator = await platform.serviceToken('operator');
   expect((await http(`${platform.orchestrationUrl}/v1/payments/${rows[0].payment_id}`, 'GET', operator)).body).toMatchObject({ status: 'captured' });
 }, 240_000);

@@ -10,11 +10,11 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { PAYMENT_REJECTION_CODES, Topics } from '@pay/contracts';
-import { testKafka } from '@pay/testing';
+import { testKafka, waitFor } from '@pay/testing';
 import type { PaymentDrivers } from '@pay/payment-orchestration/tools';
 import { PAYMENT_DRIVERS } from '@pay/payment-orchestration/tools';
 import type { HttpAnswer, PaymentsPlatform, TestPerson } from './e2e-kit';
-import { feeOf, http, purchaseOf, startPaymentsPlatform, waitFor } from './e2e-kit';
+import { feeOf, http, purchaseOf, startPaymentsPlatform } from './e2e-kit';
 
 let platform: PaymentsPlatform;
 let drivers: PaymentDrivers;
@@ -33,7 +33,7 @@ afterAll(async () => {
 
 /** The payment created for a request id (none for a refused request). */
 async function paymentIdOf(requestId: string, timeoutMs = 30_000): Promise<string> {
-  const rows = await waitFor(() => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]), (r) => r.length === 1, `payment of ${requestId}`, timeoutMs);
+  const rows = await waitFor(() => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]), (r) => r.length === 1, { what: `payment of ${requestId}`, timeoutMs });
   return rows[0].payment_id;
 }
 
@@ -48,7 +48,7 @@ async function storedTypes(paymentId: string): Promise<string[]> {
 
 /** Waits until no step of the payment is scheduled: orchestration has nothing left to do for it. */
 async function stepsDone(paymentId: string): Promise<void> {
-  await waitFor(() => drivers.steps.pending(), (steps) => !steps.some((s) => s.paymentId === paymentId), `the steps of ${paymentId} to finish`);
+  await waitFor(() => drivers.steps.pending(), (steps) => !steps.some((s) => s.paymentId === paymentId), { what: `the steps of ${paymentId} to finish` });
 }
 
 /** Waits until the wallet has handled payments.events.v1 up to where it ends now (its group's committed offsets). */
@@ -62,7 +62,7 @@ async function walletCaughtUp(): Promise<void> {
       const at = new Map(committed.partitions.map((p) => [p.partition, Number(p.offset)]));
       return ends.reduce((sum, end) => sum + Math.max(0, Number(end.high) - (at.get(end.partition) ?? -1)), 0);
     };
-    await waitFor(behind, (n) => n === 0, 'the wallet to handle payments.events.v1 up to its end');
+    await waitFor(behind, (n) => n === 0, { what: 'the wallet to handle payments.events.v1 up to its end' });
   } finally {
     await admin.disconnect();
   }
@@ -112,9 +112,9 @@ describe('a purchase', () => {
     // The payment's events are caused by the request and share its correlation id.
     expect(new Set(platform.events.of(paymentId).map((e) => e.correlationId)).size).toBe(1);
 
-    const [entry] = await waitFor(() => captureEntry(paymentId), (rows) => rows.length === 1, 'the capture posting');
+    const [entry] = await waitFor(() => captureEntry(paymentId), (rows) => rows.length === 1, { what: 'the capture posting' });
     expect(entry).toMatchObject({ amount: '2000', fee: feeOf(2_000n).toString() });
-    await waitFor(() => platform.balance(merchantPayable), (b) => b === payableBefore + 2_000n - feeOf(2_000n), 'the merchant payable');
+    await waitFor(() => platform.balance(merchantPayable), (b) => b === payableBefore + 2_000n - feeOf(2_000n), { what: 'the merchant payable' });
     await ledgerBalancesToZero();
     expect(platform.simulator.chargesFor(captured.data.reference as string)).toHaveLength(1);
   });
@@ -139,12 +139,12 @@ describe('a purchase', () => {
     const paymentId = await paymentIdOf(requestId);
     const captured = await platform.events.waitFor(paymentId, 'payments.payment.captured');
     // The step retried with the same key after the timeout; the PSP answered with the first outcome.
-    await waitFor(() => drivers.steps.pending(), (steps) => !steps.some((s) => s.paymentId === paymentId), 'the authorize step to finish');
+    await waitFor(() => drivers.steps.pending(), (steps) => !steps.some((s) => s.paymentId === paymentId), { what: 'the authorize step to finish' });
     const requests = platform.simulator.requestsTo('/v1/payment_intents').filter((r) => r.idempotencyKey === `${paymentId}:authorize`);
     expect(requests.length).toBeGreaterThanOrEqual(1);
     expect(platform.simulator.chargesFor(captured.data.reference as string)).toHaveLength(1);
     expect(platform.events.types(paymentId)).toEqual(['payments.payment.initiated', 'payments.payment.authorized', 'payments.payment.captured']);
-    await waitFor(() => captureEntry(paymentId), (rows) => rows.length === 1, 'one capture posting');
+    await waitFor(() => captureEntry(paymentId), (rows) => rows.length === 1, { what: 'one capture posting' });
   });
 
   it('timing out with webhooks late: the retry converges; the late webhooks, duplicated and reversed, change nothing more', async () => {
@@ -164,8 +164,7 @@ describe('a purchase', () => {
       // The positive marker: every webhook delivered twice was applied (an outcome is set in the transaction that applies it).
       const webhooks = await waitFor(
         () => platform.orchestrationQuery<{ outcome: string | null; deliveries: number }>('SELECT outcome, deliveries FROM psp_webhook_events WHERE payment_id = $1', [paymentId]),
-        (rows) => rows.length > 0 && rows.every((w) => w.outcome !== null && w.deliveries >= 2),
-        'the late webhooks to be applied',
+        (rows) => rows.length > 0 && rows.every((w) => w.outcome !== null && w.deliveries >= 2), { what: 'the late webhooks to be applied' }
       );
       expect(webhooks.every((w) => w.outcome === 'unchanged')).toBe(true);
       expect(await storedTypes(paymentId)).toEqual(stored);
@@ -182,7 +181,7 @@ describe('a purchase', () => {
     try {
       const requestId = await platform.publishPurchase(purchaseOf(eve, 4_000n));
       const paymentId = await paymentIdOf(requestId);
-      const [row] = await waitFor(() => platform.orchestrationQuery<{ reference: string | null; status: string }>('SELECT reference, status FROM payments WHERE payment_id = $1', [paymentId]), (r) => r[0]?.reference !== null, 'the PaymentIntent id');
+      const [row] = await waitFor(() => platform.orchestrationQuery<{ reference: string | null; status: string }>('SELECT reference, status FROM payments WHERE payment_id = $1', [paymentId]), (r) => r[0]?.reference !== null, { what: 'the PaymentIntent id' });
       expect(row.status).toBe('initiated');
       platform.simulator.completePaymentIntent(row.reference!, 'succeeded');
       const report = await drivers.reconcile.run({ stuckAfterMs: 0 });
@@ -201,7 +200,7 @@ describe('a purchase', () => {
     platform.simulator.webhooks.setPolicy({ mode: 'hold' });
     try {
       const paymentId = await paymentIdOf(await platform.publishPurchase(purchaseOf(fin, 4_100n)));
-      const [row] = await waitFor(() => platform.orchestrationQuery<{ reference: string | null }>('SELECT reference FROM payments WHERE payment_id = $1', [paymentId]), (r) => r[0]?.reference !== null, 'the PaymentIntent id');
+      const [row] = await waitFor(() => platform.orchestrationQuery<{ reference: string | null }>('SELECT reference FROM payments WHERE payment_id = $1', [paymentId]), (r) => r[0]?.reference !== null, { what: 'the PaymentIntent id' });
       platform.simulator.completePaymentIntent(row.reference!, 'succeeded');
       const run = await reconcileCli(['--stuck-after', '0']);
       expect(run.stderr).toBe('');
@@ -276,7 +275,7 @@ describe('the checks before money moves', () => {
     const caller = await platform.idp.signTestToken({ sub: fay.id, role: 'person' });
     const removed = await http(`${platform.wallet.url}/v1/wallets/${fay.id}/payment-methods/${fay.methodId}`, 'DELETE', caller);
     expect(removed.status).toBeLessThan(300);
-    await waitFor(() => platform.orchestrationQuery('SELECT removed FROM wallet_methods WHERE method_id = $1', [fay.methodId]), (rows) => rows[0]?.removed === true, 'the removal');
+    await waitFor(() => platform.orchestrationQuery('SELECT removed FROM wallet_methods WHERE method_id = $1', [fay.methodId]), (rows) => rows[0]?.removed === true, { what: 'the removal' });
     const answer = await postPayment(purchaseOf(fay, 1_000n, { paymentMethodId: fay.methodId }));
     expect(answer).toMatchObject({ status: 422, body: { code: 'PAYMENT_METHOD_REMOVED' } });
   });
@@ -359,7 +358,7 @@ describe('refunds and disputes', () => {
     const requestId = await platform.publishPurchase(purchaseOf(hal, amount));
     const paymentId = await paymentIdOf(requestId);
     const captured = await platform.events.waitFor(paymentId, 'payments.payment.captured');
-    await waitFor(() => captureEntry(paymentId), (rows) => rows.length === 1, 'the capture posting');
+    await waitFor(() => captureEntry(paymentId), (rows) => rows.length === 1, { what: 'the capture posting' });
     return { paymentId, reference: captured.data.reference as string };
   }
 
@@ -374,19 +373,18 @@ describe('refunds and disputes', () => {
     const second = await refund(paymentId, 1_500n);
     expect(second.status).toBe(202);
     expect(await refund(paymentId, 2_600n)).toMatchObject({ status: 422, body: { code: 'REFUND_EXCEEDS_CAPTURED' } });
-    await waitFor(() => Promise.resolve(platform.events.types(paymentId).filter((t) => t === 'payments.payment.refunded').length), (n) => n === 2, 'two refunds');
+    await waitFor(() => Promise.resolve(platform.events.types(paymentId).filter((t) => t === 'payments.payment.refunded').length), (n) => n === 2, { what: 'two refunds' });
     const rest = await refund(paymentId);
     expect(rest).toMatchObject({ status: 202, body: { amount: { amount: '2500' } } });
-    const last = await waitFor(() => Promise.resolve(platform.events.of(paymentId).filter((e) => e.type === 'payments.payment.refunded')), (list) => list.length === 3, 'the full refund');
+    const last = await waitFor(() => Promise.resolve(platform.events.of(paymentId).filter((e) => e.type === 'payments.payment.refunded')), (list) => list.length === 3, { what: 'the full refund' });
     expect(last[2].data).toMatchObject({ full: true, refundedTotal: { amount: '5000' } });
     expect(await refund(paymentId, 1n)).toMatchObject({ status: 409, body: { code: 'TRANSITION_NOT_ALLOWED' } });
     await waitFor(
       () => platform.walletQuery("SELECT 1 FROM payment_ledger_postings WHERE payment_id = $1 AND movement = 'refund'", [paymentId]),
-      (rows) => rows.length === 3,
-      'three refund postings',
+      (rows) => rows.length === 3, { what: 'three refund postings' }
     );
     // The fee is kept: 5000 captured, fee kept, 5000 refunded.
-    await waitFor(() => platform.balance(merchantPayable), (b) => b === payableBefore - feeOf(5_000n), 'the merchant payable after refunds');
+    await waitFor(() => platform.balance(merchantPayable), (b) => b === payableBefore - feeOf(5_000n), { what: 'the merchant payable after refunds' });
     await ledgerBalancesToZero();
   });
 
@@ -396,7 +394,7 @@ describe('refunds and disputes', () => {
     const answers = await Promise.all(Array.from({ length: 10 }, () => refund(paymentId, 400n)));
     expect(answers.map((answer) => answer.status)).toEqual(Array(10).fill(202));
     expect(new Set(answers.map((answer) => String(answer.body.refundId))).size).toBe(10);
-    const refunded = await waitFor(() => Promise.resolve(platform.events.of(paymentId).filter((e) => e.type === 'payments.payment.refunded')), (list) => list.length === 10, 'ten refunds');
+    const refunded = await waitFor(() => Promise.resolve(platform.events.of(paymentId).filter((e) => e.type === 'payments.payment.refunded')), (list) => list.length === 10, { what: 'ten refunds' });
     expect(refunded.at(-1)?.data).toMatchObject({ full: true, refundedTotal: { amount: '4000' } });
     expect(await refund(paymentId, 1n)).toMatchObject({ status: 409, body: { code: 'TRANSITION_NOT_ALLOWED' } });
   });
@@ -423,8 +421,7 @@ describe('refunds and disputes', () => {
     expect(lost.data).toMatchObject({ disputeId: dispute.id, amount: { amount: '3000' } });
     await waitFor(
       () => platform.walletQuery("SELECT 1 FROM payment_ledger_postings WHERE payment_id = $1 AND movement = 'dispute_loss'", [paymentId]),
-      (rows) => rows.length === 1,
-      'the chargeback posting',
+      (rows) => rows.length === 1, { what: 'the chargeback posting' }
     );
     await ledgerBalancesToZero();
     const view = await http(`${platform.orchestrationUrl}/v1/payments/${paymentId}`, 'GET', await platform.serviceToken('operator'));

@@ -7,9 +7,9 @@
  * The OpenTelemetry MeterProvider is one per process, so the tests compare counters before and
  * after each payment rather than expecting absolute values.
  */
-import { prometheusValue, scrapeMetrics } from '@pay/testing';
+import { prometheusValue, scrapeMetrics, waitFor } from '@pay/testing';
 import type { PaymentsPlatform } from './e2e-kit';
-import { purchaseOf, startPaymentsPlatform, waitFor } from './e2e-kit';
+import { purchaseOf, startPaymentsPlatform } from './e2e-kit';
 
 let platform: PaymentsPlatform;
 
@@ -32,15 +32,14 @@ async function walletValue(name: string, labels: Record<string, string>): Promis
 }
 
 async function paymentIdOf(requestId: string): Promise<string> {
-  const rows = await waitFor(() => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]), (r) => r.length === 1, `payment of ${requestId}`);
+  const rows = await waitFor(() => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]), (r) => r.length === 1, { what: `payment of ${requestId}` });
   return rows[0].payment_id;
 }
 
 async function capturePosted(paymentId: string): Promise<void> {
   await waitFor(
     () => platform.walletQuery("SELECT transaction_id FROM payment_ledger_postings WHERE payment_id = $1 AND movement = 'capture'", [paymentId]),
-    (rows) => rows.length === 1,
-    `the capture posting of ${paymentId}`,
+    (rows) => rows.length === 1, { what: `the capture posting of ${paymentId}` }
   );
 }
 
@@ -81,7 +80,7 @@ it('a PSP timeout is counted as error_class="network" (never a decline); the ret
 
   const paymentId = await paymentIdOf(await platform.publishPurchase(purchaseOf(cleo, 3_000n)));
   await platform.events.waitFor(paymentId, 'payments.payment.captured');
-  await waitFor(() => orchestrationValue('psp_client_errors_total', { ...CREATE, error_class: 'network' }), (n) => n >= networkBefore + 1, 'the timeout counted');
+  await waitFor(() => orchestrationValue('psp_client_errors_total', { ...CREATE, error_class: 'network' }), (n) => n >= networkBefore + 1, { what: 'the timeout counted' });
 
   expect(await orchestrationValue('psp_client_errors_total', { error_class: 'decline' })).toBe(declinesBefore);
 });

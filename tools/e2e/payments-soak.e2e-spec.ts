@@ -15,9 +15,9 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { IsWholeNumber, loadConfig } from '@pay/config';
 import { Topics } from '@pay/contracts';
-import { dropSchema, testDatabaseUrl, uniqueName } from '@pay/testing';
+import { dropSchema, testDatabaseUrl, uniqueName, waitFor } from '@pay/testing';
 import type { PaymentsPlatform, TestPerson } from './e2e-kit';
-import { feeOf, purchaseOf, schemaQuery as query, startGroupAtEnd, startPaymentsPlatform, waitFor } from './e2e-kit';
+import { feeOf, purchaseOf, schemaQuery as query, startGroupAtEnd, startPaymentsPlatform } from './e2e-kit';
 import { ServiceProcess } from './service-process';
 
 
@@ -100,23 +100,17 @@ it(`${PURCHASES} purchases at ${config.SOAK_RATE}/s, each service SIGKILLed once
   // Everything settles: captured, posted, in history with its ledger transaction.
   await waitFor(
     () => platform.orchestrationQuery<{ captured: number }>("SELECT count(*) FILTER (WHERE status = 'captured')::int AS captured FROM payments"),
-    (rows) => rows[0].captured >= PURCHASES,
-    'every purchase captured',
-    SETTLE_MS,
+    (rows) => rows[0].captured >= PURCHASES, { what: 'every purchase captured', timeoutMs: SETTLE_MS }
   );
   await waitFor(
     () => platform.walletQuery<{ n: number }>("SELECT count(DISTINCT payment_id)::int AS n FROM payment_ledger_postings WHERE movement = 'capture'"),
-    (rows) => rows[0].n >= PURCHASES,
-    'every capture posted to the ledger',
-    SETTLE_MS,
+    (rows) => rows[0].n >= PURCHASES, { what: 'every capture posted to the ledger', timeoutMs: SETTLE_MS }
   );
   const [{ live_version: version }] = await query<{ live_version: number }>(historySchema, 'SELECT live_version FROM read_model_pointer');
   const entries = `history_entries_v${Number(version)}`;
   await waitFor(
     () => query<{ n: number }>(historySchema, `SELECT count(*)::int AS n FROM ${entries} WHERE status = 'captured' AND ledger_transaction_id IS NOT NULL`),
-    (rows) => rows[0].n >= PURCHASES,
-    'every purchase captured in history with its ledger transaction',
-    SETTLE_MS,
+    (rows) => rows[0].n >= PURCHASES, { what: 'every purchase captured in history with its ledger transaction', timeoutMs: SETTLE_MS }
   );
 
   // Captured exactly once: one payment per request, one Captured event in its stream, one PaymentIntent and one charge at the PSP.

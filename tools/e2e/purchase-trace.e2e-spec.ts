@@ -17,13 +17,13 @@ import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
 import { Topics } from '@pay/contracts';
 import { startTelemetry, traceHeaders, tracer } from '@pay/observability';
-import { uniqueName } from '@pay/testing';
+import { uniqueName, waitFor } from '@pay/testing';
 import type { AggregationUnderTest } from '@pay/ad-signal-aggregation/testing';
 import { startAggregation } from '@pay/ad-signal-aggregation/testing';
 import type { HistoryUnderTest } from '@pay/history-projection/testing';
 import { startHistory } from '@pay/history-projection/testing';
 import type { PaymentsPlatform, TestPerson } from './e2e-kit';
-import { http, purchaseOf, startGroupAtEnd, startPaymentsPlatform, waitFor } from './e2e-kit';
+import { http, purchaseOf, startGroupAtEnd, startPaymentsPlatform } from './e2e-kit';
 
 // Before any service starts: they find this SDK running and use it (one tracer provider per process).
 const exporter = new InMemorySpanExporter();
@@ -79,9 +79,7 @@ async function wholePath(traceId: string): Promise<ReadableSpan[]> {
       consumed(spans, historyGroup, 'ledger.transaction.recorded') !== undefined &&
       consumed(spans, historyGroup, 'payments.payment.captured') !== undefined &&
       consumed(spans, adsGroup, 'payments.payment.captured') !== undefined &&
-      consumed(spans, adsGroup, 'payments.payment.initiated') !== undefined,
-    'the purchase path in one trace',
-    90_000,
+      consumed(spans, adsGroup, 'payments.payment.initiated') !== undefined, { what: 'the purchase path in one trace', timeoutMs: 90_000 }
   );
 }
 
@@ -161,8 +159,7 @@ describe('one trace follows a purchase across the services', () => {
     app.end();
     const [{ payment_id: paymentId }] = await waitFor(
       () => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]),
-      (rows) => rows.length === 1,
-      `payment of ${requestId}`,
+      (rows) => rows.length === 1, { what: `payment of ${requestId}` }
     );
     await platform.events.waitFor(paymentId, 'payments.payment.captured');
 
@@ -179,14 +176,12 @@ describe('one trace follows a purchase across the services', () => {
     const requestId = await platform.publishPurchase(purchaseOf(person, 900n));
     const [{ payment_id: paymentId }] = await waitFor(
       () => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]),
-      (rows) => rows.length === 1,
-      `payment of ${requestId}`,
+      (rows) => rows.length === 1, { what: `payment of ${requestId}` }
     );
     await platform.events.waitFor(paymentId, 'payments.payment.captured');
     const step = await waitFor(
       () => exporter.getFinishedSpans().find((span) => span.name === 'payment step authorize' && span.attributes['payment.id'] === paymentId),
-      (span) => span !== undefined,
-      'the PSP step of the untraced purchase',
+      (span) => span !== undefined, { what: 'the PSP step of the untraced purchase' }
     );
     const intake = traceSpans(step!.spanContext().traceId).find((span) => span.attributes['event.type'] === 'payments.purchase.requested');
     expect(intake).toBeDefined();

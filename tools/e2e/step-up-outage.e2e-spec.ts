@@ -11,9 +11,9 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { deadLetterTopicOf } from '@pay/contracts';
-import { testKafka } from '@pay/testing';
+import { testKafka, waitFor } from '@pay/testing';
 import type { HttpAnswer, PaymentsPlatform, TestPerson } from './e2e-kit';
-import { http, purchaseOf, startPaymentsPlatform, waitFor } from './e2e-kit';
+import { http, purchaseOf, startPaymentsPlatform } from './e2e-kit';
 
 /** Stands between orchestration and the wallet's `/.well-known/step-up-jwks.json`. */
 class KeyUrlStandIn {
@@ -119,7 +119,7 @@ function proofIdOf(proof: string): string {
 }
 
 async function paymentIdOf(requestId: string): Promise<string> {
-  const rows = await waitFor(() => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]), (r) => r.length === 1, `payment of ${requestId}`);
+  const rows = await waitFor(() => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]), (r) => r.length === 1, { what: `payment of ${requestId}` });
   return rows[0].payment_id;
 }
 
@@ -162,7 +162,7 @@ describe('the wallet\'s step-up keys out of reach', () => {
     // More failed attempts than an ordinary failure gets before its dead letter (5, about 3 s of
     // backoff): an outage is waited out (backoff growing to 30 s), not counted...
     const started = Date.now();
-    await waitFor(() => keys.requests, (n) => n >= 7, 'seven attempts at the step-up keys', 45_000);
+    await waitFor(() => keys.requests, (n) => n >= 7, { what: 'seven attempts at the step-up keys', timeoutMs: 45_000 });
     expect(Date.now() - started).toBeGreaterThan(3_000);
     // ...and left nothing behind: no payment, no consumed proof, no payments.payment.rejected, no dead letter.
     expect(await tracesOf(requestId, [proofIdOf(proof)])).toEqual(NOTHING);

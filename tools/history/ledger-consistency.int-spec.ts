@@ -23,12 +23,12 @@ import { paymentLinkMetadata } from '@pay/contracts';
 import type { LedgerCommand, OpenAccountInput } from '@pay/ledger-domain';
 import { LEDGER_MIGRATIONS, PostgresLedger } from '@pay/ledger-store';
 import type { TestSchema } from '@pay/testing';
-import { createTestSchema } from '@pay/testing';
+import { createTestSchema, waitFor } from '@pay/testing';
 import { personWallet, planCapture, planDisputeLoss, planRefund, transferReservationId } from '@pay/wallet/tools';
 import type { PostedCapture, PostingPlan, PostingPolicy } from '@pay/wallet/tools';
 import { readModelTables } from '@pay/history-projection/tools';
 import type { HistoryUnderTest } from '@pay/history-projection/testing';
-import { deleteHistoryTopics, generateWorkload, publish, startHistory, waitFor, waitUntilApplied } from '@pay/history-projection/testing';
+import { deleteHistoryTopics, generateWorkload, publish, startHistory, waitUntilApplied } from '@pay/history-projection/testing';
 
 interface Summary {
   currencies: Array<{ currency: string; received: { net: string }; paid?: { net: string; netFromWalletBalance: string }; walletBalanceChange?: string; ledgerBalance: string }>;
@@ -203,7 +203,7 @@ describe('history and the ledger agree', () => {
     expect(await ledger.verify()).toMatchObject({ ok: true });
     await waitFor(
       async () => (await history.anonymous().get<{ details: { projection: { eventsBehind: number } } }>('/health/ready')).body.details?.projection?.eventsBehind,
-      (behind) => behind === 0,
+      (behind) => behind === 0, { timeoutMs: 90_000 }
     );
   });
 });

@@ -17,7 +17,7 @@ import type { RunningService } from '@pay/platform';
 import { createService } from '@pay/platform';
 // A helper of the *.int-spec.ts files only, like them allowed the testing library.
 // eslint-disable-next-line @nx/enforce-module-boundaries
-import { createTestTopics, deleteTestTopics, dropSchema, testDatabaseUrl, testKafka, testKafkaBrokers, uniqueName } from '@pay/testing';
+import { createTestTopics, deleteTestTopics, dropSchema, testDatabaseUrl, testKafka, testKafkaBrokers, uniqueName, waitFor } from '@pay/testing';
 import type { Consumer, IHeaders } from 'kafkajs';
 import { adSignalAggregationService } from '../src/ad-signal-aggregation.service';
 import { PAYMENT_USAGE } from '../src/ad-signals.consumers';
@@ -127,13 +127,12 @@ export async function startAggregation(inputs: InputTopics, idp: TestIssuer, env
     waitForInput: async (count) => {
       await waitFor(
         () => consumer.stats,
-        (stats) => stats.applied + stats.duplicates + stats.ignored + stats.deadLettered >= count,
-        60_000,
+        (stats) => stats.applied + stats.duplicates + stats.ignored + stats.deadLettered >= count, { timeoutMs: 60_000 }
       );
     },
     waitForOutput: async () => {
       const [{ published }] = await sql<{ published: number }>(`SELECT count(*)::int AS published FROM window_cells WHERE status = 'published'`);
-      return waitFor(() => output.records, (records) => records.length >= published, 30_000);
+      return waitFor(() => output.records, (records) => records.length >= published, { timeoutMs: 30_000 });
     },
     query: async <T>(path: string, token?: string) => {
       const response = await fetch(`${service.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -148,16 +147,6 @@ export async function startAggregation(inputs: InputTopics, idp: TestIssuer, env
       await deleteTestTopics([aggregatesTopic]);
     },
   };
-}
-
-export async function waitFor<T>(probe: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** Builds the input events the way the wallet and payment orchestration publish them. */

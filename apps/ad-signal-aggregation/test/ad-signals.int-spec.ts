@@ -4,9 +4,9 @@ import { canonicalJson, pseudonymize } from '@pay/ad-signals-domain';
 import type { AdSignalAggregatePublished, EventEnvelope } from '@pay/contracts';
 import { deadLetterTopicOf, parseEvent } from '@pay/contracts';
 import { scrubText } from '@pay/observability';
-import { deleteTestTopics } from '@pay/testing';
+import { deleteTestTopics, waitFor } from '@pay/testing';
 import type { AggregationUnderTest, InputTopics, KafkaRecord } from './ad-signals-test-kit';
-import { createInputTopics, InputEvents, InputPublisher, NOISE_KEY, PSEUDONYM_KEY, startAggregation, waitFor, watchTopic } from './ad-signals-test-kit';
+import { createInputTopics, InputEvents, InputPublisher, NOISE_KEY, PSEUDONYM_KEY, startAggregation, watchTopic } from './ad-signals-test-kit';
 
 type Aggregate = EventEnvelope<AdSignalAggregatePublished>;
 
@@ -275,8 +275,7 @@ describe('ad-signal aggregation: useful to advertisers, aggregated and anonymous
     await input.publish(topics.wallet, [events.consent(READERS[3], at(H10, 1), false)]);
     const rows = await waitFor(
       () => live.sql<{ kind: string; events: number; amount: string }>(`SELECT kind, events, amount::text AS amount FROM late_event_corrections ORDER BY kind`),
-      (found) => found.length >= 3,
-      30_000,
+      (found) => found.length >= 3, { timeoutMs: 30_000 }
     );
     expect(rows).toEqual([
       { kind: 'late_consent', events: 3, amount: '0' },
@@ -303,7 +302,7 @@ describe('ad-signal aggregation: useful to advertisers, aggregated and anonymous
       const tooMuch = events.refund(captured.get(`${MESSENGER[1]}@${ELECTRONICS}@${at(H10, 16)}`) as EventEnvelope, { at: '2026-03-04T06:40:00.000Z', amount: '999999', refundedTotal: '999999', full: true });
       await input.publish(topics.payments, [tooMuch]);
       const group = live.service.runtime.config.AD_SIGNALS_CONSUMER_GROUP;
-      const ours = await waitFor(() => dlq.records.filter((record) => record.headers['dlq-consumer'] === group), (records) => records.length >= 4, 30_000);
+      const ours = await waitFor(() => dlq.records.filter((record) => record.headers['dlq-consumer'] === group), (records) => records.length >= 4, { timeoutMs: 30_000 });
       const reasons = ours.map((record) => record.headers['dlq-reason']);
       expect(reasons).toEqual(
         expect.arrayContaining([

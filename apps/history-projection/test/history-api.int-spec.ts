@@ -6,13 +6,14 @@
 import 'reflect-metadata';
 import type { EventEnvelope } from '@pay/contracts';
 import type { ConsumerStats } from '@pay/messaging';
+import { waitFor } from '@pay/testing';
 import type { Clock } from '../src/freshness/clock';
 import { CLOCK } from '../src/freshness/clock';
 import { HISTORY_PROJECTION } from '../src/history.consumers';
 import { readModelChecksums } from '../src/rebuild-read-model/rebuild-read-model';
 import type { HistoryEntry } from '../src/project-events/history-entries';
 import type { Caller, HistoryUnderTest } from './history-test-kit';
-import { deleteHistoryTopics, publish, startHistory, waitFor, waitUntilApplied } from './history-test-kit';
+import { deleteHistoryTopics, publish, startHistory, waitUntilApplied } from './history-test-kit';
 import { generateWorkload, prng, shuffle } from './history-workload';
 import { projectInMemory } from './in-memory-projection';
 
@@ -82,13 +83,13 @@ describe('history service', () => {
   it('gives the same read model when every event is delivered twice and out of order across partitions', async () => {
     await waitFor(
       async () => (await (await twice.as('ops', 'operator')).get<{ lag: { eventsBehind: number } }>('/v1/history/read-model')).body.lag?.eventsBehind,
-      (behind) => behind === 0,
+      (behind) => behind === 0, { timeoutMs: 90_000 }
     );
     // Every copy was delivered: one applied, the other found in the inbox.
     const stats = (): ConsumerStats => twice.service.runtime.inbox.stats(HISTORY_PROJECTION);
     await waitFor(
       () => stats().applied + stats().duplicates,
-      (delivered) => delivered === 2 * workload.events.length,
+      (delivered) => delivered === 2 * workload.events.length, { timeoutMs: 90_000 }
     );
     expect(stats()).toMatchObject({ applied: workload.events.length, duplicates: workload.events.length, deadLettered: 0 });
     expect(await readModelChecksums(twice.service.runtime.dataSource, 1)).toEqual(await readModelChecksums(history.service.runtime.dataSource, 1));
@@ -293,7 +294,7 @@ describe('history service', () => {
     // Offsets are committed at the end of each fetched batch: wait for the last commit.
     const ready = await waitFor(
       () => history.anonymous().get<Ready>('/health/ready'),
-      (r) => r.body.details?.projection?.eventsBehind === 0,
+      (r) => r.body.details?.projection?.eventsBehind === 0, { timeoutMs: 90_000 }
     );
     expect(ready.status).toBe(200);
     expect(ready.body.status).toBe('ok');

@@ -6,7 +6,7 @@ import type { RunningService } from '@pay/platform';
 import { createService } from '@pay/platform';
 // A helper of the *.int-spec.ts files only, like them allowed the testing library.
 // eslint-disable-next-line @nx/enforce-module-boundaries
-import { createTestTopics, deleteTestTopics, dropSchema, testDatabaseUrl, testKafka, testKafkaBrokers, uniqueName } from '@pay/testing';
+import { createTestTopics, deleteTestTopics, dropSchema, testDatabaseUrl, testKafka, testKafkaBrokers, uniqueName, waitFor } from '@pay/testing';
 import type { HistoryProjectionConfig } from '../src/config';
 import { historyProjectionService } from '../src/history-projection.service';
 
@@ -125,17 +125,6 @@ export async function publish(topics: HistoryTopics, events: readonly EventEnvel
   }
 }
 
-export async function waitFor<T>(probe: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs = 90_000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  for (;;) {
-    last = await probe();
-    if (done(last)) return last;
-    if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms; last value ${JSON.stringify(last)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
 /** Waits until the service has stored `count` distinct events and Kafka says nothing is left to apply. */
 export async function waitUntilApplied(history: HistoryUnderTest, count: number, timeoutMs = 120_000): Promise<void> {
   await waitFor(
@@ -143,8 +132,6 @@ export async function waitUntilApplied(history: HistoryUnderTest, count: number,
       const [row] = await history.service.runtime.dataSource.query<Array<{ n: string }>>('SELECT count(*)::text AS n FROM raw_events');
       return Number(row.n);
     },
-    (n) => n >= count,
-    timeoutMs,
-    `${count} events applied`,
+    (n) => n >= count, { what: `${count} events applied`, timeoutMs }
   );
 }

@@ -1,7 +1,7 @@
-import { uniqueName } from '@pay/testing';
+import { uniqueName, waitFor } from '@pay/testing';
 import { capturedLogs, findSecrets } from './log-capture';
 import type { Caller, WalletUnderTest } from './wallet-test-kit';
-import { DEFAULT_TEST_ROLLOUT, dropWalletSchema, dumpSchema, startWallet, validCard, waitFor } from './wallet-test-kit';
+import { DEFAULT_TEST_ROLLOUT, dropWalletSchema, dumpSchema, startWallet, validCard } from './wallet-test-kit';
 
 jest.mock('@pay/observability', () => jest.requireActual<typeof import('./log-capture')>('./log-capture').observabilityWithCapture());
 
@@ -95,8 +95,7 @@ describe('wallet: Pay per app, consent, contact details and the rollout', () => 
     await wallet.writeRollout([...DEFAULT_TEST_ROLLOUT.filter((entry) => entry.country !== 'DE'), { country: 'DE', apps: ['facebook', 'messenger', 'whatsapp'] }, { country: 'JP', apps: ['instagram'] }]);
     await waitFor(
       () => operator.get<{ countries: { country: string; apps: string[] }[] }>('/v1/rollout'),
-      (response) => response.body.countries.some((entry) => entry.country === 'JP'),
-      10_000,
+      (response) => response.body.countries.some((entry) => entry.country === 'JP'), { timeoutMs: 10_000 }
     );
     expect(await caller.put(`/v1/wallets/${id}/apps/whatsapp`, { enabled: true })).toMatchObject({ status: 200, body: { apps: ['whatsapp'] } });
     expect((await open('JP')).status).toBe(201);
@@ -105,8 +104,7 @@ describe('wallet: Pay per app, consent, contact details and the rollout', () => 
     await wallet.writeRollout([{ country: 'DE', apps: ['telegram'] }]);
     await waitFor(
       () => capturedLogs.join(''),
-      (logs) => logs.includes('rollout reload refused'),
-      10_000,
+      (logs) => logs.includes('rollout reload refused'), { timeoutMs: 10_000 }
     );
     const reload = await operator.post<{ digest: string; error?: string }>('/v1/rollout/reload');
     expect(reload).toMatchObject({ status: 200, body: { digest: before, error: expect.stringMatching(/each app must be one of/) } });
@@ -124,8 +122,7 @@ describe('wallet: Pay per app, consent, contact details and the rollout', () => 
     const operator = await wallet.as('sre-on-call', 'operator');
     await waitFor(
       () => operator.get<{ countries: { country: string }[] }>('/v1/rollout'),
-      (response) => !response.body.countries.some((entry) => entry.country === 'FR'),
-      10_000,
+      (response) => !response.body.countries.some((entry) => entry.country === 'FR'), { timeoutMs: 10_000 }
     );
     const notLive = { status: 403, body: { code: 'PAY_NOT_AVAILABLE_IN_COUNTRY', message: 'Pay is not available in FR yet' } };
     expect(await caller.post(`/v1/wallets/${id}/payment-methods/cards`, validCard())).toMatchObject(notLive);

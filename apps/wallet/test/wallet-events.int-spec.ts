@@ -1,8 +1,8 @@
 import { parseEvent } from '@pay/contracts';
-import { uniqueName } from '@pay/testing';
+import { uniqueName, waitFor } from '@pay/testing';
 import { capturedLogs, findSecrets } from './log-capture';
 import type { Caller, WalletEventMessage, WalletUnderTest } from './wallet-test-kit';
-import { dropWalletSchema, startWallet, validCard, waitFor, watchWalletEvents } from './wallet-test-kit';
+import { dropWalletSchema, startWallet, validCard, watchWalletEvents } from './wallet-test-kit';
 
 jest.mock('@pay/observability', () => jest.requireActual<typeof import('./log-capture')>('./log-capture').observabilityWithCapture());
 
@@ -73,7 +73,7 @@ describe('wallet.events.v1: every change, in order per person, never a secret', 
       'wallet.contact.changed',
       'wallet.apps.changed',
     ];
-    const received = await waitFor(() => of(eva), (messages) => messages.length >= expected.length, 30_000);
+    const received = await waitFor(() => of(eva), (messages) => messages.length >= expected.length, { timeoutMs: 30_000 });
     expect(received.map((message) => message.envelope.type)).toEqual(expected);
     expect(received.map((message) => message.envelope.sequence)).toEqual(expected.map((_, i) => i + 1));
     for (const message of received) {
@@ -107,7 +107,7 @@ describe('wallet.events.v1: every change, in order per person, never a secret', 
     ];
     const responses = await Promise.all(requests);
     expect(responses.every((response) => response.status === 200)).toBe(true);
-    const received = await waitFor(() => of(max), (messages) => messages.length >= 2 + 24, 30_000);
+    const received = await waitFor(() => of(max), (messages) => messages.length >= 2 + 24, { timeoutMs: 30_000 });
     expect(received.map((message) => message.envelope.sequence)).toEqual(received.map((_, i) => i + 1));
     expect(received.filter((message) => message.envelope.type === 'wallet.apps.changed').at(-1)?.envelope.data.apps).toEqual(apps);
     const [{ event_sequence: last }] = await wallet.service.runtime.dataSource.query<{

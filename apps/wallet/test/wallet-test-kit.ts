@@ -160,16 +160,6 @@ export async function watchWalletEvents(personIds: Set<string>): Promise<{ messa
   return { messages, stop: () => consumer.disconnect() };
 }
 
-export async function waitFor<T>(probe: () => T | Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /** Test data that passes validation. */
 export const validCard = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
   pspToken: `pm_${randomBytes(12).toString('hex')}`,

@@ -3,15 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger } from '@pay/observability';
+import { isTrue, waitFor } from '@pay/testing';
 import { RolloutSource } from './rollout-source';
 
-async function eventually(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`not true within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
+/** A file change reaches the policy within milliseconds; probe often. */
+const FILE_EVENT = { what: 'the rollout to be reloaded', timeoutMs: 5_000, intervalMs: 25 };
 
 describe('RolloutSource (real files, fs.watch and SIGHUP)', () => {
   let dir: string;
@@ -42,12 +38,12 @@ describe('RolloutSource (real files, fs.watch and SIGHUP)', () => {
     try {
       expect(source.policy.isLive('DE', 'messenger')).toBe(false);
       await writeFile(path, file([{ country: 'DE', apps: ['facebook', 'messenger'] }]));
-      await eventually(() => source.policy.isLive('DE', 'messenger'));
+      await waitFor(() => source.policy.isLive('DE', 'messenger'), isTrue, FILE_EVENT);
 
       // Atomic replace, as editors and Kubernetes config maps do it.
       await writeFile(join(dir, 'next.json'), file([{ country: 'FR', apps: ['whatsapp'] }]));
       await rename(join(dir, 'next.json'), path);
-      await eventually(() => source.policy.isLive('FR', 'whatsapp'));
+      await waitFor(() => source.policy.isLive('FR', 'whatsapp'), isTrue, FILE_EVENT);
       expect(source.policy.isLive('DE')).toBe(false);
     } finally {
       source.close();
@@ -66,7 +62,7 @@ describe('RolloutSource (real files, fs.watch and SIGHUP)', () => {
       await writeFile(join(volume, '..v2', 'rollout.json'), file([{ country: 'GB', apps: ['messenger'] }]));
       await symlink('..v2', join(volume, '..data_tmp'));
       await rename(join(volume, '..data_tmp'), join(volume, '..data'));
-      await eventually(() => source.policy.isLive('GB', 'messenger'));
+      await waitFor(() => source.policy.isLive('GB', 'messenger'), isTrue, FILE_EVENT);
     } finally {
       source.close();
     }
@@ -77,7 +73,7 @@ describe('RolloutSource (real files, fs.watch and SIGHUP)', () => {
     try {
       const before = source.current.digest;
       await writeFile(path, '{"countries": [{"country": "DE", "apps": ["facebook"]}');
-      await eventually(() => lines.some((line) => line.includes('rollout reload refused')));
+      await waitFor(() => lines.some((line) => line.includes('rollout reload refused')), isTrue, FILE_EVENT);
       expect(source.current.digest).toBe(before);
       expect(source.policy.isLive('DE', 'facebook')).toBe(true);
       const result = await source.reload();
@@ -92,7 +88,7 @@ describe('RolloutSource (real files, fs.watch and SIGHUP)', () => {
     try {
       await writeFile(path, file([{ country: 'US', apps: ['instagram'] }]));
       process.emit('SIGHUP', 'SIGHUP');
-      await eventually(() => source.policy.isLive('US', 'instagram'));
+      await waitFor(() => source.policy.isLive('US', 'instagram'), isTrue, FILE_EVENT);
       expect(lines.join('')).toMatch(/"trigger":"SIGHUP"/);
     } finally {
       source.close();

@@ -3,3 +3,4 @@ export * from './kafka';
 export * from './prometheus';
 export * from './built-service';
 export * from './run-tool';
+export * from './wait-for';

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '@pay/observability';
 import type { TestSchema } from '@pay/testing';
-import { createTestSchema, uniqueName } from '@pay/testing';
+import { createTestSchema, isTrue, uniqueName, waitFor } from '@pay/testing';
 import { DataSource } from 'typeorm';
 import { paymentOrchestrationMigrations } from '../database/migrations';
 import { inTransaction } from '../database/sql';
@@ -79,14 +79,6 @@ async function workerActivity(): Promise<{ lastStatement: number; inTransaction:
   return { lastStatement: rows[0]?.last ?? 0, inTransaction: rows[0]?.in_tx ?? 0 };
 }
 
-async function until(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 const pending = async (): Promise<number> => (await db.dataSource.query<{ n: number }[]>('SELECT count(*)::int AS n FROM payment_steps'))[0]?.n ?? 0;
 
 describe('PaymentStepWorker', () => {
@@ -97,8 +89,8 @@ describe('PaymentStepWorker', () => {
     await inTransaction(db.dataSource, async (sql) => {
       for (const id of ids) await new PaymentSteps(db.dataSource).schedule(sql, id, 'authorize');
     });
-    await until(() => ids.every((id) => ran.some((r) => r.paymentId === id)), 'the four steps to run');
-    await until(async () => (await pending()) === 0, 'the steps to complete');
+    await waitFor(() => ids.every((id) => ran.some((r) => r.paymentId === id)), isTrue, { what: 'the four steps to run', timeoutMs: 20_000, intervalMs: 20 });
+    await waitFor(async () => (await pending()) === 0, isTrue, { what: 'the steps to complete', timeoutMs: 20_000, intervalMs: 20 });
     expect(ran.filter((r) => ids.includes(r.paymentId))).toHaveLength(4);
     expect(running.announcedClaims).toBe(1);
   });
@@ -107,9 +99,9 @@ describe('PaymentStepWorker', () => {
     const running = await startWorker();
     const first = `pay-${randomUUID()}`;
     await schedule(first, 'authorize');
-    await until(() => ran.some((r) => r.paymentId === first), 'the first step to run');
-    await until(async () => (await pending()) === 0, 'the first step to complete');
-    await until(async () => (await workerActivity()).inTransaction === 0, 'the worker to finish');
+    await waitFor(() => ran.some((r) => r.paymentId === first), isTrue, { what: 'the first step to run', timeoutMs: 20_000, intervalMs: 20 });
+    await waitFor(async () => (await pending()) === 0, isTrue, { what: 'the first step to complete', timeoutMs: 20_000, intervalMs: 20 });
+    await waitFor(async () => (await workerActivity()).inTransaction === 0, isTrue, { what: 'the worker to finish', timeoutMs: 20_000, intervalMs: 20 });
 
     // Idle: the polling worker ran a claim every PAYMENT_STEP_POLL_MS (here 100 ms); this one runs nothing.
     const idleFrom = await workerActivity();
@@ -123,7 +115,7 @@ describe('PaymentStepWorker', () => {
     // The positive marker: the same measure sees the worker work as soon as a step commits.
     const second = `pay-${randomUUID()}`;
     await schedule(second, 'authorize');
-    await until(() => ran.some((r) => r.paymentId === second), 'the second step to run');
+    await waitFor(() => ran.some((r) => r.paymentId === second), isTrue, { what: 'the second step to run', timeoutMs: 20_000, intervalMs: 20 });
     expect((await workerActivity()).lastStatement).toBeGreaterThan(idleTo.lastStatement);
   });
 
@@ -132,7 +124,7 @@ describe('PaymentStepWorker', () => {
     const paymentId = `pay-${randomUUID()}`;
     const dueAt = new Date(Date.now() + 1_200);
     await schedule(paymentId, 'confirm-funds', dueAt);
-    await until(() => ran.length > 0, 'the later step to run', 10_000);
+    await waitFor(() => ran.length > 0, isTrue, { what: 'the later step to run', timeoutMs: 10_000, intervalMs: 20 });
     expect(ran[0]?.paymentId).toBe(paymentId);
     expect(ran[0]?.at).toBeGreaterThanOrEqual(dueAt.getTime() - 50);
     expect(ran[0]?.at).toBeLessThan(dueAt.getTime() + 1_500);
@@ -144,9 +136,9 @@ describe('PaymentStepWorker', () => {
     let attempts = 0;
     outcome = () => (++attempts === 1 ? { outcome: 'retry', afterMs: 300, reason: 'PSP unavailable' } : { outcome: 'done' });
     await schedule(paymentId, 'authorize');
-    await until(() => ran.length >= 2, 'the retry to run', 10_000);
+    await waitFor(() => ran.length >= 2, isTrue, { what: 'the retry to run', timeoutMs: 10_000, intervalMs: 20 });
     expect(ran[1].at - ran[0].at).toBeGreaterThanOrEqual(250);
-    await until(async () => (await pending()) === 0, 'the retried step to complete');
+    await waitFor(async () => (await pending()) === 0, isTrue, { what: 'the retried step to complete', timeoutMs: 20_000, intervalMs: 20 });
   });
 
   it('picks up a step whose worker died holding its lease when the lease runs out, without any notification', async () => {
@@ -158,19 +150,19 @@ describe('PaymentStepWorker', () => {
     );
     const leaseEnds = Date.now() + 1_500;
     await startWorker();
-    await until(() => ran.length > 0, 'the abandoned step to run', 10_000);
+    await waitFor(() => ran.length > 0, isTrue, { what: 'the abandoned step to run', timeoutMs: 10_000, intervalMs: 20 });
     expect(ran[0]?.at).toBeGreaterThanOrEqual(leaseEnds - 100);
-    await until(async () => (await pending()) === 0, 'the abandoned step to complete');
+    await waitFor(async () => (await pending()) === 0, isTrue, { what: 'the abandoned step to complete', timeoutMs: 20_000, intervalMs: 20 });
   });
 
   it('catches up after losing its LISTEN connection, running what was announced meanwhile', async () => {
     const running = await startWorker();
-    await until(async () => (await workerActivity()).inTransaction === 0, 'the start pass');
+    await waitFor(async () => (await workerActivity()).inTransaction === 0, isTrue, { what: 'the start pass', timeoutMs: 20_000, intervalMs: 20 });
     // Drop the worker's LISTEN connection from the server's side, then schedule while it reconnects.
     await db.dataSource.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND query ILIKE 'LISTEN%'`, [applicationName]);
     const paymentId = `pay-${randomUUID()}`;
     await schedule(paymentId, 'authorize');
-    await until(() => ran.some((r) => r.paymentId === paymentId), 'the step announced during the reconnect to run');
+    await waitFor(() => ran.some((r) => r.paymentId === paymentId), isTrue, { what: 'the step announced during the reconnect to run', timeoutMs: 20_000, intervalMs: 20 });
     expect(running.passes).toBeGreaterThan(1);
   });
 });

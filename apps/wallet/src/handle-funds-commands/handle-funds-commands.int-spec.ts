@@ -6,11 +6,11 @@ import { randomUUID } from 'node:crypto';
 import type { EventDefinition, EventEnvelope, PostReservedFundsData, ReserveFundsData, VoidReservedFundsData } from '@pay/contracts';
 import { createEvent, PostReservedFundsV1, ReserveFundsV1, Topics, VoidReservedFundsV1 } from '@pay/contracts';
 import { resolutionTransactionId } from '@pay/ledger-domain';
-import { uniqueName } from '@pay/testing';
+import { uniqueName, waitFor } from '@pay/testing';
 import { personWallet } from '../money/chart-of-accounts';
 import { transferReservationId } from '../money/ledger-ids';
 import type { Balance, MoneyWallet } from '../money/test/money-test-kit';
-import { applied, balanceOf, startMoneyWallet, TestPublisher, topUp, waitFor, watchTopic } from '../money/test/money-test-kit';
+import { applied, balanceOf, startMoneyWallet, TestPublisher, topUp, watchTopic } from '../money/test/money-test-kit';
 
 const TOPIC = Topics.walletCommands;
 
@@ -84,8 +84,7 @@ describe('handle funds commands', () => {
   const answerTo = async (command: EventEnvelope): Promise<Answer> => {
     const rows = await waitFor(
       () => wallet.query<{ payload: Answer }>(`SELECT payload FROM outbox WHERE topic = $1 AND payload->>'causationId' = $2`, [Topics.walletEvents, command.id]),
-      (found) => found.length > 0,
-      `answer to ${command.type} ${command.id}`,
+      (found) => found.length > 0, { what: `answer to ${command.type} ${command.id}` }
     );
     expect(rows).toHaveLength(1);
     return rows[0].payload;
@@ -152,7 +151,7 @@ describe('handle funds commands', () => {
         (await wallet.query<{ event_id: string }>('SELECT event_id FROM outbox WHERE topic = $1 AND message_key = $2', [Topics.walletEvents, transfer.paymentId])).map((r) => r.event_id),
       );
       expect(ours.size).toBe(6);
-      const messages = await waitFor(async () => published.messages.filter((m) => ours.has(m.envelope.id)), (m) => m.length >= 6, 'answers on wallet.events.v1');
+      const messages = await waitFor(async () => published.messages.filter((m) => ours.has(m.envelope.id)), (m) => m.length >= 6, { what: 'answers on wallet.events.v1' });
       expect(messages.map((m) => [m.envelope.type, m.envelope.sequence])).toEqual([
         ['wallet.funds.reserved', 1],
         ['wallet.funds.reserved', 2],
@@ -211,7 +210,7 @@ describe('handle funds commands', () => {
     expect((await answerTo(reserve)).type).toBe('wallet.funds.reserved');
     expect(await balance(gina)).toMatchObject({ pendingOutgoing: '300', available: '700' });
 
-    await waitFor(() => balance(gina), (b) => b.pendingOutgoing === '0', 'the sweeper releasing the hold');
+    await waitFor(() => balance(gina), (b) => b.pendingOutgoing === '0', { what: 'the sweeper releasing the hold' });
     expect(await entriesOf(transfer.paymentId)).toEqual(['reserve']); // the expiry is the ledger's own entry
     const expiry = await wallet.query(`SELECT kind FROM journal_entries WHERE transaction_id = $1`, [resolutionTransactionId(transferReservationId(transfer.paymentId), 'expire')]);
     expect(expiry).toEqual([{ kind: 'expire_pending' }]);

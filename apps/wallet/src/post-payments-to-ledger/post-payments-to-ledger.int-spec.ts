@@ -6,11 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import type { EventDefinition, EventEnvelope, PaymentCapturedData, PaymentDisputeLostData, PaymentRefundedData } from '@pay/contracts';
 import { createEvent, PaymentCapturedV1, PaymentDisputeLostV1, PaymentRefundedV1, Topics } from '@pay/contracts';
-import { uniqueName } from '@pay/testing';
+import { uniqueName, waitFor } from '@pay/testing';
 import { feeRevenue, merchantPayable, nonProfitPayable, personWallet, pspClearing } from '../money/chart-of-accounts';
 import { captureTransactionId, disputeLossTransactionId, refundTransactionId } from '../money/ledger-ids';
 import type { DeadLetter, MoneyWallet } from '../money/test/money-test-kit';
-import { applied, balanceOf, entryPostings, startMoneyWallet, TestPublisher, waitFor, watchDeadLetters } from '../money/test/money-test-kit';
+import { applied, balanceOf, entryPostings, startMoneyWallet, TestPublisher, watchDeadLetters } from '../money/test/money-test-kit';
 
 const TOPIC = Topics.paymentEvents;
 const clearing = pspClearing('stripe', 'EUR').id;
@@ -86,12 +86,11 @@ describe('post payments to the ledger', () => {
     return balance === undefined ? undefined : BigInt(balance.posted);
   };
   const whenApplied = (envelope: EventEnvelope): Promise<boolean> =>
-    waitFor(() => applied(wallet, wallet.paymentsGroup, envelope.id), Boolean, `event ${envelope.type} ${envelope.id} applied`);
+    waitFor(() => applied(wallet, wallet.paymentsGroup, envelope.id), Boolean, { what: `event ${envelope.type} ${envelope.id} applied` });
   const deadLetterOf = (envelope: { id: string } | string): Promise<DeadLetter> =>
     waitFor(
       async () => deadLetters.letters.find((l) => (typeof envelope === 'string' ? l.key === envelope : l.value.includes(envelope.id))),
-      (letter) => letter !== undefined,
-      'dead letter',
+      (letter) => letter !== undefined, { what: 'dead letter' }
     ) as Promise<DeadLetter>;
   const postingRows = async (paymentId: string) => wallet.query<{ movement: string; amount: string; fee: string }>('SELECT movement, amount::text, fee::text FROM payment_ledger_postings WHERE payment_id = $1 ORDER BY posted_at', [paymentId]);
 

@@ -2,7 +2,7 @@ import type { EventEnvelope } from '@pay/contracts';
 import { createEvent, deadLetterTopicOf, defineEvent, serializeEvent } from '@pay/contracts';
 import { createLogger } from '@pay/observability';
 import type { TestSchema } from '@pay/testing';
-import { createTestSchema, createTestTopics, deleteTestTopics, testKafka, uniqueName } from '@pay/testing';
+import { createTestSchema, createTestTopics, deleteTestTopics, testKafka, uniqueName, waitFor } from '@pay/testing';
 import { createServiceDataSource } from '@pay/platform';
 import { IsInt, Min } from 'class-validator';
 import type { KafkaMessage } from 'kafkajs';
@@ -40,16 +40,6 @@ const logger = createLogger('messaging-test', process.env.IT_LOG_LEVEL ?? 'silen
 
 function item(quantity: number): EventEnvelope<ItemCounted> {
   return createEvent({ definition: ItemCountedV1, source: 'wallet', subject: `item-${quantity % 7}`, sequence: quantity + 1, data: { quantity } });
-}
-
-async function waitFor<T>(probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 describe('InboxConsumer against real Kafka and PostgreSQL', () => {

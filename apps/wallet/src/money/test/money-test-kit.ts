@@ -107,16 +107,6 @@ async function deleteGroups(groupIds: string[]): Promise<void> {
   }
 }
 
-export async function waitFor<T>(probe: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms; last seen ${JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 /** Publishes as another service would (validated envelopes, keyed by subject). */
 export class TestPublisher {
   private readonly publisher = new EventPublisher(testKafka());
