@@ -31,6 +31,7 @@ import type { DataSource } from 'typeorm';
 import { aggregateQuery, historyProjectionMigrations, HistoryReader, readModelChecksums, readModelTables, rebuildReadModel, storeAndProject } from '@pay/history-projection/tools';
 import type { AggregateRequest, HistoryFilters, HistoryScope } from '@pay/history-projection/tools';
 import { generateWorkload, partitionOf, prng } from '@pay/history-projection/testing';
+import { parseCommandLine, wholeNumberFlag } from '@pay/tools/command-line';
 
 interface Flags {
   events: number;
@@ -38,16 +39,15 @@ interface Flags {
   keep: boolean;
 }
 
+const USAGE = 'usage: npm run bench:history -- [--events=N (>= 1000)] [--queries=N (>= 10)] [--keep]';
+
 function parseFlags(argv: readonly string[]): Flags {
-  const flags: Flags = { events: 1_000_000, queries: 300, keep: false };
-  for (const arg of argv) {
-    let match: RegExpExecArray | null;
-    if ((match = /^--events=(\d+)$/.exec(arg)) && Number(match[1]) >= 1_000) flags.events = Number(match[1]);
-    else if ((match = /^--queries=(\d+)$/.exec(arg)) && Number(match[1]) >= 10) flags.queries = Number(match[1]);
-    else if (arg === '--keep') flags.keep = true;
-    else throw new Error(`unknown argument ${arg}; accepted: --events=N (>= 1000), --queries=N (>= 10), --keep`);
-  }
-  return flags;
+  const values = parseCommandLine(argv, { events: { type: 'string' }, queries: { type: 'string' }, keep: { type: 'boolean' } }, USAGE);
+  return {
+    events: wholeNumberFlag('events', values.events, { min: 1_000, fallback: 1_000_000 }, USAGE),
+    queries: wholeNumberFlag('queries', values.queries, { min: 10, fallback: 300 }, USAGE),
+    keep: values.keep ?? false,
+  };
 }
 
 async function ensureDatabase(url: string): Promise<void> {

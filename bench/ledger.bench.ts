@@ -12,13 +12,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
-import { parseArgs } from 'node:util';
 import type { LedgerCommand } from '@pay/ledger-domain';
 import type { BatchStats } from '@pay/ledger-store';
 import { LEDGER_MIGRATIONS, PostgresLedger } from '@pay/ledger-store';
 import { assertSchemaName, openServiceDataSource } from '@pay/platform';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
+import { parseCommandLine, wholeNumberFlag } from '@pay/tools/command-line';
 import { CEILING_CLIENTS, measureCommitCeiling } from './commit-ceiling';
 
 const PEOPLE = 2_000;
@@ -28,11 +28,11 @@ const CLIENTS = [1, 16, 64] as const;
 const CEILING_BATCHES = [64, 256] as const;
 const CEILING_WRITERS = [1, 4] as const;
 
+const USAGE = 'usage: npm run bench:ledger -- [--seconds=N (1-60)]';
+
 function parseSeconds(argv: string[]): number {
-  const { values } = parseArgs({ args: argv, options: { seconds: { type: 'string', default: '6' } }, strict: true });
-  const seconds = Number(values.seconds);
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 60) throw new Error(`--seconds must be a whole number from 1 to 60, got ${values.seconds}`);
-  return seconds;
+  const { seconds } = parseCommandLine(argv, { seconds: { type: 'string' } }, USAGE);
+  return wholeNumberFlag('seconds', seconds, { min: 1, max: 60, fallback: 6 }, USAGE);
 }
 
 async function ensureDatabase(url: string): Promise<void> {

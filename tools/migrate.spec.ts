@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { ConfigError } from '@pay/config';
+import { UsageError } from './command-line';
 import { migrationPlan } from './migrate';
 
 const DATABASE_URL = 'postgres://wallet:hunter2@postgres.postgres.svc:5432/wallet?sslmode=verify-full';
@@ -42,5 +43,10 @@ describe('tools/migrate.ts: what it validates before migrating', () => {
       'migrate: invalid configuration: SERVICE (or --service) must be one of wallet, payment-orchestration, history-projection, ad-signal-aggregation or all',
     );
     expect(refusal([], { DATABASE_URL, DB_SCHEMA: 'wallet' })).toMatch(/^migrate: invalid configuration: DB_SCHEMA names the schema of one service: set SERVICE/);
+  });
+
+  it('refuses an unknown flag with its usage line', () => {
+    expect(() => migrationPlan(['--servic', 'wallet'], { DATABASE_URL })).toThrow(UsageError);
+    expect(() => migrationPlan(['--servic', 'wallet'], { DATABASE_URL })).toThrow(/^Unknown option '--servic'.*\nusage: npm run db:migrate -- \[--service /s);
   });
 });

@@ -16,6 +16,7 @@ import { adSignalAggregationService } from '@pay/ad-signal-aggregation/tools';
 import { historyProjectionService } from '@pay/history-projection/tools';
 import { paymentOrchestrationService } from '@pay/payment-orchestration/tools';
 import { walletService } from '@pay/wallet/tools';
+import { parseCommandLine } from './command-line';
 
 const SERVICES = [walletService, paymentOrchestrationService, historyProjectionService, adSignalAggregationService] as ServiceDefinition[];
 
@@ -26,10 +27,11 @@ export interface MigrationPlan {
   config: DatabaseConfig;
 }
 
-/** Throws ConfigError (one line: what is wrong, never a value) for a bad SERVICE, DATABASE_URL or DB_SCHEMA. */
+const USAGE = 'usage: npm run db:migrate -- [--service <wallet|payment-orchestration|history-projection|ad-signal-aggregation|all>]';
+
+/** Throws ConfigError (one line: what is wrong, never a value) for a bad SERVICE, DATABASE_URL or DB_SCHEMA; UsageError for a bad flag. */
 export function migrationPlan(argv: readonly string[], env: NodeJS.ProcessEnv): MigrationPlan {
-  const flag = argv.indexOf('--service');
-  const name = flag >= 0 ? argv[flag + 1] : env.SERVICE;
+  const name = parseCommandLine(argv, { service: { type: 'string' } }, USAGE).service ?? env.SERVICE;
   const services = !name || name === 'all' ? SERVICES : SERVICES.filter((service) => service.name === name);
   if (services.length === 0) throw new ConfigError('migrate', [`SERVICE (or --service) must be one of ${SERVICES.map((s) => s.name).join(', ')} or all`]);
   const config = loadConfig('migrate', DatabaseConfig, env);

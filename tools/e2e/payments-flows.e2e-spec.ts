@@ -210,7 +210,7 @@ describe('a purchase', () => {
       await platform.events.waitFor(paymentId, 'payments.payment.captured');
       const usage = await reconcileCli(['--stuck-after', 'soon']);
       expect(usage.status).toBe(2);
-      expect(usage.stderr).toMatch(/--stuck-after needs a whole number/);
+      expect(usage.stderr).toMatch(/--stuck-after must be a whole number of seconds from 0 to 31536000; got "soon"/);
     } finally {
       platform.simulator.webhooks.setPolicy({ mode: 'immediate' });
       await platform.simulator.webhooks.release();

@@ -15,6 +15,7 @@ import { ConfigError, DatabaseConfig, loadConfig } from '@pay/config';
 import { describeDatabaseUrl, openServiceDataSource } from '@pay/platform';
 import { historyProjectionMigrations, historyProjectionService, RebuildAlreadyRunningError, rebuildReadModel } from '@pay/history-projection/tools';
 import type { RebuildProgress } from '@pay/history-projection/tools';
+import { parseCommandLine, wholeNumberFlag } from '../command-line';
 
 interface Flags {
   batch: number;
@@ -22,16 +23,15 @@ interface Flags {
   keepRetired: number;
 }
 
+const USAGE = 'usage: npm run history:rebuild -- [--batch=N (1-50000)] [--restart] [--keep-retired=N (0-10)]';
+
 function parseFlags(argv: readonly string[]): Flags {
-  const flags: Flags = { batch: 20_000, restart: false, keepRetired: 1 };
-  for (const arg of argv) {
-    let match: RegExpExecArray | null;
-    if ((match = /^--batch=(\d+)$/.exec(arg)) && Number(match[1]) >= 1 && Number(match[1]) <= 50_000) flags.batch = Number(match[1]);
-    else if (arg === '--restart') flags.restart = true;
-    else if ((match = /^--keep-retired=(\d+)$/.exec(arg)) && Number(match[1]) <= 10) flags.keepRetired = Number(match[1]);
-    else throw new Error(`unknown argument ${arg}; accepted: --batch=N (1-50000), --restart, --keep-retired=N (0-10)`);
-  }
-  return flags;
+  const values = parseCommandLine(argv, { batch: { type: 'string' }, restart: { type: 'boolean' }, 'keep-retired': { type: 'string' } }, USAGE);
+  return {
+    batch: wholeNumberFlag('batch', values.batch, { min: 1, max: 50_000, fallback: 20_000 }, USAGE),
+    restart: values.restart ?? false,
+    keepRetired: wholeNumberFlag('keep-retired', values['keep-retired'], { min: 0, max: 10, fallback: 1 }, USAGE),
+  };
 }
 
 /** Where to rebuild, validated before anything is opened. */

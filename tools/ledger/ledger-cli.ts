@@ -4,6 +4,7 @@
  */
 import { assertSchemaName, createServiceDataSource } from '@pay/platform';
 import type { DataSource } from 'typeorm';
+import { UsageError } from '../command-line';
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/payments';
 export const DEFAULT_LEDGER_SCHEMA = 'wallet';
@@ -14,7 +15,7 @@ export interface LedgerTarget {
 }
 
 /** Thrown for bad input: the message says what is wrong and what is accepted. */
-export class UsageError extends Error {}
+export { UsageError };
 
 export function ledgerTarget(env: NodeJS.ProcessEnv): LedgerTarget {
   const url = env.DATABASE_URL?.trim() || DEFAULT_DATABASE_URL;
@@ -54,15 +55,6 @@ export async function openLedgerDataSource(target: LedgerTarget, applicationName
     throw new UsageError(`schema ${target.schema} has no ledger tables (set LEDGER_SCHEMA, or run the wallet migrations first)`);
   }
   return dataSource;
-}
-
-export function parseFlags(argv: readonly string[], accepted: readonly string[]): Set<string> {
-  const flags = new Set<string>();
-  for (const arg of argv) {
-    if (!accepted.includes(arg)) throw new UsageError(`unknown argument ${arg}; accepted: ${accepted.join(', ') || 'none'}`);
-    flags.add(arg);
-  }
-  return flags;
 }
 
 /** Runs a CLI's main: exit 0 on success, 1 when it found a problem, 2 on bad input or failure. */

@@ -9,7 +9,8 @@
  */
 import type { BalanceDrift } from '@pay/ledger-store';
 import { balanceDrift, inTransaction, rebuildBalances, verifyJournal } from '@pay/ledger-store';
-import { describeTarget, ledgerTarget, openLedgerDataSource, parseFlags, runCli } from './ledger-cli';
+import { parseCommandLine } from '../command-line';
+import { describeTarget, ledgerTarget, openLedgerDataSource, runCli } from './ledger-cli';
 
 function describeDrift(drift: BalanceDrift): string {
   const { maintained: m, rebuilt: r } = drift;
@@ -17,7 +18,7 @@ function describeDrift(drift: BalanceDrift): string {
 }
 
 runCli(async () => {
-  const flags = parseFlags(process.argv.slice(2), ['--dry-run', '--force']);
+  const flags = parseCommandLine(process.argv.slice(2), { 'dry-run': { type: 'boolean' }, force: { type: 'boolean' } }, 'usage: npm run ledger:rebuild-balances -- [--dry-run] [--force]');
   const target = ledgerTarget(process.env);
   const dataSource = await openLedgerDataSource(target, 'ledger-rebuild-balances');
   try {
@@ -25,12 +26,12 @@ runCli(async () => {
     const chain = await inTransaction(dataSource, (sql) => verifyJournal(sql), 'REPEATABLE READ');
     if (!chain.ok) {
       process.stdout.write(`chain broken at position ${chain.position}: ${chain.reason}\n`);
-      if (!flags.has('--force')) {
+      if (flags.force !== true) {
         process.stdout.write('not rebuilding from a journal that does not verify (use --force to rebuild anyway)\n');
         return 1;
       }
     }
-    if (flags.has('--dry-run')) {
+    if (flags['dry-run'] === true) {
       const drift = await inTransaction(dataSource, (sql) => balanceDrift(sql), 'REPEATABLE READ');
       process.stdout.write(`${drift.length} account balances differ from the journal\n${drift.map(describeDrift).join('\n')}${drift.length ? '\n' : ''}`);
       return 0;

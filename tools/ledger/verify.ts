@@ -5,10 +5,11 @@
  * Env: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/payments), LEDGER_SCHEMA (default wallet).
  */
 import { inTransaction, verifyJournal } from '@pay/ledger-store';
-import { describeTarget, ledgerTarget, openLedgerDataSource, parseFlags, runCli } from './ledger-cli';
+import { parseCommandLine } from '../command-line';
+import { describeTarget, ledgerTarget, openLedgerDataSource, runCli } from './ledger-cli';
 
 runCli(async () => {
-  parseFlags(process.argv.slice(2), []);
+  parseCommandLine(process.argv.slice(2), {}, 'usage: npm run ledger:verify (no flags)');
   const target = ledgerTarget(process.env);
   const dataSource = await openLedgerDataSource(target, 'ledger-verify');
   try {

@@ -18,24 +18,15 @@ import { createLogger } from '@pay/observability';
 import { createServiceDataSource } from '@pay/platform';
 import type { JWK } from 'jose';
 import { createPaymentDrivers, createStripeClient, HttpWalletInstruments, noServiceToken, PaymentOrchestrationConfig, SignedServiceTokens, StripePaymentServiceProvider, stripeSettingsFrom } from '@pay/payment-orchestration/tools';
+import { parseCommandLine, UsageError, wholeNumberFlag } from '../command-line';
 
-class UsageError extends Error {}
-
-function flag(argv: readonly string[], name: string): number | undefined {
-  const index = argv.indexOf(name);
-  if (index < 0) return undefined;
-  const value = argv[index + 1];
-  if (!value || !/^\d{1,9}$/.test(value)) throw new UsageError(`${name} needs a whole number, e.g. ${name} 900`);
-  return Number(value);
-}
+const USAGE = 'usage: npm run payments:reconcile -- [--stuck-after <seconds>] [--limit <n>]';
 
 async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
-  for (const arg of argv) {
-    if (arg.startsWith('--') && !['--stuck-after', '--limit'].includes(arg)) throw new UsageError(`unknown flag ${arg}; accepted: --stuck-after <seconds>, --limit <n>`);
-  }
+  const flags = parseCommandLine(argv, { 'stuck-after': { type: 'string' }, limit: { type: 'string' } }, USAGE);
   const config = loadConfig('payment-orchestration', PaymentOrchestrationConfig, env);
-  const stuckAfterSeconds = flag(argv, '--stuck-after') ?? config.RECONCILE_STUCK_AFTER_SECONDS;
-  const limit = flag(argv, '--limit') ?? 500;
+  const stuckAfterSeconds = wholeNumberFlag('stuck-after', flags['stuck-after'], { min: 0, max: 31_536_000, unit: 'seconds', fallback: config.RECONCILE_STUCK_AFTER_SECONDS }, USAGE);
+  const limit = wholeNumberFlag('limit', flags.limit, { min: 1, max: 1_000_000, fallback: 500 }, USAGE);
   const logger = createLogger('payments-reconcile', config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
   const dataSource = createServiceDataSource({ url: config.DATABASE_URL, schema: config.DB_SCHEMA ?? 'payment_orchestration', migrations: [], poolSize: 4, applicationName: 'payments-reconcile' });
   await dataSource.initialize();

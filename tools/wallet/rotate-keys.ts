@@ -18,6 +18,7 @@
 import type { SqlExecutor } from '@pay/encryption';
 import { MasterKeyRing, rewrapDataKeys } from '@pay/encryption';
 import { Pool } from 'pg';
+import { parseCommandLine, wholeNumberFlag } from '../command-line';
 
 const log = (line: string): void => void process.stderr.write(`[rotate-keys] ${line}\n`);
 
@@ -28,15 +29,16 @@ interface Options {
   batchSize: number;
 }
 
+const USAGE = 'usage: npm run wallet:rotate-keys -- [--batch-size <n> (1-10000)]';
+
 function readOptions(env: NodeJS.ProcessEnv, argv: string[]): Options {
   const problems: string[] = [];
   const schema = env.DB_SCHEMA ?? 'wallet';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) problems.push('DB_SCHEMA must be a schema name (lower-case letters, digits, "_")');
   const databaseUrl = env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/payments';
   if (!/^postgres(ql)?:\/\/\S+$/.test(databaseUrl)) problems.push('DATABASE_URL must be a postgres:// URL');
-  const sizeIndex = argv.indexOf('--batch-size');
-  const batchSize = sizeIndex >= 0 ? Number(argv[sizeIndex + 1]) : 200;
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10_000) problems.push('--batch-size must be a whole number from 1 to 10000');
+  const flags = parseCommandLine(argv, { 'batch-size': { type: 'string' } }, USAGE);
+  const batchSize = wholeNumberFlag('batch-size', flags['batch-size'], { min: 1, max: 10_000, fallback: 200 }, USAGE);
   let ring: MasterKeyRing | undefined;
   if (!env.WALLET_MASTER_KEYS || !env.WALLET_MASTER_KEY_ID) {
     problems.push('WALLET_MASTER_KEYS and WALLET_MASTER_KEY_ID must be set: the old and new keys, and the new one as active');
