@@ -10,3 +10,4 @@ export * from './dlq/dlq-replayer';
 export * from './inbox/inbox-transport';
 export * from './retry/backoff';
 export * from './kafka/kafkajs-request-queue';
+export * from './retry/retry';

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { retrying } from '@pay/messaging';
 import type { Logger } from '@pay/observability';
 import type { RefundReason } from '@pay/payments-domain';
 import { findRefund, isPaymentDomainError } from '@pay/payments-domain';
@@ -78,14 +79,8 @@ export class RefundPayment {
    * may still take the version this request read: the request then runs again from a fresh read,
    * so the caller never sees the race.
    */
-  async request(request: RefundRequest): Promise<RefundOutcome> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        return await this.requestOnce(request);
-      } catch (error) {
-        if (!isLostAppendRace(error) || attempt >= MAX_REQUEST_ATTEMPTS) throw error;
-      }
-    }
+  request(request: RefundRequest): Promise<RefundOutcome> {
+    return retrying({ maxAttempts: MAX_REQUEST_ATTEMPTS, retryOn: isLostAppendRace }, () => this.requestOnce(request));
   }
 
   private async requestOnce(request: RefundRequest): Promise<RefundOutcome> {

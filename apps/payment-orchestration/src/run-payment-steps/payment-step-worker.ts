@@ -1,3 +1,4 @@
+import { backoffDelayMs } from '@pay/messaging';
 import type { Logger } from '@pay/observability';
 import { contextFromHeaders, tracer } from '@pay/observability';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
@@ -26,10 +27,9 @@ export interface PaymentStepWorkerOptions {
   readonly pollMs: number;
 }
 
-/** Exponential backoff with jitter, capped: how long a step waits before its next attempt. */
+/** How long a step waits before its next attempt: the shared capped, doubling, jittered backoff, in whole ms. */
 export function backoffMs(attempts: number, baseMs = 500, capMs = 60_000): number {
-  const exponential = Math.min(capMs, baseMs * 2 ** Math.min(attempts - 1, 16));
-  return Math.round(exponential / 2 + Math.random() * (exponential / 2));
+  return Math.round(backoffDelayMs(attempts, { baseMs, maxMs: capMs }));
 }
 
 /** setTimeout's ceiling (about 24.8 days): a later deadline is slept towards in several steps. */

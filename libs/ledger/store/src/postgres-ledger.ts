@@ -2,6 +2,7 @@ import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { ServiceName } from '@pay/contracts';
 import type { Account, AppendedEntry, ChainVerification, Clock, CommandOutcome, EntryKind, JournalEntry, LedgerCommand, OpenAccountInput } from '@pay/ledger-domain';
 import type { OutboxMessage } from '@pay/messaging';
+import { retrying } from '@pay/messaging';
 import { LedgerError, systemClock, transactionIdOf, validateCommand } from '@pay/ledger-domain';
 import { traceHeaders } from '@pay/observability';
 import type { DataSource, QueryRunner } from 'typeorm';
@@ -280,15 +281,10 @@ export class PostgresLedger {
     }
   }
 
-  private async appendWithRetry(commands: readonly LedgerCommand[]): Promise<CommandOutcome[]> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        // The batch belongs to no one caller's trace: each entry's event carries its own (toOutbox).
-        return await context.with(ROOT_CONTEXT, () => appendBatch(this.append, commands));
-      } catch (error) {
-        if (!isRetryable(error) || attempt >= this.maxRetries) throw error;
-      }
-    }
+  /** A serialization failure or deadlock is retried at once: the next attempt reads afresh. */
+  private appendWithRetry(commands: readonly LedgerCommand[]): Promise<CommandOutcome[]> {
+    // The batch belongs to no one caller's trace: each entry's event carries its own (toOutbox).
+    return retrying({ maxAttempts: this.maxRetries + 1, retryOn: isRetryable }, () => context.with(ROOT_CONTEXT, () => appendBatch(this.append, commands)));
   }
 }
 

@@ -75,9 +75,9 @@ export interface InboxConsumerOptions {
   logger: Logger;
   /** Attempts at one message before it is dead-lettered (default 5); an unavailable dependency counts none. */
   maxAttempts?: number;
-  /** First retry delay (default 200 ms), doubled after each failed attempt. */
+  /** First retry delay (default 200 ms), doubled after each failed attempt, jittered into its upper half (backoffDelayMs). */
   retryBackoffMs?: number;
-  /** Cap of the delay between attempts while a dependency is unavailable (default 30 s, jittered). */
+  /** Cap of the delay between attempts, failed or waiting for an unavailable dependency (default 30 s). */
   unavailableBackoffMaxMs?: number;
   /**
    * Events applied in one PostgreSQL transaction (default 500): a Kafka batch is applied in
@@ -623,7 +623,7 @@ export class InboxConsumer {
           return 'dead-lettered';
         }
         this.options.logger.warn({ eventId: event.envelope.id, type: event.envelope.type, attempt, reason }, 'event failed, retrying');
-        await this.withHeartbeat(delivery.heartbeat, () => sleep(this.retryBackoffMs * 2 ** (attempt - 1)));
+        await this.withHeartbeat(delivery.heartbeat, () => sleep(backoffDelayMs(attempt, { baseMs: this.retryBackoffMs, maxMs: this.unavailableBackoffMaxMs })));
         attempt += 1;
       }
     } finally {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventEnvelope, ServiceName } from '@pay/contracts';
 import { createEvent, Topics } from '@pay/contracts';
-import { appendToOutbox } from '@pay/messaging';
+import { appendToOutbox, retrying } from '@pay/messaging';
 import type { PaymentEvent, PaymentInitiated } from '@pay/payments-domain';
 import { Payment, PaymentTransitionError } from '@pay/payments-domain';
 import type { DataSource } from 'typeorm';
@@ -278,7 +278,7 @@ export class PaymentEventStore {
     first?: StoredPayment,
   ): Promise<Appended | undefined> {
     let known = first;
-    for (let attempt = 1; ; attempt += 1) {
+    return retrying({ maxAttempts, retryOn: (error) => error instanceof PaymentVersionConflictError }, async () => {
       const current = known ?? (await this.loadStored(paymentId));
       known = undefined;
       const events = decide(current?.payment);
@@ -286,10 +286,9 @@ export class PaymentEventStore {
       try {
         return await inTransaction(this.dataSource, (sql) => this.appendAfter(sql, paymentId, current, events, context));
       } catch (error) {
-        const conflict = this.asVersionConflict(error, paymentId, current?.payment.version ?? 0);
-        if (!(conflict instanceof PaymentVersionConflictError) || attempt >= maxAttempts) throw conflict;
+        throw this.asVersionConflict(error, paymentId, current?.payment.version ?? 0);
       }
-    }
+    });
   }
 
   private asVersionConflict(error: unknown, paymentId: string, expectedVersion: number): unknown {
