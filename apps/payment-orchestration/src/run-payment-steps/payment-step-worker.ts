@@ -2,6 +2,7 @@ import { backoffDelayMs } from '@pay/messaging';
 import type { Logger } from '@pay/observability';
 import { contextFromHeaders, tracer } from '@pay/observability';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
+import { DeadlineScheduler } from '@pay/platform';
 import { Client } from 'pg';
 import { isLostAppendRace } from '../payments/store/payment-event-store';
 import type { ClaimedStep, PaymentSteps, StepAnnouncement, StepName } from './payment-steps';
@@ -32,31 +33,26 @@ export function backoffMs(attempts: number, baseMs = 500, capMs = 60_000): numbe
   return Math.round(backoffDelayMs(attempts, { baseMs, maxMs: capMs }));
 }
 
-/** setTimeout's ceiling (about 24.8 days): a later deadline is slept towards in several steps. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /**
  * Runs due payment steps, at most `concurrency` at once. New steps are announced by NOTIFY on
  * commit and claimed at once. Otherwise the worker runs no statement until the earliest moment a
- * step can become claimable: the next due time (a retry, a deadline) or the end of a lease (its
- * worker may have died), read after each pass and lowered by announcements of steps due later.
- * A pass (claim what is due, read the next moment) also runs at start, after a reconnect (what
- * was announced meanwhile reached no one) and when a slot frees while announced steps waited.
- * Deadline passes are at least `pollMs` apart, so many deadlines under load cost one pass per
- * `pollMs`, as polling did; without a LISTEN connection the worker polls every `pollMs`.
+ * step can become claimable (DeadlineScheduler): the next due time (a retry, a deadline) or the
+ * end of a lease (its worker may have died), read after each pass and lowered by announcements of
+ * steps due later. A pass (claim what is due, read the next moment) also runs at start, after a
+ * reconnect (what was announced meanwhile reached no one) and when a slot frees while work
+ * waited for one. Passes are at least `pollMs` apart, so many deadlines under load cost one pass
+ * per `pollMs`, as polling did; without a LISTEN connection the worker polls every `pollMs`.
  */
 export class PaymentStepWorker {
   private running = false;
   private inFlight = 0;
   private readonly active = new Set<Promise<void>>();
   private listener?: Client;
-  private loop?: Promise<void>;
-  private wake?: () => void;
-  /** Work may be waiting that no deadline covers (start, reconnect, a full batch, an announcement with no free slot). */
-  private announced = true;
-  /** The earliest known moment (epoch ms) a step can become claimable; undefined: none known. */
-  private deadline?: number;
-  private lastPassAt = 0;
+  private readonly scheduler: DeadlineScheduler;
+  private started?: Promise<void>;
+  /** Work waits for a free slot (a full batch, a due time or an announcement with no slot free): pass when one frees. */
+  private waitingForSlot = false;
+  private failures = 0;
   /** Steps announced and not claimed yet: claimed together on the next turn of the event loop. */
   private readonly announcedSteps: { paymentId: string; step: StepName }[] = [];
   private claimScheduled = false;
@@ -65,19 +61,20 @@ export class PaymentStepWorker {
   /** Statements that claimed announced steps, for tests. */
   announcedClaims = 0;
 
-  constructor(private readonly options: PaymentStepWorkerOptions) {}
+  constructor(private readonly options: PaymentStepWorkerOptions) {
+    this.scheduler = new DeadlineScheduler({ run: () => this.turn(), minIntervalMs: options.pollMs });
+  }
 
   async start(): Promise<void> {
     this.running = true;
-    this.announced = true;
     await this.listen();
-    this.loop = this.runLoop();
+    this.started = this.scheduler.start();
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
-    await this.loop;
+    await this.started;
+    await this.scheduler.stop();
     const listener = this.listener;
     this.listener = undefined;
     await listener?.end().catch(() => undefined);
@@ -124,91 +121,55 @@ export class PaymentStepWorker {
       await client.query(`LISTEN "${this.options.steps.channel}"`);
       this.listener = client;
       // Anything committed before LISTEN took effect was announced to no one.
-      this.announced = true;
+      this.announce();
     } catch (error) {
       this.options.logger.warn({ reason: (error as Error).message }, 'cannot listen for payment steps; polling only');
       await client.end().catch(() => undefined);
     }
   }
 
-  private async runLoop(): Promise<void> {
-    let failures = 0;
-    while (this.running) {
-      if (!this.listener && this.options.databaseUrl) await this.listen();
-      const polling = !this.listener;
-      let retryAt: number | undefined;
-      const now = Date.now();
-      const due = this.announced || polling || (this.deadline !== undefined && this.deadline <= now);
-      if (due && this.inFlight < this.options.concurrency) {
-        try {
-          await this.pass();
-          failures = 0;
-        } catch (error) {
-          failures += 1;
-          this.announced = true;
-          retryAt = Date.now() + Math.min(5_000, 100 * 2 ** failures);
-          this.options.logger.error({ reason: (error as Error).message, failures }, 'polling payment steps failed');
-        }
+  /** One turn of the scheduler: reconnect if needed, pass if a slot is free, and poll while not listening. */
+  private async turn(): Promise<void> {
+    if (!this.running) return;
+    if (!this.listener && this.options.databaseUrl) await this.listen();
+    if (this.inFlight >= this.options.concurrency) {
+      this.waitingForSlot = true;
+    } else {
+      try {
+        await this.pass();
+        this.failures = 0;
+      } catch (error) {
+        this.failures += 1;
+        this.options.logger.error({ reason: (error as Error).message, failures: this.failures }, 'polling payment steps failed');
+        this.scheduler.expectAt(Date.now() + Math.min(5_000, 100 * 2 ** this.failures));
       }
-      if (!this.running) break;
-      await this.sleep(this.wakeAt(polling, retryAt));
     }
+    // Without LISTEN nobody announces anything: look again after pollMs.
+    if (!this.listener) this.scheduler.expectAt(Date.now());
   }
 
   /** Claims what is due now, then reads when the next step can become claimable. */
   private async pass(): Promise<void> {
-    this.announced = false;
-    this.deadline = undefined;
-    this.lastPassAt = Date.now();
     this.passes += 1;
     const free = this.options.concurrency - this.inFlight;
     const claimed = await this.options.steps.claimDue(free, this.options.leaseMs);
     for (const step of claimed) this.track(this.run(step));
     // A full batch: more may be waiting; look again as soon as a slot frees.
-    if (claimed.length === free) this.announced = true;
+    if (claimed.length === free) this.waitingForSlot = true;
     // Read after the claim, so the steps just leased count by their lease's end (in case this process dies).
     const next = await this.options.steps.nextDueAt();
     if (next !== undefined) this.expectAt(next);
   }
 
-  /** When the loop must look next (undefined: only when woken), given what it knows. */
-  private wakeAt(polling: boolean, retryAt: number | undefined): number | undefined {
-    if (retryAt !== undefined) return retryAt;
-    // No free slot: the end of a running step wakes the loop.
-    if (this.inFlight >= this.options.concurrency) return undefined;
-    if (this.announced) return Date.now();
-    const spaced = (at: number): number => Math.max(at, this.lastPassAt + this.options.pollMs);
-    if (polling) return this.lastPassAt + this.options.pollMs;
-    return this.deadline === undefined ? undefined : spaced(this.deadline);
-  }
-
-  /** Sleeps until `at` (undefined: until woken by a notification, a freed slot or stop()). */
-  private sleep(at: number | undefined): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const delay = at === undefined ? undefined : at - Date.now();
-      if (!this.running || (delay !== undefined && delay <= 0)) return resolve();
-      let timer: NodeJS.Timeout | undefined;
-      const wake = (): void => {
-        clearTimeout(timer);
-        if (this.wake === wake) this.wake = undefined;
-        resolve();
-      };
-      if (delay !== undefined) timer = setTimeout(wake, Math.min(delay, MAX_TIMER_MS));
-      this.wake = wake;
-    });
-  }
-
-  /** A step can become claimable at `at`: make sure the loop looks then. */
+  /** A step can become claimable at `at`: make sure a pass runs then. */
   private expectAt(at: number): void {
-    if (this.deadline !== undefined && this.deadline <= at) return;
-    this.deadline = at;
-    this.wake?.();
+    this.scheduler.expectAt(at);
   }
 
   /** Work may be waiting now that no deadline covers: pass as soon as a slot is free. */
   private announce(): void {
-    this.announced = true;
-    this.wake?.();
+    if (this.inFlight >= this.options.concurrency) this.waitingForSlot = true;
+    else this.scheduler.runSoon();
   }
 
   /**
@@ -304,8 +265,11 @@ export class PaymentStepWorker {
       this.expectAt(Date.now() + this.options.leaseMs);
     } finally {
       this.inFlight -= 1;
-      // A slot is free: the loop runs what waited for one (and sleeps again, running nothing, if nothing did).
-      this.wake?.();
+      // A slot is free: pass for what waited for one (and run nothing, if nothing did).
+      if (this.waitingForSlot && this.running) {
+        this.waitingForSlot = false;
+        this.scheduler.runSoon();
+      }
     }
   }
 }

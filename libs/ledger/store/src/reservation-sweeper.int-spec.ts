@@ -4,7 +4,7 @@
  */
 import type { LedgerCommand } from '@pay/ledger-domain';
 import type { TestSchema } from '@pay/testing';
-import { createTestSchema } from '@pay/testing';
+import { createTestSchema, isTrue, waitFor } from '@pay/testing';
 import { LEDGER_MIGRATIONS, PostgresLedger, ReservationSweeper } from './index';
 
 describe('ReservationSweeper', () => {
@@ -21,14 +21,6 @@ describe('ReservationSweeper', () => {
     currency: 'EUR',
     expiresAt: new Date(Date.now() + ttlMs),
   });
-
-  async function until(condition: () => Promise<boolean> | boolean, what: string): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (!(await condition())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
 
   beforeAll(async () => {
     schema = await createTestSchema('ledger_sweeper', LEDGER_MIGRATIONS);
@@ -55,7 +47,7 @@ describe('ReservationSweeper', () => {
     const sweeper = new ReservationSweeper(ledger, { intervalMs: 50 });
     sweeper.start();
     try {
-      await until(() => sweeper.sweeps === 1, 'the start sweep');
+      await waitFor(() => sweeper.sweeps === 1, isTrue, { what: 'the start sweep', timeoutMs: 10_000, intervalMs: 20 });
       // Idle: the polling sweeper swept every intervalMs (here 50 ms); this one sweeps no more.
       await new Promise((r) => setTimeout(r, 1_000));
       expect(sweeper.sweeps).toBe(1);
@@ -64,7 +56,7 @@ describe('ReservationSweeper', () => {
       const recorded = Date.now();
       await ledger.record(reserve('hold-soon', 600));
       expect(await pending()).toBe(1);
-      await until(async () => (await pending()) === 0, 'the hold to be released');
+      await waitFor(async () => (await pending()) === 0, isTrue, { what: 'the hold to be released', timeoutMs: 10_000, intervalMs: 20 });
       expect(Date.now() - recorded).toBeGreaterThanOrEqual(550);
       expect(sweeper.sweeps).toBe(2);
     } finally {
@@ -77,9 +69,9 @@ describe('ReservationSweeper', () => {
     const sweeper = new ReservationSweeper(ledger, { intervalMs: 50 });
     sweeper.start();
     try {
-      await until(() => sweeper.sweeps === 1, 'the start sweep');
+      await waitFor(() => sweeper.sweeps === 1, isTrue, { what: 'the start sweep', timeoutMs: 10_000, intervalMs: 20 });
       expect(await pending()).toBe(1);
-      await until(async () => (await pending()) === 0, 'the hold to be released');
+      await waitFor(async () => (await pending()) === 0, isTrue, { what: 'the hold to be released', timeoutMs: 10_000, intervalMs: 20 });
       expect(sweeper.sweeps).toBe(2);
     } finally {
       await sweeper.stop();

@@ -1,3 +1,4 @@
+import { DeadlineScheduler } from '@pay/platform';
 import type { PostgresLedger } from './postgres-ledger';
 
 export interface SweeperOptions {
@@ -12,44 +13,39 @@ export interface SweeperOptions {
   readonly onError?: (error: unknown) => void;
 }
 
-/** setTimeout's ceiling (about 24.8 days). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /**
  * Releases expired holds when they expire: after each sweep it reads the next expiry and sleeps
- * until then, running no statement meanwhile; a hold this instance records wakes it earlier if it
- * expires sooner. Running several sweepers (one per service instance) is safe: each release is
- * decided under the chain lock, and the journal's unique index allows one resolution per
- * reservation.
+ * until then (DeadlineScheduler), running no statement meanwhile; a hold this instance records
+ * wakes it earlier if it expires sooner. Running several sweepers (one per service instance) is
+ * safe: each release is decided under the chain lock, and the journal's unique index allows one
+ * resolution per reservation.
  */
 export class ReservationSweeper {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private started = false;
-  private nextAt: number | undefined;
-  private lastSweepAt = 0;
+  private readonly scheduler: DeadlineScheduler;
   private unwatch: (() => void) | undefined;
-  /** Sweeps run, for tests: idle, this stays still. */
-  sweeps = 0;
 
   constructor(
     private readonly ledger: PostgresLedger,
     private readonly options: SweeperOptions,
-  ) {}
+  ) {
+    this.scheduler = new DeadlineScheduler({ run: () => this.sweepAndLookAhead(), minIntervalMs: options.intervalMs, maxSleepMs: options.maxSleepMs });
+  }
+
+  /** Sweeps run, for tests: idle, this stays still. */
+  get sweeps(): number {
+    return this.scheduler.runs;
+  }
 
   start(): void {
-    if (this.started) return;
-    this.started = true;
-    this.unwatch = this.ledger.watchReservationExpiries((expiresAt) => this.expectAt(expiresAt.getTime()));
-    this.tick();
+    if (this.unwatch) return;
+    this.unwatch = this.ledger.watchReservationExpiries((expiresAt) => this.scheduler.expectAt(expiresAt.getTime()));
+    void this.scheduler.start();
   }
 
   async stop(): Promise<void> {
-    this.started = false;
     this.unwatch?.();
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    await this.running;
+    this.unwatch = undefined;
+    await this.scheduler.stop();
   }
 
   /** One pass over everything due; errors go to onError (and the sweep is tried again after `intervalMs`). */
@@ -63,42 +59,14 @@ export class ReservationSweeper {
     }
   }
 
-  private tick(): void {
-    if (!this.started || this.running) return;
-    this.lastSweepAt = Date.now();
-    this.nextAt = undefined;
-    this.sweeps += 1;
-    this.running = (async () => {
-      await this.sweep();
-      try {
-        const next = await this.ledger.nextReservationExpiry();
-        if (next) this.expectAt(next.getTime());
-      } catch (error) {
-        this.options.onError?.(error);
-        this.expectAt(Date.now()); // spaced by intervalMs below
-      }
-    })().finally(() => {
-      this.running = undefined;
-      this.arm();
-    });
-  }
-
-  /** A hold expires at `at`: sweep then (or at once after the running sweep, if sooner than planned). */
-  private expectAt(at: number): void {
-    if (this.nextAt !== undefined && this.nextAt <= at) return;
-    this.nextAt = at;
-    if (!this.running) this.arm();
-  }
-
-  private arm(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (!this.started) return;
-    const ceiling = this.options.maxSleepMs === undefined ? undefined : this.lastSweepAt + this.options.maxSleepMs;
-    const target = this.nextAt === undefined ? ceiling : ceiling === undefined ? this.nextAt : Math.min(this.nextAt, ceiling);
-    if (target === undefined) return; // nothing pending anywhere we know of: sleep until a hold is recorded
-    const at = Math.max(target, this.lastSweepAt + this.options.intervalMs);
-    this.timer = setTimeout(() => (Date.now() >= target ? this.tick() : this.arm()), Math.min(Math.max(0, at - Date.now()), MAX_TIMER_MS));
-    this.timer.unref();
+  private async sweepAndLookAhead(): Promise<void> {
+    await this.sweep();
+    try {
+      const next = await this.ledger.nextReservationExpiry();
+      if (next) this.scheduler.expectAt(next.getTime());
+    } catch (error) {
+      this.options.onError?.(error);
+      this.scheduler.expectAt(Date.now()); // spaced by intervalMs
+    }
   }
 }
