@@ -11,3 +11,4 @@ export * from './inbox/inbox-transport';
 export * from './retry/backoff';
 export * from './kafka/kafkajs-request-queue';
 export * from './retry/retry';
+export * from './group-commit/group-commit';

@@ -5,5 +5,4 @@ export * from './service/preflight';
 export * from './service/platform.module';
 export * from './service/run-service';
 export * from './health/health.controller';
-export * from './group-commit';
 export * from './scheduling/deadline-scheduler';

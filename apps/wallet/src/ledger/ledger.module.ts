@@ -1,6 +1,6 @@
 import type { BeforeApplicationShutdown, DynamicModule, OnApplicationBootstrap } from '@nestjs/common';
 import { Inject, Injectable, Logger, Module, Optional } from '@nestjs/common';
-import type { GroupCommitOptions } from '@pay/platform';
+import type { GroupCommitOptions } from '@pay/messaging';
 import { PostgresLedger, ReservationSweeper } from '@pay/ledger-store';
 import { DataSource } from 'typeorm';
 import { AccountsController } from './accounts/accounts.controller';

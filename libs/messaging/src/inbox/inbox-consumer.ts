@@ -8,6 +8,8 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { EventPublisher } from '../kafka/event-publisher';
 import { deadLetterValue } from '../dlq/dead-letter-value';
+import type { GroupCommitOptions } from '../group-commit/group-commit';
+import { GroupCommit } from '../group-commit/group-commit';
 import { backoffDelayMs } from '../retry/backoff';
 import type { Unavailability } from './dependency-unavailable';
 import { DependencyUnavailableError, unavailabilityOf } from './dependency-unavailable';
@@ -148,9 +150,15 @@ interface ChunkApplied {
 interface SharedChunk {
   entries: Decoded[];
   delivery: Delivery;
-  done: (result: ChunkApplied | ChunkFailure | 'alone') => void;
-  fail: (error: unknown) => void;
 }
+
+type SharedResult = ChunkApplied | ChunkFailure | 'alone';
+
+/**
+ * Chunks of several partitions share a transaction: those handed over in the same turn of the
+ * event loop, or while the shared transaction in flight runs (one at a time), whatever their number.
+ */
+const SHARED_TRANSACTIONS: GroupCommitOptions = { maxBatchSize: Number.POSITIVE_INFINITY, maxWaitMs: 0, maxConcurrentBatches: 1 };
 
 /** Reports each message's final outcome, in partition order. */
 type Settle = (message: KafkaMessage, outcome: MessageOutcome) => Promise<void>;
@@ -183,9 +191,7 @@ export class InboxConsumer {
   /** Every registered event type: a type no one defined is refused, a known one not handled here is skipped unread. */
   private knownTypes = new Set<string>();
   /** Chunks of other partitions waiting for the shared transaction in flight to end. */
-  private sharedQueue: SharedChunk[] = [];
-  private sharedInFlight = false;
-  private sharedScheduled = false;
+  private readonly shared = new GroupCommit<SharedChunk, SharedResult>((chunks) => this.runShared(chunks), SHARED_TRANSACTIONS);
   /** Transactions that applied chunks of more than one partition, and the chunks in them (for tests and the bench). */
   readonly sharing = { transactions: 0, chunks: 0 };
 
@@ -404,39 +410,24 @@ export class InboxConsumer {
    * transaction failed, or the chunk's partition went away before it ran: nothing of it was
    * applied, and the caller applies the chunk on its own.
    */
-  private applyShared(entries: Decoded[], delivery: Delivery): Promise<ChunkApplied | ChunkFailure | 'alone'> {
-    return new Promise((done, fail) => {
-      this.sharedQueue.push({ entries, delivery, done, fail });
-      if (this.sharedInFlight || this.sharedScheduled) return;
-      this.sharedScheduled = true;
-      setImmediate(() => {
-        this.sharedScheduled = false;
-        if (!this.sharedInFlight) this.releaseShared();
-      });
-    });
+  private applyShared(entries: Decoded[], delivery: Delivery): Promise<SharedResult> {
+    return this.shared.submit({ entries, delivery });
   }
 
-  /** Runs what queued (if anything) as the next transaction; called again when it ends. */
-  private releaseShared(): void {
-    this.sharedInFlight = false;
-    const waiting = this.sharedQueue.splice(0);
-    if (waiting.length === 0) return;
-    this.sharedInFlight = true;
-    void this.runShared(waiting).finally(() => this.releaseShared());
-  }
-
-  private async runShared(waiting: SharedChunk[]): Promise<void> {
+  /** The shared transaction of what queued (GroupCommit's batch): one result per chunk. */
+  private async runShared(waiting: readonly SharedChunk[]): Promise<Array<PromiseSettledResult<SharedResult>>> {
+    const results = new Map<SharedChunk, PromiseSettledResult<SharedResult>>();
+    const settled = (): Array<PromiseSettledResult<SharedResult>> => waiting.map((chunk) => results.get(chunk) ?? { status: 'fulfilled', value: 'alone' });
     const live = waiting.filter((chunk) => chunk.delivery.active());
-    for (const chunk of waiting) if (!live.includes(chunk)) chunk.done('alone');
-    if (live.length === 0) return;
+    if (live.length === 0) return settled();
     if (live.length === 1) {
       const [only] = live;
       try {
-        only.done(await this.applyTogether(only.entries, only.delivery));
+        results.set(only, { status: 'fulfilled', value: await this.applyTogether(only.entries, only.delivery) });
       } catch (error) {
-        only.fail(error);
+        results.set(only, { status: 'rejected', reason: error });
       }
-      return;
+      return settled();
     }
     // Once the shared transaction began, a partition taken away meanwhile still completes its
     // chunk (the new owner's inbox skips the redelivered events); stop() ends it after the event in
@@ -447,20 +438,19 @@ export class InboxConsumer {
         live.flatMap((chunk) => chunk.entries),
         all,
       );
-      if (result instanceof ChunkFailure) {
-        for (const chunk of live) chunk.done('alone');
-        return;
-      }
+      // A failed shared transaction: each chunk is applied on its own ('alone', the default).
+      if (result instanceof ChunkFailure) return settled();
       this.sharing.transactions += 1;
       this.sharing.chunks += live.length;
       let before = 0;
       for (const chunk of live) {
-        chunk.done({ completed: Math.max(0, Math.min(chunk.entries.length, result.completed - before)), outcomes: result.outcomes });
+        results.set(chunk, { status: 'fulfilled', value: { completed: Math.max(0, Math.min(chunk.entries.length, result.completed - before)), outcomes: result.outcomes } });
         before += chunk.entries.length;
       }
     } catch (error) {
-      for (const chunk of live) chunk.fail(error);
+      for (const chunk of live) results.set(chunk, { status: 'rejected', reason: error });
     }
+    return settled();
   }
 
   /**

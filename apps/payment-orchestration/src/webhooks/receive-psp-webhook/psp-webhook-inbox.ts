@@ -1,6 +1,6 @@
 import { unchangedWhen } from '@pay/payments-domain';
-import type { GroupCommitOptions } from '@pay/platform';
-import { GroupCommit } from '@pay/platform';
+import type { GroupCommitOptions } from '@pay/messaging';
+import { GroupCommit } from '@pay/messaging';
 import type { DataSource } from 'typeorm';
 import type { NamedStatement, Sql } from '../../database/sql';
 import { onConnection, queryNamed } from '../../database/sql';
