@@ -4,7 +4,7 @@ import { createEvent, defineEvent } from '@pay/contracts';
 import { createLogger, startTelemetry, tracer } from '@pay/observability';
 import { context, trace } from '@opentelemetry/api';
 import type { TestSchema } from '@pay/testing';
-import { createTestSchema, createTestTopics, deleteTestTopics, testKafka, uniqueName } from '@pay/testing';
+import { createTestSchema, createTestTopics, deleteTestTopics, isTrue, testKafka, uniqueName, waitFor } from '@pay/testing';
 import { IsInt } from 'class-validator';
 import type { Consumer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
@@ -210,14 +210,6 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
       return { lastStatement: rows[0]?.last ?? 0, inTransaction: rows[0]?.in_tx ?? 0 };
     }
 
-    async function until(condition: () => Promise<boolean> | boolean, what: string): Promise<void> {
-      const deadline = Date.now() + 20_000;
-      while (!(await condition())) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
-
     it('runs no statement while idle, and wakes on the commit of a new row', async () => {
       received.length = 0;
       await db.dataSource.query('TRUNCATE outbox'); // a new relay name starts from the beginning
@@ -227,8 +219,8 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
         expect(relay.listening).toBe(true);
         const first = tick(8_000);
         await db.dataSource.transaction((tx) => appendToOutbox(tx, [{ topic, envelope: first }]));
-        await until(() => received.includes(first.id), 'the first row on Kafka');
-        await until(async () => (await relayActivity()).inTransaction === 0, 'the relay to finish its pass');
+        await waitFor(() => received.includes(first.id), isTrue, { what: 'the first row on Kafka', timeoutMs: 20_000, intervalMs: 20 });
+        await waitFor(async () => (await relayActivity()).inTransaction === 0, isTrue, { what: 'the relay to finish its pass', timeoutMs: 20_000, intervalMs: 20 });
 
         // Idle: the polling relay ran a transaction every 50 ms; this one must run nothing at all.
         const idleFrom = await relayActivity();
@@ -240,7 +232,7 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
         // The positive marker: the same measure sees the relay work as soon as a row commits.
         const second = tick(8_001);
         await db.dataSource.transaction((tx) => appendToOutbox(tx, [{ topic, envelope: second }]));
-        await until(() => received.includes(second.id), 'the second row on Kafka');
+        await waitFor(() => received.includes(second.id), isTrue, { what: 'the second row on Kafka', timeoutMs: 20_000, intervalMs: 20 });
         expect((await relayActivity()).lastStatement).toBeGreaterThan(idleTo.lastStatement);
       } finally {
         await relay.stop();
@@ -269,12 +261,12 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
         await late.commitTransaction();
         const committed = Date.now();
         // The relay has been woken and has looked since both commits: it must hold both rows back.
-        await until(async () => (await relayActivity()).lastStatement > committed + 100, 'the relay to look at the rows');
+        await waitFor(async () => (await relayActivity()).lastStatement > committed + 100, isTrue, { what: 'the relay to look at the rows', timeoutMs: 20_000, intervalMs: 20 });
         expect(received).toEqual([]);
 
         // ...until the older transaction ends, without any notification: the relay's retry finds them.
         await old.commitTransaction();
-        await until(() => received.length >= 2, 'both rows on Kafka');
+        await waitFor(() => received.length >= 2, isTrue, { what: 'both rows on Kafka', timeoutMs: 20_000, intervalMs: 20 });
         await waitForReceived(2);
         expect(received).toEqual([lateEvent.id, newEvent.id]);
       } finally {
@@ -298,7 +290,7 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
         const event = tick(5_000);
         await db.dataSource.transaction((tx) => appendToOutbox(tx, [{ topic: missing, envelope: event }]));
         // The relay is inside its pass, waiting for Kafka: the row stays unpublished meanwhile.
-        await until(async () => (await relayActivity()).inTransaction > 0, 'the relay to try to publish');
+        await waitFor(async () => (await relayActivity()).inTransaction > 0, isTrue, { what: 'the relay to try to publish', timeoutMs: 20_000, intervalMs: 20 });
         expect(await relay.backlog()).toBe(1);
 
         await createTestTopics([missing], 1);
@@ -306,8 +298,8 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
         await missingReader.connect();
         await missingReader.subscribe({ topic: missing, fromBeginning: true });
         await missingReader.run({ eachMessage: async ({ message }) => void got.push(message.headers!['event-id']!.toString()) });
-        await until(async () => (await relay.backlog()) === 0, 'the checkpoint to pass the row');
-        await until(() => got.length > 0, 'the row on Kafka');
+        await waitFor(async () => (await relay.backlog()) === 0, isTrue, { what: 'the checkpoint to pass the row', timeoutMs: 20_000, intervalMs: 20 });
+        await waitFor(() => got.length > 0, isTrue, { what: 'the row on Kafka', timeoutMs: 20_000, intervalMs: 20 });
         expect(got).toEqual([event.id]);
       } finally {
         await relay.stop();
