@@ -28,6 +28,9 @@ export interface PaymentStepWorkerOptions {
   readonly pollMs: number;
 }
 
+/** After a failed pass (the database out of reach): 200 ms, doubling, up to 5 s, jittered; at least pollMs apart. */
+const FAILED_PASS_BACKOFF = { baseMs: 200, maxMs: 5_000 };
+
 /** How long a step waits before its next attempt: the shared capped, doubling, jittered backoff, in whole ms. */
 export function backoffMs(attempts: number, baseMs = 500, capMs = 60_000): number {
   return Math.round(backoffDelayMs(attempts, { baseMs, maxMs: capMs }));
@@ -141,7 +144,7 @@ export class PaymentStepWorker {
       } catch (error) {
         this.failures += 1;
         this.options.logger.error({ reason: (error as Error).message, failures: this.failures }, 'polling payment steps failed');
-        this.scheduler.expectAt(Date.now() + Math.min(5_000, 100 * 2 ** this.failures));
+        this.scheduler.expectAt(Date.now() + backoffDelayMs(this.failures, FAILED_PASS_BACKOFF));
       }
     }
     // Without LISTEN nobody announces anything: look again after pollMs.

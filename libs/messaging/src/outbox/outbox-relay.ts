@@ -5,7 +5,12 @@ import type { Pool, PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import type { EventPublisher } from '../kafka/event-publisher';
+import type { BackoffPolicy } from '../retry/backoff';
+import { backoffDelayMs } from '../retry/backoff';
 import { outboxChannel } from './outbox.schema';
+
+/** After a failed pass (the broker or the database out of reach): 200 ms, doubling, up to 5 s, jittered. */
+const FAILED_PASS_BACKOFF: BackoffPolicy = { baseMs: 200, maxMs: 5_000 };
 
 export interface OutboxRelayOptions {
   /** Name of this relay's checkpoint row (one per outbox). */
@@ -199,7 +204,7 @@ export class OutboxRelay {
       } catch (error) {
         failures += 1;
         this.announced = true;
-        delay = Math.min(5_000, 100 * 2 ** failures);
+        delay = Math.round(backoffDelayMs(failures, FAILED_PASS_BACKOFF));
         this.options.logger.error({ err: error, failures }, 'outbox relay failed to publish; will retry');
       }
       if (this.announced && delay === undefined) continue;
