@@ -268,10 +268,12 @@ export class PaymentStepWorker {
       this.expectAt(Date.now() + this.options.leaseMs);
     } finally {
       this.inFlight -= 1;
-      // A slot is free: pass for what waited for one (and run nothing, if nothing did).
+      // A slot is free: pass for what waited for one, or for a due time already passed (and run nothing, if neither).
       if (this.waitingForSlot && this.running) {
         this.waitingForSlot = false;
         this.scheduler.runSoon();
+      } else if (this.running) {
+        this.scheduler.runIfDue();
       }
     }
   }

@@ -136,6 +136,21 @@ describe('DeadlineScheduler', () => {
     await instance.stop();
   });
 
+  it('runIfDue runs at once for a due time already passed, and changes nothing otherwise', async () => {
+    const clock = new FakeClock();
+    const { instance, runsAt } = scheduler(clock, { minIntervalMs: 60_000, nextDue: [10] });
+    await instance.start();
+    instance.runIfDue(); // due in 10 ms: not yet
+    await clock.advance(0);
+    expect(runsAt).toHaveLength(1);
+    await clock.advance(20); // now overdue, but spaced to 60 s by minIntervalMs
+    expect(runsAt).toHaveLength(1);
+    instance.runIfDue();
+    await clock.advance(0);
+    expect(runsAt).toHaveLength(2);
+    await instance.stop();
+  });
+
   it('with maxSleepMs, looks again that often even when nothing is known due', async () => {
     const clock = new FakeClock();
     const { instance, runsAt } = scheduler(clock, { maxSleepMs: 30_000 });

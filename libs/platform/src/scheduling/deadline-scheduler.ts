@@ -78,6 +78,11 @@ export class DeadlineScheduler {
     if (!this.running) this.arm();
   }
 
+  /** Run as soon as possible, not spaced, if a known due time has already passed (e.g. work ended that held it back). */
+  runIfDue(): void {
+    if (this.nextAt !== undefined && this.nextAt <= this.clock.now()) this.runSoon();
+  }
+
   private tick(): void {
     if (!this.started || this.running) return;
     this.lastRunAt = this.clock.now();
