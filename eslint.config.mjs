@@ -6,18 +6,7 @@ import tseslint from 'typescript-eslint';
 import { readFileSync } from 'node:fs';
 
 /** Framework and infrastructure packages that the pure domain must never import. */
-const FRAMEWORK_PACKAGES = [
-  '@nestjs/*',
-  'typeorm',
-  'pg',
-  'kafkajs',
-  'stripe',
-  'express',
-  'class-validator',
-  'class-transformer',
-  '@opentelemetry/*',
-  'pino',
-];
+const FRAMEWORK_PACKAGES = ['@nestjs/*', 'typeorm', 'pg', 'kafkajs', 'stripe', 'express', 'class-validator', 'class-transformer', '@opentelemetry/*', 'pino'];
 
 /**
  * An app's public entries (`@pay/<app>/tools`, and `@pay/<app>/testing` for tests): the only way

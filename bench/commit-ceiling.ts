@@ -58,11 +58,33 @@ async function withPgbench(pgbench: string, url: string, schema: string, seconds
   const dir = await mkdtemp(join(tmpdir(), 'commit-ceiling-'));
   try {
     const script = join(dir, 'ledger-like.sql');
-    await writeFile(script, [`\\set a random(1, ${ACCOUNTS})`, `\\set b random(1, ${ACCOUNTS})`, '\\set amount random(1, 5000)', '\\set negative -1 * :amount', ...transactionStatements(schema).map((s) => `${s};`)].join('\n'));
+    await writeFile(
+      script,
+      [
+        `\\set a random(1, ${ACCOUNTS})`,
+        `\\set b random(1, ${ACCOUNTS})`,
+        '\\set amount random(1, 5000)',
+        '\\set negative -1 * :amount',
+        ...transactionStatements(schema).map((s) => `${s};`),
+      ].join('\n'),
+    );
     const perSecond: Record<string, number> = {};
     for (const protocol of ['simple', 'prepared'] as const) {
       // -n: no vacuum of pgbench's own tables (there are none); the URL is libpq's connection string.
-      const { stdout } = await promisify(execFile)(pgbench, ['-n', '-c', String(CEILING_CLIENTS), '-j', '2', '-T', String(seconds), '-M', protocol, '-f', script, url]);
+      const { stdout } = await promisify(execFile)(pgbench, [
+        '-n',
+        '-c',
+        String(CEILING_CLIENTS),
+        '-j',
+        '2',
+        '-T',
+        String(seconds),
+        '-M',
+        protocol,
+        '-f',
+        script,
+        url,
+      ]);
       const tps = /tps = ([0-9.]+) \(without initial connection time\)/.exec(stdout);
       if (!tps) throw new Error(`pgbench printed no throughput:\n${stdout}`);
       perSecond[protocol] = Number(tps[1]);
@@ -95,8 +117,17 @@ async function withNode(url: string, schema: string, seconds: number): Promise<C
       try {
         while (performance.now() < deadline) {
           const amount = 1 + Math.floor(Math.random() * 5_000);
-          const values: Record<string, number> = { a: 1 + Math.floor(Math.random() * ACCOUNTS), b: 1 + Math.floor(Math.random() * ACCOUNTS), amount, negative: -amount };
-          for (const { text, names } of statements) await client.query(text, names.map((name) => values[name]));
+          const values: Record<string, number> = {
+            a: 1 + Math.floor(Math.random() * ACCOUNTS),
+            b: 1 + Math.floor(Math.random() * ACCOUNTS),
+            amount,
+            negative: -amount,
+          };
+          for (const { text, names } of statements)
+            await client.query(
+              text,
+              names.map((name) => values[name]),
+            );
           transactions += 1;
         }
       } finally {

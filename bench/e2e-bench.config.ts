@@ -1,7 +1,6 @@
 import { IsWholeNumber } from '@pay/config';
 import { Matches } from 'class-validator';
 
-
 /** Environment of `npm run bench:e2e`, validated before anything starts (a bad value names the variable). */
 export class E2eBenchConfig {
   /** Purchases published per second. */
@@ -24,6 +23,8 @@ export class E2eBenchConfig {
   BENCH_NODE_OPTIONS = '--max-old-space-size=128 --max-semi-space-size=8';
 
   /** The database the services use, created if missing; its commits are counted, so no other run should share it. */
-  @Matches(/^postgres(ql)?:\/\/[^/]+\/[A-Za-z0-9_]+$/, { message: 'must be a postgres:// URL naming a database, e.g. postgres://postgres@127.0.0.1:5432/payments_bench' })
+  @Matches(/^postgres(ql)?:\/\/[^/]+\/[A-Za-z0-9_]+$/, {
+    message: 'must be a postgres:// URL naming a database, e.g. postgres://postgres@127.0.0.1:5432/payments_bench',
+  })
   BENCH_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/payments_bench';
 }

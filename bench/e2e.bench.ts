@@ -31,16 +31,7 @@ import { Client } from 'pg';
 import type { PaymentsPlatform, StatementCounts, TestPerson } from '@pay/tools/e2e-kit';
 import { countingStatements, purchaseOf, spawnFromDist, startGroupAtEnd, startPaymentsPlatform, statementCounts, stopChild } from '@pay/tools/e2e-kit';
 import { E2eBenchConfig } from './e2e-bench.config';
-import {
-  groupLag,
-  highWatermarks,
-  kafkaBrokerPid,
-  machineCpuSeconds,
-  memoryMiB,
-  postgresCpuSeconds,
-  processCpuSeconds,
-  watermarkDelta,
-} from './e2e-meters';
+import { groupLag, highWatermarks, kafkaBrokerPid, machineCpuSeconds, memoryMiB, postgresCpuSeconds, processCpuSeconds, watermarkDelta } from './e2e-meters';
 
 /** How often the history read model is looked at: the resolution of the history latencies. */
 const HISTORY_POLL_MS = 100;
@@ -150,16 +141,33 @@ async function main(): Promise<void> {
   let stopHistoryPolling = false;
   let historyPolling: Promise<void> = Promise.resolve();
   try {
-    services.push({ name: 'payment-orchestration', process: (await spawnFromDist('payment-orchestration', platform.orchestrationEnv)).process, schema: platform.orchestrationSchema });
+    services.push({
+      name: 'payment-orchestration',
+      process: (await spawnFromDist('payment-orchestration', platform.orchestrationEnv)).process,
+      schema: platform.orchestrationSchema,
+    });
     // The projections read the real topics from where they end now: they see this run's events.
     for (const topic of [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]) await startGroupAtEnd(historyGroup, topic);
     for (const topic of [Topics.paymentEvents, Topics.walletEvents]) await startGroupAtEnd(adsGroup, topic);
     const projectionEnv = { ...platform.commonEnv, LOG_LEVEL: 'warn', OUTBOX_RELAY_NAME: 'e2e', AUTH_JWKS: JSON.stringify(platform.idp.jwks) };
     const [history, ads] = await Promise.all([
-      spawnFromDist('history-projection', { ...projectionEnv, DB_SCHEMA: historySchema, HISTORY_CONSUMER_GROUP: historyGroup, ...preloadEnv('history-projection') }),
-      spawnFromDist('ad-signal-aggregation', { ...projectionEnv, DB_SCHEMA: adsSchema, AD_SIGNALS_CONSUMER_GROUP: adsGroup, ...preloadEnv('ad-signal-aggregation') }),
+      spawnFromDist('history-projection', {
+        ...projectionEnv,
+        DB_SCHEMA: historySchema,
+        HISTORY_CONSUMER_GROUP: historyGroup,
+        ...preloadEnv('history-projection'),
+      }),
+      spawnFromDist('ad-signal-aggregation', {
+        ...projectionEnv,
+        DB_SCHEMA: adsSchema,
+        AD_SIGNALS_CONSUMER_GROUP: adsGroup,
+        ...preloadEnv('ad-signal-aggregation'),
+      }),
     ]);
-    services.push({ name: 'history-projection', process: history.process, schema: historySchema }, { name: 'ad-signal-aggregation', process: ads.process, schema: adsSchema });
+    services.push(
+      { name: 'history-projection', process: history.process, schema: historySchema },
+      { name: 'ad-signal-aggregation', process: ads.process, schema: adsSchema },
+    );
     const kafkaPid = kafkaBrokerPid();
 
     progress('services started; creating persons');
@@ -167,13 +175,19 @@ async function main(): Promise<void> {
     for (let i = 0; i < config.BENCH_PERSONS; i += 1) persons.push(await platform.person());
 
     // --- What the run's work consists of, and how to tell it is all done ---
-    const [{ live_version: historyVersion }] = await observer.query<{ live_version: number }>(`SELECT live_version FROM ${q(historySchema)}.read_model_pointer`);
+    const [{ live_version: historyVersion }] = await observer.query<{ live_version: number }>(
+      `SELECT live_version FROM ${q(historySchema)}.read_model_pointer`,
+    );
     const historyEntries = `${q(historySchema)}.history_entries_v${Number(historyVersion)}`;
-    const runTopics = [platform.purchaseTopic, ...Object.values(Topics).filter((topic) => topic !== Topics.purchaseRequests)].flatMap((topic) => [topic, deadLetterTopicOf(topic)]);
+    const runTopics = [platform.purchaseTopic, ...Object.values(Topics).filter((topic) => topic !== Topics.purchaseRequests)].flatMap((topic) => [
+      topic,
+      deadLetterTopicOf(topic),
+    ]);
     const outboxSchemas = (
-      await observer.query<{ schema: string }>("SELECT table_schema AS schema FROM information_schema.tables WHERE table_name = 'outbox' AND table_schema = ANY($1)", [
-        services.map((s) => s.schema),
-      ])
+      await observer.query<{ schema: string }>(
+        "SELECT table_schema AS schema FROM information_schema.tables WHERE table_name = 'outbox' AND table_schema = ANY($1)",
+        [services.map((s) => s.schema)],
+      )
     ).map((row) => row.schema);
 
     const published = new Map<string, number>(); // requestId -> publish time
@@ -190,7 +204,8 @@ async function main(): Promise<void> {
 
     // History: one batched query every HISTORY_POLL_MS of the entries of purchases not yet complete there.
     const inHistory = new Map<string, { visible?: number; captured?: number; named?: number }>();
-    const historyComplete = (): boolean => paymentsOfRun().length === published.size && [...inHistory.values()].filter((seen) => seen.named !== undefined).length === published.size;
+    const historyComplete = (): boolean =>
+      paymentsOfRun().length === published.size && [...inHistory.values()].filter((seen) => seen.named !== undefined).length === published.size;
     const pollHistory = async (): Promise<void> => {
       while (!stopHistoryPolling) {
         const pending = paymentsOfRun().filter((paymentId) => inHistory.get(paymentId)?.named === undefined);
@@ -224,7 +239,12 @@ async function main(): Promise<void> {
         );
         left[`outbox ${schema}`] = row.n;
       }
-      const delivered = new Set(platform.simulator.webhooks.deliveries().filter((d) => d.status !== undefined && d.status < 300).map((d) => d.eventId));
+      const delivered = new Set(
+        platform.simulator.webhooks
+          .deliveries()
+          .filter((d) => d.status !== undefined && d.status < 300)
+          .map((d) => d.eventId),
+      );
       left['webhooks not delivered'] = platform.simulator.webhooks.events().filter((event) => !delivered.has(event.id)).length;
       const [unapplied] = await observer.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM ${q(platform.orchestrationSchema)}.psp_webhook_events WHERE applied_at IS NULL AND outcome IS DISTINCT FROM 'unmatched'`,
@@ -241,7 +261,12 @@ async function main(): Promise<void> {
         const left = await outstanding();
         if (Date.now() - reported > 10_000 && Object.values(left).some((n) => n !== 0)) {
           reported = Date.now();
-          progress(`${what}: ${Object.entries(left).filter(([, n]) => n !== 0).map(([k, n]) => `${k}=${n}`).join(', ')}`);
+          progress(
+            `${what}: ${Object.entries(left)
+              .filter(([, n]) => n !== 0)
+              .map(([k, n]) => `${k}=${n}`)
+              .join(', ')}`,
+          );
         }
         return left;
       };
@@ -259,7 +284,11 @@ async function main(): Promise<void> {
       adsGroup,
       ...(await admin.listGroups()).groups.map((g) => g.groupId).filter((id) => id.startsWith(orchestrationPrefix)),
     ];
-    await waitFor(() => Promise.resolve(historyComplete()), (done) => done, { what: 'warm-up purchases complete in history', timeoutMs: 120_000 });
+    await waitFor(
+      () => Promise.resolve(historyComplete()),
+      (done) => done,
+      { what: 'warm-up purchases complete in history', timeoutMs: 120_000 },
+    );
     progress('warm-up published; draining it');
     await drain('warm-up drained', 120_000);
     published.clear();
@@ -293,7 +322,12 @@ async function main(): Promise<void> {
     const idleSeconds = (idleCpuAfter.at - idleCpuBefore.at) / 1000;
     const idle = {
       seconds: Number(idleSeconds.toFixed(1)),
-      cpuMsPerSecond: Object.fromEntries(Object.entries(idleCpuAfter.byProcess).map(([name, seconds]) => [name, Number((((seconds - idleCpuBefore.byProcess[name]) * 1000) / idleSeconds).toFixed(1))])),
+      cpuMsPerSecond: Object.fromEntries(
+        Object.entries(idleCpuAfter.byProcess).map(([name, seconds]) => [
+          name,
+          Number((((seconds - idleCpuBefore.byProcess[name]) * 1000) / idleSeconds).toFixed(1)),
+        ]),
+      ),
       commitsPerSecond: Number((idleCommits / idleSeconds).toFixed(1)),
       statementsPerSecond: Object.fromEntries(
         services.map((s) => [s.name, Number(((idleStatementsAfter[s.name].statements - idleStatementsBefore[s.name].statements) / idleSeconds).toFixed(1))]),
@@ -329,7 +363,11 @@ async function main(): Promise<void> {
 
     progress('load published; waiting for every capture');
     const capturedAt = (paymentId: string): number | undefined => platform.events.arrivals.get(`${paymentId}:payments.payment.captured`);
-    await waitFor(() => Promise.resolve(paymentsOfRun().filter((id) => capturedAt(id) !== undefined).length), (n) => n === total, { what: 'every purchase captured', timeoutMs: 900_000 });
+    await waitFor(
+      () => Promise.resolve(paymentsOfRun().filter((id) => capturedAt(id) !== undefined).length),
+      (n) => n === total,
+      { what: 'every purchase captured', timeoutMs: 900_000 },
+    );
     const allCaptured = Date.now();
     progress('every purchase captured; draining');
     await drain('the run drained', 1_800_000);
@@ -349,7 +387,8 @@ async function main(): Promise<void> {
     for (const service of services) await stopChild(service.process, 'SIGTERM');
     await waitFor(
       () => observer.query<{ n: number }>('SELECT numbackends AS n FROM pg_stat_database WHERE datname = current_database()'),
-      (rows) => rows[0].n <= 1, { what: 'the services disconnected from the database' }
+      (rows) => rows[0].n <= 1,
+      { what: 'the services disconnected from the database' },
     );
     // Every query of the observer is a transaction of its own; those up to the flush in commits() below are in the reading.
     const observerQueries = observer.queries - observerQueriesBefore;
@@ -409,20 +448,33 @@ async function main(): Promise<void> {
         publishToLedgerTransactionInHistory: summary(latencies.ledgerInHistory),
         historyResolutionMs: HISTORY_POLL_MS,
       },
-      drainSeconds: { afterLastPublish: Number(((drained - lastPublish) / 1000).toFixed(1)), afterLastCapture: Number(((drained - allCaptured) / 1000).toFixed(1)) },
-      cpuMsPerPurchase: { ...cpuMs, 'total (listed processes)': Number(listedTotal.toFixed(2)), 'machine (every process, /proc/stat)': perPurchase((cpuAfter.machine - cpuBefore.machine) * 1000) },
+      drainSeconds: {
+        afterLastPublish: Number(((drained - lastPublish) / 1000).toFixed(1)),
+        afterLastCapture: Number(((drained - allCaptured) / 1000).toFixed(1)),
+      },
+      cpuMsPerPurchase: {
+        ...cpuMs,
+        'total (listed processes)': Number(listedTotal.toFixed(2)),
+        'machine (every process, /proc/stat)': perPurchase((cpuAfter.machine - cpuBefore.machine) * 1000),
+      },
       postgres: {
-        commitsPerPurchase: perPurchase(Object.values(statementsAfter).reduce((sum, s) => sum + s.commits, 0) - Object.values(statementsBefore).reduce((sum, s) => sum + s.commits, 0)),
+        commitsPerPurchase: perPurchase(
+          Object.values(statementsAfter).reduce((sum, s) => sum + s.commits, 0) - Object.values(statementsBefore).reduce((sum, s) => sum + s.commits, 0),
+        ),
         databaseCommitsPerPurchase: perPurchase(commits),
         observerTransactionsExcluded: observerQueries,
         statementsPerPurchase,
-        statementsPerPurchaseTotal: perPurchase(Object.values(statementsAfter).reduce((sum, s) => sum + s.statements, 0) - Object.values(statementsBefore).reduce((sum, s) => sum + s.statements, 0)),
+        statementsPerPurchaseTotal: perPurchase(
+          Object.values(statementsAfter).reduce((sum, s) => sum + s.statements, 0) - Object.values(statementsBefore).reduce((sum, s) => sum + s.statements, 0),
+        ),
       },
       kafka: {
         messagesPerPurchase: perPurchase(sumOf((topic) => runTopicSet.has(topic))),
         offsetCommitsPerPurchase: perPurchase(sumOf((topic) => topic === '__consumer_offsets')),
         allTopicsPerPurchase: perPurchase(sumOf(() => true)),
-        byTopic: Object.fromEntries([...messages].filter(([topic]) => runTopicSet.has(topic) || topic === '__consumer_offsets').sort(([a], [b]) => a.localeCompare(b))),
+        byTopic: Object.fromEntries(
+          [...messages].filter(([topic]) => runTopicSet.has(topic) || topic === '__consumer_offsets').sort(([a], [b]) => a.localeCompare(b)),
+        ),
       },
       rssMiB: Object.fromEntries(services.map((s) => [s.name, { sampledMax: Math.round(rssMax[s.name]), peak: Math.round(peaks[s.name]) }])),
       idle,
@@ -430,13 +482,23 @@ async function main(): Promise<void> {
     process.stdout.write(`${table(result)}\n${JSON.stringify(result, null, 2)}\n`);
     // Where PostgreSQL's time may go: the run's tables read by sequential scans (a missing index or a
     // plan gone wrong shows here first; pg_stat_statements is not loaded on these machines).
-    const scans = await observer.query<{ table: string; seq_scan: string; seq_tup_read: string; idx_scan: string | null; n_live_tup: string; n_dead_tup: string }>(
+    const scans = await observer.query<{
+      table: string;
+      seq_scan: string;
+      seq_tup_read: string;
+      idx_scan: string | null;
+      n_live_tup: string;
+      n_dead_tup: string;
+    }>(
       `SELECT schemaname || '.' || relname AS table, seq_scan, seq_tup_read, idx_scan, n_live_tup, n_dead_tup
          FROM pg_stat_user_tables WHERE schemaname = ANY($1) ORDER BY seq_tup_read DESC LIMIT 8`,
       [services.map((s) => s.schema)],
     );
     process.stdout.write(`\ntables by rows read in sequential scans (seq scans, rows, index scans, live/dead rows):\n`);
-    for (const row of scans) process.stdout.write(`  ${row.table.padEnd(58)} ${row.seq_scan.padStart(8)} ${row.seq_tup_read.padStart(12)} ${String(row.idx_scan ?? '-').padStart(10)} ${row.n_live_tup}/${row.n_dead_tup}\n`);
+    for (const row of scans)
+      process.stdout.write(
+        `  ${row.table.padEnd(58)} ${row.seq_scan.padStart(8)} ${row.seq_tup_read.padStart(12)} ${String(row.idx_scan ?? '-').padStart(10)} ${row.n_live_tup}/${row.n_dead_tup}\n`,
+      );
   } finally {
     stopHistoryPolling = true;
     await historyPolling.catch(() => undefined);
@@ -460,10 +522,18 @@ interface BenchResult {
   offeredSeconds: number;
   purchases: number;
   capturedPerSecond: number;
-  latencyMs: Record<'publishToCaptured' | 'publishToInHistory' | 'publishToCapturedInHistory' | 'publishToLedgerTransactionInHistory', Percentiles> & { historyResolutionMs: number };
+  latencyMs: Record<'publishToCaptured' | 'publishToInHistory' | 'publishToCapturedInHistory' | 'publishToLedgerTransactionInHistory', Percentiles> & {
+    historyResolutionMs: number;
+  };
   drainSeconds: { afterLastPublish: number; afterLastCapture: number };
   cpuMsPerPurchase: Record<string, number>;
-  postgres: { commitsPerPurchase: number; databaseCommitsPerPurchase: number; observerTransactionsExcluded: number; statementsPerPurchase: Record<string, StatementCounts>; statementsPerPurchaseTotal: number };
+  postgres: {
+    commitsPerPurchase: number;
+    databaseCommitsPerPurchase: number;
+    observerTransactionsExcluded: number;
+    statementsPerPurchase: Record<string, StatementCounts>;
+    statementsPerPurchaseTotal: number;
+  };
   kafka: { messagesPerPurchase: number; offsetCommitsPerPurchase: number; allTopicsPerPurchase: number };
   rssMiB: Record<string, { sampledMax: number; peak: number }>;
   idle: { seconds: number; cpuMsPerSecond: Record<string, number>; commitsPerSecond: number; statementsPerSecond: Record<string, number> };
@@ -497,17 +567,27 @@ function table(r: BenchResult): string {
     // notifications, and PostgreSQL 15 wakes every listener of the database on each NOTIFY: with
     // all four schemas in one database (here; production gives each service its own) every
     // outbox commit wakes every service's listeners.
-    row('pg_stat_database xact_commit / purchase', `${r.postgres.databaseCommitsPerPurchase} (with NOTIFY deliveries to every listener of the one database; the bench's own ${r.postgres.observerTransactionsExcluded} excluded)`),
+    row(
+      'pg_stat_database xact_commit / purchase',
+      `${r.postgres.databaseCommitsPerPurchase} (with NOTIFY deliveries to every listener of the one database; the bench's own ${r.postgres.observerTransactionsExcluded} excluded)`,
+    ),
     row('PostgreSQL statements / purchase (services)', r.postgres.statementsPerPurchaseTotal),
-    row('Kafka messages / purchase (the run\'s topics)', r.kafka.messagesPerPurchase),
+    row("Kafka messages / purchase (the run's topics)", r.kafka.messagesPerPurchase),
     row('Kafka offset commits / purchase (broker-wide)', r.kafka.offsetCommitsPerPurchase),
     row('Kafka messages / purchase (all topics)', r.kafka.allTopicsPerPurchase),
     row(`idle (${r.idle.seconds} s before the load): commits/s`, r.idle.commitsPerSecond),
-    row('idle: statements/s by service', Object.entries(r.idle.statementsPerSecond).map(([name, n]) => `${name} ${n}`).join(', ')),
+    row(
+      'idle: statements/s by service',
+      Object.entries(r.idle.statementsPerSecond)
+        .map(([name, n]) => `${name} ${n}`)
+        .join(', '),
+    ),
   );
   // The commits of each service by the shape of their (first) statement: where the commits go.
   for (const [name, st] of Object.entries(r.postgres.statementsPerPurchase)) {
-    const shapes = Object.entries(st.shapes).sort(([, a], [, b]) => b - a).slice(0, 8);
+    const shapes = Object.entries(st.shapes)
+      .sort(([, a], [, b]) => b - a)
+      .slice(0, 8);
     if (shapes.length === 0) continue;
     lines.push('', `  commits / purchase of ${name}, by their first statement:`);
     for (const [shape, n] of shapes) lines.push(`    ${n.toFixed(2).padStart(6)}  ${shape}`);

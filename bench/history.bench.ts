@@ -28,7 +28,15 @@ import type { EventEnvelope } from '@pay/contracts';
 import { assertSchemaName, openServiceDataSource } from '@pay/platform';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
-import { aggregateQuery, historyProjectionMigrations, HistoryReader, readModelChecksums, readModelTables, rebuildReadModel, storeAndProject } from '@pay/history-projection/tools';
+import {
+  aggregateQuery,
+  historyProjectionMigrations,
+  HistoryReader,
+  readModelChecksums,
+  readModelTables,
+  rebuildReadModel,
+  storeAndProject,
+} from '@pay/history-projection/tools';
 import type { AggregateRequest, HistoryFilters, HistoryScope } from '@pay/history-projection/tools';
 import { generateWorkload, partitionOf, prng } from '@pay/history-projection/testing';
 import { parseCommandLine, wholeNumberFlag } from '@pay/tools/command-line';
@@ -69,7 +77,8 @@ const number = (n: number): string => Math.round(n).toLocaleString('en');
 const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 /** Events per payment of the workload, measured on a sample: sizes the chunks to reach --events. */
-const EVENTS_PER_PAYMENT_SAMPLE = generateWorkload({ seed: 1, persons: 200, merchants: 20, nonProfits: 3, payments: 2_000, walletEvents: false }).events.length / 2_000;
+const EVENTS_PER_PAYMENT_SAMPLE =
+  generateWorkload({ seed: 1, persons: 200, merchants: 20, nonProfits: 3, payments: 2_000, walletEvents: false }).events.length / 2_000;
 
 function topicOf(event: EventEnvelope): string {
   return event.type.startsWith('payments.') ? 'payments.events.v1' : event.type.startsWith('ledger.') ? 'ledger.transactions.v1' : 'wallet.events.v1';
@@ -108,7 +117,9 @@ async function main(): Promise<void> {
   const dataSource = await openServiceDataSource({ url, schema, migrations: historyProjectionMigrations, poolSize: 6, applicationName: 'history-bench' });
   const [{ version: pg }] = await dataSource.query<Array<{ version: string }>>('SELECT version()');
   const [{ setting: syncCommit }] = await dataSource.query<Array<{ setting: string }>>("SELECT setting FROM pg_settings WHERE name = 'synchronous_commit'");
-  log(`machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${pg.split(' on ')[0]} (synchronous_commit=${syncCommit})`);
+  log(
+    `machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${pg.split(' on ')[0]} (synchronous_commit=${syncCommit})`,
+  );
 
   try {
     // --- 1 & 2: the workload, applied by the live path ---
@@ -118,7 +129,9 @@ async function main(): Promise<void> {
     const nonProfits = Math.max(3, Math.round(persons / 100));
     const chunkPayments = 20_000;
     const chunks = Math.ceil(paymentsNeeded / chunkPayments);
-    log(`\nworkload: ~${number(flags.events)} events: ${number(paymentsNeeded)} payments of ${number(persons)} people, ${number(merchants)} merchants, ${number(nonProfits)} non-profits`);
+    log(
+      `\nworkload: ~${number(flags.events)} events: ${number(paymentsNeeded)} payments of ${number(persons)} people, ${number(merchants)} merchants, ${number(nonProfits)} non-profits`,
+    );
     const offsets = new Map<string, number>();
     let total = 0;
     let liveMs = 0;
@@ -149,10 +162,21 @@ async function main(): Promise<void> {
       process.stderr.write(`\r  live: ${number(total)} events, ${number(total / (liveMs / 1000))} events/s   `);
     }
     process.stderr.write('\n');
-    log(`live path (store + project, 3 workers, 500 events per transaction): ${number(total)} events in ${(liveMs / 1000).toFixed(1)} s = ${number(total / (liveMs / 1000))} events/s`);
+    log(
+      `live path (store + project, 3 workers, 500 events per transaction): ${number(total)} events in ${(liveMs / 1000).toFixed(1)} s = ${number(total / (liveMs / 1000))} events/s`,
+    );
 
     // The consumer's real shape: one inbox transaction per event, 3 partitions at a time, on a sample.
-    const sample = generateWorkload({ seed: 99, persons, merchants, nonProfits, payments: 2_000, walletEvents: false, paymentPrefix: 'single', start: new Date(Date.UTC(2025, 0, 1)) }).events;
+    const sample = generateWorkload({
+      seed: 99,
+      persons,
+      merchants,
+      nonProfits,
+      payments: 2_000,
+      walletEvents: false,
+      paymentPrefix: 'single',
+      start: new Date(Date.UTC(2025, 0, 1)),
+    }).events;
     const singleLanes: EventEnvelope[][] = [[], [], []];
     for (const event of sample) singleLanes[partitionOf(event.subject, 3)].push(event);
     let singleOffset = 0;
@@ -167,7 +191,9 @@ async function main(): Promise<void> {
     );
     const singleSeconds = (performance.now() - singleStarted) / 1000;
     total += sample.length;
-    log(`live path, one transaction per event (the consumer's unit), 3 partitions: ${number(sample.length)} events in ${singleSeconds.toFixed(1)} s = ${number(sample.length / singleSeconds)} events/s`);
+    log(
+      `live path, one transaction per event (the consumer's unit), 3 partitions: ${number(sample.length)} events in ${singleSeconds.toFixed(1)} s = ${number(sample.length / singleSeconds)} events/s`,
+    );
 
     // --- 3: rebuild into version 2 ---
     log('\nrebuild (npm run history:rebuild) into version 2 while version 1 serves:');
@@ -181,11 +207,16 @@ async function main(): Promise<void> {
         log(`  ${p.phase}: ${number(p.eventsDone)} / ${number(p.eventsTotal)} events, ${number(p.eventsPerSecond)} events/s, ${p.secondsLeft ?? '?'} s left`);
       },
     });
-    log(`replay: ${number(rebuilt.events)} events in ${rebuilt.seconds.toFixed(1)} s = ${number(rebuilt.eventsPerSecond)} events/s (indexes and switch included)`);
+    log(
+      `replay: ${number(rebuilt.events)} events in ${rebuilt.seconds.toFixed(1)} s = ${number(rebuilt.eventsPerSecond)} events/s (indexes and switch included)`,
+    );
     const [v1, v2] = [await readModelChecksums(dataSource, 1), await readModelChecksums(dataSource, 2)];
     const same = JSON.stringify(v1) === JSON.stringify(v2);
     log(`read model after rebuild ${same ? 'IDENTICAL to' : 'DIFFERS from'} the live one:`);
-    for (const table of Object.keys(v1)) log(`  ${table.padEnd(16)} ${number(v1[table].rows).padStart(10)} rows  live ${v1[table].checksum.padStart(20)}  rebuilt ${v2[table].checksum.padStart(20)}`);
+    for (const table of Object.keys(v1))
+      log(
+        `  ${table.padEnd(16)} ${number(v1[table].rows).padStart(10)} rows  live ${v1[table].checksum.padStart(20)}  rebuilt ${v2[table].checksum.padStart(20)}`,
+      );
     const sizes = await dataSource.query<Array<{ name: string; size: string }>>(
       `SELECT c.relname AS name, pg_size_pretty(pg_total_relation_size(c.oid)) AS size FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        WHERE n.nspname = current_schema() AND c.relkind = 'r' AND (c.relname LIKE '%_v2' OR c.relname = 'raw_events') ORDER BY pg_total_relation_size(c.oid) DESC`,
@@ -195,11 +226,21 @@ async function main(): Promise<void> {
     // --- 4: queries on the rebuilt (now live) version ---
     const reader = new HistoryReader(dataSource);
     const t = readModelTables(2);
-    const people = (await dataSource.query<Array<{ id: string }>>(`SELECT DISTINCT payer_id AS id FROM ${t.entries} TABLESAMPLE SYSTEM (5) LIMIT 2000`)).map((r) => r.id);
-    const businesses = (await dataSource.query<Array<{ id: string }>>(`SELECT DISTINCT counterparty_id AS id FROM ${t.entries} TABLESAMPLE SYSTEM (5) WHERE counterparty_type = 'merchant' LIMIT 500`)).map((r) => r.id);
+    const people = (await dataSource.query<Array<{ id: string }>>(`SELECT DISTINCT payer_id AS id FROM ${t.entries} TABLESAMPLE SYSTEM (5) LIMIT 2000`)).map(
+      (r) => r.id,
+    );
+    const businesses = (
+      await dataSource.query<Array<{ id: string }>>(
+        `SELECT DISTINCT counterparty_id AS id FROM ${t.entries} TABLESAMPLE SYSTEM (5) WHERE counterparty_type = 'merchant' LIMIT 500`,
+      )
+    ).map((r) => r.id);
     const random = prng(7);
     const person = (): HistoryScope => ({ kind: 'person', personId: people[Math.floor(random() * people.length)] });
-    const merchant = (): HistoryScope => ({ kind: 'counterparty', counterpartyType: 'merchant', counterpartyId: businesses[Math.floor(random() * businesses.length)] });
+    const merchant = (): HistoryScope => ({
+      kind: 'counterparty',
+      counterpartyType: 'merchant',
+      counterpartyId: businesses[Math.floor(random() * businesses.length)],
+    });
     const [{ first }] = await dataSource.query<Array<{ first: Date }>>(`SELECT min(occurred_at) AS first FROM ${t.entries}`);
     const month = (i: number): { from: Date; to: Date } => {
       const start = new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + (Math.abs(i) % 6), 1));
@@ -215,14 +256,18 @@ async function main(): Promise<void> {
         const first = await reader.page(scope, {}, { limit: 20, order: 'desc' });
         return first.nextCursor ? reader.page(scope, {}, { limit: 20, order: 'desc', cursor: first.nextCursor }) : first;
       }),
-      await time('person history, app+status+amount filters', n, () => page(person(), { apps: ['instagram', 'whatsapp'], statuses: ['captured', 'refunded', 'partially_refunded'], minAmount: 1_000n, maxAmount: 30_000n })),
+      await time('person history, app+status+amount filters', n, () =>
+        page(person(), { apps: ['instagram', 'whatsapp'], statuses: ['captured', 'refunded', 'partially_refunded'], minAmount: 1_000n, maxAmount: 30_000n }),
+      ),
       await time('person summary (totals per currency)', n, () => reader.summary(person() as Extract<HistoryScope, { kind: 'person' }>, {})),
       await time('merchant history, first page (50)', n, () => page(merchant())),
       await time('merchant history, one month, refunds', n, (i) => page(merchant(), { kinds: ['refund'], ...month(i) })),
       await time("analysts' list, everyone, kind=donation", n, () => page({ kind: 'all' }, { kinds: ['donation'] })),
       await time('aggregates: month x app (all time)', n, () => aggregates({ interval: 'month', groupBy: ['app'], filters: {} })),
       await time('aggregates: day x country x kind, one month', n, (i) => aggregates({ interval: 'day', groupBy: ['country', 'kind'], filters: month(i) })),
-      await time('aggregates: week x method type, captured only', n, () => aggregates({ interval: 'week', groupBy: ['methodType'], filters: { statuses: ['captured'] } })),
+      await time('aggregates: week x method type, captured only', n, () =>
+        aggregates({ interval: 'week', groupBy: ['methodType'], filters: { statuses: ['captured'] } }),
+      ),
       await time('aggregates from entries: day x app, one month, amount >= 100.00', Math.max(10, Math.round(n / 10)), (i) =>
         aggregates({ interval: 'day', groupBy: ['app'], filters: { ...month(i), minAmount: 10_000n } }),
       ),

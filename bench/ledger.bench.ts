@@ -108,7 +108,16 @@ async function runScenario(
   latencies.sort((a, b) => a - b);
   const accepted = latencies.length - refused;
   const averageBatch = batches.length ? batches.reduce((s, b) => s + b.size, 0) / batches.length : 0;
-  return { scenario, clients, transactions: accepted, perSecond: accepted / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), refused, averageBatch };
+  return {
+    scenario,
+    clients,
+    transactions: accepted,
+    perSecond: accepted / elapsed,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    refused,
+    averageBatch,
+  };
 }
 
 /** The same rows as the ledger writes (an entry and its two postings), by multi-row INSERT only. */
@@ -141,7 +150,10 @@ async function ceiling(dataSource: DataSource, seconds: number): Promise<Array<{
               entries.push(p, `ceiling-${p}`, JSON.stringify({ order: `o-${p}` }), hash(), now, hash(), hash());
               const q = postings.length;
               const amount = 1 + pick(5_000);
-              postingValues.push(`($${q + 1}, 0, $${q + 2}, 'debit', 'posted', $${q + 3}, 'EUR')`, `($${q + 1}, 1, $${q + 4}, 'credit', 'posted', $${q + 3}, 'EUR')`);
+              postingValues.push(
+                `($${q + 1}, 0, $${q + 2}, 'debit', 'posted', $${q + 3}, 'EUR')`,
+                `($${q + 1}, 1, $${q + 4}, 'credit', 'posted', $${q + 3}, 'EUR')`,
+              );
               postings.push(p, `person-${pick(PEOPLE)}`, amount, `merchant-${pick(MERCHANTS)}`);
             }
             await runner.query('BEGIN');
@@ -149,7 +161,10 @@ async function ceiling(dataSource: DataSource, seconds: number): Promise<Array<{
               `INSERT INTO ceiling_entries (position, transaction_id, kind, metadata, content_hash, recorded_at, prev_hash, hash) VALUES ${entryValues.join(', ')}`,
               entries,
             );
-            await runner.query(`INSERT INTO ceiling_postings (position, idx, account_id, direction, layer, amount, currency) VALUES ${postingValues.join(', ')}`, postings);
+            await runner.query(
+              `INSERT INTO ceiling_postings (position, idx, account_id, direction, layer, amount, currency) VALUES ${postingValues.join(', ')}`,
+              postings,
+            );
             await runner.query('COMMIT');
             rows += batch;
           }
@@ -211,8 +226,12 @@ async function main(): Promise<void> {
     const commitCeiling = await measureCommitCeiling(url, schema, seconds);
 
     const pad = (v: string | number, n: number): string => String(v).padStart(n);
-    process.stdout.write(`\nledger (group commit, ${seconds}s per scenario; each transaction: 1 entry + 2 postings + 2 balance rows + 1 outbox event, hash-chained)\n`);
-    process.stdout.write(`${'scenario'.padEnd(8)} ${pad('clients', 7)} ${pad('tx/s', 8)} ${pad('p50 ms', 8)} ${pad('p99 ms', 8)} ${pad('avg batch', 9)} ${pad('of ceiling', 10)}\n`);
+    process.stdout.write(
+      `\nledger (group commit, ${seconds}s per scenario; each transaction: 1 entry + 2 postings + 2 balance rows + 1 outbox event, hash-chained)\n`,
+    );
+    process.stdout.write(
+      `${'scenario'.padEnd(8)} ${pad('clients', 7)} ${pad('tx/s', 8)} ${pad('p50 ms', 8)} ${pad('p99 ms', 8)} ${pad('avg batch', 9)} ${pad('of ceiling', 10)}\n`,
+    );
     for (const r of results) {
       process.stdout.write(
         `${r.scenario.padEnd(8)} ${pad(r.clients, 7)} ${pad(r.perSecond.toFixed(0), 8)} ${pad(r.p50.toFixed(2), 8)} ${pad(r.p99.toFixed(2), 8)} ` +
@@ -221,17 +240,22 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`\nceiling: plain PostgreSQL writing the same rows (entry + 2 postings) by multi-row INSERTs, no ledger logic\n`);
     for (const c of ceilings) {
-      process.stdout.write(`  ${pad(c.batch, 3)} entries per transaction, ${c.writers} writer${c.writers > 1 ? 's' : ' '}: ${pad(c.perSecond.toFixed(0), 6)} entries/s\n`);
+      process.stdout.write(
+        `  ${pad(c.batch, 3)} entries per transaction, ${c.writers} writer${c.writers > 1 ? 's' : ' '}: ${pad(c.perSecond.toFixed(0), 6)} entries/s\n`,
+      );
     }
     const peak = results.reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
-    process.stdout.write(`best ledger throughput ${peak.perSecond.toFixed(0)} tx/s (${peak.scenario}, ${peak.clients} clients) = ${((100 * peak.perSecond) / best).toFixed(1)}% of the ceiling (${best.toFixed(0)} entries/s)\n`);
+    process.stdout.write(
+      `best ledger throughput ${peak.perSecond.toFixed(0)} tx/s (${peak.scenario}, ${peak.clients} clients) = ${((100 * peak.perSecond) / best).toFixed(1)}% of the ceiling (${best.toFixed(0)} entries/s)\n`,
+    );
 
     // The issue's reference figure is pgbench's default (simple) protocol; prepared statements are shown beside it.
     const commitsPerSecond = commitCeiling.perSecond.simple ?? commitCeiling.perSecond.node;
     process.stdout.write(
       `\nper-commit ceiling: ${commitCeiling.tool}, ${CEILING_CLIENTS} clients, one transaction = insert an entry, insert its 2 postings, update 1 balance\n`,
     );
-    for (const [protocol, perSecond] of Object.entries(commitCeiling.perSecond)) process.stdout.write(`  ${protocol.padEnd(8)}: ${pad(perSecond.toFixed(0), 6)} commits/s\n`);
+    for (const [protocol, perSecond] of Object.entries(commitCeiling.perSecond))
+      process.stdout.write(`  ${protocol.padEnd(8)}: ${pad(perSecond.toFixed(0), 6)} commits/s\n`);
     for (const scenario of ['spread', 'hot'] as const) {
       const top = results.filter((r) => r.scenario === scenario).reduce((a, b) => (b.perSecond > a.perSecond ? b : a));
       const prepared = commitCeiling.perSecond.prepared;
@@ -243,7 +267,9 @@ async function main(): Promise<void> {
 
     const verified = await ledger.verify();
     const drift = await ledger.balanceDrift();
-    process.stdout.write(`after the run: ${verified.ok ? `verified ${verified.entries} entries` : `CHAIN BROKEN at ${verified.position}`}, ${drift.length} balance drifts\n`);
+    process.stdout.write(
+      `after the run: ${verified.ok ? `verified ${verified.entries} entries` : `CHAIN BROKEN at ${verified.position}`}, ${drift.length} balance drifts\n`,
+    );
   } finally {
     await ledger.close();
     await dataSource.query(`DROP SCHEMA "${schema}" CASCADE`).catch(() => undefined);

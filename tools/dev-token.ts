@@ -12,14 +12,24 @@ const USAGE = 'usage: npm run dev:token -- --sub <id> --role <person|service|ana
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { sub: { type: 'string' }, role: { type: 'string' }, merchants: { type: 'string' }, org: { type: 'string' }, minutes: { type: 'string', default: '60' } },
+    options: {
+      sub: { type: 'string' },
+      role: { type: 'string' },
+      merchants: { type: 'string' },
+      org: { type: 'string' },
+      minutes: { type: 'string', default: '60' },
+    },
     strict: true,
   });
-  if (!values.sub || !/^[A-Za-z0-9_.:-]{1,100}$/.test(values.sub)) throw new Error(`--sub must be 1 to 100 of letters, digits, "_", "-", ":" and "."\n${USAGE}`);
+  if (!values.sub || !/^[A-Za-z0-9_.:-]{1,100}$/.test(values.sub))
+    throw new Error(`--sub must be 1 to 100 of letters, digits, "_", "-", ":" and "."\n${USAGE}`);
   if (!values.role || !ROLES.includes(values.role)) throw new Error(`--role must be one of ${ROLES.join(', ')}\n${USAGE}`);
   const minutes = Number(values.minutes);
   if (!Number.isInteger(minutes) || minutes < 1 || minutes > 24 * 60) throw new Error(`--minutes must be a whole number from 1 to 1440\n${USAGE}`);
-  const merchants = values.merchants?.split(',').map((m) => m.trim()).filter(Boolean);
+  const merchants = values.merchants
+    ?.split(',')
+    .map((m) => m.trim())
+    .filter(Boolean);
   if (values.role === 'advertiser' && (!values.org || !/^[A-Za-z0-9_.:-]{1,100}$/.test(values.org))) {
     throw new Error(`an advertiser acts for an organisation: --org, 1 to 100 of letters, digits, "_", "-", ":" and "."\n${USAGE}`);
   }

@@ -26,9 +26,17 @@ async function main(): Promise<void> {
   const kafka = createKafka({ clientId: 'dlq-replay', brokers });
   const publisher = new EventPublisher(kafka);
   try {
-    const result = await replayDeadLetters({ kafka, publisher, deadLetterTopic: deadLetterTopicOf(topic), onlyConsumer: values.consumer, dryRun: values['dry-run'] });
+    const result = await replayDeadLetters({
+      kafka,
+      publisher,
+      deadLetterTopic: deadLetterTopicOf(topic),
+      onlyConsumer: values.consumer,
+      dryRun: values['dry-run'],
+    });
     const verb = values['dry-run'] ? 'would replay' : 'replayed';
-    process.stdout.write(`${verb} ${result.replayed} dead letters of ${topic}${values.consumer ? ` for ${values.consumer}` : ''}; skipped ${result.skipped} of other consumers\n`);
+    process.stdout.write(
+      `${verb} ${result.replayed} dead letters of ${topic}${values.consumer ? ` for ${values.consumer}` : ''}; skipped ${result.skipped} of other consumers\n`,
+    );
   } finally {
     await publisher.disconnect();
   }

@@ -42,7 +42,9 @@ describe('tools/migrate.ts: what it validates before migrating', () => {
     expect(refusal(['--service', 'wallets'], { DATABASE_URL })).toBe(
       'migrate: invalid configuration: SERVICE (or --service) must be one of wallet, payment-orchestration, history-projection, ad-signal-aggregation or all',
     );
-    expect(refusal([], { DATABASE_URL, DB_SCHEMA: 'wallet' })).toMatch(/^migrate: invalid configuration: DB_SCHEMA names the schema of one service: set SERVICE/);
+    expect(refusal([], { DATABASE_URL, DB_SCHEMA: 'wallet' })).toMatch(
+      /^migrate: invalid configuration: DB_SCHEMA names the schema of one service: set SERVICE/,
+    );
   });
 
   it('refuses an unknown flag with its usage line', () => {

@@ -36,7 +36,9 @@ export function migrationPlan(argv: readonly string[], env: NodeJS.ProcessEnv): 
   if (services.length === 0) throw new ConfigError('migrate', [`SERVICE (or --service) must be one of ${SERVICES.map((s) => s.name).join(', ')} or all`]);
   const config = loadConfig('migrate', DatabaseConfig, env);
   if (config.DB_SCHEMA !== undefined && services.length > 1) {
-    throw new ConfigError('migrate', ['DB_SCHEMA names the schema of one service: set SERVICE (or --service) too, or unset it to migrate each service into its own']);
+    throw new ConfigError('migrate', [
+      'DB_SCHEMA names the schema of one service: set SERVICE (or --service) too, or unset it to migrate each service into its own',
+    ]);
   }
   return { services, config };
 }

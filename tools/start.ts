@@ -72,7 +72,9 @@ async function main(): Promise<void> {
     log('development identity keys in .cache/dev-keys.json; `npm run dev:token -- --sub person-1 --role person` prints a token');
   }
   // Without a Stripe key, payment-orchestration talks to the local PSP simulator.
-  const toStart = env.STRIPE_SECRET_KEY ? SERVICES : [...SERVICES, { name: 'psp-simulator', port: 12111, readyPath: '/__control/state', main: 'dist/simulators/psp/src/main.js' }];
+  const toStart = env.STRIPE_SECRET_KEY
+    ? SERVICES
+    : [...SERVICES, { name: 'psp-simulator', port: 12111, readyPath: '/__control/state', main: 'dist/simulators/psp/src/main.js' }];
   const children = new Map(toStart.map((service) => [service, startService(service, env)]));
 
   let stopping = false;
@@ -107,9 +109,13 @@ async function main(): Promise<void> {
 
   await Promise.all([...children].map(([service, child]) => waitUntilReady(service, child)));
   const lines = toStart.map((s) =>
-    s.readyPath ? `  ${s.name.padEnd(22)} http://127.0.0.1:${s.port}   (Stripe API subset; control API under /__control)` : `  ${s.name.padEnd(22)} http://127.0.0.1:${s.port}   (OpenAPI: /docs, health: /health/ready)`,
+    s.readyPath
+      ? `  ${s.name.padEnd(22)} http://127.0.0.1:${s.port}   (Stripe API subset; control API under /__control)`
+      : `  ${s.name.padEnd(22)} http://127.0.0.1:${s.port}   (OpenAPI: /docs, health: /health/ready)`,
   );
-  process.stdout.write(`\nAll services are up:\n${lines.join('\n')}\n  Kafka ${infra.kafkaBrokers.join(',')}, PostgreSQL ${new URL(infra.databaseUrl).host}\nCtrl-C stops them.\n\n`);
+  process.stdout.write(
+    `\nAll services are up:\n${lines.join('\n')}\n  Kafka ${infra.kafkaBrokers.join(',')}, PostgreSQL ${new URL(infra.databaseUrl).host}\nCtrl-C stops them.\n\n`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -33,7 +33,9 @@ export function checkCompanions(objects: readonly KubeObject[]): Finding[] {
       });
       if (services.length === 0) say(deployment, 'no Service selects its pods');
 
-      const budgets = inNamespace.filter((o) => o.kind === 'PodDisruptionBudget' && selectorMatches((o.spec as { selector?: LabelSelector } | undefined)?.selector, labels));
+      const budgets = inNamespace.filter(
+        (o) => o.kind === 'PodDisruptionBudget' && selectorMatches((o.spec as { selector?: LabelSelector } | undefined)?.selector, labels),
+      );
       if (budgets.length === 0) say(deployment, 'no PodDisruptionBudget selects its pods');
       if (budgets.length > 1) say(deployment, `${budgets.length} PodDisruptionBudgets select its pods: the eviction API refuses to evict any of them`);
 
@@ -64,7 +66,8 @@ export function checkCompanions(objects: readonly KubeObject[]): Finding[] {
           !spec.egress?.length
         );
       });
-      if (!denies) say({ kind: 'Namespace', metadata: { name: namespace } }, 'has no default-deny NetworkPolicy (podSelector {}, Ingress and Egress, no rules)');
+      if (!denies)
+        say({ kind: 'Namespace', metadata: { name: namespace } }, 'has no default-deny NetworkPolicy (podSelector {}, Ingress and Egress, no rules)');
     }
   });
 }
@@ -73,9 +76,7 @@ export function checkAutoscaling(objects: readonly KubeObject[], context: Scalin
   return findingsOf('autoscaling', (say) => {
     for (const autoscaler of objects.filter((o) => o.kind === 'HorizontalPodAutoscaler')) {
       const spec = (autoscaler.spec ?? {}) as { scaleTargetRef?: { kind?: string; name?: string }; minReplicas?: number; maxReplicas?: number };
-      const target = objects.find(
-        (o) => o.kind === spec.scaleTargetRef?.kind && o.metadata.name === spec.scaleTargetRef?.name && sameNamespace(o, autoscaler),
-      );
+      const target = objects.find((o) => o.kind === spec.scaleTargetRef?.kind && o.metadata.name === spec.scaleTargetRef?.name && sameNamespace(o, autoscaler));
       if (!target) {
         say(autoscaler, `scales ${spec.scaleTargetRef?.kind} ${spec.scaleTargetRef?.name}, which is not among the manifests`);
         continue;
@@ -87,14 +88,20 @@ export function checkAutoscaling(objects: readonly KubeObject[], context: Scalin
       const service = templateLabels(target)[SERVICE_LABEL];
       const consumed = service === undefined ? undefined : context.consumedTopics[service];
       if (!consumed) {
-        say(autoscaler, `${target.kind} ${target.metadata.name} (${SERVICE_LABEL}=${service ?? '<unset>'}) has no entry in the consumed-topics table: say which topics it consumes`);
+        say(
+          autoscaler,
+          `${target.kind} ${target.metadata.name} (${SERVICE_LABEL}=${service ?? '<unset>'}) has no entry in the consumed-topics table: say which topics it consumes`,
+        );
       } else if (consumed.length > 0) {
         const partitions = consumed.map((topic) => context.topics.find((t) => t.name === topic)?.partitions);
         const unknown = consumed.filter((_, index) => partitions[index] === undefined);
         if (unknown.length > 0) say(autoscaler, `${service} consumes ${unknown.join(', ')}, which libs/contracts does not define`);
         const ceiling = Math.min(...partitions.filter((p): p is number => p !== undefined));
         if (maxReplicas > ceiling) {
-          say(autoscaler, `maxReplicas ${maxReplicas} exceeds ${ceiling}, the fewest partitions among the topics ${service} consumes (${consumed.join(', ')}): the extra consumers would sit idle`);
+          say(
+            autoscaler,
+            `maxReplicas ${maxReplicas} exceeds ${ceiling}, the fewest partitions among the topics ${service} consumes (${consumed.join(', ')}): the extra consumers would sit idle`,
+          );
         }
       }
 

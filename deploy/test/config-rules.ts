@@ -79,9 +79,13 @@ export function checkServiceConfig(objects: readonly KubeObject[]): Finding[] {
         continue;
       }
       if (env.get('PORT') !== String(http.containerPort)) {
-        say(owner, `${where} listens on PORT=${env.get('PORT') ?? '<unset>'} but declares port http ${http.containerPort}: probes and the Service would miss it`);
+        say(
+          owner,
+          `${where} listens on PORT=${env.get('PORT') ?? '<unset>'} but declares port http ${http.containerPort}: probes and the Service would miss it`,
+        );
       }
-      if (!['0.0.0.0', '::'].includes(env.get('HOST') ?? '')) say(owner, `${where} listens on HOST=${env.get('HOST') ?? '<unset, 127.0.0.1>'}: probes and other pods cannot reach it`);
+      if (!['0.0.0.0', '::'].includes(env.get('HOST') ?? ''))
+        say(owner, `${where} listens on HOST=${env.get('HOST') ?? '<unset, 127.0.0.1>'}: probes and other pods cannot reach it`);
       if (env.get('DB_MIGRATE_ON_START') !== 'false') say(owner, `${where} must not migrate at start-up (DB_MIGRATE_ON_START=false): the migration Job does`);
       if (!env.get('DATABASE_URL')?.startsWith('secret:')) say(owner, `${where} must take DATABASE_URL from a Secret (secretKeyRef)`);
     }
@@ -102,7 +106,8 @@ export function checkInlineSecrets(objects: readonly KubeObject[]): Finding[] {
     }
     for (const secret of objects.filter((o) => o.kind === 'Secret')) {
       const data = { ...((secret.data as object | undefined) ?? {}), ...((secret.stringData as object | undefined) ?? {}) };
-      if (Object.keys(data).length > 0) say(secret, `holds data (${Object.keys(data).join(', ')}): Secrets are created outside the repository and only referenced`);
+      if (Object.keys(data).length > 0)
+        say(secret, `holds data (${Object.keys(data).join(', ')}): Secrets are created outside the repository and only referenced`);
     }
     for (const configMap of objects.filter((o) => o.kind === 'ConfigMap')) {
       for (const [key, value] of Object.entries((configMap.data ?? {}) as Record<string, string>)) {
@@ -115,7 +120,11 @@ export function checkInlineSecrets(objects: readonly KubeObject[]): Finding[] {
 
 /** The variables a config class reads: those it declares a validation rule for, its base classes' included. */
 function variablesOf(configClass: abstract new () => object): Set<string> {
-  return new Set(getMetadataStorage().getTargetValidationMetadatas(configClass, '', false, false).map((rule) => rule.propertyName));
+  return new Set(
+    getMetadataStorage()
+      .getTargetValidationMetadatas(configClass, '', false, false)
+      .map((rule) => rule.propertyName),
+  );
 }
 
 /**
@@ -192,7 +201,14 @@ function loadServerConfigs(objects: readonly KubeObject[], secrets: DocumentedSe
         report(`validates the configuration of ${service ?? '<no service label>'}, which is not a service of CONFIG_CLASSES (deploy/test/config-rules.ts)`);
         continue;
       }
-      const started = loadStartupConfig(container, workload.owner, objects, secrets, { what: service, load: (env) => loadConfig(service, configClass, env) }, report);
+      const started = loadStartupConfig(
+        container,
+        workload.owner,
+        objects,
+        secrets,
+        { what: service, load: (env) => loadConfig(service, configClass, env) },
+        report,
+      );
       if (!started) continue;
       for (const variable of REQUIRED_IN_CLUSTER[service] ?? []) {
         if (!(variable in started.env)) report(`does not set ${variable}, which ${service} needs in a cluster (REQUIRED_IN_CLUSTER)`);
@@ -235,7 +251,9 @@ export function checkConfigFiles(objects: readonly KubeObject[], secrets: Docume
           continue;
         }
         if (!value.startsWith('/')) {
-          report(`${setting}=${value} is relative: the service would read the copy baked into the image; mount the file from a ConfigMap and set its absolute path`);
+          report(
+            `${setting}=${value} is relative: the service would read the copy baked into the image; mount the file from a ConfigMap and set its absolute path`,
+          );
           continue;
         }
         const mount = (container.volumeMounts ?? [])

@@ -27,8 +27,10 @@ export function envSources(container: Container, owner: KubeObject, objects: rea
   const sources = new Map<string, EnvSource>();
   for (const source of container.envFrom ?? []) {
     const prefix = source.prefix ?? '';
-    if (source.configMapRef) for (const [key, value] of Object.entries(configMaps.get(source.configMapRef.name ?? '') ?? {})) sources.set(prefix + key, { value });
-    if (source.secretRef) for (const key of secrets?.get(source.secretRef.name ?? '') ?? []) sources.set(prefix + key, { secret: source.secretRef.name ?? '', key });
+    if (source.configMapRef)
+      for (const [key, value] of Object.entries(configMaps.get(source.configMapRef.name ?? '') ?? {})) sources.set(prefix + key, { value });
+    if (source.secretRef)
+      for (const key of secrets?.get(source.secretRef.name ?? '') ?? []) sources.set(prefix + key, { secret: source.secretRef.name ?? '', key });
   }
   for (const variable of container.env ?? []) {
     const from = variable.valueFrom;
@@ -44,7 +46,9 @@ export function envSources(container: Container, owner: KubeObject, objects: rea
 
 /** The environment a container starts with, a Secret's value as `secret:<name>/<key>` (the keys of an envFrom Secret unknown). */
 export function effectiveEnv(container: Container, owner: KubeObject, objects: readonly KubeObject[]): Map<string, string> {
-  return new Map([...envSources(container, owner, objects)].map(([name, source]) => [name, 'value' in source ? source.value : `secret:${source.secret}/${source.key}`]));
+  return new Map(
+    [...envSources(container, owner, objects)].map(([name, source]) => [name, 'value' in source ? source.value : `secret:${source.secret}/${source.key}`]),
+  );
 }
 
 function ecPrivateJwk(kid: string): Record<string, unknown> {
@@ -65,7 +69,9 @@ export const SECRET_SAMPLES: Readonly<Record<string, string>> = (() => {
     DATABASE_URL: 'postgres://service:sample-password@postgres.postgres.svc:5432/pay?sslmode=verify-full',
     AUTH_JWKS: JSON.stringify({ keys: [publicHalf(identityProvider), publicHalf(orchestration)] }),
     SERVICE_TOKEN_SIGNING_JWK: JSON.stringify(orchestration),
-    AUTH_KEY_GRANTS: JSON.stringify({ 'sample-payment-orchestration': { subjects: ['payment-orchestration'], roles: ['service'], scopes: ['instruments:read'] } }),
+    AUTH_KEY_GRANTS: JSON.stringify({
+      'sample-payment-orchestration': { subjects: ['payment-orchestration'], roles: ['service'], scopes: ['instruments:read'] },
+    }),
     STEP_UP_SIGNING_JWK: JSON.stringify(ecPrivateJwk('sample-step-up')),
     WALLET_MASTER_KEYS: `2026-01:${randomBytes(32).toString('base64')}`,
     WALLET_MASTER_KEY_ID: '2026-01',
@@ -92,7 +98,10 @@ export function resolveEnv(container: Container, owner: KubeObject, objects: rea
       continue;
     }
     const sample = SECRET_SAMPLES[variable];
-    if (sample === undefined) resolved.problems.push(`takes ${variable} from a Secret, and deploy/test/container-env.ts has no sample of it to validate with: add one to SECRET_SAMPLES`);
+    if (sample === undefined)
+      resolved.problems.push(
+        `takes ${variable} from a Secret, and deploy/test/container-env.ts has no sample of it to validate with: add one to SECRET_SAMPLES`,
+      );
     else resolved.env[variable] = sample;
     resolved.fromSecrets.add(variable);
   }

@@ -56,7 +56,11 @@ export function checkMigrationJobs(objects: readonly KubeObject[]): Finding[] {
       const service = templateLabels(deployment)[SERVICE_LABEL];
       const image = (deployment.spec as { template?: { spec?: PodSpec } } | undefined)?.template?.spec?.containers?.[0]?.image;
       const migrations = objects.filter(
-        (o) => o.kind === 'Job' && sameNamespace(o, deployment) && o.metadata.labels?.['app.kubernetes.io/component'] === 'migration' && o.metadata.labels[SERVICE_LABEL] === service,
+        (o) =>
+          o.kind === 'Job' &&
+          sameNamespace(o, deployment) &&
+          o.metadata.labels?.['app.kubernetes.io/component'] === 'migration' &&
+          o.metadata.labels[SERVICE_LABEL] === service,
       );
       if (migrations.length === 0) {
         say(deployment, `no migration Job (labels ${SERVICE_LABEL}=${service}, app.kubernetes.io/component=migration)`);
@@ -89,7 +93,9 @@ export function checkJobConfigEnv(objects: readonly KubeObject[], secrets: Docum
         const started = loadStartupConfig(container, workload.owner, objects, secrets, { what: command, load }, report);
         if (!started) continue;
         for (const variable of [...started.fromSecrets].filter((name) => !started.reads.has(name))) {
-          report(`takes ${variable} from a Secret, and ${command} never reads it (it reads ${[...started.reads].join(', ')}): a Job gets only the keys its tool uses`);
+          report(
+            `takes ${variable} from a Secret, and ${command} never reads it (it reads ${[...started.reads].join(', ')}): a Job gets only the keys its tool uses`,
+          );
         }
       }
     }

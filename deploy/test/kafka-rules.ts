@@ -25,10 +25,11 @@ export interface TopicContext {
 export function checkKafkaTopics(objects: readonly KubeObject[], context: TopicContext): Finding[] {
   return findingsOf('kafka-topics', (say) => {
     const topics = objects.filter((o) => o.kind === 'KafkaTopic');
-    const nameOf = (topic: KubeObject): string => ((topic.spec as { topicName?: string } | undefined)?.topicName ?? topic.metadata.name ?? '');
+    const nameOf = (topic: KubeObject): string => (topic.spec as { topicName?: string } | undefined)?.topicName ?? topic.metadata.name ?? '';
     for (const expected of context.topics) {
       const found = topics.filter((topic) => nameOf(topic) === expected.name);
-      if (found.length === 0) say({ kind: 'KafkaTopic', metadata: { name: expected.name } }, `missing: libs/contracts defines it with ${expected.partitions} partitions`);
+      if (found.length === 0)
+        say({ kind: 'KafkaTopic', metadata: { name: expected.name } }, `missing: libs/contracts defines it with ${expected.partitions} partitions`);
       if (found.length > 1) say(found[1], `topic ${expected.name} is declared ${found.length} times`);
     }
     for (const topic of topics) {

@@ -74,7 +74,7 @@ export function configMapsOf(objects: readonly KubeObject[], owner: KubeObject):
 
 /** The labels of a workload's pod template. */
 export function templateLabels(workload: KubeObject): Record<string, string> {
-  return ((workload.spec as { template?: { metadata?: { labels?: Record<string, string> } } } | undefined)?.template?.metadata?.labels) ?? {};
+  return (workload.spec as { template?: { metadata?: { labels?: Record<string, string> } } } | undefined)?.template?.metadata?.labels ?? {};
 }
 
 export interface Workload {

@@ -103,13 +103,17 @@ function metadataErrors(object: KubeObject): string[] {
   const name = metadata.name;
   const limit = NAME_LIMITS[object.kind] ?? { pattern: DNS_SUBDOMAIN, max: 253, what: 'a DNS subdomain' };
   if (typeof name !== 'string' || name.length === 0) errors.push('/metadata/name is missing');
-  else if (name.length > limit.max || !limit.pattern.test(name)) errors.push(`/metadata/name "${name}" must be ${limit.what} of at most ${limit.max} characters`);
+  else if (name.length > limit.max || !limit.pattern.test(name))
+    errors.push(`/metadata/name "${name}" must be ${limit.what} of at most ${limit.max} characters`);
   if (CLUSTER_SCOPED_KINDS.has(object.kind)) {
     if (metadata.namespace) errors.push(`/metadata/namespace must be empty: ${object.kind} is cluster-scoped`);
   } else if (!metadata.namespace) {
     errors.push('/metadata/namespace is missing (the overlay sets it)');
   }
-  for (const [field, map] of [['labels', metadata.labels], ['annotations', metadata.annotations]] as const) {
+  for (const [field, map] of [
+    ['labels', metadata.labels],
+    ['annotations', metadata.annotations],
+  ] as const) {
     for (const [key, value] of Object.entries(map ?? {})) {
       const slash = key.lastIndexOf('/');
       const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
@@ -118,7 +122,8 @@ function metadataErrors(object: KubeObject): string[] {
         errors.push(`/metadata/${field}: "${key}" is not a valid key`);
       }
       if (typeof value !== 'string') errors.push(`/metadata/${field}/${key} must be a string`);
-      else if (field === 'labels' && value !== '' && (value.length > 63 || !LABEL_NAME.test(value))) errors.push(`/metadata/labels/${key}: "${value}" is not a valid label value`);
+      else if (field === 'labels' && value !== '' && (value.length > 63 || !LABEL_NAME.test(value)))
+        errors.push(`/metadata/labels/${key}: "${value}" is not a valid label value`);
     }
   }
   return errors;

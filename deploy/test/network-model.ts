@@ -44,7 +44,8 @@ export function cidrContains(cidr: string, address: string): boolean {
 
 /** Whether a peer of a NetworkPolicy rule (in policyNamespace) matches the endpoint. */
 export function peerMatches(peer: INetworkPolicyPeer, policyNamespace: string, target: Endpoint): boolean {
-  if (peer.ipBlock) return target.ip !== undefined && cidrContains(peer.ipBlock.cidr, target.ip) && !(peer.ipBlock.except ?? []).some((cidr) => cidrContains(cidr, target.ip!));
+  if (peer.ipBlock)
+    return target.ip !== undefined && cidrContains(peer.ipBlock.cidr, target.ip) && !(peer.ipBlock.except ?? []).some((cidr) => cidrContains(cidr, target.ip!));
   if (target.ip !== undefined) return false;
   const namespaceLabels = { 'kubernetes.io/metadata.name': target.namespace ?? '' };
   const namespaceOk = peer.namespaceSelector ? selectorMatches(peer.namespaceSelector, namespaceLabels) : target.namespace === policyNamespace;
@@ -68,12 +69,17 @@ export function networkAllows(objects: readonly KubeObject[], from: Endpoint, to
     const policies = objects.filter((o) => {
       const spec = o.spec as INetworkPolicySpec | undefined;
       const types = spec?.policyTypes ?? (spec?.egress ? ['Ingress', 'Egress'] : ['Ingress']);
-      return o.kind === 'NetworkPolicy' && o.metadata.namespace === pod.namespace && selectorMatches(spec?.podSelector, pod.labels) && types.includes(direction);
+      return (
+        o.kind === 'NetworkPolicy' && o.metadata.namespace === pod.namespace && selectorMatches(spec?.podSelector, pod.labels) && types.includes(direction)
+      );
     });
     if (policies.length === 0) return true;
     return policies.some((policy) => {
       const spec = policy.spec as INetworkPolicySpec;
-      const rules = direction === 'Ingress' ? (spec.ingress ?? []).map((r) => ({ peers: r.from, ports: r.ports })) : (spec.egress ?? []).map((r) => ({ peers: r.to, ports: r.ports }));
+      const rules =
+        direction === 'Ingress'
+          ? (spec.ingress ?? []).map((r) => ({ peers: r.from, ports: r.ports }))
+          : (spec.egress ?? []).map((r) => ({ peers: r.to, ports: r.ports }));
       return rules.some((rule) => (!rule.peers?.length || rule.peers.some((p) => peerMatches(p, pod.namespace ?? '', peer))) && portMatches(rule.ports, port));
     });
   };
@@ -83,22 +89,33 @@ export function networkAllows(objects: readonly KubeObject[], from: Endpoint, to
 /** The pods of a workload, as an endpoint. */
 export function podsOf(workload: KubeObject): Endpoint {
   const template = (workload.spec as { template?: { metadata?: { labels?: Record<string, string> }; spec?: PodSpec } }).template;
-  return { namespace: workload.metadata.namespace, labels: template?.metadata?.labels ?? {}, ports: template?.spec?.containers.flatMap((c) => c.ports ?? []) ?? [] };
+  return {
+    namespace: workload.metadata.namespace,
+    labels: template?.metadata?.labels ?? {},
+    ports: template?.spec?.containers.flatMap((c) => c.ports ?? []) ?? [],
+  };
 }
 
 /** The Deployments behind a Service's port, with the container port it reaches on each; or what is wrong. */
-export function backendsOf(objects: readonly KubeObject[], service: KubeObject, servicePort: string | number | undefined): Array<{ deployment: KubeObject; pods: Endpoint; port: Port }> | string {
+export function backendsOf(
+  objects: readonly KubeObject[],
+  service: KubeObject,
+  servicePort: string | number | undefined,
+): Array<{ deployment: KubeObject; pods: Endpoint; port: Port }> | string {
   const spec = service.spec as IServiceSpec;
   const port = spec.ports?.find((p) => (typeof servicePort === 'string' ? p.name === servicePort : p.port === servicePort));
   if (!port) return `Service ${service.metadata.name} has no port ${servicePort}`;
-  const selected = inNamespaceOf(objects, service, 'Deployment').filter((d) => spec.selector && selectorMatches({ matchLabels: spec.selector }, podsOf(d).labels));
+  const selected = inNamespaceOf(objects, service, 'Deployment').filter(
+    (d) => spec.selector && selectorMatches({ matchLabels: spec.selector }, podsOf(d).labels),
+  );
   if (selected.length === 0) return `Service ${service.metadata.name} selects no Deployment's pods`;
   const backends = [];
   for (const deployment of selected) {
     const pods = podsOf(deployment);
     const target = port.targetPort ?? port.port;
     const containerPort = pods.ports?.find((p) => (typeof target === 'string' ? p.name === target : p.containerPort === target));
-    if (!containerPort) return `Service ${service.metadata.name} port ${servicePort} targets ${target}, which the pods of Deployment ${deployment.metadata.name} do not declare`;
+    if (!containerPort)
+      return `Service ${service.metadata.name} port ${servicePort} targets ${target}, which the pods of Deployment ${deployment.metadata.name} do not declare`;
     backends.push({ deployment, pods, port: { number: containerPort.containerPort, name: containerPort.name, protocol: containerPort.protocol ?? 'TCP' } });
   }
   return backends;
@@ -121,7 +138,8 @@ export function routeOf(objects: readonly KubeObject[], host: string, path: stri
         const exact = candidate.pathType === 'Exact';
         const hit = exact ? path === candidate.path : prefix === '/' || path === prefix || path.startsWith(`${prefix}/`);
         const backend = candidate.backend.service;
-        if (hit) matches.push({ ingress, service: backend?.name ?? '<no Service>', port: backend?.port?.name ?? backend?.port?.number, length: prefix.length, exact });
+        if (hit)
+          matches.push({ ingress, service: backend?.name ?? '<no Service>', port: backend?.port?.name ?? backend?.port?.number, length: prefix.length, exact });
       }
     }
   }

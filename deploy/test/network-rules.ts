@@ -38,7 +38,8 @@ export function checkIngresses(objects: readonly KubeObject[]): Finding[] {
           report('has a rule without a host: it would answer for any name pointed at the controller');
           continue;
         }
-        if (!spec.tls?.some((tls) => tls.secretName && tls.hosts?.includes(rule.host!))) report(`serves ${rule.host} without TLS (spec.tls with a secretName for that host)`);
+        if (!spec.tls?.some((tls) => tls.secretName && tls.hosts?.includes(rule.host!)))
+          report(`serves ${rule.host} without TLS (spec.tls with a secretName for that host)`);
         for (const path of rule.http?.paths ?? []) {
           const backend = path.backend.service;
           const service = backend && inNamespaceOf(objects, ingress, 'Service').find((s) => s.metadata.name === backend.name);
@@ -54,7 +55,9 @@ export function checkIngresses(objects: readonly KubeObject[]): Finding[] {
           for (const { deployment, pods, port } of backends) {
             routed.add(deployment);
             if (!networkAllows(objects, INGRESS_CONTROLLER, pods, port)) {
-              report(`routes ${path.path} to Deployment ${deployment.metadata.name}, whose NetworkPolicies do not let the ingress controller (namespace ${INGRESS_CONTROLLER.namespace}) reach port ${port.name ?? port.number}`);
+              report(
+                `routes ${path.path} to Deployment ${deployment.metadata.name}, whose NetworkPolicies do not let the ingress controller (namespace ${INGRESS_CONTROLLER.namespace}) reach port ${port.name ?? port.number}`,
+              );
             }
           }
         }
@@ -65,8 +68,11 @@ export function checkIngresses(objects: readonly KubeObject[]): Finding[] {
     }
     for (const deployment of objects.filter((o) => o.kind === 'Deployment')) {
       const pods = podsOf(deployment);
-      const admits = (pods.ports ?? []).some((p) => networkAllows(objects, INGRESS_CONTROLLER, pods, { number: p.containerPort, name: p.name, protocol: p.protocol ?? 'TCP' }));
-      if (admits && !routed.has(deployment)) say(deployment, 'its NetworkPolicy lets the ingress controller in, but no Ingress routes to it: remove that rule or add the route');
+      const admits = (pods.ports ?? []).some((p) =>
+        networkAllows(objects, INGRESS_CONTROLLER, pods, { number: p.containerPort, name: p.name, protocol: p.protocol ?? 'TCP' }),
+      );
+      if (admits && !routed.has(deployment))
+        say(deployment, 'its NetworkPolicy lets the ingress controller in, but no Ingress routes to it: remove that rule or add the route');
     }
   });
 }
@@ -82,10 +88,16 @@ export function checkNetworkPaths(objects: readonly KubeObject[], secrets: Docum
         if (fromSecrets.has(variable) || !/^https?:\/\//.test(value)) continue;
         const url = new URL(value);
         const service = inNamespaceOf(objects, deployment, 'Service').find((s) =>
-          [s.metadata.name, `${s.metadata.name}.${namespace}`, `${s.metadata.name}.${namespace}.svc`, `${s.metadata.name}.${namespace}.svc.cluster.local`].includes(url.hostname),
+          [
+            s.metadata.name,
+            `${s.metadata.name}.${namespace}`,
+            `${s.metadata.name}.${namespace}.svc`,
+            `${s.metadata.name}.${namespace}.svc.cluster.local`,
+          ].includes(url.hostname),
         );
         if (!service) {
-          if (!url.hostname.includes('.') && url.hostname !== 'localhost') say(deployment, `${variable} names host ${url.hostname}, which is no Service in namespace ${namespace}`);
+          if (!url.hostname.includes('.') && url.hostname !== 'localhost')
+            say(deployment, `${variable} names host ${url.hostname}, which is no Service in namespace ${namespace}`);
           continue;
         }
         const backends = backendsOf(objects, service, Number(url.port || (url.protocol === 'https:' ? 443 : 80)));
@@ -95,7 +107,10 @@ export function checkNetworkPaths(objects: readonly KubeObject[], secrets: Docum
         }
         for (const { deployment: callee, pods, port } of backends) {
           if (!networkAllows(objects, podsOf(deployment), pods, port)) {
-            say(deployment, `${variable} calls Service ${service.metadata.name}, but the NetworkPolicies do not let these pods reach Deployment ${callee.metadata.name}'s port ${port.name ?? port.number} (egress here, ingress there)`);
+            say(
+              deployment,
+              `${variable} calls Service ${service.metadata.name}, but the NetworkPolicies do not let these pods reach Deployment ${callee.metadata.name}'s port ${port.name ?? port.number} (egress here, ingress there)`,
+            );
           }
         }
       }

@@ -66,8 +66,20 @@ export function checkProbes(objects: readonly KubeObject[]): Finding[] {
 
 const QUANTITY = /^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
 const MULTIPLIERS: Readonly<Record<string, number>> = {
-  '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+  '': 1,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
 };
 
 /** A Kubernetes quantity ("250m", "1Gi", 2) as a number, or undefined if it is not one. */
@@ -167,11 +179,15 @@ export function checkShutdown(objects: readonly KubeObject[]): Finding[] {
       const pod = podSpecOf(workload);
       const grace = pod.terminationGracePeriodSeconds;
       if (grace === undefined || grace < MIN_TERMINATION_GRACE_SECONDS) {
-        say(workload.owner, `terminationGracePeriodSeconds is ${grace ?? 'unset (30)'}; a consumer needs at least ${MIN_TERMINATION_GRACE_SECONDS} s to finish and commit`);
+        say(
+          workload.owner,
+          `terminationGracePeriodSeconds is ${grace ?? 'unset (30)'}; a consumer needs at least ${MIN_TERMINATION_GRACE_SECONDS} s to finish and commit`,
+        );
       }
       for (const container of pod.containers ?? []) {
         const sleep = container.lifecycle?.preStop?.sleep?.seconds;
-        if (sleep !== undefined && grace !== undefined && sleep >= grace) say(workload.owner, `container ${container.name} preStop sleeps ${sleep} s of a ${grace} s grace period`);
+        if (sleep !== undefined && grace !== undefined && sleep >= grace)
+          say(workload.owner, `container ${container.name} preStop sleeps ${sleep} s of a ${grace} s grace period`);
       }
     }
   });
@@ -184,7 +200,8 @@ export function checkConfigMapReferences(objects: readonly KubeObject[]): Findin
       const configMaps = configMapsOf(objects, owner);
       for (const source of container.envFrom ?? []) {
         const ref = source.configMapRef;
-        if (ref && !ref.optional && !configMaps.has(ref.name ?? '')) say(owner, `${where} takes env from ConfigMap ${ref.name}, which is not among the manifests`);
+        if (ref && !ref.optional && !configMaps.has(ref.name ?? ''))
+          say(owner, `${where} takes env from ConfigMap ${ref.name}, which is not among the manifests`);
       }
       for (const variable of container.env ?? []) {
         const ref = variable.valueFrom?.configMapKeyRef;
@@ -209,7 +226,8 @@ export function checkVolumeReferences(objects: readonly KubeObject[]): Finding[]
   return findingsOf('references', (say) => {
     for (const { owner, pod, container } of workloadContainers(objects)) {
       for (const mount of container.volumeMounts ?? []) {
-        if (!pod.volumes?.some((volume) => volume.name === mount.name)) say(owner, `container ${container.name} mounts volume ${mount.name}, which the pod does not declare`);
+        if (!pod.volumes?.some((volume) => volume.name === mount.name))
+          say(owner, `container ${container.name} mounts volume ${mount.name}, which the pod does not declare`);
       }
     }
     for (const workload of workloads(objects)) {
@@ -219,7 +237,9 @@ export function checkVolumeReferences(objects: readonly KubeObject[]): Finding[]
         if (!ref || ref.optional) continue;
         const data = dataOf(inNamespaceOf(objects, owner, 'ConfigMap').find((o) => o.metadata.name === ref.name));
         if (!data) say(owner, `volume ${volume.name} mounts ConfigMap ${ref.name}, which is not among the manifests`);
-        else for (const item of ref.items ?? []) if (!(item.key in data)) say(owner, `volume ${volume.name} mounts key ${item.key}, which ConfigMap ${ref.name} lacks`);
+        else
+          for (const item of ref.items ?? [])
+            if (!(item.key in data)) say(owner, `volume ${volume.name} mounts key ${item.key}, which ConfigMap ${ref.name} lacks`);
       }
     }
   });

@@ -38,9 +38,13 @@ async function get(service: RunningService, token?: string, path = ROUTE): Promi
   return { status: response.status, body: await response.json(), retryAfter: response.headers.get('retry-after') };
 }
 
-const unavailable = { status: 503, body: { code: 'AUTH_KEYS_UNAVAILABLE', message: expect.stringMatching(/try again/) }, retryAfter: expect.stringMatching(/^[1-9][0-9]?$/) };
+const unavailable = {
+  status: 503,
+  body: { code: 'AUTH_KEYS_UNAVAILABLE', message: expect.stringMatching(/try again/) },
+  retryAfter: expect.stringMatching(/^[1-9][0-9]?$/),
+};
 
-describe('a service whose identity provider\'s key endpoint is down', () => {
+describe("a service whose identity provider's key endpoint is down", () => {
   let idp: TestIssuer;
   let endpoint: TestKeyEndpoint;
   let service: RunningService | undefined;
@@ -82,5 +86,4 @@ describe('a service whose identity provider\'s key endpoint is down', () => {
       expect(await get(service, token)).toMatchObject({ status: 200 });
     }
   });
-
 });

@@ -88,7 +88,11 @@ export class PaymentEventsReader {
   }
 
   async waitFor(subject: string, type: string, timeoutMs = 30_000): Promise<PaymentEnvelope> {
-    const found = await waitFor(() => this.of(subject).find((e) => e.type === type), (e) => e !== undefined, { what: `${type} of ${subject}`, timeoutMs });
+    const found = await waitFor(
+      () => this.of(subject).find((e) => e.type === type),
+      (e) => e !== undefined,
+      { what: `${type} of ${subject}`, timeoutMs },
+    );
     return found as PaymentEnvelope;
   }
 
@@ -109,13 +113,21 @@ export async function startGroupAtEnd(groupId: string, topic: string): Promise<v
   }
 }
 
-export interface HttpAnswer<T = Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export interface HttpAnswer<T = Record<string, any>> {
   status: number;
   headers: Headers;
   body: T;
 }
 
-export async function http<T = Record<string, any>>(url: string, method: string, token: string | undefined, body?: unknown, headers: Record<string, string> = {}): Promise<HttpAnswer<T>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function http<T = Record<string, any>>(
+  url: string,
+  method: string,
+  token: string | undefined,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<HttpAnswer<T>> {
   const response = await fetch(url, {
     method,
     headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
@@ -223,7 +235,13 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
   await startGroupAtEnd(walletGroups.funds, Topics.walletCommands);
   await startGroupAtEnd(`${orchestrationGroupPrefix}.wallet-events`, Topics.walletEvents);
 
-  const simulator = await startPspSimulator({ webhookSecret: 'whsec_e2e', holdMs: options.simulatorHoldMs ?? 60_000, webhookRetries: 5, webhookRetryDelayMs: 200, webhookConcurrency: options.webhookConcurrency });
+  const simulator = await startPspSimulator({
+    webhookSecret: 'whsec_e2e',
+    holdMs: options.simulatorHoldMs ?? 60_000,
+    webhookRetries: 5,
+    webhookRetryDelayMs: 200,
+    webhookConcurrency: options.webhookConcurrency,
+  });
   const events = await PaymentEventsReader.start();
 
   const common = {
@@ -248,13 +266,15 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
     FUNDS_COMMANDS_CONSUMER_GROUP: walletGroups.funds,
     ...options.walletEnv,
   };
-  const wallet: PaymentsPlatform['wallet'] = options.walletFromDist ? await (async () => {
-    const env = { ...walletEnv, PORT: String(await freePort()) };
-    return { ...(await spawnFromDist('wallet', env)), env };
-  })() : await (async () => {
-    const service = await createService<WalletConfig>(walletService, walletEnv);
-    return { url: service.url, service };
-  })();
+  const wallet: PaymentsPlatform['wallet'] = options.walletFromDist
+    ? await (async () => {
+        const env = { ...walletEnv, PORT: String(await freePort()) };
+        return { ...(await spawnFromDist('wallet', env)), env };
+      })()
+    : await (async () => {
+        const service = await createService<WalletConfig>(walletService, walletEnv);
+        return { url: service.url, service };
+      })();
 
   const port = options.orchestrationPort ?? (await freePort());
   const orchestrationUrl = `http://127.0.0.1:${port}`;
@@ -324,15 +344,26 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
       }
       // Orchestration knows the wallet from wallet.events.v1: wait until its read model caught up.
       await waitFor(
-        () => platform.orchestrationQuery('SELECT h.apps, m.method_id FROM wallet_holders h LEFT JOIN wallet_methods m ON m.person_id = h.person_id WHERE h.person_id = $1', [id]),
-        (rows) => rows.length > 0 && (personOptions.withoutCard === true || rows.some((row) => row.method_id === methodId)) && rows[0].apps.length === (personOptions.apps ?? ['instagram', 'facebook']).length, { what: `the wallet of ${id} in orchestration's read model` }
+        () =>
+          platform.orchestrationQuery(
+            'SELECT h.apps, m.method_id FROM wallet_holders h LEFT JOIN wallet_methods m ON m.person_id = h.person_id WHERE h.person_id = $1',
+            [id],
+          ),
+        (rows) =>
+          rows.length > 0 &&
+          (personOptions.withoutCard === true || rows.some((row) => row.method_id === methodId)) &&
+          rows[0].apps.length === (personOptions.apps ?? ['instagram', 'facebook']).length,
+        { what: `the wallet of ${id} in orchestration's read model` },
       );
       return {
         id,
         methodId,
         pspToken,
         stepUp: async (ceiling, currency = 'USD') => {
-          const proof = await walletCall<{ proof: string }>('POST', `/v1/wallets/${id}/step-up/pin`, caller, { pin: '730264', ceiling: { amount: ceiling.toString(), currency } });
+          const proof = await walletCall<{ proof: string }>('POST', `/v1/wallets/${id}/step-up/pin`, caller, {
+            pin: '730264',
+            ceiling: { amount: ceiling.toString(), currency },
+          });
           return proof.body.proof;
         },
       };
@@ -356,7 +387,11 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
     orchestrationQuery: (sql, parameters) => schemaQuery(orchestrationSchema, sql, parameters),
     walletQuery: (sql, parameters) => schemaQuery(walletSchema, sql, parameters),
     async balance(accountId) {
-      const answer = await http<{ posted: string }>(`${wallet.url}/v1/ledger/accounts/${encodeURIComponent(accountId)}/balance`, 'GET', await token('ops-1', 'operator'));
+      const answer = await http<{ posted: string }>(
+        `${wallet.url}/v1/ledger/accounts/${encodeURIComponent(accountId)}/balance`,
+        'GET',
+        await token('ops-1', 'operator'),
+      );
       if (answer.status === 404) return 0n;
       if (answer.status !== 200) throw new Error(`balance of ${accountId}: HTTP ${answer.status} ${JSON.stringify(answer.body)}`);
       return BigInt(answer.body.posted);
@@ -414,8 +449,13 @@ export async function spawnFromDist(name: string, env: Record<string, string>): 
   child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-10_000)));
   const url = `http://127.0.0.1:${port}`;
   await waitFor(
-    () => fetch(`${url}/health/ready`).then((r) => r.status, () => (child.exitCode === null ? 0 : -1)),
-    (status) => status === 200 || status === -1, { what: `${name} ready`, timeoutMs: 60_000 }
+    () =>
+      fetch(`${url}/health/ready`).then(
+        (r) => r.status,
+        () => (child.exitCode === null ? 0 : -1),
+      ),
+    (status) => status === 200 || status === -1,
+    { what: `${name} ready`, timeoutMs: 60_000 },
   );
   if (child.exitCode !== null) throw new Error(`${name} exited ${child.exitCode}: ${output}`);
   return { url, process: child };
@@ -478,7 +518,8 @@ export async function statementCounts(pid: number, dir: string, name: string): P
   process.kill(pid, 'SIGUSR2');
   const answer = await waitFor(
     () => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as StatementCounts & { pid: number; at: number }) : undefined),
-    (counts) => counts !== undefined && counts.pid === pid && counts.at >= asked, { what: `statement counts of ${name}`, timeoutMs: 10_000 }
+    (counts) => counts !== undefined && counts.pid === pid && counts.at >= asked,
+    { what: `statement counts of ${name}`, timeoutMs: 10_000 },
   );
   return { statements: answer!.statements, transactionControl: answer!.transactionControl, commits: answer!.commits, shapes: answer!.shapes };
 }

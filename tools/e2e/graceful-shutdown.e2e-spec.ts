@@ -66,7 +66,10 @@ interface ExitProbe {
 
 /** What the probe wrote, once the process has ended. */
 function exitProbe(service: BuiltService): ExitProbe | undefined {
-  const line = service.stderr().split('\n').find((l) => l.startsWith('EXIT-PROBE '));
+  const line = service
+    .stderr()
+    .split('\n')
+    .find((l) => l.startsWith('EXIT-PROBE '));
   return line ? (JSON.parse(line.slice('EXIT-PROBE '.length)) as ExitProbe) : undefined;
 }
 
@@ -216,7 +219,8 @@ describe('a consuming service stopped with SIGTERM mid-stream', () => {
       service.child.kill('SIGTERM');
       await waitFor(
         () => service.logs.some((l) => typeof l.msg === 'string' && l.msg.startsWith('consumer stopping')),
-        (seen) => seen, { what: `the service logging that it stops consuming; output: ${service.output().slice(-20_000)}`, timeoutMs: exitBoundMs, intervalMs: 50 }
+        (seen) => seen,
+        { what: `the service logging that it stops consuming; output: ${service.output().slice(-20_000)}`, timeoutMs: exitBoundMs, intervalMs: 50 },
       );
       // The consumer no longer takes messages: what waits on the lock now is what is in hand.
       const inHand = await waitingOnLock();
@@ -269,7 +273,8 @@ describe('a consuming service stopped with SIGTERM mid-stream', () => {
     expect([...ends.values()].reduce((a, b) => a + b, 0)).toBe(TOTAL);
     await waitFor(
       async () => ({ applied: await appliedCount(), committed: await committedOffsets() }),
-      ({ applied, committed }) => applied === TOTAL && [...ends].every(([partition, end]) => committed.get(partition) === end), { what: 'every event applied and committed', timeoutMs: 180_000, intervalMs: 50 }
+      ({ applied, committed }) => applied === TOTAL && [...ends].every(([partition, end]) => committed.get(partition) === end),
+      { what: 'every event applied and committed', timeoutMs: 180_000, intervalMs: 50 },
     );
     expect(await expectCommittedEqualsApplied()).toBe(TOTAL);
     const ids = await query<{ event_id: string }>(`SELECT event_id FROM "${schema}".raw_events`);
@@ -298,9 +303,11 @@ describe('a consuming service stopped with SIGTERM mid-stream', () => {
     const totals = await query<Record<string, string>>(
       `SELECT to_char(day, 'YYYY-MM-DD') AS day, app, country, currency, kind, method_type, status, entries::text, amount::text, net_amount::text FROM "${schema}".${t.dailyTotals}`,
     );
-    expect(new Map(totals.map((r) => [[r.day, r.app, r.country, r.currency, r.kind, r.method_type, r.status].join('|'), `${r.entries}|${r.amount}|${r.net_amount}`]))).toEqual(
-      dailyTotalsOf(expected.entries.values()),
-    );
+    expect(
+      new Map(
+        totals.map((r) => [[r.day, r.app, r.country, r.currency, r.kind, r.method_type, r.status].join('|'), `${r.entries}|${r.amount}|${r.net_amount}`]),
+      ),
+    ).toEqual(dailyTotalsOf(expected.entries.values()));
 
     service.child.kill('SIGTERM');
     const exit = await service.exited;

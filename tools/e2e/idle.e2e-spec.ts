@@ -48,8 +48,16 @@ it('idle, the four services send no statement to PostgreSQL', async () => {
   const atEnd = async (group: string, topics: string[]): Promise<void> => {
     for (const topic of topics) await startGroupAtEnd(group, topic);
   };
-  const groupsAtEnd = Promise.all([atEnd(historyGroup, [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]), atEnd(adsGroup, [Topics.paymentEvents, Topics.walletEvents])]);
-  platform = await startPaymentsPlatform({ inProcessOrchestration: false, walletFromDist: true, walletEnv: env('wallet'), orchestrationEnv: env('payment-orchestration') });
+  const groupsAtEnd = Promise.all([
+    atEnd(historyGroup, [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]),
+    atEnd(adsGroup, [Topics.paymentEvents, Topics.walletEvents]),
+  ]);
+  platform = await startPaymentsPlatform({
+    inProcessOrchestration: false,
+    walletFromDist: true,
+    walletEnv: env('wallet'),
+    orchestrationEnv: env('payment-orchestration'),
+  });
   services.push({ name: 'wallet', process: platform.wallet.process! });
   await groupsAtEnd;
   const projectionEnv = { ...platform.commonEnv, OUTBOX_RELAY_NAME: 'e2e', AUTH_JWKS: JSON.stringify(platform.idp.jwks) };
@@ -57,9 +65,19 @@ it('idle, the four services send no statement to PostgreSQL', async () => {
     spawnFromDist('payment-orchestration', platform.orchestrationEnv),
     spawnFromDist('history-projection', { ...projectionEnv, DB_SCHEMA: historySchema, HISTORY_CONSUMER_GROUP: historyGroup, ...env('history-projection') }),
     // The closer at its shortest interval: were it still polling, it would run several times below.
-    spawnFromDist('ad-signal-aggregation', { ...projectionEnv, DB_SCHEMA: adsSchema, AD_SIGNALS_CONSUMER_GROUP: adsGroup, AD_SIGNALS_CLOSE_INTERVAL_MS: '1000', ...env('ad-signal-aggregation') }),
+    spawnFromDist('ad-signal-aggregation', {
+      ...projectionEnv,
+      DB_SCHEMA: adsSchema,
+      AD_SIGNALS_CONSUMER_GROUP: adsGroup,
+      AD_SIGNALS_CLOSE_INTERVAL_MS: '1000',
+      ...env('ad-signal-aggregation'),
+    }),
   ]);
-  services.push({ name: 'payment-orchestration', process: orchestration.process }, { name: 'history-projection', process: history.process }, { name: 'ad-signal-aggregation', process: ads.process });
+  services.push(
+    { name: 'payment-orchestration', process: orchestration.process },
+    { name: 'history-projection', process: history.process },
+    { name: 'ad-signal-aggregation', process: ads.process },
+  );
 
   // Settled: every service is ready (spawnFromDist waited for it) and every consumer group has joined.
   admin = testKafka().admin();
@@ -74,11 +92,14 @@ it('idle, the four services send no statement to PostgreSQL', async () => {
   ];
   await waitFor(
     async () => (await admin!.describeGroups(groups)).groups.map((group) => ({ group: group.groupId, state: group.state, members: group.members.length })),
-    (described) => described.length === groups.length && described.every((group) => group.state === 'Stable' && group.members > 0), { what: 'every consumer group joined', timeoutMs: 60_000 }
+    (described) => described.length === groups.length && described.every((group) => group.state === 'Stable' && group.members > 0),
+    { what: 'every consumer group joined', timeoutMs: 60_000 },
   );
 
   const counts = async (): Promise<Record<string, StatementCounts>> =>
-    Object.fromEntries(await Promise.all(services.map(async (service) => [service.name, await statementCounts(service.process.pid!, statsDir, service.name)] as const)));
+    Object.fromEntries(
+      await Promise.all(services.map(async (service) => [service.name, await statementCounts(service.process.pid!, statsDir, service.name)] as const)),
+    );
   const before = await counts();
   await delay(WATCH_MS);
   const after = await counts();

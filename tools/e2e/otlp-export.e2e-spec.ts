@@ -9,7 +9,16 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { deadLetterTopicOf } from '@pay/contracts';
 import type { StartedService } from '@pay/testing';
-import { builtServiceEnv, builtServiceMain, createTestTopics, deleteTestTopics, dropSchema, startBuiltService, testDatabaseUrl, uniqueName } from '@pay/testing';
+import {
+  builtServiceEnv,
+  builtServiceMain,
+  createTestTopics,
+  deleteTestTopics,
+  dropSchema,
+  startBuiltService,
+  testDatabaseUrl,
+  uniqueName,
+} from '@pay/testing';
 
 interface Received {
   path: string;

@@ -23,7 +23,11 @@ let child: ChildProcess | undefined;
 let output = '';
 
 function startChild(): ChildProcess {
-  const spawned = spawn(process.execPath, [MAIN], { cwd: ROOT, env: { PATH: process.env.PATH, ...platform.orchestrationEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const spawned = spawn(process.execPath, [MAIN], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, ...platform.orchestrationEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   spawned.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
   spawned.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000)));
   return spawned;
@@ -31,8 +35,13 @@ function startChild(): ChildProcess {
 
 async function ready(): Promise<void> {
   await waitFor(
-    () => fetch(`${platform.orchestrationUrl}/health/ready`).then((r) => r.status, () => 0),
-    (status) => status === 200, { what: `orchestration ready (output: ${output.slice(-2_000)})`, timeoutMs: 60_000 }
+    () =>
+      fetch(`${platform.orchestrationUrl}/health/ready`).then(
+        (r) => r.status,
+        () => 0,
+      ),
+    (status) => status === 200,
+    { what: `orchestration ready (output: ${output.slice(-2_000)})`, timeoutMs: 60_000 },
   );
 }
 
@@ -69,16 +78,26 @@ it('SIGKILL in the middle of 200 purchases: all end captured, none charged twice
     amounts.set(requestId, amount);
   }
   // Kill it once some payments are done and many are not.
-  await waitFor(() => platform.orchestrationQuery<{ n: number }>("SELECT count(*)::int AS n FROM payments WHERE status = 'captured'"), (rows) => rows[0].n >= 20, { what: 'the first captures' });
+  await waitFor(
+    () => platform.orchestrationQuery<{ n: number }>("SELECT count(*)::int AS n FROM payments WHERE status = 'captured'"),
+    (rows) => rows[0].n >= 20,
+    { what: 'the first captures' },
+  );
   await kill(child, 'SIGKILL');
-  const [atKill] = await platform.orchestrationQuery<{ total: number; captured: number }>("SELECT count(*)::int AS total, count(*) FILTER (WHERE status = 'captured')::int AS captured FROM payments");
+  const [atKill] = await platform.orchestrationQuery<{ total: number; captured: number }>(
+    "SELECT count(*)::int AS total, count(*) FILTER (WHERE status = 'captured')::int AS captured FROM payments",
+  );
   expect(atKill.captured).toBeLessThan(PURCHASES);
 
   child = startChild();
   await ready();
   const rows = await waitFor(
-    () => platform.orchestrationQuery<{ payment_id: string; request_id: string; status: string; reference: string | null }>('SELECT payment_id, request_id, status, reference FROM payments'),
-    (list) => list.length === PURCHASES && list.every((row) => row.status === 'captured'), { what: 'every purchase captured', timeoutMs: 90_000 }
+    () =>
+      platform.orchestrationQuery<{ payment_id: string; request_id: string; status: string; reference: string | null }>(
+        'SELECT payment_id, request_id, status, reference FROM payments',
+      ),
+    (list) => list.length === PURCHASES && list.every((row) => row.status === 'captured'),
+    { what: 'every purchase captured', timeoutMs: 90_000 },
   );
   expect(new Set(rows.map((row) => row.request_id))).toEqual(new Set(amounts.keys()));
 
@@ -93,13 +112,16 @@ it('SIGKILL in the middle of 200 purchases: all end captured, none charged twice
   expect(charges.every((charge) => charge.captured)).toBe(true);
 
   // Each payment's stream: initiated, authorized, captured — once each.
-  const streams = await platform.orchestrationQuery<{ payment_id: string; types: string[] }>('SELECT payment_id, array_agg(type ORDER BY sequence) AS types FROM payment_events GROUP BY payment_id');
+  const streams = await platform.orchestrationQuery<{ payment_id: string; types: string[] }>(
+    'SELECT payment_id, array_agg(type ORDER BY sequence) AS types FROM payment_events GROUP BY payment_id',
+  );
   for (const stream of streams) expect(stream.types).toEqual(['PaymentInitiated', 'Authorized', 'Captured']);
 
   // The wallet posted every capture once; the merchant is owed the captures less the fees; debits equal credits.
   const postings = await waitFor(
     () => platform.walletQuery<{ payment_id: string }>("SELECT payment_id FROM payment_ledger_postings WHERE movement = 'capture'"),
-    (list) => list.length === PURCHASES, { what: 'every capture posted', timeoutMs: 60_000 }
+    (list) => list.length === PURCHASES,
+    { what: 'every capture posted', timeoutMs: 60_000 },
   );
   expect(new Set(postings.map((p) => p.payment_id))).toEqual(ours);
   const expected = [...amounts.values()].reduce((sum, amount) => sum + amount - feeOf(amount), 0n);
@@ -110,7 +132,11 @@ it('SIGKILL in the middle of 200 purchases: all end captured, none charged twice
   expect(ledger.debits).toBe(ledger.credits);
 
   // Every payment's outcome reached Kafka too.
-  await waitFor(() => Promise.resolve(rows.filter((row) => platform.events.types(row.payment_id).includes('payments.payment.captured')).length), (n) => n === PURCHASES, { what: 'captured events on Kafka' });
+  await waitFor(
+    () => Promise.resolve(rows.filter((row) => platform.events.types(row.payment_id).includes('payments.payment.captured')).length),
+    (n) => n === PURCHASES,
+    { what: 'captured events on Kafka' },
+  );
   const operator = await platform.serviceToken('operator');
   expect((await http(`${platform.orchestrationUrl}/v1/payments/${rows[0].payment_id}`, 'GET', operator)).body).toMatchObject({ status: 'captured' });
 }, 240_000);

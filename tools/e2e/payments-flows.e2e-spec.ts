@@ -33,22 +33,34 @@ afterAll(async () => {
 
 /** The payment created for a request id (none for a refused request). */
 async function paymentIdOf(requestId: string, timeoutMs = 30_000): Promise<string> {
-  const rows = await waitFor(() => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]), (r) => r.length === 1, { what: `payment of ${requestId}`, timeoutMs });
+  const rows = await waitFor(
+    () => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]),
+    (r) => r.length === 1,
+    { what: `payment of ${requestId}`, timeoutMs },
+  );
   return rows[0].payment_id;
 }
 
 async function captureEntry(paymentId: string): Promise<{ transaction_id: string; amount: string; fee: string }[]> {
-  return platform.walletQuery("SELECT transaction_id, amount::text, fee::text FROM payment_ledger_postings WHERE payment_id = $1 AND movement = 'capture'", [paymentId]);
+  return platform.walletQuery("SELECT transaction_id, amount::text, fee::text FROM payment_ledger_postings WHERE payment_id = $1 AND movement = 'capture'", [
+    paymentId,
+  ]);
 }
 
 /** The payment's events as orchestration stored them: its source of truth, written with their outbox rows. */
 async function storedTypes(paymentId: string): Promise<string[]> {
-  return (await platform.orchestrationQuery<{ type: string }>('SELECT type FROM payment_events WHERE payment_id = $1 ORDER BY sequence', [paymentId])).map((r) => r.type);
+  return (await platform.orchestrationQuery<{ type: string }>('SELECT type FROM payment_events WHERE payment_id = $1 ORDER BY sequence', [paymentId])).map(
+    (r) => r.type,
+  );
 }
 
 /** Waits until no step of the payment is scheduled: orchestration has nothing left to do for it. */
 async function stepsDone(paymentId: string): Promise<void> {
-  await waitFor(() => drivers.steps.pending(), (steps) => !steps.some((s) => s.paymentId === paymentId), { what: `the steps of ${paymentId} to finish` });
+  await waitFor(
+    () => drivers.steps.pending(),
+    (steps) => !steps.some((s) => s.paymentId === paymentId),
+    { what: `the steps of ${paymentId} to finish` },
+  );
 }
 
 /** Waits until the wallet has handled payments.events.v1 up to where it ends now (its group's committed offsets). */
@@ -107,14 +119,29 @@ describe('a purchase', () => {
     const requestId = await platform.publishPurchase(purchaseOf(ana, 2_000n));
     const paymentId = await paymentIdOf(requestId);
     const captured = await platform.events.waitFor(paymentId, 'payments.payment.captured');
-    expect(captured.data).toMatchObject({ paymentId, kind: 'purchase', payerId: ana.id, counterparty: { type: 'merchant', id: MERCHANT }, provider: 'stripe', amount: { amount: '2000', currency: 'USD' } });
+    expect(captured.data).toMatchObject({
+      paymentId,
+      kind: 'purchase',
+      payerId: ana.id,
+      counterparty: { type: 'merchant', id: MERCHANT },
+      provider: 'stripe',
+      amount: { amount: '2000', currency: 'USD' },
+    });
     expect(platform.events.types(paymentId)).toEqual(['payments.payment.initiated', 'payments.payment.authorized', 'payments.payment.captured']);
     // The payment's events are caused by the request and share its correlation id.
     expect(new Set(platform.events.of(paymentId).map((e) => e.correlationId)).size).toBe(1);
 
-    const [entry] = await waitFor(() => captureEntry(paymentId), (rows) => rows.length === 1, { what: 'the capture posting' });
+    const [entry] = await waitFor(
+      () => captureEntry(paymentId),
+      (rows) => rows.length === 1,
+      { what: 'the capture posting' },
+    );
     expect(entry).toMatchObject({ amount: '2000', fee: feeOf(2_000n).toString() });
-    await waitFor(() => platform.balance(merchantPayable), (b) => b === payableBefore + 2_000n - feeOf(2_000n), { what: 'the merchant payable' });
+    await waitFor(
+      () => platform.balance(merchantPayable),
+      (b) => b === payableBefore + 2_000n - feeOf(2_000n),
+      { what: 'the merchant payable' },
+    );
     await ledgerBalancesToZero();
     expect(platform.simulator.chargesFor(captured.data.reference as string)).toHaveLength(1);
   });
@@ -139,12 +166,20 @@ describe('a purchase', () => {
     const paymentId = await paymentIdOf(requestId);
     const captured = await platform.events.waitFor(paymentId, 'payments.payment.captured');
     // The step retried with the same key after the timeout; the PSP answered with the first outcome.
-    await waitFor(() => drivers.steps.pending(), (steps) => !steps.some((s) => s.paymentId === paymentId), { what: 'the authorize step to finish' });
+    await waitFor(
+      () => drivers.steps.pending(),
+      (steps) => !steps.some((s) => s.paymentId === paymentId),
+      { what: 'the authorize step to finish' },
+    );
     const requests = platform.simulator.requestsTo('/v1/payment_intents').filter((r) => r.idempotencyKey === `${paymentId}:authorize`);
     expect(requests.length).toBeGreaterThanOrEqual(1);
     expect(platform.simulator.chargesFor(captured.data.reference as string)).toHaveLength(1);
     expect(platform.events.types(paymentId)).toEqual(['payments.payment.initiated', 'payments.payment.authorized', 'payments.payment.captured']);
-    await waitFor(() => captureEntry(paymentId), (rows) => rows.length === 1, { what: 'one capture posting' });
+    await waitFor(
+      () => captureEntry(paymentId),
+      (rows) => rows.length === 1,
+      { what: 'one capture posting' },
+    );
   });
 
   it('timing out with webhooks late: the retry converges; the late webhooks, duplicated and reversed, change nothing more', async () => {
@@ -159,12 +194,18 @@ describe('a purchase', () => {
       const before = platform.events.of(paymentId).length;
       const stored = await storedTypes(paymentId);
       await platform.simulator.webhooks.release({ order: 'reverse', duplicate: true });
-      for (const event of platform.simulator.webhooks.events().filter((e) => JSON.stringify(e).includes(paymentId))) await platform.simulator.webhooks.resend(event.id);
+      for (const event of platform.simulator.webhooks.events().filter((e) => JSON.stringify(e).includes(paymentId)))
+        await platform.simulator.webhooks.resend(event.id);
       await platform.simulator.webhooks.idle();
       // The positive marker: every webhook delivered twice was applied (an outcome is set in the transaction that applies it).
       const webhooks = await waitFor(
-        () => platform.orchestrationQuery<{ outcome: string | null; deliveries: number }>('SELECT outcome, deliveries FROM psp_webhook_events WHERE payment_id = $1', [paymentId]),
-        (rows) => rows.length > 0 && rows.every((w) => w.outcome !== null && w.deliveries >= 2), { what: 'the late webhooks to be applied' }
+        () =>
+          platform.orchestrationQuery<{ outcome: string | null; deliveries: number }>(
+            'SELECT outcome, deliveries FROM psp_webhook_events WHERE payment_id = $1',
+            [paymentId],
+          ),
+        (rows) => rows.length > 0 && rows.every((w) => w.outcome !== null && w.deliveries >= 2),
+        { what: 'the late webhooks to be applied' },
       );
       expect(webhooks.every((w) => w.outcome === 'unchanged')).toBe(true);
       expect(await storedTypes(paymentId)).toEqual(stored);
@@ -181,7 +222,14 @@ describe('a purchase', () => {
     try {
       const requestId = await platform.publishPurchase(purchaseOf(eve, 4_000n));
       const paymentId = await paymentIdOf(requestId);
-      const [row] = await waitFor(() => platform.orchestrationQuery<{ reference: string | null; status: string }>('SELECT reference, status FROM payments WHERE payment_id = $1', [paymentId]), (r) => r[0]?.reference !== null, { what: 'the PaymentIntent id' });
+      const [row] = await waitFor(
+        () =>
+          platform.orchestrationQuery<{ reference: string | null; status: string }>('SELECT reference, status FROM payments WHERE payment_id = $1', [
+            paymentId,
+          ]),
+        (r) => r[0]?.reference !== null,
+        { what: 'the PaymentIntent id' },
+      );
       expect(row.status).toBe('initiated');
       platform.simulator.completePaymentIntent(row.reference!, 'succeeded');
       const report = await drivers.reconcile.run({ stuckAfterMs: 0 });
@@ -200,7 +248,11 @@ describe('a purchase', () => {
     platform.simulator.webhooks.setPolicy({ mode: 'hold' });
     try {
       const paymentId = await paymentIdOf(await platform.publishPurchase(purchaseOf(fin, 4_100n)));
-      const [row] = await waitFor(() => platform.orchestrationQuery<{ reference: string | null }>('SELECT reference FROM payments WHERE payment_id = $1', [paymentId]), (r) => r[0]?.reference !== null, { what: 'the PaymentIntent id' });
+      const [row] = await waitFor(
+        () => platform.orchestrationQuery<{ reference: string | null }>('SELECT reference FROM payments WHERE payment_id = $1', [paymentId]),
+        (r) => r[0]?.reference !== null,
+        { what: 'the PaymentIntent id' },
+      );
       platform.simulator.completePaymentIntent(row.reference!, 'succeeded');
       const run = await reconcileCli(['--stuck-after', '0']);
       expect(run.stderr).toBe('');
@@ -258,7 +310,15 @@ describe('the checks before money moves', () => {
 
   it('covers the codes of the contract that a person can trigger', () => {
     const tested = new Set(REFUSALS.map(([code]) => code));
-    const elsewhere = ['IDEMPOTENCY_KEY_REUSED', 'PAYMENT_METHOD_REMOVED', 'STEP_UP_PROOF_ALREADY_USED', 'STEP_UP_PROOF_EXPIRED', 'SELF_TRANSFER', 'RECIPIENT_NOT_FOUND', 'PAYMENT_METHOD_NOT_ACCEPTED'];
+    const elsewhere = [
+      'IDEMPOTENCY_KEY_REUSED',
+      'PAYMENT_METHOD_REMOVED',
+      'STEP_UP_PROOF_ALREADY_USED',
+      'STEP_UP_PROOF_EXPIRED',
+      'SELF_TRANSFER',
+      'RECIPIENT_NOT_FOUND',
+      'PAYMENT_METHOD_NOT_ACCEPTED',
+    ];
     expect(PAYMENT_REJECTION_CODES.filter((code) => !tested.has(code) && !elsewhere.includes(code))).toEqual([]);
   });
 
@@ -275,7 +335,11 @@ describe('the checks before money moves', () => {
     const caller = await platform.idp.signTestToken({ sub: fay.id, role: 'person' });
     const removed = await http(`${platform.wallet.url}/v1/wallets/${fay.id}/payment-methods/${fay.methodId}`, 'DELETE', caller);
     expect(removed.status).toBeLessThan(300);
-    await waitFor(() => platform.orchestrationQuery('SELECT removed FROM wallet_methods WHERE method_id = $1', [fay.methodId]), (rows) => rows[0]?.removed === true, { what: 'the removal' });
+    await waitFor(
+      () => platform.orchestrationQuery('SELECT removed FROM wallet_methods WHERE method_id = $1', [fay.methodId]),
+      (rows) => rows[0]?.removed === true,
+      { what: 'the removal' },
+    );
     const answer = await postPayment(purchaseOf(fay, 1_000n, { paymentMethodId: fay.methodId }));
     expect(answer).toMatchObject({ status: 422, body: { code: 'PAYMENT_METHOD_REMOVED' } });
   });
@@ -343,7 +407,9 @@ describe('POST /v1/payments idempotency', () => {
     const person = await platform.idp.signTestToken({ sub: gil.id, role: 'person' });
     const answer = await http(`${platform.orchestrationUrl}/v1/payments`, 'POST', person, purchaseOf(gil, 1_000n), { 'idempotency-key': randomUUID() });
     expect(answer.status).toBe(403);
-    expect((await http(`${platform.orchestrationUrl}/v1/payments`, 'POST', undefined, purchaseOf(gil, 1_000n), { 'idempotency-key': randomUUID() })).status).toBe(401);
+    expect(
+      (await http(`${platform.orchestrationUrl}/v1/payments`, 'POST', undefined, purchaseOf(gil, 1_000n), { 'idempotency-key': randomUUID() })).status,
+    ).toBe(401);
   });
 });
 
@@ -358,12 +424,22 @@ describe('refunds and disputes', () => {
     const requestId = await platform.publishPurchase(purchaseOf(hal, amount));
     const paymentId = await paymentIdOf(requestId);
     const captured = await platform.events.waitFor(paymentId, 'payments.payment.captured');
-    await waitFor(() => captureEntry(paymentId), (rows) => rows.length === 1, { what: 'the capture posting' });
+    await waitFor(
+      () => captureEntry(paymentId),
+      (rows) => rows.length === 1,
+      { what: 'the capture posting' },
+    );
     return { paymentId, reference: captured.data.reference as string };
   }
 
   const refund = async (paymentId: string, amount?: bigint, role: 'service' | 'operator' = 'operator', key = randomUUID()) =>
-    http(`${platform.orchestrationUrl}/v1/payments/${paymentId}/refunds`, 'POST', await platform.serviceToken(role), amount === undefined ? {} : { amount: { amount: amount.toString(), currency: 'USD' } }, { 'idempotency-key': key });
+    http(
+      `${platform.orchestrationUrl}/v1/payments/${paymentId}/refunds`,
+      'POST',
+      await platform.serviceToken(role),
+      amount === undefined ? {} : { amount: { amount: amount.toString(), currency: 'USD' } },
+      { 'idempotency-key': key },
+    );
 
   it('refunds in parts up to the captured amount; the wallet reverses each; the merchant payable is captures - fees - refunds', async () => {
     const payableBefore = await platform.balance(merchantPayable);
@@ -373,18 +449,31 @@ describe('refunds and disputes', () => {
     const second = await refund(paymentId, 1_500n);
     expect(second.status).toBe(202);
     expect(await refund(paymentId, 2_600n)).toMatchObject({ status: 422, body: { code: 'REFUND_EXCEEDS_CAPTURED' } });
-    await waitFor(() => Promise.resolve(platform.events.types(paymentId).filter((t) => t === 'payments.payment.refunded').length), (n) => n === 2, { what: 'two refunds' });
+    await waitFor(
+      () => Promise.resolve(platform.events.types(paymentId).filter((t) => t === 'payments.payment.refunded').length),
+      (n) => n === 2,
+      { what: 'two refunds' },
+    );
     const rest = await refund(paymentId);
     expect(rest).toMatchObject({ status: 202, body: { amount: { amount: '2500' } } });
-    const last = await waitFor(() => Promise.resolve(platform.events.of(paymentId).filter((e) => e.type === 'payments.payment.refunded')), (list) => list.length === 3, { what: 'the full refund' });
+    const last = await waitFor(
+      () => Promise.resolve(platform.events.of(paymentId).filter((e) => e.type === 'payments.payment.refunded')),
+      (list) => list.length === 3,
+      { what: 'the full refund' },
+    );
     expect(last[2].data).toMatchObject({ full: true, refundedTotal: { amount: '5000' } });
     expect(await refund(paymentId, 1n)).toMatchObject({ status: 409, body: { code: 'TRANSITION_NOT_ALLOWED' } });
     await waitFor(
       () => platform.walletQuery("SELECT 1 FROM payment_ledger_postings WHERE payment_id = $1 AND movement = 'refund'", [paymentId]),
-      (rows) => rows.length === 3, { what: 'three refund postings' }
+      (rows) => rows.length === 3,
+      { what: 'three refund postings' },
     );
     // The fee is kept: 5000 captured, fee kept, 5000 refunded.
-    await waitFor(() => platform.balance(merchantPayable), (b) => b === payableBefore - feeOf(5_000n), { what: 'the merchant payable after refunds' });
+    await waitFor(
+      () => platform.balance(merchantPayable),
+      (b) => b === payableBefore - feeOf(5_000n),
+      { what: 'the merchant payable after refunds' },
+    );
     await ledgerBalancesToZero();
   });
 
@@ -394,7 +483,11 @@ describe('refunds and disputes', () => {
     const answers = await Promise.all(Array.from({ length: 10 }, () => refund(paymentId, 400n)));
     expect(answers.map((answer) => answer.status)).toEqual(Array(10).fill(202));
     expect(new Set(answers.map((answer) => String(answer.body.refundId))).size).toBe(10);
-    const refunded = await waitFor(() => Promise.resolve(platform.events.of(paymentId).filter((e) => e.type === 'payments.payment.refunded')), (list) => list.length === 10, { what: 'ten refunds' });
+    const refunded = await waitFor(
+      () => Promise.resolve(platform.events.of(paymentId).filter((e) => e.type === 'payments.payment.refunded')),
+      (list) => list.length === 10,
+      { what: 'ten refunds' },
+    );
     expect(refunded.at(-1)?.data).toMatchObject({ full: true, refundedTotal: { amount: '4000' } });
     expect(await refund(paymentId, 1n)).toMatchObject({ status: 409, body: { code: 'TRANSITION_NOT_ALLOWED' } });
   });
@@ -421,7 +514,8 @@ describe('refunds and disputes', () => {
     expect(lost.data).toMatchObject({ disputeId: dispute.id, amount: { amount: '3000' } });
     await waitFor(
       () => platform.walletQuery("SELECT 1 FROM payment_ledger_postings WHERE payment_id = $1 AND movement = 'dispute_loss'", [paymentId]),
-      (rows) => rows.length === 1, { what: 'the chargeback posting' }
+      (rows) => rows.length === 1,
+      { what: 'the chargeback posting' },
     );
     await ledgerBalancesToZero();
     const view = await http(`${platform.orchestrationUrl}/v1/payments/${paymentId}`, 'GET', await platform.serviceToken('operator'));
@@ -454,10 +548,17 @@ describe('a transfer from wallet balance', () => {
 
   it('refuses a transfer to oneself, to someone without a wallet, or with a card', async () => {
     const max = await platform.person();
-    const transfer = (overrides: Record<string, unknown>) => ({ ...purchaseOf(max, 1_000n), kind: 'transfer', counterparty: { type: 'person', id: max.id }, ...overrides });
+    const transfer = (overrides: Record<string, unknown>) => ({
+      ...purchaseOf(max, 1_000n),
+      kind: 'transfer',
+      counterparty: { type: 'person', id: max.id },
+      ...overrides,
+    });
     expect((await postPayment(transfer({}))).body.code).toBe('SELF_TRANSFER');
     expect((await postPayment(transfer({ counterparty: { type: 'person', id: 'nobody-at-all' } }))).body.code).toBe('RECIPIENT_NOT_FOUND');
     const other = await platform.person();
-    expect((await postPayment(transfer({ counterparty: { type: 'person', id: other.id }, paymentMethodId: max.methodId }))).body.code).toBe('PAYMENT_METHOD_NOT_ACCEPTED');
+    expect((await postPayment(transfer({ counterparty: { type: 'person', id: other.id }, paymentMethodId: max.methodId }))).body.code).toBe(
+      'PAYMENT_METHOD_NOT_ACCEPTED',
+    );
   });
 });

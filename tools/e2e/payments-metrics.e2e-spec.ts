@@ -32,14 +32,19 @@ async function walletValue(name: string, labels: Record<string, string>): Promis
 }
 
 async function paymentIdOf(requestId: string): Promise<string> {
-  const rows = await waitFor(() => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]), (r) => r.length === 1, { what: `payment of ${requestId}` });
+  const rows = await waitFor(
+    () => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]),
+    (r) => r.length === 1,
+    { what: `payment of ${requestId}` },
+  );
   return rows[0].payment_id;
 }
 
 async function capturePosted(paymentId: string): Promise<void> {
   await waitFor(
     () => platform.walletQuery("SELECT transaction_id FROM payment_ledger_postings WHERE payment_id = $1 AND movement = 'capture'", [paymentId]),
-    (rows) => rows.length === 1, { what: `the capture posting of ${paymentId}` }
+    (rows) => rows.length === 1,
+    { what: `the capture posting of ${paymentId}` },
   );
 }
 
@@ -54,7 +59,9 @@ it('a captured purchase: a PSP call that succeeded (latency recorded) and a tran
   await capturePosted(paymentId);
 
   expect(await orchestrationValue('psp_client_request_duration_count', { ...CREATE, outcome: 'succeeded' })).toBeGreaterThanOrEqual(succeededBefore + 1);
-  expect(await orchestrationValue('psp_client_request_duration_bucket', { ...CREATE, outcome: 'succeeded', le: '+Inf' })).toBeGreaterThanOrEqual(succeededBefore + 1);
+  expect(await orchestrationValue('psp_client_request_duration_bucket', { ...CREATE, outcome: 'succeeded', le: '+Inf' })).toBeGreaterThanOrEqual(
+    succeededBefore + 1,
+  );
   expect(await walletValue('ledger_journal_entries_total', { kind: 'transfer', outcome: 'appended' })).toBeGreaterThanOrEqual(appendedBefore + 1);
   expect(await walletValue('ledger_batch_size_count', {})).toBeGreaterThan(batchesBefore);
   expect(await walletValue('ledger_batch_duration_count', {})).toBeGreaterThan(0);
@@ -80,7 +87,11 @@ it('a PSP timeout is counted as error_class="network" (never a decline); the ret
 
   const paymentId = await paymentIdOf(await platform.publishPurchase(purchaseOf(cleo, 3_000n)));
   await platform.events.waitFor(paymentId, 'payments.payment.captured');
-  await waitFor(() => orchestrationValue('psp_client_errors_total', { ...CREATE, error_class: 'network' }), (n) => n >= networkBefore + 1, { what: 'the timeout counted' });
+  await waitFor(
+    () => orchestrationValue('psp_client_errors_total', { ...CREATE, error_class: 'network' }),
+    (n) => n >= networkBefore + 1,
+    { what: 'the timeout counted' },
+  );
 
   expect(await orchestrationValue('psp_client_errors_total', { error_class: 'decline' })).toBe(declinesBefore);
 });

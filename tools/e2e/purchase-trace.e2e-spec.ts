@@ -79,7 +79,8 @@ async function wholePath(traceId: string): Promise<ReadableSpan[]> {
       consumed(spans, historyGroup, 'ledger.transaction.recorded') !== undefined &&
       consumed(spans, historyGroup, 'payments.payment.captured') !== undefined &&
       consumed(spans, adsGroup, 'payments.payment.captured') !== undefined &&
-      consumed(spans, adsGroup, 'payments.payment.initiated') !== undefined, { what: 'the purchase path in one trace', timeoutMs: 90_000 }
+      consumed(spans, adsGroup, 'payments.payment.initiated') !== undefined,
+    { what: 'the purchase path in one trace', timeoutMs: 90_000 },
   );
 }
 
@@ -159,7 +160,8 @@ describe('one trace follows a purchase across the services', () => {
     app.end();
     const [{ payment_id: paymentId }] = await waitFor(
       () => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]),
-      (rows) => rows.length === 1, { what: `payment of ${requestId}` }
+      (rows) => rows.length === 1,
+      { what: `payment of ${requestId}` },
     );
     await platform.events.waitFor(paymentId, 'payments.payment.captured');
 
@@ -176,12 +178,14 @@ describe('one trace follows a purchase across the services', () => {
     const requestId = await platform.publishPurchase(purchaseOf(person, 900n));
     const [{ payment_id: paymentId }] = await waitFor(
       () => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]),
-      (rows) => rows.length === 1, { what: `payment of ${requestId}` }
+      (rows) => rows.length === 1,
+      { what: `payment of ${requestId}` },
     );
     await platform.events.waitFor(paymentId, 'payments.payment.captured');
     const step = await waitFor(
       () => exporter.getFinishedSpans().find((span) => span.name === 'payment step authorize' && span.attributes['payment.id'] === paymentId),
-      (span) => span !== undefined, { what: 'the PSP step of the untraced purchase' }
+      (span) => span !== undefined,
+      { what: 'the PSP step of the untraced purchase' },
     );
     const intake = traceSpans(step!.spanContext().traceId).find((span) => span.attributes['event.type'] === 'payments.purchase.requested');
     expect(intake).toBeDefined();

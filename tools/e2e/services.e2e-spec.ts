@@ -11,7 +11,12 @@ import { historyProjectionService } from '@pay/history-projection/tools';
 import { paymentOrchestrationService } from '@pay/payment-orchestration/tools';
 import { walletService } from '@pay/wallet/tools';
 
-const definitions: ServiceDefinition[] = [walletService, paymentOrchestrationService, historyProjectionService, adSignalAggregationService] as ServiceDefinition[];
+const definitions: ServiceDefinition[] = [
+  walletService,
+  paymentOrchestrationService,
+  historyProjectionService,
+  adSignalAggregationService,
+] as ServiceDefinition[];
 
 describe.each(definitions.map((definition) => [definition.name, definition] as const))('service %s', (_name, definition) => {
   let service: RunningService;
@@ -56,7 +61,11 @@ describe.each(definitions.map((definition) => [definition.name, definition] as c
   });
 
   it('answers with security headers and no-store, without naming its framework', async () => {
-    for (const [path, status] of [['/health/live', 200], ['/no/such/route', 404], ['/metrics', 200]] as const) {
+    for (const [path, status] of [
+      ['/health/live', 200],
+      ['/no/such/route', 404],
+      ['/metrics', 200],
+    ] as const) {
       const response = await fetch(`${service.url}${path}`);
       expect([path, response.status]).toEqual([path, status]);
       expect(response.headers.get('x-powered-by')).toBeNull();
@@ -126,7 +135,9 @@ describe('a service started with a bad dependency', () => {
   it('exits 1 naming DATABASE_URL when PostgreSQL does not answer, without the password', async () => {
     const { code, stderr } = await run({ DATABASE_URL: 'postgres://postgres:s3cret@127.0.0.1:1/payments' });
     expect(code).toBe(1);
-    expect(stderr.trim()).toMatch(/^wallet: cannot start: cannot reach PostgreSQL at DATABASE_URL=postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/payments: .*ECONNREFUSED/);
+    expect(stderr.trim()).toMatch(
+      /^wallet: cannot start: cannot reach PostgreSQL at DATABASE_URL=postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/payments: .*ECONNREFUSED/,
+    );
     expect(stderr).not.toContain('s3cret');
     noStackTrace(stderr);
   });

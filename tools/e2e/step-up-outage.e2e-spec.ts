@@ -119,11 +119,15 @@ function proofIdOf(proof: string): string {
 }
 
 async function paymentIdOf(requestId: string): Promise<string> {
-  const rows = await waitFor(() => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]), (r) => r.length === 1, { what: `payment of ${requestId}` });
+  const rows = await waitFor(
+    () => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]),
+    (r) => r.length === 1,
+    { what: `payment of ${requestId}` },
+  );
   return rows[0].payment_id;
 }
 
-describe('the wallet\'s step-up keys out of reach', () => {
+describe("the wallet's step-up keys out of reach", () => {
   // The HTTP request of the outage, sent again after it.
   const httpKey = randomUUID();
   let httpProof: string;
@@ -145,14 +149,17 @@ describe('the wallet\'s step-up keys out of reach', () => {
     const small = await postPayment(purchaseOf(ana, 1_000n), randomUUID());
     expect(small.status).toBe(202);
     const junkKey = randomUUID();
-    expect(await postPayment(purchaseOf(ana, 8_000n, { stepUpProof: 'not.a.proof' }), junkKey)).toMatchObject({ status: 403, body: { code: 'STEP_UP_PROOF_INVALID' } });
+    expect(await postPayment(purchaseOf(ana, 8_000n, { stepUpProof: 'not.a.proof' }), junkKey)).toMatchObject({
+      status: 403,
+      body: { code: 'STEP_UP_PROOF_INVALID' },
+    });
     expect((await platform.events.waitFor(junkKey, 'payments.payment.rejected')).data.code).toBe('STEP_UP_PROOF_INVALID');
     await platform.events.waitFor(small.body.paymentId as string, 'payments.payment.captured');
     // By now the relay has published everything written before (the captured payment came after the 503s): nothing about the 503s.
     expect(platform.events.of(httpKey)).toEqual([]);
   });
 
-  it('on Kafka: the request is retried while the keys answer 503, for longer than the inbox\'s retry budget, not dead-lettered, nothing written or published meanwhile, and paid once they answer', async () => {
+  it("on Kafka: the request is retried while the keys answer 503, for longer than the inbox's retry budget, not dead-lettered, nothing written or published meanwhile, and paid once they answer", async () => {
     keys.mode = '503';
     keys.requests = 0;
     await keys.listen();
@@ -162,7 +169,11 @@ describe('the wallet\'s step-up keys out of reach', () => {
     // More failed attempts than an ordinary failure gets before its dead letter (5, about 3 s of
     // backoff): an outage is waited out (backoff growing to 30 s), not counted...
     const started = Date.now();
-    await waitFor(() => keys.requests, (n) => n >= 7, { what: 'seven attempts at the step-up keys', timeoutMs: 45_000 });
+    await waitFor(
+      () => keys.requests,
+      (n) => n >= 7,
+      { what: 'seven attempts at the step-up keys', timeoutMs: 45_000 },
+    );
     expect(Date.now() - started).toBeGreaterThan(3_000);
     // ...and left nothing behind: no payment, no consumed proof, no payments.payment.rejected, no dead letter.
     expect(await tracesOf(requestId, [proofIdOf(proof)])).toEqual(NOTHING);
@@ -195,11 +206,9 @@ describe('the wallet\'s step-up keys out of reach', () => {
 });
 
 it('documents the 503 and its Retry-After in the OpenAPI of POST /v1/payments', async () => {
-  const document = await http<{ paths: Record<string, Record<string, { responses: Record<string, { description: string; headers?: Record<string, unknown> }> }>> }>(
-    `${platform.orchestrationUrl}/docs/json`,
-    'GET',
-    undefined,
-  );
+  const document = await http<{
+    paths: Record<string, Record<string, { responses: Record<string, { description: string; headers?: Record<string, unknown> }> }>>;
+  }>(`${platform.orchestrationUrl}/docs/json`, 'GET', undefined);
   expect(document.status).toBe(200);
   const unavailable = document.body.paths['/v1/payments'].post.responses['503'];
   expect(unavailable.description).toMatch(/STEP_UP_KEYS_UNAVAILABLE/);

@@ -31,7 +31,13 @@ import type { HistoryUnderTest } from '@pay/history-projection/testing';
 import { deleteHistoryTopics, generateWorkload, publish, startHistory, waitUntilApplied } from '@pay/history-projection/testing';
 
 interface Summary {
-  currencies: Array<{ currency: string; received: { net: string }; paid?: { net: string; netFromWalletBalance: string }; walletBalanceChange?: string; ledgerBalance: string }>;
+  currencies: Array<{
+    currency: string;
+    received: { net: string };
+    paid?: { net: string; netFromWalletBalance: string };
+    walletBalanceChange?: string;
+    ledgerBalance: string;
+  }>;
 }
 
 const workload = generateWorkload({ seed: 2026, persons: 30, merchants: 5, nonProfits: 2, payments: 400, ledger: false });
@@ -81,7 +87,16 @@ describe('history and the ledger agree', () => {
         const recipient = personWallet(initiated.counterparty.id, currency);
         await open(sender);
         await open(recipient);
-        await record({ type: 'reserve', transactionId: reservationId, debitAccountId: sender.id, creditAccountId: recipient.id, amount: BigInt(data.amount!.amount), currency, expiresAt: new Date(Date.now() + 86_400_000), metadata: { ...paymentLinkMetadata({ paymentId }), flow: 'p2p' } });
+        await record({
+          type: 'reserve',
+          transactionId: reservationId,
+          debitAccountId: sender.id,
+          creditAccountId: recipient.id,
+          amount: BigInt(data.amount!.amount),
+          currency,
+          expiresAt: new Date(Date.now() + 86_400_000),
+          metadata: { ...paymentLinkMetadata({ paymentId }), flow: 'p2p' },
+        });
         reserved = true;
       } else if (type === 'canceled' && reserved) {
         await record({ type: 'void_reservation', reservationId, metadata: paymentLinkMetadata({ paymentId }) });
@@ -169,7 +184,7 @@ describe('history and the ledger agree', () => {
     expect(compared).toBeGreaterThanOrEqual(workload.merchants.length);
   });
 
-  it("gives every person, from the payment events, the change of their wallet balance the ledger holds", async () => {
+  it('gives every person, from the payment events, the change of their wallet balance the ledger holds', async () => {
     const analyst = await history.as('a-1', 'analyst');
     let withBalance = 0;
     for (const person of workload.persons) {
@@ -192,7 +207,9 @@ describe('history and the ledger agree', () => {
 
   it('links every settled entry to the ledger transaction that posted it, once', async () => {
     const t = readModelTables(1);
-    const unposted = await history.service.runtime.dataSource.query<Array<{ entry_id: string }>>(`SELECT entry_id FROM ${t.entries} WHERE net_amount <> 0 AND ledger_transaction_id IS NULL`);
+    const unposted = await history.service.runtime.dataSource.query<Array<{ entry_id: string }>>(
+      `SELECT entry_id FROM ${t.entries} WHERE net_amount <> 0 AND ledger_transaction_id IS NULL`,
+    );
     expect(unposted).toEqual([]);
     const posted = await history.service.runtime.dataSource.query<Array<{ n: string }>>(
       `SELECT count(*)::text AS n FROM ${t.entries} e WHERE e.net_amount <> 0 AND e.ledger_transaction_id IN (SELECT transaction_id FROM ${t.ledgerPostings} GROUP BY transaction_id)`,
@@ -202,8 +219,10 @@ describe('history and the ledger agree', () => {
     // And the ledger itself is whole: every currency sums to zero, the hash chain verifies.
     expect(await ledger.verify()).toMatchObject({ ok: true });
     await waitFor(
-      async () => (await history.anonymous().get<{ details: { projection: { eventsBehind: number } } }>('/health/ready')).body.details?.projection?.eventsBehind,
-      (behind) => behind === 0, { timeoutMs: 90_000 }
+      async () =>
+        (await history.anonymous().get<{ details: { projection: { eventsBehind: number } } }>('/health/ready')).body.details?.projection?.eventsBehind,
+      (behind) => behind === 0,
+      { timeoutMs: 90_000 },
     );
   });
 });

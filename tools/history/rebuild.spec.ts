@@ -24,6 +24,8 @@ describe('tools/history/rebuild.ts: what it validates before rebuilding', () => 
     expect(refusal({ DATABASE_URL: 'mysql://root:hunter2@db/history' })).toBe(
       'history:rebuild: invalid configuration: DATABASE_URL must be a postgres:// URL, e.g. postgres://user@127.0.0.1:5432/payments',
     );
-    expect(refusal({ DATABASE_URL, DB_SCHEMA: 'History' })).toBe('history:rebuild: invalid configuration: DB_SCHEMA must be a PostgreSQL schema name: lower-case letters, digits and "_"');
+    expect(refusal({ DATABASE_URL, DB_SCHEMA: 'History' })).toBe(
+      'history:rebuild: invalid configuration: DB_SCHEMA must be a PostgreSQL schema name: lower-case letters, digits and "_"',
+    );
   });
 });

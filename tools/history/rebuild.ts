@@ -64,7 +64,13 @@ function describeProgress(p: RebuildProgress): string {
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
   const { config, schema } = rebuildTarget(process.env);
-  const dataSource = await openServiceDataSource({ url: config.DATABASE_URL, schema, migrations: historyProjectionMigrations, poolSize: 6, applicationName: 'history-rebuild' });
+  const dataSource = await openServiceDataSource({
+    url: config.DATABASE_URL,
+    schema,
+    migrations: historyProjectionMigrations,
+    poolSize: 6,
+    applicationName: 'history-rebuild',
+  });
   const tty = process.stderr.isTTY;
   let lastLine = 0;
   process.stderr.write(`history rebuild of schema ${schema} at ${describeDatabaseUrl(config.DATABASE_URL)}\n`);

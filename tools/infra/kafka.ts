@@ -134,7 +134,10 @@ export async function ensureTopics(brokers: string[], log: Log): Promise<void> {
       await admin.createTopics({ topics, waitForLeaders: true });
       log(`kafka: created ${missing.length} topic(s): ${missing.map((s) => s.name).join(', ')}`);
     }
-    await waitForTopicLeaders(admin, specs.map((spec) => spec.name));
+    await waitForTopicLeaders(
+      admin,
+      specs.map((spec) => spec.name),
+    );
     await warnOnPartitionMismatch(admin, specs, log);
   } finally {
     await admin.disconnect();
@@ -203,8 +206,7 @@ function externalBrokers(): string[] | undefined {
     const port = BROKER_ADDRESS.exec(broker)?.[1];
     if (port === undefined || !isPort(Number(port))) {
       throw new Error(
-        `KAFKA_BROKERS must be a comma-separated list of host:port (e.g. "kafka-1:9092,kafka-2:9092"); ` +
-          `entry "${broker}" in "${raw}" is not.`,
+        `KAFKA_BROKERS must be a comma-separated list of host:port (e.g. "kafka-1:9092,kafka-2:9092"); ` + `entry "${broker}" in "${raw}" is not.`,
       );
     }
   }
@@ -327,11 +329,7 @@ async function ensureJars(log: Log): Promise<void> {
   log(`kafka: fetching Kafka ${KAFKA_VERSION} jars with Maven (once; cached in ${PATHS.libs})`);
   const startedAt = Date.now();
   try {
-    await execFileAsync(
-      'mvn',
-      ['-q', '-B', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${scratch}`],
-      { maxBuffer: 16 * 1024 * 1024 },
-    );
+    await execFileAsync('mvn', ['-q', '-B', '-f', POM, 'dependency:copy-dependencies', `-DoutputDirectory=${scratch}`], { maxBuffer: 16 * 1024 * 1024 });
   } catch (error) {
     const hint = 'is mvn installed and Maven Central reachable?';
     throw new Error(`Fetching the Kafka jars with Maven failed (${hint}):\n${processOutput(error)}`, { cause: error });
@@ -571,11 +569,7 @@ async function waitForTopicLeaders(admin: Admin, names: string[]): Promise<void>
   let pending = names;
   while (Date.now() < deadline) {
     const { topics } = await admin.fetchTopicMetadata({ topics: names });
-    const ready = new Set(
-      topics
-        .filter((topic) => topic.partitions.length > 0 && topic.partitions.every((p) => p.leader >= 0))
-        .map((topic) => topic.name),
-    );
+    const ready = new Set(topics.filter((topic) => topic.partitions.length > 0 && topic.partitions.every((p) => p.leader >= 0)).map((topic) => topic.name));
     pending = names.filter((name) => !ready.has(name));
     if (pending.length === 0) return;
     await sleep(POLL_MS);

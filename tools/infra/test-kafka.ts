@@ -80,7 +80,14 @@ async function removeAbandonedRuns(log: Log): Promise<void> {
 async function freePortPair(): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt += 1) {
     const port = await listenBriefly(0);
-    if (port < 65535 && (await listenBriefly(port + 1).then(() => true, () => false))) return port;
+    if (
+      port < 65535 &&
+      (await listenBriefly(port + 1).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return port;
   }
   throw new Error('Found no two consecutive free TCP ports on 127.0.0.1 for the test broker.');
 }

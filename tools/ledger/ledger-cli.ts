@@ -47,9 +47,11 @@ export function describeTarget(target: LedgerTarget): string {
 export async function openLedgerDataSource(target: LedgerTarget, applicationName: string): Promise<DataSource> {
   const dataSource = createServiceDataSource({ url: target.url, schema: target.schema, migrations: [], poolSize: 2, applicationName });
   await dataSource.initialize();
-  const [row] = (await dataSource.query<Array<{
-    ready: boolean;
-  }>>("SELECT to_regclass('journal_entries') IS NOT NULL AND to_regclass('chain_head') IS NOT NULL AS ready"));
+  const [row] = await dataSource.query<
+    Array<{
+      ready: boolean;
+    }>
+  >("SELECT to_regclass('journal_entries') IS NOT NULL AND to_regclass('chain_head') IS NOT NULL AS ready");
   if (!row?.ready) {
     await dataSource.destroy();
     throw new UsageError(`schema ${target.schema} has no ledger tables (set LEDGER_SCHEMA, or run the wallet migrations first)`);

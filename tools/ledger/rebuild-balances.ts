@@ -18,7 +18,11 @@ function describeDrift(drift: BalanceDrift): string {
 }
 
 runCli(async () => {
-  const flags = parseCommandLine(process.argv.slice(2), { 'dry-run': { type: 'boolean' }, force: { type: 'boolean' } }, 'usage: npm run ledger:rebuild-balances -- [--dry-run] [--force]');
+  const flags = parseCommandLine(
+    process.argv.slice(2),
+    { 'dry-run': { type: 'boolean' }, force: { type: 'boolean' } },
+    'usage: npm run ledger:rebuild-balances -- [--dry-run] [--force]',
+  );
   const target = ledgerTarget(process.env);
   const dataSource = await openLedgerDataSource(target, 'ledger-rebuild-balances');
   try {

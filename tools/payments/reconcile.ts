@@ -17,7 +17,16 @@ import { ConfigError, loadConfig } from '@pay/config';
 import { createLogger } from '@pay/observability';
 import { createServiceDataSource } from '@pay/platform';
 import type { JWK } from 'jose';
-import { createPaymentDrivers, createStripeClient, HttpWalletInstruments, noServiceToken, PaymentOrchestrationConfig, SignedServiceTokens, StripePaymentServiceProvider, stripeSettingsFrom } from '@pay/payment-orchestration/tools';
+import {
+  createPaymentDrivers,
+  createStripeClient,
+  HttpWalletInstruments,
+  noServiceToken,
+  PaymentOrchestrationConfig,
+  SignedServiceTokens,
+  StripePaymentServiceProvider,
+  stripeSettingsFrom,
+} from '@pay/payment-orchestration/tools';
 import { parseCommandLine, UsageError, wholeNumberFlag } from '../command-line';
 
 const USAGE = 'usage: npm run payments:reconcile -- [--stuck-after <seconds>] [--limit <n>]';
@@ -25,15 +34,30 @@ const USAGE = 'usage: npm run payments:reconcile -- [--stuck-after <seconds>] [-
 async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   const flags = parseCommandLine(argv, { 'stuck-after': { type: 'string' }, limit: { type: 'string' } }, USAGE);
   const config = loadConfig('payment-orchestration', PaymentOrchestrationConfig, env);
-  const stuckAfterSeconds = wholeNumberFlag('stuck-after', flags['stuck-after'], { min: 0, max: 31_536_000, unit: 'seconds', fallback: config.RECONCILE_STUCK_AFTER_SECONDS }, USAGE);
+  const stuckAfterSeconds = wholeNumberFlag(
+    'stuck-after',
+    flags['stuck-after'],
+    { min: 0, max: 31_536_000, unit: 'seconds', fallback: config.RECONCILE_STUCK_AFTER_SECONDS },
+    USAGE,
+  );
   const limit = wholeNumberFlag('limit', flags.limit, { min: 1, max: 1_000_000, fallback: 500 }, USAGE);
   const logger = createLogger('payments-reconcile', config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL);
-  const dataSource = createServiceDataSource({ url: config.DATABASE_URL, schema: config.DB_SCHEMA ?? 'payment_orchestration', migrations: [], poolSize: 4, applicationName: 'payments-reconcile' });
+  const dataSource = createServiceDataSource({
+    url: config.DATABASE_URL,
+    schema: config.DB_SCHEMA ?? 'payment_orchestration',
+    migrations: [],
+    poolSize: 4,
+    applicationName: 'payments-reconcile',
+  });
   await dataSource.initialize();
   try {
     const settings = stripeSettingsFrom(config);
     const tokens = config.SERVICE_TOKEN_SIGNING_JWK
-      ? await SignedServiceTokens.create(JSON.parse(config.SERVICE_TOKEN_SIGNING_JWK) as JWK, { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE, subject: 'payment-orchestration' })
+      ? await SignedServiceTokens.create(JSON.parse(config.SERVICE_TOKEN_SIGNING_JWK) as JWK, {
+          issuer: config.AUTH_ISSUER,
+          audience: config.AUTH_AUDIENCE,
+          subject: 'payment-orchestration',
+        })
       : noServiceToken;
     const drivers = createPaymentDrivers({
       dataSource,

@@ -50,7 +50,16 @@ describe('the image build context', () => {
   });
 
   it('holds every file the build compiles, imports included', () => {
-    const config = ts.getParsedCommandLineOfConfigFile(resolve(ROOT, 'tsconfig.build.json'), {}, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => { throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n')); } })!;
+    const config = ts.getParsedCommandLineOfConfigFile(
+      resolve(ROOT, 'tsconfig.build.json'),
+      {},
+      {
+        ...ts.sys,
+        onUnRecoverableConfigFileDiagnostic: (d) => {
+          throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+        },
+      },
+    )!;
     const toRepo = (file: string): string => relative(ROOT, file).split('\\').join('/');
     const roots = config.fileNames.filter((file) => inContext(rules, toRepo(file)));
     expect(roots.length).toBeLessThan(config.fileNames.length); // simulators/ is built for npm start, not for images

@@ -14,7 +14,28 @@ import type { INetworkPolicySpec } from 'kubernetes-models/networking.k8s.io/v1/
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { Endpoint, Finding, KubeObject, Port, RuleContext } from '@pay/deploy-checks';
-import { checkManifests, checkWiring, cidrContains, CONSUMED_TOPICS, documentedReaders, documentedSecrets, effectiveEnv, formatFinding, networkAllows, overlayNames, peerMatches, PLATFORM_ROUTES, podsOf, readDeployDoc, renderOverlay, routeOf, secretReaders, secretReferences, SERVICE_LABEL, validateSchemas } from '@pay/deploy-checks';
+import {
+  checkManifests,
+  checkWiring,
+  cidrContains,
+  CONSUMED_TOPICS,
+  documentedReaders,
+  documentedSecrets,
+  effectiveEnv,
+  formatFinding,
+  networkAllows,
+  overlayNames,
+  peerMatches,
+  PLATFORM_ROUTES,
+  podsOf,
+  readDeployDoc,
+  renderOverlay,
+  routeOf,
+  secretReaders,
+  secretReferences,
+  SERVICE_LABEL,
+  validateSchemas,
+} from '@pay/deploy-checks';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -41,8 +62,7 @@ function objectsOf(overlay: string): KubeObject[] {
   return structuredClone(rendered.get(overlay)!);
 }
 
-const find = (objects: KubeObject[], kind: string, name: string): KubeObject | undefined =>
-  objects.find((o) => o.kind === kind && o.metadata.name === name);
+const find = (objects: KubeObject[], kind: string, name: string): KubeObject | undefined => objects.find((o) => o.kind === kind && o.metadata.name === name);
 
 function get(objects: KubeObject[], kind: string, name: string): KubeObject {
   const object = find(objects, kind, name);
@@ -171,7 +191,8 @@ describe.each(Object.keys(ENVIRONMENTS))('overlay %s', (overlay) => {
 
   it('publishes ad signals with differential privacy on', () => {
     type Container = { name: string; env?: { name: string; value?: string }[] };
-    const containers = (get(objects, 'Deployment', 'ad-signal-aggregation').spec as { template: { spec: { containers: Container[] } } }).template.spec.containers;
+    const containers = (get(objects, 'Deployment', 'ad-signal-aggregation').spec as { template: { spec: { containers: Container[] } } }).template.spec
+      .containers;
     const env = containers.find((c) => c.name === 'ad-signal-aggregation')!.env ?? [];
     expect(env.find((e) => e.name === 'AD_SIGNALS_DP_ENABLED')?.value).toBe('true');
   });
@@ -219,7 +240,10 @@ describe.each(Object.keys(ENVIRONMENTS))('overlay %s', (overlay) => {
     expect(PUBLIC_ROUTES.map(([path]) => routed(path))).toEqual(PUBLIC_ROUTES.map(([path, service]) => ({ path, service })));
     expect(INTERNAL_ROUTES.map(routed)).toEqual(INTERNAL_ROUTES.map((path) => ({ path, service: undefined })));
     for (const ingress of objects.filter((o) => o.kind === 'Ingress')) {
-      expect({ name: ingress.metadata.name, ...(ingress.spec as IIngressSpec) }).toMatchObject({ ingressClassName: 'nginx', tls: [{ hosts: [host], secretName: 'pay-api-tls' }] });
+      expect({ name: ingress.metadata.name, ...(ingress.spec as IIngressSpec) }).toMatchObject({
+        ingressClassName: 'nginx',
+        tls: [{ hosts: [host], secretName: 'pay-api-tls' }],
+      });
     }
   });
 
@@ -242,7 +266,9 @@ describe.each(Object.keys(ENVIRONMENTS))('overlay %s', (overlay) => {
     const nonProfits = objects.find((o) => o.kind === 'ConfigMap' && /^payment-orchestration-non-profits-[a-z0-9]{10}$/.test(o.metadata.name ?? ''));
     expect(get(objects, 'ConfigMap', 'rollout').data).toEqual({ 'rollout.json': configFile('rollout.json') });
     expect(nonProfits?.data).toEqual({ 'non-profits.json': configFile('non-profits.json') });
-    const copies = readdirSync(resolve(ROOT, 'deploy'), { recursive: true, encoding: 'utf8' }).filter((path) => ['rollout.json', 'non-profits.json'].includes(basename(path)));
+    const copies = readdirSync(resolve(ROOT, 'deploy'), { recursive: true, encoding: 'utf8' }).filter((path) =>
+      ['rollout.json', 'non-profits.json'].includes(basename(path)),
+    );
     expect(copies).toEqual([]);
   });
 
@@ -325,17 +351,25 @@ describe('the rule checker', () => {
     ['allowPrivilegeEscalation set to true', 'security', (_pod, container) => (container.securityContext!.allowPrivilegeEscalation = true)],
     ['capabilities no longer dropped', 'security', (_pod, container) => delete container.securityContext!.capabilities],
     ['root file system writable', 'security', (_pod, container) => (container.securityContext!.readOnlyRootFilesystem = false)],
-    ['/tmp volume removed', 'writable-tmp', (pod, container) => {
-      container.volumeMounts = [];
-      pod.volumes = [];
-    }],
+    [
+      '/tmp volume removed',
+      'writable-tmp',
+      (pod, container) => {
+        container.volumeMounts = [];
+        pod.volumes = [];
+      },
+    ],
     ['image tag latest', 'image', (_pod, container) => (container.image = container.image!.replace(/:[^:/]+$/, ':latest'))],
     ['image without a tag', 'image', (_pod, container) => (container.image = container.image!.replace(/:[^:/]+$/, ''))],
     ['literal STRIPE_SECRET_KEY', 'inline-secret', (_pod, container) => container.env!.push({ name: 'STRIPE_SECRET_KEY', value: 'sk_live_x' })],
-    ['literal DATABASE_URL with a password', 'inline-secret', (_pod, container) => {
-      container.env = container.env!.filter((variable) => variable.name !== 'DATABASE_URL');
-      container.env.push({ name: 'DATABASE_URL', value: 'postgres://wallet:hunter2@db:5432/payments' });
-    }],
+    [
+      'literal DATABASE_URL with a password',
+      'inline-secret',
+      (_pod, container) => {
+        container.env = container.env!.filter((variable) => variable.name !== 'DATABASE_URL');
+        container.env.push({ name: 'DATABASE_URL', value: 'postgres://wallet:hunter2@db:5432/payments' });
+      },
+    ],
     ['grace period of 10 s', 'shutdown', (pod) => (pod.terminationGracePeriodSeconds = 10)],
     ['HOST set to 127.0.0.1', 'config', (_pod, container) => container.env!.push({ name: 'HOST', value: '127.0.0.1' })],
   ];
@@ -408,7 +442,9 @@ describe('the rule checker', () => {
       rule: 'references',
       reported: ['CronJob history-rebuild'],
       breakIt: (objects) => {
-        const ref = containerOf(objects, 'CronJob', 'history-rebuild').envFrom!.find((source) => source.configMapRef?.name?.startsWith('history-projection-config-'))!;
+        const ref = containerOf(objects, 'CronJob', 'history-rebuild').envFrom!.find((source) =>
+          source.configMapRef?.name?.startsWith('history-projection-config-'),
+        )!;
         ref.configMapRef!.name = 'history-projection-config';
       },
     },
@@ -467,7 +503,9 @@ describe('the rule checker', () => {
     events.config['min.insync.replicas'] = 1;
     events.partitions = 24;
     const withoutDlq = objects.filter((o) => o.metadata.name !== 'wallet.events.v1.dlq');
-    const messages = checkManifests(withoutDlq, context).filter((f) => f.rule === 'kafka-topics').map(formatFinding);
+    const messages = checkManifests(withoutDlq, context)
+      .filter((f) => f.rule === 'kafka-topics')
+      .map(formatFinding);
     expect(messages).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^KafkaTopic wallet\.events\.v1\.dlq \[kafka-topics\]: missing/),
@@ -481,7 +519,9 @@ describe('the rule checker', () => {
   it('reports a PodDisruptionBudget that would block every node drain', () => {
     const objects = objectsOf(overlay);
     (get(objects, 'PodDisruptionBudget', 'wallet').spec as { minAvailable: number }).minAvailable = 3;
-    expect(checkManifests(objects, context)).toContainEqual(expect.objectContaining({ object: `PodDisruptionBudget ${namespace}/wallet`, rule: 'autoscaling' }));
+    expect(checkManifests(objects, context)).toContainEqual(
+      expect.objectContaining({ object: `PodDisruptionBudget ${namespace}/wallet`, rule: 'autoscaling' }),
+    );
   });
 
   it('reports a namespace without a default-deny NetworkPolicy', () => {
@@ -534,11 +574,16 @@ describe('the wiring rules', () => {
   const configMapData = (objects: KubeObject[], name: string): Record<string, string> => generatedConfigMap(objects, name).data as Record<string, string>;
   const ingressOf = (objects: KubeObject[], name: string): IIngressSpec => get(objects, 'Ingress', name).spec as IIngressSpec;
   const policyOf = (objects: KubeObject[], name: string): INetworkPolicySpec => get(objects, 'NetworkPolicy', name).spec as INetworkPolicySpec;
-  const admitsPods = (service: string) => (rule: { from?: INetworkPolicyPeer[]; to?: INetworkPolicyPeer[] }): boolean =>
-    !!(rule.from ?? rule.to)?.some((peer) => !peer.namespaceSelector && peer.podSelector?.matchLabels?.[SERVICE_LABEL] === service);
+  const admitsPods =
+    (service: string) =>
+    (rule: { from?: INetworkPolicyPeer[]; to?: INetworkPolicyPeer[] }): boolean =>
+      !!(rule.from ?? rule.to)?.some((peer) => !peer.namespaceSelector && peer.podSelector?.matchLabels?.[SERVICE_LABEL] === service);
 
   const SERVERS = SERVICES.map((service) => `Deployment ${service}`);
-  const fromSecret = (name: string, secret: string): NonNullable<IContainer['env']>[number] => ({ name, valueFrom: { secretKeyRef: { name: secret, key: name } } });
+  const fromSecret = (name: string, secret: string): NonNullable<IContainer['env']>[number] => ({
+    name,
+    valueFrom: { secretKeyRef: { name: secret, key: name } },
+  });
 
   /** Each object named must be reported under the rule, and no other object at all. */
   const breakages: Breakage[] = [
@@ -679,7 +724,8 @@ describe('the wiring rules', () => {
       description: 'a key docs/deploy.md does not list for its Secret',
       rule: 'references',
       reported: ['Deployment payment-orchestration'],
-      breakIt: (objects) => void (envOf(containerOf(objects, 'Deployment', 'payment-orchestration'), 'STRIPE_SECRET_KEY').valueFrom!.secretKeyRef!.key = 'STRIPE_API_KEY'),
+      breakIt: (objects) =>
+        void (envOf(containerOf(objects, 'Deployment', 'payment-orchestration'), 'STRIPE_SECRET_KEY').valueFrom!.secretKeyRef!.key = 'STRIPE_API_KEY'),
     },
     {
       description: 'a volume from a ConfigMap that is not rendered',
@@ -802,7 +848,18 @@ describe('the wiring rules', () => {
 
   it('reads the Secrets table of docs/deploy.md, name by name and key by key', () => {
     const table = documentedSecrets(
-      ['# Deploying', '## Secrets', '', '| Secret | key | read by |', '|---|---|---|', '| `a` | `K1` | x |', '| `a` | `K2` | x |', '| `tls` | `tls.crt`, `tls.key` | y |', '## Apply', '| `b` | `K3` | z |'].join('\n'),
+      [
+        '# Deploying',
+        '## Secrets',
+        '',
+        '| Secret | key | read by |',
+        '|---|---|---|',
+        '| `a` | `K1` | x |',
+        '| `a` | `K2` | x |',
+        '| `tls` | `tls.crt`, `tls.key` | y |',
+        '## Apply',
+        '| `b` | `K3` | z |',
+      ].join('\n'),
     );
     expect(Object.fromEntries([...table].map(([name, keys]) => [name, [...keys]]))).toEqual({ a: ['K1', 'K2'], tls: ['tls.crt', 'tls.key'] });
   });

@@ -12,13 +12,25 @@ const ROOT = resolve(__dirname, '../..');
 const bin = (name: string): string => resolve(ROOT, 'node_modules/.bin', name);
 
 const PROBES = {
-  appImportsApp: ['apps/history-projection/src/boundary-probe.ts', "import { walletService } from '../../wallet/src/wallet.service';\nexport const probe = walletService;\n"],
+  appImportsApp: [
+    'apps/history-projection/src/boundary-probe.ts',
+    "import { walletService } from '../../wallet/src/wallet.service';\nexport const probe = walletService;\n",
+  ],
   domainImportsFramework: ['libs/ledger/domain/src/boundary-probe.ts', "import { DataSource } from 'typeorm';\nexport const probe = DataSource;\n"],
   sharedImportsServiceScope: ['libs/messaging/src/boundary-probe.ts', "import * as ledger from '@pay/ledger-domain';\nexport const probe = ledger;\n"],
   toolReachesIntoApp: ['tools/boundary-probe.ts', "import { walletService } from '../apps/wallet/src/wallet.service';\nexport const probe = walletService;\n"],
-  appImportsToolsEntry: ['apps/wallet/src/boundary-probe.ts', "import { historyProjectionService } from '@pay/history-projection/tools';\nexport const probe = historyProjectionService;\n"],
-  serviceImportsSimulator: ['apps/payment-orchestration/src/boundary-probe.ts', "import { startPspSimulator } from '@pay/psp-simulator';\nexport const probe = startPspSimulator;\n"],
-  toolImportsSimulator: ['tools/payments/boundary-probe.ts', "import { startPspSimulator } from '@pay/psp-simulator';\nexport const probe = startPspSimulator;\n"],
+  appImportsToolsEntry: [
+    'apps/wallet/src/boundary-probe.ts',
+    "import { historyProjectionService } from '@pay/history-projection/tools';\nexport const probe = historyProjectionService;\n",
+  ],
+  serviceImportsSimulator: [
+    'apps/payment-orchestration/src/boundary-probe.ts',
+    "import { startPspSimulator } from '@pay/psp-simulator';\nexport const probe = startPspSimulator;\n",
+  ],
+  toolImportsSimulator: [
+    'tools/payments/boundary-probe.ts',
+    "import { startPspSimulator } from '@pay/psp-simulator';\nexport const probe = startPspSimulator;\n",
+  ],
 } as const;
 
 interface EslintResult {

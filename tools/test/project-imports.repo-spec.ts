@@ -42,7 +42,11 @@ function relativeImports(file: string): string[] {
   // Statements (a line starting with import or export, up to its from) and dynamic imports; not code quoted in a string.
   const statements = /^(?:import|export)\b[^;'`]*?\bfrom\s+'(\.{1,2}\/[^']*)'|^import\s+'(\.{1,2}\/[^']*)'|\b(?:import|require)\(\s*'(\.{1,2}\/[^']*)'/gm;
   const found = [...text.matchAll(statements)].map((match) => match[1] ?? match[2] ?? match[3]);
-  return found.map((specifier) => relative(ROOT, join(ROOT, dirname(file), specifier)).split('\\').join('/'));
+  return found.map((specifier) =>
+    relative(ROOT, join(ROOT, dirname(file), specifier))
+      .split('\\')
+      .join('/'),
+  );
 }
 
 describe('imports between projects', () => {
@@ -65,7 +69,8 @@ describe('imports between projects', () => {
   });
 
   it('maps aliases into an app only onto its public entries', () => {
-    const { paths } = (JSON.parse(readFileSync(resolve(ROOT, 'tsconfig.base.json'), 'utf8')) as { compilerOptions: { paths: Record<string, string[]> } }).compilerOptions;
+    const { paths } = (JSON.parse(readFileSync(resolve(ROOT, 'tsconfig.base.json'), 'utf8')) as { compilerOptions: { paths: Record<string, string[]> } })
+      .compilerOptions;
     const intoApps = Object.entries(paths).filter(([, [target]]) => target.startsWith('apps/'));
     expect(intoApps.length).toBeGreaterThan(0);
     expect(intoApps.filter(([, [target]]) => !/^apps\/[^/]+\/(src\/tools|test\/testing)\.ts$/.test(target))).toEqual([]);

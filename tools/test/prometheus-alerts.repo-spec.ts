@@ -19,7 +19,9 @@ interface AlertRule {
   annotations?: { summary?: string };
 }
 
-const rules: AlertRule[] = (parse(readFileSync(join(ROOT, 'deploy/prometheus/alerts.yml'), 'utf8')) as { groups: { rules: AlertRule[] }[] }).groups.flatMap((g) => g.rules);
+const rules: AlertRule[] = (parse(readFileSync(join(ROOT, 'deploy/prometheus/alerts.yml'), 'utf8')) as { groups: { rules: AlertRule[] }[] }).groups.flatMap(
+  (g) => g.rules,
+);
 
 function sourceFiles(directory: string): string[] {
   return readdirSync(directory, { withFileTypes: true }).flatMap((entry) => {
@@ -75,7 +77,11 @@ describe('Prometheus alerting rules', () => {
 
   it('reads only metrics the services export', () => {
     const exported = exportedMetricNames();
-    const unknown = rules.flatMap((rule) => metricsOf(rule.expr).filter((name) => !exported.has(name)).map((name) => `${rule.alert}: ${name}`));
+    const unknown = rules.flatMap((rule) =>
+      metricsOf(rule.expr)
+        .filter((name) => !exported.has(name))
+        .map((name) => `${rule.alert}: ${name}`),
+    );
     expect(unknown).toEqual([]);
   });
 

@@ -28,12 +28,20 @@ class PrivacyRulesNotice implements OnApplicationBootstrap {
   onApplicationBootstrap(): void {
     const { policy } = this.settings;
     this.logger.info(
-      { k: policy.k, maxPurchasesPerPerson: policy.maxPurchasesPerPerson, groupings: policy.groupings.length, differentialPrivacy: policy.differentialPrivacy !== undefined },
+      {
+        k: policy.k,
+        maxPurchasesPerPerson: policy.maxPurchasesPerPerson,
+        groupings: policy.groupings.length,
+        differentialPrivacy: policy.differentialPrivacy !== undefined,
+      },
       'ad-signal privacy rules',
     );
-    if (this.config.AD_SIGNALS_PSEUDONYM_KEY === DEVELOPMENT_PSEUDONYM_KEY) this.logger.warn('pseudonyms use the development key: set AD_SIGNALS_PSEUDONYM_KEY');
-    if (policy.differentialPrivacy && this.config.AD_SIGNALS_DP_NOISE_KEY === DEVELOPMENT_NOISE_KEY) this.logger.warn('noise uses the development key: set AD_SIGNALS_DP_NOISE_KEY');
-    if (!this.config.AUTH_JWKS && !this.config.AUTH_JWKS_URL) this.logger.warn('no AUTH_JWKS or AUTH_JWKS_URL: every advertiser query will be refused with 401');
+    if (this.config.AD_SIGNALS_PSEUDONYM_KEY === DEVELOPMENT_PSEUDONYM_KEY)
+      this.logger.warn('pseudonyms use the development key: set AD_SIGNALS_PSEUDONYM_KEY');
+    if (policy.differentialPrivacy && this.config.AD_SIGNALS_DP_NOISE_KEY === DEVELOPMENT_NOISE_KEY)
+      this.logger.warn('noise uses the development key: set AD_SIGNALS_DP_NOISE_KEY');
+    if (!this.config.AUTH_JWKS && !this.config.AUTH_JWKS_URL)
+      this.logger.warn('no AUTH_JWKS or AUTH_JWKS_URL: every advertiser query will be refused with 401');
   }
 }
 

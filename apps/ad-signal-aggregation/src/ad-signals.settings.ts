@@ -25,7 +25,9 @@ export function settingsFrom(config: AdSignalAggregationConfig): AdSignalSetting
       k: config.AD_SIGNALS_K,
       maxPurchasesPerPerson: config.AD_SIGNALS_MAX_PURCHASES_PER_PERSON,
       groupings: parseGroupings(config.AD_SIGNALS_GROUPINGS),
-      ...(dp ? { differentialPrivacy: { epsilonPerWindow: config.AD_SIGNALS_DP_EPSILON_PER_WINDOW, maxAmountMinor: BigInt(config.AD_SIGNALS_DP_MAX_AMOUNT_MINOR) } } : {}),
+      ...(dp
+        ? { differentialPrivacy: { epsilonPerWindow: config.AD_SIGNALS_DP_EPSILON_PER_WINDOW, maxAmountMinor: BigInt(config.AD_SIGNALS_DP_MAX_AMOUNT_MINOR) } }
+        : {}),
     }),
     amountBuckets: AmountBuckets.parse(config.AD_SIGNALS_AMOUNT_BUCKETS),
     pseudonymKey: config.AD_SIGNALS_PSEUDONYM_KEY,

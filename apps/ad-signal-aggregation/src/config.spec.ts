@@ -26,7 +26,12 @@ describe('ad-signal-aggregation configuration', () => {
 
   it('turns differential privacy on with its ε, amount clamp and advertiser budget', () => {
     const settings = settingsFrom(
-      load({ AD_SIGNALS_DP_ENABLED: 'true', AD_SIGNALS_DP_EPSILON_PER_WINDOW: '0.5', AD_SIGNALS_DP_MAX_AMOUNT_MINOR: '20000', AD_SIGNALS_DP_ADVERTISER_BUDGET: '12.5' }),
+      load({
+        AD_SIGNALS_DP_ENABLED: 'true',
+        AD_SIGNALS_DP_EPSILON_PER_WINDOW: '0.5',
+        AD_SIGNALS_DP_MAX_AMOUNT_MINOR: '20000',
+        AD_SIGNALS_DP_ADVERTISER_BUDGET: '12.5',
+      }),
     );
     expect(settings.policy.differentialPrivacy).toEqual({ epsilonPerWindow: 0.5, maxAmountMinor: 20_000n });
     expect(settings.advertiserBudget).toBe(12.5);
@@ -52,7 +57,15 @@ describe('ad-signal-aggregation configuration', () => {
 
   it('refuses the development keys in production', () => {
     expect(problems({ NODE_ENV: 'production' })).toMatch(/AD_SIGNALS_PSEUDONYM_KEY must be a secret.*AD_SIGNALS_DP_NOISE_KEY must be a secret/);
-    expect(problems({ NODE_ENV: 'production', AUTH_KEY_GRANTS: '{}', AUTH_JWKS_URL: 'https://id.example.com/jwks.json', AD_SIGNALS_PSEUDONYM_KEY: 'p'.repeat(40), AD_SIGNALS_DP_NOISE_KEY: 'n'.repeat(40) })).toBe('');
+    expect(
+      problems({
+        NODE_ENV: 'production',
+        AUTH_KEY_GRANTS: '{}',
+        AUTH_JWKS_URL: 'https://id.example.com/jwks.json',
+        AD_SIGNALS_PSEUDONYM_KEY: 'p'.repeat(40),
+        AD_SIGNALS_DP_NOISE_KEY: 'n'.repeat(40),
+      }),
+    ).toBe('');
     expect(load({ AD_SIGNALS_CLOSE_INTERVAL_MS: '0' }).AD_SIGNALS_PSEUDONYM_KEY).toBe(DEVELOPMENT_PSEUDONYM_KEY);
   });
 });

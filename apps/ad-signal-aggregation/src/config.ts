@@ -45,7 +45,10 @@ function IsSecretKey(development: string): PropertyDecorator {
 function IsPositiveUpTo(max: number, message: string): PropertyDecorator {
   return ValidateBy({
     name: 'isPositiveUpTo',
-    validator: { validate: (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= max, defaultMessage: () => message },
+    validator: {
+      validate: (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= max,
+      defaultMessage: () => message,
+    },
   });
 }
 
@@ -133,4 +136,3 @@ export class AdSignalAggregationConfig extends BaseServiceConfig {
   @IsPositiveUpTo(100_000, 'must be a positive number up to 100000')
   AD_SIGNALS_DP_ADVERTISER_BUDGET = 30;
 }
-

@@ -127,12 +127,17 @@ export async function startAggregation(inputs: InputTopics, idp: TestIssuer, env
     waitForInput: async (count) => {
       await waitFor(
         () => consumer.stats,
-        (stats) => stats.applied + stats.duplicates + stats.ignored + stats.deadLettered >= count, { timeoutMs: 60_000 }
+        (stats) => stats.applied + stats.duplicates + stats.ignored + stats.deadLettered >= count,
+        { timeoutMs: 60_000 },
       );
     },
     waitForOutput: async () => {
       const [{ published }] = await sql<{ published: number }>(`SELECT count(*)::int AS published FROM window_cells WHERE status = 'published'`);
-      return waitFor(() => output.records, (records) => records.length >= published, { timeoutMs: 30_000 });
+      return waitFor(
+        () => output.records,
+        (records) => records.length >= published,
+        { timeoutMs: 30_000 },
+      );
     },
     query: async <T>(path: string, token?: string) => {
       const response = await fetch(`${service.url}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -165,7 +170,14 @@ export class InputEvents {
   }
 
   consent(personId: string, at: string, granted: boolean): EventEnvelope {
-    return this.walletEvent(ConsentChangedV1, personId, at, { personId, actor: `person:${personId}`, purpose: 'ad-measurement', granted, source: 'person', country: 'DE' });
+    return this.walletEvent(ConsentChangedV1, personId, at, {
+      personId,
+      actor: `person:${personId}`,
+      purpose: 'ad-measurement',
+      granted,
+      source: 'person',
+      country: 'DE',
+    });
   }
 
   /** The person's saved method of the given kind (added once). */
@@ -187,7 +199,15 @@ export class InputEvents {
   }
 
   /** A purchase: initiated then captured one second later. Returns its payment id. */
-  purchase(options: { personId: string; merchantId: string; at: string; app?: 'facebook' | 'instagram' | 'messenger' | 'whatsapp'; amount?: string; method?: 'card' | 'paypal'; country?: string }): {
+  purchase(options: {
+    personId: string;
+    merchantId: string;
+    at: string;
+    app?: 'facebook' | 'instagram' | 'messenger' | 'whatsapp';
+    amount?: string;
+    method?: 'card' | 'paypal';
+    country?: string;
+  }): {
     paymentId: string;
     captured: EventEnvelope;
   } {
@@ -203,7 +223,18 @@ export class InputEvents {
         subject: paymentId,
         sequence: 1,
         occurredAt: initiatedAt,
-        data: { paymentId, requestId: randomUUID(), kind: 'purchase', payerId: options.personId, counterparty, app: options.app ?? 'instagram', country: options.country ?? 'DE', amount, captureMethod: 'automatic', paymentMethodId: methodId },
+        data: {
+          paymentId,
+          requestId: randomUUID(),
+          kind: 'purchase',
+          payerId: options.personId,
+          counterparty,
+          app: options.app ?? 'instagram',
+          country: options.country ?? 'DE',
+          amount,
+          captureMethod: 'automatic',
+          paymentMethodId: methodId,
+        },
       }),
     );
     const captured = createEvent({
@@ -212,7 +243,16 @@ export class InputEvents {
       subject: paymentId,
       sequence: 2,
       occurredAt: new Date(options.at),
-      data: { paymentId, kind: 'purchase', payerId: options.personId, counterparty, provider: 'stripe', reference: `pi_${paymentId.slice(4, 20)}`, amount, authorizedAmount: amount },
+      data: {
+        paymentId,
+        kind: 'purchase',
+        payerId: options.personId,
+        counterparty,
+        provider: 'stripe',
+        reference: `pi_${paymentId.slice(4, 20)}`,
+        amount,
+        authorizedAmount: amount,
+      },
     });
     this.payments.push(captured);
     return { paymentId, captured };

@@ -44,7 +44,14 @@ function aggregates(records: readonly KafkaRecord[]): Aggregate[] {
   return records.map((record) => JSON.parse(record.value) as Aggregate);
 }
 
-function cell(list: readonly Aggregate[], merchantId: string, granularity: 'hour' | 'day', start: string, grouping = 'total', value?: string): AdSignalAggregatePublished | undefined {
+function cell(
+  list: readonly Aggregate[],
+  merchantId: string,
+  granularity: 'hour' | 'day',
+  start: string,
+  grouping = 'total',
+  value?: string,
+): AdSignalAggregatePublished | undefined {
   return list.find(
     (event) =>
       event.data.merchantId === merchantId &&
@@ -73,7 +80,12 @@ describe('ad-signal aggregation: useful to advertisers, aggregated and anonymous
     input = new InputPublisher();
 
     for (const person of EVERYONE) events.consent(person, CONSENTED_AT, true);
-    const buy = (personId: string, merchantId: string, time: string, extra: Parameters<InputEvents['purchase']>[0] extends infer O ? Partial<O> : never = {}) => {
+    const buy = (
+      personId: string,
+      merchantId: string,
+      time: string,
+      extra: Parameters<InputEvents['purchase']>[0] extends infer O ? Partial<O> : never = {},
+    ) => {
       const { captured: event } = events.purchase({ personId, merchantId, at: time, ...extra });
       captured.set(`${personId}@${merchantId}@${time}`, event);
       return event;
@@ -92,8 +104,18 @@ describe('ad-signal aggregation: useful to advertisers, aggregated and anonymous
     RETURNERS.forEach((person, i) => buy(person, ELECTRONICS, at(H11, 5 + i), { app: 'whatsapp', method: 'paypal' }));
     buy(RETURNERS[0], ELECTRONICS, at(H11, 20), { app: 'whatsapp', method: 'paypal' });
     buy(RETURNERS[0], ELECTRONICS, at(H11, 21), { app: 'whatsapp', method: 'paypal' });
-    events.refund(captured.get(`${RETURNERS[5]}@${ELECTRONICS}@${at(H11, 10)}`) as EventEnvelope, { at: at(H11, 30), amount: '2500', refundedTotal: '2500', full: true });
-    events.refund(captured.get(`${RETURNERS[4]}@${ELECTRONICS}@${at(H11, 9)}`) as EventEnvelope, { at: at(H11, 40), amount: '1000', refundedTotal: '1000', full: false });
+    events.refund(captured.get(`${RETURNERS[5]}@${ELECTRONICS}@${at(H11, 10)}`) as EventEnvelope, {
+      at: at(H11, 30),
+      amount: '2500',
+      refundedTotal: '2500',
+      full: true,
+    });
+    events.refund(captured.get(`${RETURNERS[4]}@${ELECTRONICS}@${at(H11, 9)}`) as EventEnvelope, {
+      at: at(H11, 40),
+      amount: '1000',
+      refundedTotal: '1000',
+      full: false,
+    });
 
     // The withdrawal arrives after the purchases it affects; the clock event moves the watermark past 3 March.
     const walletFirst = [...events.wallet];
@@ -107,7 +129,12 @@ describe('ad-signal aggregation: useful to advertisers, aggregated and anonymous
     [live, replay, noisy] = await Promise.all([
       startAggregation(topics, idp),
       startAggregation(topics, idp),
-      startAggregation(topics, idp, { AD_SIGNALS_DP_ENABLED: 'true', AD_SIGNALS_DP_EPSILON_PER_WINDOW: '6', AD_SIGNALS_DP_MAX_AMOUNT_MINOR: '5000', AD_SIGNALS_DP_ADVERTISER_BUDGET: '15' }),
+      startAggregation(topics, idp, {
+        AD_SIGNALS_DP_ENABLED: 'true',
+        AD_SIGNALS_DP_EPSILON_PER_WINDOW: '6',
+        AD_SIGNALS_DP_MAX_AMOUNT_MINOR: '5000',
+        AD_SIGNALS_DP_ADVERTISER_BUDGET: '15',
+      }),
     ]);
     await Promise.all(
       [live, replay, noisy].map(async (instance) => {
@@ -143,7 +170,10 @@ describe('ad-signal aggregation: useful to advertisers, aggregated and anonymous
   it('defeats the differencing attack: a total minus the other published cells never isolates a hidden cell', async () => {
     const published = aggregates(live.output.records);
     const total = cell(published, ELECTRONICS, 'hour', H10)?.measures.purchases as number;
-    const apps = published.filter((event) => event.data.merchantId === ELECTRONICS && event.data.window.start === H10 && event.data.window.granularity === 'hour' && event.data.grouping === 'app');
+    const apps = published.filter(
+      (event) =>
+        event.data.merchantId === ELECTRONICS && event.data.window.start === H10 && event.data.window.granularity === 'hour' && event.data.grouping === 'app',
+    );
     expect(apps.map((event) => event.data.dimensions.app)).toEqual(['messenger']);
     const residual = total - apps.reduce((sum, event) => sum + event.data.measures.purchases, 0);
     expect(residual).toBe(INSTAGRAM.length + FACEBOOK.length);
@@ -159,22 +189,44 @@ describe('ad-signal aggregation: useful to advertisers, aggregated and anonymous
     const totals = published.filter((event) => event.data.grouping === 'total');
     for (const { data: top } of totals) {
       for (const grouping of ['app', 'country', 'merchantCategory', 'paymentMethodType', 'amountBucket']) {
-        const parts = published.filter((e) => e.data.merchantId === top.merchantId && e.data.window.start === top.window.start && e.data.window.granularity === top.window.granularity && e.data.grouping === grouping);
+        const parts = published.filter(
+          (e) =>
+            e.data.merchantId === top.merchantId &&
+            e.data.window.start === top.window.start &&
+            e.data.window.granularity === top.window.granularity &&
+            e.data.grouping === grouping,
+        );
         const left = top.measures.purchases - parts.reduce((sum, e) => sum + e.data.measures.purchases, 0);
         const hiddenParts = hidden.filter(
           (row) =>
             row.granularity === top.window.granularity &&
             row.window_start.toISOString() === top.window.start &&
             row.merchant_id === top.merchantId &&
-            row.dimensions_key.split('|').filter((part) => !part.endsWith('=*')).map((part) => part.split('=')[0]).join('+') === grouping,
+            row.dimensions_key
+              .split('|')
+              .filter((part) => !part.endsWith('=*'))
+              .map((part) => part.split('=')[0])
+              .join('+') === grouping,
         );
         if (left !== 0) expect(hiddenParts.length).toBeGreaterThanOrEqual(2);
         expect(hiddenParts.length).not.toBe(1);
       }
     }
     for (const { data: day } of published.filter((event) => event.data.window.granularity === 'day')) {
-      const hours = published.filter((e) => e.data.window.granularity === 'hour' && e.data.merchantId === day.merchantId && e.data.window.start.slice(0, 10) === day.window.start.slice(0, 10) && key(e.data.dimensions) === key(day.dimensions));
-      const hiddenHours = hidden.filter((row) => row.granularity === 'hour' && row.merchant_id === day.merchantId && row.window_start.toISOString().slice(0, 10) === day.window.start.slice(0, 10) && row.dimensions_key === key(day.dimensions));
+      const hours = published.filter(
+        (e) =>
+          e.data.window.granularity === 'hour' &&
+          e.data.merchantId === day.merchantId &&
+          e.data.window.start.slice(0, 10) === day.window.start.slice(0, 10) &&
+          key(e.data.dimensions) === key(day.dimensions),
+      );
+      const hiddenHours = hidden.filter(
+        (row) =>
+          row.granularity === 'hour' &&
+          row.merchant_id === day.merchantId &&
+          row.window_start.toISOString().slice(0, 10) === day.window.start.slice(0, 10) &&
+          row.dimensions_key === key(day.dimensions),
+      );
       const left = day.measures.purchases - hours.reduce((sum, e) => sum + e.data.measures.purchases, 0);
       if (left !== 0) expect(hiddenHours.length).toBeGreaterThanOrEqual(2);
       expect(hiddenHours.length).not.toBe(1);
@@ -189,9 +241,10 @@ describe('ad-signal aggregation: useful to advertisers, aggregated and anonymous
     expect(cell(published, BOOKS, 'day', D1)?.measures).toMatchObject({ purchases: READERS.length, distinctPeople: READERS.length });
     // The day of the withdrawal began with consent: the 10 o'clock purchase counts, the 11 o'clock one does not.
     expect(cell(published, BOOKS, 'day', D0)?.measures).toMatchObject({ purchases: 2 * READERS.length + 1, distinctPeople: READERS.length + 1 });
-    const decisions = await live.sql<{ occurred_at: Date; status: string }>('SELECT occurred_at, status FROM purchases WHERE person_key = $1 ORDER BY occurred_at', [
-      pseudonymize(PSEUDONYM_KEY, 'person', WITHDRAWER),
-    ]);
+    const decisions = await live.sql<{ occurred_at: Date; status: string }>(
+      'SELECT occurred_at, status FROM purchases WHERE person_key = $1 ORDER BY occurred_at',
+      [pseudonymize(PSEUDONYM_KEY, 'person', WITHDRAWER)],
+    );
     expect(decisions.map((row) => [row.occurred_at.toISOString() >= WITHDRAWN_AT, row.status])).toEqual([
       [false, 'counted'],
       [true, 'no_consent'],
@@ -202,12 +255,17 @@ describe('ad-signal aggregation: useful to advertisers, aggregated and anonymous
   it('reduces the window a refund belongs to, and counts at most the bound per person', () => {
     const published = aggregates(live.output.records);
     // 6 buyers, one refunded in full (out), one by 10.00; the first buyer's 3 purchases count twice.
-    expect(cell(published, ELECTRONICS, 'hour', H11)?.measures).toEqual({ purchases: 6, distinctPeople: 5, amounts: [{ currency: 'EUR', amount: String(6 * 2500 - 1000) }] });
+    expect(cell(published, ELECTRONICS, 'hour', H11)?.measures).toEqual({
+      purchases: 6,
+      distinctPeople: 5,
+      amounts: [{ currency: 'EUR', amount: String(6 * 2500 - 1000) }],
+    });
     expect(cell(published, ELECTRONICS, 'hour', H11, 'paymentMethodType', 'paypal')?.measures.purchases).toBe(6);
   });
 
   it('replaying all input into a fresh store publishes byte-identical aggregates; a redelivery to the same store publishes nothing new', async () => {
-    const sorted = (records: readonly KafkaRecord[]): string[] => records.map((record) => `${record.key} ${record.value} ${canonicalJson(record.headers)}`).sort();
+    const sorted = (records: readonly KafkaRecord[]): string[] =>
+      records.map((record) => `${record.key} ${record.value} ${canonicalJson(record.headers)}`).sort();
     expect(live.output.records.length).toBeGreaterThan(20);
     expect(sorted(replay.output.records)).toEqual(sorted(live.output.records));
     for (const record of live.output.records) {
@@ -233,7 +291,8 @@ describe('ad-signal aggregation: useful to advertisers, aggregated and anonymous
     // Suppression does not depend on noise: the same cells, with the same ids.
     expect(withNoise.map((event) => event.id).sort()).toEqual(exact.map((event) => event.id).sort());
     // ε 6 per window over 6 groupings × 3 measures: ε 1/3 each; at most 2 purchases per person; 50.00 clamp.
-    for (const event of withNoise) expect(event.data.privacy).toMatchObject({ noise: 'laplace', epsilonPerWindow: 6, scales: { purchases: 6, distinctPeople: 6, amounts: 30_000 } });
+    for (const event of withNoise)
+      expect(event.data.privacy).toMatchObject({ noise: 'laplace', epsilonPerWindow: 6, scales: { purchases: 6, distinctPeople: 6, amounts: 30_000 } });
     const differing = withNoise.filter((event) => canonicalJson(event.data.measures) !== canonicalJson(exact.find((e) => e.id === event.id)?.data.measures));
     expect(differing.length).toBeGreaterThan(withNoise.length / 2);
 
@@ -268,14 +327,20 @@ describe('ad-signal aggregation: useful to advertisers, aggregated and anonymous
   it('counts events that arrive after their window closed in a correction record instead of dropping them', async () => {
     const before = live.output.records.length;
     const lateBuy = events.purchase({ personId: READERS[0], merchantId: BOOKS, at: at(H10, 50) });
-    const lateRefund = events.refund(captured.get(`${MESSENGER[0]}@${ELECTRONICS}@${at(H10, 15)}`) as EventEnvelope, { at: '2026-03-04T07:00:00.000Z', amount: '500', refundedTotal: '500', full: false });
+    const lateRefund = events.refund(captured.get(`${MESSENGER[0]}@${ELECTRONICS}@${at(H10, 15)}`) as EventEnvelope, {
+      at: '2026-03-04T07:00:00.000Z',
+      amount: '500',
+      refundedTotal: '500',
+      full: false,
+    });
     const newEvents = events.payments.filter((event) => event.subject === lateBuy.paymentId || event.id === lateRefund.id);
     await input.publish(topics.payments, newEvents);
     // A withdrawal dated before purchases that were already judged: counted as a correction too.
     await input.publish(topics.wallet, [events.consent(READERS[3], at(H10, 1), false)]);
     const rows = await waitFor(
       () => live.sql<{ kind: string; events: number; amount: string }>(`SELECT kind, events, amount::text AS amount FROM late_event_corrections ORDER BY kind`),
-      (found) => found.length >= 3, { timeoutMs: 30_000 }
+      (found) => found.length >= 3,
+      { timeoutMs: 30_000 },
     );
     expect(rows).toEqual([
       { kind: 'late_consent', events: 3, amount: '0' },
@@ -292,17 +357,36 @@ describe('ad-signal aggregation: useful to advertisers, aggregated and anonymous
   it('sends input that is not a payment fact to the dead-letter topic with the reason', async () => {
     const dlq = await watchTopic(deadLetterTopicOf(topics.payments));
     try {
-      const valid = JSON.parse(JSON.stringify(events.purchase({ personId: READERS[1], merchantId: BOOKS, at: '2026-03-04T06:30:00.000Z' }).captured)) as Record<string, unknown> & { data: Record<string, unknown> };
+      const valid = JSON.parse(JSON.stringify(events.purchase({ personId: READERS[1], merchantId: BOOKS, at: '2026-03-04T06:30:00.000Z' }).captured)) as Record<
+        string,
+        unknown
+      > & { data: Record<string, unknown> };
       const initiated = events.payments[events.payments.length - 2];
       await input.publish(topics.payments, [initiated]);
       await input.publishRaw(topics.payments, String(valid.subject), { ...valid, id: crypto.randomUUID(), version: 2 });
-      await input.publishRaw(topics.payments, String(valid.subject), { ...valid, id: crypto.randomUUID(), data: { ...valid.data, amount: { amount: '12.50', currency: 'EUR' } } });
+      await input.publishRaw(topics.payments, String(valid.subject), {
+        ...valid,
+        id: crypto.randomUUID(),
+        data: { ...valid.data, amount: { amount: '12.50', currency: 'EUR' } },
+      });
       const zero = events.purchase({ personId: READERS[2], merchantId: BOOKS, at: '2026-03-04T06:31:00.000Z', amount: '0' });
-      await input.publish(topics.payments, events.payments.filter((event) => event.subject === zero.paymentId));
-      const tooMuch = events.refund(captured.get(`${MESSENGER[1]}@${ELECTRONICS}@${at(H10, 16)}`) as EventEnvelope, { at: '2026-03-04T06:40:00.000Z', amount: '999999', refundedTotal: '999999', full: true });
+      await input.publish(
+        topics.payments,
+        events.payments.filter((event) => event.subject === zero.paymentId),
+      );
+      const tooMuch = events.refund(captured.get(`${MESSENGER[1]}@${ELECTRONICS}@${at(H10, 16)}`) as EventEnvelope, {
+        at: '2026-03-04T06:40:00.000Z',
+        amount: '999999',
+        refundedTotal: '999999',
+        full: true,
+      });
       await input.publish(topics.payments, [tooMuch]);
       const group = live.service.runtime.config.AD_SIGNALS_CONSUMER_GROUP;
-      const ours = await waitFor(() => dlq.records.filter((record) => record.headers['dlq-consumer'] === group), (records) => records.length >= 4, { timeoutMs: 30_000 });
+      const ours = await waitFor(
+        () => dlq.records.filter((record) => record.headers['dlq-consumer'] === group),
+        (records) => records.length >= 4,
+        { timeoutMs: 30_000 },
+      );
       const reasons = ours.map((record) => record.headers['dlq-reason']);
       expect(reasons).toEqual(
         expect.arrayContaining([
@@ -318,7 +402,7 @@ describe('ad-signal aggregation: useful to advertisers, aggregated and anonymous
     }
   });
 
-  it('answers advertisers with their own merchants\' cells only', async () => {
+  it("answers advertisers with their own merchants' cells only", async () => {
     const call = async (path: string, claims?: Record<string, unknown>) => {
       const token = claims ? await idp.signTestToken({ sub: 'advertiser-1', role: 'advertiser', org: 'org-1', ...claims }) : undefined;
       const response = await live.query<{ cells?: AdSignalAggregatePublished[]; code?: string }>(path, token);
@@ -343,7 +427,9 @@ describe('ad-signal aggregation: useful to advertisers, aggregated and anonymous
   });
 
   it('publishes no person id, pseudonym, e-mail, phone, card number, IBAN or time finer than a window, anywhere', () => {
-    const published = [live, replay, noisy].flatMap((instance) => instance.output.records.map((record) => `${record.key}\n${record.value}\n${JSON.stringify(record.headers)}`));
+    const published = [live, replay, noisy].flatMap((instance) =>
+      instance.output.records.map((record) => `${record.key}\n${record.value}\n${JSON.stringify(record.headers)}`),
+    );
     const everything = [...published, ...apiResponses].join('\n');
     expect(published.length).toBeGreaterThan(60);
     // Card numbers (Luhn), IBANs, e-mail addresses and phone numbers: the log scrubber finds none.

@@ -9,7 +9,7 @@ export const historyProjectionService: ServiceDefinition<HistoryProjectionConfig
   schema: 'history_projection',
   defaultPort: 3003,
   title: 'History Projection API',
-  description: 'Read models of every person\'s and merchant\'s payment history, for people and analysts.',
+  description: "Read models of every person's and merchant's payment history, for people and analysts.",
   configClass: HistoryProjectionConfig,
   migrations: historyProjectionMigrations,
   rootModule: (platform) => HistoryProjectionModule.forRoot(platform),

@@ -33,11 +33,15 @@ interface Probe {
 }
 
 async function startProbe(schema: string): Promise<Probe> {
-  const child = spawn(process.execPath, [`--max-old-space-size=${HEAP_MB}`, '--import', 'tsx', resolve(__dirname, 'export-memory-probe.ts'), testDatabaseUrl(), schema, PERSON], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, NODE_ENV: 'test' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [`--max-old-space-size=${HEAP_MB}`, '--import', 'tsx', resolve(__dirname, 'export-memory-probe.ts'), testDatabaseUrl(), schema, PERSON],
+    {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, NODE_ENV: 'test' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const port = await new Promise<number>((done, fail) => {
@@ -133,7 +137,10 @@ describe('CSV export', () => {
   it('stops reading when the client goes away, and gives the connection back', async () => {
     const person = await history.as(PERSON, 'person');
     const controller = new AbortController();
-    const response = await fetch(`${history.url}/v1/history/persons/${PERSON}/entries/export`, { headers: { authorization: `Bearer ${person.token}` }, signal: controller.signal });
+    const response = await fetch(`${history.url}/v1/history/persons/${PERSON}/entries/export`, {
+      headers: { authorization: `Bearer ${person.token}` },
+      signal: controller.signal,
+    });
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
     await reader.read();
     controller.abort();

@@ -48,7 +48,9 @@ async function allPages(caller: Caller, path: string, limit = 500): Promise<Entr
   let cursor: string | null = null;
   do {
     const separator = path.includes('?') ? '&' : '?';
-    const response: Awaited<ReturnType<Caller['get']>> & { body: PageJson } = await caller.get<PageJson>(`${path}${separator}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    const response: Awaited<ReturnType<Caller['get']>> & { body: PageJson } = await caller.get<PageJson>(
+      `${path}${separator}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+    );
     expect(response.status).toBe(200);
     out.push(...response.body.entries);
     cursor = response.body.nextCursor;
@@ -83,13 +85,15 @@ describe('history service', () => {
   it('gives the same read model when every event is delivered twice and out of order across partitions', async () => {
     await waitFor(
       async () => (await (await twice.as('ops', 'operator')).get<{ lag: { eventsBehind: number } }>('/v1/history/read-model')).body.lag?.eventsBehind,
-      (behind) => behind === 0, { timeoutMs: 90_000 }
+      (behind) => behind === 0,
+      { timeoutMs: 90_000 },
     );
     // Every copy was delivered: one applied, the other found in the inbox.
     const stats = (): ConsumerStats => twice.service.runtime.inbox.stats(HISTORY_PROJECTION);
     await waitFor(
       () => stats().applied + stats().duplicates,
-      (delivered) => delivered === 2 * workload.events.length, { timeoutMs: 90_000 }
+      (delivered) => delivered === 2 * workload.events.length,
+      { timeoutMs: 90_000 },
     );
     expect(stats()).toMatchObject({ applied: workload.events.length, duplicates: workload.events.length, deadLettered: 0 });
     expect(await readModelChecksums(twice.service.runtime.dataSource, 1)).toEqual(await readModelChecksums(history.service.runtime.dataSource, 1));
@@ -97,7 +101,7 @@ describe('history service', () => {
     expect(Number(n)).toBe(workload.events.length);
   });
 
-  it("shows a person their whole history across apps, newest first, from their side", async () => {
+  it('shows a person their whole history across apps, newest first, from their side', async () => {
     const person = await history.as(busiest, 'person');
     const seen = await allPages(person, `/v1/history/persons/${busiest}/entries`, 7);
     const expected = entries.filter(involves(busiest));
@@ -140,7 +144,9 @@ describe('history service', () => {
     const merchantEntries = await allPages(analyst, `/v1/history/merchants/${merchant}/entries?kind=purchase,refund,chargeback`, 20);
     expect(ids(merchantEntries)).toEqual(ids(entries.filter((e) => e.counterpartyType === 'merchant' && e.counterpartyId === merchant)));
     const nonProfit = workload.nonProfits[0];
-    expect(ids(await allPages(analyst, `/v1/history/non-profits/${nonProfit}/entries`))).toEqual(ids(entries.filter((e) => e.counterpartyType === 'non-profit' && e.counterpartyId === nonProfit)));
+    expect(ids(await allPages(analyst, `/v1/history/non-profits/${nonProfit}/entries`))).toEqual(
+      ids(entries.filter((e) => e.counterpartyType === 'non-profit' && e.counterpartyId === nonProfit)),
+    );
     expect(ids(await allPages(analyst, '/v1/history/entries?kind=chargeback'))).toEqual(ids(entries.filter((e) => e.kind === 'chargeback')));
   });
 
@@ -152,16 +158,38 @@ describe('history service', () => {
 
     // New payments of the person (newer than everything), and a refund of an older one.
     const now = Date.now();
-    const more = generateWorkload({ seed: 77, persons: 40, merchants: 6, nonProfits: 2, payments: 12, start: new Date(now), ledger: false, paymentPrefix: 'late', payerIds: [busiest] }).events.filter((e) =>
-      e.type.startsWith('payments.'),
-    );
-    const captured = [...model.facts.values()].find((f) => f.initiated?.payerId === busiest && f.captured && !f.refunds && !f.disputes && f.holder?.provider === 'stripe' && f.initiated.kind === 'purchase')!;
+    const more = generateWorkload({
+      seed: 77,
+      persons: 40,
+      merchants: 6,
+      nonProfits: 2,
+      payments: 12,
+      start: new Date(now),
+      ledger: false,
+      paymentPrefix: 'late',
+      payerIds: [busiest],
+    }).events.filter((e) => e.type.startsWith('payments.'));
+    const captured = [...model.facts.values()].find(
+      (f) => f.initiated?.payerId === busiest && f.captured && !f.refunds && !f.disputes && f.holder?.provider === 'stripe' && f.initiated.kind === 'purchase',
+    )!;
     const last = Math.max(...workload.events.filter((e) => e.subject === captured.paymentId).map((e) => e.sequence));
     const base = workload.events.find((e) => e.subject === captured.paymentId)!;
-    const parties = { kind: 'purchase', payerId: busiest, counterparty: { type: captured.initiated!.counterpartyType, id: captured.initiated!.counterpartyId }, provider: 'stripe', reference: captured.holder!.reference };
+    const parties = {
+      kind: 'purchase',
+      payerId: busiest,
+      counterparty: { type: captured.initiated!.counterpartyType, id: captured.initiated!.counterpartyId },
+      provider: 'stripe',
+      reference: captured.holder!.reference,
+    };
     const money = { amount: captured.captured!.amount, currency: captured.initiated!.currency };
-    const refund = (name: string, seq: number, data: object): EventEnvelope =>
-      ({ ...base, id: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`, type: `payments.payment.${name}`, sequence: seq, occurredAt: new Date(now + seq).toISOString(), data: { paymentId: captured.paymentId, ...data } });
+    const refund = (name: string, seq: number, data: object): EventEnvelope => ({
+      ...base,
+      id: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
+      type: `payments.payment.${name}`,
+      sequence: seq,
+      occurredAt: new Date(now + seq).toISOString(),
+      data: { paymentId: captured.paymentId, ...data },
+    });
     const refundEvents = [
       refund('refund-requested', last + 1, { refundId: 're-late', amount: money, reason: 'requested_by_customer' }),
       refund('refunded', last + 2, { ...parties, amount: money, refundId: 're-late', refundedTotal: money, full: true }),
@@ -204,7 +232,9 @@ describe('history service', () => {
     expect((await (await history.as('ops', 'operator')).get(`/v1/history/persons/${me}/entries`)).status).toBe(403);
 
     const withContact = model.wallets.get(me)!.hasEmail === null ? workload.persons.find((p) => model.wallets.get(p)!.hasEmail !== null)! : me;
-    const own = await (await history.as(withContact, 'person')).get<{ contact?: unknown; paymentMethods: unknown[]; country: string }>(`/v1/history/persons/${withContact}/profile`);
+    const own = await (
+      await history.as(withContact, 'person')
+    ).get<{ contact?: unknown; paymentMethods: unknown[]; country: string }>(`/v1/history/persons/${withContact}/profile`);
     expect(own.status).toBe(200);
     expect(own.body.contact).toEqual({ hasEmail: model.wallets.get(withContact)!.hasEmail, hasPhone: model.wallets.get(withContact)!.hasPhone });
     expect(own.body.paymentMethods).toHaveLength(1);
@@ -253,7 +283,12 @@ describe('history service', () => {
       expected.set(key, { count: cell.count + 1, sum: cell.sum + BigInt(e.amount), net: cell.net + BigInt(e.netAmount) });
     }
     const asMap = (body: AggregatesJson): Map<string, { count: number; sum: bigint; net: bigint }> =>
-      new Map(body.rows.map((r) => [[r.period, r.app, r.kind, r.methodType, r.currency].join('|'), { count: Number(r.count), sum: BigInt(r.sum as string), net: BigInt(r.netSum as string) }]));
+      new Map(
+        body.rows.map((r) => [
+          [r.period, r.app, r.kind, r.methodType, r.currency].join('|'),
+          { count: Number(r.count), sum: BigInt(r.sum as string), net: BigInt(r.netSum as string) },
+        ]),
+      );
 
     // Everything before the late events of the pagination test (they are in the future).
     const until = '&to=2026-02-01T00:00:00Z';
@@ -283,7 +318,9 @@ describe('history service', () => {
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-disposition')).toBe(`attachment; filename="history-${busiest}.csv"`);
     const lines = csv.text.split('\r\n').filter((l) => l.length > 0);
-    expect(lines[0]).toBe('id,payment_id,occurred_at,kind,status,direction,payer_id,payee_type,payee_id,app,country,currency,amount,net_amount,payment_method_type,ledger_transaction_id,updated_at');
+    expect(lines[0]).toBe(
+      'id,payment_id,occurred_at,kind,status,direction,payer_id,payee_type,payee_id,app,country,currency,amount,net_amount,payment_method_type,ledger_transaction_id,updated_at',
+    );
     expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(pages.map((e) => e.id));
     const refundLine = lines.find((l) => l.startsWith('refund:') && l.includes(',succeeded,'));
     if (refundLine) expect(refundLine.split(',')[13]).toMatch(/^-\d+$/);
@@ -294,7 +331,8 @@ describe('history service', () => {
     // Offsets are committed at the end of each fetched batch: wait for the last commit.
     const ready = await waitFor(
       () => history.anonymous().get<Ready>('/health/ready'),
-      (r) => r.body.details?.projection?.eventsBehind === 0, { timeoutMs: 90_000 }
+      (r) => r.body.details?.projection?.eventsBehind === 0,
+      { timeoutMs: 90_000 },
     );
     expect(ready.status).toBe(200);
     expect(ready.body.status).toBe('ok');
@@ -324,7 +362,9 @@ describe('history service', () => {
       expect(later.body.details.projection).toMatchObject({ status: 'down', eventsBehind: Number(n) });
       expect(later.body.details.projection.secondsBehind).toBeGreaterThan(1);
       expect(later.body.details.projection.message).toMatch(/HISTORY_READY_MAX_LAG_SECONDS=1/);
-      expect((await idle.anonymous().get('/metrics')).text).toMatch(new RegExp(`history_projection_lag_events\\{[^}]*topic="${history.topics.payments}"[^}]*\\} [1-9]`));
+      expect((await idle.anonymous().get('/metrics')).text).toMatch(
+        new RegExp(`history_projection_lag_events\\{[^}]*topic="${history.topics.payments}"[^}]*\\} [1-9]`),
+      );
     } finally {
       await idle.stop();
     }

@@ -108,7 +108,11 @@ export async function startHistory(options: { env?: Record<string, string>; topi
 }
 
 /** Publishes envelopes as the producers would (key = subject), or with the given key. */
-export async function publish(topics: HistoryTopics, events: readonly EventEnvelope[], keyOf: (event: EventEnvelope) => string = (e) => e.subject): Promise<void> {
+export async function publish(
+  topics: HistoryTopics,
+  events: readonly EventEnvelope[],
+  keyOf: (event: EventEnvelope) => string = (e) => e.subject,
+): Promise<void> {
   const producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   try {
@@ -132,6 +136,7 @@ export async function waitUntilApplied(history: HistoryUnderTest, count: number,
       const [row] = await history.service.runtime.dataSource.query<Array<{ n: string }>>('SELECT count(*)::text AS n FROM raw_events');
       return Number(row.n);
     },
-    (n) => n >= count, { what: `${count} events applied`, timeoutMs }
+    (n) => n >= count,
+    { what: `${count} events applied`, timeoutMs },
   );
 }

@@ -103,7 +103,15 @@ export function generateWorkload(options: WorkloadOptions = {}): Workload {
     walletSequence.set(personId, sequence);
     envelope(type, 'wallet', personId, sequence, at, { personId, actor: `person:${personId}`, ...data });
   };
-  const ledgerEvent = (at: number, transactionId: string, reverses: string | undefined, postings: Array<[string, 'debit' | 'credit']>, amount: bigint, currency: string, metadata: Record<string, string>): void => {
+  const ledgerEvent = (
+    at: number,
+    transactionId: string,
+    reverses: string | undefined,
+    postings: Array<[string, 'debit' | 'credit']>,
+    amount: bigint,
+    currency: string,
+    metadata: Record<string, string>,
+  ): void => {
     if (!withLedger) return;
     ledgerPosition += 1;
     envelope('ledger.transaction.recorded', 'wallet', paymentLinkOf(metadata)?.paymentId ?? transactionId, ledgerPosition, at, {
@@ -131,7 +139,13 @@ export function generateWorkload(options: WorkloadOptions = {}): Workload {
     walletEvent('wallet.payment-method.added', personId, at + 20, {
       methodId: cards.get(personId),
       kind: 'card',
-      display: { brand: pick(BRANDS), last4: String(1000 + Math.floor(random() * 9000)), expMonth: 1 + Math.floor(random() * 12), expYear: 2030, country: place.country },
+      display: {
+        brand: pick(BRANDS),
+        last4: String(1000 + Math.floor(random() * 9000)),
+        expMonth: 1 + Math.floor(random() * 12),
+        expYear: 2030,
+        country: place.country,
+      },
       preferred: true,
     });
     if (chance(0.5)) walletEvent('wallet.contact.changed', personId, at + 30, { hasEmail: true, hasPhone: chance(0.5) });
@@ -193,7 +207,18 @@ export function generateWorkload(options: WorkloadOptions = {}): Workload {
     pay('captured', { ...movement(amount), authorizedAmount: money });
     const creditAccount = accountOf(counterparty.type, counterparty.id, currency);
     const debitAccount = fromWallet ? payerAccount : clearingAccount(currency);
-    ledgerEvent(at + 50, `cap-${paymentId}`, undefined, [[debitAccount, 'debit'], [creditAccount, 'credit']], amount, currency, paymentLinkMetadata({ paymentId }));
+    ledgerEvent(
+      at + 50,
+      `cap-${paymentId}`,
+      undefined,
+      [
+        [debitAccount, 'debit'],
+        [creditAccount, 'credit'],
+      ],
+      amount,
+      currency,
+      paymentLinkMetadata({ paymentId }),
+    );
     if (fromWallet) balances.set(payerAccount, (balances.get(payerAccount) ?? 0n) - amount);
     if (counterparty.type === 'person') balances.set(creditAccount, (balances.get(creditAccount) ?? 0n) + amount);
 
@@ -212,7 +237,18 @@ export function generateWorkload(options: WorkloadOptions = {}): Workload {
         }
         refunded += value;
         pay('refunded', { ...movement(value), refundId, refundedTotal: { amount: refunded.toString(), currency }, full: refunded === amount });
-        ledgerEvent(at + 50, `ref-${refundId}`, `cap-${paymentId}`, [[creditAccount, 'debit'], [debitAccount, 'credit']], value, currency, paymentLinkMetadata({ paymentId, refundId }));
+        ledgerEvent(
+          at + 50,
+          `ref-${refundId}`,
+          `cap-${paymentId}`,
+          [
+            [creditAccount, 'debit'],
+            [debitAccount, 'credit'],
+          ],
+          value,
+          currency,
+          paymentLinkMetadata({ paymentId, refundId }),
+        );
         if (fromWallet) balances.set(payerAccount, (balances.get(payerAccount) ?? 0n) + value);
       });
     } else if (after < 0.14 && !fromWallet) {
@@ -221,7 +257,18 @@ export function generateWorkload(options: WorkloadOptions = {}): Workload {
       if (chance(0.5)) pay('dispute-won', { disputeId, amount: money });
       else {
         pay('dispute-lost', { ...movement(amount), disputeId });
-        ledgerEvent(at + 50, `cb-${disputeId}`, `cap-${paymentId}`, [[creditAccount, 'debit'], [clearingAccount(currency), 'credit']], amount, currency, paymentLinkMetadata({ paymentId, disputeId }));
+        ledgerEvent(
+          at + 50,
+          `cb-${disputeId}`,
+          `cap-${paymentId}`,
+          [
+            [creditAccount, 'debit'],
+            [clearingAccount(currency), 'credit'],
+          ],
+          amount,
+          currency,
+          paymentLinkMetadata({ paymentId, disputeId }),
+        );
       }
     }
   }

@@ -48,9 +48,6 @@ export function dailyTotalsOf(entries: Iterable<HistoryEntry>): Map<string, stri
   const change = new DailyTotalsChange();
   for (const entry of entries) change.add(entry, 1);
   return new Map(
-    change.toList().map((d) => [
-      [d.day, d.app, d.country, d.currency, d.kind, d.methodType, d.status].join('|'),
-      `${d.entries}|${d.amount}|${d.netAmount}`,
-    ]),
+    change.toList().map((d) => [[d.day, d.app, d.country, d.currency, d.kind, d.methodType, d.status].join('|'), `${d.entries}|${d.amount}|${d.netAmount}`]),
   );
 }

@@ -26,7 +26,9 @@ async function ingestLive(schema: TestSchema, events: readonly EventEnvelope[], 
   let offset = 0;
   for (const envelope of events) {
     offset += 1;
-    await schema.dataSource.transaction((tx) => storeAndProject(tx, [{ envelope, topic: topicOf(envelope), partition: partitionOf(envelope.subject, 3), offset: String(offset) }]));
+    await schema.dataSource.transaction((tx) =>
+      storeAndProject(tx, [{ envelope, topic: topicOf(envelope), partition: partitionOf(envelope.subject, 3), offset: String(offset) }]),
+    );
   }
 }
 
@@ -39,7 +41,9 @@ async function dailyTotalsInTable(sql: Sql, version: number): Promise<Map<string
   const rows = await sql.query<Array<Record<string, string>>>(
     `SELECT to_char(day, 'YYYY-MM-DD') AS day, app, country, currency, kind, method_type, status, entries::text, amount::text, net_amount::text FROM ${readModelTables(version).dailyTotals}`,
   );
-  return new Map(rows.map((r) => [[r.day, r.app, r.country, r.currency, r.kind, r.method_type, r.status].join('|'), `${r.entries}|${r.amount}|${r.net_amount}`]));
+  return new Map(
+    rows.map((r) => [[r.day, r.app, r.country, r.currency, r.kind, r.method_type, r.status].join('|'), `${r.entries}|${r.amount}|${r.net_amount}`]),
+  );
 }
 
 describe('history read model on PostgreSQL', () => {
@@ -47,7 +51,10 @@ describe('history read model on PostgreSQL', () => {
   let shuffled: TestSchema;
 
   beforeAll(async () => {
-    [live, shuffled] = await Promise.all([createTestSchema('it_history_live', historyProjectionMigrations), createTestSchema('it_history_shuffled', historyProjectionMigrations)]);
+    [live, shuffled] = await Promise.all([
+      createTestSchema('it_history_live', historyProjectionMigrations),
+      createTestSchema('it_history_shuffled', historyProjectionMigrations),
+    ]);
     await ingestLive(live, workload.events);
   });
 
@@ -99,13 +106,24 @@ describe('history read model on PostgreSQL', () => {
     expect(await reader.page({ kind: 'person', personId: person }, january, { limit: 500, order: 'desc' })).toEqual(before);
 
     // The rebuild resumes while live events keep coming and queries keep being answered.
-    const more = generateWorkload({ seed: 12, persons: 40, merchants: 6, nonProfits: 2, payments: 60, start: new Date('2026-03-01T00:00:00Z'), paymentPrefix: 'march', walletEvents: false });
+    const more = generateWorkload({
+      seed: 12,
+      persons: 40,
+      merchants: 6,
+      nonProfits: 2,
+      payments: 60,
+      start: new Date('2026-03-01T00:00:00Z'),
+      paymentPrefix: 'march',
+      walletEvents: false,
+    });
     const fresh = more.events.filter((e) => e.type.startsWith('payments.'));
     const phases = new Set<string>();
     let rebuilding = true;
-    const rebuild = rebuildReadModel({ dataSource: live.dataSource, batchSize: 300, progressIntervalMs: 0, onProgress: (p) => phases.add(p.phase) }).finally(() => {
-      rebuilding = false;
-    });
+    const rebuild = rebuildReadModel({ dataSource: live.dataSource, batchSize: 300, progressIntervalMs: 0, onProgress: (p) => phases.add(p.phase) }).finally(
+      () => {
+        rebuilding = false;
+      },
+    );
     const answers: unknown[] = [];
     const queries = (async () => {
       while (rebuilding) answers.push(await reader.page({ kind: 'person', personId: person }, january, { limit: 500, order: 'desc' }));
@@ -178,7 +196,9 @@ describe('history read model on PostgreSQL', () => {
     expect(person).toMatch(readsIndex(`${t.entries}_counterparty`));
     expect(person).not.toMatch(/Seq Scan/);
 
-    const merchant = await plan(historyQuery(t, { kind: 'counterparty', counterpartyType: 'merchant', counterpartyId: 'mx-7' }, {}, 'desc', { limit: 50, after }));
+    const merchant = await plan(
+      historyQuery(t, { kind: 'counterparty', counterpartyType: 'merchant', counterpartyId: 'mx-7' }, {}, 'desc', { limit: 50, after }),
+    );
     expect(merchant).toMatch(new RegExp(`Index Scan using ${t.entries}_counterparty`));
     expect(merchant).not.toMatch(/Sort|Seq Scan/);
 
@@ -189,7 +209,13 @@ describe('history read model on PostgreSQL', () => {
     const oldestFirst = await plan(historyQuery(t, { kind: 'counterparty', counterpartyType: 'merchant', counterpartyId: 'mx-7' }, {}, 'asc', { limit: 50 }));
     expect(oldestFirst).toMatch(new RegExp(`Index Scan Backward using ${t.entries}_counterparty`));
 
-    const range = await plan(aggregateQuery(t, { interval: 'day', groupBy: ['app'], filters: { minAmount: 1000n, from: new Date('2026-02-01T00:00:00Z'), to: new Date('2026-02-03T00:00:00Z') } }));
+    const range = await plan(
+      aggregateQuery(t, {
+        interval: 'day',
+        groupBy: ['app'],
+        filters: { minAmount: 1000n, from: new Date('2026-02-01T00:00:00Z'), to: new Date('2026-02-03T00:00:00Z') },
+      }),
+    );
     expect(range).toMatch(new RegExp(`Index Scan using ${t.entries}_time|Bitmap Index Scan on ${t.entries}_time`));
 
     const rollup = aggregateQuery(t, { interval: 'month', groupBy: ['country'], filters: {} });

@@ -5,7 +5,6 @@ import { IsOptional, IsString, Matches, ValidateBy, ValidateIf } from 'class-val
 import { parsePaymentLimits } from './check-purchase/payment-limits';
 import { StripeConfig } from './psp/stripe/stripe.config';
 
-
 function Parses(what: string, parse: (text: string) => unknown): PropertyDecorator {
   return ValidateBy({
     name: 'parses',
@@ -87,7 +86,10 @@ export class PaymentOrchestrationConfig extends StripeConfig {
 
   /** The wallet's step-up public keys inline; else fetched from STEP_UP_JWKS_URL. */
   @ValidateIf((config: PaymentOrchestrationConfig) => config.STEP_UP_JWKS !== undefined)
-  @ValidateBy({ name: 'isPublicKeySet', validator: { validate: isPublicKeySet, defaultMessage: () => 'must be a JSON Web Key Set of public keys, {"keys":[...]}' } })
+  @ValidateBy({
+    name: 'isPublicKeySet',
+    validator: { validate: isPublicKeySet, defaultMessage: () => 'must be a JSON Web Key Set of public keys, {"keys":[...]}' },
+  })
   STEP_UP_JWKS?: string;
 
   /** Default: the wallet's `${WALLET_URL}/.well-known/step-up-jwks.json`. */

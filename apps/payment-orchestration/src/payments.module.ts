@@ -88,9 +88,14 @@ export class PaymentsModule {
           provide: WALLET_INSTRUMENTS,
           useFactory: async (): Promise<WalletInstruments> => {
             const tokens = config.SERVICE_TOKEN_SIGNING_JWK
-              ? await SignedServiceTokens.create(JSON.parse(config.SERVICE_TOKEN_SIGNING_JWK) as JWK, { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE, subject: 'payment-orchestration' })
+              ? await SignedServiceTokens.create(JSON.parse(config.SERVICE_TOKEN_SIGNING_JWK) as JWK, {
+                  issuer: config.AUTH_ISSUER,
+                  audience: config.AUTH_AUDIENCE,
+                  subject: 'payment-orchestration',
+                })
               : noServiceToken;
-            if (!config.SERVICE_TOKEN_SIGNING_JWK) runtime.logger.warn('no SERVICE_TOKEN_SIGNING_JWK: the wallet will refuse instrument lookups, card payments wait');
+            if (!config.SERVICE_TOKEN_SIGNING_JWK)
+              runtime.logger.warn('no SERVICE_TOKEN_SIGNING_JWK: the wallet will refuse instrument lookups, card payments wait');
             return new HttpWalletInstruments(config.WALLET_URL, tokens, config.WALLET_TIMEOUT_MS);
           },
         },

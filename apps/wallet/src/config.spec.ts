@@ -31,10 +31,21 @@ describe('WalletConfig', () => {
     const key = randomBytes(32).toString('base64');
     const jwk = JSON.stringify({ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'secret-d', kid: 'k1' });
     expect(
-      problems({ NODE_ENV: 'production', AUTH_KEY_GRANTS: '{}', AUTH_JWKS_URL: 'https://id.example.com/jwks.json', STEP_UP_SIGNING_JWK: jwk, WALLET_MASTER_KEYS: `k1:${key}`, WALLET_MASTER_KEY_ID: 'k1' }),
+      problems({
+        NODE_ENV: 'production',
+        AUTH_KEY_GRANTS: '{}',
+        AUTH_JWKS_URL: 'https://id.example.com/jwks.json',
+        STEP_UP_SIGNING_JWK: jwk,
+        WALLET_MASTER_KEYS: `k1:${key}`,
+        WALLET_MASTER_KEY_ID: 'k1',
+      }),
     ).toBe('');
     const short = randomBytes(16).toString('base64');
-    const message = problems({ WALLET_MASTER_KEYS: `k1:${short}`, WALLET_MASTER_KEY_ID: 'k1', AUTH_JWKS: JSON.stringify({ keys: [{ kty: 'oct', k: 'c2VjcmV0' }] }) });
+    const message = problems({
+      WALLET_MASTER_KEYS: `k1:${short}`,
+      WALLET_MASTER_KEY_ID: 'k1',
+      AUTH_JWKS: JSON.stringify({ keys: [{ kty: 'oct', k: 'c2VjcmV0' }] }),
+    });
     expect(message).toMatch(/WALLET_MASTER_KEY_ID .*master key k1 must be 32 bytes/);
     expect(message).toMatch(/AUTH_JWKS .*public keys only/);
     expect(message).not.toContain(short);

@@ -6,7 +6,12 @@ import { IsString, Matches, ValidateBy, ValidateIf } from 'class-validator';
 import { OPT_IN_COUNTRIES_DEFAULT } from './domain/consent';
 
 const toUpperList = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' ? value.split(',').map((part) => part.trim().toUpperCase()).filter(Boolean) : value;
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((part) => part.trim().toUpperCase())
+        .filter(Boolean)
+    : value;
 
 /**
  * A key for development and tests only, so `npm start` works without secrets. It is public
@@ -50,7 +55,10 @@ export class WalletConfig extends BaseServiceConfig {
 
   /** Private EC P-256 or Ed25519 JWK with a kid. Without it (development only) a key is generated per process. */
   @ValidateIf((config: WalletConfig) => config.STEP_UP_SIGNING_JWK !== undefined || isProduction(config))
-  @IsJsonWith('a private EC P-256 or Ed25519 JWK with "kid" and "d" (required in production)', (jwk) => typeof jwk.d === 'string' && typeof jwk.kid === 'string')
+  @IsJsonWith(
+    'a private EC P-256 or Ed25519 JWK with "kid" and "d" (required in production)',
+    (jwk) => typeof jwk.d === 'string' && typeof jwk.kid === 'string',
+  )
   STEP_UP_SIGNING_JWK?: string;
 
   /** The `iss` of step-up proofs; payment orchestration expects the same (STEP_UP_ISSUER). */

@@ -59,7 +59,8 @@ class DevelopmentDefaultsWarning implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     if (!this.config.AUTH_JWKS && !this.config.AUTH_JWKS_URL) this.logger.warn('no AUTH_JWKS or AUTH_JWKS_URL: every API request will be refused with 401');
-    if (this.config.WALLET_MASTER_KEY_ID === DEVELOPMENT_MASTER_KEY_ID) this.logger.warn('secrets are sealed with the development master key: set WALLET_MASTER_KEYS');
+    if (this.config.WALLET_MASTER_KEY_ID === DEVELOPMENT_MASTER_KEY_ID)
+      this.logger.warn('secrets are sealed with the development master key: set WALLET_MASTER_KEYS');
     if (!this.config.STEP_UP_SIGNING_JWK) this.logger.warn('no STEP_UP_SIGNING_JWK: step-up proofs are signed with a key generated for this process only');
   }
 }

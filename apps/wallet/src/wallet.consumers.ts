@@ -17,7 +17,17 @@ const PARTITIONS_AT_A_TIME = 2;
 /** The wallet's consumer groups (ServiceDefinition.consumers). */
 export function walletConsumers(config: WalletConfig): InboxSubscription[] {
   return [
-    { name: PAYMENTS_LEDGER, groupId: config.PAYMENTS_LEDGER_CONSUMER_GROUP, topics: [Topics.paymentEvents], options: { partitionsConsumedConcurrently: PARTITIONS_AT_A_TIME } },
-    { name: FUNDS_COMMANDS, groupId: config.FUNDS_COMMANDS_CONSUMER_GROUP, topics: [Topics.walletCommands], options: { partitionsConsumedConcurrently: PARTITIONS_AT_A_TIME } },
+    {
+      name: PAYMENTS_LEDGER,
+      groupId: config.PAYMENTS_LEDGER_CONSUMER_GROUP,
+      topics: [Topics.paymentEvents],
+      options: { partitionsConsumedConcurrently: PARTITIONS_AT_A_TIME },
+    },
+    {
+      name: FUNDS_COMMANDS,
+      groupId: config.FUNDS_COMMANDS_CONSUMER_GROUP,
+      topics: [Topics.walletCommands],
+      options: { partitionsConsumedConcurrently: PARTITIONS_AT_A_TIME },
+    },
   ];
 }

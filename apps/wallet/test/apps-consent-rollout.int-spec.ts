@@ -36,21 +36,30 @@ describe('wallet: Pay per app, consent, contact details and the rollout', () => 
   }
 
   it('opens wallets only where Pay is live, with a clear error elsewhere', async () => {
-    expect(await open('JP')).toMatchObject({ status: 403, body: { code: 'PAY_NOT_AVAILABLE_IN_COUNTRY', message: 'Pay is not available in JP yet', country: 'JP' } });
+    expect(await open('JP')).toMatchObject({
+      status: 403,
+      body: { code: 'PAY_NOT_AVAILABLE_IN_COUNTRY', message: 'Pay is not available in JP yet', country: 'JP' },
+    });
     expect((await open('ZZ')).status).toBe(400);
     const de = await open('DE');
     expect(de).toMatchObject({ status: 201, body: { country: 'DE', apps: [], availableApps: ['facebook', 'messenger'] } });
     expect((await de.caller.post(`/v1/wallets/${de.id}`, { country: 'DE' })).body).toMatchObject({ code: 'WALLET_EXISTS' });
   });
 
-  it('starts ad-measurement consent off where the country requires opt-in (configurable), on elsewhere, and records the person\'s choice', async () => {
+  it("starts ad-measurement consent off where the country requires opt-in (configurable), on elsewhere, and records the person's choice", async () => {
     const de = await open('DE');
     expect((de.body as unknown as WalletBody).consents.adMeasurement).toMatchObject({ granted: false, source: 'default' });
     const us = await open('US');
     expect((us.body as unknown as WalletBody).consents.adMeasurement).toMatchObject({ granted: true, source: 'default' });
 
-    expect(await de.caller.put(`/v1/wallets/${de.id}/consents/ad-measurement`, { granted: true })).toMatchObject({ status: 200, body: { granted: true, source: 'person' } });
-    expect(await us.caller.put(`/v1/wallets/${us.id}/consents/ad-measurement`, { granted: false })).toMatchObject({ status: 200, body: { granted: false, source: 'person' } });
+    expect(await de.caller.put(`/v1/wallets/${de.id}/consents/ad-measurement`, { granted: true })).toMatchObject({
+      status: 200,
+      body: { granted: true, source: 'person' },
+    });
+    expect(await us.caller.put(`/v1/wallets/${us.id}/consents/ad-measurement`, { granted: false })).toMatchObject({
+      status: 200,
+      body: { granted: false, source: 'person' },
+    });
     expect((await us.caller.get<WalletBody>(`/v1/wallets/${us.id}`)).body.consents.adMeasurement).toMatchObject({ granted: false, source: 'person' });
   });
 
@@ -61,7 +70,10 @@ describe('wallet: Pay per app, consent, contact details and the rollout', () => 
       status: 403,
       body: { code: 'PAY_NOT_AVAILABLE_IN_APP', message: 'Pay is not available in whatsapp in this country yet; it is available in facebook, messenger' },
     });
-    expect(await caller.put(`/v1/wallets/${id}/apps`, { apps: ['messenger', 'facebook'] })).toMatchObject({ status: 200, body: { apps: ['facebook', 'messenger'] } });
+    expect(await caller.put(`/v1/wallets/${id}/apps`, { apps: ['messenger', 'facebook'] })).toMatchObject({
+      status: 200,
+      body: { apps: ['facebook', 'messenger'] },
+    });
     expect(await caller.put(`/v1/wallets/${id}/apps/facebook`, { enabled: false })).toMatchObject({ status: 200, body: { apps: ['messenger'] } });
     expect(await caller.put(`/v1/wallets/${id}/apps`, { apps: [] })).toMatchObject({ status: 200, body: { apps: [] } });
     expect(await caller.put(`/v1/wallets/${id}/apps`, { apps: ['facebook', 'facebook'] })).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
@@ -75,13 +87,18 @@ describe('wallet: Pay per app, consent, contact details and the rollout', () => 
       status: 200,
       body: { email: 'r•••@example.org', phone: '+49•••••••••89' },
     });
-    expect(await caller.put(`/v1/wallets/${id}/contact`, { email: 'not-an-address' })).toMatchObject({ status: 400, body: { code: 'EMAIL_INVALID', field: 'email' } });
+    expect(await caller.put(`/v1/wallets/${id}/contact`, { email: 'not-an-address' })).toMatchObject({
+      status: 400,
+      body: { code: 'EMAIL_INVALID', field: 'email' },
+    });
     expect(await caller.put(`/v1/wallets/${id}/contact`, { phone: null })).toEqual({ status: 200, body: { email: 'r•••@example.org' } });
     expect((await caller.get<WalletBody>(`/v1/wallets/${id}`)).body.contact).toEqual({ email: 'r•••@example.org' });
-    const [row] = await wallet.service.runtime.dataSource.query<{
-      contact_email: string;
-      contact_phone: string | null;
-    }[]>('SELECT contact_email, contact_phone FROM wallets WHERE person_id = $1', [id]);
+    const [row] = await wallet.service.runtime.dataSource.query<
+      {
+        contact_email: string;
+        contact_phone: string | null;
+      }[]
+    >('SELECT contact_email, contact_phone FROM wallets WHERE person_id = $1', [id]);
     expect(row.contact_email).toMatch(/^v1\./);
     expect(row.contact_phone).toBeNull();
     expect(findSecrets(await dumpSchema(wallet.schema), { emails: [EMAIL], phones: [PHONE] })).toEqual([]);
@@ -92,10 +109,15 @@ describe('wallet: Pay per app, consent, contact details and the rollout', () => 
     const { id, caller } = await open('DE');
     expect((await caller.put(`/v1/wallets/${id}/apps/whatsapp`, { enabled: true })).status).toBe(403);
 
-    await wallet.writeRollout([...DEFAULT_TEST_ROLLOUT.filter((entry) => entry.country !== 'DE'), { country: 'DE', apps: ['facebook', 'messenger', 'whatsapp'] }, { country: 'JP', apps: ['instagram'] }]);
+    await wallet.writeRollout([
+      ...DEFAULT_TEST_ROLLOUT.filter((entry) => entry.country !== 'DE'),
+      { country: 'DE', apps: ['facebook', 'messenger', 'whatsapp'] },
+      { country: 'JP', apps: ['instagram'] },
+    ]);
     await waitFor(
       () => operator.get<{ countries: { country: string; apps: string[] }[] }>('/v1/rollout'),
-      (response) => response.body.countries.some((entry) => entry.country === 'JP'), { timeoutMs: 10_000 }
+      (response) => response.body.countries.some((entry) => entry.country === 'JP'),
+      { timeoutMs: 10_000 },
     );
     expect(await caller.put(`/v1/wallets/${id}/apps/whatsapp`, { enabled: true })).toMatchObject({ status: 200, body: { apps: ['whatsapp'] } });
     expect((await open('JP')).status).toBe(201);
@@ -104,7 +126,8 @@ describe('wallet: Pay per app, consent, contact details and the rollout', () => 
     await wallet.writeRollout([{ country: 'DE', apps: ['telegram'] }]);
     await waitFor(
       () => capturedLogs.join(''),
-      (logs) => logs.includes('rollout reload refused'), { timeoutMs: 10_000 }
+      (logs) => logs.includes('rollout reload refused'),
+      { timeoutMs: 10_000 },
     );
     const reload = await operator.post<{ digest: string; error?: string }>('/v1/rollout/reload');
     expect(reload).toMatchObject({ status: 200, body: { digest: before, error: expect.stringMatching(/each app must be one of/) } });
@@ -122,7 +145,8 @@ describe('wallet: Pay per app, consent, contact details and the rollout', () => 
     const operator = await wallet.as('sre-on-call', 'operator');
     await waitFor(
       () => operator.get<{ countries: { country: string }[] }>('/v1/rollout'),
-      (response) => !response.body.countries.some((entry) => entry.country === 'FR'), { timeoutMs: 10_000 }
+      (response) => !response.body.countries.some((entry) => entry.country === 'FR'),
+      { timeoutMs: 10_000 },
     );
     const notLive = { status: 403, body: { code: 'PAY_NOT_AVAILABLE_IN_COUNTRY', message: 'Pay is not available in FR yet' } };
     expect(await caller.post(`/v1/wallets/${id}/payment-methods/cards`, validCard())).toMatchObject(notLive);

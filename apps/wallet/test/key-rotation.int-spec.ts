@@ -74,7 +74,9 @@ describe('wallet: master key rotation leaves every secret readable, without down
   afterAll(async () => {
     await running?.stop();
     await dropWalletSchema(schema);
-    expect(findSecrets(capturedLogs.join(''), { ibans: IBANS, emails: persons.map((p) => p.email), pins: [PIN], holderNames: ['Rotation Tester'] })).toEqual([]);
+    expect(findSecrets(capturedLogs.join(''), { ibans: IBANS, emails: persons.map((p) => p.email), pins: [PIN], holderNames: ['Rotation Tester'] })).toEqual(
+      [],
+    );
   });
 
   async function expectEverySecretReadable(wallet: WalletUnderTest): Promise<void> {
@@ -93,9 +95,11 @@ describe('wallet: master key rotation leaves every secret readable, without down
 
   const masterKeyIds = async (wallet: WalletUnderTest): Promise<Record<string, number>> =>
     Object.fromEntries(
-      (await wallet.service.runtime.dataSource.query<{ master_key_id: string; n: number }[]>('SELECT master_key_id, count(*)::int AS n FROM data_keys GROUP BY master_key_id')).map(
-        (row) => [row.master_key_id, row.n],
-      ),
+      (
+        await wallet.service.runtime.dataSource.query<{ master_key_id: string; n: number }[]>(
+          'SELECT master_key_id, count(*)::int AS n FROM data_keys GROUP BY master_key_id',
+        )
+      ).map((row) => [row.master_key_id, row.n]),
     );
 
   it('refuses to run without the key that wraps existing data, and changes nothing', async () => {

@@ -76,7 +76,10 @@ describe('wallet: payment methods', () => {
   it('sets the preferred method and renames one', async () => {
     expect(await ana.put<MethodView>(`${base}/${bankId}/preferred`)).toMatchObject({ status: 200, body: { id: bankId, preferred: true } });
     expect((await ana.get<MethodView>(`${base}/${cardId}`)).body.preferred).toBe(false);
-    expect(await ana.patch<MethodView>(`${base}/${bankId}`, { label: '  Salary   account ' })).toMatchObject({ status: 200, body: { label: 'Salary account' } });
+    expect(await ana.patch<MethodView>(`${base}/${bankId}`, { label: '  Salary   account ' })).toMatchObject({
+      status: 200,
+      body: { label: 'Salary account' },
+    });
     expect((await ana.get<{ preferredMethodId: string }>(`/v1/wallets/${anaId}`)).body.preferredMethodId).toBe(bankId);
   });
 
@@ -88,9 +91,15 @@ describe('wallet: payment methods', () => {
     const paypal = await orchestration.get<{ credentials: Record<string, string> }>(`/v1/wallets/${anaId}/payment-instruments/${paypalId}?app=facebook`);
     expect(paypal.body.credentials).toEqual({ payerId: 'QYR5Z8XDVJNXQ' });
     // Pay is not turned on in instagram for Ana, and not live in whatsapp in DE.
-    expect(await orchestration.get(`/v1/wallets/${anaId}/payment-instruments/${cardId}?app=instagram`)).toMatchObject({ status: 403, body: { code: 'PAY_NOT_AVAILABLE_IN_APP' } });
+    expect(await orchestration.get(`/v1/wallets/${anaId}/payment-instruments/${cardId}?app=instagram`)).toMatchObject({
+      status: 403,
+      body: { code: 'PAY_NOT_AVAILABLE_IN_APP' },
+    });
     expect((await ana.put(`/v1/wallets/${anaId}/apps`, { apps: ['facebook'] })).status).toBe(200);
-    expect(await orchestration.get(`/v1/wallets/${anaId}/payment-instruments/${cardId}?app=messenger`)).toMatchObject({ status: 403, body: { code: 'PAY_NOT_ACTIVE_IN_APP' } });
+    expect(await orchestration.get(`/v1/wallets/${anaId}/payment-instruments/${cardId}?app=messenger`)).toMatchObject({
+      status: 403,
+      body: { code: 'PAY_NOT_ACTIVE_IN_APP' },
+    });
     // A person never sees credentials.
     expect((await ana.get(`/v1/wallets/${anaId}/payment-instruments/${cardId}?app=facebook`)).status).toBe(403);
   });
@@ -100,21 +109,38 @@ describe('wallet: payment methods', () => {
     expect((await ana.delete(`${base}/${bankId}`)).status).toBe(204);
     expect((await ana.get<MethodView[]>(base)).body.map((method) => method.id)).toEqual([cardId, paypalId, stripeId]);
     const history = await ana.get<MethodView[]>(`${base}?includeRemoved=true`);
-    expect(history.body.find((method) => method.id === bankId)).toMatchObject({ status: 'removed', last4: '3000', preferred: false, removedAt: expect.any(String) });
+    expect(history.body.find((method) => method.id === bankId)).toMatchObject({
+      status: 'removed',
+      last4: '3000',
+      preferred: false,
+      removedAt: expect.any(String),
+    });
     expect((await ana.get<{ preferredMethodId?: string }>(`/v1/wallets/${anaId}`)).body.preferredMethodId).toBeUndefined();
 
-    expect(await orchestration.get(`/v1/wallets/${anaId}/payment-instruments/${bankId}?app=facebook`)).toMatchObject({ status: 409, body: { code: 'PAYMENT_METHOD_REMOVED' } });
-    expect(await orchestration.get(`/v1/wallets/${anaId}/payment-instruments/preferred?app=facebook`)).toMatchObject({ status: 409, body: { code: 'NO_PREFERRED_METHOD' } });
+    expect(await orchestration.get(`/v1/wallets/${anaId}/payment-instruments/${bankId}?app=facebook`)).toMatchObject({
+      status: 409,
+      body: { code: 'PAYMENT_METHOD_REMOVED' },
+    });
+    expect(await orchestration.get(`/v1/wallets/${anaId}/payment-instruments/preferred?app=facebook`)).toMatchObject({
+      status: 409,
+      body: { code: 'NO_PREFERRED_METHOD' },
+    });
     expect(await ana.put(`${base}/${bankId}/preferred`)).toMatchObject({ status: 409, body: { code: 'PAYMENT_METHOD_REMOVED' } });
     expect(await ana.patch(`${base}/${bankId}`, { label: 'again' })).toMatchObject({ status: 409, body: { code: 'PAYMENT_METHOD_REMOVED' } });
 
-    const rows: { secret: string | null; status: string }[] = await wallet.service.runtime.dataSource.query('SELECT secret, status FROM payment_methods WHERE id = $1', [bankId]);
+    const rows: { secret: string | null; status: string }[] = await wallet.service.runtime.dataSource.query(
+      'SELECT secret, status FROM payment_methods WHERE id = $1',
+      [bankId],
+    );
     expect(rows).toEqual([{ secret: null, status: 'removed' }]);
   });
 
   it('refuses expired cards, bad IBANs, unknown fields and missing wallets with clear errors', async () => {
     expect(await ana.post(`${base}/cards`, validCard({ expMonth: 1, expYear: 1999 }))).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
-    expect(await ana.post(`${base}/cards`, validCard({ expMonth: 1, expYear: new Date().getUTCFullYear() - 1 }))).toMatchObject({ status: 400, body: { code: 'CARD_EXPIRED' } });
+    expect(await ana.post(`${base}/cards`, validCard({ expMonth: 1, expYear: new Date().getUTCFullYear() - 1 }))).toMatchObject({
+      status: 400,
+      body: { code: 'CARD_EXPIRED' },
+    });
     expect(await ana.post(`${base}/bank-accounts`, { iban: 'DE89370400440532013001', holderName: HOLDER })).toMatchObject({
       status: 400,
       body: { code: 'IBAN_INVALID', field: 'iban', message: expect.not.stringContaining('DE89') },

@@ -91,11 +91,16 @@ describe('wallet: PIN and step-up proofs', () => {
 
     const [header, payload, signature] = proof.split('.');
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
-    const forge = (changes: Record<string, unknown>): string => `${header}.${Buffer.from(JSON.stringify({ ...claims, ...changes })).toString('base64url')}.${signature}`;
+    const forge = (changes: Record<string, unknown>): string =>
+      `${header}.${Buffer.from(JSON.stringify({ ...claims, ...changes })).toString('base64url')}.${signature}`;
     expect(await refusal(verifier.verify(forge({ max_amount: '9999999' }), { personId: id, amount: 9_999_999n, currency: 'EUR' }))).toBe('bad-signature');
-    expect(await refusal(verifier.verify(forge({ exp: Math.floor(Date.now() / 1000) + 86_400 }), { personId: id, amount: 100n, currency: 'EUR' }))).toBe('bad-signature');
+    expect(await refusal(verifier.verify(forge({ exp: Math.floor(Date.now() / 1000) + 86_400 }), { personId: id, amount: 100n, currency: 'EUR' }))).toBe(
+      'bad-signature',
+    );
     expect(await refusal(verifier.verify(forge({ sub: 'mallory' }), { personId: 'mallory', amount: 100n, currency: 'EUR' }))).toBe('bad-signature');
-    expect(await refusal(verifier.verify(`${header}.${payload}.${signature.slice(0, -4)}AAAA`, { personId: id, amount: 100n, currency: 'EUR' }))).toBe('bad-signature');
+    expect(await refusal(verifier.verify(`${header}.${payload}.${signature.slice(0, -4)}AAAA`, { personId: id, amount: 100n, currency: 'EUR' }))).toBe(
+      'bad-signature',
+    );
     // A proof is no access token: the wallet's API refuses it as a bearer token.
     expect((await caller.request('GET', `/v1/wallets/${id}`, undefined, { authorization: `Bearer ${proof}` })).status).toBe(401);
   });
@@ -114,15 +119,26 @@ describe('wallet: PIN and step-up proofs', () => {
 
   it('locks PIN use after 5 wrong PINs, even against parallel guesses, and unlocks when the lockout expires', async () => {
     const { id, caller } = await personWithWallet(PIN);
-    const attempt = (pin: string) => caller.post<{ code: string; remainingAttempts?: number; lockedUntil?: string }>(`/v1/wallets/${id}/step-up/pin`, { pin, ceiling: { amount: '100', currency: 'USD' } });
+    const attempt = (pin: string) =>
+      caller.post<{ code: string; remainingAttempts?: number; lockedUntil?: string }>(`/v1/wallets/${id}/step-up/pin`, {
+        pin,
+        ceiling: { amount: '100', currency: 'USD' },
+      });
     const guesses = await Promise.all(Array.from({ length: 8 }, (_, i) => attempt(String(482910 + i))));
     const codes = guesses.map((response) => `${response.status} ${response.body.code}`).sort();
     expect(codes).toEqual([...Array(4).fill('403 PIN_INCORRECT'), ...Array(4).fill('423 PIN_LOCKED')].sort());
-    expect(guesses.filter((g) => g.body.code === 'PIN_INCORRECT').map((g) => g.body.remainingAttempts).sort()).toEqual([1, 2, 3, 4]);
-    const [row] = await wallet.service.runtime.dataSource.query<{
-      failed_attempts: number;
-      locked_until: Date;
-    }[]>('SELECT failed_attempts, locked_until FROM pin_credentials WHERE person_id = $1', [id]);
+    expect(
+      guesses
+        .filter((g) => g.body.code === 'PIN_INCORRECT')
+        .map((g) => g.body.remainingAttempts)
+        .sort(),
+    ).toEqual([1, 2, 3, 4]);
+    const [row] = await wallet.service.runtime.dataSource.query<
+      {
+        failed_attempts: number;
+        locked_until: Date;
+      }[]
+    >('SELECT failed_attempts, locked_until FROM pin_credentials WHERE person_id = $1', [id]);
     expect(row.failed_attempts).toBe(5);
 
     // While locked, even the right PIN is not compared.
@@ -149,7 +165,11 @@ describe('wallet: PIN and step-up proofs', () => {
   it('shows where biometric step-up plugs in, and says it is not available yet', async () => {
     const { id, caller } = await personWithWallet(PIN);
     expect(
-      await caller.post(`/v1/wallets/${id}/step-up/biometric`, { attestation: 'a'.repeat(64), challenge: 'c'.repeat(32), ceiling: { amount: '100', currency: 'USD' } }),
+      await caller.post(`/v1/wallets/${id}/step-up/biometric`, {
+        attestation: 'a'.repeat(64),
+        challenge: 'c'.repeat(32),
+        ceiling: { amount: '100', currency: 'USD' },
+      }),
     ).toMatchObject({ status: 501, body: { code: 'BIOMETRIC_NOT_AVAILABLE' } });
   });
 });

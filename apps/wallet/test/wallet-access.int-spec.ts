@@ -84,24 +84,21 @@ describe('wallet: identity and access on every route', () => {
     expect(ROUTES.map((route) => `${route.method} ${route.template}`).sort()).toEqual(documented.sort());
   });
 
-  it.each(ROUTES.map((route) => [`${route.method} ${route.template}`, route] as const))(
-    'a person naming another person gets 404: %s',
-    async (_name, route) => {
-      const response = await attacker.request(route.method, path(route, victimId, victimMethodId), route.body);
-      if (SERVICE_ONLY.has(route.template)) {
-        expect(response).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
-      } else {
-        expect(response).toEqual({ status: 404, body: { code: 'NOT_FOUND', message: 'nothing was found at this address' } });
-      }
-      // The same answer as for a person who does not exist: ids cannot be probed.
-      const ghost = await attacker.request(route.method, path(route, 'nobody-at-all', victimMethodId), route.body);
-      expect(ghost.status).toBe(response.status);
-      expect(ghost.body).toEqual(response.body);
-    },
-  );
+  it.each(ROUTES.map((route) => [`${route.method} ${route.template}`, route] as const))('a person naming another person gets 404: %s', async (_name, route) => {
+    const response = await attacker.request(route.method, path(route, victimId, victimMethodId), route.body);
+    if (SERVICE_ONLY.has(route.template)) {
+      expect(response).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
+    } else {
+      expect(response).toEqual({ status: 404, body: { code: 'NOT_FOUND', message: 'nothing was found at this address' } });
+    }
+    // The same answer as for a person who does not exist: ids cannot be probed.
+    const ghost = await attacker.request(route.method, path(route, 'nobody-at-all', victimMethodId), route.body);
+    expect(ghost.status).toBe(response.status);
+    expect(ghost.body).toEqual(response.body);
+  });
 
   it.each(ROUTES.filter((route) => route.template.includes('{methodId}')).map((route) => [`${route.method} ${route.template}`, route] as const))(
-    'a person naming themselves with another person\'s method gets 404: %s',
+    "a person naming themselves with another person's method gets 404: %s",
     async (_name, route) => {
       const caller = SERVICE_ONLY.has(route.template) ? await wallet.orchestration() : attacker;
       const response = await caller.request(route.method, path(route, attackerId, victimMethodId), route.body);
@@ -109,10 +106,14 @@ describe('wallet: identity and access on every route', () => {
     },
   );
 
-  it('left the victim\'s wallet untouched', async () => {
-    const view = await victim.get<{ apps: string[]; paymentMethods: { id: string; label: string; preferred: boolean }[]; pin: { set: boolean; lockedUntil?: string }; consents: { adMeasurement: { source: string } }; contact: object }>(
-      `/v1/wallets/${victimId}`,
-    );
+  it("left the victim's wallet untouched", async () => {
+    const view = await victim.get<{
+      apps: string[];
+      paymentMethods: { id: string; label: string; preferred: boolean }[];
+      pin: { set: boolean; lockedUntil?: string };
+      consents: { adMeasurement: { source: string } };
+      contact: object;
+    }>(`/v1/wallets/${victimId}`);
     expect(view.status).toBe(200);
     expect(view.body.apps).toEqual(['facebook']);
     expect(view.body.paymentMethods).toEqual([expect.objectContaining({ id: victimMethodId, label: 'Victim card', preferred: true })]);
@@ -121,7 +122,7 @@ describe('wallet: identity and access on every route', () => {
     expect(view.body.contact).toEqual({});
   });
 
-  it('lets a service act for the person it names, and releases instruments to payment-orchestration\'s scope alone', async () => {
+  it("lets a service act for the person it names, and releases instruments to payment-orchestration's scope alone", async () => {
     const shop = await wallet.as('instagram-shop', 'service');
     const response = await shop.get<{ personId: string }>(`/v1/wallets/${victimId}`);
     expect(response).toMatchObject({ status: 200, body: { personId: victimId } });
@@ -132,10 +133,13 @@ describe('wallet: identity and access on every route', () => {
       expect(JSON.stringify(refused.body)).not.toContain('pm_');
     }
     const instrument = await (await wallet.orchestration()).get(`/v1/wallets/${victimId}/payment-instruments/preferred?app=facebook`);
-    expect(instrument).toMatchObject({ status: 200, body: { methodId: victimMethodId, kind: 'card', credentials: { pspToken: expect.stringMatching(/^pm_/) } } });
+    expect(instrument).toMatchObject({
+      status: 200,
+      body: { methodId: victimMethodId, kind: 'card', credentials: { pspToken: expect.stringMatching(/^pm_/) } },
+    });
   });
 
-  it('keeps analysts and operators out of a person\'s wallet, and persons out of operations', async () => {
+  it("keeps analysts and operators out of a person's wallet, and persons out of operations", async () => {
     for (const role of ['analyst', 'operator']) {
       const response = await (await wallet.as(`${role}-1`, role)).get(`/v1/wallets/${victimId}`);
       expect(response).toMatchObject({ status: 403, body: { code: 'FORBIDDEN', message: expect.stringContaining(`the token's role is ${role}`) } });

@@ -73,7 +73,11 @@ describe('wallet.events.v1: every change, in order per person, never a secret', 
       'wallet.contact.changed',
       'wallet.apps.changed',
     ];
-    const received = await waitFor(() => of(eva), (messages) => messages.length >= expected.length, { timeoutMs: 30_000 });
+    const received = await waitFor(
+      () => of(eva),
+      (messages) => messages.length >= expected.length,
+      { timeoutMs: 30_000 },
+    );
     expect(received.map((message) => message.envelope.type)).toEqual(expected);
     expect(received.map((message) => message.envelope.sequence)).toEqual(expected.map((_, i) => i + 1));
     for (const message of received) {
@@ -91,12 +95,15 @@ describe('wallet.events.v1: every change, in order per person, never a secret', 
   });
 
   it('never carries a secret or free text: no card number, IBAN, holder, PIN, e-mail, phone, token or label', () => {
-    const raw = of(eva).map((message) => message.raw).join('\n');
+    const raw = of(eva)
+      .map((message) => message.raw)
+      .join('\n');
     expect(findSecrets(raw, SECRETS)).toEqual([]);
-    for (const forbidden of [PSP_TOKEN, LABEL, 'Renamed secretly', 'QYR5Z8XDVJNXQ', 'Eva Event-Holder', 'DE89370400440532013000']) expect(raw).not.toContain(forbidden);
+    for (const forbidden of [PSP_TOKEN, LABEL, 'Renamed secretly', 'QYR5Z8XDVJNXQ', 'Eva Event-Holder', 'DE89370400440532013000'])
+      expect(raw).not.toContain(forbidden);
   });
 
-  it('keeps one person\'s events in order under concurrent changes, with no gaps', async () => {
+  it("keeps one person's events in order under concurrent changes, with no gaps", async () => {
     const caller = await wallet.person(max);
     expect((await caller.post(`/v1/wallets/${max}`, { country: 'US' })).status).toBe(201);
     const apps = ['facebook', 'instagram', 'messenger', 'whatsapp'];
@@ -107,12 +114,18 @@ describe('wallet.events.v1: every change, in order per person, never a secret', 
     ];
     const responses = await Promise.all(requests);
     expect(responses.every((response) => response.status === 200)).toBe(true);
-    const received = await waitFor(() => of(max), (messages) => messages.length >= 2 + 24, { timeoutMs: 30_000 });
+    const received = await waitFor(
+      () => of(max),
+      (messages) => messages.length >= 2 + 24,
+      { timeoutMs: 30_000 },
+    );
     expect(received.map((message) => message.envelope.sequence)).toEqual(received.map((_, i) => i + 1));
     expect(received.filter((message) => message.envelope.type === 'wallet.apps.changed').at(-1)?.envelope.data.apps).toEqual(apps);
-    const [{ event_sequence: last }] = await wallet.service.runtime.dataSource.query<{
-      event_sequence: string;
-    }[]>('SELECT event_sequence FROM wallets WHERE person_id = $1', [max]);
+    const [{ event_sequence: last }] = await wallet.service.runtime.dataSource.query<
+      {
+        event_sequence: string;
+      }[]
+    >('SELECT event_sequence FROM wallets WHERE person_id = $1', [max]);
     expect(Number(last)).toBe(26);
   });
 });

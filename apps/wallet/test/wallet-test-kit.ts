@@ -85,7 +85,9 @@ export function testMasterKey(id = uniqueName('mk')): { id: string; spec: string
  * Starts the whole wallet service in-process against the real test database (its own schema)
  * and the real Kafka broker, with a test identity provider and its own rollout file.
  */
-export async function startWallet(options: { env?: Record<string, string>; rollout?: RolloutEntry[]; schema?: string; idp?: TestIssuer } = {}): Promise<WalletUnderTest> {
+export async function startWallet(
+  options: { env?: Record<string, string>; rollout?: RolloutEntry[]; schema?: string; idp?: TestIssuer } = {},
+): Promise<WalletUnderTest> {
   const idp = options.idp ?? (await createTestIssuer());
   const dir = await mkdtemp(join(tmpdir(), 'wallet-it-'));
   const rolloutPath = join(dir, 'rollout.json');
@@ -180,7 +182,10 @@ export async function dumpSchema(schema: string): Promise<string> {
   const client = new Client({ connectionString: testDatabaseUrl() });
   await client.connect();
   try {
-    const tables = await client.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'", [schema]);
+    const tables = await client.query<{ table_name: string }>(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE'",
+      [schema],
+    );
     const parts: string[] = [];
     for (const { table_name: table } of tables.rows) {
       const rows = await client.query<{ row: string }>(`SELECT to_jsonb(t)::text AS row FROM "${schema}"."${table}" t`);

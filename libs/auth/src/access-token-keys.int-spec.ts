@@ -55,7 +55,12 @@ async function startService(idp: TestIssuer, jwksUrl: string): Promise<{ app: IN
     app,
     get: async (path, token) => {
       const response = await fetch(`${base}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
-      return { status: response.status, body: await response.json(), retryAfter: response.headers.get('retry-after'), wwwAuthenticate: response.headers.get('www-authenticate') };
+      return {
+        status: response.status,
+        body: await response.json(),
+        retryAfter: response.headers.get('retry-after'),
+        wwwAuthenticate: response.headers.get('www-authenticate'),
+      };
     },
   };
 }
@@ -66,7 +71,12 @@ const unavailable = {
   retryAfter: String(AUTH_KEYS_RETRY_AFTER_SECONDS),
   wwwAuthenticate: null,
 };
-const refused = { status: 401, body: { code: 'UNAUTHENTICATED', message: expect.any(String) }, retryAfter: null, wwwAuthenticate: 'Bearer error="invalid_token"' };
+const refused = {
+  status: 401,
+  body: { code: 'UNAUTHENTICATED', message: expect.any(String) },
+  retryAfter: null,
+  wwwAuthenticate: 'Bearer error="invalid_token"',
+};
 const admitted = { status: 200, body: { subject: 'person-1' }, retryAfter: null, wwwAuthenticate: null };
 
 describe('access tokens checked with keys from AUTH_JWKS_URL, through a Nest service', () => {

@@ -119,7 +119,14 @@ describe('AccessTokenVerifier: verified service tokens, remembered for seconds',
   it('takes a verified service token again without checking its signature, but never past its expiry', async () => {
     const idp = await createTestIssuer();
     let now = Date.now();
-    const verifier = new AccessTokenVerifier({ jwks: idp.jwks, issuer: idp.issuer, audience: idp.audience, clockToleranceSeconds: 0, serviceTokenCacheMs: 600_000, now: () => now });
+    const verifier = new AccessTokenVerifier({
+      jwks: idp.jwks,
+      issuer: idp.issuer,
+      audience: idp.audience,
+      clockToleranceSeconds: 0,
+      serviceTokenCacheMs: 600_000,
+      now: () => now,
+    });
     const checks = counted(verifier);
     const token = await idp.signTestToken({ sub: 'payment-orchestration', role: 'service' }, { expiresIn: 60 });
     expect(await verifier.verify(token)).toMatchObject({ subject: 'payment-orchestration', role: 'service' });
@@ -166,7 +173,9 @@ describe('AccessTokenVerifier with key grants (a service that signs its own toke
       jwks: { keys: [...idp.jwks.keys, ...orchestration.jwks.keys] },
       issuer: idp.issuer,
       audience: idp.audience,
-      keyGrants: parseKeyGrants(JSON.stringify({ [orchestrationKid]: { subjects: ['payment-orchestration'], roles: ['service'], scopes: ['instruments:read'] } })),
+      keyGrants: parseKeyGrants(
+        JSON.stringify({ [orchestrationKid]: { subjects: ['payment-orchestration'], roles: ['service'], scopes: ['instruments:read'] } }),
+      ),
     });
     const own = await verifier.verify(await orchestration.signTestToken({ sub: 'payment-orchestration', role: 'service', scope: 'instruments:read' }));
     expect(own).toMatchObject({ subject: 'payment-orchestration', role: 'service', scopes: ['instruments:read'] });
@@ -183,13 +192,17 @@ describe('AccessTokenVerifier with key grants (a service that signs its own toke
       await expect(verifier.verify(await orchestration.signTestToken(claims as { sub: string; role: string }))).rejects.toThrow(reason);
     }
     // The identity provider's keys have no grant: they sign for anyone, with any scope.
-    expect(await verifier.verify(await idp.signTestToken({ sub: 'instagram-shop', role: 'service', scope: 'payments:initiate' }))).toMatchObject({ scopes: ['payments:initiate'] });
+    expect(await verifier.verify(await idp.signTestToken({ sub: 'instagram-shop', role: 'service', scope: 'payments:initiate' }))).toMatchObject({
+      scopes: ['payments:initiate'],
+    });
   });
 
   it('reads scopes from the space-separated "scope" claim and refuses a malformed one', async () => {
     const idp = await createTestIssuer();
     const verifier = new AccessTokenVerifier({ jwks: idp.jwks, issuer: idp.issuer, audience: idp.audience });
-    expect(await verifier.verify(await idp.signTestToken({ sub: 's-1', role: 'service', scope: 'b:read a:write b:read' }))).toMatchObject({ scopes: ['a:write', 'b:read'] });
+    expect(await verifier.verify(await idp.signTestToken({ sub: 's-1', role: 'service', scope: 'b:read a:write b:read' }))).toMatchObject({
+      scopes: ['a:write', 'b:read'],
+    });
     expect(await verifier.verify(await idp.signTestToken({ sub: 's-1', role: 'service' }))).toMatchObject({ scopes: [] });
     for (const scope of [['a:read'], 'ADMIN', 'a:read; drop']) {
       await expect(verifier.verify(await idp.signTestToken({ sub: 's-1', role: 'service', scope }))).rejects.toThrow(/"scope"/);

@@ -137,9 +137,11 @@ export class AccessTokenVerifier {
       throw new AuthenticationError('bad-claims', `the access token's "role" must be one of ${ROLES.join(', ')}`);
     }
     const tokenId = typeof jti === 'string' ? jti : undefined;
-    if (scope !== undefined && typeof scope !== 'string') throw new AuthenticationError('bad-claims', 'the access token\'s "scope" must be a space-separated string');
+    if (scope !== undefined && typeof scope !== 'string')
+      throw new AuthenticationError('bad-claims', 'the access token\'s "scope" must be a space-separated string');
     const scopes = [...new Set((scope ?? '').split(' ').filter(Boolean))].sort();
-    if (!scopes.every((item) => SCOPE_PATTERN.test(item))) throw new AuthenticationError('bad-claims', 'the access token\'s "scope" must list scopes like "instruments:read"');
+    if (!scopes.every((item) => SCOPE_PATTERN.test(item)))
+      throw new AuthenticationError('bad-claims', 'the access token\'s "scope" must list scopes like "instruments:read"');
     const grant = kid === undefined ? undefined : this.options.keyGrants?.get(kid);
     const excess = grant && exceedsGrant(grant, { subject: sub, role, scopes });
     if (excess) throw new AuthenticationError('bad-claims', `the key "${kid}" ${excess}`);
@@ -151,11 +153,17 @@ export class AccessTokenVerifier {
       merchants.length > MAX_MERCHANTS_PER_TOKEN ||
       !merchants.every((merchant) => typeof merchant === 'string' && SUBJECT_PATTERN.test(merchant))
     ) {
-      throw new AuthenticationError('bad-claims', `an advertiser's access token must name the merchants it may see: "merchants", 1 to ${MAX_MERCHANTS_PER_TOKEN} merchant ids`);
+      throw new AuthenticationError(
+        'bad-claims',
+        `an advertiser's access token must name the merchants it may see: "merchants", 1 to ${MAX_MERCHANTS_PER_TOKEN} merchant ids`,
+      );
     }
     // …and spends its organisation's privacy budget: no organisation, no access.
     if (typeof org !== 'string' || !SUBJECT_PATTERN.test(org)) {
-      throw new AuthenticationError('bad-claims', 'an advertiser\'s access token must name its organisation: "org", 1 to 100 of letters, digits, "_", "-", ":" and "."');
+      throw new AuthenticationError(
+        'bad-claims',
+        'an advertiser\'s access token must name its organisation: "org", 1 to 100 of letters, digits, "_", "-", ":" and "."',
+      );
     }
     return { principal: { subject: sub, role, tokenId, scopes, merchants: [...new Set(merchants as string[])].sort(), organisation: org }, expiresAt };
   }

@@ -31,7 +31,7 @@ describe('toAuthenticationError', () => {
     expect(error.cause).toBe(cause);
   });
 
-  it('keeps the token\'s own faults 401 reasons', () => {
+  it("keeps the token's own faults 401 reasons", () => {
     expect(reasonOf(new errors.JWTExpired('"exp" claim timestamp check failed', {}))).toBe('expired');
     expect(reasonOf(new errors.JWSSignatureVerificationFailed())).toBe('bad-signature');
     expect(reasonOf(new errors.JWKSNoMatchingKey())).toBe('bad-signature');
@@ -56,7 +56,11 @@ describe('keySetFailuresAs', () => {
   const header = { alg: 'ES256', kid: 'k1' };
 
   it('lets through what the token caused: a kid or an algorithm the key set does not hold', async () => {
-    for (const refusal of [new errors.JWKSNoMatchingKey(), new errors.JWKSMultipleMatchingKeys(), new errors.JOSENotSupported('Unsupported "alg" value for a JSON Web Key Set')]) {
+    for (const refusal of [
+      new errors.JWKSNoMatchingKey(),
+      new errors.JWKSMultipleMatchingKeys(),
+      new errors.JOSENotSupported('Unsupported "alg" value for a JSON Web Key Set'),
+    ]) {
       await expect(wrapped(refusal)(header, { payload: '', signature: '' })).rejects.toBe(refusal);
     }
   });
@@ -104,8 +108,10 @@ describe('AccessTokenVerifier with a key URL (fetch replaced, no I/O)', () => {
   const answering = (answer: () => Promise<Response>): void => {
     fetchSpy = jest.spyOn(globalThis, 'fetch').mockImplementation(answer);
   };
-  const json = (status: number, body: unknown): Promise<Response> => Promise.resolve(new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } }));
-  const verifier = (): AccessTokenVerifier => new AccessTokenVerifier({ jwksUrl: 'https://id.test.pay/.well-known/jwks.json', issuer: idp.issuer, audience: idp.audience });
+  const json = (status: number, body: unknown): Promise<Response> =>
+    Promise.resolve(new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } }));
+  const verifier = (): AccessTokenVerifier =>
+    new AccessTokenVerifier({ jwksUrl: 'https://id.test.pay/.well-known/jwks.json', issuer: idp.issuer, audience: idp.audience });
   const outcome = async (token: string, subject = verifier()): Promise<string> => {
     try {
       await subject.verify(token);
@@ -124,7 +130,10 @@ describe('AccessTokenVerifier with a key URL (fetch replaced, no I/O)', () => {
     ['200 with HTML', () => Promise.resolve(new Response('<html>maintenance</html>', { status: 200, headers: { 'content-type': 'text/html' } }))],
     ['200 with JSON that is not a key set', () => json(200, { status: 'ok' })],
     ['200 with an empty key set', () => json(200, { keys: [] })],
-    ['a refused connection', () => Promise.reject(new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }) }))],
+    [
+      'a refused connection',
+      () => Promise.reject(new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }) })),
+    ],
     ['a timeout', () => Promise.reject(new DOMException('The operation was aborted due to timeout', 'TimeoutError'))],
     ['an error nobody listed', () => Promise.reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }))],
   ])('a valid token is unchecked (KeySetUnavailableError), not refused, when the key URL answers %s', async (_what, answer) => {
@@ -132,7 +141,7 @@ describe('AccessTokenVerifier with a key URL (fetch replaced, no I/O)', () => {
     expect(await outcome(await idp.signTestToken({ sub: 'p-1', role: 'person' }))).toBe('unavailable');
   });
 
-  it('a key in the fetched set that does not import is the key set\'s problem, not the token\'s', async () => {
+  it("a key in the fetched set that does not import is the key set's problem, not the token's", async () => {
     const [key] = idp.jwks.keys;
     answering(() => json(200, { keys: [{ ...key, x: 'AAAA' }] }));
     expect(await outcome(await idp.signTestToken({ sub: 'p-1', role: 'person' }))).toBe('unavailable');

@@ -28,7 +28,12 @@ function contextFor(handler: keyof Routes, request: Record<string, unknown>, res
 describe('AuthGuard', () => {
   let idp: TestIssuer;
   let guard: AuthGuard;
-  const request = async (sub: string, role: string, params: Record<string, string> = {}, claims: Record<string, unknown> = {}): Promise<Record<string, unknown>> => ({
+  const request = async (
+    sub: string,
+    role: string,
+    params: Record<string, string> = {},
+    claims: Record<string, unknown> = {},
+  ): Promise<Record<string, unknown>> => ({
     headers: { authorization: `Bearer ${await idp.signTestToken({ ...claims, sub, role })}` },
     params,
   });
@@ -41,18 +46,26 @@ describe('AuthGuard', () => {
   });
 
   it('lets a service through a scoped route only with every scope the route needs', async () => {
-    await expect(guard.canActivate(contextFor('instruments', await request('po', 'service', { personId: 'p1' }, { scope: 'instruments:read' })))).resolves.toBe(true);
+    await expect(guard.canActivate(contextFor('instruments', await request('po', 'service', { personId: 'p1' }, { scope: 'instruments:read' })))).resolves.toBe(
+      true,
+    );
     for (const claims of [{}, { scope: 'payments:initiate' }, { scope: 'instruments:write' }]) {
-      await expect(guard.canActivate(contextFor('instruments', await request('shop', 'service', { personId: 'p1' }, claims)))).rejects.toBeInstanceOf(ForbiddenException);
+      await expect(guard.canActivate(contextFor('instruments', await request('shop', 'service', { personId: 'p1' }, claims)))).rejects.toBeInstanceOf(
+        ForbiddenException,
+      );
     }
     // A scope never widens the roles: a person with the scope is still not a service.
-    await expect(guard.canActivate(contextFor('instruments', await request('p1', 'person', { personId: 'p1' }, { scope: 'instruments:read' })))).rejects.toBeInstanceOf(ForbiddenException);
+    await expect(
+      guard.canActivate(contextFor('instruments', await request('p1', 'person', { personId: 'p1' }, { scope: 'instruments:read' }))),
+    ).rejects.toBeInstanceOf(ForbiddenException);
   });
 
   it('lets public routes through without a token', async () => {
     await expect(guard.canActivate(contextFor('health', { headers: {} }))).resolves.toBe(true);
     await expect(guard.canActivate(contextFor('undeclared', { headers: {}, route: { path: '/health/ready' } }))).resolves.toBe(true);
-    await expect(guard.canActivate(contextFor('undeclared', { headers: {}, route: { path: '/healthcheck-not-really' } }))).rejects.toBeInstanceOf(UnauthorizedException);
+    await expect(guard.canActivate(contextFor('undeclared', { headers: {}, route: { path: '/healthcheck-not-really' } }))).rejects.toBeInstanceOf(
+      UnauthorizedException,
+    );
   });
 
   it('authenticates, then authorises by role, and denies a route that declares no role', async () => {
@@ -83,7 +96,10 @@ describe('AuthGuard when the token key set cannot be had', () => {
     const error = await guard.canActivate(contextFor('reload', request, response)).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(HttpException);
     expect((error as HttpException).getStatus()).toBe(503);
-    expect((error as HttpException).getResponse()).toEqual({ code: 'AUTH_KEYS_UNAVAILABLE', message: 'the token key set could not be fetched; try again shortly' });
+    expect((error as HttpException).getResponse()).toEqual({
+      code: 'AUTH_KEYS_UNAVAILABLE',
+      message: 'the token key set could not be fetched; try again shortly',
+    });
     expect(response.setHeader).toHaveBeenCalledWith('Retry-After', String(AUTH_KEYS_RETRY_AFTER_SECONDS));
     expect(response.setHeader).not.toHaveBeenCalledWith('WWW-Authenticate', expect.anything());
     expect(AUTH_KEYS_RETRY_AFTER_SECONDS).toBeGreaterThan(0);

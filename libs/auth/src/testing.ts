@@ -48,7 +48,11 @@ export async function createTestIssuer(options: { issuer?: string; audience?: st
     audience,
     jwks,
     signTestToken: (claims, tokenOptions = {}) =>
-      signTestToken(privateKey, { algorithm, kid, issuer: tokenOptions.issuer ?? issuer, audience: tokenOptions.audience ?? audience, ...tokenOptions }, claims),
+      signTestToken(
+        privateKey,
+        { algorithm, kid, issuer: tokenOptions.issuer ?? issuer, audience: tokenOptions.audience ?? audience, ...tokenOptions },
+        claims,
+      ),
   };
 }
 

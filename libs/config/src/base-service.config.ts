@@ -5,7 +5,12 @@ import { DatabaseConfig } from './database.config';
 import { IsWholeNumber, IsFlag } from './env-values';
 
 const toList = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' ? value.split(',').map((part) => part.trim()).filter(Boolean) : value;
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean)
+    : value;
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const DEFAULT_KAFKA_BROKERS = '127.0.0.1:9092';
@@ -26,7 +31,8 @@ export class BaseServiceConfig extends DatabaseConfig {
     name: 'isPublicKeySet',
     validator: {
       validate: isPublicKeySet,
-      defaultMessage: () => 'must be a JSON Web Key Set of public keys only, {"keys":[...]} without private members (required in production unless AUTH_JWKS_URL is set)',
+      defaultMessage: () =>
+        'must be a JSON Web Key Set of public keys only, {"keys":[...]} without private members (required in production unless AUTH_JWKS_URL is set)',
     },
   })
   AUTH_JWKS?: string;

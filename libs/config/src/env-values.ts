@@ -73,7 +73,7 @@ export function parseWholeNumber(name: string, raw: string | undefined, rule: Wh
   const text = raw?.trim();
   if (text === undefined || text === '') return rule.fallback;
   const value = toWholeNumber(text);
-  const ok = typeof value === 'number' && (rule.zeroIsOff === true && value === 0 || (value >= rule.min && (rule.max === undefined || value <= rule.max)));
+  const ok = typeof value === 'number' && ((rule.zeroIsOff === true && value === 0) || (value >= rule.min && (rule.max === undefined || value <= rule.max)));
   if (!ok) throw new Error(`${name} ${describeWholeNumber(rule)}; got "${text}".`);
   return value;
 }

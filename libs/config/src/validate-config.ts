@@ -28,11 +28,7 @@ function describe(errors: ValidationError[]): string[] {
  * Reads the environment into a validated config class. Unknown variables are ignored
  * (the process environment holds many); every declared one is checked at start-up.
  */
-export function loadConfig<T extends object>(
-  service: string,
-  configClass: new () => T,
-  env: NodeJS.ProcessEnv = process.env,
-): T {
+export function loadConfig<T extends object>(service: string, configClass: new () => T, env: NodeJS.ProcessEnv = process.env): T {
   const plain: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(env)) {
     if (value !== undefined && value !== '') plain[key] = value;

@@ -47,7 +47,10 @@ export class MasterKeyRing implements KeyWrapper {
   /** Parses `id:base64,id:base64`; messages name ids, never key material. */
   static parse(spec: string, activeKeyId: string): MasterKeyRing {
     const keys = new Map<string, Buffer>();
-    for (const entry of spec.split(',').map((part) => part.trim()).filter(Boolean)) {
+    for (const entry of spec
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean)) {
       const separator = entry.indexOf(':');
       const id = separator > 0 ? entry.slice(0, separator) : '';
       const material = entry.slice(separator + 1);

@@ -44,7 +44,11 @@ export async function rewrapDataKeys(options: RewrapOptions): Promise<RewrapResu
         const key = await wrapper.unwrap(row.id, { masterKeyId: row.master_key_id, wrapped: row.wrapped_key });
         const next = await wrapper.wrap(row.id, key);
         key.fill(0);
-        await sql.query('UPDATE data_keys SET master_key_id = $2, wrapped_key = $3, rewrapped_at = now() WHERE id = $1', [row.id, next.masterKeyId, next.wrapped]);
+        await sql.query('UPDATE data_keys SET master_key_id = $2, wrapped_key = $3, rewrapped_at = now() WHERE id = $1', [
+          row.id,
+          next.masterKeyId,
+          next.wrapped,
+        ]);
       }
       return rows.length;
     });

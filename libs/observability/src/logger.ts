@@ -42,9 +42,9 @@ export function createLogger(service: string, level = process.env.LOG_LEVEL ?? '
       // Messages and every format argument are scrubbed too: `log.info('paid with %s', card)` and
       // `log.info('%o', { pspToken })` must not leak. The merging object (first) is scrubbed by `log` above.
       logMethod(args, method) {
-        const scrubbed = args.map((arg, index) =>
-          typeof arg === 'string' ? scrubText(arg) : index === 0 ? arg : scrubValue(arg),
-        ) as Parameters<typeof method>;
+        const scrubbed = args.map((arg, index) => (typeof arg === 'string' ? scrubText(arg) : index === 0 ? arg : scrubValue(arg))) as Parameters<
+          typeof method
+        >;
         method.apply(this, scrubbed);
       },
     },

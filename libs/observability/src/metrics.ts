@@ -44,11 +44,23 @@ export const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 /** The instruments every service shares, created once per process. */
 export function platformMetrics(): NonNullable<typeof instruments> {
   instruments ??= {
-    httpDuration: meter().createHistogram('http.server.request.duration', { description: 'HTTP request latency', unit: 's', advice: { explicitBucketBoundaries: SECONDS_BUCKETS } }),
+    httpDuration: meter().createHistogram('http.server.request.duration', {
+      description: 'HTTP request latency',
+      unit: 's',
+      advice: { explicitBucketBoundaries: SECONDS_BUCKETS },
+    }),
     messagesProcessed: meter().createCounter('messaging.process.messages', { description: 'Kafka messages processed, by outcome' }),
-    processDuration: meter().createHistogram('messaging.process.duration', { description: 'Time to apply one Kafka message', unit: 's', advice: { explicitBucketBoundaries: SECONDS_BUCKETS } }),
+    processDuration: meter().createHistogram('messaging.process.duration', {
+      description: 'Time to apply one Kafka message',
+      unit: 's',
+      advice: { explicitBucketBoundaries: SECONDS_BUCKETS },
+    }),
     consumerLag: new LastValueGauge('messaging.consumer.lag', 'Messages behind the end of each partition'),
-    consumerBlocked: new LastValueGauge('messaging.consumer.blocked', 'Seconds the next message of a partition has waited for an unavailable dependency (0: not waiting)', 's'),
+    consumerBlocked: new LastValueGauge(
+      'messaging.consumer.blocked',
+      'Seconds the next message of a partition has waited for an unavailable dependency (0: not waiting)',
+      's',
+    ),
     outboxBacklog: new LastValueGauge('outbox.backlog', 'Outbox rows written but not yet published'),
     outboxPublished: meter().createCounter('outbox.published', { description: 'Outbox rows published to Kafka' }),
   };

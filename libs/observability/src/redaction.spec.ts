@@ -44,11 +44,29 @@ describe('redaction', () => {
   });
 
   it('recognises secrets by the words in a key, whatever its case or separators', () => {
-    const keys = ['pspToken', 'accessToken', 'stepUpProof', 'vaultToken', 'holderName', 'DATABASE_URL', 'x-api-key', 'refresh_tokens', 'clientSecret', 'newPin'];
+    const keys = [
+      'pspToken',
+      'accessToken',
+      'stepUpProof',
+      'vaultToken',
+      'holderName',
+      'DATABASE_URL',
+      'x-api-key',
+      'refresh_tokens',
+      'clientSecret',
+      'newPin',
+    ];
     const scrubbed = scrubValue(Object.fromEntries(keys.map((key) => [key, 'value']))) as Record<string, unknown>;
     for (const key of keys) expect([key, scrubbed[key]]).toEqual([key, '[REDACTED]']);
     // Words that merely contain a sensitive one are kept: a pinned flag, a shipping amount, a tokenizer name.
-    expect(scrubValue({ pinned: true, shipping: 5, opinion: 'ok', paymentId: 'p1', pinAttempts: 2, sequenceNumber: 7 })).toEqual({ pinned: true, shipping: 5, opinion: 'ok', paymentId: 'p1', pinAttempts: 2, sequenceNumber: 7 });
+    expect(scrubValue({ pinned: true, shipping: 5, opinion: 'ok', paymentId: 'p1', pinAttempts: 2, sequenceNumber: 7 })).toEqual({
+      pinned: true,
+      shipping: 5,
+      opinion: 'ok',
+      paymentId: 'p1',
+      pinAttempts: 2,
+      sequenceNumber: 7,
+    });
   });
 
   it('scrubs below any depth and survives cycles', () => {
@@ -84,4 +102,3 @@ describe('redaction', () => {
     expect(scrubText('at 2026-12-05T20:15:00Z, 1250 EUR')).toBe('at 2026-12-05T20:15:00Z, 1250 EUR');
   });
 });
-

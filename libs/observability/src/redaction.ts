@@ -115,7 +115,8 @@ function ibanChecks(candidate: string): boolean {
 // W3C traceparent's span id when its 16 hex digits happen to be decimal ("…-1952809209177721-01").
 const UUID = /\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
 const TRACEPARENT = /\b[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}\b/gi;
-const withoutUuids = (text: string): string => text.replace(UUID, (uuid) => uuid.replace(/[0-9]/g, 'x')).replace(TRACEPARENT, (id) => id.replace(/[0-9]/g, 'x'));
+const withoutUuids = (text: string): string =>
+  text.replace(UUID, (uuid) => uuid.replace(/[0-9]/g, 'x')).replace(TRACEPARENT, (id) => id.replace(/[0-9]/g, 'x'));
 
 /** Finds a run of digits that looks like a card number (Luhn-valid, 13 to 19 digits). */
 export function findCardNumber(text: string): string | undefined {
@@ -127,28 +128,30 @@ export function findCardNumber(text: string): string | undefined {
 }
 
 export function scrubText(text: string): string {
-  return text
-    .replace(JWT, '[REDACTED:jwt]')
-    .replace(API_KEY, '[REDACTED:key]')
-    .replace(BEARER, '$1 [REDACTED]')
-    .replace(URL_CREDENTIALS, '$1[REDACTED]@')
-    .replace(CARD_CANDIDATE, (candidate, offset: number, whole: string) => {
-      const digits = candidate.replace(/[ -]/g, '');
-      if (digits.length < 13 || digits.length > 19 || !passesLuhn(digits)) return candidate;
-      // Part of a UUID: an id, not a card.
-      return withoutUuids(whole).slice(offset, offset + candidate.length) === candidate ? '[REDACTED:card]' : candidate;
-    })
-    .replace(IBAN, '[REDACTED:iban]')
-    // A UUID's tail can pass the check (1 in 97): ids are not IBANs.
-    .replace(IBAN_LOOSE, (candidate, offset: number, whole: string) =>
-      ibanChecks(candidate) && withoutUuids(whole).slice(offset, offset + candidate.length) === candidate ? '[REDACTED:iban]' : candidate,
-    )
-    .replace(EMAIL, '[REDACTED:email]')
-    .replace(PHONE, '[REDACTED:phone]')
-    .replace(PHONE_NATIONAL, (candidate, offset: number, whole: string) =>
-      // A UUID's or traceparent's digit groups are ids, not phone numbers.
-      withoutUuids(whole).slice(offset, offset + candidate.length) === candidate ? '[REDACTED:phone]' : candidate,
-    );
+  return (
+    text
+      .replace(JWT, '[REDACTED:jwt]')
+      .replace(API_KEY, '[REDACTED:key]')
+      .replace(BEARER, '$1 [REDACTED]')
+      .replace(URL_CREDENTIALS, '$1[REDACTED]@')
+      .replace(CARD_CANDIDATE, (candidate, offset: number, whole: string) => {
+        const digits = candidate.replace(/[ -]/g, '');
+        if (digits.length < 13 || digits.length > 19 || !passesLuhn(digits)) return candidate;
+        // Part of a UUID: an id, not a card.
+        return withoutUuids(whole).slice(offset, offset + candidate.length) === candidate ? '[REDACTED:card]' : candidate;
+      })
+      .replace(IBAN, '[REDACTED:iban]')
+      // A UUID's tail can pass the check (1 in 97): ids are not IBANs.
+      .replace(IBAN_LOOSE, (candidate, offset: number, whole: string) =>
+        ibanChecks(candidate) && withoutUuids(whole).slice(offset, offset + candidate.length) === candidate ? '[REDACTED:iban]' : candidate,
+      )
+      .replace(EMAIL, '[REDACTED:email]')
+      .replace(PHONE, '[REDACTED:phone]')
+      .replace(PHONE_NATIONAL, (candidate, offset: number, whole: string) =>
+        // A UUID's or traceparent's digit groups are ids, not phone numbers.
+        withoutUuids(whole).slice(offset, offset + candidate.length) === candidate ? '[REDACTED:phone]' : candidate,
+      )
+  );
 }
 
 /** Below this depth a value is replaced, not copied: nothing unscrubbed slips out under a deep nesting. */

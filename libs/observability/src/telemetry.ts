@@ -40,7 +40,10 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     const endpoint = options.otlpEndpoint.replace(/\/$/, '');
     spanProcessors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${endpoint}/v1/traces` }) }));
     metricReaders.push(
-      new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: `${endpoint}/v1/metrics` }), exportIntervalMillis: options.metricExportIntervalMs ?? 15_000 }),
+      new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({ url: `${endpoint}/v1/metrics` }),
+        exportIntervalMillis: options.metricExportIntervalMs ?? 15_000,
+      }),
     );
   }
   // Without any processor the SDK registers no tracer provider at all, and trace context would

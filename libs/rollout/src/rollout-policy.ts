@@ -33,7 +33,10 @@ export class RolloutPolicy {
 
   /** Countries where Pay is live in at least one app. */
   liveCountries(): string[] {
-    return [...this.byCountry].filter(([, apps]) => apps.size > 0).map(([country]) => country).sort();
+    return [...this.byCountry]
+      .filter(([, apps]) => apps.size > 0)
+      .map(([country]) => country)
+      .sort();
   }
 
   /** Apps where Pay is live in a country (none for a country not rolled out). */

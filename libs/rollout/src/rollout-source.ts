@@ -66,7 +66,12 @@ export class RolloutSource {
   }
 
   describe(): { path: string; digest: string; loadedAt: string; liveCountries: string[] } {
-    return { path: this.path, digest: this.snapshot.digest, loadedAt: this.snapshot.loadedAt.toISOString(), liveCountries: this.snapshot.policy.liveCountries() };
+    return {
+      path: this.path,
+      digest: this.snapshot.digest,
+      loadedAt: this.snapshot.loadedAt.toISOString(),
+      liveCountries: this.snapshot.policy.liveCountries(),
+    };
   }
 
   /** Reads the file again; reloads never overlap, and a failed one keeps the live rollout. */

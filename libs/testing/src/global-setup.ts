@@ -42,8 +42,13 @@ export default async function globalSetup(): Promise<void> {
   const dockerAnswers = needsDockerAnswer(process.env) ? await dockerEngineAnswers() : false;
   const plan = planTestInfrastructure(process.env, dockerAnswers);
   log(describePlan(plan, dockerAnswers));
-  if (plan.kafka.source === 'KAFKA_BROKERS' && plan.kafka.brokers.some((broker) => DEVELOPMENT_KAFKA_BROKERS.includes(broker.replace(/^localhost:/, '127.0.0.1:')))) {
-    log('WARNING: KAFKA_BROKERS names the broker `npm start` uses; the services it starts will read the events these tests leave. Unset it to give the run a broker of its own.');
+  if (
+    plan.kafka.source === 'KAFKA_BROKERS' &&
+    plan.kafka.brokers.some((broker) => DEVELOPMENT_KAFKA_BROKERS.includes(broker.replace(/^localhost:/, '127.0.0.1:')))
+  ) {
+    log(
+      'WARNING: KAFKA_BROKERS names the broker `npm start` uses; the services it starts will read the events these tests leave. Unset it to give the run a broker of its own.',
+    );
   }
   try {
     const databaseUrl = await providePostgres(plan, state.stops);

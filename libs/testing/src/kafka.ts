@@ -10,7 +10,9 @@ import { uniqueName } from './postgres';
 export function testKafkaBrokers(): string[] {
   const brokers = process.env.KAFKA_BROKERS?.trim();
   if (!brokers) {
-    throw new Error('KAFKA_BROKERS is not set: run through Jest\'s integration or e2e project (its global set-up starts a broker), or `tsx libs/testing/src/with-test-infra.ts <command>`.');
+    throw new Error(
+      "KAFKA_BROKERS is not set: run through Jest's integration or e2e project (its global set-up starts a broker), or `tsx libs/testing/src/with-test-infra.ts <command>`.",
+    );
   }
   return brokers.split(',').map((b) => b.trim());
 }

@@ -19,7 +19,10 @@ describe('the test tiers choose their PostgreSQL and Kafka', () => {
 
   it('use KAFKA_BROKERS when set, with or without Docker', () => {
     for (const docker of [true, false]) {
-      expect(planTestInfrastructure({ KAFKA_BROKERS: ` ${BROKERS} ` }, docker).kafka).toEqual({ source: 'KAFKA_BROKERS', brokers: ['kafka-1:9092', 'kafka-2:9092'] });
+      expect(planTestInfrastructure({ KAFKA_BROKERS: ` ${BROKERS} ` }, docker).kafka).toEqual({
+        source: 'KAFKA_BROKERS',
+        brokers: ['kafka-1:9092', 'kafka-2:9092'],
+      });
     }
   });
 
@@ -27,7 +30,10 @@ describe('the test tiers choose their PostgreSQL and Kafka', () => {
     for (const docker of [true, false]) {
       const test = 'postgres://ci@pg:5432/ci_test';
       expect(planTestInfrastructure({ TEST_DATABASE_URL: test, DATABASE_URL: DEV_URL }, docker).postgres).toEqual({ source: 'TEST_DATABASE_URL', url: test });
-      expect(planTestInfrastructure({ DATABASE_URL: DEV_URL }, docker).postgres).toEqual({ source: 'DATABASE_URL', url: 'postgres://app:secret@db.internal:5433/shop_test' });
+      expect(planTestInfrastructure({ DATABASE_URL: DEV_URL }, docker).postgres).toEqual({
+        source: 'DATABASE_URL',
+        url: 'postgres://app:secret@db.internal:5433/shop_test',
+      });
     }
   });
 
@@ -46,13 +52,23 @@ describe('the test tiers choose their PostgreSQL and Kafka', () => {
   });
 
   it('refuse a TEST_DATABASE_URL that names the development database, naming neither password nor URL', () => {
-    expect(() => planTestInfrastructure({ TEST_DATABASE_URL: 'postgres://postgres@localhost/payments' }, false)).toThrow(/^TEST_DATABASE_URL names the development database \(payments on 127\.0\.0\.1:5432\)/);
-    expect(() => planTestInfrastructure({ TEST_DATABASE_URL: DEV_URL, DATABASE_URL: DEV_URL }, false)).toThrow(/^TEST_DATABASE_URL names the development database/);
+    expect(() => planTestInfrastructure({ TEST_DATABASE_URL: 'postgres://postgres@localhost/payments' }, false)).toThrow(
+      /^TEST_DATABASE_URL names the development database \(payments on 127\.0\.0\.1:5432\)/,
+    );
+    expect(() => planTestInfrastructure({ TEST_DATABASE_URL: DEV_URL, DATABASE_URL: DEV_URL }, false)).toThrow(
+      /^TEST_DATABASE_URL names the development database/,
+    );
     expect(() => planTestInfrastructure({ TEST_DATABASE_URL: DEV_URL, DATABASE_URL: DEV_URL }, false)).not.toThrow(/secret/);
   });
 
   it('never resolve to the database `npm start` uses, nor start Kafka where it runs, whatever the environment', () => {
-    const url = fc.constantFrom(DEVELOPMENT_DATABASE_URL, DEV_URL, 'postgres://postgres@localhost:5432/payments', 'postgres://u@h:6543/payments_test', LOCAL_TEST_DATABASE_URL);
+    const url = fc.constantFrom(
+      DEVELOPMENT_DATABASE_URL,
+      DEV_URL,
+      'postgres://postgres@localhost:5432/payments',
+      'postgres://u@h:6543/payments_test',
+      LOCAL_TEST_DATABASE_URL,
+    );
     const env = fc.record({ DATABASE_URL: fc.option(url, { nil: undefined }), TEST_DATABASE_URL: fc.option(url, { nil: undefined }) }, { requiredKeys: [] });
     fc.assert(
       fc.property(env, fc.boolean(), (environment: TestEnvironment, docker) => {

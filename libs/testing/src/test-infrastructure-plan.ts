@@ -56,7 +56,9 @@ function planPostgres(env: TestEnvironment, dockerAnswers: boolean): PostgresPla
   const developmentUrl = env.DATABASE_URL?.trim() || DEVELOPMENT_DATABASE_URL;
   if (testUrl) {
     if (sameDatabase(testUrl, developmentUrl)) {
-      throw new Error(`TEST_DATABASE_URL names the development database (${databaseOf(testUrl)} on ${hostOf(testUrl)}); tests drop schemas there. Name another database, e.g. ${TEST_DATABASE_NAME}.`);
+      throw new Error(
+        `TEST_DATABASE_URL names the development database (${databaseOf(testUrl)} on ${hostOf(testUrl)}); tests drop schemas there. Name another database, e.g. ${TEST_DATABASE_NAME}.`,
+      );
     }
     return { source: 'TEST_DATABASE_URL', url: testUrl };
   }

@@ -1,7 +1,13 @@
 import type { ApiAnswer, ApiContext } from './api-context';
 import type { FormObject } from './http/form-body';
 import { StripeApiError } from './http/stripe-error';
-import { cancelPaymentIntent, capturePaymentIntent, confirmPaymentIntent, createPaymentIntent, retrievePaymentIntent } from './payment-intents/payment-intent-routes';
+import {
+  cancelPaymentIntent,
+  capturePaymentIntent,
+  confirmPaymentIntent,
+  createPaymentIntent,
+  retrievePaymentIntent,
+} from './payment-intents/payment-intent-routes';
 import { createRefund, retrieveRefund } from './refunds/refund-routes';
 
 const ID = '([A-Za-z0-9_]+)';

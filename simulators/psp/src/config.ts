@@ -1,7 +1,6 @@
 import { IsWholeNumber } from '@pay/config';
 import { IsOptional, IsString, Matches } from 'class-validator';
 
-
 /** Environment of the PSP simulator, validated at start-up like every service's. */
 export class PspSimulatorConfig {
   @IsWholeNumber({ min: 0, max: 65535, message: 'must be a whole number between 0 and 65535 (TCP port)' })

@@ -192,7 +192,8 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
     try {
       params = parseFormBody(method === 'POST' ? rawBody : query);
     } catch (error) {
-      if (error instanceof FormBodyError) return answer({ status: 400, body: new StripeApiError(400, 'invalid_request_error', error.message, { param: error.param }).body() });
+      if (error instanceof FormBodyError)
+        return answer({ status: 400, body: new StripeApiError(400, 'invalid_request_error', error.message, { param: error.param }).body() });
       throw error;
     }
 
@@ -273,7 +274,8 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
         if (url.pathname.startsWith('/__control/')) return await handleControl(response, method, url.pathname, rawBody);
         return await handleApi(request, response, method, url.pathname, url.search.slice(1), rawBody);
       } catch (error) {
-        if (error instanceof BodyTooLargeError) return send(response, { status: 413, body: new StripeApiError(413, 'invalid_request_error', error.message).body() });
+        if (error instanceof BodyTooLargeError)
+          return send(response, { status: 413, body: new StripeApiError(413, 'invalid_request_error', error.message).body() });
         send(response, apiError(500, `simulator failure: ${(error as Error).message}`));
       }
     })();
@@ -306,7 +308,8 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
     },
     completePaymentIntent: (id, outcome) => snapshot(completePaymentIntent(controlDependencies.context(), id, outcome)),
     aliasPaymentMethod: (id, behavesLike) => {
-      if (!Object.hasOwn(TEST_PAYMENT_METHODS, behavesLike)) throw new Error(`${behavesLike} is not a test payment method; use one of ${Object.keys(TEST_PAYMENT_METHODS).join(', ')}`);
+      if (!Object.hasOwn(TEST_PAYMENT_METHODS, behavesLike))
+        throw new Error(`${behavesLike} is not a test payment method; use one of ${Object.keys(TEST_PAYMENT_METHODS).join(', ')}`);
       state.aliases.set(id, behavesLike);
     },
     openDispute: (paymentIntentId, disputeOptions) => snapshot(openDispute(controlDependencies.context(), paymentIntentId, disputeOptions)),

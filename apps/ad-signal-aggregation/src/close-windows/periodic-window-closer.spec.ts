@@ -69,7 +69,11 @@ describe('PeriodicWindowCloser', () => {
   });
 
   it('tries a failed run again after the interval, until one succeeds', async () => {
-    const closeDueWindows = jest.fn().mockRejectedValueOnce(new Error('database restarting')).mockRejectedValueOnce(new Error('database restarting')).mockResolvedValue({});
+    const closeDueWindows = jest
+      .fn()
+      .mockRejectedValueOnce(new Error('database restarting'))
+      .mockRejectedValueOnce(new Error('database restarting'))
+      .mockResolvedValue({});
     const periodic = closerWith(closeDueWindows);
     await periodic.onApplicationBootstrap();
     expect(logger.error).toHaveBeenCalledTimes(1);

@@ -139,7 +139,14 @@ export class WindowCloser {
     );
     const timelines = new Map<string, ConsentTimeline>();
     for (const person of persons) {
-      timelines.set(person, new ConsentTimeline(consentRows.filter((row) => row.person_key === person).map((row) => ({ at: row.occurred_at.getTime(), sequence: row.sequence, granted: row.granted }))));
+      timelines.set(
+        person,
+        new ConsentTimeline(
+          consentRows
+            .filter((row) => row.person_key === person)
+            .map((row) => ({ at: row.occurred_at.getTime(), sequence: row.sequence, granted: row.granted })),
+        ),
+      );
     }
     const earlier = await tx.query<{ person_key: string; merchant_id: string; counted: number }[]>(
       `SELECT person_key, merchant_id, count(*)::int AS counted FROM purchases
@@ -194,13 +201,27 @@ export class WindowCloser {
     await lockWindow(tx, day, 'exclusive');
     if (await this.isClosed(tx, day)) return undefined;
     // An hour may have received its first purchase after the hours were closed above: close it with the day.
-    const pending = await tx.query<{ start: Date }[]>(`SELECT DISTINCT hour_start AS start FROM purchases WHERE day_start = $1 AND status = 'pending' ORDER BY 1`, [isoOf(day.start)]);
+    const pending = await tx.query<{ start: Date }[]>(
+      `SELECT DISTINCT hour_start AS start FROM purchases WHERE day_start = $1 AND status = 'pending' ORDER BY 1`,
+      [isoOf(day.start)],
+    );
     for (const { start } of pending) {
       const cells = await this.closeHour(tx, windowStarting('hour', start.getTime()), watermark);
       if (cells) this.count(report, cells, 'hour');
     }
     const counted = await tx.query<
-      { person_key: string; merchant_id: string; hour_start: Date; app: string; country: string; merchant_category: string; payment_method_type: string; amount_bucket: string; counted_amount: string; currency: string }[]
+      {
+        person_key: string;
+        merchant_id: string;
+        hour_start: Date;
+        app: string;
+        country: string;
+        merchant_category: string;
+        payment_method_type: string;
+        amount_bucket: string;
+        counted_amount: string;
+        currency: string;
+      }[]
     >(
       `SELECT person_key, merchant_id, hour_start, app, country, merchant_category, payment_method_type, amount_bucket, counted_amount::text AS counted_amount, currency
          FROM purchases WHERE day_start = $1 AND status = 'counted'`,
@@ -210,7 +231,13 @@ export class WindowCloser {
       personKey: row.person_key,
       merchantId: row.merchant_id,
       hourStart: row.hour_start.getTime(),
-      dimensions: { app: row.app, country: row.country, merchantCategory: row.merchant_category, paymentMethodType: row.payment_method_type, amountBucket: row.amount_bucket },
+      dimensions: {
+        app: row.app,
+        country: row.country,
+        merchantCategory: row.merchant_category,
+        paymentMethodType: row.payment_method_type,
+        amountBucket: row.amount_bucket,
+      },
       amount: BigInt(row.counted_amount),
       currency: row.currency.trim(),
     }));
@@ -230,7 +257,10 @@ export class WindowCloser {
   }
 
   private async isClosed(tx: EntityManager, window: TimeWindow): Promise<boolean> {
-    const rows = await tx.query<unknown[]>('SELECT 1 FROM closed_windows WHERE granularity = $1 AND window_start = $2', [window.granularity, isoOf(window.start)]);
+    const rows = await tx.query<unknown[]>('SELECT 1 FROM closed_windows WHERE granularity = $1 AND window_start = $2', [
+      window.granularity,
+      isoOf(window.start),
+    ]);
     return rows.length > 0;
   }
 
@@ -270,10 +300,13 @@ export class WindowCloser {
       }),
     }));
     for (let i = 0; i < messages.length; i += 500) await appendToOutbox(tx, messages.slice(i, i + 500));
-    await tx.query(
-      'INSERT INTO closed_windows (granularity, window_start, watermark, cells_published, cells_suppressed) VALUES ($1, $2, $3, $4, $5)',
-      [window.granularity, isoOf(window.start), isoOf(watermark), published.length, cells.length - published.length],
-    );
+    await tx.query('INSERT INTO closed_windows (granularity, window_start, watermark, cells_published, cells_suppressed) VALUES ($1, $2, $3, $4, $5)', [
+      window.granularity,
+      isoOf(window.start),
+      isoOf(watermark),
+      published.length,
+      cells.length - published.length,
+    ]);
   }
 
   /**

@@ -41,7 +41,11 @@ export class AggregatesPage {
   @ApiProperty()
   to!: string;
 
-  @ApiProperty({ description: 'Published cells (the data of ad-signals.aggregate.published), by window, merchant and cell.', type: 'array', items: { type: 'object' } })
+  @ApiProperty({
+    description: 'Published cells (the data of ad-signals.aggregate.published), by window, merchant and cell.',
+    type: 'array',
+    items: { type: 'object' },
+  })
   cells!: unknown[];
 
   @ApiPropertyOptional({ type: PrivacyBudgetView, description: 'Present when differential privacy is on.' })

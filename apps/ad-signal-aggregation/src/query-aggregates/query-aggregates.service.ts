@@ -43,7 +43,10 @@ export class QueryAggregates {
     const to = Date.parse(query.to);
     if (!(to > from)) throw new BadRequestException({ code: 'VALIDATION_FAILED', message: 'to must be after from' });
     if (to - from > MAX_SPAN_MS[query.granularity]) {
-      throw new BadRequestException({ code: 'VALIDATION_FAILED', message: `a query spans at most ${query.granularity === 'hour' ? 7 : 31} days of ${query.granularity} windows` });
+      throw new BadRequestException({
+        code: 'VALIDATION_FAILED',
+        message: `a query spans at most ${query.granularity === 'hour' ? 7 : 31} days of ${query.granularity} windows`,
+      });
     }
     // Not yours and does not exist look the same, so merchant ids cannot be probed.
     if (query.merchantId !== undefined && !advertiser.merchants.includes(query.merchantId)) throw new NotFoundException(NOT_FOUND_BODY);
@@ -57,12 +60,20 @@ export class QueryAggregates {
           ORDER BY window_start, merchant_id, dimensions_key LIMIT $5`,
         [query.granularity, merchants, new Date(from).toISOString(), new Date(to).toISOString(), MAX_CELLS + 1],
       );
-      if (rows.length > MAX_CELLS) throw new BadRequestException({ code: 'TOO_MANY_CELLS', message: `more than ${MAX_CELLS} cells: ask for a shorter range or one merchant` });
-      const page: AggregatesPage = { granularity: query.granularity, from: new Date(from).toISOString(), to: new Date(to).toISOString(), cells: rows.map((row) => row.aggregate) };
+      if (rows.length > MAX_CELLS)
+        throw new BadRequestException({ code: 'TOO_MANY_CELLS', message: `more than ${MAX_CELLS} cells: ask for a shorter range or one merchant` });
+      const page: AggregatesPage = {
+        granularity: query.granularity,
+        from: new Date(from).toISOString(),
+        to: new Date(to).toISOString(),
+        cells: rows.map((row) => row.aggregate),
+      };
       if (!dp) return page;
 
       await tx.query('INSERT INTO advertiser_budgets (organisation) VALUES ($1) ON CONFLICT (organisation) DO NOTHING', [advertiser.organisation]);
-      const [{ spent }] = await tx.query<{ spent: string }[]>('SELECT spent::text AS spent FROM advertiser_budgets WHERE organisation = $1 FOR UPDATE', [advertiser.organisation]);
+      const [{ spent }] = await tx.query<{ spent: string }[]>('SELECT spent::text AS spent FROM advertiser_budgets WHERE organisation = $1 FOR UPDATE', [
+        advertiser.organisation,
+      ]);
       const releases = [...new Map(rows.map((row) => [`${row.window_start.toISOString()}|${row.merchant_id}`, row])).values()];
       const charged = await tx.query<{ window_start: Date; merchant_id: string }[]>(
         `SELECT window_start, merchant_id FROM advertiser_budget_charges WHERE organisation = $1 AND granularity = $2 AND window_start >= $3 AND window_start < $4`,
@@ -83,7 +94,13 @@ export class QueryAggregates {
         await tx.query(
           `INSERT INTO advertiser_budget_charges (organisation, granularity, window_start, merchant_id, epsilon)
            SELECT $1, $2, w, m, $5 FROM unnest($3::timestamptz[], $4::text[]) AS f(w, m)`,
-          [advertiser.organisation, query.granularity, fresh.map((row) => row.window_start.toISOString()), fresh.map((row) => row.merchant_id), dp.epsilonPerWindow],
+          [
+            advertiser.organisation,
+            query.granularity,
+            fresh.map((row) => row.window_start.toISOString()),
+            fresh.map((row) => row.merchant_id),
+            dp.epsilonPerWindow,
+          ],
         );
         await tx.query('UPDATE advertiser_budgets SET spent = spent + $2 WHERE organisation = $1', [advertiser.organisation, cost]);
       }

@@ -40,7 +40,8 @@ export class RecordConsent {
       `SELECT count(*)::int AS affected FROM purchases WHERE person_key = $1 AND occurred_at >= $2 AND status IN ('counted', 'no_consent', 'over_limit')`,
       [personKey, event.envelope.occurredAt],
     );
-    if (affected > 0) await recordCorrection(tx, { window: windowOf('hour', at), merchantId: '', kind: 'late_consent', currency: '', events: affected, amount: 0n });
+    if (affected > 0)
+      await recordCorrection(tx, { window: windowOf('hour', at), merchantId: '', kind: 'late_consent', currency: '', events: affected, amount: 0n });
   }
 
   async methodAdded(event: ConsumedEvent, tx: EntityManager, batch?: InboxBatch): Promise<void> {

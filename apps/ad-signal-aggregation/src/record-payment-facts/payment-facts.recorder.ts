@@ -12,7 +12,8 @@ import { AdSignalsChunk } from '../store/chunk-work';
 import { advanceWatermark } from '../store/watermark-store';
 
 /** Only purchases from a merchant are ad signals: transfers name a person as counterparty, donations are sensitive. */
-const isMerchantPurchase = (data: { kind: string; counterparty: { type: string } }): boolean => data.kind === 'purchase' && data.counterparty.type === 'merchant';
+const isMerchantPurchase = (data: { kind: string; counterparty: { type: string } }): boolean =>
+  data.kind === 'purchase' && data.counterparty.type === 'merchant';
 
 /** The category the app sent with its purchase request (ISO 18245), else `unknown`. */
 const categoryOf = (data: PaymentInitiatedData): string => {
@@ -22,7 +23,9 @@ const categoryOf = (data: PaymentInitiatedData): string => {
 
 export function assertVersion(event: ConsumedEvent, version: number): void {
   if (event.envelope.version !== version) {
-    throw new PermanentEventError(`${event.envelope.type} version ${event.envelope.version} is not understood here; ad-signal-aggregation reads version ${version}`);
+    throw new PermanentEventError(
+      `${event.envelope.type} version ${event.envelope.version} is not understood here; ad-signal-aggregation reads version ${version}`,
+    );
   }
 }
 
@@ -76,7 +79,9 @@ export class RecordPaymentFacts {
       [paymentKey],
     );
     if (!context) {
-      throw new PermanentEventError(`payment ${data.paymentId} was captured but its payments.payment.initiated never arrived, so its app and country are unknown`);
+      throw new PermanentEventError(
+        `payment ${data.paymentId} was captured but its payments.payment.initiated never arrived, so its app and country are unknown`,
+      );
     }
     const at = parseIso(event.envelope.occurredAt);
     const hour = windowOf('hour', at);
@@ -124,7 +129,8 @@ export class RecordPaymentFacts {
     await this.watermark(event, tx, chunk);
     if (!isMerchantPurchase(data)) return;
     const amount = BigInt(data.amount.amount);
-    if (amount === 0n) throw new PermanentEventError(`payment ${data.paymentId}, refund ${data.refundId}: a refund of 0 ${data.amount.currency} is not a refund`);
+    if (amount === 0n)
+      throw new PermanentEventError(`payment ${data.paymentId}, refund ${data.refundId}: a refund of 0 ${data.amount.currency} is not a refund`);
     const paymentKey = this.paymentKey(data.paymentId);
     // The row lock orders this refund with the hour's closing, which locks pending purchases too.
     const [purchase] = await tx.query<{ amount: string; currency: string; status: string; occurred_at: Date }[]>(
@@ -134,17 +140,26 @@ export class RecordPaymentFacts {
     if (!purchase) {
       // Refunds follow their capture on the same partition; without one, the capture was never a
       // counted purchase here or is long gone (retention). Counted, not dropped.
-      await recordCorrection(tx, { window: windowOf('hour', parseIso(event.envelope.occurredAt)), merchantId: data.counterparty.id, kind: 'unmatched_refund', currency: data.amount.currency, events: 1, amount });
+      await recordCorrection(tx, {
+        window: windowOf('hour', parseIso(event.envelope.occurredAt)),
+        merchantId: data.counterparty.id,
+        kind: 'unmatched_refund',
+        currency: data.amount.currency,
+        events: 1,
+        amount,
+      });
       return;
     }
     if (purchase.currency.trim() !== data.amount.currency) {
-      throw new PermanentEventError(`payment ${data.paymentId}, refund ${data.refundId}: refund currency ${data.amount.currency} differs from the capture's ${purchase.currency.trim()}`);
+      throw new PermanentEventError(
+        `payment ${data.paymentId}, refund ${data.refundId}: refund currency ${data.amount.currency} differs from the capture's ${purchase.currency.trim()}`,
+      );
     }
     const refundKey = pseudonymize(this.settings.pseudonymKey, 'payment', `${data.paymentId}/refund/${data.refundId}`);
-    const [{ refunded }] = await tx.query<{ refunded: string }[]>('SELECT coalesce(sum(amount), 0)::text AS refunded FROM refunds WHERE payment_key = $1 AND refund_key <> $2', [
-      paymentKey,
-      refundKey,
-    ]);
+    const [{ refunded }] = await tx.query<{ refunded: string }[]>(
+      'SELECT coalesce(sum(amount), 0)::text AS refunded FROM refunds WHERE payment_key = $1 AND refund_key <> $2',
+      [paymentKey, refundKey],
+    );
     if (BigInt(refunded) + amount > BigInt(purchase.amount)) {
       throw new PermanentEventError(
         `payment ${data.paymentId}, refund ${data.refundId}: refunds would total ${BigInt(refunded) + amount} minor units, more than the ${purchase.amount} captured`,
@@ -157,7 +172,14 @@ export class RecordPaymentFacts {
       [refundKey, paymentKey, amount.toString(), data.amount.currency, data.full, event.envelope.occurredAt, late ? 'late' : 'pending'],
     );
     if (late && inserted.length > 0) {
-      await recordCorrection(tx, { window: windowOf('hour', purchase.occurred_at.getTime()), merchantId: data.counterparty.id, kind: 'late_refund', currency: data.amount.currency, events: 1, amount });
+      await recordCorrection(tx, {
+        window: windowOf('hour', purchase.occurred_at.getTime()),
+        merchantId: data.counterparty.id,
+        kind: 'late_refund',
+        currency: data.amount.currency,
+        events: 1,
+        amount,
+      });
     }
   }
 }

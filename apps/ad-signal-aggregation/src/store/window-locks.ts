@@ -37,6 +37,13 @@ export async function recordCorrection(sql: Sql, correction: Correction): Promis
     `INSERT INTO late_event_corrections (window_start, merchant_id, kind, currency, events, amount) VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (window_start, merchant_id, kind, currency)
      DO UPDATE SET events = late_event_corrections.events + EXCLUDED.events, amount = late_event_corrections.amount + EXCLUDED.amount, last_recorded_at = now()`,
-    [new Date(correction.window.start).toISOString(), correction.merchantId, correction.kind, correction.currency, correction.events, correction.amount.toString()],
+    [
+      new Date(correction.window.start).toISOString(),
+      correction.merchantId,
+      correction.kind,
+      correction.currency,
+      correction.events,
+      correction.amount.toString(),
+    ],
   );
 }

@@ -31,7 +31,12 @@ const isMidnightUtc = (date: Date | undefined): boolean => date === undefined ||
  * amount range or a counterparty needs the entries themselves.
  */
 export function aggregateBasis(filters: HistoryFilters): AggregateBasis {
-  const needsEntries = filters.counterpartyId !== undefined || filters.minAmount !== undefined || filters.maxAmount !== undefined || !isMidnightUtc(filters.from) || !isMidnightUtc(filters.to);
+  const needsEntries =
+    filters.counterpartyId !== undefined ||
+    filters.minAmount !== undefined ||
+    filters.maxAmount !== undefined ||
+    !isMidnightUtc(filters.from) ||
+    !isMidnightUtc(filters.to);
   return needsEntries ? 'entries' : 'daily_totals';
 }
 

@@ -41,7 +41,10 @@ export class AggregatesView {
   @ApiProperty({ type: [String] })
   groupBy!: string[];
 
-  @ApiProperty({ enum: ['daily_totals', 'entries'], description: 'Answered from the daily totals, or (amount or counterparty filters, times within a day) from the entries.' })
+  @ApiProperty({
+    enum: ['daily_totals', 'entries'],
+    description: 'Answered from the daily totals, or (amount or counterparty filters, times within a day) from the entries.',
+  })
   basis!: AggregateBasis;
 
   @ApiProperty({ type: [AggregateRowView] })

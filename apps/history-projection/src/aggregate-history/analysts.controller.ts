@@ -28,7 +28,7 @@ export class AnalystsController {
   ) {}
 
   @Get('entries')
-  @ApiOperation({ summary: 'Everyone\'s history (counterparty = the payee), filters and cursor pagination' })
+  @ApiOperation({ summary: "Everyone's history (counterparty = the payee), filters and cursor pagination" })
   @ApiOkResponse({ type: HistoryPageView })
   entries(@Query() query: HistoryPageDto): Promise<HistoryPageView> {
     return readPage(this.reader, { kind: 'all' }, query);

@@ -109,7 +109,12 @@ export class ProjectionLag {
           partitions.push({ partition: end.partition, eventsBehind: Math.max(0, behind), lastAppliedAt });
         }
         const eventsBehind = partitions.reduce((sum, p) => sum + p.eventsBehind, 0);
-        topics.push({ topic, eventsBehind, secondsBehind: Math.round(secondsBehind * 1000) / 1000, partitions: partitions.sort((a, b) => a.partition - b.partition) });
+        topics.push({
+          topic,
+          eventsBehind,
+          secondsBehind: Math.round(secondsBehind * 1000) / 1000,
+          partitions: partitions.sort((a, b) => a.partition - b.partition),
+        });
         lagGauges().events.set(eventsBehind, { topic, consumer: this.groupId });
         lagGauges().seconds.set(secondsBehind, { topic, consumer: this.groupId });
       }
@@ -120,7 +125,11 @@ export class ProjectionLag {
         topics,
       };
     } catch (error) {
-      this.last = { ...(this.last ?? { eventsBehind: 0, secondsBehind: 0, topics: [] }), measuredAt: new Date(measuredAt).toISOString(), error: (error as Error).message };
+      this.last = {
+        ...(this.last ?? { eventsBehind: 0, secondsBehind: 0, topics: [] }),
+        measuredAt: new Date(measuredAt).toISOString(),
+        error: (error as Error).message,
+      };
     }
     return this.last;
   }

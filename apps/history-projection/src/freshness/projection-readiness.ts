@@ -70,7 +70,11 @@ export class ProjectionReadiness implements NestInterceptor {
             return augmented;
           }),
           catchError((error: unknown) => {
-            if (error instanceof HttpException && typeof error.getResponse() === 'object' && !(error.getResponse() as { details?: { projection?: unknown } }).details?.projection) {
+            if (
+              error instanceof HttpException &&
+              typeof error.getResponse() === 'object' &&
+              !(error.getResponse() as { details?: { projection?: unknown } }).details?.projection
+            ) {
               throw new ServiceUnavailableException(withProjection(error.getResponse() as HealthCheckResult, health));
             }
             throw error;

@@ -7,7 +7,17 @@ export const ENTRY_KINDS = [...PAYMENT_KINDS, 'refund', 'chargeback'] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
 
 /** A payment's status (the payment state machine's), a refund's, or a chargeback's. */
-export const PAYMENT_STATUSES = ['initiated', 'requires_action', 'authorized', 'captured', 'partially_refunded', 'refunded', 'failed', 'canceled', 'disputed'] as const;
+export const PAYMENT_STATUSES = [
+  'initiated',
+  'requires_action',
+  'authorized',
+  'captured',
+  'partially_refunded',
+  'refunded',
+  'failed',
+  'canceled',
+  'disputed',
+] as const;
 export const REFUND_STATUSES = ['pending', 'succeeded', 'failed'] as const;
 export const ENTRY_STATUSES = [...PAYMENT_STATUSES, 'pending', 'succeeded', 'charged_back'] as const;
 export type EntryStatus = (typeof ENTRY_STATUSES)[number];
@@ -111,7 +121,12 @@ function ledgerInstant(facts: PaymentFacts, matches: (link: LedgerLink) => boole
     .reduce<string | undefined>((latest, link) => maxInstant(latest, link.at), undefined);
 }
 
-function refundEntry(facts: PaymentFacts, refundId: string, refund: RefundFacts, common: Omit<HistoryEntry, 'entryId' | 'kind' | 'status' | 'amount' | 'netAmount' | 'ledgerTransactionId' | 'occurredAt' | 'updatedAt'>): HistoryEntry | undefined {
+function refundEntry(
+  facts: PaymentFacts,
+  refundId: string,
+  refund: RefundFacts,
+  common: Omit<HistoryEntry, 'entryId' | 'kind' | 'status' | 'amount' | 'netAmount' | 'ledgerTransactionId' | 'occurredAt' | 'updatedAt'>,
+): HistoryEntry | undefined {
   const amount = refund.succeeded?.amount ?? refund.requested?.amount;
   if (amount === undefined) return undefined;
   const status: EntryStatus = refund.succeeded ? 'succeeded' : refund.failed ? 'failed' : 'pending';

@@ -24,7 +24,17 @@ const streams = [...byPayment.values()];
 
 let sequence = 0;
 function paymentEvent(name: string, data: object, seq = ++sequence, at = `2026-03-01T10:00:${String(seq).padStart(2, '0')}.000Z`): EventEnvelope {
-  return { id: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`, type: `payments.payment.${name}`, version: 1, source: 'payment-orchestration', subject: 'pay-1', sequence: seq, occurredAt: at, correlationId: '00000000-0000-4000-8000-000000000000', data: { paymentId: 'pay-1', ...data } };
+  return {
+    id: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
+    type: `payments.payment.${name}`,
+    version: 1,
+    source: 'payment-orchestration',
+    subject: 'pay-1',
+    sequence: seq,
+    occurredAt: at,
+    correlationId: '00000000-0000-4000-8000-000000000000',
+    data: { paymentId: 'pay-1', ...data },
+  };
 }
 const eur = (amount: number) => ({ amount: String(amount), currency: 'EUR' });
 const parties = { kind: 'purchase', payerId: 'p-1', counterparty: { type: 'merchant', id: 'm-1' }, provider: 'stripe', reference: 'pi_1' };
@@ -38,7 +48,18 @@ describe('the workload generator', () => {
   it('mixes every outcome', () => {
     const statuses = new Set([...projectInMemory(workload.events).entries.values()].map((e) => `${e.kind}:${e.status}`));
     expect([...statuses]).toEqual(
-      expect.arrayContaining(['purchase:captured', 'purchase:failed', 'purchase:canceled', 'purchase:refunded', 'purchase:partially_refunded', 'transfer:captured', 'donation:captured', 'refund:succeeded', 'refund:failed', 'chargeback:charged_back']),
+      expect.arrayContaining([
+        'purchase:captured',
+        'purchase:failed',
+        'purchase:canceled',
+        'purchase:refunded',
+        'purchase:partially_refunded',
+        'transfer:captured',
+        'donation:captured',
+        'refund:succeeded',
+        'refund:failed',
+        'chargeback:charged_back',
+      ]),
     );
   });
 });
@@ -49,7 +70,15 @@ describe('payment entries', () => {
   });
 
   it('shows a captured purchase with what moved, its method type and its ledger transaction', () => {
-    const initiated = paymentEvent('initiated', { requestId: '00000000-0000-4000-8000-00000000000a', ...parties, app: 'instagram', country: 'DE', amount: eur(1250), captureMethod: 'automatic', paymentMethodId: 'pm-1' });
+    const initiated = paymentEvent('initiated', {
+      requestId: '00000000-0000-4000-8000-00000000000a',
+      ...parties,
+      app: 'instagram',
+      country: 'DE',
+      amount: eur(1250),
+      captureMethod: 'automatic',
+      paymentMethodId: 'pm-1',
+    });
     const authorized = paymentEvent('authorized', { amount: eur(1250), provider: 'stripe', reference: 'pi_1' });
     const captured = paymentEvent('captured', { ...parties, amount: eur(1250), authorizedAmount: eur(1250) });
     let facts = fold([initiated, authorized]);
@@ -76,7 +105,14 @@ describe('payment entries', () => {
 
   it('gives each refund its own entry, and a lost dispute a chargeback; net amounts add up to what stayed with the merchant', () => {
     const events = [
-      paymentEvent('initiated', { requestId: '00000000-0000-4000-8000-00000000000a', ...parties, app: 'facebook', country: 'FR', amount: eur(1000), captureMethod: 'automatic' }),
+      paymentEvent('initiated', {
+        requestId: '00000000-0000-4000-8000-00000000000a',
+        ...parties,
+        app: 'facebook',
+        country: 'FR',
+        amount: eur(1000),
+        captureMethod: 'automatic',
+      }),
       paymentEvent('authorized', { amount: eur(1000), provider: 'stripe', reference: 'pi_1' }),
       paymentEvent('captured', { ...parties, amount: eur(1000), authorizedAmount: eur(1000) }),
       paymentEvent('refund-requested', { refundId: 're-1', amount: eur(300), reason: 'requested_by_customer' }),
@@ -98,7 +134,16 @@ describe('payment entries', () => {
   });
 
   it('follows the state machine: failures, cancellations, won disputes, full refunds', () => {
-    const base = [paymentEvent('initiated', { requestId: '00000000-0000-4000-8000-00000000000a', ...parties, app: 'facebook', country: 'FR', amount: eur(500), captureMethod: 'automatic' })];
+    const base = [
+      paymentEvent('initiated', {
+        requestId: '00000000-0000-4000-8000-00000000000a',
+        ...parties,
+        app: 'facebook',
+        country: 'FR',
+        amount: eur(500),
+        captureMethod: 'automatic',
+      }),
+    ];
     expect(paymentStatus(fold([...base, paymentEvent('action-required', { provider: 'stripe', reference: 'pi_1' })]))).toBe('requires_action');
     expect(paymentStatus(fold([...base, paymentEvent('failed', { code: 'card_declined' })]))).toBe('failed');
     sequence = 1;
@@ -106,7 +151,10 @@ describe('payment entries', () => {
     expect(paymentStatus(fold([...base, authorized, paymentEvent('canceled', { reason: 'requested' })]))).toBe('canceled');
     sequence = 2;
     const captured = paymentEvent('captured', { ...parties, amount: eur(500), authorizedAmount: eur(500) });
-    const won = [paymentEvent('dispute-opened', { disputeId: 'd', amount: eur(500), reason: 'x' }), paymentEvent('dispute-won', { disputeId: 'd', amount: eur(500) })];
+    const won = [
+      paymentEvent('dispute-opened', { disputeId: 'd', amount: eur(500), reason: 'x' }),
+      paymentEvent('dispute-won', { disputeId: 'd', amount: eur(500) }),
+    ];
     expect(paymentStatus(fold([...base, authorized, captured, won[0]]))).toBe('disputed');
     expect(paymentStatus(fold([...base, authorized, captured, ...won]))).toBe('captured');
     sequence = 3;
@@ -132,7 +180,7 @@ describe('order and duplicates do not matter', () => {
       .tuple(fc.array(fc.nat({ max: items.length - 1 }), { maxLength: items.length }), fc.context())
       .chain(([duplicates]) => fc.shuffledSubarray([...items, ...duplicates.map((i) => items[i])], { minLength: items.length + duplicates.length }));
 
-  it('any order of a payment\'s events, each delivered any number of times, gives the same facts and entries', () => {
+  it("any order of a payment's events, each delivered any number of times, gives the same facts and entries", () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...streams).chain((stream) => fc.tuple(fc.constant(stream), shuffledWithDuplicates(stream))),
@@ -150,15 +198,23 @@ describe('order and duplicates do not matter', () => {
   it('the same holds for wallets', () => {
     const walletStreams = new Map<string, EventEnvelope[]>();
     for (const event of workload.events.filter(isProjectedWalletEvent)) walletStreams.set(event.subject, [...(walletStreams.get(event.subject) ?? []), event]);
-    const extra = (personId: string, seq: number, type: string, data: object): EventEnvelope =>
-      ({ ...walletStreams.get(personId)![0], id: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`, type, sequence: seq, occurredAt: `2026-02-01T00:00:${String(seq).padStart(2, '0')}.000Z`, data: { personId, actor: `person:${personId}`, ...data } });
+    const extra = (personId: string, seq: number, type: string, data: object): EventEnvelope => ({
+      ...walletStreams.get(personId)![0],
+      id: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
+      type,
+      sequence: seq,
+      occurredAt: `2026-02-01T00:00:${String(seq).padStart(2, '0')}.000Z`,
+      data: { personId, actor: `person:${personId}`, ...data },
+    });
     const first = [...walletStreams.keys()][0];
     const method = (walletStreams.get(first)!.find((e) => e.type === 'wallet.payment-method.added')!.data as { methodId: string }).methodId;
-    walletStreams.get(first)!.push(
-      extra(first, 10, 'wallet.apps.changed', { apps: ['whatsapp'], enabled: ['whatsapp'], disabled: ['facebook', 'instagram'] }),
-      extra(first, 11, 'wallet.payment-method.removed', { methodId: method, wasPreferred: true }),
-      extra(first, 12, 'wallet.contact.changed', { hasEmail: false, hasPhone: true }),
-    );
+    walletStreams
+      .get(first)!
+      .push(
+        extra(first, 10, 'wallet.apps.changed', { apps: ['whatsapp'], enabled: ['whatsapp'], disabled: ['facebook', 'instagram'] }),
+        extra(first, 11, 'wallet.payment-method.removed', { methodId: method, wasPreferred: true }),
+        extra(first, 12, 'wallet.contact.changed', { hasEmail: false, hasPhone: true }),
+      );
     const foldWallet = (events: EventEnvelope[]): WalletRow => events.reduce<WalletRow | undefined>((row, e) => applyWalletEvent(row, e), undefined)!;
     expect(foldWallet(walletStreams.get(first)!)).toMatchObject({ apps: ['whatsapp'], preferredMethodId: null, hasEmail: false, hasPhone: true });
     fc.assert(
@@ -172,7 +228,7 @@ describe('order and duplicates do not matter', () => {
 });
 
 describe('daily totals', () => {
-  it('move an entry\'s contribution when it changes, and drop what cancels out', () => {
+  it("move an entry's contribution when it changes, and drop what cancels out", () => {
     const entry = { ...deriveEntries(fold(streams[0]))[0] };
     const later: HistoryEntry = { ...entry, status: 'refunded', netAmount: '0' };
     const change = new DailyTotalsChange();

@@ -28,7 +28,9 @@ const OWNER_PREFIXES: Readonly<Record<string, 'person' | 'merchant' | 'non-profi
  * person, merchant or nonprofit. System accounts, and owners whose id the wallet had to hash
  * (`<owner>-h.<digest>...`, ids with ':'), belong to no one history can name.
  */
-export function ledgerAccountOwner(accountId: string): { type: 'person' | 'merchant' | 'non-profit'; id: string; purpose: string; currency: string } | undefined {
+export function ledgerAccountOwner(
+  accountId: string,
+): { type: 'person' | 'merchant' | 'non-profit'; id: string; purpose: string; currency: string } | undefined {
   const parts = accountId.split('.');
   if (parts.length < 4) return undefined;
   const type = OWNER_PREFIXES[parts[0]];
@@ -46,19 +48,19 @@ export function ledgerPostingRows(data: LedgerTransactionRecordedData): LedgerPo
   return data.postings.map((posting, postingIndex) => {
     const owner = ledgerAccountOwner(posting.accountId);
     return {
-    transactionId: data.transactionId,
-    postingIndex,
-    position: data.position,
-    kind: data.kind,
-    accountId: posting.accountId,
-    direction: posting.direction,
-    layer: posting.layer,
-    currency: posting.currency,
-    amount: posting.amount,
-    recordedAt,
-    paymentId,
-    ownerType: owner?.type ?? null,
-    ownerId: owner?.id ?? null,
-  };
+      transactionId: data.transactionId,
+      postingIndex,
+      position: data.position,
+      kind: data.kind,
+      accountId: posting.accountId,
+      direction: posting.direction,
+      layer: posting.layer,
+      currency: posting.currency,
+      amount: posting.amount,
+      recordedAt,
+      paymentId,
+      ownerType: owner?.type ?? null,
+      ownerId: owner?.id ?? null,
+    };
   });
 }

@@ -105,7 +105,14 @@ interface MovementData {
 
 function movementOf(data: MovementData, stamp: Stamp): Pick<PaymentFacts, 'movement' | 'holder'> {
   return {
-    movement: { ...stamp, kind: data.kind, payerId: data.payerId, counterpartyType: data.counterparty.type, counterpartyId: data.counterparty.id, currency: data.amount.currency },
+    movement: {
+      ...stamp,
+      kind: data.kind,
+      payerId: data.payerId,
+      counterpartyType: data.counterparty.type,
+      counterpartyId: data.counterparty.id,
+      currency: data.amount.currency,
+    },
     holder: { ...stamp, provider: data.provider, reference: data.reference },
   };
 }
@@ -178,7 +185,10 @@ export function applyPaymentEvent(facts: PaymentFacts | undefined, event: Projec
     }
     case 'refund-requested': {
       const d = event.data as PaymentRefundRequestedData;
-      next.refunds = withRefund(base.refunds, d.refundId, (r) => ({ ...r, requested: later(r.requested, { ...stamp, amount: d.amount.amount, reason: d.reason }) }));
+      next.refunds = withRefund(base.refunds, d.refundId, (r) => ({
+        ...r,
+        requested: later(r.requested, { ...stamp, amount: d.amount.amount, reason: d.reason }),
+      }));
       break;
     }
     case 'refunded': {
@@ -196,7 +206,10 @@ export function applyPaymentEvent(facts: PaymentFacts | undefined, event: Projec
     }
     case 'dispute-opened': {
       const d = event.data as PaymentDisputeOpenedData;
-      next.disputes = withDispute(base.disputes, d.disputeId, (x) => ({ ...x, opened: later(x.opened, { ...stamp, amount: d.amount.amount, reason: d.reason }) }));
+      next.disputes = withDispute(base.disputes, d.disputeId, (x) => ({
+        ...x,
+        opened: later(x.opened, { ...stamp, amount: d.amount.amount, reason: d.reason }),
+      }));
       break;
     }
     case 'dispute-won': {
@@ -220,11 +233,19 @@ export function applyPaymentEvent(facts: PaymentFacts | undefined, event: Projec
   return next;
 }
 
-function withRefund(refunds: Record<string, RefundFacts> | undefined, refundId: string, change: (refund: RefundFacts) => RefundFacts): Record<string, RefundFacts> {
+function withRefund(
+  refunds: Record<string, RefundFacts> | undefined,
+  refundId: string,
+  change: (refund: RefundFacts) => RefundFacts,
+): Record<string, RefundFacts> {
   return { ...refunds, [refundId]: change(refunds?.[refundId] ?? {}) };
 }
 
-function withDispute(disputes: Record<string, DisputeFacts> | undefined, disputeId: string, change: (dispute: DisputeFacts) => DisputeFacts): Record<string, DisputeFacts> {
+function withDispute(
+  disputes: Record<string, DisputeFacts> | undefined,
+  disputeId: string,
+  change: (dispute: DisputeFacts) => DisputeFacts,
+): Record<string, DisputeFacts> {
   return { ...disputes, [disputeId]: change(disputes?.[disputeId] ?? {}) };
 }
 

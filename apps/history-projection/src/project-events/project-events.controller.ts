@@ -11,7 +11,13 @@ import { PendingProjection } from './store-and-project';
  */
 function projectedEventTypes(): string[] {
   const topics = new Set<string>([Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]);
-  return [...new Set(eventDefinitions().filter((definition) => topics.has(definition.topic)).map((definition) => definition.type))];
+  return [
+    ...new Set(
+      eventDefinitions()
+        .filter((definition) => topics.has(definition.topic))
+        .map((definition) => definition.type),
+    ),
+  ];
 }
 
 /** The key of the per-transaction projection work. */

@@ -182,7 +182,12 @@ async function lockOrCreate(sql: Sql, table: string, key: string, columns: reado
  * uncommitted state. Returns the methods whose kind just became known (their payments' method
  * type changes).
  */
-async function projectWallets(sql: Sql, t: ReadModelTables, events: readonly ProjectableEvent[], paymentEvents: readonly ProjectableEvent[]): Promise<string[]> {
+async function projectWallets(
+  sql: Sql,
+  t: ReadModelTables,
+  events: readonly ProjectableEvent[],
+  paymentEvents: readonly ProjectableEvent[],
+): Promise<string[]> {
   const methodOwners = new Map<string, string>();
   for (const event of paymentEvents) {
     const data = event.data as { paymentMethodId?: string; payerId?: string };
@@ -396,11 +401,16 @@ async function projectPayments(
   const methodIds = sortedUnique([...facts.values()].flatMap((f) => (f?.initiated?.methodId ? [f.initiated.methodId] : [])));
   const methodKinds = new Map<string, string>();
   if (methodIds.length > 0) {
-    const rows = await sql.query<Array<{ method_id: string; kind: string | null }>>(`SELECT method_id, kind FROM ${t.methods} WHERE method_id = ANY($1)`, [methodIds]);
+    const rows = await sql.query<Array<{ method_id: string; kind: string | null }>>(`SELECT method_id, kind FROM ${t.methods} WHERE method_id = ANY($1)`, [
+      methodIds,
+    ]);
     for (const row of rows) if (row.kind !== null) methodKinds.set(row.method_id, row.kind);
   }
 
-  const existing = await sql.query<Array<EntryRecord<Date | string>>>(`SELECT ${ENTRY_COLUMNS.map((c) => c.name).join(', ')} FROM ${t.entries} WHERE payment_id = ANY($1)`, [paymentIds]);
+  const existing = await sql.query<Array<EntryRecord<Date | string>>>(
+    `SELECT ${ENTRY_COLUMNS.map((c) => c.name).join(', ')} FROM ${t.entries} WHERE payment_id = ANY($1)`,
+    [paymentIds],
+  );
   const oldEntries = new Map(existing.map((r) => [r.entry_id, entryFromRecord(r)]));
 
   const changedFacts: Array<{ payment_id: string; facts: PaymentFacts; method_id: string | null }> = [];
@@ -411,7 +421,8 @@ async function projectPayments(
   for (const paymentId of paymentIds) {
     const merged = facts.get(paymentId);
     if (!merged) continue;
-    if (stableJson(merged) !== before.get(paymentId)) changedFacts.push({ payment_id: paymentId, facts: merged, method_id: merged.initiated?.methodId ?? null });
+    if (stableJson(merged) !== before.get(paymentId))
+      changedFacts.push({ payment_id: paymentId, facts: merged, method_id: merged.initiated?.methodId ?? null });
     const methodId = merged.initiated?.methodId;
     for (const entry of deriveEntries(merged, methodId ? methodKinds.get(methodId) : undefined)) {
       derivedIds.add(entry.entryId);

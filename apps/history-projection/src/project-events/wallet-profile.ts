@@ -1,11 +1,4 @@
-import type {
-  ContactChanged,
-  PaymentMethodAdded,
-  PaymentMethodMadePreferred,
-  PaymentMethodRemoved,
-  WalletAppsChanged,
-  WalletOpened,
-} from '@pay/contracts';
+import type { ContactChanged, PaymentMethodAdded, PaymentMethodMadePreferred, PaymentMethodRemoved, WalletAppsChanged, WalletOpened } from '@pay/contracts';
 import type { ProjectableEvent } from './projectable-event';
 import { minInstant, normalizeInstant } from './projectable-event';
 

@@ -40,10 +40,14 @@ export class EntryView {
   @ApiProperty({ enum: ENTRY_STATUSES, description: "A payment's status, a refund's (pending, succeeded, failed) or charged_back." })
   status!: string;
 
-  @ApiProperty({ enum: ['in', 'out'], required: false, description: "Money towards or away from whose history this is; absent in analysts' list of everything." })
+  @ApiProperty({
+    enum: ['in', 'out'],
+    required: false,
+    description: "Money towards or away from whose history this is; absent in analysts' list of everything.",
+  })
   direction?: 'in' | 'out';
 
-  @ApiProperty({ type: PartyView, required: false, description: 'The other party, in a person\'s or business\'s history.' })
+  @ApiProperty({ type: PartyView, required: false, description: "The other party, in a person's or business's history." })
   counterparty?: PartyView;
 
   @ApiProperty({ type: PartyView, description: 'Who pays (always a person).' })
@@ -61,7 +65,10 @@ export class EntryView {
   @ApiProperty({ type: MoneyView, description: 'The amount of the payment (captured, once captured), refund or chargeback.' })
   amount!: MoneyView;
 
-  @ApiProperty({ type: MoneyView, description: 'What moved from payer to payee once settled: the captured amount, minus for a refund or chargeback, 0 while nothing moved.' })
+  @ApiProperty({
+    type: MoneyView,
+    description: 'What moved from payer to payee once settled: the captured amount, minus for a refund or chargeback, 0 while nothing moved.',
+  })
   netAmount!: MoneyView;
 
   @ApiProperty({ type: PaymentMethodRefView })

@@ -55,7 +55,9 @@ export class HistoryFiltersDto {
   @IsIn(METHOD_TYPES, { each: true, message: `methodType ${listMessage(METHOD_TYPES)}` })
   methodType?: string[];
 
-  @ApiPropertyOptional({ description: "The other party: for a person, whom they paid or who paid them; for a business, the payer; in analysts' list, the payee." })
+  @ApiPropertyOptional({
+    description: "The other party: for a person, whom they paid or who paid them; for a business, the payer; in analysts' list, the payee.",
+  })
   @IsOptional()
   @Matches(ID_PATTERN, { message: `counterparty ${ID_MESSAGE}` })
   counterparty?: string;

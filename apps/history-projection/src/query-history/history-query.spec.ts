@@ -8,7 +8,7 @@ import { historyQuery, summaryQuery } from './history-query';
 const t = readModelTables(3);
 
 describe('history queries', () => {
-  it('read a person\'s history as two index-ordered branches, each limited, merged newest first', () => {
+  it("read a person's history as two index-ordered branches, each limited, merged newest first", () => {
     const { text, values } = historyQuery(t, { kind: 'person', personId: 'p-1' }, { apps: ['instagram'], counterpartyId: 'm-1', minAmount: 100n }, 'desc', {
       limit: 20,
       after: { occurredAt: '2026-01-01T00:00:00.000000Z', entryId: 'payment:x' },
@@ -60,7 +60,7 @@ describe('CSV', () => {
 });
 
 describe('ledger accounts', () => {
-  it('are attributed to their owner by the wallet\'s chart of accounts', () => {
+  it("are attributed to their owner by the wallet's chart of accounts", () => {
     expect(ledgerAccountOwner('merchant.m-1.payable.EUR')).toEqual({ type: 'merchant', id: 'm-1', purpose: 'payable', currency: 'EUR' });
     expect(ledgerAccountOwner('nonprofit.np.1.payable.USD')).toEqual({ type: 'non-profit', id: 'np.1', purpose: 'payable', currency: 'USD' });
     expect(ledgerAccountOwner('person.p-000001.wallet.GBP')).toMatchObject({ type: 'person', id: 'p-000001' });

@@ -3,9 +3,7 @@ import type { ReadModelTables } from '../read-model/read-model-tables';
 
 /** Whose history: one person's (what they paid and what they received), one merchant's or non-profit's, or everyone's. */
 export type HistoryScope =
-  | { kind: 'person'; personId: string }
-  | { kind: 'counterparty'; counterpartyType: 'merchant' | 'non-profit'; counterpartyId: string }
-  | { kind: 'all' };
+  { kind: 'person'; personId: string } | { kind: 'counterparty'; counterpartyType: 'merchant' | 'non-profit'; counterpartyId: string } | { kind: 'all' };
 
 export interface HistoryFilters {
   apps?: string[];
@@ -120,7 +118,9 @@ export function historyQuery(tables: ReadModelTables, scope: HistoryScope, filte
   const branches = scopeBranches(scope, params).map((branch) => {
     const where = [branch.where, ...filterConditions(filters, params, branch.otherColumn)];
     if (page?.after) {
-      where.push(`(occurred_at, entry_id) ${order === 'desc' ? '<' : '>'} (${params.add(page.after.occurredAt)}::timestamptz, ${params.add(page.after.entryId)})`);
+      where.push(
+        `(occurred_at, entry_id) ${order === 'desc' ? '<' : '>'} (${params.add(page.after.occurredAt)}::timestamptz, ${params.add(page.after.entryId)})`,
+      );
     }
     return `SELECT ${ENTRY_SELECT}, ${branch.side} AS side, occurred_at AS sort_at FROM ${tables.entries} WHERE ${where.join(' AND ')}`;
   });

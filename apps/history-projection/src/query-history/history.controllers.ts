@@ -73,7 +73,12 @@ export class PersonHistoryController {
   @ApiProduces('text/csv')
   async export(@Param() params: PersonParams, @Query() query: HistoryOrderDto, @Res() response: ServerResponse): Promise<void> {
     const { filters, order } = exportFilters(query);
-    await sendCsv(response, `history-${params.personId}.csv`, this.reader.exportCsv({ kind: 'person', personId: params.personId }, filters, order), this.logger);
+    await sendCsv(
+      response,
+      `history-${params.personId}.csv`,
+      this.reader.exportCsv({ kind: 'person', personId: params.personId }, filters, order),
+      this.logger,
+    );
   }
 
   @Get('summary')
@@ -114,7 +119,12 @@ export class BusinessHistoryController {
   @ApiProduces('text/csv')
   async merchantExport(@Param() params: BusinessParams, @Query() query: HistoryOrderDto, @Res() response: ServerResponse): Promise<void> {
     const { filters, order } = exportFilters(query);
-    await sendCsv(response, `history-${params.id}.csv`, this.reader.exportCsv({ kind: 'counterparty', counterpartyType: 'merchant', counterpartyId: params.id }, filters, order), this.logger);
+    await sendCsv(
+      response,
+      `history-${params.id}.csv`,
+      this.reader.exportCsv({ kind: 'counterparty', counterpartyType: 'merchant', counterpartyId: params.id }, filters, order),
+      this.logger,
+    );
   }
 
   @Get('merchants/:id/summary')
@@ -136,7 +146,12 @@ export class BusinessHistoryController {
   @ApiProduces('text/csv')
   async nonProfitExport(@Param() params: BusinessParams, @Query() query: HistoryOrderDto, @Res() response: ServerResponse): Promise<void> {
     const { filters, order } = exportFilters(query);
-    await sendCsv(response, `history-${params.id}.csv`, this.reader.exportCsv({ kind: 'counterparty', counterpartyType: 'non-profit', counterpartyId: params.id }, filters, order), this.logger);
+    await sendCsv(
+      response,
+      `history-${params.id}.csv`,
+      this.reader.exportCsv({ kind: 'counterparty', counterpartyType: 'non-profit', counterpartyId: params.id }, filters, order),
+      this.logger,
+    );
   }
 
   @Get('non-profits/:id/summary')

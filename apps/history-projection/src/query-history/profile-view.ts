@@ -50,6 +50,10 @@ export class ProfileView {
   @ApiProperty({ type: [SavedMethodView] })
   paymentMethods!: SavedMethodView[];
 
-  @ApiProperty({ type: ContactView, required: false, description: 'Contact details (whether the wallet holds an e-mail address and a phone number). Never shown to analysts.' })
+  @ApiProperty({
+    type: ContactView,
+    required: false,
+    description: 'Contact details (whether the wallet holds an e-mail address and a phone number). Never shown to analysts.',
+  })
   contact?: ContactView;
 }

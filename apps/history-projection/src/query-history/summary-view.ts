@@ -37,7 +37,8 @@ export class CurrencySummaryView {
 
   @ApiProperty({
     example: '8350',
-    description: "Posted balance of the party's ledger accounts (a business's payable, a person's wallet), as the ledger's events tell it: after the platform's fees. Not narrowed by filters other than `to`.",
+    description:
+      "Posted balance of the party's ledger accounts (a business's payable, a person's wallet), as the ledger's events tell it: after the platform's fees. Not narrowed by filters other than `to`.",
   })
   ledgerBalance!: string;
 }

@@ -107,7 +107,11 @@ async function saveCheckpoint(sql: Sql, version: number, rows: readonly RawEvent
 
 /** Projects a batch and saves its checkpoint in the caller's transaction: the checkpoint always names exactly what the version holds. */
 async function applyBatch(sql: Sql, version: number, rows: readonly RawEventRow[]): Promise<Checkpoint> {
-  await replayBatch(sql, version, rows.map((r) => r.envelope));
+  await replayBatch(
+    sql,
+    version,
+    rows.map((r) => r.envelope),
+  );
   return saveCheckpoint(sql, version, rows);
 }
 
@@ -139,7 +143,9 @@ export async function rebuildReadModel(options: RebuildOptions): Promise<Rebuild
   const lockHolder = dataSource.createQueryRunner();
   await lockHolder.connect();
   try {
-    const [{ locked }] = (await lockHolder.query("SELECT pg_try_advisory_lock(hashtext('history-rebuild:' || current_schema())) AS locked")) as Array<{ locked: boolean }>;
+    const [{ locked }] = (await lockHolder.query("SELECT pg_try_advisory_lock(hashtext('history-rebuild:' || current_schema())) AS locked")) as Array<{
+      locked: boolean;
+    }>;
     if (!locked) throw new RebuildAlreadyRunningError('another history rebuild is running on this schema; wait for it, or stop it first');
     try {
       return await rebuild(options, dataSource, batchSize);
@@ -151,10 +157,15 @@ export async function rebuildReadModel(options: RebuildOptions): Promise<Rebuild
   }
 }
 
-async function startOrResume(dataSource: DataSource, restart: boolean): Promise<{ version: number; checkpoint: Checkpoint; eventsApplied: number; indexed: boolean; resumed: boolean }> {
+async function startOrResume(
+  dataSource: DataSource,
+  restart: boolean,
+): Promise<{ version: number; checkpoint: Checkpoint; eventsApplied: number; indexed: boolean; resumed: boolean }> {
   return inTransaction(dataSource, async (sql) => {
     await sql.query('LOCK TABLE read_model_versions IN EXCLUSIVE MODE');
-    const [building] = await sql.query<Array<{ version: number; checkpoint_tx: string | null; checkpoint_position: string | null; events_applied: string; indexed: boolean }>>(
+    const [building] = await sql.query<
+      Array<{ version: number; checkpoint_tx: string | null; checkpoint_position: string | null; events_applied: string; indexed: boolean }>
+    >(
       `SELECT version, checkpoint_tx::text AS checkpoint_tx, checkpoint_position::text AS checkpoint_position, events_applied::text AS events_applied, indexed
        FROM read_model_versions WHERE state = 'building'`,
     );
@@ -199,7 +210,15 @@ async function rebuild(options: RebuildOptions, dataSource: DataSource, batchSiz
     const seconds = (now - started) / 1000;
     const rate = seconds > 0 ? doneThisRun / seconds : 0;
     const left = Math.max(0, total - done);
-    options.onProgress({ version, phase, eventsDone: done, eventsTotal: Math.max(total, done), eventsPerSecond: Math.round(rate), secondsLeft: rate > 0 ? Math.round(left / rate) : null, resumed });
+    options.onProgress({
+      version,
+      phase,
+      eventsDone: done,
+      eventsTotal: Math.max(total, done),
+      eventsPerSecond: Math.round(rate),
+      secondsLeft: rate > 0 ? Math.round(left / rate) : null,
+      resumed,
+    });
   };
 
   // Three stages overlap: reading batch N+2, planning batch N+1 (reads and folds, in Node) and
@@ -218,7 +237,12 @@ async function rebuild(options: RebuildOptions, dataSource: DataSource, batchSiz
         const rows = await next;
         if (rows.length >= stopBelow) next = readBatch(dataSource, lastOf(rows) ?? checkpoint, batchSize, true);
         if (rows.length > 0) {
-          const plan = await planBatch(dataSource, version, rows.map((r) => r.envelope), previous);
+          const plan = await planBatch(
+            dataSource,
+            version,
+            rows.map((r) => r.envelope),
+            previous,
+          );
           await written();
           writing = writeReplayBatch(dataSource, version, plan, rows);
           // Observed here so that a failure while the next batch is planned is not "unhandled"; awaited in written().
@@ -282,7 +306,15 @@ async function rebuild(options: RebuildOptions, dataSource: DataSource, batchSiz
   total = Math.max(total, done);
   report('done', true);
   const seconds = (performance.now() - started) / 1000;
-  return { version, previousVersion, resumed, events: doneThisRun, seconds, eventsPerSecond: seconds > 0 ? Math.round(doneThisRun / seconds) : 0, droppedVersions };
+  return {
+    version,
+    previousVersion,
+    resumed,
+    events: doneThisRun,
+    seconds,
+    eventsPerSecond: seconds > 0 ? Math.round(doneThisRun / seconds) : 0,
+    droppedVersions,
+  };
 }
 
 async function storedEvents(dataSource: DataSource): Promise<number> {

@@ -30,7 +30,10 @@ describe('rebuild with batches planned while the previous one is written', () =>
   });
 
   it.each([
-    ['payments before the wallet tells their methods', (events: EventEnvelope[]) => [...events.filter((e) => !e.type.startsWith('wallet.')), ...events.filter((e) => e.type.startsWith('wallet.'))]],
+    [
+      'payments before the wallet tells their methods',
+      (events: EventEnvelope[]) => [...events.filter((e) => !e.type.startsWith('wallet.')), ...events.filter((e) => e.type.startsWith('wallet.'))],
+    ],
     ['a shuffled order', (events: EventEnvelope[]) => shuffle([...events], prng(5))],
   ])('rebuilds exactly the live read model from %s, one event per batch', async (_, order) => {
     schema = await createTestSchema('it_replay_batch', historyProjectionMigrations);

@@ -318,7 +318,10 @@ async function planPayments(
     else if (!previous?.facts.has(paymentId)) factsToRead.push(paymentId);
   }
   if (factsToRead.length > 0) {
-    const rows = await sql.query<Array<{ payment_id: string; facts: PaymentFacts | Record<string, never> }>>(`SELECT payment_id, facts FROM ${t.facts} WHERE payment_id = ANY($1)`, [factsToRead]);
+    const rows = await sql.query<Array<{ payment_id: string; facts: PaymentFacts | Record<string, never> }>>(
+      `SELECT payment_id, facts FROM ${t.facts} WHERE payment_id = ANY($1)`,
+      [factsToRead],
+    );
     for (const row of rows) if ('paymentId' in row.facts) stored.set(row.payment_id, row.facts as PaymentFacts);
   }
 
@@ -344,7 +347,9 @@ async function planPayments(
     }
   }
   if (missing.size > 0) {
-    const rows = await sql.query<Array<{ method_id: string; kind: string | null }>>(`SELECT method_id, kind FROM ${t.methods} WHERE method_id = ANY($1)`, [[...missing]]);
+    const rows = await sql.query<Array<{ method_id: string; kind: string | null }>>(`SELECT method_id, kind FROM ${t.methods} WHERE method_id = ANY($1)`, [
+      [...missing],
+    ]);
     for (const row of rows) storedKinds.set(row.method_id, row.kind);
   }
   const kindOf = (f: PaymentFacts, when: 'before' | 'after'): string | undefined => {

@@ -53,7 +53,11 @@ export class ApplyPspWebhook {
     } else if (outcome === 'unmatched') {
       this.expectRetryAt(await this.inbox.markUnmatched(event.provider, event.id));
     } else {
-      if (result.outcome === 'conflict') this.logger.error({ paymentId: target.paymentId, eventId: event.id, type: event.type, reason: result.reason }, 'PSP webhook contradicts the payment; left to reconciliation');
+      if (result.outcome === 'conflict')
+        this.logger.error(
+          { paymentId: target.paymentId, eventId: event.id, type: event.type, reason: result.reason },
+          'PSP webhook contradicts the payment; left to reconciliation',
+        );
       await this.inbox.markApplied(event.provider, event.id, outcome === 'applied' ? 'unchanged' : outcome);
     }
     return outcome;

@@ -102,7 +102,9 @@ describe('WebhookSweeper', () => {
     const webhooks = webhooksThat({ applied: 0 });
     const sweeper = new WebhookSweeper(webhooks, options);
     await sweeper.start();
-    webhooks.sweep.mockImplementationOnce(() => new Promise<WebhookSweep>((resolve) => (finish = () => resolve({ applied: 1, nextDueAt: new Date(Date.now() + 10) }))));
+    webhooks.sweep.mockImplementationOnce(
+      () => new Promise<WebhookSweep>((resolve) => (finish = () => resolve({ applied: 1, nextDueAt: new Date(Date.now() + 10) }))),
+    );
     webhooks.announce(new Date(Date.now() + 2_000));
     await jest.advanceTimersByTimeAsync(2_000);
     expect(webhooks.sweep).toHaveBeenCalledTimes(2);

@@ -88,7 +88,10 @@ export class AuthorizeAndCapture {
       case 'retryable':
         return this.retry(step, result.reason, result.retryAfterMs);
       case 'unknown':
-        this.logger.warn({ paymentId: state.paymentId, attempts: step.attempts }, 'PSP outcome unknown (timeout or lost answer): retrying with the same idempotency key');
+        this.logger.warn(
+          { paymentId: state.paymentId, attempts: step.attempts },
+          'PSP outcome unknown (timeout or lost answer): retrying with the same idempotency key',
+        );
         return this.retry(step, result.reason);
       case 'rejected':
         if (OPERATOR_FIXABLE.has(result.code)) {
@@ -126,7 +129,8 @@ export class AuthorizeAndCapture {
       if (!(error instanceof PaymentVersionConflictError)) throw error;
       await inTransaction(this.dataSource, (sql) => recordPspReference(sql, paymentId, answer.provider, answer.id));
       const applied = await applyPspNews(this.store, paymentId, { about: 'payment', provider: answer.provider, observation: answer.observation });
-      if (applied.outcome === 'conflict') this.logger.error({ paymentId, reason: applied.reason }, 'PSP answer contradicts the payment; left to reconciliation');
+      if (applied.outcome === 'conflict')
+        this.logger.error({ paymentId, reason: applied.reason }, 'PSP answer contradicts the payment; left to reconciliation');
       await this.steps.complete(paymentId, step.step);
       return applied;
     }
@@ -135,7 +139,12 @@ export class AuthorizeAndCapture {
   }
 
   private async fail(state: PaymentState, code: string, declineCode?: string): Promise<StepResult> {
-    const safe = (value: string): string => value.toLowerCase().replace(/[^a-z0-9_]/g, '_').replace(/^[^a-z]+/, '').slice(0, 64) || 'payment_failed';
+    const safe = (value: string): string =>
+      value
+        .toLowerCase()
+        .replace(/[^a-z0-9_]/g, '_')
+        .replace(/^[^a-z]+/, '')
+        .slice(0, 64) || 'payment_failed';
     await this.store.update(state.paymentId, (payment) =>
       payment?.status === 'initiated' ? [{ type: 'Failed', code: safe(code), ...(declineCode ? { declineCode: safe(declineCode) } : {}) }] : [],
     );

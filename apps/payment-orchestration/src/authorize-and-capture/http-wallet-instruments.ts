@@ -28,7 +28,10 @@ export class HttpWalletInstruments implements WalletInstruments {
     let response: Response;
     try {
       const token = await this.tokens.token();
-      response = await tracedFetch('payment-orchestration', url, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(this.timeoutMs) });
+      response = await tracedFetch('payment-orchestration', url, {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
     } catch (error) {
       return { outcome: 'unavailable', reason: `wallet unreachable: ${(error as Error).message}` };
     }

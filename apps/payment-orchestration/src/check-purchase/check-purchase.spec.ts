@@ -54,7 +54,9 @@ describe('checkPurchase', () => {
     expect(codeOf({ app: 'facebook' })).toBe('PAY_NOT_ACTIVE_IN_APP');
     expect(codeOf({ kind: 'donation', counterparty: { type: 'non-profit', id: 'np-x' } }, { nonProfitRegistered: false })).toBe('NON_PROFIT_NOT_REGISTERED');
     expect(codeOf({ kind: 'transfer', counterparty: { type: 'person', id: 'bob' } }, { recipientHasWallet: false })).toBe('RECIPIENT_NOT_FOUND');
-    expect(codeOf({ kind: 'transfer', counterparty: { type: 'person', id: 'bob' }, paymentMethodId: METHOD }, { recipientHasWallet: true })).toBe('PAYMENT_METHOD_NOT_ACCEPTED');
+    expect(codeOf({ kind: 'transfer', counterparty: { type: 'person', id: 'bob' }, paymentMethodId: METHOD }, { recipientHasWallet: true })).toBe(
+      'PAYMENT_METHOD_NOT_ACCEPTED',
+    );
     expect(codeOf({}, { payer: { personId: 'ana', apps: ['instagram'] }, method: undefined })).toBe('NO_PREFERRED_METHOD');
     expect(codeOf({ paymentMethodId: METHOD }, { method: undefined })).toBe('PAYMENT_METHOD_NOT_FOUND');
     expect(codeOf({}, { method: { methodId: METHOD, personId: 'someone-else', removed: false } })).toBe('PAYMENT_METHOD_NOT_FOUND');
@@ -62,7 +64,9 @@ describe('checkPurchase', () => {
   });
 
   it('accepts a transfer from balance (no method) and a donation to a registered non-profit', () => {
-    expect(checkPurchase({ ...purchase, kind: 'transfer', counterparty: { type: 'person', id: 'bob' } }, { ...facts, recipientHasWallet: true }, rules)).toEqual({ accepted: true });
+    expect(
+      checkPurchase({ ...purchase, kind: 'transfer', counterparty: { type: 'person', id: 'bob' } }, { ...facts, recipientHasWallet: true }, rules),
+    ).toEqual({ accepted: true });
     expect(codeOf({ kind: 'donation', counterparty: { type: 'non-profit', id: 'np-x' } }, { nonProfitRegistered: true })).toBeUndefined();
   });
 

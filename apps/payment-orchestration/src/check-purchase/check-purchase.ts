@@ -58,7 +58,10 @@ export function checkPurchase(request: PurchaseRequest, facts: PurchaseFacts, ru
     return refuse('PAY_NOT_AVAILABLE_IN_COUNTRY', `Pay is not available in ${request.country} yet`);
   }
   if (!rules.rollout.isLive(request.country, request.app)) {
-    return refuse('PAY_NOT_AVAILABLE_IN_APP', `Pay is not available in ${request.app} in ${request.country} yet; it is available in ${rules.rollout.liveApps(request.country).join(', ')}`);
+    return refuse(
+      'PAY_NOT_AVAILABLE_IN_APP',
+      `Pay is not available in ${request.app} in ${request.country} yet; it is available in ${rules.rollout.liveApps(request.country).join(', ')}`,
+    );
   }
   const range = rules.limits.get(request.currency);
   if (!range) return refuse('CURRENCY_NOT_SUPPORTED', `payments in ${request.currency} are not accepted; accepted: ${[...rules.limits.keys()].join(', ')}`);
@@ -75,7 +78,8 @@ export function checkPurchase(request: PurchaseRequest, facts: PurchaseFacts, ru
   if (request.kind === 'transfer') {
     if (!facts.recipientHasWallet) return refuse('RECIPIENT_NOT_FOUND', 'the recipient has no wallet');
     // Person to person is paid from the wallet balance; a card is never charged for it.
-    if (request.paymentMethodId !== undefined) return refuse('PAYMENT_METHOD_NOT_ACCEPTED', 'a transfer is paid from the wallet balance; send it without paymentMethodId');
+    if (request.paymentMethodId !== undefined)
+      return refuse('PAYMENT_METHOD_NOT_ACCEPTED', 'a transfer is paid from the wallet balance; send it without paymentMethodId');
     return { accepted: true };
   }
 

@@ -14,7 +14,10 @@ const ENTRY = /^([A-Z]{3}):([1-9][0-9]{0,17})-([1-9][0-9]{0,17})$/;
 
 export function parsePaymentLimits(text: string): PaymentLimits {
   const limits = new Map<string, AmountRange>();
-  for (const part of text.split(',').map((item) => item.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)) {
     const match = ENTRY.exec(part);
     if (!match) throw new Error(`payment limit "${part}" is not CURRENCY:min-max in minor units, e.g. EUR:50-1000000`);
     const [, currency, min, max] = match;

@@ -39,13 +39,22 @@ describe('checkStepUp', () => {
     const { proof, publicJwk } = await walletProof();
     const verifier = new StepUpProofVerifier({ jwks: { keys: [publicJwk] }, issuer: ISSUER });
     expect(await checkStepUp({ ...purchase, amount: 5_000n }, thresholds, verifier)).toEqual({ outcome: 'passed' });
-    expect(await checkStepUp({ ...purchase, stepUpProof: proof }, thresholds, verifier)).toMatchObject({ outcome: 'passed', grant: { personId: 'ana', method: 'pin' } });
+    expect(await checkStepUp({ ...purchase, stepUpProof: proof }, thresholds, verifier)).toMatchObject({
+      outcome: 'passed',
+      grant: { personId: 'ana', method: 'pin' },
+    });
     expect(await checkStepUp(purchase, thresholds, verifier)).toMatchObject({ outcome: 'refused', refusal: { code: 'STEP_UP_REQUIRED' } });
-    expect(await checkStepUp({ ...purchase, stepUpProof: 'not.a.proof' }, thresholds, verifier)).toMatchObject({ outcome: 'refused', refusal: { code: 'STEP_UP_PROOF_INVALID' } });
-    expect(await checkStepUp({ ...purchase, payerId: 'bob', stepUpProof: proof }, thresholds, verifier)).toMatchObject({ outcome: 'refused', refusal: { code: 'STEP_UP_PROOF_INVALID' } });
+    expect(await checkStepUp({ ...purchase, stepUpProof: 'not.a.proof' }, thresholds, verifier)).toMatchObject({
+      outcome: 'refused',
+      refusal: { code: 'STEP_UP_PROOF_INVALID' },
+    });
+    expect(await checkStepUp({ ...purchase, payerId: 'bob', stepUpProof: proof }, thresholds, verifier)).toMatchObject({
+      outcome: 'refused',
+      refusal: { code: 'STEP_UP_PROOF_INVALID' },
+    });
   });
 
-  it('is unavailable, not refused, when the wallet\'s keys cannot be used: no rejection code exists for it', async () => {
+  it("is unavailable, not refused, when the wallet's keys cannot be used: no rejection code exists for it", async () => {
     const { proof, publicJwk } = await walletProof();
     const unusable = new StepUpProofVerifier({ jwks: { keys: [{ ...publicJwk, x: 'AAAA' }] }, issuer: ISSUER });
     const outcome = await checkStepUp({ ...purchase, stepUpProof: proof }, thresholds, unusable);

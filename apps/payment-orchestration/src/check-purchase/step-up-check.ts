@@ -32,7 +32,10 @@ export type StepUpOutcome =
 export async function checkStepUp(request: PurchaseRequest, thresholds: StepUpThresholds, verifier: StepUpProofVerifier): Promise<StepUpOutcome> {
   if (!stepUpRequired(request.amount, request.currency, thresholds)) return { outcome: 'passed' };
   if (!request.stepUpProof) {
-    return { outcome: 'refused', refusal: new PurchaseRefusal('STEP_UP_REQUIRED', 'this amount needs the payer to confirm with their PIN or biometrics: send stepUpProof') };
+    return {
+      outcome: 'refused',
+      refusal: new PurchaseRefusal('STEP_UP_REQUIRED', 'this amount needs the payer to confirm with their PIN or biometrics: send stepUpProof'),
+    };
   }
   try {
     const grant = await verifier.verify(request.stepUpProof, { personId: request.payerId, amount: request.amount, currency: request.currency });

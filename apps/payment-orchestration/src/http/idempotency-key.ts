@@ -8,9 +8,16 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-
  */
 export function idempotencyKeyOf(header: string | undefined): string {
   if (header === undefined || header.trim() === '') {
-    throw new BadRequestException({ code: 'IDEMPOTENCY_KEY_REQUIRED', message: 'send an Idempotency-Key header (a UUID): retries with the same key never pay twice' });
+    throw new BadRequestException({
+      code: 'IDEMPOTENCY_KEY_REQUIRED',
+      message: 'send an Idempotency-Key header (a UUID): retries with the same key never pay twice',
+    });
   }
-  if (!UUID.test(header.trim())) throw new BadRequestException({ code: 'IDEMPOTENCY_KEY_INVALID', message: 'the Idempotency-Key must be a UUID, e.g. 5d0c3c1e-8a47-4f55-b2d4-7f8a9e0c1b23' });
+  if (!UUID.test(header.trim()))
+    throw new BadRequestException({
+      code: 'IDEMPOTENCY_KEY_INVALID',
+      message: 'the Idempotency-Key must be a UUID, e.g. 5d0c3c1e-8a47-4f55-b2d4-7f8a9e0c1b23',
+    });
   return header.trim().toLowerCase();
 }
 

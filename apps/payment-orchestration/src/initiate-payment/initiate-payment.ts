@@ -125,7 +125,7 @@ export class InitiatePayment {
     } catch (error) {
       if (error instanceof StepUpKeysUnavailableError) {
         const fields = { requestId: request.requestId, door: origin.door };
-        const message = 'purchase request not decided: the wallet\'s step-up keys are unavailable; it is retried';
+        const message = "purchase request not decided: the wallet's step-up keys are unavailable; it is retried";
         // Kafka: retried until the keys answer; the inbox warns about the wait, at most once a minute.
         if (origin.door === 'http') this.logger.warn(fields, message);
         else this.logger.debug(fields, message);
@@ -147,8 +147,14 @@ export class InitiatePayment {
     // earlier answer and the wallet facts in one round trip.
     const { earlier, facts } = await this.readAfterLock(sql, request);
     if (earlier) {
-      if (earlier.requestHash === hash) return { outcome: 'accepted', status: earlier.responseStatus, body: earlier.responseBody as unknown as PaymentAccepted, replayed: true };
-      return this.refuse(sql, request, origin, new PurchaseRefusal('IDEMPOTENCY_KEY_REUSED', 'this request id was used for another request; use a new id for a new request'));
+      if (earlier.requestHash === hash)
+        return { outcome: 'accepted', status: earlier.responseStatus, body: earlier.responseBody as unknown as PaymentAccepted, replayed: true };
+      return this.refuse(
+        sql,
+        request,
+        origin,
+        new PurchaseRefusal('IDEMPOTENCY_KEY_REUSED', 'this request id was used for another request; use a new id for a new request'),
+      );
     }
 
     const checked = checkPurchase(request, facts, { rollout: this.settings.rollout.policy, limits: this.settings.limits });
@@ -160,12 +166,17 @@ export class InitiatePayment {
 
     const paymentId = randomUUID();
     if (stepUp.grant) {
-      const consumed = await sql.query('INSERT INTO step_up_proofs_used (proof_id, payment_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING proof_id', [
-        stepUp.grant.proofId,
-        paymentId,
-        stepUp.grant.expiresAt.toISOString(),
-      ]);
-      if (consumed.length === 0) return this.refuse(sql, request, origin, new PurchaseRefusal('STEP_UP_PROOF_ALREADY_USED', 'this step-up proof was already used for another payment; confirm again'));
+      const consumed = await sql.query(
+        'INSERT INTO step_up_proofs_used (proof_id, payment_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING proof_id',
+        [stepUp.grant.proofId, paymentId, stepUp.grant.expiresAt.toISOString()],
+      );
+      if (consumed.length === 0)
+        return this.refuse(
+          sql,
+          request,
+          origin,
+          new PurchaseRefusal('STEP_UP_PROOF_ALREADY_USED', 'this step-up proof was already used for another payment; confirm again'),
+        );
     }
 
     const initiated: PaymentInitiated = {
@@ -184,7 +195,10 @@ export class InitiatePayment {
       ...(checked.paymentMethodId ? { paymentMethodId: checked.paymentMethodId } : {}),
       ...(request.merchantCategory ? { merchantCategory: request.merchantCategory } : {}),
     };
-    const context = { ...(origin.correlationId ? { correlationId: origin.correlationId } : {}), ...(origin.causationId ? { causationId: origin.causationId } : {}) };
+    const context = {
+      ...(origin.correlationId ? { correlationId: origin.correlationId } : {}),
+      ...(origin.causationId ? { causationId: origin.causationId } : {}),
+    };
     const appended = await this.store.appendWith(sql, paymentId, 0, [initiated], context);
     const correlationId = appended.envelopes[0].correlationId;
     if (request.kind === 'transfer') {
@@ -234,7 +248,13 @@ export class InitiatePayment {
     // Method ids are UUIDs; anything else names no method (and must not reach a uuid column).
     const named = request.paymentMethodId;
     const lookUp = named === undefined || UUID.test(named);
-    const [row] = await queryNamed<IntakeRow>(sql, READ_AFTER_LOCK, [PAYMENT_REQUEST_SCOPE, request.requestId, request.payerId, lookUp ? (named ?? null) : null, lookUp]);
+    const [row] = await queryNamed<IntakeRow>(sql, READ_AFTER_LOCK, [
+      PAYMENT_REQUEST_SCOPE,
+      request.requestId,
+      request.payerId,
+      lookUp ? (named ?? null) : null,
+      lookUp,
+    ]);
     const facts: PurchaseFacts = {
       ...(row.person_id
         ? {

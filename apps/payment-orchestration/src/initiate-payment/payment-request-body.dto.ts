@@ -10,7 +10,10 @@ import { APPS, PAYMENT_KINDS, PurchaseRequested } from '@pay/contracts';
 export class PaymentRequestBody extends OmitType(PurchaseRequested, ['requestId'] as const) {}
 
 const REQUIRED: Partial<Record<keyof PaymentRequestBody, ApiPropertyOptions>> = {
-  kind: { enum: PAYMENT_KINDS, description: 'purchase (to a merchant), donation (to a registered non-profit), transfer (to a person, from the wallet balance)' },
+  kind: {
+    enum: PAYMENT_KINDS,
+    description: 'purchase (to a merchant), donation (to a registered non-profit), transfer (to a person, from the wallet balance)',
+  },
   payerId: { example: 'person-42', description: 'The paying person.' },
   counterparty: { example: { type: 'merchant', id: 'merchant-7' }, description: 'merchant, non-profit or person, and its id.' },
   app: { enum: APPS },

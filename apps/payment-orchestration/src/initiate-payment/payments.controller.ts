@@ -45,14 +45,21 @@ export class PaymentsController {
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED, IDEMPOTENCY_KEY_REQUIRED, IDEMPOTENCY_KEY_INVALID' })
   @ApiForbiddenResponse({ description: 'PAY_NOT_AVAILABLE_IN_COUNTRY, PAY_NOT_AVAILABLE_IN_APP, PAY_NOT_ACTIVE_IN_APP, STEP_UP_*' })
   @ApiNotFoundResponse({ description: 'WALLET_NOT_FOUND, RECIPIENT_NOT_FOUND' })
-  @ApiUnprocessableEntityResponse({ description: 'IDEMPOTENCY_KEY_REUSED, CURRENCY_NOT_SUPPORTED, AMOUNT_*, PAYMENT_METHOD_*, NO_PREFERRED_METHOD, NON_PROFIT_NOT_REGISTERED, COUNTERPARTY_NOT_ALLOWED, SELF_TRANSFER' })
+  @ApiUnprocessableEntityResponse({
+    description:
+      'IDEMPOTENCY_KEY_REUSED, CURRENCY_NOT_SUPPORTED, AMOUNT_*, PAYMENT_METHOD_*, NO_PREFERRED_METHOD, NON_PROFIT_NOT_REGISTERED, COUNTERPARTY_NOT_ALLOWED, SELF_TRANSFER',
+  })
   @ApiServiceUnavailableResponse({
     description:
-      'STEP_UP_KEYS_UNAVAILABLE: the step-up proof could not be checked (the wallet\'s keys are out of reach). Not a refusal: nothing was written or published and the ' +
+      "STEP_UP_KEYS_UNAVAILABLE: the step-up proof could not be checked (the wallet's keys are out of reach). Not a refusal: nothing was written or published and the " +
       'Idempotency-Key is still free; send the same request with the same key after Retry-After. Also AUTH_KEYS_UNAVAILABLE: the access-token keys could not be fetched.',
     headers: { 'Retry-After': { description: 'Seconds to wait before asking again', schema: { type: 'integer', example: STEP_UP_RETRY_AFTER_SECONDS } } },
   })
-  async create(@Headers('idempotency-key') key: string | undefined, @Body() body: PaymentRequestBody, @Res({ passthrough: true }) response: IdempotentResponse): Promise<PaymentAccepted> {
+  async create(
+    @Headers('idempotency-key') key: string | undefined,
+    @Body() body: PaymentRequestBody,
+    @Res({ passthrough: true }) response: IdempotentResponse,
+  ): Promise<PaymentAccepted> {
     const requestId = idempotencyKeyOf(key);
     const outcome = await this.initiatePayment.initiate(toPurchaseRequest(requestId, body), { door: 'http' }).catch((error: unknown) => {
       if (!(error instanceof StepUpKeysUnavailableError)) throw error;

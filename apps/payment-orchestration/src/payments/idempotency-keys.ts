@@ -36,17 +36,16 @@ export const idempotencyKeys = {
   },
 
   async find(sql: Sql, scope: string, key: string): Promise<IdempotencyRecord | undefined> {
-    const [row] = await sql.query<Row>('SELECT request_hash, resource_id, response_status, response_body FROM idempotency_keys WHERE scope = $1 AND key = $2', [scope, key]);
+    const [row] = await sql.query<Row>('SELECT request_hash, resource_id, response_status, response_body FROM idempotency_keys WHERE scope = $1 AND key = $2', [
+      scope,
+      key,
+    ]);
     return row
       ? { scope, key, requestHash: row.request_hash, resourceId: row.resource_id, responseStatus: row.response_status, responseBody: row.response_body }
       : undefined;
   },
 
   async save(sql: Sql, record: IdempotencyRecord): Promise<void> {
-    await queryNamed(
-      sql,
-      SAVE,
-      [record.scope, record.key, record.requestHash, record.resourceId, record.responseStatus, JSON.stringify(record.responseBody)],
-    );
+    await queryNamed(sql, SAVE, [record.scope, record.key, record.requestHash, record.resourceId, record.responseStatus, JSON.stringify(record.responseBody)]);
   },
 };

@@ -19,7 +19,15 @@ describe('the metered PSP port', () => {
   const payment = { provider: 'test', id: 'pi_1' } as PspPayment;
   const inner = (createPayment: () => Promise<PspResult<PspPayment>>): PaymentServiceProvider =>
     ({ provider: 'test', createPayment, parseWebhook: () => ({ id: 'evt_1' }) }) as unknown as PaymentServiceProvider;
-  const request = { idempotencyKey: 'p1:authorize', paymentId: 'p1', amount: 100n, currency: 'USD', paymentMethod: 'pm_1', captureMethod: 'automatic', offSession: true } as const;
+  const request = {
+    idempotencyKey: 'p1:authorize',
+    paymentId: 'p1',
+    amount: 100n,
+    currency: 'USD',
+    paymentMethod: 'pm_1',
+    captureMethod: 'automatic',
+    offSession: true,
+  } as const;
 
   it('answers what the adapter answers, and names the same provider', async () => {
     const metered = new MeteredPaymentServiceProvider(inner(async () => ({ outcome: 'succeeded', value: payment })));

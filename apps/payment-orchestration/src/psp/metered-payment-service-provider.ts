@@ -63,7 +63,8 @@ function pspInstruments(): NonNullable<typeof instruments> {
   return instruments;
 }
 
-export type PspOperation = 'create_payment' | 'confirm_payment' | 'capture_payment' | 'cancel_payment' | 'retrieve_payment' | 'refund_payment' | 'retrieve_refund';
+export type PspOperation =
+  'create_payment' | 'confirm_payment' | 'capture_payment' | 'cancel_payment' | 'retrieve_payment' | 'refund_payment' | 'retrieve_refund';
 
 /**
  * The PSP port measured: every call's latency and every failure's class, whatever the adapter.

@@ -79,7 +79,14 @@ export class ReconcilePayments {
         ORDER BY updated_at LIMIT $2`,
       [options.stuckAfterMs, options.limit ?? 500],
     );
-    const report: { -readonly [K in keyof ReconcileReport]: ReconcileReport[K] } = { examined: rows.length, webhooksApplied, advanced: [], unchanged: 0, conflicts: [], pending: [] };
+    const report: { -readonly [K in keyof ReconcileReport]: ReconcileReport[K] } = {
+      examined: rows.length,
+      webhooksApplied,
+      advanced: [],
+      unchanged: 0,
+      conflicts: [],
+      pending: [],
+    };
     for (const row of rows) {
       let findings: Finding[];
       try {
@@ -94,7 +101,10 @@ export class ReconcilePayments {
         else report.pending.push({ paymentId: row.payment_id, reason: finding.reason });
       }
     }
-    this.logger.info({ examined: report.examined, advanced: report.advanced.length, conflicts: report.conflicts.length, pending: report.pending.length, webhooksApplied }, 'reconciliation done');
+    this.logger.info(
+      { examined: report.examined, advanced: report.advanced.length, conflicts: report.conflicts.length, pending: report.pending.length, webhooksApplied },
+      'reconciliation done',
+    );
     return report;
   }
 
@@ -113,18 +123,25 @@ export class ReconcilePayments {
     }
     const retrieved = await this.psp.retrievePayment(row.reference);
     if (retrieved.outcome !== 'succeeded') return { kind: 'pending', reason: `retrieve ${row.reference}: ${retrieved.outcome}` };
-    return fromObservation(await applyPspNews(this.store, row.payment_id, { about: 'payment', provider: retrieved.value.provider, observation: retrieved.value.observation }));
+    return fromObservation(
+      await applyPspNews(this.store, row.payment_id, { about: 'payment', provider: retrieved.value.provider, observation: retrieved.value.observation }),
+    );
   }
 
   private async reconcileRefunds(row: PaymentRow): Promise<Finding[]> {
     const payment = await this.store.load(row.payment_id);
     if (!payment) return [{ kind: 'conflict', reason: 'the payment has no stream' }];
-    const known = await this.dataSource.query<{ refund_id: string; psp_refund_id: string }[]>('SELECT refund_id, psp_refund_id FROM psp_refunds WHERE payment_id = $1', [row.payment_id]);
+    const known = await this.dataSource.query<{ refund_id: string; psp_refund_id: string }[]>(
+      'SELECT refund_id, psp_refund_id FROM psp_refunds WHERE payment_id = $1',
+      [row.payment_id],
+    );
     const findings: Finding[] = [];
     for (const refund of payment.state.refunds.filter((r) => r.status === 'pending')) {
       const pspRefundId = known.find((k) => k.refund_id === refund.refundId)?.psp_refund_id;
       if (!pspRefundId) {
-        findings.push(await this.redrive(row.payment_id, () => this.refunds.run({ paymentId: row.payment_id, step: refundStep(refund.refundId), attempts: 1 })));
+        findings.push(
+          await this.redrive(row.payment_id, () => this.refunds.run({ paymentId: row.payment_id, step: refundStep(refund.refundId), attempts: 1 })),
+        );
         continue;
       }
       const retrieved = await this.psp.retrieveRefund(pspRefundId);
@@ -146,7 +163,10 @@ export class ReconcilePayments {
   private async redrive(paymentId: string, run: () => Promise<StepResult>): Promise<Finding> {
     const before = (await this.store.load(paymentId))?.version ?? 0;
     const result = await run();
-    const appended = await this.dataSource.query<{ type: string }[]>('SELECT type FROM payment_events WHERE payment_id = $1 AND sequence > $2 ORDER BY sequence', [paymentId, before]);
+    const appended = await this.dataSource.query<{ type: string }[]>(
+      'SELECT type FROM payment_events WHERE payment_id = $1 AND sequence > $2 ORDER BY sequence',
+      [paymentId, before],
+    );
     if (appended.length > 0) return { kind: 'advanced', events: appended.map((row) => row.type) };
     return result.outcome === 'retry' ? { kind: 'pending', reason: result.reason } : { kind: 'unchanged' };
   }

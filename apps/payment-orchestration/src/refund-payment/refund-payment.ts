@@ -44,7 +44,9 @@ export class RefundRefusal {
   ) {}
 }
 
-export type RefundOutcome = { readonly outcome: 'accepted'; readonly status: number; readonly body: RefundAccepted; readonly replayed: boolean } | { readonly outcome: 'refused'; readonly refusal: RefundRefusal };
+export type RefundOutcome =
+  | { readonly outcome: 'accepted'; readonly status: number; readonly body: RefundAccepted; readonly replayed: boolean }
+  | { readonly outcome: 'refused'; readonly refusal: RefundRefusal };
 
 export const refundStep = (refundId: string): StepName => `refund:${refundId}`;
 
@@ -92,8 +94,12 @@ export class RefundPayment {
       await idempotencyKeys.lock(sql, scope, request.idempotencyKey);
       const earlier = await idempotencyKeys.find(sql, scope, request.idempotencyKey);
       if (earlier) {
-        if (earlier.requestHash === hash) return { outcome: 'accepted', status: earlier.responseStatus, body: earlier.responseBody as unknown as RefundAccepted, replayed: true };
-        return { outcome: 'refused', refusal: new RefundRefusal(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for another refund; use a new key for a new refund') };
+        if (earlier.requestHash === hash)
+          return { outcome: 'accepted', status: earlier.responseStatus, body: earlier.responseBody as unknown as RefundAccepted, replayed: true };
+        return {
+          outcome: 'refused',
+          refusal: new RefundRefusal(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for another refund; use a new key for a new refund'),
+        };
       }
       // Refund requests of one payment queue here rather than race for its next version (other
       // writers, such as a PSP answer being applied, do not lock: request() runs again if one wins).
@@ -102,7 +108,14 @@ export class RefundPayment {
       if (!stored || !payment) return { outcome: 'refused', refusal: new RefundRefusal(404, 'PAYMENT_NOT_FOUND', 'no payment has this id') };
       // Refunded through the PSP port: a payment it does not hold (a transfer from the wallet) is not.
       if (payment.state.provider !== undefined && payment.state.provider !== this.psp.provider) {
-        return { outcome: 'refused', refusal: new RefundRefusal(409, 'REFUND_NOT_SUPPORTED', `payments held by ${payment.state.provider} are not refunded through this API; send a transfer back`) };
+        return {
+          outcome: 'refused',
+          refusal: new RefundRefusal(
+            409,
+            'REFUND_NOT_SUPPORTED',
+            `payments held by ${payment.state.provider} are not refunded through this API; send a transfer back`,
+          ),
+        };
       }
       if (request.currency !== undefined && request.currency !== payment.state.currency) {
         return { outcome: 'refused', refusal: new RefundRefusal(422, 'CURRENCY_MISMATCH', `the payment is in ${payment.state.currency}`) };
@@ -110,16 +123,32 @@ export class RefundPayment {
       const refundId = randomUUID();
       let event;
       try {
-        event = payment.requestRefund({ refundId, ...(request.amount === undefined ? {} : { amount: request.amount }), reason: request.reason ?? 'requested_by_customer' });
+        event = payment.requestRefund({
+          refundId,
+          ...(request.amount === undefined ? {} : { amount: request.amount }),
+          reason: request.reason ?? 'requested_by_customer',
+        });
       } catch (error) {
         if (!isPaymentDomainError(error)) throw error;
         return { outcome: 'refused', refusal: new RefundRefusal(REFUSAL_STATUS[error.code] ?? 409, error.code, error.message) };
       }
-      const body: RefundAccepted = { refundId, paymentId: payment.id, status: 'pending', amount: { amount: event.amount.toString(), currency: payment.state.currency } };
+      const body: RefundAccepted = {
+        refundId,
+        paymentId: payment.id,
+        status: 'pending',
+        amount: { amount: event.amount.toString(), currency: payment.state.currency },
+      };
       await this.store.appendAfter(sql, payment.id, stored, [event], {
         onAppended: async (tx) => {
           await this.steps.schedule(tx, payment.id, refundStep(refundId));
-          await idempotencyKeys.save(tx, { scope, key: request.idempotencyKey, requestHash: hash, resourceId: refundId, responseStatus: 202, responseBody: body as unknown as Record<string, unknown> });
+          await idempotencyKeys.save(tx, {
+            scope,
+            key: request.idempotencyKey,
+            requestHash: hash,
+            resourceId: refundId,
+            responseStatus: 202,
+            responseBody: body as unknown as Record<string, unknown>,
+          });
         },
       });
       this.logger.info({ paymentId: payment.id, refundId, amount: event.amount.toString(), actor: request.actor }, 'refund requested');
@@ -147,7 +176,10 @@ export class RefundPayment {
         return { outcome: 'done' };
       case 'declined':
       case 'rejected':
-        await applyPspNews(this.store, payment.id, { about: 'refund', observation: { refundId, amount: refund.amount, status: 'failed', reason: safeCode(result.code) } });
+        await applyPspNews(this.store, payment.id, {
+          about: 'refund',
+          observation: { refundId, amount: refund.amount, status: 'failed', reason: safeCode(result.code) },
+        });
         return { outcome: 'done' };
       case 'retryable':
       case 'unknown':
@@ -160,7 +192,12 @@ export class RefundPayment {
 
   private async observe(paymentId: string, refundId: string, refund: PspRefund): Promise<void> {
     await inTransaction(this.dataSource, (sql) =>
-      sql.query('INSERT INTO psp_refunds (provider, psp_refund_id, payment_id, refund_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [refund.provider, refund.id, paymentId, refundId]),
+      sql.query('INSERT INTO psp_refunds (provider, psp_refund_id, payment_id, refund_id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [
+        refund.provider,
+        refund.id,
+        paymentId,
+        refundId,
+      ]),
     );
     // A pending refund settles later, by webhook or reconciliation.
     const applied = await applyPspNews(this.store, paymentId, { about: 'refund', observation: refund.observation });
@@ -169,5 +206,11 @@ export class RefundPayment {
 }
 
 function safeCode(value: string): string {
-  return value.toLowerCase().replace(/[^a-z0-9_]/g, '_').replace(/^[^a-z]+/, '').slice(0, 64) || 'refund_failed';
+  return (
+    value
+      .toLowerCase()
+      .replace(/[^a-z0-9_]/g, '_')
+      .replace(/^[^a-z]+/, '')
+      .slice(0, 64) || 'refund_failed'
+  );
 }

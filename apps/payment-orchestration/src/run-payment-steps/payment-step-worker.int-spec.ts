@@ -159,10 +159,16 @@ describe('PaymentStepWorker', () => {
     const running = await startWorker();
     await waitFor(async () => (await workerActivity()).inTransaction === 0, isTrue, { what: 'the start pass', timeoutMs: 20_000, intervalMs: 20 });
     // Drop the worker's LISTEN connection from the server's side, then schedule while it reconnects.
-    await db.dataSource.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND query ILIKE 'LISTEN%'`, [applicationName]);
+    await db.dataSource.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND query ILIKE 'LISTEN%'`, [
+      applicationName,
+    ]);
     const paymentId = `pay-${randomUUID()}`;
     await schedule(paymentId, 'authorize');
-    await waitFor(() => ran.some((r) => r.paymentId === paymentId), isTrue, { what: 'the step announced during the reconnect to run', timeoutMs: 20_000, intervalMs: 20 });
+    await waitFor(() => ran.some((r) => r.paymentId === paymentId), isTrue, {
+      what: 'the step announced during the reconnect to run',
+      timeoutMs: 20_000,
+      intervalMs: 20,
+    });
     expect(running.passes).toBeGreaterThan(1);
   });
 });

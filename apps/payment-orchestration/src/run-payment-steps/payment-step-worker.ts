@@ -11,7 +11,8 @@ import type { ClaimedStep, PaymentSteps, StepAnnouncement, StepName } from './pa
  * What running a step came to: done (the row goes; `completed`: the handler removed it already,
  * in the transaction of its effect), or try again later with the same idempotency keys.
  */
-export type StepResult = { readonly outcome: 'done'; readonly completed?: boolean } | { readonly outcome: 'retry'; readonly afterMs: number; readonly reason: string };
+export type StepResult =
+  { readonly outcome: 'done'; readonly completed?: boolean } | { readonly outcome: 'retry'; readonly afterMs: number; readonly reason: string };
 
 export type StepHandler = (step: ClaimedStep) => Promise<StepResult>;
 
@@ -264,7 +265,10 @@ export class PaymentStepWorker {
         this.expectAt(Date.now() + result.afterMs);
       }
     } catch (error) {
-      this.options.logger.error({ paymentId, step, reason: (error as Error).message }, 'recording a payment step result failed; its lease will run out and it runs again');
+      this.options.logger.error(
+        { paymentId, step, reason: (error as Error).message },
+        'recording a payment step result failed; its lease will run out and it runs again',
+      );
       this.expectAt(Date.now() + this.options.leaseMs);
     } finally {
       this.inFlight -= 1;

@@ -12,7 +12,12 @@ import type { Sql } from '../database/sql';
  */
 export type WalletEventApplier = (sql: Sql, envelope: EventEnvelope) => Promise<void>;
 
-async function upsertHolder(sql: Sql, personId: string, sequence: number, fields: { country?: string; apps?: readonly string[]; preferredMethodId?: string | null }): Promise<void> {
+async function upsertHolder(
+  sql: Sql,
+  personId: string,
+  sequence: number,
+  fields: { country?: string; apps?: readonly string[]; preferredMethodId?: string | null },
+): Promise<void> {
   // A holder row may be created by any event (the opened event may be behind a dead letter); unknown fields stay null.
   await sql.query(
     `INSERT INTO wallet_holders (person_id, country, apps, preferred_method_id, sequence)
@@ -24,7 +29,14 @@ async function upsertHolder(sql: Sql, personId: string, sequence: number, fields
        sequence = EXCLUDED.sequence,
        updated_at = now()
      WHERE wallet_holders.sequence < EXCLUDED.sequence`,
-    [personId, fields.country ?? null, fields.apps ? [...fields.apps] : null, fields.preferredMethodId ?? null, sequence, fields.preferredMethodId !== undefined],
+    [
+      personId,
+      fields.country ?? null,
+      fields.apps ? [...fields.apps] : null,
+      fields.preferredMethodId ?? null,
+      sequence,
+      fields.preferredMethodId !== undefined,
+    ],
   );
 }
 

@@ -19,8 +19,17 @@ export interface SentFundsCommand {
  * payment's commands 1, 2, … so the wallet sees them in order.
  */
 export const fundsCommands = {
-  async send<T extends object>(sql: Sql, paymentId: string, type: FundsCommandType, definition: EventDefinition<T>, data: Omit<T, 'commandId' | 'paymentId'>, context: { correlationId?: string; causationId?: string } = {}): Promise<EventEnvelope> {
-    const [{ next }] = await sql.query<{ next: number }>('SELECT COALESCE(max(sequence), 0) + 1 AS next FROM funds_commands WHERE payment_id = $1', [paymentId]);
+  async send<T extends object>(
+    sql: Sql,
+    paymentId: string,
+    type: FundsCommandType,
+    definition: EventDefinition<T>,
+    data: Omit<T, 'commandId' | 'paymentId'>,
+    context: { correlationId?: string; causationId?: string } = {},
+  ): Promise<EventEnvelope> {
+    const [{ next }] = await sql.query<{ next: number }>('SELECT COALESCE(max(sequence), 0) + 1 AS next FROM funds_commands WHERE payment_id = $1', [
+      paymentId,
+    ]);
     const commandId = randomUUID();
     const envelope = createEvent({
       definition,
@@ -43,12 +52,18 @@ export const fundsCommands = {
   },
 
   async find(sql: Sql, commandId: string): Promise<SentFundsCommand | undefined> {
-    const [row] = await sql.query<{ command_id: string; payment_id: string; type: FundsCommandType }>('SELECT command_id, payment_id, type FROM funds_commands WHERE command_id = $1', [commandId]);
+    const [row] = await sql.query<{ command_id: string; payment_id: string; type: FundsCommandType }>(
+      'SELECT command_id, payment_id, type FROM funds_commands WHERE command_id = $1',
+      [commandId],
+    );
     return row ? { commandId: row.command_id, paymentId: row.payment_id, type: row.type } : undefined;
   },
 
   async ofPayment(sql: Sql, paymentId: string): Promise<SentFundsCommand[]> {
-    const rows = await sql.query<{ command_id: string; payment_id: string; type: FundsCommandType }>('SELECT command_id, payment_id, type FROM funds_commands WHERE payment_id = $1 ORDER BY sequence', [paymentId]);
+    const rows = await sql.query<{ command_id: string; payment_id: string; type: FundsCommandType }>(
+      'SELECT command_id, payment_id, type FROM funds_commands WHERE payment_id = $1 ORDER BY sequence',
+      [paymentId],
+    );
     return rows.map((row) => ({ commandId: row.command_id, paymentId: row.payment_id, type: row.type }));
   },
 };

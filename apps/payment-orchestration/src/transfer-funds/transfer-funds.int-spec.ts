@@ -75,7 +75,10 @@ async function deliver(envelope: EventEnvelope): Promise<void> {
 }
 
 async function commandsOf(paymentId: string): Promise<string[]> {
-  const rows: { payload: { type: string } }[] = await schema.dataSource.query('SELECT payload FROM outbox WHERE topic = $1 AND message_key = $2 ORDER BY position', [Topics.walletCommands, paymentId]);
+  const rows: { payload: { type: string } }[] = await schema.dataSource.query(
+    'SELECT payload FROM outbox WHERE topic = $1 AND message_key = $2 ORDER BY position',
+    [Topics.walletCommands, paymentId],
+  );
   return rows.map((row) => row.payload.type);
 }
 
@@ -87,7 +90,9 @@ describe('a transfer from wallet balance', () => {
     expect(await transfers.onConfirmationDeadline({ paymentId, step: 'confirm-funds', attempts: 1 })).toEqual({ outcome: 'done' });
     expect(await statusOf(paymentId)).toBe('canceled');
     expect(await commandsOf(paymentId)).toEqual(['wallet.funds.reserve-requested', 'wallet.funds.void-requested']);
-    await deliver(answer(FundsReservedV1, paymentId, { commandId: reserveCommandId, amount: money(2_500n, 'USD'), expiresAt: new Date(Date.now() + 60_000).toISOString() }));
+    await deliver(
+      answer(FundsReservedV1, paymentId, { commandId: reserveCommandId, amount: money(2_500n, 'USD'), expiresAt: new Date(Date.now() + 60_000).toISOString() }),
+    );
     expect(await statusOf(paymentId)).toBe('canceled');
     expect(await commandsOf(paymentId)).toEqual(['wallet.funds.reserve-requested', 'wallet.funds.void-requested']);
     // The deadline coming again (a retried step) changes nothing either.
@@ -97,13 +102,20 @@ describe('a transfer from wallet balance', () => {
 
   it('posts a confirmed reservation exactly once, then captures', async () => {
     const { paymentId, reserveCommandId } = await initiatedTransfer();
-    const reserved = answer(FundsReservedV1, paymentId, { commandId: reserveCommandId, amount: money(2_500n, 'USD'), expiresAt: new Date(Date.now() + 60_000).toISOString() });
+    const reserved = answer(FundsReservedV1, paymentId, {
+      commandId: reserveCommandId,
+      amount: money(2_500n, 'USD'),
+      expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    });
     await deliver(reserved);
     await deliver(reserved);
     expect(await statusOf(paymentId)).toBe('authorized');
     expect(await commandsOf(paymentId)).toEqual(['wallet.funds.reserve-requested', 'wallet.funds.post-requested']);
     expect((await steps.pending()).find((step) => step.paymentId === paymentId)).toBeUndefined();
-    const [{ command_id: postCommandId }]: { command_id: string }[] = await schema.dataSource.query("SELECT command_id FROM funds_commands WHERE payment_id = $1 AND type = 'post'", [paymentId]);
+    const [{ command_id: postCommandId }]: { command_id: string }[] = await schema.dataSource.query(
+      "SELECT command_id FROM funds_commands WHERE payment_id = $1 AND type = 'post'",
+      [paymentId],
+    );
     await deliver(answer(FundsPostedV1, paymentId, { commandId: postCommandId, amount: money(2_500n, 'USD') }, 2));
     await deliver(answer(FundsPostedV1, paymentId, { commandId: postCommandId, amount: money(2_500n, 'USD') }, 2));
     const payment = await store.load(paymentId);
@@ -113,7 +125,7 @@ describe('a transfer from wallet balance', () => {
     expect(payment?.version).toBe((await store.load(paymentId))?.version);
   });
 
-  it('fails with the wallet\'s code when the reservation is refused, and ignores answers to commands it did not send', async () => {
+  it("fails with the wallet's code when the reservation is refused, and ignores answers to commands it did not send", async () => {
     const { paymentId, reserveCommandId } = await initiatedTransfer();
     await deliver(answer(FundsRejectedV1, paymentId, { commandId: randomUUID(), code: 'INSUFFICIENT_FUNDS' }));
     expect(await statusOf(paymentId)).toBe('initiated');

@@ -56,7 +56,14 @@ export class TransferFunds {
       const [reserve] = (await fundsCommands.ofPayment(sql, step.paymentId)).filter((command) => command.type === 'reserve');
       await this.store.appendAfter(sql, step.paymentId, stored, [{ type: 'Canceled', reason: 'authorization_expired' }], {
         onAppended: async (tx, appended) => {
-          await fundsCommands.send(tx, step.paymentId, 'void', VoidReservedFundsV1, { reason: 'timed_out' }, { correlationId: appended.envelopes[0].correlationId, causationId: appended.envelopes[0].id });
+          await fundsCommands.send(
+            tx,
+            step.paymentId,
+            'void',
+            VoidReservedFundsV1,
+            { reason: 'timed_out' },
+            { correlationId: appended.envelopes[0].correlationId, causationId: appended.envelopes[0].id },
+          );
         },
       });
       this.logger.warn({ paymentId: step.paymentId, reserveCommandId: reserve?.commandId }, 'the wallet did not confirm the reservation in time: voided');

@@ -30,12 +30,14 @@ export class WebhooksModule {
         {
           provide: ApplyPspWebhook,
           inject: [DataSource, PaymentEventStore, PspWebhookInbox, LOGGER],
-          useFactory: (dataSource: DataSource, store: PaymentEventStore, inbox: PspWebhookInbox, logger: Logger) => new ApplyPspWebhook(dataSource, store, inbox, logger),
+          useFactory: (dataSource: DataSource, store: PaymentEventStore, inbox: PspWebhookInbox, logger: Logger) =>
+            new ApplyPspWebhook(dataSource, store, inbox, logger),
         },
         {
           provide: ReceivePspWebhook,
           inject: [PAYMENT_SERVICE_PROVIDER, PspWebhookInbox, LOGGER, ApplyPspWebhook],
-          useFactory: (psp: PaymentServiceProvider, inbox: PspWebhookInbox, logger: Logger, applier: ApplyPspWebhook) => new ReceivePspWebhook(psp, inbox, logger, applier),
+          useFactory: (psp: PaymentServiceProvider, inbox: PspWebhookInbox, logger: Logger, applier: ApplyPspWebhook) =>
+            new ReceivePspWebhook(psp, inbox, logger, applier),
         },
       ],
       exports: [ApplyPspWebhook, PspWebhookInbox],

@@ -19,7 +19,7 @@ class WithLabel {
  * us: there is no field for them, and any field holding something card-number-like is refused.
  */
 export class AddCardRequest extends WithLabel {
-  @ApiProperty({ example: 'pm_1QdE2xLkdIwHu7ix0g1N2abc', description: 'The PSP\'s token for the card (Stripe PaymentMethod or token id).' })
+  @ApiProperty({ example: 'pm_1QdE2xLkdIwHu7ix0g1N2abc', description: "The PSP's token for the card (Stripe PaymentMethod or token id)." })
   @Matches(/^(pm|tok|card|src)_[A-Za-z0-9]{6,120}$/, { message: 'pspToken must be a PSP card token such as pm_…, tok_…, card_… or src_…' })
   pspToken!: string;
 
@@ -54,7 +54,7 @@ export class AddPaypalAccountRequest extends WithLabel {
   @Matches(/^[A-Z0-9]{13}$/, { message: 'payerId must be a PayPal payer id: 13 capital letters and digits' })
   payerId!: string;
 
-  @ApiProperty({ example: 'ana@example.com', description: 'The PayPal account\'s e-mail; stored encrypted, shown masked.' })
+  @ApiProperty({ example: 'ana@example.com', description: "The PayPal account's e-mail; stored encrypted, shown masked." })
   @Transform(trim)
   @IsEmail({}, { message: 'email must be an e-mail address' })
   @Length(3, 254)
@@ -90,7 +90,7 @@ export class AddStripeCustomerRequest extends WithLabel {
   @Matches(/^cus_[A-Za-z0-9]{6,64}$/, { message: 'customerId must be a Stripe customer id (cus_…)' })
   customerId!: string;
 
-  @ApiPropertyOptional({ example: 'pm_1QdE2xLkdIwHu7ix0g1N2abc', description: 'The customer\'s payment method to charge; else their default.' })
+  @ApiPropertyOptional({ example: 'pm_1QdE2xLkdIwHu7ix0g1N2abc', description: "The customer's payment method to charge; else their default." })
   @IsOptional()
   @Matches(/^pm_[A-Za-z0-9]{6,120}$/, { message: 'paymentMethodId must be a Stripe PaymentMethod id (pm_…)' })
   paymentMethodId?: string;

@@ -98,10 +98,14 @@ export class AddPaymentMethod {
       assertRoomForAnotherMethod(active);
       const id = newMethodId();
       const secret = await this.secrets.seal(change.sql, personId, JSON.stringify(method.secret), secretContext.method(id));
-      await change.sql.query(
-        `INSERT INTO payment_methods (id, person_id, kind, label, display, secret, status) VALUES ($1, $2, $3, $4, $5, $6, 'active')`,
-        [id, personId, method.kind, label, JSON.stringify(method.display), secret],
-      );
+      await change.sql.query(`INSERT INTO payment_methods (id, person_id, kind, label, display, secret, status) VALUES ($1, $2, $3, $4, $5, $6, 'active')`, [
+        id,
+        personId,
+        method.kind,
+        label,
+        JSON.stringify(method.display),
+        secret,
+      ]);
       const preferred = becomesPreferred(wallet.preferred_method_id);
       if (preferred) await change.sql.query('UPDATE wallets SET preferred_method_id = $2 WHERE person_id = $1', [personId, id]);
       change.emit(PaymentMethodAddedV1, { methodId: id, kind: method.kind, display: method.display, preferred });

@@ -18,7 +18,10 @@ export class ChangePin {
       await change.wallet();
       const result = await this.pins.check(change, currentPin);
       if (!result.ok) return result;
-      await change.sql.query('UPDATE pin_credentials SET pin_hash = $2, changed_at = now() WHERE person_id = $1', [personId, await this.pins.seal(change, newPin)]);
+      await change.sql.query('UPDATE pin_credentials SET pin_hash = $2, changed_at = now() WHERE person_id = $1', [
+        personId,
+        await this.pins.seal(change, newPin),
+      ]);
       change.emit(PinChangedV1, {});
       return result;
     });

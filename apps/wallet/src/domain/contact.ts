@@ -19,7 +19,8 @@ export function isPhoneNumber(text: string): boolean {
 /** E.164: a plus, the country code and the number, spaces and dashes removed. */
 export function normalizePhone(phone: string): string {
   const compact = phone.replace(/[\s().-]/g, '');
-  if (!PHONE.test(compact)) throw new WalletError('invalid', 'PHONE_INVALID', 'the phone number must be international (E.164), e.g. +4915112345678', { field: 'phone' });
+  if (!PHONE.test(compact))
+    throw new WalletError('invalid', 'PHONE_INVALID', 'the phone number must be international (E.164), e.g. +4915112345678', { field: 'phone' });
   return compact;
 }
 

@@ -59,7 +59,11 @@ describe('consent defaults', () => {
 
 describe('Pay per app', () => {
   it('enables live apps, disables any app, and reports the whole set', () => {
-    expect(changeApps(['facebook'], ['messenger', 'facebook'], ['facebook', 'messenger'])).toEqual({ apps: ['facebook', 'messenger'], enabled: ['messenger'], disabled: [] });
+    expect(changeApps(['facebook'], ['messenger', 'facebook'], ['facebook', 'messenger'])).toEqual({
+      apps: ['facebook', 'messenger'],
+      enabled: ['messenger'],
+      disabled: [],
+    });
     expect(changeApps(['facebook', 'whatsapp'], [], ['facebook'])).toEqual({ apps: [], enabled: [], disabled: ['facebook', 'whatsapp'] });
   });
 

@@ -21,6 +21,8 @@ export function isValidIban(iban: string): boolean {
 
 export function assertValidIban(iban: string): void {
   if (!isValidIban(iban)) {
-    throw new WalletError('invalid', 'IBAN_INVALID', 'the IBAN is not valid: expected a country code, two check digits and the account number (ISO 13616)', { field: 'iban' });
+    throw new WalletError('invalid', 'IBAN_INVALID', 'the IBAN is not valid: expected a country code, two check digits and the account number (ISO 13616)', {
+      field: 'iban',
+    });
   }
 }

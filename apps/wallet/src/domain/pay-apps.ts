@@ -24,9 +24,14 @@ export function changeApps(current: readonly string[], next: readonly string[], 
   const enabled = sortApps([...after].filter((app) => !before.has(app)));
   const notLive = enabled.filter((app) => !liveApps.includes(app));
   if (notLive.length > 0) {
-    throw new WalletError('refused', 'PAY_NOT_AVAILABLE_IN_APP', `Pay is not available in ${notLive.join(', ')} in this country yet; it is available in ${liveApps.join(', ') || 'no app'}`, {
-      apps: notLive,
-    });
+    throw new WalletError(
+      'refused',
+      'PAY_NOT_AVAILABLE_IN_APP',
+      `Pay is not available in ${notLive.join(', ')} in this country yet; it is available in ${liveApps.join(', ') || 'no app'}`,
+      {
+        apps: notLive,
+      },
+    );
   }
   return { apps: sortApps(after), enabled, disabled: sortApps([...before].filter((app) => !after.has(app))) };
 }

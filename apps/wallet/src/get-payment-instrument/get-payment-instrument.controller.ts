@@ -44,7 +44,7 @@ export class GetPaymentInstrumentController {
   constructor(private readonly getPaymentInstrument: GetPaymentInstrument) {}
 
   @Get('preferred')
-  @ApiOperation({ summary: 'Charge data of the person\'s preferred method (services only)' })
+  @ApiOperation({ summary: "Charge data of the person's preferred method (services only)" })
   @ApiOkResponse({ type: PaymentInstrumentView })
   preferred(@Param() params: PersonParams, @Query() query: InstrumentQuery): Promise<PaymentInstrumentView> {
     return this.getPaymentInstrument.get(params.personId, 'preferred', query.app);

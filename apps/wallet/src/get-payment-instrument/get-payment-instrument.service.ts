@@ -56,7 +56,8 @@ export class GetPaymentInstrument {
     if (!found.apps.includes(app)) {
       throw new WalletError('refused', 'PAY_NOT_ACTIVE_IN_APP', `the person has not turned Pay on in ${app}`, { app });
     }
-    if (methodId === 'preferred' && !found.preferred_method_id) throw new WalletError('conflict', 'NO_PREFERRED_METHOD', 'the person has no preferred payment method; name one');
+    if (methodId === 'preferred' && !found.preferred_method_id)
+      throw new WalletError('conflict', 'NO_PREFERRED_METHOD', 'the person has no preferred payment method; name one');
     if (!found.method) throw methodNotFound();
     const row = found.method;
     assertActive(row);

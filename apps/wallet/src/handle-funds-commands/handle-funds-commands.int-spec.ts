@@ -83,8 +83,10 @@ describe('handle funds commands', () => {
   /** The wallet's answer to a command: the outbox row it caused, in the same transaction as its inbox row. */
   const answerTo = async (command: EventEnvelope): Promise<Answer> => {
     const rows = await waitFor(
-      () => wallet.query<{ payload: Answer }>(`SELECT payload FROM outbox WHERE topic = $1 AND payload->>'causationId' = $2`, [Topics.walletEvents, command.id]),
-      (found) => found.length > 0, { what: `answer to ${command.type} ${command.id}` }
+      () =>
+        wallet.query<{ payload: Answer }>(`SELECT payload FROM outbox WHERE topic = $1 AND payload->>'causationId' = $2`, [Topics.walletEvents, command.id]),
+      (found) => found.length > 0,
+      { what: `answer to ${command.type} ${command.id}` },
     );
     expect(rows).toHaveLength(1);
     return rows[0].payload;
@@ -100,7 +102,9 @@ describe('handle funds commands', () => {
     return id;
   };
   const entriesOf = async (paymentId: string): Promise<string[]> =>
-    (await wallet.query<{ kind: string }>(`SELECT kind FROM journal_entries WHERE metadata->>'paymentId' = $1 ORDER BY position`, [paymentId])).map((e) => e.kind);
+    (await wallet.query<{ kind: string }>(`SELECT kind FROM journal_entries WHERE metadata->>'paymentId' = $1 ORDER BY position`, [paymentId])).map(
+      (e) => e.kind,
+    );
 
   it('reserve then post moves the money once; repeated commands get the first answer and move nothing', async () => {
     const alice = await person('u-alice', 10_000n);
@@ -115,7 +119,12 @@ describe('handle funds commands', () => {
         type: 'wallet.funds.reserved',
         subject: transfer.paymentId,
         sequence: 1,
-        data: { commandId: reserve.data.commandId, paymentId: transfer.paymentId, amount: { amount: '2500', currency: 'EUR' }, expiresAt: reserve.data.expiresAt },
+        data: {
+          commandId: reserve.data.commandId,
+          paymentId: transfer.paymentId,
+          amount: { amount: '2500', currency: 'EUR' },
+          expiresAt: reserve.data.expiresAt,
+        },
       });
       expect(await balance(alice)).toMatchObject({ posted: '10000', pendingOutgoing: '2500', available: '7500' });
       expect(await balance(bob)).toMatchObject({ posted: '0', pendingIncoming: '2500' });
@@ -130,7 +139,10 @@ describe('handle funds commands', () => {
 
       const post = transfer.post();
       await send(post);
-      expect(await answerTo(post)).toMatchObject({ type: 'wallet.funds.posted', data: { commandId: post.data.commandId, amount: { amount: '2500', currency: 'EUR' } } });
+      expect(await answerTo(post)).toMatchObject({
+        type: 'wallet.funds.posted',
+        data: { commandId: post.data.commandId, amount: { amount: '2500', currency: 'EUR' } },
+      });
       expect(await balance(alice)).toMatchObject({ posted: '7500', pendingOutgoing: '0', available: '7500' });
       expect(await balance(bob)).toMatchObject({ posted: '2500', pendingIncoming: '0', available: '2500' });
 
@@ -142,16 +154,28 @@ describe('handle funds commands', () => {
       expect(await entriesOf(transfer.paymentId)).toEqual(['reserve', 'post_pending']);
 
       // The exact duplicate was skipped by the inbox: it gets no second answer.
-      const [count] = await wallet.query<{ n: string }>(`SELECT count(*)::text AS n FROM outbox WHERE topic = $1 AND payload->>'causationId' = $2`, [Topics.walletEvents, reserve.id]);
+      const [count] = await wallet.query<{ n: string }>(`SELECT count(*)::text AS n FROM outbox WHERE topic = $1 AND payload->>'causationId' = $2`, [
+        Topics.walletEvents,
+        reserve.id,
+      ]);
       expect(count.n).toBe('1');
 
       // The answers reach wallet.events.v1 through the outbox relay, in order, keyed by the payment.
       // (Any other wallet consuming wallet.commands.v1 meanwhile, e.g. another test's, answers too: keep ours.)
       const ours = new Set(
-        (await wallet.query<{ event_id: string }>('SELECT event_id FROM outbox WHERE topic = $1 AND message_key = $2', [Topics.walletEvents, transfer.paymentId])).map((r) => r.event_id),
+        (
+          await wallet.query<{ event_id: string }>('SELECT event_id FROM outbox WHERE topic = $1 AND message_key = $2', [
+            Topics.walletEvents,
+            transfer.paymentId,
+          ])
+        ).map((r) => r.event_id),
       );
       expect(ours.size).toBe(6);
-      const messages = await waitFor(async () => published.messages.filter((m) => ours.has(m.envelope.id)), (m) => m.length >= 6, { what: 'answers on wallet.events.v1' });
+      const messages = await waitFor(
+        async () => published.messages.filter((m) => ours.has(m.envelope.id)),
+        (m) => m.length >= 6,
+        { what: 'answers on wallet.events.v1' },
+      );
       expect(messages.map((m) => [m.envelope.type, m.envelope.sequence])).toEqual([
         ['wallet.funds.reserved', 1],
         ['wallet.funds.reserved', 2],
@@ -210,9 +234,15 @@ describe('handle funds commands', () => {
     expect((await answerTo(reserve)).type).toBe('wallet.funds.reserved');
     expect(await balance(gina)).toMatchObject({ pendingOutgoing: '300', available: '700' });
 
-    await waitFor(() => balance(gina), (b) => b.pendingOutgoing === '0', { what: 'the sweeper releasing the hold' });
+    await waitFor(
+      () => balance(gina),
+      (b) => b.pendingOutgoing === '0',
+      { what: 'the sweeper releasing the hold' },
+    );
     expect(await entriesOf(transfer.paymentId)).toEqual(['reserve']); // the expiry is the ledger's own entry
-    const expiry = await wallet.query(`SELECT kind FROM journal_entries WHERE transaction_id = $1`, [resolutionTransactionId(transferReservationId(transfer.paymentId), 'expire')]);
+    const expiry = await wallet.query(`SELECT kind FROM journal_entries WHERE transaction_id = $1`, [
+      resolutionTransactionId(transferReservationId(transfer.paymentId), 'expire'),
+    ]);
     expect(expiry).toEqual([{ kind: 'expire_pending' }]);
 
     const post = transfer.post();

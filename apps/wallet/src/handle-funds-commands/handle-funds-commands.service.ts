@@ -74,7 +74,9 @@ export class HandleFundsCommands {
     const [seen] = await tx.query<AnswerRow[]>('SELECT command, payment_id, data FROM funds_command_answers WHERE command_id = $1', [commandId]);
     if (seen) {
       if (seen.command !== command || seen.payment_id !== paymentId) {
-        throw new PermanentEventError(`commandId ${commandId} was already used for the ${seen.command} of payment ${seen.payment_id}; a new command needs a new commandId`);
+        throw new PermanentEventError(
+          `commandId ${commandId} was already used for the ${seen.command} of payment ${seen.payment_id}; a new command needs a new commandId`,
+        );
       }
       await this.send(tx, envelope, seen.data);
       return;
@@ -108,7 +110,9 @@ export class HandleFundsCommands {
     // A sender without a wallet in this currency has nothing to send; opening one would not change that.
     if (!(await this.ledger.findAccount(sender.id))) return rejected('ACCOUNT_NOT_FOUND');
     await this.accounts.ensureOpen([recipient]).catch((error: unknown) => {
-      throw error instanceof LedgerError ? new PermanentEventError(`payment ${data.paymentId}: cannot open the recipient's wallet: ${error.code}: ${error.message}`) : error;
+      throw error instanceof LedgerError
+        ? new PermanentEventError(`payment ${data.paymentId}: cannot open the recipient's wallet: ${error.code}: ${error.message}`)
+        : error;
     });
     const outcome = await this.submit(envelope, {
       type: 'reserve',

@@ -26,7 +26,7 @@ export class PinStepUpRequest {
 }
 
 export class BiometricStepUpRequest {
-  @ApiProperty({ description: 'The device\'s signed attestation that a biometric confirmed this payment.' })
+  @ApiProperty({ description: "The device's signed attestation that a biometric confirmed this payment." })
   @IsString()
   @Length(16, 16_384)
   attestation!: string;

@@ -57,7 +57,18 @@ it('labels a hold and its resolution with their own kinds; batches show in the b
     batches: prometheusValue(metrics, 'ledger_batch_size_count'),
   };
   const hold = uniqueName('metrics-hold');
-  expect((await wallet.http('POST', '/v1/ledger/reservations', { id: hold, debitAccountId: target, creditAccountId: source, amount: '300', currency: 'EUR', ttlSeconds: 600 })).status).toBe(201);
+  expect(
+    (
+      await wallet.http('POST', '/v1/ledger/reservations', {
+        id: hold,
+        debitAccountId: target,
+        creditAccountId: source,
+        amount: '300',
+        currency: 'EUR',
+        ttlSeconds: 600,
+      })
+    ).status,
+  ).toBe(201);
   expect((await wallet.http('POST', `/v1/ledger/reservations/${hold}/post`, { amount: '200' })).status).toBe(201);
 
   const after = await scrapeMetrics(wallet.service.url);

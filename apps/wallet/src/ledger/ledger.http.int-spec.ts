@@ -123,7 +123,10 @@ describe('ledger HTTP API', () => {
 
     it('refuses amounts that are not strings of minor units', async () => {
       for (const amount of [12.5, 1250, '-5', '0', '1.5', '99999999999999999999']) {
-        const answer = await call('POST', '/v1/ledger/transactions', { id: 'amt', postings: [posting('clearing', 'debit', '1'), { ...posting('alice', 'credit', '1'), amount }] });
+        const answer = await call('POST', '/v1/ledger/transactions', {
+          id: 'amt',
+          postings: [posting('clearing', 'debit', '1'), { ...posting('alice', 'credit', '1'), amount }],
+        });
         expect([amount, answer.status, answer.body.code]).toEqual([amount, 400, 'VALIDATION_FAILED']);
       }
       const noPostings = await call('POST', '/v1/ledger/transactions', { id: 'empty' });
@@ -132,7 +135,11 @@ describe('ledger HTTP API', () => {
 
     it('reverses a transaction, fully or in part', async () => {
       await call('POST', '/v1/ledger/transactions', { id: 'buy-1', postings: [posting('alice', 'debit', '3000'), posting('shop', 'credit', '3000')] });
-      const part = await call('POST', '/v1/ledger/transactions', { id: 'refund-1a', reverses: 'buy-1', postings: [posting('shop', 'debit', '1000'), posting('alice', 'credit', '1000')] });
+      const part = await call('POST', '/v1/ledger/transactions', {
+        id: 'refund-1a',
+        reverses: 'buy-1',
+        postings: [posting('shop', 'debit', '1000'), posting('alice', 'credit', '1000')],
+      });
       expect(part).toMatchObject({ status: 201, body: { kind: 'reversal', reverses: 'buy-1' } });
       const rest = await call('POST', '/v1/ledger/transactions', { id: 'refund-1b', reverses: 'buy-1' });
       expect((rest.body.postings as Array<{ amount: string }>).map((p) => p.amount)).toEqual(['2000', '2000']);
@@ -142,7 +149,14 @@ describe('ledger HTTP API', () => {
 
   describe('reservations', () => {
     it('reserves, posts in part, and refuses a second resolution', async () => {
-      const hold = await call('POST', '/v1/ledger/reservations', { id: 'hold-1', debitAccountId: 'alice', creditAccountId: 'shop', amount: '2500', currency: 'EUR', ttlSeconds: 600 });
+      const hold = await call('POST', '/v1/ledger/reservations', {
+        id: 'hold-1',
+        debitAccountId: 'alice',
+        creditAccountId: 'shop',
+        amount: '2500',
+        currency: 'EUR',
+        ttlSeconds: 600,
+      });
       expect(hold).toMatchObject({ status: 201, body: { kind: 'reserve', reservationId: 'hold-1', expiresAt: expect.any(String) } });
       expect((await call('GET', '/v1/ledger/accounts/alice/balance')).body).toMatchObject({ posted: '10000', pendingOutgoing: '2500', available: '7500' });
 
@@ -156,13 +170,38 @@ describe('ledger HTTP API', () => {
 
     it('voids; refuses more than reserved; answers an unknown reservation with 404', async () => {
       const expiresAt = new Date(Date.now() + 60_000).toISOString();
-      await call('POST', '/v1/ledger/reservations', { id: 'hold-2', debitAccountId: 'alice', creditAccountId: 'shop', amount: '100', currency: 'EUR', expiresAt });
-      expect(await call('POST', '/v1/ledger/reservations/hold-2/post', { amount: '101' })).toMatchObject({ status: 422, body: { code: 'AMOUNT_EXCEEDS_RESERVATION' } });
+      await call('POST', '/v1/ledger/reservations', {
+        id: 'hold-2',
+        debitAccountId: 'alice',
+        creditAccountId: 'shop',
+        amount: '100',
+        currency: 'EUR',
+        expiresAt,
+      });
+      expect(await call('POST', '/v1/ledger/reservations/hold-2/post', { amount: '101' })).toMatchObject({
+        status: 422,
+        body: { code: 'AMOUNT_EXCEEDS_RESERVATION' },
+      });
       expect(await call('POST', '/v1/ledger/reservations/hold-2/void', {})).toMatchObject({ status: 201, body: { kind: 'void_pending' } });
       expect(await call('POST', '/v1/ledger/reservations/missing/void')).toMatchObject({ status: 404, body: { code: 'RESERVATION_NOT_FOUND' } });
-      const both = await call('POST', '/v1/ledger/reservations', { id: 'hold-3', debitAccountId: 'alice', creditAccountId: 'shop', amount: '1', currency: 'EUR', expiresAt, ttlSeconds: 5 });
+      const both = await call('POST', '/v1/ledger/reservations', {
+        id: 'hold-3',
+        debitAccountId: 'alice',
+        creditAccountId: 'shop',
+        amount: '1',
+        currency: 'EUR',
+        expiresAt,
+        ttlSeconds: 5,
+      });
       expect(both).toMatchObject({ status: 400, body: { message: 'give exactly one of expiresAt and ttlSeconds' } });
-      const past = await call('POST', '/v1/ledger/reservations', { id: 'hold-4', debitAccountId: 'alice', creditAccountId: 'shop', amount: '1', currency: 'EUR', expiresAt: '2020-01-01T00:00:00Z' });
+      const past = await call('POST', '/v1/ledger/reservations', {
+        id: 'hold-4',
+        debitAccountId: 'alice',
+        creditAccountId: 'shop',
+        amount: '1',
+        currency: 'EUR',
+        expiresAt: '2020-01-01T00:00:00Z',
+      });
       expect(past).toMatchObject({ status: 400, body: { code: 'INVALID_INPUT', message: expect.stringContaining('expiresAt must be in the future') } });
     });
   });

@@ -59,7 +59,8 @@ class LedgerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdo
     {
       provide: LEDGER,
       inject: [DataSource, { token: LEDGER_MODULE_OPTIONS, optional: true }],
-      useFactory: (dataSource: DataSource, options?: LedgerModuleOptions) => new PostgresLedger(dataSource, { groupCommit: options?.groupCommit, onBatch: recordLedgerBatch }),
+      useFactory: (dataSource: DataSource, options?: LedgerModuleOptions) =>
+        new PostgresLedger(dataSource, { groupCommit: options?.groupCommit, onBatch: recordLedgerBatch }),
     },
     LedgerLifecycle,
   ],

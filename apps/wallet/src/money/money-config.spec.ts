@@ -13,14 +13,29 @@ describe('WalletConfig: money movements', () => {
   });
 
   it('reads whole numbers and group ids from the environment', () => {
-    const config = loadConfig('wallet', WalletConfig, { PAYMENT_FEE_BPS: '290', PAYMENT_FEE_FIXED_MINOR: '0', PAYMENT_DISPUTE_FEE_MINOR: '0', FUNDS_COMMANDS_CONSUMER_GROUP: 'it.funds_1' });
-    expect(config).toMatchObject({ PAYMENT_FEE_BPS: 290, PAYMENT_FEE_FIXED_MINOR: 0, PAYMENT_DISPUTE_FEE_MINOR: 0, FUNDS_COMMANDS_CONSUMER_GROUP: 'it.funds_1' });
+    const config = loadConfig('wallet', WalletConfig, {
+      PAYMENT_FEE_BPS: '290',
+      PAYMENT_FEE_FIXED_MINOR: '0',
+      PAYMENT_DISPUTE_FEE_MINOR: '0',
+      FUNDS_COMMANDS_CONSUMER_GROUP: 'it.funds_1',
+    });
+    expect(config).toMatchObject({
+      PAYMENT_FEE_BPS: 290,
+      PAYMENT_FEE_FIXED_MINOR: 0,
+      PAYMENT_DISPUTE_FEE_MINOR: 0,
+      FUNDS_COMMANDS_CONSUMER_GROUP: 'it.funds_1',
+    });
   });
 
   it('names each wrong variable and what is accepted', () => {
     let message = '';
     try {
-      loadConfig('wallet', WalletConfig, { PAYMENT_FEE_BPS: '1.5', PAYMENT_FEE_FIXED_MINOR: '-1', PAYMENT_DISPUTE_FEE_MINOR: '2000000', PAYMENTS_LEDGER_CONSUMER_GROUP: 'a group' });
+      loadConfig('wallet', WalletConfig, {
+        PAYMENT_FEE_BPS: '1.5',
+        PAYMENT_FEE_FIXED_MINOR: '-1',
+        PAYMENT_DISPUTE_FEE_MINOR: '2000000',
+        PAYMENTS_LEDGER_CONSUMER_GROUP: 'a group',
+      });
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
       message = (error as Error).message;

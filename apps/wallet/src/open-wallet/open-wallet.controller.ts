@@ -29,7 +29,7 @@ export class OpenWalletController {
 
   @Post()
   @HttpCode(HttpStatus.CREATED)
-  @ApiOperation({ summary: 'Open the person\'s wallet in their country' })
+  @ApiOperation({ summary: "Open the person's wallet in their country" })
   @ApiCreatedResponse({ type: WalletView })
   @ApiForbiddenResponse({ type: ApiError, description: 'PAY_NOT_AVAILABLE_IN_COUNTRY: Pay is not live in that country yet.' })
   @ApiConflictResponse({ type: ApiError, description: 'WALLET_EXISTS' })

@@ -43,7 +43,14 @@ describe('payment postings', () => {
       { accountId: 'merchant.m-shop.payable.EUR', direction: 'credit', amount: 9_825n, currency: 'EUR' },
       { accountId: 'system.fee-revenue.EUR', direction: 'credit', amount: 175n, currency: 'EUR' },
     ]);
-    expect(plan.command.metadata).toEqual({ paymentId: 'pay_1', movement: 'capture', kind: 'purchase', provider: 'stripe', reference: 'pi_123', feeRule: '150bp+25' });
+    expect(plan.command.metadata).toEqual({
+      paymentId: 'pay_1',
+      movement: 'capture',
+      kind: 'purchase',
+      provider: 'stripe',
+      reference: 'pi_123',
+      feeRule: '150bp+25',
+    });
     expect(plan.record).toMatchObject({ amount: 10_000n, fee: 175n, counterpartyAccountId: 'merchant.m-shop.payable.EUR' });
     expect(plan.accounts.map((a) => a.id)).toEqual(['system.psp-clearing.stripe.EUR', 'merchant.m-shop.payable.EUR', 'system.fee-revenue.EUR']);
   });
@@ -98,7 +105,9 @@ describe('payment postings', () => {
     expect(() => planRefund(refunded('100', 're_1'), undefined, 0n)).toThrow(/has no posted capture/);
     const capture = capturedAs(planCapture(captured(), policy) as PostingPlan);
     expect(() => planRefund(refunded('100', 're_1', { amount: money('100', 'USD') }), capture, 0n)).toThrow(/captured in EUR/);
-    expect(() => planRefund(refunded('100', 're_1', { counterparty: { type: 'merchant', id: 'm-other' } }), capture, 0n)).toThrow(/another provider or counterparty/);
+    expect(() => planRefund(refunded('100', 're_1', { counterparty: { type: 'merchant', id: 'm-other' } }), capture, 0n)).toThrow(
+      /another provider or counterparty/,
+    );
     expect(() => planRefund(refunded('0', 're_1'), capture, 0n)).toThrow(/refund amount must be greater than zero/);
   });
 
@@ -136,7 +145,12 @@ describe('payment postings', () => {
     const ledger = new InMemoryLedger();
     const capturePlan = planCapture(captured(), policy) as PostingPlan;
     const capture = capturedAs(capturePlan);
-    const plans = [capturePlan, planRefund(refunded('2500', 're_1'), capture, 0n), planRefund(refunded('2500', 're_2'), capture, 2_500n), planDisputeLoss(disputeLost('5000'), capture, 5_000n, policy)];
+    const plans = [
+      capturePlan,
+      planRefund(refunded('2500', 're_1'), capture, 0n),
+      planRefund(refunded('2500', 're_2'), capture, 2_500n),
+      planDisputeLoss(disputeLost('5000'), capture, 5_000n, policy),
+    ];
     for (const plan of plans) {
       for (const account of plan.accounts) ledger.openAccount(account);
       const outcome = ledger.execute(plan.command);

@@ -80,7 +80,12 @@ function assertCounterpartyFitsKind(data: MovementData): void {
   }
 }
 
-const posting = (accountId: string, direction: 'debit' | 'credit', amount: bigint, currency: string): PostingInput => ({ accountId, direction, amount, currency });
+const posting = (accountId: string, direction: 'debit' | 'credit', amount: bigint, currency: string): PostingInput => ({
+  accountId,
+  direction,
+  amount,
+  currency,
+});
 
 /** The capture's transaction, or null when there is nothing to post (a transfer from wallet balance). */
 export function planCapture(data: PaymentCapturedData, policy: PostingPolicy): PostingPlan | null {
@@ -96,7 +101,13 @@ export function planCapture(data: PaymentCapturedData, policy: PostingPolicy): P
   const postings = [posting(clearing.id, 'debit', amount, currency)];
   if (amount > fee) postings.push(posting(counterparty.id, 'credit', amount - fee, currency));
   if (fee > 0n) postings.push(posting(revenue.id, 'credit', fee, currency));
-  const metadata: Record<string, string> = { ...paymentLinkMetadata({ paymentId: data.paymentId }), movement: 'capture', kind: data.kind, provider: data.provider, reference: data.reference };
+  const metadata: Record<string, string> = {
+    ...paymentLinkMetadata({ paymentId: data.paymentId }),
+    movement: 'capture',
+    kind: data.kind,
+    provider: data.provider,
+    reference: data.reference,
+  };
   if (charged) metadata.feeRule = describeFeeRule(policy.fee);
   const transactionId = captureTransactionId(data.paymentId);
   return {
@@ -122,11 +133,14 @@ function planTakeBack(
 ): { amount: bigint; currency: string; postings: PostingInput[]; accounts: OpenAccountInput[] } {
   const what = movement === 'refund' ? 'refund' : 'chargeback';
   if (!capture) {
-    throw new PostingRefused(`payment ${data.paymentId} has no posted capture, so its ${what} cannot be posted: post its captured event first (replay it from the dead-letter topic)`);
+    throw new PostingRefused(
+      `payment ${data.paymentId} has no posted capture, so its ${what} cannot be posted: post its captured event first (replay it from the dead-letter topic)`,
+    );
   }
   const amount = positiveAmount(data, what);
   const currency = data.amount.currency;
-  if (currency !== capture.currency) throw new PostingRefused(`payment ${data.paymentId} was captured in ${capture.currency}; a ${what} in ${currency} cannot be posted`);
+  if (currency !== capture.currency)
+    throw new PostingRefused(`payment ${data.paymentId} was captured in ${capture.currency}; a ${what} in ${currency} cannot be posted`);
   const clearing = pspClearing(data.provider, currency);
   const counterparty = counterpartyAccount(data.counterparty, currency);
   if (clearing.id !== capture.clearingAccountId || counterparty.id !== capture.counterpartyAccountId) {
@@ -137,7 +151,12 @@ function planTakeBack(
       `payment ${data.paymentId}: a ${what} of ${amount} ${currency} would take back more than the ${capture.amount} captured (${takenBackSoFar} already refunded or charged back)`,
     );
   }
-  return { amount, currency, postings: [posting(counterparty.id, 'debit', amount, currency), posting(clearing.id, 'credit', amount, currency)], accounts: [clearing, counterparty] };
+  return {
+    amount,
+    currency,
+    postings: [posting(counterparty.id, 'debit', amount, currency), posting(clearing.id, 'credit', amount, currency)],
+    accounts: [clearing, counterparty],
+  };
 }
 
 export function planRefund(data: PaymentRefundedData, capture: PostedCapture | undefined, refundedSoFar: bigint): PostingPlan {
@@ -145,7 +164,11 @@ export function planRefund(data: PaymentRefundedData, capture: PostedCapture | u
   if (data.provider === WALLET_PROVIDER) return planWalletTransferRefund(data);
   const taken = planTakeBack('refund', data, capture, refundedSoFar);
   const transactionId = refundTransactionId(data.paymentId, data.refundId);
-  const metadata: Metadata = { ...paymentLinkMetadata({ paymentId: data.paymentId, refundId: data.refundId }), movement: 'refund', capture: (capture as PostedCapture).transactionId };
+  const metadata: Metadata = {
+    ...paymentLinkMetadata({ paymentId: data.paymentId, refundId: data.refundId }),
+    movement: 'refund',
+    capture: (capture as PostedCapture).transactionId,
+  };
   return {
     movement: 'refund',
     paymentId: data.paymentId,
@@ -184,7 +207,13 @@ export function planDisputeLoss(data: PaymentDisputeLostData, capture: PostedCap
     transactionId,
     accounts,
     command: { type: 'transfer', transactionId, postings, metadata },
-    record: { clearingAccountId: taken.accounts[0].id, counterpartyAccountId: taken.accounts[1].id, currency: taken.currency, amount: taken.amount, fee: disputeFee },
+    record: {
+      clearingAccountId: taken.accounts[0].id,
+      counterpartyAccountId: taken.accounts[1].id,
+      currency: taken.currency,
+      amount: taken.amount,
+      fee: disputeFee,
+    },
   };
 }
 

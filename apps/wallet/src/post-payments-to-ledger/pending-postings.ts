@@ -59,9 +59,10 @@ export class PendingPostings implements BatchWork {
     this.queued = [];
     if (queued.length === 0) return;
     // The same payment event re-published under a new envelope id: posted already, nothing to do.
-    const known: { transaction_id: string }[] = await this.tx.query('SELECT transaction_id FROM payment_ledger_postings WHERE transaction_id = ANY($1::text[])', [
-      queued.map((q) => q.plan.transactionId),
-    ]);
+    const known: { transaction_id: string }[] = await this.tx.query(
+      'SELECT transaction_id FROM payment_ledger_postings WHERE transaction_id = ANY($1::text[])',
+      [queued.map((q) => q.plan.transactionId)],
+    );
     const posted = new Set(known.map((row) => row.transaction_id));
     const todo = queued.filter((q) => !posted.has(q.plan.transactionId));
     if (todo.length === 0) return;

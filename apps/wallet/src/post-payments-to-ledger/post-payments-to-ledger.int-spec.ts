@@ -54,7 +54,13 @@ class PaymentStream {
   }
 
   refunded(amount: string, refundId: string, refundedTotal: string, full = false): EventEnvelope<PaymentRefundedData> {
-    return this.event(PaymentRefundedV1, { ...this.base(), amount: { amount, currency: 'EUR' }, refundId, refundedTotal: { amount: refundedTotal, currency: 'EUR' }, full });
+    return this.event(PaymentRefundedV1, {
+      ...this.base(),
+      amount: { amount, currency: 'EUR' },
+      refundId,
+      refundedTotal: { amount: refundedTotal, currency: 'EUR' },
+      full,
+    });
   }
 
   disputeLost(amount: string, disputeId: string): EventEnvelope<PaymentDisputeLostData> {
@@ -90,9 +96,14 @@ describe('post payments to the ledger', () => {
   const deadLetterOf = (envelope: { id: string } | string): Promise<DeadLetter> =>
     waitFor(
       async () => deadLetters.letters.find((l) => (typeof envelope === 'string' ? l.key === envelope : l.value.includes(envelope.id))),
-      (letter) => letter !== undefined, { what: 'dead letter' }
+      (letter) => letter !== undefined,
+      { what: 'dead letter' },
     ) as Promise<DeadLetter>;
-  const postingRows = async (paymentId: string) => wallet.query<{ movement: string; amount: string; fee: string }>('SELECT movement, amount::text, fee::text FROM payment_ledger_postings WHERE payment_id = $1 ORDER BY posted_at', [paymentId]);
+  const postingRows = async (paymentId: string) =>
+    wallet.query<{ movement: string; amount: string; fee: string }>(
+      'SELECT movement, amount::text, fee::text FROM payment_ledger_postings WHERE payment_id = $1 ORDER BY posted_at',
+      [paymentId],
+    );
 
   it('posts a captured card purchase as one balanced transaction: clearing pays the merchant, less our fee', async () => {
     const merchantId = uniqueName('m-shop');
@@ -117,12 +128,20 @@ describe('post payments to the ledger', () => {
     const merchantId = uniqueName('m-twice');
     const stream = new PaymentStream({ paymentId: uniqueName('pay'), merchantId });
     const first = stream.captured('5000');
-    const republished = createEvent({ definition: PaymentCapturedV1, source: 'payment-orchestration', subject: first.subject, sequence: first.sequence, data: first.data });
+    const republished = createEvent({
+      definition: PaymentCapturedV1,
+      source: 'payment-orchestration',
+      subject: first.subject,
+      sequence: first.sequence,
+      data: first.data,
+    });
     await publisher.publish(TOPIC, first, first, republished);
     await whenApplied(republished);
 
     expect(await posted(merchantPayable(merchantId, 'EUR').id)).toBe(5_000n - fee(5_000n));
-    const [count] = await wallet.query<{ n: string }>(`SELECT count(*)::text AS n FROM journal_entries WHERE metadata->>'paymentId' = $1`, [first.data.paymentId]);
+    const [count] = await wallet.query<{ n: string }>(`SELECT count(*)::text AS n FROM journal_entries WHERE metadata->>'paymentId' = $1`, [
+      first.data.paymentId,
+    ]);
     expect(count.n).toBe('1');
     expect(await postingRows(first.data.paymentId)).toEqual([{ movement: 'capture', amount: '5000', fee: String(fee(5_000n)) }]);
   });
@@ -131,9 +150,20 @@ describe('post payments to the ledger', () => {
     const merchantId = uniqueName('m-refunds');
     const stream = new PaymentStream({ paymentId: uniqueName('pay'), merchantId });
     const clearingBefore = (await posted(clearing)) ?? 0n;
-    const events = [stream.captured('10000'), stream.refunded('2500', 're_1', '2500'), stream.refunded('1500', 're_2', '4000'), stream.refunded('6000', 're_3', '10000', true)];
+    const events = [
+      stream.captured('10000'),
+      stream.refunded('2500', 're_1', '2500'),
+      stream.refunded('1500', 're_2', '4000'),
+      stream.refunded('6000', 're_3', '10000', true),
+    ];
     // The last refund, re-published under a new id, must not take back twice.
-    const again = createEvent({ definition: PaymentRefundedV1, source: 'payment-orchestration', subject: events[3].subject, sequence: events[3].sequence, data: events[3].data as PaymentRefundedData });
+    const again = createEvent({
+      definition: PaymentRefundedV1,
+      source: 'payment-orchestration',
+      subject: events[3].subject,
+      sequence: events[3].sequence,
+      data: events[3].data as PaymentRefundedData,
+    });
     await publisher.publish(TOPIC, ...events, again);
     await whenApplied(again);
 
@@ -168,7 +198,11 @@ describe('post payments to the ledger', () => {
     await publisher.publish(TOPIC, donation);
     await whenApplied(donation);
     expect(await posted(nonProfitPayable(nonProfitId, 'EUR').id)).toBe(2_000n - fee(2_000n));
-    expect((await entryPostings(wallet, captureTransactionId(donation.data.paymentId))).map((p) => p.account_id)).toEqual([clearing, nonProfitPayable(nonProfitId, 'EUR').id, revenue]);
+    expect((await entryPostings(wallet, captureTransactionId(donation.data.paymentId))).map((p) => p.account_id)).toEqual([
+      clearing,
+      nonProfitPayable(nonProfitId, 'EUR').id,
+      revenue,
+    ]);
   });
 
   it('a lost dispute takes the disputed amount back from the merchant and charges the dispute fee', async () => {
@@ -193,11 +227,19 @@ describe('post payments to the ledger', () => {
 
   it('posts nothing for a transfer captured from wallet balance (its reservation moved the money)', async () => {
     const recipient = uniqueName('u-bob');
-    const stream = new PaymentStream({ paymentId: uniqueName('pay'), merchantId: '', kind: 'transfer', counterparty: { type: 'person', id: recipient }, provider: 'wallet' });
+    const stream = new PaymentStream({
+      paymentId: uniqueName('pay'),
+      merchantId: '',
+      kind: 'transfer',
+      counterparty: { type: 'person', id: recipient },
+      provider: 'wallet',
+    });
     const capturedEvent = stream.captured('700');
     await publisher.publish(TOPIC, capturedEvent);
     await whenApplied(capturedEvent);
-    const [count] = await wallet.query<{ n: string }>(`SELECT count(*)::text AS n FROM journal_entries WHERE metadata->>'paymentId' = $1`, [capturedEvent.data.paymentId]);
+    const [count] = await wallet.query<{ n: string }>(`SELECT count(*)::text AS n FROM journal_entries WHERE metadata->>'paymentId' = $1`, [
+      capturedEvent.data.paymentId,
+    ]);
     expect(count.n).toBe('0');
     expect(await balanceOf(wallet, personWallet(recipient, 'EUR').id)).toBeUndefined();
     expect(await postingRows(capturedEvent.data.paymentId)).toEqual([]);
@@ -214,7 +256,16 @@ describe('post payments to the ledger', () => {
       sequence: 1,
       occurredAt: new Date().toISOString(),
       correlationId: randomUUID(),
-      data: { paymentId, kind: 'purchase', payerId: 'u-1', counterparty: { type: 'merchant', id: 'm-1' }, provider: 'stripe', reference: 'pi_1', amount: { amount: '12.50', currency: 'EUR' }, authorizedAmount: { amount: '1250', currency: 'EUR' } },
+      data: {
+        paymentId,
+        kind: 'purchase',
+        payerId: 'u-1',
+        counterparty: { type: 'merchant', id: 'm-1' },
+        provider: 'stripe',
+        reference: 'pi_1',
+        amount: { amount: '12.50', currency: 'EUR' },
+        authorizedAmount: { amount: '1250', currency: 'EUR' },
+      },
     };
     await publisher.publishRaw(TOPIC, paymentId, JSON.stringify(malformed));
     const letter = await deadLetterOf(paymentId);

@@ -75,7 +75,11 @@ export class PostPaymentsToLedger {
     if (pending.touches(data.paymentId)) await pending.flush();
     if (await this.alreadyPosted(tx, transactionId)) return;
     const { capture, takenBack } = await this.postedCapture(tx, data.paymentId);
-    await this.queue(refusalsArePermanent(() => planRefund(data, capture, takenBack)), envelope, pending);
+    await this.queue(
+      refusalsArePermanent(() => planRefund(data, capture, takenBack)),
+      envelope,
+      pending,
+    );
   }
 
   async disputeLost({ envelope }: ConsumedEvent<PaymentDisputeLostData>, tx: EntityManager, batch: InboxBatch): Promise<void> {
@@ -86,7 +90,11 @@ export class PostPaymentsToLedger {
     if (pending.touches(data.paymentId)) await pending.flush();
     if (await this.alreadyPosted(tx, transactionId)) return;
     const { capture, takenBack } = await this.postedCapture(tx, data.paymentId);
-    await this.queue(refusalsArePermanent(() => planDisputeLoss(data, capture, takenBack, this.policy)), envelope, pending);
+    await this.queue(
+      refusalsArePermanent(() => planDisputeLoss(data, capture, takenBack, this.policy)),
+      envelope,
+      pending,
+    );
   }
 
   private pendingIn(tx: EntityManager, batch: InboxBatch): PendingPostings {
@@ -97,7 +105,9 @@ export class PostPaymentsToLedger {
     // Accounts open in their own committed transactions (cached): opening them inside the inbox
     // transaction would hold their new rows locked while it waits for the ledger's chain lock.
     await this.accounts.ensureOpen(plan.accounts).catch((error: unknown) => {
-      throw error instanceof LedgerError ? new PermanentEventError(`cannot open an account for payment ${plan.paymentId}: ${error.code}: ${error.message}`) : error;
+      throw error instanceof LedgerError
+        ? new PermanentEventError(`cannot open an account for payment ${plan.paymentId}: ${error.code}: ${error.message}`)
+        : error;
     });
     pending.add(plan, envelope);
   }

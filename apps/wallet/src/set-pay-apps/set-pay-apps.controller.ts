@@ -13,7 +13,12 @@ import { SetPayApps } from './set-pay-apps.service';
 const APP_LIST = APPS as unknown as string[];
 
 export class SetAppsRequest {
-  @ApiProperty({ enum: APPS, isArray: true, example: ['facebook', 'messenger'], description: 'The whole set of apps where Pay is active; [] turns it off everywhere.' })
+  @ApiProperty({
+    enum: APPS,
+    isArray: true,
+    example: ['facebook', 'messenger'],
+    description: 'The whole set of apps where Pay is active; [] turns it off everywhere.',
+  })
   @IsArray()
   @ArrayUnique()
   @IsIn(APP_LIST, { each: true, message: `each app must be one of ${APPS.join(', ')}` })
@@ -43,7 +48,7 @@ export class SetPayAppsController {
   @Put()
   @ApiOperation({ summary: 'Set all apps where Pay is active at once' })
   @ApiOkResponse({ type: AppsView })
-  @ApiForbiddenResponse({ type: ApiError, description: 'PAY_NOT_AVAILABLE_IN_APP: an app is not live in the person\'s country.' })
+  @ApiForbiddenResponse({ type: ApiError, description: "PAY_NOT_AVAILABLE_IN_APP: an app is not live in the person's country." })
   setAll(@Param() params: PersonParams, @Body() body: SetAppsRequest, @Principal() caller: Caller): Promise<AppsView> {
     return this.setPayApps.setAll(params.personId, body.apps, describeActor(caller));
   }

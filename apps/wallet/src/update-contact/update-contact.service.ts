@@ -24,15 +24,19 @@ export class UpdateContact {
     const phone = typeof update.phone === 'string' ? normalizePhone(update.phone) : update.phone;
     return this.store.change(personId, actor, async (change) => {
       const wallet = await change.wallet();
-      const sealedEmail = email === undefined ? wallet.contact_email : email && (await this.secrets.seal(change.sql, personId, email, secretContext.contactEmail(personId)));
-      const sealedPhone = phone === undefined ? wallet.contact_phone : phone && (await this.secrets.seal(change.sql, personId, phone, secretContext.contactPhone(personId)));
+      const sealedEmail =
+        email === undefined ? wallet.contact_email : email && (await this.secrets.seal(change.sql, personId, email, secretContext.contactEmail(personId)));
+      const sealedPhone =
+        phone === undefined ? wallet.contact_phone : phone && (await this.secrets.seal(change.sql, personId, phone, secretContext.contactPhone(personId)));
       if (email !== undefined || phone !== undefined) {
         await change.sql.query('UPDATE wallets SET contact_email = $2, contact_phone = $3 WHERE person_id = $1', [personId, sealedEmail, sealedPhone]);
         change.emit(ContactChangedV1, { hasEmail: sealedEmail !== null, hasPhone: sealedPhone !== null });
       }
       const view: ContactView = {};
-      const shownEmail = email === undefined ? wallet.contact_email && (await this.secrets.open(change.sql, wallet.contact_email, secretContext.contactEmail(personId))) : email;
-      const shownPhone = phone === undefined ? wallet.contact_phone && (await this.secrets.open(change.sql, wallet.contact_phone, secretContext.contactPhone(personId))) : phone;
+      const shownEmail =
+        email === undefined ? wallet.contact_email && (await this.secrets.open(change.sql, wallet.contact_email, secretContext.contactEmail(personId))) : email;
+      const shownPhone =
+        phone === undefined ? wallet.contact_phone && (await this.secrets.open(change.sql, wallet.contact_phone, secretContext.contactPhone(personId))) : phone;
       if (shownEmail) view.email = maskEmail(shownEmail);
       if (shownPhone) view.phone = maskPhone(shownPhone);
       return view;

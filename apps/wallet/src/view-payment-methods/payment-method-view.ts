@@ -44,7 +44,7 @@ export class PaymentMethodView {
   @ApiPropertyOptional({ example: 2030 })
   expYear?: number;
 
-  @ApiPropertyOptional({ example: 'DE', description: 'Issuing country of the card, or the IBAN\'s country.' })
+  @ApiPropertyOptional({ example: 'DE', description: "Issuing country of the card, or the IBAN's country." })
   country?: string;
 
   @ApiPropertyOptional({ example: 'a•••@example.com', description: 'PayPal account, masked.' })

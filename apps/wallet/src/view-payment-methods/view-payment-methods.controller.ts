@@ -28,7 +28,7 @@ export class ViewPaymentMethodsController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'The person\'s payment methods' })
+  @ApiOperation({ summary: "The person's payment methods" })
   @ApiOkResponse({ type: PaymentMethodView, isArray: true })
   async list(@Param() params: PersonParams, @Query() query: ListMethodsQuery): Promise<PaymentMethodView[]> {
     const wallet = await this.store.get(params.personId);

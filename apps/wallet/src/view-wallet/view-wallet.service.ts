@@ -47,8 +47,10 @@ export class ViewWallet {
 
   async contact(wallet: WalletRow): Promise<ContactView> {
     const contact: ContactView = {};
-    if (wallet.contact_email) contact.email = maskEmail(await this.secrets.open(this.dataSource, wallet.contact_email, secretContext.contactEmail(wallet.person_id)));
-    if (wallet.contact_phone) contact.phone = maskPhone(await this.secrets.open(this.dataSource, wallet.contact_phone, secretContext.contactPhone(wallet.person_id)));
+    if (wallet.contact_email)
+      contact.email = maskEmail(await this.secrets.open(this.dataSource, wallet.contact_email, secretContext.contactEmail(wallet.person_id)));
+    if (wallet.contact_phone)
+      contact.phone = maskPhone(await this.secrets.open(this.dataSource, wallet.contact_phone, secretContext.contactPhone(wallet.person_id)));
     return contact;
   }
 }

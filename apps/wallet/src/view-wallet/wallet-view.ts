@@ -14,7 +14,7 @@ export class ConsentView {
   @ApiProperty({ description: 'Whether payment data may be used, aggregated and anonymous, to measure ads.' })
   granted!: boolean;
 
-  @ApiProperty({ enum: ['default', 'person'], description: '`default`: the country\'s default; `person`: the person chose.' })
+  @ApiProperty({ enum: ['default', 'person'], description: "`default`: the country's default; `person`: the person chose." })
   source!: 'default' | 'person';
 
   @ApiProperty({ format: 'date-time' })
@@ -38,7 +38,7 @@ export class AppsView {
   @ApiProperty({ enum: APPS, isArray: true, description: 'Apps in which Pay is active for this person.' })
   apps!: string[];
 
-  @ApiProperty({ enum: APPS, isArray: true, description: 'Apps in which Pay is live in the person\'s country.' })
+  @ApiProperty({ enum: APPS, isArray: true, description: "Apps in which Pay is live in the person's country." })
   availableApps!: string[];
 }
 

@@ -8,7 +8,10 @@ export class AmountBuckets {
 
   /** Parses ascending positive boundaries in minor units, e.g. `1000,5000,10000,50000`. */
   static parse(spec: string): AmountBuckets {
-    const parts = spec.split(',').map((part) => part.trim()).filter(Boolean);
+    const parts = spec
+      .split(',')
+      .map((part) => part.trim())
+      .filter(Boolean);
     if (parts.length === 0 || parts.length > 20) throw new RangeError('give 1 to 20 bucket boundaries in minor units, e.g. 1000,5000,10000');
     const bounds = parts.map((part) => {
       if (!/^[1-9][0-9]{0,17}$/.test(part)) throw new RangeError(`bucket boundary ${part} is not a positive whole number of minor units`);

@@ -71,12 +71,22 @@ describe('countPurchases', () => {
       countedEarlierToday: new Map(),
       maxPurchasesPerPerson: 1,
     });
-    expect(decided.filter((d) => d.decision === 'counted').map((d) => d.fact.merchantId).sort()).toEqual(['merchant-1', 'merchant-2']);
+    expect(
+      decided
+        .filter((d) => d.decision === 'counted')
+        .map((d) => d.fact.merchantId)
+        .sort(),
+    ).toEqual(['merchant-1', 'merchant-2']);
   });
 
   it('decides the same whatever order the purchases arrived in', () => {
     const facts: PurchaseFact[] = Array.from({ length: 12 }, (_, i) => purchase(`p${i % 3}`, { occurredAt: HOUR + (i % 4) * MINUTE }));
-    const baseline = new Map(countPurchases({ purchases: facts, consent: () => always, countedEarlierToday: new Map(), maxPurchasesPerPerson: 2 }).map((d) => [d.fact.paymentKey, d.decision]));
+    const baseline = new Map(
+      countPurchases({ purchases: facts, consent: () => always, countedEarlierToday: new Map(), maxPurchasesPerPerson: 2 }).map((d) => [
+        d.fact.paymentKey,
+        d.decision,
+      ]),
+    );
     fc.assert(
       fc.property(fc.shuffledSubarray(facts, { minLength: facts.length, maxLength: facts.length }), (shuffled) => {
         const decided = countPurchases({ purchases: shuffled, consent: () => always, countedEarlierToday: new Map(), maxPurchasesPerPerson: 2 });

@@ -41,7 +41,10 @@ export function groupingName(grouping: Grouping): string {
 export function parseGroupings(spec: string): Grouping[] {
   const result: Grouping[] = [[]];
   const seen = new Set<string>(['total']);
-  for (const part of spec.split(';').map((item) => item.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(';')
+    .map((item) => item.trim())
+    .filter(Boolean)) {
     if (part === 'total') continue;
     const names = part.split('+').map((name) => name.trim());
     const unknown = names.filter((name) => !isDimension(name));

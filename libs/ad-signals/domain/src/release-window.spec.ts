@@ -34,7 +34,14 @@ describe('releasing an hour', () => {
     });
     expect(closeHour(0, facts.slice(0, 4)).cells.every((cell) => cell.status === 'suppressed')).toBe(true);
     expect(total(closeHour(0, [...facts].reverse()).cells)?.cellId).toBe(total(release.cells)?.cellId);
-    expect(total(closeHour(1, facts.map((fact) => ({ ...fact, occurredAt: fact.occurredAt + 3_600_000 }))).cells)?.cellId).not.toBe(total(release.cells)?.cellId);
+    expect(
+      total(
+        closeHour(
+          1,
+          facts.map((fact) => ({ ...fact, occurredAt: fact.occurredAt + 3_600_000 })),
+        ).cells,
+      )?.cellId,
+    ).not.toBe(total(release.cells)?.cellId);
   });
 
   it('publishes no pseudonym, payment key or time finer than the window', () => {
@@ -51,9 +58,15 @@ describe('releasing an hour', () => {
       ...people('a', 3).map((person) => purchase(person, { dims: { app: 'whatsapp' }, amount: 70_000n })),
     ];
     const expected = canonicalJson(closeHour(0, facts).cells);
-    fc.assert(fc.property(fc.shuffledSubarray(facts, { minLength: facts.length, maxLength: facts.length }), (shuffled) => canonicalJson(closeHour(0, shuffled).cells) === expected), {
-      numRuns: 50,
-    });
+    fc.assert(
+      fc.property(
+        fc.shuffledSubarray(facts, { minLength: facts.length, maxLength: facts.length }),
+        (shuffled) => canonicalJson(closeHour(0, shuffled).cells) === expected,
+      ),
+      {
+        numRuns: 50,
+      },
+    );
   });
 
   it('adds Laplace noise of the configured scale when differential privacy is on, the same on every replay', () => {
@@ -94,7 +107,10 @@ describe('releasing a day from its hours', () => {
     return releaseDay({ window: windowOf('day', HOUR), contributions, hourStatuses: statuses, policy: policy() });
   }
 
-  const at = (offsetHours: number, persons: string[]): [number, PurchaseFact[]] => [offsetHours, persons.map((person) => purchase(person, { occurredAt: HOUR + offsetHours * 3_600_000 }))];
+  const at = (offsetHours: number, persons: string[]): [number, PurchaseFact[]] => [
+    offsetHours,
+    persons.map((person) => purchase(person, { occurredAt: HOUR + offsetHours * 3_600_000 })),
+  ];
 
   it('hides a day cell that minus its published hours would reveal the one hidden hour', () => {
     const cells = day([at(0, people('a', 6)), at(1, people('b', 3))]);
@@ -116,7 +132,8 @@ describe('releasing a day from its hours', () => {
     for (const [offset, facts] of hours) {
       const release = closeHour(offset, facts, { countedEarlierToday: new Map(counted) });
       for (const cell of release.cells) statuses.set(hourStatusKey(hourAt(offset).start, cell.merchantId, cell.key), cell.status);
-      for (const decided of release.decisions) if (decided.decision === 'counted') counted.set(`${decided.fact.personKey}|merchant-1`, (counted.get(`${decided.fact.personKey}|merchant-1`) ?? 0) + 1);
+      for (const decided of release.decisions)
+        if (decided.decision === 'counted') counted.set(`${decided.fact.personKey}|merchant-1`, (counted.get(`${decided.fact.personKey}|merchant-1`) ?? 0) + 1);
       contributions.push(...contributionsOf(release, offset));
       if (offset === 3) expect(release.decisions.every((decided) => decided.decision === 'over_limit')).toBe(true);
     }

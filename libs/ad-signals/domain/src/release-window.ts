@@ -126,11 +126,20 @@ function releaseCells(
     if (hourStatuses) addHourLayer(window, merchantId, contributions, policy, hourStatuses, cells, table, relations);
     const reasons = suppressCells(table, relations, policy.k);
 
-    const sorted = [...cells.values()].sort((a, b) => (order.get(groupingName(a.grouping)) ?? 0) - (order.get(groupingName(b.grouping)) ?? 0) || compare(a.key, b.key));
+    const sorted = [...cells.values()].sort(
+      (a, b) => (order.get(groupingName(a.grouping)) ?? 0) - (order.get(groupingName(b.grouping)) ?? 0) || compare(a.key, b.key),
+    );
     for (const cell of sorted) {
       const ids = cellIds(window, merchantId, cell.key);
       const reason = reasons.get(own(cell.key));
-      const decision: CellDecision = { merchantId, key: cell.key, values: cell.values, ...ids, sequence: windowNumber(window), status: reason ? 'suppressed' : 'published' };
+      const decision: CellDecision = {
+        merchantId,
+        key: cell.key,
+        values: cell.values,
+        ...ids,
+        sequence: windowNumber(window),
+        status: reason ? 'suppressed' : 'published',
+      };
       if (reason) decision.reason = reason;
       else decision.aggregate = publish(window, cell, (clamped.get(merchantId) as Map<string, Cell>).get(cell.key) as Cell, ids, policy, scales, noise);
       decisions.push(decision);
@@ -231,5 +240,12 @@ function publish(
 
 function contributionOf(decided: DecidedPurchase, hourStart: number): Contribution {
   const { fact } = decided;
-  return { personKey: fact.personKey, merchantId: fact.merchantId, dimensions: fact.dimensions, amount: decided.countedAmount, currency: fact.currency, hourStart };
+  return {
+    personKey: fact.personKey,
+    merchantId: fact.merchantId,
+    dimensions: fact.dimensions,
+    amount: decided.countedAmount,
+    currency: fact.currency,
+    hourStart,
+  };
 }

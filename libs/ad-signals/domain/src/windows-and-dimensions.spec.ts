@@ -49,7 +49,14 @@ describe('dimensions, groupings and amount buckets', () => {
 
   it('buckets amounts and refuses boundaries that are not ascending whole minor units', () => {
     const buckets = AmountBuckets.parse('1000,5000');
-    expect([0n, 999n, 1000n, 4999n, 5000n, 10n ** 15n].map((amount) => buckets.bucketOf(amount))).toEqual(['0-999', '0-999', '1000-4999', '1000-4999', '5000+', '5000+']);
+    expect([0n, 999n, 1000n, 4999n, 5000n, 10n ** 15n].map((amount) => buckets.bucketOf(amount))).toEqual([
+      '0-999',
+      '0-999',
+      '1000-4999',
+      '1000-4999',
+      '5000+',
+      '5000+',
+    ]);
     expect(buckets.labels()).toEqual(['0-999', '1000-4999', '5000+']);
     expect(() => AmountBuckets.parse('5000,1000')).toThrow(/ascending/);
     expect(() => AmountBuckets.parse('10.5')).toThrow(/positive whole number/);

@@ -15,7 +15,9 @@ const payment = { personId: 'person-1', amount: 4_999n, currency: 'EUR' };
 /** Where the wallet serves its step-up keys. */
 const STEP_UP_KEYS_PATH = '/.well-known/step-up-jwks.json';
 
-async function outcomeOf(promise: Promise<unknown>): Promise<{ kind: 'accepted' } | { kind: 'refused'; reason: string } | { kind: 'unavailable'; retryable: boolean }> {
+async function outcomeOf(
+  promise: Promise<unknown>,
+): Promise<{ kind: 'accepted' } | { kind: 'refused'; reason: string } | { kind: 'unavailable'; retryable: boolean }> {
   try {
     await promise;
     return { kind: 'accepted' };
@@ -26,7 +28,7 @@ async function outcomeOf(promise: Promise<unknown>): Promise<{ kind: 'accepted' 
   }
 }
 
-describe('step-up proofs checked with the wallet\'s published keys', () => {
+describe("step-up proofs checked with the wallet's published keys", () => {
   let signer: StepUpProofSigner;
   let endpoint: TestKeyEndpoint;
 
@@ -45,7 +47,8 @@ describe('step-up proofs checked with the wallet\'s published keys', () => {
   });
 
   const verifierOf = (jwksUrl: string): StepUpProofVerifier => new StepUpProofVerifier({ jwksUrl, issuer: ISSUER, jwksTimeoutMs: 500 });
-  const validProof = async (): Promise<string> => (await signer.sign({ personId: 'person-1', ceiling: { amount: 5_000n, currency: 'EUR' }, method: 'pin' })).proof;
+  const validProof = async (): Promise<string> =>
+    (await signer.sign({ personId: 'person-1', ceiling: { amount: 5_000n, currency: 'EUR' }, method: 'pin' })).proof;
 
   it.each(TEST_KEY_ENDPOINT_OUTAGES)(
     'a valid proof is unchecked, not refused, while the key endpoint answers %s; the same verifier accepts it once the keys come back',
@@ -102,7 +105,10 @@ describe('step-up proofs checked with the wallet\'s published keys', () => {
     for (const mode of ['keys', 'status-503'] as const) {
       endpoint.mode = mode;
       expect(await outcomeOf(verifier.verify(foreign.proof, payment))).toEqual({ kind: 'refused', reason: 'bad-signature' });
-      expect(await outcomeOf(verifier.verify(`${header}.${raised}.${signature}`, { ...payment, amount: 100_000n }))).toEqual({ kind: 'refused', reason: 'bad-signature' });
+      expect(await outcomeOf(verifier.verify(`${header}.${raised}.${signature}`, { ...payment, amount: 100_000n }))).toEqual({
+        kind: 'refused',
+        reason: 'bad-signature',
+      });
       expect(await outcomeOf(verifier.verify(proof, expiredAt))).toEqual({ kind: 'refused', reason: 'expired' });
       expect(await outcomeOf(verifier.verify(proof, { ...payment, personId: 'person-2' }))).toEqual({ kind: 'refused', reason: 'wrong-person' });
     }
@@ -110,7 +116,7 @@ describe('step-up proofs checked with the wallet\'s published keys', () => {
     expect(endpoint.requests).toBe(1);
   });
 
-  it('a key set that does not hold usable keys is the wallet\'s problem, not the proof\'s', async () => {
+  it("a key set that does not hold usable keys is the wallet's problem, not the proof's", async () => {
     const { publicKey } = await generateKeyPair('ES256', { extractable: true });
     const kid = JSON.parse(Buffer.from((await validProof()).split('.')[0], 'base64url').toString()).kid as string;
     // The proof's key id, but the key material is not a P-256 point: it does not import.

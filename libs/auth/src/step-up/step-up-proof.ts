@@ -40,14 +40,7 @@ export interface StepUpClaims {
   currency: string;
 }
 
-export type StepUpRefusal =
-  | 'malformed'
-  | 'bad-signature'
-  | 'expired'
-  | 'wrong-person'
-  | 'amount-above-ceiling'
-  | 'currency-mismatch'
-  | 'already-used';
+export type StepUpRefusal = 'malformed' | 'bad-signature' | 'expired' | 'wrong-person' | 'amount-above-ceiling' | 'currency-mismatch' | 'already-used';
 
 /** A proof that must not be accepted; `reason` is for machines, the message for people. */
 export class StepUpProofError extends Error {

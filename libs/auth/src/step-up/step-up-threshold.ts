@@ -9,7 +9,10 @@ const ENTRY = /^([A-Z]{3}):(0|[1-9][0-9]{0,17})$/;
 
 export function parseStepUpThresholds(text: string): StepUpThresholds {
   const thresholds = new Map<string, bigint>();
-  for (const part of text.split(',').map((item) => item.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean)) {
     const match = ENTRY.exec(part);
     if (!match) throw new Error(`step-up threshold "${part}" is not CURRENCY:minor-units, e.g. EUR:5000`);
     if (thresholds.has(match[1])) throw new Error(`step-up threshold for ${match[1]} is given twice`);

@@ -2,7 +2,15 @@ import type { JSONWebKeySet, JWTPayload, JWTVerifyGetKey } from 'jose';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose';
 import { keySetFailuresAs } from '../key-set';
 import type { StepUpGrant, StepUpMethod } from './step-up-proof';
-import { STEP_UP_ALGORITHMS, STEP_UP_AUDIENCE, STEP_UP_MAX_LIFETIME_SECONDS, STEP_UP_METHODS, STEP_UP_PROOF_TYPE, StepUpKeysUnavailableError, StepUpProofError } from './step-up-proof';
+import {
+  STEP_UP_ALGORITHMS,
+  STEP_UP_AUDIENCE,
+  STEP_UP_MAX_LIFETIME_SECONDS,
+  STEP_UP_METHODS,
+  STEP_UP_PROOF_TYPE,
+  StepUpKeysUnavailableError,
+  StepUpProofError,
+} from './step-up-proof';
 
 export interface StepUpVerifierOptions {
   /** The wallet's public keys inline (`STEP_UP_JWKS`)… */
@@ -39,7 +47,7 @@ const MINOR_UNITS = /^[1-9][0-9]{0,18}$/;
 function unavailableWhenKeysAreMissing(lookup: JWTVerifyGetKey): JWTVerifyGetKey {
   return keySetFailuresAs(
     lookup,
-    (cause) => new StepUpKeysUnavailableError('the wallet\'s step-up keys could not be fetched, so the proof was not checked; try again shortly', { cause }),
+    (cause) => new StepUpKeysUnavailableError("the wallet's step-up keys could not be fetched, so the proof was not checked; try again shortly", { cause }),
   );
 }
 
@@ -58,8 +66,9 @@ export class StepUpProofVerifier {
 
   constructor(private readonly options: StepUpVerifierOptions) {
     if (options.jwks) this.keys = unavailableWhenKeysAreMissing(createLocalJWKSet(options.jwks));
-    else if (options.jwksUrl) this.keys = unavailableWhenKeysAreMissing(createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: options.jwksTimeoutMs ?? 3_000 }));
-    else throw new Error('a step-up verifier needs the wallet\'s public keys: STEP_UP_JWKS or STEP_UP_JWKS_URL');
+    else if (options.jwksUrl)
+      this.keys = unavailableWhenKeysAreMissing(createRemoteJWKSet(new URL(options.jwksUrl), { timeoutDuration: options.jwksTimeoutMs ?? 3_000 }));
+    else throw new Error("a step-up verifier needs the wallet's public keys: STEP_UP_JWKS or STEP_UP_JWKS_URL");
   }
 
   async verify(proof: string, expected: StepUpExpectation): Promise<StepUpGrant> {

@@ -76,7 +76,8 @@ export function buildAsyncApiDocument(examples: Record<string, unknown> = {}): S
 
   for (const [schemaName, fields] of Object.entries(DEPRECATED_FIELDS)) {
     const properties = schemas[schemaName]?.properties as Record<string, Schema> | undefined;
-    for (const [field, description] of Object.entries(fields)) if (properties?.[field]) properties[field] = { ...properties[field], deprecated: true, description };
+    for (const [field, description] of Object.entries(fields))
+      if (properties?.[field]) properties[field] = { ...properties[field], deprecated: true, description };
   }
 
   const messages: Schema = {};

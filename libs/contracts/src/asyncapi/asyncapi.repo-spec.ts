@@ -20,7 +20,10 @@ describe('docs/asyncapi.yaml', () => {
   });
 
   it('describes every topic and every event', () => {
-    const document = buildAsyncApiDocument(EXAMPLES) as { channels: Record<string, { address: string }>; components: { messages: Record<string, { name: string }> } };
+    const document = buildAsyncApiDocument(EXAMPLES) as {
+      channels: Record<string, { address: string }>;
+      components: { messages: Record<string, { name: string }> };
+    };
     const addresses = Object.values(document.channels).map((channel) => channel.address);
     for (const topic of TOPIC_SPECS) expect(addresses).toContain(topic.name);
     const names = Object.values(document.components.messages).map((message) => message.name);
@@ -47,7 +50,9 @@ describe('docs/asyncapi.yaml', () => {
   });
 
   it('gives the purchase request a schema an outside team can publish from, and its example is accepted', () => {
-    const document = buildAsyncApiDocument(EXAMPLES) as { components: { schemas: Record<string, { properties: Record<string, unknown>; required?: string[] }> } };
+    const document = buildAsyncApiDocument(EXAMPLES) as {
+      components: { schemas: Record<string, { properties: Record<string, unknown>; required?: string[] }> };
+    };
     const purchase = document.components.schemas.PurchaseRequested;
     expect(purchase.required).toEqual(expect.arrayContaining(['requestId', 'kind', 'payerId', 'counterparty', 'app', 'country', 'amount']));
     expect(document.components.schemas.Money.properties.amount).toMatchObject({ type: 'string', pattern: '^(0|[1-9][0-9]{0,17})$' });

@@ -1,16 +1,4 @@
-import {
-  IsDefined,
-  IsIn,
-  IsInt,
-  IsISO8601,
-  IsObject,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Length,
-  Matches,
-  Min,
-} from 'class-validator';
+import { IsDefined, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Min } from 'class-validator';
 
 export const SERVICES = ['wallet', 'payment-orchestration', 'history-projection', 'ad-signal-aggregation', 'app'] as const;
 export type ServiceName = (typeof SERVICES)[number];

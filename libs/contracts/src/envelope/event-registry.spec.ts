@@ -31,7 +31,9 @@ describe('event envelope', () => {
   it('refuses what is not an object, unknown types and bad envelope fields, saying why', () => {
     expect(reasons('hello')).toEqual(['the message is not a JSON object']);
     expect(reasons({ ...example, type: 'payments.purchase.unknown' })).toEqual(['unknown event type payments.purchase.unknown version 1']);
-    expect(reasons({ ...example, id: 'not-a-uuid', occurredAt: '2026-11-25T08:00:00+02:00' }).join(' ')).toMatch(/id must be a UUID.*occurredAt must be ISO-8601 in UTC/);
+    expect(reasons({ ...example, id: 'not-a-uuid', occurredAt: '2026-11-25T08:00:00+02:00' }).join(' ')).toMatch(
+      /id must be a UUID.*occurredAt must be ISO-8601 in UTC/,
+    );
   });
 
   it('refuses floating-point or negative amounts and lower-case currencies', () => {

@@ -28,7 +28,6 @@ export const LEDGER_POSTING_LAYERS = ['posted', 'pending', 'released'] as const;
 /** A positive amount of minor units up to PostgreSQL's bigint, as a decimal string. */
 export const POSITIVE_MINOR_UNITS_PATTERN = /^[1-9][0-9]{0,18}$/;
 
-
 function IsStringMap(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
@@ -133,5 +132,5 @@ export const LedgerTransactionRecorded = defineEvent({
   topic: Topics.ledgerTransactions,
   dataClass: LedgerTransactionRecordedData,
   description:
-    "A transaction appended to the ledger journal (transfer, reversal, reserve, post, void or expiry). Keyed by its payment (else its reservation, reversed transaction or own id): in journal order within that key; `sequence` and `data.position` are the journal position.",
+    'A transaction appended to the ledger journal (transfer, reversal, reserve, post, void or expiry). Keyed by its payment (else its reservation, reversed transaction or own id): in journal order within that key; `sequence` and `data.position` are the journal position.',
 });

@@ -259,8 +259,16 @@ export class PaymentRejectedData {
 const payments = <T extends object>(type: string, dataClass: new () => T, description: string): EventDefinition<T> =>
   defineEvent({ type: `payments.payment.${type}`, version: 1, topic: Topics.paymentEvents, dataClass, description });
 
-export const PaymentInitiatedV1 = payments('initiated', PaymentInitiatedData, 'A payment was accepted for processing: who pays whom, how much, from which app.');
-export const PaymentActionRequiredV1 = payments('action-required', PaymentActionRequiredData, 'The provider needs the payer (3-D Secure) before it can authorise.');
+export const PaymentInitiatedV1 = payments(
+  'initiated',
+  PaymentInitiatedData,
+  'A payment was accepted for processing: who pays whom, how much, from which app.',
+);
+export const PaymentActionRequiredV1 = payments(
+  'action-required',
+  PaymentActionRequiredData,
+  'The provider needs the payer (3-D Secure) before it can authorise.',
+);
 export const PaymentAuthorizedV1 = payments('authorized', PaymentAuthorizedData, 'Funds are held for the payment (card authorisation or wallet reservation).');
 export const PaymentCapturedV1 = payments('captured', PaymentCapturedData, 'Money moved from the payer; the ledger posts it.');
 export const PaymentFailedV1 = payments('failed', PaymentFailedData, 'The provider refused the payment (decline, failed authentication).');
@@ -268,10 +276,18 @@ export const PaymentCanceledV1 = payments('canceled', PaymentCanceledData, 'The 
 export const PaymentRefundRequestedV1 = payments('refund-requested', PaymentRefundRequestedData, 'A full or partial refund was asked of the provider.');
 export const PaymentRefundedV1 = payments('refunded', PaymentRefundedData, 'A refund settled; the ledger reverses its amount.');
 export const PaymentRefundFailedV1 = payments('refund-failed', PaymentRefundFailedData, 'A requested refund did not happen; its amount is refundable again.');
-export const PaymentDisputeOpenedV1 = payments('dispute-opened', PaymentDisputeOpenedData, "The payer's bank disputes the charge; the disputed amount is withheld.");
+export const PaymentDisputeOpenedV1 = payments(
+  'dispute-opened',
+  PaymentDisputeOpenedData,
+  "The payer's bank disputes the charge; the disputed amount is withheld.",
+);
 export const PaymentDisputeWonV1 = payments('dispute-won', PaymentDisputeWonData, 'The dispute was decided for the merchant; the withheld amount returns.');
 export const PaymentDisputeLostV1 = payments('dispute-lost', PaymentDisputeLostData, 'The chargeback is final; the ledger reverses the disputed amount.');
-export const PaymentRejectedV1 = payments('rejected', PaymentRejectedData, 'A purchase request was refused by the checks before any money moved; subject = request id.');
+export const PaymentRejectedV1 = payments(
+  'rejected',
+  PaymentRejectedData,
+  'A purchase request was refused by the checks before any money moved; subject = request id.',
+);
 
 /** Every payments.events.v1 definition, for consumers that subscribe to all of them. */
 export const PAYMENT_EVENTS: readonly EventDefinition[] = [

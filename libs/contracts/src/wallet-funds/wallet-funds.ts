@@ -17,7 +17,14 @@ import { Topics } from '../topics';
  */
 
 const ID_MESSAGE = (field: string) => ({ message: `${field} must be 1 to 100 of letters, digits, "_", "-", ":" and "."` });
-export const FUNDS_REJECTION_CODES = ['INSUFFICIENT_FUNDS', 'ACCOUNT_NOT_FOUND', 'CURRENCY_MISMATCH', 'RESERVATION_NOT_PENDING', 'RESERVATION_EXPIRED', 'INVALID_AMOUNT'] as const;
+export const FUNDS_REJECTION_CODES = [
+  'INSUFFICIENT_FUNDS',
+  'ACCOUNT_NOT_FOUND',
+  'CURRENCY_MISMATCH',
+  'RESERVATION_NOT_PENDING',
+  'RESERVATION_EXPIRED',
+  'INVALID_AMOUNT',
+] as const;
 export type FundsRejectionCode = (typeof FUNDS_REJECTION_CODES)[number];
 
 abstract class FundsCommandData {
@@ -91,7 +98,11 @@ const command = <T extends object>(name: string, dataClass: new () => T, descrip
 const answer = <T extends object>(name: string, dataClass: new () => T, description: string) =>
   defineEvent({ type: `wallet.funds.${name}`, version: 1, topic: Topics.walletEvents, dataClass, description });
 
-export const ReserveFundsV1 = command('reserve-requested', ReserveFundsData, 'Orchestration asks the wallet to hold a sender’s balance for a person-to-person payment.');
+export const ReserveFundsV1 = command(
+  'reserve-requested',
+  ReserveFundsData,
+  'Orchestration asks the wallet to hold a sender’s balance for a person-to-person payment.',
+);
 export const PostReservedFundsV1 = command('post-requested', PostReservedFundsData, 'Orchestration confirms a hold: the money moves to the recipient.');
 export const VoidReservedFundsV1 = command('void-requested', VoidReservedFundsData, 'Orchestration releases a hold (canceled, timed out, compensation).');
 export const FundsReservedV1 = answer('reserved', FundsReservedData, 'The wallet holds the amount until expiresAt.');

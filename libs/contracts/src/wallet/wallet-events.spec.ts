@@ -22,7 +22,14 @@ describe('wallet events', () => {
       source: 'wallet',
       subject: 'person-1',
       sequence: 2,
-      data: { personId: 'person-1', actor: 'person:person-1', methodId: '7f1d3c1e-8a47-4f55-b2d4-7f8a9e0c1b23', kind: 'card', display: { brand: 'visa', last4: '4242', expMonth: 12, expYear: 2030 }, preferred: true },
+      data: {
+        personId: 'person-1',
+        actor: 'person:person-1',
+        methodId: '7f1d3c1e-8a47-4f55-b2d4-7f8a9e0c1b23',
+        kind: 'card',
+        display: { brand: 'visa', last4: '4242', expMonth: 12, expYear: 2030 },
+        preferred: true,
+      },
     });
     expect(event.data.display.last4).toBe('4242');
     expect(() =>

@@ -1,7 +1,21 @@
 // class-transformer's @Type reads design-time metadata: the polyfill must load first.
 import 'reflect-metadata';
 import { Type } from 'class-transformer';
-import { ArrayUnique, IsArray, IsBoolean, IsIn, IsInt, IsISO31661Alpha2, IsISO8601, IsOptional, IsUUID, Matches, Max, Min, ValidateNested } from 'class-validator';
+import {
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsISO31661Alpha2,
+  IsISO8601,
+  IsOptional,
+  IsUUID,
+  Matches,
+  Max,
+  Min,
+  ValidateNested,
+} from 'class-validator';
 import { defineEvent } from '../envelope/event-registry';
 import { Money } from '../envelope/money';
 import { APPS } from '../payments/purchase-requested';
@@ -206,8 +220,8 @@ export const PinChangedV1 = wallet('wallet.pin.changed', PinChanged, 'The person
 export const PinAttemptFailedV1 = wallet('wallet.pin.attempt-failed', PinAttemptFailed, 'A wrong PIN was entered (fraud signal).');
 export const PinLockedV1 = wallet('wallet.pin.locked', PinLocked, 'Too many wrong PINs: PIN use is locked until the given time.');
 export const StepUpGrantedV1 = wallet('wallet.step-up.granted', StepUpGranted, 'A step-up proof was issued (PIN or biometric) up to a ceiling.');
-export const ConsentChangedV1 = wallet('wallet.consent.changed', ConsentChanged, 'The person\'s consent to a use of their payment data changed.');
-export const ContactChangedV1 = wallet('wallet.contact.changed', ContactChanged, 'The person\'s contact details changed (presence flags only).');
+export const ConsentChangedV1 = wallet('wallet.consent.changed', ConsentChanged, "The person's consent to a use of their payment data changed.");
+export const ContactChangedV1 = wallet('wallet.contact.changed', ContactChanged, "The person's contact details changed (presence flags only).");
 
 export const WALLET_EVENTS = [
   WalletOpenedV1,

@@ -57,10 +57,7 @@ function checked(total: bigint): bigint {
 
 export function sameBalance(a: Balance, b: Balance): boolean {
   return (
-    a.debitsPosted === b.debitsPosted &&
-    a.creditsPosted === b.creditsPosted &&
-    a.debitsPending === b.debitsPending &&
-    a.creditsPending === b.creditsPending
+    a.debitsPosted === b.debitsPosted && a.creditsPosted === b.creditsPosted && a.debitsPending === b.debitsPending && a.creditsPending === b.creditsPending
   );
 }
 

@@ -1,14 +1,7 @@
 import { createHash } from 'node:crypto';
 
 export type CanonicalValue =
-  | string
-  | number
-  | bigint
-  | boolean
-  | null
-  | Date
-  | readonly CanonicalValue[]
-  | { readonly [key: string]: CanonicalValue | undefined };
+  string | number | bigint | boolean | null | Date | readonly CanonicalValue[] | { readonly [key: string]: CanonicalValue | undefined };
 
 /**
  * A deterministic JSON text: object keys sorted, no whitespace, bigint as a decimal string,

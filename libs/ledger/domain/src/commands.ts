@@ -60,13 +60,7 @@ export interface ExpireReservationCommand {
   readonly reservationId: string;
 }
 
-export type LedgerCommand =
-  | TransferCommand
-  | ReverseCommand
-  | ReserveCommand
-  | PostReservationCommand
-  | VoidReservationCommand
-  | ExpireReservationCommand;
+export type LedgerCommand = TransferCommand | ReverseCommand | ReserveCommand | PostReservationCommand | VoidReservationCommand | ExpireReservationCommand;
 
 export type ReservationResolution = 'post' | 'void' | 'expire';
 

@@ -7,7 +7,12 @@ import { verifyEntries } from './in-memory-ledger';
 function journalOfFive(): JournalEntry[] {
   const ledger = economy();
   for (let i = 0; i < 5; i++) {
-    ledger.execute({ type: 'transfer', transactionId: `t${i}`, postings: [eur('clearing-eur', 'debit', 100n), eur('alice', 'credit', 100n)], metadata: { n: String(i) } });
+    ledger.execute({
+      type: 'transfer',
+      transactionId: `t${i}`,
+      postings: [eur('clearing-eur', 'debit', 100n), eur('alice', 'credit', 100n)],
+      metadata: { n: String(i) },
+    });
   }
   return [...ledger.journal()];
 }
@@ -51,7 +56,7 @@ describe('the hash chain', () => {
 
   it('reports a rehashed entry at the next position, whose link no longer matches', () => {
     const journal = journalOfFive();
-    const changed = { ...(journal[2]), metadata: { n: 'changed' } };
+    const changed = { ...journal[2], metadata: { n: 'changed' } };
     journal[2] = { ...changed, hash: hashEntry(changed) };
     expect(verifyEntries(journal)).toMatchObject({ ok: false, position: 4n, reason: expect.stringMatching(/prev_hash/) });
   });

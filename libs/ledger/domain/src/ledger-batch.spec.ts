@@ -20,11 +20,15 @@ describe('transactions', () => {
   it('accepts a balanced transaction whole and moves the balances', () => {
     const ledger = economy();
     expect(codeOf(ledger.execute(fund('f1', 'alice', 1000n)))).toBe('OK');
-    expect(codeOf(ledger.execute({
-      type: 'transfer',
-      transactionId: 'buy-1',
-      postings: [eur('alice', 'debit', 300n), eur('shop', 'credit', 290n), eur('fees', 'credit', 10n)],
-    }))).toBe('OK');
+    expect(
+      codeOf(
+        ledger.execute({
+          type: 'transfer',
+          transactionId: 'buy-1',
+          postings: [eur('alice', 'debit', 300n), eur('shop', 'credit', 290n), eur('fees', 'credit', 10n)],
+        }),
+      ),
+    ).toBe('OK');
     expect(ledger.summary('alice').posted).toBe(700n);
     expect(ledger.summary('shop').posted).toBe(290n);
     expect(ledger.summary('clearing-eur').posted).toBe(1000n);
@@ -38,7 +42,10 @@ describe('transactions', () => {
       transactionId: 'overdraw',
       postings: [eur('alice', 'debit', 150n), eur('shop', 'credit', 150n)],
     });
-    expect(outcome).toMatchObject({ ok: false, error: { code: 'INSUFFICIENT_FUNDS', message: expect.stringContaining('account alice has 100 EUR available') } });
+    expect(outcome).toMatchObject({
+      ok: false,
+      error: { code: 'INSUFFICIENT_FUNDS', message: expect.stringContaining('account alice has 100 EUR available') },
+    });
     expect(ledger.journal()).toHaveLength(1);
     expect(ledger.summary('shop').posted).toBe(0n);
   });
@@ -52,10 +59,22 @@ describe('transactions', () => {
 
   it('refuses currency mismatches, unknown accounts and unbalanced postings', () => {
     const ledger = economy();
-    expect(codeOf(ledger.execute({ type: 'transfer', transactionId: 'x1', postings: [eur('clearing-eur', 'debit', 5n), { accountId: 'dave', direction: 'credit', amount: 5n, currency: 'EUR' }] }))).toBe('CURRENCY_MISMATCH');
+    expect(
+      codeOf(
+        ledger.execute({
+          type: 'transfer',
+          transactionId: 'x1',
+          postings: [eur('clearing-eur', 'debit', 5n), { accountId: 'dave', direction: 'credit', amount: 5n, currency: 'EUR' }],
+        }),
+      ),
+    ).toBe('CURRENCY_MISMATCH');
     expect(codeOf(ledger.execute(pay('x2', 'clearing-eur', 'nobody', 5n)))).toBe('ACCOUNT_NOT_FOUND');
-    expect(codeOf(ledger.execute({ type: 'transfer', transactionId: 'x3', postings: [eur('clearing-eur', 'debit', 5n), eur('alice', 'credit', 4n)] }))).toBe('UNBALANCED');
-    expect(codeOf(ledger.execute({ type: 'transfer', transactionId: 'bad:id', postings: [eur('clearing-eur', 'debit', 5n), eur('alice', 'credit', 5n)] }))).toBe('INVALID_INPUT');
+    expect(codeOf(ledger.execute({ type: 'transfer', transactionId: 'x3', postings: [eur('clearing-eur', 'debit', 5n), eur('alice', 'credit', 4n)] }))).toBe(
+      'UNBALANCED',
+    );
+    expect(
+      codeOf(ledger.execute({ type: 'transfer', transactionId: 'bad:id', postings: [eur('clearing-eur', 'debit', 5n), eur('alice', 'credit', 5n)] })),
+    ).toBe('INVALID_INPUT');
     expect(ledger.journal()).toHaveLength(0);
   });
 });
@@ -90,7 +109,12 @@ describe('group commit', () => {
   it('accepts or rejects each command of a batch on its own, against the balances left by the previous ones', () => {
     const ledger = economy();
     ledger.execute(fund('f1', 'alice', 100n));
-    const outcomes = ledger.executeBatch([pay('a', 'alice', 'shop', 60n), pay('b', 'alice', 'shop', 60n), pay('c', 'alice', 'shop', 40n), fund('d', 'bob', 5n)]);
+    const outcomes = ledger.executeBatch([
+      pay('a', 'alice', 'shop', 60n),
+      pay('b', 'alice', 'shop', 60n),
+      pay('c', 'alice', 'shop', 40n),
+      fund('d', 'bob', 5n),
+    ]);
     expect(outcomes.map(codeOf)).toEqual(['OK', 'INSUFFICIENT_FUNDS', 'OK', 'OK']);
     expect(ledger.summary('alice').available).toBe(0n);
     expect(ledger.journal().map((e) => e.position)).toEqual([1n, 2n, 3n, 4n]);

@@ -36,8 +36,7 @@ export interface ChainHead {
 export const GENESIS_HEAD: ChainHead = Object.freeze({ position: 0n, hash: GENESIS_HASH, recordedAt: null });
 
 export type CommandOutcome =
-  | { readonly ok: true; readonly entry: JournalEntry; readonly replayed: boolean }
-  | { readonly ok: false; readonly error: LedgerError };
+  { readonly ok: true; readonly entry: JournalEntry; readonly replayed: boolean } | { readonly ok: false; readonly error: LedgerError };
 
 /** An entry appended by the batch, with the tracing context of the command that caused it. */
 export interface AppendedEntry {

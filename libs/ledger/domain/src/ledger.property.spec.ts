@@ -27,7 +27,11 @@ const PEOPLE_EUR = ['alice', 'bob', 'carol', 'shop', 'kiosk', 'charity', 'fees']
 // A small id space on purpose: ids collide, so retries and conflicts happen often.
 const txId = fc.constantFrom('t0', 't1', 't2', 't3', 't4', 't5', 't6', 't7', 't8', 't9', 't10', 't11');
 const reservationId = fc.constantFrom('r0', 'r1', 'r2', 'r3', 'r4', 'r5');
-const anyRef = fc.oneof(txId, reservationId, reservationId.map((r) => `${r}:post`));
+const anyRef = fc.oneof(
+  txId,
+  reservationId,
+  reservationId.map((r) => `${r}:post`),
+);
 const amount = fc.oneof({ weight: 9, arbitrary: fc.bigInt({ min: 1n, max: 1500n }) }, { weight: 1, arbitrary: fc.constantFrom(0n, -5n) });
 const currency = fc.constantFrom('EUR', 'EUR', 'EUR', 'USD');
 const direction = fc.constantFrom<'debit' | 'credit'>('debit', 'credit');
@@ -38,18 +42,23 @@ const pair = (from: string, to: string, value: bigint, cur: string): PostingInpu
   { accountId: to, direction: 'credit', amount: value, currency: cur },
 ];
 
-const fund = fc.record({ id: txId, to: fc.constantFrom(...PEOPLE_EUR, 'dave'), value: amount, metadata }).map(
-  ({ id, to, value, metadata: m }): LedgerCommand => ({
+const fund = fc
+  .record({ id: txId, to: fc.constantFrom(...PEOPLE_EUR, 'dave'), value: amount, metadata })
+  .map(({ id, to, value, metadata: m }): LedgerCommand => ({
     type: 'transfer',
     transactionId: id,
     postings: to === 'dave' ? pair('clearing-usd', 'dave', value, 'USD') : pair('clearing-eur', to, value, 'EUR'),
     metadata: m,
-  }),
-);
+  }));
 
-const pay = fc.record({ id: txId, from: fc.constantFrom(...ACCOUNT_IDS), to: fc.constantFrom(...ACCOUNT_IDS), value: amount, cur: currency, metadata }).map(
-  ({ id, from, to, value, cur, metadata: m }): LedgerCommand => ({ type: 'transfer', transactionId: id, postings: pair(from, to, value, cur), metadata: m }),
-);
+const pay = fc
+  .record({ id: txId, from: fc.constantFrom(...ACCOUNT_IDS), to: fc.constantFrom(...ACCOUNT_IDS), value: amount, cur: currency, metadata })
+  .map(({ id, from, to, value, cur, metadata: m }): LedgerCommand => ({
+    type: 'transfer',
+    transactionId: id,
+    postings: pair(from, to, value, cur),
+    metadata: m,
+  }));
 
 const scattered = fc
   .record({
@@ -88,7 +97,9 @@ const reverse = fc
   .record({
     id: txId,
     target: anyRef,
-    part: fc.option(fc.record({ from: fc.constantFrom(...ACCOUNT_IDS), to: fc.constantFrom(...ACCOUNT_IDS), value: amount, cur: currency }), { nil: undefined }),
+    part: fc.option(fc.record({ from: fc.constantFrom(...ACCOUNT_IDS), to: fc.constantFrom(...ACCOUNT_IDS), value: amount, cur: currency }), {
+      nil: undefined,
+    }),
   })
   .map(({ id, target, part }): LedgerCommand => ({
     type: 'reverse',
@@ -113,7 +124,10 @@ const commandAt: fc.Arbitrary<CommandAt> = fc.oneof(
 type StepAt = (now: Date, history: readonly LedgerCommand[], journal: readonly JournalEntry[]) => Step;
 const stepAt: fc.Arbitrary<StepAt> = fc.oneof(
   { weight: 6, arbitrary: commandAt.map((c) => (now: Date): Step => ({ kind: 'one', command: c(now) })) },
-  { weight: 3, arbitrary: fc.array(commandAt, { minLength: 2, maxLength: 8 }).map((cs) => (now: Date): Step => ({ kind: 'batch', commands: cs.map((c) => c(now)) })) },
+  {
+    weight: 3,
+    arbitrary: fc.array(commandAt, { minLength: 2, maxLength: 8 }).map((cs) => (now: Date): Step => ({ kind: 'batch', commands: cs.map((c) => c(now)) })),
+  },
   // A client retrying an earlier request, byte for byte.
   {
     weight: 2,
@@ -125,21 +139,20 @@ const stepAt: fc.Arbitrary<StepAt> = fc.oneof(
   // A refund of part of an existing transaction: sometimes within what is left, sometimes beyond.
   {
     weight: 2,
-    arbitrary: fc.record({ id: txId, n: fc.nat(), eighths: fc.integer({ min: 1, max: 12 }) }).map(
-      ({ id, n, eighths }) =>
-        (_now: Date, _history: readonly LedgerCommand[], journal: readonly JournalEntry[]): Step => {
-          const original = journal[n % Math.max(journal.length, 1)];
-          const posted = original?.postings.filter((p) => p.layer === 'posted') ?? [];
-          if (!original || posted.length !== 2) return { kind: 'sweep' };
-          const postings = posted.map((p) => ({
-            accountId: p.accountId,
-            direction: p.direction === 'debit' ? ('credit' as const) : ('debit' as const),
-            amount: (p.amount * BigInt(eighths)) / 8n,
-            currency: p.currency,
-          }));
-          return { kind: 'one', command: { type: 'reverse', transactionId: id, reverses: original.transactionId, postings } };
-        },
-    ),
+    arbitrary: fc
+      .record({ id: txId, n: fc.nat(), eighths: fc.integer({ min: 1, max: 12 }) })
+      .map(({ id, n, eighths }) => (_now: Date, _history: readonly LedgerCommand[], journal: readonly JournalEntry[]): Step => {
+        const original = journal[n % Math.max(journal.length, 1)];
+        const posted = original?.postings.filter((p) => p.layer === 'posted') ?? [];
+        if (!original || posted.length !== 2) return { kind: 'sweep' };
+        const postings = posted.map((p) => ({
+          accountId: p.accountId,
+          direction: p.direction === 'debit' ? ('credit' as const) : ('debit' as const),
+          amount: (p.amount * BigInt(eighths)) / 8n,
+          currency: p.currency,
+        }));
+        return { kind: 'one', command: { type: 'reverse', transactionId: id, reverses: original.transactionId, postings } };
+      }),
   },
   { weight: 1, arbitrary: fc.integer({ min: 1, max: 8000 }).map((ms) => (): Step => ({ kind: 'advance', ms })) },
   { weight: 1, arbitrary: fc.constant((): Step => ({ kind: 'sweep' })) },
@@ -292,7 +305,22 @@ describe('ledger properties', () => {
       }),
       { numRuns: 100, seed: 42 },
     );
-    for (const expected of ['OK', 'REPLAY', 'INSUFFICIENT_FUNDS', 'REVERSAL_EXCEEDS_ORIGINAL', 'RESERVATION_EXPIRED', 'AMOUNT_EXCEEDS_RESERVATION', 'IDEMPOTENCY_CONFLICT', 'UNBALANCED', 'CURRENCY_MISMATCH', 'reserve', 'post_pending', 'void_pending', 'expire_pending', 'reversal']) {
+    for (const expected of [
+      'OK',
+      'REPLAY',
+      'INSUFFICIENT_FUNDS',
+      'REVERSAL_EXCEEDS_ORIGINAL',
+      'RESERVATION_EXPIRED',
+      'AMOUNT_EXCEEDS_RESERVATION',
+      'IDEMPOTENCY_CONFLICT',
+      'UNBALANCED',
+      'CURRENCY_MISMATCH',
+      'reserve',
+      'post_pending',
+      'void_pending',
+      'expire_pending',
+      'reversal',
+    ]) {
       expect(seen).toContain(expected);
     }
   });

@@ -22,7 +22,9 @@ function codeOf(run: () => unknown): string | undefined {
 
 describe('assertBalanced', () => {
   it('accepts debits equal to credits in each currency', () => {
-    expect(() => assertBalanced([p('a', 'debit', 10n), p('b', 'credit', 7n), p('c', 'credit', 3n), p('x', 'debit', 5n, 'USD'), p('y', 'credit', 5n, 'USD')])).not.toThrow();
+    expect(() =>
+      assertBalanced([p('a', 'debit', 10n), p('b', 'credit', 7n), p('c', 'credit', 3n), p('x', 'debit', 5n, 'USD'), p('y', 'credit', 5n, 'USD')]),
+    ).not.toThrow();
   });
 
   it('refuses an entry that balances only across currencies, naming the currency', () => {

@@ -77,11 +77,9 @@ export function assertAccountsMatch(postings: readonly Posting[], accountOf: (id
     const account = accountOf(posting.accountId);
     if (!account) throw new LedgerError('ACCOUNT_NOT_FOUND', `account ${posting.accountId} does not exist`, { accountId: posting.accountId });
     if (account.currency !== posting.currency) {
-      throw new LedgerError(
-        'CURRENCY_MISMATCH',
-        `account ${account.id} holds ${account.currency}; a posting in ${posting.currency} cannot touch it`,
-        { accountId: account.id },
-      );
+      throw new LedgerError('CURRENCY_MISMATCH', `account ${account.id} holds ${account.currency}; a posting in ${posting.currency} cannot touch it`, {
+        accountId: account.id,
+      });
     }
   }
 }

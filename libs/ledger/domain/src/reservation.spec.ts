@@ -71,7 +71,10 @@ describe('two-phase transfers', () => {
 
   it('refuses an expiry in the past', () => {
     const { reserve } = setup();
-    expect(reserve('r1', 1n, 0)).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringMatching(/expiresAt must be in the future/) } });
+    expect(reserve('r1', 1n, 0)).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_INPUT', message: expect.stringMatching(/expiresAt must be in the future/) },
+    });
   });
 });
 
@@ -84,7 +87,12 @@ describe('expiry', () => {
     expect(ledger.expireDue().map(codeOf)).toEqual(['OK']);
     expect(ledger.expireDue()).toEqual([]);
     expect(ledger.summary('alice').available).toBe(900n);
-    expect(ledger.journal().filter((e) => e.kind === 'expire_pending').map((e) => e.transactionId)).toEqual(['r1:expire']);
+    expect(
+      ledger
+        .journal()
+        .filter((e) => e.kind === 'expire_pending')
+        .map((e) => e.transactionId),
+    ).toEqual(['r1:expire']);
   });
 
   it('a late post is refused and releases the hold at once, without waiting for the sweeper', () => {

@@ -58,7 +58,15 @@ describe('reversals', () => {
 
   it('reverses a posted reservation by its post entry', () => {
     const ledger = purchase();
-    ledger.execute({ type: 'reserve', transactionId: 'hold', debitAccountId: 'alice', creditAccountId: 'shop', amount: 100n, currency: 'EUR', expiresAt: new Date('2030-01-01') });
+    ledger.execute({
+      type: 'reserve',
+      transactionId: 'hold',
+      debitAccountId: 'alice',
+      creditAccountId: 'shop',
+      amount: 100n,
+      currency: 'EUR',
+      expiresAt: new Date('2030-01-01'),
+    });
     ledger.execute({ type: 'post_reservation', reservationId: 'hold', amount: 60n });
     expect(codeOf(ledger.execute({ type: 'reverse', transactionId: 'undo-hold', reverses: 'hold' }))).toBe('REVERSAL_NOT_ALLOWED');
     expect(codeOf(ledger.execute({ type: 'reverse', transactionId: 'undo-post', reverses: 'hold:post' }))).toBe('OK');

@@ -46,7 +46,11 @@ describe('append-only journal', () => {
     await ledger.openAccount({ id: 'shop', ownerType: 'merchant', ownerId: 'm-shop', currency: 'EUR' });
     await ledger.record({ type: 'transfer', transactionId: 'fund', postings: [eur('clearing', 'debit', 5_000n), eur('alice', 'credit', 5_000n)] });
     for (let i = 1; i <= 6; i++) {
-      await ledger.record({ type: 'transfer', transactionId: `buy-${i}`, postings: [eur('alice', 'debit', BigInt(100 * i)), eur('shop', 'credit', BigInt(100 * i))] });
+      await ledger.record({
+        type: 'transfer',
+        transactionId: `buy-${i}`,
+        postings: [eur('alice', 'debit', BigInt(100 * i)), eur('shop', 'credit', BigInt(100 * i))],
+      });
     }
   });
 
@@ -110,24 +114,37 @@ describe('append-only journal', () => {
   const forgedPostings = (rows: string): string => `INSERT INTO postings (position, idx, account_id, direction, layer, amount, currency) VALUES ${rows}`;
 
   it('the database itself refuses unbalanced postings, unknown accounts or entries, and balances below a guard', async () => {
-    expect(await refusedInTransaction(FORGED_ENTRY, forgedPostings("(1000, 0, 'clearing', 'debit', 'posted', 10, 'EUR'), (1000, 1, 'alice', 'credit', 'posted', 9, 'EUR')"))).toMatch(
-      /journal entry 1000 is not balanced in EUR/,
-    );
-    expect(await refusedInTransaction(FORGED_ENTRY, forgedPostings("(1000, 0, 'clearing', 'debit', 'posted', 10, 'EUR'), (1000, 1, 'nobody', 'credit', 'posted', 10, 'EUR')"))).toMatch(
-      /posts to account nobody, which does not exist/,
-    );
-    expect(await refusedInTransaction(FORGED_ENTRY, forgedPostings("(1000, 0, 'clearing', 'debit', 'posted', 10, 'USD'), (1000, 1, 'alice', 'credit', 'posted', 10, 'USD')"))).toMatch(
-      /in another currency/,
-    );
-    expect(await refusedInTransaction(forgedPostings("(2000, 0, 'clearing', 'debit', 'posted', 10, 'EUR'), (2000, 1, 'alice', 'credit', 'posted', 10, 'EUR')"))).toMatch(
-      /journal entry 2000, which does not exist/,
-    );
-    expect(await refusedInTransaction("INSERT INTO journal_entries (position, transaction_id, kind, content_hash, recorded_at, prev_hash, hash) VALUES (1001, 'bad', 'transfer', 'XYZ', now(), 'b', 'c')")).toMatch(
-      /check constraint/,
-    );
-    expect(await refusedInTransaction("INSERT INTO accounts (id, owner_type, owner_id, currency, normal_side, min_balance) VALUES ('p-x', 'person', 'u', 'EUR', 'credit', NULL)")).toMatch(
-      /check constraint/,
-    );
+    expect(
+      await refusedInTransaction(
+        FORGED_ENTRY,
+        forgedPostings("(1000, 0, 'clearing', 'debit', 'posted', 10, 'EUR'), (1000, 1, 'alice', 'credit', 'posted', 9, 'EUR')"),
+      ),
+    ).toMatch(/journal entry 1000 is not balanced in EUR/);
+    expect(
+      await refusedInTransaction(
+        FORGED_ENTRY,
+        forgedPostings("(1000, 0, 'clearing', 'debit', 'posted', 10, 'EUR'), (1000, 1, 'nobody', 'credit', 'posted', 10, 'EUR')"),
+      ),
+    ).toMatch(/posts to account nobody, which does not exist/);
+    expect(
+      await refusedInTransaction(
+        FORGED_ENTRY,
+        forgedPostings("(1000, 0, 'clearing', 'debit', 'posted', 10, 'USD'), (1000, 1, 'alice', 'credit', 'posted', 10, 'USD')"),
+      ),
+    ).toMatch(/in another currency/);
+    expect(
+      await refusedInTransaction(forgedPostings("(2000, 0, 'clearing', 'debit', 'posted', 10, 'EUR'), (2000, 1, 'alice', 'credit', 'posted', 10, 'EUR')")),
+    ).toMatch(/journal entry 2000, which does not exist/);
+    expect(
+      await refusedInTransaction(
+        "INSERT INTO journal_entries (position, transaction_id, kind, content_hash, recorded_at, prev_hash, hash) VALUES (1001, 'bad', 'transfer', 'XYZ', now(), 'b', 'c')",
+      ),
+    ).toMatch(/check constraint/);
+    expect(
+      await refusedInTransaction(
+        "INSERT INTO accounts (id, owner_type, owner_id, currency, normal_side, min_balance) VALUES ('p-x', 'person', 'u', 'EUR', 'credit', NULL)",
+      ),
+    ).toMatch(/check constraint/);
     expect(await failure("UPDATE balances SET debits_posted = credits_posted + 1 WHERE account_id = 'alice'")).toMatch(/balances_guard/);
   });
 
@@ -177,7 +194,10 @@ describe('append-only journal', () => {
     const badSchema = await runCli('verify.ts', { ...schema, schema: 'Not-A-Schema' });
     expect(badSchema).toMatchObject({ code: 2, stderr: expect.stringContaining('LEDGER_SCHEMA') });
     const badFlag = await runCli('rebuild-balances.ts', schema, ['--yes']);
-    expect(badFlag).toMatchObject({ code: 2, stderr: expect.stringContaining("Unknown option '--yes'\nusage: npm run ledger:rebuild-balances -- [--dry-run] [--force]") });
+    expect(badFlag).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("Unknown option '--yes'\nusage: npm run ledger:rebuild-balances -- [--dry-run] [--force]"),
+    });
     const noLedger = await runCli('verify.ts', { ...schema, schema: 'public' });
     expect(noLedger).toMatchObject({ code: 2, stderr: expect.stringContaining('has no ledger tables') });
   });

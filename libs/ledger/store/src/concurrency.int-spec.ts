@@ -48,7 +48,9 @@ describe('ledger concurrency', () => {
 
   const ledger = (i: number): PostgresLedger => ledgers[i % ledgers.length];
   const journalIds = async (): Promise<string[]> =>
-    ((await schema.dataSource.query<Array<{ transaction_id: string }>>('SELECT transaction_id FROM journal_entries ORDER BY position'))).map((r) => r.transaction_id);
+    (await schema.dataSource.query<Array<{ transaction_id: string }>>('SELECT transaction_id FROM journal_entries ORDER BY position')).map(
+      (r) => r.transaction_id,
+    );
 
   it('200 concurrent debits that together exceed the wallet never overdraw it; each accepted one is in the journal once', async () => {
     await ledger(0).openAccount({ id: 'wallet-1', ownerType: 'person', ownerId: 'u-1', currency: 'EUR' });
@@ -64,7 +66,7 @@ describe('ledger concurrency', () => {
     expect(refused.length).toBeGreaterThan(0);
     expect(new Set(refused)).toEqual(new Set(['INSUFFICIENT_FUNDS']));
 
-    const spent = accepted.reduce((sum, i) => sum + (amounts[i]), 0n);
+    const spent = accepted.reduce((sum, i) => sum + amounts[i], 0n);
     const balance = await ledger(0).balance('wallet-1');
     expect(balance.posted).toBe(10_000n - spent);
     expect(balance.available).toBeGreaterThanOrEqual(0n);
@@ -82,7 +84,9 @@ describe('ledger concurrency', () => {
     expect(new Set(results.map((r) => r.entry.hash)).size).toBe(1);
     expect((await journalIds()).filter((id) => id === 'same-id')).toHaveLength(1);
     expect(await ledger(0).balance('wallet-2')).toMatchObject({ posted: 1_234n });
-    const events = (await schema.dataSource.query<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM outbox WHERE payload->'data'->>'transactionId' = 'same-id'`));
+    const events = await schema.dataSource.query<Array<{ n: number }>>(
+      `SELECT count(*)::int AS n FROM outbox WHERE payload->'data'->>'transactionId' = 'same-id'`,
+    );
     expect(events[0]?.n).toBe(1);
   });
 
@@ -91,7 +95,12 @@ describe('ledger concurrency', () => {
     const outcomes = await Promise.all(Array.from({ length: 20 }, (_, i) => ledger(i).submit(pay('contested', 'clearing', 'wallet-3', BigInt(100 + (i % 2))))));
     const winners = outcomes.filter((o) => o.ok);
     expect(new Set(winners.map((o) => (o.ok ? o.entry.hash : '')))).toHaveProperty('size', 1);
-    expect(outcomes.filter((o) => !o.ok).map(codeOf).every((c) => c === 'IDEMPOTENCY_CONFLICT')).toBe(true);
+    expect(
+      outcomes
+        .filter((o) => !o.ok)
+        .map(codeOf)
+        .every((c) => c === 'IDEMPOTENCY_CONFLICT'),
+    ).toBe(true);
     expect(outcomes.filter((o) => !o.ok).length).toBe(10);
   });
 
@@ -119,14 +128,18 @@ describe('ledger concurrency', () => {
     const expiresAt = new Date(clock.now().getTime() + 300);
     const holds = Array.from({ length: 40 }, (_, i) => `race-${i}`);
     await Promise.all(
-      holds.map((id, i) => ledger(i).record({ type: 'reserve', transactionId: id, debitAccountId: 'wallet-4', creditAccountId: 'shop', amount: 100n, currency: 'EUR', expiresAt })),
+      holds.map((id, i) =>
+        ledger(i).record({ type: 'reserve', transactionId: id, debitAccountId: 'wallet-4', creditAccountId: 'shop', amount: 100n, currency: 'EUR', expiresAt }),
+      ),
     );
     aheadMs += expiresAt.getTime() - clock.now().getTime() - 5; // 5 ms before the expiry, which real time then crosses
     // Around the expiry: posts, voids and two sweepers at once.
     const [, , ...answers] = await Promise.all([
       ledger(0).expireDueReservations(),
       ledger(1).expireDueReservations(),
-      ...holds.map((id, i) => ledger(i).submit(i % 3 === 0 ? { type: 'void_reservation', reservationId: id } : { type: 'post_reservation', reservationId: id })),
+      ...holds.map((id, i) =>
+        ledger(i).submit(i % 3 === 0 ? { type: 'void_reservation', reservationId: id } : { type: 'post_reservation', reservationId: id }),
+      ),
     ]);
     aheadMs += 20; // past the expiry: what the race left pending is released now
     await Promise.all([ledger(0).expireDueReservations(), ledger(1).expireDueReservations()]);

@@ -51,9 +51,7 @@ export async function appendInTransaction(
 }
 
 export async function lockChainHead(sql: Sql): Promise<ChainHead> {
-  const [row] = await sql.query<{ position: string; hash: string; recorded_at: Date | null }>(
-    'SELECT position, hash, recorded_at FROM chain_head FOR UPDATE',
-  );
+  const [row] = await sql.query<{ position: string; hash: string; recorded_at: Date | null }>('SELECT position, hash, recorded_at FROM chain_head FOR UPDATE');
   if (!row) throw new Error('the ledger has no chain head row: were the ledger migrations run?');
   return { position: toBigInt(row.position), hash: row.hash, recordedAt: row.recorded_at };
 }

@@ -14,8 +14,8 @@ const EVENT_ID_NAMESPACE = Buffer.from('6f1b3d1e8c2a4f0e9b7d5a3c1e2f4a6b', 'hex'
  */
 export function ledgerEventId(transactionId: string): string {
   const bytes = createHash('sha1').update(EVENT_ID_NAMESPACE).update(`ledger.transaction.recorded:${transactionId}`, 'utf8').digest().subarray(0, 16);
-  bytes[6] = ((bytes[6]) & 0x0f) | 0x50;
-  bytes[8] = ((bytes[8]) & 0x3f) | 0x80;
+  bytes[6] = (bytes[6] & 0x0f) | 0x50;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
@@ -26,7 +26,13 @@ export function recordedData(entry: JournalEntry): LedgerTransactionRecordedData
     kind: entry.kind,
     position: entry.position.toString(),
     recordedAt: entry.recordedAt.toISOString(),
-    postings: entry.postings.map((p) => ({ accountId: p.accountId, direction: p.direction, amount: p.amount.toString(), currency: p.currency, layer: p.layer })),
+    postings: entry.postings.map((p) => ({
+      accountId: p.accountId,
+      direction: p.direction,
+      amount: p.amount.toString(),
+      currency: p.currency,
+      layer: p.layer,
+    })),
     metadata: { ...entry.metadata },
     hash: entry.hash,
   };

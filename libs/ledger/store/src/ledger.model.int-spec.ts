@@ -41,48 +41,46 @@ const holdId = fc.constantFrom('h1', 'h2', 'h3');
 const amount = fc.bigInt({ min: 1n, max: 900n });
 const currency = fc.constantFrom('EUR', 'EUR', 'EUR', 'USD');
 
-const transfer = fc.record({ id: txId, from: account, to: account, value: amount, cur: currency }).map(
-  ({ id, from, to, value, cur }): Template =>
-    (p) => ({
-      type: 'transfer',
-      transactionId: p + id,
-      postings: [
-        { accountId: p + from, direction: 'debit', amount: value, currency: cur },
-        { accountId: p + to, direction: 'credit', amount: value, currency: cur },
-      ],
-    }),
-);
-const fund = fc.record({ id: txId, to: fc.constantFrom('alice', 'bob'), value: amount }).map(
-  ({ id, to, value }): Template =>
-    (p) => ({
-      type: 'transfer',
-      transactionId: p + id,
-      postings: [
-        { accountId: `${p}clearing`, direction: 'debit', amount: value, currency: 'EUR' },
-        { accountId: p + to, direction: 'credit', amount: value, currency: 'EUR' },
-      ],
-    }),
-);
-const reserve = fc.record({ id: holdId, from: fc.constantFrom('alice', 'bob', 'shop'), value: amount, ttl: fc.integer({ min: 1, max: 5_000 }) }).map(
-  ({ id, from, value, ttl }): Template =>
-    (p, now) => ({
-      type: 'reserve',
-      transactionId: p + id,
-      debitAccountId: p + from,
-      creditAccountId: `${p}shop`,
-      amount: value,
-      currency: 'EUR',
-      expiresAt: new Date(now.getTime() + ttl),
-    }),
-);
+const transfer = fc.record({ id: txId, from: account, to: account, value: amount, cur: currency }).map(({ id, from, to, value, cur }): Template => (p) => ({
+  type: 'transfer',
+  transactionId: p + id,
+  postings: [
+    { accountId: p + from, direction: 'debit', amount: value, currency: cur },
+    { accountId: p + to, direction: 'credit', amount: value, currency: cur },
+  ],
+}));
+const fund = fc.record({ id: txId, to: fc.constantFrom('alice', 'bob'), value: amount }).map(({ id, to, value }): Template => (p) => ({
+  type: 'transfer',
+  transactionId: p + id,
+  postings: [
+    { accountId: `${p}clearing`, direction: 'debit', amount: value, currency: 'EUR' },
+    { accountId: p + to, direction: 'credit', amount: value, currency: 'EUR' },
+  ],
+}));
+const reserve = fc
+  .record({ id: holdId, from: fc.constantFrom('alice', 'bob', 'shop'), value: amount, ttl: fc.integer({ min: 1, max: 5_000 }) })
+  .map(({ id, from, value, ttl }): Template => (p, now) => ({
+    type: 'reserve',
+    transactionId: p + id,
+    debitAccountId: p + from,
+    creditAccountId: `${p}shop`,
+    amount: value,
+    currency: 'EUR',
+    expiresAt: new Date(now.getTime() + ttl),
+  }));
 const post = fc
   .record({ id: holdId, value: fc.option(amount, { nil: undefined }) })
   .map(({ id, value }): Template => (p) => ({ type: 'post_reservation', reservationId: p + id, amount: value }));
 const voidHold = holdId.map((id): Template => (p) => ({ type: 'void_reservation', reservationId: p + id }));
-const reverse = fc.record({ id: txId, target: fc.oneof(txId, holdId.map((h) => `${h}:post`)) }).map(
-  ({ id, target }): Template =>
-    (p) => ({ type: 'reverse', transactionId: p + id, reverses: p + target }),
-);
+const reverse = fc
+  .record({
+    id: txId,
+    target: fc.oneof(
+      txId,
+      holdId.map((h) => `${h}:post`),
+    ),
+  })
+  .map(({ id, target }): Template => (p) => ({ type: 'reverse', transactionId: p + id, reverses: p + target }));
 const command = fc.oneof(transfer, fund, fund, reserve, post, voidHold, reverse);
 
 type Step =
@@ -168,20 +166,24 @@ describe('the PostgreSQL ledger against its in-memory model', () => {
 
   it('keeps every invariant when random histories race from two instances at once', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(command, { minLength: 20, maxLength: 80, size: 'max' }), fc.array(command, { minLength: 20, maxLength: 80, size: 'max' }), async (mine, theirs) => {
-        const prefix = `race${++run}.`;
-        clock.advance(60_000);
-        await openRunAccounts(prefix);
-        const send = (instance: PostgresLedger, templates: readonly Template[]) =>
-          Promise.all(templates.map((t) => instance.submit(t(prefix, clock.now())).then((o) => (o.ok ? 'OK' : o.error.code))));
-        const answers = (await Promise.all([send(ledger, mine), send(other, theirs), ledger.expireDueReservations()])).slice(0, 2).flat();
-        // Whatever interleaving happened, each answer is an outcome of the rules, never a failure.
-        expect(answers.every((a) => typeof a === 'string')).toBe(true);
-        // Balance guards held (people at 0, the shop within its overdraft).
-        for (const input of ACCOUNTS.filter((a) => a.ownerType !== 'system')) {
-          expect((await ledger.balance(prefix + input.id)).available >= (input.minBalance ?? 0n)).toBe(true);
-        }
-      }),
+      fc.asyncProperty(
+        fc.array(command, { minLength: 20, maxLength: 80, size: 'max' }),
+        fc.array(command, { minLength: 20, maxLength: 80, size: 'max' }),
+        async (mine, theirs) => {
+          const prefix = `race${++run}.`;
+          clock.advance(60_000);
+          await openRunAccounts(prefix);
+          const send = (instance: PostgresLedger, templates: readonly Template[]) =>
+            Promise.all(templates.map((t) => instance.submit(t(prefix, clock.now())).then((o) => (o.ok ? 'OK' : o.error.code))));
+          const answers = (await Promise.all([send(ledger, mine), send(other, theirs), ledger.expireDueReservations()])).slice(0, 2).flat();
+          // Whatever interleaving happened, each answer is an outcome of the rules, never a failure.
+          expect(answers.every((a) => typeof a === 'string')).toBe(true);
+          // Balance guards held (people at 0, the shop within its overdraft).
+          for (const input of ACCOUNTS.filter((a) => a.ownerType !== 'system')) {
+            expect((await ledger.balance(prefix + input.id)).available >= (input.minBalance ?? 0n)).toBe(true);
+          }
+        },
+      ),
       { numRuns: 15 },
     );
     await assertJournalInvariants();

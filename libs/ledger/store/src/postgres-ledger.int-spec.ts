@@ -40,7 +40,7 @@ describe('PostgresLedger', () => {
   const clock = new TestClock();
 
   const count = async (table: string): Promise<number> => {
-    const [row] = (await schema.dataSource.query<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM ${table}`));
+    const [row] = await schema.dataSource.query<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM ${table}`);
     return row?.n ?? 0;
   };
 
@@ -76,12 +76,14 @@ describe('PostgresLedger', () => {
       expect(await ledger.balance('alice')).toMatchObject({ posted: 10_000n, available: 10_000n, asOfPosition: 1n });
       expect(await ledger.balance('clearing')).toMatchObject({ posted: 10_000n, normalSide: 'debit' });
 
-      const [row] = (await schema.dataSource.query<Array<{
-        topic: string;
-        message_key: string;
-        event_id: string;
-        payload: unknown;
-      }>>('SELECT topic, message_key, event_id, payload FROM outbox ORDER BY position'));
+      const [row] = await schema.dataSource.query<
+        Array<{
+          topic: string;
+          message_key: string;
+          event_id: string;
+          payload: unknown;
+        }>
+      >('SELECT topic, message_key, event_id, payload FROM outbox ORDER BY position');
       expect(row).toMatchObject({ topic: Topics.ledgerTransactions, message_key: 'fund-1', event_id: ledgerEventId('fund-1') });
       const event = parseEvent(row?.payload) as EventEnvelope<LedgerTransactionRecordedData>;
       expect(event).toMatchObject({ type: 'ledger.transaction.recorded', version: 1, source: 'wallet', sequence: 1 });
@@ -109,7 +111,9 @@ describe('PostgresLedger', () => {
     it('rejects whole: a refused transaction leaves no entry, posting, balance change or event', async () => {
       const before = await Promise.all(['journal_entries', 'postings', 'outbox'].map(count));
       expect(await codeOf(ledger.record(transfer('too-much', 'alice', 'shop', 9_001n)))).toBe('INSUFFICIENT_FUNDS');
-      expect(await codeOf(ledger.record({ type: 'transfer', transactionId: 'odd', postings: [eur('clearing', 'debit', 5n), eur('alice', 'credit', 4n)] }))).toBe('UNBALANCED');
+      expect(
+        await codeOf(ledger.record({ type: 'transfer', transactionId: 'odd', postings: [eur('clearing', 'debit', 5n), eur('alice', 'credit', 4n)] })),
+      ).toBe('UNBALANCED');
       expect(await codeOf(ledger.record(transfer('usd', 'clearing', 'dave', 5n)))).toBe('CURRENCY_MISMATCH');
       expect(await codeOf(ledger.record(transfer('ghost', 'clearing', 'ghost', 5n)))).toBe('ACCOUNT_NOT_FOUND');
       expect(await codeOf(ledger.record(transfer('bad id!', 'clearing', 'alice', 5n)))).toBe('INVALID_INPUT');
@@ -158,20 +162,31 @@ describe('PostgresLedger', () => {
       expect(await codeOf(ledger.record({ type: 'post_reservation', reservationId: 'hold-4' }))).toBe('RESERVATION_EXPIRED');
       expect(await ledger.expireDueReservations()).toBe(1);
       expect(await ledger.expireDueReservations()).toBe(0);
-      const expiries = (await schema.dataSource.query<Array<{
-        transaction_id: string;
-      }>>("SELECT transaction_id FROM journal_entries WHERE kind = 'expire_pending' ORDER BY position"));
+      const expiries = await schema.dataSource.query<
+        Array<{
+          transaction_id: string;
+        }>
+      >("SELECT transaction_id FROM journal_entries WHERE kind = 'expire_pending' ORDER BY position");
       expect(expiries.map((r) => r.transaction_id)).toEqual(['hold-4:expire', 'hold-3:expire']);
       expect(await ledger.balance('alice')).toMatchObject({ posted: 6_500n, available: 6_400n, pendingOutgoing: 100n });
-      const pending = (await schema.dataSource.query<Array<{ reservation_id: string }>>('SELECT reservation_id FROM pending_reservations'));
+      const pending = await schema.dataSource.query<Array<{ reservation_id: string }>>('SELECT reservation_id FROM pending_reservations');
       expect(pending.map((r) => r.reservation_id)).toEqual(['hold-5']);
     });
   });
 
   describe('reversals', () => {
     it('reverses in part and in full, never beyond the original', async () => {
-      await ledger.record({ type: 'transfer', transactionId: 'buy-2', postings: [eur('alice', 'debit', 1_000n), eur('shop', 'credit', 970n), eur('fees', 'credit', 30n)] });
-      const refund = await ledger.record({ type: 'reverse', transactionId: 'refund-2a', reverses: 'buy-2', postings: [eur('shop', 'debit', 500n), eur('alice', 'credit', 500n)] });
+      await ledger.record({
+        type: 'transfer',
+        transactionId: 'buy-2',
+        postings: [eur('alice', 'debit', 1_000n), eur('shop', 'credit', 970n), eur('fees', 'credit', 30n)],
+      });
+      const refund = await ledger.record({
+        type: 'reverse',
+        transactionId: 'refund-2a',
+        reverses: 'buy-2',
+        postings: [eur('shop', 'debit', 500n), eur('alice', 'credit', 500n)],
+      });
       expect(refund.entry).toMatchObject({ kind: 'reversal', reverses: 'buy-2' });
       const rest = await ledger.record({ type: 'reverse', transactionId: 'refund-2b', reverses: 'buy-2' });
       expect(rest.entry.postings.map((p) => `${p.direction} ${p.accountId} ${p.amount}`)).toEqual(['credit alice 500', 'debit shop 470', 'debit fees 30']);

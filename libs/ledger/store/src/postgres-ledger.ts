@@ -1,6 +1,16 @@
 import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import type { ServiceName } from '@pay/contracts';
-import type { Account, AppendedEntry, ChainVerification, Clock, CommandOutcome, EntryKind, JournalEntry, LedgerCommand, OpenAccountInput } from '@pay/ledger-domain';
+import type {
+  Account,
+  AppendedEntry,
+  ChainVerification,
+  Clock,
+  CommandOutcome,
+  EntryKind,
+  JournalEntry,
+  LedgerCommand,
+  OpenAccountInput,
+} from '@pay/ledger-domain';
 import type { OutboxMessage } from '@pay/messaging';
 import type { GroupCommitOptions } from '@pay/messaging';
 import { DEFAULT_GROUP_COMMIT, GroupCommit, retrying } from '@pay/messaging';
@@ -173,7 +183,12 @@ export class PostgresLedger {
       return trace ? { ...message, headers: trace } : message;
     };
     const recorded = await appendInTransaction(sqlOf(runner), runner, { now: () => this.clock.now(), toOutbox }, valid);
-    this.onBatch?.({ size: valid.length, appended: recorded.filter((o) => o.ok && !o.replayed).length, durationMs: performance.now() - started, recorded: recordedOf(recorded) });
+    this.onBatch?.({
+      size: valid.length,
+      appended: recorded.filter((o) => o.ok && !o.replayed).length,
+      durationMs: performance.now() - started,
+      recorded: recordedOf(recorded),
+    });
     this.announceExpiries(recorded);
     let next = 0;
     return outcomes.map((outcome) => outcome ?? recorded[next++]);
@@ -269,7 +284,8 @@ export class PostgresLedger {
         try {
           const started = performance.now();
           const [value] = await this.appendWithRetry([command]);
-          if (value) this.onBatch?.({ size: 1, appended: value.ok && !value.replayed ? 1 : 0, durationMs: performance.now() - started, recorded: recordedOf([value]) });
+          if (value)
+            this.onBatch?.({ size: 1, appended: value.ok && !value.replayed ? 1 : 0, durationMs: performance.now() - started, recorded: recordedOf([value]) });
           if (value) this.announceExpiries([value]);
           results.push(value ? { status: 'fulfilled', value } : { status: 'rejected', reason: new Error('no outcome') });
         } catch (reason) {

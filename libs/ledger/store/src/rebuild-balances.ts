@@ -59,7 +59,12 @@ export async function balanceDrift(sql: Sql): Promise<BalanceDrift[]> {
   return rows
     .map((row) => ({
       accountId: row.account_id,
-      maintained: { debitsPosted: toBigInt(row.m_dp), creditsPosted: toBigInt(row.m_cp), debitsPending: toBigInt(row.m_dpe), creditsPending: toBigInt(row.m_cpe) },
+      maintained: {
+        debitsPosted: toBigInt(row.m_dp),
+        creditsPosted: toBigInt(row.m_cp),
+        debitsPending: toBigInt(row.m_dpe),
+        creditsPending: toBigInt(row.m_cpe),
+      },
       rebuilt: { debitsPosted: toBigInt(row.r_dp), creditsPosted: toBigInt(row.r_cp), debitsPending: toBigInt(row.r_dpe), creditsPending: toBigInt(row.r_cpe) },
     }))
     .filter((drift) => !sameBalance(drift.maintained, drift.rebuilt));

@@ -11,7 +11,8 @@ describe('ReservationSweeper', () => {
   let schema: TestSchema;
   let ledger: PostgresLedger;
 
-  const pending = async (): Promise<number> => (await schema.dataSource.query<Array<{ n: number }>>('SELECT count(*)::int AS n FROM pending_reservations'))[0]?.n ?? 0;
+  const pending = async (): Promise<number> =>
+    (await schema.dataSource.query<Array<{ n: number }>>('SELECT count(*)::int AS n FROM pending_reservations'))[0]?.n ?? 0;
   const reserve = (id: string, ttlMs: number): LedgerCommand => ({
     type: 'reserve',
     transactionId: id,

@@ -9,13 +9,19 @@ describe('deadLetterValue', () => {
 
   it('redacts step-up proofs, tokens and contact details in free text, and says so', () => {
     const original = Buffer.from(
-      JSON.stringify({ id: 'e2', payload: { stepUpProof: 'proof-abc', pspToken: 'tok_123456789', description: 'gift for ana@example.com, card 4242 4242 4242 4242' } }),
+      JSON.stringify({
+        id: 'e2',
+        payload: { stepUpProof: 'proof-abc', pspToken: 'tok_123456789', description: 'gift for ana@example.com, card 4242 4242 4242 4242' },
+      }),
     );
     const { value, redacted } = deadLetterValue(original);
     expect(redacted).toBe(true);
     const text = value!.toString('utf8');
     expect(text).not.toMatch(/proof-abc|tok_123|ana@example|4242/);
-    expect(JSON.parse(text)).toMatchObject({ id: 'e2', payload: { stepUpProof: '[REDACTED]', description: 'gift for [REDACTED:email], card [REDACTED:card]' } });
+    expect(JSON.parse(text)).toMatchObject({
+      id: 'e2',
+      payload: { stepUpProof: '[REDACTED]', description: 'gift for [REDACTED:email], card [REDACTED:card]' },
+    });
   });
 
   it('scrubs a message that is not JSON as text', () => {

@@ -59,7 +59,9 @@ describe('dlq:replay re-delivers dead letters after a fix, each applied once', (
         [OrderV1.type]: async (event, tx) => {
           const { n } = event.envelope.data as Order;
           if (n % 2 === 1 && !bugFixed) throw new Error(`bug: odd order ${n} refused`);
-          await tx.query('INSERT INTO applied (event_id, times) VALUES ($1, 1) ON CONFLICT (event_id) DO UPDATE SET times = applied.times + 1', [event.envelope.id]);
+          await tx.query('INSERT INTO applied (event_id, times) VALUES ($1, 1) ON CONFLICT (event_id) DO UPDATE SET times = applied.times + 1', [
+            event.envelope.id,
+          ]);
         },
       },
     });

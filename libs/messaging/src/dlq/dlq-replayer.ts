@@ -63,7 +63,11 @@ export async function replayDeadLetters(options: DlqReplayOptions): Promise<DlqR
           result.skipped += 1;
         } else {
           if (!options.dryRun) {
-            const replayed: Message = { key: message.key, value: message.value, headers: { ...stripDlqHeaders(message.headers), 'dlq-replayed-at': new Date().toISOString() } };
+            const replayed: Message = {
+              key: message.key,
+              value: message.value,
+              headers: { ...stripDlqHeaders(message.headers), 'dlq-replayed-at': new Date().toISOString() },
+            };
             await options.publisher.sendRaw([{ topic: originalTopic, messages: [replayed] }]);
           }
           result.replayed += 1;
@@ -75,7 +79,10 @@ export async function replayDeadLetters(options: DlqReplayOptions): Promise<DlqR
     });
     if (caughtUp()) drained();
     const timeoutMs = options.timeoutMs ?? 60_000;
-    await Promise.race([done, new Promise((_, reject) => setTimeout(() => reject(new Error(`DLQ replay did not reach the end within ${timeoutMs} ms`)), timeoutMs).unref())]);
+    await Promise.race([
+      done,
+      new Promise((_, reject) => setTimeout(() => reject(new Error(`DLQ replay did not reach the end within ${timeoutMs} ms`)), timeoutMs).unref()),
+    ]);
   } finally {
     await consumer.disconnect();
   }

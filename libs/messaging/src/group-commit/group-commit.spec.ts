@@ -23,7 +23,12 @@ describe('GroupCommit', () => {
   it('gathers requests submitted together into one batch and settles each on its own', async () => {
     const { batches, run, release } = recorder();
     const commit = new GroupCommit(run, { maxBatchSize: 10, maxWaitMs: 0, maxConcurrentBatches: 1 });
-    const results = [1, -2, 3].map((n) => commit.submit(n).then((v) => `ok ${v}`, (e: Error) => e.message));
+    const results = [1, -2, 3].map((n) =>
+      commit.submit(n).then(
+        (v) => `ok ${v}`,
+        (e: Error) => e.message,
+      ),
+    );
     await release();
     expect(batches).toEqual([[1, -2, 3]]);
     expect(await Promise.all(results)).toEqual(['ok 10', 'refused -2', 'ok 30']);
@@ -47,7 +52,10 @@ describe('GroupCommit', () => {
     const commit = new GroupCommit(run, { maxBatchSize: 2, maxWaitMs: 0, maxConcurrentBatches: 2 });
     const all = [1, 2, 3, 4, 5].map((n) => commit.submit(n));
     await tick();
-    expect(batches).toEqual([[1, 2], [3, 4]]);
+    expect(batches).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     await release();
     await release();
     await release();
@@ -56,7 +64,11 @@ describe('GroupCommit', () => {
   });
 
   it('fails every request of a batch whose runner throws', async () => {
-    const commit = new GroupCommit<number, number>(async () => Promise.reject(new Error('connection lost')), { maxBatchSize: 5, maxWaitMs: 0, maxConcurrentBatches: 1 });
+    const commit = new GroupCommit<number, number>(async () => Promise.reject(new Error('connection lost')), {
+      maxBatchSize: 5,
+      maxWaitMs: 0,
+      maxConcurrentBatches: 1,
+    });
     await expect(Promise.all([commit.submit(1), commit.submit(2)])).rejects.toThrow('connection lost');
   });
 

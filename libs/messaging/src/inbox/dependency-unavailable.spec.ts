@@ -25,11 +25,16 @@ describe('unavailabilityOf', () => {
   it('recognises PostgreSQL out of reach: refused connections, lost connections, server shutting down or full', () => {
     expect(unavailabilityOf(socketError('ECONNREFUSED'))).toEqual({ dependency: 'connection', reason: 'connect ECONNREFUSED 127.0.0.1:5432' });
     // Node tries every address of a host name: one AggregateError with the code.
-    expect(unavailabilityOf(Object.assign(new AggregateError([socketError('ECONNREFUSED')]), { code: 'ECONNREFUSED' }))).toMatchObject({ dependency: 'connection' });
+    expect(unavailabilityOf(Object.assign(new AggregateError([socketError('ECONNREFUSED')]), { code: 'ECONNREFUSED' }))).toMatchObject({
+      dependency: 'connection',
+    });
     expect(unavailabilityOf(new Error('Connection terminated unexpectedly'))).toMatchObject({ dependency: 'postgresql' });
     expect(unavailabilityOf(new Error('timeout exceeded when trying to connect'))).toMatchObject({ dependency: 'postgresql' });
     for (const code of ['57P01', '57P02', '57P03', '53300', '08006', '08001']) {
-      expect(unavailabilityOf(viaTypeorm(pgError(code, 'terminating connection due to administrator command')))).toMatchObject({ dependency: 'postgresql', reason: expect.stringContaining(code) });
+      expect(unavailabilityOf(viaTypeorm(pgError(code, 'terminating connection due to administrator command')))).toMatchObject({
+        dependency: 'postgresql',
+        reason: expect.stringContaining(code),
+      });
     }
   });
 

@@ -34,7 +34,11 @@ const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT
 const isUnavailableSqlState = (code: string): boolean => /^08[0-9A-Z]{3}$/.test(code) || ['57P01', '57P02', '57P03', '53300'].includes(code);
 
 /** What node-postgres and pg-pool say when the connection drops or cannot be had (no code). */
-const PG_CONNECTION_MESSAGES = [/^Connection terminated/, /timeout exceeded when trying to connect/, /Client has encountered a connection error and is not queryable/];
+const PG_CONNECTION_MESSAGES = [
+  /^Connection terminated/,
+  /timeout exceeded when trying to connect/,
+  /Client has encountered a connection error and is not queryable/,
+];
 
 /** The error, what it wraps (`cause`, TypeORM's `driverError`) and an AggregateError's members. */
 function chainOf(error: unknown): Record<string, unknown>[] {

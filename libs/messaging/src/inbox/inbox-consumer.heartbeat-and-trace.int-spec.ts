@@ -111,7 +111,12 @@ describe('InboxConsumer: long handlers and trace context', () => {
     });
     const blocked = async (): Promise<number> => {
       const { resourceMetrics } = await telemetry.prometheus.collect();
-      return prometheusValue(new PrometheusSerializer().serialize(resourceMetrics), 'messaging_consumer_blocked', { consumer: groupId, topic, partition: '0', dependency: 'test-service' });
+      return prometheusValue(new PrometheusSerializer().serialize(resourceMetrics), 'messaging_consumer_blocked', {
+        consumer: groupId,
+        topic,
+        partition: '0',
+        dependency: 'test-service',
+      });
     };
     await publisher.publish([{ topic, envelope: createEvent({ definition: NoteV1, source: 'wallet', subject: 'n', sequence: 1, data: { text: 'waits' } }) }]);
     await consumer.start();

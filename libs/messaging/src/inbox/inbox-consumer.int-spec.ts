@@ -69,10 +69,13 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
     await db.drop();
   });
 
-  const appliedRows = async (): Promise<{ event_id: string; times: number }[]> =>
-    db.dataSource.query('SELECT event_id, times FROM applied ORDER BY event_id');
+  const appliedRows = async (): Promise<{ event_id: string; times: number }[]> => db.dataSource.query('SELECT event_id, times FROM applied ORDER BY event_id');
 
-  function consumer(groupId: string, handler?: (quantity: number, tx: EntityManager) => Promise<void>, options: Partial<InboxConsumerOptions> = {}): InboxConsumer {
+  function consumer(
+    groupId: string,
+    handler?: (quantity: number, tx: EntityManager) => Promise<void>,
+    options: Partial<InboxConsumerOptions> = {},
+  ): InboxConsumer {
     return new InboxConsumer({
       groupId,
       topics: [topic],
@@ -109,7 +112,10 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
       await new Promise((resolve) => setTimeout(resolve, 5));
     });
     await first.start();
-    await waitFor(async () => seen, (n) => n >= 15);
+    await waitFor(
+      async () => seen,
+      (n) => n >= 15,
+    );
     await first.stop(); // mid-batch: the rest of the batch was never applied
     const afterStop = await appliedRows();
     expect(afterStop.length).toBeGreaterThan(0);
@@ -166,7 +172,10 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
       const rows = await waitFor(appliedRows, (r) => r.length === 2);
       expect(rows.map((r) => r.event_id).sort()).toEqual([before.id, after.id].sort());
       expect(rows.every((row) => row.times === 1)).toBe(true);
-      await waitFor(async () => dlqMessages.length, (n) => n >= 4);
+      await waitFor(
+        async () => dlqMessages.length,
+        (n) => n >= 4,
+      );
       const reasons = dlqMessages.map((m) => m.headers?.['dlq-reason']?.toString() ?? '');
       expect(reasons[0]).toMatch(/not valid JSON/);
       expect(reasons[1]).toMatch(/data\.quantity: quantity must not be less than 0/);
@@ -192,7 +201,10 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
   async function sendTo(messages: { partition: number; envelope: EventEnvelope }[]): Promise<void> {
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic, messages: messages.map(({ partition, envelope }) => ({ partition, key: envelope.subject, value: serializeEvent(envelope) })) });
+    await producer.send({
+      topic,
+      messages: messages.map(({ partition, envelope }) => ({ partition, key: envelope.subject, value: serializeEvent(envelope) })),
+    });
     await producer.disconnect();
   }
 
@@ -220,11 +232,7 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
     const waiting = item(100);
     const behind = [item(101), item(102)];
     const elsewhere = item(200);
-    await sendTo([
-      { partition: 0, envelope: waiting },
-      ...behind.map((envelope) => ({ partition: 0, envelope })),
-      { partition: 1, envelope: elsewhere },
-    ]);
+    await sendTo([{ partition: 0, envelope: waiting }, ...behind.map((envelope) => ({ partition: 0, envelope })), { partition: 1, envelope: elsewhere }]);
     let down = true;
     let tries = 0;
     const order: number[] = [];
@@ -242,7 +250,10 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
     await worker.start();
     try {
       // Far more failures than maxAttempts (3) and far longer than its backoff (10 + 20 ms).
-      await waitFor(async () => tries, (n) => n >= 12);
+      await waitFor(
+        async () => tries,
+        (n) => n >= 12,
+      );
       const during = await waitFor(appliedRows, (rows) => rows.length >= 1);
       // Another partition goes on; this one waits: nothing behind the waiting message is applied.
       expect(during.map((r) => r.event_id)).toEqual([elsewhere.id]);
@@ -283,7 +294,10 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
       { retryBackoffMs: 20_000 },
     );
     await first.start();
-    await waitFor(async () => tries, (n) => n >= 1);
+    await waitFor(
+      async () => tries,
+      (n) => n >= 1,
+    );
     const stopping = Date.now();
     await first.stop();
     expect(Date.now() - stopping).toBeLessThan(5_000);
@@ -343,7 +357,10 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
     );
     await worker.start();
     try {
-      await waitFor(async () => worker.stats.unavailable, (n) => n >= 8);
+      await waitFor(
+        async () => worker.stats.unavailable,
+        (n) => n >= 8,
+      );
       expect(await appliedRows()).toEqual([]);
       expect(worker.stats).toMatchObject({ applied: 0, deadLettered: 0 });
 
@@ -353,7 +370,10 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
       expect(rows.every((row) => row.times === 1)).toBe(true);
       expect(adminShutdowns).toBe(5);
       // Only the duplicate key went to the dead-letter topic, after its 3 attempts.
-      await waitFor(async () => worker.stats.deadLettered, (n) => n === 1);
+      await waitFor(
+        async () => worker.stats.deadLettered,
+        (n) => n === 1,
+      );
       expect(await deadLettersSoFar()).toBe(1);
     } finally {
       await worker.stop();
@@ -383,7 +403,10 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
       const rows = await waitFor(appliedRows, (r) => r.length === 20);
       expect(rows.every((row) => row.times === 1)).toBe(true);
       expect(new Set(rows.map((r) => r.event_id))).toEqual(new Set(good.map((e) => e.id)));
-      await waitFor(async () => letters.messages.length, (n) => n === 1);
+      await waitFor(
+        async () => letters.messages.length,
+        (n) => n === 1,
+      );
       expect(JSON.parse(letters.messages[0].value?.toString() ?? '{}').id).toBe(poison.id);
       expect(letters.messages[0].headers?.['dlq-reason']?.toString()).toMatch(/downstream refused item 1666/);
       expect(letters.messages[0].headers?.['dlq-attempts']?.toString()).toBe('3');
@@ -443,7 +466,10 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
       const rows = await waitFor(appliedRows, (r) => r.length === 18);
       expect(rows.every((row) => row.times === 1)).toBe(true);
       expect(new Set(rows.map((r) => r.event_id))).toEqual(new Set(events.map((e) => e.envelope.id)));
-      await waitFor(async () => letters.messages.length, (n) => n === 1);
+      await waitFor(
+        async () => letters.messages.length,
+        (n) => n === 1,
+      );
       expect(JSON.parse(letters.messages[0].value?.toString() ?? '{}').id).toBe(poison.envelope.id);
       expect(letters.messages[0].headers?.['dlq-reason']?.toString()).toMatch(/downstream refused item 3666/);
       expect(worker.stats).toMatchObject({ applied: 18, deadLettered: 1 });
@@ -494,7 +520,10 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
       const rows = await waitFor(appliedRows, (r) => r.length === 11);
       expect(rows.every((row) => row.times === 1)).toBe(true);
       expect(rows.map((r) => r.event_id)).not.toContain(refused.id);
-      await waitFor(async () => letters.messages.length, (n) => n === 1);
+      await waitFor(
+        async () => letters.messages.length,
+        (n) => n === 1,
+      );
       expect(letters.messages[0].headers?.['dlq-reason']?.toString()).toMatch(/PermanentEventError: item 2007 is refused by the tally/);
       expect(letters.messages[0].headers?.['dlq-attempts']?.toString()).toBe('1');
       // The whole batch (refused), the 7 before it, the refused one alone (refused at once), the 4 after it.
@@ -509,7 +538,10 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
   it('acknowledges event types it does not handle without validating them, by header or by the JSON type', async () => {
     const producer = kafka.producer();
     await producer.connect();
-    const invalidShelved = { ...JSON.parse(serializeEvent(createEvent({ definition: ItemShelvedV1, source: 'wallet', subject: 's', sequence: 1, data: { quantity: 1 } }))), data: { quantity: 'lots' } };
+    const invalidShelved = {
+      ...JSON.parse(serializeEvent(createEvent({ definition: ItemShelvedV1, source: 'wallet', subject: 's', sequence: 1, data: { quantity: 1 } }))),
+      data: { quantity: 'lots' },
+    };
     const after = item(3_001);
     await producer.send({
       topic,
@@ -524,7 +556,10 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
     await worker.start();
     try {
       await waitFor(appliedRows, (r) => r.length === 1);
-      await waitFor(async () => worker.stats.ignored, (n) => n === 2);
+      await waitFor(
+        async () => worker.stats.ignored,
+        (n) => n === 2,
+      );
       expect(worker.stats).toMatchObject({ applied: 1, ignored: 2, deadLettered: 0 });
     } finally {
       await worker.stop();
@@ -543,7 +578,10 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
     });
     await worker.start();
     try {
-      await waitFor(async () => worker.stats.deadLettered, (n) => n >= 1);
+      await waitFor(
+        async () => worker.stats.deadLettered,
+        (n) => n >= 1,
+      );
       expect(calls).toBe(1);
       expect(await appliedRows()).toEqual(expect.not.arrayContaining([expect.objectContaining({ event_id: rejected.id })]));
     } finally {

@@ -271,7 +271,7 @@ export class InboxConsumer {
       uncommitted = message.offset;
     };
     try {
-      for (let next = 0; next < batch.messages.length; ) {
+      for (let next = 0; next < batch.messages.length;) {
         if (!delivery.active()) break;
         const chunk = batch.messages.slice(next, next + this.maxEventsPerTransaction).map((message) => this.decode(batch.topic, batch.partition, message));
         chunkStarted = performance.now();
@@ -339,7 +339,9 @@ export class InboxConsumer {
       try {
         // A chunk's first try may share a transaction with other partitions' chunks; a retry after a failure never does.
         const shared =
-          done === 0 && this.options.shareTransactionsAcrossPartitions !== false ? await this.withHeartbeat(delivery.heartbeat, () => this.applyShared(rest, delivery)) : 'alone';
+          done === 0 && this.options.shareTransactionsAcrossPartitions !== false
+            ? await this.withHeartbeat(delivery.heartbeat, () => this.applyShared(rest, delivery))
+            : 'alone';
         result = shared !== 'alone' ? shared : await this.withHeartbeat(delivery.heartbeat, () => this.applyTogether(rest, delivery));
       } catch (error) {
         // Nothing was committed; only an unexpected error gets here (not a handler's).
@@ -347,13 +349,17 @@ export class InboxConsumer {
         throw error;
       }
       if (!(result instanceof ChunkFailure)) {
-        for (const entry of rest.slice(0, result.completed)) await settle(entry.message, await this.outcomeOf(topic, partition, entry, result.outcomes.get(entry)));
+        for (const entry of rest.slice(0, result.completed))
+          await settle(entry.message, await this.outcomeOf(topic, partition, entry, result.outcomes.get(entry)));
         this.endSpans(rest.slice(result.completed), 'interrupted');
         return done + result.completed;
       }
       const { at, error } = result;
       if (at === undefined) {
-        this.options.logger.debug({ topic, partition, events: rest.length, reason: (error as Error).message }, 'a chunk failed as a whole: applying its events one by one');
+        this.options.logger.debug(
+          { topic, partition, events: rest.length, reason: (error as Error).message },
+          'a chunk failed as a whole: applying its events one by one',
+        );
         for (const entry of rest) {
           if (!(await this.settleAlone(topic, partition, entry, delivery, settle))) return done;
           done += 1;
@@ -444,7 +450,10 @@ export class InboxConsumer {
       this.sharing.chunks += live.length;
       let before = 0;
       for (const chunk of live) {
-        results.set(chunk, { status: 'fulfilled', value: { completed: Math.max(0, Math.min(chunk.entries.length, result.completed - before)), outcomes: result.outcomes } });
+        results.set(chunk, {
+          status: 'fulfilled',
+          value: { completed: Math.max(0, Math.min(chunk.entries.length, result.completed - before)), outcomes: result.outcomes },
+        });
         before += chunk.entries.length;
       }
     } catch (error) {
@@ -532,7 +541,13 @@ export class InboxConsumer {
        SELECT $1, e.event_id, e.topic, e.kafka_partition, e.kafka_offset
          FROM unnest($2::uuid[], $3::text[], $4::int[], $5::bigint[]) AS e(event_id, topic, kafka_partition, kafka_offset)
        ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id`,
-      [this.options.groupId, [...first.keys()], rows.map((entry) => entry.event.topic), rows.map((entry) => entry.event.partition), rows.map((entry) => entry.event.offset)],
+      [
+        this.options.groupId,
+        [...first.keys()],
+        rows.map((entry) => entry.event.topic),
+        rows.map((entry) => entry.event.partition),
+        rows.map((entry) => entry.event.offset),
+      ],
     );
     return new Set(inserted.map((row) => first.get(String(row.event_id).toLowerCase())).filter((entry): entry is Apply => entry !== undefined));
   }
@@ -579,7 +594,7 @@ export class InboxConsumer {
     const blocked = new BlockedPartition(this.options.groupId, event, this.options.logger);
     let pending = firstError;
     try {
-      for (let attempt = 1; ; ) {
+      for (let attempt = 1; ;) {
         let error = pending;
         pending = undefined;
         if (error === undefined) {
@@ -613,7 +628,9 @@ export class InboxConsumer {
           return 'dead-lettered';
         }
         this.options.logger.warn({ eventId: event.envelope.id, type: event.envelope.type, attempt, reason }, 'event failed, retrying');
-        await this.withHeartbeat(delivery.heartbeat, () => sleep(backoffDelayMs(attempt, { baseMs: this.retryBackoffMs, maxMs: this.unavailableBackoffMaxMs })));
+        await this.withHeartbeat(delivery.heartbeat, () =>
+          sleep(backoffDelayMs(attempt, { baseMs: this.retryBackoffMs, maxMs: this.unavailableBackoffMaxMs })),
+        );
         attempt += 1;
       }
     } finally {
@@ -723,7 +740,16 @@ class BlockedPartition {
       this.lastLog = now;
       const reason = scrubText(unavailable.reason).slice(0, 500);
       this.logger.warn(
-        { ...this.attributes, offset: this.event.offset, eventId: this.event.envelope.id, type: this.event.envelope.type, dependency: this.dependency, reason, retries: this.retries, waitingMs: now - this.since },
+        {
+          ...this.attributes,
+          offset: this.event.offset,
+          eventId: this.event.envelope.id,
+          type: this.event.envelope.type,
+          dependency: this.dependency,
+          reason,
+          retries: this.retries,
+          waitingMs: now - this.since,
+        },
         'a dependency is unavailable: the message is retried until it answers, the partition waits (not dead-lettered)',
       );
     }
@@ -732,11 +758,17 @@ class BlockedPartition {
 
   recovered(): void {
     if (this.since === undefined) return;
-    this.logger.info({ ...this.attributes, eventId: this.event.envelope.id, dependency: this.dependency, retries: this.retries, waitedMs: Date.now() - this.since }, 'dependency available again: the waiting message was applied');
+    this.logger.info(
+      { ...this.attributes, eventId: this.event.envelope.id, dependency: this.dependency, retries: this.retries, waitedMs: Date.now() - this.since },
+      'dependency available again: the waiting message was applied',
+    );
   }
 
   abandoned(): void {
-    this.logger.info({ ...this.attributes, eventId: this.event.envelope.id, dependency: this.dependency, retries: this.retries }, 'stopped while the message waited for a dependency: not committed, it is delivered again');
+    this.logger.info(
+      { ...this.attributes, eventId: this.event.envelope.id, dependency: this.dependency, retries: this.retries },
+      'stopped while the message waited for a dependency: not committed, it is delivered again',
+    );
   }
 
   /** Back to 0 once the message is applied, given up or dead-lettered. */

@@ -45,7 +45,10 @@ function capturedLogs(): { lines: Array<Record<string, unknown>>; logger: Return
   return { lines, logger };
 }
 
-function transportWith(subscriptions: InboxSubscription[], overrides: Partial<InboxTransportOptions> = {}): { transport: InboxTransport; consumers: StandInConsumer[] } {
+function transportWith(
+  subscriptions: InboxSubscription[],
+  overrides: Partial<InboxTransportOptions> = {},
+): { transport: InboxTransport; consumers: StandInConsumer[] } {
   const consumers: StandInConsumer[] = [];
   const transport = new InboxTransport({
     kafka: {} as Kafka,
@@ -120,12 +123,24 @@ describe('InboxTransport: @EventPattern handlers become the InboxConsumer handle
   });
 
   it('gives each handler the event as payload and the transaction and batch through InboxContext', async () => {
-    const { transport, consumers } = transportWith([{ name: 'payments-ledger', groupId: 'wallet.payments-ledger', topics: ['payments.events.v1'], options: { partitionsConsumedConcurrently: 2, maxEventsPerTransaction: 100 } }]);
+    const { transport, consumers } = transportWith([
+      {
+        name: 'payments-ledger',
+        groupId: 'wallet.payments-ledger',
+        topics: ['payments.events.v1'],
+        options: { partitionsConsumedConcurrently: 2, maxEventsPerTransaction: 100 },
+      },
+    ]);
     const app = await appWith([PaymentsLedgerHandlers], transport);
     try {
       expect(consumers).toHaveLength(1);
       const [consumer] = consumers;
-      expect(consumer.options).toMatchObject({ groupId: 'wallet.payments-ledger', topics: ['payments.events.v1'], partitionsConsumedConcurrently: 2, maxEventsPerTransaction: 100 });
+      expect(consumer.options).toMatchObject({
+        groupId: 'wallet.payments-ledger',
+        topics: ['payments.events.v1'],
+        partitionsConsumedConcurrently: 2,
+        maxEventsPerTransaction: 100,
+      });
       expect(Object.keys(consumer.options.handlers).sort()).toEqual([PaymentCapturedV1.type, PaymentRefundedV1.type].sort());
 
       const event = consumed(PaymentCapturedV1.type);
@@ -142,7 +157,10 @@ describe('InboxTransport: @EventPattern handlers become the InboxConsumer handle
     try {
       const refunded = consumers[0].options.handlers[PaymentRefundedV1.type];
       await expect(refunded(consumed(PaymentRefundedV1.type, { fail: 'permanent' }), tx, batch)).rejects.toBeInstanceOf(PermanentEventError);
-      await expect(refunded(consumed(PaymentRefundedV1.type, { fail: 'outage' }), tx, batch)).rejects.toMatchObject({ name: 'DependencyUnavailableError', dependency: 'ledger' });
+      await expect(refunded(consumed(PaymentRefundedV1.type, { fail: 'outage' }), tx, batch)).rejects.toMatchObject({
+        name: 'DependencyUnavailableError',
+        dependency: 'ledger',
+      });
       await expect(refunded(consumed(PaymentRefundedV1.type), tx, batch)).rejects.toBeInstanceOf(TypeError);
     } finally {
       await app.close();
@@ -166,7 +184,9 @@ describe('InboxTransport: @EventPattern handlers become the InboxConsumer handle
       const wallet = consumers.find((consumer) => consumer.options.groupId === 'orchestration.wallet-events')!;
       await wallet.options.handlers[WalletOpenedV1.type](consumed(WalletOpenedV1.type), tx, batch);
       expect(seen.map((entry) => entry.method)).toEqual(['walletEvent']);
-      await expect(wallet.options.handlers[FundsReservedV1.type](consumed(FundsReservedV1.type, { fail: true }), tx, batch)).rejects.toBeInstanceOf(PermanentEventError);
+      await expect(wallet.options.handlers[FundsReservedV1.type](consumed(FundsReservedV1.type, { fail: true }), tx, batch)).rejects.toBeInstanceOf(
+        PermanentEventError,
+      );
     } finally {
       await app.close();
     }
@@ -198,7 +218,9 @@ describe('InboxTransport: @EventPattern handlers become the InboxConsumer handle
       @EventPattern(PaymentCapturedV1.type)
       two(): void {}
     }
-    await expect(appWith([Twice], transportWith([{ name: 'a', groupId: 'a', topics: ['a'] }]).transport)).rejects.toThrow(/already has a handler for this type/);
+    await expect(appWith([Twice], transportWith([{ name: 'a', groupId: 'a', topics: ['a'] }]).transport)).rejects.toThrow(
+      /already has a handler for this type/,
+    );
 
     @Controller()
     class RequestReply {
@@ -233,7 +255,13 @@ describe('InboxTransport: one start policy', () => {
   const subscription: InboxSubscription = { name: 'history', groupId: 'history-projection', topics: ['payments.events.v1'] };
 
   /** A transport whose consumers fail to start `failures` times, then start when `joined` is resolved. */
-  function flakyTransport(failures: number): { transport: InboxTransport; consumers: StandInConsumer[]; lines: Array<Record<string, unknown>>; join: () => void; joining: Promise<void> } {
+  function flakyTransport(failures: number): {
+    transport: InboxTransport;
+    consumers: StandInConsumer[];
+    lines: Array<Record<string, unknown>>;
+    join: () => void;
+    joining: Promise<void>;
+  } {
     const { lines, logger } = capturedLogs();
     const consumers: StandInConsumer[] = [];
     let join!: () => void;

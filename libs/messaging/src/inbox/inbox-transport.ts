@@ -172,7 +172,8 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
     }
     for (const subscription of this.options.subscriptions) {
       if (subscription.enabled ?? true) this.running.push(this.keepStarting(subscription));
-      else this.options.logger.info({ consumer: subscription.name, groupId: subscription.groupId }, 'consumer disabled: this instance applies none of its events');
+      else
+        this.options.logger.info({ consumer: subscription.name, groupId: subscription.groupId }, 'consumer disabled: this instance applies none of its events');
     }
     callback();
   }
@@ -202,7 +203,10 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
         await consumer.stop().catch(() => undefined);
         if (this.closing) return;
         const retryInMs = Math.round(backoffDelayMs(attempt, this.options.startBackoff ?? DEFAULT_START_BACKOFF));
-        this.options.logger.error({ consumer: name, groupId, topics, attempt, retryInMs, reason: (error as Error).message }, 'consumer could not start; retrying');
+        this.options.logger.error(
+          { consumer: name, groupId, topics, attempt, retryInMs, reason: (error as Error).message },
+          'consumer could not start; retrying',
+        );
         await this.pause(retryInMs);
       }
     }
@@ -221,7 +225,9 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
     await Promise.race([Promise.all(this.running), delay(this.options.stopWaitMs ?? DEFAULT_STOP_WAIT_MS)]);
     await Promise.all(
       [...this.consumers].map(([name, consumer]) =>
-        consumer.stop().catch((error: unknown) => this.options.logger.warn({ consumer: name, reason: (error as Error).message }, 'consumer did not stop cleanly')),
+        consumer
+          .stop()
+          .catch((error: unknown) => this.options.logger.warn({ consumer: name, reason: (error as Error).message }, 'consumer did not stop cleanly')),
       ),
     );
   }
@@ -239,7 +245,7 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
   }
 
   on(): never {
-    throw new Error('the inbox transport emits no events; read its consumers\' stats or metrics');
+    throw new Error("the inbox transport emits no events; read its consumers' stats or metrics");
   }
 
   unwrap<T>(): T {

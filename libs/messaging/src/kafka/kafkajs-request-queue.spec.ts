@@ -4,7 +4,12 @@ import { installRequestQueueTimerFix } from './kafkajs-request-queue';
 const RequestQueue = require('kafkajs/src/network/requestQueue') as { prototype: { scheduleCheckPendingRequests(this: unknown): void } };
 
 /** A request queue's state as kafkajs keeps it: nothing pending, never throttled. */
-const idleQueue = (pending: unknown[] = []) => ({ throttledUntil: -1, throttleCheckTimeoutId: null as NodeJS.Timeout | null, pending, checkPendingRequests: jest.fn() });
+const idleQueue = (pending: unknown[] = []) => ({
+  throttledUntil: -1,
+  throttleCheckTimeoutId: null as NodeJS.Timeout | null,
+  pending,
+  checkPendingRequests: jest.fn(),
+});
 
 describe('the kafkajs request queue timer', () => {
   it('arms no timer while nothing is pending (kafkajs arms a negative one, which Node 24 warns about)', () => {

@@ -220,7 +220,11 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
         const first = tick(8_000);
         await db.dataSource.transaction((tx) => appendToOutbox(tx, [{ topic, envelope: first }]));
         await waitFor(() => received.includes(first.id), isTrue, { what: 'the first row on Kafka', timeoutMs: 20_000, intervalMs: 20 });
-        await waitFor(async () => (await relayActivity()).inTransaction === 0, isTrue, { what: 'the relay to finish its pass', timeoutMs: 20_000, intervalMs: 20 });
+        await waitFor(async () => (await relayActivity()).inTransaction === 0, isTrue, {
+          what: 'the relay to finish its pass',
+          timeoutMs: 20_000,
+          intervalMs: 20,
+        });
 
         // Idle: the polling relay ran a transaction every 50 ms; this one must run nothing at all.
         const idleFrom = await relayActivity();
@@ -261,7 +265,11 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
         await late.commitTransaction();
         const committed = Date.now();
         // The relay has been woken and has looked since both commits: it must hold both rows back.
-        await waitFor(async () => (await relayActivity()).lastStatement > committed + 100, isTrue, { what: 'the relay to look at the rows', timeoutMs: 20_000, intervalMs: 20 });
+        await waitFor(async () => (await relayActivity()).lastStatement > committed + 100, isTrue, {
+          what: 'the relay to look at the rows',
+          timeoutMs: 20_000,
+          intervalMs: 20,
+        });
         expect(received).toEqual([]);
 
         // ...until the older transaction ends, without any notification: the relay's retry finds them.
@@ -290,7 +298,11 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
         const event = tick(5_000);
         await db.dataSource.transaction((tx) => appendToOutbox(tx, [{ topic: missing, envelope: event }]));
         // The relay is inside its pass, waiting for Kafka: the row stays unpublished meanwhile.
-        await waitFor(async () => (await relayActivity()).inTransaction > 0, isTrue, { what: 'the relay to try to publish', timeoutMs: 20_000, intervalMs: 20 });
+        await waitFor(async () => (await relayActivity()).inTransaction > 0, isTrue, {
+          what: 'the relay to try to publish',
+          timeoutMs: 20_000,
+          intervalMs: 20,
+        });
         expect(await relay.backlog()).toBe(1);
 
         await createTestTopics([missing], 1);

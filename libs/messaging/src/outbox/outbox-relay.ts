@@ -75,11 +75,13 @@ export class OutboxRelay {
     );
     if (found?.notifies) this.channel = outboxChannel(found.schema);
     else this.options.logger.warn({ relay: this.options.name }, 'the outbox has no NOTIFY trigger (migration missing): the relay polls');
-    await this.options.dataSource.query(
-      `INSERT INTO outbox_checkpoint (relay, tx_id, position) VALUES ($1, '0'::xid8, 0) ON CONFLICT (relay) DO NOTHING`,
-      [this.options.name],
-    );
-    if (this.channel) await this.listen().catch((error: unknown) => this.options.logger.warn({ err: error, relay: this.options.name }, 'outbox relay cannot LISTEN yet; polling until it can'));
+    await this.options.dataSource.query(`INSERT INTO outbox_checkpoint (relay, tx_id, position) VALUES ($1, '0'::xid8, 0) ON CONFLICT (relay) DO NOTHING`, [
+      this.options.name,
+    ]);
+    if (this.channel)
+      await this.listen().catch((error: unknown) =>
+        this.options.logger.warn({ err: error, relay: this.options.name }, 'outbox relay cannot LISTEN yet; polling until it can'),
+      );
     this.running = true;
     this.announced = true;
     this.loop = this.run();
@@ -93,7 +95,11 @@ export class OutboxRelay {
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)));
     const outcome = await Promise.race([this.loop, late]);
     clearTimeout(timer);
-    if (outcome === 'late') this.options.logger.warn({ relay: this.options.name }, 'outbox relay stopped while Kafka had not taken its batch; it is published again at the next start');
+    if (outcome === 'late')
+      this.options.logger.warn(
+        { relay: this.options.name },
+        'outbox relay stopped while Kafka had not taken its batch; it is published again at the next start',
+      );
     await this.closeListener();
   }
 

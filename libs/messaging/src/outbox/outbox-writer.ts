@@ -35,8 +35,5 @@ export async function appendToOutbox(executor: SqlExecutor, messages: readonly O
       JSON.stringify({ ...trace, ...message.headers }),
     );
   }
-  await executor.query(
-    `INSERT INTO outbox (topic, message_key, event_id, payload, headers) VALUES ${values.join(', ')}`,
-    parameters,
-  );
+  await executor.query(`INSERT INTO outbox (topic, message_key, event_id, payload, headers) VALUES ${values.join(', ')}`, parameters);
 }

@@ -5,7 +5,13 @@ describe('backoffDelayMs', () => {
 
   it('doubles the ceiling with each attempt and jitters within its upper half', () => {
     expect([1, 2, 3, 4].map((attempt) => backoffDelayMs(attempt, policy, () => 0))).toEqual([250, 500, 1_000, 2_000]);
-    for (const [attempt, ceiling] of [[1, 500], [2, 1_000], [3, 2_000], [4, 4_000]]) expect(backoffDelayMs(attempt, policy, () => 0.999_999)).toBeCloseTo(ceiling, -1);
+    for (const [attempt, ceiling] of [
+      [1, 500],
+      [2, 1_000],
+      [3, 2_000],
+      [4, 4_000],
+    ])
+      expect(backoffDelayMs(attempt, policy, () => 0.999_999)).toBeCloseTo(ceiling, -1);
   });
 
   it('never exceeds the cap, however many attempts failed', () => {

@@ -79,7 +79,11 @@ function evolve(state: PaymentState, event: Exclude<PaymentEvent, PaymentInitiat
     case 'Captured':
       return capture(state, event, refuse);
     case 'Failed':
-      return { ...state, status: 'failed', failure: event.declineCode === undefined ? { code: event.code } : { code: event.code, declineCode: event.declineCode } };
+      return {
+        ...state,
+        status: 'failed',
+        failure: event.declineCode === undefined ? { code: event.code } : { code: event.code, declineCode: event.declineCode },
+      };
     case 'Canceled':
       return { ...state, status: 'canceled', cancellationReason: event.reason };
     case 'RefundRequested':

@@ -33,14 +33,20 @@ type EventSpec = (amount: bigint) => PaymentEvent;
 
 const eventSpec: fc.Arbitrary<EventSpec> = fc.oneof(
   reference.map((ref): EventSpec => () => ({ type: 'ActionRequired', provider: 'stripe', reference: ref })),
-  fc.tuple(amountSpec, reference).map(([a, ref]): EventSpec => (amount) => ({ type: 'Authorized', amount: resolve(a, amount), provider: 'stripe', reference: ref })),
+  fc
+    .tuple(amountSpec, reference)
+    .map(([a, ref]): EventSpec => (amount) => ({ type: 'Authorized', amount: resolve(a, amount), provider: 'stripe', reference: ref })),
   amountSpec.map((a): EventSpec => (amount) => ({ type: 'Captured', amount: resolve(a, amount) })),
   fc.constantFrom('card_declined', 'expired_card').map((code): EventSpec => () => ({ type: 'Failed', code })),
   fc.constantFrom(...CANCELLATION_REASONS).map((reason): EventSpec => () => ({ type: 'Canceled', reason })),
-  fc.tuple(refundId, amountSpec).map(([id, a]): EventSpec => (amount) => ({ type: 'RefundRequested', refundId: id, amount: resolve(a, amount), reason: 'requested_by_customer' })),
+  fc
+    .tuple(refundId, amountSpec)
+    .map(([id, a]): EventSpec => (amount) => ({ type: 'RefundRequested', refundId: id, amount: resolve(a, amount), reason: 'requested_by_customer' })),
   fc.tuple(refundId, amountSpec).map(([id, a]): EventSpec => (amount) => ({ type: 'Refunded', refundId: id, amount: resolve(a, amount) })),
   refundId.map((id): EventSpec => () => ({ type: 'RefundFailed', refundId: id, reason: 'expired_or_canceled_card' })),
-  fc.tuple(disputeId, amountSpec).map(([id, a]): EventSpec => (amount) => ({ type: 'DisputeOpened', disputeId: id, amount: resolve(a, amount), reason: 'fraudulent' })),
+  fc
+    .tuple(disputeId, amountSpec)
+    .map(([id, a]): EventSpec => (amount) => ({ type: 'DisputeOpened', disputeId: id, amount: resolve(a, amount), reason: 'fraudulent' })),
   disputeId.map((id): EventSpec => () => ({ type: 'DisputeWon', disputeId: id })),
   disputeId.map((id): EventSpec => () => ({ type: 'DisputeLost', disputeId: id })),
   fc.constant<EventSpec>((amount) => initiated({ amount })),
@@ -125,7 +131,14 @@ describe('payment state machine properties', () => {
     fc.assert(
       fc.property(
         fc.bigInt({ min: 1n, max: 1000n }),
-        fc.array(fc.record({ id: refundId, amount: fc.bigInt({ min: 1n, max: 600n }), status: fc.constantFrom<'pending' | 'succeeded' | 'failed' | 'canceled'>('pending', 'succeeded', 'failed', 'canceled') }), { maxLength: 30 }),
+        fc.array(
+          fc.record({
+            id: refundId,
+            amount: fc.bigInt({ min: 1n, max: 600n }),
+            status: fc.constantFrom<'pending' | 'succeeded' | 'failed' | 'canceled'>('pending', 'succeeded', 'failed', 'canceled'),
+          }),
+          { maxLength: 30 },
+        ),
         (amount, observations) => {
           let payment = Payment.rehydrate([
             initiated({ amount }),
@@ -154,8 +167,15 @@ describe('payment state machine properties', () => {
  * Webhooks deliver them in any order, some twice; the payment must end where the last one says.
  */
 const PROVIDER_PATHS: Record<string, (amount: bigint) => PspObservation[]> = {
-  automaticCapture: (amount) => [{ stage: 'pending', reference: 'pi_1' }, { stage: 'captured', reference: 'pi_1', amount }],
-  asyncMethod: (amount) => [{ stage: 'pending', reference: 'pi_1' }, { stage: 'pending', reference: 'pi_1' }, { stage: 'captured', reference: 'pi_1', amount }],
+  automaticCapture: (amount) => [
+    { stage: 'pending', reference: 'pi_1' },
+    { stage: 'captured', reference: 'pi_1', amount },
+  ],
+  asyncMethod: (amount) => [
+    { stage: 'pending', reference: 'pi_1' },
+    { stage: 'pending', reference: 'pi_1' },
+    { stage: 'captured', reference: 'pi_1', amount },
+  ],
   threeDSecureThenCapture: (amount) => [
     { stage: 'requires_action', reference: 'pi_1' },
     { stage: 'authorized', reference: 'pi_1', amount },
@@ -170,7 +190,10 @@ const PROVIDER_PATHS: Record<string, (amount: bigint) => PspObservation[]> = {
     { stage: 'authorized', reference: 'pi_1', amount },
     { stage: 'canceled', reference: 'pi_1', reason: 'authorization_expired' },
   ],
-  canceledBeforeConfirmation: () => [{ stage: 'pending', reference: 'pi_1' }, { stage: 'canceled', reference: 'pi_1', reason: 'requested' }],
+  canceledBeforeConfirmation: () => [
+    { stage: 'pending', reference: 'pi_1' },
+    { stage: 'canceled', reference: 'pi_1', reason: 'requested' },
+  ],
 };
 
 describe('provider observations: never go backwards', () => {
@@ -184,10 +207,13 @@ describe('provider observations: never go backwards', () => {
         const deliveries = [...history, ...picks.map((pick) => history[pick % history.length])];
         const shuffled = deliveries.map((observation, i) => ({ observation, key: picks[i % picks.length] * 31 + i })).sort((a, b) => a.key - b.key);
 
-        const inOrder = history.reduce((payment, observation) => {
-          const plan = planPaymentObservation(payment.state, 'stripe', observation);
-          return plan.outcome === 'advance' ? payment.applyAll(plan.events) : payment;
-        }, Payment.start(initiated({ amount })));
+        const inOrder = history.reduce(
+          (payment, observation) => {
+            const plan = planPaymentObservation(payment.state, 'stripe', observation);
+            return plan.outcome === 'advance' ? payment.applyAll(plan.events) : payment;
+          },
+          Payment.start(initiated({ amount })),
+        );
 
         let payment = Payment.start(initiated({ amount }));
         for (const { observation } of shuffled) {
@@ -196,7 +222,8 @@ describe('provider observations: never go backwards', () => {
           const before = payment.status;
           if (plan.outcome === 'advance') payment = payment.applyAll(plan.events);
           // Progress never decreases while money is in play.
-          if (payment.status !== 'failed' && payment.status !== 'canceled') expect(PROGRESS_STAGE[payment.status]).toBeGreaterThanOrEqual(PROGRESS_STAGE[before]);
+          if (payment.status !== 'failed' && payment.status !== 'canceled')
+            expect(PROGRESS_STAGE[payment.status]).toBeGreaterThanOrEqual(PROGRESS_STAGE[before]);
         }
         expect(payment.status).toBe(inOrder.status);
         expect(payment.state.capturedAmount).toBe(inOrder.state.capturedAmount);

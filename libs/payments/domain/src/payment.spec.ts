@@ -57,7 +57,9 @@ describe('Payment: the state machine', () => {
   });
 
   it('refuses an authorisation of another amount or of another provider object', () => {
-    expect(refusal(() => Payment.start(initiated()).apply({ type: 'Authorized', amount: 999n, provider: 'stripe', reference: PI })).code).toBe('AMOUNT_MISMATCH');
+    expect(refusal(() => Payment.start(initiated()).apply({ type: 'Authorized', amount: 999n, provider: 'stripe', reference: PI })).code).toBe(
+      'AMOUNT_MISMATCH',
+    );
     const waiting = Payment.start(initiated()).apply({ type: 'ActionRequired', provider: 'stripe', reference: PI });
     expect(refusal(() => waiting.apply({ type: 'Authorized', amount: 1000n, provider: 'stripe', reference: 'pi_other' })).code).toBe('REFERENCE_MISMATCH');
   });
@@ -200,7 +202,9 @@ describe('Payment: disputes', () => {
 
   it('refuses a dispute larger than what is captured and not refunded', () => {
     const payment = captured().apply({ type: 'Refunded', refundId: 'r1', amount: 400n });
-    expect(refusal(() => payment.apply({ type: 'DisputeOpened', disputeId: 'dp_1', amount: 601n, reason: 'fraudulent' })).code).toBe('DISPUTE_EXCEEDS_CAPTURED');
+    expect(refusal(() => payment.apply({ type: 'DisputeOpened', disputeId: 'dp_1', amount: 601n, reason: 'fraudulent' })).code).toBe(
+      'DISPUTE_EXCEEDS_CAPTURED',
+    );
   });
 
   it('exposes refusals as PaymentDomainError for callers that branch on the code', () => {

@@ -83,9 +83,15 @@ export class Payment {
       // Say why there is nothing to refund rather than complain about a zero amount.
       const acceptedIn = ACCEPTED_IN.RefundRequested;
       if (!acceptedIn.includes(this.status)) {
-        throw new PaymentTransitionError('TRANSITION_NOT_ALLOWED', this.status, 'RefundRequested', `RefundRequested is accepted only in status ${acceptedIn.join(', ')}`);
+        throw new PaymentTransitionError(
+          'TRANSITION_NOT_ALLOWED',
+          this.status,
+          'RefundRequested',
+          `RefundRequested is accepted only in status ${acceptedIn.join(', ')}`,
+        );
       }
-      if (this.refundableAmount() === 0n) throw new PaymentTransitionError('REFUND_EXCEEDS_CAPTURED', this.status, 'RefundRequested', 'nothing is left to refund');
+      if (this.refundableAmount() === 0n)
+        throw new PaymentTransitionError('REFUND_EXCEEDS_CAPTURED', this.status, 'RefundRequested', 'nothing is left to refund');
     }
     const event: RefundRequested = {
       type: 'RefundRequested',

@@ -37,7 +37,10 @@ describe('planPaymentObservation: never go backwards', () => {
 
   it('records a decline with its codes and no provider text', () => {
     const declined: PspObservation = { stage: 'failed', reference: PI, code: 'card_declined', declineCode: 'insufficient_funds' };
-    expect(run(Payment.start(initiated()), declined).state).toMatchObject({ status: 'failed', failure: { code: 'card_declined', declineCode: 'insufficient_funds' } });
+    expect(run(Payment.start(initiated()), declined).state).toMatchObject({
+      status: 'failed',
+      failure: { code: 'card_declined', declineCode: 'insufficient_funds' },
+    });
   });
 
   it('says "already applied" for a duplicate delivery', () => {
@@ -100,8 +103,13 @@ describe('planDisputeObservation', () => {
         { type: 'DisputeLost', disputeId: 'dp_1' },
       ],
     });
-    const lost = captured.apply({ type: 'DisputeOpened', disputeId: 'dp_1', amount: 1000n, reason: 'fraudulent' }).apply({ type: 'DisputeLost', disputeId: 'dp_1' });
-    expect(planDisputeObservation(lost.state, { disputeId: 'dp_1', amount: 1000n, status: 'open', reason: 'fraudulent' })).toEqual({ outcome: 'unchanged', reason: 'stale' });
+    const lost = captured
+      .apply({ type: 'DisputeOpened', disputeId: 'dp_1', amount: 1000n, reason: 'fraudulent' })
+      .apply({ type: 'DisputeLost', disputeId: 'dp_1' });
+    expect(planDisputeObservation(lost.state, { disputeId: 'dp_1', amount: 1000n, status: 'open', reason: 'fraudulent' })).toEqual({
+      outcome: 'unchanged',
+      reason: 'stale',
+    });
     expect(planDisputeObservation(lost.state, { disputeId: 'dp_1', amount: 1000n, status: 'won', reason: 'fraudulent' }).outcome).toBe('conflict');
   });
 });

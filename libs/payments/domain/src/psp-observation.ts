@@ -101,11 +101,18 @@ export function planPaymentObservation(state: PaymentState, provider: string, ob
       }
       if (status === 'authorized') return advance(state, [{ type: 'Captured', amount: observation.amount }]);
       if (hasCaptured(status)) {
-        return state.capturedAmount === observation.amount ? already : conflict(`the provider captured ${observation.amount}, the payment ${state.capturedAmount}`);
+        return state.capturedAmount === observation.amount
+          ? already
+          : conflict(`the provider captured ${observation.amount}, the payment ${state.capturedAmount}`);
       }
       return conflict(`the provider captured money on a payment that is ${status}`);
     case 'failed':
-      if (early) return advance(state, [observation.declineCode === undefined ? { type: 'Failed', code: observation.code } : { type: 'Failed', code: observation.code, declineCode: observation.declineCode }]);
+      if (early)
+        return advance(state, [
+          observation.declineCode === undefined
+            ? { type: 'Failed', code: observation.code }
+            : { type: 'Failed', code: observation.code, declineCode: observation.declineCode },
+        ]);
       // A failed attempt that a later authorisation or a cancellation superseded.
       return status === 'failed' ? already : stale;
     case 'canceled':

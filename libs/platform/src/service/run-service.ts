@@ -47,7 +47,11 @@ export interface RunningService<C extends BaseServiceConfig = BaseServiceConfig>
 }
 
 /** Opens everything a service needs, failing fast with one clear message. */
-async function openRuntime<C extends BaseServiceConfig>(definition: ServiceDefinition<C>, env: NodeJS.ProcessEnv, options: CreateServiceOptions): Promise<ServiceRuntime<C>> {
+async function openRuntime<C extends BaseServiceConfig>(
+  definition: ServiceDefinition<C>,
+  env: NodeJS.ProcessEnv,
+  options: CreateServiceOptions,
+): Promise<ServiceRuntime<C>> {
   const config = loadConfig(definition.name, definition.configClass, env);
   const logger = createLogger(definition.name, config.LOG_LEVEL, options.logDestination);
   const telemetry: Telemetry = currentTelemetry() ?? startTelemetry({ service: definition.name, otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
@@ -65,7 +69,18 @@ async function openRuntime<C extends BaseServiceConfig>(definition: ServiceDefin
   const publisher = new EventPublisher(kafka);
   await publisher.connect();
   const inbox = new InboxTransport({ kafka, dataSource, publisher, logger, subscriptions: definition.consumers?.(config) ?? [] });
-  return { name: definition.name, config, logger, telemetry, dataSource, kafka, kafkaAdmin, publisher, inbox, ownsProcess: options.exitOnShutdownSignal === true };
+  return {
+    name: definition.name,
+    config,
+    logger,
+    telemetry,
+    dataSource,
+    kafka,
+    kafkaAdmin,
+    publisher,
+    inbox,
+    ownsProcess: options.exitOnShutdownSignal === true,
+  };
 }
 
 export interface CreateServiceOptions {

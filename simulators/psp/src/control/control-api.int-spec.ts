@@ -68,13 +68,21 @@ describe('PSP simulator control API', () => {
     await api('/v1/payment_intents', { amount: '500', currency: 'usd', payment_method: 'pm_card_visa', confirm: 'true' });
     const released = await control('webhooks/release', { order: 'reverse', duplicate: true });
     expect(released.body.released.map((e) => e.type)).toEqual(['payment_intent.succeeded', 'payment_intent.created']);
-    expect((await receiver.waitFor(4)).map((d) => d.type)).toEqual(['payment_intent.succeeded', 'payment_intent.succeeded', 'payment_intent.created', 'payment_intent.created']);
+    expect((await receiver.waitFor(4)).map((d) => d.type)).toEqual([
+      'payment_intent.succeeded',
+      'payment_intent.succeeded',
+      'payment_intent.created',
+      'payment_intent.created',
+    ]);
   });
 
   it('completes 3-D Secure, opens and closes a dispute, and fails a refund', async () => {
     const intent = await api('/v1/payment_intents', { amount: '900', currency: 'eur', payment_method: 'pm_card_authenticationRequired', confirm: 'true' });
     expect(intent.body.status).toBe('requires_action');
-    expect((await control(`payment_intents/${intent.body.id}/complete`, { outcome: 'succeeded' })).body).toMatchObject({ status: 'succeeded', amount_received: 900 });
+    expect((await control(`payment_intents/${intent.body.id}/complete`, { outcome: 'succeeded' })).body).toMatchObject({
+      status: 'succeeded',
+      amount_received: 900,
+    });
 
     const refund = await api('/v1/refunds', { payment_intent: intent.body.id, amount: '100' });
     expect((await control(`refunds/${refund.body.id}/fail`, {})).body).toMatchObject({ status: 'failed', failure_reason: 'expired_or_canceled_card' });
@@ -109,7 +117,11 @@ describe('PSP simulator control API', () => {
   });
 
   it('refuses requests without a test key, as Stripe does', async () => {
-    const response = await fetch(`${simulator.url}/v1/payment_intents`, { method: 'POST', headers: { authorization: 'Bearer sk_live_x' }, body: 'amount=1&currency=usd' });
+    const response = await fetch(`${simulator.url}/v1/payment_intents`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer sk_live_x' },
+      body: 'amount=1&currency=usd',
+    });
     expect(response.status).toBe(401);
     expect(((await response.json()) as { error: { message: string } }).error.message).toBe('Invalid API Key provided: sk_live_****');
   });

@@ -39,7 +39,8 @@ const isOneOf =
 export function faultFrom(body: Body): FaultRule {
   const status = field(body, 'status', isCount, 'an HTTP status');
   const holdMs = field(body, 'holdMs', isCount, 'a number of milliseconds');
-  if ((status === undefined) === (holdMs === undefined)) throw new ControlError('give either status (an HTTP error to answer) or holdMs (how long to hold the answer)');
+  if ((status === undefined) === (holdMs === undefined))
+    throw new ControlError('give either status (an HTTP error to answer) or holdMs (how long to hold the answer)');
   return {
     method: field(body, 'method', isOneOf('GET', 'POST'), 'GET or POST'),
     path: field(body, 'path', isString, 'a path prefix such as /v1/refunds'),
@@ -111,7 +112,8 @@ export async function routeControlRequest(dependencies: ControlDependencies, met
   }
   if (method === 'POST' && (match = /^\/__control\/payment_methods\/(pm_[A-Za-z0-9_]+)\/alias$/.exec(path))) {
     const behavesLike = field(body, 'behavesLike', isString, 'a test payment method, e.g. pm_card_chargeDeclined');
-    if (!behavesLike || !Object.hasOwn(TEST_PAYMENT_METHODS, behavesLike)) throw new ControlError(`behavesLike must be one of ${Object.keys(TEST_PAYMENT_METHODS).join(', ')}`);
+    if (!behavesLike || !Object.hasOwn(TEST_PAYMENT_METHODS, behavesLike))
+      throw new ControlError(`behavesLike must be one of ${Object.keys(TEST_PAYMENT_METHODS).join(', ')}`);
     dependencies.context().state.aliases.set(match[1], behavesLike);
     return { id: match[1], behavesLike };
   }

@@ -19,13 +19,16 @@ export class FaultPlan {
 
   add(rule: FaultRule): void {
     if (!Number.isInteger(rule.count) || rule.count < 1) throw new RangeError('count must be a positive integer');
-    if (rule.effect.type === 'error' && (rule.effect.status < 400 || rule.effect.status > 599)) throw new RangeError('status must be an HTTP error status (400-599)');
+    if (rule.effect.type === 'error' && (rule.effect.status < 400 || rule.effect.status > 599))
+      throw new RangeError('status must be an HTTP error status (400-599)');
     this.rules.push({ rule, remaining: rule.count });
   }
 
   /** Takes the first rule that matches the request at this point, using one of its counts. */
   take(method: string, path: string, when: FaultRule['when']): FaultRule | undefined {
-    const index = this.rules.findIndex(({ rule }) => rule.when === when && (rule.method === undefined || rule.method === method) && (rule.path === undefined || path.startsWith(rule.path)));
+    const index = this.rules.findIndex(
+      ({ rule }) => rule.when === when && (rule.method === undefined || rule.method === method) && (rule.path === undefined || path.startsWith(rule.path)),
+    );
     if (index < 0) return undefined;
     const entry = this.rules[index];
     entry.remaining -= 1;

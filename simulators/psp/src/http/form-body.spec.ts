@@ -2,7 +2,8 @@ import { FormBodyError, fingerprintOf, parseFormBody } from './form-body';
 
 describe('form bodies as the Stripe SDK encodes them', () => {
   it('reads nested hashes and indexed arrays', () => {
-    const body = 'amount=1250&currency=eur&metadata[payment_id]=p-1&metadata[note]=a%20b&automatic_payment_methods[enabled]=true&payment_method_types[0]=card&payment_method_types[1]=sepa_debit';
+    const body =
+      'amount=1250&currency=eur&metadata[payment_id]=p-1&metadata[note]=a%20b&automatic_payment_methods[enabled]=true&payment_method_types[0]=card&payment_method_types[1]=sepa_debit';
     expect({ ...parseFormBody(body) }).toEqual({
       amount: '1250',
       currency: 'eur',

@@ -9,7 +9,10 @@ export type FormObject = { [key: string]: FormValue };
 const KEY = /^([^[\]]+)((?:\[[^[\]]*\])*)$/;
 
 export class FormBodyError extends Error {
-  constructor(readonly param: string, message: string) {
+  constructor(
+    readonly param: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'FormBodyError';
   }

@@ -9,9 +9,7 @@ interface SavedAnswer {
 }
 
 export type IdempotencyLookup =
-  | { readonly kind: 'new' }
-  | { readonly kind: 'replay'; readonly answer: ApiAnswer }
-  | { readonly kind: 'conflict'; readonly error: StripeApiError };
+  { readonly kind: 'new' } | { readonly kind: 'replay'; readonly answer: ApiAnswer } | { readonly kind: 'conflict'; readonly error: StripeApiError };
 
 /**
  * Stripe's idempotency, per API key: the first answer to a key is saved and every later request

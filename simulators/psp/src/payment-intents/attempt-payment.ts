@@ -32,7 +32,14 @@ function newCharge(intent: PaymentIntentObject, paymentMethod: string, status: C
 const capturesAutomatically = (intent: PaymentIntentObject): boolean => intent.capture_method !== 'manual';
 
 /** The charge of this attempt: a new one, or the pending one a delayed method opened. */
-function settleCharge(context: ApiContext, intent: PaymentIntentObject, paymentMethod: string, status: ChargeObject['status'], failureCode: string | null, pending?: ChargeObject): ChargeObject {
+function settleCharge(
+  context: ApiContext,
+  intent: PaymentIntentObject,
+  paymentMethod: string,
+  status: ChargeObject['status'],
+  failureCode: string | null,
+  pending?: ChargeObject,
+): ChargeObject {
   if (pending) {
     pending.status = status;
     pending.failure_code = failureCode;
@@ -76,7 +83,8 @@ export function decline(
   charged: 'new charge' | 'no charge' | ChargeObject = 'new charge',
 ): StripeApiError {
   // A failed 3-D Secure challenge never reached the card network: no charge.
-  const charge = charged === 'no charge' ? undefined : settleCharge(context, intent, paymentMethod, 'failed', reason.code, charged === 'new charge' ? undefined : charged);
+  const charge =
+    charged === 'no charge' ? undefined : settleCharge(context, intent, paymentMethod, 'failed', reason.code, charged === 'new charge' ? undefined : charged);
   if (charge) intent.latest_charge = charge.id;
   const error: LastPaymentError = {
     type: 'card_error',

@@ -16,17 +16,32 @@ export function completePaymentIntent(context: ApiContext, id: string, outcome: 
   if (intent.status === 'requires_action') {
     if (outcome === 'succeeded') approve(context, intent, paymentMethod);
     else {
-      decline(context, intent, paymentMethod, method, {
-        code: 'payment_intent_authentication_failure',
-        message: 'The provided PaymentMethod has failed authentication.',
-      }, 'no charge');
+      decline(
+        context,
+        intent,
+        paymentMethod,
+        method,
+        {
+          code: 'payment_intent_authentication_failure',
+          message: 'The provided PaymentMethod has failed authentication.',
+        },
+        'no charge',
+      );
     }
     return intent;
   }
   if (intent.status === 'processing') {
     const pending = intent.latest_charge ? context.state.charges.get(intent.latest_charge) : undefined;
     if (outcome === 'succeeded') approve(context, intent, paymentMethod, pending);
-    else decline(context, intent, paymentMethod, method, { code: 'card_declined', declineCode: 'generic_decline', message: 'Your card was declined.' }, pending ?? 'new charge');
+    else
+      decline(
+        context,
+        intent,
+        paymentMethod,
+        method,
+        { code: 'card_declined', declineCode: 'generic_decline', message: 'Your card was declined.' },
+        pending ?? 'new charge',
+      );
     return intent;
   }
   throw invalidRequest(`PaymentIntent ${id} is ${intent.status}: only requires_action or processing can be completed`);

@@ -22,7 +22,10 @@ export function findIntent(context: ApiContext, id: string): PaymentIntentObject
 function confirmWith(context: ApiContext, intent: PaymentIntentObject, paymentMethod: string | undefined, offSession: boolean): void {
   const id = paymentMethod ?? intent.payment_method;
   if (!id) {
-    throw invalidRequest('You cannot confirm this PaymentIntent because it\'s missing a payment method.', { code: 'payment_intent_unexpected_state', param: 'payment_method' });
+    throw invalidRequest("You cannot confirm this PaymentIntent because it's missing a payment method.", {
+      code: 'payment_intent_unexpected_state',
+      param: 'payment_method',
+    });
   }
   const method = findPaymentMethod(id, context.state.aliases);
   if (!method) throw notFound('PaymentMethod', id, 'payment_method');
@@ -86,9 +89,12 @@ export function confirmPaymentIntent(context: ApiContext, id: string, params: Fo
 export function capturePaymentIntent(context: ApiContext, id: string, params: FormObject): ApiAnswer {
   const intent = findIntent(context, id);
   if (intent.status !== 'requires_capture') {
-    throw unexpectedState(`This PaymentIntent could not be captured because it has a status of ${intent.status}. Only a PaymentIntent with one of the following statuses may be captured: requires_capture.`, {
-      payment_intent: snapshot(intent),
-    });
+    throw unexpectedState(
+      `This PaymentIntent could not be captured because it has a status of ${intent.status}. Only a PaymentIntent with one of the following statuses may be captured: requires_capture.`,
+      {
+        payment_intent: snapshot(intent),
+      },
+    );
   }
   const amount = optionalAmount(params, 'amount_to_capture') ?? intent.amount_capturable;
   if (amount > intent.amount_capturable) {
@@ -109,15 +115,24 @@ export function capturePaymentIntent(context: ApiContext, id: string, params: Fo
   return ok(snapshot(intent));
 }
 
-const CANCELABLE: ReadonlySet<PaymentIntentObject['status']> = new Set(['requires_payment_method', 'requires_capture', 'requires_confirmation', 'requires_action', 'processing']);
+const CANCELABLE: ReadonlySet<PaymentIntentObject['status']> = new Set([
+  'requires_payment_method',
+  'requires_capture',
+  'requires_confirmation',
+  'requires_action',
+  'processing',
+]);
 
 /** POST /v1/payment_intents/:id/cancel: releases an authorisation; refused once money moved. */
 export function cancelPaymentIntent(context: ApiContext, id: string, params: FormObject): ApiAnswer {
   const intent = findIntent(context, id);
   if (!CANCELABLE.has(intent.status)) {
-    throw unexpectedState(`You cannot cancel this PaymentIntent because it has a status of ${intent.status}. Only a PaymentIntent with one of the following statuses may be canceled: ${[...CANCELABLE].join(', ')}.`, {
-      payment_intent: snapshot(intent),
-    });
+    throw unexpectedState(
+      `You cannot cancel this PaymentIntent because it has a status of ${intent.status}. Only a PaymentIntent with one of the following statuses may be canceled: ${[...CANCELABLE].join(', ')}.`,
+      {
+        payment_intent: snapshot(intent),
+      },
+    );
   }
   intent.status = 'canceled';
   intent.amount_capturable = 0;

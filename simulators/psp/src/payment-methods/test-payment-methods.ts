@@ -41,11 +41,23 @@ export const TEST_PAYMENT_METHODS: Readonly<Record<string, TestPaymentMethod>> =
     last4: '9995',
     behaviour: decline('insufficient_funds', 'Your card has insufficient funds.', 'card_declined', 'try_again_later'),
   },
-  pm_card_chargeDeclinedLostCard: { brand: 'visa', last4: '9987', behaviour: decline('lost_card', 'Your card was declined.', 'card_declined', 'do_not_try_again') },
-  pm_card_chargeDeclinedStolenCard: { brand: 'visa', last4: '9979', behaviour: decline('stolen_card', 'Your card was declined.', 'card_declined', 'do_not_try_again') },
+  pm_card_chargeDeclinedLostCard: {
+    brand: 'visa',
+    last4: '9987',
+    behaviour: decline('lost_card', 'Your card was declined.', 'card_declined', 'do_not_try_again'),
+  },
+  pm_card_chargeDeclinedStolenCard: {
+    brand: 'visa',
+    last4: '9979',
+    behaviour: decline('stolen_card', 'Your card was declined.', 'card_declined', 'do_not_try_again'),
+  },
   pm_card_chargeDeclinedFraudulent: { brand: 'visa', last4: '0019', behaviour: decline('fraudulent', 'Your card was declined.') },
   pm_card_chargeDeclinedExpiredCard: { brand: 'visa', last4: '0069', behaviour: decline('expired_card', 'Your card has expired.', 'expired_card') },
-  pm_card_chargeDeclinedIncorrectCvc: { brand: 'visa', last4: '0127', behaviour: decline('incorrect_cvc', "Your card's security code is incorrect.", 'incorrect_cvc') },
+  pm_card_chargeDeclinedIncorrectCvc: {
+    brand: 'visa',
+    last4: '0127',
+    behaviour: decline('incorrect_cvc', "Your card's security code is incorrect.", 'incorrect_cvc'),
+  },
   pm_card_chargeDeclinedProcessingError: {
     brand: 'visa',
     last4: '0119',

@@ -18,7 +18,10 @@ function chargeToRefund(context: ApiContext, params: FormObject): ChargeObject {
     if (!intent) throw notFound('payment_intent', intentId, 'payment_intent');
     const charge = intent.latest_charge ? context.state.charges.get(intent.latest_charge) : undefined;
     if (intent.status !== 'succeeded' || !charge) {
-      throw invalidRequest(`This PaymentIntent (${intentId}) does not have a successful charge to refund.`, { code: 'charge_not_refundable', param: 'payment_intent' });
+      throw invalidRequest(`This PaymentIntent (${intentId}) does not have a successful charge to refund.`, {
+        code: 'charge_not_refundable',
+        param: 'payment_intent',
+      });
     }
     return charge;
   }

@@ -5,4 +5,9 @@ import { OutboxNotify1765065600003 } from './1765065600003-outbox-notify';
 import { BudgetsPerOrganisation1765324800000 } from './1765324800000-budgets-per-organisation';
 
 /** Every migration of the ad-signal-aggregation schema, in order. */
-export const adSignalAggregationMigrations: MigrationList = [MessagingTables1764057600003, AdSignalTables1764403200000, OutboxNotify1765065600003, BudgetsPerOrganisation1765324800000];
+export const adSignalAggregationMigrations: MigrationList = [
+  MessagingTables1764057600003,
+  AdSignalTables1764403200000,
+  OutboxNotify1765065600003,
+  BudgetsPerOrganisation1765324800000,
+];

@@ -30,7 +30,9 @@ export class PaymentEvents1764230400001 implements MigrationInterface {
     await runner.query(
       'CREATE TRIGGER payment_events_no_change BEFORE UPDATE OR DELETE ON payment_events FOR EACH ROW EXECUTE FUNCTION payment_events_are_append_only()',
     );
-    await runner.query('CREATE TRIGGER payment_events_no_truncate BEFORE TRUNCATE ON payment_events FOR EACH STATEMENT EXECUTE FUNCTION payment_events_are_append_only()');
+    await runner.query(
+      'CREATE TRIGGER payment_events_no_truncate BEFORE TRUNCATE ON payment_events FOR EACH STATEMENT EXECUTE FUNCTION payment_events_are_append_only()',
+    );
   }
 
   async down(runner: QueryRunner): Promise<void> {

@@ -14,7 +14,7 @@ export class PspWebhookRetries1765238400000 implements MigrationInterface {
     await runner.query(
       "ALTER TABLE psp_webhook_events ADD COLUMN attempts integer NOT NULL DEFAULT 0 CHECK (attempts >= 0), ADD COLUMN next_attempt_at timestamptz DEFAULT now() + interval '5 seconds'",
     );
-    await runner.query('UPDATE psp_webhook_events SET next_attempt_at = CASE WHEN applied_at IS NULL THEN received_at + interval \'5 seconds\' END');
+    await runner.query("UPDATE psp_webhook_events SET next_attempt_at = CASE WHEN applied_at IS NULL THEN received_at + interval '5 seconds' END");
     await runner.query('DROP INDEX IF EXISTS psp_webhook_events_unapplied');
     await runner.query('CREATE INDEX psp_webhook_events_due ON psp_webhook_events (next_attempt_at) WHERE applied_at IS NULL');
   }

@@ -36,7 +36,8 @@ export function decodePaymentEvent(paymentId: string, sequence: number, type: st
   const fields: Record<string, unknown> = { ...(data as Record<string, unknown>) };
   if (AMOUNT_FIELD in fields) {
     const amount = fields[AMOUNT_FIELD];
-    if (typeof amount !== 'string' || !/^(0|[1-9][0-9]*)$/.test(amount)) throw new CorruptPaymentEventError(paymentId, sequence, 'amount is not a whole number');
+    if (typeof amount !== 'string' || !/^(0|[1-9][0-9]*)$/.test(amount))
+      throw new CorruptPaymentEventError(paymentId, sequence, 'amount is not a whole number');
     fields[AMOUNT_FIELD] = BigInt(amount);
   }
   // The aggregate validates every field again as it rehydrates.

@@ -66,7 +66,10 @@ export function toPublishedEvent(event: PaymentEvent, after: PaymentState): Publ
     case 'Captured':
       return { definition: PaymentCapturedV1, data: { ...movement(after, event.amount), authorizedAmount: amount(after.authorizedAmount) } };
     case 'Failed':
-      return { definition: PaymentFailedV1, data: { paymentId, code: event.code, ...(event.declineCode === undefined ? {} : { declineCode: event.declineCode }) } };
+      return {
+        definition: PaymentFailedV1,
+        data: { paymentId, code: event.code, ...(event.declineCode === undefined ? {} : { declineCode: event.declineCode }) },
+      };
     case 'Canceled':
       return { definition: PaymentCanceledV1, data: { paymentId, reason: event.reason } };
     case 'RefundRequested':

@@ -101,7 +101,13 @@ describe('payment events: store codec and published contracts', () => {
       for (const [index, event] of history.entries()) {
         state = applyPaymentEvent(state, event);
         const published = toPublishedEvent(event, state);
-        const envelope = createEvent({ definition: published.definition, source: 'payment-orchestration', subject: state.paymentId, sequence: index + 1, data: published.data });
+        const envelope = createEvent({
+          definition: published.definition,
+          source: 'payment-orchestration',
+          subject: state.paymentId,
+          sequence: index + 1,
+          data: published.data,
+        });
         expect(parseEvent(JSON.parse(JSON.stringify(envelope)))).toMatchObject({ type: published.definition.type, subject: state.paymentId });
       }
     }
@@ -114,7 +120,11 @@ describe('payment events: store codec and published contracts', () => {
       state = applyPaymentEvent(state, event);
       return toPublishedEvent(event, state);
     });
-    expect(published[3].data).toMatchObject({ kind: 'donation', counterparty: { type: 'non-profit', id: 'np-3' }, amount: { amount: '5000', currency: 'EUR' } });
+    expect(published[3].data).toMatchObject({
+      kind: 'donation',
+      counterparty: { type: 'non-profit', id: 'np-3' },
+      amount: { amount: '5000', currency: 'EUR' },
+    });
     expect(published[6].data).toMatchObject({ refundId: 're_dash', refundedTotal: { amount: '1000' }, full: false });
     expect(published[8].data).toMatchObject({ disputeId: 'dp_1', amount: { amount: '2000' } });
   });

@@ -73,9 +73,17 @@ describe('PaymentEventStore', () => {
     const paymentId = `pay-${randomUUID()}`;
     const correlationId = randomUUID();
     await store.append(paymentId, 0, [initiated(paymentId), ...authorizedAndCaptured(paymentId)], { correlationId });
-    await store.append(paymentId, 3, [{ type: 'RefundRequested', refundId: 'r1', amount: 400n, reason: 'requested_by_customer' }, { type: 'Refunded', refundId: 'r1', amount: 400n }], {
-      correlationId,
-    });
+    await store.append(
+      paymentId,
+      3,
+      [
+        { type: 'RefundRequested', refundId: 'r1', amount: 400n, reason: 'requested_by_customer' },
+        { type: 'Refunded', refundId: 'r1', amount: 400n },
+      ],
+      {
+        correlationId,
+      },
+    );
     const rows = await outboxOf(paymentId);
     expect(rows.map((row) => [row.topic, row.message_key])).toEqual(Array(5).fill([Topics.paymentEvents, paymentId]));
     const envelopes = rows.map((row) => parseEvent(row.payload));
@@ -98,7 +106,9 @@ describe('PaymentEventStore', () => {
     });
     expect(envelopes[4].data).toMatchObject({ refundId: 'r1', amount: { amount: '400' }, refundedTotal: { amount: '400' }, full: false });
     // The row's event id is the envelope's: consumers' deduplication key is traceable to the stream.
-    const ids: { event_id: string }[] = await schema.dataSource.query('SELECT event_id FROM payment_events WHERE payment_id = $1 ORDER BY sequence', [paymentId]);
+    const ids: { event_id: string }[] = await schema.dataSource.query('SELECT event_id FROM payment_events WHERE payment_id = $1 ORDER BY sequence', [
+      paymentId,
+    ]);
     expect(ids.map((row) => row.event_id)).toEqual(envelopes.map((e) => e.id));
   });
 

@@ -207,7 +207,13 @@ export class PaymentEventStore {
    * Appends after a payment as it was read (`undefined`: a new payment), in the caller's
    * transaction, without reading it again: the row's version check decides whether it still is.
    */
-  async appendAfter(sql: Sql, paymentId: string, current: StoredPayment | undefined, events: readonly PaymentEvent[], context: AppendContext = {}): Promise<Appended> {
+  async appendAfter(
+    sql: Sql,
+    paymentId: string,
+    current: StoredPayment | undefined,
+    events: readonly PaymentEvent[],
+    context: AppendContext = {},
+  ): Promise<Appended> {
     if (events.length === 0) throw new RangeError('append needs at least one event');
     const expectedVersion = current?.payment.version ?? 0;
     // A payment's events share one correlation id unless told otherwise: the one of its request.
@@ -255,7 +261,16 @@ export class PaymentEventStore {
     ];
     const written = current
       ? await queryNamed(sql, APPEND_EVENTS, [...row, expectedVersion, ...streamed])
-      : await queryNamed(sql, START_STREAM, [...row, state.requestId, state.kind, state.payerId, state.counterparty.id, state.amount.toString(), state.currency, ...streamed]);
+      : await queryNamed(sql, START_STREAM, [
+          ...row,
+          state.requestId,
+          state.kind,
+          state.payerId,
+          state.counterparty.id,
+          state.amount.toString(),
+          state.currency,
+          ...streamed,
+        ]);
     if (written.length !== events.length) throw new PaymentVersionConflictError(paymentId, expectedVersion, undefined);
     await appendToOutbox(
       sql,

@@ -7,7 +7,8 @@ import type { PaymentState } from '@pay/payments-domain';
  */
 const money = (value: bigint): string => value.toString();
 const amountOf = (value: unknown): bigint => {
-  if (typeof value !== 'string' || !/^-?[0-9]+$/.test(value)) throw new TypeError(`a kept payment state holds an amount that is not a whole number: ${String(value)}`);
+  if (typeof value !== 'string' || !/^-?[0-9]+$/.test(value))
+    throw new TypeError(`a kept payment state holds an amount that is not a whole number: ${String(value)}`);
   return BigInt(value);
 };
 

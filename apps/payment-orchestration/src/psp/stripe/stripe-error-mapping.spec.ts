@@ -5,7 +5,13 @@ const { errors } = Stripe;
 
 describe('Stripe errors -> PSP outcomes', () => {
   it('a card error is a decline with its codes', () => {
-    const error = new errors.StripeCardError({ message: 'Your card was declined.', code: 'card_declined', decline_code: 'lost_card', advice_code: 'do_not_try_again', statusCode: 402 });
+    const error = new errors.StripeCardError({
+      message: 'Your card was declined.',
+      code: 'card_declined',
+      decline_code: 'lost_card',
+      advice_code: 'do_not_try_again',
+      statusCode: 402,
+    });
     expect(toPspFailure(error)).toEqual({ outcome: 'declined', code: 'card_declined', declineCode: 'lost_card', adviceCode: 'do_not_try_again' });
   });
 
@@ -32,16 +38,26 @@ describe('Stripe errors -> PSP outcomes', () => {
   });
 
   it('bad requests, credentials and reused keys are not retried', () => {
-    expect(toPspFailure(new errors.StripeInvalidRequestError({ message: 'No such payment_intent', code: 'resource_missing', param: 'intent', statusCode: 404 }))).toEqual({
+    expect(
+      toPspFailure(new errors.StripeInvalidRequestError({ message: 'No such payment_intent', code: 'resource_missing', param: 'intent', statusCode: 404 })),
+    ).toEqual({
       outcome: 'rejected',
       code: 'resource_missing',
       reason: 'No such payment_intent',
       statusCode: 404,
       param: 'intent',
     });
-    expect(toPspFailure(new errors.StripeAuthenticationError({ message: 'Invalid API Key', statusCode: 401 }))).toMatchObject({ outcome: 'rejected', code: 'authentication_failed' });
-    expect(toPspFailure(new errors.StripePermissionError({ message: 'nope', statusCode: 403 }))).toMatchObject({ outcome: 'rejected', code: 'permission_denied' });
-    expect(toPspFailure(new errors.StripeIdempotencyError({ message: 'Keys for idempotent requests...', statusCode: 400 }))).toMatchObject({ outcome: 'idempotency_conflict' });
+    expect(toPspFailure(new errors.StripeAuthenticationError({ message: 'Invalid API Key', statusCode: 401 }))).toMatchObject({
+      outcome: 'rejected',
+      code: 'authentication_failed',
+    });
+    expect(toPspFailure(new errors.StripePermissionError({ message: 'nope', statusCode: 403 }))).toMatchObject({
+      outcome: 'rejected',
+      code: 'permission_denied',
+    });
+    expect(toPspFailure(new errors.StripeIdempotencyError({ message: 'Keys for idempotent requests...', statusCode: 400 }))).toMatchObject({
+      outcome: 'idempotency_conflict',
+    });
   });
 
   it('rethrows what is not a Stripe error: a bug of ours is not a PSP outcome', () => {

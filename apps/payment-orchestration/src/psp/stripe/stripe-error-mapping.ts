@@ -39,7 +39,12 @@ export function toPspFailure(error: unknown): PspFailure {
   }
   if (error instanceof errors.StripeAuthenticationError || error instanceof errors.StripePermissionError) {
     // Our credentials: an operator must fix them; retrying will not.
-    return { outcome: 'rejected', code: error instanceof errors.StripeAuthenticationError ? 'authentication_failed' : 'permission_denied', reason: error.message, statusCode: error.statusCode ?? 401 };
+    return {
+      outcome: 'rejected',
+      code: error instanceof errors.StripeAuthenticationError ? 'authentication_failed' : 'permission_denied',
+      reason: error.message,
+      statusCode: error.statusCode ?? 401,
+    };
   }
   if (error instanceof errors.StripeInvalidRequestError) {
     return {
@@ -53,7 +58,8 @@ export function toPspFailure(error: unknown): PspFailure {
   if (error instanceof errors.StripeAPIError) {
     const status = error.statusCode;
     // Stripe saved this answer for the key (stripe-should-retry: false): a retry would replay it. Only a read tells.
-    if (error.headers?.['stripe-should-retry'] === 'false') return { outcome: 'unknown', reason: error.message, ...(status === undefined ? {} : { statusCode: status }) };
+    if (error.headers?.['stripe-should-retry'] === 'false')
+      return { outcome: 'unknown', reason: error.message, ...(status === undefined ? {} : { statusCode: status }) };
     if (status !== undefined && (status >= 500 || status === 409)) return { outcome: 'retryable', reason: error.message, statusCode: status };
     // An answer we could not read (not JSON, no status): it may have been processed.
     return { outcome: 'unknown', reason: error.message };

@@ -251,7 +251,9 @@ describe('refunds', () => {
   it('refuses to refund an authorisation that was never captured', async () => {
     const psp = adapter();
     const authorized = value(await psp.createPayment(payment('pm_card_visa')));
-    expect(await psp.refundPayment({ idempotencyKey: randomUUID(), pspPaymentId: authorized.id, refundId: randomUUID(), paymentId: randomUUID() })).toMatchObject({
+    expect(
+      await psp.refundPayment({ idempotencyKey: randomUUID(), pspPaymentId: authorized.id, refundId: randomUUID(), paymentId: randomUUID() }),
+    ).toMatchObject({
       outcome: 'rejected',
       code: 'charge_not_refundable',
     });
@@ -278,7 +280,10 @@ describe('idempotency', () => {
   });
 
   it('refuses keys Stripe would refuse, and amounts a double cannot carry, before calling', async () => {
-    expect(await adapter().createPayment(payment('pm_card_visa', { idempotencyKey: '' }))).toMatchObject({ outcome: 'rejected', code: 'invalid_idempotency_key' });
+    expect(await adapter().createPayment(payment('pm_card_visa', { idempotencyKey: '' }))).toMatchObject({
+      outcome: 'rejected',
+      code: 'invalid_idempotency_key',
+    });
     expect(await adapter().createPayment(payment('pm_card_visa', { amount: 2n ** 60n }))).toMatchObject({ outcome: 'rejected', code: 'amount_out_of_range' });
     expect(simulator.snapshot().requests).toHaveLength(0);
   });
@@ -337,7 +342,11 @@ describe('webhooks', () => {
     const request = payment('pm_card_visa');
     const authorized = value(await psp.createPayment(request));
     value(await psp.capturePayment({ idempotencyKey: randomUUID(), pspPaymentId: authorized.id }));
-    expect(simulator.webhooks.held().map((e) => e.type)).toEqual(['payment_intent.created', 'payment_intent.amount_capturable_updated', 'payment_intent.succeeded']);
+    expect(simulator.webhooks.held().map((e) => e.type)).toEqual([
+      'payment_intent.created',
+      'payment_intent.amount_capturable_updated',
+      'payment_intent.succeeded',
+    ]);
     expect(receiver.received).toHaveLength(0);
 
     await simulator.webhooks.release({ order: 'reverse', duplicate: true });

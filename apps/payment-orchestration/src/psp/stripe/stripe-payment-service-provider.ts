@@ -142,7 +142,8 @@ export class StripePaymentServiceProvider implements PaymentServiceProvider {
     }
     // A test-mode event never moves live money, nor a live event test state: whatever its signature.
     const live = LIVE_KEY.test(this.webhooks.secretKey);
-    if (event.livemode !== live) throw new WebhookSignatureError(`a ${event.livemode ? 'live' : 'test'}-mode event at a ${live ? 'live' : 'test'}-mode endpoint`);
+    if (event.livemode !== live)
+      throw new WebhookSignatureError(`a ${event.livemode ? 'live' : 'test'}-mode event at a ${live ? 'live' : 'test'}-mode endpoint`);
     return {
       provider: STRIPE_PROVIDER,
       id: event.id,
@@ -156,7 +157,8 @@ export class StripePaymentServiceProvider implements PaymentServiceProvider {
 
   /** Runs a mutating call with the caller's idempotency key, turning every SDK failure into a PSP outcome. */
   private async mutate<T>(idempotencyKey: string, call: (options: Stripe.RequestOptions) => Promise<T>): Promise<PspResult<T>> {
-    if (!IDEMPOTENCY_KEY.test(idempotencyKey)) return rejectedInput('invalid_idempotency_key', 'the idempotency key must be 1 to 255 printable ASCII characters');
+    if (!IDEMPOTENCY_KEY.test(idempotencyKey))
+      return rejectedInput('invalid_idempotency_key', 'the idempotency key must be 1 to 255 printable ASCII characters');
     try {
       return { outcome: 'succeeded', value: await call({ idempotencyKey }) };
     } catch (error) {

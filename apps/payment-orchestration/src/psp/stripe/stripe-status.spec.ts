@@ -25,7 +25,11 @@ describe('Stripe statuses in our words', () => {
       code: 'card_declined',
       declineCode: 'lost_card',
     });
-    expect(intent('requires_payment_method', { lastPaymentError: { code: 'Call 555-0100 now' } })).toEqual({ stage: 'failed', reference: 'pi_1', code: 'payment_failed' });
+    expect(intent('requires_payment_method', { lastPaymentError: { code: 'Call 555-0100 now' } })).toEqual({
+      stage: 'failed',
+      reference: 'pi_1',
+      code: 'payment_failed',
+    });
   });
 
   it('reports a status it does not know as unrecognized, for the domain to leave alone', () => {

@@ -32,7 +32,9 @@ describe('Stripe configuration', () => {
     const settings = stripeSettingsFrom(load({ STRIPE_SECRET_KEY: 'sk_test_abc', STRIPE_WEBHOOK_SECRET: 'whsec_abc' }));
     expect(settings).toMatchObject({ secretKey: 'sk_test_abc', webhookSecret: 'whsec_abc', simulator: false });
     expect(settings.host).toBeUndefined();
-    const proxied = stripeSettingsFrom(load({ STRIPE_SECRET_KEY: 'sk_test_abc', STRIPE_WEBHOOK_SECRET: 'whsec_abc', STRIPE_API_HOST: 'stripe-proxy', STRIPE_API_PORT: '8443' }));
+    const proxied = stripeSettingsFrom(
+      load({ STRIPE_SECRET_KEY: 'sk_test_abc', STRIPE_WEBHOOK_SECRET: 'whsec_abc', STRIPE_API_HOST: 'stripe-proxy', STRIPE_API_PORT: '8443' }),
+    );
     expect(proxied).toMatchObject({ host: 'stripe-proxy', port: 8443 });
   });
 

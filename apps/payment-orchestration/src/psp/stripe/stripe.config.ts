@@ -1,7 +1,6 @@
 import { BaseServiceConfig, IsWholeNumber } from '@pay/config';
 import { IsDefined, IsIn, IsOptional, Matches, ValidateBy, ValidateIf } from 'class-validator';
 
-
 /** A live key never travels in clear text, whatever the host. */
 function NotHttpWithLiveKey(): PropertyDecorator {
   return ValidateBy({

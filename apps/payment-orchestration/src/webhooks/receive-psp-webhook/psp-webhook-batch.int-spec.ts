@@ -61,7 +61,10 @@ describe('PspWebhookInbox.record under concurrency', () => {
     const inbox = new PspWebhookInbox(schema.dataSource);
     const id = `evt_${randomUUID()}`;
     await Promise.all([inbox.record(event(id)), inbox.record(event(`evt_${randomUUID()}`))]);
-    const [row] = await schema.dataSource.query<{ payload: { id: string; type: string; subject: unknown } }[]>('SELECT payload FROM psp_webhook_events WHERE event_id = $1', [id]);
+    const [row] = await schema.dataSource.query<{ payload: { id: string; type: string; subject: unknown } }[]>(
+      'SELECT payload FROM psp_webhook_events WHERE event_id = $1',
+      [id],
+    );
     expect(row.payload).toMatchObject({ id, type: 'customer.updated', subject: { kind: 'other', objectType: 'customer' } });
   });
 });

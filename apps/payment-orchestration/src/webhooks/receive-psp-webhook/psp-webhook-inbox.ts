@@ -113,7 +113,15 @@ export class PspWebhookInbox {
       for (const { event, index } of now) {
         const row = byKey.get(`${event.provider}\u0000${event.id}`);
         results[index] = row
-          ? { status: 'fulfilled', value: { firstDelivery: row.inserted, deliveries: row.deliveries, applied: row.applied, ...(row.next_attempt_at ? { retryAt: row.next_attempt_at } : {}) } }
+          ? {
+              status: 'fulfilled',
+              value: {
+                firstDelivery: row.inserted,
+                deliveries: row.deliveries,
+                applied: row.applied,
+                ...(row.next_attempt_at ? { retryAt: row.next_attempt_at } : {}),
+              },
+            }
           : { status: 'rejected', reason: new Error(`recording webhook ${event.id} returned no row`) };
       }
       left = later;
@@ -126,7 +134,13 @@ export class PspWebhookInbox {
     const subject = event.subject;
     const objectType = subject.kind === 'other' ? subject.objectType : subject.kind === 'payment' ? 'payment_intent' : subject.kind;
     const objectId =
-      subject.kind === 'payment' ? subject.payment.id : subject.kind === 'refund' ? subject.refund.id : subject.kind === 'dispute' ? subject.observation.disputeId : subject.objectId;
+      subject.kind === 'payment'
+        ? subject.payment.id
+        : subject.kind === 'refund'
+          ? subject.refund.id
+          : subject.kind === 'dispute'
+            ? subject.observation.disputeId
+            : subject.objectId;
     const paymentId = subject.kind === 'payment' ? subject.payment.paymentId : subject.kind === 'refund' ? subject.refund.paymentId : undefined;
     const unchanged = subject.kind === 'payment' ? unchangedWhen(subject.payment.provider, subject.payment.observation) : undefined;
     const fields = JSON.stringify({
@@ -149,7 +163,8 @@ export class PspWebhookInbox {
 
   /** Marks the event applied (or why not), in the caller's transaction when its effect has one. */
   async markApplied(provider: string, eventId: string, outcome: WebhookOutcome, sql?: Sql): Promise<void> {
-    const text = 'UPDATE psp_webhook_events SET applied_at = now(), outcome = $3, next_attempt_at = NULL WHERE provider = $1 AND event_id = $2 AND applied_at IS NULL';
+    const text =
+      'UPDATE psp_webhook_events SET applied_at = now(), outcome = $3, next_attempt_at = NULL WHERE provider = $1 AND event_id = $2 AND applied_at IS NULL';
     if (sql) await sql.query(text, [provider, eventId, outcome]);
     else await this.dataSource.query(text, [provider, eventId, outcome]);
   }

@@ -36,7 +36,10 @@ export class ReceivePspWebhook {
       try {
         await this.applier.apply(event);
       } catch (error) {
-        this.logger.error({ provider: event.provider, eventId: event.id, reason: (error as Error).message }, 'applying a PSP webhook failed; the sweep retries it');
+        this.logger.error(
+          { provider: event.provider, eventId: event.id, reason: (error as Error).message },
+          'applying a PSP webhook failed; the sweep retries it',
+        );
         // Recorded due a few seconds later: wake this process's sweep then.
         this.applier.expectRetryAt(recorded.retryAt);
       }

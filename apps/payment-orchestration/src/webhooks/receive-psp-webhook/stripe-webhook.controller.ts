@@ -32,7 +32,10 @@ export class StripeWebhookController {
         throw new BadRequestException({ code: 'UNSUPPORTED_CONTENT_TYPE', message: 'a Stripe webhook is sent as application/json' });
       }
       // The signature covers the exact bytes; without them nothing can be verified, and Stripe should retry.
-      throw new InternalServerErrorException({ code: 'RAW_BODY_UNAVAILABLE', message: 'the service was started without rawBody: true; webhooks cannot be verified' });
+      throw new InternalServerErrorException({
+        code: 'RAW_BODY_UNAVAILABLE',
+        message: 'the service was started without rawBody: true; webhooks cannot be verified',
+      });
     }
     try {
       return await this.receivePspWebhook.receive(rawBody, signature);

@@ -71,7 +71,9 @@ interface Row {
 }
 
 const rows = (): Promise<Row[]> =>
-  schema.dataSource.query('SELECT event_id, event_type, object_type, object_id, payment_id, deliveries, livemode FROM psp_webhook_events ORDER BY received_at, event_id');
+  schema.dataSource.query(
+    'SELECT event_id, event_type, object_type, object_id, payment_id, deliveries, livemode FROM psp_webhook_events ORDER BY received_at, event_id',
+  );
 
 async function createPayment(paymentId = randomUUID()): Promise<string> {
   const psp = new StripePaymentServiceProvider(createStripeClient(settings), settings);
@@ -131,7 +133,8 @@ describe('POST /v1/webhooks/stripe', () => {
     const recorded = await rows();
     expect(recorded.map((r) => r.event_type)).toEqual(['payment_intent.created', 'payment_intent.amount_capturable_updated']);
     const intent = simulator.snapshot().paymentIntents[0];
-    for (const row of recorded) expect(row).toMatchObject({ object_type: 'payment_intent', object_id: intent.id, payment_id: paymentId, deliveries: 1, livemode: false });
+    for (const row of recorded)
+      expect(row).toMatchObject({ object_type: 'payment_intent', object_id: intent.id, payment_id: paymentId, deliveries: 1, livemode: false });
     expect(simulator.webhooks.deliveries().map((d) => d.status)).toEqual([200, 200]);
   });
 
@@ -190,7 +193,8 @@ describe('POST /v1/webhooks/stripe', () => {
     const outcomes = await schema.dataSource.query<{ payment_id: string; event_type: string; outcome: string; applied: boolean }[]>(
       'SELECT payment_id, event_type, outcome, applied_at IS NOT NULL AS applied FROM psp_webhook_events ORDER BY payment_id, event_type',
     );
-    const of = (paymentId: string) => outcomes.filter((row) => row.payment_id === paymentId).map(({ event_type, outcome, applied }) => ({ event_type, outcome, applied }));
+    const of = (paymentId: string) =>
+      outcomes.filter((row) => row.payment_id === paymentId).map(({ event_type, outcome, applied }) => ({ event_type, outcome, applied }));
     expect(of(lacking)).toEqual([
       { event_type: 'payment_intent.amount_capturable_updated', outcome: 'applied', applied: true },
       { event_type: 'payment_intent.created', outcome: 'unchanged', applied: true },
@@ -222,7 +226,10 @@ describe('POST /v1/webhooks/stripe', () => {
     }
     expect(await rows()).toHaveLength(0);
     // The untouched bytes, signed with our secret, are taken: the refusals were about the signature.
-    expect(await post(payload, { 'stripe-signature': signWebhookPayload(payload, SECRET) })).toEqual({ status: 200, body: { received: true, duplicate: false } });
+    expect(await post(payload, { 'stripe-signature': signWebhookPayload(payload, SECRET) })).toEqual({
+      status: 200,
+      body: { received: true, duplicate: false },
+    });
   });
 
   it('refuses a body that is not JSON', async () => {
@@ -319,10 +326,10 @@ describe('webhooks not applied: looked at again when due, with backoff', () => {
   };
   /** Moves an event's clock back: it arrived `ageMs` ago and is due now. */
   const makeDue = (eventId: string, ageMs = 10_000) =>
-    schema.dataSource.query("UPDATE psp_webhook_events SET received_at = now() - $2 * interval '1 millisecond', next_attempt_at = now() - interval '1 millisecond' WHERE event_id = $1", [
-      eventId,
-      ageMs,
-    ]);
+    schema.dataSource.query(
+      "UPDATE psp_webhook_events SET received_at = now() - $2 * interval '1 millisecond', next_attempt_at = now() - interval '1 millisecond' WHERE event_id = $1",
+      [eventId, ageMs],
+    );
 
   it('one recorded but never applied (a crash in between) is due 5 s after it arrived, and the sweep applies it then', async () => {
     const paymentId = randomUUID();

@@ -23,15 +23,30 @@ function minimal(subject: PspWebhookSubject): PspWebhookSubject {
 }
 
 export function toWebhookRecord(event: PspWebhookEvent): string {
-  const record: WebhookRecord = { id: event.id, type: event.type, createdAt: event.createdAt.toISOString(), livemode: event.livemode, subject: minimal(event.subject) };
+  const record: WebhookRecord = {
+    id: event.id,
+    type: event.type,
+    createdAt: event.createdAt.toISOString(),
+    livemode: event.livemode,
+    subject: minimal(event.subject),
+  };
   // JSON has no bigint: amounts are tagged strings, read back exactly.
   return JSON.stringify(record, (_key, value: unknown) => (typeof value === 'bigint' ? { [BIGINT]: value.toString() } : value));
 }
 
 export function fromWebhookRecord(provider: string, stored: unknown): PspWebhookEvent {
   const record = JSON.parse(JSON.stringify(stored), (_key, value: unknown) => {
-    if (typeof value === 'object' && value !== null && BIGINT in value && Object.keys(value).length === 1) return BigInt((value as Record<string, string>)[BIGINT]);
+    if (typeof value === 'object' && value !== null && BIGINT in value && Object.keys(value).length === 1)
+      return BigInt((value as Record<string, string>)[BIGINT]);
     return value;
   }) as WebhookRecord;
-  return { provider, id: record.id, type: record.type, createdAt: new Date(record.createdAt), livemode: record.livemode, subject: record.subject, payload: undefined };
+  return {
+    provider,
+    id: record.id,
+    type: record.type,
+    createdAt: new Date(record.createdAt),
+    livemode: record.livemode,
+    subject: record.subject,
+    payload: undefined,
+  };
 }

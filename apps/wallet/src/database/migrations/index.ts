@@ -6,4 +6,10 @@ import { MoneyMovements1764489600000 } from './1764489600000-money-movements';
 import { OutboxNotify1765065600000 } from './1765065600000-outbox-notify';
 
 /** Every migration of the wallet schema, in order. */
-export const walletMigrations: MigrationList = [MessagingTables1764057600000, ...LEDGER_MIGRATIONS, WalletSettings1764230400000, MoneyMovements1764489600000, OutboxNotify1765065600000];
+export const walletMigrations: MigrationList = [
+  MessagingTables1764057600000,
+  ...LEDGER_MIGRATIONS,
+  WalletSettings1764230400000,
+  MoneyMovements1764489600000,
+  OutboxNotify1765065600000,
+];

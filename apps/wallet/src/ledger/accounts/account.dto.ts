@@ -23,7 +23,10 @@ export class OpenAccountRequest {
   @IsISO4217CurrencyCode({ message: 'currency must be an ISO-4217 code in upper case, e.g. EUR' })
   currency!: string;
 
-  @ApiPropertyOptional({ enum: ['debit', 'credit'], description: 'Defaults to credit for person, merchant and non-profit accounts; required for system accounts.' })
+  @ApiPropertyOptional({
+    enum: ['debit', 'credit'],
+    description: 'Defaults to credit for person, merchant and non-profit accounts; required for system accounts.',
+  })
   @IsOptional()
   @IsIn(['debit', 'credit'])
   normalSide?: 'debit' | 'credit';
@@ -32,7 +35,8 @@ export class OpenAccountRequest {
     type: String,
     nullable: true,
     example: '0',
-    description: 'Balance guard: "0" (never negative) or a negative overdraft limit; null for none. Defaults: "0" for people, merchants and non-profits, none for system accounts. A person is always "0".',
+    description:
+      'Balance guard: "0" (never negative) or a negative overdraft limit; null for none. Defaults: "0" for people, merchants and non-profits, none for system accounts. A person is always "0".',
   })
   @ValidateIf((request: OpenAccountRequest) => request.minBalance !== undefined && request.minBalance !== null)
   @IsString()

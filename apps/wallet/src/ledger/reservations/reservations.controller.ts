@@ -8,7 +8,9 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-  ApiUnprocessableEntityResponse, ApiBearerAuth } from '@nestjs/swagger';
+  ApiUnprocessableEntityResponse,
+  ApiBearerAuth,
+} from '@nestjs/swagger';
 import type { PostgresLedger } from '@pay/ledger-store';
 import { LedgerErrorFilter } from '../http/ledger-error.filter';
 import type { StatusResponse } from '../http/ledger-views';

@@ -1,6 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsISO4217CurrencyCode, IsOptional, IsString, IsUUID, Matches, ValidateIf, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsISO4217CurrencyCode,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
 import { AMOUNT_MESSAGE, ID_MESSAGE, ID_PATTERN, IsStringMap, POSITIVE_AMOUNT, TRANSACTION_REF_PATTERN } from '../http/validation';
 
 export class PostingRequest {
@@ -55,7 +67,10 @@ export class PostTransactionRequest extends TracingFields {
   @Type(() => PostingRequest)
   postings?: PostingRequest[];
 
-  @ApiPropertyOptional({ example: 'purchase-7f3a', description: 'Makes this a reversal of that transaction: mirrored postings (all of what is left if none are given).' })
+  @ApiPropertyOptional({
+    example: 'purchase-7f3a',
+    description: 'Makes this a reversal of that transaction: mirrored postings (all of what is left if none are given).',
+  })
   @IsOptional()
   @IsString()
   @Matches(TRANSACTION_REF_PATTERN, { message: 'reverses must be a transaction id (or <reservation>:post for a posted reservation)' })

@@ -7,7 +7,9 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiTags,
-  ApiUnprocessableEntityResponse, ApiBearerAuth } from '@nestjs/swagger';
+  ApiUnprocessableEntityResponse,
+  ApiBearerAuth,
+} from '@nestjs/swagger';
 import type { LedgerCommand, PostingInput } from '@pay/ledger-domain';
 import type { PostgresLedger } from '@pay/ledger-store';
 import { LedgerErrorFilter } from '../http/ledger-error.filter';
@@ -37,7 +39,9 @@ export class TransactionsController {
   @ApiCreatedResponse({ type: EntryView, description: 'Recorded.' })
   @ApiOkResponse({ type: EntryView, description: 'Recorded before under this id with the same content (header Idempotent-Replayed: true).' })
   @ApiConflictResponse({ description: 'IDEMPOTENCY_CONFLICT: the id was used for different content.' })
-  @ApiUnprocessableEntityResponse({ description: 'Refused, with the reason code: UNBALANCED, INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, ACCOUNT_NOT_FOUND, REVERSAL_...' })
+  @ApiUnprocessableEntityResponse({
+    description: 'Refused, with the reason code: UNBALANCED, INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, ACCOUNT_NOT_FOUND, REVERSAL_...',
+  })
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED or INVALID_INPUT.' })
   async post(@Body() body: PostTransactionRequest, @Res({ passthrough: true }) response: StatusResponse): Promise<EntryView> {
     const context = { metadata: body.metadata, correlationId: body.correlationId, causationId: body.causationId };

@@ -201,7 +201,10 @@ export async function watchDeadLetters(topic: string, groupId: string): Promise<
 }
 
 /** The postings of one journal entry, in order, as (account, direction, amount) text. */
-export async function entryPostings(wallet: MoneyWallet, transactionId: string): Promise<Array<{ account_id: string; direction: string; amount: string; layer: string }>> {
+export async function entryPostings(
+  wallet: MoneyWallet,
+  transactionId: string,
+): Promise<Array<{ account_id: string; direction: string; amount: string; layer: string }>> {
   return wallet.query(
     `SELECT p.account_id, p.direction, p.amount::text AS amount, p.layer
        FROM journal_entries e JOIN postings p ON p.position = e.position

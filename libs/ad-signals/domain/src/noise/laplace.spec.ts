@@ -14,7 +14,7 @@ describe('Laplace noise', () => {
     const variance = draws.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1);
     const meanAbsolute = draws.reduce((a, b) => a + Math.abs(b), 0) / n;
     // Standard errors: mean √2·b/√n ≈ 0.06; variance ≈ 2b²·√(5/n) ≈ 1.6 %; 3 standard errors allowed.
-    expect(Math.abs(mean)).toBeLessThan(3 * Math.SQRT2 * scale / Math.sqrt(n));
+    expect(Math.abs(mean)).toBeLessThan((3 * Math.SQRT2 * scale) / Math.sqrt(n));
     expect(Math.abs(variance / (2 * scale ** 2) - 1)).toBeLessThan(0.05);
     expect(Math.abs(meanAbsolute / scale - 1)).toBeLessThan(0.03);
     // And its shape: the largest gap between the empirical and the Laplace CDF (Kolmogorov–Smirnov, 1 %).

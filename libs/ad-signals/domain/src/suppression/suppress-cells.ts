@@ -80,7 +80,7 @@ function applyRelationRules(
   smallest: (ids: readonly string[]) => string | undefined,
   hide: (id: string) => void,
 ): void {
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const relation of relations) {
       const members = [relation.parent, ...relation.children];

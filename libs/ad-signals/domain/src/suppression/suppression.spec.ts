@@ -35,7 +35,12 @@ function contributions(spec: Array<[string[], Partial<Record<Dimension, string>>
 
 function protect(list: Contribution[], groupings: readonly Grouping[], k: number) {
   const cells = buildCells(list, groupings).get('merchant-1') as Map<string, Cell>;
-  const table: TableCell[] = [...cells.values()].map((cell) => ({ id: cell.key, distinctPeople: cell.people.size, purchases: cell.purchases, people: cell.people }));
+  const table: TableCell[] = [...cells.values()].map((cell) => ({
+    id: cell.key,
+    distinctPeople: cell.people.size,
+    purchases: cell.purchases,
+    people: cell.people,
+  }));
   const relations = groupingRelations(cells, groupings, (key) => key);
   const hidden = suppressCells(table, relations, k);
   return { cells, relations, hidden };
@@ -49,7 +54,7 @@ function differencingAttack(cells: Map<string, Cell>, relations: readonly Relati
   const known = new Map<string, number>();
   for (const [key, cell] of cells) if (!hidden.has(key)) known.set(key, cell.purchases);
   const learned = new Map<string, number>();
-  for (let progress = true; progress; ) {
+  for (let progress = true; progress;) {
     progress = false;
     for (const relation of relations) {
       const unknown = [relation.parent, ...relation.children].filter((id) => !known.has(id));
@@ -125,7 +130,14 @@ describe('k-anonymity with complementary suppression', () => {
   });
 
   it('hides both of two siblings rather than the total when together they are k or more', () => {
-    const { hidden } = protect(contributions([[people('f', K - 1), { app: 'facebook' }], [people('i', K + 1), { app: 'instagram' }]]), groupings, K);
+    const { hidden } = protect(
+      contributions([
+        [people('f', K - 1), { app: 'facebook' }],
+        [people('i', K + 1), { app: 'instagram' }],
+      ]),
+      groupings,
+      K,
+    );
     expect([...hidden.keys()].sort()).toEqual([appKey('facebook'), appKey('instagram')].sort());
   });
 
@@ -143,7 +155,9 @@ describe('k-anonymity with complementary suppression', () => {
     ];
     const hidden = suppressCells(table, relations, K);
     expect([...hidden].filter(([, reason]) => reason === 'complementary').length).toBeGreaterThan(0);
-    const rows = relations.map((relation) => new Map([relation.parent, ...relation.children].filter((id) => hidden.has(id)).map((id) => [id, id === relation.parent ? 1 : -1])));
+    const rows = relations.map(
+      (relation) => new Map([relation.parent, ...relation.children].filter((id) => hidden.has(id)).map((id) => [id, id === relation.parent ? 1 : -1])),
+    );
     expect(determinedUnknowns(rows)).toEqual(new Set());
   });
 
@@ -151,16 +165,33 @@ describe('k-anonymity with complementary suppression', () => {
     const apps = ['facebook', 'instagram', 'messenger'];
     const countries = ['DE', 'FR'];
     const methods = ['card', 'paypal', 'wallet_balance'];
-    const purchaseArb = fc.record({ person: fc.integer({ min: 1, max: 30 }), app: fc.constantFrom(...apps), country: fc.constantFrom(...countries), method: fc.constantFrom(...methods) });
+    const purchaseArb = fc.record({
+      person: fc.integer({ min: 1, max: 30 }),
+      app: fc.constantFrom(...apps),
+      country: fc.constantFrom(...countries),
+      method: fc.constantFrom(...methods),
+    });
     fc.assert(
       fc.property(
         fc.array(purchaseArb, { minLength: 1, maxLength: 80 }),
         fc.integer({ min: 2, max: 6 }),
-        fc.constantFrom('app;country;paymentMethodType', 'app;country;app+country', 'app+country;paymentMethodType', 'app;app+paymentMethodType;country+paymentMethodType'),
+        fc.constantFrom(
+          'app;country;paymentMethodType',
+          'app;country;app+country',
+          'app+country;paymentMethodType',
+          'app;app+paymentMethodType;country+paymentMethodType',
+        ),
         (list, k, spec) => {
           const grouping = parseGroupings(spec);
           const { cells, relations, hidden } = protect(
-            list.map((p) => ({ personKey: `p${p.person}`, merchantId: 'merchant-1', dimensions: dims({ app: p.app, country: p.country, paymentMethodType: p.method }), amount: 100n, currency: 'EUR', hourStart: HOUR })),
+            list.map((p) => ({
+              personKey: `p${p.person}`,
+              merchantId: 'merchant-1',
+              dimensions: dims({ app: p.app, country: p.country, paymentMethodType: p.method }),
+              amount: 100n,
+              currency: 'EUR',
+              hourStart: HOUR,
+            })),
             grouping,
             k,
           );

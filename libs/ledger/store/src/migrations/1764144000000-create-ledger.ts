@@ -10,8 +10,7 @@ export const JOURNAL_TABLES = ['accounts', 'journal_entries', 'postings'] as con
 // Regular expressions with bounded repeats ({0,127}, {64}) cost PostgreSQL 5-30 µs per row
 // (measured: they made a 64-entry insert 10x slower); an unbounded class plus length() is ~1 µs.
 const idCheck = (column: string): string => `${column} ~ '^[A-Za-z0-9][A-Za-z0-9._-]*$' AND length(${column}) <= 128`;
-const transactionIdCheck = (column: string): string =>
-  `${column} ~ '^[A-Za-z0-9][A-Za-z0-9._-]*(:(post|void|expire))?$' AND length(${column}) <= 135`;
+const transactionIdCheck = (column: string): string => `${column} ~ '^[A-Za-z0-9][A-Za-z0-9._-]*(:(post|void|expire))?$' AND length(${column}) <= 135`;
 const hashCheck = (column: string): string => `${column} ~ '^[0-9a-f]+$' AND length(${column}) = 64`;
 const currencyCheck = (column: string): string => `${column} ~ '^[A-Z]+$' AND length(${column}) = 3`;
 

@@ -23,9 +23,5 @@ export function initiated(overrides: Partial<PaymentInitiated> = {}): PaymentIni
 
 /** initiated -> authorized -> captured for the full 1000. */
 export function capturedHistory(amount = 1000n): PaymentEvent[] {
-  return [
-    initiated({ amount }),
-    { type: 'Authorized', amount, provider: 'stripe', reference: PI },
-    { type: 'Captured', amount },
-  ];
+  return [initiated({ amount }), { type: 'Authorized', amount, provider: 'stripe', reference: PI }, { type: 'Captured', amount }];
 }
