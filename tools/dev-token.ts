@@ -5,10 +5,12 @@
 import { parseArgs } from 'node:util';
 import type { CryptoKey } from 'jose';
 import { importJWK, SignJWT } from 'jose';
+import { SCOPE_PATTERN } from '@pay/auth';
 import { loadDevKeys } from './dev-keys';
 
 const ROLES = ['person', 'service', 'analyst', 'operator', 'advertiser'];
-const USAGE = 'usage: npm run dev:token -- --sub <id> --role <person|service|analyst|operator|advertiser> [--merchants m-1,m-2 --org org-1] [--minutes 60]';
+const USAGE =
+  'usage: npm run dev:token -- --sub <id> --role <person|service|analyst|operator|advertiser> [--scope instruments:read] [--merchants m-1,m-2 --org org-1] [--minutes 60]';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -17,6 +19,7 @@ async function main(): Promise<void> {
       role: { type: 'string' },
       merchants: { type: 'string' },
       org: { type: 'string' },
+      scope: { type: 'string' },
       minutes: { type: 'string', default: '60' },
     },
     strict: true,
@@ -33,9 +36,16 @@ async function main(): Promise<void> {
   if (values.role === 'advertiser' && (!values.org || !/^[A-Za-z0-9_.:-]{1,100}$/.test(values.org))) {
     throw new Error(`an advertiser acts for an organisation: --org, 1 to 100 of letters, digits, "_", "-", ":" and "."\n${USAGE}`);
   }
+  const scopes = values.scope?.split(/[ ,]+/).filter(Boolean) ?? [];
+  if (!scopes.every((scope) => SCOPE_PATTERN.test(scope))) throw new Error(`--scope must list scopes like instruments:read\n${USAGE}`);
   const { identityProvider } = await loadDevKeys();
   const key = (await importJWK(identityProvider, 'ES256')) as CryptoKey;
-  const token = await new SignJWT({ role: values.role, ...(merchants ? { merchants } : {}), ...(values.role === 'advertiser' ? { org: values.org } : {}) })
+  const token = await new SignJWT({
+    role: values.role,
+    ...(scopes.length > 0 ? { scope: scopes.join(' ') } : {}),
+    ...(merchants ? { merchants } : {}),
+    ...(values.role === 'advertiser' ? { org: values.org } : {}),
+  })
     .setProtectedHeader({ alg: 'ES256', kid: identityProvider.kid })
     .setIssuer(process.env.AUTH_ISSUER ?? 'https://id.pay.local')
     .setAudience(process.env.AUTH_AUDIENCE ?? 'pay-api')
