@@ -120,7 +120,10 @@ describe('ledger HTTP API', () => {
 
     it('never debits a system account (403), in a transfer or a hold; nothing is posted', async () => {
       const before = (await call('GET', '/v1/ledger/accounts/alice/balance')).body;
-      const transfer = await call('POST', '/v1/ledger/transactions', { id: 'mint', postings: [posting('clearing', 'debit', '500'), posting('alice', 'credit', '500')] });
+      const transfer = await call('POST', '/v1/ledger/transactions', {
+        id: 'mint',
+        postings: [posting('clearing', 'debit', '500'), posting('alice', 'credit', '500')],
+      });
       expect(transfer).toMatchObject({ status: 403, body: { code: 'SYSTEM_ACCOUNT_DEBIT_REFUSED' } });
       const hold = await call('POST', '/v1/ledger/reservations', {
         id: 'mint-hold',

@@ -30,7 +30,10 @@ function creditableSystemAccount(accountId: string): boolean {
 }
 
 /** The first reason the adjustment may not be posted, or undefined when it may. */
-export function refuseAdjustment(postings: readonly AdjustmentPosting[], accounts: ReadonlyMap<string, Pick<Account, 'id' | 'ownerType'>>): AdjustmentRefusal | undefined {
+export function refuseAdjustment(
+  postings: readonly AdjustmentPosting[],
+  accounts: ReadonlyMap<string, Pick<Account, 'id' | 'ownerType'>>,
+): AdjustmentRefusal | undefined {
   for (const { accountId, direction } of postings) {
     const account = accounts.get(accountId);
     if (!account) return { code: 'ACCOUNT_NOT_FOUND', accountId, message: `account ${accountId} does not exist` };

@@ -49,10 +49,13 @@ export class RecordCorrectionController {
   @ApiOkResponse({ type: EntryView, description: 'Recorded before under this id with the same content and reason.' })
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED (no reason, no postings and nothing reversed, ...) or INVALID_INPUT.' })
   @ApiForbiddenResponse({
-    description: 'Not an operator; SYSTEM_ACCOUNT_DEBIT_REFUSED (an adjustment debits a system account); ACCOUNT_NOT_CORRECTABLE (a system account no correction touches).',
+    description:
+      'Not an operator; SYSTEM_ACCOUNT_DEBIT_REFUSED (an adjustment debits a system account); ACCOUNT_NOT_CORRECTABLE (a system account no correction touches).',
   })
   @ApiConflictResponse({ description: 'IDEMPOTENCY_CONFLICT: the id was used for other content, another reason, or a transaction that is not a correction.' })
-  @ApiUnprocessableEntityResponse({ description: 'Refused by the ledger: UNBALANCED, INSUFFICIENT_FUNDS, ACCOUNT_NOT_FOUND, TRANSACTION_NOT_FOUND, REVERSAL_...' })
+  @ApiUnprocessableEntityResponse({
+    description: 'Refused by the ledger: UNBALANCED, INSUFFICIENT_FUNDS, ACCOUNT_NOT_FOUND, TRANSACTION_NOT_FOUND, REVERSAL_...',
+  })
   async record(@Body() body: RecordCorrectionRequest, @Principal() caller: Caller, @Res({ passthrough: true }) response: StatusResponse): Promise<EntryView> {
     const actor = describeActor(caller);
     const kind = body.reverses === undefined ? 'adjustment' : 'reversal';
@@ -71,16 +74,24 @@ export class RecordCorrectionController {
       if (outcome.replayed) {
         const [audit] = await manager.query<Array<{ reason: string }>>('SELECT reason FROM ledger_corrections WHERE transaction_id = $1', [body.id]);
         if (audit?.reason !== body.reason) {
-          throw new LedgerError('IDEMPOTENCY_CONFLICT', `transaction ${body.id} was recorded before ${audit ? 'with another reason' : 'and is not a correction'}`, {
-            transactionId: body.id,
-          });
+          throw new LedgerError(
+            'IDEMPOTENCY_CONFLICT',
+            `transaction ${body.id} was recorded before ${audit ? 'with another reason' : 'and is not a correction'}`,
+            {
+              transactionId: body.id,
+            },
+          );
         }
         return outcome;
       }
-      await manager.query(
-        'INSERT INTO ledger_corrections (transaction_id, kind, reverses, reason, actor, ledger_position) VALUES ($1, $2, $3, $4, $5, $6)',
-        [body.id, kind, body.reverses ?? null, body.reason, actor, outcome.entry.position.toString()],
-      );
+      await manager.query('INSERT INTO ledger_corrections (transaction_id, kind, reverses, reason, actor, ledger_position) VALUES ($1, $2, $3, $4, $5, $6)', [
+        body.id,
+        kind,
+        body.reverses ?? null,
+        body.reason,
+        actor,
+        outcome.entry.position.toString(),
+      ]);
       return outcome;
     });
     markReplay(response, replayed);

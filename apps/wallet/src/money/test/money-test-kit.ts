@@ -81,7 +81,10 @@ export async function startMoneyWallet(prefix: string, env: Record<string, strin
   const http = async <T>(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: T }> => {
     const response = await fetch(`${service.url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${token ?? (method === 'GET' ? operator : writer)}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${token ?? (method === 'GET' ? operator : writer)}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
