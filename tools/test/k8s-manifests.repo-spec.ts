@@ -132,6 +132,7 @@ const INTERNAL_ROUTES: readonly string[] = [
   '/v1/ledger/transactions',
   '/v1/ledger/accounts/acc-1/balance',
   '/v1/ledger/reservations/r-1/post',
+  '/v1/ledger/corrections',
   '/v1/rollout/reload',
   '/v1/history/read-model',
   '/v1/webhooks/paypal',
