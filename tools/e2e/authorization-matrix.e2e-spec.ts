@@ -64,15 +64,17 @@ const RULES: Readonly<Record<string, Rule>> = {
   'wallet GET /.well-known/step-up-jwks.json': { roles: 'public' },
   'wallet GET /v1/rollout': { roles: ['person', 'service', 'analyst', 'operator'] },
   'wallet POST /v1/rollout/reload': { roles: ['operator'] },
-  // The ledger's HTTP API (finding 2 of the least-privilege issue: still open to every service)
-  'wallet POST /v1/ledger/accounts': SERVICES_AND_OPERATORS,
-  'wallet GET /v1/ledger/accounts/{id}': SERVICES_AND_OPERATORS,
-  'wallet GET /v1/ledger/accounts/{id}/balance': SERVICES_AND_OPERATORS,
-  'wallet GET /v1/ledger/accounts/{id}/statement': SERVICES_AND_OPERATORS,
-  'wallet POST /v1/ledger/reservations': SERVICES_AND_OPERATORS,
-  'wallet POST /v1/ledger/reservations/{id}/post': SERVICES_AND_OPERATORS,
-  'wallet POST /v1/ledger/reservations/{id}/void': SERVICES_AND_OPERATORS,
-  'wallet POST /v1/ledger/transactions': SERVICES_AND_OPERATORS,
+  // The ledger's HTTP API: raw writes need ledger:write (no production caller holds it), reads
+  // and corrections are for operators (docs/security.md, "The ledger's API")
+  'wallet POST /v1/ledger/accounts': { roles: ['service'], scopes: ['ledger:write'] },
+  'wallet GET /v1/ledger/accounts/{id}': { roles: ['operator'] },
+  'wallet GET /v1/ledger/accounts/{id}/balance': { roles: ['operator'] },
+  'wallet GET /v1/ledger/accounts/{id}/statement': { roles: ['operator'] },
+  'wallet POST /v1/ledger/reservations': { roles: ['service'], scopes: ['ledger:write'] },
+  'wallet POST /v1/ledger/reservations/{id}/post': { roles: ['service'], scopes: ['ledger:write'] },
+  'wallet POST /v1/ledger/reservations/{id}/void': { roles: ['service'], scopes: ['ledger:write'] },
+  'wallet POST /v1/ledger/transactions': { roles: ['service'], scopes: ['ledger:write'] },
+  'wallet POST /v1/ledger/corrections': { roles: ['operator'] },
   // payment-orchestration
   'payment-orchestration POST /v1/payments': { roles: ['service'] },
   'payment-orchestration GET /v1/payments/{paymentId}': SERVICES_AND_OPERATORS,
