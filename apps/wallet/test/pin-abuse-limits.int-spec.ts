@@ -126,16 +126,16 @@ describe('wallet: PIN lockout that escalates, under 100 concurrent attempts', ()
       expect((await caller.get<{ pin: object }>(`/v1/wallets/${id}`)).body.pin).toEqual({ set: true, blocked: true });
 
       // Only an operator unblocks it, naming the support case in which the person was re-verified.
-      expect((await caller.post(`/v1/wallets/${id}/pin/unblock`, { caseReference: 'SUP-1' })).status).toBe(403);
+      expect((await caller.post(`/v1/support/wallets/${id}/pin/unblock`, { caseReference: 'SUP-1' })).status).toBe(403);
       const service = await wallet.as('instagram-shop', 'service');
-      expect((await service.post(`/v1/wallets/${id}/pin/unblock`, { caseReference: 'SUP-1' })).status).toBe(403);
+      expect((await service.post(`/v1/support/wallets/${id}/pin/unblock`, { caseReference: 'SUP-1' })).status).toBe(403);
       const operator = await wallet.as('ops-alice', 'operator');
-      expect(await operator.post(`/v1/wallets/${id}/pin/unblock`, { caseReference: 'because he called' })).toMatchObject({
+      expect(await operator.post(`/v1/support/wallets/${id}/pin/unblock`, { caseReference: 'because he called' })).toMatchObject({
         status: 400,
         body: { code: 'VALIDATION_FAILED' },
       });
-      expect((await operator.post(`/v1/wallets/${id}/pin/unblock`, { caseReference: 'SUP-2026-004211' })).status).toBe(204);
-      expect(await operator.post(`/v1/wallets/${id}/pin/unblock`, { caseReference: 'SUP-2026-004211' })).toMatchObject({
+      expect((await operator.post(`/v1/support/wallets/${id}/pin/unblock`, { caseReference: 'SUP-2026-004211' })).status).toBe(204);
+      expect(await operator.post(`/v1/support/wallets/${id}/pin/unblock`, { caseReference: 'SUP-2026-004211' })).toMatchObject({
         status: 409,
         body: { code: 'PIN_NOT_LOCKED' },
       });

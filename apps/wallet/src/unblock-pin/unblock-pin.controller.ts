@@ -9,7 +9,7 @@ import { UnblockPin } from './unblock-pin.service';
 
 @ApiTags('pin')
 @ApiBearerAuth()
-@Controller('v1/wallets/:personId/pin/unblock')
+@Controller('v1/support/wallets/:personId/pin/unblock')
 @Roles('operator')
 export class UnblockPinController {
   constructor(private readonly unblockPin: UnblockPin) {}
