@@ -64,6 +64,8 @@ const RULES: Readonly<Record<string, Rule>> = {
   'wallet GET /.well-known/step-up-jwks.json': { roles: 'public' },
   'wallet GET /v1/rollout': { roles: ['person', 'service', 'analyst', 'operator'] },
   'wallet POST /v1/rollout/reload': { roles: ['operator'] },
+  // Lifting a PIN block after support re-verified the person (audited with the case)
+  'wallet POST /v1/support/wallets/{personId}/pin/unblock': { roles: ['operator'] },
   // The ledger's HTTP API (finding 2 of the least-privilege issue: still open to every service)
   'wallet POST /v1/ledger/accounts': SERVICES_AND_OPERATORS,
   'wallet GET /v1/ledger/accounts/{id}': SERVICES_AND_OPERATORS,
