@@ -64,6 +64,8 @@ const RULES: Readonly<Record<string, Rule>> = {
   'wallet GET /.well-known/step-up-jwks.json': { roles: 'public' },
   'wallet GET /v1/rollout': { roles: ['person', 'service', 'analyst', 'operator'] },
   'wallet POST /v1/rollout/reload': { roles: ['operator'] },
+  // Lifting a PIN block after support re-verified the person (audited with the case)
+  'wallet POST /v1/support/wallets/{personId}/pin/unblock': { roles: ['operator'] },
   // The ledger's HTTP API: raw writes need ledger:write (no production caller holds it), reads
   // and corrections are for operators (docs/security.md, "The ledger's API")
   'wallet POST /v1/ledger/accounts': { roles: ['service'], scopes: ['ledger:write'] },

@@ -134,6 +134,7 @@ const INTERNAL_ROUTES: readonly string[] = [
   '/v1/ledger/reservations/r-1/post',
   '/v1/ledger/corrections',
   '/v1/rollout/reload',
+  '/v1/support/wallets/person-1/pin/unblock',
   '/v1/history/read-model',
   '/v1/webhooks/paypal',
   '/v1/paymentsx',

@@ -5,6 +5,7 @@ import { WalletSettings1764230400000 } from './1764230400000-wallet-settings';
 import { MoneyMovements1764489600000 } from './1764489600000-money-movements';
 import { OutboxNotify1765065600000 } from './1765065600000-outbox-notify';
 import { LedgerCorrections1765238400000 } from './1765238400000-ledger-corrections';
+import { PinAbuseLimits1765324800000 } from './1765324800000-pin-abuse-limits';
 
 /** Every migration of the wallet schema, in order. */
 export const walletMigrations: MigrationList = [
@@ -14,4 +15,5 @@ export const walletMigrations: MigrationList = [
   MoneyMovements1764489600000,
   OutboxNotify1765065600000,
   LedgerCorrections1765238400000,
+  PinAbuseLimits1765324800000,
 ];
