@@ -87,11 +87,14 @@ it(
       const requestId = await platform.publishPurchase(purchaseOf(persons[i % persons.length], amount, { counterparty: { type: 'merchant', id: MERCHANT } }));
       amounts.set(requestId, amount);
     }
-    // Kill it once some payments are done and many are not.
+    // Kill it once some payments are done and many are not, with PSP calls in flight (steps leased by the process).
     await waitFor(
-      () => platform.orchestrationQuery<{ n: number }>("SELECT count(*)::int AS n FROM payments WHERE status = 'captured'"),
-      (rows) => rows[0].n >= 20,
-      { what: 'the first captures' },
+      () =>
+        platform.orchestrationQuery<{ captured: number; leased: number }>(
+          "SELECT (SELECT count(*)::int FROM payments WHERE status = 'captured') AS captured, (SELECT count(*)::int FROM payment_steps WHERE lease_until > now()) AS leased",
+        ),
+      (rows) => rows[0].captured >= 20 && rows[0].leased > 0,
+      { what: 'the first captures, with steps in flight', intervalMs: 20 },
     );
     await kill(child, 'SIGKILL');
     const killedAt = Date.now();
