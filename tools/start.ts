@@ -1,14 +1,17 @@
 /**
  * `npm start`: infrastructure, a build, then the four services, each on its own port with its
- * output prefixed by its name. Ctrl-C (or SIGTERM) stops the services cleanly; Kafka and an
- * embedded PostgreSQL keep running for the next start (`npm run infra:down` stops them).
+ * output prefixed by its name, supervised (tools/supervisor.ts): a service that exits is restarted
+ * with backoff while the others keep running; one that keeps failing within 30 s of starting is
+ * given up on after 5 tries (logged; the others keep running). Ctrl-C, SIGTERM or SIGHUP (to npm,
+ * to this process or to the process group) stops every service: SIGTERM, up to 20 s for a
+ * graceful exit, then SIGKILL; the exit code is 0 when all stopped gracefully, 1 otherwise. Kafka
+ * and an embedded PostgreSQL keep running for the next start (`npm run infra:down` stops them).
  */
-import type { ChildProcess } from 'node:child_process';
-import { execFileSync, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { loadDevKeys, orchestrationKeyGrants, publicJwk } from './dev-keys';
 import { infraUp } from '@pay/local-infra';
+import { stopOnSignals, Supervisor } from './supervisor';
 
 interface ServiceToStart {
   name: string;
@@ -29,22 +32,11 @@ export const SERVICES: readonly ServiceToStart[] = [
 const ROOT = resolve(__dirname, '..');
 const log = (line: string): void => void process.stderr.write(`[start] ${line}\n`);
 
-function startService(service: ServiceToStart, env: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, [resolve(ROOT, service.main ?? `dist/apps/${service.name}/src/main.js`)], {
-    cwd: ROOT,
-    env: { ...env, PORT: String(service.port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  for (const stream of [child.stdout, child.stderr]) {
-    createInterface({ input: stream }).on('line', (line) => process.stdout.write(`${service.name.padEnd(22)}| ${line}\n`));
-  }
-  return child;
-}
-
-async function waitUntilReady(service: ServiceToStart, child: ChildProcess, timeoutMs = 120_000): Promise<void> {
+async function waitUntilReady(service: ServiceToStart, supervisor: Supervisor, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${service.name} exited with code ${child.exitCode} during start-up`);
+    if (supervisor.gaveUp().includes(service.name)) throw new Error(`${service.name} keeps failing during start-up`);
+    if (supervisor.isStopping) return;
     try {
       const response = await fetch(`http://127.0.0.1:${service.port}${service.readyPath ?? '/health/ready'}`);
       if (response.status < 500) return;
@@ -75,39 +67,29 @@ async function main(): Promise<void> {
   const toStart = env.STRIPE_SECRET_KEY
     ? SERVICES
     : [...SERVICES, { name: 'psp-simulator', port: 12111, readyPath: '/__control/state', main: 'dist/simulators/psp/src/main.js' }];
-  const children = new Map(toStart.map((service) => [service, startService(service, env)]));
+  const supervisor = new Supervisor({
+    log,
+    output: (name, line) => void process.stdout.write(`${name.padEnd(22)}| ${line}\n`),
+  });
+  const stop = stopOnSignals(supervisor, log);
+  supervisor.start(
+    toStart.map((service) => ({
+      name: service.name,
+      command: process.execPath,
+      args: [resolve(ROOT, service.main ?? `dist/apps/${service.name}/src/main.js`)],
+      cwd: ROOT,
+      env: { ...env, PORT: String(service.port) },
+    })),
+  );
 
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
-    stopping = true;
-    log(`${signal}: stopping the services…`);
-    const exits = [...children.values()].map(
-      (child) =>
-        new Promise<void>((done) => {
-          if (child.exitCode !== null) return done();
-          child.once('exit', () => done());
-          child.kill('SIGTERM');
-          setTimeout(() => child.kill('SIGKILL'), 20_000).unref();
-        }),
-    );
-    void Promise.all(exits).then(() => {
-      log('all services stopped (Kafka keeps running: `npm run infra:down` stops it)');
-      process.exit(0);
-    });
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  for (const [service, child] of children) {
-    child.once('exit', (code) => {
-      if (!stopping) {
-        log(`${service.name} exited unexpectedly (code ${code}); stopping the others`);
-        stop('SIGTERM');
-      }
-    });
+  try {
+    await Promise.all(toStart.map((service) => waitUntilReady(service, supervisor)));
+  } catch (error) {
+    log(`failed: ${(error as Error).message}`);
+    stop('start-up failed', true);
+    return;
   }
-
-  await Promise.all([...children].map(([service, child]) => waitUntilReady(service, child)));
+  if (supervisor.isStopping) return;
   const lines = toStart.map((s) =>
     s.readyPath
       ? `  ${s.name.padEnd(22)} http://127.0.0.1:${s.port}   (Stripe API subset; control API under /__control)`

@@ -4,6 +4,10 @@
  * PaymentIntent and one charge per payment), the wallet posts each capture once, and the ledger
  * balances. Orchestration runs as a real child process from dist (`npm run build` first, as
  * `npm run test:int` does); the simulator and the wallet run in this process.
+ *
+ * With the default step lease (PAYMENT_STEP_LEASE_SECONDS, 10 s, renewed while a step runs) the
+ * payments in flight at the kill are captured within seconds of the restart; the test prints the
+ * figures (docs/benchmarks.md). CRASH_E2E_STEP_LEASE_SECONDS runs it with another lease, to compare.
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
@@ -17,6 +21,8 @@ const ROOT = resolve(__dirname, '../..');
 const MAIN = resolve(ROOT, 'dist/apps/payment-orchestration/src/main.js');
 const PURCHASES = 200;
 const MERCHANT = 'merchant-crash';
+/** The lease the restarted process waits out for the steps the dead one held (the timeout below allows up to 120 s). */
+const LEASE_SECONDS = Number(process.env.CRASH_E2E_STEP_LEASE_SECONDS ?? 10);
 
 let platform: PaymentsPlatform;
 let child: ChildProcess | undefined;
@@ -55,7 +61,10 @@ function kill(process: ChildProcess, signal: NodeJS.Signals): Promise<void> {
 
 beforeAll(async () => {
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first (npm run test:int does)`);
-  platform = await startPaymentsPlatform({ inProcessOrchestration: false, orchestrationEnv: { LOG_LEVEL: 'warn', PAYMENT_STEP_LEASE_SECONDS: '3' } });
+  platform = await startPaymentsPlatform({
+    inProcessOrchestration: false,
+    orchestrationEnv: { LOG_LEVEL: 'warn', PAYMENT_STEP_LEASE_SECONDS: String(LEASE_SECONDS) },
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -77,13 +86,19 @@ it('SIGKILL in the middle of 200 purchases: all end captured, none charged twice
     const requestId = await platform.publishPurchase(purchaseOf(persons[i % persons.length], amount, { counterparty: { type: 'merchant', id: MERCHANT } }));
     amounts.set(requestId, amount);
   }
-  // Kill it once some payments are done and many are not.
+  // Kill it once some payments are done and many are not, with PSP calls in flight (steps leased by the process).
   await waitFor(
-    () => platform.orchestrationQuery<{ n: number }>("SELECT count(*)::int AS n FROM payments WHERE status = 'captured'"),
-    (rows) => rows[0].n >= 20,
-    { what: 'the first captures' },
+    () =>
+      platform.orchestrationQuery<{ captured: number; leased: number }>(
+        "SELECT (SELECT count(*)::int FROM payments WHERE status = 'captured') AS captured, (SELECT count(*)::int FROM payment_steps WHERE lease_until > now()) AS leased",
+      ),
+    (rows) => rows[0].captured >= 20 && rows[0].leased > 0,
+    { what: 'the first captures, with steps in flight', intervalMs: 20 },
   );
   await kill(child, 'SIGKILL');
+  const killedAt = Date.now();
+  // The payments whose step the dead process held (leased, not finished): what waits for the lease to run out.
+  const leased = await platform.orchestrationQuery<{ payment_id: string }>('SELECT DISTINCT payment_id FROM payment_steps WHERE lease_until > now()');
   const [atKill] = await platform.orchestrationQuery<{ total: number; captured: number }>(
     "SELECT count(*)::int AS total, count(*) FILTER (WHERE status = 'captured')::int AS captured FROM payments",
   );
@@ -91,14 +106,30 @@ it('SIGKILL in the middle of 200 purchases: all end captured, none charged twice
 
   child = startChild();
   await ready();
+  const readyAt = Date.now();
+  const inFlight = leased.map((row) => row.payment_id);
+  await waitFor(
+    () => platform.orchestrationQuery<{ n: number }>("SELECT count(*)::int AS n FROM payments WHERE status = 'captured' AND payment_id = ANY($1)", [inFlight]),
+    (counted) => counted[0].n === inFlight.length,
+    { what: 'the payments in flight at the kill captured', timeoutMs: 90_000 + LEASE_SECONDS * 1_000, intervalMs: 100 },
+  );
+  const inFlightCapturedAt = Date.now();
   const rows = await waitFor(
     () =>
       platform.orchestrationQuery<{ payment_id: string; request_id: string; status: string; reference: string | null }>(
         'SELECT payment_id, request_id, status, reference FROM payments',
       ),
     (list) => list.length === PURCHASES && list.every((row) => row.status === 'captured'),
-    { what: 'every purchase captured', timeoutMs: 90_000 },
+    { what: 'every purchase captured', timeoutMs: 90_000 + LEASE_SECONDS * 1_000 },
   );
+  const capturedAt = Date.now();
+  // The recovery: from the restarted process's readiness to the last payment in flight at the kill captured, bounded by the lease.
+  process.stderr.write(
+    `[crash e2e] lease ${LEASE_SECONDS} s: ${PURCHASES - atKill.captured} payments not captured at the kill, ${inFlight.length} of them with a step leased; ` +
+      `restart ready ${((readyAt - killedAt) / 1000).toFixed(1)} s after the kill; the leased ones captured ${((inFlightCapturedAt - readyAt) / 1000).toFixed(1)} s after ready; ` +
+      `all captured ${((capturedAt - readyAt) / 1000).toFixed(1)} s after ready (${((capturedAt - killedAt) / 1000).toFixed(1)} s after the kill)\n`,
+  );
+  expect(capturedAt - killedAt).toBeLessThan((LEASE_SECONDS + 60) * 1_000);
   expect(new Set(rows.map((row) => row.request_id))).toEqual(new Set(amounts.keys()));
 
   // The PSP saw one PaymentIntent and one charge per payment, whatever was retried after the kill.
@@ -139,4 +170,4 @@ it('SIGKILL in the middle of 200 purchases: all end captured, none charged twice
   );
   const operator = await platform.serviceToken('operator');
   expect((await http(`${platform.orchestrationUrl}/v1/payments/${rows[0].payment_id}`, 'GET', operator)).body).toMatchObject({ status: 'captured' });
-}, 240_000);
+}, 360_000);

@@ -118,11 +118,12 @@ export class PaymentOrchestrationConfig extends StripeConfig {
   PAYMENT_STEP_CONCURRENCY = 16;
 
   /**
-   * How long a worker owns a step it started; after that (a crash) another takes it over. Longer
-   * than the slowest PSP call with its retries, so a live call is not started twice.
+   * How long a claim holds a step; the worker renews it every third of this while the step runs
+   * (a heartbeat), so only a dead worker's lease runs out, and another takes the step over after
+   * at most this long: the recovery time after a crash.
    */
   @IsWholeNumber({ min: 2, max: 3_600, unit: 'seconds' })
-  PAYMENT_STEP_LEASE_SECONDS = 120;
+  PAYMENT_STEP_LEASE_SECONDS = 10;
 
   /** The least time between two looks for steps coming due (retries, deadlines, expired leases); the poll interval only while LISTEN is down. Idle, nothing runs. */
   @IsWholeNumber({ min: 50, max: 60_000, unit: 'milliseconds' })

@@ -1,7 +1,8 @@
 /**
  * The payment step worker on real PostgreSQL: idle it runs no statement at all; it wakes for a
  * step announced now, for a step scheduled later (announced with its due time), for a retry, and
- * for a step whose worker died holding its lease (the lease's end, with no notification).
+ * for a step whose worker died holding its lease (the lease's end, with no notification); a live
+ * worker renews the leases of the steps it runs, and only while the claim is still its own.
  */
 import { randomUUID } from 'node:crypto';
 import { createLogger } from '@pay/observability';
@@ -24,6 +25,10 @@ let steps: PaymentSteps;
 let worker: PaymentStepWorker | undefined;
 const ran: { paymentId: string; step: StepName; at: number }[] = [];
 let outcome: (paymentId: string) => StepResult = () => ({ outcome: 'done' });
+/** While set, every step's handler waits for it: a step that runs long. */
+let longRun: Promise<void> | undefined;
+/** Workers besides `worker` (replicas), stopped after each test. */
+const replicas: PaymentStepWorker[] = [];
 
 beforeAll(async () => {
   db = await createTestSchema('it_po_step_worker', paymentOrchestrationMigrations, 4);
@@ -36,6 +41,8 @@ beforeAll(async () => {
 afterEach(async () => {
   await worker?.stop();
   worker = undefined;
+  await Promise.all(replicas.splice(0).map((replica) => replica.stop()));
+  longRun = undefined;
   ran.length = 0;
   outcome = () => ({ outcome: 'done' });
   await db.dataSource.query('DELETE FROM payment_steps');
@@ -46,22 +53,25 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function startWorker(pollMs = 100): Promise<PaymentStepWorker> {
+async function startWorker(pollMs = 100, leaseMs = 10_000): Promise<PaymentStepWorker> {
   const listenUrl = `${db.url}${db.url.includes('?') ? '&' : '?'}application_name=${applicationName}`;
-  worker = new PaymentStepWorker({
+  const started = new PaymentStepWorker({
     steps,
-    handlerFor: () => (claimed) => {
+    handlerFor: () => async (claimed) => {
       ran.push({ paymentId: claimed.paymentId, step: claimed.step, at: Date.now() });
-      return Promise.resolve(outcome(claimed.paymentId));
+      await longRun;
+      return outcome(claimed.paymentId);
     },
     logger,
     databaseUrl: listenUrl,
     concurrency: 4,
-    leaseMs: 10_000,
+    leaseMs,
     pollMs,
   });
-  await worker.start();
-  return worker;
+  if (worker) replicas.push(started);
+  else worker = started;
+  await started.start();
+  return started;
 }
 
 /** Schedules through the test's own connections (another replica, as far as the worker knows). */
@@ -170,5 +180,38 @@ describe('PaymentStepWorker', () => {
       intervalMs: 20,
     });
     expect(running.passes).toBeGreaterThan(1);
+  });
+
+  it('renews the lease of a step while it runs, so another worker never runs it meanwhile, however long it takes', async () => {
+    // A lease of 600 ms, renewed every 200 ms; the step runs 2.5 s, four leases long.
+    let finish = (): void => undefined;
+    longRun = new Promise((done) => (finish = done));
+    await startWorker(100, 600);
+    await startWorker(100, 600);
+    const paymentId = `pay-${randomUUID()}`;
+    await schedule(paymentId, 'authorize');
+    await waitFor(() => ran.length > 0, isTrue, { what: 'the long step to start', timeoutMs: 10_000, intervalMs: 20 });
+    const started = Date.now();
+    // Both workers wake at the lease's end every 600 ms (nextDueAt) and find it renewed each time.
+    await waitFor(() => Date.now() - started >= 2_500, isTrue, { what: 'four leases to pass', timeoutMs: 10_000, intervalMs: 100 });
+    expect(ran).toHaveLength(1);
+    finish();
+    await waitFor(async () => (await pending()) === 0, isTrue, { what: 'the long step to complete', timeoutMs: 20_000, intervalMs: 20 });
+    expect(ran).toHaveLength(1);
+  });
+
+  it('renews only a claim still its own: once its lease ran out and another worker claimed the step, the old holder renews nothing', async () => {
+    const paymentId = `pay-${randomUUID()}`;
+    await schedule(paymentId, 'authorize');
+    const [first] = await steps.claimDue(1, 200);
+    expect(first?.paymentId).toBe(paymentId);
+    // The first holder stalls past its lease: the step is claimable again, and another worker claims it.
+    const [second] = await waitFor(
+      () => steps.claimDue(1, 10_000),
+      (claimed) => claimed.length === 1,
+      { what: 'the lapsed lease to be claimable', timeoutMs: 10_000, intervalMs: 50 },
+    );
+    expect(second?.attempts).toBe((first?.attempts ?? 0) + 1);
+    expect(await steps.renew([first, second], 10_000)).toEqual([first]);
   });
 });

@@ -24,6 +24,7 @@ export interface PaymentStepWorkerOptions {
   /** For the LISTEN connection; without it the worker only polls. */
   readonly databaseUrl?: string;
   readonly concurrency: number;
+  /** How long a claim holds a step; renewed every third of it while the step runs, so only a dead worker's lease runs out. */
   readonly leaseMs: number;
   /** The least time between two passes run for deadlines, and the poll interval without LISTEN. */
   readonly pollMs: number;
@@ -60,6 +61,9 @@ export class PaymentStepWorker {
   /** Steps announced and not claimed yet: claimed together on the next turn of the event loop. */
   private readonly announcedSteps: { paymentId: string; step: StepName }[] = [];
   private claimScheduled = false;
+  /** Steps this worker is running, by `paymentId\0step`: their leases are renewed while they run. */
+  private readonly held = new Map<string, ClaimedStep>();
+  private heartbeat?: NodeJS.Timeout;
   /** Passes run, for tests: idle, this stays still. */
   passes = 0;
   /** Statements that claimed announced steps, for tests. */
@@ -82,6 +86,7 @@ export class PaymentStepWorker {
     const listener = this.listener;
     this.listener = undefined;
     await listener?.end().catch(() => undefined);
+    // The steps still running keep their leases renewed until they finish.
     await Promise.allSettled([...this.active]);
   }
 
@@ -247,9 +252,40 @@ export class PaymentStepWorker {
     }
   }
 
+  /** Holds a step's lease while it runs: renewed every third of the lease, from the first step held to the last released. */
+  private hold(claimed: ClaimedStep): () => void {
+    const key = `${claimed.paymentId}\u0000${claimed.step}`;
+    this.held.set(key, claimed);
+    this.heartbeat ??= setInterval(() => void this.renewLeases(), Math.max(100, Math.floor(this.options.leaseMs / 3)));
+    return () => {
+      if (this.held.get(key) === claimed) this.held.delete(key);
+      if (this.held.size === 0) {
+        clearInterval(this.heartbeat);
+        this.heartbeat = undefined;
+      }
+    };
+  }
+
+  private async renewLeases(): Promise<void> {
+    const held = [...this.held.values()];
+    try {
+      const lost = await this.options.steps.renew(held, this.options.leaseMs);
+      for (const step of lost) {
+        if (this.held.get(`${step.paymentId}\u0000${step.step}`) !== step) continue; // finished meanwhile
+        this.options.logger.warn(
+          { paymentId: step.paymentId, step: step.step, attempts: step.attempts },
+          'payment step lease lost while running (not renewed in time); another worker may run it too, with the same idempotency keys',
+        );
+      }
+    } catch (error) {
+      this.options.logger.warn({ steps: held.length, reason: (error as Error).message }, 'renewing payment step leases failed; retrying at the next heartbeat');
+    }
+  }
+
   private async run(claimed: ClaimedStep): Promise<void> {
     const { paymentId, step } = claimed;
     this.inFlight += 1;
+    const release = this.hold(claimed);
     try {
       const handler = this.options.handlerFor(step);
       if (!handler) {
@@ -271,6 +307,7 @@ export class PaymentStepWorker {
       );
       this.expectAt(Date.now() + this.options.leaseMs);
     } finally {
+      release();
       this.inFlight -= 1;
       // A slot is free: pass for what waited for one, or for a due time already passed (and run nothing, if neither).
       if (this.waitingForSlot && this.running) {

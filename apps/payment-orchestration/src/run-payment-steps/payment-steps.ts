@@ -52,6 +52,19 @@ const CLAIM_MANY: NamedStatement = {
           RETURNING s.payment_id, s.step, s.attempts, s.trace_context, ${KEPT_PAYMENT}`,
 };
 
+/**
+ * Extends the leases of steps still running. `attempts` fences it: a claim increments it, so a
+ * worker whose lease ran out and was taken over by another renews nothing (the step is no longer
+ * its own) instead of extending the other's lease.
+ */
+const RENEW: NamedStatement = {
+  name: 'po_renew_step_leases',
+  text: `UPDATE payment_steps s SET lease_until = now() + $4 * interval '1 millisecond'
+           FROM unnest($1::text[], $2::text[], $3::int[]) AS h(payment_id, step, attempts)
+          WHERE s.payment_id = h.payment_id AND s.step = h.step AND s.attempts = h.attempts AND s.lease_until IS NOT NULL
+          RETURNING s.payment_id, s.step, s.attempts`,
+};
+
 const COMPLETE: NamedStatement = { name: 'po_complete_step', text: 'DELETE FROM payment_steps WHERE payment_id = $1 AND step = $2' };
 
 const SCHEDULE = `INSERT INTO payment_steps (payment_id, step, due_at, trace_context) VALUES ($1, $2, COALESCE($3::timestamptz, now()), $4::jsonb)
@@ -83,8 +96,8 @@ export interface StepAnnouncement {
 /**
  * The `payment_steps` table: a step is scheduled in the transaction that makes it necessary (the
  * payment's first event, a refund request), so a crash can delay a step but never lose it. A
- * worker leases a step before running it; a lease that runs out (the worker died) makes the step
- * due again. Steps are idempotent (PSP idempotency keys, command ids), so the rare double run
+ * worker leases a step before running it and renews the lease while the step runs (a heartbeat
+ * every third of the lease); a lease that runs out (the worker died) makes the step due again. Steps are idempotent (PSP idempotency keys, command ids), so the rare double run
  * after a lease ran out mid-call is harmless.
  */
 export class PaymentSteps {
@@ -137,6 +150,25 @@ export class PaymentSteps {
       queryNamed<StepRow>(sql, CLAIM_MANY, [steps.map((s) => s.paymentId), steps.map((s) => s.step), leaseMs]),
     );
     return rows.map(toClaimed);
+  }
+
+  /**
+   * Renews the leases of steps this worker is running (the heartbeat), for `leaseMs` from now.
+   * Returns those it no longer holds (its lease ran out and another worker claimed the step).
+   */
+  async renew(held: readonly ClaimedStep[], leaseMs: number): Promise<ClaimedStep[]> {
+    if (held.length === 0) return [];
+    const rows = await onConnection(this.dataSource, (sql) =>
+      queryNamed<{ payment_id: string; step: string; attempts: number }>(sql, RENEW, [
+        held.map((s) => s.paymentId),
+        held.map((s) => s.step),
+        held.map((s) => s.attempts),
+        leaseMs,
+      ]),
+    );
+    const key = (paymentId: string, step: string, attempts: number): string => `${paymentId}\u0000${step}\u0000${attempts}`;
+    const renewed = new Set(rows.map((row) => key(row.payment_id, row.step, row.attempts)));
+    return held.filter((s) => !renewed.has(key(s.paymentId, s.step, s.attempts)));
   }
 
   /** The step is done (or has nothing left to do). In the caller's transaction when given one. */
