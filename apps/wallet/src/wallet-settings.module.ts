@@ -140,7 +140,7 @@ const useCases = [
       inject: [SERVICE_CONFIG],
       useFactory: (config: WalletConfig): WalletRules => ({
         pinLockout: { maxAttempts: config.PIN_MAX_ATTEMPTS, lockoutMs: config.PIN_LOCKOUT_SECONDS * 1000 },
-        adConsentOptInCountries: new Set(config.AD_CONSENT_OPT_IN_COUNTRIES),
+        adConsentGrantedByDefaultCountries: new Set(config.AD_CONSENT_GRANTED_BY_DEFAULT_COUNTRIES),
       }),
     },
     { provide: PIN_HASHER, useValue: new Argon2PinHasher() },

@@ -3,7 +3,8 @@ import type { PinLockoutPolicy } from './domain/pin-policy';
 /** Rules read from configuration once, handed to the use cases. */
 export interface WalletRules {
   pinLockout: PinLockoutPolicy;
-  adConsentOptInCountries: ReadonlySet<string>;
+  /** Countries where ad-measurement consent starts on (explicit configuration); off everywhere else. */
+  adConsentGrantedByDefaultCountries: ReadonlySet<string>;
 }
 
 export const WALLET_RULES = Symbol('WalletRules');
