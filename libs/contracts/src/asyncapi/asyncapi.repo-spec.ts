@@ -59,11 +59,9 @@ describe('docs/asyncapi.yaml', () => {
       };
     };
     for (const message of Object.values(document.components.messages)) {
-      expect({ message: message.name, subject: message.payload.allOf[1].properties?.subject?.description }).toEqual({
-        message: message.name,
-        subject: expect.any(String),
-      });
-      expect(message.bindings.kafka.key.description).toContain(message.payload.allOf[1].properties?.subject?.description);
+      const subject = message.payload.allOf[1].properties?.subject?.description ?? '';
+      expect({ message: message.name, documented: subject.length > 20 }).toEqual({ message: message.name, documented: true });
+      expect(message.bindings.kafka.key.description).toContain(subject);
     }
     const purchase = Object.values(document.components.messages).find((message) => message.name === 'payments.purchase.requested');
     expect(purchase?.payload.allOf[1].properties?.subject?.description).toMatch(/^The request's `data\.requestId`, and the Kafka key the same string/);
