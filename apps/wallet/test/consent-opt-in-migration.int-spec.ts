@@ -7,7 +7,7 @@ import { Topics } from '@pay/contracts';
 import type { TestSchema } from '@pay/testing';
 import { createTestSchema, uniqueName } from '@pay/testing';
 import { walletMigrations } from '../src/database/migrations';
-import { ConsentOptIn1765324800000 } from '../src/database/migrations/1765324800000-consent-opt-in';
+import { ConsentOptIn1765411200000 } from '../src/database/migrations/1765411200000-consent-opt-in';
 
 describe('wallet migration: ad-measurement consent opt-in everywhere', () => {
   let schema: TestSchema;
@@ -15,7 +15,7 @@ describe('wallet migration: ad-measurement consent opt-in everywhere', () => {
   beforeAll(async () => {
     schema = await createTestSchema(
       'it_wallet_consent',
-      (walletMigrations as unknown[]).filter((migration) => migration !== ConsentOptIn1765324800000) as (new () => object)[],
+      (walletMigrations as unknown[]).filter((migration) => migration !== ConsentOptIn1765411200000) as (new () => object)[],
     );
   });
 
@@ -36,7 +36,7 @@ describe('wallet migration: ad-measurement consent opt-in everywhere', () => {
 
     const runner = sql.createQueryRunner();
     try {
-      await new ConsentOptIn1765324800000().up(runner);
+      await new ConsentOptIn1765411200000().up(runner);
     } finally {
       await runner.release();
     }

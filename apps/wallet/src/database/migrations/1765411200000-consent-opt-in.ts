@@ -10,8 +10,8 @@ import { returnedRows } from '../../store/wallet-store';
  * ad-signal-aggregation stops counting them from this instant. A person's own choice is kept.
  * Not undone by `down`: nobody's consent is switched back on without them.
  */
-export class ConsentOptIn1765324800000 implements MigrationInterface {
-  name = 'ConsentOptIn1765324800000';
+export class ConsentOptIn1765411200000 implements MigrationInterface {
+  name = 'ConsentOptIn1765411200000';
 
   async up(runner: QueryRunner): Promise<void> {
     const withdrawn = returnedRows<{ person_id: string; country: string; event_sequence: string }>(
