@@ -28,7 +28,8 @@ import { Client } from 'pg';
 import type { PaymentOrchestrationConfig } from '@pay/payment-orchestration/tools';
 import { paymentOrchestrationService } from '@pay/payment-orchestration/tools';
 import type { WalletConfig } from '@pay/wallet/tools';
-import { walletService } from '@pay/wallet/tools';
+import { LEDGER, personWallet, topups, walletService } from '@pay/wallet/tools';
+import type { PostgresLedger } from '@pay/ledger-store';
 import { orchestrationKeyGrants } from '../dev-keys';
 
 export const ROLLOUT = [
@@ -396,23 +397,22 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
       if (answer.status !== 200) throw new Error(`balance of ${accountId}: HTTP ${answer.status} ${JSON.stringify(answer.body)}`);
       return BigInt(answer.body.posted);
     },
+    // The ledger API never debits a system account and no top-up flow exists yet: the money is
+    // loaded in-process, as the wallet's own flows record (docs/security.md).
     async topUp(personId, amount, currency = 'USD') {
-      const operator = await token('ops-1', 'operator');
-      const source = { id: `system.topups.${currency}`, ownerType: 'system', ownerId: 'topups', currency, normalSide: 'debit', minBalance: null };
-      const target = { id: `person.${personId}.wallet.${currency}`, ownerType: 'person', ownerId: personId, currency, normalSide: 'credit', minBalance: '0' };
-      for (const account of [source, target]) {
-        const opened = await http(`${wallet.url}/v1/ledger/accounts`, 'POST', operator, { ...account, metadata: {} });
-        if (opened.status !== 201 && opened.status !== 200) throw new Error(`open ${account.id}: HTTP ${opened.status} ${JSON.stringify(opened.body)}`);
-      }
-      const posted = await http(`${wallet.url}/v1/ledger/transactions`, 'POST', operator, {
-        id: uniqueName('topup'),
+      if (!wallet.service) throw new Error('topUp records in the in-process wallet: start the platform without walletFromDist');
+      const ledger = wallet.service.app.get<symbol, PostgresLedger>(LEDGER, { strict: false });
+      const [source, target] = [topups(currency), personWallet(personId, currency)];
+      for (const account of [source, target]) await ledger.openAccount(account);
+      await ledger.record({
+        type: 'transfer',
+        transactionId: uniqueName('topup'),
         postings: [
-          { accountId: source.id, direction: 'debit', amount: amount.toString(), currency },
-          { accountId: target.id, direction: 'credit', amount: amount.toString(), currency },
+          { accountId: source.id, direction: 'debit', amount, currency },
+          { accountId: target.id, direction: 'credit', amount, currency },
         ],
         metadata: { flow: 'e2e-topup' },
       });
-      if (posted.status !== 201) throw new Error(`top-up: HTTP ${posted.status} ${JSON.stringify(posted.body)}`);
     },
     async startOrchestration(extraEnv = {}) {
       const service = await createService<PaymentOrchestrationConfig>(paymentOrchestrationService, { ...orchestrationEnv, ...extraEnv });

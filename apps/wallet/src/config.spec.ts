@@ -61,4 +61,21 @@ describe('WalletConfig', () => {
     expect(problems({ STEP_UP_TTL_SECONDS: '3600' })).toMatch(/STEP_UP_TTL_SECONDS must be a whole number of seconds from 10 to 900/);
     expect(problems({ ROLLOUT_CONFIG_PATH: 'config/rollout.yaml' })).toMatch(/ROLLOUT_CONFIG_PATH must be the path of a JSON file/);
   });
+
+  it('reads the escalating lockouts and the attempt rates, naming a bad one', () => {
+    const config = loadConfig('wallet', WalletConfig, {});
+    expect(config).toMatchObject({
+      PIN_LATER_LOCKOUTS_SECONDS: [3600, 86400],
+      PIN_ATTEMPTS_PER_PERSON_PER_MINUTE: 10,
+      PIN_ATTEMPTS_PER_CALLER_PER_MINUTE: 600,
+    });
+    expect(loadConfig('wallet', WalletConfig, { PIN_LATER_LOCKOUTS_SECONDS: ' 1800, 7200 ' }).PIN_LATER_LOCKOUTS_SECONDS).toEqual([1800, 7200]);
+    expect(loadConfig('wallet', WalletConfig, { PIN_LATER_LOCKOUTS_SECONDS: 'none' }).PIN_LATER_LOCKOUTS_SECONDS).toEqual([]);
+    expect(problems({ PIN_LATER_LOCKOUTS_SECONDS: '3600,1h' })).toMatch(
+      /PIN_LATER_LOCKOUTS_SECONDS must be a comma-separated list of at most 10 whole numbers of seconds/,
+    );
+    expect(problems({ PIN_LATER_LOCKOUTS_SECONDS: '0' })).toMatch(/PIN_LATER_LOCKOUTS_SECONDS must be/);
+    expect(problems({ PIN_ATTEMPTS_PER_PERSON_PER_MINUTE: '0' })).toMatch(/PIN_ATTEMPTS_PER_PERSON_PER_MINUTE must be a whole number from 1 to 1000/);
+    expect(problems({ PIN_ATTEMPTS_PER_CALLER_PER_MINUTE: 'lots' })).toMatch(/PIN_ATTEMPTS_PER_CALLER_PER_MINUTE must be a whole number/);
+  });
 });

@@ -1,8 +1,8 @@
-import { BaseServiceConfig, IsJsonWith, IsWholeNumber } from '@pay/config';
+import { BaseServiceConfig, IsJsonWith, IsWholeNumber, toWholeNumber } from '@pay/config';
 import { MasterKeyRing } from '@pay/encryption';
 import { Transform } from 'class-transformer';
 import type { ValidationArguments } from 'class-validator';
-import { IsEmpty, IsString, Matches, ValidateBy, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, IsEmpty, IsInt, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
 
 const toUpperList = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string'
@@ -18,6 +18,20 @@ const toUpperList = ({ value }: { value: unknown }): unknown =>
  */
 export const DEVELOPMENT_MASTER_KEY_ID = 'dev-only';
 const DEVELOPMENT_MASTER_KEYS = `${DEVELOPMENT_MASTER_KEY_ID}:ZGV2ZWxvcG1lbnQtb25seS1tYXN0ZXIta2V5LTMyYiE=`;
+
+/** `"3600, 86400"` → [3600, 86400]; `none` → []. Anything else is left for the validator. */
+const toWholeNumberList = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string'
+    ? value.trim() === 'none'
+      ? []
+      : value
+          .split(',')
+          .map((part) => part.trim())
+          .filter(Boolean)
+          .map(toWholeNumber)
+    : value;
+
+const LATER_LOCKOUTS_MESSAGE = 'must be a comma-separated list of at most 10 whole numbers of seconds from 1 to 2592000 (30 days), e.g. 3600,86400, or none';
 
 const isProduction = (config: WalletConfig): boolean => config.NODE_ENV === 'production';
 
@@ -72,8 +86,25 @@ export class WalletConfig extends BaseServiceConfig {
   @IsWholeNumber({ min: 3, max: 10 })
   PIN_MAX_ATTEMPTS = 5;
 
+  /** The first lock after PIN_MAX_ATTEMPTS wrong PINs. */
   @IsWholeNumber({ min: 1, max: 86_400, unit: 'seconds' })
   PIN_LOCKOUT_SECONDS = 900;
+
+  /** Each further lock (without a right PIN between) lasts the next of these; the lock after the last blocks PIN use until re-verified. */
+  @Transform(toWholeNumberList)
+  @ArrayMaxSize(10, { message: LATER_LOCKOUTS_MESSAGE })
+  @IsInt({ each: true, message: LATER_LOCKOUTS_MESSAGE })
+  @Min(1, { each: true, message: LATER_LOCKOUTS_MESSAGE })
+  @Max(2_592_000, { each: true, message: LATER_LOCKOUTS_MESSAGE })
+  PIN_LATER_LOCKOUTS_SECONDS: number[] = [3_600, 86_400];
+
+  /** PIN and step-up attempts (set, change, confirm with PIN or biometric) per person per minute, across replicas. */
+  @IsWholeNumber({ min: 1, max: 1_000 })
+  PIN_ATTEMPTS_PER_PERSON_PER_MINUTE = 10;
+
+  /** The same per caller (token subject): a service confirming for many persons needs more. */
+  @IsWholeNumber({ min: 1, max: 100_000 })
+  PIN_ATTEMPTS_PER_CALLER_PER_MINUTE = 600;
 
   // --- Encryption at rest ---
 

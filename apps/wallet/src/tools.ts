@@ -5,7 +5,8 @@
 export { walletService } from './wallet.service';
 export { walletMigrations } from './database/migrations';
 export { WalletConfig } from './config';
-export { personWallet } from './money/chart-of-accounts';
+export { personWallet, topups } from './money/chart-of-accounts';
+export { LEDGER } from './ledger/ledger.tokens';
 export { transferReservationId } from './money/ledger-ids';
 export type { PostedCapture, PostingPlan, PostingPolicy } from './post-payments-to-ledger/payment-postings';
 export { planCapture, planDisputeLoss, planRefund } from './post-payments-to-ledger/payment-postings';

@@ -37,9 +37,13 @@ import { SetPayAppsController } from './set-pay-apps/set-pay-apps.controller';
 import { SetPayApps } from './set-pay-apps/set-pay-apps.service';
 import { SetPinController } from './set-pin/set-pin.controller';
 import { SetPin } from './set-pin/set-pin.service';
+import { PinAttemptLimit } from './http/pin-attempt-limit.guard';
 import { PinChecker } from './store/pin-check';
+import { RateLimitBuckets } from './store/rate-limit-buckets';
 import { DATA_KEY_STORE, SecretBox } from './store/secret-box';
 import { WalletStore } from './store/wallet-store';
+import { UnblockPinController } from './unblock-pin/unblock-pin.controller';
+import { UnblockPin } from './unblock-pin/unblock-pin.service';
 import { UpdateContactController } from './update-contact/update-contact.controller';
 import { UpdateContact } from './update-contact/update-contact.service';
 import { PaymentMethodReader } from './view-payment-methods/payment-method-reader';
@@ -79,6 +83,7 @@ const controllers = [
   RemovePaymentMethodController,
   GetPaymentInstrumentController,
   SetPinController,
+  UnblockPinController,
   ChangePinController,
   IssueStepUpController,
   RecordConsentController,
@@ -96,6 +101,7 @@ const useCases = [
   GetPaymentInstrument,
   SetPin,
   ChangePin,
+  UnblockPin,
   IssueStepUp,
   RecordConsent,
   UpdateContact,
@@ -118,6 +124,8 @@ const useCases = [
     WalletStore,
     SecretBox,
     PinChecker,
+    RateLimitBuckets,
+    PinAttemptLimit,
     PaymentMethodReader,
     DevelopmentDefaultsWarning,
     {
@@ -139,7 +147,11 @@ const useCases = [
       provide: WALLET_RULES,
       inject: [SERVICE_CONFIG],
       useFactory: (config: WalletConfig): WalletRules => ({
-        pinLockout: { maxAttempts: config.PIN_MAX_ATTEMPTS, lockoutMs: config.PIN_LOCKOUT_SECONDS * 1000 },
+        pinLockout: {
+          maxAttempts: config.PIN_MAX_ATTEMPTS,
+          lockoutsMs: [config.PIN_LOCKOUT_SECONDS, ...config.PIN_LATER_LOCKOUTS_SECONDS].map((seconds) => seconds * 1000),
+        },
+        pinAttemptRates: { perPerson: config.PIN_ATTEMPTS_PER_PERSON_PER_MINUTE, perCaller: config.PIN_ATTEMPTS_PER_CALLER_PER_MINUTE },
         adConsentGrantedByDefaultCountries: new Set(config.AD_CONSENT_GRANTED_BY_DEFAULT_COUNTRIES),
       }),
     },

@@ -3,6 +3,8 @@ import type { PinLockoutPolicy } from './domain/pin-policy';
 /** Rules read from configuration once, handed to the use cases. */
 export interface WalletRules {
   pinLockout: PinLockoutPolicy;
+  /** PIN and step-up attempts allowed per minute, per person and per caller (token buckets in PostgreSQL). */
+  pinAttemptRates: { perPerson: number; perCaller: number };
   /** Countries where ad-measurement consent starts on (explicit configuration); off everywhere else. */
   adConsentGrantedByDefaultCountries: ReadonlySet<string>;
 }

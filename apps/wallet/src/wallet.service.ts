@@ -9,7 +9,8 @@ export const walletService: ServiceDefinition<WalletConfig> = {
   schema: 'wallet',
   defaultPort: 3001,
   title: 'Wallet API',
-  description: 'Accounts, the double-entry ledger, payment methods, Pay per app, PIN and consent.',
+  description:
+    'Accounts, the double-entry ledger, payment methods, Pay per app, PIN and consent. The ledger routes (/v1/ledger) are for operators: account reads and audited corrections; no app backend moves money through them.',
   configClass: WalletConfig,
   migrations: walletMigrations,
   rootModule: (platform) => WalletServiceModule.forRoot(platform),

@@ -35,7 +35,15 @@ describe('wallet: PIN and step-up proofs', () => {
   let verifier: StepUpProofVerifier;
 
   beforeAll(async () => {
-    wallet = await startWallet({ env: { PIN_LOCKOUT_SECONDS: String(LOCKOUT_SECONDS), STEP_UP_TTL_SECONDS: '60', STEP_UP_ISSUER: 'pay:wallet-it' } });
+    // Rate limits are tested in pin-abuse-limits.int-spec.ts; here they must not stand before the lockout.
+    wallet = await startWallet({
+      env: {
+        PIN_LOCKOUT_SECONDS: String(LOCKOUT_SECONDS),
+        STEP_UP_TTL_SECONDS: '60',
+        STEP_UP_ISSUER: 'pay:wallet-it',
+        PIN_ATTEMPTS_PER_PERSON_PER_MINUTE: '100',
+      },
+    });
     // Verified the way payment orchestration will: keys fetched from the wallet's JWKS URL.
     verifier = new StepUpProofVerifier({ jwksUrl: `${wallet.url}/.well-known/step-up-jwks.json`, issuer: 'pay:wallet-it' });
   });

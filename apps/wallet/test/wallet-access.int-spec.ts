@@ -35,6 +35,7 @@ const ROUTES: Route[] = [
   { method: 'GET', template: '/v1/wallets/{personId}/payment-instruments/{methodId}', query: '?app=facebook' },
   { method: 'POST', template: '/v1/wallets/{personId}/pin', body: { pin: '591837' } },
   { method: 'PUT', template: '/v1/wallets/{personId}/pin', body: { currentPin: '111119', newPin: '591837' } },
+  { method: 'POST', template: '/v1/support/wallets/{personId}/pin/unblock', body: { caseReference: 'SUP-2026-000001' } },
   { method: 'POST', template: '/v1/wallets/{personId}/step-up/pin', body: { pin: '111119', ceiling } },
   { method: 'POST', template: '/v1/wallets/{personId}/step-up/biometric', body: { attestation: 'x'.repeat(32), challenge: 'c'.repeat(32), ceiling } },
   { method: 'PUT', template: '/v1/wallets/{personId}/consents/ad-measurement', body: { granted: false } },
@@ -43,6 +44,8 @@ const ROUTES: Route[] = [
 
 /** Routes only internal services may call: persons get 403 whoever they name. */
 const SERVICE_ONLY = new Set(['/v1/wallets/{personId}/payment-instruments/preferred', '/v1/wallets/{personId}/payment-instruments/{methodId}']);
+/** Routes only operators may call: persons get 403 whoever they name. */
+const OPERATOR_ONLY = new Set(['/v1/support/wallets/{personId}/pin/unblock']);
 
 const path = (route: Route, personId: string, methodId: string): string =>
   route.template.replace('{personId}', personId).replace('{methodId}', methodId).replace('{app}', 'facebook') + (route.query ?? '');
@@ -86,7 +89,7 @@ describe('wallet: identity and access on every route', () => {
 
   it.each(ROUTES.map((route) => [`${route.method} ${route.template}`, route] as const))('a person naming another person gets 404: %s', async (_name, route) => {
     const response = await attacker.request(route.method, path(route, victimId, victimMethodId), route.body);
-    if (SERVICE_ONLY.has(route.template)) {
+    if (SERVICE_ONLY.has(route.template) || OPERATOR_ONLY.has(route.template)) {
       expect(response).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
     } else {
       expect(response).toEqual({ status: 404, body: { code: 'NOT_FOUND', message: 'nothing was found at this address' } });

@@ -1,8 +1,9 @@
-import { Body, Controller, HttpCode, HttpStatus, Param, Put } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Param, Put, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiNoContentResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Principal as Caller } from '@pay/auth';
 import { ActsForPerson, describeActor, Principal, Roles } from '@pay/auth';
 import { ApiError } from '../http/api-error';
+import { PinAttemptLimit } from '../http/pin-attempt-limit.guard';
 import { PersonParams } from '../http/route-params';
 import { ChangePinRequest } from '../set-pin/pin.dto';
 import { ChangePin } from './change-pin.service';
@@ -12,6 +13,7 @@ import { ChangePin } from './change-pin.service';
 @Controller('v1/wallets/:personId/pin')
 @Roles('person', 'service')
 @ActsForPerson()
+@UseGuards(PinAttemptLimit)
 export class ChangePinController {
   constructor(private readonly changePin: ChangePin) {}
 
@@ -20,7 +22,8 @@ export class ChangePinController {
   @ApiOperation({ summary: 'Change the payment PIN' })
   @ApiNoContentResponse()
   @ApiForbiddenResponse({ type: ApiError, description: 'PIN_INCORRECT (with remainingAttempts)' })
-  @ApiResponse({ status: HttpStatus.LOCKED, type: ApiError, description: 'PIN_LOCKED (with lockedUntil)' })
+  @ApiResponse({ status: HttpStatus.LOCKED, type: ApiError, description: 'PIN_LOCKED (with lockedUntil), PIN_BLOCKED (until re-verified)' })
+  @ApiResponse({ status: HttpStatus.TOO_MANY_REQUESTS, type: ApiError, description: 'RATE_LIMITED (Retry-After)' })
   change(@Param() params: PersonParams, @Body() body: ChangePinRequest, @Principal() caller: Caller): Promise<void> {
     return this.changePin.change(params.personId, body.currentPin, body.newPin, describeActor(caller));
   }

@@ -12,6 +12,7 @@ const STATUS: Record<WalletErrorKind, HttpStatus> = {
   conflict: HttpStatus.CONFLICT,
   refused: HttpStatus.FORBIDDEN,
   locked: HttpStatus.LOCKED,
+  'rate-limited': HttpStatus.TOO_MANY_REQUESTS,
   unsupported: HttpStatus.NOT_IMPLEMENTED,
 };
 
@@ -23,6 +24,8 @@ export class WalletErrorFilter implements ExceptionFilter {
     const [status, body] = describe(error);
     response.statusCode = status;
     response.setHeader('content-type', 'application/json; charset=utf-8');
+    if (error instanceof WalletError && typeof error.details.retryAfterSeconds === 'number')
+      response.setHeader('retry-after', String(error.details.retryAfterSeconds));
     response.end(JSON.stringify(body));
   }
 }

@@ -1,10 +1,11 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Param, Post, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Principal as Caller } from '@pay/auth';
 import { ActsForPerson, describeActor, Principal, Public, Roles } from '@pay/auth';
 import type { StepUpProofSigner } from '@pay/auth/step-up-signer';
 import type { JSONWebKeySet } from 'jose';
 import { ApiError } from '../http/api-error';
+import { PinAttemptLimit } from '../http/pin-attempt-limit.guard';
 import { PersonParams } from '../http/route-params';
 import { STEP_UP_SIGNER } from '../wallet-settings.tokens';
 import { IssueStepUp } from './issue-step-up.service';
@@ -15,6 +16,7 @@ import { BiometricStepUpRequest, PinStepUpRequest, StepUpProofView } from './ste
 @Controller('v1/wallets/:personId/step-up')
 @Roles('person', 'service')
 @ActsForPerson()
+@UseGuards(PinAttemptLimit)
 export class IssueStepUpController {
   constructor(private readonly issueStepUp: IssueStepUp) {}
 
@@ -23,7 +25,8 @@ export class IssueStepUpController {
   @ApiOperation({ summary: 'Confirm a payment with the PIN; returns a short-lived step-up proof' })
   @ApiCreatedResponse({ type: StepUpProofView })
   @ApiForbiddenResponse({ type: ApiError, description: 'PIN_INCORRECT (with remainingAttempts), PAY_NOT_AVAILABLE_IN_COUNTRY' })
-  @ApiResponse({ status: HttpStatus.LOCKED, type: ApiError, description: 'PIN_LOCKED (with lockedUntil)' })
+  @ApiResponse({ status: HttpStatus.LOCKED, type: ApiError, description: 'PIN_LOCKED (with lockedUntil), PIN_BLOCKED (until re-verified)' })
+  @ApiResponse({ status: HttpStatus.TOO_MANY_REQUESTS, type: ApiError, description: 'RATE_LIMITED (Retry-After)' })
   withPin(@Param() params: PersonParams, @Body() body: PinStepUpRequest, @Principal() caller: Caller): Promise<StepUpProofView> {
     return this.issueStepUp.withPin(params.personId, body.pin, body.ceiling, describeActor(caller));
   }
@@ -33,6 +36,7 @@ export class IssueStepUpController {
   @ApiOperation({ summary: 'Confirm a payment with a device biometric attestation; same proof as the PIN' })
   @ApiCreatedResponse({ type: StepUpProofView })
   @ApiResponse({ status: HttpStatus.NOT_IMPLEMENTED, type: ApiError, description: 'BIOMETRIC_NOT_AVAILABLE until a device-attestation adapter is configured' })
+  @ApiResponse({ status: HttpStatus.TOO_MANY_REQUESTS, type: ApiError, description: 'RATE_LIMITED (Retry-After)' })
   withBiometric(@Param() params: PersonParams, @Body() body: BiometricStepUpRequest, @Principal() caller: Caller): Promise<StepUpProofView> {
     return this.issueStepUp.withBiometric(params.personId, body.attestation, body.challenge, body.ceiling, describeActor(caller));
   }

@@ -22,6 +22,15 @@ beforeAll(async () => {
   ]) {
     expect((await wallet.http('POST', '/v1/ledger/accounts', account)).status).toBe(201);
   }
+  // The API never debits a system account: the target's money is loaded in-process.
+  await wallet.ledger.record({
+    type: 'transfer',
+    transactionId: uniqueName('metrics-funding'),
+    postings: [
+      { accountId: source, direction: 'debit', amount: 10_000n, currency: 'EUR' },
+      { accountId: target, direction: 'credit', amount: 10_000n, currency: 'EUR' },
+    ],
+  });
 });
 
 afterAll(async () => {
@@ -37,8 +46,8 @@ it('counts a posted transfer as appended, and the same transaction posted again 
   const transaction = {
     id: uniqueName('metrics-tx'),
     postings: [
-      { accountId: source, direction: 'debit', amount: '700', currency: 'EUR' },
-      { accountId: target, direction: 'credit', amount: '700', currency: 'EUR' },
+      { accountId: target, direction: 'debit', amount: '700', currency: 'EUR' },
+      { accountId: source, direction: 'credit', amount: '700', currency: 'EUR' },
     ],
     metadata: {},
   };

@@ -8,12 +8,14 @@ import type { INestApplication } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Test } from '@nestjs/testing';
+import type { PostgresLedger } from '@pay/ledger-store';
 import { CreateLedger1764144000000, LEDGER_MIGRATIONS } from '@pay/ledger-store';
 import type { TestSchema } from '@pay/testing';
 import { createTestSchema } from '@pay/testing';
 import { DataSource } from 'typeorm';
 import { walletMigrations } from '../database/migrations';
 import { LedgerModule } from './ledger.module';
+import { LEDGER } from './ledger.tokens';
 
 /** The wallet's migrations with the ledger's, whether or not the wallet lists them yet. */
 const migrations = (walletMigrations as unknown[]).includes(CreateLedger1764144000000)
@@ -54,9 +56,19 @@ describe('ledger HTTP API', () => {
       { id: 'clearing', ownerType: 'system', ownerId: 'psp', currency: 'EUR', normalSide: 'debit' },
       { id: 'alice', ownerType: 'person', ownerId: 'u-alice', currency: 'EUR' },
       { id: 'shop', ownerType: 'merchant', ownerId: 'm-shop', currency: 'EUR', metadata: { name: 'Corner shop' } },
+      { id: 'employer', ownerType: 'merchant', ownerId: 'm-employer', currency: 'EUR' },
     ]) {
       expect((await call('POST', '/v1/ledger/accounts', account)).status).toBe(201);
     }
+    // The API never debits a system account: the money enters in-process, as the wallet's flows record it.
+    await app.get<symbol, PostgresLedger>(LEDGER).record({
+      type: 'transfer',
+      transactionId: 'seed-1',
+      postings: [
+        { accountId: 'clearing', direction: 'debit', amount: 10_000n, currency: 'EUR' },
+        { accountId: 'employer', direction: 'credit', amount: 10_000n, currency: 'EUR' },
+      ],
+    });
   });
 
   afterAll(async () => {
@@ -92,11 +104,11 @@ describe('ledger HTTP API', () => {
 
   describe('transactions', () => {
     it('posts a transaction (201), replays it (200, Idempotent-Replayed) and refuses other content under its id (409)', async () => {
-      const request = { id: 'fund-1', postings: [posting('clearing', 'debit', '10000'), posting('alice', 'credit', '10000')], metadata: { psp: 'stripe' } };
+      const request = { id: 'fund-1', postings: [posting('employer', 'debit', '10000'), posting('alice', 'credit', '10000')], metadata: { psp: 'stripe' } };
       const first = await call('POST', '/v1/ledger/transactions', request);
-      expect(first).toMatchObject({ status: 201, body: { transactionId: 'fund-1', position: '1', kind: 'transfer', replayed: false } });
+      expect(first).toMatchObject({ status: 201, body: { transactionId: 'fund-1', position: '2', kind: 'transfer', replayed: false } });
       expect(first.body.postings).toEqual([
-        { accountId: 'clearing', direction: 'debit', amount: '10000', currency: 'EUR', layer: 'posted' },
+        { accountId: 'employer', direction: 'debit', amount: '10000', currency: 'EUR', layer: 'posted' },
         { accountId: 'alice', direction: 'credit', amount: '10000', currency: 'EUR', layer: 'posted' },
       ]);
       const retry = await call('POST', '/v1/ledger/transactions', request);
@@ -104,6 +116,26 @@ describe('ledger HTTP API', () => {
       expect(retry.headers.get('idempotent-replayed')).toBe('true');
       const changed = await call('POST', '/v1/ledger/transactions', { ...request, metadata: { psp: 'paypal' } });
       expect(changed).toMatchObject({ status: 409, body: { code: 'IDEMPOTENCY_CONFLICT' } });
+    });
+
+    it('never debits a system account (403), in a transfer or a hold; nothing is posted', async () => {
+      const before = (await call('GET', '/v1/ledger/accounts/alice/balance')).body;
+      const transfer = await call('POST', '/v1/ledger/transactions', {
+        id: 'mint',
+        postings: [posting('clearing', 'debit', '500'), posting('alice', 'credit', '500')],
+      });
+      expect(transfer).toMatchObject({ status: 403, body: { code: 'SYSTEM_ACCOUNT_DEBIT_REFUSED' } });
+      const hold = await call('POST', '/v1/ledger/reservations', {
+        id: 'mint-hold',
+        debitAccountId: 'clearing',
+        creditAccountId: 'alice',
+        amount: '500',
+        currency: 'EUR',
+        ttlSeconds: 60,
+      });
+      expect(hold).toMatchObject({ status: 403, body: { code: 'SYSTEM_ACCOUNT_DEBIT_REFUSED' } });
+      expect((await call('GET', '/v1/ledger/accounts/alice/balance')).body).toEqual(before);
+      expect(await schema.dataSource.query("SELECT 1 FROM journal_entries WHERE transaction_id IN ('mint', 'mint-hold')")).toEqual([]);
     });
 
     it('answers a refusal with 422 and the reason code', async () => {
@@ -210,7 +242,7 @@ describe('ledger HTTP API', () => {
     it('answers the balance now, as of a position and as of a time', async () => {
       const now = await call('GET', '/v1/ledger/accounts/alice/balance');
       expect(now.body).toMatchObject({ accountId: 'alice', currency: 'EUR', normalSide: 'credit', posted: '8200' });
-      expect((await call('GET', '/v1/ledger/accounts/alice/balance?asOfPosition=1')).body).toMatchObject({ posted: '10000', asOfPosition: '1' });
+      expect((await call('GET', '/v1/ledger/accounts/alice/balance?asOfPosition=2')).body).toMatchObject({ posted: '10000', asOfPosition: '2' });
       expect((await call('GET', '/v1/ledger/accounts/alice/balance?asOf=2000-01-01T00:00:00Z')).body).toMatchObject({ posted: '0', asOfPosition: '0' });
       expect((await call('GET', `/v1/ledger/accounts/alice/balance?asOf=${new Date(Date.now() + 1000).toISOString()}`)).body).toEqual(now.body);
       expect((await call('GET', '/v1/ledger/accounts/alice/balance?asOfPosition=1&asOf=2000-01-01T00:00:00Z')).status).toBe(400);
@@ -242,6 +274,7 @@ describe('ledger HTTP API', () => {
       '/v1/ledger/accounts/{id}',
       '/v1/ledger/accounts/{id}/balance',
       '/v1/ledger/accounts/{id}/statement',
+      '/v1/ledger/corrections',
       '/v1/ledger/reservations',
       '/v1/ledger/reservations/{id}/post',
       '/v1/ledger/reservations/{id}/void',

@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { AccountsController } from './accounts/accounts.controller';
 import { recordLedgerBatch } from './ledger-metrics';
 import { LEDGER, LEDGER_MODULE_OPTIONS } from './ledger.tokens';
+import { RecordCorrectionController } from './record-correction/record-correction.controller';
 import { ReservationsController } from './reservations/reservations.controller';
 import { TransactionsController } from './transactions/transactions.controller';
 
@@ -54,7 +55,7 @@ class LedgerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdo
  * app's PlatformModule gives it) whose schema has the ledger migrations (LEDGER_MIGRATIONS).
  */
 @Module({
-  controllers: [AccountsController, TransactionsController, ReservationsController],
+  controllers: [AccountsController, TransactionsController, ReservationsController, RecordCorrectionController],
   providers: [
     {
       provide: LEDGER,

@@ -1,8 +1,9 @@
-import { Body, Controller, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiConflictResponse, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, HttpCode, HttpStatus, Param, Post, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiConflictResponse, ApiNoContentResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import type { Principal as Caller } from '@pay/auth';
 import { ActsForPerson, describeActor, Principal, Roles } from '@pay/auth';
 import { ApiError } from '../http/api-error';
+import { PinAttemptLimit } from '../http/pin-attempt-limit.guard';
 import { PersonParams } from '../http/route-params';
 import { SetPinRequest } from './pin.dto';
 import { SetPin } from './set-pin.service';
@@ -12,6 +13,7 @@ import { SetPin } from './set-pin.service';
 @Controller('v1/wallets/:personId/pin')
 @Roles('person', 'service')
 @ActsForPerson()
+@UseGuards(PinAttemptLimit)
 export class SetPinController {
   constructor(private readonly setPin: SetPin) {}
 
@@ -20,6 +22,7 @@ export class SetPinController {
   @ApiOperation({ summary: 'Set the payment PIN' })
   @ApiNoContentResponse()
   @ApiConflictResponse({ type: ApiError, description: 'PIN_ALREADY_SET' })
+  @ApiTooManyRequestsResponse({ type: ApiError, description: 'RATE_LIMITED (Retry-After)' })
   set(@Param() params: PersonParams, @Body() body: SetPinRequest, @Principal() caller: Caller): Promise<void> {
     return this.setPin.set(params.personId, body.pin, describeActor(caller));
   }

@@ -7,6 +7,8 @@ import { currentAttempts } from '../domain/pin-policy';
 import { CLOCK } from '../ports/clock';
 import type { Clock } from '../ports/clock';
 import { SecretBox, secretContext } from '../store/secret-box';
+import type { PinRow } from '../store/pin-check';
+import { pinAttempts } from '../store/pin-check';
 import type { WalletRow } from '../store/wallet-store';
 import { WalletStore } from '../store/wallet-store';
 import { PaymentMethodReader } from '../view-payment-methods/payment-method-reader';
@@ -25,11 +27,11 @@ export class ViewWallet {
 
   async view(personId: string): Promise<WalletView> {
     const wallet = await this.store.get(personId);
-    const pins: { failed_attempts: number; locked_until: Date | null }[] = await this.dataSource.query(
-      'SELECT failed_attempts, locked_until FROM pin_credentials WHERE person_id = $1',
+    const pins: Pick<PinRow, 'failed_attempts' | 'locked_until' | 'lock_count' | 'blocked_at'>[] = await this.dataSource.query(
+      'SELECT failed_attempts, locked_until, lock_count, blocked_at FROM pin_credentials WHERE person_id = $1',
       [personId],
     );
-    const attempts = pins[0] ? currentAttempts({ failedAttempts: pins[0].failed_attempts, lockedUntil: pins[0].locked_until }, this.clock.now()) : undefined;
+    const attempts = pins[0] ? currentAttempts(pinAttempts(pins[0]), this.clock.now()) : undefined;
     return {
       personId: wallet.person_id,
       country: wallet.country,
@@ -37,7 +39,11 @@ export class ViewWallet {
       availableApps: this.rollout.policy.liveApps(wallet.country),
       ...(wallet.preferred_method_id ? { preferredMethodId: wallet.preferred_method_id } : {}),
       paymentMethods: await this.methods.list(personId, wallet.preferred_method_id, false),
-      pin: { set: attempts !== undefined, ...(attempts?.lockedUntil ? { lockedUntil: attempts.lockedUntil.toISOString() } : {}) },
+      pin: {
+        set: attempts !== undefined,
+        ...(attempts?.lockedUntil ? { lockedUntil: attempts.lockedUntil.toISOString() } : {}),
+        ...(attempts?.blocked ? { blocked: true } : {}),
+      },
       consents: {
         adMeasurement: { granted: wallet.ad_measurement_consent, source: wallet.consent_source, updatedAt: wallet.consent_updated_at.toISOString() },
       },

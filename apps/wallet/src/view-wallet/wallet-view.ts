@@ -8,6 +8,9 @@ export class PinStatusView {
 
   @ApiPropertyOptional({ format: 'date-time', description: 'PIN use is locked until then after too many wrong PINs.' })
   lockedUntil?: string;
+
+  @ApiPropertyOptional({ description: 'PIN use is blocked after repeated locks until the person is re-verified (support unblocks it).' })
+  blocked?: boolean;
 }
 
 export class ConsentView {

@@ -141,3 +141,76 @@ describe('releasing a day from its hours', () => {
     expect(total(cells)?.aggregate?.measures).toMatchObject({ purchases: 15, distinctPeople: 5 });
   });
 });
+
+describe('the opted-out customer (differencing) attack', () => {
+  // A merchant knows its own sales: who bought, how much. The published cells count only people
+  // who consent. With exact values, known − published is exactly the purchases of those who
+  // withdrew, so the merchant learns whether a given customer withdrew consent. With noise on it
+  // may learn no more than ε allows. The attacker here is the optimal one (Neyman–Pearson): it
+  // sums the Laplace log-likelihood ratios of every released value its target is in.
+  const TRIALS = 600;
+  const amount = 2_500n;
+  const granted = new ConsentTimeline([{ at: 0, sequence: 1, granted: true }]);
+  const withdrawn = new ConsentTimeline([
+    { at: 0, sequence: 1, granted: true },
+    { at: 1, sequence: 2, granted: false },
+  ]);
+
+  function guessesRight(dpPolicy: ReturnType<typeof policy>, noise: KeyedLaplaceNoise | undefined): number {
+    let right = 0;
+    for (let trial = 0; trial < TRIALS; trial += 1) {
+      // Each trial a fresh hour (fresh noise); the target withdrew in every other one.
+      const targetWithdrew = trial % 2 === 1;
+      const buyers = people(`t${trial}-`, 8);
+      const facts = buyers.map((person) => purchase(person, { occurredAt: hourAt(trial).start + 60_000, amount }));
+      const release = releaseHour({
+        window: hourAt(trial),
+        purchases: facts,
+        consent: (person) => (person === buyers[0] && targetWithdrew ? withdrawn : granted),
+        countedEarlierToday: new Map(),
+        policy: dpPolicy,
+        noise,
+      });
+      // Every published cell holds all eight purchases (they share their dimensions).
+      let evidence = 0; // > 0: the target looks like it consented
+      for (const cell of release.cells) {
+        const measures = cell.aggregate!.measures;
+        const scales = cell.aggregate!.privacy.scales ?? { purchases: 1e-9, distinctPeople: 1e-9, amounts: 1e-9 };
+        const known = { purchases: 8, distinctPeople: 8, amounts: 8 * Number(amount) };
+        const target = { purchases: 1, distinctPeople: 1, amounts: Number(amount) };
+        const observed = { purchases: measures.purchases, distinctPeople: measures.distinctPeople, amounts: Number(measures.amounts[0]?.amount ?? 0) };
+        for (const measure of ['purchases', 'distinctPeople', 'amounts'] as const) {
+          const ifConsented = Math.abs(observed[measure] - known[measure]);
+          const ifWithdrawn = Math.abs(observed[measure] - (known[measure] - target[measure]));
+          evidence += (ifWithdrawn - ifConsented) / scales[measure];
+        }
+      }
+      if (evidence > 0 !== targetWithdrew) right += 1;
+    }
+    return right / TRIALS;
+  }
+
+  it('tells who withdrew every time from exact values, and no better than ε allows from noisy ones', () => {
+    expect(guessesRight(policy(), undefined)).toBe(1);
+
+    const dpPolicy = policy({ differentialPrivacy: { epsilonPerWindow: 1, maxAmountMinor: 100_000n } });
+    const accuracy = guessesRight(dpPolicy, new KeyedLaplaceNoise('attack-test-noise-key-0123456789'));
+    // ε the target's one purchase can cost in this window: its share of every release it is in.
+    const release = releaseHour({
+      window: hourAt(0),
+      purchases: people('s', 8).map((person) => purchase(person, { amount })),
+      consent: () => granted,
+      countedEarlierToday: new Map(),
+      policy: dpPolicy,
+      noise: new KeyedLaplaceNoise('attack-test-noise-key-0123456789'),
+    });
+    const epsilonSpent = release.cells.reduce((sum, cell) => {
+      const scales = cell.aggregate!.privacy.scales!;
+      return sum + 1 / scales.purchases + 1 / scales.distinctPeople + Number(amount) / scales.amounts;
+    }, 0);
+    expect(epsilonSpent).toBeLessThanOrEqual(1);
+    // ε-DP bounds any test's accuracy by e^ε / (1 + e^ε); three standard errors of slack for the sample.
+    const bound = Math.exp(epsilonSpent) / (1 + Math.exp(epsilonSpent)) + 3 * Math.sqrt(0.25 / TRIALS);
+    expect(accuracy).toBeLessThanOrEqual(bound);
+  });
+});

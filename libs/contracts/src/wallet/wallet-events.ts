@@ -167,6 +167,19 @@ export class PinLocked extends WalletEventData {
   lockedUntil!: string;
 }
 
+/** Wrong PINs after the last timed lock: PIN use is blocked until the person is re-verified. */
+export class PinBlocked extends WalletEventData {
+  @IsInt()
+  @Min(1)
+  lockCount!: number;
+}
+
+/** An operator unblocked PIN use after re-verifying the person; `caseReference` names the support case (no free text). */
+export class PinUnblocked extends WalletEventData {
+  @Matches(/^[A-Za-z0-9._:-]{3,100}$/)
+  caseReference!: string;
+}
+
 export class StepUpGranted extends WalletEventData {
   @IsUUID()
   proofId!: string;
@@ -219,6 +232,8 @@ export const PinSetV1 = wallet('wallet.pin.set', PinSet, 'The person set a payme
 export const PinChangedV1 = wallet('wallet.pin.changed', PinChanged, 'The person changed their payment PIN.');
 export const PinAttemptFailedV1 = wallet('wallet.pin.attempt-failed', PinAttemptFailed, 'A wrong PIN was entered (fraud signal).');
 export const PinLockedV1 = wallet('wallet.pin.locked', PinLocked, 'Too many wrong PINs: PIN use is locked until the given time.');
+export const PinBlockedV1 = wallet('wallet.pin.blocked', PinBlocked, 'Wrong PINs after repeated locks: PIN use is blocked until the person is re-verified.');
+export const PinUnblockedV1 = wallet('wallet.pin.unblocked', PinUnblocked, 'An operator unblocked PIN use after re-verifying the person (audit).');
 export const StepUpGrantedV1 = wallet('wallet.step-up.granted', StepUpGranted, 'A step-up proof was issued (PIN or biometric) up to a ceiling.');
 export const ConsentChangedV1 = wallet('wallet.consent.changed', ConsentChanged, "The person's consent to a use of their payment data changed.");
 export const ContactChangedV1 = wallet('wallet.contact.changed', ContactChanged, "The person's contact details changed (presence flags only).");
@@ -234,6 +249,8 @@ export const WALLET_EVENTS = [
   PinChangedV1,
   PinAttemptFailedV1,
   PinLockedV1,
+  PinBlockedV1,
+  PinUnblockedV1,
   StepUpGrantedV1,
   ConsentChangedV1,
   ContactChangedV1,

@@ -4,6 +4,8 @@ import { MessagingTables1764057600000 } from './1764057600000-messaging-tables';
 import { WalletSettings1764230400000 } from './1764230400000-wallet-settings';
 import { MoneyMovements1764489600000 } from './1764489600000-money-movements';
 import { OutboxNotify1765065600000 } from './1765065600000-outbox-notify';
+import { LedgerCorrections1765238400000 } from './1765238400000-ledger-corrections';
+import { PinAbuseLimits1765324800000 } from './1765324800000-pin-abuse-limits';
 import { ConsentOptIn1765411200000 } from './1765411200000-consent-opt-in';
 
 /** Every migration of the wallet schema, in order. */
@@ -13,5 +15,7 @@ export const walletMigrations: MigrationList = [
   WalletSettings1764230400000,
   MoneyMovements1764489600000,
   OutboxNotify1765065600000,
+  LedgerCorrections1765238400000,
+  PinAbuseLimits1765324800000,
   ConsentOptIn1765411200000,
 ];

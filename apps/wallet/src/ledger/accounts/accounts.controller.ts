@@ -1,4 +1,4 @@
-import { Roles } from '@pay/auth';
+import { RequireScopes, Roles } from '@pay/auth';
 import { BadRequestException, Body, Controller, Get, Inject, Param, Post, Query, Res, UseFilters, UsePipes } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
@@ -15,14 +15,16 @@ import type { PostgresLedger } from '@pay/ledger-store';
 import { LedgerErrorFilter } from '../http/ledger-error.filter';
 import type { StatusResponse } from '../http/ledger-views';
 import { AccountView, accountView, BalanceView, balanceView, markReplay, StatementView, statementView } from '../http/ledger-views';
+import { LEDGER_WRITE } from '../http/ledger-scopes';
 import { ledgerValidationPipe } from '../http/validation';
 import { LEDGER } from '../ledger.tokens';
 import { BalanceQuery, OpenAccountRequest, StatementQuery } from './account.dto';
 
-// The ledger moves money: only internal services and operators, never people directly.
+// Reads are for operators (reconciliation, corrections); no app backend or platform service
+// reads accounts over HTTP. Opening one is part of the raw write API (ledger:write): the wallet
+// opens its chart of accounts itself, lazily.
 @ApiTags('ledger')
 @ApiBearerAuth()
-@Roles('service', 'operator')
 @Controller('v1/ledger/accounts')
 @UsePipes(ledgerValidationPipe)
 @UseFilters(LedgerErrorFilter)
@@ -30,7 +32,9 @@ export class AccountsController {
   constructor(@Inject(LEDGER) private readonly ledger: PostgresLedger) {}
 
   @Post()
-  @ApiOperation({ summary: 'Open an account (idempotent by id)' })
+  @Roles('service')
+  @RequireScopes(LEDGER_WRITE)
+  @ApiOperation({ summary: 'Open an account (idempotent by id); scope ledger:write, held by no production caller' })
   @ApiCreatedResponse({ type: AccountView, description: 'Opened.' })
   @ApiOkResponse({ type: AccountView, description: 'Already open with the same definition.' })
   @ApiConflictResponse({ description: 'IDEMPOTENCY_CONFLICT: the id is taken by a different account.' })
@@ -50,6 +54,7 @@ export class AccountsController {
   }
 
   @Get(':id')
+  @Roles('operator')
   @ApiOperation({ summary: 'An account' })
   @ApiOkResponse({ type: AccountView })
   @ApiNotFoundResponse({ description: 'ACCOUNT_NOT_FOUND' })
@@ -60,6 +65,7 @@ export class AccountsController {
   }
 
   @Get(':id/balance')
+  @Roles('operator')
   @ApiOperation({ summary: 'Posted, pending and available balance, now or as of a journal position or a time' })
   @ApiOkResponse({ type: BalanceView })
   @ApiNotFoundResponse({ description: 'ACCOUNT_NOT_FOUND' })
@@ -73,6 +79,7 @@ export class AccountsController {
   }
 
   @Get(':id/statement')
+  @Roles('operator')
   @ApiOperation({ summary: 'Entries of the account in journal order with the running balance, a page at a time' })
   @ApiOkResponse({ type: StatementView })
   @ApiNotFoundResponse({ description: 'ACCOUNT_NOT_FOUND' })

@@ -1,9 +1,10 @@
-import { Roles } from '@pay/auth';
+import { RequireScopes, Roles } from '@pay/auth';
 import { BadRequestException, Body, Controller, Inject, Param, Post, Res, UseFilters, UsePipes } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
+  ApiForbiddenResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
@@ -15,14 +16,18 @@ import type { PostgresLedger } from '@pay/ledger-store';
 import { LedgerErrorFilter } from '../http/ledger-error.filter';
 import type { StatusResponse } from '../http/ledger-views';
 import { EntryView, entryView, markReplay } from '../http/ledger-views';
+import { LEDGER_WRITE } from '../http/ledger-scopes';
+import { refuseSystemDebits } from '../http/system-accounts';
 import { ledgerValidationPipe } from '../http/validation';
 import { LEDGER } from '../ledger.tokens';
 import { PostReservationRequest, ReserveRequest, VoidReservationRequest } from './reservation.dto';
 
-// The ledger moves money: only internal services and operators, never people directly.
+// Two-phase transfers over HTTP: only a service holding ledger:write, which no production caller
+// holds (orchestration reserves through wallet.commands.v1; docs/security.md).
 @ApiTags('ledger')
 @ApiBearerAuth()
-@Roles('service', 'operator')
+@Roles('service')
+@RequireScopes(LEDGER_WRITE)
 @Controller('v1/ledger/reservations')
 @UsePipes(ledgerValidationPipe)
 @UseFilters(LedgerErrorFilter)
@@ -36,10 +41,12 @@ export class ReservationsController {
   @ApiConflictResponse({ description: 'IDEMPOTENCY_CONFLICT' })
   @ApiUnprocessableEntityResponse({ description: 'INSUFFICIENT_FUNDS, CURRENCY_MISMATCH, ACCOUNT_NOT_FOUND, ...' })
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED or INVALID_INPUT (e.g. an expiry in the past).' })
+  @ApiForbiddenResponse({ description: 'Not a service holding ledger:write; SYSTEM_ACCOUNT_DEBIT_REFUSED: the held account is a system account.' })
   async reserve(@Body() body: ReserveRequest, @Res({ passthrough: true }) response: StatusResponse): Promise<EntryView> {
     if ((body.expiresAt === undefined) === (body.ttlSeconds === undefined)) {
       throw new BadRequestException({ code: 'VALIDATION_FAILED', message: 'give exactly one of expiresAt and ttlSeconds' });
     }
+    await refuseSystemDebits((id) => this.ledger.findAccount(id), [body.debitAccountId]);
     const expiresAt = body.expiresAt !== undefined ? new Date(body.expiresAt) : new Date(Date.now() + (body.ttlSeconds as number) * 1000);
     const { entry, replayed } = await this.ledger.record({
       type: 'reserve',

@@ -1,0 +1,44 @@
+import type { CanActivate, ExecutionContext } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Principal } from '@pay/auth';
+import { describeActor } from '@pay/auth';
+import { WalletError } from '../domain/wallet-error';
+import type { Clock } from '../ports/clock';
+import { CLOCK } from '../ports/clock';
+import { RateLimitBuckets } from '../store/rate-limit-buckets';
+import type { WalletRules } from '../wallet-settings.tokens';
+import { WALLET_RULES } from '../wallet-settings.tokens';
+
+/**
+ * Rate-limits PIN and step-up attempts per person and per caller (after authentication, before
+ * the PIN is looked at), so no caller can drive PIN guessing for one person or for many. A
+ * refusal is 429 RATE_LIMITED with Retry-After.
+ */
+@Injectable()
+export class PinAttemptLimit implements CanActivate {
+  constructor(
+    private readonly buckets: RateLimitBuckets,
+    @Inject(WALLET_RULES) private readonly rules: WalletRules,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<{ params?: Record<string, string | undefined>; principal?: Principal }>();
+    const now = this.clock.now();
+    const { perPerson, perCaller } = this.rules.pinAttemptRates;
+    await this.take(`pin-attempts:person:${request.params?.personId ?? ''}`, perPerson, now, 'this person');
+    await this.take(`pin-attempts:caller:${request.principal ? describeActor(request.principal) : 'anonymous'}`, perCaller, now, 'this caller');
+    return true;
+  }
+
+  private async take(bucket: string, perMinute: number, now: Date, whose: string): Promise<void> {
+    const outcome = await this.buckets.take(bucket, perMinute, now);
+    if (outcome.allowed) return;
+    throw new WalletError(
+      'rate-limited',
+      'RATE_LIMITED',
+      `too many PIN or step-up attempts for ${whose} (at most ${perMinute} a minute): retry after ${outcome.retryAfterSeconds} seconds`,
+      { retryAfterSeconds: outcome.retryAfterSeconds },
+    );
+  }
+}

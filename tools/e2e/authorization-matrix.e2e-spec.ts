@@ -1,0 +1,223 @@
+/**
+ * The authorization matrix, from the services' own OpenAPI documents: every route of the four
+ * services × no token and every role (and, for services, with and without the scopes a route
+ * asks for). RULES below is the policy, written down: a route the documents serve that RULES does
+ * not name fails the test, so a route added later must come with its rule. A route a role may not
+ * call answers 403 before any handler runs; one it may call never refuses it for its role; a
+ * person naming another person's id gets the 404 of a person that does not exist, never data.
+ */
+import type { TestIssuer } from '@pay/auth/testing';
+import { createTestIssuer } from '@pay/auth/testing';
+import type { RunningService, ServiceDefinition } from '@pay/platform';
+import { createService } from '@pay/platform';
+import { dropSchema, testDatabaseUrl, testKafkaBrokers, uniqueName } from '@pay/testing';
+import { adSignalAggregationService } from '@pay/ad-signal-aggregation/tools';
+import { historyProjectionService } from '@pay/history-projection/tools';
+import { paymentOrchestrationService } from '@pay/payment-orchestration/tools';
+import { walletService } from '@pay/wallet/tools';
+
+type Role = 'person' | 'service' | 'analyst' | 'operator' | 'advertiser';
+const ROLES: readonly Role[] = ['person', 'service', 'analyst', 'operator', 'advertiser'];
+
+interface Rule {
+  /** Who may call the route; `public` needs no token. */
+  roles: readonly Role[] | 'public';
+  /** Scopes a service needs besides its role. */
+  scopes?: readonly string[];
+}
+
+const PERSON_SELF: Rule = { roles: ['person', 'service'] };
+const SERVICES_AND_OPERATORS: Rule = { roles: ['service', 'operator'] };
+
+/** The policy: `<service> <METHOD> <OpenAPI path>` → who may call it. */
+const RULES: Readonly<Record<string, Rule>> = {
+  // Every service
+  ...Object.fromEntries(
+    ['wallet', 'payment-orchestration', 'history-projection', 'ad-signal-aggregation'].flatMap((service) => [
+      [`${service} GET /health/live`, { roles: 'public' }],
+      [`${service} GET /health/ready`, { roles: 'public' }],
+    ]),
+  ),
+  // wallet: a person's own wallet, or a service acting for the person it names
+  'wallet POST /v1/wallets/{personId}': PERSON_SELF,
+  'wallet GET /v1/wallets/{personId}': PERSON_SELF,
+  'wallet PUT /v1/wallets/{personId}/apps': PERSON_SELF,
+  'wallet PUT /v1/wallets/{personId}/apps/{app}': PERSON_SELF,
+  'wallet POST /v1/wallets/{personId}/payment-methods/cards': PERSON_SELF,
+  'wallet POST /v1/wallets/{personId}/payment-methods/paypal-accounts': PERSON_SELF,
+  'wallet POST /v1/wallets/{personId}/payment-methods/bank-accounts': PERSON_SELF,
+  'wallet POST /v1/wallets/{personId}/payment-methods/stripe-customers': PERSON_SELF,
+  'wallet GET /v1/wallets/{personId}/payment-methods': PERSON_SELF,
+  'wallet GET /v1/wallets/{personId}/payment-methods/{methodId}': PERSON_SELF,
+  'wallet PATCH /v1/wallets/{personId}/payment-methods/{methodId}': PERSON_SELF,
+  'wallet DELETE /v1/wallets/{personId}/payment-methods/{methodId}': PERSON_SELF,
+  'wallet PUT /v1/wallets/{personId}/payment-methods/{methodId}/preferred': PERSON_SELF,
+  'wallet POST /v1/wallets/{personId}/pin': PERSON_SELF,
+  'wallet PUT /v1/wallets/{personId}/pin': PERSON_SELF,
+  'wallet POST /v1/wallets/{personId}/step-up/pin': PERSON_SELF,
+  'wallet POST /v1/wallets/{personId}/step-up/biometric': PERSON_SELF,
+  'wallet PUT /v1/wallets/{personId}/consents/ad-measurement': PERSON_SELF,
+  'wallet PUT /v1/wallets/{personId}/contact': PERSON_SELF,
+  // Charge data: payment-orchestration's scope alone
+  'wallet GET /v1/wallets/{personId}/payment-instruments/preferred': { roles: ['service'], scopes: ['instruments:read'] },
+  'wallet GET /v1/wallets/{personId}/payment-instruments/{methodId}': { roles: ['service'], scopes: ['instruments:read'] },
+  'wallet GET /.well-known/step-up-jwks.json': { roles: 'public' },
+  'wallet GET /v1/rollout': { roles: ['person', 'service', 'analyst', 'operator'] },
+  'wallet POST /v1/rollout/reload': { roles: ['operator'] },
+  // Lifting a PIN block after support re-verified the person (audited with the case)
+  'wallet POST /v1/support/wallets/{personId}/pin/unblock': { roles: ['operator'] },
+  // The ledger's HTTP API: raw writes need ledger:write (no production caller holds it), reads
+  // and corrections are for operators (docs/security.md, "The ledger's API")
+  'wallet POST /v1/ledger/accounts': { roles: ['service'], scopes: ['ledger:write'] },
+  'wallet GET /v1/ledger/accounts/{id}': { roles: ['operator'] },
+  'wallet GET /v1/ledger/accounts/{id}/balance': { roles: ['operator'] },
+  'wallet GET /v1/ledger/accounts/{id}/statement': { roles: ['operator'] },
+  'wallet POST /v1/ledger/reservations': { roles: ['service'], scopes: ['ledger:write'] },
+  'wallet POST /v1/ledger/reservations/{id}/post': { roles: ['service'], scopes: ['ledger:write'] },
+  'wallet POST /v1/ledger/reservations/{id}/void': { roles: ['service'], scopes: ['ledger:write'] },
+  'wallet POST /v1/ledger/transactions': { roles: ['service'], scopes: ['ledger:write'] },
+  'wallet POST /v1/ledger/corrections': { roles: ['operator'] },
+  // payment-orchestration
+  'payment-orchestration POST /v1/payments': { roles: ['service'] },
+  // A producer's lookup of its request's payment (by requestId and payer): internal services only.
+  'payment-orchestration GET /v1/payments': { roles: ['service'] },
+  'payment-orchestration GET /v1/payments/{paymentId}': SERVICES_AND_OPERATORS,
+  'payment-orchestration POST /v1/payments/{paymentId}/refunds': SERVICES_AND_OPERATORS,
+  // Stripe calls it without a token; the signature over the body is its authentication.
+  'payment-orchestration POST /v1/webhooks/stripe': { roles: 'public' },
+  // history-projection: a person's own history; merchants' and non-profits' for services and analysts
+  'history-projection GET /v1/history/persons/{personId}/entries': { roles: ['person', 'service', 'analyst'] },
+  'history-projection GET /v1/history/persons/{personId}/entries/export': { roles: ['person', 'service', 'analyst'] },
+  'history-projection GET /v1/history/persons/{personId}/summary': { roles: ['person', 'service', 'analyst'] },
+  'history-projection GET /v1/history/persons/{personId}/profile': { roles: ['person', 'service', 'analyst'] },
+  'history-projection GET /v1/history/merchants/{id}/entries': { roles: ['service', 'analyst'] },
+  'history-projection GET /v1/history/merchants/{id}/entries/export': { roles: ['service', 'analyst'] },
+  'history-projection GET /v1/history/merchants/{id}/summary': { roles: ['service', 'analyst'] },
+  'history-projection GET /v1/history/non-profits/{id}/entries': { roles: ['service', 'analyst'] },
+  'history-projection GET /v1/history/non-profits/{id}/entries/export': { roles: ['service', 'analyst'] },
+  'history-projection GET /v1/history/non-profits/{id}/summary': { roles: ['service', 'analyst'] },
+  'history-projection GET /v1/history/entries': { roles: ['analyst'] },
+  'history-projection GET /v1/history/entries/export': { roles: ['analyst'] },
+  'history-projection GET /v1/history/aggregates': { roles: ['analyst'] },
+  'history-projection GET /v1/history/aggregates/export': { roles: ['analyst'] },
+  'history-projection GET /v1/history/read-model': { roles: ['operator'] },
+  // ad-signal-aggregation: published cells of the advertiser's own merchants
+  'ad-signal-aggregation GET /v1/ad-signals/aggregates': { roles: ['advertiser'] },
+};
+
+const definitions = [walletService, paymentOrchestrationService, historyProjectionService, adSignalAggregationService] as ServiceDefinition[];
+
+interface Answer {
+  status: number;
+  body: { code?: string; message?: string } | undefined;
+}
+
+const roleRefusal = (answer: Answer): boolean =>
+  answer.status === 403 && answer.body?.code === 'FORBIDDEN' && /route is (open to|not open)|needs the scope/.test(answer.body.message ?? '');
+
+describe('the authorization matrix of the four services', () => {
+  let idp: TestIssuer;
+  const running = new Map<string, { service: RunningService; schema: string; document: { paths: Record<string, Record<string, unknown>> } }>();
+  const tokens = new Map<string, string>();
+
+  beforeAll(async () => {
+    idp = await createTestIssuer();
+    for (const role of ROLES) {
+      const claims: Record<string, unknown> = role === 'advertiser' ? { merchants: ['m-matrix'], org: 'org-matrix' } : {};
+      tokens.set(role, await idp.signTestToken({ sub: `matrix-${role}`, role, ...claims }));
+    }
+    const allScopes = [...new Set(Object.values(RULES).flatMap((rule) => rule.scopes ?? []))];
+    tokens.set('service+scopes', await idp.signTestToken({ sub: 'matrix-service', role: 'service', scope: allScopes.join(' ') }));
+    for (const definition of definitions) {
+      const schema = uniqueName(`it_matrix_${definition.schema}`);
+      const service = await createService(definition, {
+        DATABASE_URL: testDatabaseUrl(),
+        KAFKA_BROKERS: testKafkaBrokers().join(','),
+        DB_SCHEMA: schema,
+        PORT: '0',
+        LOG_LEVEL: 'silent',
+        OUTBOX_RELAY_NAME: 'matrix',
+        AUTH_JWKS: JSON.stringify(idp.jwks),
+        AUTH_ISSUER: idp.issuer,
+        AUTH_AUDIENCE: idp.audience,
+        PAYMENTS_LEDGER_CONSUMER_GROUP: `${schema}.payments-ledger`,
+        FUNDS_COMMANDS_CONSUMER_GROUP: `${schema}.funds-commands`,
+        HISTORY_CONSUMER_GROUP: `${schema}.history`,
+        AD_SIGNALS_CONSUMER_GROUP: `${schema}.ad-signals`,
+        KAFKA_CONSUMER_GROUP_PREFIX: `${schema}.orchestration`,
+      });
+      const document = (await (await fetch(`${service.url}/docs/json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+      running.set(definition.name, { service, schema, document });
+    }
+  });
+
+  afterAll(async () => {
+    for (const { service, schema } of running.values()) {
+      await service.app.close();
+      await dropSchema(testDatabaseUrl(), schema);
+    }
+  });
+
+  const routesOf = (name: string): string[] =>
+    Object.entries(running.get(name)!.document.paths).flatMap(([path, operations]) =>
+      Object.keys(operations)
+        .filter((method) => ['get', 'post', 'put', 'patch', 'delete'].includes(method))
+        .map((method) => `${name} ${method.toUpperCase()} ${path}`),
+    );
+
+  async function call(route: string, token: string | undefined): Promise<Answer> {
+    const [name, method, path] = route.split(' ');
+    // Another person's id, and ids that exist nowhere: only the guard's answer is of interest.
+    const url = `${running.get(name)!.service.url}${path.replace('{personId}', 'someone-else').replace(/\{[^}]+\}/g, 'matrix-id')}`;
+    const response = await fetch(url, {
+      method,
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      ...(['POST', 'PUT', 'PATCH'].includes(method) ? { body: '{}' } : {}),
+    });
+    const text = await response.text();
+    let body: Answer['body'];
+    try {
+      body = JSON.parse(text) as Answer['body'];
+    } catch {
+      body = undefined;
+    }
+    return { status: response.status, body };
+  }
+
+  it('has a rule for every route the services serve, and no rule for a route that is gone', () => {
+    const served = definitions.flatMap((definition) => routesOf(definition.name)).sort();
+    const unruled = served.filter((route) => !(route in RULES));
+    expect(unruled).toEqual([]);
+    expect(Object.keys(RULES).filter((route) => !served.includes(route))).toEqual([]);
+  });
+
+  it('refuses every role a route does not name before any handler, and never refuses one it names', async () => {
+    const wrong: string[] = [];
+    for (const definition of definitions) {
+      for (const route of routesOf(definition.name).filter((candidate) => candidate in RULES)) {
+        const rule = RULES[route];
+        const anonymous = await call(route, undefined);
+        if (rule.roles === 'public') {
+          if (anonymous.status === 401 || anonymous.status === 403) wrong.push(`${route}: public, but ${anonymous.status} without a token`);
+          continue;
+        }
+        if (anonymous.status !== 401) wrong.push(`${route}: ${anonymous.status} without a token, not 401`);
+        for (const role of ROLES) {
+          const answer = await call(route, tokens.get(role));
+          const needsScope = role === 'service' && (rule.scopes ?? []).length > 0;
+          const allowed = rule.roles.includes(role) && !needsScope;
+          if (!allowed && !roleRefusal(answer)) wrong.push(`${route}: ${role} got ${answer.status} ${answer.body?.code ?? ''}, not the 403 of a refused role`);
+          if (allowed && roleRefusal(answer)) wrong.push(`${route}: ${role} is refused, but the rule lets it in`);
+          if (allowed && role === 'person' && route.includes('{personId}') && (answer.status !== 404 || answer.body?.code !== 'NOT_FOUND')) {
+            wrong.push(`${route}: a person naming someone else got ${answer.status}, not 404`);
+          }
+        }
+        if ((rule.scopes ?? []).length > 0 && rule.roles.includes('service')) {
+          const scoped = await call(route, tokens.get('service+scopes'));
+          if (roleRefusal(scoped)) wrong.push(`${route}: a service with the scopes ${rule.scopes!.join(', ')} is refused`);
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+});
