@@ -79,6 +79,8 @@ const RULES: Readonly<Record<string, Rule>> = {
   'wallet POST /v1/ledger/corrections': { roles: ['operator'] },
   // payment-orchestration
   'payment-orchestration POST /v1/payments': { roles: ['service'] },
+  // A producer's lookup of its request's payment (by requestId and payer): internal services only.
+  'payment-orchestration GET /v1/payments': { roles: ['service'] },
   'payment-orchestration GET /v1/payments/{paymentId}': SERVICES_AND_OPERATORS,
   'payment-orchestration POST /v1/payments/{paymentId}/refunds': SERVICES_AND_OPERATORS,
   // Stripe calls it without a token; the signature over the body is its authentication.

@@ -146,6 +146,29 @@ describe('a purchase', () => {
     expect(platform.simulator.chargesFor(captured.data.reference as string)).toHaveLength(1);
   });
 
+  it('published on Kafka, its outcome is found over HTTP by requestId and payer, by an internal service only', async () => {
+    const requestId = await platform.publishPurchase(purchaseOf(ana, 1_250n));
+    const lookUp = async (query: string, token: string): Promise<HttpAnswer> => http(`${platform.orchestrationUrl}/v1/payments?${query}`, 'GET', token);
+    const service = await platform.serviceToken();
+    const found = await waitFor(
+      () => lookUp(`requestId=${requestId}&payerId=${ana.id}`, service),
+      (answer) => (answer.body.payments as { status: string }[] | undefined)?.[0]?.status === 'captured',
+      { what: 'the captured payment, looked up by requestId', timeoutMs: 30_000 },
+    );
+    expect(found).toMatchObject({
+      status: 200,
+      body: { payments: [{ requestId, payerId: ana.id, status: 'captured', amount: { amount: '1250', currency: 'USD' }, capturedAmount: { amount: '1250' } }] },
+    });
+    // Another payer, or a request that is not there: nothing, the same answer for both.
+    expect(await lookUp(`requestId=${requestId}&payerId=someone-else`, service)).toMatchObject({ status: 200, body: { payments: [] } });
+    expect(await lookUp(`requestId=${randomUUID()}&payerId=${ana.id}`, service)).toMatchObject({ status: 200, body: { payments: [] } });
+    // Least privilege: not the payer's own token, not an operator; both fields required.
+    expect((await lookUp(`requestId=${requestId}&payerId=${ana.id}`, await platform.idp.signTestToken({ sub: ana.id, role: 'person' }))).status).toBe(403);
+    expect((await lookUp(`requestId=${requestId}&payerId=${ana.id}`, await platform.serviceToken('operator'))).status).toBe(403);
+    expect(await lookUp(`requestId=${requestId}`, service)).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+    expect(await lookUp(`requestId=not-a-uuid&payerId=${ana.id}`, service)).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+  });
+
   it('declined by the issuer fails with the decline code and posts nothing', async () => {
     const bob = await platform.person({ cardBehavesLike: 'pm_card_chargeDeclined' });
     const requestId = await platform.publishPurchase(purchaseOf(bob, 1_500n));

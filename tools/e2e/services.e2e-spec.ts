@@ -52,6 +52,22 @@ describe.each(definitions.map((definition) => [definition.name, definition] as c
     expect(await ready.json()).toMatchObject({ status: 'ok', info: { postgres: { status: 'up' }, kafka: { status: 'up' } } });
   });
 
+  it('declares in its OpenAPI document every path parameter of every route', async () => {
+    type Operation = { parameters?: { name: string; in: string; required?: boolean }[] };
+    const document = (await (await fetch(`${service.url}/docs/json`)).json()) as { paths: Record<string, Record<string, Operation>> };
+    const missing: string[] = [];
+    for (const [path, operations] of Object.entries(document.paths)) {
+      const names = [...path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1]);
+      for (const [method, operation] of Object.entries(operations)) {
+        const declared = new Set(
+          (operation.parameters ?? []).filter((parameter) => parameter.in === 'path' && parameter.required).map((parameter) => parameter.name),
+        );
+        for (const name of names) if (!declared.has(name)) missing.push(`${method.toUpperCase()} ${path}: {${name}}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
   it('serves its OpenAPI document at /docs', async () => {
     const document = (await (await fetch(`${service.url}/docs/json`)).json()) as { openapi: string; info: { title: string }; paths: Record<string, unknown> };
     expect(document.openapi).toMatch(/^3\./);

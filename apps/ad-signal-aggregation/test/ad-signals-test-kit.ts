@@ -169,13 +169,14 @@ export class InputEvents {
     return event;
   }
 
-  consent(personId: string, at: string, granted: boolean): EventEnvelope {
+  /** A consent change: the person's own (`person`), or the wallet's opening state (`default`). */
+  consent(personId: string, at: string, granted: boolean, source: 'person' | 'default' = 'person'): EventEnvelope {
     return this.walletEvent(ConsentChangedV1, personId, at, {
       personId,
-      actor: `person:${personId}`,
+      actor: source === 'person' ? `person:${personId}` : `service:shop-${personId}`,
       purpose: 'ad-measurement',
       granted,
-      source: 'person',
+      source,
       country: 'DE',
     });
   }

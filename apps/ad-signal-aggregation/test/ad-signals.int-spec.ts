@@ -35,6 +35,9 @@ const FACEBOOK = ['4242424242424242', '5555555555554444', 'fb-3', 'fb-4'];
 const READERS = ids('reader', 5);
 const WITHDRAWER = 'withdrawer-1';
 const TINY_BUYERS = ids('tiny', 4);
+/** Opened a wallet (consent off by default, opt-in) and never granted; and one with no consent event at all. */
+const NEVER_GRANTED = 'opened-never-granted';
+const NO_EVENT = 'no-consent-event';
 const RETURNERS = ids('ret', 6);
 const EVERYONE = [...INSTAGRAM, ...MESSENGER, ...FACEBOOK, ...READERS, WITHDRAWER, ...TINY_BUYERS, ...RETURNERS];
 
@@ -100,6 +103,10 @@ describe('ad-signal aggregation: useful to advertisers, aggregated and anonymous
     [...READERS, WITHDRAWER].forEach((person, i) => buy(person, BOOKS, at(D1H09, 10 + i)));
     // A shop with k − 1 buyers.
     TINY_BUYERS.forEach((person, i) => buy(person, TINY, at(H10, 40 + i)));
+    // Consent is opt-in: the wallet's opening state (off, source default) and silence both mean no consent.
+    events.consent(NEVER_GRANTED, CONSENTED_AT, false, 'default');
+    buy(NEVER_GRANTED, TINY, at(H10, 50));
+    buy(NO_EVENT, TINY, at(H10, 51));
     // Hour 11 at electronics: refunds and a person buying more than the bound (2).
     RETURNERS.forEach((person, i) => buy(person, ELECTRONICS, at(H11, 5 + i), { app: 'whatsapp', method: 'paypal' }));
     buy(RETURNERS[0], ELECTRONICS, at(H11, 20), { app: 'whatsapp', method: 'paypal' });
@@ -250,6 +257,15 @@ describe('ad-signal aggregation: useful to advertisers, aggregated and anonymous
       [true, 'no_consent'],
       [true, 'no_consent'],
     ]);
+  });
+
+  it('never counts a person who did not grant consent: the opt-in default (off) and no consent event alike', async () => {
+    for (const person of [NEVER_GRANTED, NO_EVENT]) {
+      const decisions = await live.sql<{ status: string }>('SELECT status FROM purchases WHERE person_key = $1', [
+        pseudonymize(PSEUDONYM_KEY, 'person', person),
+      ]);
+      expect({ person, statuses: decisions.map((row) => row.status) }).toEqual({ person, statuses: ['no_consent'] });
+    }
   });
 
   it('reduces the window a refund belongs to, and counts at most the bound per person', () => {

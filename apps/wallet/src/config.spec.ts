@@ -16,8 +16,12 @@ describe('WalletConfig', () => {
   it('starts in development with safe defaults', () => {
     const config = loadConfig('wallet', WalletConfig, {});
     expect(config).toMatchObject({ PIN_MAX_ATTEMPTS: 5, PIN_LOCKOUT_SECONDS: 900, STEP_UP_TTL_SECONDS: 120, ROLLOUT_CONFIG_PATH: 'config/rollout.json' });
-    expect(config.AD_CONSENT_OPT_IN_COUNTRIES).toEqual(expect.arrayContaining(['DE', 'FR', 'GB', 'CH', 'NO']));
-    expect(loadConfig('wallet', WalletConfig, { AD_CONSENT_OPT_IN_COUNTRIES: 'de, br' }).AD_CONSENT_OPT_IN_COUNTRIES).toEqual(['DE', 'BR']);
+    expect(config.AD_CONSENT_GRANTED_BY_DEFAULT_COUNTRIES).toEqual([]);
+    expect(loadConfig('wallet', WalletConfig, { AD_CONSENT_GRANTED_BY_DEFAULT_COUNTRIES: 'us, br' }).AD_CONSENT_GRANTED_BY_DEFAULT_COUNTRIES).toEqual([
+      'US',
+      'BR',
+    ]);
+    expect(problems({ AD_CONSENT_OPT_IN_COUNTRIES: 'DE' })).toMatch(/AD_CONSENT_OPT_IN_COUNTRIES .*removed.*AD_CONSENT_GRANTED_BY_DEFAULT_COUNTRIES/);
   });
 
   it('refuses development keys and a missing token key set in production, naming each variable', () => {

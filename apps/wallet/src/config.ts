@@ -2,8 +2,7 @@ import { BaseServiceConfig, IsJsonWith, IsWholeNumber, toWholeNumber } from '@pa
 import { MasterKeyRing } from '@pay/encryption';
 import { Transform } from 'class-transformer';
 import type { ValidationArguments } from 'class-validator';
-import { ArrayMaxSize, IsInt, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
-import { OPT_IN_COUNTRIES_DEFAULT } from './domain/consent';
+import { ArrayMaxSize, IsEmpty, IsInt, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
 
 const toUpperList = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string'
@@ -124,10 +123,20 @@ export class WalletConfig extends BaseServiceConfig {
   @Matches(/\.json$/, { message: 'must be the path of a JSON file, e.g. config/rollout.json' })
   ROLLOUT_CONFIG_PATH = 'config/rollout.json';
 
-  /** Countries where ad-measurement consent starts off (opt-in); elsewhere it starts on. */
+  /**
+   * Consent to ad measurement is opt-in everywhere. Only countries listed here, where the law
+   * allows it and someone decided so, start with it on (source `default`); none by default.
+   */
   @Transform(toUpperList)
-  @Matches(/^[A-Z]{2}$/, { each: true, message: 'must be a comma-separated list of ISO 3166-1 alpha-2 codes, e.g. DE,FR,GB' })
-  AD_CONSENT_OPT_IN_COUNTRIES: string[] = [...OPT_IN_COUNTRIES_DEFAULT];
+  @Matches(/^[A-Z]{2}$/, { each: true, message: 'must be a comma-separated list of ISO 3166-1 alpha-2 codes, e.g. US,BR' })
+  AD_CONSENT_GRANTED_BY_DEFAULT_COUNTRIES: string[] = [];
+
+  /** Removed: consent is opt-in everywhere now; naming it fails the boot so a stale setting is noticed. */
+  @IsEmpty({
+    message:
+      'was removed: ad-measurement consent is opt-in in every country; list the countries where it may start on in AD_CONSENT_GRANTED_BY_DEFAULT_COUNTRIES',
+  })
+  AD_CONSENT_OPT_IN_COUNTRIES?: string;
 
   // =====================================================================================
   // Money movements: payments posted to the ledger, funds commands (post-payments-to-ledger,

@@ -152,7 +152,7 @@ const useCases = [
           lockoutsMs: [config.PIN_LOCKOUT_SECONDS, ...config.PIN_LATER_LOCKOUTS_SECONDS].map((seconds) => seconds * 1000),
         },
         pinAttemptRates: { perPerson: config.PIN_ATTEMPTS_PER_PERSON_PER_MINUTE, perCaller: config.PIN_ATTEMPTS_PER_CALLER_PER_MINUTE },
-        adConsentOptInCountries: new Set(config.AD_CONSENT_OPT_IN_COUNTRIES),
+        adConsentGrantedByDefaultCountries: new Set(config.AD_CONSENT_GRANTED_BY_DEFAULT_COUNTRIES),
       }),
     },
     { provide: PIN_HASHER, useValue: new Argon2PinHasher() },

@@ -5,7 +5,8 @@ export interface WalletRules {
   pinLockout: PinLockoutPolicy;
   /** PIN and step-up attempts allowed per minute, per person and per caller (token buckets in PostgreSQL). */
   pinAttemptRates: { perPerson: number; perCaller: number };
-  adConsentOptInCountries: ReadonlySet<string>;
+  /** Countries where ad-measurement consent starts on (explicit configuration); off everywhere else. */
+  adConsentGrantedByDefaultCountries: ReadonlySet<string>;
 }
 
 export const WALLET_RULES = Symbol('WalletRules');

@@ -19,7 +19,7 @@ describe('wallet: Pay per app, consent, contact details and the rollout', () => 
   let wallet: WalletUnderTest;
 
   beforeAll(async () => {
-    wallet = await startWallet({ env: { AD_CONSENT_OPT_IN_COUNTRIES: 'de, fr' } });
+    wallet = await startWallet({ env: { AD_CONSENT_GRANTED_BY_DEFAULT_COUNTRIES: 'fr' } });
   });
 
   afterAll(async () => {
@@ -46,11 +46,18 @@ describe('wallet: Pay per app, consent, contact details and the rollout', () => 
     expect((await de.caller.post(`/v1/wallets/${de.id}`, { country: 'DE' })).body).toMatchObject({ code: 'WALLET_EXISTS' });
   });
 
-  it("starts ad-measurement consent off where the country requires opt-in (configurable), on elsewhere, and records the person's choice", async () => {
+  it("starts ad-measurement consent off everywhere (on only where configured explicitly), and records the person's choice", async () => {
     const de = await open('DE');
     expect((de.body as unknown as WalletBody).consents.adMeasurement).toMatchObject({ granted: false, source: 'default' });
     const us = await open('US');
-    expect((us.body as unknown as WalletBody).consents.adMeasurement).toMatchObject({ granted: true, source: 'default' });
+    expect((us.body as unknown as WalletBody).consents.adMeasurement).toMatchObject({ granted: false, source: 'default' });
+    // FR is listed in AD_CONSENT_GRANTED_BY_DEFAULT_COUNTRIES for this test: the one way consent starts on.
+    const fr = await open('FR');
+    expect((fr.body as unknown as WalletBody).consents.adMeasurement).toMatchObject({ granted: true, source: 'default' });
+    expect(await us.caller.put(`/v1/wallets/${us.id}/consents/ad-measurement`, { granted: true })).toMatchObject({
+      status: 200,
+      body: { granted: true, source: 'person' },
+    });
 
     expect(await de.caller.put(`/v1/wallets/${de.id}/consents/ad-measurement`, { granted: true })).toMatchObject({
       status: 200,

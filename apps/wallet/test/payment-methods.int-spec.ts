@@ -151,6 +151,39 @@ describe('wallet: payment methods', () => {
     expect(await noWallet.post('/v1/wallets/has-no-wallet/payment-methods/cards', validCard())).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
   });
 
+  it("saves Stripe's test tokens and real ids, refuses junk and card numbers in a token's shape", async () => {
+    const bobId = uniqueName('bob');
+    const bob = await wallet.person(bobId);
+    expect((await bob.post(`/v1/wallets/${bobId}`, { country: 'US' })).status).toBe(201);
+    const cards = `/v1/wallets/${bobId}/payment-methods/cards`;
+    for (const pspToken of [
+      'pm_card_visa',
+      'pm_card_mastercard',
+      'pm_card_chargeDeclinedInsufficientFunds',
+      'tok_visa',
+      'tok_us',
+      'tok_visa_debit',
+      'card_1N3T00LkdIwHu7ix',
+      'src_1N3T00LkdIwHu7ix',
+      'pm_1QdE2xLkdIwHu7ix0g1N2abc',
+      'tok_1N3T00LkdIwHu7ixt44h1F8k',
+    ]) {
+      expect({ pspToken, status: (await bob.post(cards, validCard({ pspToken }))).status }).toEqual({ pspToken, status: 201 });
+    }
+    const stripe = await bob.post(`/v1/wallets/${bobId}/payment-methods/stripe-customers`, {
+      customerId: 'cus_NffrFeUfNV2Hib',
+      paymentMethodId: 'pm_card_visa',
+    });
+    expect(stripe.status).toBe(201);
+    for (const pspToken of ['pm_x', 'tok_', 'pm__visa', 'pm_card_visa_', 'pm_card visa', 'visa', 'xx_card_visa', `pm_${'a'.repeat(130)}`]) {
+      expect({ pspToken, ...(await bob.post(cards, validCard({ pspToken }))) }).toMatchObject({ pspToken, status: 400, body: { code: 'VALIDATION_FAILED' } });
+    }
+    for (const pspToken of ['4242424242424242', 'tok_4242424242424242', 'pm_card_4000056655665556']) {
+      const refused = await bob.post<{ code: string }>(cards, validCard({ pspToken }));
+      expect({ pspToken, status: refused.status, code: refused.body.code }).toEqual({ pspToken, status: 400, code: 'CARD_NUMBER_REFUSED' });
+    }
+  });
+
   /** Every text field of every request that writes something. */
   const TEXT_FIELDS: { route: string; body: () => Record<string, unknown>; fields: string[] }[] = [
     { route: 'cards', body: () => validCard(), fields: ['pspToken', 'brand', 'last4', 'country', 'label'] },

@@ -101,6 +101,8 @@ export class PersonHistoryController {
 @ApiBearerAuth()
 @Controller('v1/history')
 @Roles('service', 'analyst')
+// Every route here is `merchants/:id/…` or `non-profits/:id/…`: the parameter is declared once for all.
+@ApiParam({ name: 'id', description: "The merchant's or non-profit's id", example: 'merchant-7' })
 export class BusinessHistoryController {
   constructor(
     private readonly reader: HistoryReader,

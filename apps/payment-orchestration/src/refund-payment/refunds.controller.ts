@@ -6,6 +6,7 @@ import {
   ApiHeader,
   ApiNotFoundResponse,
   ApiOperation,
+  ApiParam,
   ApiPropertyOptional,
   ApiTags,
   ApiUnprocessableEntityResponse,
@@ -40,6 +41,7 @@ export class RefundPaymentRequest {
 @ApiTags('payments')
 @ApiBearerAuth()
 @Controller('v1/payments/:paymentId/refunds')
+@ApiParam({ name: 'paymentId', description: 'The payment to refund' })
 @Roles('service', 'operator')
 export class RefundsController {
   constructor(@Inject(RefundPayment) private readonly refundPayment: RefundPayment) {}

@@ -1,15 +1,26 @@
-import { Controller, Get, Inject, NotFoundException, Param } from '@nestjs/common';
-import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Roles } from '@pay/auth';
 import { ID_PATTERN } from '@pay/contracts';
 import type { Payment } from '@pay/payments-domain';
 import { refundableAmount } from '@pay/payments-domain';
-import { Matches } from 'class-validator';
+import { IsUUID, Matches } from 'class-validator';
 import { PaymentEventStore } from '../payments/store/payment-event-store';
 
 export class PaymentParams {
   @Matches(ID_PATTERN, { message: 'paymentId must be 1 to 100 of letters, digits, "_", "-", ":" and "."' })
   paymentId!: string;
+}
+
+/** A producer's lookup of its request's outcome: the request id and the payer it asked for. */
+export class PaymentByRequestQuery {
+  @ApiProperty({ format: 'uuid', description: 'The requestId of the purchase request (Kafka) or the Idempotency-Key (HTTP)' })
+  @IsUUID(undefined, { message: 'requestId must be a UUID: the requestId of the purchase request' })
+  requestId!: string;
+
+  @ApiProperty({ example: 'person-42', description: 'The payer named in the request; a payment whose payer differs is not returned' })
+  @Matches(ID_PATTERN, { message: 'payerId must be 1 to 100 of letters, digits, "_", "-", ":" and "." (the payer named in the request)' })
+  payerId!: string;
 }
 
 const minor = (amount: bigint, currency: string) => ({ amount: amount.toString(), currency });
@@ -46,7 +57,26 @@ export function paymentView(payment: Payment): Record<string, unknown> {
 export class ViewPaymentController {
   constructor(@Inject(PaymentEventStore) private readonly store: PaymentEventStore) {}
 
+  /**
+   * For a producer that does not read payments.events.v1: the payment its request created, found by
+   * requestId. Least privilege: internal services only (they act for the payer they name), and the
+   * payer must be the one the request named; otherwise, or before the request is processed, or when
+   * it was refused (payments.payment.rejected; the HTTP door answered the refusal at once), the list
+   * is empty.
+   */
+  @Get()
+  @Roles('service')
+  @ApiOperation({ summary: "The payment a purchase request created, by the request's requestId and payer (0 or 1 payments)" })
+  @ApiOkResponse({ description: '{ payments: [the payment] } or { payments: [] }: not processed yet, refused, or another payer' })
+  @ApiForbiddenResponse({ description: 'FORBIDDEN: only internal services (role service) look payments up by request' })
+  async findByRequest(@Query() query: PaymentByRequestQuery): Promise<{ payments: Record<string, unknown>[] }> {
+    const paymentId = await this.store.paymentIdOfRequest(query.requestId, query.payerId);
+    const payment = paymentId === undefined ? undefined : await this.store.load(paymentId);
+    return { payments: payment ? [paymentView(payment)] : [] };
+  }
+
   @Get(':paymentId')
+  @ApiParam({ name: 'paymentId', example: 'pay_7f1d3c1e8a47' })
   @ApiOperation({ summary: 'A payment as it is now (rebuilt from its events)' })
   @ApiOkResponse({ description: 'The payment' })
   @ApiNotFoundResponse({ description: 'PAYMENT_NOT_FOUND' })

@@ -4,6 +4,14 @@ import { CARD_BRANDS } from '@pay/contracts';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsIn, IsInt, IsISO31661Alpha2, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 
+/**
+ * Stripe's ids: a prefix, then letters and digits, in `_`-separated words for the test ones
+ * (`pm_card_visa`, `tok_visa_debit`, `tok_us`). A card number never fits a token's shape on its
+ * own, and one hidden in a token (`tok_4242…`) is refused by RefuseCardNumbersInterceptor.
+ */
+const PSP_CARD_TOKEN = /^(pm|tok|card|src)_[A-Za-z0-9]{2,}(_[A-Za-z0-9]+)*$/;
+const STRIPE_PAYMENT_METHOD_ID = /^pm_[A-Za-z0-9]{2,}(_[A-Za-z0-9]+)*$/;
+
 const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
 
 class WithLabel {
@@ -19,8 +27,12 @@ class WithLabel {
  * us: there is no field for them, and any field holding something card-number-like is refused.
  */
 export class AddCardRequest extends WithLabel {
-  @ApiProperty({ example: 'pm_1QdE2xLkdIwHu7ix0g1N2abc', description: "The PSP's token for the card (Stripe PaymentMethod or token id)." })
-  @Matches(/^(pm|tok|card|src)_[A-Za-z0-9]{6,120}$/, { message: 'pspToken must be a PSP card token such as pm_…, tok_…, card_… or src_…' })
+  @ApiProperty({
+    example: 'pm_1QdE2xLkdIwHu7ix0g1N2abc',
+    description: "The PSP's token for the card: a Stripe PaymentMethod, token, card or source id, Stripe's test ones included (pm_card_visa, tok_visa).",
+  })
+  @Length(5, 128)
+  @Matches(PSP_CARD_TOKEN, { message: 'pspToken must be a PSP card token such as pm_…, tok_…, card_… or src_… (letters and digits in _-separated words)' })
   pspToken!: string;
 
   @ApiProperty({ enum: CARD_BRANDS })
@@ -92,6 +104,7 @@ export class AddStripeCustomerRequest extends WithLabel {
 
   @ApiPropertyOptional({ example: 'pm_1QdE2xLkdIwHu7ix0g1N2abc', description: "The customer's payment method to charge; else their default." })
   @IsOptional()
-  @Matches(/^pm_[A-Za-z0-9]{6,120}$/, { message: 'paymentMethodId must be a Stripe PaymentMethod id (pm_…)' })
+  @Length(5, 128)
+  @Matches(STRIPE_PAYMENT_METHOD_ID, { message: 'paymentMethodId must be a Stripe PaymentMethod id (pm_…, e.g. pm_card_visa in test mode)' })
   paymentMethodId?: string;
 }

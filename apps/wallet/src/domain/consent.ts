@@ -1,44 +1,10 @@
 /**
- * Consent to use a person's payment data for ad measurement. Where the law asks for opt-in
- * (AD_CONSENT_OPT_IN_COUNTRIES: the EEA, the UK, Switzerland by default) it starts off; elsewhere
- * it starts on and the person can switch it off. Either way the choice is published.
+ * Consent to use a person's payment data for ad measurement is opt-in everywhere: it starts off
+ * and only the person switches it on. A country whose law allows another default gets consent
+ * on from the start only when an operator lists it explicitly
+ * (AD_CONSENT_GRANTED_BY_DEFAULT_COUNTRIES, empty unless configured; see docs/privacy.md).
+ * Either way the starting state is published as a `consent.changed` with source `default`.
  */
-export function defaultAdMeasurementConsent(country: string, optInCountries: ReadonlySet<string>): boolean {
-  return !optInCountries.has(country.toUpperCase());
+export function defaultAdMeasurementConsent(country: string, grantedByDefaultCountries: ReadonlySet<string>): boolean {
+  return grantedByDefaultCountries.has(country.toUpperCase());
 }
-
-/** EU and EEA members, the United Kingdom and Switzerland. */
-export const OPT_IN_COUNTRIES_DEFAULT = [
-  'AT',
-  'BE',
-  'BG',
-  'CY',
-  'CZ',
-  'DE',
-  'DK',
-  'EE',
-  'ES',
-  'FI',
-  'FR',
-  'GR',
-  'HR',
-  'HU',
-  'IE',
-  'IT',
-  'LT',
-  'LU',
-  'LV',
-  'MT',
-  'NL',
-  'PL',
-  'PT',
-  'RO',
-  'SE',
-  'SI',
-  'SK',
-  'IS',
-  'LI',
-  'NO',
-  'GB',
-  'CH',
-] as const;

@@ -1,4 +1,4 @@
-import { defaultAdMeasurementConsent, OPT_IN_COUNTRIES_DEFAULT } from './consent';
+import { defaultAdMeasurementConsent } from './consent';
 import { maskEmail, maskPhone, normalizeEmail, normalizePhone } from './contact';
 import { assertValidIban, isValidIban, normalizeIban } from './iban';
 import { changeApps } from './pay-apps';
@@ -48,12 +48,10 @@ describe('payment methods', () => {
 });
 
 describe('consent defaults', () => {
-  const optIn = new Set<string>(OPT_IN_COUNTRIES_DEFAULT);
-  it('is off where the country requires opt-in, on elsewhere', () => {
-    expect(defaultAdMeasurementConsent('DE', optIn)).toBe(false);
-    expect(defaultAdMeasurementConsent('gb', optIn)).toBe(false);
-    expect(defaultAdMeasurementConsent('US', optIn)).toBe(true);
-    expect(defaultAdMeasurementConsent('US', new Set(['US']))).toBe(false);
+  it('is off everywhere unless a country is configured to start with it on', () => {
+    for (const country of ['DE', 'gb', 'US', 'BR', 'JP']) expect(defaultAdMeasurementConsent(country, new Set())).toBe(false);
+    expect(defaultAdMeasurementConsent('us', new Set(['US']))).toBe(true);
+    expect(defaultAdMeasurementConsent('DE', new Set(['US']))).toBe(false);
   });
 });
 

@@ -6,6 +6,10 @@ describe('findCardNumberIn', () => {
     expect(findCardNumberIn({ deep: { list: ['ok', '5555-5555-5555-4444'] } }, 'body')).toBe('body.deep.list[1]');
     expect(findCardNumberIn({ amount: 4242424242424242 }, 'body')).toBe('body.amount');
     expect(findCardNumberIn({ '4242424242424242': true }, 'body')).toBe('body');
+    // Dressed as a PSP token: `_` joins words, so the digits after it are one.
+    expect(findCardNumberIn({ pspToken: 'tok_4242424242424242' }, 'body')).toBe('body.pspToken');
+    expect(findCardNumberIn({ pspToken: 'pm_card_4000056655665556' }, 'body')).toBe('body.pspToken');
+    expect(findCardNumberIn({ pspToken: 'pm_card_visa', other: 'tok_1N3T00LkdIwHu7ixt44h1F8k' }, 'body')).toBeUndefined();
   });
 
   it('leaves ids, IBANs and numbers that fail the Luhn check alone', () => {

@@ -8,7 +8,7 @@ import { WalletStore } from '../store/wallet-store';
 import type { WalletRules } from '../wallet-settings.tokens';
 import { WALLET_RULES } from '../wallet-settings.tokens';
 
-/** A person starts using Pay: only in a country where it is live; consent starts at the country's default. */
+/** A person starts using Pay: only in a country where it is live; consent starts off unless configured on for its country. */
 @Injectable()
 export class OpenWallet {
   constructor(
@@ -19,7 +19,7 @@ export class OpenWallet {
 
   async open(personId: string, country: string, actor: string): Promise<void> {
     this.rollout.policy.assertLive(country);
-    const granted = defaultAdMeasurementConsent(country, this.rules.adConsentOptInCountries);
+    const granted = defaultAdMeasurementConsent(country, this.rules.adConsentGrantedByDefaultCountries);
     await this.store.change(personId, actor, async (change) => {
       const inserted: unknown[] = await change.sql.query(
         `INSERT INTO wallets (person_id, country, ad_measurement_consent, consent_source) VALUES ($1, $2, $3, 'default')

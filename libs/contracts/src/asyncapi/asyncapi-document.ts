@@ -35,6 +35,35 @@ const messageName = (definition: EventDefinition): string =>
 
 const channelName = (topic: string): string => topic.replace(/[^A-Za-z0-9]+/g, '_');
 
+/**
+ * What the envelope's `subject` (and so the Kafka key) is, per topic, and where one event type
+ * differs from its topic. A producer reads here what to put there; a consumer, what it orders by.
+ */
+const SUBJECT_BY_TOPIC: Readonly<Record<string, string>> = {
+  'payments.purchase-requests.v1':
+    "The request's `data.requestId`, and the Kafka key the same string: every retry of one request lands on one partition and is deduplicated by requestId.",
+  'payments.events.v1': "The payment id (`data.paymentId`): one payment's events stay in order on one partition.",
+  'ledger.transactions.v1':
+    'The payment the entry belongs to (its payment link), else the reservation, else the reversed transaction, else its own transaction id (ledgerEventSubject).',
+  'wallet.events.v1': "The person's id (`data.personId`); for funds replies (wallet.funds.*), the payment id.",
+  'wallet.commands.v1': 'The payment id the funds command is for.',
+  'ad-signals.aggregates.v1': "The aggregate's series id (`data.seriesId`): one series' windows in order.",
+};
+const SUBJECT_BY_EVENT: Readonly<Record<string, string>> = {
+  'payments.payment.rejected': "The request's `data.requestId` (the request was refused before a payment existed), so the answer is keyed like the request.",
+  'wallet.funds.posted': 'The payment id the funds command was for (the answer is keyed like the command).',
+  'wallet.funds.reserved': 'The payment id the funds command was for (the answer is keyed like the command).',
+  'wallet.funds.voided': 'The payment id the funds command was for (the answer is keyed like the command).',
+  'wallet.funds.rejected': 'The payment id the funds command was for (the answer is keyed like the command).',
+};
+
+/** What `subject` and the Kafka key are for one event type. */
+export function subjectOf(definition: EventDefinition): string {
+  const subject = SUBJECT_BY_EVENT[definition.type] ?? SUBJECT_BY_TOPIC[definition.topic];
+  if (!subject) throw new Error(`no subject documented for ${definition.type} on ${definition.topic}: add it to SUBJECT_BY_TOPIC`);
+  return subject;
+}
+
 /** Topics the platform reads from outside (apps publish there); the rest it publishes. */
 const RECEIVED_FROM_OUTSIDE = new Set(['payments.purchase-requests.v1']);
 
@@ -45,6 +74,7 @@ function envelopeSchemaFor(definition: EventDefinition): Schema {
       {
         type: 'object',
         properties: {
+          subject: { type: 'string', description: subjectOf(definition) },
           type: { const: definition.type },
           version: { const: definition.version },
           data: { $ref: `#/components/schemas/${definition.dataClass.name}` },
@@ -91,7 +121,8 @@ export function buildAsyncApiDocument(examples: Record<string, unknown> = {}): S
       contentType: 'application/json',
       headers: { $ref: '#/components/schemas/KafkaHeaders' },
       payload: envelopeSchemaFor(definition),
-      bindings: { kafka: { key: { type: 'string', description: 'The envelope subject: one stream stays on one partition.' } } },
+      description: `subject and Kafka key: ${subjectOf(definition)}`,
+      bindings: { kafka: { key: { type: 'string', description: `Equal to the envelope's subject: ${subjectOf(definition)}` } } },
       ...(example ? { examples: [{ name: 'example', payload: example }] } : {}),
     };
   }

@@ -49,6 +49,26 @@ describe('docs/asyncapi.yaml', () => {
     expect([...refs].filter((ref) => resolve(ref) === undefined)).toEqual([]);
   });
 
+  it("says for every message what its subject and Kafka key are; a purchase request's are its requestId", () => {
+    const document = buildAsyncApiDocument(EXAMPLES) as {
+      components: {
+        messages: Record<
+          string,
+          { name: string; bindings: { kafka: { key: { description: string } } }; payload: { allOf: { properties?: { subject?: { description?: string } } }[] } }
+        >;
+      };
+    };
+    for (const message of Object.values(document.components.messages)) {
+      const subject = message.payload.allOf[1].properties?.subject?.description ?? '';
+      expect({ message: message.name, documented: subject.length > 20 }).toEqual({ message: message.name, documented: true });
+      expect(message.bindings.kafka.key.description).toContain(subject);
+    }
+    const purchase = Object.values(document.components.messages).find((message) => message.name === 'payments.purchase.requested');
+    expect(purchase?.payload.allOf[1].properties?.subject?.description).toMatch(/^The request's `data\.requestId`, and the Kafka key the same string/);
+    const example = EXAMPLES['payments.purchase.requested'] as { subject: string; data: { requestId: string } };
+    expect(example.subject).toBe(example.data.requestId);
+  });
+
   it('gives the purchase request a schema an outside team can publish from, and its example is accepted', () => {
     const document = buildAsyncApiDocument(EXAMPLES) as {
       components: { schemas: Record<string, { properties: Record<string, unknown>; required?: string[] }> };

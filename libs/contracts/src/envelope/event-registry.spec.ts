@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { PurchaseRequestedV1 } from '../payments/purchase-requested';
 import { EXAMPLES } from '../asyncapi/examples';
-import { createEvent, InvalidEventError, outgoingEventsAreValidated, parseEvent } from './event-registry';
+import { createEvent, describeInvalidEvent, INVALID_EVENT_MESSAGE_MAX, InvalidEventError, outgoingEventsAreValidated, parseEvent } from './event-registry';
 
 const example = EXAMPLES['payments.purchase.requested'] as Record<string, unknown> & { data: Record<string, unknown> };
 
@@ -34,6 +34,34 @@ describe('event envelope', () => {
     expect(reasons({ ...example, id: 'not-a-uuid', occurredAt: '2026-11-25T08:00:00+02:00' }).join(' ')).toMatch(
       /id must be a UUID.*occurredAt must be ISO-8601 in UTC/,
     );
+  });
+
+  it("names every problem at once, the envelope's and the data's, in a bounded message", () => {
+    const raw = {
+      ...example,
+      subject: '',
+      occurredAt: 'yesterday',
+      data: { ...example.data, kind: 'gift', app: 'myspace', amount: { amount: 12.5, currency: 'eur' } },
+    };
+    const found = reasons(raw);
+    for (const field of ['subject', 'occurredAt', 'data.kind', 'data.app', 'data.amount.amount', 'data.amount.currency'])
+      expect(found.some((reason) => reason.startsWith(`${field}: `))).toBe(true);
+    let message = '';
+    try {
+      parseEvent(raw);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(new RegExp(`^invalid event \\(${found.length} problems\\): subject: `));
+    for (const reason of found) expect(message).toContain(reason);
+
+    const many = Array.from({ length: 200 }, (_, index) => `data.items[${index}].name: name must be shorter than or equal to 40 characters`);
+    const bounded = describeInvalidEvent(many);
+    expect(bounded.length).toBeLessThanOrEqual(INVALID_EVENT_MESSAGE_MAX);
+    expect(bounded).toMatch(/^invalid event \(200 problems\): data\.items\[0\]\.name: .*; … and \d+ more$/);
+    const named = bounded.split('; ').filter((part) => part.includes('name must')).length;
+    expect(bounded).toContain(`… and ${200 - named} more`);
+    expect(describeInvalidEvent(['a: wrong'])).toBe('invalid event (1 problem): a: wrong');
   });
 
   it('refuses floating-point or negative amounts and lower-case currencies', () => {

@@ -35,10 +35,34 @@ export function findEventDefinition(type: string, version: number): EventDefinit
   return definitions.get(keyOf(type, version));
 }
 
-/** Thrown for input that is not a valid event; the message says what is wrong. */
+/** How long an invalid event's message may grow (it travels as a dead letter's `dlq-reason` header). */
+export const INVALID_EVENT_MESSAGE_MAX = 1_500;
+
+/**
+ * Every reason, joined, within `max` characters: the reasons that do not fit are counted, never
+ * cut in the middle, so a producer sees each problem it can read whole and how many are left.
+ */
+export function describeInvalidEvent(reasons: readonly string[], max = INVALID_EVENT_MESSAGE_MAX): string {
+  const head = `invalid event (${reasons.length} ${reasons.length === 1 ? 'problem' : 'problems'}): `;
+  const named: string[] = [];
+  let length = head.length;
+  for (const [index, reason] of reasons.entries()) {
+    const after = reasons.length - index - 1;
+    const room = after > 0 ? `; … and ${after} more`.length : 0;
+    const separator = named.length > 0 ? 2 : 0;
+    if (length + separator + reason.length + room > max) {
+      return `${head}${named.join('; ')}${named.length > 0 ? '; ' : ''}… and ${reasons.length - index} more`;
+    }
+    named.push(reason);
+    length += separator + reason.length;
+  }
+  return head + named.join('; ');
+}
+
+/** Thrown for input that is not a valid event; the message names every problem (bounded, see describeInvalidEvent). */
 export class InvalidEventError extends Error {
   constructor(readonly reasons: string[]) {
-    super(`invalid event: ${reasons.join('; ')}`);
+    super(describeInvalidEvent(reasons));
     this.name = 'InvalidEventError';
   }
 }
@@ -62,14 +86,18 @@ export function parseEvent(raw: unknown): EventEnvelope {
     throw new InvalidEventError(['the message is not a JSON object']);
   }
   const envelope = plainToInstance(EventEnvelope, raw);
-  const envelopeErrors = flattenValidationErrors(validateSync(envelope, { ...VALIDATION, skipMissingProperties: false }).filter((e) => e.property !== 'data'));
-  if (envelopeErrors.length > 0) throw new InvalidEventError(envelopeErrors);
+  // Every problem at once, the envelope's and the data's, so a producer fixes them in one go.
+  const errors = flattenValidationErrors(validateSync(envelope, { ...VALIDATION, skipMissingProperties: false }).filter((e) => e.property !== 'data'));
   const definition = findEventDefinition(envelope.type, envelope.version);
-  if (!definition) throw new InvalidEventError([`unknown event type ${envelope.type} version ${envelope.version}`]);
+  if (!definition) {
+    if (typeof envelope.type === 'string' && typeof envelope.version === 'number')
+      errors.push(`unknown event type ${envelope.type} version ${envelope.version}`);
+    throw new InvalidEventError(errors.length > 0 ? errors : [`unknown event type ${String(envelope.type)} version ${String(envelope.version)}`]);
+  }
   const data = plainToInstance(definition.dataClass, (raw as { data: unknown }).data);
-  if (typeof data !== 'object' || data === null) throw new InvalidEventError(['data: must be an object']);
-  const dataErrors = flattenValidationErrors(validateSync(data, VALIDATION), 'data');
-  if (dataErrors.length > 0) throw new InvalidEventError(dataErrors);
+  if (typeof data !== 'object' || data === null) errors.push('data: must be an object');
+  else errors.push(...flattenValidationErrors(validateSync(data, VALIDATION), 'data'));
+  if (errors.length > 0) throw new InvalidEventError(errors);
   envelope.data = data;
   return envelope;
 }

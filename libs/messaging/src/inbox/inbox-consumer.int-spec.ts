@@ -148,7 +148,12 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
     await producer.connect();
     const key = 'item-1'; // same key, so all land on one partition in this order
     // A dead letter must not copy secrets or contact details: this one carries both.
-    const badAmount = { ...JSON.parse(serializeEvent(item(3))), data: { quantity: -5, stepUpProof: 'proof-secret-123', note: 'call ana@example.com' } };
+    // Wrong in the envelope and in the data: the reason names every problem, not the first.
+    const badAmount = {
+      ...JSON.parse(serializeEvent(item(3))),
+      occurredAt: 'yesterday',
+      data: { quantity: -5, stepUpProof: 'proof-secret-123', note: 'call ana@example.com' },
+    };
     await producer.send({
       topic,
       messages: [
@@ -178,7 +183,14 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
       );
       const reasons = dlqMessages.map((m) => m.headers?.['dlq-reason']?.toString() ?? '');
       expect(reasons[0]).toMatch(/not valid JSON/);
-      expect(reasons[1]).toMatch(/data\.quantity: quantity must not be less than 0/);
+      expect(reasons[1]).toMatch(/^invalid event \(\d+ problems\): occurredAt: /);
+      for (const problem of [
+        /occurredAt: /,
+        /data\.quantity: quantity must not be less than 0/,
+        /property stepUpProof should not exist/,
+        /property note should not exist/,
+      ])
+        expect(reasons[1]).toMatch(problem);
       expect(reasons[2]).toMatch(/unknown event type test\.item\.unknown/);
       expect(reasons[3]).toMatch(/downstream refused item 666/);
       expect(dlqMessages[3].headers?.['dlq-attempts']?.toString()).toBe('3');

@@ -63,6 +63,25 @@ describe('PSP simulator control API', () => {
     expect((await control('state')).body.paymentIntents).toHaveLength(1);
   });
 
+  it("charges Stripe's test tokens like their payment methods, real-looking ids too, and refuses unknown test cards", async () => {
+    const charge = (paymentMethod: string): Promise<Answer> =>
+      api('/v1/payment_intents', { amount: '700', currency: 'usd', payment_method: paymentMethod, confirm: 'true' });
+    for (const ok of [
+      'pm_card_visa',
+      'pm_card_mastercard',
+      'tok_visa',
+      'tok_mastercard',
+      'tok_visa_debit',
+      'pm_1QdE2xLkdIwHu7ix0g1N2abc',
+      'tok_1N3T00LkdIwHu7ixt44h1F8k',
+    ]) {
+      expect({ ok, ...(await charge(ok)) }).toMatchObject({ ok, status: 200, body: { status: 'succeeded' } });
+    }
+    expect((await charge('tok_chargeDeclined')).body.error).toMatchObject({ code: 'card_declined' });
+    expect((await charge('pm_card_bogus')).status).toBe(404);
+    expect((await charge('4242424242424242')).status).toBe(404);
+  });
+
   it('holds webhooks and releases them newest first, twice each', async () => {
     await control('webhooks/policy', { mode: 'hold' });
     await api('/v1/payment_intents', { amount: '500', currency: 'usd', payment_method: 'pm_card_visa', confirm: 'true' });

@@ -70,14 +70,18 @@ export const TEST_PAYMENT_METHODS: Readonly<Record<string, TestPaymentMethod>> =
 };
 
 /**
- * The method behind an id. Unknown `pm_card_*` ids are refused like Stripe refuses unknown
- * test tokens; a saved card given an alias behaves like its test token (so a card saved in the
- * wallet, whose ids allow no `_`, can decline or time out); any other `pm_...` id approves.
+ * The method behind an id. Stripe's test card tokens behave like their payment methods
+ * (`tok_visa` like `pm_card_visa`, `tok_chargeDeclined` like `pm_card_chargeDeclined`). Unknown
+ * `pm_card_*` ids are refused like Stripe refuses unknown test tokens; a saved card given an
+ * alias behaves like its test token (so any saved card can decline or time out); any other
+ * `pm_...` or `tok_...` id approves.
  */
 export function findPaymentMethod(id: string, aliases?: ReadonlyMap<string, string>): TestPaymentMethod | undefined {
   if (Object.hasOwn(TEST_PAYMENT_METHODS, id)) return TEST_PAYMENT_METHODS[id];
   const alias = aliases?.get(id);
   if (alias !== undefined && Object.hasOwn(TEST_PAYMENT_METHODS, alias)) return TEST_PAYMENT_METHODS[alias];
-  if (id.startsWith('pm_card_') || !/^pm_[A-Za-z0-9_]{1,100}$/.test(id)) return undefined;
+  const testToken = /^tok_([A-Za-z0-9_]+)$/.exec(id);
+  if (testToken && Object.hasOwn(TEST_PAYMENT_METHODS, `pm_card_${testToken[1]}`)) return TEST_PAYMENT_METHODS[`pm_card_${testToken[1]}`];
+  if (id.startsWith('pm_card_') || !/^(pm|tok)_[A-Za-z0-9_]{1,100}$/.test(id)) return undefined;
   return { brand: 'visa', last4: '4242', behaviour: approve };
 }

@@ -144,6 +144,17 @@ export class PaymentEventStore {
     this.now = options.now ?? (() => new Date());
   }
 
+  /**
+   * The id of the payment a purchase request created, only when `payerId` is that payment's payer:
+   * a request id alone (it travels in events and logs) does not open a payment to any caller.
+   */
+  async paymentIdOfRequest(requestId: string, payerId: string): Promise<string | undefined> {
+    const rows = await onConnection(this.dataSource, (sql) =>
+      sql.query<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1 AND payer_id = $2', [requestId, payerId]),
+    );
+    return rows[0]?.payment_id;
+  }
+
   /** The payment as its row keeps it, or undefined when it has none. */
   async load(paymentId: string): Promise<Payment | undefined> {
     return (await this.loadStored(paymentId))?.payment;

@@ -6,6 +6,7 @@ import { MoneyMovements1764489600000 } from './1764489600000-money-movements';
 import { OutboxNotify1765065600000 } from './1765065600000-outbox-notify';
 import { LedgerCorrections1765238400000 } from './1765238400000-ledger-corrections';
 import { PinAbuseLimits1765324800000 } from './1765324800000-pin-abuse-limits';
+import { ConsentOptIn1765411200000 } from './1765411200000-consent-opt-in';
 
 /** Every migration of the wallet schema, in order. */
 export const walletMigrations: MigrationList = [
@@ -16,4 +17,5 @@ export const walletMigrations: MigrationList = [
   OutboxNotify1765065600000,
   LedgerCorrections1765238400000,
   PinAbuseLimits1765324800000,
+  ConsentOptIn1765411200000,
 ];
