@@ -220,8 +220,9 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
         const first = tick(8_000);
         await db.dataSource.transaction((tx) => appendToOutbox(tx, [{ topic, envelope: first }]));
         await waitFor(() => received.includes(first.id), isTrue, { what: 'the first row on Kafka', timeoutMs: 20_000, intervalMs: 20 });
-        await waitFor(async () => (await relayActivity()).inTransaction === 0, isTrue, {
-          what: 'the relay to finish its pass',
+        // After the batch the relay makes one more pass to find the outbox drained; then it sleeps.
+        await waitFor(() => relay.idle, isTrue, {
+          what: 'the relay to find the outbox drained and sleep',
           timeoutMs: 20_000,
           intervalMs: 20,
         });

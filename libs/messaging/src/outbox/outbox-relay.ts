@@ -64,6 +64,7 @@ export class OutboxRelay {
   private announced = true;
   private listener?: PoolClient;
   private channel?: string;
+  private sleepingUntilNotified = false;
   published = 0;
 
   constructor(private readonly options: OutboxRelayOptions) {}
@@ -101,6 +102,11 @@ export class OutboxRelay {
         'outbox relay stopped while Kafka had not taken its batch; it is published again at the next start',
       );
     await this.closeListener();
+  }
+
+  /** Drained and asleep until a notification: no timer is set and no statement runs. */
+  get idle(): boolean {
+    return this.sleepingUntilNotified;
   }
 
   /** Whether the relay is listening for notifications (false while polling or reconnecting). */
@@ -223,12 +229,15 @@ export class OutboxRelay {
   private sleep(delay: number | undefined): Promise<void> {
     return new Promise<void>((resolve) => {
       if (!this.running || (this.announced && delay === undefined)) return resolve();
-      const timer = delay === undefined ? undefined : setTimeout(done, delay);
-      const wake = (): void => done();
-      function done(): void {
+      let timer: NodeJS.Timeout | undefined;
+      const done = (): void => {
+        this.sleepingUntilNotified = false;
         clearTimeout(timer);
         resolve();
-      }
+      };
+      if (delay !== undefined) timer = setTimeout(done, delay);
+      this.sleepingUntilNotified = delay === undefined;
+      const wake = (): void => done();
       this.wake = wake;
     });
   }
