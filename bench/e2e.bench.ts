@@ -418,16 +418,20 @@ async function main(): Promise<void> {
     for (const service of services) {
       const after = statementsAfter[service.name];
       const before = statementsBefore[service.name];
-      const shapes: Record<string, number> = {};
-      for (const [shape, n] of Object.entries(after.shapes)) {
-        const delta = n - (before.shapes[shape] ?? 0);
-        if (delta > 0) shapes[shape] = perPurchase(delta);
-      }
+      const perShape = (afterCounts: Record<string, number>, beforeCounts: Record<string, number> = {}): Record<string, number> => {
+        const byShape: Record<string, number> = {};
+        for (const [shape, n] of Object.entries(afterCounts)) {
+          const delta = n - (beforeCounts[shape] ?? 0);
+          if (delta > 0) byShape[shape] = perPurchase(delta);
+        }
+        return byShape;
+      };
       statementsPerPurchase[service.name] = {
         statements: perPurchase(after.statements - before.statements),
         transactionControl: perPurchase(after.transactionControl - before.transactionControl),
         commits: perPurchase(after.commits - before.commits),
-        shapes,
+        shapes: perShape(after.shapes, before.shapes),
+        every: perShape(after.every, before.every),
       };
     }
     const messages = watermarkDelta(watermarksBefore, watermarksAfter);
@@ -591,6 +595,15 @@ function table(r: BenchResult): string {
     if (shapes.length === 0) continue;
     lines.push('', `  commits / purchase of ${name}, by their first statement:`);
     for (const [shape, n] of shapes) lines.push(`    ${n.toFixed(2).padStart(6)}  ${shape}`);
+  }
+  // Every statement of each service by shape (transaction control aside): where the statements go.
+  for (const [name, st] of Object.entries(r.postgres.statementsPerPurchase)) {
+    const every = Object.entries(st.every)
+      .sort(([, a], [, b]) => b - a)
+      .slice(0, 14);
+    if (every.length === 0) continue;
+    lines.push('', `  statements / purchase of ${name}, by shape (transaction control aside):`);
+    for (const [shape, n] of every) lines.push(`    ${n.toFixed(2).padStart(6)}  ${shape}`);
   }
   return lines.join('\n');
 }

@@ -20,8 +20,9 @@ const OPENS = /^\s*(BEGIN|START TRANSACTION)\b/i;
 const ENDS = /^\s*(COMMIT|ROLLBACK)\b/i;
 // commits: COMMITs plus statements sent outside a transaction (each is its own commit), so the
 // bench can say which service spends the commits pg_stat_database counts. `shapes` counts them by
-// the statement's first words (no parameters: they may be personal data), for BENCH_SHOW_SHAPES.
-const counts = { statements: 0, transactionControl: 0, commits: 0, shapes: {} };
+// the statement's first words (no parameters: they may be personal data); `every` counts every
+// statement but transaction control by the same shape: where the statements go.
+const counts = { statements: 0, transactionControl: 0, commits: 0, shapes: {}, every: {} };
 const inTransaction = new WeakMap(); // client → the first statement of its open transaction
 const shapeOf = (text) => text.replace(/\s+/g, ' ').trim().slice(0, 90);
 const query = Client.prototype.query;
@@ -30,6 +31,10 @@ Client.prototype.query = function countedQuery(config, ...rest) {
   counts.statements += 1;
   if (typeof text === 'string') {
     if (CONTROL.test(text)) counts.transactionControl += 1;
+    else {
+      const every = shapeOf(text);
+      counts.every[every] = (counts.every[every] || 0) + 1;
+    }
     if (OPENS.test(text)) inTransaction.set(this, '');
     else if (ENDS.test(text)) {
       const first = inTransaction.get(this);

@@ -504,6 +504,8 @@ export interface StatementCounts {
   commits: number;
   /** Commits by the shape of their (first) statement. */
   shapes: Record<string, number>;
+  /** Every statement but transaction control, by shape. */
+  every: Record<string, number>;
 }
 
 /** Environment for a service from dist that counts its statements, written to `dir` as `<name>.json` on SIGUSR2. */
@@ -521,5 +523,11 @@ export async function statementCounts(pid: number, dir: string, name: string): P
     (counts) => counts !== undefined && counts.pid === pid && counts.at >= asked,
     { what: `statement counts of ${name}`, timeoutMs: 10_000 },
   );
-  return { statements: answer!.statements, transactionControl: answer!.transactionControl, commits: answer!.commits, shapes: answer!.shapes };
+  return {
+    statements: answer!.statements,
+    transactionControl: answer!.transactionControl,
+    commits: answer!.commits,
+    shapes: answer!.shapes,
+    every: answer!.every ?? {},
+  };
 }

@@ -4,6 +4,7 @@ import 'reflect-metadata';
 export * from './topics';
 export * from './envelope/event-envelope';
 export * from './envelope/event-registry';
+export * from './envelope/validation-metadata-cache';
 export * from './envelope/money';
 export * from './ledger/ledger-events';
 export * from './ledger/ledger-payment-link';

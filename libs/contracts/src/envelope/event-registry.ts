@@ -4,6 +4,9 @@ import type { ValidationError } from 'class-validator';
 import { validateSync } from 'class-validator';
 import type { ServiceName } from './event-envelope';
 import { EventEnvelope } from './event-envelope';
+import { installValidationMetadataCache } from './validation-metadata-cache';
+
+installValidationMetadataCache();
 
 type DataClass<T extends object = object> = new () => T;
 
