@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { StepUpProofVerifier, StepUpThresholds } from '@pay/auth';
 import { StepUpKeysUnavailableError } from '@pay/auth';
-import { createEvent, money, PaymentRejectedV1, ReserveFundsV1, Topics } from '@pay/contracts';
+import type { Money } from '@pay/contracts';
+import { createEvent, PaymentRejectedV1, ReserveFundsV1, toMinorUnits, Topics } from '@pay/contracts';
 import { appendToOutbox } from '@pay/messaging';
 import type { Logger } from '@pay/observability';
 import type { PaymentInitiated } from '@pay/payments-domain';
@@ -79,7 +80,7 @@ export interface PaymentAccepted {
   readonly requestId: string;
   readonly kind: string;
   readonly status: 'initiated';
-  readonly amount: { readonly amount: string; readonly currency: string };
+  readonly amount: Money;
   readonly createdAt: string;
 }
 
@@ -188,8 +189,8 @@ export class InitiatePayment {
       counterparty: { type: request.counterparty.type, id: request.counterparty.id },
       app: request.app,
       country: request.country,
-      amount: request.amount,
-      currency: request.currency,
+      amount: toMinorUnits(request.amount),
+      currency: request.amount.currency,
       // Purchases are charged at once: there is no shipment step to wait for in these apps.
       captureMethod: 'automatic',
       ...(checked.paymentMethodId ? { paymentMethodId: checked.paymentMethodId } : {}),
@@ -211,7 +212,7 @@ export class InitiatePayment {
         {
           senderId: request.payerId,
           recipientId: request.counterparty.id,
-          amount: money(request.amount, request.currency),
+          amount: request.amount,
           expiresAt: new Date(now.getTime() + this.settings.fundsReservationTtlMs).toISOString(),
         },
         { correlationId, causationId: appended.envelopes[0].id },
@@ -226,7 +227,7 @@ export class InitiatePayment {
       requestId: request.requestId,
       kind: request.kind,
       status: 'initiated',
-      amount: { amount: request.amount.toString(), currency: request.currency },
+      amount: request.amount,
       createdAt: appended.envelopes[0].occurredAt,
     };
     await idempotencyKeys.save(sql, {
@@ -311,7 +312,7 @@ export class InitiatePayment {
         kind: request.kind,
         payerId: request.payerId,
         app: request.app,
-        amount: money(request.amount, request.currency),
+        amount: request.amount,
       },
       ...(origin.correlationId ? { correlationId: origin.correlationId } : {}),
       ...(origin.causationId ? { causationId: origin.causationId } : {}),
