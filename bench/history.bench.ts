@@ -25,7 +25,7 @@ import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { cpus, totalmem } from 'node:os';
 import type { EventEnvelope } from '@pay/contracts';
-import { assertSchemaName, openServiceDataSource } from '@pay/platform';
+import { assertSchemaName, openServiceDataSource, sqlOfPool, sqlOfTransaction } from '@pay/platform';
 import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import {
@@ -94,7 +94,7 @@ async function ingest(dataSource: DataSource, events: readonly EventEnvelope[], 
     offsets.set(key, offset);
     return { envelope, topic, partition, offset: String(offset) };
   });
-  await dataSource.transaction((tx) => storeAndProject(tx, consumed));
+  await dataSource.transaction((tx) => storeAndProject(sqlOfTransaction(tx), consumed));
 }
 
 async function time(label: string, runs: number, work: (i: number) => Promise<unknown>): Promise<{ label: string; p50: number; p99: number; mean: number }> {
@@ -185,7 +185,9 @@ async function main(): Promise<void> {
       singleLanes.map(async (lane) => {
         for (const envelope of lane) {
           singleOffset += 1;
-          await dataSource.transaction((tx) => storeAndProject(tx, [{ envelope, topic: topicOf(envelope), partition: 0, offset: String(singleOffset) }]));
+          await dataSource.transaction((tx) =>
+            storeAndProject(sqlOfTransaction(tx), [{ envelope, topic: topicOf(envelope), partition: 0, offset: String(singleOffset) }]),
+          );
         }
       }),
     );
@@ -210,7 +212,7 @@ async function main(): Promise<void> {
     log(
       `replay: ${number(rebuilt.events)} events in ${rebuilt.seconds.toFixed(1)} s = ${number(rebuilt.eventsPerSecond)} events/s (indexes and switch included)`,
     );
-    const [v1, v2] = [await readModelChecksums(dataSource, 1), await readModelChecksums(dataSource, 2)];
+    const [v1, v2] = [await readModelChecksums(sqlOfPool(dataSource), 1), await readModelChecksums(sqlOfPool(dataSource), 2)];
     const same = JSON.stringify(v1) === JSON.stringify(v2);
     log(`read model after rebuild ${same ? 'IDENTICAL to' : 'DIFFERS from'} the live one:`);
     for (const table of Object.keys(v1))

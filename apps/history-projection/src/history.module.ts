@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { KAFKA_ADMIN, SERVICE_CONFIG } from '@pay/platform';
+import { KAFKA_ADMIN, SERVICE_CONFIG, sqlOfPool } from '@pay/platform';
 import type { Admin } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { AnalystsController } from './aggregate-history/analysts.controller';
@@ -31,7 +31,7 @@ import { ReadModelController } from './rebuild-read-model/read-model.controller'
       provide: PROJECTION_LAG,
       inject: [KAFKA_ADMIN, DataSource, SERVICE_CONFIG, CLOCK],
       useFactory: (admin: Admin, dataSource: DataSource, config: HistoryProjectionConfig, clock: Clock) =>
-        new ProjectionLag(admin, dataSource, config.HISTORY_CONSUMER_GROUP, consumedTopics(config), () => clock.now()),
+        new ProjectionLag(admin, sqlOfPool(dataSource), config.HISTORY_CONSUMER_GROUP, consumedTopics(config), () => clock.now()),
     },
     LagSampler,
     { provide: APP_INTERCEPTOR, useClass: ProjectionReadiness },

@@ -5,6 +5,7 @@
  */
 import 'reflect-metadata';
 import type { EventEnvelope } from '@pay/contracts';
+import { sqlOfPool } from '@pay/platform';
 import type { ConsumerStats } from '@pay/messaging';
 import { waitFor } from '@pay/testing';
 import type { Clock } from '../src/freshness/clock';
@@ -96,7 +97,9 @@ describe('history service', () => {
       { timeoutMs: 90_000 },
     );
     expect(stats()).toMatchObject({ applied: workload.events.length, duplicates: workload.events.length, deadLettered: 0 });
-    expect(await readModelChecksums(twice.service.runtime.dataSource, 1)).toEqual(await readModelChecksums(history.service.runtime.dataSource, 1));
+    expect(await readModelChecksums(sqlOfPool(twice.service.runtime.dataSource), 1)).toEqual(
+      await readModelChecksums(sqlOfPool(history.service.runtime.dataSource), 1),
+    );
     const [{ n }] = await twice.service.runtime.dataSource.query<Array<{ n: string }>>('SELECT count(*)::text AS n FROM inbox');
     expect(Number(n)).toBe(workload.events.length);
   });

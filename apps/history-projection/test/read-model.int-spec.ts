@@ -5,10 +5,11 @@
  */
 import 'reflect-metadata';
 import type { EventEnvelope } from '@pay/contracts';
+import type { Sql } from '@pay/platform';
+import { sqlOfPool, sqlOfTransaction } from '@pay/platform';
 import type { TestSchema } from '@pay/testing';
 import { createTestSchema } from '@pay/testing';
 import { historyProjectionMigrations } from '../src/database/migrations';
-import type { Sql } from '../src/database/sql';
 import { entryFromRecord, projectEvents } from '../src/project-events/project-events';
 import { storeAndProject } from '../src/project-events/store-and-project';
 import { aggregateQuery } from '../src/aggregate-history/aggregate-query';
@@ -27,18 +28,18 @@ async function ingestLive(schema: TestSchema, events: readonly EventEnvelope[], 
   for (const envelope of events) {
     offset += 1;
     await schema.dataSource.transaction((tx) =>
-      storeAndProject(tx, [{ envelope, topic: topicOf(envelope), partition: partitionOf(envelope.subject, 3), offset: String(offset) }]),
+      storeAndProject(sqlOfTransaction(tx), [{ envelope, topic: topicOf(envelope), partition: partitionOf(envelope.subject, 3), offset: String(offset) }]),
     );
   }
 }
 
 async function entriesOf(sql: Sql, version: number): Promise<Map<string, ReturnType<typeof entryFromRecord>>> {
-  const rows = await sql.query<Array<Parameters<typeof entryFromRecord>[0]>>(`SELECT * FROM ${readModelTables(version).entries}`);
+  const rows = await sql.query<Parameters<typeof entryFromRecord>[0]>(`SELECT * FROM ${readModelTables(version).entries}`);
   return new Map(rows.map((r) => [r.entry_id, entryFromRecord(r)]));
 }
 
 async function dailyTotalsInTable(sql: Sql, version: number): Promise<Map<string, string>> {
-  const rows = await sql.query<Array<Record<string, string>>>(
+  const rows = await sql.query<Record<string, string>>(
     `SELECT to_char(day, 'YYYY-MM-DD') AS day, app, country, currency, kind, method_type, status, entries::text, amount::text, net_amount::text FROM ${readModelTables(version).dailyTotals}`,
   );
   return new Map(
@@ -64,10 +65,10 @@ describe('history read model on PostgreSQL', () => {
 
   it('projects event by event exactly what the pure folds compute, daily totals included', async () => {
     const expected = projectInMemory(workload.events);
-    const actual = await entriesOf(live.dataSource, 1);
+    const actual = await entriesOf(sqlOfPool(live.dataSource), 1);
     expect(actual.size).toBe(expected.entries.size);
     for (const [id, entry] of expected.entries) expect(actual.get(id)).toEqual(entry);
-    expect(await dailyTotalsInTable(live.dataSource, 1)).toEqual(dailyTotalsOf(expected.entries.values()));
+    expect(await dailyTotalsInTable(sqlOfPool(live.dataSource), 1)).toEqual(dailyTotalsOf(expected.entries.values()));
     const [{ n }] = await live.dataSource.query<Array<{ n: string }>>('SELECT count(*)::text AS n FROM raw_events');
     expect(Number(n)).toBe(workload.events.length);
   });
@@ -84,9 +85,9 @@ describe('history read model on PostgreSQL', () => {
       order.push(...lane.splice(0, 1 + Math.floor(random() * 20)));
     }
     for (let i = 0; i < order.length; i += 97) {
-      await shuffled.dataSource.transaction((tx) => projectEvents(tx, 1, order.slice(i, i + 97)));
+      await shuffled.dataSource.transaction((tx) => projectEvents(sqlOfTransaction(tx), 1, order.slice(i, i + 97)));
     }
-    expect(await readModelChecksums(shuffled.dataSource, 1)).toEqual(await readModelChecksums(live.dataSource, 1));
+    expect(await readModelChecksums(sqlOfPool(shuffled.dataSource), 1)).toEqual(await readModelChecksums(sqlOfPool(live.dataSource), 1));
   });
 
   it('rebuilds into a new version while the old one serves, survives a crash midway, and switches atomically', async () => {
@@ -98,8 +99,8 @@ describe('history read model on PostgreSQL', () => {
     expect(before.entries.length).toBeGreaterThan(0);
 
     await expect(rebuildReadModel({ dataSource: live.dataSource, batchSize: 300, crashAfterBatches: 2 })).rejects.toBeInstanceOf(SimulatedCrash);
-    expect(await liveVersion(live.dataSource)).toBe(1);
-    expect((await listVersions(live.dataSource)).map((v) => [v.version, v.state, v.eventsApplied])).toEqual([
+    expect(await liveVersion(sqlOfPool(live.dataSource))).toBe(1);
+    expect((await listVersions(sqlOfPool(live.dataSource))).map((v) => [v.version, v.state, v.eventsApplied])).toEqual([
       [1, 'live', 0],
       [2, 'building', 600],
     ]);
@@ -134,21 +135,21 @@ describe('history read model on PostgreSQL', () => {
     expect([...phases]).toEqual(expect.arrayContaining(['replaying', 'indexing', 'catching-up', 'switching', 'done']));
     expect(answers.length).toBeGreaterThan(0);
     for (const answer of answers) expect(answer).toEqual(before);
-    expect(await liveVersion(live.dataSource)).toBe(2);
-    expect((await listVersions(live.dataSource)).map((v) => [v.version, v.state])).toEqual([
+    expect(await liveVersion(sqlOfPool(live.dataSource))).toBe(2);
+    expect((await listVersions(sqlOfPool(live.dataSource))).map((v) => [v.version, v.state])).toEqual([
       [1, 'retired'],
       [2, 'live'],
     ]);
     // The new version holds everything: events replayed, and those that arrived before and after the switch.
     const expected = projectInMemory([...workload.events, ...fresh]);
-    const rebuilt = await entriesOf(live.dataSource, 2);
+    const rebuilt = await entriesOf(sqlOfPool(live.dataSource), 2);
     expect(rebuilt.size).toBe(expected.entries.size);
     for (const [id, entry] of expected.entries) expect(rebuilt.get(id)).toEqual(entry);
 
     // A second rebuild replays everything again, agrees with the first, and drops the oldest retired version.
     const again = await rebuildReadModel({ dataSource: live.dataSource, batchSize: 1_000 });
     expect(again).toMatchObject({ version: 3, previousVersion: 2, resumed: false, droppedVersions: [1] });
-    expect(await readModelChecksums(live.dataSource, 3)).toEqual(await readModelChecksums(live.dataSource, 2));
+    expect(await readModelChecksums(sqlOfPool(live.dataSource), 3)).toEqual(await readModelChecksums(sqlOfPool(live.dataSource), 2));
   });
 
   it('replays in (transaction, position) order also where positions gain a digit inside one transaction', async () => {
@@ -168,7 +169,7 @@ describe('history read model on PostgreSQL', () => {
       const result = await rebuildReadModel({ dataSource: bulk.dataSource, batchSize: 75 });
       expect(result.events).toBe(events.length);
       const expected = projectInMemory(events);
-      expect((await entriesOf(bulk.dataSource, 2)).size).toBe(expected.entries.size);
+      expect((await entriesOf(sqlOfPool(bulk.dataSource), 2)).size).toBe(expected.entries.size);
     } finally {
       await bulk.drop();
     }

@@ -19,9 +19,9 @@ import type { AdSignalAggregatePublished } from '@pay/contracts';
 import { AdSignalAggregatePublishedV1, createEvent } from '@pay/contracts';
 import { appendToOutbox } from '@pay/messaging';
 import type { Logger } from '@pay/observability';
-import { LOGGER } from '@pay/platform';
+import type { Sql } from '@pay/platform';
+import { inTransaction, LOGGER, sqlOfPool } from '@pay/platform';
 import { DataSource } from 'typeorm';
-import type { EntityManager } from 'typeorm';
 import type { AdSignalSettings } from '../ad-signals.settings';
 import { AD_SIGNAL_SETTINGS, NOISE_SOURCE } from '../ad-signals.tokens';
 import { latestEventTime } from '../store/watermark-store';
@@ -77,7 +77,7 @@ export class WindowCloser {
 
   /** Closes every window that is due; the periodic closer and tests call this. */
   async closeDueWindows(): Promise<CloseReport> {
-    const watermark = watermarkFrom(await latestEventTime(this.dataSource), this.settings.graceMs);
+    const watermark = watermarkFrom(await latestEventTime(sqlOfPool(this.dataSource)), this.settings.graceMs);
     const report: CloseReport = { hoursClosed: 0, daysClosed: 0, cellsPublished: 0, cellsSuppressed: 0 };
     if (watermark === undefined) return report;
     report.watermark = isoOf(watermark);
@@ -87,7 +87,7 @@ export class WindowCloser {
       [at],
     );
     for (const { start } of hours) {
-      const cells = await this.dataSource.transaction((tx) => this.closeHour(tx, windowStarting('hour', start.getTime()), watermark));
+      const cells = await inTransaction(this.dataSource, (sql) => this.closeHour(sql, windowStarting('hour', start.getTime()), watermark));
       if (cells) this.count(report, cells, 'hour');
     }
     const days = await this.dataSource.query<{ start: Date }[]>(
@@ -98,7 +98,7 @@ export class WindowCloser {
       [at],
     );
     for (const { start } of days) {
-      const cells = await this.dataSource.transaction((tx) => this.closeDay(tx, windowStarting('day', start.getTime()), watermark, report));
+      const cells = await inTransaction(this.dataSource, (sql) => this.closeDay(sql, windowStarting('day', start.getTime()), watermark, report));
       if (cells) this.count(report, cells, 'day');
     }
     await this.purge(watermark);
@@ -116,12 +116,12 @@ export class WindowCloser {
   }
 
   /** Returns the hour's cells, or undefined when it was closed already. */
-  private async closeHour(tx: EntityManager, hour: TimeWindow, watermark: number): Promise<CellDecision[] | undefined> {
+  private async closeHour(sql: Sql, hour: TimeWindow, watermark: number): Promise<CellDecision[] | undefined> {
     const day = windowOf('day', hour.start);
-    await lockWindow(tx, day, 'shared');
-    await lockWindow(tx, hour, 'exclusive');
-    if (await this.isClosed(tx, hour)) return undefined;
-    const rows = await tx.query<PendingPurchaseRow[]>(
+    await lockWindow(sql, day, 'shared');
+    await lockWindow(sql, hour, 'exclusive');
+    if (await this.isClosed(sql, hour)) return undefined;
+    const rows = await sql.query<PendingPurchaseRow>(
       `SELECT p.payment_key, p.person_key, p.merchant_id, p.occurred_at, p.app, p.country, p.merchant_category, p.provider, k.kind AS method_kind,
               p.amount_bucket, p.amount::text AS amount, p.currency,
               coalesce((SELECT sum(r.amount) FROM refunds r WHERE r.payment_key = p.payment_key AND r.status = 'pending'), 0)::text AS refunded,
@@ -133,7 +133,7 @@ export class WindowCloser {
       [isoOf(hour.start)],
     );
     const persons = [...new Set(rows.map((row) => row.person_key))];
-    const consentRows = await tx.query<{ person_key: string; occurred_at: Date; sequence: number; granted: boolean }[]>(
+    const consentRows = await sql.query<{ person_key: string; occurred_at: Date; sequence: number; granted: boolean }>(
       'SELECT person_key, occurred_at, sequence, granted FROM consent_changes WHERE person_key = ANY($1) AND occurred_at < $2',
       [persons, isoOf(hour.end)],
     );
@@ -148,7 +148,7 @@ export class WindowCloser {
         ),
       );
     }
-    const earlier = await tx.query<{ person_key: string; merchant_id: string; counted: number }[]>(
+    const earlier = await sql.query<{ person_key: string; merchant_id: string; counted: number }>(
       `SELECT person_key, merchant_id, count(*)::int AS counted FROM purchases
         WHERE day_start = $1 AND status = 'counted' AND person_key = ANY($2) GROUP BY person_key, merchant_id`,
       [isoOf(day.start), persons],
@@ -180,7 +180,7 @@ export class WindowCloser {
       noise: this.noise,
     });
     if (release.decisions.length > 0) {
-      await tx.query(
+      await sql.query(
         `UPDATE purchases p SET status = d.status, counted_amount = d.counted_amount::bigint, payment_method_type = d.method_type
            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS d(payment_key, status, counted_amount, method_type)
           WHERE p.payment_key = d.payment_key`,
@@ -191,38 +191,36 @@ export class WindowCloser {
           release.decisions.map((decided) => decided.fact.dimensions.paymentMethodType),
         ],
       );
-      await tx.query(`UPDATE refunds SET status = 'applied' WHERE payment_key = ANY($1) AND status = 'pending'`, [rows.map((row) => row.payment_key)]);
+      await sql.query(`UPDATE refunds SET status = 'applied' WHERE payment_key = ANY($1) AND status = 'pending'`, [rows.map((row) => row.payment_key)]);
     }
-    await this.record(tx, hour, release.cells, watermark);
+    await this.record(sql, hour, release.cells, watermark);
     return release.cells;
   }
 
-  private async closeDay(tx: EntityManager, day: TimeWindow, watermark: number, report: CloseReport): Promise<CellDecision[] | undefined> {
-    await lockWindow(tx, day, 'exclusive');
-    if (await this.isClosed(tx, day)) return undefined;
+  private async closeDay(sql: Sql, day: TimeWindow, watermark: number, report: CloseReport): Promise<CellDecision[] | undefined> {
+    await lockWindow(sql, day, 'exclusive');
+    if (await this.isClosed(sql, day)) return undefined;
     // An hour may have received its first purchase after the hours were closed above: close it with the day.
-    const pending = await tx.query<{ start: Date }[]>(
+    const pending = await sql.query<{ start: Date }>(
       `SELECT DISTINCT hour_start AS start FROM purchases WHERE day_start = $1 AND status = 'pending' ORDER BY 1`,
       [isoOf(day.start)],
     );
     for (const { start } of pending) {
-      const cells = await this.closeHour(tx, windowStarting('hour', start.getTime()), watermark);
+      const cells = await this.closeHour(sql, windowStarting('hour', start.getTime()), watermark);
       if (cells) this.count(report, cells, 'hour');
     }
-    const counted = await tx.query<
-      {
-        person_key: string;
-        merchant_id: string;
-        hour_start: Date;
-        app: string;
-        country: string;
-        merchant_category: string;
-        payment_method_type: string;
-        amount_bucket: string;
-        counted_amount: string;
-        currency: string;
-      }[]
-    >(
+    const counted = await sql.query<{
+      person_key: string;
+      merchant_id: string;
+      hour_start: Date;
+      app: string;
+      country: string;
+      merchant_category: string;
+      payment_method_type: string;
+      amount_bucket: string;
+      counted_amount: string;
+      currency: string;
+    }>(
       `SELECT person_key, merchant_id, hour_start, app, country, merchant_category, payment_method_type, amount_bucket, counted_amount::text AS counted_amount, currency
          FROM purchases WHERE day_start = $1 AND status = 'counted'`,
       [isoOf(day.start)],
@@ -241,7 +239,7 @@ export class WindowCloser {
       amount: BigInt(row.counted_amount),
       currency: row.currency.trim(),
     }));
-    const hourCells = await tx.query<{ window_start: Date; merchant_id: string; dimensions_key: string; status: 'published' | 'suppressed' }[]>(
+    const hourCells = await sql.query<{ window_start: Date; merchant_id: string; dimensions_key: string; status: 'published' | 'suppressed' }>(
       `SELECT window_start, merchant_id, dimensions_key, status FROM window_cells WHERE granularity = 'hour' AND window_start >= $1 AND window_start < $2`,
       [isoOf(day.start), isoOf(day.end)],
     );
@@ -252,12 +250,12 @@ export class WindowCloser {
       policy: this.settings.policy,
       noise: this.noise,
     });
-    await this.record(tx, day, cells, watermark);
+    await this.record(sql, day, cells, watermark);
     return cells;
   }
 
-  private async isClosed(tx: EntityManager, window: TimeWindow): Promise<boolean> {
-    const rows = await tx.query<unknown[]>('SELECT 1 FROM closed_windows WHERE granularity = $1 AND window_start = $2', [
+  private async isClosed(sql: Sql, window: TimeWindow): Promise<boolean> {
+    const rows = await sql.query<unknown>('SELECT 1 FROM closed_windows WHERE granularity = $1 AND window_start = $2', [
       window.granularity,
       isoOf(window.start),
     ]);
@@ -265,9 +263,9 @@ export class WindowCloser {
   }
 
   /** The cells, their events (through the outbox) and the window's closing: one transaction. */
-  private async record(tx: EntityManager, window: TimeWindow, cells: CellDecision[], watermark: number): Promise<void> {
+  private async record(sql: Sql, window: TimeWindow, cells: CellDecision[], watermark: number): Promise<void> {
     if (cells.length > 0) {
-      await tx.query(
+      await sql.query(
         `INSERT INTO window_cells (granularity, window_start, merchant_id, dimensions_key, cell_id, status, reason, aggregate)
          SELECT $1, $2, c.merchant_id, c.dimensions_key, c.cell_id::uuid, c.status, c.reason, c.aggregate::jsonb
            FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[]) AS c(merchant_id, dimensions_key, cell_id, status, reason, aggregate)`,
@@ -299,8 +297,8 @@ export class WindowCloser {
         data: cell.aggregate as unknown as AdSignalAggregatePublished,
       }),
     }));
-    for (let i = 0; i < messages.length; i += 500) await appendToOutbox(tx, messages.slice(i, i + 500));
-    await tx.query('INSERT INTO closed_windows (granularity, window_start, watermark, cells_published, cells_suppressed) VALUES ($1, $2, $3, $4, $5)', [
+    for (let i = 0; i < messages.length; i += 500) await appendToOutbox(sql, messages.slice(i, i + 500));
+    await sql.query('INSERT INTO closed_windows (granularity, window_start, watermark, cells_published, cells_suppressed) VALUES ($1, $2, $3, $4, $5)', [
       window.granularity,
       isoOf(window.start),
       isoOf(watermark),
@@ -316,27 +314,27 @@ export class WindowCloser {
    */
   private async purge(watermark: number): Promise<void> {
     const cutoff = isoOf(windowOf('day', watermark - this.settings.retentionDays * 86_400_000).start);
-    await this.dataSource.transaction(async (tx) => {
-      await tx.query(
+    await inTransaction(this.dataSource, async (sql) => {
+      await sql.query(
         `DELETE FROM payment_contexts c USING purchases p
           WHERE p.payment_key = c.payment_key AND p.day_start < $1
             AND EXISTS (SELECT 1 FROM closed_windows w WHERE w.granularity = 'day' AND w.window_start = p.day_start)`,
         [cutoff],
       );
-      await tx.query(
+      await sql.query(
         `DELETE FROM purchases p WHERE p.day_start < $1
             AND EXISTS (SELECT 1 FROM closed_windows w WHERE w.granularity = 'day' AND w.window_start = p.day_start)`,
         [cutoff],
       );
       // Initiations never captured (declined, abandoned): by wall-clock age, well past any capture.
-      await tx.query(`DELETE FROM payment_contexts WHERE recorded_at < now() - make_interval(days => $1)`, [this.settings.retentionDays * 4]);
-      await tx.query(
+      await sql.query(`DELETE FROM payment_contexts WHERE recorded_at < now() - make_interval(days => $1)`, [this.settings.retentionDays * 4]);
+      await sql.query(
         `DELETE FROM consent_changes c WHERE c.occurred_at < $1
             AND EXISTS (SELECT 1 FROM consent_changes n WHERE n.person_key = c.person_key AND n.occurred_at < $1
                            AND (n.occurred_at, n.sequence, n.event_id) > (c.occurred_at, c.sequence, c.event_id))`,
         [cutoff],
       );
-      await tx.query(`DELETE FROM window_cells WHERE status = 'suppressed' AND window_start < $1`, [cutoff]);
+      await sql.query(`DELETE FROM window_cells WHERE status = 'suppressed' AND window_start < $1`, [cutoff]);
     });
   }
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { parseIso, pseudonymize, watermarkEventTime, windowOf } from '@pay/ad-signals-domain';
 import type { ConsentChanged, PaymentMethodAdded } from '@pay/contracts';
 import type { ConsumedEvent, InboxBatch } from '@pay/messaging';
-import type { EntityManager } from 'typeorm';
+import type { Sql } from '@pay/platform';
 import type { AdSignalSettings } from '../ad-signals.settings';
 import type { Clock } from '../ad-signals.tokens';
 import { AD_SIGNAL_SETTINGS, CLOCK } from '../ad-signals.tokens';
@@ -22,39 +22,39 @@ export class RecordConsent {
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
-  async consentChanged(event: ConsumedEvent, tx: EntityManager, batch?: InboxBatch): Promise<void> {
+  async consentChanged(event: ConsumedEvent, sql: Sql, batch?: InboxBatch): Promise<void> {
     assertVersion(event, 1);
     const data = event.envelope.data as ConsentChanged;
     const at = parseIso(event.envelope.occurredAt);
-    await this.watermark(event, tx, batch, watermarkEventTime(at, this.clock.now(), this.settings.maxClockSkewMs));
+    await this.watermark(event, sql, batch, watermarkEventTime(at, this.clock.now(), this.settings.maxClockSkewMs));
     if (data.purpose !== 'ad-measurement') return;
     const personKey = pseudonymize(this.settings.pseudonymKey, 'person', data.personId);
-    const inserted = await tx.query<unknown[]>(
+    const inserted = await sql.query<unknown>(
       `INSERT INTO consent_changes (person_key, occurred_at, sequence, granted, event_id) VALUES ($1, $2, $3, $4, $5)
        ON CONFLICT DO NOTHING RETURNING event_id`,
       [personKey, event.envelope.occurredAt, event.envelope.sequence, data.granted, event.envelope.id],
     );
     if (inserted.length === 0) return;
     // Purchases after this change that were already judged were judged without it: count that.
-    const [{ affected }] = await tx.query<{ affected: number }[]>(
+    const [{ affected }] = await sql.query<{ affected: number }>(
       `SELECT count(*)::int AS affected FROM purchases WHERE person_key = $1 AND occurred_at >= $2 AND status IN ('counted', 'no_consent', 'over_limit')`,
       [personKey, event.envelope.occurredAt],
     );
     if (affected > 0)
-      await recordCorrection(tx, { window: windowOf('hour', at), merchantId: '', kind: 'late_consent', currency: '', events: affected, amount: 0n });
+      await recordCorrection(sql, { window: windowOf('hour', at), merchantId: '', kind: 'late_consent', currency: '', events: affected, amount: 0n });
   }
 
-  async methodAdded(event: ConsumedEvent, tx: EntityManager, batch?: InboxBatch): Promise<void> {
+  async methodAdded(event: ConsumedEvent, sql: Sql, batch?: InboxBatch): Promise<void> {
     assertVersion(event, 1);
     const data = event.envelope.data as PaymentMethodAdded;
-    await tx.query('INSERT INTO payment_method_kinds (method_id, kind) VALUES ($1, $2) ON CONFLICT (method_id) DO NOTHING', [data.methodId, data.kind]);
-    await this.watermark(event, tx, batch, watermarkEventTime(parseIso(event.envelope.occurredAt), this.clock.now(), this.settings.maxClockSkewMs));
+    await sql.query('INSERT INTO payment_method_kinds (method_id, kind) VALUES ($1, $2) ON CONFLICT (method_id) DO NOTHING', [data.methodId, data.kind]);
+    await this.watermark(event, sql, batch, watermarkEventTime(parseIso(event.envelope.occurredAt), this.clock.now(), this.settings.maxClockSkewMs));
   }
 
   /** In an inbox batch the chunk writes the watermarks once before COMMIT; alone, now. */
-  private async watermark(event: ConsumedEvent, tx: EntityManager, batch: InboxBatch | undefined, at: number): Promise<void> {
-    const chunk = AdSignalsChunk.of(batch, tx);
+  private async watermark(event: ConsumedEvent, sql: Sql, batch: InboxBatch | undefined, at: number): Promise<void> {
+    const chunk = AdSignalsChunk.of(batch, sql);
     if (chunk) chunk.noteWatermark(event.topic, event.partition, at);
-    else await advanceWatermark(tx, event.topic, event.partition, at);
+    else await advanceWatermark(sql, event.topic, event.partition, at);
   }
 }

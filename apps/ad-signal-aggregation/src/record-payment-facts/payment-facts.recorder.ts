@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { parseIso, pseudonymize, UNKNOWN, watermarkEventTime, windowOf } from '@pay/ad-signals-domain';
 import type { PaymentCapturedData, PaymentInitiatedData, PaymentRefundedData } from '@pay/contracts';
 import type { ConsumedEvent, InboxBatch } from '@pay/messaging';
+import type { Sql } from '@pay/platform';
 import { PermanentEventError } from '@pay/messaging';
-import type { EntityManager } from 'typeorm';
 import type { AdSignalSettings } from '../ad-signals.settings';
 import type { Clock } from '../ad-signals.tokens';
 import { AD_SIGNAL_SETTINGS, CLOCK } from '../ad-signals.tokens';
@@ -45,36 +45,36 @@ export class RecordPaymentFacts {
     return pseudonymize(this.settings.pseudonymKey, 'payment', paymentId);
   }
 
-  private async watermark(event: ConsumedEvent, tx: EntityManager, chunk: AdSignalsChunk | undefined): Promise<void> {
+  private async watermark(event: ConsumedEvent, sql: Sql, chunk: AdSignalsChunk | undefined): Promise<void> {
     const at = watermarkEventTime(parseIso(event.envelope.occurredAt), this.clock.now(), this.settings.maxClockSkewMs);
     if (chunk) chunk.noteWatermark(event.topic, event.partition, at);
-    else await advanceWatermark(tx, event.topic, event.partition, at);
+    else await advanceWatermark(sql, event.topic, event.partition, at);
   }
 
-  async initiated(event: ConsumedEvent, tx: EntityManager, batch?: InboxBatch): Promise<void> {
+  async initiated(event: ConsumedEvent, sql: Sql, batch?: InboxBatch): Promise<void> {
     assertVersion(event, 1);
-    const chunk = AdSignalsChunk.of(batch, tx);
+    const chunk = AdSignalsChunk.of(batch, sql);
     const data = event.envelope.data as PaymentInitiatedData;
     if (isMerchantPurchase(data)) {
-      await tx.query(
+      await sql.query(
         `INSERT INTO payment_contexts (payment_key, app, country, merchant_category, method_id) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (payment_key) DO NOTHING`,
         [this.paymentKey(data.paymentId), data.app, data.country, categoryOf(data), data.paymentMethodId ?? null],
       );
     }
-    await this.watermark(event, tx, chunk);
+    await this.watermark(event, sql, chunk);
   }
 
-  async captured(event: ConsumedEvent, tx: EntityManager, batch?: InboxBatch): Promise<void> {
+  async captured(event: ConsumedEvent, sql: Sql, batch?: InboxBatch): Promise<void> {
     assertVersion(event, 1);
-    const chunk = AdSignalsChunk.of(batch, tx);
+    const chunk = AdSignalsChunk.of(batch, sql);
     const data = event.envelope.data as PaymentCapturedData;
-    await this.watermark(event, tx, chunk);
+    await this.watermark(event, sql, chunk);
     if (!isMerchantPurchase(data)) return;
     const amount = BigInt(data.amount.amount);
     if (amount === 0n) throw new PermanentEventError(`payment ${data.paymentId}: a capture of 0 ${data.amount.currency} is not a purchase`);
     const paymentKey = this.paymentKey(data.paymentId);
-    const [context] = await tx.query<{ app: string; country: string; merchant_category: string; method_id: string | null }[]>(
+    const [context] = await sql.query<{ app: string; country: string; merchant_category: string; method_id: string | null }>(
       'SELECT app, country, merchant_category, method_id FROM payment_contexts WHERE payment_key = $1',
       [paymentKey],
     );
@@ -90,11 +90,11 @@ export class RecordPaymentFacts {
       await chunk.lockShared(day);
       await chunk.lockShared(hour);
     } else {
-      await lockWindow(tx, day, 'shared');
-      await lockWindow(tx, hour, 'shared');
+      await lockWindow(sql, day, 'shared');
+      await lockWindow(sql, hour, 'shared');
     }
-    const late = (await (chunk ? chunk.closedAmong([hour, day]) : closedAmong(tx, [hour, day]))).size > 0;
-    const inserted = await tx.query<unknown[]>(
+    const late = (await (chunk ? chunk.closedAmong([hour, day]) : closedAmong(sql, [hour, day]))).size > 0;
+    const inserted = await sql.query<unknown>(
       `INSERT INTO purchases (payment_key, person_key, merchant_id, occurred_at, hour_start, day_start, app, country, merchant_category,
                               provider, method_id, amount_bucket, amount, currency, status)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
@@ -118,29 +118,29 @@ export class RecordPaymentFacts {
       ],
     );
     if (late && inserted.length > 0) {
-      await recordCorrection(tx, { window: hour, merchantId: data.counterparty.id, kind: 'late_purchase', currency: data.amount.currency, events: 1, amount });
+      await recordCorrection(sql, { window: hour, merchantId: data.counterparty.id, kind: 'late_purchase', currency: data.amount.currency, events: 1, amount });
     }
   }
 
-  async refunded(event: ConsumedEvent, tx: EntityManager, batch?: InboxBatch): Promise<void> {
+  async refunded(event: ConsumedEvent, sql: Sql, batch?: InboxBatch): Promise<void> {
     assertVersion(event, 1);
-    const chunk = AdSignalsChunk.of(batch, tx);
+    const chunk = AdSignalsChunk.of(batch, sql);
     const data = event.envelope.data as PaymentRefundedData;
-    await this.watermark(event, tx, chunk);
+    await this.watermark(event, sql, chunk);
     if (!isMerchantPurchase(data)) return;
     const amount = BigInt(data.amount.amount);
     if (amount === 0n)
       throw new PermanentEventError(`payment ${data.paymentId}, refund ${data.refundId}: a refund of 0 ${data.amount.currency} is not a refund`);
     const paymentKey = this.paymentKey(data.paymentId);
     // The row lock orders this refund with the hour's closing, which locks pending purchases too.
-    const [purchase] = await tx.query<{ amount: string; currency: string; status: string; occurred_at: Date }[]>(
+    const [purchase] = await sql.query<{ amount: string; currency: string; status: string; occurred_at: Date }>(
       'SELECT amount, currency, status, occurred_at FROM purchases WHERE payment_key = $1 FOR UPDATE',
       [paymentKey],
     );
     if (!purchase) {
       // Refunds follow their capture on the same partition; without one, the capture was never a
       // counted purchase here or is long gone (retention). Counted, not dropped.
-      await recordCorrection(tx, {
+      await recordCorrection(sql, {
         window: windowOf('hour', parseIso(event.envelope.occurredAt)),
         merchantId: data.counterparty.id,
         kind: 'unmatched_refund',
@@ -156,7 +156,7 @@ export class RecordPaymentFacts {
       );
     }
     const refundKey = pseudonymize(this.settings.pseudonymKey, 'payment', `${data.paymentId}/refund/${data.refundId}`);
-    const [{ refunded }] = await tx.query<{ refunded: string }[]>(
+    const [{ refunded }] = await sql.query<{ refunded: string }>(
       'SELECT coalesce(sum(amount), 0)::text AS refunded FROM refunds WHERE payment_key = $1 AND refund_key <> $2',
       [paymentKey, refundKey],
     );
@@ -166,13 +166,13 @@ export class RecordPaymentFacts {
       );
     }
     const late = purchase.status !== 'pending';
-    const inserted = await tx.query<unknown[]>(
+    const inserted = await sql.query<unknown>(
       `INSERT INTO refunds (refund_key, payment_key, amount, currency, full_refund, occurred_at, status) VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (refund_key) DO NOTHING RETURNING refund_key`,
       [refundKey, paymentKey, amount.toString(), data.amount.currency, data.full, event.envelope.occurredAt, late ? 'late' : 'pending'],
     );
     if (late && inserted.length > 0) {
-      await recordCorrection(tx, {
+      await recordCorrection(sql, {
         window: windowOf('hour', purchase.occurred_at.getTime()),
         merchantId: data.counterparty.id,
         kind: 'late_refund',

@@ -1,7 +1,7 @@
 import { windowOf } from '@pay/ad-signals-domain';
 import type { BatchWork, InboxBatch } from '@pay/messaging';
+import type { Sql } from '@pay/platform';
 import { AdSignalsChunk } from './chunk-work';
-import type { Sql } from './sql';
 
 /** An inbox batch as the consumer makes one: one work per key for the transaction. */
 function batch(): InboxBatch & { works: Map<object, BatchWork> } {
@@ -20,9 +20,9 @@ function recordingSql(): Sql & { sent: { text: string; parameters: unknown[] }[]
   const sent: { text: string; parameters: unknown[] }[] = [];
   return {
     sent,
-    query: <T>(text: string, parameters: unknown[] = []): Promise<T> => {
-      sent.push({ text, parameters });
-      return Promise.resolve((text.includes('closed_windows') ? [{ granularity: 'day' }] : []) as T);
+    query: <Row>(text: string, parameters: readonly unknown[] = []): Promise<Row[]> => {
+      sent.push({ text, parameters: [...parameters] });
+      return Promise.resolve((text.includes('closed_windows') ? [{ granularity: 'day' }] : []) as Row[]);
     },
   };
 }

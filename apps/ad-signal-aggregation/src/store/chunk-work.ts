@@ -1,6 +1,6 @@
 import type { TimeWindow } from '@pay/ad-signals-domain';
 import type { BatchWork, InboxBatch } from '@pay/messaging';
-import type { Sql } from './sql';
+import type { Sql } from '@pay/platform';
 import { advanceWatermarks } from './watermark-store';
 import { closedAmong, lockWindow } from './window-locks';
 

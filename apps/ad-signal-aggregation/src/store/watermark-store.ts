@@ -1,4 +1,4 @@
-import type { Sql } from './sql';
+import type { Sql } from '@pay/platform';
 
 /** Moves the partition's latest event time forward (never back). */
 export async function advanceWatermark(sql: Sql, topic: string, partition: number, eventTime: number): Promise<void> {
@@ -21,6 +21,6 @@ export async function advanceWatermarks(sql: Sql, marks: readonly { topic: strin
 
 /** The latest event time seen on any input partition, epoch ms. */
 export async function latestEventTime(sql: Sql): Promise<number | undefined> {
-  const rows = await sql.query<{ latest: Date | null }[]>('SELECT max(latest_event_at) AS latest FROM input_watermarks');
+  const rows = await sql.query<{ latest: Date | null }>('SELECT max(latest_event_at) AS latest FROM input_watermarks');
   return rows[0]?.latest ? rows[0].latest.getTime() : undefined;
 }

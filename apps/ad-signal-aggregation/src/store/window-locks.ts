@@ -1,6 +1,6 @@
+import type { Sql } from '@pay/platform';
 import type { TimeWindow } from '@pay/ad-signals-domain';
 import { windowNumber } from '@pay/ad-signals-domain';
-import type { Sql } from './sql';
 
 /**
  * A window is closed under an exclusive advisory lock; recording an event into it takes the
@@ -15,7 +15,7 @@ export async function lockWindow(sql: Sql, window: TimeWindow, mode: 'shared' | 
 
 /** Which of the given windows are closed already. */
 export async function closedAmong(sql: Sql, windows: readonly TimeWindow[]): Promise<Set<string>> {
-  const rows = await sql.query<{ granularity: string }[]>(
+  const rows = await sql.query<{ granularity: string }>(
     'SELECT granularity FROM closed_windows WHERE (granularity, window_start) IN (SELECT * FROM unnest($1::text[], $2::timestamptz[]))',
     [windows.map((window) => window.granularity), windows.map((window) => new Date(window.start).toISOString())],
   );

@@ -1,16 +1,4 @@
-/**
- * What the projection's SQL runs on: a TypeORM EntityManager inside the inbox transaction, a
- * QueryRunner, or a plain `pg` client wrapped by `sqlOfClient` (the rebuild tool and the bench
- * run without Nest). Statements use positional parameters only.
- */
-export interface Sql {
-  query<T = unknown>(text: string, parameters?: unknown[]): Promise<T>;
-}
-
-/** A `pg` Client or Pool as a Sql (returns the rows). */
-export function sqlOfClient(client: { query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }> }): Sql {
-  return { query: async <T>(text: string, parameters?: unknown[]) => (await client.query(text, parameters)).rows as T };
-}
+import type { Sql } from '@pay/platform';
 
 export interface JsonColumn {
   name: string;

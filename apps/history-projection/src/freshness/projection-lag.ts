@@ -1,6 +1,6 @@
 import { LastValueGauge } from '@pay/observability';
 import type { Admin } from 'kafkajs';
-import type { Sql } from '../database/sql';
+import type { Sql } from '@pay/platform';
 
 export interface PartitionLag {
   partition: number;
@@ -143,7 +143,7 @@ export class ProjectionLag {
   }
 
   private async lastApplied(topic: string, partition: number): Promise<string | null> {
-    const rows = await this.sql.query<Array<{ occurred_at: Date }>>(
+    const rows = await this.sql.query<{ occurred_at: Date }>(
       'SELECT occurred_at FROM raw_events WHERE topic = $1 AND kafka_partition = $2 ORDER BY kafka_offset DESC LIMIT 1',
       [topic, partition],
     );

@@ -1,3 +1,4 @@
+import { PAYMENT_STATUSES } from '@pay/payments-domain';
 import type { DisputeFacts, LedgerLink, PaymentFacts, RefundFacts } from './payment-facts';
 import { maxInstant, minInstant } from './projectable-event';
 
@@ -7,17 +8,6 @@ export const ENTRY_KINDS = [...PAYMENT_KINDS, 'refund', 'chargeback'] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
 
 /** A payment's status (the payment state machine's), a refund's, or a chargeback's. */
-export const PAYMENT_STATUSES = [
-  'initiated',
-  'requires_action',
-  'authorized',
-  'captured',
-  'partially_refunded',
-  'refunded',
-  'failed',
-  'canceled',
-  'disputed',
-] as const;
 export const REFUND_STATUSES = ['pending', 'succeeded', 'failed'] as const;
 export const ENTRY_STATUSES = [...PAYMENT_STATUSES, 'pending', 'succeeded', 'charged_back'] as const;
 export type EntryStatus = (typeof ENTRY_STATUSES)[number];

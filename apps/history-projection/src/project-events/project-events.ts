@@ -1,5 +1,6 @@
 import type { LedgerTransactionRecordedData } from '@pay/contracts';
-import type { JsonColumn, Sql } from '../database/sql';
+import type { Sql } from '@pay/platform';
+import type { JsonColumn } from '../database/sql';
 import { upsertRows } from '../database/sql';
 import type { EntryRecord } from '../read-model/entry-record';
 import type { ReadModelTables } from '../read-model/read-model-tables';
@@ -218,7 +219,7 @@ async function projectWallets(
   const walletRecords =
     personIds.length === 0
       ? []
-      : await sql.query<Array<Record<string, unknown>>>(
+      : await sql.query<Record<string, unknown>>(
           `SELECT person_id, country, opened_at, apps, apps_sequence, has_email, has_phone, contact_sequence, preferred_method_id, preferred_sequence
            FROM ${t.wallets} WHERE person_id = ANY($1)`,
           [personIds],
@@ -253,7 +254,7 @@ async function projectWallets(
       ],
       methodIds.map((id) => ({ method_id: id, person_id: methodOwners.get(id) })),
     );
-    const methodRecords = await sql.query<Array<Record<string, unknown>>>(
+    const methodRecords = await sql.query<Record<string, unknown>>(
       `SELECT method_id, person_id, kind, brand, last4, exp_month, exp_year, country, added_at, removed_at
        FROM ${t.methods} WHERE method_id = ANY($1)`,
       [methodIds],
@@ -365,7 +366,7 @@ async function projectPayments(
   const told = sortedUnique([...paymentEvents.map(paymentIdOf), ...links.map((l) => l.paymentId)]);
   let retold: string[] = [];
   if (newlyKnownMethods.length > 0) {
-    const rows = await sql.query<Array<{ payment_id: string }>>(`SELECT payment_id FROM ${t.facts} WHERE method_id = ANY($1)`, [newlyKnownMethods]);
+    const rows = await sql.query<{ payment_id: string }>(`SELECT payment_id FROM ${t.facts} WHERE method_id = ANY($1)`, [newlyKnownMethods]);
     retold = rows.map((r) => r.payment_id);
   }
   const paymentIds = sortedUnique([...told, ...retold]);
@@ -381,7 +382,7 @@ async function projectPayments(
     ],
     paymentIds.map((id) => ({ payment_id: id, facts: {} })),
   );
-  const factRows = await sql.query<Array<{ payment_id: string; facts: PaymentFacts | Record<string, never> }>>(
+  const factRows = await sql.query<{ payment_id: string; facts: PaymentFacts | Record<string, never> }>(
     `SELECT payment_id, facts FROM ${t.facts} WHERE payment_id = ANY($1)`,
     [paymentIds],
   );
@@ -401,13 +402,11 @@ async function projectPayments(
   const methodIds = sortedUnique([...facts.values()].flatMap((f) => (f?.initiated?.methodId ? [f.initiated.methodId] : [])));
   const methodKinds = new Map<string, string>();
   if (methodIds.length > 0) {
-    const rows = await sql.query<Array<{ method_id: string; kind: string | null }>>(`SELECT method_id, kind FROM ${t.methods} WHERE method_id = ANY($1)`, [
-      methodIds,
-    ]);
+    const rows = await sql.query<{ method_id: string; kind: string | null }>(`SELECT method_id, kind FROM ${t.methods} WHERE method_id = ANY($1)`, [methodIds]);
     for (const row of rows) if (row.kind !== null) methodKinds.set(row.method_id, row.kind);
   }
 
-  const existing = await sql.query<Array<EntryRecord<Date | string>>>(
+  const existing = await sql.query<EntryRecord<Date | string>>(
     `SELECT ${ENTRY_COLUMNS.map((c) => c.name).join(', ')} FROM ${t.entries} WHERE payment_id = ANY($1)`,
     [paymentIds],
   );

@@ -1,5 +1,5 @@
 import type { BatchWork, ConsumedEvent } from '@pay/messaging';
-import type { Sql } from '../database/sql';
+import type { Sql } from '@pay/platform';
 import { lockLiveVersion } from '../read-model/read-model-version';
 import type { ProjectionOutcome } from './project-events';
 import { projectEvents } from './project-events';

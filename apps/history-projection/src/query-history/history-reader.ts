@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { sqlOfPool } from '@pay/platform';
 import type { AggregateRequest } from '../aggregate-history/aggregate-query';
 import { aggregateQuery } from '../aggregate-history/aggregate-query';
 import type { AggregateRow, AggregatesView } from '../aggregate-history/aggregate-view';
@@ -31,7 +32,7 @@ export class HistoryReader {
   private readonly versions: LiveVersionCache;
 
   constructor(private readonly dataSource: DataSource) {
-    this.versions = new LiveVersionCache(dataSource);
+    this.versions = new LiveVersionCache(sqlOfPool(dataSource));
   }
 
   async tables(): Promise<ReadModelTables> {

@@ -1,4 +1,4 @@
-import type { Sql } from '../database/sql';
+import type { Sql } from '@pay/platform';
 
 export type VersionState = 'building' | 'live' | 'retired';
 
@@ -19,19 +19,19 @@ export interface ReadModelVersion {
  * FOR UPDATE) waits for this transaction, and this transaction waits for a switch in progress.
  */
 export async function lockLiveVersion(sql: Sql): Promise<number> {
-  const rows = await sql.query<Array<{ live_version: number }>>('SELECT live_version FROM read_model_pointer FOR SHARE');
+  const rows = await sql.query<{ live_version: number }>('SELECT live_version FROM read_model_pointer FOR SHARE');
   if (rows.length === 0) throw new Error('read_model_pointer is empty: run the history-projection migrations');
   return Number(rows[0].live_version);
 }
 
 export async function liveVersion(sql: Sql): Promise<number> {
-  const rows = await sql.query<Array<{ live_version: number }>>('SELECT live_version FROM read_model_pointer');
+  const rows = await sql.query<{ live_version: number }>('SELECT live_version FROM read_model_pointer');
   if (rows.length === 0) throw new Error('read_model_pointer is empty: run the history-projection migrations');
   return Number(rows[0].live_version);
 }
 
 export async function listVersions(sql: Sql): Promise<ReadModelVersion[]> {
-  const rows = await sql.query<Array<Record<string, unknown>>>(
+  const rows = await sql.query<Record<string, unknown>>(
     `SELECT version, state, checkpoint_tx::text AS checkpoint_tx, checkpoint_position::text AS checkpoint_position, events_applied,
             indexed, started_at, live_since, retired_at
      FROM read_model_versions ORDER BY version`,

@@ -2,6 +2,7 @@ import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '@pay/auth';
 import { DataSource } from 'typeorm';
+import { sqlOfPool } from '@pay/platform';
 import type { LagSnapshot } from '../freshness/projection-lag';
 import { ProjectionLag } from '../freshness/projection-lag';
 import { PROJECTION_LAG } from '../freshness/projection-readiness';
@@ -23,8 +24,8 @@ export class ReadModelController {
   @ApiOperation({ summary: 'Read model versions (live, building with its progress, retired), stored events and lag' })
   async status(): Promise<{ liveVersion: number; versions: ReadModelVersion[]; storedEvents: number; lag: LagSnapshot }> {
     const [live, versions, [stored], lag] = await Promise.all([
-      liveVersion(this.dataSource),
-      listVersions(this.dataSource),
+      liveVersion(sqlOfPool(this.dataSource)),
+      listVersions(sqlOfPool(this.dataSource)),
       this.dataSource.query<Array<{ n: string }>>('SELECT count(*)::text AS n FROM raw_events'),
       this.lag.current(5_000),
     ]);

@@ -1,5 +1,6 @@
+import type { Sql } from '@pay/platform';
+import { inTransaction, sqlOfPool } from '@pay/platform';
 import type { DataSource } from 'typeorm';
-import type { Sql } from '../database/sql';
 import type { ProjectableEvent } from '../project-events/projectable-event';
 import { dropReadModelSql, readModelContent, readModelIndexesSql, readModelTablesSql } from '../read-model/read-model-tables';
 import type { BatchState, PlannedBatch } from './replay-batch';
@@ -62,10 +63,6 @@ export interface RawEventRow {
   envelope: ProjectableEvent;
 }
 
-async function inTransaction<T>(dataSource: DataSource, work: (sql: Sql) => Promise<T>): Promise<T> {
-  return dataSource.transaction((manager) => work(manager));
-}
-
 /**
  * Reads stored events after the checkpoint in (tx_id, position) order. Outside the switch only
  * rows of transactions older than every running one are read (`tx_id < xmin`): a transaction
@@ -81,7 +78,7 @@ async function readBatch(sql: Sql, checkpoint: Checkpoint, limit: number, waitFo
   if (waitForRunning) conditions.push('tx_id < pg_snapshot_xmin(pg_current_snapshot())');
   values.push(limit);
   // The text forms get other names: ORDER BY an output name would sort text ('10242' < '9800').
-  const rows = await sql.query<Array<{ position_text: string; tx_text: string; envelope: ProjectableEvent }>>(
+  const rows = await sql.query<{ position_text: string; tx_text: string; envelope: ProjectableEvent }>(
     `SELECT position::text AS position_text, tx_id::text AS tx_text, envelope FROM raw_events
      ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
      ORDER BY tx_id, position LIMIT $${values.length}`,
@@ -163,9 +160,13 @@ async function startOrResume(
 ): Promise<{ version: number; checkpoint: Checkpoint; eventsApplied: number; indexed: boolean; resumed: boolean }> {
   return inTransaction(dataSource, async (sql) => {
     await sql.query('LOCK TABLE read_model_versions IN EXCLUSIVE MODE');
-    const [building] = await sql.query<
-      Array<{ version: number; checkpoint_tx: string | null; checkpoint_position: string | null; events_applied: string; indexed: boolean }>
-    >(
+    const [building] = await sql.query<{
+      version: number;
+      checkpoint_tx: string | null;
+      checkpoint_position: string | null;
+      events_applied: string;
+      indexed: boolean;
+    }>(
       `SELECT version, checkpoint_tx::text AS checkpoint_tx, checkpoint_position::text AS checkpoint_position, events_applied::text AS events_applied, indexed
        FROM read_model_versions WHERE state = 'building'`,
     );
@@ -182,7 +183,7 @@ async function startOrResume(
       await sql.query(dropReadModelSql(Number(building.version)));
       await sql.query('DELETE FROM read_model_versions WHERE version = $1', [building.version]);
     }
-    const [{ next }] = await sql.query<Array<{ next: number }>>('SELECT coalesce(max(version), 0) + 1 AS next FROM read_model_versions');
+    const [{ next }] = await sql.query<{ next: number }>('SELECT coalesce(max(version), 0) + 1 AS next FROM read_model_versions');
     const version = Number(next);
     // Leftovers of a version number used before (dropped rows, not tables) must not leak in.
     await sql.query(dropReadModelSql(version));
@@ -224,8 +225,9 @@ async function rebuild(options: RebuildOptions, dataSource: DataSource, batchSiz
   // Three stages overlap: reading batch N+2, planning batch N+1 (reads and folds, in Node) and
   // writing batch N (in PostgreSQL). Writes commit one after the other, each with its checkpoint;
   // batch N+1 takes what batch N writes from N's plan, and the rest is committed already.
+  const pool = sqlOfPool(dataSource);
   const replay = async (phase: RebuildPhase, stopBelow: number): Promise<void> => {
-    let next = readBatch(dataSource, checkpoint, batchSize, true);
+    let next = readBatch(pool, checkpoint, batchSize, true);
     let writing: Promise<Checkpoint> | undefined;
     let previous: BatchState | undefined;
     const written = async (): Promise<void> => {
@@ -235,10 +237,10 @@ async function rebuild(options: RebuildOptions, dataSource: DataSource, batchSiz
     try {
       for (;;) {
         const rows = await next;
-        if (rows.length >= stopBelow) next = readBatch(dataSource, lastOf(rows) ?? checkpoint, batchSize, true);
+        if (rows.length >= stopBelow) next = readBatch(pool, lastOf(rows) ?? checkpoint, batchSize, true);
         if (rows.length > 0) {
           const plan = await planBatch(
-            dataSource,
+            pool,
             version,
             rows.map((r) => r.envelope),
             previous,
@@ -286,7 +288,7 @@ async function rebuild(options: RebuildOptions, dataSource: DataSource, batchSiz
   report('switching', true);
   const previousVersion = await inTransaction(dataSource, async (sql) => {
     // Waits for live transactions projecting into the old version, and holds back new ones.
-    const [pointer] = await sql.query<Array<{ live_version: number }>>('SELECT live_version FROM read_model_pointer FOR UPDATE');
+    const [pointer] = await sql.query<{ live_version: number }>('SELECT live_version FROM read_model_pointer FOR UPDATE');
     for (;;) {
       // Every live transaction now waits for this one: what is committed is all there is.
       const rows = await readBatch(sql, checkpoint, batchSize, false);
@@ -343,7 +345,7 @@ async function dropOldVersions(dataSource: DataSource, keep: number): Promise<nu
 export async function readModelChecksums(sql: Sql, version: number): Promise<Record<string, { rows: number; checksum: string }>> {
   const out: Record<string, { rows: number; checksum: string }> = {};
   for (const { table } of readModelContent(version)) {
-    const [row] = await sql.query<Array<{ rows: string; checksum: string | null }>>(
+    const [row] = await sql.query<{ rows: string; checksum: string | null }>(
       `SELECT count(*)::text AS rows, bit_xor(('x' || substr(md5(t::text), 1, 16))::bit(64)::bigint)::text AS checksum FROM ${table} t`,
     );
     out[table.replace(/_v\d+$/, '')] = { rows: Number(row.rows), checksum: row.checksum ?? '0' };

@@ -5,6 +5,7 @@
  */
 import 'reflect-metadata';
 import type { EventEnvelope } from '@pay/contracts';
+import { sqlOfPool, sqlOfTransaction } from '@pay/platform';
 import type { TestSchema } from '@pay/testing';
 import { createTestSchema } from '@pay/testing';
 import { historyProjectionMigrations } from '../database/migrations';
@@ -18,7 +19,9 @@ async function storeLive(schema: TestSchema, events: readonly EventEnvelope[]): 
   let offset = 0;
   for (const envelope of events) {
     offset += 1;
-    await schema.dataSource.transaction((tx) => storeAndProject(tx, [{ envelope, topic: envelope.type.split('.')[0], partition: 0, offset: String(offset) }]));
+    await schema.dataSource.transaction((tx) =>
+      storeAndProject(sqlOfTransaction(tx), [{ envelope, topic: envelope.type.split('.')[0], partition: 0, offset: String(offset) }]),
+    );
   }
 }
 
@@ -40,6 +43,6 @@ describe('rebuild with batches planned while the previous one is written', () =>
     await storeLive(schema, order(workload.events));
     const result = await rebuildReadModel({ dataSource: schema.dataSource, batchSize: 1 });
     expect(result.events).toBe(workload.events.length);
-    expect(await readModelChecksums(schema.dataSource, 2)).toEqual(await readModelChecksums(schema.dataSource, 1));
+    expect(await readModelChecksums(sqlOfPool(schema.dataSource), 2)).toEqual(await readModelChecksums(sqlOfPool(schema.dataSource), 1));
   });
 });

@@ -1,5 +1,6 @@
 import type { LedgerTransactionRecordedData } from '@pay/contracts';
-import type { JsonColumn, Sql } from '../database/sql';
+import type { Sql } from '@pay/platform';
+import type { JsonColumn } from '../database/sql';
 import { upsertRows } from '../database/sql';
 import type { DailyTotalDelta } from '../project-events/daily-totals';
 import { DailyTotalsChange } from '../project-events/daily-totals';
@@ -151,7 +152,7 @@ async function planWallets(
   const wallets = new Map<string, WalletRow>(personIds.map((id) => [id, previous?.wallets.get(id) ?? emptyWallet(id)]));
   const walletsToRead = personIds.filter((id) => !previous?.wallets.has(id));
   if (walletsToRead.length > 0) {
-    const records = await sql.query<Array<Record<string, unknown>>>(
+    const records = await sql.query<Record<string, unknown>>(
       `SELECT person_id, country, opened_at, apps, apps_sequence, has_email, has_phone, contact_sequence, preferred_method_id, preferred_sequence
        FROM ${t.wallets} WHERE person_id = ANY($1)`,
       [walletsToRead],
@@ -181,7 +182,7 @@ async function planWallets(
     if (!known) created.add(id);
   }
   if (created.size > 0) {
-    const records = await sql.query<Array<Record<string, unknown>>>(
+    const records = await sql.query<Record<string, unknown>>(
       `SELECT method_id, person_id, kind, brand, last4, exp_month, exp_year, country, added_at, removed_at
        FROM ${t.methods} WHERE method_id = ANY($1)`,
       [[...created]],
@@ -302,7 +303,7 @@ async function planPayments(
   const paymentIds = new Set(told);
   if (kinds.newlyKnown.length > 0) {
     // Payments of a method whose kind just became known change method type.
-    const rows = await sql.query<Array<{ payment_id: string }>>(`SELECT payment_id FROM ${t.facts} WHERE method_id = ANY($1)`, [kinds.newlyKnown]);
+    const rows = await sql.query<{ payment_id: string }>(`SELECT payment_id FROM ${t.facts} WHERE method_id = ANY($1)`, [kinds.newlyKnown]);
     for (const row of rows) paymentIds.add(row.payment_id);
     // The batch before may not have committed its payments yet.
     const newlyKnown = new Set(kinds.newlyKnown);
@@ -318,7 +319,7 @@ async function planPayments(
     else if (!previous?.facts.has(paymentId)) factsToRead.push(paymentId);
   }
   if (factsToRead.length > 0) {
-    const rows = await sql.query<Array<{ payment_id: string; facts: PaymentFacts | Record<string, never> }>>(
+    const rows = await sql.query<{ payment_id: string; facts: PaymentFacts | Record<string, never> }>(
       `SELECT payment_id, facts FROM ${t.facts} WHERE payment_id = ANY($1)`,
       [factsToRead],
     );
@@ -347,7 +348,7 @@ async function planPayments(
     }
   }
   if (missing.size > 0) {
-    const rows = await sql.query<Array<{ method_id: string; kind: string | null }>>(`SELECT method_id, kind FROM ${t.methods} WHERE method_id = ANY($1)`, [
+    const rows = await sql.query<{ method_id: string; kind: string | null }>(`SELECT method_id, kind FROM ${t.methods} WHERE method_id = ANY($1)`, [
       [...missing],
     ]);
     for (const row of rows) storedKinds.set(row.method_id, row.kind);

@@ -1,3 +1,4 @@
+import { money } from '@pay/contracts';
 import { RolloutPolicy } from '@pay/rollout';
 import type { PurchaseFacts } from './check-purchase';
 import { checkPurchase } from './check-purchase';
@@ -23,8 +24,7 @@ const purchase: PurchaseRequest = {
   counterparty: { type: 'merchant', id: 'shop' },
   app: 'instagram',
   country: 'US',
-  amount: 1_000n,
-  currency: 'USD',
+  amount: money(1_000n, 'USD'),
 };
 const facts: PurchaseFacts = {
   payer: { personId: 'ana', apps: ['instagram'], preferredMethodId: METHOD },
@@ -47,9 +47,9 @@ describe('checkPurchase', () => {
     expect(codeOf({ country: 'BR' })).toBe('PAY_NOT_AVAILABLE_IN_COUNTRY');
     expect(codeOf({ country: 'FR' })).toBe('PAY_NOT_AVAILABLE_IN_COUNTRY');
     expect(codeOf({ app: 'whatsapp' })).toBe('PAY_NOT_AVAILABLE_IN_APP');
-    expect(codeOf({ currency: 'JPY' })).toBe('CURRENCY_NOT_SUPPORTED');
-    expect(codeOf({ amount: 49n })).toBe('AMOUNT_BELOW_MINIMUM');
-    expect(codeOf({ amount: 100_001n })).toBe('AMOUNT_ABOVE_MAXIMUM');
+    expect(codeOf({ amount: money(1_000n, 'JPY') })).toBe('CURRENCY_NOT_SUPPORTED');
+    expect(codeOf({ amount: money(49n, 'USD') })).toBe('AMOUNT_BELOW_MINIMUM');
+    expect(codeOf({ amount: money(100_001n, 'USD') })).toBe('AMOUNT_ABOVE_MAXIMUM');
     expect(codeOf({}, { payer: undefined })).toBe('WALLET_NOT_FOUND');
     expect(codeOf({ app: 'facebook' })).toBe('PAY_NOT_ACTIVE_IN_APP');
     expect(codeOf({ kind: 'donation', counterparty: { type: 'non-profit', id: 'np-x' } }, { nonProfitRegistered: false })).toBe('NON_PROFIT_NOT_REGISTERED');
@@ -78,7 +78,7 @@ describe('checkPurchase', () => {
 describe('requestHash', () => {
   it('is the same for the same purchase whatever the proof, and differs for another purchase', () => {
     expect(requestHash({ ...purchase, stepUpProof: 'a' })).toBe(requestHash(purchase));
-    expect(requestHash({ ...purchase, amount: 1_001n })).not.toBe(requestHash(purchase));
+    expect(requestHash({ ...purchase, amount: money(1_001n, 'USD') })).not.toBe(requestHash(purchase));
     expect(requestHash({ ...purchase, paymentMethodId: METHOD })).not.toBe(requestHash(purchase));
   });
 });

@@ -1,3 +1,4 @@
+import { toMinorUnits } from '@pay/contracts';
 import type { RolloutPolicy } from '@pay/rollout';
 import type { PaymentLimits } from './payment-limits';
 import { PurchaseRefusal } from './purchase-refusal';
@@ -63,10 +64,12 @@ export function checkPurchase(request: PurchaseRequest, facts: PurchaseFacts, ru
       `Pay is not available in ${request.app} in ${request.country} yet; it is available in ${rules.rollout.liveApps(request.country).join(', ')}`,
     );
   }
-  const range = rules.limits.get(request.currency);
-  if (!range) return refuse('CURRENCY_NOT_SUPPORTED', `payments in ${request.currency} are not accepted; accepted: ${[...rules.limits.keys()].join(', ')}`);
-  if (request.amount < range.min) return refuse('AMOUNT_BELOW_MINIMUM', `the amount must be at least ${range.min} minor units of ${request.currency}`);
-  if (request.amount > range.max) return refuse('AMOUNT_ABOVE_MAXIMUM', `the amount must be at most ${range.max} minor units of ${request.currency}`);
+  const { currency } = request.amount;
+  const amount = toMinorUnits(request.amount);
+  const range = rules.limits.get(currency);
+  if (!range) return refuse('CURRENCY_NOT_SUPPORTED', `payments in ${currency} are not accepted; accepted: ${[...rules.limits.keys()].join(', ')}`);
+  if (amount < range.min) return refuse('AMOUNT_BELOW_MINIMUM', `the amount must be at least ${range.min} minor units of ${currency}`);
+  if (amount > range.max) return refuse('AMOUNT_ABOVE_MAXIMUM', `the amount must be at most ${range.max} minor units of ${currency}`);
 
   const payer = facts.payer;
   if (!payer) return refuse('WALLET_NOT_FOUND', 'the person has no wallet');

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AppName, PaymentKind } from '@pay/contracts';
+import type { AppName, Money, PaymentKind } from '@pay/contracts';
 
 /**
  * A request for money to move, whichever door it came through (Kafka's PurchaseRequested or
@@ -13,8 +13,8 @@ export interface PurchaseRequest {
   readonly counterparty: { readonly type: 'merchant' | 'non-profit' | 'person'; readonly id: string };
   readonly app: AppName;
   readonly country: string;
-  readonly amount: bigint;
-  readonly currency: string;
+  /** Minor units and currency, as the contract carries them (`toMinorUnits` for arithmetic). */
+  readonly amount: Money;
   readonly paymentMethodId?: string;
   readonly stepUpProof?: string;
   readonly merchantCategory?: string;
@@ -34,8 +34,8 @@ export function requestHash(request: PurchaseRequest): string {
     request.counterparty.id,
     request.app,
     request.country,
-    request.amount.toString(),
-    request.currency,
+    request.amount.amount,
+    request.amount.currency,
     request.paymentMethodId ?? '',
     request.merchantCategory ?? '',
     request.description ?? '',

@@ -1,5 +1,5 @@
 import { parseStepUpThresholds, StepUpKeysUnavailableError, StepUpProofVerifier } from '@pay/auth';
-import { PAYMENT_REJECTION_CODES } from '@pay/contracts';
+import { money, PAYMENT_REJECTION_CODES } from '@pay/contracts';
 import type { JWK } from 'jose';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import type { PurchaseRequest } from './purchase-request';
@@ -14,8 +14,7 @@ const purchase: PurchaseRequest = {
   counterparty: { type: 'merchant', id: 'shop' },
   app: 'instagram',
   country: 'US',
-  amount: 8_000n,
-  currency: 'USD',
+  amount: money(8_000n, 'USD'),
 };
 
 /** A proof as the wallet signs it, and the wallet's public key. */
@@ -38,7 +37,7 @@ describe('checkStepUp', () => {
   it('passes below the threshold and with a valid proof; refuses a missing or bad proof with its rejection code', async () => {
     const { proof, publicJwk } = await walletProof();
     const verifier = new StepUpProofVerifier({ jwks: { keys: [publicJwk] }, issuer: ISSUER });
-    expect(await checkStepUp({ ...purchase, amount: 5_000n }, thresholds, verifier)).toEqual({ outcome: 'passed' });
+    expect(await checkStepUp({ ...purchase, amount: money(5_000n, 'USD') }, thresholds, verifier)).toEqual({ outcome: 'passed' });
     expect(await checkStepUp({ ...purchase, stepUpProof: proof }, thresholds, verifier)).toMatchObject({
       outcome: 'passed',
       grant: { personId: 'ana', method: 'pin' },

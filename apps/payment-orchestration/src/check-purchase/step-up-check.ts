@@ -1,6 +1,7 @@
 import type { StepUpGrant, StepUpProofVerifier, StepUpThresholds } from '@pay/auth';
 import { StepUpKeysUnavailableError, StepUpProofError, stepUpRequired } from '@pay/auth';
 import type { PaymentRejectionCode } from '@pay/contracts';
+import { toMinorUnits } from '@pay/contracts';
 import { PurchaseRefusal } from './purchase-refusal';
 import type { PurchaseRequest } from './purchase-request';
 
@@ -30,7 +31,9 @@ export type StepUpOutcome =
  * proof was not used before is decided where the payment is written (one transaction).
  */
 export async function checkStepUp(request: PurchaseRequest, thresholds: StepUpThresholds, verifier: StepUpProofVerifier): Promise<StepUpOutcome> {
-  if (!stepUpRequired(request.amount, request.currency, thresholds)) return { outcome: 'passed' };
+  const amount = toMinorUnits(request.amount);
+  const { currency } = request.amount;
+  if (!stepUpRequired(amount, currency, thresholds)) return { outcome: 'passed' };
   if (!request.stepUpProof) {
     return {
       outcome: 'refused',
@@ -38,7 +41,7 @@ export async function checkStepUp(request: PurchaseRequest, thresholds: StepUpTh
     };
   }
   try {
-    const grant = await verifier.verify(request.stepUpProof, { personId: request.payerId, amount: request.amount, currency: request.currency });
+    const grant = await verifier.verify(request.stepUpProof, { personId: request.payerId, amount, currency });
     return { outcome: 'passed', grant };
   } catch (error) {
     if (error instanceof StepUpProofError) return { outcome: 'refused', refusal: new PurchaseRefusal(CODE_OF[error.reason], error.message) };

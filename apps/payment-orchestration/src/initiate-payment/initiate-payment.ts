@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { StepUpProofVerifier, StepUpThresholds } from '@pay/auth';
+import type { StepUpGrant, StepUpProofVerifier, StepUpThresholds } from '@pay/auth';
 import { StepUpKeysUnavailableError } from '@pay/auth';
-import { createEvent, money, PaymentRejectedV1, ReserveFundsV1, Topics } from '@pay/contracts';
+import type { Money } from '@pay/contracts';
+import { createEvent, PaymentRejectedV1, ReserveFundsV1, toMinorUnits, Topics } from '@pay/contracts';
 import { appendToOutbox } from '@pay/messaging';
 import type { Logger } from '@pay/observability';
 import type { PaymentInitiated } from '@pay/payments-domain';
@@ -79,7 +80,7 @@ export interface PaymentAccepted {
   readonly requestId: string;
   readonly kind: string;
   readonly status: 'initiated';
-  readonly amount: { readonly amount: string; readonly currency: string };
+  readonly amount: Money;
   readonly createdAt: string;
 }
 
@@ -88,19 +89,12 @@ export type InitiateOutcome =
   | { readonly outcome: 'refused'; readonly refusal: PurchaseRefusal };
 
 /**
- * Use case: a purchase, donation or transfer is requested. One behaviour for both doors:
- * 1. the request id is locked for the transaction; a request seen before gets its first answer
- *    again (same body) or IDEMPOTENCY_KEY_REUSED (another body) — fifty concurrent duplicates make
- *    one payment;
- * 2. the checks (rollout, Pay in the app, method, currency and amount, step-up proof) refuse with
- *    their own code: `payments.payment.rejected` is published and nothing else is written, so a
- *    fixed request may be sent again with the same id. A proof that cannot be checked because the
- *    wallet's keys are out of reach is no refusal: StepUpKeysUnavailableError is thrown, nothing
- *    is written or published, the id stays free (HTTP: 503; Kafka: the inbox retries the message
- *    until the keys answer, DependencyUnavailableError);
- * 3. accepted: PaymentInitiated, the step that moves the money (a card authorisation, or the
- *    wallet reservation of a transfer), the consumed step-up proof and the idempotency record all
- *    commit in one transaction; the PSP is called after the commit, never inside it.
+ * Use case: a purchase, donation or transfer is requested, with one behaviour for both doors:
+ * a request seen before gets its first answer again, a refused one has nothing written but its
+ * rejection event (fixed, it may be sent again with the same id), and an accepted one commits
+ * whole (`accept`). A proof that cannot be checked (the wallet's keys out of reach) is no refusal:
+ * StepUpKeysUnavailableError is thrown, nothing is written, the id stays free (HTTP 503; Kafka:
+ * the inbox retries the message until the keys answer).
  */
 export class InitiatePayment {
   private readonly now: () => Date;
@@ -142,6 +136,7 @@ export class InitiatePayment {
 
   private async decide(sql: Sql, request: PurchaseRequest, origin: RequestOrigin, stepUp: StepUpOutcome): Promise<InitiateOutcome> {
     const hash = requestHash(request);
+    // Locked for the transaction: fifty concurrent duplicates make one payment.
     await idempotencyKeys.lock(sql, PAYMENT_REQUEST_SCOPE, request.requestId);
     // After the lock (its own statement: a statement's snapshot is taken before it waits), the
     // earlier answer and the wallet facts in one round trip.
@@ -163,12 +158,27 @@ export class InitiatePayment {
     // so the transaction rolls back with nothing written and the key stays free for the retry.
     if (stepUp.outcome === 'unavailable') throw stepUp.error;
     if (stepUp.outcome === 'refused') return this.refuse(sql, request, origin, stepUp.refusal);
+    return this.accept(sql, request, origin, hash, checked.paymentMethodId, stepUp.grant);
+  }
 
+  /**
+   * PaymentInitiated, the step that moves the money (a card authorisation, or the wallet
+   * reservation of a transfer), the consumed step-up proof and the idempotency record, in the
+   * caller's transaction; the PSP is called after the commit, never inside it.
+   */
+  private async accept(
+    sql: Sql,
+    request: PurchaseRequest,
+    origin: RequestOrigin,
+    hash: string,
+    paymentMethodId: string | undefined,
+    grant: StepUpGrant | undefined,
+  ): Promise<InitiateOutcome> {
     const paymentId = randomUUID();
-    if (stepUp.grant) {
+    if (grant) {
       const consumed = await sql.query(
         'INSERT INTO step_up_proofs_used (proof_id, payment_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING proof_id',
-        [stepUp.grant.proofId, paymentId, stepUp.grant.expiresAt.toISOString()],
+        [grant.proofId, paymentId, grant.expiresAt.toISOString()],
       );
       if (consumed.length === 0)
         return this.refuse(
@@ -188,11 +198,11 @@ export class InitiatePayment {
       counterparty: { type: request.counterparty.type, id: request.counterparty.id },
       app: request.app,
       country: request.country,
-      amount: request.amount,
-      currency: request.currency,
+      amount: toMinorUnits(request.amount),
+      currency: request.amount.currency,
       // Purchases are charged at once: there is no shipment step to wait for in these apps.
       captureMethod: 'automatic',
-      ...(checked.paymentMethodId ? { paymentMethodId: checked.paymentMethodId } : {}),
+      ...(paymentMethodId ? { paymentMethodId } : {}),
       ...(request.merchantCategory ? { merchantCategory: request.merchantCategory } : {}),
     };
     const context = {
@@ -211,7 +221,7 @@ export class InitiatePayment {
         {
           senderId: request.payerId,
           recipientId: request.counterparty.id,
-          amount: money(request.amount, request.currency),
+          amount: request.amount,
           expiresAt: new Date(now.getTime() + this.settings.fundsReservationTtlMs).toISOString(),
         },
         { correlationId, causationId: appended.envelopes[0].id },
@@ -226,7 +236,7 @@ export class InitiatePayment {
       requestId: request.requestId,
       kind: request.kind,
       status: 'initiated',
-      amount: { amount: request.amount.toString(), currency: request.currency },
+      amount: request.amount,
       createdAt: appended.envelopes[0].occurredAt,
     };
     await idempotencyKeys.save(sql, {
@@ -311,7 +321,7 @@ export class InitiatePayment {
         kind: request.kind,
         payerId: request.payerId,
         app: request.app,
-        amount: money(request.amount, request.currency),
+        amount: request.amount,
       },
       ...(origin.correlationId ? { correlationId: origin.correlationId } : {}),
       ...(origin.causationId ? { causationId: origin.causationId } : {}),

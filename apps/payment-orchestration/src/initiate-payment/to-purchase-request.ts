@@ -1,5 +1,5 @@
 import type { PurchaseRequested } from '@pay/contracts';
-import { toMinorUnits } from '@pay/contracts';
+import { money, toMinorUnits } from '@pay/contracts';
 import type { PurchaseRequest } from '../check-purchase/purchase-request';
 import type { PaymentRequestBody } from './payment-request-body.dto';
 
@@ -12,8 +12,8 @@ export function toPurchaseRequest(requestId: string, input: PurchaseRequested | 
     counterparty: { type: input.counterparty.type, id: input.counterparty.id },
     app: input.app,
     country: input.country.toUpperCase(),
-    amount: toMinorUnits(input.amount),
-    currency: input.amount.currency,
+    // A fresh Money in canonical form: the request hash and the events see exactly these fields.
+    amount: money(toMinorUnits(input.amount), input.amount.currency),
     ...(input.paymentMethodId === undefined ? {} : { paymentMethodId: input.paymentMethodId }),
     ...(input.stepUpProof === undefined ? {} : { stepUpProof: input.stepUpProof }),
     ...(input.merchantCategory === undefined ? {} : { merchantCategory: input.merchantCategory }),

@@ -1,4 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
+import type { Money } from '@pay/contracts';
+import { money, toMinorUnits } from '@pay/contracts';
 import { retrying } from '@pay/messaging';
 import type { Logger } from '@pay/observability';
 import type { RefundReason } from '@pay/payments-domain';
@@ -19,10 +21,8 @@ export interface RefundRequest {
   readonly paymentId: string;
   /** The caller's Idempotency-Key. */
   readonly idempotencyKey: string;
-  /** Absent: whatever is still refundable. */
-  readonly amount?: bigint;
-  /** When given, must be the payment's currency. */
-  readonly currency?: string;
+  /** Absent: whatever is still refundable. Its currency must be the payment's. */
+  readonly amount?: Money;
   readonly reason?: Exclude<RefundReason, 'psp'>;
   /** `service:<id>` or `operator:<id>`, for the log. */
   readonly actor: string;
@@ -32,7 +32,7 @@ export interface RefundAccepted {
   readonly refundId: string;
   readonly paymentId: string;
   readonly status: 'pending';
-  readonly amount: { readonly amount: string; readonly currency: string };
+  readonly amount: Money;
 }
 
 /** Why a refund was refused; `status` is the HTTP status. */
@@ -88,7 +88,7 @@ export class RefundPayment {
   private async requestOnce(request: RefundRequest): Promise<RefundOutcome> {
     const scope = `refund:${request.paymentId}`;
     const hash = createHash('sha256')
-      .update(JSON.stringify([request.amount?.toString() ?? 'rest', request.currency ?? '', request.reason ?? 'requested_by_customer']))
+      .update(JSON.stringify([request.amount?.amount ?? 'rest', request.amount?.currency ?? '', request.reason ?? 'requested_by_customer']))
       .digest('hex');
     return inTransaction(this.dataSource, async (sql): Promise<RefundOutcome> => {
       await idempotencyKeys.lock(sql, scope, request.idempotencyKey);
@@ -117,7 +117,7 @@ export class RefundPayment {
           ),
         };
       }
-      if (request.currency !== undefined && request.currency !== payment.state.currency) {
+      if (request.amount !== undefined && request.amount.currency !== payment.state.currency) {
         return { outcome: 'refused', refusal: new RefundRefusal(422, 'CURRENCY_MISMATCH', `the payment is in ${payment.state.currency}`) };
       }
       const refundId = randomUUID();
@@ -125,7 +125,7 @@ export class RefundPayment {
       try {
         event = payment.requestRefund({
           refundId,
-          ...(request.amount === undefined ? {} : { amount: request.amount }),
+          ...(request.amount === undefined ? {} : { amount: toMinorUnits(request.amount) }),
           reason: request.reason ?? 'requested_by_customer',
         });
       } catch (error) {
@@ -136,7 +136,7 @@ export class RefundPayment {
         refundId,
         paymentId: payment.id,
         status: 'pending',
-        amount: { amount: event.amount.toString(), currency: payment.state.currency },
+        amount: money(event.amount, payment.state.currency),
       };
       await this.store.appendAfter(sql, payment.id, stored, [event], {
         onAppended: async (tx) => {

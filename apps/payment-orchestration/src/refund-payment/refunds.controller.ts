@@ -13,7 +13,7 @@ import {
 } from '@nestjs/swagger';
 import type { Principal as Caller } from '@pay/auth';
 import { describeActor, Principal, Roles } from '@pay/auth';
-import { Money, toMinorUnits } from '@pay/contracts';
+import { money, Money, toMinorUnits } from '@pay/contracts';
 import { Type } from 'class-transformer';
 import { IsIn, IsOptional, ValidateNested } from 'class-validator';
 import type { IdempotentResponse } from '../http/idempotency-key';
@@ -63,7 +63,8 @@ export class RefundsController {
     const outcome = await this.refundPayment.request({
       paymentId: params.paymentId,
       idempotencyKey: idempotencyKeyOf(key),
-      ...(body.amount ? { amount: toMinorUnits(body.amount), currency: body.amount.currency } : {}),
+      // A fresh Money in canonical form: the idempotency hash sees exactly these fields.
+      ...(body.amount ? { amount: money(toMinorUnits(body.amount), body.amount.currency) } : {}),
       ...(body.reason ? { reason: body.reason } : {}),
       actor: describeActor(caller),
     });

@@ -19,16 +19,8 @@ export const WALLET_PROVIDER = 'wallet';
 
 /**
  * Use case: a person-to-person transfer from the wallet balance, as a conversation with the
- * wallet (DESIGN "Main flows" 2). Intake sent ReserveFunds; here the answers drive the payment:
- * - reserved -> Authorized (provider `wallet`, reference = the reserve command id), and
- *   PostReservedFunds goes out in the same transaction;
- * - rejected (of the reserve) -> Failed with the wallet's code (e.g. insufficient_funds);
- * - posted -> Captured: the money moved;
- * - rejected (of the post: the hold expired) -> Canceled, nothing moved.
- * A reservation not confirmed by the deadline is voided (compensation): Canceled and
- * VoidReservedFunds commit together, so a late `reserved` finds the payment canceled and posts
- * nothing; the wallet applies the void after the reserve (same partition), releasing the hold.
- * Command ids are stored, never re-drawn: the sender is never charged twice.
+ * wallet (DESIGN "Main flows" 2). Intake sent ReserveFunds; here the wallet's answers drive the
+ * payment. Command ids are stored, never re-drawn: the sender is never charged twice.
  */
 export class TransferFunds {
   constructor(
@@ -41,14 +33,18 @@ export class TransferFunds {
   /** Handlers of the wallet's answers on wallet.events.v1, run in the inbox transaction. */
   answerHandlers(): Record<string, (sql: Sql, envelope: EventEnvelope) => Promise<void>> {
     return {
-      [FundsReservedV1.type]: (sql, envelope) => this.onReserved(sql, envelope as EventEnvelope<FundsReservedData>),
-      [FundsRejectedV1.type]: (sql, envelope) => this.onRejected(sql, envelope as EventEnvelope<FundsRejectedData>),
-      [FundsPostedV1.type]: (sql, envelope) => this.onPosted(sql, envelope as EventEnvelope<FundsPostedData>),
-      [FundsVoidedV1.type]: (sql, envelope) => this.onVoided(sql, envelope as EventEnvelope<FundsVoidedData>),
+      [FundsReservedV1.type]: (sql, envelope) => this.authorizeThenPost(sql, envelope as EventEnvelope<FundsReservedData>),
+      [FundsRejectedV1.type]: (sql, envelope) => this.failOrCancel(sql, envelope as EventEnvelope<FundsRejectedData>),
+      [FundsPostedV1.type]: (sql, envelope) => this.capture(sql, envelope as EventEnvelope<FundsPostedData>),
+      [FundsVoidedV1.type]: (sql, envelope) => this.cancelReleased(sql, envelope as EventEnvelope<FundsVoidedData>),
     };
   }
 
-  /** The `confirm-funds` step: the deadline of the reservation. */
+  /**
+   * The `confirm-funds` step: a reservation not confirmed by its deadline is voided (compensation).
+   * Canceled and VoidReservedFunds commit together, so a late `reserved` finds the payment canceled
+   * and posts nothing; the wallet applies the void after the reserve (same partition).
+   */
   async onConfirmationDeadline(step: ClaimedStep): Promise<StepResult> {
     await inTransaction(this.dataSource, async (sql) => {
       const stored = await this.store.loadStored(step.paymentId, sql);
@@ -81,7 +77,8 @@ export class TransferFunds {
     return command;
   }
 
-  private async onReserved(sql: Sql, envelope: EventEnvelope<FundsReservedData>): Promise<void> {
+  /** reserved → Authorized (provider `wallet`, reference = the reserve command id), PostReservedFunds in the same transaction. */
+  private async authorizeThenPost(sql: Sql, envelope: EventEnvelope<FundsReservedData>): Promise<void> {
     const command = await this.commandOf(sql, envelope);
     if (command?.type !== 'reserve') return;
     const payment = await this.store.loadStored(command.paymentId, sql);
@@ -93,7 +90,8 @@ export class TransferFunds {
     });
   }
 
-  private async onRejected(sql: Sql, envelope: EventEnvelope<FundsRejectedData>): Promise<void> {
+  /** A refused reserve → Failed with the wallet's code (e.g. insufficient_funds); a refused post (the hold expired) → Canceled. */
+  private async failOrCancel(sql: Sql, envelope: EventEnvelope<FundsRejectedData>): Promise<void> {
     const command = await this.commandOf(sql, envelope);
     if (!command) return;
     const payment = await this.store.loadStored(command.paymentId, sql);
@@ -109,7 +107,8 @@ export class TransferFunds {
     // A refused void: the hold was already gone (expired or released); nothing to do.
   }
 
-  private async onPosted(sql: Sql, envelope: EventEnvelope<FundsPostedData>): Promise<void> {
+  /** posted → Captured: the money moved. */
+  private async capture(sql: Sql, envelope: EventEnvelope<FundsPostedData>): Promise<void> {
     const command = await this.commandOf(sql, envelope);
     if (command?.type !== 'post') return;
     const payment = await this.store.loadStored(command.paymentId, sql);
@@ -117,7 +116,8 @@ export class TransferFunds {
     await this.append(sql, payment, [{ type: 'Captured', amount: toMinorUnits(envelope.data.amount) }], envelope);
   }
 
-  private async onVoided(sql: Sql, envelope: EventEnvelope<FundsVoidedData>): Promise<void> {
+  /** voided → Canceled, nothing moved. */
+  private async cancelReleased(sql: Sql, envelope: EventEnvelope<FundsVoidedData>): Promise<void> {
     const command = await this.commandOf(sql, envelope);
     if (!command) return;
     const payment = await this.store.loadStored(command.paymentId, sql);

@@ -14,19 +14,7 @@ export interface AppendContext {
   readonly toOutbox: (appended: AppendedEntry) => OutboxMessage;
 }
 
-/**
- * Appends one group-committed batch in one database transaction:
- *
- * 1. lock the chain head: the one ordered append point, taken once per batch. Every append
- *    (in any process) holds it until COMMIT, so what this transaction reads afterwards is
- *    final: the idempotency lookups and reservation states below cannot be raced;
- * 2. load the entries the commands refer to, and lock the balances they touch in sorted
- *    account order (one consistent order: no deadlock between writers);
- * 3. run the domain rules (LedgerBatch) command by command against those locked balances:
- *    a rejected command leaves no trace and does not affect the others;
- * 4. write entries, postings, balance changes, pending holds, outbox events and the new head
- *    (two statements: writeBatch).
- */
+/** Appends one group-committed batch in one database transaction (the steps of appendInTransaction). */
 export async function appendBatch(context: AppendContext, commands: readonly LedgerCommand[]): Promise<CommandOutcome[]> {
   return inTransaction(context.dataSource, (sql, runner) => appendInTransaction(sql, runner, context, commands));
 }
@@ -43,13 +31,19 @@ export async function appendInTransaction(
   commands: readonly LedgerCommand[],
 ): Promise<CommandOutcome[]> {
   const head = await lockChainHead(sql);
-  const view = await loadBatchView(sql, commands);
+  const view = await loadEntriesAndLockBalances(sql, commands);
   const batch = new LedgerBatch(view, head, context.now());
+  // A rejected command leaves no trace and does not affect the others.
   const outcomes = commands.map((command) => batch.execute(command));
   if (batch.appended.length > 0) await writeBatch(sql, executor, batch, view, context);
   return outcomes;
 }
 
+/**
+ * The one ordered append point, taken once per batch and held by every append (in any process)
+ * until COMMIT: what the transaction reads afterwards (idempotency lookups, reservation states)
+ * cannot be raced.
+ */
 export async function lockChainHead(sql: Sql): Promise<ChainHead> {
   const [row] = await sql.query<{ position: string; hash: string; recorded_at: Date | null }>('SELECT position, hash, recorded_at FROM chain_head FOR UPDATE');
   if (!row) throw new Error('the ledger has no chain head row: were the ledger migrations run?');
@@ -67,7 +61,8 @@ interface LockedBalanceRow extends AccountRow {
   credits_pending: string;
 }
 
-async function loadBatchView(sql: Sql, commands: readonly LedgerCommand[]): Promise<BatchView> {
+/** The entries the commands refer to, and their accounts' balances locked in account id order (one order for every writer: no deadlock). */
+async function loadEntriesAndLockBalances(sql: Sql, commands: readonly LedgerCommand[]): Promise<BatchView> {
   const ids = unique(commands.flatMap(referencedTransactionIds));
   const targets = unique(commands.flatMap(reversalTargets));
   const entries = await loadEntries(sql, 'e.transaction_id = ANY($1::text[]) OR e.reverses = ANY($2::text[])', [ids, targets]);

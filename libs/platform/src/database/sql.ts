@@ -1,16 +1,42 @@
-import type { DataSource, QueryRunner } from 'typeorm';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 
-/** Parameterised SQL returning rows, on one connection (inside a transaction when given one). */
+/**
+ * Parameterised SQL returning rows, the one interface every store runs its statements on: the
+ * rows of every statement kind (SELECT, INSERT/UPDATE/DELETE … RETURNING), never a driver's shape.
+ * A property, not a method, so the compiler refuses a TypeORM EntityManager or DataSource in its
+ * place (their `query` answers UPDATE … RETURNING with `[rows, count]`): convert with `sqlOf…`.
+ */
 export interface Sql {
-  query<Row = Record<string, unknown>>(text: string, parameters?: readonly unknown[]): Promise<Row[]>;
+  readonly query: <Row = Record<string, unknown>>(text: string, parameters?: readonly unknown[]) => Promise<Row[]>;
 }
 
+/** Sql on one query runner (inside its transaction when it has one). */
 export function sqlOf(runner: QueryRunner): Sql {
   return {
     query: async <Row>(text: string, parameters?: readonly unknown[]): Promise<Row[]> => {
       // Structured results give the rows of every statement kind, RETURNING included.
       const result = (await runner.query(text, parameters as unknown[], true)) as { records?: Row[] };
       return result.records ?? [];
+    },
+  };
+}
+
+/** Sql in the transaction of an EntityManager (`dataSource.transaction`, an inbox handler's). */
+export function sqlOfTransaction(manager: EntityManager): Sql {
+  if (!manager.queryRunner) throw new Error('expected the entity manager of a transaction, which has a query runner');
+  return sqlOf(manager.queryRunner);
+}
+
+/** Sql on the pool: each statement takes a free connection and commits alone. */
+export function sqlOfPool(dataSource: DataSource): Sql {
+  return {
+    query: async <Row>(text: string, parameters?: readonly unknown[]): Promise<Row[]> => {
+      const runner = dataSource.createQueryRunner('master');
+      try {
+        return await sqlOf(runner).query<Row>(text, parameters);
+      } finally {
+        await runner.release();
+      }
     },
   };
 }

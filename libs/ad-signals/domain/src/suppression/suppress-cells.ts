@@ -21,20 +21,10 @@ export interface Relation {
 export type SuppressionReason = 'below_k' | 'complementary';
 
 /**
- * k-anonymity with complementary suppression, the one place the rule lives.
- *
- * 1. Primary: a cell with fewer than k distinct people is suppressed.
- * 2. Complementary, per relation "parent = Σ children":
- *    - never exactly one hidden member: it would be the published total minus the published rest,
- *      so the smallest other published cell is hidden too (a sibling before the parent);
- *    - what the published parent minus its published children reveals — the union of the hidden
- *      children — must itself have at least k people.
- * 3. Audit: no hidden cell may be computable by any linear combination of the published cells
- *    (linear-disclosure.ts). If one is, the smallest published cell nearest to it is hidden and the
- *    rules run again. Every round hides one more cell, so it ends.
- *
- * Returns the suppressed cells that were not fixed, with why. Deterministic: ties are broken by
- * size, then purchases, then id.
+ * k-anonymity with complementary suppression, the one place the rule lives: cells below k, then
+ * their complements, until no hidden cell can be computed from the published ones. Returns the
+ * suppressed cells that were not fixed, with why. Deterministic: ties are broken by size, then
+ * purchases, then id.
  */
 export function suppressCells(cells: readonly TableCell[], relations: readonly Relation[], k: number): Map<string, SuppressionReason> {
   const byId = new Map(cells.map((cell) => [cell.id, cell]));
@@ -43,13 +33,7 @@ export function suppressCells(cells: readonly TableCell[], relations: readonly R
   }
   const hidden = new Set<string>();
   const reasons = new Map<string, SuppressionReason>();
-  for (const cell of cells) {
-    if (cell.fixed === 'suppressed') hidden.add(cell.id);
-    else if (!cell.fixed && cell.distinctPeople < k) {
-      hidden.add(cell.id);
-      reasons.set(cell.id, 'below_k');
-    }
-  }
+  hideCellsBelowK(cells, k, hidden, reasons);
   const ordered = [...relations].sort((a, b) => compareIds(a.parent, b.parent) || compareIds(a.children.join(','), b.children.join(',')));
   const hide = (id: string): void => {
     hidden.add(id);
@@ -61,9 +45,10 @@ export function suppressCells(cells: readonly TableCell[], relations: readonly R
       .filter((cell) => !cell.fixed && !hidden.has(cell.id))
       .sort(bySize)[0]?.id;
 
+  // Every round hides one more cell, so it ends.
   for (;;) {
-    applyRelationRules(ordered, hidden, byId, k, smallest, hide);
-    const disclosed = [...determinedUnknowns(equations(ordered, hidden))].sort(compareIds);
+    hideComplements(ordered, hidden, byId, k, smallest, hide);
+    const disclosed = hiddenCellsComputableFromPublished(ordered, hidden);
     if (disclosed.length === 0) break;
     const pick = nearestPublished(disclosed[0], ordered, hidden, smallest);
     if (pick === undefined) throw new Error(`cell ${disclosed[0]} is disclosed by cells decided earlier; nothing left to hide protects it`);
@@ -72,7 +57,24 @@ export function suppressCells(cells: readonly TableCell[], relations: readonly R
   return reasons;
 }
 
-function applyRelationRules(
+/** Primary suppression: a cell with fewer than k distinct people is hidden (cells suppressed earlier stay hidden). */
+function hideCellsBelowK(cells: readonly TableCell[], k: number, hidden: Set<string>, reasons: Map<string, SuppressionReason>): void {
+  for (const cell of cells) {
+    if (cell.fixed === 'suppressed') hidden.add(cell.id);
+    else if (!cell.fixed && cell.distinctPeople < k) {
+      hidden.add(cell.id);
+      reasons.set(cell.id, 'below_k');
+    }
+  }
+}
+
+/**
+ * Complementary suppression per relation "parent = Σ children", until nothing changes. A lone
+ * hidden member would be the published total minus the published rest, so a second one is hidden
+ * (a sibling before the parent); and the hidden children's union, which the published parent
+ * reveals, must itself have at least k people.
+ */
+function hideComplements(
   relations: readonly Relation[],
   hidden: Set<string>,
   byId: ReadonlyMap<string, TableCell>,
@@ -100,6 +102,11 @@ function applyRelationRules(
       }
     }
   }
+}
+
+/** The audit: hidden cells that some linear combination of the published cells computes (linear-disclosure.ts), in id order. */
+function hiddenCellsComputableFromPublished(relations: readonly Relation[], hidden: ReadonlySet<string>): string[] {
+  return [...determinedUnknowns(equations(relations, hidden))].sort(compareIds);
 }
 
 /** The relations as equations over the hidden cells: parent − Σ children = a published constant. */
