@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_KAFKA_BROKERS } from '@pay/config';
 import { deadLetterTopicOf, DLQ_SUFFIX, TOPIC_SPECS } from '@pay/contracts';
-import { createKafka, EventPublisher, replayDeadLetters } from '@pay/messaging';
+import { createKafka, EventPublisher, kafkaSaslFromEnv, replayDeadLetters } from '@pay/messaging';
 
 const USAGE = 'usage: npm run dlq:replay -- --topic <topic or topic.dlq> [--consumer <group>] [--dry-run]';
 
@@ -23,7 +23,9 @@ async function main(): Promise<void> {
   const brokers = (process.env.KAFKA_BROKERS ?? DEFAULT_KAFKA_BROKERS).split(',').map((b) => b.trim());
   if (!brokers.every((b) => /^[A-Za-z0-9.-]+:\d{1,5}$/.test(b))) throw new Error('KAFKA_BROKERS must be a comma-separated list of host:port');
 
-  const kafka = createKafka({ clientId: 'dlq-replay', brokers });
+  // On a cluster with authentication: an operator's user that may read the dead letters and write the topic.
+  const sasl = kafkaSaslFromEnv(process.env, 'scram-sha-512');
+  const kafka = createKafka({ clientId: 'dlq-replay', brokers, ...(sasl ? { sasl } : {}), tls: process.env.KAFKA_TLS === 'true' });
   const publisher = new EventPublisher(kafka);
   try {
     const result = await replayDeadLetters({

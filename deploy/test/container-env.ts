@@ -77,6 +77,7 @@ export const SECRET_SAMPLES: Readonly<Record<string, string>> = (() => {
     WALLET_MASTER_KEY_ID: '2026-01',
     STRIPE_SECRET_KEY: 'sk_live_sample',
     STRIPE_WEBHOOK_SECRET: 'whsec_sample',
+    KAFKA_SASL_PASSWORD: randomBytes(24).toString('base64url'),
     AD_SIGNALS_PSEUDONYM_KEY: randomBytes(32).toString('base64'),
     AD_SIGNALS_DP_NOISE_KEY: randomBytes(32).toString('base64'),
   };

@@ -1,7 +1,7 @@
 /**
  * Validates rendered objects against the Kubernetes API schemas (kubernetes-models), checks
  * metadata the way the API server does, and validates the custom resources kubernetes-models
- * has no class for (Strimzi KafkaTopic) by hand. An object of any other kind is reported: the
+ * has no class for (Strimzi KafkaTopic and KafkaUser) by hand. An object of any other kind is reported: the
  * test should know every kind it lets through.
  */
 import { execFileSync } from 'node:child_process';
@@ -64,9 +64,56 @@ function validateKafkaTopic(object: KubeObject): string[] {
   return errors;
 }
 
+/** The KafkaUser CRD of Strimzi (kafka.strimzi.io/v1beta2), as far as we use it: SCRAM and simple ACLs. */
+function validateKafkaUser(object: KubeObject): string[] {
+  const errors: string[] = [];
+  if (!object.metadata.labels?.['strimzi.io/cluster']) errors.push('/metadata/labels must name the Kafka cluster in strimzi.io/cluster');
+  const spec = object.spec;
+  if (!isRecord(spec)) return [...errors, '/spec must be an object'];
+  for (const field of Object.keys(spec)) {
+    if (!['authentication', 'authorization', 'quotas', 'template'].includes(field)) errors.push(`/spec/${field} is not a field of KafkaUser`);
+  }
+  const authentication = spec.authentication;
+  if (authentication !== undefined && (!isRecord(authentication) || !['tls', 'tls-external', 'scram-sha-512'].includes(String(authentication.type))))
+    errors.push('/spec/authentication/type must be tls, tls-external or scram-sha-512');
+  const authorization = spec.authorization;
+  if (authorization !== undefined) {
+    if (!isRecord(authorization) || authorization.type !== 'simple') return [...errors, '/spec/authorization/type must be simple'];
+    const acls = authorization.acls;
+    if (!Array.isArray(acls)) return [...errors, '/spec/authorization/acls must be a list'];
+    acls.forEach((acl: unknown, i) => {
+      const at = `/spec/authorization/acls/${i}`;
+      if (!isRecord(acl) || !isRecord(acl.resource)) return void errors.push(`${at}/resource must be an object`);
+      if (!['topic', 'group', 'cluster', 'transactionalId'].includes(String(acl.resource.type)))
+        errors.push(`${at}/resource/type must be topic, group, cluster or transactionalId`);
+      if (acl.resource.type !== 'cluster' && typeof acl.resource.name !== 'string') errors.push(`${at}/resource/name must be a string`);
+      if (acl.resource.patternType !== undefined && !['literal', 'prefix'].includes(String(acl.resource.patternType)))
+        errors.push(`${at}/resource/patternType must be literal or prefix`);
+      const operations = [
+        'Read',
+        'Write',
+        'Create',
+        'Delete',
+        'Alter',
+        'Describe',
+        'ClusterAction',
+        'AlterConfigs',
+        'DescribeConfigs',
+        'IdempotentWrite',
+        'All',
+      ];
+      if (!Array.isArray(acl.operations) || acl.operations.length === 0 || !acl.operations.every((op) => operations.includes(String(op))))
+        errors.push(`${at}/operations must be a non-empty list of ${operations.join(', ')}`);
+      if (acl.type !== undefined && !['allow', 'deny'].includes(String(acl.type))) errors.push(`${at}/type must be allow or deny`);
+    });
+  }
+  return errors;
+}
+
 /** Custom resources, by `apiVersion kind`. */
 export const CUSTOM_RESOURCE_VALIDATORS: Readonly<Record<string, CustomValidator>> = {
   'kafka.strimzi.io/v1beta2 KafkaTopic': validateKafkaTopic,
+  'kafka.strimzi.io/v1beta2 KafkaUser': validateKafkaUser,
 };
 
 const CLUSTER_SCOPED_KINDS = new Set([

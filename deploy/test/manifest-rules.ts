@@ -22,6 +22,7 @@
  *   companions      companion-rules.ts   checkCompanions
  *   autoscaling     companion-rules.ts   checkAutoscaling
  *   kafka-topics    kafka-rules.ts       checkKafkaTopics
+ *   kafka-users     kafka-rules.ts       checkKafkaUsers
  *
  * Wiring rules (checkWiring): what the services, their tools and docs/deploy.md make of the
  * objects: the services' own config classes and parsers, the Secrets table
@@ -46,7 +47,7 @@ import { checkConfigEnv, checkConfigFiles, checkInlineSecrets, checkServiceConfi
 import { checkSecretsDocumented } from './docs-tables';
 import type { DocumentedSecrets } from './docs-tables';
 import { checkBatch, checkJobConfigEnv, checkMigrationJobs } from './job-rules';
-import { checkKafkaTopics } from './kafka-rules';
+import { checkKafkaTopics, checkKafkaUsers } from './kafka-rules';
 import type { TopicContext } from './kafka-rules';
 import type { Finding, KubeObject } from './kube-objects';
 import { checkIngresses, checkNetworkPaths } from './network-rules';
@@ -84,6 +85,7 @@ export const MANIFEST_RULES: readonly ManifestRule[] = [
   checkCompanions,
   checkAutoscaling,
   checkKafkaTopics,
+  checkKafkaUsers,
 ];
 
 export const WIRING_RULES: readonly WiringRule[] = [

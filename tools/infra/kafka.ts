@@ -15,7 +15,7 @@ import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
-import type { Admin, ITopicConfig } from 'kafkajs';
+import type { Admin, ITopicConfig, SASLOptions } from 'kafkajs';
 // Jest's global set-up loads this file outside its module mapper, where @pay/contracts does not
 // resolve: the topic list is reached by path (topics.ts imports nothing).
 // eslint-disable-next-line @nx/enforce-module-boundaries
@@ -111,10 +111,10 @@ export async function ensureKafka(log: Log): Promise<KafkaInfo> {
   return { brokers, startedNow, external: false };
 }
 
-export async function ensureTopics(brokers: string[], log: Log): Promise<void> {
+export async function ensureTopics(brokers: string[], log: Log, security?: BrokerSecurity): Promise<void> {
   const replicationFactor = replicationFactorFromEnv();
   // Failures surface as the thrown error; kafkajs's own lines would only repeat each retry.
-  const admin = adminClient(brokers, logLevel.NOTHING);
+  const admin = adminClient(brokers, logLevel.NOTHING, security);
   try {
     await admin.connect();
   } catch (error) {
@@ -167,23 +167,54 @@ export async function stopKafka(log: Log): Promise<void> {
  * A broker of a test run's own (tools/infra/test-kafka.ts), in `files.home`: not detached, so
  * that it ends with the run even when the run is interrupted. Returns its pid once it answers.
  */
-export async function startPrivateBroker(files: BrokerFiles, port: number, log: Log, onSpawn: (pid: number) => Promise<void>): Promise<number> {
+export async function startPrivateBroker(
+  files: BrokerFiles,
+  port: number,
+  log: Log,
+  onSpawn: (pid: number) => Promise<void>,
+  security?: BrokerSecurity,
+): Promise<number> {
   const java = javaExecutable();
   await ensurePortsFree(port);
   // The jars are shared with the development broker: fetch them under its lock.
   await withStartLock(START_LOCK, () => ensureJars(log));
-  await writeConfig(port, files);
-  await formatStorageIfNeeded(java, log, files);
+  await writeConfig(port, files, security);
+  await formatStorageIfNeeded(java, log, files, security);
   const pid = await spawnBroker(java, files, { detached: false });
   await onSpawn(pid);
   try {
-    await waitUntilReady([`${HOST}:${port}`], pid, files);
+    await waitUntilReady([`${HOST}:${port}`], pid, files, security);
   } catch (error) {
     signal(pid, 'SIGKILL');
     throw error;
   }
-  await warmUpCoordinators([`${HOST}:${port}`]);
+  await warmUpCoordinators([`${HOST}:${port}`], security);
   return pid;
+}
+
+/** A SCRAM user of a broker with authentication on. */
+export interface ScramUser {
+  readonly name: string;
+  readonly password: string;
+}
+
+/**
+ * A broker that authenticates every client (SASL/SCRAM-SHA-512) and authorizes each request
+ * against ACLs (KRaft's StandardAuthorizer), as production's Strimzi cluster does. `admin` is the
+ * super user (the operator's and the broker's own); `users` are created when the storage is
+ * formatted. The controller listener stays PLAINTEXT on 127.0.0.1 (the broker's own requests to
+ * its controller, as ANONYMOUS, a super user).
+ */
+export interface BrokerSecurity {
+  readonly admin: ScramUser;
+  readonly users: readonly ScramUser[];
+}
+
+export const SCRAM_MECHANISM = 'scram-sha-512';
+
+/** kafkajs settings of a client that signs in as `user`. */
+export function scramClient(user: ScramUser): { sasl: SASLOptions } {
+  return { sasl: { mechanism: SCRAM_MECHANISM, username: user.name, password: user.password } };
 }
 
 /** Whether `pid` is a live Kafka broker (not a reused pid). */
@@ -340,13 +371,13 @@ async function ensureJars(log: Log): Promise<void> {
 }
 
 /** Rewritten on every start so that a changed KAFKA_PORT takes effect. */
-async function writeConfig(port: number, files: BrokerFiles = PATHS): Promise<void> {
+async function writeConfig(port: number, files: BrokerFiles = PATHS, security?: BrokerSecurity): Promise<void> {
   await mkdir(files.data, { recursive: true });
-  await writeFile(files.properties, serverProperties(port, files));
+  await writeFile(files.properties, serverProperties(port, files, security));
   await writeFile(files.log4j, LOG4J2_XML);
 }
 
-function serverProperties(port: number, files: BrokerFiles): string {
+function serverProperties(port: number, files: BrokerFiles, security?: BrokerSecurity): string {
   const controller = `${HOST}:${port + 1}`;
   const settings: Record<string, string | number | boolean> = {
     // One process is the whole cluster: broker and its own KRaft controller.
@@ -373,9 +404,29 @@ function serverProperties(port: number, files: BrokerFiles): string {
     // The default 3 s delay before the first rebalance would slow every test's consumer start.
     'group.initial.rebalance.delay.ms': 0,
     'num.partitions': 1,
+    ...(security ? securedListeners(port, controller, security) : {}),
   };
   const lines = Object.entries(settings).map(([key, value]) => `${key}=${value}`);
   return `# Written by tools/infra/kafka.ts on each start; edits are overwritten.\n${lines.join('\n')}\n`;
+}
+
+function securedListeners(port: number, controller: string, security: BrokerSecurity): Record<string, string> {
+  const quoted = (value: string): string => {
+    if (!/^[A-Za-z0-9._-]+$/.test(value)) throw new Error('SCRAM user names and passwords here must be of A-Z, a-z, 0-9, ".", "_" and "-"');
+    return value;
+  };
+  return {
+    listeners: `SASL_PLAINTEXT://${HOST}:${port},CONTROLLER://${controller}`,
+    'advertised.listeners': `SASL_PLAINTEXT://${HOST}:${port}`,
+    'inter.broker.listener.name': 'SASL_PLAINTEXT',
+    'listener.security.protocol.map': 'SASL_PLAINTEXT:SASL_PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'sasl.enabled.mechanisms': 'SCRAM-SHA-512',
+    'sasl.mechanism.inter.broker.protocol': 'SCRAM-SHA-512',
+    'listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config': `org.apache.kafka.common.security.scram.ScramLoginModule required username="${quoted(security.admin.name)}" password="${quoted(security.admin.password)}";`,
+    'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    'super.users': `User:${quoted(security.admin.name)};User:ANONYMOUS`,
+    'allow.everyone.if.no.acl.found': 'false',
+  };
 }
 
 /**
@@ -430,13 +481,16 @@ async function storageTool(java: string, args: string[], files: BrokerFiles): Pr
  * only when meta.properties is absent. --standalone makes this node the single voter of a
  * dynamic quorum, which is what controller.quorum.bootstrap.servers expects.
  */
-async function formatStorageIfNeeded(java: string, log: Log, files: BrokerFiles = PATHS): Promise<void> {
+async function formatStorageIfNeeded(java: string, log: Log, files: BrokerFiles = PATHS, security?: BrokerSecurity): Promise<void> {
   if (existsSync(join(files.data, 'meta.properties'))) return;
   const clusterId = (await storageTool(java, ['random-uuid'], files)).trim();
   if (!/^[A-Za-z0-9_-]{22}$/.test(clusterId)) {
     throw new Error(`kafka-storage random-uuid printed "${clusterId}", not a cluster id.`);
   }
-  await storageTool(java, ['format', '--standalone', '-t', clusterId, '-c', files.properties], files);
+  const scram = security
+    ? [security.admin, ...security.users].flatMap((user) => ['--add-scram', `SCRAM-SHA-512=[name=${user.name},password=${user.password}]`])
+    : [];
+  await storageTool(java, ['format', '--standalone', '-t', clusterId, '-c', files.properties, ...scram], files);
   log(`kafka: formatted storage in ${files.data} (cluster id ${clusterId})`);
 }
 
@@ -470,10 +524,11 @@ async function spawnBroker(java: string, files: BrokerFiles, { detached }: { det
 // Without it, kafkajs's idle request queues arm negative timers (TimeoutNegativeWarning).
 installRequestQueueTimerFix();
 
-function adminClient(brokers: string[], level: logLevel): Admin {
+function adminClient(brokers: string[], level: logLevel, security?: BrokerSecurity): Admin {
   return new Kafka({
     clientId: 'infra-kafka',
     brokers,
+    ...(security ? scramClient(security.admin) : {}),
     logLevel: level,
     connectionTimeout: 2_000,
     requestTimeout: 10_000,
@@ -481,10 +536,11 @@ function adminClient(brokers: string[], level: logLevel): Admin {
 }
 
 /** One quick attempt, no retries: the caller decides whether and how long to wait. */
-async function answers(brokers: string[]): Promise<boolean> {
+async function answers(brokers: string[], security?: BrokerSecurity): Promise<boolean> {
   const admin = new Kafka({
     clientId: 'infra-kafka-probe',
     brokers,
+    ...(security ? scramClient(security.admin) : {}),
     // Refused connections are the expected answer while the broker starts; don't print them.
     logLevel: logLevel.NOTHING,
     connectionTimeout: 1_000,
@@ -502,11 +558,11 @@ async function answers(brokers: string[]): Promise<boolean> {
   }
 }
 
-async function waitUntilReady(brokers: string[], pid: number, files: BrokerFiles = PATHS): Promise<void> {
+async function waitUntilReady(brokers: string[], pid: number, files: BrokerFiles = PATHS, security?: BrokerSecurity): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     // Checked after the answer too: an answer from some other broker on the port doesn't count.
-    if ((await answers(brokers)) && isKafkaProcess(pid)) return;
+    if ((await answers(brokers, security)) && isKafkaProcess(pid)) return;
     if (!isKafkaProcess(pid)) {
       throw new Error(`The Kafka broker (pid ${pid}) exited during startup.\n${await serverLogTail(files)}`);
     }
@@ -522,8 +578,8 @@ async function waitUntilReady(brokers: string[], pid: number, files: BrokerFiles
  * "coordinator not available / loading", log errors and retry. Pay that once, here, so the
  * first test's consumer and idempotent or transactional producer start promptly and quietly.
  */
-async function warmUpCoordinators(brokers: string[]): Promise<void> {
-  const kafka = new Kafka({ clientId: 'infra-kafka-warm-up', brokers, logLevel: logLevel.NOTHING });
+async function warmUpCoordinators(brokers: string[], security?: BrokerSecurity): Promise<void> {
+  const kafka = new Kafka({ clientId: 'infra-kafka-warm-up', brokers, logLevel: logLevel.NOTHING, ...(security ? scramClient(security.admin) : {}) });
   const admin = kafka.admin();
   const producer = kafka.producer({ transactionalId: 'infra-kafka-warm-up', idempotent: true, maxInFlightRequests: 1 });
   await admin.connect();

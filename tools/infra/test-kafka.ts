@@ -77,7 +77,7 @@ async function removeAbandonedRuns(log: Log): Promise<void> {
 }
 
 /** A port whose next one is free too: the broker's controller listens there. */
-async function freePortPair(): Promise<number> {
+export async function freePortPair(): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt += 1) {
     const port = await listenBriefly(0);
     if (

@@ -518,6 +518,25 @@ describe('the rule checker', () => {
     );
   });
 
+  it('reports a Kafka principal with a grant topic-access.ts does not give, a missing one, and a service signing in as another', () => {
+    const objects = objectsOf(overlay);
+    const history = get(objects, 'KafkaUser', 'history-projection').spec as { authorization: { acls: Array<Record<string, unknown>> } };
+    history.authorization.acls.push({ resource: { type: 'topic', name: 'wallet.commands.v1', patternType: 'literal' }, operations: ['Write'], host: '*' });
+    const withoutAds = objects.filter((o) => !(o.kind === 'KafkaUser' && o.metadata.name === 'ad-signal-aggregation'));
+    const wallet = podSpec(get(withoutAds, 'Deployment', 'wallet')).containers[0];
+    wallet.env = wallet.env!.map((variable) => (variable.name === 'KAFKA_SASL_USERNAME' ? { ...variable, value: 'payment-orchestration' } : variable));
+    const messages = checkManifests(withoutAds, context)
+      .filter((f) => f.rule === 'kafka-users')
+      .map(formatFinding);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^KafkaUser ad-signal-aggregation \[kafka-users\]: missing/),
+        expect.stringMatching(/history-projection .*has the ACL topic literal wallet\.commands\.v1 write, which topic-access\.ts does not give it/),
+        expect.stringMatching(/wallet .*KAFKA_SASL_USERNAME must be wallet/),
+      ]),
+    );
+  });
+
   it('reports a PodDisruptionBudget that would block every node drain', () => {
     const objects = objectsOf(overlay);
     (get(objects, 'PodDisruptionBudget', 'wallet').spec as { minAvailable: number }).minAvailable = 3;

@@ -64,6 +64,9 @@ describe('ad-signal-aggregation configuration', () => {
         AUTH_JWKS_URL: 'https://id.example.com/jwks.json',
         AD_SIGNALS_PSEUDONYM_KEY: 'p'.repeat(40),
         AD_SIGNALS_DP_NOISE_KEY: 'n'.repeat(40),
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_USERNAME: 'svc',
+        KAFKA_SASL_PASSWORD: 'kafka-password',
       }),
     ).toBe('');
     expect(load({ AD_SIGNALS_CLOSE_INTERVAL_MS: '0' }).AD_SIGNALS_PSEUDONYM_KEY).toBe(DEVELOPMENT_PSEUDONYM_KEY);

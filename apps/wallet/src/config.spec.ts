@@ -29,6 +29,7 @@ describe('WalletConfig', () => {
     expect(message).toMatch(/AUTH_JWKS .*required in production/);
     expect(message).toMatch(/STEP_UP_SIGNING_JWK .*required in production/);
     expect(message).toMatch(/WALLET_MASTER_KEY_ID must not use the development master key in production/);
+    expect(message).toMatch(/KAFKA_SASL_MECHANISM must be scram-sha-256 or scram-sha-512 \(required in production/);
   });
 
   it('takes production keys, and never prints key material when they are wrong', () => {
@@ -42,6 +43,9 @@ describe('WalletConfig', () => {
         STEP_UP_SIGNING_JWK: jwk,
         WALLET_MASTER_KEYS: `k1:${key}`,
         WALLET_MASTER_KEY_ID: 'k1',
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_USERNAME: 'svc',
+        KAFKA_SASL_PASSWORD: 'kafka-password',
       }),
     ).toBe('');
     const short = randomBytes(16).toString('base64');

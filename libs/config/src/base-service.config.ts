@@ -14,6 +14,7 @@ const toList = ({ value }: { value: unknown }): unknown =>
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const DEFAULT_KAFKA_BROKERS = '127.0.0.1:9092';
+export const KAFKA_SASL_MECHANISMS = ['scram-sha-256', 'scram-sha-512'] as const;
 
 const isProduction = (config: BaseServiceConfig): boolean => config.NODE_ENV === 'production';
 
@@ -68,6 +69,29 @@ export class BaseServiceConfig extends DatabaseConfig {
   @Transform(toList)
   @Matches(/^[A-Za-z0-9.-]+:\d{1,5}$/, { each: true, message: 'must be a comma-separated list of host:port, e.g. 127.0.0.1:9092' })
   KAFKA_BROKERS: string[] = [DEFAULT_KAFKA_BROKERS];
+
+  /**
+   * How the service authenticates to Kafka: as its own SCRAM user (libs/contracts topic-access,
+   * the Strimzi KafkaUser of deploy/k8s/base/kafka/users.yaml), whose ACLs allow exactly its
+   * topics. Required in production; unset, the connection is unauthenticated (the local broker).
+   */
+  @ValidateIf((config: BaseServiceConfig) => config.KAFKA_SASL_MECHANISM !== undefined || isProduction(config))
+  @IsIn(KAFKA_SASL_MECHANISMS, { message: `must be ${KAFKA_SASL_MECHANISMS.join(' or ')} (required in production: each service is its own Kafka principal)` })
+  KAFKA_SASL_MECHANISM?: (typeof KAFKA_SASL_MECHANISMS)[number];
+
+  @ValidateIf((config: BaseServiceConfig) => config.KAFKA_SASL_MECHANISM !== undefined)
+  @Matches(/^[A-Za-z0-9._-]{1,64}$/, {
+    message: 'must be the Kafka user name (1 to 64 of A-Z, a-z, 0-9, ".", "_" and "-"), required with KAFKA_SASL_MECHANISM',
+  })
+  KAFKA_SASL_USERNAME?: string;
+
+  @ValidateIf((config: BaseServiceConfig) => config.KAFKA_SASL_MECHANISM !== undefined)
+  @Matches(/^\S{8,512}$/, { message: "must be the Kafka user's password (8 to 512 characters, no spaces), required with KAFKA_SASL_MECHANISM" })
+  KAFKA_SASL_PASSWORD?: string;
+
+  /** TLS to the brokers (Strimzi's TLS listener). */
+  @IsFlag()
+  KAFKA_TLS = false;
 
   /** TCP port of the HTTP API; each service has its own default. */
   @IsOptional()

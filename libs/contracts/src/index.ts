@@ -2,6 +2,7 @@
 import 'reflect-metadata';
 
 export * from './topics';
+export * from './topic-access';
 export * from './envelope/event-envelope';
 export * from './envelope/event-registry';
 export * from './envelope/validation-metadata-cache';

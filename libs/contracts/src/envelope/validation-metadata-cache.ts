@@ -41,7 +41,7 @@ export function installValidationMetadataCache(): void {
     grouped = new WeakMap();
   };
   for (const registration of ['addValidationMetadata', 'addConstraintMetadata', 'addValidationSchema'] as const) {
-    const register = storage[registration].bind(storage) as (argument: never) => void;
+    const register: (argument: never) => void = storage[registration].bind(storage);
     storage[registration] = (argument: never): void => {
       forget();
       register(argument);
@@ -49,7 +49,7 @@ export function installValidationMetadataCache(): void {
   }
   storage.getTargetValidationMetadatas = (target, targetSchema, always, strictGroups, groups) => {
     let forTarget = byTarget.get(target);
-    if (!forTarget) byTarget.set(target, (forTarget = new Map()));
+    if (!forTarget) byTarget.set(target, (forTarget = new Map<string, ValidationMetadata[]>()));
     const key = `${targetSchema ?? ''}\u0000${always}\u0000${strictGroups}\u0000${groups?.join('\u0001') ?? ''}`;
     let metadata = forTarget.get(key);
     if (!metadata) forTarget.set(key, (metadata = targetMetadatas(target, targetSchema, always, strictGroups, groups)));

@@ -1,4 +1,5 @@
-import { installRequestQueueTimerFix } from '@pay/messaging';
+import type { KafkaConnection } from '@pay/messaging';
+import { installRequestQueueTimerFix, kafkaSecurity } from '@pay/messaging';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 
@@ -30,11 +31,13 @@ export async function checkPostgres(url: string, timeoutMs = 5_000): Promise<voi
   }
 }
 
-export async function checkKafka(brokers: string[], timeoutMs = 5_000): Promise<void> {
+export async function checkKafka(connection: KafkaConnection, timeoutMs = 5_000): Promise<void> {
   installRequestQueueTimerFix();
+  const { brokers } = connection;
   const kafka = new Kafka({
     clientId: 'preflight',
     brokers,
+    ...kafkaSecurity(connection),
     connectionTimeout: timeoutMs,
     retry: { retries: 2, initialRetryTime: 300, maxRetryTime: 1_000 },
     logLevel: logLevel.NOTHING,
@@ -44,7 +47,8 @@ export async function checkKafka(brokers: string[], timeoutMs = 5_000): Promise<
     await admin.connect();
     await admin.describeCluster();
   } catch (error) {
-    throw new StartupError(`cannot reach Kafka at KAFKA_BROKERS=${brokers.join(',')}: ${(error as Error).message}`);
+    const as = connection.sasl ? ` as ${connection.sasl.username}` : '';
+    throw new StartupError(`cannot reach Kafka at KAFKA_BROKERS=${brokers.join(',')}${as}: ${(error as Error).message}`);
   } finally {
     await admin.disconnect().catch(() => undefined);
   }

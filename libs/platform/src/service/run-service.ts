@@ -9,7 +9,7 @@ import type { BaseServiceConfig } from '@pay/config';
 import { ConfigError, loadConfig } from '@pay/config';
 import { flattenValidationErrors } from '@pay/contracts';
 import type { InboxSubscription } from '@pay/messaging';
-import { connectInboxTransport, createKafka, EventPublisher, InboxTransport } from '@pay/messaging';
+import { connectInboxTransport, createKafka, EventPublisher, InboxTransport, kafkaConnectionOf } from '@pay/messaging';
 import type { Telemetry } from '@pay/observability';
 import { createLogger, currentTelemetry, observeHttpRequests, startTelemetry } from '@pay/observability';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
@@ -56,14 +56,15 @@ async function openRuntime<C extends BaseServiceConfig>(
   const logger = createLogger(definition.name, config.LOG_LEVEL, options.logDestination);
   const telemetry: Telemetry = currentTelemetry() ?? startTelemetry({ service: definition.name, otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
   await checkPostgres(config.DATABASE_URL);
-  await checkKafka(config.KAFKA_BROKERS);
+  const kafkaConnection = kafkaConnectionOf(config);
+  await checkKafka(kafkaConnection);
   const dataSource = await openServiceDataSource({
     url: config.DATABASE_URL,
     schema: config.DB_SCHEMA ?? definition.schema,
     migrations: config.DB_MIGRATE_ON_START ? definition.migrations : [],
     applicationName: definition.name,
   });
-  const kafka = createKafka({ clientId: definition.name, brokers: config.KAFKA_BROKERS, logger });
+  const kafka = createKafka({ clientId: definition.name, ...kafkaConnection, logger });
   const kafkaAdmin = kafka.admin();
   await kafkaAdmin.connect();
   const publisher = new EventPublisher(kafka);
