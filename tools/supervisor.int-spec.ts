@@ -2,8 +2,8 @@
  * The supervisor behind `npm start` (tools/supervisor.ts) with real child processes (`node -e`):
  * a crashed child is restarted while its sibling keeps running, a crash loop is given up on, a
  * child that ignores SIGTERM is killed after the deadline; and through real npm (`npm start`'s
- * `exec node --import tsx …`), SIGTERM to npm, SIGHUP to the process group and SIGKILL of npm
- * each leave no child running.
+ * `exec node --import tsx …`), SIGTERM to npm, SIGHUP to the process group, SIGKILL of npm and
+ * SIGKILL of the supervisor itself each leave no child running.
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
@@ -139,11 +139,11 @@ describe('npm start’s signal chain (npm → exec node --import tsx → supervi
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function npmStart(): Promise<{ npm: ChildProcess; pids: number[]; supervisor: number }> {
+  async function npmStart(env: Record<string, string> = {}): Promise<{ npm: ChildProcess; pids: number[]; supervisor: number; output: () => string }> {
     // Its own process group, as a terminal would give it; node 24 of node_modules first on PATH, as npm scripts get it.
     npm = spawn('npm', ['start', '--silent'], {
       cwd: dir,
-      env: { ...process.env, npm_config_prefix: undefined, PATH: `${dirname(process.execPath)}:${process.env.PATH}` },
+      env: { ...process.env, ...env, npm_config_prefix: undefined, PATH: `${dirname(process.execPath)}:${process.env.PATH}` },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -157,7 +157,7 @@ describe('npm start’s signal chain (npm → exec node --import tsx → supervi
     );
     const children = JSON.parse(pids as string) as number[];
     const supervisor = Number(readFileSync(`/proc/${children[0]}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
-    return { npm, pids: children, supervisor };
+    return { npm, pids: children, supervisor, output: () => stdout };
   }
 
   const exited = (child: ChildProcess): Promise<number | null> =>
@@ -183,6 +183,29 @@ describe('npm start’s signal chain (npm → exec node --import tsx → supervi
       (left) => left.length === 0,
       { what: 'no process left', timeoutMs: 10_000 },
     );
+  });
+
+  it('SIGKILL of the supervisor itself stops every child, gracefully: each sees its channel to the supervisor close', async () => {
+    const markers = mkdtempSync(join(tmpdir(), 'supervisor-markers-'));
+    try {
+      const started = await npmStart({ FIXTURE_MARKERS: markers });
+      // Both children watch their channel (as the services do once they run) before the supervisor dies.
+      await waitFor(
+        () => started.output(),
+        (text) => /first\| ready/.test(text) && /second\| ready/.test(text),
+        { what: 'both children ready', timeoutMs: 60_000 },
+      );
+      process.kill(started.supervisor, 'SIGKILL');
+      await waitFor(
+        () => started.pids.filter(running),
+        (left) => left.length === 0,
+        { what: 'no child left', timeoutMs: 10_000 },
+      );
+      // Stopped by their own SIGTERM handling (a service's graceful shutdown), not killed.
+      expect(['first', 'second'].map((name) => readFileSync(join(markers, name), 'utf8'))).toEqual(['stopped by SIGTERM', 'stopped by SIGTERM']);
+    } finally {
+      rmSync(markers, { recursive: true, force: true });
+    }
   });
 
   it('SIGKILL of npm (no signal forwarded) still stops every child: the supervisor sees it was orphaned', async () => {

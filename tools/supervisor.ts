@@ -3,6 +3,8 @@
  * that exits unexpectedly (with a doubling delay, logged with its exit code or signal) while the
  * others keep running, gives up on a service that keeps failing quickly, and on stop sends every
  * child SIGTERM, waits for their graceful exit up to a deadline and then SIGKILLs what is left.
+ * Each child gets an IPC channel that it watches: if the supervisor itself is killed outright
+ * (SIGKILL, OOM), the channel closes and the children stop as on SIGTERM.
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
@@ -131,11 +133,13 @@ export class Supervisor {
 
   private spawn(slot: Slot): void {
     const { service } = slot;
-    const child = spawn(service.command, [...service.args], { cwd: service.cwd, env: service.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The IPC channel is the child's lifeline: it closes when this process ends, SIGKILL included,
+    // and the services stop on that (stopWhenSupervisorGone, @pay/platform). Nothing is sent on it.
+    const child = spawn(service.command, [...service.args], { cwd: service.cwd, env: service.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     slot.child = child;
     slot.startedAt = Date.now();
     for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => this.options.output(service.name, line));
+      if (stream) createInterface({ input: stream }).on('line', (line) => this.options.output(service.name, line));
     }
     slot.exited = new Promise((done) => child.once('exit', () => done()));
     child.once('error', (error) => this.options.log(`${service.name} could not be started: ${error.message}`));

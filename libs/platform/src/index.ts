@@ -4,5 +4,6 @@ export * from './service/tokens';
 export * from './service/preflight';
 export * from './service/platform.module';
 export * from './service/run-service';
+export * from './service/supervisor-lifeline';
 export * from './health/health.controller';
 export * from './scheduling/deadline-scheduler';

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from '@pay/config';
+import { stopWhenSupervisorGone } from '@pay/platform';
 import { startPspSimulator } from './psp-simulator';
 import { PspSimulatorConfig } from './config';
 
@@ -23,6 +24,8 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  // Under `npm start`: stops with the supervisor, also when it was SIGKILLed.
+  stopWhenSupervisorGone((line) => void process.stderr.write(`psp-simulator: ${line}\n`));
 }
 
 main().catch((error: unknown) => {

@@ -100,6 +100,13 @@ export interface InboxConsumerOptions {
   fromBeginning?: boolean;
   /** The broker drops a member silent for this long (default 30 s; broker minimum 6 s). */
   sessionTimeoutMs?: number;
+  /**
+   * On stop, once the messages in hand are applied and committed, how long to wait for the group
+   * to be left (default 2 s; a LeaveGroup takes milliseconds). Longer means the member is waiting
+   * for a rebalance to be answered, which waits for a dead member's session to expire: stop()
+   * then returns without it (nothing is in hand; the broker drops this member in its turn).
+   */
+  leaveGroupWaitMs?: number;
 }
 
 /**
@@ -183,6 +190,12 @@ const BLOCKED_LOG_INTERVAL_MS = 60_000;
 export class InboxConsumer {
   private consumer?: Consumer;
   private stopping = false;
+  /** consumer.run() until it has joined the group: kafkajs' disconnect must not cut a join in flight. */
+  private starting?: Promise<void>;
+  /** The batches being applied; stop() waits for them, however long they take. */
+  private readonly batchesInHand = new Set<Promise<void>>();
+  private readonly leaveGroupWaitMs: number;
+  private joining = false;
   readonly stats: ConsumerStats = { applied: 0, duplicates: 0, ignored: 0, deadLettered: 0, unavailable: 0 };
   private readonly maxAttempts: number;
   private readonly retryBackoffMs: number;
@@ -200,6 +213,7 @@ export class InboxConsumer {
     this.retryBackoffMs = options.retryBackoffMs ?? 200;
     this.unavailableBackoffMaxMs = options.unavailableBackoffMaxMs ?? 30_000;
     this.maxEventsPerTransaction = Math.max(1, options.maxEventsPerTransaction ?? 500);
+    this.leaveGroupWaitMs = options.leaveGroupWaitMs ?? 2_000;
   }
 
   async start(): Promise<void> {
@@ -215,14 +229,32 @@ export class InboxConsumer {
       retry: { retries: 10 },
     });
     this.consumer = consumer;
-    await consumer.connect();
-    await consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning ?? true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
-      eachBatch: (payload) => this.processBatch(consumer, payload),
-    });
+    this.joining = true;
+    consumer.on(consumer.events.REBALANCING, () => (this.joining = true));
+    consumer.on(consumer.events.GROUP_JOIN, () => (this.joining = false));
+    this.starting = (async () => {
+      await consumer.connect();
+      await consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning ?? true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
+        eachBatch: (payload) => this.inHand(this.processBatch(consumer, payload)),
+      });
+    })();
+    await this.starting;
+  }
+
+  /** Joining its group (at start, or again in a rebalance): no message is in hand meanwhile. */
+  get isJoiningGroup(): boolean {
+    return this.joining && this.consumer !== undefined;
+  }
+
+  private inHand(batch: Promise<void>): Promise<void> {
+    this.batchesInHand.add(batch);
+    const settled = (): void => void this.batchesInHand.delete(batch);
+    batch.then(settled, settled);
+    return batch;
   }
 
   /**
@@ -235,9 +267,32 @@ export class InboxConsumer {
     this.consumer = undefined;
     this.stopping = true;
     if (!consumer) return;
-    this.options.logger.info({ consumer: this.options.groupId }, 'consumer stopping: finishing the messages in hand and committing their offsets');
-    await consumer.disconnect();
-    this.options.logger.info({ consumer: this.options.groupId, ...this.stats }, 'consumer stopped: offsets committed, group left');
+    const { logger, groupId } = this.options;
+    logger.info({ consumer: groupId }, 'consumer stopping: finishing the messages in hand and committing their offsets');
+    // kafkajs' disconnect leaves the group only once a join in flight is answered, and a join
+    // waits for every member of the group: one that died without leaving holds it until its
+    // session times out (up to 30 s). A start still joining is let finish in the same way.
+    const starting = this.starting;
+    const left = (async () => {
+      await starting?.catch(() => undefined);
+      await consumer.disconnect();
+    })();
+    // The messages in hand are never cut short: applied and committed, however long they take.
+    while (this.batchesInHand.size > 0) await Promise.allSettled([...this.batchesInHand]);
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<'rebalancing'>((resolve) => (timer = setTimeout(() => resolve('rebalancing'), this.leaveGroupWaitMs)));
+    const outcome = await Promise.race([left.then(() => 'left' as const), waited]).finally(() => clearTimeout(timer));
+    if (outcome === 'left') {
+      logger.info({ consumer: groupId, ...this.stats }, 'consumer stopped: offsets committed, group left');
+      return;
+    }
+    // Nothing is in hand and every applied message is committed: nothing is lost or applied twice.
+    // The member leaves when the rebalance is answered, or the broker drops it after its session timeout.
+    left.catch((error: unknown) => logger.warn({ consumer: groupId, reason: (error as Error).message }, 'consumer did not leave its group cleanly'));
+    logger.info(
+      { consumer: groupId, waitedMs: this.leaveGroupWaitMs, ...this.stats },
+      'consumer stopped: offsets committed; the group is rebalancing (a member that died has not timed out yet), so it was not waited for',
+    );
   }
 
   private async processBatch(consumer: Consumer, payload: EachBatchPayload): Promise<void> {

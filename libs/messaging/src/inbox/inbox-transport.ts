@@ -79,8 +79,6 @@ export interface InboxTransportOptions {
   subscriptions: readonly InboxSubscription[];
   /** Delay between failed starts of a subscription's consumer (default 1 s doubling up to 30 s, jittered). */
   startBackoff?: BackoffPolicy;
-  /** How long close() waits for a start still in progress (a join stuck in a rebalance) before it stops anyway. */
-  stopWaitMs?: number;
   /** Makes a subscription's consumer (an InboxConsumer by default). */
   createConsumer?: (options: InboxConsumerOptions) => SubscriptionConsumer;
 }
@@ -89,7 +87,6 @@ export interface InboxTransportOptions {
 export const INBOX_TRANSPORT = Symbol('inbox');
 
 const DEFAULT_START_BACKOFF: BackoffPolicy = { baseMs: 1_000, maxMs: 30_000 };
-const DEFAULT_STOP_WAIT_MS = 10_000;
 const NO_STATS: ConsumerStats = Object.freeze({ applied: 0, duplicates: 0, ignored: 0, deadLettered: 0, unavailable: 0 });
 
 /**
@@ -111,7 +108,6 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
   private readonly routes = new Map<string, Map<string, EventHandler>>();
   private readonly consumers = new Map<string, SubscriptionConsumer>();
   private readonly knownTypes: Set<string>;
-  private running: Promise<void>[] = [];
   private closing = false;
   private closed?: Promise<void>;
   private readonly pauses = new Set<() => void>();
@@ -171,7 +167,7 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
       }
     }
     for (const subscription of this.options.subscriptions) {
-      if (subscription.enabled ?? true) this.running.push(this.keepStarting(subscription));
+      if (subscription.enabled ?? true) void this.keepStarting(subscription);
       else
         this.options.logger.info({ consumer: subscription.name, groupId: subscription.groupId }, 'consumer disabled: this instance applies none of its events');
     }
@@ -221,8 +217,8 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
   private async stopAll(): Promise<void> {
     this.closing = true;
     for (const wake of this.pauses) wake();
-    // A start in progress is let finish (bounded), so that what it joined is left cleanly below.
-    await Promise.race([Promise.all(this.running), delay(this.options.stopWaitMs ?? DEFAULT_STOP_WAIT_MS)]);
+    // A consumer still starting is stopped too: InboxConsumer.stop lets its join finish in the
+    // background and leaves the group then, without holding the shutdown for a rebalance.
     await Promise.all(
       [...this.consumers].map(([name, consumer]) =>
         consumer
@@ -296,8 +292,4 @@ export function connectInboxTransport(app: INestApplication, transport: InboxTra
   microservice.setIsInitialized(true);
   microservice.setIsInitHookCalled(true);
   return microservice;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

@@ -20,6 +20,7 @@ import type { ServiceRuntime } from './platform.module';
 import { PlatformModule } from './platform.module';
 import { checkKafka, checkPostgres, StartupError } from './preflight';
 import { securityHeaders } from '../http/security-headers';
+import { stopWhenSupervisorGone } from './supervisor-lifeline';
 
 export interface ServiceDefinition<C extends BaseServiceConfig = BaseServiceConfig> {
   /** Service name: logs, traces, the Kafka client id. */
@@ -154,6 +155,7 @@ export async function createService<C extends BaseServiceConfig>(
  * line that says what is wrong (no stack trace, no retry loop).
  */
 export async function runService<C extends BaseServiceConfig>(definition: ServiceDefinition<C>): Promise<void> {
+  stopWhenSupervisorGone((line) => void process.stderr.write(`${definition.name}: ${line}\n`));
   try {
     const { runtime, url } = await createService(definition, process.env, { exitOnShutdownSignal: true });
     runtime.logger.info({ url, docs: `${url}/docs` }, `${definition.name} listening on ${url} (OpenAPI: ${url}/docs)`);

@@ -63,23 +63,51 @@ describe('PSP simulator control API', () => {
     expect((await control('state')).body.paymentIntents).toHaveLength(1);
   });
 
-  it("charges Stripe's test tokens like their payment methods, real-looking ids too, and refuses unknown test cards", async () => {
+  it("charges Stripe's test payment methods and real-looking ids, and refuses unknown test cards and card numbers", async () => {
     const charge = (paymentMethod: string): Promise<Answer> =>
       api('/v1/payment_intents', { amount: '700', currency: 'usd', payment_method: paymentMethod, confirm: 'true' });
-    for (const ok of [
-      'pm_card_visa',
-      'pm_card_mastercard',
-      'tok_visa',
-      'tok_mastercard',
-      'tok_visa_debit',
-      'pm_1QdE2xLkdIwHu7ix0g1N2abc',
-      'tok_1N3T00LkdIwHu7ixt44h1F8k',
-    ]) {
+    for (const ok of ['pm_card_visa', 'pm_card_mastercard', 'pm_1QdE2xLkdIwHu7ix0g1N2abc', 'card_1QdE2xLkdIwHu7ix0g1N2abc']) {
       expect({ ok, ...(await charge(ok)) }).toMatchObject({ ok, status: 200, body: { status: 'succeeded' } });
     }
-    expect((await charge('tok_chargeDeclined')).body.error).toMatchObject({ code: 'card_declined' });
+    expect((await charge('pm_card_chargeDeclined')).body.error).toMatchObject({ code: 'card_declined' });
     expect((await charge('pm_card_bogus')).status).toBe(404);
     expect((await charge('4242424242424242')).status).toBe(404);
+  });
+
+  it('refuses a card token as payment_method, as Stripe does, and charges it as payment_method_data[card][token]', async () => {
+    const asPaymentMethod = await api('/v1/payment_intents', { amount: '700', currency: 'usd', payment_method: 'tok_visa', confirm: 'true' });
+    expect(asPaymentMethod).toMatchObject({ status: 404, body: { error: { code: 'resource_missing', message: "No such PaymentMethod: 'tok_visa'" } } });
+
+    const withToken = (token: string, extra: Record<string, string> = {}): Promise<Answer> =>
+      api('/v1/payment_intents', {
+        amount: '700',
+        currency: 'usd',
+        'payment_method_data[type]': 'card',
+        'payment_method_data[card][token]': token,
+        confirm: 'true',
+        ...extra,
+      });
+    for (const ok of ['tok_visa', 'tok_mastercard', 'tok_visa_debit', 'tok_us', 'tok_1N3T00LkdIwHu7ixt44h1F8k']) {
+      const answer = await withToken(ok);
+      expect({ ok, ...answer }).toMatchObject({ ok, status: 200, body: { status: 'succeeded' } });
+      // Stripe made a PaymentMethod of the token: the intent names it, never the token.
+      expect((answer.body as unknown as { payment_method: string }).payment_method).toMatch(/^pm_/);
+    }
+    expect((await withToken('tok_chargeDeclined')).body.error).toMatchObject({ code: 'card_declined' });
+    expect((await withToken('4242424242424242')).body.error).toMatchObject({ code: 'resource_missing' });
+    expect((await withToken('tok_visa', { payment_method: 'pm_card_visa' })).status).toBe(400);
+    expect((await withToken('tok_visa', { 'payment_method_data[type]': 'sepa_debit' })).status).toBe(400);
+
+    // Created without confirming, then confirmed: the PaymentMethod made of the token is the one charged.
+    const created = await api('/v1/payment_intents', {
+      amount: '700',
+      currency: 'usd',
+      'payment_method_data[type]': 'card',
+      'payment_method_data[card][token]': 'tok_chargeDeclinedInsufficientFunds',
+    });
+    expect(created.body.status).toBe('requires_confirmation');
+    const confirmed = await api(`/v1/payment_intents/${created.body.id}/confirm`, {});
+    expect(confirmed.body.error).toMatchObject({ code: 'card_declined' });
   });
 
   it('holds webhooks and releases them newest first, twice each', async () => {

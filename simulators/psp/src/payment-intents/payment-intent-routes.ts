@@ -3,9 +3,9 @@ import type { ApiAnswer, ApiContext } from '../api-context';
 import { ok } from '../api-context';
 import type { FormObject } from '../http/form-body';
 import { metadataOf, oneOf, optionalAmount, optionalBoolean, optionalString, requiredAmount, requiredString } from '../http/params';
-import { invalidRequest, notFound, unexpectedState } from '../http/stripe-error';
+import { invalidRequest, missingParam, notFound, unexpectedState } from '../http/stripe-error';
 import { newId, nowSeconds } from '../ids';
-import { findPaymentMethod } from '../payment-methods/test-payment-methods';
+import { cardTokenBehaviour, findPaymentMethod } from '../payment-methods/test-payment-methods';
 import type { PaymentIntentObject } from '../simulator-state';
 import { snapshot } from '../simulator-state';
 import { attemptPayment } from './attempt-payment';
@@ -32,12 +32,44 @@ function confirmWith(context: ApiContext, intent: PaymentIntentObject, paymentMe
   attemptPayment(context, intent, id, method, offSession);
 }
 
+/**
+ * The method a create or confirm names: `payment_method` (a PaymentMethod, card or source id), or
+ * `payment_method_data` with a card token (`[type]=card&[card][token]=tok_…`), of which Stripe
+ * makes a new PaymentMethod; the intent then names that one. A token as `payment_method` is refused
+ * by findPaymentMethod, as Stripe refuses it.
+ */
+function paymentMethodIn(context: ApiContext, params: FormObject): string | undefined {
+  const paymentMethod = optionalString(params, 'payment_method');
+  const data = params.payment_method_data;
+  if (data === undefined || data === '') return paymentMethod;
+  if (paymentMethod !== undefined) {
+    throw invalidRequest('You may only specify one of these parameters: payment_method, payment_method_data.', { param: 'payment_method_data' });
+  }
+  if (typeof data !== 'object' || Array.isArray(data)) throw invalidRequest('Invalid payment_method_data: must be a hash', { param: 'payment_method_data' });
+  if (data.type === undefined) throw missingParam('payment_method_data[type]');
+  if (data.type !== 'card') {
+    throw invalidRequest(`Invalid payment_method_data[type]: this simulator makes PaymentMethods of card tokens only, not ${JSON.stringify(data.type)}`, {
+      code: 'parameter_invalid_string',
+      param: 'payment_method_data[type]',
+    });
+  }
+  const token = typeof data.card === 'object' && !Array.isArray(data.card) ? data.card.token : undefined;
+  if (token === undefined || token === '') throw missingParam('payment_method_data[card][token]');
+  if (typeof token !== 'string')
+    throw invalidRequest('Invalid string: payment_method_data[card][token]', { code: 'parameter_invalid_string', param: 'payment_method_data[card][token]' });
+  const behavesLike = cardTokenBehaviour(token);
+  if (behavesLike === undefined) throw notFound('token', token, 'payment_method_data[card][token]');
+  const id = newId('pm');
+  context.state.aliases.set(id, behavesLike);
+  return id;
+}
+
 /** POST /v1/payment_intents: creates, and with `confirm=true` confirms in the same call. */
 export function createPaymentIntent(context: ApiContext, params: FormObject): ApiAnswer {
   const amount = requiredAmount(params, 'amount');
   const currency = requiredString(params, 'currency').toLowerCase();
   if (!/^[a-z]{3}$/.test(currency)) throw invalidRequest(`Invalid currency: ${currency}.`, { code: 'parameter_invalid_string', param: 'currency' });
-  const paymentMethod = optionalString(params, 'payment_method');
+  const paymentMethod = paymentMethodIn(context, params);
   const confirm = optionalBoolean(params, 'confirm') ?? false;
   const offSession = optionalBoolean(params, 'off_session') ?? false;
   if (offSession && !confirm) throw invalidRequest('off_session can only be used with confirm=true.', { param: 'off_session' });
@@ -81,7 +113,7 @@ export function confirmPaymentIntent(context: ApiContext, id: string, params: Fo
       payment_intent: snapshot(intent),
     });
   }
-  confirmWith(context, intent, optionalString(params, 'payment_method'), optionalBoolean(params, 'off_session') ?? false);
+  confirmWith(context, intent, paymentMethodIn(context, params), optionalBoolean(params, 'off_session') ?? false);
   return ok(snapshot(intent));
 }
 

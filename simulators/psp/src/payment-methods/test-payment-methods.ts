@@ -70,18 +70,29 @@ export const TEST_PAYMENT_METHODS: Readonly<Record<string, TestPaymentMethod>> =
 };
 
 /**
- * The method behind an id. Stripe's test card tokens behave like their payment methods
- * (`tok_visa` like `pm_card_visa`, `tok_chargeDeclined` like `pm_card_chargeDeclined`). Unknown
- * `pm_card_*` ids are refused like Stripe refuses unknown test tokens; a saved card given an
- * alias behaves like its test token (so any saved card can decline or time out); any other
- * `pm_...` or `tok_...` id approves.
+ * The method behind a `payment_method` id. Unknown `pm_card_*` ids are refused like Stripe refuses
+ * unknown test payment methods; a saved card given an alias behaves like its test payment method
+ * (so any saved card can decline or time out); any other PaymentMethod, card or source id
+ * (`pm_…`, `card_…`, `src_…`) approves. A token (`tok_…`) is no PaymentMethod: Stripe answers
+ * `No such PaymentMethod` to one given as `payment_method`; it is accepted only as
+ * `payment_method_data[card][token]` (cardTokenBehaviour).
  */
 export function findPaymentMethod(id: string, aliases?: ReadonlyMap<string, string>): TestPaymentMethod | undefined {
   if (Object.hasOwn(TEST_PAYMENT_METHODS, id)) return TEST_PAYMENT_METHODS[id];
   const alias = aliases?.get(id);
   if (alias !== undefined && Object.hasOwn(TEST_PAYMENT_METHODS, alias)) return TEST_PAYMENT_METHODS[alias];
-  const testToken = /^tok_([A-Za-z0-9_]+)$/.exec(id);
-  if (testToken && Object.hasOwn(TEST_PAYMENT_METHODS, `pm_card_${testToken[1]}`)) return TEST_PAYMENT_METHODS[`pm_card_${testToken[1]}`];
-  if (id.startsWith('pm_card_') || !/^(pm|tok)_[A-Za-z0-9_]{1,100}$/.test(id)) return undefined;
+  if (id.startsWith('pm_card_') || !/^(pm|card|src)_[A-Za-z0-9_]{1,100}$/.test(id)) return undefined;
   return { brand: 'visa', last4: '4242', behaviour: approve };
+}
+
+/**
+ * The test payment method a card token behaves like, for the PaymentMethod Stripe makes of it:
+ * Stripe's test tokens like their payment methods (`tok_visa` like `pm_card_visa`,
+ * `tok_chargeDeclined` like `pm_card_chargeDeclined`), any other token (`tok_us`, a real-looking
+ * `tok_1N3T…`) like `pm_card_visa`; undefined for what is not a token.
+ */
+export function cardTokenBehaviour(token: string): string | undefined {
+  const name = /^tok_([A-Za-z0-9_]{1,100})$/.exec(token)?.[1];
+  if (name === undefined) return undefined;
+  return Object.hasOwn(TEST_PAYMENT_METHODS, `pm_card_${name}`) ? `pm_card_${name}` : 'pm_card_visa';
 }

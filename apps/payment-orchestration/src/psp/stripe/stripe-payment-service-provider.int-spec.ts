@@ -85,6 +85,14 @@ describe('authorise and capture', () => {
     expect(simulator.requestsTo('/v1/payment_intents').map((r) => r.idempotencyKey)).toEqual([request.idempotencyKey, `${request.paymentId}:capture`]);
   });
 
+  it("charges a card token (Stripe's test tokens included) as payment_method_data, since Stripe refuses a token as payment_method", async () => {
+    const psp = adapter();
+    const authorized = value(await psp.createPayment(payment('tok_visa')));
+    expect(authorized.observation).toEqual({ stage: 'authorized', reference: authorized.id, amount: 1250n });
+    expect(value(await psp.capturePayment({ idempotencyKey: randomUUID(), pspPaymentId: authorized.id })).observation).toMatchObject({ stage: 'captured' });
+    expect(await psp.createPayment(payment('tok_chargeDeclined'))).toMatchObject({ outcome: 'declined', code: 'card_declined' });
+  });
+
   it('captures part of an authorisation', async () => {
     const psp = adapter();
     const authorized = value(await psp.createPayment(payment('pm_card_mastercard')));

@@ -33,6 +33,21 @@ export interface StripeWebhookSettings {
 const rejectedInput = (code: string, reason: string): PspFailure => ({ outcome: 'rejected', code, reason });
 
 /**
+ * How a saved card is named to Stripe: a PaymentMethod, card or source id as `payment_method`; a
+ * token (`tok_…`, Stripe's test tokens included) only as the card of `payment_method_data`, from
+ * which Stripe makes the PaymentMethod it charges (it answers `No such PaymentMethod` to a token
+ * given as `payment_method`). The SDK's typings omit `payment_method_data[card][token]`.
+ */
+export function paymentMethodParams(paymentMethod: string | undefined): {
+  payment_method?: string;
+  payment_method_data?: Stripe.PaymentIntentCreateParams.PaymentMethodData;
+} {
+  if (paymentMethod === undefined) return {};
+  if (!paymentMethod.startsWith('tok_')) return { payment_method: paymentMethod };
+  return { payment_method_data: { type: 'card', card: { token: paymentMethod } } as Stripe.PaymentIntentCreateParams.PaymentMethodData };
+}
+
+/**
  * The PSP port on Stripe's PaymentIntents and Refunds, through the official SDK. Every mutating
  * call sends the caller's idempotency key (`idempotencyKey` request option); the SDK reuses it for
  * its own retries, and Stripe answers a repeated key with the first answer.
@@ -51,7 +66,7 @@ export class StripePaymentServiceProvider implements PaymentServiceProvider {
         {
           amount: toStripeAmount(request.amount),
           currency: request.currency.toLowerCase(),
-          payment_method: request.paymentMethod,
+          ...paymentMethodParams(request.paymentMethod),
           ...(request.customer ? { customer: request.customer } : {}),
           confirm: true,
           capture_method: request.captureMethod,
@@ -72,7 +87,7 @@ export class StripePaymentServiceProvider implements PaymentServiceProvider {
       toPspPayment(
         await this.stripe.paymentIntents.confirm(
           request.pspPaymentId,
-          { ...(request.paymentMethod ? { payment_method: request.paymentMethod } : {}), ...(request.offSession ? { off_session: true } : {}) },
+          { ...paymentMethodParams(request.paymentMethod || undefined), ...(request.offSession ? { off_session: true } : {}) },
           options,
         ),
       ),

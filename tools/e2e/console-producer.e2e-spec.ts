@@ -1,0 +1,118 @@
+/**
+ * Issue 15's demonstration of the producer's contract: a team that publishes to the platform
+ * reads docs/asyncapi.yaml, builds a purchase request from it alone (the channel's address, the
+ * message's example payload, what the document says the subject and the Kafka key are, the
+ * headers it lists), publishes it with Kafka's own console producer through `npm run
+ * kafka:produce`, and finds the payment captured by its requestId over HTTP.
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { testKafkaBrokers, waitFor } from '@pay/testing';
+import { parse } from 'yaml';
+import type { PaymentsPlatform, TestPerson } from './e2e-kit';
+import { http, startPaymentsPlatform } from './e2e-kit';
+
+const ROOT = resolve(__dirname, '../..');
+
+/** The parts of the AsyncAPI document a producer reads. */
+interface AsyncApiDocument {
+  channels: Record<string, { address: string; messages?: Record<string, { $ref: string }> }>;
+  components: {
+    messages: Record<
+      string,
+      {
+        name: string;
+        headers: { $ref: string };
+        payload: { allOf: { properties?: { subject?: { description: string } } }[] };
+        bindings: { kafka: { key: { description: string } } };
+        examples: { payload: { type: string; data: Record<string, unknown> } & Record<string, unknown> }[];
+      }
+    >;
+    schemas: Record<string, { properties: Record<string, unknown> }>;
+  };
+}
+
+/** `npm run -s kafka:produce -- <args>` with `lines` on its standard input; resolves with its exit code and output. */
+function kafkaProduce(args: string[], lines: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn('npm', ['run', '-s', 'kafka:produce', '--', ...args], {
+      cwd: ROOT,
+      // As an npm user runs it: Node 24 of node_modules first on PATH; the broker from KAFKA_BROKERS.
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: testKafkaBrokers().join(','),
+        npm_config_prefix: undefined,
+        PATH: `${dirname(process.execPath)}:${process.env.PATH}`,
+      },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('error', fail);
+    child.once('exit', (code) => done({ code, output }));
+    child.stdin.end(lines);
+  });
+}
+
+describe('a purchase published with Kafka’s console producer from the AsyncAPI document alone', () => {
+  const doc = parse(readFileSync(resolve(ROOT, 'docs/asyncapi.yaml'), 'utf8')) as AsyncApiDocument;
+  const messageName = 'PaymentsPurchaseRequestedV1';
+  const channel = Object.values(doc.channels).find((c) => c.messages?.[messageName] !== undefined);
+  let platform: PaymentsPlatform;
+  let person: TestPerson;
+
+  beforeAll(async () => {
+    if (!channel) throw new Error(`docs/asyncapi.yaml has no channel carrying ${messageName}`);
+    // Orchestration reads the topic the document names, as in production.
+    platform = await startPaymentsPlatform({ orchestrationEnv: { PURCHASE_REQUESTS_TOPIC: channel.address } });
+    person = await platform.person({ country: 'US', apps: ['instagram'] });
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+  });
+
+  it('is captured, and its outcome is found by requestId over HTTP', async () => {
+    const message = doc.components.messages[messageName];
+    // What the document says subject and key are: the request's data.requestId, the key the same string.
+    const subjectRule = message.payload.allOf.map((part) => part.properties?.subject?.description).find((d) => d !== undefined);
+    expect(subjectRule).toMatch(/`data\.requestId`/);
+    expect(message.bindings.kafka.key.description).toMatch(/^Equal to the envelope's subject/);
+    const headerNames = Object.keys(doc.components.schemas[message.headers.$ref.split('/').pop() as string].properties);
+    expect(headerNames).toEqual(expect.arrayContaining(['event-type', 'event-id']));
+
+    // The example, with what is ours: new ids, our payer, a country and app where Pay is active for them.
+    const example = message.examples[0].payload;
+    const requestId = randomUUID();
+    const envelope = {
+      ...example,
+      id: randomUUID(),
+      subject: requestId,
+      occurredAt: new Date().toISOString(),
+      correlationId: randomUUID(),
+      data: { ...example.data, requestId, payerId: person.id, country: 'US', app: 'instagram', amount: { amount: '1250', currency: 'USD' } },
+    };
+    expect(envelope.type).toBe(message.name);
+    const headers = `event-type:${envelope.type},event-id:${envelope.id}`;
+
+    const produced = await kafkaProduce(
+      ['--topic', channel!.address, '--property', 'parse.key=true', '--property', 'parse.headers=true'],
+      `${headers}\t${requestId}\t${JSON.stringify(envelope)}\n`,
+    );
+    expect(produced).toMatchObject({ code: 0 });
+
+    const service = await platform.serviceToken();
+    const found = await waitFor(
+      () => http(`${platform.orchestrationUrl}/v1/payments?requestId=${requestId}&payerId=${person.id}`, 'GET', service),
+      (answer) => (answer.body.payments as { status: string }[] | undefined)?.[0]?.status === 'captured',
+      { what: 'the purchase captured, looked up by requestId', timeoutMs: 60_000 },
+    );
+    expect(found.body).toMatchObject({ payments: [{ requestId, payerId: person.id, status: 'captured', amount: { amount: '1250', currency: 'USD' } }] });
+    // The answer on payments.events.v1, keyed by the payment.
+    await platform.events.waitFor((found.body.payments as { paymentId: string }[])[0].paymentId, 'payments.payment.captured');
+    // The first run on a machine fetches the console tools with Maven (once, into .cache/), then starts a JVM.
+  }, 360_000);
+});
