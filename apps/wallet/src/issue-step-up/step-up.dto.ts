@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsISO4217CurrencyCode, Matches, ValidateNested } from 'class-validator';
+import { IsISO4217CurrencyCode, IsObject, Matches, ValidateNested } from 'class-validator';
 import { STEP_UP_METHOD_NAMES } from '@pay/contracts';
 import { AuthenticationCredentialBody } from '../passkeys/passkey.dto';
 
@@ -38,11 +38,13 @@ export class BiometricStepUpOptionsRequest {
 
 export class BiometricStepUpRequest {
   @ApiProperty({ type: AmountCeiling, description: 'The same ceiling the options were asked for.' })
+  @IsObject({ message: 'ceiling must be { amount, currency }' })
   @ValidateNested()
   @Type(() => AmountCeiling)
   ceiling!: AmountCeiling;
 
   @ApiProperty({ type: AuthenticationCredentialBody, description: 'What startAuthentication() returned, unchanged.' })
+  @IsObject({ message: 'credential must be what startAuthentication() returned' })
   @ValidateNested()
   @Type(() => AuthenticationCredentialBody)
   credential!: AuthenticationCredentialBody;

@@ -2,7 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { generateAuthenticationOptions, generateRegistrationOptions, verifyAuthenticationResponse, verifyRegistrationResponse } from '@simplewebauthn/server';
-import { decodeAttestationObject, decodeClientDataJSON, isoBase64URL, parseAuthenticatorData } from '@simplewebauthn/server/helpers';
+import { COSEALG, decodeAttestationObject, decodeClientDataJSON, isoBase64URL, parseAuthenticatorData } from '@simplewebauthn/server/helpers';
+import { PasskeyAssertionRefusedV1, PasskeyRegisteredV1 } from '@pay/contracts';
 import type { PasskeyRefusalReason } from '../domain/passkey-policy';
 import { assertionRefusalReason, MAX_PASSKEYS_PER_PERSON, passkeyNotVerified, sameCeiling } from '../domain/passkey-policy';
 import { WalletError } from '../domain/wallet-error';
@@ -22,8 +23,20 @@ export type CeremonyOutcome<T> = { ok: true; value: T } | { ok: false; refusal: 
 
 const refused = (reason: PasskeyRefusalReason): { ok: false; refusal: WalletError } => ({ ok: false, refusal: passkeyNotVerified(reason) });
 
+/** A refused confirmation is published (a fraud signal, as a wrong PIN is) and committed with the used challenge. */
+function refusedAssertion(change: WalletChange, reason: PasskeyRefusalReason): { ok: false; refusal: WalletError } {
+  change.emit(PasskeyAssertionRefusedV1, { reason });
+  return refused(reason);
+}
+
 /** Both ceremonies demand user verification (biometric or device PIN), and neither asks for a vendor attestation. */
 const USER_VERIFICATION = 'required';
+
+/**
+ * EdDSA, ES256, RS256 (COSE ids), the library's defaults named here: left unnamed, it probes the
+ * runtime for post-quantum ML-DSA, which Node 24 answers with an ExperimentalWarning on stderr.
+ */
+const SUPPORTED_ALGORITHMS = [COSEALG.EdDSA, COSEALG.ES256, COSEALG.RS256];
 
 /**
  * The wallet as WebAuthn relying party (@simplewebauthn/server): options with server-side,
@@ -53,6 +66,7 @@ export class PasskeyCeremonies {
       challenge: randomBytes(32),
       timeout: this.rules.passkeys.challengeTtlMs,
       attestationType: 'none',
+      supportedAlgorithmIDs: SUPPORTED_ALGORITHMS,
       excludeCredentials: existing.map((row) => ({ id: row.credential_id, transports: row.transports })),
       authenticatorSelection: { residentKey: 'preferred', userVerification: USER_VERIFICATION },
     });
@@ -71,6 +85,7 @@ export class PasskeyCeremonies {
         expectedOrigin: this.rules.passkeys.origins,
         expectedRPID: this.rules.passkeys.rpId,
         requireUserVerification: true,
+        supportedAlgorithmIDs: SUPPORTED_ALGORITHMS,
       });
     } catch {
       return refused(registrationUserVerified(credential) === false ? 'user-not-verified' : 'invalid-response');
@@ -91,6 +106,7 @@ export class PasskeyCeremonies {
       deviceType: credentialDeviceType,
       backedUp: credentialBackedUp,
     });
+    change.emit(PasskeyRegisteredV1, { passkeyId: row.passkey_id, backedUp: row.backed_up });
     return { ok: true, value: row };
   }
 
@@ -116,10 +132,10 @@ export class PasskeyCeremonies {
     ceiling: { amount: string; currency: string },
   ): Promise<CeremonyOutcome<PasskeyRow>> {
     const challenge = await this.takeChallenge(change, credential.response.clientDataJSON, 'step-up');
-    if (!challenge) return refused('challenge-invalid');
-    if (!challenge.ceiling || !sameCeiling(challenge.ceiling, ceiling)) return refused('ceiling-mismatch');
+    if (!challenge) return refusedAssertion(change, 'challenge-invalid');
+    if (!challenge.ceiling || !sameCeiling(challenge.ceiling, ceiling)) return refusedAssertion(change, 'ceiling-mismatch');
     const passkey = await this.passkeys.byCredential(change.sql, change.personId, credential.id);
-    if (!passkey) return refused('unknown-credential');
+    if (!passkey) return refusedAssertion(change, 'unknown-credential');
     const storedCounter = Number(passkey.counter);
     let verification: Awaited<ReturnType<typeof verifyAuthenticationResponse>>;
     try {
@@ -132,9 +148,9 @@ export class PasskeyCeremonies {
         requireUserVerification: true,
       });
     } catch {
-      return refused(this.assertionReason(credential, storedCounter));
+      return refusedAssertion(change, this.assertionReason(credential, storedCounter));
     }
-    if (!verification.verified) return refused('invalid-response');
+    if (!verification.verified) return refusedAssertion(change, 'invalid-response');
     const { newCounter, credentialBackedUp } = verification.authenticationInfo;
     await this.passkeys.recordUse(change.sql, passkey.passkey_id, newCounter, credentialBackedUp, this.clock.now());
     return { ok: true, value: passkey };

@@ -100,6 +100,7 @@ abstract class PublicKeyCredentialBody {
 /** `RegistrationResponseJSON` of @simplewebauthn/browser's `startRegistration()`. */
 export class RegistrationCredentialBody extends PublicKeyCredentialBody {
   @ApiProperty({ type: AttestationResponseBody })
+  @IsObject({ message: 'credential.response must be an object (the authenticator attestation response)' })
   @ValidateNested()
   @Type(() => AttestationResponseBody)
   response!: AttestationResponseBody;
@@ -108,6 +109,7 @@ export class RegistrationCredentialBody extends PublicKeyCredentialBody {
 /** `AuthenticationResponseJSON` of @simplewebauthn/browser's `startAuthentication()`. */
 export class AuthenticationCredentialBody extends PublicKeyCredentialBody {
   @ApiProperty({ type: AssertionResponseBody })
+  @IsObject({ message: 'credential.response must be an object (the authenticator assertion response)' })
   @ValidateNested()
   @Type(() => AssertionResponseBody)
   response!: AssertionResponseBody;
@@ -121,6 +123,7 @@ export class RegisterPasskeyRequest {
   deviceName!: string;
 
   @ApiProperty({ type: RegistrationCredentialBody, description: 'What startRegistration() returned, unchanged.' })
+  @IsObject({ message: 'credential must be what startRegistration() returned' })
   @ValidateNested()
   @Type(() => RegistrationCredentialBody)
   credential!: RegistrationCredentialBody;

@@ -30,14 +30,15 @@ export const webauthnChallenges = {
   },
 
   /**
-   * Takes the challenge out of the store if it was issued to this person for this ceremony and
-   * has not expired; otherwise undefined (a challenge of another person is left to them).
+   * Takes the person's challenge out of the store (used up, whatever follows) and returns it if
+   * it is of this ceremony and has not expired; otherwise undefined. Another person's challenge
+   * is left to them.
    */
   async take(sql: EntityManager, challenge: string, personId: string, ceremony: Ceremony, now: Date): Promise<ChallengeRow | undefined> {
     const rows = returnedRows<ChallengeRow>(
-      await sql.query('DELETE FROM webauthn_challenges WHERE challenge = $1 AND person_id = $2 AND ceremony = $3 RETURNING *', [challenge, personId, ceremony]),
+      await sql.query('DELETE FROM webauthn_challenges WHERE challenge = $1 AND person_id = $2 RETURNING *', [challenge, personId]),
     );
     const row = rows[0];
-    return row && row.expires_at.getTime() > now.getTime() ? row : undefined;
+    return row && row.ceremony === ceremony && row.expires_at.getTime() > now.getTime() ? row : undefined;
   },
 };

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { PasskeyRemovedV1 } from '@pay/contracts';
 import { WalletError } from '../domain/wallet-error';
 import { PasskeyStore } from '../passkeys/passkey-store';
 import { WalletStore } from '../store/wallet-store';
@@ -17,6 +18,7 @@ export class RemovePasskey {
       if (!(await this.passkeys.remove(change.sql, personId, passkeyId))) {
         throw new WalletError('not-found', 'PASSKEY_NOT_FOUND', 'this wallet has no passkey with that id');
       }
+      change.emit(PasskeyRemovedV1, { passkeyId });
     });
   }
 }

@@ -19,7 +19,7 @@ export class Passkeys1765497600000 implements MigrationInterface {
         passkey_id    uuid        PRIMARY KEY,
         person_id     text        NOT NULL REFERENCES wallets (person_id),
         -- One credential belongs to one person, whoever tries to register it again.
-        credential_id text        NOT NULL UNIQUE CHECK (credential_id ~ '^[A-Za-z0-9_-]{1,1400}$'),
+        credential_id text        NOT NULL UNIQUE CHECK (credential_id ~ '^[A-Za-z0-9_-]+$' AND length(credential_id) <= 1400),
         public_key    bytea       NOT NULL,
         counter       bigint      NOT NULL CHECK (counter >= 0),
         transports    text[]      NOT NULL DEFAULT '{}',
