@@ -27,6 +27,7 @@ interface Rule {
 }
 
 const PERSON_SELF: Rule = { roles: ['person', 'service'] };
+const PERSON_ONLY: Rule = { roles: ['person'] };
 const SERVICES_AND_OPERATORS: Rule = { roles: ['service', 'operator'] };
 
 /** The policy: `<service> <METHOD> <OpenAPI path>` → who may call it. */
@@ -56,6 +57,12 @@ const RULES: Readonly<Record<string, Rule>> = {
   'wallet PUT /v1/wallets/{personId}/pin': PERSON_SELF,
   'wallet POST /v1/wallets/{personId}/step-up/pin': PERSON_SELF,
   'wallet POST /v1/wallets/{personId}/step-up/biometric': PERSON_SELF,
+  'wallet POST /v1/wallets/{personId}/step-up/biometric/options': PERSON_SELF,
+  // Passkeys are registered, listed and removed by the person's own browser only, never by a service for them.
+  'wallet POST /v1/wallets/{personId}/passkeys/registration-options': PERSON_ONLY,
+  'wallet POST /v1/wallets/{personId}/passkeys': PERSON_ONLY,
+  'wallet GET /v1/wallets/{personId}/passkeys': PERSON_ONLY,
+  'wallet DELETE /v1/wallets/{personId}/passkeys/{passkeyId}': PERSON_ONLY,
   'wallet PUT /v1/wallets/{personId}/consents/ad-measurement': PERSON_SELF,
   'wallet PUT /v1/wallets/{personId}/contact': PERSON_SELF,
   // Charge data: payment-orchestration's scope alone

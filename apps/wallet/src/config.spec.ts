@@ -46,6 +46,8 @@ describe('WalletConfig', () => {
         KAFKA_SASL_MECHANISM: 'scram-sha-512',
         KAFKA_SASL_USERNAME: 'svc',
         KAFKA_SASL_PASSWORD: 'kafka-password',
+        WEBAUTHN_RP_ID: 'pay.example.com',
+        WEBAUTHN_ORIGINS: 'https://hub.pay.example.com',
       }),
     ).toBe('');
     const short = randomBytes(16).toString('base64');
@@ -64,6 +66,21 @@ describe('WalletConfig', () => {
     expect(problems({ PIN_MAX_ATTEMPTS: '50' })).toMatch(/PIN_MAX_ATTEMPTS must be a whole number from 3 to 10/);
     expect(problems({ STEP_UP_TTL_SECONDS: '3600' })).toMatch(/STEP_UP_TTL_SECONDS must be a whole number of seconds from 10 to 900/);
     expect(problems({ ROLLOUT_CONFIG_PATH: 'config/rollout.yaml' })).toMatch(/ROLLOUT_CONFIG_PATH must be the path of a JSON file/);
+  });
+
+  it("reads the passkeys' relying party, and refuses localhost or plain http in production", () => {
+    expect(loadConfig('wallet', WalletConfig, {})).toMatchObject({ WEBAUTHN_RP_ID: 'localhost', WEBAUTHN_ORIGINS: ['http://localhost:5173'] });
+    expect(loadConfig('wallet', WalletConfig, { WEBAUTHN_ORIGINS: 'https://hub.pay.example.com, http://localhost:4173' }).WEBAUTHN_ORIGINS).toEqual([
+      'https://hub.pay.example.com',
+      'http://localhost:4173',
+    ]);
+    expect(problems({ WEBAUTHN_ORIGINS: 'hub.pay.example.com' })).toMatch(/WEBAUTHN_ORIGINS must be a comma-separated list of origins/);
+    expect(problems({ WEBAUTHN_ORIGINS: 'http://hub.pay.example.com' })).toMatch(/WEBAUTHN_ORIGINS must be a comma-separated list of origins/);
+    expect(problems({ WEBAUTHN_RP_ID: 'https://pay.example.com' })).toMatch(/WEBAUTHN_RP_ID must be a domain name/);
+    expect(problems({ WEBAUTHN_CHALLENGE_TTL_SECONDS: '3600' })).toMatch(/WEBAUTHN_CHALLENGE_TTL_SECONDS must be a whole number of seconds from 10 to 600/);
+    const production = problems({ NODE_ENV: 'production' });
+    expect(production).toMatch(/WEBAUTHN_RP_ID must be the production domain, not localhost/);
+    expect(production).toMatch(/WEBAUTHN_ORIGINS must list https:\/\/ origins only/);
   });
 
   it('reads the escalating lockouts and the attempt rates, naming a bad one', () => {

@@ -2,7 +2,7 @@ import { BaseServiceConfig, IsJsonWith, IsWholeNumber, toWholeNumber } from '@pa
 import { MasterKeyRing } from '@pay/encryption';
 import { Transform } from 'class-transformer';
 import type { ValidationArguments } from 'class-validator';
-import { ArrayMaxSize, IsEmpty, IsInt, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsEmpty, IsInt, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
 
 const toUpperList = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string'
@@ -30,6 +30,16 @@ const toWholeNumberList = ({ value }: { value: unknown }): unknown =>
           .filter(Boolean)
           .map(toWholeNumber)
     : value;
+
+const toList = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean)
+    : value;
+
+const ORIGINS_MESSAGE = 'must be a comma-separated list of origins such as https://pay.example.com (http only for localhost)';
 
 const LATER_LOCKOUTS_MESSAGE = 'must be a comma-separated list of at most 10 whole numbers of seconds from 1 to 2592000 (30 days), e.g. 3600,86400, or none';
 
@@ -80,6 +90,41 @@ export class WalletConfig extends BaseServiceConfig {
 
   @IsWholeNumber({ min: 10, max: 900, unit: 'seconds' })
   STEP_UP_TTL_SECONDS = 120;
+
+  // --- Passkeys (WebAuthn relying party, docs/passkeys.md) ---
+
+  /** The relying party id: the registrable domain the web pages are served from (passkeys are bound to it). */
+  @Matches(/^(localhost|[a-z0-9-]+(\.[a-z0-9-]+)+)$/, { message: 'must be a domain name such as pay.example.com (or localhost in development)' })
+  @ValidateBy({
+    name: 'isNotLocalhostInProduction',
+    validator: {
+      validate: (value: unknown, args?: ValidationArguments) => !(isProduction(args?.object as WalletConfig) && value === 'localhost'),
+      defaultMessage: () => 'must be the production domain, not localhost, when NODE_ENV=production',
+    },
+  })
+  WEBAUTHN_RP_ID = 'localhost';
+
+  /** The name authenticators show beside the passkey. */
+  @Matches(/^[^\p{Cc}]{1,64}$/u, { message: 'must be 1 to 64 characters without control characters' })
+  WEBAUTHN_RP_NAME = 'Pay';
+
+  /** Origins (scheme://host[:port]) whose pages may run passkey ceremonies, comma-separated; https only in production. */
+  @Transform(toList)
+  @ArrayMinSize(1, { message: ORIGINS_MESSAGE })
+  @Matches(/^(https:\/\/[a-z0-9.-]+(:\d{1,5})?|http:\/\/localhost(:\d{1,5})?)$/, { each: true, message: ORIGINS_MESSAGE })
+  @ValidateBy({
+    name: 'isHttpsInProduction',
+    validator: {
+      validate: (value: unknown, args?: ValidationArguments) =>
+        !isProduction(args?.object as WalletConfig) || (Array.isArray(value) && value.every((origin) => String(origin).startsWith('https://'))),
+      defaultMessage: () => 'must list https:// origins only when NODE_ENV=production',
+    },
+  })
+  WEBAUTHN_ORIGINS: string[] = ['http://localhost:5173'];
+
+  /** How long a ceremony's challenge may be answered. */
+  @IsWholeNumber({ min: 10, max: 600, unit: 'seconds' })
+  WEBAUTHN_CHALLENGE_TTL_SECONDS = 120;
 
   // --- PIN ---
 

@@ -23,9 +23,15 @@ import { IssueStepUpController, StepUpKeysController } from './issue-step-up/iss
 import { IssueStepUp } from './issue-step-up/issue-step-up.service';
 import { OpenWalletController } from './open-wallet/open-wallet.controller';
 import { OpenWallet } from './open-wallet/open-wallet.service';
-import { BIOMETRIC_VERIFIER, UnavailableBiometricVerifier } from './ports/biometric-verifier';
 import { CLOCK, systemClock } from './ports/clock';
 import { Argon2PinHasher, PIN_HASHER } from './ports/pin-hasher';
+import { PasskeyCeremonies } from './passkeys/passkey-ceremonies';
+import { PasskeyStore } from './passkeys/passkey-store';
+import { RegisterPasskeyController } from './register-passkey/register-passkey.controller';
+import { RegisterPasskey } from './register-passkey/register-passkey.service';
+import { RemovePasskeyController } from './remove-passkey/remove-passkey.controller';
+import { RemovePasskey } from './remove-passkey/remove-passkey.service';
+import { ViewPasskeysController } from './view-passkeys/view-passkeys.controller';
 import { RecordConsentController } from './record-consent/record-consent.controller';
 import { RecordConsent } from './record-consent/record-consent.service';
 import { RolloutController } from './reload-rollout/reload-rollout.controller';
@@ -86,6 +92,9 @@ const controllers = [
   UnblockPinController,
   ChangePinController,
   IssueStepUpController,
+  RegisterPasskeyController,
+  ViewPasskeysController,
+  RemovePasskeyController,
   RecordConsentController,
   UpdateContactController,
 ];
@@ -103,6 +112,8 @@ const useCases = [
   ChangePin,
   UnblockPin,
   IssueStepUp,
+  RegisterPasskey,
+  RemovePasskey,
   RecordConsent,
   UpdateContact,
 ];
@@ -127,6 +138,8 @@ const useCases = [
     RateLimitBuckets,
     PinAttemptLimit,
     PaymentMethodReader,
+    PasskeyStore,
+    PasskeyCeremonies,
     DevelopmentDefaultsWarning,
     {
       provide: DATA_KEY_STORE,
@@ -153,11 +166,16 @@ const useCases = [
         },
         pinAttemptRates: { perPerson: config.PIN_ATTEMPTS_PER_PERSON_PER_MINUTE, perCaller: config.PIN_ATTEMPTS_PER_CALLER_PER_MINUTE },
         adConsentGrantedByDefaultCountries: new Set(config.AD_CONSENT_GRANTED_BY_DEFAULT_COUNTRIES),
+        passkeys: {
+          rpId: config.WEBAUTHN_RP_ID,
+          rpName: config.WEBAUTHN_RP_NAME,
+          origins: config.WEBAUTHN_ORIGINS,
+          challengeTtlMs: config.WEBAUTHN_CHALLENGE_TTL_SECONDS * 1000,
+        },
       }),
     },
     { provide: PIN_HASHER, useValue: new Argon2PinHasher() },
     { provide: CLOCK, useValue: systemClock },
-    { provide: BIOMETRIC_VERIFIER, useValue: new UnavailableBiometricVerifier() },
     { provide: APP_FILTER, useClass: WalletErrorFilter },
     { provide: APP_INTERCEPTOR, useClass: RefuseCardNumbersInterceptor },
   ],

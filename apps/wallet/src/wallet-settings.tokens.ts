@@ -7,6 +7,15 @@ export interface WalletRules {
   pinAttemptRates: { perPerson: number; perCaller: number };
   /** Countries where ad-measurement consent starts on (explicit configuration); off everywhere else. */
   adConsentGrantedByDefaultCountries: ReadonlySet<string>;
+  /** The WebAuthn relying party the wallet is for passkeys. */
+  passkeys: PasskeyRelyingParty;
+}
+
+export interface PasskeyRelyingParty {
+  rpId: string;
+  rpName: string;
+  origins: string[];
+  challengeTtlMs: number;
 }
 
 export const WALLET_RULES = Symbol('WalletRules');

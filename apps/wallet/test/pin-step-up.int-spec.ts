@@ -169,15 +169,4 @@ describe('wallet: PIN and step-up proofs', () => {
       at.mockRestore();
     }
   });
-
-  it('shows where biometric step-up plugs in, and says it is not available yet', async () => {
-    const { id, caller } = await personWithWallet(PIN);
-    expect(
-      await caller.post(`/v1/wallets/${id}/step-up/biometric`, {
-        attestation: 'a'.repeat(64),
-        challenge: 'c'.repeat(32),
-        ceiling: { amount: '100', currency: 'USD' },
-      }),
-    ).toMatchObject({ status: 501, body: { code: 'BIOMETRIC_NOT_AVAILABLE' } });
-  });
 });

@@ -15,6 +15,14 @@ interface Route {
 
 const PIN = '730264';
 const ceiling = { amount: '5000', currency: 'EUR' };
+/** Shaped like what @simplewebauthn/browser sends (validation passes; no ceremony could verify it). */
+const passkeyCredential = (response: Record<string, string>) => ({
+  id: 'Y3JlZGVudGlhbC1pZA',
+  rawId: 'Y3JlZGVudGlhbC1pZA',
+  type: 'public-key',
+  clientExtensionResults: {},
+  response: { clientDataJSON: 'e30', ...response },
+});
 
 /** Every route that names a person or a method, with a body that passes validation. */
 const ROUTES: Route[] = [
@@ -37,7 +45,16 @@ const ROUTES: Route[] = [
   { method: 'PUT', template: '/v1/wallets/{personId}/pin', body: { currentPin: '111119', newPin: '591837' } },
   { method: 'POST', template: '/v1/support/wallets/{personId}/pin/unblock', body: { caseReference: 'SUP-2026-000001' } },
   { method: 'POST', template: '/v1/wallets/{personId}/step-up/pin', body: { pin: '111119', ceiling } },
-  { method: 'POST', template: '/v1/wallets/{personId}/step-up/biometric', body: { attestation: 'x'.repeat(32), challenge: 'c'.repeat(32), ceiling } },
+  { method: 'POST', template: '/v1/wallets/{personId}/step-up/biometric/options', body: { ceiling } },
+  {
+    method: 'POST',
+    template: '/v1/wallets/{personId}/step-up/biometric',
+    body: { ceiling, credential: passkeyCredential({ authenticatorData: 'AAAA', signature: 'AAAA' }) },
+  },
+  { method: 'POST', template: '/v1/wallets/{personId}/passkeys/registration-options' },
+  { method: 'POST', template: '/v1/wallets/{personId}/passkeys', body: { deviceName: 'phone', credential: passkeyCredential({ attestationObject: 'AAAA' }) } },
+  { method: 'GET', template: '/v1/wallets/{personId}/passkeys' },
+  { method: 'DELETE', template: '/v1/wallets/{personId}/passkeys/{passkeyId}' },
   { method: 'PUT', template: '/v1/wallets/{personId}/consents/ad-measurement', body: { granted: false } },
   { method: 'PUT', template: '/v1/wallets/{personId}/contact', body: { email: 'bola.test@example.com' } },
 ];
@@ -48,7 +65,11 @@ const SERVICE_ONLY = new Set(['/v1/wallets/{personId}/payment-instruments/prefer
 const OPERATOR_ONLY = new Set(['/v1/support/wallets/{personId}/pin/unblock']);
 
 const path = (route: Route, personId: string, methodId: string): string =>
-  route.template.replace('{personId}', personId).replace('{methodId}', methodId).replace('{app}', 'facebook') + (route.query ?? '');
+  route.template
+    .replace('{personId}', personId)
+    .replace('{methodId}', methodId)
+    .replace('{passkeyId}', '0b7e3f4a-51a2-4c1e-9d0b-2f4b8e7c6a10')
+    .replace('{app}', 'facebook') + (route.query ?? '');
 
 describe('wallet: identity and access on every route', () => {
   let wallet: WalletUnderTest;

@@ -1,5 +1,14 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Principal as Caller } from '@pay/auth';
 import { ActsForPerson, describeActor, Principal, Public, Roles } from '@pay/auth';
 import type { StepUpProofSigner } from '@pay/auth/step-up-signer';
@@ -9,7 +18,8 @@ import { PinAttemptLimit } from '../http/pin-attempt-limit.guard';
 import { PersonParams } from '../http/route-params';
 import { STEP_UP_SIGNER } from '../wallet-settings.tokens';
 import { IssueStepUp } from './issue-step-up.service';
-import { BiometricStepUpRequest, PinStepUpRequest, StepUpProofView } from './step-up.dto';
+import { PasskeyAuthenticationOptionsView } from '../passkeys/passkey.dto';
+import { BiometricStepUpOptionsRequest, BiometricStepUpRequest, PinStepUpRequest, StepUpProofView } from './step-up.dto';
 
 @ApiTags('step-up')
 @ApiBearerAuth()
@@ -31,14 +41,35 @@ export class IssueStepUpController {
     return this.issueStepUp.withPin(params.personId, body.pin, body.ceiling, describeActor(caller));
   }
 
+  @Post('biometric/options')
+  @HttpCode(HttpStatus.CREATED)
+  @ApiOperation({
+    summary: "Start confirming a payment with a passkey: WebAuthn request options over the person's passkeys, with a challenge bound to the ceiling",
+  })
+  @ApiCreatedResponse({ type: PasskeyAuthenticationOptionsView })
+  @ApiConflictResponse({ type: ApiError, description: 'PASSKEY_NOT_REGISTERED' })
+  @ApiForbiddenResponse({ type: ApiError, description: 'PAY_NOT_AVAILABLE_IN_COUNTRY' })
+  @ApiResponse({ status: HttpStatus.TOO_MANY_REQUESTS, type: ApiError, description: 'RATE_LIMITED (Retry-After)' })
+  biometricOptions(
+    @Param() params: PersonParams,
+    @Body() body: BiometricStepUpOptionsRequest,
+    @Principal() caller: Caller,
+  ): Promise<PasskeyAuthenticationOptionsView> {
+    return this.issueStepUp.passkeyOptions(params.personId, body.ceiling, describeActor(caller));
+  }
+
   @Post('biometric')
   @HttpCode(HttpStatus.CREATED)
-  @ApiOperation({ summary: 'Confirm a payment with a device biometric attestation; same proof as the PIN' })
+  @ApiOperation({ summary: 'Confirm a payment with a passkey (user verification required); returns the same step-up proof as the PIN' })
   @ApiCreatedResponse({ type: StepUpProofView })
-  @ApiResponse({ status: HttpStatus.NOT_IMPLEMENTED, type: ApiError, description: 'BIOMETRIC_NOT_AVAILABLE until a device-attestation adapter is configured' })
+  @ApiForbiddenResponse({
+    type: ApiError,
+    description:
+      'PASSKEY_NOT_VERIFIED (with reason: challenge-invalid, ceiling-mismatch, unknown-credential, user-not-verified, counter-regressed, invalid-response), PAY_NOT_AVAILABLE_IN_COUNTRY',
+  })
   @ApiResponse({ status: HttpStatus.TOO_MANY_REQUESTS, type: ApiError, description: 'RATE_LIMITED (Retry-After)' })
   withBiometric(@Param() params: PersonParams, @Body() body: BiometricStepUpRequest, @Principal() caller: Caller): Promise<StepUpProofView> {
-    return this.issueStepUp.withBiometric(params.personId, body.attestation, body.challenge, body.ceiling, describeActor(caller));
+    return this.issueStepUp.withPasskey(params.personId, body.credential, body.ceiling, describeActor(caller));
   }
 }
 

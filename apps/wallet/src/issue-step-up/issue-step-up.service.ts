@@ -4,9 +4,8 @@ import type { StepUpProofSigner } from '@pay/auth/step-up-signer';
 import { StepUpGrantedV1 } from '@pay/contracts';
 import type { RolloutSource } from '@pay/rollout';
 import { ROLLOUT } from '@pay/rollout';
-import { WalletError } from '../domain/wallet-error';
-import type { BiometricVerifier } from '../ports/biometric-verifier';
-import { BIOMETRIC_VERIFIER } from '../ports/biometric-verifier';
+import type { AuthenticationCredentialBody, PasskeyAuthenticationOptionsView } from '../passkeys/passkey.dto';
+import { PasskeyCeremonies } from '../passkeys/passkey-ceremonies';
 import type { Clock } from '../ports/clock';
 import { CLOCK } from '../ports/clock';
 import { PinChecker } from '../store/pin-check';
@@ -16,7 +15,7 @@ import { STEP_UP_SIGNER } from '../wallet-settings.tokens';
 import type { AmountCeiling, StepUpProofView } from './step-up.dto';
 
 /**
- * A person confirms a payment (PIN now, biometric through its port) and gets a short-lived
+ * A person confirms a payment (PIN, or a passkey: biometric) and gets a short-lived
  * proof bound to them, an amount ceiling and a currency, which payment orchestration asks for
  * above its threshold. Both factors earn the same proof type.
  */
@@ -26,7 +25,7 @@ export class IssueStepUp {
     private readonly store: WalletStore,
     private readonly pins: PinChecker,
     @Inject(STEP_UP_SIGNER) private readonly signer: StepUpProofSigner,
-    @Inject(BIOMETRIC_VERIFIER) private readonly biometrics: BiometricVerifier,
+    private readonly ceremonies: PasskeyCeremonies,
     @Inject(ROLLOUT) private readonly rollout: RolloutSource,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
@@ -42,14 +41,24 @@ export class IssueStepUp {
     return outcome.proof;
   }
 
-  async withBiometric(personId: string, attestation: string, challenge: string, ceiling: AmountCeiling, actor: string): Promise<StepUpProofView> {
-    await this.store.get(personId);
-    const verdict = await this.biometrics.verify({ personId, attestation, challenge });
-    if (!verdict.verified) throw new WalletError('refused', 'BIOMETRIC_NOT_VERIFIED', `the biometric confirmation was not accepted: ${verdict.reason}`);
+  /** WebAuthn request options whose challenge is bound to this person and this ceiling. */
+  passkeyOptions(personId: string, ceiling: AmountCeiling, actor: string): Promise<PasskeyAuthenticationOptionsView> {
     return this.store.change(personId, actor, async (change) => {
       await this.assertMayPay(change);
-      return this.grant(change, 'biometric', ceiling);
+      return this.ceremonies.authenticationOptions(change, ceiling);
     });
+  }
+
+  /** A verified passkey assertion (user verified) earns the same proof as the right PIN, method `biometric`. */
+  async withPasskey(personId: string, credential: AuthenticationCredentialBody, ceiling: AmountCeiling, actor: string): Promise<StepUpProofView> {
+    const outcome = await this.store.change(personId, actor, async (change) => {
+      await this.assertMayPay(change);
+      const verified = await this.ceremonies.verifyAuthentication(change, credential, ceiling);
+      if (!verified.ok) return verified;
+      return { ok: true as const, proof: await this.grant(change, 'biometric', ceiling) };
+    });
+    if (!outcome.ok) throw outcome.refusal;
+    return outcome.proof;
   }
 
   private async assertMayPay(change: WalletChange): Promise<void> {

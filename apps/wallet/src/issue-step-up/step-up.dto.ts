@@ -1,7 +1,8 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsISO4217CurrencyCode, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { IsISO4217CurrencyCode, IsObject, Matches, ValidateNested } from 'class-validator';
 import { STEP_UP_METHOD_NAMES } from '@pay/contracts';
+import { AuthenticationCredentialBody } from '../passkeys/passkey.dto';
 
 export class AmountCeiling {
   @ApiProperty({ example: '12500', description: 'Minor units as a string (12500 = 125.00); the proof allows payments up to this.' })
@@ -25,20 +26,28 @@ export class PinStepUpRequest {
   ceiling!: AmountCeiling;
 }
 
-export class BiometricStepUpRequest {
-  @ApiProperty({ description: "The device's signed attestation that a biometric confirmed this payment." })
-  @IsString()
-  @Length(16, 16_384)
-  attestation!: string;
-
-  @ApiProperty({ description: 'The challenge the device signed (from the payment flow).' })
-  @Matches(/^[A-Za-z0-9_-]{16,128}$/, { message: 'challenge must be 16 to 128 base64url characters' })
-  challenge!: string;
-
-  @ApiProperty({ type: AmountCeiling })
+export class BiometricStepUpOptionsRequest {
+  @ApiProperty({
+    type: AmountCeiling,
+    description: 'The payment to confirm: the challenge is bound to this ceiling, and only this ceiling is accepted with it.',
+  })
   @ValidateNested()
   @Type(() => AmountCeiling)
   ceiling!: AmountCeiling;
+}
+
+export class BiometricStepUpRequest {
+  @ApiProperty({ type: AmountCeiling, description: 'The same ceiling the options were asked for.' })
+  @IsObject({ message: 'ceiling must be { amount, currency }' })
+  @ValidateNested()
+  @Type(() => AmountCeiling)
+  ceiling!: AmountCeiling;
+
+  @ApiProperty({ type: AuthenticationCredentialBody, description: 'What startAuthentication() returned, unchanged.' })
+  @IsObject({ message: 'credential must be what startAuthentication() returned' })
+  @ValidateNested()
+  @Type(() => AuthenticationCredentialBody)
+  credential!: AuthenticationCredentialBody;
 }
 
 export class StepUpProofView {

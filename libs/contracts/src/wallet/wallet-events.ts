@@ -195,6 +195,36 @@ export class StepUpGranted extends WalletEventData {
   expiresAt!: string;
 }
 
+/** A passkey (WebAuthn credential) was registered for biometric step-up; its device name (free text) does not travel. */
+export class PasskeyRegistered extends WalletEventData {
+  @IsUUID()
+  passkeyId!: string;
+
+  /** Synced between the person's devices (backed up) rather than bound to one. */
+  @IsBoolean()
+  backedUp!: boolean;
+}
+
+export class PasskeyRemoved extends WalletEventData {
+  @IsUUID()
+  passkeyId!: string;
+}
+
+export const PASSKEY_REFUSAL_REASONS = [
+  'challenge-invalid',
+  'ceiling-mismatch',
+  'unknown-credential',
+  'user-not-verified',
+  'counter-regressed',
+  'invalid-response',
+] as const;
+
+/** A passkey confirmation was refused (fraud signal, like a wrong PIN); `counter-regressed` hints at a cloned authenticator. */
+export class PasskeyAssertionRefused extends WalletEventData {
+  @IsIn(PASSKEY_REFUSAL_REASONS)
+  reason!: (typeof PASSKEY_REFUSAL_REASONS)[number];
+}
+
 export class ConsentChanged extends WalletEventData {
   @IsIn(CONSENT_PURPOSES)
   purpose!: (typeof CONSENT_PURPOSES)[number];
@@ -235,6 +265,13 @@ export const PinLockedV1 = wallet('wallet.pin.locked', PinLocked, 'Too many wron
 export const PinBlockedV1 = wallet('wallet.pin.blocked', PinBlocked, 'Wrong PINs after repeated locks: PIN use is blocked until the person is re-verified.');
 export const PinUnblockedV1 = wallet('wallet.pin.unblocked', PinUnblocked, 'An operator unblocked PIN use after re-verifying the person (audit).');
 export const StepUpGrantedV1 = wallet('wallet.step-up.granted', StepUpGranted, 'A step-up proof was issued (PIN or biometric) up to a ceiling.');
+export const PasskeyRegisteredV1 = wallet('wallet.passkey.registered', PasskeyRegistered, 'The person registered a passkey for biometric step-up.');
+export const PasskeyRemovedV1 = wallet('wallet.passkey.removed', PasskeyRemoved, 'The person removed a passkey: it confirms nothing from now on.');
+export const PasskeyAssertionRefusedV1 = wallet(
+  'wallet.passkey.assertion-refused',
+  PasskeyAssertionRefused,
+  'A payment confirmation with a passkey was refused, with the reason (fraud signal).',
+);
 export const ConsentChangedV1 = wallet('wallet.consent.changed', ConsentChanged, "The person's consent to a use of their payment data changed.");
 export const ContactChangedV1 = wallet('wallet.contact.changed', ContactChanged, "The person's contact details changed (presence flags only).");
 
@@ -252,6 +289,9 @@ export const WALLET_EVENTS = [
   PinBlockedV1,
   PinUnblockedV1,
   StepUpGrantedV1,
+  PasskeyRegisteredV1,
+  PasskeyRemovedV1,
+  PasskeyAssertionRefusedV1,
   ConsentChangedV1,
   ContactChangedV1,
 ] as const;
