@@ -6,7 +6,10 @@ describe('what the hub forwards for whom', () => {
 
   it("forwards a person's own wallet and history, and nobody else's", () => {
     expect(upstreamRoute(person, 'GET', '/api/wallet/v1/wallets/person-1')).toEqual({ upstream: 'wallet', path: '/v1/wallets/person-1' });
-    expect(upstreamRoute(person, 'POST', '/api/wallet/v1/wallets/person-1/step-up/pin')).toEqual({ upstream: 'wallet', path: '/v1/wallets/person-1/step-up/pin' });
+    expect(upstreamRoute(person, 'POST', '/api/wallet/v1/wallets/person-1/step-up/pin')).toEqual({
+      upstream: 'wallet',
+      path: '/v1/wallets/person-1/step-up/pin',
+    });
     expect(upstreamRoute(person, 'GET', '/api/history/v1/history/persons/person-1/entries')).toBeDefined();
     expect(upstreamRoute(person, 'GET', '/api/wallet/v1/wallets/person-2')).toBeUndefined();
     expect(upstreamRoute(person, 'GET', '/api/wallet/v1/wallets/person-10')).toBeUndefined();

@@ -8,7 +8,7 @@ export type Upstream = 'wallet' | 'history';
  * services still decide; the hub never widens what a token may do. `undefined`: not forwarded.
  */
 export function upstreamRoute(user: SessionUser, method: string, path: string): { upstream: Upstream; path: string } | undefined {
-  const match = /^\/api\/(wallet|history)(\/v1\/[A-Za-z0-9_.:\/-]*)$/.exec(path);
+  const match = /^\/api\/(wallet|history)(\/v1\/[A-Za-z0-9_.:/-]*)$/.exec(path);
   if (!match || path.includes('..') || path.includes('//')) return undefined;
   const upstream = match[1] as Upstream;
   const rest = match[2];

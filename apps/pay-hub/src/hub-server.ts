@@ -153,8 +153,10 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
   const assertSameOrigin = (request: IncomingMessage): void => {
     if (request.method === 'GET' || request.method === 'HEAD') return;
     const origin = request.headers.origin;
-    if (origin !== undefined && origin !== publicOrigin) throw new HttpProblem(403, 'CROSS_ORIGIN_REFUSED', 'requests that change something must come from the hub');
-    if (request.headers['x-pay-hub'] !== '1') throw new HttpProblem(403, 'CROSS_ORIGIN_REFUSED', "requests that change something must come from the hub's pages");
+    if (origin !== undefined && origin !== publicOrigin)
+      throw new HttpProblem(403, 'CROSS_ORIGIN_REFUSED', 'requests that change something must come from the hub');
+    if (request.headers['x-pay-hub'] !== '1')
+      throw new HttpProblem(403, 'CROSS_ORIGIN_REFUSED', "requests that change something must come from the hub's pages");
   };
 
   const signIn = (response: ServerResponse, user: SessionUser, accessToken: string, tokenExpiresAt?: number): Session => {
@@ -186,7 +188,7 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
     }
     if (upstream.status === 401) sessions.end(session.id);
     if (!upstream.body) return void response.end();
-    await pipeline(Readable.fromWeb(upstream.body as import('node:stream/web').ReadableStream), response);
+    await pipeline(Readable.fromWeb(upstream.body), response);
   }
 
   /** The development shop: a purchase as an app's checkout would send it, for the signed-in person. */
@@ -293,7 +295,8 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
     handle(request, response).catch((error: unknown) => {
       if (response.headersSent) return void response.destroy();
       if (error instanceof InvalidRequestError) return sendJson(response, 400, { code: 'VALIDATION_FAILED', message: error.message, details: error.details });
-      if (error instanceof HttpProblem) return sendJson(response, error.status, { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) });
+      if (error instanceof HttpProblem)
+        return sendJson(response, error.status, { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) });
       const id = randomUUID();
       log(`pay-hub: request ${id} failed: ${(error as Error).message}`);
       sendJson(response, 502, { code: 'UPSTREAM_FAILED', message: `the hub could not complete the request (${id})` });
@@ -301,7 +304,8 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
   });
   const sweeper = setInterval(() => sessions.sweep(), 60_000);
   sweeper.unref();
-  await new Promise<void>((done) => server.listen(config.PORT, '0.0.0.0', done));
+  // Every interface, IPv4 and IPv6: browsers may open localhost as ::1.
+  await new Promise<void>((done) => server.listen(config.PORT, done));
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,

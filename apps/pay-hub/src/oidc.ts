@@ -66,9 +66,16 @@ export interface CodeExchange {
  * token: signature by the provider's keys, issuer, audience and the nonce of this sign-in.
  */
 export async function exchangeCode(provider: ProviderMetadata, client: OidcClient, code: string, codeVerifier: string, nonce: string): Promise<CodeExchange> {
-  const body = new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: client.redirectUri, client_id: client.clientId, code_verifier: codeVerifier });
+  const body = new URLSearchParams({
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: client.redirectUri,
+    client_id: client.clientId,
+    code_verifier: codeVerifier,
+  });
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
-  if (client.clientSecret) headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`).toString('base64')}`;
+  if (client.clientSecret)
+    headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`).toString('base64')}`;
   const response = await fetch(provider.token_endpoint, { method: 'POST', headers, body, signal: AbortSignal.timeout(10_000) });
   if (!response.ok) throw new Error(`the token endpoint answered HTTP ${response.status}`);
   const tokens = (await response.json()) as { access_token?: unknown; id_token?: unknown; expires_in?: unknown };

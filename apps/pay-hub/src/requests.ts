@@ -25,7 +25,7 @@ class ShopAmount {
 
 /** The development shop's purchase: what an app's checkout would send for the signed-in person. */
 export class ShopPurchaseRequest {
-  @IsIn(APPS as unknown as string[], { message: `app must be one of ${APPS.join(', ')}` })
+  @IsIn([...APPS], { message: `app must be one of ${APPS.join(', ')}` })
   app!: string;
 
   @Matches(ID_PATTERN, { message: `merchantId ${ID_MESSAGE}` })

@@ -48,7 +48,10 @@ export function App() {
     navigate('/');
     await refresh();
   };
-  const nav = user.role === 'person' ? [...PERSON_NAV, ...(session.signIn.mode === 'development' ? [{ to: '/shop', text: 'Shop (development)' }] : [])] : [{ to: '/analytics', text: 'Analytics' }];
+  const nav =
+    user.role === 'person'
+      ? [...PERSON_NAV, ...(session.signIn.mode === 'development' ? [{ to: '/shop', text: 'Shop (development)' }] : [])]
+      : [{ to: '/analytics', text: 'Analytics' }];
 
   return (
     <>
@@ -73,7 +76,9 @@ export function App() {
           Sign out
         </Button>
       </header>
-      <main id="main">{user.role === 'person' ? <PersonRoutes path={path} personId={user.sub} development={session.signIn.mode === 'development'} /> : <AnalyticsPage />}</main>
+      <main id="main">
+        {user.role === 'person' ? <PersonRoutes path={path} personId={user.sub} development={session.signIn.mode === 'development'} /> : <AnalyticsPage />}
+      </main>
     </>
   );
 }

@@ -44,7 +44,14 @@ export function SignInPage({ mode, onSignedIn }: { mode: 'development' | 'oidc';
               { value: 'analyst', text: 'An analyst' },
             ]}
           />
-          <Field label="Id" hint="Letters, digits, '_', '-', ':' and '.'; e.g. person-1" value={sub} onChange={(event) => setSub(event.target.value)} required autoComplete="off" />
+          <Field
+            label="Id"
+            hint="Letters, digits, '_', '-', ':' and '.'; e.g. person-1"
+            value={sub}
+            onChange={(event) => setSub(event.target.value)}
+            required
+            autoComplete="off"
+          />
           <Notice kind="error">{error}</Notice>
           <Button type="submit">Sign in</Button>
         </Form>

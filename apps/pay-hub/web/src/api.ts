@@ -22,7 +22,8 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
   if (!response.ok) {
     const details = Array.isArray(parsed.details) ? parsed.details.map(String) : [];
-    throw new ApiError(response.status, String(parsed.code ?? `HTTP_${response.status}`), String(parsed.message ?? response.statusText), details);
+    const code = typeof parsed.code === 'string' ? parsed.code : `HTTP_${response.status}`;
+    throw new ApiError(response.status, code, typeof parsed.message === 'string' ? parsed.message : response.statusText, details);
   }
   return parsed as T;
 }

@@ -44,7 +44,11 @@ export function Field({ label, hint, ...input }: InputHTMLAttributes<HTMLInputEl
   );
 }
 
-export function Select({ label, options, ...select }: SelectHTMLAttributes<HTMLSelectElement> & { label: string; options: Array<{ value: string; text: string }> }) {
+export function Select({
+  label,
+  options,
+  ...select
+}: SelectHTMLAttributes<HTMLSelectElement> & { label: string; options: Array<{ value: string; text: string }> }) {
   const id = useId();
   return (
     <div className="field">

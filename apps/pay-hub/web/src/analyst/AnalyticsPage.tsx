@@ -56,7 +56,10 @@ export function AnalyticsPage() {
         if (!after) {
           const [all, back] = await Promise.all([
             api<{ rows: AggregateRow[] }>('GET', `/api/history/v1/history/aggregates${query({ ...params, interval: 'day', groupBy: dimension })}`),
-            api<{ rows: AggregateRow[] }>('GET', `/api/history/v1/history/aggregates${query({ ...params, kind: params.kind || 'refund,chargeback', interval: 'day', groupBy: 'kind' })}`),
+            api<{ rows: AggregateRow[] }>(
+              'GET',
+              `/api/history/v1/history/aggregates${query({ ...params, kind: params.kind || 'refund,chargeback', interval: 'day', groupBy: 'kind' })}`,
+            ),
           ]);
           setTotals(all.rows);
           setReversals(back.rows.filter((row) => row.kind === 'refund' || row.kind === 'chargeback'));
@@ -78,7 +81,10 @@ export function AnalyticsPage() {
     setError('');
     setProgress({ rows: 0, bytes: 0, done: false });
     try {
-      const response = await fetch(`/api/history/v1/history/entries/export${query(filterParams())}`, { credentials: 'same-origin', headers: { accept: 'text/csv' } });
+      const response = await fetch(`/api/history/v1/history/entries/export${query(filterParams())}`, {
+        credentials: 'same-origin',
+        headers: { accept: 'text/csv' },
+      });
       if (!response.ok || !response.body) throw new Error(`the export failed (HTTP ${response.status})`);
       const reader = response.body.getReader();
       const chunks: Uint8Array[] = [];
@@ -144,7 +150,11 @@ export function AnalyticsPage() {
         <BarChart title={`Totals per day by ${dimension}`} periods={chart.periods} series={chart.series} currency={currency} />
       </Card>
       <Card title="Refunds and disputes per day">
-        {back.periods.length === 0 ? <p>No refunds or disputes match.</p> : <BarChart title="Refunds and disputes per day" periods={back.periods} series={back.series} currency={currency} />}
+        {back.periods.length === 0 ? (
+          <p>No refunds or disputes match.</p>
+        ) : (
+          <BarChart title="Refunds and disputes per day" periods={back.periods} series={back.series} currency={currency} />
+        )}
       </Card>
       <Card title="Export">
         <Button onClick={() => void exportCsv()} disabled={progress !== undefined && !progress.done}>

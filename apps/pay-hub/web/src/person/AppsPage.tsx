@@ -10,7 +10,7 @@ export function AppsPage({ personId }: { personId: string }) {
   const [error, setError] = useState('');
   if (loadError) return <Notice kind="error">{loadError}</Notice>;
   if (wallet === undefined) return <p role="status">Loading…</p>;
-  if (wallet === null) return <OpenWallet personId={personId} onOpened={reload} />;
+  if (wallet === null) return <OpenWallet title="Pay in apps" personId={personId} onOpened={reload} />;
 
   const toggle = async (app: string, enabled: boolean): Promise<void> => {
     setError('');

@@ -6,7 +6,17 @@ import type { StepUpProof } from './passkeys';
 import { confirmWithPasskey, confirmWithPin } from './passkeys';
 
 /** Step-up, as the apps ask for it above the threshold: the PIN or a passkey earns the same proof. */
-export function ConfirmPayment({ personId, amount, onConfirmed, onCancel }: { personId: string; amount: Money; onConfirmed: (proof: StepUpProof) => void; onCancel: () => void }) {
+export function ConfirmPayment({
+  personId,
+  amount,
+  onConfirmed,
+  onCancel,
+}: {
+  personId: string;
+  amount: Money;
+  onConfirmed: (proof: StepUpProof) => void;
+  onCancel: () => void;
+}) {
   const [pin, setPin] = useState('');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
@@ -29,7 +39,15 @@ export function ConfirmPayment({ personId, amount, onConfirmed, onCancel }: { pe
       </Button>
       <Form onSubmit={() => confirm(() => confirmWithPin(personId, pin, amount))} label="Confirm with your PIN">
         <div className="row">
-          <Field label="PIN" type="password" inputMode="numeric" autoComplete="off" maxLength={6} value={pin} onChange={(event) => setPin(event.target.value)} />
+          <Field
+            label="PIN"
+            type="password"
+            inputMode="numeric"
+            autoComplete="off"
+            maxLength={6}
+            value={pin}
+            onChange={(event) => setPin(event.target.value)}
+          />
           <Button type="submit" variant="secondary" disabled={busy || pin.length < 4}>
             Confirm with PIN
           </Button>

@@ -53,7 +53,7 @@ export function MethodsPage({ personId, development }: { personId: string; devel
 
   if (loadError) return <Notice kind="error">{loadError}</Notice>;
   if (wallet === undefined) return <p role="status">Loading…</p>;
-  if (wallet === null) return <OpenWallet personId={personId} onOpened={reload} />;
+  if (wallet === null) return <OpenWallet title="Payment methods" personId={personId} onOpened={reload} />;
   const active = wallet.paymentMethods.filter((method) => method.status === 'active');
 
   const addCard = () => {
@@ -85,8 +85,18 @@ export function MethodsPage({ personId, development }: { personId: string; devel
                 <strong>{method.label}</strong> — {describe(method)} {method.preferred && <span className="badge">Preferred</span>}
                 <div>
                   {renaming?.id === method.id ? (
-                    <Form onSubmit={() => run('Renamed.', () => api('PATCH', `${methods}/${method.id}`, { label: renaming.label }).then(() => setRenaming(undefined)))} label={`Rename ${method.label}`}>
-                      <Field label="New name" value={renaming.label} onChange={(event) => setRenaming({ id: method.id, label: event.target.value })} maxLength={40} />
+                    <Form
+                      onSubmit={() =>
+                        run('Renamed.', () => api('PATCH', `${methods}/${method.id}`, { label: renaming.label }).then(() => setRenaming(undefined)))
+                      }
+                      label={`Rename ${method.label}`}
+                    >
+                      <Field
+                        label="New name"
+                        value={renaming.label}
+                        onChange={(event) => setRenaming({ id: method.id, label: event.target.value })}
+                        maxLength={40}
+                      />
                       <Button type="submit">Save name</Button>
                       <Button variant="secondary" onClick={() => setRenaming(undefined)}>
                         Cancel
@@ -98,11 +108,19 @@ export function MethodsPage({ personId, development }: { personId: string; devel
                     </Button>
                   )}
                   {!method.preferred && (
-                    <Button variant="secondary" onClick={() => void run('Preferred method chosen.', () => api('PUT', `${methods}/${method.id}/preferred`, {}))} aria-label={`Make ${method.label} preferred`}>
+                    <Button
+                      variant="secondary"
+                      onClick={() => void run('Preferred method chosen.', () => api('PUT', `${methods}/${method.id}/preferred`, {}))}
+                      aria-label={`Make ${method.label} preferred`}
+                    >
                       Make preferred
                     </Button>
                   )}
-                  <Button variant="danger" onClick={() => void run('Method removed.', () => api('DELETE', `${methods}/${method.id}`))} aria-label={`Remove ${method.label}`}>
+                  <Button
+                    variant="danger"
+                    onClick={() => void run('Method removed.', () => api('DELETE', `${methods}/${method.id}`))}
+                    aria-label={`Remove ${method.label}`}
+                  >
                     Remove
                   </Button>
                 </div>
@@ -119,17 +137,41 @@ export function MethodsPage({ personId, development }: { personId: string; devel
         </p>
         <Form onSubmit={addCard} label="Add a card">
           <div className="row">
-            <Select label="Card" value={card.token} onChange={(event) => setCard({ ...card, token: event.target.value })} options={TEST_CARDS.map((c) => ({ value: c.token, text: c.text }))} />
+            <Select
+              label="Card"
+              value={card.token}
+              onChange={(event) => setCard({ ...card, token: event.target.value })}
+              options={TEST_CARDS.map((c) => ({ value: c.token, text: c.text }))}
+            />
             <Field label="Name (optional)" value={card.label} onChange={(event) => setCard({ ...card, label: event.target.value })} maxLength={40} />
             <Button type="submit">Save card</Button>
           </div>
         </Form>
       </Card>
       <Card title="Add a PayPal account">
-        <Form onSubmit={() => run('PayPal account saved.', () => api('POST', `${methods}/paypal-accounts`, { payerId: paypal.payerId.trim(), email: paypal.email.trim(), ...optionalLabel(paypal.label) }))} label="Add a PayPal account">
+        <Form
+          onSubmit={() =>
+            run('PayPal account saved.', () =>
+              api('POST', `${methods}/paypal-accounts`, { payerId: paypal.payerId.trim(), email: paypal.email.trim(), ...optionalLabel(paypal.label) }),
+            )
+          }
+          label="Add a PayPal account"
+        >
           <div className="row">
-            <Field label="PayPal payer id" hint="13 capital letters and digits" value={paypal.payerId} onChange={(event) => setPaypal({ ...paypal, payerId: event.target.value })} maxLength={13} />
-            <Field label="PayPal e-mail" type="email" value={paypal.email} onChange={(event) => setPaypal({ ...paypal, email: event.target.value })} autoComplete="email" />
+            <Field
+              label="PayPal payer id"
+              hint="13 capital letters and digits"
+              value={paypal.payerId}
+              onChange={(event) => setPaypal({ ...paypal, payerId: event.target.value })}
+              maxLength={13}
+            />
+            <Field
+              label="PayPal e-mail"
+              type="email"
+              value={paypal.email}
+              onChange={(event) => setPaypal({ ...paypal, email: event.target.value })}
+              autoComplete="email"
+            />
             <Field label="Name (optional)" value={paypal.label} onChange={(event) => setPaypal({ ...paypal, label: event.target.value })} maxLength={40} />
             <Button type="submit">Save PayPal</Button>
           </div>
@@ -139,14 +181,24 @@ export function MethodsPage({ personId, development }: { personId: string; devel
         <Form
           onSubmit={() =>
             run('Bank account saved.', () =>
-              api('POST', `${methods}/bank-accounts`, { iban: bank.iban.trim(), holderName: bank.holderName.trim(), ...(bank.bic.trim() ? { bic: bank.bic.trim() } : {}), ...optionalLabel(bank.label) }),
+              api('POST', `${methods}/bank-accounts`, {
+                iban: bank.iban.trim(),
+                holderName: bank.holderName.trim(),
+                ...(bank.bic.trim() ? { bic: bank.bic.trim() } : {}),
+                ...optionalLabel(bank.label),
+              }),
             )
           }
           label="Add a bank account"
         >
           <div className="row">
             <Field label="IBAN" value={bank.iban} onChange={(event) => setBank({ ...bank, iban: event.target.value })} autoComplete="off" />
-            <Field label="Account holder" value={bank.holderName} onChange={(event) => setBank({ ...bank, holderName: event.target.value })} autoComplete="name" />
+            <Field
+              label="Account holder"
+              value={bank.holderName}
+              onChange={(event) => setBank({ ...bank, holderName: event.target.value })}
+              autoComplete="name"
+            />
             <Field label="BIC (optional)" value={bank.bic} onChange={(event) => setBank({ ...bank, bic: event.target.value })} />
             <Field label="Name (optional)" value={bank.label} onChange={(event) => setBank({ ...bank, label: event.target.value })} maxLength={40} />
             <Button type="submit">Save bank account</Button>

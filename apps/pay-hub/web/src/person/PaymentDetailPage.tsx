@@ -4,6 +4,8 @@ import { api, errorText, formatMoney, label, query } from '../api';
 import { Card, Notice, Page } from '../components';
 import { Link } from '../router';
 
+const capitalised = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
+
 /** A payment with its refunds and chargebacks and whether the ledger posted it. Another person's payment is not found. */
 export function PaymentDetailPage({ personId, paymentId }: { personId: string; paymentId: string }) {
   const [entries, setEntries] = useState<HistoryEntry[] | undefined>();
@@ -31,7 +33,7 @@ export function PaymentDetailPage({ personId, paymentId }: { personId: string; p
   const refunds = entries.filter((entry) => entry.kind === 'refund');
   const chargebacks = entries.filter((entry) => entry.kind === 'chargeback');
   return (
-    <Page title={`${label(payment.kind)} of ${formatMoney(payment.amount)}`}>
+    <Page title={`${capitalised(label(payment.kind))} of ${formatMoney(payment.amount)}`}>
       <Card title="Payment">
         <dl>
           <dt>Payment id</dt>

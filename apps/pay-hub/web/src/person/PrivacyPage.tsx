@@ -9,7 +9,7 @@ export function PrivacyPage({ personId }: { personId: string }) {
   const [error, setError] = useState('');
   if (loadError) return <Notice kind="error">{loadError}</Notice>;
   if (wallet === undefined) return <p role="status">Loading…</p>;
-  if (wallet === null) return <OpenWallet personId={personId} onOpened={reload} />;
+  if (wallet === null) return <OpenWallet title="Privacy" personId={personId} onOpened={reload} />;
   const consent = wallet.consents.adMeasurement;
   const change = async (granted: boolean): Promise<void> => {
     setError('');
@@ -25,7 +25,8 @@ export function PrivacyPage({ personId }: { personId: string }) {
     <Page title="Privacy">
       <Card title="Ad measurement">
         <p>
-          Advertisers only ever see aggregated, anonymous counts of purchases, never who bought. {consent.source === 'default' ? "This is your country's default; you have not chosen yet." : ''}
+          Advertisers only ever see aggregated, anonymous counts of purchases, never who bought.{' '}
+          {consent.source === 'default' ? "This is your country's default; you have not chosen yet." : ''}
         </p>
         <Checkbox label="Let my payments count in anonymous ad measurement" checked={consent.granted} onChange={(event) => void change(event.target.checked)} />
       </Card>

@@ -26,7 +26,7 @@ export function SecurityPage({ personId }: { personId: string }) {
 
   if (loadError) return <Notice kind="error">{loadError}</Notice>;
   if (wallet === undefined) return <p role="status">Loading…</p>;
-  if (wallet === null) return <OpenWallet personId={personId} onOpened={reload} />;
+  if (wallet === null) return <OpenWallet title="PIN and passkeys" personId={personId} onOpened={reload} />;
 
   const run = async (done: string, change: () => Promise<unknown>): Promise<void> => {
     setError('');
@@ -60,12 +60,22 @@ export function SecurityPage({ personId }: { personId: string }) {
       <Notice kind="success">{message}</Notice>
       <Notice kind="error">{error}</Notice>
       <Card title={wallet.pin.set ? 'Change your PIN' : 'Set a PIN'}>
-        {wallet.pin.blocked && <Notice kind="info">Your PIN is blocked after repeated wrong tries: support can unblock it once they have checked it is you.</Notice>}
+        {wallet.pin.blocked && (
+          <Notice kind="info">Your PIN is blocked after repeated wrong tries: support can unblock it once they have checked it is you.</Notice>
+        )}
         {wallet.pin.lockedUntil && <Notice kind="info">Your PIN is locked until {new Date(wallet.pin.lockedUntil).toLocaleString()}.</Notice>}
         <Form onSubmit={savePin} label={wallet.pin.set ? 'Change your PIN' : 'Set a PIN'}>
           <div className="row">
             {wallet.pin.set && (
-              <Field label="Current PIN" type="password" inputMode="numeric" autoComplete="current-password" maxLength={6} value={pin.current} onChange={(event) => setPin({ ...pin, current: event.target.value })} />
+              <Field
+                label="Current PIN"
+                type="password"
+                inputMode="numeric"
+                autoComplete="current-password"
+                maxLength={6}
+                value={pin.current}
+                onChange={(event) => setPin({ ...pin, current: event.target.value })}
+              />
             )}
             <Field
               label="New PIN"
@@ -77,7 +87,15 @@ export function SecurityPage({ personId }: { personId: string }) {
               value={pin.next}
               onChange={(event) => setPin({ ...pin, next: event.target.value })}
             />
-            <Field label="New PIN again" type="password" inputMode="numeric" autoComplete="new-password" maxLength={6} value={pin.repeat} onChange={(event) => setPin({ ...pin, repeat: event.target.value })} />
+            <Field
+              label="New PIN again"
+              type="password"
+              inputMode="numeric"
+              autoComplete="new-password"
+              maxLength={6}
+              value={pin.repeat}
+              onChange={(event) => setPin({ ...pin, repeat: event.target.value })}
+            />
             <Button type="submit">{wallet.pin.set ? 'Change PIN' : 'Set PIN'}</Button>
           </div>
         </Form>
@@ -94,7 +112,11 @@ export function SecurityPage({ personId }: { personId: string }) {
               <li key={passkey.passkeyId}>
                 <strong>{passkey.deviceName}</strong>, added {new Date(passkey.createdAt).toLocaleDateString()}
                 {passkey.lastUsedAt ? `, last used ${new Date(passkey.lastUsedAt).toLocaleString()}` : ', never used'}{' '}
-                <Button variant="danger" aria-label={`Remove passkey ${passkey.deviceName}`} onClick={() => void run('Passkey removed.', () => api('DELETE', `${walletPath(personId)}/passkeys/${passkey.passkeyId}`))}>
+                <Button
+                  variant="danger"
+                  aria-label={`Remove passkey ${passkey.deviceName}`}
+                  onClick={() => void run('Passkey removed.', () => api('DELETE', `${walletPath(personId)}/passkeys/${passkey.passkeyId}`))}
+                >
                   Remove
                 </Button>
               </li>
@@ -103,7 +125,13 @@ export function SecurityPage({ personId }: { personId: string }) {
         )}
         <Form onSubmit={() => run('Passkey added.', () => registerPasskey(personId, deviceName.trim()).then(() => setDeviceName('')))} label="Add a passkey">
           <div className="row">
-            <Field label="Device name" hint="So you recognise it later, e.g. My phone" value={deviceName} onChange={(event) => setDeviceName(event.target.value)} maxLength={60} />
+            <Field
+              label="Device name"
+              hint="So you recognise it later, e.g. My phone"
+              value={deviceName}
+              onChange={(event) => setDeviceName(event.target.value)}
+              maxLength={60}
+            />
             <Button type="submit" disabled={deviceName.trim() === ''}>
               Add a passkey
             </Button>

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { Money } from '../api';
 import { api, ApiError, APPS, errorText, formatMoney, toMinorUnits } from '../api';
-import { Button, Card, DevelopmentBanner, Field, Form, Notice, Page, Select } from '../components';
+import { Button, DevelopmentBanner, Field, Form, Notice, Page, Select } from '../components';
 import { Link } from '../router';
 import { ConfirmPayment } from './ConfirmPayment';
 import type { StepUpProof } from './passkeys';
@@ -26,7 +26,7 @@ export function ShopPage({ personId }: { personId: string }) {
 
   if (loadError) return <Notice kind="error">{loadError}</Notice>;
   if (wallet === undefined) return <p role="status">Loading…</p>;
-  if (wallet === null) return <OpenWallet personId={personId} onOpened={reload} />;
+  if (wallet === null) return <OpenWallet title="Shop (development)" personId={personId} onOpened={reload} />;
   const app = form.app || wallet.apps[0] || APPS[0];
 
   const purchase = async (amount: Money, proof?: StepUpProof): Promise<void> => {
@@ -63,10 +63,26 @@ export function ShopPage({ personId }: { personId: string }) {
       <DevelopmentBanner />
       <Form onSubmit={buy} label="Buy">
         <div className="row">
-          <Select label="App" value={app} onChange={(event) => setForm({ ...form, app: event.target.value })} options={APPS.map((value) => ({ value, text: value }))} />
+          <Select
+            label="App"
+            value={app}
+            onChange={(event) => setForm({ ...form, app: event.target.value })}
+            options={APPS.map((value) => ({ value, text: value }))}
+          />
           <Field label="Merchant" value={form.merchantId} onChange={(event) => setForm({ ...form, merchantId: event.target.value })} />
-          <Field label="Amount" inputMode="decimal" hint="e.g. 125.00" value={form.amount} onChange={(event) => setForm({ ...form, amount: event.target.value })} />
-          <Select label="Currency" value={form.currency} onChange={(event) => setForm({ ...form, currency: event.target.value })} options={['USD', 'EUR', 'GBP'].map((value) => ({ value, text: value }))} />
+          <Field
+            label="Amount"
+            inputMode="decimal"
+            hint="e.g. 125.00"
+            value={form.amount}
+            onChange={(event) => setForm({ ...form, amount: event.target.value })}
+          />
+          <Select
+            label="Currency"
+            value={form.currency}
+            onChange={(event) => setForm({ ...form, currency: event.target.value })}
+            options={['USD', 'EUR', 'GBP'].map((value) => ({ value, text: value }))}
+          />
           <Select
             label="Pay with"
             value={form.methodId}
@@ -78,11 +94,14 @@ export function ShopPage({ personId }: { personId: string }) {
           </Button>
         </div>
       </Form>
-      {pending && <ConfirmPayment personId={personId} amount={pending} onConfirmed={(proof) => void purchase(pending, proof)} onCancel={() => setPending(undefined)} />}
+      {pending && (
+        <ConfirmPayment personId={personId} amount={pending} onConfirmed={(proof) => void purchase(pending, proof)} onCancel={() => setPending(undefined)} />
+      )}
       <Notice kind="error">{error}</Notice>
       {accepted && (
         <Notice kind="success">
-          Payment of {formatMoney(accepted.amount)} accepted ({accepted.status}). <Link to={`/payments/${accepted.paymentId}`}>See payment {accepted.paymentId}</Link>
+          Payment of {formatMoney(accepted.amount)} accepted ({accepted.status}).{' '}
+          <Link to={`/payments/${accepted.paymentId}`}>See payment {accepted.paymentId}</Link>
         </Notice>
       )}
     </Page>

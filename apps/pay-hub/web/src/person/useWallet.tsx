@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { Wallet } from '../api';
 import { api, ApiError, errorText } from '../api';
-import { Button, Card, Field, Form, Notice } from '../components';
+import { Button, Card, Field, Form, Notice, Page } from '../components';
 
 export const walletPath = (personId: string): string => `/api/wallet/v1/wallets/${encodeURIComponent(personId)}`;
 
@@ -22,7 +22,8 @@ export function useWallet(personId: string): { wallet: Wallet | null | undefined
   return { wallet, error, reload };
 }
 
-export function OpenWallet({ personId, onOpened }: { personId: string; onOpened: () => Promise<void> }) {
+/** In place of a page's content while the person has no wallet. */
+export function OpenWallet({ title, personId, onOpened }: { title: string; personId: string; onOpened: () => Promise<void> }) {
   const [country, setCountry] = useState('US');
   const [error, setError] = useState('');
   const open = async (): Promise<void> => {
@@ -34,13 +35,15 @@ export function OpenWallet({ personId, onOpened }: { personId: string; onOpened:
     }
   };
   return (
-    <Card title="Open your Pay wallet">
-      <p>You have no Pay wallet yet. Pay is offered country by country.</p>
-      <Form onSubmit={open} label="Open your wallet">
-        <Field label="Country" hint="Two letters, e.g. US or DE" value={country} onChange={(event) => setCountry(event.target.value)} maxLength={2} />
-        <Notice kind="error">{error}</Notice>
-        <Button type="submit">Open wallet</Button>
-      </Form>
-    </Card>
+    <Page title={title}>
+      <Card title="Open your Pay wallet">
+        <p>You have no Pay wallet yet. Pay is offered country by country.</p>
+        <Form onSubmit={open} label="Open your wallet">
+          <Field label="Country" hint="Two letters, e.g. US or DE" value={country} onChange={(event) => setCountry(event.target.value)} maxLength={2} />
+          <Notice kind="error">{error}</Notice>
+          <Button type="submit">Open wallet</Button>
+        </Form>
+      </Card>
+    </Page>
   );
 }
