@@ -273,7 +273,10 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
       const pending = sessions.takeSignIn(url.searchParams.get('state') ?? '');
       const code = url.searchParams.get('code');
       if (!pending || !code) throw new HttpProblem(400, 'SIGN_IN_FAILED', 'this sign-in is unknown, used or expired: sign in again');
-      const tokens = await exchangeCode(await providerMetadata(), oidcClient, code, pending.codeVerifier, pending.nonce);
+      const tokens = await exchangeCode(await providerMetadata(), oidcClient, code, pending.codeVerifier, pending.nonce).catch((error: unknown) => {
+        log(`pay-hub: a sign-in failed: ${(error as Error).message}`);
+        throw new HttpProblem(400, 'SIGN_IN_FAILED', 'the identity provider did not confirm this sign-in: sign in again');
+      });
       const claims = decodeJwt(tokens.accessToken);
       if (typeof claims.sub !== 'string' || (claims.role !== 'person' && claims.role !== 'analyst')) {
         throw new HttpProblem(403, 'ROLE_NOT_SERVED', 'the Pay Hub serves persons and analysts');

@@ -16,8 +16,9 @@ export function AppsPage({ personId }: { personId: string }) {
     setError('');
     try {
       await api('PUT', `${walletPath(personId)}/apps/${app}`, { enabled });
-      setMessage(`Pay is ${enabled ? 'on' : 'off'} in ${app}.`);
       await reload();
+      // Announced once the page shows the change.
+      setMessage(`Pay is ${enabled ? 'on' : 'off'} in ${app}.`);
     } catch (failure) {
       setError(errorText(failure));
     }

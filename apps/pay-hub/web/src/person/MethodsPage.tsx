@@ -42,8 +42,9 @@ export function MethodsPage({ personId, development }: { personId: string; devel
     setMessage('');
     try {
       await change();
-      setMessage(what);
       await reload();
+      // Announced once the page shows the change.
+      setMessage(what);
     } catch (failure) {
       setError(errorText(failure));
     }

@@ -15,8 +15,9 @@ export function PrivacyPage({ personId }: { personId: string }) {
     setError('');
     try {
       await api('PUT', `${walletPath(personId)}/consents/ad-measurement`, { granted });
-      setMessage(granted ? 'Thank you: your payments may count in anonymous ad measurement.' : 'Your payments no longer count in ad measurement.');
       await reload();
+      // Announced once the page shows the change.
+      setMessage(granted ? 'Thank you: your payments may count in anonymous ad measurement.' : 'Your payments no longer count in ad measurement.');
     } catch (failure) {
       setError(errorText(failure));
     }

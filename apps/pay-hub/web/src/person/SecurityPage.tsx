@@ -33,9 +33,10 @@ export function SecurityPage({ personId }: { personId: string }) {
     setMessage('');
     try {
       await change();
-      setMessage(done);
       await reload();
       await loadPasskeys();
+      // Announced once the page shows the change.
+      setMessage(done);
     } catch (failure) {
       setError(failure instanceof DOMException ? `Your device did not create or use the passkey (${failure.name}).` : errorText(failure));
     }
