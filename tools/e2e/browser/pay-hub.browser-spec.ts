@@ -161,8 +161,8 @@ describeWithBrowser('the Pay Hub in a browser', () => {
     );
 
     await goTo(page, 'Shop (development)', 'Shop (development)');
-    await page.getByLabel('App').selectOption('instagram');
-    await page.getByLabel('Amount').fill('125.00');
+    await page.getByLabel('App', { exact: true }).selectOption('instagram');
+    await page.getByLabel('Amount', { exact: true }).fill('125.00');
     await page.getByLabel('Pay with').selectOption({ label: 'Everyday card' });
     await page.getByRole('button', { name: 'Buy' }).click();
     await page.getByRole('heading', { name: 'Confirm 125.00 USD' }).waitFor();
@@ -190,10 +190,10 @@ describeWithBrowser('the Pay Hub in a browser', () => {
       (count) => count === 1,
       { what: 'the captured purchase in the timeline', timeoutMs: 60_000 },
     );
-    await page.getByLabel('App').selectOption('whatsapp');
+    await page.getByLabel('App', { exact: true }).selectOption('whatsapp');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.getByText('No payments match.').waitFor();
-    await page.getByLabel('App').selectOption('instagram');
+    await page.getByLabel('App', { exact: true }).selectOption('instagram');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.locator(`tr[data-payment-id="${purchaseId}"]`).waitFor();
     await shot(page, 'person-payments');
@@ -239,8 +239,8 @@ describeWithBrowser('the Pay Hub in a browser', () => {
     await expect(page.getByRole('link', { name: 'Payment methods' }).count()).resolves.toBe(0);
     expect((await page.request.get(`/api/wallet/v1/wallets/${personId}`)).status()).toBe(404);
 
-    await page.getByLabel('App').selectOption('instagram');
-    await page.getByLabel('Currency').fill('USD');
+    await page.getByLabel('App', { exact: true }).selectOption('instagram');
+    await page.getByLabel('Currency', { exact: true }).fill('USD');
     await page.getByRole('button', { name: 'Apply' }).click();
     const analystToken = await stack.platform.idp.signTestToken({ sub: 'hub-analyst-1', role: 'analyst' });
     const api = await http<{ rows: Array<{ period: string; app: string; sum: string }> }>(
