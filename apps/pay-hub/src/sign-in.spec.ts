@@ -15,7 +15,12 @@ describe('PKCE and the authorization request', () => {
   it('asks for a code with the challenge, state and nonce', () => {
     const url = new URL(
       authorizationUrl(
-        { issuer: 'https://id.example', authorization_endpoint: 'https://id.example/authorize', token_endpoint: 'https://id.example/token', jwks_uri: 'https://id.example/jwks' },
+        {
+          issuer: 'https://id.example',
+          authorization_endpoint: 'https://id.example/authorize',
+          token_endpoint: 'https://id.example/token',
+          jwks_uri: 'https://id.example/jwks',
+        },
         { issuer: 'https://id.example', clientId: 'pay-hub', redirectUri: 'https://pay.example/bff/callback', scopes: 'openid' },
         { state: 's-1', nonce: 'n-1', codeChallenge: 'c-1' },
       ),
@@ -74,7 +79,12 @@ describe("the hub's configuration", () => {
   it('needs the OIDC issuer and client for oidc, and a signing key for development', () => {
     expect(() => loadConfig('pay-hub', PayHubConfig, { NODE_ENV: 'production', HUB_SIGN_IN: 'oidc' })).toThrow(/OIDC_ISSUER.*OIDC_CLIENT_ID/);
     expect(() => loadConfig('pay-hub', PayHubConfig, { HUB_SIGN_IN: 'development' })).toThrow(/HUB_DEV_SIGNING_JWK/);
-    const config = loadConfig('pay-hub', PayHubConfig, { NODE_ENV: 'production', HUB_SIGN_IN: 'oidc', OIDC_ISSUER: 'https://id.example', OIDC_CLIENT_ID: 'pay-hub' });
+    const config = loadConfig('pay-hub', PayHubConfig, {
+      NODE_ENV: 'production',
+      HUB_SIGN_IN: 'oidc',
+      OIDC_ISSUER: 'https://id.example',
+      OIDC_CLIENT_ID: 'pay-hub',
+    });
     expect(config.OIDC_SCOPES).toBe('openid');
     expect(loadConfig('pay-hub', PayHubConfig, { HUB_DEV_SIGNING_JWK: jwk }).HUB_SIGN_IN).toBe('development');
   });
