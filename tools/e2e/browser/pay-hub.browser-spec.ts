@@ -268,7 +268,7 @@ describeWithBrowser('the Pay Hub in a browser', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
     const file = join(ARTEFACTS_DIR, 'analyst-history.csv');
     await download.saveAs(file);
-    await page.getByText(/^Exported \d+ rows/).waitFor();
+    await page.getByRole('status').filter({ hasText: /Exported \d+ rows/ }).waitFor();
     const csv = (await readFile(file, 'utf8')).trim().split('\n');
     const apiCsv = await fetch(`${stack.history.url}/v1/history/entries/export?app=instagram&currency=USD`, {
       headers: { authorization: `Bearer ${analystToken}` },

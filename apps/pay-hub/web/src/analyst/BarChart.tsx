@@ -17,7 +17,7 @@ export function BarChart({ title, periods, series, currency }: { title: string; 
   const width = 640;
   const height = 220;
   const groupWidth = periods.length === 0 ? width : (width - 40) / periods.length;
-  const barWidth = series.length === 0 ? 0 : Math.max(2, (groupWidth - 8) / series.length);
+  const barWidth = series.length === 0 ? 0 : Math.min(48, Math.max(2, (groupWidth - 8) / series.length));
   const scale = (value: bigint): number => (max === 0n ? 0 : Number((value * 1000n) / max) / 1000) * (height - 40);
   return (
     <figure className="chart">
