@@ -199,7 +199,7 @@ describe("the hub's server", () => {
     expect(foreign.status).toBe(403);
     const bad = await call('/bff/dev-sign-in', { method: 'POST', body: JSON.stringify({ role: 'operator', sub: 'p 1', extra: true }) });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).details).toEqual(
+    expect(((await bad.json()) as { details: string[] }).details).toEqual(
       expect.arrayContaining(['role must be person or analyst', expect.stringMatching(/^sub must be/), 'property extra should not exist']),
     );
   });

@@ -89,7 +89,7 @@ describeWithBrowser('the Pay Hub in a browser', () => {
     const context = await stack.browser.newContext({ baseURL: stack.hubUrl });
     const page = await signIn(context, 'person', personId);
     // The session is an HttpOnly cookie: the page's script sees no token, local storage holds none.
-    expect(await page.evaluate(() => ({ cookie: document.cookie, stored: window.localStorage.length + window.sessionStorage.length }))).toEqual({
+    expect(await page.evaluate('({ cookie: document.cookie, stored: localStorage.length + sessionStorage.length })')).toEqual({
       cookie: '',
       stored: 0,
     });
@@ -268,7 +268,10 @@ describeWithBrowser('the Pay Hub in a browser', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
     const file = join(ARTEFACTS_DIR, 'analyst-history.csv');
     await download.saveAs(file);
-    await page.getByRole('status').filter({ hasText: /Exported \d+ rows/ }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /Exported \d+ rows/ })
+      .waitFor();
     const csv = (await readFile(file, 'utf8')).trim().split('\n');
     const apiCsv = await fetch(`${stack.history.url}/v1/history/entries/export?app=instagram&currency=USD`, {
       headers: { authorization: `Bearer ${analystToken}` },
