@@ -2,7 +2,8 @@
 #
 # One image per service, chosen by the SERVICE build argument:
 #   docker build --build-arg SERVICE=wallet -t pay-platform/wallet .
-# SERVICE is one of: wallet, payment-orchestration, history-projection, ad-signal-aggregation.
+# SERVICE is one of: wallet, payment-orchestration, history-projection, ad-signal-aggregation,
+# pay-hub (the web app's server; `npm run build` also builds its pages into dist/apps/pay-hub/web).
 #
 # Stages: `prod-deps` installs the production dependencies only, `build` installs everything
 # and compiles (tsc + tsc-alias into dist/), `runtime` takes the first's node_modules and the
@@ -44,7 +45,7 @@ ARG SERVICE
 # Every service listens on the same port inside its container; publish it where you like.
 ARG PORT=3000
 RUN test -n "${SERVICE}" || { \
-      echo 'Set the service: --build-arg SERVICE=<wallet|payment-orchestration|history-projection|ad-signal-aggregation>' >&2; \
+      echo 'Set the service: --build-arg SERVICE=<wallet|payment-orchestration|history-projection|ad-signal-aggregation|pay-hub>' >&2; \
       exit 1; \
     }
 ENV NODE_ENV=production \

@@ -3,6 +3,7 @@
 //   *.repo-spec.ts  checks of the repository's own files, with the tools they need (kubectl, tsc, eslint)
 //   *.int-spec.ts   integration tests against real PostgreSQL and Kafka
 //   *.e2e-spec.ts   end-to-end tests in tools/e2e: the services running as processes
+//   *.browser-spec.ts  the Pay Hub in headless Chromium (tools/e2e/browser), against the real services
 // The integration and end-to-end tiers get their own PostgreSQL database and Kafka broker from
 // their global set-up (libs/testing/src/global-setup.ts), never the ones `npm start` uses.
 // TypeScript is compiled by SWC with decorator metadata, the way tsc emits it.
@@ -57,6 +58,15 @@ module.exports = {
       setupFiles: ['<rootDir>/libs/messaging/src/kafka/kafkajs-request-queue.setup.ts'],
       globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts',
       slowTestThreshold: 30,
+    },
+    {
+      ...common,
+      displayName: 'browser',
+      testMatch: ['<rootDir>/tools/e2e/**/*.browser-spec.ts'],
+      globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
+      setupFiles: ['<rootDir>/libs/messaging/src/kafka/kafkajs-request-queue.setup.ts'],
+      globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts',
+      slowTestThreshold: 60,
     },
   ],
 };

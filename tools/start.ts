@@ -1,5 +1,5 @@
 /**
- * `npm start`: infrastructure, a build, then the four services, each on its own port with its
+ * `npm start`: infrastructure, a build, then the four services and the Pay Hub (the web app), each on its own port with its
  * output prefixed by its name, supervised (tools/supervisor.ts): a service that exits is restarted
  * with backoff while the others keep running; one that keeps failing within 30 s of starting is
  * given up on after 5 tries (logged; the others keep running). Ctrl-C, SIGTERM or SIGHUP (to npm,
@@ -29,6 +29,9 @@ export const SERVICES: readonly ServiceToStart[] = [
   { name: 'ad-signal-aggregation', port: 3004 },
 ];
 
+/** The web app (apps/pay-hub): its server serves the pages built by `vite build` and forwards to the services. */
+export const PAY_HUB: ServiceToStart = { name: 'pay-hub', port: 3000 };
+
 const ROOT = resolve(__dirname, '..');
 const log = (line: string): void => void process.stderr.write(`[start] ${line}\n`);
 
@@ -48,11 +51,25 @@ async function waitUntilReady(service: ServiceToStart, supervisor: Supervisor, t
   throw new Error(`${service.name} was not ready within ${timeoutMs / 1000} s`);
 }
 
+function withoutHubSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { HUB_DEV_SIGNING_JWK: _key, OIDC_CLIENT_SECRET: _secret, ...rest } = env;
+  return rest;
+}
+
 async function main(): Promise<void> {
   const infra = await infraUp();
   log('building (tsc)…');
   execFileSync(process.execPath, [resolve(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
   execFileSync(process.execPath, [resolve(ROOT, 'node_modules/tsc-alias/dist/bin/index.js'), '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'inherit' });
+  log('building the Pay Hub web app (vite)…');
+  execFileSync(
+    process.execPath,
+    [resolve(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'apps/pay-hub/web/vite.config.mts', '--logLevel', 'warn'],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+    },
+  );
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: infra.databaseUrl, KAFKA_BROKERS: infra.kafkaBrokers.join(',') };
   if (!env.AUTH_JWKS && !env.AUTH_JWKS_URL) {
     // Development identity: `npm run dev:token` signs with the first key; orchestration calls
@@ -62,11 +79,20 @@ async function main(): Promise<void> {
     env.SERVICE_TOKEN_SIGNING_JWK ??= JSON.stringify(keys.orchestrationService);
     env.AUTH_KEY_GRANTS ??= orchestrationKeyGrants(keys.orchestrationService.kid as string);
     log('development identity keys in .cache/dev-keys.json; `npm run dev:token -- --sub person-1 --role person` prints a token');
+    // The Pay Hub's development sign-in issues tokens with the same identity key.
+    env.HUB_SIGN_IN ??= 'development';
+    env.HUB_DEV_SIGNING_JWK ??= JSON.stringify(keys.identityProvider);
   }
+  // The hub is opened as http://localhost:3000: passkeys need a domain (localhost) as relying party id.
+  env.HUB_PUBLIC_URL ??= `http://localhost:${PAY_HUB.port}`;
+  env.WEBAUTHN_RP_ID ??= 'localhost';
+  env.WEBAUTHN_ORIGINS ??= `${env.HUB_PUBLIC_URL},http://localhost:5173`;
   // Without a Stripe key, payment-orchestration talks to the local PSP simulator.
+  const services = env.HUB_SIGN_IN ? [...SERVICES, PAY_HUB] : SERVICES;
+  if (!env.HUB_SIGN_IN) log('the Pay Hub is not started: set HUB_SIGN_IN=oidc and OIDC_* (docs/pay-hub.md) when AUTH_JWKS names your identity provider');
   const toStart = env.STRIPE_SECRET_KEY
-    ? SERVICES
-    : [...SERVICES, { name: 'psp-simulator', port: 12111, readyPath: '/__control/state', main: 'dist/simulators/psp/src/main.js' }];
+    ? services
+    : [...services, { name: 'psp-simulator', port: 12111, readyPath: '/__control/state', main: 'dist/simulators/psp/src/main.js' }];
   const supervisor = new Supervisor({
     log,
     output: (name, line) => void process.stdout.write(`${name.padEnd(22)}| ${line}\n`),
@@ -78,7 +104,8 @@ async function main(): Promise<void> {
       command: process.execPath,
       args: [resolve(ROOT, service.main ?? `dist/apps/${service.name}/src/main.js`)],
       cwd: ROOT,
-      env: { ...env, PORT: String(service.port) },
+      // The development signing key goes to the hub alone.
+      env: { ...(service === PAY_HUB ? env : withoutHubSecrets(env)), PORT: String(service.port) },
     })),
   );
 
@@ -93,7 +120,9 @@ async function main(): Promise<void> {
   const lines = toStart.map((s) =>
     s.readyPath
       ? `  ${s.name.padEnd(22)} http://127.0.0.1:${s.port}   (Stripe API subset; control API under /__control)`
-      : `  ${s.name.padEnd(22)} http://127.0.0.1:${s.port}   (OpenAPI: /docs, health: /health/ready)`,
+      : s === PAY_HUB
+        ? `  ${s.name.padEnd(22)} ${env.HUB_PUBLIC_URL}   (the web app for persons and analysts; open it in a browser)`
+        : `  ${s.name.padEnd(22)} http://127.0.0.1:${s.port}   (OpenAPI: /docs, health: /health/ready)`,
   );
   process.stdout.write(
     `\nAll services are up:\n${lines.join('\n')}\n  Kafka ${infra.kafkaBrokers.join(',')}, PostgreSQL ${new URL(infra.databaseUrl).host}\nCtrl-C stops them.\n\n`,

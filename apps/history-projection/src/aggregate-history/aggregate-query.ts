@@ -33,6 +33,7 @@ const isMidnightUtc = (date: Date | undefined): boolean => date === undefined ||
 export function aggregateBasis(filters: HistoryFilters): AggregateBasis {
   const needsEntries =
     filters.counterpartyId !== undefined ||
+    filters.paymentId !== undefined ||
     filters.minAmount !== undefined ||
     filters.maxAmount !== undefined ||
     !isMidnightUtc(filters.from) ||

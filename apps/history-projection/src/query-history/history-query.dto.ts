@@ -62,6 +62,11 @@ export class HistoryFiltersDto {
   @Matches(ID_PATTERN, { message: `counterparty ${ID_MESSAGE}` })
   counterparty?: string;
 
+  @ApiPropertyOptional({ description: "One payment's entries: the payment, its refunds and chargebacks" })
+  @IsOptional()
+  @Matches(ID_PATTERN, { message: `paymentId ${ID_MESSAGE}` })
+  paymentId?: string;
+
   @ApiPropertyOptional({ description: 'Smallest amount, minor units (inclusive)', example: '1000' })
   @IsOptional()
   @Matches(MINOR_UNITS_PATTERN, { message: `minAmount ${AMOUNT_MESSAGE}` })
@@ -131,6 +136,7 @@ export function toFilters(dto: HistoryFiltersDto): HistoryFilters {
     currencies: dto.currency,
     methodTypes: dto.methodType,
     counterpartyId: dto.counterparty,
+    paymentId: dto.paymentId,
     minAmount: dto.minAmount === undefined ? undefined : BigInt(dto.minAmount),
     maxAmount: dto.maxAmount === undefined ? undefined : BigInt(dto.maxAmount),
     from: dto.from === undefined ? undefined : new Date(dto.from),

@@ -20,6 +20,13 @@ describe('history queries', () => {
     expect(values).toContain(21);
   });
 
+  it("read one payment's entries (its detail: the payment, refunds, chargebacks) by paymentId, in both branches", () => {
+    const { text, values } = historyQuery(t, { kind: 'person', personId: 'p-1' }, { paymentId: 'pay-1' }, 'desc', { limit: 50 });
+    expect(text.match(/payment_id = \$\d+/g)).toHaveLength(2);
+    expect(values).toContain('pay-1');
+    expect(aggregateBasis({ paymentId: 'pay-1' })).toBe('entries');
+  });
+
   it('never put a value into the SQL text', () => {
     const evil = "x'; DROP TABLE raw_events; --";
     const { text, values } = historyQuery(t, { kind: 'counterparty', counterpartyType: 'merchant', counterpartyId: evil }, { counterpartyId: evil }, 'asc');

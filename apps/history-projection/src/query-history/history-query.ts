@@ -13,6 +13,8 @@ export interface HistoryFilters {
   methodTypes?: string[];
   /** The other party: for a person, whom they paid or who paid them; for a business, the payer; for everyone's, the payee. */
   counterpartyId?: string;
+  /** One payment's entries: the payment, its refunds and chargebacks (a payment's detail page). */
+  paymentId?: string;
   minAmount?: bigint;
   maxAmount?: bigint;
   /** Inclusive. */
@@ -74,6 +76,7 @@ export function filterConditions(filters: HistoryFilters, params: Parameters, ot
   list('currency', filters.currencies);
   list('method_type', filters.methodTypes);
   if (filters.counterpartyId !== undefined) where.push(`${otherColumn} = ${params.add(filters.counterpartyId)}`);
+  if (filters.paymentId !== undefined) where.push(`payment_id = ${params.add(filters.paymentId)}`);
   if (filters.minAmount !== undefined) where.push(`amount >= ${params.add(filters.minAmount.toString())}::bigint`);
   if (filters.maxAmount !== undefined) where.push(`amount <= ${params.add(filters.maxAmount.toString())}::bigint`);
   if (filters.from !== undefined) where.push(`occurred_at >= ${params.add(filters.from.toISOString())}::timestamptz`);

@@ -1,0 +1,19 @@
+import type { CryptoKey, JWK } from 'jose';
+import { importJWK, SignJWT } from 'jose';
+import type { DevTokenMinter } from './hub-server';
+
+/** Development tokens signed with HUB_DEV_SIGNING_JWK (the development identity key `npm start` makes), 60 minutes. */
+export async function devTokenMinter(privateJwk: string, issuer: string, audience: string): Promise<DevTokenMinter> {
+  const jwk = JSON.parse(privateJwk) as JWK;
+  const algorithm = jwk.alg ?? 'ES256';
+  const key = (await importJWK(jwk, algorithm)) as CryptoKey;
+  return ({ sub, role }) =>
+    new SignJWT({ role })
+      .setProtectedHeader({ alg: algorithm, ...(jwk.kid ? { kid: jwk.kid } : {}) })
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setSubject(sub)
+      .setIssuedAt()
+      .setExpirationTime('60m')
+      .sign(key);
+}

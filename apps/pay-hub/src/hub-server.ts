@@ -1,0 +1,324 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { decodeJwt } from 'jose';
+import { upstreamRoute } from './access-rules';
+import type { PayHubConfig } from './config';
+import type { OidcClient, ProviderMetadata } from './oidc';
+import { authorizationUrl, discover, exchangeCode, pkcePair } from './oidc';
+import { DevSignInRequest, InvalidRequestError, ShopPurchaseRequest, validated } from './requests';
+import type { Session, SessionUser } from './sessions';
+import { SessionStore } from './sessions';
+
+/** Signs development access tokens (development sign-in and the development shop only). */
+export type DevTokenMinter = (claims: { sub: string; role: string }) => Promise<string>;
+
+export interface PayHubOptions {
+  config: PayHubConfig;
+  /** Required when HUB_SIGN_IN=development. */
+  mintDevToken?: DevTokenMinter;
+  log?: (line: string) => void;
+}
+
+export interface RunningPayHub {
+  url: string;
+  server: Server;
+  sessions: SessionStore;
+  close(): Promise<void>;
+}
+
+const COOKIE = 'pay_hub_session';
+const MAX_BODY_BYTES = 64 * 1024;
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+/** What the services answer that the browser may see. */
+const FORWARDED_RESPONSE_HEADERS = ['content-type', 'content-disposition', 'retry-after', 'idempotent-replayed'];
+
+class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: string[],
+  ) {
+    super(message);
+  }
+}
+
+function securityHeaders(response: ServerResponse): void {
+  response.setHeader('X-Content-Type-Options', 'nosniff');
+  response.setHeader('X-Frame-Options', 'DENY');
+  response.setHeader('Referrer-Policy', 'no-referrer');
+  response.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+  response.setHeader(
+    'Content-Security-Policy',
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+  );
+}
+
+function sendJson(response: ServerResponse, status: number, body: unknown): void {
+  response.statusCode = status;
+  response.setHeader('content-type', 'application/json; charset=utf-8');
+  response.setHeader('cache-control', 'no-store');
+  response.end(JSON.stringify(body));
+}
+
+function cookieOf(request: IncomingMessage, name: string): string | undefined {
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const [key, ...value] = part.trim().split('=');
+    if (key === name) return value.join('=');
+  }
+  return undefined;
+}
+
+async function readJson(request: IncomingMessage): Promise<unknown> {
+  if (!(request.headers['content-type'] ?? '').startsWith('application/json')) throw new HttpProblem(415, 'JSON_REQUIRED', 'send the body as application/json');
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new HttpProblem(413, 'BODY_TOO_LARGE', `the body must be at most ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown;
+  } catch {
+    throw new HttpProblem(400, 'INVALID_JSON', 'the body is not valid JSON');
+  }
+}
+
+/**
+ * The Pay Hub's server: the web app's files, sign-in (development tokens or OpenID Connect with
+ * PKCE), a session cookie (HttpOnly, SameSite=Strict) in place of tokens in the browser, and
+ * `/api/{wallet,history}/…` forwarded to the services with the session's access token
+ * (docs/adr/0009-pay-hub-sessions.md).
+ */
+export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub> {
+  const { config } = options;
+  const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
+  const sessions = new SessionStore();
+  const development = config.HUB_SIGN_IN === 'development';
+  if (development && !options.mintDevToken) throw new Error('HUB_SIGN_IN=development needs a development token signer (HUB_DEV_SIGNING_JWK)');
+  const publicOrigin = new URL(config.HUB_PUBLIC_URL).origin;
+  const secureCookies = config.HUB_SECURE_COOKIES ?? new URL(config.HUB_PUBLIC_URL).protocol === 'https:';
+  const staticRoot = resolve(config.HUB_STATIC_DIR);
+  const upstreams = { wallet: config.WALLET_URL.replace(/\/$/, ''), history: config.HISTORY_URL.replace(/\/$/, '') };
+  const oidcClient: OidcClient | undefined =
+    config.HUB_SIGN_IN === 'oidc'
+      ? {
+          issuer: config.OIDC_ISSUER!,
+          clientId: config.OIDC_CLIENT_ID!,
+          clientSecret: config.OIDC_CLIENT_SECRET,
+          redirectUri: `${publicOrigin}/bff/callback`,
+          scopes: config.OIDC_SCOPES,
+        }
+      : undefined;
+  let provider: Promise<ProviderMetadata> | undefined;
+  const providerMetadata = (): Promise<ProviderMetadata> => {
+    provider ??= discover(oidcClient!.issuer).catch((error: unknown) => {
+      provider = undefined;
+      throw error;
+    });
+    return provider;
+  };
+
+  const setSessionCookie = (response: ServerResponse, session: Session | undefined): void => {
+    const attributes = ['Path=/', 'HttpOnly', 'SameSite=Strict', ...(secureCookies ? ['Secure'] : [])];
+    const value = session ? `${session.id}; Max-Age=${Math.max(1, Math.floor((session.expiresAt - Date.now()) / 1000))}` : '; Max-Age=0';
+    response.setHeader('set-cookie', `${COOKIE}=${value}; ${attributes.join('; ')}`);
+  };
+
+  const sessionOf = (request: IncomingMessage): Session | undefined => sessions.get(cookieOf(request, COOKIE));
+  const requireSession = (request: IncomingMessage): Session => {
+    const session = sessionOf(request);
+    if (!session) throw new HttpProblem(401, 'SIGNED_OUT', 'sign in first');
+    return session;
+  };
+
+  /** Requests that change something must come from the hub's own pages (the cookie is SameSite=Strict too). */
+  const assertSameOrigin = (request: IncomingMessage): void => {
+    if (request.method === 'GET' || request.method === 'HEAD') return;
+    const origin = request.headers.origin;
+    if (origin !== undefined && origin !== publicOrigin)
+      throw new HttpProblem(403, 'CROSS_ORIGIN_REFUSED', 'requests that change something must come from the hub');
+    if (request.headers['x-pay-hub'] !== '1')
+      throw new HttpProblem(403, 'CROSS_ORIGIN_REFUSED', "requests that change something must come from the hub's pages");
+  };
+
+  const signIn = (response: ServerResponse, user: SessionUser, accessToken: string, tokenExpiresAt?: number): Session => {
+    const session = sessions.create(user, accessToken, config.HUB_SESSION_MINUTES * 60_000, tokenExpiresAt);
+    setSessionCookie(response, session);
+    return session;
+  };
+
+  async function forward(request: IncomingMessage, response: ServerResponse, session: Session, path: string, search: string): Promise<void> {
+    const route = upstreamRoute(session.user, request.method ?? 'GET', path);
+    if (!route) throw new HttpProblem(404, 'NOT_FOUND', 'no such resource');
+    const hasBody = !['GET', 'HEAD', 'DELETE'].includes(request.method ?? 'GET');
+    const body = hasBody ? JSON.stringify(await readJson(request)) : undefined;
+    const upstream = await fetch(`${upstreams[route.upstream]}${route.path}${search}`, {
+      method: request.method,
+      headers: {
+        authorization: `Bearer ${session.accessToken}`,
+        accept: request.headers.accept ?? 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(typeof request.headers.traceparent === 'string' ? { traceparent: request.headers.traceparent } : {}),
+      },
+      body,
+    });
+    response.statusCode = upstream.status;
+    response.setHeader('cache-control', 'no-store');
+    for (const name of FORWARDED_RESPONSE_HEADERS) {
+      const value = upstream.headers.get(name);
+      if (value !== null) response.setHeader(name, value);
+    }
+    if (upstream.status === 401) sessions.end(session.id);
+    if (!upstream.body) return void response.end();
+    await pipeline(Readable.fromWeb(upstream.body), response);
+  }
+
+  /** The development shop: a purchase as an app's checkout would send it, for the signed-in person. */
+  async function shopPurchase(request: IncomingMessage, response: ServerResponse, session: Session): Promise<void> {
+    if (!development) throw new HttpProblem(404, 'NOT_FOUND', 'no such resource');
+    if (session.user.role !== 'person') throw new HttpProblem(403, 'FORBIDDEN', 'only a person buys');
+    const purchase = validated(ShopPurchaseRequest, await readJson(request));
+    const serviceToken = await options.mintDevToken!({ sub: 'pay-hub-dev-shop', role: 'service' });
+    const upstream = await fetch(`${config.ORCHESTRATION_URL.replace(/\/$/, '')}/v1/payments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${serviceToken}`, 'content-type': 'application/json', 'idempotency-key': purchase.requestId },
+      body: JSON.stringify({
+        kind: 'purchase',
+        payerId: session.user.sub,
+        counterparty: { type: 'merchant', id: purchase.merchantId },
+        app: purchase.app,
+        country: purchase.country,
+        amount: { amount: purchase.amount.amount, currency: purchase.amount.currency },
+        ...(purchase.paymentMethodId ? { paymentMethodId: purchase.paymentMethodId } : {}),
+        ...(purchase.stepUpProof ? { stepUpProof: purchase.stepUpProof } : {}),
+        description: 'Pay Hub development shop',
+      }),
+    });
+    sendJson(response, upstream.status, await upstream.json().catch(() => ({})));
+  }
+
+  async function serveFile(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
+    const relative = normalize(decodeURIComponent(path)).replace(/^([/\\])+/, '');
+    let file = join(staticRoot, relative);
+    if (!file.startsWith(staticRoot)) throw new HttpProblem(404, 'NOT_FOUND', 'no such file');
+    let info = await stat(file).catch(() => undefined);
+    if (!info?.isFile()) {
+      // The web app's own routes (/payments/…, /analytics) are pages of index.html; a missing asset is a 404.
+      if (extname(relative) !== '') throw new HttpProblem(404, 'NOT_FOUND', 'no such file');
+      file = join(staticRoot, 'index.html');
+      info = await stat(file).catch(() => undefined);
+      if (!info?.isFile()) throw new HttpProblem(503, 'WEB_APP_NOT_BUILT', `the web app is not built in ${config.HUB_STATIC_DIR}: run npm run build`);
+    }
+    response.statusCode = 200;
+    response.setHeader('content-type', CONTENT_TYPES[extname(file)] ?? 'application/octet-stream');
+    response.setHeader('cache-control', file.includes(`${join(staticRoot, 'assets')}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
+    if (request.method === 'HEAD') return void response.end();
+    await pipeline(createReadStream(file), response);
+  }
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    securityHeaders(response);
+    const url = new URL(request.url ?? '/', publicOrigin);
+    const { pathname: path } = url;
+    if (path === '/health/ready' || path === '/health/live') return sendJson(response, 200, { status: 'ok' });
+    if (path.startsWith('/api/') || path.startsWith('/bff/')) assertSameOrigin(request);
+
+    if (path === '/bff/session' && request.method === 'GET') {
+      const session = sessionOf(request);
+      const signIn = { mode: config.HUB_SIGN_IN };
+      if (!session) return sendJson(response, 401, { signedIn: false, signIn });
+      return sendJson(response, 200, { signedIn: true, signIn, user: session.user, expiresAt: new Date(session.expiresAt).toISOString() });
+    }
+    if (path === '/bff/dev-sign-in' && request.method === 'POST') {
+      if (!development) throw new HttpProblem(404, 'NOT_FOUND', 'development sign-in is off');
+      const { role, sub } = validated(DevSignInRequest, await readJson(request));
+      sessions.end(cookieOf(request, COOKIE));
+      const session = signIn(response, { sub, role }, await options.mintDevToken!({ sub, role }));
+      return sendJson(response, 201, { signedIn: true, user: session.user, expiresAt: new Date(session.expiresAt).toISOString() });
+    }
+    if (path === '/bff/sign-out' && request.method === 'POST') {
+      sessions.end(cookieOf(request, COOKIE));
+      setSessionCookie(response, undefined);
+      return sendJson(response, 200, { signedIn: false });
+    }
+    if (path === '/bff/login' && request.method === 'GET') {
+      if (!oidcClient) throw new HttpProblem(404, 'NOT_FOUND', 'OpenID Connect sign-in is off (HUB_SIGN_IN=development)');
+      const { verifier, challenge } = pkcePair();
+      const nonce = randomBytes(16).toString('base64url');
+      const state = sessions.beginSignIn({ codeVerifier: verifier, nonce, returnTo: '/' });
+      response.statusCode = 302;
+      response.setHeader('location', authorizationUrl(await providerMetadata(), oidcClient, { state, nonce, codeChallenge: challenge }));
+      return void response.end();
+    }
+    if (path === '/bff/callback' && request.method === 'GET') {
+      if (!oidcClient) throw new HttpProblem(404, 'NOT_FOUND', 'OpenID Connect sign-in is off');
+      const pending = sessions.takeSignIn(url.searchParams.get('state') ?? '');
+      const code = url.searchParams.get('code');
+      if (!pending || !code) throw new HttpProblem(400, 'SIGN_IN_FAILED', 'this sign-in is unknown, used or expired: sign in again');
+      const tokens = await exchangeCode(await providerMetadata(), oidcClient, code, pending.codeVerifier, pending.nonce).catch((error: unknown) => {
+        log(`pay-hub: a sign-in failed: ${(error as Error).message}`);
+        throw new HttpProblem(400, 'SIGN_IN_FAILED', 'the identity provider did not confirm this sign-in: sign in again');
+      });
+      const claims = decodeJwt(tokens.accessToken);
+      if (typeof claims.sub !== 'string' || (claims.role !== 'person' && claims.role !== 'analyst')) {
+        throw new HttpProblem(403, 'ROLE_NOT_SERVED', 'the Pay Hub serves persons and analysts');
+      }
+      sessions.end(cookieOf(request, COOKIE));
+      signIn(response, { sub: claims.sub, role: claims.role }, tokens.accessToken, tokens.expiresAt);
+      response.statusCode = 302;
+      response.setHeader('location', pending.returnTo);
+      return void response.end();
+    }
+    if (path === '/bff/dev-shop/purchases' && request.method === 'POST') return shopPurchase(request, response, requireSession(request));
+    if (path.startsWith('/api/')) return forward(request, response, requireSession(request), path, url.search);
+    if (path.startsWith('/bff/')) throw new HttpProblem(404, 'NOT_FOUND', 'no such resource');
+    if (request.method !== 'GET' && request.method !== 'HEAD') throw new HttpProblem(405, 'METHOD_NOT_ALLOWED', 'pages are read with GET');
+    return serveFile(request, response, path);
+  }
+
+  const server = createServer((request, response) => {
+    handle(request, response).catch((error: unknown) => {
+      if (response.headersSent) return void response.destroy();
+      if (error instanceof InvalidRequestError) return sendJson(response, 400, { code: 'VALIDATION_FAILED', message: error.message, details: error.details });
+      if (error instanceof HttpProblem)
+        return sendJson(response, error.status, { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) });
+      const id = randomUUID();
+      log(`pay-hub: request ${id} failed: ${(error as Error).message}`);
+      sendJson(response, 502, { code: 'UPSTREAM_FAILED', message: `the hub could not complete the request (${id})` });
+    });
+  });
+  const sweeper = setInterval(() => sessions.sweep(), 60_000);
+  sweeper.unref();
+  // Every interface, IPv4 and IPv6: browsers may open localhost as ::1.
+  await new Promise<void>((done) => server.listen(config.PORT, done));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    sessions,
+    close: () =>
+      new Promise<void>((done) => {
+        clearInterval(sweeper);
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  };
+}

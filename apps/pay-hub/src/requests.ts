@@ -1,0 +1,74 @@
+import { plainToInstance } from 'class-transformer';
+import { IsIn, IsOptional, IsString, Matches, ValidateNested, validateSync } from 'class-validator';
+import { Type } from 'class-transformer';
+import { APPS } from '@pay/contracts';
+
+const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,100}$/;
+const ID_MESSAGE = 'must be 1 to 100 of letters, digits, "_", "-", ":" and "."';
+
+/** Development sign-in: whom the token is for. */
+export class DevSignInRequest {
+  @IsIn(['person', 'analyst'], { message: 'role must be person or analyst' })
+  role!: 'person' | 'analyst';
+
+  @Matches(ID_PATTERN, { message: `sub ${ID_MESSAGE}` })
+  sub!: string;
+}
+
+class ShopAmount {
+  @Matches(/^[1-9][0-9]{0,17}$/, { message: 'amount.amount must be a positive whole number of minor units written as a string, e.g. "12500"' })
+  amount!: string;
+
+  @Matches(/^[A-Z]{3}$/, { message: 'amount.currency must be an ISO-4217 code such as USD' })
+  currency!: string;
+}
+
+/** The development shop's purchase: what an app's checkout would send for the signed-in person. */
+export class ShopPurchaseRequest {
+  @IsIn([...APPS], { message: `app must be one of ${APPS.join(', ')}` })
+  app!: string;
+
+  @Matches(ID_PATTERN, { message: `merchantId ${ID_MESSAGE}` })
+  merchantId!: string;
+
+  @Matches(/^[A-Z]{2}$/, { message: 'country must be an ISO 3166-1 alpha-2 code such as US' })
+  country!: string;
+
+  @ValidateNested()
+  @Type(() => ShopAmount)
+  amount!: ShopAmount;
+
+  @IsOptional()
+  @Matches(/^[0-9a-f-]{36}$/, { message: 'paymentMethodId must be the id of a saved method' })
+  paymentMethodId?: string;
+
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/, { message: "stepUpProof must be the wallet's step-up proof (a compact JWS)" })
+  stepUpProof?: string;
+
+  @Matches(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, { message: 'requestId must be a UUID (the Idempotency-Key of the purchase)' })
+  requestId!: string;
+}
+
+export class InvalidRequestError extends Error {
+  constructor(readonly details: string[]) {
+    super('the request is not valid');
+  }
+}
+
+/** The body as `type`, or InvalidRequestError naming every problem; unknown fields are refused. */
+export function validated<T extends object>(type: new () => T, body: unknown): T {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidRequestError(['the body must be a JSON object']);
+  const value = plainToInstance(type, body);
+  const errors = validateSync(value, { whitelist: true, forbidNonWhitelisted: true });
+  if (errors.length > 0) {
+    const flat = (list: typeof errors, prefix = ''): string[] =>
+      list.flatMap((error) => [
+        ...Object.values(error.constraints ?? {}).map((message) => (message.startsWith('property ') ? `${prefix}${message}` : message)),
+        ...flat(error.children ?? [], `${prefix}${error.property}.`),
+      ]);
+    throw new InvalidRequestError(flat(errors));
+  }
+  return value;
+}

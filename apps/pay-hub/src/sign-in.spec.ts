@@ -1,0 +1,91 @@
+import { ConfigError, loadConfig } from '@pay/config';
+import { PayHubConfig } from './config';
+import { authorizationUrl, pkceChallenge, pkcePair } from './oidc';
+import { SessionStore } from './sessions';
+
+describe('PKCE and the authorization request', () => {
+  it("derives the S256 challenge as RFC 7636's example does", () => {
+    expect(pkceChallenge('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).toBe('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM');
+    const pair = pkcePair();
+    expect(pair.verifier).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(pair.challenge).toBe(pkceChallenge(pair.verifier));
+    expect(pkcePair().verifier).not.toBe(pair.verifier);
+  });
+
+  it('asks for a code with the challenge, state and nonce', () => {
+    const url = new URL(
+      authorizationUrl(
+        {
+          issuer: 'https://id.example',
+          authorization_endpoint: 'https://id.example/authorize',
+          token_endpoint: 'https://id.example/token',
+          jwks_uri: 'https://id.example/jwks',
+        },
+        { issuer: 'https://id.example', clientId: 'pay-hub', redirectUri: 'https://pay.example/bff/callback', scopes: 'openid' },
+        { state: 's-1', nonce: 'n-1', codeChallenge: 'c-1' },
+      ),
+    );
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      response_type: 'code',
+      client_id: 'pay-hub',
+      redirect_uri: 'https://pay.example/bff/callback',
+      scope: 'openid',
+      state: 's-1',
+      nonce: 'n-1',
+      code_challenge: 'c-1',
+      code_challenge_method: 'S256',
+    });
+  });
+});
+
+describe('sessions', () => {
+  it('end at their lifetime or the token’s expiry, whichever comes first', () => {
+    let now = 1_000_000;
+    const store = new SessionStore(() => now);
+    const long = store.create({ sub: 'p-1', role: 'person' }, 'token-1', 60_000);
+    const short = store.create({ sub: 'p-2', role: 'person' }, 'token-2', 60_000, now + 10_000);
+    expect(long.id).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(store.get(short.id)?.user.sub).toBe('p-2');
+    now += 10_000;
+    expect(store.get(short.id)).toBeUndefined();
+    expect(store.get(long.id)?.accessToken).toBe('token-1');
+    now += 50_000;
+    expect(store.get(long.id)).toBeUndefined();
+    expect(store.get(undefined)).toBeUndefined();
+  });
+
+  it('hand a pending sign-in over once (a replayed callback finds nothing), and not after 10 minutes', () => {
+    let now = 0;
+    const store = new SessionStore(() => now);
+    const state = store.beginSignIn({ codeVerifier: 'v', nonce: 'n', returnTo: '/' });
+    expect(store.takeSignIn(state)?.codeVerifier).toBe('v');
+    expect(store.takeSignIn(state)).toBeUndefined();
+    const late = store.beginSignIn({ codeVerifier: 'v2', nonce: 'n2', returnTo: '/' });
+    now += 10 * 60_000;
+    expect(store.takeSignIn(late)).toBeUndefined();
+  });
+});
+
+describe("the hub's configuration", () => {
+  const jwk = JSON.stringify({ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd' });
+
+  it('refuses development sign-in in production, naming the variable', () => {
+    expect(() => loadConfig('pay-hub', PayHubConfig, { NODE_ENV: 'production', HUB_SIGN_IN: 'development', HUB_DEV_SIGNING_JWK: jwk })).toThrow(
+      /HUB_SIGN_IN must be development or oidc, and oidc in production/,
+    );
+    expect(() => loadConfig('pay-hub', PayHubConfig, { NODE_ENV: 'production' })).toThrow(ConfigError);
+  });
+
+  it('needs the OIDC issuer and client for oidc, and a signing key for development', () => {
+    expect(() => loadConfig('pay-hub', PayHubConfig, { NODE_ENV: 'production', HUB_SIGN_IN: 'oidc' })).toThrow(/OIDC_ISSUER.*OIDC_CLIENT_ID/);
+    expect(() => loadConfig('pay-hub', PayHubConfig, { HUB_SIGN_IN: 'development' })).toThrow(/HUB_DEV_SIGNING_JWK/);
+    const config = loadConfig('pay-hub', PayHubConfig, {
+      NODE_ENV: 'production',
+      HUB_SIGN_IN: 'oidc',
+      OIDC_ISSUER: 'https://id.example',
+      OIDC_CLIENT_ID: 'pay-hub',
+    });
+    expect(config.OIDC_SCOPES).toBe('openid');
+    expect(loadConfig('pay-hub', PayHubConfig, { HUB_DEV_SIGNING_JWK: jwk }).HUB_SIGN_IN).toBe('development');
+  });
+});

@@ -1,0 +1,308 @@
+/**
+ * The hub's server over HTTP, as a browser uses it: sessions in an HttpOnly cookie, requests from
+ * other sites refused, forwarding by role, and OpenID Connect's code flow with PKCE against an
+ * identity provider stand-in (discovery, token endpoint, keys) that checks the verifier as a real
+ * one does. The services are stand-ins that record what reaches them.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { JWK } from 'jose';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { loadConfig } from '@pay/config';
+import { PayHubConfig } from '../src/config';
+import type { RunningPayHub } from '../src/hub-server';
+import { startPayHub } from '../src/hub-server';
+
+interface Seen {
+  method: string;
+  url: string;
+  authorization?: string;
+}
+
+async function listen(handler: (request: IncomingMessage, response: ServerResponse) => void): Promise<{ server: Server; url: string }> {
+  const server = createServer(handler);
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request as AsyncIterable<Buffer>) chunks.push(chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A service stand-in: records each request, answers 200 (or 401 for the token `expired`). */
+async function startUpstream(): Promise<{ server: Server; url: string; seen: Seen[] }> {
+  const seen: Seen[] = [];
+  const { server, url } = await listen((request, response) => {
+    seen.push({ method: request.method!, url: request.url!, authorization: request.headers.authorization });
+    response.setHeader('content-type', 'application/json');
+    if (request.headers.authorization === 'Bearer expired') {
+      response.statusCode = 401;
+      return void response.end(JSON.stringify({ code: 'UNAUTHORIZED' }));
+    }
+    response.end(JSON.stringify({ ok: true }));
+  });
+  return { server, url, seen };
+}
+
+/** An OpenID provider stand-in: a code is redeemed once, with the verifier whose S256 is the challenge it was issued for. */
+async function startProvider(clientId: string) {
+  const { privateKey, publicKey } = await generateKeyPair('ES256');
+  const jwk: JWK = { ...(await exportJWK(publicKey)), kid: 'idp-1', alg: 'ES256', use: 'sig' };
+  const codes = new Map<string, { challenge: string; nonce: string; sub: string; role: string; redirectUri: string }>();
+  let issuer = '';
+  const sign = (claims: Record<string, unknown>, audience: string, sub: string) =>
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'ES256', kid: 'idp-1' })
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setSubject(sub)
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(privateKey);
+  const { server, url } = await listen((request, response) => {
+    void (async () => {
+      response.setHeader('content-type', 'application/json');
+      if (request.url === '/.well-known/openid-configuration') {
+        return response.end(
+          JSON.stringify({ issuer, authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks` }),
+        );
+      }
+      if (request.url === '/jwks') return response.end(JSON.stringify({ keys: [jwk] }));
+      if (request.url === '/token' && request.method === 'POST') {
+        const form = new URLSearchParams(await readBody(request));
+        const grant = codes.get(form.get('code') ?? '');
+        codes.delete(form.get('code') ?? '');
+        const verifier = form.get('code_verifier') ?? '';
+        if (
+          !grant ||
+          form.get('client_id') !== clientId ||
+          form.get('redirect_uri') !== grant.redirectUri ||
+          createHash('sha256').update(verifier).digest('base64url') !== grant.challenge
+        ) {
+          response.statusCode = 400;
+          return response.end(JSON.stringify({ error: 'invalid_grant' }));
+        }
+        return response.end(
+          JSON.stringify({
+            access_token: await sign({ role: grant.role }, 'pay-api', grant.sub),
+            id_token: await sign({ nonce: grant.nonce }, clientId, grant.sub),
+            token_type: 'Bearer',
+            expires_in: 300,
+          }),
+        );
+      }
+      response.statusCode = 404;
+      response.end('{}');
+    })();
+  });
+  issuer = url;
+  return {
+    server,
+    issuer,
+    /** What the provider does after the person authenticated: a code for the authorization request at `location`. */
+    authorize(location: string, sub: string, role: string): string {
+      const query = new URL(location).searchParams;
+      const code = randomUUID();
+      codes.set(code, { challenge: query.get('code_challenge')!, nonce: query.get('nonce')!, sub, role, redirectUri: query.get('redirect_uri')! });
+      return code;
+    },
+  };
+}
+
+const cookieOf = (response: Response): string => (response.headers.get('set-cookie') ?? '').split(';')[0];
+
+describe("the hub's server", () => {
+  let wallet: Awaited<ReturnType<typeof startUpstream>>;
+  let history: Awaited<ReturnType<typeof startUpstream>>;
+  let hub: RunningPayHub;
+  const minted: string[] = [];
+
+  const hubConfig = (extra: Record<string, string>) =>
+    loadConfig('pay-hub', PayHubConfig, {
+      NODE_ENV: 'test',
+      PORT: '0',
+      WALLET_URL: wallet.url,
+      HISTORY_URL: history.url,
+      ORCHESTRATION_URL: wallet.url,
+      HUB_STATIC_DIR: '/nonexistent',
+      ...extra,
+    });
+
+  beforeAll(async () => {
+    wallet = await startUpstream();
+    history = await startUpstream();
+    hub = await startPayHub({
+      config: hubConfig({ HUB_SIGN_IN: 'development', HUB_DEV_SIGNING_JWK: '{"kty":"EC","d":"-"}' }),
+      mintDevToken: async ({ sub, role }) => {
+        const token = sub === 'expired-person' ? 'expired' : `dev-${role}-${sub}-${randomUUID()}`;
+        minted.push(token);
+        return token;
+      },
+      log: () => undefined,
+    });
+  });
+
+  afterAll(async () => {
+    await hub.close();
+    wallet.server.close();
+    history.server.close();
+  });
+
+  const call = (path: string, init: RequestInit & { cookie?: string } = {}) =>
+    fetch(`${hub.url}${path}`, {
+      ...init,
+      redirect: 'manual',
+      headers: {
+        ...(init.body ? { 'content-type': 'application/json' } : {}),
+        'x-pay-hub': '1',
+        ...(init.cookie ? { cookie: init.cookie } : {}),
+        ...(init.headers as Record<string, string>),
+      },
+    });
+  const signIn = async (role: string, sub: string): Promise<string> => {
+    const response = await call('/bff/dev-sign-in', { method: 'POST', body: JSON.stringify({ role, sub }) });
+    expect(response.status).toBe(201);
+    return cookieOf(response);
+  };
+
+  it('signs in with an HttpOnly, SameSite=Strict cookie and never hands the token to the page', async () => {
+    const response = await call('/bff/dev-sign-in', { method: 'POST', body: JSON.stringify({ role: 'person', sub: 'p-1' }) });
+    expect(response.status).toBe(201);
+    const setCookie = response.headers.get('set-cookie')!;
+    expect(setCookie).toMatch(/^pay_hub_session=[A-Za-z0-9_-]{43}; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Strict$/);
+    const text = await response.text();
+    expect(text).not.toContain(minted[minted.length - 1]);
+    const session = await call('/bff/session', { cookie: cookieOf(response) });
+    expect(await session.json()).toMatchObject({ signedIn: true, user: { sub: 'p-1', role: 'person' } });
+    expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
+  });
+
+  it('refuses a change without the hub header or from another origin, and a body that is not the shape', async () => {
+    const before = hub.sessions.get('x');
+    expect(before).toBeUndefined();
+    const noHeader = await fetch(`${hub.url}/bff/dev-sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ role: 'person', sub: 'p-1' }),
+    });
+    expect(noHeader.status).toBe(403);
+    expect(noHeader.headers.get('set-cookie')).toBeNull();
+    const foreign = await call('/bff/dev-sign-in', {
+      method: 'POST',
+      headers: { origin: 'https://evil.example' },
+      body: JSON.stringify({ role: 'person', sub: 'p-1' }),
+    });
+    expect(foreign.status).toBe(403);
+    const bad = await call('/bff/dev-sign-in', { method: 'POST', body: JSON.stringify({ role: 'operator', sub: 'p 1', extra: true }) });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { details: string[] }).details).toEqual(
+      expect.arrayContaining(['role must be person or analyst', expect.stringMatching(/^sub must be/), 'property extra should not exist']),
+    );
+  });
+
+  it("forwards a person's own routes with their token, and answers 404 for anyone else's without calling the service", async () => {
+    const cookie = await signIn('person', 'p-2');
+    const token = minted[minted.length - 1];
+    const own = await call('/api/wallet/v1/wallets/p-2/payment-methods', { cookie });
+    expect(own.status).toBe(200);
+    expect(wallet.seen.at(-1)).toEqual({ method: 'GET', url: '/v1/wallets/p-2/payment-methods', authorization: `Bearer ${token}` });
+    const calls = wallet.seen.length + history.seen.length;
+    for (const path of [
+      '/api/wallet/v1/wallets/p-1',
+      '/api/history/v1/history/persons/p-1/entries',
+      '/api/history/v1/history/entries',
+      '/api/wallet/v1/ledger/accounts/a',
+    ]) {
+      expect((await call(path, { cookie })).status).toBe(404);
+    }
+    expect(wallet.seen.length + history.seen.length).toBe(calls);
+    const put = await call('/api/wallet/v1/wallets/p-2/apps/instagram', { cookie, method: 'PUT', body: JSON.stringify({ enabled: true }) });
+    expect(put.status).toBe(200);
+    expect(wallet.seen.at(-1)).toMatchObject({ method: 'PUT', url: '/v1/wallets/p-2/apps/instagram' });
+    expect((await call('/api/wallet/v1/wallets/p-2', { cookie: 'pay_hub_session=forged' })).status).toBe(401);
+  });
+
+  it("forwards an analyst's history queries with their filters, and no wallet route", async () => {
+    const cookie = await signIn('analyst', 'a-1');
+    expect((await call('/api/history/v1/history/aggregates?app=instagram&interval=day', { cookie })).status).toBe(200);
+    expect(history.seen.at(-1)).toMatchObject({
+      url: '/v1/history/aggregates?app=instagram&interval=day',
+      authorization: `Bearer ${minted[minted.length - 1]}`,
+    });
+    expect((await call('/api/wallet/v1/wallets/a-1', { cookie })).status).toBe(404);
+  });
+
+  it('ends the session on sign-out, and when the service no longer accepts its token', async () => {
+    const cookie = await signIn('person', 'p-3');
+    expect((await call('/bff/sign-out', { method: 'POST', cookie })).headers.get('set-cookie')).toMatch(/^pay_hub_session=; Max-Age=0/);
+    expect((await call('/api/wallet/v1/wallets/p-3', { cookie })).status).toBe(401);
+    const expired = await signIn('person', 'expired-person');
+    expect((await call('/api/wallet/v1/wallets/expired-person', { cookie: expired })).status).toBe(401);
+    expect((await call('/bff/session', { cookie: expired })).status).toBe(401);
+  });
+
+  describe('with OpenID Connect', () => {
+    let provider: Awaited<ReturnType<typeof startProvider>>;
+    let oidcHub: RunningPayHub;
+
+    beforeAll(async () => {
+      provider = await startProvider('pay-hub-client');
+      oidcHub = await startPayHub({
+        config: hubConfig({ HUB_SIGN_IN: 'oidc', OIDC_ISSUER: provider.issuer, OIDC_CLIENT_ID: 'pay-hub-client', HUB_PUBLIC_URL: 'http://127.0.0.1:3999' }),
+        log: () => undefined,
+      });
+    });
+
+    afterAll(async () => {
+      await oidcHub.close();
+      provider.server.close();
+    });
+
+    const login = async (): Promise<string> => {
+      const response = await fetch(`${oidcHub.url}/bff/login`, { redirect: 'manual' });
+      expect(response.status).toBe(302);
+      return response.headers.get('location')!;
+    };
+    const callback = (query: Record<string, string>) => fetch(`${oidcHub.url}/bff/callback?${new URLSearchParams(query).toString()}`, { redirect: 'manual' });
+
+    it('signs in with the code flow and PKCE (S256), state and nonce; the session forwards the access token', async () => {
+      const location = await login();
+      const request = new URL(location).searchParams;
+      expect(location.startsWith(`${provider.issuer}/authorize?`)).toBe(true);
+      expect(request.get('code_challenge_method')).toBe('S256');
+      expect(request.get('redirect_uri')).toBe('http://127.0.0.1:3999/bff/callback');
+      const code = provider.authorize(location, 'p-oidc', 'person');
+      const response = await callback({ code, state: request.get('state')! });
+      expect(response.status).toBe(302);
+      const cookie = cookieOf(response);
+      const session = await fetch(`${oidcHub.url}/bff/session`, { headers: { cookie } });
+      expect(await session.json()).toMatchObject({ signedIn: true, user: { sub: 'p-oidc', role: 'person' } });
+      await fetch(`${oidcHub.url}/api/wallet/v1/wallets/p-oidc`, { headers: { cookie } });
+      expect(wallet.seen.at(-1)!.authorization).toMatch(/^Bearer ey/);
+      // The same callback again (replayed state) signs nobody in.
+      expect((await callback({ code, state: request.get('state')! })).status).toBe(400);
+      expect(
+        (await fetch(`${oidcHub.url}/bff/dev-sign-in`, { method: 'POST', headers: { 'x-pay-hub': '1', 'content-type': 'application/json' }, body: '{}' }))
+          .status,
+      ).toBe(404);
+    });
+
+    it("refuses a code issued for another sign-in's challenge, and a role the hub does not serve", async () => {
+      const first = await login();
+      const second = await login();
+      const code = provider.authorize(first, 'p-x', 'person');
+      const swapped = await callback({ code, state: new URL(second).searchParams.get('state')! });
+      expect(swapped.status).toBe(400);
+      expect(swapped.headers.get('set-cookie')).toBeNull();
+      const service = await login();
+      const serviceCode = provider.authorize(service, 'shop', 'service');
+      const refused = await callback({ code: serviceCode, state: new URL(service).searchParams.get('state')! });
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get('set-cookie')).toBeNull();
+    });
+  });
+});

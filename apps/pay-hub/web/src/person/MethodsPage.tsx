@@ -1,0 +1,211 @@
+import { useState } from 'react';
+import type { PaymentMethod } from '../api';
+import { api, errorText } from '../api';
+import { Button, Card, Field, Form, Notice, Page, Select } from '../components';
+import { OpenWallet, useWallet, walletPath } from './useWallet';
+
+/**
+ * The PSP simulator's test cards (Stripe's test-mode ids). A card number is typed only into the
+ * PSP's own form (Stripe.js in production); our pages and requests carry the PSP's token.
+ */
+const TEST_CARDS = [
+  { token: 'pm_card_visa', brand: 'visa', last4: '4242', text: 'Visa •••• 4242 (test card)' },
+  { token: 'pm_card_mastercard', brand: 'mastercard', last4: '4444', text: 'Mastercard •••• 4444 (test card)' },
+  { token: 'pm_card_amex', brand: 'amex', last4: '8431', text: 'American Express •••• 8431 (test card)' },
+  { token: 'pm_card_visa_debit', brand: 'visa', last4: '5556', text: 'Visa debit •••• 5556 (test card)' },
+];
+
+function describe(method: PaymentMethod): string {
+  switch (method.kind) {
+    case 'card':
+      return `${method.brand ?? 'card'} •••• ${method.last4 ?? ''}${method.expMonth ? `, expires ${method.expMonth}/${method.expYear}` : ''}`;
+    case 'paypal':
+      return `PayPal ${method.email ?? ''}`;
+    case 'bank_account':
+      return `Bank account •••• ${method.last4 ?? ''}`;
+    default:
+      return method.kind;
+  }
+}
+
+export function MethodsPage({ personId, development }: { personId: string; development: boolean }) {
+  const { wallet, error: loadError, reload } = useWallet(personId);
+  const [message, setMessage] = useState('');
+  const [error, setError] = useState('');
+  const [renaming, setRenaming] = useState<{ id: string; label: string } | undefined>();
+  const [card, setCard] = useState({ token: TEST_CARDS[0].token, label: '' });
+  const [paypal, setPaypal] = useState({ payerId: '', email: '', label: '' });
+  const [bank, setBank] = useState({ iban: '', holderName: '', bic: '', label: '' });
+
+  const run = async (what: string, change: () => Promise<unknown>): Promise<void> => {
+    setError('');
+    setMessage('');
+    try {
+      await change();
+      await reload();
+      // Announced once the page shows the change.
+      setMessage(what);
+    } catch (failure) {
+      setError(errorText(failure));
+    }
+  };
+  const methods = `${walletPath(personId)}/payment-methods`;
+  const optionalLabel = (text: string) => (text.trim() ? { label: text.trim() } : {});
+
+  if (loadError) return <Notice kind="error">{loadError}</Notice>;
+  if (wallet === undefined) return <p role="status">Loading…</p>;
+  if (wallet === null) return <OpenWallet title="Payment methods" personId={personId} onOpened={reload} />;
+  const active = wallet.paymentMethods.filter((method) => method.status === 'active');
+
+  const addCard = () => {
+    const chosen = TEST_CARDS.find((candidate) => candidate.token === card.token)!;
+    return run('Card saved.', () =>
+      api('POST', `${methods}/cards`, {
+        pspToken: chosen.token,
+        brand: chosen.brand,
+        last4: chosen.last4,
+        expMonth: 12,
+        expYear: new Date().getUTCFullYear() + 3,
+        country: 'US',
+        ...optionalLabel(card.label),
+      }),
+    );
+  };
+
+  return (
+    <Page title="Payment methods">
+      <Notice kind="success">{message}</Notice>
+      <Notice kind="error">{error}</Notice>
+      <Card title="Saved methods">
+        {active.length === 0 ? (
+          <p>No saved methods yet.</p>
+        ) : (
+          <ul className="methods">
+            {active.map((method) => (
+              <li key={method.id} data-method-id={method.id}>
+                <strong>{method.label}</strong> — {describe(method)} {method.preferred && <span className="badge">Preferred</span>}
+                <div>
+                  {renaming?.id === method.id ? (
+                    <Form
+                      onSubmit={() =>
+                        run('Renamed.', () => api('PATCH', `${methods}/${method.id}`, { label: renaming.label }).then(() => setRenaming(undefined)))
+                      }
+                      label={`Rename ${method.label}`}
+                    >
+                      <Field
+                        label="New name"
+                        value={renaming.label}
+                        onChange={(event) => setRenaming({ id: method.id, label: event.target.value })}
+                        maxLength={40}
+                      />
+                      <Button type="submit">Save name</Button>
+                      <Button variant="secondary" onClick={() => setRenaming(undefined)}>
+                        Cancel
+                      </Button>
+                    </Form>
+                  ) : (
+                    <Button variant="secondary" onClick={() => setRenaming({ id: method.id, label: method.label })} aria-label={`Rename ${method.label}`}>
+                      Rename
+                    </Button>
+                  )}
+                  {!method.preferred && (
+                    <Button
+                      variant="secondary"
+                      onClick={() => void run('Preferred method chosen.', () => api('PUT', `${methods}/${method.id}/preferred`, {}))}
+                      aria-label={`Make ${method.label} preferred`}
+                    >
+                      Make preferred
+                    </Button>
+                  )}
+                  <Button
+                    variant="danger"
+                    onClick={() => void run('Method removed.', () => api('DELETE', `${methods}/${method.id}`))}
+                    aria-label={`Remove ${method.label}`}
+                  >
+                    Remove
+                  </Button>
+                </div>
+              </li>
+            ))}
+          </ul>
+        )}
+      </Card>
+      <Card title="Add a card">
+        <p className="hint">
+          {development
+            ? 'Development: the PSP simulator tokenises its test cards; choose one.'
+            : "You type the card number into the payment provider's own form; Pay receives only its token."}
+        </p>
+        <Form onSubmit={addCard} label="Add a card">
+          <div className="row">
+            <Select
+              label="Card"
+              value={card.token}
+              onChange={(event) => setCard({ ...card, token: event.target.value })}
+              options={TEST_CARDS.map((c) => ({ value: c.token, text: c.text }))}
+            />
+            <Field label="Name (optional)" value={card.label} onChange={(event) => setCard({ ...card, label: event.target.value })} maxLength={40} />
+            <Button type="submit">Save card</Button>
+          </div>
+        </Form>
+      </Card>
+      <Card title="Add a PayPal account">
+        <Form
+          onSubmit={() =>
+            run('PayPal account saved.', () =>
+              api('POST', `${methods}/paypal-accounts`, { payerId: paypal.payerId.trim(), email: paypal.email.trim(), ...optionalLabel(paypal.label) }),
+            )
+          }
+          label="Add a PayPal account"
+        >
+          <div className="row">
+            <Field
+              label="PayPal payer id"
+              hint="13 capital letters and digits"
+              value={paypal.payerId}
+              onChange={(event) => setPaypal({ ...paypal, payerId: event.target.value })}
+              maxLength={13}
+            />
+            <Field
+              label="PayPal e-mail"
+              type="email"
+              value={paypal.email}
+              onChange={(event) => setPaypal({ ...paypal, email: event.target.value })}
+              autoComplete="email"
+            />
+            <Field label="Name (optional)" value={paypal.label} onChange={(event) => setPaypal({ ...paypal, label: event.target.value })} maxLength={40} />
+            <Button type="submit">Save PayPal</Button>
+          </div>
+        </Form>
+      </Card>
+      <Card title="Add a bank account">
+        <Form
+          onSubmit={() =>
+            run('Bank account saved.', () =>
+              api('POST', `${methods}/bank-accounts`, {
+                iban: bank.iban.trim(),
+                holderName: bank.holderName.trim(),
+                ...(bank.bic.trim() ? { bic: bank.bic.trim() } : {}),
+                ...optionalLabel(bank.label),
+              }),
+            )
+          }
+          label="Add a bank account"
+        >
+          <div className="row">
+            <Field label="IBAN" value={bank.iban} onChange={(event) => setBank({ ...bank, iban: event.target.value })} autoComplete="off" />
+            <Field
+              label="Account holder"
+              value={bank.holderName}
+              onChange={(event) => setBank({ ...bank, holderName: event.target.value })}
+              autoComplete="name"
+            />
+            <Field label="BIC (optional)" value={bank.bic} onChange={(event) => setBank({ ...bank, bic: event.target.value })} />
+            <Field label="Name (optional)" value={bank.label} onChange={(event) => setBank({ ...bank, label: event.target.value })} maxLength={40} />
+            <Button type="submit">Save bank account</Button>
+          </div>
+        </Form>
+      </Card>
+    </Page>
+  );
+}

@@ -1,0 +1,87 @@
+/**
+ * The Pay Hub against the real services for browser tests: the payments platform of the e2e kit
+ * (wallet, payment-orchestration, PSP simulator, in this process), history-projection, and the
+ * hub's server serving the built web app (`npm run build`), opened as http://localhost:<port>
+ * (WebAuthn needs a domain as relying party id: localhost, not 127.0.0.1).
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { loadConfig } from '@pay/config';
+import { Topics } from '@pay/contracts';
+import type { HistoryProjectionConfig } from '@pay/history-projection/tools';
+import { historyProjectionService } from '@pay/history-projection/tools';
+import type { RunningPayHub } from '@pay/pay-hub/tools';
+import { PayHubConfig, startPayHub } from '@pay/pay-hub/tools';
+import type { RunningService } from '@pay/platform';
+import { createService } from '@pay/platform';
+import { dropSchema, testDatabaseUrl, uniqueName } from '@pay/testing';
+import type { Browser } from 'playwright-core';
+import { chromium } from 'playwright-core';
+import type { PaymentsPlatform } from '../e2e-kit';
+import { freePort, startGroupAtEnd, startPaymentsPlatform } from '../e2e-kit';
+
+const ROOT = resolve(__dirname, '../../..');
+export const WEB_APP_DIR = resolve(ROOT, 'dist/apps/pay-hub/web');
+/** Screenshots and downloads of a run (CI keeps reports/ as artefacts). */
+export const ARTEFACTS_DIR = resolve(ROOT, 'reports/browser');
+
+export interface HubStack {
+  platform: PaymentsPlatform;
+  history: RunningService<HistoryProjectionConfig>;
+  historySchema: string;
+  hub: RunningPayHub;
+  /** http://localhost:<port> */
+  hubUrl: string;
+  browser: Browser;
+  stop(): Promise<void>;
+}
+
+export async function startHubStack(chromiumPath: string): Promise<HubStack> {
+  if (!existsSync(resolve(WEB_APP_DIR, 'index.html'))) throw new Error(`${WEB_APP_DIR} has no web app: run \`npm run build\` first`);
+  await mkdir(ARTEFACTS_DIR, { recursive: true });
+  const port = await freePort();
+  const hubUrl = `http://localhost:${port}`;
+  const platform = await startPaymentsPlatform({
+    walletEnv: { WEBAUTHN_RP_ID: 'localhost', WEBAUTHN_RP_NAME: 'Pay (browser test)', WEBAUTHN_ORIGINS: hubUrl },
+  });
+  const historySchema = uniqueName('e2e_hub_history');
+  const historyGroup = uniqueName('e2e.hub.history');
+  for (const topic of [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]) await startGroupAtEnd(historyGroup, topic);
+  const history = await createService<HistoryProjectionConfig>(historyProjectionService, {
+    ...platform.commonEnv,
+    DB_SCHEMA: historySchema,
+    OUTBOX_RELAY_NAME: 'e2e',
+    AUTH_JWKS: JSON.stringify(platform.idp.jwks),
+    HISTORY_CONSUMER_GROUP: historyGroup,
+  });
+  const config = loadConfig('pay-hub', PayHubConfig, {
+    NODE_ENV: 'test',
+    PORT: String(port),
+    HUB_PUBLIC_URL: hubUrl,
+    WALLET_URL: platform.wallet.url,
+    ORCHESTRATION_URL: platform.orchestrationUrl,
+    HISTORY_URL: history.url,
+    HUB_SIGN_IN: 'development',
+    // The test's identity provider signs the development tokens (its key is not exportable): see mintDevToken.
+    HUB_DEV_SIGNING_JWK: '{"kty":"EC","d":"unused"}',
+    HUB_STATIC_DIR: WEB_APP_DIR,
+  });
+  const hub = await startPayHub({ config, mintDevToken: ({ sub, role }) => platform.idp.signTestToken({ sub, role }, { expiresIn: 3600 }) });
+  const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  return {
+    platform,
+    history,
+    historySchema,
+    hub,
+    hubUrl,
+    browser,
+    async stop() {
+      await browser.close().catch(() => undefined);
+      await hub.close().catch(() => undefined);
+      await history.app.close().catch(() => undefined);
+      await dropSchema(testDatabaseUrl(), historySchema).catch(() => undefined);
+      await platform.stop();
+    },
+  };
+}

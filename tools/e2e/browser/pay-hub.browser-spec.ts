@@ -1,0 +1,285 @@
+/**
+ * The Pay Hub in headless Chromium (Debian's, driven by playwright-core) against the real
+ * services: a person signs in, saves a card and a PayPal account, turns Pay on in two apps,
+ * registers a passkey through a virtual authenticator (CDP WebAuthn, user verification on),
+ * confirms a purchase above the step-up threshold with it and sees it in the timeline; another
+ * person's payment typed into the address bar is not found. An analyst filters, sees a chart whose
+ * numbers are the API's, and downloads the CSV. Screenshots go to reports/browser/.
+ * Without Chromium the tier is skipped, saying why and how to install it.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { waitFor } from '@pay/testing';
+import type { BrowserContext, Page } from 'playwright-core';
+import { http, purchaseOf } from '../e2e-kit';
+import { findChromium, reportSkipped } from './chromium';
+import type { HubStack } from './hub-kit';
+import { ARTEFACTS_DIR, startHubStack } from './hub-kit';
+
+const CHROMIUM = findChromium();
+if (!CHROMIUM) reportSkipped('pay-hub.browser-spec.ts');
+const describeWithBrowser = CHROMIUM ? describe : describe.skip;
+
+jest.setTimeout(240_000);
+
+describeWithBrowser('the Pay Hub in a browser', () => {
+  let stack: HubStack;
+  const personId = `hub-person-${randomUUID().slice(0, 8)}`;
+  let purchaseId = '';
+  let otherPaymentId = '';
+
+  beforeAll(async () => {
+    stack = await startHubStack(CHROMIUM!);
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  /** Each test's pages as they were at its end (a failure's artefact): a screenshot and the browser's console. */
+  const openPages: Array<{ name: string; page: Page; lines: string[] }> = [];
+  afterEach(async () => {
+    for (const { name, page, lines } of openPages.splice(0)) {
+      if (page.isClosed()) continue;
+      await shot(page, `last-${name}`).catch(() => undefined);
+      await writeFile(join(ARTEFACTS_DIR, `last-${name}.console.txt`), lines.join('\n')).catch(() => undefined);
+    }
+  });
+
+  const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTEFACTS_DIR, `${name}.png`), fullPage: true });
+
+  async function signIn(context: BrowserContext, role: 'person' | 'analyst', sub: string): Promise<Page> {
+    const page = await context.newPage();
+    const lines: string[] = [];
+    page.on('console', (message) => lines.push(`${message.type()}: ${message.text()}`));
+    page.on('pageerror', (error) => lines.push(`pageerror: ${error.message}`));
+    openPages.push({ name: role, page, lines });
+    await page.goto(stack.hubUrl);
+    await page.getByRole('heading', { name: 'Sign in (development)' }).waitFor();
+    await expectVisible(page.getByText('Development only'));
+    await page.getByLabel('Sign in as').selectOption(role);
+    await page.getByLabel('Id').fill(sub);
+    await shot(page, 'sign-in');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText(`Signed in as ${sub}`).waitFor();
+    return page;
+  }
+
+  const expectVisible = async (locator: ReturnType<Page['getByText']>): Promise<void> => {
+    await locator.first().waitFor({ state: 'visible' });
+  };
+
+  /** 1 once `locator` shows within a moment, else 0: a probe for waitFor while the page fetches. */
+  const shows = (locator: ReturnType<Page['locator']>): Promise<number> =>
+    locator
+      .first()
+      .waitFor({ state: 'visible', timeout: 3_000 })
+      .then(
+        () => 1,
+        () => 0,
+      );
+
+  const goTo = async (page: Page, link: string, heading: string): Promise<void> => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link }).click();
+    await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+  };
+
+  it('lets a person save methods, turn Pay on, add a passkey, confirm a purchase with it and find it in the timeline', async () => {
+    const context = await stack.browser.newContext({ baseURL: stack.hubUrl });
+    const page = await signIn(context, 'person', personId);
+    // The session is an HttpOnly cookie: the page's script sees no token, local storage holds none.
+    expect(await page.evaluate('({ cookie: document.cookie, stored: localStorage.length + sessionStorage.length })')).toEqual({
+      cookie: '',
+      stored: 0,
+    });
+
+    await goTo(page, 'Payment methods', 'Payment methods');
+    await page.getByLabel('Country').fill('US');
+    await page.getByRole('button', { name: 'Open wallet' }).click();
+    await page.getByLabel('Card', { exact: true }).selectOption('pm_card_visa');
+    await page.getByLabel('Name (optional)').first().fill('Everyday card');
+    await page.getByRole('button', { name: 'Save card' }).click();
+    await page.getByRole('status').filter({ hasText: 'Card saved.' }).waitFor();
+    await page.getByLabel('PayPal payer id').fill('QYR5Z8XDVJNXQ');
+    await page.getByLabel('PayPal e-mail').fill('ana@example.com');
+    await page.getByRole('button', { name: 'Save PayPal' }).click();
+    await page.getByRole('status').filter({ hasText: 'PayPal account saved.' }).waitFor();
+    const saved = page.getByRole('region', { name: 'Saved methods' });
+    await saved.getByText('Everyday card').waitFor();
+    await expect(saved.getByText(/PayPal/).count()).resolves.toBe(1);
+    await expect(saved.locator('li', { hasText: 'Everyday card' }).getByText('Preferred').count()).resolves.toBe(1);
+    await shot(page, 'person-methods');
+
+    await goTo(page, 'Pay in apps', 'Pay in apps');
+    for (const app of ['instagram', 'facebook']) {
+      await page.getByLabel(app, { exact: true }).click();
+      await page
+        .getByRole('status')
+        .filter({ hasText: `Pay is on in ${app}.` })
+        .waitFor();
+    }
+    await expect(page.getByLabel('instagram', { exact: true }).isChecked()).resolves.toBe(true);
+    await expect(page.getByLabel('facebook', { exact: true }).isChecked()).resolves.toBe(true);
+    await shot(page, 'person-apps');
+
+    // A platform authenticator that verifies its user (as Face ID or a fingerprint would).
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('WebAuthn.enable');
+    const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+      options: {
+        protocol: 'ctap2',
+        transport: 'internal',
+        hasResidentKey: true,
+        hasUserVerification: true,
+        isUserVerified: true,
+        automaticPresenceSimulation: true,
+      },
+    });
+    await goTo(page, 'PIN and passkeys', 'PIN and passkeys');
+    await page.getByLabel('New PIN', { exact: true }).fill('730264');
+    await page.getByLabel('New PIN again').fill('730264');
+    await page.getByRole('button', { name: 'Set PIN' }).click();
+    await page.getByRole('status').filter({ hasText: 'PIN set.' }).waitFor();
+    await page.getByLabel('Device name').fill('Test phone');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.getByRole('status').filter({ hasText: 'Passkey added.' }).waitFor();
+    await page.getByText('Test phone').waitFor();
+    const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+    expect(credentials).toHaveLength(1);
+    await shot(page, 'person-security');
+
+    // Orchestration learns the wallet (apps, methods) from wallet.events.v1 before it can take a purchase.
+    await waitFor(
+      () =>
+        stack.platform.orchestrationQuery<{ apps: string[]; methods: string }>(
+          'SELECT h.apps, count(m.method_id)::text AS methods FROM wallet_holders h LEFT JOIN wallet_methods m ON m.person_id = h.person_id WHERE h.person_id = $1 GROUP BY h.apps',
+          [personId],
+        ),
+      (rows) => rows.length === 1 && rows[0].apps.length === 2 && rows[0].methods === '2',
+      { what: `the wallet of ${personId} in orchestration's read model` },
+    );
+
+    await goTo(page, 'Shop (development)', 'Shop (development)');
+    await page.getByLabel('App', { exact: true }).selectOption('instagram');
+    await page.getByLabel('Amount', { exact: true }).fill('125.00');
+    await page.getByLabel('Pay with').selectOption({ label: 'Everyday card' });
+    await page.getByRole('button', { name: 'Buy' }).click();
+    await page.getByRole('heading', { name: 'Confirm 125.00 USD' }).waitFor();
+    await shot(page, 'person-confirm');
+    await page.getByRole('button', { name: 'Confirm with a passkey' }).click();
+    const accepted = page.getByRole('status').filter({ hasText: 'Payment of 125.00 USD accepted' });
+    await accepted.waitFor();
+    purchaseId = (await accepted.getByRole('link').textContent())!.replace('See payment ', '').trim();
+    expect(purchaseId).toMatch(/\S+/);
+    // The proof the passkey earned is the biometric one, bound to this payer.
+    const grants = await stack.platform.walletQuery<{ payload: { data: { method: string } } }>(
+      "SELECT payload FROM outbox WHERE payload->>'type' = 'wallet.step-up.granted' AND payload->>'subject' = $1",
+      [personId],
+    );
+    expect(grants.map((row) => row.payload.data.method)).toEqual(['biometric']);
+    await shot(page, 'person-shop');
+
+    await stack.platform.events.waitFor(purchaseId, 'payments.payment.captured', 60_000);
+    await goTo(page, 'Payments', 'Your payments');
+    await waitFor(
+      async () => {
+        await page.getByRole('button', { name: 'Apply filters' }).click();
+        return shows(page.locator(`tr[data-payment-id="${purchaseId}"]`).getByText('captured', { exact: true }));
+      },
+      (count) => count === 1,
+      { what: 'the captured purchase in the timeline', timeoutMs: 60_000 },
+    );
+    await page.getByLabel('App', { exact: true }).selectOption('whatsapp');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.getByText('No payments match.').waitFor();
+    await page.getByLabel('App', { exact: true }).selectOption('instagram');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.locator(`tr[data-payment-id="${purchaseId}"]`).waitFor();
+    await shot(page, 'person-payments');
+    await page.locator(`tr[data-payment-id="${purchaseId}"]`).getByRole('link').click();
+    await page.getByRole('heading', { level: 1, name: 'Purchase of 125.00 USD' }).waitFor();
+    await waitFor(
+      async () => {
+        await page.reload();
+        return shows(page.getByText(/^Posted \(transaction /));
+      },
+      (count) => count === 1,
+      { what: "the purchase's ledger posting on its detail page", timeoutMs: 60_000 },
+    );
+    await shot(page, 'person-payment-detail');
+
+    // Another person's payment, in history already (the analysts' API sees it), is not found for this one.
+    const other = await stack.platform.person();
+    const requestId = randomUUID();
+    const answer = await http(`${stack.platform.orchestrationUrl}/v1/payments`, 'POST', await stack.platform.serviceToken(), purchaseOf(other, 1_200n), {
+      'idempotency-key': requestId,
+    });
+    expect(answer.status).toBe(202);
+    otherPaymentId = String(answer.body.paymentId);
+    await stack.platform.events.waitFor(otherPaymentId, 'payments.payment.captured', 60_000);
+    const analystToken = await stack.platform.idp.signTestToken({ sub: 'hub-analyst-check', role: 'analyst' });
+    await waitFor(
+      () => http<{ entries: unknown[] }>(`${stack.history.url}/v1/history/entries?paymentId=${otherPaymentId}`, 'GET', analystToken),
+      (found) => found.status === 200 && found.body.entries.length > 0,
+      { what: "the other person's payment in history" },
+    );
+    await page.goto(`/payments/${otherPaymentId}`);
+    await page.getByRole('heading', { level: 1, name: 'Payment not found' }).waitFor();
+    await shot(page, 'person-other-payment-not-found');
+    await context.close();
+  });
+
+  it("lets an analyst filter, draws the API's numbers, and downloads the CSV", async () => {
+    expect(purchaseId).not.toBe('');
+    const context = await stack.browser.newContext({ baseURL: stack.hubUrl, acceptDownloads: true });
+    const page = await signIn(context, 'analyst', 'hub-analyst-1');
+    await page.getByRole('heading', { level: 1, name: 'Analytics' }).waitFor();
+    // An analyst has no wallet pages; the hub forwards none of the wallet's routes for them.
+    await expect(page.getByRole('link', { name: 'Payment methods' }).count()).resolves.toBe(0);
+    expect((await page.request.get(`/api/wallet/v1/wallets/${personId}`)).status()).toBe(404);
+
+    await page.getByLabel('App', { exact: true }).selectOption('instagram');
+    await page.getByLabel('Currency', { exact: true }).fill('USD');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    const analystToken = await stack.platform.idp.signTestToken({ sub: 'hub-analyst-1', role: 'analyst' });
+    const api = await http<{ rows: Array<{ period: string; app: string; sum: string }> }>(
+      `${stack.history.url}/v1/history/aggregates?app=instagram&currency=USD&interval=day&groupBy=app`,
+      'GET',
+      analystToken,
+    );
+    expect(api.status).toBe(200);
+    expect(api.body.rows.length).toBeGreaterThan(0);
+    const chart = page.getByRole('figure').filter({ hasText: 'Totals per day by app' });
+    await chart.locator('td[data-series="instagram"]').first().waitFor();
+    const drawn = await chart
+      .locator('td[data-series]')
+      .evaluateAll((cells: Array<{ getAttribute(name: string): string | null }>) =>
+        cells.map((cell) => ({ period: cell.getAttribute('data-period'), app: cell.getAttribute('data-series'), sum: cell.getAttribute('data-minor') })),
+      );
+    expect(drawn.filter((cell) => cell.sum !== '0').sort((a, b) => `${a.period}${a.app}`.localeCompare(`${b.period}${b.app}`))).toEqual(
+      api.body.rows
+        .map((row) => ({ period: row.period, app: row.app, sum: row.sum }))
+        .sort((a, b) => `${a.period}${a.app}`.localeCompare(`${b.period}${b.app}`)),
+    );
+    await expect(page.getByRole('cell', { name: '125.00 USD' }).count()).resolves.toBeGreaterThan(0);
+    await shot(page, 'analyst-analytics');
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
+    const file = join(ARTEFACTS_DIR, 'analyst-history.csv');
+    await download.saveAs(file);
+    await page
+      .getByRole('status')
+      .filter({ hasText: /Exported \d+ rows/ })
+      .waitFor();
+    const csv = (await readFile(file, 'utf8')).trim().split('\n');
+    const apiCsv = await fetch(`${stack.history.url}/v1/history/entries/export?app=instagram&currency=USD`, {
+      headers: { authorization: `Bearer ${analystToken}` },
+    });
+    expect(csv).toEqual((await apiCsv.text()).trim().split('\n'));
+    expect(csv.some((line) => line.includes(purchaseId))).toBe(true);
+    expect(csv.some((line) => line.includes(otherPaymentId))).toBe(true);
+    await shot(page, 'analyst-export');
+    await context.close();
+  });
+});
