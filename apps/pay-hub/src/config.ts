@@ -5,7 +5,7 @@ const URL_PATTERN = /^https?:\/\/[^\s/]+(\/\S*)?$/;
 const url = (what: string) => ({ message: `must be the http(s) URL of ${what}` });
 
 /**
- * Environment of the Pay Hub's server (the backend for the web app, docs/adr/0009-pay-hub-sessions.md),
+ * Environment of the Pay Hub's server (the backend for the web app, docs/adr/0010-pay-hub-sessions.md),
  * validated at start-up: a wrong variable stops it with the variable's name, never its value.
  */
 export class PayHubConfig {

@@ -105,7 +105,7 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
  * The Pay Hub's server: the web app's files, sign-in (development tokens or OpenID Connect with
  * PKCE), a session cookie (HttpOnly, SameSite=Strict) in place of tokens in the browser, and
  * `/api/{wallet,history}/…` forwarded to the services with the session's access token
- * (docs/adr/0009-pay-hub-sessions.md).
+ * (docs/adr/0010-pay-hub-sessions.md).
  */
 export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub> {
   const { config } = options;

@@ -25,7 +25,7 @@ export interface PendingSignIn {
 const PENDING_SIGN_IN_MS = 10 * 60_000;
 
 /**
- * Sessions in this process's memory (docs/adr/0009-pay-hub-sessions.md): a restart signs everyone
+ * Sessions in this process's memory (docs/adr/0010-pay-hub-sessions.md): a restart signs everyone
  * out, and several replicas need sticky sessions. Ids are 256 random bits; expired ones are
  * dropped when met and by `sweep`.
  */

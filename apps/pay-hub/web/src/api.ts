@@ -1,4 +1,4 @@
-/** Calls to the hub's own server: the session cookie goes along, never a token (docs/adr/0009-pay-hub-sessions.md). */
+/** Calls to the hub's own server: the session cookie goes along, never a token (docs/adr/0010-pay-hub-sessions.md). */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
