@@ -74,7 +74,7 @@ function validateKafkaUser(object: KubeObject): string[] {
     if (!['authentication', 'authorization', 'quotas', 'template'].includes(field)) errors.push(`/spec/${field} is not a field of KafkaUser`);
   }
   const authentication = spec.authentication;
-  if (authentication !== undefined && (!isRecord(authentication) || !['tls', 'tls-external', 'scram-sha-512'].includes(String(authentication.type))))
+  if (authentication !== undefined && (!isRecord(authentication) || !['tls', 'tls-external', 'scram-sha-512'].includes(authentication.type as string)))
     errors.push('/spec/authentication/type must be tls, tls-external or scram-sha-512');
   const authorization = spec.authorization;
   if (authorization !== undefined) {
@@ -84,10 +84,10 @@ function validateKafkaUser(object: KubeObject): string[] {
     acls.forEach((acl: unknown, i) => {
       const at = `/spec/authorization/acls/${i}`;
       if (!isRecord(acl) || !isRecord(acl.resource)) return void errors.push(`${at}/resource must be an object`);
-      if (!['topic', 'group', 'cluster', 'transactionalId'].includes(String(acl.resource.type)))
+      if (!['topic', 'group', 'cluster', 'transactionalId'].includes(acl.resource.type as string))
         errors.push(`${at}/resource/type must be topic, group, cluster or transactionalId`);
       if (acl.resource.type !== 'cluster' && typeof acl.resource.name !== 'string') errors.push(`${at}/resource/name must be a string`);
-      if (acl.resource.patternType !== undefined && !['literal', 'prefix'].includes(String(acl.resource.patternType)))
+      if (acl.resource.patternType !== undefined && !['literal', 'prefix'].includes(acl.resource.patternType as string))
         errors.push(`${at}/resource/patternType must be literal or prefix`);
       const operations = [
         'Read',
@@ -102,9 +102,9 @@ function validateKafkaUser(object: KubeObject): string[] {
         'IdempotentWrite',
         'All',
       ];
-      if (!Array.isArray(acl.operations) || acl.operations.length === 0 || !acl.operations.every((op) => operations.includes(String(op))))
+      if (!Array.isArray(acl.operations) || acl.operations.length === 0 || !acl.operations.every((op: unknown) => operations.includes(op as string)))
         errors.push(`${at}/operations must be a non-empty list of ${operations.join(', ')}`);
-      if (acl.type !== undefined && !['allow', 'deny'].includes(String(acl.type))) errors.push(`${at}/type must be allow or deny`);
+      if (acl.type !== undefined && !['allow', 'deny'].includes(acl.type as string)) errors.push(`${at}/type must be allow or deny`);
     });
   }
   return errors;
