@@ -16,6 +16,8 @@ import { TEST_PAYMENT_METHODS } from './payment-methods/test-payment-methods';
 import { failRefund } from './refunds/refund-routes';
 import type { ChargeObject, DisputeObject, PaymentIntentObject, RecordedRequest, RefundObject } from './simulator-state';
 import { SimulatorState, snapshot } from './simulator-state';
+import { SimulatorClock } from './persistence/simulator-clock';
+import { StateJournal } from './persistence/state-journal';
 import type { WebhookDelivery, WebhookEvent, WebhookPolicy } from './webhooks/webhook-outbox';
 import { WebhookOutbox } from './webhooks/webhook-outbox';
 
@@ -36,6 +38,12 @@ export interface PspSimulatorOptions {
   webhookRetryDelayMs?: number;
   /** Webhook deliveries in flight at once; 1 (the default) keeps their order. */
   webhookConcurrency?: number;
+  /**
+   * A file where the simulator keeps what Stripe keeps across restarts (objects, bank debits in
+   * flight, the simulated clock, idempotency keys for 24 h); a simulator started on the same
+   * file carries on. Without it, state lives in memory only.
+   */
+  stateFile?: string;
 }
 
 export interface SimulatorSnapshot {
@@ -112,7 +120,22 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
   const webhookSecret = options.webhookSecret ?? 'whsec_simulator';
   const holdMs = options.holdMs ?? 90_000;
   const state = new SimulatorState();
-  const idempotency = new IdempotencyStore();
+  const clock = new SimulatorClock();
+  let journal: StateJournal | undefined;
+  const idempotency = new IdempotencyStore((compoundKey, saved) => journal?.keyRemembered(compoundKey, saved));
+  if (options.stateFile) {
+    journal = new StateJournal(options.stateFile, state, idempotency, clock);
+    journal.load();
+  }
+  /** Writes what the last piece of work changed; before its answer leaves. */
+  const persist = (): void => journal?.flush();
+  const persisted = <T>(work: () => T): T => {
+    try {
+      return work();
+    } finally {
+      persist();
+    }
+  };
   const faults = new FaultPlan();
   const outbox = new WebhookOutbox({
     url: options.webhookUrl,
@@ -146,6 +169,8 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
     idempotency.clear();
     faults.clear();
     outbox.reset();
+    clock.reset();
+    journal?.reset();
   };
 
   /** Holds an answer, as a stuck provider would; ends early if the client leaves or the simulator closes. */
@@ -226,6 +251,7 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       result = { status: error.status, body: error.body() };
     }
     if (key) idempotency.save(apiKey, key, { method, path, fingerprint: fingerprintOf(params), answer: result });
+    persist();
 
     // The work is done and saved; what follows only decides whether the client hears of it.
     if (context.failFirstAnswer) {
@@ -257,7 +283,13 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
     try {
       if (rawBody.trim() !== '') body = JSON.parse(rawBody) as Record<string, unknown>;
       if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ControlError('the body must be a JSON object');
-      send(response, { status: 200, body: await routeControlRequest(controlDependencies, method, path, body) });
+      let result: unknown;
+      try {
+        result = await routeControlRequest(controlDependencies, method, path, body);
+      } finally {
+        persist();
+      }
+      send(response, { status: 200, body: result });
     } catch (error) {
       if (error instanceof StripeApiError) return send(response, { status: error.status, body: error.body() });
       if (error instanceof ControlError || error instanceof SyntaxError) return send(response, { status: 400, body: { error: { message: error.message } } });
@@ -306,15 +338,15 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       deliveries: () => outbox.deliveries,
       idle: () => outbox.idle(),
     },
-    completePaymentIntent: (id, outcome) => snapshot(completePaymentIntent(controlDependencies.context(), id, outcome)),
+    completePaymentIntent: (id, outcome) => persisted(() => snapshot(completePaymentIntent(controlDependencies.context(), id, outcome))),
     aliasPaymentMethod: (id, behavesLike) => {
       if (!Object.hasOwn(TEST_PAYMENT_METHODS, behavesLike))
         throw new Error(`${behavesLike} is not a test payment method; use one of ${Object.keys(TEST_PAYMENT_METHODS).join(', ')}`);
-      state.aliases.set(id, behavesLike);
+      persisted(() => state.aliases.set(id, behavesLike));
     },
-    openDispute: (paymentIntentId, disputeOptions) => snapshot(openDispute(controlDependencies.context(), paymentIntentId, disputeOptions)),
-    closeDispute: (disputeId, status) => snapshot(closeDispute(controlDependencies.context(), disputeId, status)),
-    failRefund: (refundId, reason) => snapshot(failRefund(controlDependencies.context(), refundId, reason)),
+    openDispute: (paymentIntentId, disputeOptions) => persisted(() => snapshot(openDispute(controlDependencies.context(), paymentIntentId, disputeOptions))),
+    closeDispute: (disputeId, status) => persisted(() => snapshot(closeDispute(controlDependencies.context(), disputeId, status))),
+    failRefund: (refundId, reason) => persisted(() => snapshot(failRefund(controlDependencies.context(), refundId, reason))),
     reset,
     close: async () => {
       holds.abort();
