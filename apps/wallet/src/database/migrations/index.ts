@@ -7,6 +7,7 @@ import { OutboxNotify1765065600000 } from './1765065600000-outbox-notify';
 import { LedgerCorrections1765238400000 } from './1765238400000-ledger-corrections';
 import { PinAbuseLimits1765324800000 } from './1765324800000-pin-abuse-limits';
 import { ConsentOptIn1765411200000 } from './1765411200000-consent-opt-in';
+import { BankDebitPostings1765497600000 } from './1765497600000-bank-debit-postings';
 
 /** Every migration of the wallet schema, in order. */
 export const walletMigrations: MigrationList = [
@@ -18,4 +19,5 @@ export const walletMigrations: MigrationList = [
   LedgerCorrections1765238400000,
   PinAbuseLimits1765324800000,
   ConsentOptIn1765411200000,
+  BankDebitPostings1765497600000,
 ];
