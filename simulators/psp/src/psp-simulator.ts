@@ -14,7 +14,8 @@ import { newId } from './ids';
 import { completePaymentIntent } from './payment-intents/complete-payment-intent';
 import { TEST_PAYMENT_METHODS } from './payment-methods/test-payment-methods';
 import { failRefund } from './refunds/refund-routes';
-import type { ChargeObject, DisputeObject, PaymentIntentObject, RecordedRequest, RefundObject } from './simulator-state';
+import { settleDueDebits } from './payment-intents/settle-debits';
+import type { ChargeObject, DisputeObject, PaymentIntentObject, PendingDebit, RecordedRequest, RefundObject } from './simulator-state';
 import { SimulatorState, snapshot } from './simulator-state';
 import { SimulatorClock } from './persistence/simulator-clock';
 import { StateJournal } from './persistence/state-journal';
@@ -44,6 +45,8 @@ export interface PspSimulatorOptions {
    * file carries on. Without it, state lives in memory only.
    */
   stateFile?: string;
+  /** How long a bank takes to answer a debit (SEPA, ACH), in simulated milliseconds; 3 days by default. */
+  debitDelayMs?: number;
 }
 
 export interface SimulatorSnapshot {
@@ -51,6 +54,9 @@ export interface SimulatorSnapshot {
   charges: ChargeObject[];
   refunds: RefundObject[];
   disputes: DisputeObject[];
+  debits: PendingDebit[];
+  /** Simulated time (epoch milliseconds) and how far it runs ahead of the wall clock. */
+  clock: { now: number; aheadMs: number };
   requests: RecordedRequest[];
   events: WebhookEvent[];
   deliveries: WebhookDelivery[];
@@ -81,6 +87,11 @@ export interface PspSimulator {
   openDispute(paymentIntentId: string, options?: { amount?: number; reason?: string }): DisputeObject;
   closeDispute(disputeId: string, status: 'won' | 'lost'): DisputeObject;
   failRefund(refundId: string, reason?: string): RefundObject;
+  /**
+   * Moves simulated time forward (a bank debit takes days): the debits that come due are
+   * answered at once, with their webhooks. Returns the PaymentIntents answered.
+   */
+  advanceClock(ms: number): string[];
   /** A saved card (`pm_...` id) behaves from now on like the test token `behavesLike` (e.g. `pm_card_chargeDeclined`). */
   aliasPaymentMethod(id: string, behavesLike: string): void;
   reset(): void;
@@ -146,8 +157,11 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
   });
   const holds = new AbortController();
 
+  const debitDelayMs = options.debitDelayMs ?? 3 * 24 * 60 * 60 * 1000;
   const contextFor = (apiVersion: string, request: WebhookEvent['request']): ApiContext => ({
     state,
+    clock,
+    debitDelayMs,
     emit: (type, object) => void outbox.emit(type, object, apiVersion, request),
     failFirstAnswer: false,
     hangAnswer: false,
@@ -159,6 +173,8 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       charges: [...state.charges.values()],
       refunds: [...state.refunds.values()],
       disputes: [...state.disputes.values()],
+      debits: [...state.debits.values()],
+      clock: { now: clock.now(), aheadMs: clock.aheadMs },
       requests: state.requests,
       events: outbox.events,
       deliveries: outbox.deliveries,
@@ -270,7 +286,18 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
     answer(result);
   }
 
+  const settleDebits = (): string[] => persisted(() => settleDueDebits(contextFor(DEFAULT_API_VERSION, { id: null, idempotency_key: null })));
+  const advanceClock = (ms: number): string[] => {
+    clock.advance(ms);
+    journal?.clockMoved();
+    return settleDebits();
+  };
+  // Debits also come due as real time passes (and after a restart, for those due meanwhile).
+  const debitTimer = setInterval(settleDebits, 1000);
+  debitTimer.unref();
+
   const controlDependencies = {
+    advanceClock,
     context: () => contextFor(DEFAULT_API_VERSION, { id: null, idempotency_key: null }),
     faults,
     webhooks: outbox,
@@ -347,8 +374,10 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
     openDispute: (paymentIntentId, disputeOptions) => persisted(() => snapshot(openDispute(controlDependencies.context(), paymentIntentId, disputeOptions))),
     closeDispute: (disputeId, status) => persisted(() => snapshot(closeDispute(controlDependencies.context(), disputeId, status))),
     failRefund: (refundId, reason) => persisted(() => snapshot(failRefund(controlDependencies.context(), refundId, reason))),
+    advanceClock,
     reset,
     close: async () => {
+      clearInterval(debitTimer);
       holds.abort();
       await outbox.close();
       server.closeAllConnections();

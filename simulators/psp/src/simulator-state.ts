@@ -105,6 +105,8 @@ export interface PendingDebit {
   /** Simulated epoch milliseconds when the bank answers. */
   settlesAt: number;
   outcome: 'succeeded' | 'failed';
+  /** Set once the bank answered (kept, not deleted, so the journal never settles it twice). */
+  answered: boolean;
 }
 
 /** The kinds of objects the journal keeps, by the map that holds them. */

@@ -6,7 +6,10 @@ describe('IdempotencyStore', () => {
   it('forgets a key 24 hours after its first answer, as Stripe does', () => {
     let now = 1_000_000;
     const saved: string[] = [];
-    const store = new IdempotencyStore((key) => saved.push(key), () => now);
+    const store = new IdempotencyStore(
+      (key) => saved.push(key),
+      () => now,
+    );
     store.save('sk_test_a', 'k-1', entry);
     expect(saved).toEqual(['sk_test_a\u0000k-1']);
     now += IDEMPOTENCY_KEY_TTL_MS - 1;

@@ -32,7 +32,14 @@ async function call(baseUrl: string, method: 'GET' | 'POST', path: string, form?
   return { status: response.status, replayed: response.headers.get('idempotent-replayed') === 'true', body: (await response.json()) as Answer['body'] };
 }
 
-const manualIntent = { amount: '2500', currency: 'eur', payment_method: 'pm_card_visa', confirm: 'true', capture_method: 'manual', 'metadata[paymentId]': 'p-1' };
+const manualIntent = {
+  amount: '2500',
+  currency: 'eur',
+  payment_method: 'pm_card_visa',
+  confirm: 'true',
+  capture_method: 'manual',
+  'metadata[paymentId]': 'p-1',
+};
 
 let dir: string;
 let simulator: PspSimulator | undefined;
@@ -53,7 +60,13 @@ describe('PSP simulator state across restarts', () => {
     simulator = await startPspSimulator({ stateFile });
     const created = await call(simulator.url, 'POST', '/v1/payment_intents', manualIntent, 'p-1:authorize');
     expect(created).toMatchObject({ status: 200, body: { status: 'requires_capture' } });
-    const paid = await call(simulator.url, 'POST', '/v1/payment_intents', { ...manualIntent, capture_method: 'automatic', 'metadata[paymentId]': 'p-2' }, 'p-2:authorize');
+    const paid = await call(
+      simulator.url,
+      'POST',
+      '/v1/payment_intents',
+      { ...manualIntent, capture_method: 'automatic', 'metadata[paymentId]': 'p-2' },
+      'p-2:authorize',
+    );
     const refund = await call(simulator.url, 'POST', '/v1/refunds', { payment_intent: paid.body.id, amount: '1000' }, 'p-2:refund:r-1');
     expect(refund.status).toBe(200);
     await simulator.close();
@@ -97,7 +110,7 @@ describe('PSP simulator state across restarts', () => {
       const url = await waitFor(
         () => /listening on (http:\/\/\S+?),/.exec(output)?.[1],
         (found) => found !== undefined,
-        { what: "the simulator to print its address", timeoutMs: 15_000 },
+        { what: 'the simulator to print its address', timeoutMs: 15_000 },
       );
       return { child, url: url as string };
     };
