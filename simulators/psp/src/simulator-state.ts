@@ -125,7 +125,7 @@ export class SimulatorState {
   readonly debits = new TrackedMap<PendingDebit>(true);
 
   kept(kind: KeptObjectKind): TrackedMap<unknown> {
-    return this[kind] as TrackedMap<unknown>;
+    return this[kind];
   }
 
   clear(): void {

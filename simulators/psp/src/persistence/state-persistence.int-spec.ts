@@ -10,7 +10,6 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { waitFor } from '@pay/testing';
 import type { PspSimulator } from '../psp-simulator';
 import { startPspSimulator } from '../psp-simulator';
 
@@ -104,15 +103,26 @@ describe('PSP simulator state across restarts', () => {
         env: { ...process.env, PORT: '0', PSP_SIMULATOR_STATE_FILE: stateFile, PSP_SIMULATOR_WEBHOOK_URL: 'http://127.0.0.1:9/none' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
-      let output = '';
-      child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-      const url = await waitFor(
-        () => /listening on (http:\/\/\S+?),/.exec(output)?.[1],
-        (found) => found !== undefined,
-        { what: 'the simulator to print its address', timeoutMs: 15_000 },
-      );
-      return { child, url: url as string };
+      // The address is known when the process prints it; it fails the test if it exits or stays silent.
+      const url = await new Promise<string>((resolve, reject) => {
+        let output = '';
+        const timer = setTimeout(() => reject(new Error(`the simulator printed no address within 15 s: ${output}`)), 15_000);
+        const read = (chunk: Buffer): void => {
+          output += chunk.toString();
+          const found = /listening on (http:\/\/\S+?),/.exec(output)?.[1];
+          if (found) {
+            clearTimeout(timer);
+            resolve(found);
+          }
+        };
+        child.stdout?.on('data', read);
+        child.stderr?.on('data', read);
+        child.once('exit', (code) => {
+          clearTimeout(timer);
+          reject(new Error(`the simulator exited (${code}) before listening: ${output}`));
+        });
+      });
+      return { child, url };
     };
     const killed = (child: ChildProcess): Promise<unknown> => new Promise((done) => child.once('exit', done));
 
