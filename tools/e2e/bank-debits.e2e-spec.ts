@@ -56,8 +56,8 @@ const status = async (paymentId: string): Promise<string | undefined> =>
 /** The status of the payment's entry in the person's own history, as the person reads it. */
 async function historyStatus(person: TestPerson, paymentId: string): Promise<string | undefined> {
   const caller = await history.as(person.id, 'person');
-  const page = await caller.get<{ items: { paymentId: string; kind: string; status: string }[] }>(`/v1/history/persons/${person.id}/entries?limit=50`);
-  return page.body.items?.find((entry) => entry.paymentId === paymentId && entry.kind === 'purchase')?.status;
+  const page = await caller.get<{ entries: { paymentId: string; kind: string; status: string }[] }>(`/v1/history/persons/${person.id}/entries?limit=50`);
+  return page.body.entries?.find((entry) => entry.paymentId === paymentId && entry.kind === 'purchase')?.status;
 }
 
 const movements = async (paymentId: string): Promise<string[]> =>
