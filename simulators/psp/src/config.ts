@@ -27,4 +27,13 @@ export class PspSimulatorConfig {
   /** How long answers of the timeout scenario are held, in milliseconds. */
   @IsWholeNumber({ min: 1, message: 'must be a whole number of milliseconds' })
   PSP_SIMULATOR_HOLD_MS = 90_000;
+
+  /**
+   * Where the simulator keeps what Stripe keeps across restarts (objects, bank debits, the
+   * simulated clock, idempotency keys for 24 h), relative to the working directory; `none`
+   * keeps state in memory only.
+   */
+  @IsString()
+  @Matches(/^\S+$/, { message: 'must be a file path (e.g. .cache/psp-simulator/state.jsonl) or none' })
+  PSP_SIMULATOR_STATE_FILE = '.cache/psp-simulator/state.jsonl';
 }

@@ -17,8 +17,11 @@ async function main(): Promise<void> {
     webhookSecret: config.STRIPE_WEBHOOK_SECRET,
     apiKey: config.STRIPE_SECRET_KEY,
     holdMs: config.PSP_SIMULATOR_HOLD_MS,
+    ...(config.PSP_SIMULATOR_STATE_FILE === 'none' ? {} : { stateFile: config.PSP_SIMULATOR_STATE_FILE }),
   });
-  process.stdout.write(`psp-simulator listening on ${simulator.url}, webhooks to ${config.PSP_SIMULATOR_WEBHOOK_URL ?? '(nowhere)'}\n`);
+  process.stdout.write(
+    `psp-simulator listening on ${simulator.url}, webhooks to ${config.PSP_SIMULATOR_WEBHOOK_URL ?? '(nowhere)'}, state in ${config.PSP_SIMULATOR_STATE_FILE === 'none' ? 'memory' : config.PSP_SIMULATOR_STATE_FILE}\n`,
+  );
   const stop = (): void => {
     void simulator.close().then(() => process.exit(0));
   };

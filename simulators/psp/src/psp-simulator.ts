@@ -14,8 +14,11 @@ import { newId } from './ids';
 import { completePaymentIntent } from './payment-intents/complete-payment-intent';
 import { TEST_PAYMENT_METHODS } from './payment-methods/test-payment-methods';
 import { failRefund } from './refunds/refund-routes';
-import type { ChargeObject, DisputeObject, PaymentIntentObject, RecordedRequest, RefundObject } from './simulator-state';
+import { settleDueDebits } from './payment-intents/settle-debits';
+import type { ChargeObject, DisputeObject, PaymentIntentObject, PendingDebit, RecordedRequest, RefundObject } from './simulator-state';
 import { SimulatorState, snapshot } from './simulator-state';
+import { SimulatorClock } from './persistence/simulator-clock';
+import { StateJournal } from './persistence/state-journal';
 import type { WebhookDelivery, WebhookEvent, WebhookPolicy } from './webhooks/webhook-outbox';
 import { WebhookOutbox } from './webhooks/webhook-outbox';
 
@@ -36,6 +39,14 @@ export interface PspSimulatorOptions {
   webhookRetryDelayMs?: number;
   /** Webhook deliveries in flight at once; 1 (the default) keeps their order. */
   webhookConcurrency?: number;
+  /**
+   * A file where the simulator keeps what Stripe keeps across restarts (objects, bank debits in
+   * flight, the simulated clock, idempotency keys for 24 h); a simulator started on the same
+   * file carries on. Without it, state lives in memory only.
+   */
+  stateFile?: string;
+  /** How long a bank takes to answer a debit (SEPA, ACH), in simulated milliseconds; 3 days by default. */
+  debitDelayMs?: number;
 }
 
 export interface SimulatorSnapshot {
@@ -43,6 +54,9 @@ export interface SimulatorSnapshot {
   charges: ChargeObject[];
   refunds: RefundObject[];
   disputes: DisputeObject[];
+  debits: PendingDebit[];
+  /** Simulated time (epoch milliseconds) and how far it runs ahead of the wall clock. */
+  clock: { now: number; aheadMs: number };
   requests: RecordedRequest[];
   events: WebhookEvent[];
   deliveries: WebhookDelivery[];
@@ -73,6 +87,11 @@ export interface PspSimulator {
   openDispute(paymentIntentId: string, options?: { amount?: number; reason?: string }): DisputeObject;
   closeDispute(disputeId: string, status: 'won' | 'lost'): DisputeObject;
   failRefund(refundId: string, reason?: string): RefundObject;
+  /**
+   * Moves simulated time forward (a bank debit takes days): the debits that come due are
+   * answered at once, with their webhooks. Returns the PaymentIntents answered.
+   */
+  advanceClock(ms: number): string[];
   /** A saved card (`pm_...` id) behaves from now on like the test token `behavesLike` (e.g. `pm_card_chargeDeclined`). */
   aliasPaymentMethod(id: string, behavesLike: string): void;
   reset(): void;
@@ -112,7 +131,22 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
   const webhookSecret = options.webhookSecret ?? 'whsec_simulator';
   const holdMs = options.holdMs ?? 90_000;
   const state = new SimulatorState();
-  const idempotency = new IdempotencyStore();
+  const clock = new SimulatorClock();
+  let journal: StateJournal | undefined;
+  const idempotency = new IdempotencyStore((compoundKey, saved) => journal?.keyRemembered(compoundKey, saved));
+  if (options.stateFile) {
+    journal = new StateJournal(options.stateFile, state, idempotency, clock);
+    journal.load();
+  }
+  /** Writes what the last piece of work changed; before its answer leaves. */
+  const persist = (): void => journal?.flush();
+  const persisted = <T>(work: () => T): T => {
+    try {
+      return work();
+    } finally {
+      persist();
+    }
+  };
   const faults = new FaultPlan();
   const outbox = new WebhookOutbox({
     url: options.webhookUrl,
@@ -123,8 +157,11 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
   });
   const holds = new AbortController();
 
+  const debitDelayMs = options.debitDelayMs ?? 3 * 24 * 60 * 60 * 1000;
   const contextFor = (apiVersion: string, request: WebhookEvent['request']): ApiContext => ({
     state,
+    clock,
+    debitDelayMs,
     emit: (type, object) => void outbox.emit(type, object, apiVersion, request),
     failFirstAnswer: false,
     hangAnswer: false,
@@ -136,6 +173,8 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       charges: [...state.charges.values()],
       refunds: [...state.refunds.values()],
       disputes: [...state.disputes.values()],
+      debits: [...state.debits.values()],
+      clock: { now: clock.now(), aheadMs: clock.aheadMs },
       requests: state.requests,
       events: outbox.events,
       deliveries: outbox.deliveries,
@@ -146,6 +185,8 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
     idempotency.clear();
     faults.clear();
     outbox.reset();
+    clock.reset();
+    journal?.reset();
   };
 
   /** Holds an answer, as a stuck provider would; ends early if the client leaves or the simulator closes. */
@@ -226,6 +267,7 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       result = { status: error.status, body: error.body() };
     }
     if (key) idempotency.save(apiKey, key, { method, path, fingerprint: fingerprintOf(params), answer: result });
+    persist();
 
     // The work is done and saved; what follows only decides whether the client hears of it.
     if (context.failFirstAnswer) {
@@ -244,7 +286,18 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
     answer(result);
   }
 
+  const settleDebits = (): string[] => persisted(() => settleDueDebits(contextFor(DEFAULT_API_VERSION, { id: null, idempotency_key: null })));
+  const advanceClock = (ms: number): string[] => {
+    clock.advance(ms);
+    journal?.clockMoved();
+    return settleDebits();
+  };
+  // Debits also come due as real time passes (and after a restart, for those due meanwhile).
+  const debitTimer = setInterval(settleDebits, 1000);
+  debitTimer.unref();
+
   const controlDependencies = {
+    advanceClock,
     context: () => contextFor(DEFAULT_API_VERSION, { id: null, idempotency_key: null }),
     faults,
     webhooks: outbox,
@@ -257,7 +310,13 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
     try {
       if (rawBody.trim() !== '') body = JSON.parse(rawBody) as Record<string, unknown>;
       if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ControlError('the body must be a JSON object');
-      send(response, { status: 200, body: await routeControlRequest(controlDependencies, method, path, body) });
+      let result: unknown;
+      try {
+        result = await routeControlRequest(controlDependencies, method, path, body);
+      } finally {
+        persist();
+      }
+      send(response, { status: 200, body: result });
     } catch (error) {
       if (error instanceof StripeApiError) return send(response, { status: error.status, body: error.body() });
       if (error instanceof ControlError || error instanceof SyntaxError) return send(response, { status: 400, body: { error: { message: error.message } } });
@@ -306,17 +365,19 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       deliveries: () => outbox.deliveries,
       idle: () => outbox.idle(),
     },
-    completePaymentIntent: (id, outcome) => snapshot(completePaymentIntent(controlDependencies.context(), id, outcome)),
+    completePaymentIntent: (id, outcome) => persisted(() => snapshot(completePaymentIntent(controlDependencies.context(), id, outcome))),
     aliasPaymentMethod: (id, behavesLike) => {
       if (!Object.hasOwn(TEST_PAYMENT_METHODS, behavesLike))
         throw new Error(`${behavesLike} is not a test payment method; use one of ${Object.keys(TEST_PAYMENT_METHODS).join(', ')}`);
-      state.aliases.set(id, behavesLike);
+      persisted(() => state.aliases.set(id, behavesLike));
     },
-    openDispute: (paymentIntentId, disputeOptions) => snapshot(openDispute(controlDependencies.context(), paymentIntentId, disputeOptions)),
-    closeDispute: (disputeId, status) => snapshot(closeDispute(controlDependencies.context(), disputeId, status)),
-    failRefund: (refundId, reason) => snapshot(failRefund(controlDependencies.context(), refundId, reason)),
+    openDispute: (paymentIntentId, disputeOptions) => persisted(() => snapshot(openDispute(controlDependencies.context(), paymentIntentId, disputeOptions))),
+    closeDispute: (disputeId, status) => persisted(() => snapshot(closeDispute(controlDependencies.context(), disputeId, status))),
+    failRefund: (refundId, reason) => persisted(() => snapshot(failRefund(controlDependencies.context(), refundId, reason))),
+    advanceClock,
     reset,
     close: async () => {
+      clearInterval(debitTimer);
       holds.abort();
       await outbox.close();
       server.closeAllConnections();

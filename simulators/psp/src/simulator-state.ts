@@ -1,3 +1,5 @@
+import { TrackedMap } from './persistence/tracked-map';
+
 /**
  * The simulator's memory: Stripe objects as the API returns them (snake case, amounts as
  * integers of minor units, lower-case currencies), and what it saw and sent, for assertions.
@@ -94,14 +96,37 @@ export interface RecordedRequest {
   fault?: string;
 }
 
+/**
+ * A bank debit (SEPA Direct Debit, ACH) on its way: the bank answers after days, in simulated
+ * time (`SimulatorClock`), with the outcome its payment method decides.
+ */
+export interface PendingDebit {
+  paymentIntent: string;
+  /** Simulated epoch milliseconds when the bank answers. */
+  settlesAt: number;
+  outcome: 'succeeded' | 'failed';
+  /** Set once the bank answered (kept, not deleted, so the journal never settles it twice). */
+  answered: boolean;
+}
+
+/** The kinds of objects the journal keeps, by the map that holds them. */
+export const KEPT_OBJECTS = ['paymentIntents', 'charges', 'refunds', 'disputes', 'aliases', 'debits'] as const;
+export type KeptObjectKind = (typeof KEPT_OBJECTS)[number];
+
 export class SimulatorState {
-  readonly paymentIntents = new Map<string, PaymentIntentObject>();
-  readonly charges = new Map<string, ChargeObject>();
-  readonly refunds = new Map<string, RefundObject>();
-  readonly disputes = new Map<string, DisputeObject>();
+  readonly paymentIntents = new TrackedMap<PaymentIntentObject>(true);
+  readonly charges = new TrackedMap<ChargeObject>(true);
+  readonly refunds = new TrackedMap<RefundObject>(true);
+  readonly disputes = new TrackedMap<DisputeObject>(true);
   readonly requests: RecordedRequest[] = [];
   /** Saved-card ids that behave like one of the test tokens (`pm_abc` -> `pm_card_chargeDeclined`). */
-  readonly aliases = new Map<string, string>();
+  readonly aliases = new TrackedMap<string>(false);
+  /** Bank debits the bank has not answered yet, by PaymentIntent. */
+  readonly debits = new TrackedMap<PendingDebit>(true);
+
+  kept(kind: KeptObjectKind): TrackedMap<unknown> {
+    return this[kind];
+  }
 
   clear(): void {
     this.aliases.clear();
@@ -109,6 +134,7 @@ export class SimulatorState {
     this.charges.clear();
     this.refunds.clear();
     this.disputes.clear();
+    this.debits.clear();
     this.requests.length = 0;
   }
 }

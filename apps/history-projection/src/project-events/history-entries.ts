@@ -83,6 +83,8 @@ export function paymentStatus(facts: PaymentFacts): EntryStatus {
   }
   if (facts.failed) return 'failed';
   if (facts.canceled) return 'canceled';
+  // A bank debit on its way: the person and the merchant see it as processing until the bank answers.
+  if (facts.processing) return 'processing';
   if (facts.authorized) return 'authorized';
   if (facts.actionRequired) return 'requires_action';
   return 'initiated';

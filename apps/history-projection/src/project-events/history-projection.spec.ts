@@ -162,6 +162,28 @@ describe('payment entries', () => {
     expect(paymentStatus(fold([...base, authorized, captured, full]))).toBe('refunded');
   });
 
+  it('shows a bank debit as processing until it settles (captured) or fails late (failed)', () => {
+    sequence = 10;
+    const base = [
+      paymentEvent('initiated', {
+        requestId: '00000000-0000-4000-8000-00000000000b',
+        ...parties,
+        app: 'facebook',
+        country: 'DE',
+        amount: eur(700),
+        captureMethod: 'automatic',
+      }),
+    ];
+    const processing = paymentEvent('processing', { ...parties, amount: eur(700) });
+    expect(paymentStatus(fold([...base, processing]))).toBe('processing');
+    const settled = paymentEvent('captured', { ...parties, amount: eur(700), authorizedAmount: eur(700) });
+    expect(paymentStatus(fold([...base, processing, settled]))).toBe('captured');
+    expect(paymentStatus(fold([settled, ...base, processing]))).toBe('captured');
+    const failedLate = paymentEvent('failed', { code: 'insufficient_funds' });
+    expect(paymentStatus(fold([...base, processing, failedLate]))).toBe('failed');
+    expect(paymentStatus(fold([failedLate, processing, ...base]))).toBe('failed');
+  });
+
   it('names wallet-balance payments so, whatever method the payer saved', () => {
     expect(methodTypeOf('wallet', 'card')).toBe('wallet_balance');
     expect(methodTypeOf('stripe', 'card')).toBe('card');

@@ -9,6 +9,7 @@ import type {
   PaymentDisputeWonData,
   PaymentFailedData,
   PaymentInitiatedData,
+  PaymentProcessingData,
   PaymentRefundedData,
   PaymentRefundFailedData,
   PaymentRefundRequestedData,
@@ -69,6 +70,8 @@ export interface PaymentFacts {
   holder?: Stamp & { provider: string; reference: string };
   actionRequired?: Stamp;
   authorized?: Stamp & { amount: string };
+  /** A bank debit on its way (days); settled by `captured`, or failed late (`failed`). */
+  processing?: Stamp & { amount: string };
   captured?: Stamp & { amount: string; authorizedAmount: string };
   failed?: Stamp & { code: string; declineCode?: string };
   canceled?: Stamp & { reason: string };
@@ -163,6 +166,14 @@ export function applyPaymentEvent(facts: PaymentFacts | undefined, event: Projec
       const d = event.data as PaymentAuthorizedData;
       next.authorized = later(base.authorized, { ...stamp, amount: d.amount.amount });
       next.holder = later(base.holder, { ...stamp, provider: d.provider, reference: d.reference });
+      break;
+    }
+    case 'processing': {
+      const d = event.data as PaymentProcessingData;
+      const moved = movementOf(d, stamp);
+      next.processing = later(base.processing, { ...stamp, amount: d.amount.amount });
+      next.movement = later(base.movement, moved.movement!);
+      next.holder = later(base.holder, moved.holder!);
       break;
     }
     case 'captured': {

@@ -74,7 +74,7 @@ export class ReconcilePayments {
     const webhooksApplied = await this.webhooks.sweepAll(options.limit ?? 500);
     const rows = await this.dataSource.query<PaymentRow[]>(
       `SELECT payment_id, kind, status, provider, reference, pending_refunds, updated_at, created_at FROM payments
-        WHERE (status IN ('initiated', 'requires_action', 'authorized') OR pending_refunds > 0)
+        WHERE (status IN ('initiated', 'requires_action', 'authorized', 'processing') OR pending_refunds > 0)
           AND updated_at < now() - $1 * interval '1 millisecond'
         ORDER BY updated_at LIMIT $2`,
       [options.stuckAfterMs, options.limit ?? 500],
@@ -111,7 +111,7 @@ export class ReconcilePayments {
   private async reconcile(row: PaymentRow): Promise<Finding[]> {
     if (row.kind === 'transfer' || row.provider === WALLET_PROVIDER) return [await this.reconcileTransfer(row)];
     const findings: Finding[] = [];
-    if (['initiated', 'requires_action', 'authorized'].includes(row.status)) findings.push(await this.reconcileCard(row));
+    if (['initiated', 'requires_action', 'authorized', 'processing'].includes(row.status)) findings.push(await this.reconcileCard(row));
     if (row.pending_refunds > 0) findings.push(...(await this.reconcileRefunds(row)));
     return findings;
   }

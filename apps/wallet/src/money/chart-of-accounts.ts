@@ -21,6 +21,10 @@ import { digest } from './ledger-ids';
  *   (credit-normal). Unguarded on purpose: a refund or chargeback after the fee was kept (or
  *   after a payout) must still be recorded; a negative payable is what the business owes us.
  * - `person.<id>.wallet.<CUR>`: a person's balance (credit-normal, never below zero).
+ * - The pending layer of bank debits (SEPA, ACH: days between the debit and the money):
+ *   `system.psp-pending.<provider>.<CUR>` (debit-normal: what debits on their way will bring) and
+ *   `<owner>.<id>.pending.<CUR>` (credit-normal: what the counterparty is owed once they settle).
+ *   A settled debit empties both into clearing and the payable; a failed one empties them back.
  */
 
 export type CounterpartyType = 'merchant' | 'non-profit' | 'person';
@@ -75,6 +79,16 @@ export function counterpartyAccount(counterparty: { type: CounterpartyType; id: 
 /** PSP codes are `[a-z][a-z0-9_]*` (contracts), so they fit an id as they are. */
 export function pspClearing(provider: string, currency: string): OpenAccountInput {
   return { id: `system.psp-clearing.${provider}.${currency}`, ownerType: 'system', ownerId: 'psp-clearing', currency, normalSide: 'debit', minBalance: null };
+}
+
+/** Bank debits on their way at a PSP: not yet money the PSP owes us. */
+export function pspPending(provider: string, currency: string): OpenAccountInput {
+  return { id: `system.psp-pending.${provider}.${currency}`, ownerType: 'system', ownerId: 'psp-pending', currency, normalSide: 'debit', minBalance: null };
+}
+
+/** What a counterparty will be owed once a bank debit to it settles; not spendable, not paid out. */
+export function counterpartyPending(counterparty: { type: CounterpartyType; id: string }, currency: string): OpenAccountInput {
+  return { ...ownedAccount(counterparty.type, counterparty.id, 'pending', currency), minBalance: null };
 }
 
 export function feeRevenue(currency: string): OpenAccountInput {

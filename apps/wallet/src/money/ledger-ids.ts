@@ -26,6 +26,12 @@ export function digest(kind: string, parts: readonly string[]): string {
 /** The ledger transaction of a captured payment: one per payment, whatever envelope it came in. */
 export const captureTransactionId = (paymentId: string): string => derivedLedgerId('capture', paymentId);
 
+/** A bank debit on its way, posted to the pending layer: one per payment. */
+export const debitPendingTransactionId = (paymentId: string): string => derivedLedgerId('debit-pending', paymentId);
+
+/** A bank debit that failed late: the pending posting taken back, one per payment. */
+export const debitFailedTransactionId = (paymentId: string): string => derivedLedgerId('debit-failed', paymentId);
+
 /** A settled refund: one per (payment, refund). */
 export const refundTransactionId = (paymentId: string, refundId: string): string => derivedLedgerId('refund', paymentId, refundId);
 

@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import type { PaymentCapturedData, PaymentDisputeLostData, PaymentRefundedData } from '@pay/contracts';
-import { PaymentCapturedV1, PaymentDisputeLostV1, PaymentRefundedV1 } from '@pay/contracts';
+import type { PaymentCapturedData, PaymentDisputeLostData, PaymentFailedData, PaymentProcessingData, PaymentRefundedData } from '@pay/contracts';
+import { PaymentCapturedV1, PaymentDisputeLostV1, PaymentFailedV1, PaymentProcessingV1, PaymentRefundedV1 } from '@pay/contracts';
 import type { ConsumedEvent } from '@pay/messaging';
 import { InboxContext } from '@pay/messaging';
 import { PAYMENTS_LEDGER } from '../wallet.consumers';
@@ -15,6 +15,16 @@ export class PaymentEventsController {
   @EventPattern(PaymentCapturedV1.type, { subscription: PAYMENTS_LEDGER })
   captured(@Payload() event: ConsumedEvent<PaymentCapturedData>, @Ctx() context: InboxContext): Promise<void> {
     return this.postings.captured(event, context.getTransaction(), context.getBatch());
+  }
+
+  @EventPattern(PaymentProcessingV1.type, { subscription: PAYMENTS_LEDGER })
+  processing(@Payload() event: ConsumedEvent<PaymentProcessingData>, @Ctx() context: InboxContext): Promise<void> {
+    return this.postings.processing(event, context.getTransaction(), context.getBatch());
+  }
+
+  @EventPattern(PaymentFailedV1.type, { subscription: PAYMENTS_LEDGER })
+  failed(@Payload() event: ConsumedEvent<PaymentFailedData>, @Ctx() context: InboxContext): Promise<void> {
+    return this.postings.failed(event, context.getTransaction(), context.getBatch());
   }
 
   @EventPattern(PaymentRefundedV1.type, { subscription: PAYMENTS_LEDGER })

@@ -1,8 +1,8 @@
-import type { PaymentCapturedData, PaymentDisputeLostData, PaymentRefundedData } from '@pay/contracts';
+import type { PaymentCapturedData, PaymentDisputeLostData, PaymentProcessingData, PaymentRefundedData } from '@pay/contracts';
 import type { PostingInput, TransferCommand } from '@pay/ledger-domain';
 import { InMemoryLedger } from '@pay/ledger-domain';
 import type { PostedCapture, PostingPlan, PostingPolicy } from './payment-postings';
-import { planCapture, planDisputeLoss, planRefund, PostingRefused } from './payment-postings';
+import { planCapture, planDebitFailed, planDebitPending, planDisputeLoss, planRefund, PostingRefused } from './payment-postings';
 
 const policy: PostingPolicy = { fee: { basisPoints: 150, fixedMinor: 25n }, disputeFeeMinor: 1_500n };
 const money = (amount: string, currency = 'EUR') => ({ amount, currency });
@@ -161,5 +161,58 @@ describe('payment postings', () => {
     expect(posted('system.fee-revenue.EUR')).toBe(175n + 1_500n);
     // Debit-normal: what the PSP still owes us, 0 once everything went back.
     expect(posted('system.psp-clearing.stripe.EUR')).toBe(0n);
+  });
+
+  describe('bank debits: pending until settled, reversed on a late failure', () => {
+    const { authorizedAmount: _ignored, ...processing } = captured({ reference: 'pi_debit' });
+    const debitOf = (): PaymentProcessingData => processing;
+    const run = (plans: PostingPlan[]): InMemoryLedger => {
+      const ledger = new InMemoryLedger();
+      for (const plan of plans) {
+        for (const account of plan.accounts) ledger.openAccount(account);
+        expect(ledger.execute(plan.command)).toMatchObject({ ok: true });
+      }
+      return ledger;
+    };
+
+    it('posts a debit on its way to the pending layer only', () => {
+      const plan = planDebitPending(debitOf());
+      expect(plan.transactionId).toBe('debit-pending.pay_1');
+      expect(postingsOf(plan)).toEqual([
+        { accountId: 'system.psp-pending.stripe.EUR', direction: 'debit', amount: 10_000n, currency: 'EUR' },
+        { accountId: 'merchant.m-shop.pending.EUR', direction: 'credit', amount: 10_000n, currency: 'EUR' },
+      ]);
+      expect(plan.record).toMatchObject({ amount: 10_000n, fee: 0n, counterpartyAccountId: 'merchant.m-shop.pending.EUR' });
+    });
+
+    it('settles once: the capture posts the payable and fee and empties the pending layer in one transaction', () => {
+      const pendingPlan = planDebitPending(debitOf());
+      const capturePlan = planCapture(captured({ reference: 'pi_debit' }), policy, capturedAs(pendingPlan)) as PostingPlan;
+      expect(capturePlan.transactionId).toBe('capture.pay_1');
+      expect(capturePlan.command.metadata).toMatchObject({ pending: 'debit-pending.pay_1' });
+      const ledger = run([pendingPlan, capturePlan]);
+      const posted = (id: string) => ledger.summary(id).posted;
+      expect(posted('merchant.m-shop.payable.EUR')).toBe(9_825n);
+      expect(posted('system.fee-revenue.EUR')).toBe(175n);
+      expect(posted('system.psp-clearing.stripe.EUR')).toBe(10_000n);
+      expect(posted('merchant.m-shop.pending.EUR')).toBe(0n);
+      expect(posted('system.psp-pending.stripe.EUR')).toBe(0n);
+      expect(() => planCapture(captured({ amount: money('9000') }), policy, capturedAs(pendingPlan))).toThrow(PostingRefused);
+    });
+
+    it('fails late: everything the debit posted is taken back, nothing else moved', () => {
+      const pendingPlan = planDebitPending(debitOf());
+      const failedPlan = planDebitFailed('pay_1', capturedAs(pendingPlan));
+      expect(failedPlan.transactionId).toBe('debit-failed.pay_1');
+      const ledger = run([pendingPlan, failedPlan]);
+      const posted = (id: string) => ledger.summary(id).posted;
+      expect(posted('merchant.m-shop.pending.EUR')).toBe(0n);
+      expect(posted('system.psp-pending.stripe.EUR')).toBe(0n);
+    });
+
+    it('refuses a debit from wallet balance or paid to the wrong kind of counterparty', () => {
+      expect(() => planDebitPending({ ...debitOf(), provider: 'wallet' })).toThrow(PostingRefused);
+      expect(() => planDebitPending({ ...debitOf(), counterparty: { type: 'person', id: 'u-bob' } })).toThrow(PostingRefused);
+    });
   });
 });

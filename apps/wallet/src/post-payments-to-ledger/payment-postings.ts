@@ -1,9 +1,16 @@
-import type { PaymentCapturedData, PaymentDisputeLostData, PaymentRefundedData } from '@pay/contracts';
+import type { PaymentCapturedData, PaymentDisputeLostData, PaymentProcessingData, PaymentRefundedData } from '@pay/contracts';
 import { paymentLinkMetadata } from '@pay/contracts';
 import type { Metadata, OpenAccountInput, PostingInput, ReverseCommand, TransferCommand } from '@pay/ledger-domain';
 import { resolutionTransactionId } from '@pay/ledger-domain';
-import { counterpartyAccount, feeRevenue, personWallet, pspClearing } from '../money/chart-of-accounts';
-import { captureTransactionId, disputeLossTransactionId, refundTransactionId, transferReservationId } from '../money/ledger-ids';
+import { counterpartyAccount, counterpartyPending, feeRevenue, personWallet, pspClearing, pspPending } from '../money/chart-of-accounts';
+import {
+  captureTransactionId,
+  debitFailedTransactionId,
+  debitPendingTransactionId,
+  disputeLossTransactionId,
+  refundTransactionId,
+  transferReservationId,
+} from '../money/ledger-ids';
 import type { FeeRule } from '../money/payment-fee';
 import { describeFeeRule, paymentFee } from '../money/payment-fee';
 
@@ -14,6 +21,9 @@ import { describeFeeRule, paymentFee } from '../money/payment-fee';
  * Captured by a PSP, amount A, fee F:   debit PSP clearing A, credit the counterparty A - F, credit fee revenue F.
  * Refunded R (fee kept):                debit the counterparty R, credit PSP clearing R.
  * Dispute lost D (fee kept), fee DF:    debit the counterparty D, credit PSP clearing D; debit the counterparty DF, credit fee revenue DF.
+ * Bank debit on its way, amount A:     debit PSP pending A, credit the counterparty's pending A.
+ * Its settlement is the capture above, in the same transaction with the pending layer emptied
+ * (debit the counterparty's pending A, credit PSP pending A); a late failure empties it alone.
  * Provider `wallet` (transfer from balance): the capture was posted by the reservation (funds
  * commands), so nothing is posted here; a refund reverses that posted reservation.
  */
@@ -21,7 +31,7 @@ import { describeFeeRule, paymentFee } from '../money/payment-fee';
 /** The provider of transfers from wallet balance: its money moves by reservation, not here. */
 export const WALLET_PROVIDER = 'wallet';
 
-export type Movement = 'capture' | 'refund' | 'dispute_loss';
+export type Movement = 'capture' | 'refund' | 'dispute_loss' | 'debit_pending' | 'debit_failed';
 
 export interface PostingPolicy {
   /** Our fee on purchases and donations. Transfers between persons carry no fee. */
@@ -61,7 +71,7 @@ export class PostingRefused extends Error {
 
 const EXPECTED_COUNTERPARTY = { purchase: 'merchant', donation: 'non-profit', transfer: 'person' } as const;
 
-type MovementData = PaymentCapturedData | PaymentRefundedData | PaymentDisputeLostData;
+type MovementData = PaymentCapturedData | PaymentRefundedData | PaymentDisputeLostData | PaymentProcessingData;
 
 function positiveAmount(data: MovementData, what: string): bigint {
   const amount = BigInt(data.amount.amount);
@@ -87,8 +97,66 @@ const posting = (accountId: string, direction: 'debit' | 'credit', amount: bigin
   currency,
 });
 
-/** The capture's transaction, or null when there is nothing to post (a transfer from wallet balance). */
-export function planCapture(data: PaymentCapturedData, policy: PostingPolicy): PostingPlan | null {
+/** A bank debit on its way: posted to the pending layer, neither the PSP's debt nor the counterparty's money yet. */
+export function planDebitPending(data: PaymentProcessingData): PostingPlan {
+  assertCounterpartyFitsKind(data);
+  if (data.provider === WALLET_PROVIDER) throw new PostingRefused(`payment ${data.paymentId}: wallet balance is not debited from a bank`);
+  const amount = positiveAmount(data, 'debited');
+  const currency = data.amount.currency;
+  const pending = pspPending(data.provider, currency);
+  const counterparty = counterpartyPending(data.counterparty, currency);
+  const transactionId = debitPendingTransactionId(data.paymentId);
+  return {
+    movement: 'debit_pending',
+    paymentId: data.paymentId,
+    transactionId,
+    accounts: [pending, counterparty],
+    command: {
+      type: 'transfer',
+      transactionId,
+      postings: [posting(pending.id, 'debit', amount, currency), posting(counterparty.id, 'credit', amount, currency)],
+      metadata: {
+        ...paymentLinkMetadata({ paymentId: data.paymentId }),
+        movement: 'debit_pending',
+        kind: data.kind,
+        provider: data.provider,
+        reference: data.reference,
+      },
+    },
+    record: { clearingAccountId: pending.id, counterpartyAccountId: counterparty.id, currency, amount, fee: 0n },
+  };
+}
+
+/** The postings that empty a debit's pending layer (settled or failed). */
+const releasePending = (debit: PostingRecord): PostingInput[] => [
+  posting(debit.counterpartyAccountId, 'debit', debit.amount, debit.currency),
+  posting(debit.clearingAccountId, 'credit', debit.amount, debit.currency),
+];
+
+/** A bank debit failed after it was posted as pending: the pending layer is emptied, nothing else moved. */
+export function planDebitFailed(paymentId: string, debit: PostedCapture): PostingPlan {
+  const transactionId = debitFailedTransactionId(paymentId);
+  return {
+    movement: 'debit_failed',
+    paymentId,
+    transactionId,
+    accounts: [],
+    command: {
+      type: 'transfer',
+      transactionId,
+      postings: releasePending(debit),
+      metadata: { ...paymentLinkMetadata({ paymentId }), movement: 'debit_failed', pending: debit.transactionId },
+    },
+    record: { ...debit, fee: 0n },
+  };
+}
+
+/**
+ * The capture's transaction, or null when there is nothing to post (a transfer from wallet
+ * balance). A settled bank debit (`debit`: its pending posting) also empties its pending layer,
+ * in the same transaction, so the capture posts once and the pending layer never double-counts.
+ */
+export function planCapture(data: PaymentCapturedData, policy: PostingPolicy, debit?: PostedCapture): PostingPlan | null {
   assertCounterpartyFitsKind(data);
   if (data.provider === WALLET_PROVIDER) return null;
   const amount = positiveAmount(data, 'captured');
@@ -101,6 +169,12 @@ export function planCapture(data: PaymentCapturedData, policy: PostingPolicy): P
   const postings = [posting(clearing.id, 'debit', amount, currency)];
   if (amount > fee) postings.push(posting(counterparty.id, 'credit', amount - fee, currency));
   if (fee > 0n) postings.push(posting(revenue.id, 'credit', fee, currency));
+  if (debit) {
+    if (debit.amount !== amount || debit.currency !== currency) {
+      throw new PostingRefused(`payment ${data.paymentId}: the debit of ${debit.amount} ${debit.currency} settles whole, not as ${amount} ${currency}`);
+    }
+    postings.push(...releasePending(debit));
+  }
   const metadata: Record<string, string> = {
     ...paymentLinkMetadata({ paymentId: data.paymentId }),
     movement: 'capture',
@@ -109,6 +183,7 @@ export function planCapture(data: PaymentCapturedData, policy: PostingPolicy): P
     reference: data.reference,
   };
   if (charged) metadata.feeRule = describeFeeRule(policy.fee);
+  if (debit) metadata.pending = debit.transactionId;
   const transactionId = captureTransactionId(data.paymentId);
   return {
     movement: 'capture',

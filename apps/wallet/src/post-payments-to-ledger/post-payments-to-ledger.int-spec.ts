@@ -4,11 +4,19 @@
  * balance, redelivery, and dead letters.
  */
 import { randomUUID } from 'node:crypto';
-import type { EventDefinition, EventEnvelope, PaymentCapturedData, PaymentDisputeLostData, PaymentRefundedData } from '@pay/contracts';
-import { createEvent, PaymentCapturedV1, PaymentDisputeLostV1, PaymentRefundedV1, Topics } from '@pay/contracts';
+import type {
+  EventDefinition,
+  EventEnvelope,
+  PaymentCapturedData,
+  PaymentDisputeLostData,
+  PaymentFailedData,
+  PaymentProcessingData,
+  PaymentRefundedData,
+} from '@pay/contracts';
+import { createEvent, PaymentCapturedV1, PaymentDisputeLostV1, PaymentFailedV1, PaymentProcessingV1, PaymentRefundedV1, Topics } from '@pay/contracts';
 import { uniqueName, waitFor } from '@pay/testing';
-import { feeRevenue, merchantPayable, nonProfitPayable, personWallet, pspClearing } from '../money/chart-of-accounts';
-import { captureTransactionId, disputeLossTransactionId, refundTransactionId } from '../money/ledger-ids';
+import { counterpartyPending, feeRevenue, merchantPayable, nonProfitPayable, personWallet, pspClearing, pspPending } from '../money/chart-of-accounts';
+import { captureTransactionId, debitFailedTransactionId, disputeLossTransactionId, refundTransactionId } from '../money/ledger-ids';
 import type { DeadLetter, MoneyWallet } from '../money/test/money-test-kit';
 import { applied, balanceOf, entryPostings, startMoneyWallet, TestPublisher, watchDeadLetters } from '../money/test/money-test-kit';
 
@@ -47,6 +55,14 @@ class PaymentStream {
   private event<T extends object>(definition: EventDefinition<T>, data: T): EventEnvelope<T> {
     this.sequence += 1;
     return createEvent({ definition, source: 'payment-orchestration', subject: this.payment.paymentId, sequence: this.sequence, data });
+  }
+
+  processing(amount: string): EventEnvelope<PaymentProcessingData> {
+    return this.event(PaymentProcessingV1, { ...this.base(), amount: { amount, currency: 'EUR' } });
+  }
+
+  failed(code: string): EventEnvelope<PaymentFailedData> {
+    return this.event(PaymentFailedV1, { paymentId: this.payment.paymentId, code });
   }
 
   captured(amount: string): EventEnvelope<PaymentCapturedData> {
@@ -104,6 +120,63 @@ describe('post payments to the ledger', () => {
       'SELECT movement, amount::text, fee::text FROM payment_ledger_postings WHERE payment_id = $1 ORDER BY posted_at',
       [paymentId],
     );
+
+  describe('bank debits', () => {
+    const pendingOf = (merchantId: string) => counterpartyPending({ type: 'merchant', id: merchantId }, 'EUR').id;
+    const pspPendingAccount = pspPending('stripe', 'EUR').id;
+
+    it('processing posts to the pending layer; the settlement posts the capture once and empties it', async () => {
+      const merchantId = uniqueName('m-debit');
+      const stream = new PaymentStream({ paymentId: uniqueName('pay-debit'), merchantId });
+      const pspPendingBefore = (await posted(pspPendingAccount)) ?? 0n;
+      const processing = stream.processing('4200');
+      await publisher.publish(TOPIC, processing);
+      await whenApplied(processing);
+      expect(await posted(pendingOf(merchantId))).toBe(4_200n);
+      expect(await posted(merchantPayable(merchantId, 'EUR').id)).toBeUndefined();
+
+      const settled = stream.captured('4200');
+      await publisher.publish(TOPIC, settled);
+      await whenApplied(settled);
+      // The same settlement again, under a new envelope: posted once.
+      const again = { ...settled, id: randomUUID() };
+      await publisher.publish(TOPIC, again);
+      await whenApplied(again);
+
+      expect(await posted(pendingOf(merchantId))).toBe(0n);
+      expect(await posted(merchantPayable(merchantId, 'EUR').id)).toBe(4_200n - fee(4_200n));
+      expect((await posted(pspPendingAccount)) ?? 0n).toBe(pspPendingBefore);
+      expect(await entryPostings(wallet, captureTransactionId(stream.paymentId))).toHaveLength(5);
+      expect((await postingRows(stream.paymentId)).map((row) => row.movement)).toEqual(['debit_pending', 'capture']);
+    });
+
+    it('a late failure reverses the pending posting and nothing else; a card decline posts nothing', async () => {
+      const merchantId = uniqueName('m-debit');
+      const stream = new PaymentStream({ paymentId: uniqueName('pay-debit'), merchantId });
+      const processing = stream.processing('4200');
+      await publisher.publish(TOPIC, processing);
+      await whenApplied(processing);
+      const failed = stream.failed('insufficient_funds');
+      await publisher.publish(TOPIC, failed);
+      await whenApplied(failed);
+      const again = { ...failed, id: randomUUID() };
+      await publisher.publish(TOPIC, again);
+      await whenApplied(again);
+
+      expect(await posted(pendingOf(merchantId))).toBe(0n);
+      expect(await posted(merchantPayable(merchantId, 'EUR').id)).toBeUndefined();
+      expect(await entryPostings(wallet, debitFailedTransactionId(stream.paymentId))).toEqual([
+        { account_id: pendingOf(merchantId), direction: 'debit', amount: '4200', layer: 'posted' },
+        { account_id: pspPendingAccount, direction: 'credit', amount: '4200', layer: 'posted' },
+      ]);
+      expect((await postingRows(stream.paymentId)).map((row) => row.movement)).toEqual(['debit_pending', 'debit_failed']);
+
+      const declined = new PaymentStream({ paymentId: uniqueName('pay-card'), merchantId }).failed('card_declined');
+      await publisher.publish(TOPIC, declined);
+      await whenApplied(declined);
+      expect(await postingRows(declined.data.paymentId)).toEqual([]);
+    });
+  });
 
   it('posts a captured card purchase as one balanced transaction: clearing pays the merchant, less our fee', async () => {
     const merchantId = uniqueName('m-shop');

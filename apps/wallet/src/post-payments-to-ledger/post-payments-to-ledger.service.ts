@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { PaymentCapturedData, PaymentDisputeLostData, PaymentRefundedData } from '@pay/contracts';
+import type { PaymentCapturedData, PaymentDisputeLostData, PaymentFailedData, PaymentProcessingData, PaymentRefundedData } from '@pay/contracts';
 import { LedgerError } from '@pay/ledger-domain';
 import type { PostgresLedger } from '@pay/ledger-store';
 import type { ConsumedEvent, InboxBatch } from '@pay/messaging';
@@ -10,9 +10,9 @@ import type { EntityManager } from 'typeorm';
 import type { WalletConfig } from '../config';
 import { LEDGER } from '../ledger';
 import { LedgerAccounts } from '../money/ledger-accounts';
-import { captureTransactionId, disputeLossTransactionId, refundTransactionId } from '../money/ledger-ids';
+import { captureTransactionId, debitFailedTransactionId, debitPendingTransactionId, disputeLossTransactionId, refundTransactionId } from '../money/ledger-ids';
 import type { PostedCapture, PostingPlan, PostingPolicy } from './payment-postings';
-import { planCapture, planDisputeLoss, planRefund, PostingRefused } from './payment-postings';
+import { planCapture, planDebitFailed, planDebitPending, planDisputeLoss, planRefund, PostingRefused } from './payment-postings';
 import { PendingPostings } from './pending-postings';
 
 /** A capture's payment_ledger_postings row as pg returns it: the same fields, bigints as text. */
@@ -51,9 +51,12 @@ export class PostPaymentsToLedger {
     const transactionId = captureTransactionId(data.paymentId);
     const pending = this.pendingIn(tx, batch);
     if (pending.has(transactionId)) return;
+    // A settled bank debit empties its pending posting, which may wait in this chunk.
+    if (pending.touches(data.paymentId)) await pending.flush();
+    const debit = await this.postedMovement(tx, data.paymentId, 'debit_pending');
     let plan: PostingPlan | null;
     try {
-      plan = refusalsArePermanent(() => planCapture(data, this.policy));
+      plan = refusalsArePermanent(() => planCapture(data, this.policy, debit));
     } catch (error) {
       // Refused now, but posted already under an earlier envelope: nothing to do, as before the rules changed.
       if (await this.alreadyPosted(tx, transactionId)) return;
@@ -65,6 +68,36 @@ export class PostPaymentsToLedger {
     }
     // Whether it was posted already is checked for the whole chunk at once (PendingPostings).
     await this.queue(plan, envelope, pending);
+  }
+
+  /** A bank debit on its way: posted to the pending layer until it settles or fails. */
+  async processing({ envelope }: ConsumedEvent<PaymentProcessingData>, tx: EntityManager, batch: InboxBatch): Promise<void> {
+    const { data } = envelope;
+    const pending = this.pendingIn(tx, batch);
+    if (pending.has(debitPendingTransactionId(data.paymentId))) return;
+    await this.queue(
+      refusalsArePermanent(() => planDebitPending(data)),
+      envelope,
+      pending,
+    );
+  }
+
+  /**
+   * A failed payment moves money only when it was a bank debit posted as pending and not settled
+   * (a late failure): the pending layer is emptied. Declines before that posted nothing.
+   */
+  async failed({ envelope }: ConsumedEvent<PaymentFailedData>, tx: EntityManager, batch: InboxBatch): Promise<void> {
+    const { data } = envelope;
+    const pending = this.pendingIn(tx, batch);
+    const transactionId = debitFailedTransactionId(data.paymentId);
+    if (pending.has(transactionId)) return;
+    if (pending.touches(data.paymentId)) await pending.flush();
+    const debit = await this.postedMovement(tx, data.paymentId, 'debit_pending');
+    if (!debit) return;
+    if (await this.postedMovement(tx, data.paymentId, 'capture')) {
+      throw new PermanentEventError(`payment ${data.paymentId}: its bank debit settled and was posted; a failure after that needs a reversal by an operator`);
+    }
+    await this.queue(planDebitFailed(data.paymentId, debit), envelope, pending);
   }
 
   async refunded({ envelope }: ConsumedEvent<PaymentRefundedData>, tx: EntityManager, batch: InboxBatch): Promise<void> {
@@ -116,6 +149,16 @@ export class PostPaymentsToLedger {
   private async alreadyPosted(tx: EntityManager, transactionId: string): Promise<boolean> {
     const rows: unknown[] = await tx.query('SELECT 1 FROM payment_ledger_postings WHERE transaction_id = $1', [transactionId]);
     return rows.length > 0;
+  }
+
+  private async postedMovement(tx: EntityManager, paymentId: string, movement: 'capture' | 'debit_pending'): Promise<PostedCapture | undefined> {
+    const [row]: CaptureRow[] = await tx.query(
+      `SELECT transaction_id AS "transactionId", clearing_account_id AS "clearingAccountId",
+              counterparty_account_id AS "counterpartyAccountId", currency, amount, fee
+         FROM payment_ledger_postings WHERE payment_id = $1 AND movement = $2`,
+      [paymentId, movement],
+    );
+    return row && { ...row, amount: BigInt(row.amount), fee: BigInt(row.fee) };
   }
 
   private async postedCapture(tx: EntityManager, paymentId: string): Promise<{ capture: PostedCapture | undefined; takenBack: bigint }> {

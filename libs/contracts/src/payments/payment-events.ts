@@ -112,6 +112,12 @@ export class PaymentAuthorizedData extends PaymentEventData {
   reference!: string;
 }
 
+/**
+ * A bank debit (SEPA Direct Debit, ACH) was sent to the payer's bank: the money is owed, not
+ * received. The ledger posts it to the pending layer; `captured` settles it, `failed` reverses it.
+ */
+export class PaymentProcessingData extends MoneyMovementData {}
+
 /** Money moved from the payer: the ledger posts it (PSP clearing, counterparty payable, fee). */
 export class PaymentCapturedData extends MoneyMovementData {
   /** What was held; when more than `amount`, the rest was released to the payer. */
@@ -270,6 +276,11 @@ export const PaymentActionRequiredV1 = payments(
   'The provider needs the payer (3-D Secure) before it can authorise.',
 );
 export const PaymentAuthorizedV1 = payments('authorized', PaymentAuthorizedData, 'Funds are held for the payment (card authorisation or wallet reservation).');
+export const PaymentProcessingV1 = payments(
+  'processing',
+  PaymentProcessingData,
+  "A bank debit is on its way to the payer's bank (days); the ledger posts it as pending until it settles (captured) or fails late (failed).",
+);
 export const PaymentCapturedV1 = payments('captured', PaymentCapturedData, 'Money moved from the payer; the ledger posts it.');
 export const PaymentFailedV1 = payments('failed', PaymentFailedData, 'The provider refused the payment (decline, failed authentication).');
 export const PaymentCanceledV1 = payments('canceled', PaymentCanceledData, 'The payment stopped before money moved; an authorisation was released.');
@@ -294,6 +305,7 @@ export const PAYMENT_EVENTS: readonly EventDefinition[] = [
   PaymentInitiatedV1,
   PaymentActionRequiredV1,
   PaymentAuthorizedV1,
+  PaymentProcessingV1,
   PaymentCapturedV1,
   PaymentFailedV1,
   PaymentCanceledV1,

@@ -4,6 +4,7 @@ import type {
   ActionRequired,
   Authorized,
   Captured,
+  DebitSubmitted,
   DisputeLost,
   DisputeOpened,
   DisputeWon,
@@ -76,6 +77,8 @@ function evolve(state: PaymentState, event: Exclude<PaymentEvent, PaymentInitiat
       return requireAction(state, event, refuse);
     case 'Authorized':
       return authorize(state, event, refuse);
+    case 'DebitSubmitted':
+      return submitDebit(state, event, refuse);
     case 'Captured':
       return capture(state, event, refuse);
     case 'Failed':
@@ -101,7 +104,7 @@ function evolve(state: PaymentState, event: Exclude<PaymentEvent, PaymentInitiat
 }
 
 /** One payment is one provider object: a second reference means two authorisations exist. */
-function checkReference(state: PaymentState, event: ActionRequired | Authorized, refuse: Refuse): void {
+function checkReference(state: PaymentState, event: ActionRequired | Authorized | DebitSubmitted, refuse: Refuse): void {
   if (state.reference !== undefined && (state.reference !== event.reference || state.provider !== event.provider)) {
     throw refuse('REFERENCE_MISMATCH', `the payment is held by ${state.provider} ${state.reference}, not ${event.provider} ${event.reference}`);
   }
@@ -121,7 +124,20 @@ function authorize(state: PaymentState, event: Authorized, refuse: Refuse): Paym
   return { ...state, status: 'authorized', provider: event.provider, reference: event.reference, authorizedAmount: event.amount };
 }
 
+/** The debit asks the payer's bank for the whole amount; it counts as authorised for the capture that settles it. */
+function submitDebit(state: PaymentState, event: DebitSubmitted, refuse: Refuse): PaymentState {
+  checkReference(state, event, refuse);
+  if (event.amount !== state.amount) {
+    throw refuse('AMOUNT_MISMATCH', `the debited amount ${event.amount} must equal the payment amount ${state.amount}`);
+  }
+  return { ...state, status: 'processing', provider: event.provider, reference: event.reference, authorizedAmount: event.amount };
+}
+
 function capture(state: PaymentState, event: Captured, refuse: Refuse): PaymentState {
+  // A bank debit settles whole or not at all.
+  if (state.status === 'processing' && event.amount !== state.authorizedAmount) {
+    throw refuse('AMOUNT_MISMATCH', `the debit of ${state.authorizedAmount} settles whole, not for ${event.amount}`);
+  }
   if (event.amount > state.authorizedAmount) {
     throw refuse('CAPTURE_EXCEEDS_AUTHORIZED', `the capture of ${event.amount} exceeds the authorised ${state.authorizedAmount}`);
   }

@@ -61,6 +61,18 @@ export interface Authorized {
   readonly reference: string;
 }
 
+/**
+ * A bank debit (SEPA Direct Debit, ACH) was accepted by the provider and sent to the payer's
+ * bank: the money arrives in days (`Captured`) or the debit fails late (`Failed`). Until then the
+ * amount is owed, not received.
+ */
+export interface DebitSubmitted {
+  readonly type: 'DebitSubmitted';
+  readonly amount: bigint;
+  readonly provider: string;
+  readonly reference: string;
+}
+
 /** Money moved: at most the authorised amount (a smaller capture releases the rest). */
 export interface Captured {
   readonly type: 'Captured';
@@ -126,6 +138,7 @@ export type PaymentEvent =
   | PaymentInitiated
   | ActionRequired
   | Authorized
+  | DebitSubmitted
   | Captured
   | Failed
   | Canceled
@@ -142,6 +155,7 @@ export const PAYMENT_EVENT_TYPES = [
   'PaymentInitiated',
   'ActionRequired',
   'Authorized',
+  'DebitSubmitted',
   'Captured',
   'Failed',
   'Canceled',

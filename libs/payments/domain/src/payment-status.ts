@@ -6,6 +6,8 @@ export const PAYMENT_STATUSES = [
   'initiated',
   'requires_action',
   'authorized',
+  /** A bank debit is on its way (days); it settles (captured) or fails late. */
+  'processing',
   'captured',
   'partially_refunded',
   'refunded',
@@ -29,6 +31,7 @@ export const PROGRESS_STAGE: Readonly<Record<PaymentStatus, number>> = {
   initiated: 0,
   requires_action: 1,
   authorized: 2,
+  processing: 2,
   captured: 3,
   partially_refunded: 3,
   refunded: 3,

@@ -190,6 +190,14 @@ const PROVIDER_PATHS: Record<string, (amount: bigint) => PspObservation[]> = {
     { stage: 'authorized', reference: 'pi_1', amount },
     { stage: 'canceled', reference: 'pi_1', reason: 'authorization_expired' },
   ],
+  bankDebitSettled: (amount) => [
+    { stage: 'processing', reference: 'pi_1', amount },
+    { stage: 'captured', reference: 'pi_1', amount },
+  ],
+  bankDebitFailedLate: (amount) => [
+    { stage: 'processing', reference: 'pi_1', amount },
+    { stage: 'failed', reference: 'pi_1', code: 'insufficient_funds' },
+  ],
   canceledBeforeConfirmation: () => [
     { stage: 'pending', reference: 'pi_1' },
     { stage: 'canceled', reference: 'pi_1', reason: 'requested' },

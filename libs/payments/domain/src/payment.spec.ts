@@ -46,7 +46,7 @@ describe('Payment: the state machine', () => {
     expect(error.code).toBe('TRANSITION_NOT_ALLOWED');
     expect(error.status).toBe('initiated');
     expect(error.eventType).toBe('Captured');
-    expect(error.message).toBe('payment in status initiated refuses Captured: Captured is accepted only in status authorized');
+    expect(error.message).toBe('payment in status initiated refuses Captured: Captured is accepted only in status authorized, processing');
   });
 
   it('leaves the payment as it was when an event is refused (immutability)', () => {
@@ -73,6 +73,28 @@ describe('Payment: the state machine', () => {
     expect(authorized.apply({ type: 'Canceled', reason: 'authorization_expired' }).status).toBe('canceled');
     expect(refusal(() => authorized.apply({ type: 'Failed', code: 'card_declined' })).code).toBe('TRANSITION_NOT_ALLOWED');
     expect(refusal(() => captured().apply({ type: 'Canceled', reason: 'requested' })).code).toBe('TRANSITION_NOT_ALLOWED');
+  });
+
+  it('walks a bank debit initiated -> processing -> captured (settled, whole) or -> failed (late)', () => {
+    const submitted = Payment.start(initiated({ captureMethod: 'automatic' })).apply({
+      type: 'DebitSubmitted',
+      amount: 1000n,
+      provider: 'stripe',
+      reference: PI,
+    });
+    expect(submitted.state).toMatchObject({ status: 'processing', authorizedAmount: 1000n, capturedAmount: 0n, provider: 'stripe', reference: PI });
+    expect(submitted.apply({ type: 'Captured', amount: 1000n }).state).toMatchObject({ status: 'captured', capturedAmount: 1000n });
+    expect(refusal(() => submitted.apply({ type: 'Captured', amount: 600n })).code).toBe('AMOUNT_MISMATCH');
+    expect(submitted.apply({ type: 'Failed', code: 'insufficient_funds' }).state).toMatchObject({ status: 'failed', failure: { code: 'insufficient_funds' } });
+    // Once sent, a debit is neither canceled nor refunded before it settles, and is for the payment's amount.
+    expect(refusal(() => submitted.apply({ type: 'Canceled', reason: 'requested' })).code).toBe('TRANSITION_NOT_ALLOWED');
+    expect(refusal(() => submitted.apply({ type: 'RefundRequested', refundId: 'r1', amount: 100n, reason: 'requested_by_customer' })).code).toBe(
+      'TRANSITION_NOT_ALLOWED',
+    );
+    expect(refusal(() => Payment.start(initiated()).apply({ type: 'DebitSubmitted', amount: 999n, provider: 'stripe', reference: PI })).code).toBe(
+      'AMOUNT_MISMATCH',
+    );
+    expect(refusal(() => captured().apply({ type: 'DebitSubmitted', amount: 1000n, provider: 'stripe', reference: PI })).code).toBe('TRANSITION_NOT_ALLOWED');
   });
 
   it('never moves after failing or being canceled', () => {

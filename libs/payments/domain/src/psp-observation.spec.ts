@@ -114,12 +114,44 @@ describe('planDisputeObservation', () => {
   });
 });
 
+describe('planPaymentObservation: bank debits (processing for days, settled or failed late)', () => {
+  const debit: PspObservation = { stage: 'processing', reference: PI, amount: 1000n };
+  const submitted = run(Payment.start(initiated({ captureMethod: 'automatic' })), debit);
+
+  it('records a debit on its way as processing, once', () => {
+    expect(submitted.state).toMatchObject({ status: 'processing', provider: 'stripe', reference: PI, authorizedAmount: 1000n, capturedAmount: 0n });
+    expect(observe(submitted, debit)).toEqual({ outcome: 'unchanged', reason: 'already_applied' });
+    expect(observe(submitted, { stage: 'pending', reference: PI })).toEqual({ outcome: 'unchanged', reason: 'no_news' });
+  });
+
+  it('settles: processing -> captured for the whole amount; a late processing webhook is stale', () => {
+    const settled = run(submitted, { stage: 'captured', reference: PI, amount: 1000n });
+    expect(settled.state).toMatchObject({ status: 'captured', capturedAmount: 1000n });
+    expect(observe(settled, debit)).toEqual({ outcome: 'unchanged', reason: 'stale' });
+    expect(observe(submitted, { stage: 'captured', reference: PI, amount: 900n }).outcome).toBe('conflict');
+  });
+
+  it('fails late: processing -> failed with the bank code; a late processing webhook is stale', () => {
+    const failed = run(submitted, { stage: 'failed', reference: PI, code: 'insufficient_funds' });
+    expect(failed.state).toMatchObject({ status: 'failed', failure: { code: 'insufficient_funds' } });
+    expect(observe(failed, debit)).toEqual({ outcome: 'unchanged', reason: 'stale' });
+    expect(observe(failed, { stage: 'captured', reference: PI, amount: 1000n }).outcome).toBe('conflict');
+  });
+
+  it('refuses what a debit cannot do: another amount, an authorisation, a cancellation once sent', () => {
+    expect(observe(Payment.start(initiated()), { stage: 'processing', reference: PI, amount: 999n }).outcome).toBe('conflict');
+    expect(observe(submitted, { stage: 'authorized', reference: PI, amount: 1000n }).outcome).toBe('conflict');
+    expect(observe(submitted, { stage: 'canceled', reference: PI, reason: 'abandoned' }).outcome).toBe('conflict');
+  });
+});
+
 describe('unchangedWhen: the shortcut a store takes for news that changes nothing', () => {
   const reference = fc.constantFrom(PI, PI, 'pi_other');
   const amount = fc.constantFrom(1000n, 500n);
   const event: fc.Arbitrary<PaymentEvent> = fc.oneof(
     reference.map((ref): PaymentEvent => ({ type: 'ActionRequired', provider: 'stripe', reference: ref })),
     fc.tuple(amount, reference).map(([a, ref]): PaymentEvent => ({ type: 'Authorized', amount: a, provider: 'stripe', reference: ref })),
+    fc.tuple(amount, reference).map(([a, ref]): PaymentEvent => ({ type: 'DebitSubmitted', amount: a, provider: 'stripe', reference: ref })),
     amount.map((a): PaymentEvent => ({ type: 'Captured', amount: a })),
     fc.constant<PaymentEvent>({ type: 'Failed', code: 'card_declined' }),
     fc.constant<PaymentEvent>({ type: 'Canceled', reason: 'requested' }),
@@ -132,6 +164,7 @@ describe('unchangedWhen: the shortcut a store takes for news that changes nothin
     reference.map((ref): PspObservation => ({ stage: 'requires_action', reference: ref })),
     fc.tuple(reference, amount).map(([ref, a]): PspObservation => ({ stage: 'authorized', reference: ref, amount: a })),
     fc.tuple(reference, amount).map(([ref, a]): PspObservation => ({ stage: 'captured', reference: ref, amount: a })),
+    fc.tuple(reference, amount).map(([ref, a]): PspObservation => ({ stage: 'processing', reference: ref, amount: a })),
     reference.map((ref): PspObservation => ({ stage: 'failed', reference: ref, code: 'card_declined' })),
     reference.map((ref): PspObservation => ({ stage: 'canceled', reference: ref, reason: 'abandoned' })),
     reference.map((ref): PspObservation => ({ stage: 'unrecognized', reference: ref, providerStatus: 'new_status' })),

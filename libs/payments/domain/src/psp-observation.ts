@@ -15,6 +15,8 @@ export type PspObservation =
   | { readonly stage: 'pending'; readonly reference: string }
   | { readonly stage: 'requires_action'; readonly reference: string }
   | { readonly stage: 'authorized'; readonly reference: string; readonly amount: bigint }
+  /** A bank debit sent to the payer's bank: settles (captured) or fails (failed) in days. */
+  | { readonly stage: 'processing'; readonly reference: string; readonly amount: bigint }
   | { readonly stage: 'captured'; readonly reference: string; readonly amount: bigint }
   | { readonly stage: 'failed'; readonly reference: string; readonly code: string; readonly declineCode?: string }
   | { readonly stage: 'canceled'; readonly reference: string; readonly reason: CancellationReason }
@@ -84,8 +86,16 @@ export function planPaymentObservation(state: PaymentState, provider: string, ob
     case 'requires_action':
       if (status === 'initiated') return advance(state, [{ type: 'ActionRequired', provider, reference }]);
       return status === 'requires_action' ? already : stale;
+    case 'processing':
+      if (observation.amount !== state.amount) return conflict(`the provider debits ${observation.amount}, the payment is for ${state.amount}`);
+      if (early) return advance(state, [{ type: 'DebitSubmitted', amount: observation.amount, provider, reference }]);
+      if (status === 'processing') return already;
+      // Settled or failed since (the bank answered before this webhook arrived).
+      if (hasCaptured(status) || status === 'failed') return stale;
+      return conflict(`the provider debits a payment that is ${status}`);
     case 'authorized':
       if (observation.amount !== state.amount) return conflict(`the provider holds ${observation.amount}, the payment is for ${state.amount}`);
+      if (status === 'processing') return conflict('the provider holds an authorisation for a payment paid by bank debit');
       if (early) return advance(state, [{ type: 'Authorized', amount: observation.amount, provider, reference }]);
       if (status === 'authorized') return already;
       // A provider never authorises a payment again after a decline we recorded: money is held that should not be.
@@ -99,7 +109,8 @@ export function planPaymentObservation(state: PaymentState, provider: string, ob
           { type: 'Captured', amount: observation.amount },
         ]);
       }
-      if (status === 'authorized') return advance(state, [{ type: 'Captured', amount: observation.amount }]);
+      // From processing: the bank debit settled.
+      if (status === 'authorized' || status === 'processing') return advance(state, [{ type: 'Captured', amount: observation.amount }]);
       if (hasCaptured(status)) {
         return state.capturedAmount === observation.amount
           ? already
@@ -107,7 +118,8 @@ export function planPaymentObservation(state: PaymentState, provider: string, ob
       }
       return conflict(`the provider captured money on a payment that is ${status}`);
     case 'failed':
-      if (early)
+      // From processing: the bank debit failed late; the wallet reverses what it posted as pending.
+      if (early || status === 'processing')
         return advance(state, [
           observation.declineCode === undefined
             ? { type: 'Failed', code: observation.code }
@@ -116,6 +128,7 @@ export function planPaymentObservation(state: PaymentState, provider: string, ob
       // A failed attempt that a later authorisation or a cancellation superseded.
       return status === 'failed' ? already : stale;
     case 'canceled':
+      // A bank debit cannot be canceled once sent; it settles or fails.
       if (early || status === 'authorized') return advance(state, [{ type: 'Canceled', reason: observation.reason }]);
       if (status === 'canceled') return already;
       if (status === 'failed') return stale;
@@ -186,12 +199,14 @@ export function unchangedWhen(provider: string, observation: PspObservation): Un
       return { ...held, statuses: [...PAYMENT_STATUSES] };
     case 'requires_action':
       return { ...held, statuses: except('initiated') };
+    case 'processing':
+      return { ...held, statuses: ['processing', 'failed', ...PAYMENT_STATUSES.filter(hasCaptured)], amount: observation.amount };
     case 'authorized':
-      return { ...held, statuses: except('initiated', 'requires_action', 'failed'), amount: observation.amount };
+      return { ...held, statuses: except('initiated', 'requires_action', 'failed', 'processing'), amount: observation.amount };
     case 'captured':
       return { ...held, statuses: PAYMENT_STATUSES.filter(hasCaptured), capturedAmount: observation.amount };
     case 'failed':
-      return { ...held, statuses: except('initiated', 'requires_action') };
+      return { ...held, statuses: except('initiated', 'requires_action', 'processing') };
     case 'canceled':
       return { ...held, statuses: ['canceled', 'failed'] };
   }

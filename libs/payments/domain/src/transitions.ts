@@ -10,8 +10,11 @@ export const ACCEPTED_IN: Readonly<Record<PaymentEventType, readonly PaymentStat
   PaymentInitiated: [],
   ActionRequired: ['initiated'],
   Authorized: ['initiated', 'requires_action'],
-  Captured: ['authorized'],
-  Failed: ['initiated', 'requires_action'],
+  DebitSubmitted: ['initiated', 'requires_action'],
+  // From processing: the bank debit settled.
+  Captured: ['authorized', 'processing'],
+  // From processing: the bank debit failed late (insufficient funds, mandate revoked), after the purchase looked done.
+  Failed: ['initiated', 'requires_action', 'processing'],
   // Once captured, money comes back by refund, never by cancellation.
   Canceled: ['initiated', 'requires_action', 'authorized'],
   // A disputed charge cannot be refunded (the bank already took the money back).
@@ -30,6 +33,10 @@ export const STATUS_CHANGES: ReadonlySet<string> = new Set([
   'initiated>authorized',
   'requires_action>authorized',
   'authorized>captured',
+  'initiated>processing',
+  'requires_action>processing',
+  'processing>captured',
+  'processing>failed',
   'initiated>failed',
   'requires_action>failed',
   'initiated>canceled',

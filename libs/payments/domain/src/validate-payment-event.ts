@@ -55,6 +55,7 @@ export function validatePaymentEvent(event: PaymentEvent): void {
       assertReference(event.reference, 'reference');
       return;
     case 'Authorized':
+    case 'DebitSubmitted':
       assertPositiveAmount(event.amount, 'amount');
       code(event.provider, 'provider');
       assertReference(event.reference, 'reference');

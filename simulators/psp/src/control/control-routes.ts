@@ -7,6 +7,7 @@ import { failRefund } from '../refunds/refund-routes';
 import type { WebhookOutbox } from '../webhooks/webhook-outbox';
 
 export interface ControlDependencies {
+  readonly advanceClock: (ms: number) => string[];
   readonly context: () => ApiContext;
   readonly faults: FaultPlan;
   readonly webhooks: WebhookOutbox;
@@ -62,6 +63,16 @@ export async function routeControlRequest(dependencies: ControlDependencies, met
   if (method === 'POST' && path === '/__control/reset') {
     dependencies.reset();
     return { reset: true };
+  }
+  if (method === 'POST' && path === '/__control/clock/advance') {
+    const days = field(body, 'days', isCount, 'a whole number of days');
+    const ms = field(body, 'ms', isCount, 'a whole number of milliseconds');
+    if ((days === undefined) === (ms === undefined)) throw new ControlError('give either days or ms: how far simulated time moves forward');
+    try {
+      return { answered: dependencies.advanceClock(days !== undefined ? days * 24 * 60 * 60 * 1000 : (ms as number)) };
+    } catch (error) {
+      throw new ControlError((error as Error).message);
+    }
   }
   if (method === 'POST' && path === '/__control/faults') {
     const rule = faultFrom(body);

@@ -140,6 +140,21 @@ export function attemptPayment(context: ApiContext, intent: PaymentIntentObject,
       intent.next_action = { type: 'use_stripe_sdk', use_stripe_sdk: { type: 'three_d_secure_redirect' } };
       context.emit('payment_intent.requires_action', intent);
       return;
+    case 'debit': {
+      const charge = newCharge(intent, paymentMethod, 'pending');
+      context.state.charges.set(charge.id, charge);
+      intent.latest_charge = charge.id;
+      intent.payment_method_types = [behaviour.type];
+      intent.status = 'processing';
+      context.state.debits.set(intent.id, {
+        paymentIntent: intent.id,
+        settlesAt: context.clock.now() + context.debitDelayMs,
+        outcome: behaviour.outcome,
+        answered: false,
+      });
+      context.emit('payment_intent.processing', intent);
+      return;
+    }
     case 'processing': {
       const charge = newCharge(intent, paymentMethod, 'pending');
       context.state.charges.set(charge.id, charge);

@@ -32,8 +32,15 @@ export function completePaymentIntent(context: ApiContext, id: string, outcome: 
   }
   if (intent.status === 'processing') {
     const pending = intent.latest_charge ? context.state.charges.get(intent.latest_charge) : undefined;
+    const debit = context.state.debits.get(id);
+    if (debit) debit.answered = true;
+    const behaviour = method.behaviour;
     if (outcome === 'succeeded') approve(context, intent, paymentMethod, pending);
-    else
+    else if (behaviour.kind === 'debit') {
+      // The payer's bank refused the debit after days (no funds, mandate revoked): a late failure.
+      const code = behaviour.failureCode ?? 'insufficient_funds';
+      decline(context, intent, paymentMethod, method, { code, message: 'The bank refused the debit.' }, pending ?? 'new charge');
+    } else
       decline(
         context,
         intent,

@@ -13,7 +13,12 @@ export type CardBehaviour =
   /** The charge goes through, but the first answer to each idempotency key is a 500 (the response was lost). */
   | { readonly kind: 'approve_then_5xx' }
   /** The charge goes through, but the first answer to each idempotency key is held past any client timeout; a retry with the key gets the saved answer at once. */
-  | { readonly kind: 'approve_then_hang' };
+  | { readonly kind: 'approve_then_hang' }
+  /**
+   * A bank debit (SEPA Direct Debit, ACH): `processing` at once, then the bank answers after the
+   * simulator's debit delay in simulated time (or on command): settled, or failed with `failureCode`.
+   */
+  | { readonly kind: 'debit'; readonly type: 'sepa_debit' | 'us_bank_account'; readonly outcome: 'succeeded' | 'failed'; readonly failureCode?: string };
 
 export interface TestPaymentMethod {
   readonly brand: string;
@@ -67,6 +72,18 @@ export const TEST_PAYMENT_METHODS: Readonly<Record<string, TestPaymentMethod>> =
   pm_card_processing: { brand: 'visa', last4: '0077', behaviour: { kind: 'processing' } },
   pm_card_5xx: { brand: 'visa', last4: '0500', behaviour: { kind: 'approve_then_5xx' } },
   pm_card_timeout: { brand: 'visa', last4: '0408', behaviour: { kind: 'approve_then_hang' } },
+  pm_sepaDebit: { brand: 'sepa_debit', last4: '3000', behaviour: { kind: 'debit', type: 'sepa_debit', outcome: 'succeeded' } },
+  pm_sepaDebit_fails: {
+    brand: 'sepa_debit',
+    last4: '3001',
+    behaviour: { kind: 'debit', type: 'sepa_debit', outcome: 'failed', failureCode: 'insufficient_funds' },
+  },
+  pm_usBankAccount: { brand: 'us_bank_account', last4: '6789', behaviour: { kind: 'debit', type: 'us_bank_account', outcome: 'succeeded' } },
+  pm_usBankAccount_fails: {
+    brand: 'us_bank_account',
+    last4: '1116',
+    behaviour: { kind: 'debit', type: 'us_bank_account', outcome: 'failed', failureCode: 'insufficient_funds' },
+  },
 };
 
 /**

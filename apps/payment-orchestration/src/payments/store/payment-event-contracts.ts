@@ -10,6 +10,7 @@ import {
   PaymentDisputeWonV1,
   PaymentFailedV1,
   PaymentInitiatedV1,
+  PaymentProcessingV1,
   PaymentRefundedV1,
   PaymentRefundFailedV1,
   PaymentRefundRequestedV1,
@@ -63,6 +64,8 @@ export function toPublishedEvent(event: PaymentEvent, after: PaymentState): Publ
       return { definition: PaymentActionRequiredV1, data: { paymentId, provider: event.provider, reference: event.reference } };
     case 'Authorized':
       return { definition: PaymentAuthorizedV1, data: { paymentId, amount: amount(event.amount), provider: event.provider, reference: event.reference } };
+    case 'DebitSubmitted':
+      return { definition: PaymentProcessingV1, data: movement(after, event.amount) };
     case 'Captured':
       return { definition: PaymentCapturedV1, data: { ...movement(after, event.amount), authorizedAmount: amount(after.authorizedAmount) } };
     case 'Failed':

@@ -82,6 +82,23 @@ const HISTORIES: PaymentEvent[][] = [
     { type: 'DisputeOpened', disputeId: 'dp_4', amount: 300n, reason: 'product_not_received' },
     { type: 'DisputeLost', disputeId: 'dp_4' },
   ],
+  [
+    {
+      type: 'PaymentInitiated',
+      paymentId: 'pay-5',
+      requestId: '0b7c2f1e-5a47-4f55-b2d4-7f8a9e0c1b24',
+      kind: 'purchase',
+      payerId: 'person-42',
+      counterparty: { type: 'merchant', id: 'm-1' },
+      app: 'instagram',
+      country: 'DE',
+      amount: 4200n,
+      currency: 'EUR',
+      captureMethod: 'automatic',
+    },
+    { type: 'DebitSubmitted', amount: 4200n, provider: 'stripe', reference: 'pi_5' },
+    { type: 'Failed', code: 'insufficient_funds' },
+  ],
 ];
 
 describe('payment events: store codec and published contracts', () => {

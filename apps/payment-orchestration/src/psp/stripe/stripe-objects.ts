@@ -19,10 +19,12 @@ export function toPspPayment(intent: Stripe.PaymentIntent): PspPayment {
     observation: observeStripePaymentIntent({
       id: intent.id,
       status: intent.status,
+      amount: fromStripeAmount(intent.amount),
       amountCapturable: fromStripeAmount(intent.amount_capturable),
       amountReceived: fromStripeAmount(intent.amount_received),
       lastPaymentError: error ? { code: error.code ?? null, declineCode: error.decline_code ?? null } : null,
       cancellationReason: intent.cancellation_reason,
+      paymentMethodTypes: intent.payment_method_types,
     }),
     amount: fromStripeAmount(intent.amount),
     currency: intent.currency.toUpperCase(),

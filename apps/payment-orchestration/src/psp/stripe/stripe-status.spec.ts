@@ -13,6 +13,12 @@ describe('Stripe statuses in our words', () => {
     expect(intent(status)).toEqual({ reference: 'pi_1', ...expected });
   });
 
+  it('reads processing as a bank debit on its way when the PaymentIntent takes SEPA or ACH debits, as pending for a card', () => {
+    expect(intent('processing', { amount: 900n, paymentMethodTypes: ['sepa_debit'] })).toEqual({ stage: 'processing', reference: 'pi_1', amount: 900n });
+    expect(intent('processing', { amount: 900n, paymentMethodTypes: ['us_bank_account'] })).toEqual({ stage: 'processing', reference: 'pi_1', amount: 900n });
+    expect(intent('processing', { amount: 900n, paymentMethodTypes: ['card'] })).toEqual({ stage: 'pending', reference: 'pi_1' });
+  });
+
   it('reads amounts from the field that matters for the status', () => {
     expect(intent('requires_capture', { amountCapturable: 700n })).toEqual({ stage: 'authorized', reference: 'pi_1', amount: 700n });
     expect(intent('succeeded', { amountReceived: 650n })).toEqual({ stage: 'captured', reference: 'pi_1', amount: 650n });

@@ -14,10 +14,19 @@ export interface StripePaymentIntentFacts {
   readonly id: string;
   readonly status: string;
   readonly amountCapturable: bigint;
+  /** The PaymentIntent's amount (what a bank debit takes). */
+  readonly amount?: bigint;
   readonly amountReceived: bigint;
   readonly lastPaymentError?: { readonly code?: string | null; readonly declineCode?: string | null } | null;
   readonly cancellationReason?: string | null;
+  /** Which kinds of payment method the PaymentIntent takes (`card`, `sepa_debit`, `us_bank_account`). */
+  readonly paymentMethodTypes?: readonly string[];
 }
+
+/** Stripe's bank debits: `processing` for days, then succeeded or failed (late). */
+export const STRIPE_BANK_DEBIT_TYPES: readonly string[] = ['sepa_debit', 'us_bank_account'];
+
+const isBankDebit = (facts: StripePaymentIntentFacts): boolean => (facts.paymentMethodTypes ?? []).some((type) => STRIPE_BANK_DEBIT_TYPES.includes(type));
 
 const CODE = /^[a-z][a-z0-9_]{0,63}$/;
 
@@ -40,7 +49,9 @@ const CANCELLATION: Readonly<Record<string, CancellationReason>> = {
  * PaymentIntent status -> observation:
  * - requires_payment_method: nothing tried yet (pending), or the last attempt failed (failed with
  *   its codes): Stripe sends a PaymentIntent back there after a decline;
- * - requires_confirmation, processing: pending (processing is money on its way, not yet there);
+ * - requires_confirmation: pending;
+ * - processing: a bank debit on its way to the payer's bank (processing, for the amount: it
+ *   settles or fails in days); for a card, pending (money on its way, not yet there);
  * - requires_action: the payer must authenticate;
  * - requires_capture: authorised for amount_capturable;
  * - succeeded: captured amount_received;
@@ -57,8 +68,9 @@ export function observeStripePaymentIntent(facts: StripePaymentIntentFacts): Psp
       return declineCode === undefined ? { stage: 'failed', reference, code } : { stage: 'failed', reference, code, declineCode };
     }
     case 'requires_confirmation':
-    case 'processing':
       return { stage: 'pending', reference };
+    case 'processing':
+      return isBankDebit(facts) && facts.amount !== undefined ? { stage: 'processing', reference, amount: facts.amount } : { stage: 'pending', reference };
     case 'requires_action':
       return { stage: 'requires_action', reference };
     case 'requires_capture':

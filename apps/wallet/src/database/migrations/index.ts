@@ -8,6 +8,7 @@ import { LedgerCorrections1765238400000 } from './1765238400000-ledger-correctio
 import { PinAbuseLimits1765324800000 } from './1765324800000-pin-abuse-limits';
 import { ConsentOptIn1765411200000 } from './1765411200000-consent-opt-in';
 import { Passkeys1765497600000 } from './1765497600000-passkeys';
+import { BankDebitPostings1765584000000 } from './1765584000000-bank-debit-postings';
 
 /** Every migration of the wallet schema, in order. */
 export const walletMigrations: MigrationList = [
@@ -20,4 +21,5 @@ export const walletMigrations: MigrationList = [
   PinAbuseLimits1765324800000,
   ConsentOptIn1765411200000,
   Passkeys1765497600000,
+  BankDebitPostings1765584000000,
 ];
