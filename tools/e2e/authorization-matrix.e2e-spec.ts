@@ -27,7 +27,6 @@ interface Rule {
 }
 
 const PERSON_SELF: Rule = { roles: ['person', 'service'] };
-const SERVICES_AND_OPERATORS: Rule = { roles: ['service', 'operator'] };
 
 /** The policy: `<service> <METHOD> <OpenAPI path>` → who may call it. */
 const RULES: Readonly<Record<string, Rule>> = {
@@ -78,11 +77,13 @@ const RULES: Readonly<Record<string, Rule>> = {
   'wallet POST /v1/ledger/transactions': { roles: ['service'], scopes: ['ledger:write'] },
   'wallet POST /v1/ledger/corrections': { roles: ['operator'] },
   // payment-orchestration
-  'payment-orchestration POST /v1/payments': { roles: ['service'] },
-  // A producer's lookup of its request's payment (by requestId and payer): internal services only.
-  'payment-orchestration GET /v1/payments': { roles: ['service'] },
-  'payment-orchestration GET /v1/payments/{paymentId}': SERVICES_AND_OPERATORS,
-  'payment-orchestration POST /v1/payments/{paymentId}/refunds': SERVICES_AND_OPERATORS,
+  // An app's backend, in its own app (the token's `app`)
+  'payment-orchestration POST /v1/payments': { roles: ['service'], scopes: ['payments:initiate'] },
+  // A producer's lookup of its request's payment (by requestId and payer): its own app's only.
+  'payment-orchestration GET /v1/payments': { roles: ['service'], scopes: ['payments:initiate'] },
+  // Operators any; a service the payments to the merchants its token names (another's: 404)
+  'payment-orchestration GET /v1/payments/{paymentId}': { roles: ['service', 'operator'], scopes: ['payments:read'] },
+  'payment-orchestration POST /v1/payments/{paymentId}/refunds': { roles: ['service', 'operator'], scopes: ['payments:refund'] },
   // Stripe calls it without a token; the signature over the body is its authentication.
   'payment-orchestration POST /v1/webhooks/stripe': { roles: 'public' },
   // history-projection: a person's own history; merchants' and non-profits' for services and analysts

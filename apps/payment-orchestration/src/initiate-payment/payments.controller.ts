@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpException, Inject, Post, Res, ServiceUnavailableException } from '@nestjs/common';
+import { Body, Controller, ForbiddenException, Headers, HttpException, Inject, Post, Res, ServiceUnavailableException } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -11,7 +11,9 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import { Roles, StepUpKeysUnavailableError } from '@pay/auth';
+import type { Principal as Caller } from '@pay/auth';
+import { Principal, RequireScopes, Roles, StepUpKeysUnavailableError } from '@pay/auth';
+import { mayInitiateInApp } from '../view-payment/payment-access';
 import type { IdempotentResponse } from '../http/idempotency-key';
 import { answerIdempotently, idempotencyKeyOf } from '../http/idempotency-key';
 import { PaymentRequestBody } from './payment-request-body.dto';
@@ -39,11 +41,15 @@ export class PaymentsController {
   constructor(@Inject(InitiatePayment) private readonly initiatePayment: InitiatePayment) {}
 
   @Post()
+  @RequireScopes('payments:initiate')
   @ApiOperation({ summary: 'Request a purchase, donation or transfer (idempotent by Idempotency-Key)' })
   @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'A UUID; the request id of the payment' })
   @ApiAcceptedResponse({ description: 'Accepted: the payment exists and is being processed' })
   @ApiBadRequestResponse({ description: 'VALIDATION_FAILED, IDEMPOTENCY_KEY_REQUIRED, IDEMPOTENCY_KEY_INVALID' })
-  @ApiForbiddenResponse({ description: 'PAY_NOT_AVAILABLE_IN_COUNTRY, PAY_NOT_AVAILABLE_IN_APP, PAY_NOT_ACTIVE_IN_APP, STEP_UP_*' })
+  @ApiForbiddenResponse({
+    description:
+      "APP_NOT_ALLOWED (the request's app is not the token's `app`), PAY_NOT_AVAILABLE_IN_COUNTRY, PAY_NOT_AVAILABLE_IN_APP, PAY_NOT_ACTIVE_IN_APP, STEP_UP_*",
+  })
   @ApiNotFoundResponse({ description: 'WALLET_NOT_FOUND, RECIPIENT_NOT_FOUND' })
   @ApiUnprocessableEntityResponse({
     description:
@@ -59,8 +65,15 @@ export class PaymentsController {
     @Headers('idempotency-key') key: string | undefined,
     @Body() body: PaymentRequestBody,
     @Res({ passthrough: true }) response: IdempotentResponse,
+    @Principal() caller: Caller,
   ): Promise<PaymentAccepted> {
     const requestId = idempotencyKeyOf(key);
+    if (!mayInitiateInApp(caller, body.app)) {
+      throw new ForbiddenException({
+        code: 'APP_NOT_ALLOWED',
+        message: `this token acts for ${caller.app ? `the app "${caller.app}"` : 'no app'}; it cannot ask for a payment in "${body.app}"`,
+      });
+    }
     const outcome = await this.initiatePayment.initiate(toPurchaseRequest(requestId, body), { door: 'http' }).catch((error: unknown) => {
       if (!(error instanceof StepUpKeysUnavailableError)) throw error;
       response.setHeader('Retry-After', String(STEP_UP_RETRY_AFTER_SECONDS));
