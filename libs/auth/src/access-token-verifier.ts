@@ -162,6 +162,13 @@ export class AccessTokenVerifier {
     const grant = kid === undefined ? undefined : this.options.keyGrants?.get(kid);
     const excess = grant && exceedsGrant(grant, { subject: sub, role, scopes, ...serviceClaims });
     if (excess) throw new AuthenticationError('bad-claims', `the key "${kid}" ${excess}`);
+    if (role === 'analyst') {
+      // An analyst's organisation keys the pseudonyms it sees (optional: without, the analysts' shared one).
+      if (org !== undefined && (typeof org !== 'string' || !SUBJECT_PATTERN.test(org))) {
+        throw new AuthenticationError('bad-claims', 'an analyst\'s "org" must be 1 to 100 of letters, digits, "_", "-", ":" and "."');
+      }
+      return { principal: { subject: sub, role, tokenId, scopes, ...(typeof org === 'string' ? { organisation: org } : {}) }, expiresAt };
+    }
     if (role !== 'advertiser') return { principal: { subject: sub, role, tokenId, scopes, ...serviceClaims }, expiresAt };
     // An advertiser sees only the merchants its token names: no claim, no access.
     if (!validMerchants || (merchants as unknown[]).length === 0) {

@@ -41,9 +41,10 @@ export interface Principal {
    */
   app?: string;
   /**
-   * For `advertiser` only: the organisation the token acts for (`org` claim). What an advertiser
-   * may learn is limited per organisation (the privacy budget), so that its many users and tokens
-   * share one limit instead of multiplying it.
+   * The organisation the token acts for (`org` claim). For an `advertiser` (required): what it may
+   * learn is limited per organisation (the privacy budget), so that its many users and tokens
+   * share one limit instead of multiplying it. For an `analyst` (optional): the pseudonyms it sees
+   * people by are its organisation's, so two organisations cannot join their exports.
    */
   organisation?: string;
 }

@@ -6,3 +6,4 @@ export * from './service/platform.module';
 export * from './service/run-service';
 export * from './health/health.controller';
 export * from './scheduling/deadline-scheduler';
+export * from './rate-limits/token-buckets';

@@ -27,10 +27,13 @@ export type StepUpOutcome =
 /**
  * Above the currency's threshold a payment needs the wallet's step-up proof: signed by the wallet,
  * for this person, currency and at least this amount, not expired. Verification only; that the
- * proof was not used before is decided where the payment is written (one transaction).
+ * proof was not used before is decided where the payment is written (one transaction). A proof
+ * sent with a smaller payment is checked the same way: it resets the payer's cumulative allowance
+ * (payments without a proof since the last one, see cumulative-step-up.ts), which is also decided
+ * where the payment is written.
  */
 export async function checkStepUp(request: PurchaseRequest, thresholds: StepUpThresholds, verifier: StepUpProofVerifier): Promise<StepUpOutcome> {
-  if (!stepUpRequired(request.amount, request.currency, thresholds)) return { outcome: 'passed' };
+  if (!stepUpRequired(request.amount, request.currency, thresholds) && !request.stepUpProof) return { outcome: 'passed' };
   if (!request.stepUpProof) {
     return {
       outcome: 'refused',
