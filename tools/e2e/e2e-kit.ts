@@ -301,6 +301,12 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
     KAFKA_CONSUMER_GROUP_PREFIX: orchestrationGroupPrefix,
     PAYMENT_STEP_POLL_MS: '250',
     PAYMENT_STEP_LEASE_SECONDS: '10',
+    // The suites pay many times per person and caller: the abuse limits (cumulative step-up, rate
+    // limits) stay out of their way unless a suite sets its own (payment-abuse-limits.e2e-spec.ts).
+    STEP_UP_MAX_UNCONFIRMED_PAYMENTS: '1000000',
+    STEP_UP_CUMULATIVE_AMOUNTS: 'EUR:100000000000,USD:100000000000,GBP:100000000000',
+    PAYMENTS_PER_PAYER_PER_MINUTE: '1000000',
+    PAYMENTS_PER_CALLER_PER_MINUTE: '10000000',
     ...options.orchestrationEnv,
   };
   simulator.webhooks.setUrl(`${orchestrationUrl}/v1/webhooks/stripe`);

@@ -45,7 +45,10 @@ describe('checkStepUp', () => {
     });
     expect(await checkStepUp(purchase, thresholds, verifier)).toMatchObject({ outcome: 'refused', refusal: { code: 'STEP_UP_REQUIRED' } });
     // A proof with a payment below the threshold is checked too (it resets the cumulative allowance).
-    expect(await checkStepUp({ ...purchase, amount: 100n, stepUpProof: proof }, thresholds, verifier)).toMatchObject({ outcome: 'passed', grant: { personId: 'ana' } });
+    expect(await checkStepUp({ ...purchase, amount: 100n, stepUpProof: proof }, thresholds, verifier)).toMatchObject({
+      outcome: 'passed',
+      grant: { personId: 'ana' },
+    });
     expect(await checkStepUp({ ...purchase, amount: 100n, stepUpProof: 'not.a.proof' }, thresholds, verifier)).toMatchObject({
       outcome: 'refused',
       refusal: { code: 'STEP_UP_PROOF_INVALID' },
