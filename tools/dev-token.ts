@@ -79,7 +79,7 @@ async function appBackendToken(app: string, minutesText: string | undefined): Pr
     .setSubject(`${app}-backend`)
     .setIssuedAt()
     .setExpirationTime(`${minutes}m`)
-    .sign((await importJWK(key, 'ES256')) as CryptoKey);
+    .sign(await importJWK(key, 'ES256'));
 }
 
 main().catch((error: unknown) => {
