@@ -1,17 +1,30 @@
 /**
  * Development-only signing keys, so `npm start` works end to end without an identity provider:
  * one key stands in for the identity provider (`npm run dev:token` signs with it), one is
- * payment-orchestration's service-token key. Both are kept in .cache/dev-keys.json (git-ignored)
- * and reused across starts. Never used when AUTH_JWKS or AUTH_JWKS_URL is set.
+ * payment-orchestration's service-token key, and one per app backend (`npm run dev:token -- --app
+ * instagram`), each granted only its own subject, app, merchants and the app backends' scopes.
+ * All are kept in .cache/dev-keys.json (git-ignored) and reused across starts. Never used when
+ * AUTH_JWKS or AUTH_JWKS_URL is set.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { JWK } from 'jose';
 import { exportJWK, generateKeyPair } from 'jose';
+import { APP_BACKEND_SCOPES } from '@pay/auth';
+
+/** The apps whose backends get a development key, and the merchants each acts for. */
+export const DEV_APP_BACKENDS: Readonly<Record<string, readonly string[]>> = {
+  facebook: ['facebook-shop', 'np-unicef', 'np-red-cross'],
+  instagram: ['instagram-shop'],
+  messenger: ['messenger-shop'],
+  whatsapp: ['whatsapp-shop'],
+};
 
 export interface DevKeys {
   identityProvider: JWK;
   orchestrationService: JWK;
+  /** By app (files written before these keys existed get them on the next start). */
+  appBackends?: Record<string, JWK>;
 }
 
 export const DEV_KEYS_FILE = resolve(__dirname, '..', '.cache', 'dev-keys.json');
@@ -22,8 +35,13 @@ async function newKey(kid: string): Promise<JWK> {
 }
 
 export async function loadDevKeys(): Promise<DevKeys> {
-  if (existsSync(DEV_KEYS_FILE)) return JSON.parse(readFileSync(DEV_KEYS_FILE, 'utf8')) as DevKeys;
-  const keys: DevKeys = { identityProvider: await newKey('dev-identity-provider'), orchestrationService: await newKey('dev-payment-orchestration') };
+  const keys: DevKeys = existsSync(DEV_KEYS_FILE)
+    ? (JSON.parse(readFileSync(DEV_KEYS_FILE, 'utf8')) as DevKeys)
+    : { identityProvider: await newKey('dev-identity-provider'), orchestrationService: await newKey('dev-payment-orchestration') };
+  const missing = Object.keys(DEV_APP_BACKENDS).filter((app) => !keys.appBackends?.[app]);
+  if (missing.length === 0 && existsSync(DEV_KEYS_FILE)) return keys;
+  keys.appBackends = { ...keys.appBackends };
+  for (const app of missing) keys.appBackends[app] = await newKey(`dev-${app}-backend`);
   mkdirSync(dirname(DEV_KEYS_FILE), { recursive: true });
   writeFileSync(DEV_KEYS_FILE, JSON.stringify(keys, null, 2), { mode: 0o600 });
   return keys;
@@ -41,4 +59,16 @@ export function publicJwk(key: JWK): JWK {
  */
 export function orchestrationKeyGrants(kid: string): string {
   return JSON.stringify({ [kid]: { subjects: ['payment-orchestration'], roles: ['service'], scopes: ['instruments:read'] } });
+}
+
+/** An app backend's grant: its own subject (`<app>-backend`), its app, its merchants, the app backends' scopes. */
+export function appBackendGrant(app: string, merchants: readonly string[]): Record<string, unknown> {
+  return { subjects: [`${app}-backend`], roles: ['service'], scopes: [...APP_BACKEND_SCOPES], apps: [app], merchants: [...merchants] };
+}
+
+/** `AUTH_KEY_GRANTS` for every development key that is not the identity provider's. */
+export function devKeyGrants(keys: DevKeys): string {
+  const grants: Record<string, unknown> = JSON.parse(orchestrationKeyGrants(keys.orchestrationService.kid as string)) as Record<string, unknown>;
+  for (const [app, key] of Object.entries(keys.appBackends ?? {})) grants[key.kid as string] = appBackendGrant(app, DEV_APP_BACKENDS[app] ?? []);
+  return JSON.stringify(grants);
 }

@@ -1,16 +1,20 @@
 /**
  * `npm run dev:token -- --sub person-1 --role person` prints an access token that the services
- * started by `npm start` accept (signed with the development identity key). Development only.
+ * started by `npm start` accept (signed with the development identity key). `--app instagram`
+ * prints instagram's backend's token instead, signed with that backend's own key: subject
+ * `instagram-backend`, its app, its merchants and the app backends' scopes. Development only.
  */
 import { parseArgs } from 'node:util';
 import type { CryptoKey } from 'jose';
 import { importJWK, SignJWT } from 'jose';
 import { SCOPE_PATTERN } from '@pay/auth';
-import { loadDevKeys } from './dev-keys';
+import { APP_BACKEND_SCOPES } from '@pay/auth';
+import { DEV_APP_BACKENDS, loadDevKeys } from './dev-keys';
 
 const ROLES = ['person', 'service', 'analyst', 'operator', 'advertiser'];
 const USAGE =
-  'usage: npm run dev:token -- --sub <id> --role <person|service|analyst|operator|advertiser> [--scope instruments:read] [--merchants m-1,m-2 --org org-1] [--minutes 60]';
+  'usage: npm run dev:token -- --sub <id> --role <person|service|analyst|operator|advertiser> [--scope instruments:read] [--merchants m-1,m-2 --org org-1] [--minutes 60]\n' +
+  `   or: npm run dev:token -- --app <${Object.keys(DEV_APP_BACKENDS).join('|')}> [--minutes 60]`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -20,10 +24,15 @@ async function main(): Promise<void> {
       merchants: { type: 'string' },
       org: { type: 'string' },
       scope: { type: 'string' },
+      app: { type: 'string' },
       minutes: { type: 'string', default: '60' },
     },
     strict: true,
   });
+  if (values.app !== undefined) {
+    process.stdout.write(`${await appBackendToken(values.app, values.minutes)}\n`);
+    return;
+  }
   if (!values.sub || !/^[A-Za-z0-9_.:-]{1,100}$/.test(values.sub))
     throw new Error(`--sub must be 1 to 100 of letters, digits, "_", "-", ":" and "."\n${USAGE}`);
   if (!values.role || !ROLES.includes(values.role)) throw new Error(`--role must be one of ${ROLES.join(', ')}\n${USAGE}`);
@@ -54,6 +63,23 @@ async function main(): Promise<void> {
     .setExpirationTime(`${minutes}m`)
     .sign(key);
   process.stdout.write(`${token}\n`);
+}
+
+/** An app backend's token, signed with its own development key (what its grant allows, nothing more). */
+async function appBackendToken(app: string, minutesText: string | undefined): Promise<string> {
+  const merchants = DEV_APP_BACKENDS[app];
+  if (!merchants) throw new Error(`--app must be one of ${Object.keys(DEV_APP_BACKENDS).join(', ')}\n${USAGE}`);
+  const minutes = Number(minutesText ?? '60');
+  if (!Number.isInteger(minutes) || minutes < 1 || minutes > 24 * 60) throw new Error(`--minutes must be a whole number from 1 to 1440\n${USAGE}`);
+  const key = (await loadDevKeys()).appBackends![app];
+  return new SignJWT({ role: 'service', app, merchants: [...merchants], scope: APP_BACKEND_SCOPES.join(' ') })
+    .setProtectedHeader({ alg: 'ES256', kid: key.kid })
+    .setIssuer(process.env.AUTH_ISSUER ?? 'https://id.pay.local')
+    .setAudience(process.env.AUTH_AUDIENCE ?? 'pay-api')
+    .setSubject(`${app}-backend`)
+    .setIssuedAt()
+    .setExpirationTime(`${minutes}m`)
+    .sign(await importJWK(key, 'ES256'));
 }
 
 main().catch((error: unknown) => {

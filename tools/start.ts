@@ -9,7 +9,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { loadDevKeys, orchestrationKeyGrants, publicJwk } from './dev-keys';
+import { devKeyGrants, loadDevKeys, publicJwk } from './dev-keys';
 import { infraUp } from '@pay/local-infra';
 import { stopOnSignals, Supervisor } from './supervisor';
 
@@ -72,12 +72,13 @@ async function main(): Promise<void> {
   );
   const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: infra.databaseUrl, KAFKA_BROKERS: infra.kafkaBrokers.join(',') };
   if (!env.AUTH_JWKS && !env.AUTH_JWKS_URL) {
-    // Development identity: `npm run dev:token` signs with the first key; orchestration calls
-    // the wallet with service tokens signed by the second (tools/dev-keys.ts).
+    // Development identity: `npm run dev:token` signs with the first key (or an app backend's with
+    // --app); orchestration calls the wallet with service tokens signed by the second (tools/dev-keys.ts).
     const keys = await loadDevKeys();
-    env.AUTH_JWKS = JSON.stringify({ keys: [publicJwk(keys.identityProvider), publicJwk(keys.orchestrationService)] });
+    const serviceKeys = [keys.orchestrationService, ...Object.values(keys.appBackends ?? {})];
+    env.AUTH_JWKS = JSON.stringify({ keys: [publicJwk(keys.identityProvider), ...serviceKeys.map(publicJwk)] });
     env.SERVICE_TOKEN_SIGNING_JWK ??= JSON.stringify(keys.orchestrationService);
-    env.AUTH_KEY_GRANTS ??= orchestrationKeyGrants(keys.orchestrationService.kid as string);
+    env.AUTH_KEY_GRANTS ??= devKeyGrants(keys);
     log('development identity keys in .cache/dev-keys.json; `npm run dev:token -- --sub person-1 --role person` prints a token');
     // The Pay Hub's development sign-in issues tokens with the same identity key.
     env.HUB_SIGN_IN ??= 'development';

@@ -71,7 +71,15 @@ export const SECRET_SAMPLES: Readonly<Record<string, string>> = (() => {
     SERVICE_TOKEN_SIGNING_JWK: JSON.stringify(orchestration),
     AUTH_KEY_GRANTS: JSON.stringify({
       'sample-payment-orchestration': { subjects: ['payment-orchestration'], roles: ['service'], scopes: ['instruments:read'] },
+      'sample-instagram-backend': {
+        subjects: ['instagram-backend'],
+        roles: ['service'],
+        scopes: ['history:read', 'payments:initiate', 'payments:read', 'payments:refund'],
+        apps: ['instagram'],
+        merchants: ['instagram-shop'],
+      },
     }),
+    HISTORY_PSEUDONYM_KEY: randomBytes(32).toString('base64'),
     STEP_UP_SIGNING_JWK: JSON.stringify(ecPrivateJwk('sample-step-up')),
     WALLET_MASTER_KEYS: `2026-01:${randomBytes(32).toString('base64')}`,
     WALLET_MASTER_KEY_ID: '2026-01',

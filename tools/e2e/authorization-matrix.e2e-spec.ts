@@ -29,6 +29,7 @@ interface Rule {
 const PERSON_SELF: Rule = { roles: ['person', 'service'] };
 const PERSON_ONLY: Rule = { roles: ['person'] };
 const SERVICES_AND_OPERATORS: Rule = { roles: ['service', 'operator'] };
+const BUSINESS_HISTORY: Rule = { roles: ['service', 'analyst'], scopes: ['history:read'] };
 
 /** The policy: `<service> <METHOD> <OpenAPI path>` → who may call it. */
 const RULES: Readonly<Record<string, Rule>> = {
@@ -63,7 +64,8 @@ const RULES: Readonly<Record<string, Rule>> = {
   'wallet POST /v1/wallets/{personId}/passkeys': PERSON_ONLY,
   'wallet GET /v1/wallets/{personId}/passkeys': PERSON_ONLY,
   'wallet DELETE /v1/wallets/{personId}/passkeys/{passkeyId}': PERSON_ONLY,
-  'wallet PUT /v1/wallets/{personId}/consents/ad-measurement': PERSON_SELF,
+  // Consent is the person's own choice: no service sets it
+  'wallet PUT /v1/wallets/{personId}/consents/ad-measurement': { roles: ['person'] },
   'wallet PUT /v1/wallets/{personId}/contact': PERSON_SELF,
   // Charge data: payment-orchestration's scope alone
   'wallet GET /v1/wallets/{personId}/payment-instruments/preferred': { roles: ['service'], scopes: ['instruments:read'] },
@@ -85,24 +87,28 @@ const RULES: Readonly<Record<string, Rule>> = {
   'wallet POST /v1/ledger/transactions': { roles: ['service'], scopes: ['ledger:write'] },
   'wallet POST /v1/ledger/corrections': { roles: ['operator'] },
   // payment-orchestration
-  'payment-orchestration POST /v1/payments': { roles: ['service'] },
-  // A producer's lookup of its request's payment (by requestId and payer): internal services only.
-  'payment-orchestration GET /v1/payments': { roles: ['service'] },
-  'payment-orchestration GET /v1/payments/{paymentId}': SERVICES_AND_OPERATORS,
-  'payment-orchestration POST /v1/payments/{paymentId}/refunds': SERVICES_AND_OPERATORS,
+  // An app's backend, in its own app (the token's `app`)
+  'payment-orchestration POST /v1/payments': { roles: ['service'], scopes: ['payments:initiate'] },
+  // A producer's lookup of its request's payment (by requestId and payer): its own app's only.
+  'payment-orchestration GET /v1/payments': { roles: ['service'], scopes: ['payments:initiate'] },
+  // Operators any; a service the payments to the merchants its token names (another's: 404)
+  'payment-orchestration GET /v1/payments/{paymentId}': { roles: ['service', 'operator'], scopes: ['payments:read'] },
+  'payment-orchestration POST /v1/payments/{paymentId}/refunds': { roles: ['service', 'operator'], scopes: ['payments:refund'] },
   // Stripe calls it without a token; the signature over the body is its authentication.
   'payment-orchestration POST /v1/webhooks/stripe': { roles: 'public' },
-  // history-projection: a person's own history; merchants' and non-profits' for services and analysts
-  'history-projection GET /v1/history/persons/{personId}/entries': { roles: ['person', 'service', 'analyst'] },
-  'history-projection GET /v1/history/persons/{personId}/entries/export': { roles: ['person', 'service', 'analyst'] },
-  'history-projection GET /v1/history/persons/{personId}/summary': { roles: ['person', 'service', 'analyst'] },
-  'history-projection GET /v1/history/persons/{personId}/profile': { roles: ['person', 'service', 'analyst'] },
-  'history-projection GET /v1/history/merchants/{id}/entries': { roles: ['service', 'analyst'] },
-  'history-projection GET /v1/history/merchants/{id}/entries/export': { roles: ['service', 'analyst'] },
-  'history-projection GET /v1/history/merchants/{id}/summary': { roles: ['service', 'analyst'] },
-  'history-projection GET /v1/history/non-profits/{id}/entries': { roles: ['service', 'analyst'] },
-  'history-projection GET /v1/history/non-profits/{id}/entries/export': { roles: ['service', 'analyst'] },
-  'history-projection GET /v1/history/non-profits/{id}/summary': { roles: ['service', 'analyst'] },
+  // history-projection: a person's own history, or a service acting for the person; analysts know
+  // people only by pseudonym and never by id
+  'history-projection GET /v1/history/persons/{personId}/entries': PERSON_SELF,
+  'history-projection GET /v1/history/persons/{personId}/entries/export': PERSON_SELF,
+  'history-projection GET /v1/history/persons/{personId}/summary': PERSON_SELF,
+  'history-projection GET /v1/history/persons/{personId}/profile': PERSON_SELF,
+  // A business's history: analysts (pseudonymous payers), or a backend acting for that business (another's: 404)
+  'history-projection GET /v1/history/merchants/{id}/entries': BUSINESS_HISTORY,
+  'history-projection GET /v1/history/merchants/{id}/entries/export': BUSINESS_HISTORY,
+  'history-projection GET /v1/history/merchants/{id}/summary': BUSINESS_HISTORY,
+  'history-projection GET /v1/history/non-profits/{id}/entries': BUSINESS_HISTORY,
+  'history-projection GET /v1/history/non-profits/{id}/entries/export': BUSINESS_HISTORY,
+  'history-projection GET /v1/history/non-profits/{id}/summary': BUSINESS_HISTORY,
   'history-projection GET /v1/history/entries': { roles: ['analyst'] },
   'history-projection GET /v1/history/entries/export': { roles: ['analyst'] },
   'history-projection GET /v1/history/aggregates': { roles: ['analyst'] },

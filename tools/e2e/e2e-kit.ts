@@ -14,6 +14,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { APP_BACKEND_SCOPES } from '@pay/auth';
 import type { TestIssuer } from '@pay/auth/testing';
 import { createTestIssuer } from '@pay/auth/testing';
 import { deadLetterTopicOf, Topics } from '@pay/contracts';
@@ -174,7 +175,11 @@ export interface PaymentsPlatform {
   orchestrationEnv: Record<string, string>;
   /** What every service of this run shares (database, Kafka, identity provider, rollout): the base of another service's environment. */
   commonEnv: Record<string, string>;
-  serviceToken(role?: 'service' | 'operator'): Promise<string>;
+  /**
+   * An app's backend (`<app>-backend`, default instagram, with the scopes app backends get, acting
+   * for `E2E_MERCHANTS`), or an operator.
+   */
+  serviceToken(role?: 'service' | 'operator', app?: string): Promise<string>;
   person(options?: PersonOptions): Promise<TestPerson>;
   /** Publishes a PurchaseRequested the way an app's service would: a plain kafkajs producer, JSON by hand. */
   publishPurchase(data: Record<string, unknown>, headers?: Record<string, string>): Promise<string>;
@@ -296,6 +301,12 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
     KAFKA_CONSUMER_GROUP_PREFIX: orchestrationGroupPrefix,
     PAYMENT_STEP_POLL_MS: '250',
     PAYMENT_STEP_LEASE_SECONDS: '10',
+    // The suites pay many times per person and caller: the abuse limits (cumulative step-up, rate
+    // limits) stay out of their way unless a suite sets its own (payment-abuse-limits.e2e-spec.ts).
+    STEP_UP_MAX_UNCONFIRMED_PAYMENTS: '1000000',
+    STEP_UP_CUMULATIVE_AMOUNTS: 'EUR:100000000000,USD:100000000000,GBP:100000000000',
+    PAYMENTS_PER_PAYER_PER_MINUTE: '1000000',
+    PAYMENTS_PER_CALLER_PER_MINUTE: '10000000',
     ...options.orchestrationEnv,
   };
   simulator.webhooks.setUrl(`${orchestrationUrl}/v1/webhooks/stripe`);
@@ -322,7 +333,10 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
     events,
     orchestrationEnv,
     commonEnv: common,
-    serviceToken: (role = 'service') => token(role === 'service' ? 'shop-service' : 'ops-1', role),
+    serviceToken: (role = 'service', app = 'instagram') =>
+      role === 'service'
+        ? idp.signTestToken({ sub: `${app}-backend`, role, app, merchants: [...E2E_MERCHANTS], scope: APP_BACKEND_SCOPES.join(' ') })
+        : token('ops-1', role),
     async person(personOptions = {}) {
       const id = uniqueName('person');
       const caller = await token(id, 'person');
@@ -480,6 +494,9 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/** The merchants and non-profits the e2e app backends act for (the counterparties the e2e purchases name). */
+export const E2E_MERCHANTS = ['merchant-e2e', 'np-unicef'] as const;
 
 /** A purchase request's data for a person (the Kafka door's PurchaseRequested, without requestId). */
 export function purchaseOf(person: { id: string }, amount: bigint, overrides: Record<string, unknown> = {}): Record<string, unknown> {

@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
+import { APP_BACKEND_SCOPES } from '@pay/auth';
 import { PAYMENT_REJECTION_CODES, Topics } from '@pay/contracts';
 import { testKafka, waitFor } from '@pay/testing';
 import type { PaymentDrivers } from '@pay/payment-orchestration/tools';
@@ -104,7 +105,7 @@ async function ledgerBalancesToZero(): Promise<void> {
 }
 
 async function postPayment(body: Record<string, unknown>, key: string = randomUUID()): Promise<HttpAnswer> {
-  return http(`${platform.orchestrationUrl}/v1/payments`, 'POST', await platform.serviceToken(), body, { 'idempotency-key': key });
+  return http(`${platform.orchestrationUrl}/v1/payments`, 'POST', await platform.serviceToken('service', body.app as string), body, { 'idempotency-key': key });
 }
 
 describe('a purchase', () => {
@@ -498,6 +499,57 @@ describe('refunds and disputes', () => {
       { what: 'the merchant payable after refunds' },
     );
     await ledgerBalancesToZero();
+  });
+
+  it("keeps each app's backend to its own merchants' payments and its own app: another gets 404 and moves nothing", async () => {
+    const { paymentId } = await capturedPayment(3_000n);
+    const own = await platform.serviceToken();
+    // Another merchant's backend in the same app, a platform service with every payment scope but no merchant, another app's backend.
+    const otherMerchant = await platform.idp.signTestToken({
+      sub: 'other-shop',
+      role: 'service',
+      app: 'instagram',
+      merchants: ['merchant-other'],
+      scope: APP_BACKEND_SCOPES.join(' '),
+    });
+    const noMerchant = await platform.idp.signTestToken({ sub: 'platform-service', role: 'service', scope: APP_BACKEND_SCOPES.join(' ') });
+    const view = (token: string) => http(`${platform.orchestrationUrl}/v1/payments/${paymentId}`, 'GET', token);
+    const refundAs = (token: string) =>
+      http(
+        `${platform.orchestrationUrl}/v1/payments/${paymentId}/refunds`,
+        'POST',
+        token,
+        { amount: { amount: '100', currency: 'USD' } },
+        { 'idempotency-key': randomUUID() },
+      );
+    for (const token of [otherMerchant, noMerchant]) {
+      expect(await view(token)).toMatchObject({ status: 404, body: { code: 'PAYMENT_NOT_FOUND' } });
+      expect(await refundAs(token)).toMatchObject({ status: 404, body: { code: 'PAYMENT_NOT_FOUND' } });
+    }
+    // The same 404 as a payment that does not exist: ids cannot be probed.
+    expect((await http(`${platform.orchestrationUrl}/v1/payments/pay_nothing_here`, 'GET', own)).body).toEqual((await view(otherMerchant)).body);
+    // Without the scope, a backend of the right merchant is refused by the guard.
+    const unscoped = await platform.idp.signTestToken({ sub: 'instagram-backend', role: 'service', app: 'instagram', merchants: ['merchant-e2e'] });
+    expect((await view(unscoped)).status).toBe(403);
+    expect((await refundAs(unscoped)).status).toBe(403);
+    expect(await storedTypes(paymentId)).not.toContain('RefundRequested');
+    // Its own merchant's backend sees and refunds it.
+    expect(await view(own)).toMatchObject({ status: 200, body: { paymentId, status: 'captured' } });
+    expect(await refundAs(own)).toMatchObject({ status: 202, body: { paymentId, status: 'pending' } });
+    // One app's backend cannot ask for a payment in another app, nor look up another app's request.
+    const facebook = await platform.serviceToken('service', 'facebook');
+    const asFacebook = await http(`${platform.orchestrationUrl}/v1/payments`, 'POST', facebook, purchaseOf(await platform.person(), 1_000n), {
+      'idempotency-key': randomUUID(),
+    });
+    expect(asFacebook).toMatchObject({ status: 403, body: { code: 'APP_NOT_ALLOWED' } });
+    const [{ request_id: requestId, payer_id: payerId }] = await platform.orchestrationQuery(
+      'SELECT request_id, payer_id FROM payments WHERE payment_id = $1',
+      [paymentId],
+    );
+    const lookUp = (token: string) =>
+      http(`${platform.orchestrationUrl}/v1/payments?requestId=${requestId as string}&payerId=${payerId as string}`, 'GET', token);
+    expect(await lookUp(facebook)).toMatchObject({ status: 200, body: { payments: [] } });
+    expect(await lookUp(own)).toMatchObject({ status: 200, body: { payments: [{ paymentId }] } });
   });
 
   it('takes concurrent refund requests of one payment, each with its own key: none is lost to the race for the next version', async () => {

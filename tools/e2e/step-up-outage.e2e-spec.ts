@@ -88,7 +88,7 @@ afterAll(async () => {
 });
 
 async function postPayment(body: Record<string, unknown>, key: string): Promise<HttpAnswer> {
-  return http(`${platform.orchestrationUrl}/v1/payments`, 'POST', await platform.serviceToken(), body, { 'idempotency-key': key });
+  return http(`${platform.orchestrationUrl}/v1/payments`, 'POST', await platform.serviceToken('service', body.app as string), body, { 'idempotency-key': key });
 }
 
 /** What orchestration holds for a request id: its payment, its idempotency record, the proofs it used, and anything in the outbox about it. */

@@ -159,7 +159,9 @@ describe('history and the ledger agree', () => {
     const kinds = new Set<string>();
     for (const [accountId, account] of accounts) {
       const path = account.ownerType === 'person' ? 'persons' : account.ownerType === 'merchant' ? 'merchants' : 'non-profits';
-      const summary = await analyst.get<Summary>(`/v1/history/${path}/${account.ownerId}/summary`);
+      // Analysts know no person by id: a person's summary is read with the person's own token.
+      const caller = account.ownerType === 'person' ? await history.as(account.ownerId, 'person') : analyst;
+      const summary = await caller.get<Summary>(`/v1/history/${path}/${account.ownerId}/summary`);
       const projected = summary.body.currencies.find((c) => c.currency === account.currency)?.ledgerBalance ?? '0';
       const posted = (await ledger.balance(accountId)).posted.toString();
       expect({ accountId, projected }).toEqual({ accountId, projected: posted });
@@ -185,10 +187,9 @@ describe('history and the ledger agree', () => {
   });
 
   it('gives every person, from the payment events, the change of their wallet balance the ledger holds', async () => {
-    const analyst = await history.as('a-1', 'analyst');
     let withBalance = 0;
     for (const person of workload.persons) {
-      const summary = await analyst.get<Summary>(`/v1/history/persons/${person}/summary`);
+      const summary = await (await history.as(person, 'person')).get<Summary>(`/v1/history/persons/${person}/summary`);
       for (const currency of ['EUR', 'USD', 'GBP']) {
         const accountId = personWallet(person, currency).id;
         const posted = opened.has(accountId) ? (await ledger.balance(accountId)).posted : 0n;

@@ -1,6 +1,10 @@
 import { BaseServiceConfig, IsFlag, IsWholeNumber } from '@pay/config';
 import { Topics } from '@pay/contracts';
-import { IsOptional, Matches } from 'class-validator';
+import type { ValidationArguments } from 'class-validator';
+import { IsOptional, Matches, ValidateBy } from 'class-validator';
+
+/** For development and tests only, public because it is in this file; refused when NODE_ENV=production. */
+export const DEVELOPMENT_PSEUDONYM_KEY = 'development-only-history-pseudonym-key';
 
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 const TOPIC_MESSAGE = { message: 'must be a Kafka topic name (letters, digits, ".", "_", "-")' };
@@ -32,6 +36,23 @@ export class HistoryProjectionConfig extends BaseServiceConfig {
   /** How often projection lag is measured for the metric (milliseconds). */
   @IsWholeNumber({ min: 200, max: 300_000, unit: 'milliseconds' })
   HISTORY_LAG_INTERVAL_MS = 5_000;
+
+  /**
+   * HMAC key of the pseudonyms analysts see instead of person ids (with their organisation);
+   * rotating it gives everyone new pseudonyms. At least 32 characters; the development default is
+   * refused in production.
+   */
+  @ValidateBy({
+    name: 'isSecretKey',
+    validator: {
+      validate: (value: unknown, args?: ValidationArguments) =>
+        typeof value === 'string' &&
+        value.length >= 32 &&
+        !((args?.object as HistoryProjectionConfig | undefined)?.NODE_ENV === 'production' && value === DEVELOPMENT_PSEUDONYM_KEY),
+      defaultMessage: () => 'must be a secret of at least 32 characters (the development default is refused in production)',
+    },
+  })
+  HISTORY_PSEUDONYM_KEY = DEVELOPMENT_PSEUDONYM_KEY;
 
   /** When set, /health/ready reports the projection down once it is this many seconds behind. Unset: lag is reported, never fatal. */
   @IsOptional()

@@ -13,6 +13,7 @@ import { consumedTopics } from './history.consumers';
 import { ProjectEventsController } from './project-events/project-events.controller';
 import { BusinessHistoryController, PersonHistoryController } from './query-history/history.controllers';
 import { HistoryReader } from './query-history/history-reader';
+import { PersonPseudonyms } from './query-history/person-pseudonyms';
 import { ReadModelController } from './rebuild-read-model/read-model.controller';
 
 /**
@@ -25,6 +26,11 @@ import { ReadModelController } from './rebuild-read-model/read-model.controller'
   controllers: [ReadModelController, AnalystsController, PersonHistoryController, BusinessHistoryController, ProjectEventsController],
   providers: [
     { provide: HistoryReader, inject: [DataSource], useFactory: (dataSource: DataSource) => new HistoryReader(dataSource) },
+    {
+      provide: PersonPseudonyms,
+      inject: [SERVICE_CONFIG],
+      useFactory: (config: HistoryProjectionConfig) => new PersonPseudonyms(config.HISTORY_PSEUDONYM_KEY),
+    },
     // One clock per application (a factory, not a shared value), so a test can move one service's.
     { provide: CLOCK, useFactory: (): Clock => ({ now: () => Date.now() }) },
     {

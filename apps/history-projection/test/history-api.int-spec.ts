@@ -25,6 +25,7 @@ interface EntryJson {
   direction?: string;
   counterparty?: { type: string; id: string };
   payer: { id: string };
+  paymentMethod: { id: string | null };
   payee: { type: string; id: string };
   app: string | null;
   amount: { amount: string; currency: string };
@@ -124,6 +125,7 @@ describe('history service', () => {
 
   it('filters by app, kind, status, counterparty, amount range, currency and time', async () => {
     const analyst = await history.as('a-1', 'analyst');
+    const person = await history.as(busiest, 'person');
     const mine = entries.filter(involves(busiest));
     const other = (e: HistoryEntry): string => (e.payerId === busiest ? e.counterpartyId : e.payerId);
     const someCounterparty = other(mine[0]);
@@ -140,7 +142,7 @@ describe('history service', () => {
       ['kind=transfer&status=captured&app=facebook', (e) => e.kind === 'transfer' && e.status === 'captured' && e.app === 'facebook'],
     ];
     for (const [query, keep] of cases) {
-      const got = await allPages(analyst, `/v1/history/persons/${busiest}/entries?${query}`, 50);
+      const got = await allPages(person, `/v1/history/persons/${busiest}/entries?${query}`, 50);
       expect({ query, ids: ids(got) }).toEqual({ query, ids: ids(mine.filter(keep)) });
     }
     const merchant = workload.merchants[0];
@@ -220,7 +222,7 @@ describe('history service', () => {
     expect(fresh.body.entries[0].occurredAt > first.body.entries[0].occurredAt).toBe(true);
   });
 
-  it('keeps people to their own history; analysts see everything but contact details', async () => {
+  it('keeps people to their own history; analysts reach no person by id', async () => {
     const [me, other] = [workload.persons[0], workload.persons[1]];
     const person = await history.as(me, 'person');
     expect((await person.get(`/v1/history/persons/${me}/entries`)).status).toBe(200);
@@ -241,12 +243,73 @@ describe('history service', () => {
     expect(own.status).toBe(200);
     expect(own.body.contact).toEqual({ hasEmail: model.wallets.get(withContact)!.hasEmail, hasPhone: model.wallets.get(withContact)!.hasPhone });
     expect(own.body.paymentMethods).toHaveLength(1);
+    // Analysts know no person by id: the person routes are closed to them (another's profile, methods and all).
     const analyst = await history.as('a-1', 'analyst');
-    const seenByAnalyst = await analyst.get<Record<string, unknown>>(`/v1/history/persons/${withContact}/profile`);
-    expect(seenByAnalyst.status).toBe(200);
-    expect(seenByAnalyst.body).not.toHaveProperty('contact');
-    expect(seenByAnalyst.body).toEqual({ ...own.body, contact: undefined });
+    for (const path of ['profile', 'entries', 'entries/export', 'summary']) {
+      expect({ path, status: (await analyst.get(`/v1/history/persons/${withContact}/${path}`)).status }).toEqual({ path, status: 403 });
+    }
     expect(JSON.stringify((await analyst.get('/v1/history/entries?limit=500')).body)).not.toMatch(/hasEmail|hasPhone|contact/);
+  });
+
+  it('shows analysts people only as pseudonyms, stable per organisation, in pages and CSV; no person id, no method id', async () => {
+    const pages = async (caller: Caller): Promise<EntryJson[]> => allPages(caller, '/v1/history/entries', 500);
+    const [first, again, other] = [
+      await pages(await history.as('a-1', 'analyst', { org: 'org-research' })),
+      await pages(await history.as('a-2', 'analyst', { org: 'org-research' })),
+      await pages(await history.as('a-3', 'analyst', { org: 'org-finance' })),
+    ];
+    expect(ids(first)).toEqual(ids(entries));
+    const personIds = new Set(workload.persons);
+    const pseudonymOf = new Map<string, string>();
+    first.forEach((entry, i) => {
+      const real = entries.find((e) => e.entryId === entry.id)!;
+      expect(entry.payer.id).toMatch(/^psn_[A-Za-z0-9_-]{22}$/);
+      expect(personIds.has(entry.payer.id)).toBe(false);
+      expect(entry.paymentMethod.id).toBeNull();
+      // One person, one pseudonym in an organisation (analysts can still count people)…
+      expect(pseudonymOf.get(real.payerId) ?? entry.payer.id).toBe(entry.payer.id);
+      pseudonymOf.set(real.payerId, entry.payer.id);
+      if (real.counterpartyType === 'person') expect(entry.payee.id).toBe(pseudonymOf.get(real.counterpartyId) ?? entry.payee.id);
+      else expect(entry.payee.id).toBe(real.counterpartyId);
+      expect(again[i].payer.id).toBe(entry.payer.id);
+      // …and another in another organisation, so two organisations cannot join what they saw.
+      expect(other[i].payer.id).not.toBe(entry.payer.id);
+    });
+    expect(new Set(pseudonymOf.values()).size).toBe(pseudonymOf.size);
+    // The CSV: no person id anywhere in it.
+    const csv = await (await history.as('a-1', 'analyst', { org: 'org-research' })).get('/v1/history/entries/export');
+    expect(csv.status).toBe(200);
+    for (const person of workload.persons) expect(csv.text).not.toContain(person);
+    expect(csv.text).toContain(pseudonymOf.get(busiest)!);
+    // Filtering the list by a person's real id finds nothing (it would tie the id to its pseudonym).
+    const transferTo = entries.find((e) => e.counterpartyType === 'person')!;
+    const analyst = await history.as('a-1', 'analyst', { org: 'org-research' });
+    expect((await analyst.get<PageJson>(`/v1/history/entries?counterparty=${transferTo.counterpartyId}`)).body.entries).toEqual([]);
+    // A merchant's history as analysts see it: pseudonymous payers too.
+    const merchantPage = await analyst.get<PageJson>(`/v1/history/merchants/${workload.merchants[0]}/entries?limit=100`);
+    expect(merchantPage.body.entries.length).toBeGreaterThan(0);
+    for (const entry of merchantPage.body.entries) expect(entry.payer.id).toMatch(/^psn_/);
+  });
+
+  it("lets a merchant's backend read that merchant's history only (history:read); another merchant's answers 404", async () => {
+    const [merchant, otherMerchant] = workload.merchants;
+    const backend = await history.as('instagram-backend', 'service', { merchants: [merchant], scope: 'history:read' });
+    const own = await allPages(backend, `/v1/history/merchants/${merchant}/entries`, 100);
+    expect(ids(own)).toEqual(ids(entries.filter((e) => e.counterpartyType === 'merchant' && e.counterpartyId === merchant)));
+    // The backend acts for persons: it sees their real ids.
+    expect(own.some((e) => workload.persons.includes(e.payer.id))).toBe(true);
+    for (const path of ['entries', 'entries/export', 'summary']) {
+      const answer = await backend.get(`/v1/history/merchants/${otherMerchant}/${path}`);
+      expect({ path, status: answer.status, body: answer.body }).toEqual({
+        path,
+        status: 404,
+        body: { code: 'NOT_FOUND', message: 'nothing was found at this address' },
+      });
+    }
+    expect((await backend.get(`/v1/history/non-profits/${workload.nonProfits[0]}/entries`)).status).toBe(404);
+    // Without the scope, not even its own merchant's.
+    const unscoped = await history.as('instagram-backend', 'service', { merchants: [merchant] });
+    expect((await unscoped.get(`/v1/history/merchants/${merchant}/entries`)).status).toBe(403);
   });
 
   it('refuses bad queries with the reason', async () => {

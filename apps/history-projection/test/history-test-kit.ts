@@ -44,7 +44,8 @@ export interface HistoryUnderTest {
   schema: string;
   topics: HistoryTopics;
   idp: TestIssuer;
-  as(subject: string, role: string): Promise<Caller>;
+  /** A caller with a token of this subject and role, and further claims (`merchants`, `scope`, `org`). */
+  as(subject: string, role: string, claims?: Record<string, unknown>): Promise<Caller>;
   anonymous(): Caller;
   stop(): Promise<void>;
 }
@@ -98,7 +99,7 @@ export async function startHistory(options: { env?: Record<string, string>; topi
     schema,
     topics,
     idp,
-    as: async (subject, role) => new Caller(service.url, await idp.signTestToken({ sub: subject, role })),
+    as: async (subject, role, claims = {}) => new Caller(service.url, await idp.signTestToken({ ...claims, sub: subject, role })),
     anonymous: () => new Caller(service.url),
     stop: async () => {
       await service.app.close();

@@ -84,6 +84,28 @@ export class PaymentOrchestrationConfig extends StripeConfig {
   @Parses('a comma-separated list of CURRENCY:minor-units, e.g. EUR:5000,USD:5000', parseStepUpThresholds)
   STEP_UP_THRESHOLDS = 'EUR:5000,USD:5000,GBP:5000';
 
+  /**
+   * Cumulative step-up: at most this many payments per payer and currency without a proof since
+   * the last one; the next needs a proof (PSD2's low-value exemption allows 5).
+   */
+  @IsWholeNumber({ min: 0, max: 1_000_000 })
+  STEP_UP_MAX_UNCONFIRMED_PAYMENTS = 5;
+
+  /**
+   * Cumulative step-up: the most that payments without a proof since the last one may add up to,
+   * per currency in minor units (`EUR:10000` = 100 EUR). A currency not listed: the count alone.
+   */
+  @Parses('a comma-separated list of CURRENCY:minor-units, e.g. EUR:10000,USD:10000', parseStepUpThresholds)
+  STEP_UP_CUMULATIVE_AMOUNTS = 'EUR:10000,USD:10000,GBP:10000';
+
+  /** New payments one payer may ask for over HTTP per minute (token bucket shared by the replicas; 429 RATE_LIMITED beyond). */
+  @IsWholeNumber({ min: 1, max: 1_000_000 })
+  PAYMENTS_PER_PAYER_PER_MINUTE = 20;
+
+  /** Payment requests (new or replayed) one caller (token subject) may send over HTTP per minute. */
+  @IsWholeNumber({ min: 1, max: 10_000_000 })
+  PAYMENTS_PER_CALLER_PER_MINUTE = 6_000;
+
   /** The wallet's step-up public keys inline; else fetched from STEP_UP_JWKS_URL. */
   @ValidateIf((config: PaymentOrchestrationConfig) => config.STEP_UP_JWKS !== undefined)
   @ValidateBy({

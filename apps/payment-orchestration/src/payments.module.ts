@@ -139,6 +139,11 @@ export class PaymentsModule {
                 limits: parsePaymentLimits(config.PAYMENT_LIMITS),
                 nonProfits: await NonProfitRegistry.load(config.NON_PROFITS_CONFIG_PATH),
                 stepUpThresholds: parseStepUpThresholds(config.STEP_UP_THRESHOLDS),
+                cumulativeStepUp: {
+                  maxUnconfirmedPayments: config.STEP_UP_MAX_UNCONFIRMED_PAYMENTS,
+                  maxUnconfirmedAmounts: parseStepUpThresholds(config.STEP_UP_CUMULATIVE_AMOUNTS),
+                },
+                paymentsPerPayerPerMinute: config.PAYMENTS_PER_PAYER_PER_MINUTE,
                 stepUpVerifier: new StepUpProofVerifier({
                   ...(config.STEP_UP_JWKS
                     ? { jwks: parsePublicKeySet(config.STEP_UP_JWKS, 'STEP_UP_JWKS') }

@@ -70,6 +70,27 @@ describe('wallet: Pay per app, consent, contact details and the rollout', () => 
     expect((await us.caller.get<WalletBody>(`/v1/wallets/${us.id}`)).body.consents.adMeasurement).toMatchObject({ granted: false, source: 'person' });
   });
 
+  it('lets only the person set ad-measurement consent: no service, whatever its scopes, and nothing changes', async () => {
+    const { id, caller } = await open('US');
+    const services = [
+      await wallet.as('instagram-backend', 'service', { app: 'instagram', scope: 'payments:initiate payments:read payments:refund history:read' }),
+      await wallet.orchestration(),
+      await wallet.as('ad-signal-aggregation', 'service'),
+    ];
+    for (const service of services) {
+      expect(await service.put(`/v1/wallets/${id}/consents/ad-measurement`, { granted: true })).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
+    }
+    for (const role of ['analyst', 'operator', 'advertiser']) {
+      const other = await wallet.as(`x-${role}`, role, role === 'advertiser' ? { merchants: ['m-1'], org: 'o-1' } : {});
+      expect((await other.put(`/v1/wallets/${id}/consents/ad-measurement`, { granted: true })).status).toBe(403);
+    }
+    expect((await caller.get<WalletBody>(`/v1/wallets/${id}`)).body.consents.adMeasurement).toMatchObject({ granted: false, source: 'default' });
+    expect(await caller.put(`/v1/wallets/${id}/consents/ad-measurement`, { granted: true })).toMatchObject({
+      status: 200,
+      body: { granted: true, source: 'person' },
+    });
+  });
+
   it('turns Pay on and off per app or all at once, only in apps where it is live', async () => {
     const { id, caller } = await open('DE');
     expect(await caller.put(`/v1/wallets/${id}/apps/messenger`, { enabled: true })).toMatchObject({ status: 200, body: { apps: ['messenger'] } });

@@ -1,7 +1,7 @@
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { AccessTokenVerifier } from './access-token-verifier';
 import { AuthenticationError } from './auth-errors';
-import { parseKeyGrants } from './key-grants';
+import { APP_BACKEND_SCOPES, parseKeyGrants } from './key-grants';
 import { parsePublicKeySet } from './key-set';
 import { createTestIssuer, signTestToken } from './testing';
 
@@ -195,6 +195,45 @@ describe('AccessTokenVerifier with key grants (a service that signs its own toke
     expect(await verifier.verify(await idp.signTestToken({ sub: 'instagram-shop', role: 'service', scope: 'payments:initiate' }))).toMatchObject({
       scopes: ['payments:initiate'],
     });
+  });
+
+  it("keeps an app backend's key to its own app, merchants and scopes: one app cannot act for another", async () => {
+    const instagram = await createTestIssuer();
+    const facebook = await createTestIssuer();
+    const grant = (app: string, merchants: string[]) => ({
+      subjects: [`${app}-backend`],
+      roles: ['service'],
+      scopes: [...APP_BACKEND_SCOPES],
+      apps: [app],
+      merchants,
+    });
+    const verifier = new AccessTokenVerifier({
+      jwks: { keys: [...instagram.jwks.keys, ...facebook.jwks.keys] },
+      issuer: instagram.issuer,
+      audience: instagram.audience,
+      keyGrants: parseKeyGrants(
+        JSON.stringify({ [instagram.jwks.keys[0].kid!]: grant('instagram', ['m-insta-shop']), [facebook.jwks.keys[0].kid!]: grant('facebook', ['m-fb-shop']) }),
+      ),
+    });
+    const own = { sub: 'instagram-backend', role: 'service', app: 'instagram', merchants: ['m-insta-shop'], scope: 'payments:initiate payments:read' };
+    expect(await verifier.verify(await instagram.signTestToken(own))).toMatchObject({
+      subject: 'instagram-backend',
+      app: 'instagram',
+      merchants: ['m-insta-shop'],
+      scopes: ['payments:initiate', 'payments:read'],
+    });
+    const forgeries: [Record<string, unknown>, RegExp][] = [
+      [{ ...own, sub: 'facebook-backend', app: 'facebook' }, /may not sign for subject "facebook-backend"/],
+      [{ ...own, app: 'facebook' }, /may not act for app "facebook"/],
+      [{ ...own, merchants: ['m-insta-shop', 'm-fb-shop'] }, /may not act for merchant "m-fb-shop"/],
+      [{ ...own, scope: 'payments:initiate instruments:read' }, /may not grant scope "instruments:read"/],
+      [{ ...own, scope: 'ledger:write' }, /may not grant scope "ledger:write"/],
+    ];
+    for (const [claims, reason] of forgeries) {
+      await expect(verifier.verify(await instagram.signTestToken(claims as { sub: string; role: string }))).rejects.toThrow(reason);
+    }
+    await expect(verifier.verify(await instagram.signTestToken({ ...own, app: 'Instagram!' }))).rejects.toThrow(/"app"/);
+    await expect(verifier.verify(await instagram.signTestToken({ ...own, merchants: 'm-insta-shop' }))).rejects.toThrow(/"merchants"/);
   });
 
   it('reads scopes from the space-separated "scope" claim and refuses a malformed one', async () => {

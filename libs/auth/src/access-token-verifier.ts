@@ -4,7 +4,7 @@ import { createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose';
 import { AuthenticationError, keySetUnavailable, toAuthenticationError } from './auth-errors';
 import { DEFAULT_ALGORITHMS, keySetFailuresAs } from './key-set';
 import type { KeyGrants } from './key-grants';
-import { exceedsGrant, SCOPE_PATTERN } from './key-grants';
+import { APP_PATTERN, exceedsGrant, SCOPE_PATTERN } from './key-grants';
 import type { Principal } from './principal';
 import { isRole, MAX_MERCHANTS_PER_TOKEN, ROLES, SUBJECT_PATTERN } from './principal';
 
@@ -128,7 +128,7 @@ export class AccessTokenVerifier {
     if (!ACCESS_TOKEN_TYPES.has(typ)) {
       throw new AuthenticationError('bad-claims', `a token of type "${typ}" is not an access token`);
     }
-    const { sub, role, jti, merchants, org, scope, exp } = payload;
+    const { sub, role, jti, merchants, org, scope, exp, app } = payload;
     const expiresAt = (exp as number) * 1000;
     if (typeof sub !== 'string' || !SUBJECT_PATTERN.test(sub)) {
       throw new AuthenticationError('bad-claims', 'the access token\'s "sub" must be 1 to 100 of letters, digits, "_", "-", ":" and "."');
@@ -142,17 +142,36 @@ export class AccessTokenVerifier {
     const scopes = [...new Set((scope ?? '').split(' ').filter(Boolean))].sort();
     if (!scopes.every((item) => SCOPE_PATTERN.test(item)))
       throw new AuthenticationError('bad-claims', 'the access token\'s "scope" must list scopes like "instruments:read"');
+    const validMerchants =
+      Array.isArray(merchants) &&
+      merchants.length <= MAX_MERCHANTS_PER_TOKEN &&
+      merchants.every((merchant) => typeof merchant === 'string' && SUBJECT_PATTERN.test(merchant));
+    if (role === 'service') {
+      // An app's backend names its app and the merchants it acts for; a platform service neither.
+      if (app !== undefined && (typeof app !== 'string' || !APP_PATTERN.test(app))) {
+        throw new AuthenticationError('bad-claims', 'the access token\'s "app" must be an app\'s name, e.g. "instagram"');
+      }
+      if (merchants !== undefined && !validMerchants) {
+        throw new AuthenticationError('bad-claims', `a service's "merchants" must list 0 to ${MAX_MERCHANTS_PER_TOKEN} merchant ids`);
+      }
+    }
+    const serviceClaims =
+      role === 'service'
+        ? { ...(typeof app === 'string' ? { app } : {}), ...(merchants !== undefined ? { merchants: [...new Set(merchants as string[])].sort() } : {}) }
+        : {};
     const grant = kid === undefined ? undefined : this.options.keyGrants?.get(kid);
-    const excess = grant && exceedsGrant(grant, { subject: sub, role, scopes });
+    const excess = grant && exceedsGrant(grant, { subject: sub, role, scopes, ...serviceClaims });
     if (excess) throw new AuthenticationError('bad-claims', `the key "${kid}" ${excess}`);
-    if (role !== 'advertiser') return { principal: { subject: sub, role, tokenId, scopes }, expiresAt };
+    if (role === 'analyst') {
+      // An analyst's organisation keys the pseudonyms it sees (optional: without, the analysts' shared one).
+      if (org !== undefined && (typeof org !== 'string' || !SUBJECT_PATTERN.test(org))) {
+        throw new AuthenticationError('bad-claims', 'an analyst\'s "org" must be 1 to 100 of letters, digits, "_", "-", ":" and "."');
+      }
+      return { principal: { subject: sub, role, tokenId, scopes, ...(typeof org === 'string' ? { organisation: org } : {}) }, expiresAt };
+    }
+    if (role !== 'advertiser') return { principal: { subject: sub, role, tokenId, scopes, ...serviceClaims }, expiresAt };
     // An advertiser sees only the merchants its token names: no claim, no access.
-    if (
-      !Array.isArray(merchants) ||
-      merchants.length === 0 ||
-      merchants.length > MAX_MERCHANTS_PER_TOKEN ||
-      !merchants.every((merchant) => typeof merchant === 'string' && SUBJECT_PATTERN.test(merchant))
-    ) {
+    if (!validMerchants || (merchants as unknown[]).length === 0) {
       throw new AuthenticationError(
         'bad-claims',
         `an advertiser's access token must name the merchants it may see: "merchants", 1 to ${MAX_MERCHANTS_PER_TOKEN} merchant ids`,

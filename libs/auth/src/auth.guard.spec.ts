@@ -13,6 +13,7 @@ class Routes {
   @Roles('person', 'service') @ActsForPerson() wallet(): void {}
   @Roles('operator') reload(): void {}
   @Roles('service') @RequireScopes('instruments:read') @ActsForPerson() instruments(): void {}
+  @Roles('service', 'operator') @RequireScopes('payments:refund') refund(): void {}
   undeclared(): void {}
 }
 
@@ -58,6 +59,16 @@ describe('AuthGuard', () => {
     await expect(
       guard.canActivate(contextFor('instruments', await request('p1', 'person', { personId: 'p1' }, { scope: 'instruments:read' }))),
     ).rejects.toBeInstanceOf(ForbiddenException);
+  });
+
+  it("asks the route's scopes of services only: an operator on a route it is named for needs none", async () => {
+    await expect(guard.canActivate(contextFor('refund', await request('sre-1', 'operator')))).resolves.toBe(true);
+    await expect(guard.canActivate(contextFor('refund', await request('shop', 'service')))).rejects.toBeInstanceOf(ForbiddenException);
+    await expect(guard.canActivate(contextFor('refund', await request('shop', 'service', {}, { scope: 'payments:refund' })))).resolves.toBe(true);
+    // …and a role the route does not name gets nothing from a scope.
+    await expect(guard.canActivate(contextFor('refund', await request('a-1', 'analyst', {}, { scope: 'payments:refund' })))).rejects.toBeInstanceOf(
+      ForbiddenException,
+    );
   });
 
   it('lets public routes through without a token', async () => {

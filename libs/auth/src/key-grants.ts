@@ -14,12 +14,26 @@ export interface KeyGrant {
   readonly subjects: readonly string[];
   readonly roles: readonly Role[];
   readonly scopes: readonly string[];
+  /** The apps (`app` claim) its tokens may act for; none: its tokens may name no app. */
+  readonly apps: readonly string[];
+  /** The merchants (`merchants` claim of a service) its tokens may act for; none: no merchant. */
+  readonly merchants: readonly string[];
 }
+
+/** An app's name in the `app` claim: `instagram`. */
+export const APP_PATTERN = /^[a-z][a-z0-9-]{0,40}$/;
+
+/**
+ * The scopes an app's backend (`service:<app>-backend`) is registered with, and no more: ask for
+ * payments of its app, look up, read and refund the payments of the merchants it acts for, read
+ * those merchants' history. Never instruments, the ledger or a person's consent.
+ */
+export const APP_BACKEND_SCOPES = ['history:read', 'payments:initiate', 'payments:read', 'payments:refund'] as const;
 
 export type KeyGrants = ReadonlyMap<string, KeyGrant>;
 
 /**
- * `AUTH_KEY_GRANTS`: `{"<kid>": {"subjects": [...], "roles": [...], "scopes": [...]}, ...}`.
+ * `AUTH_KEY_GRANTS`: `{"<kid>": {"subjects": [...], "roles": [...], "scopes": [...], "apps"?: [...], "merchants"?: [...]}, ...}`.
  * Throws with what is wrong; an empty object grants nothing special.
  */
 export function parseKeyGrants(json: string, name = 'AUTH_KEY_GRANTS'): KeyGrants {
@@ -32,7 +46,7 @@ export function parseKeyGrants(json: string, name = 'AUTH_KEY_GRANTS'): KeyGrant
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${name} must be an object of key ids`);
   const grants = new Map<string, KeyGrant>();
   for (const [kid, grant] of Object.entries(parsed as Record<string, unknown>)) {
-    const { subjects, roles, scopes } = (grant ?? {}) as Record<string, unknown>;
+    const { subjects, roles, scopes, apps, merchants } = (grant ?? {}) as Record<string, unknown>;
     const list = (value: unknown, valid: (item: string) => boolean, what: string): string[] => {
       if (!Array.isArray(value) || !value.every((item) => typeof item === 'string' && valid(item))) {
         throw new Error(`${name}["${kid}"].${what} must be a list of ${what}`);
@@ -43,6 +57,8 @@ export function parseKeyGrants(json: string, name = 'AUTH_KEY_GRANTS'): KeyGrant
       subjects: list(subjects, (item) => SUBJECT_PATTERN.test(item), 'subjects'),
       roles: list(roles, isRole, 'roles') as Role[],
       scopes: list(scopes, (item) => SCOPE_PATTERN.test(item), 'scopes'),
+      apps: list(apps ?? [], (item) => APP_PATTERN.test(item), 'apps'),
+      merchants: list(merchants ?? [], (item) => SUBJECT_PATTERN.test(item), 'merchants'),
     });
   }
   return grants;
@@ -59,10 +75,16 @@ export function isKeyGrants(json: unknown): boolean {
 }
 
 /** Why a token signed by a granted key claims more than its grant, or undefined when it does not. */
-export function exceedsGrant(grant: KeyGrant, claims: { subject: string; role: Role; scopes: readonly string[] }): string | undefined {
+export function exceedsGrant(
+  grant: KeyGrant,
+  claims: { subject: string; role: Role; scopes: readonly string[]; app?: string; merchants?: readonly string[] },
+): string | undefined {
   if (!grant.subjects.includes(claims.subject)) return `may not sign for subject "${claims.subject}"`;
   if (!grant.roles.includes(claims.role)) return `may not sign for role "${claims.role}"`;
   const extra = claims.scopes.filter((scope) => !grant.scopes.includes(scope));
   if (extra.length > 0) return `may not grant scope ${extra.map((scope) => `"${scope}"`).join(', ')}`;
+  if (claims.app !== undefined && !grant.apps.includes(claims.app)) return `may not act for app "${claims.app}"`;
+  const otherMerchants = (claims.merchants ?? []).filter((merchant) => !grant.merchants.includes(merchant));
+  if (otherMerchants.length > 0) return `may not act for merchant ${otherMerchants.map((merchant) => `"${merchant}"`).join(', ')}`;
   return undefined;
 }

@@ -29,12 +29,22 @@ export interface Principal {
    * one say so with `@RequireScopes`.
    */
   scopes: readonly string[];
-  /** For `advertiser` only: the merchant ids whose aggregates it may see (sorted, distinct). */
+  /**
+   * The merchant ids the caller acts for (sorted, distinct): for an `advertiser`, whose aggregates
+   * it may see (required); for a `service` (an app's backend), whose payments it may read and
+   * refund and whose history it may read (none: no merchant's).
+   */
   merchants?: readonly string[];
   /**
-   * For `advertiser` only: the organisation the token acts for (`org` claim). What an advertiser
-   * may learn is limited per organisation (the privacy budget), so that its many users and tokens
-   * share one limit instead of multiplying it.
+   * For `service` only: the app whose backend calls (`app` claim, e.g. `instagram`). Such a caller
+   * asks for payments in that app only; a platform service names none.
+   */
+  app?: string;
+  /**
+   * The organisation the token acts for (`org` claim). For an `advertiser` (required): what it may
+   * learn is limited per organisation (the privacy budget), so that its many users and tokens
+   * share one limit instead of multiplying it. For an `analyst` (optional): the pseudonyms it sees
+   * people by are its organisation's, so two organisations cannot join their exports.
    */
   organisation?: string;
 }
@@ -43,6 +53,11 @@ export const MAX_MERCHANTS_PER_TOKEN = 1_000;
 
 export function isRole(value: unknown): value is Role {
   return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+}
+
+/** Whether a `service` caller acts for this merchant (or non-profit): its `merchants` claim names it. */
+export function actsForMerchant(principal: Principal, merchantId: string): boolean {
+  return (principal.merchants ?? []).includes(merchantId);
 }
 
 /** What an event or audit row records as the author of a change: `person:p-1`, `service:instagram-shop`. */

@@ -7,3 +7,4 @@ export * from './service/run-service';
 export * from './service/supervisor-lifeline';
 export * from './health/health.controller';
 export * from './scheduling/deadline-scheduler';
+export * from './rate-limits/token-buckets';

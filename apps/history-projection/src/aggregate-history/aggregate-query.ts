@@ -1,6 +1,6 @@
 import type { ReadModelTables } from '../read-model/read-model-tables';
 import type { BuiltQuery, HistoryFilters } from '../query-history/history-query';
-import { filterConditions, Parameters } from '../query-history/history-query';
+import { ANALYSTS_COUNTERPARTY, filterConditions, Parameters } from '../query-history/history-query';
 
 export const AGGREGATE_INTERVALS = ['day', 'week', 'month'] as const;
 export type AggregateInterval = (typeof AGGREGATE_INTERVALS)[number];
@@ -70,7 +70,8 @@ export function aggregateQuery(tables: ReadModelTables, request: AggregateReques
             GROUP BY 1, ${dimensions.map((_, i) => i + 2).join(', ')}
             ORDER BY 1, ${dimensions.map((_, i) => i + 2).join(', ')}`;
   } else {
-    const where = ['true', ...filterConditions(request.filters, params, 'counterparty_id')];
+    // Analysts only: the counterparty filter names businesses, never a person (see scopeBranches).
+    const where = ['true', ...filterConditions(request.filters, params, ANALYSTS_COUNTERPARTY)];
     text = `SELECT to_char(date_trunc(${interval}, occurred_at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS period,
               ${dimensions.join(', ')},
               count(*)::text AS count, sum(amount)::text AS sum, sum(net_amount)::text AS net_sum

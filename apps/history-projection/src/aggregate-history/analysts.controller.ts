@@ -1,7 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { Roles } from '@pay/auth';
+import type { Principal as Caller } from '@pay/auth';
+import { Principal, Roles } from '@pay/auth';
 import type { Logger } from '@pay/observability';
 import { LOGGER } from '@pay/platform';
 import { sendCsv } from '../export-history/send-csv';
@@ -9,6 +10,7 @@ import { HistoryPageView } from '../query-history/entry-view';
 import { exportFilters, readPage } from '../query-history/history.controllers';
 import { AggregatesQueryDto, HistoryOrderDto, HistoryPageDto, toFilters } from '../query-history/history-query.dto';
 import { HistoryReader } from '../query-history/history-reader';
+import { PersonPseudonyms } from '../query-history/person-pseudonyms';
 import type { AggregateRequest } from './aggregate-query';
 import { AggregatesView } from './aggregate-view';
 
@@ -16,7 +18,10 @@ function aggregateRequest(query: AggregatesQueryDto): AggregateRequest {
   return { interval: query.interval ?? 'day', groupBy: query.groupBy ?? [], filters: toFilters(query) };
 }
 
-/** Analysts: everyone's history, aggregates, exports. Read-only; no contact details anywhere. */
+/**
+ * Analysts: everyone's history, aggregates, exports. Read-only; no contact details, no saved
+ * method's id, and people only as pseudonyms per analyst organisation (PersonPseudonyms).
+ */
 @ApiTags('analytics')
 @ApiBearerAuth()
 @Controller('v1/history')
@@ -24,22 +29,23 @@ function aggregateRequest(query: AggregatesQueryDto): AggregateRequest {
 export class AnalystsController {
   constructor(
     private readonly reader: HistoryReader,
+    private readonly pseudonyms: PersonPseudonyms,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   @Get('entries')
   @ApiOperation({ summary: "Everyone's history (counterparty = the payee), filters and cursor pagination" })
   @ApiOkResponse({ type: HistoryPageView })
-  entries(@Query() query: HistoryPageDto): Promise<HistoryPageView> {
-    return readPage(this.reader, { kind: 'all' }, query);
+  entries(@Query() query: HistoryPageDto, @Principal() caller: Caller): Promise<HistoryPageView> {
+    return readPage(this.reader, { kind: 'all' }, query, this.pseudonyms.viewFor(caller));
   }
 
   @Get('entries/export')
   @ApiOperation({ summary: "Everyone's filtered history as CSV, streamed" })
   @ApiProduces('text/csv')
-  async export(@Query() query: HistoryOrderDto, @Res() response: ServerResponse): Promise<void> {
+  async export(@Query() query: HistoryOrderDto, @Principal() caller: Caller, @Res() response: ServerResponse): Promise<void> {
     const { filters, order } = exportFilters(query);
-    await sendCsv(response, 'history.csv', this.reader.exportCsv({ kind: 'all' }, filters, order), this.logger);
+    await sendCsv(response, 'history.csv', this.reader.exportCsv({ kind: 'all' }, filters, order, this.pseudonyms.viewFor(caller)), this.logger);
   }
 
   @Get('aggregates')

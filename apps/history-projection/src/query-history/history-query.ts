@@ -84,6 +84,9 @@ export function filterConditions(filters: HistoryFilters, params: Parameters, ot
   return where;
 }
 
+/** The payee as analysts may filter by it: a business's id; a person payee matches no id. */
+export const ANALYSTS_COUNTERPARTY = "(CASE WHEN counterparty_type = 'person' THEN NULL ELSE counterparty_id END)";
+
 /** The branches of a scope: a person's history is what they paid plus what they received, each read from its own index. */
 export function scopeBranches(scope: HistoryScope, params: Parameters): Array<{ where: string; otherColumn: string; side: string }> {
   switch (scope.kind) {
@@ -103,7 +106,9 @@ export function scopeBranches(scope: HistoryScope, params: Parameters): Array<{ 
         },
       ];
     case 'all':
-      return [{ where: 'true', otherColumn: 'counterparty_id', side: 'NULL' }];
+      // Analysts' list: the counterparty filter names businesses only; a person id there would
+      // tie it to the pseudonym analysts see (PersonPseudonyms).
+      return [{ where: 'true', otherColumn: ANALYSTS_COUNTERPARTY, side: 'NULL' }];
   }
 }
 

@@ -24,6 +24,9 @@ export interface PageQuery {
   cursor?: string;
 }
 
+/** How a caller sees an entry's row (the identity for all but analysts). */
+export type RowView = (row: EntryRow) => EntryRow;
+
 /** Rows of an export per round trip to PostgreSQL (and per chunk written to the response). */
 export const EXPORT_BATCH_ROWS = 1_000;
 
@@ -39,23 +42,25 @@ export class HistoryReader {
     return readModelTables(await this.versions.current());
   }
 
-  async page(scope: HistoryScope, filters: HistoryFilters, query: PageQuery): Promise<HistoryPageView> {
+  /** `view`: how the caller sees a row (analysts: pseudonyms, see PersonPseudonyms); the cursor is the row's own. */
+  async page(scope: HistoryScope, filters: HistoryFilters, query: PageQuery, view: RowView = (row) => row): Promise<HistoryPageView> {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, query.order);
     const built = historyQuery(await this.tables(), scope, filters, query.order, { limit: query.limit, after });
     const rows = await this.dataSource.query<EntryRow[]>(built.text, built.values);
     const entries = rows.slice(0, query.limit);
     const last = entries[entries.length - 1];
     return {
-      entries: entries.map(entryView),
+      entries: entries.map((row) => entryView(view(row))),
       nextCursor: rows.length > query.limit && last ? encodeCursor({ occurredAt: last.occurred_at, entryId: last.entry_id }, query.order) : null,
     };
   }
 
   /** The whole filtered history as CSV, a batch of rows at a time (never the whole result in memory). */
-  async *exportCsv(scope: HistoryScope, filters: HistoryFilters, order: SortOrder): AsyncGenerator<string> {
+  async *exportCsv(scope: HistoryScope, filters: HistoryFilters, order: SortOrder, view: RowView = (row) => row): AsyncGenerator<string> {
     const built = historyQuery(await this.tables(), scope, filters, order);
     yield csvHeader(ENTRY_CSV_COLUMNS);
-    for await (const rows of streamQuery<EntryRow>(this.dataSource, built.text, built.values, EXPORT_BATCH_ROWS)) yield csvLines(ENTRY_CSV_COLUMNS, rows);
+    for await (const rows of streamQuery<EntryRow>(this.dataSource, built.text, built.values, EXPORT_BATCH_ROWS))
+      yield csvLines(ENTRY_CSV_COLUMNS, rows.map(view));
   }
 
   async summary(scope: Exclude<HistoryScope, { kind: 'all' }>, filters: HistoryFilters): Promise<SummaryView> {

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
-import { BadRequestException, Controller, Get, Inject, Param, Query, Res } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Inject, NotFoundException, Param, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { ActsForPerson, Principal, Roles } from '@pay/auth';
+import { actsForMerchant, ActsForPerson, NOT_FOUND_BODY, Principal, RequireScopes, Roles } from '@pay/auth';
 import type { Principal as Caller } from '@pay/auth';
 import { ID_PATTERN } from '@pay/contracts';
 import type { Logger } from '@pay/observability';
@@ -12,7 +12,9 @@ import { InvalidCursorError } from './cursor';
 import { HistoryPageView } from './entry-view';
 import type { HistoryFilters, HistoryScope } from './history-query';
 import { HistoryOrderDto, HistoryPageDto, HistoryFiltersDto, toFilters } from './history-query.dto';
+import type { RowView } from './history-reader';
 import { HistoryReader } from './history-reader';
+import { PersonPseudonyms } from './person-pseudonyms';
 import { ProfileView } from './profile-view';
 import { SummaryView } from './summary-view';
 
@@ -31,9 +33,9 @@ export class BusinessParams {
 export const DEFAULT_PAGE_SIZE = 50;
 
 /** Pages and exports, shared by the person, business and analysts' controllers. */
-export async function readPage(reader: HistoryReader, scope: HistoryScope, query: HistoryPageDto): Promise<HistoryPageView> {
+export async function readPage(reader: HistoryReader, scope: HistoryScope, query: HistoryPageDto, view?: RowView): Promise<HistoryPageView> {
   try {
-    return await reader.page(scope, toFilters(query), { limit: query.limit ?? DEFAULT_PAGE_SIZE, order: query.order ?? 'desc', cursor: query.cursor });
+    return await reader.page(scope, toFilters(query), { limit: query.limit ?? DEFAULT_PAGE_SIZE, order: query.order ?? 'desc', cursor: query.cursor }, view);
   } catch (error) {
     if (error instanceof InvalidCursorError) throw new BadRequestException({ code: 'INVALID_CURSOR', message: error.message });
     throw error;
@@ -47,12 +49,13 @@ export function exportFilters(query: HistoryOrderDto): { filters: HistoryFilters
 /**
  * A person's history across all apps: what they paid and what they received, newest first.
  * A person reads only their own (another id answers 404, like an unknown one); internal apps
- * acting for the person and analysts read anyone's.
+ * acting for the person read anyone's. Not analysts: they know people only by pseudonym
+ * (PersonPseudonyms), and a route by real person id would tie the two together.
  */
 @ApiTags('history')
 @ApiBearerAuth()
 @Controller('v1/history/persons/:personId')
-@Roles('person', 'service', 'analyst')
+@Roles('person', 'service')
 @ActsForPerson('personId')
 @ApiParam({ name: 'personId', example: 'p-000001' })
 export class PersonHistoryController {
@@ -89,42 +92,61 @@ export class PersonHistoryController {
   }
 
   @Get('profile')
-  @ApiOperation({ summary: "The person's wallet as history knows it: country, apps, saved methods; contact details except for analysts" })
+  @ApiOperation({ summary: "The person's wallet as history knows it: country, apps, saved methods, whether contact details are on file" })
   @ApiOkResponse({ type: ProfileView })
-  profile(@Param() params: PersonParams, @Principal() caller: Caller): Promise<ProfileView> {
-    return this.reader.profile(params.personId, caller.role !== 'analyst');
+  profile(@Param() params: PersonParams): Promise<ProfileView> {
+    return this.reader.profile(params.personId, true);
   }
 }
 
-/** A merchant's or non-profit's history (what they were paid, refunds, chargebacks): their apps' backends and analysts. */
+/**
+ * A merchant's or non-profit's history (what they were paid, refunds, chargebacks): the backends
+ * acting for it (`history:read`, the business in the token's `merchants`; another's answers 404)
+ * and analysts (payers as pseudonyms).
+ */
 @ApiTags('history')
 @ApiBearerAuth()
 @Controller('v1/history')
 @Roles('service', 'analyst')
+@RequireScopes('history:read')
 // Every route here is `merchants/:id/…` or `non-profits/:id/…`: the parameter is declared once for all.
 @ApiParam({ name: 'id', description: "The merchant's or non-profit's id", example: 'merchant-7' })
 export class BusinessHistoryController {
   constructor(
     private readonly reader: HistoryReader,
+    private readonly pseudonyms: PersonPseudonyms,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
+
+  /** How the caller sees this business's rows; a service not acting for it gets the 404 of an unknown address. */
+  private viewOf(caller: Caller, businessId: string): RowView | undefined {
+    if (caller.role === 'service' && !actsForMerchant(caller, businessId)) throw new NotFoundException(NOT_FOUND_BODY);
+    return this.pseudonyms.viewFor(caller);
+  }
 
   @Get('merchants/:id/entries')
   @ApiOperation({ summary: "A merchant's history: same filters and pagination" })
   @ApiOkResponse({ type: HistoryPageView })
-  merchantEntries(@Param() params: BusinessParams, @Query() query: HistoryPageDto): Promise<HistoryPageView> {
-    return readPage(this.reader, { kind: 'counterparty', counterpartyType: 'merchant', counterpartyId: params.id }, query);
+  async merchantEntries(@Param() params: BusinessParams, @Query() query: HistoryPageDto, @Principal() caller: Caller): Promise<HistoryPageView> {
+    const view = this.viewOf(caller, params.id);
+    return readPage(this.reader, { kind: 'counterparty', counterpartyType: 'merchant', counterpartyId: params.id }, query, view);
   }
 
   @Get('merchants/:id/entries/export')
   @ApiOperation({ summary: "A merchant's filtered history as CSV, streamed" })
   @ApiProduces('text/csv')
-  async merchantExport(@Param() params: BusinessParams, @Query() query: HistoryOrderDto, @Res() response: ServerResponse): Promise<void> {
+  async merchantExport(
+    @Param() params: BusinessParams,
+    @Query() query: HistoryOrderDto,
+    @Principal() caller: Caller,
+    @Res() response: ServerResponse,
+  ): Promise<void> {
+    const view = this.viewOf(caller, params.id);
     const { filters, order } = exportFilters(query);
     await sendCsv(
       response,
       `history-${params.id}.csv`,
-      this.reader.exportCsv({ kind: 'counterparty', counterpartyType: 'merchant', counterpartyId: params.id }, filters, order),
+      this.reader.exportCsv({ kind: 'counterparty', counterpartyType: 'merchant', counterpartyId: params.id }, filters, order, view),
       this.logger,
     );
   }
@@ -132,26 +154,34 @@ export class BusinessHistoryController {
   @Get('merchants/:id/summary')
   @ApiOperation({ summary: 'What the merchant received per currency, net of refunds and chargebacks' })
   @ApiOkResponse({ type: SummaryView })
-  merchantSummary(@Param() params: BusinessParams, @Query() query: HistoryFiltersDto): Promise<SummaryView> {
+  async merchantSummary(@Param() params: BusinessParams, @Query() query: HistoryFiltersDto, @Principal() caller: Caller): Promise<SummaryView> {
+    this.viewOf(caller, params.id);
     return this.reader.summary({ kind: 'counterparty', counterpartyType: 'merchant', counterpartyId: params.id }, toFilters(query));
   }
 
   @Get('non-profits/:id/entries')
   @ApiOperation({ summary: "A non-profit's history (donations): same filters and pagination" })
   @ApiOkResponse({ type: HistoryPageView })
-  nonProfitEntries(@Param() params: BusinessParams, @Query() query: HistoryPageDto): Promise<HistoryPageView> {
-    return readPage(this.reader, { kind: 'counterparty', counterpartyType: 'non-profit', counterpartyId: params.id }, query);
+  async nonProfitEntries(@Param() params: BusinessParams, @Query() query: HistoryPageDto, @Principal() caller: Caller): Promise<HistoryPageView> {
+    const view = this.viewOf(caller, params.id);
+    return readPage(this.reader, { kind: 'counterparty', counterpartyType: 'non-profit', counterpartyId: params.id }, query, view);
   }
 
   @Get('non-profits/:id/entries/export')
   @ApiOperation({ summary: "A non-profit's filtered history as CSV, streamed" })
   @ApiProduces('text/csv')
-  async nonProfitExport(@Param() params: BusinessParams, @Query() query: HistoryOrderDto, @Res() response: ServerResponse): Promise<void> {
+  async nonProfitExport(
+    @Param() params: BusinessParams,
+    @Query() query: HistoryOrderDto,
+    @Principal() caller: Caller,
+    @Res() response: ServerResponse,
+  ): Promise<void> {
+    const view = this.viewOf(caller, params.id);
     const { filters, order } = exportFilters(query);
     await sendCsv(
       response,
       `history-${params.id}.csv`,
-      this.reader.exportCsv({ kind: 'counterparty', counterpartyType: 'non-profit', counterpartyId: params.id }, filters, order),
+      this.reader.exportCsv({ kind: 'counterparty', counterpartyType: 'non-profit', counterpartyId: params.id }, filters, order, view),
       this.logger,
     );
   }
@@ -159,7 +189,8 @@ export class BusinessHistoryController {
   @Get('non-profits/:id/summary')
   @ApiOperation({ summary: 'What the non-profit received per currency, net of refunds and chargebacks' })
   @ApiOkResponse({ type: SummaryView })
-  nonProfitSummary(@Param() params: BusinessParams, @Query() query: HistoryFiltersDto): Promise<SummaryView> {
+  async nonProfitSummary(@Param() params: BusinessParams, @Query() query: HistoryFiltersDto, @Principal() caller: Caller): Promise<SummaryView> {
+    this.viewOf(caller, params.id);
     return this.reader.summary({ kind: 'counterparty', counterpartyType: 'non-profit', counterpartyId: params.id }, toFilters(query));
   }
 }

@@ -43,6 +43,15 @@ describe('checkStepUp', () => {
       grant: { personId: 'ana', method: 'pin' },
     });
     expect(await checkStepUp(purchase, thresholds, verifier)).toMatchObject({ outcome: 'refused', refusal: { code: 'STEP_UP_REQUIRED' } });
+    // A proof with a payment below the threshold is checked too (it resets the cumulative allowance).
+    expect(await checkStepUp({ ...purchase, amount: money(100n, 'USD'), stepUpProof: proof }, thresholds, verifier)).toMatchObject({
+      outcome: 'passed',
+      grant: { personId: 'ana' },
+    });
+    expect(await checkStepUp({ ...purchase, amount: money(100n, 'USD'), stepUpProof: 'not.a.proof' }, thresholds, verifier)).toMatchObject({
+      outcome: 'refused',
+      refusal: { code: 'STEP_UP_PROOF_INVALID' },
+    });
     expect(await checkStepUp({ ...purchase, stepUpProof: 'not.a.proof' }, thresholds, verifier)).toMatchObject({
       outcome: 'refused',
       refusal: { code: 'STEP_UP_PROOF_INVALID' },

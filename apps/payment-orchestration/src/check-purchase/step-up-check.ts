@@ -28,12 +28,15 @@ export type StepUpOutcome =
 /**
  * Above the currency's threshold a payment needs the wallet's step-up proof: signed by the wallet,
  * for this person, currency and at least this amount, not expired. Verification only; that the
- * proof was not used before is decided where the payment is written (one transaction).
+ * proof was not used before is decided where the payment is written (one transaction). A proof
+ * sent with a smaller payment is checked the same way: it resets the payer's cumulative allowance
+ * (payments without a proof since the last one, see cumulative-step-up.ts), which is also decided
+ * where the payment is written.
  */
 export async function checkStepUp(request: PurchaseRequest, thresholds: StepUpThresholds, verifier: StepUpProofVerifier): Promise<StepUpOutcome> {
   const amount = toMinorUnits(request.amount);
   const { currency } = request.amount;
-  if (!stepUpRequired(amount, currency, thresholds)) return { outcome: 'passed' };
+  if (!stepUpRequired(amount, currency, thresholds) && !request.stepUpProof) return { outcome: 'passed' };
   if (!request.stepUpProof) {
     return {
       outcome: 'refused',

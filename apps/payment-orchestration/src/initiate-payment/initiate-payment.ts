@@ -4,11 +4,14 @@ import { StepUpKeysUnavailableError } from '@pay/auth';
 import type { Money } from '@pay/contracts';
 import { createEvent, PaymentRejectedV1, ReserveFundsV1, toMinorUnits, Topics } from '@pay/contracts';
 import { appendToOutbox } from '@pay/messaging';
+import { takeToken } from '@pay/platform';
 import type { Logger } from '@pay/observability';
 import type { PaymentInitiated } from '@pay/payments-domain';
 import type { RolloutSource } from '@pay/rollout';
 import type { DataSource } from 'typeorm';
 import type { PurchaseFacts } from '../check-purchase/check-purchase';
+import type { CumulativeStepUpLimits } from '../check-purchase/cumulative-step-up';
+import { cumulativeStepUpRefusal } from '../check-purchase/cumulative-step-up';
 import { checkPurchase } from '../check-purchase/check-purchase';
 import type { NonProfitRegistry } from '../check-purchase/non-profit-registry';
 import type { PaymentLimits } from '../check-purchase/payment-limits';
@@ -59,11 +62,29 @@ export interface InitiatePaymentSettings {
   readonly nonProfits: NonProfitRegistry;
   readonly stepUpThresholds: StepUpThresholds;
   readonly stepUpVerifier: StepUpProofVerifier;
+  /** How much a payer may pay without a proof since the last one (cumulative step-up). */
+  readonly cumulativeStepUp: CumulativeStepUpLimits;
+  /** New payments a payer may ask for over HTTP per minute (a token bucket; replays are free). */
+  readonly paymentsPerPayerPerMinute: number;
   /** A transfer the wallet has not reserved within this is voided. */
   readonly fundsConfirmationTimeoutMs: number;
   /** How long the wallet holds a transfer's funds. */
   readonly fundsReservationTtlMs: number;
   readonly now?: () => Date;
+}
+
+/**
+ * Too many new payments for one payer over HTTP: nothing was decided or written (the transaction
+ * rolls back), and the Idempotency-Key is still free; ask again after `retryAfterSeconds`.
+ */
+export class PaymentRateLimitedError extends Error {
+  constructor(
+    readonly retryAfterSeconds: number,
+    readonly perMinute: number,
+  ) {
+    super(`too many new payments for this payer (at most ${perMinute} a minute): retry after ${retryAfterSeconds} seconds`);
+    this.name = 'PaymentRateLimitedError';
+  }
 }
 
 /** Where the request came from, for the envelopes' causation and correlation. */
@@ -151,6 +172,13 @@ export class InitiatePayment {
         new PurchaseRefusal('IDEMPOTENCY_KEY_REUSED', 'this request id was used for another request; use a new id for a new request'),
       );
     }
+    // A new request over HTTP takes a token from the payer's bucket (a replay, above, is free).
+    // Taken in this transaction: refused, it throws and nothing is written.
+    if (origin.door === 'http') {
+      const perMinute = this.settings.paymentsPerPayerPerMinute;
+      const taken = await takeToken(sql, `payments:payer:${request.payerId}`, perMinute, this.now());
+      if (!taken.allowed) throw new PaymentRateLimitedError(taken.retryAfterSeconds, perMinute);
+    }
 
     const checked = checkPurchase(request, facts, { rollout: this.settings.rollout.policy, limits: this.settings.limits });
     if (!checked.accepted) return this.refuse(sql, request, origin, checked.refusal);
@@ -188,6 +216,8 @@ export class InitiatePayment {
           new PurchaseRefusal('STEP_UP_PROOF_ALREADY_USED', 'this step-up proof was already used for another payment; confirm again'),
         );
     }
+    const unconfirmed = await this.countTowardsStepUp(sql, request, grant !== undefined);
+    if (unconfirmed) return this.refuse(sql, request, origin, unconfirmed);
 
     const initiated: PaymentInitiated = {
       type: 'PaymentInitiated',
@@ -248,6 +278,46 @@ export class InitiatePayment {
       responseBody: body as unknown as Record<string, unknown>,
     });
     return { outcome: 'accepted', status: 202, body, replayed: false };
+  }
+
+  /**
+   * Cumulative step-up: a payment with a proof resets the payer's allowance in its currency; one
+   * without counts against it, or is refused (STEP_UP_REQUIRED) when it would exceed it. The
+   * allowance's row stays locked until this transaction ends, so parallel payments of one payer
+   * are counted one after the other and cannot all slip under the limit. Nothing gives the
+   * allowance back (a failed or refunded payment was still paid without a proof).
+   */
+  private async countTowardsStepUp(sql: Sql, request: PurchaseRequest, confirmed: boolean): Promise<PurchaseRefusal | undefined> {
+    const { currency } = request.amount;
+    const amount = toMinorUnits(request.amount);
+    const key = [request.payerId, currency];
+    if (confirmed) {
+      await sql.query(
+        `INSERT INTO step_up_allowances (payer_id, currency) VALUES ($1, $2)
+         ON CONFLICT (payer_id, currency) DO UPDATE SET unconfirmed_payments = 0, unconfirmed_amount = 0, updated_at = now()`,
+        key,
+      );
+      return undefined;
+    }
+    const [spent] = await sql.query<{ payments: number; amount: string }>(
+      `INSERT INTO step_up_allowances AS a (payer_id, currency) VALUES ($1, $2)
+       ON CONFLICT (payer_id, currency) DO UPDATE SET payer_id = a.payer_id
+       RETURNING a.unconfirmed_payments AS payments, a.unconfirmed_amount::text AS amount`,
+      key,
+    );
+    const refusal = cumulativeStepUpRefusal(
+      { payments: spent.payments, amount: BigInt(spent.amount) },
+      amount,
+      currency,
+      this.settings.cumulativeStepUp,
+    );
+    if (refusal) return refusal;
+    await sql.query(
+      `UPDATE step_up_allowances SET unconfirmed_payments = unconfirmed_payments + 1, unconfirmed_amount = unconfirmed_amount + $3::bigint, updated_at = now()
+       WHERE payer_id = $1 AND currency = $2`,
+      [...key, amount.toString()],
+    );
+    return undefined;
   }
 
   private async readAfterLock(sql: Sql, request: PurchaseRequest): Promise<{ earlier?: IdempotencyRecord; facts: PurchaseFacts }> {

@@ -1,18 +1,20 @@
 import { Controller, Get, Inject, NotFoundException, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { Roles } from '@pay/auth';
+import type { Principal as Caller } from '@pay/auth';
+import { Principal, RequireScopes, Roles } from '@pay/auth';
 import { ID_PATTERN } from '@pay/contracts';
 import type { Payment } from '@pay/payments-domain';
 import { refundableAmount } from '@pay/payments-domain';
 import { IsUUID, Matches } from 'class-validator';
 import { PaymentEventStore } from '../payments/store/payment-event-store';
+import { mayAccessPayment, mayInitiateInApp, PAYMENT_NOT_FOUND } from './payment-access';
 
 export class PaymentParams {
   @Matches(ID_PATTERN, { message: 'paymentId must be 1 to 100 of letters, digits, "_", "-", ":" and "."' })
   paymentId!: string;
 }
 
-/** A producer's lookup of its request's outcome: the request id and the payer it asked for. */
+/** A producer's lookup of its request's outcome: the request id and the payer it asked for (in its own app). */
 export class PaymentByRequestQuery {
   @ApiProperty({ format: 'uuid', description: 'The requestId of the purchase request (Kafka) or the Idempotency-Key (HTTP)' })
   @IsUUID(undefined, { message: 'requestId must be a UUID: the requestId of the purchase request' })
@@ -66,23 +68,26 @@ export class ViewPaymentController {
    */
   @Get()
   @Roles('service')
+  @RequireScopes('payments:initiate')
   @ApiOperation({ summary: "The payment a purchase request created, by the request's requestId and payer (0 or 1 payments)" })
   @ApiOkResponse({ description: '{ payments: [the payment] } or { payments: [] }: not processed yet, refused, or another payer' })
-  @ApiForbiddenResponse({ description: 'FORBIDDEN: only internal services (role service) look payments up by request' })
-  async findByRequest(@Query() query: PaymentByRequestQuery): Promise<{ payments: Record<string, unknown>[] }> {
+  @ApiForbiddenResponse({ description: 'FORBIDDEN: only app backends (role service, scope payments:initiate) look payments up by request' })
+  async findByRequest(@Query() query: PaymentByRequestQuery, @Principal() caller: Caller): Promise<{ payments: Record<string, unknown>[] }> {
     const paymentId = await this.store.paymentIdOfRequest(query.requestId, query.payerId);
     const payment = paymentId === undefined ? undefined : await this.store.load(paymentId);
-    return { payments: payment ? [paymentView(payment)] : [] };
+    // Another app's payment is not this backend's to see, whoever knows its ids.
+    return { payments: payment && mayInitiateInApp(caller, payment.state.app) ? [paymentView(payment)] : [] };
   }
 
   @Get(':paymentId')
   @ApiParam({ name: 'paymentId', example: 'pay_7f1d3c1e8a47' })
   @ApiOperation({ summary: 'A payment as it is now (rebuilt from its events)' })
+  @RequireScopes('payments:read')
   @ApiOkResponse({ description: 'The payment' })
-  @ApiNotFoundResponse({ description: 'PAYMENT_NOT_FOUND' })
-  async view(@Param() params: PaymentParams): Promise<Record<string, unknown>> {
+  @ApiNotFoundResponse({ description: "PAYMENT_NOT_FOUND: no such payment, or (for a service) not to a merchant its token's `merchants` names" })
+  async view(@Param() params: PaymentParams, @Principal() caller: Caller): Promise<Record<string, unknown>> {
     const payment = await this.store.load(params.paymentId);
-    if (!payment) throw new NotFoundException({ code: 'PAYMENT_NOT_FOUND', message: 'no payment has this id' });
+    if (!payment || !mayAccessPayment(caller, payment)) throw new NotFoundException(PAYMENT_NOT_FOUND);
     return paymentView(payment);
   }
 }

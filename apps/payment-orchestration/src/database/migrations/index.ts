@@ -7,6 +7,7 @@ import { PaymentStepTrace1764835200000 } from './1764835200000-payment-step-trac
 import { OutboxNotify1765065600001 } from './1765065600001-outbox-notify';
 import { PaymentState1765152000000 } from './1765152000000-payment-state';
 import { PspWebhookRetries1765238400000 } from './1765238400000-psp-webhook-retries';
+import { PaymentAbuseLimits1765411200000 } from './1765411200000-payment-abuse-limits';
 
 /** Every migration of the payment-orchestration schema, in order. */
 export const paymentOrchestrationMigrations: MigrationList = [
@@ -18,4 +19,5 @@ export const paymentOrchestrationMigrations: MigrationList = [
   OutboxNotify1765065600001,
   PaymentState1765152000000,
   PspWebhookRetries1765238400000,
+  PaymentAbuseLimits1765411200000,
 ];

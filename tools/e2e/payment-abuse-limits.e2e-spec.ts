@@ -1,0 +1,130 @@
+/**
+ * Abuse limits of payment creation, through the running services: cumulative step-up (small
+ * payments that add up need the payer's PIN or biometrics), and the rate limits of the HTTP door
+ * per payer and per caller (429 RATE_LIMITED with Retry-After, nothing written). Real wallet,
+ * orchestration, PSP simulator, PostgreSQL and Kafka; low limits so that they are reached.
+ */
+import { randomUUID } from 'node:crypto';
+import { APP_BACKEND_SCOPES } from '@pay/auth';
+import type { HttpAnswer, PaymentsPlatform, TestPerson } from './e2e-kit';
+import { E2E_MERCHANTS, http, purchaseOf, startPaymentsPlatform } from './e2e-kit';
+
+const PER_PAYER = 20;
+const PER_CALLER = 60;
+
+let platform: PaymentsPlatform;
+
+beforeAll(async () => {
+  platform = await startPaymentsPlatform({
+    orchestrationEnv: {
+      STEP_UP_MAX_UNCONFIRMED_PAYMENTS: '3',
+      STEP_UP_CUMULATIVE_AMOUNTS: 'USD:4000',
+      PAYMENTS_PER_PAYER_PER_MINUTE: String(PER_PAYER),
+      PAYMENTS_PER_CALLER_PER_MINUTE: String(PER_CALLER),
+    },
+  });
+}, 240_000);
+
+afterAll(async () => {
+  await platform?.stop();
+});
+
+async function pay(body: Record<string, unknown>, key: string = randomUUID(), token?: string): Promise<HttpAnswer & { key: string }> {
+  const answer = await http(`${platform.orchestrationUrl}/v1/payments`, 'POST', token ?? (await platform.serviceToken('service', body.app as string)), body, {
+    'idempotency-key': key,
+  });
+  return { ...answer, key };
+}
+
+const count = (answers: HttpAnswer[], status: number, code?: string): number =>
+  answers.filter((answer) => answer.status === status && (code === undefined || answer.body.code === code)).length;
+
+/** Tokens a bucket of `perMinute` may have refilled while `work` ran: the slack of an exact count. */
+async function timed<T>(work: () => Promise<T>): Promise<{ result: T; refill: number }> {
+  const started = Date.now();
+  const result = await work();
+  return { result, refill: Math.ceil(((Date.now() - started) / 60_000) * PER_PAYER) };
+}
+
+describe('cumulative step-up', () => {
+  let ana: TestPerson;
+
+  beforeAll(async () => {
+    ana = await platform.person();
+  });
+
+  it('lets exactly the allowed small payments through without a proof when they arrive at once; the rest need one', async () => {
+    const answers = await Promise.all(Array.from({ length: 10 }, () => pay(purchaseOf(ana, 1_000n))));
+    expect(count(answers, 202)).toBe(3);
+    expect(count(answers, 403, 'STEP_UP_REQUIRED')).toBe(7);
+    expect(answers.find((answer) => answer.status === 403)?.body.message).toMatch(/without confirmation since the last one/);
+    const [allowance] = await platform.orchestrationQuery(
+      "SELECT unconfirmed_payments, unconfirmed_amount::text AS amount FROM step_up_allowances WHERE payer_id = $1 AND currency = 'USD'",
+      [ana.id],
+    );
+    expect(allowance).toEqual({ unconfirmed_payments: 3, amount: '3000' });
+    // Only the three accepted ones exist.
+    expect(await platform.orchestrationQuery('SELECT 1 FROM payments WHERE payer_id = $1', [ana.id])).toHaveLength(3);
+  });
+
+  it('takes a small payment with a proof, which starts a new allowance; the sum limit counts too', async () => {
+    expect(await pay(purchaseOf(ana, 1_000n))).toMatchObject({ status: 403, body: { code: 'STEP_UP_REQUIRED' } });
+    expect(await pay(purchaseOf(ana, 1_000n, { stepUpProof: await ana.stepUp(1_000n) }))).toMatchObject({ status: 202 });
+    expect(await pay(purchaseOf(ana, 1_000n))).toMatchObject({ status: 202 });
+    // 1000 + 3500 would be above 4000 without a proof; 3000 fits.
+    expect(await pay(purchaseOf(ana, 3_500n))).toMatchObject({
+      status: 403,
+      body: { code: 'STEP_UP_REQUIRED', message: expect.stringMatching(/more than 4000 USD/) },
+    });
+    expect(await pay(purchaseOf(ana, 3_000n))).toMatchObject({ status: 202 });
+    // Another payer's allowance is their own.
+    const bea = await platform.person();
+    expect(await pay(purchaseOf(bea, 1_000n))).toMatchObject({ status: 202 });
+  });
+});
+
+describe('rate limits of the HTTP door', () => {
+  it('takes at most the allowed new payments of one payer; the rest get 429 with Retry-After and leave nothing behind; replays are free', async () => {
+    const cleo = await platform.person();
+    const { result: answers, refill } = await timed(() => Promise.all(Array.from({ length: PER_PAYER + 5 }, () => pay(purchaseOf(cleo, 1_000n)))));
+    const limited = answers.filter((answer) => answer.status === 429);
+    expect(limited.length).toBeGreaterThanOrEqual(5 - refill);
+    expect(limited.length).toBeLessThanOrEqual(5);
+    for (const answer of limited) {
+      expect(answer.body).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringMatching(/for this payer/), retryAfterSeconds: expect.any(Number) });
+      expect(Number(answer.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    }
+    // Each of the others was decided (accepted, or refused by cumulative step-up) and is on record.
+    expect(count(answers, 202) + count(answers, 403, 'STEP_UP_REQUIRED')).toBe(answers.length - limited.length);
+    const limitedKeys = limited.map((answer) => answer.key);
+    expect(await platform.orchestrationQuery('SELECT 1 FROM payments WHERE request_id = ANY($1::uuid[])', [limitedKeys])).toEqual([]);
+    expect(await platform.orchestrationQuery('SELECT 1 FROM idempotency_keys WHERE key = ANY($1::text[])', [limitedKeys])).toEqual([]);
+    // The bucket is empty, but the same request again is a replay: answered as the first time.
+    const accepted = answers.find((answer) => answer.status === 202)!;
+    const replay = await pay(purchaseOf(cleo, 1_000n), accepted.key);
+    expect(replay).toMatchObject({ status: 202, body: accepted.body });
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+  });
+
+  it("limits one caller's requests, whoever they are for; another caller keeps its own allowance", async () => {
+    const messenger = await platform.idp.signTestToken({
+      sub: 'messenger-backend',
+      role: 'service',
+      app: 'messenger',
+      merchants: [...E2E_MERCHANTS],
+      scope: APP_BACKEND_SCOPES.join(' '),
+    });
+    const started = Date.now();
+    const answers = await Promise.all(
+      Array.from({ length: PER_CALLER + 5 }, () => pay(purchaseOf({ id: `nobody-${randomUUID()}` }, 1_000n, { app: 'messenger' }), randomUUID(), messenger)),
+    );
+    const refill = Math.ceil(((Date.now() - started) / 60_000) * PER_CALLER);
+    const limited = answers.filter((answer) => answer.status === 429);
+    expect(limited.length).toBeGreaterThanOrEqual(5 - refill);
+    expect(limited.length).toBeLessThanOrEqual(5);
+    for (const answer of limited) expect(answer.body).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringMatching(/from this caller/) });
+    expect(count(answers, 404, 'WALLET_NOT_FOUND')).toBe(answers.length - limited.length);
+    // instagram's backend is another caller.
+    expect(await pay(purchaseOf(await platform.person(), 1_000n))).toMatchObject({ status: 202 });
+  });
+});
