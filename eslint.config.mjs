@@ -94,6 +94,7 @@ function moduleBoundaries({ tests, appEntries = false }) {
       { sourceTag: 'scope:payment-orchestration', onlyDependOnLibsWithTags: ['scope:payment-orchestration', 'scope:shared'] },
       { sourceTag: 'scope:history-projection', onlyDependOnLibsWithTags: ['scope:history-projection', 'scope:shared'] },
       { sourceTag: 'scope:ad-signal-aggregation', onlyDependOnLibsWithTags: ['scope:ad-signal-aggregation', 'scope:shared'] },
+      { sourceTag: 'scope:support', onlyDependOnLibsWithTags: ['scope:support', 'scope:shared'] },
       { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
     ],
   };
