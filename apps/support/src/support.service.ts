@@ -10,7 +10,7 @@ export const supportService: ServiceDefinition<SupportConfig> = {
   defaultPort: 3005,
   title: 'Support API',
   description:
-    'Real-time support chat (WebSocket namespace /support, socket.io; see docs/support-chat.md and docs/asyncapi.yaml), the agents\' queue, payment timelines and refunds agents start.',
+    "Real-time support chat (WebSocket namespace /support, socket.io; see docs/support-chat.md and docs/asyncapi.yaml), the agents' queue, payment timelines and refunds agents start.",
   configClass: SupportConfig,
   migrations: supportMigrations,
   rootModule: (platform) => SupportModule.forRoot(platform),

@@ -31,7 +31,11 @@ describe('conversation rules', () => {
     const closed = decide(claimedByA, { kind: 'close', agentId: 'a', reason: 'resolved' });
     expect(closed).toEqual({ status: 'closed', agentId: 'a' });
     expect(refusal(() => decide(claimedByA, { kind: 'close', agentId: 'b', reason: 'resolved' }))).toBe('CONVERSATION_NOT_YOURS');
-    for (const command of [{ kind: 'claim', agentId: 'b' }, { kind: 'hand-over', agentId: 'a' }, { kind: 'close', agentId: 'a', reason: 'resolved' }] as const) {
+    for (const command of [
+      { kind: 'claim', agentId: 'b' },
+      { kind: 'hand-over', agentId: 'a' },
+      { kind: 'close', agentId: 'a', reason: 'resolved' },
+    ] as const) {
       expect(refusal(() => decide(closed, command))).toBe('CONVERSATION_CLOSED');
     }
   });

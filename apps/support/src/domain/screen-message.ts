@@ -5,7 +5,11 @@ export type SensitiveRefusal = 'CARD_NUMBER' | 'PIN';
 
 export type ScreenedMessage =
   | { readonly outcome: 'accepted'; readonly text: string; readonly masked: readonly 'iban'[] }
-  | { readonly outcome: 'refused'; readonly code: 'MESSAGE_HAS_CARD_NUMBER' | 'MESSAGE_HAS_PIN' | 'MESSAGE_EMPTY' | 'MESSAGE_TOO_LONG'; readonly message: string };
+  | {
+      readonly outcome: 'refused';
+      readonly code: 'MESSAGE_HAS_CARD_NUMBER' | 'MESSAGE_HAS_PIN' | 'MESSAGE_EMPTY' | 'MESSAGE_TOO_LONG';
+      readonly message: string;
+    };
 
 // "my pin is 1234", "PIN: 123456", "passcode 0000", and "1234 is my PIN".
 const PIN_BEFORE = /\b(?:pin|pin code|pincode|passcode)\b[^0-9\n]{0,20}\b\d{4,6}\b/i;
@@ -28,7 +32,11 @@ export function screenMessage(raw: string, maxLength: number): ScreenedMessage {
     };
   }
   if (PIN_BEFORE.test(text) || PIN_AFTER.test(text)) {
-    return { outcome: 'refused', code: 'MESSAGE_HAS_PIN', message: 'for your safety, messages with a PIN are not sent: never share your PIN, not even with support' };
+    return {
+      outcome: 'refused',
+      code: 'MESSAGE_HAS_PIN',
+      message: 'for your safety, messages with a PIN are not sent: never share your PIN, not even with support',
+    };
   }
   let masked = false;
   const out = replaceIbans(text, (iban) => {
