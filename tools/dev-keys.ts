@@ -12,6 +12,8 @@ import { exportJWK, generateKeyPair } from 'jose';
 export interface DevKeys {
   identityProvider: JWK;
   orchestrationService: JWK;
+  /** The support service's key for its refund requests to orchestration (added to older files on first use). */
+  supportService: JWK;
 }
 
 export const DEV_KEYS_FILE = resolve(__dirname, '..', '.cache', 'dev-keys.json');
@@ -22,8 +24,18 @@ async function newKey(kid: string): Promise<JWK> {
 }
 
 export async function loadDevKeys(): Promise<DevKeys> {
-  if (existsSync(DEV_KEYS_FILE)) return JSON.parse(readFileSync(DEV_KEYS_FILE, 'utf8')) as DevKeys;
-  const keys: DevKeys = { identityProvider: await newKey('dev-identity-provider'), orchestrationService: await newKey('dev-payment-orchestration') };
+  if (existsSync(DEV_KEYS_FILE)) {
+    const kept = JSON.parse(readFileSync(DEV_KEYS_FILE, 'utf8')) as Partial<DevKeys> & Omit<DevKeys, 'supportService'>;
+    if (kept.supportService) return kept as DevKeys;
+    const keys: DevKeys = { ...kept, supportService: await newKey('dev-support') };
+    writeFileSync(DEV_KEYS_FILE, JSON.stringify(keys, null, 2), { mode: 0o600 });
+    return keys;
+  }
+  const keys: DevKeys = {
+    identityProvider: await newKey('dev-identity-provider'),
+    orchestrationService: await newKey('dev-payment-orchestration'),
+    supportService: await newKey('dev-support'),
+  };
   mkdirSync(dirname(DEV_KEYS_FILE), { recursive: true });
   writeFileSync(DEV_KEYS_FILE, JSON.stringify(keys, null, 2), { mode: 0o600 });
   return keys;
@@ -41,4 +53,9 @@ export function publicJwk(key: JWK): JWK {
  */
 export function orchestrationKeyGrants(kid: string): string {
   return JSON.stringify({ [kid]: { subjects: ['payment-orchestration'], roles: ['service'], scopes: ['instruments:read'] } });
+}
+
+/** `AUTH_KEY_GRANTS` for the support service's key: it signs as itself, a service, for orchestration's refund route (no scope). */
+export function supportKeyGrants(kid: string): Record<string, { subjects: string[]; roles: string[]; scopes: string[] }> {
+  return { [kid]: { subjects: ['support'], roles: ['service'], scopes: [] } };
 }

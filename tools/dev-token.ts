@@ -8,9 +8,9 @@ import { importJWK, SignJWT } from 'jose';
 import { SCOPE_PATTERN } from '@pay/auth';
 import { loadDevKeys } from './dev-keys';
 
-const ROLES = ['person', 'service', 'analyst', 'operator', 'advertiser'];
+const ROLES = ['person', 'service', 'analyst', 'operator', 'advertiser', 'support'];
 const USAGE =
-  'usage: npm run dev:token -- --sub <id> --role <person|service|analyst|operator|advertiser> [--scope instruments:read] [--merchants m-1,m-2 --org org-1] [--minutes 60]';
+  'usage: npm run dev:token -- --sub <id> --role <person|service|analyst|operator|advertiser|support> [--scope instruments:read] [--merchants m-1,m-2 --org org-1] [--minutes 60]';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

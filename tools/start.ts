@@ -1,5 +1,5 @@
 /**
- * `npm start`: infrastructure, a build, then the four services, each on its own port with its
+ * `npm start`: infrastructure, a build, then the five services, each on its own port with its
  * output prefixed by its name, supervised (tools/supervisor.ts): a service that exits is restarted
  * with backoff while the others keep running; one that keeps failing within 30 s of starting is
  * given up on after 5 tries (logged; the others keep running). Ctrl-C, SIGTERM or SIGHUP (to npm,
@@ -9,7 +9,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { loadDevKeys, orchestrationKeyGrants, publicJwk } from './dev-keys';
+import { loadDevKeys, orchestrationKeyGrants, publicJwk, supportKeyGrants } from './dev-keys';
 import { infraUp } from '@pay/local-infra';
 import { stopOnSignals, Supervisor } from './supervisor';
 
@@ -27,6 +27,7 @@ export const SERVICES: readonly ServiceToStart[] = [
   { name: 'payment-orchestration', port: 3002 },
   { name: 'history-projection', port: 3003 },
   { name: 'ad-signal-aggregation', port: 3004 },
+  { name: 'support', port: 3005 },
 ];
 
 const ROOT = resolve(__dirname, '..');
@@ -58,9 +59,13 @@ async function main(): Promise<void> {
     // Development identity: `npm run dev:token` signs with the first key; orchestration calls
     // the wallet with service tokens signed by the second (tools/dev-keys.ts).
     const keys = await loadDevKeys();
-    env.AUTH_JWKS = JSON.stringify({ keys: [publicJwk(keys.identityProvider), publicJwk(keys.orchestrationService)] });
+    env.AUTH_JWKS = JSON.stringify({ keys: [publicJwk(keys.identityProvider), publicJwk(keys.orchestrationService), publicJwk(keys.supportService)] });
     env.SERVICE_TOKEN_SIGNING_JWK ??= JSON.stringify(keys.orchestrationService);
-    env.AUTH_KEY_GRANTS ??= orchestrationKeyGrants(keys.orchestrationService.kid as string);
+    env.SUPPORT_SERVICE_TOKEN_SIGNING_JWK ??= JSON.stringify(keys.supportService);
+    env.AUTH_KEY_GRANTS ??= JSON.stringify({
+      ...(JSON.parse(orchestrationKeyGrants(keys.orchestrationService.kid as string)) as object),
+      ...supportKeyGrants(keys.supportService.kid as string),
+    });
     log('development identity keys in .cache/dev-keys.json; `npm run dev:token -- --sub person-1 --role person` prints a token');
   }
   // Without a Stripe key, payment-orchestration talks to the local PSP simulator.

@@ -62,13 +62,13 @@ export class SupportModule {
           provide: RefundPaymentForAgent,
           inject: [DataSource, ConversationStore, SERVICE_CONFIG, LOGGER],
           useFactory: async (dataSource: DataSource, store: ConversationStore, config: SupportConfig, logger: Logger) => {
-            const tokens = config.SERVICE_TOKEN_SIGNING_JWK
-              ? await SupportServiceTokens.create(JSON.parse(config.SERVICE_TOKEN_SIGNING_JWK) as JWK, {
+            const tokens = config.SUPPORT_SERVICE_TOKEN_SIGNING_JWK
+              ? await SupportServiceTokens.create(JSON.parse(config.SUPPORT_SERVICE_TOKEN_SIGNING_JWK) as JWK, {
                   issuer: config.AUTH_ISSUER,
                   audience: config.AUTH_AUDIENCE,
                 })
               : undefined;
-            if (!tokens) logger.warn('no SERVICE_TOKEN_SIGNING_JWK: agents’ refunds are refused with REFUNDS_UNAVAILABLE');
+            if (!tokens) logger.warn('no SUPPORT_SERVICE_TOKEN_SIGNING_JWK: agents’ refunds are refused with REFUNDS_UNAVAILABLE');
             return new RefundPaymentForAgent(dataSource, store, tokens, {
               orchestrationUrl: config.PAYMENT_ORCHESTRATION_URL.replace(/\/$/, ''),
               timeoutMs: config.PAYMENT_ORCHESTRATION_TIMEOUT_MS,

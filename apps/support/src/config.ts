@@ -42,7 +42,7 @@ export class SupportConfig extends BaseServiceConfig {
    */
   @IsOptional()
   @IsJsonWith('a private EC P-256 or Ed25519 JWK with "kid" and "d"', (jwk) => typeof jwk.d === 'string' && typeof jwk.kid === 'string')
-  SERVICE_TOKEN_SIGNING_JWK?: string;
+  SUPPORT_SERVICE_TOKEN_SIGNING_JWK?: string;
 
   // --- The timeline consumer ---
 

@@ -88,8 +88,8 @@ export class PaymentStory {
         amount: this.money(),
         captureMethod: 'automatic',
       } as never),
-      this.event(PaymentAuthorizedV1, { paymentId: this.paymentId, amount: this.money(), provider: 'stripe', reference: 'pi_123' } as never),
-      this.event(PaymentCapturedV1, { ...this.movement(), amount: this.money(), authorizedAmount: this.money() } as never),
+      this.event(PaymentAuthorizedV1, { paymentId: this.paymentId, amount: this.money(), provider: 'stripe', reference: 'pi_123' }),
+      this.event(PaymentCapturedV1, { ...this.movement(), amount: this.money(), authorizedAmount: this.money() }),
       this.ledger('transfer', this.amount),
     ];
   }
@@ -105,7 +105,7 @@ export class PaymentStory {
         amount: this.money(amount),
         refundedTotal: this.money(amount),
         full: amount === this.amount,
-      } as never),
+      }),
       this.ledger('reversal', amount, refundId),
     ];
   }
@@ -116,7 +116,7 @@ export class PaymentStory {
       source: 'wallet',
       subject: personId,
       sequence: 1,
-      data: { personId, actor: `person:${personId}`, country, apps: [] } as never,
+      data: { personId, actor: `person:${personId}`, country, apps: [] },
     });
   }
 }

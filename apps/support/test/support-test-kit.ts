@@ -213,7 +213,8 @@ export async function startSupport(
       for (const client of clients) client.disconnect();
       for (const instance of instances) await instance.service.app.close();
       await dropSchema(testDatabaseUrl(), schema);
-      await deleteTestTopics([...Object.values(topics), ...[topics.payments, topics.ledger, topics.wallet].map(deadLetterTopicOf)]);
+      const consumed: string[] = [topics.payments, topics.ledger, topics.wallet];
+      await deleteTestTopics([...consumed, topics.support, ...consumed.map((topic) => deadLetterTopicOf(topic))]);
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -13,3 +13,4 @@ export * from './wallet/wallet-events';
 export * from './wallet-funds/wallet-funds';
 export * from './ad-signals/ad-signal-aggregate';
 export * from './support/support-events';
+export * from './support/support-chat';

@@ -15,7 +15,8 @@ import type { ChatNotice } from '../conversations/conversation-store';
 import { ConversationStore } from '../conversations/conversation-store';
 import { screenMessage } from '../domain/screen-message';
 import type { ChatAck } from './chat-messages';
-import { JoinConversation, parseChatMessage, SendMessage, SendReceipt } from './chat-messages';
+import { JoinConversation, SendChatMessage, SendChatReceipt } from '@pay/contracts';
+import { parseChatMessage } from './chat-messages';
 import { chatMetrics } from './chat-metrics';
 
 /** Where this socket is in one conversation it joined. */
@@ -131,8 +132,8 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
 
   @SubscribeMessage('message.send')
   async send(@ConnectedSocket() socket: ChatSocket, @MessageBody() body: unknown): Promise<ChatAck<{ message: MessageView; replayed: boolean }>> {
-    const request = parseChatMessage(SendMessage, body);
-    if (!(request instanceof SendMessage)) return request;
+    const request = parseChatMessage(SendChatMessage, body);
+    if (!(request instanceof SendChatMessage)) return request;
     const role = { role: socket.data.party };
     const screened = screenMessage(request.text, this.config.SUPPORT_MAX_MESSAGE_LENGTH);
     if (screened.outcome === 'refused') {
@@ -152,8 +153,8 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
 
   @SubscribeMessage('message.receipt')
   async receipt(@ConnectedSocket() socket: ChatSocket, @MessageBody() body: unknown): Promise<ChatAck> {
-    const request = parseChatMessage(SendReceipt, body);
-    if (!(request instanceof SendReceipt)) return request;
+    const request = parseChatMessage(SendChatReceipt, body);
+    if (!(request instanceof SendChatReceipt)) return request;
     await this.store.recordReceipt(request.conversationId, this.actorOf(socket), request.kind, request.seq);
     return { ok: true };
   }

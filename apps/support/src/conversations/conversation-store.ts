@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { ConversationCloseReason } from '@pay/contracts';
 import { createEvent, SupportConversationClosedV1, SupportConversationOpenedV1 } from '@pay/contracts';
 import { appendToOutbox } from '@pay/messaging';
 import type { Sql } from '@pay/platform';
@@ -205,7 +204,7 @@ export class ConversationStore {
           source: 'support',
           subject: conversationId,
           sequence: row.events,
-          data: { conversationId, agentId: command.agentId, reason: command.reason as ConversationCloseReason },
+          data: { conversationId, agentId: command.agentId, reason: command.reason },
         });
         await appendToOutbox(sql, [{ topic: this.eventsTopic, envelope }]);
       }

@@ -100,7 +100,7 @@ export class RefundPaymentForAgent {
       refundId: body.refundId,
       paymentId,
       status: body.status ?? 'pending',
-      amount: { amount: amount.toString(), currency: facts.currency } as Money,
+      amount: { amount: amount.toString(), currency: facts.currency },
     };
     await inTransaction(this.dataSource, async (sql) => {
       const [row] = await sql.query<{ events: number }>('UPDATE conversations SET events = events + 1 WHERE id = $1 RETURNING events', [
