@@ -95,7 +95,8 @@ async function main(): Promise<void> {
     NODE_ENV: 'development',
     DATABASE_URL: databaseUrl,
     DB_SCHEMA: schema,
-    LOG_LEVEL: 'warn',
+    // info: the kit learns the URL from the line logged when the service listens.
+    LOG_LEVEL: 'info',
     AUTH_JWKS: JSON.stringify(idp.jwks),
     AUTH_ISSUER: idp.issuer,
     AUTH_AUDIENCE: idp.audience,
