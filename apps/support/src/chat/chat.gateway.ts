@@ -107,6 +107,10 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
 
   @SubscribeMessage('conversation.join')
   async join(@ConnectedSocket() socket: ChatSocket, @MessageBody() body: unknown): Promise<ChatAck> {
+    return this.answering('conversation.join', () => this.joinConversation(socket, body));
+  }
+
+  private async joinConversation(socket: ChatSocket, body: unknown): Promise<ChatAck> {
     const request = parseChatMessage(JoinConversation, body);
     if (!(request instanceof JoinConversation)) return request;
     const row = await this.store.findFor(request.conversationId, this.actorOf(socket));
@@ -132,6 +136,10 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
 
   @SubscribeMessage('message.send')
   async send(@ConnectedSocket() socket: ChatSocket, @MessageBody() body: unknown): Promise<ChatAck<{ message: MessageView; replayed: boolean }>> {
+    return this.answering('message.send', () => this.sendMessage(socket, body));
+  }
+
+  private async sendMessage(socket: ChatSocket, body: unknown): Promise<ChatAck<{ message: MessageView; replayed: boolean }>> {
     const request = parseChatMessage(SendChatMessage, body);
     if (!(request instanceof SendChatMessage)) return request;
     const role = { role: socket.data.party };
@@ -153,10 +161,30 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
 
   @SubscribeMessage('message.receipt')
   async receipt(@ConnectedSocket() socket: ChatSocket, @MessageBody() body: unknown): Promise<ChatAck> {
-    const request = parseChatMessage(SendChatReceipt, body);
-    if (!(request instanceof SendChatReceipt)) return request;
-    await this.store.recordReceipt(request.conversationId, this.actorOf(socket), request.kind, request.seq);
-    return { ok: true };
+    return this.answering('message.receipt', async () => {
+      const request = parseChatMessage(SendChatReceipt, body);
+      if (!(request instanceof SendChatReceipt)) return request;
+      await this.store.recordReceipt(request.conversationId, this.actorOf(socket), request.kind, request.seq);
+      return { ok: true };
+    });
+  }
+
+  /**
+   * Every client event gets an answer: a failure (PostgreSQL slow or away) is acknowledged as
+   * TRY_AGAIN instead of leaving the client waiting; a retried send with the same client message
+   * id is stored once. Logged without the payload.
+   */
+  private async answering<T extends object>(event: string, work: () => Promise<ChatAck<T>>): Promise<ChatAck<T>> {
+    try {
+      return await work();
+    } catch (error) {
+      this.logger.warn({ err: error, event }, 'support chat: a client event failed; answered TRY_AGAIN');
+      return {
+        ok: false,
+        code: 'TRY_AGAIN',
+        message: 'the chat could not do this just now; send it again (a message with the same clientMessageId is stored once)',
+      };
+    }
   }
 
   private async authenticate(socket: ChatSocket): Promise<void> {
