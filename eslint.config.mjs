@@ -95,6 +95,7 @@ function moduleBoundaries({ tests, appEntries = false }) {
       { sourceTag: 'scope:history-projection', onlyDependOnLibsWithTags: ['scope:history-projection', 'scope:shared'] },
       { sourceTag: 'scope:ad-signal-aggregation', onlyDependOnLibsWithTags: ['scope:ad-signal-aggregation', 'scope:shared'] },
       { sourceTag: 'scope:pay-hub', onlyDependOnLibsWithTags: ['scope:pay-hub', 'scope:shared'] },
+      { sourceTag: 'scope:support', onlyDependOnLibsWithTags: ['scope:support', 'scope:shared'] },
       { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
     ],
   };

@@ -25,6 +25,8 @@ export interface DevKeys {
   orchestrationService: JWK;
   /** By app (files written before these keys existed get them on the next start). */
   appBackends?: Record<string, JWK>;
+  /** The support service's key for its refund requests to orchestration (added to older files on first use). */
+  supportService?: JWK;
 }
 
 export const DEV_KEYS_FILE = resolve(__dirname, '..', '.cache', 'dev-keys.json');
@@ -39,9 +41,10 @@ export async function loadDevKeys(): Promise<DevKeys> {
     ? (JSON.parse(readFileSync(DEV_KEYS_FILE, 'utf8')) as DevKeys)
     : { identityProvider: await newKey('dev-identity-provider'), orchestrationService: await newKey('dev-payment-orchestration') };
   const missing = Object.keys(DEV_APP_BACKENDS).filter((app) => !keys.appBackends?.[app]);
-  if (missing.length === 0 && existsSync(DEV_KEYS_FILE)) return keys;
+  if (missing.length === 0 && keys.supportService && existsSync(DEV_KEYS_FILE)) return keys;
   keys.appBackends = { ...keys.appBackends };
   for (const app of missing) keys.appBackends[app] = await newKey(`dev-${app}-backend`);
+  keys.supportService ??= await newKey('dev-support');
   mkdirSync(dirname(DEV_KEYS_FILE), { recursive: true });
   writeFileSync(DEV_KEYS_FILE, JSON.stringify(keys, null, 2), { mode: 0o600 });
   return keys;
@@ -66,9 +69,15 @@ export function appBackendGrant(app: string, merchants: readonly string[]): Reco
   return { subjects: [`${app}-backend`], roles: ['service'], scopes: [...APP_BACKEND_SCOPES], apps: [app], merchants: [...merchants] };
 }
 
+/** `AUTH_KEY_GRANTS` for the support service's key: it signs as itself, a service, for orchestration's refund route (no scope). */
+export function supportKeyGrants(kid: string): Record<string, { subjects: string[]; roles: string[]; scopes: string[] }> {
+  return { [kid]: { subjects: ['support'], roles: ['service'], scopes: [] } };
+}
+
 /** `AUTH_KEY_GRANTS` for every development key that is not the identity provider's. */
 export function devKeyGrants(keys: DevKeys): string {
   const grants: Record<string, unknown> = JSON.parse(orchestrationKeyGrants(keys.orchestrationService.kid as string)) as Record<string, unknown>;
   for (const [app, key] of Object.entries(keys.appBackends ?? {})) grants[key.kid as string] = appBackendGrant(app, DEV_APP_BACKENDS[app] ?? []);
+  if (keys.supportService) Object.assign(grants, supportKeyGrants(keys.supportService.kid as string));
   return JSON.stringify(grants);
 }

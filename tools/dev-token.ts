@@ -11,9 +11,9 @@ import { SCOPE_PATTERN } from '@pay/auth';
 import { APP_BACKEND_SCOPES } from '@pay/auth';
 import { DEV_APP_BACKENDS, loadDevKeys } from './dev-keys';
 
-const ROLES = ['person', 'service', 'analyst', 'operator', 'advertiser'];
+const ROLES = ['person', 'service', 'analyst', 'operator', 'advertiser', 'support'];
 const USAGE =
-  'usage: npm run dev:token -- --sub <id> --role <person|service|analyst|operator|advertiser> [--scope instruments:read] [--merchants m-1,m-2 --org org-1] [--minutes 60]\n' +
+  'usage: npm run dev:token -- --sub <id> --role <person|service|analyst|operator|advertiser|support> [--scope instruments:read] [--merchants m-1,m-2 --org org-1] [--minutes 60]\n' +
   `   or: npm run dev:token -- --app <${Object.keys(DEV_APP_BACKENDS).join('|')}> [--minutes 60]`;
 
 async function main(): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * Applies pending migrations of one service (`SERVICE=wallet` or `--service wallet`) or of all
- * four. Kubernetes runs it as a Job before a rollout (services there start with
+ * five. Kubernetes runs it as a Job before a rollout (services there start with
  * DB_MIGRATE_ON_START=false). Run from the build: `npm run db:migrate` or
  * `node dist/tools/migrate.js --service wallet`.
  *
@@ -14,11 +14,12 @@ import type { ServiceDefinition } from '@pay/platform';
 import { openServiceDataSource } from '@pay/platform';
 import { adSignalAggregationService } from '@pay/ad-signal-aggregation/tools';
 import { historyProjectionService } from '@pay/history-projection/tools';
+import { supportService } from '@pay/support/tools';
 import { paymentOrchestrationService } from '@pay/payment-orchestration/tools';
 import { walletService } from '@pay/wallet/tools';
 import { parseCommandLine } from './command-line';
 
-const SERVICES = [walletService, paymentOrchestrationService, historyProjectionService, adSignalAggregationService] as ServiceDefinition[];
+const SERVICES = [walletService, paymentOrchestrationService, historyProjectionService, adSignalAggregationService, supportService] as ServiceDefinition[];
 
 /** What a run migrates, from the arguments and the environment, validated before anything is opened. */
 export interface MigrationPlan {
@@ -27,7 +28,7 @@ export interface MigrationPlan {
   config: DatabaseConfig;
 }
 
-const USAGE = 'usage: npm run db:migrate -- [--service <wallet|payment-orchestration|history-projection|ad-signal-aggregation|all>]';
+const USAGE = 'usage: npm run db:migrate -- [--service <wallet|payment-orchestration|history-projection|ad-signal-aggregation|support|all>]';
 
 /** Throws ConfigError (one line: what is wrong, never a value) for a bad SERVICE, DATABASE_URL or DB_SCHEMA; UsageError for a bad flag. */
 export function migrationPlan(argv: readonly string[], env: NodeJS.ProcessEnv): MigrationPlan {

@@ -1,5 +1,5 @@
 /**
- * `npm start`: infrastructure, a build, then the four services and the Pay Hub (the web app), each on its own port with its
+ * `npm start`: infrastructure, a build, then the five services and the Pay Hub (the web app), each on its own port with its
  * output prefixed by its name, supervised (tools/supervisor.ts): a service that exits is restarted
  * with backoff while the others keep running; one that keeps failing within 30 s of starting is
  * given up on after 5 tries (logged; the others keep running). Ctrl-C, SIGTERM or SIGHUP (to npm,
@@ -27,6 +27,7 @@ export const SERVICES: readonly ServiceToStart[] = [
   { name: 'payment-orchestration', port: 3002 },
   { name: 'history-projection', port: 3003 },
   { name: 'ad-signal-aggregation', port: 3004 },
+  { name: 'support', port: 3005 },
 ];
 
 /** The web app (apps/pay-hub): its server serves the pages built by `vite build` and forwards to the services. */
@@ -75,9 +76,10 @@ async function main(): Promise<void> {
     // Development identity: `npm run dev:token` signs with the first key (or an app backend's with
     // --app); orchestration calls the wallet with service tokens signed by the second (tools/dev-keys.ts).
     const keys = await loadDevKeys();
-    const serviceKeys = [keys.orchestrationService, ...Object.values(keys.appBackends ?? {})];
+    const serviceKeys = [keys.orchestrationService, ...(keys.supportService ? [keys.supportService] : []), ...Object.values(keys.appBackends ?? {})];
     env.AUTH_JWKS = JSON.stringify({ keys: [publicJwk(keys.identityProvider), ...serviceKeys.map(publicJwk)] });
     env.SERVICE_TOKEN_SIGNING_JWK ??= JSON.stringify(keys.orchestrationService);
+    if (keys.supportService) env.SUPPORT_SERVICE_TOKEN_SIGNING_JWK ??= JSON.stringify(keys.supportService);
     env.AUTH_KEY_GRANTS ??= devKeyGrants(keys);
     log('development identity keys in .cache/dev-keys.json; `npm run dev:token -- --sub person-1 --role person` prints a token');
     // The Pay Hub's development sign-in issues tokens with the same identity key.

@@ -24,6 +24,7 @@ import { getMetadataStorage } from 'class-validator';
 import { AdSignalAggregationConfig } from '@pay/ad-signal-aggregation/tools';
 import { HistoryProjectionConfig } from '@pay/history-projection/tools';
 import { NonProfitRegistry, PaymentOrchestrationConfig } from '@pay/payment-orchestration/tools';
+import { SupportConfig } from '@pay/support/tools';
 import { WalletConfig } from '@pay/wallet/tools';
 import { CONSUMED_TOPICS } from './consumed-topics';
 import { effectiveEnv, resolveEnv } from './container-env';
@@ -37,6 +38,7 @@ export const CONFIG_CLASSES: Readonly<Record<string, new () => BaseServiceConfig
   'payment-orchestration': PaymentOrchestrationConfig,
   'history-projection': HistoryProjectionConfig,
   'ad-signal-aggregation': AdSignalAggregationConfig,
+  support: SupportConfig,
 };
 
 /**
@@ -46,6 +48,8 @@ export const CONFIG_CLASSES: Readonly<Record<string, new () => BaseServiceConfig
  */
 export const REQUIRED_IN_CLUSTER: Readonly<Record<string, readonly string[]>> = {
   'payment-orchestration': ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'SERVICE_TOKEN_SIGNING_JWK'],
+  // Without its key, agents' refunds are refused (REFUNDS_UNAVAILABLE).
+  support: ['SUPPORT_SERVICE_TOKEN_SIGNING_JWK'],
 };
 
 /** Settings that must be equal in the services named (AUTH_* signs and checks the same tokens). */
@@ -59,6 +63,7 @@ export const SHARED_SETTINGS: ReadonlyArray<[setting: string, services: readonly
 export const FILE_PARSERS: Readonly<Record<string, (text: string) => unknown>> = {
   ROLLOUT_CONFIG_PATH: parseRolloutFile,
   NON_PROFITS_CONFIG_PATH: (text) => NonProfitRegistry.parse(text),
+  SUPPORT_ROLLOUT_CONFIG_PATH: parseRolloutFile,
 };
 
 /** Files several services read, which must come from one ConfigMap key. */

@@ -13,4 +13,5 @@ export const CONSUMED_TOPICS: Readonly<Record<string, readonly TopicName[]>> = {
   'payment-orchestration': [Topics.purchaseRequests, Topics.walletEvents],
   'history-projection': [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents],
   'ad-signal-aggregation': [Topics.paymentEvents, Topics.walletEvents],
+  support: [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents],
 };

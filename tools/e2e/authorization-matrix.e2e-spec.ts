@@ -1,5 +1,5 @@
 /**
- * The authorization matrix, from the services' own OpenAPI documents: every route of the four
+ * The authorization matrix, from the services' own OpenAPI documents: every route of the five
  * services × no token and every role (and, for services, with and without the scopes a route
  * asks for). RULES below is the policy, written down: a route the documents serve that RULES does
  * not name fails the test, so a route added later must come with its rule. A route a role may not
@@ -14,10 +14,11 @@ import { dropSchema, testDatabaseUrl, testKafkaBrokers, uniqueName } from '@pay/
 import { adSignalAggregationService } from '@pay/ad-signal-aggregation/tools';
 import { historyProjectionService } from '@pay/history-projection/tools';
 import { paymentOrchestrationService } from '@pay/payment-orchestration/tools';
+import { supportService } from '@pay/support/tools';
 import { walletService } from '@pay/wallet/tools';
 
-type Role = 'person' | 'service' | 'analyst' | 'operator' | 'advertiser';
-const ROLES: readonly Role[] = ['person', 'service', 'analyst', 'operator', 'advertiser'];
+type Role = 'person' | 'service' | 'analyst' | 'operator' | 'advertiser' | 'support';
+const ROLES: readonly Role[] = ['person', 'service', 'analyst', 'operator', 'advertiser', 'support'];
 
 interface Rule {
   /** Who may call the route; `public` needs no token. */
@@ -35,7 +36,7 @@ const BUSINESS_HISTORY: Rule = { roles: ['service', 'analyst'], scopes: ['histor
 const RULES: Readonly<Record<string, Rule>> = {
   // Every service
   ...Object.fromEntries(
-    ['wallet', 'payment-orchestration', 'history-projection', 'ad-signal-aggregation'].flatMap((service) => [
+    ['wallet', 'payment-orchestration', 'history-projection', 'ad-signal-aggregation', 'support'].flatMap((service) => [
       [`${service} GET /health/live`, { roles: 'public' }],
       [`${service} GET /health/ready`, { roles: 'public' }],
     ]),
@@ -116,9 +117,21 @@ const RULES: Readonly<Record<string, Rule>> = {
   'history-projection GET /v1/history/read-model': { roles: ['operator'] },
   // ad-signal-aggregation: published cells of the advertiser's own merchants
   'ad-signal-aggregation GET /v1/ad-signals/aggregates': { roles: ['advertiser'] },
+  // support: persons open and export their own conversations; agents (role support) work the queue
+  // and the conversations assigned to them (anyone else's answers 404, tested in apps/support/test)
+  'support GET /v1/support/availability': { roles: ['person'] },
+  'support POST /v1/support/conversations': { roles: ['person'] },
+  'support GET /v1/support/persons/{personId}/conversations/export': { roles: ['person'] },
+  'support GET /v1/support/queue': { roles: ['support'] },
+  'support GET /v1/support/agents/me/conversations': { roles: ['support'] },
+  'support POST /v1/support/conversations/{conversationId}/claim': { roles: ['support'] },
+  'support POST /v1/support/conversations/{conversationId}/hand-over': { roles: ['support'] },
+  'support POST /v1/support/conversations/{conversationId}/close': { roles: ['support'] },
+  'support GET /v1/support/conversations/{conversationId}/payment': { roles: ['support'] },
+  'support POST /v1/support/conversations/{conversationId}/refunds': { roles: ['support'] },
 };
 
-const definitions = [walletService, paymentOrchestrationService, historyProjectionService, adSignalAggregationService] as ServiceDefinition[];
+const definitions = [walletService, paymentOrchestrationService, historyProjectionService, adSignalAggregationService, supportService] as ServiceDefinition[];
 
 interface Answer {
   status: number;
@@ -128,7 +141,7 @@ interface Answer {
 const roleRefusal = (answer: Answer): boolean =>
   answer.status === 403 && answer.body?.code === 'FORBIDDEN' && /route is (open to|not open)|needs the scope/.test(answer.body.message ?? '');
 
-describe('the authorization matrix of the four services', () => {
+describe('the authorization matrix of the five services', () => {
   let idp: TestIssuer;
   const running = new Map<string, { service: RunningService; schema: string; document: { paths: Record<string, Record<string, unknown>> } }>();
   const tokens = new Map<string, string>();
@@ -158,6 +171,7 @@ describe('the authorization matrix of the four services', () => {
         HISTORY_CONSUMER_GROUP: `${schema}.history`,
         AD_SIGNALS_CONSUMER_GROUP: `${schema}.ad-signals`,
         KAFKA_CONSUMER_GROUP_PREFIX: `${schema}.orchestration`,
+        SUPPORT_CONSUMER_GROUP: `${schema}.support`,
       });
       const document = (await (await fetch(`${service.url}/docs/json`)).json()) as { paths: Record<string, Record<string, unknown>> };
       running.set(definition.name, { service, schema, document });

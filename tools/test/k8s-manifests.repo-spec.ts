@@ -123,6 +123,13 @@ const PUBLIC_ROUTES: ReadonlyArray<[path: string, service: string]> = [
   ['/v1/history/entries', 'history-projection'],
   ['/v1/history/aggregates/export', 'history-projection'],
   ['/v1/ad-signals/aggregates', 'ad-signal-aggregation'],
+  ['/v1/support/conversations', 'support'],
+  ['/v1/support/conversations/c-1/refunds', 'support'],
+  ['/v1/support/availability', 'support'],
+  ['/v1/support/queue', 'support'],
+  ['/v1/support/agents/me/conversations', 'support'],
+  ['/v1/support/persons/person-1/conversations/export', 'support'],
+  ['/socket.io/', 'support'],
 ];
 
 /** Requests the public host must not route: probes, metrics, docs, keys, and operator or service-only APIs. */

@@ -9,9 +9,11 @@ import { createParamDecorator } from '@nestjs/common';
  * - `analyst`: read-only history and aggregates, never one person's wallet;
  * - `operator`: rebuilds, verification, configuration reloads;
  * - `advertiser`: published ad-signal aggregates of the merchants its token names (`merchants`),
- *   for the organisation it names (`org`).
+ *   for the organisation it names (`org`);
+ * - `support`: a support agent: the chat queue, the conversations assigned to them, the timeline
+ *   of a payment such a conversation is about, refunds within that payment's limits.
  */
-export const ROLES = ['person', 'service', 'analyst', 'operator', 'advertiser'] as const;
+export const ROLES = ['person', 'service', 'analyst', 'operator', 'advertiser', 'support'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Subjects become database keys and log fields: opaque ids, never free text. */

@@ -14,3 +14,5 @@ export * from './payments/purchase-requested';
 export * from './wallet/wallet-events';
 export * from './wallet-funds/wallet-funds';
 export * from './ad-signals/ad-signal-aggregate';
+export * from './support/support-events';
+export * from './support/support-chat';

@@ -10,6 +10,7 @@ export const Topics = {
   walletEvents: 'wallet.events.v1',
   walletCommands: 'wallet.commands.v1',
   adSignalAggregates: 'ad-signals.aggregates.v1',
+  supportEvents: 'support.events.v1',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];
@@ -59,6 +60,12 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
     partitions: 3,
     consumed: false,
     description: 'Closed, k-anonymous windows of payment usage for advertisers.',
+  },
+  {
+    name: Topics.supportEvents,
+    partitions: 3,
+    consumed: false,
+    description: 'Support conversations opened and closed, and refunds agents started. Never message text.',
   },
 ];
 

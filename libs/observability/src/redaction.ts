@@ -127,6 +127,18 @@ export function findCardNumber(text: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Replaces every IBAN in free text (upper-case as written; lower-case or grouped when its check
+ * digits hold), with what `replace` makes of it: the support chat masks them before storage.
+ */
+export function replaceIbans(text: string, replace: (iban: string) => string): string {
+  return text
+    .replace(IBAN, (candidate) => replace(candidate))
+    .replace(IBAN_LOOSE, (candidate, offset: number, whole: string) =>
+      ibanChecks(candidate) && withoutUuids(whole).slice(offset, offset + candidate.length) === candidate ? replace(candidate) : candidate,
+    );
+}
+
 export function scrubText(text: string): string {
   return (
     text

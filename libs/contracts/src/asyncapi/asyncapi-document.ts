@@ -48,6 +48,7 @@ const SUBJECT_BY_TOPIC: Readonly<Record<string, string>> = {
   'wallet.events.v1': "The person's id (`data.personId`); for funds replies (wallet.funds.*), the payment id.",
   'wallet.commands.v1': 'The payment id the funds command is for.',
   'ad-signals.aggregates.v1': "The aggregate's series id (`data.seriesId`): one series' windows in order.",
+  'support.events.v1': "The conversation id (`data.conversationId`): one conversation's events in order, `sequence` counting them.",
 };
 const SUBJECT_BY_EVENT: Readonly<Record<string, string>> = {
   'payments.payment.rejected': "The request's `data.requestId` (the request was refused before a payment existed), so the answer is keyed like the request.",
@@ -158,6 +159,8 @@ export function buildAsyncApiDocument(examples: Record<string, unknown> = {}): S
     }
   }
 
+  addSupportChat(channels, operations, messages, schemas);
+
   return {
     asyncapi: '3.0.0',
     info: {
@@ -169,6 +172,13 @@ export function buildAsyncApiDocument(examples: Record<string, unknown> = {}): S
     defaultContentType: 'application/json',
     servers: {
       local: { host: '127.0.0.1:9092', protocol: 'kafka', description: 'The broker `npm run infra:up` starts.' },
+      'support-chat': {
+        host: '127.0.0.1:3005',
+        pathname: '/support',
+        protocol: 'ws',
+        description:
+          'The support service’s chat: socket.io (v4) namespace /support on its HTTP port, authenticated with an access token (auth.token). docs/support-chat.md.',
+      },
     },
     channels,
     operations,
@@ -187,5 +197,92 @@ export function buildAsyncApiDocument(examples: Record<string, unknown> = {}): S
         },
       },
     },
+  };
+}
+
+const CONVERSATION_ID = { type: 'string', format: 'uuid' };
+const SEQ = { type: 'integer', minimum: 1, description: 'Position in the conversation: 1, 2, 3 … without gaps' };
+
+/** What the support chat's server emits (the support service builds these; they are not validated classes). */
+const SUPPORT_CHAT_SERVER_EVENTS: Readonly<Record<string, { summary: string; payload: Schema }>> = {
+  message: {
+    summary: 'A stored message of a joined conversation: every one once, in position order (the sender gets its own too).',
+    payload: {
+      type: 'object',
+      required: ['conversationId', 'seq', 'id', 'clientMessageId', 'author', 'text', 'masked', 'sentAt'],
+      properties: {
+        conversationId: CONVERSATION_ID,
+        seq: SEQ,
+        id: { type: 'string', format: 'uuid' },
+        clientMessageId: { type: 'string', format: 'uuid' },
+        author: { type: 'object', properties: { role: { enum: ['person', 'agent'] }, id: { type: 'string' } } },
+        text: { type: 'string', description: 'As stored: an IBAN is masked (`[IBAN DE…3000]`); card numbers and PINs are never stored' },
+        masked: { type: 'array', items: { enum: ['iban'] } },
+        sentAt: { type: 'string', format: 'date-time' },
+      },
+    },
+  },
+  receipt: {
+    summary: "A party's receipts moved: it received (delivered) and read every message up to these positions.",
+    payload: {
+      type: 'object',
+      properties: { conversationId: CONVERSATION_ID, party: { enum: ['person', 'agent'] }, deliveredSeq: { type: 'integer' }, readSeq: { type: 'integer' } },
+    },
+  },
+  'conversation.updated': {
+    summary: 'A joined conversation was claimed, handed over or closed (status, agentId, closeReason); an agent it left stops receiving it.',
+    payload: { type: 'object', properties: { id: CONVERSATION_ID, status: { enum: ['queued', 'claimed', 'closed'] }, agentId: { type: ['string', 'null'] } } },
+  },
+  'conversation.assigned': {
+    summary: "To an agent's sockets: a conversation was handed to them.",
+    payload: { type: 'object', properties: { id: CONVERSATION_ID, status: { const: 'claimed' }, agentId: { type: 'string' } } },
+  },
+};
+
+/** What clients send, from the contract classes (libs/contracts/src/support/support-chat.ts). */
+const SUPPORT_CHAT_CLIENT_EVENTS: Readonly<Record<string, { summary: string; schema: string }>> = {
+  'conversation.join': {
+    summary: 'Receive a conversation’s messages after afterSeq, then live; acknowledged { ok, conversation }.',
+    schema: 'JoinConversation',
+  },
+  'conversation.leave': { summary: 'Stop receiving a conversation; acknowledged { ok }.', schema: 'JoinConversation' },
+  'message.send': {
+    summary:
+      'Send a message; acknowledged { ok, message, replayed } once stored, or { ok: false, code } (MESSAGE_HAS_CARD_NUMBER, MESSAGE_HAS_PIN, CONVERSATION_CLOSED, NOT_FOUND, …).',
+    schema: 'SendChatMessage',
+  },
+  'message.receipt': { summary: 'Confirm delivery (or reading) of every message up to seq; acknowledged { ok }.', schema: 'SendChatReceipt' },
+};
+
+/** The support chat's WebSocket: one channel, client and server events as socket.io event names. */
+function addSupportChat(channels: Schema, operations: Schema, messages: Schema, schemas: Record<string, Schema>): void {
+  const name = (event: string): string => `SupportChat${event.replace(/(^|[.-])([a-z])/g, (_m, _s, c: string) => c.toUpperCase())}`;
+  const refs: Schema = {};
+  for (const [event, { summary, schema }] of Object.entries(SUPPORT_CHAT_CLIENT_EVENTS)) {
+    if (!schemas[schema]) throw new Error(`no schema for the support chat's ${event}: ${schema}`);
+    messages[name(event)] = { name: event, title: `${event} (client → server)`, summary, payload: { $ref: `#/components/schemas/${schema}` } };
+    refs[name(event)] = { $ref: `#/components/messages/${name(event)}` };
+  }
+  for (const [event, { summary, payload }] of Object.entries(SUPPORT_CHAT_SERVER_EVENTS)) {
+    messages[name(event)] = { name: event, title: `${event} (server → client)`, summary, payload };
+    refs[name(event)] = { $ref: `#/components/messages/${name(event)}` };
+  }
+  channels.support_chat = {
+    address: '/support',
+    servers: [{ $ref: '#/servers/support-chat' }],
+    description: 'The support chat (socket.io namespace /support): socket.io event names are the message names.',
+    messages: refs,
+  };
+  operations.receive_support_chat = {
+    action: 'receive',
+    channel: { $ref: '#/channels/support_chat' },
+    summary: 'Clients (persons, agents) send these; each is acknowledged.',
+    messages: Object.keys(SUPPORT_CHAT_CLIENT_EVENTS).map((event) => ({ $ref: `#/channels/support_chat/messages/${name(event)}` })),
+  };
+  operations.send_support_chat = {
+    action: 'send',
+    channel: { $ref: '#/channels/support_chat' },
+    summary: 'The support service emits these to the sockets that joined a conversation.',
+    messages: Object.keys(SUPPORT_CHAT_SERVER_EVENTS).map((event) => ({ $ref: `#/channels/support_chat/messages/${name(event)}` })),
   };
 }

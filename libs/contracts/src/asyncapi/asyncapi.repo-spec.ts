@@ -54,19 +54,47 @@ describe('docs/asyncapi.yaml', () => {
       components: {
         messages: Record<
           string,
-          { name: string; bindings: { kafka: { key: { description: string } } }; payload: { allOf: { properties?: { subject?: { description?: string } } }[] } }
+          {
+            name: string;
+            bindings?: { kafka: { key: { description: string } } };
+            payload: { allOf: { properties?: { subject?: { description?: string } } }[] };
+          }
         >;
       };
     };
-    for (const message of Object.values(document.components.messages)) {
+    // Kafka messages (the support chat's WebSocket events have no key).
+    const kafkaMessages = Object.values(document.components.messages).filter((message) => message.bindings?.kafka);
+    expect(kafkaMessages.length).toBeGreaterThan(30);
+    for (const message of kafkaMessages) {
       const subject = message.payload.allOf[1].properties?.subject?.description ?? '';
       expect({ message: message.name, documented: subject.length > 20 }).toEqual({ message: message.name, documented: true });
-      expect(message.bindings.kafka.key.description).toContain(subject);
+      expect(message.bindings!.kafka.key.description).toContain(subject);
     }
     const purchase = Object.values(document.components.messages).find((message) => message.name === 'payments.purchase.requested');
     expect(purchase?.payload.allOf[1].properties?.subject?.description).toMatch(/^The request's `data\.requestId`, and the Kafka key the same string/);
     const example = EXAMPLES['payments.purchase.requested'] as { subject: string; data: { requestId: string } };
     expect(example.subject).toBe(example.data.requestId);
+  });
+
+  it("documents the support chat's WebSocket: what clients send (from the contract classes) and what the server emits", () => {
+    const document = buildAsyncApiDocument(EXAMPLES) as {
+      channels: Record<string, { address: string; messages: Record<string, unknown> }>;
+      components: { messages: Record<string, { name: string; payload: { $ref?: string } }> };
+    };
+    const chat = document.channels.support_chat;
+    expect(chat.address).toBe('/support');
+    const names = Object.keys(chat.messages).map((key) => document.components.messages[key].name);
+    expect(names.sort()).toEqual([
+      'conversation.assigned',
+      'conversation.join',
+      'conversation.leave',
+      'conversation.updated',
+      'message',
+      'message.receipt',
+      'message.send',
+      'receipt',
+    ]);
+    expect(document.components.messages.SupportChatMessageSend.payload.$ref).toBe('#/components/schemas/SendChatMessage');
   });
 
   it('gives the purchase request a schema an outside team can publish from, and its example is accepted', () => {

@@ -1,6 +1,6 @@
 import { IsDefined, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Length, Matches, Min } from 'class-validator';
 
-export const SERVICES = ['wallet', 'payment-orchestration', 'history-projection', 'ad-signal-aggregation', 'app'] as const;
+export const SERVICES = ['wallet', 'payment-orchestration', 'history-projection', 'ad-signal-aggregation', 'support', 'app'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 /** `<domain>.<aggregate>.<event>` in lower case, e.g. `payments.payment.captured`. */

@@ -1,0 +1,85 @@
+import type { DynamicModule } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import type { Logger } from '@pay/observability';
+import { LOGGER, SERVICE_CONFIG } from '@pay/platform';
+import { RolloutModule } from '@pay/rollout';
+import type { JWK } from 'jose';
+import { DataSource } from 'typeorm';
+import { AgentDeskController } from './agent-desk/agent-desk.controller';
+import { ChatGateway } from './chat/chat.gateway';
+import type { SupportConfig } from './config';
+import { ChatFanout } from './conversations/chat-fanout';
+import { ConversationStore, chatChannel } from './conversations/conversation-store';
+import { ExportConversationsController } from './export-conversations/export-conversations.controller';
+import { OpenConversationController } from './open-conversation/open-conversation.controller';
+import { PaymentTimelineController } from './payment-timeline/payment-timeline.controller';
+import { RecordTimelineController } from './payment-timeline/record-timeline.controller';
+import { RefundPaymentForAgent } from './refund-payment/refund-payment';
+import { RefundPaymentController } from './refund-payment/refund-payment.controller';
+import { SupportServiceTokens } from './refund-payment/service-tokens';
+import { RetentionSweeper } from './retention/retention-sweeper';
+
+const schemaOf = (config: SupportConfig): string => config.DB_SCHEMA ?? 'support';
+
+/**
+ * The support service: persons' conversations with agents over WebSockets (ChatGateway), the
+ * agents' desk, payment timelines built from consumed events, agents' refunds, retention and
+ * export. Every HTTP route needs an access token (the platform's AuthModule), the WebSocket too.
+ */
+@Module({})
+export class SupportModule {
+  static forRoot(platform: DynamicModule): DynamicModule {
+    return {
+      module: SupportModule,
+      imports: [
+        platform,
+        RolloutModule.forRootAsync({
+          inject: [SERVICE_CONFIG, LOGGER],
+          useFactory: (config: SupportConfig, logger: Logger) => ({ path: config.SUPPORT_ROLLOUT_CONFIG_PATH, logger }),
+        }),
+      ],
+      controllers: [
+        OpenConversationController,
+        AgentDeskController,
+        PaymentTimelineController,
+        RefundPaymentController,
+        ExportConversationsController,
+        RecordTimelineController,
+      ],
+      providers: [
+        {
+          provide: ConversationStore,
+          inject: [DataSource, SERVICE_CONFIG],
+          useFactory: (dataSource: DataSource, config: SupportConfig) => new ConversationStore(dataSource, schemaOf(config), config.SUPPORT_EVENTS_TOPIC),
+        },
+        {
+          provide: ChatFanout,
+          inject: [SERVICE_CONFIG, LOGGER],
+          useFactory: (config: SupportConfig, logger: Logger) =>
+            new ChatFanout({ databaseUrl: config.DATABASE_URL, channel: chatChannel(schemaOf(config)), logger }),
+        },
+        {
+          provide: RefundPaymentForAgent,
+          inject: [DataSource, ConversationStore, SERVICE_CONFIG, LOGGER],
+          useFactory: async (dataSource: DataSource, store: ConversationStore, config: SupportConfig, logger: Logger) => {
+            const tokens = config.SUPPORT_SERVICE_TOKEN_SIGNING_JWK
+              ? await SupportServiceTokens.create(JSON.parse(config.SUPPORT_SERVICE_TOKEN_SIGNING_JWK) as JWK, {
+                  issuer: config.AUTH_ISSUER,
+                  audience: config.AUTH_AUDIENCE,
+                })
+              : undefined;
+            if (!tokens) logger.warn('no SUPPORT_SERVICE_TOKEN_SIGNING_JWK: agents’ refunds are refused with REFUNDS_UNAVAILABLE');
+            return new RefundPaymentForAgent(dataSource, store, tokens, {
+              orchestrationUrl: config.PAYMENT_ORCHESTRATION_URL.replace(/\/$/, ''),
+              timeoutMs: config.PAYMENT_ORCHESTRATION_TIMEOUT_MS,
+              eventsTopic: config.SUPPORT_EVENTS_TOPIC,
+              logger,
+            });
+          },
+        },
+        ChatGateway,
+        RetentionSweeper,
+      ],
+    };
+  }
+}

@@ -1,0 +1,273 @@
+import { randomUUID } from 'node:crypto';
+import { createEvent, SupportConversationClosedV1, SupportConversationOpenedV1 } from '@pay/contracts';
+import { appendToOutbox } from '@pay/messaging';
+import type { Sql } from '@pay/platform';
+import { inTransaction, sqlStateOf, UNIQUE_VIOLATION } from '@pay/platform';
+import type { DataSource } from 'typeorm';
+import type { AgentCommand } from '../domain/conversation';
+import { ConversationRuleError, decide } from '../domain/conversation';
+import type { ConversationRow, ConversationView, MessageRow, MessageView, Party, ReceiptView } from './chat-views';
+import { conversationView, messageView } from './chat-views';
+
+/** The NOTIFY channel of a support schema: every instance on that schema LISTENs to it (chat-fanout.ts). */
+export function chatChannel(schema: string): string {
+  return `support_chat_${schema}`;
+}
+
+/** What instances tell each other through the channel, at commit. */
+export type ChatNotice =
+  | { k: 'm'; m: MessageView }
+  /** A message too long for a notification (8,000 bytes): listeners read it from the table. */
+  | { k: 'm'; c: string; s: number; f: true }
+  | { k: 'r'; r: ReceiptView }
+  | { k: 'u'; v: ConversationView };
+
+export interface OpenConversation {
+  personId: string;
+  country: string;
+  app: string;
+  paymentId?: string;
+}
+
+export type AppendOutcome =
+  { outcome: 'stored'; message: MessageView; replayed: boolean } | { outcome: 'refused'; code: 'NOT_FOUND' | 'CONVERSATION_CLOSED'; message: string };
+
+/** Who acts on a conversation: a person (its own) or an agent (the assigned one). */
+export interface Actor {
+  party: Party;
+  id: string;
+}
+
+export class ConversationNotFoundError extends Error {
+  override name = 'ConversationNotFoundError';
+}
+
+const ISO_MS = `to_char(m.sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+// The whole message when it fits a notification (8,000 bytes), else its position only.
+const MESSAGE_NOTICE = `CASE WHEN octet_length(m.body) <= 6000 THEN json_build_object('k', 'm', 'm', json_build_object(
+    'conversationId', m.conversation_id, 'seq', m.seq, 'id', m.id, 'clientMessageId', m.client_message_id,
+    'author', json_build_object('role', m.author_role, 'id', m.author_id), 'text', m.body, 'masked', m.masked, 'sentAt', ${ISO_MS}))::text
+  ELSE json_build_object('k', 'm', 'c', m.conversation_id, 's', m.seq, 'f', true)::text END`;
+
+const RECEIPT_COLUMNS: Readonly<Record<Party, { delivered: string; read: string; owner: string }>> = {
+  person: { delivered: 'person_delivered_seq', read: 'person_read_seq', owner: 'person_id' },
+  agent: { delivered: 'agent_delivered_seq', read: 'agent_read_seq', owner: 'agent_id' },
+};
+
+/**
+ * Conversations, messages, receipts and agents' actions in the support schema. Every change a
+ * connected client must see is announced on the schema's channel by the statement (or
+ * transaction) that makes it, so it reaches every instance at commit, in commit order.
+ */
+export class ConversationStore {
+  readonly channel: string;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    schema: string,
+    private readonly eventsTopic: string,
+  ) {
+    this.channel = chatChannel(schema);
+  }
+
+  async open(input: OpenConversation): Promise<ConversationView> {
+    const id = randomUUID();
+    return inTransaction(this.dataSource, async (sql) => {
+      const [row] = await sql.query<ConversationRow>(
+        `INSERT INTO conversations (id, person_id, country, app, payment_id, status, events) VALUES ($1, $2, $3, $4, $5, 'queued', 1) RETURNING *`,
+        [id, input.personId, input.country, input.app, input.paymentId ?? null],
+      );
+      const envelope = createEvent({
+        definition: SupportConversationOpenedV1,
+        source: 'support',
+        subject: id,
+        sequence: 1,
+        data: {
+          conversationId: id,
+          personId: input.personId,
+          country: input.country,
+          app: input.app as never,
+          ...(input.paymentId ? { paymentId: input.paymentId } : {}),
+        },
+      });
+      await appendToOutbox(sql, [{ topic: this.eventsTopic, envelope }]);
+      return conversationView(row);
+    });
+  }
+
+  async find(id: string): Promise<ConversationRow | undefined> {
+    const [row] = await this.dataSource.query<ConversationRow[]>('SELECT * FROM conversations WHERE id = $1', [id]);
+    return row;
+  }
+
+  /** The conversation when this actor may see it: its person, or the agent it is (or was last) assigned to. */
+  async findFor(id: string, actor: Actor): Promise<ConversationRow | undefined> {
+    const row = await this.find(id);
+    if (!row) return undefined;
+    if (actor.party === 'person' ? row.person_id !== actor.id : row.agent_id !== actor.id) return undefined;
+    return row;
+  }
+
+  /**
+   * Stores a message as the conversation's next position, or answers with the one stored before
+   * under the same client message id (a retry). One statement: the position, the row and the notice commit together.
+   */
+  async append(conversationId: string, author: Actor, clientMessageId: string, text: string, masked: readonly string[]): Promise<AppendOutcome> {
+    let rows: MessageRow[];
+    try {
+      rows = await this.dataSource.query<MessageRow[]>(
+        `WITH c AS (
+           UPDATE conversations SET last_seq = last_seq + 1
+            WHERE id = $1 AND status <> 'closed'
+              AND (($2 = 'person' AND person_id = $3) OR ($2 = 'agent' AND status = 'claimed' AND agent_id = $3))
+           RETURNING id, last_seq
+         ), m AS (
+           INSERT INTO messages (conversation_id, seq, id, client_message_id, author_role, author_id, body, masked)
+           SELECT c.id, c.last_seq, $4, $5, $2, $3, $6, $7::text[] FROM c
+           RETURNING *
+         )
+         SELECT m.*, pg_notify($8, ${MESSAGE_NOTICE}) AS notified FROM m`,
+        [conversationId, author.party, author.id, randomUUID(), clientMessageId, text, masked, this.channel],
+      );
+    } catch (error) {
+      if (sqlStateOf(error) !== UNIQUE_VIOLATION) throw error;
+      rows = [];
+    }
+    if (rows.length === 1) return { outcome: 'stored', message: messageView(rows[0]), replayed: false };
+    const [earlier] = await this.dataSource.query<MessageRow[]>(
+      'SELECT * FROM messages WHERE conversation_id = $1 AND author_id = $2 AND client_message_id = $3 AND author_role = $4',
+      [conversationId, author.id, clientMessageId, author.party],
+    );
+    if (earlier) return { outcome: 'stored', message: messageView(earlier), replayed: true };
+    const conversation = await this.findFor(conversationId, author);
+    if (conversation?.status === 'closed') return { outcome: 'refused', code: 'CONVERSATION_CLOSED', message: 'the conversation is closed' };
+    return { outcome: 'refused', code: 'NOT_FOUND', message: 'no conversation of yours has this id' };
+  }
+
+  async messagesAfter(conversationId: string, afterSeq: number, limit = 500): Promise<MessageView[]> {
+    const rows = await this.dataSource.query<MessageRow[]>('SELECT * FROM messages WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [
+      conversationId,
+      afterSeq,
+      limit,
+    ]);
+    return rows.map(messageView);
+  }
+
+  /**
+   * Records that `actor` received (or read: read implies received) every message up to `seq`, and
+   * announces the new receipt. Positions only move forward; nothing is announced when they do not.
+   */
+  async recordReceipt(conversationId: string, actor: Actor, kind: 'delivered' | 'read', seq: number): Promise<ReceiptView | undefined> {
+    const columns = RECEIPT_COLUMNS[actor.party];
+    const target = `LEAST($3::int, last_seq)`;
+    const set =
+      kind === 'read'
+        ? `${columns.read} = GREATEST(${columns.read}, ${target}), ${columns.delivered} = GREATEST(${columns.delivered}, ${target})`
+        : `${columns.delivered} = GREATEST(${columns.delivered}, ${target})`;
+    const [row] = await this.dataSource.query<Array<{ delivered: number; read: number }>>(
+      // In a WITH: TypeORM answers a bare UPDATE with [rows, count], a SELECT with its rows.
+      `WITH u AS (
+         UPDATE conversations SET ${set}
+          WHERE id = $1 AND ${columns.owner} = $2 AND ${kind === 'read' ? columns.read : columns.delivered} < ${target}
+         RETURNING ${columns.delivered} AS delivered, ${columns.read} AS read,
+           pg_notify($4, json_build_object('k', 'r', 'r', json_build_object('conversationId', id, 'party', $5::text,
+             'deliveredSeq', ${columns.delivered}, 'readSeq', ${columns.read}))::text) AS notified
+       ) SELECT delivered, read FROM u`,
+      [conversationId, actor.id, seq, this.channel, actor.party],
+    );
+    return row ? { conversationId, party: actor.party, deliveredSeq: row.delivered, readSeq: row.read } : undefined;
+  }
+
+  /** An agent's claim, hand-over or close, with its audit row and (for a close) its event, announced at commit. */
+  async applyAgentCommand(conversationId: string, command: AgentCommand): Promise<ConversationView> {
+    return inTransaction(this.dataSource, async (sql) => {
+      const [current] = await sql.query<ConversationRow>('SELECT * FROM conversations WHERE id = $1 FOR UPDATE', [conversationId]);
+      if (!current) throw new ConversationNotFoundError(conversationId);
+      // An agent learns nothing of a conversation assigned to someone else beyond "not yours".
+      const next = decide({ status: current.status, agentId: current.agent_id }, command);
+      const closing = command.kind === 'close';
+      const [row] = await sql.query<ConversationRow>(
+        `UPDATE conversations SET status = $2, agent_id = $3,
+            claimed_at = CASE WHEN $2 = 'claimed' AND agent_id IS DISTINCT FROM $3 THEN now() WHEN $2 = 'queued' THEN NULL ELSE claimed_at END,
+            closed_at = CASE WHEN $2 = 'closed' THEN now() ELSE closed_at END,
+            close_reason = $4, events = events + $5
+          WHERE id = $1 RETURNING *`,
+        [conversationId, next.status, next.agentId, closing ? command.reason : null, closing ? 1 : 0],
+      );
+      await this.recordAction(sql, conversationId, command.agentId, command.kind, {
+        ...(command.kind === 'hand-over' ? { toAgentId: command.toAgentId ?? null } : {}),
+        ...(command.kind === 'close' ? { reason: command.reason } : {}),
+      });
+      if (closing) {
+        const envelope = createEvent({
+          definition: SupportConversationClosedV1,
+          source: 'support',
+          subject: conversationId,
+          sequence: row.events,
+          data: { conversationId, agentId: command.agentId, reason: command.reason },
+        });
+        await appendToOutbox(sql, [{ topic: this.eventsTopic, envelope }]);
+      }
+      const view = conversationView(row);
+      await sql.query('SELECT pg_notify($1, $2)', [this.channel, JSON.stringify({ k: 'u', v: view } satisfies ChatNotice)]);
+      return view;
+    });
+  }
+
+  async recordAction(sql: Sql, conversationId: string, agentId: string, action: string, details: object): Promise<void> {
+    await sql.query('INSERT INTO agent_actions (conversation_id, agent_id, action, details) VALUES ($1, $2, $3, $4::jsonb)', [
+      conversationId,
+      agentId,
+      action,
+      JSON.stringify(details),
+    ]);
+  }
+
+  /** Queued conversations, oldest first (optionally of one country). */
+  async queue(country: string | undefined, limit: number): Promise<Array<ConversationView & { waitingSeconds: number }>> {
+    const rows = await this.dataSource.query<Array<ConversationRow & { waiting: number }>>(
+      `SELECT *, extract(epoch FROM now() - opened_at)::int AS waiting FROM conversations
+        WHERE status = 'queued' AND ($1::text IS NULL OR country = $1) ORDER BY opened_at, id LIMIT $2`,
+      [country ?? null, limit],
+    );
+    return rows.map((row) => ({ ...conversationView(row), waitingSeconds: row.waiting }));
+  }
+
+  /** The conversations assigned to an agent now. */
+  async assignedTo(agentId: string): Promise<ConversationView[]> {
+    const rows = await this.dataSource.query<ConversationRow[]>(`SELECT * FROM conversations WHERE status = 'claimed' AND agent_id = $1 ORDER BY claimed_at`, [
+      agentId,
+    ]);
+    return rows.map(conversationView);
+  }
+
+  /** Everything kept of a person's conversations, messages included, oldest first: their export. */
+  async exportFor(personId: string): Promise<Array<ConversationView & { messages: MessageView[] }>> {
+    const conversations = await this.dataSource.query<ConversationRow[]>('SELECT * FROM conversations WHERE person_id = $1 ORDER BY opened_at, id', [personId]);
+    if (conversations.length === 0) return [];
+    const messages = await this.dataSource.query<MessageRow[]>('SELECT * FROM messages WHERE conversation_id = ANY($1::uuid[]) ORDER BY conversation_id, seq', [
+      conversations.map((row) => row.id),
+    ]);
+    const byConversation = new Map<string, MessageView[]>();
+    for (const row of messages) byConversation.set(row.conversation_id, [...(byConversation.get(row.conversation_id) ?? []), messageView(row)]);
+    return conversations.map((row) => ({ ...conversationView(row), messages: byConversation.get(row.id) ?? [] }));
+  }
+
+  /**
+   * Deletes conversations closed more than `retentionDays` ago, with their messages; answers how
+   * many, and when the next one comes due (epoch ms), if any.
+   */
+  async deleteExpired(retentionDays: number): Promise<{ deleted: number; nextDueAt?: number }> {
+    const deleted = await this.dataSource.query<Array<{ id: string }>>(
+      `WITH d AS (DELETE FROM conversations WHERE status = 'closed' AND closed_at < now() - make_interval(days => $1) RETURNING id) SELECT id FROM d`,
+      [retentionDays],
+    );
+    const [next] = await this.dataSource.query<Array<{ due: Date | null }>>(
+      `SELECT min(closed_at) + make_interval(days => $1) AS due FROM conversations WHERE status = 'closed'`,
+      [retentionDays],
+    );
+    return { deleted: deleted.length, ...(next?.due ? { nextDueAt: new Date(next.due).getTime() } : {}) };
+  }
+}
+
+export { ConversationRuleError };

@@ -1,0 +1,134 @@
+import { createEvent, SupportRefundRequestedV1 } from '@pay/contracts';
+import type { Money, SupportRefundReason } from '@pay/contracts';
+import { appendToOutbox } from '@pay/messaging';
+import type { Logger } from '@pay/observability';
+import { tracedFetch } from '@pay/observability';
+import { inTransaction } from '@pay/platform';
+import type { DataSource } from 'typeorm';
+import type { ConversationStore } from '../conversations/conversation-store';
+import { readPaymentFacts, refundableOf } from '../payment-timeline/payment-facts';
+import type { SupportServiceTokens } from './service-tokens';
+
+export interface AgentRefundRequest {
+  conversationId: string;
+  agentId: string;
+  /** The agent client's Idempotency-Key, passed on to payment-orchestration: a retry never refunds twice. */
+  idempotencyKey: string;
+  amount?: Money;
+  reason: SupportRefundReason;
+}
+
+export interface RefundStarted {
+  refundId: string;
+  paymentId: string;
+  status: string;
+  amount: Money;
+}
+
+export class RefundRefused extends Error {
+  override name = 'RefundRefused';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Use case: the agent assigned to a conversation about a payment refunds all or part of it, never
+ * more than support has seen is still refundable (captured, less refunds asked that did not fail);
+ * payment-orchestration checks again and does the refund. Recorded as the agent's action (audit
+ * row) and published (support.refund.requested) once orchestration accepted it.
+ */
+export class RefundPaymentForAgent {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly store: ConversationStore,
+    private readonly tokens: SupportServiceTokens | undefined,
+    private readonly options: { orchestrationUrl: string; timeoutMs: number; eventsTopic: string; logger: Logger },
+  ) {}
+
+  async refund(request: AgentRefundRequest): Promise<RefundStarted> {
+    const conversation = await this.store.findFor(request.conversationId, { party: 'agent', id: request.agentId });
+    if (!conversation || conversation.status !== 'claimed' || !conversation.payment_id)
+      throw new RefundRefused(404, 'NOT_FOUND', 'nothing was found at this address');
+    const paymentId = conversation.payment_id;
+    const facts = await readPaymentFacts(this.dataSource, paymentId);
+    const refundable = facts ? refundableOf(facts) : 0n;
+    if (!facts?.currency || refundable === 0n) throw new RefundRefused(422, 'NOTHING_TO_REFUND', 'nothing of this payment is left to refund');
+    if (request.amount && request.amount.currency !== facts.currency) {
+      throw new RefundRefused(422, 'CURRENCY_MISMATCH', `the payment is in ${facts.currency}; refund in that currency`);
+    }
+    const amount = request.amount ? BigInt(request.amount.amount) : refundable;
+    if (amount <= 0n || amount > refundable) {
+      throw new RefundRefused(
+        422,
+        'REFUND_EXCEEDS_REFUNDABLE',
+        `at most ${refundable} (minor units of ${facts.currency}) of this payment may still be refunded`,
+      );
+    }
+    if (!this.tokens) throw new RefundRefused(503, 'REFUNDS_UNAVAILABLE', 'refunds cannot be started from support right now (no service key configured)');
+
+    let response: Response;
+    try {
+      response = await tracedFetch('support', `${this.options.orchestrationUrl}/v1/payments/${encodeURIComponent(paymentId)}/refunds`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${await this.tokens.token()}`, 'content-type': 'application/json', 'idempotency-key': request.idempotencyKey },
+        body: JSON.stringify({ amount: { amount: amount.toString(), currency: facts.currency }, reason: request.reason }),
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+    } catch (error) {
+      this.options.logger.warn({ err: error, paymentId }, 'support: payment-orchestration did not answer a refund request');
+      throw new RefundRefused(
+        503,
+        'PAYMENT_ORCHESTRATION_UNAVAILABLE',
+        'payment-orchestration did not answer; try again (the same Idempotency-Key never refunds twice)',
+      );
+    }
+    const body = (await response.json().catch(() => ({}))) as Partial<RefundStarted> & { code?: string; message?: string };
+    if (!response.ok || !body.refundId) {
+      // Orchestration's refusal is the agent's answer (its codes say what the payment allows).
+      throw new RefundRefused(
+        response.status >= 500 || response.ok ? 502 : response.status,
+        body.code ?? 'REFUND_REFUSED',
+        body.message ?? 'payment-orchestration refused the refund',
+      );
+    }
+    const started: RefundStarted = {
+      refundId: body.refundId,
+      paymentId,
+      status: body.status ?? 'pending',
+      amount: { amount: amount.toString(), currency: facts.currency },
+    };
+    await inTransaction(this.dataSource, async (sql) => {
+      const [row] = await sql.query<{ events: number }>('UPDATE conversations SET events = events + 1 WHERE id = $1 RETURNING events', [
+        request.conversationId,
+      ]);
+      await this.store.recordAction(sql, request.conversationId, request.agentId, 'refund', {
+        paymentId,
+        refundId: started.refundId,
+        amount: started.amount,
+        reason: request.reason,
+        idempotencyKey: request.idempotencyKey,
+      });
+      const envelope = createEvent({
+        definition: SupportRefundRequestedV1,
+        source: 'support',
+        subject: request.conversationId,
+        sequence: row.events,
+        data: {
+          conversationId: request.conversationId,
+          agentId: request.agentId,
+          paymentId,
+          refundId: started.refundId,
+          amount: started.amount,
+          reason: request.reason,
+        },
+      });
+      await appendToOutbox(sql, [{ topic: this.options.eventsTopic, envelope }]);
+    });
+    return started;
+  }
+}

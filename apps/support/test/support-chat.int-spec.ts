@@ -1,0 +1,324 @@
+/**
+ * The support service as two instances on one database: a person and an agent connected to
+ * different instances chat in order, exactly once, with receipts and catch-up after a reconnect;
+ * agents queue, claim, hand over and close; the payment's timeline is built from consumed events;
+ * the rollout switches without a restart; card numbers never reach storage, logs or the other party.
+ */
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import { isTrue, waitFor } from '@pay/testing';
+import type { ConversationView, MessageView } from '../src/conversations/chat-views';
+import { RetentionSweeper } from '../src/retention/retention-sweeper';
+import { PaymentStory } from './payment-story';
+import type { SupportUnderTest } from './support-test-kit';
+import { receivedAll } from './support-test-kit';
+
+jest.setTimeout(120_000);
+
+const CARD = '4242 4242 4242 4242';
+
+describe('support chat (two instances)', () => {
+  let support: SupportUnderTest;
+
+  beforeAll(async () => {
+    const { startSupport } = await import('./support-test-kit');
+    support = await startSupport({ instances: 2 });
+  }, 120_000);
+
+  afterAll(async () => {
+    await support?.stop();
+  });
+
+  const query = <T>(sql: string, parameters: unknown[] = []): Promise<T[]> => support.instances[0].service.runtime.dataSource.query<T[]>(sql, parameters);
+
+  /** A person opens a conversation on instance 0 and an agent claims it on instance 1. */
+  async function openAndClaim(personId: string, agentId: string, paymentId?: string): Promise<ConversationView> {
+    const person = await support.caller(0, personId, 'person');
+    const opened = await person.post<ConversationView>('/v1/support/conversations', { country: 'US', app: 'messenger', ...(paymentId ? { paymentId } : {}) });
+    expect(opened.status).toBe(201);
+    const agent = await support.caller(1, agentId, 'support');
+    const claimed = await agent.post<ConversationView>(`/v1/support/conversations/${opened.body.id}/claim`);
+    expect(claimed.status).toBe(200);
+    return claimed.body;
+  }
+
+  it('delivers every message to both parties on different instances, in order, exactly once, with receipts; a reconnect gets what it missed once', async () => {
+    const conversation = await openAndClaim('p-chat', 'agent-1');
+    const person = await support.chat(0, 'p-chat', 'person');
+    const agent = await support.chat(1, 'agent-1', 'support');
+    expect(await person.join(conversation.id)).toMatchObject({ ok: true });
+    expect(await agent.join(conversation.id)).toMatchObject({ ok: true });
+
+    // Both write at once, each waiting for its acknowledgement (stored) before the next.
+    const sent = await Promise.all([
+      (async () => {
+        const acks = [];
+        for (let i = 0; i < 10; i += 1) acks.push(await person.send(conversation.id, `person says ${i}`));
+        return acks;
+      })(),
+      (async () => {
+        const acks = [];
+        for (let i = 0; i < 10; i += 1) acks.push(await agent.send(conversation.id, `agent says ${i}`));
+        return acks;
+      })(),
+    ]);
+    for (const ack of sent.flat()) expect(ack).toMatchObject({ ok: true });
+    const stored = sent.flat().map((ack) => (ack.message as MessageView).seq);
+    expect([...stored].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+
+    for (const client of [person, agent]) {
+      const messages = await receivedAll(client, conversation.id, 20);
+      expect(messages.map((m) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      // Each party's own messages in the order it wrote them, the other's too.
+      expect(messages.filter((m) => m.author.role === 'person').map((m) => m.text)).toEqual(Array.from({ length: 10 }, (_, i) => `person says ${i}`));
+      expect(messages.filter((m) => m.author.role === 'agent').map((m) => m.text)).toEqual(Array.from({ length: 10 }, (_, i) => `agent says ${i}`));
+    }
+
+    // Receipts: the agent read everything; the person sees it (delivered receipts were sent by the clients).
+    await agent.receipt(conversation.id, 'read', 20);
+    await waitFor(
+      () => person.receipts.filter((r) => r.party === 'agent'),
+      (receipts) => receipts.some((r) => r.readSeq === 20 && r.deliveredSeq === 20),
+      { what: "the agent's read receipt at the person", timeoutMs: 10_000, intervalMs: 20 },
+    );
+    await waitFor(
+      async () => (await query<{ person_delivered_seq: number }>('SELECT person_delivered_seq FROM conversations WHERE id = $1', [conversation.id]))[0],
+      (row) => row.person_delivered_seq === 20,
+      { what: 'the person’s delivered receipt stored', timeoutMs: 10_000, intervalMs: 20 },
+    );
+
+    // The person goes away; the agent writes; the person comes back (on the other instance) and gets exactly those.
+    person.disconnect();
+    for (let i = 0; i < 5; i += 1) expect(await agent.send(conversation.id, `while you were away ${i}`)).toMatchObject({ ok: true });
+    const before = person.messages.length;
+    await person.connect(support.instances[1].url);
+    expect(await person.join(conversation.id)).toMatchObject({ ok: true });
+    await receivedAll(person, conversation.id, 25);
+    expect(await agent.send(conversation.id, 'welcome back')).toMatchObject({ ok: true });
+    const after = await receivedAll(person, conversation.id, 26);
+    expect(after.slice(before).map((m) => [m.seq, m.text])).toEqual([
+      ...Array.from({ length: 5 }, (_, i) => [21 + i, `while you were away ${i}`]),
+      [26, 'welcome back'],
+    ]);
+    // Once: the agent's marker arrived after the catch-up and nothing came twice.
+    expect(new Set(after.map((m) => m.seq)).size).toBe(after.length);
+
+    // A retried send (same client message id) is stored once and answered with the first result.
+    const clientMessageId = randomUUID();
+    const first = await person.send(conversation.id, 'sent twice', clientMessageId);
+    const again = await person.send(conversation.id, 'sent twice', clientMessageId);
+    expect(again).toMatchObject({ ok: true, replayed: true, message: { seq: (first.message as MessageView).seq } });
+    const [{ n }] = await query<{ n: string }>('SELECT count(*)::text AS n FROM messages WHERE conversation_id = $1', [conversation.id]);
+    expect(Number(n)).toBe(27);
+  });
+
+  it('refuses a card number before storage: it reaches neither the table, the logs nor the agent; an IBAN is masked', async () => {
+    const conversation = await openAndClaim('p-card', 'agent-2');
+    const person = await support.chat(0, 'p-card', 'person');
+    const agent = await support.chat(1, 'agent-2', 'support');
+    await person.join(conversation.id);
+    await agent.join(conversation.id);
+
+    const refused = await person.send(conversation.id, `my card is ${CARD}, exp 12/29`);
+    expect(refused).toMatchObject({ ok: false, code: 'MESSAGE_HAS_CARD_NUMBER' });
+    expect(await person.send(conversation.id, 'my PIN is 4821')).toMatchObject({ ok: false, code: 'MESSAGE_HAS_PIN' });
+    expect(await person.send(conversation.id, 'refund to DE89 3704 0044 0532 0130 00 please')).toMatchObject({ ok: true, message: { masked: ['iban'] } });
+    expect(await person.send(conversation.id, 'marker after the refused ones')).toMatchObject({ ok: true });
+
+    // The agent got the two accepted messages, and nothing else, by the time the marker arrived.
+    const seen = await receivedAll(agent, conversation.id, 2);
+    expect(seen.map((m) => m.text)).toEqual(['refund to [IBAN DE…3000] please', 'marker after the refused ones']);
+    const rows = await query<{ body: string }>('SELECT body FROM messages WHERE conversation_id = $1', [conversation.id]);
+    expect(rows.map((r) => r.body)).toEqual(['refund to [IBAN DE…3000] please', 'marker after the refused ones']);
+    const [{ found }] = await query<{ found: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM messages WHERE body LIKE '%4242%' OR body LIKE '%4821%' OR body LIKE '%3704%') AS found`,
+    );
+    expect(found).toBe(false);
+    const logs = support.instances.flatMap((instance) => instance.logs).join('');
+    expect(logs).toContain('message refused before storage');
+    for (const secret of ['4242', '4821', '3704 0044', 'marker after']) expect(logs).not.toContain(secret);
+  });
+
+  it('lets only the assigned agent act: claim, hand over (the first agent stops receiving), close with a reason; others find nothing', async () => {
+    const person = await support.caller(0, 'p-desk', 'person');
+    const opened = await person.post<ConversationView>('/v1/support/conversations', { country: 'US', app: 'facebook' });
+    const id = opened.body.id;
+    const agent3 = await support.caller(1, 'agent-3', 'support');
+    const agent4 = await support.caller(0, 'agent-4', 'support');
+
+    const queue = await agent3.get<{ conversations: Array<ConversationView & { waitingSeconds: number }> }>('/v1/support/queue?country=US');
+    expect(queue.body.conversations.map((c) => c.id)).toContain(id);
+    expect((await agent3.get<{ conversations: unknown[] }>('/v1/support/queue?country=DE')).body.conversations).toEqual([]);
+
+    // Queued: no agent may join it over the WebSocket yet.
+    const chat3 = await support.chat(1, 'agent-3', 'support');
+    expect(await chat3.join(id)).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+
+    expect((await agent3.post(`/v1/support/conversations/${id}/claim`)).status).toBe(200);
+    expect(await agent4.post(`/v1/support/conversations/${id}/claim`)).toMatchObject({ status: 409, body: { code: 'CONVERSATION_NOT_QUEUED' } });
+    expect((await agent4.post(`/v1/support/conversations/${id}/close`, { reason: 'resolved' })).status).toBe(404);
+    expect(await chat3.join(id)).toMatchObject({ ok: true });
+    const chat4 = await support.chat(0, 'agent-4', 'support');
+    expect(await chat4.join(id)).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+
+    // Another person finds nothing, over HTTP and the WebSocket.
+    const stranger = await support.chat(0, 'p-stranger', 'person');
+    expect(await stranger.join(id)).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+    expect(await stranger.send(id, 'hello?')).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+    const strangerHttp = await support.caller(0, 'p-stranger', 'person');
+    expect((await strangerHttp.get(`/v1/support/persons/p-desk/conversations/export`)).status).toBe(404);
+
+    // Hand over to agent-4: agent-3 is told and stops receiving, agent-4 is told it has it.
+    expect((await agent3.post(`/v1/support/conversations/${id}/hand-over`, { toAgentId: 'agent-4' })).status).toBe(200);
+    await waitFor(() => chat4.assigned.some((c) => c.id === id), isTrue, { what: 'agent-4 told of the hand-over', timeoutMs: 10_000, intervalMs: 20 });
+    await waitFor(() => chat3.updates.some((u) => u.id === id && u.agentId === 'agent-4'), isTrue, { what: 'agent-3 told', timeoutMs: 10_000, intervalMs: 20 });
+    expect(await chat4.join(id)).toMatchObject({ ok: true });
+    const personChat = await support.chat(1, 'p-desk', 'person');
+    await personChat.join(id);
+    expect(await personChat.send(id, 'is anyone there?')).toMatchObject({ ok: true });
+    await receivedAll(chat4, id, 1);
+    expect(await chat3.send(id, 'still me')).toMatchObject({ ok: false, code: 'NOT_FOUND' });
+    expect(chat3.messages.filter((m) => m.conversationId === id)).toEqual([]);
+
+    expect(await agent4.post(`/v1/support/conversations/${id}/close`, { reason: 'not-a-reason' })).toMatchObject({ status: 400 });
+    const closed = await agent4.post<ConversationView>(`/v1/support/conversations/${id}/close`, { reason: 'resolved' });
+    expect(closed.body).toMatchObject({ status: 'closed', closeReason: 'resolved', agentId: 'agent-4' });
+    expect(await personChat.send(id, 'one more thing')).toMatchObject({ ok: false, code: 'CONVERSATION_CLOSED' });
+    const actions = await query<{ agent_id: string; action: string }>('SELECT agent_id, action FROM agent_actions WHERE conversation_id = $1 ORDER BY id', [
+      id,
+    ]);
+    expect(actions).toEqual([
+      { agent_id: 'agent-3', action: 'claim' },
+      { agent_id: 'agent-3', action: 'hand-over' },
+      { agent_id: 'agent-4', action: 'close' },
+    ]);
+    const events = await query<{ type: string; data: object }>(
+      `SELECT payload->>'type' AS type, payload->'data' AS data FROM outbox WHERE message_key = $1 ORDER BY position`,
+      [id],
+    );
+    expect(events).toEqual([
+      { type: 'support.conversation.opened', data: { conversationId: id, personId: 'p-desk', country: 'US', app: 'facebook' } },
+      { type: 'support.conversation.closed', data: { conversationId: id, agentId: 'agent-4', reason: 'resolved' } },
+    ]);
+
+    // The person exports it; after the retention period it is deleted, messages and all.
+    const exported = await person.get<{ conversations: Array<{ id: string; messages: MessageView[] }> }>('/v1/support/persons/p-desk/conversations/export');
+    expect(exported.status).toBe(200);
+    expect(exported.body.conversations.find((c) => c.id === id)?.messages.map((m) => m.text)).toEqual(['is anyone there?']);
+    const sweeper = support.instances[0].service.app.get(RetentionSweeper);
+    expect(await sweeper.sweep()).toBe(0);
+    await query(`UPDATE conversations SET closed_at = now() - interval '91 days' WHERE id = $1`, [id]);
+    expect(await sweeper.sweep()).toBe(1);
+    expect(await query('SELECT 1 FROM messages WHERE conversation_id = $1', [id])).toEqual([]);
+    expect((await person.get<{ conversations: unknown[] }>('/v1/support/persons/p-desk/conversations/export')).body.conversations).toEqual([]);
+  });
+
+  it('refuses tokens of other roles and no token at the WebSocket handshake', async () => {
+    await expect(support.chat(0, 'an-analyst', 'analyst')).rejects.toThrow(/open to person, support/);
+    const { ChatClient } = await import('./support-test-kit');
+    await expect(new ChatClient(support.instances[0].url, 'not-a-token').connect()).rejects.toThrow();
+  });
+
+  it("shows the agent the payment's timeline from consumed events, including a refund made after the conversation opened, and keeps refunds within what is left", async () => {
+    const story = new PaymentStory('p-pay');
+    await support.publish(story.purchase());
+    const person = await support.caller(0, 'p-pay', 'person');
+    await waitFor(
+      async () => (await person.post('/v1/support/conversations', { country: 'US', app: 'messenger', paymentId: story.paymentId })).status,
+      (status) => status === 201,
+      { what: 'the payment known to support (consumed)', timeoutMs: 60_000, intervalMs: 200 },
+    );
+    // Someone else's payment is not found.
+    const other = await support.caller(0, 'p-other', 'person');
+    expect(await other.post('/v1/support/conversations', { country: 'US', app: 'messenger', paymentId: story.paymentId })).toMatchObject({
+      status: 404,
+      body: { code: 'PAYMENT_NOT_FOUND' },
+    });
+    const agent = await support.caller(1, 'agent-5', 'support');
+    const [conversation] = (await person.get<{ conversations: ConversationView[] }>('/v1/support/persons/p-pay/conversations/export')).body.conversations;
+    expect((await agent.post(`/v1/support/conversations/${conversation.id}/claim`)).status).toBe(200);
+
+    type Timeline = { refundable: string; captured: string; refunded: string; timeline: Array<{ stage: string; type: string }> };
+    const first = await agent.get<Timeline>(`/v1/support/conversations/${conversation.id}/payment`);
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ paymentId: story.paymentId, payerId: 'p-pay', captured: '2500', refundable: '2500' });
+    expect(first.body.timeline.map((e) => e.stage)).toEqual(['intake', 'psp', 'psp', 'ledger']);
+    // Another agent does not see it.
+    expect((await (await support.caller(1, 'agent-6', 'support')).get(`/v1/support/conversations/${conversation.id}/payment`)).status).toBe(404);
+
+    // A refund made after the conversation opened shows, and what is left to refund shrinks.
+    await support.publish(story.refund('1000'));
+    const later = await waitFor(
+      async () => (await agent.get<Timeline>(`/v1/support/conversations/${conversation.id}/payment`)).body,
+      (body) => body.timeline.length === 7,
+      { what: 'the refund in the timeline', timeoutMs: 60_000, intervalMs: 200 },
+    );
+    expect(later.timeline.map((e) => e.type).slice(4)).toEqual([
+      'payments.payment.refund-requested',
+      'payments.payment.refunded',
+      'ledger.transaction.recorded',
+    ]);
+    expect(later).toMatchObject({ refunded: '1000', refundable: '1500' });
+
+    // Beyond what is left, or in another currency: refused here, before orchestration is asked.
+    const refund = (body: object) => agent.post(`/v1/support/conversations/${conversation.id}/refunds`, body, { 'idempotency-key': randomUUID() });
+    expect(await refund({ amount: { amount: '1501', currency: 'USD' }, reason: 'requested_by_customer' })).toMatchObject({
+      status: 422,
+      body: { code: 'REFUND_EXCEEDS_REFUNDABLE' },
+    });
+    expect(await refund({ amount: { amount: '100', currency: 'EUR' }, reason: 'requested_by_customer' })).toMatchObject({
+      status: 422,
+      body: { code: 'CURRENCY_MISMATCH' },
+    });
+    // Within the limit, but this test runs no orchestration key: refused plainly, nothing recorded.
+    expect(await refund({ amount: { amount: '500', currency: 'USD' }, reason: 'requested_by_customer' })).toMatchObject({
+      status: 503,
+      body: { code: 'REFUNDS_UNAVAILABLE' },
+    });
+    expect(await query(`SELECT 1 FROM agent_actions WHERE conversation_id = $1 AND action = 'refund'`, [conversation.id])).toEqual([]);
+  });
+
+  it('offers chat only where the rollout says, with its own code elsewhere, and switches without a restart', async () => {
+    const person = await support.caller(0, 'p-de', 'person');
+    // The wallet's country wins over what the client says.
+    await support.publish([PaymentStory.walletOpened('p-de', 'DE')]);
+    await waitFor(
+      async () => (await query('SELECT 1 FROM persons WHERE person_id = $1', ['p-de'])).length,
+      (n) => n === 1,
+      {
+        what: 'the wallet’s country consumed',
+        timeoutMs: 60_000,
+        intervalMs: 200,
+      },
+    );
+    const refused = await person.post('/v1/support/conversations', { country: 'US', app: 'messenger' });
+    expect(refused).toMatchObject({ status: 403, body: { code: 'SUPPORT_CHAT_NOT_AVAILABLE_IN_COUNTRY', country: 'DE' } });
+    expect(refused.body.message).toMatch(/not available in your country \(DE\) yet/);
+    expect((await person.get('/v1/support/availability?country=US&app=messenger')).body).toMatchObject({
+      available: false,
+      code: 'SUPPORT_CHAT_NOT_AVAILABLE_IN_COUNTRY',
+    });
+    const us = await support.caller(1, 'p-us', 'person');
+    expect(await us.post('/v1/support/conversations', { country: 'US', app: 'whatsapp' })).toMatchObject({
+      status: 403,
+      body: { code: 'SUPPORT_CHAT_NOT_AVAILABLE_IN_APP' },
+    });
+
+    await support.writeRollout([
+      { country: 'US', apps: ['facebook', 'messenger'] },
+      { country: 'DE', apps: ['messenger'] },
+    ]);
+    for (const instance of [0, 1]) {
+      const caller = await support.caller(instance, 'p-de', 'person');
+      await waitFor(async () => (await caller.get<{ available: boolean }>('/v1/support/availability?country=DE&app=messenger')).body.available, isTrue, {
+        what: `instance ${instance} reloading the rollout`,
+        timeoutMs: 10_000,
+        intervalMs: 50,
+      });
+    }
+    expect(await person.post('/v1/support/conversations', { country: 'DE', app: 'messenger' })).toMatchObject({
+      status: 201,
+      body: { country: 'DE', status: 'queued' },
+    });
+  });
+});

@@ -1,0 +1,220 @@
+/**
+ * npm run bench:support — the support chat under load: two instances of the support service
+ * (built, from dist/, as production runs them) on one database; --conversations persons (default
+ * 500) each connected to one instance and their agents (one per 10 conversations) to the other;
+ * in every conversation at once, --messages messages (default 10) alternate between the person and
+ * the agent, each sender waiting for the acknowledgement (stored) before its next message.
+ *
+ * Delivery latency: from the moment a client emits a message to the moment the other party's
+ * client receives it (same process, same clock): WebSocket in, screening, one INSERT with its
+ * NOTIFY, the LISTENing instance of the other party, WebSocket out. Also checks that each party
+ * got every message of its conversation exactly once and in order.
+ *
+ * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/payments_bench; created if
+ * missing), KAFKA_BROKERS (given by libs/testing's with-test-infra, which the npm script uses). A
+ * fresh schema is created and dropped. Flags: --conversations=N, --messages=N.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { createTestIssuer } from '@pay/auth/testing';
+import { builtServiceEnv, dropSchema, startBuiltService, uniqueName } from '@pay/testing';
+import type { StartedService } from '@pay/testing';
+import type { ConversationView, MessageView } from '@pay/support/tools';
+import { parseCommandLine, wholeNumberFlag } from '@pay/tools/command-line';
+import { Client } from 'pg';
+import type { Socket } from 'socket.io-client';
+import { io } from 'socket.io-client';
+
+const USAGE = 'usage: npm run bench:support -- [--conversations=N (1-5000)] [--messages=N (2-100)]';
+const AGENT_LOAD = 10;
+/** The instance a conversation's person connects to: its agent's group alternates between the two. */
+const sideOf = (conversation: number): number => Math.floor(conversation / AGENT_LOAD) % 2;
+
+async function ensureDatabase(url: string): Promise<void> {
+  const admin = new URL(url);
+  const name = decodeURIComponent(admin.pathname.slice(1));
+  admin.pathname = '/postgres';
+  const client = new Client({ connectionString: admin.toString() });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (rowCount === 0) await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const started = Date.now();
+const progress = (what: string): void => void process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${what}\n`);
+
+async function connect(url: string, token: string): Promise<Socket> {
+  const socket = io(`${url}/support`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  return socket;
+}
+
+async function post<T>(url: string, token: string, body: object = {}): Promise<T> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`POST ${url}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+/** Runs `work` over `items`, at most `limit` at a time. */
+async function inParallel<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]);
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  const flags = parseCommandLine(process.argv.slice(2), { conversations: { type: 'string' }, messages: { type: 'string' } }, USAGE);
+  const conversations = wholeNumberFlag('conversations', flags.conversations, { min: 1, max: 5_000, fallback: 500 }, USAGE);
+  const perConversation = wholeNumberFlag('messages', flags.messages, { min: 2, max: 100, fallback: 10 }, USAGE);
+  const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/payments_bench';
+  await ensureDatabase(databaseUrl);
+  const schema = uniqueName('bench_support');
+  const idp = await createTestIssuer();
+  const dir = await mkdtemp(join(tmpdir(), 'bench-support-'));
+  const rolloutPath = join(dir, 'support-rollout.json');
+  await writeFile(rolloutPath, JSON.stringify({ countries: [{ country: 'US', apps: ['messenger'] }] }));
+
+  const env = builtServiceEnv({
+    NODE_ENV: 'development',
+    DATABASE_URL: databaseUrl,
+    DB_SCHEMA: schema,
+    // info: the kit learns the URL from the line logged when the service listens.
+    LOG_LEVEL: 'info',
+    AUTH_JWKS: JSON.stringify(idp.jwks),
+    AUTH_ISSUER: idp.issuer,
+    AUTH_AUDIENCE: idp.audience,
+    SUPPORT_ROLLOUT_CONFIG_PATH: rolloutPath,
+    SUPPORT_CONSUMER_GROUP: uniqueName('bench.support'),
+  });
+  const instances: StartedService[] = [];
+  const sockets: Socket[] = [];
+  try {
+    // One after the other: the first applies the migrations.
+    for (let i = 0; i < 2; i += 1) instances.push(await startBuiltService('support', { env, listenTimeoutMs: 120_000 }));
+    progress(`two support instances listening: ${instances.map((s) => s.url).join(', ')}`);
+
+    const agentCount = Math.ceil(conversations / AGENT_LOAD);
+    const agentTokens = await Promise.all(
+      Array.from({ length: agentCount }, (_, i) => idp.signTestToken({ sub: `agent-${i}`, role: 'support' }, { expiresIn: 3_600 })),
+    );
+    const personTokens = await Promise.all(
+      Array.from({ length: conversations }, (_, i) => idp.signTestToken({ sub: `p-${i}`, role: 'person' }, { expiresIn: 3_600 })),
+    );
+    const ids: string[] = new Array<string>(conversations);
+    await inParallel([...Array(conversations).keys()], 20, async (i) => {
+      const person = instances[sideOf(i)];
+      const agent = instances[1 - sideOf(i)];
+      ids[i] = (await post<ConversationView>(`${person.url}/v1/support/conversations`, personTokens[i], { country: 'US', app: 'messenger' })).id;
+      await post(`${agent.url}/v1/support/conversations/${ids[i]}/claim`, agentTokens[Math.floor(i / AGENT_LOAD)]);
+    });
+    progress(`${conversations} conversations opened and claimed by ${agentCount} agents`);
+
+    // Who receives what, and when each message was emitted (by its client message id).
+    const emittedAt = new Map<string, number>();
+    const latencies: number[] = [];
+    const ackLatencies: number[] = [];
+    let retries = 0;
+    const received = new Map<string, number[]>();
+    const track = (socket: Socket, party: string): void => {
+      socket.on('message', (message: MessageView) => {
+        const now = performance.now();
+        const key = `${party}:${message.conversationId}`;
+        received.set(key, [...(received.get(key) ?? []), message.seq]);
+        // The other party's message: its delivery latency.
+        if (message.author.role !== party) latencies.push(now - emittedAt.get(message.clientMessageId)!);
+      });
+    };
+    const personSockets = await Promise.all(personTokens.map((token, i) => connect(instances[sideOf(i)].url, token)));
+    const agentSockets: Socket[] = [];
+    for (let a = 0; a < agentCount; a += 1) {
+      // An agent's persons are all connected to one instance: the agent connects to the other one.
+      agentSockets.push(await connect(instances[1 - sideOf(a * AGENT_LOAD)].url, agentTokens[a]));
+    }
+    sockets.push(...personSockets, ...agentSockets);
+    personSockets.forEach((socket) => track(socket, 'person'));
+    agentSockets.forEach((socket) => track(socket, 'agent'));
+    await inParallel([...Array(conversations).keys()], 50, async (i) => {
+      const joins = [
+        personSockets[i].emitWithAck('conversation.join', { conversationId: ids[i] }),
+        agentSockets[Math.floor(i / AGENT_LOAD)].emitWithAck('conversation.join', { conversationId: ids[i] }),
+      ];
+      for (const ack of (await Promise.all(joins)) as Array<{ ok: boolean }>) if (!ack.ok) throw new Error(`join refused: ${JSON.stringify(ack)}`);
+    });
+    progress(`${sockets.length} WebSockets connected (persons on one instance, their agents on the other) and joined`);
+
+    const load = performance.now();
+    await Promise.all(
+      ids.map(async (conversationId, i) => {
+        for (let m = 0; m < perConversation; m += 1) {
+          const socket = m % 2 === 0 ? personSockets[i] : agentSockets[Math.floor(i / AGENT_LOAD)];
+          const clientMessageId = randomUUID();
+          const at = performance.now();
+          emittedAt.set(clientMessageId, at);
+          // As a client does: no answer within 10 s, or TRY_AGAIN, sends again with the same id (stored once).
+          for (let attempt = 1; ; attempt += 1) {
+            const ack = (await socket
+              .timeout(10_000)
+              .emitWithAck('message.send', { conversationId, clientMessageId, text: `message ${m} of conversation ${i}` })
+              .catch(() => ({ ok: false, code: 'NO_ANSWER' }))) as { ok: boolean; code?: string };
+            if (ack.ok) break;
+            retries += 1;
+            if (attempt >= 5) throw new Error(`send failed 5 times: ${JSON.stringify(ack)}`);
+          }
+          ackLatencies.push(performance.now() - at);
+        }
+      }),
+    );
+    const total = conversations * perConversation;
+    const deadline = Date.now() + 60_000;
+    while (latencies.length < total && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    const seconds = (performance.now() - load) / 1000;
+
+    // Every party got 1..N of its conversation, each once, in order.
+    const expected = Array.from({ length: perConversation }, (_, k) => k + 1).join(',');
+    const wrong = ids.flatMap((id) =>
+      ['person', 'agent'].filter((party) => (received.get(`${party}:${id}`) ?? []).join(',') !== expected).map((party) => `${party}:${id}`),
+    );
+
+    latencies.sort((a, b) => a - b);
+    ackLatencies.sort((a, b) => a - b);
+    const ms = (value: number): string => `${value.toFixed(1)} ms`;
+    const lines = [
+      `support chat: ${conversations} conversations × ${perConversation} messages through two instances (${total} messages, ${sockets.length} WebSockets)`,
+      `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB; Node ${process.version}`,
+      `delivered ${latencies.length}/${total} to the other party in ${seconds.toFixed(1)} s (${(total / seconds).toFixed(0)} messages/s)`,
+      `delivery latency (emit → other party's client): p50 ${ms(percentile(latencies, 50))}, p95 ${ms(percentile(latencies, 95))}, p99 ${ms(percentile(latencies, 99))}, max ${ms(latencies.at(-1) ?? NaN)}`,
+      `acknowledgement (stored) latency: p50 ${ms(percentile(ackLatencies, 50))}, p99 ${ms(percentile(ackLatencies, 99))}; sends retried: ${retries}`,
+      `order and exactly-once at both parties: ${wrong.length === 0 ? 'every conversation' : `${wrong.length} wrong, e.g. ${wrong.slice(0, 3).join(' ')}`}`,
+      `p99 ≤ 200 ms: ${percentile(latencies, 99) <= 200 ? 'yes' : 'NO'}`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    if (wrong.length > 0 || latencies.length < total) process.exitCode = 1;
+  } finally {
+    for (const socket of sockets) socket.disconnect();
+    for (const instance of instances) await instance.stop('SIGTERM', 20_000);
+    await dropSchema(databaseUrl, schema).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench:support failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,45 @@
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, MaxLength, Min } from 'class-validator';
+
+/**
+ * What clients send on the support chat's WebSocket (socket.io namespace `/support`, see
+ * docs/support-chat.md), validated by the support service as it arrives. docs/asyncapi.yaml
+ * documents them with what the server emits.
+ */
+
+/** `conversation.join` (and `conversation.leave`): receive a conversation's messages after `afterSeq` (default: after what this party last confirmed delivered). */
+export class JoinConversation {
+  @IsUUID()
+  conversationId!: string;
+
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  afterSeq?: number;
+}
+
+/** `message.send`: the sender's own id makes a retry harmless (the same message is answered, stored once). */
+export class SendChatMessage {
+  @IsUUID()
+  conversationId!: string;
+
+  @IsUUID()
+  clientMessageId!: string;
+
+  /** Screened before storage: a card number or PIN is refused, an IBAN masked. At most SUPPORT_MAX_MESSAGE_LENGTH characters. */
+  @IsString()
+  @MaxLength(16_000)
+  text!: string;
+}
+
+/** `message.receipt`: every message up to `seq` was delivered to (or read by) the sender of the receipt. */
+export class SendChatReceipt {
+  @IsUUID()
+  conversationId!: string;
+
+  @IsIn(['delivered', 'read'])
+  kind!: 'delivered' | 'read';
+
+  @IsInt()
+  @Min(1)
+  seq!: number;
+}

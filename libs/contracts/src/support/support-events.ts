@@ -1,0 +1,91 @@
+import 'reflect-metadata';
+import { Type } from 'class-transformer';
+import { IsIn, IsISO31661Alpha2, IsOptional, IsUUID, Matches, ValidateNested } from 'class-validator';
+import { defineEvent } from '../envelope/event-registry';
+import { Money } from '../envelope/money';
+import { APPS, ID_PATTERN } from '../payments/purchase-requested';
+import type { AppName } from '../payments/purchase-requested';
+import { Topics } from '../topics';
+
+/**
+ * `support.events.v1`: what the support service decided, keyed by conversation id, with the
+ * envelope's `sequence` counting the conversation's events. Ids, codes and amounts only: never
+ * message text (which stays in the support service's own schema, for its retention period).
+ */
+
+const ID_MESSAGE = (field: string) => ({ message: `${field} must be 1 to 100 of letters, digits, "_", "-", ":" and "."` });
+
+/** Why an agent closed a conversation. */
+export const CONVERSATION_CLOSE_REASONS = ['resolved', 'refunded', 'no_response', 'duplicate', 'out_of_scope', 'abusive'] as const;
+export type ConversationCloseReason = (typeof CONVERSATION_CLOSE_REASONS)[number];
+
+/** Refund reasons an agent may give (those payment-orchestration accepts from a caller). */
+export const SUPPORT_REFUND_REASONS = ['requested_by_customer', 'duplicate', 'fraudulent'] as const;
+export type SupportRefundReason = (typeof SUPPORT_REFUND_REASONS)[number];
+
+abstract class SupportEventData {
+  @IsUUID()
+  conversationId!: string;
+}
+
+export class SupportConversationOpened extends SupportEventData {
+  @Matches(ID_PATTERN, ID_MESSAGE('personId'))
+  personId!: string;
+
+  @IsISO31661Alpha2()
+  country!: string;
+
+  @IsIn(APPS)
+  app!: AppName;
+
+  /** The payment the conversation is about, when the person named one. */
+  @IsOptional()
+  @Matches(ID_PATTERN, ID_MESSAGE('paymentId'))
+  paymentId?: string;
+}
+
+export class SupportConversationClosed extends SupportEventData {
+  /** The agent who closed it (their token's subject). */
+  @Matches(ID_PATTERN, ID_MESSAGE('agentId'))
+  agentId!: string;
+
+  @IsIn(CONVERSATION_CLOSE_REASONS)
+  reason!: ConversationCloseReason;
+}
+
+/** An agent asked payment-orchestration for a refund of the payment the conversation is about, and it was accepted. */
+export class SupportRefundRequested extends SupportEventData {
+  @Matches(ID_PATTERN, ID_MESSAGE('agentId'))
+  agentId!: string;
+
+  @Matches(ID_PATTERN, ID_MESSAGE('paymentId'))
+  paymentId!: string;
+
+  /** payment-orchestration's id of the refund (`payments.payment.refund-requested` carries it too). */
+  @Matches(ID_PATTERN, ID_MESSAGE('refundId'))
+  refundId!: string;
+
+  @ValidateNested()
+  @Type(() => Money)
+  amount!: Money;
+
+  @IsIn(SUPPORT_REFUND_REASONS)
+  reason!: SupportRefundReason;
+}
+
+const support = <T extends object>(type: string, dataClass: new () => T, description: string) =>
+  defineEvent({ type, version: 1, topic: Topics.supportEvents, dataClass, description });
+
+export const SupportConversationOpenedV1 = support(
+  'support.conversation.opened',
+  SupportConversationOpened,
+  'A person opened a support conversation (where chat is rolled out), optionally about one of their payments.',
+);
+export const SupportConversationClosedV1 = support('support.conversation.closed', SupportConversationClosed, 'An agent closed a conversation, with a reason.');
+export const SupportRefundRequestedV1 = support(
+  'support.refund.requested',
+  SupportRefundRequested,
+  "An agent started a refund of the conversation's payment, within what the payment still allows; payment-orchestration accepted it.",
+);
+
+export const SUPPORT_EVENTS = [SupportConversationOpenedV1, SupportConversationClosedV1, SupportRefundRequestedV1] as const;
