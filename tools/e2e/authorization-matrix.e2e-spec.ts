@@ -29,7 +29,6 @@ interface Rule {
 
 const PERSON_SELF: Rule = { roles: ['person', 'service'] };
 const PERSON_ONLY: Rule = { roles: ['person'] };
-const SERVICES_AND_OPERATORS: Rule = { roles: ['service', 'operator'] };
 const BUSINESS_HISTORY: Rule = { roles: ['service', 'analyst'], scopes: ['history:read'] };
 
 /** The policy: `<service> <METHOD> <OpenAPI path>` → who may call it. */

@@ -58,6 +58,13 @@ export const TOPIC_ACCESS: readonly TopicAccess[] = [
     writes: [Topics.adSignalAggregates],
     groupPrefixes: ['ad-signal-aggregation'],
   },
+  {
+    user: 'support',
+    description: "Consumes payment events, ledger transactions and wallet events (payments' timelines); publishes support events.",
+    reads: [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents],
+    writes: [Topics.supportEvents],
+    groupPrefixes: ['support'],
+  },
   ...APP_BACKENDS,
 ];
 
