@@ -16,8 +16,14 @@ async function main(): Promise<void> {
     webhookSecret: config.STRIPE_WEBHOOK_SECRET,
     apiKey: config.STRIPE_SECRET_KEY,
     holdMs: config.PSP_SIMULATOR_HOLD_MS,
+    paypal: {
+      webhookUrl: config.PAYPAL_SIMULATOR_WEBHOOK_URL,
+      ...(config.PAYPAL_WEBHOOK_ID ? { webhookId: config.PAYPAL_WEBHOOK_ID } : {}),
+      ...(config.PAYPAL_CLIENT_ID ? { clientId: config.PAYPAL_CLIENT_ID } : {}),
+      ...(config.PAYPAL_CLIENT_SECRET ? { clientSecret: config.PAYPAL_CLIENT_SECRET } : {}),
+    },
   });
-  process.stdout.write(`psp-simulator listening on ${simulator.url}, webhooks to ${config.PSP_SIMULATOR_WEBHOOK_URL ?? '(nowhere)'}\n`);
+  process.stdout.write(`psp-simulator listening on ${simulator.url}, webhooks to ${config.PSP_SIMULATOR_WEBHOOK_URL ?? '(nowhere)'} (Stripe) and ${config.PAYPAL_SIMULATOR_WEBHOOK_URL ?? '(nowhere)'} (PayPal)\n`);
   const stop = (): void => {
     void simulator.close().then(() => process.exit(0));
   };

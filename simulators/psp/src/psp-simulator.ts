@@ -13,6 +13,9 @@ import { IdempotencyStore } from './idempotency/idempotency-store';
 import { newId } from './ids';
 import { completePaymentIntent } from './payment-intents/complete-payment-intent';
 import { TEST_PAYMENT_METHODS } from './payment-methods/test-payment-methods';
+import { routePayPalControlRequest } from './paypal/paypal-control-routes';
+import type { PayPalSimulatorOptions } from './paypal/paypal-simulator';
+import { PayPalSimulator } from './paypal/paypal-simulator';
 import { failRefund } from './refunds/refund-routes';
 import type { ChargeObject, DisputeObject, PaymentIntentObject, RecordedRequest, RefundObject } from './simulator-state';
 import { SimulatorState, snapshot } from './simulator-state';
@@ -36,6 +39,8 @@ export interface PspSimulatorOptions {
   webhookRetryDelayMs?: number;
   /** Webhook deliveries in flight at once; 1 (the default) keeps their order. */
   webhookConcurrency?: number;
+  /** PayPal's side of the simulator (same server): where its webhooks go, its webhook id, OAuth client, token lifetime. */
+  paypal?: Pick<PayPalSimulatorOptions, 'webhookUrl' | 'webhookId' | 'clientId' | 'clientSecret' | 'tokenTtlSeconds'>;
 }
 
 export interface SimulatorSnapshot {
@@ -75,6 +80,8 @@ export interface PspSimulator {
   failRefund(refundId: string, reason?: string): RefundObject;
   /** A saved card (`pm_...` id) behaves from now on like the test token `behavesLike` (e.g. `pm_card_chargeDeclined`). */
   aliasPaymentMethod(id: string, behavesLike: string): void;
+  /** PayPal's REST API subset on the same server (src/paypal): its state, webhooks and controls. */
+  readonly paypal: PayPalSimulator;
   reset(): void;
   close(): Promise<void>;
 }
@@ -146,6 +153,7 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
     idempotency.clear();
     faults.clear();
     outbox.reset();
+    paypal.reset();
   };
 
   /** Holds an answer, as a stuck provider would; ends early if the client leaves or the simulator closes. */
@@ -161,6 +169,15 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       response.once('close', done);
       holds.signal.addEventListener('abort', done, { once: true });
     });
+
+  const paypal = new PayPalSimulator({
+    ...options.paypal,
+    holdMs,
+    faults,
+    hold,
+    ...(options.webhookRetries === undefined ? {} : { webhookRetries: options.webhookRetries }),
+    ...(options.webhookRetryDelayMs === undefined ? {} : { webhookRetryDelayMs: options.webhookRetryDelayMs }),
+  });
 
   const send = (response: ServerResponse, answer: ApiAnswer, headers: Record<string, string> = {}): void => {
     if (response.writableEnded || response.destroyed) return;
@@ -257,7 +274,8 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
     try {
       if (rawBody.trim() !== '') body = JSON.parse(rawBody) as Record<string, unknown>;
       if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ControlError('the body must be a JSON object');
-      send(response, { status: 200, body: await routeControlRequest(controlDependencies, method, path, body) });
+      const answer = (await routePayPalControlRequest(paypal, method, path, body)) ?? (await routeControlRequest(controlDependencies, method, path, body));
+      send(response, { status: 200, body: answer });
     } catch (error) {
       if (error instanceof StripeApiError) return send(response, { status: error.status, body: error.body() });
       if (error instanceof ControlError || error instanceof SyntaxError) return send(response, { status: 400, body: { error: { message: error.message } } });
@@ -272,6 +290,7 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       try {
         const rawBody = await readBody(request);
         if (url.pathname.startsWith('/__control/')) return await handleControl(response, method, url.pathname, rawBody);
+        if (paypal.handles(url.pathname)) return await paypal.handle(request, response, method, url.pathname, rawBody);
         return await handleApi(request, response, method, url.pathname, url.search.slice(1), rawBody);
       } catch (error) {
         if (error instanceof BodyTooLargeError)
@@ -286,6 +305,7 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  paypal.listening(`http://${host}:${port}`);
 
   return {
     url: `http://${host}:${port}`,
@@ -315,10 +335,11 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
     openDispute: (paymentIntentId, disputeOptions) => snapshot(openDispute(controlDependencies.context(), paymentIntentId, disputeOptions)),
     closeDispute: (disputeId, status) => snapshot(closeDispute(controlDependencies.context(), disputeId, status)),
     failRefund: (refundId, reason) => snapshot(failRefund(controlDependencies.context(), refundId, reason)),
+    paypal,
     reset,
     close: async () => {
       holds.abort();
-      await outbox.close();
+      await Promise.all([outbox.close(), paypal.close()]);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
