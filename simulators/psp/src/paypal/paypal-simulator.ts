@@ -492,6 +492,7 @@ export class PayPalSimulator {
   private refundCapture(captureId: string, body: Record<string, unknown>): Answer {
     const capture = this.captures.get(captureId);
     if (!capture) throw notFound(captureId);
+    if (capture.status === 'REFUNDED') throw unprocessable('CAPTURE_FULLY_REFUNDED', 'The capture has already been fully refunded.');
     if (capture.status !== 'COMPLETED' && capture.status !== 'PARTIALLY_REFUNDED')
       throw unprocessable('CAPTURE_STATUS_NOT_VALID', `Invalid capture status: a ${capture.status} capture cannot be refunded.`);
     const captured = minorUnitsOf(capture.amount) ?? 0n;
