@@ -284,6 +284,15 @@ export class PayPalSimulator {
         return send(invalidRequest('MALFORMED_REQUEST_JSON', 'The request JSON is not well formed.').answer());
       }
     }
+    // A fault `before` stands for a request that never reached PayPal's API (a load balancer's 5xx, a dropped connection): nothing is looked up or done.
+    const before = this.options.faults.take(method, path, 'before');
+    if (before) {
+      record.fault = before.effect.type === 'error' ? String(before.effect.status) : 'hold';
+      if (before.effect.type === 'hold') await this.options.hold(response, before.effect.ms);
+      const status = before.effect.type === 'error' ? before.effect.status : 504;
+      return send(new PayPalApiError(status, 'INTERNAL_SERVER_ERROR', 'An internal server error has occurred.').answer());
+    }
+
     const fingerprint = JSON.stringify(body);
     if (requestId) {
       const saved = this.saved.get(requestId);
@@ -293,14 +302,6 @@ export class PayPalSimulator {
         record.replayed = true;
         return send(saved.answer);
       }
-    }
-
-    const before = this.options.faults.take(method, path, 'before');
-    if (before) {
-      record.fault = before.effect.type === 'error' ? String(before.effect.status) : 'hold';
-      if (before.effect.type === 'hold') await this.options.hold(response, before.effect.ms);
-      const status = before.effect.type === 'error' ? before.effect.status : 504;
-      return send(new PayPalApiError(status, 'INTERNAL_SERVER_ERROR', 'An internal server error has occurred.').answer());
     }
 
     const effects = { failFirstAnswer: false, hangAnswer: false };
