@@ -101,7 +101,11 @@ describe('a PayPal account pays', () => {
     // PayPal's own webhooks of both (capture completed, capture refunded) were verified, recorded and changed nothing more.
     await platform.simulator.paypal.webhooks.idle();
     const webhooks = await waitFor(
-      () => platform.orchestrationQuery<{ event_type: string; outcome: string | null }>("SELECT event_type, outcome FROM psp_webhook_events WHERE provider = 'paypal' AND payment_id = $1", [paymentId]),
+      () =>
+        platform.orchestrationQuery<{ event_type: string; outcome: string | null }>(
+          "SELECT event_type, outcome FROM psp_webhook_events WHERE provider = 'paypal' AND payment_id = $1",
+          [paymentId],
+        ),
       (rows) => rows.some((r) => r.event_type === 'PAYMENT.CAPTURE.REFUNDED') && rows.every((r) => r.outcome !== null),
       { what: 'the PayPal webhooks of the payment, applied' },
     );
@@ -116,12 +120,16 @@ describe('a PayPal account pays', () => {
       const requestId = await platform.publishPurchase(purchaseOf(slow, 1_700n));
       const paymentId = await paymentIdOf(requestId);
       const orderRequests = () =>
-        Promise.resolve(platform.simulator.paypal.snapshot().requests.filter((r) => r.path === '/v2/checkout/orders' && r.requestId === `${paymentId}:authorize`));
+        Promise.resolve(
+          platform.simulator.paypal.snapshot().requests.filter((r) => r.path === '/v2/checkout/orders' && r.requestId === `${paymentId}:authorize`),
+        );
       // PayPal did the work; its answer is held past the adapter's timeout (an unknown outcome, never a decline).
       await waitFor(orderRequests, (requests) => requests.some((r) => r.fault === 'hold'), { what: 'the order request held by PayPal' });
       // From now on PayPal's API is out of reach for the retries: only the webhook can tell.
       platform.simulator.injectFault({ path: '/v2/checkout/orders', method: 'POST', effect: { type: 'error', status: 503 }, count: 1_000 });
-      await waitFor(orderRequests, (requests) => requests.some((r) => r.fault === '503'), { what: 'a retry with the same PayPal-Request-Id, refused by an outage' });
+      await waitFor(orderRequests, (requests) => requests.some((r) => r.fault === '503'), {
+        what: 'a retry with the same PayPal-Request-Id, refused by an outage',
+      });
       expect(platform.events.types(paymentId)).toEqual(['payments.payment.initiated']);
       // The late webhooks, newest first and each twice.
       await platform.simulator.paypal.webhooks.release({ order: 'reverse', duplicate: true });
@@ -181,11 +189,16 @@ describe('a PayPal account pays', () => {
     const paymentId = await paymentIdOf(requestId);
     await platform.events.waitFor(paymentId, 'payments.payment.captured');
     await platform.simulator.paypal.webhooks.idle();
-    const genuine = platform.simulator.paypal.snapshot().events.find(
-      (event) => event.event_type === 'PAYMENT.CAPTURE.COMPLETED' && (event.resource as { custom_id?: string }).custom_id === paymentId,
-    );
+    const genuine = platform.simulator.paypal
+      .snapshot()
+      .events.find((event) => event.event_type === 'PAYMENT.CAPTURE.COMPLETED' && (event.resource as { custom_id?: string }).custom_id === paymentId);
     expect(genuine).toBeDefined();
-    const forgedEvent = { ...genuine!, id: `WH-FORGED-${randomUUID()}`, event_type: 'PAYMENT.CAPTURE.DENIED', resource: { ...(genuine!.resource as object), status: 'DECLINED' } };
+    const forgedEvent = {
+      ...genuine!,
+      id: `WH-FORGED-${randomUUID()}`,
+      event_type: 'PAYMENT.CAPTURE.DENIED',
+      resource: { ...genuine!.resource, status: 'DECLINED' },
+    };
     const body = JSON.stringify(forgedEvent);
     const post = (payload: string, headers: Record<string, string>) =>
       fetch(`${platform.orchestrationUrl}/v1/webhooks/paypal`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: payload });
@@ -201,9 +214,25 @@ describe('a PayPal account pays', () => {
     expect(tampered.status).toBe(400);
     expect(await tampered.json()).toMatchObject({ code: 'WEBHOOK_SIGNATURE_INVALID' });
     // Forged: signed for another webhook id, or naming a certificate off PayPal's hosts, or not signed at all.
-    const otherEndpoint = signPayPalWebhook(body, { transmissionId: randomUUID(), transmissionTime: new Date().toISOString(), webhookId: 'SOMEONEELSE', certUrl });
+    const otherEndpoint = signPayPalWebhook(body, {
+      transmissionId: randomUUID(),
+      transmissionTime: new Date().toISOString(),
+      webhookId: 'SOMEONEELSE',
+      certUrl,
+    });
     expect((await post(body, otherEndpoint)).status).toBe(400);
-    expect((await post(body, { ...signPayPalWebhook(body, { transmissionId: randomUUID(), transmissionTime: new Date().toISOString(), webhookId: 'SIMULATORWEBHOOK0000000001', certUrl: 'https://evil.example/cert.pem' }) })).status).toBe(400);
+    expect(
+      (
+        await post(body, {
+          ...signPayPalWebhook(body, {
+            transmissionId: randomUUID(),
+            transmissionTime: new Date().toISOString(),
+            webhookId: 'SIMULATORWEBHOOK0000000001',
+            certUrl: 'https://evil.example/cert.pem',
+          }),
+        })
+      ).status,
+    ).toBe(400);
     expect((await post(body, {})).status).toBe(400);
     const recorded = await platform.orchestrationQuery("SELECT 1 FROM psp_webhook_events WHERE provider = 'paypal' AND event_id = $1", [forgedEvent.id]);
     expect(recorded).toHaveLength(0);

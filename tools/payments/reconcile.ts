@@ -63,7 +63,11 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       dataSource,
       logger,
       // Each provider is asked for the truth about the payments it holds.
-      providers: createPaymentServiceProviders({ stripe: stripeSettingsFrom(config), paypal: payPalSettingsFrom(config), routes: parsePspRoutes(config.PSP_ROUTES) }),
+      providers: createPaymentServiceProviders({
+        stripe: stripeSettingsFrom(config),
+        paypal: payPalSettingsFrom(config),
+        routes: parsePspRoutes(config.PSP_ROUTES),
+      }),
       instruments: new HttpWalletInstruments(config.WALLET_URL, tokens, config.WALLET_TIMEOUT_MS),
       stepConcurrency: 1,
       stepLeaseMs: config.PAYMENT_STEP_LEASE_SECONDS * 1000,

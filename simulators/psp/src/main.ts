@@ -23,7 +23,9 @@ async function main(): Promise<void> {
       ...(config.PAYPAL_CLIENT_SECRET ? { clientSecret: config.PAYPAL_CLIENT_SECRET } : {}),
     },
   });
-  process.stdout.write(`psp-simulator listening on ${simulator.url}, webhooks to ${config.PSP_SIMULATOR_WEBHOOK_URL ?? '(nowhere)'} (Stripe) and ${config.PAYPAL_SIMULATOR_WEBHOOK_URL ?? '(nowhere)'} (PayPal)\n`);
+  process.stdout.write(
+    `psp-simulator listening on ${simulator.url}, webhooks to ${config.PSP_SIMULATOR_WEBHOOK_URL ?? '(nowhere)'} (Stripe) and ${config.PAYPAL_SIMULATOR_WEBHOOK_URL ?? '(nowhere)'} (PayPal)\n`,
+  );
   const stop = (): void => {
     void simulator.close().then(() => process.exit(0));
   };

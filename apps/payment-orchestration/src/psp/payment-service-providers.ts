@@ -8,7 +8,10 @@ export const DEFAULT_PSP_ROUTES = 'card:stripe,stripe_customer:stripe,bank_accou
 /** Reads PSP_ROUTES; throws with what is wrong (the config class turns that into a start-up error naming the variable). */
 export function parsePspRoutes(text: string, knownProviders?: readonly string[]): PspRoutes {
   const routes: Record<string, string> = {};
-  for (const entry of text.split(',').map((part) => part.trim()).filter(Boolean)) {
+  for (const entry of text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
     const match = /^([a-z][a-z0-9_]{0,31}):([a-z][a-z0-9_]{0,31})$/.exec(entry);
     if (!match) throw new Error(`"${entry}" is not kind:provider`);
     const [, kind, provider] = match;

@@ -18,13 +18,7 @@ import { PayPalWebhookOutbox } from './paypal-webhooks';
 
 /** What a vaulted PayPal account does when charged. */
 export type PayPalBehaviour =
-  | 'approve'
-  | 'instrument_declined'
-  | 'payer_action_required'
-  | 'capture_pending'
-  | 'capture_later'
-  | 'fail_first_answer'
-  | 'hang_first_answer';
+  'approve' | 'instrument_declined' | 'payer_action_required' | 'capture_pending' | 'capture_later' | 'fail_first_answer' | 'hang_first_answer';
 
 /** The simulator's test vault tokens, as Stripe's `pm_card_...`; any other vault id approves. */
 export const PAYPAL_TEST_VAULT_TOKENS: Readonly<Record<string, PayPalBehaviour>> = {
@@ -335,7 +329,8 @@ export class PayPalSimulator {
     const basic = /^Basic (\S+)$/.exec(header(request, 'authorization') ?? '')?.[1];
     const [clientId, clientSecret] = basic ? Buffer.from(basic, 'base64').toString('utf8').split(':') : [];
     const expected = [this.options.clientId ?? PAYPAL_SIMULATOR_DEFAULTS.clientId, this.options.clientSecret ?? PAYPAL_SIMULATOR_DEFAULTS.clientSecret];
-    if (clientId !== expected[0] || clientSecret !== expected[1]) return { status: 401, body: { error: 'invalid_client', error_description: 'Client Authentication failed' } };
+    if (clientId !== expected[0] || clientSecret !== expected[1])
+      return { status: 401, body: { error: 'invalid_client', error_description: 'Client Authentication failed' } };
     if (new URLSearchParams(rawBody).get('grant_type') !== 'client_credentials')
       return { status: 400, body: { error: 'unsupported_grant_type', error_description: 'Grant Type is NULL' } };
     const ttl = this.options.tokenTtlSeconds ?? 32_400;
@@ -355,7 +350,13 @@ export class PayPalSimulator {
     };
   }
 
-  private route(method: string, path: string, body: Record<string, unknown>, requestId: string | undefined, effects: { failFirstAnswer: boolean; hangAnswer: boolean }): Answer {
+  private route(
+    method: string,
+    path: string,
+    body: Record<string, unknown>,
+    requestId: string | undefined,
+    effects: { failFirstAnswer: boolean; hangAnswer: boolean },
+  ): Answer {
     let match: RegExpExecArray | null;
     if (method === 'POST' && path === '/v2/checkout/orders') return this.createOrder(body, requestId, effects);
     if (method === 'GET' && (match = new RegExp(`^/v2/checkout/orders/${ID}$`).exec(path))) return { status: 200, body: this.order(match[1]) };
@@ -391,7 +392,8 @@ export class PayPalSimulator {
   }
 
   private createOrder(body: Record<string, unknown>, requestId: string | undefined, effects: { failFirstAnswer: boolean; hangAnswer: boolean }): Answer {
-    if (body.intent !== 'CAPTURE' && body.intent !== 'AUTHORIZE') throw invalidRequest('INVALID_PARAMETER_VALUE', 'intent must be CAPTURE or AUTHORIZE.', '/intent');
+    if (body.intent !== 'CAPTURE' && body.intent !== 'AUTHORIZE')
+      throw invalidRequest('INVALID_PARAMETER_VALUE', 'intent must be CAPTURE or AUTHORIZE.', '/intent');
     if (body.intent === 'AUTHORIZE') throw unprocessable('NOT_ENABLED_FOR_AUTHORIZE', 'The simulator only captures (intent CAPTURE).');
     const units = body.purchase_units;
     if (!Array.isArray(units) || units.length !== 1 || !isRecord(units[0]))
@@ -400,12 +402,16 @@ export class PayPalSimulator {
     const amount = moneyFrom(unit.amount, '/purchase_units/@reference_id==default/amount');
     const source = isRecord(body.payment_source) && isRecord(body.payment_source.paypal) ? body.payment_source.paypal : undefined;
     const vaultId = source && typeof source.vault_id === 'string' ? source.vault_id : undefined;
-    if (!vaultId) throw unprocessable('PAYMENT_SOURCE_INFO_CANNOT_BE_VERIFIED', 'The simulator charges vaulted PayPal accounts only (payment_source.paypal.vault_id).');
+    if (!vaultId)
+      throw unprocessable('PAYMENT_SOURCE_INFO_CANNOT_BE_VERIFIED', 'The simulator charges vaulted PayPal accounts only (payment_source.paypal.vault_id).');
     // PayPal requires the request id on every single-step order (one with a vaulted source).
     if (!requestId) throw invalidRequest('PAYPAL_REQUEST_ID_REQUIRED', 'A PayPal-Request-Id is required if you are trying to process payment for an Order.');
     const behaviour = this.behaviourOf(vaultId);
     if (behaviour === 'instrument_declined')
-      throw unprocessable('INSTRUMENT_DECLINED', 'The instrument presented was either declined by the processor or bank, or it cannot be used for this payment.');
+      throw unprocessable(
+        'INSTRUMENT_DECLINED',
+        'The instrument presented was either declined by the processor or bank, or it cannot be used for this payment.',
+      );
     if (behaviour === 'payer_action_required')
       throw unprocessable('PAYER_ACTION_REQUIRED', 'Transaction cannot complete successfully, instruct the buyer to return to PayPal.');
     const now = nowIso();
@@ -414,7 +420,13 @@ export class PayPalSimulator {
       id,
       intent: 'CAPTURE',
       status: 'APPROVED',
-      payment_source: { paypal: { vault_id: vaultId, account_id: this.vaultTokens.get(vaultId)?.payment_source.paypal.account_id ?? 'SIMPAYER0000001', email_address: 'payer@example.com' } },
+      payment_source: {
+        paypal: {
+          vault_id: vaultId,
+          account_id: this.vaultTokens.get(vaultId)?.payment_source.paypal.account_id ?? 'SIMPAYER0000001',
+          email_address: 'payer@example.com',
+        },
+      },
       purchase_units: [
         {
           reference_id: typeof unit.reference_id === 'string' ? unit.reference_id : 'default',
@@ -439,7 +451,8 @@ export class PayPalSimulator {
 
   private captureOrder(id: string, effects: { failFirstAnswer: boolean; hangAnswer: boolean }): Answer {
     const order = this.order(id);
-    if (order.status === 'COMPLETED') throw unprocessable('ORDER_ALREADY_CAPTURED', 'Order already captured. If intent=CAPTURE only one capture per order is allowed.');
+    if (order.status === 'COMPLETED')
+      throw unprocessable('ORDER_ALREADY_CAPTURED', 'Order already captured. If intent=CAPTURE only one capture per order is allowed.');
     if (order.status !== 'APPROVED') throw unprocessable('ORDER_NOT_APPROVED', 'Payer has not yet approved the Order for payment.');
     const behaviour = this.behaviourOf(order.payment_source.paypal.vault_id);
     if (behaviour === 'fail_first_answer') effects.failFirstAnswer = true;
@@ -500,8 +513,12 @@ export class PayPalSimulator {
     const refunded = [...this.refunds.values()]
       .filter((refund) => refund.links.some((link) => link.rel === 'up' && link.href.endsWith(`/captures/${captureId}`)) && refund.status !== 'FAILED')
       .reduce((sum, refund) => sum + (minorUnitsOf(refund.amount) ?? 0n), 0n);
-    const amount = body.amount === undefined ? { ...moneyOf(captured - refunded, capture.amount.currency_code), minor: captured - refunded } : moneyFrom(body.amount, '/amount');
-    if (amount.currency_code !== capture.amount.currency_code) throw unprocessable('REFUND_CURRENCY_MISMATCH', 'Refund must be in the same currency as the capture.');
+    const amount =
+      body.amount === undefined
+        ? { ...moneyOf(captured - refunded, capture.amount.currency_code), minor: captured - refunded }
+        : moneyFrom(body.amount, '/amount');
+    if (amount.currency_code !== capture.amount.currency_code)
+      throw unprocessable('REFUND_CURRENCY_MISMATCH', 'Refund must be in the same currency as the capture.');
     if (amount.minor <= 0n || refunded + amount.minor > captured)
       throw unprocessable('REFUND_AMOUNT_EXCEEDED', 'The refund amount must be less than or equal to the capture amount that has not yet been refunded.');
     const now = nowIso();

@@ -6,7 +6,15 @@ import { payPalCode } from './paypal-status';
 const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /** Issues that are the payer's instrument saying no: a decline, never retried with the same account. */
-const DECLINES = new Set(['INSTRUMENT_DECLINED', 'PAYER_ACTION_REQUIRED', 'PAYER_CANNOT_PAY', 'TRANSACTION_REFUSED', 'PAYEE_BLOCKED_TRANSACTION', 'COMPLIANCE_VIOLATION', 'MAX_NUMBER_OF_PAYMENT_ATTEMPTS_EXCEEDED']);
+const DECLINES = new Set([
+  'INSTRUMENT_DECLINED',
+  'PAYER_ACTION_REQUIRED',
+  'PAYER_CANNOT_PAY',
+  'TRANSACTION_REFUSED',
+  'PAYEE_BLOCKED_TRANSACTION',
+  'COMPLIANCE_VIOLATION',
+  'MAX_NUMBER_OF_PAYMENT_ATTEMPTS_EXCEEDED',
+]);
 
 interface PayPalErrorBody {
   name?: string;
@@ -15,8 +23,9 @@ interface PayPalErrorBody {
   details?: { issue?: string; description?: string }[];
 }
 
-function bodyOf(error: ApiError): PayPalErrorBody {
-  if (error.result && typeof error.result === 'object') return error.result as PayPalErrorBody;
+function bodyOf(error: ApiError<unknown>): PayPalErrorBody {
+  const result: unknown = error.result;
+  if (result && typeof result === 'object') return result;
   try {
     return typeof error.body === 'string' ? (JSON.parse(error.body) as PayPalErrorBody) : {};
   } catch {

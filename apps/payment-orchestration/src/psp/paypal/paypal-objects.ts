@@ -13,7 +13,13 @@ function ourRefundIds(customId: string | undefined): { paymentId?: string; refun
   return paymentId && refundId ? { paymentId, refundId } : {};
 }
 
-function paymentOf(orderId: string, providerStatus: string, capture: CapturedPayment | undefined, money: { currencyCode: string; value: string } | undefined, paymentId: string | undefined): PspPayment {
+function paymentOf(
+  orderId: string,
+  providerStatus: string,
+  capture: CapturedPayment | undefined,
+  money: { currencyCode: string; value: string } | undefined,
+  paymentId: string | undefined,
+): PspPayment {
   const currency = (money?.currencyCode ?? 'XXX').toUpperCase();
   const amount = fromPayPalValue(money?.value, currency);
   return {
@@ -23,7 +29,15 @@ function paymentOf(orderId: string, providerStatus: string, capture: CapturedPay
     observation: observePayPalOrder({
       orderId,
       status: providerStatus,
-      ...(capture?.status ? { capture: { status: capture.status, amount: fromPayPalValue(capture.amount?.value, currency), ...(capture.statusDetails?.reason ? { reason: capture.statusDetails.reason } : {}) } } : {}),
+      ...(capture?.status
+        ? {
+            capture: {
+              status: capture.status,
+              amount: fromPayPalValue(capture.amount?.value, currency),
+              ...(capture.statusDetails?.reason ? { reason: capture.statusDetails.reason } : {}),
+            },
+          }
+        : {}),
     }),
     amount,
     currency,

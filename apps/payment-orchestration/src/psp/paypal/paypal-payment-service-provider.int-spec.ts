@@ -148,7 +148,13 @@ describe('PayPal adapter (SDK -> simulator)', () => {
     const request = purchase('vault_paypal_ok');
     const payment = value(await adapter().createPayment(request));
     const refundId = randomUUID();
-    const refundRequest = { idempotencyKey: `${request.paymentId}:refund:${refundId}`, pspPaymentId: payment.id, refundId, paymentId: request.paymentId, amount: 250n };
+    const refundRequest = {
+      idempotencyKey: `${request.paymentId}:refund:${refundId}`,
+      pspPaymentId: payment.id,
+      refundId,
+      paymentId: request.paymentId,
+      amount: 250n,
+    };
     const refund = value(await adapter().refundPayment(refundRequest));
     expect(refund).toMatchObject({ provider: 'paypal', paymentId: request.paymentId, observation: { refundId, amount: 250n, status: 'succeeded' } });
     // Sent again (a retry after a lost answer): the first refund, not a second one.
@@ -158,12 +164,16 @@ describe('PayPal adapter (SDK -> simulator)', () => {
       await adapter().refundPayment({ ...refundRequest, idempotencyKey: `${request.paymentId}:refund:${tooMuch}`, refundId: tooMuch, amount: 1001n }),
     ).toMatchObject({ outcome: 'rejected', code: 'refund_amount_exceeded' });
     const rest = randomUUID();
-    const second = value(await adapter().refundPayment({ ...refundRequest, idempotencyKey: `${request.paymentId}:refund:${rest}`, refundId: rest, amount: undefined }));
+    const second = value(
+      await adapter().refundPayment({ ...refundRequest, idempotencyKey: `${request.paymentId}:refund:${rest}`, refundId: rest, amount: undefined }),
+    );
     expect(second.observation).toMatchObject({ refundId: rest, amount: 1000n, status: 'succeeded' });
     expect(simulator.paypal.snapshot().refunds).toHaveLength(2);
     expect(value(await adapter().retrieveRefund(refund.id)).observation).toEqual(refund.observation);
     const more = randomUUID();
-    expect(await adapter().refundPayment({ ...refundRequest, idempotencyKey: `${request.paymentId}:refund:${more}`, refundId: more, amount: 1n })).toMatchObject({
+    expect(
+      await adapter().refundPayment({ ...refundRequest, idempotencyKey: `${request.paymentId}:refund:${more}`, refundId: more, amount: 1n }),
+    ).toMatchObject({
       outcome: 'rejected',
       code: 'capture_fully_refunded',
     });
@@ -173,18 +183,32 @@ describe('PayPal adapter (SDK -> simulator)', () => {
     const request = purchase('vault_paypal_ok');
     const payment = value(await adapter().createPayment(request));
     const refundId = randomUUID();
-    value(await adapter().refundPayment({ idempotencyKey: `${request.paymentId}:refund:${refundId}`, pspPaymentId: payment.id, refundId, paymentId: request.paymentId }));
+    value(
+      await adapter().refundPayment({
+        idempotencyKey: `${request.paymentId}:refund:${refundId}`,
+        pspPaymentId: payment.id,
+        refundId,
+        paymentId: request.paymentId,
+      }),
+    );
     await simulator.paypal.webhooks.idle();
     const [captured] = deliveriesOf('PAYMENT.CAPTURE.COMPLETED');
     const event = await adapter().verifyWebhook(captured.rawBody, captured.headers);
     expect(event).toMatchObject({ provider: 'paypal', type: 'PAYMENT.CAPTURE.COMPLETED', livemode: false });
     expect(event.subject).toEqual({
       kind: 'payment',
-      payment: expect.objectContaining({ id: payment.id, paymentId: request.paymentId, observation: { stage: 'captured', reference: payment.id, amount: 1250n } }),
+      payment: expect.objectContaining({
+        id: payment.id,
+        paymentId: request.paymentId,
+        observation: { stage: 'captured', reference: payment.id, amount: 1250n },
+      }),
     });
     const [refunded] = deliveriesOf('PAYMENT.CAPTURE.REFUNDED');
     const refundEvent = await adapter().verifyWebhook(refunded.rawBody, refunded.headers);
-    expect(refundEvent.subject).toMatchObject({ kind: 'refund', refund: { paymentId: request.paymentId, observation: { refundId, amount: 1250n, status: 'succeeded' } } });
+    expect(refundEvent.subject).toMatchObject({
+      kind: 'refund',
+      refund: { paymentId: request.paymentId, observation: { refundId, amount: 1250n, status: 'succeeded' } },
+    });
   });
 
   it('refuses forged and tampered webhooks: another key, another body, another webhook id, a foreign certificate URL, an old one', async () => {

@@ -3,6 +3,7 @@ import {
   ApiError,
   CheckoutPaymentIntent,
   OrdersController,
+  OrderStatus,
   PaymentInitiator,
   PaymentsController,
   StoredPaymentSourceUsageType,
@@ -68,7 +69,8 @@ export class PayPalPaymentServiceProvider implements PaymentServiceProvider {
 
   createPayment(request: CreatePaymentRequest): Promise<PspResult<PspPayment>> {
     if (request.captureMethod === 'manual') return Promise.resolve(rejectedInput('capture_method_not_supported', 'PayPal payments are captured at once here'));
-    if (!request.paymentMethod) return Promise.resolve(rejectedInput('payment_method_missing', 'a PayPal payment needs the vault id of the payer\'s PayPal account'));
+    if (!request.paymentMethod)
+      return Promise.resolve(rejectedInput('payment_method_missing', "a PayPal payment needs the vault id of the payer's PayPal account"));
     return this.mutate(request.idempotencyKey, async () => {
       const created = await this.call(() =>
         this.orders.createOrder({
@@ -88,15 +90,21 @@ export class PayPalPaymentServiceProvider implements PaymentServiceProvider {
               paypal: {
                 vaultId: request.paymentMethod,
                 // We charge a saved account with the person away: a merchant-initiated, unscheduled payment.
-                storedCredential: { paymentInitiator: PaymentInitiator.Merchant, usage: StoredPaymentSourceUsageType.Subsequent, usagePattern: UsagePattern.UnscheduledPostpaid },
+                storedCredential: {
+                  paymentInitiator: PaymentInitiator.Merchant,
+                  usage: StoredPaymentSourceUsageType.Subsequent,
+                  usagePattern: UsagePattern.UnscheduledPostpaid,
+                },
               },
             },
           },
         }),
       );
-      if (created.status !== 'APPROVED' || !created.id) return orderToPspPayment(created);
+      if (created.status !== OrderStatus.Approved || !created.id) return orderToPspPayment(created);
       const orderId = created.id;
-      return orderToPspPayment(await this.call(() => this.orders.captureOrder({ id: orderId, paypalRequestId: `${request.idempotencyKey}:capture`, prefer: REPRESENTATION })));
+      return orderToPspPayment(
+        await this.call(() => this.orders.captureOrder({ id: orderId, paypalRequestId: `${request.idempotencyKey}:capture`, prefer: REPRESENTATION })),
+      );
     });
   }
 
@@ -108,7 +116,9 @@ export class PayPalPaymentServiceProvider implements PaymentServiceProvider {
   capturePayment(request: CapturePaymentRequest): Promise<PspResult<PspPayment>> {
     if (request.amount !== undefined) return Promise.resolve(rejectedInput('partial_capture_not_supported', 'a PayPal order is captured whole here'));
     return this.mutate(request.idempotencyKey, async () =>
-      orderToPspPayment(await this.call(() => this.orders.captureOrder({ id: request.pspPaymentId, paypalRequestId: request.idempotencyKey, prefer: REPRESENTATION }))),
+      orderToPspPayment(
+        await this.call(() => this.orders.captureOrder({ id: request.pspPaymentId, paypalRequestId: request.idempotencyKey, prefer: REPRESENTATION })),
+      ),
     );
   }
 

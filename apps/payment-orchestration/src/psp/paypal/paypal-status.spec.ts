@@ -2,7 +2,8 @@ import { fromPayPalValue, PayPalAmountError, toPayPalValue } from './paypal-amou
 import { observePayPalOrder, observePayPalRefund, payPalCode } from './paypal-status';
 
 describe("PayPal's statuses in the payments domain's words", () => {
-  const order = (status: string, capture?: { status: string; amount: bigint; reason?: string }) => observePayPalOrder({ orderId: 'O-1', status, ...(capture ? { capture } : {}) });
+  const order = (status: string, capture?: { status: string; amount: bigint; reason?: string }) =>
+    observePayPalOrder({ orderId: 'O-1', status, ...(capture ? { capture } : {}) });
 
   it('reads a captured order for its capture amount, whatever refunds followed', () => {
     for (const status of ['COMPLETED', 'PARTIALLY_REFUNDED', 'REFUNDED'])

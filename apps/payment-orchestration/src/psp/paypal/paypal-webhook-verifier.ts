@@ -56,7 +56,8 @@ export class PayPalWebhookVerifier {
     if (!this.trusted(certUrl)) throw new WebhookSignatureError('PayPal-Cert-Url is not a PayPal certificate URL');
     const certificate = await this.certificate(certUrl);
     const now = this.now().getTime();
-    if (now < Date.parse(certificate.validFrom) || now > Date.parse(certificate.validTo)) throw new WebhookSignatureError('the signing certificate is not valid now');
+    if (now < Date.parse(certificate.validFrom) || now > Date.parse(certificate.validTo))
+      throw new WebhookSignatureError('the signing certificate is not valid now');
     const message = `${transmissionId}|${transmissionTime}|${this.settings.webhookId}|${crc32(rawBody)}`;
     const valid = verify('sha256', Buffer.from(message, 'utf8'), certificate.publicKey, Buffer.from(signature, 'base64'));
     if (!valid) throw new WebhookSignatureError('the signature does not match the body, the transmission or our webhook id');

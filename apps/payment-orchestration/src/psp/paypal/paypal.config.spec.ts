@@ -40,8 +40,14 @@ describe('PayPal configuration', () => {
     expect(problems({ ...LIVE, PAYPAL_ENVIRONMENT: 'production', PAYPAL_API_URL: 'http://proxy.internal:8080' })).toMatch(/PAYPAL_API_URL/);
     expect(problems({ PAYPAL_API_URL: 'http://127.0.0.1:12111/v2' })).toMatch(/PAYPAL_API_URL/);
     expect(problems({ PAYPAL_ENVIRONMENT: 'live' })).toMatch(/PAYPAL_ENVIRONMENT/);
-    expect(problems({ ...LIVE, PAYPAL_CLIENT_ID: 'paypal-simulator-client', NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_live_x', STRIPE_WEBHOOK_SECRET: 'whsec_x' })).toMatch(
-      /PAYPAL_CLIENT_ID/,
-    );
+    expect(
+      problems({
+        ...LIVE,
+        PAYPAL_CLIENT_ID: 'paypal-simulator-client',
+        NODE_ENV: 'production',
+        STRIPE_SECRET_KEY: 'sk_live_x',
+        STRIPE_WEBHOOK_SECRET: 'whsec_x',
+      }),
+    ).toMatch(/PAYPAL_CLIENT_ID/);
   });
 });

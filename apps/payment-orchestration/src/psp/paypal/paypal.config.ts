@@ -11,7 +11,12 @@ export const PAYPAL_SIMULATOR_SETTINGS = {
 } as const;
 
 /** PayPal's own certificate hosts: a webhook naming a certificate anywhere else is refused. */
-const PAYPAL_CERT_URL_PREFIXES = ['https://api.paypal.com/', 'https://api.sandbox.paypal.com/', 'https://api-m.paypal.com/', 'https://api-m.sandbox.paypal.com/'];
+const PAYPAL_CERT_URL_PREFIXES = [
+  'https://api.paypal.com/',
+  'https://api.sandbox.paypal.com/',
+  'https://api-m.paypal.com/',
+  'https://api-m.sandbox.paypal.com/',
+];
 
 /** A production service never talks to the simulator nor takes its public credentials. */
 function NotSimulatorInProduction(): PropertyDecorator {
@@ -29,7 +34,8 @@ function NotHttpInProduction(): PropertyDecorator {
   return ValidateBy({
     name: 'notHttpInProduction',
     validator: {
-      validate: (value: unknown, args) => !(typeof value === 'string' && value.startsWith('http:') && (args?.object as PayPalConfig).PAYPAL_ENVIRONMENT === 'production'),
+      validate: (value: unknown, args) =>
+        !(typeof value === 'string' && value.startsWith('http:') && (args?.object as PayPalConfig).PAYPAL_ENVIRONMENT === 'production'),
       defaultMessage: () => 'must be https with PAYPAL_ENVIRONMENT=production',
     },
   });
@@ -121,7 +127,8 @@ export function payPalSettingsFrom(config: PayPalConfig): PayPalSettings {
     clientSecret: required(config.PAYPAL_CLIENT_SECRET, 'PAYPAL_CLIENT_SECRET'),
     webhookId: required(config.PAYPAL_WEBHOOK_ID, 'PAYPAL_WEBHOOK_ID'),
     ...(config.PAYPAL_API_URL === undefined ? {} : { apiUrl: config.PAYPAL_API_URL }),
-    certUrlPrefixes: config.PAYPAL_API_URL === undefined ? PAYPAL_CERT_URL_PREFIXES : [...PAYPAL_CERT_URL_PREFIXES, `${config.PAYPAL_API_URL}/v1/notifications/certs/`],
+    certUrlPrefixes:
+      config.PAYPAL_API_URL === undefined ? PAYPAL_CERT_URL_PREFIXES : [...PAYPAL_CERT_URL_PREFIXES, `${config.PAYPAL_API_URL}/v1/notifications/certs/`],
     simulator: false,
   };
 }

@@ -23,10 +23,14 @@ export class PayPalWebhookController {
 
   @Post('paypal')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Receive a PayPal webhook event (signature verified with PayPal\'s certificate, deduplicated by event id)' })
+  @ApiOperation({ summary: "Receive a PayPal webhook event (signature verified with PayPal's certificate, deduplicated by event id)" })
   @ApiHeader({ name: 'PAYPAL-TRANSMISSION-ID', required: true })
   @ApiHeader({ name: 'PAYPAL-TRANSMISSION-TIME', required: true })
-  @ApiHeader({ name: 'PAYPAL-TRANSMISSION-SIG', required: true, description: 'SHA256withRSA over "<transmission id>|<time>|<webhook id>|<CRC32 of the body>", base64' })
+  @ApiHeader({
+    name: 'PAYPAL-TRANSMISSION-SIG',
+    required: true,
+    description: 'SHA256withRSA over "<transmission id>|<time>|<webhook id>|<CRC32 of the body>", base64',
+  })
   @ApiHeader({ name: 'PAYPAL-CERT-URL', required: true, description: "PayPal's signing certificate; fetched only from PayPal's hosts" })
   @ApiHeader({ name: 'PAYPAL-AUTH-ALGO', required: true, description: 'SHA256withRSA' })
   @ApiOkResponse({ description: 'Recorded, or recorded before (duplicate: true)' })
@@ -47,7 +51,8 @@ export class PayPalWebhookController {
       return await this.receivePspWebhook.receive(PAYPAL_PROVIDER, rawBody, request.headers);
     } catch (error) {
       if (error instanceof WebhookSignatureError) throw new BadRequestException({ code: error.code, message: error.message });
-      if (error instanceof WebhookCertificateUnavailableError) throw new ServiceUnavailableException({ code: 'PAYPAL_CERTIFICATE_UNAVAILABLE', message: error.message });
+      if (error instanceof WebhookCertificateUnavailableError)
+        throw new ServiceUnavailableException({ code: 'PAYPAL_CERTIFICATE_UNAVAILABLE', message: error.message });
       throw error;
     }
   }
