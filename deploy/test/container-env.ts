@@ -77,6 +77,9 @@ export const SECRET_SAMPLES: Readonly<Record<string, string>> = (() => {
     WALLET_MASTER_KEY_ID: '2026-01',
     STRIPE_SECRET_KEY: 'sk_live_sample',
     STRIPE_WEBHOOK_SECRET: 'whsec_sample',
+    PAYPAL_CLIENT_ID: 'AbCsampleClientId',
+    PAYPAL_CLIENT_SECRET: 'EFGsampleSecret',
+    PAYPAL_WEBHOOK_ID: '8PT597110X687430LKGECATA',
     AD_SIGNALS_PSEUDONYM_KEY: randomBytes(32).toString('base64'),
     AD_SIGNALS_DP_NOISE_KEY: randomBytes(32).toString('base64'),
   };

@@ -85,6 +85,8 @@ const RULES: Readonly<Record<string, Rule>> = {
   'payment-orchestration POST /v1/payments/{paymentId}/refunds': SERVICES_AND_OPERATORS,
   // Stripe calls it without a token; the signature over the body is its authentication.
   'payment-orchestration POST /v1/webhooks/stripe': { roles: 'public' },
+  // PayPal likewise: its signature (with PayPal's certificate) over the body is its authentication.
+  'payment-orchestration POST /v1/webhooks/paypal': { roles: 'public' },
   // history-projection: a person's own history; merchants' and non-profits' for services and analysts
   'history-projection GET /v1/history/persons/{personId}/entries': { roles: ['person', 'service', 'analyst'] },
   'history-projection GET /v1/history/persons/{personId}/entries/export': { roles: ['person', 'service', 'analyst'] },
