@@ -63,10 +63,11 @@ async function main(): Promise<void> {
     env.AUTH_KEY_GRANTS ??= orchestrationKeyGrants(keys.orchestrationService.kid as string);
     log('development identity keys in .cache/dev-keys.json; `npm run dev:token -- --sub person-1 --role person` prints a token');
   }
-  // Without a Stripe key, payment-orchestration talks to the local PSP simulator.
-  const toStart = env.STRIPE_SECRET_KEY
-    ? SERVICES
-    : [...SERVICES, { name: 'psp-simulator', port: 12111, readyPath: '/__control/state', main: 'dist/simulators/psp/src/main.js' }];
+  // Without a Stripe key or a PayPal client, payment-orchestration talks to the local PSP simulator (it serves both).
+  const toStart =
+    env.STRIPE_SECRET_KEY && env.PAYPAL_CLIENT_ID
+      ? SERVICES
+      : [...SERVICES, { name: 'psp-simulator', port: 12111, readyPath: '/__control/state', main: 'dist/simulators/psp/src/main.js' }];
   const supervisor = new Supervisor({
     log,
     output: (name, line) => void process.stdout.write(`${name.padEnd(22)}| ${line}\n`),
