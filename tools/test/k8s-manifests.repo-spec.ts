@@ -137,7 +137,7 @@ const INTERNAL_ROUTES: readonly string[] = [
   '/v1/rollout/reload',
   '/v1/support/wallets/person-1/pin/unblock',
   '/v1/history/read-model',
-  '/v1/webhooks/paypal',
+  '/v1/webhooks/adyen',
   '/v1/paymentsx',
 ];
 
