@@ -45,7 +45,14 @@ export const CONFIG_CLASSES: Readonly<Record<string, new () => BaseServiceConfig
  * refuses its instrument lookups and card payments wait.
  */
 export const REQUIRED_IN_CLUSTER: Readonly<Record<string, readonly string[]>> = {
-  'payment-orchestration': ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'PAYPAL_CLIENT_ID', 'PAYPAL_CLIENT_SECRET', 'PAYPAL_WEBHOOK_ID', 'SERVICE_TOKEN_SIGNING_JWK'],
+  'payment-orchestration': [
+    'STRIPE_SECRET_KEY',
+    'STRIPE_WEBHOOK_SECRET',
+    'PAYPAL_CLIENT_ID',
+    'PAYPAL_CLIENT_SECRET',
+    'PAYPAL_WEBHOOK_ID',
+    'SERVICE_TOKEN_SIGNING_JWK',
+  ],
 };
 
 /** Settings that must be equal in the services named (AUTH_* signs and checks the same tokens). */
