@@ -90,12 +90,13 @@ async function main(): Promise<void> {
   env.HUB_PUBLIC_URL ??= `http://localhost:${PAY_HUB.port}`;
   env.WEBAUTHN_RP_ID ??= 'localhost';
   env.WEBAUTHN_ORIGINS ??= `${env.HUB_PUBLIC_URL},http://localhost:5173`;
-  // Without a Stripe key, payment-orchestration talks to the local PSP simulator.
   const services = env.HUB_SIGN_IN ? [...SERVICES, PAY_HUB] : SERVICES;
   if (!env.HUB_SIGN_IN) log('the Pay Hub is not started: set HUB_SIGN_IN=oidc and OIDC_* (docs/pay-hub.md) when AUTH_JWKS names your identity provider');
-  const toStart = env.STRIPE_SECRET_KEY
-    ? services
-    : [...services, { name: 'psp-simulator', port: 12111, readyPath: '/__control/state', main: 'dist/simulators/psp/src/main.js' }];
+  // Without a Stripe key or a PayPal client, payment-orchestration talks to the local PSP simulator (it serves both).
+  const toStart =
+    env.STRIPE_SECRET_KEY && env.PAYPAL_CLIENT_ID
+      ? services
+      : [...services, { name: 'psp-simulator', port: 12111, readyPath: '/__control/state', main: 'dist/simulators/psp/src/main.js' }];
   const supervisor = new Supervisor({
     log,
     output: (name, line) => void process.stdout.write(`${name.padEnd(22)}| ${line}\n`),

@@ -43,11 +43,18 @@ export const CONFIG_CLASSES: Readonly<Record<string, new () => BaseServiceConfig
 
 /**
  * What a server needs in a cluster although validation lets it start without: without a Stripe
- * key orchestration talks to the PSP simulator (not deployed), without its token key the wallet
+ * key or PayPal client orchestration talks to the PSP simulator (not deployed), without its token key the wallet
  * refuses its instrument lookups and card payments wait.
  */
 export const REQUIRED_IN_CLUSTER: Readonly<Record<string, readonly string[]>> = {
-  'payment-orchestration': ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'SERVICE_TOKEN_SIGNING_JWK'],
+  'payment-orchestration': [
+    'STRIPE_SECRET_KEY',
+    'STRIPE_WEBHOOK_SECRET',
+    'PAYPAL_CLIENT_ID',
+    'PAYPAL_CLIENT_SECRET',
+    'PAYPAL_WEBHOOK_ID',
+    'SERVICE_TOKEN_SIGNING_JWK',
+  ],
   // Without its key, agents' refunds are refused (REFUNDS_UNAVAILABLE).
   support: ['SUPPORT_SERVICE_TOKEN_SIGNING_JWK'],
 };

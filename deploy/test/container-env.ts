@@ -89,6 +89,9 @@ export const SECRET_SAMPLES: Readonly<Record<string, string>> = (() => {
     STRIPE_SECRET_KEY: 'sk_live_sample',
     STRIPE_WEBHOOK_SECRET: 'whsec_sample',
     KAFKA_SASL_PASSWORD: randomBytes(24).toString('base64url'),
+    PAYPAL_CLIENT_ID: 'AbCsampleClientId',
+    PAYPAL_CLIENT_SECRET: 'EFGsampleSecret',
+    PAYPAL_WEBHOOK_ID: '8PT597110X687430LKGECATA',
     AD_SIGNALS_PSEUDONYM_KEY: randomBytes(32).toString('base64'),
     AD_SIGNALS_DP_NOISE_KEY: randomBytes(32).toString('base64'),
   };

@@ -96,6 +96,8 @@ const RULES: Readonly<Record<string, Rule>> = {
   'payment-orchestration POST /v1/payments/{paymentId}/refunds': { roles: ['service', 'operator'], scopes: ['payments:refund'] },
   // Stripe calls it without a token; the signature over the body is its authentication.
   'payment-orchestration POST /v1/webhooks/stripe': { roles: 'public' },
+  // PayPal likewise: its signature (with PayPal's certificate) over the body is its authentication.
+  'payment-orchestration POST /v1/webhooks/paypal': { roles: 'public' },
   // history-projection: a person's own history, or a service acting for the person; analysts know
   // people only by pseudonym and never by id
   'history-projection GET /v1/history/persons/{personId}/entries': PERSON_SELF,

@@ -141,10 +141,12 @@ export async function http<T = Record<string, any>>(
 
 export interface TestPerson {
   id: string;
-  /** The card's wallet method id. */
+  /** The card's wallet method id (the PayPal account's when it has no card). */
   methodId: string;
   /** The card's PSP token (in the simulator). */
   pspToken: string;
+  /** The PayPal account's wallet method id and vault token, when one was added. */
+  paypal?: { methodId: string; vaultToken: string };
   /** A step-up proof from the wallet (PIN), for payments up to `ceiling`. */
   stepUp(ceiling: bigint, currency?: string): Promise<string>;
 }
@@ -154,8 +156,10 @@ export interface PersonOptions {
   apps?: string[];
   /** The card behaves like this simulator test token (e.g. pm_card_chargeDeclined). */
   cardBehavesLike?: string;
-  /** Without a card (no preferred method). */
+  /** Without a card (no preferred method, unless a PayPal account is added). */
   withoutCard?: boolean;
+  /** Adds a PayPal account (its vault token known to the simulator), behaving like this simulator test vault token (e.g. vault_paypal_timeout); with withoutCard it is the preferred method. */
+  paypal?: { behavesLike?: string };
 }
 
 export interface PaymentsPlatform {
@@ -297,6 +301,9 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
     STRIPE_WEBHOOK_SECRET: simulator.webhookSecret,
     STRIPE_TIMEOUT_MS: '1000',
     STRIPE_MAX_NETWORK_RETRIES: '0',
+    PAYPAL_API_URL: simulator.url,
+    PAYPAL_TIMEOUT_MS: '1000',
+    PAYPAL_MAX_RETRIES: '0',
     PURCHASE_REQUESTS_TOPIC: purchaseTopic,
     KAFKA_CONSUMER_GROUP_PREFIX: orchestrationGroupPrefix,
     PAYMENT_STEP_POLL_MS: '250',
@@ -310,6 +317,7 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
     ...options.orchestrationEnv,
   };
   simulator.webhooks.setUrl(`${orchestrationUrl}/v1/webhooks/stripe`);
+  simulator.paypal.webhooks.setUrl(`${orchestrationUrl}/v1/webhooks/paypal`);
 
   const producer: Producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
@@ -357,6 +365,18 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
         methodId = card.body.methodId ?? card.body.id ?? '';
         if (personOptions.cardBehavesLike) simulator.aliasPaymentMethod(pspToken, personOptions.cardBehavesLike);
       }
+      let paypal: TestPerson['paypal'];
+      if (personOptions.paypal) {
+        const vaultToken = `vault_${randomBytes(10).toString('hex')}`;
+        const account = await walletCall<{ methodId?: string; id?: string }>('POST', `/v1/wallets/${id}/payment-methods/paypal-accounts`, caller, {
+          payerId: randomBytes(8).toString('hex').toUpperCase().slice(0, 13),
+          email: `${id}@example.com`,
+          vaultToken,
+        });
+        paypal = { methodId: account.body.methodId ?? account.body.id ?? '', vaultToken };
+        if (personOptions.paypal.behavesLike) simulator.paypal.alias(vaultToken, personOptions.paypal.behavesLike);
+        if (!methodId) methodId = paypal.methodId;
+      }
       // Orchestration knows the wallet from wallet.events.v1: wait until its read model caught up.
       await waitFor(
         () =>
@@ -366,7 +386,8 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
           ),
         (rows) =>
           rows.length > 0 &&
-          (personOptions.withoutCard === true || rows.some((row) => row.method_id === methodId)) &&
+          (methodId === '' || rows.some((row) => row.method_id === methodId)) &&
+          (!paypal || rows.some((row) => row.method_id === paypal.methodId)) &&
           rows[0].apps.length === (personOptions.apps ?? ['instagram', 'facebook']).length,
         { what: `the wallet of ${id} in orchestration's read model` },
       );
@@ -374,6 +395,7 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
         id,
         methodId,
         pspToken,
+        ...(paypal ? { paypal } : {}),
         stepUp: async (ceiling, currency = 'USD') => {
           const proof = await walletCall<{ proof: string }>('POST', `/v1/wallets/${id}/step-up/pin`, caller, {
             pin: '730264',

@@ -19,12 +19,13 @@ import { createServiceDataSource } from '@pay/platform';
 import type { JWK } from 'jose';
 import {
   createPaymentDrivers,
-  createStripeClient,
+  createPaymentServiceProviders,
   HttpWalletInstruments,
   noServiceToken,
+  parsePspRoutes,
   PaymentOrchestrationConfig,
+  payPalSettingsFrom,
   SignedServiceTokens,
-  StripePaymentServiceProvider,
   stripeSettingsFrom,
 } from '@pay/payment-orchestration/tools';
 import { parseCommandLine, UsageError, wholeNumberFlag } from '../command-line';
@@ -51,7 +52,6 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   });
   await dataSource.initialize();
   try {
-    const settings = stripeSettingsFrom(config);
     const tokens = config.SERVICE_TOKEN_SIGNING_JWK
       ? await SignedServiceTokens.create(JSON.parse(config.SERVICE_TOKEN_SIGNING_JWK) as JWK, {
           issuer: config.AUTH_ISSUER,
@@ -62,7 +62,12 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
     const drivers = createPaymentDrivers({
       dataSource,
       logger,
-      psp: new StripePaymentServiceProvider(createStripeClient(settings), settings),
+      // Each provider is asked for the truth about the payments it holds.
+      providers: createPaymentServiceProviders({
+        stripe: stripeSettingsFrom(config),
+        paypal: payPalSettingsFrom(config),
+        routes: parsePspRoutes(config.PSP_ROUTES),
+      }),
       instruments: new HttpWalletInstruments(config.WALLET_URL, tokens, config.WALLET_TIMEOUT_MS),
       stepConcurrency: 1,
       stepLeaseMs: config.PAYMENT_STEP_LEASE_SECONDS * 1000,

@@ -112,6 +112,7 @@ const PUBLIC_ROUTES: ReadonlyArray<[path: string, service: string]> = [
   ['/v1/payments/pay_123', 'payment-orchestration'],
   ['/v1/payments/pay_123/refunds', 'payment-orchestration'],
   ['/v1/webhooks/stripe', 'payment-orchestration'],
+  ['/v1/webhooks/paypal', 'payment-orchestration'],
   ['/v1/wallets/person-1', 'wallet'],
   ['/v1/wallets/person-1/payment-methods/cards', 'wallet'],
   ['/v1/wallets/person-1/step-up/pin', 'wallet'],
@@ -143,7 +144,7 @@ const INTERNAL_ROUTES: readonly string[] = [
   '/v1/rollout/reload',
   '/v1/support/wallets/person-1/pin/unblock',
   '/v1/history/read-model',
-  '/v1/webhooks/paypal',
+  '/v1/webhooks/adyen',
   '/v1/paymentsx',
 ];
 

@@ -3,7 +3,8 @@ import { IsWholeNumber } from '@pay/config';
 import { Topics } from '@pay/contracts';
 import { IsOptional, IsString, Matches, ValidateBy, ValidateIf } from 'class-validator';
 import { parsePaymentLimits } from './check-purchase/payment-limits';
-import { StripeConfig } from './psp/stripe/stripe.config';
+import { DEFAULT_PSP_ROUTES, parsePspRoutes } from './psp/payment-service-providers';
+import { PayPalConfig } from './psp/paypal/paypal.config';
 
 function Parses(what: string, parse: (text: string) => unknown): PropertyDecorator {
   return ValidateBy({
@@ -44,7 +45,7 @@ const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 const TOPIC_MESSAGE = { message: 'must be a Kafka topic name: letters, digits, ".", "_" and "-"' };
 
 /** Environment of the payment-orchestration service, validated at start-up (see docs/configuration.md). */
-export class PaymentOrchestrationConfig extends StripeConfig {
+export class PaymentOrchestrationConfig extends PayPalConfig {
   // NODE_ENV and AUTH_* (access tokens) are read by BaseServiceConfig, for every service.
 
   /**
@@ -54,6 +55,12 @@ export class PaymentOrchestrationConfig extends StripeConfig {
   @ValidateIf((config: PaymentOrchestrationConfig) => config.SERVICE_TOKEN_SIGNING_JWK !== undefined)
   @IsPrivateJwk()
   SERVICE_TOKEN_SIGNING_JWK?: string;
+
+  /** Which provider charges each kind of saved method (kind:provider, comma-separated); providers: stripe, paypal. */
+  @Parses('a comma-separated list of kind:provider with providers stripe or paypal, e.g. card:stripe,paypal:paypal', (text) =>
+    parsePspRoutes(text, ['stripe', 'paypal']),
+  )
+  PSP_ROUTES = DEFAULT_PSP_ROUTES;
 
   // --- The wallet ---
 

@@ -4,7 +4,7 @@ import { ApplyPspWebhook } from './apply-psp-webhook/apply-psp-webhook';
 import { AuthorizeAndCapture } from './authorize-and-capture/authorize-and-capture';
 import type { WalletInstruments } from './authorize-and-capture/wallet-instruments';
 import { PaymentEventStore } from './payments/store/payment-event-store';
-import type { PaymentServiceProvider } from './psp/psp.port';
+import type { PaymentServiceProviders } from './psp/payment-service-providers';
 import { ReconcilePayments } from './reconcile-payments/reconcile-payments';
 import { RefundPayment } from './refund-payment/refund-payment';
 import type { StepHandler } from './run-payment-steps/payment-step-worker';
@@ -17,7 +17,8 @@ import { PspWebhookInbox } from './webhooks/receive-psp-webhook/psp-webhook-inbo
 export interface PaymentDriverDependencies {
   readonly dataSource: DataSource;
   readonly logger: Logger;
-  readonly psp: PaymentServiceProvider;
+  /** The PSP port per provider, and which charges each kind of saved method. */
+  readonly providers: PaymentServiceProviders;
   readonly instruments: WalletInstruments;
   /** For the step worker's LISTEN connection; without it the worker polls only. */
   readonly databaseUrl?: string;
@@ -46,15 +47,15 @@ export interface PaymentDrivers {
  * (run by tsx, without decorator metadata, so without Nest's injection) share this one wiring.
  */
 export function createPaymentDrivers(deps: PaymentDriverDependencies): PaymentDrivers {
-  const { dataSource, logger, psp } = deps;
+  const { dataSource, logger, providers } = deps;
   const store = new PaymentEventStore(dataSource);
   const steps = new PaymentSteps(dataSource);
-  const authorize = new AuthorizeAndCapture(dataSource, store, steps, psp, deps.instruments, logger);
-  const refunds = new RefundPayment(dataSource, store, steps, psp, logger);
+  const authorize = new AuthorizeAndCapture(dataSource, store, steps, providers, deps.instruments, logger);
+  const refunds = new RefundPayment(dataSource, store, steps, providers, logger);
   const transfers = new TransferFunds(dataSource, store, steps, logger);
   const webhookInbox = deps.webhooks?.inbox ?? new PspWebhookInbox(dataSource);
   const applyWebhook = deps.webhooks?.apply ?? new ApplyPspWebhook(dataSource, store, webhookInbox, logger);
-  const reconcile = new ReconcilePayments(dataSource, store, psp, authorize, refunds, transfers, applyWebhook, logger);
+  const reconcile = new ReconcilePayments(dataSource, store, providers, authorize, refunds, transfers, applyWebhook, logger);
   const handlerFor = (step: StepName): StepHandler | undefined => {
     if (step === 'authorize') return (claimed) => authorize.run(claimed);
     if (step === 'confirm-funds') return (claimed) => transfers.onConfirmationDeadline(claimed);

@@ -23,8 +23,8 @@ import { PaymentConsumers } from './payment-consumers';
 import type { PaymentDrivers } from './payment-drivers';
 import { createPaymentDrivers } from './payment-drivers';
 import { PaymentEventStore } from './payments/store/payment-event-store';
-import type { PaymentServiceProvider } from './psp/psp.port';
-import { PAYMENT_SERVICE_PROVIDER } from './psp/psp.tokens';
+import type { PaymentServiceProviders } from './psp/payment-service-providers';
+import { PAYMENT_SERVICE_PROVIDERS } from './psp/psp.tokens';
 import { ReconcilePayments } from './reconcile-payments/reconcile-payments';
 import { RefundPayment } from './refund-payment/refund-payment';
 import { RefundsController } from './refund-payment/refunds.controller';
@@ -101,11 +101,11 @@ export class PaymentsModule {
         },
         {
           provide: PAYMENT_DRIVERS,
-          inject: [DataSource, LOGGER, PAYMENT_SERVICE_PROVIDER, WALLET_INSTRUMENTS, PspWebhookInbox, ApplyPspWebhook],
+          inject: [DataSource, LOGGER, PAYMENT_SERVICE_PROVIDERS, WALLET_INSTRUMENTS, PspWebhookInbox, ApplyPspWebhook],
           useFactory: (
             dataSource: DataSource,
             logger: Logger,
-            paymentServiceProvider: PaymentServiceProvider,
+            providers: PaymentServiceProviders,
             instruments: WalletInstruments,
             webhookInbox: PspWebhookInbox,
             applyWebhook: ApplyPspWebhook,
@@ -113,7 +113,7 @@ export class PaymentsModule {
             createPaymentDrivers({
               dataSource,
               logger,
-              psp: paymentServiceProvider,
+              providers,
               instruments,
               databaseUrl: config.DATABASE_URL,
               stepConcurrency: config.PAYMENT_STEP_CONCURRENCY,

@@ -14,3 +14,6 @@ export { noServiceToken, SignedServiceTokens } from './authorize-and-capture/ser
 export { stripeSettingsFrom } from './psp/stripe/stripe.config';
 export { createStripeClient } from './psp/stripe/stripe-client';
 export { StripePaymentServiceProvider } from './psp/stripe/stripe-payment-service-provider';
+export { payPalSettingsFrom } from './psp/paypal/paypal.config';
+export { createPaymentServiceProviders } from './psp/psp.module';
+export { parsePspRoutes } from './psp/payment-service-providers';

@@ -36,4 +36,23 @@ export class PspSimulatorConfig {
   @IsString()
   @Matches(/^\S+$/, { message: 'must be a file path (e.g. .cache/psp-simulator/state.jsonl) or none' })
   PSP_SIMULATOR_STATE_FILE = '.cache/psp-simulator/state.jsonl';
+
+  /** Where PayPal's webhooks go: payment-orchestration's PayPal endpoint by default. */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'must be an http(s) URL, e.g. http://127.0.0.1:3002/v1/webhooks/paypal' })
+  PAYPAL_SIMULATOR_WEBHOOK_URL?: string = 'http://127.0.0.1:3002/v1/webhooks/paypal';
+
+  /** The webhook id PayPal signs with (payment-orchestration reads the same variable). */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9-]{1,64}$/, { message: 'must be a PayPal webhook id (letters, digits and "-")' })
+  PAYPAL_WEBHOOK_ID?: string;
+
+  /** The OAuth client accepted (payment-orchestration reads the same variables); the simulator's own by default. */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9_-]{1,128}$/, { message: 'must be a PayPal client id' })
+  PAYPAL_CLIENT_ID?: string;
+
+  @IsOptional()
+  @Matches(/^\S{1,256}$/, { message: 'must be a PayPal client secret (no spaces)' })
+  PAYPAL_CLIENT_SECRET?: string;
 }

@@ -5,3 +5,8 @@ export type { FaultRule } from './faults/fault-plan';
 export type { ChargeObject, DisputeObject, PaymentIntentObject, PendingDebit, RecordedRequest, RefundObject } from './simulator-state';
 export { TEST_PAYMENT_METHODS } from './payment-methods/test-payment-methods';
 export * from './webhooks/webhook-receiver';
+export { PAYPAL_SIMULATOR_DEFAULTS, PAYPAL_TEST_VAULT_TOKENS, PayPalSimulator } from './paypal/paypal-simulator';
+export type { PayPalBehaviour, PayPalSnapshot } from './paypal/paypal-simulator';
+export type { PayPalCaptureObject, PayPalOrderObject, PayPalRefundObject, PayPalWebhookEvent } from './paypal/paypal-objects';
+export { signPayPalWebhook } from './paypal/paypal-webhooks';
+export { PAYPAL_SIMULATOR_CERTIFICATE, PAYPAL_SIMULATOR_PRIVATE_KEY } from './paypal/paypal-signing-key';

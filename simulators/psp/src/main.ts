@@ -18,9 +18,15 @@ async function main(): Promise<void> {
     apiKey: config.STRIPE_SECRET_KEY,
     holdMs: config.PSP_SIMULATOR_HOLD_MS,
     ...(config.PSP_SIMULATOR_STATE_FILE === 'none' ? {} : { stateFile: config.PSP_SIMULATOR_STATE_FILE }),
+    paypal: {
+      webhookUrl: config.PAYPAL_SIMULATOR_WEBHOOK_URL,
+      ...(config.PAYPAL_WEBHOOK_ID ? { webhookId: config.PAYPAL_WEBHOOK_ID } : {}),
+      ...(config.PAYPAL_CLIENT_ID ? { clientId: config.PAYPAL_CLIENT_ID } : {}),
+      ...(config.PAYPAL_CLIENT_SECRET ? { clientSecret: config.PAYPAL_CLIENT_SECRET } : {}),
+    },
   });
   process.stdout.write(
-    `psp-simulator listening on ${simulator.url}, webhooks to ${config.PSP_SIMULATOR_WEBHOOK_URL ?? '(nowhere)'}, state in ${config.PSP_SIMULATOR_STATE_FILE === 'none' ? 'memory' : config.PSP_SIMULATOR_STATE_FILE}\n`,
+    `psp-simulator listening on ${simulator.url}, webhooks to ${config.PSP_SIMULATOR_WEBHOOK_URL ?? '(nowhere)'} (Stripe) and ${config.PAYPAL_SIMULATOR_WEBHOOK_URL ?? '(nowhere)'} (PayPal), state in ${config.PSP_SIMULATOR_STATE_FILE === 'none' ? 'memory' : config.PSP_SIMULATOR_STATE_FILE}\n`,
   );
   const stop = (): void => {
     void simulator.close().then(() => process.exit(0));

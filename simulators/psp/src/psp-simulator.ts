@@ -13,6 +13,9 @@ import { IdempotencyStore } from './idempotency/idempotency-store';
 import { newId } from './ids';
 import { completePaymentIntent } from './payment-intents/complete-payment-intent';
 import { TEST_PAYMENT_METHODS } from './payment-methods/test-payment-methods';
+import { routePayPalControlRequest } from './paypal/paypal-control-routes';
+import type { PayPalSimulatorOptions } from './paypal/paypal-simulator';
+import { PayPalSimulator } from './paypal/paypal-simulator';
 import { failRefund } from './refunds/refund-routes';
 import { settleDueDebits } from './payment-intents/settle-debits';
 import type { ChargeObject, DisputeObject, PaymentIntentObject, PendingDebit, RecordedRequest, RefundObject } from './simulator-state';
@@ -47,6 +50,8 @@ export interface PspSimulatorOptions {
   stateFile?: string;
   /** How long a bank takes to answer a debit (SEPA, ACH), in simulated milliseconds; 3 days by default. */
   debitDelayMs?: number;
+  /** PayPal's side of the simulator (same server): where its webhooks go, its webhook id, OAuth client, token lifetime. */
+  paypal?: Pick<PayPalSimulatorOptions, 'webhookUrl' | 'webhookId' | 'clientId' | 'clientSecret' | 'tokenTtlSeconds'>;
 }
 
 export interface SimulatorSnapshot {
@@ -94,6 +99,8 @@ export interface PspSimulator {
   advanceClock(ms: number): string[];
   /** A saved card (`pm_...` id) behaves from now on like the test token `behavesLike` (e.g. `pm_card_chargeDeclined`). */
   aliasPaymentMethod(id: string, behavesLike: string): void;
+  /** PayPal's REST API subset on the same server (src/paypal): its state, webhooks and controls. */
+  readonly paypal: PayPalSimulator;
   reset(): void;
   close(): Promise<void>;
 }
@@ -187,6 +194,7 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
     outbox.reset();
     clock.reset();
     journal?.reset();
+    paypal.reset();
   };
 
   /** Holds an answer, as a stuck provider would; ends early if the client leaves or the simulator closes. */
@@ -202,6 +210,15 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       response.once('close', done);
       holds.signal.addEventListener('abort', done, { once: true });
     });
+
+  const paypal = new PayPalSimulator({
+    ...options.paypal,
+    holdMs,
+    faults,
+    hold,
+    ...(options.webhookRetries === undefined ? {} : { webhookRetries: options.webhookRetries }),
+    ...(options.webhookRetryDelayMs === undefined ? {} : { webhookRetryDelayMs: options.webhookRetryDelayMs }),
+  });
 
   const send = (response: ServerResponse, answer: ApiAnswer, headers: Record<string, string> = {}): void => {
     if (response.writableEnded || response.destroyed) return;
@@ -312,7 +329,7 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ControlError('the body must be a JSON object');
       let result: unknown;
       try {
-        result = await routeControlRequest(controlDependencies, method, path, body);
+        result = (await routePayPalControlRequest(paypal, method, path, body)) ?? (await routeControlRequest(controlDependencies, method, path, body));
       } finally {
         persist();
       }
@@ -331,6 +348,7 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       try {
         const rawBody = await readBody(request);
         if (url.pathname.startsWith('/__control/')) return await handleControl(response, method, url.pathname, rawBody);
+        if (paypal.handles(url.pathname)) return await paypal.handle(request, response, method, url.pathname, rawBody);
         return await handleApi(request, response, method, url.pathname, url.search.slice(1), rawBody);
       } catch (error) {
         if (error instanceof BodyTooLargeError)
@@ -345,6 +363,7 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  paypal.listening(`http://${host}:${port}`);
 
   return {
     url: `http://${host}:${port}`,
@@ -375,11 +394,12 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
     closeDispute: (disputeId, status) => persisted(() => snapshot(closeDispute(controlDependencies.context(), disputeId, status))),
     failRefund: (refundId, reason) => persisted(() => snapshot(failRefund(controlDependencies.context(), refundId, reason))),
     advanceClock,
+    paypal,
     reset,
     close: async () => {
       clearInterval(debitTimer);
       holds.abort();
-      await outbox.close();
+      await Promise.all([outbox.close(), paypal.close()]);
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -8,15 +8,23 @@ import { applyPspNews } from '../payments/apply-psp-news';
 import type { PaymentEventStore, StoredPayment } from '../payments/store/payment-event-store';
 import { PaymentVersionConflictError } from '../payments/store/payment-event-store';
 import { recordPspReference } from '../payments/store/payment-row';
-import type { PaymentServiceProvider, PspPayment } from '../psp/psp.port';
+import type { PaymentServiceProviders } from '../psp/payment-service-providers';
+import type { PspPayment } from '../psp/psp.port';
 import type { ClaimedStep, PaymentSteps } from '../run-payment-steps/payment-steps';
 import type { StepResult } from '../run-payment-steps/payment-step-worker';
 import { backoffMs } from '../run-payment-steps/payment-step-worker';
-import type { WalletInstruments } from './wallet-instruments';
+import type { PaymentInstrument, WalletInstruments } from './wallet-instruments';
 
 /** The PSP's idempotency key of a payment's step: the same for every retry, by any process, ever. */
 export function pspIdempotencyKey(paymentId: string, step: string): string {
   return `${paymentId}:${step}`;
+}
+
+/** What the provider charges for a saved method: its token (a PayPal account's vault id), and the customer it is saved on. */
+function chargeableSource(instrument: PaymentInstrument): { paymentMethod: string; customer?: string } | undefined {
+  if (instrument.kind === 'paypal') return instrument.vaultToken ? { paymentMethod: instrument.vaultToken } : undefined;
+  if (!instrument.pspToken && !instrument.customer) return undefined;
+  return { paymentMethod: instrument.pspToken ?? '', ...(instrument.customer ? { customer: instrument.customer } : {}) };
 }
 
 /** Credentials problems are ours: keep retrying (and alerting) rather than fail every payment. */
@@ -41,7 +49,7 @@ export class AuthorizeAndCapture {
     private readonly dataSource: DataSource,
     private readonly store: PaymentEventStore,
     private readonly steps: PaymentSteps,
-    private readonly psp: PaymentServiceProvider,
+    private readonly providers: PaymentServiceProviders,
     private readonly instruments: WalletInstruments,
     private readonly logger: Logger,
     private readonly now: () => Date = () => new Date(),
@@ -61,15 +69,18 @@ export class AuthorizeAndCapture {
     const lookup = await this.instruments.lookup(state.payerId, state.paymentMethodId, state.app);
     if (lookup.outcome === 'unavailable') return this.retry(step, lookup.reason);
     if (lookup.outcome === 'refused') return this.fail(state, lookup.code);
-    if (!lookup.instrument.pspToken && !lookup.instrument.customer) return this.fail(state, 'payment_method_not_supported');
+    // The provider is chosen by the kind of saved method (PSP_ROUTES): a card through Stripe, a PayPal account through PayPal.
+    const psp = this.providers.forMethodKind(lookup.instrument.kind);
+    const source = chargeableSource(lookup.instrument);
+    if (!psp || !source) return this.fail(state, 'payment_method_not_supported');
 
-    const result = await this.psp.createPayment({
+    const result = await psp.createPayment({
       idempotencyKey: pspIdempotencyKey(state.paymentId, 'authorize'),
       paymentId: state.paymentId,
       amount: state.amount,
       currency: state.currency,
-      paymentMethod: lookup.instrument.pspToken ?? '',
-      ...(lookup.instrument.customer ? { customer: lookup.instrument.customer } : {}),
+      paymentMethod: source.paymentMethod,
+      ...(source.customer ? { customer: source.customer } : {}),
       captureMethod: state.captureMethod,
       // The payer confirmed in the app; we charge their saved method without them on the page.
       offSession: true,

@@ -50,6 +50,7 @@ export class HttpWalletInstruments implements WalletInstruments {
           kind: body.kind ?? 'unknown',
           ...(credentials.pspToken ? { pspToken: credentials.pspToken } : {}),
           ...(credentials.customer ? { customer: credentials.customer } : {}),
+          ...(credentials.vaultToken ? { vaultToken: credentials.vaultToken } : {}),
         },
       };
     }

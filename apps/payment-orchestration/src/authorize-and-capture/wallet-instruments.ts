@@ -8,6 +8,8 @@ export interface PaymentInstrument {
   readonly kind: string;
   readonly pspToken?: string;
   readonly customer?: string;
+  /** A PayPal account's vault id (Vault v3 payment token), which PayPal charges. */
+  readonly vaultToken?: string;
 }
 
 export type InstrumentLookup =

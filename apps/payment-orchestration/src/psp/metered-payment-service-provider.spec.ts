@@ -18,7 +18,7 @@ describe('PSP error classes', () => {
 describe('the metered PSP port', () => {
   const payment = { provider: 'test', id: 'pi_1' } as PspPayment;
   const inner = (createPayment: () => Promise<PspResult<PspPayment>>): PaymentServiceProvider =>
-    ({ provider: 'test', createPayment, parseWebhook: () => ({ id: 'evt_1' }) }) as unknown as PaymentServiceProvider;
+    ({ provider: 'test', createPayment, verifyWebhook: () => Promise.resolve({ id: 'evt_1' }) }) as unknown as PaymentServiceProvider;
   const request = {
     idempotencyKey: 'p1:authorize',
     paymentId: 'p1',
@@ -35,7 +35,7 @@ describe('the metered PSP port', () => {
     expect(await metered.createPayment(request)).toEqual({ outcome: 'succeeded', value: payment });
     const declined = new MeteredPaymentServiceProvider(inner(async () => ({ outcome: 'declined', code: 'card_declined' })));
     expect(await declined.createPayment(request)).toEqual({ outcome: 'declined', code: 'card_declined' });
-    expect(metered.parseWebhook(Buffer.from('{}'), 'sig')).toEqual({ id: 'evt_1' });
+    await expect(metered.verifyWebhook(Buffer.from('{}'), { 'stripe-signature': 'sig' })).resolves.toEqual({ id: 'evt_1' });
   });
 
   it('lets an adapter bug through', async () => {

@@ -12,6 +12,7 @@ import type {
   PspResult,
   PspWebhookEvent,
   RefundPaymentRequest,
+  WebhookHeaders,
 } from './psp.port';
 
 /**
@@ -68,7 +69,7 @@ export type PspOperation =
 
 /**
  * The PSP port measured: every call's latency and every failure's class, whatever the adapter.
- * Webhook parsing is local (a signature check), not a call to the provider: passed through.
+ * Webhook verification is a signature check (a certificate fetch at most), not a payment call: passed through.
  */
 export class MeteredPaymentServiceProvider implements PaymentServiceProvider {
   readonly provider: string;
@@ -105,8 +106,8 @@ export class MeteredPaymentServiceProvider implements PaymentServiceProvider {
     return this.measure('retrieve_refund', () => this.inner.retrieveRefund(pspRefundId));
   }
 
-  parseWebhook(rawBody: Buffer, signatureHeader: string | undefined): PspWebhookEvent {
-    return this.inner.parseWebhook(rawBody, signatureHeader);
+  verifyWebhook(rawBody: Buffer, headers: WebhookHeaders): Promise<PspWebhookEvent> {
+    return this.inner.verifyWebhook(rawBody, headers);
   }
 
   private async measure<T>(operation: PspOperation, call: () => Promise<PspResult<T>>): Promise<PspResult<T>> {

@@ -1,8 +1,7 @@
 import type { DisputeObservation, PspObservation, RefundObservation } from '@pay/payments-domain';
 
 /**
- * The payment service provider port: what orchestration asks of a PSP (Stripe first, PayPal
- * later) and what it gets back, in our words. Every mutating call carries the caller's
+ * The payment service provider port: what orchestration asks of a PSP (Stripe, PayPal) and what it gets back, in our words. Every mutating call carries the caller's
  * idempotency key, derived from our own ids (e.g. `<paymentId>:authorize`), so that a retry —
  * by the SDK, by us after a timeout, or after a crash — can never charge twice.
  */
@@ -22,11 +21,15 @@ export interface PaymentServiceProvider {
   /** The provider's current view of a refund (reconciliation of refunds left pending). */
   retrieveRefund(pspRefundId: string): Promise<PspResult<PspRefund>>;
   /**
-   * Verifies a webhook's signature over the raw bytes received and reads it. Throws
-   * WebhookSignatureError for a body not signed by the provider with our secret, or too old.
+   * Verifies a webhook's signature over the raw bytes received (with the request's headers, lower
+   * case) and reads it. Rejects with WebhookSignatureError for a body not signed by the provider
+   * for our endpoint, or too old.
    */
-  parseWebhook(rawBody: Buffer, signatureHeader: string | undefined): PspWebhookEvent;
+  verifyWebhook(rawBody: Buffer, headers: WebhookHeaders): Promise<PspWebhookEvent>;
 }
+
+/** A webhook request's headers, names in lower case (as Node gives them). */
+export type WebhookHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
 export interface CreatePaymentRequest {
   readonly idempotencyKey: string;

@@ -1,2 +1,2 @@
-/** Injection token of the PaymentServiceProvider port; tests bind another adapter to it. */
-export const PAYMENT_SERVICE_PROVIDER = Symbol('PaymentServiceProvider');
+/** Injection token of the PSP port per provider (PaymentServiceProviders); tests bind other adapters to it. */
+export const PAYMENT_SERVICE_PROVIDERS = Symbol('PaymentServiceProviders');

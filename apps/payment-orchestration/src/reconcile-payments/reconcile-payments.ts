@@ -6,7 +6,7 @@ import type { PspNewsOutcome } from '../payments/apply-psp-news';
 import { applyPspNews } from '../payments/apply-psp-news';
 import type { PaymentEventStore } from '../payments/store/payment-event-store';
 import type { PaymentRow } from '../payments/store/payment-row';
-import type { PaymentServiceProvider } from '../psp/psp.port';
+import type { PaymentServiceProviders } from '../psp/payment-service-providers';
 import type { RefundPayment } from '../refund-payment/refund-payment';
 import { refundStep } from '../refund-payment/refund-payment';
 import type { StepResult } from '../run-payment-steps/payment-step-worker';
@@ -62,7 +62,7 @@ export class ReconcilePayments {
   constructor(
     private readonly dataSource: DataSource,
     private readonly store: PaymentEventStore,
-    private readonly psp: PaymentServiceProvider,
+    private readonly providers: PaymentServiceProviders,
     private readonly authorize: AuthorizeAndCapture,
     private readonly refunds: RefundPayment,
     private readonly transfers: TransferFunds,
@@ -121,7 +121,9 @@ export class ReconcilePayments {
       if (row.status !== 'initiated') return { kind: 'conflict', reason: `status ${row.status} without a provider reference` };
       return this.redrive(row.payment_id, () => this.authorize.run({ paymentId: row.payment_id, step: 'authorize', attempts: 1 }));
     }
-    const retrieved = await this.psp.retrievePayment(row.reference);
+    const psp = this.providers.named(row.provider ?? '');
+    if (!psp) return { kind: 'conflict', reason: `no adapter for provider ${row.provider ?? '(none)'}` };
+    const retrieved = await psp.retrievePayment(row.reference);
     if (retrieved.outcome !== 'succeeded') return { kind: 'pending', reason: `retrieve ${row.reference}: ${retrieved.outcome}` };
     return fromObservation(
       await applyPspNews(this.store, row.payment_id, { about: 'payment', provider: retrieved.value.provider, observation: retrieved.value.observation }),
@@ -144,7 +146,12 @@ export class ReconcilePayments {
         );
         continue;
       }
-      const retrieved = await this.psp.retrieveRefund(pspRefundId);
+      const psp = this.providers.named(row.provider ?? '');
+      if (!psp) {
+        findings.push({ kind: 'conflict', reason: `no adapter for provider ${row.provider ?? '(none)'}` });
+        continue;
+      }
+      const retrieved = await psp.retrieveRefund(pspRefundId);
       if (retrieved.outcome !== 'succeeded') findings.push({ kind: 'pending', reason: `retrieve refund ${pspRefundId}: ${retrieved.outcome}` });
       else findings.push(fromObservation(await applyPspNews(this.store, row.payment_id, { about: 'refund', observation: retrieved.value.observation })));
     }

@@ -12,7 +12,8 @@ import { applyPspNews } from '../payments/apply-psp-news';
 import { idempotencyKeys } from '../payments/idempotency-keys';
 import type { PaymentEventStore } from '../payments/store/payment-event-store';
 import { isLostAppendRace } from '../payments/store/payment-event-store';
-import type { PaymentServiceProvider, PspRefund } from '../psp/psp.port';
+import type { PaymentServiceProviders } from '../psp/payment-service-providers';
+import type { PspRefund } from '../psp/psp.port';
 import type { ClaimedStep, PaymentSteps, StepName } from '../run-payment-steps/payment-steps';
 import type { StepResult } from '../run-payment-steps/payment-step-worker';
 import { backoffMs } from '../run-payment-steps/payment-step-worker';
@@ -71,7 +72,7 @@ export class RefundPayment {
     private readonly dataSource: DataSource,
     private readonly store: PaymentEventStore,
     private readonly steps: PaymentSteps,
-    private readonly psp: PaymentServiceProvider,
+    private readonly providers: PaymentServiceProviders,
     private readonly logger: Logger,
   ) {}
 
@@ -106,8 +107,8 @@ export class RefundPayment {
       const stored = await this.store.loadStored(request.paymentId, sql, true);
       const payment = stored?.payment;
       if (!stored || !payment) return { outcome: 'refused', refusal: new RefundRefusal(404, 'PAYMENT_NOT_FOUND', 'no payment has this id') };
-      // Refunded through the PSP port: a payment it does not hold (a transfer from the wallet) is not.
-      if (payment.state.provider !== undefined && payment.state.provider !== this.psp.provider) {
+      // Refunded through the PSP port of the provider holding it: a payment no PSP holds (a transfer from the wallet) is not.
+      if (payment.state.provider !== undefined && this.providers.named(payment.state.provider) === undefined) {
         return {
           outcome: 'refused',
           refusal: new RefundRefusal(
@@ -162,7 +163,9 @@ export class RefundPayment {
     const payment = await this.store.load(step.paymentId);
     const refund = payment ? findRefund(payment.state, refundId) : undefined;
     if (!payment || refund?.status !== 'pending' || !payment.state.reference) return { outcome: 'done' };
-    const result = await this.psp.refundPayment({
+    const psp = payment.state.provider === undefined ? undefined : this.providers.named(payment.state.provider);
+    if (!psp) return { outcome: 'done' };
+    const result = await psp.refundPayment({
       idempotencyKey: pspIdempotencyKey(payment.id, `refund:${refundId}`),
       pspPaymentId: payment.state.reference,
       refundId,

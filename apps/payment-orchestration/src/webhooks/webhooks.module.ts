@@ -5,15 +5,16 @@ import { LOGGER } from '@pay/platform';
 import { DataSource } from 'typeorm';
 import { ApplyPspWebhook } from '../apply-psp-webhook/apply-psp-webhook';
 import { PaymentEventStore } from '../payments/store/payment-event-store';
-import type { PaymentServiceProvider } from '../psp/psp.port';
-import { PAYMENT_SERVICE_PROVIDER } from '../psp/psp.tokens';
+import type { PaymentServiceProviders } from '../psp/payment-service-providers';
+import { PAYMENT_SERVICE_PROVIDERS } from '../psp/psp.tokens';
+import { PayPalWebhookController } from './receive-psp-webhook/paypal-webhook.controller';
 import { PspWebhookInbox } from './receive-psp-webhook/psp-webhook-inbox';
 import { ReceivePspWebhook } from './receive-psp-webhook/receive-psp-webhook';
 import { StripeWebhookController } from './receive-psp-webhook/stripe-webhook.controller';
 
 /**
  * PSP webhooks: received, recorded once, applied to their payments. Given the module that
- * provides the PSP port (StripeModule.forRoot), so tests and the service choose the adapter.
+ * provides the PSP ports (PspModule.forRoot, or StripeModule.forRoot in Stripe's tests), so tests and the service choose the adapter.
  * Needs the platform's DataSource and LOGGER, and the HTTP app created with `rawBody: true`
  * (the signature covers the raw bytes).
  */
@@ -23,7 +24,7 @@ export class WebhooksModule {
     return {
       module: WebhooksModule,
       imports: [psp],
-      controllers: [StripeWebhookController],
+      controllers: [StripeWebhookController, PayPalWebhookController],
       providers: [
         { provide: PspWebhookInbox, inject: [DataSource], useFactory: (dataSource: DataSource) => new PspWebhookInbox(dataSource) },
         { provide: PaymentEventStore, inject: [DataSource], useFactory: (dataSource: DataSource) => new PaymentEventStore(dataSource) },
@@ -35,9 +36,9 @@ export class WebhooksModule {
         },
         {
           provide: ReceivePspWebhook,
-          inject: [PAYMENT_SERVICE_PROVIDER, PspWebhookInbox, LOGGER, ApplyPspWebhook],
-          useFactory: (psp: PaymentServiceProvider, inbox: PspWebhookInbox, logger: Logger, applier: ApplyPspWebhook) =>
-            new ReceivePspWebhook(psp, inbox, logger, applier),
+          inject: [PAYMENT_SERVICE_PROVIDERS, PspWebhookInbox, LOGGER, ApplyPspWebhook],
+          useFactory: (providers: PaymentServiceProviders, inbox: PspWebhookInbox, logger: Logger, applier: ApplyPspWebhook) =>
+            new ReceivePspWebhook(providers, inbox, logger, applier),
         },
       ],
       exports: [ApplyPspWebhook, PspWebhookInbox],

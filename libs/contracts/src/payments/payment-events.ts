@@ -41,7 +41,7 @@ abstract class MoneyMovementData extends PaymentEventData {
   @Type(() => Counterparty)
   counterparty!: Counterparty;
 
-  /** The provider holding the money (`stripe`, `wallet`) and its reference (PaymentIntent, reservation). */
+  /** The provider holding the money (`stripe`, `paypal`, `wallet`) and its reference (PaymentIntent, PayPal order, reservation). */
   @Matches(CODE, CODE_MESSAGE('provider'))
   provider!: string;
 

@@ -11,6 +11,7 @@ import type {
   PspResult,
   PspWebhookEvent,
   RefundPaymentRequest,
+  WebhookHeaders,
 } from '../psp.port';
 import { WebhookSignatureError } from '../psp.port';
 import { AmountOutOfRangeError, toStripeAmount } from './stripe-amounts';
@@ -142,6 +143,12 @@ export class StripePaymentServiceProvider implements PaymentServiceProvider {
         ),
       ),
     );
+  }
+
+  /** The port's webhook check: Stripe signs with the one `Stripe-Signature` header. */
+  async verifyWebhook(rawBody: Buffer, headers: WebhookHeaders): Promise<PspWebhookEvent> {
+    const signature = headers['stripe-signature'];
+    return this.parseWebhook(rawBody, Array.isArray(signature) ? signature[0] : signature);
   }
 
   parseWebhook(rawBody: Buffer, signatureHeader: string | undefined): PspWebhookEvent {

@@ -1,12 +1,13 @@
 import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { MeteredPaymentServiceProvider } from '../metered-payment-service-provider';
-import { PAYMENT_SERVICE_PROVIDER } from '../psp.tokens';
+import { PaymentServiceProviders } from '../payment-service-providers';
+import { PAYMENT_SERVICE_PROVIDERS } from '../psp.tokens';
 import type { StripeSettings } from './stripe.config';
 import { createStripeClient } from './stripe-client';
 import { StripePaymentServiceProvider } from './stripe-payment-service-provider';
 
-/** Provides the PSP port on Stripe (or the simulator, by the settings), measured (latency, errors by class). */
+/** Provides the PSP port on Stripe alone (or the simulator, by the settings), measured (latency, errors by class), for every kind of method: tests of Stripe. The service uses PspModule. */
 @Module({})
 export class StripeModule {
   static forRoot(settings: StripeSettings): DynamicModule {
@@ -14,11 +15,12 @@ export class StripeModule {
       module: StripeModule,
       providers: [
         {
-          provide: PAYMENT_SERVICE_PROVIDER,
-          useFactory: () => new MeteredPaymentServiceProvider(new StripePaymentServiceProvider(createStripeClient(settings), settings)),
+          provide: PAYMENT_SERVICE_PROVIDERS,
+          useFactory: () =>
+            PaymentServiceProviders.only(new MeteredPaymentServiceProvider(new StripePaymentServiceProvider(createStripeClient(settings), settings))),
         },
       ],
-      exports: [PAYMENT_SERVICE_PROVIDER],
+      exports: [PAYMENT_SERVICE_PROVIDERS],
     };
   }
 }

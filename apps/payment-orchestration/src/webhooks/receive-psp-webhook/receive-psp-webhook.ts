@@ -1,6 +1,8 @@
 import type { Logger } from '@pay/observability';
 import type { ApplyPspWebhook } from '../../apply-psp-webhook/apply-psp-webhook';
-import type { PaymentServiceProvider } from '../../psp/psp.port';
+import type { PaymentServiceProviders } from '../../psp/payment-service-providers';
+import type { WebhookHeaders } from '../../psp/psp.port';
+import { WebhookSignatureError } from '../../psp/psp.port';
 import type { PspWebhookInbox } from './psp-webhook-inbox';
 
 export interface WebhookReceipt {
@@ -17,15 +19,17 @@ export interface WebhookReceipt {
  */
 export class ReceivePspWebhook {
   constructor(
-    private readonly psp: PaymentServiceProvider,
+    private readonly providers: PaymentServiceProviders,
     private readonly inbox: PspWebhookInbox,
     private readonly logger: Logger,
     private readonly applier?: ApplyPspWebhook,
   ) {}
 
-  /** Throws WebhookSignatureError for a webhook that is not provably from the provider. */
-  async receive(rawBody: Buffer, signatureHeader: string | undefined): Promise<WebhookReceipt> {
-    const event = this.psp.parseWebhook(rawBody, signatureHeader);
+  /** Throws WebhookSignatureError for a webhook that is not provably from the provider (whose endpoint it came to). */
+  async receive(provider: string, rawBody: Buffer, headers: WebhookHeaders): Promise<WebhookReceipt> {
+    const psp = this.providers.named(provider);
+    if (!psp) throw new WebhookSignatureError(`no ${provider} adapter here`);
+    const event = await psp.verifyWebhook(rawBody, headers);
     const recorded = await this.inbox.record(event);
     // Ids and types only: payloads may carry personal data.
     this.logger.info(

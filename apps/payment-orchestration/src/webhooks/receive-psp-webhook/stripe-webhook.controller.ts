@@ -38,7 +38,7 @@ export class StripeWebhookController {
       });
     }
     try {
-      return await this.receivePspWebhook.receive(rawBody, signature);
+      return await this.receivePspWebhook.receive('stripe', rawBody, { 'stripe-signature': signature });
     } catch (error) {
       if (error instanceof WebhookSignatureError) throw new BadRequestException({ code: error.code, message: error.message });
       throw error;

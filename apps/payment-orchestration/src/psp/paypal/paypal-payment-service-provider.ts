@@ -1,0 +1,224 @@
+import type { ApiResponse, Client } from '@paypal/paypal-server-sdk';
+import {
+  ApiError,
+  CheckoutPaymentIntent,
+  OrdersController,
+  OrderStatus,
+  PaymentInitiator,
+  PaymentsController,
+  StoredPaymentSourceUsageType,
+  UsagePattern,
+} from '@paypal/paypal-server-sdk';
+import type {
+  CancelPaymentRequest,
+  CapturePaymentRequest,
+  ConfirmPaymentRequest,
+  CreatePaymentRequest,
+  PaymentServiceProvider,
+  PspFailure,
+  PspPayment,
+  PspRefund,
+  PspResult,
+  PspWebhookEvent,
+  RefundPaymentRequest,
+  WebhookHeaders,
+} from '../psp.port';
+import { WebhookSignatureError } from '../psp.port';
+import { PayPalAmountError, toPayPalValue } from './paypal-amounts';
+import type { PayPalTokenCache } from './paypal-client';
+import { toPayPalFailure } from './paypal-error-mapping';
+import { orderToPspPayment, refundCustomId, refundToPspRefund, webhookSubjectOf } from './paypal-objects';
+import { PAYPAL_PROVIDER } from './paypal-status';
+import type { PayPalWebhookVerifier } from './paypal-webhook-verifier';
+
+/** PayPal accepts PayPal-Request-Id values of up to 108 characters. */
+const REQUEST_ID = /^[\x21-\x7e]{1,100}$/;
+const REPRESENTATION = 'return=representation';
+
+const rejectedInput = (code: string, reason: string): PspFailure => ({ outcome: 'rejected', code, reason });
+
+function invalidToken(error: unknown): boolean {
+  if (!(error instanceof ApiError) || error.statusCode !== 401) return false;
+  const body = typeof error.body === 'string' ? error.body : '';
+  return body.includes('invalid_token');
+}
+
+/**
+ * The PSP port on PayPal's Orders v2 and Payments v2, through the official SDK
+ * (`@paypal/paypal-server-sdk`). A payment is an order paid by the person's vaulted PayPal account
+ * (`payment_source.paypal.vault_id`, merchant-initiated): PayPal captures it in the create call
+ * (a single-step order), or, when the order comes back APPROVED, we capture it. Every POST sends
+ * a PayPal-Request-Id derived from the caller's idempotency key (the create: the key itself; its
+ * capture: `<key>:capture`), so a retry by the SDK, by us after a timeout, or after a crash gets
+ * PayPal's first answer and never pays twice. The order id is the payment's reference.
+ */
+export class PayPalPaymentServiceProvider implements PaymentServiceProvider {
+  readonly provider = PAYPAL_PROVIDER;
+  private readonly orders: OrdersController;
+  private readonly payments: PaymentsController;
+
+  constructor(
+    client: Client,
+    private readonly tokens: PayPalTokenCache,
+    private readonly verifier: PayPalWebhookVerifier,
+    private readonly live: boolean,
+  ) {
+    this.orders = new OrdersController(client);
+    this.payments = new PaymentsController(client);
+  }
+
+  createPayment(request: CreatePaymentRequest): Promise<PspResult<PspPayment>> {
+    if (request.captureMethod === 'manual') return Promise.resolve(rejectedInput('capture_method_not_supported', 'PayPal payments are captured at once here'));
+    if (!request.paymentMethod)
+      return Promise.resolve(rejectedInput('payment_method_missing', "a PayPal payment needs the vault id of the payer's PayPal account"));
+    return this.mutate(request.idempotencyKey, async () => {
+      const created = await this.call(() =>
+        this.orders.createOrder({
+          paypalRequestId: request.idempotencyKey,
+          prefer: REPRESENTATION,
+          body: {
+            intent: CheckoutPaymentIntent.Capture,
+            purchaseUnits: [
+              {
+                referenceId: 'default',
+                customId: request.paymentId,
+                amount: { currencyCode: request.currency, value: toPayPalValue(request.amount, request.currency) },
+                ...(request.description ? { description: request.description.slice(0, 127) } : {}),
+              },
+            ],
+            paymentSource: {
+              paypal: {
+                vaultId: request.paymentMethod,
+                // We charge a saved account with the person away: a merchant-initiated, unscheduled payment.
+                storedCredential: {
+                  paymentInitiator: PaymentInitiator.Merchant,
+                  usage: StoredPaymentSourceUsageType.Subsequent,
+                  usagePattern: UsagePattern.UnscheduledPostpaid,
+                },
+              },
+            },
+          },
+        }),
+      );
+      if (created.status !== OrderStatus.Approved || !created.id) return orderToPspPayment(created);
+      const orderId = created.id;
+      return orderToPspPayment(
+        await this.call(() => this.orders.captureOrder({ id: orderId, paypalRequestId: `${request.idempotencyKey}:capture`, prefer: REPRESENTATION })),
+      );
+    });
+  }
+
+  confirmPayment(_request: ConfirmPaymentRequest): Promise<PspResult<PspPayment>> {
+    return Promise.resolve(rejectedInput('not_supported', 'a PayPal order paid with a vaulted account has no confirmation step'));
+  }
+
+  /** Captures an APPROVED order (the whole amount: one capture per order). */
+  capturePayment(request: CapturePaymentRequest): Promise<PspResult<PspPayment>> {
+    if (request.amount !== undefined) return Promise.resolve(rejectedInput('partial_capture_not_supported', 'a PayPal order is captured whole here'));
+    return this.mutate(request.idempotencyKey, async () =>
+      orderToPspPayment(
+        await this.call(() => this.orders.captureOrder({ id: request.pspPaymentId, paypalRequestId: request.idempotencyKey, prefer: REPRESENTATION })),
+      ),
+    );
+  }
+
+  cancelPayment(_request: CancelPaymentRequest): Promise<PspResult<PspPayment>> {
+    return Promise.resolve(rejectedInput('not_supported', 'an uncaptured PayPal order expires by itself; nothing to cancel'));
+  }
+
+  async retrievePayment(pspPaymentId: string): Promise<PspResult<PspPayment>> {
+    try {
+      return { outcome: 'succeeded', value: orderToPspPayment(await this.call(() => this.orders.getOrder({ id: pspPaymentId }))) };
+    } catch (error) {
+      return toPayPalFailure(error);
+    }
+  }
+
+  async retrieveRefund(pspRefundId: string): Promise<PspResult<PspRefund>> {
+    try {
+      return { outcome: 'succeeded', value: refundToPspRefund(await this.call(() => this.payments.getRefund({ refundId: pspRefundId }))) };
+    } catch (error) {
+      return toPayPalFailure(error);
+    }
+  }
+
+  /** Refunds the order's capture (all that is left, or `amount`); our ids travel in the refund's custom_id. */
+  refundPayment(request: RefundPaymentRequest): Promise<PspResult<PspRefund>> {
+    return this.mutate(request.idempotencyKey, async () => {
+      const order = await this.call(() => this.orders.getOrder({ id: request.pspPaymentId }));
+      const capture = order.purchaseUnits?.[0]?.payments?.captures?.[0];
+      if (!capture?.id) throw new NotCapturedError();
+      const captureId = capture.id;
+      const currency = capture.amount?.currencyCode ?? order.purchaseUnits?.[0]?.amount?.currencyCode ?? '';
+      const refund = await this.call(() =>
+        this.payments.refundCapturedPayment({
+          captureId,
+          paypalRequestId: request.idempotencyKey,
+          prefer: REPRESENTATION,
+          body: {
+            ...(request.amount === undefined ? {} : { amount: { currencyCode: currency, value: toPayPalValue(request.amount, currency) } }),
+            customId: refundCustomId(request.paymentId, request.refundId),
+          },
+        }),
+      );
+      return refundToPspRefund(refund, request.pspPaymentId);
+    });
+  }
+
+  async verifyWebhook(rawBody: Buffer, headers: WebhookHeaders): Promise<PspWebhookEvent> {
+    await this.verifier.verify(rawBody, headers);
+    let event: { id?: unknown; event_type?: unknown; create_time?: unknown; resource_type?: unknown; resource?: unknown };
+    try {
+      event = JSON.parse(rawBody.toString('utf8')) as typeof event;
+    } catch {
+      throw new WebhookSignatureError('unreadable webhook: the signed body is not JSON');
+    }
+    if (typeof event.id !== 'string' || typeof event.event_type !== 'string' || typeof event.resource_type !== 'string')
+      throw new WebhookSignatureError('unreadable webhook: no id, event_type or resource_type');
+    let subject;
+    try {
+      subject = webhookSubjectOf(event.resource_type, event.resource);
+    } catch (error) {
+      if (error instanceof PayPalAmountError) throw new WebhookSignatureError(`unreadable webhook: ${error.message}`);
+      throw error;
+    }
+    const created = typeof event.create_time === 'string' ? new Date(event.create_time) : new Date(Number.NaN);
+    return {
+      provider: PAYPAL_PROVIDER,
+      id: event.id,
+      type: event.event_type,
+      createdAt: Number.isNaN(created.getTime()) ? new Date() : created,
+      livemode: this.live,
+      subject,
+      payload: event,
+    };
+  }
+
+  /** One SDK call; a token PayPal no longer takes (revoked before its expiry) is dropped and the call made once more with a new one. */
+  private async call<T>(run: () => Promise<ApiResponse<T>>): Promise<T> {
+    try {
+      return (await run()).result;
+    } catch (error) {
+      if (!invalidToken(error) || !this.tokens.current) throw error;
+      this.tokens.current.expiry = 0n;
+      return (await run()).result;
+    }
+  }
+
+  private async mutate<T>(idempotencyKey: string, work: () => Promise<T>): Promise<PspResult<T>> {
+    if (!REQUEST_ID.test(idempotencyKey)) return rejectedInput('invalid_idempotency_key', 'the idempotency key must be 1 to 100 printable ASCII characters');
+    try {
+      return { outcome: 'succeeded', value: await work() };
+    } catch (error) {
+      if (error instanceof PayPalAmountError) return rejectedInput('amount_out_of_range', error.message);
+      if (error instanceof NotCapturedError) return rejectedInput('not_captured', error.message);
+      return toPayPalFailure(error);
+    }
+  }
+}
+
+class NotCapturedError extends Error {
+  constructor() {
+    super('the PayPal order has no capture to refund');
+  }
+}
