@@ -13,7 +13,7 @@ import type { PayPalSettings } from './paypal.config';
  * The SDK has no base-URL option (only its Sandbox and Production environments), but it takes an
  * `httpsAgent` (httpClientOptions): this agent keeps the SDK's requests, paths, headers and
  * OAuth as they are and only chooses where the bytes go — plain TCP for an http origin (the
- * simulator), TLS to that host for an https one (a proxy). ADR 0009 says why.
+ * simulator), TLS to that host for an https one (a proxy). ADR 0011 says why.
  */
 function redirectingAgent(apiUrl: string): HttpsAgent {
   const target = new URL(apiUrl);

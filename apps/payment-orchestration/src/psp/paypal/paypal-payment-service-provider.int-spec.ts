@@ -1,6 +1,6 @@
 /**
  * The PayPal adapter through the real `@paypal/paypal-server-sdk`, pointed at the PSP simulator
- * (the SDK's httpsAgent, ADR 0009): OAuth and its refresh, single-step orders with a vaulted
+ * (the SDK's httpsAgent, ADR 0011): OAuth and its refresh, single-step orders with a vaulted
  * PayPal account, declines, 5xx and timeouts retried with the same PayPal-Request-Id (never a
  * second capture), refunds, look-ups, and webhooks verified with the certificate. Needs no
  * PostgreSQL or Kafka, but opens ports; hence the integration tier.
