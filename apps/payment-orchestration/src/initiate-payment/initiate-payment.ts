@@ -305,12 +305,7 @@ export class InitiatePayment {
        RETURNING a.unconfirmed_payments AS payments, a.unconfirmed_amount::text AS amount`,
       key,
     );
-    const refusal = cumulativeStepUpRefusal(
-      { payments: spent.payments, amount: BigInt(spent.amount) },
-      amount,
-      currency,
-      this.settings.cumulativeStepUp,
-    );
+    const refusal = cumulativeStepUpRefusal({ payments: spent.payments, amount: BigInt(spent.amount) }, amount, currency, this.settings.cumulativeStepUp);
     if (refusal) return refusal;
     await sql.query(
       `UPDATE step_up_allowances SET unconfirmed_payments = unconfirmed_payments + 1, unconfirmed_amount = unconfirmed_amount + $3::bigint, updated_at = now()
