@@ -5,7 +5,7 @@ export type { KafkaInfo } from './kafka';
 export { ensureKafka, ensureTopics, stopKafka } from './kafka';
 export type { BrokerSecurity, ScramUser } from './kafka';
 export { brokerFiles, isKafkaBroker, KAFKA_HOST, scramClient, startPrivateBroker } from './kafka';
-export { freePortPair } from './test-kafka';
+export { freePortPair } from './kafka';
 export { signal, waitForExit } from './local-process';
 export type { PostgresInfo } from './postgres';
 export { ensurePostgres, LOCAL_DATABASE_URL } from './postgres';

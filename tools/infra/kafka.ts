@@ -12,6 +12,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
@@ -646,4 +647,32 @@ async function warnOnPartitionMismatch(admin: Admin, specs: TopicSpec[], log: Lo
       log(`kafka: WARNING topic ${spec.name} has ${count} partitions, libs/contracts declares ${spec.partitions}`);
     }
   }
+}
+
+/** A port whose next one is free too: the broker's controller listens there. */
+export async function freePortPair(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    const port = await listenBriefly(0);
+    if (
+      port < 65535 &&
+      (await listenBriefly(port + 1).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return port;
+  }
+  throw new Error('Found no two consecutive free TCP ports on 127.0.0.1 for the test broker.');
+}
+
+function listenBriefly(port: number): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(port, HOST, () => {
+      const address = server.address();
+      const bound = typeof address === 'object' && address !== null ? address.port : port;
+      server.close(() => done(bound));
+    });
+  });
 }

@@ -10,9 +10,8 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
-import { brokerFiles, ensureTopics, isKafkaBroker, KAFKA_HOST, startPrivateBroker } from './kafka';
+import { brokerFiles, ensureTopics, freePortPair, isKafkaBroker, KAFKA_HOST, startPrivateBroker } from './kafka';
 import { isAlive, signal, waitForExit } from './local-process';
 
 type Log = (line: string) => void;
@@ -74,32 +73,4 @@ async function removeAbandonedRuns(log: Log): Promise<void> {
     log(`kafka: removing ${home}, left by a test run that ended without its teardown`);
     await stopRun(home, log);
   }
-}
-
-/** A port whose next one is free too: the broker's controller listens there. */
-export async function freePortPair(): Promise<number> {
-  for (let attempt = 0; attempt < 20; attempt += 1) {
-    const port = await listenBriefly(0);
-    if (
-      port < 65535 &&
-      (await listenBriefly(port + 1).then(
-        () => true,
-        () => false,
-      ))
-    )
-      return port;
-  }
-  throw new Error('Found no two consecutive free TCP ports on 127.0.0.1 for the test broker.');
-}
-
-function listenBriefly(port: number): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(port, KAFKA_HOST, () => {
-      const address = server.address();
-      const bound = typeof address === 'object' && address !== null ? address.port : port;
-      server.close(() => done(bound));
-    });
-  });
 }
