@@ -5,13 +5,21 @@ import { BatchedEventError, PermanentEventError } from '@pay/messaging';
 import type { Logger } from '@pay/observability';
 import { traceHeaders } from '@pay/observability';
 import type { EntityManager } from 'typeorm';
-import type { PostingPlan } from './payment-postings';
+import type { PostedCapture, PostingPlan } from './payment-postings';
+import { PostingRefused } from './payment-postings';
 
 /** Ledger refusals a later attempt may not meet (the transfer being reversed is not there yet). */
 const TRANSIENT_LEDGER_CODES: ReadonlySet<string> = new Set(['TRANSACTION_NOT_FOUND']);
 
+/**
+ * A capture that settles a bank debit posts differently (it also empties the debit's pending
+ * layer): given the debit posted for its payment, the plan to record instead.
+ */
+export type SettlesDebit = (debit: PostedCapture) => PostingPlan;
+
 interface Queued {
   readonly plan: PostingPlan;
+  readonly settlesDebit?: SettlesDebit;
   readonly envelope: EventEnvelope;
   /** The consumer span of the event: its ledger event continues that trace. */
   readonly trace: Record<string, string>;
@@ -42,8 +50,8 @@ export class PendingPostings implements BatchWork {
     return this.queued.some((q) => q.plan.paymentId === paymentId);
   }
 
-  add(plan: PostingPlan, envelope: EventEnvelope): void {
-    this.queued.push({ plan, envelope, trace: traceHeaders() });
+  add(plan: PostingPlan, envelope: EventEnvelope, settlesDebit?: SettlesDebit): void {
+    this.queued.push({ plan, envelope, trace: traceHeaders(), ...(settlesDebit ? { settlesDebit } : {}) });
   }
 
   beforeCommit(): Promise<void> {
@@ -58,13 +66,33 @@ export class PendingPostings implements BatchWork {
     const queued = this.queued;
     this.queued = [];
     if (queued.length === 0) return;
-    // The same payment event re-published under a new envelope id: posted already, nothing to do.
-    const known: { transaction_id: string }[] = await this.tx.query(
-      'SELECT transaction_id FROM payment_ledger_postings WHERE transaction_id = ANY($1::text[])',
-      [queued.map((q) => q.plan.transactionId)],
+    // One look-up for the whole chunk: what is posted already (the same payment event re-published
+    // under a new envelope id: nothing to do), and the bank debits its captures may settle.
+    const debitsOf = queued.filter((q) => q.settlesDebit).map((q) => q.plan.paymentId);
+    const known: Array<{ [K in keyof PostedCapture]: string } & { paymentId: string; movement: string }> = await this.tx.query(
+      `SELECT transaction_id AS "transactionId", payment_id AS "paymentId", movement, clearing_account_id AS "clearingAccountId",
+              counterparty_account_id AS "counterpartyAccountId", currency, amount::text AS amount, fee::text AS fee
+         FROM payment_ledger_postings
+        WHERE transaction_id = ANY($1::text[]) OR (movement = 'debit_pending' AND payment_id = ANY($2::text[]))`,
+      [queued.map((q) => q.plan.transactionId), debitsOf],
     );
-    const posted = new Set(known.map((row) => row.transaction_id));
-    const todo = queued.filter((q) => !posted.has(q.plan.transactionId));
+    const posted = new Set(known.map((row) => row.transactionId));
+    const debits = new Map(
+      known
+        .filter((row) => row.movement === 'debit_pending')
+        .map((row) => [row.paymentId, { ...row, amount: BigInt(row.amount), fee: BigInt(row.fee) } satisfies PostedCapture] as const),
+    );
+    const todo = queued
+      .filter((q) => !posted.has(q.plan.transactionId))
+      .map((q) => {
+        const debit = q.settlesDebit && debits.get(q.plan.paymentId);
+        if (!debit || !q.settlesDebit) return q;
+        try {
+          return { ...q, plan: q.settlesDebit(debit) };
+        } catch (error) {
+          throw new BatchedEventError(q.envelope.id, error instanceof PostingRefused ? new PermanentEventError(error.message) : error);
+        }
+      });
     if (todo.length === 0) return;
     const runner = this.tx.queryRunner;
     if (!runner) throw new Error('payment postings are recorded inside the inbox transaction, which has no query runner');

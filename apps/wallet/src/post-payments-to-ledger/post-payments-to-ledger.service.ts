@@ -13,6 +13,7 @@ import { LedgerAccounts } from '../money/ledger-accounts';
 import { captureTransactionId, debitFailedTransactionId, debitPendingTransactionId, disputeLossTransactionId, refundTransactionId } from '../money/ledger-ids';
 import type { PostedCapture, PostingPlan, PostingPolicy } from './payment-postings';
 import { planCapture, planDebitFailed, planDebitPending, planDisputeLoss, planRefund, PostingRefused } from './payment-postings';
+import type { SettlesDebit } from './pending-postings';
 import { PendingPostings } from './pending-postings';
 
 /** A capture's payment_ledger_postings row as pg returns it: the same fields, bigints as text. */
@@ -53,10 +54,9 @@ export class PostPaymentsToLedger {
     if (pending.has(transactionId)) return;
     // A settled bank debit empties its pending posting, which may wait in this chunk.
     if (pending.touches(data.paymentId)) await pending.flush();
-    const debit = await this.postedMovement(tx, data.paymentId, 'debit_pending');
     let plan: PostingPlan | null;
     try {
-      plan = refusalsArePermanent(() => planCapture(data, this.policy, debit));
+      plan = refusalsArePermanent(() => planCapture(data, this.policy));
     } catch (error) {
       // Refused now, but posted already under an earlier envelope: nothing to do, as before the rules changed.
       if (await this.alreadyPosted(tx, transactionId)) return;
@@ -66,8 +66,10 @@ export class PostPaymentsToLedger {
       this.logger.debug({ paymentId: data.paymentId, eventId: envelope.id }, 'captured from wallet balance: posted by its reservation, nothing to post');
       return;
     }
-    // Whether it was posted already is checked for the whole chunk at once (PendingPostings).
-    await this.queue(plan, envelope, pending);
+    // Whether it was posted already, and whether it settles a bank debit posted as pending, are
+    // looked up for the whole chunk at once (PendingPostings), not one statement per capture.
+    const settlesDebit = (debit: PostedCapture): PostingPlan => planCapture(data, this.policy, debit) ?? plan;
+    await this.queue(plan, envelope, pending, settlesDebit);
   }
 
   /** A bank debit on its way: posted to the pending layer until it settles or fails. */
@@ -134,7 +136,7 @@ export class PostPaymentsToLedger {
     return batch.work(this, () => new PendingPostings(this.ledger, tx, this.logger));
   }
 
-  private async queue(plan: PostingPlan, envelope: ConsumedEvent['envelope'], pending: PendingPostings): Promise<void> {
+  private async queue(plan: PostingPlan, envelope: ConsumedEvent['envelope'], pending: PendingPostings, settlesDebit?: SettlesDebit): Promise<void> {
     // Accounts open in their own committed transactions (cached): opening them inside the inbox
     // transaction would hold their new rows locked while it waits for the ledger's chain lock.
     await this.accounts.ensureOpen(plan.accounts).catch((error: unknown) => {
@@ -142,7 +144,7 @@ export class PostPaymentsToLedger {
         ? new PermanentEventError(`cannot open an account for payment ${plan.paymentId}: ${error.code}: ${error.message}`)
         : error;
     });
-    pending.add(plan, envelope);
+    pending.add(plan, envelope, settlesDebit);
   }
 
   /** The same payment event re-published under a new envelope id: posted already, nothing to do. */
