@@ -43,6 +43,15 @@ interface IntakeRow {
 }
 
 /** A purchase's earlier answer (idempotency), its payer and the method it names (else the preferred one), in one statement. */
+/** Counts a payment without a proof against its payer's allowance; answers the counts after it. */
+const COUNT_UNCONFIRMED: NamedStatement = {
+  name: 'po_count_unconfirmed',
+  text: `INSERT INTO step_up_allowances AS a (payer_id, currency, unconfirmed_payments, unconfirmed_amount) VALUES ($1, $2, 1, $3::bigint)
+         ON CONFLICT (payer_id, currency) DO UPDATE
+           SET unconfirmed_payments = a.unconfirmed_payments + 1, unconfirmed_amount = a.unconfirmed_amount + $3::bigint, updated_at = now()
+         RETURNING a.unconfirmed_payments AS payments, a.unconfirmed_amount::text AS amount`,
+};
+
 const READ_AFTER_LOCK: NamedStatement = {
   name: 'po_intake_reads',
   text: `SELECT (SELECT json_build_object('request_hash', k.request_hash, 'resource_id', k.resource_id, 'response_status', k.response_status, 'response_body', k.response_body)
@@ -299,19 +308,19 @@ export class InitiatePayment {
       );
       return undefined;
     }
-    const [spent] = await sql.query<{ payments: number; amount: string }>(
-      `INSERT INTO step_up_allowances AS a (payer_id, currency) VALUES ($1, $2)
-       ON CONFLICT (payer_id, currency) DO UPDATE SET payer_id = a.payer_id
-       RETURNING a.unconfirmed_payments AS payments, a.unconfirmed_amount::text AS amount`,
-      key,
-    );
-    const refusal = cumulativeStepUpRefusal({ payments: spent.payments, amount: BigInt(spent.amount) }, amount, currency, this.settings.cumulativeStepUp);
-    if (refusal) return refusal;
-    await sql.query(
-      `UPDATE step_up_allowances SET unconfirmed_payments = unconfirmed_payments + 1, unconfirmed_amount = unconfirmed_amount + $3::bigint, updated_at = now()
-       WHERE payer_id = $1 AND currency = $2`,
-      [...key, amount.toString()],
-    );
+    // Counted at once, in one statement that also locks the row: the common case (allowed) needs
+    // no second round trip; a refusal takes the count back.
+    const [counted] = await queryNamed<{ payments: number; amount: string }>(sql, COUNT_UNCONFIRMED, [...key, amount.toString()]);
+    const before = { payments: counted.payments - 1, amount: BigInt(counted.amount) - amount };
+    const refusal = cumulativeStepUpRefusal(before, amount, currency, this.settings.cumulativeStepUp);
+    if (refusal) {
+      await sql.query(
+        `UPDATE step_up_allowances SET unconfirmed_payments = unconfirmed_payments - 1, unconfirmed_amount = unconfirmed_amount - $3::bigint
+          WHERE payer_id = $1 AND currency = $2`,
+        [...key, amount.toString()],
+      );
+      return refusal;
+    }
     return undefined;
   }
 
