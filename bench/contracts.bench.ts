@@ -5,7 +5,7 @@
  */
 import { cpus, type } from 'node:os';
 import { IsWholeNumber, loadConfig } from '@pay/config';
-import { parseEvent } from '@pay/contracts';
+import { EVENT_EXAMPLES, parseEvent } from '@pay/contracts';
 
 class ContractsBenchConfig {
   /** Parses per round. */
@@ -17,31 +17,9 @@ class ContractsBenchConfig {
   BENCH_ROUNDS = 5;
 }
 
-// The purchase request another team's service publishes (as in docs/asyncapi.yaml), and the
-// captured event the wallet, history and ad signals all consume.
-const MESSAGES: Record<string, string> = {
-  'payments.purchase.requested': JSON.stringify({
-    id: '0b7e4a52-6f1d-4c4e-9a8e-2f61c3d1a001',
-    type: 'payments.purchase.requested',
-    version: 1,
-    source: 'app',
-    subject: '5d0c3c1e-8a47-4f55-b2d4-7f8a9e0c1b23',
-    sequence: 1,
-    occurredAt: '2026-11-25T08:00:00.000Z',
-    correlationId: '9a1f2e3d-4c5b-4a69-8877-665544332211',
-    data: {
-      requestId: '5d0c3c1e-8a47-4f55-b2d4-7f8a9e0c1b23',
-      kind: 'purchase',
-      payerId: 'person-42',
-      counterparty: { type: 'merchant', id: 'merchant-7' },
-      app: 'instagram',
-      country: 'DE',
-      amount: { amount: '1250', currency: 'EUR' },
-      merchantCategory: '5732',
-      description: 'Phone case',
-    },
-  }),
-};
+// The example of each event type that docs/asyncapi.yaml shows (the purchase request another team's
+// service publishes, as a start), parsed as a consumer parses it.
+const MESSAGES: Record<string, string> = Object.fromEntries(Object.entries(EVENT_EXAMPLES).map(([type, example]) => [type, JSON.stringify(example)]));
 
 function microsPerParse(text: string, parses: number): number {
   const started = process.cpuUsage();
