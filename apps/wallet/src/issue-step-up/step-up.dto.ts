@@ -21,6 +21,7 @@ export class PinStepUpRequest {
   pin!: string;
 
   @ApiProperty({ type: AmountCeiling })
+  @IsObject({ message: 'ceiling must be { amount, currency }' })
   @ValidateNested()
   @Type(() => AmountCeiling)
   ceiling!: AmountCeiling;
@@ -31,6 +32,7 @@ export class BiometricStepUpOptionsRequest {
     type: AmountCeiling,
     description: 'The payment to confirm: the challenge is bound to this ceiling, and only this ceiling is accepted with it.',
   })
+  @IsObject({ message: 'ceiling must be { amount, currency }' })
   @ValidateNested()
   @Type(() => AmountCeiling)
   ceiling!: AmountCeiling;
