@@ -4,7 +4,7 @@ import { validateSync } from 'class-validator';
 import { BiometricStepUpOptionsRequest, PinStepUpRequest } from './step-up.dto';
 
 const problems = (cls: new () => object, body: unknown): string[] =>
-  validateSync(plainToInstance(cls, body) as object).flatMap((error) => [
+  validateSync(plainToInstance<object, unknown>(cls, body)).flatMap((error) => [
     ...Object.values(error.constraints ?? {}),
     ...(error.children ?? []).flatMap((child) => Object.values(child.constraints ?? {})),
   ]);
