@@ -2,7 +2,15 @@ import { defaultAdMeasurementConsent } from './consent';
 import { maskEmail, maskPhone, normalizeEmail, normalizePhone } from './contact';
 import { assertValidIban, isValidIban, normalizeIban } from './iban';
 import { changeApps } from './pay-apps';
-import { assertCardNotExpired, assertRoomForAnotherMethod, becomesPreferred, defaultLabel, MAX_ACTIVE_METHODS, normalizeLabel } from './payment-method-rules';
+import {
+  assertCardNotExpired,
+  assertRoomForAnotherMethod,
+  becomesPreferred,
+  chargeCredentials,
+  defaultLabel,
+  MAX_ACTIVE_METHODS,
+  normalizeLabel,
+} from './payment-method-rules';
 
 describe('IBAN', () => {
   it('accepts valid IBANs written with spaces, refuses a typo', () => {
@@ -44,6 +52,24 @@ describe('payment methods', () => {
   it('makes the first method preferred', () => {
     expect(becomesPreferred(null)).toBe(true);
     expect(becomesPreferred('7f1d3c1e-8a47-4f55-b2d4-7f8a9e0c1b23')).toBe(false);
+  });
+});
+
+describe('charge credentials (what orchestration reads to charge a method)', () => {
+  it('gives a Stripe customer as customer + pspToken, the names orchestration charges with', () => {
+    expect(chargeCredentials('stripe_customer', { customerId: 'cus_NffrFeUfNV2Hib', paymentMethodId: 'pm_1Q0PsIJvEtkwdCNY' })).toEqual({
+      customer: 'cus_NffrFeUfNV2Hib',
+      pspToken: 'pm_1Q0PsIJvEtkwdCNY',
+    });
+    expect(chargeCredentials('stripe_customer', { customerId: 'cus_NffrFeUfNV2Hib' })).toEqual({ customer: 'cus_NffrFeUfNV2Hib' });
+  });
+
+  it('passes the other kinds through, never a PayPal e-mail', () => {
+    expect(chargeCredentials('card', { pspToken: 'pm_card_visa' })).toEqual({ pspToken: 'pm_card_visa' });
+    expect(chargeCredentials('paypal', { payerId: 'QYR5Z8XDVJNXQ', email: 'ana@example.com', vaultToken: '8kk8451t' })).toEqual({
+      payerId: 'QYR5Z8XDVJNXQ',
+      vaultToken: '8kk8451t',
+    });
   });
 });
 

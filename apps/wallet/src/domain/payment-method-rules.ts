@@ -67,3 +67,16 @@ export function defaultLabel(kind: PaymentMethodKind, display: MethodDisplay): s
 export function becomesPreferred(currentPreferred: string | null): boolean {
   return currentPreferred === null;
 }
+
+/**
+ * What a PSP needs to charge a saved method, in the names payment-orchestration reads
+ * (`pspToken`, `customer`, `vaultToken`, a bank account's fields), from what the vault keeps. A
+ * Stripe customer is kept as `customerId` (+ `paymentMethodId`): it is charged as `customer` with
+ * that PaymentMethod as `pspToken`. Contact data (a PayPal e-mail) never leaves the wallet.
+ */
+export function chargeCredentials(kind: PaymentMethodKind, secret: Readonly<Record<string, string>>): Record<string, string> {
+  const { email: _email, ...credentials } = secret;
+  if (kind !== 'stripe_customer') return credentials;
+  const { customerId, paymentMethodId, ...rest } = credentials;
+  return { ...rest, ...(customerId ? { customer: customerId } : {}), ...(paymentMethodId ? { pspToken: paymentMethodId } : {}) };
+}

@@ -3,6 +3,7 @@ import type { PaymentMethodKind } from '@pay/contracts';
 import type { RolloutSource } from '@pay/rollout';
 import { ROLLOUT } from '@pay/rollout';
 import { DataSource } from 'typeorm';
+import { chargeCredentials } from '../domain/payment-method-rules';
 import { methodNotFound, WalletError, walletNotFound } from '../domain/wallet-error';
 import { assertActive } from '../remove-payment-method/method-status';
 import { SecretBox, secretContext } from '../store/secret-box';
@@ -63,8 +64,6 @@ export class GetPaymentInstrument {
     assertActive(row);
     const key = found.key_id ? { id: found.key_id, master_key_id: found.master_key_id!, wrapped_key: found.wrapped_key! } : undefined;
     const secret = JSON.parse(await this.secrets.openWith(this.dataSource, key, row.secret!, secretContext.method(row.id))) as Record<string, string>;
-    // The PayPal e-mail is contact data, not a credential: it stays in the wallet.
-    const { email: _email, ...credentials } = secret;
-    return { methodId: row.id, kind: row.kind, credentials };
+    return { methodId: row.id, kind: row.kind, credentials: chargeCredentials(row.kind, secret) };
   }
 }
