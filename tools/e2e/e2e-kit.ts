@@ -484,15 +484,22 @@ export async function spawnFromDist(name: string, env: Record<string, string>): 
   child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-10_000)));
   child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-10_000)));
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    () =>
-      fetch(`${url}/health/ready`).then(
-        (r) => r.status,
-        () => (child.exitCode === null ? 0 : -1),
-      ),
-    (status) => status === 200 || status === -1,
-    { what: `${name} ready`, timeoutMs: 60_000 },
-  );
+  try {
+    await waitFor(
+      () =>
+        fetch(`${url}/health/ready`).then(
+          (r) => r.status,
+          () => (child.exitCode === null ? 0 : -1),
+        ),
+      (status) => status === 200 || status === -1,
+      { what: `${name} ready`, timeoutMs: 60_000 },
+    );
+  } catch (error) {
+    // Not ready in time: the caller never gets the process to stop, so it is stopped here
+    // (a service left running keeps its connections and consumer groups for the next run).
+    await stopChild(child, 'SIGKILL');
+    throw error;
+  }
   if (child.exitCode !== null) throw new Error(`${name} exited ${child.exitCode}: ${output}`);
   return { url, process: child };
 }
