@@ -7,8 +7,8 @@ export async function devTokenMinter(privateJwk: string, issuer: string, audienc
   const jwk = JSON.parse(privateJwk) as JWK;
   const algorithm = jwk.alg ?? 'ES256';
   const key = (await importJWK(jwk, algorithm)) as CryptoKey;
-  return ({ sub, role }) =>
-    new SignJWT({ role })
+  return ({ sub, role, ...serviceClaims }) =>
+    new SignJWT({ role, ...serviceClaims })
       .setProtectedHeader({ alg: algorithm, ...(jwk.kid ? { kid: jwk.kid } : {}) })
       .setIssuer(issuer)
       .setAudience(audience)

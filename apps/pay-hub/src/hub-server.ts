@@ -17,7 +17,8 @@ import type { Session, SessionUser } from './sessions';
 import { SessionStore } from './sessions';
 
 /** Signs development access tokens (development sign-in and the development shop only). */
-export type DevTokenMinter = (claims: { sub: string; role: string }) => Promise<string>;
+/** Signs a development token; a service's may carry what an app backend's does (its scopes, app and merchants). */
+export type DevTokenMinter = (claims: { sub: string; role: string; scope?: string; app?: string; merchants?: string[] }) => Promise<string>;
 
 export interface PayHubOptions {
   config: PayHubConfig;
@@ -196,7 +197,14 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
     if (!development) throw new HttpProblem(404, 'NOT_FOUND', 'no such resource');
     if (session.user.role !== 'person') throw new HttpProblem(403, 'FORBIDDEN', 'only a person buys');
     const purchase = validated(ShopPurchaseRequest, await readJson(request));
-    const serviceToken = await options.mintDevToken!({ sub: 'pay-hub-dev-shop', role: 'service' });
+    // As the app's own backend would: its subject, app and merchant, allowed to initiate payments.
+    const serviceToken = await options.mintDevToken!({
+      sub: `${purchase.app}-backend`,
+      role: 'service',
+      scope: 'payments:initiate',
+      app: purchase.app,
+      merchants: [purchase.merchantId],
+    });
     const upstream = await fetch(`${config.ORCHESTRATION_URL.replace(/\/$/, '')}/v1/payments`, {
       method: 'POST',
       headers: { authorization: `Bearer ${serviceToken}`, 'content-type': 'application/json', 'idempotency-key': purchase.requestId },

@@ -67,7 +67,7 @@ export async function startHubStack(chromiumPath: string): Promise<HubStack> {
     HUB_DEV_SIGNING_JWK: '{"kty":"EC","d":"unused"}',
     HUB_STATIC_DIR: WEB_APP_DIR,
   });
-  const hub = await startPayHub({ config, mintDevToken: ({ sub, role }) => platform.idp.signTestToken({ sub, role }, { expiresIn: 3600 }) });
+  const hub = await startPayHub({ config, mintDevToken: (claims) => platform.idp.signTestToken(claims, { expiresIn: 3600 }) });
   const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
   return {
     platform,
