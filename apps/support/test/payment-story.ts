@@ -16,6 +16,13 @@ import {
 export class PaymentStory {
   private sequence = 0;
   private position = 100;
+  /** Each event of the story happens 1 ms after the one before: the timeline's order is the story's, never a tie. */
+  private clock = Date.now();
+
+  private next(): Date {
+    this.clock = Math.max(this.clock + 1, Date.now());
+    return new Date(this.clock);
+  }
   readonly paymentId = `pay_${randomUUID().slice(0, 12)}`;
 
   constructor(
@@ -26,7 +33,7 @@ export class PaymentStory {
 
   private event<T extends object>(definition: EventDefinition<T>, data: T, subject = this.paymentId): EventEnvelope<T> {
     this.sequence += 1;
-    return createEvent({ definition, source: 'payment-orchestration', subject, sequence: this.sequence, data });
+    return createEvent({ definition, source: 'payment-orchestration', subject, sequence: this.sequence, data, occurredAt: this.next() });
   }
 
   private money(amount = this.amount): { amount: string; currency: string } {
@@ -46,11 +53,12 @@ export class PaymentStory {
 
   ledger(kind: 'transfer' | 'reversal', amount: string, refundId?: string): EventEnvelope {
     this.position += 1;
+    const occurredAt = this.next();
     const data = {
       transactionId: `${this.paymentId}:${refundId ?? 'capture'}`,
       kind,
       position: String(this.position),
-      recordedAt: new Date().toISOString(),
+      recordedAt: occurredAt.toISOString(),
       postings: [
         {
           accountId: 'psp-clearing:USD',
@@ -71,7 +79,7 @@ export class PaymentStory {
       hash: 'a'.repeat(64),
       ...(kind === 'reversal' ? { reverses: `${this.paymentId}:capture` } : {}),
     };
-    return createEvent({ definition: LedgerTransactionRecorded, source: 'wallet', subject: this.paymentId, sequence: this.position, data });
+    return createEvent({ definition: LedgerTransactionRecorded, source: 'wallet', subject: this.paymentId, sequence: this.position, data, occurredAt });
   }
 
   /** Intake, PSP authorisation and capture, and the ledger's posting. */
