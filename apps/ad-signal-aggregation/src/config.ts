@@ -64,6 +64,13 @@ export class AdSignalAggregationConfig extends BaseServiceConfig {
   @Matches(/^[A-Za-z0-9._-]{1,200}$/, { message: 'must be a Kafka consumer group id' })
   AD_SIGNALS_CONSUMER_GROUP = 'ad-signal-aggregation';
 
+  /**
+   * How long Kafka may hold the consumer's fetch to gather events into one transaction (0: each
+   * fetch returns as soon as an event is there). Signals are hourly windows: a second costs nothing.
+   */
+  @IsWholeNumber({ min: 0, max: 5_000, unit: 'milliseconds' })
+  AD_SIGNALS_CONSUMER_GATHER_MS = 1_000;
+
   @Matches(TOPIC, TOPIC_MESSAGE)
   AD_SIGNALS_PAYMENT_EVENTS_TOPIC: string = Topics.paymentEvents;
 

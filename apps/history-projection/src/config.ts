@@ -23,6 +23,13 @@ export class HistoryProjectionConfig extends BaseServiceConfig {
   @Matches(/^[A-Za-z0-9._-]{1,100}$/, { message: 'must be 1 to 100 of letters, digits, ".", "_", "-"' })
   HISTORY_CONSUMER_GROUP = 'history-projection';
 
+  /**
+   * How long Kafka may hold the projection's fetch to gather events into one transaction (0: each
+   * fetch returns as soon as an event is there). The history promises a purchase within 1 s.
+   */
+  @IsWholeNumber({ min: 0, max: 5_000, unit: 'milliseconds' })
+  HISTORY_CONSUMER_GATHER_MS = 250;
+
   /** The consumed topics (overridable so tests can use their own). */
   @Matches(TOPIC, TOPIC_MESSAGE)
   HISTORY_PAYMENTS_TOPIC: string = Topics.paymentEvents;

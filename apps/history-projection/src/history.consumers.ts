@@ -14,5 +14,13 @@ export function consumedTopics(config: HistoryProjectionConfig): string[] {
  * the instance serves queries only (a read replica): it is declared, not consumed.
  */
 export function historyConsumers(config: HistoryProjectionConfig): InboxSubscription[] {
-  return [{ name: HISTORY_PROJECTION, groupId: config.HISTORY_CONSUMER_GROUP, topics: consumedTopics(config), enabled: config.HISTORY_CONSUMER_ENABLED }];
+  return [
+    {
+      name: HISTORY_PROJECTION,
+      groupId: config.HISTORY_CONSUMER_GROUP,
+      topics: consumedTopics(config),
+      enabled: config.HISTORY_CONSUMER_ENABLED,
+      options: { gatherMs: config.HISTORY_CONSUMER_GATHER_MS || undefined },
+    },
+  ];
 }

@@ -204,6 +204,13 @@ export class WalletConfig extends BaseServiceConfig {
   @Matches(/^[A-Za-z0-9._-]{1,200}$/, { message: 'must be a Kafka consumer group id: 1 to 200 of letters, digits, ".", "_" and "-"' })
   PAYMENTS_LEDGER_CONSUMER_GROUP = 'wallet.payments-ledger';
 
+  /**
+   * How long Kafka may hold the ledger posting consumer's fetch to gather captures into one
+   * ledger append (0: each fetch returns as soon as an event is there).
+   */
+  @IsWholeNumber({ min: 0, max: 5_000, unit: 'milliseconds' })
+  PAYMENTS_LEDGER_GATHER_MS = 100;
+
   /** Kafka consumer group answering wallet.commands.v1 (reserve, post, void funds). */
   @Matches(/^[A-Za-z0-9._-]{1,200}$/, { message: 'must be a Kafka consumer group id: 1 to 200 of letters, digits, ".", "_" and "-"' })
   FUNDS_COMMANDS_CONSUMER_GROUP = 'wallet.funds-commands';

@@ -21,7 +21,7 @@ export function walletConsumers(config: WalletConfig): InboxSubscription[] {
       name: PAYMENTS_LEDGER,
       groupId: config.PAYMENTS_LEDGER_CONSUMER_GROUP,
       topics: [Topics.paymentEvents],
-      options: { partitionsConsumedConcurrently: PARTITIONS_AT_A_TIME },
+      options: { partitionsConsumedConcurrently: PARTITIONS_AT_A_TIME, gatherMs: config.PAYMENTS_LEDGER_GATHER_MS || undefined },
     },
     {
       name: FUNDS_COMMANDS,

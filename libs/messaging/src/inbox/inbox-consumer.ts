@@ -11,6 +11,8 @@ import { deadLetterValue } from '../dlq/dead-letter-value';
 import type { GroupCommitOptions } from '../group-commit/group-commit';
 import { GroupCommit } from '../group-commit/group-commit';
 import { backoffDelayMs } from '../retry/backoff';
+import type { PartitionOffset } from './offset-commits';
+import { OffsetCommits } from './offset-commits';
 import type { Unavailability } from './dependency-unavailable';
 import { DependencyUnavailableError, unavailabilityOf } from './dependency-unavailable';
 
@@ -95,6 +97,18 @@ export interface InboxConsumerOptions {
    * applied on its own as without sharing (nothing of the shared one committed).
    */
   shareTransactionsAcrossPartitions?: boolean;
+  /**
+   * How long the broker may hold a fetch to gather more messages (default: none, a fetch returns
+   * as soon as one message is there). A consumer whose readers tolerate this much delay gets
+   * bigger chunks, so fewer transactions, statements and fetches per message.
+   */
+  gatherMs?: number;
+  /**
+   * Offsets of applied messages are committed at most this often (default 1 s; 0: after every
+   * chunk), all partitions in one request, a trailing commit after the last batch. A message
+   * applied but not yet committed is redelivered after a crash and skipped by the inbox.
+   */
+  offsetCommitIntervalMs?: number;
   /** How often a long handler's heartbeat is sent (default 1 s). */
   heartbeatIntervalMs?: number;
   fromBeginning?: boolean;
@@ -189,6 +203,7 @@ const BLOCKED_LOG_INTERVAL_MS = 60_000;
  */
 export class InboxConsumer {
   private consumer?: Consumer;
+  private commits?: OffsetCommits;
   private stopping = false;
   /** consumer.run() until it has joined the group: kafkajs' disconnect must not cut a join in flight. */
   private starting?: Promise<void>;
@@ -225,12 +240,32 @@ export class InboxConsumer {
       sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: Math.min(3_000, Math.floor((this.options.sessionTimeoutMs ?? 30_000) / 3)),
       // An idle fetch returns after this long; a rebalance waits for it, so keep it short.
-      maxWaitTimeInMs: 500,
+      maxWaitTimeInMs: this.options.gatherMs ?? 500,
+      // Gathering: the broker answers when this much is there or the wait is over.
+      minBytes: this.options.gatherMs ? GATHER_BYTES : 1,
       retry: { retries: 10 },
     });
     this.consumer = consumer;
+    const commits = new OffsetCommits(
+      this.options.offsetCommitIntervalMs ?? 1_000,
+      async (offsets) => void (await consumer.commitOffsets(offsets)),
+      (error) =>
+        this.options.logger.warn(
+          { consumer: this.options.groupId, reason: (error as Error).message },
+          'committing offsets failed; retried with the next commit',
+        ),
+    );
+    this.commits = commits;
     this.joining = true;
-    consumer.on(consumer.events.REBALANCING, () => (this.joining = true));
+    consumer.on(consumer.events.REBALANCING, () => {
+      this.joining = true;
+      // What this member applied is committed before its partitions may move (else redelivered and skipped).
+      commits
+        .flush()
+        .catch((error: unknown) =>
+          this.options.logger.debug({ consumer: this.options.groupId, reason: (error as Error).message }, 'offsets not committed before a rebalance'),
+        );
+    });
     consumer.on(consumer.events.GROUP_JOIN, () => (this.joining = false));
     this.starting = (async () => {
       await consumer.connect();
@@ -264,11 +299,14 @@ export class InboxConsumer {
    */
   async stop(): Promise<void> {
     const consumer = this.consumer;
+    const commits = this.commits;
     this.consumer = undefined;
     this.stopping = true;
     if (!consumer) return;
     const { logger, groupId } = this.options;
     logger.info({ consumer: groupId }, 'consumer stopping: finishing the messages in hand and committing their offsets');
+    // Offsets waiting for their interval go while the consumer still runs (kafkajs commits nothing after).
+    await commits?.flush().catch((error: unknown) => logger.warn({ consumer: groupId, reason: (error as Error).message }, 'offsets not committed on stop'));
     // kafkajs' disconnect leaves the group only once a join in flight is answered, and a join
     // waits for every member of the group: one that died without leaving holds it until its
     // session times out (up to 30 s). A start still joining is let finish in the same way.
@@ -300,18 +338,27 @@ export class InboxConsumer {
     const heartbeat = (): Promise<void> => payload.heartbeat();
     const delivery: Delivery = { heartbeat, active: () => payload.isRunning() && !payload.isStale() && !this.stopping };
     let uncommitted: string | undefined;
+    /** A dead letter went out: its offset is committed at once, so a restart does not send it again. */
+    let deadLettered = false;
+    const commits =
+      this.commits ??
+      new OffsetCommits(
+        0,
+        async (offsets) => void (await consumer.commitOffsets(offsets)),
+        () => undefined,
+      );
     const commit = async (): Promise<void> => {
       if (uncommitted === undefined) return;
-      const offset = (BigInt(uncommitted) + 1n).toString();
+      const offset = { topic: batch.topic, partition: batch.partition, offset: (BigInt(uncommitted) + 1n).toString() };
+      uncommitted = undefined;
       if (payload.isRunning()) {
-        // Retried by kafkajs on a transient error.
-        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset }]);
+        // Retried by kafkajs on a transient error; a batch cut short (stop, rebalance) commits at once.
+        await commits.offer(offset, deadLettered || !delivery.active());
       } else {
         // Stopping: kafkajs' consumer.commitOffsets is then a silent no-op, but the batch's own
         // commit still reaches the group, which this member leaves only after the batch returns.
-        await payload.commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset }] }] });
+        await commits.offer(offset, true, (offsets) => payload.commitOffsetsIfNecessary({ topics: byTopic(offsets) }));
       }
-      uncommitted = undefined;
     };
     const attributes = { topic: batch.topic, consumer: this.options.groupId };
     let chunkStarted = performance.now();
@@ -324,6 +371,7 @@ export class InboxConsumer {
       platformMetrics().consumerLag.set(Number(BigInt(batch.highWatermark) - BigInt(message.offset) - 1n), { ...attributes, partition: batch.partition });
       payload.resolveOffset(message.offset);
       uncommitted = message.offset;
+      if (outcome === 'dead-lettered') deadLettered = true;
     };
     try {
       for (let next = 0; next < batch.messages.length;) {
@@ -757,6 +805,15 @@ export class InboxConsumer {
     this.stats.deadLettered += 1;
     this.options.logger.error({ topic, partition, offset: message.offset, reason: safeReason, attempts }, 'message sent to dead-letter topic');
   }
+}
+
+/** What a gathering fetch waits for at most (or its time): far more than a chunk's events. */
+const GATHER_BYTES = 1024 * 1024;
+
+function byTopic(offsets: readonly PartitionOffset[]): Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }> {
+  const topics = new Map<string, Array<{ partition: number; offset: string }>>();
+  for (const { topic, partition, offset } of offsets) topics.set(topic, [...(topics.get(topic) ?? []), { partition, offset }]);
+  return [...topics].map(([topic, partitions]) => ({ topic, partitions }));
 }
 
 function sleep(ms: number): Promise<void> {

@@ -25,6 +25,8 @@ export type InboxSubscriptionOptions = Pick<
   | 'heartbeatIntervalMs'
   | 'fromBeginning'
   | 'sessionTimeoutMs'
+  | 'gatherMs'
+  | 'offsetCommitIntervalMs'
 >;
 
 /** One consumer group of a service: the topics it reads, applied exactly once by an InboxConsumer. */
