@@ -93,7 +93,9 @@ const READ_STREAM: NamedStatement = {
  * UPDATE runs first (the INSERT reads from it), only at the version the writer decided on, so of
  * two writers that read the same version the second waits for the first's row lock, then finds
  * the version moved and writes nothing; and writers of one payment always lock the row before
- * its events, so they queue instead of deadlocking.
+ * its events, so they queue instead of deadlocking. Webhooks of the payment recorded while it
+ * waited for this news (PspWebhookInbox: `awaiting_answer`, not due yet) that it now reflects are
+ * marked applied by the same statement; once due, the sweep applies them as any other.
  */
 const APPEND_EVENTS: NamedStatement = {
   name: 'po_append_events',
@@ -101,7 +103,14 @@ const APPEND_EVENTS: NamedStatement = {
            UPDATE payments SET status = $2, provider = COALESCE($3, provider), reference = COALESCE($4, reference), pending_refunds = $5,
                   captured_amount = $6, version = $7, updated_at = $8, state = $9::jsonb, correlation_id = COALESCE(correlation_id, $10)
             WHERE payment_id = $1 AND version = $11
-           RETURNING payment_id)
+           RETURNING payment_id, status, provider, reference, amount, captured_amount),
+         absorbed AS (
+           UPDATE psp_webhook_events w SET applied_at = now(), outcome = 'unchanged', next_attempt_at = NULL
+             FROM moved m
+            WHERE w.payment_id = m.payment_id AND w.applied_at IS NULL AND w.outcome = 'awaiting_answer' AND w.next_attempt_at > now()
+              AND w.unchanged_provider = m.provider AND w.unchanged_reference = m.reference
+              AND m.status = ANY(w.unchanged_statuses) AND (w.unchanged_amount IS NULL OR m.amount = w.unchanged_amount)
+              AND (w.unchanged_captured IS NULL OR m.captured_amount = w.unchanged_captured))
          INSERT INTO payment_events (payment_id, sequence, event_id, type, data, correlation_id, causation_id, occurred_at)
          SELECT moved.payment_id, e.sequence, e.event_id, e.type, e.data, $10, $12, $8
            FROM moved, unnest($13::int[], $14::uuid[], $15::text[], $16::jsonb[]) AS e(sequence, event_id, type, data)

@@ -16,6 +16,12 @@ export interface RecordedWebhook {
    * reflects (recorded as applied, outcome `unchanged`, by the statement that recorded it).
    */
   readonly applied: boolean;
+  /**
+   * Its payment's step is waiting for the PSP's answer, which brings the same news: not applied
+   * now, but by that answer's append (when it makes the webhook news the payment reflects) or by
+   * the sweep at `retryAt` (WEBHOOK_RETRIES.answerGraceMs later).
+   */
+  readonly awaitingAnswer: boolean;
   /** When the sweep looks at it again if it is not applied by then (undefined: applied, or given up). */
   readonly retryAt?: Date;
 }
@@ -26,7 +32,7 @@ export interface RecordedWebhook {
  * 5 s doubling up to an hour apart, for 3 days after it arrived. Then it is given up: left
  * unapplied with outcome `unmatched` and no next attempt, for reconciliation and an operator.
  */
-export const WEBHOOK_RETRIES = { firstMs: 5_000, maxMs: 3_600_000, horizonMs: 3 * 24 * 3_600_000 } as const;
+export const WEBHOOK_RETRIES = { firstMs: 5_000, maxMs: 3_600_000, horizonMs: 3 * 24 * 3_600_000, answerGraceMs: 3_000 } as const;
 
 /**
  * Records deliveries, in one statement so concurrent deliveries of one event cannot both insert
@@ -34,8 +40,12 @@ export const WEBHOOK_RETRIES = { firstMs: 5_000, maxMs: 3_600_000, horizonMs: 3 
  * updated). News about a payment that its row already reflects (the domain's `unchangedWhen`: the
  * same PaymentIntent, a status and amounts the news cannot move) is recorded as applied at once,
  * so the commonest webhooks (created, then succeeded after the authorize step captured) cost this
- * statement and nothing else. Deliveries that arrive together share it (group commit): one
- * statement and one commit for a batch, each delivery's row told apart by (provider, event id).
+ * statement and nothing else. News about a payment whose step is waiting for the PSP's answer
+ * (its lease running) waits for that answer (`awaiting_answer`, due WEBHOOK_RETRIES.answerGraceMs
+ * later): the answer's append marks it applied if it then is news the payment reflects, so the
+ * webhook that races the answer costs this statement too. Deliveries that arrive together share
+ * it (group commit): one statement and one commit for a batch, each delivery's row told apart by
+ * (provider, event id).
  */
 const RECORD: NamedStatement = {
   name: 'po_record_webhooks',
@@ -43,10 +53,14 @@ const RECORD: NamedStatement = {
            SELECT * FROM jsonb_to_recordset($1::jsonb) AS d(
              provider text, event_id text, event_type text, object_type text, object_id text, payment_id text, livemode boolean,
              psp_created_at timestamptz, payload jsonb, u_provider text, u_reference text, u_statuses text[], u_amount bigint, u_captured bigint))
-         INSERT INTO psp_webhook_events (provider, event_id, event_type, object_type, object_id, payment_id, livemode, psp_created_at, payload, applied_at, outcome, next_attempt_at)
+         INSERT INTO psp_webhook_events (provider, event_id, event_type, object_type, object_id, payment_id, livemode, psp_created_at, payload, applied_at, outcome, next_attempt_at,
+                                         unchanged_provider, unchanged_reference, unchanged_statuses, unchanged_amount, unchanged_captured)
          SELECT d.provider, d.event_id, d.event_type, d.object_type, d.object_id, d.payment_id, d.livemode, d.psp_created_at, d.payload,
-                CASE WHEN r.outcome IS NULL THEN NULL ELSE now() END, r.outcome,
-                CASE WHEN r.outcome IS NULL THEN now() + $2 * interval '1 millisecond' END
+                CASE WHEN r.outcome IS NULL THEN NULL ELSE now() END, COALESCE(r.outcome, a.outcome),
+                CASE WHEN r.outcome IS NOT NULL THEN NULL
+                     WHEN a.outcome IS NOT NULL THEN now() + $3 * interval '1 millisecond'
+                     ELSE now() + $2 * interval '1 millisecond' END,
+                d.u_provider, d.u_reference, d.u_statuses, d.u_amount, d.u_captured
            FROM delivered d
            LEFT JOIN LATERAL (
              SELECT 'unchanged'::text AS outcome FROM payments p
@@ -54,8 +68,13 @@ const RECORD: NamedStatement = {
                 AND (d.u_amount IS NULL OR p.amount = d.u_amount) AND (d.u_captured IS NULL OR p.captured_amount = d.u_captured)
                 AND (d.payment_id IS NULL OR p.payment_id = d.payment_id)
               LIMIT 1) r ON true
+           LEFT JOIN LATERAL (
+             SELECT 'awaiting_answer'::text AS outcome FROM payment_steps s
+              WHERE r.outcome IS NULL AND d.u_provider IS NOT NULL AND s.payment_id = d.payment_id AND s.lease_until > now()
+              LIMIT 1) a ON true
          ON CONFLICT (provider, event_id) DO UPDATE SET deliveries = psp_webhook_events.deliveries + 1
-         RETURNING provider, event_id, (xmax = 0) AS inserted, deliveries, applied_at IS NOT NULL AS applied, next_attempt_at`,
+         RETURNING provider, event_id, (xmax = 0) AS inserted, deliveries, applied_at IS NOT NULL AS applied,
+                   (applied_at IS NULL AND outcome = 'awaiting_answer') AS awaiting_answer, next_attempt_at`,
 };
 
 /** Deliveries recorded together; a webhook's answer waits for its batch's statement, nothing else. */
@@ -67,11 +86,12 @@ interface RecordedRow {
   inserted: boolean;
   deliveries: number;
   applied: boolean;
+  awaiting_answer: boolean;
   next_attempt_at: Date | null;
 }
 
-/** Why a webhook was, or was not, applied. */
-export type WebhookOutcome = 'applied' | 'unchanged' | 'conflict' | 'unmatched' | 'ignored';
+/** Why a webhook was, or was not (yet: `unmatched`, `awaiting_answer`), applied. */
+export type WebhookOutcome = 'applied' | 'unchanged' | 'conflict' | 'unmatched' | 'ignored' | 'awaiting_answer';
 
 export interface DueWebhooks {
   readonly events: PspWebhookEvent[];
@@ -107,7 +127,11 @@ export class PspWebhookInbox {
         seen.add(key);
       }
       const rows = await onConnection(this.dataSource, (sql) =>
-        queryNamed<RecordedRow>(sql, RECORD, [`[${now.map(({ event }) => this.rowOf(event)).join(',')}]`, WEBHOOK_RETRIES.firstMs]),
+        queryNamed<RecordedRow>(sql, RECORD, [
+          `[${now.map(({ event }) => this.rowOf(event)).join(',')}]`,
+          WEBHOOK_RETRIES.firstMs,
+          WEBHOOK_RETRIES.answerGraceMs,
+        ]),
       );
       const byKey = new Map(rows.map((row) => [`${row.provider}\u0000${row.event_id}`, row]));
       for (const { event, index } of now) {
@@ -119,6 +143,7 @@ export class PspWebhookInbox {
                 firstDelivery: row.inserted,
                 deliveries: row.deliveries,
                 applied: row.applied,
+                awaitingAnswer: row.awaiting_answer,
                 ...(row.next_attempt_at ? { retryAt: row.next_attempt_at } : {}),
               },
             }

@@ -14,7 +14,8 @@ export interface WebhookReceipt {
 /**
  * Use case: a PSP webhook arrives. Its signature is verified over the raw body (a forged or
  * replayed-too-late one is refused before anything is written), it is recorded once per provider
- * event id, then applied to its payment (apply-psp-webhook). Once recorded the answer is 200
+ * event id, then applied to its payment (apply-psp-webhook) unless its payment's step is waiting
+ * for the PSP's answer, which then applies it (PspWebhookInbox). Once recorded the answer is 200
  * whatever applying does: a failure to apply is retried by the sweep, not by the provider.
  */
 export class ReceivePspWebhook {
@@ -36,7 +37,10 @@ export class ReceivePspWebhook {
       { provider: event.provider, eventId: event.id, type: event.type, firstDelivery: recorded.firstDelivery, deliveries: recorded.deliveries },
       recorded.firstDelivery ? 'PSP webhook recorded' : 'PSP webhook delivered again; already recorded',
     );
-    if (this.applier && !recorded.applied) {
+    if (this.applier && recorded.awaitingAnswer) {
+      // Applied by its step's answer, or by the sweep once due.
+      this.applier.expectRetryAt(recorded.retryAt);
+    } else if (this.applier && !recorded.applied) {
       try {
         await this.applier.apply(event);
       } catch (error) {

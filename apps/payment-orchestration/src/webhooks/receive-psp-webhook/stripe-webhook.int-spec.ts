@@ -348,6 +348,54 @@ describe('webhooks not applied: looked at again when due, with backoff', () => {
     expect((await store.load(paymentId))?.state).toMatchObject({ status: 'authorized' });
   });
 
+  it("one that races its payment's step (the PSP's answer not recorded yet) waits for that answer, which marks it applied in its own statement", async () => {
+    const paymentId = randomUUID();
+    await initiate(paymentId);
+    // The authorize step holds its lease while it waits for the PSP.
+    await schema.dataSource.query(
+      "INSERT INTO payment_steps (payment_id, step, due_at, lease_until) VALUES ($1, 'authorize', now(), now() + interval '1 minute')",
+      [paymentId],
+    );
+    const event = authorizedWebhook(paymentId);
+    const recorded = await inbox.record(event);
+    expect(recorded).toMatchObject({ firstDelivery: true, applied: false, awaitingAnswer: true });
+    expect(recorded.retryAt!.getTime() - Date.now()).toBeLessThanOrEqual(WEBHOOK_RETRIES.answerGraceMs);
+    expect((await retries()).get(event.id)).toMatchObject({ outcome: 'awaiting_answer', applied: false });
+    // A second delivery meanwhile is still waiting, not applied by its receipt.
+    expect(await inbox.record(event)).toMatchObject({ firstDelivery: false, applied: false, awaitingAnswer: true });
+
+    // The step's answer: the same news, appended; the webhook is applied with it, nothing else runs.
+    await store.append(paymentId, 1, [{ type: 'Authorized', amount: 4200n, provider: 'stripe', reference: `pi_${paymentId}` }]);
+    expect((await retries()).get(event.id)).toMatchObject({ outcome: 'unchanged', applied: true, next_in_s: null });
+    expect((await store.load(paymentId))?.version).toBe(2);
+  });
+
+  it('one that waits for an answer that brings other news, or none, is applied by the sweep when due', async () => {
+    const [failedAnswer, noAnswer] = [randomUUID(), randomUUID()];
+    for (const paymentId of [failedAnswer, noAnswer]) {
+      await initiate(paymentId);
+      await schema.dataSource.query(
+        "INSERT INTO payment_steps (payment_id, step, due_at, lease_until) VALUES ($1, 'authorize', now(), now() + interval '1 minute')",
+        [paymentId],
+      );
+    }
+    const first = authorizedWebhook(failedAnswer);
+    const second = authorizedWebhook(noAnswer);
+    expect((await inbox.record(first)).awaitingAnswer).toBe(true);
+    expect((await inbox.record(second)).awaitingAnswer).toBe(true);
+    // An answer the webhook is not news for (another PaymentIntent) leaves it waiting.
+    await store.append(failedAnswer, 1, [{ type: 'Authorized', amount: 4200n, provider: 'stripe', reference: 'pi_other' }]);
+    expect((await retries()).get(first.id)).toMatchObject({ outcome: 'awaiting_answer', applied: false });
+
+    await makeDue(first.id);
+    await makeDue(second.id);
+    expect(await webhooks.sweep()).toEqual({ applied: 2 });
+    const after = await retries();
+    expect(after.get(first.id)).toMatchObject({ applied: true, outcome: 'conflict' });
+    expect(after.get(second.id)).toMatchObject({ applied: true, outcome: 'applied' });
+    expect((await store.load(noAnswer))?.state).toMatchObject({ status: 'authorized', reference: `pi_${noAnswer}` });
+  });
+
   it('an unmatched one is retried after 5 s, then 10 s, doubling up to an hour; the sweep reads when the next is due', async () => {
     const event = authorizedWebhook(randomUUID());
     await inbox.record(event);
