@@ -123,7 +123,8 @@ export class OutboxRelay {
     const runner = this.options.dataSource.createQueryRunner();
     await runner.connect();
     try {
-      await runner.startTransaction('READ COMMITTED');
+      // PostgreSQL's default isolation, READ COMMITTED: no SET TRANSACTION round trip.
+      await runner.startTransaction();
       // An advisory lock rather than FOR UPDATE: a row lock takes a transaction id, and the relay's
       // open transaction would then hold back every relay of the cluster (pg_snapshot_xmin) for as
       // long as Kafka takes to accept the batch. The id comes only with the checkpoint's UPDATE.
@@ -138,24 +139,34 @@ export class OutboxRelay {
         await runner.rollbackTransaction();
         return { published: 0, pending: true };
       }
-      const rows = (await runner.query(
-        `SELECT position, tx_id::text AS tx_id, topic, message_key, payload, headers
+      // One row more than a batch, publishable or not: whether anything is left after this batch
+      // (more rows, or rows waiting for the horizon) comes with the batch, not from another pass.
+      const batchSize = this.options.batchSize ?? 500;
+      const read = (await runner.query(
+        `SELECT position, tx_id::text AS tx_id, topic, message_key, payload, headers,
+                tx_id < pg_snapshot_xmin(pg_current_snapshot()) AS publishable
            FROM outbox
           WHERE (tx_id, position) > ($1::xid8, $2::bigint)
-            AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
           ORDER BY tx_id, position
           LIMIT $3`,
-        [from.tx_id, from.position, this.options.batchSize ?? 500],
-      )) as OutboxRow[];
+        [from.tx_id, from.position, batchSize + 1],
+      )) as Array<OutboxRow & { publishable: boolean }>;
+      // Ordered by transaction id: once one must wait for the horizon, every later one must too.
+      const waitingAt = read.findIndex((row) => !row.publishable);
+      const rows = (waitingAt < 0 ? read : read.slice(0, waitingAt)).slice(0, batchSize);
+      const left = read.length > rows.length;
       if (rows.length === 0) {
         // Committed rows above the horizon wait for older transactions, which announce nothing
         // when they end (they may belong to another schema): count them to know whether to retry.
-        const [left] = (await runner.query(
-          `SELECT count(*)::int AS waiting FROM (SELECT 1 FROM outbox WHERE (tx_id, position) > ($1::xid8, $2::bigint) LIMIT 10000) w`,
-          [from.tx_id, from.position],
-        )) as { waiting: number }[];
+        let waiting = 0;
+        if (left) {
+          const [counted] = (await runner.query(
+            `SELECT count(*)::int AS waiting FROM (SELECT 1 FROM outbox WHERE (tx_id, position) > ($1::xid8, $2::bigint) LIMIT 10000) w`,
+            [from.tx_id, from.position],
+          )) as { waiting: number }[];
+          waiting = counted?.waiting ?? 0;
+        }
         await runner.rollbackTransaction();
-        const waiting = left?.waiting ?? 0;
         platformMetrics().outboxBacklog.set(waiting, { relay: this.options.name });
         return { published: 0, pending: waiting > 0 };
       }
@@ -169,7 +180,8 @@ export class OutboxRelay {
       await runner.commitTransaction();
       this.published += rows.length;
       platformMetrics().outboxPublished.add(rows.length, { relay: this.options.name });
-      return { published: rows.length, pending: true };
+      if (!left) platformMetrics().outboxBacklog.set(0, { relay: this.options.name });
+      return { published: rows.length, pending: left };
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction();
       throw error;
