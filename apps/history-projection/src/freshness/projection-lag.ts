@@ -89,24 +89,34 @@ export class ProjectionLag {
     const measuredAt = this.now();
     try {
       const committed = await this.admin.fetchOffsets({ groupId: this.groupId, topics: [...this.topics] });
-      const topics: TopicLag[] = [];
+      const behindOf = new Map<string, Array<{ partition: number; behind: number }>>();
       for (const topic of this.topics) {
         const ends = await this.admin.fetchTopicOffsets(topic);
         const done = new Map((committed.find((c) => c.topic === topic)?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+        behindOf.set(
+          topic,
+          ends.map((end) => {
+            const position = done.get(end.partition) ?? -1n;
+            const start = position >= 0n ? position : BigInt(end.low);
+            return { partition: end.partition, behind: Number(BigInt(end.high) - start) };
+          }),
+        );
+      }
+      // When the last event of each partition with events waiting was applied: one statement for all of them.
+      const applied = await this.lastApplied([...behindOf].flatMap(([topic, ends]) => ends.filter((end) => end.behind > 0).map((end) => ({ topic, ...end }))));
+      const topics: TopicLag[] = [];
+      for (const [topic, ends] of behindOf) {
         const partitions: PartitionLag[] = [];
         let secondsBehind = 0;
-        for (const end of ends) {
-          const position = done.get(end.partition) ?? -1n;
-          const start = position >= 0n ? position : BigInt(end.low);
-          const behind = Number(BigInt(end.high) - start);
+        for (const { partition, behind } of ends) {
           let lastAppliedAt: string | null = null;
           if (behind > 0) {
-            lastAppliedAt = await this.lastApplied(topic, end.partition);
+            lastAppliedAt = applied.get(`${topic}:${partition}`) ?? null;
             // Never applied anything from it: behind by at least the time since we first looked.
-            const since = lastAppliedAt === null ? this.firstSeen(topic, end.partition, measuredAt) : Date.parse(lastAppliedAt);
+            const since = lastAppliedAt === null ? this.firstSeen(topic, partition, measuredAt) : Date.parse(lastAppliedAt);
             secondsBehind = Math.max(secondsBehind, Math.max(0, (measuredAt - since) / 1000));
           }
-          partitions.push({ partition: end.partition, eventsBehind: Math.max(0, behind), lastAppliedAt });
+          partitions.push({ partition, eventsBehind: Math.max(0, behind), lastAppliedAt });
         }
         const eventsBehind = partitions.reduce((sum, p) => sum + p.eventsBehind, 0);
         topics.push({
@@ -142,11 +152,16 @@ export class ProjectionLag {
     return this.firstSeenAt.get(key)!;
   }
 
-  private async lastApplied(topic: string, partition: number): Promise<string | null> {
-    const rows = await this.sql.query<{ occurred_at: Date }>(
-      'SELECT occurred_at FROM raw_events WHERE topic = $1 AND kafka_partition = $2 ORDER BY kafka_offset DESC LIMIT 1',
-      [topic, partition],
+  /** By `topic:partition`, when the last event applied from it occurred (absent: none applied yet). */
+  private async lastApplied(partitions: ReadonlyArray<{ topic: string; partition: number }>): Promise<Map<string, string>> {
+    if (partitions.length === 0) return new Map();
+    const rows = await this.sql.query<{ topic: string; kafka_partition: number; occurred_at: Date }>(
+      `SELECT p.topic, p.kafka_partition, r.occurred_at
+         FROM unnest($1::text[], $2::int[]) AS p(topic, kafka_partition)
+         JOIN LATERAL (SELECT occurred_at FROM raw_events e WHERE e.topic = p.topic AND e.kafka_partition = p.kafka_partition
+                        ORDER BY e.kafka_offset DESC LIMIT 1) r ON true`,
+      [partitions.map((p) => p.topic), partitions.map((p) => p.partition)],
     );
-    return rows.length === 0 ? null : new Date(rows[0].occurred_at).toISOString();
+    return new Map(rows.map((row) => [`${row.topic}:${row.kafka_partition}`, new Date(row.occurred_at).toISOString()]));
   }
 }

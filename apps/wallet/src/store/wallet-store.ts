@@ -109,7 +109,8 @@ export class WalletStore {
    * transaction-id order) never puts event n+1 before event n.
    */
   async change<T>(personId: string, actor: string, work: (change: WalletChange) => Promise<T>): Promise<T> {
-    const { result, events } = await this.dataSource.transaction('READ COMMITTED', async (manager) => {
+    // PostgreSQL's default isolation (READ COMMITTED), without a SET TRANSACTION round trip.
+    const { result, events } = await this.dataSource.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [WALLET_LOCK_NAMESPACE, personId]);
       const change = new WalletChange(manager, personId, actor);
       const outcome = await work(change);
