@@ -128,8 +128,19 @@ export function watermarkDelta(before: Map<string, number>, after: Map<string, n
   return delta;
 }
 
-/** Messages not yet committed by a consumer group, over every topic it has committed offsets for. */
+/**
+ * Messages not yet committed by a consumer group, over every topic it has committed offsets for;
+ * infinite when the broker could not say (a metadata error under load: ask again, not drained).
+ */
 export async function groupLag(admin: Admin, groupId: string): Promise<number> {
+  try {
+    return await lagOf(admin, groupId);
+  } catch {
+    return Number.POSITIVE_INFINITY;
+  }
+}
+
+async function lagOf(admin: Admin, groupId: string): Promise<number> {
   const committed = await admin.fetchOffsets({ groupId });
   let lag = 0;
   for (const { topic, partitions } of committed) {
