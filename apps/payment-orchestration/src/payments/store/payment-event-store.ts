@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EventEnvelope, ServiceName } from '@pay/contracts';
 import { createEvent, Topics } from '@pay/contracts';
-import { appendToOutbox, retrying } from '@pay/messaging';
+import { outboxRowsOf, retrying } from '@pay/messaging';
 import type { PaymentEvent, PaymentInitiated } from '@pay/payments-domain';
 import { Payment, PaymentTransitionError } from '@pay/payments-domain';
 import type { DataSource } from 'typeorm';
@@ -110,7 +110,12 @@ const APPEND_EVENTS: NamedStatement = {
             WHERE w.payment_id = m.payment_id AND w.applied_at IS NULL AND w.outcome = 'awaiting_answer' AND w.next_attempt_at > now()
               AND w.unchanged_provider = m.provider AND w.unchanged_reference = m.reference
               AND m.status = ANY(w.unchanged_statuses) AND (w.unchanged_amount IS NULL OR m.amount = w.unchanged_amount)
-              AND (w.unchanged_captured IS NULL OR m.captured_amount = w.unchanged_captured))
+              AND (w.unchanged_captured IS NULL OR m.captured_amount = w.unchanged_captured)),
+         outboxed AS (
+           INSERT INTO outbox (topic, message_key, event_id, payload, headers)
+           SELECT $17, moved.payment_id, o.event_id, o.payload, o.headers
+             FROM moved, unnest($14::uuid[], $18::jsonb[], $19::jsonb[]) WITH ORDINALITY AS o(event_id, payload, headers, n)
+            ORDER BY o.n)
          INSERT INTO payment_events (payment_id, sequence, event_id, type, data, correlation_id, causation_id, occurred_at)
          SELECT moved.payment_id, e.sequence, e.event_id, e.type, e.data, $10, $12, $8
            FROM moved, unnest($13::int[], $14::uuid[], $15::text[], $16::jsonb[]) AS e(sequence, event_id, type, data)
@@ -125,7 +130,12 @@ const START_STREAM: NamedStatement = {
                                  created_at, request_id, kind, payer_id, counterparty_id, amount, currency)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $8, $11, $12, $13, $14, $15, $16)
            ON CONFLICT (payment_id) DO NOTHING
-           RETURNING payment_id)
+           RETURNING payment_id),
+         outboxed AS (
+           INSERT INTO outbox (topic, message_key, event_id, payload, headers)
+           SELECT $22, created.payment_id, o.event_id, o.payload, o.headers
+             FROM created, unnest($19::uuid[], $23::jsonb[], $24::jsonb[]) WITH ORDINALITY AS o(event_id, payload, headers, n)
+            ORDER BY o.n)
          INSERT INTO payment_events (payment_id, sequence, event_id, type, data, correlation_id, causation_id, occurred_at)
          SELECT created.payment_id, e.sequence, e.event_id, e.type, e.data, $10, $17, $8
            FROM created, unnest($18::int[], $19::uuid[], $20::text[], $21::jsonb[]) AS e(sequence, event_id, type, data)
@@ -279,8 +289,11 @@ export class PaymentEventStore {
       stored.map((event) => event.type),
       stored.map((event) => JSON.stringify(event.data)),
     ];
+    // Their outbox rows go in with them (the same statement): published if and only if they commit.
+    const outbox = outboxRowsOf(envelopes.map((envelope) => ({ topic: Topics.paymentEvents, envelope })));
+    const outboxed = [Topics.paymentEvents, outbox.map((row) => row.payload), outbox.map((row) => row.headers)];
     const written = current
-      ? await queryNamed(sql, APPEND_EVENTS, [...row, expectedVersion, ...streamed])
+      ? await queryNamed(sql, APPEND_EVENTS, [...row, expectedVersion, ...streamed, ...outboxed])
       : await queryNamed(sql, START_STREAM, [
           ...row,
           state.requestId,
@@ -290,12 +303,9 @@ export class PaymentEventStore {
           state.amount.toString(),
           state.currency,
           ...streamed,
+          ...outboxed,
         ]);
     if (written.length !== events.length) throw new PaymentVersionConflictError(paymentId, expectedVersion, undefined);
-    await appendToOutbox(
-      sql,
-      envelopes.map((envelope) => ({ topic: Topics.paymentEvents, envelope })),
-    );
     const appended = { payment: payment as Payment, envelopes };
     if (context.onAppended) await context.onAppended(sql, appended);
     return appended;
