@@ -2,7 +2,7 @@ import type { Logger } from '@pay/observability';
 import type { PaymentState } from '@pay/payments-domain';
 import { planPaymentObservation } from '@pay/payments-domain';
 import type { DataSource } from 'typeorm';
-import { inTransaction } from '../database/sql';
+import { inTransaction, onConnection } from '../database/sql';
 import type { PspNewsOutcome } from '../payments/apply-psp-news';
 import { applyPspNews } from '../payments/apply-psp-news';
 import type { PaymentEventStore, StoredPayment } from '../payments/store/payment-event-store';
@@ -119,23 +119,31 @@ export class AuthorizeAndCapture {
 
   /**
    * Applies a PSP answer about the PaymentIntent and completes the step, in one transaction after
-   * the payment as the claim read it; its id is recorded even when nothing moves yet. Another
-   * writer got in first (a webhook): planned again from a fresh read, the step completed after.
+   * the payment as the claim read it; its id is recorded even when nothing moves yet. The common
+   * answer (events that name the PaymentIntent) is one statement: events, outbox rows and the
+   * step's completion. Another writer got in first (a webhook): planned again from a fresh read,
+   * the step completed after.
    */
   private async observe(step: ClaimedStep, stored: StoredPayment, answer: PspPayment): Promise<PspNewsOutcome> {
     const { paymentId } = stored.payment.state;
     const plan = planPaymentObservation(stored.payment.state, answer.provider, answer.observation);
     try {
-      await inTransaction(this.dataSource, async (sql) => {
-        if (plan.outcome === 'advance') {
-          const appended = await this.store.appendAfter(sql, paymentId, stored, plan.events);
-          // The events that name the PaymentIntent put its id in the row themselves.
-          if (appended.payment.state.reference === undefined) await recordPspReference(sql, paymentId, answer.provider, answer.id);
-        } else {
-          await recordPspReference(sql, paymentId, answer.provider, answer.id);
-        }
-        await this.steps.complete(paymentId, step.step, sql);
-      });
+      const namesIntent =
+        plan.outcome === 'advance' && plan.events.reduce((payment, event) => payment.apply(event), stored.payment).state.reference !== undefined;
+      if (namesIntent) {
+        await onConnection(this.dataSource, (sql) => this.store.appendAfter(sql, paymentId, stored, plan.events, { completesStep: step.step }));
+      } else {
+        await inTransaction(this.dataSource, async (sql) => {
+          if (plan.outcome === 'advance') {
+            const appended = await this.store.appendAfter(sql, paymentId, stored, plan.events);
+            // The events that name the PaymentIntent put its id in the row themselves.
+            if (appended.payment.state.reference === undefined) await recordPspReference(sql, paymentId, answer.provider, answer.id);
+          } else {
+            await recordPspReference(sql, paymentId, answer.provider, answer.id);
+          }
+          await this.steps.complete(paymentId, step.step, sql);
+        });
+      }
     } catch (error) {
       if (!(error instanceof PaymentVersionConflictError)) throw error;
       await inTransaction(this.dataSource, (sql) => recordPspReference(sql, paymentId, answer.provider, answer.id));

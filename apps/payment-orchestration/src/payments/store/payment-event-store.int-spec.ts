@@ -121,6 +121,33 @@ describe('PaymentEventStore', () => {
     expect(await outboxOf(paymentId)).toHaveLength(1);
   });
 
+  it('completes the step an append names in the same statement; an append that loses its race completes nothing', async () => {
+    const paymentId = `pay-${randomUUID()}`;
+    await store.append(paymentId, 0, [initiated(paymentId)]);
+    const steps = (): Promise<Array<{ step: string }>> =>
+      schema.dataSource.query('SELECT step FROM payment_steps WHERE payment_id = $1 ORDER BY step', [paymentId]);
+    await schema.dataSource.query("INSERT INTO payment_steps (payment_id, step, due_at) VALUES ($1, 'authorize', now()), ($1, 'capture', now())", [paymentId]);
+    const stored = await store.loadStored(paymentId);
+
+    // Run alone (autocommit), as the authorize step's answer runs: events, outbox rows and the step, or nothing.
+    const stale = { ...stored!, payment: stored!.payment };
+    await store.append(paymentId, 1, [{ type: 'Authorized', amount: 1000n, provider: 'stripe', reference: `pi_${paymentId}` }]);
+    await expect(
+      schema.dataSource.transaction((tx) =>
+        store.appendAfter(sqlOf(tx.queryRunner!), paymentId, stale, [{ type: 'Failed', code: 'card_declined' }], { completesStep: 'authorize' }),
+      ),
+    ).rejects.toBeInstanceOf(PaymentVersionConflictError);
+    expect(await steps()).toEqual([{ step: 'authorize' }, { step: 'capture' }]);
+
+    const current = await store.loadStored(paymentId);
+    await schema.dataSource.transaction((tx) =>
+      store.appendAfter(sqlOf(tx.queryRunner!), paymentId, current, [{ type: 'Captured', amount: 1000n }], { completesStep: 'authorize' }),
+    );
+    expect(await steps()).toEqual([{ step: 'capture' }]);
+    expect((await streamOf(paymentId)).map((e) => e.type)).toEqual(['PaymentInitiated', 'Authorized', 'Captured']);
+    expect(await outboxOf(paymentId)).toHaveLength(3);
+  });
+
   it('lets exactly one of two concurrent appends at the same version win', async () => {
     const paymentId = `pay-${randomUUID()}`;
     await store.append(paymentId, 0, [initiated(paymentId)]);

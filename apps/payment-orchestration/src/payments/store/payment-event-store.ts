@@ -42,6 +42,8 @@ export interface AppendContext {
    * step to schedule, a command to the wallet, the webhook marked applied).
    */
   readonly onAppended?: (sql: Sql, appended: Appended) => Promise<void>;
+  /** The payment's step this change completes: deleted by the same statement as the events are written. */
+  readonly completesStep?: string;
 }
 
 export interface Appended {
@@ -115,7 +117,8 @@ const APPEND_EVENTS: NamedStatement = {
            INSERT INTO outbox (topic, message_key, event_id, payload, headers)
            SELECT $17, moved.payment_id, o.event_id, o.payload, o.headers
              FROM moved, unnest($14::uuid[], $18::jsonb[], $19::jsonb[]) WITH ORDINALITY AS o(event_id, payload, headers, n)
-            ORDER BY o.n)
+            ORDER BY o.n),
+         completed AS (DELETE FROM payment_steps s USING moved WHERE s.payment_id = moved.payment_id AND s.step = $20)
          INSERT INTO payment_events (payment_id, sequence, event_id, type, data, correlation_id, causation_id, occurred_at)
          SELECT moved.payment_id, e.sequence, e.event_id, e.type, e.data, $10, $12, $8
            FROM moved, unnest($13::int[], $14::uuid[], $15::text[], $16::jsonb[]) AS e(sequence, event_id, type, data)
@@ -135,7 +138,8 @@ const START_STREAM: NamedStatement = {
            INSERT INTO outbox (topic, message_key, event_id, payload, headers)
            SELECT $22, created.payment_id, o.event_id, o.payload, o.headers
              FROM created, unnest($19::uuid[], $23::jsonb[], $24::jsonb[]) WITH ORDINALITY AS o(event_id, payload, headers, n)
-            ORDER BY o.n)
+            ORDER BY o.n),
+         completed AS (DELETE FROM payment_steps s USING created WHERE s.payment_id = created.payment_id AND s.step = $25)
          INSERT INTO payment_events (payment_id, sequence, event_id, type, data, correlation_id, causation_id, occurred_at)
          SELECT created.payment_id, e.sequence, e.event_id, e.type, e.data, $10, $17, $8
            FROM created, unnest($18::int[], $19::uuid[], $20::text[], $21::jsonb[]) AS e(sequence, event_id, type, data)
@@ -291,7 +295,7 @@ export class PaymentEventStore {
     ];
     // Their outbox rows go in with them (the same statement): published if and only if they commit.
     const outbox = outboxRowsOf(envelopes.map((envelope) => ({ topic: Topics.paymentEvents, envelope })));
-    const outboxed = [Topics.paymentEvents, outbox.map((row) => row.payload), outbox.map((row) => row.headers)];
+    const outboxed = [Topics.paymentEvents, outbox.map((row) => row.payload), outbox.map((row) => row.headers), context.completesStep ?? null];
     const written = current
       ? await queryNamed(sql, APPEND_EVENTS, [...row, expectedVersion, ...streamed, ...outboxed])
       : await queryNamed(sql, START_STREAM, [
