@@ -192,12 +192,36 @@ describe('PaymentStepWorker', () => {
     await schedule(paymentId, 'authorize');
     await waitFor(() => ran.length > 0, isTrue, { what: 'the long step to start', timeoutMs: 10_000, intervalMs: 20 });
     const started = Date.now();
-    // Both workers wake at the lease's end every 600 ms (nextDueAt) and find it renewed each time.
+    // The other worker wakes at the lease's end every 600 ms (nextDueAt) and finds it renewed each time.
     await waitFor(() => Date.now() - started >= 2_500, isTrue, { what: 'four leases to pass', timeoutMs: 10_000, intervalMs: 100 });
     expect(ran).toHaveLength(1);
     finish();
     await waitFor(async () => (await pending()) === 0, isTrue, { what: 'the long step to complete', timeoutMs: 20_000, intervalMs: 20 });
     expect(ran).toHaveLength(1);
+  });
+
+  it("does not wake for the leases of the steps it runs itself: only another worker's lease, or a due time, is a deadline", async () => {
+    // Leases of 600 ms, renewed every 200 ms; the steps run 2 s, three leases long, on one worker.
+    let finish = (): void => undefined;
+    longRun = new Promise((done) => (finish = done));
+    try {
+      const alone = await startWorker(100, 600);
+      const [first, second] = [`pay-${randomUUID()}`, `pay-${randomUUID()}`];
+      await schedule(first, 'authorize');
+      await waitFor(() => ran.length === 1, isTrue, { what: 'the first step to start', timeoutMs: 10_000, intervalMs: 20 });
+      // Due in 300 ms: a pass claims it then, and reads the next deadline while both steps run.
+      await schedule(second, 'authorize', new Date(Date.now() + 300));
+      await waitFor(() => ran.length === 2, isTrue, { what: 'the second step to start', timeoutMs: 10_000, intervalMs: 20 });
+      const passesBefore = alone.passes;
+      const started = Date.now();
+      await waitFor(() => Date.now() - started >= 2_000, isTrue, { what: 'three leases to pass', timeoutMs: 10_000, intervalMs: 100 });
+      // Counting its own leases, it would pass again at each of their ends (two or more times).
+      expect(alone.passes - passesBefore).toBe(0);
+    } finally {
+      finish();
+    }
+    await waitFor(async () => (await pending()) === 0, isTrue, { what: 'the steps to complete', timeoutMs: 20_000, intervalMs: 20 });
+    expect(ran).toHaveLength(2);
   });
 
   it('renews only a claim still its own: once its lease ran out and another worker claimed the step, the old holder renews nothing', async () => {

@@ -165,8 +165,9 @@ export class PaymentStepWorker {
     for (const step of claimed) this.track(this.run(step));
     // A full batch: more may be waiting; look again as soon as a slot frees.
     if (claimed.length === free) this.waitingForSlot = true;
-    // Read after the claim, so the steps just leased count by their lease's end (in case this process dies).
-    const next = await this.options.steps.nextDueAt();
+    // Read after the claim, leaving out the steps this worker runs (their leases run out only if it
+    // dies, and its timers with it): waking at each of their leases' ends would be passes for nothing.
+    const next = await this.options.steps.nextDueAt([...this.held.values()]);
     if (next !== undefined) this.expectAt(next);
   }
 

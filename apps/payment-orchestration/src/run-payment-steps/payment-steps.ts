@@ -80,10 +80,11 @@ const SCHEDULE_ANNOUNCED: NamedStatement = {
   text: `WITH scheduled AS (${SCHEDULE} RETURNING 1) SELECT pg_notify($5, $6) FROM scheduled`,
 };
 
-/** When a step can next become claimable: its due time, or a lease's end if that is later. */
+/** When a step other than the caller's own can next become claimable: its due time, or a lease's end if that is later. */
 const NEXT_DUE: NamedStatement = {
   name: 'po_next_due_step',
-  text: `SELECT (extract(epoch FROM min(GREATEST(due_at, COALESCE(lease_until, due_at)))) * 1000)::float8 AS next FROM payment_steps`,
+  text: `SELECT (extract(epoch FROM min(GREATEST(due_at, COALESCE(lease_until, due_at)))) * 1000)::float8 AS next FROM payment_steps
+          WHERE (payment_id, step) NOT IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
 };
 
 /** What a worker's NOTIFY carries: the step, and its due time (epoch ms) when not due at once. */
@@ -123,9 +124,13 @@ export class PaymentSteps {
   /**
    * The earliest moment (epoch ms) a step can become claimable (a due time, or the end of a lease
    * whose worker may have died), or undefined when no step is left: how long a worker may sleep.
+   * The steps the caller runs itself (`own`) are left out: their leases end only if it dies, and
+   * then its timers die with it; another worker's read counts them.
    */
-  async nextDueAt(): Promise<number | undefined> {
-    const [row] = await onConnection(this.dataSource, (sql) => queryNamed<{ next: number | null }>(sql, NEXT_DUE, []));
+  async nextDueAt(own: readonly { paymentId: string; step: string }[] = []): Promise<number | undefined> {
+    const [row] = await onConnection(this.dataSource, (sql) =>
+      queryNamed<{ next: number | null }>(sql, NEXT_DUE, [own.map((s) => s.paymentId), own.map((s) => s.step)]),
+    );
     return row?.next ?? undefined;
   }
 
