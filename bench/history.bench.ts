@@ -40,6 +40,7 @@ import {
 import type { AggregateRequest, HistoryFilters, HistoryScope } from '@pay/history-projection/tools';
 import { generateWorkload, partitionOf, prng } from '@pay/history-projection/testing';
 import { parseCommandLine, wholeNumberFlag } from '@pay/tools/command-line';
+import { ensureDatabase } from '@pay/local-infra';
 
 interface Flags {
   events: number;
@@ -56,20 +57,6 @@ function parseFlags(argv: readonly string[]): Flags {
     queries: wholeNumberFlag('queries', values.queries, { min: 10, fallback: 300 }, USAGE),
     keep: values.keep ?? false,
   };
-}
-
-async function ensureDatabase(url: string): Promise<void> {
-  const admin = new URL(url);
-  const name = decodeURIComponent(admin.pathname.slice(1));
-  admin.pathname = '/postgres';
-  const client = new Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (rowCount === 0) await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
-  } finally {
-    await client.end();
-  }
 }
 
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
