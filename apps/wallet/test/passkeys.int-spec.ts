@@ -5,6 +5,7 @@ import { CLOCK } from '../src/ports/clock';
 import { SoftwareAuthenticator } from './software-authenticator';
 import type { Caller, Response, WalletUnderTest } from './wallet-test-kit';
 import { dropWalletSchema, startWallet, watchWalletEvents } from './wallet-test-kit';
+import { money } from '@pay/contracts';
 
 const ORIGIN = 'http://localhost:5173';
 const RP_ID = 'localhost';
@@ -147,15 +148,15 @@ describe('wallet: passkeys (WebAuthn) for biometric step-up', () => {
 
     const issued = await confirm<ProofView>(caller, id, authenticator.assert(options));
     expect(issued).toMatchObject({ status: 201, body: { method: 'biometric', ceiling: CEILING } });
-    await expect(verifier.verify(issued.body.proof, { personId: id, amount: 12_500n, currency: 'EUR' })).resolves.toMatchObject({
+    await expect(verifier.verify(issued.body.proof, { personId: id, amount: money(12_500n, 'EUR') })).resolves.toMatchObject({
       proofId: issued.body.proofId,
       personId: id,
       method: 'biometric',
     });
-    await expect(verifier.verify(issued.body.proof, { personId: id, amount: 12_501n, currency: 'EUR' })).rejects.toMatchObject({
+    await expect(verifier.verify(issued.body.proof, { personId: id, amount: money(12_501n, 'EUR') })).rejects.toMatchObject({
       reason: 'amount-above-ceiling',
     });
-    await expect(verifier.verify(issued.body.proof, { personId: 'someone-else', amount: 100n, currency: 'EUR' })).rejects.toMatchObject({
+    await expect(verifier.verify(issued.body.proof, { personId: 'someone-else', amount: money(100n, 'EUR') })).rejects.toMatchObject({
       reason: 'wrong-person',
     });
 
