@@ -41,6 +41,7 @@ import type { AggregateRequest, HistoryFilters, HistoryScope } from '@pay/histor
 import { generateWorkload, partitionOf, prng } from '@pay/history-projection/testing';
 import { parseCommandLine, wholeNumberFlag } from '@pay/tools/command-line';
 import { ensureDatabase } from '@pay/local-infra';
+import { percentile } from './percentile';
 
 interface Flags {
   events: number;
@@ -61,7 +62,6 @@ function parseFlags(argv: readonly string[]): Flags {
 
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
 const number = (n: number): string => Math.round(n).toLocaleString('en');
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 /** Events per payment of the workload, measured on a sample: sizes the chunks to reach --events. */
 const EVENTS_PER_PAYMENT_SAMPLE =

@@ -20,6 +20,7 @@ import type { DataSource } from 'typeorm';
 import { parseCommandLine, wholeNumberFlag } from '@pay/tools/command-line';
 import { CEILING_CLIENTS, measureCommitCeiling } from './commit-ceiling';
 import { ensureDatabase } from '@pay/local-infra';
+import { percentile } from './percentile';
 
 const PEOPLE = 2_000;
 const MERCHANTS = 200;
@@ -34,8 +35,6 @@ function parseSeconds(argv: string[]): number {
   const { seconds } = parseCommandLine(argv, { seconds: { type: 'string' } }, USAGE);
   return wholeNumberFlag('seconds', seconds, { min: 1, max: 60, fallback: 6 }, USAGE);
 }
-
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 interface Result {
   scenario: string;

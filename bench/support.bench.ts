@@ -26,13 +26,13 @@ import { parseCommandLine, wholeNumberFlag } from '@pay/tools/command-line';
 import type { Socket } from 'socket.io-client';
 import { io } from 'socket.io-client';
 import { ensureDatabase } from '@pay/local-infra';
+import { percentile } from './percentile';
 
 const USAGE = 'usage: npm run bench:support -- [--conversations=N (1-5000)] [--messages=N (2-100)]';
 const AGENT_LOAD = 10;
 /** The instance a conversation's person connects to: its agent's group alternates between the two. */
 const sideOf = (conversation: number): number => Math.floor(conversation / AGENT_LOAD) % 2;
 
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const started = Date.now();
 const progress = (what: string): void => void process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${what}\n`);
 
