@@ -32,6 +32,7 @@ import type { PaymentsPlatform, StatementCounts, TestPerson } from '@pay/tools/e
 import { countingStatements, purchaseOf, spawnFromDist, startGroupAtEnd, startPaymentsPlatform, statementCounts, stopChild } from '@pay/tools/e2e-kit';
 import { E2eBenchConfig } from './e2e-bench.config';
 import { groupLag, highWatermarks, kafkaBrokerPid, machineCpuSeconds, memoryMiB, postgresCpuSeconds, processCpuSeconds, watermarkDelta } from './e2e-meters';
+import { ensureDatabase } from '@pay/local-infra';
 
 /** How often the history read model is looked at: the resolution of the history latencies. */
 const HISTORY_POLL_MS = 100;
@@ -42,20 +43,6 @@ const IDLE_SECONDS = 10;
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-async function ensureDatabase(url: string): Promise<void> {
-  const target = new URL(url);
-  const database = decodeURIComponent(target.pathname.slice(1));
-  target.pathname = '/postgres';
-  const client = new Client({ connectionString: target.toString() });
-  await client.connect();
-  try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (rowCount === 0) await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
-  } finally {
-    await client.end();
-  }
 }
 
 interface Service {

@@ -40,6 +40,8 @@ import {
 import type { AggregateRequest, HistoryFilters, HistoryScope } from '@pay/history-projection/tools';
 import { generateWorkload, partitionOf, prng } from '@pay/history-projection/testing';
 import { parseCommandLine, wholeNumberFlag } from '@pay/tools/command-line';
+import { ensureDatabase } from '@pay/local-infra';
+import { percentile } from './percentile';
 
 interface Flags {
   events: number;
@@ -58,23 +60,8 @@ function parseFlags(argv: readonly string[]): Flags {
   };
 }
 
-async function ensureDatabase(url: string): Promise<void> {
-  const admin = new URL(url);
-  const name = decodeURIComponent(admin.pathname.slice(1));
-  admin.pathname = '/postgres';
-  const client = new Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (rowCount === 0) await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
-  } finally {
-    await client.end();
-  }
-}
-
 const log = (line: string): void => void process.stdout.write(`${line}\n`);
 const number = (n: number): string => Math.round(n).toLocaleString('en');
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 /** Events per payment of the workload, measured on a sample: sizes the chunks to reach --events. */
 const EVENTS_PER_PAYMENT_SAMPLE =

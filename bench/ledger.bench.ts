@@ -16,10 +16,11 @@ import type { LedgerCommand } from '@pay/ledger-domain';
 import type { BatchStats } from '@pay/ledger-store';
 import { LEDGER_MIGRATIONS, PostgresLedger } from '@pay/ledger-store';
 import { assertSchemaName, openServiceDataSource } from '@pay/platform';
-import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { parseCommandLine, wholeNumberFlag } from '@pay/tools/command-line';
 import { CEILING_CLIENTS, measureCommitCeiling } from './commit-ceiling';
+import { ensureDatabase } from '@pay/local-infra';
+import { percentile } from './percentile';
 
 const PEOPLE = 2_000;
 const MERCHANTS = 200;
@@ -34,23 +35,6 @@ function parseSeconds(argv: string[]): number {
   const { seconds } = parseCommandLine(argv, { seconds: { type: 'string' } }, USAGE);
   return wholeNumberFlag('seconds', seconds, { min: 1, max: 60, fallback: 6 }, USAGE);
 }
-
-async function ensureDatabase(url: string): Promise<void> {
-  const target = new URL(url);
-  const name = decodeURIComponent(target.pathname.slice(1));
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  const client = new Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (rowCount === 0) await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
-  } finally {
-    await client.end();
-  }
-}
-
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 interface Result {
   scenario: string;

@@ -23,30 +23,16 @@ import { builtServiceEnv, dropSchema, startBuiltService, uniqueName } from '@pay
 import type { StartedService } from '@pay/testing';
 import type { ConversationView, MessageView } from '@pay/support/tools';
 import { parseCommandLine, wholeNumberFlag } from '@pay/tools/command-line';
-import { Client } from 'pg';
 import type { Socket } from 'socket.io-client';
 import { io } from 'socket.io-client';
+import { ensureDatabase } from '@pay/local-infra';
+import { percentile } from './percentile';
 
 const USAGE = 'usage: npm run bench:support -- [--conversations=N (1-5000)] [--messages=N (2-100)]';
 const AGENT_LOAD = 10;
 /** The instance a conversation's person connects to: its agent's group alternates between the two. */
 const sideOf = (conversation: number): number => Math.floor(conversation / AGENT_LOAD) % 2;
 
-async function ensureDatabase(url: string): Promise<void> {
-  const admin = new URL(url);
-  const name = decodeURIComponent(admin.pathname.slice(1));
-  admin.pathname = '/postgres';
-  const client = new Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (rowCount === 0) await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
-  } finally {
-    await client.end();
-  }
-}
-
-const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 const started = Date.now();
 const progress = (what: string): void => void process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${what}\n`);
 

@@ -8,4 +8,4 @@ export { brokerFiles, isKafkaBroker, KAFKA_HOST, scramClient, startPrivateBroker
 export { freePortPair } from './kafka';
 export { signal, waitForExit } from './local-process';
 export type { PostgresInfo } from './postgres';
-export { ensurePostgres, LOCAL_DATABASE_URL } from './postgres';
+export { ensureDatabase, ensurePostgres, LOCAL_DATABASE_URL } from './postgres';

@@ -13,6 +13,7 @@
  * (createPaymentDrivers), never through Nest's injection.
  */
 import 'reflect-metadata';
+import { noServiceToken } from '@pay/auth';
 import { ConfigError, loadConfig } from '@pay/config';
 import { createLogger } from '@pay/observability';
 import { createServiceDataSource } from '@pay/platform';
@@ -21,11 +22,10 @@ import {
   createPaymentDrivers,
   createPaymentServiceProviders,
   HttpWalletInstruments,
-  noServiceToken,
+  orchestrationServiceTokens,
   parsePspRoutes,
   PaymentOrchestrationConfig,
   payPalSettingsFrom,
-  SignedServiceTokens,
   stripeSettingsFrom,
 } from '@pay/payment-orchestration/tools';
 import { parseCommandLine, UsageError, wholeNumberFlag } from '../command-line';
@@ -53,10 +53,9 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
   await dataSource.initialize();
   try {
     const tokens = config.SERVICE_TOKEN_SIGNING_JWK
-      ? await SignedServiceTokens.create(JSON.parse(config.SERVICE_TOKEN_SIGNING_JWK) as JWK, {
+      ? await orchestrationServiceTokens(JSON.parse(config.SERVICE_TOKEN_SIGNING_JWK) as JWK, {
           issuer: config.AUTH_ISSUER,
           audience: config.AUTH_AUDIENCE,
-          subject: 'payment-orchestration',
         })
       : noServiceToken;
     const drivers = createPaymentDrivers({

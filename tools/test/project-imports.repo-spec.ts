@@ -15,6 +15,7 @@ const SKIPPED = new Set(['node_modules', 'dist', '.cache']);
 const CROSSING_BY_PATH: Readonly<Record<string, string>> = {
   // Jest loads its global set-up outside its module mapper, where no @pay/ alias resolves.
   'libs/testing/src/global-setup.ts -> tools/infra/kafka': 'Jest global set-up',
+  'libs/testing/src/global-setup.ts -> tools/infra/postgres': 'Jest global set-up',
   'libs/testing/src/global-setup.ts -> tools/infra/test-kafka': 'Jest global set-up',
   'libs/testing/src/global-setup.ts -> tools/infra/test-containers': 'Jest global set-up',
   'tools/infra/kafka.ts -> libs/contracts/src/topics': 'loaded by the Jest global set-up',

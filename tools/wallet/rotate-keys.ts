@@ -15,7 +15,7 @@
  *
  * Run by tsx (no decorator metadata): plain pg, no Nest, no TypeORM entities.
  */
-import type { SqlExecutor } from '@pay/encryption';
+import type { Sql } from '@pay/platform';
 import { MasterKeyRing, rewrapDataKeys } from '@pay/encryption';
 import { Pool } from 'pg';
 import { parseCommandLine, wholeNumberFlag } from '../command-line';
@@ -56,11 +56,13 @@ function readOptions(env: NodeJS.ProcessEnv, argv: string[]): Options {
 export async function rotateWalletKeys(options: Options): Promise<{ rewrapped: number; remaining: number }> {
   const pool = new Pool({ connectionString: options.databaseUrl, max: 2, options: `-c search_path=${options.schema}`, application_name: 'wallet-rotate-keys' });
   try {
-    const inTransaction = async <T>(work: (sql: SqlExecutor) => Promise<T>): Promise<T> => {
+    const inTransaction = async <T>(work: (sql: Sql) => Promise<T>): Promise<T> => {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        const result = await work(client);
+        const result = await work({
+          query: async <Row>(text: string, parameters?: readonly unknown[]) => (await client.query(text, parameters as unknown[])).rows as Row[],
+        });
         await client.query('COMMIT');
         return result;
       } catch (error) {

@@ -1,18 +1,10 @@
-import { ConfigError, loadConfig } from '@pay/config';
+import { configProblems, loadConfig } from '@pay/config';
 import { settingsFrom } from './ad-signals.settings';
 import { AdSignalAggregationConfig, DEVELOPMENT_PSEUDONYM_KEY } from './config';
 
 const load = (env: Record<string, string>): AdSignalAggregationConfig => loadConfig('ad-signal-aggregation', AdSignalAggregationConfig, env);
 
-function problems(env: Record<string, string>): string {
-  try {
-    load(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message;
-    throw error;
-  }
-  return '';
-}
+const problems = (env: Record<string, string>): string => configProblems('ad-signal-aggregation', AdSignalAggregationConfig, env);
 
 describe('ad-signal-aggregation configuration', () => {
   it('starts with the documented privacy defaults: k 100, 5 purchases per person, no noise', () => {

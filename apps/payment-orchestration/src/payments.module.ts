@@ -1,6 +1,6 @@
 import type { BeforeApplicationShutdown, DynamicModule, OnApplicationBootstrap } from '@nestjs/common';
 import { Inject, Injectable, Module } from '@nestjs/common';
-import { parsePublicKeySet, parseStepUpThresholds, StepUpProofVerifier } from '@pay/auth';
+import { noServiceToken, parsePublicKeySet, parseStepUpThresholds, StepUpProofVerifier } from '@pay/auth';
 import type { Logger } from '@pay/observability';
 import type { ServiceRuntime } from '@pay/platform';
 import { LOGGER } from '@pay/platform';
@@ -11,7 +11,7 @@ import { DataSource } from 'typeorm';
 import { ApplyPspWebhook } from './apply-psp-webhook/apply-psp-webhook';
 import { WebhookSweeper } from './apply-psp-webhook/webhook-sweeper';
 import { HttpWalletInstruments } from './authorize-and-capture/http-wallet-instruments';
-import { noServiceToken, SignedServiceTokens } from './authorize-and-capture/service-token';
+import { orchestrationServiceTokens } from './authorize-and-capture/service-token';
 import type { WalletInstruments } from './authorize-and-capture/wallet-instruments';
 import { WALLET_INSTRUMENTS } from './authorize-and-capture/wallet-instruments';
 import { NonProfitRegistry } from './check-purchase/non-profit-registry';
@@ -88,10 +88,9 @@ export class PaymentsModule {
           provide: WALLET_INSTRUMENTS,
           useFactory: async (): Promise<WalletInstruments> => {
             const tokens = config.SERVICE_TOKEN_SIGNING_JWK
-              ? await SignedServiceTokens.create(JSON.parse(config.SERVICE_TOKEN_SIGNING_JWK) as JWK, {
+              ? await orchestrationServiceTokens(JSON.parse(config.SERVICE_TOKEN_SIGNING_JWK) as JWK, {
                   issuer: config.AUTH_ISSUER,
                   audience: config.AUTH_AUDIENCE,
-                  subject: 'payment-orchestration',
                 })
               : noServiceToken;
             if (!config.SERVICE_TOKEN_SIGNING_JWK)

@@ -1,5 +1,6 @@
 import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
+import { SignedServiceTokens } from '@pay/auth';
 import type { Logger } from '@pay/observability';
 import { LOGGER, SERVICE_CONFIG } from '@pay/platform';
 import { RolloutModule } from '@pay/rollout';
@@ -16,7 +17,6 @@ import { PaymentTimelineController } from './payment-timeline/payment-timeline.c
 import { RecordTimelineController } from './payment-timeline/record-timeline.controller';
 import { RefundPaymentForAgent } from './refund-payment/refund-payment';
 import { RefundPaymentController } from './refund-payment/refund-payment.controller';
-import { SupportServiceTokens } from './refund-payment/service-tokens';
 import { RetentionSweeper } from './retention/retention-sweeper';
 
 const schemaOf = (config: SupportConfig): string => config.DB_SCHEMA ?? 'support';
@@ -63,9 +63,10 @@ export class SupportModule {
           inject: [DataSource, ConversationStore, SERVICE_CONFIG, LOGGER],
           useFactory: async (dataSource: DataSource, store: ConversationStore, config: SupportConfig, logger: Logger) => {
             const tokens = config.SUPPORT_SERVICE_TOKEN_SIGNING_JWK
-              ? await SupportServiceTokens.create(JSON.parse(config.SUPPORT_SERVICE_TOKEN_SIGNING_JWK) as JWK, {
+              ? await SignedServiceTokens.create(JSON.parse(config.SUPPORT_SERVICE_TOKEN_SIGNING_JWK) as JWK, {
                   issuer: config.AUTH_ISSUER,
                   audience: config.AUTH_AUDIENCE,
+                  subject: 'support',
                 })
               : undefined;
             if (!tokens) logger.warn('no SUPPORT_SERVICE_TOKEN_SIGNING_JWK: agents’ refunds are refused with REFUNDS_UNAVAILABLE');

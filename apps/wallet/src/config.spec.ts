@@ -1,16 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { ConfigError, loadConfig } from '@pay/config';
+import { configProblems, loadConfig } from '@pay/config';
 import { WalletConfig } from './config';
 
-function problems(env: Record<string, string>): string {
-  try {
-    loadConfig('wallet', WalletConfig, env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return (error as Error).message;
-  }
-  return '';
-}
+const problems = (env: Record<string, string>): string => configProblems('wallet', WalletConfig, env);
 
 describe('WalletConfig', () => {
   it('starts in development with safe defaults', () => {

@@ -1,10 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import { StepUpProofVerifier } from '@pay/auth';
+import { sqlOf } from '@pay/platform';
 import { uniqueName, waitFor } from '@pay/testing';
 import type { Clock } from '../src/ports/clock';
 import { CLOCK } from '../src/ports/clock';
+import { PasskeyStore } from '../src/passkeys/passkey-store';
 import { SoftwareAuthenticator } from './software-authenticator';
 import type { Caller, Response, WalletUnderTest } from './wallet-test-kit';
 import { dropWalletSchema, startWallet, watchWalletEvents } from './wallet-test-kit';
+import { money } from '@pay/contracts';
 
 const ORIGIN = 'http://localhost:5173';
 const RP_ID = 'localhost';
@@ -147,15 +151,15 @@ describe('wallet: passkeys (WebAuthn) for biometric step-up', () => {
 
     const issued = await confirm<ProofView>(caller, id, authenticator.assert(options));
     expect(issued).toMatchObject({ status: 201, body: { method: 'biometric', ceiling: CEILING } });
-    await expect(verifier.verify(issued.body.proof, { personId: id, amount: 12_500n, currency: 'EUR' })).resolves.toMatchObject({
+    await expect(verifier.verify(issued.body.proof, { personId: id, amount: money(12_500n, 'EUR') })).resolves.toMatchObject({
       proofId: issued.body.proofId,
       personId: id,
       method: 'biometric',
     });
-    await expect(verifier.verify(issued.body.proof, { personId: id, amount: 12_501n, currency: 'EUR' })).rejects.toMatchObject({
+    await expect(verifier.verify(issued.body.proof, { personId: id, amount: money(12_501n, 'EUR') })).rejects.toMatchObject({
       reason: 'amount-above-ceiling',
     });
-    await expect(verifier.verify(issued.body.proof, { personId: 'someone-else', amount: 100n, currency: 'EUR' })).rejects.toMatchObject({
+    await expect(verifier.verify(issued.body.proof, { personId: 'someone-else', amount: money(100n, 'EUR') })).rejects.toMatchObject({
       reason: 'wrong-person',
     });
 
@@ -242,6 +246,46 @@ describe('wallet: passkeys (WebAuthn) for biometric step-up', () => {
         credential: alice.authenticator.register(await registrationOptions(mallory.caller, mallory.id)),
       }),
     ).toMatchObject({ status: 409, body: { code: 'PASSKEY_ALREADY_REGISTERED' } });
+  });
+
+  it('answers 409, not 500, to the loser of two registrations of one credential at once, and stores nothing for it', async () => {
+    const alice = await person();
+    const mallory = await person();
+    const credential = alice.authenticator.register(await registrationOptions(mallory.caller, mallory.id));
+    // Alice's registration of the same credential is under way: inserted by the wallet's own store, not committed yet.
+    const passkeys = wallet.service.app.get(PasskeyStore);
+    const winner = wallet.service.runtime.dataSource.createQueryRunner();
+    await winner.connect();
+    await winner.startTransaction();
+    try {
+      await passkeys.insert(sqlOf(winner), alice.id, {
+        passkeyId: randomUUID(),
+        credentialId: alice.authenticator.credentialId,
+        publicKey: new Uint8Array([1]),
+        counter: 0,
+        transports: [],
+        deviceName: 'Alice phone',
+        deviceType: 'singleDevice',
+        backedUp: false,
+      });
+      const [{ pid }] = (await winner.query('SELECT pg_backend_pid() AS pid')) as { pid: number }[];
+      const loser = mallory.caller.post<Refusal>(`/v1/wallets/${mallory.id}/passkeys`, { deviceName: 'race', credential });
+      // The positive marker: Mallory's registration waits on the credential Alice's transaction holds.
+      await waitFor(
+        async () => (await sql<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [pid]))[0].n,
+        (n) => n > 0,
+        { what: "Mallory's registration waiting on Alice's", timeoutMs: 10_000, intervalMs: 20 },
+      );
+      await winner.commitTransaction();
+      expect(await loser).toMatchObject({ status: 409, body: { code: 'PASSKEY_ALREADY_REGISTERED' } });
+    } finally {
+      if (winner.isTransactionActive) await winner.rollbackTransaction();
+      await winner.release();
+    }
+    expect((await mallory.caller.get<PasskeyView[]>(`/v1/wallets/${mallory.id}/passkeys`)).body).toEqual([]);
+    expect(await sql<{ person_id: string }>('SELECT person_id FROM passkey_credentials WHERE credential_id = $1', [alice.authenticator.credentialId])).toEqual([
+      { person_id: alice.id },
+    ]);
   });
 
   it('refuses a signature counter that goes backwards or stands still (a cloned authenticator), and keeps the stored one', async () => {

@@ -5,6 +5,7 @@ import { CLOCK } from '../src/ports/clock';
 import { capturedLogs, findSecrets } from './log-capture';
 import type { Caller, WalletUnderTest } from './wallet-test-kit';
 import { dropWalletSchema, startWallet } from './wallet-test-kit';
+import { money } from '@pay/contracts';
 
 jest.mock('@pay/observability', () => jest.requireActual<typeof import('./log-capture')>('./log-capture').observabilityWithCapture());
 
@@ -85,28 +86,28 @@ describe('wallet: PIN and step-up proofs', () => {
     const { proof, proofId, expiresAt } = issued.body;
     expect(new Date(expiresAt).getTime() - Date.now()).toBeLessThanOrEqual(60_000);
 
-    await expect(verifier.verify(proof, { personId: id, amount: 12_500n, currency: 'EUR' })).resolves.toMatchObject({ proofId, personId: id, method: 'pin' });
-    expect(await refusal(verifier.verify(proof, { personId: id, amount: 12_501n, currency: 'EUR' }))).toBe('amount-above-ceiling');
-    expect(await refusal(verifier.verify(proof, { personId: 'someone-else', amount: 100n, currency: 'EUR' }))).toBe('wrong-person');
-    expect(await refusal(verifier.verify(proof, { personId: id, amount: 100n, currency: 'USD' }))).toBe('currency-mismatch');
+    await expect(verifier.verify(proof, { personId: id, amount: money(12_500n, 'EUR') })).resolves.toMatchObject({ proofId, personId: id, method: 'pin' });
+    expect(await refusal(verifier.verify(proof, { personId: id, amount: money(12_501n, 'EUR') }))).toBe('amount-above-ceiling');
+    expect(await refusal(verifier.verify(proof, { personId: 'someone-else', amount: money(100n, 'EUR') }))).toBe('wrong-person');
+    expect(await refusal(verifier.verify(proof, { personId: id, amount: money(100n, 'USD') }))).toBe('currency-mismatch');
   });
 
   it('refuses an expired or tampered proof', async () => {
     const { id, caller } = await personWithWallet(PIN);
     const { proof } = (await caller.post<ProofView>(`/v1/wallets/${id}/step-up/pin`, { pin: PIN, ceiling: { amount: '5000', currency: 'EUR' } })).body;
     const later = new Date(Date.now() + 61_000 + 10_000);
-    expect(await refusal(verifier.verify(proof, { personId: id, amount: 100n, currency: 'EUR', now: later }))).toBe('expired');
+    expect(await refusal(verifier.verify(proof, { personId: id, amount: money(100n, 'EUR'), now: later }))).toBe('expired');
 
     const [header, payload, signature] = proof.split('.');
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
     const forge = (changes: Record<string, unknown>): string =>
       `${header}.${Buffer.from(JSON.stringify({ ...claims, ...changes })).toString('base64url')}.${signature}`;
-    expect(await refusal(verifier.verify(forge({ max_amount: '9999999' }), { personId: id, amount: 9_999_999n, currency: 'EUR' }))).toBe('bad-signature');
-    expect(await refusal(verifier.verify(forge({ exp: Math.floor(Date.now() / 1000) + 86_400 }), { personId: id, amount: 100n, currency: 'EUR' }))).toBe(
+    expect(await refusal(verifier.verify(forge({ max_amount: '9999999' }), { personId: id, amount: money(9_999_999n, 'EUR') }))).toBe('bad-signature');
+    expect(await refusal(verifier.verify(forge({ exp: Math.floor(Date.now() / 1000) + 86_400 }), { personId: id, amount: money(100n, 'EUR') }))).toBe(
       'bad-signature',
     );
-    expect(await refusal(verifier.verify(forge({ sub: 'mallory' }), { personId: 'mallory', amount: 100n, currency: 'EUR' }))).toBe('bad-signature');
-    expect(await refusal(verifier.verify(`${header}.${payload}.${signature.slice(0, -4)}AAAA`, { personId: id, amount: 100n, currency: 'EUR' }))).toBe(
+    expect(await refusal(verifier.verify(forge({ sub: 'mallory' }), { personId: 'mallory', amount: money(100n, 'EUR') }))).toBe('bad-signature');
+    expect(await refusal(verifier.verify(`${header}.${payload}.${signature.slice(0, -4)}AAAA`, { personId: id, amount: money(100n, 'EUR') }))).toBe(
       'bad-signature',
     );
     // A proof is no access token: the wallet's API refuses it as a bearer token.

@@ -7,6 +7,7 @@ export * from './decorators';
 export * from './auth.tokens';
 export * from './auth.guard';
 export * from './auth.module';
+export * from './service-tokens';
 export * from './step-up/step-up-proof';
 export * from './step-up/step-up-verifier';
 export * from './step-up/step-up-threshold';

@@ -38,3 +38,14 @@ export function loadConfig<T extends object>(service: string, configClass: new (
   if (errors.length > 0) throw new ConfigError(service, describe(errors));
   return config;
 }
+
+/** What `loadConfig` refuses in `env`, as its message (each bad variable named); '' when it accepts it. */
+export function configProblems<T extends object>(service: string, configClass: new () => T, env: NodeJS.ProcessEnv): string {
+  try {
+    loadConfig(service, configClass, env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message;
+    throw error;
+  }
+  return '';
+}

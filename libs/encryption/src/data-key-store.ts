@@ -1,18 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { Sql } from '@pay/platform';
 import { KEY_BYTES } from './aead';
 import type { KeyWrapper } from './master-key-ring';
-
-/** Runs SQL inside the caller's transaction: a TypeORM EntityManager or QueryRunner, or a pg client. */
-export interface SqlExecutor {
-  query(sql: string, parameters?: unknown[]): Promise<unknown>;
-}
-
-/** Rows of a SELECT or RETURNING, whichever client ran it (TypeORM gives an array, pg a result). */
-export function rowsOf<T>(result: unknown): T[] {
-  if (Array.isArray(result)) return result as T[];
-  const rows = (result as { rows?: unknown }).rows;
-  return Array.isArray(rows) ? (rows as T[]) : [];
-}
 
 /**
  * One data key per owner (a person): their secrets are sealed with it, and it is stored only
@@ -47,26 +36,24 @@ export class DataKeyStore {
   constructor(private readonly wrapper: KeyWrapper) {}
 
   /** The owner's data key, created on first use. Call inside the transaction that writes the secret. */
-  async forOwner(sql: SqlExecutor, ownerId: string): Promise<DataKey> {
-    const existing = rowsOf<DataKeyRow>(await sql.query('SELECT id, master_key_id, wrapped_key FROM data_keys WHERE owner_id = $1', [ownerId]));
+  async forOwner(sql: Sql, ownerId: string): Promise<DataKey> {
+    const existing = await sql.query<DataKeyRow>('SELECT id, master_key_id, wrapped_key FROM data_keys WHERE owner_id = $1', [ownerId]);
     if (existing[0]) return this.unwrap(existing[0]);
     const id = randomUUID();
     const key = randomBytes(KEY_BYTES);
     const wrapped = await this.wrapper.wrap(id, key);
-    const inserted = rowsOf<DataKeyRow>(
-      await sql.query(
-        `INSERT INTO data_keys (id, owner_id, master_key_id, wrapped_key) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (owner_id) DO NOTHING RETURNING id`,
-        [id, ownerId, wrapped.masterKeyId, wrapped.wrapped],
-      ),
+    const inserted = await sql.query<{ id: string }>(
+      `INSERT INTO data_keys (id, owner_id, master_key_id, wrapped_key) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (owner_id) DO NOTHING RETURNING id`,
+      [id, ownerId, wrapped.masterKeyId, wrapped.wrapped],
     );
     if (inserted.length > 0) return { id, key };
     // Another transaction created it first: use theirs.
     return this.forOwner(sql, ownerId);
   }
 
-  async byId(sql: SqlExecutor, id: string): Promise<DataKey> {
-    const rows = rowsOf<DataKeyRow>(await sql.query('SELECT id, master_key_id, wrapped_key FROM data_keys WHERE id = $1', [id]));
+  async byId(sql: Sql, id: string): Promise<DataKey> {
+    const rows = await sql.query<DataKeyRow>('SELECT id, master_key_id, wrapped_key FROM data_keys WHERE id = $1', [id]);
     if (!rows[0]) throw new Error(`data key ${id} does not exist (destroyed or never created)`);
     return this.unwrap(rows[0]);
   }

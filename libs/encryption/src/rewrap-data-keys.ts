@@ -1,11 +1,10 @@
-import type { SqlExecutor } from './data-key-store';
-import { rowsOf } from './data-key-store';
+import type { Sql } from '@pay/platform';
 import type { KeyWrapper } from './master-key-ring';
 
 export interface RewrapOptions {
   wrapper: KeyWrapper;
   /** Runs `work` in one database transaction and commits it. */
-  inTransaction<T>(work: (sql: SqlExecutor) => Promise<T>): Promise<T>;
+  inTransaction<T>(work: (sql: Sql) => Promise<T>): Promise<T>;
   batchSize?: number;
   onBatch?: (progress: { rewrapped: number }) => void;
 }
@@ -33,12 +32,10 @@ export async function rewrapDataKeys(options: RewrapOptions): Promise<RewrapResu
   let rewrapped = 0;
   for (;;) {
     const done = await options.inTransaction(async (sql) => {
-      const rows = rowsOf<Row>(
-        await sql.query(
-          `SELECT id, master_key_id, wrapped_key FROM data_keys
-            WHERE master_key_id <> $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
-          [wrapper.activeKeyId, options.batchSize ?? 200],
-        ),
+      const rows = await sql.query<Row>(
+        `SELECT id, master_key_id, wrapped_key FROM data_keys
+          WHERE master_key_id <> $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        [wrapper.activeKeyId, options.batchSize ?? 200],
       );
       for (const row of rows) {
         const key = await wrapper.unwrap(row.id, { masterKeyId: row.master_key_id, wrapped: row.wrapped_key });
@@ -57,7 +54,7 @@ export async function rewrapDataKeys(options: RewrapOptions): Promise<RewrapResu
     options.onBatch?.({ rewrapped });
   }
   const remaining = await options.inTransaction(async (sql) =>
-    Number(rowsOf<{ n: string }>(await sql.query('SELECT count(*) AS n FROM data_keys WHERE master_key_id <> $1', [wrapper.activeKeyId]))[0]?.n ?? 0),
+    Number((await sql.query<{ n: string }>('SELECT count(*) AS n FROM data_keys WHERE master_key_id <> $1', [wrapper.activeKeyId]))[0]?.n ?? 0),
   );
   return { rewrapped, remaining };
 }

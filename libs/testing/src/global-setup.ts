@@ -1,7 +1,7 @@
-import { Client } from 'pg';
 // Jest loads global set-up outside its module mapper, so the infra scripts are reached by path.
 /* eslint-disable @nx/enforce-module-boundaries */
 import { ensureTopics } from '../../../tools/infra/kafka';
+import { ensureDatabase } from '../../../tools/infra/postgres';
 import { dockerEngineAnswers, startKafkaContainer, startPostgresContainer } from '../../../tools/infra/test-containers';
 import { startTestKafka } from '../../../tools/infra/test-kafka';
 /* eslint-enable @nx/enforce-module-boundaries */
@@ -109,20 +109,5 @@ async function provideKafka(plan: TestInfrastructurePlan, stops: Stop[]): Promis
       process.env.TEST_KAFKA_PID = String(kafka.pid);
       return kafka.brokers;
     }
-  }
-}
-
-async function ensureDatabase(url: string): Promise<void> {
-  const target = new URL(url);
-  const database = decodeURIComponent(target.pathname.slice(1));
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  const client = new Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
-    if (rowCount === 0) await client.query(`CREATE DATABASE "${database.replace(/"/g, '""')}"`);
-  } finally {
-    await client.end();
   }
 }

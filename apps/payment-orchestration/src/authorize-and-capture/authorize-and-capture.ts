@@ -1,3 +1,4 @@
+import { money } from '@pay/contracts';
 import type { Logger } from '@pay/observability';
 import type { PaymentState } from '@pay/payments-domain';
 import { planPaymentObservation } from '@pay/payments-domain';
@@ -77,8 +78,7 @@ export class AuthorizeAndCapture {
     const result = await psp.createPayment({
       idempotencyKey: pspIdempotencyKey(state.paymentId, 'authorize'),
       paymentId: state.paymentId,
-      amount: state.amount,
-      currency: state.currency,
+      amount: money(state.amount, state.currency),
       paymentMethod: source.paymentMethod,
       ...(source.customer ? { customer: source.customer } : {}),
       captureMethod: state.captureMethod,

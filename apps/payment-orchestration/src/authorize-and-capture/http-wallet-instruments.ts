@@ -1,6 +1,6 @@
 import { tracedFetch } from '@pay/observability';
 import type { InstrumentLookup, WalletInstruments } from './wallet-instruments';
-import type { ServiceTokenSource } from './service-token';
+import type { ServiceTokenSource } from '@pay/auth';
 
 interface InstrumentBody {
   methodId?: string;

@@ -1,7 +1,6 @@
 import type { StepUpGrant, StepUpProofVerifier, StepUpThresholds } from '@pay/auth';
 import { StepUpKeysUnavailableError, StepUpProofError, stepUpRequired } from '@pay/auth';
 import type { PaymentRejectionCode } from '@pay/contracts';
-import { toMinorUnits } from '@pay/contracts';
 import { PurchaseRefusal } from './purchase-refusal';
 import type { PurchaseRequest } from './purchase-request';
 
@@ -34,9 +33,7 @@ export type StepUpOutcome =
  * where the payment is written.
  */
 export async function checkStepUp(request: PurchaseRequest, thresholds: StepUpThresholds, verifier: StepUpProofVerifier): Promise<StepUpOutcome> {
-  const amount = toMinorUnits(request.amount);
-  const { currency } = request.amount;
-  if (!stepUpRequired(amount, currency, thresholds) && !request.stepUpProof) return { outcome: 'passed' };
+  if (!stepUpRequired(request.amount, thresholds) && !request.stepUpProof) return { outcome: 'passed' };
   if (!request.stepUpProof) {
     return {
       outcome: 'refused',
@@ -44,7 +41,7 @@ export async function checkStepUp(request: PurchaseRequest, thresholds: StepUpTh
     };
   }
   try {
-    const grant = await verifier.verify(request.stepUpProof, { personId: request.payerId, amount, currency });
+    const grant = await verifier.verify(request.stepUpProof, { personId: request.payerId, amount: request.amount });
     return { outcome: 'passed', grant };
   } catch (error) {
     if (error instanceof StepUpProofError) return { outcome: 'refused', refusal: new PurchaseRefusal(CODE_OF[error.reason], error.message) };

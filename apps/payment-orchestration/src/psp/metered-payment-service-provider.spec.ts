@@ -1,3 +1,4 @@
+import { money } from '@pay/contracts';
 import { MeteredPaymentServiceProvider, pspErrorClass } from './metered-payment-service-provider';
 import type { PaymentServiceProvider, PspResult, PspPayment } from './psp.port';
 
@@ -22,8 +23,7 @@ describe('the metered PSP port', () => {
   const request = {
     idempotencyKey: 'p1:authorize',
     paymentId: 'p1',
-    amount: 100n,
-    currency: 'USD',
+    amount: money(100n, 'USD'),
     paymentMethod: 'pm_1',
     captureMethod: 'automatic',
     offSession: true,

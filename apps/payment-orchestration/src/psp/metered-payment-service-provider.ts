@@ -1,19 +1,6 @@
 import type { Counter, Histogram } from '@opentelemetry/api';
 import { meter } from '@pay/observability';
-import type {
-  CancelPaymentRequest,
-  CapturePaymentRequest,
-  ConfirmPaymentRequest,
-  CreatePaymentRequest,
-  PaymentServiceProvider,
-  PspFailure,
-  PspPayment,
-  PspRefund,
-  PspResult,
-  PspWebhookEvent,
-  RefundPaymentRequest,
-  WebhookHeaders,
-} from './psp.port';
+import type * as Psp from './psp.port';
 
 /**
  * What kind of failure a PSP call ended in, for metrics and alerts:
@@ -26,7 +13,7 @@ import type {
  */
 export type PspErrorClass = 'decline' | 'network' | 'server_error' | 'rate_limited' | 'rejected' | 'other';
 
-export function pspErrorClass(failure: PspFailure): PspErrorClass {
+export function pspErrorClass(failure: Psp.PspFailure): PspErrorClass {
   switch (failure.outcome) {
     case 'declined':
       return 'decline';
@@ -71,46 +58,46 @@ export type PspOperation =
  * The PSP port measured: every call's latency and every failure's class, whatever the adapter.
  * Webhook verification is a signature check (a certificate fetch at most), not a payment call: passed through.
  */
-export class MeteredPaymentServiceProvider implements PaymentServiceProvider {
+export class MeteredPaymentServiceProvider implements Psp.PaymentServiceProvider {
   readonly provider: string;
 
-  constructor(private readonly inner: PaymentServiceProvider) {
+  constructor(private readonly inner: Psp.PaymentServiceProvider) {
     this.provider = inner.provider;
   }
 
-  createPayment(request: CreatePaymentRequest): Promise<PspResult<PspPayment>> {
+  createPayment(request: Psp.CreatePaymentRequest): Promise<Psp.PspResult<Psp.PspPayment>> {
     return this.measure('create_payment', () => this.inner.createPayment(request));
   }
 
-  confirmPayment(request: ConfirmPaymentRequest): Promise<PspResult<PspPayment>> {
+  confirmPayment(request: Psp.ConfirmPaymentRequest): Promise<Psp.PspResult<Psp.PspPayment>> {
     return this.measure('confirm_payment', () => this.inner.confirmPayment(request));
   }
 
-  capturePayment(request: CapturePaymentRequest): Promise<PspResult<PspPayment>> {
+  capturePayment(request: Psp.CapturePaymentRequest): Promise<Psp.PspResult<Psp.PspPayment>> {
     return this.measure('capture_payment', () => this.inner.capturePayment(request));
   }
 
-  cancelPayment(request: CancelPaymentRequest): Promise<PspResult<PspPayment>> {
+  cancelPayment(request: Psp.CancelPaymentRequest): Promise<Psp.PspResult<Psp.PspPayment>> {
     return this.measure('cancel_payment', () => this.inner.cancelPayment(request));
   }
 
-  retrievePayment(pspPaymentId: string): Promise<PspResult<PspPayment>> {
+  retrievePayment(pspPaymentId: string): Promise<Psp.PspResult<Psp.PspPayment>> {
     return this.measure('retrieve_payment', () => this.inner.retrievePayment(pspPaymentId));
   }
 
-  refundPayment(request: RefundPaymentRequest): Promise<PspResult<PspRefund>> {
+  refundPayment(request: Psp.RefundPaymentRequest): Promise<Psp.PspResult<Psp.PspRefund>> {
     return this.measure('refund_payment', () => this.inner.refundPayment(request));
   }
 
-  retrieveRefund(pspRefundId: string): Promise<PspResult<PspRefund>> {
+  retrieveRefund(pspRefundId: string): Promise<Psp.PspResult<Psp.PspRefund>> {
     return this.measure('retrieve_refund', () => this.inner.retrieveRefund(pspRefundId));
   }
 
-  verifyWebhook(rawBody: Buffer, headers: WebhookHeaders): Promise<PspWebhookEvent> {
+  verifyWebhook(rawBody: Buffer, headers: Psp.WebhookHeaders): Promise<Psp.PspWebhookEvent> {
     return this.inner.verifyWebhook(rawBody, headers);
   }
 
-  private async measure<T>(operation: PspOperation, call: () => Promise<PspResult<T>>): Promise<PspResult<T>> {
+  private async measure<T>(operation: PspOperation, call: () => Promise<Psp.PspResult<T>>): Promise<Psp.PspResult<T>> {
     const started = performance.now();
     // An adapter that throws instead of answering with an outcome has a bug: counted as `other`.
     let outcome: 'succeeded' | PspErrorClass = 'other';

@@ -1,3 +1,4 @@
+import type { Money } from '@pay/contracts';
 import type { DisputeObservation, PspObservation, RefundObservation } from '@pay/payments-domain';
 
 /**
@@ -35,8 +36,7 @@ export interface CreatePaymentRequest {
   readonly idempotencyKey: string;
   /** Our payment id; travels in the provider's metadata so webhooks find the payment. */
   readonly paymentId: string;
-  readonly amount: bigint;
-  readonly currency: string;
+  readonly amount: Money;
   /** The provider's token of the saved method (never card data). */
   readonly paymentMethod: string;
   /** The provider's customer the method is saved on. */
@@ -59,7 +59,7 @@ export interface CapturePaymentRequest {
   readonly idempotencyKey: string;
   readonly pspPaymentId: string;
   /** Less than the authorised amount releases the rest; absent captures it all. */
-  readonly amount?: bigint;
+  readonly amount?: Money;
 }
 
 export interface CancelPaymentRequest {
@@ -75,7 +75,7 @@ export interface RefundPaymentRequest {
   readonly refundId: string;
   readonly paymentId: string;
   /** Absent refunds whatever is left. */
-  readonly amount?: bigint;
+  readonly amount?: Money;
   readonly reason?: 'requested_by_customer' | 'duplicate' | 'fraudulent';
 }
 
@@ -86,9 +86,8 @@ export interface PspPayment {
   /** The provider's own status word, for logs and support; decisions use `observation`. */
   readonly providerStatus: string;
   readonly observation: PspObservation;
-  readonly amount: bigint;
-  /** ISO-4217, upper case. */
-  readonly currency: string;
+  /** Its currency ISO-4217, upper case. */
+  readonly amount: Money;
   readonly captureMethod: 'automatic' | 'manual';
   /** Our payment id, when the payment was created by us. */
   readonly paymentId?: string;

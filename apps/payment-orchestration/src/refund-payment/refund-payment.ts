@@ -170,7 +170,7 @@ export class RefundPayment {
       pspPaymentId: payment.state.reference,
       refundId,
       paymentId: payment.id,
-      amount: refund.amount,
+      amount: money(refund.amount, payment.state.currency),
       ...(refund.reason === 'psp' ? {} : { reason: refund.reason }),
     });
     switch (result.outcome) {

@@ -7,7 +7,7 @@ import { inTransaction } from '@pay/platform';
 import type { DataSource } from 'typeorm';
 import type { ConversationStore } from '../conversations/conversation-store';
 import { readPaymentFacts, refundableOf } from '../payment-timeline/payment-facts';
-import type { SupportServiceTokens } from './service-tokens';
+import type { SignedServiceTokens } from '@pay/auth';
 
 export interface AgentRefundRequest {
   conversationId: string;
@@ -46,7 +46,7 @@ export class RefundPaymentForAgent {
   constructor(
     private readonly dataSource: DataSource,
     private readonly store: ConversationStore,
-    private readonly tokens: SupportServiceTokens | undefined,
+    private readonly tokens: SignedServiceTokens | undefined,
     private readonly options: { orchestrationUrl: string; timeoutMs: number; eventsTopic: string; logger: Logger },
   ) {}
 

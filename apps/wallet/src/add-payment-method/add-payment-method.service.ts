@@ -91,7 +91,7 @@ export class AddPaymentMethod {
     return this.store.change(personId, actor, async (change) => {
       const wallet = await change.wallet();
       this.rollout.policy.assertLive(wallet.country);
-      const [{ active }] = await change.sql.query<{ active: number }[]>(
+      const [{ active }] = await change.sql.query<{ active: number }>(
         "SELECT count(*)::int AS active FROM payment_methods WHERE person_id = $1 AND status = 'active'",
         [personId],
       );

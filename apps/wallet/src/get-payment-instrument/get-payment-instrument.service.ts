@@ -1,3 +1,4 @@
+import { sqlOfPool } from '@pay/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { PaymentMethodKind } from '@pay/contracts';
 import type { RolloutSource } from '@pay/rollout';
@@ -63,7 +64,10 @@ export class GetPaymentInstrument {
     const row = found.method;
     assertActive(row);
     const key = found.key_id ? { id: found.key_id, master_key_id: found.master_key_id!, wrapped_key: found.wrapped_key! } : undefined;
-    const secret = JSON.parse(await this.secrets.openWith(this.dataSource, key, row.secret!, secretContext.method(row.id))) as Record<string, string>;
+    const secret = JSON.parse(await this.secrets.openWith(sqlOfPool(this.dataSource), key, row.secret!, secretContext.method(row.id))) as Record<
+      string,
+      string
+    >;
     return { methodId: row.id, kind: row.kind, credentials: chargeCredentials(row.kind, secret) };
   }
 }

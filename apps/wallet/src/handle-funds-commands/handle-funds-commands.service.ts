@@ -7,7 +7,7 @@ import type { PostgresLedger } from '@pay/ledger-store';
 import type { ConsumedEvent } from '@pay/messaging';
 import { appendToOutbox, PermanentEventError } from '@pay/messaging';
 import type { Logger } from '@pay/observability';
-import { LOGGER } from '@pay/platform';
+import { LOGGER, sqlOfTransaction } from '@pay/platform';
 import type { EntityManager } from 'typeorm';
 import { LEDGER } from '../ledger';
 import { personWallet } from '../money/chart-of-accounts';
@@ -204,7 +204,7 @@ export class HandleFundsCommands {
       causationId: command.id,
       data: { commandId, paymentId, ...fields },
     });
-    await appendToOutbox(tx, [{ topic: ANSWER_EVENTS[outcome].topic, envelope }]);
+    await appendToOutbox(sqlOfTransaction(tx), [{ topic: ANSWER_EVENTS[outcome].topic, envelope }]);
     return stream.last_sequence;
   }
 }

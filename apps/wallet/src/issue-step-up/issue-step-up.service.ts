@@ -69,7 +69,7 @@ export class IssueStepUp {
   private async grant(change: WalletChange, method: StepUpMethod, ceiling: AmountCeiling): Promise<StepUpProofView> {
     const { proof, grant } = await this.signer.sign({
       personId: change.personId,
-      ceiling: { amount: BigInt(ceiling.amount), currency: ceiling.currency },
+      ceiling,
       method,
       now: this.clock.now(),
     });

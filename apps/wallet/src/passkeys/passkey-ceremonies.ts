@@ -92,9 +92,6 @@ export class PasskeyCeremonies {
     }
     if (!verification.verified) return refused('invalid-response');
     const { credential: verified, credentialDeviceType, credentialBackedUp } = verification.registrationInfo;
-    if (await this.passkeys.credentialTaken(change.sql, verified.id)) {
-      return { ok: false, refusal: new WalletError('conflict', 'PASSKEY_ALREADY_REGISTERED', 'this passkey is already registered') };
-    }
     assertBelowLimit((await this.passkeys.rows(change.personId, change.sql)).length);
     const row = await this.passkeys.insert(change.sql, change.personId, {
       passkeyId: randomUUID(),
@@ -106,6 +103,7 @@ export class PasskeyCeremonies {
       deviceType: credentialDeviceType,
       backedUp: credentialBackedUp,
     });
+    if (!row) return { ok: false, refusal: new WalletError('conflict', 'PASSKEY_ALREADY_REGISTERED', 'this passkey is already registered') };
     change.emit(PasskeyRegisteredV1, { passkeyId: row.passkey_id, backedUp: row.backed_up });
     return { ok: true, value: row };
   }

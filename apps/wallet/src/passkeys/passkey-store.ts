@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { EntityManager } from 'typeorm';
-import { returnedRows } from '../store/wallet-store';
+import type { Sql } from '@pay/platform';
+import { sqlOfPool } from '@pay/platform';
 import type { PasskeyView } from './passkey.dto';
 
 export interface PasskeyRow {
@@ -46,31 +46,37 @@ export function passkeyView(row: PasskeyRow): PasskeyView {
  */
 @Injectable()
 export class PasskeyStore {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly pool: Sql;
 
-  async list(personId: string, sql: EntityManager | DataSource = this.dataSource): Promise<PasskeyView[]> {
+  constructor(dataSource: DataSource) {
+    this.pool = sqlOfPool(dataSource);
+  }
+
+  async list(personId: string, sql: Sql = this.pool): Promise<PasskeyView[]> {
     return (await this.rows(personId, sql)).map(passkeyView);
   }
 
-  async rows(personId: string, sql: EntityManager | DataSource = this.dataSource): Promise<PasskeyRow[]> {
-    return sql.query('SELECT * FROM passkey_credentials WHERE person_id = $1 ORDER BY created_at, passkey_id', [personId]);
+  async rows(personId: string, sql: Sql = this.pool): Promise<PasskeyRow[]> {
+    return sql.query<PasskeyRow>('SELECT * FROM passkey_credentials WHERE person_id = $1 ORDER BY created_at, passkey_id', [personId]);
   }
 
   /** The person's passkey with this credential id; another person's or a removed one is absent. */
-  async byCredential(sql: EntityManager, personId: string, credentialId: string): Promise<PasskeyRow | undefined> {
+  async byCredential(sql: Sql, personId: string, credentialId: string): Promise<PasskeyRow | undefined> {
     const rows: PasskeyRow[] = await sql.query('SELECT * FROM passkey_credentials WHERE person_id = $1 AND credential_id = $2', [personId, credentialId]);
     return rows[0];
   }
 
-  async credentialTaken(sql: EntityManager, credentialId: string): Promise<boolean> {
-    const rows: unknown[] = await sql.query('SELECT 1 FROM passkey_credentials WHERE credential_id = $1', [credentialId]);
-    return rows.length > 0;
-  }
-
-  async insert(sql: EntityManager, personId: string, passkey: NewPasskey): Promise<PasskeyRow> {
+  /**
+   * Stores a passkey; undefined when its credential is registered already (to anyone). A
+   * registration of the same credential still in flight in another transaction is waited for, so
+   * of two at once one is stored and the other is told, never a unique violation.
+   */
+  async insert(sql: Sql, personId: string, passkey: NewPasskey): Promise<PasskeyRow | undefined> {
     const rows: PasskeyRow[] = await sql.query(
       `INSERT INTO passkey_credentials (passkey_id, person_id, credential_id, public_key, counter, transports, device_name, device_type, backed_up)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+       ON CONFLICT (credential_id) DO NOTHING
+       RETURNING *`,
       [
         passkey.passkeyId,
         personId,
@@ -87,7 +93,7 @@ export class PasskeyStore {
   }
 
   /** Records a verified use; the counter only moves forward (the caller checked it under the person's lock). */
-  async recordUse(sql: EntityManager, passkeyId: string, counter: number, backedUp: boolean, now: Date): Promise<void> {
+  async recordUse(sql: Sql, passkeyId: string, counter: number, backedUp: boolean, now: Date): Promise<void> {
     await sql.query('UPDATE passkey_credentials SET counter = GREATEST(counter, $2), backed_up = $3, last_used_at = $4 WHERE passkey_id = $1', [
       passkeyId,
       counter,
@@ -97,15 +103,13 @@ export class PasskeyStore {
   }
 
   /** Deletes the person's passkey; false when they have none with that id. */
-  async remove(sql: EntityManager, personId: string, passkeyId: string): Promise<boolean> {
-    const rows = returnedRows<{ passkey_id: string }>(
-      await sql.query('DELETE FROM passkey_credentials WHERE person_id = $1 AND passkey_id = $2 RETURNING passkey_id', [personId, passkeyId]),
-    );
+  async remove(sql: Sql, personId: string, passkeyId: string): Promise<boolean> {
+    const rows = await sql.query('DELETE FROM passkey_credentials WHERE person_id = $1 AND passkey_id = $2 RETURNING passkey_id', [personId, passkeyId]);
     return rows.length > 0;
   }
 
   /** The opaque handle the person's authenticators hold (never the person id), created on first use. */
-  async userHandle(sql: EntityManager, personId: string, fresh: () => string): Promise<string> {
+  async userHandle(sql: Sql, personId: string, fresh: () => string): Promise<string> {
     await sql.query('INSERT INTO passkey_user_handles (person_id, user_handle) VALUES ($1, $2) ON CONFLICT (person_id) DO NOTHING', [personId, fresh()]);
     const rows: { user_handle: string }[] = await sql.query('SELECT user_handle FROM passkey_user_handles WHERE person_id = $1', [personId]);
     return rows[0].user_handle;

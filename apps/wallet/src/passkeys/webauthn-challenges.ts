@@ -1,5 +1,4 @@
-import type { EntityManager } from 'typeorm';
-import { returnedRows } from '../store/wallet-store';
+import type { Sql } from '@pay/platform';
 
 export type Ceremony = 'registration' | 'step-up';
 
@@ -19,7 +18,7 @@ export interface ChallengeRow {
  */
 export const webauthnChallenges = {
   async issue(
-    sql: EntityManager,
+    sql: Sql,
     row: { challenge: string; personId: string; ceremony: Ceremony; ceiling?: { amount: string; currency: string }; expiresAt: Date; now: Date },
   ): Promise<void> {
     await sql.query('DELETE FROM webauthn_challenges WHERE expires_at <= $1', [row.now]);
@@ -34,10 +33,8 @@ export const webauthnChallenges = {
    * it is of this ceremony and has not expired; otherwise undefined. Another person's challenge
    * is left to them.
    */
-  async take(sql: EntityManager, challenge: string, personId: string, ceremony: Ceremony, now: Date): Promise<ChallengeRow | undefined> {
-    const rows = returnedRows<ChallengeRow>(
-      await sql.query('DELETE FROM webauthn_challenges WHERE challenge = $1 AND person_id = $2 RETURNING *', [challenge, personId]),
-    );
+  async take(sql: Sql, challenge: string, personId: string, ceremony: Ceremony, now: Date): Promise<ChallengeRow | undefined> {
+    const rows = await sql.query<ChallengeRow>('DELETE FROM webauthn_challenges WHERE challenge = $1 AND person_id = $2 RETURNING *', [challenge, personId]);
     const row = rows[0];
     return row && row.ceremony === ceremony && row.expires_at.getTime() > now.getTime() ? row : undefined;
   },

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ConsentChangedV1 } from '@pay/contracts';
-import { returnedRows, WalletStore } from '../store/wallet-store';
+import { WalletStore } from '../store/wallet-store';
 import type { ConsentView } from '../view-wallet/wallet-view';
 
 /**
@@ -17,12 +17,10 @@ export class RecordConsent {
       if (wallet.ad_measurement_consent === granted && wallet.consent_source === 'person') {
         return { granted, source: 'person', updatedAt: wallet.consent_updated_at.toISOString() };
       }
-      const rows = returnedRows<{ consent_updated_at: Date }>(
-        await change.sql.query(
-          `UPDATE wallets SET ad_measurement_consent = $2, consent_source = 'person', consent_updated_at = now()
-            WHERE person_id = $1 RETURNING consent_updated_at`,
-          [personId, granted],
-        ),
+      const rows = await change.sql.query<{ consent_updated_at: Date }>(
+        `UPDATE wallets SET ad_measurement_consent = $2, consent_source = 'person', consent_updated_at = now()
+          WHERE person_id = $1 RETURNING consent_updated_at`,
+        [personId, granted],
       );
       change.emit(ConsentChangedV1, { purpose: 'ad-measurement', granted, source: 'person', country: wallet.country });
       return { granted, source: 'person', updatedAt: rows[0].consent_updated_at.toISOString() };

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { DataKeyRow, DataKeyStore, SqlExecutor } from '@pay/encryption';
+import type { DataKeyRow, DataKeyStore } from '@pay/encryption';
+import type { Sql } from '@pay/platform';
 import { dataKeyIdOf, decryptField, encryptField } from '@pay/encryption';
 
 export const DATA_KEY_STORE = Symbol('DataKeyStore');
@@ -13,11 +14,11 @@ export const DATA_KEY_STORE = Symbol('DataKeyStore');
 export class SecretBox {
   constructor(@Inject(DATA_KEY_STORE) private readonly keys: DataKeyStore) {}
 
-  async seal(sql: SqlExecutor, personId: string, plaintext: string, context: string): Promise<string> {
+  async seal(sql: Sql, personId: string, plaintext: string, context: string): Promise<string> {
     return encryptField(await this.keys.forOwner(sql, personId), plaintext, context);
   }
 
-  async open(sql: SqlExecutor, stored: string, context: string): Promise<string> {
+  async open(sql: Sql, stored: string, context: string): Promise<string> {
     return decryptField(await this.keys.byId(sql, dataKeyIdOf(stored)), stored, context);
   }
 
@@ -25,7 +26,7 @@ export class SecretBox {
    * Opens with a data key row the caller read in its own statement (the person's key, joined);
    * reads the key the value names if that is another one.
    */
-  async openWith(sql: SqlExecutor, key: DataKeyRow | undefined, stored: string, context: string): Promise<string> {
+  async openWith(sql: Sql, key: DataKeyRow | undefined, stored: string, context: string): Promise<string> {
     if (!key || key.id !== dataKeyIdOf(stored)) return this.open(sql, stored, context);
     return decryptField(await this.keys.unwrap(key), stored, context);
   }

@@ -3,9 +3,9 @@ import type { EventDefinition, WalletEventData } from '@pay/contracts';
 import { createEvent } from '@pay/contracts';
 import { appendToOutbox } from '@pay/messaging';
 import type { Logger } from '@pay/observability';
-import { LOGGER } from '@pay/platform';
+import type { Sql } from '@pay/platform';
+import { LOGGER, sqlOfTransaction } from '@pay/platform';
 import { DataSource } from 'typeorm';
-import type { EntityManager } from 'typeorm';
 import { walletNotFound } from '../domain/wallet-error';
 
 export interface WalletRow {
@@ -23,15 +23,6 @@ export interface WalletRow {
   updated_at: Date;
 }
 
-/**
- * Rows of an `UPDATE … RETURNING`: TypeORM answers UPDATE and DELETE with `[rows, count]` and
- * every other statement with the rows alone.
- */
-export function returnedRows<T>(result: unknown): T[] {
-  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') return result[0] as T[];
-  return result as T[];
-}
-
 /** Advisory-lock namespace of wallet changes (any constant unique among this schema's locks). */
 const WALLET_LOCK_NAMESPACE = 0x57414c4c; // "WALL"
 
@@ -46,14 +37,14 @@ export class WalletChange {
   private readonly pending: { definition: EventDefinition; data: object }[] = [];
 
   constructor(
-    readonly sql: EntityManager,
+    readonly sql: Sql,
     readonly personId: string,
     readonly actor: string,
   ) {}
 
   /** The wallet, or the one 404 for "absent or not yours". */
   async wallet(): Promise<WalletRow> {
-    const rows: WalletRow[] = await this.sql.query('SELECT * FROM wallets WHERE person_id = $1', [this.personId]);
+    const rows = await this.sql.query<WalletRow>('SELECT * FROM wallets WHERE person_id = $1', [this.personId]);
     if (!rows[0]) throw walletNotFound();
     return rows[0];
   }
@@ -65,11 +56,9 @@ export class WalletChange {
   /** Numbers the emitted events after the person's last one and appends them to the outbox; returns what it wrote. */
   async flush(): Promise<{ type: string; sequence: number }[]> {
     if (this.pending.length === 0) return [];
-    const rows = returnedRows<{ event_sequence: string }>(
-      await this.sql.query('UPDATE wallets SET event_sequence = event_sequence + $2, updated_at = now() WHERE person_id = $1 RETURNING event_sequence', [
-        this.personId,
-        this.pending.length,
-      ]),
+    const rows = await this.sql.query<{ event_sequence: string }>(
+      'UPDATE wallets SET event_sequence = event_sequence + $2, updated_at = now() WHERE person_id = $1 RETURNING event_sequence',
+      [this.personId, this.pending.length],
     );
     const last = Number(rows[0].event_sequence);
     const first = last - this.pending.length + 1;
@@ -112,7 +101,7 @@ export class WalletStore {
     // PostgreSQL's default isolation (READ COMMITTED), without a SET TRANSACTION round trip.
     const { result, events } = await this.dataSource.transaction(async (manager) => {
       await manager.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [WALLET_LOCK_NAMESPACE, personId]);
-      const change = new WalletChange(manager, personId, actor);
+      const change = new WalletChange(sqlOfTransaction(manager), personId, actor);
       const outcome = await work(change);
       return { result: outcome, events: await change.flush() };
     });

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { SqlExecutor } from '@pay/encryption';
+import type { Sql } from '@pay/platform';
+import { sqlOfPool } from '@pay/platform';
 import { DataSource } from 'typeorm';
 import { maskEmail } from '../domain/contact';
 import { methodNotFound } from '../domain/wallet-error';
@@ -10,26 +11,30 @@ import { toPaymentMethodView } from './payment-method-view';
 /** Reads a person's methods; every query names the person, so another person's id is simply absent. */
 @Injectable()
 export class PaymentMethodReader {
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly secrets: SecretBox,
-  ) {}
+  private readonly pool: Sql;
 
-  async list(personId: string, preferredId: string | null, includeRemoved: boolean, sql: SqlExecutor = this.dataSource): Promise<PaymentMethodView[]> {
-    const rows = (await sql.query(
+  constructor(
+    dataSource: DataSource,
+    private readonly secrets: SecretBox,
+  ) {
+    this.pool = sqlOfPool(dataSource);
+  }
+
+  async list(personId: string, preferredId: string | null, includeRemoved: boolean, sql: Sql = this.pool): Promise<PaymentMethodView[]> {
+    const rows = await sql.query<PaymentMethodRow>(
       `SELECT * FROM payment_methods WHERE person_id = $1 ${includeRemoved ? '' : "AND status = 'active'"} ORDER BY created_at, id`,
       [personId],
-    )) as PaymentMethodRow[];
+    );
     return Promise.all(rows.map((row) => this.view(row, preferredId, sql)));
   }
 
-  async row(personId: string, methodId: string, sql: SqlExecutor = this.dataSource): Promise<PaymentMethodRow> {
-    const rows = (await sql.query('SELECT * FROM payment_methods WHERE id = $1 AND person_id = $2', [methodId, personId])) as PaymentMethodRow[];
+  async row(personId: string, methodId: string, sql: Sql = this.pool): Promise<PaymentMethodRow> {
+    const rows = await sql.query<PaymentMethodRow>('SELECT * FROM payment_methods WHERE id = $1 AND person_id = $2', [methodId, personId]);
     if (!rows[0]) throw methodNotFound();
     return rows[0];
   }
 
-  async view(row: PaymentMethodRow, preferredId: string | null, sql: SqlExecutor = this.dataSource): Promise<PaymentMethodView> {
+  async view(row: PaymentMethodRow, preferredId: string | null, sql: Sql = this.pool): Promise<PaymentMethodView> {
     let maskedEmail: string | undefined;
     if (row.kind === 'paypal' && row.secret) {
       const secret = JSON.parse(await this.secrets.open(sql, row.secret, secretContext.method(row.id))) as { email?: string };

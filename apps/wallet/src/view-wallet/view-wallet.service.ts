@@ -1,3 +1,4 @@
+import { sqlOfPool } from '@pay/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { RolloutSource } from '@pay/rollout';
 import { ROLLOUT } from '@pay/rollout';
@@ -54,9 +55,9 @@ export class ViewWallet {
   async contact(wallet: WalletRow): Promise<ContactView> {
     const contact: ContactView = {};
     if (wallet.contact_email)
-      contact.email = maskEmail(await this.secrets.open(this.dataSource, wallet.contact_email, secretContext.contactEmail(wallet.person_id)));
+      contact.email = maskEmail(await this.secrets.open(sqlOfPool(this.dataSource), wallet.contact_email, secretContext.contactEmail(wallet.person_id)));
     if (wallet.contact_phone)
-      contact.phone = maskPhone(await this.secrets.open(this.dataSource, wallet.contact_phone, secretContext.contactPhone(wallet.person_id)));
+      contact.phone = maskPhone(await this.secrets.open(sqlOfPool(this.dataSource), wallet.contact_phone, secretContext.contactPhone(wallet.person_id)));
     return contact;
   }
 }

@@ -9,9 +9,10 @@ import { closedLoopbackPort, startTestKeyEndpoint, TEST_KEY_ENDPOINT_OUTAGES } f
 import { StepUpKeysUnavailableError, StepUpProofError } from './step-up-proof';
 import { StepUpProofSigner } from './step-up-signer';
 import { StepUpProofVerifier } from './step-up-verifier';
+import { money } from '@pay/contracts';
 
 const ISSUER = 'pay:wallet';
-const payment = { personId: 'person-1', amount: 4_999n, currency: 'EUR' };
+const payment = { personId: 'person-1', amount: money(4_999n, 'EUR') };
 /** Where the wallet serves its step-up keys. */
 const STEP_UP_KEYS_PATH = '/.well-known/step-up-jwks.json';
 
@@ -47,8 +48,7 @@ describe("step-up proofs checked with the wallet's published keys", () => {
   });
 
   const verifierOf = (jwksUrl: string): StepUpProofVerifier => new StepUpProofVerifier({ jwksUrl, issuer: ISSUER, jwksTimeoutMs: 500 });
-  const validProof = async (): Promise<string> =>
-    (await signer.sign({ personId: 'person-1', ceiling: { amount: 5_000n, currency: 'EUR' }, method: 'pin' })).proof;
+  const validProof = async (): Promise<string> => (await signer.sign({ personId: 'person-1', ceiling: money(5_000n, 'EUR'), method: 'pin' })).proof;
 
   it.each(TEST_KEY_ENDPOINT_OUTAGES)(
     'a valid proof is unchecked, not refused, while the key endpoint answers %s; the same verifier accepts it once the keys come back',
@@ -96,8 +96,8 @@ describe("step-up proofs checked with the wallet's published keys", () => {
     expect(endpoint.requests).toBe(1);
 
     const other = await StepUpProofSigner.create({ privateJwk: await StepUpProofSigner.generatePrivateJwk(), issuer: ISSUER, ttlSeconds: 120 });
-    const foreign = await other.sign({ personId: 'person-1', ceiling: { amount: 5_000n, currency: 'EUR' }, method: 'pin' });
-    const { proof } = await signer.sign({ personId: 'person-1', ceiling: { amount: 5_000n, currency: 'EUR' }, method: 'pin' });
+    const foreign = await other.sign({ personId: 'person-1', ceiling: money(5_000n, 'EUR'), method: 'pin' });
+    const { proof } = await signer.sign({ personId: 'person-1', ceiling: money(5_000n, 'EUR'), method: 'pin' });
     const [header, body, signature] = proof.split('.');
     const raised = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body, 'base64url').toString()), max_amount: '500000' })).toString('base64url');
     const expiredAt = { ...payment, now: new Date(Date.now() + 121_000 + 5_000) };
@@ -105,7 +105,7 @@ describe("step-up proofs checked with the wallet's published keys", () => {
     for (const mode of ['keys', 'status-503'] as const) {
       endpoint.mode = mode;
       expect(await outcomeOf(verifier.verify(foreign.proof, payment))).toEqual({ kind: 'refused', reason: 'bad-signature' });
-      expect(await outcomeOf(verifier.verify(`${header}.${raised}.${signature}`, { ...payment, amount: 100_000n }))).toEqual({
+      expect(await outcomeOf(verifier.verify(`${header}.${raised}.${signature}`, { ...payment, amount: money(100_000n, 'EUR') }))).toEqual({
         kind: 'refused',
         reason: 'bad-signature',
       });

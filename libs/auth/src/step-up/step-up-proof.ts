@@ -1,3 +1,5 @@
+import type { Money } from '@pay/contracts';
+
 /**
  * A step-up proof: evidence that the person confirmed a payment moments ago (PIN or biometric).
  * It is a compact JWS signed by the wallet and bound to the person (`sub`), an amount ceiling
@@ -14,12 +16,8 @@ export type StepUpMethod = (typeof STEP_UP_METHODS)[number];
 export const STEP_UP_MAX_LIFETIME_SECONDS = 900;
 export const STEP_UP_ALGORITHMS = ['ES256', 'EdDSA'] as const;
 
-export interface StepUpCeiling {
-  /** Minor units. */
-  amount: bigint;
-  /** ISO-4217. */
-  currency: string;
-}
+/** The most a proof allows, in one currency: the `Money` of the contracts. */
+export type StepUpCeiling = Money;
 
 /** What a valid proof grants. */
 export interface StepUpGrant {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { toMinorUnits } from '@pay/contracts';
 import type { CryptoKey, JSONWebKeySet, JWK } from 'jose';
 import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
 import type { StepUpCeiling, StepUpGrant, StepUpMethod } from './step-up-proof';
@@ -57,11 +58,11 @@ export class StepUpProofSigner {
   }
 
   async sign(request: { personId: string; ceiling: StepUpCeiling; method: StepUpMethod; now?: Date }): Promise<SignedStepUpProof> {
-    if (request.ceiling.amount <= 0n) throw new RangeError('a step-up ceiling must be a positive amount');
+    if (toMinorUnits(request.ceiling) <= 0n) throw new RangeError('a step-up ceiling must be a positive amount');
     const issuedAt = Math.floor((request.now ?? new Date()).getTime() / 1000);
     const expiresAt = issuedAt + this.ttlSeconds;
     const proofId = randomUUID();
-    const proof = await new SignJWT({ amr: [request.method], max_amount: request.ceiling.amount.toString(), currency: request.ceiling.currency })
+    const proof = await new SignJWT({ amr: [request.method], max_amount: request.ceiling.amount, currency: request.ceiling.currency })
       .setProtectedHeader({ alg: this.algorithm, typ: STEP_UP_PROOF_TYPE, kid: this.publicJwk.kid })
       .setIssuer(this.issuer)
       .setSubject(request.personId)
@@ -75,7 +76,7 @@ export class StepUpProofSigner {
       grant: {
         proofId,
         personId: request.personId,
-        ceiling: { ...request.ceiling },
+        ceiling: { amount: request.ceiling.amount, currency: request.ceiling.currency },
         method: request.method,
         issuedAt: new Date(issuedAt * 1000),
         expiresAt: new Date(expiresAt * 1000),

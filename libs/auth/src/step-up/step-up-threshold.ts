@@ -1,3 +1,6 @@
+import type { Money } from '@pay/contracts';
+import { toMinorUnits } from '@pay/contracts';
+
 /**
  * When a payment needs a step-up proof: above a configured amount per currency
  * (`STEP_UP_THRESHOLDS=EUR:5000,USD:5000`, minor units). A currency without a threshold always
@@ -21,7 +24,7 @@ export function parseStepUpThresholds(text: string): StepUpThresholds {
   return thresholds;
 }
 
-export function stepUpRequired(amount: bigint, currency: string, thresholds: StepUpThresholds): boolean {
-  const threshold = thresholds.get(currency);
-  return threshold === undefined || amount > threshold;
+export function stepUpRequired(amount: Money, thresholds: StepUpThresholds): boolean {
+  const threshold = thresholds.get(amount.currency);
+  return threshold === undefined || toMinorUnits(amount) > threshold;
 }

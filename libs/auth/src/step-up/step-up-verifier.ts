@@ -1,3 +1,5 @@
+import type { Money } from '@pay/contracts';
+import { toMinorUnits } from '@pay/contracts';
 import type { JSONWebKeySet, JWTPayload, JWTVerifyGetKey } from 'jose';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose';
 import { keySetFailuresAs } from '../key-set';
@@ -34,9 +36,8 @@ export interface StepUpReplayGuard {
 export interface StepUpExpectation {
   /** The person paying. */
   personId: string;
-  /** The payment's amount, minor units. */
-  amount: bigint;
-  currency: string;
+  /** The payment's amount. */
+  amount: Money;
   /** Verification time (tests); defaults to now. */
   now?: Date;
 }
@@ -78,10 +79,10 @@ export class StepUpProofVerifier {
       throw new StepUpProofError('malformed', `a step-up proof may live at most ${STEP_UP_MAX_LIFETIME_SECONDS} seconds`);
     }
     if (grant.personId !== expected.personId) throw new StepUpProofError('wrong-person', 'the step-up proof was issued to another person');
-    if (grant.ceiling.currency !== expected.currency) {
-      throw new StepUpProofError('currency-mismatch', `the step-up proof is for ${grant.ceiling.currency}, the payment is in ${expected.currency}`);
+    if (grant.ceiling.currency !== expected.amount.currency) {
+      throw new StepUpProofError('currency-mismatch', `the step-up proof is for ${grant.ceiling.currency}, the payment is in ${expected.amount.currency}`);
     }
-    if (expected.amount > grant.ceiling.amount) {
+    if (toMinorUnits(expected.amount) > toMinorUnits(grant.ceiling)) {
       throw new StepUpProofError('amount-above-ceiling', 'the payment is above the amount the step-up proof allows');
     }
     if (this.options.replayGuard && !(await this.options.replayGuard.consume(grant.proofId, grant.expiresAt))) {
@@ -134,7 +135,7 @@ function toGrant(payload: JWTPayload): StepUpGrant {
   return {
     proofId: jti,
     personId: sub,
-    ceiling: { amount: BigInt(maxAmount), currency },
+    ceiling: { amount: maxAmount, currency },
     method: method as StepUpMethod,
     issuedAt: new Date(iat * 1000),
     expiresAt: new Date(exp * 1000),

@@ -4,6 +4,7 @@ import { StepUpProofSigner } from './step-up-signer';
 import type { StepUpReplayGuard } from './step-up-verifier';
 import { StepUpProofVerifier } from './step-up-verifier';
 import { parseStepUpThresholds, stepUpRequired } from './step-up-threshold';
+import { money } from '@pay/contracts';
 
 const ISSUER = 'pay:wallet';
 
@@ -12,7 +13,7 @@ async function setUp(ttlSeconds = 120): Promise<{ signer: StepUpProofSigner; ver
   return { signer, verifier: new StepUpProofVerifier({ jwks: signer.publicKeySet(), issuer: ISSUER }) };
 }
 
-const payment = { personId: 'person-1', amount: 4_999n, currency: 'EUR' };
+const payment = { personId: 'person-1', amount: money(4_999n, 'EUR') };
 
 async function refusedFor(promise: Promise<unknown>): Promise<string> {
   const error = await promise.then(
@@ -26,35 +27,38 @@ async function refusedFor(promise: Promise<unknown>): Promise<string> {
 describe('step-up proofs', () => {
   it('grants a payment at or below the ceiling, for the person and currency it was issued for', async () => {
     const { signer, verifier } = await setUp();
-    const { proof, grant } = await signer.sign({ personId: 'person-1', ceiling: { amount: 5_000n, currency: 'EUR' }, method: 'pin' });
+    const { proof, grant } = await signer.sign({ personId: 'person-1', ceiling: money(5_000n, 'EUR'), method: 'pin' });
     await expect(verifier.verify(proof, payment)).resolves.toEqual(grant);
-    await expect(verifier.verify(proof, { ...payment, amount: 5_000n })).resolves.toMatchObject({ method: 'pin', ceiling: { amount: 5_000n } });
+    await expect(verifier.verify(proof, { ...payment, amount: money(5_000n, 'EUR') })).resolves.toMatchObject({
+      method: 'pin',
+      ceiling: { amount: '5000', currency: 'EUR' },
+    });
     expect(signer.publicKeySet().keys[0]).not.toHaveProperty('d');
   });
 
   it('refuses another person, a higher amount, another currency', async () => {
     const { signer, verifier } = await setUp();
-    const { proof } = await signer.sign({ personId: 'person-1', ceiling: { amount: 5_000n, currency: 'EUR' }, method: 'biometric' });
+    const { proof } = await signer.sign({ personId: 'person-1', ceiling: money(5_000n, 'EUR'), method: 'biometric' });
     expect(await refusedFor(verifier.verify(proof, { ...payment, personId: 'person-2' }))).toBe('wrong-person');
-    expect(await refusedFor(verifier.verify(proof, { ...payment, amount: 5_001n }))).toBe('amount-above-ceiling');
-    expect(await refusedFor(verifier.verify(proof, { ...payment, currency: 'USD' }))).toBe('currency-mismatch');
+    expect(await refusedFor(verifier.verify(proof, { ...payment, amount: money(5_001n, 'EUR') }))).toBe('amount-above-ceiling');
+    expect(await refusedFor(verifier.verify(proof, { ...payment, amount: money(4_999n, 'USD') }))).toBe('currency-mismatch');
   });
 
   it('refuses an expired proof', async () => {
     const { signer, verifier } = await setUp(60);
-    const { proof } = await signer.sign({ personId: 'person-1', ceiling: { amount: 5_000n, currency: 'EUR' }, method: 'pin' });
+    const { proof } = await signer.sign({ personId: 'person-1', ceiling: money(5_000n, 'EUR'), method: 'pin' });
     expect(await refusedFor(verifier.verify(proof, { ...payment, now: new Date(Date.now() + 61_000 + 5_000) }))).toBe('expired');
   });
 
   it('refuses a tampered proof (raised ceiling) and one signed by another key', async () => {
     const { signer, verifier } = await setUp();
-    const { proof } = await signer.sign({ personId: 'person-1', ceiling: { amount: 5_000n, currency: 'EUR' }, method: 'pin' });
+    const { proof } = await signer.sign({ personId: 'person-1', ceiling: money(5_000n, 'EUR'), method: 'pin' });
     const [header, body, signature] = proof.split('.');
     const raised = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body, 'base64url').toString()), max_amount: '500000' })).toString('base64url');
-    expect(await refusedFor(verifier.verify(`${header}.${raised}.${signature}`, { ...payment, amount: 100_000n }))).toBe('bad-signature');
+    expect(await refusedFor(verifier.verify(`${header}.${raised}.${signature}`, { ...payment, amount: money(100_000n, 'EUR') }))).toBe('bad-signature');
 
     const other = await setUp();
-    const foreign = await other.signer.sign({ personId: 'person-1', ceiling: { amount: 5_000n, currency: 'EUR' }, method: 'pin' });
+    const foreign = await other.signer.sign({ personId: 'person-1', ceiling: money(5_000n, 'EUR'), method: 'pin' });
     expect(await refusedFor(verifier.verify(foreign.proof, payment))).toBe('bad-signature');
   });
 
@@ -80,7 +84,7 @@ describe('step-up proofs', () => {
 
   it('neither accepts nor refuses a proof whose key cannot be used: the keys are unavailable (retryable), not the proof bad', async () => {
     const { signer } = await setUp();
-    const { proof } = await signer.sign({ personId: 'person-1', ceiling: { amount: 5_000n, currency: 'EUR' }, method: 'pin' });
+    const { proof } = await signer.sign({ personId: 'person-1', ceiling: money(5_000n, 'EUR'), method: 'pin' });
     // The proof's key id is in the set, but its material is not a P-256 point: it does not import.
     const [published] = signer.publicKeySet().keys;
     const verifier = new StepUpProofVerifier({ jwks: { keys: [{ ...published, x: 'AAAA' }] }, issuer: ISSUER });
@@ -97,7 +101,7 @@ describe('step-up proofs', () => {
     const guard: StepUpReplayGuard = { consume: async (id) => !used.has(id) && Boolean(used.add(id)) };
     const { signer } = await setUp();
     const verifier = new StepUpProofVerifier({ jwks: signer.publicKeySet(), issuer: ISSUER, replayGuard: guard });
-    const { proof } = await signer.sign({ personId: 'person-1', ceiling: { amount: 5_000n, currency: 'EUR' }, method: 'pin' });
+    const { proof } = await signer.sign({ personId: 'person-1', ceiling: money(5_000n, 'EUR'), method: 'pin' });
     await verifier.verify(proof, payment);
     expect(await refusedFor(verifier.verify(proof, payment))).toBe('already-used');
   });
@@ -113,9 +117,9 @@ describe('step-up proofs', () => {
 describe('step-up thresholds', () => {
   it('needs a proof above the threshold of the currency, and always for a currency without one', () => {
     const thresholds = parseStepUpThresholds('EUR:5000, USD:2500');
-    expect(stepUpRequired(5_000n, 'EUR', thresholds)).toBe(false);
-    expect(stepUpRequired(5_001n, 'EUR', thresholds)).toBe(true);
-    expect(stepUpRequired(1n, 'GBP', thresholds)).toBe(true);
+    expect(stepUpRequired(money(5_000n, 'EUR'), thresholds)).toBe(false);
+    expect(stepUpRequired(money(5_001n, 'EUR'), thresholds)).toBe(true);
+    expect(stepUpRequired(money(1n, 'GBP'), thresholds)).toBe(true);
     expect(() => parseStepUpThresholds('EUR:50.00')).toThrow(/CURRENCY:minor-units/);
     expect(() => parseStepUpThresholds('EUR:1,EUR:2')).toThrow(/twice/);
   });

@@ -1,6 +1,6 @@
 import type { Account, AppendedEntry, Balance, ChainHead, CommandOutcome, JournalEntry, LedgerCommand, LedgerView } from '@pay/ledger-domain';
 import { LedgerBatch, referencedAccountIds, referencedTransactionIds, reversalTargets, ZERO_BALANCE } from '@pay/ledger-domain';
-import type { OutboxMessage, SqlExecutor } from '@pay/messaging';
+import type { OutboxMessage } from '@pay/messaging';
 import { appendToOutbox } from '@pay/messaging';
 import type { DataSource } from 'typeorm';
 import type { AccountRow } from './journal-rows';
@@ -16,7 +16,7 @@ export interface AppendContext {
 
 /** Appends one group-committed batch in one database transaction (the steps of appendInTransaction). */
 export async function appendBatch(context: AppendContext, commands: readonly LedgerCommand[]): Promise<CommandOutcome[]> {
-  return inTransaction(context.dataSource, (sql, runner) => appendInTransaction(sql, runner, context, commands));
+  return inTransaction(context.dataSource, (sql) => appendInTransaction(sql, context, commands));
 }
 
 /**
@@ -26,7 +26,6 @@ export async function appendBatch(context: AppendContext, commands: readonly Led
  */
 export async function appendInTransaction(
   sql: Sql,
-  executor: SqlExecutor,
   context: Pick<AppendContext, 'now' | 'toOutbox'>,
   commands: readonly LedgerCommand[],
 ): Promise<CommandOutcome[]> {
@@ -35,7 +34,7 @@ export async function appendInTransaction(
   const batch = new LedgerBatch(view, head, context.now());
   // A rejected command leaves no trace and does not affect the others.
   const outcomes = commands.map((command) => batch.execute(command));
-  if (batch.appended.length > 0) await writeBatch(sql, executor, batch, view, context);
+  if (batch.appended.length > 0) await writeBatch(sql, batch, view, context);
   return outcomes;
 }
 
@@ -107,7 +106,7 @@ async function loadEntriesAndLockBalances(sql: Sql, commands: readonly LedgerCom
  * balances, pending holds and chain head (data-modifying CTEs), and the outbox insert. Fewer
  * round trips inside the chain lock is what lets group commit scale.
  */
-async function writeBatch(sql: Sql, executor: SqlExecutor, batch: LedgerBatch, view: BatchView, context: Pick<AppendContext, 'toOutbox'>): Promise<void> {
+async function writeBatch(sql: Sql, batch: LedgerBatch, view: BatchView, context: Pick<AppendContext, 'toOutbox'>): Promise<void> {
   const entries = batch.appended.map((a) => a.entry);
   const postings = entries.flatMap((e) => e.postings.map((p, idx) => ({ ...p, idx, position: e.position })));
   const deltas = balanceDeltas(batch.changedBalances, view.opening);
@@ -187,7 +186,7 @@ async function writeBatch(sql: Sql, executor: SqlExecutor, batch: LedgerBatch, v
   const messages = batch.appended.map(context.toOutbox);
   const [written] = await writing;
   if (Number(written?.balances) !== deltas.length) throw new Error(`expected to update ${deltas.length} balances, updated ${written?.balances}`);
-  await appendToOutbox(executor, messages);
+  await appendToOutbox(sql, messages);
 }
 
 interface BalanceDelta extends Balance {

@@ -182,7 +182,7 @@ export class PostgresLedger {
       const trace = traces.get(appended.entry.transactionId);
       return trace ? { ...message, headers: trace } : message;
     };
-    const recorded = await appendInTransaction(sqlOf(runner), runner, { now: () => this.clock.now(), toOutbox }, valid);
+    const recorded = await appendInTransaction(sqlOf(runner), { now: () => this.clock.now(), toOutbox }, valid);
     this.onBatch?.({
       size: valid.length,
       appended: recorded.filter((o) => o.ok && !o.replayed).length,

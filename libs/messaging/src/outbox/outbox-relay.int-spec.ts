@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { EventEnvelope } from '@pay/contracts';
 import { createEvent, defineEvent } from '@pay/contracts';
 import { createLogger, startTelemetry, tracer } from '@pay/observability';
+import { sqlOf, sqlOfTransaction } from '@pay/platform';
 import { context, trace } from '@opentelemetry/api';
 import type { TestSchema } from '@pay/testing';
 import { createTestSchema, createTestTopics, deleteTestTopics, isTrue, testKafka, uniqueName, waitFor } from '@pay/testing';
@@ -115,8 +116,8 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
     const slow = db.dataSource.createQueryRunner();
     await slow.connect();
     await slow.startTransaction();
-    await appendToOutbox(slow, [{ topic, envelope: early }]); // lower position, still uncommitted
-    await db.dataSource.transaction((tx) => appendToOutbox(tx, [{ topic, envelope: late }])); // higher position, committed
+    await appendToOutbox(sqlOf(slow), [{ topic, envelope: early }]); // lower position, still uncommitted
+    await db.dataSource.transaction((tx) => appendToOutbox(sqlOfTransaction(tx), [{ topic, envelope: late }])); // higher position, committed
 
     const positions: { position: string }[] = await db.dataSource.query('SELECT position FROM outbox ORDER BY position');
     expect(positions).toHaveLength(1); // only the committed row is visible yet
@@ -140,7 +141,7 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
     const writers = Array.from({ length: 20 }, async (_, w) => {
       for (let i = w; i < events.length; i += 20) {
         await db.dataSource.transaction(async (tx) => {
-          await appendToOutbox(tx, [{ topic, envelope: events[i] }]);
+          await appendToOutbox(sqlOfTransaction(tx), [{ topic, envelope: events[i] }]);
           await new Promise((r) => setTimeout(r, Math.random() * 15));
         });
         if (i === 100) {
@@ -170,7 +171,9 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
       await relay.stop();
       const event = tick(7_000);
       const span = tracer('test').startSpan('state change');
-      await context.with(trace.setSpan(context.active(), span), () => db.dataSource.transaction((tx) => appendToOutbox(tx, [{ topic, envelope: event }])));
+      await context.with(trace.setSpan(context.active(), span), () =>
+        db.dataSource.transaction((tx) => appendToOutbox(sqlOfTransaction(tx), [{ topic, envelope: event }])),
+      );
       span.end();
       expect(await publishAll(relay, 1)).toBe(1);
       await waitForReceived(1);
@@ -218,7 +221,7 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
       try {
         expect(relay.listening).toBe(true);
         const first = tick(8_000);
-        await db.dataSource.transaction((tx) => appendToOutbox(tx, [{ topic, envelope: first }]));
+        await db.dataSource.transaction((tx) => appendToOutbox(sqlOfTransaction(tx), [{ topic, envelope: first }]));
         await waitFor(() => received.includes(first.id), isTrue, { what: 'the first row on Kafka', timeoutMs: 20_000, intervalMs: 20 });
         // After the batch the relay makes one more pass to find the outbox drained; then it sleeps.
         await waitFor(() => relay.idle, isTrue, {
@@ -236,7 +239,7 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
 
         // The positive marker: the same measure sees the relay work as soon as a row commits.
         const second = tick(8_001);
-        await db.dataSource.transaction((tx) => appendToOutbox(tx, [{ topic, envelope: second }]));
+        await db.dataSource.transaction((tx) => appendToOutbox(sqlOfTransaction(tx), [{ topic, envelope: second }]));
         await waitFor(() => received.includes(second.id), isTrue, { what: 'the second row on Kafka', timeoutMs: 20_000, intervalMs: 20 });
         expect((await relayActivity()).lastStatement).toBeGreaterThan(idleTo.lastStatement);
       } finally {
@@ -261,8 +264,8 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
         const newEvent = tick(9_005); // same subject: same partition, so the order is visible
         await late.connect();
         await late.startTransaction();
-        await appendToOutbox(late, [{ topic, envelope: lateEvent }]);
-        await db.dataSource.transaction((tx) => appendToOutbox(tx, [{ topic, envelope: newEvent }]));
+        await appendToOutbox(sqlOf(late), [{ topic, envelope: lateEvent }]);
+        await db.dataSource.transaction((tx) => appendToOutbox(sqlOfTransaction(tx), [{ topic, envelope: newEvent }]));
         await late.commitTransaction();
         const committed = Date.now();
         // The relay has been woken and has looked since both commits: it must hold both rows back.
@@ -297,7 +300,7 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
       await relay.start();
       try {
         const event = tick(5_000);
-        await db.dataSource.transaction((tx) => appendToOutbox(tx, [{ topic: missing, envelope: event }]));
+        await db.dataSource.transaction((tx) => appendToOutbox(sqlOfTransaction(tx), [{ topic: missing, envelope: event }]));
         // The relay is inside its pass, waiting for Kafka: the row stays unpublished meanwhile.
         await waitFor(async () => (await relayActivity()).inTransaction > 0, isTrue, {
           what: 'the relay to try to publish',

@@ -1,10 +1,6 @@
 import type { EventEnvelope } from '@pay/contracts';
+import type { Sql } from '@pay/platform';
 import { traceHeaders } from '@pay/observability';
-
-/** Anything that runs SQL inside the caller's transaction (a TypeORM EntityManager or QueryRunner, a pg client). */
-export interface SqlExecutor {
-  query(sql: string, parameters?: unknown[]): Promise<unknown>;
-}
 
 export interface OutboxMessage {
   topic: string;
@@ -17,7 +13,7 @@ export interface OutboxMessage {
  * Appends events to the outbox inside the caller's transaction: they are published if and
  * only if that transaction commits. The Kafka key is the envelope's subject.
  */
-export async function appendToOutbox(executor: SqlExecutor, messages: readonly OutboxMessage[]): Promise<void> {
+export async function appendToOutbox(executor: Sql, messages: readonly OutboxMessage[]): Promise<void> {
   if (messages.length === 0) return;
   const values: string[] = [];
   const parameters: unknown[] = [];

@@ -18,7 +18,7 @@ export interface WebhookEvent {
 /**
  * How events reach the endpoint. `immediate` sends each as it happens, in order, after
  * `delayMs`; `hold` keeps them until `release`, which sends them in the order asked (reverse:
- * the newest first), each twice when `duplicate` — Stripe promises neither order nor
+ * the newest first), each twice when `duplicate` — neither Stripe nor PayPal promises order or
  * exactly-once, and receivers must cope with both.
  */
 export interface WebhookPolicy {
@@ -35,38 +35,55 @@ export interface WebhookDelivery {
   readonly error?: string;
 }
 
-export interface WebhookOutboxOptions {
+/** What every PSP's webhook deliveries need: where, how often to retry, how many at once. */
+export interface WebhookDeliveryOptions {
   url?: string;
-  secret: string;
   /** Further attempts after a failed one (non-2xx or no answer). */
   retries: number;
   retryDelayMs: number;
   /**
-   * Deliveries in flight at once (1, the default, keeps the order of events; Stripe itself
-   * promises no order and sends many at once, as a load test should).
+   * Deliveries in flight at once (1, the default, keeps the order of events; the PSPs themselves
+   * promise no order and send many at once, as a load test should).
    */
   concurrency?: number;
 }
 
+export interface WebhookOutboxOptions extends WebhookDeliveryOptions {
+  secret: string;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export class WebhookOutbox {
+/**
+ * A PSP's webhook deliveries, whatever its event shape and signature (`describe`, `encode` and
+ * `headersFor` are the PSP's): `immediate` sends each event as it happens, in order, after
+ * `delayMs`; `hold` keeps them until `release`. Failed attempts are retried, each with its own
+ * signature.
+ */
+export abstract class WebhookDeliveries<Event> {
   /** Every event emitted, in the order things happened. */
-  readonly events: WebhookEvent[] = [];
+  readonly events: Event[] = [];
   readonly deliveries: WebhookDelivery[] = [];
   private policy: WebhookPolicy = { mode: 'immediate', duplicate: false, delayMs: 0 };
-  private held: WebhookEvent[] = [];
+  private held: Event[] = [];
   /** Deliveries run one after another on each lane; one lane (the default) keeps the order of events. */
   private readonly lanes: Array<Promise<void>>;
   private nextLane = 0;
   private pending = 0;
   private closed = false;
 
-  constructor(private readonly options: WebhookOutboxOptions) {
-    const concurrency = options.concurrency ?? 1;
+  protected constructor(private readonly delivery: WebhookDeliveryOptions) {
+    const concurrency = delivery.concurrency ?? 1;
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError('webhook concurrency must be a whole number ≥ 1');
     this.lanes = Array.from({ length: concurrency }, () => Promise.resolve());
   }
+
+  /** The event's id and type, as deliveries record them. */
+  protected abstract describe(event: Event): { readonly id: string; readonly type: string };
+  /** The body sent for the event. */
+  protected abstract encode(event: Event): string;
+  /** The headers of one attempt (signed per attempt, with the time of the attempt, as the PSPs do). */
+  protected abstract headersFor(payload: string): Record<string, string>;
 
   setPolicy(policy: Partial<WebhookPolicy>): WebhookPolicy {
     this.policy = { ...this.policy, ...policy };
@@ -74,21 +91,11 @@ export class WebhookOutbox {
   }
 
   setUrl(url: string | undefined): void {
-    this.options.url = url;
+    this.delivery.url = url;
   }
 
-  emit(type: string, object: object, apiVersion: string, request: WebhookEvent['request']): WebhookEvent {
-    const event: WebhookEvent = {
-      id: newId('evt'),
-      object: 'event',
-      api_version: apiVersion,
-      created: nowSeconds(),
-      data: { object: snapshot(object) },
-      livemode: false,
-      pending_webhooks: 1,
-      request,
-      type,
-    };
+  /** Records an event and sends it (or holds it), as the policy says. */
+  protected record(event: Event): Event {
     this.events.push(event);
     if (this.policy.mode === 'hold') this.held.push(event);
     else this.enqueue([event], this.policy.duplicate, this.policy.delayMs);
@@ -96,7 +103,7 @@ export class WebhookOutbox {
   }
 
   /** Sends the held events, newest first for `reverse`, each twice for `duplicate`; resolves when all were sent. */
-  async release(options: { order?: 'fifo' | 'reverse'; duplicate?: boolean } = {}): Promise<WebhookEvent[]> {
+  async release(options: { order?: 'fifo' | 'reverse'; duplicate?: boolean } = {}): Promise<Event[]> {
     const events = options.order === 'reverse' ? [...this.held].reverse() : [...this.held];
     this.held = [];
     this.enqueue(events, options.duplicate ?? false, 0);
@@ -104,15 +111,15 @@ export class WebhookOutbox {
     return events;
   }
 
-  /** Sends one event again (Stripe's "resend" button). */
+  /** Sends one event again (the dashboards' "resend" button). */
   async resend(eventId: string): Promise<void> {
-    const event = this.events.find((candidate) => candidate.id === eventId);
+    const event = this.events.find((candidate) => this.describe(candidate).id === eventId);
     if (!event) throw new RangeError(`no event ${eventId}`);
     this.enqueue([event], false, 0);
     await this.idle();
   }
 
-  heldEvents(): readonly WebhookEvent[] {
+  heldEvents(): readonly Event[] {
     return this.held;
   }
 
@@ -133,7 +140,7 @@ export class WebhookOutbox {
     this.policy = { mode: 'immediate', duplicate: false, delayMs: 0 };
   }
 
-  private enqueue(events: readonly WebhookEvent[], duplicate: boolean, delayMs: number): void {
+  private enqueue(events: readonly Event[], duplicate: boolean, delayMs: number): void {
     for (const event of events) {
       for (let copy = 0; copy < (duplicate ? 2 : 1); copy += 1) {
         this.pending += 1;
@@ -151,30 +158,58 @@ export class WebhookOutbox {
     }
   }
 
-  private async deliver(event: WebhookEvent): Promise<void> {
-    const url = this.options.url;
+  private async deliver(event: Event): Promise<void> {
+    const url = this.delivery.url;
     if (!url || this.closed) return;
-    const payload = JSON.stringify(event, null, 2);
-    for (let attempt = 1; attempt <= this.options.retries + 1; attempt += 1) {
+    const { id: eventId, type } = this.describe(event);
+    const payload = this.encode(event);
+    for (let attempt = 1; attempt <= this.delivery.retries + 1; attempt += 1) {
       try {
-        const response = await fetch(url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json; charset=utf-8',
-            'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
-            // Signed per attempt, with the time of the attempt, as Stripe does.
-            'stripe-signature': signWebhookPayload(payload, this.options.secret),
-          },
-          body: payload,
-          signal: AbortSignal.timeout(10_000),
-        });
+        const response = await fetch(url, { method: 'POST', headers: this.headersFor(payload), body: payload, signal: AbortSignal.timeout(10_000) });
         await response.arrayBuffer().catch(() => undefined);
-        this.deliveries.push({ eventId: event.id, type: event.type, attempt, status: response.status });
+        this.deliveries.push({ eventId, type, attempt, status: response.status });
         if (response.ok) return;
       } catch (error) {
-        this.deliveries.push({ eventId: event.id, type: event.type, attempt, error: (error as Error).message });
+        this.deliveries.push({ eventId, type, attempt, error: (error as Error).message });
       }
-      if (attempt <= this.options.retries && !this.closed) await sleep(this.options.retryDelayMs * attempt);
+      if (attempt <= this.delivery.retries && !this.closed) await sleep(this.delivery.retryDelayMs * attempt);
     }
+  }
+}
+
+/** Stripe's webhook deliveries: `event` objects signed with the endpoint's secret (`Stripe-Signature`). */
+export class WebhookOutbox extends WebhookDeliveries<WebhookEvent> {
+  constructor(private readonly options: WebhookOutboxOptions) {
+    super(options);
+  }
+
+  emit(type: string, object: object, apiVersion: string, request: WebhookEvent['request']): WebhookEvent {
+    return this.record({
+      id: newId('evt'),
+      object: 'event',
+      api_version: apiVersion,
+      created: nowSeconds(),
+      data: { object: snapshot(object) },
+      livemode: false,
+      pending_webhooks: 1,
+      request,
+      type,
+    });
+  }
+
+  protected describe(event: WebhookEvent): { id: string; type: string } {
+    return { id: event.id, type: event.type };
+  }
+
+  protected encode(event: WebhookEvent): string {
+    return JSON.stringify(event, null, 2);
+  }
+
+  protected headersFor(payload: string): Record<string, string> {
+    return {
+      'content-type': 'application/json; charset=utf-8',
+      'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+      'stripe-signature': signWebhookPayload(payload, this.options.secret),
+    };
   }
 }

@@ -5,6 +5,34 @@ import { Button, Card, Field, Form, Notice, Page } from '../components';
 import { registerPasskey } from './passkeys';
 import { OpenWallet, useWallet, walletPath } from './useWallet';
 
+/** A PIN entry: masked, digits on a phone's keypad, at most six. */
+function PinField({
+  label,
+  hint,
+  autoComplete,
+  value,
+  onChange,
+}: {
+  label: string;
+  hint?: string;
+  autoComplete: 'current-password' | 'new-password';
+  value: string;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <Field
+      label={label}
+      hint={hint}
+      type="password"
+      inputMode="numeric"
+      autoComplete={autoComplete}
+      maxLength={6}
+      value={value}
+      onChange={(event) => onChange(event.target.value)}
+    />
+  );
+}
+
 export function SecurityPage({ personId }: { personId: string }) {
   const { wallet, error: loadError, reload } = useWallet(personId);
   const [passkeys, setPasskeys] = useState<Passkey[] | undefined>();
@@ -68,35 +96,16 @@ export function SecurityPage({ personId }: { personId: string }) {
         <Form onSubmit={savePin} label={wallet.pin.set ? 'Change your PIN' : 'Set a PIN'}>
           <div className="row">
             {wallet.pin.set && (
-              <Field
-                label="Current PIN"
-                type="password"
-                inputMode="numeric"
-                autoComplete="current-password"
-                maxLength={6}
-                value={pin.current}
-                onChange={(event) => setPin({ ...pin, current: event.target.value })}
-              />
+              <PinField label="Current PIN" autoComplete="current-password" value={pin.current} onChange={(current) => setPin({ ...pin, current })} />
             )}
-            <Field
+            <PinField
               label="New PIN"
               hint="4 to 6 digits; not one digit repeated nor a run like 1234"
-              type="password"
-              inputMode="numeric"
               autoComplete="new-password"
-              maxLength={6}
               value={pin.next}
-              onChange={(event) => setPin({ ...pin, next: event.target.value })}
+              onChange={(next) => setPin({ ...pin, next })}
             />
-            <Field
-              label="New PIN again"
-              type="password"
-              inputMode="numeric"
-              autoComplete="new-password"
-              maxLength={6}
-              value={pin.repeat}
-              onChange={(event) => setPin({ ...pin, repeat: event.target.value })}
-            />
+            <PinField label="New PIN again" autoComplete="new-password" value={pin.repeat} onChange={(repeat) => setPin({ ...pin, repeat })} />
             <Button type="submit">{wallet.pin.set ? 'Change PIN' : 'Set PIN'}</Button>
           </div>
         </Form>

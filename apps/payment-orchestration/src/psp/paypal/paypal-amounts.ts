@@ -1,3 +1,6 @@
+import type { Money } from '@pay/contracts';
+import { toMinorUnits } from '@pay/contracts';
+
 /**
  * PayPal carries amounts as decimal strings in the currency's unit ("12.34" EUR); we carry
  * bigint minor units. Conversions are exact, by the currency's decimals as PayPal defines them.
@@ -21,6 +24,11 @@ export function toPayPalValue(amount: bigint, currency: string): string {
   if (decimals === 0) return amount.toString();
   const digits = amount.toString().padStart(decimals + 1, '0');
   return `${digits.slice(0, -decimals)}.${digits.slice(-decimals)}`;
+}
+
+/** Our `Money` as PayPal's amount object. */
+export function toPayPalAmount(amount: Money): { currencyCode: string; value: string } {
+  return { currencyCode: amount.currency, value: toPayPalValue(toMinorUnits(amount), amount.currency) };
 }
 
 export function fromPayPalValue(value: string | undefined, currency: string): bigint {

@@ -1,4 +1,5 @@
 import type { CapturedPayment, Order, Refund } from '@paypal/paypal-server-sdk';
+import { money } from '@pay/contracts';
 import type { PspPayment, PspRefund, PspWebhookSubject } from '../psp.port';
 import { fromPayPalValue } from './paypal-amounts';
 import { observePayPalOrder, observePayPalRefund, PAYPAL_PROVIDER } from './paypal-status';
@@ -17,11 +18,10 @@ function paymentOf(
   orderId: string,
   providerStatus: string,
   capture: CapturedPayment | undefined,
-  money: { currencyCode: string; value: string } | undefined,
+  amount: { currencyCode: string; value: string } | undefined,
   paymentId: string | undefined,
 ): PspPayment {
-  const currency = (money?.currencyCode ?? 'XXX').toUpperCase();
-  const amount = fromPayPalValue(money?.value, currency);
+  const currency = (amount?.currencyCode ?? 'XXX').toUpperCase();
   return {
     provider: PAYPAL_PROVIDER,
     id: orderId,
@@ -39,8 +39,7 @@ function paymentOf(
           }
         : {}),
     }),
-    amount,
-    currency,
+    amount: money(fromPayPalValue(amount?.value, currency), currency),
     captureMethod: 'automatic',
     ...(paymentId ? { paymentId } : {}),
     metadata: {},

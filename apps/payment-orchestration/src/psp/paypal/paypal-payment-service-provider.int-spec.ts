@@ -9,6 +9,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { PspSimulator, ReceivedWebhook, WebhookReceiver } from '@pay/psp-simulator';
 import { signPayPalWebhook, startPspSimulator, startWebhookReceiver } from '@pay/psp-simulator';
 import { waitFor } from '@pay/testing';
+import { money } from '@pay/contracts';
 import type { CreatePaymentRequest, PspResult } from '../psp.port';
 import { WebhookSignatureError } from '../psp.port';
 import { createPayPalAdapter } from '../psp.module';
@@ -47,8 +48,7 @@ const purchase = (vaultId: string, overrides: Partial<CreatePaymentRequest> = {}
   return {
     idempotencyKey: `${paymentId}:authorize`,
     paymentId,
-    amount: 1250n,
-    currency: 'EUR',
+    amount: money(1250n, 'EUR'),
     paymentMethod: vaultId,
     captureMethod: 'automatic',
     offSession: true,
@@ -79,7 +79,12 @@ describe('PayPal adapter (SDK -> simulator)', () => {
   it('pays with a vaulted PayPal account in one call: the order is the reference, captured for the amount', async () => {
     const request = purchase('vault_paypal_ok');
     const payment = value(await adapter().createPayment(request));
-    expect(payment).toMatchObject({ provider: 'paypal', providerStatus: 'COMPLETED', amount: 1250n, currency: 'EUR', paymentId: request.paymentId });
+    expect(payment).toMatchObject({
+      provider: 'paypal',
+      providerStatus: 'COMPLETED',
+      amount: { amount: '1250', currency: 'EUR' },
+      paymentId: request.paymentId,
+    });
     expect(payment.observation).toEqual({ stage: 'captured', reference: payment.id, amount: 1250n });
     expect(simulator.paypal.capturesFor(payment.id)).toHaveLength(1);
     const create = simulator.paypal.snapshot().requests.find((r) => r.path === '/v2/checkout/orders');
@@ -89,7 +94,7 @@ describe('PayPal adapter (SDK -> simulator)', () => {
   });
 
   it('captures an order PayPal leaves APPROVED, with <key>:capture', async () => {
-    const request = purchase('vault_paypal_capture_later', { currency: 'JPY', amount: 1500n });
+    const request = purchase('vault_paypal_capture_later', { amount: money(1500n, 'JPY') });
     const payment = value(await adapter().createPayment(request));
     expect(payment.observation).toEqual({ stage: 'captured', reference: payment.id, amount: 1500n });
     const paths = simulator.paypal.snapshot().requests.map((r) => `${r.path} ${r.requestId ?? ''}`);
@@ -126,7 +131,7 @@ describe('PayPal adapter (SDK -> simulator)', () => {
   it('the same key with another request is an idempotency conflict, not a second payment', async () => {
     const request = purchase('vault_paypal_ok');
     value(await adapter().createPayment(request));
-    expect(await adapter().createPayment({ ...request, amount: 999n })).toMatchObject({ outcome: 'idempotency_conflict' });
+    expect(await adapter().createPayment({ ...request, amount: money(999n, 'EUR') })).toMatchObject({ outcome: 'idempotency_conflict' });
     expect(simulator.paypal.snapshot().orders).toHaveLength(1);
   });
 
@@ -153,7 +158,7 @@ describe('PayPal adapter (SDK -> simulator)', () => {
       pspPaymentId: payment.id,
       refundId,
       paymentId: request.paymentId,
-      amount: 250n,
+      amount: money(250n, 'EUR'),
     };
     const refund = value(await adapter().refundPayment(refundRequest));
     expect(refund).toMatchObject({ provider: 'paypal', paymentId: request.paymentId, observation: { refundId, amount: 250n, status: 'succeeded' } });
@@ -161,7 +166,12 @@ describe('PayPal adapter (SDK -> simulator)', () => {
     expect(value(await adapter().refundPayment(refundRequest)).id).toBe(refund.id);
     const tooMuch = randomUUID();
     expect(
-      await adapter().refundPayment({ ...refundRequest, idempotencyKey: `${request.paymentId}:refund:${tooMuch}`, refundId: tooMuch, amount: 1001n }),
+      await adapter().refundPayment({
+        ...refundRequest,
+        idempotencyKey: `${request.paymentId}:refund:${tooMuch}`,
+        refundId: tooMuch,
+        amount: money(1001n, 'EUR'),
+      }),
     ).toMatchObject({ outcome: 'rejected', code: 'refund_amount_exceeded' });
     const rest = randomUUID();
     const second = value(
@@ -172,7 +182,7 @@ describe('PayPal adapter (SDK -> simulator)', () => {
     expect(value(await adapter().retrieveRefund(refund.id)).observation).toEqual(refund.observation);
     const more = randomUUID();
     expect(
-      await adapter().refundPayment({ ...refundRequest, idempotencyKey: `${request.paymentId}:refund:${more}`, refundId: more, amount: 1n }),
+      await adapter().refundPayment({ ...refundRequest, idempotencyKey: `${request.paymentId}:refund:${more}`, refundId: more, amount: money(1n, 'EUR') }),
     ).toMatchObject({
       outcome: 'rejected',
       code: 'capture_fully_refunded',

@@ -9,22 +9,9 @@ import {
   StoredPaymentSourceUsageType,
   UsagePattern,
 } from '@paypal/paypal-server-sdk';
-import type {
-  CancelPaymentRequest,
-  CapturePaymentRequest,
-  ConfirmPaymentRequest,
-  CreatePaymentRequest,
-  PaymentServiceProvider,
-  PspFailure,
-  PspPayment,
-  PspRefund,
-  PspResult,
-  PspWebhookEvent,
-  RefundPaymentRequest,
-  WebhookHeaders,
-} from '../psp.port';
+import type * as Psp from '../psp.port';
 import { WebhookSignatureError } from '../psp.port';
-import { PayPalAmountError, toPayPalValue } from './paypal-amounts';
+import { PayPalAmountError, toPayPalAmount } from './paypal-amounts';
 import type { PayPalTokenCache } from './paypal-client';
 import { toPayPalFailure } from './paypal-error-mapping';
 import { orderToPspPayment, refundCustomId, refundToPspRefund, webhookSubjectOf } from './paypal-objects';
@@ -35,7 +22,7 @@ import type { PayPalWebhookVerifier } from './paypal-webhook-verifier';
 const REQUEST_ID = /^[\x21-\x7e]{1,100}$/;
 const REPRESENTATION = 'return=representation';
 
-const rejectedInput = (code: string, reason: string): PspFailure => ({ outcome: 'rejected', code, reason });
+const rejectedInput = (code: string, reason: string): Psp.PspFailure => ({ outcome: 'rejected', code, reason });
 
 function invalidToken(error: unknown): boolean {
   if (!(error instanceof ApiError) || error.statusCode !== 401) return false;
@@ -52,7 +39,7 @@ function invalidToken(error: unknown): boolean {
  * capture: `<key>:capture`), so a retry by the SDK, by us after a timeout, or after a crash gets
  * PayPal's first answer and never pays twice. The order id is the payment's reference.
  */
-export class PayPalPaymentServiceProvider implements PaymentServiceProvider {
+export class PayPalPaymentServiceProvider implements Psp.PaymentServiceProvider {
   readonly provider = PAYPAL_PROVIDER;
   private readonly orders: OrdersController;
   private readonly payments: PaymentsController;
@@ -67,7 +54,7 @@ export class PayPalPaymentServiceProvider implements PaymentServiceProvider {
     this.payments = new PaymentsController(client);
   }
 
-  createPayment(request: CreatePaymentRequest): Promise<PspResult<PspPayment>> {
+  createPayment(request: Psp.CreatePaymentRequest): Promise<Psp.PspResult<Psp.PspPayment>> {
     if (request.captureMethod === 'manual') return Promise.resolve(rejectedInput('capture_method_not_supported', 'PayPal payments are captured at once here'));
     if (!request.paymentMethod)
       return Promise.resolve(rejectedInput('payment_method_missing', "a PayPal payment needs the vault id of the payer's PayPal account"));
@@ -82,7 +69,7 @@ export class PayPalPaymentServiceProvider implements PaymentServiceProvider {
               {
                 referenceId: 'default',
                 customId: request.paymentId,
-                amount: { currencyCode: request.currency, value: toPayPalValue(request.amount, request.currency) },
+                amount: toPayPalAmount(request.amount),
                 ...(request.description ? { description: request.description.slice(0, 127) } : {}),
               },
             ],
@@ -108,12 +95,12 @@ export class PayPalPaymentServiceProvider implements PaymentServiceProvider {
     });
   }
 
-  confirmPayment(_request: ConfirmPaymentRequest): Promise<PspResult<PspPayment>> {
+  confirmPayment(_request: Psp.ConfirmPaymentRequest): Promise<Psp.PspResult<Psp.PspPayment>> {
     return Promise.resolve(rejectedInput('not_supported', 'a PayPal order paid with a vaulted account has no confirmation step'));
   }
 
   /** Captures an APPROVED order (the whole amount: one capture per order). */
-  capturePayment(request: CapturePaymentRequest): Promise<PspResult<PspPayment>> {
+  capturePayment(request: Psp.CapturePaymentRequest): Promise<Psp.PspResult<Psp.PspPayment>> {
     if (request.amount !== undefined) return Promise.resolve(rejectedInput('partial_capture_not_supported', 'a PayPal order is captured whole here'));
     return this.mutate(request.idempotencyKey, async () =>
       orderToPspPayment(
@@ -122,11 +109,11 @@ export class PayPalPaymentServiceProvider implements PaymentServiceProvider {
     );
   }
 
-  cancelPayment(_request: CancelPaymentRequest): Promise<PspResult<PspPayment>> {
+  cancelPayment(_request: Psp.CancelPaymentRequest): Promise<Psp.PspResult<Psp.PspPayment>> {
     return Promise.resolve(rejectedInput('not_supported', 'an uncaptured PayPal order expires by itself; nothing to cancel'));
   }
 
-  async retrievePayment(pspPaymentId: string): Promise<PspResult<PspPayment>> {
+  async retrievePayment(pspPaymentId: string): Promise<Psp.PspResult<Psp.PspPayment>> {
     try {
       return { outcome: 'succeeded', value: orderToPspPayment(await this.call(() => this.orders.getOrder({ id: pspPaymentId }))) };
     } catch (error) {
@@ -134,7 +121,7 @@ export class PayPalPaymentServiceProvider implements PaymentServiceProvider {
     }
   }
 
-  async retrieveRefund(pspRefundId: string): Promise<PspResult<PspRefund>> {
+  async retrieveRefund(pspRefundId: string): Promise<Psp.PspResult<Psp.PspRefund>> {
     try {
       return { outcome: 'succeeded', value: refundToPspRefund(await this.call(() => this.payments.getRefund({ refundId: pspRefundId }))) };
     } catch (error) {
@@ -143,20 +130,19 @@ export class PayPalPaymentServiceProvider implements PaymentServiceProvider {
   }
 
   /** Refunds the order's capture (all that is left, or `amount`); our ids travel in the refund's custom_id. */
-  refundPayment(request: RefundPaymentRequest): Promise<PspResult<PspRefund>> {
+  refundPayment(request: Psp.RefundPaymentRequest): Promise<Psp.PspResult<Psp.PspRefund>> {
     return this.mutate(request.idempotencyKey, async () => {
       const order = await this.call(() => this.orders.getOrder({ id: request.pspPaymentId }));
       const capture = order.purchaseUnits?.[0]?.payments?.captures?.[0];
       if (!capture?.id) throw new NotCapturedError();
       const captureId = capture.id;
-      const currency = capture.amount?.currencyCode ?? order.purchaseUnits?.[0]?.amount?.currencyCode ?? '';
       const refund = await this.call(() =>
         this.payments.refundCapturedPayment({
           captureId,
           paypalRequestId: request.idempotencyKey,
           prefer: REPRESENTATION,
           body: {
-            ...(request.amount === undefined ? {} : { amount: { currencyCode: currency, value: toPayPalValue(request.amount, currency) } }),
+            ...(request.amount === undefined ? {} : { amount: toPayPalAmount(request.amount) }),
             customId: refundCustomId(request.paymentId, request.refundId),
           },
         }),
@@ -165,7 +151,7 @@ export class PayPalPaymentServiceProvider implements PaymentServiceProvider {
     });
   }
 
-  async verifyWebhook(rawBody: Buffer, headers: WebhookHeaders): Promise<PspWebhookEvent> {
+  async verifyWebhook(rawBody: Buffer, headers: Psp.WebhookHeaders): Promise<Psp.PspWebhookEvent> {
     await this.verifier.verify(rawBody, headers);
     let event: { id?: unknown; event_type?: unknown; create_time?: unknown; resource_type?: unknown; resource?: unknown };
     try {
@@ -205,7 +191,7 @@ export class PayPalPaymentServiceProvider implements PaymentServiceProvider {
     }
   }
 
-  private async mutate<T>(idempotencyKey: string, work: () => Promise<T>): Promise<PspResult<T>> {
+  private async mutate<T>(idempotencyKey: string, work: () => Promise<T>): Promise<Psp.PspResult<T>> {
     if (!REQUEST_ID.test(idempotencyKey)) return rejectedInput('invalid_idempotency_key', 'the idempotency key must be 1 to 100 printable ASCII characters');
     try {
       return { outcome: 'succeeded', value: await work() };

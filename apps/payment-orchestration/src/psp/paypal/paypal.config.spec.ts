@@ -1,17 +1,9 @@
-import { ConfigError, loadConfig } from '@pay/config';
+import { configProblems, loadConfig } from '@pay/config';
 import { PayPalConfig, payPalSettingsFrom } from './paypal.config';
 
 const load = (env: NodeJS.ProcessEnv) => loadConfig('payment-orchestration', PayPalConfig, env);
 
-function problems(env: NodeJS.ProcessEnv): string {
-  try {
-    load(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message;
-    throw error;
-  }
-  return '';
-}
+const problems = (env: NodeJS.ProcessEnv): string => configProblems('payment-orchestration', PayPalConfig, env);
 
 const LIVE = { PAYPAL_CLIENT_ID: 'AbC123live', PAYPAL_CLIENT_SECRET: 'EFG-secret', PAYPAL_WEBHOOK_ID: '8PT597110X687430LKGECATA' };
 

@@ -1,5 +1,6 @@
 import { IsWholeNumber } from '@pay/config';
-import { IsDefined, IsIn, IsOptional, Matches, ValidateBy, ValidateIf } from 'class-validator';
+import { IsDefined, IsIn, IsOptional, Matches, ValidateIf } from 'class-validator';
+import { NotHttpWhenLive, NotSimulatorValueInProduction } from '../psp-config-checks';
 import { StripeConfig } from '../stripe/stripe.config';
 
 /** Where the adapter goes without PAYPAL_CLIENT_ID: the local PSP simulator, which serves PayPal's API beside Stripe's. */
@@ -18,29 +19,6 @@ const PAYPAL_CERT_URL_PREFIXES = [
   'https://api-m.sandbox.paypal.com/',
 ];
 
-/** A production service never talks to the simulator nor takes its public credentials. */
-function NotSimulatorInProduction(): PropertyDecorator {
-  return ValidateBy({
-    name: 'notSimulatorInProduction',
-    validator: {
-      validate: (value: unknown, args) => !(value === PAYPAL_SIMULATOR_SETTINGS.clientId && (args?.object as PayPalConfig).NODE_ENV === 'production'),
-      defaultMessage: () => "must not be the PSP simulator's public client id in production",
-    },
-  });
-}
-
-/** Live credentials never travel in clear text, whatever the host. */
-function NotHttpInProduction(): PropertyDecorator {
-  return ValidateBy({
-    name: 'notHttpInProduction',
-    validator: {
-      validate: (value: unknown, args) =>
-        !(typeof value === 'string' && value.startsWith('http:') && (args?.object as PayPalConfig).PAYPAL_ENVIRONMENT === 'production'),
-      defaultMessage: () => 'must be https with PAYPAL_ENVIRONMENT=production',
-    },
-  });
-}
-
 /**
  * PayPal's variables (docs/configuration.md). Without PAYPAL_CLIENT_ID the adapter talks to the
  * local simulator with its public client; with it, to PayPal's sandbox or live API
@@ -51,7 +29,7 @@ export class PayPalConfig extends StripeConfig {
   @ValidateIf((config: PayPalConfig) => config.PAYPAL_CLIENT_ID !== undefined || config.NODE_ENV === 'production')
   @IsDefined({ message: 'is required in production (without it the adapter talks to the local PSP simulator)' })
   @Matches(/^[A-Za-z0-9_-]{1,128}$/, { message: 'must be a PayPal REST app client id' })
-  @NotSimulatorInProduction()
+  @NotSimulatorValueInProduction(PAYPAL_SIMULATOR_SETTINGS.clientId, 'client id')
   PAYPAL_CLIENT_ID?: string;
 
   @ValidateIf((config: PayPalConfig) => config.PAYPAL_CLIENT_ID !== undefined || config.PAYPAL_CLIENT_SECRET !== undefined)
@@ -71,7 +49,7 @@ export class PayPalConfig extends StripeConfig {
   /** Sends the SDK's requests here instead of PayPal's host (the simulator, a proxy); http only without live credentials. */
   @IsOptional()
   @Matches(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, { message: 'must be an http(s) origin without a path, e.g. http://127.0.0.1:12111' })
-  @NotHttpInProduction()
+  @NotHttpWhenLive((config: PayPalConfig) => config.PAYPAL_ENVIRONMENT === 'production', 'must be https with PAYPAL_ENVIRONMENT=production')
   PAYPAL_API_URL?: string;
 
   /** Per request; a request that takes longer has an unknown outcome (never a decline). */

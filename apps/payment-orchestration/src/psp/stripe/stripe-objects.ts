@@ -1,3 +1,4 @@
+import { money } from '@pay/contracts';
 import type Stripe from 'stripe';
 import type { PspPayment, PspRefund, PspWebhookSubject } from '../psp.port';
 import { fromStripeAmount } from './stripe-amounts';
@@ -26,8 +27,7 @@ export function toPspPayment(intent: Stripe.PaymentIntent): PspPayment {
       cancellationReason: intent.cancellation_reason,
       paymentMethodTypes: intent.payment_method_types,
     }),
-    amount: fromStripeAmount(intent.amount),
-    currency: intent.currency.toUpperCase(),
+    amount: money(fromStripeAmount(intent.amount), intent.currency.toUpperCase()),
     captureMethod: intent.capture_method === 'manual' ? 'manual' : 'automatic',
     ...(metadata[METADATA_PAYMENT_ID] ? { paymentId: metadata[METADATA_PAYMENT_ID] } : {}),
     metadata,

@@ -5,6 +5,7 @@
  * Needs no PostgreSQL or Kafka, but opens ports; hence the integration tier.
  */
 import { randomUUID } from 'node:crypto';
+import { money } from '@pay/contracts';
 import type { PspObservation } from '@pay/payments-domain';
 import { Payment, planPaymentObservation } from '@pay/payments-domain';
 import type { PspSimulator, WebhookReceiver } from '@pay/psp-simulator';
@@ -45,8 +46,7 @@ function value<T>(result: PspResult<T>): T {
 const payment = (paymentMethod: string, overrides: Partial<Parameters<StripePaymentServiceProvider['createPayment']>[0]> = {}) => ({
   idempotencyKey: `${randomUUID()}:authorize`,
   paymentId: randomUUID(),
-  amount: 1250n,
-  currency: 'EUR',
+  amount: money(1250n, 'EUR'),
   paymentMethod,
   customer: 'cus_person42',
   captureMethod: 'manual' as const,
@@ -75,7 +75,12 @@ describe('authorise and capture', () => {
     const psp = adapter();
     const request = payment('pm_card_visa');
     const authorized = value(await psp.createPayment(request));
-    expect(authorized).toMatchObject({ provider: 'stripe', providerStatus: 'requires_capture', amount: 1250n, currency: 'EUR', paymentId: request.paymentId });
+    expect(authorized).toMatchObject({
+      provider: 'stripe',
+      providerStatus: 'requires_capture',
+      amount: { amount: '1250', currency: 'EUR' },
+      paymentId: request.paymentId,
+    });
     expect(authorized.observation).toEqual({ stage: 'authorized', reference: authorized.id, amount: 1250n });
 
     const captured = value(await psp.capturePayment({ idempotencyKey: `${request.paymentId}:capture`, pspPaymentId: authorized.id }));
@@ -96,7 +101,7 @@ describe('authorise and capture', () => {
   it('captures part of an authorisation', async () => {
     const psp = adapter();
     const authorized = value(await psp.createPayment(payment('pm_card_mastercard')));
-    const captured = value(await psp.capturePayment({ idempotencyKey: randomUUID(), pspPaymentId: authorized.id, amount: 1000n }));
+    const captured = value(await psp.capturePayment({ idempotencyKey: randomUUID(), pspPaymentId: authorized.id, amount: money(1000n, 'EUR') }));
     expect(captured.observation).toEqual({ stage: 'captured', reference: authorized.id, amount: 1000n });
   });
 
@@ -181,7 +186,7 @@ describe('5xx: retryable, never a double charge', () => {
     const psp = adapter();
     const authorized = value(await psp.createPayment(payment('pm_card_visa', { captureMethod: 'automatic' })));
     simulator.injectFault({ path: '/v1/refunds', effect: { type: 'error', status: 503 } });
-    const refund = { idempotencyKey: randomUUID(), pspPaymentId: authorized.id, refundId: randomUUID(), paymentId: randomUUID(), amount: 250n };
+    const refund = { idempotencyKey: randomUUID(), pspPaymentId: authorized.id, refundId: randomUUID(), paymentId: randomUUID(), amount: money(250n, 'EUR') };
     expect(await psp.refundPayment(refund)).toMatchObject({ outcome: 'retryable', statusCode: 503 });
     expect(simulator.snapshot().refunds).toHaveLength(0);
     expect(value(await psp.refundPayment(refund)).observation).toMatchObject({ status: 'succeeded', amount: 250n });
@@ -244,7 +249,7 @@ describe('refunds', () => {
       pspPaymentId: charged.id,
       refundId: randomUUID(),
       paymentId: charged.paymentId!,
-      ...(amount === undefined ? {} : { amount }),
+      ...(amount === undefined ? {} : { amount: money(amount, 'EUR') }),
     });
     const first = refund(250n);
     const firstResult = value(await psp.refundPayment(first));
@@ -283,7 +288,7 @@ describe('idempotency', () => {
     const psp = adapter();
     const request = payment('pm_card_visa');
     value(await psp.createPayment(request));
-    expect(await psp.createPayment({ ...request, amount: 1300n })).toMatchObject({ outcome: 'idempotency_conflict' });
+    expect(await psp.createPayment({ ...request, amount: money(1300n, 'EUR') })).toMatchObject({ outcome: 'idempotency_conflict' });
     expect(simulator.snapshot().paymentIntents).toHaveLength(1);
   });
 
@@ -292,7 +297,10 @@ describe('idempotency', () => {
       outcome: 'rejected',
       code: 'invalid_idempotency_key',
     });
-    expect(await adapter().createPayment(payment('pm_card_visa', { amount: 2n ** 60n }))).toMatchObject({ outcome: 'rejected', code: 'amount_out_of_range' });
+    expect(await adapter().createPayment(payment('pm_card_visa', { amount: money(2n ** 60n, 'EUR') }))).toMatchObject({
+      outcome: 'rejected',
+      code: 'amount_out_of_range',
+    });
     expect(simulator.snapshot().requests).toHaveLength(0);
   });
 

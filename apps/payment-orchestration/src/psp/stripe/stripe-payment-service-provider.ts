@@ -1,18 +1,6 @@
+import { toMinorUnits } from '@pay/contracts';
 import Stripe from 'stripe';
-import type {
-  CancelPaymentRequest,
-  CapturePaymentRequest,
-  ConfirmPaymentRequest,
-  CreatePaymentRequest,
-  PaymentServiceProvider,
-  PspFailure,
-  PspPayment,
-  PspRefund,
-  PspResult,
-  PspWebhookEvent,
-  RefundPaymentRequest,
-  WebhookHeaders,
-} from '../psp.port';
+import type * as Psp from '../psp.port';
 import { WebhookSignatureError } from '../psp.port';
 import { AmountOutOfRangeError, toStripeAmount } from './stripe-amounts';
 import { toPspFailure } from './stripe-error-mapping';
@@ -31,7 +19,7 @@ export interface StripeWebhookSettings {
   readonly webhookToleranceSeconds: number;
 }
 
-const rejectedInput = (code: string, reason: string): PspFailure => ({ outcome: 'rejected', code, reason });
+const rejectedInput = (code: string, reason: string): Psp.PspFailure => ({ outcome: 'rejected', code, reason });
 
 /**
  * How a saved card is named to Stripe: a PaymentMethod, card or source id as `payment_method`; a
@@ -53,7 +41,7 @@ export function paymentMethodParams(paymentMethod: string | undefined): {
  * call sends the caller's idempotency key (`idempotencyKey` request option); the SDK reuses it for
  * its own retries, and Stripe answers a repeated key with the first answer.
  */
-export class StripePaymentServiceProvider implements PaymentServiceProvider {
+export class StripePaymentServiceProvider implements Psp.PaymentServiceProvider {
   readonly provider = STRIPE_PROVIDER;
 
   constructor(
@@ -61,12 +49,12 @@ export class StripePaymentServiceProvider implements PaymentServiceProvider {
     private readonly webhooks: StripeWebhookSettings,
   ) {}
 
-  createPayment(request: CreatePaymentRequest): Promise<PspResult<PspPayment>> {
+  createPayment(request: Psp.CreatePaymentRequest): Promise<Psp.PspResult<Psp.PspPayment>> {
     return this.mutate(request.idempotencyKey, async (options) => {
       const intent = await this.stripe.paymentIntents.create(
         {
-          amount: toStripeAmount(request.amount),
-          currency: request.currency.toLowerCase(),
+          amount: toStripeAmount(toMinorUnits(request.amount)),
+          currency: request.amount.currency.toLowerCase(),
           ...paymentMethodParams(request.paymentMethod),
           ...(request.customer ? { customer: request.customer } : {}),
           confirm: true,
@@ -83,7 +71,7 @@ export class StripePaymentServiceProvider implements PaymentServiceProvider {
     });
   }
 
-  confirmPayment(request: ConfirmPaymentRequest): Promise<PspResult<PspPayment>> {
+  confirmPayment(request: Psp.ConfirmPaymentRequest): Promise<Psp.PspResult<Psp.PspPayment>> {
     return this.mutate(request.idempotencyKey, async (options) =>
       toPspPayment(
         await this.stripe.paymentIntents.confirm(
@@ -95,25 +83,25 @@ export class StripePaymentServiceProvider implements PaymentServiceProvider {
     );
   }
 
-  capturePayment(request: CapturePaymentRequest): Promise<PspResult<PspPayment>> {
+  capturePayment(request: Psp.CapturePaymentRequest): Promise<Psp.PspResult<Psp.PspPayment>> {
     return this.mutate(request.idempotencyKey, async (options) =>
       toPspPayment(
         await this.stripe.paymentIntents.capture(
           request.pspPaymentId,
-          request.amount === undefined ? {} : { amount_to_capture: toStripeAmount(request.amount) },
+          request.amount === undefined ? {} : { amount_to_capture: toStripeAmount(toMinorUnits(request.amount)) },
           options,
         ),
       ),
     );
   }
 
-  cancelPayment(request: CancelPaymentRequest): Promise<PspResult<PspPayment>> {
+  cancelPayment(request: Psp.CancelPaymentRequest): Promise<Psp.PspResult<Psp.PspPayment>> {
     return this.mutate(request.idempotencyKey, async (options) =>
       toPspPayment(await this.stripe.paymentIntents.cancel(request.pspPaymentId, request.reason ? { cancellation_reason: request.reason } : {}, options)),
     );
   }
 
-  async retrievePayment(pspPaymentId: string): Promise<PspResult<PspPayment>> {
+  async retrievePayment(pspPaymentId: string): Promise<Psp.PspResult<Psp.PspPayment>> {
     try {
       return { outcome: 'succeeded', value: toPspPayment(await this.stripe.paymentIntents.retrieve(pspPaymentId)) };
     } catch (error) {
@@ -121,7 +109,7 @@ export class StripePaymentServiceProvider implements PaymentServiceProvider {
     }
   }
 
-  async retrieveRefund(pspRefundId: string): Promise<PspResult<PspRefund>> {
+  async retrieveRefund(pspRefundId: string): Promise<Psp.PspResult<Psp.PspRefund>> {
     try {
       return { outcome: 'succeeded', value: toPspRefund(await this.stripe.refunds.retrieve(pspRefundId)) };
     } catch (error) {
@@ -129,13 +117,13 @@ export class StripePaymentServiceProvider implements PaymentServiceProvider {
     }
   }
 
-  refundPayment(request: RefundPaymentRequest): Promise<PspResult<PspRefund>> {
+  refundPayment(request: Psp.RefundPaymentRequest): Promise<Psp.PspResult<Psp.PspRefund>> {
     return this.mutate(request.idempotencyKey, async (options) =>
       toPspRefund(
         await this.stripe.refunds.create(
           {
             payment_intent: request.pspPaymentId,
-            ...(request.amount === undefined ? {} : { amount: toStripeAmount(request.amount) }),
+            ...(request.amount === undefined ? {} : { amount: toStripeAmount(toMinorUnits(request.amount)) }),
             ...(request.reason ? { reason: request.reason } : {}),
             metadata: { [METADATA_PAYMENT_ID]: request.paymentId, [METADATA_REFUND_ID]: request.refundId },
           },
@@ -146,12 +134,12 @@ export class StripePaymentServiceProvider implements PaymentServiceProvider {
   }
 
   /** The port's webhook check: Stripe signs with the one `Stripe-Signature` header. */
-  async verifyWebhook(rawBody: Buffer, headers: WebhookHeaders): Promise<PspWebhookEvent> {
+  async verifyWebhook(rawBody: Buffer, headers: Psp.WebhookHeaders): Promise<Psp.PspWebhookEvent> {
     const signature = headers['stripe-signature'];
     return this.parseWebhook(rawBody, Array.isArray(signature) ? signature[0] : signature);
   }
 
-  parseWebhook(rawBody: Buffer, signatureHeader: string | undefined): PspWebhookEvent {
+  parseWebhook(rawBody: Buffer, signatureHeader: string | undefined): Psp.PspWebhookEvent {
     if (!signatureHeader) throw new WebhookSignatureError('no Stripe-Signature header');
     let event: Stripe.Event;
     try {
@@ -178,7 +166,7 @@ export class StripePaymentServiceProvider implements PaymentServiceProvider {
   }
 
   /** Runs a mutating call with the caller's idempotency key, turning every SDK failure into a PSP outcome. */
-  private async mutate<T>(idempotencyKey: string, call: (options: Stripe.RequestOptions) => Promise<T>): Promise<PspResult<T>> {
+  private async mutate<T>(idempotencyKey: string, call: (options: Stripe.RequestOptions) => Promise<T>): Promise<Psp.PspResult<T>> {
     if (!IDEMPOTENCY_KEY.test(idempotencyKey))
       return rejectedInput('invalid_idempotency_key', 'the idempotency key must be 1 to 255 printable ASCII characters');
     try {

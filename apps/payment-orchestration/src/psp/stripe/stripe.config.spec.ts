@@ -1,17 +1,9 @@
-import { ConfigError, loadConfig } from '@pay/config';
+import { configProblems, loadConfig } from '@pay/config';
 import { StripeConfig, stripeSettingsFrom } from './stripe.config';
 
 const load = (env: NodeJS.ProcessEnv) => loadConfig('payment-orchestration', StripeConfig, env);
 
-function problems(env: NodeJS.ProcessEnv): string {
-  try {
-    load(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.message;
-    throw error;
-  }
-  return '';
-}
+const problems = (env: NodeJS.ProcessEnv): string => configProblems('payment-orchestration', StripeConfig, env);
 
 describe('Stripe configuration', () => {
   it('talks to the local simulator when no key is set', () => {

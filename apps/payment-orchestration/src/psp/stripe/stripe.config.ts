@@ -1,27 +1,6 @@
 import { BaseServiceConfig, IsWholeNumber } from '@pay/config';
-import { IsDefined, IsIn, IsOptional, Matches, ValidateBy, ValidateIf } from 'class-validator';
-
-/** A live key never travels in clear text, whatever the host. */
-function NotHttpWithLiveKey(): PropertyDecorator {
-  return ValidateBy({
-    name: 'notHttpWithLiveKey',
-    validator: {
-      validate: (value: unknown, args) => !(value === 'http' && (args?.object as StripeConfig).STRIPE_SECRET_KEY?.includes('_live_') === true),
-      defaultMessage: () => 'must be https with a live STRIPE_SECRET_KEY',
-    },
-  });
-}
-
-/** The simulator's signing secret is public (it is in this file): production refuses it. */
-function NotSimulatorSecretInProduction(): PropertyDecorator {
-  return ValidateBy({
-    name: 'notSimulatorSecretInProduction',
-    validator: {
-      validate: (value: unknown, args) => !(value === SIMULATOR_DEFAULTS.webhookSecret && (args?.object as StripeConfig).NODE_ENV === 'production'),
-      defaultMessage: () => "must not be the PSP simulator's public signing secret in production",
-    },
-  });
-}
+import { IsDefined, IsIn, IsOptional, Matches, ValidateIf } from 'class-validator';
+import { NotHttpWhenLive, NotSimulatorValueInProduction } from '../psp-config-checks';
 
 /** Where the adapter sends requests when no secret key is set: the local PSP simulator (apps/psp-simulator). */
 export const SIMULATOR_DEFAULTS = {
@@ -48,7 +27,7 @@ export class StripeConfig extends BaseServiceConfig {
   @ValidateIf((config: StripeConfig) => config.STRIPE_SECRET_KEY !== undefined || config.STRIPE_WEBHOOK_SECRET !== undefined)
   @IsDefined({ message: 'is required when STRIPE_SECRET_KEY is set: the signing secret (whsec_...) of the webhook endpoint' })
   @Matches(/^whsec_\S+$/, { message: 'must be a webhook signing secret starting with whsec_' })
-  @NotSimulatorSecretInProduction()
+  @NotSimulatorValueInProduction(SIMULATOR_DEFAULTS.webhookSecret, 'signing secret')
   STRIPE_WEBHOOK_SECRET?: string;
 
   @IsOptional()
@@ -61,7 +40,7 @@ export class StripeConfig extends BaseServiceConfig {
 
   @IsOptional()
   @IsIn(['http', 'https'], { message: 'must be http or https' })
-  @NotHttpWithLiveKey()
+  @NotHttpWhenLive((config: StripeConfig) => config.STRIPE_SECRET_KEY?.includes('_live_') === true, 'must be https with a live STRIPE_SECRET_KEY')
   STRIPE_API_PROTOCOL?: 'http' | 'https';
 
   /** Per request; a request that takes longer has an unknown outcome (never a decline). */

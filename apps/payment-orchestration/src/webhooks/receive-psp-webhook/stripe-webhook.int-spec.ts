@@ -6,6 +6,7 @@
  * webhooks not applied, on the same table: each retried when due with backoff, orphans given up
  * after the horizon, and none starving another.
  */
+import { money } from '@pay/contracts';
 import { randomUUID } from 'node:crypto';
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { Global, Module } from '@nestjs/common';
@@ -80,8 +81,7 @@ async function createPayment(paymentId = randomUUID()): Promise<string> {
   const result = await psp.createPayment({
     idempotencyKey: `${paymentId}:authorize`,
     paymentId,
-    amount: 4200n,
-    currency: 'EUR',
+    amount: money(4200n, 'EUR'),
     paymentMethod: 'pm_card_visa',
     captureMethod: 'manual',
     offSession: true,
@@ -281,8 +281,7 @@ describe('webhooks not applied: looked at again when due, with backoff', () => {
         id: `pi_${paymentId}`,
         providerStatus: 'requires_capture',
         observation: { stage: 'authorized', reference: `pi_${paymentId}`, amount: 4200n },
-        amount: 4200n,
-        currency: 'EUR',
+        amount: money(4200n, 'EUR'),
         captureMethod: 'manual',
         paymentId,
         metadata: {},

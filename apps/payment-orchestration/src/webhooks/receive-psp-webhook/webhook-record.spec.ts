@@ -1,3 +1,4 @@
+import { money } from '@pay/contracts';
 import type { PspWebhookEvent } from '../../psp/psp.port';
 import { fromWebhookRecord, toWebhookRecord } from './webhook-record';
 
@@ -15,8 +16,7 @@ describe('the stored form of a webhook', () => {
         id: 'pi_1',
         providerStatus: 'succeeded',
         observation: { stage: 'captured', reference: 'pi_1', amount: 999_999_999_999_999_999n },
-        amount: 999_999_999_999_999_999n,
-        currency: 'USD',
+        amount: money(999_999_999_999_999_999n, 'USD'),
         captureMethod: 'automatic',
         paymentId: 'pay-1',
         metadata: { payment_id: 'pay-1', note: 'call ana@example.com' },

@@ -1,7 +1,7 @@
 import { ConsentChangedV1, createEvent } from '@pay/contracts';
 import { appendToOutbox } from '@pay/messaging';
+import { sqlOf } from '@pay/platform';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { returnedRows } from '../../store/wallet-store';
 
 /**
  * Ad-measurement consent is opt-in everywhere (docs/privacy.md): wallets whose consent was on
@@ -14,12 +14,11 @@ export class ConsentOptIn1765411200000 implements MigrationInterface {
   name = 'ConsentOptIn1765411200000';
 
   async up(runner: QueryRunner): Promise<void> {
-    const withdrawn = returnedRows<{ person_id: string; country: string; event_sequence: string }>(
-      await runner.query(
-        `UPDATE wallets SET ad_measurement_consent = false, consent_updated_at = now(), event_sequence = event_sequence + 1, updated_at = now()
-        WHERE consent_source = 'default' AND ad_measurement_consent
-        RETURNING person_id, country, event_sequence`,
-      ),
+    const sql = sqlOf(runner);
+    const withdrawn = await sql.query<{ person_id: string; country: string; event_sequence: string }>(
+      `UPDATE wallets SET ad_measurement_consent = false, consent_updated_at = now(), event_sequence = event_sequence + 1, updated_at = now()
+      WHERE consent_source = 'default' AND ad_measurement_consent
+      RETURNING person_id, country, event_sequence`,
     );
     const messages = withdrawn.map((row) => ({
       topic: ConsentChangedV1.topic,
@@ -31,7 +30,7 @@ export class ConsentOptIn1765411200000 implements MigrationInterface {
         data: { personId: row.person_id, actor: 'system:consent-opt-in', purpose: 'ad-measurement', granted: false, source: 'default', country: row.country },
       }),
     }));
-    for (let start = 0; start < messages.length; start += 500) await appendToOutbox(runner, messages.slice(start, start + 500));
+    for (let start = 0; start < messages.length; start += 500) await appendToOutbox(sql, messages.slice(start, start + 500));
   }
 
   async down(): Promise<void> {
