@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { PaymentMethodKind } from '@pay/contracts';
+import type { PaymentInstrument } from '@pay/contracts';
 import type { RolloutSource } from '@pay/rollout';
 import { ROLLOUT } from '@pay/rollout';
 import { DataSource } from 'typeorm';
@@ -8,13 +8,6 @@ import { methodNotFound, WalletError, walletNotFound } from '../domain/wallet-er
 import { assertActive } from '../remove-payment-method/method-status';
 import { SecretBox, secretContext } from '../store/secret-box';
 import type { PaymentMethodRow } from '../view-payment-methods/payment-method-view';
-
-export interface PaymentInstrument {
-  methodId: string;
-  kind: PaymentMethodKind;
-  /** What the PSP needs to charge: a token, a customer, or the bank account (for a mandate). */
-  credentials: Record<string, string>;
-}
 
 interface InstrumentRow {
   country: string;
