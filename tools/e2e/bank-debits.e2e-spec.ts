@@ -23,6 +23,8 @@ const ROOT = resolve(__dirname, '../..');
 const DAY = 24 * 60 * 60 * 1000;
 const MERCHANT = 'merchant-e2e';
 const payable = (currency: string): string => `merchant.${MERCHANT}.payable.${currency}`;
+/** The wallet's fee on a business that loses a chargeback (its PAYMENT_DISPUTE_FEE_MINOR default). */
+const DISPUTE_FEE = 1_500n;
 const merchantPending = (currency: string): string => `merchant.${MERCHANT}.pending.${currency}`;
 
 /** How each kind of bank account is saved and paid from: where Pay is live for it, its currency, Stripe's debit type. */
@@ -98,15 +100,17 @@ const personWith = (debit: BankDebitCase): Promise<TestPerson> => platform.perso
 
 /** The PaymentIntent at the simulator (Stripe's API, as a support engineer would look it up). */
 async function paymentIntentOf(paymentId: string): Promise<{ payment_method_types: string[]; currency: string; status: string }> {
-  const [row] = await platform.orchestrationQuery<{ reference: string }>('SELECT reference FROM payments WHERE payment_id = $1', [paymentId]);
   const answer = await http<{ payment_method_types: string[]; currency: string; status: string }>(
-    `${platform.simulator.url}/v1/payment_intents/${row.reference}`,
+    `${platform.simulator.url}/v1/payment_intents/${await referenceOf(paymentId)}`,
     'GET',
     'sk_test_e2e',
   );
   expect(answer.status).toBe(200);
   return answer.body;
 }
+
+const referenceOf = async (paymentId: string): Promise<string> =>
+  (await platform.orchestrationQuery<{ reference: string }>('SELECT reference FROM payments WHERE payment_id = $1', [paymentId]))[0].reference;
 
 /** A purchase paid by debit, until the wallet posted it as pending and history shows it processing. */
 async function debitPurchase(person: TestPerson, debit: BankDebitCase, amount: bigint): Promise<string> {
@@ -211,4 +215,39 @@ describe('a purchase paid from a saved bank account', () => {
       await ledgerHolds();
     },
   );
+
+  it('an IBAN debit returned by the bank weeks after it settled: a chargeback the bank decided takes the money back from the merchant, once', async () => {
+    const debit = sepa('DE89370400440532013000');
+    const person = await personWith(debit);
+    const payableBefore = await platform.balance(payable('EUR'));
+    const paymentId = await debitPurchase(person, debit, 4_000n);
+    expect(platform.simulator.advanceClock(3 * DAY)).toHaveLength(1);
+    await platform.events.waitFor(paymentId, 'payments.payment.captured');
+    await waitFor(
+      () => movements(paymentId),
+      (m) => m.includes('capture'),
+      { what: 'the capture posting' },
+    );
+
+    const reference = await referenceOf(paymentId);
+    platform.simulator.advanceClock(20 * DAY);
+    platform.simulator.returnDebit(reference, 'debit_not_authorized');
+    const lost = await platform.events.waitFor(paymentId, 'payments.payment.dispute-lost');
+    expect(lost.data).toMatchObject({ disputeId: `return_${reference}`, amount: { amount: '4000', currency: 'EUR' } });
+    await waitFor(
+      () => movements(paymentId),
+      (m) => m.includes('dispute_loss'),
+      { what: 'the return posting' },
+    );
+    expect(await movements(paymentId)).toEqual(['debit_pending', 'capture', 'dispute_loss']);
+    // The merchant gave back the payment and pays the chargeback fee; our fee on the purchase is kept.
+    expect(await platform.balance(payable('EUR'))).toBe(payableBefore - feeOf(4_000n) - DISPUTE_FEE);
+    expect(await status(paymentId)).toBe('disputed');
+    await waitFor(
+      () => historyStatus(person, paymentId),
+      (s) => s === 'disputed',
+      { what: 'history to show the return as a lost dispute' },
+    );
+    await ledgerHolds();
+  });
 });

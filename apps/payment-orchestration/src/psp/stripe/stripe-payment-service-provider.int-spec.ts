@@ -138,6 +138,11 @@ describe('bank accounts (SEPA Direct Debit, ACH)', () => {
     expect(debit.observation).toEqual({ stage: 'processing', reference: debit.id, amount: 1250n });
     expect(simulator.advanceClock(DAYS_3)).toEqual([debit.id]);
     expect(value(await psp.retrievePayment(debit.id)).observation).toEqual({ stage: 'captured', reference: debit.id, amount: 1250n });
+
+    // Weeks later the payer's bank returns it: a failure after it succeeded, marked as a bank debit's.
+    simulator.returnDebit(debit.id, 'debit_not_authorized');
+    expect(value(await psp.retrievePayment(debit.id)).observation).toEqual({ stage: 'failed', reference: debit.id, code: 'debit_not_authorized', bankDebit: true });
+    expect(() => simulator.returnDebit(debit.id)).toThrow(/only a settled bank debit/);
   });
 
   it("debits a US account by ACH in USD; Stripe's failing test account fails after 3 days", async () => {
