@@ -216,6 +216,8 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
 
   const paypal = new PayPalSimulator({
     ...options.paypal,
+    kept: state,
+    persist,
     holdMs,
     faults,
     hold,
