@@ -116,7 +116,9 @@ const referenceOf = async (paymentId: string): Promise<string> =>
 async function debitPurchase(person: TestPerson, debit: BankDebitCase, amount: bigint): Promise<string> {
   const { app, country, currency } = debit.purchase;
   const paymentId = await paymentIdOf(
-    await platform.publishPurchase(purchaseOf(person, amount, { app, country, amount: { amount: amount.toString(), currency }, paymentMethodId: person.bankAccount?.methodId })),
+    await platform.publishPurchase(
+      purchaseOf(person, amount, { app, country, amount: { amount: amount.toString(), currency }, paymentMethodId: person.bankAccount?.methodId }),
+    ),
   );
   await platform.events.waitFor(paymentId, 'payments.payment.processing');
   expect(await status(paymentId)).toBe('processing');

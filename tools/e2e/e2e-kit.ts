@@ -390,7 +390,10 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
         const account = personOptions.bankAccount;
         const saved =
           'iban' in account
-            ? await walletCall<{ id: string }>('POST', `/v1/wallets/${id}/payment-methods/bank-accounts`, caller, { iban: account.iban, holderName: 'Ana Maria Silva' })
+            ? await walletCall<{ id: string }>('POST', `/v1/wallets/${id}/payment-methods/bank-accounts`, caller, {
+                iban: account.iban,
+                holderName: 'Ana Maria Silva',
+              })
             : await walletCall<{ id: string }>('POST', `/v1/wallets/${id}/payment-methods/us-bank-accounts`, caller, {
                 ...account,
                 accountType: 'checking',

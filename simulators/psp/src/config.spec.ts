@@ -21,6 +21,7 @@ describe("the simulator's bank debit delay", () => {
   });
 
   it('refuses what is not a whole number of milliseconds up to 30 days, naming the variable', () => {
-    for (const bad of ['3d', '-1', '1.5', '2592000001']) expect(problems({ PSP_SIMULATOR_BANK_DEBIT_DELAY_MS: bad })).toMatch(/PSP_SIMULATOR_BANK_DEBIT_DELAY_MS.*30 days/);
+    for (const bad of ['3d', '-1', '1.5', '2592000001'])
+      expect(problems({ PSP_SIMULATOR_BANK_DEBIT_DELAY_MS: bad })).toMatch(/PSP_SIMULATOR_BANK_DEBIT_DELAY_MS.*30 days/);
   });
 });

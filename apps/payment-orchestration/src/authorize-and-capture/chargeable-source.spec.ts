@@ -4,7 +4,9 @@ const methodId = '3f1c2a9e-6a4b-4c1e-9f51-2b7d8e0a1c44';
 
 describe('what the provider charges for a saved method', () => {
   it('debits a saved IBAN by SEPA Direct Debit and a US account by ACH, in the holder’s name', () => {
-    expect(chargeableSource({ methodId, kind: 'bank_account', credentials: { iban: 'DE89370400440532013000', holderName: 'Ana', bic: 'COBADEFFXXX' } })).toEqual({
+    expect(
+      chargeableSource({ methodId, kind: 'bank_account', credentials: { iban: 'DE89370400440532013000', holderName: 'Ana', bic: 'COBADEFFXXX' } }),
+    ).toEqual({
       paymentMethod: '',
       bankAccount: { scheme: 'sepa_debit', iban: 'DE89370400440532013000', holderName: 'Ana' },
     });

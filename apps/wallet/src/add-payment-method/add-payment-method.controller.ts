@@ -13,7 +13,10 @@ import { AddPaymentMethod } from './add-payment-method.service';
 @Controller('v1/wallets/:personId/payment-methods')
 @Roles('person', 'service')
 @ActsForPerson()
-@ApiBadRequestResponse({ type: ApiError, description: 'VALIDATION_FAILED, CARD_NUMBER_REFUSED (a field holds a card number), CARD_EXPIRED, IBAN_INVALID, ROUTING_NUMBER_INVALID…' })
+@ApiBadRequestResponse({
+  type: ApiError,
+  description: 'VALIDATION_FAILED, CARD_NUMBER_REFUSED (a field holds a card number), CARD_EXPIRED, IBAN_INVALID, ROUTING_NUMBER_INVALID…',
+})
 @ApiConflictResponse({ type: ApiError, description: 'TOO_MANY_PAYMENT_METHODS' })
 export class AddPaymentMethodController {
   constructor(private readonly addPaymentMethod: AddPaymentMethod) {}

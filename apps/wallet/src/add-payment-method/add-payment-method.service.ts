@@ -16,7 +16,13 @@ import { SecretBox, secretContext } from '../store/secret-box';
 import { WalletStore } from '../store/wallet-store';
 import { PaymentMethodReader } from '../view-payment-methods/payment-method-reader';
 import type { PaymentMethodView } from '../view-payment-methods/payment-method-view';
-import type { AddBankAccountRequest, AddCardRequest, AddPaypalAccountRequest, AddStripeCustomerRequest, AddUsBankAccountRequest } from './add-payment-method.dto';
+import type {
+  AddBankAccountRequest,
+  AddCardRequest,
+  AddPaypalAccountRequest,
+  AddStripeCustomerRequest,
+  AddUsBankAccountRequest,
+} from './add-payment-method.dto';
 
 interface NewMethod {
   kind: PaymentMethodKind;

@@ -78,7 +78,10 @@ describe('charge credentials (what orchestration reads to charge a method)', () 
   it('releases a saved bank account as the PaymentInstrument contract names it, for a SEPA mandate or an ACH debit', () => {
     const us = { routingNumber: '110000000', accountNumber: '000123456789', accountType: 'checking', holderName: 'Ana Maria Silva' };
     expect(chargeCredentials('bank_account', us)).toEqual(us);
-    expect(chargeCredentials('bank_account', { iban: 'DE89370400440532013000', holderName: 'Ana' })).toEqual({ iban: 'DE89370400440532013000', holderName: 'Ana' });
+    expect(chargeCredentials('bank_account', { iban: 'DE89370400440532013000', holderName: 'Ana' })).toEqual({
+      iban: 'DE89370400440532013000',
+      holderName: 'Ana',
+    });
   });
 
   it('passes the other kinds through, never a PayPal e-mail', () => {

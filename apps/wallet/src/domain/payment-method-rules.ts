@@ -77,7 +77,7 @@ export function becomesPreferred(currentPreferred: string | null): boolean {
 export function chargeCredentials(kind: PaymentMethodKind, secret: Readonly<Record<string, string>>): PaymentInstrumentCredentials {
   const { email: _email, ...credentials } = secret;
   // The vault holds what the add-method requests validated, under the contract's names.
-  if (kind !== 'stripe_customer') return credentials as PaymentInstrumentCredentials;
+  if (kind !== 'stripe_customer') return credentials;
   const { customerId, paymentMethodId, ...rest } = credentials;
   return { ...rest, ...(customerId ? { customer: customerId } : {}), ...(paymentMethodId ? { pspToken: paymentMethodId } : {}) };
 }

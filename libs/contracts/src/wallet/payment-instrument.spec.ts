@@ -17,7 +17,9 @@ describe('the PaymentInstrument contract (wallet -> orchestration)', () => {
   });
 
   it('drops fields it does not know (a newer wallet) and refuses a wrong shape, naming the field but never its value', () => {
-    expect(readPaymentInstrument({ methodId, kind: 'card', credentials: { pspToken: 'pm_card_visa', email: 'ana@example.com' } }).credentials).toEqual({ pspToken: 'pm_card_visa' });
+    expect(readPaymentInstrument({ methodId, kind: 'card', credentials: { pspToken: 'pm_card_visa', email: 'ana@example.com' } }).credentials).toEqual({
+      pspToken: 'pm_card_visa',
+    });
     expect(() => readPaymentInstrument({ methodId, kind: 'bank_account', credentials: { iban: 'de89 3704 0044 0532 0130 00' } })).toThrow(/credentials\.iban/);
     let message = '';
     try {

@@ -138,7 +138,7 @@ describe('planPaymentObservation: bank debits (processing for days, settled or f
     expect(observe(failed, { stage: 'captured', reference: PI, amount: 1000n }).outcome).toBe('conflict');
   });
 
-  it("returned after it settled: a chargeback the bank decided, for what the merchant still holds; once, whoever reports it", () => {
+  it('returned after it settled: a chargeback the bank decided, for what the merchant still holds; once, whoever reports it', () => {
     const settled = run(submitted, { stage: 'captured', reference: PI, amount: 1000n });
     const returned: PspObservation = { stage: 'failed', reference: PI, code: 'debit_not_authorized', bankDebit: true };
     const disputeId = debitReturnId(PI);

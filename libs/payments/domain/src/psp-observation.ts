@@ -156,7 +156,8 @@ export function debitReturnId(reference: string): string {
  */
 function planDebitReturn(state: PaymentState, reference: string, code: string): PspPlan {
   const disputeId = debitReturnId(reference);
-  if (state.dispute?.disputeId === disputeId) return state.dispute.outcome === 'lost' ? already : conflict(`the return ${disputeId} was ${state.dispute.outcome}`);
+  if (state.dispute?.disputeId === disputeId)
+    return state.dispute.outcome === 'lost' ? already : conflict(`the return ${disputeId} was ${state.dispute.outcome}`);
   if (state.dispute) return conflict(`the bank returned the debit while dispute ${state.dispute.disputeId} is ${state.dispute.outcome}`);
   const amount = refundableAmount(state);
   if (amount <= 0n) return conflict(`the bank returned the debit of a payment refunded in full (${state.refundedAmount} of ${state.capturedAmount})`);

@@ -69,7 +69,9 @@ export function returnDebit(context: ApiContext, id: string, code: DebitReturnCo
   const paymentMethod = intent.payment_method ?? '';
   const method = findPaymentMethod(paymentMethod, context.state.aliases);
   if (method?.behaviour.kind !== 'debit' || intent.status !== 'succeeded') {
-    throw invalidRequest(`PaymentIntent ${id} is ${intent.status}${method?.behaviour.kind === 'debit' ? '' : ', not a bank debit'}: only a settled bank debit can be returned`);
+    throw invalidRequest(
+      `PaymentIntent ${id} is ${intent.status}${method?.behaviour.kind === 'debit' ? '' : ', not a bank debit'}: only a settled bank debit can be returned`,
+    );
   }
   const charge = intent.latest_charge ? context.state.charges.get(intent.latest_charge) : undefined;
   decline(context, intent, paymentMethod, method, { code, message: 'The bank returned the debit.' }, charge ?? 'new charge');

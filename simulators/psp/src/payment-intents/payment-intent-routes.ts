@@ -65,7 +65,13 @@ function paymentMethodTypesOf(params: FormObject): PaymentMethodType[] | undefin
  * PaymentMethod of it, which the PaymentIntent must take (`payment_method_types`), in the debit's
  * currency, under a mandate (`mandate_data[customer_acceptance][type]`).
  */
-function bankAccountMethod(context: ApiContext, params: FormObject, data: FormObject, type: 'sepa_debit' | 'us_bank_account', accepts: PaymentIntentDefaults): string {
+function bankAccountMethod(
+  context: ApiContext,
+  params: FormObject,
+  data: FormObject,
+  type: 'sepa_debit' | 'us_bank_account',
+  accepts: PaymentIntentDefaults,
+): string {
   if (!accepts.types.includes(type)) {
     throw invalidRequest(
       `The PaymentMethod provided (${type}) is not allowed for this PaymentIntent. Please attach a PaymentMethod of one of the following types: ${accepts.types.join(', ')}.`,
@@ -73,10 +79,13 @@ function bankAccountMethod(context: ApiContext, params: FormObject, data: FormOb
     );
   }
   if (accepts.currency !== DEBIT_CURRENCY[type]) {
-    throw invalidRequest(`The currency provided (${accepts.currency}) is invalid. Payments with ${type} support the following currencies: ${DEBIT_CURRENCY[type]}.`, {
-      code: 'payment_intent_invalid_parameter',
-      param: 'currency',
-    });
+    throw invalidRequest(
+      `The currency provided (${accepts.currency}) is invalid. Payments with ${type} support the following currencies: ${DEBIT_CURRENCY[type]}.`,
+      {
+        code: 'payment_intent_invalid_parameter',
+        param: 'currency',
+      },
+    );
   }
   const acceptance = hash(hash(params.mandate_data)?.customer_acceptance);
   if (acceptance?.type !== 'offline' && acceptance?.type !== 'online') {
@@ -124,10 +133,13 @@ function paymentMethodIn(context: ApiContext, params: FormObject, accepts: Payme
   if (data.type === undefined) throw missingParam('payment_method_data[type]');
   if (data.type === 'sepa_debit' || data.type === 'us_bank_account') return bankAccountMethod(context, params, data, data.type, accepts);
   if (data.type !== 'card') {
-    throw invalidRequest(`Invalid payment_method_data[type]: this simulator makes PaymentMethods of card tokens and bank accounts only, not ${JSON.stringify(data.type)}`, {
-      code: 'parameter_invalid_string',
-      param: 'payment_method_data[type]',
-    });
+    throw invalidRequest(
+      `Invalid payment_method_data[type]: this simulator makes PaymentMethods of card tokens and bank accounts only, not ${JSON.stringify(data.type)}`,
+      {
+        code: 'parameter_invalid_string',
+        param: 'payment_method_data[type]',
+      },
+    );
   }
   const token = typeof data.card === 'object' && !Array.isArray(data.card) ? data.card.token : undefined;
   if (token === undefined || token === '') throw missingParam('payment_method_data[card][token]');
@@ -190,7 +202,12 @@ export function confirmPaymentIntent(context: ApiContext, id: string, params: Fo
       payment_intent: snapshot(intent),
     });
   }
-  confirmWith(context, intent, paymentMethodIn(context, params, { types: intent.payment_method_types, currency: intent.currency }), optionalBoolean(params, 'off_session') ?? false);
+  confirmWith(
+    context,
+    intent,
+    paymentMethodIn(context, params, { types: intent.payment_method_types, currency: intent.currency }),
+    optionalBoolean(params, 'off_session') ?? false,
+  );
   return ok(snapshot(intent));
 }
 

@@ -130,7 +130,8 @@ export function bankAccountBehaviour(
 ): { readonly behavesLike: string } | { readonly invalid: string; readonly param: string } {
   if (type === 'sepa_debit') {
     const iban = (account.iban ?? '').replace(/\s/g, '').toUpperCase();
-    if (!/^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/.test(iban)) return { invalid: 'The IBAN you provided appears to be invalid.', param: 'payment_method_data[sepa_debit][iban]' };
+    if (!/^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/.test(iban))
+      return { invalid: 'The IBAN you provided appears to be invalid.', param: 'payment_method_data[sepa_debit][iban]' };
     return { behavesLike: FAILING_TEST_IBANS.has(iban) ? 'pm_sepaDebit_fails' : 'pm_sepaDebit' };
   }
   if (!/^\d{9}$/.test(account.routingNumber ?? ''))

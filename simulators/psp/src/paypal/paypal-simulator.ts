@@ -84,10 +84,7 @@ export interface PayPalSavedAnswer {
 export const PAYPAL_REQUEST_ID_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 /** The maps PayPal's objects live in: the simulator's state, which the state file keeps (SimulatorState). */
-export type PayPalKept = Pick<
-  SimulatorState,
-  'paypalOrders' | 'paypalCaptures' | 'paypalRefunds' | 'paypalVaultTokens' | 'paypalAliases' | 'paypalRequestIds'
->;
+export type PayPalKept = Pick<SimulatorState, 'paypalOrders' | 'paypalCaptures' | 'paypalRefunds' | 'paypalVaultTokens' | 'paypalAliases' | 'paypalRequestIds'>;
 
 class PayPalApiError extends Error {
   constructor(

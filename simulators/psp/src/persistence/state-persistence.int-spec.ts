@@ -118,7 +118,10 @@ describe('PSP simulator state across restarts', () => {
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
-      return { status: response.status, body: (await response.json()) as { id: string; status: string; purchase_units?: { payments?: { captures?: { id: string; status: string }[] } }[] } };
+      return {
+        status: response.status,
+        body: (await response.json()) as { id: string; status: string; purchase_units?: { payments?: { captures?: { id: string; status: string }[] } }[] },
+      };
     };
     const order = (vaultId: string) => ({
       intent: 'CAPTURE',

@@ -19,6 +19,8 @@ export class OpenPaymentsProcessing1765584000001 implements MigrationInterface {
 
   async down(runner: QueryRunner): Promise<void> {
     await runner.query('DROP INDEX IF EXISTS payments_open');
-    await runner.query("CREATE INDEX payments_open ON payments (updated_at) WHERE status IN ('initiated', 'requires_action', 'authorized') OR pending_refunds > 0");
+    await runner.query(
+      "CREATE INDEX payments_open ON payments (updated_at) WHERE status IN ('initiated', 'requires_action', 'authorized') OR pending_refunds > 0",
+    );
   }
 }

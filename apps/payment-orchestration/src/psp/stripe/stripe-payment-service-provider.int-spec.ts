@@ -141,7 +141,12 @@ describe('bank accounts (SEPA Direct Debit, ACH)', () => {
 
     // Weeks later the payer's bank returns it: a failure after it succeeded, marked as a bank debit's.
     simulator.returnDebit(debit.id, 'debit_not_authorized');
-    expect(value(await psp.retrievePayment(debit.id)).observation).toEqual({ stage: 'failed', reference: debit.id, code: 'debit_not_authorized', bankDebit: true });
+    expect(value(await psp.retrievePayment(debit.id)).observation).toEqual({
+      stage: 'failed',
+      reference: debit.id,
+      code: 'debit_not_authorized',
+      bankDebit: true,
+    });
     expect(() => simulator.returnDebit(debit.id)).toThrow(/only a settled bank debit/);
   });
 
