@@ -1,26 +1,56 @@
 /**
- * Bank debits end to end (issue 16, item 4): real Kafka, PostgreSQL, the wallet, orchestration,
- * history and the PSP simulator. A debit is `processing` for days; the simulator's bank answers
- * after 3 simulated days (the test moves its clock). Settled: the capture posts once and the
- * pending layer empties. Failed late: everything the debit posted is reversed, and the person's
- * history says so throughout.
- *
- * The person's saved method is a card whose token the simulator makes behave like a SEPA debit
- * (`pm_sepaDebit`, `pm_sepaDebit_fails`: a PaymentIntent with `payment_method_types`
- * `sepa_debit`); choosing Stripe's SEPA/ACH for a saved bank account is the routing of issue 16
- * item 1, which only changes how the PaymentIntent is created.
+ * Bank debits end to end (issue 16, items 1 and 4): real Kafka, PostgreSQL, the wallet,
+ * orchestration, history and the PSP simulator. The person saves a bank account through the
+ * wallet API — an IBAN (SEPA Direct Debit, in EUR) or a US account (ACH, in USD) — and pays with
+ * it: orchestration routes it to Stripe's debit of that account (the simulator sees a
+ * `sepa_debit` or `us_bank_account` PaymentIntent under a mandate), which is `processing` for
+ * days; the simulator's bank answers after 3 simulated days (the test moves its clock). Settled:
+ * the capture posts once and the pending layer empties. Failed late (Stripe's failing test
+ * accounts): everything the debit posted is reversed, and the person's history says so
+ * throughout. Every currency's postings sum to zero and the journal's hash chain verifies.
  */
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { Topics } from '@pay/contracts';
 import type { HistoryUnderTest } from '@pay/history-projection/testing';
 import { startHistory } from '@pay/history-projection/testing';
-import { uniqueName, waitFor } from '@pay/testing';
-import type { PaymentsPlatform, TestPerson } from './e2e-kit';
-import { feeOf, purchaseOf, startGroupAtEnd, startPaymentsPlatform } from './e2e-kit';
+import { testDatabaseUrl, uniqueName, waitFor } from '@pay/testing';
+import type { PaymentsPlatform, PersonOptions, TestPerson } from './e2e-kit';
+import { feeOf, http, purchaseOf, startGroupAtEnd, startPaymentsPlatform } from './e2e-kit';
 
+const ROOT = resolve(__dirname, '../..');
 const DAY = 24 * 60 * 60 * 1000;
 const MERCHANT = 'merchant-e2e';
-const payable = `merchant.${MERCHANT}.payable.USD`;
-const merchantPending = `merchant.${MERCHANT}.pending.USD`;
+const payable = (currency: string): string => `merchant.${MERCHANT}.payable.${currency}`;
+/** The wallet's fee on a business that loses a chargeback (its PAYMENT_DISPUTE_FEE_MINOR default). */
+const DISPUTE_FEE = 1_500n;
+const merchantPending = (currency: string): string => `merchant.${MERCHANT}.pending.${currency}`;
+
+/** How each kind of bank account is saved and paid from: where Pay is live for it, its currency, Stripe's debit type. */
+interface BankDebitCase {
+  readonly name: string;
+  readonly account: NonNullable<PersonOptions['bankAccount']>;
+  readonly person: Pick<PersonOptions, 'country' | 'apps'>;
+  readonly purchase: { app: string; country: string; currency: string };
+  readonly stripeType: string;
+}
+
+// Stripe's test accounts: DE89… and 000123456789 settle; DE62…001 and 000222222227 fail (insufficient funds).
+const sepa = (iban: string): BankDebitCase => ({
+  name: 'an IBAN (SEPA Direct Debit, EUR)',
+  account: { iban },
+  person: { country: 'DE', apps: ['facebook', 'messenger'] },
+  purchase: { app: 'facebook', country: 'DE', currency: 'EUR' },
+  stripeType: 'sepa_debit',
+});
+const ach = (accountNumber: string): BankDebitCase => ({
+  name: 'a US account (ACH, USD)',
+  account: { routingNumber: '110000000', accountNumber },
+  person: { country: 'US', apps: ['instagram', 'facebook'] },
+  purchase: { app: 'instagram', country: 'US', currency: 'USD' },
+  stripeType: 'us_bank_account',
+});
 
 let platform: PaymentsPlatform;
 let history: HistoryUnderTest;
@@ -65,11 +95,34 @@ const movements = async (paymentId: string): Promise<string[]> =>
     (row) => row.movement,
   );
 
+/** A person whose only (so preferred) method is this bank account, saved through the wallet API. */
+const personWith = (debit: BankDebitCase): Promise<TestPerson> => platform.person({ ...debit.person, withoutCard: true, bankAccount: debit.account });
+
+/** The PaymentIntent at the simulator (Stripe's API, as a support engineer would look it up). */
+async function paymentIntentOf(paymentId: string): Promise<{ payment_method_types: string[]; currency: string; status: string }> {
+  const answer = await http<{ payment_method_types: string[]; currency: string; status: string }>(
+    `${platform.simulator.url}/v1/payment_intents/${await referenceOf(paymentId)}`,
+    'GET',
+    'sk_test_e2e',
+  );
+  expect(answer.status).toBe(200);
+  return answer.body;
+}
+
+const referenceOf = async (paymentId: string): Promise<string> =>
+  (await platform.orchestrationQuery<{ reference: string }>('SELECT reference FROM payments WHERE payment_id = $1', [paymentId]))[0].reference;
+
 /** A purchase paid by debit, until the wallet posted it as pending and history shows it processing. */
-async function debitPurchase(person: TestPerson, amount: bigint): Promise<string> {
-  const paymentId = await paymentIdOf(await platform.publishPurchase(purchaseOf(person, amount)));
+async function debitPurchase(person: TestPerson, debit: BankDebitCase, amount: bigint): Promise<string> {
+  const { app, country, currency } = debit.purchase;
+  const paymentId = await paymentIdOf(
+    await platform.publishPurchase(
+      purchaseOf(person, amount, { app, country, amount: { amount: amount.toString(), currency }, paymentMethodId: person.bankAccount?.methodId }),
+    ),
+  );
   await platform.events.waitFor(paymentId, 'payments.payment.processing');
   expect(await status(paymentId)).toBe('processing');
+  expect(await paymentIntentOf(paymentId)).toMatchObject({ payment_method_types: [debit.stripeType], currency: currency.toLowerCase(), status: 'processing' });
   await waitFor(
     () => movements(paymentId),
     (m) => m.includes('debit_pending'),
@@ -83,57 +136,120 @@ async function debitPurchase(person: TestPerson, amount: bigint): Promise<string
   return paymentId;
 }
 
-describe('a purchase paid by bank debit', () => {
-  it('processing -> settled after 3 simulated days: the capture posts once and the pending layer empties', async () => {
-    const person = await platform.person({ cardBehavesLike: 'pm_sepaDebit' });
-    const payableBefore = await platform.balance(payable);
-    const pendingBefore = await platform.balance(merchantPending);
-    const paymentId = await debitPurchase(person, 3_000n);
-    expect(await platform.balance(merchantPending)).toBe(pendingBefore + 3_000n);
-    expect(await platform.balance(payable)).toBe(payableBefore);
+/** Debits equal credits in every currency, and the journal's hash chain verifies (`npm run ledger:verify`). */
+async function ledgerHolds(): Promise<void> {
+  const sums = await platform.walletQuery<{ currency: string; balance: string }>(
+    "SELECT currency, sum(CASE direction WHEN 'debit' THEN amount ELSE -amount END)::text AS balance FROM postings WHERE layer = 'posted' GROUP BY currency",
+  );
+  expect(sums.length).toBeGreaterThan(0);
+  expect(sums.filter((sum) => sum.balance !== '0')).toEqual([]);
+  const verify = await promisify(execFile)(resolve(ROOT, 'node_modules/.bin/tsx'), ['tools/ledger/verify.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, DATABASE_URL: testDatabaseUrl(), LEDGER_SCHEMA: platform.walletSchema },
+  });
+  expect(verify.stdout).toMatch(/^verified [0-9]+ entries$/m);
+}
 
-    expect(platform.simulator.advanceClock(2 * DAY)).toEqual([]);
-    expect(await status(paymentId)).toBe('processing');
-    expect(platform.simulator.advanceClock(1 * DAY)).toHaveLength(1);
+describe('a purchase paid from a saved bank account', () => {
+  afterAll(async () => {
+    if (platform) await ledgerHolds();
+  });
 
+  it.each([sepa('DE89370400440532013000'), ach('000123456789')])(
+    '$name: processing -> settled after 3 simulated days; the capture posts once and the pending layer empties',
+    async (debit) => {
+      const person = await personWith(debit);
+      const { currency } = debit.purchase;
+      const payableBefore = await platform.balance(payable(currency));
+      const pendingBefore = await platform.balance(merchantPending(currency));
+      const paymentId = await debitPurchase(person, debit, 3_000n);
+      expect(await platform.balance(merchantPending(currency))).toBe(pendingBefore + 3_000n);
+      expect(await platform.balance(payable(currency))).toBe(payableBefore);
+
+      expect(platform.simulator.advanceClock(2 * DAY)).toEqual([]);
+      expect(await status(paymentId)).toBe('processing');
+      expect(platform.simulator.advanceClock(1 * DAY)).toHaveLength(1);
+
+      await platform.events.waitFor(paymentId, 'payments.payment.captured');
+      await waitFor(
+        () => movements(paymentId),
+        (m) => m.includes('capture'),
+        { what: 'the capture posting' },
+      );
+      await waitFor(
+        () => historyStatus(person, paymentId),
+        (s) => s === 'captured',
+        { what: 'history to show captured' },
+      );
+      expect(await movements(paymentId)).toEqual(['debit_pending', 'capture']);
+      expect(await platform.balance(payable(currency))).toBe(payableBefore + 3_000n - feeOf(3_000n));
+      expect(await platform.balance(merchantPending(currency))).toBe(pendingBefore);
+      await ledgerHolds();
+    },
+  );
+
+  it.each([sepa('DE62370400440532013001'), ach('000222222227')])(
+    '$name: processing -> failed after 3 simulated days; everything is reversed and the history says failed',
+    async (debit) => {
+      const person = await personWith(debit);
+      const { currency } = debit.purchase;
+      const payableBefore = await platform.balance(payable(currency));
+      const pendingBefore = await platform.balance(merchantPending(currency));
+      const paymentId = await debitPurchase(person, debit, 2_500n);
+
+      expect(platform.simulator.advanceClock(3 * DAY)).toHaveLength(1);
+      const failed = await platform.events.waitFor(paymentId, 'payments.payment.failed');
+      expect(failed.data).toMatchObject({ code: 'insufficient_funds' });
+      await waitFor(
+        () => movements(paymentId),
+        (m) => m.includes('debit_failed'),
+        { what: 'the reversal of the pending posting' },
+      );
+      await waitFor(
+        () => historyStatus(person, paymentId),
+        (s) => s === 'failed',
+        { what: 'history to show failed' },
+      );
+      expect(await movements(paymentId)).toEqual(['debit_pending', 'debit_failed']);
+      expect(await platform.balance(merchantPending(currency))).toBe(pendingBefore);
+      expect(await platform.balance(payable(currency))).toBe(payableBefore);
+      expect(await status(paymentId)).toBe('failed');
+      await ledgerHolds();
+    },
+  );
+
+  it('an IBAN debit returned by the bank weeks after it settled: a chargeback the bank decided takes the money back from the merchant, once', async () => {
+    const debit = sepa('DE89370400440532013000');
+    const person = await personWith(debit);
+    const payableBefore = await platform.balance(payable('EUR'));
+    const paymentId = await debitPurchase(person, debit, 4_000n);
+    expect(platform.simulator.advanceClock(3 * DAY)).toHaveLength(1);
     await platform.events.waitFor(paymentId, 'payments.payment.captured');
     await waitFor(
       () => movements(paymentId),
       (m) => m.includes('capture'),
       { what: 'the capture posting' },
     );
-    await waitFor(
-      () => historyStatus(person, paymentId),
-      (s) => s === 'captured',
-      { what: 'history to show captured' },
-    );
-    expect(await movements(paymentId)).toEqual(['debit_pending', 'capture']);
-    expect(await platform.balance(payable)).toBe(payableBefore + 3_000n - feeOf(3_000n));
-    expect(await platform.balance(merchantPending)).toBe(pendingBefore);
-  });
 
-  it('processing -> failed after 3 simulated days: everything is reversed and the history says failed', async () => {
-    const person = await platform.person({ cardBehavesLike: 'pm_sepaDebit_fails' });
-    const payableBefore = await platform.balance(payable);
-    const pendingBefore = await platform.balance(merchantPending);
-    const paymentId = await debitPurchase(person, 2_500n);
-
-    expect(platform.simulator.advanceClock(3 * DAY)).toHaveLength(1);
-    const failed = await platform.events.waitFor(paymentId, 'payments.payment.failed');
-    expect(failed.data).toMatchObject({ code: 'insufficient_funds' });
+    const reference = await referenceOf(paymentId);
+    platform.simulator.advanceClock(20 * DAY);
+    platform.simulator.returnDebit(reference, 'debit_not_authorized');
+    const lost = await platform.events.waitFor(paymentId, 'payments.payment.dispute-lost');
+    expect(lost.data).toMatchObject({ disputeId: `return_${reference}`, amount: { amount: '4000', currency: 'EUR' } });
     await waitFor(
       () => movements(paymentId),
-      (m) => m.includes('debit_failed'),
-      { what: 'the reversal of the pending posting' },
+      (m) => m.includes('dispute_loss'),
+      { what: 'the return posting' },
     );
+    expect(await movements(paymentId)).toEqual(['debit_pending', 'capture', 'dispute_loss']);
+    // The merchant gave back the payment and pays the chargeback fee; our fee on the purchase is kept.
+    expect(await platform.balance(payable('EUR'))).toBe(payableBefore - feeOf(4_000n) - DISPUTE_FEE);
+    expect(await status(paymentId)).toBe('disputed');
     await waitFor(
       () => historyStatus(person, paymentId),
-      (s) => s === 'failed',
-      { what: 'history to show failed' },
+      (s) => s === 'disputed',
+      { what: 'history to show the return as a lost dispute' },
     );
-    expect(await movements(paymentId)).toEqual(['debit_pending', 'debit_failed']);
-    expect(await platform.balance(merchantPending)).toBe(pendingBefore);
-    expect(await platform.balance(payable)).toBe(payableBefore);
-    expect(await status(paymentId)).toBe('failed');
+    await ledgerHolds();
   });
 });

@@ -147,6 +147,8 @@ export interface TestPerson {
   pspToken: string;
   /** The PayPal account's wallet method id and vault token, when one was added. */
   paypal?: { methodId: string; vaultToken: string };
+  /** The bank account's wallet method id, when one was added. */
+  bankAccount?: { methodId: string };
   /** A step-up proof from the wallet (PIN), for payments up to `ceiling`. */
   stepUp(ceiling: bigint, currency?: string): Promise<string>;
 }
@@ -160,6 +162,12 @@ export interface PersonOptions {
   withoutCard?: boolean;
   /** Adds a PayPal account (its vault token known to the simulator), behaving like this simulator test vault token (e.g. vault_paypal_timeout); with withoutCard it is the preferred method. */
   paypal?: { behavesLike?: string };
+  /**
+   * Saves a bank account through the wallet API: an IBAN (SEPA Direct Debit) or a US account
+   * (ACH); Stripe's test account numbers decide how its debits end. With withoutCard it is the
+   * preferred method.
+   */
+  bankAccount?: { iban: string } | { routingNumber: string; accountNumber: string };
 }
 
 export interface PaymentsPlatform {
@@ -377,6 +385,23 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
         if (personOptions.paypal.behavesLike) simulator.paypal.alias(vaultToken, personOptions.paypal.behavesLike);
         if (!methodId) methodId = paypal.methodId;
       }
+      let bankAccount: TestPerson['bankAccount'];
+      if (personOptions.bankAccount) {
+        const account = personOptions.bankAccount;
+        const saved =
+          'iban' in account
+            ? await walletCall<{ id: string }>('POST', `/v1/wallets/${id}/payment-methods/bank-accounts`, caller, {
+                iban: account.iban,
+                holderName: 'Ana Maria Silva',
+              })
+            : await walletCall<{ id: string }>('POST', `/v1/wallets/${id}/payment-methods/us-bank-accounts`, caller, {
+                ...account,
+                accountType: 'checking',
+                holderName: 'Ana Maria Silva',
+              });
+        bankAccount = { methodId: saved.body.id };
+        if (!methodId) methodId = bankAccount.methodId;
+      }
       // Orchestration knows the wallet from wallet.events.v1: wait until its read model caught up.
       await waitFor(
         () =>
@@ -388,6 +413,7 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
           rows.length > 0 &&
           (methodId === '' || rows.some((row) => row.method_id === methodId)) &&
           (!paypal || rows.some((row) => row.method_id === paypal.methodId)) &&
+          (!bankAccount || rows.some((row) => row.method_id === bankAccount.methodId)) &&
           rows[0].apps.length === (personOptions.apps ?? ['instagram', 'facebook']).length,
         { what: `the wallet of ${id} in orchestration's read model` },
       );
@@ -396,6 +422,7 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
         methodId,
         pspToken,
         ...(paypal ? { paypal } : {}),
+        ...(bankAccount ? { bankAccount } : {}),
         stepUp: async (ceiling, currency = 'USD') => {
           const proof = await walletCall<{ proof: string }>('POST', `/v1/wallets/${id}/step-up/pin`, caller, {
             pin: '730264',

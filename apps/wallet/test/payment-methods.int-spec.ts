@@ -151,6 +151,33 @@ describe('wallet: payment methods', () => {
     expect(await noWallet.post('/v1/wallets/has-no-wallet/payment-methods/cards', validCard())).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
   });
 
+  it('saves a US bank account for ACH (shown as its last four), releases it to orchestration alone, refuses a bad routing number', async () => {
+    const eveId = uniqueName('eve');
+    const eve = await wallet.person(eveId);
+    expect((await eve.post(`/v1/wallets/${eveId}`, { country: 'US' })).status).toBe(201);
+    expect((await eve.put(`/v1/wallets/${eveId}/apps`, { apps: ['facebook'] })).status).toBe(200);
+    const account = { routingNumber: '110000000', accountNumber: '000123456789', accountType: 'savings', holderName: HOLDER };
+    const saved = await eve.post<MethodView>(`/v1/wallets/${eveId}/payment-methods/us-bank-accounts`, account);
+    expect(saved).toMatchObject({
+      status: 201,
+      body: { kind: 'bank_account', label: 'Bank account •••• 6789', last4: '6789', country: 'US', preferred: true },
+    });
+    expect(JSON.stringify(saved.body)).not.toContain('000123456789');
+    const released = await orchestration.get(`/v1/wallets/${eveId}/payment-instruments/${saved.body.id}?app=facebook`);
+    expect(released).toMatchObject({ status: 200, body: { methodId: saved.body.id, kind: 'bank_account', credentials: account } });
+    expect((await eve.get(`/v1/wallets/${eveId}/payment-instruments/${saved.body.id}?app=facebook`)).status).toBe(403);
+
+    expect(await eve.post(`/v1/wallets/${eveId}/payment-methods/us-bank-accounts`, { ...account, routingNumber: '110000001' })).toMatchObject({
+      status: 400,
+      body: { code: 'ROUTING_NUMBER_INVALID', field: 'routingNumber' },
+    });
+    for (const wrong of [{ accountNumber: '12' }, { accountType: 'brokerage' }, { routingNumber: '11000000' }])
+      expect(await eve.post(`/v1/wallets/${eveId}/payment-methods/us-bank-accounts`, { ...account, ...wrong })).toMatchObject({
+        status: 400,
+        body: { code: 'VALIDATION_FAILED' },
+      });
+  });
+
   it("saves Stripe's test tokens and real ids, refuses junk and card numbers in a token's shape", async () => {
     const bobId = uniqueName('bob');
     const bob = await wallet.person(bobId);
@@ -190,6 +217,11 @@ describe('wallet: payment methods', () => {
     { route: 'paypal-accounts', body: () => ({ payerId: 'QYR5Z8XDVJNXQ', email: EMAIL }), fields: ['payerId', 'email', 'vaultToken', 'label'] },
     { route: 'bank-accounts', body: () => ({ iban: IBANS[1], holderName: HOLDER }), fields: ['iban', 'holderName', 'bic', 'label'] },
     { route: 'stripe-customers', body: () => ({ customerId: 'cus_NffrFeUfNV2Hib' }), fields: ['customerId', 'paymentMethodId', 'label'] },
+    {
+      route: 'us-bank-accounts',
+      body: () => ({ routingNumber: '110000000', accountNumber: '000123456789', accountType: 'checking', holderName: HOLDER }),
+      fields: ['routingNumber', 'accountNumber', 'holderName', 'label'],
+    },
   ];
 
   it.each(CARD_NUMBERS)('refuses a card number (%s) in any text field, names the field, never echoes it', async (number) => {

@@ -33,6 +33,11 @@ const ROUTES: Route[] = [
   { method: 'POST', template: '/v1/wallets/{personId}/payment-methods/cards', body: validCard() },
   { method: 'POST', template: '/v1/wallets/{personId}/payment-methods/paypal-accounts', body: { payerId: 'QYR5Z8XDVJNXQ', email: 'bola.test@example.com' } },
   { method: 'POST', template: '/v1/wallets/{personId}/payment-methods/bank-accounts', body: { iban: 'GB82WEST12345698765432', holderName: 'Bola Test' } },
+  {
+    method: 'POST',
+    template: '/v1/wallets/{personId}/payment-methods/us-bank-accounts',
+    body: { routingNumber: '110000000', accountNumber: '000123456789', accountType: 'checking', holderName: 'Bola Test' },
+  },
   { method: 'POST', template: '/v1/wallets/{personId}/payment-methods/stripe-customers', body: { customerId: 'cus_NffrFeUfNV2Hib' } },
   { method: 'GET', template: '/v1/wallets/{personId}/payment-methods' },
   { method: 'GET', template: '/v1/wallets/{personId}/payment-methods/{methodId}' },

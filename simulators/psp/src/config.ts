@@ -29,6 +29,14 @@ export class PspSimulatorConfig {
   PSP_SIMULATOR_HOLD_MS = 90_000;
 
   /**
+   * How long a bank takes to answer a debit (SEPA Direct Debit, ACH) in simulated milliseconds:
+   * 3 days by default, as the providers say; shorter to watch a debit settle in a local run. The
+   * simulated clock moves with real time (and with `/__control/clock/advance`).
+   */
+  @IsWholeNumber({ min: 0, max: 30 * 24 * 60 * 60 * 1000, message: 'must be a whole number of milliseconds from 0 to 2592000000 (30 days)' })
+  PSP_SIMULATOR_BANK_DEBIT_DELAY_MS = 3 * 24 * 60 * 60 * 1000;
+
+  /**
    * Where the simulator keeps what Stripe keeps across restarts (objects, bank debits, the
    * simulated clock, idempotency keys for 24 h), relative to the working directory; `none`
    * keeps state in memory only.

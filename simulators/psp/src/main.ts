@@ -17,6 +17,7 @@ async function main(): Promise<void> {
     webhookSecret: config.STRIPE_WEBHOOK_SECRET,
     apiKey: config.STRIPE_SECRET_KEY,
     holdMs: config.PSP_SIMULATOR_HOLD_MS,
+    debitDelayMs: config.PSP_SIMULATOR_BANK_DEBIT_DELAY_MS,
     ...(config.PSP_SIMULATOR_STATE_FILE === 'none' ? {} : { stateFile: config.PSP_SIMULATOR_STATE_FILE }),
     paypal: {
       webhookUrl: config.PAYPAL_SIMULATOR_WEBHOOK_URL,

@@ -11,7 +11,8 @@ import { FormBodyError, fingerprintOf, parseFormBody } from './http/form-body';
 import { StripeApiError } from './http/stripe-error';
 import { IdempotencyStore } from './idempotency/idempotency-store';
 import { newId } from './ids';
-import { completePaymentIntent } from './payment-intents/complete-payment-intent';
+import type { DebitReturnCode } from './payment-intents/complete-payment-intent';
+import { completePaymentIntent, returnDebit } from './payment-intents/complete-payment-intent';
 import { TEST_PAYMENT_METHODS } from './payment-methods/test-payment-methods';
 import { routePayPalControlRequest } from './paypal/paypal-control-routes';
 import type { PayPalSimulatorOptions } from './paypal/paypal-simulator';
@@ -89,6 +90,8 @@ export interface PspSimulator {
     idle(): Promise<void>;
   };
   completePaymentIntent(id: string, outcome: 'succeeded' | 'failed'): PaymentIntentObject;
+  /** The payer's bank returns a settled bank debit (a failure after it succeeded). */
+  returnDebit(id: string, code?: DebitReturnCode): PaymentIntentObject;
   openDispute(paymentIntentId: string, options?: { amount?: number; reason?: string }): DisputeObject;
   closeDispute(disputeId: string, status: 'won' | 'lost'): DisputeObject;
   failRefund(refundId: string, reason?: string): RefundObject;
@@ -213,6 +216,8 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
 
   const paypal = new PayPalSimulator({
     ...options.paypal,
+    kept: state,
+    persist,
     holdMs,
     faults,
     hold,
@@ -385,6 +390,7 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       idle: () => outbox.idle(),
     },
     completePaymentIntent: (id, outcome) => persisted(() => snapshot(completePaymentIntent(controlDependencies.context(), id, outcome))),
+    returnDebit: (id, code) => persisted(() => snapshot(returnDebit(controlDependencies.context(), id, code))),
     aliasPaymentMethod: (id, behavesLike) => {
       if (!Object.hasOwn(TEST_PAYMENT_METHODS, behavesLike))
         throw new Error(`${behavesLike} is not a test payment method; use one of ${Object.keys(TEST_PAYMENT_METHODS).join(', ')}`);

@@ -1,4 +1,6 @@
 import { TrackedMap } from './persistence/tracked-map';
+import type { PayPalCaptureObject, PayPalOrderObject, PayPalRefundObject, PayPalVaultToken } from './paypal/paypal-objects';
+import type { PayPalBehaviour, PayPalSavedAnswer } from './paypal/paypal-simulator';
 
 /**
  * The simulator's memory: Stripe objects as the API returns them (snake case, amounts as
@@ -110,7 +112,20 @@ export interface PendingDebit {
 }
 
 /** The kinds of objects the journal keeps, by the map that holds them. */
-export const KEPT_OBJECTS = ['paymentIntents', 'charges', 'refunds', 'disputes', 'aliases', 'debits'] as const;
+export const KEPT_OBJECTS = [
+  'paymentIntents',
+  'charges',
+  'refunds',
+  'disputes',
+  'aliases',
+  'debits',
+  'paypalOrders',
+  'paypalCaptures',
+  'paypalRefunds',
+  'paypalVaultTokens',
+  'paypalAliases',
+  'paypalRequestIds',
+] as const;
 export type KeptObjectKind = (typeof KEPT_OBJECTS)[number];
 
 export class SimulatorState {
@@ -123,6 +138,15 @@ export class SimulatorState {
   readonly aliases = new TrackedMap<string>(false);
   /** Bank debits the bank has not answered yet, by PaymentIntent. */
   readonly debits = new TrackedMap<PendingDebit>(true);
+  /** PayPal's side (src/paypal): orders, captures, refunds and vault tokens, changed in place like Stripe's. */
+  readonly paypalOrders = new TrackedMap<PayPalOrderObject>(true);
+  readonly paypalCaptures = new TrackedMap<PayPalCaptureObject>(true);
+  readonly paypalRefunds = new TrackedMap<PayPalRefundObject>(true);
+  readonly paypalVaultTokens = new TrackedMap<PayPalVaultToken>(true);
+  /** Vault ids that behave like a PayPal test vault token. */
+  readonly paypalAliases = new TrackedMap<PayPalBehaviour>(false);
+  /** The first answer to each PayPal-Request-Id, with when it was given (kept 24 h, like Stripe's idempotency keys). */
+  readonly paypalRequestIds = new TrackedMap<PayPalSavedAnswer>(false);
 
   kept(kind: KeptObjectKind): TrackedMap<unknown> {
     return this[kind];
@@ -135,6 +159,12 @@ export class SimulatorState {
     this.refunds.clear();
     this.disputes.clear();
     this.debits.clear();
+    this.paypalOrders.clear();
+    this.paypalCaptures.clear();
+    this.paypalRefunds.clear();
+    this.paypalVaultTokens.clear();
+    this.paypalAliases.clear();
+    this.paypalRequestIds.clear();
     this.requests.length = 0;
   }
 }

@@ -10,7 +10,7 @@ import type { PaymentEventStore, StoredPayment } from '../payments/store/payment
 import { PaymentVersionConflictError } from '../payments/store/payment-event-store';
 import { recordPspReference } from '../payments/store/payment-row';
 import type { PaymentServiceProviders } from '../psp/payment-service-providers';
-import type { PspPayment } from '../psp/psp.port';
+import type { BankAccountDebit, PspPayment } from '../psp/psp.port';
 import type { ClaimedStep, PaymentSteps } from '../run-payment-steps/payment-steps';
 import type { StepResult } from '../run-payment-steps/payment-step-worker';
 import { backoffMs } from '../run-payment-steps/payment-step-worker';
@@ -21,11 +21,28 @@ export function pspIdempotencyKey(paymentId: string, step: string): string {
   return `${paymentId}:${step}`;
 }
 
-/** What the provider charges for a saved method: its token (a PayPal account's vault id), and the customer it is saved on. */
-function chargeableSource(instrument: PaymentInstrument): { paymentMethod: string; customer?: string } | undefined {
-  if (instrument.kind === 'paypal') return instrument.vaultToken ? { paymentMethod: instrument.vaultToken } : undefined;
-  if (!instrument.pspToken && !instrument.customer) return undefined;
-  return { paymentMethod: instrument.pspToken ?? '', ...(instrument.customer ? { customer: instrument.customer } : {}) };
+/** A saved bank account as the provider debits it: an IBAN by SEPA Direct Debit, a US account (routing and account number) by ACH. */
+export function bankAccountDebit(credentials: PaymentInstrument['credentials']): BankAccountDebit | undefined {
+  const { iban, routingNumber, accountNumber, accountType, holderName } = credentials;
+  if (!holderName) return undefined;
+  if (iban) return { scheme: 'sepa_debit', iban, holderName };
+  if (routingNumber && accountNumber) return { scheme: 'us_bank_account', routingNumber, accountNumber, accountType: accountType ?? 'checking', holderName };
+  return undefined;
+}
+
+/**
+ * What the provider charges for a saved method: its token (a PayPal account's vault id), and the
+ * customer it is saved on; a bank account as itself (the provider makes the debit's method).
+ */
+export function chargeableSource(instrument: PaymentInstrument): { paymentMethod: string; customer?: string; bankAccount?: BankAccountDebit } | undefined {
+  const { credentials } = instrument;
+  if (instrument.kind === 'paypal') return credentials.vaultToken ? { paymentMethod: credentials.vaultToken } : undefined;
+  if (instrument.kind === 'bank_account') {
+    const bankAccount = bankAccountDebit(credentials);
+    return bankAccount ? { paymentMethod: '', bankAccount } : undefined;
+  }
+  if (!credentials.pspToken && !credentials.customer) return undefined;
+  return { paymentMethod: credentials.pspToken ?? '', ...(credentials.customer ? { customer: credentials.customer } : {}) };
 }
 
 /** Credentials problems are ours: keep retrying (and alerting) rather than fail every payment. */
@@ -70,7 +87,7 @@ export class AuthorizeAndCapture {
     const lookup = await this.instruments.lookup(state.payerId, state.paymentMethodId, state.app);
     if (lookup.outcome === 'unavailable') return this.retry(step, lookup.reason);
     if (lookup.outcome === 'refused') return this.fail(state, lookup.code);
-    // The provider is chosen by the kind of saved method (PSP_ROUTES): a card through Stripe, a PayPal account through PayPal.
+    // The provider is chosen by the kind of saved method (PSP_ROUTES): a card and a bank account through Stripe, a PayPal account through PayPal.
     const psp = this.providers.forMethodKind(lookup.instrument.kind);
     const source = chargeableSource(lookup.instrument);
     if (!psp || !source) return this.fail(state, 'payment_method_not_supported');
@@ -81,6 +98,7 @@ export class AuthorizeAndCapture {
       amount: money(state.amount, state.currency),
       paymentMethod: source.paymentMethod,
       ...(source.customer ? { customer: source.customer } : {}),
+      ...(source.bankAccount ? { bankAccount: source.bankAccount } : {}),
       captureMethod: state.captureMethod,
       // The payer confirmed in the app; we charge their saved method without them on the page.
       offSession: true,

@@ -1,11 +1,9 @@
+import { readPaymentInstrument } from '@pay/contracts';
 import { tracedFetch } from '@pay/observability';
 import type { InstrumentLookup, WalletInstruments } from './wallet-instruments';
 import type { ServiceTokenSource } from '@pay/auth';
 
-interface InstrumentBody {
-  methodId?: string;
-  kind?: string;
-  credentials?: Record<string, string>;
+interface ErrorBody {
   code?: string;
 }
 
@@ -35,26 +33,22 @@ export class HttpWalletInstruments implements WalletInstruments {
     } catch (error) {
       return { outcome: 'unavailable', reason: `wallet unreachable: ${(error as Error).message}` };
     }
-    let body: InstrumentBody = {};
+    let body: unknown = {};
     try {
-      body = (await response.json()) as InstrumentBody;
+      body = await response.json();
     } catch {
       // A body that is not JSON tells nothing more than the status.
     }
     if (response.ok) {
-      const credentials = body.credentials ?? {};
-      return {
-        outcome: 'found',
-        instrument: {
-          methodId: body.methodId ?? methodId,
-          kind: body.kind ?? 'unknown',
-          ...(credentials.pspToken ? { pspToken: credentials.pspToken } : {}),
-          ...(credentials.customer ? { customer: credentials.customer } : {}),
-          ...(credentials.vaultToken ? { vaultToken: credentials.vaultToken } : {}),
-        },
-      };
+      try {
+        return { outcome: 'found', instrument: readPaymentInstrument(body) };
+      } catch (error) {
+        // The messages name fields and their rules, never the values (credentials).
+        return { outcome: 'unavailable', reason: `the wallet's answer breaks the PaymentInstrument contract: ${(error as Error).message}` };
+      }
     }
-    if ([403, 404, 409].includes(response.status) && body.code && CODE.test(body.code)) return { outcome: 'refused', code: body.code.toLowerCase() };
-    return { outcome: 'unavailable', reason: `wallet answered ${response.status}${body.code ? ` ${body.code}` : ''}` };
+    const { code } = (typeof body === 'object' && body !== null ? body : {}) as ErrorBody;
+    if ([403, 404, 409].includes(response.status) && code && CODE.test(code)) return { outcome: 'refused', code: code.toLowerCase() };
+    return { outcome: 'unavailable', reason: `wallet answered ${response.status}${typeof code === 'string' && CODE.test(code) ? ` ${code}` : ''}` };
   }
 }

@@ -1,16 +1,11 @@
+import type { PaymentInstrument } from '@pay/contracts';
+
 /**
- * What charging a saved method needs from the wallet, which alone holds it: the PSP's token of
- * the method (and the PSP customer it is saved on). Asked at the moment of charging, so a method
- * removed since the request was accepted is not charged.
+ * What charging a saved method needs from the wallet, which alone holds it: the PaymentInstrument
+ * contract (the PSP's token of a card, a PayPal vault id, a bank account for a mandate). Asked at
+ * the moment of charging, so a method removed since the request was accepted is not charged.
  */
-export interface PaymentInstrument {
-  readonly methodId: string;
-  readonly kind: string;
-  readonly pspToken?: string;
-  readonly customer?: string;
-  /** A PayPal account's vault id (Vault v3 payment token), which PayPal charges. */
-  readonly vaultToken?: string;
-}
+export type { PaymentInstrument };
 
 export type InstrumentLookup =
   | { readonly outcome: 'found'; readonly instrument: PaymentInstrument }

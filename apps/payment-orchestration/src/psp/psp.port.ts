@@ -37,8 +37,10 @@ export interface CreatePaymentRequest {
   /** Our payment id; travels in the provider's metadata so webhooks find the payment. */
   readonly paymentId: string;
   readonly amount: Money;
-  /** The provider's token of the saved method (never card data). */
+  /** The provider's token of the saved method (never card data); empty for a bank account given as `bankAccount`. */
   readonly paymentMethod: string;
+  /** A saved bank account, debited under the payer's mandate (SEPA Direct Debit, ACH): the provider makes its payment method of it. */
+  readonly bankAccount?: BankAccountDebit;
   /** The provider's customer the method is saved on. */
   readonly customer?: string;
   readonly captureMethod: 'automatic' | 'manual';
@@ -47,6 +49,17 @@ export interface CreatePaymentRequest {
   readonly description?: string;
   readonly metadata?: Readonly<Record<string, string>>;
 }
+
+/** A bank account to debit: an IBAN by SEPA Direct Debit, a US account by ACH. */
+export type BankAccountDebit =
+  | { readonly scheme: 'sepa_debit'; readonly iban: string; readonly holderName: string }
+  | {
+      readonly scheme: 'us_bank_account';
+      readonly routingNumber: string;
+      readonly accountNumber: string;
+      readonly accountType: 'checking' | 'savings';
+      readonly holderName: string;
+    };
 
 export interface ConfirmPaymentRequest {
   readonly idempotencyKey: string;

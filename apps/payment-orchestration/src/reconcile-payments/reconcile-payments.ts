@@ -46,9 +46,18 @@ const fromObservation = (result: PspNewsOutcome): Finding => {
   }
 };
 
+/** The statuses the provider has not settled yet; `payments_open`'s predicate must imply this query's (reconcile-payments.int-spec.ts). */
+export const UNSETTLED_STATUSES = ['initiated', 'requires_action', 'authorized', 'processing'] as const;
+
+/** The payments reconciliation asks the providers about: unsettled or with a refund pending, untouched for a while, oldest first. */
+export const OPEN_PAYMENTS_SQL = `SELECT payment_id, kind, status, provider, reference, pending_refunds, updated_at, created_at FROM payments
+        WHERE (status IN (${UNSETTLED_STATUSES.map((status) => `'${status}'`).join(', ')}) OR pending_refunds > 0)
+          AND updated_at < now() - $1 * interval '1 millisecond'
+        ORDER BY updated_at LIMIT $2`;
+
 /**
- * Use case: payments stuck in a non-final status (initiated, requires_action, authorized, or with
- * a refund pending) for longer than a limit are brought to the provider's truth:
+ * Use case: payments stuck in a non-final status (initiated, requires_action, authorized,
+ * processing, or with a refund pending) for longer than a limit are brought to the provider's truth:
  * - a card payment the PSP knows (we have its PaymentIntent id): retrieve it and apply what it
  *   says through the planner (forward only; a contradiction is reported, never forced);
  * - a card payment without a PaymentIntent id (the answer to the create call never came): the
@@ -72,13 +81,7 @@ export class ReconcilePayments {
 
   async run(options: ReconcileOptions): Promise<ReconcileReport> {
     const webhooksApplied = await this.webhooks.sweepAll(options.limit ?? 500);
-    const rows = await this.dataSource.query<PaymentRow[]>(
-      `SELECT payment_id, kind, status, provider, reference, pending_refunds, updated_at, created_at FROM payments
-        WHERE (status IN ('initiated', 'requires_action', 'authorized', 'processing') OR pending_refunds > 0)
-          AND updated_at < now() - $1 * interval '1 millisecond'
-        ORDER BY updated_at LIMIT $2`,
-      [options.stuckAfterMs, options.limit ?? 500],
-    );
+    const rows = await this.dataSource.query<PaymentRow[]>(OPEN_PAYMENTS_SQL, [options.stuckAfterMs, options.limit ?? 500]);
     const report: { -readonly [K in keyof ReconcileReport]: ReconcileReport[K] } = {
       examined: rows.length,
       webhooksApplied,
@@ -111,7 +114,7 @@ export class ReconcilePayments {
   private async reconcile(row: PaymentRow): Promise<Finding[]> {
     if (row.kind === 'transfer' || row.provider === WALLET_PROVIDER) return [await this.reconcileTransfer(row)];
     const findings: Finding[] = [];
-    if (['initiated', 'requires_action', 'authorized', 'processing'].includes(row.status)) findings.push(await this.reconcileCard(row));
+    if ((UNSETTLED_STATUSES as readonly string[]).includes(row.status)) findings.push(await this.reconcileCard(row));
     if (row.pending_refunds > 0) findings.push(...(await this.reconcileRefunds(row)));
     return findings;
   }

@@ -5,7 +5,7 @@ import { ActsForPerson, describeActor, Principal, Roles } from '@pay/auth';
 import { ApiError } from '../http/api-error';
 import { PersonParams } from '../http/route-params';
 import { PaymentMethodView } from '../view-payment-methods/payment-method-view';
-import { AddBankAccountRequest, AddCardRequest, AddPaypalAccountRequest, AddStripeCustomerRequest } from './add-payment-method.dto';
+import { AddBankAccountRequest, AddCardRequest, AddPaypalAccountRequest, AddStripeCustomerRequest, AddUsBankAccountRequest } from './add-payment-method.dto';
 import { AddPaymentMethod } from './add-payment-method.service';
 
 @ApiTags('payment methods')
@@ -13,7 +13,10 @@ import { AddPaymentMethod } from './add-payment-method.service';
 @Controller('v1/wallets/:personId/payment-methods')
 @Roles('person', 'service')
 @ActsForPerson()
-@ApiBadRequestResponse({ type: ApiError, description: 'VALIDATION_FAILED, CARD_NUMBER_REFUSED (a field holds a card number), CARD_EXPIRED, IBAN_INVALID…' })
+@ApiBadRequestResponse({
+  type: ApiError,
+  description: 'VALIDATION_FAILED, CARD_NUMBER_REFUSED (a field holds a card number), CARD_EXPIRED, IBAN_INVALID, ROUTING_NUMBER_INVALID…',
+})
 @ApiConflictResponse({ type: ApiError, description: 'TOO_MANY_PAYMENT_METHODS' })
 export class AddPaymentMethodController {
   constructor(private readonly addPaymentMethod: AddPaymentMethod) {}
@@ -40,6 +43,14 @@ export class AddPaymentMethodController {
   @ApiCreatedResponse({ type: PaymentMethodView })
   addBankAccount(@Param() params: PersonParams, @Body() body: AddBankAccountRequest, @Principal() caller: Caller): Promise<PaymentMethodView> {
     return this.addPaymentMethod.addBankAccount(params.personId, describeActor(caller), body);
+  }
+
+  @Post('us-bank-accounts')
+  @HttpCode(HttpStatus.CREATED)
+  @ApiOperation({ summary: 'Save a US bank account for ACH debits (account number stored encrypted, shown as its last four)' })
+  @ApiCreatedResponse({ type: PaymentMethodView })
+  addUsBankAccount(@Param() params: PersonParams, @Body() body: AddUsBankAccountRequest, @Principal() caller: Caller): Promise<PaymentMethodView> {
+    return this.addPaymentMethod.addUsBankAccount(params.personId, describeActor(caller), body);
   }
 
   @Post('stripe-customers')

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { CardBrand } from '@pay/contracts';
-import { CARD_BRANDS } from '@pay/contracts';
+import type { BankAccountType, CardBrand } from '@pay/contracts';
+import { BANK_ACCOUNT_TYPES, CARD_BRANDS } from '@pay/contracts';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsIn, IsInt, IsISO31661Alpha2, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 
@@ -95,6 +95,28 @@ export class AddBankAccountRequest extends WithLabel {
   @IsOptional()
   @Matches(/^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$/, { message: 'bic must be a BIC (8 or 11 characters)' })
   bic?: string;
+}
+
+/** A US bank account, debited by ACH under the person's mandate (Stripe's us_bank_account). */
+export class AddUsBankAccountRequest extends WithLabel {
+  @ApiProperty({ example: '110000000', description: 'ABA routing number; checked by its check digit.' })
+  @Matches(/^\d{9}$/, { message: 'routingNumber must be the nine digits of an ABA routing number' })
+  routingNumber!: string;
+
+  @ApiProperty({ example: '000123456789', description: 'Stored encrypted; shown as its last four.' })
+  @Matches(/^\d{4,17}$/, { message: 'accountNumber must be 4 to 17 digits' })
+  accountNumber!: string;
+
+  @ApiProperty({ enum: BANK_ACCOUNT_TYPES })
+  @IsIn(BANK_ACCOUNT_TYPES, { message: `accountType must be one of ${BANK_ACCOUNT_TYPES.join(', ')}` })
+  accountType!: BankAccountType;
+
+  @ApiProperty({ example: 'Ana Maria Silva', description: 'Account holder; stored encrypted.' })
+  @Transform(trim)
+  @IsString()
+  @Length(1, 70)
+  @Matches(/^[\p{L}\p{M}' .,-]+$/u, { message: 'holderName must be a name: letters, spaces, apostrophes, dots, commas and hyphens' })
+  holderName!: string;
 }
 
 export class AddStripeCustomerRequest extends WithLabel {

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { normalizeEmail } from '../domain/contact';
 import { assertValidIban, normalizeIban } from '../domain/iban';
 import type { MethodDisplay } from '../domain/payment-method-rules';
+import { assertValidRoutingNumber } from '../domain/us-bank-account';
 import { assertCardNotExpired, assertRoomForAnotherMethod, becomesPreferred, defaultLabel, normalizeLabel } from '../domain/payment-method-rules';
 import type { Clock } from '../ports/clock';
 import { CLOCK } from '../ports/clock';
@@ -15,7 +16,13 @@ import { SecretBox, secretContext } from '../store/secret-box';
 import { WalletStore } from '../store/wallet-store';
 import { PaymentMethodReader } from '../view-payment-methods/payment-method-reader';
 import type { PaymentMethodView } from '../view-payment-methods/payment-method-view';
-import type { AddBankAccountRequest, AddCardRequest, AddPaypalAccountRequest, AddStripeCustomerRequest } from './add-payment-method.dto';
+import type {
+  AddBankAccountRequest,
+  AddCardRequest,
+  AddPaypalAccountRequest,
+  AddStripeCustomerRequest,
+  AddUsBankAccountRequest,
+} from './add-payment-method.dto';
 
 interface NewMethod {
   kind: PaymentMethodKind;
@@ -74,6 +81,17 @@ export class AddPaymentMethod {
       label: account.label,
       display: { last4: iban.slice(-4), country: iban.slice(0, 2) },
       secret: { iban, holderName: account.holderName, ...(account.bic ? { bic: account.bic } : {}) },
+    });
+  }
+
+  /** A US account is a bank account too (one kind): ACH debits it, where SEPA debits an IBAN. */
+  addUsBankAccount(personId: string, actor: string, account: AddUsBankAccountRequest): Promise<PaymentMethodView> {
+    assertValidRoutingNumber(account.routingNumber);
+    return this.add(personId, actor, {
+      kind: 'bank_account',
+      label: account.label,
+      display: { last4: account.accountNumber.slice(-4), country: 'US' },
+      secret: { routingNumber: account.routingNumber, accountNumber: account.accountNumber, accountType: account.accountType, holderName: account.holderName },
     });
   }
 

@@ -2,6 +2,7 @@ import { defaultAdMeasurementConsent } from './consent';
 import { maskEmail, maskPhone, normalizeEmail, normalizePhone } from './contact';
 import { assertValidIban, isValidIban, normalizeIban } from './iban';
 import { changeApps } from './pay-apps';
+import { assertValidRoutingNumber, isValidRoutingNumber } from './us-bank-account';
 import {
   assertCardNotExpired,
   assertRoomForAnotherMethod,
@@ -11,6 +12,16 @@ import {
   MAX_ACTIVE_METHODS,
   normalizeLabel,
 } from './payment-method-rules';
+
+describe('ABA routing number', () => {
+  it("accepts a routing number whose check digit fits (Stripe's test 110000000 among them), refuses a typo", () => {
+    expect(isValidRoutingNumber('110000000')).toBe(true);
+    expect(isValidRoutingNumber('021000021')).toBe(true);
+    expect(isValidRoutingNumber('021000022')).toBe(false);
+    expect(isValidRoutingNumber('11000000')).toBe(false);
+    expect(() => assertValidRoutingNumber('123456789')).toThrow(expect.objectContaining({ code: 'ROUTING_NUMBER_INVALID' }) as Error);
+  });
+});
 
 describe('IBAN', () => {
   it('accepts valid IBANs written with spaces, refuses a typo', () => {
@@ -62,6 +73,15 @@ describe('charge credentials (what orchestration reads to charge a method)', () 
       pspToken: 'pm_1Q0PsIJvEtkwdCNY',
     });
     expect(chargeCredentials('stripe_customer', { customerId: 'cus_NffrFeUfNV2Hib' })).toEqual({ customer: 'cus_NffrFeUfNV2Hib' });
+  });
+
+  it('releases a saved bank account as the PaymentInstrument contract names it, for a SEPA mandate or an ACH debit', () => {
+    const us = { routingNumber: '110000000', accountNumber: '000123456789', accountType: 'checking', holderName: 'Ana Maria Silva' };
+    expect(chargeCredentials('bank_account', us)).toEqual(us);
+    expect(chargeCredentials('bank_account', { iban: 'DE89370400440532013000', holderName: 'Ana' })).toEqual({
+      iban: 'DE89370400440532013000',
+      holderName: 'Ana',
+    });
   });
 
   it('passes the other kinds through, never a PayPal e-mail', () => {

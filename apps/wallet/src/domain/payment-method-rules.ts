@@ -1,4 +1,4 @@
-import type { CardBrand, PaymentMethodKind } from '@pay/contracts';
+import type { CardBrand, PaymentInstrumentCredentials, PaymentMethodKind } from '@pay/contracts';
 import { WalletError } from './wallet-error';
 
 /** What a person sees of a method and what events may carry: never the secret part. */
@@ -70,12 +70,13 @@ export function becomesPreferred(currentPreferred: string | null): boolean {
 
 /**
  * What a PSP needs to charge a saved method, in the names payment-orchestration reads
- * (`pspToken`, `customer`, `vaultToken`, a bank account's fields), from what the vault keeps. A
+ * (`pspToken`, `customer`, `vaultToken`, a bank account's fields: the PaymentInstrument contract), from what the vault keeps. A
  * Stripe customer is kept as `customerId` (+ `paymentMethodId`): it is charged as `customer` with
  * that PaymentMethod as `pspToken`. Contact data (a PayPal e-mail) never leaves the wallet.
  */
-export function chargeCredentials(kind: PaymentMethodKind, secret: Readonly<Record<string, string>>): Record<string, string> {
+export function chargeCredentials(kind: PaymentMethodKind, secret: Readonly<Record<string, string>>): PaymentInstrumentCredentials {
   const { email: _email, ...credentials } = secret;
+  // The vault holds what the add-method requests validated, under the contract's names.
   if (kind !== 'stripe_customer') return credentials;
   const { customerId, paymentMethodId, ...rest } = credentials;
   return { ...rest, ...(customerId ? { customer: customerId } : {}), ...(paymentMethodId ? { pspToken: paymentMethodId } : {}) };

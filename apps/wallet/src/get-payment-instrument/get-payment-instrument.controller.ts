@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { ActsForPerson, RequireScopes, Roles } from '@pay/auth';
-import type { PaymentMethodKind } from '@pay/contracts';
+import type { PaymentInstrument, PaymentInstrumentCredentials, PaymentMethodKind } from '@pay/contracts';
 import { APPS, PAYMENT_METHOD_KINDS } from '@pay/contracts';
 import { IsIn } from 'class-validator';
 import { ApiError } from '../http/api-error';
@@ -17,15 +17,20 @@ export class InstrumentQuery {
   app!: string;
 }
 
-export class PaymentInstrumentView {
+/** The OpenAPI face of the PaymentInstrument contract (libs/contracts), which orchestration validates what it reads with. */
+export class PaymentInstrumentView implements PaymentInstrument {
   @ApiProperty({ format: 'uuid' })
   methodId!: string;
 
   @ApiProperty({ enum: PAYMENT_METHOD_KINDS })
   kind!: PaymentMethodKind;
 
-  @ApiProperty({ example: { pspToken: 'pm_1QdE2xLkdIwHu7ix0g1N2abc' }, description: 'PSP token, customer id, or bank account for a mandate.' })
-  credentials!: Record<string, string>;
+  @ApiProperty({
+    example: { pspToken: 'pm_1QdE2xLkdIwHu7ix0g1N2abc' },
+    description:
+      'What the PSP charges: pspToken (and customer) for a card or Stripe customer; vaultToken (and payerId) for PayPal; iban, holderName (and bic) for a SEPA account; routingNumber, accountNumber, accountType and holderName for a US account.',
+  })
+  credentials!: PaymentInstrumentCredentials;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { sqlOfPool } from '@pay/platform';
 import { Inject, Injectable } from '@nestjs/common';
-import type { PaymentMethodKind } from '@pay/contracts';
+import type { PaymentInstrument } from '@pay/contracts';
 import type { RolloutSource } from '@pay/rollout';
 import { ROLLOUT } from '@pay/rollout';
 import { DataSource } from 'typeorm';
@@ -9,13 +9,6 @@ import { methodNotFound, WalletError, walletNotFound } from '../domain/wallet-er
 import { assertActive } from '../remove-payment-method/method-status';
 import { SecretBox, secretContext } from '../store/secret-box';
 import type { PaymentMethodRow } from '../view-payment-methods/payment-method-view';
-
-export interface PaymentInstrument {
-  methodId: string;
-  kind: PaymentMethodKind;
-  /** What the PSP needs to charge: a token, a customer, or the bank account (for a mandate). */
-  credentials: Record<string, string>;
-}
 
 interface InstrumentRow {
   country: string;

@@ -97,7 +97,10 @@ export class PostPaymentsToLedger {
     const debit = await this.postedMovement(tx, data.paymentId, 'debit_pending');
     if (!debit) return;
     if (await this.postedMovement(tx, data.paymentId, 'capture')) {
-      throw new PermanentEventError(`payment ${data.paymentId}: its bank debit settled and was posted; a failure after that needs a reversal by an operator`);
+      // Orchestration records a return after settlement as a lost dispute (posted as one); a failed event after a capture is a producer's bug.
+      throw new PermanentEventError(
+        `payment ${data.paymentId}: its bank debit settled and was posted; a return after that comes as a lost dispute, not as failed`,
+      );
     }
     await this.queue(planDebitFailed(data.paymentId, debit), envelope, pending);
   }

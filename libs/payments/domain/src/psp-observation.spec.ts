@@ -3,7 +3,7 @@ import { capturedHistory, initiated, PI } from './__fixtures__/payment-fixtures'
 import { Payment } from './payment';
 import type { PaymentEvent } from './payment-events';
 import type { PspObservation } from './psp-observation';
-import { matchesUnchangedWhen, planDisputeObservation, planPaymentObservation, planRefundObservation, unchangedWhen } from './psp-observation';
+import { debitReturnId, matchesUnchangedWhen, planDisputeObservation, planPaymentObservation, planRefundObservation, unchangedWhen } from './psp-observation';
 
 const observe = (payment: Payment, observation: PspObservation) => planPaymentObservation(payment.state, 'stripe', observation);
 const run = (payment: Payment, observation: PspObservation): Payment => {
@@ -136,6 +136,44 @@ describe('planPaymentObservation: bank debits (processing for days, settled or f
     expect(failed.state).toMatchObject({ status: 'failed', failure: { code: 'insufficient_funds' } });
     expect(observe(failed, debit)).toEqual({ outcome: 'unchanged', reason: 'stale' });
     expect(observe(failed, { stage: 'captured', reference: PI, amount: 1000n }).outcome).toBe('conflict');
+  });
+
+  it('returned after it settled: a chargeback the bank decided, for what the merchant still holds; once, whoever reports it', () => {
+    const settled = run(submitted, { stage: 'captured', reference: PI, amount: 1000n });
+    const returned: PspObservation = { stage: 'failed', reference: PI, code: 'debit_not_authorized', bankDebit: true };
+    const disputeId = debitReturnId(PI);
+    expect(observe(settled, returned)).toEqual({
+      outcome: 'advance',
+      events: [
+        { type: 'DisputeOpened', disputeId, amount: 1000n, reason: 'debit_not_authorized' },
+        { type: 'DisputeLost', disputeId },
+      ],
+    });
+    const after = run(settled, returned);
+    expect(after.state).toMatchObject({ status: 'disputed', dispute: { disputeId, amount: 1000n, outcome: 'lost' } });
+    expect(observe(after, returned)).toEqual({ outcome: 'unchanged', reason: 'already_applied' });
+    // The shortcut of stores never skips a return the planner would record.
+    expect(matchesUnchangedWhen(settled.state, unchangedWhen('stripe', returned))).toBe(false);
+
+    // Partly refunded: only what is left goes back.
+    const refunded = settled.applyAll([
+      { type: 'RefundRequested', refundId: 'r1', amount: 300n, reason: 'requested_by_customer' },
+      { type: 'Refunded', refundId: 'r1', amount: 300n },
+    ]);
+    expect(observe(refunded, returned)).toMatchObject({ outcome: 'advance', events: [{ type: 'DisputeOpened', amount: 700n }, { type: 'DisputeLost' }] });
+    // Refunded in full, or disputed already: nothing is forced, reconciliation must look.
+    const all = settled.applyAll([
+      { type: 'RefundRequested', refundId: 'r2', amount: 1000n, reason: 'requested_by_customer' },
+      { type: 'Refunded', refundId: 'r2', amount: 1000n },
+    ]);
+    expect(observe(all, returned).outcome).toBe('conflict');
+    const disputed = settled.applyAll([{ type: 'DisputeOpened', disputeId: 'dp_1', amount: 1000n, reason: 'fraudulent' }]);
+    expect(observe(disputed, returned).outcome).toBe('conflict');
+  });
+
+  it('a card failure reported after the capture stays stale news (a superseded attempt)', () => {
+    const card = Payment.rehydrate(capturedHistory());
+    expect(observe(card, { stage: 'failed', reference: PI, code: 'card_declined' })).toEqual({ outcome: 'unchanged', reason: 'stale' });
   });
 
   it('refuses what a debit cannot do: another amount, an authorisation, a cancellation once sent', () => {

@@ -2,7 +2,7 @@ import { applyPaymentEvent } from './apply-payment-event';
 import { PaymentTransitionError } from './payment-errors';
 import type { CancellationReason, PaymentEvent } from './payment-events';
 import type { PaymentState } from './payment-state';
-import { findRefund } from './payment-state';
+import { findRefund, refundableAmount } from './payment-state';
 import type { PaymentStatus } from './payment-status';
 import { hasCaptured, PAYMENT_STATUSES } from './payment-status';
 
@@ -18,7 +18,11 @@ export type PspObservation =
   /** A bank debit sent to the payer's bank: settles (captured) or fails (failed) in days. */
   | { readonly stage: 'processing'; readonly reference: string; readonly amount: bigint }
   | { readonly stage: 'captured'; readonly reference: string; readonly amount: bigint }
-  | { readonly stage: 'failed'; readonly reference: string; readonly code: string; readonly declineCode?: string }
+  /**
+   * `bankDebit`: the provider's object is a bank debit (SEPA, ACH), whose failure may come after
+   * it settled (the payer's bank returns it): then money goes back, it is no stale news.
+   */
+  | { readonly stage: 'failed'; readonly reference: string; readonly code: string; readonly declineCode?: string; readonly bankDebit?: boolean }
   | { readonly stage: 'canceled'; readonly reference: string; readonly reason: CancellationReason }
   /** A status this code does not know (providers add some): never acted upon, only logged. */
   | { readonly stage: 'unrecognized'; readonly reference: string; readonly providerStatus: string };
@@ -125,6 +129,8 @@ export function planPaymentObservation(state: PaymentState, provider: string, ob
             ? { type: 'Failed', code: observation.code }
             : { type: 'Failed', code: observation.code, declineCode: observation.declineCode },
         ]);
+      // After settlement, a bank debit's failure is its return by the payer's bank: money goes back.
+      if (observation.bankDebit && hasCaptured(status)) return planDebitReturn(state, observation.reference, observation.code);
       // A failed attempt that a later authorisation or a cancellation superseded.
       return status === 'failed' ? already : stale;
     case 'canceled':
@@ -134,6 +140,31 @@ export function planPaymentObservation(state: PaymentState, provider: string, ob
       if (status === 'failed') return stale;
       return conflict(`the provider canceled a payment that is ${status}`);
   }
+}
+
+/** The id under which a bank debit's return is recorded: one return per debit, whoever reports it. */
+export function debitReturnId(reference: string): string {
+  return `return_${reference}`;
+}
+
+/**
+ * A settled bank debit returned by the payer's bank (insufficient funds found late, mandate
+ * revoked, an unauthorised debit claimed back): like a chargeback the bank already decided, so it
+ * is recorded as a dispute opened and lost at once, for what the merchant still holds of the
+ * payment (captured, less refunds settled or pending). The wallet posts it as it posts a lost
+ * chargeback: the counterparty gives the money back to PSP clearing.
+ */
+function planDebitReturn(state: PaymentState, reference: string, code: string): PspPlan {
+  const disputeId = debitReturnId(reference);
+  if (state.dispute?.disputeId === disputeId)
+    return state.dispute.outcome === 'lost' ? already : conflict(`the return ${disputeId} was ${state.dispute.outcome}`);
+  if (state.dispute) return conflict(`the bank returned the debit while dispute ${state.dispute.disputeId} is ${state.dispute.outcome}`);
+  const amount = refundableAmount(state);
+  if (amount <= 0n) return conflict(`the bank returned the debit of a payment refunded in full (${state.refundedAmount} of ${state.capturedAmount})`);
+  return advance(state, [
+    { type: 'DisputeOpened', disputeId, amount, reason: code },
+    { type: 'DisputeLost', disputeId },
+  ]);
 }
 
 /** Refund news: settles or fails a requested refund, or records one made at the provider. */
@@ -206,7 +237,10 @@ export function unchangedWhen(provider: string, observation: PspObservation): Un
     case 'captured':
       return { ...held, statuses: PAYMENT_STATUSES.filter(hasCaptured), capturedAmount: observation.amount };
     case 'failed':
-      return { ...held, statuses: except('initiated', 'requires_action', 'processing') };
+      // A bank debit's failure after it settled is its return: the planner decides (returned once, or a conflict).
+      return observation.bankDebit
+        ? { ...held, statuses: except('initiated', 'requires_action', 'processing', ...PAYMENT_STATUSES.filter(hasCaptured)) }
+        : { ...held, statuses: except('initiated', 'requires_action', 'processing') };
     case 'canceled':
       return { ...held, statuses: ['canceled', 'failed'] };
   }

@@ -53,3 +53,27 @@ export function completePaymentIntent(context: ApiContext, id: string, outcome: 
   }
   throw invalidRequest(`PaymentIntent ${id} is ${intent.status}: only requires_action or processing can be completed`);
 }
+
+/** The codes a payer's bank returns a settled debit with (SEPA R-transactions, ACH return codes), in Stripe's words. */
+export const DEBIT_RETURN_CODES = ['insufficient_funds', 'debit_not_authorized', 'account_closed', 'no_account', 'bank_account_restricted'] as const;
+export type DebitReturnCode = (typeof DEBIT_RETURN_CODES)[number];
+
+/**
+ * Control API: the payer's bank returns a bank debit that already succeeded (funds found missing
+ * late, an unauthorised debit claimed back): the charge fails and the PaymentIntent goes back to
+ * requires_payment_method with `last_payment_error`, with `payment_intent.payment_failed`, as
+ * Stripe reports a debit that fails after it succeeded. Only a settled bank debit can be returned.
+ */
+export function returnDebit(context: ApiContext, id: string, code: DebitReturnCode = 'insufficient_funds'): PaymentIntentObject {
+  const intent = findIntent(context, id);
+  const paymentMethod = intent.payment_method ?? '';
+  const method = findPaymentMethod(paymentMethod, context.state.aliases);
+  if (method?.behaviour.kind !== 'debit' || intent.status !== 'succeeded') {
+    throw invalidRequest(
+      `PaymentIntent ${id} is ${intent.status}${method?.behaviour.kind === 'debit' ? '' : ', not a bank debit'}: only a settled bank debit can be returned`,
+    );
+  }
+  const charge = intent.latest_charge ? context.state.charges.get(intent.latest_charge) : undefined;
+  decline(context, intent, paymentMethod, method, { code, message: 'The bank returned the debit.' }, charge ?? 'new charge');
+  return intent;
+}

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { ApiAnswer, ApiContext } from '../api-context';
 import { ok } from '../api-context';
-import type { FormObject } from '../http/form-body';
+import type { FormObject, FormValue } from '../http/form-body';
 import { metadataOf, oneOf, optionalAmount, optionalBoolean, optionalString, requiredAmount, requiredString } from '../http/params';
 import { invalidRequest, missingParam, notFound, unexpectedState } from '../http/stripe-error';
 import { newId, nowSeconds } from '../ids';
-import { cardTokenBehaviour, findPaymentMethod } from '../payment-methods/test-payment-methods';
+import { bankAccountBehaviour, cardTokenBehaviour, findPaymentMethod } from '../payment-methods/test-payment-methods';
 import type { PaymentIntentObject } from '../simulator-state';
 import { snapshot } from '../simulator-state';
 import { attemptPayment } from './attempt-payment';
@@ -32,13 +32,97 @@ function confirmWith(context: ApiContext, intent: PaymentIntentObject, paymentMe
   attemptPayment(context, intent, id, method, offSession);
 }
 
+const PAYMENT_METHOD_TYPES = ['card', 'sepa_debit', 'us_bank_account'] as const;
+type PaymentMethodType = (typeof PAYMENT_METHOD_TYPES)[number];
+/** The one currency each bank debit type takes, as on Stripe. */
+const DEBIT_CURRENCY: Readonly<Record<string, string>> = { sepa_debit: 'eur', us_bank_account: 'usd' };
+
+const hash = (value: FormValue | undefined): FormObject | undefined =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
+
+/**
+ * The types the PaymentIntent takes (`card` when absent): `allowed_payment_method_types[]` (the
+ * current API version's name, the SDK's), or `payment_method_types[]` (older versions').
+ */
+function paymentMethodTypesOf(params: FormObject): PaymentMethodType[] | undefined {
+  const name = params.allowed_payment_method_types !== undefined ? 'allowed_payment_method_types' : 'payment_method_types';
+  const value = params[name];
+  if (value === undefined || value === '') return undefined;
+  const list = Array.isArray(value) ? value : typeof value === 'object' ? Object.values(value) : [value];
+  return list.map((type, i) => {
+    if (typeof type !== 'string' || !(PAYMENT_METHOD_TYPES as readonly string[]).includes(type)) {
+      throw invalidRequest(`The payment method type provided: ${JSON.stringify(type)} is invalid. This simulator takes ${PAYMENT_METHOD_TYPES.join(', ')}.`, {
+        code: 'payment_intent_invalid_parameter',
+        param: `${name}[${i}]`,
+      });
+    }
+    return type as PaymentMethodType;
+  });
+}
+
+/**
+ * A bank account as `payment_method_data[type]=sepa_debit|us_bank_account`: Stripe makes a
+ * PaymentMethod of it, which the PaymentIntent must take (`payment_method_types`), in the debit's
+ * currency, under a mandate (`mandate_data[customer_acceptance][type]`).
+ */
+function bankAccountMethod(
+  context: ApiContext,
+  params: FormObject,
+  data: FormObject,
+  type: 'sepa_debit' | 'us_bank_account',
+  accepts: PaymentIntentDefaults,
+): string {
+  if (!accepts.types.includes(type)) {
+    throw invalidRequest(
+      `The PaymentMethod provided (${type}) is not allowed for this PaymentIntent. Please attach a PaymentMethod of one of the following types: ${accepts.types.join(', ')}.`,
+      { code: 'payment_intent_invalid_parameter', param: 'payment_method_data[type]' },
+    );
+  }
+  if (accepts.currency !== DEBIT_CURRENCY[type]) {
+    throw invalidRequest(
+      `The currency provided (${accepts.currency}) is invalid. Payments with ${type} support the following currencies: ${DEBIT_CURRENCY[type]}.`,
+      {
+        code: 'payment_intent_invalid_parameter',
+        param: 'currency',
+      },
+    );
+  }
+  const acceptance = hash(hash(params.mandate_data)?.customer_acceptance);
+  if (acceptance?.type !== 'offline' && acceptance?.type !== 'online') {
+    throw invalidRequest('A mandate is required to confirm a PaymentIntent with this payment method: pass mandate_data[customer_acceptance][type].', {
+      code: 'parameter_missing',
+      param: 'mandate_data[customer_acceptance][type]',
+    });
+  }
+  const details = hash(data[type]) ?? {};
+  const text = (value: FormValue | undefined): string | undefined => (typeof value === 'string' ? value : undefined);
+  const name = text(hash(data.billing_details)?.name);
+  if (!name) throw missingParam('payment_method_data[billing_details][name]');
+  const found = bankAccountBehaviour(type, {
+    iban: text(details.iban),
+    routingNumber: text(details.routing_number),
+    accountNumber: text(details.account_number),
+  });
+  if ('invalid' in found) throw invalidRequest(found.invalid, { code: 'invalid_bank_account', param: found.param });
+  const id = newId('pm');
+  context.state.aliases.set(id, found.behavesLike);
+  return id;
+}
+
+/** What a PaymentIntent takes: its payment method types and currency. */
+interface PaymentIntentDefaults {
+  readonly types: readonly string[];
+  readonly currency: string;
+}
+
 /**
  * The method a create or confirm names: `payment_method` (a PaymentMethod, card or source id), or
- * `payment_method_data` with a card token (`[type]=card&[card][token]=tok_…`), of which Stripe
- * makes a new PaymentMethod; the intent then names that one. A token as `payment_method` is refused
- * by findPaymentMethod, as Stripe refuses it.
+ * `payment_method_data` with a card token (`[type]=card&[card][token]=tok_…`) or a bank account
+ * (`[type]=sepa_debit|us_bank_account`), of which Stripe makes a new PaymentMethod; the intent
+ * then names that one. A token as `payment_method` is refused by findPaymentMethod, as Stripe
+ * refuses it.
  */
-function paymentMethodIn(context: ApiContext, params: FormObject): string | undefined {
+function paymentMethodIn(context: ApiContext, params: FormObject, accepts: PaymentIntentDefaults): string | undefined {
   const paymentMethod = optionalString(params, 'payment_method');
   const data = params.payment_method_data;
   if (data === undefined || data === '') return paymentMethod;
@@ -47,11 +131,15 @@ function paymentMethodIn(context: ApiContext, params: FormObject): string | unde
   }
   if (typeof data !== 'object' || Array.isArray(data)) throw invalidRequest('Invalid payment_method_data: must be a hash', { param: 'payment_method_data' });
   if (data.type === undefined) throw missingParam('payment_method_data[type]');
+  if (data.type === 'sepa_debit' || data.type === 'us_bank_account') return bankAccountMethod(context, params, data, data.type, accepts);
   if (data.type !== 'card') {
-    throw invalidRequest(`Invalid payment_method_data[type]: this simulator makes PaymentMethods of card tokens only, not ${JSON.stringify(data.type)}`, {
-      code: 'parameter_invalid_string',
-      param: 'payment_method_data[type]',
-    });
+    throw invalidRequest(
+      `Invalid payment_method_data[type]: this simulator makes PaymentMethods of card tokens and bank accounts only, not ${JSON.stringify(data.type)}`,
+      {
+        code: 'parameter_invalid_string',
+        param: 'payment_method_data[type]',
+      },
+    );
   }
   const token = typeof data.card === 'object' && !Array.isArray(data.card) ? data.card.token : undefined;
   if (token === undefined || token === '') throw missingParam('payment_method_data[card][token]');
@@ -69,7 +157,8 @@ export function createPaymentIntent(context: ApiContext, params: FormObject): Ap
   const amount = requiredAmount(params, 'amount');
   const currency = requiredString(params, 'currency').toLowerCase();
   if (!/^[a-z]{3}$/.test(currency)) throw invalidRequest(`Invalid currency: ${currency}.`, { code: 'parameter_invalid_string', param: 'currency' });
-  const paymentMethod = paymentMethodIn(context, params);
+  const types = paymentMethodTypesOf(params) ?? ['card'];
+  const paymentMethod = paymentMethodIn(context, params, { types, currency });
   const confirm = optionalBoolean(params, 'confirm') ?? false;
   const offSession = optionalBoolean(params, 'off_session') ?? false;
   if (offSession && !confirm) throw invalidRequest('off_session can only be used with confirm=true.', { param: 'off_session' });
@@ -86,7 +175,7 @@ export function createPaymentIntent(context: ApiContext, params: FormObject): Ap
     confirmation_method: 'automatic',
     customer: optionalString(params, 'customer') ?? null,
     payment_method: paymentMethod ?? null,
-    payment_method_types: ['card'],
+    payment_method_types: [...types],
     description: optionalString(params, 'description') ?? null,
     metadata: metadataOf(params),
     created: nowSeconds(),
@@ -113,7 +202,12 @@ export function confirmPaymentIntent(context: ApiContext, id: string, params: Fo
       payment_intent: snapshot(intent),
     });
   }
-  confirmWith(context, intent, paymentMethodIn(context, params), optionalBoolean(params, 'off_session') ?? false);
+  confirmWith(
+    context,
+    intent,
+    paymentMethodIn(context, params, { types: intent.payment_method_types, currency: intent.currency }),
+    optionalBoolean(params, 'off_session') ?? false,
+  );
   return ok(snapshot(intent));
 }
 

@@ -113,3 +113,30 @@ export function cardTokenBehaviour(token: string): string | undefined {
   if (name === undefined) return undefined;
   return Object.hasOwn(TEST_PAYMENT_METHODS, `pm_card_${name}`) ? `pm_card_${name}` : 'pm_card_visa';
 }
+
+/** Stripe's test IBANs whose debit fails after processing (insufficient funds); any other IBAN settles. */
+const FAILING_TEST_IBANS: ReadonlySet<string> = new Set(['DE62370400440532013001', 'AT861904300235473202']);
+/** Stripe's test US account whose ACH debit fails (R01, insufficient funds); any other account settles. */
+const FAILING_TEST_US_ACCOUNTS: ReadonlySet<string> = new Set(['000222222227']);
+
+/**
+ * The test payment method a bank account given as `payment_method_data` behaves like (the
+ * PaymentMethod Stripe makes of it debits as `pm_sepaDebit` or `pm_usBankAccount`, or their
+ * failing twins for Stripe's failing test account numbers); a reason when the account is not one.
+ */
+export function bankAccountBehaviour(
+  type: 'sepa_debit' | 'us_bank_account',
+  account: { readonly iban?: string; readonly routingNumber?: string; readonly accountNumber?: string },
+): { readonly behavesLike: string } | { readonly invalid: string; readonly param: string } {
+  if (type === 'sepa_debit') {
+    const iban = (account.iban ?? '').replace(/\s/g, '').toUpperCase();
+    if (!/^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$/.test(iban))
+      return { invalid: 'The IBAN you provided appears to be invalid.', param: 'payment_method_data[sepa_debit][iban]' };
+    return { behavesLike: FAILING_TEST_IBANS.has(iban) ? 'pm_sepaDebit_fails' : 'pm_sepaDebit' };
+  }
+  if (!/^\d{9}$/.test(account.routingNumber ?? ''))
+    return { invalid: 'Invalid routing number.', param: 'payment_method_data[us_bank_account][routing_number]' };
+  if (!/^\d{4,17}$/.test(account.accountNumber ?? ''))
+    return { invalid: 'Invalid account number.', param: 'payment_method_data[us_bank_account][account_number]' };
+  return { behavesLike: FAILING_TEST_US_ACCOUNTS.has(account.accountNumber ?? '') ? 'pm_usBankAccount_fails' : 'pm_usBankAccount' };
+}

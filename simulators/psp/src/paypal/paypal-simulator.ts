@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FaultPlan } from '../faults/fault-plan';
-import { snapshot } from '../simulator-state';
+import { SimulatorState, snapshot } from '../simulator-state';
 import type { WebhookDelivery, WebhookPolicy } from '../webhooks/webhook-outbox';
 import type {
   PayPalCaptureObject,
@@ -48,6 +48,10 @@ export interface PayPalSimulatorOptions {
   holdMs: number;
   faults: FaultPlan;
   hold: (response: ServerResponse, ms: number) => Promise<void>;
+  /** Where PayPal's objects live (the simulator's state, kept in its state file); maps of its own when absent. */
+  kept?: PayPalKept;
+  /** Writes what a request or a control call changed, before its answer leaves (the state file). */
+  persist?: () => void;
   webhookRetries?: number;
   webhookRetryDelayMs?: number;
 }
@@ -63,16 +67,24 @@ export interface PayPalSnapshot {
   tokensIssued: number;
 }
 
-interface Answer {
+export interface Answer {
   readonly status: number;
   readonly body: unknown;
 }
 
-interface SavedAnswer {
+/** The first answer to a PayPal-Request-Id, for the same path and body, and when it was given (epoch ms). */
+export interface PayPalSavedAnswer {
   readonly path: string;
   readonly fingerprint: string;
   readonly answer: Answer;
+  readonly at: number;
 }
+
+/** How long a PayPal-Request-Id is answered with its first answer (the state file keeps it as long). */
+export const PAYPAL_REQUEST_ID_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+/** The maps PayPal's objects live in: the simulator's state, which the state file keeps (SimulatorState). */
+export type PayPalKept = Pick<SimulatorState, 'paypalOrders' | 'paypalCaptures' | 'paypalRefunds' | 'paypalVaultTokens' | 'paypalAliases' | 'paypalRequestIds'>;
 
 class PayPalApiError extends Error {
   constructor(
@@ -138,20 +150,28 @@ function moneyFrom(value: unknown, field: string): PayPalMoney & { minor: bigint
  * PayPal-Request-Id makes every POST idempotent: the same id answers the first answer again.
  */
 export class PayPalSimulator {
-  readonly orders = new Map<string, PayPalOrderObject>();
-  readonly captures = new Map<string, PayPalCaptureObject>();
-  readonly refunds = new Map<string, PayPalRefundObject>();
-  readonly vaultTokens = new Map<string, PayPalVaultToken>();
+  readonly orders: Map<string, PayPalOrderObject>;
+  readonly captures: Map<string, PayPalCaptureObject>;
+  readonly refunds: Map<string, PayPalRefundObject>;
+  readonly vaultTokens: Map<string, PayPalVaultToken>;
   /** Vault ids that behave like a test token from now on (a token saved in the wallet). */
-  readonly aliases = new Map<string, PayPalBehaviour>();
+  readonly aliases: Map<string, PayPalBehaviour>;
   readonly requests: PayPalRecordedRequest[] = [];
   readonly webhooks: PayPalWebhookOutbox;
+  /** Not kept across restarts: a restarted simulator answers 401 to an old token, and the client fetches a new one. */
   private readonly accessTokens = new Map<string, number>();
-  private readonly saved = new Map<string, SavedAnswer>();
+  private readonly saved: Map<string, PayPalSavedAnswer>;
   private tokensIssued = 0;
   private baseUrl = '';
 
   constructor(private readonly options: PayPalSimulatorOptions) {
+    const kept = options.kept ?? new SimulatorState();
+    this.orders = kept.paypalOrders;
+    this.captures = kept.paypalCaptures;
+    this.refunds = kept.paypalRefunds;
+    this.vaultTokens = kept.paypalVaultTokens;
+    this.aliases = kept.paypalAliases;
+    this.saved = kept.paypalRequestIds;
     this.webhooks = new PayPalWebhookOutbox({
       url: options.webhookUrl,
       webhookId: options.webhookId ?? PAYPAL_SIMULATOR_DEFAULTS.webhookId,
@@ -208,6 +228,7 @@ export class PayPalSimulator {
       capture,
       `Payment ${outcome === 'COMPLETED' ? 'completed' : 'denied'} for ${capture.amount.value} ${capture.amount.currency_code}`,
     );
+    this.options.persist?.();
     return snapshot(capture);
   }
 
@@ -215,6 +236,7 @@ export class PayPalSimulator {
     if (!Object.hasOwn(PAYPAL_TEST_VAULT_TOKENS, behavesLike))
       throw new RangeError(`${behavesLike} is not a PayPal test vault token; use one of ${Object.keys(PAYPAL_TEST_VAULT_TOKENS).join(', ')}`);
     this.aliases.set(vaultId, PAYPAL_TEST_VAULT_TOKENS[behavesLike]);
+    this.options.persist?.();
   }
 
   setWebhookPolicy(policy: Partial<WebhookPolicy>): WebhookPolicy {
@@ -244,6 +266,7 @@ export class PayPalSimulator {
     this.requests.push(record);
     const send = (answer: Answer, headers: Record<string, string> = {}): void => {
       record.status = answer.status;
+      this.options.persist?.();
       if (response.writableEnded || response.destroyed) return;
       const body = JSON.stringify(answer.body);
       response.writeHead(answer.status, {
@@ -289,7 +312,8 @@ export class PayPalSimulator {
 
     const fingerprint = JSON.stringify(body);
     if (requestId) {
-      const saved = this.saved.get(requestId);
+      const kept = this.saved.get(requestId);
+      const saved = kept && Date.now() - kept.at <= PAYPAL_REQUEST_ID_RETENTION_MS ? kept : undefined;
       if (saved && (saved.path !== path || saved.fingerprint !== fingerprint))
         return send(unprocessable('PAYPAL_REQUEST_ID_PREVIOUSLY_USED', 'The PayPal-Request-Id has already been used for another request.').answer());
       if (saved) {
@@ -307,7 +331,7 @@ export class PayPalSimulator {
       answer = error.answer();
     }
     // PayPal keeps the answers of requests that ran (successes and business refusals), not malformed ones.
-    if (requestId && (answer.status < 400 || answer.status === 422)) this.saved.set(requestId, { path, fingerprint, answer });
+    if (requestId && (answer.status < 400 || answer.status === 422)) this.saved.set(requestId, { path, fingerprint, answer, at: Date.now() });
 
     if (effects.failFirstAnswer) {
       record.fault = '500';

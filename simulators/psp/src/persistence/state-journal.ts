@@ -1,6 +1,7 @@
 import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { IdempotencyStore, SavedAnswer } from '../idempotency/idempotency-store';
+import { PAYPAL_REQUEST_ID_RETENTION_MS } from '../paypal/paypal-simulator';
 import type { KeptObjectKind, SimulatorState } from '../simulator-state';
 import { KEPT_OBJECTS } from '../simulator-state';
 import type { SimulatorClock } from './simulator-clock';
@@ -19,7 +20,8 @@ export class StateJournalError extends Error {
 
 /**
  * What a real provider remembers across its own restarts, kept in a file: every Stripe object,
- * the bank debits in flight, the simulated clock and the idempotency keys (24 h). It is an
+ * the bank debits in flight, the simulated clock and the idempotency keys (24 h); PayPal's
+ * orders, captures, refunds, vault tokens and PayPal-Request-Id answers (24 h). It is an
  * append-only log of JSON lines, the latest line of an object winning; each request's changes
  * are appended (one write) before its answer leaves, so an answer the client saw survives a
  * SIGKILL. At start the log is replayed and rewritten compactly (temporary file and rename).
@@ -55,6 +57,9 @@ export class StateJournal {
       }
       this.apply(record, index + 1);
     });
+    // PayPal-Request-Ids are answered for 24 h, as Stripe's keys are (the idempotency store drops those).
+    for (const [requestId, saved] of this.state.paypalRequestIds)
+      if (Date.now() - saved.at > PAYPAL_REQUEST_ID_RETENTION_MS) this.state.paypalRequestIds.delete(requestId);
     this.compact();
     const objects = KEPT_OBJECTS.reduce((sum, kind) => sum + this.state.kept(kind).size, 0);
     return { objects, idempotencyKeys: this.idempotency.entries().length };

@@ -4,13 +4,15 @@
  * first answer (no second charge), and objects created before the restart can still be
  * captured, refunded and read. Once in-process (a new simulator on the same file; `close`
  * writes nothing, so the file holds only what was written before each answer), once as the
- * built process killed with SIGKILL.
+ * built process killed with SIGKILL. PayPal's side (orders, captures, refunds, vault tokens,
+ * PayPal-Request-Ids) is kept in the same file.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { PspSimulator } from '../psp-simulator';
+import { PAYPAL_SIMULATOR_DEFAULTS } from '../paypal/paypal-simulator';
 import { startPspSimulator } from '../psp-simulator';
 
 const KEY = { authorization: 'Bearer sk_test_restart', 'content-type': 'application/x-www-form-urlencoded' };
@@ -94,6 +96,65 @@ describe('PSP simulator state across restarts', () => {
     const fresh = await call(simulator.url, 'POST', '/v1/payment_intents', manualIntent, 'p-1:authorize');
     expect(fresh.replayed).toBe(false);
     expect(fresh.body.id).not.toBe(created.body.id);
+  });
+
+  it("keeps PayPal's side too: a PayPal-Request-Id retried after the restart replays its order, captures once; an alias and a pending capture survive", async () => {
+    const stateFile = join(dir, 'state.jsonl');
+    const paypal = async (baseUrl: string, method: 'GET' | 'POST', path: string, body?: unknown, requestId?: string) => {
+      const auth = Buffer.from(`${PAYPAL_SIMULATOR_DEFAULTS.clientId}:${PAYPAL_SIMULATOR_DEFAULTS.clientSecret}`).toString('base64');
+      const token = (await (
+        await fetch(`${baseUrl}/v1/oauth2/token`, {
+          method: 'POST',
+          headers: { authorization: `Basic ${auth}`, 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'grant_type=client_credentials',
+        })
+      ).json()) as { access_token: string };
+      const response = await fetch(`${baseUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${token.access_token}`,
+          'content-type': 'application/json',
+          ...(requestId ? { 'paypal-request-id': requestId } : {}),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return {
+        status: response.status,
+        body: (await response.json()) as { id: string; status: string; purchase_units?: { payments?: { captures?: { id: string; status: string }[] } }[] },
+      };
+    };
+    const order = (vaultId: string) => ({
+      intent: 'CAPTURE',
+      purchase_units: [{ amount: { currency_code: 'EUR', value: '12.50' }, custom_id: 'p-9' }],
+      payment_source: { paypal: { vault_id: vaultId } },
+    });
+
+    simulator = await startPspSimulator({ stateFile });
+    const created = await paypal(simulator.url, 'POST', '/v2/checkout/orders', order('vault_paypal_ok'), 'p-9:authorize');
+    expect(created).toMatchObject({ status: 201, body: { status: 'COMPLETED' } });
+    simulator.paypal.alias('vault_saved_in_wallet', 'vault_paypal_pending');
+    const pending = await paypal(simulator.url, 'POST', '/v2/checkout/orders', order('vault_saved_in_wallet'), 'p-10:authorize');
+    const pendingCapture = pending.body.purchase_units?.[0].payments?.captures?.[0];
+    expect(pendingCapture?.status).toBe('PENDING');
+    await simulator.close();
+
+    simulator = await startPspSimulator({ stateFile });
+    const retried = await paypal(simulator.url, 'POST', '/v2/checkout/orders', order('vault_paypal_ok'), 'p-9:authorize');
+    expect(retried).toMatchObject({ status: 201, body: { id: created.body.id, status: 'COMPLETED' } });
+    expect(simulator.paypal.capturesFor(created.body.id)).toHaveLength(1);
+    expect(await paypal(simulator.url, 'GET', `/v2/checkout/orders/${created.body.id}`)).toMatchObject({ status: 200, body: { status: 'COMPLETED' } });
+    // The same id with another body is still refused: the id, not only the answer, was kept.
+    const reused = await paypal(simulator.url, 'POST', '/v2/checkout/orders', order('vault_paypal_declined'), 'p-9:authorize');
+    expect(reused).toMatchObject({ status: 422 });
+    expect(JSON.stringify(reused.body)).toContain('PAYPAL_REQUEST_ID_PREVIOUSLY_USED');
+    // The alias made before the restart still decides how the saved vault id pays; the pending capture can still settle.
+    const again = await paypal(simulator.url, 'POST', '/v2/checkout/orders', order('vault_saved_in_wallet'), 'p-11:authorize');
+    expect(again.body.purchase_units?.[0].payments?.captures?.[0].status).toBe('PENDING');
+    expect(simulator.paypal.completeCapture(pendingCapture?.id ?? '', 'COMPLETED').status).toBe('COMPLETED');
+    await simulator.close();
+
+    simulator = await startPspSimulator({ stateFile });
+    expect(simulator.paypal.snapshot().captures.find((capture) => capture.id === pendingCapture?.id)?.status).toBe('COMPLETED');
   });
 
   it('the built process, killed with SIGKILL mid-flight and started again, answers the same key with the same intent', async () => {

@@ -8,6 +8,7 @@ import { OutboxNotify1765065600001 } from './1765065600001-outbox-notify';
 import { PaymentState1765152000000 } from './1765152000000-payment-state';
 import { PspWebhookRetries1765238400000 } from './1765238400000-psp-webhook-retries';
 import { PaymentAbuseLimits1765411200000 } from './1765411200000-payment-abuse-limits';
+import { OpenPaymentsProcessing1765584000001 } from './1765584000001-open-payments-processing';
 import { WebhooksAbsorbedByAnswers1765670400000 } from './1765670400000-webhooks-absorbed-by-answers';
 
 /** Every migration of the payment-orchestration schema, in order. */
@@ -21,5 +22,6 @@ export const paymentOrchestrationMigrations: MigrationList = [
   PaymentState1765152000000,
   PspWebhookRetries1765238400000,
   PaymentAbuseLimits1765411200000,
+  OpenPaymentsProcessing1765584000001,
   WebhooksAbsorbedByAnswers1765670400000,
 ];

@@ -125,6 +125,55 @@ describe('authorise and capture', () => {
   });
 });
 
+describe('bank accounts (SEPA Direct Debit, ACH)', () => {
+  const DAYS_3 = 3 * 24 * 60 * 60 * 1000;
+  const sepa = (iban: string) => ({ scheme: 'sepa_debit' as const, iban, holderName: 'Ana Maria Silva' });
+  const ach = (accountNumber: string) => ({
+    scheme: 'us_bank_account' as const,
+    routingNumber: '110000000',
+    accountNumber,
+    accountType: 'checking' as const,
+    holderName: 'Ana Maria Silva',
+  });
+
+  it('debits an IBAN by SEPA Direct Debit under an offline mandate: processing for days, then settled', async () => {
+    const psp = adapter();
+    const debit = value(await psp.createPayment(payment('', { bankAccount: sepa('DE89370400440532013000'), captureMethod: 'automatic', customer: undefined })));
+    expect(debit).toMatchObject({ providerStatus: 'processing', amount: { amount: '1250', currency: 'EUR' } });
+    expect(debit.observation).toEqual({ stage: 'processing', reference: debit.id, amount: 1250n });
+    expect(simulator.advanceClock(DAYS_3)).toEqual([debit.id]);
+    expect(value(await psp.retrievePayment(debit.id)).observation).toEqual({ stage: 'captured', reference: debit.id, amount: 1250n });
+
+    // Weeks later the payer's bank returns it: a failure after it succeeded, marked as a bank debit's.
+    simulator.returnDebit(debit.id, 'debit_not_authorized');
+    expect(value(await psp.retrievePayment(debit.id)).observation).toEqual({
+      stage: 'failed',
+      reference: debit.id,
+      code: 'debit_not_authorized',
+      bankDebit: true,
+    });
+    expect(() => simulator.returnDebit(debit.id)).toThrow(/only a settled bank debit/);
+  });
+
+  it("debits a US account by ACH in USD; Stripe's failing test account fails after 3 days", async () => {
+    const psp = adapter();
+    const request = payment('', { bankAccount: ach('000222222227'), amount: money(1250n, 'USD'), captureMethod: 'automatic', customer: undefined });
+    const debit = value(await psp.createPayment(request));
+    expect(debit.observation).toEqual({ stage: 'processing', reference: debit.id, amount: 1250n });
+    simulator.advanceClock(DAYS_3);
+    expect(value(await psp.retrievePayment(debit.id)).observation).toMatchObject({ stage: 'failed', code: 'insufficient_funds' });
+    // The same key replays the first answer: one debit.
+    expect(value(await psp.createPayment(request)).id).toBe(debit.id);
+  });
+
+  it('is refused as Stripe refuses it: a SEPA debit in USD, an ACH debit in EUR', async () => {
+    expect(await adapter().createPayment(payment('', { bankAccount: sepa('DE89370400440532013000'), amount: money(1250n, 'USD'), customer: undefined }))).toMatchObject({
+      outcome: 'rejected',
+    });
+    expect(await adapter().createPayment(payment('', { bankAccount: ach('000123456789'), customer: undefined }))).toMatchObject({ outcome: 'rejected' });
+  });
+});
+
 describe('declines', () => {
   it('is a decline with Stripe codes, and the payment fails by the domain rules', async () => {
     const request = payment('pm_card_chargeDeclinedInsufficientFunds');

@@ -37,6 +37,32 @@ export function paymentMethodParams(paymentMethod: string | undefined): {
 }
 
 /**
+ * How a saved bank account is debited: a PaymentIntent that takes only that debit type
+ * (`allowed_payment_method_types`: `sepa_debit` or `us_bank_account`), the account as `payment_method_data` (Stripe makes the
+ * PaymentMethod), and the mandate the payer gave when saving it, accepted outside Stripe
+ * (`offline`): an off-session debit needs one. Such a PaymentIntent is `processing` for days.
+ */
+export function bankDebitParams(
+  account: Psp.BankAccountDebit,
+): Pick<Stripe.PaymentIntentCreateParams, 'allowed_payment_method_types' | 'payment_method_data' | 'mandate_data'> {
+  const billing_details = { name: account.holderName };
+  const payment_method_data: Stripe.PaymentIntentCreateParams.PaymentMethodData =
+    account.scheme === 'sepa_debit'
+      ? { type: 'sepa_debit', sepa_debit: { iban: account.iban }, billing_details }
+      : {
+          type: 'us_bank_account',
+          us_bank_account: {
+            routing_number: account.routingNumber,
+            account_number: account.accountNumber,
+            account_type: account.accountType,
+            account_holder_type: 'individual',
+          },
+          billing_details,
+        };
+  return { allowed_payment_method_types: [account.scheme], payment_method_data, mandate_data: { customer_acceptance: { type: 'offline', offline: {} } } };
+}
+
+/**
  * The PSP port on Stripe's PaymentIntents and Refunds, through the official SDK. Every mutating
  * call sends the caller's idempotency key (`idempotencyKey` request option); the SDK reuses it for
  * its own retries, and Stripe answers a repeated key with the first answer.
@@ -55,13 +81,17 @@ export class StripePaymentServiceProvider implements Psp.PaymentServiceProvider 
         {
           amount: toStripeAmount(toMinorUnits(request.amount)),
           currency: request.amount.currency.toLowerCase(),
-          ...paymentMethodParams(request.paymentMethod),
+          ...(request.bankAccount
+            ? bankDebitParams(request.bankAccount)
+            : {
+                ...paymentMethodParams(request.paymentMethod),
+                // Saved cards authenticate in place (3-D Secure through the SDK), never by a redirect we could not follow.
+                automatic_payment_methods: { enabled: true, allow_redirects: 'never' as const },
+              }),
           ...(request.customer ? { customer: request.customer } : {}),
           confirm: true,
           capture_method: request.captureMethod,
           ...(request.offSession ? { off_session: true } : {}),
-          // Saved cards authenticate in place (3-D Secure through the SDK), never by a redirect we could not follow.
-          automatic_payment_methods: { enabled: true, allow_redirects: 'never' },
           ...(request.description ? { description: request.description } : {}),
           metadata: { ...request.metadata, [METADATA_PAYMENT_ID]: request.paymentId },
         },

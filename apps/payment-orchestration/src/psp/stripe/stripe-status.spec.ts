@@ -19,6 +19,20 @@ describe('Stripe statuses in our words', () => {
     expect(intent('processing', { amount: 900n, paymentMethodTypes: ['card'] })).toEqual({ stage: 'pending', reference: 'pi_1' });
   });
 
+  it('marks the failure of a bank debit, which may be its return after it succeeded', () => {
+    expect(intent('requires_payment_method', { lastPaymentError: { code: 'insufficient_funds' }, paymentMethodTypes: ['sepa_debit'] })).toEqual({
+      stage: 'failed',
+      reference: 'pi_1',
+      code: 'insufficient_funds',
+      bankDebit: true,
+    });
+    expect(intent('requires_payment_method', { lastPaymentError: { code: 'card_declined' }, paymentMethodTypes: ['card'] })).toEqual({
+      stage: 'failed',
+      reference: 'pi_1',
+      code: 'card_declined',
+    });
+  });
+
   it('reads amounts from the field that matters for the status', () => {
     expect(intent('requires_capture', { amountCapturable: 700n })).toEqual({ stage: 'authorized', reference: 'pi_1', amount: 700n });
     expect(intent('succeeded', { amountReceived: 650n })).toEqual({ stage: 'captured', reference: 'pi_1', amount: 650n });

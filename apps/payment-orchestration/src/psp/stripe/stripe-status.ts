@@ -48,7 +48,8 @@ const CANCELLATION: Readonly<Record<string, CancellationReason>> = {
 /**
  * PaymentIntent status -> observation:
  * - requires_payment_method: nothing tried yet (pending), or the last attempt failed (failed with
- *   its codes): Stripe sends a PaymentIntent back there after a decline;
+ *   its codes): Stripe sends a PaymentIntent back there after a decline, and a bank debit after its
+ *   bank refused it (marked `bankDebit`: that may come after it succeeded, a return);
  * - requires_confirmation: pending;
  * - processing: a bank debit on its way to the payer's bank (processing, for the amount: it
  *   settles or fails in days); for a card, pending (money on its way, not yet there);
@@ -65,7 +66,9 @@ export function observeStripePaymentIntent(facts: StripePaymentIntentFacts): Psp
       if (!error) return { stage: 'pending', reference };
       const code = safeCode(error.code, 'payment_failed');
       const declineCode = error.declineCode ? safeCode(error.declineCode, 'unknown') : undefined;
-      return declineCode === undefined ? { stage: 'failed', reference, code } : { stage: 'failed', reference, code, declineCode };
+      // A bank debit fails late, and may fail after it succeeded (returned by the payer's bank).
+      const debit = isBankDebit(facts) ? { bankDebit: true } : {};
+      return declineCode === undefined ? { stage: 'failed', reference, code, ...debit } : { stage: 'failed', reference, code, declineCode, ...debit };
     }
     case 'requires_confirmation':
       return { stage: 'pending', reference };

@@ -1,0 +1,32 @@
+import { chargeableSource } from './authorize-and-capture';
+
+const methodId = '3f1c2a9e-6a4b-4c1e-9f51-2b7d8e0a1c44';
+
+describe('what the provider charges for a saved method', () => {
+  it('debits a saved IBAN by SEPA Direct Debit and a US account by ACH, in the holder’s name', () => {
+    expect(
+      chargeableSource({ methodId, kind: 'bank_account', credentials: { iban: 'DE89370400440532013000', holderName: 'Ana', bic: 'COBADEFFXXX' } }),
+    ).toEqual({
+      paymentMethod: '',
+      bankAccount: { scheme: 'sepa_debit', iban: 'DE89370400440532013000', holderName: 'Ana' },
+    });
+    expect(
+      chargeableSource({
+        methodId,
+        kind: 'bank_account',
+        credentials: { routingNumber: '110000000', accountNumber: '000123456789', accountType: 'savings', holderName: 'Ana' },
+      }),
+    ).toEqual({
+      paymentMethod: '',
+      bankAccount: { scheme: 'us_bank_account', routingNumber: '110000000', accountNumber: '000123456789', accountType: 'savings', holderName: 'Ana' },
+    });
+  });
+
+  it('charges a card by its token, PayPal by its vault id, and nothing it cannot name', () => {
+    expect(chargeableSource({ methodId, kind: 'card', credentials: { pspToken: 'pm_card_visa' } })).toEqual({ paymentMethod: 'pm_card_visa' });
+    expect(chargeableSource({ methodId, kind: 'paypal', credentials: { vaultToken: 'vault_abc123' } })).toEqual({ paymentMethod: 'vault_abc123' });
+    expect(chargeableSource({ methodId, kind: 'paypal', credentials: { payerId: 'QYR5Z8XDVJNXQ' } })).toBeUndefined();
+    expect(chargeableSource({ methodId, kind: 'bank_account', credentials: { iban: 'DE89370400440532013000' } })).toBeUndefined();
+    expect(chargeableSource({ methodId, kind: 'bank_account', credentials: { routingNumber: '110000000', holderName: 'Ana' } })).toBeUndefined();
+  });
+});
