@@ -13,6 +13,9 @@ import { dropWalletSchema, startWallet, validCard } from './wallet-test-kit';
 
 jest.mock('@pay/observability', () => jest.requireActual<typeof import('./log-capture')>('./log-capture').observabilityWithCapture());
 
+/** Long enough for the wallet to read an initiation published while a release waits, on a busy machine. */
+const WAIT_MS = 6_000;
+
 interface AuditRow {
   caller: string;
   payment_id: string;
@@ -60,7 +63,7 @@ describe('wallet: a payment instrument is released only for a payment of its own
   }
 
   beforeAll(async () => {
-    wallet = await startWallet();
+    wallet = await startWallet({ env: { INSTRUMENT_RELEASE_WAIT_MS: String(WAIT_MS) } });
     payments = new PaymentsOnKafka(wallet);
     orchestration = await wallet.orchestration();
     ({ methodId: victimMethodId, pspToken: victimToken } = await openWalletWithCard(victimId));
@@ -96,19 +99,31 @@ describe('wallet: a payment instrument is released only for a payment of its own
     expect(JSON.stringify(rows)).not.toContain(victimToken);
   });
 
-  it('asks for the payment, and gives nothing for one the wallet never saw (503, ask again), audited', async () => {
+  it('waits for a payment whose initiation the wallet reads while the release is asked', async () => {
+    const paymentId = uniqueName('pay-late');
+    const asked = release(victimId, victimMethodId, paymentId);
+    await payments.initiated({ personId: victimId, methodId: victimMethodId }, paymentId);
+    expect(await asked).toMatchObject({ status: 200, body: { credentials: { pspToken: victimToken } } });
+    expect((await audit(paymentId)).map((row) => row.outcome)).toEqual(['released']);
+  });
+
+  it('asks for the payment, and gives nothing for one the wallet never saw (503 after the wait, ask again), audited', async () => {
     const missing = await release(victimId, victimMethodId);
     expect(missing.status).toBe(400);
     expect(JSON.stringify(missing.body)).toContain('paymentId');
     const forged = uniqueName('pay-forged');
-    const unknown = await orchestration.request('GET', `/v1/wallets/${victimId}/payment-instruments/${victimMethodId}?app=facebook&paymentId=${forged}`);
-    expect(unknown).toMatchObject({ status: 503, body: { code: 'PAYMENT_NOT_KNOWN_YET' } });
-    expect(JSON.stringify(unknown.body)).not.toContain(victimToken);
+    const started = Date.now();
     const response = await fetch(`${wallet.url}/v1/wallets/${victimId}/payment-instruments/${victimMethodId}?app=facebook&paymentId=${forged}`, {
       headers: { authorization: `Bearer ${orchestration.token}` },
     });
+    const text = await response.text();
+    expect(response.status).toBe(503);
+    expect(JSON.parse(text)).toMatchObject({ code: 'PAYMENT_NOT_KNOWN_YET' });
     expect(response.headers.get('retry-after')).toBe('1');
-    expect((await audit(forged)).map((row) => row.outcome)).toEqual(['PAYMENT_NOT_KNOWN_YET', 'PAYMENT_NOT_KNOWN_YET']);
+    expect(text).not.toContain(victimToken);
+    // It waited for the payment (INSTRUMENT_RELEASE_WAIT_MS) before giving up.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(WAIT_MS - 100);
+    expect((await audit(forged)).map((row) => row.outcome)).toEqual(['PAYMENT_NOT_KNOWN_YET']);
   });
 
   it("gives nothing for another person's instrument: the attacker's own payment does not open the victim's card", async () => {

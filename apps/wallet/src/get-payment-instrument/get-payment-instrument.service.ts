@@ -2,11 +2,14 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { PaymentMethodKind } from '@pay/contracts';
 import type { RolloutSource } from '@pay/rollout';
 import { ROLLOUT } from '@pay/rollout';
+import { SERVICE_CONFIG } from '@pay/platform';
 import { DataSource } from 'typeorm';
+import type { WalletConfig } from '../config';
 import { chargeCredentials } from '../domain/payment-method-rules';
 import { methodNotFound, WalletError, walletNotFound } from '../domain/wallet-error';
-import type { ReleaseRefusal } from '../payments-in-progress/instrument-release-rule';
+import type { KnownPayment, ReleaseRefusal } from '../payments-in-progress/instrument-release-rule';
 import { instrumentReleaseRefusal } from '../payments-in-progress/instrument-release-rule';
+import { PaymentArrivals } from '../payments-in-progress/payment-arrivals';
 import { PaymentsInProgress } from '../payments-in-progress/payments-in-progress';
 import { assertActive } from '../remove-payment-method/method-status';
 import { SecretBox, secretContext } from '../store/secret-box';
@@ -71,7 +74,9 @@ export class GetPaymentInstrument {
     private readonly secrets: SecretBox,
     private readonly dataSource: DataSource,
     private readonly payments: PaymentsInProgress,
+    private readonly arrivals: PaymentArrivals,
     @Inject(ROLLOUT) private readonly rollout: RolloutSource,
+    @Inject(SERVICE_CONFIG) private readonly config: WalletConfig,
   ) {}
 
   /**
@@ -91,7 +96,11 @@ export class GetPaymentInstrument {
     const row = found.method;
     assertActive(row);
     const ask = { paymentId: request.paymentId, personId, methodId: row.id, app };
-    const refusal = instrumentReleaseRefusal(await this.payments.find(request.paymentId), ask);
+    // Orchestration usually asks before the wallet has read the payment's initiation: wait for it a little.
+    const find = (): Promise<KnownPayment | undefined> => this.payments.find(request.paymentId);
+    const waitMs = this.config.INSTRUMENT_RELEASE_WAIT_MS;
+    const payment = waitMs > 0 ? await this.arrivals.waitFor(request.paymentId, waitMs, find) : await find();
+    const refusal = instrumentReleaseRefusal(payment, ask);
     await this.audit(ask, request.caller, refusal ?? 'released');
     if (refusal) throw REFUSALS[refusal]();
     const key = found.key_id ? { id: found.key_id, master_key_id: found.master_key_id!, wrapped_key: found.wrapped_key! } : undefined;

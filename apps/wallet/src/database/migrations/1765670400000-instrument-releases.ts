@@ -29,11 +29,20 @@ export class InstrumentReleases1765670400000 implements MigrationInterface {
         outcome text NOT NULL
       );
       CREATE INDEX instrument_releases_payment ON instrument_releases (payment_id);
+      -- A release waiting for a payment the wallet has not read yet is woken at the commit that records it
+      -- (the channel as paymentKnownChannel in payments-in-progress/payment-arrivals.ts names it).
+      CREATE FUNCTION payments_in_progress_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        PERFORM pg_notify('payment_known_' || CASE WHEN length(TG_TABLE_SCHEMA) <= 48 THEN TG_TABLE_SCHEMA ELSE md5(TG_TABLE_SCHEMA) END, NEW.payment_id);
+        RETURN NULL;
+      END
+      $$;
+      CREATE TRIGGER payments_in_progress_notify AFTER INSERT ON payments_in_progress FOR EACH ROW EXECUTE FUNCTION payments_in_progress_notify();
       CREATE INDEX instrument_releases_person ON instrument_releases (person_id, asked_at);
     `);
   }
 
   async down(runner: QueryRunner): Promise<void> {
-    await runner.query('DROP TABLE instrument_releases; DROP TABLE payments_in_progress;');
+    await runner.query('DROP TABLE instrument_releases; DROP TABLE payments_in_progress; DROP FUNCTION payments_in_progress_notify();');
   }
 }
