@@ -3,17 +3,23 @@
  * secrets — a card number, a PIN, an IBAN with its holder, PSP and PayPal tokens, step-up proofs,
  * access tokens, e-mail addresses and phone numbers — go through the wallet and
  * payment-orchestration (real Kafka, PostgreSQL, PSP simulator), through both doors, valid and
- * malformed. Then every log line the services wrote, and every message of every topic the
- * services write (events, funds commands, ledger transactions, dead letters, headers included),
- * is scanned for each secret: none may appear. The purchase requests topic itself is the apps'
- * input, not scanned (its dead-letter topic is).
+ * malformed, and on to history and ad signals. Then every log line the services wrote, every
+ * message of every topic the services write (events, funds commands, ledger transactions, ad
+ * signals, dead letters, headers included) and every CSV export of history (the person's, the
+ * merchant's, the analysts' entries and aggregates) is scanned for each secret: none may appear.
+ * The purchase requests topic itself is the apps' input, not scanned (its dead-letter topic is).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { deadLetterTopicOf } from '@pay/contracts';
+import type { AggregationUnderTest } from '@pay/ad-signal-aggregation/testing';
+import { startAggregation } from '@pay/ad-signal-aggregation/testing';
+import { APP_BACKEND_SCOPES } from '@pay/auth';
+import { deadLetterTopicOf, Topics } from '@pay/contracts';
+import type { HistoryUnderTest } from '@pay/history-projection/testing';
+import { startHistory } from '@pay/history-projection/testing';
 import { testKafka, uniqueName, waitFor } from '@pay/testing';
 import type { PaymentsPlatform, TestPerson } from './e2e-kit';
-import { http, purchaseOf, startPaymentsPlatform } from './e2e-kit';
+import { E2E_MERCHANTS, http, purchaseOf, startGroupAtEnd, startPaymentsPlatform } from './e2e-kit';
 
 const serviceLogs: string[] = [];
 
@@ -63,9 +69,13 @@ const EMAIL = `leak.seed.${seed}@example.org`;
 const PHONE = `+44 7700 900${String(parseInt(seed, 16) % 1000).padStart(3, '0')}`;
 
 let platform: PaymentsPlatform;
+let history: HistoryUnderTest;
+let ads: AggregationUnderTest;
 let ana: TestPerson;
 /** Payments of this run: the logs must show them (the scan read the right logs). */
 const paymentIds: string[] = [];
+/** What history answered with: CSV exports. */
+const exports: string[] = [];
 const consoleLines: string[] = [];
 /** Every secret of this run, by what it is: the scan reports the name, never the secret. */
 const secrets = new Map<string, string>();
@@ -80,6 +90,20 @@ beforeAll(async () => {
     jest.spyOn(console, method).mockImplementation((...args: unknown[]) => void consoleLines.push(args.map(String).join(' ')));
   }
   platform = await startPaymentsPlatform({ logLevel: 'debug', simulatorHoldMs: 5_000 });
+  // The projections read the real topics from where they end now: this run's events.
+  const historyGroup = uniqueName('e2e.leak.history');
+  const adsGroup = uniqueName('e2e.leak.ads');
+  for (const topic of [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]) await startGroupAtEnd(historyGroup, topic);
+  for (const topic of [Topics.paymentEvents, Topics.walletEvents]) await startGroupAtEnd(adsGroup, topic);
+  history = await startHistory({
+    idp: platform.idp,
+    topics: { payments: Topics.paymentEvents, ledger: Topics.ledgerTransactions, wallet: Topics.walletEvents },
+    env: { HISTORY_CONSUMER_GROUP: historyGroup, LOG_LEVEL: 'debug' },
+  });
+  ads = await startAggregation({ payments: Topics.paymentEvents, wallet: Topics.walletEvents }, platform.idp, {
+    AD_SIGNALS_CONSUMER_GROUP: adsGroup,
+    LOG_LEVEL: 'debug',
+  });
   ana = await platform.person({ paypal: {} });
   seedSecret('card number', CARD_NUMBER);
   seedSecret('card number (digits)', CARD_NUMBER.replace(/\s/g, ''));
@@ -98,6 +122,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   jest.restoreAllMocks();
+  await ads?.stop();
+  await history?.stop();
   await platform?.stop();
 });
 
@@ -210,7 +236,29 @@ describe('seeded secrets through the wallet and payment-orchestration', () => {
     );
   });
 
-  it('leaves no secret in any log line, event, command, ledger transaction or dead letter', async () => {
+  it("history's CSV exports hold the payments, and ad signals close their windows", async () => {
+    const person = await history.as(ana.id, 'person');
+    const merchant = await history.as('instagram-backend', 'service', { app: 'instagram', merchants: [...E2E_MERCHANTS], scope: APP_BACKEND_SCOPES.join(' ') });
+    const analyst = await history.as('analyst-leak-scan', 'analyst');
+    const csv = async (caller: typeof person, path: string): Promise<string> => {
+      const response = await fetch(`${history.url}${path}`, { headers: { authorization: `Bearer ${caller.token}` } });
+      expect(response.status).toBe(200);
+      return response.text();
+    };
+    // Projected once the person's export lists every payment of the run.
+    const own = await waitFor(
+      () => csv(person, `/v1/history/persons/${ana.id}/entries/export`),
+      (text) => paymentIds.every((paymentId) => text.includes(paymentId)),
+      { what: "the run's payments in the person's history", timeoutMs: 60_000 },
+    );
+    exports.push(own);
+    exports.push(await csv(merchant, '/v1/history/merchants/merchant-e2e/entries/export'));
+    exports.push(await csv(analyst, '/v1/history/entries/export'));
+    exports.push(await csv(analyst, '/v1/history/aggregates/export'));
+    await ads.closer.closeDueWindows();
+  });
+
+  it('leaves no secret in any log line, event, command, ledger transaction, dead letter, ad signal or CSV export', async () => {
     const admin = testKafka().admin();
     await admin.connect();
     const topics = await admin.listTopics().finally(() => admin.disconnect());
@@ -226,6 +274,10 @@ describe('seeded secrets through the wallet and payment-orchestration', () => {
     if (logLeaks.length > 0) found['service logs'] = logLeaks;
     const consoleLeaks = leaksIn(consoleLines.join('\n'));
     if (consoleLeaks.length > 0) found.console = consoleLeaks;
+    const exportLeaks = leaksIn(exports.join('\n'));
+    if (exportLeaks.length > 0) found['history CSV exports'] = exportLeaks;
+    const signalLeaks = leaksIn(JSON.stringify(ads.output.records));
+    if (signalLeaks.length > 0) found['ad signals'] = signalLeaks;
     expect(found).toEqual({});
     // The scan finds what is there: the apps' own requests carry the secrets they were given...
     expect(leaksIn((await readTopic(platform.purchaseTopic)).join('\n'))).toEqual(
@@ -235,7 +287,13 @@ describe('seeded secrets through the wallet and payment-orchestration', () => {
     for (const paymentId of paymentIds) expect(serviceLogs.join('')).toContain(paymentId);
     // The scan sees what it looks for: the topics carried the run's payments.
     expect(scanned).toEqual(
-      expect.arrayContaining(['payments.events.v1', 'wallet.events.v1', 'ledger.transactions.v1', deadLetterTopicOf(platform.purchaseTopic)]),
+      expect.arrayContaining([
+        'payments.events.v1',
+        'wallet.events.v1',
+        'ledger.transactions.v1',
+        ads.aggregatesTopic,
+        deadLetterTopicOf(platform.purchaseTopic),
+      ]),
     );
   });
 });
