@@ -7,6 +7,9 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import type { WalletConfig } from '../config';
 
+/** A lost listener is reopened by the next release that waits, at most this often. */
+const RECONNECT_INTERVAL_MS = 5_000;
+
 /** The channel a schema's `payments_in_progress` announces new payments on (its trigger, migration 1765670400000, names it the same way). */
 export function paymentKnownChannel(schema: string): string {
   return `payment_known_${schema.length <= 48 ? schema : createHash('md5').update(schema).digest('hex')}`;
@@ -24,6 +27,7 @@ export class PaymentArrivals implements OnApplicationBootstrap, OnModuleDestroy 
   private client?: Client;
   private connecting?: Promise<void>;
   private stopped = false;
+  private lastAttempt = 0;
   private readonly waiting = new Map<string, Set<() => void>>();
 
   constructor(
@@ -44,12 +48,13 @@ export class PaymentArrivals implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   /**
-   * `find` until it answers, for at most `timeoutMs`: asked once, and again each time the payment
-   * is announced (and at the end). Registered before the first ask, so an announcement between
-   * the ask and the wait is not missed.
+   * `find`, and once more when the payment is announced or `timeoutMs` has passed, whichever
+   * comes first. Registered before the first ask, so an announcement between the ask and the wait
+   * is not missed.
    */
   async waitFor<T>(paymentId: string, timeoutMs: number, find: () => Promise<T | undefined>): Promise<T | undefined> {
-    if (!this.client && !this.stopped) await this.listen();
+    // Reopened in the background: this wait does not stand still for a connection attempt.
+    if (!this.client && !this.stopped && Date.now() - this.lastAttempt >= RECONNECT_INTERVAL_MS) void this.listen();
     let wake: () => void = () => undefined;
     const announced = new Promise<void>((resolve) => (wake = resolve));
     const waiters = this.waiting.get(paymentId) ?? new Set();
@@ -69,6 +74,7 @@ export class PaymentArrivals implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   private listen(): Promise<void> {
+    this.lastAttempt = Date.now();
     this.connecting ??= this.connect()
       .catch((error: unknown) =>
         this.logger.warn({ reason: (error as Error).message }, 'cannot listen for payments in progress; releases will not wait for them'),
