@@ -322,6 +322,7 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
     STEP_UP_CUMULATIVE_AMOUNTS: 'EUR:100000000000,USD:100000000000,GBP:100000000000',
     PAYMENTS_PER_PAYER_PER_MINUTE: '1000000',
     PAYMENTS_PER_CALLER_PER_MINUTE: '10000000',
+    PURCHASE_REQUESTS_PER_APP_PER_MINUTE: '10000000',
     ...options.orchestrationEnv,
   };
   simulator.webhooks.setUrl(`${orchestrationUrl}/v1/webhooks/stripe`);

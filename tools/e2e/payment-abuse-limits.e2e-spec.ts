@@ -1,16 +1,19 @@
 /**
  * Abuse limits of payment creation, through the running services: cumulative step-up (small
- * payments that add up need the payer's PIN or biometrics), and the rate limits of the HTTP door
- * per payer and per caller (429 RATE_LIMITED with Retry-After, nothing written). Real wallet,
- * orchestration, PSP simulator, PostgreSQL and Kafka; low limits so that they are reached.
+ * payments that add up need the payer's PIN or biometrics), the rate limits of the HTTP door
+ * per payer and per caller (429 RATE_LIMITED with Retry-After, nothing written), and of the Kafka
+ * door per payer and per app (payments.payment.rejected RATE_LIMITED, nothing else written). Real
+ * wallet, orchestration, PSP simulator, PostgreSQL and Kafka; low limits so that they are reached.
  */
 import { randomUUID } from 'node:crypto';
 import { APP_BACKEND_SCOPES } from '@pay/auth';
+import { waitFor } from '@pay/testing';
 import type { HttpAnswer, PaymentsPlatform, TestPerson } from './e2e-kit';
 import { E2E_MERCHANTS, http, purchaseOf, startPaymentsPlatform } from './e2e-kit';
 
 const PER_PAYER = 20;
 const PER_CALLER = 60;
+const PER_APP_ON_KAFKA = 40;
 
 let platform: PaymentsPlatform;
 
@@ -21,6 +24,7 @@ beforeAll(async () => {
       STEP_UP_CUMULATIVE_AMOUNTS: 'USD:4000',
       PAYMENTS_PER_PAYER_PER_MINUTE: String(PER_PAYER),
       PAYMENTS_PER_CALLER_PER_MINUTE: String(PER_CALLER),
+      PURCHASE_REQUESTS_PER_APP_PER_MINUTE: String(PER_APP_ON_KAFKA),
     },
   });
 }, 240_000);
@@ -126,5 +130,59 @@ describe('rate limits of the HTTP door', () => {
     expect(count(answers, 404, 'WALLET_NOT_FOUND')).toBe(answers.length - limited.length);
     // instagram's backend is another caller.
     expect(await pay(purchaseOf(await platform.person(), 1_000n))).toMatchObject({ status: 202 });
+  });
+});
+
+describe('rate limits of the Kafka door', () => {
+  /** Publishes purchase requests at once and waits until each is decided: accepted (a payment) or rejected (its event). */
+  async function publishAll(purchases: Record<string, unknown>[]): Promise<{ accepted: string[]; rejected: Map<string, { code: string; message: string }> }> {
+    const requestIds = await Promise.all(purchases.map((purchase) => platform.publishPurchase(purchase)));
+    return waitFor(
+      async () => {
+        const payments = await platform.orchestrationQuery<{ request_id: string }>('SELECT request_id FROM payments WHERE request_id = ANY($1::uuid[])', [
+          requestIds,
+        ]);
+        const rejected = new Map<string, { code: string; message: string }>();
+        for (const requestId of requestIds) {
+          const event = platform.events.of(requestId).find((envelope) => envelope.type === 'payments.payment.rejected');
+          if (event) rejected.set(requestId, { code: event.data.code as string, message: event.data.message as string });
+        }
+        return { accepted: payments.map((row) => row.request_id), rejected };
+      },
+      (outcome) => outcome.accepted.length + outcome.rejected.size === requestIds.length,
+      { what: 'every purchase request decided', timeoutMs: 90_000 },
+    );
+  }
+
+  const limitedOf = (rejected: Map<string, { code: string; message: string }>) => [...rejected].filter(([, rejection]) => rejection.code === 'RATE_LIMITED');
+
+  it("rejects a payer's new payments beyond the limit with RATE_LIMITED and the reason, and writes nothing else for them", async () => {
+    const dana = await platform.person();
+    const { result, refill } = await timed(() => publishAll(Array.from({ length: PER_PAYER + 5 }, () => purchaseOf(dana, 1_000n))));
+    const limited = limitedOf(result.rejected);
+    expect(limited.length).toBeGreaterThanOrEqual(5 - refill);
+    expect(limited.length).toBeLessThanOrEqual(5);
+    for (const [, rejection] of limited) expect(rejection.message).toMatch(/too many new payments for this payer \(at most 20 a minute\)/);
+    // The others were decided by the checks (accepted, or refused by cumulative step-up).
+    expect(result.accepted.length + [...result.rejected.values()].filter((rejection) => rejection.code === 'STEP_UP_REQUIRED').length).toBe(
+      PER_PAYER + 5 - limited.length,
+    );
+    const limitedIds = limited.map(([requestId]) => requestId);
+    expect(await platform.orchestrationQuery('SELECT 1 FROM idempotency_keys WHERE key = ANY($1::text[])', [limitedIds])).toEqual([]);
+  });
+
+  it("throttles an app that floods the topic, whoever the payers are; another app's requests are still decided", async () => {
+    const { result, refill } = await timed(() =>
+      publishAll(Array.from({ length: PER_APP_ON_KAFKA + 5 }, () => purchaseOf({ id: `nobody-${randomUUID()}` }, 1_000n, { app: 'messenger' }))),
+    );
+    const limited = limitedOf(result.rejected);
+    // `timed` counts the payer's refill rate; the app's is twice as fast.
+    expect(limited.length).toBeGreaterThanOrEqual(5 - 2 * refill);
+    expect(limited.length).toBeLessThanOrEqual(5);
+    for (const [, rejection] of limited) expect(rejection.message).toMatch(/too many purchase requests from messenger \(at most 40 a minute\)/);
+    // The others were decided by the checks: nobody has a wallet.
+    expect([...result.rejected.values()].filter((rejection) => rejection.code !== 'RATE_LIMITED').length).toBe(PER_APP_ON_KAFKA + 5 - limited.length);
+    const other = await publishAll([purchaseOf(await platform.person(), 1_000n, { app: 'facebook' })]);
+    expect(limitedOf(other.rejected)).toEqual([]);
   });
 });

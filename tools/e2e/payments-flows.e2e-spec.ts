@@ -342,6 +342,8 @@ describe('the checks before money moves', () => {
       'SELF_TRANSFER',
       'RECIPIENT_NOT_FOUND',
       'PAYMENT_METHOD_NOT_ACCEPTED',
+      // The Kafka door's rate limits: payment-abuse-limits.e2e-spec.ts.
+      'RATE_LIMITED',
     ];
     expect(PAYMENT_REJECTION_CODES.filter((code) => !tested.has(code) && !elsewhere.includes(code))).toEqual([]);
   });

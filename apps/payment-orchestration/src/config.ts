@@ -105,9 +105,17 @@ export class PaymentOrchestrationConfig extends PayPalConfig {
   @Parses('a comma-separated list of CURRENCY:minor-units, e.g. EUR:10000,USD:10000', parseStepUpThresholds)
   STEP_UP_CUMULATIVE_AMOUNTS = 'EUR:10000,USD:10000,GBP:10000';
 
-  /** New payments one payer may ask for over HTTP per minute (token bucket shared by the replicas; 429 RATE_LIMITED beyond). */
+  /** New payments one payer may ask for per minute, through either door (token bucket shared by the replicas; HTTP: 429 RATE_LIMITED beyond; Kafka: payments.payment.rejected RATE_LIMITED). */
   @IsWholeNumber({ min: 1, max: 1_000_000 })
   PAYMENTS_PER_PAYER_PER_MINUTE = 20;
+
+  /**
+   * Purchase requests one app (the `app` they name) may send on Kafka per minute, new or replayed
+   * (token bucket shared by the replicas); beyond, each is answered with payments.payment.rejected
+   * RATE_LIMITED and may be sent again with the same request id later.
+   */
+  @IsWholeNumber({ min: 1, max: 10_000_000 })
+  PURCHASE_REQUESTS_PER_APP_PER_MINUTE = 6_000;
 
   /** Payment requests (new or replayed) one caller (token subject) may send over HTTP per minute. */
   @IsWholeNumber({ min: 1, max: 10_000_000 })

@@ -143,6 +143,7 @@ export class PaymentsModule {
                   maxUnconfirmedAmounts: parseStepUpThresholds(config.STEP_UP_CUMULATIVE_AMOUNTS),
                 },
                 paymentsPerPayerPerMinute: config.PAYMENTS_PER_PAYER_PER_MINUTE,
+                purchaseRequestsPerAppPerMinute: config.PURCHASE_REQUESTS_PER_APP_PER_MINUTE,
                 stepUpVerifier: new StepUpProofVerifier({
                   ...(config.STEP_UP_JWKS
                     ? { jwks: parsePublicKeySet(config.STEP_UP_JWKS, 'STEP_UP_JWKS') }

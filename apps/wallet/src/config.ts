@@ -151,6 +151,14 @@ export class WalletConfig extends BaseServiceConfig {
   @IsWholeNumber({ min: 1, max: 100_000 })
   PIN_ATTEMPTS_PER_CALLER_PER_MINUTE = 600;
 
+  /**
+   * How long an instrument release waits for a payment the wallet has not read from
+   * payments.events.v1 yet (announced by NOTIFY when it is), before answering 503
+   * PAYMENT_NOT_KNOWN_YET; below orchestration's WALLET_TIMEOUT_MS. 0: answer at once.
+   */
+  @IsWholeNumber({ min: 0, max: 10_000, unit: 'milliseconds' })
+  INSTRUMENT_RELEASE_WAIT_MS = 2_000;
+
   // --- Encryption at rest ---
 
   /** Master keys `id:base64(32 bytes)`, comma-separated; older ones stay until `npm run wallet:rotate-keys` is done. */

@@ -55,6 +55,7 @@ import { UpdateContact } from './update-contact/update-contact.service';
 import { PaymentMethodReader } from './view-payment-methods/payment-method-reader';
 import { ViewPaymentMethodsController } from './view-payment-methods/view-payment-methods.controller';
 import { ViewWalletController } from './view-wallet/view-wallet.controller';
+import { PaymentsInProgressModule } from './payments-in-progress/payments-in-progress.module';
 import { ViewWallet } from './view-wallet/view-wallet.service';
 import type { WalletRules } from './wallet-settings.tokens';
 import { STEP_UP_SIGNER, WALLET_RULES } from './wallet-settings.tokens';
@@ -128,6 +129,7 @@ const useCases = [
       inject: [SERVICE_CONFIG, LOGGER],
       useFactory: (config: WalletConfig, logger: Logger) => ({ path: config.ROLLOUT_CONFIG_PATH, logger }),
     }),
+    PaymentsInProgressModule,
   ],
   controllers,
   providers: [

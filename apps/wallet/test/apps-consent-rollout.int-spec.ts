@@ -179,7 +179,9 @@ describe('wallet: Pay per app, consent, contact details and the rollout', () => 
     const notLive = { status: 403, body: { code: 'PAY_NOT_AVAILABLE_IN_COUNTRY', message: 'Pay is not available in FR yet' } };
     expect(await caller.post(`/v1/wallets/${id}/payment-methods/cards`, validCard())).toMatchObject(notLive);
     expect(await caller.post(`/v1/wallets/${id}/step-up/pin`, { pin: '730264', ceiling: { amount: '100', currency: 'EUR' } })).toMatchObject(notLive);
-    expect(await (await wallet.orchestration()).get(`/v1/wallets/${id}/payment-instruments/${card.body.id}?app=facebook`)).toMatchObject(notLive);
+    expect(await (await wallet.orchestration()).get(`/v1/wallets/${id}/payment-instruments/${card.body.id}?app=facebook&paymentId=pay_probe`)).toMatchObject(
+      notLive,
+    );
     expect(await caller.put(`/v1/wallets/${id}/apps/facebook`, { enabled: true })).toMatchObject({ status: 200 });
     expect(await caller.get<WalletBody>(`/v1/wallets/${id}`)).toMatchObject({ status: 200, body: { availableApps: [] } });
     expect(await caller.put(`/v1/wallets/${id}/apps`, { apps: [] })).toMatchObject({ status: 200, body: { apps: [] } });

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { createTestIssuer } from '@pay/auth/testing';
 import { testDatabaseUrl, uniqueName } from '@pay/testing';
 import { capturedLogs, findSecrets } from './log-capture';
+import { PaymentsOnKafka } from './payments-on-kafka';
 import type { WalletUnderTest } from './wallet-test-kit';
 import { dropWalletSchema, startWallet, testMasterKey } from './wallet-test-kit';
 
@@ -32,6 +33,8 @@ interface Person {
   iban: string;
   email: string;
   bankMethodId: string;
+  /** A payment of the person awaiting its charge with the bank account: what releases it. */
+  paymentId: string;
 }
 
 const IBANS = ['DE89370400440532013000', 'GB82WEST12345698765432', 'FR1420041010050500013M02606', 'NL91ABNA0417164300'];
@@ -67,8 +70,11 @@ describe('wallet: master key rotation leaves every secret readable, without down
       expect(bank.status).toBe(201);
       expect((await caller.put(`/v1/wallets/${id}/contact`, { email })).status).toBe(200);
       expect((await caller.post(`/v1/wallets/${id}/pin`, { pin: PIN })).status).toBe(204);
-      persons.push({ id, iban, email, bankMethodId: bank.body.id });
+      persons.push({ id, iban, email, bankMethodId: bank.body.id, paymentId: uniqueName('pay-rot') });
     }
+    const payments = new PaymentsOnKafka(running);
+    for (const person of persons) await payments.initiated({ personId: person.id, methodId: person.bankMethodId }, person.paymentId);
+    await payments.disconnect();
   });
 
   afterAll(async () => {
@@ -85,7 +91,7 @@ describe('wallet: master key rotation leaves every secret readable, without down
       const caller = await wallet.person(person.id);
       const view = await caller.get<{ contact: { email?: string } }>(`/v1/wallets/${person.id}`);
       expect(view).toMatchObject({ status: 200, body: { contact: { email: `r•••@example.net` } } });
-      expect(await shop.get(`/v1/wallets/${person.id}/payment-instruments/${person.bankMethodId}?app=facebook`)).toMatchObject({
+      expect(await shop.get(`/v1/wallets/${person.id}/payment-instruments/${person.bankMethodId}?app=facebook&paymentId=${person.paymentId}`)).toMatchObject({
         status: 200,
         body: { credentials: { iban: person.iban, holderName: 'Rotation Tester' } },
       });
@@ -125,7 +131,9 @@ describe('wallet: master key rotation leaves every secret readable, without down
       const shop = await running.orchestration();
       while (serving) {
         for (const person of persons.slice(0, 6)) {
-          statuses.push((await shop.get(`/v1/wallets/${person.id}/payment-instruments/${person.bankMethodId}?app=facebook`)).status);
+          statuses.push(
+            (await shop.get(`/v1/wallets/${person.id}/payment-instruments/${person.bankMethodId}?app=facebook&paymentId=${person.paymentId}`)).status,
+          );
         }
       }
     })();

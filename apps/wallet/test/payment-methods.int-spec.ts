@@ -1,5 +1,6 @@
 import { uniqueName } from '@pay/testing';
 import { capturedLogs, findSecrets } from './log-capture';
+import { PaymentsOnKafka } from './payments-on-kafka';
 import type { Caller, WalletUnderTest } from './wallet-test-kit';
 import { CARD_NUMBERS, dropWalletSchema, dumpSchema, IBANS, startWallet, validCard } from './wallet-test-kit';
 
@@ -84,24 +85,30 @@ describe('wallet: payment methods', () => {
   });
 
   it('gives the payment service what it charges with, never the PayPal e-mail', async () => {
-    expect(await orchestration.get(`/v1/wallets/${anaId}/payment-instruments/preferred?app=messenger`)).toMatchObject({
+    const payments = new PaymentsOnKafka(wallet);
+    const bankPayment = await payments.initiated({ personId: anaId, methodId: bankId, app: 'messenger' });
+    const paypalPayment = await payments.initiated({ personId: anaId, methodId: paypalId });
+    await payments.disconnect();
+    expect(await orchestration.get(`/v1/wallets/${anaId}/payment-instruments/preferred?app=messenger&paymentId=${bankPayment}`)).toMatchObject({
       status: 200,
       body: { methodId: bankId, kind: 'bank_account', credentials: { iban: 'DE89370400440532013000', holderName: HOLDER, bic: 'COBADEFFXXX' } },
     });
-    const paypal = await orchestration.get<{ credentials: Record<string, string> }>(`/v1/wallets/${anaId}/payment-instruments/${paypalId}?app=facebook`);
+    const paypal = await orchestration.get<{ credentials: Record<string, string> }>(
+      `/v1/wallets/${anaId}/payment-instruments/${paypalId}?app=facebook&paymentId=${paypalPayment}`,
+    );
     expect(paypal.body.credentials).toEqual({ payerId: 'QYR5Z8XDVJNXQ' });
     // Pay is not turned on in instagram for Ana, and not live in whatsapp in DE.
-    expect(await orchestration.get(`/v1/wallets/${anaId}/payment-instruments/${cardId}?app=instagram`)).toMatchObject({
+    expect(await orchestration.get(`/v1/wallets/${anaId}/payment-instruments/${cardId}?app=instagram&paymentId=pay_probe`)).toMatchObject({
       status: 403,
       body: { code: 'PAY_NOT_AVAILABLE_IN_APP' },
     });
     expect((await ana.put(`/v1/wallets/${anaId}/apps`, { apps: ['facebook'] })).status).toBe(200);
-    expect(await orchestration.get(`/v1/wallets/${anaId}/payment-instruments/${cardId}?app=messenger`)).toMatchObject({
+    expect(await orchestration.get(`/v1/wallets/${anaId}/payment-instruments/${cardId}?app=messenger&paymentId=pay_probe`)).toMatchObject({
       status: 403,
       body: { code: 'PAY_NOT_ACTIVE_IN_APP' },
     });
     // A person never sees credentials.
-    expect((await ana.get(`/v1/wallets/${anaId}/payment-instruments/${cardId}?app=facebook`)).status).toBe(403);
+    expect((await ana.get(`/v1/wallets/${anaId}/payment-instruments/${cardId}?app=facebook&paymentId=pay_probe`)).status).toBe(403);
   });
 
   it('removes a method: it can no longer pay, its history stays, its secret is erased', async () => {
@@ -117,11 +124,11 @@ describe('wallet: payment methods', () => {
     });
     expect((await ana.get<{ preferredMethodId?: string }>(`/v1/wallets/${anaId}`)).body.preferredMethodId).toBeUndefined();
 
-    expect(await orchestration.get(`/v1/wallets/${anaId}/payment-instruments/${bankId}?app=facebook`)).toMatchObject({
+    expect(await orchestration.get(`/v1/wallets/${anaId}/payment-instruments/${bankId}?app=facebook&paymentId=pay_probe`)).toMatchObject({
       status: 409,
       body: { code: 'PAYMENT_METHOD_REMOVED' },
     });
-    expect(await orchestration.get(`/v1/wallets/${anaId}/payment-instruments/preferred?app=facebook`)).toMatchObject({
+    expect(await orchestration.get(`/v1/wallets/${anaId}/payment-instruments/preferred?app=facebook&paymentId=pay_probe`)).toMatchObject({
       status: 409,
       body: { code: 'NO_PREFERRED_METHOD' },
     });

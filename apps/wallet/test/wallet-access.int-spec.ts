@@ -1,5 +1,6 @@
 import { uniqueName } from '@pay/testing';
 import { capturedLogs, findSecrets } from './log-capture';
+import { PaymentsOnKafka } from './payments-on-kafka';
 import type { Caller, WalletUnderTest } from './wallet-test-kit';
 import { dropWalletSchema, startWallet, validCard } from './wallet-test-kit';
 
@@ -44,8 +45,8 @@ const ROUTES: Route[] = [
   { method: 'PATCH', template: '/v1/wallets/{personId}/payment-methods/{methodId}', body: { label: 'mine now' } },
   { method: 'PUT', template: '/v1/wallets/{personId}/payment-methods/{methodId}/preferred' },
   { method: 'DELETE', template: '/v1/wallets/{personId}/payment-methods/{methodId}' },
-  { method: 'GET', template: '/v1/wallets/{personId}/payment-instruments/preferred', query: '?app=facebook' },
-  { method: 'GET', template: '/v1/wallets/{personId}/payment-instruments/{methodId}', query: '?app=facebook' },
+  { method: 'GET', template: '/v1/wallets/{personId}/payment-instruments/preferred', query: '?app=facebook&paymentId=pay_probe' },
+  { method: 'GET', template: '/v1/wallets/{personId}/payment-instruments/{methodId}', query: '?app=facebook&paymentId=pay_probe' },
   { method: 'POST', template: '/v1/wallets/{personId}/pin', body: { pin: '591837' } },
   { method: 'PUT', template: '/v1/wallets/{personId}/pin', body: { currentPin: '111119', newPin: '591837' } },
   { method: 'POST', template: '/v1/support/wallets/{personId}/pin/unblock', body: { caseReference: 'SUP-2026-000001' } },
@@ -157,11 +158,13 @@ describe('wallet: identity and access on every route', () => {
     expect(response).toMatchObject({ status: 200, body: { personId: victimId } });
     // An app backend's service token (no scope, or scopes of its own) gets no charge data.
     for (const caller of [shop, await wallet.as('instagram-shop', 'service', { scope: 'payments:initiate' })]) {
-      const refused = await caller.get(`/v1/wallets/${victimId}/payment-instruments/preferred?app=facebook`);
+      const refused = await caller.get(`/v1/wallets/${victimId}/payment-instruments/preferred?app=facebook&paymentId=pay_probe`);
       expect(refused).toMatchObject({ status: 403, body: { code: 'FORBIDDEN', message: expect.stringContaining('instruments:read') } });
       expect(JSON.stringify(refused.body)).not.toContain('pm_');
     }
-    const instrument = await (await wallet.orchestration()).get(`/v1/wallets/${victimId}/payment-instruments/preferred?app=facebook`);
+    const payments = new PaymentsOnKafka(wallet);
+    const paymentId = await payments.initiated({ personId: victimId, methodId: victimMethodId }).finally(() => payments.disconnect());
+    const instrument = await (await wallet.orchestration()).get(`/v1/wallets/${victimId}/payment-instruments/preferred?app=facebook&paymentId=${paymentId}`);
     expect(instrument).toMatchObject({
       status: 200,
       body: { methodId: victimMethodId, kind: 'card', credentials: { pspToken: expect.stringMatching(/^pm_/) } },

@@ -84,7 +84,7 @@ export class AuthorizeAndCapture {
     }
     if (!state.paymentMethodId) return this.fail(state, 'payment_method_missing');
 
-    const lookup = await this.instruments.lookup(state.payerId, state.paymentMethodId, state.app);
+    const lookup = await this.instruments.lookup({ paymentId: state.paymentId, personId: state.payerId, methodId: state.paymentMethodId, app: state.app });
     if (lookup.outcome === 'unavailable') return this.retry(step, lookup.reason);
     if (lookup.outcome === 'refused') return this.fail(state, lookup.code);
     // The provider is chosen by the kind of saved method (PSP_ROUTES): a card and a bank account through Stripe, a PayPal account through PayPal.

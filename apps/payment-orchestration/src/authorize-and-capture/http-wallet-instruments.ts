@@ -1,6 +1,6 @@
 import { readPaymentInstrument } from '@pay/contracts';
 import { tracedFetch } from '@pay/observability';
-import type { InstrumentLookup, WalletInstruments } from './wallet-instruments';
+import type { InstrumentLookup, InstrumentRequest, WalletInstruments } from './wallet-instruments';
 import type { ServiceTokenSource } from '@pay/auth';
 
 interface ErrorBody {
@@ -10,9 +10,10 @@ interface ErrorBody {
 const CODE = /^[A-Z][A-Z0-9_]{1,63}$/;
 
 /**
- * The wallet's `GET /v1/wallets/:personId/payment-instruments/:methodId?app=` (services only).
+ * The wallet's `GET /v1/wallets/:personId/payment-instruments/:methodId?app=&paymentId=` (services only).
  * 403/404/409 with a code are the wallet's final word (the payment fails with it, lower-cased);
- * anything else — no answer, 401, 5xx — is an outage: the step is retried.
+ * anything else — no answer, 401, 5xx, 503 PAYMENT_NOT_KNOWN_YET while the wallet has not read the
+ * payment's initiation yet — is an outage: the step is retried.
  */
 export class HttpWalletInstruments implements WalletInstruments {
   constructor(
@@ -21,8 +22,9 @@ export class HttpWalletInstruments implements WalletInstruments {
     private readonly timeoutMs: number,
   ) {}
 
-  async lookup(personId: string, methodId: string, app: string): Promise<InstrumentLookup> {
-    const url = `${this.baseUrl.replace(/\/$/, '')}/v1/wallets/${encodeURIComponent(personId)}/payment-instruments/${encodeURIComponent(methodId)}?app=${encodeURIComponent(app)}`;
+  async lookup({ paymentId, personId, methodId, app }: InstrumentRequest): Promise<InstrumentLookup> {
+    const query = new URLSearchParams({ app, paymentId });
+    const url = `${this.baseUrl.replace(/\/$/, '')}/v1/wallets/${encodeURIComponent(personId)}/payment-instruments/${encodeURIComponent(methodId)}?${query.toString()}`;
     let response: Response;
     try {
       const token = await this.tokens.token();

@@ -14,8 +14,16 @@ export type InstrumentLookup =
   /** The wallet did not answer usefully (down, timeout, 5xx, our credentials): try again later. */
   | { readonly outcome: 'unavailable'; readonly reason: string };
 
+/** The payment the instrument is charged for: the wallet releases it only while that payment of the person awaits its charge. */
+export interface InstrumentRequest {
+  readonly paymentId: string;
+  readonly personId: string;
+  readonly methodId: string;
+  readonly app: string;
+}
+
 export interface WalletInstruments {
-  lookup(personId: string, methodId: string, app: string): Promise<InstrumentLookup>;
+  lookup(request: InstrumentRequest): Promise<InstrumentLookup>;
 }
 
 export const WALLET_INSTRUMENTS = Symbol('WalletInstruments');

@@ -3,9 +3,10 @@ import type { PaymentRejectionCode } from '@pay/contracts';
 /**
  * The HTTP status of each refusal. 403: this person may not pay this way (rollout, activation,
  * step-up); 404: someone named does not exist for us; 422: the request is well-formed but not
- * acceptable as it is (key reused, currency, amount, method).
+ * acceptable as it is (key reused, currency, amount, method); 429: too many requests, send it
+ * again later (the Kafka door's rate limits; the HTTP door answers 429 before deciding).
  */
-export const REFUSAL_STATUS: Readonly<Record<PaymentRejectionCode, 403 | 404 | 422>> = {
+export const REFUSAL_STATUS: Readonly<Record<PaymentRejectionCode, 403 | 404 | 422 | 429>> = {
   IDEMPOTENCY_KEY_REUSED: 422,
   COUNTERPARTY_NOT_ALLOWED: 422,
   SELF_TRANSFER: 422,
@@ -27,6 +28,7 @@ export const REFUSAL_STATUS: Readonly<Record<PaymentRejectionCode, 403 | 404 | 4
   STEP_UP_PROOF_EXPIRED: 403,
   STEP_UP_PROOF_ALREADY_USED: 403,
   STEP_UP_AMOUNT_ABOVE_CEILING: 403,
+  RATE_LIMITED: 429,
 };
 
 /** A purchase request refused before any money moved; the message is safe to show and to log. */

@@ -73,8 +73,10 @@ export interface InitiatePaymentSettings {
   readonly stepUpVerifier: StepUpProofVerifier;
   /** How much a payer may pay without a proof since the last one (cumulative step-up). */
   readonly cumulativeStepUp: CumulativeStepUpLimits;
-  /** New payments a payer may ask for over HTTP per minute (a token bucket; replays are free). */
+  /** New payments a payer may ask for per minute, through either door (a token bucket; replays are free). */
   readonly paymentsPerPayerPerMinute: number;
+  /** Purchase requests an app may send on Kafka per minute, new or replayed (a token bucket per app named). */
+  readonly purchaseRequestsPerAppPerMinute: number;
   /** A transfer the wallet has not reserved within this is voided. */
   readonly fundsConfirmationTimeoutMs: number;
   /** How long the wallet holds a transfer's funds. */
@@ -143,9 +145,12 @@ export class InitiatePayment {
   async initiate(request: PurchaseRequest, origin: RequestOrigin, sql?: Sql): Promise<InitiateOutcome> {
     // The signature check may fetch the wallet's keys: done before any lock or transaction is held.
     const stepUp = await checkStepUp(request, this.settings.stepUpThresholds, this.settings.stepUpVerifier);
+    const appThrottle = origin.door === 'kafka' ? await this.takeAppToken(request) : undefined;
     let outcome: InitiateOutcome;
     try {
-      outcome = sql ? await this.decide(sql, request, origin, stepUp) : await inTransaction(this.dataSource, (tx) => this.decide(tx, request, origin, stepUp));
+      outcome = sql
+        ? await this.decide(sql, request, origin, stepUp, appThrottle)
+        : await inTransaction(this.dataSource, (tx) => this.decide(tx, request, origin, stepUp, appThrottle));
     } catch (error) {
       if (error instanceof StepUpKeysUnavailableError) {
         const fields = { requestId: request.requestId, door: origin.door };
@@ -164,7 +169,29 @@ export class InitiatePayment {
     return outcome;
   }
 
-  private async decide(sql: Sql, request: PurchaseRequest, origin: RequestOrigin, stepUp: StepUpOutcome): Promise<InitiateOutcome> {
+  /**
+   * The Kafka door's per-app bucket, in a statement of its own (committed at once): taken inside
+   * the inbox transaction, its row would stay locked until that commits and one app's requests
+   * on every partition would wait for each other. A redelivered request takes another token.
+   */
+  private async takeAppToken(request: PurchaseRequest): Promise<PurchaseRefusal | undefined> {
+    const perMinute = this.settings.purchaseRequestsPerAppPerMinute;
+    const sql: Sql = { query: (text, parameters) => this.dataSource.query(text, parameters as unknown[]) };
+    const taken = await takeToken(sql, `purchase-requests:app:${request.app}`, perMinute, this.now());
+    if (taken.allowed) return undefined;
+    return new PurchaseRefusal(
+      'RATE_LIMITED',
+      `too many purchase requests from ${request.app} (at most ${perMinute} a minute): send it again with the same request id after ${taken.retryAfterSeconds} seconds`,
+    );
+  }
+
+  private async decide(
+    sql: Sql,
+    request: PurchaseRequest,
+    origin: RequestOrigin,
+    stepUp: StepUpOutcome,
+    appThrottle: PurchaseRefusal | undefined,
+  ): Promise<InitiateOutcome> {
     const hash = requestHash(request);
     // Locked for the transaction: fifty concurrent duplicates make one payment.
     await idempotencyKeys.lock(sql, PAYMENT_REQUEST_SCOPE, request.requestId);
@@ -181,12 +208,24 @@ export class InitiatePayment {
         new PurchaseRefusal('IDEMPOTENCY_KEY_REUSED', 'this request id was used for another request; use a new id for a new request'),
       );
     }
-    // A new request over HTTP takes a token from the payer's bucket (a replay, above, is free).
-    // Taken in this transaction: refused, it throws and nothing is written.
-    if (origin.door === 'http') {
-      const perMinute = this.settings.paymentsPerPayerPerMinute;
-      const taken = await takeToken(sql, `payments:payer:${request.payerId}`, perMinute, this.now());
-      if (!taken.allowed) throw new PaymentRateLimitedError(taken.retryAfterSeconds, perMinute);
+    // Refused only now, so that a replay of an accepted request is never answered "rejected".
+    if (appThrottle) return this.refuse(sql, request, origin, appThrottle);
+    // A new request takes a token from the payer's bucket (a replay, above, is free), through
+    // either door. Taken in this transaction: refused over HTTP, it throws and nothing is written;
+    // on Kafka, the request is rejected (RATE_LIMITED) and may be sent again with the same id.
+    const perMinute = this.settings.paymentsPerPayerPerMinute;
+    const taken = await takeToken(sql, `payments:payer:${request.payerId}`, perMinute, this.now());
+    if (!taken.allowed) {
+      if (origin.door === 'http') throw new PaymentRateLimitedError(taken.retryAfterSeconds, perMinute);
+      return this.refuse(
+        sql,
+        request,
+        origin,
+        new PurchaseRefusal(
+          'RATE_LIMITED',
+          `too many new payments for this payer (at most ${perMinute} a minute): send it again with the same request id after ${taken.retryAfterSeconds} seconds`,
+        ),
+      );
     }
 
     const checked = checkPurchase(request, facts, { rollout: this.settings.rollout.policy, limits: this.settings.limits });

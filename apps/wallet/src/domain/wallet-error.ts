@@ -3,7 +3,7 @@
  * a status), `code` is stable for clients, and the message says what was wrong and what is
  * accepted. Messages never quote secrets.
  */
-export type WalletErrorKind = 'invalid' | 'not-found' | 'conflict' | 'refused' | 'locked' | 'rate-limited' | 'unsupported';
+export type WalletErrorKind = 'invalid' | 'not-found' | 'conflict' | 'refused' | 'locked' | 'rate-limited' | 'unsupported' | 'unavailable';
 
 export class WalletError extends Error {
   override name = 'WalletError';

@@ -3,9 +3,15 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { PaymentInstrument } from '@pay/contracts';
 import type { RolloutSource } from '@pay/rollout';
 import { ROLLOUT } from '@pay/rollout';
+import { SERVICE_CONFIG } from '@pay/platform';
 import { DataSource } from 'typeorm';
+import type { WalletConfig } from '../config';
 import { chargeCredentials } from '../domain/payment-method-rules';
 import { methodNotFound, WalletError, walletNotFound } from '../domain/wallet-error';
+import type { KnownPayment, ReleaseRefusal } from '../payments-in-progress/instrument-release-rule';
+import { instrumentReleaseRefusal } from '../payments-in-progress/instrument-release-rule';
+import { PaymentArrivals } from '../payments-in-progress/payment-arrivals';
+import { PaymentsInProgress } from '../payments-in-progress/payments-in-progress';
 import { assertActive } from '../remove-payment-method/method-status';
 import { SecretBox, secretContext } from '../store/secret-box';
 import type { PaymentMethodRow } from '../view-payment-methods/payment-method-view';
@@ -31,20 +37,47 @@ const INSTRUMENT_SQL = `
     LEFT JOIN data_keys k ON k.owner_id = w.person_id
    WHERE w.person_id = $1`;
 
-/** What the payment service needs to charge a method; only for a method that may pay, in an app where Pay is on. */
+/** Who asks, for which payment: every release and every refusal of one is recorded with them. */
+export interface ReleaseRequest {
+  readonly paymentId: string;
+  /** `role:subject` of the token. */
+  readonly caller: string;
+}
+
+/** Seconds after which orchestration asks again for a payment the wallet has not seen yet. */
+const NOT_KNOWN_RETRY_AFTER_SECONDS = 1;
+
+const REFUSALS: Record<ReleaseRefusal, () => WalletError> = {
+  PAYMENT_NOT_KNOWN_YET: () =>
+    new WalletError('unavailable', 'PAYMENT_NOT_KNOWN_YET', 'the wallet has not seen this payment yet; ask again once it is on payments.events.v1', {
+      retryAfterSeconds: NOT_KNOWN_RETRY_AFTER_SECONDS,
+    }),
+  PAYMENT_NOT_FOUND: () => new WalletError('not-found', 'PAYMENT_NOT_FOUND', 'no payment of this person with this method and app awaits a charge'),
+  PAYMENT_NOT_AWAITING_CHARGE: () =>
+    new WalletError('conflict', 'PAYMENT_NOT_AWAITING_CHARGE', 'the payment was charged, failed or was cancelled already: nothing is released for it'),
+};
+
+/**
+ * What the payment service needs to charge a method; only for a method that may pay, in an app
+ * where Pay is on, for a payment of that person awaiting its charge with that method (as the
+ * wallet saw it on payments.events.v1). Each answer is audited in `instrument_releases`.
+ */
 @Injectable()
 export class GetPaymentInstrument {
   constructor(
     private readonly secrets: SecretBox,
     private readonly dataSource: DataSource,
+    private readonly payments: PaymentsInProgress,
+    private readonly arrivals: PaymentArrivals,
     @Inject(ROLLOUT) private readonly rollout: RolloutSource,
+    @Inject(SERVICE_CONFIG) private readonly config: WalletConfig,
   ) {}
 
   /**
    * `methodId` is a method's id, or `preferred` for the person's preferred method. Every payment
    * asks this once: the wallet, the method and the person's data key come in one statement.
    */
-  async get(personId: string, methodId: string, app: string): Promise<PaymentInstrument> {
+  async get(personId: string, methodId: string, app: string, request: ReleaseRequest): Promise<PaymentInstrument> {
     const [found] = await this.dataSource.query<InstrumentRow[]>(INSTRUMENT_SQL, [personId, methodId === 'preferred' ? null : methodId]);
     if (!found) throw walletNotFound();
     this.rollout.policy.assertLive(found.country, app);
@@ -56,11 +89,31 @@ export class GetPaymentInstrument {
     if (!found.method) throw methodNotFound();
     const row = found.method;
     assertActive(row);
+    const ask = { paymentId: request.paymentId, personId, methodId: row.id, app };
+    // Orchestration usually asks before the wallet has read the payment's initiation: wait for it a little.
+    const find = (): Promise<KnownPayment | undefined> => this.payments.find(request.paymentId);
+    const waitMs = this.config.INSTRUMENT_RELEASE_WAIT_MS;
+    const payment = waitMs > 0 ? await this.arrivals.waitFor(request.paymentId, waitMs, find) : await find();
+    const refusal = instrumentReleaseRefusal(payment, ask);
+    await this.audit(ask, request.caller, refusal ?? 'released');
+    if (refusal) throw REFUSALS[refusal]();
     const key = found.key_id ? { id: found.key_id, master_key_id: found.master_key_id!, wrapped_key: found.wrapped_key! } : undefined;
     const secret = JSON.parse(await this.secrets.openWith(sqlOfPool(this.dataSource), key, row.secret!, secretContext.method(row.id))) as Record<
       string,
       string
     >;
     return { methodId: row.id, kind: row.kind, credentials: chargeCredentials(row.kind, secret) };
+  }
+
+  /** The audit trail: who asked, for which payment, person, method and app, and what was answered; never the credentials. */
+  private async audit(ask: { paymentId: string; personId: string; methodId: string; app: string }, caller: string, outcome: string): Promise<void> {
+    await this.dataSource.query('INSERT INTO instrument_releases (caller, payment_id, person_id, method_id, app, outcome) VALUES ($1, $2, $3, $4, $5, $6)', [
+      caller,
+      ask.paymentId,
+      ask.personId,
+      ask.methodId,
+      ask.app,
+      outcome,
+    ]);
   }
 }

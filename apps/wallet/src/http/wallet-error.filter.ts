@@ -14,6 +14,7 @@ const STATUS: Record<WalletErrorKind, HttpStatus> = {
   locked: HttpStatus.LOCKED,
   'rate-limited': HttpStatus.TOO_MANY_REQUESTS,
   unsupported: HttpStatus.NOT_IMPLEMENTED,
+  unavailable: HttpStatus.SERVICE_UNAVAILABLE,
 };
 
 /** Turns rule refusals into `{code, message, …}` bodies with the status their kind implies. */

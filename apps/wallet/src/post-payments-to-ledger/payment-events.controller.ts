@@ -1,30 +1,81 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import type { PaymentCapturedData, PaymentDisputeLostData, PaymentFailedData, PaymentProcessingData, PaymentRefundedData } from '@pay/contracts';
-import { PaymentCapturedV1, PaymentDisputeLostV1, PaymentFailedV1, PaymentProcessingV1, PaymentRefundedV1 } from '@pay/contracts';
+import type {
+  PaymentActionRequiredData,
+  PaymentAuthorizedData,
+  PaymentCanceledData,
+  PaymentCapturedData,
+  PaymentDisputeLostData,
+  PaymentFailedData,
+  PaymentInitiatedData,
+  PaymentProcessingData,
+  PaymentRefundedData,
+} from '@pay/contracts';
+import {
+  PaymentActionRequiredV1,
+  PaymentAuthorizedV1,
+  PaymentCanceledV1,
+  PaymentCapturedV1,
+  PaymentDisputeLostV1,
+  PaymentFailedV1,
+  PaymentInitiatedV1,
+  PaymentProcessingV1,
+  PaymentRefundedV1,
+} from '@pay/contracts';
 import type { ConsumedEvent } from '@pay/messaging';
 import { InboxContext } from '@pay/messaging';
+import { PaymentsInProgress } from '../payments-in-progress/payments-in-progress';
 import { PAYMENTS_LEDGER } from '../wallet.consumers';
 import { PostPaymentsToLedger } from './post-payments-to-ledger.service';
 
-/** payments.events.v1 that move money (consumer group PAYMENTS_LEDGER_CONSUMER_GROUP); the other payment events are acknowledged unread. */
+/**
+ * payments.events.v1 the wallet reads (consumer group PAYMENTS_LEDGER_CONSUMER_GROUP): those that
+ * move money are posted to the ledger; those that start or end a payment's charge tell the
+ * instrument release which payments await one (PaymentsInProgress). The others are acknowledged unread.
+ */
 @Controller()
 export class PaymentEventsController {
-  constructor(private readonly postings: PostPaymentsToLedger) {}
+  constructor(
+    private readonly postings: PostPaymentsToLedger,
+    private readonly inProgress: PaymentsInProgress,
+  ) {}
+
+  @EventPattern(PaymentInitiatedV1.type, { subscription: PAYMENTS_LEDGER })
+  initiated(@Payload() event: ConsumedEvent<PaymentInitiatedData>, @Ctx() context: InboxContext): Promise<void> {
+    return this.inProgress.initiated(context.getTransaction(), event.envelope.data);
+  }
+
+  @EventPattern(PaymentActionRequiredV1.type, { subscription: PAYMENTS_LEDGER })
+  actionRequired(@Payload() event: ConsumedEvent<PaymentActionRequiredData>, @Ctx() context: InboxContext): Promise<void> {
+    return this.inProgress.pastCharge(context.getTransaction(), event.envelope.data.paymentId);
+  }
+
+  @EventPattern(PaymentAuthorizedV1.type, { subscription: PAYMENTS_LEDGER })
+  authorized(@Payload() event: ConsumedEvent<PaymentAuthorizedData>, @Ctx() context: InboxContext): Promise<void> {
+    return this.inProgress.pastCharge(context.getTransaction(), event.envelope.data.paymentId);
+  }
+
+  @EventPattern(PaymentCanceledV1.type, { subscription: PAYMENTS_LEDGER })
+  canceled(@Payload() event: ConsumedEvent<PaymentCanceledData>, @Ctx() context: InboxContext): Promise<void> {
+    return this.inProgress.pastCharge(context.getTransaction(), event.envelope.data.paymentId);
+  }
 
   @EventPattern(PaymentCapturedV1.type, { subscription: PAYMENTS_LEDGER })
-  captured(@Payload() event: ConsumedEvent<PaymentCapturedData>, @Ctx() context: InboxContext): Promise<void> {
-    return this.postings.captured(event, context.getTransaction(), context.getBatch());
+  async captured(@Payload() event: ConsumedEvent<PaymentCapturedData>, @Ctx() context: InboxContext): Promise<void> {
+    await this.inProgress.pastCharge(context.getTransaction(), event.envelope.data.paymentId);
+    await this.postings.captured(event, context.getTransaction(), context.getBatch());
   }
 
   @EventPattern(PaymentProcessingV1.type, { subscription: PAYMENTS_LEDGER })
-  processing(@Payload() event: ConsumedEvent<PaymentProcessingData>, @Ctx() context: InboxContext): Promise<void> {
-    return this.postings.processing(event, context.getTransaction(), context.getBatch());
+  async processing(@Payload() event: ConsumedEvent<PaymentProcessingData>, @Ctx() context: InboxContext): Promise<void> {
+    await this.inProgress.pastCharge(context.getTransaction(), event.envelope.data.paymentId);
+    await this.postings.processing(event, context.getTransaction(), context.getBatch());
   }
 
   @EventPattern(PaymentFailedV1.type, { subscription: PAYMENTS_LEDGER })
-  failed(@Payload() event: ConsumedEvent<PaymentFailedData>, @Ctx() context: InboxContext): Promise<void> {
-    return this.postings.failed(event, context.getTransaction(), context.getBatch());
+  async failed(@Payload() event: ConsumedEvent<PaymentFailedData>, @Ctx() context: InboxContext): Promise<void> {
+    await this.inProgress.pastCharge(context.getTransaction(), event.envelope.data.paymentId);
+    await this.postings.failed(event, context.getTransaction(), context.getBatch());
   }
 
   @EventPattern(PaymentRefundedV1.type, { subscription: PAYMENTS_LEDGER })

@@ -228,6 +228,7 @@ export const PAYMENT_REJECTION_CODES = [
   'STEP_UP_PROOF_EXPIRED',
   'STEP_UP_PROOF_ALREADY_USED',
   'STEP_UP_AMOUNT_ABOVE_CEILING',
+  'RATE_LIMITED',
 ] as const;
 export type PaymentRejectionCode = (typeof PAYMENT_REJECTION_CODES)[number];
 

@@ -9,6 +9,7 @@ import { PinAbuseLimits1765324800000 } from './1765324800000-pin-abuse-limits';
 import { ConsentOptIn1765411200000 } from './1765411200000-consent-opt-in';
 import { Passkeys1765497600000 } from './1765497600000-passkeys';
 import { BankDebitPostings1765584000000 } from './1765584000000-bank-debit-postings';
+import { InstrumentReleases1765670400000 } from './1765670400000-instrument-releases';
 
 /** Every migration of the wallet schema, in order. */
 export const walletMigrations: MigrationList = [
@@ -22,4 +23,5 @@ export const walletMigrations: MigrationList = [
   ConsentOptIn1765411200000,
   Passkeys1765497600000,
   BankDebitPostings1765584000000,
+  InstrumentReleases1765670400000,
 ];

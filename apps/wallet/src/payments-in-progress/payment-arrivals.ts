@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import type { OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Logger } from '@pay/observability';
+import { LOGGER, SERVICE_CONFIG } from '@pay/platform';
+import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import type { WalletConfig } from '../config';
+
+/** A lost listener is reopened by the next release that waits, at most this often. */
+const RECONNECT_INTERVAL_MS = 5_000;
+
+/** The channel a schema's `payments_in_progress` announces new payments on (its trigger, migration 1765670400000, names it the same way). */
+export function paymentKnownChannel(schema: string): string {
+  return `payment_known_${schema.length <= 48 ? schema : createHash('md5').update(schema).digest('hex')}`;
+}
+
+/**
+ * Wakes an instrument release that waits for a payment the wallet has not read yet: one
+ * PostgreSQL connection LISTENing on the schema's channel, on which the trigger of
+ * `payments_in_progress` announces each payment at the commit that records it, whichever replica
+ * consumed it. Without the connection (it failed, it is being reopened) a wait simply lasts its
+ * whole time and the release answers "not known yet", as it would without waiting.
+ */
+@Injectable()
+export class PaymentArrivals implements OnApplicationBootstrap, OnModuleDestroy {
+  private client?: Client;
+  private connecting?: Promise<void>;
+  private stopped = false;
+  private lastAttempt = 0;
+  private readonly waiting = new Map<string, Set<() => void>>();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(SERVICE_CONFIG) private readonly config: WalletConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.config.INSTRUMENT_RELEASE_WAIT_MS > 0) await this.listen();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+  }
+
+  /**
+   * `find`, and once more when the payment is announced or `timeoutMs` has passed, whichever
+   * comes first. Registered before the first ask, so an announcement between the ask and the wait
+   * is not missed.
+   */
+  async waitFor<T>(paymentId: string, timeoutMs: number, find: () => Promise<T | undefined>): Promise<T | undefined> {
+    // Reopened in the background: this wait does not stand still for a connection attempt.
+    if (!this.client && !this.stopped && Date.now() - this.lastAttempt >= RECONNECT_INTERVAL_MS) void this.listen();
+    let wake: () => void = () => undefined;
+    const announced = new Promise<void>((resolve) => (wake = resolve));
+    const waiters = this.waiting.get(paymentId) ?? new Set();
+    waiters.add(wake);
+    this.waiting.set(paymentId, waiters);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const found = await find();
+      if (found !== undefined) return found;
+      await Promise.race([announced, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+      return await find();
+    } finally {
+      clearTimeout(timer);
+      waiters.delete(wake);
+      if (waiters.size === 0) this.waiting.delete(paymentId);
+    }
+  }
+
+  private listen(): Promise<void> {
+    this.lastAttempt = Date.now();
+    this.connecting ??= this.connect()
+      .catch((error: unknown) =>
+        this.logger.warn({ reason: (error as Error).message }, 'cannot listen for payments in progress; releases will not wait for them'),
+      )
+      .finally(() => (this.connecting = undefined));
+    return this.connecting;
+  }
+
+  private async connect(): Promise<void> {
+    const [{ schema }] = await this.dataSource.query<{ schema: string }[]>('SELECT current_schema() AS schema');
+    const channel = paymentKnownChannel(schema);
+    const client = new Client({ connectionString: this.config.DATABASE_URL, application_name: 'wallet-payment-arrivals', connectionTimeoutMillis: 5_000 });
+    client.on('notification', (message) => {
+      if (message.channel !== channel || !message.payload) return;
+      for (const wake of this.waiting.get(message.payload) ?? []) wake();
+    });
+    const lost = (error?: Error): void => {
+      if (this.client !== client) return;
+      this.client = undefined;
+      if (!this.stopped)
+        this.logger.warn(
+          { reason: error?.message ?? 'connection ended' },
+          'the payments-in-progress listener lost its connection; reopened at the next release that waits',
+        );
+      client.end().catch(() => undefined);
+    };
+    client.on('error', lost);
+    client.on('end', () => lost());
+    await client.connect();
+    if (this.stopped) {
+      await client.end();
+      return;
+    }
+    await client.query(`LISTEN "${channel}"`);
+    this.client = client;
+  }
+}
