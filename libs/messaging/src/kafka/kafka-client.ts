@@ -61,18 +61,19 @@ export interface KafkaClientOptions extends KafkaConnection {
 }
 
 /**
- * kafkajs logs through our structured (and scrubbed) logger, its warnings and errors at debug level
- * (`kafkajsLevel` says which). They are its retries: during a broker outage every client wrote an
- * error line per reconnection attempt (issue 15: ~440 lines for 25 s). What an operator needs is
- * said once per change instead: a consumer's state (consumer-state.ts: disconnected, connected, …),
- * and a producer's failure where our code gets it (the outbox relay, a request that cannot publish).
+ * kafkajs logs through our structured (and scrubbed) logger: its warnings as warnings (they name a
+ * cause in our configuration), its errors at debug level (`kafkajsLevel: 'error'`). Its errors are
+ * its retries: during a broker outage every client wrote an error line per reconnection attempt
+ * (issue 15: ~440 lines for 25 s). What an operator needs is said once per change instead: a
+ * consumer's state (consumer-state.ts: disconnected, connected, …), and a producer's failure where
+ * our code gets it (the outbox relay, a request that cannot publish).
  */
 function logCreatorFor(logger: Logger): logCreator {
   return () =>
     ({ level, log }) => {
-      if (level !== logLevel.ERROR && level !== logLevel.WARN) return;
       const { message, ...extra } = log;
-      logger.debug({ kafka: extra, kafkajsLevel: level === logLevel.ERROR ? 'error' : 'warn' }, message);
+      if (level === logLevel.WARN) logger.warn({ kafka: extra }, message);
+      else if (level === logLevel.ERROR) logger.debug({ kafka: extra, kafkajsLevel: 'error' }, message);
     };
 }
 
