@@ -19,6 +19,8 @@ type Log = (line: string) => void;
 export interface TestKafka {
   brokers: string[];
   pid: number;
+  /** Its folder (data, configuration, pid): what killTestKafka and restartTestKafka are given. */
+  home: string;
   stop(): Promise<void>;
 }
 
@@ -40,11 +42,32 @@ export async function startTestKafka(log: Log): Promise<TestKafka> {
     await ensureTopics(brokers, log);
     const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
     log(`kafka: the run's own broker (pid ${pid}) ready on ${brokers.join(',')} after ${seconds} s; data in ${home}, removed at the end`);
-    return { brokers, pid, stop: () => stopRun(home, log) };
+    return { brokers, pid, home, stop: () => stopRun(home, log) };
   } catch (error) {
     await stopRun(home, log);
     throw error;
   }
+}
+
+/**
+ * An outage of the run's broker, for the tests that need one: SIGKILLed (no clean shutdown, as a
+ * crashed node), its data and port kept for restartTestKafka. Returns once the process is gone.
+ */
+export async function killTestKafka(home: string): Promise<void> {
+  const pid = Number((await readFile(join(home, BROKER_PID_FILE), 'utf8').catch(() => '')).trim());
+  if (!isKafkaBroker(pid)) throw new Error(`no broker of this run is running in ${home}`);
+  signal(pid, 'SIGKILL');
+  if (!(await waitForExit(pid, isKafkaBroker, STOP_TIMEOUT_MS))) throw new Error(`the broker (pid ${pid}) did not exit after SIGKILL`);
+}
+
+/**
+ * Starts the run's broker again on its data and port (after killTestKafka); returns its pid once
+ * it answers. Its pid is recorded, so the run's teardown stops it as it would the first.
+ */
+export async function restartTestKafka(home: string, brokers: string[], log: Log): Promise<number> {
+  const port = Number(/:(\d+)$/.exec(brokers[0] ?? '')?.[1]);
+  if (!Number.isInteger(port) || port <= 0) throw new Error(`no broker port in ${brokers.join(',')}`);
+  return startPrivateBroker(brokerFiles(home), port, log, (spawned) => writeFile(join(home, BROKER_PID_FILE), `${spawned}\n`));
 }
 
 /** Stops the run's broker (if it still runs) and removes its folder. */

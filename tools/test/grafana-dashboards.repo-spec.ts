@@ -76,7 +76,7 @@ describe('Grafana dashboards (deploy/grafana)', () => {
     expect(elsewhere).toEqual([]);
   });
 
-  it('shows the purchase path: intake, outcomes, latency, consumer lag, outbox backlog, ledger postings, PSP errors', () => {
+  it('shows the purchase path: intake, outcomes, latency, consumer lag and state, outbox backlog, ledger postings, PSP errors', () => {
     const purchasePath = dashboards.find(([, d]) => d.uid === 'pay-purchase-path')?.[1];
     expect(purchasePath).toBeDefined();
     const metrics = new Set(purchasePath?.panels.flatMap((p) => (p.targets ?? []).flatMap((t) => metricsOf(t.expr))));
@@ -85,6 +85,7 @@ describe('Grafana dashboards (deploy/grafana)', () => {
       'outcome mix': 'psp_client_request_duration_count',
       latency: 'psp_client_request_duration_bucket',
       'consumer lag': 'messaging_consumer_lag',
+      'consumers not connected': 'messaging_consumer_state',
       'outbox backlog': 'outbox_backlog',
       'ledger posting rate': 'ledger_journal_entries_total',
       'PSP errors': 'psp_client_errors_total',

@@ -10,5 +10,7 @@ export * from './dlq/dlq-replayer';
 export * from './inbox/inbox-transport';
 export * from './retry/backoff';
 export * from './kafka/kafkajs-request-queue';
+export * from './kafka/kafkajs-member-id';
+export * from './inbox/consumer-state';
 export * from './retry/retry';
 export * from './group-commit/group-commit';

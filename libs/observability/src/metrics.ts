@@ -33,6 +33,8 @@ let instruments:
       processDuration: Histogram;
       consumerLag: LastValueGauge;
       consumerBlocked: LastValueGauge;
+      consumerState: LastValueGauge;
+      consumerStateChanges: Counter;
       outboxBacklog: LastValueGauge;
       outboxPublished: Counter;
     }
@@ -61,6 +63,13 @@ export function platformMetrics(): NonNullable<typeof instruments> {
       'Seconds the next message of a partition has waited for an unavailable dependency (0: not waiting)',
       's',
     ),
+    consumerState: new LastValueGauge(
+      'messaging.consumer.state',
+      "A consumer group member's state: 1 for the state it is in (joining, connected, rebalancing, disconnected, crashed, stopped), 0 for the others",
+    ),
+    consumerStateChanges: meter().createCounter('messaging.consumer.state_changes', {
+      description: "Changes of a consumer group member's state, by the state entered",
+    }),
     outboxBacklog: new LastValueGauge('outbox.backlog', 'Outbox rows written but not yet published'),
     outboxPublished: meter().createCounter('outbox.published', { description: 'Outbox rows published to Kafka' }),
   };

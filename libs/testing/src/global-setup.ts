@@ -107,6 +107,7 @@ async function provideKafka(plan: TestInfrastructurePlan, stops: Stop[]): Promis
       const kafka = await startTestKafka(log);
       stops.push(kafka.stop);
       process.env.TEST_KAFKA_PID = String(kafka.pid);
+      process.env.TEST_KAFKA_HOME = kafka.home;
       return kafka.brokers;
     }
   }

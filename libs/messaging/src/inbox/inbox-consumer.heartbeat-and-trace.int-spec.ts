@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { createEvent, defineEvent } from '@pay/contracts';
 import { createLogger, startTelemetry, tracer } from '@pay/observability';
 import type { TestSchema } from '@pay/testing';
@@ -142,6 +143,45 @@ describe('InboxConsumer: long handlers and trace context', () => {
       await consumer.stop();
     }
   }, 90_000);
+
+  it('shows its state on a real broker: joining, then connected once in its group, stopped after stop(), one log line each', async () => {
+    const topic = await freshTopic();
+    const groupId = uniqueName('it-state');
+    const written: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        written.push(chunk.toString());
+        done();
+      },
+    });
+    const consumer = new InboxConsumer({
+      groupId,
+      topics: [topic],
+      kafka,
+      dataSource: db.dataSource,
+      publisher,
+      logger: createLogger('messaging-test', 'info', sink),
+      handlers: { [NoteV1.type]: async () => undefined },
+    });
+    const state = async (): Promise<Record<string, number>> => {
+      const text = new PrometheusSerializer().serialize((await telemetry.prometheus.collect()).resourceMetrics);
+      return Object.fromEntries(
+        ['joining', 'connected', 'stopped'].map((each) => [each, prometheusValue(text, 'messaging_consumer_state', { consumer: groupId, state: each })]),
+      );
+    };
+    await consumer.start();
+    const deadline = Date.now() + 30_000;
+    while (consumer.state !== 'connected' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await state()).toEqual({ joining: 0, connected: 1, stopped: 0 });
+    await consumer.stop();
+    expect(await state()).toEqual({ joining: 0, connected: 0, stopped: 1 });
+    const changes = written.map((line) => JSON.parse(line) as { consumer?: string; state?: string; previous?: string | null }).filter((line) => line.state);
+    expect(changes.map((line) => [line.consumer, line.previous, line.state])).toEqual([
+      [groupId, null, 'joining'],
+      [groupId, 'joining', 'connected'],
+      [groupId, 'connected', 'stopped'],
+    ]);
+  }, 60_000);
 
   it('runs the handler in the publisher’s trace (W3C traceparent in the Kafka headers)', async () => {
     const topic = await freshTopic();

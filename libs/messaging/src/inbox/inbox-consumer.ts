@@ -11,6 +11,7 @@ import { deadLetterValue } from '../dlq/dead-letter-value';
 import type { GroupCommitOptions } from '../group-commit/group-commit';
 import { GroupCommit } from '../group-commit/group-commit';
 import { backoffDelayMs } from '../retry/backoff';
+import { ConsumerStateTracker } from './consumer-state';
 import type { PartitionOffset } from './offset-commits';
 import { OffsetCommits } from './offset-commits';
 import type { Unavailability } from './dependency-unavailable';
@@ -222,6 +223,8 @@ export class InboxConsumer {
   private readonly shared = new GroupCommit<SharedChunk, SharedResult>((chunks) => this.runShared(chunks), SHARED_TRANSACTIONS);
   /** Transactions that applied chunks of more than one partition, and the chunks in them (for tests and the bench). */
   readonly sharing = { transactions: 0, chunks: 0 };
+  /** Joining, connected, rebalancing, disconnected, crashed, stopped: one log line and metric per change. */
+  private readonly lifecycle: ConsumerStateTracker;
 
   constructor(private readonly options: InboxConsumerOptions) {
     this.maxAttempts = options.maxAttempts ?? 5;
@@ -229,6 +232,12 @@ export class InboxConsumer {
     this.unavailableBackoffMaxMs = options.unavailableBackoffMaxMs ?? 30_000;
     this.maxEventsPerTransaction = Math.max(1, options.maxEventsPerTransaction ?? 500);
     this.leaveGroupWaitMs = options.leaveGroupWaitMs ?? 2_000;
+    this.lifecycle = new ConsumerStateTracker(options.groupId, options.logger);
+  }
+
+  /** Where this consumer is in its life (undefined before start()). */
+  get state(): ConsumerStateTracker['state'] {
+    return this.lifecycle.state;
   }
 
   async start(): Promise<void> {
@@ -257,8 +266,10 @@ export class InboxConsumer {
     );
     this.commits = commits;
     this.joining = true;
+    this.lifecycle.enter('joining', { topics: this.options.topics });
     consumer.on(consumer.events.REBALANCING, () => {
       this.joining = true;
+      if (!this.stopping) this.lifecycle.enter('rebalancing');
       // What this member applied is committed before its partitions may move (else redelivered and skipped).
       commits
         .flush()
@@ -266,7 +277,19 @@ export class InboxConsumer {
           this.options.logger.debug({ consumer: this.options.groupId, reason: (error as Error).message }, 'offsets not committed before a rebalance'),
         );
     });
-    consumer.on(consumer.events.GROUP_JOIN, () => (this.joining = false));
+    consumer.on(consumer.events.GROUP_JOIN, (event) => {
+      this.joining = false;
+      if (!this.stopping) this.lifecycle.enter('connected', { partitions: partitionCount(event.payload.memberAssignment) });
+    });
+    // kafkajs restarts a consumer that failed with a retriable error (the broker out of reach, the
+    // group's coordinator moved) by itself, after `retryTime`; any other error ends it for good.
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (this.stopping) return;
+      const { error, restart } = event.payload;
+      const reason = `${error.name}: ${error.message}`;
+      const retryInMs = (error as { retryTime?: number }).retryTime;
+      this.lifecycle.enter(restart ? 'disconnected' : 'crashed', { reason, ...(restart && retryInMs !== undefined ? { retryInMs } : {}) });
+    });
     this.starting = (async () => {
       await consumer.connect();
       await consumer.subscribe({ topics: this.options.topics, fromBeginning: this.options.fromBeginning ?? true });
@@ -321,14 +344,15 @@ export class InboxConsumer {
     const waited = new Promise<'rebalancing'>((resolve) => (timer = setTimeout(() => resolve('rebalancing'), this.leaveGroupWaitMs)));
     const outcome = await Promise.race([left.then(() => 'left' as const), waited]).finally(() => clearTimeout(timer));
     if (outcome === 'left') {
-      logger.info({ consumer: groupId, ...this.stats }, 'consumer stopped: offsets committed, group left');
+      this.lifecycle.enter('stopped', { ...this.stats }, 'consumer stopped: offsets committed, group left');
       return;
     }
     // Nothing is in hand and every applied message is committed: nothing is lost or applied twice.
     // The member leaves when the rebalance is answered, or the broker drops it after its session timeout.
     left.catch((error: unknown) => logger.warn({ consumer: groupId, reason: (error as Error).message }, 'consumer did not leave its group cleanly'));
-    logger.info(
-      { consumer: groupId, waitedMs: this.leaveGroupWaitMs, ...this.stats },
+    this.lifecycle.enter(
+      'stopped',
+      { waitedMs: this.leaveGroupWaitMs, ...this.stats },
       'consumer stopped: offsets committed; the group is rebalancing (a member that died has not timed out yet), so it was not waited for',
     );
   }
@@ -814,6 +838,11 @@ function byTopic(offsets: readonly PartitionOffset[]): Array<{ topic: string; pa
   const topics = new Map<string, Array<{ partition: number; offset: string }>>();
   for (const { topic, partition, offset } of offsets) topics.set(topic, [...(topics.get(topic) ?? []), { partition, offset }]);
   return [...topics].map(([topic, partitions]) => ({ topic, partitions }));
+}
+
+/** Partitions assigned to this member, from a GROUP_JOIN's assignment (topic -> partitions). */
+function partitionCount(assignment: Record<string, number[]>): number {
+  return Object.values(assignment).reduce((sum, partitions) => sum + partitions.length, 0);
 }
 
 function sleep(ms: number): Promise<void> {

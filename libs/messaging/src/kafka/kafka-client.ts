@@ -1,6 +1,7 @@
 import type { Logger } from '@pay/observability';
 import type { logCreator, SASLOptions } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
+import { installMemberIdAcrossRestarts } from './kafkajs-member-id';
 import { installRequestQueueTimerFix } from './kafkajs-request-queue';
 
 /** How to reach and authenticate to the brokers. */
@@ -59,19 +60,26 @@ export interface KafkaClientOptions extends KafkaConnection {
   retries?: number;
 }
 
-/** kafkajs logs through our structured (and scrubbed) logger, warnings and up only. */
+/**
+ * kafkajs logs through our structured (and scrubbed) logger: its warnings as warnings (they name a
+ * cause in our configuration), its errors at debug level (`kafkajsLevel: 'error'`). Its errors are
+ * its retries: during a broker outage every client wrote an error line per reconnection attempt
+ * (issue 15: ~440 lines for 25 s). What an operator needs is said once per change instead: a
+ * consumer's state (consumer-state.ts: disconnected, connected, …), and a producer's failure where
+ * our code gets it (the outbox relay, a request that cannot publish).
+ */
 function logCreatorFor(logger: Logger): logCreator {
   return () =>
     ({ level, log }) => {
       const { message, ...extra } = log;
-      const fields = { kafka: extra };
-      if (level === logLevel.ERROR) logger.error(fields, message);
-      else if (level === logLevel.WARN) logger.warn(fields, message);
+      if (level === logLevel.WARN) logger.warn({ kafka: extra }, message);
+      else if (level === logLevel.ERROR) logger.debug({ kafka: extra, kafkajsLevel: 'error' }, message);
     };
 }
 
 export function createKafka(options: KafkaClientOptions): Kafka {
   installRequestQueueTimerFix();
+  installMemberIdAcrossRestarts();
   return new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,
