@@ -38,11 +38,14 @@ export interface RunningPayHub {
   sessions: SessionStore;
   /** The hub's schema (sessions and pending sign-ins). */
   dataSource: DataSource;
-  close(): Promise<void>;
+  /** Stops accepting, waits up to `graceMs` (30 s) for the requests in hand, then closes the database pool. */
+  close(graceMs?: number): Promise<void>;
 }
 
 const COOKIE = 'pay_hub_session';
 const MAX_BODY_BYTES = 64 * 1024;
+/** Within the pod's 45 s grace period, after its 5 s preStop. */
+const CLOSE_GRACE_MS = 30_000;
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -344,11 +347,13 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
     server,
     sessions,
     dataSource,
-    close: async () => {
-      await new Promise<void>((done) => {
-        server.closeAllConnections();
-        server.close(() => done());
-      });
+    close: async (graceMs = CLOSE_GRACE_MS) => {
+      // Stop accepting, let the requests in hand finish (a CSV export streams), then cut what is left.
+      const closed = new Promise<void>((done) => server.close(() => done()));
+      server.closeIdleConnections();
+      const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+      await closed;
+      clearTimeout(cut);
       await closeServiceDataSource(dataSource);
     },
   };

@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '@pay/config';
 import type { TestSchema } from '@pay/testing';
-import { createTestSchema } from '@pay/testing';
+import { createTestSchema, waitFor } from '@pay/testing';
 import { PayHubConfig } from '../src/config';
 import { payHubMigrations } from '../src/database/migrations';
 import type { RunningPayHub } from '../src/hub-server';
@@ -20,7 +20,7 @@ const MINUTE = 60_000;
 
 describe("the hub's sessions in PostgreSQL", () => {
   let database: TestSchema;
-  let wallet: { server: Server; url: string; tokens: string[] };
+  let wallet: { server: Server; url: string; tokens: string[]; held: Array<() => void> };
   const running: RunningPayHub[] = [];
   const clock = { now: Date.parse('2026-12-06T10:00:00Z') };
   let tokenCount = 0;
@@ -28,13 +28,16 @@ describe("the hub's sessions in PostgreSQL", () => {
   beforeAll(async () => {
     database = await createTestSchema('hub_sessions', payHubMigrations, 2);
     const tokens: string[] = [];
+    /** Answers to requests for the person p-held, held until the test releases them. */
+    const held: Array<() => void> = [];
     const server = createServer((request, response) => {
       tokens.push(request.headers.authorization ?? '');
       response.setHeader('content-type', 'application/json');
-      response.end('{"ok":true}');
+      if (request.url?.startsWith('/v1/wallets/p-held')) held.push(() => response.end('{"ok":true}'));
+      else response.end('{"ok":true}');
     });
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-    wallet = { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, tokens };
+    wallet = { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, tokens, held };
   });
 
   afterAll(async () => {
@@ -157,6 +160,32 @@ describe("the hub's sessions in PostgreSQL", () => {
     await signIn(hub, 'p-later');
     expect(await sessionRows('p-expiring')).toEqual([]);
     await stop(hub);
+  });
+
+  it('lets a request in hand finish when it stops, and accepts no new one', async () => {
+    const hub = await replica();
+    const { cookie } = await signIn(hub, 'p-held');
+    const inHand = call(hub, '/api/wallet/v1/wallets/p-held', cookie);
+    await waitFor(
+      () => wallet.held.length,
+      (count) => count === 1,
+      { what: 'the forwarded request reaching the wallet' },
+    );
+    const stopping = stop(hub);
+    await waitFor(
+      () =>
+        fetch(`${hub.url}/health/live`).then(
+          () => 'accepted',
+          () => 'refused',
+        ),
+      (outcome) => outcome === 'refused',
+      { what: 'the stopping hub refusing new connections' },
+    );
+    wallet.held.shift()!();
+    const answer = await inHand;
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({ ok: true });
+    await stopping;
   });
 
   it("ends a session at the access token's expiry when that comes before its lifetime", async () => {
