@@ -11,7 +11,8 @@
  * - config-env     every server gets a configuration that passes its service's config class
  *                  (CONFIG_CLASSES) under NODE_ENV=production; nothing it reads resolves to a
  *                  loopback address; it has what it needs beyond validation (REQUIRED_IN_CLUSTER);
- *                  settings that services share agree (SHARED_SETTINGS). The same for Jobs and
+ *                  settings that services share agree (SHARED_SETTINGS), and the Pay Hub's
+ *                  OIDC_ISSUER is their AUTH_ISSUER (MATCHING_SETTINGS). The same for Jobs and
  *                  their tools: job-rules.ts
  * - config-files   every file a server reads (`*_PATH`) is mounted from a ConfigMap, not baked into
  *                  the image, without subPath (never updated), and the service's own parser
@@ -68,6 +69,13 @@ export const SHARED_SETTINGS: ReadonlyArray<[setting: string, services: readonly
   ['AUTH_AUDIENCE', Object.keys(CONSUMED_TOPICS)],
   ['STEP_UP_ISSUER', ['wallet', 'payment-orchestration']],
 ];
+
+/**
+ * A setting of one server that must equal another setting of the services: the Pay Hub signs
+ * people in at the identity provider whose tokens the services accept (AUTH_ISSUER), or every call
+ * it forwards is refused.
+ */
+export const MATCHING_SETTINGS: ReadonlyArray<[server: string, setting: string, servicesSetting: string]> = [['pay-hub', 'OIDC_ISSUER', 'AUTH_ISSUER']];
 
 /** The service's own parser of each file it reads. */
 export const FILE_PARSERS: Readonly<Record<string, (text: string) => unknown>> = {
@@ -247,6 +255,15 @@ export function checkConfigEnv(objects: readonly KubeObject[], secrets: Document
       if (distinct.size > 1) {
         const summary = values.map(([, { service, config }]) => `${service} ${String(config[setting])}`).join(', ');
         for (const [owner] of values) say(owner, `${setting} differs between ${services.join(', ')}: ${summary}`);
+      }
+    }
+    for (const [server, setting, servicesSetting] of MATCHING_SETTINGS) {
+      const expected = new Set([...loaded.values()].filter(({ service }) => service in CONSUMED_TOPICS).map(({ config }) => config[servicesSetting]));
+      for (const [owner, { service, config }] of loaded) {
+        const value = config[setting];
+        if (service !== server || typeof value !== 'string') continue;
+        if (![...expected].every((wanted) => wanted === value))
+          say(owner, `${setting}=${value}, but the services' ${servicesSetting} is ${[...expected].join(', ')}: they would refuse the tokens it forwards`);
       }
     }
   });

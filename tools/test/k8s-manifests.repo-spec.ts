@@ -805,6 +805,16 @@ describe('the wiring rules', () => {
       breakIt: (objects) => void (configMapData(objects, 'pay-hub-config').HUB_SIGN_IN = 'development'),
     },
     {
+      description: 'the Pay Hub signing people in at another identity provider than the services trust',
+      rule: 'config-env',
+      reported: ['Deployment pay-hub'],
+      breakIt: (objects) => {
+        const container = containerOf(objects, 'Deployment', 'pay-hub');
+        withoutEnv(container, 'OIDC_ISSUER');
+        container.env!.push({ name: 'OIDC_ISSUER', value: 'https://id.elsewhere.example.com' });
+      },
+    },
+    {
       description: 'the Pay Hub without its wallet URL (127.0.0.1 when unset)',
       rule: 'config-env',
       reported: ['Deployment pay-hub'],
