@@ -23,8 +23,8 @@ describe('tools/migrate.ts: what it validates before migrating', () => {
     expect(plan.config).toMatchObject({ DATABASE_URL, DB_SCHEMA: 'wallet' });
   });
 
-  it('migrates the service of --service, before SERVICE; every service when neither names one, or with all', () => {
-    const every = ['wallet', 'payment-orchestration', 'history-projection', 'ad-signal-aggregation', 'support'];
+  it('migrates the service of --service, before SERVICE; every service and the Pay Hub when neither names one, or with all', () => {
+    const every = ['wallet', 'payment-orchestration', 'history-projection', 'ad-signal-aggregation', 'support', 'pay-hub'];
     expect(migrationPlan(['--service', 'history-projection'], { SERVICE: 'wallet', DATABASE_URL }).services.map((s) => s.name)).toEqual(['history-projection']);
     expect(migrationPlan([], { DATABASE_URL }).services.map((s) => s.name)).toEqual(every);
     expect(migrationPlan(['--service', 'all'], { DATABASE_URL }).services.map((s) => s.name)).toEqual(every);
@@ -40,7 +40,7 @@ describe('tools/migrate.ts: what it validates before migrating', () => {
       'migrate: invalid configuration: DB_SCHEMA must be a PostgreSQL schema name: lower-case letters, digits and "_"',
     );
     expect(refusal(['--service', 'wallets'], { DATABASE_URL })).toBe(
-      'migrate: invalid configuration: SERVICE (or --service) must be one of wallet, payment-orchestration, history-projection, ad-signal-aggregation, support or all',
+      'migrate: invalid configuration: SERVICE (or --service) must be one of wallet, payment-orchestration, history-projection, ad-signal-aggregation, support, pay-hub or all',
     );
     expect(refusal([], { DATABASE_URL, DB_SCHEMA: 'wallet' })).toMatch(
       /^migrate: invalid configuration: DB_SCHEMA names the schema of one service: set SERVICE/,

@@ -1,6 +1,6 @@
 /**
  * Applies pending migrations of one service (`SERVICE=wallet` or `--service wallet`) or of all
- * five. Kubernetes runs it as a Job before a rollout (services there start with
+ * five and the Pay Hub (its sessions). Kubernetes runs it as a Job before a rollout (services there start with
  * DB_MIGRATE_ON_START=false). Run from the build: `npm run db:migrate` or
  * `node dist/tools/migrate.js --service wallet`.
  *
@@ -12,6 +12,7 @@ import 'reflect-metadata';
 import { ConfigError, DatabaseConfig, loadConfig } from '@pay/config';
 import type { ServiceDefinition } from '@pay/platform';
 import { openServiceDataSource } from '@pay/platform';
+import { payHubSchema } from '@pay/pay-hub/tools';
 import { adSignalAggregationService } from '@pay/ad-signal-aggregation/tools';
 import { historyProjectionService } from '@pay/history-projection/tools';
 import { supportService } from '@pay/support/tools';
@@ -19,16 +20,22 @@ import { paymentOrchestrationService } from '@pay/payment-orchestration/tools';
 import { walletService } from '@pay/wallet/tools';
 import { parseCommandLine } from './command-line';
 
-const SERVICES = [walletService, paymentOrchestrationService, historyProjectionService, adSignalAggregationService, supportService] as ServiceDefinition[];
+/** What a run migrates of an app: its name, its schema and the schema's migrations. */
+export type MigratedSchema = Pick<ServiceDefinition, 'name' | 'schema' | 'migrations'>;
+
+const SERVICES: MigratedSchema[] = [
+  ...([walletService, paymentOrchestrationService, historyProjectionService, adSignalAggregationService, supportService] as ServiceDefinition[]),
+  payHubSchema,
+];
 
 /** What a run migrates, from the arguments and the environment, validated before anything is opened. */
 export interface MigrationPlan {
-  services: ServiceDefinition[];
+  services: MigratedSchema[];
   /** The only settings read: where the database is, and DB_SCHEMA. */
   config: DatabaseConfig;
 }
 
-const USAGE = 'usage: npm run db:migrate -- [--service <wallet|payment-orchestration|history-projection|ad-signal-aggregation|support|all>]';
+const USAGE = 'usage: npm run db:migrate -- [--service <wallet|payment-orchestration|history-projection|ad-signal-aggregation|support|pay-hub|all>]';
 
 /** Throws ConfigError (one line: what is wrong, never a value) for a bad SERVICE, DATABASE_URL or DB_SCHEMA; UsageError for a bad flag. */
 export function migrationPlan(argv: readonly string[], env: NodeJS.ProcessEnv): MigrationPlan {

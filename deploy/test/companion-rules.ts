@@ -6,11 +6,13 @@
  *                  a default-deny NetworkPolicy (podSelector {}, Ingress and Egress, no rules)
  * - autoscaling    an HPA scales a Deployment among the manifests, minReplicas ≤ maxReplicas, and
  *                  maxReplicas ≤ the fewest partitions among the topics its service consumes
- *                  (consumed-topics.ts, partitions from libs/contracts); a PDB never blocks every
+ *                  (consumed-topics.ts, partitions from libs/contracts; a web front end,
+ *                  web-front-ends.ts, consumes none and has no ceiling); a PDB never blocks every
  *                  eviction at the HPA's minimum
  */
 import type { TopicPartitions } from './kafka-rules';
 import type { Finding, KubeObject, LabelSelector } from './kube-objects';
+import type { WebFrontEnd } from './web-front-ends';
 import { findingsOf, sameNamespace, selectorMatches, selectsEverything, SERVICE_LABEL, templateLabels, workloads } from './kube-objects';
 
 export interface ScalingContext {
@@ -18,6 +20,8 @@ export interface ScalingContext {
   topics: readonly TopicPartitions[];
   /** Topics each service consumes, by its `app.kubernetes.io/name`. */
   consumedTopics: Readonly<Record<string, readonly string[]>>;
+  /** The web front ends (web-front-ends.ts): no consumer group, so no partition ceiling. */
+  webFrontEnds: Readonly<Record<string, WebFrontEnd>>;
 }
 
 export function checkCompanions(objects: readonly KubeObject[]): Finding[] {
@@ -86,11 +90,11 @@ export function checkAutoscaling(objects: readonly KubeObject[], context: Scalin
       if (minReplicas > maxReplicas) say(autoscaler, `minReplicas ${minReplicas} exceeds maxReplicas ${maxReplicas}`);
 
       const service = templateLabels(target)[SERVICE_LABEL];
-      const consumed = service === undefined ? undefined : context.consumedTopics[service];
+      const consumed = service === undefined ? undefined : service in context.webFrontEnds ? [] : context.consumedTopics[service];
       if (!consumed) {
         say(
           autoscaler,
-          `${target.kind} ${target.metadata.name} (${SERVICE_LABEL}=${service ?? '<unset>'}) has no entry in the consumed-topics table: say which topics it consumes`,
+          `${target.kind} ${target.metadata.name} (${SERVICE_LABEL}=${service ?? '<unset>'}) has no entry in the consumed-topics table: say which topics it consumes (or list a web front end in web-front-ends.ts)`,
         );
       } else if (consumed.length > 0) {
         const partitions = consumed.map((topic) => context.topics.find((t) => t.name === topic)?.partitions);

@@ -4,20 +4,21 @@
  * on what the manifests give it (Secrets stand in as samples, container-env.ts):
  *
  * - config         a service listens on 0.0.0.0 at its declared port, leaves migrations to the
- *                  Job (DB_MIGRATE_ON_START=false) and takes DATABASE_URL from a Secret
+ *                  Job (DB_MIGRATE_ON_START=false) and takes DATABASE_URL from a Secret (a web
+ *                  front end without sessions in PostgreSQL has no database: front-end-rules.ts)
  * - inline-secret  no Secret with data, no secret-looking env var or ConfigMap key with a literal
  *                  value, no URL with a password in a literal
  * - config-env     every server gets a configuration that passes its service's config class
  *                  (CONFIG_CLASSES) under NODE_ENV=production; nothing it reads resolves to a
  *                  loopback address; it has what it needs beyond validation (REQUIRED_IN_CLUSTER);
- *                  settings that services share agree (SHARED_SETTINGS). The same for Jobs and
+ *                  settings that services share agree (SHARED_SETTINGS), and the Pay Hub's
+ *                  OIDC_ISSUER is their AUTH_ISSUER (MATCHING_SETTINGS). The same for Jobs and
  *                  their tools: job-rules.ts
  * - config-files   every file a server reads (`*_PATH`) is mounted from a ConfigMap, not baked into
  *                  the image, without subPath (never updated), and the service's own parser
  *                  (FILE_PARSERS) accepts the committed content; a shared file (SHARED_FILES) comes
  *                  from one ConfigMap key
  */
-import type { BaseServiceConfig } from '@pay/config';
 import { ConfigError, loadConfig } from '@pay/config';
 import { parseRolloutFile } from '@pay/rollout';
 import { getMetadataStorage } from 'class-validator';
@@ -26,19 +27,22 @@ import { HistoryProjectionConfig } from '@pay/history-projection/tools';
 import { NonProfitRegistry, PaymentOrchestrationConfig } from '@pay/payment-orchestration/tools';
 import { SupportConfig } from '@pay/support/tools';
 import { WalletConfig } from '@pay/wallet/tools';
+import { PayHubConfig } from '@pay/pay-hub/tools';
 import { CONSUMED_TOPICS } from './consumed-topics';
 import { effectiveEnv, resolveEnv } from './container-env';
 import type { DocumentedSecrets } from './docs-tables';
 import type { Container, Finding, KubeObject, PodSpec, Say } from './kube-objects';
 import { dataOf, findingsOf, inNamespaceOf, SERVICE_LABEL, workloadContainers, workloads } from './kube-objects';
+import type { WebFrontEnd } from './web-front-ends';
 
-/** The config class each service validates at start-up, by its `app.kubernetes.io/name`. */
-export const CONFIG_CLASSES: Readonly<Record<string, new () => BaseServiceConfig>> = {
+/** The config class each service (and web front end) validates at start-up, by its `app.kubernetes.io/name`. */
+export const CONFIG_CLASSES: Readonly<Record<string, new () => object>> = {
   wallet: WalletConfig,
   'payment-orchestration': PaymentOrchestrationConfig,
   'history-projection': HistoryProjectionConfig,
   'ad-signal-aggregation': AdSignalAggregationConfig,
   support: SupportConfig,
+  'pay-hub': PayHubConfig,
 };
 
 /**
@@ -66,6 +70,13 @@ export const SHARED_SETTINGS: ReadonlyArray<[setting: string, services: readonly
   ['STEP_UP_ISSUER', ['wallet', 'payment-orchestration']],
 ];
 
+/**
+ * A setting of one server that must equal another setting of the services: the Pay Hub signs
+ * people in at the identity provider whose tokens the services accept (AUTH_ISSUER), or every call
+ * it forwards is refused.
+ */
+export const MATCHING_SETTINGS: ReadonlyArray<[server: string, setting: string, servicesSetting: string]> = [['pay-hub', 'OIDC_ISSUER', 'AUTH_ISSUER']];
+
 /** The service's own parser of each file it reads. */
 export const FILE_PARSERS: Readonly<Record<string, (text: string) => unknown>> = {
   ROLLOUT_CONFIG_PATH: parseRolloutFile,
@@ -80,7 +91,7 @@ const SECRET_LIKE_NAME = /PASSWORD|SECRET|TOKEN|KEY|CREDENTIAL/i;
 const URL_WITH_PASSWORD = /[a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:[^\s/@]+@/i;
 const LOOPBACK = /(?:^|[/@,\s])(?:127(?:\.\d{1,3}){3}|localhost)(?=$|[:/,\s])/i;
 
-export function checkServiceConfig(objects: readonly KubeObject[]): Finding[] {
+export function checkServiceConfig(objects: readonly KubeObject[], context: { webFrontEnds: Readonly<Record<string, WebFrontEnd>> }): Finding[] {
   return findingsOf('config', (say) => {
     for (const { owner, longRunning, container, main, where } of workloadContainers(objects)) {
       if (!longRunning || !main) continue;
@@ -98,6 +109,9 @@ export function checkServiceConfig(objects: readonly KubeObject[]): Finding[] {
       }
       if (!['0.0.0.0', '::'].includes(env.get('HOST') ?? ''))
         say(owner, `${where} listens on HOST=${env.get('HOST') ?? '<unset, 127.0.0.1>'}: probes and other pods cannot reach it`);
+      // A web front end without sessions in PostgreSQL has no database (front-end-rules.ts).
+      const frontEnd = context.webFrontEnds[owner.metadata.labels?.[SERVICE_LABEL] ?? ''];
+      if (frontEnd && !frontEnd.sessionsInDatabase) continue;
       if (env.get('DB_MIGRATE_ON_START') !== 'false') say(owner, `${where} must not migrate at start-up (DB_MIGRATE_ON_START=false): the migration Job does`);
       if (!env.get('DATABASE_URL')?.startsWith('secret:')) say(owner, `${where} must take DATABASE_URL from a Secret (secretKeyRef)`);
     }
@@ -241,6 +255,15 @@ export function checkConfigEnv(objects: readonly KubeObject[], secrets: Document
       if (distinct.size > 1) {
         const summary = values.map(([, { service, config }]) => `${service} ${String(config[setting])}`).join(', ');
         for (const [owner] of values) say(owner, `${setting} differs between ${services.join(', ')}: ${summary}`);
+      }
+    }
+    for (const [server, setting, servicesSetting] of MATCHING_SETTINGS) {
+      const expected = new Set([...loaded.values()].filter(({ service }) => service in CONSUMED_TOPICS).map(({ config }) => config[servicesSetting]));
+      for (const [owner, { service, config }] of loaded) {
+        const value = config[setting];
+        if (service !== server || typeof value !== 'string') continue;
+        if (![...expected].every((wanted) => wanted === value))
+          say(owner, `${setting}=${value}, but the services' ${servicesSetting} is ${[...expected].join(', ')}: they would refuse the tokens it forwards`);
       }
     }
   });

@@ -94,6 +94,7 @@ export const SECRET_SAMPLES: Readonly<Record<string, string>> = (() => {
     PAYPAL_WEBHOOK_ID: '8PT597110X687430LKGECATA',
     AD_SIGNALS_PSEUDONYM_KEY: randomBytes(32).toString('base64'),
     AD_SIGNALS_DP_NOISE_KEY: randomBytes(32).toString('base64'),
+    OIDC_CLIENT_SECRET: randomBytes(24).toString('base64url'),
   };
 })();
 

@@ -39,9 +39,10 @@ export function documentedSecrets(markdown: string): DocumentedSecrets {
 
 /**
  * The "read by" column of that table, by `Secret/key`: a Deployment by its service's name (`every
- * service`: all of them), a Job or CronJob by its name in backquotes; other words say nothing.
+ * service`: all of them), a web front end by its name (never among `every service`), a Job or
+ * CronJob by its name in backquotes; other words say nothing.
  */
-export function documentedReaders(markdown: string, services: readonly string[]): Map<string, Set<string>> {
+export function documentedReaders(markdown: string, services: readonly string[], frontEnds: readonly string[] = []): Map<string, Set<string>> {
   const readers = new Map<string, Set<string>>();
   for (const line of secretsSection(markdown).split('\n')) {
     const row = /^\|\s*`([^`]+)`\s*\|([^|]*)\|([^|]*)\|/.exec(line);
@@ -49,7 +50,7 @@ export function documentedReaders(markdown: string, services: readonly string[])
     const names = new Set<string>();
     for (const part of row[3].split(',').map((text) => text.trim())) {
       if (part === 'every service') services.forEach((service) => names.add(service));
-      else if (/^`[^`]+`$/.test(part) || services.includes(part)) names.add(part);
+      else if (/^`[^`]+`$/.test(part) || services.includes(part) || frontEnds.includes(part)) names.add(part);
     }
     for (const key of row[2].matchAll(/`([^`]+)`/g)) readers.set(`${row[1]}/${key[1]}`, new Set([...(readers.get(`${row[1]}/${key[1]}`) ?? []), ...names]));
   }

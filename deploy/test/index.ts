@@ -10,4 +10,6 @@ export { checkManifests, checkWiring } from './manifest-rules';
 export type { Endpoint, Port } from './network-model';
 export { cidrContains, networkAllows, peerMatches, podsOf, routeOf } from './network-model';
 export { PLATFORM_ROUTES } from './network-rules';
+export type { WebFrontEnd } from './web-front-ends';
+export { WEB_FRONT_ENDS } from './web-front-ends';
 export { overlayNames, renderOverlay } from './render';

@@ -23,6 +23,7 @@
  *   autoscaling     companion-rules.ts   checkAutoscaling
  *   kafka-topics    kafka-rules.ts       checkKafkaTopics
  *   kafka-users     kafka-rules.ts       checkKafkaUsers
+ *   web-front-end   front-end-rules.ts   checkWebFrontEnds
  *
  * Wiring rules (checkWiring): what the services, their tools and docs/deploy.md make of the
  * objects: the services' own config classes and parsers, the Secrets table
@@ -45,6 +46,7 @@ import { checkAutoscaling, checkCompanions } from './companion-rules';
 import type { ScalingContext } from './companion-rules';
 import { checkConfigEnv, checkConfigFiles, checkInlineSecrets, checkServiceConfig } from './config-rules';
 import { checkSecretsDocumented } from './docs-tables';
+import { checkWebFrontEnds } from './front-end-rules';
 import type { DocumentedSecrets } from './docs-tables';
 import { checkBatch, checkJobConfigEnv, checkMigrationJobs } from './job-rules';
 import { checkKafkaTopics, checkKafkaUsers } from './kafka-rules';
@@ -63,7 +65,7 @@ import {
   checkWritableTmp,
 } from './workload-rules';
 
-/** What the manifest rules know beyond the objects: the topics libs/contracts defines, who consumes which, production or not. */
+/** What the manifest rules know beyond the objects: the topics libs/contracts defines, who consumes which, the web front ends, production or not. */
 export interface RuleContext extends TopicContext, ScalingContext {}
 
 export type ManifestRule = (objects: readonly KubeObject[], context: RuleContext) => Finding[];
@@ -86,6 +88,7 @@ export const MANIFEST_RULES: readonly ManifestRule[] = [
   checkAutoscaling,
   checkKafkaTopics,
   checkKafkaUsers,
+  checkWebFrontEnds,
 ];
 
 export const WIRING_RULES: readonly WiringRule[] = [

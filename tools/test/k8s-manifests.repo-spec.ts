@@ -35,21 +35,25 @@ import {
   secretReferences,
   SERVICE_LABEL,
   validateSchemas,
+  WEB_FRONT_ENDS,
 } from '@pay/deploy-checks';
 
 const ROOT = resolve(__dirname, '../..');
 
 /** Every overlay and what it must be; a new overlay fails the test until it is listed here. */
-const ENVIRONMENTS: Readonly<Record<string, { namespace: string; production: boolean; host: string }>> = {
-  dev: { namespace: 'pay-dev', production: false, host: 'api.pay-dev.example.com' },
-  prod: { namespace: 'pay', production: true, host: 'api.pay.example.com' },
+const ENVIRONMENTS: Readonly<Record<string, { namespace: string; production: boolean; host: string; hubHost: string }>> = {
+  dev: { namespace: 'pay-dev', production: false, host: 'api.pay-dev.example.com', hubHost: 'hub.pay-dev.example.com' },
+  prod: { namespace: 'pay', production: true, host: 'api.pay.example.com', hubHost: 'hub.pay.example.com' },
 };
 
+/** The services (Kafka consumers), and the web front ends (the Pay Hub): each is a Deployment. */
 const SERVICES = Object.keys(CONSUMED_TOPICS);
+const FRONT_ENDS = Object.keys(WEB_FRONT_ENDS);
+const DEPLOYMENTS = [...SERVICES, ...FRONT_ENDS];
 const TOPICS = allTopicSpecs();
 
 function contextOf(overlay: string): RuleContext {
-  return { production: ENVIRONMENTS[overlay].production, topics: TOPICS, consumedTopics: CONSUMED_TOPICS };
+  return { production: ENVIRONMENTS[overlay].production, topics: TOPICS, consumedTopics: CONSUMED_TOPICS, webFrontEnds: WEB_FRONT_ENDS };
 }
 
 const DEPLOY_MD = readDeployDoc();
@@ -149,7 +153,7 @@ const INTERNAL_ROUTES: readonly string[] = [
 ];
 
 describe.each(Object.keys(ENVIRONMENTS))('overlay %s', (overlay) => {
-  const { namespace, production, host } = ENVIRONMENTS[overlay];
+  const { namespace, production, host, hubHost } = ENVIRONMENTS[overlay];
   let objects: KubeObject[];
 
   beforeAll(() => {
@@ -170,10 +174,10 @@ describe.each(Object.keys(ENVIRONMENTS))('overlay %s', (overlay) => {
     expect(get(objects, 'Namespace', namespace).metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });
   });
 
-  it('runs one Deployment per service, each with its Service, HPA, PDB, NetworkPolicy and migration Job', () => {
+  it('runs one Deployment per service and web front end, each with its Service, HPA, PDB, NetworkPolicy and migration Job', () => {
     const deployments = objects.filter((o) => o.kind === 'Deployment').map((o) => o.metadata.name);
-    expect(deployments.sort()).toEqual([...SERVICES].sort());
-    for (const service of SERVICES) {
+    expect(deployments.sort()).toEqual([...DEPLOYMENTS].sort());
+    for (const service of DEPLOYMENTS) {
       for (const kind of ['Service', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'NetworkPolicy', 'ServiceAccount']) get(objects, kind, service);
       get(objects, 'Job', `${service}-migrate`);
     }
@@ -185,7 +189,7 @@ describe.each(Object.keys(ENVIRONMENTS))('overlay %s', (overlay) => {
     expect(spec.minReplicas).toBeGreaterThanOrEqual(production ? 3 : 1);
   });
 
-  it.each(SERVICES)('sizes the V8 heap of %s well inside its memory limit', (service) => {
+  it.each(DEPLOYMENTS)('sizes the V8 heap of %s well inside its memory limit', (service) => {
     type Container = { name: string; env?: { name: string; value?: string }[]; resources?: { limits?: { memory?: string } } };
     const containers = (get(objects, 'Deployment', service).spec as { template: { spec: { containers: Container[] } } }).template.spec.containers;
     const container = containers.find((c) => c.name === service)!;
@@ -232,8 +236,8 @@ describe.each(Object.keys(ENVIRONMENTS))('overlay %s', (overlay) => {
     expect(objects.filter((o) => o.kind === 'Secret').map((o) => o.metadata.name)).toEqual([]);
   });
 
-  it('gives each service its own database Secret, and its own schema', () => {
-    for (const service of SERVICES) {
+  it('gives each service and the Pay Hub (its sessions) its own database Secret, and its own schema', () => {
+    for (const service of DEPLOYMENTS) {
       const deployment = get(objects, 'Deployment', service);
       const env = effectiveEnv(podSpec(deployment).containers[0], deployment, objects);
       expect(env.get('DATABASE_URL')).toBe(`secret:${service}-database/DATABASE_URL`);
@@ -249,7 +253,7 @@ describe.each(Object.keys(ENVIRONMENTS))('overlay %s', (overlay) => {
     const routed = (path: string): { path: string; service?: string } => ({ path, service: routeOf(objects, host, path)?.service });
     expect(PUBLIC_ROUTES.map(([path]) => routed(path))).toEqual(PUBLIC_ROUTES.map(([path, service]) => ({ path, service })));
     expect(INTERNAL_ROUTES.map(routed)).toEqual(INTERNAL_ROUTES.map((path) => ({ path, service: undefined })));
-    for (const ingress of objects.filter((o) => o.kind === 'Ingress')) {
+    for (const ingress of objects.filter((o) => o.kind === 'Ingress' && !FRONT_ENDS.includes(o.metadata.name ?? ''))) {
       expect({ name: ingress.metadata.name, ...(ingress.spec as IIngressSpec) }).toMatchObject({
         ingressClassName: 'nginx',
         tls: [{ hosts: [host], secretName: 'pay-api-tls' }],
@@ -257,16 +261,39 @@ describe.each(Object.keys(ENVIRONMENTS))('overlay %s', (overlay) => {
     }
   });
 
-  it('lets payment-orchestration alone reach the internet, on 443 only, and no private or metadata address', () => {
+  it(`serves the Pay Hub on ${hubHost}, over TLS from pay-hub-tls: its pages, sign-in and forwarded APIs, and not its health`, () => {
+    const routed = (path: string): string | undefined => routeOf(objects, hubHost, path)?.service;
+    const pages = ['/', '/payments', '/payments/pay_123', '/methods', '/apps', '/security', '/privacy', '/analytics', '/assets/index-abc123.js'];
+    const server = ['/bff/session', '/bff/login', '/bff/callback', '/api/wallet/v1/wallets/person-1', '/api/history/v1/history/entries/export'];
+    expect([...pages, ...server].map((path) => ({ path, service: routed(path) }))).toEqual([...pages, ...server].map((path) => ({ path, service: 'pay-hub' })));
+    expect(PLATFORM_ROUTES.map((path) => ({ path, service: routed(path) }))).toEqual(PLATFORM_ROUTES.map((path) => ({ path, service: undefined })));
+    // The API host does not serve the hub, nor the hub's host the API.
+    expect(routeOf(objects, host, '/bff/session')).toBeUndefined();
+    expect(routed('/v1/wallets/person-1')).toBeUndefined();
+    expect({ ...(get(objects, 'Ingress', 'pay-hub').spec as IIngressSpec) }).toMatchObject({
+      ingressClassName: 'nginx',
+      tls: [{ hosts: [hubHost], secretName: 'pay-hub-tls' }],
+    });
+    // The origin the hub checks and the wallet's passkeys accept are this host.
+    const hub = get(objects, 'Deployment', 'pay-hub');
+    expect(effectiveEnv(podSpec(hub).containers[0], hub, objects).get('HUB_PUBLIC_URL')).toBe(`https://${hubHost}`);
+    const wallet = get(objects, 'Deployment', 'wallet');
+    expect(effectiveEnv(podSpec(wallet).containers[0], wallet, objects).get('WEBAUTHN_ORIGINS')?.split(',')).toContain(`https://${hubHost}`);
+  });
+
+  it('lets payment-orchestration (the PSPs) and the Pay Hub (the identity provider) alone reach the internet, on 443 only, and no private or metadata address', () => {
     const pods = (service: string): Endpoint => podsOf(get(objects, 'Deployment', service));
     const https: Port = { number: 443, protocol: 'TCP' };
     const publicAddress: Endpoint = { ip: '52.36.167.221' };
-    expect(networkAllows(objects, pods('payment-orchestration'), publicAddress, https)).toBe(true);
-    expect(networkAllows(objects, pods('payment-orchestration'), publicAddress, { number: 80, protocol: 'TCP' })).toBe(false);
-    for (const ip of ['10.12.0.7', '172.20.1.1', '192.168.1.1', '169.254.169.254', '100.64.0.1']) {
-      expect({ ip, allowed: networkAllows(objects, pods('payment-orchestration'), { ip }, https) }).toEqual({ ip, allowed: false });
+    const internetClients = ['payment-orchestration', 'pay-hub'];
+    for (const client of internetClients) {
+      expect(networkAllows(objects, pods(client), publicAddress, https)).toBe(true);
+      expect(networkAllows(objects, pods(client), publicAddress, { number: 80, protocol: 'TCP' })).toBe(false);
+      for (const ip of ['10.12.0.7', '172.20.1.1', '192.168.1.1', '169.254.169.254', '100.64.0.1']) {
+        expect({ client, ip, allowed: networkAllows(objects, pods(client), { ip }, https) }).toEqual({ client, ip, allowed: false });
+      }
     }
-    for (const service of SERVICES.filter((name) => name !== 'payment-orchestration')) {
+    for (const service of DEPLOYMENTS.filter((name) => !internetClients.includes(name))) {
       expect({ service, allowed: networkAllows(objects, pods(service), publicAddress, https) }).toEqual({ service, allowed: false });
     }
   });
@@ -293,8 +320,8 @@ describe.each(Object.keys(ENVIRONMENTS))('overlay %s', (overlay) => {
   });
 
   if (production) {
-    it('keeps at least two pods of each service through voluntary disruptions', () => {
-      for (const service of SERVICES) {
+    it('keeps at least two pods of each service and web front end through voluntary disruptions', () => {
+      for (const service of DEPLOYMENTS) {
         expect(get(objects, 'PodDisruptionBudget', service).spec).toMatchObject({ minAvailable: 2 });
       }
     });
@@ -316,7 +343,7 @@ describe('docs/deploy.md', () => {
     const sorted = (map: Map<string, Set<string>>): Record<string, string[]> =>
       Object.fromEntries([...map].filter(([, names]) => names.size > 0).map(([secretKey, names]) => [secretKey, [...names].sort()]));
     expect(readers.size).toBeGreaterThan(0);
-    expect(sorted(documentedReaders(DEPLOY_MD, SERVICES))).toEqual(sorted(readers));
+    expect(sorted(documentedReaders(DEPLOY_MD, SERVICES, FRONT_ENDS))).toEqual(sorted(readers));
   });
 
   it('lists in its Secrets table every Secret and key the manifests reference, and no other', () => {
@@ -414,6 +441,93 @@ describe('the rule checker', () => {
       (get(objects, 'HorizontalPodAutoscaler', service).spec as { maxReplicas: number }).maxReplicas = partitionCeiling(service) + 1;
       expect(checkManifests(objects, context)).toContainEqual(
         expect.objectContaining({ object: `HorizontalPodAutoscaler ${namespace}/${service}`, rule: 'autoscaling' }),
+      );
+    });
+  });
+
+  describe.each(FRONT_ENDS)('web front end %s', (frontEnd) => {
+    const subject = `Deployment ${namespace}/${frontEnd}`;
+    const container = (objects: KubeObject[]): IContainer => podSpec(get(objects, 'Deployment', frontEnd)).containers[0];
+    const ruleFindings = (findings: Finding[], rule: string): string[] => findings.filter((finding) => finding.rule === rule).map(formatFinding);
+
+    it('follows every rule as rendered: no Kafka setting, no Kafka principal, no path to the brokers', () => {
+      expect(ruleFindings(checkManifests(objectsOf(overlay), context), 'web-front-end')).toEqual([]);
+    });
+
+    // The Deployment rules hold a front end as any service.
+    it.each(breakages)('%s: reported under %s, naming the Deployment', (_description, rule, breakIt) => {
+      const objects = objectsOf(overlay);
+      const pod = podSpec(get(objects, 'Deployment', frontEnd));
+      breakIt(pod, pod.containers[0]);
+      const findings = checkManifests(objects, context);
+      expect(findings).toContainEqual(expect.objectContaining<Partial<Finding>>({ object: subject, rule }));
+      const allowed = rule === 'image' ? [subject, `Job ${namespace}/${frontEnd}-migrate`] : [subject];
+      expect(findings.filter((finding) => !allowed.includes(finding.object)).map(formatFinding)).toEqual([]);
+    });
+
+    it.each(['Service', 'PodDisruptionBudget', 'HorizontalPodAutoscaler', 'NetworkPolicy'])('its %s removed: reported as a missing companion', (kind) => {
+      const objects = objectsOf(overlay).filter((o) => !(o.kind === kind && o.metadata.name === frontEnd));
+      expect(checkManifests(objects, context)).toContainEqual({ object: subject, rule: 'companions', message: expect.stringContaining(kind) });
+    });
+
+    it('its migration Job removed (it keeps sessions in PostgreSQL): reported', () => {
+      const objects = objectsOf(overlay).filter((o) => !(o.kind === 'Job' && o.metadata.name === `${frontEnd}-migrate`));
+      expect(checkManifests(objects, context)).toContainEqual(expect.objectContaining({ object: subject, rule: 'migration' }));
+    });
+
+    it('given platform-config (the Kafka settings): reported under web-front-end, and nothing else', () => {
+      const objects = objectsOf(overlay);
+      const platformConfig = generatedConfigMap(objects, 'platform-config').metadata.name!;
+      container(objects).envFrom!.unshift({ configMapRef: { name: platformConfig } });
+      const findings = checkManifests(objects, context);
+      expect(findings).toContainEqual({
+        object: subject,
+        rule: 'web-front-end',
+        message: expect.stringMatching(/gets KAFKA_BROKERS, KAFKA_SASL_MECHANISM: a web front end reads no Kafka/),
+      });
+      expect(findings.map(formatFinding)).toHaveLength(1);
+    });
+
+    it('let through to the Kafka brokers, or made a Kafka principal: reported', () => {
+      const objects = objectsOf(overlay);
+      (get(objects, 'NetworkPolicy', frontEnd).spec as INetworkPolicySpec).egress!.push({
+        to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kafka' } } }],
+        ports: [{ protocol: 'TCP', port: 9092 }],
+      });
+      objects.push({
+        apiVersion: 'kafka.strimzi.io/v1beta2',
+        kind: 'KafkaUser',
+        metadata: { name: frontEnd, namespace, labels: { 'strimzi.io/cluster': 'pay-kafka' } },
+        spec: { authentication: { type: 'scram-sha-512' } },
+      });
+      expect(ruleFindings(checkManifests(objects, context), 'web-front-end')).toEqual([
+        `${subject} [web-front-end]: KafkaUser ${frontEnd} exists: a web front end is no Kafka principal`,
+        `${subject} [web-front-end]: its NetworkPolicies let it reach the Kafka cluster: a web front end talks to the services over HTTP only`,
+      ]);
+    });
+
+    it('declared without sessions in PostgreSQL: its database and its path to PostgreSQL reported, and no migration or DATABASE_URL demanded', () => {
+      const objects = objectsOf(overlay);
+      const without = { ...context, webFrontEnds: { ...WEB_FRONT_ENDS, [frontEnd]: { sessionsInDatabase: false } } };
+      expect(ruleFindings(checkManifests(objects, without), 'web-front-end')).toEqual([
+        `${subject} [web-front-end]: container ${frontEnd} gets DATABASE_URL, but ${frontEnd} keeps no sessions in PostgreSQL (web-front-ends.ts)`,
+        `${subject} [web-front-end]: its NetworkPolicies let it reach PostgreSQL, but ${frontEnd} keeps no sessions there`,
+      ]);
+      container(objects).env = container(objects).env!.filter((variable) => variable.name !== 'DATABASE_URL');
+      expect(ruleFindings(checkManifests(objects, without), 'config')).toEqual([]);
+    });
+
+    it('scaled beyond any partition count: no ceiling for a front end; not listed as one, its HPA is reported', () => {
+      const objects = objectsOf(overlay);
+      (get(objects, 'HorizontalPodAutoscaler', frontEnd).spec as { maxReplicas: number }).maxReplicas = 40;
+      expect(ruleFindings(checkManifests(objects, context), 'autoscaling')).toEqual([]);
+      const unlisted = { ...context, webFrontEnds: {} };
+      expect(checkManifests(objects, unlisted)).toContainEqual(
+        expect.objectContaining({
+          object: `HorizontalPodAutoscaler ${namespace}/${frontEnd}`,
+          rule: 'autoscaling',
+          message: expect.stringContaining('no entry'),
+        }),
       );
     });
   });
@@ -682,6 +796,35 @@ describe('the wiring rules', () => {
       rule: 'config-env',
       reported: ['Deployment wallet', 'Deployment payment-orchestration'],
       breakIt: (objects) => void (configMapData(objects, 'payment-orchestration-config').STEP_UP_ISSUER = 'pay:orchestration'),
+    },
+    {
+      // The hub's own config class (PayHubConfig) under NODE_ENV=production refuses it.
+      description: 'the Pay Hub signing in with development tokens',
+      rule: 'config-env',
+      reported: ['Deployment pay-hub'],
+      breakIt: (objects) => void (configMapData(objects, 'pay-hub-config').HUB_SIGN_IN = 'development'),
+    },
+    {
+      description: 'the Pay Hub signing people in at another identity provider than the services trust',
+      rule: 'config-env',
+      reported: ['Deployment pay-hub'],
+      breakIt: (objects) => {
+        const container = containerOf(objects, 'Deployment', 'pay-hub');
+        withoutEnv(container, 'OIDC_ISSUER');
+        container.env!.push({ name: 'OIDC_ISSUER', value: 'https://id.elsewhere.example.com' });
+      },
+    },
+    {
+      description: 'the Pay Hub without its wallet URL (127.0.0.1 when unset)',
+      rule: 'config-env',
+      reported: ['Deployment pay-hub'],
+      breakIt: (objects) => void delete configMapData(objects, 'pay-hub-config').WALLET_URL,
+    },
+    {
+      description: 'the Pay Hub forwarding to a service whose NetworkPolicy does not admit it',
+      rule: 'network',
+      reported: ['Deployment pay-hub'],
+      breakIt: (objects) => void (configMapData(objects, 'pay-hub-config').HISTORY_URL = 'http://ad-signal-aggregation'),
     },
     {
       description: 'a Job running a tool the test does not know',

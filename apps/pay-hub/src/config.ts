@@ -1,19 +1,32 @@
-import { IsFlag, IsOneOf, IsWholeNumber } from '@pay/config';
+import { DatabaseConfig, IsFlag, IsOneOf, IsWholeNumber } from '@pay/config';
 import { IsOptional, Matches, ValidateBy, ValidateIf } from 'class-validator';
 
 const URL_PATTERN = /^https?:\/\/[^\s/]+(\/\S*)?$/;
+/** Where the development shop finds payment-orchestration when ORCHESTRATION_URL is unset (npm start's port). */
+export const DEV_ORCHESTRATION_URL = 'http://127.0.0.1:3002';
+
 const url = (what: string) => ({ message: `must be the http(s) URL of ${what}` });
 
 /**
  * Environment of the Pay Hub's server (the backend for the web app, docs/adr/0010-pay-hub-sessions.md),
  * validated at start-up: a wrong variable stops it with the variable's name, never its value.
+ * DATABASE_URL and DB_SCHEMA (DatabaseConfig): where its sessions live, schema pay_hub by default.
  */
-export class PayHubConfig {
+export class PayHubConfig extends DatabaseConfig {
   @IsOneOf(['development', 'test', 'production'])
   NODE_ENV = 'development';
 
   @IsWholeNumber({ min: 0, max: 65_535 })
   PORT = 3000;
+
+  /** The address to listen on; unset, every interface, IPv4 and IPv6 (browsers may open localhost as ::1). */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9.:-]+$/, { message: 'must be a host name or address to listen on, e.g. 0.0.0.0' })
+  HOST?: string;
+
+  /** Apply pending migrations of the sessions' schema at start-up (local development); in Kubernetes a Job does it. */
+  @IsFlag()
+  DB_MIGRATE_ON_START = true;
 
   /** Where people open the hub (the origin checked on every request that changes something, and OIDC's redirect). */
   @Matches(URL_PATTERN, url('the hub as people open it, e.g. https://pay.example.com'))
@@ -22,8 +35,10 @@ export class PayHubConfig {
   @Matches(URL_PATTERN, url('the wallet service'))
   WALLET_URL = 'http://127.0.0.1:3001';
 
+  /** Only the development shop calls payment-orchestration (DEV_ORCHESTRATION_URL when unset); production never does. */
+  @IsOptional()
   @Matches(URL_PATTERN, url('payment-orchestration'))
-  ORCHESTRATION_URL = 'http://127.0.0.1:3002';
+  ORCHESTRATION_URL?: string;
 
   @Matches(URL_PATTERN, url('history-projection'))
   HISTORY_URL = 'http://127.0.0.1:3003';

@@ -8,15 +8,18 @@ import { extname, join, normalize, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { decodeJwt } from 'jose';
+import type { DataSource } from 'typeorm';
+import { closeServiceDataSource, openServiceDataSource } from '@pay/platform';
 import { upstreamRoute } from './access-rules';
 import type { PayHubConfig } from './config';
+import { DEV_ORCHESTRATION_URL } from './config';
+import { PAY_HUB_SCHEMA, payHubMigrations } from './database/migrations';
 import type { OidcClient, ProviderMetadata } from './oidc';
 import { authorizationUrl, discover, exchangeCode, pkcePair } from './oidc';
 import { DevSignInRequest, InvalidRequestError, ShopPurchaseRequest, validated } from './requests';
 import type { Session, SessionUser } from './sessions';
 import { SessionStore } from './sessions';
 
-/** Signs development access tokens (development sign-in and the development shop only). */
 /** Signs a development token; a service's may carry what an app backend's does (its scopes, app and merchants). */
 export type DevTokenMinter = (claims: { sub: string; role: string; scope?: string; app?: string; merchants?: string[] }) => Promise<string>;
 
@@ -25,17 +28,24 @@ export interface PayHubOptions {
   /** Required when HUB_SIGN_IN=development. */
   mintDevToken?: DevTokenMinter;
   log?: (line: string) => void;
+  /** The sessions' clock (tests move it to expire a session). */
+  now?: () => number;
 }
 
 export interface RunningPayHub {
   url: string;
   server: Server;
   sessions: SessionStore;
-  close(): Promise<void>;
+  /** The hub's schema (sessions and pending sign-ins). */
+  dataSource: DataSource;
+  /** Stops accepting, waits up to `graceMs` (30 s) for the requests in hand, then closes the database pool. */
+  close(graceMs?: number): Promise<void>;
 }
 
 const COOKIE = 'pay_hub_session';
 const MAX_BODY_BYTES = 64 * 1024;
+/** Within the pod's 45 s grace period, after its 5 s preStop. */
+const CLOSE_GRACE_MS = 30_000;
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -111,9 +121,17 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
 export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub> {
   const { config } = options;
   const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
-  const sessions = new SessionStore();
   const development = config.HUB_SIGN_IN === 'development';
   if (development && !options.mintDevToken) throw new Error('HUB_SIGN_IN=development needs a development token signer (HUB_DEV_SIGNING_JWK)');
+  const dataSource = await openServiceDataSource({
+    url: config.DATABASE_URL,
+    schema: config.DB_SCHEMA ?? PAY_HUB_SCHEMA,
+    migrations: config.DB_MIGRATE_ON_START ? payHubMigrations : [],
+    applicationName: 'pay-hub',
+    poolSize: 5,
+  });
+  const now = options.now ?? Date.now;
+  const sessions = new SessionStore(dataSource, now);
   const publicOrigin = new URL(config.HUB_PUBLIC_URL).origin;
   const secureCookies = config.HUB_SECURE_COOKIES ?? new URL(config.HUB_PUBLIC_URL).protocol === 'https:';
   const staticRoot = resolve(config.HUB_STATIC_DIR);
@@ -139,13 +157,13 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
 
   const setSessionCookie = (response: ServerResponse, session: Session | undefined): void => {
     const attributes = ['Path=/', 'HttpOnly', 'SameSite=Strict', ...(secureCookies ? ['Secure'] : [])];
-    const value = session ? `${session.id}; Max-Age=${Math.max(1, Math.floor((session.expiresAt - Date.now()) / 1000))}` : '; Max-Age=0';
+    const value = session ? `${session.id}; Max-Age=${Math.max(1, Math.floor((session.expiresAt - now()) / 1000))}` : '; Max-Age=0';
     response.setHeader('set-cookie', `${COOKIE}=${value}; ${attributes.join('; ')}`);
   };
 
-  const sessionOf = (request: IncomingMessage): Session | undefined => sessions.get(cookieOf(request, COOKIE));
-  const requireSession = (request: IncomingMessage): Session => {
-    const session = sessionOf(request);
+  const sessionOf = (request: IncomingMessage): Promise<Session | undefined> => sessions.get(cookieOf(request, COOKIE));
+  const requireSession = async (request: IncomingMessage): Promise<Session> => {
+    const session = await sessionOf(request);
     if (!session) throw new HttpProblem(401, 'SIGNED_OUT', 'sign in first');
     return session;
   };
@@ -160,8 +178,8 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
       throw new HttpProblem(403, 'CROSS_ORIGIN_REFUSED', "requests that change something must come from the hub's pages");
   };
 
-  const signIn = (response: ServerResponse, user: SessionUser, accessToken: string, tokenExpiresAt?: number): Session => {
-    const session = sessions.create(user, accessToken, config.HUB_SESSION_MINUTES * 60_000, tokenExpiresAt);
+  const signIn = async (response: ServerResponse, user: SessionUser, accessToken: string, tokenExpiresAt?: number): Promise<Session> => {
+    const session = await sessions.create(user, accessToken, config.HUB_SESSION_MINUTES * 60_000, tokenExpiresAt);
     setSessionCookie(response, session);
     return session;
   };
@@ -187,7 +205,7 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
       const value = upstream.headers.get(name);
       if (value !== null) response.setHeader(name, value);
     }
-    if (upstream.status === 401) sessions.end(session.id);
+    if (upstream.status === 401) await sessions.end(session.id);
     if (!upstream.body) return void response.end();
     await pipeline(Readable.fromWeb(upstream.body), response);
   }
@@ -205,7 +223,7 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
       app: purchase.app,
       merchants: [purchase.merchantId],
     });
-    const upstream = await fetch(`${config.ORCHESTRATION_URL.replace(/\/$/, '')}/v1/payments`, {
+    const upstream = await fetch(`${(config.ORCHESTRATION_URL ?? DEV_ORCHESTRATION_URL).replace(/\/$/, '')}/v1/payments`, {
       method: 'POST',
       headers: { authorization: `Bearer ${serviceToken}`, 'content-type': 'application/json', 'idempotency-key': purchase.requestId },
       body: JSON.stringify({
@@ -246,11 +264,19 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
     securityHeaders(response);
     const url = new URL(request.url ?? '/', publicOrigin);
     const { pathname: path } = url;
-    if (path === '/health/ready' || path === '/health/live') return sendJson(response, 200, { status: 'ok' });
+    if (path === '/health/live') return sendJson(response, 200, { status: 'ok' });
+    if (path === '/health/ready') {
+      // Ready when the sessions' database answers: without it nobody is signed in.
+      const database = await dataSource.query('SELECT 1').then(
+        () => true,
+        () => false,
+      );
+      return sendJson(response, database ? 200 : 503, { status: database ? 'ok' : 'unavailable', checks: { postgres: database ? 'up' : 'down' } });
+    }
     if (path.startsWith('/api/') || path.startsWith('/bff/')) assertSameOrigin(request);
 
     if (path === '/bff/session' && request.method === 'GET') {
-      const session = sessionOf(request);
+      const session = await sessionOf(request);
       const signIn = { mode: config.HUB_SIGN_IN };
       if (!session) return sendJson(response, 401, { signedIn: false, signIn });
       return sendJson(response, 200, { signedIn: true, signIn, user: session.user, expiresAt: new Date(session.expiresAt).toISOString() });
@@ -258,12 +284,12 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
     if (path === '/bff/dev-sign-in' && request.method === 'POST') {
       if (!development) throw new HttpProblem(404, 'NOT_FOUND', 'development sign-in is off');
       const { role, sub } = validated(DevSignInRequest, await readJson(request));
-      sessions.end(cookieOf(request, COOKIE));
-      const session = signIn(response, { sub, role }, await options.mintDevToken!({ sub, role }));
+      await sessions.end(cookieOf(request, COOKIE));
+      const session = await signIn(response, { sub, role }, await options.mintDevToken!({ sub, role }));
       return sendJson(response, 201, { signedIn: true, user: session.user, expiresAt: new Date(session.expiresAt).toISOString() });
     }
     if (path === '/bff/sign-out' && request.method === 'POST') {
-      sessions.end(cookieOf(request, COOKIE));
+      await sessions.end(cookieOf(request, COOKIE));
       setSessionCookie(response, undefined);
       return sendJson(response, 200, { signedIn: false });
     }
@@ -271,14 +297,14 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
       if (!oidcClient) throw new HttpProblem(404, 'NOT_FOUND', 'OpenID Connect sign-in is off (HUB_SIGN_IN=development)');
       const { verifier, challenge } = pkcePair();
       const nonce = randomBytes(16).toString('base64url');
-      const state = sessions.beginSignIn({ codeVerifier: verifier, nonce, returnTo: '/' });
+      const state = await sessions.beginSignIn({ codeVerifier: verifier, nonce, returnTo: '/' });
       response.statusCode = 302;
       response.setHeader('location', authorizationUrl(await providerMetadata(), oidcClient, { state, nonce, codeChallenge: challenge }));
       return void response.end();
     }
     if (path === '/bff/callback' && request.method === 'GET') {
       if (!oidcClient) throw new HttpProblem(404, 'NOT_FOUND', 'OpenID Connect sign-in is off');
-      const pending = sessions.takeSignIn(url.searchParams.get('state') ?? '');
+      const pending = await sessions.takeSignIn(url.searchParams.get('state') ?? '');
       const code = url.searchParams.get('code');
       if (!pending || !code) throw new HttpProblem(400, 'SIGN_IN_FAILED', 'this sign-in is unknown, used or expired: sign in again');
       const tokens = await exchangeCode(await providerMetadata(), oidcClient, code, pending.codeVerifier, pending.nonce).catch((error: unknown) => {
@@ -289,14 +315,14 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
       if (typeof claims.sub !== 'string' || (claims.role !== 'person' && claims.role !== 'analyst')) {
         throw new HttpProblem(403, 'ROLE_NOT_SERVED', 'the Pay Hub serves persons and analysts');
       }
-      sessions.end(cookieOf(request, COOKIE));
-      signIn(response, { sub: claims.sub, role: claims.role }, tokens.accessToken, tokens.expiresAt);
+      await sessions.end(cookieOf(request, COOKIE));
+      await signIn(response, { sub: claims.sub, role: claims.role }, tokens.accessToken, tokens.expiresAt);
       response.statusCode = 302;
       response.setHeader('location', pending.returnTo);
       return void response.end();
     }
-    if (path === '/bff/dev-shop/purchases' && request.method === 'POST') return shopPurchase(request, response, requireSession(request));
-    if (path.startsWith('/api/')) return forward(request, response, requireSession(request), path, url.search);
+    if (path === '/bff/dev-shop/purchases' && request.method === 'POST') return shopPurchase(request, response, await requireSession(request));
+    if (path.startsWith('/api/')) return forward(request, response, await requireSession(request), path, url.search);
     if (path.startsWith('/bff/')) throw new HttpProblem(404, 'NOT_FOUND', 'no such resource');
     if (request.method !== 'GET' && request.method !== 'HEAD') throw new HttpProblem(405, 'METHOD_NOT_ALLOWED', 'pages are read with GET');
     return serveFile(request, response, path);
@@ -313,20 +339,22 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
       sendJson(response, 502, { code: 'UPSTREAM_FAILED', message: `the hub could not complete the request (${id})` });
     });
   });
-  const sweeper = setInterval(() => sessions.sweep(), 60_000);
-  sweeper.unref();
-  // Every interface, IPv4 and IPv6: browsers may open localhost as ::1.
-  await new Promise<void>((done) => server.listen(config.PORT, done));
+  // Unless HOST says otherwise, every interface, IPv4 and IPv6: browsers may open localhost as ::1.
+  await new Promise<void>((done) => (config.HOST === undefined ? server.listen(config.PORT, done) : server.listen(config.PORT, config.HOST, done)));
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,
     server,
     sessions,
-    close: () =>
-      new Promise<void>((done) => {
-        clearInterval(sweeper);
-        server.closeAllConnections();
-        server.close(() => done());
-      }),
+    dataSource,
+    close: async (graceMs = CLOSE_GRACE_MS) => {
+      // Stop accepting, let the requests in hand finish (a CSV export streams), then cut what is left.
+      const closed = new Promise<void>((done) => server.close(() => done()));
+      server.closeIdleConnections();
+      const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+      await closed;
+      clearTimeout(cut);
+      await closeServiceDataSource(dataSource);
+    },
   };
 }

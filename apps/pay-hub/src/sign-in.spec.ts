@@ -1,7 +1,6 @@
 import { ConfigError, loadConfig } from '@pay/config';
 import { PayHubConfig } from './config';
 import { authorizationUrl, pkceChallenge, pkcePair } from './oidc';
-import { SessionStore } from './sessions';
 
 describe('PKCE and the authorization request', () => {
   it("derives the S256 challenge as RFC 7636's example does", () => {
@@ -35,34 +34,6 @@ describe('PKCE and the authorization request', () => {
       code_challenge: 'c-1',
       code_challenge_method: 'S256',
     });
-  });
-});
-
-describe('sessions', () => {
-  it('end at their lifetime or the token’s expiry, whichever comes first', () => {
-    let now = 1_000_000;
-    const store = new SessionStore(() => now);
-    const long = store.create({ sub: 'p-1', role: 'person' }, 'token-1', 60_000);
-    const short = store.create({ sub: 'p-2', role: 'person' }, 'token-2', 60_000, now + 10_000);
-    expect(long.id).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect(store.get(short.id)?.user.sub).toBe('p-2');
-    now += 10_000;
-    expect(store.get(short.id)).toBeUndefined();
-    expect(store.get(long.id)?.accessToken).toBe('token-1');
-    now += 50_000;
-    expect(store.get(long.id)).toBeUndefined();
-    expect(store.get(undefined)).toBeUndefined();
-  });
-
-  it('hand a pending sign-in over once (a replayed callback finds nothing), and not after 10 minutes', () => {
-    let now = 0;
-    const store = new SessionStore(() => now);
-    const state = store.beginSignIn({ codeVerifier: 'v', nonce: 'n', returnTo: '/' });
-    expect(store.takeSignIn(state)?.codeVerifier).toBe('v');
-    expect(store.takeSignIn(state)).toBeUndefined();
-    const late = store.beginSignIn({ codeVerifier: 'v2', nonce: 'n2', returnTo: '/' });
-    now += 10 * 60_000;
-    expect(store.takeSignIn(late)).toBeUndefined();
   });
 });
 

@@ -11,7 +11,10 @@ import type { AddressInfo } from 'node:net';
 import type { JWK } from 'jose';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { loadConfig } from '@pay/config';
+import type { TestSchema } from '@pay/testing';
+import { createTestSchema } from '@pay/testing';
 import { PayHubConfig } from '../src/config';
+import { payHubMigrations } from '../src/database/migrations';
 import type { RunningPayHub } from '../src/hub-server';
 import { startPayHub } from '../src/hub-server';
 
@@ -119,12 +122,15 @@ describe("the hub's server", () => {
   let wallet: Awaited<ReturnType<typeof startUpstream>>;
   let history: Awaited<ReturnType<typeof startUpstream>>;
   let hub: RunningPayHub;
+  let database: TestSchema;
   const minted: string[] = [];
 
   const hubConfig = (extra: Record<string, string>) =>
     loadConfig('pay-hub', PayHubConfig, {
       NODE_ENV: 'test',
       PORT: '0',
+      DATABASE_URL: database.url,
+      DB_SCHEMA: database.schema,
       WALLET_URL: wallet.url,
       HISTORY_URL: history.url,
       ORCHESTRATION_URL: wallet.url,
@@ -133,6 +139,7 @@ describe("the hub's server", () => {
     });
 
   beforeAll(async () => {
+    database = await createTestSchema('hub_server', payHubMigrations, 2);
     wallet = await startUpstream();
     history = await startUpstream();
     hub = await startPayHub({
@@ -150,6 +157,7 @@ describe("the hub's server", () => {
     await hub.close();
     wallet.server.close();
     history.server.close();
+    await database.drop();
   });
 
   const call = (path: string, init: RequestInit & { cookie?: string } = {}) =>
@@ -182,7 +190,7 @@ describe("the hub's server", () => {
   });
 
   it('refuses a change without the hub header or from another origin, and a body that is not the shape', async () => {
-    const before = hub.sessions.get('x');
+    const before = await hub.sessions.get('x');
     expect(before).toBeUndefined();
     const noHeader = await fetch(`${hub.url}/bff/dev-sign-in`, {
       method: 'POST',

@@ -55,9 +55,13 @@ export async function startHubStack(chromiumPath: string): Promise<HubStack> {
     AUTH_JWKS: JSON.stringify(platform.idp.jwks),
     HISTORY_CONSUMER_GROUP: historyGroup,
   });
+  // The hub's sessions live in a schema of the run's own, migrated by the hub at start.
+  const hubSchema = uniqueName('e2e_hub_sessions');
   const config = loadConfig('pay-hub', PayHubConfig, {
     NODE_ENV: 'test',
     PORT: String(port),
+    DATABASE_URL: testDatabaseUrl(),
+    DB_SCHEMA: hubSchema,
     HUB_PUBLIC_URL: hubUrl,
     WALLET_URL: platform.wallet.url,
     ORCHESTRATION_URL: platform.orchestrationUrl,
@@ -79,6 +83,7 @@ export async function startHubStack(chromiumPath: string): Promise<HubStack> {
     async stop() {
       await browser.close().catch(() => undefined);
       await hub.close().catch(() => undefined);
+      await dropSchema(testDatabaseUrl(), hubSchema).catch(() => undefined);
       await history.app.close().catch(() => undefined);
       await dropSchema(testDatabaseUrl(), historySchema).catch(() => undefined);
       await platform.stop();
