@@ -222,19 +222,16 @@ export class ConversationStore {
 
   /** Distinct messages (no two with one conversation, author and client message id) in one statement. */
   private async appendBatch(requests: readonly AppendRequest[]): Promise<AppendOutcome[]> {
-    const rows = await this.dataSource.query<Array<MessageRow & { i: number; outcome: 'stored' | 'replayed' | 'closed' | 'not_found' }>>(
-      APPEND_MESSAGES,
-      [
-        requests.map((r) => r.conversationId),
-        requests.map((r) => r.author.party),
-        requests.map((r) => r.author.id),
-        requests.map(() => randomUUID()),
-        requests.map((r) => r.clientMessageId),
-        requests.map((r) => r.text),
-        requests.map((r) => r.masked.join(',')),
-        this.channel,
-      ],
-    );
+    const rows = await this.dataSource.query<Array<MessageRow & { i: number; outcome: 'stored' | 'replayed' | 'closed' | 'not_found' }>>(APPEND_MESSAGES, [
+      requests.map((r) => r.conversationId),
+      requests.map((r) => r.author.party),
+      requests.map((r) => r.author.id),
+      requests.map(() => randomUUID()),
+      requests.map((r) => r.clientMessageId),
+      requests.map((r) => r.text),
+      requests.map((r) => r.masked.join(',')),
+      this.channel,
+    ]);
     const byOrdinal = new Map(rows.map((row) => [Number(row.i), row]));
     return requests.map((_, index): AppendOutcome => {
       const row = byOrdinal.get(index + 1);
