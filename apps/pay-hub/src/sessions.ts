@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 /** Who is signed in: what the web app may know (never the token itself). */
 export interface SessionUser {
   sub: string;
-  role: 'person' | 'analyst';
+  role: 'person' | 'analyst' | 'support';
 }
 
 export interface Session {
