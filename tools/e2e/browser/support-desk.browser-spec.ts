@@ -158,9 +158,9 @@ describeWithBrowser("the Pay Hub's support page in a browser", () => {
     await person.goto(`${stack.hubUrl}/support`);
     await person.getByRole('heading', { level: 1, name: 'Your payments' }).waitFor();
     await expect(person.getByRole('heading', { level: 1, name: 'Support' }).count()).resolves.toBe(0);
-    const forwarded = (await person.evaluate(
+    const forwarded = await person.evaluate<number[]>(
       `Promise.all(['/api/support/v1/support/queue', '/api/support/v1/support/conversations/${conversationId}/payment'].map((path) => fetch(path).then((r) => r.status)))`,
-    )) as number[];
+    );
     expect(forwarded).toEqual([404, 404]);
   });
 });
