@@ -178,6 +178,13 @@ describe('support chat (two instances)', () => {
       [23, 'after the bad one'],
     ]);
 
+    // From a client, that character is refused with its reason before it reaches storage.
+    expect(await person.send(conversation.id, 'a NUL \u0000 character')).toMatchObject({
+      ok: false,
+      code: 'INVALID_MESSAGE',
+      details: ['text: must not contain the NUL character (U+0000)'],
+    });
+
     // Both parties, on different instances, got every position once and in order (NOTIFY per message).
     expect(await person.send(conversation.id, 'marker')).toMatchObject({ ok: true, message: { seq: 24 } });
     for (const client of [person, agent]) {
