@@ -69,9 +69,9 @@ export function appBackendGrant(app: string, merchants: readonly string[]): Reco
   return { subjects: [`${app}-backend`], roles: ['service'], scopes: [...APP_BACKEND_SCOPES], apps: [app], merchants: [...merchants] };
 }
 
-/** `AUTH_KEY_GRANTS` for the support service's key: it signs as itself, a service, for orchestration's refund route (no scope). */
+/** `AUTH_KEY_GRANTS` for the support service's key: it signs as itself, a service, for orchestration's refund route (`payments:refund` only). */
 export function supportKeyGrants(kid: string): Record<string, { subjects: string[]; roles: string[]; scopes: string[] }> {
-  return { [kid]: { subjects: ['support'], roles: ['service'], scopes: [] } };
+  return { [kid]: { subjects: ['support'], roles: ['service'], scopes: ['payments:refund'] } };
 }
 
 /** `AUTH_KEY_GRANTS` for every development key that is not the identity provider's. */

@@ -80,7 +80,7 @@ export const SECRET_SAMPLES: Readonly<Record<string, string>> = (() => {
         apps: ['instagram'],
         merchants: ['instagram-shop'],
       },
-      'sample-support': { subjects: ['support'], roles: ['service'], scopes: [] },
+      'sample-support': { subjects: ['support'], roles: ['service'], scopes: ['payments:refund'] },
     }),
     HISTORY_PSEUDONYM_KEY: randomBytes(32).toString('base64'),
     STEP_UP_SIGNING_JWK: JSON.stringify(ecPrivateJwk('sample-step-up')),

@@ -1,27 +1,49 @@
 import type { SessionUser } from './sessions';
 
-export type Upstream = 'wallet' | 'history';
+export type Upstream = 'wallet' | 'history' | 'support';
+
+const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+/** A support agent's desk (docs/support-chat.md): the queue, their conversations, claim, hand over, close, the payment's timeline. */
+const AGENT_ROUTES: ReadonlyArray<{ method: string; path: RegExp }> = [
+  { method: 'GET', path: /^\/v1\/support\/queue$/ },
+  { method: 'GET', path: /^\/v1\/support\/agents\/me\/conversations$/ },
+  { method: 'POST', path: new RegExp(`^/v1/support/conversations/${UUID}/(claim|hand-over|close)$`) },
+  { method: 'GET', path: new RegExp(`^/v1/support/conversations/${UUID}/payment$`) },
+];
 
 /**
  * What the hub forwards for whom (least privilege before the services' own checks): a person
- * reaches only their own wallet and history, an analyst only the analysts' history routes. The
- * services still decide; the hub never widens what a token may do. `undefined`: not forwarded.
+ * reaches only their own wallet and history, an analyst only the analysts' history routes, a
+ * support agent only the agents' desk of the support service. The services still decide; the hub
+ * never widens what a token may do. `undefined`: not forwarded.
  */
 export function upstreamRoute(user: SessionUser, method: string, path: string): { upstream: Upstream; path: string } | undefined {
-  const match = /^\/api\/(wallet|history)(\/v1\/[A-Za-z0-9_.:/-]*)$/.exec(path);
+  const match = /^\/api\/(wallet|history|support)(\/v1\/[A-Za-z0-9_.:/-]*)$/.exec(path);
   if (!match || path.includes('..') || path.includes('//')) return undefined;
   const upstream = match[1] as Upstream;
   const rest = match[2];
   const own = encodeURIComponent(user.sub);
-  if (user.role === 'person') {
-    if (upstream === 'wallet' && (rest === `/v1/wallets/${own}` || rest.startsWith(`/v1/wallets/${own}/`))) {
-      // The hub offers the person's own settings and step-up; the service-only instrument routes are not forwarded.
-      return rest.startsWith(`/v1/wallets/${own}/payment-instruments`) ? undefined : { upstream, path: rest };
-    }
-    if (upstream === 'wallet' && rest === '/v1/rollout' && method === 'GET') return { upstream, path: rest };
-    if (upstream === 'history' && method === 'GET' && rest.startsWith(`/v1/history/persons/${own}/`)) return { upstream, path: rest };
-    return undefined;
+  switch (user.role) {
+    case 'person':
+      if (upstream === 'wallet' && (rest === `/v1/wallets/${own}` || rest.startsWith(`/v1/wallets/${own}/`))) {
+        // The hub offers the person's own settings and step-up; the service-only instrument routes are not forwarded.
+        return rest.startsWith(`/v1/wallets/${own}/payment-instruments`) ? undefined : { upstream, path: rest };
+      }
+      if (upstream === 'wallet' && rest === '/v1/rollout' && method === 'GET') return { upstream, path: rest };
+      if (upstream === 'history' && method === 'GET' && rest.startsWith(`/v1/history/persons/${own}/`)) return { upstream, path: rest };
+      return undefined;
+    case 'analyst':
+      if (upstream === 'history' && method === 'GET' && /^\/v1\/history\/(entries|aggregates)(\/export)?$/.test(rest)) return { upstream, path: rest };
+      return undefined;
+    case 'support':
+      if (upstream === 'support' && AGENT_ROUTES.some((route) => route.method === method && route.path.test(rest))) return { upstream, path: rest };
+      return undefined;
   }
-  if (upstream === 'history' && method === 'GET' && /^\/v1\/history\/(entries|aggregates)(\/export)?$/.test(rest)) return { upstream, path: rest };
-  return undefined;
+}
+
+/** The chat's WebSocket through the hub (socket.io's path), for support agents only. */
+export const SUPPORT_SOCKET_PATH = '/api/support/socket.io/';
+
+export function maySupportSocket(user: SessionUser | undefined): boolean {
+  return user?.role === 'support';
 }

@@ -43,6 +43,10 @@ export class PayHubConfig extends DatabaseConfig {
   @Matches(URL_PATTERN, url('history-projection'))
   HISTORY_URL = 'http://127.0.0.1:3003';
 
+  /** The support service: its agents' HTTP routes and its chat WebSocket (agents only). */
+  @Matches(URL_PATTERN, url('the support service'))
+  SUPPORT_URL = 'http://127.0.0.1:3005';
+
   /**
    * `development`: a sign-in page issues development tokens for a chosen person or analyst, and a
    * development shop makes purchases (refused in production); `oidc`: OpenID Connect, code + PKCE.

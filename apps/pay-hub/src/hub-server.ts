@@ -2,7 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve } from 'node:path';
 import { Readable } from 'node:stream';
@@ -10,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import { decodeJwt } from 'jose';
 import type { DataSource } from 'typeorm';
 import { closeServiceDataSource, openServiceDataSource } from '@pay/platform';
-import { upstreamRoute } from './access-rules';
+import { maySupportSocket, SUPPORT_SOCKET_PATH, upstreamRoute } from './access-rules';
 import type { PayHubConfig } from './config';
 import { DEV_ORCHESTRATION_URL } from './config';
 import { PAY_HUB_SCHEMA, payHubMigrations } from './database/migrations';
@@ -135,7 +136,11 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
   const publicOrigin = new URL(config.HUB_PUBLIC_URL).origin;
   const secureCookies = config.HUB_SECURE_COOKIES ?? new URL(config.HUB_PUBLIC_URL).protocol === 'https:';
   const staticRoot = resolve(config.HUB_STATIC_DIR);
-  const upstreams = { wallet: config.WALLET_URL.replace(/\/$/, ''), history: config.HISTORY_URL.replace(/\/$/, '') };
+  const upstreams = {
+    wallet: config.WALLET_URL.replace(/\/$/, ''),
+    history: config.HISTORY_URL.replace(/\/$/, ''),
+    support: config.SUPPORT_URL.replace(/\/$/, ''),
+  };
   const oidcClient: OidcClient | undefined =
     config.HUB_SIGN_IN === 'oidc'
       ? {
@@ -312,8 +317,8 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
         throw new HttpProblem(400, 'SIGN_IN_FAILED', 'the identity provider did not confirm this sign-in: sign in again');
       });
       const claims = decodeJwt(tokens.accessToken);
-      if (typeof claims.sub !== 'string' || (claims.role !== 'person' && claims.role !== 'analyst')) {
-        throw new HttpProblem(403, 'ROLE_NOT_SERVED', 'the Pay Hub serves persons and analysts');
+      if (typeof claims.sub !== 'string' || (claims.role !== 'person' && claims.role !== 'analyst' && claims.role !== 'support')) {
+        throw new HttpProblem(403, 'ROLE_NOT_SERVED', 'the Pay Hub serves persons, analysts and support agents');
       }
       await sessions.end(cookieOf(request, COOKIE));
       await signIn(response, { sub: claims.sub, role: claims.role }, tokens.accessToken, tokens.expiresAt);
@@ -339,6 +344,55 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
       sendJson(response, 502, { code: 'UPSTREAM_FAILED', message: `the hub could not complete the request (${id})` });
     });
   });
+  /**
+   * The support chat's WebSocket for agents: the hub opens it to the support service with the
+   * session's access token (the browser has none) and then relays the bytes. Only a support
+   * agent's session, from the hub's own origin (a page of another site cannot ride the cookie).
+   */
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const refuse = (status: string): void => void socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    socket.on('error', () => undefined);
+    relaySupportSocket(request, socket, head, refuse).catch(() => refuse('502 Bad Gateway'));
+  });
+
+  async function relaySupportSocket(request: IncomingMessage, socket: Duplex, head: Buffer, refuse: (status: string) => void): Promise<void> {
+    const url = new URL(request.url ?? '/', publicOrigin);
+    if (url.pathname !== SUPPORT_SOCKET_PATH) return refuse('404 Not Found');
+    if (request.headers.origin !== publicOrigin) return refuse('403 Forbidden');
+    const session = await sessionOf(request);
+    if (!session) return refuse('401 Unauthorized');
+    if (!maySupportSocket(session.user)) return refuse('404 Not Found');
+    const target = new URL(`/socket.io/${url.search}`, upstreams.support);
+    const relayed = ['upgrade', 'connection', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol'];
+    const headers: Record<string, string> = { authorization: `Bearer ${session.accessToken}` };
+    for (const name of relayed) {
+      const value = request.headers[name];
+      if (typeof value === 'string') headers[name] = value;
+    }
+    const upstream = httpRequest(target, { method: 'GET', headers });
+    upstream.on('upgrade', (answer, upstreamSocket, upstreamHead) => {
+      const lines = [`HTTP/1.1 101 Switching Protocols`];
+      for (let i = 0; i < answer.rawHeaders.length; i += 2) lines.push(`${answer.rawHeaders[i]}: ${answer.rawHeaders[i + 1]}`);
+      socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (upstreamHead.length > 0) socket.write(upstreamHead);
+      if (head.length > 0) upstreamSocket.write(head);
+      upstreamSocket.pipe(socket).pipe(upstreamSocket);
+      const close = (): void => {
+        socket.destroy();
+        upstreamSocket.destroy();
+      };
+      socket.on('error', close).on('close', close);
+      upstreamSocket.on('error', close).on('close', close);
+    });
+    upstream.on('response', (answer) => {
+      refuse(`${answer.statusCode ?? 502} ${answer.statusMessage ?? 'Bad Gateway'}`);
+      answer.resume();
+    });
+    upstream.on('error', () => refuse('502 Bad Gateway'));
+    socket.on('error', () => upstream.destroy());
+    upstream.end();
+  }
+
   // Unless HOST says otherwise, every interface, IPv4 and IPv6: browsers may open localhost as ::1.
   await new Promise<void>((done) => (config.HOST === undefined ? server.listen(config.PORT, done) : server.listen(config.PORT, config.HOST, done)));
   const port = (server.address() as AddressInfo).port;

@@ -8,8 +8,8 @@ const ID_MESSAGE = 'must be 1 to 100 of letters, digits, "_", "-", ":" and "."';
 
 /** Development sign-in: whom the token is for. */
 export class DevSignInRequest {
-  @IsIn(['person', 'analyst'], { message: 'role must be person or analyst' })
-  role!: 'person' | 'analyst';
+  @IsIn(['person', 'analyst', 'support'], { message: 'role must be person, analyst or support' })
+  role!: 'person' | 'analyst' | 'support';
 
   @Matches(ID_PATTERN, { message: `sub ${ID_MESSAGE}` })
   sub!: string;

@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 /** Who is signed in: what the web app may know (never the token itself). */
 export interface SessionUser {
   sub: string;
-  role: 'person' | 'analyst';
+  role: 'person' | 'analyst' | 'support';
 }
 
 export interface Session {

@@ -13,6 +13,9 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { loadConfig } from '@pay/config';
 import type { TestSchema } from '@pay/testing';
 import { createTestSchema } from '@pay/testing';
+import type { Socket as ClientSocket } from 'socket.io-client';
+import { io } from 'socket.io-client';
+import { Server as SocketServer } from 'socket.io';
 import { PayHubConfig } from '../src/config';
 import { payHubMigrations } from '../src/database/migrations';
 import type { RunningPayHub } from '../src/hub-server';
@@ -121,6 +124,7 @@ const cookieOf = (response: Response): string => (response.headers.get('set-cook
 describe("the hub's server", () => {
   let wallet: Awaited<ReturnType<typeof startUpstream>>;
   let history: Awaited<ReturnType<typeof startUpstream>>;
+  let support: Awaited<ReturnType<typeof startUpstream>> & { chat: SocketServer; handshakes: Array<string | undefined> };
   let hub: RunningPayHub;
   let database: TestSchema;
   const minted: string[] = [];
@@ -133,6 +137,7 @@ describe("the hub's server", () => {
       DB_SCHEMA: database.schema,
       WALLET_URL: wallet.url,
       HISTORY_URL: history.url,
+      SUPPORT_URL: support.url,
       ORCHESTRATION_URL: wallet.url,
       HUB_STATIC_DIR: '/nonexistent',
       ...extra,
@@ -142,6 +147,15 @@ describe("the hub's server", () => {
     database = await createTestSchema('hub_server', payHubMigrations, 2);
     wallet = await startUpstream();
     history = await startUpstream();
+    // The support service stand-in: its HTTP routes, and its chat (socket.io, namespace /support) answering pings.
+    const desk = await startUpstream();
+    const handshakes: Array<string | undefined> = [];
+    const chat = new SocketServer(desk.server, { serveClient: false });
+    chat.of('/support').on('connection', (socket) => {
+      handshakes.push(socket.handshake.headers.authorization);
+      socket.on('ping.me', (payload: unknown, ack: (answer: unknown) => void) => ack({ pong: payload }));
+    });
+    support = { ...desk, chat, handshakes };
     hub = await startPayHub({
       config: hubConfig({ HUB_SIGN_IN: 'development', HUB_DEV_SIGNING_JWK: '{"kty":"EC","d":"-"}' }),
       mintDevToken: async ({ sub, role }) => {
@@ -158,6 +172,7 @@ describe("the hub's server", () => {
     wallet.server.close();
     history.server.close();
     await database.drop();
+    await support.chat.close();
   });
 
   const call = (path: string, init: RequestInit & { cookie?: string } = {}) =>
@@ -208,7 +223,7 @@ describe("the hub's server", () => {
     const bad = await call('/bff/dev-sign-in', { method: 'POST', body: JSON.stringify({ role: 'operator', sub: 'p 1', extra: true }) });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { details: string[] }).details).toEqual(
-      expect.arrayContaining(['role must be person or analyst', expect.stringMatching(/^sub must be/), 'property extra should not exist']),
+      expect.arrayContaining(['role must be person, analyst or support', expect.stringMatching(/^sub must be/), 'property extra should not exist']),
     );
   });
 
@@ -243,6 +258,70 @@ describe("the hub's server", () => {
     });
     expect((await call('/api/wallet/v1/wallets/a-1', { cookie })).status).toBe(404);
   });
+
+  it("forwards a support agent's desk and chat WebSocket with their token; a person and an analyst reach neither", async () => {
+    const cookie = await signIn('support', 'agent-1');
+    const token = minted[minted.length - 1];
+    const id = randomUUID();
+    expect((await call('/api/support/v1/support/queue?country=US', { cookie })).status).toBe(200);
+    expect(support.seen.at(-1)).toEqual({ method: 'GET', url: '/v1/support/queue?country=US', authorization: `Bearer ${token}` });
+    expect((await call(`/api/support/v1/support/conversations/${id}/close`, { cookie, method: 'POST', body: '{"reason":"resolved"}' })).status).toBe(200);
+    expect(support.seen.at(-1)).toMatchObject({ method: 'POST', url: `/v1/support/conversations/${id}/close` });
+    // Not the agents' desk (a person's routes), nor another service, nor refunds (not offered by the hub).
+    const calls = wallet.seen.length + history.seen.length + support.seen.length;
+    for (const [method, path] of [
+      ['POST', '/api/support/v1/support/conversations'],
+      ['GET', '/api/support/v1/support/persons/p-1/conversations/export'],
+      ['POST', `/api/support/v1/support/conversations/${id}/refunds`],
+      ['GET', '/api/wallet/v1/wallets/agent-1'],
+      ['GET', '/api/history/v1/history/entries'],
+    ]) {
+      expect((await call(path, { cookie, method, ...(method === 'POST' ? { body: '{}' } : {}) })).status).toBe(404);
+    }
+    expect(wallet.seen.length + history.seen.length + support.seen.length).toBe(calls);
+
+    // The chat through the hub: the service sees the agent's token, the browser never had it.
+    const agentSocket = chatThroughHub(cookie);
+    try {
+      await new Promise<void>((resolve, reject) => agentSocket.once('connect', resolve).once('connect_error', reject));
+      expect(await agentSocket.timeout(5_000).emitWithAck('ping.me', 'hello')).toEqual({ pong: 'hello' });
+      expect(support.handshakes.at(-1)).toBe(`Bearer ${token}`);
+    } finally {
+      agentSocket.disconnect();
+    }
+
+    // A person and an analyst: no desk route reaches the service, and no WebSocket.
+    const handshakes = support.handshakes.length;
+    for (const [role, sub] of [
+      ['person', 'p-9'],
+      ['analyst', 'a-9'],
+    ]) {
+      const other = await signIn(role, sub);
+      const before = support.seen.length;
+      expect((await call('/api/support/v1/support/queue', { cookie: other })).status).toBe(404);
+      expect((await call(`/api/support/v1/support/conversations/${id}/payment`, { cookie: other })).status).toBe(404);
+      expect(support.seen.length).toBe(before);
+      const refused = chatThroughHub(other);
+      await expect(new Promise<void>((resolve, reject) => refused.once('connect', () => resolve()).once('connect_error', reject))).rejects.toThrow();
+      refused.disconnect();
+    }
+    // Signed out, or from another site's page: refused too.
+    for (const socket of [chatThroughHub(undefined), chatThroughHub(cookie, 'https://evil.example')]) {
+      await expect(new Promise<void>((resolve, reject) => socket.once('connect', () => resolve()).once('connect_error', reject))).rejects.toThrow();
+      socket.disconnect();
+    }
+    expect(support.handshakes.length).toBe(handshakes);
+  });
+
+  /** A socket.io client as the hub's page opens the chat (WebSocket transport, the session cookie, the hub's public origin: HUB_PUBLIC_URL's default here). */
+  const chatThroughHub = (cookie: string | undefined, origin = 'http://127.0.0.1:3000'): ClientSocket =>
+    io(`${hub.url}/support`, {
+      path: '/api/support/socket.io/',
+      transports: ['websocket'],
+      reconnection: false,
+      forceNew: true,
+      extraHeaders: { origin, ...(cookie ? { cookie } : {}) },
+    });
 
   it('ends the session on sign-out, and when the service no longer accepts its token', async () => {
     const cookie = await signIn('person', 'p-3');

@@ -11,6 +11,10 @@ export default defineConfig({
   build: { outDir: fileURLToPath(new URL('../../../dist/apps/pay-hub/web', import.meta.url)), emptyOutDir: true, sourcemap: true },
   server: {
     // `npx vite apps/pay-hub/web`: the pages with hot reload, the hub's server (npm start) behind /api and /bff.
-    proxy: { '/api': 'http://127.0.0.1:3000', '/bff': 'http://127.0.0.1:3000' },
+    proxy: {
+      '/api/support/socket.io': { target: 'http://127.0.0.1:3000', ws: true },
+      '/api': 'http://127.0.0.1:3000',
+      '/bff': 'http://127.0.0.1:3000',
+    },
   },
 });

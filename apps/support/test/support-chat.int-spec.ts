@@ -8,6 +8,8 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { isTrue, waitFor } from '@pay/testing';
 import type { ConversationView, MessageView } from '../src/conversations/chat-views';
+import type { AppendOutcome } from '../src/conversations/conversation-store';
+import { ConversationStore } from '../src/conversations/conversation-store';
 import { RetentionSweeper } from '../src/retention/retention-sweeper';
 import { PaymentStory } from './payment-story';
 import type { SupportUnderTest } from './support-test-kit';
@@ -110,6 +112,87 @@ describe('support chat (two instances)', () => {
     expect(again).toMatchObject({ ok: true, replayed: true, message: { seq: (first.message as MessageView).seq } });
     const [{ n }] = await query<{ n: string }>('SELECT count(*)::text AS n FROM messages WHERE conversation_id = $1', [conversation.id]);
     expect(Number(n)).toBe(27);
+  });
+
+  it('stores the messages an instance receives together with one statement and one commit: gap-free positions in order, retries once, a failing row alone fails', async () => {
+    const conversation = await openAndClaim('p-batch', 'agent-batch');
+    const other = await openAndClaim('p-batch-other', 'agent-batch-other');
+    const person = await support.chat(0, 'p-batch', 'person');
+    const agent = await support.chat(1, 'agent-batch', 'support');
+    expect(await person.join(conversation.id)).toMatchObject({ ok: true });
+    expect(await agent.join(conversation.id)).toMatchObject({ ok: true });
+    const [personStore, agentStore] = support.instances.map((instance) => instance.service.app.get(ConversationStore));
+    const asPerson = { party: 'person', id: 'p-batch' } as const;
+    const asAgent = { party: 'agent', id: 'agent-batch' } as const;
+    const before = await personStore.append(conversation.id, asPerson, randomUUID(), 'stored before the batch', []);
+    if (before.outcome !== 'stored') throw new Error(`not stored: ${before.code}`);
+
+    // Submitted in one turn of the event loop on each instance, both instances at once.
+    const personIds = Array.from({ length: 10 }, () => randomUUID());
+    const agentIds = Array.from({ length: 10 }, () => randomUUID());
+    const [personOutcomes, agentOutcomes] = await Promise.all([
+      Promise.all([
+        ...personIds.map((id, k) => personStore.append(conversation.id, asPerson, id, `person ${k}`, [])),
+        personStore.append(conversation.id, asPerson, personIds[3], 'person 3', []),
+        personStore.append(conversation.id, asPerson, before.message.clientMessageId, 'stored before the batch', []),
+      ]),
+      Promise.all([
+        ...agentIds.map((id, k) => agentStore.append(conversation.id, asAgent, id, `agent ${k}`, [])),
+        agentStore.append(other.id, asAgent, randomUUID(), 'not this agent’s conversation', []),
+      ]),
+    ]);
+    const stored = (outcome: AppendOutcome): MessageView => {
+      if (outcome.outcome !== 'stored') throw new Error(`refused: ${outcome.code}`);
+      return outcome.message;
+    };
+    // Each party's messages take positions in the order they were submitted; retries take none.
+    const personSeqs = personOutcomes.slice(0, 10).map((outcome) => stored(outcome).seq);
+    const agentSeqs = agentOutcomes.slice(0, 10).map((outcome) => stored(outcome).seq);
+    expect(personSeqs).toEqual([...personSeqs].sort((a, b) => a - b));
+    expect(agentSeqs).toEqual([...agentSeqs].sort((a, b) => a - b));
+    expect([...personSeqs, ...agentSeqs].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 2));
+    expect(personOutcomes[10]).toEqual({ outcome: 'stored', replayed: true, message: stored(personOutcomes[3]) });
+    expect(personOutcomes[11]).toEqual({ outcome: 'stored', replayed: true, message: before.message });
+    expect(agentOutcomes[10]).toMatchObject({ outcome: 'refused', code: 'NOT_FOUND' });
+    expect((await query('SELECT 1 FROM messages WHERE conversation_id = $1', [other.id])).length).toBe(0);
+    // One commit per instance's batch: its rows were written by one transaction.
+    const writers = await query<{ author_role: string; n: number; rows: number }>(
+      'SELECT author_role, count(DISTINCT xmin::text)::int AS n, count(*)::int AS rows FROM messages WHERE conversation_id = $1 AND seq > 1 GROUP BY author_role ORDER BY author_role',
+      [conversation.id],
+    );
+    expect(writers).toEqual([
+      { author_role: 'agent', n: 1, rows: 10 },
+      { author_role: 'person', n: 1, rows: 10 },
+    ]);
+
+    // A row PostgreSQL refuses (a NUL character) fails alone; the others of its batch are stored.
+    const mixed = await Promise.allSettled([
+      personStore.append(conversation.id, asPerson, randomUUID(), 'before the bad one', []),
+      personStore.append(conversation.id, asPerson, randomUUID(), 'a NUL \u0000 character', []),
+      personStore.append(conversation.id, asPerson, randomUUID(), 'after the bad one', []),
+    ]);
+    expect(mixed.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const survivors = mixed.flatMap((result) => (result.status === 'fulfilled' ? [stored(result.value)] : []));
+    expect(survivors.map((message) => [message.seq, message.text])).toEqual([
+      [22, 'before the bad one'],
+      [23, 'after the bad one'],
+    ]);
+
+    // From a client, that character is refused with its reason before it reaches storage.
+    expect(await person.send(conversation.id, 'a NUL \u0000 character')).toMatchObject({
+      ok: false,
+      code: 'INVALID_MESSAGE',
+      details: ['text: must not contain the NUL character (U+0000)'],
+    });
+
+    // Both parties, on different instances, got every position once and in order (NOTIFY per message).
+    expect(await person.send(conversation.id, 'marker')).toMatchObject({ ok: true, message: { seq: 24 } });
+    for (const client of [person, agent]) {
+      const messages = await receivedAll(client, conversation.id, 24);
+      expect(messages.map((message) => message.seq)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+    }
+    const rows = await query<{ seq: number }>('SELECT seq FROM messages WHERE conversation_id = $1 ORDER BY seq', [conversation.id]);
+    expect(rows.map((row) => row.seq)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
   });
 
   it('refuses a card number before storage: it reaches neither the table, the logs nor the agent; an IBAN is masked', async () => {
@@ -239,7 +322,12 @@ describe('support chat (two instances)', () => {
     expect((await agent.post(`/v1/support/conversations/${conversation.id}/claim`)).status).toBe(200);
 
     type Timeline = { refundable: string; captured: string; refunded: string; timeline: Array<{ stage: string; type: string }> };
-    const first = await agent.get<Timeline>(`/v1/support/conversations/${conversation.id}/payment`);
+    // Opening needed the payment known (its first event); the rest of its story may still be on its way.
+    const first = await waitFor(
+      () => agent.get<Timeline>(`/v1/support/conversations/${conversation.id}/payment`),
+      (answer) => answer.status !== 200 || answer.body.timeline.length >= 4,
+      { what: "the purchase's whole story consumed", timeoutMs: 60_000, intervalMs: 200 },
+    );
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ paymentId: story.paymentId, payerId: 'p-pay', captured: '2500', refundable: '2500' });
     expect(first.body.timeline.map((e) => e.stage)).toEqual(['intake', 'psp', 'psp', 'ledger']);

@@ -5,8 +5,9 @@
  * (WebAuthn needs a domain as relying party id: localhost, not 127.0.0.1).
  */
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { loadConfig } from '@pay/config';
 import { Topics } from '@pay/contracts';
 import type { HistoryProjectionConfig } from '@pay/history-projection/tools';
@@ -15,6 +16,8 @@ import type { RunningPayHub } from '@pay/pay-hub/tools';
 import { PayHubConfig, startPayHub } from '@pay/pay-hub/tools';
 import type { RunningService } from '@pay/platform';
 import { createService } from '@pay/platform';
+import type { SupportConfig } from '@pay/support/tools';
+import { supportService } from '@pay/support/tools';
 import { dropSchema, testDatabaseUrl, uniqueName } from '@pay/testing';
 import type { Browser } from 'playwright-core';
 import { chromium } from 'playwright-core';
@@ -31,13 +34,15 @@ export interface HubStack {
   history: RunningService<HistoryProjectionConfig>;
   historySchema: string;
   hub: RunningPayHub;
+  /** The support service (with `{ support: true }`), chat open in the US in facebook and messenger. */
+  support?: RunningService<SupportConfig>;
   /** http://localhost:<port> */
   hubUrl: string;
   browser: Browser;
   stop(): Promise<void>;
 }
 
-export async function startHubStack(chromiumPath: string): Promise<HubStack> {
+export async function startHubStack(chromiumPath: string, options: { support?: boolean } = {}): Promise<HubStack> {
   if (!existsSync(resolve(WEB_APP_DIR, 'index.html'))) throw new Error(`${WEB_APP_DIR} has no web app: run \`npm run build\` first`);
   await mkdir(ARTEFACTS_DIR, { recursive: true });
   const port = await freePort();
@@ -57,6 +62,23 @@ export async function startHubStack(chromiumPath: string): Promise<HubStack> {
   });
   // The hub's sessions live in a schema of the run's own, migrated by the hub at start.
   const hubSchema = uniqueName('e2e_hub_sessions');
+  const supportSchema = uniqueName('e2e_hub_support');
+  const supportDir = await mkdtemp(join(tmpdir(), 'hub-support-'));
+  let support: RunningService<SupportConfig> | undefined;
+  if (options.support) {
+    const group = uniqueName('e2e.hub.support');
+    for (const topic of [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]) await startGroupAtEnd(group, topic);
+    const rolloutPath = join(supportDir, 'support-rollout.json');
+    await writeFile(rolloutPath, JSON.stringify({ countries: [{ country: 'US', apps: ['facebook', 'messenger'] }] }));
+    support = await createService<SupportConfig>(supportService, {
+      ...platform.commonEnv,
+      DB_SCHEMA: supportSchema,
+      OUTBOX_RELAY_NAME: 'e2e',
+      AUTH_JWKS: JSON.stringify(platform.idp.jwks),
+      SUPPORT_ROLLOUT_CONFIG_PATH: rolloutPath,
+      SUPPORT_CONSUMER_GROUP: group,
+    });
+  }
   const config = loadConfig('pay-hub', PayHubConfig, {
     NODE_ENV: 'test',
     PORT: String(port),
@@ -66,6 +88,7 @@ export async function startHubStack(chromiumPath: string): Promise<HubStack> {
     WALLET_URL: platform.wallet.url,
     ORCHESTRATION_URL: platform.orchestrationUrl,
     HISTORY_URL: history.url,
+    ...(support ? { SUPPORT_URL: support.url } : {}),
     HUB_SIGN_IN: 'development',
     // The test's identity provider signs the development tokens (its key is not exportable): see mintDevToken.
     HUB_DEV_SIGNING_JWK: '{"kty":"EC","d":"unused"}',
@@ -78,6 +101,7 @@ export async function startHubStack(chromiumPath: string): Promise<HubStack> {
     history,
     historySchema,
     hub,
+    ...(support ? { support } : {}),
     hubUrl,
     browser,
     async stop() {
@@ -85,6 +109,9 @@ export async function startHubStack(chromiumPath: string): Promise<HubStack> {
       await hub.close().catch(() => undefined);
       await dropSchema(testDatabaseUrl(), hubSchema).catch(() => undefined);
       await history.app.close().catch(() => undefined);
+      await support?.app.close().catch(() => undefined);
+      if (support) await dropSchema(testDatabaseUrl(), supportSchema).catch(() => undefined);
+      await rm(supportDir, { recursive: true, force: true });
       await dropSchema(testDatabaseUrl(), historySchema).catch(() => undefined);
       await platform.stop();
     },

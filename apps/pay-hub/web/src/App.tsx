@@ -12,6 +12,7 @@ import { PaymentsPage } from './person/PaymentsPage';
 import { PrivacyPage } from './person/PrivacyPage';
 import { SecurityPage } from './person/SecurityPage';
 import { ShopPage } from './person/ShopPage';
+import { SupportPage } from './support/SupportPage';
 
 const PERSON_NAV = [
   { to: '/payments', text: 'Payments' },
@@ -51,7 +52,9 @@ export function App() {
   const nav =
     user.role === 'person'
       ? [...PERSON_NAV, ...(session.signIn.mode === 'development' ? [{ to: '/shop', text: 'Shop (development)' }] : [])]
-      : [{ to: '/analytics', text: 'Analytics' }];
+      : user.role === 'support'
+        ? [{ to: '/support', text: 'Support' }]
+        : [{ to: '/analytics', text: 'Analytics' }];
 
   return (
     <>
@@ -77,7 +80,13 @@ export function App() {
         </Button>
       </header>
       <main id="main">
-        {user.role === 'person' ? <PersonRoutes path={path} personId={user.sub} development={session.signIn.mode === 'development'} /> : <AnalyticsPage />}
+        {user.role === 'person' ? (
+          <PersonRoutes path={path} personId={user.sub} development={session.signIn.mode === 'development'} />
+        ) : user.role === 'support' ? (
+          <SupportPage agentId={user.sub} />
+        ) : (
+          <AnalyticsPage />
+        )}
       </main>
     </>
   );

@@ -3,7 +3,7 @@ import { api, errorText } from './api';
 import { Button, DevelopmentBanner, Field, Form, Notice, Page, Select } from './components';
 
 export function SignInPage({ mode, onSignedIn }: { mode: 'development' | 'oidc'; onSignedIn: () => Promise<void> }) {
-  const [role, setRole] = useState<'person' | 'analyst'>('person');
+  const [role, setRole] = useState<'person' | 'analyst' | 'support'>('person');
   const [sub, setSub] = useState('');
   const [error, setError] = useState('');
 
@@ -38,10 +38,11 @@ export function SignInPage({ mode, onSignedIn }: { mode: 'development' | 'oidc';
           <Select
             label="Sign in as"
             value={role}
-            onChange={(event) => setRole(event.target.value as 'person' | 'analyst')}
+            onChange={(event) => setRole(event.target.value as 'person' | 'analyst' | 'support')}
             options={[
               { value: 'person', text: 'A person' },
               { value: 'analyst', text: 'An analyst' },
+              { value: 'support', text: 'A support agent' },
             ]}
           />
           <Field

@@ -60,7 +60,7 @@ export const METHOD_TYPES = ['card', 'paypal', 'bank_account', 'stripe_customer'
 
 export interface SessionUser {
   sub: string;
-  role: 'person' | 'analyst';
+  role: 'person' | 'analyst' | 'support';
 }
 
 export interface SessionAnswer {

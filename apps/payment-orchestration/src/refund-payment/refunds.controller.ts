@@ -19,7 +19,7 @@ import { IsIn, IsOptional, ValidateNested } from 'class-validator';
 import type { IdempotentResponse } from '../http/idempotency-key';
 import { answerIdempotently, idempotencyKeyOf } from '../http/idempotency-key';
 import { PaymentEventStore } from '../payments/store/payment-event-store';
-import { mayAccessPayment, PAYMENT_NOT_FOUND } from '../view-payment/payment-access';
+import { mayRefundPayment, PAYMENT_NOT_FOUND } from '../view-payment/payment-access';
 import { PaymentParams } from '../view-payment/view-payment.controller';
 import type { RefundAccepted } from './refund-payment';
 import { RefundPayment } from './refund-payment';
@@ -40,8 +40,9 @@ export class RefundPaymentRequest {
 }
 
 /**
- * Refunds, full or partial, several up to the captured amount; for operators, and for services
- * with `payments:refund` on the payments to the merchants their token acts for (another's: 404).
+ * Refunds, full or partial, several up to the captured amount; for operators, for services with
+ * `payments:refund` on the payments to the merchants their token acts for (another's: 404), and
+ * for the support service (`payments:refund`) on any payment, for its agents.
  */
 @ApiTags('payments')
 @ApiBearerAuth()
@@ -71,7 +72,7 @@ export class RefundsController {
   ): Promise<RefundAccepted> {
     // The counterparty never changes, so checking before the refund's own transaction is enough.
     const payment = await this.store.load(params.paymentId);
-    if (!payment || !mayAccessPayment(caller, payment)) throw new NotFoundException(PAYMENT_NOT_FOUND);
+    if (!payment || !mayRefundPayment(caller, payment)) throw new NotFoundException(PAYMENT_NOT_FOUND);
     const outcome = await this.refundPayment.request({
       paymentId: params.paymentId,
       idempotencyKey: idempotencyKeyOf(key),

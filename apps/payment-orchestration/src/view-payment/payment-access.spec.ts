@@ -1,7 +1,7 @@
 import type { Principal } from '@pay/auth';
 import type { Counterparty } from '@pay/payments-domain';
 import { Payment } from '@pay/payments-domain';
-import { mayAccessPayment, mayInitiateInApp } from './payment-access';
+import { mayAccessPayment, mayInitiateInApp, mayRefundPayment } from './payment-access';
 
 const paymentTo = (counterparty: Counterparty, app = 'instagram'): Payment =>
   Payment.start({
@@ -37,6 +37,16 @@ describe('who may see and refund a payment', () => {
     for (const role of ['person', 'analyst', 'advertiser'] as const) {
       expect(mayAccessPayment({ subject: 'ana', role, scopes: [], merchants: ['m-insta'] }, payment)).toBe(false);
     }
+  });
+
+  it('lets the support service refund any payment for its agents, and no one else beyond who may see it', () => {
+    const payment = paymentTo({ type: 'merchant', id: 'm-facebook' });
+    expect(mayRefundPayment({ subject: 'support', role: 'service', scopes: ['payments:refund'] }, payment)).toBe(true);
+    expect(mayRefundPayment(instagramShop, payment)).toBe(false);
+    expect(mayRefundPayment(instagramShop, paymentTo({ type: 'merchant', id: 'm-insta' }))).toBe(true);
+    // An agent's own token (role support), or a person named support, is not the support service.
+    expect(mayRefundPayment({ subject: 'support', role: 'support', scopes: ['payments:refund'] }, payment)).toBe(false);
+    expect(mayRefundPayment({ subject: 'support', role: 'person', scopes: [] }, payment)).toBe(false);
   });
 
   it("lets an app's backend ask for payments in its own app only", () => {

@@ -22,4 +22,17 @@ export function mayInitiateInApp(caller: Principal, app: string): boolean {
   return caller.role === 'service' && caller.app === app;
 }
 
+/** The subject of the support service's own tokens (its key's grant allows no other, AUTH_KEY_GRANTS). */
+export const SUPPORT_SERVICE_SUBJECT = 'support';
+
+/**
+ * Whether a caller may refund a payment (the route also needs `payments:refund`): whoever may see
+ * it, and the support service for any payment, on behalf of the agent a conversation about that
+ * payment is assigned to (support checks the agent, the payer and its own limits first; this
+ * service checks what the payment allows again).
+ */
+export function mayRefundPayment(caller: Principal, payment: Payment): boolean {
+  return mayAccessPayment(caller, payment) || (caller.role === 'service' && caller.subject === SUPPORT_SERVICE_SUBJECT);
+}
+
 export const PAYMENT_NOT_FOUND = { code: 'PAYMENT_NOT_FOUND', message: 'no payment has this id' } as const;

@@ -76,6 +76,8 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
   }
 
   async onApplicationShutdown(): Promise<void> {
+    // Messages taken are stored and answered before the sockets go.
+    await this.store.close();
     await this.fanout.stop();
     this.namespace?.disconnectSockets(true);
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createEvent, SupportConversationClosedV1, SupportConversationOpenedV1 } from '@pay/contracts';
-import { appendToOutbox } from '@pay/messaging';
+import type { GroupCommitOptions } from '@pay/messaging';
+import { appendToOutbox, GroupCommit } from '@pay/messaging';
 import type { Sql } from '@pay/platform';
 import { inTransaction, sqlStateOf, UNIQUE_VIOLATION } from '@pay/platform';
 import type { DataSource } from 'typeorm';
@@ -49,6 +50,63 @@ const MESSAGE_NOTICE = `CASE WHEN octet_length(m.body) <= 6000 THEN json_build_o
     'author', json_build_object('role', m.author_role, 'id', m.author_id), 'text', m.body, 'masked', m.masked, 'sentAt', ${ISO_MS}))::text
   ELSE json_build_object('k', 'm', 'c', m.conversation_id, 's', m.seq, 'f', true)::text END`;
 
+const MESSAGE_COLUMNS = ['conversation_id', 'seq', 'id', 'client_message_id', 'author_role', 'author_id', 'body', 'masked', 'sent_at'];
+
+/**
+ * Stores a batch of messages (arrays, one element per message, numbered by ordinality) with one
+ * statement, answering one row per message: `stored`, `replayed` (a retry: the row stored before),
+ * `closed` or `not_found` (refused: nothing stored, no position taken).
+ * - The batch's conversations are locked in id order, so two instances' batches cannot deadlock;
+ *   a later batch touching one of them waits for this one's commit, so positions commit in order.
+ * - The rows that may be stored take the positions after `last_seq`, in the batch's order, with
+ *   one UPDATE per conversation: 1, 2, 3 … without gaps.
+ * - Each inserted row NOTIFYs its message from the INSERT's RETURNING, in position order: the
+ *   notices reach every instance at commit, in that order.
+ * A retry stored meanwhile by another instance's uncommitted batch makes the INSERT fail on the
+ * unique key (the whole statement, no position taken): the caller then stores one by one.
+ */
+const APPEND_MESSAGES = `WITH r AS (
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::text[], $7::text[])
+      WITH ORDINALITY AS r (conversation_id, party, author_id, id, client_message_id, body, masked, i)
+  ), earlier AS (
+    SELECT r.i, m.* FROM r JOIN messages m
+      ON m.conversation_id = r.conversation_id AND m.author_id = r.author_id AND m.client_message_id = r.client_message_id AND m.author_role = r.party
+  ), c AS (
+    SELECT id, status, person_id, agent_id FROM conversations WHERE id IN (SELECT conversation_id FROM r) ORDER BY id FOR UPDATE
+  ), n AS (
+    SELECT r.*, row_number() OVER (PARTITION BY r.conversation_id ORDER BY r.i) AS k, count(*) OVER (PARTITION BY r.conversation_id) AS total
+      FROM r JOIN c ON c.id = r.conversation_id
+     WHERE c.status <> 'closed'
+       AND ((r.party = 'person' AND c.person_id = r.author_id) OR (r.party = 'agent' AND c.status = 'claimed' AND c.agent_id = r.author_id))
+       AND NOT EXISTS (SELECT 1 FROM earlier e WHERE e.i = r.i)
+  ), u AS (
+    UPDATE conversations SET last_seq = conversations.last_seq + t.total
+      FROM (SELECT DISTINCT conversation_id, total FROM n) t WHERE conversations.id = t.conversation_id
+    RETURNING conversations.id, conversations.last_seq
+  ), m AS (
+    INSERT INTO messages AS m (conversation_id, seq, id, client_message_id, author_role, author_id, body, masked)
+    SELECT n.conversation_id, u.last_seq - n.total + n.k, n.id, n.client_message_id, n.party, n.author_id, n.body, string_to_array(n.masked, ',')
+      FROM n JOIN u ON u.id = n.conversation_id ORDER BY n.conversation_id, n.k
+    RETURNING m.*, pg_notify($8, ${MESSAGE_NOTICE}) AS notified
+  )
+  SELECT r.i,
+         CASE WHEN m.id IS NOT NULL THEN 'stored' WHEN e.id IS NOT NULL THEN 'replayed'
+              WHEN c.status = 'closed' AND ((r.party = 'person' AND c.person_id = r.author_id) OR (r.party = 'agent' AND c.agent_id = r.author_id)) THEN 'closed'
+              ELSE 'not_found' END AS outcome,
+         ${MESSAGE_COLUMNS.map((column) => `coalesce(m.${column}, e.${column}) AS ${column}`).join(', ')}
+    FROM r LEFT JOIN m ON m.id = r.id LEFT JOIN earlier e ON e.i = r.i LEFT JOIN c ON c.id = r.conversation_id`;
+
+/** Messages received together are stored together; a batch in flight gathers the next one. */
+const MESSAGE_BATCHING: GroupCommitOptions = { maxBatchSize: 200, maxWaitMs: 0, maxConcurrentBatches: 2 };
+
+interface AppendRequest {
+  conversationId: string;
+  author: Actor;
+  clientMessageId: string;
+  text: string;
+  masked: readonly string[];
+}
+
 const RECEIPT_COLUMNS: Readonly<Record<Party, { delivered: string; read: string; owner: string }>> = {
   person: { delivered: 'person_delivered_seq', read: 'person_read_seq', owner: 'person_id' },
   agent: { delivered: 'agent_delivered_seq', read: 'agent_read_seq', owner: 'agent_id' },
@@ -61,6 +119,7 @@ const RECEIPT_COLUMNS: Readonly<Record<Party, { delivered: string; read: string;
  */
 export class ConversationStore {
   readonly channel: string;
+  private readonly appender = new GroupCommit<AppendRequest, AppendOutcome>((requests) => this.appendAll(requests), MESSAGE_BATCHING);
 
   constructor(
     private readonly dataSource: DataSource,
@@ -110,9 +169,87 @@ export class ConversationStore {
 
   /**
    * Stores a message as the conversation's next position, or answers with the one stored before
-   * under the same client message id (a retry). One statement: the position, the row and the notice commit together.
+   * under the same client message id (a retry). The messages this instance receives in the same
+   * moment are stored together: one statement and one commit (group commit, APPEND_MESSAGES).
+   * Resolves once the message is committed; a failure of this message alone rejects.
    */
-  async append(conversationId: string, author: Actor, clientMessageId: string, text: string, masked: readonly string[]): Promise<AppendOutcome> {
+  append(conversationId: string, author: Actor, clientMessageId: string, text: string, masked: readonly string[]): Promise<AppendOutcome> {
+    return this.appender.submit({ conversationId, author, clientMessageId, text, masked });
+  }
+
+  /** Stops taking messages and resolves once every one taken is stored (or has failed). */
+  close(): Promise<void> {
+    return this.appender.close();
+  }
+
+  private async appendAll(requests: readonly AppendRequest[]): Promise<Array<PromiseSettledResult<AppendOutcome>>> {
+    // A retry sent again before its first answer: one row, both answered with it.
+    const firstOf = new Map<string, number>();
+    const distinct: number[] = [];
+    requests.forEach((request, index) => {
+      const key = `${request.conversationId}\u0000${request.author.id}\u0000${request.clientMessageId}`;
+      if (!firstOf.has(key)) {
+        firstOf.set(key, index);
+        distinct.push(index);
+      }
+    });
+    const outcomes = new Map<number, PromiseSettledResult<AppendOutcome>>();
+    try {
+      const stored = await this.appendBatch(distinct.map((index) => requests[index]));
+      distinct.forEach((index, k) => outcomes.set(index, { status: 'fulfilled', value: stored[k] }));
+    } catch {
+      // One row PostgreSQL refuses (or a retry stored meanwhile by another instance) fails the
+      // statement: each message alone then, so only that one fails.
+      for (const index of distinct) {
+        const request = requests[index];
+        try {
+          outcomes.set(index, {
+            status: 'fulfilled',
+            value: await this.appendOne(request.conversationId, request.author, request.clientMessageId, request.text, request.masked),
+          });
+        } catch (reason) {
+          outcomes.set(index, { status: 'rejected', reason });
+        }
+      }
+    }
+    return requests.map((request, index) => {
+      const first = firstOf.get(`${request.conversationId}\u0000${request.author.id}\u0000${request.clientMessageId}`)!;
+      const outcome = outcomes.get(first)!;
+      if (first === index || outcome.status === 'rejected' || outcome.value.outcome === 'refused') return outcome;
+      return { status: 'fulfilled', value: { ...outcome.value, replayed: true } };
+    });
+  }
+
+  /** Distinct messages (no two with one conversation, author and client message id) in one statement. */
+  private async appendBatch(requests: readonly AppendRequest[]): Promise<AppendOutcome[]> {
+    const rows = await this.dataSource.query<Array<MessageRow & { i: number; outcome: 'stored' | 'replayed' | 'closed' | 'not_found' }>>(APPEND_MESSAGES, [
+      requests.map((r) => r.conversationId),
+      requests.map((r) => r.author.party),
+      requests.map((r) => r.author.id),
+      requests.map(() => randomUUID()),
+      requests.map((r) => r.clientMessageId),
+      requests.map((r) => r.text),
+      requests.map((r) => r.masked.join(',')),
+      this.channel,
+    ]);
+    const byOrdinal = new Map(rows.map((row) => [Number(row.i), row]));
+    return requests.map((_, index): AppendOutcome => {
+      const row = byOrdinal.get(index + 1);
+      if (!row) throw new Error(`storing message ${index + 1} of a batch returned no row`);
+      switch (row.outcome) {
+        case 'stored':
+        case 'replayed':
+          return { outcome: 'stored', message: messageView(row), replayed: row.outcome === 'replayed' };
+        case 'closed':
+          return { outcome: 'refused', code: 'CONVERSATION_CLOSED', message: 'the conversation is closed' };
+        default:
+          return { outcome: 'refused', code: 'NOT_FOUND', message: 'no conversation of yours has this id' };
+      }
+    });
+  }
+
+  /** One message in its own statement: a batch's fallback, where a failing row fails alone. */
+  private async appendOne(conversationId: string, author: Actor, clientMessageId: string, text: string, masked: readonly string[]): Promise<AppendOutcome> {
     let rows: MessageRow[];
     try {
       rows = await this.dataSource.query<MessageRow[]>(

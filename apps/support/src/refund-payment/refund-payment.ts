@@ -103,6 +103,14 @@ export class RefundPaymentForAgent {
       amount: { amount: amount.toString(), currency: facts.currency },
     };
     await inTransaction(this.dataSource, async (sql) => {
+      // A retry (the same Idempotency-Key: orchestration answers with the same refund) is recorded
+      // and published once; the conversation's row lock orders concurrent retries.
+      await sql.query('SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE', [request.conversationId]);
+      const recorded = await sql.query<{ id: string }>(
+        `SELECT id FROM agent_actions WHERE conversation_id = $1 AND action = 'refund' AND details->>'refundId' = $2`,
+        [request.conversationId, started.refundId],
+      );
+      if (recorded.length > 0) return;
       const [row] = await sql.query<{ events: number }>('UPDATE conversations SET events = events + 1 WHERE id = $1 RETURNING events', [
         request.conversationId,
       ]);

@@ -1,4 +1,4 @@
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, MaxLength, Min } from 'class-validator';
 
 /**
  * What clients send on the support chat's WebSocket (socket.io namespace `/support`, see
@@ -28,6 +28,9 @@ export class SendChatMessage {
   /** Screened before storage: a card number or PIN is refused, an IBAN masked. At most SUPPORT_MAX_MESSAGE_LENGTH characters. */
   @IsString()
   @MaxLength(16_000)
+  // PostgreSQL text cannot hold U+0000: refused here with a reason rather than failing storage (TRY_AGAIN for ever).
+  // eslint-disable-next-line no-control-regex -- the control character is what the pattern refuses
+  @Matches(/^[^\u0000]*$/, { message: 'must not contain the NUL character (U+0000)' })
   text!: string;
 }
 
