@@ -167,7 +167,9 @@ describe('bank accounts (SEPA Direct Debit, ACH)', () => {
   });
 
   it('is refused as Stripe refuses it: a SEPA debit in USD, an ACH debit in EUR', async () => {
-    expect(await adapter().createPayment(payment('', { bankAccount: sepa('DE89370400440532013000'), amount: money(1250n, 'USD'), customer: undefined }))).toMatchObject({
+    expect(
+      await adapter().createPayment(payment('', { bankAccount: sepa('DE89370400440532013000'), amount: money(1250n, 'USD'), customer: undefined })),
+    ).toMatchObject({
       outcome: 'rejected',
     });
     expect(await adapter().createPayment(payment('', { bankAccount: ach('000123456789'), customer: undefined }))).toMatchObject({ outcome: 'rejected' });
