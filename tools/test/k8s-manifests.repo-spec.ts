@@ -263,7 +263,7 @@ describe.each(Object.keys(ENVIRONMENTS))('overlay %s', (overlay) => {
 
   it(`serves the Pay Hub on ${hubHost}, over TLS from pay-hub-tls: its pages, sign-in and forwarded APIs, and not its health`, () => {
     const routed = (path: string): string | undefined => routeOf(objects, hubHost, path)?.service;
-    const pages = ['/', '/payments', '/payments/pay_123', '/methods', '/apps', '/security', '/privacy', '/analytics', '/assets/index-abc123.js'];
+    const pages = ['/', '/payments', '/payments/pay_123', '/methods', '/apps', '/security', '/privacy', '/analytics', '/support', '/assets/index-abc123.js'];
     const server = ['/bff/session', '/bff/login', '/bff/callback', '/api/wallet/v1/wallets/person-1', '/api/history/v1/history/entries/export'];
     expect([...pages, ...server].map((path) => ({ path, service: routed(path) }))).toEqual([...pages, ...server].map((path) => ({ path, service: 'pay-hub' })));
     expect(PLATFORM_ROUTES.map((path) => ({ path, service: routed(path) }))).toEqual(PLATFORM_ROUTES.map((path) => ({ path, service: undefined })));
