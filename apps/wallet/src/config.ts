@@ -213,11 +213,12 @@ export class WalletConfig extends BaseServiceConfig {
   PAYMENTS_LEDGER_CONSUMER_GROUP = 'wallet.payments-ledger';
 
   /**
-   * How long Kafka may hold the ledger posting consumer's fetch to gather captures into one
-   * ledger append (0: each fetch returns as soon as an event is there).
+   * How long Kafka may hold the payments-ledger consumer's fetch to gather events into one ledger
+   * append (0: each fetch returns as soon as an event is there). 0 by default: the same consumer
+   * learns the payments whose instruments orchestration asks for, and an ask waits for that.
    */
   @IsWholeNumber({ min: 0, max: 5_000, unit: 'milliseconds' })
-  PAYMENTS_LEDGER_GATHER_MS = 100;
+  PAYMENTS_LEDGER_GATHER_MS = 0;
 
   /** Kafka consumer group answering wallet.commands.v1 (reserve, post, void funds). */
   @Matches(/^[A-Za-z0-9._-]{1,200}$/, { message: 'must be a Kafka consumer group id: 1 to 200 of letters, digits, ".", "_" and "-"' })

@@ -169,16 +169,37 @@ export class InitiatePayment {
     return outcome;
   }
 
+  /** Tokens of an app's bucket this replica took ahead, usable for a second. */
+  private readonly appTokensAhead = new Map<string, { left: number; until: number }>();
+
   /**
    * The Kafka door's per-app bucket, in a statement of its own (committed at once): taken inside
    * the inbox transaction, its row would stay locked until that commits and one app's requests
-   * on every partition would wait for each other. A redelivered request takes another token.
+   * on every partition would wait for each other. A replica takes a second's worth of tokens at
+   * once and spends them here for at most that second (unspent ones are lost, so the limit only
+   * tightens); near the limit, one at a time. A redelivered request takes another token.
    */
   private async takeAppToken(request: PurchaseRequest): Promise<PurchaseRefusal | undefined> {
     const perMinute = this.settings.purchaseRequestsPerAppPerMinute;
+    const now = this.now();
+    const ahead = this.appTokensAhead.get(request.app);
+    if (ahead && ahead.left > 0 && ahead.until > now.getTime()) {
+      ahead.left -= 1;
+      return undefined;
+    }
     const sql: Sql = { query: (text, parameters) => this.dataSource.query(text, parameters as unknown[]) };
-    const taken = await takeToken(sql, `purchase-requests:app:${request.app}`, perMinute, this.now());
-    if (taken.allowed) return undefined;
+    const bucket = `purchase-requests:app:${request.app}`;
+    const perSecond = Math.max(1, Math.floor(perMinute / 60));
+    let count = perSecond;
+    let taken = await takeToken(sql, bucket, perMinute, now, count);
+    if (!taken.allowed && count > 1) {
+      count = 1;
+      taken = await takeToken(sql, bucket, perMinute, now, count);
+    }
+    if (taken.allowed) {
+      this.appTokensAhead.set(request.app, { left: count - 1, until: now.getTime() + 1_000 });
+      return undefined;
+    }
     return new PurchaseRefusal(
       'RATE_LIMITED',
       `too many purchase requests from ${request.app} (at most ${perMinute} a minute): send it again with the same request id after ${taken.retryAfterSeconds} seconds`,

@@ -1,3 +1,5 @@
+import type { GroupCommitOptions } from '@pay/messaging';
+import { GroupCommit } from '@pay/messaging';
 import { sqlOfPool } from '@pay/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { PaymentInstrument } from '@pay/contracts';
@@ -62,6 +64,18 @@ const REFUSALS: Record<ReleaseRefusal, () => WalletError> = {
  * where Pay is on, for a payment of that person awaiting its charge with that method (as the
  * wallet saw it on payments.events.v1). Each answer is audited in `instrument_releases`.
  */
+interface AuditRow {
+  readonly caller: string;
+  readonly paymentId: string;
+  readonly personId: string;
+  readonly methodId: string;
+  readonly app: string;
+  readonly outcome: string;
+}
+
+/** Audit rows written together: at most 200, two INSERTs in flight, no waiting for company. */
+const AUDIT_BATCHING: GroupCommitOptions = { maxBatchSize: 200, maxWaitMs: 0, maxConcurrentBatches: 2 };
+
 @Injectable()
 export class GetPaymentInstrument {
   constructor(
@@ -105,15 +119,32 @@ export class GetPaymentInstrument {
     return { methodId: row.id, kind: row.kind, credentials: chargeCredentials(row.kind, secret) };
   }
 
-  /** The audit trail: who asked, for which payment, person, method and app, and what was answered; never the credentials. */
-  private async audit(ask: { paymentId: string; personId: string; methodId: string; app: string }, caller: string, outcome: string): Promise<void> {
-    await this.dataSource.query('INSERT INTO instrument_releases (caller, payment_id, person_id, method_id, app, outcome) VALUES ($1, $2, $3, $4, $5, $6)', [
-      caller,
-      ask.paymentId,
-      ask.personId,
-      ask.methodId,
-      ask.app,
-      outcome,
-    ]);
+  /**
+   * The audit trail: who asked, for which payment, person, method and app, and what was answered;
+   * never the credentials. Asks answered at the same moment share one INSERT (group commit), and
+   * the answer waits for its row.
+   */
+  private audit(ask: { paymentId: string; personId: string; methodId: string; app: string }, caller: string, outcome: string): Promise<void> {
+    return this.auditTrail.submit({ ...ask, caller, outcome });
   }
+
+  private readonly auditTrail = new GroupCommit<AuditRow, void>(async (rows) => {
+    try {
+      await this.dataSource.query(
+        `INSERT INTO instrument_releases (caller, payment_id, person_id, method_id, app, outcome)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])`,
+        [
+          rows.map((r) => r.caller),
+          rows.map((r) => r.paymentId),
+          rows.map((r) => r.personId),
+          rows.map((r) => r.methodId),
+          rows.map((r) => r.app),
+          rows.map((r) => r.outcome),
+        ],
+      );
+      return rows.map(() => ({ status: 'fulfilled', value: undefined }));
+    } catch (error) {
+      return rows.map(() => ({ status: 'rejected', reason: error }));
+    }
+  }, AUDIT_BATCHING);
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { PaymentInitiatedData } from '@pay/contracts';
 import { DataSource } from 'typeorm';
 import type { EntityManager } from 'typeorm';
+import type { BatchWork, InboxBatch } from '@pay/messaging';
 import type { KnownPayment } from './instrument-release-rule';
 
 /**
@@ -14,21 +15,18 @@ import type { KnownPayment } from './instrument-release-rule';
 export class PaymentsInProgress {
   constructor(private readonly dataSource: DataSource) {}
 
-  async initiated(tx: EntityManager, data: PaymentInitiatedData): Promise<void> {
-    await tx.query(
-      `INSERT INTO payments_in_progress (payment_id, payer_id, payment_method_id, app, stage)
-       VALUES ($1, $2, $3, $4, 'awaiting_charge') ON CONFLICT (payment_id) DO NOTHING`,
-      [data.paymentId, data.payerId, data.paymentMethodId ?? null, data.app],
-    );
+  /** The payment is initiated: it awaits its charge (unless a later event of it came first). Written with the chunk's others before COMMIT. */
+  initiated(tx: EntityManager, batch: InboxBatch, data: PaymentInitiatedData): void {
+    this.changes(tx, batch).initiated.set(data.paymentId, data);
   }
 
   /** Authorised, processing, captured, failed, cancelled or waiting for the payer's action: its instrument was used or is no longer needed. */
-  async pastCharge(tx: EntityManager, paymentId: string): Promise<void> {
-    await tx.query(
-      `INSERT INTO payments_in_progress (payment_id, stage) VALUES ($1, 'past_charge')
-       ON CONFLICT (payment_id) DO UPDATE SET stage = 'past_charge', updated_at = now() WHERE payments_in_progress.stage <> 'past_charge'`,
-      [paymentId],
-    );
+  pastCharge(tx: EntityManager, batch: InboxBatch, paymentId: string): void {
+    this.changes(tx, batch).pastCharge.add(paymentId);
+  }
+
+  private changes(tx: EntityManager, batch: InboxBatch): ChunkChanges {
+    return batch.work(this, () => new ChunkChanges(tx));
   }
 
   async find(paymentId: string): Promise<KnownPayment | undefined> {
@@ -38,5 +36,35 @@ export class PaymentsInProgress {
       [paymentId],
     );
     return row;
+  }
+}
+
+/**
+ * What one inbox chunk tells of payments in progress, written by two statements before its COMMIT
+ * (initiations first: a payment initiated and charged in the same chunk ends past its charge, as
+ * it would one event at a time).
+ */
+class ChunkChanges implements BatchWork {
+  readonly initiated = new Map<string, PaymentInitiatedData>();
+  readonly pastCharge = new Set<string>();
+
+  constructor(private readonly tx: EntityManager) {}
+
+  async beforeCommit(): Promise<void> {
+    const initiated = [...this.initiated.values()];
+    if (initiated.length > 0)
+      await this.tx.query(
+        `INSERT INTO payments_in_progress (payment_id, payer_id, payment_method_id, app, stage)
+         SELECT payment_id, payer_id, payment_method_id, app, 'awaiting_charge'
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS p(payment_id, payer_id, payment_method_id, app)
+         ON CONFLICT (payment_id) DO NOTHING`,
+        [initiated.map((d) => d.paymentId), initiated.map((d) => d.payerId), initiated.map((d) => d.paymentMethodId ?? null), initiated.map((d) => d.app)],
+      );
+    if (this.pastCharge.size > 0)
+      await this.tx.query(
+        `INSERT INTO payments_in_progress (payment_id, stage) SELECT payment_id, 'past_charge' FROM unnest($1::text[]) AS p(payment_id)
+         ON CONFLICT (payment_id) DO UPDATE SET stage = 'past_charge', updated_at = now() WHERE payments_in_progress.stage <> 'past_charge'`,
+        [[...this.pastCharge]],
+      );
   }
 }

@@ -17,20 +17,20 @@ export const RATE_LIMIT_BUCKETS_TABLE = `
 const AVAILABLE = 'LEAST($2::double precision, b.tokens + GREATEST(0, EXTRACT(EPOCH FROM ($3::timestamptz - b.refilled_at))) * $2::double precision / 60)';
 
 /**
- * Takes one token from a bucket in PostgreSQL, shared by every replica of a service:
- * `perMinute` tokens at most, refilled at `perMinute` a minute. Taking one is a single upsert, so
- * concurrent requests on any replica never take more than the bucket holds; in a transaction, the
- * bucket's row stays locked (and the token taken) until it ends, and a rollback gives it back. A
- * bucket idle for a minute is full again, so its row may be deleted at any time without loosening
- * the limit. A refusal changes nothing.
+ * Takes `count` tokens (one by default) from a bucket in PostgreSQL, shared by every replica of a
+ * service: `perMinute` tokens at most, refilled at `perMinute` a minute. Taking them is a single
+ * upsert, so concurrent requests on any replica never take more than the bucket holds; in a
+ * transaction, the bucket's row stays locked (and the tokens taken) until it ends, and a rollback
+ * gives them back. A bucket idle for a minute is full again, so its row may be deleted at any time
+ * without loosening the limit. A refusal changes nothing.
  */
-export async function takeToken(sql: Sql, bucket: string, perMinute: number, now: Date): Promise<BucketTake> {
+export async function takeToken(sql: Sql, bucket: string, perMinute: number, now: Date, count = 1): Promise<BucketTake> {
   const taken = await sql.query(
-    `INSERT INTO rate_limit_buckets AS b (bucket, tokens, refilled_at) VALUES ($1, $2::double precision - 1, $3)
-     ON CONFLICT (bucket) DO UPDATE SET tokens = ${AVAILABLE} - 1, refilled_at = GREATEST(b.refilled_at, $3::timestamptz)
-       WHERE ${AVAILABLE} >= 1
+    `INSERT INTO rate_limit_buckets AS b (bucket, tokens, refilled_at) VALUES ($1, $2::double precision - $4, $3)
+     ON CONFLICT (bucket) DO UPDATE SET tokens = ${AVAILABLE} - $4, refilled_at = GREATEST(b.refilled_at, $3::timestamptz)
+       WHERE ${AVAILABLE} >= $4
      RETURNING b.tokens`,
-    [bucket, perMinute, now],
+    [bucket, perMinute, now, count],
   );
   if (taken.length > 0) return { allowed: true };
   const rows = await sql.query<{ available: number }>(`SELECT ${AVAILABLE} AS available FROM rate_limit_buckets b WHERE b.bucket = $1`, [
@@ -39,5 +39,5 @@ export async function takeToken(sql: Sql, bucket: string, perMinute: number, now
     now,
   ]);
   const available = rows[0]?.available ?? 0;
-  return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(((1 - available) * 60) / perMinute)) };
+  return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(((count - available) * 60) / perMinute)) };
 }

@@ -1,0 +1,45 @@
+/** Token buckets in PostgreSQL (takeToken): one token or several at once, never more than the bucket holds. */
+import type { TestSchema } from '@pay/testing';
+import { createTestSchema } from '@pay/testing';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+import type { Sql } from '../database/sql';
+import { RATE_LIMIT_BUCKETS_TABLE, takeToken } from './token-buckets';
+
+class Buckets1765670400000 implements MigrationInterface {
+  name = 'Buckets1765670400000';
+  async up(runner: QueryRunner): Promise<void> {
+    await runner.query(RATE_LIMIT_BUCKETS_TABLE);
+  }
+  async down(runner: QueryRunner): Promise<void> {
+    await runner.query('DROP TABLE rate_limit_buckets');
+  }
+}
+
+let schema: TestSchema;
+let sql: Sql;
+
+beforeAll(async () => {
+  schema = await createTestSchema('it_token_buckets', [Buckets1765670400000], 2);
+  sql = { query: (text, parameters) => schema.dataSource.query(text, parameters as unknown[]) };
+});
+
+afterAll(async () => {
+  await schema?.drop();
+});
+
+describe('takeToken', () => {
+  const at = new Date('2026-12-06T04:00:00Z');
+
+  it('takes several tokens in one statement, refuses a take larger than what is left, then still gives what is left one by one', async () => {
+    // 120 a minute: 120 in a full bucket.
+    expect(await takeToken(sql, 'app:a', 120, at, 100)).toEqual({ allowed: true });
+    const refused = await takeToken(sql, 'app:a', 120, at, 30);
+    expect(refused).toEqual({ allowed: false, retryAfterSeconds: 5 });
+    for (let i = 0; i < 20; i += 1) expect(await takeToken(sql, 'app:a', 120, at)).toEqual({ allowed: true });
+    expect(await takeToken(sql, 'app:a', 120, at)).toEqual({ allowed: false, retryAfterSeconds: 1 });
+    // Two tokens a second come back: a second later, two more.
+    const later = new Date(at.getTime() + 1_000);
+    expect(await takeToken(sql, 'app:a', 120, later, 2)).toEqual({ allowed: true });
+    expect((await takeToken(sql, 'app:a', 120, later)).allowed).toBe(false);
+  });
+});
