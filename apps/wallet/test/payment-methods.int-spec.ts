@@ -170,9 +170,12 @@ describe('wallet: payment methods', () => {
       body: { kind: 'bank_account', label: 'Bank account •••• 6789', last4: '6789', country: 'US', preferred: true },
     });
     expect(JSON.stringify(saved.body)).not.toContain('000123456789');
-    const released = await orchestration.get(`/v1/wallets/${eveId}/payment-instruments/${saved.body.id}?app=facebook`);
+    const payments = new PaymentsOnKafka(wallet);
+    const debit = await payments.initiated({ personId: eveId, methodId: saved.body.id, app: 'facebook' });
+    await payments.disconnect();
+    const released = await orchestration.get(`/v1/wallets/${eveId}/payment-instruments/${saved.body.id}?app=facebook&paymentId=${debit}`);
     expect(released).toMatchObject({ status: 200, body: { methodId: saved.body.id, kind: 'bank_account', credentials: account } });
-    expect((await eve.get(`/v1/wallets/${eveId}/payment-instruments/${saved.body.id}?app=facebook`)).status).toBe(403);
+    expect((await eve.get(`/v1/wallets/${eveId}/payment-instruments/${saved.body.id}?app=facebook&paymentId=${debit}`)).status).toBe(403);
 
     expect(await eve.post(`/v1/wallets/${eveId}/payment-methods/us-bank-accounts`, { ...account, routingNumber: '110000001' })).toMatchObject({
       status: 400,

@@ -12,6 +12,7 @@ import { chargeCredentials } from '../domain/payment-method-rules';
 import { methodNotFound, WalletError, walletNotFound } from '../domain/wallet-error';
 import type { KnownPayment, ReleaseRefusal } from '../payments-in-progress/instrument-release-rule';
 import { instrumentReleaseRefusal } from '../payments-in-progress/instrument-release-rule';
+import type { PaymentArrival } from '../payments-in-progress/payment-arrivals';
 import { PaymentArrivals } from '../payments-in-progress/payment-arrivals';
 import { PaymentsInProgress } from '../payments-in-progress/payments-in-progress';
 import { assertActive } from '../remove-payment-method/method-status';
@@ -27,13 +28,17 @@ interface InstrumentRow {
   key_id: string | null;
   master_key_id: string | null;
   wrapped_key: Buffer | null;
+  /** The payment asked for, as the wallet has seen it on payments.events.v1; null when not (yet). */
+  payment: KnownPayment | null;
 }
 
-/** The wallet, the method if it is the person's own, and the person's data key (methods are sealed with it). */
+/** The wallet, the method if it is the person's own, the person's data key (methods are sealed with it) and the payment asked for. */
 const INSTRUMENT_SQL = `
   SELECT w.country, w.apps, w.preferred_method_id,
          CASE WHEN m.id IS NULL THEN NULL ELSE json_build_object('id', m.id, 'kind', m.kind, 'status', m.status, 'secret', m.secret) END AS method,
-         k.id AS key_id, k.master_key_id, k.wrapped_key
+         k.id AS key_id, k.master_key_id, k.wrapped_key,
+         (SELECT json_build_object('paymentId', p.payment_id, 'payerId', p.payer_id, 'paymentMethodId', p.payment_method_id, 'app', p.app, 'stage', p.stage)
+            FROM payments_in_progress p WHERE p.payment_id = $3) AS payment
     FROM wallets w
     LEFT JOIN payment_methods m ON m.id = COALESCE($2::uuid, w.preferred_method_id) AND m.person_id = w.person_id
     LEFT JOIN data_keys k ON k.owner_id = w.person_id
@@ -92,7 +97,25 @@ export class GetPaymentInstrument {
    * asks this once: the wallet, the method and the person's data key come in one statement.
    */
   async get(personId: string, methodId: string, app: string, request: ReleaseRequest): Promise<PaymentInstrument> {
-    const [found] = await this.dataSource.query<InstrumentRow[]>(INSTRUMENT_SQL, [personId, methodId === 'preferred' ? null : methodId]);
+    // Orchestration usually asks before the wallet has read the payment's initiation: the wait for
+    // it is registered before the read, so an arrival between the two is not missed.
+    const waitMs = this.config.INSTRUMENT_RELEASE_WAIT_MS;
+    const arrival = waitMs > 0 ? this.arrivals.expect(request.paymentId) : undefined;
+    try {
+      return await this.release(personId, methodId, app, request, arrival);
+    } finally {
+      arrival?.cancel();
+    }
+  }
+
+  private async release(
+    personId: string,
+    methodId: string,
+    app: string,
+    request: ReleaseRequest,
+    arrival: PaymentArrival | undefined,
+  ): Promise<PaymentInstrument> {
+    const [found] = await this.dataSource.query<InstrumentRow[]>(INSTRUMENT_SQL, [personId, methodId === 'preferred' ? null : methodId, request.paymentId]);
     if (!found) throw walletNotFound();
     this.rollout.policy.assertLive(found.country, app);
     if (!found.apps.includes(app)) {
@@ -104,10 +127,9 @@ export class GetPaymentInstrument {
     const row = found.method;
     assertActive(row);
     const ask = { paymentId: request.paymentId, personId, methodId: row.id, app };
-    // Orchestration usually asks before the wallet has read the payment's initiation: wait for it a little.
-    const find = (): Promise<KnownPayment | undefined> => this.payments.find(request.paymentId);
-    const waitMs = this.config.INSTRUMENT_RELEASE_WAIT_MS;
-    const payment = waitMs > 0 ? await this.arrivals.waitFor(request.paymentId, waitMs, find) : await find();
+    const payment =
+      found.payment ??
+      (arrival ? ((await arrival.within(this.config.INSTRUMENT_RELEASE_WAIT_MS)) ?? (await this.payments.find(request.paymentId))) : undefined);
     const refusal = instrumentReleaseRefusal(payment, ask);
     await this.audit(ask, request.caller, refusal ?? 'released');
     if (refusal) throw REFUSALS[refusal]();

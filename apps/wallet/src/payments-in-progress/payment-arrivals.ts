@@ -6,6 +6,7 @@ import { LOGGER, SERVICE_CONFIG } from '@pay/platform';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import type { WalletConfig } from '../config';
+import type { KnownPayment } from './instrument-release-rule';
 
 /** A lost listener is reopened by the next release that waits, at most this often. */
 const RECONNECT_INTERVAL_MS = 5_000;
@@ -28,7 +29,7 @@ export class PaymentArrivals implements OnApplicationBootstrap, OnModuleDestroy 
   private connecting?: Promise<void>;
   private stopped = false;
   private lastAttempt = 0;
-  private readonly waiting = new Map<string, Set<() => void>>();
+  private readonly waiting = new Map<string, Set<(payment: KnownPayment | undefined) => void>>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -48,29 +49,28 @@ export class PaymentArrivals implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   /**
-   * `find`, and once more when the payment is announced or `timeoutMs` has passed, whichever
-   * comes first. Registered before the first ask, so an announcement between the ask and the wait
-   * is not missed.
+   * Expects a payment the wallet may not have read yet: `within` resolves with it as its
+   * announcement carries it (no read needed), or undefined after `ms` without one. Registered at
+   * once, so an announcement between a read that did not find it and the wait is not missed.
    */
-  async waitFor<T>(paymentId: string, timeoutMs: number, find: () => Promise<T | undefined>): Promise<T | undefined> {
+  expect(paymentId: string): PaymentArrival {
     // Reopened in the background: this wait does not stand still for a connection attempt.
     if (!this.client && !this.stopped && Date.now() - this.lastAttempt >= RECONNECT_INTERVAL_MS) void this.listen();
-    let wake: () => void = () => undefined;
-    const announced = new Promise<void>((resolve) => (wake = resolve));
+    let wake: (payment: KnownPayment | undefined) => void = () => undefined;
+    const announced = new Promise<KnownPayment | undefined>((resolve) => (wake = resolve));
     const waiters = this.waiting.get(paymentId) ?? new Set();
     waiters.add(wake);
     this.waiting.set(paymentId, waiters);
     let timer: NodeJS.Timeout | undefined;
-    try {
-      const found = await find();
-      if (found !== undefined) return found;
-      await Promise.race([announced, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-      return await find();
-    } finally {
+    const cancel = (): void => {
       clearTimeout(timer);
       waiters.delete(wake);
-      if (waiters.size === 0) this.waiting.delete(paymentId);
-    }
+      if (waiters.size === 0 && this.waiting.get(paymentId) === waiters) this.waiting.delete(paymentId);
+    };
+    return {
+      within: (ms) => Promise.race([announced, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]),
+      cancel,
+    };
   }
 
   private listen(): Promise<void> {
@@ -89,7 +89,8 @@ export class PaymentArrivals implements OnApplicationBootstrap, OnModuleDestroy 
     const client = new Client({ connectionString: this.config.DATABASE_URL, application_name: 'wallet-payment-arrivals', connectionTimeoutMillis: 5_000 });
     client.on('notification', (message) => {
       if (message.channel !== channel || !message.payload) return;
-      for (const wake of this.waiting.get(message.payload) ?? []) wake();
+      const { paymentId, payment } = announcement(message.payload);
+      for (const wake of this.waiting.get(paymentId) ?? []) wake(payment);
     });
     const lost = (error?: Error): void => {
       if (this.client !== client) return;
@@ -111,4 +112,22 @@ export class PaymentArrivals implements OnApplicationBootstrap, OnModuleDestroy 
     await client.query(`LISTEN "${channel}"`);
     this.client = client;
   }
+}
+
+/** A payment a release waits for (PaymentArrivals.expect). */
+export interface PaymentArrival {
+  /** The payment as announced, or undefined if it was not within `ms`. */
+  within(ms: number): Promise<KnownPayment | undefined>;
+  /** No longer waited for (always call it). */
+  cancel(): void;
+}
+
+/**
+ * An announcement: the row as recorded (migration 1765670400001), or only its id as the first
+ * trigger sent it (then the payment is undefined: the waiter reads it).
+ */
+function announcement(payload: string): { paymentId: string; payment?: KnownPayment } {
+  if (!payload.startsWith('{')) return { paymentId: payload };
+  const payment = JSON.parse(payload) as KnownPayment;
+  return { paymentId: payment.paymentId, payment };
 }

@@ -10,6 +10,7 @@ import { ConsentOptIn1765411200000 } from './1765411200000-consent-opt-in';
 import { Passkeys1765497600000 } from './1765497600000-passkeys';
 import { BankDebitPostings1765584000000 } from './1765584000000-bank-debit-postings';
 import { InstrumentReleases1765670400000 } from './1765670400000-instrument-releases';
+import { PaymentArrivalRows1765670400001 } from './1765670400001-payment-arrival-rows';
 
 /** Every migration of the wallet schema, in order. */
 export const walletMigrations: MigrationList = [
@@ -24,4 +25,5 @@ export const walletMigrations: MigrationList = [
   Passkeys1765497600000,
   BankDebitPostings1765584000000,
   InstrumentReleases1765670400000,
+  PaymentArrivalRows1765670400001,
 ];
