@@ -67,6 +67,8 @@ export class SupportModule {
                   issuer: config.AUTH_ISSUER,
                   audience: config.AUTH_AUDIENCE,
                   subject: 'support',
+                  // Orchestration's refund route needs it (and takes the support service for any payment); the key's grant allows no other.
+                  scopes: ['payments:refund'],
                 })
               : undefined;
             if (!tokens) logger.warn('no SUPPORT_SERVICE_TOKEN_SIGNING_JWK: agents’ refunds are refused with REFUNDS_UNAVAILABLE');
