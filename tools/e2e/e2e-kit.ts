@@ -378,7 +378,8 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
       if (personOptions.paypal) {
         const vaultToken = `vault_${randomBytes(10).toString('hex')}`;
         const account = await walletCall<{ methodId?: string; id?: string }>('POST', `/v1/wallets/${id}/payment-methods/paypal-accounts`, caller, {
-          payerId: randomBytes(8).toString('hex').toUpperCase().slice(0, 13),
+          // PayPal payer ids are 13 letters and digits; a letter first keeps the digit run below a card number's 13 (a 13-digit hex draw passed the Luhn check once and was refused).
+          payerId: `P${randomBytes(8).toString('hex').toUpperCase().slice(0, 12)}`,
           email: `${id}@example.com`,
           vaultToken,
         });
