@@ -397,10 +397,19 @@ describe('ad-signal aggregation: useful to advertisers, aggregated and anonymous
         full: true,
       });
       await input.publish(topics.payments, [tooMuch]);
+      // A capture whose initiation never came, between two whole purchases: it alone is dead-lettered.
+      const before = events.purchase({ personId: READERS[3], merchantId: BOOKS, at: '2026-03-04T06:32:00.000Z' });
+      const orphan = events.purchase({ personId: READERS[4], merchantId: BOOKS, at: '2026-03-04T06:33:00.000Z' });
+      const after = events.purchase({ personId: READERS[3], merchantId: BOOKS, at: '2026-03-04T06:34:00.000Z' });
+      await input.publish(topics.payments, [
+        ...events.payments.filter((event) => event.subject === before.paymentId),
+        orphan.captured,
+        ...events.payments.filter((event) => event.subject === after.paymentId),
+      ]);
       const group = live.service.runtime.config.AD_SIGNALS_CONSUMER_GROUP;
       const ours = await waitFor(
         () => dlq.records.filter((record) => record.headers['dlq-consumer'] === group),
-        (records) => records.length >= 4,
+        (records) => records.length >= 5,
         { timeoutMs: 30_000 },
       );
       const reasons = ours.map((record) => record.headers['dlq-reason']);
@@ -410,8 +419,19 @@ describe('ad-signal aggregation: useful to advertisers, aggregated and anonymous
           expect.stringMatching(/data\.amount\.amount: amount must be a whole number of minor units/),
           expect.stringMatching(/a capture of 0 EUR is not a purchase/),
           expect.stringMatching(/refunds would total 999999 minor units, more than the 2500 captured/),
+          expect.stringContaining(`payment ${orphan.paymentId} was captured but its payments.payment.initiated never arrived`),
         ]),
       );
+      expect(ours).toHaveLength(5);
+      const stored = await waitFor(
+        () =>
+          live.sql<{ n: number }>('SELECT count(*)::int AS n FROM purchases WHERE payment_key = ANY($1)', [
+            [before, after].map((p) => pseudonymize(PSEUDONYM_KEY, 'payment', p.paymentId)),
+          ]),
+        (rows) => rows[0].n === 2,
+        { timeoutMs: 30_000 },
+      );
+      expect(stored[0].n).toBe(2);
       for (const record of ours) expect(record.headers['dlq-original-topic']).toBe(topics.payments);
     } finally {
       await dlq.stop();

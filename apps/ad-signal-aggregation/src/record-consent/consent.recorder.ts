@@ -25,6 +25,8 @@ export class RecordConsent {
   async consentChanged(event: ConsumedEvent, sql: Sql, batch?: InboxBatch): Promise<void> {
     assertVersion(event, 1);
     const data = event.envelope.data as ConsentChanged;
+    // The chunk's purchases so far are stored first: the count below may include them.
+    await AdSignalsChunk.of(batch, sql)?.flush();
     const at = parseIso(event.envelope.occurredAt);
     await this.watermark(event, sql, batch, watermarkEventTime(at, this.clock.now(), this.settings.maxClockSkewMs));
     if (data.purpose !== 'ad-measurement') return;

@@ -7,7 +7,7 @@ import { PermanentEventError } from '@pay/messaging';
 import type { AdSignalSettings } from '../ad-signals.settings';
 import type { Clock } from '../ad-signals.tokens';
 import { AD_SIGNAL_SETTINGS, CLOCK } from '../ad-signals.tokens';
-import { closedAmong, lockWindow, recordCorrection } from '../store/window-locks';
+import { recordCorrection } from '../store/window-locks';
 import { AdSignalsChunk } from '../store/chunk-work';
 import { advanceWatermark } from '../store/watermark-store';
 
@@ -53,78 +53,59 @@ export class RecordPaymentFacts {
 
   async initiated(event: ConsumedEvent, sql: Sql, batch?: InboxBatch): Promise<void> {
     assertVersion(event, 1);
-    const chunk = AdSignalsChunk.of(batch, sql);
     const data = event.envelope.data as PaymentInitiatedData;
-    if (isMerchantPurchase(data)) {
-      await sql.query(
-        `INSERT INTO payment_contexts (payment_key, app, country, merchant_category, method_id) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (payment_key) DO NOTHING`,
-        [this.paymentKey(data.paymentId), data.app, data.country, categoryOf(data), data.paymentMethodId ?? null],
-      );
-    }
-    await this.watermark(event, sql, chunk);
+    await AdSignalsChunk.recording(batch, sql, async (chunk) => {
+      if (isMerchantPurchase(data)) {
+        chunk.addContext({
+          paymentKey: this.paymentKey(data.paymentId),
+          app: data.app,
+          country: data.country,
+          merchantCategory: categoryOf(data),
+          methodId: data.paymentMethodId ?? null,
+        });
+      }
+      await this.watermark(event, sql, batch ? chunk : undefined);
+    });
   }
 
+  /** Noted in the chunk, stored with the chunk's other purchases when it flushes (AdSignalsChunk.flush). */
   async captured(event: ConsumedEvent, sql: Sql, batch?: InboxBatch): Promise<void> {
     assertVersion(event, 1);
-    const chunk = AdSignalsChunk.of(batch, sql);
     const data = event.envelope.data as PaymentCapturedData;
-    await this.watermark(event, sql, chunk);
-    if (!isMerchantPurchase(data)) return;
-    const amount = BigInt(data.amount.amount);
-    if (amount === 0n) throw new PermanentEventError(`payment ${data.paymentId}: a capture of 0 ${data.amount.currency} is not a purchase`);
-    const paymentKey = this.paymentKey(data.paymentId);
-    const [context] = await sql.query<{ app: string; country: string; merchant_category: string; method_id: string | null }>(
-      'SELECT app, country, merchant_category, method_id FROM payment_contexts WHERE payment_key = $1',
-      [paymentKey],
-    );
-    if (!context) {
-      throw new PermanentEventError(
-        `payment ${data.paymentId} was captured but its payments.payment.initiated never arrived, so its app and country are unknown`,
-      );
-    }
-    const at = parseIso(event.envelope.occurredAt);
-    const hour = windowOf('hour', at);
-    const day = windowOf('day', at);
-    if (chunk) {
-      await chunk.lockShared(day);
-      await chunk.lockShared(hour);
-    } else {
-      await lockWindow(sql, day, 'shared');
-      await lockWindow(sql, hour, 'shared');
-    }
-    const late = (await (chunk ? chunk.closedAmong([hour, day]) : closedAmong(sql, [hour, day]))).size > 0;
-    const inserted = await sql.query<unknown>(
-      `INSERT INTO purchases (payment_key, person_key, merchant_id, occurred_at, hour_start, day_start, app, country, merchant_category,
-                              provider, method_id, amount_bucket, amount, currency, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-       ON CONFLICT (payment_key) DO NOTHING RETURNING payment_key`,
-      [
-        paymentKey,
-        pseudonymize(this.settings.pseudonymKey, 'person', data.payerId),
-        data.counterparty.id,
-        new Date(at).toISOString(),
-        new Date(hour.start).toISOString(),
-        new Date(day.start).toISOString(),
-        context.app,
-        context.country,
-        context.merchant_category,
-        data.provider,
-        context.method_id,
-        this.settings.amountBuckets.bucketOf(amount),
-        amount.toString(),
-        data.amount.currency,
-        late ? 'late' : 'pending',
-      ],
-    );
-    if (late && inserted.length > 0) {
-      await recordCorrection(sql, { window: hour, merchantId: data.counterparty.id, kind: 'late_purchase', currency: data.amount.currency, events: 1, amount });
-    }
+    await AdSignalsChunk.recording(batch, sql, async (chunk) => {
+      await this.watermark(event, sql, batch ? chunk : undefined);
+      if (!isMerchantPurchase(data)) return;
+      const amount = BigInt(data.amount.amount);
+      if (amount === 0n) throw new PermanentEventError(`payment ${data.paymentId}: a capture of 0 ${data.amount.currency} is not a purchase`);
+      const at = parseIso(event.envelope.occurredAt);
+      const hour = windowOf('hour', at);
+      const day = windowOf('day', at);
+      chunk.addCapture({
+        eventId: event.envelope.id,
+        paymentId: data.paymentId,
+        hour,
+        day,
+        purchase: {
+          paymentKey: this.paymentKey(data.paymentId),
+          personKey: pseudonymize(this.settings.pseudonymKey, 'person', data.payerId),
+          merchantId: data.counterparty.id,
+          occurredAt: new Date(at).toISOString(),
+          hourStart: new Date(hour.start).toISOString(),
+          dayStart: new Date(day.start).toISOString(),
+          provider: data.provider,
+          amountBucket: this.settings.amountBuckets.bucketOf(amount),
+          amount: amount.toString(),
+          currency: data.amount.currency,
+        },
+      });
+    });
   }
 
   async refunded(event: ConsumedEvent, sql: Sql, batch?: InboxBatch): Promise<void> {
     assertVersion(event, 1);
     const chunk = AdSignalsChunk.of(batch, sql);
+    // The chunk's purchases so far are stored first: this refund may be of one of them.
+    await chunk?.flush();
     const data = event.envelope.data as PaymentRefundedData;
     await this.watermark(event, sql, chunk);
     if (!isMerchantPurchase(data)) return;
