@@ -4,7 +4,7 @@ import { StepUpKeysUnavailableError } from '@pay/auth';
 import type { Money } from '@pay/contracts';
 import { createEvent, PaymentRejectedV1, ReserveFundsV1, toMinorUnits, Topics } from '@pay/contracts';
 import { appendToOutbox } from '@pay/messaging';
-import { takeToken } from '@pay/platform';
+import { refusedTake, returnTokens, takeToken, takeTokensUpsert } from '@pay/platform';
 import type { Logger } from '@pay/observability';
 import type { PaymentInitiated } from '@pay/payments-domain';
 import type { RolloutSource } from '@pay/rollout';
@@ -40,6 +40,7 @@ interface IntakeRow {
   method_id: string | null;
   method_person_id: string | null;
   removed: boolean | null;
+  token_taken: boolean;
 }
 
 /** A purchase's earlier answer (idempotency), its payer and the method it names (else the preferred one), in one statement. */
@@ -52,11 +53,19 @@ const COUNT_UNCONFIRMED: NamedStatement = {
          RETURNING a.unconfirmed_payments AS payments, a.unconfirmed_amount::text AS amount`,
 };
 
+/**
+ * After the request's lock: its earlier answer (idempotency), its payer and the method it names
+ * (else the preferred one), and a token taken from the payer's bucket ($6-$8: bucket, size a
+ * minute, now), in one statement. The token is taken before the statement knows whether the
+ * request is new: a replay (or a request refused before the bucket's turn) puts it back.
+ */
 const READ_AFTER_LOCK: NamedStatement = {
   name: 'po_intake_reads',
-  text: `SELECT (SELECT json_build_object('request_hash', k.request_hash, 'resource_id', k.resource_id, 'response_status', k.response_status, 'response_body', k.response_body)
+  text: `WITH token AS (${takeTokensUpsert({ bucket: '$6', perMinute: '$7', now: '$8', count: '1' })})
+         SELECT (SELECT json_build_object('request_hash', k.request_hash, 'resource_id', k.resource_id, 'response_status', k.response_status, 'response_body', k.response_body)
                    FROM idempotency_keys k WHERE k.scope = $1 AND k.key = $2) AS earlier,
-                h.person_id, h.country, h.apps, h.preferred_method_id, m.method_id, m.person_id AS method_person_id, m.removed
+                h.person_id, h.country, h.apps, h.preferred_method_id, m.method_id, m.person_id AS method_person_id, m.removed,
+                EXISTS (SELECT 1 FROM token) AS token_taken
            FROM (SELECT 1) AS one
            LEFT JOIN wallet_holders h ON h.person_id = $3
            LEFT JOIN wallet_methods m ON $5 AND m.method_id = COALESCE($4::uuid, h.preferred_method_id)`,
@@ -217,9 +226,19 @@ export class InitiatePayment {
     // Locked for the transaction: fifty concurrent duplicates make one payment.
     await idempotencyKeys.lock(sql, PAYMENT_REQUEST_SCOPE, request.requestId);
     // After the lock (its own statement: a statement's snapshot is taken before it waits), the
-    // earlier answer and the wallet facts in one round trip.
-    const { earlier, facts } = await this.readAfterLock(sql, request);
+    // earlier answer, the wallet facts and the payer's token in one round trip. A new request
+    // takes a token from the payer's bucket, through either door; a replay is free (the token
+    // goes back). Taken in this transaction: refused over HTTP, it throws and nothing is written;
+    // on Kafka, the request is rejected (RATE_LIMITED) and may be sent again with the same id.
+    const perMinute = this.settings.paymentsPerPayerPerMinute;
+    const bucket = `payments:payer:${request.payerId}`;
+    const now = this.now();
+    const { earlier, facts, tokenTaken } = await this.readAfterLock(sql, request, bucket, now);
+    const giveTokenBack = async (): Promise<void> => {
+      if (tokenTaken) await returnTokens(sql, bucket, perMinute);
+    };
     if (earlier) {
+      await giveTokenBack();
       if (earlier.requestHash === hash)
         return { outcome: 'accepted', status: earlier.responseStatus, body: earlier.responseBody as unknown as PaymentAccepted, replayed: true };
       return this.refuse(
@@ -230,12 +249,16 @@ export class InitiatePayment {
       );
     }
     // Refused only now, so that a replay of an accepted request is never answered "rejected".
-    if (appThrottle) return this.refuse(sql, request, origin, appThrottle);
-    // A new request takes a token from the payer's bucket (a replay, above, is free), through
-    // either door. Taken in this transaction: refused over HTTP, it throws and nothing is written;
-    // on Kafka, the request is rejected (RATE_LIMITED) and may be sent again with the same id.
-    const perMinute = this.settings.paymentsPerPayerPerMinute;
-    const taken = await takeToken(sql, `payments:payer:${request.payerId}`, perMinute, this.now());
+    if (appThrottle) {
+      await giveTokenBack();
+      return this.refuse(sql, request, origin, appThrottle);
+    }
+    const taken =
+      tokenTaken === undefined
+        ? await takeToken(sql, bucket, perMinute, now)
+        : tokenTaken
+          ? ({ allowed: true } as const)
+          : await refusedTake(sql, bucket, perMinute, now);
     if (!taken.allowed) {
       if (origin.door === 'http') throw new PaymentRateLimitedError(taken.retryAfterSeconds, perMinute);
       return this.refuse(
@@ -304,14 +327,35 @@ export class InitiatePayment {
       ...(paymentMethodId ? { paymentMethodId } : {}),
       ...(request.merchantCategory ? { merchantCategory: request.merchantCategory } : {}),
     };
-    const context = {
+    const occurredAt = this.now();
+    const body: PaymentAccepted = {
+      paymentId,
+      requestId: request.requestId,
+      kind: request.kind,
+      status: 'initiated',
+      amount: request.amount,
+      createdAt: occurredAt.toISOString(),
+    };
+    // A transfer waits for the wallet's reservation; anything else is authorised at once.
+    const firstStep =
+      request.kind === 'transfer'
+        ? this.steps.scheduling(paymentId, 'confirm-funds', new Date(occurredAt.getTime() + this.settings.fundsConfirmationTimeoutMs))
+        : this.steps.scheduling(paymentId, 'authorize');
+    // The payment, its first step and the request's idempotency record: one statement.
+    const appended = await this.store.appendWith(sql, paymentId, 0, [initiated], {
       ...(origin.correlationId ? { correlationId: origin.correlationId } : {}),
       ...(origin.causationId ? { causationId: origin.causationId } : {}),
-    };
-    const appended = await this.store.appendWith(sql, paymentId, 0, [initiated], context);
-    const correlationId = appended.envelopes[0].correlationId;
+      occurredAt,
+      firstStep,
+      idempotency: {
+        scope: PAYMENT_REQUEST_SCOPE,
+        key: request.requestId,
+        requestHash: hash,
+        responseStatus: 202,
+        responseBody: body as unknown as Record<string, unknown>,
+      },
+    });
     if (request.kind === 'transfer') {
-      const now = this.now();
       await fundsCommands.send(
         sql,
         paymentId,
@@ -321,31 +365,11 @@ export class InitiatePayment {
           senderId: request.payerId,
           recipientId: request.counterparty.id,
           amount: request.amount,
-          expiresAt: new Date(now.getTime() + this.settings.fundsReservationTtlMs).toISOString(),
+          expiresAt: new Date(occurredAt.getTime() + this.settings.fundsReservationTtlMs).toISOString(),
         },
-        { correlationId, causationId: appended.envelopes[0].id },
+        { correlationId: appended.envelopes[0].correlationId, causationId: appended.envelopes[0].id },
       );
-      await this.steps.schedule(sql, paymentId, 'confirm-funds', new Date(now.getTime() + this.settings.fundsConfirmationTimeoutMs));
-    } else {
-      await this.steps.schedule(sql, paymentId, 'authorize');
     }
-
-    const body: PaymentAccepted = {
-      paymentId,
-      requestId: request.requestId,
-      kind: request.kind,
-      status: 'initiated',
-      amount: request.amount,
-      createdAt: appended.envelopes[0].occurredAt,
-    };
-    await idempotencyKeys.save(sql, {
-      scope: PAYMENT_REQUEST_SCOPE,
-      key: request.requestId,
-      requestHash: hash,
-      resourceId: paymentId,
-      responseStatus: 202,
-      responseBody: body as unknown as Record<string, unknown>,
-    });
     return { outcome: 'accepted', status: 202, body, replayed: false };
   }
 
@@ -384,7 +408,13 @@ export class InitiatePayment {
     return undefined;
   }
 
-  private async readAfterLock(sql: Sql, request: PurchaseRequest): Promise<{ earlier?: IdempotencyRecord; facts: PurchaseFacts }> {
+  /** `tokenTaken`: whether the payer's token was taken with the reads (undefined: not tried, a transfer's intake takes it itself). */
+  private async readAfterLock(
+    sql: Sql,
+    request: PurchaseRequest,
+    bucket: string,
+    now: Date,
+  ): Promise<{ earlier?: IdempotencyRecord; facts: PurchaseFacts; tokenTaken?: boolean }> {
     if (request.kind === 'transfer') {
       const earlier = await idempotencyKeys.find(sql, PAYMENT_REQUEST_SCOPE, request.requestId);
       return { ...(earlier ? { earlier } : {}), facts: await this.factsOf(sql, request) };
@@ -398,6 +428,9 @@ export class InitiatePayment {
       request.payerId,
       lookUp ? (named ?? null) : null,
       lookUp,
+      bucket,
+      this.settings.paymentsPerPayerPerMinute,
+      now,
     ]);
     const facts: PurchaseFacts = {
       ...(row.person_id
@@ -424,7 +457,7 @@ export class InitiatePayment {
           responseBody: row.earlier.response_body,
         }
       : undefined;
-    return { ...(earlier ? { earlier } : {}), facts };
+    return { ...(earlier ? { earlier } : {}), facts, tokenTaken: row.token_taken };
   }
 
   private async factsOf(sql: Sql, request: PurchaseRequest): Promise<PurchaseFacts> {

@@ -87,6 +87,18 @@ const NEXT_DUE: NamedStatement = {
           WHERE (payment_id, step) NOT IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
 };
 
+/** A step to schedule with its announcement, as PaymentSteps.scheduling makes it. */
+export interface StepScheduling {
+  readonly step: string;
+  /** ISO time, or null: due now. */
+  readonly dueAt: string | null;
+  /** The active trace context (JSON of its W3C headers). */
+  readonly traceContext: string;
+  readonly channel: string;
+  /** The NOTIFY payload (JSON of a StepAnnouncement). */
+  readonly announcement: string;
+}
+
 /** What a worker's NOTIFY carries: the step, and its due time (epoch ms) when not due at once. */
 export interface StepAnnouncement {
   readonly paymentId: string;
@@ -116,9 +128,24 @@ export class PaymentSteps {
    * continues the trace of the request that made it necessary (the first one, if scheduled twice).
    */
   async schedule(sql: Sql, paymentId: string, step: StepName, dueAt?: Date): Promise<void> {
-    const values = [paymentId, step, dueAt?.toISOString() ?? null, JSON.stringify(traceHeaders())];
+    const scheduling = this.scheduling(paymentId, step, dueAt);
+    await queryNamed(sql, SCHEDULE_ANNOUNCED, [paymentId, step, scheduling.dueAt, scheduling.traceContext, scheduling.channel, scheduling.announcement]);
+  }
+
+  /**
+   * What scheduling a new payment's first step writes and announces, for a statement that creates
+   * the payment and schedules it together (PaymentEventStore's `firstStep`): the same row and
+   * NOTIFY as `schedule`.
+   */
+  scheduling(paymentId: string, step: StepName, dueAt?: Date): StepScheduling {
     const announcement: StepAnnouncement = dueAt ? { paymentId, step, dueAt: dueAt.getTime() } : { paymentId, step };
-    await queryNamed(sql, SCHEDULE_ANNOUNCED, [...values, this.channel, JSON.stringify(announcement)]);
+    return {
+      step,
+      dueAt: dueAt?.toISOString() ?? null,
+      traceContext: JSON.stringify(traceHeaders()),
+      channel: this.channel,
+      announcement: JSON.stringify(announcement),
+    };
   }
 
   /**

@@ -3,7 +3,7 @@ import type { TestSchema } from '@pay/testing';
 import { createTestSchema } from '@pay/testing';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import type { Sql } from '../database/sql';
-import { RATE_LIMIT_BUCKETS_TABLE, takeToken } from './token-buckets';
+import { RATE_LIMIT_BUCKETS_TABLE, returnTokens, takeToken } from './token-buckets';
 
 class Buckets1765670400000 implements MigrationInterface {
   name = 'Buckets1765670400000';
@@ -41,5 +41,17 @@ describe('takeToken', () => {
     const later = new Date(at.getTime() + 1_000);
     expect(await takeToken(sql, 'app:a', 120, later, 2)).toEqual({ allowed: true });
     expect((await takeToken(sql, 'app:a', 120, later)).allowed).toBe(false);
+  });
+
+  it('puts back a token taken for what turned out not to need it, never beyond a full bucket', async () => {
+    expect(await takeToken(sql, 'payer:b', 3, at, 3)).toEqual({ allowed: true });
+    expect((await takeToken(sql, 'payer:b', 3, at)).allowed).toBe(false);
+    await returnTokens(sql, 'payer:b', 3);
+    expect(await takeToken(sql, 'payer:b', 3, at)).toEqual({ allowed: true });
+    expect((await takeToken(sql, 'payer:b', 3, at)).allowed).toBe(false);
+    // A full bucket stays full.
+    await returnTokens(sql, 'payer:b', 3, 10);
+    const [{ tokens }] = await sql.query<{ tokens: number }>("SELECT tokens FROM rate_limit_buckets WHERE bucket = 'payer:b'");
+    expect(tokens).toBe(3);
   });
 });

@@ -13,8 +13,29 @@ export const RATE_LIMIT_BUCKETS_TABLE = `
     refilled_at timestamptz      NOT NULL
   )`;
 
-// Tokens in the bucket at $3: what it held plus the refill since, at most a full bucket ($2 a minute).
-const AVAILABLE = 'LEAST($2::double precision, b.tokens + GREATEST(0, EXTRACT(EPOCH FROM ($3::timestamptz - b.refilled_at))) * $2::double precision / 60)';
+/** Tokens in the bucket at `now`: what it held plus the refill since, at most a full bucket (`perMinute` a minute). */
+const available = (perMinute: string, now: string): string =>
+  `LEAST(${perMinute}::double precision, b.tokens + GREATEST(0, EXTRACT(EPOCH FROM (${now}::timestamptz - b.refilled_at))) * ${perMinute}::double precision / 60)`;
+
+/** Statement placeholders ($n) of a take: the bucket, its size a minute, the time and how many tokens. */
+export interface TokenTakePlaceholders {
+  readonly bucket: string;
+  readonly perMinute: string;
+  readonly now: string;
+  readonly count: string;
+}
+
+/**
+ * The upsert that takes tokens, for a statement that does more (as a CTE): one row returned when
+ * they were taken, none when the bucket holds too few (it is then left as it was).
+ */
+export function takeTokensUpsert(p: TokenTakePlaceholders): string {
+  const held = available(p.perMinute, p.now);
+  return `INSERT INTO rate_limit_buckets AS b (bucket, tokens, refilled_at) VALUES (${p.bucket}, ${p.perMinute}::double precision - ${p.count}, ${p.now})
+     ON CONFLICT (bucket) DO UPDATE SET tokens = ${held} - ${p.count}, refilled_at = GREATEST(b.refilled_at, ${p.now}::timestamptz)
+       WHERE ${held} >= ${p.count}
+     RETURNING b.tokens`;
+}
 
 /**
  * Takes `count` tokens (one by default) from a bucket in PostgreSQL, shared by every replica of a
@@ -25,19 +46,26 @@ const AVAILABLE = 'LEAST($2::double precision, b.tokens + GREATEST(0, EXTRACT(EP
  * without loosening the limit. A refusal changes nothing.
  */
 export async function takeToken(sql: Sql, bucket: string, perMinute: number, now: Date, count = 1): Promise<BucketTake> {
-  const taken = await sql.query(
-    `INSERT INTO rate_limit_buckets AS b (bucket, tokens, refilled_at) VALUES ($1, $2::double precision - $4, $3)
-     ON CONFLICT (bucket) DO UPDATE SET tokens = ${AVAILABLE} - $4, refilled_at = GREATEST(b.refilled_at, $3::timestamptz)
-       WHERE ${AVAILABLE} >= $4
-     RETURNING b.tokens`,
-    [bucket, perMinute, now, count],
-  );
+  const taken = await sql.query(takeTokensUpsert({ bucket: '$1', perMinute: '$2', now: '$3', count: '$4' }), [bucket, perMinute, now, count]);
   if (taken.length > 0) return { allowed: true };
-  const rows = await sql.query<{ available: number }>(`SELECT ${AVAILABLE} AS available FROM rate_limit_buckets b WHERE b.bucket = $1`, [
+  return refusedTake(sql, bucket, perMinute, now, count);
+}
+
+/** The refusal of a take that found too few tokens: when to ask again. */
+export async function refusedTake(sql: Sql, bucket: string, perMinute: number, now: Date, count = 1): Promise<BucketTake> {
+  const rows = await sql.query<{ available: number }>(`SELECT ${available('$2', '$3')} AS available FROM rate_limit_buckets b WHERE b.bucket = $1`, [
     bucket,
     perMinute,
     now,
   ]);
-  const available = rows[0]?.available ?? 0;
-  return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(((count - available) * 60) / perMinute)) };
+  const left = rows[0]?.available ?? 0;
+  return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(((count - left) * 60) / perMinute)) };
+}
+
+/**
+ * Puts back tokens taken in this transaction for something that turned out not to need them
+ * (a replay, found after the take): the bucket is as if they had not been taken.
+ */
+export async function returnTokens(sql: Sql, bucket: string, perMinute: number, count = 1): Promise<void> {
+  await sql.query('UPDATE rate_limit_buckets SET tokens = LEAST($2::double precision, tokens + $3) WHERE bucket = $1', [bucket, perMinute, count]);
 }

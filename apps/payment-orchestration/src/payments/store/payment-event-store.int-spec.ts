@@ -7,9 +7,11 @@ import { InvalidEventError, parseEvent, Topics } from '@pay/contracts';
 import type { PaymentEvent, PaymentInitiated } from '@pay/payments-domain';
 import { PaymentTransitionError } from '@pay/payments-domain';
 import type { TestSchema } from '@pay/testing';
-import { createTestSchema } from '@pay/testing';
+import { createTestSchema, waitFor } from '@pay/testing';
 import { paymentOrchestrationMigrations } from '../../database/migrations';
 import { sqlOf } from '../../database/sql';
+import { Client } from 'pg';
+import { PaymentSteps } from '../../run-payment-steps/payment-steps';
 import { PaymentEventStore, PaymentVersionConflictError } from './payment-event-store';
 
 let schema: TestSchema;
@@ -244,5 +246,75 @@ describe('PaymentEventStore', () => {
     await expect(schema.dataSource.query('DELETE FROM payment_events WHERE payment_id = $1', [paymentId])).rejects.toThrow(/append-only/);
     await expect(schema.dataSource.query('TRUNCATE payment_events')).rejects.toThrow(/append-only/);
     expect(await streamOf(paymentId)).toHaveLength(1);
+  });
+
+  it('accepts a new payment in one statement: its row, events, outbox rows, first step (announced on commit) and idempotency record', async () => {
+    const steps = new PaymentSteps(schema.dataSource);
+    const listener = new Client({ connectionString: schema.url });
+    await listener.connect();
+    const heard: string[] = [];
+    listener.on('notification', (message) => heard.push(message.payload ?? ''));
+    await listener.query(`LISTEN "${steps.channel}"`);
+    try {
+      const paymentId = `pay-${randomUUID()}`;
+      const occurredAt = new Date('2026-12-06T10:00:00.000Z');
+      const idempotency = {
+        scope: 'payment-request',
+        key: randomUUID(),
+        requestHash: 'h1',
+        responseStatus: 202,
+        responseBody: { paymentId, createdAt: occurredAt.toISOString() },
+      };
+      const statements: string[] = [];
+      const appended = await schema.dataSource.transaction(async (tx) => {
+        const sql = sqlOf(tx.queryRunner!);
+        const counting = { query: <Row>(text: string, parameters?: readonly unknown[]) => (statements.push(text), sql.query<Row>(text, parameters)) };
+        const result = await store.appendWith(counting, paymentId, 0, [initiated(paymentId)], {
+          occurredAt,
+          firstStep: steps.scheduling(paymentId, 'authorize'),
+          idempotency,
+        });
+        expect(heard).toEqual([]); // NOTIFY is transactional: nothing before the commit
+        return result;
+      });
+      expect(statements).toHaveLength(1);
+      expect(appended.envelopes[0].occurredAt).toBe(occurredAt.toISOString());
+      expect(await streamOf(paymentId)).toEqual([{ sequence: 1, type: 'PaymentInitiated' }]);
+      expect(await outboxOf(paymentId)).toHaveLength(1);
+      expect(await schema.dataSource.query('SELECT step, due_at <= now() AS due FROM payment_steps WHERE payment_id = $1', [paymentId])).toEqual([
+        { step: 'authorize', due: true },
+      ]);
+      expect(
+        await schema.dataSource.query('SELECT resource_id, request_hash, response_status, response_body FROM idempotency_keys WHERE key = $1', [
+          idempotency.key,
+        ]),
+      ).toEqual([{ resource_id: paymentId, request_hash: 'h1', response_status: 202, response_body: idempotency.responseBody }]);
+      await waitFor(
+        () => heard,
+        (payloads) => payloads.length > 0,
+        { timeoutMs: 5_000 },
+      );
+      expect(heard.map((payload) => JSON.parse(payload) as unknown)).toEqual([{ paymentId, step: 'authorize' }]);
+
+      // The same payment id again: nothing is written, no step, no second record, and the caller learns it lost.
+      const again = { ...idempotency, key: randomUUID() };
+      await expect(
+        schema.dataSource.transaction((tx) =>
+          store.appendWith(sqlOf(tx.queryRunner!), paymentId, 0, [initiated(paymentId)], {
+            firstStep: steps.scheduling(paymentId, 'authorize'),
+            idempotency: again,
+          }),
+        ),
+      ).rejects.toBeInstanceOf(PaymentVersionConflictError);
+      expect(await schema.dataSource.query('SELECT 1 FROM idempotency_keys WHERE key = $1', [again.key])).toEqual([]);
+      // A first step and an idempotency record belong to a new payment only.
+      await expect(
+        schema.dataSource.transaction((tx) =>
+          store.appendWith(sqlOf(tx.queryRunner!), paymentId, 1, authorizedAndCaptured(paymentId), { firstStep: steps.scheduling(paymentId, 'authorize') }),
+        ),
+      ).rejects.toThrow(RangeError);
+    } finally {
+      await listener.end();
+    }
   });
 });

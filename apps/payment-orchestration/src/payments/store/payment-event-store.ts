@@ -6,6 +6,8 @@ import type { PaymentEvent, PaymentInitiated } from '@pay/payments-domain';
 import { Payment, PaymentTransitionError } from '@pay/payments-domain';
 import type { DataSource } from 'typeorm';
 import type { NamedStatement, Sql } from '../../database/sql';
+import type { StepScheduling } from '../../run-payment-steps/payment-steps';
+import type { IdempotencyRecord } from '../idempotency-keys';
 import { constraintOf, inTransaction, onConnection, queryNamed, sqlStateOf, UNIQUE_VIOLATION } from '../../database/sql';
 import type { StoredPaymentEvent } from './payment-event-codec';
 import { decodePaymentEvent, encodePaymentEvent } from './payment-event-codec';
@@ -44,6 +46,12 @@ export interface AppendContext {
   readonly onAppended?: (sql: Sql, appended: Appended) => Promise<void>;
   /** The payment's step this change completes: deleted by the same statement as the events are written. */
   readonly completesStep?: string;
+  /** A new payment's first step, scheduled and announced by the statement that creates the payment (PaymentSteps.scheduling). */
+  readonly firstStep?: StepScheduling;
+  /** The request's idempotency record (its resource is the payment), saved by the statement that creates the payment. */
+  readonly idempotency?: Omit<IdempotencyRecord, 'resourceId'>;
+  /** When the events occurred (the store's clock when absent): an answer written with them can name the same time. */
+  readonly occurredAt?: Date;
 }
 
 export interface Appended {
@@ -91,6 +99,21 @@ const READ_STREAM: NamedStatement = {
 };
 
 /**
+ * The outbox rows of the events, keyed by the payment of `source` (a CTE's one row): written only
+ * when the payment's row is, in the events' order.
+ */
+const outboxedFrom = (source: string, topic: string, ids: string, payloads: string, headers: string): string =>
+  `outboxed AS (
+           INSERT INTO outbox (topic, message_key, event_id, payload, headers)
+           SELECT ${topic}, ${source}.payment_id, o.event_id, o.payload, o.headers
+             FROM ${source}, unnest(${ids}::uuid[], ${payloads}::jsonb[], ${headers}::jsonb[]) WITH ORDINALITY AS o(event_id, payload, headers, n)
+            ORDER BY o.n)`;
+
+/** The step the change completes, deleted when the payment's row is written. */
+const completedFrom = (source: string, step: string): string =>
+  `completed AS (DELETE FROM payment_steps s USING ${source} WHERE s.payment_id = ${source}.payment_id AND s.step = ${step})`;
+
+/**
  * The events and the row of a payment that exists, in one statement. The row is the gate: its
  * UPDATE runs first (the INSERT reads from it), only at the version the writer decided on, so of
  * two writers that read the same version the second waits for the first's row lock, then finds
@@ -113,36 +136,55 @@ const APPEND_EVENTS: NamedStatement = {
               AND w.unchanged_provider = m.provider AND w.unchanged_reference = m.reference
               AND m.status = ANY(w.unchanged_statuses) AND (w.unchanged_amount IS NULL OR m.amount = w.unchanged_amount)
               AND (w.unchanged_captured IS NULL OR m.captured_amount = w.unchanged_captured)),
-         outboxed AS (
-           INSERT INTO outbox (topic, message_key, event_id, payload, headers)
-           SELECT $17, moved.payment_id, o.event_id, o.payload, o.headers
-             FROM moved, unnest($14::uuid[], $18::jsonb[], $19::jsonb[]) WITH ORDINALITY AS o(event_id, payload, headers, n)
-            ORDER BY o.n),
-         completed AS (DELETE FROM payment_steps s USING moved WHERE s.payment_id = moved.payment_id AND s.step = $20)
+         ${outboxedFrom('moved', '$17', '$14', '$18', '$19')},
+         ${completedFrom('moved', '$20')}
          INSERT INTO payment_events (payment_id, sequence, event_id, type, data, correlation_id, causation_id, occurred_at)
          SELECT moved.payment_id, e.sequence, e.event_id, e.type, e.data, $10, $12, $8
            FROM moved, unnest($13::int[], $14::uuid[], $15::text[], $16::jsonb[]) AS e(sequence, event_id, type, data)
          RETURNING sequence`,
 };
 
-/** A new payment: its row and first events in one statement; a payment id already taken writes nothing. */
-const START_STREAM: NamedStatement = {
-  name: 'po_start_stream',
-  text: `WITH created AS (
+const CREATED = `created AS (
            INSERT INTO payments (payment_id, status, provider, reference, pending_refunds, captured_amount, version, updated_at, state, correlation_id,
                                  created_at, request_id, kind, payer_id, counterparty_id, amount, currency)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $8, $11, $12, $13, $14, $15, $16)
            ON CONFLICT (payment_id) DO NOTHING
-           RETURNING payment_id),
-         outboxed AS (
-           INSERT INTO outbox (topic, message_key, event_id, payload, headers)
-           SELECT $22, created.payment_id, o.event_id, o.payload, o.headers
-             FROM created, unnest($19::uuid[], $23::jsonb[], $24::jsonb[]) WITH ORDINALITY AS o(event_id, payload, headers, n)
-            ORDER BY o.n),
-         completed AS (DELETE FROM payment_steps s USING created WHERE s.payment_id = created.payment_id AND s.step = $25)
+           RETURNING payment_id)`;
+
+/** A new payment: its row and first events in one statement; a payment id already taken writes nothing. */
+const START_STREAM: NamedStatement = {
+  name: 'po_start_stream',
+  text: `WITH ${CREATED},
+         ${outboxedFrom('created', '$22', '$19', '$23', '$24')},
+         ${completedFrom('created', '$25')}
          INSERT INTO payment_events (payment_id, sequence, event_id, type, data, correlation_id, causation_id, occurred_at)
          SELECT created.payment_id, e.sequence, e.event_id, e.type, e.data, $10, $17, $8
            FROM created, unnest($18::int[], $19::uuid[], $20::text[], $21::jsonb[]) AS e(sequence, event_id, type, data)
+         RETURNING sequence`,
+};
+
+/**
+ * A new payment as intake accepts it, in one statement: its row, first events and their outbox
+ * rows (as START_STREAM), its first step scheduled and announced on commit (as
+ * PaymentSteps.schedule), and the request's idempotency record.
+ */
+const START_ACCEPTED: NamedStatement = {
+  name: 'po_start_accepted',
+  text: `WITH ${CREATED},
+         ${outboxedFrom('created', '$22', '$19', '$23', '$24')},
+         ${completedFrom('created', '$25')},
+         scheduled AS (
+           INSERT INTO payment_steps (payment_id, step, due_at, trace_context)
+           SELECT created.payment_id, $26, COALESCE($27::timestamptz, now()), $28::jsonb FROM created
+           ON CONFLICT (payment_id, step) DO UPDATE SET due_at = LEAST(payment_steps.due_at, EXCLUDED.due_at)
+           RETURNING 1),
+         announced AS (SELECT count(pg_notify($29, $30)) AS n FROM scheduled),
+         saved AS (
+           INSERT INTO idempotency_keys (scope, key, request_hash, resource_id, response_status, response_body)
+           SELECT $31, $32, $33, created.payment_id, $34, $35::jsonb FROM created)
+         INSERT INTO payment_events (payment_id, sequence, event_id, type, data, correlation_id, causation_id, occurred_at)
+         SELECT created.payment_id, e.sequence, e.event_id, e.type, e.data, $10, $17, $8
+           FROM created, announced, unnest($18::int[], $19::uuid[], $20::text[], $21::jsonb[]) AS e(sequence, event_id, type, data)
          RETURNING sequence`,
 };
 
@@ -252,7 +294,9 @@ export class PaymentEventStore {
     const expectedVersion = current?.payment.version ?? 0;
     // A payment's events share one correlation id unless told otherwise: the one of its request.
     const correlationId = context.correlationId ?? current?.correlationId ?? randomUUID();
-    const occurredAt = this.now();
+    const occurredAt = context.occurredAt ?? this.now();
+    if (current && (context.firstStep || context.idempotency))
+      throw new RangeError(`payment ${paymentId} exists: a first step and an idempotency record go with its first events only`);
     const envelopes: EventEnvelope[] = [];
     const stored: StoredPaymentEvent[] = [];
     let payment = current?.payment;
@@ -296,19 +340,37 @@ export class PaymentEventStore {
     // Their outbox rows go in with them (the same statement): published if and only if they commit.
     const outbox = outboxRowsOf(envelopes.map((envelope) => ({ topic: Topics.paymentEvents, envelope })));
     const outboxed = [Topics.paymentEvents, outbox.map((row) => row.payload), outbox.map((row) => row.headers), context.completesStep ?? null];
-    const written = current
-      ? await queryNamed(sql, APPEND_EVENTS, [...row, expectedVersion, ...streamed, ...outboxed])
-      : await queryNamed(sql, START_STREAM, [
-          ...row,
-          state.requestId,
-          state.kind,
-          state.payerId,
-          state.counterparty.id,
-          state.amount.toString(),
-          state.currency,
-          ...streamed,
-          ...outboxed,
-        ]);
+    const started = [
+      ...row,
+      state.requestId,
+      state.kind,
+      state.payerId,
+      state.counterparty.id,
+      state.amount.toString(),
+      state.currency,
+      ...streamed,
+      ...outboxed,
+    ];
+    const { firstStep, idempotency } = context;
+    let written: unknown[];
+    if (current) written = await queryNamed(sql, APPEND_EVENTS, [...row, expectedVersion, ...streamed, ...outboxed]);
+    else if (!firstStep && !idempotency) written = await queryNamed(sql, START_STREAM, started);
+    else {
+      if (!firstStep || !idempotency) throw new RangeError('a new payment is accepted with both its first step and its idempotency record');
+      written = await queryNamed(sql, START_ACCEPTED, [
+        ...started,
+        firstStep.step,
+        firstStep.dueAt,
+        firstStep.traceContext,
+        firstStep.channel,
+        firstStep.announcement,
+        idempotency.scope,
+        idempotency.key,
+        idempotency.requestHash,
+        idempotency.responseStatus,
+        JSON.stringify(idempotency.responseBody),
+      ]);
+    }
     if (written.length !== events.length) throw new PaymentVersionConflictError(paymentId, expectedVersion, undefined);
     const appended = { payment: payment as Payment, envelopes };
     if (context.onAppended) await context.onAppended(sql, appended);
