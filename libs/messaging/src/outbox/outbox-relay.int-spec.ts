@@ -275,6 +275,17 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
           intervalMs: 20,
         });
         expect(received).toEqual([]);
+        // While they wait, the relay watches the horizon with one autocommitted statement, not a pass (a transaction) each time.
+        await waitFor(
+          async () =>
+            db.dataSource.query<{ query: string; in_tx: boolean }[]>(
+              'SELECT query, xact_start IS NOT NULL AS in_tx FROM pg_stat_activity WHERE application_name = $1',
+              [applicationName],
+            ),
+          (rows) => rows.some((row) => row.query.includes('pg_snapshot_xmin(pg_current_snapshot()) AS passed') && !row.in_tx),
+          { what: "the relay's horizon probe", timeoutMs: 20_000, intervalMs: 10 },
+        );
+        expect(received).toEqual([]);
 
         // ...until the older transaction ends, without any notification: the relay's retry finds them.
         await old.commitTransaction();

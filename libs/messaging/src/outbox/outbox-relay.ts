@@ -41,7 +41,19 @@ interface OutboxRow {
 interface Pass {
   published: number;
   pending: boolean;
+  /**
+   * The transaction id of the first row left because it is not publishable yet (an older
+   * transaction of the cluster is still running): the next pass is worth its statements only
+   * once the snapshot horizon has passed it.
+   */
+  waitingFor?: string;
 }
+
+/** How often, at most, a pass that finds rows waiting for the horizon counts them for the backlog gauge. */
+const BACKLOG_COUNT_INTERVAL_MS = 5_000;
+
+/** One autocommitted statement: whether every transaction before `tx_id` has ended (its rows are publishable). */
+const HORIZON_PASSED = 'SELECT $1::xid8 < pg_snapshot_xmin(pg_current_snapshot()) AS passed';
 
 /**
  * Publishes the outbox to Kafka in commit order, at least once (consumers deduplicate by
@@ -52,7 +64,8 @@ interface Pass {
  *
  * It runs only when there is work: the outbox's trigger NOTIFYs on commit and the relay LISTENs
  * on a connection of its own. While committed rows wait for the snapshot horizon (or for
- * another replica) it looks again every `pendingRetryMs`; once drained it sleeps, running no
+ * another replica) it looks again every `pendingRetryMs` (for the horizon, with one autocommitted
+ * statement until it has passed, then a pass); once drained it sleeps, running no
  * statement, until the next notification. A lost LISTEN connection is reopened, followed by a
  * catch-up pass for what was announced meanwhile.
  */
@@ -65,6 +78,9 @@ export class OutboxRelay {
   private listener?: PoolClient;
   private channel?: string;
   private sleepingUntilNotified = false;
+  private backlogCountedAt = 0;
+  /** The transaction id the relay waits for the horizon to pass before its next pass (see Pass.waitingFor). */
+  private waitingFor?: string;
   published = 0;
 
   constructor(private readonly options: OutboxRelayOptions) {}
@@ -155,20 +171,22 @@ export class OutboxRelay {
       const waitingAt = read.findIndex((row) => !row.publishable);
       const rows = (waitingAt < 0 ? read : read.slice(0, waitingAt)).slice(0, batchSize);
       const left = read.length > rows.length;
+      // Committed rows above the horizon wait for older transactions, which announce nothing when
+      // they end (they may belong to another schema): the loop watches the horizon for them.
+      const waitingFor = waitingAt >= 0 ? read[waitingAt].tx_id : undefined;
       if (rows.length === 0) {
-        // Committed rows above the horizon wait for older transactions, which announce nothing
-        // when they end (they may belong to another schema): count them to know whether to retry.
-        let waiting = 0;
-        if (left) {
+        // The backlog gauge: counted now and then while rows wait (a count per pass would cost a statement each time).
+        if (!left) platformMetrics().outboxBacklog.set(0, { relay: this.options.name });
+        else if (Date.now() - this.backlogCountedAt >= BACKLOG_COUNT_INTERVAL_MS) {
           const [counted] = (await runner.query(
             `SELECT count(*)::int AS waiting FROM (SELECT 1 FROM outbox WHERE (tx_id, position) > ($1::xid8, $2::bigint) LIMIT 10000) w`,
             [from.tx_id, from.position],
           )) as { waiting: number }[];
-          waiting = counted?.waiting ?? 0;
+          this.backlogCountedAt = Date.now();
+          platformMetrics().outboxBacklog.set(counted?.waiting ?? 0, { relay: this.options.name });
         }
         await runner.rollbackTransaction();
-        platformMetrics().outboxBacklog.set(waiting, { relay: this.options.name });
-        return { published: 0, pending: waiting > 0 };
+        return { published: 0, pending: left, ...(waitingFor ? { waitingFor } : {}) };
       }
       await this.options.publisher.sendRaw(groupByTopic(rows));
       const last = rows[rows.length - 1];
@@ -181,7 +199,7 @@ export class OutboxRelay {
       this.published += rows.length;
       platformMetrics().outboxPublished.add(rows.length, { relay: this.options.name });
       if (!left) platformMetrics().outboxBacklog.set(0, { relay: this.options.name });
-      return { published: rows.length, pending: left };
+      return { published: rows.length, pending: left, ...(waitingFor ? { waitingFor } : {}) };
     } catch (error) {
       if (runner.isTransactionActive) await runner.rollbackTransaction();
       throw error;
@@ -216,13 +234,20 @@ export class OutboxRelay {
       const polling = !this.listener;
       let delay: number | undefined;
       try {
-        if (this.announced || polling) {
+        if (this.waitingFor !== undefined) {
+          // Rows wait for the horizon: one cheap statement tells when the next pass can take them.
+          if (await this.horizonPassed(this.waitingFor)) this.waitingFor = undefined;
+          else delay = this.options.pendingRetryMs ?? 50;
+        } else if (this.announced || polling) {
           this.announced = false;
-          const { published, pending } = await this.pass();
+          const { published, pending, waitingFor } = await this.pass();
           failures = 0;
           if (pending) this.announced = true;
           // A batch went out: more may follow at once. Rows waiting for the horizon: look again soon.
-          if (pending && published === 0) delay = this.options.pendingRetryMs ?? 50;
+          if (waitingFor !== undefined) {
+            this.waitingFor = waitingFor;
+            delay = this.options.pendingRetryMs ?? 50;
+          } else if (pending && published === 0) delay = this.options.pendingRetryMs ?? 50;
           else if (!pending && polling) delay = this.options.idleDelayMs ?? 50;
         }
       } catch (error) {
@@ -235,6 +260,11 @@ export class OutboxRelay {
       // Drained and listening: no timer, nothing runs until a notification (or stop()) wakes it.
       await this.sleep(delay);
     }
+  }
+
+  private async horizonPassed(txId: string): Promise<boolean> {
+    const [row] = await this.options.dataSource.query<{ passed: boolean }[]>(HORIZON_PASSED, [txId]);
+    return row?.passed === true;
   }
 
   /** Sleeps until woken (a notification, stop()) or, with a delay, until it runs out. */
