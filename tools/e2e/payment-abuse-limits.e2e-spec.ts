@@ -169,6 +169,11 @@ describe('rate limits of the Kafka door', () => {
     );
     const limitedIds = limited.map(([requestId]) => requestId);
     expect(await platform.orchestrationQuery('SELECT 1 FROM idempotency_keys WHERE key = ANY($1::text[])', [limitedIds])).toEqual([]);
+    // Every refused request left its key free, and only the accepted ones count against the payer's step-up allowance.
+    expect(await platform.orchestrationQuery('SELECT 1 FROM idempotency_keys WHERE key = ANY($1::text[])', [[...result.rejected.keys()]])).toEqual([]);
+    expect(await platform.orchestrationQuery('SELECT unconfirmed_payments FROM step_up_allowances WHERE payer_id = $1', [dana.id])).toEqual([
+      { unconfirmed_payments: result.accepted.length },
+    ]);
   });
 
   it("throttles an app that floods the topic, whoever the payers are; another app's requests are still decided", async () => {

@@ -4,7 +4,7 @@ import { StepUpKeysUnavailableError } from '@pay/auth';
 import type { Money } from '@pay/contracts';
 import { createEvent, PaymentRejectedV1, ReserveFundsV1, toMinorUnits, Topics } from '@pay/contracts';
 import { appendToOutbox } from '@pay/messaging';
-import { refusedTake, returnTokens, takeToken, takeTokensUpsert } from '@pay/platform';
+import { refusedTake, returnTokensUpdate, takeToken, takeTokensUpsert } from '@pay/platform';
 import type { Logger } from '@pay/observability';
 import type { PaymentInitiated } from '@pay/payments-domain';
 import type { RolloutSource } from '@pay/rollout';
@@ -31,8 +31,14 @@ import { fundsCommands } from '../transfer-funds/funds-commands';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-interface IntakeRow {
+interface ClaimRow {
+  claimed: boolean;
+  token_taken: boolean;
+  counted: { payments: number; amount: string } | null;
   earlier: { request_hash: string; resource_id: string; response_status: number; response_body: Record<string, unknown> } | null;
+}
+
+interface PurchaseClaimRow extends ClaimRow {
   person_id: string | null;
   country: string | null;
   apps: string[] | null;
@@ -40,36 +46,92 @@ interface IntakeRow {
   method_id: string | null;
   method_person_id: string | null;
   removed: boolean | null;
-  token_taken: boolean;
 }
 
-/** A purchase's earlier answer (idempotency), its payer and the method it names (else the preferred one), in one statement. */
-/** Counts a payment without a proof against its payer's allowance; answers the counts after it. */
-const COUNT_UNCONFIRMED: NamedStatement = {
-  name: 'po_count_unconfirmed',
-  text: `INSERT INTO step_up_allowances AS a (payer_id, currency, unconfirmed_payments, unconfirmed_amount) VALUES ($1, $2, 1, $3::bigint)
-         ON CONFLICT (payer_id, currency) DO UPDATE
-           SET unconfirmed_payments = a.unconfirmed_payments + 1, unconfirmed_amount = a.unconfirmed_amount + $3::bigint, updated_at = now()
-         RETURNING a.unconfirmed_payments AS payments, a.unconfirmed_amount::text AS amount`,
+/**
+ * A request's claim, in one statement ($1-$12): its idempotency record written with the answer it
+ * gets if accepted (the key is the claim: a concurrent request with the same key waits on the
+ * unique index until this transaction ends, then finds it taken); only when claimed, a token
+ * taken from the payer's bucket and the payment counted against the payer's step-up allowance
+ * when it has no proof ($10) — both read the claim, so it is made (and waited for) before they
+ * lock the payer's rows —; and the key's earlier record as it stood before the statement. A
+ * request refused after its claim gives back what the statement took (RELEASE). `reads` adds
+ * columns and joins (a purchase's payer and method).
+ */
+const claimStatement = (name: string, reads: { columns: string; joins: string }): NamedStatement => ({
+  name,
+  text: `WITH claim AS (
+           INSERT INTO idempotency_keys (scope, key, request_hash, resource_id, response_status, response_body)
+           VALUES ($1, $2, $4, $5, 202, $6::jsonb) ON CONFLICT (scope, key) DO NOTHING RETURNING 1),
+         token AS (${takeTokensUpsert({ bucket: '$7', perMinute: '$8', now: '$9', count: '1' }, 'EXISTS (SELECT 1 FROM claim)')}),
+         counted AS (
+           INSERT INTO step_up_allowances AS a (payer_id, currency, unconfirmed_payments, unconfirmed_amount)
+           SELECT $3, $11, 1, $12::bigint FROM claim WHERE $10::boolean
+           ON CONFLICT (payer_id, currency) DO UPDATE
+             SET unconfirmed_payments = a.unconfirmed_payments + 1, unconfirmed_amount = a.unconfirmed_amount + $12::bigint, updated_at = now()
+           RETURNING a.unconfirmed_payments AS payments, a.unconfirmed_amount::text AS amount)
+         SELECT EXISTS (SELECT 1 FROM claim) AS claimed, EXISTS (SELECT 1 FROM token) AS token_taken,
+                (SELECT json_build_object('payments', c.payments, 'amount', c.amount) FROM counted c) AS counted,
+                (SELECT json_build_object('request_hash', k.request_hash, 'resource_id', k.resource_id, 'response_status', k.response_status, 'response_body', k.response_body)
+                   FROM idempotency_keys k WHERE k.scope = $1 AND k.key = $2) AS earlier${reads.columns}
+           FROM (SELECT 1) AS one${reads.joins}`,
+});
+
+/** A purchase or donation: the claim with its payer and the method it names, else the preferred one ($13 method id, $14 whether to look it up). */
+const CLAIM_PURCHASE = claimStatement('po_intake_claim_purchase', {
+  columns: `,
+                h.person_id, h.country, h.apps, h.preferred_method_id, m.method_id, m.person_id AS method_person_id, m.removed`,
+  joins: `
+           LEFT JOIN wallet_holders h ON h.person_id = $3
+           LEFT JOIN wallet_methods m ON $14 AND m.method_id = COALESCE($13::uuid, h.preferred_method_id)`,
+});
+
+/** A transfer: the claim alone (its facts, the sender's and the recipient's wallets, are read after it). */
+const CLAIM_TRANSFER = claimStatement('po_intake_claim_transfer', { columns: '', joins: '' });
+
+/** Gives back what a claim took for a request it does not decide ($1 the claim's record, $4 the token, $7 the count). */
+const RELEASE: NamedStatement = {
+  name: 'po_intake_release',
+  text: `WITH unclaimed AS (DELETE FROM idempotency_keys WHERE $1::boolean AND scope = $2 AND key = $3),
+         untaken AS (${returnTokensUpdate({ bucket: '$6', perMinute: '$5', count: '1' })} AND $4::boolean),
+         uncounted AS (
+           UPDATE step_up_allowances SET unconfirmed_payments = unconfirmed_payments - 1, unconfirmed_amount = unconfirmed_amount - $9::bigint, updated_at = now()
+            WHERE $7::boolean AND payer_id = $8 AND currency = $10)
+         SELECT 1`,
 };
 
-/**
- * After the request's lock: its earlier answer (idempotency), its payer and the method it names
- * (else the preferred one), and a token taken from the payer's bucket ($6-$8: bucket, size a
- * minute, now), in one statement. The token is taken before the statement knows whether the
- * request is new: a replay (or a request refused before the bucket's turn) puts it back.
- */
-const READ_AFTER_LOCK: NamedStatement = {
-  name: 'po_intake_reads',
-  text: `WITH token AS (${takeTokensUpsert({ bucket: '$6', perMinute: '$7', now: '$8', count: '1' })})
-         SELECT (SELECT json_build_object('request_hash', k.request_hash, 'resource_id', k.resource_id, 'response_status', k.response_status, 'response_body', k.response_body)
-                   FROM idempotency_keys k WHERE k.scope = $1 AND k.key = $2) AS earlier,
-                h.person_id, h.country, h.apps, h.preferred_method_id, m.method_id, m.person_id AS method_person_id, m.removed,
-                EXISTS (SELECT 1 FROM token) AS token_taken
-           FROM (SELECT 1) AS one
-           LEFT JOIN wallet_holders h ON h.person_id = $3
-           LEFT JOIN wallet_methods m ON $5 AND m.method_id = COALESCE($4::uuid, h.preferred_method_id)`,
-};
+/** What a request's claim took and found (see claimStatement). */
+interface Claim {
+  readonly claimed: boolean;
+  readonly tokenTaken: boolean;
+  /** The payer's payments and amount without a proof, this one counted. */
+  readonly counted?: { readonly payments: number; readonly amount: bigint };
+  readonly earlier?: IdempotencyRecord;
+  readonly facts: PurchaseFacts;
+}
+
+/** The payer's bucket of new payments (both doors). */
+const payerBucket = (request: PurchaseRequest): string => `payments:payer:${request.payerId}`;
+
+function claimOf(row: ClaimRow, key: string): Omit<Claim, 'facts'> {
+  return {
+    claimed: row.claimed,
+    tokenTaken: row.token_taken,
+    ...(row.counted ? { counted: { payments: row.counted.payments, amount: BigInt(row.counted.amount) } } : {}),
+    ...(row.earlier
+      ? {
+          earlier: {
+            scope: PAYMENT_REQUEST_SCOPE,
+            key,
+            requestHash: row.earlier.request_hash,
+            resourceId: row.earlier.resource_id,
+            responseStatus: row.earlier.response_status,
+            responseBody: row.earlier.response_body,
+          },
+        }
+      : {}),
+  };
+}
 
 /** Both doors share one key space: a request id sent on Kafka and over HTTP is one request. */
 export const PAYMENT_REQUEST_SCOPE = 'payment-request';
@@ -223,22 +285,39 @@ export class InitiatePayment {
     appThrottle: PurchaseRefusal | undefined,
   ): Promise<InitiateOutcome> {
     const hash = requestHash(request);
-    // Locked for the transaction: fifty concurrent duplicates make one payment.
-    await idempotencyKeys.lock(sql, PAYMENT_REQUEST_SCOPE, request.requestId);
-    // After the lock (its own statement: a statement's snapshot is taken before it waits), the
-    // earlier answer, the wallet facts and the payer's token in one round trip. A new request
-    // takes a token from the payer's bucket, through either door; a replay is free (the token
-    // goes back). Taken in this transaction: refused over HTTP, it throws and nothing is written;
-    // on Kafka, the request is rejected (RATE_LIMITED) and may be sent again with the same id.
-    const perMinute = this.settings.paymentsPerPayerPerMinute;
-    const bucket = `payments:payer:${request.payerId}`;
-    const now = this.now();
-    const { earlier, facts, tokenTaken } = await this.readAfterLock(sql, request, bucket, now);
-    const giveTokenBack = async (): Promise<void> => {
-      if (tokenTaken) await returnTokens(sql, bucket, perMinute);
+    const paymentId = randomUUID();
+    const occurredAt = this.now();
+    const answer: PaymentAccepted = {
+      paymentId,
+      requestId: request.requestId,
+      kind: request.kind,
+      status: 'initiated',
+      amount: request.amount,
+      createdAt: occurredAt.toISOString(),
     };
-    if (earlier) {
-      await giveTokenBack();
+    // A payment without a proof counts against the payer's step-up allowance; one with a proof resets it (accept).
+    const counts = stepUp.outcome === 'passed' && !stepUp.grant;
+    const perMinute = this.settings.paymentsPerPayerPerMinute;
+    const claim = await this.claim(sql, request, hash, answer, occurredAt, counts);
+    const release = (what: { claim: boolean; token: boolean; count: boolean }): Promise<unknown> =>
+      queryNamed(sql, RELEASE, [
+        what.claim && claim.claimed,
+        PAYMENT_REQUEST_SCOPE,
+        request.requestId,
+        what.token && claim.tokenTaken,
+        perMinute,
+        payerBucket(request),
+        what.count && claim.counted !== undefined,
+        request.payerId,
+        toMinorUnits(request.amount).toString(),
+        request.amount.currency,
+      ]);
+
+    if (!claim.claimed) {
+      // Seen before: its first answer again, free (an unclaimed request takes no token and is not counted).
+      // Taken by a concurrent request while the claim waited: its record committed after the statement's snapshot.
+      const earlier = claim.earlier ?? (await idempotencyKeys.find(sql, PAYMENT_REQUEST_SCOPE, request.requestId));
+      if (!earlier) throw new Error(`request ${request.requestId}: its key was taken and no record of it was found; the request is retried`);
       if (earlier.requestHash === hash)
         return { outcome: 'accepted', status: earlier.responseStatus, body: earlier.responseBody as unknown as PaymentAccepted, replayed: true };
       return this.refuse(
@@ -248,69 +327,142 @@ export class InitiatePayment {
         new PurchaseRefusal('IDEMPOTENCY_KEY_REUSED', 'this request id was used for another request; use a new id for a new request'),
       );
     }
+    // From here a refusal frees the key again (the request may be sent again with the same id).
     // Refused only now, so that a replay of an accepted request is never answered "rejected".
     if (appThrottle) {
-      await giveTokenBack();
+      await release({ claim: true, token: true, count: true });
       return this.refuse(sql, request, origin, appThrottle);
     }
-    const taken =
-      tokenTaken === undefined
-        ? await takeToken(sql, bucket, perMinute, now)
-        : tokenTaken
-          ? ({ allowed: true } as const)
-          : await refusedTake(sql, bucket, perMinute, now);
-    if (!taken.allowed) {
-      if (origin.door === 'http') throw new PaymentRateLimitedError(taken.retryAfterSeconds, perMinute);
+    // A new request takes a token from the payer's bucket (a replay, above, is free), through
+    // either door. Taken in this transaction: refused over HTTP, it throws and nothing is written;
+    // on Kafka, the request is rejected (RATE_LIMITED) and may be sent again with the same id.
+    if (!claim.tokenTaken) {
+      const taken = await refusedTake(sql, payerBucket(request), perMinute, occurredAt);
+      const retryAfterSeconds = taken.allowed ? 1 : taken.retryAfterSeconds;
+      if (origin.door === 'http') throw new PaymentRateLimitedError(retryAfterSeconds, perMinute);
+      await release({ claim: true, token: false, count: true });
       return this.refuse(
         sql,
         request,
         origin,
         new PurchaseRefusal(
           'RATE_LIMITED',
-          `too many new payments for this payer (at most ${perMinute} a minute): send it again with the same request id after ${taken.retryAfterSeconds} seconds`,
+          `too many new payments for this payer (at most ${perMinute} a minute): send it again with the same request id after ${retryAfterSeconds} seconds`,
         ),
       );
     }
 
-    const checked = checkPurchase(request, facts, { rollout: this.settings.rollout.policy, limits: this.settings.limits });
-    if (!checked.accepted) return this.refuse(sql, request, origin, checked.refusal);
+    const checked = checkPurchase(request, claim.facts, { rollout: this.settings.rollout.policy, limits: this.settings.limits });
+    if (!checked.accepted) {
+      await release({ claim: true, token: false, count: true });
+      return this.refuse(sql, request, origin, checked.refusal);
+    }
     // The proof could not be checked (the wallet's keys are out of reach): no answer yet. Thrown,
     // so the transaction rolls back with nothing written and the key stays free for the retry.
     if (stepUp.outcome === 'unavailable') throw stepUp.error;
-    if (stepUp.outcome === 'refused') return this.refuse(sql, request, origin, stepUp.refusal);
-    return this.accept(sql, request, origin, hash, checked.paymentMethodId, stepUp.grant);
+    if (stepUp.outcome === 'refused') {
+      await release({ claim: true, token: false, count: true });
+      return this.refuse(sql, request, origin, stepUp.refusal);
+    }
+    const refusal = await this.stepUpAllowance(sql, request, paymentId, stepUp.grant, claim.counted);
+    if (refusal) {
+      await release({ claim: true, token: false, count: true });
+      return this.refuse(sql, request, origin, refusal);
+    }
+    return this.accept(sql, request, origin, answer, occurredAt, checked.paymentMethodId);
+  }
+
+  /** The request's claim (claimStatement) and the facts its checks need. */
+  private async claim(sql: Sql, request: PurchaseRequest, hash: string, answer: PaymentAccepted, now: Date, counts: boolean): Promise<Claim> {
+    const claiming = [
+      PAYMENT_REQUEST_SCOPE,
+      request.requestId,
+      request.payerId,
+      hash,
+      answer.paymentId,
+      JSON.stringify(answer),
+      payerBucket(request),
+      this.settings.paymentsPerPayerPerMinute,
+      now,
+      counts,
+      request.amount.currency,
+      toMinorUnits(request.amount).toString(),
+    ];
+    if (request.kind === 'transfer') {
+      const [row] = await queryNamed<ClaimRow>(sql, CLAIM_TRANSFER, claiming);
+      return { ...claimOf(row, request.requestId), facts: await this.factsOf(sql, request) };
+    }
+    // Method ids are UUIDs; anything else names no method (and must not reach a uuid column).
+    const named = request.paymentMethodId;
+    const lookUp = named === undefined || UUID.test(named);
+    const [row] = await queryNamed<PurchaseClaimRow>(sql, CLAIM_PURCHASE, [...claiming, lookUp ? (named ?? null) : null, lookUp]);
+    const facts: PurchaseFacts = {
+      ...(row.person_id
+        ? {
+            payer: {
+              personId: row.person_id,
+              ...(row.country ? { country: row.country } : {}),
+              apps: row.apps ?? [],
+              ...(row.preferred_method_id ? { preferredMethodId: row.preferred_method_id } : {}),
+            },
+          }
+        : {}),
+      ...(row.method_id && row.method_person_id ? { method: { methodId: row.method_id, personId: row.method_person_id, removed: row.removed === true } } : {}),
+      recipientHasWallet: false,
+      nonProfitRegistered: request.kind === 'donation' && this.settings.nonProfits.isRegistered(request.counterparty.id),
+    };
+    return { ...claimOf(row, request.requestId), facts };
   }
 
   /**
-   * PaymentInitiated, the step that moves the money (a card authorisation, or the wallet
-   * reservation of a transfer), the consumed step-up proof and the idempotency record, in the
-   * caller's transaction; the PSP is called after the commit, never inside it.
+   * Cumulative step-up: a payment with a proof consumes it and resets the payer's allowance in its
+   * currency; one without was counted by the claim, and is refused (STEP_UP_REQUIRED) when that
+   * count exceeds the allowance. The allowance's row stays locked until this transaction ends, so
+   * parallel payments of one payer are counted one after the other and cannot all slip under the
+   * limit. Nothing gives the allowance back once accepted (a failed or refunded payment was still
+   * paid without a proof).
    */
-  private async accept(
+  private async stepUpAllowance(
     sql: Sql,
     request: PurchaseRequest,
-    origin: RequestOrigin,
-    hash: string,
-    paymentMethodId: string | undefined,
+    paymentId: string,
     grant: StepUpGrant | undefined,
-  ): Promise<InitiateOutcome> {
-    const paymentId = randomUUID();
+    counted: Claim['counted'],
+  ): Promise<PurchaseRefusal | undefined> {
     if (grant) {
       const consumed = await sql.query(
         'INSERT INTO step_up_proofs_used (proof_id, payment_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING proof_id',
         [grant.proofId, paymentId, grant.expiresAt.toISOString()],
       );
       if (consumed.length === 0)
-        return this.refuse(
-          sql,
-          request,
-          origin,
-          new PurchaseRefusal('STEP_UP_PROOF_ALREADY_USED', 'this step-up proof was already used for another payment; confirm again'),
-        );
+        return new PurchaseRefusal('STEP_UP_PROOF_ALREADY_USED', 'this step-up proof was already used for another payment; confirm again');
+      await sql.query(
+        `INSERT INTO step_up_allowances (payer_id, currency) VALUES ($1, $2)
+         ON CONFLICT (payer_id, currency) DO UPDATE SET unconfirmed_payments = 0, unconfirmed_amount = 0, updated_at = now()`,
+        [request.payerId, request.amount.currency],
+      );
+      return undefined;
     }
-    const unconfirmed = await this.countTowardsStepUp(sql, request, grant !== undefined);
-    if (unconfirmed) return this.refuse(sql, request, origin, unconfirmed);
+    if (!counted) throw new Error(`payment ${paymentId}: a payment without a proof must have been counted by its claim`);
+    const amount = toMinorUnits(request.amount);
+    const before = { payments: counted.payments - 1, amount: counted.amount - amount };
+    return cumulativeStepUpRefusal(before, amount, request.amount.currency, this.settings.cumulativeStepUp);
+  }
 
+  /**
+   * PaymentInitiated and the step that moves the money (a card authorisation, or the wallet
+   * reservation of a transfer) in one statement, beside the claim's idempotency record and the
+   * consumed step-up proof, in the caller's transaction; the PSP is called after the commit, never inside it.
+   */
+  private async accept(
+    sql: Sql,
+    request: PurchaseRequest,
+    origin: RequestOrigin,
+    answer: PaymentAccepted,
+    occurredAt: Date,
+    paymentMethodId: string | undefined,
+  ): Promise<InitiateOutcome> {
+    const { paymentId } = answer;
     const initiated: PaymentInitiated = {
       type: 'PaymentInitiated',
       paymentId,
@@ -327,33 +479,16 @@ export class InitiatePayment {
       ...(paymentMethodId ? { paymentMethodId } : {}),
       ...(request.merchantCategory ? { merchantCategory: request.merchantCategory } : {}),
     };
-    const occurredAt = this.now();
-    const body: PaymentAccepted = {
-      paymentId,
-      requestId: request.requestId,
-      kind: request.kind,
-      status: 'initiated',
-      amount: request.amount,
-      createdAt: occurredAt.toISOString(),
-    };
     // A transfer waits for the wallet's reservation; anything else is authorised at once.
     const firstStep =
       request.kind === 'transfer'
         ? this.steps.scheduling(paymentId, 'confirm-funds', new Date(occurredAt.getTime() + this.settings.fundsConfirmationTimeoutMs))
         : this.steps.scheduling(paymentId, 'authorize');
-    // The payment, its first step and the request's idempotency record: one statement.
     const appended = await this.store.appendWith(sql, paymentId, 0, [initiated], {
       ...(origin.correlationId ? { correlationId: origin.correlationId } : {}),
       ...(origin.causationId ? { causationId: origin.causationId } : {}),
       occurredAt,
       firstStep,
-      idempotency: {
-        scope: PAYMENT_REQUEST_SCOPE,
-        key: request.requestId,
-        requestHash: hash,
-        responseStatus: 202,
-        responseBody: body as unknown as Record<string, unknown>,
-      },
     });
     if (request.kind === 'transfer') {
       await fundsCommands.send(
@@ -370,94 +505,7 @@ export class InitiatePayment {
         { correlationId: appended.envelopes[0].correlationId, causationId: appended.envelopes[0].id },
       );
     }
-    return { outcome: 'accepted', status: 202, body, replayed: false };
-  }
-
-  /**
-   * Cumulative step-up: a payment with a proof resets the payer's allowance in its currency; one
-   * without counts against it, or is refused (STEP_UP_REQUIRED) when it would exceed it. The
-   * allowance's row stays locked until this transaction ends, so parallel payments of one payer
-   * are counted one after the other and cannot all slip under the limit. Nothing gives the
-   * allowance back (a failed or refunded payment was still paid without a proof).
-   */
-  private async countTowardsStepUp(sql: Sql, request: PurchaseRequest, confirmed: boolean): Promise<PurchaseRefusal | undefined> {
-    const { currency } = request.amount;
-    const amount = toMinorUnits(request.amount);
-    const key = [request.payerId, currency];
-    if (confirmed) {
-      await sql.query(
-        `INSERT INTO step_up_allowances (payer_id, currency) VALUES ($1, $2)
-         ON CONFLICT (payer_id, currency) DO UPDATE SET unconfirmed_payments = 0, unconfirmed_amount = 0, updated_at = now()`,
-        key,
-      );
-      return undefined;
-    }
-    // Counted at once, in one statement that also locks the row: the common case (allowed) needs
-    // no second round trip; a refusal takes the count back.
-    const [counted] = await queryNamed<{ payments: number; amount: string }>(sql, COUNT_UNCONFIRMED, [...key, amount.toString()]);
-    const before = { payments: counted.payments - 1, amount: BigInt(counted.amount) - amount };
-    const refusal = cumulativeStepUpRefusal(before, amount, currency, this.settings.cumulativeStepUp);
-    if (refusal) {
-      await sql.query(
-        `UPDATE step_up_allowances SET unconfirmed_payments = unconfirmed_payments - 1, unconfirmed_amount = unconfirmed_amount - $3::bigint
-          WHERE payer_id = $1 AND currency = $2`,
-        [...key, amount.toString()],
-      );
-      return refusal;
-    }
-    return undefined;
-  }
-
-  /** `tokenTaken`: whether the payer's token was taken with the reads (undefined: not tried, a transfer's intake takes it itself). */
-  private async readAfterLock(
-    sql: Sql,
-    request: PurchaseRequest,
-    bucket: string,
-    now: Date,
-  ): Promise<{ earlier?: IdempotencyRecord; facts: PurchaseFacts; tokenTaken?: boolean }> {
-    if (request.kind === 'transfer') {
-      const earlier = await idempotencyKeys.find(sql, PAYMENT_REQUEST_SCOPE, request.requestId);
-      return { ...(earlier ? { earlier } : {}), facts: await this.factsOf(sql, request) };
-    }
-    // Method ids are UUIDs; anything else names no method (and must not reach a uuid column).
-    const named = request.paymentMethodId;
-    const lookUp = named === undefined || UUID.test(named);
-    const [row] = await queryNamed<IntakeRow>(sql, READ_AFTER_LOCK, [
-      PAYMENT_REQUEST_SCOPE,
-      request.requestId,
-      request.payerId,
-      lookUp ? (named ?? null) : null,
-      lookUp,
-      bucket,
-      this.settings.paymentsPerPayerPerMinute,
-      now,
-    ]);
-    const facts: PurchaseFacts = {
-      ...(row.person_id
-        ? {
-            payer: {
-              personId: row.person_id,
-              ...(row.country ? { country: row.country } : {}),
-              apps: row.apps ?? [],
-              ...(row.preferred_method_id ? { preferredMethodId: row.preferred_method_id } : {}),
-            },
-          }
-        : {}),
-      ...(row.method_id && row.method_person_id ? { method: { methodId: row.method_id, personId: row.method_person_id, removed: row.removed === true } } : {}),
-      recipientHasWallet: false,
-      nonProfitRegistered: request.kind === 'donation' && this.settings.nonProfits.isRegistered(request.counterparty.id),
-    };
-    const earlier = row.earlier
-      ? {
-          scope: PAYMENT_REQUEST_SCOPE,
-          key: request.requestId,
-          requestHash: row.earlier.request_hash,
-          resourceId: row.earlier.resource_id,
-          responseStatus: row.earlier.response_status,
-          responseBody: row.earlier.response_body,
-        }
-      : undefined;
-    return { ...(earlier ? { earlier } : {}), facts, tokenTaken: row.token_taken };
+    return { outcome: 'accepted', status: 202, body: answer, replayed: false };
   }
 
   private async factsOf(sql: Sql, request: PurchaseRequest): Promise<PurchaseFacts> {

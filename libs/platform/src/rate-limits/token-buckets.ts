@@ -27,11 +27,13 @@ export interface TokenTakePlaceholders {
 
 /**
  * The upsert that takes tokens, for a statement that does more (as a CTE): one row returned when
- * they were taken, none when the bucket holds too few (it is then left as it was).
+ * they were taken, none when the bucket holds too few (it is then left as it was). `onlyIf`: a
+ * condition (SQL) without which nothing is taken (e.g. that another CTE wrote its row).
  */
-export function takeTokensUpsert(p: TokenTakePlaceholders): string {
+export function takeTokensUpsert(p: TokenTakePlaceholders, onlyIf?: string): string {
   const held = available(p.perMinute, p.now);
-  return `INSERT INTO rate_limit_buckets AS b (bucket, tokens, refilled_at) VALUES (${p.bucket}, ${p.perMinute}::double precision - ${p.count}, ${p.now})
+  return `INSERT INTO rate_limit_buckets AS b (bucket, tokens, refilled_at)
+     SELECT ${p.bucket}::text, ${p.perMinute}::double precision - ${p.count}, ${p.now}::timestamptz${onlyIf ? ` WHERE ${onlyIf}` : ''}
      ON CONFLICT (bucket) DO UPDATE SET tokens = ${held} - ${p.count}, refilled_at = GREATEST(b.refilled_at, ${p.now}::timestamptz)
        WHERE ${held} >= ${p.count}
      RETURNING b.tokens`;
@@ -67,5 +69,10 @@ export async function refusedTake(sql: Sql, bucket: string, perMinute: number, n
  * (a replay, found after the take): the bucket is as if they had not been taken.
  */
 export async function returnTokens(sql: Sql, bucket: string, perMinute: number, count = 1): Promise<void> {
-  await sql.query('UPDATE rate_limit_buckets SET tokens = LEAST($2::double precision, tokens + $3) WHERE bucket = $1', [bucket, perMinute, count]);
+  await sql.query(returnTokensUpdate({ bucket: '$1', perMinute: '$2', count: '$3' }), [bucket, perMinute, count]);
+}
+
+/** The update that puts tokens back (returnTokens), for a statement that does more (as a CTE; add conditions with AND). */
+export function returnTokensUpdate(p: Omit<TokenTakePlaceholders, 'now'>): string {
+  return `UPDATE rate_limit_buckets SET tokens = LEAST(${p.perMinute}::double precision, tokens + ${p.count}) WHERE bucket = ${p.bucket}`;
 }

@@ -48,7 +48,7 @@ export interface AppendContext {
   readonly completesStep?: string;
   /** A new payment's first step, scheduled and announced by the statement that creates the payment (PaymentSteps.scheduling). */
   readonly firstStep?: StepScheduling;
-  /** The request's idempotency record (its resource is the payment), saved by the statement that creates the payment. */
+  /** With `firstStep`: the request's idempotency record (its resource is the payment), saved by the statement that creates the payment. */
   readonly idempotency?: Omit<IdempotencyRecord, 'resourceId'>;
   /** When the events occurred (the store's clock when absent): an answer written with them can name the same time. */
   readonly occurredAt?: Date;
@@ -166,7 +166,7 @@ const START_STREAM: NamedStatement = {
 /**
  * A new payment as intake accepts it, in one statement: its row, first events and their outbox
  * rows (as START_STREAM), its first step scheduled and announced on commit (as
- * PaymentSteps.schedule), and the request's idempotency record.
+ * PaymentSteps.schedule), and, when given ($31 not null), the request's idempotency record.
  */
 const START_ACCEPTED: NamedStatement = {
   name: 'po_start_accepted',
@@ -181,7 +181,7 @@ const START_ACCEPTED: NamedStatement = {
          announced AS (SELECT count(pg_notify($29, $30)) AS n FROM scheduled),
          saved AS (
            INSERT INTO idempotency_keys (scope, key, request_hash, resource_id, response_status, response_body)
-           SELECT $31, $32, $33, created.payment_id, $34, $35::jsonb FROM created)
+           SELECT $31, $32, $33, created.payment_id, $34, $35::jsonb FROM created WHERE $31::text IS NOT NULL)
          INSERT INTO payment_events (payment_id, sequence, event_id, type, data, correlation_id, causation_id, occurred_at)
          SELECT created.payment_id, e.sequence, e.event_id, e.type, e.data, $10, $17, $8
            FROM created, announced, unnest($18::int[], $19::uuid[], $20::text[], $21::jsonb[]) AS e(sequence, event_id, type, data)
@@ -356,7 +356,7 @@ export class PaymentEventStore {
     if (current) written = await queryNamed(sql, APPEND_EVENTS, [...row, expectedVersion, ...streamed, ...outboxed]);
     else if (!firstStep && !idempotency) written = await queryNamed(sql, START_STREAM, started);
     else {
-      if (!firstStep || !idempotency) throw new RangeError('a new payment is accepted with both its first step and its idempotency record');
+      if (!firstStep) throw new RangeError('an idempotency record is written with a new payment together with its first step');
       written = await queryNamed(sql, START_ACCEPTED, [
         ...started,
         firstStep.step,
@@ -364,11 +364,11 @@ export class PaymentEventStore {
         firstStep.traceContext,
         firstStep.channel,
         firstStep.announcement,
-        idempotency.scope,
-        idempotency.key,
-        idempotency.requestHash,
-        idempotency.responseStatus,
-        JSON.stringify(idempotency.responseBody),
+        idempotency?.scope ?? null,
+        idempotency?.key ?? null,
+        idempotency?.requestHash ?? null,
+        idempotency?.responseStatus ?? null,
+        idempotency ? JSON.stringify(idempotency.responseBody) : null,
       ]);
     }
     if (written.length !== events.length) throw new PaymentVersionConflictError(paymentId, expectedVersion, undefined);
