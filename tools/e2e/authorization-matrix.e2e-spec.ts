@@ -25,9 +25,12 @@ interface Rule {
   roles: readonly Role[] | 'public';
   /** Scopes a service needs besides its role. */
   scopes?: readonly string[];
+  /** A service must be an app's backend (its token names its app): a platform service's own token is refused. */
+  appBackend?: true;
 }
 
-const PERSON_SELF: Rule = { roles: ['person', 'service'] };
+/** A person's own, or an app's backend acting for its user; never a platform service's own identity (support, orchestration). */
+const PERSON_SELF: Rule = { roles: ['person', 'service'], appBackend: true };
 const PERSON_ONLY: Rule = { roles: ['person'] };
 const BUSINESS_HISTORY: Rule = { roles: ['service', 'analyst'], scopes: ['history:read'] };
 
@@ -156,6 +159,7 @@ describe('the authorization matrix of the five services', () => {
     }
     const allScopes = [...new Set(Object.values(RULES).flatMap((rule) => rule.scopes ?? []))];
     tokens.set('service+scopes', await idp.signTestToken({ sub: 'matrix-service', role: 'service', scope: allScopes.join(' ') }));
+    tokens.set('app backend', await idp.signTestToken({ sub: 'matrix-backend', role: 'service', app: 'instagram' }));
     for (const definition of definitions) {
       const schema = uniqueName(`it_matrix_${definition.schema}`);
       const service = await createService(definition, {
@@ -234,7 +238,8 @@ describe('the authorization matrix of the five services', () => {
         for (const role of ROLES) {
           const answer = await call(route, tokens.get(role));
           const needsScope = role === 'service' && (rule.scopes ?? []).length > 0;
-          const allowed = rule.roles.includes(role) && !needsScope;
+          const needsApp = role === 'service' && rule.appBackend === true;
+          const allowed = rule.roles.includes(role) && !needsScope && !needsApp;
           if (!allowed && !roleRefusal(answer)) wrong.push(`${route}: ${role} got ${answer.status} ${answer.body?.code ?? ''}, not the 403 of a refused role`);
           if (allowed && roleRefusal(answer)) wrong.push(`${route}: ${role} is refused, but the rule lets it in`);
           if (allowed && role === 'person' && route.includes('{personId}') && (answer.status !== 404 || answer.body?.code !== 'NOT_FOUND')) {
@@ -244,6 +249,10 @@ describe('the authorization matrix of the five services', () => {
         if ((rule.scopes ?? []).length > 0 && rule.roles.includes('service')) {
           const scoped = await call(route, tokens.get('service+scopes'));
           if (roleRefusal(scoped)) wrong.push(`${route}: a service with the scopes ${rule.scopes!.join(', ')} is refused`);
+        }
+        if (rule.appBackend && rule.roles.includes('service')) {
+          const backend = await call(route, tokens.get('app backend'));
+          if (roleRefusal(backend)) wrong.push(`${route}: an app's backend acting for a person is refused`);
         }
       }
     }

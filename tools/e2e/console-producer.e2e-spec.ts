@@ -82,7 +82,7 @@ describe('a purchase published with Kafka’s console producer from the AsyncAPI
     expect(subjectRule).toMatch(/`data\.requestId`/);
     expect(message.bindings.kafka.key.description).toMatch(/^Equal to the envelope's subject/);
     const headerNames = Object.keys(doc.components.schemas[message.headers.$ref.split('/').pop() as string].properties);
-    expect(headerNames).toEqual(expect.arrayContaining(['event-type', 'event-id']));
+    expect(headerNames).toEqual(expect.arrayContaining(['event-type', 'event-id', 'authorization']));
 
     // The example, with what is ours: new ids, our payer, a country and app where Pay is active for them.
     const example = message.examples[0].payload;
@@ -96,7 +96,8 @@ describe('a purchase published with Kafka’s console producer from the AsyncAPI
       data: { ...example.data, requestId, payerId: person.id, country: 'US', app: 'instagram', amount: { amount: '1250', currency: 'USD' } },
     };
     expect(envelope.type).toBe(message.name);
-    const headers = `event-type:${envelope.type},event-id:${envelope.id}`;
+    // The sender: instagram's backend, its access token in the `authorization` header the document requires.
+    const headers = `event-type:${envelope.type},event-id:${envelope.id},authorization:Bearer ${await platform.serviceToken('service', 'instagram')}`;
 
     const produced = await kafkaProduce(
       ['--topic', channel!.address, '--property', 'parse.key=true', '--property', 'parse.headers=true'],

@@ -193,7 +193,16 @@ export interface PaymentsPlatform {
    */
   serviceToken(role?: 'service' | 'operator', app?: string): Promise<string>;
   person(options?: PersonOptions): Promise<TestPerson>;
-  /** Publishes a PurchaseRequested the way an app's service would: a plain kafkajs producer, JSON by hand. */
+  /** The token `publishPurchase` sends as the backend of this app (`authorization: Bearer …`). */
+  senderToken(app: string): Promise<string>;
+  /**
+   * Publishes a PurchaseRequested the way an app's service would: a plain kafkajs producer, JSON by
+   * hand, the backend's token of the app it names in the `authorization` header (`headers` add to or replace it).
+   */
+  /**
+   * Publishes a purchase request as the backend of the app it names (its token in the
+   * `authorization` header); `headers` add to or replace that one.
+   */
   publishPurchase(data: Record<string, unknown>, headers?: Record<string, string>): Promise<string>;
   /** SQL in orchestration's schema. */
   orchestrationQuery<T = Record<string, any>>(sql: string, parameters?: unknown[]): Promise<T[]>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -338,6 +347,17 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
     return answer;
   };
 
+  // The Kafka door authenticates each request's sender by the app backend's token in its
+  // `authorization` header; one token per app, renewed a minute after it was signed (it lives 5).
+  const senderTokens = new Map<string, { token: Promise<string>; signedAt: number }>();
+  const senderToken = (app: string): Promise<string> => {
+    const known = senderTokens.get(app);
+    if (known && Date.now() - known.signedAt < 60_000) return known.token;
+    const token = idp.signTestToken({ sub: `${app}-backend`, role: 'service', app, scope: APP_BACKEND_SCOPES.join(' ') });
+    senderTokens.set(app, { token, signedAt: Date.now() });
+    return token;
+  };
+
   const platform: PaymentsPlatform = {
     simulator,
     idp,
@@ -350,6 +370,7 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
     events,
     orchestrationEnv,
     commonEnv: common,
+    senderToken,
     serviceToken: (role = 'service', app = 'instagram') =>
       role === 'service'
         ? idp.signTestToken({ sub: `${app}-backend`, role, app, merchants: [...E2E_MERCHANTS], scope: APP_BACKEND_SCOPES.join(' ') })
@@ -447,7 +468,12 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
         correlationId: randomUUID(),
         data: { requestId, ...data },
       };
-      await producer.send({ topic: purchaseTopic, acks: -1, messages: [{ key: requestId, value: JSON.stringify(envelope), ...(headers ? { headers } : {}) }] });
+      const authorization = `Bearer ${await senderToken(typeof data.app === 'string' ? data.app : 'instagram')}`;
+      await producer.send({
+        topic: purchaseTopic,
+        acks: -1,
+        messages: [{ key: requestId, value: JSON.stringify(envelope), headers: { authorization, ...headers } }],
+      });
       return requestId;
     },
     orchestrationQuery: (sql, parameters) => schemaQuery(orchestrationSchema, sql, parameters),

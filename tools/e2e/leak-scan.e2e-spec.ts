@@ -3,23 +3,39 @@
  * secrets — a card number, a PIN, an IBAN with its holder, PSP and PayPal tokens, step-up proofs,
  * access tokens, e-mail addresses and phone numbers — go through the wallet and
  * payment-orchestration (real Kafka, PostgreSQL, PSP simulator), through both doors, valid and
- * malformed, and on to history and ad signals. Then every log line the services wrote, every
- * message of every topic the services write (events, funds commands, ledger transactions, ad
- * signals, dead letters, headers included) and every CSV export of history (the person's, the
- * merchant's, the analysts' entries and aggregates) is scanned for each secret: none may appear.
- * The purchase requests topic itself is the apps' input, not scanned (its dead-letter topic is).
+ * malformed, and on to history, ad signals and support (a conversation about a payment, secrets
+ * typed into the chat, the agent's desk and the payment's timeline), and through the Pay Hub's
+ * server (a person's pages, an agent's queue). Then every log line the services and the hub wrote,
+ * every message of every topic the services write (events, funds commands, ledger transactions,
+ * ad signals, support events, dead letters, headers included), every CSV export of history (the
+ * person's, the merchant's, the analysts' entries and aggregates), what support and the hub
+ * answered, and what the PSP simulator received and keeps (its objects, requests and webhook
+ * events) is scanned for each secret: none may appear. The purchase requests topic itself is the
+ * apps' input, not scanned (its dead-letter topic is). A person's own pages may show their own
+ * contact details and account holder; the simulator keeps the PSP's own tokens (it issued them).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { AggregationUnderTest } from '@pay/ad-signal-aggregation/testing';
 import { startAggregation } from '@pay/ad-signal-aggregation/testing';
 import { APP_BACKEND_SCOPES } from '@pay/auth';
+import { loadConfig } from '@pay/config';
 import { deadLetterTopicOf, Topics } from '@pay/contracts';
 import type { HistoryUnderTest } from '@pay/history-projection/testing';
 import { startHistory } from '@pay/history-projection/testing';
-import { testKafka, uniqueName, waitFor } from '@pay/testing';
+import type { RunningPayHub } from '@pay/pay-hub/tools';
+import { PayHubConfig, startPayHub } from '@pay/pay-hub/tools';
+import type { RunningService } from '@pay/platform';
+import { createService } from '@pay/platform';
+import type { SupportConfig } from '@pay/support/tools';
+import { supportService } from '@pay/support/tools';
+import { dropSchema, testDatabaseUrl, testKafka, uniqueName, waitFor } from '@pay/testing';
+import { io } from 'socket.io-client';
 import type { PaymentsPlatform, TestPerson } from './e2e-kit';
-import { E2E_MERCHANTS, http, purchaseOf, startGroupAtEnd, startPaymentsPlatform } from './e2e-kit';
+import { E2E_MERCHANTS, freePort, http, purchaseOf, startGroupAtEnd, startPaymentsPlatform } from './e2e-kit';
 
 const serviceLogs: string[] = [];
 
@@ -71,6 +87,22 @@ const PHONE = `+44 7700 900${String(parseInt(seed, 16) % 1000).padStart(3, '0')}
 let platform: PaymentsPlatform;
 let history: HistoryUnderTest;
 let ads: AggregationUnderTest;
+let support: RunningService<SupportConfig>;
+let supportSchema: string;
+let supportDir: string;
+let hub: RunningPayHub;
+let hubSchema: string;
+/** What the hub's server logged (its own log function). */
+const hubLogs: string[] = [];
+/** What support answered a person and an agent, and the hub a person and an agent: bodies as text. */
+const supportAnswers: string[] = [];
+const hubAnswers: string[] = [];
+/** The support conversation about the first payment (the agent reads its timeline through the hub too). */
+let conversationId = '';
+/** A person's own contact details and account holder: their own pages may show them to them. */
+const OWN_DETAILS = new Set(['e-mail', 'e-mail (local part)', 'phone', 'phone (digits)', 'account holder', 'PayPal e-mail']);
+/** What the PSP issued or was given to charge: the simulator keeps them, as Stripe and PayPal do. */
+const PSP_OWN = new Set(['PSP token', 'PayPal vault token', 'PayPal e-mail']);
 let ana: TestPerson;
 /** Payments of this run: the logs must show them (the scan read the right logs). */
 const paymentIds: string[] = [];
@@ -104,6 +136,42 @@ beforeAll(async () => {
     AD_SIGNALS_CONSUMER_GROUP: adsGroup,
     LOG_LEVEL: 'debug',
   });
+  // Support reads the real topics from where they end now, and publishes on support.events.v1.
+  const supportGroup = uniqueName('e2e.leak.support');
+  for (const topic of [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]) await startGroupAtEnd(supportGroup, topic);
+  supportDir = await mkdtemp(join(tmpdir(), 'leak-support-'));
+  const rolloutPath = join(supportDir, 'support-rollout.json');
+  await writeFile(rolloutPath, JSON.stringify({ countries: [{ country: 'US', apps: ['instagram', 'facebook'] }] }));
+  supportSchema = uniqueName('e2e_leak_support');
+  support = await createService<SupportConfig>(supportService, {
+    ...platform.commonEnv,
+    DB_SCHEMA: supportSchema,
+    OUTBOX_RELAY_NAME: 'e2e',
+    AUTH_JWKS: JSON.stringify(platform.idp.jwks),
+    SUPPORT_ROLLOUT_CONFIG_PATH: rolloutPath,
+    SUPPORT_CONSUMER_GROUP: supportGroup,
+    LOG_LEVEL: 'debug',
+  });
+  // The Pay Hub's server in front of the wallet, orchestration, history and support; development sign-in.
+  hubSchema = uniqueName('e2e_leak_hub');
+  const hubPort = await freePort();
+  hub = await startPayHub({
+    config: loadConfig('pay-hub', PayHubConfig, {
+      NODE_ENV: 'test',
+      PORT: String(hubPort),
+      DATABASE_URL: testDatabaseUrl(),
+      DB_SCHEMA: hubSchema,
+      HUB_PUBLIC_URL: `http://localhost:${hubPort}`,
+      WALLET_URL: platform.wallet.url,
+      ORCHESTRATION_URL: platform.orchestrationUrl,
+      HISTORY_URL: history.url,
+      SUPPORT_URL: support.url,
+      HUB_SIGN_IN: 'development',
+      HUB_DEV_SIGNING_JWK: '{"kty":"EC","d":"unused"}',
+    }),
+    mintDevToken: (claims) => platform.idp.signTestToken(claims, { expiresIn: 3600 }),
+    log: (line) => void hubLogs.push(line),
+  });
   ana = await platform.person({ paypal: {} });
   seedSecret('card number', CARD_NUMBER);
   seedSecret('card number (digits)', CARD_NUMBER.replace(/\s/g, ''));
@@ -118,10 +186,16 @@ beforeAll(async () => {
   seedSecret('PSP token', ana.pspToken);
   seedSecret('PayPal vault token', ana.paypal!.vaultToken);
   seedSecret('PayPal e-mail', `${ana.id}@example.com`);
+  seedSecret("the Kafka sender's access token", await platform.senderToken('instagram'));
 }, 240_000);
 
 afterAll(async () => {
   jest.restoreAllMocks();
+  await hub?.close().catch(() => undefined);
+  if (hubSchema) await dropSchema(testDatabaseUrl(), hubSchema).catch(() => undefined);
+  await support?.app.close();
+  if (supportSchema) await dropSchema(testDatabaseUrl(), supportSchema).catch(() => undefined);
+  if (supportDir) await rm(supportDir, { recursive: true, force: true });
   await ads?.stop();
   await history?.stop();
   await platform?.stop();
@@ -168,12 +242,59 @@ async function readTopic(topic: string): Promise<string[]> {
   return lines;
 }
 
-/** Which seeded secrets appear in `text`: their names only. */
-function leaksIn(text: string): string[] {
+/** Which seeded secrets appear in `text`: their names only; `allowed` names those that may. */
+function leaksIn(text: string, allowed: ReadonlySet<string> = new Set()): string[] {
   return [
-    ...[...secrets].filter(([, value]) => text.includes(value)).map(([name]) => name),
+    ...[...secrets].filter(([name, value]) => !allowed.has(name) && text.includes(value)).map(([name]) => name),
     ...pinPatterns.filter(([, pattern]) => pattern.test(text)).map(([name]) => name),
   ];
+}
+
+/** A call to a service as one caller; the body is kept (as text) for the scan. */
+async function answer(kept: string[], url: string, token: string, method = 'GET', body?: unknown): Promise<{ status: number; text: string }> {
+  const response = await fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  kept.push(text);
+  return { status: response.status, text };
+}
+
+/** The hub as a browser calls it: its header, the session cookie; the body is kept for the scan. */
+async function viaHub(
+  path: string,
+  cookie?: string,
+  init: { method?: string; body?: unknown } = {},
+): Promise<{ status: number; text: string; cookie?: string }> {
+  const response = await fetch(`${hub.url}${path}`, {
+    method: init.method ?? 'GET',
+    redirect: 'manual',
+    headers: {
+      'x-pay-hub': '1',
+      ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...(cookie ? { cookie } : {}),
+    },
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
+  const text = await response.text();
+  hubAnswers.push(text);
+  const set = (response.headers.get('set-cookie') ?? '').split(';')[0];
+  return { status: response.status, text, ...(set ? { cookie: set } : {}) };
+}
+
+/** A chat participant on support's WebSocket (socket.io, namespace /support). */
+async function chatAs(token: string): Promise<{ emit: (event: string, payload: unknown) => Promise<Record<string, unknown>>; close: () => void }> {
+  const socket = io(`${support.url}/support`, { auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+  });
+  return {
+    emit: async (event, payload) => (await socket.emitWithAck(event, payload)) as Record<string, unknown>,
+    close: () => void socket.disconnect(),
+  };
 }
 
 describe('seeded secrets through the wallet and payment-orchestration', () => {
@@ -236,6 +357,62 @@ describe('seeded secrets through the wallet and payment-orchestration', () => {
     );
   });
 
+  it("support: a conversation about a payment, secrets typed into the chat, the agent's desk and the timeline", async () => {
+    const person = await asPerson(ana.id);
+    const agent = await platform.idp.signTestToken({ sub: 'agent-leak-scan', role: 'support' });
+    // Support learns the payment from payments.events.v1: open once it has.
+    const opened = await waitFor(
+      () => answer(supportAnswers, `${support.url}/v1/support/conversations`, person, 'POST', { country: 'US', app: 'instagram', paymentId: paymentIds[0] }),
+      (result) => result.status !== 404,
+      { what: 'a conversation about the payment opened', timeoutMs: 60_000 },
+    );
+    expect(opened.status).toBe(201);
+    conversationId = (JSON.parse(opened.text) as { id: string }).id;
+    expect((await answer(supportAnswers, `${support.url}/v1/support/conversations/${conversationId}/claim`, agent, 'POST', {})).status).toBe(200);
+    const personChat = await chatAs(person);
+    const agentChat = await chatAs(agent);
+    try {
+      await personChat.emit('conversation.join', { conversationId });
+      await agentChat.emit('conversation.join', { conversationId });
+      const send = (text: string) => personChat.emit('message.send', { conversationId, clientMessageId: randomUUID(), text });
+      expect(await send(`my card is ${CARD_NUMBER}`)).toMatchObject({ ok: false, code: 'MESSAGE_HAS_CARD_NUMBER' });
+      expect(await send(`my PIN is ${PINS.pin}`)).toMatchObject({ ok: false, code: 'MESSAGE_HAS_PIN' });
+      expect(await send(`refund to ${IBAN} please`)).toMatchObject({ ok: true, message: { masked: ['iban'] } });
+    } finally {
+      personChat.close();
+      agentChat.close();
+    }
+    // What the agent sees: the queue, their conversations, the payment's timeline; the person: their export.
+    await answer(supportAnswers, `${support.url}/v1/support/queue`, agent);
+    await answer(supportAnswers, `${support.url}/v1/support/agents/me/conversations`, agent);
+    expect((await answer(supportAnswers, `${support.url}/v1/support/conversations/${conversationId}/payment`, agent)).status).toBe(200);
+    const exported = await answer(supportAnswers, `${support.url}/v1/support/persons/${ana.id}/conversations/export`, person);
+    expect(exported.text).toContain('[IBAN GB…');
+  });
+
+  it("the Pay Hub: a person's pages and an agent's queue through the hub's server", async () => {
+    const signIn = async (role: string, sub: string): Promise<string> => {
+      const signedIn = await viaHub('/bff/dev-sign-in', undefined, { method: 'POST', body: { role, sub } });
+      expect(signedIn.status).toBe(201);
+      return signedIn.cookie!;
+    };
+    const person = await signIn('person', ana.id);
+    for (const path of [
+      `/api/wallet/v1/wallets/${ana.id}`,
+      `/api/wallet/v1/wallets/${ana.id}/payment-methods`,
+      `/api/wallet/v1/wallets/${ana.id}/payment-methods/${ana.paypal!.methodId}`,
+      `/api/history/v1/history/persons/${ana.id}/entries`,
+    ]) {
+      expect((await viaHub(path, person)).status).toBe(200);
+    }
+    // Another person's wallet through the hub: nothing.
+    expect((await viaHub(`/api/wallet/v1/wallets/${ana.id}x`, person)).status).toBeGreaterThanOrEqual(400);
+    const agent = await signIn('support', 'agent-leak-scan');
+    expect((await viaHub('/api/support/v1/support/queue', agent)).status).toBe(200);
+    expect((await viaHub('/api/support/v1/support/agents/me/conversations', agent)).status).toBe(200);
+    expect((await viaHub(`/api/support/v1/support/conversations/${conversationId}/payment`, agent)).status).toBe(200);
+  });
+
   it("history's CSV exports hold the payments, and ad signals close their windows", async () => {
     const person = await history.as(ana.id, 'person');
     const merchant = await history.as('instagram-backend', 'service', { app: 'instagram', merchants: [...E2E_MERCHANTS], scope: APP_BACKEND_SCOPES.join(' ') });
@@ -278,7 +455,22 @@ describe('seeded secrets through the wallet and payment-orchestration', () => {
     if (exportLeaks.length > 0) found['history CSV exports'] = exportLeaks;
     const signalLeaks = leaksIn(JSON.stringify(ads.output.records));
     if (signalLeaks.length > 0) found['ad signals'] = signalLeaks;
+    const supportLeaks = leaksIn(supportAnswers.join('\n'));
+    if (supportLeaks.length > 0) found["support's answers (person and agent)"] = supportLeaks;
+    const hubLeaks = leaksIn(hubAnswers.join('\n'), OWN_DETAILS);
+    if (hubLeaks.length > 0) found["the hub's answers"] = hubLeaks;
+    const hubLogLeaks = leaksIn(hubLogs.join('\n'));
+    if (hubLogLeaks.length > 0) found["the hub's logs"] = hubLogLeaks;
+    const simulator = platform.simulator.snapshot();
+    const simulatorLeaks = leaksIn(JSON.stringify(simulator), PSP_OWN);
+    if (simulatorLeaks.length > 0) found['what the PSP simulator received and keeps'] = simulatorLeaks;
     expect(found).toEqual({});
+    // The scan read what it meant to: support's answers hold the conversation and the timeline,
+    // the hub's the person's wallet, the simulator the run's charges, the logs support's and the hub's.
+    expect(supportAnswers.join('\n')).toContain(paymentIds[0]);
+    expect(hubAnswers.join('\n')).toContain(ana.id);
+    expect(simulator.paymentIntents.length).toBeGreaterThan(0);
+    expect(serviceLogs.join('')).toMatch(/"service":"support"/);
     // The scan finds what is there: the apps' own requests carry the secrets they were given...
     expect(leaksIn((await readTopic(platform.purchaseTopic)).join('\n'))).toEqual(
       expect.arrayContaining(['card number', 'IBAN', 'e-mail', 'phone', 'step-up proof', 'step-up proof (dead-lettered)']),
@@ -292,6 +484,7 @@ describe('seeded secrets through the wallet and payment-orchestration', () => {
         'wallet.events.v1',
         'ledger.transactions.v1',
         ads.aggregatesTopic,
+        Topics.supportEvents,
         deadLetterTopicOf(platform.purchaseTopic),
       ]),
     );

@@ -2,12 +2,14 @@
  * Abuse limits of payment creation, through the running services: cumulative step-up (small
  * payments that add up need the payer's PIN or biometrics), the rate limits of the HTTP door
  * per payer and per caller (429 RATE_LIMITED with Retry-After, nothing written), and of the Kafka
- * door per payer and per app (payments.payment.rejected RATE_LIMITED, nothing else written). Real
+ * door per payer and per sender (payments.payment.rejected RATE_LIMITED, nothing else written; the
+ * sender is the app backend its token in the record's header authenticates). Real
  * wallet, orchestration, PSP simulator, PostgreSQL and Kafka; low limits so that they are reached.
  */
 import { randomUUID } from 'node:crypto';
 import { APP_BACKEND_SCOPES } from '@pay/auth';
-import { waitFor } from '@pay/testing';
+import { deadLetterTopicOf } from '@pay/contracts';
+import { testKafka, uniqueName, waitFor } from '@pay/testing';
 import type { HttpAnswer, PaymentsPlatform, TestPerson } from './e2e-kit';
 import { E2E_MERCHANTS, http, purchaseOf, startPaymentsPlatform } from './e2e-kit';
 
@@ -176,18 +178,83 @@ describe('rate limits of the Kafka door', () => {
     ]);
   });
 
-  it("throttles an app that floods the topic, whoever the payers are; another app's requests are still decided", async () => {
+  it("throttles a sender that floods the topic, whoever the payers are; another sender's requests are still decided", async () => {
     const { result, refill } = await timed(() =>
       publishAll(Array.from({ length: PER_APP_ON_KAFKA + 5 }, () => purchaseOf({ id: `nobody-${randomUUID()}` }, 1_000n, { app: 'messenger' }))),
     );
     const limited = limitedOf(result.rejected);
-    // `timed` counts the payer's refill rate; the app's is twice as fast.
+    // `timed` counts the payer's refill rate; the sender's is twice as fast.
     expect(limited.length).toBeGreaterThanOrEqual(5 - 2 * refill);
     expect(limited.length).toBeLessThanOrEqual(5);
-    for (const [, rejection] of limited) expect(rejection.message).toMatch(/too many purchase requests from messenger \(at most 40 a minute\)/);
+    for (const [, rejection] of limited) expect(rejection.message).toMatch(/too many purchase requests from service:messenger-backend \(at most 40 a minute\)/);
     // The others were decided by the checks: nobody has a wallet.
     expect([...result.rejected.values()].filter((rejection) => rejection.code !== 'RATE_LIMITED').length).toBe(PER_APP_ON_KAFKA + 5 - limited.length);
     const other = await publishAll([purchaseOf(await platform.person(), 1_000n, { app: 'facebook' })]);
     expect(limitedOf(other.rejected)).toEqual([]);
   });
+
+  it("dead-letters a request whose sender is not the named app's backend, or is not authenticated: it spends no one's allowance", async () => {
+    const eve = await platform.person({ apps: ['facebook'] });
+    const messenger = `Bearer ${await platform.senderToken('messenger')}`;
+    const sent = {
+      // messenger's backend naming facebook: the allowance it would spend is facebook's.
+      'another app': await platform.publishPurchase(purchaseOf(eve, 1_000n, { app: 'facebook' }), { authorization: messenger }),
+      'no token': await platform.publishPurchase(purchaseOf(eve, 1_000n, { app: 'facebook' }), { authorization: '' }),
+      "a person's token": await platform.publishPurchase(purchaseOf(eve, 1_000n, { app: 'facebook' }), {
+        authorization: `Bearer ${await platform.idp.signTestToken({ sub: eve.id, role: 'person' })}`,
+      }),
+      'a forged token': await platform.publishPurchase(purchaseOf(eve, 1_000n, { app: 'facebook' }), { authorization: `${messenger.slice(0, -4)}AAAA` }),
+    };
+    const letters = await waitFor(
+      () => deadLettersOf(Object.values(sent)),
+      (found) => found.size === Object.keys(sent).length,
+      { what: 'the four requests dead-lettered', timeoutMs: 60_000 },
+    );
+    expect(letters.get(sent['another app'])!.reason).toMatch(/its token acts for the app "messenger"; it cannot ask for a payment in "facebook"/);
+    expect(letters.get(sent['no token'])!.reason).toMatch(/without its sender's access token/);
+    expect(letters.get(sent["a person's token"])!.reason).toMatch(/is not an app backend's with payments:initiate/);
+    expect(letters.get(sent['a forged token'])!.reason).toMatch(/access token refused/);
+    // The sender's credentials stay out of the dead letters.
+    for (const letter of letters.values()) expect(letter.headers).not.toContain('authorization');
+    // Nothing was decided or written for them, and the Kafka door's buckets are the senders' own.
+    const ids = Object.values(sent);
+    expect(await platform.orchestrationQuery('SELECT 1 FROM payments WHERE request_id = ANY($1::uuid[])', [ids])).toEqual([]);
+    expect(await platform.orchestrationQuery('SELECT 1 FROM idempotency_keys WHERE key = ANY($1::text[])', [ids])).toEqual([]);
+    for (const requestId of ids) expect(platform.events.of(requestId)).toEqual([]);
+    const buckets = await platform.orchestrationQuery<{ bucket: string }>(
+      "SELECT bucket FROM rate_limit_buckets WHERE bucket LIKE 'purchase-requests:%' ORDER BY bucket",
+    );
+    expect(buckets.length).toBeGreaterThan(0);
+    for (const { bucket } of buckets) expect(bucket).toMatch(/^purchase-requests:sender:service:(instagram|messenger|facebook)-backend$/);
+  });
 });
+
+/** The dead letters of these request ids on the purchase topic's DLQ: reason and header names. */
+async function deadLettersOf(requestIds: string[]): Promise<Map<string, { reason: string; headers: string[] }>> {
+  const found = new Map<string, { reason: string; headers: string[] }>();
+  const consumer = testKafka().consumer({ groupId: uniqueName('e2e.abuse.dlq'), maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic: deadLetterTopicOf(platform.purchaseTopic), fromBeginning: true });
+    const admin = testKafka().admin();
+    await admin.connect();
+    const offsets = await admin.fetchTopicOffsets(deadLetterTopicOf(platform.purchaseTopic)).finally(() => admin.disconnect());
+    const total = offsets.reduce((sum, partition) => sum + (Number(partition.high) - Number(partition.low)), 0);
+    let seen = 0;
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        seen += 1;
+        const key = message.key?.toString() ?? '';
+        if (requestIds.includes(key)) found.set(key, { reason: String(message.headers?.['dlq-reason']), headers: Object.keys(message.headers ?? {}) });
+      },
+    });
+    await waitFor(
+      () => seen,
+      (count) => count >= total,
+      { what: 'the dead-letter topic read to its end', timeoutMs: 30_000 },
+    );
+  } finally {
+    await consumer.disconnect();
+  }
+  return found;
+}

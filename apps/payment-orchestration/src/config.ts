@@ -110,7 +110,8 @@ export class PaymentOrchestrationConfig extends PayPalConfig {
   PAYMENTS_PER_PAYER_PER_MINUTE = 20;
 
   /**
-   * Purchase requests one app (the `app` they name) may send on Kafka per minute, new or replayed
+   * Purchase requests one app backend (the sender its token in the record's `authorization` header
+   * authenticates, not the `app` a request names) may send on Kafka per minute, new or replayed
    * (token bucket shared by the replicas); beyond, each is answered with payments.payment.rejected
    * RATE_LIMITED and may be sent again with the same request id later.
    */

@@ -1,6 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { StepUpKeysUnavailableError } from '@pay/auth';
+import type { AccessTokenVerifier } from '@pay/auth';
+import { ACCESS_TOKEN_VERIFIER, StepUpKeysUnavailableError } from '@pay/auth';
 import type { PurchaseRequested } from '@pay/contracts';
 import { FundsPostedV1, FundsRejectedV1, FundsReservedV1, FundsVoidedV1, InvalidEventError, PurchaseRequestedV1 } from '@pay/contracts';
 import type { ConsumedEvent, InboxSubscription } from '@pay/messaging';
@@ -11,6 +12,7 @@ import type { PaymentOrchestrationConfig } from './config';
 import type { Sql } from './database/sql';
 import { sqlOf } from './database/sql';
 import { InitiatePayment } from './initiate-payment/initiate-payment';
+import { authenticateSender } from './initiate-payment/purchase-request-sender';
 import { toPurchaseRequest } from './initiate-payment/to-purchase-request';
 import { WALLET_READ_MODEL_APPLIERS } from './track-wallets/apply-wallet-event';
 import { TransferFunds } from './transfer-funds/transfer-funds';
@@ -65,6 +67,7 @@ export class PaymentConsumers {
   constructor(
     @Inject(InitiatePayment) private readonly initiate: InitiatePayment,
     @Inject(TransferFunds) transfers: TransferFunds,
+    @Inject(ACCESS_TOKEN_VERIFIER) private readonly verifier: AccessTokenVerifier,
   ) {
     this.answers = transfers.answerHandlers();
     // The patterns below are fixed when the class loads: a new answer type must be listed there too.
@@ -76,9 +79,11 @@ export class PaymentConsumers {
   purchaseRequested(@Payload() event: ConsumedEvent<PurchaseRequested>, @Ctx() context: InboxContext): Promise<void> {
     return classifyFailures(async () => {
       const data = event.envelope.data;
+      // Who sent it (its token in the record's header), before anything is read or written.
+      const sender = await authenticateSender(this.verifier, event);
       await this.initiate.initiate(
         toPurchaseRequest(data.requestId, data),
-        { door: 'kafka', correlationId: event.envelope.correlationId, causationId: event.envelope.id },
+        { door: 'kafka', correlationId: event.envelope.correlationId, causationId: event.envelope.id, sender },
         sqlOfTransaction(context.getTransaction()),
       );
     });

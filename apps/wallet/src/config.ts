@@ -159,6 +159,14 @@ export class WalletConfig extends BaseServiceConfig {
   @IsWholeNumber({ min: 0, max: 10_000, unit: 'milliseconds' })
   INSTRUMENT_RELEASE_WAIT_MS = 2_000;
 
+  /**
+   * How long the wallet keeps a payment's `payments_in_progress` row once no release can need it
+   * (past its charge, or without a method), counted from its last change; then a bounded sweep
+   * deletes it, at most every 10 minutes while payments flow (never while idle).
+   */
+  @IsWholeNumber({ min: 1, max: 8_760, unit: 'hours' })
+  PAYMENTS_IN_PROGRESS_RETENTION_HOURS = 168;
+
   // --- Encryption at rest ---
 
   /** Master keys `id:base64(32 bytes)`, comma-separated; older ones stay until `npm run wallet:rotate-keys` is done. */

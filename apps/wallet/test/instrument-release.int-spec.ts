@@ -170,6 +170,37 @@ describe('wallet: a payment instrument is released only for a payment of its own
     expect((await audit(captured)).map((row) => row.outcome)).toEqual(['released', 'released', 'PAYMENT_NOT_AWAITING_CHARGE']);
   });
 
+  it('keeps the audit append-only: UPDATE, DELETE and TRUNCATE are refused, even for the table owner', async () => {
+    const paymentId = await payments.initiated({ personId: victimId, methodId: victimMethodId });
+    expect((await release(victimId, victimMethodId, paymentId)).status).toBe(200);
+    const before = await audit(paymentId);
+    expect(before.map((row) => row.outcome)).toEqual(['released']);
+    const client = new Client({ connectionString: testDatabaseUrl() });
+    await client.connect();
+    const refused = async (sql: string, parameters: unknown[] = []): Promise<string> =>
+      client.query(sql, parameters).then(
+        () => 'no error',
+        (error: Error) => error.message,
+      );
+    try {
+      const table = `"${wallet.schema}".instrument_releases`;
+      // The test connects as the role the migrations ran as (here a superuser): the trigger still refuses.
+      expect(await refused(`UPDATE ${table} SET outcome = 'PAYMENT_NOT_FOUND', caller = 'service:nobody' WHERE payment_id = $1`, [paymentId])).toMatch(
+        /instrument_releases is an append-only audit: UPDATE is not allowed/,
+      );
+      expect(await refused(`DELETE FROM ${table} WHERE payment_id = $1`, [paymentId])).toMatch(/append-only audit: DELETE is not allowed/);
+      expect(await refused(`TRUNCATE ${table}`)).toMatch(/append-only audit: TRUNCATE is not allowed/);
+      // Statement-level: even a change that matches no row is refused.
+      expect(await refused(`DELETE FROM ${table} WHERE false`)).toMatch(/append-only audit: DELETE is not allowed/);
+      // Appending still works (the wallet only ever inserts).
+      const other = await payments.initiated({ personId: victimId, methodId: victimMethodId });
+      expect((await release(victimId, victimMethodId, other)).status).toBe(200);
+    } finally {
+      await client.end();
+    }
+    expect(await audit(paymentId)).toEqual(before);
+  });
+
   it('keeps the tokens out of the logs', () => {
     expect(capturedLogs.join('')).not.toContain(victimToken);
   });

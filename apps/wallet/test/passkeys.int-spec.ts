@@ -414,7 +414,7 @@ describe('wallet: passkeys (WebAuthn) for biometric step-up', () => {
 
   it('lets a service confirm for the person it names, but never register or see their passkeys', async () => {
     const { id, authenticator } = await registered();
-    const app = await wallet.as('instagram-shop', 'service');
+    const app = await wallet.as('instagram-shop', 'service', { app: 'instagram' });
     const options = await stepUpOptions(app, id);
     expect(await confirm(app, id, authenticator.assert(options))).toMatchObject({ status: 201, body: { method: 'biometric' } });
     expect((await app.post(`/v1/wallets/${id}/passkeys/registration-options`)).status).toBe(403);

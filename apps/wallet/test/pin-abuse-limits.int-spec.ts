@@ -192,7 +192,7 @@ describe('wallet: PIN and step-up rate limits per person and per caller', () => 
     clock.set(new Date());
     try {
       const persons = await Promise.all(Array.from({ length: 6 }, () => personWithPin(wallet)));
-      const service = await wallet.as(uniqueName('svc'), 'service');
+      const service = await wallet.as(uniqueName('svc'), 'service', { app: 'instagram' });
       const results: Attempt[] = [];
       for (const { id } of persons) results.push(await stepUp(wallet, service, id, PIN));
       expect(results.map((result) => result.status)).toEqual([201, 201, 201, 201, 201, 429]);

@@ -152,12 +152,12 @@ describe('wallet: identity and access on every route', () => {
     expect(view.body.contact).toEqual({});
   });
 
-  it("lets a service act for the person it names, and releases instruments to payment-orchestration's scope alone", async () => {
-    const shop = await wallet.as('instagram-shop', 'service');
+  it("lets an app's backend act for the person it names, and releases instruments to payment-orchestration's scope alone", async () => {
+    const shop = await wallet.as('instagram-shop', 'service', { app: 'instagram' });
     const response = await shop.get<{ personId: string }>(`/v1/wallets/${victimId}`);
     expect(response).toMatchObject({ status: 200, body: { personId: victimId } });
     // An app backend's service token (no scope, or scopes of its own) gets no charge data.
-    for (const caller of [shop, await wallet.as('instagram-shop', 'service', { scope: 'payments:initiate' })]) {
+    for (const caller of [shop, await wallet.as('instagram-shop', 'service', { app: 'instagram', scope: 'payments:initiate' })]) {
       const refused = await caller.get(`/v1/wallets/${victimId}/payment-instruments/preferred?app=facebook&paymentId=pay_probe`);
       expect(refused).toMatchObject({ status: 403, body: { code: 'FORBIDDEN', message: expect.stringContaining('instruments:read') } });
       expect(JSON.stringify(refused.body)).not.toContain('pm_');

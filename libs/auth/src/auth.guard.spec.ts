@@ -86,12 +86,30 @@ describe('AuthGuard', () => {
     await expect(guard.canActivate(contextFor('undeclared', await request('ops', 'operator')))).rejects.toBeInstanceOf(ForbiddenException);
   });
 
-  it('keeps a person to their own id with a 404, and lets a service act for the person it names', async () => {
+  it("keeps a person to their own id with a 404, and lets an app's backend act for the person it names", async () => {
     const own = await request('p1', 'person', { personId: 'p1' });
     await expect(guard.canActivate(contextFor('wallet', own))).resolves.toBe(true);
     expect(own.principal).toEqual({ subject: 'p1', role: 'person', tokenId: expect.any(String), scopes: [] });
     await expect(guard.canActivate(contextFor('wallet', await request('p1', 'person', { personId: 'p2' })))).rejects.toBeInstanceOf(NotFoundException);
-    await expect(guard.canActivate(contextFor('wallet', await request('shop', 'service', { personId: 'p2' })))).resolves.toBe(true);
+    await expect(
+      guard.canActivate(contextFor('wallet', await request('instagram-backend', 'service', { personId: 'p2' }, { app: 'instagram' }))),
+    ).resolves.toBe(true);
+  });
+
+  it("refuses a platform service's own token (no app) a person's resources, unless the route's scope grants them", async () => {
+    for (const [sub, scope] of [
+      ['support', 'payments:refund'],
+      ['payment-orchestration', 'instruments:read'],
+      ['ad-signal-aggregation', undefined],
+    ] as const) {
+      const refused = guard.canActivate(contextFor('wallet', await request(sub, 'service', { personId: 'p2' }, scope ? { scope } : {})));
+      await expect(refused).rejects.toBeInstanceOf(ForbiddenException);
+      await expect(refused).rejects.toMatchObject({ response: { message: expect.stringMatching(/names no app/) } });
+    }
+    // The instruments route names its scope: orchestration's own token (no app) passes there.
+    await expect(
+      guard.canActivate(contextFor('instruments', await request('payment-orchestration', 'service', { personId: 'p2' }, { scope: 'instruments:read' }))),
+    ).resolves.toBe(true);
   });
 });
 

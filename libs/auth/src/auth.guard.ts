@@ -65,6 +65,16 @@ export class AuthGuard implements CanActivate {
     if (personParam !== undefined && principal.role === 'person' && request.params?.[personParam] !== principal.subject) {
       throw new NotFoundException(NOT_FOUND_BODY);
     }
+    // A service reaches a person's resources through a scope the route names (instruments:read:
+    // payment-orchestration alone), or as an app's backend acting for its user (its token names its
+    // app). A platform service's own identity (support, orchestration) names no app: its token opens
+    // no person's wallet or history.
+    if (personParam !== undefined && principal.role === 'service' && scopes.length === 0 && principal.app === undefined) {
+      throw new ForbiddenException({
+        code: 'FORBIDDEN',
+        message: "this route is open to the person, or to an app's backend acting for them (its token names its app); this service token names no app",
+      });
+    }
     return true;
   }
 

@@ -24,6 +24,8 @@ export const RequireScopes = (...scopes: string[]): MethodDecorator & ClassDecor
 /**
  * The route acts on the person named by this path parameter. A `person` may only name
  * themselves; naming anyone else gets the same 404 as a person that does not exist, so ids
- * cannot be probed (BOLA). A `service` acts for the person it names.
+ * cannot be probed (BOLA). A `service` acts for the person it names when it is an app's backend
+ * (its token names its app) or the route requires a scope (which then decides); a platform
+ * service's own token (no app) gets 403.
  */
 export const ActsForPerson = (param = 'personId'): MethodDecorator & ClassDecorator => SetMetadata(PERSON_PARAM, param);

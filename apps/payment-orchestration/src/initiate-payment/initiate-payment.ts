@@ -146,7 +146,7 @@ export interface InitiatePaymentSettings {
   readonly cumulativeStepUp: CumulativeStepUpLimits;
   /** New payments a payer may ask for per minute, through either door (a token bucket; replays are free). */
   readonly paymentsPerPayerPerMinute: number;
-  /** Purchase requests an app may send on Kafka per minute, new or replayed (a token bucket per app named). */
+  /** Purchase requests an app backend may send on Kafka per minute, new or replayed (a token bucket per sender: its token's subject). */
   readonly purchaseRequestsPerAppPerMinute: number;
   /** A transfer the wallet has not reserved within this is voided. */
   readonly fundsConfirmationTimeoutMs: number;
@@ -175,6 +175,8 @@ export interface RequestOrigin {
   readonly correlationId?: string;
   /** The request's envelope id (Kafka). */
   readonly causationId?: string;
+  /** Kafka: the authenticated app backend that sent it (`service:<subject>`, its token in the record's header). */
+  readonly sender?: string;
 }
 
 /** The answer to a request, the same whichever door it came through (HTTP shows it as is). */
@@ -216,7 +218,7 @@ export class InitiatePayment {
   async initiate(request: PurchaseRequest, origin: RequestOrigin, sql?: Sql): Promise<InitiateOutcome> {
     // The signature check may fetch the wallet's keys: done before any lock or transaction is held.
     const stepUp = await checkStepUp(request, this.settings.stepUpThresholds, this.settings.stepUpVerifier);
-    const appThrottle = origin.door === 'kafka' ? await this.takeAppToken(request) : undefined;
+    const appThrottle = origin.door === 'kafka' ? await this.takeSenderToken(request, origin) : undefined;
     let outcome: InitiateOutcome;
     try {
       outcome = sql
@@ -240,26 +242,31 @@ export class InitiatePayment {
     return outcome;
   }
 
-  /** Tokens of an app's bucket this replica took ahead, usable for a second. */
-  private readonly appTokensAhead = new Map<string, { left: number; until: number }>();
+  /** Tokens of a sender's bucket this replica took ahead, usable for a second. */
+  private readonly senderTokensAhead = new Map<string, { left: number; until: number }>();
 
   /**
-   * The Kafka door's per-app bucket, in a statement of its own (committed at once): taken inside
-   * the inbox transaction, its row would stay locked until that commits and one app's requests
+   * The Kafka door's bucket per sender (the app backend its token authenticates, never the app a
+   * request names: one backend cannot spend another's allowance), in a statement of its own
+   * (committed at once): taken inside the inbox transaction, its row would stay locked until that
+   * commits and one sender's requests
    * on every partition would wait for each other. A replica takes a second's worth of tokens at
    * once and spends them here for at most that second (unspent ones are lost, so the limit only
    * tightens); near the limit, one at a time. A redelivered request takes another token.
    */
-  private async takeAppToken(request: PurchaseRequest): Promise<PurchaseRefusal | undefined> {
+  private async takeSenderToken(request: PurchaseRequest, origin: RequestOrigin): Promise<PurchaseRefusal | undefined> {
+    // The Kafka door authenticates every request's sender first (PaymentConsumers); none is a bug.
+    if (!origin.sender) throw new Error('a purchase request from Kafka reached intake without its authenticated sender');
+    const sender = origin.sender;
     const perMinute = this.settings.purchaseRequestsPerAppPerMinute;
     const now = this.now();
-    const ahead = this.appTokensAhead.get(request.app);
+    const ahead = this.senderTokensAhead.get(sender);
     if (ahead && ahead.left > 0 && ahead.until > now.getTime()) {
       ahead.left -= 1;
       return undefined;
     }
     const sql: Sql = { query: (text, parameters) => this.dataSource.query(text, parameters as unknown[]) };
-    const bucket = `purchase-requests:app:${request.app}`;
+    const bucket = `purchase-requests:sender:${sender}`;
     const perSecond = Math.max(1, Math.floor(perMinute / 60));
     let count = perSecond;
     let taken = await takeToken(sql, bucket, perMinute, now, count);
@@ -268,12 +275,12 @@ export class InitiatePayment {
       taken = await takeToken(sql, bucket, perMinute, now, count);
     }
     if (taken.allowed) {
-      this.appTokensAhead.set(request.app, { left: count - 1, until: now.getTime() + 1_000 });
+      this.senderTokensAhead.set(sender, { left: count - 1, until: now.getTime() + 1_000 });
       return undefined;
     }
     return new PurchaseRefusal(
       'RATE_LIMITED',
-      `too many purchase requests from ${request.app} (at most ${perMinute} a minute): send it again with the same request id after ${taken.retryAfterSeconds} seconds`,
+      `too many purchase requests from ${sender} (at most ${perMinute} a minute): send it again with the same request id after ${taken.retryAfterSeconds} seconds`,
     );
   }
 

@@ -3,6 +3,7 @@ import type { PaymentInitiatedData } from '@pay/contracts';
 import { DataSource } from 'typeorm';
 import type { EntityManager } from 'typeorm';
 import type { BatchWork, InboxBatch } from '@pay/messaging';
+import { ForgetFinishedPayments } from './forget-finished-payments';
 import type { KnownPayment } from './instrument-release-rule';
 
 /**
@@ -13,7 +14,10 @@ import type { KnownPayment } from './instrument-release-rule';
  */
 @Injectable()
 export class PaymentsInProgress {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly housekeeping: ForgetFinishedPayments,
+  ) {}
 
   /** The payment is initiated: it awaits its charge (unless a later event of it came first). Written with the chunk's others before COMMIT. */
   initiated(tx: EntityManager, batch: InboxBatch, data: PaymentInitiatedData): void {
@@ -23,6 +27,7 @@ export class PaymentsInProgress {
   /** Authorised, processing, captured, failed, cancelled or waiting for the payer's action: its instrument was used or is no longer needed. */
   pastCharge(tx: EntityManager, batch: InboxBatch, paymentId: string): void {
     this.changes(tx, batch).pastCharge.add(paymentId);
+    this.housekeeping.paymentFinished();
   }
 
   private changes(tx: EntityManager, batch: InboxBatch): ChunkChanges {

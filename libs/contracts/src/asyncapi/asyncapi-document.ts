@@ -120,7 +120,7 @@ export function buildAsyncApiDocument(examples: Record<string, unknown> = {}): S
       title: `${definition.type} v${definition.version}`,
       summary: definition.description,
       contentType: 'application/json',
-      headers: { $ref: '#/components/schemas/KafkaHeaders' },
+      headers: { $ref: `#/components/schemas/${RECEIVED_FROM_OUTSIDE.has(definition.topic) ? 'AppRequestHeaders' : 'KafkaHeaders'}` },
       payload: envelopeSchemaFor(definition),
       description: `subject and Kafka key: ${subjectOf(definition)}`,
       bindings: { kafka: { key: { type: 'string', description: `Equal to the envelope's subject: ${subjectOf(definition)}` } } },
@@ -189,6 +189,22 @@ export function buildAsyncApiDocument(examples: Record<string, unknown> = {}): S
         KafkaHeaders: {
           type: 'object',
           properties: {
+            traceparent: { type: 'string', description: 'W3C trace context' },
+            tracestate: { type: 'string' },
+            'event-type': { type: 'string' },
+            'event-id': { type: 'string', format: 'uuid' },
+          },
+        },
+        AppRequestHeaders: {
+          type: 'object',
+          required: ['authorization'],
+          properties: {
+            authorization: {
+              type: 'string',
+              pattern: '^Bearer [A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$',
+              description:
+                "`Bearer <access token>`: the sending app backend's token (role service, scope payments:initiate, `app` claim = data.app), as over HTTP. The platform authenticates the sender with it and limits each sender's requests; a request without a valid one is dead-lettered with the reason. Never copied into dead letters.",
+            },
             traceparent: { type: 'string', description: 'W3C trace context' },
             tracestate: { type: 'string' },
             'event-type': { type: 'string' },

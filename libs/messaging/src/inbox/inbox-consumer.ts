@@ -22,7 +22,24 @@ export interface ConsumedEvent<T extends object = object> {
   topic: string;
   partition: number;
   offset: string;
+  /** The record's headers, as Kafka delivered them (a handler that authenticates its producer reads them). */
+  headers?: KafkaMessage['headers'];
+  /** The record's timestamp (ms since the epoch, as text): the producer's, or the broker's on a LogAppendTime topic. */
+  timestamp?: string;
 }
+
+/** A header's value as text (the first, when repeated); undefined when absent. */
+export function headerText(headers: KafkaMessage['headers'], name: string): string | undefined {
+  const value = headers?.[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? undefined : first.toString();
+}
+
+/**
+ * Headers never copied into a dead letter: a producer's credentials (a purchase request's
+ * `authorization`) must not outlive the message in a topic operators read.
+ */
+export const CREDENTIAL_HEADERS: readonly string[] = ['authorization'];
 
 /**
  * Applies one event inside the consumer-owned transaction `tx`; throw to roll back. The same
@@ -443,7 +460,12 @@ export class InboxConsumer {
     }
     const handler = this.handlerOf(envelope.type);
     if (!handler) return { kind: 'ignored', message };
-    return { kind: 'apply', message, event: { envelope, topic, partition, offset: message.offset }, handler };
+    return {
+      kind: 'apply',
+      message,
+      event: { envelope, topic, partition, offset: message.offset, headers: message.headers, timestamp: message.timestamp },
+      handler,
+    };
   }
 
   private handlerOf(type: string): EventHandler | undefined {
@@ -812,7 +834,7 @@ export class InboxConsumer {
             key: message.key,
             value,
             headers: {
-              ...message.headers,
+              ...withoutCredentials(message.headers),
               'dlq-reason': safeReason,
               'dlq-redacted': String(redacted),
               'dlq-original-topic': topic,
@@ -829,6 +851,11 @@ export class InboxConsumer {
     this.stats.deadLettered += 1;
     this.options.logger.error({ topic, partition, offset: message.offset, reason: safeReason, attempts }, 'message sent to dead-letter topic');
   }
+}
+
+function withoutCredentials(headers: KafkaMessage['headers']): KafkaMessage['headers'] {
+  if (!headers) return headers;
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !CREDENTIAL_HEADERS.includes(name.toLowerCase())));
 }
 
 /** What a gathering fetch waits for at most (or its time): far more than a chunk's events. */

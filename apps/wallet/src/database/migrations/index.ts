@@ -11,6 +11,8 @@ import { Passkeys1765497600000 } from './1765497600000-passkeys';
 import { BankDebitPostings1765584000000 } from './1765584000000-bank-debit-postings';
 import { InstrumentReleases1765670400000 } from './1765670400000-instrument-releases';
 import { PaymentArrivalRows1765670400001 } from './1765670400001-payment-arrival-rows';
+import { InstrumentReleasesAppendOnly1767500000000 } from './1767500000000-instrument-releases-append-only';
+import { PaymentsInProgressHousekeeping1767500000001 } from './1767500000001-payments-in-progress-housekeeping';
 
 /** Every migration of the wallet schema, in order. */
 export const walletMigrations: MigrationList = [
@@ -26,4 +28,6 @@ export const walletMigrations: MigrationList = [
   BankDebitPostings1765584000000,
   InstrumentReleases1765670400000,
   PaymentArrivalRows1765670400001,
+  InstrumentReleasesAppendOnly1767500000000,
+  PaymentsInProgressHousekeeping1767500000001,
 ];
