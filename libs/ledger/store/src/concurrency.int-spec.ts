@@ -4,8 +4,9 @@
  */
 import type { Clock, CommandOutcome, LedgerCommand } from '@pay/ledger-domain';
 import type { TestSchema } from '@pay/testing';
-import { createTestSchema } from '@pay/testing';
+import { createTestSchema, waitFor } from '@pay/testing';
 import { DataSource } from 'typeorm';
+import type { BatchStats } from './index';
 import { LEDGER_MIGRATIONS, PostgresLedger } from './index';
 
 const pay = (transactionId: string, from: string, to: string, amount: bigint): LedgerCommand => ({
@@ -154,5 +155,88 @@ describe('ledger concurrency', () => {
     expect(await ledger(0).balance('wallet-4')).toMatchObject({ pendingOutgoing: 0n });
     expect(await ledger(1).balanceDrift()).toEqual([]);
     expect((await ledger(0).verify()).ok).toBe(true);
+  });
+  it('a batch holding one transfer the rules refuse commits the others in the same transaction; the refused one leaves nothing', async () => {
+    await ledger(0).openAccount({ id: 'wallet-6', ownerType: 'person', ownerId: 'u-6', currency: 'EUR' });
+    await ledger(0).record(pay('fund-wallet-6', 'clearing', 'wallet-6', 100n));
+    const batches: BatchStats[] = [];
+    const batching = new PostgresLedger(schema.dataSource, { clock, onBatch: (b) => batches.push(b) });
+    try {
+      // Submitted in one turn of the event loop: one group commit. The third would overdraw the wallet.
+      const amounts = [30n, 40n, 50n, 20n, 10n];
+      const outcomes = await Promise.all(amounts.map((amount, i) => batching.submit(pay(`mixed-${i}`, 'wallet-6', 'shop', amount))));
+      expect(outcomes.map(codeOf)).toEqual(['OK', 'OK', 'INSUFFICIENT_FUNDS', 'OK', 'OK']);
+      expect(batches.map((b) => [b.size, b.appended])).toEqual([[5, 4]]);
+      const ids = await journalIds();
+      expect(ids.filter((id) => id.startsWith('mixed-'))).toEqual(['mixed-0', 'mixed-1', 'mixed-3', 'mixed-4']);
+      const [events] = await schema.dataSource.query<Array<{ n: number }>>(
+        `SELECT count(*)::int AS n FROM outbox WHERE payload->'data'->>'transactionId' LIKE 'mixed-%'`,
+      );
+      expect(events?.n).toBe(4);
+      expect(await batching.balance('wallet-6')).toMatchObject({ posted: 0n });
+    } finally {
+      await batching.close();
+    }
+  });
+
+  describe('a writer that commits while a batch waits for the chain head', () => {
+    /** Runs `first` in a transaction that holds the chain head until `second`'s batch waits for it, then commits. */
+    const whileHeld = async (first: LedgerCommand, second: LedgerCommand): Promise<[CommandOutcome | undefined, CommandOutcome]> => {
+      const runner = schema.dataSource.createQueryRunner();
+      await runner.connect();
+      try {
+        await runner.startTransaction();
+        const [held] = await ledger(0).recordWithin(runner, [{ command: first }]);
+        const [{ pid }] = (await runner.query('SELECT pg_backend_pid() AS pid')) as Array<{ pid: number }>;
+        const waiting = ledger(1).submit(second);
+        // The batch's reading statement started (so its snapshot predates the commit below) and waits for the head.
+        await waitFor(
+          () => schema.dataSource.query<Array<{ pid: number }>>('SELECT pid FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [pid]),
+          (rows) => rows.length > 0,
+          { what: 'a batch waiting for the chain head' },
+        );
+        await runner.commitTransaction();
+        return [held, await waiting];
+      } finally {
+        if (runner.isTransactionActive) await runner.rollbackTransaction();
+        await runner.release();
+      }
+    };
+
+    it('the batch reads the journal afresh: a second partial reversal cannot exceed the original', async () => {
+      await ledger(0).record(pay('buy-7', 'clearing', 'shop', 100n));
+      const refund = (id: string): LedgerCommand => ({
+        type: 'reverse',
+        transactionId: id,
+        reverses: 'buy-7',
+        postings: [
+          { accountId: 'shop', direction: 'debit', amount: 60n, currency: 'EUR' },
+          { accountId: 'clearing', direction: 'credit', amount: 60n, currency: 'EUR' },
+        ],
+      });
+      const [first, second] = await whileHeld(refund('refund-7a'), refund('refund-7b'));
+      expect(first && codeOf(first)).toBe('OK');
+      expect(codeOf(second)).toBe('REVERSAL_EXCEEDS_ORIGINAL');
+    });
+
+    it('the batch finds and locks the accounts of a hold recorded meanwhile, and posts it', async () => {
+      await ledger(0).openAccount({ id: 'wallet-8', ownerType: 'person', ownerId: 'u-8', currency: 'EUR' });
+      await ledger(0).record(pay('fund-wallet-8', 'clearing', 'wallet-8', 500n));
+      const reserve: LedgerCommand = {
+        type: 'reserve',
+        transactionId: 'hold-8',
+        debitAccountId: 'wallet-8',
+        creditAccountId: 'shop',
+        amount: 200n,
+        currency: 'EUR',
+        expiresAt: new Date(clock.now().getTime() + 60_000),
+      };
+      const [held, posted] = await whileHeld(reserve, { type: 'post_reservation', reservationId: 'hold-8' });
+      expect(held && codeOf(held)).toBe('OK');
+      expect(codeOf(posted)).toBe('OK');
+      expect(await ledger(0).balance('wallet-8')).toMatchObject({ posted: 300n, pendingOutgoing: 0n });
+      expect(await ledger(0).balanceDrift()).toEqual([]);
+      expect((await ledger(0).verify()).ok).toBe(true);
+    });
   });
 });

@@ -1,10 +1,13 @@
 import type { Account, AppendedEntry, Balance, ChainHead, CommandOutcome, JournalEntry, LedgerCommand, LedgerView } from '@pay/ledger-domain';
 import { LedgerBatch, referencedAccountIds, referencedTransactionIds, reversalTargets, ZERO_BALANCE } from '@pay/ledger-domain';
 import type { OutboxMessage } from '@pay/messaging';
-import { appendToOutbox } from '@pay/messaging';
+import { outboxRowsOf } from '@pay/messaging';
 import type { DataSource } from 'typeorm';
 import type { AccountRow } from './journal-rows';
-import { accountFromRow, loadEntries } from './journal-rows';
+import type { EntryPostingRow } from './journal-rows';
+import { accountFromRow, ENTRY_COLUMNS, entriesFromRows, loadEntries } from './journal-rows';
+import type { NamedStatement } from './prepared-sql';
+import { preparingSqlOf, runStatement } from './prepared-sql';
 import type { Sql } from './sql';
 import { inTransaction, toBigInt } from './sql';
 
@@ -16,7 +19,7 @@ export interface AppendContext {
 
 /** Appends one group-committed batch in one database transaction (the steps of appendInTransaction). */
 export async function appendBatch(context: AppendContext, commands: readonly LedgerCommand[]): Promise<CommandOutcome[]> {
-  return inTransaction(context.dataSource, (sql) => appendInTransaction(sql, context, commands));
+  return inTransaction(context.dataSource, (_sql, runner) => appendInTransaction(preparingSqlOf(runner), context, commands));
 }
 
 /**
@@ -29,8 +32,7 @@ export async function appendInTransaction(
   context: Pick<AppendContext, 'now' | 'toOutbox'>,
   commands: readonly LedgerCommand[],
 ): Promise<CommandOutcome[]> {
-  const head = await lockChainHead(sql);
-  const view = await loadEntriesAndLockBalances(sql, commands);
+  const { head, view } = await lockAndLoad(sql, commands);
   const batch = new LedgerBatch(view, head, context.now());
   // A rejected command leaves no trace and does not affect the others.
   const outcomes = commands.map((command) => batch.execute(command));
@@ -60,27 +62,102 @@ interface LockedBalanceRow extends AccountRow {
   credits_pending: string;
 }
 
-/** The entries the commands refer to, and their accounts' balances locked in account id order (one order for every writer: no deadlock). */
-async function loadEntriesAndLockBalances(sql: Sql, commands: readonly LedgerCommand[]): Promise<BatchView> {
+const LOCKED_BALANCE_COLUMNS = `a.id, a.owner_type, a.owner_id, a.currency, a.normal_side, a.min_balance, a.metadata,
+  b.debits_posted, b.credits_posted, b.debits_pending, b.credits_pending`;
+
+/** Locks the balances of `accountIds` in account id order (one order for every writer: no deadlock). */
+const LOCK_BALANCES = `SELECT ${LOCKED_BALANCE_COLUMNS}
+   FROM accounts a JOIN balances b ON b.account_id = a.id
+  WHERE a.id = ANY($1::text[])
+  ORDER BY a.id
+    FOR UPDATE OF b`;
+
+/**
+ * One round trip for the three reads of a batch: lock the chain head, load the entries the
+ * commands refer to, lock the balances of their accounts (those the commands name and those of
+ * the loaded entries). In READ COMMITTED a statement reads from the snapshot it started with,
+ * while FOR UPDATE waits for and returns the newest row: if another writer committed between
+ * the two, the `seen` head (snapshot) differs from the locked one, and the entries are read
+ * again by a statement of their own. Balances are locked rows, so always the newest.
+ */
+const LOCK_AND_LOAD: NamedStatement = {
+  name: 'ledger_lock_and_load',
+  text: `WITH head AS (
+     SELECT position, hash, recorded_at, (SELECT position FROM chain_head) AS seen FROM chain_head FOR UPDATE
+   ),
+   entries AS (
+     SELECT ${ENTRY_COLUMNS}, p.idx
+       FROM journal_entries e LEFT JOIN postings p ON p.position = e.position
+      WHERE (e.transaction_id = ANY($1::text[]) OR e.reverses = ANY($2::text[])) AND EXISTS (SELECT 1 FROM head)
+   ),
+   locked AS (
+     SELECT ${LOCKED_BALANCE_COLUMNS}
+       FROM accounts a JOIN balances b ON b.account_id = a.id
+      WHERE a.id IN (SELECT unnest($3::text[]) UNION SELECT account_id FROM entries WHERE account_id IS NOT NULL)
+        AND EXISTS (SELECT 1 FROM head)
+      ORDER BY a.id
+        FOR UPDATE OF b
+   )
+   SELECT (SELECT json_build_object('position', position::text, 'hash', hash, 'recorded_at', recorded_at, 'seen', seen::text) FROM head) AS head,
+          (SELECT coalesce(json_agg(json_build_object(
+                    'position', position::text, 'transaction_id', transaction_id, 'kind', kind, 'reservation_id', reservation_id,
+                    'expires_at', expires_at, 'reverses', reverses, 'metadata', metadata, 'content_hash', content_hash,
+                    'recorded_at', recorded_at, 'prev_hash', prev_hash, 'hash', hash, 'account_id', account_id, 'direction', direction,
+                    'layer', layer, 'amount', amount::text, 'currency', currency) ORDER BY position, idx), '[]') FROM entries) AS entries,
+          (SELECT coalesce(json_agg(json_build_object(
+                    'id', id, 'owner_type', owner_type, 'owner_id', owner_id, 'currency', currency, 'normal_side', normal_side,
+                    'min_balance', min_balance::text, 'metadata', metadata, 'debits_posted', debits_posted::text,
+                    'credits_posted', credits_posted::text, 'debits_pending', debits_pending::text,
+                    'credits_pending', credits_pending::text)), '[]') FROM locked) AS balances`,
+};
+
+interface HeadJson {
+  position: string;
+  hash: string;
+  recorded_at: string | null;
+  seen: string;
+}
+
+type EntryPostingJson = Omit<EntryPostingRow, 'expires_at' | 'recorded_at'> & { expires_at: string | null; recorded_at: string };
+
+async function lockAndLoad(sql: Sql, commands: readonly LedgerCommand[]): Promise<{ head: ChainHead; view: BatchView }> {
   const ids = unique(commands.flatMap(referencedTransactionIds));
   const targets = unique(commands.flatMap(reversalTargets));
-  const entries = await loadEntries(sql, 'e.transaction_id = ANY($1::text[]) OR e.reverses = ANY($2::text[])', [ids, targets]);
+  // The accounts named by the commands themselves; those reached through loaded entries are added by the statement.
+  const named = unique(commands.flatMap((c) => referencedAccountIds(c, () => undefined)));
+  const [row] = await runStatement<{ head: HeadJson | null; entries: EntryPostingJson[]; balances: LockedBalanceRow[] }>(sql, LOCK_AND_LOAD, [
+    ids,
+    targets,
+    named,
+  ]);
+  if (!row?.head) throw new Error('the ledger has no chain head row: were the ledger migrations run?');
+  const head: ChainHead = {
+    position: toBigInt(row.head.position),
+    hash: row.head.hash,
+    recordedAt: row.head.recorded_at === null ? null : new Date(row.head.recorded_at),
+  };
+  const fresh = row.head.seen === row.head.position;
+  const entries = fresh
+    ? entriesFromRows(
+        row.entries.map((e) => ({ ...e, expires_at: e.expires_at === null ? null : new Date(e.expires_at), recorded_at: new Date(e.recorded_at) })),
+      )
+    : await loadEntries(sql, 'e.transaction_id = ANY($1::text[]) OR e.reverses = ANY($2::text[])', [ids, targets]);
+  const locked = new Set(row.balances.map((b) => b.id));
+  const byTransactionId = new Map(entries.map((e) => [e.transactionId, e]));
+  // Accounts the statement could not know of: reached through an entry committed after its snapshot.
+  const asked = new Set([...named, ...entries.flatMap((e) => e.postings.map((p) => p.accountId))]);
+  const missing = unique(commands.flatMap((c) => referencedAccountIds(c, (id) => byTransactionId.get(id)))).filter((id) => !locked.has(id));
+  const known = missing.length === 0 || (fresh && missing.every((id) => asked.has(id)));
+  const extra = known ? [] : await sql.query<LockedBalanceRow>(LOCK_BALANCES, [missing]);
+  return { head, view: viewOf(entries, [...row.balances, ...extra]) };
+}
+
+function viewOf(entries: readonly JournalEntry[], rows: readonly LockedBalanceRow[]): BatchView {
   const byTransactionId = new Map(entries.map((e) => [e.transactionId, e]));
   const reversals = new Map<string, JournalEntry[]>();
   for (const entry of entries) {
     if (entry.reverses !== null) reversals.set(entry.reverses, [...(reversals.get(entry.reverses) ?? []), entry]);
   }
-
-  const accountIds = unique(commands.flatMap((c) => referencedAccountIds(c, (id) => byTransactionId.get(id))));
-  const rows = await sql.query<LockedBalanceRow>(
-    `SELECT a.id, a.owner_type, a.owner_id, a.currency, a.normal_side, a.min_balance, a.metadata,
-            b.debits_posted, b.credits_posted, b.debits_pending, b.credits_pending
-       FROM accounts a JOIN balances b ON b.account_id = a.id
-      WHERE a.id = ANY($1::text[])
-      ORDER BY a.id
-        FOR UPDATE OF b`,
-    [accountIds],
-  );
   const accounts = new Map<string, Account>();
   const opening = new Map<string, Balance>();
   for (const row of rows) {
@@ -102,92 +179,101 @@ async function loadEntriesAndLockBalances(sql: Sql, commands: readonly LedgerCom
 }
 
 /**
- * Writes a batch with two statements: one that appends the entries and postings and moves the
- * balances, pending holds and chain head (data-modifying CTEs), and the outbox insert. Fewer
- * round trips inside the chain lock is what lets group commit scale.
+ * Writes a batch with one statement (data-modifying CTEs): it appends the entries and postings,
+ * moves the balances, pending holds and chain head, and puts the entries' events in the outbox.
+ * Fewer round trips inside the chain lock is what lets group commit scale.
  */
 async function writeBatch(sql: Sql, batch: LedgerBatch, view: BatchView, context: Pick<AppendContext, 'toOutbox'>): Promise<void> {
   const entries = batch.appended.map((a) => a.entry);
   const postings = entries.flatMap((e) => e.postings.map((p, idx) => ({ ...p, idx, position: e.position })));
   const deltas = balanceDeltas(batch.changedBalances, view.opening);
   const holds = pendingHoldChanges(entries);
-  const writing = sql.query<{ balances: string }>(
-    `WITH entries AS (
-       INSERT INTO journal_entries (position, transaction_id, kind, reservation_id, expires_at, reverses, metadata,
-                                    content_hash, recorded_at, prev_hash, hash)
-       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::jsonb[],
-                            $8::text[], $9::timestamptz[], $10::text[], $11::text[])
-     ),
-     -- One statement for all postings: the database's balance check sees each entry whole.
-     postings AS (
-       INSERT INTO postings (position, idx, account_id, direction, layer, amount, currency)
-       SELECT * FROM unnest($12::bigint[], $13::smallint[], $14::text[], $15::text[], $16::text[], $17::bigint[], $18::text[])
-     ),
-     -- Increments of the locked rows, so that a missed lock could never lose an update silently.
-     balances AS (
-       UPDATE balances b
-          SET debits_posted = b.debits_posted + d.debits_posted,
-              credits_posted = b.credits_posted + d.credits_posted,
-              debits_pending = b.debits_pending + d.debits_pending,
-              credits_pending = b.credits_pending + d.credits_pending
-         FROM unnest($19::text[], $20::bigint[], $21::bigint[], $22::bigint[], $23::bigint[])
-              AS d(account_id, debits_posted, credits_posted, debits_pending, credits_pending)
-        WHERE b.account_id = d.account_id
-       RETURNING b.account_id
-     ),
-     held AS (
-       INSERT INTO pending_reservations (reservation_id, position, expires_at)
-       SELECT * FROM unnest($24::text[], $25::bigint[], $26::timestamptz[])
-     ),
-     released AS (
-       DELETE FROM pending_reservations WHERE reservation_id = ANY($27::text[])
-     ),
-     head AS (
-       UPDATE chain_head SET position = $28, hash = $29, recorded_at = $30
-     )
-     SELECT count(*) AS balances FROM balances`,
-    [
-      entries.map((e) => e.position.toString()),
-      entries.map((e) => e.transactionId),
-      entries.map((e) => e.kind),
-      entries.map((e) => e.reservationId),
-      entries.map((e) => e.expiresAt),
-      entries.map((e) => e.reverses),
-      entries.map((e) => JSON.stringify(e.metadata)),
-      entries.map((e) => e.contentHash),
-      entries.map((e) => e.recordedAt),
-      entries.map((e) => e.prevHash),
-      entries.map((e) => e.hash),
-      postings.map((p) => p.position.toString()),
-      postings.map((p) => p.idx),
-      postings.map((p) => p.accountId),
-      postings.map((p) => p.direction),
-      postings.map((p) => p.layer),
-      postings.map((p) => p.amount.toString()),
-      postings.map((p) => p.currency),
-      deltas.map((d) => d.accountId),
-      deltas.map((d) => d.debitsPosted.toString()),
-      deltas.map((d) => d.creditsPosted.toString()),
-      deltas.map((d) => d.debitsPending.toString()),
-      deltas.map((d) => d.creditsPending.toString()),
-      holds.held.map((e) => e.transactionId),
-      holds.held.map((e) => e.position.toString()),
-      holds.held.map((e) => e.expiresAt),
-      holds.released,
-      batch.head.position.toString(),
-      batch.head.hash,
-      batch.head.recordedAt,
-    ],
-  );
-  // Building and validating the outgoing events is the batch's main CPU cost: do it while
-  // PostgreSQL executes the statement above, not after (the chain lock is held meanwhile).
-  writing.catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
-  await new Promise<void>((sent) => setImmediate(sent));
   const messages = batch.appended.map(context.toOutbox);
-  const [written] = await writing;
+  const outbox = outboxRowsOf(messages);
+  const [written] = await runStatement<{ balances: string }>(sql, WRITE_BATCH, [
+    entries.map((e) => e.position.toString()),
+    entries.map((e) => e.transactionId),
+    entries.map((e) => e.kind),
+    entries.map((e) => e.reservationId),
+    entries.map((e) => e.expiresAt),
+    entries.map((e) => e.reverses),
+    entries.map((e) => JSON.stringify(e.metadata)),
+    entries.map((e) => e.contentHash),
+    entries.map((e) => e.recordedAt),
+    entries.map((e) => e.prevHash),
+    entries.map((e) => e.hash),
+    postings.map((p) => p.position.toString()),
+    postings.map((p) => p.idx),
+    postings.map((p) => p.accountId),
+    postings.map((p) => p.direction),
+    postings.map((p) => p.layer),
+    postings.map((p) => p.amount.toString()),
+    postings.map((p) => p.currency),
+    deltas.map((d) => d.accountId),
+    deltas.map((d) => d.debitsPosted.toString()),
+    deltas.map((d) => d.creditsPosted.toString()),
+    deltas.map((d) => d.debitsPending.toString()),
+    deltas.map((d) => d.creditsPending.toString()),
+    holds.held.map((e) => e.transactionId),
+    holds.held.map((e) => e.position.toString()),
+    holds.held.map((e) => e.expiresAt),
+    holds.released,
+    batch.head.position.toString(),
+    batch.head.hash,
+    batch.head.recordedAt,
+    outbox.map((o) => o.topic),
+    outbox.map((o) => o.messageKey),
+    outbox.map((o) => o.eventId),
+    outbox.map((o) => o.payload),
+    outbox.map((o) => o.headers),
+  ]);
   if (Number(written?.balances) !== deltas.length) throw new Error(`expected to update ${deltas.length} balances, updated ${written?.balances}`);
-  await appendToOutbox(sql, messages);
 }
+
+const WRITE_BATCH: NamedStatement = {
+  name: 'ledger_write_batch',
+  text: `WITH entries AS (
+     INSERT INTO journal_entries (position, transaction_id, kind, reservation_id, expires_at, reverses, metadata,
+                                  content_hash, recorded_at, prev_hash, hash)
+     SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::jsonb[],
+                          $8::text[], $9::timestamptz[], $10::text[], $11::text[])
+   ),
+   -- One statement for all postings: the database's balance check sees each entry whole.
+   postings AS (
+     INSERT INTO postings (position, idx, account_id, direction, layer, amount, currency)
+     SELECT * FROM unnest($12::bigint[], $13::smallint[], $14::text[], $15::text[], $16::text[], $17::bigint[], $18::text[])
+   ),
+   -- Increments of the locked rows, so that a missed lock could never lose an update silently.
+   balances AS (
+     UPDATE balances b
+        SET debits_posted = b.debits_posted + d.debits_posted,
+            credits_posted = b.credits_posted + d.credits_posted,
+            debits_pending = b.debits_pending + d.debits_pending,
+            credits_pending = b.credits_pending + d.credits_pending
+       FROM unnest($19::text[], $20::bigint[], $21::bigint[], $22::bigint[], $23::bigint[])
+            AS d(account_id, debits_posted, credits_posted, debits_pending, credits_pending)
+      WHERE b.account_id = d.account_id
+     RETURNING b.account_id
+   ),
+   held AS (
+     INSERT INTO pending_reservations (reservation_id, position, expires_at)
+     SELECT * FROM unnest($24::text[], $25::bigint[], $26::timestamptz[])
+   ),
+   released AS (
+     DELETE FROM pending_reservations WHERE reservation_id = ANY($27::text[])
+   ),
+   head AS (
+     UPDATE chain_head SET position = $28, hash = $29, recorded_at = $30
+   ),
+   -- The entries' events, in journal order (the outbox's position is the relay's order).
+   outboxed AS (
+     INSERT INTO outbox (topic, message_key, event_id, payload, headers)
+     SELECT o.topic, o.message_key, o.event_id, o.payload, o.headers
+       FROM unnest($31::text[], $32::text[], $33::uuid[], $34::jsonb[], $35::jsonb[]) WITH ORDINALITY AS o(topic, message_key, event_id, payload, headers, n)
+      ORDER BY o.n
+   )
+   SELECT count(*) AS balances FROM balances`,
+};
 
 interface BalanceDelta extends Balance {
   readonly accountId: string;
