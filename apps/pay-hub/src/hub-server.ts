@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer, request as httpRequest } from 'node:http';
+import { createServer } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve } from 'node:path';
@@ -20,6 +20,7 @@ import { authorizationUrl, discover, exchangeCode, pkcePair } from './oidc';
 import { DevSignInRequest, InvalidRequestError, ShopPurchaseRequest, validated } from './requests';
 import type { Session, SessionUser } from './sessions';
 import { SessionStore } from './sessions';
+import { refuseUpgrade, relayUpgrade } from './support-socket-relay';
 
 /** Signs a development token; a service's may carry what an app backend's does (its scopes, app and merchants). */
 export type DevTokenMinter = (claims: { sub: string; role: string; scope?: string; app?: string; merchants?: string[] }) => Promise<string>;
@@ -344,54 +345,26 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
       sendJson(response, 502, { code: 'UPSTREAM_FAILED', message: `the hub could not complete the request (${id})` });
     });
   });
-  /**
-   * The support chat's WebSocket for agents: the hub opens it to the support service with the
-   * session's access token (the browser has none) and then relays the bytes. Only a support
-   * agent's session, from the hub's own origin (a page of another site cannot ride the cookie).
-   */
-  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const refuse = (status: string): void => void socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    socket.on('error', () => undefined);
-    relaySupportSocket(request, socket, head, refuse).catch(() => refuse('502 Bad Gateway'));
-  });
-
-  async function relaySupportSocket(request: IncomingMessage, socket: Duplex, head: Buffer, refuse: (status: string) => void): Promise<void> {
-    const url = new URL(request.url ?? '/', publicOrigin);
-    if (url.pathname !== SUPPORT_SOCKET_PATH) return refuse('404 Not Found');
-    if (request.headers.origin !== publicOrigin) return refuse('403 Forbidden');
-    const session = await sessionOf(request);
-    if (!session) return refuse('401 Unauthorized');
-    if (!maySupportSocket(session.user)) return refuse('404 Not Found');
-    const target = new URL(`/socket.io/${url.search}`, upstreams.support);
-    const relayed = ['upgrade', 'connection', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-extensions', 'sec-websocket-protocol'];
-    const headers: Record<string, string> = { authorization: `Bearer ${session.accessToken}` };
-    for (const name of relayed) {
-      const value = request.headers[name];
-      if (typeof value === 'string') headers[name] = value;
-    }
-    const upstream = httpRequest(target, { method: 'GET', headers });
-    upstream.on('upgrade', (answer, upstreamSocket, upstreamHead) => {
-      const lines = [`HTTP/1.1 101 Switching Protocols`];
-      for (let i = 0; i < answer.rawHeaders.length; i += 2) lines.push(`${answer.rawHeaders[i]}: ${answer.rawHeaders[i + 1]}`);
-      socket.write(`${lines.join('\r\n')}\r\n\r\n`);
-      if (upstreamHead.length > 0) socket.write(upstreamHead);
-      if (head.length > 0) upstreamSocket.write(head);
-      upstreamSocket.pipe(socket).pipe(upstreamSocket);
-      const close = (): void => {
-        socket.destroy();
-        upstreamSocket.destroy();
-      };
-      socket.on('error', close).on('close', close);
-      upstreamSocket.on('error', close).on('close', close);
-    });
-    upstream.on('response', (answer) => {
-      refuse(`${answer.statusCode ?? 502} ${answer.statusMessage ?? 'Bad Gateway'}`);
-      answer.resume();
-    });
-    upstream.on('error', () => refuse('502 Bad Gateway'));
-    socket.on('error', () => upstream.destroy());
-    upstream.end();
+  /** Who may open the support chat's WebSocket through the hub: a support agent's session, from the hub's own origin (a page of another site cannot ride the cookie). */
+  async function supportSocketSession(request: IncomingMessage, url: URL): Promise<Session> {
+    if (url.pathname !== SUPPORT_SOCKET_PATH) throw new HttpProblem(404, 'NOT_FOUND', 'no such resource');
+    if (request.headers.origin !== publicOrigin) throw new HttpProblem(403, 'CROSS_ORIGIN_REFUSED', "the support chat opens from the hub's pages");
+    const session = await requireSession(request);
+    if (!maySupportSocket(session.user)) throw new HttpProblem(404, 'NOT_FOUND', 'no such resource');
+    return session;
   }
+
+  /** The support chat's WebSocket for agents: opened to the support service with the session's access token, then relayed byte for byte. */
+  async function relaySupportSocket(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(request.url ?? '/', publicOrigin);
+    const session = await supportSocketSession(request, url);
+    relayUpgrade(request, socket, head, new URL(`/socket.io/${url.search}`, upstreams.support), session.accessToken);
+  }
+
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => undefined);
+    relaySupportSocket(request, socket, head).catch((error: unknown) => refuseUpgrade(socket, error instanceof HttpProblem ? error.status : 502));
+  });
 
   // Unless HOST says otherwise, every interface, IPv4 and IPv6: browsers may open localhost as ::1.
   await new Promise<void>((done) => (config.HOST === undefined ? server.listen(config.PORT, done) : server.listen(config.PORT, config.HOST, done)));

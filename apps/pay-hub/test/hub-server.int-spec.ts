@@ -4,9 +4,9 @@
  * identity provider stand-in (discovery, token endpoint, keys) that checks the verifier as a real
  * one does. The services are stand-ins that record what reaches them.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { JWK } from 'jose';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
@@ -322,6 +322,43 @@ describe("the hub's server", () => {
       forceNew: true,
       extraHeaders: { origin, ...(cookie ? { cookie } : {}) },
     });
+
+  /** A bare WebSocket handshake to the hub: the status line it answers when it does not switch protocols. */
+  const handshakeStatus = (path: string, headers: Record<string, string>): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const handshake = httpRequest(`${hub.url}${path}`, {
+        headers: {
+          connection: 'Upgrade',
+          upgrade: 'websocket',
+          'sec-websocket-version': '13',
+          'sec-websocket-key': randomBytes(16).toString('base64'),
+          ...headers,
+        },
+      });
+      handshake.on('response', (answer) => {
+        answer.resume();
+        resolve(`${answer.statusCode} ${answer.statusMessage}`);
+      });
+      handshake.on('upgrade', (_answer, socket) => {
+        socket.destroy();
+        reject(new Error(`the hub relayed ${path}`));
+      });
+      handshake.on('error', reject).end();
+    });
+
+  it('refuses the chat handshake with the reason in its status line, and the service sees none of them', async () => {
+    const agent = await signIn('support', 'agent-refusals');
+    const person = await signIn('person', 'p-refusals');
+    const chat = '/api/support/socket.io/?EIO=4&transport=websocket';
+    const hubOrigin = 'http://127.0.0.1:3000';
+    const handshakes = support.handshakes.length;
+    expect(await handshakeStatus(chat, { origin: hubOrigin })).toBe('401 Unauthorized');
+    expect(await handshakeStatus(chat, { origin: 'https://evil.example', cookie: agent })).toBe('403 Forbidden');
+    expect(await handshakeStatus(chat, { cookie: agent })).toBe('403 Forbidden');
+    expect(await handshakeStatus(chat, { origin: hubOrigin, cookie: person })).toBe('404 Not Found');
+    expect(await handshakeStatus('/api/wallet/socket.io/?EIO=4&transport=websocket', { origin: hubOrigin, cookie: agent })).toBe('404 Not Found');
+    expect(support.handshakes.length).toBe(handshakes);
+  });
 
   it('ends the session on sign-out, and when the service no longer accepts its token', async () => {
     const cookie = await signIn('person', 'p-3');

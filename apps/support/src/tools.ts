@@ -5,4 +5,4 @@
 export { supportService } from './support.service';
 export { supportMigrations } from './database/migrations';
 export { SupportConfig } from './config';
-export type { ConversationView, MessageView, ReceiptView } from './conversations/chat-views';
+export type { ConversationView, MessageView, ReceiptView } from '@pay/contracts';

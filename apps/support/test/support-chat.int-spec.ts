@@ -7,7 +7,7 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { isTrue, waitFor } from '@pay/testing';
-import type { ConversationView, MessageView } from '../src/conversations/chat-views';
+import type { ConversationView, MessageView } from '@pay/contracts';
 import type { AppendOutcome } from '../src/conversations/conversation-store';
 import { ConversationStore } from '../src/conversations/conversation-store';
 import { RetentionSweeper } from '../src/retention/retention-sweeper';

@@ -13,7 +13,7 @@ import { createService } from '@pay/platform';
 import { createTestTopics, deleteTestTopics, dropSchema, testDatabaseUrl, testKafka, testKafkaBrokers, uniqueName, waitFor } from '@pay/testing';
 import type { Socket } from 'socket.io-client';
 import { io } from 'socket.io-client';
-import type { MessageView, ReceiptView } from '../src/conversations/chat-views';
+import type { MessageView, ReceiptView } from '@pay/contracts';
 import type { SupportConfig } from '../src/config';
 import { supportService } from '../src/support.service';
 

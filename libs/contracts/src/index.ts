@@ -17,5 +17,6 @@ export * from './wallet-funds/wallet-funds';
 export * from './ad-signals/ad-signal-aggregate';
 export * from './support/support-events';
 export * from './support/support-chat';
+export * from './support/chat-views';
 /** Example payloads (docs/asyncapi.yaml shows them; a test proves each is accepted). */
 export { EXAMPLES as EVENT_EXAMPLES } from './asyncapi/examples';

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Sql } from '@pay/platform';
+import type { Sql } from '@pay/sql';
 import { KEY_BYTES } from './aead';
 import type { KeyWrapper } from './master-key-ring';
 

@@ -1,4 +1,4 @@
-import type { Sql } from '@pay/platform';
+import type { Sql } from '@pay/sql';
 import type { KeyWrapper } from './master-key-ring';
 
 export interface RewrapOptions {

@@ -1,5 +1,6 @@
 export * from './database/data-source';
-export * from './database/sql';
+// The SQL interface and its helpers live below platform and messaging (libs/sql); re-exported for the services.
+export * from '@pay/sql';
 export * from './service/tokens';
 export * from './service/preflight';
 export * from './service/platform.module';

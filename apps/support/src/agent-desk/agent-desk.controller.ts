@@ -15,7 +15,7 @@ import { CONVERSATION_CLOSE_REASONS, ID_PATTERN } from '@pay/contracts';
 import type { ConversationCloseReason } from '@pay/contracts';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO31661Alpha2, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
-import type { ConversationView } from '../conversations/chat-views';
+import type { ConversationView, QueuedConversationView } from '@pay/contracts';
 import { ConversationNotFoundError, ConversationStore } from '../conversations/conversation-store';
 import type { AgentCommand } from '../domain/conversation';
 import { ConversationRuleError } from '../domain/conversation';
@@ -67,7 +67,7 @@ export class AgentDeskController {
 
   @Get('queue')
   @ApiOperation({ summary: 'Conversations waiting for an agent, oldest first (optionally of one country)' })
-  async queue(@Query() query: QueueQuery): Promise<{ conversations: Array<ConversationView & { waitingSeconds: number }> }> {
+  async queue(@Query() query: QueueQuery): Promise<{ conversations: QueuedConversationView[] }> {
     return { conversations: await this.store.queue(query.country?.toUpperCase(), query.limit ?? 50) };
   }
 

@@ -8,7 +8,7 @@ import type { Logger } from '@pay/observability';
 import { LOGGER, SERVICE_CONFIG } from '@pay/platform';
 import type { Namespace, Socket } from 'socket.io';
 import type { SupportConfig } from '../config';
-import type { MessageView, Party } from '../conversations/chat-views';
+import type { MessageView, Party } from '@pay/contracts';
 import { conversationView } from '../conversations/chat-views';
 import { ChatFanout } from '../conversations/chat-fanout';
 import type { ChatNotice } from '../conversations/conversation-store';

@@ -1,44 +1,6 @@
-/** What clients see of the chat, over HTTP and the WebSocket alike (docs/support-chat.md). */
+import type { ConversationView, MessageView, Party } from '@pay/contracts';
 
-export type Party = 'person' | 'agent';
-
-export interface MessageView {
-  conversationId: string;
-  /** Position in the conversation: 1, 2, 3 … without gaps. */
-  seq: number;
-  id: string;
-  /** The sender's own id for the message (its retry key). */
-  clientMessageId: string;
-  author: { role: Party; id: string };
-  text: string;
-  /** What was masked in the text before it was stored (`iban`). */
-  masked: string[];
-  sentAt: string;
-}
-
-export interface ReceiptView {
-  conversationId: string;
-  /** Whose receipt: that party has received (delivered) and read every message up to these positions. */
-  party: Party;
-  deliveredSeq: number;
-  readSeq: number;
-}
-
-export interface ConversationView {
-  id: string;
-  personId: string;
-  country: string;
-  app: string;
-  paymentId: string | null;
-  status: 'queued' | 'claimed' | 'closed';
-  agentId: string | null;
-  openedAt: string;
-  claimedAt: string | null;
-  closedAt: string | null;
-  closeReason: string | null;
-  lastSeq: number;
-  receipts: { person: { deliveredSeq: number; readSeq: number }; agent: { deliveredSeq: number; readSeq: number } };
-}
+/** The rows of the chat's tables, and the views of them clients see (libs/contracts, docs/support-chat.md). */
 
 export interface ConversationRow {
   id: string;

@@ -7,7 +7,8 @@ import { inTransaction, sqlStateOf, UNIQUE_VIOLATION } from '@pay/platform';
 import type { DataSource } from 'typeorm';
 import type { AgentCommand } from '../domain/conversation';
 import { ConversationRuleError, decide } from '../domain/conversation';
-import type { ConversationRow, ConversationView, MessageRow, MessageView, Party, ReceiptView } from './chat-views';
+import type { ConversationView, MessageView, Party, QueuedConversationView, ReceiptView } from '@pay/contracts';
+import type { ConversationRow, MessageRow } from './chat-views';
 import { conversationView, messageView } from './chat-views';
 
 /** The NOTIFY channel of a support schema: every instance on that schema LISTENs to it (chat-fanout.ts). */
@@ -361,7 +362,7 @@ export class ConversationStore {
   }
 
   /** Queued conversations, oldest first (optionally of one country). */
-  async queue(country: string | undefined, limit: number): Promise<Array<ConversationView & { waitingSeconds: number }>> {
+  async queue(country: string | undefined, limit: number): Promise<QueuedConversationView[]> {
     const rows = await this.dataSource.query<Array<ConversationRow & { waiting: number }>>(
       `SELECT *, extract(epoch FROM now() - opened_at)::int AS waiting FROM conversations
         WHERE status = 'queued' AND ($1::text IS NULL OR country = $1) ORDER BY opened_at, id LIMIT $2`,

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@
 import { ActsForPerson, Roles } from '@pay/auth';
 import { ID_PATTERN } from '@pay/contracts';
 import { Matches } from 'class-validator';
-import type { ConversationView, MessageView } from '../conversations/chat-views';
+import type { ConversationView, MessageView } from '@pay/contracts';
 import { ConversationStore } from '../conversations/conversation-store';
 
 export class PersonParams {

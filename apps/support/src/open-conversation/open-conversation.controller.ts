@@ -18,7 +18,7 @@ import { ROLLOUT } from '@pay/rollout';
 import type { RolloutSource } from '@pay/rollout';
 import { IsIn, IsISO31661Alpha2, IsOptional, Matches } from 'class-validator';
 import { DataSource } from 'typeorm';
-import type { ConversationView } from '../conversations/chat-views';
+import type { ConversationView } from '@pay/contracts';
 import { ConversationStore } from '../conversations/conversation-store';
 import type { ChatAvailability } from './chat-availability';
 import { chatAvailability } from './chat-availability';

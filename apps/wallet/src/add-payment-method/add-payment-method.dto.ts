@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { BankAccountType, CardBrand } from '@pay/contracts';
 import { BANK_ACCOUNT_TYPES, CARD_BRANDS } from '@pay/contracts';
@@ -13,6 +14,20 @@ const PSP_CARD_TOKEN = /^(pm|tok|card|src)_[A-Za-z0-9]{2,}(_[A-Za-z0-9]+)*$/;
 const STRIPE_PAYMENT_METHOD_ID = /^pm_[A-Za-z0-9]{2,}(_[A-Za-z0-9]+)*$/;
 
 const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
+
+/**
+ * A bank account's holder, as the bank knows them: trimmed, 1 to 70 letters, spaces, apostrophes,
+ * dots, commas and hyphens. (Listed in the order stacked decorators are applied: bottom first.)
+ */
+function IsHolderName(): PropertyDecorator {
+  return applyDecorators(
+    Matches(/^[\p{L}\p{M}' .,-]+$/u, { message: 'holderName must be a name: letters, spaces, apostrophes, dots, commas and hyphens' }),
+    Length(1, 70),
+    IsString(),
+    Transform(trim),
+    ApiProperty({ example: 'Ana Maria Silva', description: 'Account holder; stored encrypted.' }),
+  );
+}
 
 class WithLabel {
   @ApiPropertyOptional({ example: 'Work card', maxLength: 40, description: 'Free text; anything that looks like a card number is refused.' })
@@ -84,11 +99,7 @@ export class AddBankAccountRequest extends WithLabel {
   @Length(15, 42)
   iban!: string;
 
-  @ApiProperty({ example: 'Ana Maria Silva', description: 'Account holder; stored encrypted.' })
-  @Transform(trim)
-  @IsString()
-  @Length(1, 70)
-  @Matches(/^[\p{L}\p{M}' .,-]+$/u, { message: 'holderName must be a name: letters, spaces, apostrophes, dots, commas and hyphens' })
+  @IsHolderName()
   holderName!: string;
 
   @ApiPropertyOptional({ example: 'COBADEFFXXX' })
@@ -111,11 +122,7 @@ export class AddUsBankAccountRequest extends WithLabel {
   @IsIn(BANK_ACCOUNT_TYPES, { message: `accountType must be one of ${BANK_ACCOUNT_TYPES.join(', ')}` })
   accountType!: BankAccountType;
 
-  @ApiProperty({ example: 'Ana Maria Silva', description: 'Account holder; stored encrypted.' })
-  @Transform(trim)
-  @IsString()
-  @Length(1, 70)
-  @Matches(/^[\p{L}\p{M}' .,-]+$/u, { message: 'holderName must be a name: letters, spaces, apostrophes, dots, commas and hyphens' })
+  @IsHolderName()
   holderName!: string;
 }
 

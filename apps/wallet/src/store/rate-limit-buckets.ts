@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { BucketTake } from '@pay/platform';
-import { takeToken } from '@pay/platform';
+import type { BucketTake, Sql } from '@pay/platform';
+import { sqlOfPool, takeToken } from '@pay/platform';
 import { DataSource } from 'typeorm';
 
 export type { BucketTake } from '@pay/platform';
@@ -11,9 +11,13 @@ export type { BucketTake } from '@pay/platform';
  */
 @Injectable()
 export class RateLimitBuckets {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly sql: Sql;
+
+  constructor(dataSource: DataSource) {
+    this.sql = sqlOfPool(dataSource);
+  }
 
   take(bucket: string, perMinute: number, now: Date): Promise<BucketTake> {
-    return takeToken({ query: (text, parameters) => this.dataSource.query(text, parameters as unknown[]) }, bucket, perMinute, now);
+    return takeToken(this.sql, bucket, perMinute, now);
   }
 }

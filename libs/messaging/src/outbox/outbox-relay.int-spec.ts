@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { EventEnvelope } from '@pay/contracts';
 import { createEvent, defineEvent } from '@pay/contracts';
 import { createLogger, startTelemetry, tracer } from '@pay/observability';
-import { sqlOf, sqlOfTransaction } from '@pay/platform';
+import { sqlOf, sqlOfTransaction } from '@pay/sql';
 import { context, trace } from '@opentelemetry/api';
 import type { TestSchema } from '@pay/testing';
 import { createTestSchema, createTestTopics, deleteTestTopics, isTrue, testKafka, uniqueName, waitFor } from '@pay/testing';

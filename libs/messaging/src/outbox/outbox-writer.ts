@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '@pay/contracts';
-import type { Sql } from '@pay/platform';
+import type { Sql } from '@pay/sql';
 import { traceHeaders } from '@pay/observability';
 
 export interface OutboxMessage {

@@ -2,7 +2,7 @@
 import type { TestSchema } from '@pay/testing';
 import { createTestSchema } from '@pay/testing';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import type { Sql } from '../database/sql';
+import type { Sql } from '@pay/sql';
 import { RATE_LIMIT_BUCKETS_TABLE, returnTokens, takeToken } from './token-buckets';
 
 class Buckets1765670400000 implements MigrationInterface {

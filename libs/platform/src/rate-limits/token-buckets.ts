@@ -1,4 +1,4 @@
-import type { Sql } from '../database/sql';
+import type { Sql } from '@pay/sql';
 
 export type BucketTake = { allowed: true } | { allowed: false; retryAfterSeconds: number };
 

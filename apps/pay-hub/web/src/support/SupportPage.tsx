@@ -3,30 +3,10 @@ import type { Socket } from 'socket.io-client';
 import { io } from 'socket.io-client';
 import { api, errorText, formatMoney, label, query } from '../api';
 import { Button, Card, Field, Form, Notice, Page, Select } from '../components';
+import type { ConversationView, MessageView, QueuedConversationView } from '@pay/contracts/support-chat-views';
 
-/** The support service's shapes, as its API answers them (docs/support-chat.md). */
-interface Conversation {
-  id: string;
-  personId: string;
-  country: string;
-  app: string;
-  paymentId: string | null;
-  status: 'queued' | 'claimed' | 'closed';
-  agentId: string | null;
-  openedAt: string;
-  closeReason: string | null;
-  waitingSeconds?: number;
-}
-
-interface ChatMessage {
-  conversationId: string;
-  seq: number;
-  id: string;
-  author: { role: 'person' | 'agent'; id: string };
-  text: string;
-  masked: string[];
-  sentAt: string;
-}
+/** A conversation of the queue (with how long it has waited) or of the agent's own. */
+type Conversation = ConversationView & Partial<Pick<QueuedConversationView, 'waitingSeconds'>>;
 
 interface PaymentTimeline {
   paymentId: string;
@@ -67,8 +47,8 @@ export function SupportPage({ agentId }: { agentId: string }) {
   const refresh = useCallback(async (): Promise<void> => {
     try {
       const [waiting, assigned] = await Promise.all([
-        api<{ conversations: Conversation[] }>('GET', `${DESK}/queue${query({ country: country.trim().toUpperCase() || undefined })}`),
-        api<{ conversations: Conversation[] }>('GET', `${DESK}/agents/me/conversations`),
+        api<{ conversations: QueuedConversationView[] }>('GET', `${DESK}/queue${query({ country: country.trim().toUpperCase() || undefined })}`),
+        api<{ conversations: ConversationView[] }>('GET', `${DESK}/agents/me/conversations`),
       ]);
       setQueue(waiting.conversations);
       setMine(assigned.conversations);
@@ -206,7 +186,7 @@ function ConversationPanel({
   socket: Socket;
   onClosed: () => void;
 }) {
-  const [messages, setMessages] = useState<ChatMessage[]>([]);
+  const [messages, setMessages] = useState<MessageView[]>([]);
   const [draft, setDraft] = useState('');
   const [reason, setReason] = useState<string>('resolved');
   const [error, setError] = useState('');
@@ -215,7 +195,7 @@ function ConversationPanel({
 
   // Join (again after each reconnect, from the last position shown) and take every message once, in order.
   useEffect(() => {
-    const onMessage = (message: ChatMessage): void => {
+    const onMessage = (message: MessageView): void => {
       if (message.conversationId !== conversationId || message.seq <= last.current) return;
       last.current = message.seq;
       setMessages((shown) => [...shown, message]);

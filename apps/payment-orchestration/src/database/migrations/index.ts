@@ -10,6 +10,7 @@ import { PspWebhookRetries1765238400000 } from './1765238400000-psp-webhook-retr
 import { PaymentAbuseLimits1765411200000 } from './1765411200000-payment-abuse-limits';
 import { OpenPaymentsProcessing1765584000001 } from './1765584000001-open-payments-processing';
 import { WebhooksAbsorbedByAnswers1765670400000 } from './1765670400000-webhooks-absorbed-by-answers';
+import { WebhookRecordsMoney1767800000000 } from './1767800000000-webhook-records-money';
 
 /** Every migration of the payment-orchestration schema, in order. */
 export const paymentOrchestrationMigrations: MigrationList = [
@@ -24,4 +25,5 @@ export const paymentOrchestrationMigrations: MigrationList = [
   PaymentAbuseLimits1765411200000,
   OpenPaymentsProcessing1765584000001,
   WebhooksAbsorbedByAnswers1765670400000,
+  WebhookRecordsMoney1767800000000,
 ];

@@ -15,6 +15,7 @@ import {
 import type { Account, LedgerCommand } from '@pay/ledger-domain';
 import { LedgerError } from '@pay/ledger-domain';
 import type { PostgresLedger } from '@pay/ledger-store';
+import { inTransaction } from '@pay/platform';
 import { DataSource } from 'typeorm';
 import { LedgerErrorFilter } from '../http/ledger-error.filter';
 import type { StatusResponse } from '../http/ledger-views';
@@ -66,13 +67,11 @@ export class RecordCorrectionController {
       body.reverses === undefined
         ? { type: 'transfer', transactionId: body.id, postings: postingInputs(body.postings ?? []), ...context }
         : { type: 'reverse', transactionId: body.id, reverses: body.reverses, postings: body.postings && postingInputs(body.postings), ...context };
-    const { entry, replayed } = await this.dataSource.transaction(async (manager) => {
-      const runner = manager.queryRunner;
-      if (!runner) throw new Error('a correction is recorded inside a transaction, which has no query runner');
+    const { entry, replayed } = await inTransaction(this.dataSource, async (sql, runner) => {
       const [outcome] = await this.ledger.recordWithin(runner, [{ command }]);
       if (!outcome.ok) throw outcome.error;
       if (outcome.replayed) {
-        const [audit] = await manager.query<Array<{ reason: string }>>('SELECT reason FROM ledger_corrections WHERE transaction_id = $1', [body.id]);
+        const [audit] = await sql.query<{ reason: string }>('SELECT reason FROM ledger_corrections WHERE transaction_id = $1', [body.id]);
         if (audit?.reason !== body.reason) {
           throw new LedgerError(
             'IDEMPOTENCY_CONFLICT',
@@ -84,7 +83,7 @@ export class RecordCorrectionController {
         }
         return outcome;
       }
-      await manager.query('INSERT INTO ledger_corrections (transaction_id, kind, reverses, reason, actor, ledger_position) VALUES ($1, $2, $3, $4, $5, $6)', [
+      await sql.query('INSERT INTO ledger_corrections (transaction_id, kind, reverses, reason, actor, ledger_position) VALUES ($1, $2, $3, $4, $5, $6)', [
         body.id,
         kind,
         body.reverses ?? null,

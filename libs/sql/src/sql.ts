@@ -79,13 +79,18 @@ export function toNullableBigInt(value: unknown): bigint | null {
   return value === null || value === undefined ? null : toBigInt(value);
 }
 
+/** A text field pg reports on a failed query, on the error or on the driver error TypeORM wraps. */
+function driverErrorField(error: unknown, field: 'code' | 'constraint'): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const own = (error as Record<string, unknown>)[field];
+  if (typeof own === 'string') return own;
+  const driver = (error as { driverError?: Record<string, unknown> }).driverError?.[field];
+  return typeof driver === 'string' ? driver : undefined;
+}
+
 /** The SQLSTATE of a failed query (TypeORM copies the driver error's fields onto its own). */
 export function sqlStateOf(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const own = (error as { code?: unknown }).code;
-  if (typeof own === 'string') return own;
-  const driver = (error as { driverError?: { code?: unknown } }).driverError?.code;
-  return typeof driver === 'string' ? driver : undefined;
+  return driverErrorField(error, 'code');
 }
 
 /** Serialization failure and deadlock: the whole transaction may simply run again. */
@@ -96,11 +101,7 @@ export function isRetryable(error: unknown): boolean {
 
 /** The constraint a failed statement violated (pg reports it; TypeORM copies it onto its error). */
 export function constraintOf(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const own = (error as { constraint?: unknown }).constraint;
-  if (typeof own === 'string') return own;
-  const driver = (error as { driverError?: { constraint?: unknown } }).driverError?.constraint;
-  return typeof driver === 'string' ? driver : undefined;
+  return driverErrorField(error, 'constraint');
 }
 
 export const UNIQUE_VIOLATION = '23505';
