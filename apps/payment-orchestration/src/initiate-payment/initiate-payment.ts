@@ -4,7 +4,7 @@ import { StepUpKeysUnavailableError } from '@pay/auth';
 import type { Money } from '@pay/contracts';
 import { createEvent, PaymentRejectedV1, ReserveFundsV1, toMinorUnits, Topics } from '@pay/contracts';
 import { appendToOutbox } from '@pay/messaging';
-import { refusedTake, returnTokensUpdate, takeToken, takeTokensUpsert } from '@pay/platform';
+import { refusedTake, returnTokensUpdate, sqlOfPool, takeToken, takeTokensUpsert } from '@pay/platform';
 import type { Logger } from '@pay/observability';
 import type { PaymentInitiated } from '@pay/payments-domain';
 import type { RolloutSource } from '@pay/rollout';
@@ -265,7 +265,7 @@ export class InitiatePayment {
       ahead.left -= 1;
       return undefined;
     }
-    const sql: Sql = { query: (text, parameters) => this.dataSource.query(text, parameters as unknown[]) };
+    const sql = sqlOfPool(this.dataSource);
     const bucket = `purchase-requests:sender:${sender}`;
     const perSecond = Math.max(1, Math.floor(perMinute / 60));
     let count = perSecond;

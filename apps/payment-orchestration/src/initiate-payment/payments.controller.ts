@@ -14,7 +14,7 @@ import {
 } from '@nestjs/swagger';
 import type { Principal as Caller } from '@pay/auth';
 import { describeActor, Principal, RequireScopes, Roles, StepUpKeysUnavailableError } from '@pay/auth';
-import { SERVICE_CONFIG, takeToken } from '@pay/platform';
+import { SERVICE_CONFIG, sqlOfPool, takeToken } from '@pay/platform';
 import { DataSource } from 'typeorm';
 import type { PaymentOrchestrationConfig } from '../config';
 import { mayInitiateInApp } from '../view-payment/payment-access';
@@ -96,7 +96,7 @@ export class PaymentsController {
     // where a new payment is decided, so that replays are free.
     const perCaller = this.config.PAYMENTS_PER_CALLER_PER_MINUTE;
     const taken = await takeToken(
-      { query: (text, parameters) => this.dataSource.query(text, parameters as unknown[]) },
+      sqlOfPool(this.dataSource),
       `payments:caller:${describeActor(caller)}`,
       perCaller,
       new Date(),
