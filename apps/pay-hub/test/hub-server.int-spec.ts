@@ -4,7 +4,7 @@
  * identity provider stand-in (discovery, token endpoint, keys) that checks the verifier as a real
  * one does. The services are stand-ins that record what reaches them.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -25,6 +25,7 @@ interface Seen {
   method: string;
   url: string;
   authorization?: string;
+  idempotencyKey?: string;
 }
 
 async function listen(handler: (request: IncomingMessage, response: ServerResponse) => void): Promise<{ server: Server; url: string }> {
@@ -39,11 +40,14 @@ async function readBody(request: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** A service stand-in: records each request, answers 200 (or 401 for the token `expired`). */
-async function startUpstream(): Promise<{ server: Server; url: string; seen: Seen[] }> {
+/** A service stand-in: records each request (and the trace context it came with), answers 200 (or 401 for the token `expired`). */
+async function startUpstream(): Promise<{ server: Server; url: string; seen: Seen[]; traceparents: Array<string | undefined> }> {
   const seen: Seen[] = [];
+  const traceparents: Array<string | undefined> = [];
   const { server, url } = await listen((request, response) => {
-    seen.push({ method: request.method!, url: request.url!, authorization: request.headers.authorization });
+    traceparents.push(request.headers.traceparent as string | undefined);
+    const key = request.headers['idempotency-key'];
+    seen.push({ method: request.method!, url: request.url!, authorization: request.headers.authorization, ...(key ? { idempotencyKey: String(key) } : {}) });
     response.setHeader('content-type', 'application/json');
     if (request.headers.authorization === 'Bearer expired') {
       response.statusCode = 401;
@@ -51,7 +55,7 @@ async function startUpstream(): Promise<{ server: Server; url: string; seen: See
     }
     response.end(JSON.stringify({ ok: true }));
   });
-  return { server, url, seen };
+  return { server, url, seen, traceparents };
 }
 
 /** An OpenID provider stand-in: a code is redeemed once, with the verifier whose S256 is the challenge it was issued for. */
@@ -267,12 +271,37 @@ describe("the hub's server", () => {
     expect(support.seen.at(-1)).toEqual({ method: 'GET', url: '/v1/support/queue?country=US', authorization: `Bearer ${token}` });
     expect((await call(`/api/support/v1/support/conversations/${id}/close`, { cookie, method: 'POST', body: '{"reason":"resolved"}' })).status).toBe(200);
     expect(support.seen.at(-1)).toMatchObject({ method: 'POST', url: `/v1/support/conversations/${id}/close` });
-    // Not the agents' desk (a person's routes), nor another service, nor refunds (not offered by the hub).
+    // The refund of the conversation's payment, with the agent's Idempotency-Key passed on; a malformed key stops at the hub.
+    const key = randomUUID();
+    const refund = await call(`/api/support/v1/support/conversations/${id}/refunds`, {
+      cookie,
+      method: 'POST',
+      headers: { 'idempotency-key': key },
+      body: '{"reason":"requested_by_customer"}',
+    });
+    expect(refund.status).toBe(200);
+    expect(support.seen.at(-1)).toEqual({
+      method: 'POST',
+      url: `/v1/support/conversations/${id}/refunds`,
+      authorization: `Bearer ${token}`,
+      idempotencyKey: key,
+    });
+    const before = support.seen.length;
+    const badKey = await call(`/api/support/v1/support/conversations/${id}/refunds`, {
+      cookie,
+      method: 'POST',
+      headers: { 'idempotency-key': 'not a key; drop table' },
+      body: '{"reason":"requested_by_customer"}',
+    });
+    expect(badKey.status).toBe(400);
+    expect(await badKey.json()).toMatchObject({ code: 'IDEMPOTENCY_KEY_INVALID' });
+    expect(support.seen.length).toBe(before);
+    // Not the agents' desk (a person's routes), nor another service.
     const calls = wallet.seen.length + history.seen.length + support.seen.length;
     for (const [method, path] of [
       ['POST', '/api/support/v1/support/conversations'],
       ['GET', '/api/support/v1/support/persons/p-1/conversations/export'],
-      ['POST', `/api/support/v1/support/conversations/${id}/refunds`],
+      ['GET', `/api/support/v1/support/conversations/${id}/refunds`],
       ['GET', '/api/wallet/v1/wallets/agent-1'],
       ['GET', '/api/history/v1/history/entries'],
     ]) {
@@ -300,6 +329,13 @@ describe("the hub's server", () => {
       const before = support.seen.length;
       expect((await call('/api/support/v1/support/queue', { cookie: other })).status).toBe(404);
       expect((await call(`/api/support/v1/support/conversations/${id}/payment`, { cookie: other })).status).toBe(404);
+      const refund = await call(`/api/support/v1/support/conversations/${id}/refunds`, {
+        cookie: other,
+        method: 'POST',
+        headers: { 'idempotency-key': randomUUID() },
+        body: '{"reason":"requested_by_customer"}',
+      });
+      expect(refund.status).toBe(404);
       expect(support.seen.length).toBe(before);
       const refused = chatThroughHub(other);
       await expect(new Promise<void>((resolve, reject) => refused.once('connect', () => resolve()).once('connect_error', reject))).rejects.toThrow();
@@ -322,6 +358,28 @@ describe("the hub's server", () => {
       forceNew: true,
       extraHeaders: { origin, ...(cookie ? { cookie } : {}) },
     });
+
+  it("continues the caller's trace to the service through a span of its own, and serves its metrics to Prometheus by route template", async () => {
+    const cookie = await signIn('person', 'p-trace');
+    const traceId = randomBytes(16).toString('hex');
+    const pageSpan = randomBytes(8).toString('hex');
+    const answer = await call('/api/wallet/v1/wallets/p-trace/payment-methods', { cookie, headers: { traceparent: `00-${traceId}-${pageSpan}-01` } });
+    expect(answer.status).toBe(200);
+    // The same trace, whose parent is the hub's CLIENT span, not the page's.
+    const forwarded = wallet.traceparents.at(-1)!;
+    expect(forwarded).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    expect(forwarded).not.toContain(pageSpan);
+
+    const metrics = await call('/metrics');
+    expect(metrics.status).toBe(200);
+    const text = await metrics.text();
+    expect(text).toMatch(/http_server_request_duration\w*_count\{[^}]*method="GET"[^}]*route="\/api\/wallet\/\{route\}"[^}]*status_code="200"[^}]*\} [1-9]/);
+    expect(text).toMatch(/pay_hub_upstream_request_duration\w*_count\{[^}]*upstream="wallet"[^}]*status_code="200"[^}]*\} [1-9]/);
+    expect(text).toMatch(/pay_hub_sign_ins_total\{[^}]*mode="development"[^}]*role="person"[^}]*\} [1-9]/);
+    // No person id, payment id or raw path in a label.
+    expect(text).not.toContain('p-trace');
+    expect(text).not.toContain('/v1/wallets');
+  });
 
   it('ends the session on sign-out, and when the service no longer accepts its token', async () => {
     const cookie = await signIn('person', 'p-3');
