@@ -52,6 +52,28 @@ async function waitUntilReady(service: ServiceToStart, supervisor: Supervisor, t
   throw new Error(`${service.name} was not ready within ${timeoutMs / 1000} s`);
 }
 
+/**
+ * With the simulator, the hub adds cards through its SetupIntents and card element and PayPal
+ * accounts through its approval page (docs/pay-hub.md, "Cards and PayPal"); the hub alone gets
+ * these keys: with STRIPE_SECRET_KEY set, payment-orchestration would leave the simulator.
+ */
+function hubEnv(env: NodeJS.ProcessEnv, simulated: boolean): NodeJS.ProcessEnv {
+  if (!simulated) return env;
+  const simulator = 'http://127.0.0.1:12111';
+  return {
+    STRIPE_SECRET_KEY: 'sk_test_simulator',
+    STRIPE_PUBLISHABLE_KEY: 'pk_test_simulator',
+    STRIPE_API_HOST: '127.0.0.1',
+    STRIPE_API_PORT: '12111',
+    STRIPE_API_PROTOCOL: 'http',
+    PSP_CARD_ELEMENT_URL: `${simulator}/elements/card`,
+    PAYPAL_API_URL: simulator,
+    PAYPAL_CLIENT_ID: 'paypal-simulator-client',
+    PAYPAL_CLIENT_SECRET: 'paypal-simulator-secret',
+    ...env,
+  };
+}
+
 function withoutHubSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const { HUB_DEV_SIGNING_JWK: _key, OIDC_CLIENT_SECRET: _secret, ...rest } = env;
   return rest;
@@ -109,7 +131,7 @@ async function main(): Promise<void> {
       args: [resolve(ROOT, service.main ?? `dist/apps/${service.name}/src/main.js`)],
       cwd: ROOT,
       // The development signing key goes to the hub alone.
-      env: { ...(service === PAY_HUB ? env : withoutHubSecrets(env)), PORT: String(service.port) },
+      env: { ...(service === PAY_HUB ? hubEnv(env, toStart !== services) : withoutHubSecrets(env)), PORT: String(service.port) },
     })),
   );
 

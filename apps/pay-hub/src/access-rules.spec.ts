@@ -38,7 +38,11 @@ describe('what the hub forwards for whom', () => {
     }
     expect(upstreamRoute(agent, 'GET', `/api/support/v1/support/conversations/${conversation}/payment`)).toBeDefined();
     expect(upstreamRoute(agent, 'GET', `/api/support/v1/support/conversations/${conversation}/claim`)).toBeUndefined();
-    expect(upstreamRoute(agent, 'POST', `/api/support/v1/support/conversations/${conversation}/refunds`)).toBeUndefined();
+    expect(upstreamRoute(agent, 'POST', `/api/support/v1/support/conversations/${conversation}/refunds`)).toEqual({
+      upstream: 'support',
+      path: `/v1/support/conversations/${conversation}/refunds`,
+    });
+    expect(upstreamRoute(agent, 'GET', `/api/support/v1/support/conversations/${conversation}/refunds`)).toBeUndefined();
     expect(upstreamRoute(agent, 'POST', '/api/support/v1/support/conversations')).toBeUndefined();
     expect(upstreamRoute(agent, 'POST', '/api/support/v1/support/conversations/not-a-uuid/claim')).toBeUndefined();
     expect(upstreamRoute(agent, 'GET', '/api/wallet/v1/wallets/agent-1')).toBeUndefined();
@@ -51,6 +55,7 @@ describe('what the hub forwards for whom', () => {
       expect(upstreamRoute(user, 'GET', '/api/support/v1/support/queue')).toBeUndefined();
       expect(upstreamRoute(user, 'POST', `/api/support/v1/support/conversations/${conversation}/claim`)).toBeUndefined();
       expect(upstreamRoute(user, 'GET', `/api/support/v1/support/conversations/${conversation}/payment`)).toBeUndefined();
+      expect(upstreamRoute(user, 'POST', `/api/support/v1/support/conversations/${conversation}/refunds`)).toBeUndefined();
       expect(maySupportSocket(user)).toBe(false);
     }
     expect(maySupportSocket(undefined)).toBe(false);

@@ -3,12 +3,16 @@ import type { SessionUser } from './sessions';
 export type Upstream = 'wallet' | 'history' | 'support';
 
 const UUID = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
-/** A support agent's desk (docs/support-chat.md): the queue, their conversations, claim, hand over, close, the payment's timeline. */
+/**
+ * A support agent's desk (docs/support-chat.md): the queue, their conversations, claim, hand over,
+ * close, the payment's timeline, and a refund of that payment (the service checks the limits).
+ */
 const AGENT_ROUTES: ReadonlyArray<{ method: string; path: RegExp }> = [
   { method: 'GET', path: /^\/v1\/support\/queue$/ },
   { method: 'GET', path: /^\/v1\/support\/agents\/me\/conversations$/ },
   { method: 'POST', path: new RegExp(`^/v1/support/conversations/${UUID}/(claim|hand-over|close)$`) },
   { method: 'GET', path: new RegExp(`^/v1/support/conversations/${UUID}/payment$`) },
+  { method: 'POST', path: new RegExp(`^/v1/support/conversations/${UUID}/refunds$`) },
 ];
 
 /**

@@ -98,6 +98,61 @@ export class PayHubConfig extends DatabaseConfig {
   @Matches(/^\S+$/, { message: 'must be a directory' })
   HUB_STATIC_DIR = 'dist/apps/pay-hub/web';
 
+  /**
+   * Adding a card (docs/pay-hub.md, "Cards and PayPal"): the hub opens a SetupIntent at the PSP
+   * with this key (in production a restricted key: SetupIntents write, PaymentMethods read), the
+   * person types the card into the PSP's card element (PSP_CARD_ELEMENT_URL, framed by the page,
+   * with STRIPE_PUBLISHABLE_KEY), and the hub saves the PaymentMethod the PSP made. All three unset:
+   * no card can be added from the hub.
+   */
+  @IsOptional()
+  @Matches(/^(sk|rk)_(test|live)_[A-Za-z0-9_]{4,}$/, { message: 'must be a Stripe secret or restricted key (sk_… or rk_…)' })
+  STRIPE_SECRET_KEY?: string;
+
+  @ValidateIf((config: PayHubConfig) => config.STRIPE_SECRET_KEY !== undefined || config.PSP_CARD_ELEMENT_URL !== undefined)
+  @Matches(/^pk_(test|live)_[A-Za-z0-9_]{4,}$/, { message: 'must be a Stripe publishable key (pk_…), required with STRIPE_SECRET_KEY' })
+  STRIPE_PUBLISHABLE_KEY?: string;
+
+  /** The PSP's card element page, framed by the methods page (the simulator's `/elements/card`). */
+  @ValidateIf((config: PayHubConfig) => config.STRIPE_SECRET_KEY !== undefined || config.STRIPE_PUBLISHABLE_KEY !== undefined)
+  @Matches(URL_PATTERN, url("the PSP's card element page (required with STRIPE_SECRET_KEY), e.g. http://127.0.0.1:12111/elements/card"))
+  PSP_CARD_ELEMENT_URL?: string;
+
+  /** Where the Stripe SDK sends its calls (the simulator in development); unset: Stripe itself. */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9.-]+$/, { message: 'must be a host name or address, e.g. 127.0.0.1' })
+  STRIPE_API_HOST?: string;
+
+  @IsOptional()
+  @IsWholeNumber({ min: 1, max: 65_535 })
+  STRIPE_API_PORT?: number;
+
+  @IsOptional()
+  @IsOneOf(['http', 'https'])
+  STRIPE_API_PROTOCOL?: 'http' | 'https';
+
+  /**
+   * Saving a PayPal account (docs/pay-hub.md, "Cards and PayPal"): PayPal's REST API (the
+   * simulator in development) and the hub's client there, for Vault setup tokens. All unset: no
+   * PayPal account can be added from the hub.
+   */
+  @IsOptional()
+  @Matches(URL_PATTERN, url("PayPal's REST API, e.g. https://api-m.paypal.com"))
+  PAYPAL_API_URL?: string;
+
+  @ValidateIf((config: PayHubConfig) => config.PAYPAL_API_URL !== undefined)
+  @Matches(/^\S{1,200}$/, { message: "must be the hub's PayPal client id (required with PAYPAL_API_URL)" })
+  PAYPAL_CLIENT_ID?: string;
+
+  @ValidateIf((config: PayHubConfig) => config.PAYPAL_API_URL !== undefined)
+  @Matches(/^\S{8,500}$/, { message: "must be the hub's PayPal client secret (required with PAYPAL_API_URL)" })
+  PAYPAL_CLIENT_SECRET?: string;
+
+  /** OTLP/HTTP collector for the hub's spans and metrics (instrument.ts reads it first); unset: Prometheus at /metrics only. */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s]+$/, { message: 'must be an http(s) URL of an OTLP collector, e.g. http://127.0.0.1:4318' })
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+
   /** Secure cookies (https only): on unless the hub is served over plain http in development. */
   @IsOptional()
   @IsFlag()

@@ -10,14 +10,19 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { decodeJwt } from 'jose';
 import type { DataSource } from 'typeorm';
+import type { Telemetry } from '@pay/observability';
+import { currentTelemetry, observeHttpRequests, startTelemetry, tracedFetch } from '@pay/observability';
 import { closeServiceDataSource, openServiceDataSource } from '@pay/platform';
 import { maySupportSocket, SUPPORT_SOCKET_PATH, upstreamRoute } from './access-rules';
 import type { PayHubConfig } from './config';
 import { DEV_ORCHESTRATION_URL } from './config';
+import { CardSetupProblem, CardSetups, SETUP_INTENT_ID } from './card-setups';
+import { PayPalSetupProblem, PayPalSetups, SETUP_TOKEN_ID } from './paypal-setups';
 import { PAY_HUB_SCHEMA, payHubMigrations } from './database/migrations';
+import { hubMetrics, recordRoute, routeTemplate } from './hub-metrics';
 import type { OidcClient, ProviderMetadata } from './oidc';
 import { authorizationUrl, discover, exchangeCode, pkcePair } from './oidc';
-import { DevSignInRequest, InvalidRequestError, ShopPurchaseRequest, validated } from './requests';
+import { DevSignInRequest, InvalidRequestError, SaveMethodRequest, ShopPurchaseRequest, validated } from './requests';
 import type { Session, SessionUser } from './sessions';
 import { SessionStore } from './sessions';
 import { refuseUpgrade, relayUpgrade } from './support-socket-relay';
@@ -32,6 +37,8 @@ export interface PayHubOptions {
   log?: (line: string) => void;
   /** The sessions' clock (tests move it to expire a session). */
   now?: () => number;
+  /** OpenTelemetry as main.ts started it (instrument.ts); else the process's, or one started here. */
+  telemetry?: Telemetry;
 }
 
 export interface RunningPayHub {
@@ -58,6 +65,7 @@ const CONTENT_TYPES: Record<string, string> = {
   '.json': 'application/json',
   '.woff2': 'font/woff2',
 };
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9-]{1,128}$/;
 /** What the services answer that the browser may see. */
 const FORWARDED_RESPONSE_HEADERS = ['content-type', 'content-disposition', 'retry-after', 'idempotent-replayed'];
 
@@ -72,14 +80,15 @@ class HttpProblem extends Error {
   }
 }
 
-function securityHeaders(response: ServerResponse): void {
+/** `frameOrigin`: the PSP's card element, the one page the hub's pages may frame. */
+function securityHeaders(response: ServerResponse, frameOrigin: string | undefined): void {
   response.setHeader('X-Content-Type-Options', 'nosniff');
   response.setHeader('X-Frame-Options', 'DENY');
   response.setHeader('Referrer-Policy', 'no-referrer');
   response.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
   response.setHeader(
     'Content-Security-Policy',
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    `default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src ${frameOrigin ?? "'none'"}; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'`,
   );
 }
 
@@ -132,7 +141,19 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
     applicationName: 'pay-hub',
     poolSize: 5,
   });
+  const telemetry = options.telemetry ?? currentTelemetry() ?? startTelemetry({ service: 'pay-hub', otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
+  const observe = observeHttpRequests('pay-hub');
+  const metrics = hubMetrics();
+  /** A call to a service, as a CLIENT span of the request's trace (W3C context in its headers), timed by service and status. */
+  const callService = async (service: string, url: string, init: RequestInit): Promise<Response> => {
+    const started = performance.now();
+    const answer = await tracedFetch('pay-hub', url, init);
+    metrics.upstreamDuration.record((performance.now() - started) / 1000, { upstream: service, status_code: answer.status });
+    return answer;
+  };
   const now = options.now ?? Date.now;
+  const cardSetups = CardSetups.from(config, new URL(config.HUB_PUBLIC_URL).origin);
+  const paypalSetups = PayPalSetups.from(config, new URL(config.HUB_PUBLIC_URL).origin, (url, init) => callService('paypal', url, init));
   const sessions = new SessionStore(dataSource, now);
   const publicOrigin = new URL(config.HUB_PUBLIC_URL).origin;
   const secureCookies = config.HUB_SECURE_COOKIES ?? new URL(config.HUB_PUBLIC_URL).protocol === 'https:';
@@ -186,6 +207,7 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
 
   const signIn = async (response: ServerResponse, user: SessionUser, accessToken: string, tokenExpiresAt?: number): Promise<Session> => {
     const session = await sessions.create(user, accessToken, config.HUB_SESSION_MINUTES * 60_000, tokenExpiresAt);
+    metrics.signIns.add(1, { mode: config.HUB_SIGN_IN, role: user.role });
     setSessionCookie(response, session);
     return session;
   };
@@ -195,13 +217,17 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
     if (!route) throw new HttpProblem(404, 'NOT_FOUND', 'no such resource');
     const hasBody = !['GET', 'HEAD', 'DELETE'].includes(request.method ?? 'GET');
     const body = hasBody ? JSON.stringify(await readJson(request)) : undefined;
-    const upstream = await fetch(`${upstreams[route.upstream]}${route.path}${search}`, {
+    // A retried change (an agent's refund) carries its key to the service, which answers a retry once.
+    const idempotencyKey = request.headers['idempotency-key'];
+    if (idempotencyKey !== undefined && (typeof idempotencyKey !== 'string' || !IDEMPOTENCY_KEY.test(idempotencyKey)))
+      throw new HttpProblem(400, 'IDEMPOTENCY_KEY_INVALID', 'Idempotency-Key must be 1 to 128 letters, digits and hyphens (a UUID)');
+    const upstream = await callService(route.upstream, `${upstreams[route.upstream]}${route.path}${search}`, {
       method: request.method,
       headers: {
         authorization: `Bearer ${session.accessToken}`,
         accept: request.headers.accept ?? 'application/json',
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(typeof request.headers.traceparent === 'string' ? { traceparent: request.headers.traceparent } : {}),
+        ...(idempotencyKey === undefined ? {} : { 'idempotency-key': idempotencyKey }),
       },
       body,
     });
@@ -229,7 +255,7 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
       app: purchase.app,
       merchants: [purchase.merchantId],
     });
-    const upstream = await fetch(`${(config.ORCHESTRATION_URL ?? DEV_ORCHESTRATION_URL).replace(/\/$/, '')}/v1/payments`, {
+    const upstream = await callService('payment-orchestration', `${(config.ORCHESTRATION_URL ?? DEV_ORCHESTRATION_URL).replace(/\/$/, '')}/v1/payments`, {
       method: 'POST',
       headers: { authorization: `Bearer ${serviceToken}`, 'content-type': 'application/json', 'idempotency-key': purchase.requestId },
       body: JSON.stringify({
@@ -244,6 +270,65 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
         description: 'Pay Hub development shop',
       }),
     });
+    sendJson(response, upstream.status, await upstream.json().catch(() => ({})));
+  }
+
+  const cardsFor = (session: Session): CardSetups => {
+    if (!cardSetups) throw new HttpProblem(404, 'CARD_SETUP_OFF', 'this hub adds no cards (STRIPE_SECRET_KEY is not set)');
+    if (session.user.role !== 'person') throw new HttpProblem(404, 'NOT_FOUND', 'no such resource');
+    return cardSetups;
+  };
+
+  /** A SetupIntent at the PSP for the person, and the card element that confirms it (docs/pay-hub.md, "Cards and PayPal"). */
+  async function beginCardSetup(response: ServerResponse, session: Session): Promise<void> {
+    sendJson(response, 201, await cardsFor(session).begin(session.user.sub));
+  }
+
+  /** The card the PSP saved for the person's SetupIntent, as the PSP describes it, saved to their wallet with their token. */
+  async function saveCard(request: IncomingMessage, response: ServerResponse, session: Session, setupIntentId: string): Promise<void> {
+    const cards = cardsFor(session);
+    if (!SETUP_INTENT_ID.test(setupIntentId)) throw new HttpProblem(404, 'NOT_FOUND', 'no such card setup');
+    const { label } = validated(SaveMethodRequest, await readJson(request));
+    const card = await cards.card(session.user.sub, setupIntentId).catch((error: unknown) => {
+      if (error instanceof CardSetupProblem) throw new HttpProblem(error.status, error.code, error.message);
+      throw error;
+    });
+    const upstream = await callService('wallet', `${upstreams.wallet}/v1/wallets/${encodeURIComponent(session.user.sub)}/payment-methods/cards`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${session.accessToken}`, 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ ...card, ...(label ? { label } : {}) }),
+    });
+    if (upstream.status === 401) await sessions.end(session.id);
+    if (upstream.ok) await cards.saved(setupIntentId);
+    sendJson(response, upstream.status, await upstream.json().catch(() => ({})));
+  }
+
+  const paypalFor = (session: Session): PayPalSetups => {
+    if (!paypalSetups) throw new HttpProblem(404, 'PAYPAL_SETUP_OFF', 'this hub adds no PayPal accounts (PAYPAL_API_URL is not set)');
+    if (session.user.role !== 'person') throw new HttpProblem(404, 'NOT_FOUND', 'no such resource');
+    return paypalSetups;
+  };
+
+  /** A PayPal setup token for the person; the page sends them to PayPal's approval page. */
+  async function beginPayPalSetup(response: ServerResponse, session: Session): Promise<void> {
+    sendJson(response, 201, await paypalFor(session).begin(session.user.sub));
+  }
+
+  /** Back from PayPal: the approved account vaulted, and saved to the person's wallet as PayPal names it. */
+  async function savePayPalAccount(request: IncomingMessage, response: ServerResponse, session: Session, setupTokenId: string): Promise<void> {
+    const paypal = paypalFor(session);
+    if (!SETUP_TOKEN_ID.test(setupTokenId)) throw new HttpProblem(404, 'NOT_FOUND', 'no such PayPal approval');
+    const { label } = validated(SaveMethodRequest, await readJson(request));
+    const account = await paypal.vault(session.user.sub, setupTokenId).catch((error: unknown) => {
+      if (error instanceof PayPalSetupProblem) throw new HttpProblem(error.status, error.code, error.message);
+      throw error;
+    });
+    const upstream = await callService('wallet', `${upstreams.wallet}/v1/wallets/${encodeURIComponent(session.user.sub)}/payment-methods/paypal-accounts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${session.accessToken}`, 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ ...account, ...(label ? { label } : {}) }),
+    });
+    if (upstream.status === 401) await sessions.end(session.id);
     sendJson(response, upstream.status, await upstream.json().catch(() => ({})));
   }
 
@@ -267,10 +352,13 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    securityHeaders(response);
+    securityHeaders(response, cardSetups?.elementOrigin);
     const url = new URL(request.url ?? '/', publicOrigin);
     const { pathname: path } = url;
+    recordRoute(request, routeTemplate(request.method ?? 'GET', path));
     if (path === '/health/live') return sendJson(response, 200, { status: 'ok' });
+    // Prometheus scrapes the pod (the Ingress routes no /metrics: it stays inside the cluster).
+    if (path === '/metrics' && request.method === 'GET') return telemetry.prometheus.getMetricsRequestHandler(request, response);
     if (path === '/health/ready') {
       // Ready when the sessions' database answers: without it nobody is signed in.
       const database = await dataSource.query('SELECT 1').then(
@@ -328,13 +416,21 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
       return void response.end();
     }
     if (path === '/bff/dev-shop/purchases' && request.method === 'POST') return shopPurchase(request, response, await requireSession(request));
+    if (path === '/bff/card-setups' && request.method === 'POST') return beginCardSetup(response, await requireSession(request));
+    const cardSetup = /^\/bff\/card-setups\/([^/]+)\/card$/.exec(path);
+    if (cardSetup && request.method === 'POST') return saveCard(request, response, await requireSession(request), cardSetup[1]);
+    if (path === '/bff/paypal-setups' && request.method === 'POST') return beginPayPalSetup(response, await requireSession(request));
+    const paypalSetup = /^\/bff\/paypal-setups\/([^/]+)\/account$/.exec(path);
+    if (paypalSetup && request.method === 'POST') return savePayPalAccount(request, response, await requireSession(request), paypalSetup[1]);
     if (path.startsWith('/api/')) return forward(request, response, await requireSession(request), path, url.search);
     if (path.startsWith('/bff/')) throw new HttpProblem(404, 'NOT_FOUND', 'no such resource');
     if (request.method !== 'GET' && request.method !== 'HEAD') throw new HttpProblem(405, 'METHOD_NOT_ALLOWED', 'pages are read with GET');
     return serveFile(request, response, path);
   }
 
-  const server = createServer((request, response) => {
+  // One SERVER span per request (continuing the page's traceparent, if any) and its latency by route template.
+  const server = createServer((request, response) => observe(request, response, () => serve(request, response)));
+  const serve = (request: IncomingMessage, response: ServerResponse): void => {
     handle(request, response).catch((error: unknown) => {
       if (response.headersSent) return void response.destroy();
       if (error instanceof InvalidRequestError) return sendJson(response, 400, { code: 'VALIDATION_FAILED', message: error.message, details: error.details });
@@ -344,7 +440,7 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
       log(`pay-hub: request ${id} failed: ${(error as Error).message}`);
       sendJson(response, 502, { code: 'UPSTREAM_FAILED', message: `the hub could not complete the request (${id})` });
     });
-  });
+  };
   /** Who may open the support chat's WebSocket through the hub: a support agent's session, from the hub's own origin (a page of another site cannot ride the cookie). */
   async function supportSocketSession(request: IncomingMessage, url: URL): Promise<Session> {
     if (url.pathname !== SUPPORT_SOCKET_PATH) throw new HttpProblem(404, 'NOT_FOUND', 'no such resource');

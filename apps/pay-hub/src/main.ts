@@ -1,4 +1,6 @@
+import './instrument';
 import { ConfigError, loadConfig } from '@pay/config';
+import { currentTelemetry } from '@pay/observability';
 import { PayHubConfig } from './config';
 import { devTokenMinter } from './dev-tokens';
 import { startPayHub } from './hub-server';
@@ -9,7 +11,12 @@ async function main(): Promise<void> {
     config.HUB_SIGN_IN === 'development' ? await devTokenMinter(config.HUB_DEV_SIGNING_JWK!, config.AUTH_ISSUER, config.AUTH_AUDIENCE) : undefined;
   const hub = await startPayHub({ config, mintDevToken });
   process.stderr.write(`pay-hub: listening on ${config.HUB_PUBLIC_URL} (sign-in: ${config.HUB_SIGN_IN})\n`);
-  const stop = (): void => void hub.close().then(() => process.exit(0));
+  // Spans and metrics still buffered go to the collector before the process ends.
+  const stop = (): void =>
+    void hub
+      .close()
+      .then(() => currentTelemetry()?.shutdown())
+      .then(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 }

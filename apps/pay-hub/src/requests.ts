@@ -1,5 +1,5 @@
 import { plainToInstance } from 'class-transformer';
-import { IsIn, IsOptional, IsString, Matches, ValidateNested, validateSync } from 'class-validator';
+import { IsIn, IsOptional, IsString, Length, Matches, ValidateNested, validateSync } from 'class-validator';
 import { Type } from 'class-transformer';
 import { APPS } from '@pay/contracts';
 
@@ -49,6 +49,14 @@ export class ShopPurchaseRequest {
 
   @Matches(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, { message: 'requestId must be a UUID (the Idempotency-Key of the purchase)' })
   requestId!: string;
+}
+
+/** Saving the card or PayPal account the PSP saved: only the person's name for it (the wallet checks it too). */
+export class SaveMethodRequest {
+  @IsOptional()
+  @IsString()
+  @Length(1, 40, { message: 'label must be 1 to 40 characters' })
+  label?: string;
 }
 
 export class InvalidRequestError extends Error {

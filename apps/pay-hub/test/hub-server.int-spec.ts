@@ -16,6 +16,8 @@ import { createTestSchema } from '@pay/testing';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import { io } from 'socket.io-client';
 import { Server as SocketServer } from 'socket.io';
+import type { PspSimulator } from '@pay/psp-simulator';
+import { PAYPAL_SIMULATOR_DEFAULTS, startPspSimulator } from '@pay/psp-simulator';
 import { PayHubConfig } from '../src/config';
 import { payHubMigrations } from '../src/database/migrations';
 import type { RunningPayHub } from '../src/hub-server';
@@ -25,6 +27,7 @@ interface Seen {
   method: string;
   url: string;
   authorization?: string;
+  idempotencyKey?: string;
 }
 
 async function listen(handler: (request: IncomingMessage, response: ServerResponse) => void): Promise<{ server: Server; url: string }> {
@@ -39,11 +42,14 @@ async function readBody(request: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-/** A service stand-in: records each request, answers 200 (or 401 for the token `expired`). */
-async function startUpstream(): Promise<{ server: Server; url: string; seen: Seen[] }> {
+/** A service stand-in: records each request (and the trace context it came with), answers 200 (or 401 for the token `expired`). */
+async function startUpstream(): Promise<{ server: Server; url: string; seen: Seen[]; traceparents: Array<string | undefined> }> {
   const seen: Seen[] = [];
+  const traceparents: Array<string | undefined> = [];
   const { server, url } = await listen((request, response) => {
-    seen.push({ method: request.method!, url: request.url!, authorization: request.headers.authorization });
+    traceparents.push(request.headers.traceparent as string | undefined);
+    const key = request.headers['idempotency-key'];
+    seen.push({ method: request.method!, url: request.url!, authorization: request.headers.authorization, ...(key ? { idempotencyKey: String(key) } : {}) });
     response.setHeader('content-type', 'application/json');
     if (request.headers.authorization === 'Bearer expired') {
       response.statusCode = 401;
@@ -51,7 +57,7 @@ async function startUpstream(): Promise<{ server: Server; url: string; seen: See
     }
     response.end(JSON.stringify({ ok: true }));
   });
-  return { server, url, seen };
+  return { server, url, seen, traceparents };
 }
 
 /** An OpenID provider stand-in: a code is redeemed once, with the verifier whose S256 is the challenge it was issued for. */
@@ -267,12 +273,37 @@ describe("the hub's server", () => {
     expect(support.seen.at(-1)).toEqual({ method: 'GET', url: '/v1/support/queue?country=US', authorization: `Bearer ${token}` });
     expect((await call(`/api/support/v1/support/conversations/${id}/close`, { cookie, method: 'POST', body: '{"reason":"resolved"}' })).status).toBe(200);
     expect(support.seen.at(-1)).toMatchObject({ method: 'POST', url: `/v1/support/conversations/${id}/close` });
-    // Not the agents' desk (a person's routes), nor another service, nor refunds (not offered by the hub).
+    // The refund of the conversation's payment, with the agent's Idempotency-Key passed on; a malformed key stops at the hub.
+    const key = randomUUID();
+    const refund = await call(`/api/support/v1/support/conversations/${id}/refunds`, {
+      cookie,
+      method: 'POST',
+      headers: { 'idempotency-key': key },
+      body: '{"reason":"requested_by_customer"}',
+    });
+    expect(refund.status).toBe(200);
+    expect(support.seen.at(-1)).toEqual({
+      method: 'POST',
+      url: `/v1/support/conversations/${id}/refunds`,
+      authorization: `Bearer ${token}`,
+      idempotencyKey: key,
+    });
+    const before = support.seen.length;
+    const badKey = await call(`/api/support/v1/support/conversations/${id}/refunds`, {
+      cookie,
+      method: 'POST',
+      headers: { 'idempotency-key': 'not a key; drop table' },
+      body: '{"reason":"requested_by_customer"}',
+    });
+    expect(badKey.status).toBe(400);
+    expect(await badKey.json()).toMatchObject({ code: 'IDEMPOTENCY_KEY_INVALID' });
+    expect(support.seen.length).toBe(before);
+    // Not the agents' desk (a person's routes), nor another service.
     const calls = wallet.seen.length + history.seen.length + support.seen.length;
     for (const [method, path] of [
       ['POST', '/api/support/v1/support/conversations'],
       ['GET', '/api/support/v1/support/persons/p-1/conversations/export'],
-      ['POST', `/api/support/v1/support/conversations/${id}/refunds`],
+      ['GET', `/api/support/v1/support/conversations/${id}/refunds`],
       ['GET', '/api/wallet/v1/wallets/agent-1'],
       ['GET', '/api/history/v1/history/entries'],
     ]) {
@@ -300,6 +331,13 @@ describe("the hub's server", () => {
       const before = support.seen.length;
       expect((await call('/api/support/v1/support/queue', { cookie: other })).status).toBe(404);
       expect((await call(`/api/support/v1/support/conversations/${id}/payment`, { cookie: other })).status).toBe(404);
+      const refund = await call(`/api/support/v1/support/conversations/${id}/refunds`, {
+        cookie: other,
+        method: 'POST',
+        headers: { 'idempotency-key': randomUUID() },
+        body: '{"reason":"requested_by_customer"}',
+      });
+      expect(refund.status).toBe(404);
       expect(support.seen.length).toBe(before);
       const refused = chatThroughHub(other);
       await expect(new Promise<void>((resolve, reject) => refused.once('connect', () => resolve()).once('connect_error', reject))).rejects.toThrow();
@@ -358,6 +396,28 @@ describe("the hub's server", () => {
     expect(await handshakeStatus(chat, { origin: hubOrigin, cookie: person })).toBe('404 Not Found');
     expect(await handshakeStatus('/api/wallet/socket.io/?EIO=4&transport=websocket', { origin: hubOrigin, cookie: agent })).toBe('404 Not Found');
     expect(support.handshakes.length).toBe(handshakes);
+  });
+
+  it("continues the caller's trace to the service through a span of its own, and serves its metrics to Prometheus by route template", async () => {
+    const cookie = await signIn('person', 'p-trace');
+    const traceId = randomBytes(16).toString('hex');
+    const pageSpan = randomBytes(8).toString('hex');
+    const answer = await call('/api/wallet/v1/wallets/p-trace/payment-methods', { cookie, headers: { traceparent: `00-${traceId}-${pageSpan}-01` } });
+    expect(answer.status).toBe(200);
+    // The same trace, whose parent is the hub's CLIENT span, not the page's.
+    const forwarded = wallet.traceparents.at(-1)!;
+    expect(forwarded).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    expect(forwarded).not.toContain(pageSpan);
+
+    const metrics = await call('/metrics');
+    expect(metrics.status).toBe(200);
+    const text = await metrics.text();
+    expect(text).toMatch(/http_server_request_duration\w*_count\{[^}]*method="GET"[^}]*route="\/api\/wallet\/\{route\}"[^}]*status_code="200"[^}]*\} [1-9]/);
+    expect(text).toMatch(/pay_hub_upstream_request_duration\w*_count\{[^}]*upstream="wallet"[^}]*status_code="200"[^}]*\} [1-9]/);
+    expect(text).toMatch(/pay_hub_sign_ins_total\{[^}]*mode="development"[^}]*role="person"[^}]*\} [1-9]/);
+    // No person id, payment id or raw path in a label.
+    expect(text).not.toContain('p-trace');
+    expect(text).not.toContain('/v1/wallets');
   });
 
   it('ends the session on sign-out, and when the service no longer accepts its token', async () => {
@@ -427,6 +487,134 @@ describe("the hub's server", () => {
       const refused = await callback({ code: serviceCode, state: new URL(service).searchParams.get('state')! });
       expect(refused.status).toBe(403);
       expect(refused.headers.get('set-cookie')).toBeNull();
+    });
+  });
+  describe('adding a card and a PayPal account through the PSP (the simulator)', () => {
+    let psp: PspSimulator;
+    let pspHub: RunningPayHub;
+    /** A wallet stand-in that keeps what the hub asked it to save. */
+    const saves: Array<{ url: string; body: Record<string, unknown> }> = [];
+    let savingWallet: { server: Server; url: string };
+
+    beforeAll(async () => {
+      psp = await startPspSimulator();
+      savingWallet = await listen((request, response) => {
+        void readBody(request).then((body) => {
+          saves.push({ url: request.url!, body: JSON.parse(body || '{}') as Record<string, unknown> });
+          response.statusCode = 201;
+          response.setHeader('content-type', 'application/json');
+          response.end(JSON.stringify({ id: randomUUID() }));
+        });
+      });
+      pspHub = await startPayHub({
+        config: hubConfig({
+          HUB_SIGN_IN: 'development',
+          HUB_DEV_SIGNING_JWK: '{"kty":"EC","d":"-"}',
+          WALLET_URL: savingWallet.url,
+          STRIPE_SECRET_KEY: 'sk_test_hubtest',
+          STRIPE_PUBLISHABLE_KEY: 'pk_test_hubtest',
+          STRIPE_API_HOST: psp.host,
+          STRIPE_API_PORT: String(psp.port),
+          STRIPE_API_PROTOCOL: 'http',
+          PSP_CARD_ELEMENT_URL: `${psp.url}/elements/card`,
+          PAYPAL_API_URL: psp.url,
+          PAYPAL_CLIENT_ID: PAYPAL_SIMULATOR_DEFAULTS.clientId,
+          PAYPAL_CLIENT_SECRET: PAYPAL_SIMULATOR_DEFAULTS.clientSecret,
+        }),
+        mintDevToken: async ({ sub, role }) => `dev-${role}-${sub}`,
+        log: () => undefined,
+      });
+    });
+
+    afterAll(async () => {
+      await pspHub?.close();
+      savingWallet.server.close();
+      await psp.close();
+    });
+
+    const hubCall = (path: string, cookie: string, body: unknown = {}) =>
+      fetch(`${pspHub.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-pay-hub': '1', cookie }, body: JSON.stringify(body) });
+    const signInTo = async (role: string, sub: string): Promise<string> => cookieOf(await hubCall('/bff/dev-sign-in', '', { role, sub }));
+
+    it("saves the card the PSP's element confirmed, as the PSP describes it, for its person only and once; the page's CSP frames the element's origin only", async () => {
+      const owner = await signInTo('person', 'p-card');
+      const other = await signInTo('person', 'p-other');
+      const analyst = await signInTo('analyst', 'a-card');
+      const begun = await hubCall('/bff/card-setups', owner);
+      expect(begun.status).toBe(201);
+      expect(begun.headers.get('content-security-policy')).toContain(`frame-src ${new URL(psp.url).origin};`);
+      const setup = (await begun.json()) as { setupIntentId: string; clientSecret: string; elementUrl: string };
+      expect(new URL(setup.elementUrl).searchParams.get('origin')).toBe('http://127.0.0.1:3000');
+      expect((await hubCall('/bff/card-setups', analyst)).status).toBe(404);
+      // Not confirmed at the PSP yet.
+      expect((await hubCall(`/bff/card-setups/${setup.setupIntentId}/card`, owner)).status).toBe(409);
+
+      // What the element sends the PSP, from the browser; the hub never sees it.
+      const confirmed = await fetch(`${psp.url}/v1/setup_intents/${setup.setupIntentId}/confirm`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          key: 'pk_test_hubtest',
+          client_secret: setup.clientSecret,
+          'payment_method_data[type]': 'card',
+          'payment_method_data[card][number]': '378282246310005',
+          'payment_method_data[card][exp_month]': '7',
+          'payment_method_data[card][exp_year]': '2031',
+          'payment_method_data[card][cvc]': '1234',
+        }),
+      });
+      expect(confirmed.status).toBe(200);
+
+      for (const cookie of [other, analyst]) expect((await hubCall(`/bff/card-setups/${setup.setupIntentId}/card`, cookie)).status).toBe(404);
+      expect((await hubCall('/bff/card-setups/not-an-id/card', owner)).status).toBe(404);
+      expect((await hubCall(`/bff/card-setups/${setup.setupIntentId}/card`, owner, { label: 'x'.repeat(41) })).status).toBe(400);
+      expect(saves).toEqual([]);
+      const saved = await hubCall(`/bff/card-setups/${setup.setupIntentId}/card`, owner, { label: 'Travel card' });
+      expect(saved.status).toBe(201);
+      expect(saves).toEqual([
+        {
+          url: '/v1/wallets/p-card/payment-methods/cards',
+          body: {
+            pspToken: expect.stringMatching(/^pm_[A-Za-z0-9]{24}$/),
+            brand: 'amex',
+            last4: '0005',
+            expMonth: 7,
+            expYear: 2031,
+            country: 'US',
+            label: 'Travel card',
+          },
+        },
+      ]);
+      expect((await hubCall(`/bff/card-setups/${setup.setupIntentId}/card`, owner)).status).toBe(409);
+      expect(saves).toHaveLength(1);
+    });
+
+    it('saves the PayPal account its person approved at PayPal, as PayPal names it, once', async () => {
+      saves.length = 0;
+      const owner = await signInTo('person', 'p-paypal');
+      const other = await signInTo('person', 'p-other');
+      const begun = await hubCall('/bff/paypal-setups', owner);
+      expect(begun.status).toBe(201);
+      const { approveUrl } = (await begun.json()) as { approveUrl: string };
+      const tokenId = new URL(approveUrl).searchParams.get('approval_session_id')!;
+      expect((await hubCall(`/bff/paypal-setups/${tokenId}/account`, owner)).status).toBe(409);
+      // The payer agrees on PayPal's page, which sends them back to the methods page.
+      const agreed = await fetch(`${psp.url}/agreements/approve`, {
+        method: 'POST',
+        redirect: 'manual',
+        body: new URLSearchParams({ approval_session_id: tokenId, decision: 'approve', email: 'ana@example.com' }),
+      });
+      expect(new URL(agreed.headers.get('location')!).pathname).toBe('/methods');
+      expect((await hubCall(`/bff/paypal-setups/${tokenId}/account`, other)).status).toBe(404);
+      expect(saves).toEqual([]);
+      expect((await hubCall(`/bff/paypal-setups/${tokenId}/account`, owner)).status).toBe(201);
+      expect(saves).toEqual([
+        {
+          url: '/v1/wallets/p-paypal/payment-methods/paypal-accounts',
+          body: { payerId: expect.stringMatching(/^P[A-Z0-9]{12}$/), email: 'ana@example.com', vaultToken: psp.paypal.snapshot().vaultTokens[0].id },
+        },
+      ]);
+      expect((await hubCall(`/bff/paypal-setups/${tokenId}/account`, owner)).status).toBe(409);
+      expect(saves).toHaveLength(1);
     });
   });
 });

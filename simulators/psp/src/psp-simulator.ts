@@ -6,6 +6,7 @@ import { routeApiRequest } from './api-routes';
 import { ControlError, routeControlRequest } from './control/control-routes';
 import { closeDispute, openDispute } from './disputes/dispute-control';
 import type { FaultRule } from './faults/fault-plan';
+import { serveCardElement } from './elements/card-element';
 import { FaultPlan } from './faults/fault-plan';
 import { FormBodyError, fingerprintOf, parseFormBody } from './http/form-body';
 import { StripeApiError } from './http/stripe-error';
@@ -18,6 +19,8 @@ import { routePayPalControlRequest } from './paypal/paypal-control-routes';
 import type { PayPalSimulatorOptions } from './paypal/paypal-simulator';
 import { PayPalSimulator } from './paypal/paypal-simulator';
 import { failRefund } from './refunds/refund-routes';
+import type { PaymentMethodObject } from './payment-methods/payment-method-routes';
+import type { SetupIntentObject } from './setup-intents/setup-intent-routes';
 import { settleDueDebits } from './payment-intents/settle-debits';
 import type { ChargeObject, DisputeObject, PaymentIntentObject, PendingDebit, RecordedRequest, RefundObject } from './simulator-state';
 import { SimulatorState, snapshot } from './simulator-state';
@@ -36,6 +39,8 @@ export interface PspSimulatorOptions {
   webhookSecret?: string;
   /** The one secret key accepted; by default any `sk_test_...` key. */
   apiKey?: string;
+  /** The one publishable key accepted (the card element's calls); by default any `pk_test_...` key. */
+  publishableKey?: string;
   /** How long a held answer is held (longer than any client timeout). */
   holdMs?: number;
   /** Further webhook attempts after a failed one, and the base delay between them. */
@@ -60,6 +65,9 @@ export interface SimulatorSnapshot {
   charges: ChargeObject[];
   refunds: RefundObject[];
   disputes: DisputeObject[];
+  /** Cards saved through the card element: the SetupIntents and the PaymentMethods they made. */
+  setupIntents: SetupIntentObject[];
+  paymentMethods: PaymentMethodObject[];
   debits: PendingDebit[];
   /** Simulated time (epoch milliseconds) and how far it runs ahead of the wall clock. */
   clock: { now: number; aheadMs: number };
@@ -168,8 +176,9 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
   const holds = new AbortController();
 
   const debitDelayMs = options.debitDelayMs ?? 3 * 24 * 60 * 60 * 1000;
-  const contextFor = (apiVersion: string, request: WebhookEvent['request']): ApiContext => ({
+  const contextFor = (apiVersion: string, request: WebhookEvent['request'], publishableKey = false): ApiContext => ({
     state,
+    publishableKey,
     clock,
     debitDelayMs,
     emit: (type, object) => void outbox.emit(type, object, apiVersion, request),
@@ -183,6 +192,8 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       charges: [...state.charges.values()],
       refunds: [...state.refunds.values()],
       disputes: [...state.disputes.values()],
+      setupIntents: [...state.setupIntents.values()],
+      paymentMethods: [...state.paymentMethods.values()],
       debits: [...state.debits.values()],
       clock: { now: clock.now(), aheadMs: clock.aheadMs },
       requests: state.requests,
@@ -244,9 +255,12 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       send(response, result, { ...headers, ...extra });
     };
 
-    const bearer = /^Bearer (\S+)$/.exec(header(request, 'authorization') ?? '')?.[1];
-    const accepted = bearer !== undefined && (options.apiKey ? bearer === options.apiKey : /^(sk|rk)_test_\w+$/.test(bearer));
-    if (!accepted) {
+    // A secret key in the Authorization header; Stripe.js (here the card element) sends its publishable key as the `key` parameter.
+    const bearer =
+      /^Bearer (\S+)$/.exec(header(request, 'authorization') ?? '')?.[1] ?? (new URLSearchParams(method === 'POST' ? rawBody : query).get('key') || undefined);
+    const secret = bearer !== undefined && (options.apiKey ? bearer === options.apiKey : /^(sk|rk)_test_\w+$/.test(bearer));
+    const publishable = bearer !== undefined && (options.publishableKey ? bearer === options.publishableKey : /^pk_test_\w+$/.test(bearer));
+    if (!secret && !publishable) {
       const shown = bearer ? `${bearer.slice(0, 8)}****` : 'none';
       return answer({ status: 401, body: new StripeApiError(401, 'invalid_request_error', `Invalid API Key provided: ${shown}`).body() });
     }
@@ -261,7 +275,8 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
     }
 
     const apiKey = bearer;
-    if (key) {
+    // A browser's call carries a card number: nothing of it is kept, not even in an idempotency fingerprint.
+    if (key && !publishable) {
       const found = idempotency.lookup(apiKey, key, method, path, fingerprintOf(params));
       if (found.kind === 'conflict') return answer({ status: found.error.status, body: found.error.body() });
       if (found.kind === 'replay') {
@@ -280,7 +295,7 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       return answer(apiError(before.effect.status, 'An unknown error occurred; the request was not processed.'));
     }
 
-    const context = contextFor(apiVersion, { id: requestId, idempotency_key: key ?? null });
+    const context = contextFor(apiVersion, { id: requestId, idempotency_key: key ?? null }, publishable);
     let result: ApiAnswer;
     try {
       result = routeApiRequest(context, method, path, params);
@@ -288,7 +303,7 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       if (!(error instanceof StripeApiError)) throw error;
       result = { status: error.status, body: error.body() };
     }
-    if (key) idempotency.save(apiKey, key, { method, path, fingerprint: fingerprintOf(params), answer: result });
+    if (key && !publishable) idempotency.save(apiKey, key, { method, path, fingerprint: fingerprintOf(params), answer: result });
     persist();
 
     // The work is done and saved; what follows only decides whether the client hears of it.
@@ -353,6 +368,8 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       try {
         const rawBody = await readBody(request);
         if (url.pathname.startsWith('/__control/')) return await handleControl(response, method, url.pathname, rawBody);
+        if (serveCardElement(method, url, response)) return;
+        if (paypal.serveApproval(method, url, rawBody, response)) return;
         if (paypal.handles(url.pathname)) return await paypal.handle(request, response, method, url.pathname, rawBody);
         return await handleApi(request, response, method, url.pathname, url.search.slice(1), rawBody);
       } catch (error) {

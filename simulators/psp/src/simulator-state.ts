@@ -1,6 +1,8 @@
+import type { PaymentMethodObject } from './payment-methods/payment-method-routes';
 import { TrackedMap } from './persistence/tracked-map';
-import type { PayPalCaptureObject, PayPalOrderObject, PayPalRefundObject, PayPalVaultToken } from './paypal/paypal-objects';
+import type { PayPalCaptureObject, PayPalOrderObject, PayPalRefundObject, PayPalSetupToken, PayPalVaultToken } from './paypal/paypal-objects';
 import type { PayPalBehaviour, PayPalSavedAnswer } from './paypal/paypal-simulator';
+import type { SetupIntentObject } from './setup-intents/setup-intent-routes';
 
 /**
  * The simulator's memory: Stripe objects as the API returns them (snake case, amounts as
@@ -117,12 +119,15 @@ export const KEPT_OBJECTS = [
   'charges',
   'refunds',
   'disputes',
+  'setupIntents',
+  'paymentMethods',
   'aliases',
   'debits',
   'paypalOrders',
   'paypalCaptures',
   'paypalRefunds',
   'paypalVaultTokens',
+  'paypalSetupTokens',
   'paypalAliases',
   'paypalRequestIds',
 ] as const;
@@ -133,6 +138,9 @@ export class SimulatorState {
   readonly charges = new TrackedMap<ChargeObject>(true);
   readonly refunds = new TrackedMap<RefundObject>(true);
   readonly disputes = new TrackedMap<DisputeObject>(true);
+  /** Cards saved through the card element: SetupIntents and the PaymentMethods they made (no card number). */
+  readonly setupIntents = new TrackedMap<SetupIntentObject>(true);
+  readonly paymentMethods = new TrackedMap<PaymentMethodObject>(true);
   readonly requests: RecordedRequest[] = [];
   /** Saved-card ids that behave like one of the test tokens (`pm_abc` -> `pm_card_chargeDeclined`). */
   readonly aliases = new TrackedMap<string>(false);
@@ -143,6 +151,8 @@ export class SimulatorState {
   readonly paypalCaptures = new TrackedMap<PayPalCaptureObject>(true);
   readonly paypalRefunds = new TrackedMap<PayPalRefundObject>(true);
   readonly paypalVaultTokens = new TrackedMap<PayPalVaultToken>(true);
+  /** Accounts being saved without a purchase (Vault v3 setup tokens), approved on the simulator's PayPal page. */
+  readonly paypalSetupTokens = new TrackedMap<PayPalSetupToken>(true);
   /** Vault ids that behave like a PayPal test vault token. */
   readonly paypalAliases = new TrackedMap<PayPalBehaviour>(false);
   /** The first answer to each PayPal-Request-Id, with when it was given (kept 24 h, like Stripe's idempotency keys). */
@@ -158,11 +168,14 @@ export class SimulatorState {
     this.charges.clear();
     this.refunds.clear();
     this.disputes.clear();
+    this.setupIntents.clear();
+    this.paymentMethods.clear();
     this.debits.clear();
     this.paypalOrders.clear();
     this.paypalCaptures.clear();
     this.paypalRefunds.clear();
     this.paypalVaultTokens.clear();
+    this.paypalSetupTokens.clear();
     this.paypalAliases.clear();
     this.paypalRequestIds.clear();
     this.requests.length = 0;

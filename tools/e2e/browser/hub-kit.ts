@@ -4,6 +4,7 @@
  * hub's server serving the built web app (`npm run build`), opened as http://localhost:<port>
  * (WebAuthn needs a domain as relying party id: localhost, not 127.0.0.1).
  */
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,12 +16,16 @@ import { historyProjectionService } from '@pay/history-projection/tools';
 import type { RunningPayHub } from '@pay/pay-hub/tools';
 import { PayHubConfig, startPayHub } from '@pay/pay-hub/tools';
 import type { RunningService } from '@pay/platform';
+import { PAYPAL_SIMULATOR_DEFAULTS } from '@pay/psp-simulator';
 import { createService } from '@pay/platform';
 import type { SupportConfig } from '@pay/support/tools';
 import { supportService } from '@pay/support/tools';
 import { dropSchema, testDatabaseUrl, uniqueName } from '@pay/testing';
+import type { JWK } from 'jose';
+import { exportJWK, generateKeyPair } from 'jose';
 import type { Browser } from 'playwright-core';
 import { chromium } from 'playwright-core';
+import { supportKeyGrants } from '../../dev-keys';
 import type { PaymentsPlatform } from '../e2e-kit';
 import { freePort, startGroupAtEnd, startPaymentsPlatform } from '../e2e-kit';
 
@@ -28,6 +33,15 @@ const ROOT = resolve(__dirname, '../../..');
 export const WEB_APP_DIR = resolve(ROOT, 'dist/apps/pay-hub/web');
 /** Screenshots and downloads of a run (CI keeps reports/ as artefacts). */
 export const ARTEFACTS_DIR = resolve(ROOT, 'reports/browser');
+
+async function serviceKeyPair(kid: string): Promise<{ kid: string; publicJwk: JWK; privateJwk: JWK }> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  return {
+    kid,
+    publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' },
+    privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'ES256' },
+  };
+}
 
 export interface HubStack {
   platform: PaymentsPlatform;
@@ -49,7 +63,16 @@ export async function startHubStack(chromiumPath: string, options: { support?: b
   const hubUrl = `http://localhost:${port}`;
   const platform = await startPaymentsPlatform({
     walletEnv: { WEBAUTHN_RP_ID: 'localhost', WEBAUTHN_RP_NAME: 'Pay (browser test)', WEBAUTHN_ORIGINS: hubUrl },
+    inProcessOrchestration: !options.support,
   });
+  // With support: it refunds with a key of its own, which orchestration trusts within its grant (payments:refund).
+  const supportKey = options.support ? await serviceKeyPair(`support-${randomUUID()}`) : undefined;
+  if (supportKey) {
+    await platform.startOrchestration({
+      AUTH_JWKS: JSON.stringify({ keys: [...platform.idp.jwks.keys, supportKey.publicJwk] }),
+      AUTH_KEY_GRANTS: JSON.stringify({ ...(JSON.parse(platform.commonEnv.AUTH_KEY_GRANTS) as object), ...supportKeyGrants(supportKey.kid) }),
+    });
+  }
   const historySchema = uniqueName('e2e_hub_history');
   const historyGroup = uniqueName('e2e.hub.history');
   for (const topic of [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]) await startGroupAtEnd(historyGroup, topic);
@@ -75,6 +98,8 @@ export async function startHubStack(chromiumPath: string, options: { support?: b
       DB_SCHEMA: supportSchema,
       OUTBOX_RELAY_NAME: 'e2e',
       AUTH_JWKS: JSON.stringify(platform.idp.jwks),
+      SUPPORT_SERVICE_TOKEN_SIGNING_JWK: JSON.stringify(supportKey!.privateJwk),
+      PAYMENT_ORCHESTRATION_URL: platform.orchestrationUrl,
       SUPPORT_ROLLOUT_CONFIG_PATH: rolloutPath,
       SUPPORT_CONSUMER_GROUP: group,
     });
@@ -93,6 +118,17 @@ export async function startHubStack(chromiumPath: string, options: { support?: b
     // The test's identity provider signs the development tokens (its key is not exportable): see mintDevToken.
     HUB_DEV_SIGNING_JWK: '{"kty":"EC","d":"unused"}',
     HUB_STATIC_DIR: WEB_APP_DIR,
+    // Cards are added through the simulator's SetupIntents and its card element (a page of its own origin).
+    STRIPE_SECRET_KEY: 'sk_test_pay_hub',
+    STRIPE_PUBLISHABLE_KEY: 'pk_test_pay_hub',
+    STRIPE_API_HOST: platform.simulator.host,
+    STRIPE_API_PORT: String(platform.simulator.port),
+    STRIPE_API_PROTOCOL: 'http',
+    PSP_CARD_ELEMENT_URL: `${platform.simulator.url}/elements/card`,
+    // PayPal accounts through the simulator's Vault setup tokens and its approval page.
+    PAYPAL_API_URL: platform.simulator.url,
+    PAYPAL_CLIENT_ID: PAYPAL_SIMULATOR_DEFAULTS.clientId,
+    PAYPAL_CLIENT_SECRET: PAYPAL_SIMULATOR_DEFAULTS.clientSecret,
   });
   const hub = await startPayHub({ config, mintDevToken: (claims) => platform.idp.signTestToken(claims, { expiresIn: 3600 }) });
   const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });

@@ -1,6 +1,7 @@
 /**
  * The Pay Hub in headless Chromium (Debian's, driven by playwright-core) against the real
- * services: a person signs in, saves a card and a PayPal account, turns Pay on in two apps,
+ * services: a person signs in, saves a card (typed into the PSP's card element: the card number
+ * is in no request to the hub) and a PayPal account (approved on PayPal's page), turns Pay on in two apps,
  * registers a passkey through a virtual authenticator (CDP WebAuthn, user verification on),
  * confirms a purchase above the step-up threshold with it and sees it in the timeline; another
  * person's payment typed into the address bar is not found. An analyst filters, sees a chart whose
@@ -97,16 +98,62 @@ describeWithBrowser('the Pay Hub in a browser', () => {
     await goTo(page, 'Payment methods', 'Payment methods');
     await page.getByLabel('Country').fill('US');
     await page.getByRole('button', { name: 'Open wallet' }).click();
-    await page.getByLabel('Card', { exact: true }).selectOption('pm_card_visa');
+    // The card is typed into the PSP's card element (the simulator's origin, framed); every request the browser makes is kept.
+    const pspOrigin = new URL(stack.platform.simulator.url).origin;
+    const requests: Array<{ origin: string; text: string }> = [];
+    context.on('request', (request) =>
+      requests.push({
+        origin: new URL(request.url()).origin,
+        text: [request.method(), request.url(), JSON.stringify(request.headers()), request.postData() ?? ''].join('\n'),
+      }),
+    );
+    await page.getByRole('button', { name: 'Enter a card' }).click();
+    const element = page.frameLocator('iframe[title="Card details, entered at the payment provider"]');
+    // A card the issuer refuses at setup: the element and the page say so, nothing is saved.
+    await element.getByLabel('Card number').fill('4000 0000 0000 0002');
+    await element.getByLabel('Expiry (MM/YY)').fill('12/34');
+    await element.getByLabel('Security code (CVC)').fill('123');
+    await page.getByRole('button', { name: 'Save card' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Your card was declined.' }).waitFor();
+    await element.getByLabel('Card number').fill('4242 4242 4242 4242');
     await page.getByLabel('Name (optional)').first().fill('Everyday card');
     await page.getByRole('button', { name: 'Save card' }).click();
     await page.getByRole('status').filter({ hasText: 'Card saved.' }).waitFor();
-    await page.getByLabel('PayPal payer id').fill('QYR5Z8XDVJNXQ');
+    // The card numbers went to the PSP's origin only (the element's confirmations), in no request to the hub or anywhere else.
+    const numbers = ['4242424242424242', '4242 4242 4242 4242', '4000000000000002', '4000 0000 0000 0002'];
+    const carrying = (origin: (o: string) => boolean) => requests.filter((r) => origin(r.origin) && numbers.some((n) => r.text.includes(n)));
+    expect(carrying((o) => o === pspOrigin).map((r) => r.text.split('\n')[1])).toEqual([
+      expect.stringMatching(/\/v1\/setup_intents\/seti_\w+\/confirm$/),
+      expect.stringMatching(/\/v1\/setup_intents\/seti_\w+\/confirm$/),
+    ]);
+    expect(carrying((o) => o !== pspOrigin)).toEqual([]);
+    expect(requests.filter((r) => r.origin === new URL(stack.hubUrl).origin && r.text.includes('/bff/card-setups')).length).toBeGreaterThanOrEqual(2);
+    // The PSP keeps no number either: the PaymentMethod has the brand, last four and expiry.
+    const psp = stack.platform.simulator.snapshot();
+    expect(JSON.stringify(psp)).not.toContain('4242424242424242');
+    expect(psp.paymentMethods.map((method) => method.card)).toEqual([expect.objectContaining({ brand: 'visa', last4: '4242', exp_month: 12, exp_year: 2034 })]);
+    // PayPal: to PayPal's approval page (the simulator's origin), sign in and agree, back to the hub, the account vaulted and saved.
+    await page.getByRole('button', { name: 'Connect PayPal' }).click();
+    await page.getByRole('heading', { name: 'PayPal (simulator)' }).waitFor();
+    expect(new URL(page.url()).origin).toBe(pspOrigin);
+    await shot(page, 'paypal-approval');
     await page.getByLabel('PayPal e-mail').fill('ana@example.com');
-    await page.getByRole('button', { name: 'Save PayPal' }).click();
+    await page.getByRole('button', { name: 'Agree and continue' }).click();
     await page.getByRole('status').filter({ hasText: 'PayPal account saved.' }).waitFor();
+    expect(new URL(page.url()).pathname + new URL(page.url()).search).toBe('/methods');
+    const paypal = stack.platform.simulator.paypal.snapshot();
+    expect(paypal.setupTokens).toEqual([expect.objectContaining({ status: 'VAULTED', customer: expect.objectContaining({ merchant_customer_id: personId }) })]);
+    expect(paypal.vaultTokens.map((token) => token.payment_source.paypal)).toEqual([
+      { email_address: 'ana@example.com', account_id: paypal.setupTokens[0].payment_source.paypal.payer_id },
+    ]);
+    // The approval is used once: a replay of the return saves nothing more.
+    const replay = await page.evaluate(
+      `fetch('/bff/paypal-setups/${paypal.setupTokens[0].id}/account', { method: 'POST', headers: { 'content-type': 'application/json', 'x-pay-hub': '1' }, body: '{}' }).then((r) => r.status)`,
+    );
+    expect(replay).toBe(409);
     const saved = page.getByRole('region', { name: 'Saved methods' });
     await saved.getByText('Everyday card').waitFor();
+    await saved.locator('li', { hasText: 'Everyday card' }).getByText('visa •••• 4242, expires 12/2034').waitFor();
     await expect(saved.getByText(/PayPal/).count()).resolves.toBe(1);
     await expect(saved.locator('li', { hasText: 'Everyday card' }).getByText('Preferred').count()).resolves.toBe(1);
     await shot(page, 'person-methods');

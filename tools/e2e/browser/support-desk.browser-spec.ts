@@ -3,8 +3,9 @@
  * orchestration, PSP simulator, history, support, the hub): a person who paid opens a chat about
  * the payment (from their app: a socket.io client here); an agent signs in to the hub, finds the
  * conversation in the queue by country and age, claims it, reads the person's message beside the
- * payment's timeline, replies (the person receives it) and closes it with a reason (the person is
- * told). A person signed in to the hub has no support page, and the hub forwards them none of it.
+ * payment's timeline, replies (the person receives it), refunds part of the payment (more than
+ * refundable is refused; the refund shows in the timeline), hands the conversation to a second
+ * agent, who closes it with a reason (the person is told). A person signed in to the hub has no support page, and the hub forwards them none of it.
  * Screenshots go to reports/browser/. Without Chromium the test is skipped, saying why.
  */
 import { randomUUID } from 'node:crypto';
@@ -70,7 +71,7 @@ describeWithBrowser("the Pay Hub's support page in a browser", () => {
     return page;
   }
 
-  it("lets an agent claim a conversation from the queue, read it beside the payment's timeline, reply and close it; a person has no such page", async () => {
+  it("lets an agent claim a conversation from the queue, read it beside the payment's timeline, reply, refund, hand it over; the next agent closes it; a person has no such page", async () => {
     const support = stack.support!;
     const { platform } = stack;
     // A person pays 25.00 USD and opens a chat about it from their app.
@@ -142,15 +143,62 @@ describeWithBrowser("the Pay Hub's support page in a browser", () => {
       [2, 'agent', 'Let me look at it: I see one capture of 25.00 USD.'],
     ]);
     await agent.screenshot({ path: join(ARTEFACTS_DIR, 'support-conversation.png'), fullPage: true });
-    await agent.getByLabel('Reason').selectOption('resolved');
-    await agent.getByRole('button', { name: 'Close conversation' }).click();
+
+    // A partial refund from the page: orchestration refunds, the PSP confirms, the timeline shows it.
+    const refunded = paymentCard.locator('dt:text-is("Refunded") + dd');
+    const refundable = paymentCard.locator('dt:text-is("Still refundable") + dd');
+    await expect(refundable.innerText()).resolves.toBe('25.00 USD');
+    await paymentCard.getByLabel('Amount to refund (USD)').fill('30.00');
+    await paymentCard.getByRole('button', { name: 'Refund', exact: true }).click();
+    await agent.getByRole('alert').filter({ hasText: 'at most 2500' }).waitFor();
+    await expect(refunded.innerText()).resolves.toBe('0.00 USD');
+    await paymentCard.getByLabel('Amount to refund (USD)').fill('10.00');
+    await paymentCard.getByLabel('Refund reason').selectOption('duplicate');
+    await paymentCard.getByRole('button', { name: 'Refund', exact: true }).click();
+    await paymentCard.getByText('Refund of 10.00 USD requested').waitFor();
+    await waitFor(
+      async () => {
+        await paymentCard.getByRole('button', { name: 'Refresh payment' }).click();
+        return refunded.innerText();
+      },
+      (text) => text === '10.00 USD',
+      { what: 'the refund in the payment shown to the agent' },
+    );
+    await expect(refundable.innerText()).resolves.toBe('15.00 USD');
+    await timeline.getByRole('cell', { name: 'refunded', exact: true }).first().waitFor();
+    const refund = await platform.events.waitFor(paymentId, 'payments.payment.refunded');
+    expect(refund.data).toMatchObject({ amount: { amount: '1000', currency: 'USD' } });
+    expect(platform.events.types(paymentId).filter((type) => type === 'payments.payment.refund-requested')).toHaveLength(1);
+    await agent.screenshot({ path: join(ARTEFACTS_DIR, 'support-refund.png'), fullPage: true });
+
+    // Handed over to another agent: gone from this desk, on theirs; the person is told who has it.
+    await agent.getByLabel('Hand over to').fill('hub-agent-2');
+    await agent.getByRole('button', { name: 'Hand over' }).click();
+    await agent.getByText('None assigned to you.').waitFor();
+    await waitFor(
+      () => updates.at(-1),
+      (update) => (update as { agentId?: string } | undefined)?.agentId === 'hub-agent-2',
+      { what: 'the hand-over at the person' },
+    );
+    const second = await signIn('support', 'hub-agent-2');
+    await second.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Support' }).click();
+    await second.getByRole('button', { name: `${payer.id} (US, messenger)` }).click();
+    await second.getByRole('list', { name: 'Messages' }).getByText('Let me look at it: I see one capture of 25.00 USD.').waitFor();
+    await second
+      .getByRole('region', { name: `Payment ${paymentId}` })
+      .locator('dt:text-is("Refunded") + dd')
+      .getByText('10.00 USD')
+      .waitFor();
+
+    await second.getByLabel('Reason', { exact: true }).selectOption('refunded');
+    await second.getByRole('button', { name: 'Close conversation' }).click();
     await waitFor(
       () => updates.at(-1),
       (update) => update?.status === 'closed',
       { what: 'the close at the person' },
     );
-    expect(updates.at(-1)).toMatchObject({ status: 'closed', closeReason: 'resolved' });
-    await agent.getByText('None assigned to you.').waitFor();
+    expect(updates.at(-1)).toMatchObject({ status: 'closed', closeReason: 'refunded' });
+    await second.getByText('None assigned to you.').waitFor();
 
     // A person signed in to the hub: no support link, /support is not theirs, and the hub forwards none of it.
     const person = await signIn('person', payer.id);

@@ -97,7 +97,7 @@ function PersonRoutes({ path, personId, development }: { path: string; personId:
   if (detail) return <PaymentDetailPage personId={personId} paymentId={decodeURIComponent(detail[1])} />;
   switch (path) {
     case '/methods':
-      return <MethodsPage personId={personId} development={development} />;
+      return <MethodsPage personId={personId} />;
     case '/apps':
       return <AppsPage personId={personId} />;
     case '/security':

@@ -69,6 +69,26 @@ export interface PayPalVaultToken {
   links: PayPalLink[];
 }
 
+/**
+ * A Vault v3 setup token: a PayPal account to save without a purchase. The payer approves it on
+ * PayPal's page (the `approve` link), then the merchant makes a payment token (vault id) of it, once.
+ */
+export interface PayPalSetupToken {
+  id: string;
+  customer: { id: string; merchant_customer_id?: string };
+  status: 'PAYER_ACTION_REQUIRED' | 'APPROVED' | 'VAULTED' | 'CANCELED';
+  payment_source: {
+    paypal: {
+      description?: string;
+      usage_type: string;
+      experience_context: { return_url: string; cancel_url: string; brand_name?: string };
+      email_address?: string;
+      payer_id?: string;
+    };
+  };
+  links: PayPalLink[];
+}
+
 /** A webhook event as PayPal POSTs it. */
 export interface PayPalWebhookEvent {
   id: string;

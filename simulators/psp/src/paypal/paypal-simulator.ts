@@ -9,9 +9,11 @@ import type {
   PayPalOrderObject,
   PayPalRecordedRequest,
   PayPalRefundObject,
+  PayPalSetupToken,
   PayPalVaultToken,
   PayPalWebhookEvent,
 } from './paypal-objects';
+import { createSetupToken, decideSetupToken, PAYPAL_APPROVAL_PATH, sendApprovalPage, SetupTokenError } from './paypal-setup-tokens';
 import { minorUnitsOf, moneyOf } from './paypal-objects';
 import { PAYPAL_SIMULATOR_CERTIFICATE } from './paypal-signing-key';
 import { PayPalWebhookOutbox } from './paypal-webhooks';
@@ -61,6 +63,7 @@ export interface PayPalSnapshot {
   captures: PayPalCaptureObject[];
   refunds: PayPalRefundObject[];
   vaultTokens: PayPalVaultToken[];
+  setupTokens: PayPalSetupToken[];
   requests: PayPalRecordedRequest[];
   events: PayPalWebhookEvent[];
   deliveries: WebhookDelivery[];
@@ -84,7 +87,10 @@ export interface PayPalSavedAnswer {
 export const PAYPAL_REQUEST_ID_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 /** The maps PayPal's objects live in: the simulator's state, which the state file keeps (SimulatorState). */
-export type PayPalKept = Pick<SimulatorState, 'paypalOrders' | 'paypalCaptures' | 'paypalRefunds' | 'paypalVaultTokens' | 'paypalAliases' | 'paypalRequestIds'>;
+export type PayPalKept = Pick<
+  SimulatorState,
+  'paypalOrders' | 'paypalCaptures' | 'paypalRefunds' | 'paypalVaultTokens' | 'paypalSetupTokens' | 'paypalAliases' | 'paypalRequestIds'
+>;
 
 class PayPalApiError extends Error {
   constructor(
@@ -117,7 +123,7 @@ const notFound = (what: string): PayPalApiError =>
     { issue: 'INVALID_RESOURCE_ID', description: `Specified resource ID does not exist: ${what}.` },
   ]);
 
-const PATHS = /^\/(v1\/oauth2\/token|v1\/notifications\/|v2\/checkout\/orders|v2\/payments\/|v3\/vault\/payment-tokens)/;
+const PATHS = /^\/(v1\/oauth2\/token|v1\/notifications\/|v2\/checkout\/orders|v2\/payments\/|v3\/vault\/(payment|setup)-tokens)/;
 const ID = '([A-Za-z0-9_-]+)';
 const nowIso = (): string => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
 const paypalId = (): string => randomBytes(9).toString('hex').toUpperCase().slice(0, 17);
@@ -154,6 +160,7 @@ export class PayPalSimulator {
   readonly captures: Map<string, PayPalCaptureObject>;
   readonly refunds: Map<string, PayPalRefundObject>;
   readonly vaultTokens: Map<string, PayPalVaultToken>;
+  readonly setupTokens: Map<string, PayPalSetupToken>;
   /** Vault ids that behave like a test token from now on (a token saved in the wallet). */
   readonly aliases: Map<string, PayPalBehaviour>;
   readonly requests: PayPalRecordedRequest[] = [];
@@ -170,6 +177,7 @@ export class PayPalSimulator {
     this.captures = kept.paypalCaptures;
     this.refunds = kept.paypalRefunds;
     this.vaultTokens = kept.paypalVaultTokens;
+    this.setupTokens = kept.paypalSetupTokens;
     this.aliases = kept.paypalAliases;
     this.saved = kept.paypalRequestIds;
     this.webhooks = new PayPalWebhookOutbox({
@@ -190,6 +198,32 @@ export class PayPalSimulator {
     return PATHS.test(path);
   }
 
+  /**
+   * PayPal's approval page for a setup token (the `approve` link): GET shows it, POST is the
+   * payer's answer, redirected (303) back to the merchant's return or cancel URL. False for other paths.
+   */
+  serveApproval(method: string, url: URL, rawBody: string, response: ServerResponse): boolean {
+    if (url.pathname !== PAYPAL_APPROVAL_PATH) return false;
+    if (method === 'GET') {
+      const token = this.setupTokens.get(url.searchParams.get('approval_session_id') ?? '');
+      sendApprovalPage(response, token?.status === 'PAYER_ACTION_REQUIRED' ? token : undefined);
+      return true;
+    }
+    const form = new URLSearchParams(rawBody);
+    const id = form.get('approval_session_id') ?? '';
+    try {
+      const back = decideSetupToken(this.setupTokens, id, form.get('decision') === 'approve' ? 'approve' : 'cancel', (form.get('email') ?? '').trim());
+      this.options.persist?.();
+      response.writeHead(303, { location: back, 'cache-control': 'no-store' });
+      response.end();
+    } catch (error) {
+      if (!(error instanceof SetupTokenError)) throw error;
+      const token = this.setupTokens.get(id);
+      sendApprovalPage(response, token?.status === 'PAYER_ACTION_REQUIRED' ? token : undefined, error.message);
+    }
+    return true;
+  }
+
   /** Every access token issued so far stops working (PayPal rotated them): the client must fetch a new one. */
   revokeAccessTokens(): void {
     this.accessTokens.clear();
@@ -201,6 +235,7 @@ export class PayPalSimulator {
       captures: [...this.captures.values()],
       refunds: [...this.refunds.values()],
       vaultTokens: [...this.vaultTokens.values()],
+      setupTokens: [...this.setupTokens.values()],
       requests: this.requests,
       events: this.webhooks.events,
       deliveries: this.webhooks.deliveries,
@@ -248,6 +283,7 @@ export class PayPalSimulator {
     this.captures.clear();
     this.refunds.clear();
     this.vaultTokens.clear();
+    this.setupTokens.clear();
     this.aliases.clear();
     this.requests.length = 0;
     this.accessTokens.clear();
@@ -397,6 +433,19 @@ export class PayPalSimulator {
       return { status: 200, body: refund };
     }
     if (method === 'POST' && path === '/v3/vault/payment-tokens') return this.createVaultToken(body);
+    if (method === 'POST' && path === '/v3/vault/setup-tokens') {
+      try {
+        return { status: 200, body: createSetupToken(this.setupTokens, this.baseUrl, body) };
+      } catch (error) {
+        if (!(error instanceof SetupTokenError)) throw error;
+        throw invalidRequest(error.issue, error.message, error.field);
+      }
+    }
+    if (method === 'GET' && (match = new RegExp(`^/v3/vault/setup-tokens/${ID}$`).exec(path))) {
+      const token = this.setupTokens.get(match[1]);
+      if (!token) throw notFound(match[1]);
+      return { status: 200, body: token };
+    }
     if (method === 'GET' && (match = new RegExp(`^/v3/vault/payment-tokens/${ID}$`).exec(path))) {
       const token = this.vaultTokens.get(match[1]);
       if (!token) throw notFound(match[1]);
@@ -573,11 +622,25 @@ export class PayPalSimulator {
     const source = isRecord(body.payment_source) && isRecord(body.payment_source.token) ? body.payment_source.token : undefined;
     if (!source || typeof source.id !== 'string')
       throw invalidRequest('MISSING_REQUIRED_PARAMETER', 'payment_source.token.id (an approved setup token) is required.', '/payment_source/token/id');
+    // An approved setup token (the payer agreed on the approval page) is vaulted once, with the account the payer signed in with.
+    const setup = this.setupTokens.get(source.id);
+    if (setup && setup.status !== 'APPROVED')
+      throw unprocessable(
+        setup.status === 'VAULTED' ? 'SETUP_TOKEN_ALREADY_USED' : 'SETUP_TOKEN_NOT_APPROVED',
+        setup.status === 'VAULTED' ? 'This setup token was vaulted already.' : 'The payer has not approved this setup token.',
+      );
+    if (setup) setup.status = 'VAULTED';
     const id = `${randomUUID().replace(/-/g, '').slice(0, 7)}`;
     const token: PayPalVaultToken = {
       id,
-      customer: { id: isRecord(body.customer) && typeof body.customer.id === 'string' ? body.customer.id : `cust_${paypalId()}` },
-      payment_source: { paypal: { email_address: 'payer@example.com', account_id: paypalId().slice(0, 13) } },
+      customer: setup
+        ? { id: setup.customer.id }
+        : { id: isRecord(body.customer) && typeof body.customer.id === 'string' ? body.customer.id : `cust_${paypalId()}` },
+      payment_source: {
+        paypal: setup
+          ? { email_address: setup.payment_source.paypal.email_address!, account_id: setup.payment_source.paypal.payer_id! }
+          : { email_address: 'payer@example.com', account_id: paypalId().slice(0, 13) },
+      },
       links: [{ href: `${this.baseUrl}/v3/vault/payment-tokens/${id}`, rel: 'self', method: 'GET' }],
     };
     this.vaultTokens.set(id, token);

@@ -1,19 +1,10 @@
 import { useState } from 'react';
 import type { PaymentMethod } from '../api';
 import { api, errorText } from '../api';
-import { Button, Card, Field, Form, Notice, Page, Select } from '../components';
+import { Button, Card, Field, Form, Notice, Page } from '../components';
+import { AddCard } from './AddCard';
+import { ConnectPayPal } from './ConnectPayPal';
 import { OpenWallet, useWallet, walletPath } from './useWallet';
-
-/**
- * The PSP simulator's test cards (Stripe's test-mode ids). A card number is typed only into the
- * PSP's own form (Stripe.js in production); our pages and requests carry the PSP's token.
- */
-const TEST_CARDS = [
-  { token: 'pm_card_visa', brand: 'visa', last4: '4242', text: 'Visa •••• 4242 (test card)' },
-  { token: 'pm_card_mastercard', brand: 'mastercard', last4: '4444', text: 'Mastercard •••• 4444 (test card)' },
-  { token: 'pm_card_amex', brand: 'amex', last4: '8431', text: 'American Express •••• 8431 (test card)' },
-  { token: 'pm_card_visa_debit', brand: 'visa', last4: '5556', text: 'Visa debit •••• 5556 (test card)' },
-];
 
 function describe(method: PaymentMethod): string {
   switch (method.kind) {
@@ -28,13 +19,11 @@ function describe(method: PaymentMethod): string {
   }
 }
 
-export function MethodsPage({ personId, development }: { personId: string; development: boolean }) {
+export function MethodsPage({ personId }: { personId: string }) {
   const { wallet, error: loadError, reload } = useWallet(personId);
   const [message, setMessage] = useState('');
   const [error, setError] = useState('');
   const [renaming, setRenaming] = useState<{ id: string; label: string } | undefined>();
-  const [card, setCard] = useState({ token: TEST_CARDS[0].token, label: '' });
-  const [paypal, setPaypal] = useState({ payerId: '', email: '', label: '' });
   const [bank, setBank] = useState({ iban: '', holderName: '', bic: '', label: '' });
 
   const run = async (what: string, change: () => Promise<unknown>): Promise<void> => {
@@ -56,21 +45,6 @@ export function MethodsPage({ personId, development }: { personId: string; devel
   if (wallet === undefined) return <p role="status">Loading…</p>;
   if (wallet === null) return <OpenWallet title="Payment methods" personId={personId} onOpened={reload} />;
   const active = wallet.paymentMethods.filter((method) => method.status === 'active');
-
-  const addCard = () => {
-    const chosen = TEST_CARDS.find((candidate) => candidate.token === card.token)!;
-    return run('Card saved.', () =>
-      api('POST', `${methods}/cards`, {
-        pspToken: chosen.token,
-        brand: chosen.brand,
-        last4: chosen.last4,
-        expMonth: 12,
-        expYear: new Date().getUTCFullYear() + 3,
-        country: 'US',
-        ...optionalLabel(card.label),
-      }),
-    );
-  };
 
   return (
     <Page title="Payment methods">
@@ -131,52 +105,11 @@ export function MethodsPage({ personId, development }: { personId: string; devel
         )}
       </Card>
       <Card title="Add a card">
-        <p className="hint">
-          {development
-            ? 'Development: the PSP simulator tokenises its test cards; choose one.'
-            : "You type the card number into the payment provider's own form; Pay receives only its token."}
-        </p>
-        <Form onSubmit={addCard} label="Add a card">
-          <div className="row">
-            <Select
-              label="Card"
-              value={card.token}
-              onChange={(event) => setCard({ ...card, token: event.target.value })}
-              options={TEST_CARDS.map((c) => ({ value: c.token, text: c.text }))}
-            />
-            <Field label="Name (optional)" value={card.label} onChange={(event) => setCard({ ...card, label: event.target.value })} maxLength={40} />
-            <Button type="submit">Save card</Button>
-          </div>
-        </Form>
+        <p className="hint">You type the card number into the payment provider's own form below; Pay receives only its token.</p>
+        <AddCard save={run} />
       </Card>
       <Card title="Add a PayPal account">
-        <Form
-          onSubmit={() =>
-            run('PayPal account saved.', () =>
-              api('POST', `${methods}/paypal-accounts`, { payerId: paypal.payerId.trim(), email: paypal.email.trim(), ...optionalLabel(paypal.label) }),
-            )
-          }
-          label="Add a PayPal account"
-        >
-          <div className="row">
-            <Field
-              label="PayPal payer id"
-              hint="13 capital letters and digits"
-              value={paypal.payerId}
-              onChange={(event) => setPaypal({ ...paypal, payerId: event.target.value })}
-              maxLength={13}
-            />
-            <Field
-              label="PayPal e-mail"
-              type="email"
-              value={paypal.email}
-              onChange={(event) => setPaypal({ ...paypal, email: event.target.value })}
-              autoComplete="email"
-            />
-            <Field label="Name (optional)" value={paypal.label} onChange={(event) => setPaypal({ ...paypal, label: event.target.value })} maxLength={40} />
-            <Button type="submit">Save PayPal</Button>
-          </div>
-        </Form>
+        <ConnectPayPal save={run} />
       </Card>
       <Card title="Add a bank account">
         <Form

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { Socket } from 'socket.io-client';
 import { io } from 'socket.io-client';
-import { api, errorText, formatMoney, label, query } from '../api';
+import { api, errorText, formatMoney, label, query, toMinorUnits } from '../api';
 import { Button, Card, Field, Form, Notice, Page, Select } from '../components';
 import type { ConversationView, MessageView, QueuedConversationView } from '@pay/contracts/support-chat-views';
 
@@ -21,6 +21,8 @@ interface PaymentTimeline {
 type Ack = { ok: true; [key: string]: unknown } | { ok: false; code: string; message: string };
 
 const CLOSE_REASONS = ['resolved', 'refunded', 'no_response', 'duplicate', 'out_of_scope', 'abusive'] as const;
+/** Why an agent refunds (the support API's SUPPORT_REFUND_REASONS, Stripe's refund reasons). */
+const REFUND_REASONS = ['requested_by_customer', 'duplicate', 'fraudulent'] as const;
 const DESK = '/api/support/v1/support';
 
 const age = (seconds: number): string =>
@@ -34,7 +36,8 @@ const money = (amount: string, currency: string | null): string => (currency ? f
 /**
  * A support agent's desk: the queue of open conversations by country, oldest first; claiming one;
  * the conversation (live over the chat's WebSocket, relayed by the hub with the session's token)
- * beside the timeline of the payment it is about; replying; closing with a reason.
+ * beside the timeline of the payment it is about; replying; refunding that payment within what it
+ * still allows; handing the conversation to another agent or back to the queue; closing with a reason.
  */
 export function SupportPage({ agentId }: { agentId: string }) {
   const [country, setCountry] = useState('');
@@ -162,7 +165,7 @@ export function SupportPage({ agentId }: { agentId: string }) {
             conversationId={selected}
             agentId={agentId}
             socket={socket}
-            onClosed={() => {
+            onReleased={() => {
               setSelected(undefined);
               void refresh();
             }}
@@ -178,19 +181,27 @@ function ConversationPanel({
   conversation,
   agentId,
   socket,
-  onClosed,
+  onReleased,
 }: {
   conversationId: string;
   conversation?: Conversation;
   agentId: string;
   socket: Socket;
-  onClosed: () => void;
+  /** The conversation is no longer the agent's: closed, or handed over. */
+  onReleased: () => void;
 }) {
   const [messages, setMessages] = useState<MessageView[]>([]);
   const [draft, setDraft] = useState('');
   const [reason, setReason] = useState<string>('resolved');
   const [error, setError] = useState('');
   const [payment, setPayment] = useState<PaymentTimeline | undefined>();
+  const [handOverTo, setHandOverTo] = useState('');
+  const [refund, setRefund] = useState<{ amount: string; reason: string; key: string }>({
+    amount: '',
+    reason: REFUND_REASONS[0],
+    key: crypto.randomUUID(),
+  });
+  const [refundStatus, setRefundStatus] = useState('');
   const last = useRef(0);
 
   // Join (again after each reconnect, from the last position shown) and take every message once, in order.
@@ -217,10 +228,14 @@ function ConversationPanel({
   }, [conversationId, socket]);
 
   const paymentId = conversation?.paymentId;
+  const loadPayment = useCallback(
+    (): Promise<void> =>
+      api<PaymentTimeline>('GET', `${DESK}/conversations/${conversationId}/payment`).then(setPayment, (failure: unknown) => setError(errorText(failure))),
+    [conversationId],
+  );
   useEffect(() => {
-    if (!paymentId) return;
-    api<PaymentTimeline>('GET', `${DESK}/conversations/${conversationId}/payment`).then(setPayment, (failure: unknown) => setError(errorText(failure)));
-  }, [conversationId, paymentId]);
+    if (paymentId) void loadPayment();
+  }, [paymentId, loadPayment]);
 
   const send = async (): Promise<void> => {
     const text = draft.trim();
@@ -242,7 +257,45 @@ function ConversationPanel({
     setError('');
     try {
       await api('POST', `${DESK}/conversations/${conversationId}/close`, { reason });
-      onClosed();
+      onReleased();
+    } catch (failure) {
+      setError(errorText(failure));
+    }
+  };
+
+  const handOver = async (): Promise<void> => {
+    setError('');
+    const to = handOverTo.trim();
+    try {
+      await api('POST', `${DESK}/conversations/${conversationId}/hand-over`, to ? { toAgentId: to } : {});
+      onReleased();
+    } catch (failure) {
+      setError(errorText(failure));
+    }
+  };
+
+  const startRefund = async (): Promise<void> => {
+    if (!payment?.currency) return;
+    setError('');
+    setRefundStatus('');
+    let amount: { amount: string; currency: string } | undefined;
+    if (refund.amount.trim()) {
+      const minor = toMinorUnits(refund.amount, payment.currency);
+      if (!minor) return setError(`Enter the amount to refund in ${payment.currency}, e.g. 5.00, or leave it empty for all that is refundable.`);
+      amount = { amount: minor, currency: payment.currency };
+    }
+    try {
+      // The key is kept until the refund is accepted: sending again after a lost answer refunds once.
+      const started = await api<{ refundId: string; amount: { amount: string; currency: string } }>(
+        'POST',
+        `${DESK}/conversations/${conversationId}/refunds`,
+        { reason: refund.reason, ...(amount ? { amount } : {}) },
+        { idempotencyKey: refund.key },
+      );
+      setRefund({ amount: '', reason: REFUND_REASONS[0], key: crypto.randomUUID() });
+      // The refund reaches the timeline as the provider's answer arrives (events): Refresh shows it.
+      setRefundStatus(`Refund of ${formatMoney(started.amount)} requested; it shows in the timeline once the provider confirms it.`);
+      await loadPayment();
     } catch (failure) {
       setError(errorText(failure));
     }
@@ -264,6 +317,19 @@ function ConversationPanel({
         <Form onSubmit={send} label="Reply to the person">
           <Field label="Your reply" value={draft} maxLength={2_000} onChange={(event) => setDraft(event.target.value)} autoComplete="off" />
           <Button type="submit">Send</Button>
+        </Form>
+        <Form onSubmit={handOver} label="Hand over the conversation">
+          <Field
+            label="Hand over to"
+            hint="An agent's id; empty: back to the queue"
+            value={handOverTo}
+            maxLength={100}
+            onChange={(event) => setHandOverTo(event.target.value)}
+            autoComplete="off"
+          />
+          <Button type="submit" variant="secondary">
+            Hand over
+          </Button>
         </Form>
         <Form onSubmit={close} label="Close the conversation">
           <Select
@@ -293,6 +359,29 @@ function ConversationPanel({
                 <dt>Still refundable</dt>
                 <dd>{money(payment.refundable, payment.currency)}</dd>
               </dl>
+              <Button variant="secondary" onClick={() => void loadPayment()}>
+                Refresh payment
+              </Button>
+              <Notice kind="success">{refundStatus}</Notice>
+              {payment.currency && payment.refundable !== '0' && (
+                <Form onSubmit={startRefund} label="Refund the payment">
+                  <Field
+                    label={`Amount to refund (${payment.currency})`}
+                    hint={`Empty: all that is refundable, ${money(payment.refundable, payment.currency)}`}
+                    value={refund.amount}
+                    inputMode="decimal"
+                    autoComplete="off"
+                    onChange={(event) => setRefund({ ...refund, amount: event.target.value })}
+                  />
+                  <Select
+                    label="Refund reason"
+                    value={refund.reason}
+                    onChange={(event) => setRefund({ ...refund, reason: event.target.value })}
+                    options={REFUND_REASONS.map((value) => ({ value, text: label(value) }))}
+                  />
+                  <Button type="submit">Refund</Button>
+                </Form>
+              )}
               <table>
                 <caption>Timeline</caption>
                 <thead>

@@ -1,0 +1,104 @@
+import Stripe from 'stripe';
+import type { PayHubConfig } from './config';
+
+/** The wallet's card brands (libs/contracts CARD_BRANDS): Stripe's names, anything else `other`. */
+const WALLET_BRANDS = new Set(['visa', 'mastercard', 'amex', 'discover', 'jcb', 'unionpay', 'diners']);
+const PERSON_KEY = 'pay_person';
+const SAVED_KEY = 'pay_saved';
+export const SETUP_INTENT_ID = /^seti_[A-Za-z0-9]{1,64}$/;
+
+export class CardSetupProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What the wallet's `POST …/payment-methods/cards` takes: the PSP's token and what the PSP says of the card. */
+export interface TokenisedCard {
+  pspToken: string;
+  brand: string;
+  last4: string;
+  expMonth: number;
+  expYear: number;
+  country: string;
+}
+
+/**
+ * Adding a card as Stripe has it done: the hub opens a SetupIntent for the signed-in person; the
+ * person types the card into the PSP's own card element (a page of the PSP's origin that the
+ * methods page frames), which confirms the SetupIntent with the PSP directly; the hub then reads
+ * the PaymentMethod the PSP made (brand, last four, expiry, country: from the PSP, not from the
+ * page) for the wallet. The card number passes through no page or request of ours.
+ */
+export class CardSetups {
+  private readonly stripe: Stripe;
+
+  private constructor(
+    config: PayHubConfig,
+    private readonly elementUrl: string,
+  ) {
+    this.stripe = new Stripe(config.STRIPE_SECRET_KEY!, {
+      ...(config.STRIPE_API_HOST === undefined ? {} : { host: config.STRIPE_API_HOST }),
+      ...(config.STRIPE_API_PORT === undefined ? {} : { port: config.STRIPE_API_PORT }),
+      ...(config.STRIPE_API_PROTOCOL === undefined ? {} : { protocol: config.STRIPE_API_PROTOCOL }),
+      timeout: 10_000,
+      maxNetworkRetries: 1,
+      telemetry: false,
+      appInfo: { name: 'pay-platform pay-hub' },
+    });
+  }
+
+  /** Undefined when the hub adds no cards (STRIPE_SECRET_KEY unset). */
+  static from(config: PayHubConfig, hubOrigin: string): CardSetups | undefined {
+    if (!config.STRIPE_SECRET_KEY || !config.STRIPE_PUBLISHABLE_KEY || !config.PSP_CARD_ELEMENT_URL) return undefined;
+    const element = new URL(config.PSP_CARD_ELEMENT_URL);
+    element.searchParams.set('origin', hubOrigin);
+    element.searchParams.set('key', config.STRIPE_PUBLISHABLE_KEY);
+    return new CardSetups(config, element.toString());
+  }
+
+  /** The card element's origin: the only one the pages may frame. */
+  get elementOrigin(): string {
+    return new URL(this.elementUrl).origin;
+  }
+
+  async begin(personId: string): Promise<{ setupIntentId: string; clientSecret: string; elementUrl: string }> {
+    const intent = await this.stripe.setupIntents.create({ usage: 'off_session', metadata: { [PERSON_KEY]: personId } });
+    return { setupIntentId: intent.id, clientSecret: intent.client_secret!, elementUrl: this.elementUrl };
+  }
+
+  /**
+   * The card the person's SetupIntent saved at the PSP. Another person's SetupIntent is not found;
+   * one not confirmed yet, or already saved to the wallet, is a conflict.
+   */
+  async card(personId: string, setupIntentId: string): Promise<TokenisedCard> {
+    const intent = await this.stripe.setupIntents.retrieve(setupIntentId).catch((error: unknown) => {
+      if (error instanceof Stripe.errors.StripeInvalidRequestError && error.statusCode === 404) return undefined;
+      throw error;
+    });
+    if (!intent || intent.metadata?.[PERSON_KEY] !== personId) throw new CardSetupProblem(404, 'NOT_FOUND', 'no such card setup');
+    if (intent.metadata?.[SAVED_KEY]) throw new CardSetupProblem(409, 'CARD_ALREADY_SAVED', 'this card is saved already: add another one');
+    const methodId = typeof intent.payment_method === 'string' ? intent.payment_method : intent.payment_method?.id;
+    if (intent.status !== 'succeeded' || !methodId)
+      throw new CardSetupProblem(409, 'CARD_SETUP_INCOMPLETE', 'the payment provider has not confirmed this card: enter it again');
+    const method = await this.stripe.paymentMethods.retrieve(methodId);
+    if (method.type !== 'card' || !method.card) throw new CardSetupProblem(409, 'CARD_SETUP_INCOMPLETE', 'the payment provider saved no card');
+    return {
+      pspToken: method.id,
+      brand: WALLET_BRANDS.has(method.card.brand) ? method.card.brand : 'other',
+      last4: method.card.last4,
+      expMonth: method.card.exp_month,
+      expYear: method.card.exp_year,
+      country: method.card.country ?? 'US',
+    };
+  }
+
+  /** Marks the SetupIntent saved to the wallet, so the same card is not saved twice from it. */
+  async saved(setupIntentId: string): Promise<void> {
+    await this.stripe.setupIntents.update(setupIntentId, { metadata: { [SAVED_KEY]: 'true' } });
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * Saving a card and a PayPal account without a purchase, against the simulator over HTTP: a
+ * SetupIntent opened with the real `stripe` SDK (secret key), confirmed as the card element does
+ * (publishable key, client secret, the card in payment_method_data), read back with the SDK; the
+ * element's page and its framing rule; a PayPal setup token approved on the approval page (plain
+ * HTTP, as a browser's form posts) and vaulted once.
+ */
+import Stripe from 'stripe';
+import type { PspSimulator } from '../psp-simulator';
+import { startPspSimulator } from '../psp-simulator';
+import { PAYPAL_SIMULATOR_DEFAULTS } from '../paypal/paypal-simulator';
+
+let simulator: PspSimulator;
+let stripe: Stripe;
+
+beforeAll(async () => {
+  simulator = await startPspSimulator();
+  stripe = new Stripe('sk_test_setup', { host: simulator.host, port: simulator.port, protocol: 'http', maxNetworkRetries: 0, telemetry: false });
+});
+
+afterAll(async () => {
+  await simulator.close();
+});
+
+/** What the card element sends: the publishable key and the client secret, the card as payment_method_data. */
+async function confirmAsElement(clientSecret: string, card: { number: string; exp_month?: string; exp_year?: string; cvc?: string }) {
+  const id = clientSecret.split('_secret_')[0];
+  const response = await fetch(`${simulator.url}/v1/setup_intents/${id}/confirm`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      key: 'pk_test_element',
+      client_secret: clientSecret,
+      'payment_method_data[type]': 'card',
+      'payment_method_data[card][number]': card.number,
+      'payment_method_data[card][exp_month]': card.exp_month ?? '12',
+      'payment_method_data[card][exp_year]': card.exp_year ?? '34',
+      'payment_method_data[card][cvc]': card.cvc ?? '123',
+    }).toString(),
+  });
+  return {
+    status: response.status,
+    body: (await response.json()) as { status?: string; payment_method?: string; metadata?: unknown; error?: { code: string } },
+  };
+}
+
+describe('SetupIntents and the card element', () => {
+  it('saves a card typed into the element as a PaymentMethod with brand, last four and expiry, and no number', async () => {
+    const intent = await stripe.setupIntents.create({ usage: 'off_session', metadata: { pay_person: 'person-1' } });
+    expect(intent).toMatchObject({ object: 'setup_intent', status: 'requires_payment_method', usage: 'off_session', payment_method: null });
+
+    const confirmed = await confirmAsElement(intent.client_secret!, { number: '5555 5555 5555 4444' });
+    expect(confirmed.status).toBe(200);
+    expect(confirmed.body).toMatchObject({ status: 'succeeded', payment_method: expect.stringMatching(/^pm_[A-Za-z0-9]{24}$/) });
+    // A publishable key does not see the metadata.
+    expect(confirmed.body.metadata).toBeUndefined();
+
+    const read = await stripe.setupIntents.retrieve(intent.id);
+    expect(read).toMatchObject({ status: 'succeeded', metadata: { pay_person: 'person-1' }, payment_method: confirmed.body.payment_method });
+    const method = await stripe.paymentMethods.retrieve(read.payment_method as string);
+    expect(method.card).toMatchObject({ brand: 'mastercard', last4: '4444', exp_month: 12, exp_year: 2034, country: 'US' });
+    expect(JSON.stringify(simulator.snapshot())).not.toContain('5555555555554444');
+
+    await stripe.setupIntents.update(intent.id, { metadata: { pay_saved: 'true' } });
+    expect((await stripe.setupIntents.retrieve(intent.id)).metadata).toEqual({ pay_person: 'person-1', pay_saved: 'true' });
+    // Confirmed once.
+    expect((await confirmAsElement(intent.client_secret!, { number: '4242424242424242' })).status).toBe(400);
+  });
+
+  it('refuses a card the issuer declines or that is mistyped, and leaves the SetupIntent to try again', async () => {
+    const intent = await stripe.setupIntents.create({ usage: 'off_session' });
+    for (const [card, code] of [
+      [{ number: '4000000000000002' }, 'card_declined'],
+      [{ number: '4242424242424241' }, 'incorrect_number'],
+      [{ number: '4242424242424242', exp_year: '20' }, 'invalid_expiry_year'],
+      [{ number: '4242424242424242', cvc: '12' }, 'invalid_cvc'],
+    ] as const) {
+      const answer = await confirmAsElement(intent.client_secret!, card);
+      expect([answer.status, answer.body.error?.code]).toEqual([402, code]);
+    }
+    expect((await stripe.setupIntents.retrieve(intent.id)).status).toBe('requires_payment_method');
+    expect((await confirmAsElement(intent.client_secret!, { number: '4000000000009995' })).body.status).toBe('succeeded');
+  });
+
+  it('lets a publishable key reach only a SetupIntent whose client secret it has, and nothing else', async () => {
+    const intent = await stripe.setupIntents.create({ usage: 'off_session' });
+    const wrongSecret = await confirmAsElement(`${intent.id}_secret_wrong`, { number: '4242424242424242' });
+    expect(wrongSecret.status).toBe(404);
+    const create = await fetch(`${simulator.url}/v1/setup_intents`, { method: 'POST', body: new URLSearchParams({ key: 'pk_test_element' }) });
+    expect(create.status).toBe(401);
+    const paymentMethod = await fetch(`${simulator.url}/v1/payment_methods/pm_card_visa?key=pk_test_element`);
+    expect(paymentMethod.status).toBe(401);
+  });
+
+  it('serves the element only for an origin to frame it and a publishable key, and lets only that origin frame it', async () => {
+    const page = await fetch(`${simulator.url}/elements/card?origin=${encodeURIComponent('http://localhost:3000')}&key=pk_test_element`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-security-policy')).toContain('frame-ancestors http://localhost:3000');
+    expect(await page.text()).toContain('<label for="number">Card number</label>');
+    for (const query of [
+      'origin=javascript%3Aalert(1)&key=pk_test_element',
+      'origin=http%3A%2F%2Flocalhost%3A3000&key=sk_test_secret',
+      'key=pk_test_element',
+    ]) {
+      expect((await fetch(`${simulator.url}/elements/card?${query}`)).status).toBe(400);
+    }
+  });
+});
+
+describe('PayPal setup tokens and the approval page', () => {
+  // PayPal's answers, read field by field as a client would.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  type Json = Record<string, any>;
+  async function paypal(path: string, body?: unknown): Promise<{ status: number; body: Json }> {
+    const token = await fetch(`${simulator.url}/v1/oauth2/token`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${PAYPAL_SIMULATOR_DEFAULTS.clientId}:${PAYPAL_SIMULATOR_DEFAULTS.clientSecret}`).toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: 'grant_type=client_credentials',
+    }).then((r) => r.json() as Promise<{ access_token: string }>);
+    const response = await fetch(`${simulator.url}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: response.status, body: (await response.json()) as Json };
+  }
+
+  it('sends the payer to approve, back to the return URL, and vaults the approved account once with their e-mail', async () => {
+    const created = await paypal('/v3/vault/setup-tokens', {
+      customer: { merchant_customer_id: 'person-1' },
+      payment_source: {
+        paypal: {
+          usage_type: 'MERCHANT',
+          experience_context: { return_url: 'http://localhost:3000/methods?paypal=approved', cancel_url: 'http://localhost:3000/methods?paypal=canceled' },
+        },
+      },
+    });
+    expect(created.body).toMatchObject({ status: 'PAYER_ACTION_REQUIRED', customer: { merchant_customer_id: 'person-1' } });
+    const approve = (created.body.links as Array<{ rel: string; href: string }>).find((link) => link.rel === 'approve')!.href;
+    // Not vaulted before the payer approved.
+    expect((await paypal('/v3/vault/payment-tokens', { payment_source: { token: { id: created.body.id, type: 'SETUP_TOKEN' } } })).status).toBe(422);
+
+    const page = await fetch(approve);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('PayPal e-mail');
+    const refused = await fetch(`${simulator.url}/agreements/approve`, {
+      method: 'POST',
+      redirect: 'manual',
+      body: new URLSearchParams({ approval_session_id: created.body.id, decision: 'approve', email: 'not an e-mail' }),
+    });
+    expect(refused.status).toBe(200);
+    expect(await refused.text()).toContain('Enter the e-mail of your PayPal account.');
+    const agreed = await fetch(`${simulator.url}/agreements/approve`, {
+      method: 'POST',
+      redirect: 'manual',
+      body: new URLSearchParams({ approval_session_id: created.body.id, decision: 'approve', email: 'ana@example.com' }),
+    });
+    expect(agreed.status).toBe(303);
+    expect(agreed.headers.get('location')).toBe(
+      `http://localhost:3000/methods?paypal=approved&approval_token_id=${created.body.id}&approval_session_id=${created.body.id}`,
+    );
+
+    const approved = await paypal(`/v3/vault/setup-tokens/${created.body.id}`);
+    expect(approved.body).toMatchObject({
+      status: 'APPROVED',
+      payment_source: { paypal: { email_address: 'ana@example.com', payer_id: expect.stringMatching(/^P[A-Z0-9]{12}$/) } },
+    });
+    const vaulted = await paypal('/v3/vault/payment-tokens', { payment_source: { token: { id: created.body.id, type: 'SETUP_TOKEN' } } });
+    expect(vaulted.status).toBe(201);
+    expect(vaulted.body.payment_source).toEqual({ paypal: { email_address: 'ana@example.com', account_id: approved.body.payment_source.paypal.payer_id } });
+    const again = await paypal('/v3/vault/payment-tokens', { payment_source: { token: { id: created.body.id, type: 'SETUP_TOKEN' } } });
+    expect([again.status, again.body.details[0].issue]).toEqual([422, 'SETUP_TOKEN_ALREADY_USED']);
+  });
+
+  it('sends a payer who cancels to the cancel URL, and the token is not vaulted', async () => {
+    const created = await paypal('/v3/vault/setup-tokens', {
+      payment_source: { paypal: { experience_context: { return_url: 'https://hub.example/ok', cancel_url: 'https://hub.example/no' } } },
+    });
+    const canceled = await fetch(`${simulator.url}/agreements/approve`, {
+      method: 'POST',
+      redirect: 'manual',
+      body: new URLSearchParams({ approval_session_id: created.body.id, decision: 'cancel' }),
+    });
+    expect(canceled.headers.get('location')).toMatch(/^https:\/\/hub\.example\/no\?approval_token_id=/);
+    expect((await paypal('/v3/vault/payment-tokens', { payment_source: { token: { id: created.body.id, type: 'SETUP_TOKEN' } } })).status).toBe(422);
+    expect((await paypal('/v3/vault/setup-tokens', { payment_source: { paypal: { experience_context: {} } } })).status).toBe(400);
+  });
+});
