@@ -10,15 +10,40 @@ export interface Sql {
   readonly query: <Row = Record<string, unknown>>(text: string, parameters?: readonly unknown[]) => Promise<Row[]>;
 }
 
-/** Sql on one query runner (inside its transaction when it has one). */
+/** Which query runner an Sql made by `sqlOf` runs on: `queryNamed` reaches its pg client. */
+const runners = new WeakMap<Sql, QueryRunner>();
+
+/** Sql on one query runner (inside its transaction when it has one); `queryNamed` can prepare statements on it. */
 export function sqlOf(runner: QueryRunner): Sql {
-  return {
+  const sql: Sql = {
     query: async <Row>(text: string, parameters?: readonly unknown[]): Promise<Row[]> => {
       // Structured results give the rows of every statement kind, RETURNING included.
       const result = (await runner.query(text, parameters as unknown[], true)) as { records?: Row[] };
       return result.records ?? [];
     },
   };
+  runners.set(sql, runner);
+  return sql;
+}
+
+/**
+ * A statement of a hot path, prepared once per connection under its name: PostgreSQL then parses
+ * and plans it once, not at every run (TypeORM's query runner cannot name statements).
+ */
+export interface NamedStatement {
+  readonly name: string;
+  readonly text: string;
+}
+
+interface PgClient {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+}
+
+/** Runs a named (prepared) statement on the connection behind `sql` (made by `sqlOf`); a plain query when there is no pg client to name it on. */
+export async function queryNamed<Row>(sql: Sql, statement: NamedStatement, values: readonly unknown[]): Promise<Row[]> {
+  const client = (runners.get(sql) as unknown as { databaseConnection?: PgClient } | undefined)?.databaseConnection;
+  if (typeof client?.query !== 'function') return sql.query<Row>(statement.text, values);
+  return (await client.query({ name: statement.name, text: statement.text, values: [...values] })).rows as Row[];
 }
 
 /** Sql in the transaction of an EntityManager (`dataSource.transaction`, an inbox handler's). */

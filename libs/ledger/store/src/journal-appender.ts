@@ -6,10 +6,8 @@ import type { DataSource } from 'typeorm';
 import type { AccountRow } from './journal-rows';
 import type { EntryPostingRow } from './journal-rows';
 import { accountFromRow, ENTRY_COLUMNS, entriesFromRows, loadEntries } from './journal-rows';
-import type { NamedStatement } from './prepared-sql';
-import { preparingSqlOf, runStatement } from './prepared-sql';
-import type { Sql } from './sql';
-import { inTransaction, toBigInt } from './sql';
+import type { NamedStatement, Sql } from './sql';
+import { inTransaction, queryNamed, toBigInt } from './sql';
 
 export interface AppendContext {
   readonly dataSource: DataSource;
@@ -19,7 +17,7 @@ export interface AppendContext {
 
 /** Appends one group-committed batch in one database transaction (the steps of appendInTransaction). */
 export async function appendBatch(context: AppendContext, commands: readonly LedgerCommand[]): Promise<CommandOutcome[]> {
-  return inTransaction(context.dataSource, (_sql, runner) => appendInTransaction(preparingSqlOf(runner), context, commands));
+  return inTransaction(context.dataSource, (sql) => appendInTransaction(sql, context, commands));
 }
 
 /**
@@ -125,7 +123,7 @@ async function lockAndLoad(sql: Sql, commands: readonly LedgerCommand[]): Promis
   const targets = unique(commands.flatMap(reversalTargets));
   // The accounts named by the commands themselves; those reached through loaded entries are added by the statement.
   const named = unique(commands.flatMap((c) => referencedAccountIds(c, () => undefined)));
-  const [row] = await runStatement<{ head: HeadJson | null; entries: EntryPostingJson[]; balances: LockedBalanceRow[] }>(sql, LOCK_AND_LOAD, [
+  const [row] = await queryNamed<{ head: HeadJson | null; entries: EntryPostingJson[]; balances: LockedBalanceRow[] }>(sql, LOCK_AND_LOAD, [
     ids,
     targets,
     named,
@@ -190,7 +188,7 @@ async function writeBatch(sql: Sql, batch: LedgerBatch, view: BatchView, context
   const holds = pendingHoldChanges(entries);
   const messages = batch.appended.map(context.toOutbox);
   const outbox = outboxRowsOf(messages);
-  const [written] = await runStatement<{ balances: string }>(sql, WRITE_BATCH, [
+  const [written] = await queryNamed<{ balances: string }>(sql, WRITE_BATCH, [
     entries.map((e) => e.position.toString()),
     entries.map((e) => e.transactionId),
     entries.map((e) => e.kind),

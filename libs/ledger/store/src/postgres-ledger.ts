@@ -23,7 +23,6 @@ import { balanceAsOf, currentBalance, statementPage } from './balance-queries';
 import type { AppendContext } from './journal-appender';
 import { appendBatch, appendInTransaction } from './journal-appender';
 import { ledgerOutboxMessage } from './ledger-events';
-import { preparingSqlOf } from './prepared-sql';
 import type { BalanceDrift, RebuildReport } from './rebuild-balances';
 import { balanceDrift, rebuildBalances } from './rebuild-balances';
 import { inTransaction, isRetryable, sqlOf } from './sql';
@@ -183,7 +182,7 @@ export class PostgresLedger {
       const trace = traces.get(appended.entry.transactionId);
       return trace ? { ...message, headers: trace } : message;
     };
-    const recorded = await appendInTransaction(preparingSqlOf(runner), { now: () => this.clock.now(), toOutbox }, valid);
+    const recorded = await appendInTransaction(sqlOf(runner), { now: () => this.clock.now(), toOutbox }, valid);
     this.onBatch?.({
       size: valid.length,
       appended: recorded.filter((o) => o.ok && !o.replayed).length,
