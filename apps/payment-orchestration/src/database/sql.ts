@@ -29,6 +29,11 @@ export function sqlOf(runner: QueryRunner): Sql {
   return sql;
 }
 
+/** The query runner behind an Sql made here (undefined for one made elsewhere): whether and when its work commits. */
+export function runnerOf(sql: Sql): QueryRunner | undefined {
+  return runners.get(sql);
+}
+
 /** Runs a named statement on the connection behind `sql`; a plain query when there is no pg client to name it on. */
 export async function queryNamed<Row>(sql: Sql, statement: NamedStatement, values: readonly unknown[]): Promise<Row[]> {
   const client = (runners.get(sql) as unknown as { databaseConnection?: PgClient } | undefined)?.databaseConnection;
