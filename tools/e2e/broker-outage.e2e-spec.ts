@@ -35,6 +35,8 @@ interface LogLine {
   time: string;
   msg: string;
   consumer?: string;
+  /** The outbox relay's lines name it. */
+  relay?: string;
   state?: string;
   previous?: string | null;
   /** kafkajs's own lines carry what it logged here. */
@@ -258,6 +260,11 @@ afterAll(async () => {
       expect({ consumer, disconnected: states.filter((state) => state === 'disconnected').length }).toEqual({ consumer, disconnected: 1 });
       expect({ consumer, first: states[0], last: states.at(-1) }).toEqual({ consumer, first: 'disconnected', last: 'connected' });
     }
+    // The outbox relay: one line when its passes start failing and one when it publishes again, not one per attempt.
+    const relayStates = outage.filter((line) => line.relay !== undefined && line.state !== undefined && line.level !== 'debug').map((line) => line.state);
+    expect(relayStates.filter((state, index) => state !== (index % 2 === 0 ? 'failing' : 'publishing'))).toEqual([]);
+    expect(relayStates.length % 2).toBe(0);
+    log(`outbox relay state lines: ${JSON.stringify(relayStates)}`);
     // kafkajs's own retries are not logged at info and above (one error line per reconnection attempt, before).
     expect(outage.filter((line) => line.kafka !== undefined)).toEqual([]);
     const errors = outage.filter((line) => line.level === 'error' || line.level === 'warn');

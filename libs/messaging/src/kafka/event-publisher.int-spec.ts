@@ -32,11 +32,11 @@ class Link {
     const socket = connectSocket({ host, port }, onConnect);
     let producing = false;
     const write = socket.write.bind(socket) as (chunk: Buffer, ...rest: unknown[]) => boolean;
-    socket.write = ((chunk: Buffer, ...rest: unknown[]) => {
+    socket.write = (chunk: Buffer, ...rest: unknown[]) => {
       // A request: int32 size, int16 api key (0: Produce), ...
       if (Buffer.isBuffer(chunk) && chunk.length > 6 && chunk.readInt16BE(4) === 0) producing = true;
       return write(chunk, ...rest);
-    }) as Socket['write'];
+    };
     const emit = socket.emit.bind(socket) as (event: string | symbol, ...args: unknown[]) => boolean;
     socket.emit = ((event: string | symbol, ...args: unknown[]) => {
       if (event === 'data' && producing) {
