@@ -77,7 +77,10 @@ export function platformMetrics(): NonNullable<typeof instruments> {
     outboxPublishAttempts: meter().createCounter('outbox.publish_attempts', {
       description: "Outbox relay passes that tried to publish, by outcome: 'published' (a batch went out) or 'failed' (the database or Kafka refused)",
     }),
-    outboxRelayFailing: new LastValueGauge('outbox.relay.failing', "1 while an outbox relay's passes fail (it retries with backoff), 0 once it publishes again"),
+    outboxRelayFailing: new LastValueGauge(
+      'outbox.relay.failing',
+      "1 while an outbox relay's passes fail (it retries with backoff), 0 once it publishes again",
+    ),
   };
   return instruments;
 }

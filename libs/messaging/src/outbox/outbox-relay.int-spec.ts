@@ -355,20 +355,30 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
         const event = tick(6_000);
         await db.dataSource.transaction((tx) => appendToOutbox(sqlOfTransaction(tx), [{ topic, envelope: event }]));
         // Several attempts fail (the first after the commit's notification, the others on the backoff).
-        const failing = await waitFor(() => samples('outbox_publish_attempts_total'), (found) => (found.failed ?? 0) >= 3, {
-          what: 'three failed attempts',
-          timeoutMs: 20_000,
-          intervalMs: 50,
-        });
+        const failing = await waitFor(
+          () => samples('outbox_publish_attempts_total'),
+          (found) => (found.failed ?? 0) >= 3,
+          {
+            what: 'three failed attempts',
+            timeoutMs: 20_000,
+            intervalMs: 50,
+          },
+        );
         expect(failing.published).toBeUndefined();
         expect(await samples('outbox_relay_failing')).toEqual({ '': 1 });
         await db.dataSource.query('ALTER TABLE outbox_checkpoint_away RENAME TO outbox_checkpoint');
         await waitFor(() => received.includes(event.id), isTrue, { what: 'the row on Kafka after the recovery', timeoutMs: 30_000, intervalMs: 20 }).catch(
           async (error: unknown) => {
-            throw new Error(`${(error as Error).message}; backlog ${await relay.backlog()}, lines ${JSON.stringify(relayLines())}, attempts ${JSON.stringify(await samples('outbox_publish_attempts_total'))}`);
+            throw new Error(
+              `${(error as Error).message}; backlog ${await relay.backlog()}, lines ${JSON.stringify(relayLines())}, attempts ${JSON.stringify(await samples('outbox_publish_attempts_total'))}`,
+            );
           },
         );
-        await waitFor(() => relayLines().some((line) => line.state === 'publishing'), isTrue, { what: 'the recovery logged', timeoutMs: 5_000, intervalMs: 20 });
+        await waitFor(() => relayLines().some((line) => line.state === 'publishing'), isTrue, {
+          what: 'the recovery logged',
+          timeoutMs: 5_000,
+          intervalMs: 20,
+        });
 
         const attempts = await samples('outbox_publish_attempts_total');
         expect(attempts.published).toBeGreaterThanOrEqual(1);
