@@ -69,6 +69,8 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
     await publisher.disconnect();
     await deleteTestTopics([topic]);
     await db.drop();
+    // Shut down last: the failure test reads the relay's metrics.
+    await telemetry.shutdown();
   });
 
   /**
@@ -167,22 +169,18 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
   it('carries the writer’s trace context to Kafka, so consumers continue the trace that caused the event', async () => {
     received.length = 0;
     await db.dataSource.query('TRUNCATE outbox');
-    try {
-      const relay = new OutboxRelay({ name: 'it-trace', dataSource: db.dataSource, publisher, logger });
-      await relay.start();
-      await relay.stop();
-      const event = tick(7_000);
-      const span = tracer('test').startSpan('state change');
-      await context.with(trace.setSpan(context.active(), span), () =>
-        db.dataSource.transaction((tx) => appendToOutbox(sqlOfTransaction(tx), [{ topic, envelope: event }])),
-      );
-      span.end();
-      expect(await publishAll(relay, 1)).toBe(1);
-      await waitForReceived(1);
-      expect(traceparents.get(event.id)).toMatch(new RegExp(`^00-${span.spanContext().traceId}-[0-9a-f]{16}-0[01]$`));
-    } finally {
-      await telemetry.shutdown();
-    }
+    const relay = new OutboxRelay({ name: 'it-trace', dataSource: db.dataSource, publisher, logger });
+    await relay.start();
+    await relay.stop();
+    const event = tick(7_000);
+    const span = tracer('test').startSpan('state change');
+    await context.with(trace.setSpan(context.active(), span), () =>
+      db.dataSource.transaction((tx) => appendToOutbox(sqlOfTransaction(tx), [{ topic, envelope: event }])),
+    );
+    span.end();
+    expect(await publishAll(relay, 1)).toBe(1);
+    await waitForReceived(1);
+    expect(traceparents.get(event.id)).toMatch(new RegExp(`^00-${span.spanContext().traceId}-[0-9a-f]{16}-0[01]$`));
   });
 
   describe('running on its own', () => {
