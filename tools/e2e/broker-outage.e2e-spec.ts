@@ -35,6 +35,8 @@ interface LogLine {
   time: string;
   msg: string;
   consumer?: string;
+  /** The outbox relay's lines name it. */
+  relay?: string;
   state?: string;
   previous?: string | null;
   /** kafkajs's own lines carry what it logged here. */
@@ -94,11 +96,15 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
-  // A failure during the outage must not leave the rest of the run without its broker.
-  if (brokerDown && HOME) await restartTestKafka(HOME, testKafkaBrokers(), log);
-  if (orchestration) await stopChild(orchestration, 'SIGTERM');
-  await platform?.stop();
-}, 120_000);
+  try {
+    // A failure during the outage must not leave the rest of the run without its broker.
+    if (brokerDown && HOME) await restartTestKafka(HOME, testKafkaBrokers(), log);
+  } finally {
+    // Even when the broker does not come back: the services must not outlive the run (Jest would wait for them).
+    if (orchestration) await stopChild(orchestration, 'SIGTERM');
+    await platform?.stop();
+  }
+}, 420_000);
 
 (OWN_BROKER ? it : it.skip)(
   `the broker killed and restarted under load: every consumer resumes by itself, every purchase is processed once, one log line per state change${
@@ -254,6 +260,11 @@ afterAll(async () => {
       expect({ consumer, disconnected: states.filter((state) => state === 'disconnected').length }).toEqual({ consumer, disconnected: 1 });
       expect({ consumer, first: states[0], last: states.at(-1) }).toEqual({ consumer, first: 'disconnected', last: 'connected' });
     }
+    // The outbox relay: one line when its passes start failing and one when it publishes again, not one per attempt.
+    const relayStates = outage.filter((line) => line.relay !== undefined && line.state !== undefined && line.level !== 'debug').map((line) => line.state);
+    expect(relayStates.filter((state, index) => state !== (index % 2 === 0 ? 'failing' : 'publishing'))).toEqual([]);
+    expect(relayStates.length % 2).toBe(0);
+    log(`outbox relay state lines: ${JSON.stringify(relayStates)}`);
     // kafkajs's own retries are not logged at info and above (one error line per reconnection attempt, before).
     expect(outage.filter((line) => line.kafka !== undefined)).toEqual([]);
     const errors = outage.filter((line) => line.level === 'error' || line.level === 'warn');

@@ -37,6 +37,8 @@ let instruments:
       consumerStateChanges: Counter;
       outboxBacklog: LastValueGauge;
       outboxPublished: Counter;
+      outboxPublishAttempts: Counter;
+      outboxRelayFailing: LastValueGauge;
     }
   | undefined;
 
@@ -72,6 +74,13 @@ export function platformMetrics(): NonNullable<typeof instruments> {
     }),
     outboxBacklog: new LastValueGauge('outbox.backlog', 'Outbox rows written but not yet published'),
     outboxPublished: meter().createCounter('outbox.published', { description: 'Outbox rows published to Kafka' }),
+    outboxPublishAttempts: meter().createCounter('outbox.publish_attempts', {
+      description: "Outbox relay passes that tried to publish, by outcome: 'published' (a batch went out) or 'failed' (the database or Kafka refused)",
+    }),
+    outboxRelayFailing: new LastValueGauge(
+      'outbox.relay.failing',
+      "1 while an outbox relay's passes fail (it retries with backoff), 0 once it publishes again",
+    ),
   };
   return instruments;
 }

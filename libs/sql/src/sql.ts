@@ -26,6 +26,11 @@ export function sqlOf(runner: QueryRunner): Sql {
   return sql;
 }
 
+/** The query runner behind an Sql made by `sqlOf` (undefined for one made otherwise): whether and when its work commits. */
+export function runnerOf(sql: Sql): QueryRunner | undefined {
+  return runners.get(sql);
+}
+
 /**
  * A statement of a hot path, prepared once per connection under its name: PostgreSQL then parses
  * and plans it once, not at every run (TypeORM's query runner cannot name statements).

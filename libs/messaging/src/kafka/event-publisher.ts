@@ -17,11 +17,19 @@ export interface OutgoingEvent {
  * (they are built from typed code; see outgoingEventsAreValidated).
  */
 export class EventPublisher {
-  private readonly producer: Producer;
+  private producer: Producer;
   private connected = false;
 
-  constructor(kafka: Kafka, transactionalId?: string) {
-    this.producer = kafka.producer({
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly transactionalId?: string,
+  ) {
+    this.producer = this.newProducer();
+  }
+
+  private newProducer(): Producer {
+    const { kafka, transactionalId } = this;
+    return kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
@@ -30,8 +38,9 @@ export class EventPublisher {
       createPartitioner: Partitioners.DefaultPartitioner,
       // kafkajs advances an idempotent producer's sequence numbers only when a send succeeds: a
       // send given up after N retries leaves them behind, and the next messages reuse them (the
-      // broker may then take them for duplicates of a write it did keep). So the producer never
-      // gives up on a batch (kafkajs warns otherwise: "Limiting retries..."); waits are capped.
+      // broker may then take them for duplicates of a write it did keep). So the producer does not
+      // limit its retries (kafkajs warns otherwise: "Limiting retries..."), waits are capped, and a
+      // batch kafkajs gives up on all the same retires the producer (sendRaw).
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
     });
   }
@@ -65,9 +74,31 @@ export class EventPublisher {
     await this.sendRaw([...byTopic].map(([topic, messages]) => ({ topic, messages })));
   }
 
-  /** Sends prepared messages as they are (dead letters, outbox rows already validated when written). */
+  /**
+   * Sends prepared messages as they are (dead letters, outbox rows already validated when written).
+   *
+   * kafkajs still gives a batch up despite the unlimited retries: when the broker stays out of reach
+   * past the client's own reconnection retries, or answers with an error it does not retry. It then
+   * takes the batch's sequence numbers back, but the broker may have kept the write (its answer was
+   * lost with the connection): the next send at those numbers with other messages is refused as
+   * out of order, every time (OUT_OF_ORDER_SEQUENCE_NUMBER: the outbox relay stalled for good after a
+   * broker outage, broker-outage.e2e-spec.ts), or one with as many messages is taken for a duplicate
+   * and dropped. So a failed send retires its producer: the next send gets a new producer id, its
+   * sequences from 0, and sends again what the broker may already hold (at least once; consumers
+   * deduplicate by event id).
+   */
   async sendRaw(topicMessages: { topic: string; messages: Message[] }[]): Promise<void> {
     await this.connect();
-    await this.producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages });
+    const producer = this.producer;
+    try {
+      await producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages });
+    } catch (error) {
+      if (this.producer === producer) {
+        this.producer = this.newProducer();
+        this.connected = false;
+        await producer.disconnect().catch(() => undefined);
+      }
+      throw error;
+    }
   }
 }

@@ -1,4 +1,6 @@
-import { kafkaConnectionOf, kafkaSaslFromEnv, kafkaSecurity } from './kafka-client';
+import { Writable } from 'node:stream';
+import { createLogger } from '@pay/observability';
+import { createKafka, kafkaConnectionOf, kafkaSaslFromEnv, kafkaSecurity } from './kafka-client';
 
 describe('Kafka connection settings', () => {
   it('signs a service in as its own principal when its config names one, and not otherwise', () => {
@@ -29,5 +31,25 @@ describe('Kafka connection settings', () => {
     expect(() => kafkaSaslFromEnv({ KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: 'a b', KAFKA_SASL_PASSWORD: 'pw' })).toThrow(
       'KAFKA_SASL_USERNAME',
     );
+  });
+
+  it("logs kafkajs's warnings as warnings, but its retries (errors, a timed-out request's late answer) at debug only", () => {
+    const written: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        written.push(chunk.toString());
+        done();
+      },
+    });
+    const kafka = createKafka({ clientId: 'client-spec', brokers: ['127.0.0.1:1'], logger: createLogger('client-spec', 'debug', sink) });
+    kafka.logger().warn('Response without match', { correlationId: 17 });
+    kafka.logger().error('Connection error: connect ECONNREFUSED', {});
+    kafka.logger().warn('a warning that names our configuration', {});
+    const levels = written.map((line) => JSON.parse(line) as { level: string; msg: string }).map((line) => [line.level, line.msg]);
+    expect(levels).toEqual([
+      ['debug', 'Response without match'],
+      ['debug', 'Connection error: connect ECONNREFUSED'],
+      ['warn', 'a warning that names our configuration'],
+    ]);
   });
 });

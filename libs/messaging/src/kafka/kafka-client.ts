@@ -72,7 +72,10 @@ function logCreatorFor(logger: Logger): logCreator {
   return () =>
     ({ level, log }) => {
       const { message, ...extra } = log;
-      if (level === logLevel.WARN) logger.warn({ kafka: extra }, message);
+      // The late answer to a request that had timed out (a broker slow to come back), which kafkajs
+      // already retried: part of a retry, not a cause in our configuration.
+      if (level === logLevel.WARN && message === 'Response without match') logger.debug({ kafka: extra, kafkajsLevel: 'warn' }, message);
+      else if (level === logLevel.WARN) logger.warn({ kafka: extra }, message);
       else if (level === logLevel.ERROR) logger.debug({ kafka: extra, kafkajsLevel: 'error' }, message);
     };
 }

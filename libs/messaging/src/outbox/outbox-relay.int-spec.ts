@@ -1,11 +1,13 @@
 import 'reflect-metadata';
+import { Writable } from 'node:stream';
+import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import type { EventEnvelope } from '@pay/contracts';
 import { createEvent, defineEvent } from '@pay/contracts';
 import { createLogger, startTelemetry, tracer } from '@pay/observability';
 import { sqlOf, sqlOfTransaction } from '@pay/sql';
 import { context, trace } from '@opentelemetry/api';
 import type { TestSchema } from '@pay/testing';
-import { createTestSchema, createTestTopics, deleteTestTopics, isTrue, testKafka, uniqueName, waitFor } from '@pay/testing';
+import { createTestSchema, createTestTopics, deleteTestTopics, isTrue, parsePrometheusText, testKafka, uniqueName, waitFor } from '@pay/testing';
 import { IsInt } from 'class-validator';
 import type { Consumer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
@@ -67,6 +69,8 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
     await publisher.disconnect();
     await deleteTestTopics([topic]);
     await db.drop();
+    // Shut down last: the failure test reads the relay's metrics.
+    await telemetry.shutdown();
   });
 
   /**
@@ -165,22 +169,18 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
   it('carries the writer’s trace context to Kafka, so consumers continue the trace that caused the event', async () => {
     received.length = 0;
     await db.dataSource.query('TRUNCATE outbox');
-    try {
-      const relay = new OutboxRelay({ name: 'it-trace', dataSource: db.dataSource, publisher, logger });
-      await relay.start();
-      await relay.stop();
-      const event = tick(7_000);
-      const span = tracer('test').startSpan('state change');
-      await context.with(trace.setSpan(context.active(), span), () =>
-        db.dataSource.transaction((tx) => appendToOutbox(sqlOfTransaction(tx), [{ topic, envelope: event }])),
-      );
-      span.end();
-      expect(await publishAll(relay, 1)).toBe(1);
-      await waitForReceived(1);
-      expect(traceparents.get(event.id)).toMatch(new RegExp(`^00-${span.spanContext().traceId}-[0-9a-f]{16}-0[01]$`));
-    } finally {
-      await telemetry.shutdown();
-    }
+    const relay = new OutboxRelay({ name: 'it-trace', dataSource: db.dataSource, publisher, logger });
+    await relay.start();
+    await relay.stop();
+    const event = tick(7_000);
+    const span = tracer('test').startSpan('state change');
+    await context.with(trace.setSpan(context.active(), span), () =>
+      db.dataSource.transaction((tx) => appendToOutbox(sqlOfTransaction(tx), [{ topic, envelope: event }])),
+    );
+    span.end();
+    expect(await publishAll(relay, 1)).toBe(1);
+    await waitForReceived(1);
+    expect(traceparents.get(event.id)).toMatch(new RegExp(`^00-${span.spanContext().traceId}-[0-9a-f]{16}-0[01]$`));
   });
 
   describe('running on its own', () => {
@@ -333,6 +333,77 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
         await ownPublisher.disconnect();
         await missingReader.disconnect();
         await deleteTestTopics([missing]);
+      }
+    });
+    it('logs a run of failed passes once when it starts and once when it ends, and counts every attempt', async () => {
+      received.length = 0;
+      await db.dataSource.query('TRUNCATE outbox');
+      const written: string[] = [];
+      const stream = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          written.push(chunk.toString());
+          done();
+        },
+      });
+      const relayLines = (): Array<Record<string, unknown>> =>
+        written.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.relay === 'it-failing');
+      /** This relay's samples of a metric, by their `outcome` label ('' when it has none). */
+      const samples = async (name: string): Promise<Record<string, number>> => {
+        const { resourceMetrics } = await telemetry.prometheus.collect();
+        const found: Record<string, number> = {};
+        for (const sample of parsePrometheusText(new PrometheusSerializer().serialize(resourceMetrics)))
+          if (sample.name === name && sample.labels.relay === 'it-failing') found[sample.labels.outcome ?? ''] = sample.value;
+        return found;
+      };
+      const relay = new OutboxRelay({ name: 'it-failing', dataSource: relaySource, publisher, logger: createLogger('relay-test', 'info', stream) });
+      await relay.start();
+      try {
+        expect(await samples('outbox_relay_failing')).toEqual({ '': 0 });
+        // A real failure of every pass: the checkpoint table is out of reach until it is renamed back.
+        await db.dataSource.query('ALTER TABLE outbox_checkpoint RENAME TO outbox_checkpoint_away');
+        const event = tick(6_000);
+        await db.dataSource.transaction((tx) => appendToOutbox(sqlOfTransaction(tx), [{ topic, envelope: event }]));
+        // Several attempts fail (the first after the commit's notification, the others on the backoff).
+        const failing = await waitFor(
+          () => samples('outbox_publish_attempts_total'),
+          (found) => (found.failed ?? 0) >= 3,
+          {
+            what: 'three failed attempts',
+            timeoutMs: 20_000,
+            intervalMs: 50,
+          },
+        );
+        expect(failing.published).toBeUndefined();
+        expect(await samples('outbox_relay_failing')).toEqual({ '': 1 });
+        await db.dataSource.query('ALTER TABLE outbox_checkpoint_away RENAME TO outbox_checkpoint');
+        await waitFor(() => received.includes(event.id), isTrue, { what: 'the row on Kafka after the recovery', timeoutMs: 30_000, intervalMs: 20 }).catch(
+          async (error: unknown) => {
+            throw new Error(
+              `${(error as Error).message}; backlog ${await relay.backlog()}, lines ${JSON.stringify(relayLines())}, attempts ${JSON.stringify(await samples('outbox_publish_attempts_total'))}`,
+            );
+          },
+        );
+        await waitFor(() => relayLines().some((line) => line.state === 'publishing'), isTrue, {
+          what: 'the recovery logged',
+          timeoutMs: 5_000,
+          intervalMs: 20,
+        });
+
+        const attempts = await samples('outbox_publish_attempts_total');
+        expect(attempts.published).toBeGreaterThanOrEqual(1);
+        expect(await samples('outbox_relay_failing')).toEqual({ '': 0 });
+        // Two lines at info and above for the whole run of failures, whatever the number of attempts.
+        const lines = relayLines();
+        expect(lines.map((line) => [line.level, line.state])).toEqual([
+          ['error', 'failing'],
+          ['info', 'publishing'],
+        ]);
+        expect(String((lines[0].err as { message?: string }).message)).toContain('outbox_checkpoint');
+        expect(lines[1].failedAttempts).toBe(attempts.failed);
+        expect(lines[1].failingForMs).toEqual(expect.any(Number));
+      } finally {
+        await db.dataSource.query('ALTER TABLE IF EXISTS outbox_checkpoint_away RENAME TO outbox_checkpoint');
+        await relay.stop();
       }
     });
   });

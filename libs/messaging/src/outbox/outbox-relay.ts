@@ -81,6 +81,9 @@ export class OutboxRelay {
   private backlogCountedAt = 0;
   /** The transaction id the relay waits for the horizon to pass before its next pass (see Pass.waitingFor). */
   private waitingFor?: string;
+  /** Passes failed in a row (0: publishing), and since when. */
+  private failures = 0;
+  private failingSince = 0;
   published = 0;
 
   constructor(private readonly options: OutboxRelayOptions) {}
@@ -99,6 +102,7 @@ export class OutboxRelay {
       await this.listen().catch((error: unknown) =>
         this.options.logger.warn({ err: error, relay: this.options.name }, 'outbox relay cannot LISTEN yet; polling until it can'),
       );
+    platformMetrics().outboxRelayFailing.set(0, { relay: this.options.name });
     this.running = true;
     this.announced = true;
     this.loop = this.run();
@@ -218,8 +222,39 @@ export class OutboxRelay {
     return Number(rows[0]?.backlog ?? 0);
   }
 
+  /**
+   * One log line per change between publishing and failing, not one per attempt: the first failed
+   * pass is an error (with why), the passes that fail after it are only counted
+   * (`outbox_publish_attempts_total{outcome="failed"}`) and logged at debug, and the first pass that
+   * works again logs the recovery (how many attempts failed, for how long). `outbox_relay_failing`
+   * is 1 while it fails.
+   */
+  private noteFailure(error: unknown): void {
+    this.failures += 1;
+    const metrics = platformMetrics();
+    metrics.outboxPublishAttempts.add(1, { relay: this.options.name, outcome: 'failed' });
+    if (this.failures === 1) {
+      this.failingSince = Date.now();
+      metrics.outboxRelayFailing.set(1, { relay: this.options.name });
+      this.options.logger.error(
+        { err: error, relay: this.options.name, state: 'failing' },
+        'outbox relay cannot publish: it retries with backoff and logs again once it recovers',
+      );
+    } else this.options.logger.debug({ err: error, relay: this.options.name, failures: this.failures }, 'outbox relay failed to publish again');
+  }
+
+  private noteSuccess(published: number): void {
+    if (published > 0) platformMetrics().outboxPublishAttempts.add(1, { relay: this.options.name, outcome: 'published' });
+    if (this.failures === 0) return;
+    platformMetrics().outboxRelayFailing.set(0, { relay: this.options.name });
+    this.options.logger.info(
+      { relay: this.options.name, state: 'publishing', failedAttempts: this.failures, failingForMs: Date.now() - this.failingSince },
+      'outbox relay recovered: publishing again',
+    );
+    this.failures = 0;
+  }
+
   private async run(): Promise<void> {
-    let failures = 0;
     let listenFailures = 0;
     while (this.running) {
       if (this.channel && !this.listener) {
@@ -241,7 +276,7 @@ export class OutboxRelay {
         } else if (this.announced || polling) {
           this.announced = false;
           const { published, pending, waitingFor } = await this.pass();
-          failures = 0;
+          this.noteSuccess(published);
           if (pending) this.announced = true;
           // A batch went out: more may follow at once. Rows waiting for the horizon: look again soon.
           if (waitingFor !== undefined) {
@@ -251,10 +286,9 @@ export class OutboxRelay {
           else if (!pending && polling) delay = this.options.idleDelayMs ?? 50;
         }
       } catch (error) {
-        failures += 1;
+        this.noteFailure(error);
         this.announced = true;
-        delay = Math.round(backoffDelayMs(failures, FAILED_PASS_BACKOFF));
-        this.options.logger.error({ err: error, failures }, 'outbox relay failed to publish; will retry');
+        delay = Math.round(backoffDelayMs(this.failures, FAILED_PASS_BACKOFF));
       }
       if (this.announced && delay === undefined) continue;
       // Drained and listening: no timer, nothing runs until a notification (or stop()) wakes it.

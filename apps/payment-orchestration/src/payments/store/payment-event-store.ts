@@ -11,6 +11,7 @@ import type { IdempotencyRecord } from '../idempotency-keys';
 import { constraintOf, inTransaction, onConnection, queryNamed, sqlStateOf, UNIQUE_VIOLATION } from '../../database/sql';
 import type { StoredPaymentEvent } from './payment-event-codec';
 import { decodePaymentEvent, encodePaymentEvent } from './payment-event-codec';
+import { CommittedPaymentOutcomes, outcomesOf } from '../payment-outcomes';
 import { toPublishedEvent } from './payment-event-contracts';
 import { decodePaymentState, encodePaymentState } from './payment-state-codec';
 
@@ -207,6 +208,8 @@ export class PaymentEventStore {
   ) {
     this.source = options.source ?? 'payment-orchestration';
     this.now = options.now ?? (() => new Date());
+    // payments_outcomes_total counts what an append reached once its transaction commits.
+    CommittedPaymentOutcomes.watch(dataSource);
   }
 
   /**
@@ -373,6 +376,7 @@ export class PaymentEventStore {
     }
     if (written.length !== events.length) throw new PaymentVersionConflictError(paymentId, expectedVersion, undefined);
     const appended = { payment: payment as Payment, envelopes };
+    CommittedPaymentOutcomes.record(sql, outcomesOf(events, state));
     if (context.onAppended) await context.onAppended(sql, appended);
     return appended;
   }
