@@ -95,12 +95,7 @@ export class PaymentsController {
     // The caller's bucket in a statement of its own (every request counts); the payer's is taken
     // where a new payment is decided, so that replays are free.
     const perCaller = this.config.PAYMENTS_PER_CALLER_PER_MINUTE;
-    const taken = await takeToken(
-      sqlOfPool(this.dataSource),
-      `payments:caller:${describeActor(caller)}`,
-      perCaller,
-      new Date(),
-    );
+    const taken = await takeToken(sqlOfPool(this.dataSource), `payments:caller:${describeActor(caller)}`, perCaller, new Date());
     if (!taken.allowed) {
       throw rateLimited(
         response,
