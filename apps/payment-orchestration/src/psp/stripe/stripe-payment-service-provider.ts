@@ -76,6 +76,14 @@ export class StripePaymentServiceProvider implements Psp.PaymentServiceProvider 
   ) {}
 
   createPayment(request: Psp.CreatePaymentRequest): Promise<Psp.PspResult<Psp.PspPayment>> {
+    // A bank debit is not held and captured later: Stripe offers manual capture for cards only.
+    if (request.bankAccount && request.captureMethod === 'manual') {
+      return Promise.resolve({
+        outcome: 'rejected',
+        code: 'capture_method_not_supported',
+        reason: 'a bank debit (SEPA, ACH) is captured at once; manual capture is for cards and PayPal accounts',
+      });
+    }
     return this.mutate(request.idempotencyKey, async (options) => {
       const intent = await this.stripe.paymentIntents.create(
         {

@@ -11,6 +11,7 @@ import { Passkeys1765497600000 } from './1765497600000-passkeys';
 import { BankDebitPostings1765584000000 } from './1765584000000-bank-debit-postings';
 import { InstrumentReleases1765670400000 } from './1765670400000-instrument-releases';
 import { PaymentArrivalRows1765670400001 } from './1765670400001-payment-arrival-rows';
+import { FundsReturns1767600000000 } from './1767600000000-funds-returns';
 
 /** Every migration of the wallet schema, in order. */
 export const walletMigrations: MigrationList = [
@@ -26,4 +27,5 @@ export const walletMigrations: MigrationList = [
   BankDebitPostings1765584000000,
   InstrumentReleases1765670400000,
   PaymentArrivalRows1765670400001,
+  FundsReturns1767600000000,
 ];
