@@ -29,13 +29,28 @@ export interface PayPalCaptureObject {
   links: PayPalLink[];
 }
 
+/** An authorisation of an order with intent AUTHORIZE: captured (once, all or part) or voided later, honoured 3 days. */
+export interface PayPalAuthorizationObject {
+  id: string;
+  status: 'CREATED' | 'CAPTURED' | 'PARTIALLY_CAPTURED' | 'VOIDED' | 'EXPIRED';
+  amount: PayPalMoney;
+  custom_id?: string;
+  invoice_id?: string;
+  expiration_time: string;
+  supplementary_data: { related_ids: { order_id: string } };
+  seller_protection: { status: 'ELIGIBLE' };
+  create_time: string;
+  update_time: string;
+  links: PayPalLink[];
+}
+
 export interface PayPalPurchaseUnit {
   reference_id: string;
   amount: PayPalMoney;
   custom_id?: string;
   invoice_id?: string;
   description?: string;
-  payments?: { captures: PayPalCaptureObject[] };
+  payments?: { captures: PayPalCaptureObject[]; authorizations?: PayPalAuthorizationObject[] };
 }
 
 export interface PayPalOrderObject {
@@ -74,7 +89,7 @@ export interface PayPalWebhookEvent {
   id: string;
   event_version: '1.0';
   create_time: string;
-  resource_type: 'capture' | 'refund' | 'checkout-order';
+  resource_type: 'capture' | 'refund' | 'checkout-order' | 'authorization';
   resource_version: '2.0';
   event_type: string;
   summary: string;

@@ -1,4 +1,4 @@
-import type { CapturedPayment, Order, Refund } from '@paypal/paypal-server-sdk';
+import type { AuthorizationWithAdditionalData, CapturedPayment, Order, PaymentAuthorization, Refund } from '@paypal/paypal-server-sdk';
 import { money } from '@pay/contracts';
 import type { PspPayment, PspRefund, PspWebhookSubject } from '../psp.port';
 import { fromPayPalValue } from './paypal-amounts';
@@ -20,6 +20,7 @@ function paymentOf(
   capture: CapturedPayment | undefined,
   amount: { currencyCode: string; value: string } | undefined,
   paymentId: string | undefined,
+  authorization?: PaymentAuthorization | AuthorizationWithAdditionalData,
 ): PspPayment {
   const currency = (amount?.currencyCode ?? 'XXX').toUpperCase();
   return {
@@ -38,9 +39,11 @@ function paymentOf(
             },
           }
         : {}),
+      ...(authorization?.status ? { authorization: { status: authorization.status, amount: fromPayPalValue(authorization.amount?.value, currency) } } : {}),
     }),
     amount: money(fromPayPalValue(amount?.value, currency), currency),
-    captureMethod: 'automatic',
+    // An order authorised first (intent AUTHORIZE) is captured later: manual capture.
+    captureMethod: authorization ? 'manual' : 'automatic',
     ...(paymentId ? { paymentId } : {}),
     metadata: {},
   };
@@ -50,7 +53,15 @@ function paymentOf(
 export function orderToPspPayment(order: Order): PspPayment {
   const unit = order.purchaseUnits?.[0];
   const capture = unit?.payments?.captures?.[0];
-  return paymentOf(order.id ?? '', order.status ?? 'UNKNOWN', capture, unit?.amount ?? capture?.amount, unit?.customId ?? capture?.customId);
+  const authorization = unit?.payments?.authorizations?.[0];
+  return paymentOf(order.id ?? '', order.status ?? 'UNKNOWN', capture, unit?.amount ?? capture?.amount, unit?.customId ?? capture?.customId, authorization);
+}
+
+/** An authorisation, as a webhook carries it (PAYMENT.AUTHORIZATION.*): the payment is its order. */
+export function authorizationToPspPayment(authorization: PaymentAuthorization): PspPayment | undefined {
+  const orderId = authorization.supplementaryData?.relatedIds?.orderId;
+  if (!orderId) return undefined;
+  return paymentOf(orderId, 'COMPLETED', undefined, authorization.amount, authorization.customId, authorization);
 }
 
 /** A capture, as a webhook carries it: the payment is its order (supplementary_data.related_ids.order_id). */
@@ -92,6 +103,10 @@ export function webhookSubjectOf(resourceType: string, resource: unknown): PspWe
   const objectId = typeof object.id === 'string' ? object.id : undefined;
   if (resourceType === 'capture') {
     const payment = captureToPspPayment(object as CapturedPayment);
+    if (payment) return { kind: 'payment', payment };
+  }
+  if (resourceType === 'authorization') {
+    const payment = authorizationToPspPayment(object as PaymentAuthorization);
     if (payment) return { kind: 'payment', payment };
   }
   if (resourceType === 'refund' && objectId) return { kind: 'refund', refund: refundToPspRefund(object as Refund) };

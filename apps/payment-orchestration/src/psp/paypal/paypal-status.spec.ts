@@ -30,6 +30,18 @@ describe("PayPal's statuses in the payments domain's words", () => {
     expect(order('COMPLETED', { status: 'ODD', amount: 1n })).toEqual({ stage: 'unrecognized', reference: 'O-1', providerStatus: 'capture ODD' });
   });
 
+  it('an authorised order (intent AUTHORIZE, manual capture): authorized for its amount until captured, canceled once voided or expired', () => {
+    const authorized = (status: string, capture?: { status: string; amount: bigint }) =>
+      observePayPalOrder({ orderId: 'O-1', status: 'COMPLETED', authorization: { status, amount: 4000n }, ...(capture ? { capture } : {}) });
+    expect(authorized('CREATED')).toEqual({ stage: 'authorized', reference: 'O-1', amount: 4000n });
+    expect(authorized('PENDING')).toEqual({ stage: 'authorized', reference: 'O-1', amount: 4000n });
+    // Its capture decides once there is one: captured for the captured part.
+    expect(authorized('PARTIALLY_CAPTURED', { status: 'COMPLETED', amount: 2500n })).toEqual({ stage: 'captured', reference: 'O-1', amount: 2500n });
+    expect(authorized('VOIDED')).toEqual({ stage: 'canceled', reference: 'O-1', reason: 'requested' });
+    expect(authorized('EXPIRED')).toEqual({ stage: 'canceled', reference: 'O-1', reason: 'authorization_expired' });
+    expect(authorized('ODD')).toEqual({ stage: 'unrecognized', reference: 'O-1', providerStatus: 'authorization ODD' });
+  });
+
   it('reads refunds', () => {
     const refund = (status: string, reason?: string) => observePayPalRefund({ refundId: 'r-1', status, amount: 500n, ...(reason ? { reason } : {}) });
     expect(refund('COMPLETED')).toEqual({ refundId: 'r-1', amount: 500n, status: 'succeeded' });

@@ -14,6 +14,8 @@ export interface PayPalOrderFacts {
   readonly status: string;
   /** The order's capture, when there is one (one purchase unit, intent CAPTURE: at most one capture). */
   readonly capture?: { readonly status: string; readonly amount: bigint; readonly reason?: string };
+  /** The order's authorisation (intent AUTHORIZE: manual capture), when there is one; its capture, if any, is `capture`. */
+  readonly authorization?: { readonly status: string; readonly amount: bigint };
 }
 
 const CODE = /^[a-z][a-z0-9_]{0,63}$/;
@@ -29,6 +31,8 @@ export function payPalCode(value: string | undefined, fallback: string): string 
  * - a capture COMPLETED, PARTIALLY_REFUNDED or REFUNDED: captured for its amount (refunds are news of their own);
  * - a capture PENDING (e.g. PENDING_REVIEW, an eCheck): pending, money on its way;
  * - a capture DECLINED or FAILED: failed (`capture_declined`, with the reason when PayPal gives one);
+ * - no capture, an authorisation (intent AUTHORIZE): CREATED or PENDING is authorized for its amount,
+ *   VOIDED canceled (our void: requested), EXPIRED canceled (authorization_expired);
  * - no capture: CREATED, SAVED, APPROVED are pending (a capture is still to come), PAYER_ACTION_REQUIRED
  *   needs the payer, VOIDED is canceled.
  */
@@ -50,6 +54,20 @@ export function observePayPalOrder(facts: PayPalOrderFacts): PspObservation {
           : { stage: 'failed', reference, code: 'capture_declined' };
       default:
         return { stage: 'unrecognized', reference, providerStatus: `capture ${capture.status}` };
+    }
+  }
+  const authorization = facts.authorization;
+  if (authorization) {
+    switch (authorization.status) {
+      case 'CREATED':
+      case 'PENDING':
+        return { stage: 'authorized', reference, amount: authorization.amount };
+      case 'VOIDED':
+        return { stage: 'canceled', reference, reason: 'requested' };
+      case 'EXPIRED':
+        return { stage: 'canceled', reference, reason: 'authorization_expired' };
+      default:
+        return { stage: 'unrecognized', reference, providerStatus: `authorization ${authorization.status}` };
     }
   }
   switch (facts.status) {
