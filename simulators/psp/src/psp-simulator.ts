@@ -19,7 +19,7 @@ import type { PayPalSimulatorOptions } from './paypal/paypal-simulator';
 import { PayPalSimulator } from './paypal/paypal-simulator';
 import { failRefund } from './refunds/refund-routes';
 import { settleDueDebits } from './payment-intents/settle-debits';
-import type { ChargeObject, DisputeObject, PaymentIntentObject, PendingDebit, RecordedRequest, RefundObject } from './simulator-state';
+import type { ChargeObject, DisputeObject, PaymentIntentObject, MandateObject, PendingDebit, RecordedRequest, RefundObject } from './simulator-state';
 import { SimulatorState, snapshot } from './simulator-state';
 import { SimulatorClock } from './persistence/simulator-clock';
 import { StateJournal } from './persistence/state-journal';
@@ -61,6 +61,8 @@ export interface SimulatorSnapshot {
   refunds: RefundObject[];
   disputes: DisputeObject[];
   debits: PendingDebit[];
+  /** Bank debits' mandates, with how the payer accepted each. */
+  mandates: MandateObject[];
   /** Simulated time (epoch milliseconds) and how far it runs ahead of the wall clock. */
   clock: { now: number; aheadMs: number };
   requests: RecordedRequest[];
@@ -184,6 +186,7 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       refunds: [...state.refunds.values()],
       disputes: [...state.disputes.values()],
       debits: [...state.debits.values()],
+      mandates: [...state.mandates.values()],
       clock: { now: clock.now(), aheadMs: clock.aheadMs },
       requests: state.requests,
       events: outbox.events,

@@ -44,6 +44,20 @@ export interface PayPalAuthorizationObject {
   links: PayPalLink[];
 }
 
+/** A payer's dispute of a capture (Customer Disputes v1), decided for the buyer or the seller. */
+export interface PayPalDisputeObject {
+  dispute_id: string;
+  create_time: string;
+  update_time: string;
+  disputed_transactions: { seller_transaction_id: string; custom?: string }[];
+  reason: string;
+  status: 'OPEN' | 'WAITING_FOR_SELLER_RESPONSE' | 'UNDER_REVIEW' | 'RESOLVED';
+  dispute_amount: PayPalMoney;
+  dispute_life_cycle_stage: 'INQUIRY' | 'CHARGEBACK';
+  dispute_outcome?: { outcome_code: 'RESOLVED_BUYER_FAVOUR' | 'RESOLVED_SELLER_FAVOUR' };
+  links: PayPalLink[];
+}
+
 export interface PayPalPurchaseUnit {
   reference_id: string;
   amount: PayPalMoney;
@@ -89,7 +103,7 @@ export interface PayPalWebhookEvent {
   id: string;
   event_version: '1.0';
   create_time: string;
-  resource_type: 'capture' | 'refund' | 'checkout-order' | 'authorization';
+  resource_type: 'capture' | 'refund' | 'checkout-order' | 'authorization' | 'dispute';
   resource_version: '2.0';
   event_type: string;
   summary: string;
