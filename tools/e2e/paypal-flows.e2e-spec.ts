@@ -172,6 +172,57 @@ describe('a PayPal account pays', () => {
     await ledgerBalancesToZero();
   });
 
+  it('disputes: a CUSTOMER.DISPUTE webhook opens one like a chargeback; decided for the buyer it is lost and posted, for the seller won', async () => {
+    const disputed = async (amount: bigint): Promise<{ paymentId: string; captureId: string }> => {
+      const paymentId = await paymentIdOf(await platform.publishPurchase(purchaseOf(paula, amount)));
+      const captured = await platform.events.waitFor(paymentId, 'payments.payment.captured');
+      await waitFor(
+        () => postings(paymentId, 'capture'),
+        (rows) => rows.length === 1,
+        { what: 'the capture posting' },
+      );
+      const [capture] = platform.simulator.paypal.capturesFor(captured.data.reference as string);
+      return { paymentId, captureId: capture.id };
+    };
+    const lost = await disputed(2_000n);
+    const dispute = platform.simulator.paypal.openDispute(lost.captureId, { reason: 'UNAUTHORISED' });
+    const opened = await platform.events.waitFor(lost.paymentId, 'payments.payment.dispute-opened');
+    expect(opened.data).toMatchObject({ disputeId: dispute.dispute_id, amount: { amount: '2000' }, reason: 'unauthorised' });
+    platform.simulator.paypal.resolveDispute(dispute.dispute_id, 'RESOLVED_BUYER_FAVOUR');
+    const decided = await platform.events.waitFor(lost.paymentId, 'payments.payment.dispute-lost');
+    expect(decided.data).toMatchObject({ disputeId: dispute.dispute_id, amount: { amount: '2000' } });
+    await waitFor(
+      () => platform.walletQuery("SELECT 1 FROM payment_ledger_postings WHERE payment_id = $1 AND movement = 'dispute_loss'", [lost.paymentId]),
+      (rows) => rows.length === 1,
+      { what: 'the dispute loss posting' },
+    );
+
+    const won = await disputed(1_500n);
+    const second = platform.simulator.paypal.openDispute(won.captureId, { amount: 500n });
+    await platform.events.waitFor(won.paymentId, 'payments.payment.dispute-opened');
+    platform.simulator.paypal.resolveDispute(second.dispute_id, 'RESOLVED_SELLER_FAVOUR');
+    await platform.events.waitFor(won.paymentId, 'payments.payment.dispute-won');
+    // Every dispute webhook was verified and applied; the won one posted nothing.
+    await platform.simulator.paypal.webhooks.idle();
+    await waitFor(
+      () =>
+        platform.orchestrationQuery<{ outcome: string | null }>(
+          "SELECT outcome FROM psp_webhook_events WHERE provider = 'paypal' AND object_type = 'dispute' AND payment_id = ANY($1)",
+          [[lost.paymentId, won.paymentId]],
+        ),
+      (rows) => rows.length === 4 && rows.every((r) => r.outcome !== null),
+      { what: 'the four dispute webhooks, applied' },
+    );
+    expect(
+      await platform.walletQuery("SELECT 1 FROM payment_ledger_postings WHERE payment_id = $1 AND movement = 'dispute_loss'", [won.paymentId]),
+    ).toHaveLength(0);
+    // The lost amount went back from the merchant: one dispute-loss posting of the disputed 2000.
+    expect(
+      await platform.walletQuery("SELECT amount::text FROM payment_ledger_postings WHERE payment_id = $1 AND movement = 'dispute_loss'", [lost.paymentId]),
+    ).toEqual([{ amount: '2000' }]);
+    await ledgerBalancesToZero();
+  });
+
   it('a timeout, then the late webhook: the payment converges to captured, with one order and one capture', async () => {
     const slow = await platform.person({ withoutCard: true, paypal: { behavesLike: 'vault_paypal_timeout' } });
     platform.simulator.paypal.setWebhookPolicy({ mode: 'hold' });

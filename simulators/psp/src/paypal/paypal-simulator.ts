@@ -6,6 +6,7 @@ import type { WebhookDelivery, WebhookPolicy } from '../webhooks/webhook-outbox'
 import type {
   PayPalAuthorizationObject,
   PayPalCaptureObject,
+  PayPalDisputeObject,
   PayPalMoney,
   PayPalOrderObject,
   PayPalRecordedRequest,
@@ -62,6 +63,7 @@ export interface PayPalSnapshot {
   captures: PayPalCaptureObject[];
   refunds: PayPalRefundObject[];
   vaultTokens: PayPalVaultToken[];
+  disputes: PayPalDisputeObject[];
   requests: PayPalRecordedRequest[];
   events: PayPalWebhookEvent[];
   deliveries: WebhookDelivery[];
@@ -85,7 +87,10 @@ export interface PayPalSavedAnswer {
 export const PAYPAL_REQUEST_ID_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 /** The maps PayPal's objects live in: the simulator's state, which the state file keeps (SimulatorState). */
-export type PayPalKept = Pick<SimulatorState, 'paypalOrders' | 'paypalCaptures' | 'paypalRefunds' | 'paypalVaultTokens' | 'paypalAliases' | 'paypalRequestIds'>;
+export type PayPalKept = Pick<
+  SimulatorState,
+  'paypalOrders' | 'paypalCaptures' | 'paypalRefunds' | 'paypalVaultTokens' | 'paypalDisputes' | 'paypalAliases' | 'paypalRequestIds'
+>;
 
 class PayPalApiError extends Error {
   constructor(
@@ -156,6 +161,7 @@ export class PayPalSimulator {
   readonly captures: Map<string, PayPalCaptureObject>;
   readonly refunds: Map<string, PayPalRefundObject>;
   readonly vaultTokens: Map<string, PayPalVaultToken>;
+  readonly disputes: Map<string, PayPalDisputeObject>;
   /** Vault ids that behave like a test token from now on (a token saved in the wallet). */
   readonly aliases: Map<string, PayPalBehaviour>;
   readonly requests: PayPalRecordedRequest[] = [];
@@ -172,6 +178,7 @@ export class PayPalSimulator {
     this.captures = kept.paypalCaptures;
     this.refunds = kept.paypalRefunds;
     this.vaultTokens = kept.paypalVaultTokens;
+    this.disputes = kept.paypalDisputes;
     this.aliases = kept.paypalAliases;
     this.saved = kept.paypalRequestIds;
     this.webhooks = new PayPalWebhookOutbox({
@@ -203,6 +210,7 @@ export class PayPalSimulator {
       captures: [...this.captures.values()],
       refunds: [...this.refunds.values()],
       vaultTokens: [...this.vaultTokens.values()],
+      disputes: [...this.disputes.values()],
       requests: this.requests,
       events: this.webhooks.events,
       deliveries: this.webhooks.deliveries,
@@ -234,6 +242,48 @@ export class PayPalSimulator {
     return snapshot(capture);
   }
 
+  /**
+   * The payer disputes a capture (all of it, or `amount` minor units): CUSTOMER.DISPUTE.CREATED,
+   * whose disputed transaction names the capture and its custom id (our payment id).
+   */
+  openDispute(captureId: string, options: { amount?: bigint; reason?: string } = {}): PayPalDisputeObject {
+    const capture = this.captures.get(captureId);
+    if (!capture) throw new RangeError(`no PayPal capture ${captureId}`);
+    const captured = minorUnitsOf(capture.amount) ?? 0n;
+    const amount = options.amount ?? captured;
+    if (amount <= 0n || amount > captured) throw new RangeError(`a dispute is of 1 to ${captured} minor units of the capture`);
+    const now = nowIso();
+    const id = `PP-D-${randomBytes(4).readUInt32BE(0)}`;
+    const dispute: PayPalDisputeObject = {
+      dispute_id: id,
+      create_time: now,
+      update_time: now,
+      disputed_transactions: [{ seller_transaction_id: captureId, ...(capture.custom_id ? { custom: capture.custom_id } : {}) }],
+      reason: options.reason ?? 'MERCHANDISE_OR_SERVICE_NOT_RECEIVED',
+      status: 'OPEN',
+      dispute_amount: moneyOf(amount, capture.amount.currency_code),
+      dispute_life_cycle_stage: 'CHARGEBACK',
+      links: [{ href: `${this.baseUrl}/v1/customer/disputes/${id}`, rel: 'self', method: 'GET' }],
+    };
+    this.disputes.set(id, dispute);
+    this.webhooks.emit('CUSTOMER.DISPUTE.CREATED', 'dispute', dispute, `A new dispute opened with Case # ${id}`);
+    this.options.persist?.();
+    return snapshot(dispute);
+  }
+
+  /** PayPal decides a dispute: for the buyer (the money stays with them) or the seller (it comes back). CUSTOMER.DISPUTE.RESOLVED. */
+  resolveDispute(disputeId: string, outcome: 'RESOLVED_BUYER_FAVOUR' | 'RESOLVED_SELLER_FAVOUR'): PayPalDisputeObject {
+    const dispute = this.disputes.get(disputeId);
+    if (!dispute) throw new RangeError(`no PayPal dispute ${disputeId}`);
+    if (dispute.status === 'RESOLVED') throw new RangeError(`dispute ${disputeId} is resolved already`);
+    dispute.status = 'RESOLVED';
+    dispute.dispute_outcome = { outcome_code: outcome };
+    dispute.update_time = nowIso();
+    this.webhooks.emit('CUSTOMER.DISPUTE.RESOLVED', 'dispute', dispute, `Dispute ${disputeId} resolved`);
+    this.options.persist?.();
+    return snapshot(dispute);
+  }
+
   alias(vaultId: string, behavesLike: string): void {
     if (!Object.hasOwn(PAYPAL_TEST_VAULT_TOKENS, behavesLike))
       throw new RangeError(`${behavesLike} is not a PayPal test vault token; use one of ${Object.keys(PAYPAL_TEST_VAULT_TOKENS).join(', ')}`);
@@ -250,6 +300,7 @@ export class PayPalSimulator {
     this.captures.clear();
     this.refunds.clear();
     this.vaultTokens.clear();
+    this.disputes.clear();
     this.aliases.clear();
     this.requests.length = 0;
     this.accessTokens.clear();

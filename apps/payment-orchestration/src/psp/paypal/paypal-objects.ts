@@ -2,7 +2,7 @@ import type { AuthorizationWithAdditionalData, CapturedPayment, Order, PaymentAu
 import { money } from '@pay/contracts';
 import type { PspPayment, PspRefund, PspWebhookSubject } from '../psp.port';
 import { fromPayPalValue } from './paypal-amounts';
-import { observePayPalOrder, observePayPalRefund, PAYPAL_PROVIDER } from './paypal-status';
+import { observePayPalDispute, observePayPalOrder, observePayPalRefund, PAYPAL_PROVIDER } from './paypal-status';
 
 /** A refund's custom_id: `<paymentId>:<refundId>`, our ids, so that its webhook finds the payment and the refund. */
 export function refundCustomId(paymentId: string, refundId: string): string {
@@ -109,7 +109,47 @@ export function webhookSubjectOf(resourceType: string, resource: unknown): PspWe
     const payment = authorizationToPspPayment(object as PaymentAuthorization);
     if (payment) return { kind: 'payment', payment };
   }
+  if (resourceType === 'dispute') {
+    const subject = disputeSubjectOf(resource);
+    if (subject) return subject;
+  }
   if (resourceType === 'refund' && objectId) return { kind: 'refund', refund: refundToPspRefund(object as Refund) };
   if (resourceType === 'checkout-order' && objectId) return { kind: 'payment', payment: orderToPspPayment(object as Order) };
   return { kind: 'other', objectType: resourceType, ...(objectId ? { objectId } : {}) };
+}
+
+/**
+ * A dispute webhook's resource (CUSTOMER.DISPUTE.*, Customer Disputes v1: not one of the SDK's
+ * models, so read field by field). Its disputed transaction is our capture, whose `custom` is the
+ * purchase unit's custom id: our payment id. Undefined when it names no dispute or amount.
+ */
+function disputeSubjectOf(resource: unknown): PspWebhookSubject | undefined {
+  if (typeof resource !== 'object' || resource === null) return undefined;
+  const dispute = resource as {
+    dispute_id?: unknown;
+    status?: unknown;
+    reason?: unknown;
+    dispute_amount?: { currency_code?: unknown; value?: unknown };
+    dispute_outcome?: { outcome_code?: unknown };
+    disputed_transactions?: { custom?: unknown }[];
+  };
+  const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+  const disputeId = text(dispute.dispute_id);
+  const currency = text(dispute.dispute_amount?.currency_code);
+  const value = text(dispute.dispute_amount?.value);
+  if (!disputeId || !currency || !value) return undefined;
+  const outcome = text(dispute.dispute_outcome?.outcome_code);
+  const reason = text(dispute.reason);
+  const paymentId = text(dispute.disputed_transactions?.[0]?.custom);
+  return {
+    kind: 'dispute',
+    ...(paymentId ? { paymentId } : {}),
+    observation: observePayPalDispute({
+      disputeId,
+      status: text(dispute.status) ?? 'OPEN',
+      ...(outcome ? { outcome } : {}),
+      ...(reason ? { reason } : {}),
+      amount: fromPayPalValue(value, currency.toUpperCase()),
+    }),
+  };
 }

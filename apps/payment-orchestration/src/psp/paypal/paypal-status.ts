@@ -1,4 +1,4 @@
-import type { PspObservation, RefundObservation } from '@pay/payments-domain';
+import type { DisputeObservation, PspObservation, RefundObservation } from '@pay/payments-domain';
 
 /**
  * PayPal's statuses in the payments domain's words: plain fields read off the SDK's objects by
@@ -104,5 +104,33 @@ export function observePayPalRefund(facts: PayPalRefundFacts): RefundObservation
       return { ...base, status: 'canceled' };
     default:
       return { ...base, status: 'pending' };
+  }
+}
+
+export interface PayPalDisputeFacts {
+  readonly disputeId: string;
+  readonly status: string;
+  /** `dispute_outcome.outcome_code` once resolved. */
+  readonly outcome?: string;
+  readonly amount: bigint;
+  readonly reason?: string;
+}
+
+/**
+ * Dispute (Customer Disputes v1) -> observation, like a card chargeback: RESOLVED for the buyer
+ * (the money stays with them) is lost, for the seller (or canceled by the buyer) won; anything
+ * else, or a resolution this code does not know, is still open.
+ */
+export function observePayPalDispute(facts: PayPalDisputeFacts): DisputeObservation {
+  const base = { disputeId: facts.disputeId, amount: facts.amount, reason: payPalCode(facts.reason, 'general') };
+  if (facts.status !== 'RESOLVED') return { ...base, status: 'open' };
+  switch (facts.outcome) {
+    case 'RESOLVED_BUYER_FAVOUR':
+      return { ...base, status: 'lost' };
+    case 'RESOLVED_SELLER_FAVOUR':
+    case 'CANCELED_BY_BUYER':
+      return { ...base, status: 'won' };
+    default:
+      return { ...base, status: 'open' };
   }
 }
