@@ -150,6 +150,35 @@ async function ledgerHolds(): Promise<void> {
   expect(verify.stdout).toMatch(/^verified [0-9]+ entries$/m);
 }
 
+describe("the payer's mandate", () => {
+  const accepted = { textVersion: 'debit-mandate-2026-01', ipAddress: '203.0.113.7', userAgent: 'PayTest/1.0 (iPhone; iOS 18.0)', app: 'facebook' };
+
+  /** The mandate the simulator made for the debit's PaymentMethod, as Stripe would show it. */
+  async function mandateOf(paymentId: string): Promise<unknown> {
+    const reference = await referenceOf(paymentId);
+    const state = platform.simulator.snapshot();
+    const paymentMethod = state.paymentIntents.find((intent) => intent.id === reference)?.payment_method;
+    return state.mandates.find((mandate) => mandate.payment_method === paymentMethod)?.customer_acceptance;
+  }
+
+  it.each([sepa('DE89370400440532013000'), ach('000123456789')])(
+    '$name: the acceptance recorded when the account was saved goes with the debit, online with its IP address and user agent',
+    async (debit) => {
+      const before = Math.floor(Date.now() / 1000);
+      const person = await platform.person({ ...debit.person, withoutCard: true, bankAccount: { ...debit.account, mandate: accepted } });
+      const paymentId = await debitPurchase(person, debit, 1_000n);
+      const acceptance = (await mandateOf(paymentId)) as { type: string; accepted_at: number; online?: unknown };
+      expect(acceptance).toMatchObject({ type: 'online', online: { ip_address: accepted.ipAddress, user_agent: accepted.userAgent } });
+      // When the wallet recorded it (its clock), not when the debit was made.
+      expect(acceptance.accepted_at).toBeGreaterThanOrEqual(before - 1);
+      expect(acceptance.accepted_at).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
+      // An account saved without the record is debited as accepted outside the PSP.
+      const unrecorded = await personWith(debit);
+      expect(await mandateOf(await debitPurchase(unrecorded, debit, 1_000n))).toMatchObject({ type: 'offline' });
+    },
+  );
+});
+
 describe('a purchase paid from a saved bank account', () => {
   afterAll(async () => {
     if (platform) await ledgerHolds();

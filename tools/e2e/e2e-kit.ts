@@ -165,9 +165,11 @@ export interface PersonOptions {
   /**
    * Saves a bank account through the wallet API: an IBAN (SEPA Direct Debit) or a US account
    * (ACH); Stripe's test account numbers decide how its debits end. With withoutCard it is the
-   * preferred method.
+   * preferred method. `mandate`: the payer's acceptance of the debit mandate, as an app sends it.
    */
-  bankAccount?: { iban: string } | { routingNumber: string; accountNumber: string };
+  bankAccount?: ({ iban: string } | { routingNumber: string; accountNumber: string }) & {
+    mandate?: { textVersion: string; ipAddress: string; userAgent: string; app?: string };
+  };
 }
 
 export interface PaymentsPlatform {
@@ -416,6 +418,7 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
             ? await walletCall<{ id: string }>('POST', `/v1/wallets/${id}/payment-methods/bank-accounts`, caller, {
                 iban: account.iban,
                 holderName: 'Ana Maria Silva',
+                ...(account.mandate ? { mandate: account.mandate } : {}),
               })
             : await walletCall<{ id: string }>('POST', `/v1/wallets/${id}/payment-methods/us-bank-accounts`, caller, {
                 ...account,

@@ -318,6 +318,11 @@ describe('the checks before money moves', () => {
     ['STEP_UP_REQUIRED', async () => purchaseOf(ana, 6_000n), 403],
     ['STEP_UP_AMOUNT_ABOVE_CEILING', async () => purchaseOf(ana, 7_000n, { stepUpProof: await ana.stepUp(6_000n) }), 403],
     ['STEP_UP_PROOF_INVALID', async () => purchaseOf(ana, 6_000n, { stepUpProof: 'not.a.proof' }), 403],
+    [
+      'CAPTURE_METHOD_NOT_SUPPORTED',
+      async () => purchaseOf(ana, 1_000n, { kind: 'transfer', counterparty: { type: 'person', id: noCard.id }, captureMethod: 'manual' }),
+      422,
+    ],
   ];
 
   it.each(REFUSALS)('%s: refused on Kafka with payments.payment.rejected, over HTTP with its status and code; nothing moves', async (code, build, status) => {
@@ -600,6 +605,118 @@ describe('refunds and disputes', () => {
   });
 });
 
+describe('manual capture: authorised now, captured or voided later by the merchant', () => {
+  let una: TestPerson;
+
+  beforeAll(async () => {
+    una = await platform.person();
+  });
+
+  const decide = async (paymentId: string, action: 'capture' | 'void', body: Record<string, unknown> = {}, token?: string, key: string = randomUUID()) =>
+    http(`${platform.orchestrationUrl}/v1/payments/${paymentId}/${action}`, 'POST', token ?? (await platform.serviceToken()), body, { 'idempotency-key': key });
+
+  /** A manual purchase over HTTP, once the PSP holds it (authorized, nothing posted). */
+  async function authorizedPayment(amount: bigint): Promise<{ paymentId: string; reference: string }> {
+    const answer = await postPayment(purchaseOf(una, amount, { captureMethod: 'manual' }));
+    expect(answer.status).toBe(202);
+    const paymentId = answer.body.paymentId as string;
+    const authorized = await platform.events.waitFor(paymentId, 'payments.payment.authorized');
+    await stepsDone(paymentId);
+    expect(platform.events.types(paymentId)).toEqual(['payments.payment.initiated', 'payments.payment.authorized']);
+    return { paymentId, reference: authorized.data.reference as string };
+  }
+
+  it('captures part of the authorisation once: the wallet posts what was captured, the PSP charged that much', async () => {
+    const payableBefore = await platform.balance(merchantPayable);
+    const { paymentId, reference } = await authorizedPayment(3_000n);
+    await walletCaughtUp();
+    expect(await captureEntry(paymentId)).toHaveLength(0);
+    // Another merchant's backend does not find it; more than authorised is refused.
+    const otherMerchant = await platform.idp.signTestToken({
+      sub: 'other-shop',
+      role: 'service',
+      app: 'instagram',
+      merchants: ['merchant-other'],
+      scope: APP_BACKEND_SCOPES.join(' '),
+    });
+    expect(await decide(paymentId, 'capture', {}, otherMerchant)).toMatchObject({ status: 404, body: { code: 'PAYMENT_NOT_FOUND' } });
+    expect(await decide(paymentId, 'void', {}, otherMerchant)).toMatchObject({ status: 404, body: { code: 'PAYMENT_NOT_FOUND' } });
+    expect(await decide(paymentId, 'capture', { amount: { amount: '3001', currency: 'USD' } })).toMatchObject({
+      status: 422,
+      body: { code: 'CAPTURE_EXCEEDS_AUTHORIZED' },
+    });
+    expect(await decide(paymentId, 'capture', { amount: { amount: '100', currency: 'EUR' } })).toMatchObject({
+      status: 422,
+      body: { code: 'CURRENCY_MISMATCH' },
+    });
+    expect((await decide(paymentId, 'capture', {}, undefined, 'not-a-uuid')).status).toBe(400);
+
+    const key = randomUUID();
+    const capture = await decide(paymentId, 'capture', { amount: { amount: '2000', currency: 'USD' } }, undefined, key);
+    expect(capture).toMatchObject({ status: 202, body: { paymentId, action: 'capture', status: 'pending', amount: { amount: '2000', currency: 'USD' } } });
+    const again = await decide(paymentId, 'capture', { amount: { amount: '2000', currency: 'USD' } }, undefined, key);
+    expect(again.status).toBe(202);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(await decide(paymentId, 'void', {}, undefined, key)).toMatchObject({ status: 422, body: { code: 'IDEMPOTENCY_KEY_REUSED' } });
+
+    const captured = await platform.events.waitFor(paymentId, 'payments.payment.captured');
+    expect(captured.data).toMatchObject({ amount: { amount: '2000' }, authorizedAmount: { amount: '3000' } });
+    await stepsDone(paymentId);
+    expect(await decide(paymentId, 'void')).toMatchObject({ status: 409, body: { code: 'TRANSITION_NOT_ALLOWED' } });
+    expect(await decide(paymentId, 'capture')).toMatchObject({ status: 409, body: { code: 'TRANSITION_NOT_ALLOWED' } });
+    const [entry] = await waitFor(
+      () => captureEntry(paymentId),
+      (rows) => rows.length === 1,
+      { what: 'the capture posting' },
+    );
+    expect(entry).toMatchObject({ amount: '2000', fee: feeOf(2_000n).toString() });
+    await waitFor(
+      () => platform.balance(merchantPayable),
+      (b) => b >= payableBefore + 2_000n - feeOf(2_000n),
+      { what: 'the merchant payable' },
+    );
+    expect(platform.simulator.chargesFor(reference)).toEqual([expect.objectContaining({ amount_captured: 2_000, captured: true })]);
+    expect(platform.simulator.requestsTo(`/v1/payment_intents/${reference}/capture`).filter((r) => !r.replayed)).toHaveLength(1);
+    await ledgerBalancesToZero();
+  });
+
+  it('voided: the hold is released, nothing is charged or posted; a payment captured at once cannot be voided', async () => {
+    const { paymentId, reference } = await authorizedPayment(1_500n);
+    expect(await decide(paymentId, 'void')).toMatchObject({ status: 202, body: { action: 'void', amount: { amount: '1500' } } });
+    const canceled = await platform.events.waitFor(paymentId, 'payments.payment.canceled');
+    expect(canceled.data).toMatchObject({ paymentId });
+    await stepsDone(paymentId);
+    expect(await decide(paymentId, 'capture')).toMatchObject({ status: 409, body: { code: 'TRANSITION_NOT_ALLOWED' } });
+    await walletCaughtUp();
+    expect(await captureEntry(paymentId)).toHaveLength(0);
+    expect(platform.simulator.chargesFor(reference).every((charge) => !charge.captured)).toBe(true);
+
+    const automatic = await paymentIdOf(await platform.publishPurchase(purchaseOf(una, 1_000n)));
+    await platform.events.waitFor(automatic, 'payments.payment.captured');
+    expect(await decide(automatic, 'void')).toMatchObject({ status: 409, body: { code: 'CAPTURE_METHOD_AUTOMATIC' } });
+  });
+
+  it('left undecided past its window, reconciliation voids it', async () => {
+    const { paymentId } = await authorizedPayment(1_200n);
+    const report = await drivers.reconcile.run({ stuckAfterMs: 0, authorizationWindowMs: 0 });
+    expect(report.pending).toContainEqual({ paymentId, reason: 'manual authorisation undecided past its window: void scheduled' });
+    await platform.events.waitFor(paymentId, 'payments.payment.canceled');
+    await stepsDone(paymentId);
+    expect(await storedTypes(paymentId)).toEqual(['PaymentInitiated', 'Authorized', 'Canceled']);
+  });
+
+  it('a bank account cannot be held for later: the payment fails with capture_method_not_supported and posts nothing', async () => {
+    // Its only, so preferred, method: a US account, debited by ACH.
+    const vic = await platform.person({ withoutCard: true, bankAccount: { routingNumber: '110000000', accountNumber: '000123456789' } });
+    const answer = await postPayment(purchaseOf(vic, 1_000n, { captureMethod: 'manual' }));
+    expect(answer.status).toBe(202);
+    const failed = await platform.events.waitFor(answer.body.paymentId as string, 'payments.payment.failed');
+    expect(failed.data).toMatchObject({ code: 'capture_method_not_supported' });
+    await walletCaughtUp();
+    expect(await captureEntry(answer.body.paymentId as string)).toHaveLength(0);
+  });
+});
+
 describe('a transfer from wallet balance', () => {
   it('reserves, then posts: the sender pays once, the recipient receives', async () => {
     const [ivy, jon] = [await platform.person(), await platform.person()];
@@ -621,6 +738,73 @@ describe('a transfer from wallet balance', () => {
     const failed = await platform.events.waitFor(await paymentIdOf(requestId), 'payments.payment.failed');
     expect(failed.data.code).toBe('insufficient_funds');
     expect(await platform.balance(`person.${kim.id}.wallet.USD`)).toBe(1_000n);
+  });
+
+  it('is refunded by the wallet, in parts: the recipient gives back; a part the recipient no longer covers fails and moves nothing', async () => {
+    const [oli, pia, quy] = [await platform.person(), await platform.person(), await platform.person()];
+    await platform.topUp(oli.id, 10_000n);
+    const paymentId = await paymentIdOf(
+      await platform.publishPurchase({ ...purchaseOf(oli, 4_000n), kind: 'transfer', counterparty: { type: 'person', id: pia.id } }),
+    );
+    await platform.events.waitFor(paymentId, 'payments.payment.captured');
+    const refundAs = async (token: string, amount?: bigint) =>
+      http(
+        `${platform.orchestrationUrl}/v1/payments/${paymentId}/refunds`,
+        'POST',
+        token,
+        amount === undefined ? {} : { amount: { amount: amount.toString(), currency: 'USD' } },
+        { 'idempotency-key': randomUUID() },
+      );
+    const operator = await platform.serviceToken('operator');
+    // Least privilege: an app's backend acts for merchants, not for persons: the transfer is not found.
+    expect(await refundAs(await platform.serviceToken('service', 'whatsapp'), 100n)).toMatchObject({ status: 404, body: { code: 'PAYMENT_NOT_FOUND' } });
+
+    const first = await refundAs(operator, 1_500n);
+    expect(first).toMatchObject({ status: 202, body: { paymentId, status: 'pending', amount: { amount: '1500', currency: 'USD' } } });
+    const refunded = await waitFor(
+      () => Promise.resolve(platform.events.of(paymentId).filter((e) => e.type === 'payments.payment.refunded')),
+      (events) => events.length === 1,
+      { what: 'the first refund of the transfer' },
+    );
+    expect(refunded[0].data).toMatchObject({ refundId: first.body.refundId, provider: 'wallet', amount: { amount: '1500' }, full: false });
+    await waitFor(
+      () => platform.balance(`person.${oli.id}.wallet.USD`),
+      (balance) => balance === 7_500n,
+      { what: "the sender's balance after the refund" },
+    );
+    expect(await platform.balance(`person.${pia.id}.wallet.USD`)).toBe(2_500n);
+
+    // The recipient spends most of it; the rest of the refund (2500) is more than they hold.
+    const spent = await paymentIdOf(
+      await platform.publishPurchase({ ...purchaseOf(pia, 2_000n), kind: 'transfer', counterparty: { type: 'person', id: quy.id } }),
+    );
+    await platform.events.waitFor(spent, 'payments.payment.captured');
+    const rest = await refundAs(operator);
+    expect(rest).toMatchObject({ status: 202, body: { amount: { amount: '2500' } } });
+    const failed = await platform.events.waitFor(paymentId, 'payments.payment.refund-failed');
+    expect(failed.data).toMatchObject({ refundId: rest.body.refundId, reason: 'insufficient_funds' });
+    expect(await platform.balance(`person.${pia.id}.wallet.USD`)).toBe(500n);
+    expect(await platform.balance(`person.${oli.id}.wallet.USD`)).toBe(7_500n);
+
+    // What the recipient still holds can be given back; the refunds never exceed the transfer.
+    const last = await refundAs(operator, 500n);
+    expect(last.status).toBe(202);
+    await waitFor(
+      () => Promise.resolve(platform.events.of(paymentId).filter((e) => e.type === 'payments.payment.refunded')),
+      (events) => events.length === 2,
+      { what: 'the second refund of the transfer' },
+    );
+    expect(await refundAs(operator, 2_001n)).toMatchObject({ status: 422, body: { code: 'REFUND_EXCEEDS_CAPTURED' } });
+    await walletCaughtUp();
+    expect(await platform.balance(`person.${oli.id}.wallet.USD`)).toBe(8_000n);
+    expect(await platform.balance(`person.${pia.id}.wallet.USD`)).toBe(0n);
+    // The wallet's refunded events replay the returns it posted: two reversals, not four.
+    const reversals = await platform.walletQuery<{ n: string }>(
+      "SELECT count(*)::text AS n FROM journal_entries WHERE kind = 'reversal' AND metadata->>'paymentId' = $1",
+      [paymentId],
+    );
+    expect(reversals[0].n).toBe('2');
+    await ledgerBalancesToZero();
   });
 
   it('refuses a transfer to oneself, to someone without a wallet, or with a card', async () => {

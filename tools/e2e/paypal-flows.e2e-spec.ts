@@ -113,6 +113,116 @@ describe('a PayPal account pays', () => {
     await ledgerBalancesToZero();
   });
 
+  it('manual capture: PayPal authorises the order (intent AUTHORIZE), part is captured later and posted; another authorisation is voided', async () => {
+    const payableBefore = await platform.balance(merchantPayable);
+    const service = await platform.serviceToken();
+    const manualPurchase = async (amount: bigint): Promise<{ paymentId: string; orderId: string }> => {
+      const answer = await http(`${platform.orchestrationUrl}/v1/payments`, 'POST', service, purchaseOf(paula, amount, { captureMethod: 'manual' }), {
+        'idempotency-key': randomUUID(),
+      });
+      expect(answer.status).toBe(202);
+      const paymentId = answer.body.paymentId as string;
+      const authorized = await platform.events.waitFor(paymentId, 'payments.payment.authorized');
+      expect(authorized.data).toMatchObject({ provider: 'paypal', amount: { amount: amount.toString() } });
+      return { paymentId, orderId: authorized.data.reference as string };
+    };
+    const decide = (paymentId: string, action: 'capture' | 'void', body: Record<string, unknown> = {}) =>
+      http(`${platform.orchestrationUrl}/v1/payments/${paymentId}/${action}`, 'POST', service, body, { 'idempotency-key': randomUUID() });
+
+    const held = await manualPurchase(4_000n);
+    const order = () => platform.simulator.paypal.snapshot().orders.find((o) => o.id === held.orderId);
+    expect(order()).toMatchObject({ intent: 'AUTHORIZE', status: 'COMPLETED' });
+    expect(order()?.purchase_units[0].payments?.authorizations?.[0]).toMatchObject({ status: 'CREATED', amount: { value: '40.00' } });
+    expect(platform.simulator.paypal.capturesFor(held.orderId)).toHaveLength(0);
+    expect(await decide(held.paymentId, 'capture', { amount: { amount: '2500', currency: 'USD' } })).toMatchObject({ status: 202 });
+    const captured = await platform.events.waitFor(held.paymentId, 'payments.payment.captured');
+    expect(captured.data).toMatchObject({ amount: { amount: '2500' }, authorizedAmount: { amount: '4000' } });
+    expect(platform.simulator.paypal.capturesFor(held.orderId)).toEqual([
+      expect.objectContaining({ status: 'COMPLETED', amount: { currency_code: 'USD', value: '25.00' } }),
+    ]);
+    expect(order()?.purchase_units[0].payments?.authorizations?.[0].status).toBe('PARTIALLY_CAPTURED');
+    await waitFor(
+      () => postings(held.paymentId, 'capture'),
+      (rows) => rows.length === 1 && rows[0].amount === '2500',
+      { what: 'the capture posting of the captured part' },
+    );
+    await waitFor(
+      () => platform.balance(merchantPayable),
+      (b) => b === payableBefore + 2_500n - feeOf(2_500n),
+      { what: 'the merchant payable' },
+    );
+    // The captured part is refunded through the same capture, as for an order captured at once.
+    const refund = await http(
+      `${platform.orchestrationUrl}/v1/payments/${held.paymentId}/refunds`,
+      'POST',
+      await platform.serviceToken('operator'),
+      {},
+      { 'idempotency-key': randomUUID() },
+    );
+    expect(refund).toMatchObject({ status: 202, body: { amount: { amount: '2500' } } });
+    await platform.events.waitFor(held.paymentId, 'payments.payment.refunded');
+
+    const released = await manualPurchase(1_800n);
+    expect(await decide(released.paymentId, 'void')).toMatchObject({ status: 202 });
+    const canceled = await platform.events.waitFor(released.paymentId, 'payments.payment.canceled');
+    expect(canceled.data).toMatchObject({ reason: 'requested' });
+    const voided = platform.simulator.paypal.snapshot().orders.find((o) => o.id === released.orderId);
+    expect(voided?.purchase_units[0].payments?.authorizations?.[0].status).toBe('VOIDED');
+    expect(platform.simulator.paypal.capturesFor(released.orderId)).toHaveLength(0);
+    await ledgerBalancesToZero();
+  });
+
+  it('disputes: a CUSTOMER.DISPUTE webhook opens one like a chargeback; decided for the buyer it is lost and posted, for the seller won', async () => {
+    const disputed = async (amount: bigint): Promise<{ paymentId: string; captureId: string }> => {
+      const paymentId = await paymentIdOf(await platform.publishPurchase(purchaseOf(paula, amount)));
+      const captured = await platform.events.waitFor(paymentId, 'payments.payment.captured');
+      await waitFor(
+        () => postings(paymentId, 'capture'),
+        (rows) => rows.length === 1,
+        { what: 'the capture posting' },
+      );
+      const [capture] = platform.simulator.paypal.capturesFor(captured.data.reference as string);
+      return { paymentId, captureId: capture.id };
+    };
+    const lost = await disputed(2_000n);
+    const dispute = platform.simulator.paypal.openDispute(lost.captureId, { reason: 'UNAUTHORISED' });
+    const opened = await platform.events.waitFor(lost.paymentId, 'payments.payment.dispute-opened');
+    expect(opened.data).toMatchObject({ disputeId: dispute.dispute_id, amount: { amount: '2000' }, reason: 'unauthorised' });
+    platform.simulator.paypal.resolveDispute(dispute.dispute_id, 'RESOLVED_BUYER_FAVOUR');
+    const decided = await platform.events.waitFor(lost.paymentId, 'payments.payment.dispute-lost');
+    expect(decided.data).toMatchObject({ disputeId: dispute.dispute_id, amount: { amount: '2000' } });
+    await waitFor(
+      () => platform.walletQuery("SELECT 1 FROM payment_ledger_postings WHERE payment_id = $1 AND movement = 'dispute_loss'", [lost.paymentId]),
+      (rows) => rows.length === 1,
+      { what: 'the dispute loss posting' },
+    );
+
+    const won = await disputed(1_500n);
+    const second = platform.simulator.paypal.openDispute(won.captureId, { amount: 500n });
+    await platform.events.waitFor(won.paymentId, 'payments.payment.dispute-opened');
+    platform.simulator.paypal.resolveDispute(second.dispute_id, 'RESOLVED_SELLER_FAVOUR');
+    await platform.events.waitFor(won.paymentId, 'payments.payment.dispute-won');
+    // Every dispute webhook was verified and applied; the won one posted nothing.
+    await platform.simulator.paypal.webhooks.idle();
+    await waitFor(
+      () =>
+        platform.orchestrationQuery<{ outcome: string | null }>(
+          "SELECT outcome FROM psp_webhook_events WHERE provider = 'paypal' AND object_type = 'dispute' AND payment_id = ANY($1)",
+          [[lost.paymentId, won.paymentId]],
+        ),
+      (rows) => rows.length === 4 && rows.every((r) => r.outcome !== null),
+      { what: 'the four dispute webhooks, applied' },
+    );
+    expect(
+      await platform.walletQuery("SELECT 1 FROM payment_ledger_postings WHERE payment_id = $1 AND movement = 'dispute_loss'", [won.paymentId]),
+    ).toHaveLength(0);
+    // The lost amount went back from the merchant: one dispute-loss posting of the disputed 2000.
+    expect(
+      await platform.walletQuery("SELECT amount::text FROM payment_ledger_postings WHERE payment_id = $1 AND movement = 'dispute_loss'", [lost.paymentId]),
+    ).toEqual([{ amount: '2000' }]);
+    await ledgerBalancesToZero();
+  });
+
   it('a timeout, then the late webhook: the payment converges to captured, with one order and one capture', async () => {
     const slow = await platform.person({ withoutCard: true, paypal: { behavesLike: 'vault_paypal_timeout' } });
     platform.simulator.paypal.setWebhookPolicy({ mode: 'hold' });

@@ -3,7 +3,7 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import type { AccessTokenVerifier } from '@pay/auth';
 import { ACCESS_TOKEN_VERIFIER, StepUpKeysUnavailableError } from '@pay/auth';
 import type { PurchaseRequested } from '@pay/contracts';
-import { FundsPostedV1, FundsRejectedV1, FundsReservedV1, FundsVoidedV1, InvalidEventError, PurchaseRequestedV1 } from '@pay/contracts';
+import { FundsPostedV1, FundsRejectedV1, FundsReservedV1, FundsReturnedV1, FundsVoidedV1, InvalidEventError, PurchaseRequestedV1 } from '@pay/contracts';
 import type { ConsumedEvent, InboxSubscription } from '@pay/messaging';
 import { DependencyUnavailableError, InboxContext, PermanentEventError } from '@pay/messaging';
 import { isPaymentDomainError } from '@pay/payments-domain';
@@ -31,7 +31,7 @@ export function paymentConsumers(config: PaymentOrchestrationConfig): InboxSubsc
   ];
 }
 
-const FUNDS_ANSWERS = [FundsReservedV1.type, FundsRejectedV1.type, FundsPostedV1.type, FundsVoidedV1.type];
+const FUNDS_ANSWERS = [FundsReservedV1.type, FundsRejectedV1.type, FundsPostedV1.type, FundsVoidedV1.type, FundsReturnedV1.type];
 
 function sqlOfTransaction(tx: EntityManager): Sql {
   if (!tx.queryRunner) throw new Error('the inbox handed over an entity manager without its transaction');

@@ -9,6 +9,7 @@ import { ReconcilePayments } from './reconcile-payments/reconcile-payments';
 import { RefundPayment } from './refund-payment/refund-payment';
 import type { StepHandler } from './run-payment-steps/payment-step-worker';
 import { PaymentStepWorker } from './run-payment-steps/payment-step-worker';
+import { isSettlementStep, SettleAuthorization } from './settle-authorization/settle-authorization';
 import type { StepName } from './run-payment-steps/payment-steps';
 import { PaymentSteps } from './run-payment-steps/payment-steps';
 import { TransferFunds } from './transfer-funds/transfer-funds';
@@ -35,6 +36,7 @@ export interface PaymentDrivers {
   readonly steps: PaymentSteps;
   readonly authorize: AuthorizeAndCapture;
   readonly refunds: RefundPayment;
+  readonly settlements: SettleAuthorization;
   readonly transfers: TransferFunds;
   readonly webhookInbox: PspWebhookInbox;
   readonly applyWebhook: ApplyPspWebhook;
@@ -51,15 +53,17 @@ export function createPaymentDrivers(deps: PaymentDriverDependencies): PaymentDr
   const store = new PaymentEventStore(dataSource);
   const steps = new PaymentSteps(dataSource);
   const authorize = new AuthorizeAndCapture(dataSource, store, steps, providers, deps.instruments, logger);
-  const refunds = new RefundPayment(dataSource, store, steps, providers, logger);
   const transfers = new TransferFunds(dataSource, store, steps, logger);
+  const refunds = new RefundPayment(dataSource, store, steps, providers, transfers, logger);
+  const settlements = new SettleAuthorization(dataSource, store, steps, providers, logger);
   const webhookInbox = deps.webhooks?.inbox ?? new PspWebhookInbox(dataSource);
   const applyWebhook = deps.webhooks?.apply ?? new ApplyPspWebhook(dataSource, store, webhookInbox, logger);
-  const reconcile = new ReconcilePayments(dataSource, store, providers, authorize, refunds, transfers, applyWebhook, logger);
+  const reconcile = new ReconcilePayments(dataSource, store, providers, authorize, refunds, transfers, settlements, applyWebhook, logger);
   const handlerFor = (step: StepName): StepHandler | undefined => {
     if (step === 'authorize') return (claimed) => authorize.run(claimed);
     if (step === 'confirm-funds') return (claimed) => transfers.onConfirmationDeadline(claimed);
     if (step.startsWith('refund:')) return (claimed) => refunds.run(claimed);
+    if (isSettlementStep(step)) return (claimed) => settlements.run(claimed);
     return undefined;
   };
   const worker = new PaymentStepWorker({
@@ -71,5 +75,5 @@ export function createPaymentDrivers(deps: PaymentDriverDependencies): PaymentDr
     leaseMs: deps.stepLeaseMs,
     pollMs: deps.stepPollMs,
   });
-  return { store, steps, authorize, refunds, transfers, webhookInbox, applyWebhook, reconcile, worker };
+  return { store, steps, authorize, refunds, settlements, transfers, webhookInbox, applyWebhook, reconcile, worker };
 }

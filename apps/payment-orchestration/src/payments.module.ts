@@ -28,6 +28,8 @@ import { PAYMENT_SERVICE_PROVIDERS } from './psp/psp.tokens';
 import { ReconcilePayments } from './reconcile-payments/reconcile-payments';
 import { RefundPayment } from './refund-payment/refund-payment';
 import { RefundsController } from './refund-payment/refunds.controller';
+import { SettleAuthorization } from './settle-authorization/settle-authorization';
+import { SettleAuthorizationController } from './settle-authorization/settle-authorization.controller';
 import { TransferFunds } from './transfer-funds/transfer-funds';
 import { ViewPaymentController } from './view-payment/view-payment.controller';
 import { PspWebhookInbox } from './webhooks/receive-psp-webhook/psp-webhook-inbox';
@@ -82,7 +84,7 @@ export class PaymentsModule {
         WebhooksModule.forRoot(psp),
         RolloutModule.forRootAsync({ inject: [LOGGER], useFactory: (logger: Logger) => ({ path: config.ROLLOUT_CONFIG_PATH, logger }) }),
       ],
-      controllers: [PaymentsController, ViewPaymentController, RefundsController, PaymentConsumers],
+      controllers: [PaymentsController, ViewPaymentController, RefundsController, SettleAuthorizationController, PaymentConsumers],
       providers: [
         {
           provide: WALLET_INSTRUMENTS,
@@ -123,6 +125,7 @@ export class PaymentsModule {
         },
         { provide: PaymentEventStore, inject: [PAYMENT_DRIVERS], useFactory: (drivers: PaymentDrivers) => drivers.store },
         { provide: RefundPayment, inject: [PAYMENT_DRIVERS], useFactory: (drivers: PaymentDrivers) => drivers.refunds },
+        { provide: SettleAuthorization, inject: [PAYMENT_DRIVERS], useFactory: (drivers: PaymentDrivers) => drivers.settlements },
         { provide: ReconcilePayments, inject: [PAYMENT_DRIVERS], useFactory: (drivers: PaymentDrivers) => drivers.reconcile },
         { provide: TransferFunds, inject: [PAYMENT_DRIVERS], useFactory: (drivers: PaymentDrivers) => drivers.transfers },
         {

@@ -186,6 +186,27 @@ describe('wallet: payment methods', () => {
         status: 400,
         body: { code: 'VALIDATION_FAILED' },
       });
+
+    // With the payer's mandate acceptance: recorded with the wallet's time, released with the account; a malformed one changes nothing.
+    const mandate = { textVersion: 'ach-2026-01', ipAddress: '198.51.100.23', userAgent: 'PayTest/1.0 (Android 15)', app: 'facebook' };
+    const before = (await eve.get<MethodView[]>(`/v1/wallets/${eveId}/payment-methods`)).body.length;
+    for (const wrong of [{ ipAddress: 'not-an-address' }, { userAgent: '' }, { textVersion: 'v 1' }, { app: 'myspace' }])
+      expect(await eve.post(`/v1/wallets/${eveId}/payment-methods/us-bank-accounts`, { ...account, mandate: { ...mandate, ...wrong } })).toMatchObject({
+        status: 400,
+        body: { code: 'VALIDATION_FAILED' },
+      });
+    expect((await eve.get<MethodView[]>(`/v1/wallets/${eveId}/payment-methods`)).body).toHaveLength(before);
+    const withMandate = await eve.post<MethodView>(`/v1/wallets/${eveId}/payment-methods/us-bank-accounts`, { ...account, mandate });
+    expect(withMandate.status).toBe(201);
+    expect(JSON.stringify(withMandate.body)).not.toContain('198.51.100.23');
+    const payments2 = new PaymentsOnKafka(wallet);
+    const debit2 = await payments2.initiated({ personId: eveId, methodId: withMandate.body.id, app: 'facebook' });
+    await payments2.disconnect();
+    const releasedWithMandate = await orchestration.get<{ credentials: { mandate?: { acceptedAt: string } } }>(
+      `/v1/wallets/${eveId}/payment-instruments/${withMandate.body.id}?app=facebook&paymentId=${debit2}`,
+    );
+    expect(releasedWithMandate).toMatchObject({ status: 200, body: { credentials: { ...account, mandate: { ...mandate, acceptedAt: expect.any(String) } } } });
+    expect(Date.parse(releasedWithMandate.body.credentials.mandate?.acceptedAt ?? '')).not.toBeNaN();
   });
 
   it("saves Stripe's test tokens and real ids, refuses junk and card numbers in a token's shape", async () => {

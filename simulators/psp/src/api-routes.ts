@@ -6,6 +6,7 @@ import {
   capturePaymentIntent,
   confirmPaymentIntent,
   createPaymentIntent,
+  retrieveMandate,
   retrievePaymentIntent,
 } from './payment-intents/payment-intent-routes';
 import { retrievePaymentMethod } from './payment-methods/payment-method-routes';
@@ -25,6 +26,7 @@ const routes: {
   { method: 'POST', pattern: new RegExp(`^/v1/payment_intents/${ID}/confirm$`), handle: (c, p, [id]) => confirmPaymentIntent(c, id, p) },
   { method: 'POST', pattern: new RegExp(`^/v1/payment_intents/${ID}/capture$`), handle: (c, p, [id]) => capturePaymentIntent(c, id, p) },
   { method: 'POST', pattern: new RegExp(`^/v1/payment_intents/${ID}/cancel$`), handle: (c, p, [id]) => cancelPaymentIntent(c, id, p) },
+  { method: 'GET', pattern: new RegExp(`^/v1/mandates/${ID}$`), handle: (c, _p, [id]) => retrieveMandate(c, id) },
   { method: 'POST', pattern: /^\/v1\/refunds$/, handle: (c, p) => createRefund(c, p) },
   { method: 'GET', pattern: new RegExp(`^/v1/refunds/${ID}$`), handle: (c, _p, [id]) => retrieveRefund(c, id) },
   { method: 'POST', pattern: /^\/v1\/setup_intents$/, handle: (c, p) => createSetupIntent(c, p) },

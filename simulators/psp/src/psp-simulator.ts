@@ -22,7 +22,7 @@ import { failRefund } from './refunds/refund-routes';
 import type { PaymentMethodObject } from './payment-methods/payment-method-routes';
 import type { SetupIntentObject } from './setup-intents/setup-intent-routes';
 import { settleDueDebits } from './payment-intents/settle-debits';
-import type { ChargeObject, DisputeObject, PaymentIntentObject, PendingDebit, RecordedRequest, RefundObject } from './simulator-state';
+import type { ChargeObject, DisputeObject, PaymentIntentObject, MandateObject, PendingDebit, RecordedRequest, RefundObject } from './simulator-state';
 import { SimulatorState, snapshot } from './simulator-state';
 import { SimulatorClock } from './persistence/simulator-clock';
 import { StateJournal } from './persistence/state-journal';
@@ -69,6 +69,8 @@ export interface SimulatorSnapshot {
   setupIntents: SetupIntentObject[];
   paymentMethods: PaymentMethodObject[];
   debits: PendingDebit[];
+  /** Bank debits' mandates, with how the payer accepted each. */
+  mandates: MandateObject[];
   /** Simulated time (epoch milliseconds) and how far it runs ahead of the wall clock. */
   clock: { now: number; aheadMs: number };
   requests: RecordedRequest[];
@@ -195,6 +197,7 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       setupIntents: [...state.setupIntents.values()],
       paymentMethods: [...state.paymentMethods.values()],
       debits: [...state.debits.values()],
+      mandates: [...state.mandates.values()],
       clock: { now: clock.now(), aheadMs: clock.aheadMs },
       requests: state.requests,
       events: outbox.events,

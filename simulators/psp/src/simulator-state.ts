@@ -1,6 +1,13 @@
 import type { PaymentMethodObject } from './payment-methods/payment-method-routes';
 import { TrackedMap } from './persistence/tracked-map';
-import type { PayPalCaptureObject, PayPalOrderObject, PayPalRefundObject, PayPalSetupToken, PayPalVaultToken } from './paypal/paypal-objects';
+import type {
+  PayPalCaptureObject,
+  PayPalDisputeObject,
+  PayPalOrderObject,
+  PayPalRefundObject,
+  PayPalSetupToken,
+  PayPalVaultToken,
+} from './paypal/paypal-objects';
 import type { PayPalBehaviour, PayPalSavedAnswer } from './paypal/paypal-simulator';
 import type { SetupIntentObject } from './setup-intents/setup-intent-routes';
 
@@ -104,6 +111,26 @@ export interface RecordedRequest {
  * A bank debit (SEPA Direct Debit, ACH) on its way: the bank answers after days, in simulated
  * time (`SimulatorClock`), with the outcome its payment method decides.
  */
+/**
+ * The mandate a bank debit's PaymentMethod is debited under: how the payer accepted it — `online`
+ * (when, from which IP address and user agent) or `offline` (outside Stripe, no details).
+ */
+export interface MandateObject {
+  id: string;
+  object: 'mandate';
+  customer_acceptance: {
+    type: 'online' | 'offline';
+    accepted_at: number | null;
+    online?: { ip_address: string; user_agent: string };
+    offline?: Record<string, never>;
+  };
+  payment_method: string;
+  payment_method_details: { type: 'sepa_debit' | 'us_bank_account' };
+  status: 'active';
+  type: 'multi_use';
+  livemode: false;
+}
+
 export interface PendingDebit {
   paymentIntent: string;
   /** Simulated epoch milliseconds when the bank answers. */
@@ -123,11 +150,13 @@ export const KEPT_OBJECTS = [
   'paymentMethods',
   'aliases',
   'debits',
+  'mandates',
   'paypalOrders',
   'paypalCaptures',
   'paypalRefunds',
   'paypalVaultTokens',
   'paypalSetupTokens',
+  'paypalDisputes',
   'paypalAliases',
   'paypalRequestIds',
 ] as const;
@@ -146,6 +175,8 @@ export class SimulatorState {
   readonly aliases = new TrackedMap<string>(false);
   /** Bank debits the bank has not answered yet, by PaymentIntent. */
   readonly debits = new TrackedMap<PendingDebit>(true);
+  /** Mandates of bank debits, by id (their PaymentMethod names them). */
+  readonly mandates = new TrackedMap<MandateObject>(true);
   /** PayPal's side (src/paypal): orders, captures, refunds and vault tokens, changed in place like Stripe's. */
   readonly paypalOrders = new TrackedMap<PayPalOrderObject>(true);
   readonly paypalCaptures = new TrackedMap<PayPalCaptureObject>(true);
@@ -153,6 +184,7 @@ export class SimulatorState {
   readonly paypalVaultTokens = new TrackedMap<PayPalVaultToken>(true);
   /** Accounts being saved without a purchase (Vault v3 setup tokens), approved on the simulator's PayPal page. */
   readonly paypalSetupTokens = new TrackedMap<PayPalSetupToken>(true);
+  readonly paypalDisputes = new TrackedMap<PayPalDisputeObject>(true);
   /** Vault ids that behave like a PayPal test vault token. */
   readonly paypalAliases = new TrackedMap<PayPalBehaviour>(false);
   /** The first answer to each PayPal-Request-Id, with when it was given (kept 24 h, like Stripe's idempotency keys). */
@@ -171,11 +203,13 @@ export class SimulatorState {
     this.setupIntents.clear();
     this.paymentMethods.clear();
     this.debits.clear();
+    this.mandates.clear();
     this.paypalOrders.clear();
     this.paypalCaptures.clear();
     this.paypalRefunds.clear();
     this.paypalVaultTokens.clear();
     this.paypalSetupTokens.clear();
+    this.paypalDisputes.clear();
     this.paypalAliases.clear();
     this.paypalRequestIds.clear();
     this.requests.length = 0;

@@ -125,7 +125,7 @@ export class ApplyPspWebhook {
         return paymentId ? { paymentId, news: { about: 'refund', observation: subject.refund.observation } } : undefined;
       }
       case 'dispute': {
-        const paymentId = await byReference(subject.pspPaymentId);
+        const paymentId = subject.paymentId ?? (await byReference(subject.pspPaymentId));
         return paymentId ? { paymentId, news: { about: 'dispute', observation: subject.observation } } : undefined;
       }
       case 'other':

@@ -23,10 +23,12 @@ export function pspIdempotencyKey(paymentId: string, step: string): string {
 
 /** A saved bank account as the provider debits it: an IBAN by SEPA Direct Debit, a US account (routing and account number) by ACH. */
 export function bankAccountDebit(credentials: PaymentInstrument['credentials']): BankAccountDebit | undefined {
-  const { iban, routingNumber, accountNumber, accountType, holderName } = credentials;
+  const { iban, routingNumber, accountNumber, accountType, holderName, mandate: accepted } = credentials;
   if (!holderName) return undefined;
-  if (iban) return { scheme: 'sepa_debit', iban, holderName };
-  if (routingNumber && accountNumber) return { scheme: 'us_bank_account', routingNumber, accountNumber, accountType: accountType ?? 'checking', holderName };
+  const mandate = accepted ? { mandate: { acceptedAt: new Date(accepted.acceptedAt), ipAddress: accepted.ipAddress, userAgent: accepted.userAgent } } : {};
+  if (iban) return { scheme: 'sepa_debit', iban, holderName, ...mandate };
+  if (routingNumber && accountNumber)
+    return { scheme: 'us_bank_account', routingNumber, accountNumber, accountType: accountType ?? 'checking', holderName, ...mandate };
   return undefined;
 }
 

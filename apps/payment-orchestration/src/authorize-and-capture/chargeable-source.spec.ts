@@ -22,6 +22,18 @@ describe('what the provider charges for a saved method', () => {
     });
   });
 
+  it("hands the provider the payer's recorded mandate acceptance with the account", () => {
+    const mandate = { textVersion: 'v1', ipAddress: '203.0.113.7', userAgent: 'PayTest/1.0', acceptedAt: '2026-12-01T10:00:00.000Z' };
+    expect(
+      chargeableSource({ methodId, kind: 'bank_account', credentials: { iban: 'DE89370400440532013000', holderName: 'Ana', mandate } })?.bankAccount,
+    ).toEqual({
+      scheme: 'sepa_debit',
+      iban: 'DE89370400440532013000',
+      holderName: 'Ana',
+      mandate: { acceptedAt: new Date('2026-12-01T10:00:00.000Z'), ipAddress: '203.0.113.7', userAgent: 'PayTest/1.0' },
+    });
+  });
+
   it('charges a card by its token, PayPal by its vault id, and nothing it cannot name', () => {
     expect(chargeableSource({ methodId, kind: 'card', credentials: { pspToken: 'pm_card_visa' } })).toEqual({ paymentMethod: 'pm_card_visa' });
     expect(chargeableSource({ methodId, kind: 'paypal', credentials: { vaultToken: 'vault_abc123' } })).toEqual({ paymentMethod: 'vault_abc123' });

@@ -43,6 +43,7 @@ describe('checkPurchase', () => {
 
   it('refuses each problem with its own code, in a fixed order', () => {
     expect(codeOf({ counterparty: { type: 'person', id: 'bob' } })).toBe('COUNTERPARTY_NOT_ALLOWED');
+    expect(codeOf({ kind: 'transfer', counterparty: { type: 'person', id: 'ana' }, captureMethod: 'manual' })).toBe('CAPTURE_METHOD_NOT_SUPPORTED');
     expect(codeOf({ kind: 'transfer', counterparty: { type: 'person', id: 'ana' } })).toBe('SELF_TRANSFER');
     expect(codeOf({ country: 'BR' })).toBe('PAY_NOT_AVAILABLE_IN_COUNTRY');
     expect(codeOf({ country: 'FR' })).toBe('PAY_NOT_AVAILABLE_IN_COUNTRY');
@@ -67,6 +68,8 @@ describe('checkPurchase', () => {
     expect(
       checkPurchase({ ...purchase, kind: 'transfer', counterparty: { type: 'person', id: 'bob' } }, { ...facts, recipientHasWallet: true }, rules),
     ).toEqual({ accepted: true });
+    // A purchase may be held and captured later; only a transfer may not.
+    expect(checkPurchase({ ...purchase, captureMethod: 'manual' }, facts, rules)).toEqual({ accepted: true, paymentMethodId: METHOD });
     expect(codeOf({ kind: 'donation', counterparty: { type: 'non-profit', id: 'np-x' } }, { nonProfitRegistered: true })).toBeUndefined();
   });
 
@@ -80,6 +83,9 @@ describe('requestHash', () => {
     expect(requestHash({ ...purchase, stepUpProof: 'a' })).toBe(requestHash(purchase));
     expect(requestHash({ ...purchase, amount: money(1_001n, 'USD') })).not.toBe(requestHash(purchase));
     expect(requestHash({ ...purchase, paymentMethodId: METHOD })).not.toBe(requestHash(purchase));
+    // Capturing later is another request; saying "automatic" is the default, so the same one (keys in flight keep their hash).
+    expect(requestHash({ ...purchase, captureMethod: 'manual' })).not.toBe(requestHash(purchase));
+    expect(requestHash({ ...purchase, captureMethod: 'automatic' })).toBe(requestHash(purchase));
   });
 });
 

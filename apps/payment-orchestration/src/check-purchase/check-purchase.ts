@@ -52,6 +52,10 @@ export function checkPurchase(request: PurchaseRequest, facts: PurchaseFacts, ru
   if (request.counterparty.type !== expected) {
     return refuse('COUNTERPARTY_NOT_ALLOWED', `a ${request.kind} goes to a ${expected}, not a ${request.counterparty.type}`);
   }
+  // A transfer moves wallet balance at once; only a provider holds an authorisation for later.
+  if (request.kind === 'transfer' && request.captureMethod === 'manual') {
+    return refuse('CAPTURE_METHOD_NOT_SUPPORTED', 'a transfer from the wallet balance is captured at once; send it without captureMethod');
+  }
   if (request.kind === 'transfer' && request.counterparty.id === request.payerId) {
     return refuse('SELF_TRANSFER', 'a person cannot send money to themselves');
   }

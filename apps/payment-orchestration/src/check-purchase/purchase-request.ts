@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AppName, Money, PaymentKind } from '@pay/contracts';
+import type { AppName, Money, PaymentCaptureMethod, PaymentKind } from '@pay/contracts';
 
 /**
  * A request for money to move, whichever door it came through (Kafka's PurchaseRequested or
@@ -19,6 +19,8 @@ export interface PurchaseRequest {
   readonly stepUpProof?: string;
   readonly merchantCategory?: string;
   readonly description?: string;
+  /** Absent: automatic. */
+  readonly captureMethod?: PaymentCaptureMethod;
 }
 
 /**
@@ -39,6 +41,8 @@ export function requestHash(request: PurchaseRequest): string {
     request.paymentMethodId ?? '',
     request.merchantCategory ?? '',
     request.description ?? '',
+    // Only when asked for: the hash of every automatic request stays what it was.
+    ...(request.captureMethod === 'manual' ? ['manual'] : []),
   ];
   return createHash('sha256').update(JSON.stringify(canonical)).digest('hex');
 }

@@ -481,8 +481,8 @@ export class InitiatePayment {
       country: request.country,
       amount: toMinorUnits(request.amount),
       currency: request.amount.currency,
-      // Purchases are charged at once: there is no shipment step to wait for in these apps.
-      captureMethod: 'automatic',
+      // Automatic unless the merchant's backend asked to capture later (on shipment): then the PSP only authorises.
+      captureMethod: request.captureMethod ?? 'automatic',
       ...(paymentMethodId ? { paymentMethodId } : {}),
       ...(request.merchantCategory ? { merchantCategory: request.merchantCategory } : {}),
     };

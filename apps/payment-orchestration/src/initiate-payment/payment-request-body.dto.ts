@@ -27,6 +27,11 @@ const OPTIONAL: Partial<Record<keyof PaymentRequestBody, ApiPropertyOptions>> = 
   stepUpProof: { description: "The wallet's step-up proof (PIN or biometric), needed above the configured amount." },
   merchantCategory: { example: '5812', description: 'ISO 18245 merchant category code.' },
   description: { maxLength: 200 },
+  captureMethod: {
+    enum: ['automatic', 'manual'],
+    description:
+      'automatic (default): captured at once. manual: only authorised; capture with POST /v1/payments/{id}/capture or release with /void. Cards and PayPal accounts; not transfers nor bank debits.',
+  },
 };
 
 for (const [name, options] of Object.entries(REQUIRED)) ApiProperty(options)(PaymentRequestBody.prototype, name);

@@ -18,5 +18,6 @@ export function toPurchaseRequest(requestId: string, input: PurchaseRequested | 
     ...(input.stepUpProof === undefined ? {} : { stepUpProof: input.stepUpProof }),
     ...(input.merchantCategory === undefined ? {} : { merchantCategory: input.merchantCategory }),
     ...(input.description === undefined ? {} : { description: input.description }),
+    ...(input.captureMethod === undefined ? {} : { captureMethod: input.captureMethod }),
   };
 }

@@ -50,8 +50,18 @@ export interface CreatePaymentRequest {
   readonly metadata?: Readonly<Record<string, string>>;
 }
 
-/** A bank account to debit: an IBAN by SEPA Direct Debit, a US account by ACH. */
-export type BankAccountDebit =
+/** How the payer accepted the debit mandate online: handed to the provider with each debit. */
+export interface MandateAcceptance {
+  readonly acceptedAt: Date;
+  readonly ipAddress: string;
+  readonly userAgent: string;
+}
+
+/**
+ * A bank account to debit: an IBAN by SEPA Direct Debit, a US account by ACH; `mandate` when the
+ * wallet recorded the payer's acceptance (absent: accepted outside the provider, offline).
+ */
+export type BankAccountDebit = (
   | { readonly scheme: 'sepa_debit'; readonly iban: string; readonly holderName: string }
   | {
       readonly scheme: 'us_bank_account';
@@ -59,7 +69,8 @@ export type BankAccountDebit =
       readonly accountNumber: string;
       readonly accountType: 'checking' | 'savings';
       readonly holderName: string;
-    };
+    }
+) & { readonly mandate?: MandateAcceptance };
 
 export interface ConfirmPaymentRequest {
   readonly idempotencyKey: string;
@@ -141,7 +152,8 @@ export type PspResult<T> = { readonly outcome: 'succeeded'; readonly value: T } 
 export type PspWebhookSubject =
   | { readonly kind: 'payment'; readonly payment: PspPayment }
   | { readonly kind: 'refund'; readonly refund: PspRefund }
-  | { readonly kind: 'dispute'; readonly pspPaymentId?: string; readonly observation: DisputeObservation }
+  /** `paymentId`: our id, when the provider's dispute carries it (PayPal: the disputed transaction's custom id); else found by `pspPaymentId`. */
+  | { readonly kind: 'dispute'; readonly pspPaymentId?: string; readonly paymentId?: string; readonly observation: DisputeObservation }
   | { readonly kind: 'other'; readonly objectType: string; readonly objectId?: string };
 
 export interface PspWebhookEvent {

@@ -10,6 +10,8 @@ import type { PaymentServiceProviders } from '../psp/payment-service-providers';
 import type { RefundPayment } from '../refund-payment/refund-payment';
 import { refundStep } from '../refund-payment/refund-payment';
 import type { StepResult } from '../run-payment-steps/payment-step-worker';
+import type { SettleAuthorization } from '../settle-authorization/settle-authorization';
+import { AUTHORIZATION_WINDOW_MS } from '../settle-authorization/settle-authorization';
 import type { TransferFunds } from '../transfer-funds/transfer-funds';
 import { WALLET_PROVIDER } from '../transfer-funds/transfer-funds';
 
@@ -17,6 +19,8 @@ export interface ReconcileOptions {
   /** Payments whose last change is older than this are looked at. */
   readonly stuckAfterMs: number;
   readonly limit?: number;
+  /** A manual authorisation neither captured nor voided for this long is voided (AUTHORIZATION_WINDOW_MS when absent). */
+  readonly authorizationWindowMs?: number;
 }
 
 export interface ReconcileReport {
@@ -75,6 +79,7 @@ export class ReconcilePayments {
     private readonly authorize: AuthorizeAndCapture,
     private readonly refunds: RefundPayment,
     private readonly transfers: TransferFunds,
+    private readonly settlements: SettleAuthorization,
     private readonly webhooks: ApplyPspWebhook,
     private readonly logger: Logger,
   ) {}
@@ -93,7 +98,7 @@ export class ReconcilePayments {
     for (const row of rows) {
       let findings: Finding[];
       try {
-        findings = await this.reconcile(row);
+        findings = await this.reconcile(row, options.authorizationWindowMs ?? AUTHORIZATION_WINDOW_MS);
       } catch (error) {
         findings = [{ kind: 'pending', reason: `${(error as Error).name}: ${(error as Error).message}` }];
       }
@@ -111,10 +116,17 @@ export class ReconcilePayments {
     return report;
   }
 
-  private async reconcile(row: PaymentRow): Promise<Finding[]> {
+  private async reconcile(row: PaymentRow, authorizationWindowMs: number): Promise<Finding[]> {
     if (row.kind === 'transfer' || row.provider === WALLET_PROVIDER) return [await this.reconcileTransfer(row)];
     const findings: Finding[] = [];
-    if ((UNSETTLED_STATUSES as readonly string[]).includes(row.status)) findings.push(await this.reconcileCard(row));
+    if ((UNSETTLED_STATUSES as readonly string[]).includes(row.status)) {
+      const finding = await this.reconcileCard(row);
+      findings.push(finding);
+      // Still held at the provider, and the merchant let the window pass: released rather than left to expire there unseen.
+      const undecided = finding.kind === 'unchanged' && row.status === 'authorized' && Date.now() - new Date(row.updated_at).getTime() >= authorizationWindowMs;
+      if (undecided && (await this.settlements.release(row.payment_id)))
+        findings.push({ kind: 'pending', reason: 'manual authorisation undecided past its window: void scheduled' });
+    }
     if (row.pending_refunds > 0) findings.push(...(await this.reconcileRefunds(row)));
     return findings;
   }
@@ -165,7 +177,8 @@ export class ReconcilePayments {
     if (row.status === 'initiated') {
       return this.redrive(row.payment_id, () => this.transfers.onConfirmationDeadline({ paymentId: row.payment_id, step: 'confirm-funds', attempts: 1 }));
     }
-    // Reserved and asked to post: only the wallet can finish it (its hold expires on its own otherwise).
+    // Reserved and asked to post, or a refund asked of it: only the wallet can finish it (its hold expires on its own otherwise).
+    if (row.pending_refunds > 0) return { kind: 'pending', reason: `transfer ${row.status}: waiting for the wallet to return a refund` };
     return { kind: 'pending', reason: `transfer ${row.status}: waiting for the wallet to post the reservation` };
   }
 

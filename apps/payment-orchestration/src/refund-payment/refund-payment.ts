@@ -15,6 +15,8 @@ import { isLostAppendRace } from '../payments/store/payment-event-store';
 import type { PaymentServiceProviders } from '../psp/payment-service-providers';
 import type { PspRefund } from '../psp/psp.port';
 import type { ClaimedStep, PaymentSteps, StepName } from '../run-payment-steps/payment-steps';
+import type { TransferFunds } from '../transfer-funds/transfer-funds';
+import { WALLET_PROVIDER } from '../transfer-funds/transfer-funds';
 import type { StepResult } from '../run-payment-steps/payment-step-worker';
 import { backoffMs } from '../run-payment-steps/payment-step-worker';
 
@@ -61,11 +63,13 @@ const REFUSAL_STATUS: Readonly<Record<string, 409 | 422>> = {
 };
 
 /**
- * Use case: refund all or part of a captured card payment (several partial refunds, never more
+ * Use case: refund all or part of a captured payment (several partial refunds, never more
  * than was captured). The request reserves its amount against the payment at once
  * (RefundRequested, so concurrent refunds cannot overspend it), then a step asks the PSP with the
  * key `<paymentId>:refund:<refundId>`; the refund settles (Refunded: the wallet reverses it in the
  * ledger) or fails (RefundFailed: the amount is refundable again) from the PSP's answer or webhook.
+ * A transfer from wallet balance is refunded by the wallet instead: the request sends it a
+ * ReturnFunds command (TransferFunds), whose answer settles or fails the refund.
  */
 export class RefundPayment {
   constructor(
@@ -73,6 +77,7 @@ export class RefundPayment {
     private readonly store: PaymentEventStore,
     private readonly steps: PaymentSteps,
     private readonly providers: PaymentServiceProviders,
+    private readonly transfers: TransferFunds,
     private readonly logger: Logger,
   ) {}
 
@@ -107,8 +112,9 @@ export class RefundPayment {
       const stored = await this.store.loadStored(request.paymentId, sql, true);
       const payment = stored?.payment;
       if (!stored || !payment) return { outcome: 'refused', refusal: new RefundRefusal(404, 'PAYMENT_NOT_FOUND', 'no payment has this id') };
-      // Refunded through the PSP port of the provider holding it: a payment no PSP holds (a transfer from the wallet) is not.
-      if (payment.state.provider !== undefined && this.providers.named(payment.state.provider) === undefined) {
+      // Refunded through the PSP port of the provider holding it, or by the wallet for a transfer from balance.
+      const heldByWallet = payment.state.provider === WALLET_PROVIDER;
+      if (!heldByWallet && payment.state.provider !== undefined && this.providers.named(payment.state.provider) === undefined) {
         return {
           outcome: 'refused',
           refusal: new RefundRefusal(
@@ -140,8 +146,13 @@ export class RefundPayment {
         amount: money(event.amount, payment.state.currency),
       };
       await this.store.appendAfter(sql, payment.id, stored, [event], {
-        onAppended: async (tx) => {
-          await this.steps.schedule(tx, payment.id, refundStep(refundId));
+        onAppended: async (tx, appended) => {
+          if (heldByWallet) {
+            const last = appended.envelopes.at(-1);
+            await this.transfers.requestReturn(tx, appended.payment.state, refundId, last ? { correlationId: last.correlationId, causationId: last.id } : {});
+          } else {
+            await this.steps.schedule(tx, payment.id, refundStep(refundId));
+          }
           await idempotencyKeys.save(tx, {
             scope,
             key: request.idempotencyKey,

@@ -8,9 +8,10 @@ import { onConnection, queryNamed } from '../database/sql';
  * - `authorize`: create and confirm the card payment at the PSP;
  * - `refund:<refundId>`: ask the PSP for a requested refund;
  * - `confirm-funds`: the deadline of a transfer's reservation (void it if the wallet has not
- *   confirmed, re-send the post if it has not answered).
+ *   confirmed, re-send the post if it has not answered);
+ * - `capture:<minor units>`, `void`: the merchant's decision about a manual authorisation.
  */
-export type StepName = 'authorize' | 'confirm-funds' | `refund:${string}`;
+export type StepName = 'authorize' | 'confirm-funds' | `refund:${string}` | `capture:${string}` | 'void';
 
 export interface ClaimedStep {
   readonly paymentId: string;

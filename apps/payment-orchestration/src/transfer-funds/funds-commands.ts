@@ -4,13 +4,29 @@ import { createEvent, Topics } from '@pay/contracts';
 import { appendToOutbox } from '@pay/messaging';
 import type { Sql } from '../database/sql';
 
-export type FundsCommandType = 'reserve' | 'post' | 'void';
+export type FundsCommandType = 'reserve' | 'post' | 'void' | 'return';
 
 export interface SentFundsCommand {
   readonly commandId: string;
   readonly paymentId: string;
   readonly type: FundsCommandType;
+  /** The refund a `return` command gives money back for. */
+  readonly refundId?: string;
 }
+
+interface CommandRow {
+  command_id: string;
+  payment_id: string;
+  type: FundsCommandType;
+  refund_id: string | null;
+}
+
+const commandOf = (row: CommandRow): SentFundsCommand => ({
+  commandId: row.command_id,
+  paymentId: row.payment_id,
+  type: row.type,
+  ...(row.refund_id ? { refundId: row.refund_id } : {}),
+});
 
 /**
  * Commands to the wallet on wallet.commands.v1, written to the outbox in the caller's transaction
@@ -52,18 +68,18 @@ export const fundsCommands = {
   },
 
   async find(sql: Sql, commandId: string): Promise<SentFundsCommand | undefined> {
-    const [row] = await sql.query<{ command_id: string; payment_id: string; type: FundsCommandType }>(
-      'SELECT command_id, payment_id, type FROM funds_commands WHERE command_id = $1',
+    const [row] = await sql.query<CommandRow>(
+      "SELECT command_id, payment_id, type, envelope->'data'->>'refundId' AS refund_id FROM funds_commands WHERE command_id = $1",
       [commandId],
     );
-    return row ? { commandId: row.command_id, paymentId: row.payment_id, type: row.type } : undefined;
+    return row ? commandOf(row) : undefined;
   },
 
   async ofPayment(sql: Sql, paymentId: string): Promise<SentFundsCommand[]> {
-    const rows = await sql.query<{ command_id: string; payment_id: string; type: FundsCommandType }>(
-      'SELECT command_id, payment_id, type FROM funds_commands WHERE payment_id = $1 ORDER BY sequence',
+    const rows = await sql.query<CommandRow>(
+      "SELECT command_id, payment_id, type, envelope->'data'->>'refundId' AS refund_id FROM funds_commands WHERE payment_id = $1 ORDER BY sequence",
       [paymentId],
     );
-    return rows.map((row) => ({ commandId: row.command_id, paymentId: row.payment_id, type: row.type }));
+    return rows.map(commandOf);
   },
 };

@@ -1,9 +1,20 @@
-import type { EventEnvelope, FundsPostedData, FundsRejectedData, FundsReservedData, FundsVoidedData } from '@pay/contracts';
-import { FundsPostedV1, FundsRejectedV1, FundsReservedV1, FundsVoidedV1, PostReservedFundsV1, toMinorUnits, VoidReservedFundsV1 } from '@pay/contracts';
+import type { EventEnvelope, FundsPostedData, FundsRejectedData, FundsReservedData, FundsReturnedData, FundsVoidedData } from '@pay/contracts';
+import {
+  FundsPostedV1,
+  FundsRejectedV1,
+  FundsReservedV1,
+  FundsReturnedV1,
+  FundsVoidedV1,
+  money,
+  PostReservedFundsV1,
+  ReturnFundsV1,
+  toMinorUnits,
+  VoidReservedFundsV1,
+} from '@pay/contracts';
 import { PermanentEventError } from '@pay/messaging';
 import type { Logger } from '@pay/observability';
-import type { PaymentEvent } from '@pay/payments-domain';
-import { isPaymentDomainError } from '@pay/payments-domain';
+import type { PaymentEvent, PaymentState, RefundObservation } from '@pay/payments-domain';
+import { findRefund, isPaymentDomainError, planRefundObservation } from '@pay/payments-domain';
 import type { DataSource } from 'typeorm';
 import type { Sql } from '../database/sql';
 import { inTransaction } from '../database/sql';
@@ -37,7 +48,26 @@ export class TransferFunds {
       [FundsRejectedV1.type]: (sql, envelope) => this.failOrCancel(sql, envelope as EventEnvelope<FundsRejectedData>),
       [FundsPostedV1.type]: (sql, envelope) => this.capture(sql, envelope as EventEnvelope<FundsPostedData>),
       [FundsVoidedV1.type]: (sql, envelope) => this.cancelReleased(sql, envelope as EventEnvelope<FundsVoidedData>),
+      [FundsReturnedV1.type]: (sql, envelope) => this.settleRefund(sql, envelope as EventEnvelope<FundsReturnedData>),
     };
+  }
+
+  /**
+   * A refund of a transfer (RefundRequested, just appended in `sql`) asks the wallet to give the
+   * money back: ReturnFunds commits with the request, and the wallet's answer settles the refund
+   * (returned → Refunded) or fails it (rejected, e.g. the recipient spent it → RefundFailed).
+   */
+  async requestReturn(sql: Sql, payment: PaymentState, refundId: string, context: { correlationId?: string; causationId?: string }): Promise<void> {
+    const refund = findRefund(payment, refundId);
+    if (refund?.status !== 'pending') throw new Error(`payment ${payment.paymentId} has no pending refund ${refundId} to return`);
+    await fundsCommands.send(
+      sql,
+      payment.paymentId,
+      'return',
+      ReturnFundsV1,
+      { refundId, senderId: payment.payerId, recipientId: payment.counterparty.id, amount: money(refund.amount, payment.currency) },
+      context,
+    );
   }
 
   /**
@@ -99,6 +129,8 @@ export class TransferFunds {
     const code = envelope.data.code.toLowerCase();
     if (command.type === 'reserve' && payment.payment.status === 'initiated') {
       await this.append(sql, payment, [{ type: 'Failed', code }], envelope, (tx) => this.steps.complete(command.paymentId, 'confirm-funds', tx));
+    } else if (command.type === 'return' && command.refundId) {
+      await this.observeRefund(sql, payment, command.refundId, 'failed', envelope, code);
     } else if (command.type === 'post' && payment.payment.status === 'authorized') {
       // The hold ended before the post reached it: nothing moved, the payment cannot complete.
       this.logger.warn({ paymentId: payment.payment.id, code }, 'the wallet refused to post a reservation');
@@ -114,6 +146,32 @@ export class TransferFunds {
     const payment = await this.store.loadStored(command.paymentId, sql);
     if (payment?.payment.status !== 'authorized') return;
     await this.append(sql, payment, [{ type: 'Captured', amount: toMinorUnits(envelope.data.amount) }], envelope);
+  }
+
+  /** returned → Refunded: the recipient gave the money back. */
+  private async settleRefund(sql: Sql, envelope: EventEnvelope<FundsReturnedData>): Promise<void> {
+    const command = await this.commandOf(sql, envelope);
+    if (command?.type !== 'return' || command.refundId !== envelope.data.refundId) return;
+    const payment = await this.store.loadStored(command.paymentId, sql);
+    if (payment) await this.observeRefund(sql, payment, command.refundId, 'succeeded', envelope);
+  }
+
+  /** The wallet's answer about a refund, through the same planner as a PSP's (a repeated answer changes nothing). */
+  private async observeRefund(
+    sql: Sql,
+    payment: StoredPayment,
+    refundId: string,
+    status: 'succeeded' | 'failed',
+    cause: EventEnvelope,
+    reason?: string,
+  ): Promise<void> {
+    const refund = findRefund(payment.payment.state, refundId);
+    if (!refund) return;
+    const observation: RefundObservation = { refundId, amount: refund.amount, status, ...(reason ? { reason } : {}) };
+    const plan = planRefundObservation(payment.payment.state, observation);
+    if (plan.outcome === 'advance') await this.append(sql, payment, [...plan.events], cause);
+    else if (plan.outcome === 'conflict')
+      this.logger.error({ paymentId: payment.payment.id, refundId, reason: plan.reason }, 'the wallet answer contradicts the refund');
   }
 
   /** voided → Canceled, nothing moved. */

@@ -1,9 +1,9 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import type { BankAccountType, CardBrand } from '@pay/contracts';
-import { BANK_ACCOUNT_TYPES, CARD_BRANDS } from '@pay/contracts';
-import { Transform } from 'class-transformer';
-import { IsEmail, IsIn, IsInt, IsISO31661Alpha2, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { BANK_ACCOUNT_TYPES, BankMandateAcceptance, CARD_BRANDS } from '@pay/contracts';
+import { Transform, Type } from 'class-transformer';
+import { IsEmail, IsIn, IsInt, IsISO31661Alpha2, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 
 /**
  * Stripe's ids: a prefix, then letters and digits, in `_`-separated words for the test ones
@@ -93,7 +93,36 @@ export class AddPaypalAccountRequest extends WithLabel {
   vaultToken?: string;
 }
 
-export class AddBankAccountRequest extends WithLabel {
+/** The payer's acceptance of the debit mandate, as the app saw it; the wallet adds when (its own clock). */
+export class MandateAcceptanceRequest extends OmitType(BankMandateAcceptance, ['acceptedAt'] as const) {}
+
+ApiProperty({ example: 'sepa-core-2026-01', description: 'The version of the mandate text the payer accepted.' })(
+  MandateAcceptanceRequest.prototype,
+  'textVersion',
+);
+ApiProperty({ example: '203.0.113.7', description: "The payer's device IP address when they accepted; stored sealed, given to the PSP only." })(
+  MandateAcceptanceRequest.prototype,
+  'ipAddress',
+);
+ApiProperty({ example: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X)', description: "The payer's user agent when they accepted; stored sealed." })(
+  MandateAcceptanceRequest.prototype,
+  'userAgent',
+);
+ApiPropertyOptional({ description: 'The app the payer accepted in.' })(MandateAcceptanceRequest.prototype, 'app');
+
+class WithMandate extends WithLabel {
+  @ApiPropertyOptional({
+    type: MandateAcceptanceRequest,
+    description:
+      'How the payer accepted the debit mandate: recorded with the account and handed to the PSP as an online acceptance. Without it, debits claim an acceptance made outside the PSP (offline).',
+  })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => MandateAcceptanceRequest)
+  mandate?: MandateAcceptanceRequest;
+}
+
+export class AddBankAccountRequest extends WithMandate {
   @ApiProperty({ example: 'DE89 3704 0044 0532 0130 00', description: 'Stored encrypted; shown as its last four.' })
   @IsString()
   @Length(15, 42)
@@ -109,7 +138,7 @@ export class AddBankAccountRequest extends WithLabel {
 }
 
 /** A US bank account, debited by ACH under the person's mandate (Stripe's us_bank_account). */
-export class AddUsBankAccountRequest extends WithLabel {
+export class AddUsBankAccountRequest extends WithMandate {
   @ApiProperty({ example: '110000000', description: 'ABA routing number; checked by its check digit.' })
   @Matches(/^\d{9}$/, { message: 'routingNumber must be the nine digits of an ABA routing number' })
   routingNumber!: string;

@@ -22,6 +22,7 @@ import type {
   AddPaypalAccountRequest,
   AddStripeCustomerRequest,
   AddUsBankAccountRequest,
+  MandateAcceptanceRequest,
 } from './add-payment-method.dto';
 
 interface NewMethod {
@@ -80,7 +81,7 @@ export class AddPaymentMethod {
       kind: 'bank_account',
       label: account.label,
       display: { last4: iban.slice(-4), country: iban.slice(0, 2) },
-      secret: { iban, holderName: account.holderName, ...(account.bic ? { bic: account.bic } : {}) },
+      secret: { iban, holderName: account.holderName, ...(account.bic ? { bic: account.bic } : {}), ...this.mandateRecord(account.mandate) },
     });
   }
 
@@ -91,8 +92,26 @@ export class AddPaymentMethod {
       kind: 'bank_account',
       label: account.label,
       display: { last4: account.accountNumber.slice(-4), country: 'US' },
-      secret: { routingNumber: account.routingNumber, accountNumber: account.accountNumber, accountType: account.accountType, holderName: account.holderName },
+      secret: {
+        routingNumber: account.routingNumber,
+        accountNumber: account.accountNumber,
+        accountType: account.accountType,
+        holderName: account.holderName,
+        ...this.mandateRecord(account.mandate),
+      },
     });
+  }
+
+  /** The mandate's acceptance, sealed with the account (the IP address and user agent are personal data), accepted now by the wallet's clock. */
+  private mandateRecord(mandate: MandateAcceptanceRequest | undefined): Record<string, string> {
+    if (!mandate) return {};
+    return {
+      mandateTextVersion: mandate.textVersion,
+      mandateIpAddress: mandate.ipAddress,
+      mandateUserAgent: mandate.userAgent,
+      mandateAcceptedAt: this.clock.now().toISOString(),
+      ...(mandate.app ? { mandateApp: mandate.app } : {}),
+    };
   }
 
   addStripeCustomer(personId: string, actor: string, customer: AddStripeCustomerRequest): Promise<PaymentMethodView> {

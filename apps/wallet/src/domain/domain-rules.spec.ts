@@ -82,6 +82,21 @@ describe('charge credentials (what orchestration reads to charge a method)', () 
       iban: 'DE89370400440532013000',
       holderName: 'Ana',
     });
+    // The mandate's acceptance is kept flat in the vault and released whole.
+    const sealed = {
+      iban: 'DE89370400440532013000',
+      holderName: 'Ana',
+      mandateTextVersion: 'v1',
+      mandateIpAddress: '203.0.113.7',
+      mandateUserAgent: 'PayTest/1.0',
+      mandateAcceptedAt: '2026-12-01T10:00:00.000Z',
+      mandateApp: 'facebook',
+    };
+    expect(chargeCredentials('bank_account', sealed)).toEqual({
+      iban: 'DE89370400440532013000',
+      holderName: 'Ana',
+      mandate: { textVersion: 'v1', ipAddress: '203.0.113.7', userAgent: 'PayTest/1.0', acceptedAt: '2026-12-01T10:00:00.000Z', app: 'facebook' },
+    });
   });
 
   it('passes the other kinds through, never a PayPal e-mail', () => {

@@ -1,4 +1,4 @@
-import type { CardBrand, PaymentInstrumentCredentials, PaymentMethodKind } from '@pay/contracts';
+import type { AppName, BankMandateAcceptance, CardBrand, PaymentInstrumentCredentials, PaymentMethodKind } from '@pay/contracts';
 import { WalletError } from './wallet-error';
 
 /** What a person sees of a method and what events may carry: never the secret part. */
@@ -75,8 +75,18 @@ export function becomesPreferred(currentPreferred: string | null): boolean {
  * that PaymentMethod as `pspToken`. Contact data (a PayPal e-mail) never leaves the wallet.
  */
 export function chargeCredentials(kind: PaymentMethodKind, secret: Readonly<Record<string, string>>): PaymentInstrumentCredentials {
-  const { email: _email, ...credentials } = secret;
-  // The vault holds what the add-method requests validated, under the contract's names.
+  const { email: _email, mandateTextVersion, mandateIpAddress, mandateUserAgent, mandateAcceptedAt, mandateApp, ...credentials } = secret;
+  // The vault holds what the add-method requests validated, under the contract's names; a mandate's acceptance flat, handed over whole.
+  if (mandateTextVersion && mandateIpAddress && mandateUserAgent && mandateAcceptedAt) {
+    const mandate: BankMandateAcceptance = {
+      textVersion: mandateTextVersion,
+      ipAddress: mandateIpAddress,
+      userAgent: mandateUserAgent,
+      acceptedAt: mandateAcceptedAt,
+      ...(mandateApp ? { app: mandateApp as AppName } : {}),
+    };
+    return { ...credentials, mandate };
+  }
   if (kind !== 'stripe_customer') return credentials;
   const { customerId, paymentMethodId, ...rest } = credentials;
   return { ...rest, ...(customerId ? { customer: customerId } : {}), ...(paymentMethodId ? { pspToken: paymentMethodId } : {}) };

@@ -17,6 +17,13 @@ describe('answerToRefusal', () => {
     expect(answerToRefusal('void', 'RESERVATION_NOT_PENDING')).toBe('RESERVATION_NOT_PENDING');
   });
 
+  it('answers a return (refund of a posted transfer) that the recipient no longer covers, that exceeds the transfer, or of a transfer never posted', () => {
+    expect(answerToRefusal('return', 'INSUFFICIENT_FUNDS')).toBe('INSUFFICIENT_FUNDS');
+    expect(answerToRefusal('return', 'REVERSAL_EXCEEDS_ORIGINAL')).toBe('INVALID_AMOUNT');
+    expect(answerToRefusal('return', 'TRANSACTION_NOT_FOUND')).toBe('RESERVATION_NOT_PENDING');
+    expect(answerToRefusal('post', 'REVERSAL_EXCEEDS_ORIGINAL')).toBeUndefined();
+  });
+
   it('confirms a void that finds the hold expired: it is released, nothing moved', () => {
     expect(answerToRefusal('void', 'RESERVATION_EXPIRED')).toBe('voided');
   });

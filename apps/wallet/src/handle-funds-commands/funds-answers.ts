@@ -6,7 +6,7 @@ import type { LedgerErrorCode } from '@pay/ledger-domain';
  * (funds_command_answers.data) and re-sent for a repeated command. The envelope adds
  * `commandId` and `paymentId`.
  */
-export type FundsCommand = 'reserve' | 'post' | 'void';
+export type FundsCommand = 'reserve' | 'post' | 'void' | 'return';
 export type VoidReason = (typeof VOID_REASONS)[number];
 
 interface MoneyText {
@@ -18,6 +18,7 @@ export type FundsAnswer =
   | { readonly outcome: 'reserved'; readonly amount: MoneyText; readonly expiresAt: string }
   | { readonly outcome: 'posted'; readonly amount: MoneyText }
   | { readonly outcome: 'voided'; readonly reason: VoidReason }
+  | { readonly outcome: 'returned'; readonly refundId: string; readonly amount: MoneyText }
   | { readonly outcome: 'rejected'; readonly code: FundsRejectionCode };
 
 export const rejected = (code: FundsRejectionCode): FundsAnswer => ({ outcome: 'rejected', code });
@@ -37,6 +38,12 @@ export function answerToRefusal(command: FundsCommand, code: LedgerErrorCode): F
     case 'AMOUNT_TOO_LARGE':
     case 'AMOUNT_EXCEEDS_RESERVATION':
       return 'INVALID_AMOUNT';
+    // A return of more than is left of the posted transfer.
+    case 'REVERSAL_EXCEEDS_ORIGINAL':
+      return command === 'return' ? 'INVALID_AMOUNT' : undefined;
+    // A return of a transfer that was never posted: there is nothing to give back.
+    case 'TRANSACTION_NOT_FOUND':
+      return command === 'return' ? 'RESERVATION_NOT_PENDING' : undefined;
     case 'RESERVATION_EXPIRED':
       return command === 'void' ? 'voided' : 'RESERVATION_EXPIRED';
     // Already posted (or voided), or never reserved: either way there is no hold to act on.

@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import type { PostReservedFundsData, ReserveFundsData, VoidReservedFundsData } from '@pay/contracts';
-import { PostReservedFundsV1, ReserveFundsV1, VoidReservedFundsV1 } from '@pay/contracts';
+import type { PostReservedFundsData, ReserveFundsData, ReturnFundsData, VoidReservedFundsData } from '@pay/contracts';
+import { PostReservedFundsV1, ReserveFundsV1, ReturnFundsV1, VoidReservedFundsV1 } from '@pay/contracts';
 import type { ConsumedEvent } from '@pay/messaging';
 import { InboxContext } from '@pay/messaging';
 import { FUNDS_COMMANDS } from '../wallet.consumers';
@@ -25,5 +25,10 @@ export class FundsCommandsController {
   @EventPattern(VoidReservedFundsV1.type, { subscription: FUNDS_COMMANDS })
   void(@Payload() event: ConsumedEvent<VoidReservedFundsData>, @Ctx() context: InboxContext): Promise<void> {
     return this.funds.voidReservedFunds(event, context.getTransaction());
+  }
+
+  @EventPattern(ReturnFundsV1.type, { subscription: FUNDS_COMMANDS })
+  return(@Payload() event: ConsumedEvent<ReturnFundsData>, @Ctx() context: InboxContext): Promise<void> {
+    return this.funds.returnFunds(event, context.getTransaction());
   }
 }

@@ -3,8 +3,8 @@
  * service (real PostgreSQL and Kafka): person-to-person payments from wallet balance.
  */
 import { randomUUID } from 'node:crypto';
-import type { EventDefinition, EventEnvelope, PostReservedFundsData, ReserveFundsData, VoidReservedFundsData } from '@pay/contracts';
-import { createEvent, PostReservedFundsV1, ReserveFundsV1, Topics, VoidReservedFundsV1 } from '@pay/contracts';
+import type { EventDefinition, EventEnvelope, PostReservedFundsData, ReserveFundsData, ReturnFundsData, VoidReservedFundsData } from '@pay/contracts';
+import { createEvent, PostReservedFundsV1, ReserveFundsV1, ReturnFundsV1, Topics, VoidReservedFundsV1 } from '@pay/contracts';
 import { resolutionTransactionId } from '@pay/ledger-domain';
 import { uniqueName, waitFor } from '@pay/testing';
 import { personWallet } from '../money/chart-of-accounts';
@@ -58,9 +58,23 @@ class Transfer {
     return this.command(VoidReservedFundsV1, { commandId: randomUUID(), paymentId: this.paymentId, reason });
   }
 
+  /** A refund of (part of) the posted transfer: the recipient gives `amount` back. */
+  giveBack(refundId: string, amount: string, commandId: string = randomUUID()): EventEnvelope<ReturnFundsData> {
+    return this.command(ReturnFundsV1, {
+      commandId,
+      paymentId: this.paymentId,
+      refundId,
+      senderId: this.senderId,
+      recipientId: this.recipientId,
+      amount: { amount, currency: 'EUR' },
+    });
+  }
+
   /** The same command sent again under a new envelope id (a retry by orchestration). */
   again<T extends object>(command: EventEnvelope<T>): EventEnvelope<T> {
-    const definition = [ReserveFundsV1, PostReservedFundsV1, VoidReservedFundsV1].find((d) => d.type === command.type) as unknown as EventDefinition<T>;
+    const definition = [ReserveFundsV1, PostReservedFundsV1, VoidReservedFundsV1, ReturnFundsV1].find(
+      (d) => d.type === command.type,
+    ) as unknown as EventDefinition<T>;
     return this.command(definition, command.data);
   }
 }
@@ -105,6 +119,50 @@ describe('handle funds commands', () => {
     (await wallet.query<{ kind: string }>(`SELECT kind FROM journal_entries WHERE metadata->>'paymentId' = $1 ORDER BY position`, [paymentId])).map(
       (e) => e.kind,
     );
+
+  it('returns a posted transfer in parts (refunds): each once, however often sent; a part the recipient spent, or more than was posted, is refused and moves nothing', async () => {
+    const alice = await person('u-alice', 10_000n);
+    const bob = await person('u-bob');
+    const transfer = new Transfer(alice, bob);
+    const reserve = transfer.reserve('4000');
+    await send(reserve);
+    await answerTo(reserve);
+    const post = transfer.post();
+    await send(post);
+    expect((await answerTo(post)).type).toBe('wallet.funds.posted');
+
+    const first = transfer.giveBack('re_1', '1500');
+    await send(first);
+    expect(await answerTo(first)).toMatchObject({ type: 'wallet.funds.returned', data: { refundId: 're_1', amount: { amount: '1500', currency: 'EUR' } } });
+    const retried = transfer.again(first);
+    await send(retried);
+    expect((await answerTo(retried)).data).toEqual((await answerTo(first)).data);
+    expect(await balance(alice)).toMatchObject({ posted: '7500' });
+    expect(await balance(bob)).toMatchObject({ posted: '2500' });
+
+    // Bob spends 2000 elsewhere: the rest (2500) is more than he holds.
+    const carol = await person('u-carol');
+    const spend = new Transfer(bob, carol);
+    const spendReserve = spend.reserve('2000');
+    await send(spendReserve);
+    await answerTo(spendReserve);
+    const spendPost = spend.post();
+    await send(spendPost);
+    await answerTo(spendPost);
+    const tooMuch = transfer.giveBack('re_2', '2500');
+    await send(tooMuch);
+    expect(await answerTo(tooMuch)).toMatchObject({ type: 'wallet.funds.rejected', data: { code: 'INSUFFICIENT_FUNDS' } });
+    const beyond = transfer.giveBack('re_3', '2501');
+    await send(beyond);
+    expect(await answerTo(beyond)).toMatchObject({ type: 'wallet.funds.rejected', data: { code: 'INVALID_AMOUNT' } });
+    expect(await balance(bob)).toMatchObject({ posted: '500' });
+    expect(await balance(alice)).toMatchObject({ posted: '7500' });
+    const rest = transfer.giveBack('re_4', '500');
+    await send(rest);
+    expect((await answerTo(rest)).type).toBe('wallet.funds.returned');
+    expect(await balance(alice)).toMatchObject({ posted: '8000' });
+    expect(await entriesOf(transfer.paymentId)).toEqual(['reserve', 'post_pending', 'reversal', 'reversal']);
+  });
 
   it('reserve then post moves the money once; repeated commands get the first answer and move nothing', async () => {
     const alice = await person('u-alice', 10_000n);

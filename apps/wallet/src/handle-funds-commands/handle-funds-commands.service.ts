@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EventDefinition, EventEnvelope, PostReservedFundsData, ReserveFundsData, VoidReservedFundsData } from '@pay/contracts';
-import { createEvent, FundsPostedV1, FundsRejectedV1, FundsReservedV1, FundsVoidedV1, paymentLinkMetadata } from '@pay/contracts';
-import type { CommandOutcome, PostReservationCommand, ReserveCommand, VoidReservationCommand } from '@pay/ledger-domain';
+import type { EventDefinition, EventEnvelope, PostReservedFundsData, ReserveFundsData, ReturnFundsData, VoidReservedFundsData } from '@pay/contracts';
+import { createEvent, FundsPostedV1, FundsRejectedV1, FundsReservedV1, FundsReturnedV1, FundsVoidedV1, paymentLinkMetadata } from '@pay/contracts';
+import type { CommandOutcome, PostReservationCommand, ReserveCommand, ReverseCommand, VoidReservationCommand } from '@pay/ledger-domain';
 import { LedgerError } from '@pay/ledger-domain';
 import type { PostgresLedger } from '@pay/ledger-store';
 import type { ConsumedEvent } from '@pay/messaging';
@@ -13,10 +13,11 @@ import { LEDGER } from '../ledger';
 import { personWallet } from '../money/chart-of-accounts';
 import { LedgerAccounts } from '../money/ledger-accounts';
 import { transferReservationId } from '../money/ledger-ids';
+import { planTransferReturn } from '../post-payments-to-ledger/payment-postings';
 import type { FundsAnswer, FundsCommand } from './funds-answers';
 import { answerToRefusal, rejected } from './funds-answers';
 
-type FundsCommandData = ReserveFundsData | PostReservedFundsData | VoidReservedFundsData;
+type FundsCommandData = ReserveFundsData | PostReservedFundsData | VoidReservedFundsData | ReturnFundsData;
 
 interface AnswerRow {
   command: FundsCommand;
@@ -28,6 +29,7 @@ const ANSWER_EVENTS: Record<FundsAnswer['outcome'], EventDefinition> = {
   reserved: FundsReservedV1,
   posted: FundsPostedV1,
   voided: FundsVoidedV1,
+  returned: FundsReturnedV1,
   rejected: FundsRejectedV1,
 };
 
@@ -64,6 +66,10 @@ export class HandleFundsCommands {
     return this.answer('void', event, tx, (envelope) => this.void(envelope));
   }
 
+  returnFunds(event: ConsumedEvent<ReturnFundsData>, tx: EntityManager): Promise<void> {
+    return this.answer('return', event, tx, (envelope) => this.return(envelope));
+  }
+
   private async answer<T extends FundsCommandData>(
     command: FundsCommand,
     { envelope }: ConsumedEvent<T>,
@@ -81,10 +87,14 @@ export class HandleFundsCommands {
       await this.send(tx, envelope, seen.data);
       return;
     }
-    const [first] = await tx.query<AnswerRow[]>(
-      'SELECT command, payment_id, data FROM funds_command_answers WHERE payment_id = $1 AND command = $2 ORDER BY sequence LIMIT 1',
-      [paymentId, command],
-    );
+    // A payment has one reserve, post and void, but a return per refund: returns are told apart by their command id alone.
+    const [first] =
+      command === 'return'
+        ? []
+        : await tx.query<AnswerRow[]>(
+            'SELECT command, payment_id, data FROM funds_command_answers WHERE payment_id = $1 AND command = $2 ORDER BY sequence LIMIT 1',
+            [paymentId, command],
+          );
     const answer = first ? first.data : await decide(envelope);
     const sequence = await this.send(tx, envelope, answer);
     await tx.query('INSERT INTO funds_command_answers (command_id, payment_id, command, outcome, sequence, data) VALUES ($1, $2, $3, $4, $5, $6::jsonb)', [
@@ -174,7 +184,31 @@ export class HandleFundsCommands {
     return this.refusal('void', envelope, outcome.error);
   }
 
-  private submit(envelope: EventEnvelope, command: ReserveCommand | PostReservationCommand | VoidReservationCommand): Promise<CommandOutcome> {
+  /**
+   * A refund of a posted transfer: the recipient gives the amount back, under the refund's ledger
+   * id (the `refunded` event that follows replays it). The ledger refuses more than was posted,
+   * and a recipient whose balance no longer covers it.
+   */
+  private async return(envelope: EventEnvelope<ReturnFundsData>): Promise<FundsAnswer> {
+    const { data } = envelope;
+    const amount = BigInt(data.amount.amount);
+    const { currency } = data.amount;
+    if (amount <= 0n) return rejected('INVALID_AMOUNT');
+    if (data.senderId === data.recipientId) throw new PermanentEventError(`payment ${data.paymentId}: senderId and recipientId must be different persons`);
+    const plan = planTransferReturn({
+      paymentId: data.paymentId,
+      refundId: data.refundId,
+      senderId: data.senderId,
+      recipientId: data.recipientId,
+      amount,
+      currency,
+    });
+    const outcome = await this.submit(envelope, plan.command as ReverseCommand);
+    if (outcome.ok) return { outcome: 'returned', refundId: data.refundId, amount: { amount: amount.toString(), currency } };
+    return this.refusal('return', envelope, outcome.error);
+  }
+
+  private submit(envelope: EventEnvelope, command: ReserveCommand | PostReservationCommand | VoidReservationCommand | ReverseCommand): Promise<CommandOutcome> {
     return this.ledger.submit({ ...command, correlationId: envelope.correlationId, causationId: envelope.id });
   }
 

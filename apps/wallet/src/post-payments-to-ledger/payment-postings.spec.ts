@@ -2,7 +2,7 @@ import type { PaymentCapturedData, PaymentDisputeLostData, PaymentProcessingData
 import type { PostingInput, TransferCommand } from '@pay/ledger-domain';
 import { InMemoryLedger } from '@pay/ledger-domain';
 import type { PostedCapture, PostingPlan, PostingPolicy } from './payment-postings';
-import { planCapture, planDebitFailed, planDebitPending, planDisputeLoss, planRefund, PostingRefused } from './payment-postings';
+import { planCapture, planDebitFailed, planDebitPending, planDisputeLoss, planRefund, planTransferReturn, PostingRefused } from './payment-postings';
 
 const policy: PostingPolicy = { fee: { basisPoints: 150, fixedMinor: 25n }, disputeFeeMinor: 1_500n };
 const money = (amount: string, currency = 'EUR') => ({ amount, currency });
@@ -138,6 +138,13 @@ describe('payment postings', () => {
       ],
     });
     expect(plan.record).toBeUndefined();
+    // The wallet posted it already when orchestration asked for the return: the same command under the same id, which the ledger replays.
+    expect(planTransferReturn({ paymentId: 'pay_1', refundId: 're_1', senderId: 'u-alice', recipientId: 'u-bob', amount: 500n, currency: 'EUR' })).toEqual(
+      plan,
+    );
+    expect(() => planTransferReturn({ paymentId: 'pay_1', refundId: 're_1', senderId: 'u-alice', recipientId: 'u-bob', amount: 0n, currency: 'EUR' })).toThrow(
+      PostingRefused,
+    );
     expect(() => planDisputeLoss(disputeLost('500', transfer), undefined, 0n, policy)).toThrow(PostingRefused);
   });
 

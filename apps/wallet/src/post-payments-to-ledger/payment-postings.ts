@@ -292,28 +292,51 @@ export function planDisputeLoss(data: PaymentDisputeLostData, capture: PostedCap
   };
 }
 
+/** What is given back of a transfer from wallet balance: one refund of it. */
+export interface TransferReturn {
+  readonly paymentId: string;
+  readonly refundId: string;
+  readonly senderId: string;
+  readonly recipientId: string;
+  readonly amount: bigint;
+  readonly currency: string;
+}
+
 /**
  * A refund of a transfer from wallet balance reverses (part of) the posted reservation: back
  * from the recipient's wallet to the sender's. The ledger checks that it never exceeds what was
- * posted, and refuses it if the recipient's balance no longer covers it.
+ * posted, and refuses it if the recipient's balance no longer covers it. The wallet posts it when
+ * orchestration asks (a `return` funds command, answered before the refund settles); the
+ * `refunded` event that follows plans the same command under the same id, which replays it.
  */
-function planWalletTransferRefund(data: PaymentRefundedData): PostingPlan {
-  const amount = positiveAmount(data, 'refund');
-  const currency = data.amount.currency;
-  const recipient = personWallet(data.counterparty.id, currency);
-  const sender = personWallet(data.payerId, currency);
-  const transactionId = refundTransactionId(data.paymentId, data.refundId);
+export function planTransferReturn(input: TransferReturn): PostingPlan {
+  const { paymentId, refundId, amount, currency } = input;
+  if (amount <= 0n) throw new PostingRefused(`payment ${paymentId}: the refund amount must be greater than zero to be posted, got ${amount}`);
+  const recipient = personWallet(input.recipientId, currency);
+  const sender = personWallet(input.senderId, currency);
+  const transactionId = refundTransactionId(paymentId, refundId);
   return {
     movement: 'refund',
-    paymentId: data.paymentId,
+    paymentId,
     transactionId,
     accounts: [],
     command: {
       type: 'reverse',
       transactionId,
-      reverses: resolutionTransactionId(transferReservationId(data.paymentId), 'post'),
+      reverses: resolutionTransactionId(transferReservationId(paymentId), 'post'),
       postings: [posting(recipient.id, 'debit', amount, currency), posting(sender.id, 'credit', amount, currency)],
-      metadata: { ...paymentLinkMetadata({ paymentId: data.paymentId, refundId: data.refundId }), movement: 'refund' },
+      metadata: { ...paymentLinkMetadata({ paymentId, refundId }), movement: 'refund' },
     },
   };
+}
+
+function planWalletTransferRefund(data: PaymentRefundedData): PostingPlan {
+  return planTransferReturn({
+    paymentId: data.paymentId,
+    refundId: data.refundId,
+    senderId: data.payerId,
+    recipientId: data.counterparty.id,
+    amount: positiveAmount(data, 'refund'),
+    currency: data.amount.currency,
+  });
 }

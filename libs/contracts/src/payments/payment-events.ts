@@ -4,7 +4,7 @@ import type { EventDefinition } from '../envelope/event-registry';
 import { defineEvent } from '../envelope/event-registry';
 import { Money } from '../envelope/money';
 import { Topics } from '../topics';
-import { APPS, Counterparty, ID_PATTERN, PAYMENT_KINDS } from './purchase-requested';
+import { APPS, Counterparty, ID_PATTERN, PAYMENT_CAPTURE_METHODS, PAYMENT_KINDS } from './purchase-requested';
 import type { AppName, PaymentKind } from './purchase-requested';
 
 /**
@@ -20,7 +20,6 @@ const ID_MESSAGE = (field: string) => ({ message: `${field} must be 1 to 100 of 
 const CODE = /^[a-z][a-z0-9_]{0,63}$/;
 const CODE_MESSAGE = (field: string) => ({ message: `${field} must be a code of lower-case letters, digits and "_", e.g. card_declined` });
 
-export const PAYMENT_CAPTURE_METHODS = ['automatic', 'manual'] as const;
 export const PAYMENT_CANCELLATION_REASONS = ['requested', 'authorization_expired', 'abandoned', 'duplicate', 'fraudulent', 'failed_checks', 'psp'] as const;
 export const PAYMENT_REFUND_REASONS = ['requested_by_customer', 'duplicate', 'fraudulent', 'psp'] as const;
 
@@ -229,6 +228,7 @@ export const PAYMENT_REJECTION_CODES = [
   'STEP_UP_PROOF_ALREADY_USED',
   'STEP_UP_AMOUNT_ABOVE_CEILING',
   'RATE_LIMITED',
+  'CAPTURE_METHOD_NOT_SUPPORTED',
 ] as const;
 export type PaymentRejectionCode = (typeof PAYMENT_REJECTION_CODES)[number];
 

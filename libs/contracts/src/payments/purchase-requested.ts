@@ -10,6 +10,10 @@ export type AppName = (typeof APPS)[number];
 export const PAYMENT_KINDS = ['purchase', 'donation', 'transfer'] as const;
 export type PaymentKind = (typeof PAYMENT_KINDS)[number];
 
+/** Automatic: captured with its authorisation. Manual: authorised now, captured (or voided) later by the merchant's backend, e.g. on shipment. */
+export const PAYMENT_CAPTURE_METHODS = ['automatic', 'manual'] as const;
+export type PaymentCaptureMethod = (typeof PAYMENT_CAPTURE_METHODS)[number];
+
 export const COUNTERPARTY_TYPES = ['merchant', 'non-profit', 'person'] as const;
 
 /** Ids are opaque to us but never free text: letters, digits, `_`, `-`, `:`, `.`. */
@@ -86,6 +90,11 @@ export class PurchaseRequested {
   @IsString()
   @Length(1, 200)
   description?: string;
+
+  /** Absent: automatic. Manual holds the money until `POST /v1/payments/{id}/capture` (or `/void`); not for transfers. */
+  @IsOptional()
+  @IsIn(PAYMENT_CAPTURE_METHODS)
+  captureMethod?: PaymentCaptureMethod;
 }
 
 export const PurchaseRequestedV1 = defineEvent({

@@ -67,6 +67,27 @@ export class VoidReservedFundsData extends FundsCommandData {
   reason!: (typeof VOID_REASONS)[number];
 }
 
+/**
+ * Give back `amount` of a posted transfer (a refund of a person-to-person payment): from the
+ * recipient's wallet to the sender's, under the ledger id of the refund. The wallet refuses it
+ * when the recipient's balance no longer covers it (INSUFFICIENT_FUNDS), or when it would give
+ * back more than was posted (INVALID_AMOUNT). One command per refund: several may follow a payment.
+ */
+export class ReturnFundsData extends FundsCommandData {
+  @Matches(ID_PATTERN, ID_MESSAGE('refundId'))
+  refundId!: string;
+
+  @Matches(ID_PATTERN, ID_MESSAGE('senderId'))
+  senderId!: string;
+
+  @Matches(ID_PATTERN, ID_MESSAGE('recipientId'))
+  recipientId!: string;
+
+  @ValidateNested()
+  @Type(() => Money)
+  amount!: Money;
+}
+
 /** The wallet's answer to a command. */
 export class FundsReservedData extends FundsCommandData {
   @ValidateNested()
@@ -93,6 +114,16 @@ export class FundsVoidedData extends FundsCommandData {
   reason!: (typeof VOID_REASONS)[number];
 }
 
+/** The money of a refund went back to the sender. */
+export class FundsReturnedData extends FundsCommandData {
+  @Matches(ID_PATTERN, ID_MESSAGE('refundId'))
+  refundId!: string;
+
+  @ValidateNested()
+  @Type(() => Money)
+  amount!: Money;
+}
+
 const command = <T extends object>(name: string, dataClass: new () => T, description: string) =>
   defineEvent({ type: `wallet.funds.${name}`, version: 1, topic: Topics.walletCommands, dataClass, description });
 const answer = <T extends object>(name: string, dataClass: new () => T, description: string) =>
@@ -105,17 +136,25 @@ export const ReserveFundsV1 = command(
 );
 export const PostReservedFundsV1 = command('post-requested', PostReservedFundsData, 'Orchestration confirms a hold: the money moves to the recipient.');
 export const VoidReservedFundsV1 = command('void-requested', VoidReservedFundsData, 'Orchestration releases a hold (canceled, timed out, compensation).');
+export const ReturnFundsV1 = command(
+  'return-requested',
+  ReturnFundsData,
+  'Orchestration refunds (part of) a posted person-to-person payment: the recipient gives the amount back to the sender.',
+);
 export const FundsReservedV1 = answer('reserved', FundsReservedData, 'The wallet holds the amount until expiresAt.');
 export const FundsRejectedV1 = answer('rejected', FundsRejectedData, 'The wallet refused a funds command; the code says why.');
 export const FundsPostedV1 = answer('posted', FundsPostedData, 'The held money moved to the recipient.');
 export const FundsVoidedV1 = answer('voided', FundsVoidedData, 'The hold was released; nothing moved.');
+export const FundsReturnedV1 = answer('returned', FundsReturnedData, 'The refunded amount went back from the recipient to the sender.');
 
 export const WALLET_FUNDS_EVENTS: readonly EventDefinition[] = [
   ReserveFundsV1,
   PostReservedFundsV1,
   VoidReservedFundsV1,
+  ReturnFundsV1,
   FundsReservedV1,
   FundsRejectedV1,
   FundsPostedV1,
   FundsVoidedV1,
+  FundsReturnedV1,
 ];

@@ -14,6 +14,23 @@ describe('the PaymentInstrument contract (wallet -> orchestration)', () => {
     });
     const us = { routingNumber: '110000000', accountNumber: '000123456789', accountType: 'checking', holderName: 'Ana Maria Silva' };
     expect(readPaymentInstrument({ methodId, kind: 'bank_account', credentials: us }).credentials).toEqual(us);
+    const mandate = { textVersion: 'v1', ipAddress: '2001:db8::7', userAgent: 'PayTest/1.0', app: 'facebook', acceptedAt: '2026-12-01T10:00:00.000Z' };
+    expect(readPaymentInstrument({ methodId, kind: 'bank_account', credentials: { ...us, mandate } }).credentials).toEqual({ ...us, mandate });
+  });
+
+  it("refuses a mandate acceptance that does not say when, or from which address, without repeating the payer's address", () => {
+    const us = { routingNumber: '110000000', accountNumber: '000123456789', holderName: 'Ana Maria Silva' };
+    const mandate = { textVersion: 'v1', ipAddress: '203.0.113.7', userAgent: 'PayTest/1.0', acceptedAt: '2026-12-01T10:00:00.000Z' };
+    let message = '';
+    try {
+      readPaymentInstrument({ methodId, kind: 'bank_account', credentials: { ...us, mandate: { ...mandate, ipAddress: '203.0.113.999' } } });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/mandate\.ipAddress/);
+    expect(message).not.toContain('203.0.113.999');
+    const { acceptedAt: _when, ...undated } = mandate;
+    expect(() => readPaymentInstrument({ methodId, kind: 'bank_account', credentials: { ...us, mandate: undated } })).toThrow(/acceptedAt/);
   });
 
   it('drops fields it does not know (a newer wallet) and refuses a wrong shape, naming the field but never its value', () => {

@@ -1,7 +1,9 @@
 // class-transformer's @Type reads design-time metadata: the polyfill must load first.
 import 'reflect-metadata';
 import { plainToInstance, Type } from 'class-transformer';
-import { IsIn, IsObject, IsOptional, IsUUID, Matches, validateSync, ValidateNested } from 'class-validator';
+import { IsIn, IsIP, IsISO8601, IsObject, IsOptional, IsString, IsUUID, Length, Matches, validateSync, ValidateNested } from 'class-validator';
+import { APPS } from '../payments/purchase-requested';
+import type { AppName } from '../payments/purchase-requested';
 import { flattenValidationErrors } from '../envelope/event-registry';
 import type { PaymentMethodKind } from './wallet-events';
 import { PAYMENT_METHOD_KINDS } from './wallet-events';
@@ -15,6 +17,34 @@ import { PAYMENT_METHOD_KINDS } from './wallet-events';
  */
 export const BANK_ACCOUNT_TYPES = ['checking', 'savings'] as const;
 export type BankAccountType = (typeof BANK_ACCOUNT_TYPES)[number];
+
+/**
+ * The payer's acceptance of a bank-debit mandate (SEPA Direct Debit, ACH), recorded when the
+ * account is saved: which version of the mandate text they accepted, when, and from where (the
+ * app, the device's IP address and user agent, as the PSP requires for an online acceptance).
+ * Stored sealed with the account; handed to the PSP with each debit.
+ */
+export class BankMandateAcceptance {
+  /** The mandate text the payer was shown, by version (e.g. `sepa-core-2026-01`). */
+  @Matches(/^[A-Za-z0-9._-]{1,40}$/, { message: 'mandate.textVersion must be 1 to 40 of letters, digits, ".", "_" and "-"' })
+  textVersion!: string;
+
+  @IsIP(undefined, { message: "mandate.ipAddress must be the payer's IPv4 or IPv6 address" })
+  ipAddress!: string;
+
+  @IsString()
+  @Length(1, 512, { message: "mandate.userAgent must be the payer's browser or app user agent, 1 to 512 characters" })
+  userAgent!: string;
+
+  /** The app the payer accepted in, when it was one of the apps (absent: the Pay Hub or an API client). */
+  @IsOptional()
+  @IsIn(APPS, { message: `mandate.app must be one of ${APPS.join(', ')}` })
+  app?: AppName;
+
+  /** When the wallet recorded the acceptance (its clock, not the caller's). */
+  @IsISO8601({ strict: true })
+  acceptedAt!: string;
+}
 
 export class PaymentInstrumentCredentials {
   /** A card's (or a Stripe customer's) PSP payment method: `pm_…`, `tok_…`, `card_…`, `src_…`. */
@@ -63,6 +93,12 @@ export class PaymentInstrumentCredentials {
   @IsOptional()
   @Matches(/^[\p{L}\p{M}' .,-]{1,70}$/u, { message: 'credentials.holderName must be a name' })
   holderName?: string;
+
+  /** A bank account's mandate, as the payer accepted it (absent for accounts saved before acceptances were recorded). */
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => BankMandateAcceptance)
+  mandate?: BankMandateAcceptance;
 }
 
 export class PaymentInstrument {

@@ -94,8 +94,17 @@ function bankAccountMethod(
       param: 'mandate_data[customer_acceptance][type]',
     });
   }
-  const details = hash(data[type]) ?? {};
   const text = (value: FormValue | undefined): string | undefined => (typeof value === 'string' ? value : undefined);
+  // An online acceptance names the payer's IP address and user agent, as Stripe requires.
+  const online = hash(acceptance.online);
+  if (acceptance.type === 'online') {
+    for (const field of ['ip_address', 'user_agent'] as const)
+      if (!text(online?.[field])) throw missingParam(`mandate_data[customer_acceptance][online][${field}]`);
+  }
+  const acceptedAt = text(acceptance.accepted_at);
+  if (acceptedAt !== undefined && !/^\d{1,12}$/.test(acceptedAt))
+    throw invalidRequest('Invalid integer: mandate_data[customer_acceptance][accepted_at]', { param: 'mandate_data[customer_acceptance][accepted_at]' });
+  const details = hash(data[type]) ?? {};
   const name = text(hash(data.billing_details)?.name);
   if (!name) throw missingParam('payment_method_data[billing_details][name]');
   const found = bankAccountBehaviour(type, {
@@ -106,6 +115,24 @@ function bankAccountMethod(
   if ('invalid' in found) throw invalidRequest(found.invalid, { code: 'invalid_bank_account', param: found.param });
   const id = newId('pm');
   context.state.aliases.set(id, found.behavesLike);
+  const mandate = newId('mandate');
+  context.state.mandates.set(mandate, {
+    id: mandate,
+    object: 'mandate',
+    customer_acceptance:
+      acceptance.type === 'online'
+        ? {
+            type: 'online',
+            accepted_at: acceptedAt === undefined ? nowSeconds() : Number(acceptedAt),
+            online: { ip_address: text(online?.ip_address) ?? '', user_agent: text(online?.user_agent) ?? '' },
+          }
+        : { type: 'offline', accepted_at: acceptedAt === undefined ? null : Number(acceptedAt), offline: {} },
+    payment_method: id,
+    payment_method_details: { type },
+    status: 'active',
+    type: 'multi_use',
+    livemode: false,
+  });
   return id;
 }
 
@@ -209,6 +236,13 @@ export function confirmPaymentIntent(context: ApiContext, id: string, params: Fo
     optionalBoolean(params, 'off_session') ?? false,
   );
   return ok(snapshot(intent));
+}
+
+/** GET /v1/mandates/:id. */
+export function retrieveMandate(context: ApiContext, id: string): ApiAnswer {
+  const mandate = context.state.mandates.get(id);
+  if (!mandate) throw notFound('mandate', id);
+  return ok(snapshot(mandate));
 }
 
 /** POST /v1/payment_intents/:id/capture: takes up to the authorised amount; the rest is released. */

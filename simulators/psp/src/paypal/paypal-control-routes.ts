@@ -58,6 +58,28 @@ export async function routePayPalControlRequest(paypal: PayPalSimulator, method:
       throw new ControlError((error as Error).message);
     }
   }
+  if (method === 'POST' && (match = /^\/__control\/paypal\/captures\/([A-Za-z0-9]+)\/dispute$/.exec(path))) {
+    const amount = body.amount;
+    if (amount !== undefined && !(typeof amount === 'string' && /^[1-9][0-9]{0,17}$/.test(amount)))
+      throw new ControlError('amount must be a whole number of minor units, as a string');
+    const reason = body.reason;
+    if (reason !== undefined && !(typeof reason === 'string' && /^[A-Z_]{1,64}$/.test(reason)))
+      throw new ControlError('reason must be a PayPal reason such as UNAUTHORISED');
+    try {
+      return paypal.openDispute(match[1], { ...(amount ? { amount: BigInt(amount) } : {}), ...(reason ? { reason: reason } : {}) });
+    } catch (error) {
+      throw new ControlError((error as Error).message);
+    }
+  }
+  if (method === 'POST' && (match = /^\/__control\/paypal\/disputes\/([A-Za-z0-9-]+)\/resolve$/.exec(path))) {
+    const outcome = oneOf(body, 'outcome', ['RESOLVED_BUYER_FAVOUR', 'RESOLVED_SELLER_FAVOUR'] as const);
+    if (!outcome) throw new ControlError('outcome is required: RESOLVED_BUYER_FAVOUR or RESOLVED_SELLER_FAVOUR');
+    try {
+      return paypal.resolveDispute(match[1], outcome);
+    } catch (error) {
+      throw new ControlError((error as Error).message);
+    }
+  }
   if (method === 'POST' && (match = /^\/__control\/paypal\/vault-tokens\/([A-Za-z0-9_-]+)\/alias$/.exec(path))) {
     const behavesLike = oneOf(body, 'behavesLike', Object.keys(PAYPAL_TEST_VAULT_TOKENS));
     if (!behavesLike) throw new ControlError(`behavesLike is required: one of ${Object.keys(PAYPAL_TEST_VAULT_TOKENS).join(', ')}`);

@@ -29,13 +29,42 @@ export interface PayPalCaptureObject {
   links: PayPalLink[];
 }
 
+/** An authorisation of an order with intent AUTHORIZE: captured (once, all or part) or voided later, honoured 3 days. */
+export interface PayPalAuthorizationObject {
+  id: string;
+  status: 'CREATED' | 'CAPTURED' | 'PARTIALLY_CAPTURED' | 'VOIDED' | 'EXPIRED';
+  amount: PayPalMoney;
+  custom_id?: string;
+  invoice_id?: string;
+  expiration_time: string;
+  supplementary_data: { related_ids: { order_id: string } };
+  seller_protection: { status: 'ELIGIBLE' };
+  create_time: string;
+  update_time: string;
+  links: PayPalLink[];
+}
+
+/** A payer's dispute of a capture (Customer Disputes v1), decided for the buyer or the seller. */
+export interface PayPalDisputeObject {
+  dispute_id: string;
+  create_time: string;
+  update_time: string;
+  disputed_transactions: { seller_transaction_id: string; custom?: string }[];
+  reason: string;
+  status: 'OPEN' | 'WAITING_FOR_SELLER_RESPONSE' | 'UNDER_REVIEW' | 'RESOLVED';
+  dispute_amount: PayPalMoney;
+  dispute_life_cycle_stage: 'INQUIRY' | 'CHARGEBACK';
+  dispute_outcome?: { outcome_code: 'RESOLVED_BUYER_FAVOUR' | 'RESOLVED_SELLER_FAVOUR' };
+  links: PayPalLink[];
+}
+
 export interface PayPalPurchaseUnit {
   reference_id: string;
   amount: PayPalMoney;
   custom_id?: string;
   invoice_id?: string;
   description?: string;
-  payments?: { captures: PayPalCaptureObject[] };
+  payments?: { captures: PayPalCaptureObject[]; authorizations?: PayPalAuthorizationObject[] };
 }
 
 export interface PayPalOrderObject {
@@ -94,7 +123,7 @@ export interface PayPalWebhookEvent {
   id: string;
   event_version: '1.0';
   create_time: string;
-  resource_type: 'capture' | 'refund' | 'checkout-order';
+  resource_type: 'capture' | 'refund' | 'checkout-order' | 'authorization' | 'dispute';
   resource_version: '2.0';
   event_type: string;
   summary: string;

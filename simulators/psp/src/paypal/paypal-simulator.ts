@@ -4,7 +4,9 @@ import type { FaultPlan } from '../faults/fault-plan';
 import { SimulatorState, snapshot } from '../simulator-state';
 import type { WebhookDelivery, WebhookPolicy } from '../webhooks/webhook-outbox';
 import type {
+  PayPalAuthorizationObject,
   PayPalCaptureObject,
+  PayPalDisputeObject,
   PayPalMoney,
   PayPalOrderObject,
   PayPalRecordedRequest,
@@ -64,6 +66,7 @@ export interface PayPalSnapshot {
   refunds: PayPalRefundObject[];
   vaultTokens: PayPalVaultToken[];
   setupTokens: PayPalSetupToken[];
+  disputes: PayPalDisputeObject[];
   requests: PayPalRecordedRequest[];
   events: PayPalWebhookEvent[];
   deliveries: WebhookDelivery[];
@@ -89,7 +92,7 @@ export const PAYPAL_REQUEST_ID_RETENTION_MS = 24 * 60 * 60 * 1000;
 /** The maps PayPal's objects live in: the simulator's state, which the state file keeps (SimulatorState). */
 export type PayPalKept = Pick<
   SimulatorState,
-  'paypalOrders' | 'paypalCaptures' | 'paypalRefunds' | 'paypalVaultTokens' | 'paypalSetupTokens' | 'paypalAliases' | 'paypalRequestIds'
+  'paypalOrders' | 'paypalCaptures' | 'paypalRefunds' | 'paypalVaultTokens' | 'paypalSetupTokens' | 'paypalDisputes' | 'paypalAliases' | 'paypalRequestIds'
 >;
 
 class PayPalApiError extends Error {
@@ -151,7 +154,8 @@ function moneyFrom(value: unknown, field: string): PayPalMoney & { minor: bigint
 /**
  * The part of PayPal's REST API the payment-orchestration adapter uses, beside the Stripe routes
  * on the same server: OAuth 2 client credentials, Orders v2 (create with a vaulted PayPal source,
- * capture, get), Payments v2 (captures get and refund, refunds get), Vault v3 payment tokens, and
+ * intent CAPTURE or AUTHORIZE; capture, authorize, get), Payments v2 (authorizations get, capture
+ * and void; captures get and refund, refunds get), Vault v3 payment tokens, and
  * webhooks signed with the simulator's certificate (served at PAYPAL_SIMULATOR_DEFAULTS.certPath).
  * PayPal-Request-Id makes every POST idempotent: the same id answers the first answer again.
  */
@@ -161,6 +165,7 @@ export class PayPalSimulator {
   readonly refunds: Map<string, PayPalRefundObject>;
   readonly vaultTokens: Map<string, PayPalVaultToken>;
   readonly setupTokens: Map<string, PayPalSetupToken>;
+  readonly disputes: Map<string, PayPalDisputeObject>;
   /** Vault ids that behave like a test token from now on (a token saved in the wallet). */
   readonly aliases: Map<string, PayPalBehaviour>;
   readonly requests: PayPalRecordedRequest[] = [];
@@ -178,6 +183,7 @@ export class PayPalSimulator {
     this.refunds = kept.paypalRefunds;
     this.vaultTokens = kept.paypalVaultTokens;
     this.setupTokens = kept.paypalSetupTokens;
+    this.disputes = kept.paypalDisputes;
     this.aliases = kept.paypalAliases;
     this.saved = kept.paypalRequestIds;
     this.webhooks = new PayPalWebhookOutbox({
@@ -236,6 +242,7 @@ export class PayPalSimulator {
       refunds: [...this.refunds.values()],
       vaultTokens: [...this.vaultTokens.values()],
       setupTokens: [...this.setupTokens.values()],
+      disputes: [...this.disputes.values()],
       requests: this.requests,
       events: this.webhooks.events,
       deliveries: this.webhooks.deliveries,
@@ -267,6 +274,48 @@ export class PayPalSimulator {
     return snapshot(capture);
   }
 
+  /**
+   * The payer disputes a capture (all of it, or `amount` minor units): CUSTOMER.DISPUTE.CREATED,
+   * whose disputed transaction names the capture and its custom id (our payment id).
+   */
+  openDispute(captureId: string, options: { amount?: bigint; reason?: string } = {}): PayPalDisputeObject {
+    const capture = this.captures.get(captureId);
+    if (!capture) throw new RangeError(`no PayPal capture ${captureId}`);
+    const captured = minorUnitsOf(capture.amount) ?? 0n;
+    const amount = options.amount ?? captured;
+    if (amount <= 0n || amount > captured) throw new RangeError(`a dispute is of 1 to ${captured} minor units of the capture`);
+    const now = nowIso();
+    const id = `PP-D-${randomBytes(4).readUInt32BE(0)}`;
+    const dispute: PayPalDisputeObject = {
+      dispute_id: id,
+      create_time: now,
+      update_time: now,
+      disputed_transactions: [{ seller_transaction_id: captureId, ...(capture.custom_id ? { custom: capture.custom_id } : {}) }],
+      reason: options.reason ?? 'MERCHANDISE_OR_SERVICE_NOT_RECEIVED',
+      status: 'OPEN',
+      dispute_amount: moneyOf(amount, capture.amount.currency_code),
+      dispute_life_cycle_stage: 'CHARGEBACK',
+      links: [{ href: `${this.baseUrl}/v1/customer/disputes/${id}`, rel: 'self', method: 'GET' }],
+    };
+    this.disputes.set(id, dispute);
+    this.webhooks.emit('CUSTOMER.DISPUTE.CREATED', 'dispute', dispute, `A new dispute opened with Case # ${id}`);
+    this.options.persist?.();
+    return snapshot(dispute);
+  }
+
+  /** PayPal decides a dispute: for the buyer (the money stays with them) or the seller (it comes back). CUSTOMER.DISPUTE.RESOLVED. */
+  resolveDispute(disputeId: string, outcome: 'RESOLVED_BUYER_FAVOUR' | 'RESOLVED_SELLER_FAVOUR'): PayPalDisputeObject {
+    const dispute = this.disputes.get(disputeId);
+    if (!dispute) throw new RangeError(`no PayPal dispute ${disputeId}`);
+    if (dispute.status === 'RESOLVED') throw new RangeError(`dispute ${disputeId} is resolved already`);
+    dispute.status = 'RESOLVED';
+    dispute.dispute_outcome = { outcome_code: outcome };
+    dispute.update_time = nowIso();
+    this.webhooks.emit('CUSTOMER.DISPUTE.RESOLVED', 'dispute', dispute, `Dispute ${disputeId} resolved`);
+    this.options.persist?.();
+    return snapshot(dispute);
+  }
+
   alias(vaultId: string, behavesLike: string): void {
     if (!Object.hasOwn(PAYPAL_TEST_VAULT_TOKENS, behavesLike))
       throw new RangeError(`${behavesLike} is not a PayPal test vault token; use one of ${Object.keys(PAYPAL_TEST_VAULT_TOKENS).join(', ')}`);
@@ -284,6 +333,7 @@ export class PayPalSimulator {
     this.refunds.clear();
     this.vaultTokens.clear();
     this.setupTokens.clear();
+    this.disputes.clear();
     this.aliases.clear();
     this.requests.length = 0;
     this.accessTokens.clear();
@@ -421,6 +471,11 @@ export class PayPalSimulator {
     if (method === 'POST' && path === '/v2/checkout/orders') return this.createOrder(body, requestId, effects);
     if (method === 'GET' && (match = new RegExp(`^/v2/checkout/orders/${ID}$`).exec(path))) return { status: 200, body: this.order(match[1]) };
     if (method === 'POST' && (match = new RegExp(`^/v2/checkout/orders/${ID}/capture$`).exec(path))) return this.captureOrder(match[1], effects);
+    if (method === 'POST' && (match = new RegExp(`^/v2/checkout/orders/${ID}/authorize$`).exec(path))) return this.authorizeOrder(match[1]);
+    if (method === 'GET' && (match = new RegExp(`^/v2/payments/authorizations/${ID}$`).exec(path)))
+      return { status: 200, body: this.authorization(match[1]).authorization };
+    if (method === 'POST' && (match = new RegExp(`^/v2/payments/authorizations/${ID}/capture$`).exec(path))) return this.captureAuthorization(match[1], body);
+    if (method === 'POST' && (match = new RegExp(`^/v2/payments/authorizations/${ID}/void$`).exec(path))) return this.voidAuthorization(match[1]);
     if (method === 'GET' && (match = new RegExp(`^/v2/payments/captures/${ID}$`).exec(path))) {
       const capture = this.captures.get(match[1]);
       if (!capture) throw notFound(match[1]);
@@ -467,7 +522,6 @@ export class PayPalSimulator {
   private createOrder(body: Record<string, unknown>, requestId: string | undefined, effects: { failFirstAnswer: boolean; hangAnswer: boolean }): Answer {
     if (body.intent !== 'CAPTURE' && body.intent !== 'AUTHORIZE')
       throw invalidRequest('INVALID_PARAMETER_VALUE', 'intent must be CAPTURE or AUTHORIZE.', '/intent');
-    if (body.intent === 'AUTHORIZE') throw unprocessable('NOT_ENABLED_FOR_AUTHORIZE', 'The simulator only captures (intent CAPTURE).');
     const units = body.purchase_units;
     if (!Array.isArray(units) || units.length !== 1 || !isRecord(units[0]))
       throw invalidRequest('INVALID_ARRAY_MAX_ITEMS', 'The simulator takes exactly one purchase unit.', '/purchase_units');
@@ -491,7 +545,7 @@ export class PayPalSimulator {
     const id = paypalId();
     const order: PayPalOrderObject = {
       id,
-      intent: 'CAPTURE',
+      intent: body.intent,
       status: 'APPROVED',
       payment_source: {
         paypal: {
@@ -517,9 +571,96 @@ export class PayPalSimulator {
     this.webhooks.emit('CHECKOUT.ORDER.APPROVED', 'checkout-order', order, 'An order has been approved by buyer');
     if (behaviour === 'fail_first_answer') effects.failFirstAnswer = true;
     if (behaviour === 'hang_first_answer') effects.hangAnswer = true;
-    // A vaulted source pays in the same call (a single-step order), unless the account needs a capture call.
-    if (behaviour !== 'capture_later') this.capture(order, behaviour === 'capture_pending');
+    // A vaulted source pays (or is authorised) in the same call (a single-step order), unless the account needs a capture call.
+    if (behaviour !== 'capture_later') {
+      if (order.intent === 'AUTHORIZE') this.authorize(order);
+      else this.capture(order, behaviour === 'capture_pending');
+    }
     return { status: 201, body: order };
+  }
+
+  private authorizeOrder(id: string): Answer {
+    const order = this.order(id);
+    if (order.intent !== 'AUTHORIZE')
+      throw unprocessable('ACTION_DOES_NOT_MATCH_INTENT', 'Order was created with an intent to CAPTURE; authorize is not allowed.');
+    if (order.status === 'COMPLETED')
+      throw unprocessable('ORDER_ALREADY_AUTHORIZED', 'Order already authorized. If intent=AUTHORIZE only one authorization per order is allowed.');
+    if (order.status !== 'APPROVED') throw unprocessable('ORDER_NOT_APPROVED', 'Payer has not yet approved the Order for payment.');
+    this.authorize(order);
+    return { status: 201, body: order };
+  }
+
+  /** Holds the order's amount: an authorisation honoured 3 days (PayPal's honour period). */
+  private authorize(order: PayPalOrderObject): void {
+    const unit = order.purchase_units[0];
+    const now = nowIso();
+    const authorization: PayPalAuthorizationObject = {
+      id: paypalId(),
+      status: 'CREATED',
+      amount: { ...unit.amount },
+      ...(unit.custom_id ? { custom_id: unit.custom_id } : {}),
+      ...(unit.invoice_id ? { invoice_id: unit.invoice_id } : {}),
+      expiration_time: new Date(Date.now() + 29 * 24 * 60 * 60 * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      supplementary_data: { related_ids: { order_id: order.id } },
+      seller_protection: { status: 'ELIGIBLE' },
+      create_time: now,
+      update_time: now,
+      links: [],
+    };
+    authorization.links = [
+      { href: `${this.baseUrl}/v2/payments/authorizations/${authorization.id}`, rel: 'self', method: 'GET' },
+      { href: `${this.baseUrl}/v2/payments/authorizations/${authorization.id}/capture`, rel: 'capture', method: 'POST' },
+      { href: `${this.baseUrl}/v2/payments/authorizations/${authorization.id}/void`, rel: 'void', method: 'POST' },
+      { href: `${this.baseUrl}/v2/checkout/orders/${order.id}`, rel: 'up', method: 'GET' },
+    ];
+    unit.payments = { captures: [], authorizations: [authorization] };
+    order.status = 'COMPLETED';
+    order.update_time = now;
+    this.webhooks.emit(
+      'PAYMENT.AUTHORIZATION.CREATED',
+      'authorization',
+      authorization,
+      `A payment authorization was created for ${authorization.amount.value} ${authorization.amount.currency_code}`,
+    );
+  }
+
+  /** An authorisation and its order: the order keeps it (and the state file with it). */
+  private authorization(id: string): { authorization: PayPalAuthorizationObject; order: PayPalOrderObject } {
+    for (const order of this.orders.values()) {
+      const authorization = order.purchase_units[0]?.payments?.authorizations?.find((a) => a.id === id);
+      if (authorization) return { authorization, order };
+    }
+    throw notFound(id);
+  }
+
+  /** Captures all or part of an authorisation, once (final capture): the rest is released. */
+  private captureAuthorization(id: string, body: Record<string, unknown>): Answer {
+    const { authorization, order } = this.authorization(id);
+    if (authorization.status === 'CAPTURED' || authorization.status === 'PARTIALLY_CAPTURED')
+      throw unprocessable('AUTHORIZATION_ALREADY_CAPTURED', 'Authorization has been previously captured and hence cannot be captured again.');
+    if (authorization.status === 'VOIDED') throw unprocessable('AUTHORIZATION_VOIDED', 'A voided authorization cannot be captured or reauthorized.');
+    if (authorization.status === 'EXPIRED') throw unprocessable('AUTHORIZATION_EXPIRED', 'An expired authorization cannot be captured.');
+    const held = minorUnitsOf(authorization.amount) ?? 0n;
+    const amount = body.amount === undefined ? { ...authorization.amount, minor: held } : moneyFrom(body.amount, '/amount');
+    if (amount.currency_code !== authorization.amount.currency_code)
+      throw unprocessable('CURRENCY_MISMATCH', 'Currency of capture must be the same as currency of authorization.');
+    if (amount.minor > held) throw unprocessable('MAX_CAPTURE_AMOUNT_EXCEEDED', 'Capture amount exceeds allowable limit.');
+    const capture = this.capture(order, false, { currency_code: amount.currency_code, value: amount.value });
+    authorization.status = amount.minor === held ? 'CAPTURED' : 'PARTIALLY_CAPTURED';
+    authorization.update_time = capture.create_time;
+    return { status: 201, body: capture };
+  }
+
+  private voidAuthorization(id: string): Answer {
+    const { authorization, order } = this.authorization(id);
+    if (authorization.status === 'VOIDED') throw unprocessable('AUTHORIZATION_ALREADY_VOIDED', 'The authorization has already been voided.');
+    if (authorization.status !== 'CREATED')
+      throw unprocessable('PREVIOUSLY_CAPTURED', 'Authorization has been previously captured and hence cannot be voided.');
+    authorization.status = 'VOIDED';
+    authorization.update_time = nowIso();
+    order.update_time = authorization.update_time;
+    this.webhooks.emit('PAYMENT.AUTHORIZATION.VOIDED', 'authorization', authorization, 'A payment authorization was voided');
+    return { status: 200, body: authorization };
   }
 
   private captureOrder(id: string, effects: { failFirstAnswer: boolean; hangAnswer: boolean }): Answer {
@@ -534,14 +675,14 @@ export class PayPalSimulator {
     return { status: 201, body: order };
   }
 
-  private capture(order: PayPalOrderObject, pending: boolean): void {
+  private capture(order: PayPalOrderObject, pending: boolean, amount?: PayPalMoney): PayPalCaptureObject {
     const unit = order.purchase_units[0];
     const now = nowIso();
     const capture: PayPalCaptureObject = {
       id: paypalId(),
       status: pending ? 'PENDING' : 'COMPLETED',
       ...(pending ? { status_details: { reason: 'PENDING_REVIEW' } } : {}),
-      amount: { ...unit.amount },
+      amount: { ...(amount ?? unit.amount) },
       final_capture: true,
       ...(unit.custom_id ? { custom_id: unit.custom_id } : {}),
       ...(unit.invoice_id ? { invoice_id: unit.invoice_id } : {}),
@@ -557,7 +698,7 @@ export class PayPalSimulator {
       { href: `${this.baseUrl}/v2/checkout/orders/${order.id}`, rel: 'up', method: 'GET' },
     ];
     this.captures.set(capture.id, capture);
-    unit.payments = { captures: [capture] };
+    unit.payments = { ...unit.payments, captures: [capture] };
     order.status = 'COMPLETED';
     order.update_time = now;
     this.webhooks.emit(
@@ -567,6 +708,7 @@ export class PayPalSimulator {
       `Payment ${pending ? 'pending' : 'completed'} for ${capture.amount.value} ${capture.amount.currency_code}`,
     );
     if (!pending) this.webhooks.emit('CHECKOUT.ORDER.COMPLETED', 'checkout-order', order, 'Checkout Order Completed');
+    return capture;
   }
 
   /** Keeps the order's copy of a capture in step with the capture itself. */

@@ -1,8 +1,8 @@
-import type { CapturedPayment, Order, Refund } from '@paypal/paypal-server-sdk';
+import type { AuthorizationWithAdditionalData, CapturedPayment, Order, PaymentAuthorization, Refund } from '@paypal/paypal-server-sdk';
 import { money } from '@pay/contracts';
 import type { PspPayment, PspRefund, PspWebhookSubject } from '../psp.port';
 import { fromPayPalValue } from './paypal-amounts';
-import { observePayPalOrder, observePayPalRefund, PAYPAL_PROVIDER } from './paypal-status';
+import { observePayPalDispute, observePayPalOrder, observePayPalRefund, PAYPAL_PROVIDER } from './paypal-status';
 
 /** A refund's custom_id: `<paymentId>:<refundId>`, our ids, so that its webhook finds the payment and the refund. */
 export function refundCustomId(paymentId: string, refundId: string): string {
@@ -20,6 +20,7 @@ function paymentOf(
   capture: CapturedPayment | undefined,
   amount: { currencyCode: string; value: string } | undefined,
   paymentId: string | undefined,
+  authorization?: PaymentAuthorization | AuthorizationWithAdditionalData,
 ): PspPayment {
   const currency = (amount?.currencyCode ?? 'XXX').toUpperCase();
   return {
@@ -38,9 +39,11 @@ function paymentOf(
             },
           }
         : {}),
+      ...(authorization?.status ? { authorization: { status: authorization.status, amount: fromPayPalValue(authorization.amount?.value, currency) } } : {}),
     }),
     amount: money(fromPayPalValue(amount?.value, currency), currency),
-    captureMethod: 'automatic',
+    // An order authorised first (intent AUTHORIZE) is captured later: manual capture.
+    captureMethod: authorization ? 'manual' : 'automatic',
     ...(paymentId ? { paymentId } : {}),
     metadata: {},
   };
@@ -50,7 +53,15 @@ function paymentOf(
 export function orderToPspPayment(order: Order): PspPayment {
   const unit = order.purchaseUnits?.[0];
   const capture = unit?.payments?.captures?.[0];
-  return paymentOf(order.id ?? '', order.status ?? 'UNKNOWN', capture, unit?.amount ?? capture?.amount, unit?.customId ?? capture?.customId);
+  const authorization = unit?.payments?.authorizations?.[0];
+  return paymentOf(order.id ?? '', order.status ?? 'UNKNOWN', capture, unit?.amount ?? capture?.amount, unit?.customId ?? capture?.customId, authorization);
+}
+
+/** An authorisation, as a webhook carries it (PAYMENT.AUTHORIZATION.*): the payment is its order. */
+export function authorizationToPspPayment(authorization: PaymentAuthorization): PspPayment | undefined {
+  const orderId = authorization.supplementaryData?.relatedIds?.orderId;
+  if (!orderId) return undefined;
+  return paymentOf(orderId, 'COMPLETED', undefined, authorization.amount, authorization.customId, authorization);
 }
 
 /** A capture, as a webhook carries it: the payment is its order (supplementary_data.related_ids.order_id). */
@@ -94,7 +105,51 @@ export function webhookSubjectOf(resourceType: string, resource: unknown): PspWe
     const payment = captureToPspPayment(object as CapturedPayment);
     if (payment) return { kind: 'payment', payment };
   }
+  if (resourceType === 'authorization') {
+    const payment = authorizationToPspPayment(object as PaymentAuthorization);
+    if (payment) return { kind: 'payment', payment };
+  }
+  if (resourceType === 'dispute') {
+    const subject = disputeSubjectOf(resource);
+    if (subject) return subject;
+  }
   if (resourceType === 'refund' && objectId) return { kind: 'refund', refund: refundToPspRefund(object as Refund) };
   if (resourceType === 'checkout-order' && objectId) return { kind: 'payment', payment: orderToPspPayment(object as Order) };
   return { kind: 'other', objectType: resourceType, ...(objectId ? { objectId } : {}) };
+}
+
+/**
+ * A dispute webhook's resource (CUSTOMER.DISPUTE.*, Customer Disputes v1: not one of the SDK's
+ * models, so read field by field). Its disputed transaction is our capture, whose `custom` is the
+ * purchase unit's custom id: our payment id. Undefined when it names no dispute or amount.
+ */
+function disputeSubjectOf(resource: unknown): PspWebhookSubject | undefined {
+  if (typeof resource !== 'object' || resource === null) return undefined;
+  const dispute = resource as {
+    dispute_id?: unknown;
+    status?: unknown;
+    reason?: unknown;
+    dispute_amount?: { currency_code?: unknown; value?: unknown };
+    dispute_outcome?: { outcome_code?: unknown };
+    disputed_transactions?: { custom?: unknown }[];
+  };
+  const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+  const disputeId = text(dispute.dispute_id);
+  const currency = text(dispute.dispute_amount?.currency_code);
+  const value = text(dispute.dispute_amount?.value);
+  if (!disputeId || !currency || !value) return undefined;
+  const outcome = text(dispute.dispute_outcome?.outcome_code);
+  const reason = text(dispute.reason);
+  const paymentId = text(dispute.disputed_transactions?.[0]?.custom);
+  return {
+    kind: 'dispute',
+    ...(paymentId ? { paymentId } : {}),
+    observation: observePayPalDispute({
+      disputeId,
+      status: text(dispute.status) ?? 'OPEN',
+      ...(outcome ? { outcome } : {}),
+      ...(reason ? { reason } : {}),
+      amount: fromPayPalValue(value, currency.toUpperCase()),
+    }),
+  };
 }

@@ -101,6 +101,34 @@ describe('PayPal adapter (SDK -> simulator)', () => {
     expect(paths).toContain(`/v2/checkout/orders/${payment.id}/capture ${request.idempotencyKey}:capture`);
   });
 
+  it('manual capture: authorises (intent AUTHORIZE), captures part once however often the key is sent, voids another; a voided one cannot be captured', async () => {
+    const request = purchase('vault_paypal_ok', { captureMethod: 'manual', amount: money(4000n, 'USD') });
+    const held = value(await adapter().createPayment(request));
+    expect(held).toMatchObject({ captureMethod: 'manual', observation: { stage: 'authorized', reference: held.id, amount: 4000n } });
+    expect(simulator.paypal.capturesFor(held.id)).toHaveLength(0);
+    const capture = { idempotencyKey: `${request.paymentId}:capture`, pspPaymentId: held.id, amount: money(2500n, 'USD') };
+    const captured = value(await adapter().capturePayment(capture));
+    expect(captured.observation).toEqual({ stage: 'captured', reference: held.id, amount: 2500n });
+    expect(value(await adapter().capturePayment(capture)).observation).toEqual(captured.observation);
+    expect(simulator.paypal.capturesFor(held.id)).toHaveLength(1);
+    // The authorisation is spent: a void now is refused by PayPal, and the order still reads as captured.
+    expect(await adapter().cancelPayment({ idempotencyKey: `${request.paymentId}:void`, pspPaymentId: held.id })).toMatchObject({ outcome: 'rejected' });
+    expect(value(await adapter().retrievePayment(held.id)).observation).toEqual(captured.observation);
+
+    const other = purchase('vault_paypal_ok', { captureMethod: 'manual' });
+    const released = value(await adapter().createPayment(other));
+    const voided = value(await adapter().cancelPayment({ idempotencyKey: `${other.paymentId}:void`, pspPaymentId: released.id }));
+    expect(voided.observation).toEqual({ stage: 'canceled', reference: released.id, reason: 'requested' });
+    expect(await adapter().capturePayment({ idempotencyKey: `${other.paymentId}:capture`, pspPaymentId: released.id })).toMatchObject({ outcome: 'rejected' });
+    expect(simulator.paypal.capturesFor(released.id)).toHaveLength(0);
+    // An order captured at once holds nothing to void.
+    const automatic = value(await adapter().createPayment(purchase('vault_paypal_ok')));
+    expect(await adapter().cancelPayment({ idempotencyKey: `${randomUUID()}:void`, pspPaymentId: automatic.id })).toMatchObject({
+      outcome: 'rejected',
+      code: 'not_supported',
+    });
+  });
+
   it('reads declines as declines: INSTRUMENT_DECLINED, PAYER_ACTION_REQUIRED', async () => {
     expect(await adapter().createPayment(purchase('vault_paypal_declined'))).toEqual({ outcome: 'declined', code: 'instrument_declined' });
     expect(await adapter().createPayment(purchase('vault_paypal_payer_action'))).toEqual({ outcome: 'declined', code: 'payer_action_required' });

@@ -38,6 +38,9 @@ function invalidToken(error: unknown): boolean {
  * a PayPal-Request-Id derived from the caller's idempotency key (the create: the key itself; its
  * capture: `<key>:capture`), so a retry by the SDK, by us after a timeout, or after a crash gets
  * PayPal's first answer and never pays twice. The order id is the payment's reference.
+ * Manual capture is an order with intent AUTHORIZE (authorised in the create call, or by
+ * `<key>:authorize` when it comes back APPROVED); its authorisation is captured (all or part, one
+ * final capture) or voided later, each with the caller's key.
  */
 export class PayPalPaymentServiceProvider implements Psp.PaymentServiceProvider {
   readonly provider = PAYPAL_PROVIDER;
@@ -55,7 +58,6 @@ export class PayPalPaymentServiceProvider implements Psp.PaymentServiceProvider 
   }
 
   createPayment(request: Psp.CreatePaymentRequest): Promise<Psp.PspResult<Psp.PspPayment>> {
-    if (request.captureMethod === 'manual') return Promise.resolve(rejectedInput('capture_method_not_supported', 'PayPal payments are captured at once here'));
     if (!request.paymentMethod)
       return Promise.resolve(rejectedInput('payment_method_missing', "a PayPal payment needs the vault id of the payer's PayPal account"));
     return this.mutate(request.idempotencyKey, async () => {
@@ -64,7 +66,7 @@ export class PayPalPaymentServiceProvider implements Psp.PaymentServiceProvider 
           paypalRequestId: request.idempotencyKey,
           prefer: REPRESENTATION,
           body: {
-            intent: CheckoutPaymentIntent.Capture,
+            intent: request.captureMethod === 'manual' ? CheckoutPaymentIntent.Authorize : CheckoutPaymentIntent.Capture,
             purchaseUnits: [
               {
                 referenceId: 'default',
@@ -89,6 +91,11 @@ export class PayPalPaymentServiceProvider implements Psp.PaymentServiceProvider 
       );
       if (created.status !== OrderStatus.Approved || !created.id) return orderToPspPayment(created);
       const orderId = created.id;
+      if (request.captureMethod === 'manual') {
+        return orderToPspPayment(
+          await this.call(() => this.orders.authorizeOrder({ id: orderId, paypalRequestId: `${request.idempotencyKey}:authorize`, prefer: REPRESENTATION })),
+        );
+      }
       return orderToPspPayment(
         await this.call(() => this.orders.captureOrder({ id: orderId, paypalRequestId: `${request.idempotencyKey}:capture`, prefer: REPRESENTATION })),
       );
@@ -99,18 +106,45 @@ export class PayPalPaymentServiceProvider implements Psp.PaymentServiceProvider 
     return Promise.resolve(rejectedInput('not_supported', 'a PayPal order paid with a vaulted account has no confirmation step'));
   }
 
-  /** Captures an APPROVED order (the whole amount: one capture per order). */
+  /**
+   * Captures an order's authorisation (intent AUTHORIZE: all or `amount` of it, as the final
+   * capture), or an APPROVED order with intent CAPTURE (the whole amount: one capture per order).
+   */
   capturePayment(request: Psp.CapturePaymentRequest): Promise<Psp.PspResult<Psp.PspPayment>> {
-    if (request.amount !== undefined) return Promise.resolve(rejectedInput('partial_capture_not_supported', 'a PayPal order is captured whole here'));
-    return this.mutate(request.idempotencyKey, async () =>
-      orderToPspPayment(
-        await this.call(() => this.orders.captureOrder({ id: request.pspPaymentId, paypalRequestId: request.idempotencyKey, prefer: REPRESENTATION })),
-      ),
-    );
+    return this.mutate(request.idempotencyKey, async () => {
+      const authorizationId = await this.authorizationOf(request.pspPaymentId);
+      if (authorizationId === undefined) {
+        if (request.amount !== undefined) throw new NotSupportedError('partial_capture_not_supported', 'an order with intent CAPTURE is captured whole');
+        return orderToPspPayment(
+          await this.call(() => this.orders.captureOrder({ id: request.pspPaymentId, paypalRequestId: request.idempotencyKey, prefer: REPRESENTATION })),
+        );
+      }
+      await this.call(() =>
+        this.payments.captureAuthorizedPayment({
+          authorizationId,
+          paypalRequestId: request.idempotencyKey,
+          prefer: REPRESENTATION,
+          body: { ...(request.amount === undefined ? {} : { amount: toPayPalAmount(request.amount) }), finalCapture: true },
+        }),
+      );
+      return orderToPspPayment(await this.call(() => this.orders.getOrder({ id: request.pspPaymentId })));
+    });
   }
 
-  cancelPayment(_request: Psp.CancelPaymentRequest): Promise<Psp.PspResult<Psp.PspPayment>> {
-    return Promise.resolve(rejectedInput('not_supported', 'an uncaptured PayPal order expires by itself; nothing to cancel'));
+  /** Voids an order's authorisation (intent AUTHORIZE); an order with intent CAPTURE is never held, so there is nothing to void. */
+  cancelPayment(request: Psp.CancelPaymentRequest): Promise<Psp.PspResult<Psp.PspPayment>> {
+    return this.mutate(request.idempotencyKey, async () => {
+      const authorizationId = await this.authorizationOf(request.pspPaymentId);
+      if (authorizationId === undefined) throw new NotSupportedError('not_supported', 'an uncaptured PayPal order expires by itself; nothing to cancel');
+      await this.call(() => this.payments.voidPayment({ authorizationId, paypalRequestId: request.idempotencyKey, prefer: REPRESENTATION }));
+      return orderToPspPayment(await this.call(() => this.orders.getOrder({ id: request.pspPaymentId })));
+    });
+  }
+
+  /** The id of the order's authorisation, when it was created with intent AUTHORIZE and authorised. */
+  private async authorizationOf(orderId: string): Promise<string | undefined> {
+    const order = await this.call(() => this.orders.getOrder({ id: orderId }));
+    return order.purchaseUnits?.[0]?.payments?.authorizations?.[0]?.id;
   }
 
   async retrievePayment(pspPaymentId: string): Promise<Psp.PspResult<Psp.PspPayment>> {
@@ -198,8 +232,18 @@ export class PayPalPaymentServiceProvider implements Psp.PaymentServiceProvider 
     } catch (error) {
       if (error instanceof PayPalAmountError) return rejectedInput('amount_out_of_range', error.message);
       if (error instanceof NotCapturedError) return rejectedInput('not_captured', error.message);
+      if (error instanceof NotSupportedError) return rejectedInput(error.code, error.message);
       return toPayPalFailure(error);
     }
+  }
+}
+
+class NotSupportedError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
   }
 }
 

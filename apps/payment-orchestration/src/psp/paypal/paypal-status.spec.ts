@@ -1,5 +1,5 @@
 import { fromPayPalValue, PayPalAmountError, toPayPalValue } from './paypal-amounts';
-import { observePayPalOrder, observePayPalRefund, payPalCode } from './paypal-status';
+import { observePayPalDispute, observePayPalOrder, observePayPalRefund, payPalCode } from './paypal-status';
 
 describe("PayPal's statuses in the payments domain's words", () => {
   const order = (status: string, capture?: { status: string; amount: bigint; reason?: string }) =>
@@ -28,6 +28,30 @@ describe("PayPal's statuses in the payments domain's words", () => {
     expect(order('VOIDED')).toEqual({ stage: 'canceled', reference: 'O-1', reason: 'psp' });
     expect(order('SOMETHING_NEW')).toEqual({ stage: 'unrecognized', reference: 'O-1', providerStatus: 'SOMETHING_NEW' });
     expect(order('COMPLETED', { status: 'ODD', amount: 1n })).toEqual({ stage: 'unrecognized', reference: 'O-1', providerStatus: 'capture ODD' });
+  });
+
+  it('an authorised order (intent AUTHORIZE, manual capture): authorized for its amount until captured, canceled once voided or expired', () => {
+    const authorized = (status: string, capture?: { status: string; amount: bigint }) =>
+      observePayPalOrder({ orderId: 'O-1', status: 'COMPLETED', authorization: { status, amount: 4000n }, ...(capture ? { capture } : {}) });
+    expect(authorized('CREATED')).toEqual({ stage: 'authorized', reference: 'O-1', amount: 4000n });
+    expect(authorized('PENDING')).toEqual({ stage: 'authorized', reference: 'O-1', amount: 4000n });
+    // Its capture decides once there is one: captured for the captured part.
+    expect(authorized('PARTIALLY_CAPTURED', { status: 'COMPLETED', amount: 2500n })).toEqual({ stage: 'captured', reference: 'O-1', amount: 2500n });
+    expect(authorized('VOIDED')).toEqual({ stage: 'canceled', reference: 'O-1', reason: 'requested' });
+    expect(authorized('EXPIRED')).toEqual({ stage: 'canceled', reference: 'O-1', reason: 'authorization_expired' });
+    expect(authorized('ODD')).toEqual({ stage: 'unrecognized', reference: 'O-1', providerStatus: 'authorization ODD' });
+  });
+
+  it('reads disputes like chargebacks: open until resolved, lost for the buyer, won for the seller', () => {
+    const dispute = (status: string, outcome?: string) =>
+      observePayPalDispute({ disputeId: 'PP-D-1', status, amount: 700n, reason: 'UNAUTHORISED', ...(outcome ? { outcome } : {}) });
+    const base = { disputeId: 'PP-D-1', amount: 700n, reason: 'unauthorised' };
+    expect(dispute('OPEN')).toEqual({ ...base, status: 'open' });
+    expect(dispute('UNDER_REVIEW')).toEqual({ ...base, status: 'open' });
+    expect(dispute('RESOLVED', 'RESOLVED_BUYER_FAVOUR')).toEqual({ ...base, status: 'lost' });
+    expect(dispute('RESOLVED', 'RESOLVED_SELLER_FAVOUR')).toEqual({ ...base, status: 'won' });
+    expect(dispute('RESOLVED', 'CANCELED_BY_BUYER')).toEqual({ ...base, status: 'won' });
+    expect(dispute('RESOLVED', 'SOMETHING_NEW')).toEqual({ ...base, status: 'open' });
   });
 
   it('reads refunds', () => {

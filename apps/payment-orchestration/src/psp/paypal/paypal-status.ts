@@ -1,4 +1,4 @@
-import type { PspObservation, RefundObservation } from '@pay/payments-domain';
+import type { DisputeObservation, PspObservation, RefundObservation } from '@pay/payments-domain';
 
 /**
  * PayPal's statuses in the payments domain's words: plain fields read off the SDK's objects by
@@ -14,6 +14,8 @@ export interface PayPalOrderFacts {
   readonly status: string;
   /** The order's capture, when there is one (one purchase unit, intent CAPTURE: at most one capture). */
   readonly capture?: { readonly status: string; readonly amount: bigint; readonly reason?: string };
+  /** The order's authorisation (intent AUTHORIZE: manual capture), when there is one; its capture, if any, is `capture`. */
+  readonly authorization?: { readonly status: string; readonly amount: bigint };
 }
 
 const CODE = /^[a-z][a-z0-9_]{0,63}$/;
@@ -29,6 +31,8 @@ export function payPalCode(value: string | undefined, fallback: string): string 
  * - a capture COMPLETED, PARTIALLY_REFUNDED or REFUNDED: captured for its amount (refunds are news of their own);
  * - a capture PENDING (e.g. PENDING_REVIEW, an eCheck): pending, money on its way;
  * - a capture DECLINED or FAILED: failed (`capture_declined`, with the reason when PayPal gives one);
+ * - no capture, an authorisation (intent AUTHORIZE): CREATED or PENDING is authorized for its amount,
+ *   VOIDED canceled (our void: requested), EXPIRED canceled (authorization_expired);
  * - no capture: CREATED, SAVED, APPROVED are pending (a capture is still to come), PAYER_ACTION_REQUIRED
  *   needs the payer, VOIDED is canceled.
  */
@@ -50,6 +54,20 @@ export function observePayPalOrder(facts: PayPalOrderFacts): PspObservation {
           : { stage: 'failed', reference, code: 'capture_declined' };
       default:
         return { stage: 'unrecognized', reference, providerStatus: `capture ${capture.status}` };
+    }
+  }
+  const authorization = facts.authorization;
+  if (authorization) {
+    switch (authorization.status) {
+      case 'CREATED':
+      case 'PENDING':
+        return { stage: 'authorized', reference, amount: authorization.amount };
+      case 'VOIDED':
+        return { stage: 'canceled', reference, reason: 'requested' };
+      case 'EXPIRED':
+        return { stage: 'canceled', reference, reason: 'authorization_expired' };
+      default:
+        return { stage: 'unrecognized', reference, providerStatus: `authorization ${authorization.status}` };
     }
   }
   switch (facts.status) {
@@ -86,5 +104,33 @@ export function observePayPalRefund(facts: PayPalRefundFacts): RefundObservation
       return { ...base, status: 'canceled' };
     default:
       return { ...base, status: 'pending' };
+  }
+}
+
+export interface PayPalDisputeFacts {
+  readonly disputeId: string;
+  readonly status: string;
+  /** `dispute_outcome.outcome_code` once resolved. */
+  readonly outcome?: string;
+  readonly amount: bigint;
+  readonly reason?: string;
+}
+
+/**
+ * Dispute (Customer Disputes v1) -> observation, like a card chargeback: RESOLVED for the buyer
+ * (the money stays with them) is lost, for the seller (or canceled by the buyer) won; anything
+ * else, or a resolution this code does not know, is still open.
+ */
+export function observePayPalDispute(facts: PayPalDisputeFacts): DisputeObservation {
+  const base = { disputeId: facts.disputeId, amount: facts.amount, reason: payPalCode(facts.reason, 'general') };
+  if (facts.status !== 'RESOLVED') return { ...base, status: 'open' };
+  switch (facts.outcome) {
+    case 'RESOLVED_BUYER_FAVOUR':
+      return { ...base, status: 'lost' };
+    case 'RESOLVED_SELLER_FAVOUR':
+    case 'CANCELED_BY_BUYER':
+      return { ...base, status: 'won' };
+    default:
+      return { ...base, status: 'open' };
   }
 }

@@ -39,8 +39,10 @@ export function paymentMethodParams(paymentMethod: string | undefined): {
 /**
  * How a saved bank account is debited: a PaymentIntent that takes only that debit type
  * (`allowed_payment_method_types`: `sepa_debit` or `us_bank_account`), the account as `payment_method_data` (Stripe makes the
- * PaymentMethod), and the mandate the payer gave when saving it, accepted outside Stripe
- * (`offline`): an off-session debit needs one. Such a PaymentIntent is `processing` for days.
+ * PaymentMethod), and the mandate the payer gave when saving it: `online` with when, the IP
+ * address and user agent the wallet recorded, else accepted outside Stripe (`offline`, an account
+ * saved before acceptances were recorded); an off-session debit needs one. Such a PaymentIntent is
+ * `processing` for days.
  */
 export function bankDebitParams(
   account: Psp.BankAccountDebit,
@@ -59,7 +61,14 @@ export function bankDebitParams(
           },
           billing_details,
         };
-  return { allowed_payment_method_types: [account.scheme], payment_method_data, mandate_data: { customer_acceptance: { type: 'offline', offline: {} } } };
+  const customer_acceptance: Stripe.PaymentIntentCreateParams.MandateData.CustomerAcceptance = account.mandate
+    ? {
+        type: 'online',
+        accepted_at: Math.floor(account.mandate.acceptedAt.getTime() / 1000),
+        online: { ip_address: account.mandate.ipAddress, user_agent: account.mandate.userAgent },
+      }
+    : { type: 'offline', offline: {} };
+  return { allowed_payment_method_types: [account.scheme], payment_method_data, mandate_data: { customer_acceptance } };
 }
 
 /**
@@ -76,6 +85,14 @@ export class StripePaymentServiceProvider implements Psp.PaymentServiceProvider 
   ) {}
 
   createPayment(request: Psp.CreatePaymentRequest): Promise<Psp.PspResult<Psp.PspPayment>> {
+    // A bank debit is not held and captured later: Stripe offers manual capture for cards only.
+    if (request.bankAccount && request.captureMethod === 'manual') {
+      return Promise.resolve({
+        outcome: 'rejected',
+        code: 'capture_method_not_supported',
+        reason: 'a bank debit (SEPA, ACH) is captured at once; manual capture is for cards and PayPal accounts',
+      });
+    }
     return this.mutate(request.idempotencyKey, async (options) => {
       const intent = await this.stripe.paymentIntents.create(
         {

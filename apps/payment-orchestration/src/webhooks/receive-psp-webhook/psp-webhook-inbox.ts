@@ -166,7 +166,14 @@ export class PspWebhookInbox {
           : subject.kind === 'dispute'
             ? subject.observation.disputeId
             : subject.objectId;
-    const paymentId = subject.kind === 'payment' ? subject.payment.paymentId : subject.kind === 'refund' ? subject.refund.paymentId : undefined;
+    const paymentId =
+      subject.kind === 'payment'
+        ? subject.payment.paymentId
+        : subject.kind === 'refund'
+          ? subject.refund.paymentId
+          : subject.kind === 'dispute'
+            ? subject.paymentId
+            : undefined;
     const unchanged = subject.kind === 'payment' ? unchangedWhen(subject.payment.provider, subject.payment.observation) : undefined;
     const fields = JSON.stringify({
       provider: event.provider,

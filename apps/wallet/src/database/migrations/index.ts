@@ -13,6 +13,7 @@ import { InstrumentReleases1765670400000 } from './1765670400000-instrument-rele
 import { PaymentArrivalRows1765670400001 } from './1765670400001-payment-arrival-rows';
 import { InstrumentReleasesAppendOnly1767500000000 } from './1767500000000-instrument-releases-append-only';
 import { PaymentsInProgressHousekeeping1767500000001 } from './1767500000001-payments-in-progress-housekeeping';
+import { FundsReturns1767600000000 } from './1767600000000-funds-returns';
 
 /** Every migration of the wallet schema, in order. */
 export const walletMigrations: MigrationList = [
@@ -30,4 +31,5 @@ export const walletMigrations: MigrationList = [
   PaymentArrivalRows1765670400001,
   InstrumentReleasesAppendOnly1767500000000,
   PaymentsInProgressHousekeeping1767500000001,
+  FundsReturns1767600000000,
 ];
