@@ -7,7 +7,7 @@ export interface JsonColumn {
 }
 
 /** A one-dimensional array as PostgreSQL's array literal, sent as one text element of the column's array. */
-function arrayLiteral(items: ReadonlyArray<string | number | null | undefined>): string {
+function arrayLiteral(items: readonly unknown[]): string {
   return `{${items.map((item) => (item === null || item === undefined ? 'NULL' : `"${String(item).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)).join(',')}}`;
 }
 
@@ -38,7 +38,7 @@ export async function upsertRows(
   const records = rows as ReadonlyArray<Record<string, unknown>>;
   const parameters = columns.map(({ name, type }) =>
     type.endsWith('[]')
-      ? records.map((r) => (r[name] === null || r[name] === undefined ? null : arrayLiteral(r[name] as ReadonlyArray<string | number | null>)))
+      ? records.map((r) => (r[name] === null || r[name] === undefined ? null : arrayLiteral(r[name] as unknown[])))
       : records.map((r) => r[name] ?? null),
   );
   const arrays = columns.map((c, i) => `$${i + 1}::${c.type.endsWith('[]') ? 'text' : c.type}[]`);
