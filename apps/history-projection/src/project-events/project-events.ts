@@ -457,33 +457,31 @@ async function projectPayments(
 
 export async function applyDailyTotals(sql: Sql, t: ReadModelTables, deltas: ReturnType<DailyTotalsChange['toList']>): Promise<void> {
   if (deltas.length === 0) return;
-  // One array per column: flat arrays are cheaper for PostgreSQL to read than one JSON document of every row.
-  const parameters = [
-    deltas.map((d) => d.day),
-    deltas.map((d) => d.app),
-    deltas.map((d) => d.country),
-    deltas.map((d) => d.currency),
-    deltas.map((d) => d.kind),
-    deltas.map((d) => d.methodType),
-    deltas.map((d) => d.status),
-    deltas.map((d) => d.entries),
-    deltas.map((d) => d.amount.toString()),
-    deltas.map((d) => d.netAmount.toString()),
-  ];
+  const rows = deltas.map((d) => ({
+    day: d.day,
+    app: d.app,
+    country: d.country,
+    currency: d.currency,
+    kind: d.kind,
+    method_type: d.methodType,
+    status: d.status,
+    entries: d.entries,
+    amount: d.amount.toString(),
+    net_amount: d.netAmount.toString(),
+  }));
   const keys = TOTAL_KEY_COLUMNS.join(', ');
-  const recordSet = `unnest($1::date[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[], $10::bigint[])
-    AS r(day, app, country, currency, kind, method_type, status, entries, amount, net_amount)`;
+  const recordSet = `jsonb_to_recordset($1::jsonb) AS r(day date, app text, country text, currency text, kind text, method_type text, status text, entries bigint, amount bigint, net_amount bigint)`;
   await sql.query(
     `INSERT INTO ${t.dailyTotals} AS t (${keys}, entries, amount, net_amount)
      SELECT ${keys}, entries, amount, net_amount FROM ${recordSet} ORDER BY ${keys}
      ON CONFLICT (${keys}) DO UPDATE SET entries = t.entries + EXCLUDED.entries, amount = t.amount + EXCLUDED.amount, net_amount = t.net_amount + EXCLUDED.net_amount`,
-    parameters,
+    [JSON.stringify(rows)],
   );
   // A row whose entries all moved elsewhere is removed: a rebuilt version never has empty rows.
   await sql.query(
     `DELETE FROM ${t.dailyTotals} AS t USING ${recordSet}
      WHERE (${TOTAL_KEY_COLUMNS.map((c) => `t.${c}`).join(', ')}) = (${TOTAL_KEY_COLUMNS.map((c) => `r.${c}`).join(', ')})
        AND t.entries = 0 AND t.amount = 0 AND t.net_amount = 0`,
-    parameters,
+    [JSON.stringify(rows)],
   );
 }
