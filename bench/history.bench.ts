@@ -93,23 +93,24 @@ async function ingest(dataSource: DataSource, events: readonly EventEnvelope[], 
 async function cpuMeter(dataSource: DataSource): Promise<{ stop: () => Promise<{ node: number; postgres: number }> }> {
   const first = new Map<number, number>();
   const last = new Map<number, number>();
-  const sample = async (): Promise<void> => {
+  // Backends open before the call count from their CPU at the call; those opened later from zero.
+  const sample = async (before: boolean): Promise<void> => {
     const backends = await dataSource.query<Array<{ pid: number }>>("SELECT pid FROM pg_stat_activity WHERE application_name = 'history-bench'");
     for (const { pid } of backends) {
       const seconds = processCpuSeconds(pid);
       if (seconds === undefined) continue;
-      if (!first.has(pid)) first.set(pid, last.size === 0 ? seconds : 0);
+      if (!first.has(pid)) first.set(pid, before ? seconds : 0);
       last.set(pid, seconds);
     }
   };
-  await sample();
+  await sample(true);
   const node = process.cpuUsage();
-  const timer = setInterval(() => void sample().catch(() => undefined), 500);
+  const timer = setInterval(() => void sample(false).catch(() => undefined), 500);
   return {
     stop: async () => {
       clearInterval(timer);
       const used = process.cpuUsage(node);
-      await sample().catch(() => undefined); // a busy server may refuse a connection in time: the last sample is the one before
+      await sample(false).catch(() => undefined); // a busy server may refuse a connection in time: the last sample is the one before
       let postgres = 0;
       for (const [pid, seconds] of last) postgres += seconds - (first.get(pid) ?? 0);
       return { node: (used.user + used.system) / 1e6, postgres };
