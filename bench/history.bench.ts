@@ -41,6 +41,7 @@ import type { AggregateRequest, HistoryFilters, HistoryScope } from '@pay/histor
 import { generateWorkload, partitionOf, prng } from '@pay/history-projection/testing';
 import { parseCommandLine, wholeNumberFlag } from '@pay/tools/command-line';
 import { ensureDatabase } from '@pay/local-infra';
+import { processCpuSeconds } from './e2e-meters';
 import { percentile } from './percentile';
 
 interface Flags {
@@ -82,6 +83,39 @@ async function ingest(dataSource: DataSource, events: readonly EventEnvelope[], 
     return { envelope, topic, partition, offset: String(offset) };
   });
   await dataSource.transaction((tx) => storeAndProject(sqlOfTransaction(tx), consumed));
+}
+
+/**
+ * CPU seconds of this process and of its PostgreSQL backends (application_name history-bench)
+ * since the call: steadier than a rate on a machine others share. Backends are sampled every
+ * 500 ms (one that exits between samples loses its last half second).
+ */
+async function cpuMeter(dataSource: DataSource): Promise<{ stop: () => Promise<{ node: number; postgres: number }> }> {
+  const first = new Map<number, number>();
+  const last = new Map<number, number>();
+  // Backends open before the call count from their CPU at the call; those opened later from zero.
+  const sample = async (before: boolean): Promise<void> => {
+    const backends = await dataSource.query<Array<{ pid: number }>>("SELECT pid FROM pg_stat_activity WHERE application_name = 'history-bench'");
+    for (const { pid } of backends) {
+      const seconds = processCpuSeconds(pid);
+      if (seconds === undefined) continue;
+      if (!first.has(pid)) first.set(pid, before ? seconds : 0);
+      last.set(pid, seconds);
+    }
+  };
+  await sample(true);
+  const node = process.cpuUsage();
+  const timer = setInterval(() => void sample(false).catch(() => undefined), 500);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      const used = process.cpuUsage(node);
+      await sample(false).catch(() => undefined); // a busy server may refuse a connection in time: the last sample is the one before
+      let postgres = 0;
+      for (const [pid, seconds] of last) postgres += seconds - (first.get(pid) ?? 0);
+      return { node: (used.user + used.system) / 1e6, postgres };
+    },
+  };
 }
 
 async function time(label: string, runs: number, work: (i: number) => Promise<unknown>): Promise<{ label: string; p50: number; p99: number; mean: number }> {
@@ -187,6 +221,7 @@ async function main(): Promise<void> {
     // --- 3: rebuild into version 2 ---
     log('\nrebuild (npm run history:rebuild) into version 2 while version 1 serves:');
     let lastReport = 0;
+    const meter = await cpuMeter(dataSource);
     const rebuilt = await rebuildReadModel({
       dataSource,
       batchSize: 20_000,
@@ -196,8 +231,13 @@ async function main(): Promise<void> {
         log(`  ${p.phase}: ${number(p.eventsDone)} / ${number(p.eventsTotal)} events, ${number(p.eventsPerSecond)} events/s, ${p.secondsLeft ?? '?'} s left`);
       },
     });
+    const cpu = await meter.stop();
     log(
       `replay: ${number(rebuilt.events)} events in ${rebuilt.seconds.toFixed(1)} s = ${number(rebuilt.eventsPerSecond)} events/s (indexes and switch included)`,
+    );
+    const perEvent = (seconds: number): string => `${((seconds * 1e6) / rebuilt.events).toFixed(1)} µs`;
+    log(
+      `replay CPU per event: Node ${perEvent(cpu.node)}, PostgreSQL backends ${perEvent(cpu.postgres)} (two idle cores give at most ${number((2 * rebuilt.events) / (cpu.node + cpu.postgres))} events/s)`,
     );
     const [v1, v2] = [await readModelChecksums(sqlOfPool(dataSource), 1), await readModelChecksums(sqlOfPool(dataSource), 2)];
     const same = JSON.stringify(v1) === JSON.stringify(v2);
