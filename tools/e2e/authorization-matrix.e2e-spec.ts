@@ -98,6 +98,9 @@ const RULES: Readonly<Record<string, Rule>> = {
   // Operators any; a service the payments to the merchants its token names (another's: 404)
   'payment-orchestration GET /v1/payments/{paymentId}': { roles: ['service', 'operator'], scopes: ['payments:read'] },
   'payment-orchestration POST /v1/payments/{paymentId}/refunds': { roles: ['service', 'operator'], scopes: ['payments:refund'] },
+  // A manual payment's capture or void: the merchant's own backend (its merchants only, another's: 404) or an operator.
+  'payment-orchestration POST /v1/payments/{paymentId}/capture': { roles: ['service', 'operator'], scopes: ['payments:initiate'] },
+  'payment-orchestration POST /v1/payments/{paymentId}/void': { roles: ['service', 'operator'], scopes: ['payments:initiate'] },
   // Stripe calls it without a token; the signature over the body is its authentication.
   'payment-orchestration POST /v1/webhooks/stripe': { roles: 'public' },
   // PayPal likewise: its signature (with PayPal's certificate) over the body is its authentication.

@@ -152,6 +152,21 @@ async function ledgerHolds(): Promise<void> {
 
 describe("the payer's mandate", () => {
   const accepted = { textVersion: 'debit-mandate-2026-01', ipAddress: '203.0.113.7', userAgent: 'PayTest/1.0 (iPhone; iOS 18.0)', app: 'facebook' };
+  const debited: string[] = [];
+
+  // Their debits settle and post before the next tests, which count what settles and the merchant's balances.
+  afterAll(async () => {
+    if (!platform || debited.length === 0) return;
+    platform.simulator.advanceClock(3 * DAY);
+    for (const paymentId of debited) {
+      await platform.events.waitFor(paymentId, 'payments.payment.captured');
+      await waitFor(
+        () => movements(paymentId),
+        (m) => m.includes('capture'),
+        { what: `the capture posting of ${paymentId}` },
+      );
+    }
+  });
 
   /** The mandate the simulator made for the debit's PaymentMethod, as Stripe would show it. */
   async function mandateOf(paymentId: string): Promise<unknown> {
@@ -167,6 +182,7 @@ describe("the payer's mandate", () => {
       const before = Math.floor(Date.now() / 1000);
       const person = await platform.person({ ...debit.person, withoutCard: true, bankAccount: { ...debit.account, mandate: accepted } });
       const paymentId = await debitPurchase(person, debit, 1_000n);
+      debited.push(paymentId);
       const acceptance = (await mandateOf(paymentId)) as { type: string; accepted_at: number; online?: unknown };
       expect(acceptance).toMatchObject({ type: 'online', online: { ip_address: accepted.ipAddress, user_agent: accepted.userAgent } });
       // When the wallet recorded it (its clock), not when the debit was made.
@@ -174,7 +190,9 @@ describe("the payer's mandate", () => {
       expect(acceptance.accepted_at).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
       // An account saved without the record is debited as accepted outside the PSP.
       const unrecorded = await personWith(debit);
-      expect(await mandateOf(await debitPurchase(unrecorded, debit, 1_000n))).toMatchObject({ type: 'offline' });
+      const unrecordedPayment = await debitPurchase(unrecorded, debit, 1_000n);
+      debited.push(unrecordedPayment);
+      expect(await mandateOf(unrecordedPayment)).toMatchObject({ type: 'offline' });
     },
   );
 });
