@@ -132,10 +132,17 @@ export function watermarkDelta(before: Map<string, number>, after: Map<string, n
  * Messages not yet committed by a consumer group, over every topic it has committed offsets for;
  * infinite when the broker could not say (a metadata error under load: ask again, not drained).
  */
+const lagErrorsSeen = new Set<string>();
+
 export async function groupLag(admin: Admin, groupId: string): Promise<number> {
   try {
     return await lagOf(admin, groupId);
-  } catch {
+  } catch (error) {
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    if (!lagErrorsSeen.has(reason)) {
+      lagErrorsSeen.add(reason);
+      process.stderr.write(`[bench] lag of ${groupId} unknown: ${reason}\n`);
+    }
     return Number.POSITIVE_INFINITY;
   }
 }
