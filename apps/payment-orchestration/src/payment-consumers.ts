@@ -7,10 +7,8 @@ import { FundsPostedV1, FundsRejectedV1, FundsReservedV1, FundsReturnedV1, Funds
 import type { ConsumedEvent, InboxSubscription } from '@pay/messaging';
 import { DependencyUnavailableError, InboxContext, PermanentEventError } from '@pay/messaging';
 import { isPaymentDomainError } from '@pay/payments-domain';
-import type { EntityManager } from 'typeorm';
 import type { PaymentOrchestrationConfig } from './config';
-import type { Sql } from './database/sql';
-import { sqlOf } from './database/sql';
+import { sqlOfTransaction } from './database/sql';
 import { InitiatePayment } from './initiate-payment/initiate-payment';
 import { authenticateSender } from './initiate-payment/purchase-request-sender';
 import { toPurchaseRequest } from './initiate-payment/to-purchase-request';
@@ -32,11 +30,6 @@ export function paymentConsumers(config: PaymentOrchestrationConfig): InboxSubsc
 }
 
 const FUNDS_ANSWERS = [FundsReservedV1.type, FundsRejectedV1.type, FundsPostedV1.type, FundsVoidedV1.type, FundsReturnedV1.type];
-
-function sqlOfTransaction(tx: EntityManager): Sql {
-  if (!tx.queryRunner) throw new Error('the inbox handed over an entity manager without its transaction');
-  return sqlOf(tx.queryRunner);
-}
 
 /**
  * Input no retry can fix becomes a dead letter at once (with the reason), not five slow retries.
