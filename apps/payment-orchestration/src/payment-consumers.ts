@@ -8,7 +8,6 @@ import type { ConsumedEvent, InboxSubscription } from '@pay/messaging';
 import { DependencyUnavailableError, InboxContext, PermanentEventError } from '@pay/messaging';
 import { isPaymentDomainError } from '@pay/payments-domain';
 import type { PaymentOrchestrationConfig } from './config';
-import { sqlOfTransaction } from './database/sql';
 import { InitiatePayment } from './initiate-payment/initiate-payment';
 import { authenticateSender } from './initiate-payment/purchase-request-sender';
 import { toPurchaseRequest } from './initiate-payment/to-purchase-request';
@@ -77,18 +76,18 @@ export class PaymentConsumers {
       await this.initiate.initiate(
         toPurchaseRequest(data.requestId, data),
         { door: 'kafka', correlationId: event.envelope.correlationId, causationId: event.envelope.id, sender },
-        sqlOfTransaction(context.getTransaction()),
+        context.getSql(),
       );
     });
   }
 
   @EventPattern(Object.keys(WALLET_READ_MODEL_APPLIERS), { subscription: WALLET_EVENTS })
   walletChanged(@Payload() event: ConsumedEvent, @Ctx() context: InboxContext): Promise<void> {
-    return classifyFailures(() => WALLET_READ_MODEL_APPLIERS[event.envelope.type](sqlOfTransaction(context.getTransaction()), event.envelope));
+    return classifyFailures(() => WALLET_READ_MODEL_APPLIERS[event.envelope.type](context.getSql(), event.envelope));
   }
 
   @EventPattern(FUNDS_ANSWERS, { subscription: WALLET_EVENTS })
   fundsAnswered(@Payload() event: ConsumedEvent, @Ctx() context: InboxContext): Promise<void> {
-    return classifyFailures(() => this.answers[event.envelope.type](sqlOfTransaction(context.getTransaction()), event.envelope));
+    return classifyFailures(() => this.answers[event.envelope.type](context.getSql(), event.envelope));
   }
 }

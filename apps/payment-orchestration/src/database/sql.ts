@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 
 // The SQL helpers are shared by every service's store (libs/sql, re-exported by libs/platform);
 // `sqlOf` Sql can run named (prepared) statements with `queryNamed`.
-export { constraintOf, inTransaction, queryNamed, runnerOf, sqlOf, sqlOfTransaction, sqlStateOf, UNIQUE_VIOLATION } from '@pay/platform';
+export { constraintOf, inTransaction, queryNamed, runnerOf, sqlOf, sqlStateOf, UNIQUE_VIOLATION } from '@pay/platform';
 export type { NamedStatement, Sql } from '@pay/platform';
 
 /** Runs `work` on one pooled connection, outside any transaction (each statement commits alone). */

@@ -13,7 +13,7 @@ import { LedgerTransactionRecorded, paymentLinkOf, PAYMENT_EVENTS, PaymentReject
 import type { ConsumedEvent } from '@pay/messaging';
 import { InboxContext } from '@pay/messaging';
 import type { NamedStatement, Sql } from '@pay/platform';
-import { queryNamed, sqlOfTransaction } from '@pay/platform';
+import { queryNamed } from '@pay/platform';
 import { timelineStage } from '../domain/payment-timeline';
 
 /** Every payment event that belongs to a payment (a rejected request has none), and ledger entries. */
@@ -38,7 +38,7 @@ const INSERT_ENTRY: NamedStatement = {
 export class RecordTimelineController {
   @EventPattern(TIMELINE_TYPES)
   async record(@Payload() event: ConsumedEvent, @Ctx() context: InboxContext): Promise<void> {
-    const sql = sqlOfTransaction(context.getTransaction());
+    const sql = context.getSql();
     const { envelope } = event;
     if (envelope.type === LedgerTransactionRecorded.type) {
       const data = envelope.data as LedgerTransactionRecordedData;
@@ -63,10 +63,9 @@ export class RecordTimelineController {
   @EventPattern(WalletOpenedV1.type)
   async walletOpened(@Payload() event: ConsumedEvent<WalletOpened>, @Ctx() context: InboxContext): Promise<void> {
     const { personId, country } = event.envelope.data;
-    await sqlOfTransaction(context.getTransaction()).query(
-      'INSERT INTO persons (person_id, country) VALUES ($1, $2) ON CONFLICT (person_id) DO UPDATE SET country = EXCLUDED.country',
-      [personId, country],
-    );
+    await context
+      .getSql()
+      .query('INSERT INTO persons (person_id, country) VALUES ($1, $2) ON CONFLICT (person_id) DO UPDATE SET country = EXCLUDED.country', [personId, country]);
   }
 }
 
