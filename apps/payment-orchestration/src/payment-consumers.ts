@@ -7,10 +7,7 @@ import { FundsPostedV1, FundsRejectedV1, FundsReservedV1, FundsReturnedV1, Funds
 import type { ConsumedEvent, InboxSubscription } from '@pay/messaging';
 import { DependencyUnavailableError, InboxContext, PermanentEventError } from '@pay/messaging';
 import { isPaymentDomainError } from '@pay/payments-domain';
-import type { EntityManager } from 'typeorm';
 import type { PaymentOrchestrationConfig } from './config';
-import type { Sql } from './database/sql';
-import { sqlOf } from './database/sql';
 import { InitiatePayment } from './initiate-payment/initiate-payment';
 import { authenticateSender } from './initiate-payment/purchase-request-sender';
 import { toPurchaseRequest } from './initiate-payment/to-purchase-request';
@@ -32,11 +29,6 @@ export function paymentConsumers(config: PaymentOrchestrationConfig): InboxSubsc
 }
 
 const FUNDS_ANSWERS = [FundsReservedV1.type, FundsRejectedV1.type, FundsPostedV1.type, FundsVoidedV1.type, FundsReturnedV1.type];
-
-function sqlOfTransaction(tx: EntityManager): Sql {
-  if (!tx.queryRunner) throw new Error('the inbox handed over an entity manager without its transaction');
-  return sqlOf(tx.queryRunner);
-}
 
 /**
  * Input no retry can fix becomes a dead letter at once (with the reason), not five slow retries.
@@ -84,18 +76,18 @@ export class PaymentConsumers {
       await this.initiate.initiate(
         toPurchaseRequest(data.requestId, data),
         { door: 'kafka', correlationId: event.envelope.correlationId, causationId: event.envelope.id, sender },
-        sqlOfTransaction(context.getTransaction()),
+        context.getSql(),
       );
     });
   }
 
   @EventPattern(Object.keys(WALLET_READ_MODEL_APPLIERS), { subscription: WALLET_EVENTS })
   walletChanged(@Payload() event: ConsumedEvent, @Ctx() context: InboxContext): Promise<void> {
-    return classifyFailures(() => WALLET_READ_MODEL_APPLIERS[event.envelope.type](sqlOfTransaction(context.getTransaction()), event.envelope));
+    return classifyFailures(() => WALLET_READ_MODEL_APPLIERS[event.envelope.type](context.getSql(), event.envelope));
   }
 
   @EventPattern(FUNDS_ANSWERS, { subscription: WALLET_EVENTS })
   fundsAnswered(@Payload() event: ConsumedEvent, @Ctx() context: InboxContext): Promise<void> {
-    return classifyFailures(() => this.answers[event.envelope.type](sqlOfTransaction(context.getTransaction()), event.envelope));
+    return classifyFailures(() => this.answers[event.envelope.type](context.getSql(), event.envelope));
   }
 }

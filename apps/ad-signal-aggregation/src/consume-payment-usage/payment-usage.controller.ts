@@ -3,7 +3,6 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ConsentChangedV1, PaymentCapturedV1, PaymentInitiatedV1, PaymentMethodAddedV1, PaymentRefundedV1 } from '@pay/contracts';
 import type { ConsumedEvent } from '@pay/messaging';
 import { InboxContext } from '@pay/messaging';
-import { sqlOfTransaction } from '@pay/platform';
 import { PeriodicWindowCloser } from '../close-windows/periodic-window-closer';
 import { RecordConsent } from '../record-consent/consent.recorder';
 import { RecordPaymentFacts } from '../record-payment-facts/payment-facts.recorder';
@@ -24,27 +23,27 @@ export class PaymentUsageController {
 
   @EventPattern(PaymentInitiatedV1.type)
   initiated(@Payload() event: ConsumedEvent, @Ctx() context: InboxContext): Promise<void> {
-    return this.thenTellWindowCloser(this.payments.initiated(event, sqlOfTransaction(context.getTransaction()), context.getBatch()));
+    return this.thenTellWindowCloser(this.payments.initiated(event, context.getSql(), context.getBatch()));
   }
 
   @EventPattern(PaymentCapturedV1.type)
   captured(@Payload() event: ConsumedEvent, @Ctx() context: InboxContext): Promise<void> {
-    return this.thenTellWindowCloser(this.payments.captured(event, sqlOfTransaction(context.getTransaction()), context.getBatch()));
+    return this.thenTellWindowCloser(this.payments.captured(event, context.getSql(), context.getBatch()));
   }
 
   @EventPattern(PaymentRefundedV1.type)
   refunded(@Payload() event: ConsumedEvent, @Ctx() context: InboxContext): Promise<void> {
-    return this.thenTellWindowCloser(this.payments.refunded(event, sqlOfTransaction(context.getTransaction()), context.getBatch()));
+    return this.thenTellWindowCloser(this.payments.refunded(event, context.getSql(), context.getBatch()));
   }
 
   @EventPattern(ConsentChangedV1.type)
   consentChanged(@Payload() event: ConsumedEvent, @Ctx() context: InboxContext): Promise<void> {
-    return this.thenTellWindowCloser(this.consent.consentChanged(event, sqlOfTransaction(context.getTransaction()), context.getBatch()));
+    return this.thenTellWindowCloser(this.consent.consentChanged(event, context.getSql(), context.getBatch()));
   }
 
   @EventPattern(PaymentMethodAddedV1.type)
   methodAdded(@Payload() event: ConsumedEvent, @Ctx() context: InboxContext): Promise<void> {
-    return this.thenTellWindowCloser(this.consent.methodAdded(event, sqlOfTransaction(context.getTransaction()), context.getBatch()));
+    return this.thenTellWindowCloser(this.consent.methodAdded(event, context.getSql(), context.getBatch()));
   }
 
   private async thenTellWindowCloser(applying: Promise<void>): Promise<void> {

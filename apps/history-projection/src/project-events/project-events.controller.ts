@@ -3,7 +3,6 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { eventDefinitions, Topics } from '@pay/contracts';
 import type { ConsumedEvent } from '@pay/messaging';
 import { InboxContext } from '@pay/messaging';
-import { sqlOfTransaction } from '@pay/platform';
 import { PendingProjection } from './store-and-project';
 
 /**
@@ -34,7 +33,7 @@ export class ProjectEventsController {
   project(@Payload() event: ConsumedEvent, @Ctx() context: InboxContext): void {
     context
       .getBatch()
-      .work(PENDING_PROJECTION, () => new PendingProjection(sqlOfTransaction(context.getTransaction())))
+      .work(PENDING_PROJECTION, () => new PendingProjection(context.getSql()))
       .add(event);
   }
 }

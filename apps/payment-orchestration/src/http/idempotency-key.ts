@@ -1,4 +1,5 @@
-import { BadRequestException } from '@nestjs/common';
+import { BadRequestException, HttpException } from '@nestjs/common';
+import type { Refusal, RequestOutcome } from '../payments/payment-request';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
@@ -27,8 +28,9 @@ export interface IdempotentResponse {
   setHeader(name: string, value: string): unknown;
 }
 
-/** Answers with the status of the (first) answer, telling a replay apart. */
-export function answerIdempotently<T>(response: IdempotentResponse, outcome: { status: number; replayed: boolean; body: T }): T {
+/** Answers with the status of the (first) answer, telling a replay apart; a refusal with its status, code and message. */
+export function answerIdempotently<T>(response: IdempotentResponse, outcome: RequestOutcome<T, Refusal>): T {
+  if (outcome.outcome === 'refused') throw new HttpException({ code: outcome.refusal.code, message: outcome.refusal.message }, outcome.refusal.status);
   response.status(outcome.status);
   if (outcome.replayed) response.setHeader('Idempotent-Replayed', 'true');
   return outcome.body;

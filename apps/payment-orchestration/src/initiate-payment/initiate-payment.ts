@@ -16,6 +16,7 @@ import { checkPurchase } from '../check-purchase/check-purchase';
 import type { NonProfitRegistry } from '../check-purchase/non-profit-registry';
 import type { PaymentLimits } from '../check-purchase/payment-limits';
 import { PurchaseRefusal } from '../check-purchase/purchase-refusal';
+import type { RequestOutcome } from '../payments/payment-request';
 import type { PurchaseRequest } from '../check-purchase/purchase-request';
 import { requestHash } from '../check-purchase/purchase-request';
 import type { StepUpOutcome } from '../check-purchase/step-up-check';
@@ -189,9 +190,7 @@ export interface PaymentAccepted {
   readonly createdAt: string;
 }
 
-export type InitiateOutcome =
-  | { readonly outcome: 'accepted'; readonly status: number; readonly body: PaymentAccepted; readonly replayed: boolean }
-  | { readonly outcome: 'refused'; readonly refusal: PurchaseRefusal };
+export type InitiateOutcome = RequestOutcome<PaymentAccepted, PurchaseRefusal>;
 
 /**
  * Use case: a purchase, donation or transfer is requested, with one behaviour for both doors:

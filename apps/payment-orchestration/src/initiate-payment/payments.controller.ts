@@ -109,7 +109,6 @@ export class PaymentsController {
       response.setHeader('Retry-After', String(STEP_UP_RETRY_AFTER_SECONDS));
       throw new ServiceUnavailableException({ code: 'STEP_UP_KEYS_UNAVAILABLE', message: error.message });
     });
-    if (outcome.outcome === 'refused') throw new HttpException({ code: outcome.refusal.code, message: outcome.refusal.message }, outcome.refusal.status);
     return answerIdempotently(response, outcome);
   }
 }

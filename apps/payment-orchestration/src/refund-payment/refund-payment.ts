@@ -10,6 +10,8 @@ import { inTransaction } from '../database/sql';
 import { pspIdempotencyKey } from '../authorize-and-capture/authorize-and-capture';
 import { applyPspNews } from '../payments/apply-psp-news';
 import { idempotencyKeys } from '../payments/idempotency-keys';
+import type { RequestOutcome } from '../payments/payment-request';
+import { answeredBefore, refusedRequest } from '../payments/payment-request';
 import type { PaymentEventStore } from '../payments/store/payment-event-store';
 import { isLostAppendRace } from '../payments/store/payment-event-store';
 import type { PaymentServiceProviders } from '../psp/payment-service-providers';
@@ -37,19 +39,6 @@ export interface RefundAccepted {
   readonly status: 'pending';
   readonly amount: Money;
 }
-
-/** Why a refund was refused; `status` is the HTTP status. */
-export class RefundRefusal {
-  constructor(
-    readonly status: 404 | 409 | 422,
-    readonly code: string,
-    readonly message: string,
-  ) {}
-}
-
-export type RefundOutcome =
-  | { readonly outcome: 'accepted'; readonly status: number; readonly body: RefundAccepted; readonly replayed: boolean }
-  | { readonly outcome: 'refused'; readonly refusal: RefundRefusal };
 
 export const refundStep = (refundId: string): StepName => `refund:${refundId}`;
 
@@ -87,45 +76,34 @@ export class RefundPayment {
    * may still take the version this request read: the request then runs again from a fresh read,
    * so the caller never sees the race.
    */
-  request(request: RefundRequest): Promise<RefundOutcome> {
+  request(request: RefundRequest): Promise<RequestOutcome<RefundAccepted>> {
     return retrying({ maxAttempts: MAX_REQUEST_ATTEMPTS, retryOn: isLostAppendRace }, () => this.requestOnce(request));
   }
 
-  private async requestOnce(request: RefundRequest): Promise<RefundOutcome> {
+  private async requestOnce(request: RefundRequest): Promise<RequestOutcome<RefundAccepted>> {
     const scope = `refund:${request.paymentId}`;
     const hash = createHash('sha256')
       .update(JSON.stringify([request.amount?.amount ?? 'rest', request.amount?.currency ?? '', request.reason ?? 'requested_by_customer']))
       .digest('hex');
-    return inTransaction(this.dataSource, async (sql): Promise<RefundOutcome> => {
-      await idempotencyKeys.lock(sql, scope, request.idempotencyKey);
-      const earlier = await idempotencyKeys.find(sql, scope, request.idempotencyKey);
-      if (earlier) {
-        if (earlier.requestHash === hash)
-          return { outcome: 'accepted', status: earlier.responseStatus, body: earlier.responseBody as unknown as RefundAccepted, replayed: true };
-        return {
-          outcome: 'refused',
-          refusal: new RefundRefusal(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for another refund; use a new key for a new refund'),
-        };
-      }
+    return inTransaction(this.dataSource, async (sql): Promise<RequestOutcome<RefundAccepted>> => {
+      const earlier = await answeredBefore<RefundAccepted>(sql, { scope, key: request.idempotencyKey, requestHash: hash }, 'refund');
+      if (earlier) return earlier;
       // Refund requests of one payment queue here rather than race for its next version (other
       // writers, such as a PSP answer being applied, do not lock: request() runs again if one wins).
       const stored = await this.store.loadStored(request.paymentId, sql, true);
       const payment = stored?.payment;
-      if (!stored || !payment) return { outcome: 'refused', refusal: new RefundRefusal(404, 'PAYMENT_NOT_FOUND', 'no payment has this id') };
+      if (!stored || !payment) return refusedRequest(404, 'PAYMENT_NOT_FOUND', 'no payment has this id');
       // Refunded through the PSP port of the provider holding it, or by the wallet for a transfer from balance.
       const heldByWallet = payment.state.provider === WALLET_PROVIDER;
       if (!heldByWallet && payment.state.provider !== undefined && this.providers.named(payment.state.provider) === undefined) {
-        return {
-          outcome: 'refused',
-          refusal: new RefundRefusal(
-            409,
-            'REFUND_NOT_SUPPORTED',
-            `payments held by ${payment.state.provider} are not refunded through this API; send a transfer back`,
-          ),
-        };
+        return refusedRequest(
+          409,
+          'REFUND_NOT_SUPPORTED',
+          `payments held by ${payment.state.provider} are not refunded through this API; send a transfer back`,
+        );
       }
       if (request.amount !== undefined && request.amount.currency !== payment.state.currency) {
-        return { outcome: 'refused', refusal: new RefundRefusal(422, 'CURRENCY_MISMATCH', `the payment is in ${payment.state.currency}`) };
+        return refusedRequest(422, 'CURRENCY_MISMATCH', `the payment is in ${payment.state.currency}`);
       }
       const refundId = randomUUID();
       let event;
@@ -137,7 +115,7 @@ export class RefundPayment {
         });
       } catch (error) {
         if (!isPaymentDomainError(error)) throw error;
-        return { outcome: 'refused', refusal: new RefundRefusal(REFUSAL_STATUS[error.code] ?? 409, error.code, error.message) };
+        return refusedRequest(REFUSAL_STATUS[error.code] ?? 409, error.code, error.message);
       }
       const body: RefundAccepted = {
         refundId,

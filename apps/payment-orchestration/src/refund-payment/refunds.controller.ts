@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpException, Inject, NotFoundException, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Headers, Inject, NotFoundException, Param, Post, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -81,7 +81,6 @@ export class RefundsController {
       ...(body.reason ? { reason: body.reason } : {}),
       actor: describeActor(caller),
     });
-    if (outcome.outcome === 'refused') throw new HttpException({ code: outcome.refusal.code, message: outcome.refusal.message }, outcome.refusal.status);
     return answerIdempotently(response, outcome);
   }
 }

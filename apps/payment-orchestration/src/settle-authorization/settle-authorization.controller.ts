@@ -1,4 +1,4 @@
-import { Body, Controller, Headers, HttpCode, HttpException, Inject, NotFoundException, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Inject, NotFoundException, Param, Post, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -98,7 +98,6 @@ export class SettleAuthorizationController {
     const payment = await this.store.load(paymentId);
     if (!payment || !mayAccessPayment(caller, payment)) throw new NotFoundException(PAYMENT_NOT_FOUND);
     const outcome = await this.settle.request({ paymentId, idempotencyKey, decision, actor: describeActor(caller) });
-    if (outcome.outcome === 'refused') throw new HttpException({ code: outcome.refusal.code, message: outcome.refusal.message }, outcome.refusal.status);
     return answerIdempotently(response, outcome);
   }
 }

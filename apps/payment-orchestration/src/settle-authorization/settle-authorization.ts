@@ -8,6 +8,8 @@ import { pspIdempotencyKey } from '../authorize-and-capture/authorize-and-captur
 import { inTransaction } from '../database/sql';
 import { applyPspNews } from '../payments/apply-psp-news';
 import { idempotencyKeys } from '../payments/idempotency-keys';
+import type { RequestOutcome } from '../payments/payment-request';
+import { answeredBefore, refusedRequest } from '../payments/payment-request';
 import type { PaymentEventStore } from '../payments/store/payment-event-store';
 import { isLostAppendRace } from '../payments/store/payment-event-store';
 import type { PaymentServiceProviders } from '../psp/payment-service-providers';
@@ -36,19 +38,6 @@ export interface SettlementAccepted {
   readonly amount: Money;
 }
 
-/** Why a capture or void was refused; `status` is the HTTP status. */
-export class SettlementRefusal {
-  constructor(
-    readonly status: 404 | 409 | 422,
-    readonly code: string,
-    readonly message: string,
-  ) {}
-}
-
-export type SettlementOutcome =
-  | { readonly outcome: 'accepted'; readonly status: number; readonly body: SettlementAccepted; readonly replayed: boolean }
-  | { readonly outcome: 'refused'; readonly refusal: SettlementRefusal };
-
 /** The steps that carry a decision out: `capture:<minor units>` and `void`. */
 export const captureStep = (amount: bigint): StepName => `capture:${amount}`;
 export const VOID_STEP: StepName = 'void';
@@ -62,11 +51,6 @@ export const isSettlementStep = (step: string): boolean => step === VOID_STEP ||
 export const AUTHORIZATION_WINDOW_MS = 3 * 24 * 60 * 60 * 1000 - 60 * 60 * 1000;
 
 const MAX_REQUEST_ATTEMPTS = 5;
-
-const refused = (status: 404 | 409 | 422, code: string, message: string): SettlementOutcome => ({
-  outcome: 'refused',
-  refusal: new SettlementRefusal(status, code, message),
-});
 
 /**
  * Use case: a manual-capture payment (authorised now, PaymentInitiated.captureMethod `manual`)
@@ -86,11 +70,11 @@ export class SettleAuthorization {
     private readonly logger: Logger,
   ) {}
 
-  request(request: SettleAuthorizationRequest): Promise<SettlementOutcome> {
+  request(request: SettleAuthorizationRequest): Promise<RequestOutcome<SettlementAccepted>> {
     return retrying({ maxAttempts: MAX_REQUEST_ATTEMPTS, retryOn: isLostAppendRace }, () => this.requestOnce(request));
   }
 
-  private async requestOnce(request: SettleAuthorizationRequest): Promise<SettlementOutcome> {
+  private async requestOnce(request: SettleAuthorizationRequest): Promise<RequestOutcome<SettlementAccepted>> {
     const { decision } = request;
     const scope = `authorization:${request.paymentId}`;
     const hash = createHash('sha256')
@@ -102,36 +86,31 @@ export class SettleAuthorization {
         ]),
       )
       .digest('hex');
-    return inTransaction(this.dataSource, async (sql): Promise<SettlementOutcome> => {
-      await idempotencyKeys.lock(sql, scope, request.idempotencyKey);
-      const earlier = await idempotencyKeys.find(sql, scope, request.idempotencyKey);
-      if (earlier) {
-        if (earlier.requestHash === hash)
-          return { outcome: 'accepted', status: earlier.responseStatus, body: earlier.responseBody as unknown as SettlementAccepted, replayed: true };
-        return refused(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used for another capture or void; use a new key for a new request');
-      }
+    return inTransaction(this.dataSource, async (sql): Promise<RequestOutcome<SettlementAccepted>> => {
+      const earlier = await answeredBefore<SettlementAccepted>(sql, { scope, key: request.idempotencyKey, requestHash: hash }, 'capture or void');
+      if (earlier) return earlier;
       // Decisions about one payment take its row lock in turn: the second sees the first's step.
       const stored = await this.store.loadStored(request.paymentId, sql, true);
-      if (!stored) return refused(404, 'PAYMENT_NOT_FOUND', 'no payment has this id');
+      if (!stored) return refusedRequest(404, 'PAYMENT_NOT_FOUND', 'no payment has this id');
       const state = stored.payment.state;
       if (state.captureMethod !== 'manual')
-        return refused(409, 'CAPTURE_METHOD_AUTOMATIC', 'the payment was captured with its authorisation; refund it instead of voiding or capturing it');
+        return refusedRequest(409, 'CAPTURE_METHOD_AUTOMATIC', 'the payment was captured with its authorisation; refund it instead of voiding or capturing it');
       if (state.status !== 'authorized') {
-        return refused(409, 'TRANSITION_NOT_ALLOWED', `the payment is ${state.status}; only an authorized payment is captured or voided`);
+        return refusedRequest(409, 'TRANSITION_NOT_ALLOWED', `the payment is ${state.status}; only an authorized payment is captured or voided`);
       }
       const pending = await sql.query<{ step: string }>("SELECT step FROM payment_steps WHERE payment_id = $1 AND (step = 'void' OR step LIKE 'capture:%')", [
         state.paymentId,
       ]);
       if (pending.length > 0) {
         const what = pending[0].step === VOID_STEP ? 'a void' : 'a capture';
-        return refused(409, 'AUTHORIZATION_ALREADY_SETTLING', `${what} of this authorisation is under way; its outcome follows on payments.events.v1`);
+        return refusedRequest(409, 'AUTHORIZATION_ALREADY_SETTLING', `${what} of this authorisation is under way; its outcome follows on payments.events.v1`);
       }
       let amount = state.authorizedAmount;
       if (decision.action === 'capture' && decision.amount !== undefined) {
-        if (decision.amount.currency !== state.currency) return refused(422, 'CURRENCY_MISMATCH', `the payment is in ${state.currency}`);
+        if (decision.amount.currency !== state.currency) return refusedRequest(422, 'CURRENCY_MISMATCH', `the payment is in ${state.currency}`);
         amount = toMinorUnits(decision.amount);
         if (amount <= 0n || amount > state.authorizedAmount) {
-          return refused(
+          return refusedRequest(
             422,
             'CAPTURE_EXCEEDS_AUTHORIZED',
             `capture from 1 to ${state.authorizedAmount} minor units of ${state.currency} (the authorised amount)`,

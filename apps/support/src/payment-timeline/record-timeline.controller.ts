@@ -12,7 +12,8 @@ import type {
 import { LedgerTransactionRecorded, paymentLinkOf, PAYMENT_EVENTS, PaymentRejectedV1, WalletOpenedV1 } from '@pay/contracts';
 import type { ConsumedEvent } from '@pay/messaging';
 import { InboxContext } from '@pay/messaging';
-import type { EntityManager } from 'typeorm';
+import type { NamedStatement, Sql } from '@pay/platform';
+import { queryNamed } from '@pay/platform';
 import { timelineStage } from '../domain/payment-timeline';
 
 /** Every payment event that belongs to a payment (a rejected request has none), and ledger entries. */
@@ -20,6 +21,12 @@ const TIMELINE_TYPES = [
   ...PAYMENT_EVENTS.filter((definition) => definition.type !== PaymentRejectedV1.type).map((d) => d.type),
   LedgerTransactionRecorded.type,
 ];
+
+const INSERT_ENTRY: NamedStatement = {
+  name: 'support_timeline_entry',
+  text: `INSERT INTO payment_timeline (event_id, payment_id, stage, type, occurred_at, details) VALUES ($1, $2, $3, $4, $5, $6::jsonb)
+         ON CONFLICT (event_id) DO NOTHING`,
+};
 
 /**
  * Builds each payment's timeline as support sees it, from the events it consumes (never another
@@ -31,13 +38,13 @@ const TIMELINE_TYPES = [
 export class RecordTimelineController {
   @EventPattern(TIMELINE_TYPES)
   async record(@Payload() event: ConsumedEvent, @Ctx() context: InboxContext): Promise<void> {
-    const tx = context.getTransaction();
+    const sql = context.getSql();
     const { envelope } = event;
     if (envelope.type === LedgerTransactionRecorded.type) {
       const data = envelope.data as LedgerTransactionRecordedData;
       const link = paymentLinkOf(data.metadata);
       if (!link) return;
-      await insertEntry(tx, envelope.id, link.paymentId, envelope.type, envelope.occurredAt, {
+      await insertEntry(sql, envelope.id, link.paymentId, envelope.type, envelope.occurredAt, {
         transactionId: data.transactionId,
         kind: data.kind,
         position: data.position,
@@ -49,28 +56,25 @@ export class RecordTimelineController {
     }
     const data = envelope.data as { paymentId: string };
     // Payment events carry ids, codes and amounts only (libs/contracts): kept as they came.
-    await insertEntry(tx, envelope.id, data.paymentId, envelope.type, envelope.occurredAt, envelope.data);
-    await applyToFacts(tx, envelope.type, envelope.data);
+    await insertEntry(sql, envelope.id, data.paymentId, envelope.type, envelope.occurredAt, envelope.data);
+    await applyToFacts(sql, envelope.type, envelope.data);
   }
 
   @EventPattern(WalletOpenedV1.type)
   async walletOpened(@Payload() event: ConsumedEvent<WalletOpened>, @Ctx() context: InboxContext): Promise<void> {
     const { personId, country } = event.envelope.data;
     await context
-      .getTransaction()
+      .getSql()
       .query('INSERT INTO persons (person_id, country) VALUES ($1, $2) ON CONFLICT (person_id) DO UPDATE SET country = EXCLUDED.country', [personId, country]);
   }
 }
 
-async function insertEntry(tx: EntityManager, eventId: string, paymentId: string, type: string, occurredAt: string, details: object): Promise<void> {
-  await tx.query(
-    `INSERT INTO payment_timeline (event_id, payment_id, stage, type, occurred_at, details) VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT (event_id) DO NOTHING`,
-    [eventId, paymentId, timelineStage(type), type, occurredAt, JSON.stringify(details)],
-  );
+async function insertEntry(sql: Sql, eventId: string, paymentId: string, type: string, occurredAt: string, details: object): Promise<void> {
+  await queryNamed(sql, INSERT_ENTRY, [eventId, paymentId, timelineStage(type), type, occurredAt, JSON.stringify(details)]);
 }
 
 /** The money facts refund limits need, and the payer (who may open a conversation about the payment). */
-async function applyToFacts(tx: EntityManager, type: string, data: object): Promise<void> {
+async function applyToFacts(sql: Sql, type: string, data: object): Promise<void> {
   const upsert = (columns: Record<string, unknown>, increments: Record<string, bigint> = {}) => {
     const paymentId = (data as { paymentId: string }).paymentId;
     const names = Object.keys(columns);
@@ -82,7 +86,7 @@ async function applyToFacts(tx: EntityManager, type: string, data: object): Prom
       ...incrementNames.map((name) => `${name} = payments.${name} + EXCLUDED.${name}`),
       'updated_at = now()',
     ];
-    return tx.query(
+    return sql.query(
       `INSERT INTO payments (${insertNames.join(', ')}) VALUES (${insertNames.map((_, i) => `$${i + 1}`).join(', ')})
        ON CONFLICT (payment_id) DO UPDATE SET ${sets.join(', ')}`,
       values,
@@ -103,12 +107,12 @@ async function applyToFacts(tx: EntityManager, type: string, data: object): Prom
     case 'payments.payment.refunded': {
       const refunded = data as PaymentRefundedData;
       await upsert({ status: refunded.full ? 'refunded' : 'partially-refunded' });
-      return void (await tx.query('UPDATE payments SET refunded = $2 WHERE payment_id = $1', [refunded.paymentId, refunded.refundedTotal.amount]));
+      return void (await sql.query('UPDATE payments SET refunded = $2 WHERE payment_id = $1', [refunded.paymentId, refunded.refundedTotal.amount]));
     }
     case 'payments.payment.refund-failed': {
       // The failed refund's amount is in its request, earlier on the same payment's stream.
       const failed = data as PaymentRefundFailedData;
-      const [asked] = await tx.query<Array<{ amount: string }>>(
+      const [asked] = await sql.query<{ amount: string }>(
         `SELECT details->'amount'->>'amount' AS amount FROM payment_timeline WHERE payment_id = $1 AND type = 'payments.payment.refund-requested' AND details->>'refundId' = $2`,
         [failed.paymentId, failed.refundId],
       );

@@ -14,21 +14,21 @@ export class FundsCommandsController {
 
   @EventPattern(ReserveFundsV1.type, { subscription: FUNDS_COMMANDS })
   reserve(@Payload() event: ConsumedEvent<ReserveFundsData>, @Ctx() context: InboxContext): Promise<void> {
-    return this.funds.reserveFunds(event, context.getTransaction());
+    return this.funds.reserveFunds(event, context.getSql());
   }
 
   @EventPattern(PostReservedFundsV1.type, { subscription: FUNDS_COMMANDS })
   post(@Payload() event: ConsumedEvent<PostReservedFundsData>, @Ctx() context: InboxContext): Promise<void> {
-    return this.funds.postReservedFunds(event, context.getTransaction());
+    return this.funds.postReservedFunds(event, context.getSql());
   }
 
   @EventPattern(VoidReservedFundsV1.type, { subscription: FUNDS_COMMANDS })
   void(@Payload() event: ConsumedEvent<VoidReservedFundsData>, @Ctx() context: InboxContext): Promise<void> {
-    return this.funds.voidReservedFunds(event, context.getTransaction());
+    return this.funds.voidReservedFunds(event, context.getSql());
   }
 
   @EventPattern(ReturnFundsV1.type, { subscription: FUNDS_COMMANDS })
   return(@Payload() event: ConsumedEvent<ReturnFundsData>, @Ctx() context: InboxContext): Promise<void> {
-    return this.funds.returnFunds(event, context.getTransaction());
+    return this.funds.returnFunds(event, context.getSql());
   }
 }

@@ -7,8 +7,8 @@ import type { PostgresLedger } from '@pay/ledger-store';
 import type { ConsumedEvent } from '@pay/messaging';
 import { appendToOutbox, PermanentEventError } from '@pay/messaging';
 import type { Logger } from '@pay/observability';
-import { LOGGER, sqlOfTransaction } from '@pay/platform';
-import type { EntityManager } from 'typeorm';
+import type { NamedStatement, Sql } from '@pay/platform';
+import { LOGGER, queryNamed } from '@pay/platform';
 import { LEDGER } from '../ledger';
 import { personWallet } from '../money/chart-of-accounts';
 import { LedgerAccounts } from '../money/ledger-accounts';
@@ -24,6 +24,26 @@ interface AnswerRow {
   payment_id: string;
   data: FundsAnswer;
 }
+
+/** The statements every funds command runs, prepared once per connection. */
+const ANSWER_OF_COMMAND: NamedStatement = {
+  name: 'wallet_funds_answer_of_command',
+  text: 'SELECT command, payment_id, data FROM funds_command_answers WHERE command_id = $1',
+};
+const FIRST_ANSWER: NamedStatement = {
+  name: 'wallet_funds_first_answer',
+  text: 'SELECT command, payment_id, data FROM funds_command_answers WHERE payment_id = $1 AND command = $2 ORDER BY sequence LIMIT 1',
+};
+const SAVE_ANSWER: NamedStatement = {
+  name: 'wallet_funds_save_answer',
+  text: 'INSERT INTO funds_command_answers (command_id, payment_id, command, outcome, sequence, data) VALUES ($1, $2, $3, $4, $5, $6::jsonb)',
+};
+const NEXT_ANSWER_SEQUENCE: NamedStatement = {
+  name: 'wallet_funds_next_answer_sequence',
+  text: `INSERT INTO funds_answer_streams (payment_id, last_sequence) VALUES ($1, 1)
+         ON CONFLICT (payment_id) DO UPDATE SET last_sequence = funds_answer_streams.last_sequence + 1
+         RETURNING last_sequence`,
+};
 
 const ANSWER_EVENTS: Record<FundsAnswer['outcome'], EventDefinition> = {
   reserved: FundsReservedV1,
@@ -54,57 +74,44 @@ export class HandleFundsCommands {
     this.accounts = new LedgerAccounts(ledger);
   }
 
-  reserveFunds(event: ConsumedEvent<ReserveFundsData>, tx: EntityManager): Promise<void> {
-    return this.answer('reserve', event, tx, (envelope) => this.reserve(envelope));
+  reserveFunds(event: ConsumedEvent<ReserveFundsData>, sql: Sql): Promise<void> {
+    return this.answer('reserve', event, sql, (envelope) => this.reserve(envelope));
   }
 
-  postReservedFunds(event: ConsumedEvent<PostReservedFundsData>, tx: EntityManager): Promise<void> {
-    return this.answer('post', event, tx, (envelope) => this.post(envelope, tx));
+  postReservedFunds(event: ConsumedEvent<PostReservedFundsData>, sql: Sql): Promise<void> {
+    return this.answer('post', event, sql, (envelope) => this.post(envelope, sql));
   }
 
-  voidReservedFunds(event: ConsumedEvent<VoidReservedFundsData>, tx: EntityManager): Promise<void> {
-    return this.answer('void', event, tx, (envelope) => this.void(envelope));
+  voidReservedFunds(event: ConsumedEvent<VoidReservedFundsData>, sql: Sql): Promise<void> {
+    return this.answer('void', event, sql, (envelope) => this.void(envelope));
   }
 
-  returnFunds(event: ConsumedEvent<ReturnFundsData>, tx: EntityManager): Promise<void> {
-    return this.answer('return', event, tx, (envelope) => this.return(envelope));
+  returnFunds(event: ConsumedEvent<ReturnFundsData>, sql: Sql): Promise<void> {
+    return this.answer('return', event, sql, (envelope) => this.return(envelope));
   }
 
   private async answer<T extends FundsCommandData>(
     command: FundsCommand,
     { envelope }: ConsumedEvent<T>,
-    tx: EntityManager,
+    sql: Sql,
     decide: (envelope: EventEnvelope<T>) => Promise<FundsAnswer>,
   ): Promise<void> {
     const { commandId, paymentId } = envelope.data;
-    const [seen] = await tx.query<AnswerRow[]>('SELECT command, payment_id, data FROM funds_command_answers WHERE command_id = $1', [commandId]);
+    const [seen] = await queryNamed<AnswerRow>(sql, ANSWER_OF_COMMAND, [commandId]);
     if (seen) {
       if (seen.command !== command || seen.payment_id !== paymentId) {
         throw new PermanentEventError(
           `commandId ${commandId} was already used for the ${seen.command} of payment ${seen.payment_id}; a new command needs a new commandId`,
         );
       }
-      await this.send(tx, envelope, seen.data);
+      await this.send(sql, envelope, seen.data);
       return;
     }
     // A payment has one reserve, post and void, but a return per refund: returns are told apart by their command id alone.
-    const [first] =
-      command === 'return'
-        ? []
-        : await tx.query<AnswerRow[]>(
-            'SELECT command, payment_id, data FROM funds_command_answers WHERE payment_id = $1 AND command = $2 ORDER BY sequence LIMIT 1',
-            [paymentId, command],
-          );
+    const [first] = command === 'return' ? [] : await queryNamed<AnswerRow>(sql, FIRST_ANSWER, [paymentId, command]);
     const answer = first ? first.data : await decide(envelope);
-    const sequence = await this.send(tx, envelope, answer);
-    await tx.query('INSERT INTO funds_command_answers (command_id, payment_id, command, outcome, sequence, data) VALUES ($1, $2, $3, $4, $5, $6::jsonb)', [
-      commandId,
-      paymentId,
-      command,
-      answer.outcome,
-      sequence,
-      JSON.stringify(answer),
-    ]);
+    const sequence = await this.send(sql, envelope, answer);
+    await queryNamed(sql, SAVE_ANSWER, [commandId, paymentId, command, answer.outcome, sequence, JSON.stringify(answer)]);
     this.logger.info({ paymentId, commandId, command, outcome: answer.outcome, repeated: first !== undefined }, 'funds command answered');
   }
 
@@ -147,13 +154,13 @@ export class HandleFundsCommands {
     return this.refusal('reserve', envelope, outcome.error);
   }
 
-  private async post(envelope: EventEnvelope<PostReservedFundsData>, tx: EntityManager): Promise<FundsAnswer> {
+  private async post(envelope: EventEnvelope<PostReservedFundsData>, sql: Sql): Promise<FundsAnswer> {
     const { data } = envelope;
     let amount: bigint | undefined;
     if (data.amount) {
       amount = BigInt(data.amount.amount);
       if (amount <= 0n) return rejected('INVALID_AMOUNT');
-      const [reserved] = await tx.query<AnswerRow[]>(
+      const [reserved] = await sql.query<AnswerRow>(
         `SELECT command, payment_id, data FROM funds_command_answers WHERE payment_id = $1 AND command = 'reserve' AND outcome = 'reserved' LIMIT 1`,
         [data.paymentId],
       );
@@ -220,14 +227,9 @@ export class HandleFundsCommands {
   }
 
   /** Appends the answer to the outbox (published if and only if the inbox transaction commits); returns its sequence. */
-  private async send(tx: EntityManager, command: EventEnvelope<FundsCommandData>, answer: FundsAnswer): Promise<number> {
+  private async send(sql: Sql, command: EventEnvelope<FundsCommandData>, answer: FundsAnswer): Promise<number> {
     const { commandId, paymentId } = command.data;
-    const [stream] = await tx.query<{ last_sequence: number }[]>(
-      `INSERT INTO funds_answer_streams (payment_id, last_sequence) VALUES ($1, 1)
-       ON CONFLICT (payment_id) DO UPDATE SET last_sequence = funds_answer_streams.last_sequence + 1
-       RETURNING last_sequence`,
-      [paymentId],
-    );
+    const [stream] = await queryNamed<{ last_sequence: number }>(sql, NEXT_ANSWER_SEQUENCE, [paymentId]);
     const { outcome, ...fields } = answer;
     const envelope = createEvent({
       definition: ANSWER_EVENTS[outcome],
@@ -238,7 +240,7 @@ export class HandleFundsCommands {
       causationId: command.id,
       data: { commandId, paymentId, ...fields },
     });
-    await appendToOutbox(sqlOfTransaction(tx), [{ topic: ANSWER_EVENTS[outcome].topic, envelope }]);
+    await appendToOutbox(sql, [{ topic: ANSWER_EVENTS[outcome].topic, envelope }]);
     return stream.last_sequence;
   }
 }

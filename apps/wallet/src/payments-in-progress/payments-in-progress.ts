@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { PaymentInitiatedData } from '@pay/contracts';
-import { DataSource } from 'typeorm';
-import type { EntityManager } from 'typeorm';
 import type { BatchWork, InboxBatch } from '@pay/messaging';
+import type { NamedStatement, Sql } from '@pay/platform';
+import { queryNamed } from '@pay/platform';
+import { DataSource } from 'typeorm';
 import { ForgetFinishedPayments } from './forget-finished-payments';
 import type { KnownPayment } from './instrument-release-rule';
 
@@ -20,18 +21,18 @@ export class PaymentsInProgress {
   ) {}
 
   /** The payment is initiated: it awaits its charge (unless a later event of it came first). Written with the chunk's others before COMMIT. */
-  initiated(tx: EntityManager, batch: InboxBatch, data: PaymentInitiatedData): void {
-    this.changes(tx, batch).initiated.set(data.paymentId, data);
+  initiated(sql: Sql, batch: InboxBatch, data: PaymentInitiatedData): void {
+    this.changes(sql, batch).initiated.set(data.paymentId, data);
   }
 
   /** Authorised, processing, captured, failed, cancelled or waiting for the payer's action: its instrument was used or is no longer needed. */
-  pastCharge(tx: EntityManager, batch: InboxBatch, paymentId: string): void {
-    this.changes(tx, batch).pastCharge.add(paymentId);
+  pastCharge(sql: Sql, batch: InboxBatch, paymentId: string): void {
+    this.changes(sql, batch).pastCharge.add(paymentId);
     this.housekeeping.paymentFinished();
   }
 
-  private changes(tx: EntityManager, batch: InboxBatch): ChunkChanges {
-    return batch.work(this, () => new ChunkChanges(tx));
+  private changes(sql: Sql, batch: InboxBatch): ChunkChanges {
+    return batch.work(this, () => new ChunkChanges(sql));
   }
 
   async find(paymentId: string): Promise<KnownPayment | undefined> {
@@ -44,6 +45,20 @@ export class PaymentsInProgress {
   }
 }
 
+/** Initiations of a chunk: each payment awaits its charge, unless an event of it past the charge came first. */
+const RECORD_INITIATED: NamedStatement = {
+  name: 'wallet_payments_initiated',
+  text: `INSERT INTO payments_in_progress (payment_id, payer_id, payment_method_id, app, stage)
+         SELECT payment_id, payer_id, payment_method_id, app, 'awaiting_charge'
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS p(payment_id, payer_id, payment_method_id, app)
+         ON CONFLICT (payment_id) DO NOTHING`,
+};
+const RECORD_PAST_CHARGE: NamedStatement = {
+  name: 'wallet_payments_past_charge',
+  text: `INSERT INTO payments_in_progress (payment_id, stage) SELECT payment_id, 'past_charge' FROM unnest($1::text[]) AS p(payment_id)
+         ON CONFLICT (payment_id) DO UPDATE SET stage = 'past_charge', updated_at = now() WHERE payments_in_progress.stage <> 'past_charge'`,
+};
+
 /**
  * What one inbox chunk tells of payments in progress, written by two statements before its COMMIT
  * (initiations first: a payment initiated and charged in the same chunk ends past its charge, as
@@ -53,23 +68,17 @@ class ChunkChanges implements BatchWork {
   readonly initiated = new Map<string, PaymentInitiatedData>();
   readonly pastCharge = new Set<string>();
 
-  constructor(private readonly tx: EntityManager) {}
+  constructor(private readonly sql: Sql) {}
 
   async beforeCommit(): Promise<void> {
     const initiated = [...this.initiated.values()];
     if (initiated.length > 0)
-      await this.tx.query(
-        `INSERT INTO payments_in_progress (payment_id, payer_id, payment_method_id, app, stage)
-         SELECT payment_id, payer_id, payment_method_id, app, 'awaiting_charge'
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS p(payment_id, payer_id, payment_method_id, app)
-         ON CONFLICT (payment_id) DO NOTHING`,
-        [initiated.map((d) => d.paymentId), initiated.map((d) => d.payerId), initiated.map((d) => d.paymentMethodId ?? null), initiated.map((d) => d.app)],
-      );
-    if (this.pastCharge.size > 0)
-      await this.tx.query(
-        `INSERT INTO payments_in_progress (payment_id, stage) SELECT payment_id, 'past_charge' FROM unnest($1::text[]) AS p(payment_id)
-         ON CONFLICT (payment_id) DO UPDATE SET stage = 'past_charge', updated_at = now() WHERE payments_in_progress.stage <> 'past_charge'`,
-        [[...this.pastCharge]],
-      );
+      await queryNamed(this.sql, RECORD_INITIATED, [
+        initiated.map((d) => d.paymentId),
+        initiated.map((d) => d.payerId),
+        initiated.map((d) => d.paymentMethodId ?? null),
+        initiated.map((d) => d.app),
+      ]);
+    if (this.pastCharge.size > 0) await queryNamed(this.sql, RECORD_PAST_CHARGE, [[...this.pastCharge]]);
   }
 }

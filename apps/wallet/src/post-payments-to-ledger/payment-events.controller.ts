@@ -42,49 +42,49 @@ export class PaymentEventsController {
 
   @EventPattern(PaymentInitiatedV1.type, { subscription: PAYMENTS_LEDGER })
   initiated(@Payload() event: ConsumedEvent<PaymentInitiatedData>, @Ctx() context: InboxContext): void {
-    this.inProgress.initiated(context.getTransaction(), context.getBatch(), event.envelope.data);
+    this.inProgress.initiated(context.getSql(), context.getBatch(), event.envelope.data);
   }
 
   @EventPattern(PaymentActionRequiredV1.type, { subscription: PAYMENTS_LEDGER })
   actionRequired(@Payload() event: ConsumedEvent<PaymentActionRequiredData>, @Ctx() context: InboxContext): void {
-    this.inProgress.pastCharge(context.getTransaction(), context.getBatch(), event.envelope.data.paymentId);
+    this.inProgress.pastCharge(context.getSql(), context.getBatch(), event.envelope.data.paymentId);
   }
 
   @EventPattern(PaymentAuthorizedV1.type, { subscription: PAYMENTS_LEDGER })
   authorized(@Payload() event: ConsumedEvent<PaymentAuthorizedData>, @Ctx() context: InboxContext): void {
-    this.inProgress.pastCharge(context.getTransaction(), context.getBatch(), event.envelope.data.paymentId);
+    this.inProgress.pastCharge(context.getSql(), context.getBatch(), event.envelope.data.paymentId);
   }
 
   @EventPattern(PaymentCanceledV1.type, { subscription: PAYMENTS_LEDGER })
   canceled(@Payload() event: ConsumedEvent<PaymentCanceledData>, @Ctx() context: InboxContext): void {
-    this.inProgress.pastCharge(context.getTransaction(), context.getBatch(), event.envelope.data.paymentId);
+    this.inProgress.pastCharge(context.getSql(), context.getBatch(), event.envelope.data.paymentId);
   }
 
   @EventPattern(PaymentCapturedV1.type, { subscription: PAYMENTS_LEDGER })
   async captured(@Payload() event: ConsumedEvent<PaymentCapturedData>, @Ctx() context: InboxContext): Promise<void> {
-    this.inProgress.pastCharge(context.getTransaction(), context.getBatch(), event.envelope.data.paymentId);
-    await this.postings.captured(event, context.getTransaction(), context.getBatch());
+    this.inProgress.pastCharge(context.getSql(), context.getBatch(), event.envelope.data.paymentId);
+    await this.postings.captured(event, context.getSql(), context.getBatch());
   }
 
   @EventPattern(PaymentProcessingV1.type, { subscription: PAYMENTS_LEDGER })
   async processing(@Payload() event: ConsumedEvent<PaymentProcessingData>, @Ctx() context: InboxContext): Promise<void> {
-    this.inProgress.pastCharge(context.getTransaction(), context.getBatch(), event.envelope.data.paymentId);
-    await this.postings.processing(event, context.getTransaction(), context.getBatch());
+    this.inProgress.pastCharge(context.getSql(), context.getBatch(), event.envelope.data.paymentId);
+    await this.postings.processing(event, context.getSql(), context.getBatch());
   }
 
   @EventPattern(PaymentFailedV1.type, { subscription: PAYMENTS_LEDGER })
   async failed(@Payload() event: ConsumedEvent<PaymentFailedData>, @Ctx() context: InboxContext): Promise<void> {
-    this.inProgress.pastCharge(context.getTransaction(), context.getBatch(), event.envelope.data.paymentId);
-    await this.postings.failed(event, context.getTransaction(), context.getBatch());
+    this.inProgress.pastCharge(context.getSql(), context.getBatch(), event.envelope.data.paymentId);
+    await this.postings.failed(event, context.getSql(), context.getBatch());
   }
 
   @EventPattern(PaymentRefundedV1.type, { subscription: PAYMENTS_LEDGER })
   refunded(@Payload() event: ConsumedEvent<PaymentRefundedData>, @Ctx() context: InboxContext): Promise<void> {
-    return this.postings.refunded(event, context.getTransaction(), context.getBatch());
+    return this.postings.refunded(event, context.getSql(), context.getBatch());
   }
 
   @EventPattern(PaymentDisputeLostV1.type, { subscription: PAYMENTS_LEDGER })
   disputeLost(@Payload() event: ConsumedEvent<PaymentDisputeLostData>, @Ctx() context: InboxContext): Promise<void> {
-    return this.postings.disputeLost(event, context.getTransaction(), context.getBatch());
+    return this.postings.disputeLost(event, context.getSql(), context.getBatch());
   }
 }

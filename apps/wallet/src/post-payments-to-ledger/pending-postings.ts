@@ -4,7 +4,8 @@ import type { BatchWork } from '@pay/messaging';
 import { BatchedEventError, PermanentEventError } from '@pay/messaging';
 import type { Logger } from '@pay/observability';
 import { traceHeaders } from '@pay/observability';
-import type { EntityManager } from 'typeorm';
+import type { NamedStatement, Sql } from '@pay/platform';
+import { queryNamed, runnerOf } from '@pay/platform';
 import type { PostedCapture, PostingPlan } from './payment-postings';
 import { PostingRefused } from './payment-postings';
 
@@ -25,6 +26,26 @@ interface Queued {
   readonly trace: Record<string, string>;
 }
 
+/** What a chunk's payment movements find posted already, and the bank debits its captures may settle. */
+const KNOWN_POSTINGS: NamedStatement = {
+  name: 'wallet_known_postings',
+  text: `SELECT transaction_id AS "transactionId", payment_id AS "paymentId", movement, clearing_account_id AS "clearingAccountId",
+                counterparty_account_id AS "counterpartyAccountId", currency, amount::text AS amount, fee::text AS fee
+           FROM payment_ledger_postings
+          WHERE transaction_id = ANY($1::text[]) OR (movement = 'debit_pending' AND payment_id = ANY($2::text[]))`,
+};
+
+/** What the wallet remembers of the movements a chunk posted (clock_timestamp(): rows of one transaction keep the order they were posted in). */
+const REMEMBER_POSTINGS: NamedStatement = {
+  name: 'wallet_remember_postings',
+  text: `INSERT INTO payment_ledger_postings
+           (transaction_id, payment_id, movement, event_id, ledger_position, clearing_account_id, counterparty_account_id, currency, amount, fee, posted_at)
+         SELECT p.*, clock_timestamp()
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[])
+                AS p(transaction_id, payment_id, movement, event_id, ledger_position, clearing_account_id, counterparty_account_id, currency, amount, fee)
+         ON CONFLICT (transaction_id) DO NOTHING`,
+};
+
 /**
  * The postings of one inbox transaction (a chunk of payment events): recorded in the ledger as
  * one append, in that same transaction, with their `payment_ledger_postings` rows, just before
@@ -36,7 +57,7 @@ export class PendingPostings implements BatchWork {
 
   constructor(
     private readonly ledger: PostgresLedger,
-    private readonly tx: EntityManager,
+    private readonly sql: Sql,
     private readonly logger: Logger,
   ) {}
 
@@ -69,13 +90,10 @@ export class PendingPostings implements BatchWork {
     // One look-up for the whole chunk: what is posted already (the same payment event re-published
     // under a new envelope id: nothing to do), and the bank debits its captures may settle.
     const debitsOf = queued.filter((q) => q.settlesDebit).map((q) => q.plan.paymentId);
-    const known: Array<{ [K in keyof PostedCapture]: string } & { paymentId: string; movement: string }> = await this.tx.query(
-      `SELECT transaction_id AS "transactionId", payment_id AS "paymentId", movement, clearing_account_id AS "clearingAccountId",
-              counterparty_account_id AS "counterpartyAccountId", currency, amount::text AS amount, fee::text AS fee
-         FROM payment_ledger_postings
-        WHERE transaction_id = ANY($1::text[]) OR (movement = 'debit_pending' AND payment_id = ANY($2::text[]))`,
-      [queued.map((q) => q.plan.transactionId), debitsOf],
-    );
+    const known = await queryNamed<{ [K in keyof PostedCapture]: string } & { paymentId: string; movement: string }>(this.sql, KNOWN_POSTINGS, [
+      queued.map((q) => q.plan.transactionId),
+      debitsOf,
+    ]);
     const posted = new Set(known.map((row) => row.transactionId));
     const debits = new Map(
       known
@@ -94,8 +112,8 @@ export class PendingPostings implements BatchWork {
         }
       });
     if (todo.length === 0) return;
-    const runner = this.tx.queryRunner;
-    if (!runner) throw new Error('payment postings are recorded inside the inbox transaction, which has no query runner');
+    const runner = runnerOf(this.sql);
+    if (!runner) throw new Error('payment postings are recorded inside the inbox transaction: expected an Sql on its query runner (sqlOf)');
     const outcomes = await this.ledger.recordWithin(
       runner,
       todo.map(({ plan, envelope, trace }) => ({ command: { ...plan.command, correlationId: envelope.correlationId, causationId: envelope.id }, trace })),
@@ -112,27 +130,18 @@ export class PendingPostings implements BatchWork {
     const remembered = records.filter((r) => r.queued.plan.record !== undefined);
     if (remembered.length > 0) {
       const column = <T>(value: (r: (typeof remembered)[number]) => T): T[] => remembered.map(value);
-      // clock_timestamp(): rows of one transaction keep the order they were posted in.
-      await this.tx.query(
-        `INSERT INTO payment_ledger_postings
-           (transaction_id, payment_id, movement, event_id, ledger_position, clearing_account_id, counterparty_account_id, currency, amount, fee, posted_at)
-         SELECT p.*, clock_timestamp()
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::uuid[], $5::bigint[], $6::text[], $7::text[], $8::text[], $9::bigint[], $10::bigint[])
-                AS p(transaction_id, payment_id, movement, event_id, ledger_position, clearing_account_id, counterparty_account_id, currency, amount, fee)
-         ON CONFLICT (transaction_id) DO NOTHING`,
-        [
-          column((r) => r.queued.plan.transactionId),
-          column((r) => r.queued.plan.paymentId),
-          column((r) => r.queued.plan.movement),
-          column((r) => r.queued.envelope.id),
-          column((r) => r.position.toString()),
-          column((r) => r.queued.plan.record?.clearingAccountId),
-          column((r) => r.queued.plan.record?.counterpartyAccountId),
-          column((r) => r.queued.plan.record?.currency),
-          column((r) => r.queued.plan.record?.amount.toString()),
-          column((r) => r.queued.plan.record?.fee.toString()),
-        ],
-      );
+      await queryNamed(this.sql, REMEMBER_POSTINGS, [
+        column((r) => r.queued.plan.transactionId),
+        column((r) => r.queued.plan.paymentId),
+        column((r) => r.queued.plan.movement),
+        column((r) => r.queued.envelope.id),
+        column((r) => r.position.toString()),
+        column((r) => r.queued.plan.record?.clearingAccountId),
+        column((r) => r.queued.plan.record?.counterpartyAccountId),
+        column((r) => r.queued.plan.record?.currency),
+        column((r) => r.queued.plan.record?.amount.toString()),
+        column((r) => r.queued.plan.record?.fee.toString()),
+      ]);
     }
     for (const { queued: q, position, replayed } of records) {
       this.logger.info(

@@ -5,8 +5,8 @@ import type { PostgresLedger } from '@pay/ledger-store';
 import type { ConsumedEvent, InboxBatch } from '@pay/messaging';
 import { PermanentEventError } from '@pay/messaging';
 import type { Logger } from '@pay/observability';
-import { LOGGER, SERVICE_CONFIG } from '@pay/platform';
-import type { EntityManager } from 'typeorm';
+import type { NamedStatement, Sql } from '@pay/platform';
+import { LOGGER, queryNamed, SERVICE_CONFIG } from '@pay/platform';
 import type { WalletConfig } from '../config';
 import { LEDGER } from '../ledger';
 import { LedgerAccounts } from '../money/ledger-accounts';
@@ -18,6 +18,19 @@ import { PendingPostings } from './pending-postings';
 
 /** A capture's payment_ledger_postings row as pg returns it: the same fields, bigints as text. */
 type CaptureRow = { readonly [K in keyof PostedCapture]: string };
+
+const CAPTURE_COLUMNS = `transaction_id AS "transactionId", clearing_account_id AS "clearingAccountId",
+              counterparty_account_id AS "counterpartyAccountId", currency, amount, fee`;
+
+const POSTED: NamedStatement = { name: 'wallet_payment_posted', text: 'SELECT 1 FROM payment_ledger_postings WHERE transaction_id = $1' };
+const POSTED_MOVEMENT: NamedStatement = {
+  name: 'wallet_payment_posted_movement',
+  text: `SELECT ${CAPTURE_COLUMNS} FROM payment_ledger_postings WHERE payment_id = $1 AND movement = $2`,
+};
+const TAKEN_BACK: NamedStatement = {
+  name: 'wallet_payment_taken_back',
+  text: `SELECT coalesce(sum(amount), 0)::text AS taken_back FROM payment_ledger_postings WHERE payment_id = $1 AND movement IN ('refund', 'dispute_loss')`,
+};
 
 /**
  * Posts payments.events.v1 to the ledger (docs/adr/0007): captured, refunded and dispute-lost
@@ -47,10 +60,10 @@ export class PostPaymentsToLedger {
     this.accounts = new LedgerAccounts(ledger);
   }
 
-  async captured({ envelope }: ConsumedEvent<PaymentCapturedData>, tx: EntityManager, batch: InboxBatch): Promise<void> {
+  async captured({ envelope }: ConsumedEvent<PaymentCapturedData>, sql: Sql, batch: InboxBatch): Promise<void> {
     const { data } = envelope;
     const transactionId = captureTransactionId(data.paymentId);
-    const pending = this.pendingIn(tx, batch);
+    const pending = this.pendingIn(sql, batch);
     if (pending.has(transactionId)) return;
     // A settled bank debit empties its pending posting, which may wait in this chunk.
     if (pending.touches(data.paymentId)) await pending.flush();
@@ -59,7 +72,7 @@ export class PostPaymentsToLedger {
       plan = refusalsArePermanent(() => planCapture(data, this.policy));
     } catch (error) {
       // Refused now, but posted already under an earlier envelope: nothing to do, as before the rules changed.
-      if (await this.alreadyPosted(tx, transactionId)) return;
+      if (await this.alreadyPosted(sql, transactionId)) return;
       throw error;
     }
     if (!plan) {
@@ -73,9 +86,9 @@ export class PostPaymentsToLedger {
   }
 
   /** A bank debit on its way: posted to the pending layer until it settles or fails. */
-  async processing({ envelope }: ConsumedEvent<PaymentProcessingData>, tx: EntityManager, batch: InboxBatch): Promise<void> {
+  async processing({ envelope }: ConsumedEvent<PaymentProcessingData>, sql: Sql, batch: InboxBatch): Promise<void> {
     const { data } = envelope;
-    const pending = this.pendingIn(tx, batch);
+    const pending = this.pendingIn(sql, batch);
     if (pending.has(debitPendingTransactionId(data.paymentId))) return;
     await this.queue(
       refusalsArePermanent(() => planDebitPending(data)),
@@ -88,15 +101,15 @@ export class PostPaymentsToLedger {
    * A failed payment moves money only when it was a bank debit posted as pending and not settled
    * (a late failure): the pending layer is emptied. Declines before that posted nothing.
    */
-  async failed({ envelope }: ConsumedEvent<PaymentFailedData>, tx: EntityManager, batch: InboxBatch): Promise<void> {
+  async failed({ envelope }: ConsumedEvent<PaymentFailedData>, sql: Sql, batch: InboxBatch): Promise<void> {
     const { data } = envelope;
-    const pending = this.pendingIn(tx, batch);
+    const pending = this.pendingIn(sql, batch);
     const transactionId = debitFailedTransactionId(data.paymentId);
     if (pending.has(transactionId)) return;
     if (pending.touches(data.paymentId)) await pending.flush();
-    const debit = await this.postedMovement(tx, data.paymentId, 'debit_pending');
+    const debit = await this.postedMovement(sql, data.paymentId, 'debit_pending');
     if (!debit) return;
-    if (await this.postedMovement(tx, data.paymentId, 'capture')) {
+    if (await this.postedMovement(sql, data.paymentId, 'capture')) {
       // Orchestration records a return after settlement as a lost dispute (posted as one); a failed event after a capture is a producer's bug.
       throw new PermanentEventError(
         `payment ${data.paymentId}: its bank debit settled and was posted; a return after that comes as a lost dispute, not as failed`,
@@ -105,14 +118,14 @@ export class PostPaymentsToLedger {
     await this.queue(planDebitFailed(data.paymentId, debit), envelope, pending);
   }
 
-  async refunded({ envelope }: ConsumedEvent<PaymentRefundedData>, tx: EntityManager, batch: InboxBatch): Promise<void> {
+  async refunded({ envelope }: ConsumedEvent<PaymentRefundedData>, sql: Sql, batch: InboxBatch): Promise<void> {
     const { data } = envelope;
-    const pending = this.pendingIn(tx, batch);
+    const pending = this.pendingIn(sql, batch);
     const transactionId = refundTransactionId(data.paymentId, data.refundId);
     if (pending.has(transactionId)) return;
     if (pending.touches(data.paymentId)) await pending.flush();
-    if (await this.alreadyPosted(tx, transactionId)) return;
-    const { capture, takenBack } = await this.postedCapture(tx, data.paymentId);
+    if (await this.alreadyPosted(sql, transactionId)) return;
+    const { capture, takenBack } = await this.postedCapture(sql, data.paymentId);
     await this.queue(
       refusalsArePermanent(() => planRefund(data, capture, takenBack)),
       envelope,
@@ -120,14 +133,14 @@ export class PostPaymentsToLedger {
     );
   }
 
-  async disputeLost({ envelope }: ConsumedEvent<PaymentDisputeLostData>, tx: EntityManager, batch: InboxBatch): Promise<void> {
+  async disputeLost({ envelope }: ConsumedEvent<PaymentDisputeLostData>, sql: Sql, batch: InboxBatch): Promise<void> {
     const { data } = envelope;
-    const pending = this.pendingIn(tx, batch);
+    const pending = this.pendingIn(sql, batch);
     const transactionId = disputeLossTransactionId(data.paymentId, data.disputeId);
     if (pending.has(transactionId)) return;
     if (pending.touches(data.paymentId)) await pending.flush();
-    if (await this.alreadyPosted(tx, transactionId)) return;
-    const { capture, takenBack } = await this.postedCapture(tx, data.paymentId);
+    if (await this.alreadyPosted(sql, transactionId)) return;
+    const { capture, takenBack } = await this.postedCapture(sql, data.paymentId);
     await this.queue(
       refusalsArePermanent(() => planDisputeLoss(data, capture, takenBack, this.policy)),
       envelope,
@@ -135,8 +148,8 @@ export class PostPaymentsToLedger {
     );
   }
 
-  private pendingIn(tx: EntityManager, batch: InboxBatch): PendingPostings {
-    return batch.work(this, () => new PendingPostings(this.ledger, tx, this.logger));
+  private pendingIn(sql: Sql, batch: InboxBatch): PendingPostings {
+    return batch.work(this, () => new PendingPostings(this.ledger, sql, this.logger));
   }
 
   private async queue(plan: PostingPlan, envelope: ConsumedEvent['envelope'], pending: PendingPostings, settlesDebit?: SettlesDebit): Promise<void> {
@@ -151,32 +164,19 @@ export class PostPaymentsToLedger {
   }
 
   /** The same payment event re-published under a new envelope id: posted already, nothing to do. */
-  private async alreadyPosted(tx: EntityManager, transactionId: string): Promise<boolean> {
-    const rows: unknown[] = await tx.query('SELECT 1 FROM payment_ledger_postings WHERE transaction_id = $1', [transactionId]);
+  private async alreadyPosted(sql: Sql, transactionId: string): Promise<boolean> {
+    const rows = await queryNamed(sql, POSTED, [transactionId]);
     return rows.length > 0;
   }
 
-  private async postedMovement(tx: EntityManager, paymentId: string, movement: 'capture' | 'debit_pending'): Promise<PostedCapture | undefined> {
-    const [row]: CaptureRow[] = await tx.query(
-      `SELECT transaction_id AS "transactionId", clearing_account_id AS "clearingAccountId",
-              counterparty_account_id AS "counterpartyAccountId", currency, amount, fee
-         FROM payment_ledger_postings WHERE payment_id = $1 AND movement = $2`,
-      [paymentId, movement],
-    );
+  private async postedMovement(sql: Sql, paymentId: string, movement: 'capture' | 'debit_pending'): Promise<PostedCapture | undefined> {
+    const [row] = await queryNamed<CaptureRow>(sql, POSTED_MOVEMENT, [paymentId, movement]);
     return row && { ...row, amount: BigInt(row.amount), fee: BigInt(row.fee) };
   }
 
-  private async postedCapture(tx: EntityManager, paymentId: string): Promise<{ capture: PostedCapture | undefined; takenBack: bigint }> {
-    const [row]: CaptureRow[] = await tx.query(
-      `SELECT transaction_id AS "transactionId", clearing_account_id AS "clearingAccountId",
-              counterparty_account_id AS "counterpartyAccountId", currency, amount, fee
-         FROM payment_ledger_postings WHERE payment_id = $1 AND movement = 'capture'`,
-      [paymentId],
-    );
-    const [sum]: { taken_back: string }[] = await tx.query(
-      `SELECT coalesce(sum(amount), 0)::text AS taken_back FROM payment_ledger_postings WHERE payment_id = $1 AND movement IN ('refund', 'dispute_loss')`,
-      [paymentId],
-    );
+  private async postedCapture(sql: Sql, paymentId: string): Promise<{ capture: PostedCapture | undefined; takenBack: bigint }> {
+    const [row] = await queryNamed<CaptureRow>(sql, POSTED_MOVEMENT, [paymentId, 'capture']);
+    const [sum] = await queryNamed<{ taken_back: string }>(sql, TAKEN_BACK, [paymentId]);
     const capture: PostedCapture | undefined = row && { ...row, amount: BigInt(row.amount), fee: BigInt(row.fee) };
     return { capture, takenBack: BigInt(sum?.taken_back ?? '0') };
   }

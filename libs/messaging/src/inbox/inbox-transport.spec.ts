@@ -9,6 +9,7 @@ import { createLogger } from '@pay/observability';
 import type { Kafka } from 'kafkajs';
 import { of, throwError } from 'rxjs';
 import type { DataSource, EntityManager } from 'typeorm';
+import { runnerOf } from '@pay/sql';
 import type { EventPublisher } from '../kafka/event-publisher';
 import { DependencyUnavailableError } from './dependency-unavailable';
 import type { ConsumedEvent, ConsumerStats, InboxBatch, InboxConsumerOptions } from './inbox-consumer';
@@ -71,17 +72,17 @@ function consumed(type: string, data: object = {}): ConsumedEvent {
   return { envelope, topic: 't', partition: 0, offset: '7' };
 }
 
-const tx = { name: 'the inbox transaction' } as unknown as EntityManager;
+const tx = { name: 'the inbox transaction', queryRunner: { name: 'its query runner' } } as unknown as EntityManager;
 const batch: InboxBatch = { work: (_key, create) => create() };
 
-type Seen = Array<{ method: string; event: ConsumedEvent; tx: EntityManager; batch: InboxBatch }>;
+type Seen = Array<{ method: string; event: ConsumedEvent; tx: EntityManager; batch: InboxBatch; runner?: unknown }>;
 const seen: Seen = [];
 
 @Controller()
 class PaymentsLedgerHandlers {
   @EventPattern(PaymentCapturedV1.type)
   captured(@Payload() event: ConsumedEvent, @Ctx() context: InboxContext): void {
-    seen.push({ method: 'captured', event, tx: context.getTransaction(), batch: context.getBatch() });
+    seen.push({ method: 'captured', event, tx: context.getTransaction(), batch: context.getBatch(), runner: runnerOf(context.getSql()) });
   }
 
   @EventPattern(PaymentRefundedV1.type)
@@ -145,7 +146,8 @@ describe('InboxTransport: @EventPattern handlers become the InboxConsumer handle
 
       const event = consumed(PaymentCapturedV1.type);
       await consumer.options.handlers[PaymentCapturedV1.type](event, tx, batch);
-      expect(seen).toEqual([{ method: 'captured', event, tx, batch }]);
+      // getSql(): the same transaction as the one Sql interface, on its query runner.
+      expect(seen).toEqual([{ method: 'captured', event, tx, batch, runner: tx.queryRunner }]);
     } finally {
       await app.close();
     }

@@ -5,6 +5,8 @@ import { BaseRpcContext, Server } from '@nestjs/microservices';
 import { eventDefinitions } from '@pay/contracts';
 import type { Logger } from '@pay/observability';
 import type { Kafka } from 'kafkajs';
+import type { Sql } from '@pay/sql';
+import { sqlOfTransaction } from '@pay/sql';
 import type { Observable } from 'rxjs';
 import { isObservable, lastValueFrom, throwError } from 'rxjs';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -50,7 +52,7 @@ export interface InboxPatternExtras {
 /**
  * The second argument of an `@EventPattern` handler (`@Ctx()`); the first (`@Payload()`) is the
  * ConsumedEvent. The handler runs inside the inbox's transaction: write its effects through
- * `getTransaction()`, throw to roll them back (a PermanentEventError dead-letters the event at
+ * `getSql()`, throw to roll them back (a PermanentEventError dead-letters the event at
  * once, a DependencyUnavailableError makes it wait for the dependency).
  */
 export class InboxContext extends BaseRpcContext<[ConsumedEvent, EntityManager, InboxBatch]> {
@@ -61,6 +63,11 @@ export class InboxContext extends BaseRpcContext<[ConsumedEvent, EntityManager, 
   /** The inbox's transaction: the event's inbox row commits with whatever the handler writes here. */
   getTransaction(): EntityManager {
     return this.args[1];
+  }
+
+  /** The inbox's transaction as the one SQL interface (`Sql`, libs/sql): what handlers write through. */
+  getSql(): Sql {
+    return sqlOfTransaction(this.args[1]);
   }
 
   /** Work shared by the handlers of the events applied in the same transaction (InboxBatch.work). */

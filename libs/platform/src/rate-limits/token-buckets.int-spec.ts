@@ -3,7 +3,7 @@ import type { TestSchema } from '@pay/testing';
 import { createTestSchema } from '@pay/testing';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import type { Sql } from '@pay/sql';
-import { RATE_LIMIT_BUCKETS_TABLE, returnTokens, takeToken } from './token-buckets';
+import { RATE_LIMIT_BUCKETS_TABLE, returnTokensUpdate, takeToken } from './token-buckets';
 
 class Buckets1765670400000 implements MigrationInterface {
   name = 'Buckets1765670400000';
@@ -17,6 +17,10 @@ class Buckets1765670400000 implements MigrationInterface {
 
 let schema: TestSchema;
 let sql: Sql;
+
+/** The update as intake runs it inside its statement (returnTokensUpdate), here alone. */
+const returnTokens = (bucket: string, perMinute: number, count = 1) =>
+  sql.query(returnTokensUpdate({ bucket: '$1', perMinute: '$2', count: '$3' }), [bucket, perMinute, count]);
 
 beforeAll(async () => {
   schema = await createTestSchema('it_token_buckets', [Buckets1765670400000], 2);
@@ -46,11 +50,11 @@ describe('takeToken', () => {
   it('puts back a token taken for what turned out not to need it, never beyond a full bucket', async () => {
     expect(await takeToken(sql, 'payer:b', 3, at, 3)).toEqual({ allowed: true });
     expect((await takeToken(sql, 'payer:b', 3, at)).allowed).toBe(false);
-    await returnTokens(sql, 'payer:b', 3);
+    await returnTokens('payer:b', 3);
     expect(await takeToken(sql, 'payer:b', 3, at)).toEqual({ allowed: true });
     expect((await takeToken(sql, 'payer:b', 3, at)).allowed).toBe(false);
     // A full bucket stays full.
-    await returnTokens(sql, 'payer:b', 3, 10);
+    await returnTokens('payer:b', 3, 10);
     const [{ tokens }] = await sql.query<{ tokens: number }>("SELECT tokens FROM rate_limit_buckets WHERE bucket = 'payer:b'");
     expect(tokens).toBe(3);
   });

@@ -65,14 +65,10 @@ export async function refusedTake(sql: Sql, bucket: string, perMinute: number, n
 }
 
 /**
- * Puts back tokens taken in this transaction for something that turned out not to need them
- * (a replay, found after the take): the bucket is as if they had not been taken.
+ * The update that puts back tokens taken in this transaction for something that turned out not to
+ * need them (a replay, found after the take): the bucket is as if they had not been taken. Part of
+ * a statement that does more (as a CTE; add conditions with AND).
  */
-export async function returnTokens(sql: Sql, bucket: string, perMinute: number, count = 1): Promise<void> {
-  await sql.query(returnTokensUpdate({ bucket: '$1', perMinute: '$2', count: '$3' }), [bucket, perMinute, count]);
-}
-
-/** The update that puts tokens back (returnTokens), for a statement that does more (as a CTE; add conditions with AND). */
 export function returnTokensUpdate(p: Omit<TokenTakePlaceholders, 'now'>): string {
   return `UPDATE rate_limit_buckets SET tokens = LEAST(${p.perMinute}::double precision, tokens + ${p.count}) WHERE bucket = ${p.bucket}`;
 }

@@ -248,7 +248,7 @@ describe('PaymentEventStore', () => {
     expect(await streamOf(paymentId)).toHaveLength(1);
   });
 
-  it('accepts a new payment in one statement: its row, events, outbox rows, first step (announced on commit) and idempotency record', async () => {
+  it('accepts a new payment in one statement: its row, events, outbox rows and first step (announced on commit)', async () => {
     const steps = new PaymentSteps(schema.dataSource);
     const listener = new Client({ connectionString: schema.url });
     await listener.connect();
@@ -258,13 +258,6 @@ describe('PaymentEventStore', () => {
     try {
       const paymentId = `pay-${randomUUID()}`;
       const occurredAt = new Date('2026-12-06T10:00:00.000Z');
-      const idempotency = {
-        scope: 'payment-request',
-        key: randomUUID(),
-        requestHash: 'h1',
-        responseStatus: 202,
-        responseBody: { paymentId, createdAt: occurredAt.toISOString() },
-      };
       const statements: string[] = [];
       const appended = await schema.dataSource.transaction(async (tx) => {
         const sql = sqlOf(tx.queryRunner!);
@@ -272,7 +265,6 @@ describe('PaymentEventStore', () => {
         const result = await store.appendWith(counting, paymentId, 0, [initiated(paymentId)], {
           occurredAt,
           firstStep: steps.scheduling(paymentId, 'authorize'),
-          idempotency,
         });
         expect(heard).toEqual([]); // NOTIFY is transactional: nothing before the commit
         return result;
@@ -284,11 +276,6 @@ describe('PaymentEventStore', () => {
       expect(await schema.dataSource.query('SELECT step, due_at <= now() AS due FROM payment_steps WHERE payment_id = $1', [paymentId])).toEqual([
         { step: 'authorize', due: true },
       ]);
-      expect(
-        await schema.dataSource.query('SELECT resource_id, request_hash, response_status, response_body FROM idempotency_keys WHERE key = $1', [
-          idempotency.key,
-        ]),
-      ).toEqual([{ resource_id: paymentId, request_hash: 'h1', response_status: 202, response_body: idempotency.responseBody }]);
       await waitFor(
         () => heard,
         (payloads) => payloads.length > 0,
@@ -296,18 +283,17 @@ describe('PaymentEventStore', () => {
       );
       expect(heard.map((payload) => JSON.parse(payload) as unknown)).toEqual([{ paymentId, step: 'authorize' }]);
 
-      // The same payment id again: nothing is written, no step, no second record, and the caller learns it lost.
-      const again = { ...idempotency, key: randomUUID() };
+      // The same payment id again: nothing is written, no second step, and the caller learns it lost.
       await expect(
         schema.dataSource.transaction((tx) =>
           store.appendWith(sqlOf(tx.queryRunner!), paymentId, 0, [initiated(paymentId)], {
-            firstStep: steps.scheduling(paymentId, 'authorize'),
-            idempotency: again,
+            firstStep: steps.scheduling(paymentId, 'confirm-funds'),
           }),
         ),
       ).rejects.toBeInstanceOf(PaymentVersionConflictError);
-      expect(await schema.dataSource.query('SELECT 1 FROM idempotency_keys WHERE key = $1', [again.key])).toEqual([]);
-      // A first step and an idempotency record belong to a new payment only.
+      expect(await schema.dataSource.query('SELECT step FROM payment_steps WHERE payment_id = $1', [paymentId])).toEqual([{ step: 'authorize' }]);
+      expect(await streamOf(paymentId)).toEqual([{ sequence: 1, type: 'PaymentInitiated' }]);
+      // A first step belongs to a new payment only.
       await expect(
         schema.dataSource.transaction((tx) =>
           store.appendWith(sqlOf(tx.queryRunner!), paymentId, 1, authorizedAndCaptured(paymentId), { firstStep: steps.scheduling(paymentId, 'authorize') }),

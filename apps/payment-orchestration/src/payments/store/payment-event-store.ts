@@ -7,7 +7,6 @@ import { Payment, PaymentTransitionError } from '@pay/payments-domain';
 import type { DataSource } from 'typeorm';
 import type { NamedStatement, Sql } from '../../database/sql';
 import type { StepScheduling } from '../../run-payment-steps/payment-steps';
-import type { IdempotencyRecord } from '../idempotency-keys';
 import { constraintOf, inTransaction, onConnection, queryNamed, sqlStateOf, UNIQUE_VIOLATION } from '../../database/sql';
 import type { StoredPaymentEvent } from './payment-event-codec';
 import { decodePaymentEvent, encodePaymentEvent } from './payment-event-codec';
@@ -49,8 +48,6 @@ export interface AppendContext {
   readonly completesStep?: string;
   /** A new payment's first step, scheduled and announced by the statement that creates the payment (PaymentSteps.scheduling). */
   readonly firstStep?: StepScheduling;
-  /** With `firstStep`: the request's idempotency record (its resource is the payment), saved by the statement that creates the payment. */
-  readonly idempotency?: Omit<IdempotencyRecord, 'resourceId'>;
   /** When the events occurred (the store's clock when absent): an answer written with them can name the same time. */
   readonly occurredAt?: Date;
 }
@@ -167,7 +164,7 @@ const START_STREAM: NamedStatement = {
 /**
  * A new payment as intake accepts it, in one statement: its row, first events and their outbox
  * rows (as START_STREAM), its first step scheduled and announced on commit (as
- * PaymentSteps.schedule), and, when given ($31 not null), the request's idempotency record.
+ * PaymentSteps.schedule).
  */
 const START_ACCEPTED: NamedStatement = {
   name: 'po_start_accepted',
@@ -179,10 +176,7 @@ const START_ACCEPTED: NamedStatement = {
            SELECT created.payment_id, $26, COALESCE($27::timestamptz, now()), $28::jsonb FROM created
            ON CONFLICT (payment_id, step) DO UPDATE SET due_at = LEAST(payment_steps.due_at, EXCLUDED.due_at)
            RETURNING 1),
-         announced AS (SELECT count(pg_notify($29, $30)) AS n FROM scheduled),
-         saved AS (
-           INSERT INTO idempotency_keys (scope, key, request_hash, resource_id, response_status, response_body)
-           SELECT $31, $32, $33, created.payment_id, $34, $35::jsonb FROM created WHERE $31::text IS NOT NULL)
+         announced AS (SELECT count(pg_notify($29, $30)) AS n FROM scheduled)
          INSERT INTO payment_events (payment_id, sequence, event_id, type, data, correlation_id, causation_id, occurred_at)
          SELECT created.payment_id, e.sequence, e.event_id, e.type, e.data, $10, $17, $8
            FROM created, announced, unnest($18::int[], $19::uuid[], $20::text[], $21::jsonb[]) AS e(sequence, event_id, type, data)
@@ -298,8 +292,7 @@ export class PaymentEventStore {
     // A payment's events share one correlation id unless told otherwise: the one of its request.
     const correlationId = context.correlationId ?? current?.correlationId ?? randomUUID();
     const occurredAt = context.occurredAt ?? this.now();
-    if (current && (context.firstStep || context.idempotency))
-      throw new RangeError(`payment ${paymentId} exists: a first step and an idempotency record go with its first events only`);
+    if (current && context.firstStep) throw new RangeError(`payment ${paymentId} exists: a first step goes with its first events only`);
     const envelopes: EventEnvelope[] = [];
     const stored: StoredPaymentEvent[] = [];
     let payment = current?.payment;
@@ -354,12 +347,11 @@ export class PaymentEventStore {
       ...streamed,
       ...outboxed,
     ];
-    const { firstStep, idempotency } = context;
+    const { firstStep } = context;
     let written: unknown[];
     if (current) written = await queryNamed(sql, APPEND_EVENTS, [...row, expectedVersion, ...streamed, ...outboxed]);
-    else if (!firstStep && !idempotency) written = await queryNamed(sql, START_STREAM, started);
+    else if (!firstStep) written = await queryNamed(sql, START_STREAM, started);
     else {
-      if (!firstStep) throw new RangeError('an idempotency record is written with a new payment together with its first step');
       written = await queryNamed(sql, START_ACCEPTED, [
         ...started,
         firstStep.step,
@@ -367,11 +359,6 @@ export class PaymentEventStore {
         firstStep.traceContext,
         firstStep.channel,
         firstStep.announcement,
-        idempotency?.scope ?? null,
-        idempotency?.key ?? null,
-        idempotency?.requestHash ?? null,
-        idempotency?.responseStatus ?? null,
-        idempotency ? JSON.stringify(idempotency.responseBody) : null,
       ]);
     }
     if (written.length !== events.length) throw new PaymentVersionConflictError(paymentId, expectedVersion, undefined);
