@@ -1,8 +1,21 @@
-import { Body, Controller, Headers, HttpException, Inject, NotFoundException, Param, Post, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  ForbiddenException,
+  Headers,
+  HttpException,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+  Res,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
   ApiConflictResponse,
+  ApiForbiddenResponse,
   ApiHeader,
   ApiNotFoundResponse,
   ApiOperation,
@@ -11,15 +24,24 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import type { Principal as Caller } from '@pay/auth';
-import { describeActor, Principal, RequireScopes, Roles } from '@pay/auth';
+import type { AccessTokenVerifier, Principal as Caller, SupportCase } from '@pay/auth';
+import {
+  ACCESS_TOKEN_VERIFIER,
+  AuthenticationError,
+  describeActor,
+  KeySetUnavailableError,
+  Principal,
+  RequireScopes,
+  Roles,
+  SUPPORT_CASE_HEADER,
+} from '@pay/auth';
 import { money, Money, toMinorUnits } from '@pay/contracts';
 import { Type } from 'class-transformer';
 import { IsIn, IsOptional, ValidateNested } from 'class-validator';
 import type { IdempotentResponse } from '../http/idempotency-key';
 import { answerIdempotently, idempotencyKeyOf } from '../http/idempotency-key';
 import { PaymentEventStore } from '../payments/store/payment-event-store';
-import { mayRefundPayment, PAYMENT_NOT_FOUND } from '../view-payment/payment-access';
+import { isSupportService, mayRefundPayment, PAYMENT_NOT_FOUND } from '../view-payment/payment-access';
 import { PaymentParams } from '../view-payment/view-payment.controller';
 import type { RefundAccepted } from './refund-payment';
 import { RefundPayment } from './refund-payment';
@@ -42,7 +64,8 @@ export class RefundPaymentRequest {
 /**
  * Refunds, full or partial, several up to the captured amount; for operators, for services with
  * `payments:refund` on the payments to the merchants their token acts for (another's: 404), and
- * for the support service (`payments:refund`) on any payment, for its agents.
+ * for the support service (`payments:refund`) only with a case reference it signed (`Support-Case`)
+ * naming this payment, this Idempotency-Key and this amount (docs/security.md, "Support's refunds").
  */
 @ApiTags('payments')
 @ApiBearerAuth()
@@ -54,11 +77,18 @@ export class RefundsController {
   constructor(
     @Inject(RefundPayment) private readonly refundPayment: RefundPayment,
     @Inject(PaymentEventStore) private readonly store: PaymentEventStore,
+    @Inject(ACCESS_TOKEN_VERIFIER) private readonly verifier: AccessTokenVerifier,
   ) {}
 
   @Post()
   @ApiOperation({ summary: 'Refund all or part of a captured payment (idempotent by Idempotency-Key)' })
   @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'A UUID' })
+  @ApiHeader({
+    name: 'Support-Case',
+    required: false,
+    description: 'The support service only (required there): its signed case reference naming this payment, the Idempotency-Key and the amount',
+  })
+  @ApiForbiddenResponse({ description: 'SUPPORT_CASE_REFUSED: the support service without a valid case reference for this refund' })
   @ApiAcceptedResponse({ description: 'The refund is requested; refunded or refund-failed follows on payments.events.v1' })
   @ApiNotFoundResponse({ description: "PAYMENT_NOT_FOUND: no such payment, or (for a service) not to a merchant its token's `merchants` names" })
   @ApiConflictResponse({ description: 'TRANSITION_NOT_ALLOWED (not captured, disputed), REFUND_NOT_SUPPORTED' })
@@ -66,22 +96,52 @@ export class RefundsController {
   async refund(
     @Param() params: PaymentParams,
     @Headers('idempotency-key') key: string | undefined,
+    @Headers(SUPPORT_CASE_HEADER) supportCaseHeader: string | undefined,
     @Body() body: RefundPaymentRequest,
     @Principal() caller: Caller,
     @Res({ passthrough: true }) response: IdempotentResponse,
   ): Promise<RefundAccepted> {
+    const idempotencyKey = idempotencyKeyOf(key);
+    const amount = body.amount ? money(toMinorUnits(body.amount), body.amount.currency) : undefined;
+    const supportCase = isSupportService(caller) ? await this.supportCaseFor(supportCaseHeader, idempotencyKey, amount) : undefined;
     // The counterparty never changes, so checking before the refund's own transaction is enough.
     const payment = await this.store.load(params.paymentId);
-    if (!payment || !mayRefundPayment(caller, payment)) throw new NotFoundException(PAYMENT_NOT_FOUND);
+    if (!payment || !mayRefundPayment(caller, payment, supportCase)) throw new NotFoundException(PAYMENT_NOT_FOUND);
     const outcome = await this.refundPayment.request({
       paymentId: params.paymentId,
-      idempotencyKey: idempotencyKeyOf(key),
+      idempotencyKey,
       // A fresh Money in canonical form: the idempotency hash sees exactly these fields.
-      ...(body.amount ? { amount: money(toMinorUnits(body.amount), body.amount.currency) } : {}),
+      ...(amount ? { amount } : {}),
       ...(body.reason ? { reason: body.reason } : {}),
-      actor: describeActor(caller),
+      // For support, the agent the case names is who asked.
+      actor: supportCase ? `support:${supportCase.agentId} via ${describeActor(caller)}` : describeActor(caller),
     });
     if (outcome.outcome === 'refused') throw new HttpException({ code: outcome.refusal.code, message: outcome.refusal.message }, outcome.refusal.status);
     return answerIdempotently(response, outcome);
+  }
+
+  /**
+   * The support service's case reference, verified and matched to this very request: signed by
+   * support's registered key, not expired, for this Idempotency-Key and amount (the payment is
+   * matched by mayRefundPayment). Anything else is 403 with what was wrong, before anything is read.
+   */
+  private async supportCaseFor(header: string | undefined, idempotencyKey: string, amount: Money | undefined): Promise<SupportCase> {
+    const refuse = (message: string): never => {
+      throw new ForbiddenException({ code: 'SUPPORT_CASE_REFUSED', message });
+    };
+    if (!header?.trim()) return refuse('the support service refunds only with a case reference (Support-Case header) naming this payment');
+    let supportCase: SupportCase;
+    try {
+      supportCase = await this.verifier.verifySupportCase(header.trim());
+    } catch (error) {
+      if (error instanceof AuthenticationError) return refuse(error.message);
+      if (error instanceof KeySetUnavailableError) throw new ServiceUnavailableException({ code: 'AUTH_KEYS_UNAVAILABLE', message: error.message });
+      throw error;
+    }
+    if (supportCase.idempotencyKey !== idempotencyKey) return refuse('the support case is for another refund (Idempotency-Key)');
+    if (!amount || amount.amount.toString() !== supportCase.amount.amount || amount.currency !== supportCase.amount.currency) {
+      return refuse('the support case is for another amount');
+    }
+    return supportCase;
   }
 }
