@@ -101,9 +101,11 @@ export class RefundsController {
     @Principal() caller: Caller,
     @Res({ passthrough: true }) response: IdempotentResponse,
   ): Promise<RefundAccepted> {
+    // The support service is refused without a case before its request is looked at.
+    const supportCase = isSupportService(caller) ? await this.verifiedSupportCase(supportCaseHeader) : undefined;
     const idempotencyKey = idempotencyKeyOf(key);
     const amount = body.amount ? money(toMinorUnits(body.amount), body.amount.currency) : undefined;
-    const supportCase = isSupportService(caller) ? await this.supportCaseFor(supportCaseHeader, idempotencyKey, amount) : undefined;
+    if (supportCase) matchSupportCase(supportCase, idempotencyKey, amount);
     // The counterparty never changes, so checking before the refund's own transaction is enough.
     const payment = await this.store.load(params.paymentId);
     if (!payment || !mayRefundPayment(caller, payment, supportCase)) throw new NotFoundException(PAYMENT_NOT_FOUND);
@@ -120,28 +122,27 @@ export class RefundsController {
     return answerIdempotently(response, outcome);
   }
 
-  /**
-   * The support service's case reference, verified and matched to this very request: signed by
-   * support's registered key, not expired, for this Idempotency-Key and amount (the payment is
-   * matched by mayRefundPayment). Anything else is 403 with what was wrong, before anything is read.
-   */
-  private async supportCaseFor(header: string | undefined, idempotencyKey: string, amount: Money | undefined): Promise<SupportCase> {
-    const refuse = (message: string): never => {
-      throw new ForbiddenException({ code: 'SUPPORT_CASE_REFUSED', message });
-    };
-    if (!header?.trim()) return refuse('the support service refunds only with a case reference (Support-Case header) naming this payment');
-    let supportCase: SupportCase;
+  /** The support service's case reference, verified: signed by support's registered key, not expired; else 403 with what was wrong. */
+  private async verifiedSupportCase(header: string | undefined): Promise<SupportCase> {
+    if (!header?.trim()) return refuseSupportCase('the support service refunds only with a case reference (Support-Case header) naming this payment');
     try {
-      supportCase = await this.verifier.verifySupportCase(header.trim());
+      return await this.verifier.verifySupportCase(header.trim());
     } catch (error) {
-      if (error instanceof AuthenticationError) return refuse(error.message);
+      if (error instanceof AuthenticationError) return refuseSupportCase(error.message);
       if (error instanceof KeySetUnavailableError) throw new ServiceUnavailableException({ code: 'AUTH_KEYS_UNAVAILABLE', message: error.message });
       throw error;
     }
-    if (supportCase.idempotencyKey !== idempotencyKey) return refuse('the support case is for another refund (Idempotency-Key)');
-    if (!amount || amount.amount.toString() !== supportCase.amount.amount || amount.currency !== supportCase.amount.currency) {
-      return refuse('the support case is for another amount');
-    }
-    return supportCase;
+  }
+}
+
+function refuseSupportCase(message: string): never {
+  throw new ForbiddenException({ code: 'SUPPORT_CASE_REFUSED', message });
+}
+
+/** A case is for one refund: this Idempotency-Key and this amount (the payment is matched by mayRefundPayment). */
+function matchSupportCase(supportCase: SupportCase, idempotencyKey: string, amount: Money | undefined): void {
+  if (supportCase.idempotencyKey !== idempotencyKey) refuseSupportCase('the support case is for another refund (Idempotency-Key)');
+  if (!amount || amount.amount !== supportCase.amount.amount || amount.currency !== supportCase.amount.currency) {
+    refuseSupportCase('the support case is for another amount');
   }
 }
