@@ -109,7 +109,12 @@ describe('sender attestations: a dead-lettered request replayed by an operator f
   it('attests nothing for a sender that did not verify, and removes an attestation the producer put there itself', async () => {
     const genuine = record('messenger', { authorization: `Bearer ${await backend('messenger')}` });
     const stolen = (await attestSenderOf(verifier, attestations, genuine))[SENDER_ATTESTATION_HEADER]!;
-    for (const headers of [{}, { authorization: `Bearer ${await backend('instagram')}` }, { authorization: `Bearer ${await operator()}` }]) {
+    const senders: Array<Record<string, string>> = [
+      {},
+      { authorization: `Bearer ${await backend('instagram')}` },
+      { authorization: `Bearer ${await operator()}` },
+    ];
+    for (const headers of senders) {
       expect(await attestSenderOf(verifier, attestations, record('messenger', { ...headers, [SENDER_ATTESTATION_HEADER]: stolen }))).toEqual({
         [SENDER_ATTESTATION_HEADER]: undefined,
       });
