@@ -101,9 +101,16 @@ describe('sender attestations: a dead-lettered request replayed by an operator f
     expect(headers[SENDER_ATTESTATION_HEADER]).not.toContain(original.headers.authorization.slice(7));
     const replay = { ...original, headers: { authorization: `Bearer ${await operator()}`, [SENDER_ATTESTATION_HEADER]: headers[SENDER_ATTESTATION_HEADER]! } };
     await expect(authenticateSender(verifier, asEvent('messenger', replay), attestations)).resolves.toBe('service:messenger-backend');
-    // A replay that fails again keeps its attestation: the same sender, as verified the first time.
+    // A replay that fails again keeps its attestation: the same sender, as verified the first time;
+    // also one re-sent with a wrong token (an expired operator's, a person's).
     const again = await attestSenderOf(verifier, attestations, replay);
     expect((await attestations.verify(again[SENDER_ATTESTATION_HEADER]!)).sender).toMatchObject({ subject: 'messenger-backend', app: 'messenger' });
+    const expiredOperator = await idp.signTestToken({ sub: 'sre-1', role: 'operator' }, { expiresIn: -3600 });
+    for (const token of [expiredOperator, await idp.signTestToken({ sub: 'p-1', role: 'person' })]) {
+      const misSent = { ...replay, headers: { ...replay.headers, authorization: `Bearer ${token}` } };
+      await expect(authenticateSender(verifier, asEvent('messenger', misSent), attestations)).rejects.toBeInstanceOf(PermanentEventError);
+      expect(await attestSenderOf(verifier, attestations, misSent)).toEqual({ [SENDER_ATTESTATION_HEADER]: headers[SENDER_ATTESTATION_HEADER] });
+    }
   });
 
   it('attests nothing for a sender that did not verify, and removes an attestation the producer put there itself', async () => {

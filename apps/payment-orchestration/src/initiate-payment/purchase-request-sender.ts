@@ -50,8 +50,8 @@ export async function authenticateSender(
  * The headers a dead-lettered purchase request gets (InboxConsumerOptions.deadLetterHeaders): the
  * attestation of its sender when the sender is one `authenticateSender` takes — its token verifies
  * as an app backend's for the app the request names, or it is a replay whose attestation holds (a
- * replay that fails again keeps it) — and none otherwise (such a request must be sent again by its
- * producer); a `sender-attestation` the producer put there itself is never kept.
+ * replay that fails again keeps it, also when its token was wrong) — and none otherwise (such a
+ * request must be sent again by its producer); an attestation of other bytes is never kept.
  */
 export async function attestSenderOf(
   verifier: AccessTokenVerifier,
@@ -71,8 +71,10 @@ export async function attestSenderOf(
   try {
     known = await senderOf(verifier, attestations, message, app, now);
   } catch (error) {
-    if (error instanceof PermanentEventError || error instanceof DependencyUnavailableError) return none;
-    throw error;
+    if (!(error instanceof PermanentEventError || error instanceof DependencyUnavailableError)) throw error;
+    // A replay re-sent with a wrong or expired token keeps the attestation it carries for exactly
+    // these bytes: it still says who wrote them, and the request stays replayable.
+    return (await carriedAttestation(attestations, message)) ?? none;
   }
   const { subject, role, scopes, app: senderApp } = known.sender;
   const attestation = await attestations.sign({
@@ -81,6 +83,17 @@ export async function attestSenderOf(
     valueSha256: sha256Of(message.value),
   });
   return { [SENDER_ATTESTATION_HEADER]: attestation };
+}
+
+/** The record's own attestation, when it is one of ours for exactly its value. */
+async function carriedAttestation(attestations: SenderAttestations, record: SenderRecord): Promise<Record<string, string> | undefined> {
+  try {
+    await attestedSender(attestations, record);
+    return { [SENDER_ATTESTATION_HEADER]: headerText(record.headers, SENDER_ATTESTATION_HEADER)! };
+  } catch (error) {
+    if (error instanceof PermanentEventError) return undefined;
+    throw error;
+  }
 }
 
 /** The sender of a record: its token's holder, or for an operator's replay the attested sender; may it ask in `app`? */
