@@ -3,8 +3,7 @@ import { purchaseRequestReplay } from './replay-purchase-request';
 
 const jwt = (claims: Record<string, unknown>): string =>
   `${Buffer.from('{"alg":"ES256"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.c2ln`;
-const letter = (headers: Record<string, string>): KafkaMessage =>
-  ({ headers, key: null, value: null, timestamp: '0', attributes: 0, offset: '0' }) as KafkaMessage;
+const letter = (headers: Record<string, string>): KafkaMessage => ({ headers, key: null, value: null, timestamp: '0', attributes: 0, offset: '0' });
 const now = Date.parse('2026-12-06T10:00:00Z');
 const operator = jwt({ sub: 'sre-1', role: 'operator', exp: now / 1000 + 600 });
 
