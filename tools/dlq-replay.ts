@@ -3,11 +3,18 @@
  * re-delivers the dead letters of a topic to it, after the fix that made them fail is deployed.
  * Each dead letter is replayed once (the replayer commits its own offsets); consumers that had
  * applied an event skip it through their inbox.
+ *
+ * Purchase requests (`payments.purchase-requests.v1`) are authenticated per record, and a dead
+ * letter never keeps its sender's token: they are replayed with the operator's own access token
+ * (`DLQ_REPLAY_ACCESS_TOKEN`, role operator) and the sender attestation orchestration gave the dead
+ * letter; those without one are listed, not replayed, for their app to send again
+ * (docs/operations.md, "Replaying dead letters").
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_KAFKA_BROKERS } from '@pay/config';
-import { deadLetterTopicOf, DLQ_SUFFIX, TOPIC_SPECS } from '@pay/contracts';
+import { deadLetterTopicOf, DLQ_SUFFIX, TOPIC_SPECS, Topics } from '@pay/contracts';
 import { createKafka, EventPublisher, kafkaSaslFromEnv, replayDeadLetters } from '@pay/messaging';
+import { purchaseRequestReplay } from '@pay/payment-orchestration/tools';
 
 const USAGE = 'usage: npm run dlq:replay -- --topic <topic or topic.dlq> [--consumer <group>] [--dry-run]';
 
@@ -23,6 +30,19 @@ async function main(): Promise<void> {
   const brokers = (process.env.KAFKA_BROKERS ?? DEFAULT_KAFKA_BROKERS).split(',').map((b) => b.trim());
   if (!brokers.every((b) => /^[A-Za-z0-9.-]+:\d{1,5}$/.test(b))) throw new Error('KAFKA_BROKERS must be a comma-separated list of host:port');
 
+  // Purchase requests need an operator's token to stand for their attested senders (read from the
+  // environment, not the command line, so it stays out of shell history and process lists).
+  let replayAs: Parameters<typeof replayDeadLetters>[0]['replayAs'];
+  if (topic === Topics.purchaseRequests) {
+    const token = process.env.DLQ_REPLAY_ACCESS_TOKEN?.trim();
+    if (!token && !values['dry-run']) {
+      throw new Error(
+        `${topic}: set DLQ_REPLAY_ACCESS_TOKEN to your operator access token; each replayed request carries it with the attestation of its original sender (docs/operations.md)`,
+      );
+    }
+    replayAs = purchaseRequestReplay(token);
+  }
+
   // On a cluster with authentication: an operator's user that may read the dead letters and write the topic.
   const sasl = kafkaSaslFromEnv(process.env, 'scram-sha-512');
   const kafka = createKafka({ clientId: 'dlq-replay', brokers, ...(sasl ? { sasl } : {}), tls: process.env.KAFKA_TLS === 'true' });
@@ -34,11 +54,19 @@ async function main(): Promise<void> {
       deadLetterTopic: deadLetterTopicOf(topic),
       onlyConsumer: values.consumer,
       dryRun: values['dry-run'],
+      ...(replayAs ? { replayAs } : {}),
     });
     const verb = values['dry-run'] ? 'would replay' : 'replayed';
     process.stdout.write(
       `${verb} ${result.replayed} dead letters of ${topic}${values.consumer ? ` for ${values.consumer}` : ''}; skipped ${result.skipped} of other consumers\n`,
     );
+    if (result.notReplayed.length > 0) {
+      process.stdout.write(`${result.notReplayed.length} dead letters cannot be replayed (their producer must send them again):\n`);
+      for (const letter of result.notReplayed) {
+        const why = letter.deadLetteredFor ? ` (dead-lettered for: ${letter.deadLetteredFor})` : '';
+        process.stdout.write(`  ${deadLetterTopicOf(topic)} partition ${letter.partition} offset ${letter.offset}: ${letter.reason}${why}\n`);
+      }
+    }
   } finally {
     await publisher.disconnect();
   }

@@ -27,6 +27,11 @@ interface Rule {
   scopes?: readonly string[];
   /** A service must be an app's backend (its token names its app): a platform service's own token is refused. */
   appBackend?: true;
+  /**
+   * The support service's own identity (subject `support`, no app) acts here only with the case
+   * reference it signed for this very request (`Support-Case`): without one, 403 SUPPORT_CASE_REFUSED.
+   */
+  supportCase?: true;
 }
 
 /** A person's own, or an app's backend acting for its user; never a platform service's own identity (support, orchestration). */
@@ -97,7 +102,8 @@ const RULES: Readonly<Record<string, Rule>> = {
   'payment-orchestration GET /v1/payments': { roles: ['service'], scopes: ['payments:initiate'] },
   // Operators any; a service the payments to the merchants its token names (another's: 404)
   'payment-orchestration GET /v1/payments/{paymentId}': { roles: ['service', 'operator'], scopes: ['payments:read'] },
-  'payment-orchestration POST /v1/payments/{paymentId}/refunds': { roles: ['service', 'operator'], scopes: ['payments:refund'] },
+  // …and the support service only the payment of its agent's claimed conversation, with the case it signed (docs/security.md)
+  'payment-orchestration POST /v1/payments/{paymentId}/refunds': { roles: ['service', 'operator'], scopes: ['payments:refund'], supportCase: true },
   // A manual payment's capture or void: the merchant's own backend (its merchants only, another's: 404) or an operator.
   'payment-orchestration POST /v1/payments/{paymentId}/capture': { roles: ['service', 'operator'], scopes: ['payments:initiate'] },
   'payment-orchestration POST /v1/payments/{paymentId}/void': { roles: ['service', 'operator'], scopes: ['payments:initiate'] },
@@ -163,6 +169,7 @@ describe('the authorization matrix of the five services', () => {
     const allScopes = [...new Set(Object.values(RULES).flatMap((rule) => rule.scopes ?? []))];
     tokens.set('service+scopes', await idp.signTestToken({ sub: 'matrix-service', role: 'service', scope: allScopes.join(' ') }));
     tokens.set('app backend', await idp.signTestToken({ sub: 'matrix-backend', role: 'service', app: 'instagram' }));
+    tokens.set('support service', await idp.signTestToken({ sub: 'support', role: 'service', scope: 'payments:refund' }));
     for (const definition of definitions) {
       const schema = uniqueName(`it_matrix_${definition.schema}`);
       const service = await createService(definition, {
@@ -258,6 +265,21 @@ describe('the authorization matrix of the five services', () => {
           if (roleRefusal(backend)) wrong.push(`${route}: an app's backend acting for a person is refused`);
         }
       }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it("refuses the support service's own token without a case reference wherever a rule asks for one, before any handler", async () => {
+    const wrong: string[] = [];
+    const withCase = Object.entries(RULES).filter(([, rule]) => rule.supportCase);
+    expect(withCase.length).toBeGreaterThan(0);
+    for (const [route] of withCase) {
+      const answer = await call(route, tokens.get('support service'));
+      if (answer.status !== 403 || answer.body?.code !== 'SUPPORT_CASE_REFUSED')
+        wrong.push(`${route}: support without a case got ${answer.status} ${answer.body?.code ?? ''}`);
+      // The same scope on another service's token is not asked for a case (it gets the payment's own answer).
+      const scoped = await call(route, tokens.get('service+scopes'));
+      if (scoped.body?.code === 'SUPPORT_CASE_REFUSED') wrong.push(`${route}: a service that is not support was asked for a case`);
     }
     expect(wrong).toEqual([]);
   });

@@ -6,6 +6,10 @@
  * wallet posts the reversal, and the agent sees all of it in the payment's timeline, built by the
  * support service from the events it consumed. Wallet, orchestration and support run in this
  * process on real Kafka and PostgreSQL.
+ *
+ * And as an attacker would: an agent reaching for a payment through another agent's or a closed
+ * conversation, and support's own service token (and a case reference it signed) used at
+ * orchestration for another payment, another refund or without a case: each refused, nothing written.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -17,7 +21,9 @@ import { createService } from '@pay/platform';
 import type { ConversationView, SupportConfig } from '@pay/support/tools';
 import { supportService } from '@pay/support/tools';
 import { dropSchema, testDatabaseUrl, uniqueName, waitFor } from '@pay/testing';
+import type { JWK } from 'jose';
 import { exportJWK, generateKeyPair } from 'jose';
+import { SignedServiceTokens, SUPPORT_CASE_HEADER, SupportCaseSigner } from '@pay/auth';
 import { supportKeyGrants } from '../dev-keys';
 import type { PaymentsPlatform, TestPerson } from './e2e-kit';
 import { http, purchaseOf, schemaQuery, startGroupAtEnd, startPaymentsPlatform } from './e2e-kit';
@@ -39,6 +45,7 @@ let support: RunningService<SupportConfig>;
 let supportSchema: string;
 let dir: string;
 let payer: TestPerson;
+let supportPrivate: JWK;
 
 beforeAll(async () => {
   platform = await startPaymentsPlatform({ inProcessOrchestration: false });
@@ -46,7 +53,7 @@ beforeAll(async () => {
   const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
   const kid = `support-${randomUUID()}`;
   const supportPublic = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' };
-  const supportPrivate = { ...(await exportJWK(privateKey)), kid, alg: 'ES256' };
+  supportPrivate = { ...(await exportJWK(privateKey)), kid, alg: 'ES256' };
   await platform.startOrchestration({
     AUTH_JWKS: JSON.stringify({ keys: [...platform.idp.jwks.keys, supportPublic] }),
     AUTH_KEY_GRANTS: JSON.stringify({ ...(JSON.parse(platform.commonEnv.AUTH_KEY_GRANTS) as object), ...supportKeyGrants(kid) }),
@@ -161,4 +168,137 @@ it("lets the assigned agent refund part of a payment through orchestration; the 
   );
   expect(actions.map((action) => [action.agent_id, action.details.refundId])).toEqual([['agent-e2e', refundId]]);
   expect(await refundAs(agent, '1501')).toMatchObject({ status: 422, body: { code: 'REFUND_EXCEEDS_REFUNDABLE' } });
+});
+
+/** A captured purchase of `payer` and the conversation its payer opened about it (queued). */
+async function paidAndAsked(amount: bigint): Promise<{ paymentId: string; conversationId: string }> {
+  const requestId = await platform.publishPurchase(purchaseOf(payer, amount));
+  const [{ payment_id: paymentId }] = await waitFor(
+    () => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]),
+    (rows) => rows.length === 1,
+    { what: `the payment of ${requestId}` },
+  );
+  await platform.events.waitFor(paymentId, 'payments.payment.captured');
+  const person = await as(payer.id, 'person');
+  const opened = await waitFor(
+    () => http<ConversationView>(`${support.url}/v1/support/conversations`, 'POST', person, { country: 'US', app: 'messenger', paymentId }),
+    (answer) => answer.status !== 404,
+    { what: 'the payment known to support' },
+  );
+  expect(opened).toMatchObject({ status: 201, body: { paymentId, status: 'queued' } });
+  return { paymentId, conversationId: opened.body.id };
+}
+
+it("refuses an agent's refund through another agent's or a closed conversation, and support's own token without this payment's case: nothing is refunded", async () => {
+  const agentA = await as('agent-a', 'support');
+  const agentB = await as('agent-b', 'support');
+  const mine = await paidAndAsked(1_500n);
+  const theirs = await paidAndAsked(1_200n);
+  const closed = await paidAndAsked(1_100n);
+  const desk = (token: string, conversationId: string, action: string, body?: unknown) =>
+    http(`${support.url}/v1/support/conversations/${conversationId}/${action}`, 'POST', token, body);
+  expect((await desk(agentA, mine.conversationId, 'claim')).status).toBe(200);
+  expect((await desk(agentB, theirs.conversationId, 'claim')).status).toBe(200);
+  expect((await desk(agentA, closed.conversationId, 'claim')).status).toBe(200);
+  // Support has seen every capture (so a refusal below is not "nothing to refund").
+  for (const [token, { conversationId }] of [
+    [agentA, mine],
+    [agentB, theirs],
+    [agentA, closed],
+  ] as const) {
+    await waitFor(
+      () => http<Timeline>(`${support.url}/v1/support/conversations/${conversationId}/payment`, 'GET', token),
+      (answer) => answer.status === 200 && answer.body.refundable !== '0',
+      { what: `the capture of ${conversationId} known to support` },
+    );
+  }
+  expect((await desk(agentA, closed.conversationId, 'close', { reason: 'resolved' })).status).toBe(200);
+
+  const refundThrough = (token: string, conversationId: string, amount = '500') =>
+    http(
+      `${support.url}/v1/support/conversations/${conversationId}/refunds`,
+      'POST',
+      token,
+      { amount: { amount, currency: 'USD' }, reason: 'requested_by_customer' },
+      { 'idempotency-key': randomUUID() },
+    );
+  // Through support: a conversation claimed by another agent, a closed one of one's own.
+  expect(await refundThrough(agentA, theirs.conversationId)).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
+  expect(await refundThrough(agentA, closed.conversationId)).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
+
+  // At orchestration, as if support's token and a case reference it signed for agent A had leaked.
+  const claims = { issuer: platform.idp.issuer, audience: platform.idp.audience };
+  const supportToken = await (await SignedServiceTokens.create(supportPrivate, { ...claims, subject: 'support', scopes: ['payments:refund'] })).token();
+  const cases = await SupportCaseSigner.create(supportPrivate, claims);
+  const key = randomUUID();
+  const caseOfMine = await cases.sign({
+    conversationId: mine.conversationId,
+    agentId: 'agent-a',
+    paymentId: mine.paymentId,
+    idempotencyKey: key,
+    amount: { amount: '500', currency: 'USD' },
+  });
+  const refundAt = (paymentId: string, headers: Record<string, string>, amount = '500', token = supportToken) =>
+    http(`${platform.orchestrationUrl}/v1/payments/${paymentId}/refunds`, 'POST', token, { amount: { amount, currency: 'USD' } }, headers);
+  // Support's token alone refunds nothing, not even the payment of a conversation.
+  expect(await refundAt(theirs.paymentId, { 'idempotency-key': randomUUID() })).toMatchObject({ status: 403, body: { code: 'SUPPORT_CASE_REFUSED' } });
+  expect(await refundAt(mine.paymentId, { 'idempotency-key': key })).toMatchObject({ status: 403, body: { code: 'SUPPORT_CASE_REFUSED' } });
+  // A case about one payment does not open another (another agent's, a closed conversation's).
+  expect(await refundAt(theirs.paymentId, { 'idempotency-key': key, [SUPPORT_CASE_HEADER]: caseOfMine })).toMatchObject({
+    status: 404,
+    body: { code: 'PAYMENT_NOT_FOUND' },
+  });
+  expect(await refundAt(closed.paymentId, { 'idempotency-key': key, [SUPPORT_CASE_HEADER]: caseOfMine })).toMatchObject({ status: 404 });
+  // …nor another refund of the same payment: another Idempotency-Key, another amount.
+  expect(await refundAt(mine.paymentId, { 'idempotency-key': randomUUID(), [SUPPORT_CASE_HEADER]: caseOfMine })).toMatchObject({
+    status: 403,
+    body: { code: 'SUPPORT_CASE_REFUSED' },
+  });
+  expect(await refundAt(mine.paymentId, { 'idempotency-key': key, [SUPPORT_CASE_HEADER]: caseOfMine }, '1500')).toMatchObject({
+    status: 403,
+    body: { code: 'SUPPORT_CASE_REFUSED' },
+  });
+  // A case signed by a key support does not hold, or by the identity provider (which has no grant), is no case.
+  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+  const forger = await SupportCaseSigner.create({ ...(await exportJWK(privateKey)), kid: supportPrivate.kid, alg: 'ES256' }, claims);
+  const forged = await forger.sign({
+    conversationId: theirs.conversationId,
+    agentId: 'agent-a',
+    paymentId: theirs.paymentId,
+    idempotencyKey: key,
+    amount: { amount: '500', currency: 'USD' },
+  });
+  expect(await refundAt(theirs.paymentId, { 'idempotency-key': key, [SUPPORT_CASE_HEADER]: forged })).toMatchObject({ status: 403 });
+  const byIdp = await platform.idp.signTestToken(
+    {
+      sub: 'support',
+      role: 'service',
+      conversation: theirs.conversationId,
+      agent: 'agent-a',
+      payment: theirs.paymentId,
+      idempotency_key: key,
+      amount: { amount: '500', currency: 'USD' },
+    },
+    { typ: 'support-case+jwt', expiresIn: 60 },
+  );
+  expect(await refundAt(theirs.paymentId, { 'idempotency-key': key, [SUPPORT_CASE_HEADER]: byIdp })).toMatchObject({ status: 403 });
+  // An agent's own token is not the support service's, case or not.
+  expect(await refundAt(theirs.paymentId, { 'idempotency-key': key, [SUPPORT_CASE_HEADER]: caseOfMine }, '500', agentA)).toMatchObject({ status: 403 });
+
+  // Nothing was written: no refund of any of the three, no agent's refund recorded.
+  const refundEvents = (paymentId: string) =>
+    platform.orchestrationQuery("SELECT 1 FROM payment_events WHERE payment_id = $1 AND type ILIKE '%refund%'", [paymentId]);
+  for (const { paymentId } of [mine, theirs, closed]) expect(await refundEvents(paymentId)).toEqual([]);
+  expect(
+    await schemaQuery(supportSchema, "SELECT 1 FROM agent_actions WHERE action = 'refund' AND conversation_id = ANY($1::uuid[])", [
+      [mine.conversationId, theirs.conversationId, closed.conversationId],
+    ]),
+  ).toEqual([]);
+
+  // The case of agent A's own open conversation, through support, still refunds that payment: the control.
+  expect(await refundThrough(agentA, mine.conversationId)).toMatchObject({ status: 202, body: { paymentId: mine.paymentId } });
+  await platform.events.waitFor(mine.paymentId, 'payments.payment.refunded');
+  expect((await refundEvents(mine.paymentId)).length).toBeGreaterThan(0);
+  expect(await refundEvents(theirs.paymentId)).toEqual([]);
+  expect(await refundEvents(closed.paymentId)).toEqual([]);
 });

@@ -1,15 +1,17 @@
 import { Controller, Inject } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import type { AccessTokenVerifier } from '@pay/auth';
-import { ACCESS_TOKEN_VERIFIER, StepUpKeysUnavailableError } from '@pay/auth';
+import { ACCESS_TOKEN_VERIFIER, AccessTokenVerifier, parseKeyGrants, parsePublicKeySet, StepUpKeysUnavailableError } from '@pay/auth';
 import type { PurchaseRequested } from '@pay/contracts';
 import { FundsPostedV1, FundsRejectedV1, FundsReservedV1, FundsReturnedV1, FundsVoidedV1, InvalidEventError, PurchaseRequestedV1 } from '@pay/contracts';
-import type { ConsumedEvent, InboxSubscription } from '@pay/messaging';
+import type { ConsumedEvent, InboxConsumerOptions, InboxSubscription } from '@pay/messaging';
 import { DependencyUnavailableError, InboxContext, PermanentEventError } from '@pay/messaging';
 import { isPaymentDomainError } from '@pay/payments-domain';
 import type { PaymentOrchestrationConfig } from './config';
 import { InitiatePayment } from './initiate-payment/initiate-payment';
-import { authenticateSender } from './initiate-payment/purchase-request-sender';
+import { attestSenderOf, authenticateSender } from './initiate-payment/purchase-request-sender';
+import { SenderAttestations } from './initiate-payment/sender-attestation';
+import { SERVICE_CONFIG } from '@pay/platform';
+import type { JWK } from 'jose';
 import { toPurchaseRequest } from './initiate-payment/to-purchase-request';
 import { WALLET_READ_MODEL_APPLIERS } from './track-wallets/apply-wallet-event';
 import { TransferFunds } from './transfer-funds/transfer-funds';
@@ -22,10 +24,45 @@ export const WALLET_EVENTS = 'wallet-events';
 /** Orchestration's consumer groups (ServiceDefinition.consumers). */
 export function paymentConsumers(config: PaymentOrchestrationConfig): InboxSubscription[] {
   const options = { partitionsConsumedConcurrently: 6 };
+  const deadLetterHeaders = senderAttestationHeaders(config);
   return [
-    { name: PURCHASE_REQUESTS, groupId: `${config.KAFKA_CONSUMER_GROUP_PREFIX}.purchase-requests`, topics: [config.PURCHASE_REQUESTS_TOPIC], options },
+    {
+      name: PURCHASE_REQUESTS,
+      groupId: `${config.KAFKA_CONSUMER_GROUP_PREFIX}.purchase-requests`,
+      topics: [config.PURCHASE_REQUESTS_TOPIC],
+      options: { ...options, ...(deadLetterHeaders ? { deadLetterHeaders } : {}) },
+    },
     { name: WALLET_EVENTS, groupId: `${config.KAFKA_CONSUMER_GROUP_PREFIX}.wallet-events`, topics: [config.WALLET_EVENTS_TOPIC], options },
   ];
+}
+
+const attestationsByKey = new Map<string, Promise<SenderAttestations>>();
+
+/** Orchestration's sender attestations, with its own key (none without SERVICE_TOKEN_SIGNING_JWK: nothing attested, no replay taken). */
+function senderAttestationsOf(config: PaymentOrchestrationConfig): Promise<SenderAttestations> | undefined {
+  const jwk = config.SERVICE_TOKEN_SIGNING_JWK;
+  if (!jwk) return undefined;
+  let attestations = attestationsByKey.get(jwk);
+  if (!attestations) attestationsByKey.set(jwk, (attestations = SenderAttestations.create(JSON.parse(jwk) as JWK)));
+  return attestations;
+}
+
+/**
+ * A dead-lettered purchase request keeps its sender's identity, attested (never its token), so that
+ * `npm run dlq:replay` can re-send it for that sender (purchase-request-sender.ts).
+ */
+function senderAttestationHeaders(config: PaymentOrchestrationConfig): InboxConsumerOptions['deadLetterHeaders'] {
+  const attestations = senderAttestationsOf(config);
+  if (!attestations) return undefined;
+  // The same checks as the platform's verifier (platform.module.ts), for the dead-letter path.
+  const verifier = new AccessTokenVerifier({
+    jwks: config.AUTH_JWKS ? parsePublicKeySet(config.AUTH_JWKS, 'AUTH_JWKS') : undefined,
+    jwksUrl: config.AUTH_JWKS_URL,
+    keyGrants: config.AUTH_KEY_GRANTS ? parseKeyGrants(config.AUTH_KEY_GRANTS) : undefined,
+    issuer: config.AUTH_ISSUER,
+    audience: config.AUTH_AUDIENCE,
+  });
+  return async (message) => attestSenderOf(verifier, await attestations, message);
 }
 
 const FUNDS_ANSWERS = [FundsReservedV1.type, FundsRejectedV1.type, FundsPostedV1.type, FundsVoidedV1.type, FundsReturnedV1.type];
@@ -60,6 +97,7 @@ export class PaymentConsumers {
     @Inject(InitiatePayment) private readonly initiate: InitiatePayment,
     @Inject(TransferFunds) transfers: TransferFunds,
     @Inject(ACCESS_TOKEN_VERIFIER) private readonly verifier: AccessTokenVerifier,
+    @Inject(SERVICE_CONFIG) private readonly config: PaymentOrchestrationConfig,
   ) {
     this.answers = transfers.answerHandlers();
     // The patterns below are fixed when the class loads: a new answer type must be listed there too.
@@ -72,7 +110,7 @@ export class PaymentConsumers {
     return classifyFailures(async () => {
       const data = event.envelope.data;
       // Who sent it (its token in the record's header), before anything is read or written.
-      const sender = await authenticateSender(this.verifier, event);
+      const sender = await authenticateSender(this.verifier, event, await senderAttestationsOf(this.config));
       await this.initiate.initiate(
         toPurchaseRequest(data.requestId, data),
         { door: 'kafka', correlationId: event.envelope.correlationId, causationId: event.envelope.id, sender },

@@ -17,3 +17,4 @@ export { StripePaymentServiceProvider } from './psp/stripe/stripe-payment-servic
 export { payPalSettingsFrom } from './psp/paypal/paypal.config';
 export { createPaymentServiceProviders } from './psp/psp.module';
 export { parsePspRoutes } from './psp/payment-service-providers';
+export { purchaseRequestReplay } from './initiate-payment/replay-purchase-request';

@@ -1,6 +1,6 @@
 import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
-import { SignedServiceTokens } from '@pay/auth';
+import { SignedServiceTokens, SUPPORT_SERVICE_SUBJECT, SupportCaseSigner } from '@pay/auth';
 import type { Logger } from '@pay/observability';
 import { LOGGER, SERVICE_CONFIG } from '@pay/platform';
 import { RolloutModule } from '@pay/rollout';
@@ -62,17 +62,21 @@ export class SupportModule {
           provide: RefundPaymentForAgent,
           inject: [DataSource, ConversationStore, SERVICE_CONFIG, LOGGER],
           useFactory: async (dataSource: DataSource, store: ConversationStore, config: SupportConfig, logger: Logger) => {
-            const tokens = config.SUPPORT_SERVICE_TOKEN_SIGNING_JWK
-              ? await SignedServiceTokens.create(JSON.parse(config.SUPPORT_SERVICE_TOKEN_SIGNING_JWK) as JWK, {
-                  issuer: config.AUTH_ISSUER,
-                  audience: config.AUTH_AUDIENCE,
-                  subject: 'support',
-                  // Orchestration's refund route needs it (and takes the support service for any payment); the key's grant allows no other.
-                  scopes: ['payments:refund'],
-                })
+            const jwk = config.SUPPORT_SERVICE_TOKEN_SIGNING_JWK ? (JSON.parse(config.SUPPORT_SERVICE_TOKEN_SIGNING_JWK) as JWK) : undefined;
+            const signing = jwk
+              ? {
+                  tokens: await SignedServiceTokens.create(jwk, {
+                    issuer: config.AUTH_ISSUER,
+                    audience: config.AUTH_AUDIENCE,
+                    subject: SUPPORT_SERVICE_SUBJECT,
+                    // Orchestration's refund route needs it, and refunds for support only the payment a case names; the key's grant allows no other.
+                    scopes: ['payments:refund'],
+                  }),
+                  cases: await SupportCaseSigner.create(jwk, { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE }),
+                }
               : undefined;
-            if (!tokens) logger.warn('no SUPPORT_SERVICE_TOKEN_SIGNING_JWK: agents’ refunds are refused with REFUNDS_UNAVAILABLE');
-            return new RefundPaymentForAgent(dataSource, store, tokens, {
+            if (!signing) logger.warn('no SUPPORT_SERVICE_TOKEN_SIGNING_JWK: agents’ refunds are refused with REFUNDS_UNAVAILABLE');
+            return new RefundPaymentForAgent(dataSource, store, signing, {
               orchestrationUrl: config.PAYMENT_ORCHESTRATION_URL.replace(/\/$/, ''),
               timeoutMs: config.PAYMENT_ORCHESTRATION_TIMEOUT_MS,
               eventsTopic: config.SUPPORT_EVENTS_TOPIC,

@@ -7,6 +7,12 @@ import type { KeyGrants } from './key-grants';
 import { APP_PATTERN, exceedsGrant, SCOPE_PATTERN } from './key-grants';
 import type { Principal } from './principal';
 import { isRole, MAX_MERCHANTS_PER_TOKEN, ROLES, SUBJECT_PATTERN } from './principal';
+import type { SupportCase } from './support-case';
+import { SUPPORT_CASE_LIFETIME_SECONDS, SUPPORT_CASE_TYPE, SUPPORT_SERVICE_SUBJECT } from './support-case';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const MINOR_UNITS = /^[1-9][0-9]{0,18}$/;
+const CURRENCY = /^[A-Z]{3}$/;
 
 export interface AccessTokenOptions {
   /** Public keys inline (`AUTH_JWKS`). */
@@ -107,6 +113,68 @@ export class AccessTokenVerifier {
     const { principal, expiresAt } = await this.verifyToken(token, at);
     if (principal.role === 'service') this.verified.set(key, principal, Math.min(now + (this.options.serviceTokenCacheMs ?? 10_000), expiresAt), expiresAt);
     return principal;
+  }
+
+  /**
+   * A support case reference (`Support-Case` header, `support-case+jwt`): signed by a key whose
+   * grant (`AUTH_KEY_GRANTS`) registers it for the support service (subject `support`, role
+   * `service`, scope `payments:refund`) — never the identity provider's keys, which have no grant —
+   * for our issuer and audience, at most SUPPORT_CASE_LIFETIME_SECONDS long and not expired.
+   * Throws AuthenticationError with what was wrong (or KeySetUnavailableError).
+   */
+  async verifySupportCase(token: string): Promise<SupportCase> {
+    if (!this.keys) throw new AuthenticationError('no-key-set', 'this service has no token key set configured (AUTH_JWKS or AUTH_JWKS_URL)');
+    let payload: Record<string, unknown>;
+    let typ: string | undefined;
+    let kid: string | undefined;
+    try {
+      const verified = await jwtVerify(token, this.keys, {
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        algorithms: [...(this.options.algorithms ?? DEFAULT_ALGORITHMS)],
+        clockTolerance: this.options.clockToleranceSeconds ?? 30,
+        requiredClaims: ['sub', 'exp', 'iat'],
+        currentDate: new Date(this.now()),
+      });
+      payload = verified.payload;
+      typ = verified.protectedHeader.typ;
+      kid = verified.protectedHeader.kid;
+    } catch (error) {
+      const refused = toAuthenticationError(error);
+      if (refused instanceof AuthenticationError) throw new AuthenticationError(refused.reason, refused.message.replace('access token', 'support case'));
+      throw refused;
+    }
+    if (typ !== SUPPORT_CASE_TYPE) throw new AuthenticationError('bad-claims', `the support case must be of type "${SUPPORT_CASE_TYPE}"`);
+    const grant = kid === undefined ? undefined : this.options.keyGrants?.get(kid);
+    if (
+      !grant ||
+      exceedsGrant(grant, { subject: SUPPORT_SERVICE_SUBJECT, role: 'service', scopes: ['payments:refund'] }) ||
+      payload.sub !== SUPPORT_SERVICE_SUBJECT
+    ) {
+      throw new AuthenticationError('bad-signature', "the support case is not signed by the support service's registered key");
+    }
+    if ((payload.exp as number) - (payload.iat as number) > SUPPORT_CASE_LIFETIME_SECONDS) {
+      throw new AuthenticationError('bad-claims', `a support case is good for at most ${SUPPORT_CASE_LIFETIME_SECONDS} seconds`);
+    }
+    const { conversation, agent, payment, idempotency_key: idempotencyKey, amount } = payload;
+    const money = (amount ?? {}) as Record<string, unknown>;
+    if (
+      typeof conversation !== 'string' ||
+      !UUID.test(conversation) ||
+      typeof agent !== 'string' ||
+      !SUBJECT_PATTERN.test(agent) ||
+      typeof payment !== 'string' ||
+      !SUBJECT_PATTERN.test(payment) ||
+      typeof idempotencyKey !== 'string' ||
+      !UUID.test(idempotencyKey) ||
+      typeof money.amount !== 'string' ||
+      !MINOR_UNITS.test(money.amount) ||
+      typeof money.currency !== 'string' ||
+      !CURRENCY.test(money.currency)
+    ) {
+      throw new AuthenticationError('bad-claims', 'the support case must name a conversation, an agent, a payment, an Idempotency-Key and an amount');
+    }
+    return { conversationId: conversation, agentId: agent, paymentId: payment, idempotencyKey, amount: { amount: money.amount, currency: money.currency } };
   }
 
   private async verifyToken(token: string, at?: number): Promise<{ principal: Principal; expiresAt: number }> {

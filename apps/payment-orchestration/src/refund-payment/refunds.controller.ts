@@ -1,8 +1,20 @@
-import { Body, Controller, Headers, Inject, NotFoundException, Param, Post, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  ForbiddenException,
+  Headers,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+  Res,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
   ApiConflictResponse,
+  ApiForbiddenResponse,
   ApiHeader,
   ApiNotFoundResponse,
   ApiOperation,
@@ -11,15 +23,24 @@ import {
   ApiTags,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import type { Principal as Caller } from '@pay/auth';
-import { describeActor, Principal, RequireScopes, Roles } from '@pay/auth';
+import type { AccessTokenVerifier, Principal as Caller, SupportCase } from '@pay/auth';
+import {
+  ACCESS_TOKEN_VERIFIER,
+  AuthenticationError,
+  describeActor,
+  KeySetUnavailableError,
+  Principal,
+  RequireScopes,
+  Roles,
+  SUPPORT_CASE_HEADER,
+} from '@pay/auth';
 import { money, Money, toMinorUnits } from '@pay/contracts';
 import { Type } from 'class-transformer';
 import { IsIn, IsOptional, ValidateNested } from 'class-validator';
 import type { IdempotentResponse } from '../http/idempotency-key';
 import { answerIdempotently, idempotencyKeyOf } from '../http/idempotency-key';
 import { PaymentEventStore } from '../payments/store/payment-event-store';
-import { mayRefundPayment, PAYMENT_NOT_FOUND } from '../view-payment/payment-access';
+import { isSupportService, mayRefundPayment, PAYMENT_NOT_FOUND } from '../view-payment/payment-access';
 import { PaymentParams } from '../view-payment/view-payment.controller';
 import type { RefundAccepted } from './refund-payment';
 import { RefundPayment } from './refund-payment';
@@ -42,7 +63,8 @@ export class RefundPaymentRequest {
 /**
  * Refunds, full or partial, several up to the captured amount; for operators, for services with
  * `payments:refund` on the payments to the merchants their token acts for (another's: 404), and
- * for the support service (`payments:refund`) on any payment, for its agents.
+ * for the support service (`payments:refund`) only with a case reference it signed (`Support-Case`)
+ * naming this payment, this Idempotency-Key and this amount (docs/security.md, "Support's refunds").
  */
 @ApiTags('payments')
 @ApiBearerAuth()
@@ -54,11 +76,18 @@ export class RefundsController {
   constructor(
     @Inject(RefundPayment) private readonly refundPayment: RefundPayment,
     @Inject(PaymentEventStore) private readonly store: PaymentEventStore,
+    @Inject(ACCESS_TOKEN_VERIFIER) private readonly verifier: AccessTokenVerifier,
   ) {}
 
   @Post()
   @ApiOperation({ summary: 'Refund all or part of a captured payment (idempotent by Idempotency-Key)' })
   @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'A UUID' })
+  @ApiHeader({
+    name: 'Support-Case',
+    required: false,
+    description: 'The support service only (required there): its signed case reference naming this payment, the Idempotency-Key and the amount',
+  })
+  @ApiForbiddenResponse({ description: 'SUPPORT_CASE_REFUSED: the support service without a valid case reference for this refund' })
   @ApiAcceptedResponse({ description: 'The refund is requested; refunded or refund-failed follows on payments.events.v1' })
   @ApiNotFoundResponse({ description: "PAYMENT_NOT_FOUND: no such payment, or (for a service) not to a merchant its token's `merchants` names" })
   @ApiConflictResponse({ description: 'TRANSITION_NOT_ALLOWED (not captured, disputed), REFUND_NOT_SUPPORTED' })
@@ -66,21 +95,52 @@ export class RefundsController {
   async refund(
     @Param() params: PaymentParams,
     @Headers('idempotency-key') key: string | undefined,
+    @Headers(SUPPORT_CASE_HEADER) supportCaseHeader: string | undefined,
     @Body() body: RefundPaymentRequest,
     @Principal() caller: Caller,
     @Res({ passthrough: true }) response: IdempotentResponse,
   ): Promise<RefundAccepted> {
+    // The support service is refused without a case before its request is looked at.
+    const supportCase = isSupportService(caller) ? await this.verifiedSupportCase(supportCaseHeader) : undefined;
+    const idempotencyKey = idempotencyKeyOf(key);
+    const amount = body.amount ? money(toMinorUnits(body.amount), body.amount.currency) : undefined;
+    if (supportCase) matchSupportCase(supportCase, idempotencyKey, amount);
     // The counterparty never changes, so checking before the refund's own transaction is enough.
     const payment = await this.store.load(params.paymentId);
-    if (!payment || !mayRefundPayment(caller, payment)) throw new NotFoundException(PAYMENT_NOT_FOUND);
+    if (!payment || !mayRefundPayment(caller, payment, supportCase)) throw new NotFoundException(PAYMENT_NOT_FOUND);
     const outcome = await this.refundPayment.request({
       paymentId: params.paymentId,
-      idempotencyKey: idempotencyKeyOf(key),
+      idempotencyKey,
       // A fresh Money in canonical form: the idempotency hash sees exactly these fields.
-      ...(body.amount ? { amount: money(toMinorUnits(body.amount), body.amount.currency) } : {}),
+      ...(amount ? { amount } : {}),
       ...(body.reason ? { reason: body.reason } : {}),
-      actor: describeActor(caller),
+      // For support, the agent the case names is who asked.
+      actor: supportCase ? `support:${supportCase.agentId} via ${describeActor(caller)}` : describeActor(caller),
     });
     return answerIdempotently(response, outcome);
+  }
+
+  /** The support service's case reference, verified: signed by support's registered key, not expired; else 403 with what was wrong. */
+  private async verifiedSupportCase(header: string | undefined): Promise<SupportCase> {
+    if (!header?.trim()) return refuseSupportCase('the support service refunds only with a case reference (Support-Case header) naming this payment');
+    try {
+      return await this.verifier.verifySupportCase(header.trim());
+    } catch (error) {
+      if (error instanceof AuthenticationError) return refuseSupportCase(error.message);
+      if (error instanceof KeySetUnavailableError) throw new ServiceUnavailableException({ code: 'AUTH_KEYS_UNAVAILABLE', message: error.message });
+      throw error;
+    }
+  }
+}
+
+function refuseSupportCase(message: string): never {
+  throw new ForbiddenException({ code: 'SUPPORT_CASE_REFUSED', message });
+}
+
+/** A case is for one refund: this Idempotency-Key and this amount (the payment is matched by mayRefundPayment). */
+function matchSupportCase(supportCase: SupportCase, idempotencyKey: string, amount: Money | undefined): void {
+  if (supportCase.idempotencyKey !== idempotencyKey) refuseSupportCase('the support case is for another refund (Idempotency-Key)');
+  if (!amount || amount.amount !== supportCase.amount.amount || amount.currency !== supportCase.amount.currency) {
+    refuseSupportCase('the support case is for another amount');
   }
 }

@@ -39,14 +39,19 @@ describe('who may see and refund a payment', () => {
     }
   });
 
-  it('lets the support service refund any payment for its agents, and no one else beyond who may see it', () => {
+  it('lets the support service refund only the payment its verified case names, and no one else beyond who may see it', () => {
     const payment = paymentTo({ type: 'merchant', id: 'm-facebook' });
-    expect(mayRefundPayment({ subject: 'support', role: 'service', scopes: ['payments:refund'] }, payment)).toBe(true);
+    const supportService: Principal = { subject: 'support', role: 'service', scopes: ['payments:refund'] };
+    expect(mayRefundPayment(supportService, payment, { paymentId: 'pay-1' })).toBe(true);
+    // Its token alone, or a case about another payment, refunds nothing.
+    expect(mayRefundPayment(supportService, payment)).toBe(false);
+    expect(mayRefundPayment(supportService, payment, { paymentId: 'pay-2' })).toBe(false);
     expect(mayRefundPayment(instagramShop, payment)).toBe(false);
     expect(mayRefundPayment(instagramShop, paymentTo({ type: 'merchant', id: 'm-insta' }))).toBe(true);
-    // An agent's own token (role support), or a person named support, is not the support service.
-    expect(mayRefundPayment({ subject: 'support', role: 'support', scopes: ['payments:refund'] }, payment)).toBe(false);
-    expect(mayRefundPayment({ subject: 'support', role: 'person', scopes: [] }, payment)).toBe(false);
+    // A case does not widen an app's backend, and an agent's own token (role support), or a person named support, is not the support service.
+    expect(mayRefundPayment(instagramShop, payment, { paymentId: 'pay-1' })).toBe(false);
+    expect(mayRefundPayment({ subject: 'support', role: 'support', scopes: ['payments:refund'] }, payment, { paymentId: 'pay-1' })).toBe(false);
+    expect(mayRefundPayment({ subject: 'support', role: 'person', scopes: [] }, payment, { paymentId: 'pay-1' })).toBe(false);
   });
 
   it("lets an app's backend ask for payments in its own app only", () => {

@@ -1,5 +1,5 @@
-import type { Principal } from '@pay/auth';
-import { actsForMerchant } from '@pay/auth';
+import type { Principal, SupportCase } from '@pay/auth';
+import { actsForMerchant, SUPPORT_SERVICE_SUBJECT } from '@pay/auth';
 import type { Payment } from '@pay/payments-domain';
 
 /**
@@ -22,17 +22,20 @@ export function mayInitiateInApp(caller: Principal, app: string): boolean {
   return caller.role === 'service' && caller.app === app;
 }
 
-/** The subject of the support service's own tokens (its key's grant allows no other, AUTH_KEY_GRANTS). */
-export const SUPPORT_SERVICE_SUBJECT = 'support';
-
 /**
  * Whether a caller may refund a payment (the route also needs `payments:refund`): whoever may see
- * it, and the support service for any payment, on behalf of the agent a conversation about that
- * payment is assigned to (support checks the agent, the payer and its own limits first; this
- * service checks what the payment allows again).
+ * it; and the support service only the payment its verified case reference names (a conversation
+ * about that payment, claimed by the agent asking, when support signed it). The support service's
+ * token alone refunds nothing.
  */
-export function mayRefundPayment(caller: Principal, payment: Payment): boolean {
-  return mayAccessPayment(caller, payment) || (caller.role === 'service' && caller.subject === SUPPORT_SERVICE_SUBJECT);
+export function mayRefundPayment(caller: Principal, payment: Payment, supportCase?: Pick<SupportCase, 'paymentId'>): boolean {
+  if (isSupportService(caller)) return supportCase?.paymentId === payment.id;
+  return mayAccessPayment(caller, payment);
+}
+
+/** The support service's own identity (its key's grant allows it no other subject). */
+export function isSupportService(caller: Principal): boolean {
+  return caller.role === 'service' && caller.subject === SUPPORT_SERVICE_SUBJECT && caller.app === undefined;
 }
 
 export const PAYMENT_NOT_FOUND = { code: 'PAYMENT_NOT_FOUND', message: 'no payment has this id' } as const;

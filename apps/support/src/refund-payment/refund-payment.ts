@@ -7,7 +7,8 @@ import { inTransaction } from '@pay/platform';
 import type { DataSource } from 'typeorm';
 import type { ConversationStore } from '../conversations/conversation-store';
 import { readPaymentFacts, refundableOf } from '../payment-timeline/payment-facts';
-import type { SignedServiceTokens } from '@pay/auth';
+import type { SignedServiceTokens, SupportCaseSigner } from '@pay/auth';
+import { SUPPORT_CASE_HEADER } from '@pay/auth';
 
 export interface AgentRefundRequest {
   conversationId: string;
@@ -46,7 +47,8 @@ export class RefundPaymentForAgent {
   constructor(
     private readonly dataSource: DataSource,
     private readonly store: ConversationStore,
-    private readonly tokens: SignedServiceTokens | undefined,
+    /** Support's own key: its service token and the case reference that lets orchestration refund this one payment. */
+    private readonly signing: { tokens: SignedServiceTokens; cases: SupportCaseSigner } | undefined,
     private readonly options: { orchestrationUrl: string; timeoutMs: number; eventsTopic: string; logger: Logger },
   ) {}
 
@@ -69,13 +71,27 @@ export class RefundPaymentForAgent {
         `at most ${refundable} (minor units of ${facts.currency}) of this payment may still be refunded`,
       );
     }
-    if (!this.tokens) throw new RefundRefused(503, 'REFUNDS_UNAVAILABLE', 'refunds cannot be started from support right now (no service key configured)');
+    if (!this.signing) throw new RefundRefused(503, 'REFUNDS_UNAVAILABLE', 'refunds cannot be started from support right now (no service key configured)');
 
+    // Signed only now, after the conversation was found open, about this payment and claimed by this
+    // agent: orchestration refunds for support nothing but what such a case names.
+    const supportCase = await this.signing.cases.sign({
+      conversationId: request.conversationId,
+      agentId: request.agentId,
+      paymentId,
+      idempotencyKey: request.idempotencyKey,
+      amount: { amount: amount.toString(), currency: facts.currency },
+    });
     let response: Response;
     try {
       response = await tracedFetch('support', `${this.options.orchestrationUrl}/v1/payments/${encodeURIComponent(paymentId)}/refunds`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${await this.tokens.token()}`, 'content-type': 'application/json', 'idempotency-key': request.idempotencyKey },
+        headers: {
+          authorization: `Bearer ${await this.signing.tokens.token()}`,
+          [SUPPORT_CASE_HEADER]: supportCase,
+          'content-type': 'application/json',
+          'idempotency-key': request.idempotencyKey,
+        },
         body: JSON.stringify({ amount: { amount: amount.toString(), currency: facts.currency }, reason: request.reason }),
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });

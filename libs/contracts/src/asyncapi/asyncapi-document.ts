@@ -205,6 +205,11 @@ export function buildAsyncApiDocument(examples: Record<string, unknown> = {}): S
               description:
                 "`Bearer <access token>`: the sending app backend's token (role service, scope payments:initiate, `app` claim = data.app), as over HTTP. The platform authenticates the sender with it and limits each sender's requests; a request without a valid one is dead-lettered with the reason. Never copied into dead letters.",
             },
+            'sender-attestation': {
+              type: 'string',
+              description:
+                "Not sent by apps. payment-orchestration's signed statement of a dead-lettered request's verified sender (subject, app, scopes, when verified, SHA-256 of the record's value), added to its dead letter; `npm run dlq:replay` re-sends the request with it and an operator's token in `authorization`, and the request then counts as the attested sender's (docs/operations.md).",
+            },
             traceparent: { type: 'string', description: 'W3C trace context' },
             tracestate: { type: 'string' },
             'event-type': { type: 'string' },

@@ -78,18 +78,18 @@ describe('dlq:replay re-delivers dead letters after a fix, each applied once', (
       expect(await count()).toBe(5);
 
       const dryRun = await replayDeadLetters({ kafka, publisher, deadLetterTopic: dlq, dryRun: true });
-      expect(dryRun).toEqual({ replayed: 5, skipped: 0 });
+      expect(dryRun).toEqual({ replayed: 5, skipped: 0, notReplayed: [] });
       const other = await replayDeadLetters({ kafka, publisher, deadLetterTopic: dlq, onlyConsumer: 'someone-else', dryRun: true });
-      expect(other).toEqual({ replayed: 0, skipped: 5 });
+      expect(other).toEqual({ replayed: 0, skipped: 5, notReplayed: [] });
 
       bugFixed = true; // the fix is deployed
-      expect(await replayDeadLetters({ kafka, publisher, deadLetterTopic: dlq, onlyConsumer: groupId })).toEqual({ replayed: 5, skipped: 0 });
+      expect(await replayDeadLetters({ kafka, publisher, deadLetterTopic: dlq, onlyConsumer: groupId })).toEqual({ replayed: 5, skipped: 0, notReplayed: [] });
       await until(async () => (await count()) === 10);
       const rows: { times: number }[] = await db.dataSource.query('SELECT times FROM applied');
       expect(rows).toHaveLength(10);
       expect(rows.every((row) => row.times === 1)).toBe(true);
 
-      expect(await replayDeadLetters({ kafka, publisher, deadLetterTopic: dlq })).toEqual({ replayed: 0, skipped: 0 });
+      expect(await replayDeadLetters({ kafka, publisher, deadLetterTopic: dlq })).toEqual({ replayed: 0, skipped: 0, notReplayed: [] });
     } finally {
       await consumer.stop();
     }

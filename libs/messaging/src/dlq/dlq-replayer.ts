@@ -1,5 +1,5 @@
 import { DLQ_SUFFIX } from '@pay/contracts';
-import type { IHeaders, Kafka, Message } from 'kafkajs';
+import type { IHeaders, Kafka, KafkaMessage, Message } from 'kafkajs';
 import type { EventPublisher } from '../kafka/event-publisher';
 
 export interface DlqReplayOptions {
@@ -13,11 +13,27 @@ export interface DlqReplayOptions {
   dryRun?: boolean;
   /** Give up waiting for the end of the topic after this long. */
   timeoutMs?: number;
+  /**
+   * How a topic's dead letters are re-sent: headers to add (replacing the letter's own of the same
+   * name), or why one cannot be replayed (reported, not published; its offset is committed like a
+   * replayed one's). Without it every letter is re-sent with its own headers.
+   */
+  replayAs?: (letter: KafkaMessage) => { headers: IHeaders } | { notReplayable: string };
+}
+
+/** A dead letter that was not re-sent, and why (its Kafka position in the dead-letter topic). */
+export interface NotReplayed {
+  partition: number;
+  offset: string;
+  reason: string;
+  /** Why it was dead-lettered (`dlq-reason`). */
+  deadLetteredFor?: string;
 }
 
 export interface DlqReplayResult {
   replayed: number;
   skipped: number;
+  notReplayed: NotReplayed[];
 }
 
 const stripDlqHeaders = (headers: IHeaders | undefined): IHeaders =>
@@ -45,7 +61,7 @@ export async function replayDeadLetters(options: DlqReplayOptions): Promise<DlqR
   }
 
   const consumer = options.kafka.consumer({ groupId, maxWaitTimeInMs: 200, allowAutoTopicCreation: false });
-  const result: DlqReplayResult = { replayed: 0, skipped: 0 };
+  const result: DlqReplayResult = { replayed: 0, skipped: 0, notReplayed: [] };
   await consumer.connect();
   try {
     await consumer.subscribe({ topic: options.deadLetterTopic, fromBeginning: true });
@@ -62,15 +78,21 @@ export async function replayDeadLetters(options: DlqReplayOptions): Promise<DlqR
         if (options.onlyConsumer && consumerName !== options.onlyConsumer) {
           result.skipped += 1;
         } else {
-          if (!options.dryRun) {
-            const replayed: Message = {
-              key: message.key,
-              value: message.value,
-              headers: { ...stripDlqHeaders(message.headers), 'dlq-replayed-at': new Date().toISOString() },
-            };
-            await options.publisher.sendRaw([{ topic: originalTopic, messages: [replayed] }]);
+          const how = options.replayAs?.(message) ?? { headers: {} };
+          if ('notReplayable' in how) {
+            const deadLetteredFor = message.headers?.['dlq-reason']?.toString();
+            result.notReplayed.push({ partition, offset: message.offset, reason: how.notReplayable, ...(deadLetteredFor ? { deadLetteredFor } : {}) });
+          } else {
+            if (!options.dryRun) {
+              const replayed: Message = {
+                key: message.key,
+                value: message.value,
+                headers: { ...stripDlqHeaders(message.headers), ...how.headers, 'dlq-replayed-at': new Date().toISOString() },
+              };
+              await options.publisher.sendRaw([{ topic: originalTopic, messages: [replayed] }]);
+            }
+            result.replayed += 1;
           }
-          result.replayed += 1;
         }
         if (!options.dryRun) await consumer.commitOffsets([{ topic: options.deadLetterTopic, partition, offset: (offset + 1n).toString() }]);
         position.set(partition, offset);

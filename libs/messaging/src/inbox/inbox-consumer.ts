@@ -26,6 +26,8 @@ export interface ConsumedEvent<T extends object = object> {
   headers?: KafkaMessage['headers'];
   /** The record's timestamp (ms since the epoch, as text): the producer's, or the broker's on a LogAppendTime topic. */
   timestamp?: string;
+  /** The record's value as delivered (a handler that checks an attestation of exactly these bytes reads it). */
+  value?: Buffer | null;
 }
 
 /** A header's value as text (the first, when repeated); undefined when absent. */
@@ -139,6 +141,13 @@ export interface InboxConsumerOptions {
    * then returns without it (nothing is in hand; the broker drops this member in its turn).
    */
   leaveGroupWaitMs?: number;
+  /**
+   * Headers a dead letter gets besides the message's own (whose credentials are never copied): e.g.
+   * its sender's identity, verified and attested by this service, so that a replay can stand for the
+   * sender without its token. They replace the message's headers of the same name; a name mapped to
+   * undefined is removed (a producer cannot supply it). A failure (logged): nothing is added.
+   */
+  deadLetterHeaders?: (message: KafkaMessage) => Promise<Record<string, string | undefined> | undefined>;
 }
 
 /**
@@ -463,7 +472,7 @@ export class InboxConsumer {
     return {
       kind: 'apply',
       message,
-      event: { envelope, topic, partition, offset: message.offset, headers: message.headers, timestamp: message.timestamp },
+      event: { envelope, topic, partition, offset: message.offset, headers: message.headers, timestamp: message.timestamp, value: message.value },
       handler,
     };
   }
@@ -826,6 +835,10 @@ export class InboxConsumer {
   private async deadLetter(topic: string, partition: number, message: KafkaMessage, reason: string, attempts: number): Promise<void> {
     const safeReason = scrubText(reason).slice(0, 2_000);
     const { value, redacted } = deadLetterValue(message.value);
+    const extra = await this.options.deadLetterHeaders?.(message).catch((error: unknown) => {
+      this.options.logger.warn({ topic, partition, offset: message.offset, reason: (error as Error).message }, 'no extra dead-letter headers');
+      return undefined;
+    });
     await this.options.publisher.sendRaw([
       {
         topic: deadLetterTopicOf(topic),
@@ -834,7 +847,7 @@ export class InboxConsumer {
             key: message.key,
             value,
             headers: {
-              ...withoutCredentials(message.headers),
+              ...withoutCredentials(withReplaced(message.headers, extra)),
               'dlq-reason': safeReason,
               'dlq-redacted': String(redacted),
               'dlq-original-topic': topic,
@@ -943,4 +956,13 @@ class BlockedPartition {
   clear(): void {
     if (this.dependency) platformMetrics().consumerBlocked.set(0, { ...this.attributes, dependency: this.dependency });
   }
+}
+
+/** The headers with `replaced`'s in place of those of the same name (undefined: removed). */
+function withReplaced(headers: KafkaMessage['headers'], replaced: Record<string, string | undefined> | undefined): KafkaMessage['headers'] {
+  if (!replaced) return headers;
+  const names = new Set(Object.keys(replaced).map((name) => name.toLowerCase()));
+  const kept = Object.entries(headers ?? {}).filter(([name]) => !names.has(name.toLowerCase()));
+  const added = Object.entries(replaced).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  return Object.fromEntries([...kept, ...added]);
 }

@@ -29,6 +29,7 @@ export type InboxSubscriptionOptions = Pick<
   | 'sessionTimeoutMs'
   | 'gatherMs'
   | 'offsetCommitIntervalMs'
+  | 'deadLetterHeaders'
 >;
 
 /** One consumer group of a service: the topics it reads, applied exactly once by an InboxConsumer. */
