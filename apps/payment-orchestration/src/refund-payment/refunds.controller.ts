@@ -1,15 +1,4 @@
-import {
-  Body,
-  Controller,
-  ForbiddenException,
-  Headers,
-  Inject,
-  NotFoundException,
-  Param,
-  Post,
-  Res,
-  ServiceUnavailableException,
-} from '@nestjs/common';
+import { Body, Controller, ForbiddenException, Headers, Inject, NotFoundException, Param, Post, Res, ServiceUnavailableException } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
