@@ -575,6 +575,7 @@ describe("the hub's server", () => {
           url: '/v1/wallets/p-card/payment-methods/cards',
           body: {
             pspToken: expect.stringMatching(/^pm_[A-Za-z0-9]{24}$/),
+            customerId: expect.stringMatching(/^cus_[A-Za-z0-9]{24}$/),
             brand: 'amex',
             last4: '0005',
             expMonth: 7,
@@ -586,6 +587,11 @@ describe("the hub's server", () => {
       ]);
       expect((await hubCall(`/bff/card-setups/${setup.setupIntentId}/card`, owner)).status).toBe(409);
       expect(saves).toHaveLength(1);
+      // The PaymentMethod is attached to a customer of the person's own, so each later payment can charge it again.
+      const { pspToken, customerId } = saves[0].body as { pspToken: string; customerId: string };
+      const state = psp.snapshot();
+      expect(state.paymentMethods.find((method) => method.id === pspToken)?.customer).toBe(customerId);
+      expect(state.customers.find((customer) => customer.id === customerId)?.metadata).toEqual({ pay_person: 'p-card' });
     });
 
     it('saves the PayPal account its person approved at PayPal, as PayPal names it, once', async () => {

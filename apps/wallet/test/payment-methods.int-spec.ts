@@ -240,11 +240,20 @@ describe('wallet: payment methods', () => {
       const refused = await bob.post<{ code: string }>(cards, validCard({ pspToken }));
       expect({ pspToken, status: refused.status, code: refused.body.code }).toEqual({ pspToken, status: 400, code: 'CARD_NUMBER_REFUSED' });
     }
+    // A card saved on a PSP customer names it; anything else in its place is refused.
+    expect((await bob.post(cards, validCard({ customerId: 'cus_NffrFeUfNV2Hib' }))).status).toBe(201);
+    for (const customerId of ['cus_x', 'NffrFeUfNV2Hib', 'cus_Nffr FeUf', 42]) {
+      expect({ customerId, ...(await bob.post(cards, validCard({ customerId }))) }).toMatchObject({
+        customerId,
+        status: 400,
+        body: { code: 'VALIDATION_FAILED' },
+      });
+    }
   });
 
   /** Every text field of every request that writes something. */
   const TEXT_FIELDS: { route: string; body: () => Record<string, unknown>; fields: string[] }[] = [
-    { route: 'cards', body: () => validCard(), fields: ['pspToken', 'brand', 'last4', 'country', 'label'] },
+    { route: 'cards', body: () => validCard(), fields: ['pspToken', 'customerId', 'brand', 'last4', 'country', 'label'] },
     { route: 'paypal-accounts', body: () => ({ payerId: 'QYR5Z8XDVJNXQ', email: EMAIL }), fields: ['payerId', 'email', 'vaultToken', 'label'] },
     { route: 'bank-accounts', body: () => ({ iban: IBANS[1], holderName: HOLDER }), fields: ['iban', 'holderName', 'bic', 'label'] },
     { route: 'stripe-customers', body: () => ({ customerId: 'cus_NffrFeUfNV2Hib' }), fields: ['customerId', 'paymentMethodId', 'label'] },

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { ApiAnswer, ApiContext } from './api-context';
 import { routeApiRequest } from './api-routes';
 import { ControlError, routeControlRequest } from './control/control-routes';
+import type { CustomerObject } from './customers/customer-routes';
 import { closeDispute, openDispute } from './disputes/dispute-control';
 import type { FaultRule } from './faults/fault-plan';
 import { serveCardElement } from './elements/card-element';
@@ -71,6 +72,9 @@ export interface SimulatorSnapshot {
   debits: PendingDebit[];
   /** Bank debits' mandates, with how the payer accepted each. */
   mandates: MandateObject[];
+  /** Customers, and the saved PaymentMethods used once without one (consumed: Stripe charges them no more). */
+  customers: CustomerObject[];
+  consumedPaymentMethods: string[];
   /** Simulated time (epoch milliseconds) and how far it runs ahead of the wall clock. */
   clock: { now: number; aheadMs: number };
   requests: RecordedRequest[];
@@ -198,6 +202,8 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       paymentMethods: [...state.paymentMethods.values()],
       debits: [...state.debits.values()],
       mandates: [...state.mandates.values()],
+      customers: [...state.customers.values()],
+      consumedPaymentMethods: [...state.consumedPaymentMethods.keys()],
       clock: { now: clock.now(), aheadMs: clock.aheadMs },
       requests: state.requests,
       events: outbox.events,

@@ -12,6 +12,7 @@ import { IsEmail, IsIn, IsInt, IsISO31661Alpha2, IsOptional, IsString, Length, M
  */
 const PSP_CARD_TOKEN = /^(pm|tok|card|src)_[A-Za-z0-9]{2,}(_[A-Za-z0-9]+)*$/;
 const STRIPE_PAYMENT_METHOD_ID = /^pm_[A-Za-z0-9]{2,}(_[A-Za-z0-9]+)*$/;
+const STRIPE_CUSTOMER_ID = /^cus_[A-Za-z0-9]{6,64}$/;
 
 const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
 
@@ -49,6 +50,15 @@ export class AddCardRequest extends WithLabel {
   @Length(5, 128)
   @Matches(PSP_CARD_TOKEN, { message: 'pspToken must be a PSP card token such as pm_…, tok_…, card_… or src_… (letters and digits in _-separated words)' })
   pspToken!: string;
+
+  @ApiPropertyOptional({
+    example: 'cus_NffrFeUfNV2Hib',
+    description:
+      'The PSP customer the PaymentMethod is attached to (Stripe: a SetupIntent made with `customer`). Each payment then names both, off-session; a PaymentMethod on no customer pays once only.',
+  })
+  @IsOptional()
+  @Matches(STRIPE_CUSTOMER_ID, { message: 'customerId must be a Stripe customer id (cus_…)' })
+  customerId?: string;
 
   @ApiProperty({ enum: CARD_BRANDS })
   @IsIn(CARD_BRANDS, { message: `brand must be one of ${CARD_BRANDS.join(', ')}` })
@@ -157,7 +167,7 @@ export class AddUsBankAccountRequest extends WithMandate {
 
 export class AddStripeCustomerRequest extends WithLabel {
   @ApiProperty({ example: 'cus_NffrFeUfNV2Hib' })
-  @Matches(/^cus_[A-Za-z0-9]{6,64}$/, { message: 'customerId must be a Stripe customer id (cus_…)' })
+  @Matches(STRIPE_CUSTOMER_ID, { message: 'customerId must be a Stripe customer id (cus_…)' })
   customerId!: string;
 
   @ApiPropertyOptional({ example: 'pm_1QdE2xLkdIwHu7ix0g1N2abc', description: "The customer's payment method to charge; else their default." })

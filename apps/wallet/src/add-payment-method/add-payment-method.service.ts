@@ -61,7 +61,8 @@ export class AddPaymentMethod {
       kind: 'card',
       label: card.label,
       display: { brand: card.brand, last4: card.last4, expMonth: card.expMonth, expYear: card.expYear, country: card.country },
-      secret: { pspToken: card.pspToken },
+      // Under the contract's names (PaymentInstrumentCredentials): orchestration charges `customer` + `pspToken`.
+      secret: { pspToken: card.pspToken, ...(card.customerId ? { customer: card.customerId } : {}) },
     });
   }
 

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ApiAnswer, ApiContext } from '../api-context';
+import { findCustomer } from '../customers/customer-routes';
 import { ok } from '../api-context';
 import type { FormObject, FormValue } from '../http/form-body';
 import { metadataOf, oneOf, optionalString } from '../http/params';
@@ -69,6 +70,8 @@ export function createSetupIntent(context: ApiContext, params: FormObject): ApiA
   const list = types === undefined ? ['card'] : Array.isArray(types) ? types : typeof types === 'object' ? Object.values(types) : [types];
   if (list.some((type) => type !== 'card'))
     throw invalidRequest('This simulator sets up cards only: payment_method_types[] must be card.', { param: 'payment_method_types' });
+  const customer = optionalString(params, 'customer');
+  if (customer !== undefined) findCustomer(context, customer);
   const id = newId('seti');
   const intent: SetupIntentObject = {
     id,
@@ -78,7 +81,7 @@ export function createSetupIntent(context: ApiContext, params: FormObject): ApiA
     usage: oneOf(params, 'usage', USAGES) ?? 'off_session',
     payment_method: null,
     payment_method_types: ['card'],
-    customer: optionalString(params, 'customer') ?? null,
+    customer: customer ?? null,
     description: optionalString(params, 'description') ?? null,
     metadata: metadataOf(params),
     last_setup_error: null,
@@ -122,6 +125,13 @@ export function confirmSetupIntent(context: ApiContext, id: string, params: Form
     if (context.publishableKey && !given.startsWith('pm_card_'))
       throw invalidRequest('A publishable key confirms with payment_method_data (the card element) or a test token.', { param: 'payment_method' });
     if (!context.state.paymentMethods.has(given) && !findPaymentMethod(given, context.state.aliases)) throw notFound('PaymentMethod', given, 'payment_method');
+    const saved = context.state.paymentMethods.get(given);
+    // A SetupIntent with a customer attaches the method to it (one attached elsewhere or used up is refused, as on Stripe).
+    if (saved && intent.customer !== null && saved.customer !== intent.customer) {
+      if (saved.customer !== null || context.state.consumedPaymentMethods.has(given))
+        throw invalidRequest('The payment method you provided has already been attached to a customer or used.', { code: 'payment_method_unexpected_state' });
+      saved.customer = intent.customer;
+    }
     methodId = given;
   }
   intent.payment_method = methodId;

@@ -125,6 +125,71 @@ describe('authorise and capture', () => {
   });
 });
 
+describe('a card saved for later (SetupIntent on a customer)', () => {
+  /** A card saved as the Pay Hub saves it: a SetupIntent on a new customer, confirmed by the card element; its PaymentMethod and customer. */
+  async function savedCard(onCustomer: boolean): Promise<{ paymentMethod: string; customer?: string }> {
+    const stripe = createStripeClient({
+      secretKey: 'sk_test_adapter',
+      host: simulator.host,
+      port: simulator.port,
+      protocol: 'http',
+      timeoutMs: 5_000,
+      maxNetworkRetries: 0,
+    } as StripeSettings);
+    const customer = onCustomer ? (await stripe.customers.create({ metadata: { pay_person: 'person-42' } })).id : undefined;
+    const intent = await stripe.setupIntents.create({ usage: 'off_session', ...(customer ? { customer } : {}) });
+    const confirmed = await fetch(`${simulator.url}/v1/setup_intents/${intent.id}/confirm`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        key: 'pk_test_element',
+        client_secret: intent.client_secret!,
+        'payment_method_data[type]': 'card',
+        'payment_method_data[card][number]': '4242424242424242',
+        'payment_method_data[card][exp_month]': '12',
+        'payment_method_data[card][exp_year]': '34',
+        'payment_method_data[card][cvc]': '123',
+      }).toString(),
+    }).then((response) => response.json() as Promise<{ payment_method: string }>);
+    return { paymentMethod: confirmed.payment_method, ...(customer ? { customer } : {}) };
+  }
+
+  it('charges it off-session again and again with its customer (customer, payment_method, off_session, confirm)', async () => {
+    const psp = adapter();
+    const card = await savedCard(true);
+    for (let i = 0; i < 3; i += 1) {
+      const charged = value(await psp.createPayment(payment(card.paymentMethod, { customer: card.customer, captureMethod: 'automatic' })));
+      expect(charged.observation).toMatchObject({ stage: 'captured', amount: 1250n });
+    }
+    const intents = simulator.snapshot().paymentIntents;
+    expect(intents.map((intent) => [intent.customer, intent.payment_method, intent.status])).toEqual(
+      Array.from({ length: 3 }, () => [card.customer, card.paymentMethod, 'succeeded']),
+    );
+  });
+
+  it('is refused without its customer or with another: rejected (nothing charged), never a decline', async () => {
+    const psp = adapter();
+    const card = await savedCard(true);
+    expect(await psp.createPayment(payment(card.paymentMethod, { customer: undefined }))).toMatchObject({ outcome: 'rejected', param: 'customer' });
+    const other = await savedCard(true);
+    expect(await psp.createPayment(payment(card.paymentMethod, { customer: other.customer }))).toMatchObject({
+      outcome: 'rejected',
+      code: 'payment_method_unexpected_state',
+    });
+    expect(simulator.snapshot().paymentIntents).toEqual([]);
+  });
+
+  it('pays once only when saved on no customer: the second charge is refused, as Stripe refuses a used-up PaymentMethod', async () => {
+    const psp = adapter();
+    const card = await savedCard(false);
+    expect(value(await psp.createPayment(payment(card.paymentMethod, { customer: undefined }))).observation).toMatchObject({ stage: 'authorized' });
+    expect(await psp.createPayment(payment(card.paymentMethod, { customer: undefined }))).toMatchObject({
+      outcome: 'rejected',
+      code: 'payment_method_unexpected_state',
+    });
+  });
+});
+
 describe('bank accounts (SEPA Direct Debit, ACH)', () => {
   const DAYS_3 = 3 * 24 * 60 * 60 * 1000;
   const sepa = (iban: string) => ({ scheme: 'sepa_debit' as const, iban, holderName: 'Ana Maria Silva' });
