@@ -10,6 +10,7 @@ import type {
   PayPalVaultToken,
 } from './paypal/paypal-objects';
 import type { PayPalBehaviour, PayPalSavedAnswer } from './paypal/paypal-simulator';
+import type { BankAccountVerification } from './setup-intents/bank-account-setup';
 import type { SetupIntentObject } from './setup-intents/setup-intent-routes';
 
 /**
@@ -154,6 +155,7 @@ export const KEPT_OBJECTS = [
   'mandates',
   'customers',
   'consumedPaymentMethods',
+  'bankAccountVerifications',
   'paypalOrders',
   'paypalCaptures',
   'paypalRefunds',
@@ -184,6 +186,8 @@ export class SimulatorState {
   readonly customers = new TrackedMap<CustomerObject>(true);
   /** PaymentMethods used once without a customer (or detached): by id, the PaymentIntent that used them. Stripe charges them no more. */
   readonly consumedPaymentMethods = new TrackedMap<string>(false);
+  /** US bank accounts' micro-deposit verifications, by PaymentMethod: only a verified one is debited. */
+  readonly bankAccountVerifications = new TrackedMap<BankAccountVerification>(true);
   /** PayPal's side (src/paypal): orders, captures, refunds and vault tokens, changed in place like Stripe's. */
   readonly paypalOrders = new TrackedMap<PayPalOrderObject>(true);
   readonly paypalCaptures = new TrackedMap<PayPalCaptureObject>(true);
@@ -213,6 +217,7 @@ export class SimulatorState {
     this.mandates.clear();
     this.customers.clear();
     this.consumedPaymentMethods.clear();
+    this.bankAccountVerifications.clear();
     this.paypalOrders.clear();
     this.paypalCaptures.clear();
     this.paypalRefunds.clear();
