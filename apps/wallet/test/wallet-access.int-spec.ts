@@ -40,6 +40,7 @@ const ROUTES: Route[] = [
     body: { routingNumber: '110000000', accountNumber: '000123456789', accountType: 'checking', holderName: 'Bola Test' },
   },
   { method: 'POST', template: '/v1/wallets/{personId}/payment-methods/stripe-customers', body: { customerId: 'cus_NffrFeUfNV2Hib' } },
+  { method: 'POST', template: '/v1/wallets/{personId}/payment-methods/{methodId}/microdeposits', body: { descriptorCode: 'SM11AA' } },
   { method: 'GET', template: '/v1/wallets/{personId}/payment-methods' },
   { method: 'GET', template: '/v1/wallets/{personId}/payment-methods/{methodId}' },
   { method: 'PATCH', template: '/v1/wallets/{personId}/payment-methods/{methodId}', body: { label: 'mine now' } },

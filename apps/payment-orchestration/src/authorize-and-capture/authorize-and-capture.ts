@@ -34,11 +34,17 @@ export function bankAccountDebit(credentials: PaymentInstrument['credentials']):
 
 /**
  * What the provider charges for a saved method: its token (a PayPal account's vault id), and the
- * customer it is saved on; a bank account as itself (the provider makes the debit's method).
+ * customer it is saved on; a bank account the provider holds (a verified US account: its
+ * PaymentMethod on its customer) by that debit scheme; another bank account as itself (the
+ * provider makes the debit's method).
  */
-export function chargeableSource(instrument: PaymentInstrument): { paymentMethod: string; customer?: string; bankAccount?: BankAccountDebit } | undefined {
+export function chargeableSource(
+  instrument: PaymentInstrument,
+): { paymentMethod: string; customer?: string; bankAccount?: BankAccountDebit; savedDebitScheme?: 'us_bank_account' } | undefined {
   const { credentials } = instrument;
   if (instrument.kind === 'paypal') return credentials.vaultToken ? { paymentMethod: credentials.vaultToken } : undefined;
+  if (instrument.kind === 'bank_account' && credentials.routingNumber && credentials.pspToken && credentials.customer)
+    return { paymentMethod: credentials.pspToken, customer: credentials.customer, savedDebitScheme: 'us_bank_account' };
   if (instrument.kind === 'bank_account') {
     const bankAccount = bankAccountDebit(credentials);
     return bankAccount ? { paymentMethod: '', bankAccount } : undefined;
@@ -101,6 +107,7 @@ export class AuthorizeAndCapture {
       paymentMethod: source.paymentMethod,
       ...(source.customer ? { customer: source.customer } : {}),
       ...(source.bankAccount ? { bankAccount: source.bankAccount } : {}),
+      ...(source.savedDebitScheme ? { savedDebitScheme: source.savedDebitScheme } : {}),
       captureMethod: state.captureMethod,
       // The payer confirmed in the app; we charge their saved method without them on the page.
       offSession: true,

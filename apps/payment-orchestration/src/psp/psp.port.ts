@@ -43,6 +43,12 @@ export interface CreatePaymentRequest {
   readonly bankAccount?: BankAccountDebit;
   /** The provider's customer the method is saved on. */
   readonly customer?: string;
+  /**
+   * The saved method is a bank account the provider holds (its PaymentMethod on `customer`, set up
+   * and verified under the payer's mandate, e.g. a US account verified by micro-deposits): debited
+   * by that scheme alone.
+   */
+  readonly savedDebitScheme?: 'sepa_debit' | 'us_bank_account';
   readonly captureMethod: 'automatic' | 'manual';
   /** The payer is not present (a saved method charged by us): no 3-D Secure challenge possible. */
   readonly offSession: boolean;

@@ -231,6 +231,52 @@ describe('bank accounts (SEPA Direct Debit, ACH)', () => {
     expect(value(await psp.createPayment(request)).id).toBe(debit.id);
   });
 
+  it('debits a US account set up on its customer and verified by micro-deposits (as the wallet saves one); not before it is verified', async () => {
+    const stripe = createStripeClient({
+      secretKey: 'sk_test_adapter',
+      host: simulator.host,
+      port: simulator.port,
+      protocol: 'http',
+      timeoutMs: 5_000,
+      maxNetworkRetries: 0,
+    } as StripeSettings);
+    const customer = (await stripe.customers.create()).id;
+    const setup = await stripe.setupIntents.create({
+      customer,
+      allowed_payment_method_types: ['us_bank_account'],
+      payment_method_data: {
+        type: 'us_bank_account',
+        us_bank_account: { routing_number: '110000000', account_number: '000123456789', account_type: 'checking' },
+        billing_details: { name: 'Ana Maria Silva' },
+      },
+      payment_method_options: { us_bank_account: { verification_method: 'microdeposits' } },
+      mandate_data: { customer_acceptance: { type: 'offline', offline: {} } },
+      confirm: true,
+    });
+    const saved = { paymentMethod: setup.payment_method as string, customer, amount: money(1250n, 'USD'), savedDebitScheme: 'us_bank_account' as const };
+    const psp = adapter();
+    expect(await psp.createPayment(payment('', { ...saved, paymentMethod: saved.paymentMethod, captureMethod: 'automatic' }))).toMatchObject({
+      outcome: 'rejected',
+      code: 'payment_method_unactivated',
+    });
+    await stripe.setupIntents.verifyMicrodeposits(setup.id, { descriptor_code: 'SM11AA' });
+    for (let i = 0; i < 2; i += 1) {
+      const debit = value(await psp.createPayment(payment('', { ...saved, paymentMethod: saved.paymentMethod, captureMethod: 'automatic' })));
+      expect(debit.observation).toEqual({ stage: 'processing', reference: debit.id, amount: 1250n });
+    }
+    expect(
+      simulator
+        .snapshot()
+        .paymentIntents.filter((intent) => intent.status === 'processing')
+        .map((intent) => intent.payment_method_types),
+    ).toEqual([['us_bank_account'], ['us_bank_account']]);
+    // A bank debit is not held for later.
+    expect(await psp.createPayment(payment('', { ...saved, paymentMethod: saved.paymentMethod, captureMethod: 'manual' }))).toMatchObject({
+      outcome: 'rejected',
+      code: 'capture_method_not_supported',
+    });
+  });
+
   it('is refused as Stripe refuses it: a SEPA debit in USD, an ACH debit in EUR', async () => {
     expect(
       await adapter().createPayment(payment('', { bankAccount: sepa('DE89370400440532013000'), amount: money(1250n, 'USD'), customer: undefined })),

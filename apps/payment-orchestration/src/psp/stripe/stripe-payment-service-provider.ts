@@ -86,7 +86,7 @@ export class StripePaymentServiceProvider implements Psp.PaymentServiceProvider 
 
   createPayment(request: Psp.CreatePaymentRequest): Promise<Psp.PspResult<Psp.PspPayment>> {
     // A bank debit is not held and captured later: Stripe offers manual capture for cards only.
-    if (request.bankAccount && request.captureMethod === 'manual') {
+    if ((request.bankAccount || request.savedDebitScheme) && request.captureMethod === 'manual') {
       return Promise.resolve({
         outcome: 'rejected',
         code: 'capture_method_not_supported',
@@ -100,11 +100,14 @@ export class StripePaymentServiceProvider implements Psp.PaymentServiceProvider 
           currency: request.amount.currency.toLowerCase(),
           ...(request.bankAccount
             ? bankDebitParams(request.bankAccount)
-            : {
-                ...paymentMethodParams(request.paymentMethod),
-                // Saved cards authenticate in place (3-D Secure through the SDK), never by a redirect we could not follow.
-                automatic_payment_methods: { enabled: true, allow_redirects: 'never' as const },
-              }),
+            : request.savedDebitScheme
+              ? // The PaymentMethod and its mandate were set up (and verified) on the customer: Stripe debits under that mandate.
+                { payment_method: request.paymentMethod, allowed_payment_method_types: [request.savedDebitScheme] }
+              : {
+                  ...paymentMethodParams(request.paymentMethod),
+                  // Saved cards authenticate in place (3-D Secure through the SDK), never by a redirect we could not follow.
+                  automatic_payment_methods: { enabled: true, allow_redirects: 'never' as const },
+                }),
           ...(request.customer ? { customer: request.customer } : {}),
           confirm: true,
           capture_method: request.captureMethod,
