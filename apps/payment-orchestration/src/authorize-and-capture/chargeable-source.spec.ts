@@ -22,6 +22,27 @@ describe('what the provider charges for a saved method', () => {
     });
   });
 
+  it('debits a verified US account by the PaymentMethod the provider holds, with its customer, by ACH alone', () => {
+    expect(
+      chargeableSource({
+        methodId,
+        kind: 'bank_account',
+        credentials: {
+          routingNumber: '110000000',
+          accountNumber: '000123456789',
+          accountType: 'checking',
+          holderName: 'Ana',
+          pspToken: 'pm_1QdE2xLkdIwHu7ix',
+          customer: 'cus_NffrFeUfNV2Hib',
+        },
+      }),
+    ).toEqual({ paymentMethod: 'pm_1QdE2xLkdIwHu7ix', customer: 'cus_NffrFeUfNV2Hib', savedDebitScheme: 'us_bank_account' });
+    expect(chargeableSource({ methodId, kind: 'card', credentials: { pspToken: 'pm_1QdE2xLkdIwHu7ix', customer: 'cus_NffrFeUfNV2Hib' } })).toEqual({
+      paymentMethod: 'pm_1QdE2xLkdIwHu7ix',
+      customer: 'cus_NffrFeUfNV2Hib',
+    });
+  });
+
   it("hands the provider the payer's recorded mandate acceptance with the account", () => {
     const mandate = { textVersion: 'v1', ipAddress: '203.0.113.7', userAgent: 'PayTest/1.0', acceptedAt: '2026-12-01T10:00:00.000Z' };
     expect(
