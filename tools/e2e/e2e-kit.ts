@@ -175,6 +175,8 @@ export interface PersonOptions {
    */
   bankAccount?: ({ iban: string } | { routingNumber: string; accountNumber: string }) & {
     mandate?: { textVersion: string; ipAddress: string; userAgent: string; app?: string };
+    /** A US account is verified with the micro-deposits' descriptor code (Stripe's test SM11AA) unless this is set. */
+    unverified?: boolean;
   };
 }
 
@@ -330,6 +332,9 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
     AUTH_JWKS: JSON.stringify({ keys: [...idp.jwks.keys, servicePublic] }),
     PAYMENTS_LEDGER_CONSUMER_GROUP: walletGroups.payments,
     FUNDS_COMMANDS_CONSUMER_GROUP: walletGroups.funds,
+    // US bank accounts are set up and verified by micro-deposits at the PSP: the simulator.
+    STRIPE_API_HOST: simulator.host,
+    STRIPE_API_PORT: String(simulator.port),
     ...options.walletEnv,
   };
   const wallet: PaymentsPlatform['wallet'] = options.walletFromDist
@@ -460,11 +465,15 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
                 ...(account.mandate ? { mandate: account.mandate } : {}),
               })
             : await walletCall<{ id: string }>('POST', `/v1/wallets/${id}/payment-methods/us-bank-accounts`, caller, {
-                ...account,
+                routingNumber: account.routingNumber,
+                accountNumber: account.accountNumber,
                 accountType: 'checking',
                 holderName: 'Ana Maria Silva',
+                ...(account.mandate ? { mandate: account.mandate } : {}),
               });
         bankAccount = { methodId: saved.body.id };
+        if ('routingNumber' in account && !account.unverified)
+          await walletCall('POST', `/v1/wallets/${id}/payment-methods/${saved.body.id}/microdeposits`, caller, { descriptorCode: 'SM11AA' });
         if (!methodId) methodId = bankAccount.methodId;
       }
       // Orchestration knows the wallet from wallet.events.v1: wait until its read model caught up.

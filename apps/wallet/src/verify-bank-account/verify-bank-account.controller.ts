@@ -39,7 +39,8 @@ export class VerifyMicrodepositsRequest {
 @ApiTags('payment methods')
 @ApiBearerAuth()
 @Controller('v1/wallets/:personId/payment-methods/:methodId/microdeposits')
-@Roles('person')
+// Its owner, or an app's backend acting for them (as the account was saved); never a platform service's own identity.
+@Roles('person', 'service')
 @ActsForPerson()
 export class VerifyBankAccountController {
   constructor(private readonly verifyBankAccount: VerifyBankAccount) {}
