@@ -4,7 +4,7 @@ import { uniqueName } from '@pay/testing';
 import { capturedLogs, findSecrets } from './log-capture';
 import { PaymentsOnKafka } from './payments-on-kafka';
 import type { Caller, WalletUnderTest } from './wallet-test-kit';
-import { CARD_NUMBERS, dropWalletSchema, dumpSchema, IBANS, startWallet, validCard } from './wallet-test-kit';
+import { CARD_NUMBERS, dropWalletSchema, dumpSchema, IBANS, MANDATE, startWallet, validCard } from './wallet-test-kit';
 
 jest.mock('@pay/observability', () => jest.requireActual<typeof import('./log-capture')>('./log-capture').observabilityWithCapture());
 
@@ -64,7 +64,12 @@ describe('wallet: payment methods', () => {
     expect(paypal).toMatchObject({ status: 201, body: { kind: 'paypal', label: 'PayPal (private)', preferred: false, email: 'a•••@example.com' } });
     paypalId = paypal.body.id;
 
-    const bank = await ana.post<MethodView>(`${base}/bank-accounts`, { iban: IBANS[0], holderName: HOLDER, bic: 'COBADEFFXXX' });
+    // A bank account is saved only with its holder's acceptance of the debit mandate.
+    expect(await ana.post(`${base}/bank-accounts`, { iban: IBANS[0], holderName: HOLDER })).toMatchObject({
+      status: 400,
+      body: { code: 'VALIDATION_FAILED', details: [expect.stringContaining('mandate is required')] },
+    });
+    const bank = await ana.post<MethodView>(`${base}/bank-accounts`, { iban: IBANS[0], holderName: HOLDER, bic: 'COBADEFFXXX', mandate: MANDATE });
     expect(bank).toMatchObject({ status: 201, body: { kind: 'bank_account', label: 'Bank account •••• 3000', last4: '3000', country: 'DE' } });
     expect(JSON.stringify(bank.body)).not.toContain('DE89');
     bankId = bank.body.id;
@@ -156,7 +161,7 @@ describe('wallet: payment methods', () => {
       status: 400,
       body: { code: 'CARD_EXPIRED' },
     });
-    expect(await ana.post(`${base}/bank-accounts`, { iban: 'DE89370400440532013001', holderName: HOLDER })).toMatchObject({
+    expect(await ana.post(`${base}/bank-accounts`, { iban: 'DE89370400440532013001', holderName: HOLDER, mandate: MANDATE })).toMatchObject({
       status: 400,
       body: { code: 'IBAN_INVALID', field: 'iban', message: expect.not.stringContaining('DE89') },
     });
@@ -171,7 +176,8 @@ describe('wallet: payment methods', () => {
     const eve = await wallet.person(eveId);
     expect((await eve.post(`/v1/wallets/${eveId}`, { country: 'US' })).status).toBe(201);
     expect((await eve.put(`/v1/wallets/${eveId}/apps`, { apps: ['facebook'] })).status).toBe(200);
-    const account = { routingNumber: '110000000', accountNumber: '000123456789', accountType: 'savings', holderName: HOLDER };
+    const account = { routingNumber: '110000000', accountNumber: '000123456789', accountType: 'savings', holderName: HOLDER, mandate: MANDATE };
+    expect(await eve.post(`/v1/wallets/${eveId}/payment-methods/us-bank-accounts`, { ...account, mandate: undefined })).toMatchObject({ status: 400 });
     const saved = await eve.post<MethodView>(`/v1/wallets/${eveId}/payment-methods/us-bank-accounts`, account);
     expect(saved).toMatchObject({
       status: 201,
@@ -302,11 +308,11 @@ describe('wallet: payment methods', () => {
   const TEXT_FIELDS: { route: string; body: () => Record<string, unknown>; fields: string[] }[] = [
     { route: 'cards', body: () => validCard(), fields: ['pspToken', 'customerId', 'brand', 'last4', 'country', 'label'] },
     { route: 'paypal-accounts', body: () => ({ payerId: 'QYR5Z8XDVJNXQ', email: EMAIL }), fields: ['payerId', 'email', 'vaultToken', 'label'] },
-    { route: 'bank-accounts', body: () => ({ iban: IBANS[1], holderName: HOLDER }), fields: ['iban', 'holderName', 'bic', 'label'] },
+    { route: 'bank-accounts', body: () => ({ iban: IBANS[1], holderName: HOLDER, mandate: MANDATE }), fields: ['iban', 'holderName', 'bic', 'label'] },
     { route: 'stripe-customers', body: () => ({ customerId: 'cus_NffrFeUfNV2Hib' }), fields: ['customerId', 'paymentMethodId', 'label'] },
     {
       route: 'us-bank-accounts',
-      body: () => ({ routingNumber: '110000000', accountNumber: '000123456789', accountType: 'checking', holderName: HOLDER }),
+      body: () => ({ routingNumber: '110000000', accountNumber: '000123456789', accountType: 'checking', holderName: HOLDER, mandate: MANDATE }),
       fields: ['routingNumber', 'accountNumber', 'holderName', 'label'],
     },
   ];

@@ -21,14 +21,18 @@ export function pspIdempotencyKey(paymentId: string, step: string): string {
   return `${paymentId}:${step}`;
 }
 
-/** A saved bank account as the provider debits it: an IBAN by SEPA Direct Debit, a US account (routing and account number) by ACH. */
+/**
+ * A saved bank account as the provider debits it: an IBAN by SEPA Direct Debit, a US account
+ * (routing and account number) by ACH, under the mandate the payer accepted. Undefined without
+ * one of them: no debit without an accepted mandate.
+ */
 export function bankAccountDebit(credentials: PaymentInstrument['credentials']): BankAccountDebit | undefined {
   const { iban, routingNumber, accountNumber, accountType, holderName, mandate: accepted } = credentials;
-  if (!holderName) return undefined;
-  const mandate = accepted ? { mandate: { acceptedAt: new Date(accepted.acceptedAt), ipAddress: accepted.ipAddress, userAgent: accepted.userAgent } } : {};
-  if (iban) return { scheme: 'sepa_debit', iban, holderName, ...mandate };
+  if (!holderName || !accepted) return undefined;
+  const mandate = { acceptedAt: new Date(accepted.acceptedAt), ipAddress: accepted.ipAddress, userAgent: accepted.userAgent };
+  if (iban) return { scheme: 'sepa_debit', iban, holderName, mandate };
   if (routingNumber && accountNumber)
-    return { scheme: 'us_bank_account', routingNumber, accountNumber, accountType: accountType ?? 'checking', holderName, ...mandate };
+    return { scheme: 'us_bank_account', routingNumber, accountNumber, accountType: accountType ?? 'checking', holderName, mandate };
   return undefined;
 }
 
@@ -98,6 +102,8 @@ export class AuthorizeAndCapture {
     // The provider is chosen by the kind of saved method (PSP_ROUTES): a card and a bank account through Stripe, a PayPal account through PayPal.
     const psp = this.providers.forMethodKind(lookup.instrument.kind);
     const source = chargeableSource(lookup.instrument);
+    // A bank account saved before mandates were required (no acceptance recorded): no debit, and the payer is told why.
+    if (psp && !source && lookup.instrument.kind === 'bank_account' && !lookup.instrument.credentials.mandate) return this.fail(state, 'bank_mandate_missing');
     if (!psp || !source) return this.fail(state, 'payment_method_not_supported');
 
     const result = await psp.createPayment({

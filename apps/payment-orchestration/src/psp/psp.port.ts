@@ -64,8 +64,8 @@ export interface MandateAcceptance {
 }
 
 /**
- * A bank account to debit: an IBAN by SEPA Direct Debit, a US account by ACH; `mandate` when the
- * wallet recorded the payer's acceptance (absent: accepted outside the provider, offline).
+ * A bank account to debit: an IBAN by SEPA Direct Debit, a US account by ACH, under the mandate
+ * the payer accepted (the wallet recorded it; without one no debit is made).
  */
 export type BankAccountDebit = (
   | { readonly scheme: 'sepa_debit'; readonly iban: string; readonly holderName: string }
@@ -76,7 +76,7 @@ export type BankAccountDebit = (
       readonly accountType: 'checking' | 'savings';
       readonly holderName: string;
     }
-) & { readonly mandate?: MandateAcceptance };
+) & { readonly mandate: MandateAcceptance };
 
 export interface ConfirmPaymentRequest {
   readonly idempotencyKey: string;

@@ -3,7 +3,7 @@ import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import type { BankAccountType, CardBrand } from '@pay/contracts';
 import { BANK_ACCOUNT_TYPES, BankMandateAcceptance, CARD_BRANDS } from '@pay/contracts';
 import { Transform, Type } from 'class-transformer';
-import { IsEmail, IsIn, IsInt, IsISO31661Alpha2, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { IsDefined, IsEmail, IsIn, IsInt, IsISO31661Alpha2, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 
 /**
  * Stripe's ids: a prefix, then letters and digits, in `_`-separated words for the test ones
@@ -121,15 +121,15 @@ ApiProperty({ example: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X)',
 ApiPropertyOptional({ description: 'The app the payer accepted in.' })(MandateAcceptanceRequest.prototype, 'app');
 
 class WithMandate extends WithLabel {
-  @ApiPropertyOptional({
+  @ApiProperty({
     type: MandateAcceptanceRequest,
     description:
-      'How the payer accepted the debit mandate: recorded with the account and handed to the PSP as an online acceptance. Without it, debits claim an acceptance made outside the PSP (offline).',
+      'How the payer accepted the debit mandate (required: a bank account is debited only under a mandate its holder accepted): recorded with the account and handed to the PSP as an online acceptance.',
   })
-  @IsOptional()
+  @IsDefined({ message: "mandate is required: the payer's acceptance of the debit mandate (textVersion, ipAddress, userAgent)" })
   @ValidateNested()
   @Type(() => MandateAcceptanceRequest)
-  mandate?: MandateAcceptanceRequest;
+  mandate!: MandateAcceptanceRequest;
 }
 
 export class AddBankAccountRequest extends WithMandate {

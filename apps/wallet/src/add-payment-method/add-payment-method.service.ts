@@ -111,9 +111,7 @@ export class AddPaymentMethod {
         accountNumber: account.accountNumber,
         accountType: account.accountType,
         holderName: account.holderName,
-        ...(account.mandate
-          ? { mandate: { acceptedAt: new Date(mandate.mandateAcceptedAt), ipAddress: account.mandate.ipAddress, userAgent: account.mandate.userAgent } }
-          : {}),
+        mandate: { acceptedAt: new Date(mandate.mandateAcceptedAt), ipAddress: account.mandate.ipAddress, userAgent: account.mandate.userAgent },
       })
       .catch((error: unknown) => {
         if (error instanceof BankAccountRefused) throw new WalletError('invalid', 'BANK_ACCOUNT_REFUSED', error.message, { field: 'accountNumber' });
@@ -142,8 +140,7 @@ export class AddPaymentMethod {
   }
 
   /** The mandate's acceptance, sealed with the account (the IP address and user agent are personal data), accepted now by the wallet's clock. */
-  private mandateRecord(mandate: MandateAcceptanceRequest | undefined): Record<string, string> {
-    if (!mandate) return {};
+  private mandateRecord(mandate: MandateAcceptanceRequest): Record<string, string> & { mandateAcceptedAt: string } {
     return {
       mandateTextVersion: mandate.textVersion,
       mandateIpAddress: mandate.ipAddress,

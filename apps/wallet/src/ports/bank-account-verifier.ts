@@ -19,8 +19,8 @@ export interface BankAccountSetupRequest {
   readonly accountNumber: string;
   readonly accountType: 'checking' | 'savings';
   readonly holderName: string;
-  /** The payer's online acceptance; absent: accepted outside the PSP (offline). */
-  readonly mandate?: { readonly acceptedAt: Date; readonly ipAddress: string; readonly userAgent: string };
+  /** The payer's online acceptance of the debit mandate. */
+  readonly mandate: { readonly acceptedAt: Date; readonly ipAddress: string; readonly userAgent: string };
 }
 
 export interface BankAccountSetup {

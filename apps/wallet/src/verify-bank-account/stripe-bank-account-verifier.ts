@@ -55,13 +55,11 @@ export class StripeBankAccountVerifier implements BankAccountVerifier {
           },
           payment_method_options: { us_bank_account: { verification_method: 'microdeposits' } },
           mandate_data: {
-            customer_acceptance: request.mandate
-              ? {
-                  type: 'online',
-                  accepted_at: Math.floor(request.mandate.acceptedAt.getTime() / 1000),
-                  online: { ip_address: request.mandate.ipAddress, user_agent: request.mandate.userAgent },
-                }
-              : { type: 'offline', offline: {} },
+            customer_acceptance: {
+              type: 'online',
+              accepted_at: Math.floor(request.mandate.acceptedAt.getTime() / 1000),
+              online: { ip_address: request.mandate.ipAddress, user_agent: request.mandate.userAgent },
+            },
           },
           confirm: true,
           metadata,

@@ -192,20 +192,29 @@ describe('a card saved for later (SetupIntent on a customer)', () => {
 
 describe('bank accounts (SEPA Direct Debit, ACH)', () => {
   const DAYS_3 = 3 * 24 * 60 * 60 * 1000;
-  const sepa = (iban: string) => ({ scheme: 'sepa_debit' as const, iban, holderName: 'Ana Maria Silva' });
+  const mandate = { acceptedAt: new Date('2026-12-01T10:00:00Z'), ipAddress: '203.0.113.7', userAgent: 'PayTest/1.0' };
+  const sepa = (iban: string) => ({ scheme: 'sepa_debit' as const, iban, holderName: 'Ana Maria Silva', mandate });
   const ach = (accountNumber: string) => ({
     scheme: 'us_bank_account' as const,
     routingNumber: '110000000',
     accountNumber,
     accountType: 'checking' as const,
     holderName: 'Ana Maria Silva',
+    mandate,
   });
 
-  it('debits an IBAN by SEPA Direct Debit under an offline mandate: processing for days, then settled', async () => {
+  it('debits an IBAN by SEPA Direct Debit under the online mandate the payer accepted: processing for days, then settled', async () => {
     const psp = adapter();
     const debit = value(await psp.createPayment(payment('', { bankAccount: sepa('DE89370400440532013000'), captureMethod: 'automatic', customer: undefined })));
     expect(debit).toMatchObject({ providerStatus: 'processing', amount: { amount: '1250', currency: 'EUR' } });
     expect(debit.observation).toEqual({ stage: 'processing', reference: debit.id, amount: 1250n });
+    // Debited under the payer's own acceptance: when, from which address and device.
+    const debitMethod = simulator.snapshot().paymentIntents.find((intent) => intent.id === debit.id)?.payment_method;
+    expect(simulator.snapshot().mandates.find((m) => m.payment_method === debitMethod)?.customer_acceptance).toEqual({
+      type: 'online',
+      accepted_at: Math.floor(mandate.acceptedAt.getTime() / 1000),
+      online: { ip_address: '203.0.113.7', user_agent: 'PayTest/1.0' },
+    });
     expect(simulator.advanceClock(DAYS_3)).toEqual([debit.id]);
     expect(value(await psp.retrievePayment(debit.id)).observation).toEqual({ stage: 'captured', reference: debit.id, amount: 1250n });
 
