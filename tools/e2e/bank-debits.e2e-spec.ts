@@ -225,11 +225,16 @@ describe("the payer's mandate", () => {
       // When the wallet recorded it (its clock), not when the debit was made.
       expect(acceptance.accepted_at).toBeGreaterThanOrEqual(before - 1);
       expect(acceptance.accepted_at).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
-      // An account saved without the record is debited as accepted outside the PSP.
-      const unrecorded = await personWith(debit);
-      const unrecordedPayment = await debitPurchase(unrecorded, debit, 1_000n);
-      debited.push(unrecordedPayment);
-      expect(await mandateOf(unrecordedPayment)).toMatchObject({ type: 'offline' });
+      // Without the payer's acceptance no account is saved, so none is debited (no offline claim).
+      const token = await platform.idp.signTestToken({ sub: person.id, role: 'person' });
+      const route = 'iban' in debit.account ? 'bank-accounts' : 'us-bank-accounts';
+      const refused = await http(`${platform.wallet.url}/v1/wallets/${person.id}/payment-methods/${route}`, 'POST', token, {
+        ...debit.account,
+        ...('iban' in debit.account ? {} : { accountType: 'checking' }),
+        holderName: 'Ana Maria Silva',
+      });
+      expect(refused).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+      expect(JSON.stringify(refused.body)).toContain('mandate is required');
     },
   );
 });

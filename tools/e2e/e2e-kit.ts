@@ -171,7 +171,8 @@ export interface PersonOptions {
   /**
    * Saves a bank account through the wallet API: an IBAN (SEPA Direct Debit) or a US account
    * (ACH); Stripe's test account numbers decide how its debits end. With withoutCard it is the
-   * preferred method. `mandate`: the payer's acceptance of the debit mandate, as an app sends it.
+   * preferred method. `mandate`: the payer's acceptance of the debit mandate, as an app sends it
+   * (required by the wallet: E2E_MANDATE when not given).
    */
   bankAccount?: ({ iban: string } | { routingNumber: string; accountNumber: string }) & {
     mandate?: { textVersion: string; ipAddress: string; userAgent: string; app?: string };
@@ -238,6 +239,9 @@ export interface PlatformOptions {
   webhookConcurrency?: number;
   logLevel?: string;
 }
+
+/** The payer's acceptance of the debit mandate the kit sends with a bank account when a test names none (the wallet requires one). */
+export const E2E_MANDATE = { textVersion: 'e2e-mandate-2026-01', ipAddress: '203.0.113.50', userAgent: 'PayE2E/1.0 (Linux)' };
 
 /**
  * A card saved at the simulator as the Pay Hub saves it (apps/pay-hub/src/card-setups.ts): a
@@ -462,14 +466,14 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
             ? await walletCall<{ id: string }>('POST', `/v1/wallets/${id}/payment-methods/bank-accounts`, caller, {
                 iban: account.iban,
                 holderName: 'Ana Maria Silva',
-                ...(account.mandate ? { mandate: account.mandate } : {}),
+                mandate: account.mandate ?? E2E_MANDATE,
               })
             : await walletCall<{ id: string }>('POST', `/v1/wallets/${id}/payment-methods/us-bank-accounts`, caller, {
                 routingNumber: account.routingNumber,
                 accountNumber: account.accountNumber,
                 accountType: 'checking',
                 holderName: 'Ana Maria Silva',
-                ...(account.mandate ? { mandate: account.mandate } : {}),
+                mandate: account.mandate ?? E2E_MANDATE,
               });
         bankAccount = { methodId: saved.body.id };
         if ('routingNumber' in account && !account.unverified)
