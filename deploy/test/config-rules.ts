@@ -59,6 +59,8 @@ export const REQUIRED_IN_CLUSTER: Readonly<Record<string, readonly string[]>> = 
     'PAYPAL_WEBHOOK_ID',
     'SERVICE_TOKEN_SIGNING_JWK',
   ],
+  // Without its Stripe key the wallet would set US bank accounts up at the PSP simulator (not deployed).
+  wallet: ['STRIPE_SECRET_KEY'],
   // Without its key, agents' refunds are refused (REFUNDS_UNAVAILABLE).
   support: ['SUPPORT_SERVICE_TOKEN_SIGNING_JWK'],
 };

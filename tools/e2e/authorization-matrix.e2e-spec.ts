@@ -57,6 +57,7 @@ const RULES: Readonly<Record<string, Rule>> = {
   'wallet POST /v1/wallets/{personId}/payment-methods/paypal-accounts': PERSON_SELF,
   'wallet POST /v1/wallets/{personId}/payment-methods/bank-accounts': PERSON_SELF,
   'wallet POST /v1/wallets/{personId}/payment-methods/us-bank-accounts': PERSON_SELF,
+  'wallet POST /v1/wallets/{personId}/payment-methods/{methodId}/microdeposits': PERSON_SELF,
   'wallet POST /v1/wallets/{personId}/payment-methods/stripe-customers': PERSON_SELF,
   'wallet GET /v1/wallets/{personId}/payment-methods': PERSON_SELF,
   'wallet GET /v1/wallets/{personId}/payment-methods/{methodId}': PERSON_SELF,

@@ -150,6 +150,43 @@ async function ledgerHolds(): Promise<void> {
   expect(verify.stdout).toMatch(/^verified [0-9]+ entries$/m);
 }
 
+describe('a US account verified by micro-deposits', () => {
+  it('is refused for payment until its owner verifies it (bank_account_unverified, nothing posted, nothing at the PSP); then it debits', async () => {
+    const debit = ach('000123456789');
+    const person = await platform.person({ ...debit.person, withoutCard: true, bankAccount: { ...debit.account, unverified: true } });
+    const methodId = person.bankAccount!.methodId;
+    const { app, country, currency } = debit.purchase;
+    const purchase = (amount: bigint) =>
+      purchaseOf(person, amount, { app, country, amount: { amount: amount.toString(), currency }, paymentMethodId: methodId });
+    const personToken = await platform.idp.signTestToken({ sub: person.id, role: 'person' });
+    const method = async () =>
+      (await http<{ id: string; verification?: string }[]>(`${platform.wallet.url}/v1/wallets/${person.id}/payment-methods`, 'GET', personToken)).body.find(
+        (m) => m.id === methodId,
+      );
+    expect(await method()).toMatchObject({ verification: 'pending' });
+
+    const refused = await paymentIdOf(await platform.publishPurchase(purchase(1_000n)));
+    expect((await platform.events.waitFor(refused, 'payments.payment.failed')).data).toMatchObject({ code: 'bank_account_unverified' });
+    expect(await referenceOf(refused)).toBeFalsy();
+    expect(await movements(refused)).toEqual([]);
+
+    // The person reads the descriptor code on their statement; a wrong one first.
+    const verify = (body: unknown) =>
+      http(`${platform.wallet.url}/v1/wallets/${person.id}/payment-methods/${methodId}/microdeposits`, 'POST', personToken, body);
+    expect(await verify({ descriptorCode: 'SM12AB' })).toMatchObject({ status: 400, body: { code: 'MICRODEPOSITS_MISMATCH' } });
+    expect(await verify({ descriptorCode: 'SM11AA' })).toMatchObject({ status: 200, body: { verification: 'verified' } });
+
+    const paid = await debitPurchase(person, debit, 1_000n);
+    platform.simulator.advanceClock(3 * DAY);
+    await platform.events.waitFor(paid, 'payments.payment.captured');
+    await waitFor(
+      () => movements(paid),
+      (m) => m.includes('capture'),
+      { what: 'the capture posting' },
+    );
+  });
+});
+
 describe("the payer's mandate", () => {
   const accepted = { textVersion: 'debit-mandate-2026-01', ipAddress: '203.0.113.7', userAgent: 'PayTest/1.0 (iPhone; iOS 18.0)', app: 'facebook' };
   const debited: string[] = [];
@@ -188,11 +225,16 @@ describe("the payer's mandate", () => {
       // When the wallet recorded it (its clock), not when the debit was made.
       expect(acceptance.accepted_at).toBeGreaterThanOrEqual(before - 1);
       expect(acceptance.accepted_at).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
-      // An account saved without the record is debited as accepted outside the PSP.
-      const unrecorded = await personWith(debit);
-      const unrecordedPayment = await debitPurchase(unrecorded, debit, 1_000n);
-      debited.push(unrecordedPayment);
-      expect(await mandateOf(unrecordedPayment)).toMatchObject({ type: 'offline' });
+      // Without the payer's acceptance no account is saved, so none is debited (no offline claim).
+      const token = await platform.idp.signTestToken({ sub: person.id, role: 'person' });
+      const route = 'iban' in debit.account ? 'bank-accounts' : 'us-bank-accounts';
+      const refused = await http(`${platform.wallet.url}/v1/wallets/${person.id}/payment-methods/${route}`, 'POST', token, {
+        ...debit.account,
+        ...('iban' in debit.account ? {} : { accountType: 'checking' }),
+        holderName: 'Ana Maria Silva',
+      });
+      expect(refused).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+      expect(JSON.stringify(refused.body)).toContain('mandate is required');
     },
   );
 });

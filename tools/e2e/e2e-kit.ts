@@ -160,15 +160,24 @@ export interface PersonOptions {
   cardBehavesLike?: string;
   /** Without a card (no preferred method, unless a PayPal account is added). */
   withoutCard?: boolean;
+  /**
+   * The card is saved as the Pay Hub saves one: a SetupIntent confirmed by the card element (a
+   * real PaymentMethod of the simulator's), on a new Customer (`on_customer`, what the hub does:
+   * reusable) or on none (`without_customer`: Stripe charges it once).
+   */
+  savedCard?: 'on_customer' | 'without_customer';
   /** Adds a PayPal account (its vault token known to the simulator), behaving like this simulator test vault token (e.g. vault_paypal_timeout); with withoutCard it is the preferred method. */
   paypal?: { behavesLike?: string };
   /**
    * Saves a bank account through the wallet API: an IBAN (SEPA Direct Debit) or a US account
    * (ACH); Stripe's test account numbers decide how its debits end. With withoutCard it is the
-   * preferred method. `mandate`: the payer's acceptance of the debit mandate, as an app sends it.
+   * preferred method. `mandate`: the payer's acceptance of the debit mandate, as an app sends it
+   * (required by the wallet: E2E_MANDATE when not given).
    */
   bankAccount?: ({ iban: string } | { routingNumber: string; accountNumber: string }) & {
     mandate?: { textVersion: string; ipAddress: string; userAgent: string; app?: string };
+    /** A US account is verified with the micro-deposits' descriptor code (Stripe's test SM11AA) unless this is set. */
+    unverified?: boolean;
   };
 }
 
@@ -229,6 +238,40 @@ export interface PlatformOptions {
   /** Webhook deliveries the simulator has in flight at once (1 keeps their order; the bench and the soak send several, as Stripe does). */
   webhookConcurrency?: number;
   logLevel?: string;
+}
+
+/** The payer's acceptance of the debit mandate the kit sends with a bank account when a test names none (the wallet requires one). */
+export const E2E_MANDATE = { textVersion: 'e2e-mandate-2026-01', ipAddress: '203.0.113.50', userAgent: 'PayE2E/1.0 (Linux)' };
+
+/**
+ * A card saved at the simulator as the Pay Hub saves it (apps/pay-hub/src/card-setups.ts): a
+ * Customer (when `onCustomer`), a SetupIntent on it, confirmed as the card element confirms it
+ * (publishable key, client secret, the test card's number). Returns the PaymentMethod and customer.
+ */
+async function setUpCard(simulator: PspSimulator, personId: string, onCustomer: boolean): Promise<{ paymentMethod: string; customer?: string }> {
+  const call = async <T>(path: string, key: string, form: Record<string, string>): Promise<T> => {
+    const response = await fetch(`${simulator.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(form).toString(),
+    });
+    if (!response.ok) throw new Error(`simulator ${path}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
+  };
+  const customer = onCustomer ? (await call<{ id: string }>('/v1/customers', 'sk_test_e2e', { 'metadata[pay_person]': personId })).id : undefined;
+  const intent = await call<{ id: string; client_secret: string }>('/v1/setup_intents', 'sk_test_e2e', {
+    usage: 'off_session',
+    ...(customer ? { customer } : {}),
+  });
+  const confirmed = await call<{ payment_method: string }>(`/v1/setup_intents/${intent.id}/confirm`, 'pk_test_e2e', {
+    client_secret: intent.client_secret,
+    'payment_method_data[type]': 'card',
+    'payment_method_data[card][number]': '4242424242424242',
+    'payment_method_data[card][exp_month]': '12',
+    'payment_method_data[card][exp_year]': String(new Date().getUTCFullYear() + 3),
+    'payment_method_data[card][cvc]': '123',
+  });
+  return { paymentMethod: confirmed.payment_method, ...(customer ? { customer } : {}) };
 }
 
 /** One query with `schema` as the search path, on a connection of its own. */
@@ -293,6 +336,9 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
     AUTH_JWKS: JSON.stringify({ keys: [...idp.jwks.keys, servicePublic] }),
     PAYMENTS_LEDGER_CONSUMER_GROUP: walletGroups.payments,
     FUNDS_COMMANDS_CONSUMER_GROUP: walletGroups.funds,
+    // US bank accounts are set up and verified by micro-deposits at the PSP: the simulator.
+    STRIPE_API_HOST: simulator.host,
+    STRIPE_API_PORT: String(simulator.port),
     ...options.walletEnv,
   };
   const wallet: PaymentsPlatform['wallet'] = options.walletFromDist
@@ -384,10 +430,12 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
       await walletCall('PUT', `/v1/wallets/${id}/apps`, caller, { apps: personOptions.apps ?? ['instagram', 'facebook'] });
       await walletCall('POST', `/v1/wallets/${id}/pin`, caller, { pin: '730264' });
       let methodId = '';
-      const pspToken = `pm_${randomBytes(12).toString('hex')}`;
+      const saved = personOptions.savedCard ? await setUpCard(simulator, id, personOptions.savedCard === 'on_customer') : undefined;
+      const pspToken = saved?.paymentMethod ?? `pm_${randomBytes(12).toString('hex')}`;
       if (!personOptions.withoutCard) {
         const card = await walletCall<{ methodId?: string; id?: string }>('POST', `/v1/wallets/${id}/payment-methods/cards`, caller, {
           pspToken,
+          ...(saved?.customer ? { customerId: saved.customer } : {}),
           brand: 'visa',
           last4: '4242',
           expMonth: 12,
@@ -418,14 +466,18 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
             ? await walletCall<{ id: string }>('POST', `/v1/wallets/${id}/payment-methods/bank-accounts`, caller, {
                 iban: account.iban,
                 holderName: 'Ana Maria Silva',
-                ...(account.mandate ? { mandate: account.mandate } : {}),
+                mandate: account.mandate ?? E2E_MANDATE,
               })
             : await walletCall<{ id: string }>('POST', `/v1/wallets/${id}/payment-methods/us-bank-accounts`, caller, {
-                ...account,
+                routingNumber: account.routingNumber,
+                accountNumber: account.accountNumber,
                 accountType: 'checking',
                 holderName: 'Ana Maria Silva',
+                mandate: account.mandate ?? E2E_MANDATE,
               });
         bankAccount = { methodId: saved.body.id };
+        if ('routingNumber' in account && !account.unverified)
+          await walletCall('POST', `/v1/wallets/${id}/payment-methods/${saved.body.id}/microdeposits`, caller, { descriptorCode: 'SM11AA' });
         if (!methodId) methodId = bankAccount.methodId;
       }
       // Orchestration knows the wallet from wallet.events.v1: wait until its read model caught up.

@@ -35,7 +35,7 @@ import { supportService } from '@pay/support/tools';
 import { dropSchema, testDatabaseUrl, testKafka, uniqueName, waitFor } from '@pay/testing';
 import { io } from 'socket.io-client';
 import type { PaymentsPlatform, TestPerson } from './e2e-kit';
-import { E2E_MERCHANTS, freePort, http, purchaseOf, startGroupAtEnd, startPaymentsPlatform } from './e2e-kit';
+import { E2E_MANDATE, E2E_MERCHANTS, freePort, http, purchaseOf, startGroupAtEnd, startPaymentsPlatform } from './e2e-kit';
 
 const serviceLogs: string[] = [];
 
@@ -303,7 +303,10 @@ describe('seeded secrets through the wallet and payment-orchestration', () => {
     seedSecret("the person's access token", token);
     const wallet = platform.wallet.url;
     expect((await http(`${wallet}/v1/wallets/${ana.id}/contact`, 'PUT', token, { email: EMAIL, phone: PHONE })).status).toBe(200);
-    expect((await http(`${wallet}/v1/wallets/${ana.id}/payment-methods/bank-accounts`, 'POST', token, { iban: IBAN, holderName: HOLDER })).status).toBe(201);
+    expect(
+      (await http(`${wallet}/v1/wallets/${ana.id}/payment-methods/bank-accounts`, 'POST', token, { iban: IBAN, holderName: HOLDER, mandate: E2E_MANDATE }))
+        .status,
+    ).toBe(201);
     const raw = await http(`${wallet}/v1/wallets/${ana.id}/payment-methods/cards`, 'POST', token, {
       pspToken: CARD_NUMBER.replace(/\s/g, ''),
       brand: 'visa',

@@ -170,6 +170,34 @@ describe('a purchase', () => {
     expect(await lookUp(`requestId=not-a-uuid&payerId=${ana.id}`, service)).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
   });
 
+  it('with a card saved for later (a PaymentMethod on a Customer), every purchase charges it off-session with its customer', async () => {
+    const dana = await platform.person({ savedCard: 'on_customer' });
+    const references: string[] = [];
+    for (const amount of [1_100n, 1_200n]) {
+      const paymentId = await paymentIdOf(await platform.publishPurchase(purchaseOf(dana, amount)));
+      references.push((await platform.events.waitFor(paymentId, 'payments.payment.captured')).data.reference as string);
+    }
+    const intents = platform.simulator.snapshot().paymentIntents.filter((intent) => references.includes(intent.id));
+    const customer = platform.simulator.snapshot().paymentMethods.find((method) => method.id === dana.pspToken)?.customer;
+    expect(customer).toMatch(/^cus_/);
+    expect(intents.map((intent) => [intent.payment_method, intent.customer, intent.status])).toEqual([
+      [dana.pspToken, customer, 'succeeded'],
+      [dana.pspToken, customer, 'succeeded'],
+    ]);
+  });
+
+  it('with a card saved on no Customer, the PSP charges it once: the next purchase fails with its code, posts nothing', async () => {
+    const eli = await platform.person({ savedCard: 'without_customer' });
+    const first = await paymentIdOf(await platform.publishPurchase(purchaseOf(eli, 900n)));
+    await platform.events.waitFor(first, 'payments.payment.captured');
+    const second = await paymentIdOf(await platform.publishPurchase(purchaseOf(eli, 900n)));
+    const failed = await platform.events.waitFor(second, 'payments.payment.failed');
+    expect(failed.data).toMatchObject({ code: 'payment_method_unexpected_state' });
+    await stepsDone(second);
+    await walletCaughtUp();
+    expect(await captureEntry(second)).toHaveLength(0);
+  });
+
   it('declined by the issuer fails with the decline code and posts nothing', async () => {
     const bob = await platform.person({ cardBehavesLike: 'pm_card_chargeDeclined' });
     const requestId = await platform.publishPurchase(purchaseOf(bob, 1_500n));

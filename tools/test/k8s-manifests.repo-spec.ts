@@ -281,11 +281,11 @@ describe.each(Object.keys(ENVIRONMENTS))('overlay %s', (overlay) => {
     expect(effectiveEnv(podSpec(wallet).containers[0], wallet, objects).get('WEBAUTHN_ORIGINS')?.split(',')).toContain(`https://${hubHost}`);
   });
 
-  it('lets payment-orchestration (the PSPs) and the Pay Hub (the identity provider) alone reach the internet, on 443 only, and no private or metadata address', () => {
+  it('lets payment-orchestration (the PSPs), the wallet (Stripe: US bank account verification) and the Pay Hub (the identity provider) alone reach the internet, on 443 only, and no private or metadata address', () => {
     const pods = (service: string): Endpoint => podsOf(get(objects, 'Deployment', service));
     const https: Port = { number: 443, protocol: 'TCP' };
     const publicAddress: Endpoint = { ip: '52.36.167.221' };
-    const internetClients = ['payment-orchestration', 'pay-hub'];
+    const internetClients = ['payment-orchestration', 'wallet', 'pay-hub'];
     for (const client of internetClients) {
       expect(networkAllows(objects, pods(client), publicAddress, https)).toBe(true);
       expect(networkAllows(objects, pods(client), publicAddress, { number: 80, protocol: 'TCP' })).toBe(false);

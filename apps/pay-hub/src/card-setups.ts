@@ -20,6 +20,8 @@ export class CardSetupProblem extends Error {
 /** What the wallet's `POST …/payment-methods/cards` takes: the PSP's token and what the PSP says of the card. */
 export interface TokenisedCard {
   pspToken: string;
+  /** The PSP customer the PaymentMethod is attached to: what makes it chargeable again off-session. */
+  customerId: string;
   brand: string;
   last4: string;
   expMonth: number;
@@ -66,8 +68,15 @@ export class CardSetups {
     return new URL(this.elementUrl).origin;
   }
 
+  /**
+   * Opens the SetupIntent on a new Customer of the person's: the PaymentMethod it makes is attached
+   * to that customer, so every later payment (`customer` + `payment_method`, off-session) can charge
+   * it again; one attached to no customer Stripe charges once. A customer per saved card keeps the
+   * hub stateless (it stores no person-to-customer map); the wallet keeps the pair.
+   */
   async begin(personId: string): Promise<{ setupIntentId: string; clientSecret: string; elementUrl: string }> {
-    const intent = await this.stripe.setupIntents.create({ usage: 'off_session', metadata: { [PERSON_KEY]: personId } });
+    const customer = await this.stripe.customers.create({ metadata: { [PERSON_KEY]: personId } });
+    const intent = await this.stripe.setupIntents.create({ usage: 'off_session', customer: customer.id, metadata: { [PERSON_KEY]: personId } });
     return { setupIntentId: intent.id, clientSecret: intent.client_secret!, elementUrl: this.elementUrl };
   }
 
@@ -85,10 +94,16 @@ export class CardSetups {
     const methodId = typeof intent.payment_method === 'string' ? intent.payment_method : intent.payment_method?.id;
     if (intent.status !== 'succeeded' || !methodId)
       throw new CardSetupProblem(409, 'CARD_SETUP_INCOMPLETE', 'the payment provider has not confirmed this card: enter it again');
+    const customerId = typeof intent.customer === 'string' ? intent.customer : intent.customer?.id;
     const method = await this.stripe.paymentMethods.retrieve(methodId);
     if (method.type !== 'card' || !method.card) throw new CardSetupProblem(409, 'CARD_SETUP_INCOMPLETE', 'the payment provider saved no card');
+    const attachedTo = typeof method.customer === 'string' ? method.customer : method.customer?.id;
+    // A card on no customer (a SetupIntent opened before cards were saved on one) would pay once only.
+    if (!customerId || attachedTo !== customerId)
+      throw new CardSetupProblem(409, 'CARD_SETUP_INCOMPLETE', 'the payment provider did not keep this card for later payments: enter it again');
     return {
       pspToken: method.id,
+      customerId,
       brand: WALLET_BRANDS.has(method.card.brand) ? method.card.brand : 'other',
       last4: method.card.last4,
       expMonth: method.card.exp_month,

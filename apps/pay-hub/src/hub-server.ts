@@ -16,13 +16,14 @@ import { closeServiceDataSource, openServiceDataSource } from '@pay/platform';
 import { maySupportSocket, SUPPORT_SOCKET_PATH, upstreamRoute } from './access-rules';
 import type { PayHubConfig } from './config';
 import { DEV_ORCHESTRATION_URL } from './config';
+import { BANK_MANDATE, clientAddress } from './bank-mandate';
 import { CardSetupProblem, CardSetups, SETUP_INTENT_ID } from './card-setups';
 import { PayPalSetupProblem, PayPalSetups, SETUP_TOKEN_ID } from './paypal-setups';
 import { PAY_HUB_SCHEMA, payHubMigrations } from './database/migrations';
 import { hubMetrics, recordRoute, routeTemplate } from './hub-metrics';
 import type { OidcClient, ProviderMetadata } from './oidc';
 import { authorizationUrl, discover, exchangeCode, pkcePair } from './oidc';
-import { DevSignInRequest, InvalidRequestError, SaveMethodRequest, ShopPurchaseRequest, validated } from './requests';
+import { DevSignInRequest, InvalidRequestError, SaveBankAccountRequest, SaveMethodRequest, ShopPurchaseRequest, validated } from './requests';
 import type { Session, SessionUser } from './sessions';
 import { SessionStore } from './sessions';
 import { refuseUpgrade, relayUpgrade } from './support-socket-relay';
@@ -303,6 +304,40 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
     sendJson(response, upstream.status, await upstream.json().catch(() => ({})));
   }
 
+  /** The debit mandate the methods page shows before a bank account is saved (docs/pay-hub.md, "Bank accounts"). */
+  function bankMandate(response: ServerResponse, session: Session): void {
+    if (session.user.role !== 'person') throw new HttpProblem(404, 'NOT_FOUND', 'no such resource');
+    sendJson(response, 200, BANK_MANDATE);
+  }
+
+  /**
+   * An IBAN saved to the person's wallet with their acceptance of the mandate the page showed:
+   * its version, and the IP address and user agent as the hub saw the request (the page cannot be
+   * trusted to state them); the wallet adds when. Without the acceptance, nothing is saved.
+   */
+  async function saveBankAccount(request: IncomingMessage, response: ServerResponse, session: Session): Promise<void> {
+    if (session.user.role !== 'person') throw new HttpProblem(404, 'NOT_FOUND', 'no such resource');
+    const account = validated(SaveBankAccountRequest, await readJson(request));
+    if (account.mandateTextVersion !== BANK_MANDATE.textVersion)
+      throw new HttpProblem(409, 'MANDATE_TEXT_CHANGED', 'the mandate text has changed since the page showed it: read it again and accept it');
+    const ipAddress = clientAddress(request);
+    const userAgent = request.headers['user-agent']?.slice(0, 512);
+    if (!ipAddress || !userAgent) throw new HttpProblem(400, 'MANDATE_UNRECORDABLE', 'the mandate acceptance needs your browser’s address and user agent');
+    const upstream = await callService('wallet', `${upstreams.wallet}/v1/wallets/${encodeURIComponent(session.user.sub)}/payment-methods/bank-accounts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${session.accessToken}`, 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({
+        iban: account.iban,
+        holderName: account.holderName,
+        ...(account.bic ? { bic: account.bic } : {}),
+        ...(account.label ? { label: account.label } : {}),
+        mandate: { textVersion: BANK_MANDATE.textVersion, ipAddress, userAgent },
+      }),
+    });
+    if (upstream.status === 401) await sessions.end(session.id);
+    sendJson(response, upstream.status, await upstream.json().catch(() => ({})));
+  }
+
   const paypalFor = (session: Session): PayPalSetups => {
     if (!paypalSetups) throw new HttpProblem(404, 'PAYPAL_SETUP_OFF', 'this hub adds no PayPal accounts (PAYPAL_API_URL is not set)');
     if (session.user.role !== 'person') throw new HttpProblem(404, 'NOT_FOUND', 'no such resource');
@@ -417,6 +452,8 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
     }
     if (path === '/bff/dev-shop/purchases' && request.method === 'POST') return shopPurchase(request, response, await requireSession(request));
     if (path === '/bff/card-setups' && request.method === 'POST') return beginCardSetup(response, await requireSession(request));
+    if (path === '/bff/bank-mandate' && request.method === 'GET') return bankMandate(response, await requireSession(request));
+    if (path === '/bff/bank-accounts' && request.method === 'POST') return saveBankAccount(request, response, await requireSession(request));
     const cardSetup = /^\/bff\/card-setups\/([^/]+)\/card$/.exec(path);
     if (cardSetup && request.method === 'POST') return saveCard(request, response, await requireSession(request), cardSetup[1]);
     if (path === '/bff/paypal-setups' && request.method === 'POST') return beginPayPalSetup(response, await requireSession(request));

@@ -1,5 +1,5 @@
 import { plainToInstance } from 'class-transformer';
-import { IsIn, IsOptional, IsString, Length, Matches, ValidateNested, validateSync } from 'class-validator';
+import { Equals, IsIn, IsOptional, IsString, Length, Matches, ValidateNested, validateSync } from 'class-validator';
 import { Type } from 'class-transformer';
 import { APPS } from '@pay/contracts';
 
@@ -57,6 +57,30 @@ export class SaveMethodRequest {
   @IsString()
   @Length(1, 40, { message: 'label must be 1 to 40 characters' })
   label?: string;
+}
+
+/** An IBAN saved from the methods page, with the person's acceptance of the debit mandate the page showed. */
+export class SaveBankAccountRequest extends SaveMethodRequest {
+  @IsString()
+  @Length(15, 42, { message: 'iban must be an IBAN, 15 to 42 characters with spaces' })
+  iban!: string;
+
+  @IsString()
+  @Length(1, 70, { message: 'holderName must be the account holder, 1 to 70 characters' })
+  holderName!: string;
+
+  @IsOptional()
+  @IsString()
+  @Length(8, 11, { message: 'bic must be a BIC (8 or 11 characters)' })
+  bic?: string;
+
+  /** The version of the mandate text the page showed (GET /bff/bank-mandate). */
+  @IsString()
+  @Length(1, 40)
+  mandateTextVersion!: string;
+
+  @Equals(true, { message: 'mandateAccepted must be true: a bank account is debited only under a mandate its holder accepted' })
+  mandateAccepted!: boolean;
 }
 
 export class InvalidRequestError extends Error {

@@ -575,6 +575,7 @@ describe("the hub's server", () => {
           url: '/v1/wallets/p-card/payment-methods/cards',
           body: {
             pspToken: expect.stringMatching(/^pm_[A-Za-z0-9]{24}$/),
+            customerId: expect.stringMatching(/^cus_[A-Za-z0-9]{24}$/),
             brand: 'amex',
             last4: '0005',
             expMonth: 7,
@@ -586,6 +587,58 @@ describe("the hub's server", () => {
       ]);
       expect((await hubCall(`/bff/card-setups/${setup.setupIntentId}/card`, owner)).status).toBe(409);
       expect(saves).toHaveLength(1);
+      // The PaymentMethod is attached to a customer of the person's own, so each later payment can charge it again.
+      const { pspToken, customerId } = saves[0].body as { pspToken: string; customerId: string };
+      const state = psp.snapshot();
+      expect(state.paymentMethods.find((method) => method.id === pspToken)?.customer).toBe(customerId);
+      expect(state.customers.find((customer) => customer.id === customerId)?.metadata).toEqual({ pay_person: 'p-card' });
+    });
+
+    it('saves a bank account only with the acceptance of the mandate the page showed, recorded with the address and user agent the hub saw', async () => {
+      saves.length = 0;
+      const owner = await signInTo('person', 'p-bank');
+      const analyst = await signInTo('analyst', 'a-bank');
+      const read = (cookie: string) => fetch(`${pspHub.url}/bff/bank-mandate`, { headers: { 'x-pay-hub': '1', cookie } });
+      const shown = (await (await read(owner)).json()) as { textVersion: string; text: string };
+      expect(shown).toMatchObject({ textVersion: expect.any(String), text: expect.stringContaining('debit your account') });
+      expect((await read(analyst)).status).toBe(404);
+
+      const account = { iban: 'DE89 3704 0044 0532 0130 00', holderName: 'Ana Maria Silva', label: 'Salary account' };
+      const save = (cookie: string, body: unknown, headers: Record<string, string> = {}) =>
+        fetch(`${pspHub.url}/bff/bank-accounts`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-pay-hub': '1', 'user-agent': 'PayHubTest/1.0 (X11; Linux)', cookie, ...headers },
+          body: JSON.stringify(body),
+        });
+      // Not accepted, or accepted without saying which text, or a text the hub no longer shows: nothing saved.
+      for (const body of [account, { ...account, mandateTextVersion: shown.textVersion, mandateAccepted: false }, { ...account, mandateAccepted: true }])
+        expect((await save(owner, body)).status).toBe(400);
+      const stale = await save(owner, { ...account, mandateTextVersion: 'pay-hub-sepa-2020-01', mandateAccepted: true });
+      expect([stale.status, ((await stale.json()) as { code: string }).code]).toEqual([409, 'MANDATE_TEXT_CHANGED']);
+      // The page cannot state the address it accepted from: a forged one is ignored (the right-most hop is the one the hub trusts).
+      expect(
+        (await save(owner, { ...account, mandateTextVersion: shown.textVersion, mandateAccepted: true, mandate: { ipAddress: '198.51.100.1' } })).status,
+      ).toBe(400);
+      expect((await save(analyst, { ...account, mandateTextVersion: shown.textVersion, mandateAccepted: true })).status).toBe(404);
+      expect(saves).toEqual([]);
+
+      const saved = await save(
+        owner,
+        { ...account, mandateTextVersion: shown.textVersion, mandateAccepted: true },
+        { 'x-forwarded-for': '203.0.113.9, 198.51.100.23' },
+      );
+      expect(saved.status).toBe(201);
+      expect(saves).toEqual([
+        {
+          url: '/v1/wallets/p-bank/payment-methods/bank-accounts',
+          body: {
+            iban: account.iban,
+            holderName: account.holderName,
+            label: account.label,
+            mandate: { textVersion: shown.textVersion, ipAddress: '198.51.100.23', userAgent: 'PayHubTest/1.0 (X11; Linux)' },
+          },
+        },
+      ]);
     });
 
     it('saves the PayPal account its person approved at PayPal, as PayPal names it, once', async () => {

@@ -40,8 +40,25 @@ describe('WalletConfig', () => {
         KAFKA_SASL_PASSWORD: 'kafka-password',
         WEBAUTHN_RP_ID: 'pay.example.com',
         WEBAUTHN_ORIGINS: 'https://hub.pay.example.com',
+        STRIPE_SECRET_KEY: 'rk_live_walletAchSetups',
       }),
     ).toBe('');
+    // US bank accounts are verified at Stripe: production names the missing key, and takes no simulator.
+    expect(
+      problems({
+        NODE_ENV: 'production',
+        AUTH_KEY_GRANTS: '{}',
+        AUTH_JWKS_URL: 'https://id.example.com/jwks.json',
+        STEP_UP_SIGNING_JWK: jwk,
+        WALLET_MASTER_KEYS: `k1:${key}`,
+        WALLET_MASTER_KEY_ID: 'k1',
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_USERNAME: 'svc',
+        KAFKA_SASL_PASSWORD: 'kafka-password',
+        WEBAUTHN_RP_ID: 'pay.example.com',
+        WEBAUTHN_ORIGINS: 'https://hub.pay.example.com',
+      }),
+    ).toContain('STRIPE_SECRET_KEY is required in production');
     const short = randomBytes(16).toString('base64');
     const message = problems({
       WALLET_MASTER_KEYS: `k1:${short}`,

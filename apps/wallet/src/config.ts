@@ -2,7 +2,7 @@ import { BaseServiceConfig, IsJsonWith, IsWholeNumber, toWholeNumber } from '@pa
 import { MasterKeyRing } from '@pay/encryption';
 import { Transform } from 'class-transformer';
 import type { ValidationArguments } from 'class-validator';
-import { ArrayMaxSize, ArrayMinSize, IsEmpty, IsInt, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsDefined, IsEmpty, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
 
 const toUpperList = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string'
@@ -198,6 +198,28 @@ export class WalletConfig extends BaseServiceConfig {
       'was removed: ad-measurement consent is opt-in in every country; list the countries where it may start on in AD_CONSENT_GRANTED_BY_DEFAULT_COUNTRIES',
   })
   AD_CONSENT_OPT_IN_COUNTRIES?: string;
+
+  /**
+   * US bank accounts are set up at Stripe and verified by micro-deposits before they may be
+   * debited: the key the wallet does that with (in production a restricted `rk_` key with write
+   * access to Customers and SetupIntents only). Unset outside production: the local PSP simulator.
+   */
+  @ValidateIf((config: WalletConfig) => config.STRIPE_SECRET_KEY !== undefined || isProduction(config))
+  @IsDefined({ message: 'is required in production: US bank accounts are verified at Stripe with it (a restricted rk_ key is enough)' })
+  @Matches(/^(sk|rk)_(test|live)_\w+$/, { message: 'must be a Stripe secret or restricted key (sk_test_..., rk_live_...)' })
+  STRIPE_SECRET_KEY?: string;
+
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9.-]{1,253}$/, { message: 'must be a host name or address, e.g. api.stripe.com or 127.0.0.1' })
+  STRIPE_API_HOST?: string;
+
+  @IsOptional()
+  @IsWholeNumber({ min: 1, max: 65535, message: 'must be a whole number between 1 and 65535 (TCP port)' })
+  STRIPE_API_PORT?: number;
+
+  @IsOptional()
+  @IsIn(['http', 'https'], { message: 'must be http or https' })
+  STRIPE_API_PROTOCOL?: 'http' | 'https';
 
   // =====================================================================================
   // Money movements: payments posted to the ledger, funds commands (post-payments-to-ledger,

@@ -57,6 +57,10 @@ import { ViewPaymentMethodsController } from './view-payment-methods/view-paymen
 import { ViewWalletController } from './view-wallet/view-wallet.controller';
 import { PaymentsInProgressModule } from './payments-in-progress/payments-in-progress.module';
 import { ViewWallet } from './view-wallet/view-wallet.service';
+import { BANK_ACCOUNT_VERIFIER } from './ports/bank-account-verifier';
+import { StripeBankAccountVerifier } from './verify-bank-account/stripe-bank-account-verifier';
+import { VerifyBankAccountController } from './verify-bank-account/verify-bank-account.controller';
+import { VerifyBankAccount } from './verify-bank-account/verify-bank-account.service';
 import type { WalletRules } from './wallet-settings.tokens';
 import { STEP_UP_SIGNER, WALLET_RULES } from './wallet-settings.tokens';
 
@@ -86,6 +90,7 @@ const controllers = [
   AddPaymentMethodController,
   ViewPaymentMethodsController,
   RenamePaymentMethodController,
+  VerifyBankAccountController,
   ChoosePreferredMethodController,
   RemovePaymentMethodController,
   GetPaymentInstrumentController,
@@ -106,6 +111,7 @@ const useCases = [
   SetPayApps,
   AddPaymentMethod,
   RenamePaymentMethod,
+  VerifyBankAccount,
   ChoosePreferredMethod,
   RemovePaymentMethod,
   GetPaymentInstrument,
@@ -143,6 +149,27 @@ const useCases = [
     PasskeyStore,
     PasskeyCeremonies,
     DevelopmentDefaultsWarning,
+    {
+      // US bank accounts are set up and verified at Stripe (the local simulator outside production, without a key).
+      provide: BANK_ACCOUNT_VERIFIER,
+      inject: [SERVICE_CONFIG],
+      useFactory: (config: WalletConfig) =>
+        new StripeBankAccountVerifier(
+          config.STRIPE_SECRET_KEY === undefined
+            ? {
+                secretKey: 'sk_test_simulator',
+                host: config.STRIPE_API_HOST ?? '127.0.0.1',
+                port: config.STRIPE_API_PORT ?? 12111,
+                protocol: config.STRIPE_API_PROTOCOL ?? 'http',
+              }
+            : {
+                secretKey: config.STRIPE_SECRET_KEY,
+                ...(config.STRIPE_API_HOST === undefined ? {} : { host: config.STRIPE_API_HOST }),
+                ...(config.STRIPE_API_PORT === undefined ? {} : { port: config.STRIPE_API_PORT }),
+                ...(config.STRIPE_API_PROTOCOL === undefined ? {} : { protocol: config.STRIPE_API_PROTOCOL }),
+              },
+        ),
+    },
     {
       provide: DATA_KEY_STORE,
       inject: [SERVICE_CONFIG],

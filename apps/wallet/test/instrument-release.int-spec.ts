@@ -15,6 +15,7 @@ jest.mock('@pay/observability', () => jest.requireActual<typeof import('./log-ca
 
 /** Long enough for the wallet to read an initiation published while a release waits, on a busy machine. */
 const WAIT_MS = 6_000;
+const VICTIM_CUSTOMER = 'cus_Victim0Customer1';
 
 interface AuditRow {
   caller: string;
@@ -52,10 +53,11 @@ describe('wallet: a payment instrument is released only for a payment of its own
     }
   }
 
+  /** The card as the Pay Hub saves it: a PaymentMethod attached to the PSP customer it was set up on. */
   async function openWalletWithCard(personId: string): Promise<{ methodId: string; pspToken: string }> {
     const person = await wallet.person(personId);
     expect((await person.post(`/v1/wallets/${personId}`, { country: 'US' })).status).toBe(201);
-    const card = validCard();
+    const card = validCard({ customerId: VICTIM_CUSTOMER });
     const added = await person.post<{ id: string }>(`/v1/wallets/${personId}/payment-methods/cards`, card);
     expect(added.status).toBe(201);
     expect((await person.put(`/v1/wallets/${personId}/apps`, { apps: ['facebook', 'instagram'] })).status).toBe(200);
@@ -80,7 +82,7 @@ describe('wallet: a payment instrument is released only for a payment of its own
     const paymentId = await payments.initiated({ personId: victimId, methodId: victimMethodId });
     expect(await release(victimId, victimMethodId, paymentId)).toMatchObject({
       status: 200,
-      body: { methodId: victimMethodId, kind: 'card', credentials: { pspToken: victimToken } },
+      body: { methodId: victimMethodId, kind: 'card', credentials: { pspToken: victimToken, customer: VICTIM_CUSTOMER } },
     });
     const rows = await audit(paymentId);
     expect(rows).toEqual([
@@ -97,6 +99,7 @@ describe('wallet: a payment instrument is released only for a payment of its own
     ]);
     // The audit names the release, never what was released.
     expect(JSON.stringify(rows)).not.toContain(victimToken);
+    expect(JSON.stringify(rows)).not.toContain(VICTIM_CUSTOMER);
   });
 
   it('waits for a payment whose initiation the wallet reads while the release is asked', async () => {

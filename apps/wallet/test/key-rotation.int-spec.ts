@@ -5,7 +5,7 @@ import { testDatabaseUrl, uniqueName } from '@pay/testing';
 import { capturedLogs, findSecrets } from './log-capture';
 import { PaymentsOnKafka } from './payments-on-kafka';
 import type { WalletUnderTest } from './wallet-test-kit';
-import { dropWalletSchema, startWallet, testMasterKey } from './wallet-test-kit';
+import { dropWalletSchema, MANDATE, startWallet, testMasterKey } from './wallet-test-kit';
 
 jest.mock('@pay/observability', () => jest.requireActual<typeof import('./log-capture')>('./log-capture').observabilityWithCapture());
 
@@ -66,7 +66,11 @@ describe('wallet: master key rotation leaves every secret readable, without down
       const email = `rotation.${i}.${id}@example.net`;
       expect((await caller.post(`/v1/wallets/${id}`, { country: 'US' })).status).toBe(201);
       expect((await caller.put(`/v1/wallets/${id}/apps`, { apps: ['facebook'] })).status).toBe(200);
-      const bank = await caller.post<{ id: string }>(`/v1/wallets/${id}/payment-methods/bank-accounts`, { iban, holderName: 'Rotation Tester' });
+      const bank = await caller.post<{ id: string }>(`/v1/wallets/${id}/payment-methods/bank-accounts`, {
+        iban,
+        holderName: 'Rotation Tester',
+        mandate: MANDATE,
+      });
       expect(bank.status).toBe(201);
       expect((await caller.put(`/v1/wallets/${id}/contact`, { email })).status).toBe(200);
       expect((await caller.post(`/v1/wallets/${id}/pin`, { pin: PIN })).status).toBe(204);

@@ -1,8 +1,10 @@
+import type { PspSimulator } from '@pay/psp-simulator';
+import { startPspSimulator } from '@pay/psp-simulator';
 import { uniqueName } from '@pay/testing';
 import { capturedLogs, findSecrets } from './log-capture';
 import { PaymentsOnKafka } from './payments-on-kafka';
 import type { Caller, WalletUnderTest } from './wallet-test-kit';
-import { CARD_NUMBERS, dropWalletSchema, dumpSchema, IBANS, startWallet, validCard } from './wallet-test-kit';
+import { CARD_NUMBERS, dropWalletSchema, dumpSchema, IBANS, MANDATE, startWallet, validCard } from './wallet-test-kit';
 
 jest.mock('@pay/observability', () => jest.requireActual<typeof import('./log-capture')>('./log-capture').observabilityWithCapture());
 
@@ -16,6 +18,7 @@ interface MethodView {
   email?: string;
   country?: string;
   removedAt?: string;
+  verification?: string;
 }
 
 const EMAIL = 'ana.maria.paypal@example.com';
@@ -23,13 +26,16 @@ const HOLDER = 'Ana Maria Quaresma';
 
 describe('wallet: payment methods', () => {
   let wallet: WalletUnderTest;
+  let psp: PspSimulator;
   let ana: Caller;
   let orchestration: Caller;
   const anaId = uniqueName('ana');
   const base = `/v1/wallets/${anaId}/payment-methods`;
 
   beforeAll(async () => {
-    wallet = await startWallet();
+    // US bank accounts are set up and verified at the PSP: the simulator.
+    psp = await startPspSimulator();
+    wallet = await startWallet({ env: { STRIPE_API_HOST: psp.host, STRIPE_API_PORT: String(psp.port), STRIPE_API_PROTOCOL: 'http' } });
     ana = await wallet.person(anaId);
     orchestration = await wallet.orchestration();
     expect((await ana.post(`/v1/wallets/${anaId}`, { country: 'DE' })).status).toBe(201);
@@ -38,8 +44,10 @@ describe('wallet: payment methods', () => {
 
   afterAll(async () => {
     await wallet?.stop();
+    await psp?.close();
     if (wallet) await dropWalletSchema(wallet.schema);
     expect(findSecrets(capturedLogs.join(''), { ibans: IBANS, emails: [EMAIL], holderNames: [HOLDER] })).toEqual([]);
+    expect(capturedLogs.join('')).not.toContain('000123456789');
   });
 
   let cardId: string;
@@ -56,7 +64,12 @@ describe('wallet: payment methods', () => {
     expect(paypal).toMatchObject({ status: 201, body: { kind: 'paypal', label: 'PayPal (private)', preferred: false, email: 'a•••@example.com' } });
     paypalId = paypal.body.id;
 
-    const bank = await ana.post<MethodView>(`${base}/bank-accounts`, { iban: IBANS[0], holderName: HOLDER, bic: 'COBADEFFXXX' });
+    // A bank account is saved only with its holder's acceptance of the debit mandate.
+    expect(await ana.post(`${base}/bank-accounts`, { iban: IBANS[0], holderName: HOLDER })).toMatchObject({
+      status: 400,
+      body: { code: 'VALIDATION_FAILED', details: [expect.stringContaining('mandate is required')] },
+    });
+    const bank = await ana.post<MethodView>(`${base}/bank-accounts`, { iban: IBANS[0], holderName: HOLDER, bic: 'COBADEFFXXX', mandate: MANDATE });
     expect(bank).toMatchObject({ status: 201, body: { kind: 'bank_account', label: 'Bank account •••• 3000', last4: '3000', country: 'DE' } });
     expect(JSON.stringify(bank.body)).not.toContain('DE89');
     bankId = bank.body.id;
@@ -148,7 +161,7 @@ describe('wallet: payment methods', () => {
       status: 400,
       body: { code: 'CARD_EXPIRED' },
     });
-    expect(await ana.post(`${base}/bank-accounts`, { iban: 'DE89370400440532013001', holderName: HOLDER })).toMatchObject({
+    expect(await ana.post(`${base}/bank-accounts`, { iban: 'DE89370400440532013001', holderName: HOLDER, mandate: MANDATE })).toMatchObject({
       status: 400,
       body: { code: 'IBAN_INVALID', field: 'iban', message: expect.not.stringContaining('DE89') },
     });
@@ -158,24 +171,57 @@ describe('wallet: payment methods', () => {
     expect(await noWallet.post('/v1/wallets/has-no-wallet/payment-methods/cards', validCard())).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
   });
 
-  it('saves a US bank account for ACH (shown as its last four), releases it to orchestration alone, refuses a bad routing number', async () => {
+  it('saves a US bank account for ACH (shown as its last four), pending until its micro-deposits are verified; then releases it to orchestration alone', async () => {
     const eveId = uniqueName('eve');
     const eve = await wallet.person(eveId);
     expect((await eve.post(`/v1/wallets/${eveId}`, { country: 'US' })).status).toBe(201);
     expect((await eve.put(`/v1/wallets/${eveId}/apps`, { apps: ['facebook'] })).status).toBe(200);
-    const account = { routingNumber: '110000000', accountNumber: '000123456789', accountType: 'savings', holderName: HOLDER };
+    const account = { routingNumber: '110000000', accountNumber: '000123456789', accountType: 'savings', holderName: HOLDER, mandate: MANDATE };
+    expect(await eve.post(`/v1/wallets/${eveId}/payment-methods/us-bank-accounts`, { ...account, mandate: undefined })).toMatchObject({ status: 400 });
     const saved = await eve.post<MethodView>(`/v1/wallets/${eveId}/payment-methods/us-bank-accounts`, account);
     expect(saved).toMatchObject({
       status: 201,
-      body: { kind: 'bank_account', label: 'Bank account •••• 6789', last4: '6789', country: 'US', preferred: true },
+      body: { kind: 'bank_account', label: 'Bank account •••• 6789', last4: '6789', country: 'US', preferred: true, verification: 'pending' },
     });
     expect(JSON.stringify(saved.body)).not.toContain('000123456789');
-    const payments = new PaymentsOnKafka(wallet);
-    const debit = await payments.initiated({ personId: eveId, methodId: saved.body.id, app: 'facebook' });
-    await payments.disconnect();
-    const released = await orchestration.get(`/v1/wallets/${eveId}/payment-instruments/${saved.body.id}?app=facebook&paymentId=${debit}`);
-    expect(released).toMatchObject({ status: 200, body: { methodId: saved.body.id, kind: 'bank_account', credentials: account } });
-    expect((await eve.get(`/v1/wallets/${eveId}/payment-instruments/${saved.body.id}?app=facebook&paymentId=${debit}`)).status).toBe(403);
+    // Set up at the PSP on a customer of its own, micro-deposits on their way.
+    const setup = psp.snapshot().setupIntents.find((intent) => intent.metadata.pay_method === saved.body.id)!;
+    expect(setup).toMatchObject({ status: 'requires_action', metadata: { pay_person: eveId }, next_action: { type: 'verify_with_microdeposits' } });
+    const releaseFor = async (methodId: string) => {
+      const payments = new PaymentsOnKafka(wallet);
+      const debit = await payments.initiated({ personId: eveId, methodId, app: 'facebook' });
+      await payments.disconnect();
+      return orchestration.get<Record<string, unknown>>(`/v1/wallets/${eveId}/payment-instruments/${methodId}?app=facebook&paymentId=${debit}`);
+    };
+    // Not debited before it is verified.
+    expect(await releaseFor(saved.body.id)).toMatchObject({ status: 409, body: { code: 'BANK_ACCOUNT_UNVERIFIED', verification: 'pending' } });
+
+    const verify = (body: unknown) => eve.post<MethodView & { code?: string }>(`/v1/wallets/${eveId}/payment-methods/${saved.body.id}/microdeposits`, body);
+    for (const wrong of [{}, { descriptorCode: 'SM11AA', amounts: [32, 45] }, { descriptorCode: 'XX11AA' }, { amounts: [32] }, { amounts: [32, 450] }])
+      expect(await verify(wrong)).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+    expect(await verify({ descriptorCode: 'SM99ZZ' })).toMatchObject({ status: 400, body: { code: 'MICRODEPOSITS_MISMATCH' } });
+    // Only its owner verifies (orchestration's token has no business here).
+    expect((await orchestration.post(`/v1/wallets/${eveId}/payment-methods/${saved.body.id}/microdeposits`, { descriptorCode: 'SM11AA' })).status).toBe(403);
+    expect(await verify({ descriptorCode: 'SM11AA' })).toMatchObject({ status: 200, body: { id: saved.body.id, verification: 'verified' } });
+    expect(await verify({ descriptorCode: 'SM11AA' })).toMatchObject({ status: 409, body: { code: 'BANK_ACCOUNT_ALREADY_VERIFIED' } });
+
+    const released = await releaseFor(saved.body.id);
+    expect(released).toMatchObject({
+      status: 200,
+      body: {
+        methodId: saved.body.id,
+        kind: 'bank_account',
+        credentials: { ...account, pspToken: setup.payment_method, customer: setup.customer },
+      },
+    });
+    expect(JSON.stringify(released.body)).not.toContain(setup.id);
+    expect((await eve.get(`/v1/wallets/${eveId}/payment-instruments/${saved.body.id}?app=facebook&paymentId=x`)).status).toBe(403);
+    // A card has nothing to verify.
+    const card = await eve.post<MethodView>(`/v1/wallets/${eveId}/payment-methods/cards`, validCard());
+    expect(await eve.post(`/v1/wallets/${eveId}/payment-methods/${card.body.id}/microdeposits`, { descriptorCode: 'SM11AA' })).toMatchObject({
+      status: 409,
+      body: { code: 'NOTHING_TO_VERIFY' },
+    });
 
     expect(await eve.post(`/v1/wallets/${eveId}/payment-methods/us-bank-accounts`, { ...account, routingNumber: '110000001' })).toMatchObject({
       status: 400,
@@ -199,6 +245,13 @@ describe('wallet: payment methods', () => {
     const withMandate = await eve.post<MethodView>(`/v1/wallets/${eveId}/payment-methods/us-bank-accounts`, { ...account, mandate });
     expect(withMandate.status).toBe(201);
     expect(JSON.stringify(withMandate.body)).not.toContain('198.51.100.23');
+    // The PSP's mandate is the online acceptance the payer gave.
+    const mandatePm = psp.snapshot().setupIntents.find((intent) => intent.metadata.pay_method === withMandate.body.id)!.payment_method;
+    expect(psp.snapshot().mandates.find((m) => m.payment_method === mandatePm)?.customer_acceptance).toMatchObject({
+      type: 'online',
+      online: { ip_address: '198.51.100.23', user_agent: 'PayTest/1.0 (Android 15)' },
+    });
+    expect((await eve.post(`/v1/wallets/${eveId}/payment-methods/${withMandate.body.id}/microdeposits`, { amounts: [32, 45] })).status).toBe(200);
     const payments2 = new PaymentsOnKafka(wallet);
     const debit2 = await payments2.initiated({ personId: eveId, methodId: withMandate.body.id, app: 'facebook' });
     await payments2.disconnect();
@@ -240,17 +293,26 @@ describe('wallet: payment methods', () => {
       const refused = await bob.post<{ code: string }>(cards, validCard({ pspToken }));
       expect({ pspToken, status: refused.status, code: refused.body.code }).toEqual({ pspToken, status: 400, code: 'CARD_NUMBER_REFUSED' });
     }
+    // A card saved on a PSP customer names it; anything else in its place is refused.
+    expect((await bob.post(cards, validCard({ customerId: 'cus_NffrFeUfNV2Hib' }))).status).toBe(201);
+    for (const customerId of ['cus_x', 'NffrFeUfNV2Hib', 'cus_Nffr FeUf', 42]) {
+      expect({ customerId, ...(await bob.post(cards, validCard({ customerId }))) }).toMatchObject({
+        customerId,
+        status: 400,
+        body: { code: 'VALIDATION_FAILED' },
+      });
+    }
   });
 
   /** Every text field of every request that writes something. */
   const TEXT_FIELDS: { route: string; body: () => Record<string, unknown>; fields: string[] }[] = [
-    { route: 'cards', body: () => validCard(), fields: ['pspToken', 'brand', 'last4', 'country', 'label'] },
+    { route: 'cards', body: () => validCard(), fields: ['pspToken', 'customerId', 'brand', 'last4', 'country', 'label'] },
     { route: 'paypal-accounts', body: () => ({ payerId: 'QYR5Z8XDVJNXQ', email: EMAIL }), fields: ['payerId', 'email', 'vaultToken', 'label'] },
-    { route: 'bank-accounts', body: () => ({ iban: IBANS[1], holderName: HOLDER }), fields: ['iban', 'holderName', 'bic', 'label'] },
+    { route: 'bank-accounts', body: () => ({ iban: IBANS[1], holderName: HOLDER, mandate: MANDATE }), fields: ['iban', 'holderName', 'bic', 'label'] },
     { route: 'stripe-customers', body: () => ({ customerId: 'cus_NffrFeUfNV2Hib' }), fields: ['customerId', 'paymentMethodId', 'label'] },
     {
       route: 'us-bank-accounts',
-      body: () => ({ routingNumber: '110000000', accountNumber: '000123456789', accountType: 'checking', holderName: HOLDER }),
+      body: () => ({ routingNumber: '110000000', accountNumber: '000123456789', accountType: 'checking', holderName: HOLDER, mandate: MANDATE }),
       fields: ['routingNumber', 'accountNumber', 'holderName', 'label'],
     },
   ];

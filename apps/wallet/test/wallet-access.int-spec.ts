@@ -2,7 +2,7 @@ import { uniqueName } from '@pay/testing';
 import { capturedLogs, findSecrets } from './log-capture';
 import { PaymentsOnKafka } from './payments-on-kafka';
 import type { Caller, WalletUnderTest } from './wallet-test-kit';
-import { dropWalletSchema, startWallet, validCard } from './wallet-test-kit';
+import { dropWalletSchema, MANDATE, startWallet, validCard } from './wallet-test-kit';
 
 jest.mock('@pay/observability', () => jest.requireActual<typeof import('./log-capture')>('./log-capture').observabilityWithCapture());
 
@@ -33,13 +33,18 @@ const ROUTES: Route[] = [
   { method: 'PUT', template: '/v1/wallets/{personId}/apps/{app}', body: { enabled: false } },
   { method: 'POST', template: '/v1/wallets/{personId}/payment-methods/cards', body: validCard() },
   { method: 'POST', template: '/v1/wallets/{personId}/payment-methods/paypal-accounts', body: { payerId: 'QYR5Z8XDVJNXQ', email: 'bola.test@example.com' } },
-  { method: 'POST', template: '/v1/wallets/{personId}/payment-methods/bank-accounts', body: { iban: 'GB82WEST12345698765432', holderName: 'Bola Test' } },
+  {
+    method: 'POST',
+    template: '/v1/wallets/{personId}/payment-methods/bank-accounts',
+    body: { iban: 'GB82WEST12345698765432', holderName: 'Bola Test', mandate: MANDATE },
+  },
   {
     method: 'POST',
     template: '/v1/wallets/{personId}/payment-methods/us-bank-accounts',
-    body: { routingNumber: '110000000', accountNumber: '000123456789', accountType: 'checking', holderName: 'Bola Test' },
+    body: { routingNumber: '110000000', accountNumber: '000123456789', accountType: 'checking', holderName: 'Bola Test', mandate: MANDATE },
   },
   { method: 'POST', template: '/v1/wallets/{personId}/payment-methods/stripe-customers', body: { customerId: 'cus_NffrFeUfNV2Hib' } },
+  { method: 'POST', template: '/v1/wallets/{personId}/payment-methods/{methodId}/microdeposits', body: { descriptorCode: 'SM11AA' } },
   { method: 'GET', template: '/v1/wallets/{personId}/payment-methods' },
   { method: 'GET', template: '/v1/wallets/{personId}/payment-methods/{methodId}' },
   { method: 'PATCH', template: '/v1/wallets/{personId}/payment-methods/{methodId}', body: { label: 'mine now' } },

@@ -2,7 +2,7 @@ import { parseEvent } from '@pay/contracts';
 import { uniqueName, waitFor } from '@pay/testing';
 import { capturedLogs, findSecrets } from './log-capture';
 import type { Caller, WalletEventMessage, WalletUnderTest } from './wallet-test-kit';
-import { dropWalletSchema, startWallet, validCard, watchWalletEvents } from './wallet-test-kit';
+import { dropWalletSchema, MANDATE, startWallet, validCard, watchWalletEvents } from './wallet-test-kit';
 
 jest.mock('@pay/observability', () => jest.requireActual<typeof import('./log-capture')>('./log-capture').observabilityWithCapture());
 
@@ -42,7 +42,11 @@ describe('wallet.events.v1: every change, in order per person, never a secret', 
     expect((await caller.post(base, { country: 'DE' })).status).toBe(201);
     expect((await caller.put(`${base}/apps`, { apps: ['facebook', 'messenger'] })).status).toBe(200);
     const card = await caller.post<{ id: string }>(`${base}/payment-methods/cards`, validCard({ pspToken: PSP_TOKEN, label: LABEL }));
-    const bank = await caller.post<{ id: string }>(`${base}/payment-methods/bank-accounts`, { iban: SECRETS.ibans[0], holderName: SECRETS.holderNames[0] });
+    const bank = await caller.post<{ id: string }>(`${base}/payment-methods/bank-accounts`, {
+      iban: SECRETS.ibans[0],
+      holderName: SECRETS.holderNames[0],
+      mandate: MANDATE,
+    });
     expect((await caller.post(`${base}/payment-methods/paypal-accounts`, { payerId: 'QYR5Z8XDVJNXQ', email: SECRETS.emails[1] })).status).toBe(201);
     expect((await caller.patch(`${base}/payment-methods/${card.body.id}`, { label: 'Renamed secretly' })).status).toBe(200);
     expect((await caller.put(`${base}/payment-methods/${bank.body.id}/preferred`)).status).toBe(200);

@@ -175,6 +175,9 @@ export const validCard = (overrides: Record<string, unknown> = {}): Record<strin
 
 /** Luhn-valid test card numbers (public test numbers of the card schemes). */
 export const CARD_NUMBERS = ['4242424242424242', '4111 1111 1111 1111', '5555-5555-5555-4444', '378282246310005'];
+/** A payer's acceptance of the debit mandate, as an app sends it with a bank account (required). */
+export const MANDATE = { textVersion: 'sepa-core-2026-01', ipAddress: '203.0.113.7', userAgent: 'PayTest/1.0 (Android 15)' };
+
 export const IBANS = ['DE89 3704 0044 0532 0130 00', 'GB82WEST12345698765432', 'FR1420041010050500013M02606'];
 
 /** Every row of every table of the schema as JSON text: what a database dump would reveal. */

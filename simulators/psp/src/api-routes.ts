@@ -1,4 +1,5 @@
 import type { ApiAnswer, ApiContext } from './api-context';
+import { attachPaymentMethod, createCustomer, detachPaymentMethod, retrieveCustomer } from './customers/customer-routes';
 import type { FormObject } from './http/form-body';
 import { StripeApiError } from './http/stripe-error';
 import {
@@ -11,7 +12,14 @@ import {
 } from './payment-intents/payment-intent-routes';
 import { retrievePaymentMethod } from './payment-methods/payment-method-routes';
 import { createRefund, retrieveRefund } from './refunds/refund-routes';
-import { cancelSetupIntent, confirmSetupIntent, createSetupIntent, retrieveSetupIntent, updateSetupIntent } from './setup-intents/setup-intent-routes';
+import {
+  cancelSetupIntent,
+  confirmSetupIntent,
+  createSetupIntent,
+  retrieveSetupIntent,
+  updateSetupIntent,
+  verifySetupIntentMicrodeposits,
+} from './setup-intents/setup-intent-routes';
 
 const ID = '([A-Za-z0-9_]+)';
 const routes: {
@@ -34,7 +42,16 @@ const routes: {
   { method: 'POST', pattern: new RegExp(`^/v1/setup_intents/${ID}$`), handle: (c, p, [id]) => updateSetupIntent(c, id, p) },
   { method: 'POST', pattern: new RegExp(`^/v1/setup_intents/${ID}/confirm$`), handle: (c, p, [id]) => confirmSetupIntent(c, id, p), publishable: true },
   { method: 'POST', pattern: new RegExp(`^/v1/setup_intents/${ID}/cancel$`), handle: (c, p, [id]) => cancelSetupIntent(c, id, p) },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/v1/setup_intents/${ID}/verify_microdeposits$`),
+    handle: (c, p, [id]) => verifySetupIntentMicrodeposits(c, id, p),
+  },
   { method: 'GET', pattern: new RegExp(`^/v1/payment_methods/${ID}$`), handle: (c, _p, [id]) => retrievePaymentMethod(c, id) },
+  { method: 'POST', pattern: new RegExp(`^/v1/payment_methods/${ID}/attach$`), handle: (c, p, [id]) => attachPaymentMethod(c, id, p) },
+  { method: 'POST', pattern: new RegExp(`^/v1/payment_methods/${ID}/detach$`), handle: (c, _p, [id]) => detachPaymentMethod(c, id) },
+  { method: 'POST', pattern: /^\/v1\/customers$/, handle: (c, p) => createCustomer(c, p) },
+  { method: 'GET', pattern: new RegExp(`^/v1/customers/${ID}$`), handle: (c, _p, [id]) => retrieveCustomer(c, id) },
 ];
 
 /** The subset of Stripe's API the adapter uses; anything else is answered as Stripe answers an unknown URL. */

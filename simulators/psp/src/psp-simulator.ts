@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { ApiAnswer, ApiContext } from './api-context';
 import { routeApiRequest } from './api-routes';
 import { ControlError, routeControlRequest } from './control/control-routes';
+import type { CustomerObject } from './customers/customer-routes';
 import { closeDispute, openDispute } from './disputes/dispute-control';
 import type { FaultRule } from './faults/fault-plan';
 import { serveCardElement } from './elements/card-element';
@@ -20,6 +21,7 @@ import type { PayPalSimulatorOptions } from './paypal/paypal-simulator';
 import { PayPalSimulator } from './paypal/paypal-simulator';
 import { failRefund } from './refunds/refund-routes';
 import type { PaymentMethodObject } from './payment-methods/payment-method-routes';
+import type { BankAccountVerification } from './setup-intents/bank-account-setup';
 import type { SetupIntentObject } from './setup-intents/setup-intent-routes';
 import { settleDueDebits } from './payment-intents/settle-debits';
 import type { ChargeObject, DisputeObject, PaymentIntentObject, MandateObject, PendingDebit, RecordedRequest, RefundObject } from './simulator-state';
@@ -71,6 +73,11 @@ export interface SimulatorSnapshot {
   debits: PendingDebit[];
   /** Bank debits' mandates, with how the payer accepted each. */
   mandates: MandateObject[];
+  /** Customers, and the saved PaymentMethods used once without one (consumed: Stripe charges them no more). */
+  customers: CustomerObject[];
+  consumedPaymentMethods: string[];
+  /** US bank accounts' micro-deposit verifications, by PaymentMethod. */
+  bankAccountVerifications: Record<string, BankAccountVerification>;
   /** Simulated time (epoch milliseconds) and how far it runs ahead of the wall clock. */
   clock: { now: number; aheadMs: number };
   requests: RecordedRequest[];
@@ -198,6 +205,9 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       paymentMethods: [...state.paymentMethods.values()],
       debits: [...state.debits.values()],
       mandates: [...state.mandates.values()],
+      customers: [...state.customers.values()],
+      consumedPaymentMethods: [...state.consumedPaymentMethods.keys()],
+      bankAccountVerifications: Object.fromEntries(state.bankAccountVerifications),
       clock: { now: clock.now(), aheadMs: clock.aheadMs },
       requests: state.requests,
       events: outbox.events,

@@ -1,3 +1,4 @@
+import type { CustomerObject } from './customers/customer-routes';
 import type { PaymentMethodObject } from './payment-methods/payment-method-routes';
 import { TrackedMap } from './persistence/tracked-map';
 import type {
@@ -9,6 +10,7 @@ import type {
   PayPalVaultToken,
 } from './paypal/paypal-objects';
 import type { PayPalBehaviour, PayPalSavedAnswer } from './paypal/paypal-simulator';
+import type { BankAccountVerification } from './setup-intents/bank-account-setup';
 import type { SetupIntentObject } from './setup-intents/setup-intent-routes';
 
 /**
@@ -151,6 +153,9 @@ export const KEPT_OBJECTS = [
   'aliases',
   'debits',
   'mandates',
+  'customers',
+  'consumedPaymentMethods',
+  'bankAccountVerifications',
   'paypalOrders',
   'paypalCaptures',
   'paypalRefunds',
@@ -177,6 +182,12 @@ export class SimulatorState {
   readonly debits = new TrackedMap<PendingDebit>(true);
   /** Mandates of bank debits, by id (their PaymentMethod names them). */
   readonly mandates = new TrackedMap<MandateObject>(true);
+  /** Customers, which saved PaymentMethods are attached to for reuse. */
+  readonly customers = new TrackedMap<CustomerObject>(true);
+  /** PaymentMethods used once without a customer (or detached): by id, the PaymentIntent that used them. Stripe charges them no more. */
+  readonly consumedPaymentMethods = new TrackedMap<string>(false);
+  /** US bank accounts' micro-deposit verifications, by PaymentMethod: only a verified one is debited. */
+  readonly bankAccountVerifications = new TrackedMap<BankAccountVerification>(true);
   /** PayPal's side (src/paypal): orders, captures, refunds and vault tokens, changed in place like Stripe's. */
   readonly paypalOrders = new TrackedMap<PayPalOrderObject>(true);
   readonly paypalCaptures = new TrackedMap<PayPalCaptureObject>(true);
@@ -204,6 +215,9 @@ export class SimulatorState {
     this.paymentMethods.clear();
     this.debits.clear();
     this.mandates.clear();
+    this.customers.clear();
+    this.consumedPaymentMethods.clear();
+    this.bankAccountVerifications.clear();
     this.paypalOrders.clear();
     this.paypalCaptures.clear();
     this.paypalRefunds.clear();

@@ -151,7 +151,25 @@ describeWithBrowser('the Pay Hub in a browser', () => {
       `fetch('/bff/paypal-setups/${paypal.setupTokens[0].id}/account', { method: 'POST', headers: { 'content-type': 'application/json', 'x-pay-hub': '1' }, body: '{}' }).then((r) => r.status)`,
     );
     expect(replay).toBe(409);
+    // A bank account: the form shows the direct debit mandate, and saves only once the person accepts it.
+    const bankForm = page.getByRole('form', { name: 'Add a bank account' });
+    await bankForm.getByLabel('IBAN').fill('DE89 3704 0044 0532 0130 00');
+    await bankForm.getByLabel('Account holder').fill('Ana Maria Silva');
+    await bankForm.getByLabel('Name (optional)').fill('Salary account');
+    const mandate = bankForm.getByRole('region', { name: 'Direct debit mandate' });
+    await mandate.getByText(/authorise Pay Platform .* to debit your account/).waitFor();
+    await expect(bankForm.getByRole('button', { name: 'Save bank account' }).isDisabled()).resolves.toBe(true);
+    await mandate.getByLabel('I accept this direct debit mandate').check();
+    await shot(page, 'bank-account-mandate');
+    await bankForm.getByRole('button', { name: 'Save bank account' }).click();
+    await page.getByRole('status').filter({ hasText: 'Bank account saved.' }).waitFor();
+    // Saved once, with the acceptance sealed beside it (hub-server.int-spec.ts shows what the hub records).
+    const bankRows = await stack.platform.walletQuery<{ id: string }>("SELECT id FROM payment_methods WHERE person_id = $1 AND kind = 'bank_account'", [
+      personId,
+    ]);
+    expect(bankRows).toHaveLength(1);
     const saved = page.getByRole('region', { name: 'Saved methods' });
+    await saved.getByText('Salary account').waitFor();
     await saved.getByText('Everyday card').waitFor();
     await saved.locator('li', { hasText: 'Everyday card' }).getByText('visa •••• 4242, expires 12/2034').waitFor();
     await expect(saved.getByText(/PayPal/).count()).resolves.toBe(1);
@@ -203,7 +221,7 @@ describeWithBrowser('the Pay Hub in a browser', () => {
           'SELECT h.apps, count(m.method_id)::text AS methods FROM wallet_holders h LEFT JOIN wallet_methods m ON m.person_id = h.person_id WHERE h.person_id = $1 GROUP BY h.apps',
           [personId],
         ),
-      (rows) => rows.length === 1 && rows[0].apps.length === 2 && rows[0].methods === '2',
+      (rows) => rows.length === 1 && rows[0].apps.length === 2 && rows[0].methods === '3',
       { what: `the wallet of ${personId} in orchestration's read model` },
     );
 

@@ -21,24 +21,34 @@ export function pspIdempotencyKey(paymentId: string, step: string): string {
   return `${paymentId}:${step}`;
 }
 
-/** A saved bank account as the provider debits it: an IBAN by SEPA Direct Debit, a US account (routing and account number) by ACH. */
+/**
+ * A saved bank account as the provider debits it: an IBAN by SEPA Direct Debit, a US account
+ * (routing and account number) by ACH, under the mandate the payer accepted. Undefined without
+ * one of them: no debit without an accepted mandate.
+ */
 export function bankAccountDebit(credentials: PaymentInstrument['credentials']): BankAccountDebit | undefined {
   const { iban, routingNumber, accountNumber, accountType, holderName, mandate: accepted } = credentials;
-  if (!holderName) return undefined;
-  const mandate = accepted ? { mandate: { acceptedAt: new Date(accepted.acceptedAt), ipAddress: accepted.ipAddress, userAgent: accepted.userAgent } } : {};
-  if (iban) return { scheme: 'sepa_debit', iban, holderName, ...mandate };
+  if (!holderName || !accepted) return undefined;
+  const mandate = { acceptedAt: new Date(accepted.acceptedAt), ipAddress: accepted.ipAddress, userAgent: accepted.userAgent };
+  if (iban) return { scheme: 'sepa_debit', iban, holderName, mandate };
   if (routingNumber && accountNumber)
-    return { scheme: 'us_bank_account', routingNumber, accountNumber, accountType: accountType ?? 'checking', holderName, ...mandate };
+    return { scheme: 'us_bank_account', routingNumber, accountNumber, accountType: accountType ?? 'checking', holderName, mandate };
   return undefined;
 }
 
 /**
  * What the provider charges for a saved method: its token (a PayPal account's vault id), and the
- * customer it is saved on; a bank account as itself (the provider makes the debit's method).
+ * customer it is saved on; a bank account the provider holds (a verified US account: its
+ * PaymentMethod on its customer) by that debit scheme; another bank account as itself (the
+ * provider makes the debit's method).
  */
-export function chargeableSource(instrument: PaymentInstrument): { paymentMethod: string; customer?: string; bankAccount?: BankAccountDebit } | undefined {
+export function chargeableSource(
+  instrument: PaymentInstrument,
+): { paymentMethod: string; customer?: string; bankAccount?: BankAccountDebit; savedDebitScheme?: 'us_bank_account' } | undefined {
   const { credentials } = instrument;
   if (instrument.kind === 'paypal') return credentials.vaultToken ? { paymentMethod: credentials.vaultToken } : undefined;
+  if (instrument.kind === 'bank_account' && credentials.routingNumber && credentials.pspToken && credentials.customer)
+    return { paymentMethod: credentials.pspToken, customer: credentials.customer, savedDebitScheme: 'us_bank_account' };
   if (instrument.kind === 'bank_account') {
     const bankAccount = bankAccountDebit(credentials);
     return bankAccount ? { paymentMethod: '', bankAccount } : undefined;
@@ -92,6 +102,8 @@ export class AuthorizeAndCapture {
     // The provider is chosen by the kind of saved method (PSP_ROUTES): a card and a bank account through Stripe, a PayPal account through PayPal.
     const psp = this.providers.forMethodKind(lookup.instrument.kind);
     const source = chargeableSource(lookup.instrument);
+    // A bank account saved before mandates were required (no acceptance recorded): no debit, and the payer is told why.
+    if (psp && !source && lookup.instrument.kind === 'bank_account' && !lookup.instrument.credentials.mandate) return this.fail(state, 'bank_mandate_missing');
     if (!psp || !source) return this.fail(state, 'payment_method_not_supported');
 
     const result = await psp.createPayment({
@@ -101,6 +113,7 @@ export class AuthorizeAndCapture {
       paymentMethod: source.paymentMethod,
       ...(source.customer ? { customer: source.customer } : {}),
       ...(source.bankAccount ? { bankAccount: source.bankAccount } : {}),
+      ...(source.savedDebitScheme ? { savedDebitScheme: source.savedDebitScheme } : {}),
       captureMethod: state.captureMethod,
       // The payer confirmed in the app; we charge their saved method without them on the page.
       offSession: true,

@@ -3,22 +3,59 @@ import { chargeableSource } from './authorize-and-capture';
 const methodId = '3f1c2a9e-6a4b-4c1e-9f51-2b7d8e0a1c44';
 
 describe('what the provider charges for a saved method', () => {
-  it('debits a saved IBAN by SEPA Direct Debit and a US account by ACH, in the holder’s name', () => {
+  it('debits a saved IBAN by SEPA Direct Debit and a US account by ACH, in the holder’s name, under the accepted mandate', () => {
+    const mandate = { textVersion: 'v1', ipAddress: '203.0.113.7', userAgent: 'PayTest/1.0', acceptedAt: '2026-12-01T10:00:00.000Z' };
+    const accepted = { acceptedAt: new Date('2026-12-01T10:00:00.000Z'), ipAddress: '203.0.113.7', userAgent: 'PayTest/1.0' };
     expect(
-      chargeableSource({ methodId, kind: 'bank_account', credentials: { iban: 'DE89370400440532013000', holderName: 'Ana', bic: 'COBADEFFXXX' } }),
+      chargeableSource({ methodId, kind: 'bank_account', credentials: { iban: 'DE89370400440532013000', holderName: 'Ana', bic: 'COBADEFFXXX', mandate } }),
     ).toEqual({
       paymentMethod: '',
-      bankAccount: { scheme: 'sepa_debit', iban: 'DE89370400440532013000', holderName: 'Ana' },
+      bankAccount: { scheme: 'sepa_debit', iban: 'DE89370400440532013000', holderName: 'Ana', mandate: accepted },
     });
     expect(
       chargeableSource({
         methodId,
         kind: 'bank_account',
-        credentials: { routingNumber: '110000000', accountNumber: '000123456789', accountType: 'savings', holderName: 'Ana' },
+        credentials: { routingNumber: '110000000', accountNumber: '000123456789', accountType: 'savings', holderName: 'Ana', mandate },
       }),
     ).toEqual({
       paymentMethod: '',
-      bankAccount: { scheme: 'us_bank_account', routingNumber: '110000000', accountNumber: '000123456789', accountType: 'savings', holderName: 'Ana' },
+      bankAccount: {
+        scheme: 'us_bank_account',
+        routingNumber: '110000000',
+        accountNumber: '000123456789',
+        accountType: 'savings',
+        holderName: 'Ana',
+        mandate: accepted,
+      },
+    });
+  });
+
+  it('makes no debit of a bank account without an accepted mandate', () => {
+    expect(chargeableSource({ methodId, kind: 'bank_account', credentials: { iban: 'DE89370400440532013000', holderName: 'Ana' } })).toBeUndefined();
+    expect(
+      chargeableSource({ methodId, kind: 'bank_account', credentials: { routingNumber: '110000000', accountNumber: '000123456789', holderName: 'Ana' } }),
+    ).toBeUndefined();
+  });
+
+  it('debits a verified US account by the PaymentMethod the provider holds, with its customer, by ACH alone', () => {
+    expect(
+      chargeableSource({
+        methodId,
+        kind: 'bank_account',
+        credentials: {
+          routingNumber: '110000000',
+          accountNumber: '000123456789',
+          accountType: 'checking',
+          holderName: 'Ana',
+          pspToken: 'pm_1QdE2xLkdIwHu7ix',
+          customer: 'cus_NffrFeUfNV2Hib',
+        },
+      }),
+    ).toEqual({ paymentMethod: 'pm_1QdE2xLkdIwHu7ix', customer: 'cus_NffrFeUfNV2Hib', savedDebitScheme: 'us_bank_account' });
+    expect(chargeableSource({ methodId, kind: 'card', credentials: { pspToken: 'pm_1QdE2xLkdIwHu7ix', customer: 'cus_NffrFeUfNV2Hib' } })).toEqual({
+      paymentMethod: 'pm_1QdE2xLkdIwHu7ix',
+      customer: 'cus_NffrFeUfNV2Hib',
     });
   });
 

@@ -43,6 +43,12 @@ export interface CreatePaymentRequest {
   readonly bankAccount?: BankAccountDebit;
   /** The provider's customer the method is saved on. */
   readonly customer?: string;
+  /**
+   * The saved method is a bank account the provider holds (its PaymentMethod on `customer`, set up
+   * and verified under the payer's mandate, e.g. a US account verified by micro-deposits): debited
+   * by that scheme alone.
+   */
+  readonly savedDebitScheme?: 'sepa_debit' | 'us_bank_account';
   readonly captureMethod: 'automatic' | 'manual';
   /** The payer is not present (a saved method charged by us): no 3-D Secure challenge possible. */
   readonly offSession: boolean;
@@ -58,8 +64,8 @@ export interface MandateAcceptance {
 }
 
 /**
- * A bank account to debit: an IBAN by SEPA Direct Debit, a US account by ACH; `mandate` when the
- * wallet recorded the payer's acceptance (absent: accepted outside the provider, offline).
+ * A bank account to debit: an IBAN by SEPA Direct Debit, a US account by ACH, under the mandate
+ * the payer accepted (the wallet recorded it; without one no debit is made).
  */
 export type BankAccountDebit = (
   | { readonly scheme: 'sepa_debit'; readonly iban: string; readonly holderName: string }
@@ -70,7 +76,7 @@ export type BankAccountDebit = (
       readonly accountType: 'checking' | 'savings';
       readonly holderName: string;
     }
-) & { readonly mandate?: MandateAcceptance };
+) & { readonly mandate: MandateAcceptance };
 
 export interface ConfirmPaymentRequest {
   readonly idempotencyKey: string;

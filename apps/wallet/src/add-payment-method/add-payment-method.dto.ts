@@ -3,7 +3,7 @@ import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import type { BankAccountType, CardBrand } from '@pay/contracts';
 import { BANK_ACCOUNT_TYPES, BankMandateAcceptance, CARD_BRANDS } from '@pay/contracts';
 import { Transform, Type } from 'class-transformer';
-import { IsEmail, IsIn, IsInt, IsISO31661Alpha2, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { IsDefined, IsEmail, IsIn, IsInt, IsISO31661Alpha2, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 
 /**
  * Stripe's ids: a prefix, then letters and digits, in `_`-separated words for the test ones
@@ -12,6 +12,7 @@ import { IsEmail, IsIn, IsInt, IsISO31661Alpha2, IsOptional, IsString, Length, M
  */
 const PSP_CARD_TOKEN = /^(pm|tok|card|src)_[A-Za-z0-9]{2,}(_[A-Za-z0-9]+)*$/;
 const STRIPE_PAYMENT_METHOD_ID = /^pm_[A-Za-z0-9]{2,}(_[A-Za-z0-9]+)*$/;
+const STRIPE_CUSTOMER_ID = /^cus_[A-Za-z0-9]{6,64}$/;
 
 const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
 
@@ -49,6 +50,15 @@ export class AddCardRequest extends WithLabel {
   @Length(5, 128)
   @Matches(PSP_CARD_TOKEN, { message: 'pspToken must be a PSP card token such as pm_…, tok_…, card_… or src_… (letters and digits in _-separated words)' })
   pspToken!: string;
+
+  @ApiPropertyOptional({
+    example: 'cus_NffrFeUfNV2Hib',
+    description:
+      'The PSP customer the PaymentMethod is attached to (Stripe: a SetupIntent made with `customer`). Each payment then names both, off-session; a PaymentMethod on no customer pays once only.',
+  })
+  @IsOptional()
+  @Matches(STRIPE_CUSTOMER_ID, { message: 'customerId must be a Stripe customer id (cus_…)' })
+  customerId?: string;
 
   @ApiProperty({ enum: CARD_BRANDS })
   @IsIn(CARD_BRANDS, { message: `brand must be one of ${CARD_BRANDS.join(', ')}` })
@@ -111,15 +121,15 @@ ApiProperty({ example: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X)',
 ApiPropertyOptional({ description: 'The app the payer accepted in.' })(MandateAcceptanceRequest.prototype, 'app');
 
 class WithMandate extends WithLabel {
-  @ApiPropertyOptional({
+  @ApiProperty({
     type: MandateAcceptanceRequest,
     description:
-      'How the payer accepted the debit mandate: recorded with the account and handed to the PSP as an online acceptance. Without it, debits claim an acceptance made outside the PSP (offline).',
+      'How the payer accepted the debit mandate (required: a bank account is debited only under a mandate its holder accepted): recorded with the account and handed to the PSP as an online acceptance.',
   })
-  @IsOptional()
+  @IsDefined({ message: "mandate is required: the payer's acceptance of the debit mandate (textVersion, ipAddress, userAgent)" })
   @ValidateNested()
   @Type(() => MandateAcceptanceRequest)
-  mandate?: MandateAcceptanceRequest;
+  mandate!: MandateAcceptanceRequest;
 }
 
 export class AddBankAccountRequest extends WithMandate {
@@ -157,7 +167,7 @@ export class AddUsBankAccountRequest extends WithMandate {
 
 export class AddStripeCustomerRequest extends WithLabel {
   @ApiProperty({ example: 'cus_NffrFeUfNV2Hib' })
-  @Matches(/^cus_[A-Za-z0-9]{6,64}$/, { message: 'customerId must be a Stripe customer id (cus_…)' })
+  @Matches(STRIPE_CUSTOMER_ID, { message: 'customerId must be a Stripe customer id (cus_…)' })
   customerId!: string;
 
   @ApiPropertyOptional({ example: 'pm_1QdE2xLkdIwHu7ix0g1N2abc', description: "The customer's payment method to charge; else their default." })

@@ -10,7 +10,10 @@ import { assertValidIban, normalizeIban } from '../domain/iban';
 import type { MethodDisplay } from '../domain/payment-method-rules';
 import { assertValidRoutingNumber } from '../domain/us-bank-account';
 import { assertCardNotExpired, assertRoomForAnotherMethod, becomesPreferred, defaultLabel, normalizeLabel } from '../domain/payment-method-rules';
+import type { BankAccountVerifier } from '../ports/bank-account-verifier';
+import { BANK_ACCOUNT_VERIFIER, BankAccountRefused, BankVerificationUnavailable } from '../ports/bank-account-verifier';
 import type { Clock } from '../ports/clock';
+import { WalletError } from '../domain/wallet-error';
 import { CLOCK } from '../ports/clock';
 import { SecretBox, secretContext } from '../store/secret-box';
 import { WalletStore } from '../store/wallet-store';
@@ -31,6 +34,10 @@ interface NewMethod {
   display: MethodDisplay;
   /** What lets the method pay; sealed before it is stored. */
   secret: Record<string, string>;
+  /** Given when the id was needed before the insert (the PSP's idempotency key). */
+  id?: string;
+  /** A US bank account starts `pending` until its micro-deposits are verified. */
+  verification?: 'pending';
 }
 
 /**
@@ -53,6 +60,7 @@ export class AddPaymentMethod {
     private readonly reader: PaymentMethodReader,
     @Inject(ROLLOUT) private readonly rollout: RolloutSource,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(BANK_ACCOUNT_VERIFIER) private readonly verifier: BankAccountVerifier,
   ) {}
 
   addCard(personId: string, actor: string, card: AddCardRequest): Promise<PaymentMethodView> {
@@ -61,7 +69,8 @@ export class AddPaymentMethod {
       kind: 'card',
       label: card.label,
       display: { brand: card.brand, last4: card.last4, expMonth: card.expMonth, expYear: card.expYear, country: card.country },
-      secret: { pspToken: card.pspToken },
+      // Under the contract's names (PaymentInstrumentCredentials): orchestration charges `customer` + `pspToken`.
+      secret: { pspToken: card.pspToken, ...(card.customerId ? { customer: card.customerId } : {}) },
     });
   }
 
@@ -85,26 +94,53 @@ export class AddPaymentMethod {
     });
   }
 
-  /** A US account is a bank account too (one kind): ACH debits it, where SEPA debits an IBAN. */
-  addUsBankAccount(personId: string, actor: string, account: AddUsBankAccountRequest): Promise<PaymentMethodView> {
+  /**
+   * A US account is a bank account too (one kind): ACH debits it, where SEPA debits an IBAN. It is
+   * set up at the PSP on a customer of its own under the mandate, and micro-deposits are sent: it
+   * stays `pending` (and cannot pay) until the person verifies them (verify-bank-account/).
+   */
+  async addUsBankAccount(personId: string, actor: string, account: AddUsBankAccountRequest): Promise<PaymentMethodView> {
     assertValidRoutingNumber(account.routingNumber);
+    const id = newMethodId();
+    const mandate = this.mandateRecord(account.mandate);
+    const setup = await this.verifier
+      .start({
+        methodId: id,
+        personId,
+        routingNumber: account.routingNumber,
+        accountNumber: account.accountNumber,
+        accountType: account.accountType,
+        holderName: account.holderName,
+        mandate: { acceptedAt: new Date(mandate.mandateAcceptedAt), ipAddress: account.mandate.ipAddress, userAgent: account.mandate.userAgent },
+      })
+      .catch((error: unknown) => {
+        if (error instanceof BankAccountRefused) throw new WalletError('invalid', 'BANK_ACCOUNT_REFUSED', error.message, { field: 'accountNumber' });
+        if (error instanceof BankVerificationUnavailable)
+          throw new WalletError('unavailable', 'BANK_VERIFICATION_UNAVAILABLE', 'the bank account could not be set up for verification now: try again later');
+        throw error;
+      });
     return this.add(personId, actor, {
+      id,
       kind: 'bank_account',
       label: account.label,
       display: { last4: account.accountNumber.slice(-4), country: 'US' },
+      verification: 'pending',
       secret: {
         routingNumber: account.routingNumber,
         accountNumber: account.accountNumber,
         accountType: account.accountType,
         holderName: account.holderName,
-        ...this.mandateRecord(account.mandate),
+        // The PSP's PaymentMethod on its customer is what is debited once verified; the setup is what verification names.
+        pspToken: setup.paymentMethodId,
+        customer: setup.customerId,
+        bankSetupId: setup.setupId,
+        ...mandate,
       },
     });
   }
 
   /** The mandate's acceptance, sealed with the account (the IP address and user agent are personal data), accepted now by the wallet's clock. */
-  private mandateRecord(mandate: MandateAcceptanceRequest | undefined): Record<string, string> {
-    if (!mandate) return {};
+  private mandateRecord(mandate: MandateAcceptanceRequest): Record<string, string> & { mandateAcceptedAt: string } {
     return {
       mandateTextVersion: mandate.textVersion,
       mandateIpAddress: mandate.ipAddress,
@@ -133,16 +169,12 @@ export class AddPaymentMethod {
         [personId],
       );
       assertRoomForAnotherMethod(active);
-      const id = newMethodId();
+      const id = method.id ?? newMethodId();
       const secret = await this.secrets.seal(change.sql, personId, JSON.stringify(method.secret), secretContext.method(id));
-      await change.sql.query(`INSERT INTO payment_methods (id, person_id, kind, label, display, secret, status) VALUES ($1, $2, $3, $4, $5, $6, 'active')`, [
-        id,
-        personId,
-        method.kind,
-        label,
-        JSON.stringify(method.display),
-        secret,
-      ]);
+      await change.sql.query(
+        `INSERT INTO payment_methods (id, person_id, kind, label, display, secret, status, verification) VALUES ($1, $2, $3, $4, $5, $6, 'active', $7)`,
+        [id, personId, method.kind, label, JSON.stringify(method.display), secret, method.verification ?? null],
+      );
       const preferred = becomesPreferred(wallet.preferred_method_id);
       if (preferred) await change.sql.query('UPDATE wallets SET preferred_method_id = $2 WHERE person_id = $1', [personId, id]);
       change.emit(PaymentMethodAddedV1, { methodId: id, kind: method.kind, display: method.display, preferred });

@@ -75,7 +75,7 @@ export function becomesPreferred(currentPreferred: string | null): boolean {
  * that PaymentMethod as `pspToken`. Contact data (a PayPal e-mail) never leaves the wallet.
  */
 export function chargeCredentials(kind: PaymentMethodKind, secret: Readonly<Record<string, string>>): PaymentInstrumentCredentials {
-  const { email: _email, mandateTextVersion, mandateIpAddress, mandateUserAgent, mandateAcceptedAt, mandateApp, ...credentials } = secret;
+  const { email: _email, bankSetupId: _setup, mandateTextVersion, mandateIpAddress, mandateUserAgent, mandateAcceptedAt, mandateApp, ...credentials } = secret;
   // The vault holds what the add-method requests validated, under the contract's names; a mandate's acceptance flat, handed over whole.
   if (mandateTextVersion && mandateIpAddress && mandateUserAgent && mandateAcceptedAt) {
     const mandate: BankMandateAcceptance = {

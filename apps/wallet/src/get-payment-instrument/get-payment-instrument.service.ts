@@ -24,7 +24,7 @@ interface InstrumentRow {
   apps: string[];
   preferred_method_id: string | null;
   /** The named (or preferred) method, if it is the person's; null otherwise. */
-  method: Pick<PaymentMethodRow, 'id' | 'kind' | 'status' | 'secret'> | null;
+  method: (Pick<PaymentMethodRow, 'id' | 'kind' | 'status' | 'secret' | 'verification'> & { usBank: boolean }) | null;
   key_id: string | null;
   master_key_id: string | null;
   wrapped_key: Buffer | null;
@@ -35,7 +35,8 @@ interface InstrumentRow {
 /** The wallet, the method if it is the person's own, the person's data key (methods are sealed with it) and the payment asked for. */
 const INSTRUMENT_SQL = `
   SELECT w.country, w.apps, w.preferred_method_id,
-         CASE WHEN m.id IS NULL THEN NULL ELSE json_build_object('id', m.id, 'kind', m.kind, 'status', m.status, 'secret', m.secret) END AS method,
+         CASE WHEN m.id IS NULL THEN NULL ELSE json_build_object('id', m.id, 'kind', m.kind, 'status', m.status, 'secret', m.secret, 'verification', m.verification,
+                                                        'usBank', m.kind = 'bank_account' AND m.display->>'country' = 'US') END AS method,
          k.id AS key_id, k.master_key_id, k.wrapped_key,
          (SELECT json_build_object('paymentId', p.payment_id, 'payerId', p.payer_id, 'paymentMethodId', p.payment_method_id, 'app', p.app, 'stage', p.stage)
             FROM payments_in_progress p WHERE p.payment_id = $3) AS payment
@@ -131,8 +132,19 @@ export class GetPaymentInstrument {
       found.payment ??
       (arrival ? ((await arrival.within(this.config.INSTRUMENT_RELEASE_WAIT_MS)) ?? (await this.payments.find(request.paymentId))) : undefined);
     const refusal = instrumentReleaseRefusal(payment, ask);
-    await this.audit(ask, request.caller, refusal ?? 'released');
+    // A US account debits only once its micro-deposits are verified (one saved before verification existed has none: saved again).
+    const unverified = !refusal && row.usBank && row.verification !== 'verified';
+    await this.audit(ask, request.caller, refusal ?? (unverified ? 'BANK_ACCOUNT_UNVERIFIED' : 'released'));
     if (refusal) throw REFUSALS[refusal]();
+    if (unverified)
+      throw new WalletError(
+        'conflict',
+        'BANK_ACCOUNT_UNVERIFIED',
+        'this US bank account is not verified: its owner confirms the micro-deposits sent to it first',
+        {
+          verification: row.verification ?? 'pending',
+        },
+      );
     const key = found.key_id ? { id: found.key_id, master_key_id: found.master_key_id!, wrapped_key: found.wrapped_key! } : undefined;
     const secret = JSON.parse(await this.secrets.openWith(sqlOfPool(this.dataSource), key, row.secret!, secretContext.method(row.id))) as Record<
       string,

@@ -13,7 +13,12 @@ export interface PaymentMethodRow {
   status: 'active' | 'removed';
   created_at: Date;
   removed_at: Date | null;
+  /** A US bank account's micro-deposit verification; null when none is needed. */
+  verification: BankAccountVerificationStatus | null;
 }
+
+export const BANK_ACCOUNT_VERIFICATION_STATUSES = ['pending', 'verified', 'failed'] as const;
+export type BankAccountVerificationStatus = (typeof BANK_ACCOUNT_VERIFICATION_STATUSES)[number];
 
 /** A saved method as its owner sees it: what identifies it, never what would let anyone pay with it. */
 export class PaymentMethodView {
@@ -50,6 +55,13 @@ export class PaymentMethodView {
   @ApiPropertyOptional({ example: 'a•••@example.com', description: 'PayPal account, masked.' })
   email?: string;
 
+  @ApiPropertyOptional({
+    enum: BANK_ACCOUNT_VERIFICATION_STATUSES,
+    description:
+      'A US bank account: `pending` until the micro-deposits sent to it are verified (`POST …/payment-methods/{methodId}/microdeposits`), and it cannot pay before; `verified`; `failed` after too many wrong tries (save the account again). Absent for methods that need no verification.',
+  })
+  verification?: BankAccountVerificationStatus;
+
   @ApiProperty({ format: 'date-time' })
   createdAt!: string;
 
@@ -66,6 +78,7 @@ export function toPaymentMethodView(row: PaymentMethodRow, preferredId: string |
     preferred: row.id === preferredId && row.status === 'active',
     ...row.display,
     ...(maskedEmail ? { email: maskedEmail } : {}),
+    ...(row.verification ? { verification: row.verification } : {}),
     createdAt: row.created_at.toISOString(),
     ...(row.removed_at ? { removedAt: row.removed_at.toISOString() } : {}),
   };

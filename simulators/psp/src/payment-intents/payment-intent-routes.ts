@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ApiAnswer, ApiContext } from '../api-context';
+import { assertChargeable, recordUse } from '../customers/customer-routes';
+import { assertVerifiedIfBankAccount } from '../setup-intents/bank-account-setup';
 import { ok } from '../api-context';
 import type { FormObject, FormValue } from '../http/form-body';
 import { metadataOf, oneOf, optionalAmount, optionalBoolean, optionalString, requiredAmount, requiredString } from '../http/params';
@@ -29,6 +31,10 @@ function confirmWith(context: ApiContext, intent: PaymentIntentObject, paymentMe
   }
   const method = findPaymentMethod(id, context.state.aliases);
   if (!method) throw notFound('PaymentMethod', id, 'payment_method');
+  assertChargeable(context, id, intent.customer);
+  assertVerifiedIfBankAccount(context, id);
+  // Used, whatever the card network answers: an unattached PaymentMethod is not charged twice.
+  recordUse(context, id, intent.id);
   attemptPayment(context, intent, id, method, offSession);
 }
 
@@ -215,6 +221,9 @@ export function createPaymentIntent(context: ApiContext, params: FormObject): Ap
     canceled_at: null,
   };
   if (paymentMethod && !findPaymentMethod(paymentMethod, context.state.aliases)) throw notFound('PaymentMethod', paymentMethod, 'payment_method');
+  // Refused before anything is made, as Stripe refuses such a create whole.
+  if (paymentMethod) assertChargeable(context, paymentMethod, intent.customer);
+  if (paymentMethod) assertVerifiedIfBankAccount(context, paymentMethod);
   context.state.paymentIntents.set(id, intent);
   context.emit('payment_intent.created', intent);
   if (confirm) confirmWith(context, intent, paymentMethod, offSession);

@@ -3,12 +3,13 @@ import { ok } from '../api-context';
 import { notFound } from '../http/stripe-error';
 import { findPaymentMethod } from './test-payment-methods';
 
-/** A card PaymentMethod as Stripe returns it: brand, last four, expiry, country; never the number. */
+/** A saved PaymentMethod as Stripe returns it: a card (brand, last four, expiry, country; never the number), or a US bank account (last four, routing number). */
 export interface PaymentMethodObject {
   id: string;
   object: 'payment_method';
-  type: 'card';
-  card: { brand: string; last4: string; exp_month: number; exp_year: number; country: string; funding: string; fingerprint: string };
+  type: 'card' | 'us_bank_account';
+  card?: { brand: string; last4: string; exp_month: number; exp_year: number; country: string; funding: string; fingerprint: string };
+  us_bank_account?: { last4: string; routing_number: string; account_type: string; account_holder_type: 'individual'; fingerprint: string };
   billing_details: { name: string | null };
   customer: string | null;
   metadata: Record<string, string>;

@@ -1,5 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ApiAnswer, ApiContext } from '../api-context';
+import { findCustomer } from '../customers/customer-routes';
+import { setUpBankAccount, verifyMicrodeposits } from './bank-account-setup';
+import { optionalBoolean } from '../http/params';
 import { ok } from '../api-context';
 import type { FormObject, FormValue } from '../http/form-body';
 import { metadataOf, oneOf, optionalString } from '../http/params';
@@ -15,15 +18,21 @@ export interface SetupIntentObject {
   id: string;
   object: 'setup_intent';
   client_secret: string;
-  status: 'requires_payment_method' | 'requires_confirmation' | 'succeeded' | 'canceled';
+  status: 'requires_payment_method' | 'requires_confirmation' | 'requires_action' | 'succeeded' | 'canceled';
   usage: 'off_session' | 'on_session';
   payment_method: string | null;
-  payment_method_types: ['card'];
+  payment_method_types: ['card'] | ['us_bank_account'];
   customer: string | null;
   description: string | null;
   metadata: Record<string, string>;
-  last_setup_error: { type: 'card_error'; code: string; decline_code?: string; message: string } | null;
-  next_action: null;
+  last_setup_error: { type: 'card_error' | 'invalid_request_error'; code: string; decline_code?: string; message: string } | null;
+  /** A US bank account waits for its micro-deposits to be verified. */
+  next_action: {
+    type: 'verify_with_microdeposits';
+    verify_with_microdeposits: { arrival_date: number; hosted_verification_url: string; microdeposit_type: 'descriptor_code' | 'amounts' };
+  } | null;
+  /** The mandate a bank account was set up under. */
+  mandate?: string | null;
   cancellation_reason: string | null;
   created: number;
   livemode: false;
@@ -65,10 +74,16 @@ const forCaller = (context: ApiContext, intent: SetupIntentObject): Partial<Setu
 
 /** `POST /v1/setup_intents` (secret key): `usage`, `payment_method_types[]=card`, `customer`, `description`, `metadata[...]`. */
 export function createSetupIntent(context: ApiContext, params: FormObject): ApiAnswer {
-  const types = params.payment_method_types;
+  // `allowed_payment_method_types[]` (the current API version's name, the SDK's), or the older `payment_method_types[]`.
+  const types = params.allowed_payment_method_types ?? params.payment_method_types;
   const list = types === undefined ? ['card'] : Array.isArray(types) ? types : typeof types === 'object' ? Object.values(types) : [types];
-  if (list.some((type) => type !== 'card'))
-    throw invalidRequest('This simulator sets up cards only: payment_method_types[] must be card.', { param: 'payment_method_types' });
+  const bankAccount = list.length === 1 && list[0] === 'us_bank_account';
+  if (!bankAccount && list.some((type) => type !== 'card'))
+    throw invalidRequest('This simulator sets up cards, or US bank accounts alone: payment_method_types[] must be card or us_bank_account.', {
+      param: 'payment_method_types',
+    });
+  const customer = optionalString(params, 'customer');
+  if (customer !== undefined) findCustomer(context, customer);
   const id = newId('seti');
   const intent: SetupIntentObject = {
     id,
@@ -77,8 +92,8 @@ export function createSetupIntent(context: ApiContext, params: FormObject): ApiA
     status: 'requires_payment_method',
     usage: oneOf(params, 'usage', USAGES) ?? 'off_session',
     payment_method: null,
-    payment_method_types: ['card'],
-    customer: optionalString(params, 'customer') ?? null,
+    payment_method_types: bankAccount ? ['us_bank_account'] : ['card'],
+    customer: customer ?? null,
     description: optionalString(params, 'description') ?? null,
     metadata: metadataOf(params),
     last_setup_error: null,
@@ -89,7 +104,8 @@ export function createSetupIntent(context: ApiContext, params: FormObject): ApiA
   };
   context.state.setupIntents.set(id, intent);
   context.emit('setup_intent.created', intent);
-  return ok(intent);
+  if (bankAccount && optionalBoolean(params, 'confirm')) setUpBankAccount(context, intent, params);
+  return ok(snapshot(intent));
 }
 
 /** `GET /v1/setup_intents/:id`: by id with a secret key, with `client_secret` with a publishable one. */
@@ -112,6 +128,11 @@ export function confirmSetupIntent(context: ApiContext, id: string, params: Form
       setup_intent: forCaller(context, intent),
     });
   }
+  if (intent.payment_method_types[0] === 'us_bank_account') {
+    if (context.publishableKey) throw invalidRequest('This simulator confirms bank account setups with a secret key.', { param: 'key' });
+    setUpBankAccount(context, intent, params);
+    return ok(snapshot(intent));
+  }
   const data = hash(params.payment_method_data);
   let methodId: string;
   if (data) {
@@ -122,6 +143,13 @@ export function confirmSetupIntent(context: ApiContext, id: string, params: Form
     if (context.publishableKey && !given.startsWith('pm_card_'))
       throw invalidRequest('A publishable key confirms with payment_method_data (the card element) or a test token.', { param: 'payment_method' });
     if (!context.state.paymentMethods.has(given) && !findPaymentMethod(given, context.state.aliases)) throw notFound('PaymentMethod', given, 'payment_method');
+    const saved = context.state.paymentMethods.get(given);
+    // A SetupIntent with a customer attaches the method to it (one attached elsewhere or used up is refused, as on Stripe).
+    if (saved && intent.customer !== null && saved.customer !== intent.customer) {
+      if (saved.customer !== null || context.state.consumedPaymentMethods.has(given))
+        throw invalidRequest('The payment method you provided has already been attached to a customer or used.', { code: 'payment_method_unexpected_state' });
+      saved.customer = intent.customer;
+    }
     methodId = given;
   }
   intent.payment_method = methodId;
@@ -220,4 +248,11 @@ export function updateSetupIntent(context: ApiContext, id: string, params: FormO
   const description = optionalString(params, 'description');
   if (description !== undefined) intent.description = description;
   return ok(intent);
+}
+
+/** `POST /v1/setup_intents/:id/verify_microdeposits` (secret key): `descriptor_code`, or `amounts[]`. */
+export function verifySetupIntentMicrodeposits(context: ApiContext, id: string, params: FormObject): ApiAnswer {
+  const intent = findSetupIntent(context, id);
+  verifyMicrodeposits(context, intent, params);
+  return ok(snapshot(intent));
 }

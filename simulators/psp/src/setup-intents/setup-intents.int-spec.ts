@@ -82,6 +82,64 @@ describe('SetupIntents and the card element', () => {
     expect((await confirmAsElement(intent.client_secret!, { number: '4000000000009995' })).body.status).toBe('succeeded');
   });
 
+  it('saves a card on a customer, which charges it off-session again and again, and only with that customer', async () => {
+    const customer = await stripe.customers.create({ metadata: { pay_person: 'person-2' } });
+    expect(customer).toMatchObject({ id: expect.stringMatching(/^cus_/), object: 'customer', metadata: { pay_person: 'person-2' } });
+    const intent = await stripe.setupIntents.create({ usage: 'off_session', customer: customer.id });
+    const confirmed = await confirmAsElement(intent.client_secret!, { number: '4242424242424242' });
+    const pm = confirmed.body.payment_method!;
+    expect((await stripe.paymentMethods.retrieve(pm)).customer).toBe(customer.id);
+
+    const charge = () =>
+      stripe.paymentIntents.create({ amount: 500, currency: 'eur', customer: customer.id, payment_method: pm, off_session: true, confirm: true });
+    expect((await charge()).status).toBe('succeeded');
+    expect((await charge()).status).toBe('succeeded');
+
+    // Without its customer, or with another one: refused before anything is made.
+    const other = await stripe.customers.create();
+    const before = simulator.snapshot().paymentIntents.length;
+    for (const [customerId, code] of [
+      [undefined, 'parameter_missing'],
+      [other.id, 'payment_method_unexpected_state'],
+      ['cus_NeverMadeHere', 'resource_missing'],
+    ] as const) {
+      await expect(
+        stripe.paymentIntents.create({
+          amount: 500,
+          currency: 'eur',
+          ...(customerId ? { customer: customerId } : {}),
+          payment_method: pm,
+          off_session: true,
+          confirm: true,
+        }),
+      ).rejects.toMatchObject({ type: 'StripeInvalidRequestError', code });
+    }
+    expect(simulator.snapshot().paymentIntents).toHaveLength(before);
+    // A SetupIntent for a customer that does not exist is refused.
+    await expect(stripe.setupIntents.create({ customer: 'cus_NeverMadeHere' })).rejects.toMatchObject({ code: 'resource_missing' });
+  });
+
+  it('charges a card saved without a customer once; it is used up then, and can no longer be attached', async () => {
+    const intent = await stripe.setupIntents.create({ usage: 'off_session' });
+    const pm = (await confirmAsElement(intent.client_secret!, { number: '4242424242424242' })).body.payment_method!;
+    const charge = () => stripe.paymentIntents.create({ amount: 500, currency: 'eur', payment_method: pm, off_session: true, confirm: true });
+    expect((await charge()).status).toBe('succeeded');
+    await expect(charge()).rejects.toMatchObject({ code: 'payment_method_unexpected_state', message: expect.stringContaining('may not be used again') });
+    const customer = await stripe.customers.create();
+    await expect(stripe.paymentMethods.attach(pm, { customer: customer.id })).rejects.toMatchObject({ code: 'payment_method_unexpected_state' });
+    expect(simulator.snapshot().consumedPaymentMethods).toContain(pm);
+
+    // One attached before its first use is reusable; detached, it is charged no more.
+    const second = await stripe.setupIntents.create({ usage: 'off_session' });
+    const kept = (await confirmAsElement(second.client_secret!, { number: '5555555555554444' })).body.payment_method!;
+    expect((await stripe.paymentMethods.attach(kept, { customer: customer.id })).customer).toBe(customer.id);
+    const withCustomer = () =>
+      stripe.paymentIntents.create({ amount: 700, currency: 'eur', customer: customer.id, payment_method: kept, off_session: true, confirm: true });
+    expect((await withCustomer()).status).toBe('succeeded');
+    await stripe.paymentMethods.detach(kept);
+    await expect(withCustomer()).rejects.toMatchObject({ code: 'payment_method_unexpected_state' });
+  });
+
   it('lets a publishable key reach only a SetupIntent whose client secret it has, and nothing else', async () => {
     const intent = await stripe.setupIntents.create({ usage: 'off_session' });
     const wrongSecret = await confirmAsElement(`${intent.id}_secret_wrong`, { number: '4242424242424242' });

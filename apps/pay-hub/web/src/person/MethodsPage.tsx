@@ -1,7 +1,7 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { PaymentMethod } from '../api';
 import { api, errorText } from '../api';
-import { Button, Card, Field, Form, Notice, Page } from '../components';
+import { Button, Card, Checkbox, Field, Form, Notice, Page } from '../components';
 import { AddCard } from './AddCard';
 import { ConnectPayPal } from './ConnectPayPal';
 import { OpenWallet, useWallet, walletPath } from './useWallet';
@@ -24,7 +24,12 @@ export function MethodsPage({ personId }: { personId: string }) {
   const [message, setMessage] = useState('');
   const [error, setError] = useState('');
   const [renaming, setRenaming] = useState<{ id: string; label: string } | undefined>();
-  const [bank, setBank] = useState({ iban: '', holderName: '', bic: '', label: '' });
+  const [bank, setBank] = useState({ iban: '', holderName: '', bic: '', label: '', mandateAccepted: false });
+  // The debit mandate, as the hub has it: shown before a bank account is saved, its version sent back with the acceptance.
+  const [mandate, setMandate] = useState<{ textVersion: string; text: string } | undefined>();
+  useEffect(() => {
+    api<{ textVersion: string; text: string }>('GET', '/bff/bank-mandate').then(setMandate, (failure: unknown) => setError(errorText(failure)));
+  }, []);
 
   const run = async (what: string, change: () => Promise<unknown>): Promise<void> => {
     setError('');
@@ -115,12 +120,14 @@ export function MethodsPage({ personId }: { personId: string }) {
         <Form
           onSubmit={() =>
             run('Bank account saved.', () =>
-              api('POST', `${methods}/bank-accounts`, {
+              api('POST', '/bff/bank-accounts', {
                 iban: bank.iban.trim(),
                 holderName: bank.holderName.trim(),
                 ...(bank.bic.trim() ? { bic: bank.bic.trim() } : {}),
                 ...optionalLabel(bank.label),
-              }),
+                mandateTextVersion: mandate?.textVersion ?? '',
+                mandateAccepted: bank.mandateAccepted,
+              }).then(() => setBank({ iban: '', holderName: '', bic: '', label: '', mandateAccepted: false })),
             )
           }
           label="Add a bank account"
@@ -135,8 +142,20 @@ export function MethodsPage({ personId }: { personId: string }) {
             />
             <Field label="BIC (optional)" value={bank.bic} onChange={(event) => setBank({ ...bank, bic: event.target.value })} />
             <Field label="Name (optional)" value={bank.label} onChange={(event) => setBank({ ...bank, label: event.target.value })} maxLength={40} />
-            <Button type="submit">Save bank account</Button>
           </div>
+          <section aria-label="Direct debit mandate" className="mandate">
+            <h3>Direct debit mandate</h3>
+            <p data-mandate-version={mandate?.textVersion}>{mandate ? mandate.text : 'Loading the mandate…'}</p>
+            <Checkbox
+              label="I accept this direct debit mandate"
+              checked={bank.mandateAccepted}
+              onChange={(event) => setBank({ ...bank, mandateAccepted: event.target.checked })}
+              required
+            />
+          </section>
+          <Button type="submit" disabled={!mandate || !bank.mandateAccepted}>
+            Save bank account
+          </Button>
         </Form>
       </Card>
     </Page>

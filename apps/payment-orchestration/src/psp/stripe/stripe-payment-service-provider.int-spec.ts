@@ -125,22 +125,96 @@ describe('authorise and capture', () => {
   });
 });
 
+describe('a card saved for later (SetupIntent on a customer)', () => {
+  /** A card saved as the Pay Hub saves it: a SetupIntent on a new customer, confirmed by the card element; its PaymentMethod and customer. */
+  async function savedCard(onCustomer: boolean): Promise<{ paymentMethod: string; customer?: string }> {
+    const stripe = createStripeClient({
+      secretKey: 'sk_test_adapter',
+      host: simulator.host,
+      port: simulator.port,
+      protocol: 'http',
+      timeoutMs: 5_000,
+      maxNetworkRetries: 0,
+    } as StripeSettings);
+    const customer = onCustomer ? (await stripe.customers.create({ metadata: { pay_person: 'person-42' } })).id : undefined;
+    const intent = await stripe.setupIntents.create({ usage: 'off_session', ...(customer ? { customer } : {}) });
+    const confirmed = await fetch(`${simulator.url}/v1/setup_intents/${intent.id}/confirm`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        key: 'pk_test_element',
+        client_secret: intent.client_secret!,
+        'payment_method_data[type]': 'card',
+        'payment_method_data[card][number]': '4242424242424242',
+        'payment_method_data[card][exp_month]': '12',
+        'payment_method_data[card][exp_year]': '34',
+        'payment_method_data[card][cvc]': '123',
+      }).toString(),
+    }).then((response) => response.json() as Promise<{ payment_method: string }>);
+    return { paymentMethod: confirmed.payment_method, ...(customer ? { customer } : {}) };
+  }
+
+  it('charges it off-session again and again with its customer (customer, payment_method, off_session, confirm)', async () => {
+    const psp = adapter();
+    const card = await savedCard(true);
+    for (let i = 0; i < 3; i += 1) {
+      const charged = value(await psp.createPayment(payment(card.paymentMethod, { customer: card.customer, captureMethod: 'automatic' })));
+      expect(charged.observation).toMatchObject({ stage: 'captured', amount: 1250n });
+    }
+    const intents = simulator.snapshot().paymentIntents;
+    expect(intents.map((intent) => [intent.customer, intent.payment_method, intent.status])).toEqual(
+      Array.from({ length: 3 }, () => [card.customer, card.paymentMethod, 'succeeded']),
+    );
+  });
+
+  it('is refused without its customer or with another: rejected (nothing charged), never a decline', async () => {
+    const psp = adapter();
+    const card = await savedCard(true);
+    expect(await psp.createPayment(payment(card.paymentMethod, { customer: undefined }))).toMatchObject({ outcome: 'rejected', param: 'customer' });
+    const other = await savedCard(true);
+    expect(await psp.createPayment(payment(card.paymentMethod, { customer: other.customer }))).toMatchObject({
+      outcome: 'rejected',
+      code: 'payment_method_unexpected_state',
+    });
+    expect(simulator.snapshot().paymentIntents).toEqual([]);
+  });
+
+  it('pays once only when saved on no customer: the second charge is refused, as Stripe refuses a used-up PaymentMethod', async () => {
+    const psp = adapter();
+    const card = await savedCard(false);
+    expect(value(await psp.createPayment(payment(card.paymentMethod, { customer: undefined }))).observation).toMatchObject({ stage: 'authorized' });
+    expect(await psp.createPayment(payment(card.paymentMethod, { customer: undefined }))).toMatchObject({
+      outcome: 'rejected',
+      code: 'payment_method_unexpected_state',
+    });
+  });
+});
+
 describe('bank accounts (SEPA Direct Debit, ACH)', () => {
   const DAYS_3 = 3 * 24 * 60 * 60 * 1000;
-  const sepa = (iban: string) => ({ scheme: 'sepa_debit' as const, iban, holderName: 'Ana Maria Silva' });
+  const mandate = { acceptedAt: new Date('2026-12-01T10:00:00Z'), ipAddress: '203.0.113.7', userAgent: 'PayTest/1.0' };
+  const sepa = (iban: string) => ({ scheme: 'sepa_debit' as const, iban, holderName: 'Ana Maria Silva', mandate });
   const ach = (accountNumber: string) => ({
     scheme: 'us_bank_account' as const,
     routingNumber: '110000000',
     accountNumber,
     accountType: 'checking' as const,
     holderName: 'Ana Maria Silva',
+    mandate,
   });
 
-  it('debits an IBAN by SEPA Direct Debit under an offline mandate: processing for days, then settled', async () => {
+  it('debits an IBAN by SEPA Direct Debit under the online mandate the payer accepted: processing for days, then settled', async () => {
     const psp = adapter();
     const debit = value(await psp.createPayment(payment('', { bankAccount: sepa('DE89370400440532013000'), captureMethod: 'automatic', customer: undefined })));
     expect(debit).toMatchObject({ providerStatus: 'processing', amount: { amount: '1250', currency: 'EUR' } });
     expect(debit.observation).toEqual({ stage: 'processing', reference: debit.id, amount: 1250n });
+    // Debited under the payer's own acceptance: when, from which address and device.
+    const debitMethod = simulator.snapshot().paymentIntents.find((intent) => intent.id === debit.id)?.payment_method;
+    expect(simulator.snapshot().mandates.find((m) => m.payment_method === debitMethod)?.customer_acceptance).toEqual({
+      type: 'online',
+      accepted_at: Math.floor(mandate.acceptedAt.getTime() / 1000),
+      online: { ip_address: '203.0.113.7', user_agent: 'PayTest/1.0' },
+    });
     expect(simulator.advanceClock(DAYS_3)).toEqual([debit.id]);
     expect(value(await psp.retrievePayment(debit.id)).observation).toEqual({ stage: 'captured', reference: debit.id, amount: 1250n });
 
@@ -164,6 +238,52 @@ describe('bank accounts (SEPA Direct Debit, ACH)', () => {
     expect(value(await psp.retrievePayment(debit.id)).observation).toMatchObject({ stage: 'failed', code: 'insufficient_funds' });
     // The same key replays the first answer: one debit.
     expect(value(await psp.createPayment(request)).id).toBe(debit.id);
+  });
+
+  it('debits a US account set up on its customer and verified by micro-deposits (as the wallet saves one); not before it is verified', async () => {
+    const stripe = createStripeClient({
+      secretKey: 'sk_test_adapter',
+      host: simulator.host,
+      port: simulator.port,
+      protocol: 'http',
+      timeoutMs: 5_000,
+      maxNetworkRetries: 0,
+    } as StripeSettings);
+    const customer = (await stripe.customers.create()).id;
+    const setup = await stripe.setupIntents.create({
+      customer,
+      allowed_payment_method_types: ['us_bank_account'],
+      payment_method_data: {
+        type: 'us_bank_account',
+        us_bank_account: { routing_number: '110000000', account_number: '000123456789', account_type: 'checking' },
+        billing_details: { name: 'Ana Maria Silva' },
+      },
+      payment_method_options: { us_bank_account: { verification_method: 'microdeposits' } },
+      mandate_data: { customer_acceptance: { type: 'offline', offline: {} } },
+      confirm: true,
+    });
+    const saved = { paymentMethod: setup.payment_method as string, customer, amount: money(1250n, 'USD'), savedDebitScheme: 'us_bank_account' as const };
+    const psp = adapter();
+    expect(await psp.createPayment(payment('', { ...saved, paymentMethod: saved.paymentMethod, captureMethod: 'automatic' }))).toMatchObject({
+      outcome: 'rejected',
+      code: 'payment_method_unactivated',
+    });
+    await stripe.setupIntents.verifyMicrodeposits(setup.id, { descriptor_code: 'SM11AA' });
+    for (let i = 0; i < 2; i += 1) {
+      const debit = value(await psp.createPayment(payment('', { ...saved, paymentMethod: saved.paymentMethod, captureMethod: 'automatic' })));
+      expect(debit.observation).toEqual({ stage: 'processing', reference: debit.id, amount: 1250n });
+    }
+    expect(
+      simulator
+        .snapshot()
+        .paymentIntents.filter((intent) => intent.status === 'processing')
+        .map((intent) => intent.payment_method_types),
+    ).toEqual([['us_bank_account'], ['us_bank_account']]);
+    // A bank debit is not held for later.
+    expect(await psp.createPayment(payment('', { ...saved, paymentMethod: saved.paymentMethod, captureMethod: 'manual' }))).toMatchObject({
+      outcome: 'rejected',
+      code: 'capture_method_not_supported',
+    });
   });
 
   it('is refused as Stripe refuses it: a SEPA debit in USD, an ACH debit in EUR', async () => {

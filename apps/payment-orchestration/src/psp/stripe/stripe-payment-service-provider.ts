@@ -40,9 +40,8 @@ export function paymentMethodParams(paymentMethod: string | undefined): {
  * How a saved bank account is debited: a PaymentIntent that takes only that debit type
  * (`allowed_payment_method_types`: `sepa_debit` or `us_bank_account`), the account as `payment_method_data` (Stripe makes the
  * PaymentMethod), and the mandate the payer gave when saving it: `online` with when, the IP
- * address and user agent the wallet recorded, else accepted outside Stripe (`offline`, an account
- * saved before acceptances were recorded); an off-session debit needs one. Such a PaymentIntent is
- * `processing` for days.
+ * address and user agent the wallet recorded (an off-session debit needs one; there is no debit
+ * without it). Such a PaymentIntent is `processing` for days.
  */
 export function bankDebitParams(
   account: Psp.BankAccountDebit,
@@ -61,13 +60,11 @@ export function bankDebitParams(
           },
           billing_details,
         };
-  const customer_acceptance: Stripe.PaymentIntentCreateParams.MandateData.CustomerAcceptance = account.mandate
-    ? {
-        type: 'online',
-        accepted_at: Math.floor(account.mandate.acceptedAt.getTime() / 1000),
-        online: { ip_address: account.mandate.ipAddress, user_agent: account.mandate.userAgent },
-      }
-    : { type: 'offline', offline: {} };
+  const customer_acceptance: Stripe.PaymentIntentCreateParams.MandateData.CustomerAcceptance = {
+    type: 'online',
+    accepted_at: Math.floor(account.mandate.acceptedAt.getTime() / 1000),
+    online: { ip_address: account.mandate.ipAddress, user_agent: account.mandate.userAgent },
+  };
   return { allowed_payment_method_types: [account.scheme], payment_method_data, mandate_data: { customer_acceptance } };
 }
 
@@ -86,7 +83,7 @@ export class StripePaymentServiceProvider implements Psp.PaymentServiceProvider 
 
   createPayment(request: Psp.CreatePaymentRequest): Promise<Psp.PspResult<Psp.PspPayment>> {
     // A bank debit is not held and captured later: Stripe offers manual capture for cards only.
-    if (request.bankAccount && request.captureMethod === 'manual') {
+    if ((request.bankAccount || request.savedDebitScheme) && request.captureMethod === 'manual') {
       return Promise.resolve({
         outcome: 'rejected',
         code: 'capture_method_not_supported',
@@ -100,11 +97,14 @@ export class StripePaymentServiceProvider implements Psp.PaymentServiceProvider 
           currency: request.amount.currency.toLowerCase(),
           ...(request.bankAccount
             ? bankDebitParams(request.bankAccount)
-            : {
-                ...paymentMethodParams(request.paymentMethod),
-                // Saved cards authenticate in place (3-D Secure through the SDK), never by a redirect we could not follow.
-                automatic_payment_methods: { enabled: true, allow_redirects: 'never' as const },
-              }),
+            : request.savedDebitScheme
+              ? // The PaymentMethod and its mandate were set up (and verified) on the customer: Stripe debits under that mandate.
+                { payment_method: request.paymentMethod, allowed_payment_method_types: [request.savedDebitScheme] }
+              : {
+                  ...paymentMethodParams(request.paymentMethod),
+                  // Saved cards authenticate in place (3-D Secure through the SDK), never by a redirect we could not follow.
+                  automatic_payment_methods: { enabled: true, allow_redirects: 'never' as const },
+                }),
           ...(request.customer ? { customer: request.customer } : {}),
           confirm: true,
           capture_method: request.captureMethod,

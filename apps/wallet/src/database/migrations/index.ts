@@ -14,6 +14,7 @@ import { PaymentArrivalRows1765670400001 } from './1765670400001-payment-arrival
 import { InstrumentReleasesAppendOnly1767500000000 } from './1767500000000-instrument-releases-append-only';
 import { PaymentsInProgressHousekeeping1767500000001 } from './1767500000001-payments-in-progress-housekeeping';
 import { FundsReturns1767600000000 } from './1767600000000-funds-returns';
+import { BankAccountVerification1768400000000 } from './1768400000000-bank-account-verification';
 
 /** Every migration of the wallet schema, in order. */
 export const walletMigrations: MigrationList = [
@@ -32,4 +33,5 @@ export const walletMigrations: MigrationList = [
   InstrumentReleasesAppendOnly1767500000000,
   PaymentsInProgressHousekeeping1767500000001,
   FundsReturns1767600000000,
+  BankAccountVerification1768400000000,
 ];

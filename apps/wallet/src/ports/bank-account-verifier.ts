@@ -1,0 +1,58 @@
+/**
+ * The PSP's side of a US bank account (ACH): the account is set up on a customer of the person's
+ * under the mandate they accepted, and verified by micro-deposits before it may be debited
+ * (Stripe: a SetupIntent with `verify_with_microdeposits`). The wallet keeps what comes back
+ * sealed with the account; orchestration debits the PSP's PaymentMethod with its customer.
+ */
+export interface BankAccountVerifier {
+  /** Sets the account up at the PSP and has micro-deposits sent. The same `methodId` never sets up twice. */
+  start(request: BankAccountSetupRequest): Promise<BankAccountSetup>;
+  /** Checks what the person read on their statement. */
+  verify(setupId: string, proof: MicrodepositProof): Promise<MicrodepositVerdict>;
+}
+
+export interface BankAccountSetupRequest {
+  /** Our id of the method being saved: the PSP's idempotency key and metadata. */
+  readonly methodId: string;
+  readonly personId: string;
+  readonly routingNumber: string;
+  readonly accountNumber: string;
+  readonly accountType: 'checking' | 'savings';
+  readonly holderName: string;
+  /** The payer's online acceptance of the debit mandate. */
+  readonly mandate: { readonly acceptedAt: Date; readonly ipAddress: string; readonly userAgent: string };
+}
+
+export interface BankAccountSetup {
+  /** The PSP's setup (Stripe: `seti_…`), which verification names. */
+  readonly setupId: string;
+  readonly paymentMethodId: string;
+  readonly customerId: string;
+  /** What the person will find on their statement: a descriptor code (SM…) or two small amounts. */
+  readonly microdepositType: 'descriptor_code' | 'amounts';
+  /** When the micro-deposits are expected. */
+  readonly arrivesAt: Date;
+}
+
+export type MicrodepositProof = { readonly descriptorCode: string } | { readonly amounts: readonly [number, number] };
+
+export type MicrodepositVerdict =
+  | { readonly outcome: 'verified' }
+  /** Wrong code or amounts: the person may try again. */
+  | { readonly outcome: 'mismatch' }
+  /** Too many wrong tries: the account can no longer be verified (save it again). */
+  | { readonly outcome: 'attempts_exceeded' }
+  /** The PSP says the setup is not waiting for micro-deposits (verified or ended already). */
+  | { readonly outcome: 'not_awaiting' };
+
+/** The PSP cannot be reached or refused our credentials: nothing was decided, try later. */
+export class BankVerificationUnavailable extends Error {
+  override name = 'BankVerificationUnavailable';
+}
+
+/** The PSP refused the account itself (e.g. an unknown routing number). */
+export class BankAccountRefused extends Error {
+  override name = 'BankAccountRefused';
+}
+
+export const BANK_ACCOUNT_VERIFIER = Symbol('BankAccountVerifier');

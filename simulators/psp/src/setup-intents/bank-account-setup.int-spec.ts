@@ -1,0 +1,133 @@
+/**
+ * A US bank account saved for later and verified by micro-deposits, as Stripe does it without
+ * Financial Connections, through the real `stripe` SDK against the simulator: the SetupIntent on a
+ * customer waits in `requires_action` (verify_with_microdeposits); until the descriptor code (or
+ * the two amounts) is verified its PaymentMethod is not debited; a wrong code is refused and the
+ * tenth ends the verification; verified, the account is debited with its customer, off-session.
+ */
+import Stripe from 'stripe';
+import type { PspSimulator } from '../psp-simulator';
+import { startPspSimulator } from '../psp-simulator';
+import { MAX_VERIFICATION_ATTEMPTS } from './bank-account-setup';
+
+let simulator: PspSimulator;
+let stripe: Stripe;
+
+beforeAll(async () => {
+  simulator = await startPspSimulator();
+  stripe = new Stripe('sk_test_ach', { host: simulator.host, port: simulator.port, protocol: 'http', maxNetworkRetries: 0, telemetry: false });
+});
+
+afterAll(async () => {
+  await simulator.close();
+});
+
+async function setUp(accountNumber = '000123456789'): Promise<{ intent: Stripe.SetupIntent; customer: string }> {
+  const customer = (await stripe.customers.create({ metadata: { pay_person: 'person-ach' } })).id;
+  const intent = await stripe.setupIntents.create({
+    customer,
+    usage: 'off_session',
+    allowed_payment_method_types: ['us_bank_account'],
+    payment_method_data: {
+      type: 'us_bank_account',
+      us_bank_account: { routing_number: '110000000', account_number: accountNumber, account_type: 'checking', account_holder_type: 'individual' },
+      billing_details: { name: 'Ana Maria Silva' },
+    },
+    payment_method_options: { us_bank_account: { verification_method: 'microdeposits' } },
+    mandate_data: { customer_acceptance: { type: 'online', online: { ip_address: '198.51.100.23', user_agent: 'PayTest/1.0' } } },
+    confirm: true,
+  });
+  return { intent, customer };
+}
+
+const debit = (paymentMethod: string, customer: string) =>
+  stripe.paymentIntents.create({
+    amount: 4200,
+    currency: 'usd',
+    customer,
+    payment_method: paymentMethod,
+    allowed_payment_method_types: ['us_bank_account'],
+    off_session: true,
+    confirm: true,
+  });
+
+describe('a US bank account verified by micro-deposits', () => {
+  it('waits for micro-deposits, is not debited before, is verified by the descriptor code, then debited again and again', async () => {
+    const { intent, customer } = await setUp();
+    expect(intent).toMatchObject({
+      status: 'requires_action',
+      customer,
+      payment_method: expect.stringMatching(/^pm_/),
+      mandate: expect.stringMatching(/^mandate_/),
+      next_action: { type: 'verify_with_microdeposits', verify_with_microdeposits: { microdeposit_type: 'descriptor_code' } },
+    });
+    const pm = intent.payment_method as string;
+    const method = await stripe.paymentMethods.retrieve(pm);
+    expect(method).toMatchObject({ type: 'us_bank_account', customer, us_bank_account: { last4: '6789', routing_number: '110000000' } });
+    expect(JSON.stringify(simulator.snapshot())).not.toContain('000123456789');
+
+    await expect(debit(pm, customer)).rejects.toMatchObject({ code: 'payment_method_unactivated' });
+    await expect(stripe.setupIntents.verifyMicrodeposits(intent.id, { descriptor_code: 'SM99ZZ' })).rejects.toMatchObject({
+      code: 'payment_method_microdeposit_verification_descriptor_code_mismatch',
+    });
+    const verified = await stripe.setupIntents.verifyMicrodeposits(intent.id, { descriptor_code: 'SM11AA' });
+    expect(verified).toMatchObject({ status: 'succeeded', next_action: null });
+    await expect(stripe.setupIntents.verifyMicrodeposits(intent.id, { descriptor_code: 'SM11AA' })).rejects.toMatchObject({
+      code: 'setup_intent_unexpected_state',
+    });
+
+    for (let i = 0; i < 2; i += 1) expect(await debit(pm, customer)).toMatchObject({ status: 'processing', customer, payment_method: pm });
+    // Still the customer's only.
+    await expect(debit(pm, (await stripe.customers.create()).id)).rejects.toMatchObject({ code: 'payment_method_unexpected_state' });
+  });
+
+  it('is verified by the two amounts too; wrong amounts are refused', async () => {
+    const { intent } = await setUp();
+    await expect(stripe.setupIntents.verifyMicrodeposits(intent.id, { amounts: [45, 32] })).rejects.toMatchObject({
+      code: 'payment_method_microdeposit_verification_amounts_mismatch',
+    });
+    expect(await stripe.setupIntents.verifyMicrodeposits(intent.id, { amounts: [32, 45] })).toMatchObject({ status: 'succeeded' });
+  });
+
+  it(`ends the verification at the ${MAX_VERIFICATION_ATTEMPTS}th wrong code: the account can never be debited`, async () => {
+    const { intent, customer } = await setUp();
+    for (let i = 1; i < MAX_VERIFICATION_ATTEMPTS; i += 1) {
+      await expect(stripe.setupIntents.verifyMicrodeposits(intent.id, { descriptor_code: 'SM00XX' })).rejects.toMatchObject({
+        code: 'payment_method_microdeposit_verification_descriptor_code_mismatch',
+      });
+    }
+    await expect(stripe.setupIntents.verifyMicrodeposits(intent.id, { descriptor_code: 'SM00XX' })).rejects.toMatchObject({
+      code: 'payment_method_microdeposit_verification_attempts_exceeded',
+    });
+    expect(await stripe.setupIntents.retrieve(intent.id)).toMatchObject({
+      status: 'requires_payment_method',
+      last_setup_error: { code: 'payment_method_microdeposit_verification_attempts_exceeded' },
+    });
+    await expect(stripe.setupIntents.verifyMicrodeposits(intent.id, { descriptor_code: 'SM11AA' })).rejects.toMatchObject({
+      code: 'setup_intent_unexpected_state',
+    });
+    await expect(debit(intent.payment_method as string, customer)).rejects.toMatchObject({ code: 'payment_method_unactivated' });
+  });
+
+  it('needs the mandate and the holder, and offers no instant verification', async () => {
+    const customer = (await stripe.customers.create()).id;
+    const base = {
+      customer,
+      allowed_payment_method_types: ['us_bank_account'],
+      payment_method_data: {
+        type: 'us_bank_account' as const,
+        us_bank_account: { routing_number: '110000000', account_number: '000123456789' },
+        billing_details: { name: 'Ana Maria Silva' },
+      },
+      confirm: true,
+    };
+    await expect(stripe.setupIntents.create(base)).rejects.toMatchObject({ code: 'parameter_missing', param: 'mandate_data[customer_acceptance][type]' });
+    const mandate_data = { customer_acceptance: { type: 'offline' as const, offline: {} } };
+    await expect(
+      stripe.setupIntents.create({ ...base, mandate_data, payment_method_options: { us_bank_account: { verification_method: 'instant' } } }),
+    ).rejects.toMatchObject({ type: 'StripeInvalidRequestError' });
+    await expect(
+      stripe.setupIntents.create({ ...base, mandate_data, payment_method_data: { ...base.payment_method_data, billing_details: {} } }),
+    ).rejects.toMatchObject({ code: 'parameter_missing' });
+  });
+});

@@ -1,0 +1,179 @@
+import { createHash } from 'node:crypto';
+import type { ApiContext } from '../api-context';
+import type { FormObject, FormValue } from '../http/form-body';
+import { optionalString } from '../http/params';
+import { invalidRequest, missingParam } from '../http/stripe-error';
+import { newId, nowSeconds } from '../ids';
+import type { PaymentMethodObject } from '../payment-methods/payment-method-routes';
+import { bankAccountBehaviour } from '../payment-methods/test-payment-methods';
+import type { MandateObject } from '../simulator-state';
+import type { SetupIntentObject } from './setup-intent-routes';
+
+/** Stripe's test values: the descriptor code of the first micro-deposit, or the two amounts in cents. Anything else is a mismatch. */
+export const TEST_DESCRIPTOR_CODE = 'SM11AA';
+export const TEST_MICRODEPOSIT_AMOUNTS: readonly [number, number] = [32, 45];
+/** Failed verifications after which the account can no longer be verified (a new setup is needed). */
+export const MAX_VERIFICATION_ATTEMPTS = 10;
+/** When the micro-deposits are said to arrive: two days on. */
+const ARRIVAL_SECONDS = 2 * 24 * 60 * 60;
+
+/** A US bank account's verification by micro-deposits, by its PaymentMethod: only a `verified` one may be debited. */
+export interface BankAccountVerification {
+  setupIntent: string;
+  status: 'pending' | 'verified' | 'failed';
+  failedAttempts: number;
+}
+
+const hash = (value: FormValue | undefined): FormObject | undefined =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
+const text = (value: FormValue | undefined): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/**
+ * Confirms a SetupIntent for `us_bank_account` given by its numbers (`payment_method_data`), as
+ * Stripe does without Financial Connections: the PaymentMethod is made (attached to the
+ * SetupIntent's customer), the mandate recorded, and micro-deposits sent; the SetupIntent waits in
+ * `requires_action` (`next_action.verify_with_microdeposits`) until they are verified.
+ */
+export function setUpBankAccount(context: ApiContext, intent: SetupIntentObject, params: FormObject): void {
+  const data = hash(params.payment_method_data);
+  if (!data) throw missingParam('payment_method_data');
+  if (text(data.type) !== 'us_bank_account')
+    throw invalidRequest('payment_method_data[type] must be us_bank_account for this SetupIntent.', { param: 'payment_method_data[type]' });
+  const details = hash(data.us_bank_account) ?? {};
+  const name = text(hash(data.billing_details)?.name);
+  if (!name) throw missingParam('payment_method_data[billing_details][name]');
+  const routingNumber = text(details.routing_number);
+  const accountNumber = text(details.account_number);
+  const found = bankAccountBehaviour('us_bank_account', { routingNumber, accountNumber });
+  if ('invalid' in found) throw invalidRequest(found.invalid, { code: 'invalid_bank_account', param: found.param });
+  const acceptance = hash(hash(params.mandate_data)?.customer_acceptance);
+  if (acceptance?.type !== 'online' && acceptance?.type !== 'offline') throw missingParam('mandate_data[customer_acceptance][type]');
+  const online = hash(acceptance.online);
+  if (acceptance.type === 'online')
+    for (const field of ['ip_address', 'user_agent'] as const)
+      if (!text(online?.[field])) throw missingParam(`mandate_data[customer_acceptance][online][${field}]`);
+  const method = optionalString(hash(hash(params.payment_method_options)?.us_bank_account) ?? {}, 'verification_method') ?? 'automatic';
+  if (method === 'instant')
+    throw invalidRequest('Instant verification needs Financial Connections, which this simulator does not offer: use microdeposits.', {
+      param: 'payment_method_options[us_bank_account][verification_method]',
+    });
+
+  const id = newId('pm');
+  const paymentMethod: PaymentMethodObject = {
+    id,
+    object: 'payment_method',
+    type: 'us_bank_account',
+    us_bank_account: {
+      last4: accountNumber!.slice(-4),
+      routing_number: routingNumber!,
+      account_type: text(details.account_type) === 'savings' ? 'savings' : 'checking',
+      account_holder_type: 'individual',
+      fingerprint: createHash('sha256').update(`ach-fingerprint:${routingNumber}:${accountNumber}`).digest('base64url').slice(0, 16),
+    },
+    billing_details: { name },
+    customer: intent.customer,
+    metadata: {},
+    created: nowSeconds(),
+    livemode: false,
+  };
+  context.state.paymentMethods.set(id, paymentMethod);
+  context.state.aliases.set(id, found.behavesLike);
+  const acceptedAt = text(acceptance.accepted_at);
+  const mandate: MandateObject = {
+    id: newId('mandate'),
+    object: 'mandate',
+    customer_acceptance:
+      acceptance.type === 'online'
+        ? {
+            type: 'online',
+            accepted_at: acceptedAt && /^\d{1,12}$/.test(acceptedAt) ? Number(acceptedAt) : nowSeconds(),
+            online: { ip_address: text(online?.ip_address) ?? '', user_agent: text(online?.user_agent) ?? '' },
+          }
+        : { type: 'offline', accepted_at: null, offline: {} },
+    payment_method: id,
+    payment_method_details: { type: 'us_bank_account' },
+    status: 'active',
+    type: 'multi_use',
+    livemode: false,
+  };
+  context.state.mandates.set(mandate.id, mandate);
+  context.state.bankAccountVerifications.set(id, { setupIntent: intent.id, status: 'pending', failedAttempts: 0 });
+  intent.payment_method = id;
+  intent.mandate = mandate.id;
+  intent.status = 'requires_action';
+  intent.next_action = {
+    type: 'verify_with_microdeposits',
+    verify_with_microdeposits: {
+      arrival_date: Math.floor(context.clock.now() / 1000) + ARRIVAL_SECONDS,
+      hosted_verification_url: `https://payments.stripe.com/microdeposit/${intent.id}`,
+      microdeposit_type: 'descriptor_code',
+    },
+  };
+  context.emit('setup_intent.requires_action', intent);
+}
+
+function verificationError(code: string, message: string): ReturnType<typeof invalidRequest> {
+  return invalidRequest(message, { code });
+}
+
+/**
+ * `POST /v1/setup_intents/:id/verify_microdeposits` with `descriptor_code` or `amounts[]` (two
+ * integers, cents): Stripe's test values verify (SM11AA; 32 and 45); anything else is a mismatch,
+ * and the tenth mismatch ends the verification (the SetupIntent back to requires_payment_method).
+ */
+export function verifyMicrodeposits(context: ApiContext, intent: SetupIntentObject, params: FormObject): void {
+  const verification = intent.payment_method ? context.state.bankAccountVerifications.get(intent.payment_method) : undefined;
+  if (intent.status !== 'requires_action' || intent.next_action?.type !== 'verify_with_microdeposits' || !verification) {
+    throw invalidRequest(`This SetupIntent's status is ${intent.status}: only one waiting for micro-deposits can be verified.`, {
+      code: 'setup_intent_unexpected_state',
+    });
+  }
+  const code = optionalString(params, 'descriptor_code');
+  const amounts = params.amounts;
+  const list = amounts === undefined ? undefined : Array.isArray(amounts) ? amounts : typeof amounts === 'object' ? Object.values(amounts) : [amounts];
+  if ((code === undefined) === (list === undefined))
+    throw invalidRequest('Provide exactly one of descriptor_code or amounts.', { code: 'parameter_missing', param: 'descriptor_code' });
+  if (list !== undefined && (list.length !== 2 || !list.every((value) => typeof value === 'string' && /^\d{1,3}$/.test(value))))
+    throw invalidRequest('amounts must be two positive integers, in cents.', { code: 'parameter_invalid_integer', param: 'amounts' });
+  const matches = code !== undefined ? code === TEST_DESCRIPTOR_CODE : list!.map(Number).every((value, i) => value === TEST_MICRODEPOSIT_AMOUNTS[i]);
+  if (!matches) {
+    verification.failedAttempts += 1;
+    if (verification.failedAttempts >= MAX_VERIFICATION_ATTEMPTS) {
+      verification.status = 'failed';
+      intent.status = 'requires_payment_method';
+      intent.next_action = null;
+      intent.last_setup_error = {
+        type: 'invalid_request_error',
+        code: 'payment_method_microdeposit_verification_attempts_exceeded',
+        message: 'You have exceeded the number of allowed verification attempts.',
+      };
+      context.emit('setup_intent.setup_failed', intent);
+      throw verificationError('payment_method_microdeposit_verification_attempts_exceeded', 'You have exceeded the number of allowed verification attempts.');
+    }
+    throw code !== undefined
+      ? verificationError(
+          'payment_method_microdeposit_verification_descriptor_code_mismatch',
+          'The verification code provided does not match the code in the micro-deposit descriptor.',
+        )
+      : verificationError(
+          'payment_method_microdeposit_verification_amounts_mismatch',
+          'The amounts provided do not match the amounts that were sent to the bank account.',
+        );
+  }
+  verification.status = 'verified';
+  intent.status = 'succeeded';
+  intent.next_action = null;
+  intent.last_setup_error = null;
+  context.emit('setup_intent.succeeded', intent);
+}
+
+/** A US bank account PaymentMethod that micro-deposits have not verified is not debited (Stripe refuses it). */
+export function assertVerifiedIfBankAccount(context: ApiContext, paymentMethod: string): void {
+  const verification = context.state.bankAccountVerifications.get(paymentMethod);
+  if (verification && verification.status !== 'verified') {
+    throw invalidRequest(`The PaymentMethod ${paymentMethod}'s bank account has not been verified: verify it with micro-deposits first.`, {
+      code: 'payment_method_unactivated',
+      param: 'payment_method',
+    });
+  }
+}
