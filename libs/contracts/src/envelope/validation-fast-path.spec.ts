@@ -258,6 +258,21 @@ describe('provenValid on what it mirrors and what it leaves to class-validator',
     }
   });
 
+  it('reads a hole in an array of nested objects as class-validator does (it skips it)', () => {
+    const withHole =
+      (item: object): (() => Order) =>
+      () => {
+        const instance = order({});
+        const items: unknown[] = [];
+        items[1] = plainToInstance(Item, item);
+        instance.items = items;
+        return instance;
+      };
+    agrees(withHole({ size: 1 }), EVENT);
+    agrees(withHole({ size: 0 }), EVENT);
+    expect(provenValid(withHole({ size: 1 })(), EVENT)).toBe(true);
+  });
+
   it('strips what whitelist strips, and only then says valid', () => {
     const instance = order({ unexpected: 1, items: [{ size: 2, extra: true }] });
     expect(provenValid(instance, STRIP)).toBe(true);

@@ -133,18 +133,22 @@ const isPromise = (value: unknown): boolean => value !== null && typeof value ==
 
 /** ValidationExecutor.customValidations: true when no constraint fails (and none answers with a promise). */
 function customValid(object: object, value: unknown, checks: CustomCheck[]): boolean {
+  if (checks.length === 0) return true;
+  const owner = (object as { constructor?: { name: string } }).constructor;
+  const targetName = owner ? owner.name : undefined;
+  const many = Array.isArray(value) || value instanceof Set || value instanceof Map;
   for (const { metadata, constraints } of checks) {
     if (metadata.validateIf && !metadata.validateIf(object, value)) continue;
     for (const constraint of constraints) {
-      const owner = (object as { constructor?: { name: string } }).constructor;
+      // A new one per call, as the executor makes: a constraint may keep or change it.
       const args = {
-        targetName: owner ? owner.name : undefined,
+        targetName,
         property: metadata.propertyName,
         object,
         value,
         constraints: metadata.constraints,
       };
-      if (!metadata.each || !(Array.isArray(value) || value instanceof Set || value instanceof Map)) {
+      if (!metadata.each || !many) {
         const result = constraint.instance.validate(value, args);
         if (isPromise(result) || !result) return false;
         continue;
@@ -169,9 +173,11 @@ function propertyValid(
   conditional: ValidationMetadata[],
   mode: Mode,
 ): boolean {
-  // Every condition is asked, as the executor asks them (map, then reduce).
-  const conditions = conditional.map((metadata) => (metadata.constraints[0] as (o: object, v: unknown) => unknown)(object, value));
-  if (!conditions.every(Boolean)) return true;
+  if (conditional.length > 0) {
+    // Every condition is asked, as the executor asks them (map, then reduce).
+    const conditions = conditional.map((metadata) => (metadata.constraints[0] as (o: object, v: unknown) => unknown)(object, value));
+    if (!conditions.every(Boolean)) return true;
+  }
   if (!customValid(object, value, defined)) return false;
   // skipUndefinedProperties, skipNullProperties and skipMissingProperties are off.
   if (!customValid(object, value, custom)) return false;
@@ -182,12 +188,14 @@ function propertyValid(
 function nestedValid(value: unknown, nested: ValidationMetadata[], mode: Mode): boolean {
   if (value === undefined) return true;
   for (const metadata of nested) {
-    if (Array.isArray(value) || value instanceof Set || value instanceof Map) {
-      const container = value as object;
-      const entries: [unknown, unknown][] =
-        value instanceof Set ? Array.from(value).map((item, index) => [index, item]) : Array.from((value as unknown[] | Map<unknown, unknown>).entries());
-      for (const [, item] of entries) {
-        if (!propertyValid(container, item, [], [], nested, [], mode)) return false;
+    if (Array.isArray(value)) {
+      // A hole (which forEach skips) reads as undefined here, which nestedValid accepts as the executor does.
+      for (let index = 0; index < value.length; index += 1) {
+        if (!propertyValid(value, value[index], [], [], nested, [], mode)) return false;
+      }
+    } else if (value instanceof Set || value instanceof Map) {
+      for (const item of value.values()) {
+        if (!propertyValid(value, item, [], [], nested, [], mode)) return false;
       }
     } else if (value instanceof Object) {
       const targetSchema = typeof metadata.target === 'string' ? metadata.target : metadata.target.name;
@@ -224,6 +232,15 @@ function objectValid(object: object, targetSchema: string | undefined, mode: Mod
 
 const MIRRORED_OPTIONS = new Set(['whitelist', 'forbidNonWhitelisted', 'forbidUnknownValues', 'skipMissingProperties']);
 
+function modeOf(options: ValidatorOptions): Mode | undefined {
+  for (const [key, value] of Object.entries(options)) {
+    if (!MIRRORED_OPTIONS.has(key)) return undefined;
+    if (key === 'skipMissingProperties' && value !== false) return undefined;
+  }
+  if (options.whitelist !== true || options.forbidUnknownValues === false) return undefined;
+  return { forbidNonWhitelisted: options.forbidNonWhitelisted === true };
+}
+
 /**
  * True only when `validateSync(object, options)` would return no errors (it may strip properties
  * as whitelist does); false: invalid, or not mirrored here, ask class-validator. `skipProperty`:
@@ -231,10 +248,7 @@ const MIRRORED_OPTIONS = new Set(['whitelist', 'forbidNonWhitelisted', 'forbidUn
  */
 export function provenValid(object: object, options: ValidatorOptions, skipProperty?: string): boolean {
   installValidationMetadataCache();
-  for (const [key, value] of Object.entries(options)) {
-    if (!MIRRORED_OPTIONS.has(key)) return false;
-    if (key === 'skipMissingProperties' && value !== false) return false;
-  }
-  if (options.whitelist !== true || options.forbidUnknownValues === false) return false;
-  return objectValid(object, undefined, { forbidNonWhitelisted: options.forbidNonWhitelisted === true }, skipProperty);
+  // Read on every call, not kept: an options object may change between calls.
+  const mode = modeOf(options);
+  return mode !== undefined && objectValid(object, undefined, mode, skipProperty);
 }
