@@ -5,6 +5,7 @@ import { validateSync } from 'class-validator';
 import type { ServiceName } from './event-envelope';
 import { EventEnvelope } from './event-envelope';
 import { installValidationMetadataCache } from './validation-metadata-cache';
+import { provenValid } from './validation-fast-path';
 
 installValidationMetadataCache();
 
@@ -88,9 +89,47 @@ export function parseEvent(raw: unknown): EventEnvelope {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new InvalidEventError(['the message is not a JSON object']);
   }
+  return parseValidEvent(raw) ?? parseEventWithClassValidator(raw);
+}
+
+const ENVELOPE_VALIDATION = { ...VALIDATION, skipMissingProperties: false } as const;
+
+/**
+ * parseEvent's common case: the same instances, accepted only where class-validator would accept
+ * them (provenValid); undefined for anything else, which parseEventWithClassValidator then parses
+ * from `raw` again as before, so every refusal and its reasons stay class-validator's.
+ */
+function parseValidEvent(raw: object): EventEnvelope | undefined {
+  const prototype: unknown = Object.getPrototypeOf(raw);
+  if (prototype !== Object.prototype && prototype !== null) return undefined; // not JSON's object: class-validator's path
+  try {
+    // The envelope's copy of `data` is never used (the data class's instance replaces it) and its
+    // errors are dropped (the data class judges it), so it is not deep-copied here; class-transformer
+    // copies every other key on its own.
+    const envelope = plainToInstance(EventEnvelope, { ...raw, data: undefined });
+    if (!provenValid(envelope, ENVELOPE_VALIDATION, 'data')) return undefined;
+    const definition = findEventDefinition(envelope.type, envelope.version);
+    if (!definition) return undefined;
+    const data = plainToInstance(definition.dataClass, (raw as { data: unknown }).data);
+    if (typeof data !== 'object' || data === null || !provenValid(data, VALIDATION)) return undefined;
+    envelope.data = data;
+    return envelope;
+  } catch {
+    return undefined; // a constraint that throws throws again, where class-validator meets it
+  }
+}
+
+/**
+ * parseEvent without its fast path: class-validator decides and names every problem. parseEvent
+ * falls back to it; tests and bench:contracts compare the two.
+ */
+export function parseEventWithClassValidator(raw: unknown): EventEnvelope {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new InvalidEventError(['the message is not a JSON object']);
+  }
   const envelope = plainToInstance(EventEnvelope, raw);
   // Every problem at once, the envelope's and the data's, so a producer fixes them in one go.
-  const errors = flattenValidationErrors(validateSync(envelope, { ...VALIDATION, skipMissingProperties: false }).filter((e) => e.property !== 'data'));
+  const errors = flattenValidationErrors(validateSync(envelope, ENVELOPE_VALIDATION).filter((e) => e.property !== 'data'));
   const definition = findEventDefinition(envelope.type, envelope.version);
   if (!definition) {
     if (typeof envelope.type === 'string' && typeof envelope.version === 'number')

@@ -27,6 +27,12 @@ interface MetadataStorageInternals {
 }
 
 let installed = false;
+let generation = 0;
+
+/** Changes whenever a decorator or constraint registers (after installValidationMetadataCache): plans built from the metadata are stale. */
+export function validationMetadataGeneration(): number {
+  return generation;
+}
 
 export function installValidationMetadataCache(): void {
   if (installed) return;
@@ -37,6 +43,7 @@ export function installValidationMetadataCache(): void {
   let byTarget = new Map<object, Map<string, ValidationMetadata[]>>();
   let grouped = new WeakMap<ValidationMetadata[], Record<string, ValidationMetadata[]>>();
   const forget = (): void => {
+    generation += 1;
     byTarget = new Map();
     grouped = new WeakMap();
   };
