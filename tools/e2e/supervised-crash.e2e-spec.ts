@@ -3,7 +3,8 @@
  * payment-orchestration, history-projection, ad-signal-aggregation and support — from dist under
  * the Supervisor of `npm start` (tools/supervisor.ts, its default backoff), with a steady load of
  * purchases. Each service in turn is SIGKILLed; the supervisor restarts it by itself (its log says
- * so) and the next kill waits until it is ready again and purchases are being captured. Then:
+ * so) and the next kill waits until it is ready again (and, after orchestration's and the wallet's,
+ * until purchases are being captured again). Then:
  * every purchase captured once (one Captured event, one PaymentIntent), posted once, in history
  * once, known to support once (its captured amount not doubled) and to ad signals once; postings
  * sum to zero per currency. Last, SIGTERM to the supervisor while purchases still arrive: every
@@ -13,16 +14,18 @@
  * PaymentIntents in memory, so a restart would forget them (Stripe does not); it stands outside the test.
  *
  * Recovery figures are printed (`[supervised crash e2e]` lines), not asserted as timings beyond
- * a loose bound (the machine is shared): per kill, kill → restarted process ready, and
- * publish→captured of the purchases published before the kill and still in flight (p50/p99), and
- * their capture counted from the restart being ready. `npm run bench:recovery` runs this file with
- * more load (RECOVERY_RATE, RECOVERY_CAPTURES_BETWEEN_KILLS) for figures on a quiet machine.
- * `npm run build` first.
+ * a loose bound (RECOVERY_P99_BOUND_SECONDS on orchestration's p99; the machine is shared): per
+ * kill, kill → restarted process ready; for orchestration and the wallet, p50/p99 publish→captured
+ * of the purchases in flight at the kill and of those published while it was down, and their
+ * capture counted from the restart being ready. `npm run bench:recovery` runs this file with more
+ * load (RECOVERY_RATE, RECOVERY_CAPTURES_BETWEEN_KILLS) for figures on a quiet machine;
+ * RECOVERY_SESSION_TIMEOUT_MS sets the services' consumer session timeout. `npm run build` first.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { IsWholeNumber, loadConfig } from '@pay/config';
+import { IsOptional } from 'class-validator';
 import { Topics } from '@pay/contracts';
 import { dropSchema, testDatabaseUrl, uniqueName, waitFor } from '@pay/testing';
 import type { SupervisedService } from '../supervisor';
@@ -42,6 +45,11 @@ class RecoveryConfig {
   /** The bound asserted on p99 publish→captured of the purchases in flight at orchestration's kill (the issue's goal is 10 s on a quiet machine). */
   @IsWholeNumber({ min: 1, max: 3_600, unit: 'seconds' })
   RECOVERY_P99_BOUND_SECONDS = 30;
+
+  /** The services' KAFKA_SESSION_TIMEOUT_MS (unset: their default, 10 s); 30000 reproduces the figures before session 7. */
+  @IsOptional()
+  @IsWholeNumber({ min: 6_000, max: 300_000, unit: 'milliseconds' })
+  RECOVERY_SESSION_TIMEOUT_MS?: number;
 }
 
 const config = loadConfig('supervised-crash', RecoveryConfig);
@@ -53,6 +61,8 @@ const ORCHESTRATION = 'payment-orchestration';
 /** The order of the kills: the purchase path first, then the read sides. */
 const VICTIMS = ['payment-orchestration', 'wallet', 'history-projection', 'ad-signal-aggregation', 'support'] as const;
 type Victim = (typeof VICTIMS)[number];
+/** The services a purchase's capture goes through (their kills delay captures; the read sides' do not). */
+const PURCHASE_PATH = new Set<Victim>(['payment-orchestration', 'wallet']);
 
 const log = (line: string): void => void process.stderr.write(`[supervised crash e2e] ${line}\n`);
 const mainOf = (name: string): string => resolve(ROOT, `dist/apps/${name}/src/main.js`);
@@ -126,7 +136,11 @@ beforeAll(async () => {
     command: process.execPath,
     args: [mainOf(name)],
     cwd: ROOT,
-    env: { PATH: process.env.PATH, ...envs[name] },
+    env: {
+      PATH: process.env.PATH,
+      ...envs[name],
+      ...(config.RECOVERY_SESSION_TIMEOUT_MS === undefined ? {} : { KAFKA_SESSION_TIMEOUT_MS: String(config.RECOVERY_SESSION_TIMEOUT_MS) }),
+    },
   }));
   supervisor.start(services);
   for (const name of VICTIMS) await waitFor(() => ready(urls.get(name)!), Boolean, { what: `${name} ready under the supervisor`, timeoutMs: 180_000 });
@@ -173,7 +187,7 @@ interface Kill {
   readyAt: number;
 }
 
-it('each service SIGKILLed in turn under load comes back under the supervisor; every purchase captured, posted, in history and in support once; recovery printed', async () => {
+it('each service SIGKILLed in turn under load comes back under the supervisor; every purchase captured, posted, in history, support and ad signals once; recovery printed', async () => {
   const run = platform as PaymentsPlatform;
   const sup = supervisor as Supervisor;
   const persons: TestPerson[] = [];
@@ -200,12 +214,14 @@ it('each service SIGKILLed in turn under load comes back under the supervisor; e
     expect(sup.processOf(victim)?.pid).not.toBe(child!.pid);
     kills.push({ victim, pid: child!.pid!, killedAt, readyAt });
     log(`${victim} (pid ${child!.pid}) SIGKILLed; restarted by the supervisor, ready ${seconds(readyAt - killedAt)} after the kill`);
-    // Purchases flow again before the next kill.
-    const capturedAtReady = await capturedCount();
-    await waitFor(capturedCount, (n) => n >= capturedAtReady + BETWEEN, {
-      what: `${BETWEEN} more purchases captured after ${victim}'s restart`,
-      timeoutMs: 180_000,
-    });
+    // The purchase path captures again before the next kill (the read sides' catching up is checked at the end).
+    if (PURCHASE_PATH.has(victim)) {
+      const capturedAtReady = await capturedCount();
+      await waitFor(capturedCount, (n) => n >= capturedAtReady + BETWEEN, {
+        what: `${BETWEEN} more purchases captured after ${victim}'s restart`,
+        timeoutMs: 180_000,
+      });
+    }
   }
   await load.stop();
   const { publishedAt, amounts } = load;
@@ -299,20 +315,33 @@ it('each service SIGKILLed in turn under load comes back under the supervisor; e
   before.sort((a, b) => a - b);
   log(`${purchases} purchases at ${RATE}/s, each captured, posted, in history, in support and in ad signals once; ledger balanced`);
   log(`publish→captured before the first kill (${before.length}): p50 ${seconds(percentile(before, 50))}, p99 ${seconds(percentile(before, 99))}`);
+  // Per kill of the purchase path: the purchases in flight at the kill (published before it, captured after) and those
+  // published while the service was down (kill → ready); publish→captured, and captured counted from the restart being ready.
+  const figures = (requests: Array<[string, number]>, kill: Kill): string => {
+    const latency = requests.map(([requestId, published]) => capturedAt.get(requestId)! - published).sort((a, b) => a - b);
+    const afterReady = requests.map(([requestId]) => capturedAt.get(requestId)! - kill.readyAt).sort((a, b) => a - b);
+    return (
+      `${requests.length}: publish→captured p50 ${seconds(percentile(latency, 50))}, p99 ${seconds(percentile(latency, 99))}; ` +
+      `ready→captured p50 ${seconds(percentile(afterReady, 50))}, p99 ${seconds(percentile(afterReady, 99))}`
+    );
+  };
   let orchestrationP99 = Number.NaN;
   for (const kill of kills) {
+    if (!PURCHASE_PATH.has(kill.victim)) {
+      log(`${kill.victim}: kill → ready ${seconds(kill.readyAt - kill.killedAt)}`);
+      continue;
+    }
     const inFlight = [...publishedAt].filter(([requestId, published]) => published < kill.killedAt && capturedAt.get(requestId)! > kill.killedAt);
-    const latency = inFlight.map(([requestId, published]) => capturedAt.get(requestId)! - published).sort((a, b) => a - b);
-    const afterReady = inFlight.map(([requestId]) => capturedAt.get(requestId)! - kill.readyAt).sort((a, b) => a - b);
-    log(
-      `${kill.victim}: kill → ready ${seconds(kill.readyAt - kill.killedAt)}; in flight at the kill ${inFlight.length}: ` +
-        `publish→captured p50 ${seconds(percentile(latency, 50))}, p99 ${seconds(percentile(latency, 99))}, max ${seconds(latency.at(-1) ?? Number.NaN)}; ` +
-        `captured after ready p99 ${seconds(percentile(afterReady, 99))}`,
-    );
-    if (kill.victim === ORCHESTRATION) orchestrationP99 = percentile(latency, 99);
+    const whileDown = [...publishedAt].filter(([, published]) => published >= kill.killedAt && published < kill.readyAt);
+    log(`${kill.victim}: kill → ready ${seconds(kill.readyAt - kill.killedAt)}; in flight at the kill ${figures(inFlight, kill)}`);
+    log(`${kill.victim}: published while it was down ${figures(whileDown, kill)}`);
+    if (kill.victim === ORCHESTRATION) {
+      const both = [...inFlight, ...whileDown].map(([requestId, published]) => capturedAt.get(requestId)! - published).sort((a, b) => a - b);
+      orchestrationP99 = percentile(both, 99);
+    }
   }
-  // A loose bound that a loaded machine meets (the issue's 10 s is read from the printed figure on a quiet one).
-  if (!Number.isNaN(orchestrationP99)) expect(orchestrationP99).toBeLessThanOrEqual(config.RECOVERY_P99_BOUND_SECONDS * 1_000);
+  // A loose bound that a loaded machine meets (the issue's 10 s is read from the printed figures on a quiet one).
+  expect(orchestrationP99).toBeLessThanOrEqual(config.RECOVERY_P99_BOUND_SECONDS * 1_000);
 }, 900_000);
 
 it('SIGTERM to the supervisor under load: every service stops gracefully; each one’s time printed', async () => {

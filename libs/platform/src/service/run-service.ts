@@ -70,7 +70,12 @@ async function openRuntime<C extends BaseServiceConfig>(
   await kafkaAdmin.connect();
   const publisher = new EventPublisher(kafka);
   await publisher.connect();
-  const inbox = new InboxTransport({ kafka, dataSource, publisher, logger, subscriptions: definition.consumers?.(config) ?? [] });
+  // A subscription that names its own session timeout keeps it; the others get the configured one (if any).
+  const subscriptions = (definition.consumers?.(config) ?? []).map((subscription) => ({
+    ...(config.KAFKA_SESSION_TIMEOUT_MS === undefined ? {} : { sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS }),
+    ...subscription,
+  }));
+  const inbox = new InboxTransport({ kafka, dataSource, publisher, logger, subscriptions });
   return {
     name: definition.name,
     config,
