@@ -15,7 +15,7 @@
  *
  * Recovery figures are printed (`[supervised crash e2e]` lines), not asserted as timings beyond
  * a loose bound (RECOVERY_P99_BOUND_SECONDS on orchestration's p99; the machine is shared): per
- * kill, kill → restarted process ready; for orchestration and the wallet, p50/p99 publish→captured
+ * kill, kill → restarted process ready and → its consumer groups Stable with the new process alone; for orchestration and the wallet, p50/p99 publish→captured
  * of the purchases in flight at the kill and of those published while it was down, and their
  * capture counted from the restart being ready. `npm run bench:recovery` runs this file with more
  * load (RECOVERY_RATE, RECOVERY_CAPTURES_BETWEEN_KILLS) for figures on a quiet machine;
@@ -27,7 +27,7 @@ import { resolve } from 'node:path';
 import { IsWholeNumber, loadConfig } from '@pay/config';
 import { IsOptional } from 'class-validator';
 import { Topics } from '@pay/contracts';
-import { dropSchema, testDatabaseUrl, uniqueName, waitFor } from '@pay/testing';
+import { dropSchema, testDatabaseUrl, testKafka, uniqueName, waitFor } from '@pay/testing';
 import type { SupervisedService } from '../supervisor';
 import { Supervisor } from '../supervisor';
 import type { PaymentsPlatform, TestPerson } from './e2e-kit';
@@ -73,6 +73,8 @@ const supervisorLines: string[] = [];
 /** The last lines each service wrote (printed when a test fails to say why). */
 const output = new Map<string, string[]>();
 const urls = new Map<Victim, string>();
+/** The consumer groups each service is a member of. */
+const groupsOf = new Map<Victim, string[]>();
 const historySchema = uniqueName('e2e_sup_history');
 const adsSchema = uniqueName('e2e_sup_ads');
 const supportSchema = uniqueName('e2e_sup_support');
@@ -83,6 +85,18 @@ const ready = (url: string): Promise<boolean> =>
     (response) => response.status === 200,
     () => false,
   );
+
+/** Each group's members, or its state when it is not Stable (empty, rebalancing). */
+async function membersOf(groups: string[]): Promise<Array<{ group: string; state: string; members: string[] }>> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    const { groups: described } = await admin.describeGroups(groups);
+    return described.map((group) => ({ group: group.groupId, state: group.state, members: group.members.map((member) => member.memberId) }));
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -119,6 +133,11 @@ beforeAll(async () => {
     },
   };
   for (const name of VICTIMS) urls.set(name, `http://127.0.0.1:${envs[name].PORT}`);
+  groupsOf.set('wallet', [run.groups.walletPayments, run.groups.walletFunds]);
+  groupsOf.set('payment-orchestration', [`${run.groups.orchestrationPrefix}.purchase-requests`, `${run.groups.orchestrationPrefix}.wallet-events`]);
+  groupsOf.set('history-projection', [historyGroup]);
+  groupsOf.set('ad-signal-aggregation', [adsGroup]);
+  groupsOf.set('support', [supportGroup]);
   supervisor = new Supervisor({
     log: (line) => {
       supervisorLines.push(line);
@@ -185,6 +204,8 @@ interface Kill {
   pid: number;
   killedAt: number;
   readyAt: number;
+  /** When every consumer group of the service was Stable again with a member of the new process only. */
+  rejoinedAt: number;
 }
 
 it('each service SIGKILLed in turn under load comes back under the supervisor; every purchase captured, posted, in history, support and ad signals once; recovery printed', async () => {
@@ -202,6 +223,8 @@ it('each service SIGKILLed in turn under load comes back under the supervisor; e
   for (const victim of VICTIMS) {
     const child = sup.processOf(victim);
     expect(child?.pid).toBeDefined();
+    const groups = groupsOf.get(victim)!;
+    const deadMembers = new Set((await membersOf(groups)).flatMap((group) => group.members));
     const killedAt = Date.now();
     child!.kill('SIGKILL');
     await waitFor(
@@ -212,8 +235,17 @@ it('each service SIGKILLed in turn under load comes back under the supervisor; e
     await waitFor(() => ready(urls.get(victim)!), Boolean, { what: `${victim} ready again`, timeoutMs: 120_000, intervalMs: 100 });
     const readyAt = Date.now();
     expect(sup.processOf(victim)?.pid).not.toBe(child!.pid);
-    kills.push({ victim, pid: child!.pid!, killedAt, readyAt });
-    log(`${victim} (pid ${child!.pid}) SIGKILLed; restarted by the supervisor, ready ${seconds(readyAt - killedAt)} after the kill`);
+    // Its consumers are back: each group Stable, the dead process's member gone (dropped when its session timed out), one new member.
+    await waitFor(
+      () => membersOf(groups),
+      (described) => described.every((group) => group.state === 'Stable' && group.members.length === 1 && !deadMembers.has(group.members[0])),
+      { what: `${victim}'s consumer groups stable with the restarted process alone`, timeoutMs: 180_000, intervalMs: 250 },
+    );
+    const rejoinedAt = Date.now();
+    kills.push({ victim, pid: child!.pid!, killedAt, readyAt, rejoinedAt });
+    log(
+      `${victim} (pid ${child!.pid}) SIGKILLed; restarted by the supervisor, ready ${seconds(readyAt - killedAt)} and its consumer groups back ${seconds(rejoinedAt - killedAt)} after the kill`,
+    );
     // The purchase path captures again before the next kill (the read sides' catching up is checked at the end).
     if (PURCHASE_PATH.has(victim)) {
       const capturedAtReady = await capturedCount();
@@ -328,12 +360,14 @@ it('each service SIGKILLed in turn under load comes back under the supervisor; e
   let orchestrationP99 = Number.NaN;
   for (const kill of kills) {
     if (!PURCHASE_PATH.has(kill.victim)) {
-      log(`${kill.victim}: kill → ready ${seconds(kill.readyAt - kill.killedAt)}`);
+      log(`${kill.victim}: kill → ready ${seconds(kill.readyAt - kill.killedAt)}, → consumer groups back ${seconds(kill.rejoinedAt - kill.killedAt)}`);
       continue;
     }
     const inFlight = [...publishedAt].filter(([requestId, published]) => published < kill.killedAt && capturedAt.get(requestId)! > kill.killedAt);
     const whileDown = [...publishedAt].filter(([, published]) => published >= kill.killedAt && published < kill.readyAt);
-    log(`${kill.victim}: kill → ready ${seconds(kill.readyAt - kill.killedAt)}; in flight at the kill ${figures(inFlight, kill)}`);
+    log(
+      `${kill.victim}: kill → ready ${seconds(kill.readyAt - kill.killedAt)}, → consumer groups back ${seconds(kill.rejoinedAt - kill.killedAt)}; in flight at the kill ${figures(inFlight, kill)}`,
+    );
     log(`${kill.victim}: published while it was down ${figures(whileDown, kill)}`);
     if (kill.victim === ORCHESTRATION) {
       const both = [...inFlight, ...whileDown].map(([requestId, published]) => capturedAt.get(requestId)! - published).sort((a, b) => a - b);
