@@ -21,6 +21,7 @@ import { PlatformModule } from './platform.module';
 import { checkKafka, checkPostgres, StartupError } from './preflight';
 import { securityHeaders } from '../http/security-headers';
 import { stopWhenSupervisorGone } from './supervisor-lifeline';
+import { withSessionTimeout } from './consumer-session';
 
 export interface ServiceDefinition<C extends BaseServiceConfig = BaseServiceConfig> {
   /** Service name: logs, traces, the Kafka client id. */
@@ -70,11 +71,7 @@ async function openRuntime<C extends BaseServiceConfig>(
   await kafkaAdmin.connect();
   const publisher = new EventPublisher(kafka);
   await publisher.connect();
-  // A subscription that names its own session timeout keeps it; the others get the configured one (if any).
-  const subscriptions = (definition.consumers?.(config) ?? []).map((subscription) => ({
-    ...(config.KAFKA_SESSION_TIMEOUT_MS === undefined ? {} : { sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS }),
-    ...subscription,
-  }));
+  const subscriptions = withSessionTimeout(definition.consumers?.(config) ?? [], config.KAFKA_SESSION_TIMEOUT_MS);
   const inbox = new InboxTransport({ kafka, dataSource, publisher, logger, subscriptions });
   return {
     name: definition.name,
