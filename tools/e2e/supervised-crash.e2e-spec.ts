@@ -19,13 +19,14 @@
  * of the purchases in flight at the kill and of those published while it was down, and their
  * capture counted from the restart being ready. `npm run bench:recovery` runs this file with more
  * load (RECOVERY_RATE, RECOVERY_CAPTURES_BETWEEN_KILLS) for figures on a quiet machine;
- * RECOVERY_SESSION_TIMEOUT_MS sets the services' consumer session timeout. `npm run build` first.
+ * RECOVERY_SESSION_TIMEOUT_MS sets the services' consumer session timeout, RECOVERY_LOG_LEVEL their
+ * LOG_LEVEL (info: each consumer's stop is printed after the SIGTERM). `npm run build` first.
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { IsWholeNumber, loadConfig } from '@pay/config';
-import { IsOptional } from 'class-validator';
+import { IsWholeNumber, loadConfig, LOG_LEVELS } from '@pay/config';
+import { IsIn, IsOptional } from 'class-validator';
 import { Topics } from '@pay/contracts';
 import { dropSchema, testDatabaseUrl, testKafka, uniqueName, waitFor } from '@pay/testing';
 import type { SupervisedService } from '../supervisor';
@@ -56,6 +57,10 @@ class RecoveryConfig {
   @IsOptional()
   @IsWholeNumber({ min: 6_000, max: 300_000, unit: 'milliseconds' })
   RECOVERY_SESSION_TIMEOUT_MS?: number;
+
+  /** The services' LOG_LEVEL (info shows each consumer's stop); their lines written after the SIGTERM are printed. */
+  @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
+  RECOVERY_LOG_LEVEL = 'warn';
 }
 
 const config = loadConfig('supervised-crash', RecoveryConfig);
@@ -85,6 +90,8 @@ const historySchema = uniqueName('e2e_sup_history');
 const adsSchema = uniqueName('e2e_sup_ads');
 const supportSchema = uniqueName('e2e_sup_support');
 const startedAt = Date.now();
+/** When the supervisor was asked to stop (the services' lines from then on are printed). */
+let stoppingAt: number | undefined;
 
 const ready = (url: string): Promise<boolean> =>
   fetch(`${url}/health/ready`).then(
@@ -124,10 +131,10 @@ beforeAll(async () => {
     await startGroupAtEnd(supportGroup, topic);
   }
   for (const topic of [Topics.paymentEvents, Topics.walletEvents]) await startGroupAtEnd(adsGroup, topic);
-  const readSide = { ...run.commonEnv, LOG_LEVEL: 'warn', OUTBOX_RELAY_NAME: 'e2e', AUTH_JWKS: JSON.stringify(run.idp.jwks) };
+  const readSide = { ...run.commonEnv, LOG_LEVEL: config.RECOVERY_LOG_LEVEL, OUTBOX_RELAY_NAME: 'e2e', AUTH_JWKS: JSON.stringify(run.idp.jwks) };
   const envs: Record<Victim, Record<string, string>> = {
-    wallet: { ...run.wallet.env!, LOG_LEVEL: 'warn' },
-    'payment-orchestration': { ...run.orchestrationEnv, LOG_LEVEL: 'warn' },
+    wallet: { ...run.wallet.env!, LOG_LEVEL: config.RECOVERY_LOG_LEVEL },
+    'payment-orchestration': { ...run.orchestrationEnv, LOG_LEVEL: config.RECOVERY_LOG_LEVEL },
     'history-projection': { ...readSide, DB_SCHEMA: historySchema, HISTORY_CONSUMER_GROUP: historyGroup, PORT: String(await freePort()) },
     'ad-signal-aggregation': { ...readSide, DB_SCHEMA: adsSchema, AD_SIGNALS_CONSUMER_GROUP: adsGroup, PORT: String(await freePort()) },
     support: {
@@ -154,6 +161,7 @@ beforeAll(async () => {
       lines.push(line);
       if (lines.length > 50) lines.shift();
       output.set(name, lines);
+      if (stoppingAt !== undefined) log(`${name} after SIGTERM +${seconds(Date.now() - stoppingAt)}: ${line.slice(0, 300)}`);
     },
   });
   const services: SupervisedService[] = VICTIMS.map((name) => ({
@@ -400,6 +408,7 @@ it('SIGTERM to the supervisor under load: every service stops gracefully; each o
   const exits = new Map<Victim, number>();
   for (const name of VICTIMS) sup.processOf(name)!.once('exit', () => exits.set(name, Date.now()));
   const stoppedAt = Date.now();
+  stoppingAt = stoppedAt;
   const code = await sup.stop('SIGTERM (test)');
   await load.stop();
   for (const name of VICTIMS) log(`${name} exited ${seconds(exits.get(name)! - stoppedAt)} after SIGTERM`);
