@@ -92,6 +92,8 @@ const supportSchema = uniqueName('e2e_sup_support');
 const startedAt = Date.now();
 /** When the supervisor was asked to stop (the services' lines from then on are printed). */
 let stoppingAt: number | undefined;
+/** When each service's last consumer logged `stopped` after the SIGTERM (seen at RECOVERY_LOG_LEVEL=info). */
+const consumersStopped = new Map<string, number>();
 
 const ready = (url: string): Promise<boolean> =>
   fetch(`${url}/health/ready`).then(
@@ -161,7 +163,10 @@ beforeAll(async () => {
       lines.push(line);
       if (lines.length > 50) lines.shift();
       output.set(name, lines);
-      if (stoppingAt !== undefined) log(`${name} after SIGTERM +${seconds(Date.now() - stoppingAt)}: ${line.slice(0, 300)}`);
+      if (stoppingAt === undefined) return;
+      log(`${name} after SIGTERM +${seconds(Date.now() - stoppingAt)}: ${line.slice(0, 300)}`);
+      // At LOG_LEVEL info each consumer logs its stop: the last one's time is the service's consumers stopped.
+      if (line.includes('"state":"stopped"')) consumersStopped.set(name, Date.now());
     },
   });
   const services: SupervisedService[] = VICTIMS.map((name) => ({
@@ -392,7 +397,7 @@ it('each service SIGKILLed in turn under load comes back under the supervisor; e
   expect(orchestrationP99).toBeLessThanOrEqual(config.RECOVERY_P99_BOUND_SECONDS * 1_000);
 }, 900_000);
 
-it('SIGTERM to the supervisor under load: every service stops gracefully; each one’s time printed', async () => {
+it('SIGTERM to the supervisor under load: every service stops gracefully within 10 s; each one’s time printed', async () => {
   const run = platform as PaymentsPlatform;
   const sup = supervisor as Supervisor;
   const persons = [await run.person()];
@@ -411,7 +416,15 @@ it('SIGTERM to the supervisor under load: every service stops gracefully; each o
   stoppingAt = stoppedAt;
   const code = await sup.stop('SIGTERM (test)');
   await load.stop();
-  for (const name of VICTIMS) log(`${name} exited ${seconds(exits.get(name)! - stoppedAt)} after SIGTERM`);
+  for (const name of VICTIMS) {
+    const consumers = consumersStopped.get(name);
+    log(
+      `${name} exited ${seconds(exits.get(name)! - stoppedAt)} after SIGTERM` +
+        (consumers === undefined ? '' : `; its consumers stopped ${seconds(consumers - stoppedAt)} after it`),
+    );
+  }
   if (code !== 0) for (const [name, lines] of output) log(`${name} last lines:\n${lines.join('\n')}`);
   expect(code).toBe(0);
+  // Well within the supervisor's 20 s: 0.1-2.7 s measured on a loaded machine; the rest of a slow exit is payment steps in flight finishing (docs/benchmarks.md, Session 7).
+  expect(VICTIMS.filter((name) => exits.get(name)! - stoppedAt > 10_000)).toEqual([]);
 }, 300_000);
