@@ -230,6 +230,11 @@ export interface PlatformOptions {
   inProcessOrchestration?: boolean;
   /** Run the wallet from dist as a child process (the benchmark, under tsx: no decorator metadata for Nest here). */
   walletFromDist?: boolean;
+  /**
+   * 'caller': the kit only prepares the wallet's environment (`wallet.env`, its port fixed) and URL;
+   * the caller starts it from dist (e.g. under npm start's supervisor) before calling `person()`.
+   */
+  walletStartedBy?: 'kit' | 'caller';
   orchestrationEnv?: Record<string, string>;
   /** Added to the wallet's environment (e.g. NODE_OPTIONS for a child process). */
   walletEnv?: Record<string, string>;
@@ -341,15 +346,21 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
     STRIPE_API_PORT: String(simulator.port),
     ...options.walletEnv,
   };
-  const wallet: PaymentsPlatform['wallet'] = options.walletFromDist
-    ? await (async () => {
-        const env = { ...walletEnv, PORT: String(await freePort()) };
-        return { ...(await spawnFromDist('wallet', env)), env };
-      })()
-    : await (async () => {
-        const service = await createService<WalletConfig>(walletService, walletEnv);
-        return { url: service.url, service };
-      })();
+  const wallet: PaymentsPlatform['wallet'] =
+    options.walletStartedBy === 'caller'
+      ? await (async () => {
+          const env = { ...walletEnv, PORT: String(await freePort()) };
+          return { url: `http://127.0.0.1:${env.PORT}`, env };
+        })()
+      : options.walletFromDist
+        ? await (async () => {
+            const env = { ...walletEnv, PORT: String(await freePort()) };
+            return { ...(await spawnFromDist('wallet', env)), env };
+          })()
+        : await (async () => {
+            const service = await createService<WalletConfig>(walletService, walletEnv);
+            return { url: service.url, service };
+          })();
 
   const port = options.orchestrationPort ?? (await freePort());
   const orchestrationUrl = `http://127.0.0.1:${port}`;

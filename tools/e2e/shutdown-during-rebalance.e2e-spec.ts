@@ -1,7 +1,7 @@
 /**
  * SIGTERM to a built service while its consumer group waits for a replica that died without
  * leaving it (SIGKILL): a rebalance started then (a replica joining) cannot end before the dead
- * one's session times out (30 s), and kafkajs' disconnect waits for the join in flight. Issue 15
+ * one's session times out (10 s, DEFAULT_SESSION_TIMEOUT_MS), and kafkajs' disconnect waits for the join in flight. Issue 15
  * measured 15.3 s for the wallet to stop in that window. A service must now exit 0 within a few
  * seconds, and nothing it consumed may be lost or applied twice (history-projection, on topics of
  * its own, each replica a real process from dist).
@@ -21,6 +21,7 @@ import {
 } from '@pay/testing';
 import type { Admin, Consumer } from 'kafkajs';
 import { Client } from 'pg';
+import { DEFAULT_SESSION_TIMEOUT_MS } from '@pay/messaging';
 import type { HistoryTopics } from '@pay/history-projection/testing';
 import { createHistoryTopics, deleteHistoryTopics, generateWorkload, publish } from '@pay/history-projection/testing';
 
@@ -28,7 +29,7 @@ const workload = generateWorkload({ seed: 909, persons: 10, merchants: 3, nonPro
 const TOTAL = workload.events.length;
 const HALF = Math.floor(TOTAL / 2);
 /** The services' session timeout: how long the group waits for a replica that died. */
-const SESSION_TIMEOUT_MS = 30_000;
+const SESSION_TIMEOUT_MS = DEFAULT_SESSION_TIMEOUT_MS;
 /** "A few seconds": the consumer's wait for the group (2 s) and the rest of the shutdown. */
 const STOP_BOUND_MS = 5_000;
 

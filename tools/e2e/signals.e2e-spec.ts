@@ -96,7 +96,7 @@ describe('a built service under npm start’s supervisor', () => {
         (alive) => !alive,
         { what: 'the service gone after its supervisor', timeoutMs: 15_000 },
       );
-      // Graceful: it left its group on the way out. A killed member would stay until its 30 s session timed out.
+      // Graceful: it left its group on the way out. A killed member would stay until its session (10 s) timed out.
       expect(await members()).toEqual({ state: 'Empty', members: 0 });
     } finally {
       await admin.disconnect();

@@ -93,6 +93,15 @@ export class BaseServiceConfig extends DatabaseConfig {
   @IsFlag()
   KAFKA_TLS = false;
 
+  /**
+   * How long the broker waits for a silent member of the service's consumer groups before it
+   * rebalances without it: after a crash, a restarted process waits this long for its partitions
+   * (unset: the consumers' default, 10 s). The broker accepts 6 s to 5 minutes by default.
+   */
+  @IsOptional()
+  @IsWholeNumber({ min: 6_000, max: 300_000, unit: 'milliseconds' })
+  KAFKA_SESSION_TIMEOUT_MS?: number;
+
   /** TCP port of the HTTP API; each service has its own default. */
   @IsOptional()
   @IsWholeNumber({ min: 0, max: 65535, message: 'must be a whole number between 0 and 65535 (TCP port)' })

@@ -15,6 +15,14 @@ describe('loadConfig', () => {
     expect(config.PORT).toBe(3001);
   });
 
+  it('takes a consumer session timeout the broker accepts (6 s to 5 minutes), none by default', () => {
+    expect(loadConfig('wallet', BaseServiceConfig, {}).KAFKA_SESSION_TIMEOUT_MS).toBeUndefined();
+    expect(loadConfig('wallet', BaseServiceConfig, { KAFKA_SESSION_TIMEOUT_MS: '15000' }).KAFKA_SESSION_TIMEOUT_MS).toBe(15_000);
+    for (const bad of ['5999', '300001', '10s']) {
+      expect(() => loadConfig('wallet', BaseServiceConfig, { KAFKA_SESSION_TIMEOUT_MS: bad })).toThrow(/KAFKA_SESSION_TIMEOUT_MS/);
+    }
+  });
+
   it('names every bad variable, and never its value', () => {
     const secret = 'mysql://root:hunter2@db';
     let error: unknown;

@@ -86,6 +86,15 @@ export class PermanentEventError extends Error {
   override name = 'PermanentEventError';
 }
 
+/**
+ * How long the broker waits for a member that went silent (a SIGKILLed or lost process) before
+ * the group rebalances without it. A replacement that joins meanwhile (the supervisor's restart)
+ * waits for it: the messages of the dead member's partitions wait as long (issue 15: with 30 s,
+ * purchases in flight at a crash of orchestration were captured ~50 s after publishing). Heartbeats
+ * go every 3 s, and every second while a handler runs, so a live member is never dropped for a slow batch.
+ */
+export const DEFAULT_SESSION_TIMEOUT_MS = 10_000;
+
 export interface InboxConsumerOptions {
   /** Consumer group, and the inbox's consumer name. */
   groupId: string;
@@ -132,7 +141,7 @@ export interface InboxConsumerOptions {
   /** How often a long handler's heartbeat is sent (default 1 s). */
   heartbeatIntervalMs?: number;
   fromBeginning?: boolean;
-  /** The broker drops a member silent for this long (default 30 s; broker minimum 6 s). */
+  /** The broker drops a member silent for this long (default DEFAULT_SESSION_TIMEOUT_MS, 10 s; broker minimum 6 s). */
   sessionTimeoutMs?: number;
   /**
    * On stop, once the messages in hand are applied and committed, how long to wait for the group
@@ -272,8 +281,8 @@ export class InboxConsumer {
     const consumer = this.options.kafka.consumer({
       groupId: this.options.groupId,
       allowAutoTopicCreation: false,
-      sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: Math.min(3_000, Math.floor((this.options.sessionTimeoutMs ?? 30_000) / 3)),
+      sessionTimeout: this.options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS,
+      heartbeatInterval: Math.min(3_000, Math.floor((this.options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS) / 3)),
       // An idle fetch returns after this long; a rebalance waits for it, so keep it short.
       maxWaitTimeInMs: this.options.gatherMs ?? 500,
       // Gathering: the broker answers when this much is there or the wait is over.

@@ -21,6 +21,7 @@ import { PlatformModule } from './platform.module';
 import { checkKafka, checkPostgres, StartupError } from './preflight';
 import { securityHeaders } from '../http/security-headers';
 import { stopWhenSupervisorGone } from './supervisor-lifeline';
+import { withSessionTimeout } from './consumer-session';
 
 export interface ServiceDefinition<C extends BaseServiceConfig = BaseServiceConfig> {
   /** Service name: logs, traces, the Kafka client id. */
@@ -70,7 +71,8 @@ async function openRuntime<C extends BaseServiceConfig>(
   await kafkaAdmin.connect();
   const publisher = new EventPublisher(kafka);
   await publisher.connect();
-  const inbox = new InboxTransport({ kafka, dataSource, publisher, logger, subscriptions: definition.consumers?.(config) ?? [] });
+  const subscriptions = withSessionTimeout(definition.consumers?.(config) ?? [], config.KAFKA_SESSION_TIMEOUT_MS);
+  const inbox = new InboxTransport({ kafka, dataSource, publisher, logger, subscriptions });
   return {
     name: definition.name,
     config,
