@@ -9,3 +9,5 @@ export { freePortPair } from './kafka';
 export { signal, waitForExit } from './local-process';
 export type { PostgresInfo } from './postgres';
 export { ensureDatabase, ensurePostgres, LOCAL_DATABASE_URL } from './postgres';
+export type { AclPlan, KafkaAcl } from './kafka-acls';
+export { applyAcls, grantAcls, kafkaAclOf, planAcls } from './kafka-acls';

@@ -7,11 +7,23 @@
  *
  * The broker is not detached: an interrupted run (Ctrl-C) takes it along. A run killed outright
  * leaves its folder, with its owner's pid, and the next run stops that broker and removes it.
+ *
+ * With `sasl`, the broker authenticates and authorizes as production's does (SASL/SCRAM-SHA-512,
+ * KRaft's StandardAuthorizer): one SCRAM user per principal of libs/contracts topic-access with a
+ * password of this run's, `admin` the super user, and the list's ACLs in force before the broker
+ * is handed out. The users and passwords are written to the run's folder (readable by its owner
+ * only) for the tests' clients and the services they start (libs/testing testKafkaCredentials).
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { brokerFiles, ensureTopics, freePortPair, isKafkaBroker, KAFKA_HOST, startPrivateBroker } from './kafka';
+import { Kafka, logLevel } from 'kafkajs';
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { aclBindings, TOPIC_ACCESS } from '../../libs/contracts/src/topic-access';
+import type { BrokerSecurity } from './kafka';
+import { brokerFiles, ensureTopics, freePortPair, isKafkaBroker, KAFKA_HOST, scramClient, startPrivateBroker } from './kafka';
+import { grantAcls } from './kafka-acls';
 import { isAlive, signal, waitForExit } from './local-process';
 
 type Log = (line: string) => void;
@@ -21,7 +33,39 @@ export interface TestKafka {
   pid: number;
   /** Its folder (data, configuration, pid): what killTestKafka and restartTestKafka are given. */
   home: string;
+  /** With `sasl`: the file of its SCRAM users (BrokerSecurity as JSON), for TEST_KAFKA_USERS_FILE. */
+  usersFile?: string;
   stop(): Promise<void>;
+}
+
+export interface TestKafkaOptions {
+  /** SASL/SCRAM and ACLs, as production (see above). */
+  sasl?: boolean;
+}
+
+/** The super user of a test broker with SASL: the tests' own clients sign in as it. */
+export const TEST_KAFKA_ADMIN = 'admin';
+const USERS_FILE = 'scram-users.json';
+
+/** A password of this run's: letters and digits only (the broker's JAAS line and the storage tool take it unquoted). */
+function newPassword(): string {
+  return randomBytes(24)
+    .toString('base64url')
+    .replace(/[^A-Za-z0-9]/g, 'x');
+}
+
+/** The test broker's users: `admin` and one per principal of topic-access, each with a new password. */
+export function newTestBrokerSecurity(): BrokerSecurity {
+  return {
+    admin: { name: TEST_KAFKA_ADMIN, password: newPassword() },
+    users: TOPIC_ACCESS.map((principal) => ({ name: principal.user, password: newPassword() })),
+  };
+}
+
+/** The users of a test broker started with `sasl` (undefined for one without). */
+export async function readTestBrokerSecurity(home: string): Promise<BrokerSecurity | undefined> {
+  const text = await readFile(join(home, USERS_FILE), 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : (JSON.parse(text) as BrokerSecurity);
 }
 
 const RUNS = resolve(__dirname, '..', '..', '.cache', 'kafka-test');
@@ -29,7 +73,7 @@ const OWNER_FILE = 'owner.pid';
 const BROKER_PID_FILE = 'kafka.pid';
 const STOP_TIMEOUT_MS = 15_000;
 
-export async function startTestKafka(log: Log): Promise<TestKafka> {
+export async function startTestKafka(log: Log, options: TestKafkaOptions = {}): Promise<TestKafka> {
   await removeAbandonedRuns(log);
   await mkdir(RUNS, { recursive: true });
   const home = await mkdtemp(join(RUNS, `run-${process.pid}-`));
@@ -38,11 +82,16 @@ export async function startTestKafka(log: Log): Promise<TestKafka> {
   try {
     const port = await freePortPair();
     const brokers = [`${KAFKA_HOST}:${port}`];
-    const pid = await startPrivateBroker(brokerFiles(home), port, log, (spawned) => writeFile(join(home, BROKER_PID_FILE), `${spawned}\n`));
-    await ensureTopics(brokers, log);
+    const security = options.sasl ? newTestBrokerSecurity() : undefined;
+    const usersFile = security ? join(home, USERS_FILE) : undefined;
+    if (security && usersFile) await writeFile(usersFile, JSON.stringify(security), { mode: 0o600 });
+    const pid = await startPrivateBroker(brokerFiles(home), port, log, (spawned) => writeFile(join(home, BROKER_PID_FILE), `${spawned}\n`), security);
+    await ensureTopics(brokers, log, security);
+    if (security) await grantListedAcls(brokers, security);
     const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
-    log(`kafka: the run's own broker (pid ${pid}) ready on ${brokers.join(',')} after ${seconds} s; data in ${home}, removed at the end`);
-    return { brokers, pid, home, stop: () => stopRun(home, log) };
+    const secured = security ? ` with SASL/SCRAM and the ACLs of topic-access (${security.users.length} principals)` : '';
+    log(`kafka: the run's own broker (pid ${pid}) ready on ${brokers.join(',')}${secured} after ${seconds} s; data in ${home}, removed at the end`);
+    return { brokers, pid, home, ...(usersFile ? { usersFile } : {}), stop: () => stopRun(home, log) };
   } catch (error) {
     await stopRun(home, log);
     throw error;
@@ -67,7 +116,20 @@ export async function killTestKafka(home: string): Promise<void> {
 export async function restartTestKafka(home: string, brokers: string[], log: Log): Promise<number> {
   const port = Number(/:(\d+)$/.exec(brokers[0] ?? '')?.[1]);
   if (!Number.isInteger(port) || port <= 0) throw new Error(`no broker port in ${brokers.join(',')}`);
-  return startPrivateBroker(brokerFiles(home), port, log, (spawned) => writeFile(join(home, BROKER_PID_FILE), `${spawned}\n`));
+  // A broker started with SASL keeps it: its configuration is rewritten from its users.
+  const security = await readTestBrokerSecurity(home);
+  return startPrivateBroker(brokerFiles(home), port, log, (spawned) => writeFile(join(home, BROKER_PID_FILE), `${spawned}\n`), security);
+}
+
+/** The ACLs of topic-access, applied as the super user; returns once the broker enforces them. */
+async function grantListedAcls(brokers: string[], security: BrokerSecurity): Promise<void> {
+  const admin = new Kafka({ clientId: 'test-kafka-acls', brokers, logLevel: logLevel.NOTHING, ...scramClient(security.admin) }).admin();
+  await admin.connect();
+  try {
+    await grantAcls(admin, aclBindings());
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Stops the run's broker (if it still runs) and removes its folder. */
