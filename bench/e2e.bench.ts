@@ -118,8 +118,8 @@ async function main(): Promise<void> {
     logLevel: 'warn',
   });
   const services: Service[] = [{ name: 'wallet', process: platform.wallet.process!, schema: platform.walletSchema }];
-  const historyGroup = uniqueName('bench.history');
-  const adsGroup = uniqueName('bench.ads');
+  const historyGroup = uniqueName('history-projection.bench');
+  const adsGroup = uniqueName('ad-signal-aggregation.bench');
   const historySchema = uniqueName('bench_history');
   const adsSchema = uniqueName('bench_ads');
   const admin: Admin = testKafka().admin();

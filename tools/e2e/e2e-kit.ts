@@ -31,6 +31,7 @@ import {
   testKafka,
   testKafkaBrokers,
   testKafkaCredentials,
+  testServiceKafkaCredentials,
   uniqueName,
   waitFor,
 } from '@pay/testing';
@@ -570,7 +571,13 @@ export async function spawnFromDist(name: string, env: Record<string, string>): 
   if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
   const port = env.PORT && env.PORT !== '0' ? Number(env.PORT) : await freePort();
   let output = '';
-  const child = spawn(process.execPath, [main], { cwd: ROOT, env: { PATH: process.env.PATH, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // A service signs in to a broker with SASL as its own principal (unless the test names another).
+  const credentials = testServiceKafkaCredentials(name, env);
+  const child = spawn(process.execPath, [main], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, ...credentials, ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-10_000)));
   child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-10_000)));
   const url = `http://127.0.0.1:${port}`;

@@ -56,7 +56,7 @@ beforeAll(async () => {
   const rolloutPath = join(dir, 'support-rollout.json');
   await writeFile(rolloutPath, JSON.stringify({ countries: [{ country: 'US', apps: ['facebook', 'messenger'] }] }));
   supportSchema = uniqueName('e2e_support');
-  const group = uniqueName('e2e.support');
+  const group = uniqueName('support.e2e');
   for (const topic of [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]) await startGroupAtEnd(group, topic);
   support = await createService<SupportConfig>(supportService, {
     ...platform.commonEnv,

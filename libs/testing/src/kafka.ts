@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { TopicAccess } from '@pay/contracts';
-import { aclBindings } from '@pay/contracts';
+import { aclBindings, topicAccessOf } from '@pay/contracts';
 import type { BrokerSecurity, ScramUser } from '@pay/local-infra';
 import { grantAcls, scramClient } from '@pay/local-infra';
 import { installRequestQueueTimerFix } from '@pay/messaging';
 import { Kafka, logLevel } from 'kafkajs';
-import type { Admin } from 'kafkajs';
+import type { Admin, SASLOptions } from 'kafkajs';
 import { uniqueName } from './postgres';
 
 /**
@@ -54,6 +54,33 @@ export function testKafkaCredentials(user: string): Record<string, string> {
   return { KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: found.name, KAFKA_SASL_PASSWORD: found.password };
 }
 
+/**
+ * The credentials of the service `name` when it is a Kafka principal (wallet, payment-orchestration,
+ * history-projection, ad-signal-aggregation, support) and the broker runs with SASL; else nothing.
+ * What the tiers' process starters (spawnBuiltService, the e2e kit's spawnFromDist) add to a
+ * service's environment unless it names its own KAFKA_SASL_USERNAME.
+ */
+export function testServiceKafkaCredentials(name: string, env: Record<string, string | undefined> = {}): Record<string, string> {
+  if (env.KAFKA_SASL_USERNAME !== undefined || env.KAFKA_BROKERS === undefined || !topicAccessOf(name)) return {};
+  return testKafkaCredentials(name);
+}
+
+/**
+ * Consumer groups of a test's own for every service (each reads its own variables and ignores the
+ * others'), so that a service under test never takes over the real groups' partitions. Each keeps
+ * its service's prefix: on a broker with ACLs a principal may join only groups named so.
+ */
+export function testConsumerGroupsEnv(tag: string): Record<string, string> {
+  return {
+    PAYMENTS_LEDGER_CONSUMER_GROUP: `wallet.${tag}.payments-ledger`,
+    FUNDS_COMMANDS_CONSUMER_GROUP: `wallet.${tag}.funds-commands`,
+    KAFKA_CONSUMER_GROUP_PREFIX: `payment-orchestration.${tag}`,
+    HISTORY_CONSUMER_GROUP: `history-projection.${tag}`,
+    AD_SIGNALS_CONSUMER_GROUP: `ad-signal-aggregation.${tag}`,
+    SUPPORT_CONSUMER_GROUP: `support.${tag}`,
+  };
+}
+
 /** KAFKA_BROKERS and the credentials of `user` (testKafkaCredentials): a service's Kafka environment in the tiers. */
 export function testKafkaEnv(user: string): Record<string, string> {
   return { KAFKA_BROKERS: testKafkaBrokers().join(','), ...testKafkaCredentials(user) };
@@ -67,8 +94,13 @@ export function testKafkaEnv(user: string): Record<string, string> {
 export function testKafka(clientId = uniqueName('test'), as?: string): Kafka {
   // Tests and benches connect like the services do: without kafkajs's 1 ms idle timer loop.
   installRequestQueueTimerFix();
+  return new Kafka({ clientId, brokers: testKafkaBrokers(), logLevel: logLevel.NOTHING, ...testKafkaSasl(as) });
+}
+
+/** kafkajs's `sasl` setting of a client of the tests' own that builds its Kafka itself (testKafka's; nothing without SASL). */
+export function testKafkaSasl(as?: string): { sasl?: SASLOptions } {
   const user = testKafkaUser(as ?? testKafkaSecurity()?.admin.name ?? '');
-  return new Kafka({ clientId, brokers: testKafkaBrokers(), logLevel: logLevel.NOTHING, ...(user ? scramClient(user) : {}) });
+  return user ? scramClient(user) : {};
 }
 
 /**

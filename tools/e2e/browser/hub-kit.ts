@@ -74,7 +74,7 @@ export async function startHubStack(chromiumPath: string, options: { support?: b
     });
   }
   const historySchema = uniqueName('e2e_hub_history');
-  const historyGroup = uniqueName('e2e.hub.history');
+  const historyGroup = uniqueName('history-projection.e2e-hub');
   for (const topic of [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]) await startGroupAtEnd(historyGroup, topic);
   const history = await createService<HistoryProjectionConfig>(historyProjectionService, {
     ...platform.commonEnv,
@@ -89,7 +89,7 @@ export async function startHubStack(chromiumPath: string, options: { support?: b
   const supportDir = await mkdtemp(join(tmpdir(), 'hub-support-'));
   let support: RunningService<SupportConfig> | undefined;
   if (options.support) {
-    const group = uniqueName('e2e.hub.support');
+    const group = uniqueName('support.e2e-hub');
     for (const topic of [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]) await startGroupAtEnd(group, topic);
     const rolloutPath = join(supportDir, 'support-rollout.json');
     await writeFile(rolloutPath, JSON.stringify({ countries: [{ country: 'US', apps: ['facebook', 'messenger'] }] }));
