@@ -2,7 +2,7 @@
 export type { Infrastructure } from './up';
 export { infraUp } from './up';
 export type { KafkaInfo } from './kafka';
-export { ensureKafka, ensureTopics, stopKafka } from './kafka';
+export { DEV_KAFKA_USERS_FILE, ensureKafka, ensureTopics, stopKafka } from './kafka';
 export type { BrokerSecurity, ScramUser } from './kafka';
 export { brokerFiles, isKafkaBroker, KAFKA_HOST, scramClient, startPrivateBroker } from './kafka';
 export { freePortPair } from './kafka';

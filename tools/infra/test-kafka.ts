@@ -14,16 +14,11 @@
  * is handed out. The users and passwords are written to the run's folder (readable by its owner
  * only) for the tests' clients and the services they start (libs/testing testKafkaCredentials).
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { aclBindings, TOPIC_ACCESS } from '../../libs/contracts/src/topic-access';
 import type { BrokerSecurity } from './kafka';
-import { brokerFiles, ensureTopics, freePortPair, isKafkaBroker, KAFKA_HOST, scramClient, startPrivateBroker } from './kafka';
-import { grantAcls } from './kafka-acls';
+import { brokerFiles, ensureTopics, freePortPair, grantListedAcls, isKafkaBroker, KAFKA_HOST, newBrokerSecurity, startPrivateBroker } from './kafka';
 import { isAlive, signal, waitForExit } from './local-process';
 
 type Log = (line: string) => void;
@@ -43,24 +38,7 @@ export interface TestKafkaOptions {
   sasl?: boolean;
 }
 
-/** The super user of a test broker with SASL: the tests' own clients sign in as it. */
-export const TEST_KAFKA_ADMIN = 'admin';
 const USERS_FILE = 'scram-users.json';
-
-/** A password of this run's: letters and digits only (the broker's JAAS line and the storage tool take it unquoted). */
-function newPassword(): string {
-  return randomBytes(24)
-    .toString('base64url')
-    .replace(/[^A-Za-z0-9]/g, 'x');
-}
-
-/** The test broker's users: `admin` and one per principal of topic-access, each with a new password. */
-export function newTestBrokerSecurity(): BrokerSecurity {
-  return {
-    admin: { name: TEST_KAFKA_ADMIN, password: newPassword() },
-    users: TOPIC_ACCESS.map((principal) => ({ name: principal.user, password: newPassword() })),
-  };
-}
 
 /** The users of a test broker started with `sasl` (undefined for one without). */
 export async function readTestBrokerSecurity(home: string): Promise<BrokerSecurity | undefined> {
@@ -82,7 +60,7 @@ export async function startTestKafka(log: Log, options: TestKafkaOptions = {}): 
   try {
     const port = await freePortPair();
     const brokers = [`${KAFKA_HOST}:${port}`];
-    const security = options.sasl ? newTestBrokerSecurity() : undefined;
+    const security = options.sasl ? newBrokerSecurity() : undefined;
     const usersFile = security ? join(home, USERS_FILE) : undefined;
     if (security && usersFile) await writeFile(usersFile, JSON.stringify(security), { mode: 0o600 });
     const pid = await startPrivateBroker(brokerFiles(home), port, log, (spawned) => writeFile(join(home, BROKER_PID_FILE), `${spawned}\n`), security);
@@ -119,17 +97,6 @@ export async function restartTestKafka(home: string, brokers: string[], log: Log
   // A broker started with SASL keeps it: its configuration is rewritten from its users.
   const security = await readTestBrokerSecurity(home);
   return startPrivateBroker(brokerFiles(home), port, log, (spawned) => writeFile(join(home, BROKER_PID_FILE), `${spawned}\n`), security);
-}
-
-/** The ACLs of topic-access, applied as the super user; returns once the broker enforces them. */
-async function grantListedAcls(brokers: string[], security: BrokerSecurity): Promise<void> {
-  const admin = new Kafka({ clientId: 'test-kafka-acls', brokers, logLevel: logLevel.NOTHING, ...scramClient(security.admin) }).admin();
-  await admin.connect();
-  try {
-    await grantAcls(admin, aclBindings());
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 /** Stops the run's broker (if it still runs) and removes its folder. */
