@@ -365,6 +365,7 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
   const producerOf = (app: string): Promise<Producer> => {
     const known = producers.get(app);
     if (known) return known;
+    // An app Pay does not serve has no principal: its request (which the door must refuse) is written as the tests' admin.
     const principal = (APPS as readonly string[]).includes(app) ? `app-${app}` : undefined;
     const producer = testKafka(uniqueName(`e2e-${app}-backend`), principal).producer({ idempotent: true, maxInFlightRequests: 1 });
     const connected = producer.connect().then(() => producer);
