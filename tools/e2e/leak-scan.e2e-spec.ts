@@ -32,7 +32,7 @@ import type { RunningService } from '@pay/platform';
 import { createService } from '@pay/platform';
 import type { SupportConfig } from '@pay/support/tools';
 import { supportService } from '@pay/support/tools';
-import { dropSchema, testDatabaseUrl, testKafka, uniqueName, waitFor } from '@pay/testing';
+import { dropSchema, testDatabaseUrl, testKafka, testKafkaCredentials, uniqueName, waitFor } from '@pay/testing';
 import { io } from 'socket.io-client';
 import type { PaymentsPlatform, TestPerson } from './e2e-kit';
 import { E2E_MERCHANTS, freePort, http, purchaseOf, startGroupAtEnd, startPaymentsPlatform } from './e2e-kit';
@@ -145,6 +145,7 @@ beforeAll(async () => {
   supportSchema = uniqueName('e2e_leak_support');
   support = await createService<SupportConfig>(supportService, {
     ...platform.commonEnv,
+    ...testKafkaCredentials('support'),
     DB_SCHEMA: supportSchema,
     OUTBOX_RELAY_NAME: 'e2e',
     AUTH_JWKS: JSON.stringify(platform.idp.jwks),

@@ -16,7 +16,7 @@ import type { RunningService } from '@pay/platform';
 import { createService } from '@pay/platform';
 import type { ConversationView, SupportConfig } from '@pay/support/tools';
 import { supportService } from '@pay/support/tools';
-import { dropSchema, testDatabaseUrl, uniqueName, waitFor } from '@pay/testing';
+import { dropSchema, testDatabaseUrl, testKafkaCredentials, uniqueName, waitFor } from '@pay/testing';
 import { exportJWK, generateKeyPair } from 'jose';
 import { supportKeyGrants } from '../dev-keys';
 import type { PaymentsPlatform, TestPerson } from './e2e-kit';
@@ -60,6 +60,7 @@ beforeAll(async () => {
   for (const topic of [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]) await startGroupAtEnd(group, topic);
   support = await createService<SupportConfig>(supportService, {
     ...platform.commonEnv,
+    ...testKafkaCredentials('support'),
     DB_SCHEMA: supportSchema,
     OUTBOX_RELAY_NAME: 'e2e',
     AUTH_JWKS: JSON.stringify(platform.idp.jwks),
