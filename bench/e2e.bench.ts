@@ -126,8 +126,8 @@ async function main(): Promise<void> {
       for (const service of services) service.process.kill('SIGTERM');
       process.exit(130);
     });
-  const historyGroup = uniqueName('bench.history');
-  const adsGroup = uniqueName('bench.ads');
+  const historyGroup = uniqueName('history-projection.bench');
+  const adsGroup = uniqueName('ad-signal-aggregation.bench');
   const historySchema = uniqueName('bench_history');
   const adsSchema = uniqueName('bench_ads');
   const admin: Admin = testKafka().admin();

@@ -87,7 +87,7 @@ async function main(): Promise<void> {
     AUTH_ISSUER: idp.issuer,
     AUTH_AUDIENCE: idp.audience,
     SUPPORT_ROLLOUT_CONFIG_PATH: rolloutPath,
-    SUPPORT_CONSUMER_GROUP: uniqueName('bench.support'),
+    SUPPORT_CONSUMER_GROUP: uniqueName('support.bench'),
   });
   const instances: StartedService[] = [];
   const sockets: Socket[] = [];

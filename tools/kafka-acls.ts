@@ -6,85 +6,15 @@
  * user; SCRAM-SHA-512 unless KAFKA_SASL_MECHANISM says otherwise). `--dry-run` prints the plan.
  * In Kubernetes the Strimzi User Operator does the same from deploy/k8s/base/kafka/users.yaml.
  */
-import type { Admin, SASLOptions } from 'kafkajs';
-import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes } from 'kafkajs';
-import type { AclBinding } from '@pay/contracts';
-import { aclBindings, TOPIC_ACCESS } from '@pay/contracts';
+import type { SASLOptions } from 'kafkajs';
+import { AclOperationTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes } from 'kafkajs';
+import { TOPIC_ACCESS } from '@pay/contracts';
+import type { KafkaAcl } from '@pay/local-infra';
+import { applyAcls, planAcls } from '@pay/local-infra';
 import { installRequestQueueTimerFix, kafkaSaslFromEnv } from '@pay/messaging';
 
-const OPERATIONS = { read: AclOperationTypes.READ, write: AclOperationTypes.WRITE } as const;
-const RESOURCES = { topic: AclResourceTypes.TOPIC, group: AclResourceTypes.GROUP } as const;
-const PATTERNS = { literal: ResourcePatternTypes.LITERAL, prefixed: ResourcePatternTypes.PREFIXED } as const;
-
-/** A rule as kafkajs creates, describes and deletes it. */
-export interface KafkaAcl {
-  resourceType: AclResourceTypes;
-  resourceName: string;
-  resourcePatternType: ResourcePatternTypes;
-  principal: string;
-  host: string;
-  operation: AclOperationTypes;
-  permissionType: AclPermissionTypes;
-}
-
-export function kafkaAclOf(binding: AclBinding): KafkaAcl {
-  return {
-    resourceType: RESOURCES[binding.resource],
-    resourceName: binding.name,
-    resourcePatternType: PATTERNS[binding.pattern],
-    principal: `User:${binding.user}`,
-    host: '*',
-    operation: OPERATIONS[binding.operation],
-    permissionType: AclPermissionTypes.ALLOW,
-  };
-}
-
-const keyOf = (acl: KafkaAcl): string =>
-  [acl.resourceType, acl.resourceName, acl.resourcePatternType, acl.principal, acl.host, acl.operation, acl.permissionType].join('|');
-
-export interface AclPlan {
-  create: KafkaAcl[];
-  remove: KafkaAcl[];
-}
-
-/** What to add and what to remove so that the principals of `bindings` have exactly those rules. */
-export async function planAcls(admin: Admin, bindings: readonly AclBinding[] = aclBindings()): Promise<AclPlan> {
-  const wanted = new Map(bindings.map((binding) => [keyOf(kafkaAclOf(binding)), kafkaAclOf(binding)]));
-  const principals = new Set([...wanted.values()].map((acl) => acl.principal));
-  const existing: KafkaAcl[] = [];
-  const described = await admin.describeAcls({
-    resourceType: AclResourceTypes.ANY,
-    resourcePatternType: ResourcePatternTypes.ANY,
-    operation: AclOperationTypes.ANY,
-    permissionType: AclPermissionTypes.ANY,
-  });
-  for (const resource of described.resources) {
-    for (const acl of resource.acls) {
-      existing.push({
-        resourceType: resource.resourceType,
-        resourceName: resource.resourceName,
-        resourcePatternType: resource.resourcePatternType,
-        principal: acl.principal,
-        host: acl.host,
-        operation: acl.operation,
-        permissionType: acl.permissionType,
-      });
-    }
-  }
-  const have = new Set(existing.map(keyOf));
-  return {
-    create: [...wanted.values()].filter((acl) => !have.has(keyOf(acl))),
-    // Only our principals' ALLOW rules are ours to remove; DENY rules an operator added stay.
-    remove: existing.filter((acl) => principals.has(acl.principal) && acl.permissionType === AclPermissionTypes.ALLOW && !wanted.has(keyOf(acl))),
-  };
-}
-
-export async function applyAcls(admin: Admin, bindings: readonly AclBinding[] = aclBindings()): Promise<AclPlan> {
-  const plan = await planAcls(admin, bindings);
-  if (plan.create.length > 0) await admin.createAcls({ acl: plan.create });
-  if (plan.remove.length > 0) await admin.deleteAcls({ filters: plan.remove });
-  return plan;
-}
+export type { AclPlan, KafkaAcl } from '@pay/local-infra';
+export { applyAcls, kafkaAclOf, planAcls } from '@pay/local-infra';
 
 const describeAcl = (acl: KafkaAcl): string =>
   `${acl.principal} ${AclOperationTypes[acl.operation]} ${AclResourceTypes[acl.resourceType]} ${acl.resourceName}${acl.resourcePatternType === ResourcePatternTypes.PREFIXED ? '*' : ''}`;

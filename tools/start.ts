@@ -10,6 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { devKeyGrants, loadDevKeys, publicJwk } from './dev-keys';
+import type { Infrastructure } from '@pay/local-infra';
 import { infraUp } from '@pay/local-infra';
 import { stopOnSignals, Supervisor } from './supervisor';
 
@@ -79,6 +80,15 @@ function withoutHubSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return rest;
 }
 
+/**
+ * A service's sign-in to the local broker when it runs with SASL: its own principal's user and
+ * password (the simulator and the hub use no Kafka). Each service gets its own password only.
+ */
+function kafkaSignIn(infra: Infrastructure, service: string): Record<string, string> {
+  const user = infra.kafkaUsers?.users.find((candidate) => candidate.name === service);
+  return user ? { KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: user.name, KAFKA_SASL_PASSWORD: user.password } : {};
+}
+
 async function main(): Promise<void> {
   const infra = await infraUp();
   log('building (tsc)…');
@@ -131,7 +141,11 @@ async function main(): Promise<void> {
       args: [resolve(ROOT, service.main ?? `dist/apps/${service.name}/src/main.js`)],
       cwd: ROOT,
       // The development signing key goes to the hub alone.
-      env: { ...(service === PAY_HUB ? hubEnv(env, toStart !== services) : withoutHubSecrets(env)), PORT: String(service.port) },
+      env: {
+        ...(service === PAY_HUB ? hubEnv(env, toStart !== services) : withoutHubSecrets(env)),
+        ...kafkaSignIn(infra, service.name),
+        PORT: String(service.port),
+      },
     })),
   );
 

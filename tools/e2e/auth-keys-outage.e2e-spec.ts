@@ -9,7 +9,7 @@ import type { TestIssuer, TestKeyEndpoint } from '@pay/auth/testing';
 import { createTestIssuer, startTestKeyEndpoint, TEST_KEY_ENDPOINT_OUTAGES } from '@pay/auth/testing';
 import type { RunningService } from '@pay/platform';
 import { createService } from '@pay/platform';
-import { dropSchema, testDatabaseUrl, testKafkaBrokers, uniqueName } from '@pay/testing';
+import { dropSchema, testDatabaseUrl, testKafkaEnv, uniqueName } from '@pay/testing';
 import { walletService } from '@pay/wallet/tools';
 
 /** A route every role may read, with nothing to set up: the guard alone decides. */
@@ -19,14 +19,14 @@ const ROUTE = '/v1/rollout';
 async function startWallet(schema: string, jwksUrl: string, issuer: TestIssuer): Promise<RunningService> {
   return createService(walletService, {
     DATABASE_URL: testDatabaseUrl(),
-    KAFKA_BROKERS: testKafkaBrokers().join(','),
+    ...testKafkaEnv('wallet'),
     DB_SCHEMA: schema,
     PORT: '0',
     LOG_LEVEL: 'silent',
     OUTBOX_RELAY_NAME: 'it',
     // Own consumer groups: a service under test must never take over the real groups' partitions.
-    PAYMENTS_LEDGER_CONSUMER_GROUP: `${schema}.payments-ledger`,
-    FUNDS_COMMANDS_CONSUMER_GROUP: `${schema}.funds-commands`,
+    PAYMENTS_LEDGER_CONSUMER_GROUP: `wallet.${schema}.payments-ledger`,
+    FUNDS_COMMANDS_CONSUMER_GROUP: `wallet.${schema}.funds-commands`,
     AUTH_JWKS_URL: jwksUrl,
     AUTH_ISSUER: issuer.issuer,
     AUTH_AUDIENCE: issuer.audience,

@@ -10,7 +10,7 @@ import type { TestIssuer } from '@pay/auth/testing';
 import { createTestIssuer } from '@pay/auth/testing';
 import type { RunningService, ServiceDefinition } from '@pay/platform';
 import { createService } from '@pay/platform';
-import { dropSchema, testDatabaseUrl, testKafkaBrokers, uniqueName } from '@pay/testing';
+import { dropSchema, testConsumerGroupsEnv, testDatabaseUrl, testKafkaEnv, uniqueName } from '@pay/testing';
 import { adSignalAggregationService } from '@pay/ad-signal-aggregation/tools';
 import { historyProjectionService } from '@pay/history-projection/tools';
 import { paymentOrchestrationService } from '@pay/payment-orchestration/tools';
@@ -175,7 +175,7 @@ describe('the authorization matrix of the five services', () => {
       const schema = uniqueName(`it_matrix_${definition.schema}`);
       const service = await createService(definition, {
         DATABASE_URL: testDatabaseUrl(),
-        KAFKA_BROKERS: testKafkaBrokers().join(','),
+        ...testKafkaEnv(definition.name),
         DB_SCHEMA: schema,
         PORT: '0',
         LOG_LEVEL: 'silent',
@@ -183,12 +183,7 @@ describe('the authorization matrix of the five services', () => {
         AUTH_JWKS: JSON.stringify(idp.jwks),
         AUTH_ISSUER: idp.issuer,
         AUTH_AUDIENCE: idp.audience,
-        PAYMENTS_LEDGER_CONSUMER_GROUP: `${schema}.payments-ledger`,
-        FUNDS_COMMANDS_CONSUMER_GROUP: `${schema}.funds-commands`,
-        HISTORY_CONSUMER_GROUP: `${schema}.history`,
-        AD_SIGNALS_CONSUMER_GROUP: `${schema}.ad-signals`,
-        KAFKA_CONSUMER_GROUP_PREFIX: `${schema}.orchestration`,
-        SUPPORT_CONSUMER_GROUP: `${schema}.support`,
+        ...testConsumerGroupsEnv(schema),
       });
       const document = (await (await fetch(`${service.url}/docs/json`)).json()) as { paths: Record<string, Record<string, unknown>> };
       running.set(definition.name, { service, schema, document });

@@ -54,7 +54,7 @@ const ach = (accountNumber: string): BankDebitCase => ({
 
 let platform: PaymentsPlatform;
 let history: HistoryUnderTest;
-const historyGroup = uniqueName('e2e.debits.history');
+const historyGroup = uniqueName('history-projection.e2e-debits');
 
 beforeAll(async () => {
   platform = await startPaymentsPlatform();

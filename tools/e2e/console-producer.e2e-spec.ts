@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { testKafkaBrokers, waitFor } from '@pay/testing';
+import { testKafkaBrokers, testKafkaCredentials, waitFor } from '@pay/testing';
 import { parse } from 'yaml';
 import type { PaymentsPlatform, TestPerson } from './e2e-kit';
 import { http, startPaymentsPlatform } from './e2e-kit';
@@ -43,6 +43,8 @@ function kafkaProduce(args: string[], lines: string): Promise<{ code: number | n
       env: {
         ...process.env,
         KAFKA_BROKERS: testKafkaBrokers().join(','),
+        // On a broker with SASL (TEST_KAFKA_SASL=1) the team publishes as its app backend's principal.
+        ...testKafkaCredentials('app-instagram'),
         npm_config_prefix: undefined,
         PATH: `${dirname(process.execPath)}:${process.env.PATH}`,
       },

@@ -17,12 +17,24 @@ import { join, resolve } from 'node:path';
 import { APP_BACKEND_SCOPES } from '@pay/auth';
 import type { TestIssuer } from '@pay/auth/testing';
 import { createTestIssuer } from '@pay/auth/testing';
-import { deadLetterTopicOf, Topics } from '@pay/contracts';
+import { APPS, deadLetterTopicOf, Topics } from '@pay/contracts';
 import type { RunningService } from '@pay/platform';
 import { createService } from '@pay/platform';
 import type { PspSimulator } from '@pay/psp-simulator';
 import { startPspSimulator } from '@pay/psp-simulator';
-import { createTestTopics, deleteTestTopics, dropSchema, testDatabaseUrl, testKafka, testKafkaBrokers, uniqueName, waitFor } from '@pay/testing';
+import {
+  createTestTopics,
+  deleteTestTopics,
+  dropSchema,
+  grantTestAccess,
+  testDatabaseUrl,
+  testKafka,
+  testKafkaBrokers,
+  testKafkaCredentials,
+  testServiceKafkaCredentials,
+  uniqueName,
+  waitFor,
+} from '@pay/testing';
 import { exportJWK, generateKeyPair } from 'jose';
 import type { Consumer, Producer } from 'kafkajs';
 import { Client } from 'pg';
@@ -304,10 +316,17 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
 
   const purchaseTopic = uniqueName('e2e.purchase-requests');
   await createTestTopics([purchaseTopic, deadLetterTopicOf(purchaseTopic)], 6);
+  // On a broker with ACLs (TEST_KAFKA_SASL=1) this run's purchase topic is granted as the list
+  // grants payments.purchase-requests.v1: the app backends write it, orchestration reads it.
+  await grantTestAccess([
+    { user: 'payment-orchestration', description: 'this run’s purchase topic', reads: [purchaseTopic], writes: [], groupPrefixes: [] },
+    ...APPS.map((app) => ({ user: `app-${app}`, description: 'this run’s purchase topic', reads: [], writes: [purchaseTopic], groupPrefixes: [] })),
+  ]);
   const walletSchema = uniqueName('e2e_wallet');
   const orchestrationSchema = uniqueName('e2e_po');
-  const walletGroups = { payments: uniqueName('e2e.wallet.payments-ledger'), funds: uniqueName('e2e.wallet.funds-commands') };
-  const orchestrationGroupPrefix = uniqueName('e2e.po');
+  // Each service's groups keep its prefix (`wallet.`, `payment-orchestration.`): the ACLs let it join only those.
+  const walletGroups = { payments: uniqueName('wallet.e2e-payments-ledger'), funds: uniqueName('wallet.e2e-funds-commands') };
+  const orchestrationGroupPrefix = uniqueName('payment-orchestration.e2e');
   await startGroupAtEnd(walletGroups.payments, Topics.paymentEvents);
   await startGroupAtEnd(walletGroups.funds, Topics.walletCommands);
   await startGroupAtEnd(`${orchestrationGroupPrefix}.wallet-events`, Topics.walletEvents);
@@ -335,6 +354,7 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
   };
   const walletEnv = {
     ...common,
+    ...testKafkaCredentials('wallet'),
     DB_SCHEMA: walletSchema,
     OUTBOX_RELAY_NAME: 'e2e',
     // The wallet trusts the identity provider's keys and orchestration's own service key.
@@ -366,6 +386,7 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
   const orchestrationUrl = `http://127.0.0.1:${port}`;
   const orchestrationEnv: Record<string, string> = {
     ...common,
+    ...testKafkaCredentials('payment-orchestration'),
     PORT: String(port),
     DB_SCHEMA: orchestrationSchema,
     OUTBOX_RELAY_NAME: 'e2e',
@@ -396,8 +417,19 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
   simulator.webhooks.setUrl(`${orchestrationUrl}/v1/webhooks/stripe`);
   simulator.paypal.webhooks.setUrl(`${orchestrationUrl}/v1/webhooks/paypal`);
 
-  const producer: Producer = testKafka().producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
+  // Each app's backend publishes as its own Kafka principal (`app-<app>`), as in production.
+  const producers = new Map<string, Promise<Producer>>();
+  const producerOf = (app: string): Promise<Producer> => {
+    const known = producers.get(app);
+    if (known) return known;
+    // An app Pay does not serve has no principal: its request (which the door must refuse) is written as the tests' admin.
+    const principal = (APPS as readonly string[]).includes(app) ? `app-${app}` : undefined;
+    const producer = testKafka(uniqueName(`e2e-${app}-backend`), principal).producer({ idempotent: true, maxInFlightRequests: 1 });
+    const connected = producer.connect().then(() => producer);
+    producers.set(app, connected);
+    return connected;
+  };
+  await producerOf('instagram');
 
   const token = (sub: string, role: string): Promise<string> => idp.signTestToken({ sub, role });
   const walletCall = async <T = Record<string, unknown>>(method: string, path: string, caller: string, body?: unknown): Promise<HttpAnswer<T>> => {
@@ -534,7 +566,9 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
         correlationId: randomUUID(),
         data: { requestId, ...data },
       };
-      const authorization = `Bearer ${await senderToken(typeof data.app === 'string' ? data.app : 'instagram')}`;
+      const app = typeof data.app === 'string' ? data.app : 'instagram';
+      const authorization = `Bearer ${await senderToken(app)}`;
+      const producer = await producerOf(app);
       await producer.send({
         topic: purchaseTopic,
         acks: -1,
@@ -581,7 +615,7 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
       await simulator.close().catch(() => undefined);
       await wallet.service?.app.close().catch(() => undefined);
       if (wallet.process) await stopChild(wallet.process, 'SIGTERM');
-      await producer.disconnect().catch(() => undefined);
+      for (const producer of producers.values()) await producer.then((connected) => connected.disconnect()).catch(() => undefined);
       await events.stop().catch(() => undefined);
       await deleteTestTopics([purchaseTopic, deadLetterTopicOf(purchaseTopic)]);
       await dropSchema(testDatabaseUrl(), walletSchema).catch(() => undefined);
@@ -601,7 +635,13 @@ export async function spawnFromDist(name: string, env: Record<string, string>): 
   if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
   const port = env.PORT && env.PORT !== '0' ? Number(env.PORT) : await freePort();
   let output = '';
-  const child = spawn(process.execPath, [main], { cwd: ROOT, env: { PATH: process.env.PATH, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // A service signs in to a broker with SASL as its own principal (unless the test names another).
+  const credentials = testServiceKafkaCredentials(name, env);
+  const child = spawn(process.execPath, [main], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, ...credentials, ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-10_000)));
   child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-10_000)));
   const url = `http://127.0.0.1:${port}`;

@@ -79,7 +79,7 @@ describe('a consuming service stopped with SIGTERM mid-stream', () => {
   const exitBoundMs = Math.min(15_000, (grace * 1_000) / 3);
   const schema = uniqueName('it_shutdown');
   const role = uniqueName('it_shutdown_history');
-  const group = uniqueName('it-shutdown-history');
+  const group = uniqueName('history-projection.it-shutdown');
   let topics: HistoryTopics;
   let admin: Admin;
   let db: Client;

@@ -38,8 +38,8 @@ afterAll(async () => {
 it('idle, the four services send no statement to PostgreSQL', async () => {
   statsDir = await mkdtemp(join(tmpdir(), 'idle-statements-'));
   const env = (name: string): Record<string, string> => ({ LOG_LEVEL: 'warn', ...countingStatements(statsDir, name) });
-  const historyGroup = uniqueName('idle.history');
-  const adsGroup = uniqueName('idle.ads');
+  const historyGroup = uniqueName('history-projection.idle');
+  const adsGroup = uniqueName('ad-signal-aggregation.idle');
   const historySchema = uniqueName('idle_history');
   const adsSchema = uniqueName('idle_ads');
   schemas.push(historySchema, adsSchema);

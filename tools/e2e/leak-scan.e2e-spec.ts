@@ -32,7 +32,7 @@ import type { RunningService } from '@pay/platform';
 import { createService } from '@pay/platform';
 import type { SupportConfig } from '@pay/support/tools';
 import { supportService } from '@pay/support/tools';
-import { dropSchema, testDatabaseUrl, testKafka, uniqueName, waitFor } from '@pay/testing';
+import { dropSchema, testDatabaseUrl, testKafka, testKafkaCredentials, uniqueName, waitFor } from '@pay/testing';
 import { io } from 'socket.io-client';
 import type { PaymentsPlatform, TestPerson } from './e2e-kit';
 import { E2E_MANDATE, E2E_MERCHANTS, freePort, http, purchaseOf, startGroupAtEnd, startPaymentsPlatform } from './e2e-kit';
@@ -123,8 +123,8 @@ beforeAll(async () => {
   }
   platform = await startPaymentsPlatform({ logLevel: 'debug', simulatorHoldMs: 5_000 });
   // The projections read the real topics from where they end now: this run's events.
-  const historyGroup = uniqueName('e2e.leak.history');
-  const adsGroup = uniqueName('e2e.leak.ads');
+  const historyGroup = uniqueName('history-projection.e2e-leak');
+  const adsGroup = uniqueName('ad-signal-aggregation.e2e-leak');
   for (const topic of [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]) await startGroupAtEnd(historyGroup, topic);
   for (const topic of [Topics.paymentEvents, Topics.walletEvents]) await startGroupAtEnd(adsGroup, topic);
   history = await startHistory({
@@ -137,7 +137,7 @@ beforeAll(async () => {
     LOG_LEVEL: 'debug',
   });
   // Support reads the real topics from where they end now, and publishes on support.events.v1.
-  const supportGroup = uniqueName('e2e.leak.support');
+  const supportGroup = uniqueName('support.e2e-leak');
   for (const topic of [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]) await startGroupAtEnd(supportGroup, topic);
   supportDir = await mkdtemp(join(tmpdir(), 'leak-support-'));
   const rolloutPath = join(supportDir, 'support-rollout.json');
@@ -145,6 +145,7 @@ beforeAll(async () => {
   supportSchema = uniqueName('e2e_leak_support');
   support = await createService<SupportConfig>(supportService, {
     ...platform.commonEnv,
+    ...testKafkaCredentials('support'),
     DB_SCHEMA: supportSchema,
     OUTBOX_RELAY_NAME: 'e2e',
     AUTH_JWKS: JSON.stringify(platform.idp.jwks),

@@ -69,7 +69,7 @@ describe('OTLP export of a running service', () => {
       env: builtServiceEnv({
         DB_SCHEMA: schema,
         OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
-        HISTORY_CONSUMER_GROUP: uniqueName('it-otlp-history'),
+        HISTORY_CONSUMER_GROUP: uniqueName('history-projection.it-otlp'),
         HISTORY_PAYMENTS_TOPIC: topics.payments,
         HISTORY_LEDGER_TOPIC: topics.ledger,
         HISTORY_WALLET_TOPIC: topics.wallet,

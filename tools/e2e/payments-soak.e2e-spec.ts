@@ -55,8 +55,8 @@ beforeAll(async () => {
   });
   services.set('wallet', ServiceProcess.adopt('wallet', platform.wallet.env!, platform.wallet.process!, platform.wallet.url));
   services.set('payment-orchestration', await ServiceProcess.start('payment-orchestration', platform.orchestrationEnv));
-  const historyGroup = uniqueName('soak.history');
-  const adsGroup = uniqueName('soak.ads');
+  const historyGroup = uniqueName('history-projection.soak');
+  const adsGroup = uniqueName('ad-signal-aggregation.soak');
   // The projections read the real topics from where they end now: they see this run's events.
   for (const topic of [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]) await startGroupAtEnd(historyGroup, topic);
   for (const topic of [Topics.paymentEvents, Topics.walletEvents]) await startGroupAtEnd(adsGroup, topic);

@@ -32,8 +32,8 @@ const telemetry = startTelemetry({ service: 'purchase-trace-test', spanProcessor
 let platform: PaymentsPlatform;
 let history: HistoryUnderTest;
 let ads: AggregationUnderTest;
-const historyGroup = uniqueName('e2e.trace.history');
-const adsGroup = uniqueName('e2e.trace.ads');
+const historyGroup = uniqueName('history-projection.e2e-trace');
+const adsGroup = uniqueName('ad-signal-aggregation.e2e-trace');
 
 beforeAll(async () => {
   platform = await startPaymentsPlatform();

@@ -5,7 +5,18 @@
  */
 import type { RunningService, ServiceDefinition } from '@pay/platform';
 import { createService } from '@pay/platform';
-import { builtServiceMain, dropSchema, prometheusValue, scrapeMetrics, spawnBuiltService, testDatabaseUrl, testKafkaBrokers, uniqueName } from '@pay/testing';
+import {
+  builtServiceMain,
+  dropSchema,
+  prometheusValue,
+  scrapeMetrics,
+  spawnBuiltService,
+  testConsumerGroupsEnv,
+  testDatabaseUrl,
+  testKafkaBrokers,
+  testKafkaEnv,
+  uniqueName,
+} from '@pay/testing';
 import { adSignalAggregationService } from '@pay/ad-signal-aggregation/tools';
 import { historyProjectionService } from '@pay/history-projection/tools';
 import { paymentOrchestrationService } from '@pay/payment-orchestration/tools';
@@ -25,18 +36,12 @@ describe.each(definitions.map((definition) => [definition.name, definition] as c
   beforeAll(async () => {
     service = await createService(definition, {
       DATABASE_URL: testDatabaseUrl(),
-      KAFKA_BROKERS: testKafkaBrokers().join(','),
+      ...testKafkaEnv(definition.name),
       DB_SCHEMA: schema,
       PORT: '0',
       LOG_LEVEL: 'silent',
       OUTBOX_RELAY_NAME: 'it',
-      // Own consumer groups (each service reads its own variables and ignores the others'):
-      // a service under test must never take over the real groups' partitions.
-      PAYMENTS_LEDGER_CONSUMER_GROUP: `${schema}.payments-ledger`,
-      FUNDS_COMMANDS_CONSUMER_GROUP: `${schema}.funds-commands`,
-      HISTORY_CONSUMER_GROUP: `${schema}.history`,
-      AD_SIGNALS_CONSUMER_GROUP: `${schema}.ad-signals`,
-      KAFKA_CONSUMER_GROUP_PREFIX: `${schema}.orchestration`,
+      ...testConsumerGroupsEnv(schema),
     });
   });
 

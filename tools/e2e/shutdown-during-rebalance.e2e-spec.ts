@@ -35,7 +35,7 @@ const STOP_BOUND_MS = 5_000;
 
 describe('a service stopped while its group waits for a replica that died', () => {
   const schema = uniqueName('it_rebalance_stop');
-  const group = uniqueName('it-rebalance-stop-history');
+  const group = uniqueName('history-projection.it-rebalance-stop');
   let topics: HistoryTopics;
   let admin: Admin;
   let db: Client;

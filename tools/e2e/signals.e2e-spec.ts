@@ -8,13 +8,24 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { StartedService } from '@pay/testing';
-import { builtServiceEnv, builtServiceMain, dropSchema, startBuiltService, testDatabaseUrl, testKafka, uniqueName, waitFor } from '@pay/testing';
+import {
+  builtServiceEnv,
+  builtServiceMain,
+  dropSchema,
+  startBuiltService,
+  testConsumerGroupsEnv,
+  testDatabaseUrl,
+  testKafka,
+  testKafkaCredentials,
+  uniqueName,
+  waitFor,
+} from '@pay/testing';
 
 describe.each([
   // The wallet rereads its rollout file (unchanged here, so it logs nothing).
-  ['wallet', undefined, { PAYMENTS_LEDGER_CONSUMER_GROUP: 'payments-ledger', FUNDS_COMMANDS_CONSUMER_GROUP: 'funds-commands' }],
-  ['history-projection', /SIGHUP: this service has no file to reload; still running/, { HISTORY_CONSUMER_GROUP: 'history' }],
-] as const)('%s under signals', (service, reloaded, groups) => {
+  ['wallet', undefined],
+  ['history-projection', /SIGHUP: this service has no file to reload; still running/],
+] as const)('%s under signals', (service, reloaded) => {
   const schema = uniqueName(`it_signals_${service.replace(/-/g, '_')}`);
   let started: StartedService | undefined;
 
@@ -25,8 +36,7 @@ describe.each([
 
   it('keeps serving after SIGHUP, and exits 0 on SIGTERM', async () => {
     // Own consumer groups: this process must not take the real groups' partitions.
-    const env = Object.fromEntries(Object.entries(groups).map(([key, value]) => [key, `${schema}.${value}`]));
-    started = await startBuiltService(service, { env: builtServiceEnv({ DB_SCHEMA: schema, ...env }) });
+    started = await startBuiltService(service, { env: builtServiceEnv({ DB_SCHEMA: schema, ...testConsumerGroupsEnv(schema) }) });
     started.child.kill('SIGHUP');
     if (reloaded) await started.waitForOutput(reloaded);
     // Before SIGHUP was kept from the shutdown hooks, the service had begun stopping by now.
@@ -50,7 +60,7 @@ function running(pid: number): boolean {
 
 describe('a built service under npm start’s supervisor', () => {
   const schema = uniqueName('it_supervised_history');
-  const group = `${schema}.history`;
+  const group = `history-projection.${schema}`;
   let supervisor: ChildProcess | undefined;
   let servicePid: number | undefined;
 
@@ -66,7 +76,7 @@ describe('a built service under npm start’s supervisor', () => {
       cwd: root,
       env: {
         PATH: process.env.PATH,
-        ...builtServiceEnv({ DB_SCHEMA: schema, HISTORY_CONSUMER_GROUP: group }),
+        ...builtServiceEnv({ DB_SCHEMA: schema, HISTORY_CONSUMER_GROUP: group, ...testKafkaCredentials('history-projection') }),
         FIXTURE_SERVICE_MAIN: builtServiceMain('history-projection'),
       },
       stdio: ['ignore', 'pipe', 'pipe'],

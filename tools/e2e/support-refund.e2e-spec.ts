@@ -20,7 +20,7 @@ import type { RunningService } from '@pay/platform';
 import { createService } from '@pay/platform';
 import type { ConversationView, SupportConfig } from '@pay/support/tools';
 import { supportService } from '@pay/support/tools';
-import { dropSchema, testDatabaseUrl, uniqueName, waitFor } from '@pay/testing';
+import { dropSchema, testDatabaseUrl, testKafkaCredentials, uniqueName, waitFor } from '@pay/testing';
 import type { JWK } from 'jose';
 import { exportJWK, generateKeyPair } from 'jose';
 import { SignedServiceTokens, SUPPORT_CASE_HEADER, SupportCaseSigner } from '@pay/auth';
@@ -63,10 +63,11 @@ beforeAll(async () => {
   const rolloutPath = join(dir, 'support-rollout.json');
   await writeFile(rolloutPath, JSON.stringify({ countries: [{ country: 'US', apps: ['facebook', 'messenger'] }] }));
   supportSchema = uniqueName('e2e_support');
-  const group = uniqueName('e2e.support');
+  const group = uniqueName('support.e2e');
   for (const topic of [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]) await startGroupAtEnd(group, topic);
   support = await createService<SupportConfig>(supportService, {
     ...platform.commonEnv,
+    ...testKafkaCredentials('support'),
     DB_SCHEMA: supportSchema,
     OUTBOX_RELAY_NAME: 'e2e',
     AUTH_JWKS: JSON.stringify(platform.idp.jwks),

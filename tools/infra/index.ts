@@ -2,10 +2,12 @@
 export type { Infrastructure } from './up';
 export { infraUp } from './up';
 export type { KafkaInfo } from './kafka';
-export { ensureKafka, ensureTopics, stopKafka } from './kafka';
+export { DEV_KAFKA_USERS_FILE, ensureKafka, ensureTopics, stopKafka } from './kafka';
 export type { BrokerSecurity, ScramUser } from './kafka';
 export { brokerFiles, isKafkaBroker, KAFKA_HOST, scramClient, startPrivateBroker } from './kafka';
 export { freePortPair } from './kafka';
 export { signal, waitForExit } from './local-process';
 export type { PostgresInfo } from './postgres';
 export { ensureDatabase, ensurePostgres, LOCAL_DATABASE_URL } from './postgres';
+export type { AclPlan, KafkaAcl } from './kafka-acls';
+export { applyAcls, grantAcls, kafkaAclOf, planAcls } from './kafka-acls';

@@ -8,12 +8,20 @@
  * brokers of their own from the same jars (startPrivateBroker, tools/infra/test-kafka.ts).
  *
  * Set KAFKA_BROKERS to use a broker you run yourself instead; KAFKA_PORT moves the local one.
+ *
+ * A new local broker authenticates and authorizes as production's does: SASL/SCRAM-SHA-512, one
+ * user per principal of libs/contracts topic-access and `admin`, their passwords made once and
+ * kept in .cache/dev-kafka-users.json (mode 600, as the development signing keys are), the list's
+ * ACLs applied on every start. A broker whose storage was formatted before that file existed has no
+ * SCRAM users and keeps running without SASL (it says so; `npm run infra:down` and removing
+ * .cache/kafka/data gives a new one).
  */
 import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin, ITopicConfig, SASLOptions } from 'kafkajs';
@@ -22,9 +30,12 @@ import type { Admin, ITopicConfig, SASLOptions } from 'kafkajs';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { allTopicSpecs } from '../../libs/contracts/src/topics';
 // eslint-disable-next-line @nx/enforce-module-boundaries
+import { aclBindings, TOPIC_ACCESS } from '../../libs/contracts/src/topic-access';
+// eslint-disable-next-line @nx/enforce-module-boundaries
 import { installRequestQueueTimerFix } from '../../libs/messaging/src/kafka/kafkajs-request-queue';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import type { TopicSpec } from '../../libs/contracts/src/topics';
+import { grantAcls } from './kafka-acls';
 import type { ProcessIdentity, StartLock } from './local-process';
 import { isListening, isLiveProcess, logTail, processOutput, signal, sleep, waitForExit, withStartLock } from './local-process';
 
@@ -34,6 +45,8 @@ export interface KafkaInfo {
   startedNow: boolean;
   /** True when KAFKA_BROKERS named the brokers and nothing local was touched. */
   external: boolean;
+  /** The local broker's SCRAM users when it runs with SASL (.cache/dev-kafka-users.json). */
+  security?: BrokerSecurity;
 }
 
 type Log = (line: string) => void;
@@ -56,6 +69,8 @@ const LOG_TAIL_LINES = 40;
 const REPO_ROOT = resolve(__dirname, '..', '..');
 const POM = join(__dirname, 'kafka', 'pom.xml');
 const HOME = join(REPO_ROOT, '.cache', 'kafka');
+/** The development broker's SCRAM users and passwords (BrokerSecurity as JSON). */
+export const DEV_KAFKA_USERS_FILE = join(REPO_ROOT, '.cache', 'dev-kafka-users.json');
 /** Where one broker keeps its configuration, data and log. */
 export interface BrokerFiles {
   home: string;
@@ -110,9 +125,69 @@ export async function ensureKafka(log: Log): Promise<KafkaInfo> {
 
   const port = brokerPort();
   const brokers = [`${HOST}:${port}`];
-  const startedNow = await withStartLock(START_LOCK, () => ensureLocalBroker(port, log));
-  await ensureTopics(brokers, log);
-  return { brokers, startedNow, external: false };
+  const { startedNow, security } = await withStartLock(START_LOCK, () => ensureLocalBroker(port, log));
+  await ensureTopics(brokers, log, security);
+  if (security) await grantListedAcls(brokers, security);
+  return { brokers, startedNow, external: false, ...(security ? { security } : {}) };
+}
+
+/** A password of letters and digits (the broker's JAAS line and the storage tool take it unquoted). */
+function newPassword(): string {
+  return randomBytes(24)
+    .toString('base64url')
+    .replace(/[^A-Za-z0-9]/g, 'x');
+}
+
+/** `admin` and one user per principal of topic-access, each with a new password. */
+export function newBrokerSecurity(): BrokerSecurity {
+  return {
+    admin: { name: 'admin', password: newPassword() },
+    users: TOPIC_ACCESS.map((principal) => ({ name: principal.user, password: newPassword() })),
+  };
+}
+
+/** The ACLs of topic-access, applied as the super user (only the missing ones); returns once the broker enforces them. */
+export async function grantListedAcls(brokers: string[], security: BrokerSecurity): Promise<void> {
+  const admin = adminClient(brokers, logLevel.NOTHING, security);
+  await admin.connect();
+  try {
+    await grantAcls(admin, aclBindings());
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function readDevUsers(): Promise<BrokerSecurity | undefined> {
+  const text = await readFile(DEV_KAFKA_USERS_FILE, 'utf8').catch(() => undefined);
+  return text === undefined ? undefined : (JSON.parse(text) as BrokerSecurity);
+}
+
+/**
+ * The users the development broker starts with: those of the file; new ones (written to it) for
+ * storage not formatted yet; none for storage formatted without them, which has no SCRAM users.
+ * Principals added to topic-access since the file was made are not users of that broker yet.
+ */
+async function developmentSecurity(log: Log): Promise<BrokerSecurity | undefined> {
+  const known = await readDevUsers();
+  const formatted = existsSync(join(PATHS.data, 'meta.properties'));
+  if (known) return known;
+  if (formatted) {
+    log(
+      `kafka: WARNING this broker's storage was formatted without SCRAM users: it runs without SASL. For one with SASL and ACLs: npm run infra:down, remove ${PATHS.data}, start again.`,
+    );
+    return undefined;
+  }
+  const security = newBrokerSecurity();
+  await mkdir(dirname(DEV_KAFKA_USERS_FILE), { recursive: true });
+  await writeFile(DEV_KAFKA_USERS_FILE, JSON.stringify(security, null, 2), { mode: 0o600 });
+  log(`kafka: SCRAM users of the development broker (one per principal of topic-access, and admin) in ${DEV_KAFKA_USERS_FILE}`);
+  return security;
+}
+
+/** The running broker's users: its server.properties says whether it listens with SASL. */
+async function runningSecurity(): Promise<BrokerSecurity | undefined> {
+  const properties = await readFile(PATHS.properties, 'utf8').catch(() => '');
+  return /^listeners=SASL_PLAINTEXT:/m.test(properties) ? readDevUsers() : undefined;
 }
 
 export async function ensureTopics(brokers: string[], log: Log, security?: BrokerSecurity): Promise<void> {
@@ -277,51 +352,54 @@ function isPort(port: number): boolean {
 // Starting the broker
 // ---------------------------------------------------------------------------------------------
 
-/** Starts the broker unless ours already runs; true when it started it. */
-async function ensureLocalBroker(port: number, log: Log): Promise<boolean> {
+/** Starts the broker unless ours already runs; startedNow when it started it, and its users when it has SASL. */
+async function ensureLocalBroker(port: number, log: Log): Promise<{ startedNow: boolean; security?: BrokerSecurity }> {
   const running = await runningPid();
   if (running === undefined) {
-    await startBroker(port, log);
-    return true;
+    const security = await startBroker(port, log);
+    return { startedNow: true, ...(security ? { security } : {}) };
   }
   await ensureRunningOnPort(port, running);
+  const security = await runningSecurity();
   const brokers = [`${HOST}:${port}`];
   // A live broker that does not answer is most likely still starting (its starter was killed
   // before it was ready, or is a slower machine's): wait rather than start a second one.
-  if (!(await answers(brokers))) {
+  if (!(await answers(brokers, security))) {
     log(`kafka: broker pid ${running} is running but not answering yet, waiting`);
-    await waitUntilReady(brokers, running);
+    await waitUntilReady(brokers, running, PATHS, security);
   }
-  log(`kafka: already running (pid ${running}) on ${brokers.join(',')}`);
-  return false;
+  log(`kafka: already running (pid ${running}) on ${brokers.join(',')}${security ? ' with SASL/SCRAM and ACLs' : ''}`);
+  return { startedNow: false, ...(security ? { security } : {}) };
 }
 
-async function startBroker(port: number, log: Log): Promise<void> {
+async function startBroker(port: number, log: Log): Promise<BrokerSecurity | undefined> {
   const java = javaExecutable();
   await ensurePortsFree(port);
   await ensureJars(log);
-  await writeConfig(port);
-  await formatStorageIfNeeded(java, log);
+  const security = await developmentSecurity(log);
+  await writeConfig(port, PATHS, security);
+  await formatStorageIfNeeded(java, log, PATHS, security);
 
   const startedAt = Date.now();
   const pid = await spawnBroker(java, PATHS, { detached: true });
   await writeFile(PATHS.pidFile, `${pid}\n`);
   log(`kafka: starting ${KAFKA_VERSION} (pid ${pid}), log in ${PATHS.serverLog}`);
   try {
-    await waitUntilReady([`${HOST}:${port}`], pid);
+    await waitUntilReady([`${HOST}:${port}`], pid, PATHS, security);
   } catch (error) {
     // Leave nothing half-started behind: the next ensureKafka starts from a clean slate.
     await stopKafka(log);
     throw error;
   }
-  await warmUpCoordinators([`${HOST}:${port}`]);
-  log(`kafka: ready on ${HOST}:${port} after ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+  await warmUpCoordinators([`${HOST}:${port}`], security);
+  log(`kafka: ready on ${HOST}:${port}${security ? ' with SASL/SCRAM' : ''} after ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+  return security;
 }
 
 /** server.properties is rewritten on each start, so it tells which port the running broker has. */
 async function ensureRunningOnPort(port: number, pid: number): Promise<void> {
   const properties = await readFile(PATHS.properties, 'utf8').catch(() => '');
-  const runningPort = /^advertised\.listeners=PLAINTEXT:\/\/[^:]+:(\d+)$/m.exec(properties)?.[1];
+  const runningPort = /^advertised\.listeners=(?:SASL_)?PLAINTEXT:\/\/[^:]+:(\d+)$/m.exec(properties)?.[1];
   if (runningPort !== undefined && Number(runningPort) !== port) {
     throw new Error(
       `The local Kafka broker (pid ${pid}) runs on port ${runningPort}, not ${port}. ` +

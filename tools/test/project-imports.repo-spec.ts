@@ -19,6 +19,8 @@ const CROSSING_BY_PATH: Readonly<Record<string, string>> = {
   'libs/testing/src/global-setup.ts -> tools/infra/test-kafka': 'Jest global set-up',
   'libs/testing/src/global-setup.ts -> tools/infra/test-containers': 'Jest global set-up',
   'tools/infra/kafka.ts -> libs/contracts/src/topics': 'loaded by the Jest global set-up',
+  'tools/infra/kafka-acls.ts -> libs/contracts/src/topic-access': 'loaded by the Jest global set-up',
+  'tools/infra/kafka.ts -> libs/contracts/src/topic-access': 'loaded by the Jest global set-up',
   // Stops and restarts the tier's own broker, which the global set-up started (not in @pay/local-infra: the image's build context refuses it there).
   'tools/e2e/broker-outage.e2e-spec.ts -> tools/infra/test-kafka': 'the tier broker of the Jest global set-up',
   'tools/infra/kafka.ts -> libs/messaging/src/kafka/kafkajs-request-queue': 'loaded by the Jest global set-up',

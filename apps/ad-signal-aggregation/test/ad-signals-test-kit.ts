@@ -17,7 +17,7 @@ import type { RunningService } from '@pay/platform';
 import { createService } from '@pay/platform';
 // A helper of the *.int-spec.ts files only, like them allowed the testing library.
 // eslint-disable-next-line @nx/enforce-module-boundaries
-import { createTestTopics, deleteTestTopics, dropSchema, testDatabaseUrl, testKafka, testKafkaBrokers, uniqueName, waitFor } from '@pay/testing';
+import { createTestTopics, deleteTestTopics, dropSchema, grantTestAccess, testDatabaseUrl, testKafka, testKafkaEnv, uniqueName, waitFor } from '@pay/testing';
 import type { Consumer, IHeaders } from 'kafkajs';
 import { adSignalAggregationService } from '../src/ad-signal-aggregation.service';
 import { PAYMENT_USAGE } from '../src/ad-signals.consumers';
@@ -86,18 +86,22 @@ export async function startAggregation(inputs: InputTopics, idp: TestIssuer, env
   const schema = uniqueName('it_ads');
   const aggregatesTopic = uniqueName('it.ads.aggregates').replace(/_/g, '-');
   await createTestTopics([aggregatesTopic], 3);
+  // Under ACLs (TEST_KAFKA_SASL=1) the service's principal gets these topics as the list gives it the real ones.
+  await grantTestAccess([
+    { user: 'ad-signal-aggregation', description: 'this test’s topics', reads: [inputs.payments, inputs.wallet], writes: [aggregatesTopic], groupPrefixes: [] },
+  ]);
   const service = await createService<AdSignalAggregationConfig>(
     { ...adSignalAggregationService, schema },
     {
       NODE_ENV: 'test',
       DATABASE_URL: testDatabaseUrl(),
-      KAFKA_BROKERS: testKafkaBrokers().join(','),
+      ...testKafkaEnv('ad-signal-aggregation'),
       PORT: '0',
       LOG_LEVEL: 'silent',
       AUTH_JWKS: JSON.stringify(idp.jwks),
       AUTH_ISSUER: idp.issuer,
       AUTH_AUDIENCE: idp.audience,
-      AD_SIGNALS_CONSUMER_GROUP: uniqueName('it-ads'),
+      AD_SIGNALS_CONSUMER_GROUP: uniqueName('ad-signal-aggregation.it'),
       AD_SIGNALS_PAYMENT_EVENTS_TOPIC: inputs.payments,
       AD_SIGNALS_WALLET_EVENTS_TOPIC: inputs.wallet,
       AD_SIGNALS_AGGREGATES_TOPIC: aggregatesTopic,

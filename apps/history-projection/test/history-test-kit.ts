@@ -6,7 +6,7 @@ import type { RunningService } from '@pay/platform';
 import { createService } from '@pay/platform';
 // A helper of the *.int-spec.ts files only, like them allowed the testing library.
 // eslint-disable-next-line @nx/enforce-module-boundaries
-import { createTestTopics, deleteTestTopics, dropSchema, testDatabaseUrl, testKafka, testKafkaBrokers, uniqueName, waitFor } from '@pay/testing';
+import { createTestTopics, deleteTestTopics, dropSchema, grantTestAccess, testDatabaseUrl, testKafka, testKafkaEnv, uniqueName, waitFor } from '@pay/testing';
 import type { HistoryProjectionConfig } from '../src/config';
 import { historyProjectionService } from '../src/history-projection.service';
 
@@ -62,6 +62,8 @@ export async function createHistoryTopics(partitions = 3): Promise<HistoryTopics
   const topics = { payments: name('payments'), ledger: name('ledger'), wallet: name('wallet') };
   await createTestTopics(Object.values(topics), partitions);
   await createTestTopics(Object.values(topics).map(deadLetterTopicOf), 1);
+  // Under ACLs (TEST_KAFKA_SASL=1) history's principal reads them as it reads the real ones.
+  await grantTestAccess([{ user: 'history-projection', description: 'this test’s topics', reads: Object.values(topics), writes: [], groupPrefixes: [] }]);
   return topics;
 }
 
@@ -78,7 +80,7 @@ export async function startHistory(options: { env?: Record<string, string>; topi
   const service = await createService<HistoryProjectionConfig>(historyProjectionService, {
     NODE_ENV: 'test',
     DATABASE_URL: testDatabaseUrl(),
-    KAFKA_BROKERS: testKafkaBrokers().join(','),
+    ...testKafkaEnv('history-projection'),
     DB_SCHEMA: schema,
     PORT: '0',
     LOG_LEVEL: 'silent',
@@ -86,7 +88,7 @@ export async function startHistory(options: { env?: Record<string, string>; topi
     AUTH_JWKS: JSON.stringify(idp.jwks),
     AUTH_ISSUER: idp.issuer,
     AUTH_AUDIENCE: idp.audience,
-    HISTORY_CONSUMER_GROUP: uniqueName('it-history'),
+    HISTORY_CONSUMER_GROUP: uniqueName('history-projection.it'),
     HISTORY_PAYMENTS_TOPIC: topics.payments,
     HISTORY_LEDGER_TOPIC: topics.ledger,
     HISTORY_WALLET_TOPIC: topics.wallet,

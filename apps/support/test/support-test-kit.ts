@@ -10,7 +10,7 @@ import type { RunningService } from '@pay/platform';
 import { createService } from '@pay/platform';
 // A helper of the tests and the bench only, like them allowed the testing library.
 // eslint-disable-next-line @nx/enforce-module-boundaries
-import { createTestTopics, deleteTestTopics, dropSchema, testDatabaseUrl, testKafka, testKafkaBrokers, uniqueName, waitFor } from '@pay/testing';
+import { createTestTopics, deleteTestTopics, dropSchema, grantTestAccess, testDatabaseUrl, testKafka, testKafkaEnv, uniqueName, waitFor } from '@pay/testing';
 import type { Socket } from 'socket.io-client';
 import { io } from 'socket.io-client';
 import type { MessageView, ReceiptView } from '@pay/contracts';
@@ -135,6 +135,10 @@ export async function createSupportTopics(): Promise<SupportTopics> {
   const topics = { payments: name('payments'), ledger: name('ledger'), wallet: name('wallet'), support: name('events') };
   await createTestTopics(Object.values(topics), 3);
   await createTestTopics([topics.payments, topics.ledger, topics.wallet].map(deadLetterTopicOf), 1);
+  // Under ACLs (TEST_KAFKA_SASL=1) support's principal gets them as it gets the real ones.
+  await grantTestAccess([
+    { user: 'support', description: 'this test’s topics', reads: [topics.payments, topics.ledger, topics.wallet], writes: [topics.support], groupPrefixes: [] },
+  ]);
   return topics;
 }
 
@@ -153,7 +157,7 @@ export async function startSupport(
   const rolloutPath = join(dir, 'support-rollout.json');
   const writeRollout = (countries: Array<{ country: string; apps: string[] }>): Promise<void> => writeFile(rolloutPath, JSON.stringify({ countries }));
   await writeRollout(options.rollout ?? [{ country: 'US', apps: ['facebook', 'messenger'] }]);
-  const group = uniqueName('it-support');
+  const group = uniqueName('support.it');
   const instances: SupportInstance[] = [];
   for (let i = 0; i < (options.instances ?? 2); i += 1) {
     const logs: string[] = [];
@@ -163,7 +167,7 @@ export async function startSupport(
       {
         NODE_ENV: 'test',
         DATABASE_URL: testDatabaseUrl(),
-        KAFKA_BROKERS: testKafkaBrokers().join(','),
+        ...testKafkaEnv('support'),
         DB_SCHEMA: schema,
         PORT: '0',
         LOG_LEVEL: 'info',

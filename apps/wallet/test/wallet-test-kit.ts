@@ -9,7 +9,7 @@ import type { RunningService } from '@pay/platform';
 import { createService } from '@pay/platform';
 // A helper of the *.int-spec.ts files only, like them allowed the testing library.
 // eslint-disable-next-line @nx/enforce-module-boundaries
-import { dropSchema, testDatabaseUrl, testKafka, testKafkaBrokers, uniqueName } from '@pay/testing';
+import { dropSchema, testDatabaseUrl, testKafka, testKafkaEnv, uniqueName } from '@pay/testing';
 import type { Consumer } from 'kafkajs';
 import { Client } from 'pg';
 import type { WalletConfig } from '../src/config';
@@ -98,7 +98,7 @@ export async function startWallet(
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     DATABASE_URL: testDatabaseUrl(),
-    KAFKA_BROKERS: testKafkaBrokers().join(','),
+    ...testKafkaEnv('wallet'),
     PORT: '0',
     LOG_LEVEL: 'debug',
     AUTH_JWKS: JSON.stringify(idp.jwks),
@@ -108,8 +108,9 @@ export async function startWallet(
     WALLET_MASTER_KEYS: key.spec,
     WALLET_MASTER_KEY_ID: key.id,
     // Own consumer groups: a test wallet must never answer other tests' (or services') events.
-    PAYMENTS_LEDGER_CONSUMER_GROUP: `${schema}.payments-ledger`,
-    FUNDS_COMMANDS_CONSUMER_GROUP: `${schema}.funds-commands`,
+    // They keep the wallet's prefix, the only groups its principal may join under ACLs.
+    PAYMENTS_LEDGER_CONSUMER_GROUP: `wallet.${schema}.payments-ledger`,
+    FUNDS_COMMANDS_CONSUMER_GROUP: `wallet.${schema}.funds-commands`,
     OUTBOX_RELAY_NAME: schema,
     ...options.env,
   };

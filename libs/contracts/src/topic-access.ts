@@ -5,18 +5,20 @@
  * deploy/k8s/base/kafka/users.yaml, which a repo test compares with this list). So the wallet
  * takes funds commands only from orchestration: no other principal may write wallet.commands.
  */
-import { APPS } from './payments/purchase-requested';
+// Decorator-free imports only: plain scripts load this file by path (tools/infra).
+import { APPS } from './apps';
 import type { TopicName } from './topics';
 import { deadLetterTopicOf, Topics } from './topics';
 
-export interface TopicAccess {
+/** `Topic` is a topic of libs/contracts in the list; a test's own topics (unique names) are plain strings. */
+export interface TopicAccess<Topic extends string = TopicName> {
   /** The Kafka user (SCRAM) the principal authenticates as: `User:<name>` in ACLs. */
   readonly user: string;
   readonly description: string;
   /** Topics it consumes; it may also write their dead-letter topics. */
-  readonly reads: readonly TopicName[];
+  readonly reads: readonly Topic[];
   /** Topics it publishes to. */
-  readonly writes: readonly TopicName[];
+  readonly writes: readonly Topic[];
   /** Consumer groups it may join: every group whose id starts with one of these. */
   readonly groupPrefixes: readonly string[];
 }
@@ -80,7 +82,7 @@ export interface AclBinding {
 }
 
 /** The ALLOW rules that give each principal its access and nothing more (READ and WRITE imply DESCRIBE). */
-export function aclBindings(access: readonly TopicAccess[] = TOPIC_ACCESS): AclBinding[] {
+export function aclBindings(access: readonly TopicAccess<string>[] = TOPIC_ACCESS): AclBinding[] {
   const bindings: AclBinding[] = [];
   for (const principal of access) {
     const topic = (name: string, operation: AclOperation): AclBinding => ({ user: principal.user, resource: 'topic', pattern: 'literal', name, operation });

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { testDatabaseUrl } from './database-url';
-import { testKafkaBrokers } from './kafka';
+import { testKafkaBrokers, testServiceKafkaCredentials } from './kafka';
 
 const ROOT = resolve(__dirname, '../../..');
 /** How much of the output an error message quotes. */
@@ -80,7 +80,8 @@ export function spawnBuiltService(name: string, options: BuiltServiceOptions): B
   const main = builtServiceMain(name);
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), main], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...options.env },
+    // A service signs in to a broker with SASL as its own principal (unless the test names another).
+    env: { PATH: process.env.PATH ?? '', ...testServiceKafkaCredentials(name, options.env), ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Array<Record<string, unknown>> = [];

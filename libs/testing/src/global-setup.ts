@@ -27,8 +27,10 @@ export function runInfrastructure(): RunInfrastructure | undefined {
  * Runs once before the integration or end-to-end tier: a PostgreSQL test database and a Kafka
  * broker of the run's own (test-infrastructure-plan.ts says which), announced to the test files
  * through TEST_DATABASE_URL, DATABASE_URL and KAFKA_BROKERS (TEST_KAFKA_SOURCE says where the
- * broker came from); global-teardown.ts stops what this
- * started.
+ * broker came from); global-teardown.ts stops what this started. A broker with SASL
+ * (TEST_KAFKA_SASL=1) adds KAFKA_SASL_MECHANISM and TEST_KAFKA_USERS_FILE, the file of its users
+ * and passwords that testKafka() and testKafkaCredentials(user) read (never the passwords
+ * themselves in the environment, which every child process inherits).
  */
 export default async function globalSetup(): Promise<void> {
   const running = runInfrastructure();
@@ -60,6 +62,7 @@ export default async function globalSetup(): Promise<void> {
     process.env.DATABASE_URL = databaseUrl;
     process.env.KAFKA_BROKERS = brokers.join(',');
     process.env.TEST_KAFKA_SOURCE = plan.kafka.source;
+    if (plan.kafka.source === 'own broker' && plan.kafka.sasl) process.env.KAFKA_SASL_MECHANISM = 'scram-sha-512';
   } catch (error) {
     await stopAll(state.stops);
     throw error;
@@ -76,13 +79,14 @@ function describePlan(plan: TestInfrastructurePlan, dockerAnswers: boolean): str
     testcontainers: 'Kafka: testcontainers (a Docker engine answers)',
     'own broker': `Kafka: a broker of this run's own, from the jars${dockerAnswers ? '' : ' (no Docker engine answers)'}`,
   }[plan.kafka.source];
+  const sasl = plan.kafka.source === 'own broker' && plan.kafka.sasl ? ', with SASL/SCRAM and ACLs (TEST_KAFKA_SASL=1)' : '';
   const postgres = {
     TEST_DATABASE_URL: 'PostgreSQL: TEST_DATABASE_URL',
     DATABASE_URL: "PostgreSQL: DATABASE_URL's server, its _test database",
     testcontainers: 'PostgreSQL: testcontainers (a Docker engine answers)',
     'local server': 'PostgreSQL: the local server, database payments_test',
   }[plan.postgres.source];
-  return `${kafka}; ${postgres}`;
+  return `${kafka}${sasl}; ${postgres}`;
 }
 
 async function providePostgres(plan: TestInfrastructurePlan, stops: Stop[]): Promise<string> {
@@ -104,10 +108,11 @@ async function provideKafka(plan: TestInfrastructurePlan, stops: Stop[]): Promis
       return container.brokers;
     }
     case 'own broker': {
-      const kafka = await startTestKafka(log);
+      const kafka = await startTestKafka(log, { sasl: plan.kafka.sasl });
       stops.push(kafka.stop);
       process.env.TEST_KAFKA_PID = String(kafka.pid);
       process.env.TEST_KAFKA_HOME = kafka.home;
+      if (kafka.usersFile) process.env.TEST_KAFKA_USERS_FILE = kafka.usersFile;
       return kafka.brokers;
     }
   }

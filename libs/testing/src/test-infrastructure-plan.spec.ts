@@ -12,9 +12,29 @@ describe('the test tiers choose their PostgreSQL and Kafka', () => {
 
   it("use a broker of the run's own and the local server's payments_test without Docker", () => {
     expect(planTestInfrastructure({}, false)).toEqual({
-      kafka: { source: 'own broker' },
+      kafka: { source: 'own broker', sasl: false },
       postgres: { source: 'local server', url: 'postgres://postgres@127.0.0.1:5432/payments_test' },
     });
+  });
+
+  it("use the run's own broker with SASL and ACLs on TEST_KAFKA_SASL=1, with or without Docker", () => {
+    for (const docker of [true, false]) {
+      expect(planTestInfrastructure({ TEST_KAFKA_SASL: '1' }, docker).kafka).toEqual({ source: 'own broker', sasl: true });
+      expect(planTestInfrastructure({ TEST_KAFKA_SASL: '0' }, docker).kafka).toEqual(
+        docker ? { source: 'testcontainers' } : { source: 'own broker', sasl: false },
+      );
+    }
+    expect(needsDockerAnswer({ TEST_KAFKA_SASL: '1', DATABASE_URL: DEV_URL })).toBe(false);
+    expect(needsDockerAnswer({ TEST_KAFKA_SASL: '0', DATABASE_URL: DEV_URL })).toBe(true);
+  });
+
+  it('refuse TEST_KAFKA_SASL with KAFKA_BROKERS, and a TEST_KAFKA_SASL that is neither 1 nor 0', () => {
+    expect(() => planTestInfrastructure({ TEST_KAFKA_SASL: '1', KAFKA_BROKERS: BROKERS }, false)).toThrow(/unset KAFKA_BROKERS/);
+    expect(planTestInfrastructure({ TEST_KAFKA_SASL: '0', KAFKA_BROKERS: BROKERS }, false).kafka).toEqual({
+      source: 'KAFKA_BROKERS',
+      brokers: ['kafka-1:9092', 'kafka-2:9092'],
+    });
+    expect(() => planTestInfrastructure({ TEST_KAFKA_SASL: 'yes' }, false)).toThrow('TEST_KAFKA_SASL must be 1');
   });
 
   it('use KAFKA_BROKERS when set, with or without Docker', () => {

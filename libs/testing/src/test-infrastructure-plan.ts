@@ -5,6 +5,9 @@
  * Kafka: KAFKA_BROKERS when set; else a broker started with testcontainers when Docker answers;
  * else a broker of the run's own, from the Maven-fetched jars, on free ports with a fresh data
  * directory (never the 127.0.0.1:9092 broker `npm start` uses, whose data outlives a run).
+ * TEST_KAFKA_SASL=1 asks for that broker of the run's own with SASL/SCRAM and the ACLs of
+ * libs/contracts topic-access (every service and test client signs in as a principal), also where
+ * Docker answers; it cannot be combined with KAFKA_BROKERS (that broker's users are not ours).
  * PostgreSQL: TEST_DATABASE_URL when set; else DATABASE_URL's server, database `<its name>_test`;
  * else a testcontainers PostgreSQL when Docker answers; else the local server's test database.
  * The test database is never the development one.
@@ -21,7 +24,7 @@ export type KafkaPlan =
   | { source: 'KAFKA_BROKERS'; brokers: string[] }
   | { source: 'testcontainers' }
   /** A broker of the run's own, from the jars (tools/infra/test-kafka.ts). */
-  | { source: 'own broker' };
+  | { source: 'own broker'; sasl: boolean };
 
 export type PostgresPlan =
   | { source: 'TEST_DATABASE_URL'; url: string }
@@ -34,11 +37,20 @@ export interface TestInfrastructurePlan {
   postgres: PostgresPlan;
 }
 
-export type TestEnvironment = Partial<Record<'KAFKA_BROKERS' | 'DATABASE_URL' | 'TEST_DATABASE_URL', string>>;
+export type TestEnvironment = Partial<Record<'KAFKA_BROKERS' | 'DATABASE_URL' | 'TEST_DATABASE_URL' | 'TEST_KAFKA_SASL', string>>;
 
 /** Whether the plan depends on Docker at all: asking a Docker engine costs time, so ask only then. */
 export function needsDockerAnswer(env: TestEnvironment): boolean {
-  return !set(env.KAFKA_BROKERS) || (!set(env.TEST_DATABASE_URL) && !set(env.DATABASE_URL));
+  const kafkaChosen = set(env.KAFKA_BROKERS) || saslAsked(env);
+  return !kafkaChosen || (!set(env.TEST_DATABASE_URL) && !set(env.DATABASE_URL));
+}
+
+/** TEST_KAFKA_SASL: "1" (a broker with SASL and ACLs), "0" or unset (without). */
+function saslAsked(env: TestEnvironment): boolean {
+  const raw = env.TEST_KAFKA_SASL?.trim();
+  if (raw === undefined || raw === '' || raw === '0') return false;
+  if (raw === '1') return true;
+  throw new Error(`TEST_KAFKA_SASL must be 1 (the run's broker with SASL/SCRAM and ACLs) or 0; got "${raw}".`);
 }
 
 export function planTestInfrastructure(env: TestEnvironment, dockerAnswers: boolean): TestInfrastructurePlan {
@@ -47,8 +59,15 @@ export function planTestInfrastructure(env: TestEnvironment, dockerAnswers: bool
 
 function planKafka(env: TestEnvironment, dockerAnswers: boolean): KafkaPlan {
   const brokers = env.KAFKA_BROKERS?.trim();
+  const sasl = saslAsked(env);
+  if (brokers && sasl) {
+    throw new Error(
+      "TEST_KAFKA_SASL=1 starts a broker of the run's own with its users and ACLs; unset KAFKA_BROKERS, or TEST_KAFKA_SASL to use those brokers.",
+    );
+  }
   if (brokers) return { source: 'KAFKA_BROKERS', brokers: brokers.split(',').map((broker) => broker.trim()) };
-  return dockerAnswers ? { source: 'testcontainers' } : { source: 'own broker' };
+  if (sasl) return { source: 'own broker', sasl: true };
+  return dockerAnswers ? { source: 'testcontainers' } : { source: 'own broker', sasl: false };
 }
 
 function planPostgres(env: TestEnvironment, dockerAnswers: boolean): PostgresPlan {

@@ -20,7 +20,7 @@ import { PAYPAL_SIMULATOR_DEFAULTS } from '@pay/psp-simulator';
 import { createService } from '@pay/platform';
 import type { SupportConfig } from '@pay/support/tools';
 import { supportService } from '@pay/support/tools';
-import { dropSchema, testDatabaseUrl, uniqueName } from '@pay/testing';
+import { dropSchema, testDatabaseUrl, testKafkaCredentials, uniqueName } from '@pay/testing';
 import type { JWK } from 'jose';
 import { exportJWK, generateKeyPair } from 'jose';
 import type { Browser } from 'playwright-core';
@@ -74,10 +74,11 @@ export async function startHubStack(chromiumPath: string, options: { support?: b
     });
   }
   const historySchema = uniqueName('e2e_hub_history');
-  const historyGroup = uniqueName('e2e.hub.history');
+  const historyGroup = uniqueName('history-projection.e2e-hub');
   for (const topic of [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]) await startGroupAtEnd(historyGroup, topic);
   const history = await createService<HistoryProjectionConfig>(historyProjectionService, {
     ...platform.commonEnv,
+    ...testKafkaCredentials('history-projection'),
     DB_SCHEMA: historySchema,
     OUTBOX_RELAY_NAME: 'e2e',
     AUTH_JWKS: JSON.stringify(platform.idp.jwks),
@@ -89,12 +90,13 @@ export async function startHubStack(chromiumPath: string, options: { support?: b
   const supportDir = await mkdtemp(join(tmpdir(), 'hub-support-'));
   let support: RunningService<SupportConfig> | undefined;
   if (options.support) {
-    const group = uniqueName('e2e.hub.support');
+    const group = uniqueName('support.e2e-hub');
     for (const topic of [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]) await startGroupAtEnd(group, topic);
     const rolloutPath = join(supportDir, 'support-rollout.json');
     await writeFile(rolloutPath, JSON.stringify({ countries: [{ country: 'US', apps: ['facebook', 'messenger'] }] }));
     support = await createService<SupportConfig>(supportService, {
       ...platform.commonEnv,
+      ...testKafkaCredentials('support'),
       DB_SCHEMA: supportSchema,
       OUTBOX_RELAY_NAME: 'e2e',
       AUTH_JWKS: JSON.stringify(platform.idp.jwks),

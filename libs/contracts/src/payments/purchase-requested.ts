@@ -3,9 +3,11 @@ import { IsIn, IsISO31661Alpha2, IsOptional, IsString, IsUUID, Length, Matches, 
 import { defineEvent } from '../envelope/event-registry';
 import { Money } from '../envelope/money';
 import { Topics } from '../topics';
+import type { AppName } from '../apps';
+import { APPS } from '../apps';
 
-export const APPS = ['facebook', 'instagram', 'messenger', 'whatsapp'] as const;
-export type AppName = (typeof APPS)[number];
+export { APPS };
+export type { AppName };
 
 export const PAYMENT_KINDS = ['purchase', 'donation', 'transfer'] as const;
 export type PaymentKind = (typeof PAYMENT_KINDS)[number];

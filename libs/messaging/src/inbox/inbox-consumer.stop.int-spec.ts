@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { createEvent, deadLetterTopicOf, defineEvent } from '@pay/contracts';
 import { createLogger } from '@pay/observability';
 import type { TestSchema } from '@pay/testing';
-import { createTestSchema, createTestTopics, deleteTestTopics, testKafka, testKafkaBrokers, uniqueName, waitFor } from '@pay/testing';
+import { createTestSchema, createTestTopics, deleteTestTopics, testKafka, testKafkaBrokers, testKafkaSasl, uniqueName, waitFor } from '@pay/testing';
 import { IsInt, Min } from 'class-validator';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { EventPublisher } from '../kafka/event-publisher';
@@ -42,7 +42,7 @@ const DEAD_MEMBER_SESSION_MS = 20_000;
 function startMemberToKill(groupId: string, topic: string): ChildProcess {
   const script = `
     const { Kafka, logLevel } = require('kafkajs');
-    const kafka = new Kafka({ clientId: 'dead-member', brokers: ${JSON.stringify(testKafkaBrokers())}, logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({ clientId: 'dead-member', brokers: ${JSON.stringify(testKafkaBrokers())}, logLevel: logLevel.NOTHING, ...JSON.parse(process.env.DEAD_MEMBER_SASL) });
     const consumer = kafka.consumer({ groupId: ${JSON.stringify(groupId)}, sessionTimeout: ${DEAD_MEMBER_SESSION_MS}, rebalanceTimeout: ${DEAD_MEMBER_SESSION_MS} });
     consumer.on(consumer.events.GROUP_JOIN, () => console.log('joined'));
     (async () => {
@@ -51,7 +51,12 @@ function startMemberToKill(groupId: string, topic: string): ChildProcess {
       await consumer.run({ eachMessage: async () => undefined });
     })();`;
   // Its stderr is dropped: a bare kafkajs warns there (TimeoutNegativeWarning) where the services install their fix.
-  return spawn(process.execPath, ['-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] });
+  // Its credentials (a broker with SASL) through its environment, not its command line.
+  return spawn(process.execPath, ['-e', script], {
+    cwd: ROOT,
+    env: { ...process.env, DEAD_MEMBER_SASL: JSON.stringify(testKafkaSasl()) },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
 }
 
 describe('InboxConsumer.stop while its group waits for a dead member', () => {

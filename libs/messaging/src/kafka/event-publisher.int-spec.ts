@@ -1,6 +1,6 @@
 import { connect as connectSocket } from 'node:net';
 import type { Socket } from 'node:net';
-import { createTestTopics, deleteTestTopics, isTrue, testKafka, testKafkaBrokers, uniqueName, waitFor } from '@pay/testing';
+import { createTestTopics, deleteTestTopics, isTrue, testKafka, testKafkaBrokers, testKafkaSasl, uniqueName, waitFor } from '@pay/testing';
 import type { ISocketFactory } from 'kafkajs';
 import { Kafka, logLevel } from 'kafkajs';
 import { EventPublisher } from './event-publisher';
@@ -64,6 +64,7 @@ describe('EventPublisher against a real broker', () => {
     brokers: testKafkaBrokers(),
     logLevel: logLevel.NOTHING,
     socketFactory: link.socketFactory,
+    ...testKafkaSasl(),
     retry: { retries: 2, initialRetryTime: 50, maxRetryTime: 200 },
   });
   const publisher = new EventPublisher(kafka);

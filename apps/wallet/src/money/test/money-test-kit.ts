@@ -14,7 +14,7 @@ import type { RunningService } from '@pay/platform';
 import { createService } from '@pay/platform';
 // A helper of the *.int-spec.ts files only, like them allowed the testing library.
 // eslint-disable-next-line @nx/enforce-module-boundaries
-import { dropSchema, testDatabaseUrl, testKafka, testKafkaBrokers, uniqueName } from '@pay/testing';
+import { dropSchema, testDatabaseUrl, testKafka, testKafkaEnv, uniqueName } from '@pay/testing';
 import type { Consumer, IHeaders } from 'kafkajs';
 import type { WalletConfig } from '../../config';
 import { LEDGER } from '../../ledger';
@@ -54,8 +54,9 @@ async function startGroupAtEnd(groupId: string, topic: string): Promise<void> {
 
 export async function startMoneyWallet(prefix: string, env: Record<string, string> = {}): Promise<MoneyWallet> {
   const schema = uniqueName(`it_${prefix}`);
-  const paymentsGroup = uniqueName(`it.${prefix}.payments-ledger`);
-  const fundsGroup = uniqueName(`it.${prefix}.funds-commands`);
+  // The wallet's groups keep its prefix: on a broker with ACLs (TEST_KAFKA_SASL=1) it may join only those.
+  const paymentsGroup = uniqueName(`wallet.it-${prefix}.payments-ledger`);
+  const fundsGroup = uniqueName(`wallet.it-${prefix}.funds-commands`);
   // Each takes a few seconds (kafkajs commits them through a consumer's first fetch): in parallel.
   await Promise.all([startGroupAtEnd(paymentsGroup, 'payments.events.v1'), startGroupAtEnd(fundsGroup, 'wallet.commands.v1')]);
   // Ledger reads are for operators; raw writes for a service holding ledger:write (docs/security.md).
@@ -69,7 +70,7 @@ export async function startMoneyWallet(prefix: string, env: Record<string, strin
     AUTH_ISSUER: idp.issuer,
     AUTH_AUDIENCE: idp.audience,
     DATABASE_URL: testDatabaseUrl(),
-    KAFKA_BROKERS: testKafkaBrokers().join(','),
+    ...testKafkaEnv('wallet'),
     DB_SCHEMA: schema,
     PORT: '0',
     LOG_LEVEL: process.env.IT_LOG_LEVEL ?? 'silent',
