@@ -32,6 +32,12 @@ interface Probe {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** Probes still running: a test that timed out never reaches its own clean-up, and a live probe keeps Jest from exiting. */
+const probes = new Set<ChildProcess>();
+afterEach(() => {
+  for (const child of probes) child.kill('SIGKILL');
+});
+
 async function startProbe(schema: string): Promise<Probe> {
   const child = spawn(
     process.execPath,
@@ -42,6 +48,8 @@ async function startProbe(schema: string): Promise<Probe> {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+  probes.add(child);
+  child.once('exit', () => probes.delete(child));
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const port = await new Promise<number>((done, fail) => {
