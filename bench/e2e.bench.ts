@@ -132,8 +132,9 @@ async function main(): Promise<void> {
   const adsSchema = uniqueName('bench_ads');
   const admin: Admin = testKafka().admin();
   await admin.connect();
-  /** Asks the consumer groups' lag; replaced when it stops answering (see outstanding). */
-  let lagAdmin: Admin = admin;
+  /** Asks the consumer groups' lag, failing fast (a failed look-up is asked again by a new client, see outstanding). */
+  let lagAdmin: Admin = testKafka().admin({ retry: { retries: 1 } });
+  await lagAdmin.connect();
   const observer = await Observer.connect(config.BENCH_DATABASE_URL);
   let stopHistoryPolling = false;
   let historyPolling: Promise<void> = Promise.resolve();
@@ -233,7 +234,7 @@ async function main(): Promise<void> {
         // Seen on a Kafka 4.4 broker after the load: this admin's every offset look-up then failed
         // ("does not host this topic-partition") while a new client's succeeded. Ask with a new one.
         await lagAdmin.disconnect().catch(() => undefined);
-        lagAdmin = testKafka().admin({ retry: { retries: 2 } });
+        lagAdmin = testKafka().admin({ retry: { retries: 1 } });
         await lagAdmin.connect();
       }
       for (const schema of outboxSchemas) {
@@ -513,7 +514,7 @@ async function main(): Promise<void> {
     for (const service of services) await stopChild(service.process, 'SIGTERM');
     await observer.end().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
-    if (lagAdmin !== admin) await lagAdmin.disconnect().catch(() => undefined);
+    await lagAdmin.disconnect().catch(() => undefined);
     await platform.stop();
     for (const schema of [historySchema, adsSchema]) await dropSchema(config.BENCH_DATABASE_URL, schema).catch(() => undefined);
     await rm(statsDir, { recursive: true, force: true });
