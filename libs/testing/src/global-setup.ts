@@ -79,7 +79,7 @@ function describePlan(plan: TestInfrastructurePlan, dockerAnswers: boolean): str
     testcontainers: 'Kafka: testcontainers (a Docker engine answers)',
     'own broker': `Kafka: a broker of this run's own, from the jars${dockerAnswers ? '' : ' (no Docker engine answers)'}`,
   }[plan.kafka.source];
-  const sasl = plan.kafka.source === 'own broker' && plan.kafka.sasl ? ', with SASL/SCRAM and ACLs (TEST_KAFKA_SASL=1)' : '';
+  const sasl = plan.kafka.source === 'own broker' && plan.kafka.sasl ? ', with SASL/SCRAM and ACLs (TEST_KAFKA_SASL=0: without)' : '';
   const postgres = {
     TEST_DATABASE_URL: 'PostgreSQL: TEST_DATABASE_URL',
     DATABASE_URL: "PostgreSQL: DATABASE_URL's server, its _test database",

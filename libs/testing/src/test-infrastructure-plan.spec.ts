@@ -10,14 +10,14 @@ describe('the test tiers choose their PostgreSQL and Kafka', () => {
     expect(planTestInfrastructure({}, true)).toEqual({ kafka: { source: 'testcontainers' }, postgres: { source: 'testcontainers' } });
   });
 
-  it("use a broker of the run's own and the local server's payments_test without Docker", () => {
+  it("use a broker of the run's own, with SASL and ACLs, and the local server's payments_test without Docker", () => {
     expect(planTestInfrastructure({}, false)).toEqual({
-      kafka: { source: 'own broker', sasl: false },
+      kafka: { source: 'own broker', sasl: true },
       postgres: { source: 'local server', url: 'postgres://postgres@127.0.0.1:5432/payments_test' },
     });
   });
 
-  it("use the run's own broker with SASL and ACLs on TEST_KAFKA_SASL=1, with or without Docker", () => {
+  it("use the run's own broker with SASL and ACLs on TEST_KAFKA_SASL=1, with or without Docker; without SASL on TEST_KAFKA_SASL=0", () => {
     for (const docker of [true, false]) {
       expect(planTestInfrastructure({ TEST_KAFKA_SASL: '1' }, docker).kafka).toEqual({ source: 'own broker', sasl: true });
       expect(planTestInfrastructure({ TEST_KAFKA_SASL: '0' }, docker).kafka).toEqual(

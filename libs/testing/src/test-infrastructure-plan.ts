@@ -5,9 +5,10 @@
  * Kafka: KAFKA_BROKERS when set; else a broker started with testcontainers when Docker answers;
  * else a broker of the run's own, from the Maven-fetched jars, on free ports with a fresh data
  * directory (never the 127.0.0.1:9092 broker `npm start` uses, whose data outlives a run).
- * TEST_KAFKA_SASL=1 asks for that broker of the run's own with SASL/SCRAM and the ACLs of
- * libs/contracts topic-access (every service and test client signs in as a principal), also where
- * Docker answers; it cannot be combined with KAFKA_BROKERS (that broker's users are not ours).
+ * That broker of the run's own runs with SASL/SCRAM and the ACLs of libs/contracts topic-access
+ * (every service and test client signs in as its principal, as in production) unless
+ * TEST_KAFKA_SASL=0; TEST_KAFKA_SASL=1 asks for it also where Docker answers. SASL cannot be
+ * asked for together with KAFKA_BROKERS (that broker's users are not ours).
  * PostgreSQL: TEST_DATABASE_URL when set; else DATABASE_URL's server, database `<its name>_test`;
  * else a testcontainers PostgreSQL when Docker answers; else the local server's test database.
  * The test database is never the development one.
@@ -45,11 +46,17 @@ export function needsDockerAnswer(env: TestEnvironment): boolean {
   return !kafkaChosen || (!set(env.TEST_DATABASE_URL) && !set(env.DATABASE_URL));
 }
 
-/** TEST_KAFKA_SASL: "1" (a broker with SASL and ACLs), "0" or unset (without). */
+/** TEST_KAFKA_SASL: "1" (the run's own broker with SASL and ACLs, even where Docker answers). */
 function saslAsked(env: TestEnvironment): boolean {
+  return saslSetting(env) === 'on';
+}
+
+/** TEST_KAFKA_SASL: "1" on, "0" off, unset: on for the run's own broker, off for the others. */
+function saslSetting(env: TestEnvironment): 'on' | 'off' | 'default' {
   const raw = env.TEST_KAFKA_SASL?.trim();
-  if (raw === undefined || raw === '' || raw === '0') return false;
-  if (raw === '1') return true;
+  if (raw === undefined || raw === '') return 'default';
+  if (raw === '0') return 'off';
+  if (raw === '1') return 'on';
   throw new Error(`TEST_KAFKA_SASL must be 1 (the run's broker with SASL/SCRAM and ACLs) or 0; got "${raw}".`);
 }
 
@@ -59,7 +66,8 @@ export function planTestInfrastructure(env: TestEnvironment, dockerAnswers: bool
 
 function planKafka(env: TestEnvironment, dockerAnswers: boolean): KafkaPlan {
   const brokers = env.KAFKA_BROKERS?.trim();
-  const sasl = saslAsked(env);
+  const setting = saslSetting(env);
+  const sasl = setting === 'on';
   if (brokers && sasl) {
     throw new Error(
       "TEST_KAFKA_SASL=1 starts a broker of the run's own with its users and ACLs; unset KAFKA_BROKERS, or TEST_KAFKA_SASL to use those brokers.",
@@ -67,7 +75,7 @@ function planKafka(env: TestEnvironment, dockerAnswers: boolean): KafkaPlan {
   }
   if (brokers) return { source: 'KAFKA_BROKERS', brokers: brokers.split(',').map((broker) => broker.trim()) };
   if (sasl) return { source: 'own broker', sasl: true };
-  return dockerAnswers ? { source: 'testcontainers' } : { source: 'own broker', sasl: false };
+  return dockerAnswers ? { source: 'testcontainers' } : { source: 'own broker', sasl: setting !== 'off' };
 }
 
 function planPostgres(env: TestEnvironment, dockerAnswers: boolean): PostgresPlan {
