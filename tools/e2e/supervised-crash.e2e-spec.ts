@@ -28,7 +28,7 @@ import { resolve } from 'node:path';
 import { IsWholeNumber, loadConfig, LOG_LEVELS } from '@pay/config';
 import { IsIn, IsOptional } from 'class-validator';
 import { Topics } from '@pay/contracts';
-import { dropSchema, testDatabaseUrl, testKafka, uniqueName, waitFor } from '@pay/testing';
+import { dropSchema, testDatabaseUrl, testKafka, testServiceKafkaCredentials, uniqueName, waitFor } from '@pay/testing';
 import type { SupervisedService } from '../supervisor';
 import { Supervisor } from '../supervisor';
 import type { PaymentsPlatform, TestPerson } from './e2e-kit';
@@ -124,9 +124,10 @@ beforeAll(async () => {
   for (const name of VICTIMS) if (!existsSync(mainOf(name))) throw new Error(`${mainOf(name)} is missing: run \`npm run build\` first`);
   platform = await startPaymentsPlatform({ inProcessOrchestration: false, walletStartedBy: 'caller', logLevel: 'warn' });
   const run = platform;
-  const historyGroup = uniqueName('e2e.sup.history');
-  const adsGroup = uniqueName('e2e.sup.ads');
-  const supportGroup = uniqueName('e2e.sup.support');
+  // Each group under its service's prefix: on a broker with ACLs a service may use only those.
+  const historyGroup = uniqueName('history-projection.e2e-sup');
+  const adsGroup = uniqueName('ad-signal-aggregation.e2e-sup');
+  const supportGroup = uniqueName('support.e2e-sup');
   // The read sides start at the topics' current end: they see this run's events only.
   for (const topic of [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]) {
     await startGroupAtEnd(historyGroup, topic);
@@ -177,6 +178,8 @@ beforeAll(async () => {
     env: {
       PATH: process.env.PATH,
       ...envs[name],
+      // On a broker with SASL, each signs in as itself (nothing where the broker has none).
+      ...testServiceKafkaCredentials(name, envs[name]),
       ...(config.RECOVERY_SESSION_TIMEOUT_MS === undefined ? {} : { KAFKA_SESSION_TIMEOUT_MS: String(config.RECOVERY_SESSION_TIMEOUT_MS) }),
     },
   }));
