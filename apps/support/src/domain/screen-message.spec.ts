@@ -1,4 +1,13 @@
+import { findCardNumber } from '@pay/observability';
 import { screenMessage } from './screen-message';
+
+/** A British IBAN (ISO 13616 check digits) with the given 14 account digits, grouped in fours. */
+function britishIban(accountDigits: string): string {
+  const bban = `BUKB${accountDigits}`;
+  const numeric = `${bban}GB00`.replace(/[A-Z]/g, (letter) => String(letter.charCodeAt(0) - 55));
+  const check = 98 - Number(BigInt(numeric) % 97n);
+  return `GB${String(check).padStart(2, '0')}${bban}`.replace(/(.{4})(?=.)/g, '$1 ');
+}
 
 describe('screenMessage', () => {
   it.each([
@@ -34,5 +43,23 @@ describe('screenMessage', () => {
 
   it('does not take a non-Luhn digit run for a card', () => {
     expect(screenMessage('tracking 1234567812345678', 2_000)).toMatchObject({ outcome: 'accepted' });
+  });
+
+  it('masks an IBAN whose digits, grouped in fours, also pass the card check (one IBAN in ten)', () => {
+    // 2026 1207 0000 05 is a Luhn-valid run of 14 digits: alone it would be refused as a card.
+    const iban = britishIban('20261207000005');
+    expect(findCardNumber(iban)).toBeDefined();
+    expect(screenMessage(`refund to ${iban} please`, 2_000)).toEqual({
+      outcome: 'accepted',
+      text: 'refund to [IBAN GB…0005] please',
+      masked: ['iban'],
+    });
+  });
+
+  it('still refuses a card number sent beside an IBAN', () => {
+    expect(screenMessage('refund to DE89 3704 0044 0532 0130 00 from 4242 4242 4242 4242', 2_000)).toMatchObject({
+      outcome: 'refused',
+      code: 'MESSAGE_HAS_CARD_NUMBER',
+    });
   });
 });

@@ -24,25 +24,27 @@ export function screenMessage(raw: string, maxLength: number): ScreenedMessage {
   const text = raw.trim();
   if (text.length === 0) return { outcome: 'refused', code: 'MESSAGE_EMPTY', message: 'the message is empty' };
   if (text.length > maxLength) return { outcome: 'refused', code: 'MESSAGE_TOO_LONG', message: `a message may have at most ${maxLength} characters` };
-  if (findCardNumber(text) !== undefined) {
-    return {
-      outcome: 'refused',
-      code: 'MESSAGE_HAS_CARD_NUMBER',
-      message: 'for your safety, messages with a card number are not sent: support never needs it; the last four digits are enough',
-    };
-  }
-  if (PIN_BEFORE.test(text) || PIN_AFTER.test(text)) {
-    return {
-      outcome: 'refused',
-      code: 'MESSAGE_HAS_PIN',
-      message: 'for your safety, messages with a PIN are not sent: never share your PIN, not even with support',
-    };
-  }
+  // IBANs are masked first: the digits of an IBAN, grouped in fours, are a Luhn-valid run one
+  // time in ten, and a person sending their own IBAN must not be told it is a card number.
   let masked = false;
   const out = replaceIbans(text, (iban) => {
     masked = true;
     const compact = iban.replace(/[ -]/g, '').toUpperCase();
     return `[IBAN ${compact.slice(0, 2)}…${compact.slice(-4)}]`;
   });
+  if (findCardNumber(out) !== undefined) {
+    return {
+      outcome: 'refused',
+      code: 'MESSAGE_HAS_CARD_NUMBER',
+      message: 'for your safety, messages with a card number are not sent: support never needs it; the last four digits are enough',
+    };
+  }
+  if (PIN_BEFORE.test(out) || PIN_AFTER.test(out)) {
+    return {
+      outcome: 'refused',
+      code: 'MESSAGE_HAS_PIN',
+      message: 'for your safety, messages with a PIN are not sent: never share your PIN, not even with support',
+    };
+  }
   return { outcome: 'accepted', text: out, masked: masked ? ['iban'] : [] };
 }
