@@ -177,6 +177,18 @@ export class WalletConfig extends BaseServiceConfig {
   @IsMasterKeyRing()
   WALLET_MASTER_KEY_ID = DEVELOPMENT_MASTER_KEY_ID;
 
+  /**
+   * How long a person's data key stays unwrapped in memory after use (0: unwrapped on every
+   * read). Only the unwrap is skipped: the wrapped key is still read from `data_keys` each time,
+   * so a deleted key stops every read at once.
+   */
+  @IsWholeNumber({ min: 0, max: 60_000, unit: 'ms' })
+  WALLET_DATA_KEY_CACHE_MS = 5_000;
+
+  /** At most this many data keys are held unwrapped (the least recently used leaves first). */
+  @IsWholeNumber({ min: 1, max: 100_000, unit: 'keys' })
+  WALLET_DATA_KEY_CACHE_SIZE = 2_000;
+
   // --- Rollout and consent ---
 
   /** The rollout file (countries and apps where Pay is live), reloaded on change and SIGHUP. */

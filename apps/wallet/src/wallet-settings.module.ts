@@ -2,7 +2,7 @@ import type { OnApplicationBootstrap } from '@nestjs/common';
 import { Inject, Injectable, Module } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR } from '@nestjs/core';
 import { StepUpProofSigner } from '@pay/auth/step-up-signer';
-import { DataKeyStore, MasterKeyRing } from '@pay/encryption';
+import { CachingKeyWrapper, DataKeyStore, MasterKeyRing } from '@pay/encryption';
 import type { Logger } from '@pay/observability';
 import { LOGGER, SERVICE_CONFIG } from '@pay/platform';
 import { RolloutModule } from '@pay/rollout';
@@ -173,7 +173,13 @@ const useCases = [
     {
       provide: DATA_KEY_STORE,
       inject: [SERVICE_CONFIG],
-      useFactory: (config: WalletConfig) => new DataKeyStore(MasterKeyRing.parse(config.WALLET_MASTER_KEYS, config.WALLET_MASTER_KEY_ID)),
+      useFactory: (config: WalletConfig) =>
+        new DataKeyStore(
+          new CachingKeyWrapper(MasterKeyRing.parse(config.WALLET_MASTER_KEYS, config.WALLET_MASTER_KEY_ID), {
+            ttlMs: config.WALLET_DATA_KEY_CACHE_MS,
+            maxKeys: config.WALLET_DATA_KEY_CACHE_SIZE,
+          }),
+        ),
     },
     {
       provide: STEP_UP_SIGNER,
