@@ -21,6 +21,8 @@ import type { RefundStarted } from './refund-payment';
 import { RefundPaymentForAgent, RefundRefused } from './refund-payment';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The guard admitted the request on this header's token: the agent's own, passed on to orchestration. */
+const BEARER = /^Bearer (\S+)$/;
 
 export class AgentRefundBody {
   @ApiPropertyOptional({ example: { amount: '500', currency: 'USD' }, description: 'Absent: all that is still refundable' })
@@ -51,14 +53,19 @@ export class RefundPaymentController {
   async refund(
     @Param() params: ConversationParams,
     @Headers('idempotency-key') key: string | undefined,
+    @Headers('authorization') authorization: string | undefined,
     @Body() body: AgentRefundBody,
     @Principal() caller: Caller,
   ): Promise<RefundStarted> {
     if (!key || !UUID.test(key.trim())) throw new BadRequestException({ code: 'IDEMPOTENCY_KEY_REQUIRED', message: 'send an Idempotency-Key header (a UUID)' });
+    // The guard verified this token as the caller's (role support); orchestration verifies it again.
+    const agentAccessToken = BEARER.exec(authorization ?? '')?.[1];
+    if (!agentAccessToken) throw new BadRequestException({ code: 'UNAUTHENTICATED', message: 'send your access token: Authorization: Bearer <JWT>' });
     try {
       return await this.refunds.refund({
         conversationId: params.conversationId,
         agentId: caller.subject,
+        agentAccessToken,
         idempotencyKey: key.trim().toLowerCase(),
         reason: body.reason,
         ...(body.amount ? { amount: body.amount } : {}),
