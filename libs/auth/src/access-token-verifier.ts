@@ -194,9 +194,12 @@ export class AccessTokenVerifier {
       throw error;
     }
     const { principal, granted } = verified;
-    if (granted) throw new AuthenticationError('bad-signature', "the agent's access token must be issued by the identity provider, not signed by a service's key");
-    if (principal.role !== 'support') throw new AuthenticationError('bad-claims', `the agent's access token must be of role "support", not "${principal.role}"`);
-    if (principal.subject !== agentId) throw new AuthenticationError('bad-claims', "the agent's access token is not the token of the agent the support case names");
+    if (granted)
+      throw new AuthenticationError('bad-signature', "the agent's access token must be issued by the identity provider, not signed by a service's key");
+    if (principal.role !== 'support')
+      throw new AuthenticationError('bad-claims', `the agent's access token must be of role "support", not "${principal.role}"`);
+    if (principal.subject !== agentId)
+      throw new AuthenticationError('bad-claims', "the agent's access token is not the token of the agent the support case names");
     return principal;
   }
 

@@ -131,7 +131,9 @@ describe('support case references', () => {
     });
 
     it("refuses another agent's token, a person's, a service's, an expired one and one for another audience", async () => {
-      expect((await agentRefusal(await idp.signTestToken({ sub: 'agent-2', role: 'support' }))).message).toMatch(/not the token of the agent the support case names/);
+      expect((await agentRefusal(await idp.signTestToken({ sub: 'agent-2', role: 'support' }))).message).toMatch(
+        /not the token of the agent the support case names/,
+      );
       expect((await agentRefusal(await idp.signTestToken({ sub: 'agent-1', role: 'person' }))).message).toMatch(/must be of role "support"/);
       expect((await agentRefusal(await idp.signTestToken({ sub: 'support', role: 'service' }), 'support')).message).toMatch(/must be of role "support"/);
       const expired = await agentRefusal(await idp.signTestToken({ sub: 'agent-1', role: 'support' }, { expiresIn: -120 }));
@@ -154,7 +156,9 @@ describe('support case references', () => {
       expect((await agentRefusal(minted)).reason).toBe('bad-claims');
       const lenient = new AccessTokenVerifier({
         jwks: { keys: [...idp.jwks.keys, support.publicJwk] },
-        keyGrants: parseKeyGrants(JSON.stringify({ 'support-key': { subjects: ['support', 'agent-1'], roles: ['service', 'support'], scopes: ['payments:refund'] } })),
+        keyGrants: parseKeyGrants(
+          JSON.stringify({ 'support-key': { subjects: ['support', 'agent-1'], roles: ['service', 'support'], scopes: ['payments:refund'] } }),
+        ),
         issuer: idp.issuer,
         audience: idp.audience,
         clockToleranceSeconds: 0,

@@ -104,7 +104,8 @@ export class RefundsController {
       "SUPPORT_CASE_REFUSED: the support service without a valid case reference for this refund; SUPPORT_AGENT_REFUSED: without the case's agent's own valid access token",
   })
   @ApiTooManyRequestsResponse({
-    description: 'SUPPORT_REFUND_BUDGET_EXCEEDED (support only, with Retry-After): beyond the refunds an agent, or all agents, may start an hour; nothing was written',
+    description:
+      'SUPPORT_REFUND_BUDGET_EXCEEDED (support only, with Retry-After): beyond the refunds an agent, or all agents, may start an hour; nothing was written',
   })
   @ApiAcceptedResponse({ description: 'The refund is requested; refunded or refund-failed follows on payments.events.v1' })
   @ApiNotFoundResponse({ description: "PAYMENT_NOT_FOUND: no such payment, or (for a service) not to a merchant its token's `merchants` names" })
@@ -151,7 +152,7 @@ export class RefundsController {
   /** The access token of the agent the case names, forwarded by support: the identity provider's, role support, that agent, unexpired; else 403. */
   private async verifySupportAgent(header: string | undefined, agentId: string): Promise<void> {
     const token = header?.trim();
-    if (!token) refuseSupportAgent("the support service refunds only with the access token of the agent the case names (Support-Agent-Token header)");
+    if (!token) refuseSupportAgent('the support service refunds only with the access token of the agent the case names (Support-Agent-Token header)');
     try {
       await this.verifier.verifySupportAgent(token, agentId);
     } catch (error) {

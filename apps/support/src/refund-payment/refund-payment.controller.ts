@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, Headers, HttpCode, HttpException, Inject, Param, Post } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Headers, HttpCode, HttpException, Inject, Param, Post, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -8,6 +8,7 @@ import {
   ApiProperty,
   ApiPropertyOptional,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { Principal as Caller } from '@pay/auth';
@@ -50,12 +51,17 @@ export class RefundPaymentController {
   @ApiAcceptedResponse({ description: 'Requested; payments.payment.refunded (or refund-failed) follows and shows in the timeline' })
   @ApiNotFoundResponse({ description: 'Not a conversation assigned to the caller, or one about no payment' })
   @ApiUnprocessableEntityResponse({ description: 'NOTHING_TO_REFUND, REFUND_EXCEEDS_REFUNDABLE, CURRENCY_MISMATCH, or orchestration’s own refusal' })
+  @ApiTooManyRequestsResponse({
+    description:
+      'SUPPORT_REFUND_BUDGET_EXCEEDED (with Retry-After): orchestration’s refund budget for this agent, or all agents, is spent for now; nothing was refunded',
+  })
   async refund(
     @Param() params: ConversationParams,
     @Headers('idempotency-key') key: string | undefined,
     @Headers('authorization') authorization: string | undefined,
     @Body() body: AgentRefundBody,
     @Principal() caller: Caller,
+    @Res({ passthrough: true }) response: { setHeader(name: string, value: string): unknown },
   ): Promise<RefundStarted> {
     if (!key || !UUID.test(key.trim())) throw new BadRequestException({ code: 'IDEMPOTENCY_KEY_REQUIRED', message: 'send an Idempotency-Key header (a UUID)' });
     // The guard verified this token as the caller's (role support); orchestration verifies it again.
@@ -71,7 +77,11 @@ export class RefundPaymentController {
         ...(body.amount ? { amount: body.amount } : {}),
       });
     } catch (error) {
-      if (error instanceof RefundRefused) throw new HttpException({ code: error.code, message: error.message }, error.status);
+      if (error instanceof RefundRefused) {
+        if (error.retryAfterSeconds !== undefined) response.setHeader('Retry-After', String(error.retryAfterSeconds));
+        const retry = error.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.retryAfterSeconds } : {};
+        throw new HttpException({ code: error.code, message: error.message, ...retry }, error.status);
+      }
       throw error;
     }
   }

@@ -38,6 +38,8 @@ export class RefundRefused extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** For a 429 (support's refund budget at orchestration): when to ask again. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }
@@ -111,13 +113,15 @@ export class RefundPaymentForAgent {
         'payment-orchestration did not answer; try again (the same Idempotency-Key never refunds twice)',
       );
     }
-    const body = (await response.json().catch(() => ({}))) as Partial<RefundStarted> & { code?: string; message?: string };
+    const body = (await response.json().catch(() => ({}))) as Partial<RefundStarted> & { code?: string; message?: string; retryAfterSeconds?: unknown };
     if (!response.ok || !body.refundId) {
-      // Orchestration's refusal is the agent's answer (its codes say what the payment allows).
+      // Orchestration's refusal is the agent's answer (its codes say what the payment, and support's refund budget, allow).
+      const retryAfterSeconds = typeof body.retryAfterSeconds === 'number' && Number.isInteger(body.retryAfterSeconds) ? body.retryAfterSeconds : undefined;
       throw new RefundRefused(
         response.status >= 500 || response.ok ? 502 : response.status,
         body.code ?? 'REFUND_REFUSED',
         body.message ?? 'payment-orchestration refused the refund',
+        response.status === 429 ? retryAfterSeconds : undefined,
       );
     }
     const started: RefundStarted = {
