@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, Headers, HttpCode, HttpException, Inject, Param, Post, Res } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Headers, HttpCode, HttpException, Inject, Param, Post, Res, UnauthorizedException } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -66,7 +66,7 @@ export class RefundPaymentController {
     if (!key || !UUID.test(key.trim())) throw new BadRequestException({ code: 'IDEMPOTENCY_KEY_REQUIRED', message: 'send an Idempotency-Key header (a UUID)' });
     // The guard verified this token as the caller's (role support); orchestration verifies it again.
     const agentAccessToken = BEARER.exec(authorization ?? '')?.[1];
-    if (!agentAccessToken) throw new BadRequestException({ code: 'UNAUTHENTICATED', message: 'send your access token: Authorization: Bearer <JWT>' });
+    if (!agentAccessToken) throw new UnauthorizedException({ code: 'UNAUTHENTICATED', message: 'send your access token: Authorization: Bearer <JWT>' });
     try {
       return await this.refunds.refund({
         conversationId: params.conversationId,
