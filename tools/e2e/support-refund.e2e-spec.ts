@@ -10,6 +10,10 @@
  * And as an attacker would: an agent reaching for a payment through another agent's or a closed
  * conversation, and support's own service token (and a case reference it signed) used at
  * orchestration for another payment, another refund or without a case: each refused, nothing written.
+ * Code running in support (its key: token and cases) without the agent's own access token — none, a
+ * person's, another agent's, an expired one, one support signed itself — refunds nothing; and
+ * support's refunds stay within the budget (per agent: a count and an amount an hour; all agents:
+ * an amount an hour per currency), beyond which nothing is written.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -22,8 +26,8 @@ import type { ConversationView, SupportConfig } from '@pay/support/tools';
 import { supportService } from '@pay/support/tools';
 import { dropSchema, testDatabaseUrl, testKafkaCredentials, uniqueName, waitFor } from '@pay/testing';
 import type { JWK } from 'jose';
-import { exportJWK, generateKeyPair } from 'jose';
-import { SignedServiceTokens, SUPPORT_CASE_HEADER, SupportCaseSigner } from '@pay/auth';
+import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
+import { SignedServiceTokens, SUPPORT_AGENT_TOKEN_HEADER, SUPPORT_CASE_HEADER, SupportCaseSigner } from '@pay/auth';
 import { supportKeyGrants } from '../dev-keys';
 import type { PaymentsPlatform, TestPerson } from './e2e-kit';
 import { http, purchaseOf, schemaQuery, startGroupAtEnd, startPaymentsPlatform } from './e2e-kit';
@@ -57,6 +61,11 @@ beforeAll(async () => {
   await platform.startOrchestration({
     AUTH_JWKS: JSON.stringify({ keys: [...platform.idp.jwks.keys, supportPublic] }),
     AUTH_KEY_GRANTS: JSON.stringify({ ...(JSON.parse(platform.commonEnv.AUTH_KEY_GRANTS) as object), ...supportKeyGrants(kid) }),
+    // Support's refund budget, small enough to reach: 3 refunds and 20.00 USD (or GBP) an agent an
+    // hour; all agents 1000.00 USD but 10.00 GBP an hour (the GBP payments are this file's last test's alone).
+    SUPPORT_REFUNDS_PER_AGENT_PER_HOUR: '3',
+    SUPPORT_REFUND_AMOUNT_PER_AGENT_PER_HOUR: 'USD:2000,GBP:2000',
+    SUPPORT_REFUND_AMOUNT_PER_HOUR: 'USD:100000,GBP:1000',
   });
 
   dir = await mkdtemp(join(tmpdir(), 'support-e2e-'));
@@ -172,8 +181,8 @@ it("lets the assigned agent refund part of a payment through orchestration; the 
 });
 
 /** A captured purchase of `payer` and the conversation its payer opened about it (queued). */
-async function paidAndAsked(amount: bigint): Promise<{ paymentId: string; conversationId: string }> {
-  const requestId = await platform.publishPurchase(purchaseOf(payer, amount));
+async function paidAndAsked(amount: bigint, currency = 'USD'): Promise<{ paymentId: string; conversationId: string }> {
+  const requestId = await platform.publishPurchase(purchaseOf(payer, amount, { amount: { amount: amount.toString(), currency } }));
   const [{ payment_id: paymentId }] = await waitFor(
     () => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]),
     (rows) => rows.length === 1,
@@ -239,8 +248,15 @@ it("refuses an agent's refund through another agent's or a closed conversation, 
     idempotencyKey: key,
     amount: { amount: '500', currency: 'USD' },
   });
+  // …together with agent A's own token, as if support had kept it from agent A's request.
   const refundAt = (paymentId: string, headers: Record<string, string>, amount = '500', token = supportToken) =>
-    http(`${platform.orchestrationUrl}/v1/payments/${paymentId}/refunds`, 'POST', token, { amount: { amount, currency: 'USD' } }, headers);
+    http(
+      `${platform.orchestrationUrl}/v1/payments/${paymentId}/refunds`,
+      'POST',
+      token,
+      { amount: { amount, currency: 'USD' } },
+      { [SUPPORT_AGENT_TOKEN_HEADER]: agentA, ...headers },
+    );
   // Support's token alone refunds nothing, not even the payment of a conversation.
   expect(await refundAt(theirs.paymentId, { 'idempotency-key': randomUUID() })).toMatchObject({ status: 403, body: { code: 'SUPPORT_CASE_REFUSED' } });
   expect(await refundAt(mine.paymentId, { 'idempotency-key': key })).toMatchObject({ status: 403, body: { code: 'SUPPORT_CASE_REFUSED' } });
@@ -302,4 +318,160 @@ it("refuses an agent's refund through another agent's or a closed conversation, 
   expect((await refundEvents(mine.paymentId)).length).toBeGreaterThan(0);
   expect(await refundEvents(theirs.paymentId)).toEqual([]);
   expect(await refundEvents(closed.paymentId)).toEqual([]);
+});
+
+/** What a refund leaves behind at orchestration and in the wallet: refund events, refund steps, refund postings. */
+async function refundTraces(paymentId: string): Promise<{ events: number; steps: number; postings: number }> {
+  const [events, steps, postings] = await Promise.all([
+    platform.orchestrationQuery("SELECT 1 FROM payment_events WHERE payment_id = $1 AND type ILIKE '%refund%'", [paymentId]),
+    platform.orchestrationQuery("SELECT 1 FROM payment_steps WHERE payment_id = $1 AND step LIKE 'refund:%'", [paymentId]),
+    platform.walletQuery("SELECT 1 FROM payment_ledger_postings WHERE payment_id = $1 AND movement = 'refund'", [paymentId]),
+  ]);
+  return { events: events.length, steps: steps.length, postings: postings.length };
+}
+
+it("refuses support's key without the case's agent's own token — none, a person's, another agent's, an expired one, one support signed itself: the payment unchanged", async () => {
+  const agentG = await as('agent-g', 'support');
+  const target = await paidAndAsked(1_800n);
+  expect((await http(`${support.url}/v1/support/conversations/${target.conversationId}/claim`, 'POST', agentG)).status).toBe(200);
+
+  // Code running in support holds its key: it signs its own token and a valid case for agent G's refund…
+  const claims = { issuer: platform.idp.issuer, audience: platform.idp.audience };
+  const supportToken = await (await SignedServiceTokens.create(supportPrivate, { ...claims, subject: 'support', scopes: ['payments:refund'] })).token();
+  const key = randomUUID();
+  const supportCase = await (
+    await SupportCaseSigner.create(supportPrivate, claims)
+  ).sign({
+    conversationId: target.conversationId,
+    agentId: 'agent-g',
+    paymentId: target.paymentId,
+    idempotencyKey: key,
+    amount: { amount: '700', currency: 'USD' },
+  });
+  const refundWith = (agentToken: string | undefined) =>
+    http(
+      `${platform.orchestrationUrl}/v1/payments/${target.paymentId}/refunds`,
+      'POST',
+      supportToken,
+      { amount: { amount: '700', currency: 'USD' } },
+      { 'idempotency-key': key, [SUPPORT_CASE_HEADER]: supportCase, ...(agentToken === undefined ? {} : { [SUPPORT_AGENT_TOKEN_HEADER]: agentToken }) },
+    );
+  // …but not agent G's own access token, which only the identity provider issues.
+  const mintedBySupport = await new SignJWT({ role: 'support' })
+    .setProtectedHeader({ alg: 'ES256', kid: String(supportPrivate.kid) })
+    .setIssuer(claims.issuer)
+    .setAudience(claims.audience)
+    .setSubject('agent-g')
+    .setIssuedAt()
+    .setExpirationTime('5m')
+    .sign(await importJWK(supportPrivate, 'ES256'));
+  const attempts: Array<[string, string | undefined, RegExp]> = [
+    ['no agent token', undefined, /Support-Agent-Token/],
+    ["the payer's own token", await as(payer.id, 'person'), /role "support"/],
+    ["another agent's token", await as('agent-other', 'support'), /not the token of the agent the support case names/],
+    ["agent G's expired token", await platform.idp.signTestToken({ sub: 'agent-g', role: 'support' }, { expiresIn: -120 }), /expired/],
+    ['a token support signed for agent G', mintedBySupport, /may not sign for|identity provider/],
+    ["agent G's token for another audience", await platform.idp.signTestToken({ sub: 'agent-g', role: 'support' }, { audience: 'another-api' }), /./],
+  ];
+  for (const [what, agentToken, why] of attempts) {
+    const answer = await refundWith(agentToken);
+    expect({ what, status: answer.status, code: answer.body.code }).toEqual({ what, status: 403, code: 'SUPPORT_AGENT_REFUSED' });
+    expect(answer.body.message).toMatch(why);
+    expect(JSON.stringify(answer.body)).not.toContain(agentToken ?? supportCase);
+  }
+  // Nothing happened to the payment: no refund event, step or posting, on the topic neither.
+  expect(await refundTraces(target.paymentId)).toEqual({ events: 0, steps: 0, postings: 0 });
+  expect(platform.events.types(target.paymentId).filter((type) => type.includes('refund'))).toEqual([]);
+  expect(await platform.orchestrationQuery('SELECT 1 FROM idempotency_keys WHERE key = $1', [key])).toEqual([]);
+
+  // The control: agent G through support (which passes on G's token) refunds it.
+  const done = await http(
+    `${support.url}/v1/support/conversations/${target.conversationId}/refunds`,
+    'POST',
+    agentG,
+    { amount: { amount: '700', currency: 'USD' }, reason: 'requested_by_customer' },
+    { 'idempotency-key': randomUUID() },
+  );
+  expect(done).toMatchObject({ status: 202, body: { paymentId: target.paymentId } });
+  await platform.events.waitFor(target.paymentId, 'payments.payment.refunded');
+});
+
+it("keeps support's refunds within the budget: an agent's count and amount an hour, all agents' amount an hour; beyond, 429 and nothing written", async () => {
+  const claimed = async (agent: string, amount: bigint, currency = 'USD') => {
+    const token = await as(agent, 'support');
+    const asked = await paidAndAsked(amount, currency);
+    expect((await http(`${support.url}/v1/support/conversations/${asked.conversationId}/claim`, 'POST', token)).status).toBe(200);
+    await waitFor(
+      () => http<Timeline>(`${support.url}/v1/support/conversations/${asked.conversationId}/payment`, 'GET', token),
+      (answer) => answer.status === 200 && answer.body.refundable !== '0',
+      { what: `the capture of ${asked.conversationId} known to support` },
+    );
+    const refund = (value: string) =>
+      http(
+        `${support.url}/v1/support/conversations/${asked.conversationId}/refunds`,
+        'POST',
+        token,
+        { amount: { amount: value, currency }, reason: 'requested_by_customer' },
+        { 'idempotency-key': randomUUID() },
+      );
+    return { ...asked, refund };
+  };
+  const requested = (paymentId: string) =>
+    platform.orchestrationQuery("SELECT 1 FROM payment_events WHERE payment_id = $1 AND type = 'RefundRequested'", [paymentId]);
+
+  // Agent C: three refunds an hour, the fourth refused (with when to ask again), nothing written for it.
+  const c = await claimed('agent-c', 2_500n);
+  for (let i = 0; i < 3; i += 1) expect((await c.refund('300')).status).toBe(202);
+  const fourth = await c.refund('300');
+  expect(fourth).toMatchObject({ status: 429, body: { code: 'SUPPORT_REFUND_BUDGET_EXCEEDED' } });
+  expect(fourth.body.message).toMatch(/as many refunds as an agent may in an hour \(3\)/);
+  expect(Number(fourth.headers.get('retry-after'))).toBeGreaterThan(0);
+  expect(await requested(c.paymentId)).toHaveLength(3);
+
+  // Agent D: 19.00 USD, then 3.00 more would pass 20.00 an hour: refused.
+  const d = await claimed('agent-d', 2_500n);
+  expect((await d.refund('1900')).status).toBe(202);
+  const beyond = await d.refund('300');
+  expect(beyond).toMatchObject({ status: 429, body: { code: 'SUPPORT_REFUND_BUDGET_EXCEEDED' } });
+  expect(beyond.body.message).toMatch(/this agent's refunds beyond 2000 \(minor units of USD\)/);
+  expect(await requested(d.paymentId)).toHaveLength(1);
+
+  // All agents: 10.00 GBP an hour. Agent E refunds 8.00; agent F, with a budget of its own untouched, not 3.00 more.
+  const e = await claimed('agent-e', 2_000n, 'GBP');
+  const f = await claimed('agent-f', 2_000n, 'GBP');
+  expect((await e.refund('800')).status).toBe(202);
+  const overall = await f.refund('300');
+  expect(overall).toMatchObject({ status: 429, body: { code: 'SUPPORT_REFUND_BUDGET_EXCEEDED' } });
+  expect(overall.body.message).toMatch(/all agents' refunds beyond 1000 \(minor units of GBP\)/);
+  expect(await refundTraces(f.paymentId)).toEqual({ events: 0, steps: 0, postings: 0 });
+  // Agent F's refused refund took nothing from its own budget either (the whole take rolled back)…
+  expect(await platform.orchestrationQuery("SELECT bucket FROM rate_limit_buckets WHERE bucket LIKE 'support-refunds:agent:agent-f:%'")).toEqual([]);
+  // …and 2.00 GBP still fits everyone's.
+  expect((await f.refund('200')).status).toBe(202);
+
+  // The refunds let through were done, and posted once each; the refused ones left nothing.
+  await waitFor(
+    () => refundTraces(c.paymentId),
+    (traces) => traces.postings === 3,
+    { what: "agent C's three refunds posted" },
+  );
+  await waitFor(
+    () => refundTraces(d.paymentId),
+    (traces) => traces.postings === 1,
+    { what: "agent D's refund posted" },
+  );
+  expect(await requested(c.paymentId)).toHaveLength(3);
+  expect(await requested(d.paymentId)).toHaveLength(1);
+  expect(await requested(f.paymentId)).toHaveLength(1);
+  expect(
+    (
+      await schemaQuery<{ agent_id: string }>(
+        supportSchema,
+        "SELECT agent_id FROM agent_actions WHERE action = 'refund' AND conversation_id = ANY($1::uuid[])",
+        [[c.conversationId, d.conversationId, e.conversationId, f.conversationId]],
+      )
+    )
+      .map((row) => row.agent_id)
+      .sort(),
+  ).toEqual(['agent-c', 'agent-c', 'agent-c', 'agent-d', 'agent-e', 'agent-f']);
 });

@@ -3,6 +3,7 @@ import { IsWholeNumber } from '@pay/config';
 import { Topics } from '@pay/contracts';
 import { IsOptional, IsString, Matches, ValidateBy, ValidateIf } from 'class-validator';
 import { parsePaymentLimits } from './check-purchase/payment-limits';
+import { parseCurrencyAmounts } from './refund-payment/support-refund-budget';
 import { DEFAULT_PSP_ROUTES, parsePspRoutes } from './psp/payment-service-providers';
 import { PayPalConfig } from './psp/paypal/paypal.config';
 
@@ -121,6 +122,20 @@ export class PaymentOrchestrationConfig extends PayPalConfig {
   /** Payment requests (new or replayed) one caller (token subject) may send over HTTP per minute. */
   @IsWholeNumber({ min: 1, max: 10_000_000 })
   PAYMENTS_PER_CALLER_PER_MINUTE = 6_000;
+
+  // --- Support's refund budget (docs/security.md, "Support's refunds") ---
+
+  /** Refunds one support agent may start an hour (token bucket per agent, shared by the replicas); beyond: 429 SUPPORT_REFUND_BUDGET_EXCEEDED. 0: none. */
+  @IsWholeNumber({ min: 0, max: 100_000 })
+  SUPPORT_REFUNDS_PER_AGENT_PER_HOUR = 20;
+
+  /** What one support agent may refund an hour, per currency in minor units (`EUR:50000` = 500 EUR). A currency not listed: support refunds nothing in it. */
+  @Parses('a comma-separated list of CURRENCY:minor-units (at most 15 digits), e.g. EUR:50000,USD:50000', parseCurrencyAmounts)
+  SUPPORT_REFUND_AMOUNT_PER_AGENT_PER_HOUR = 'EUR:50000,USD:50000,GBP:50000';
+
+  /** What all support agents together may refund an hour, per currency in minor units. A currency not listed: support refunds nothing in it. */
+  @Parses('a comma-separated list of CURRENCY:minor-units (at most 15 digits), e.g. EUR:500000,USD:500000', parseCurrencyAmounts)
+  SUPPORT_REFUND_AMOUNT_PER_HOUR = 'EUR:500000,USD:500000,GBP:500000';
 
   /** The wallet's step-up public keys inline; else fetched from STEP_UP_JWKS_URL. */
   @ValidateIf((config: PaymentOrchestrationConfig) => config.STEP_UP_JWKS !== undefined)

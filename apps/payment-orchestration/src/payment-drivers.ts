@@ -7,6 +7,7 @@ import { PaymentEventStore } from './payments/store/payment-event-store';
 import type { PaymentServiceProviders } from './psp/payment-service-providers';
 import { ReconcilePayments } from './reconcile-payments/reconcile-payments';
 import { RefundPayment } from './refund-payment/refund-payment';
+import type { SupportRefundBudget } from './refund-payment/support-refund-budget';
 import type { StepHandler } from './run-payment-steps/payment-step-worker';
 import { PaymentStepWorker } from './run-payment-steps/payment-step-worker';
 import { isSettlementStep, SettleAuthorization } from './settle-authorization/settle-authorization';
@@ -26,6 +27,8 @@ export interface PaymentDriverDependencies {
   readonly stepConcurrency: number;
   readonly stepLeaseMs: number;
   readonly stepPollMs: number;
+  /** What support may refund an hour (absent: nothing; the reconciliation CLI refunds nothing for support). */
+  readonly supportRefundBudget?: SupportRefundBudget;
   /** The service's webhook inbox and use case (WebhooksModule's), so that one sweeper hears of every webhook not applied; made here when absent. */
   readonly webhooks?: { readonly inbox: PspWebhookInbox; readonly apply: ApplyPspWebhook };
 }
@@ -54,7 +57,9 @@ export function createPaymentDrivers(deps: PaymentDriverDependencies): PaymentDr
   const steps = new PaymentSteps(dataSource);
   const authorize = new AuthorizeAndCapture(dataSource, store, steps, providers, deps.instruments, logger);
   const transfers = new TransferFunds(dataSource, store, steps, logger);
-  const refunds = new RefundPayment(dataSource, store, steps, providers, transfers, logger);
+  const refunds = new RefundPayment(dataSource, store, steps, providers, transfers, logger, {
+    ...(deps.supportRefundBudget ? { supportRefundBudget: deps.supportRefundBudget } : {}),
+  });
   const settlements = new SettleAuthorization(dataSource, store, steps, providers, logger);
   const webhookInbox = deps.webhooks?.inbox ?? new PspWebhookInbox(dataSource);
   const applyWebhook = deps.webhooks?.apply ?? new ApplyPspWebhook(dataSource, store, webhookInbox, logger);

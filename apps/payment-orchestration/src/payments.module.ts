@@ -28,6 +28,7 @@ import { PAYMENT_SERVICE_PROVIDERS } from './psp/psp.tokens';
 import { ReconcilePayments } from './reconcile-payments/reconcile-payments';
 import { RefundPayment } from './refund-payment/refund-payment';
 import { RefundsController } from './refund-payment/refunds.controller';
+import { parseCurrencyAmounts } from './refund-payment/support-refund-budget';
 import { SettleAuthorization } from './settle-authorization/settle-authorization';
 import { SettleAuthorizationController } from './settle-authorization/settle-authorization.controller';
 import { TransferFunds } from './transfer-funds/transfer-funds';
@@ -121,6 +122,11 @@ export class PaymentsModule {
               stepLeaseMs: config.PAYMENT_STEP_LEASE_SECONDS * 1000,
               stepPollMs: config.PAYMENT_STEP_POLL_MS,
               webhooks: { inbox: webhookInbox, apply: applyWebhook },
+              supportRefundBudget: {
+                refundsPerAgentPerHour: config.SUPPORT_REFUNDS_PER_AGENT_PER_HOUR,
+                amountPerAgentPerHour: parseCurrencyAmounts(config.SUPPORT_REFUND_AMOUNT_PER_AGENT_PER_HOUR),
+                amountPerHour: parseCurrencyAmounts(config.SUPPORT_REFUND_AMOUNT_PER_HOUR),
+              },
             }),
         },
         { provide: PaymentEventStore, inject: [PAYMENT_DRIVERS], useFactory: (drivers: PaymentDrivers) => drivers.store },

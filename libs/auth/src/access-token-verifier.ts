@@ -177,7 +177,33 @@ export class AccessTokenVerifier {
     return { conversationId: conversation, agentId: agent, paymentId: payment, idempotencyKey, amount: { amount: money.amount, currency: money.currency } };
   }
 
-  private async verifyToken(token: string, at?: number): Promise<{ principal: Principal; expiresAt: number }> {
+  /**
+   * The access token of the support agent a case names (`Support-Agent-Token`, forwarded by the
+   * support service from the agent's own request): issued by the identity provider — a key without
+   * a grant in `AUTH_KEY_GRANTS`, so never support's own key or another service's — for our issuer
+   * and audience, not expired, role `support`, subject `agentId`. So support's key alone (code
+   * running in support) cannot start a refund: it needs a live token of the agent the case names.
+   * Throws AuthenticationError with what was wrong (or KeySetUnavailableError).
+   */
+  async verifySupportAgent(token: string, agentId: string): Promise<Principal> {
+    let verified: { principal: Principal; granted: boolean };
+    try {
+      verified = await this.verifyToken(token);
+    } catch (error) {
+      if (error instanceof AuthenticationError) throw new AuthenticationError(error.reason, error.message.replace('access token', "agent's access token"));
+      throw error;
+    }
+    const { principal, granted } = verified;
+    if (granted)
+      throw new AuthenticationError('bad-signature', "the agent's access token must be issued by the identity provider, not signed by a service's key");
+    if (principal.role !== 'support')
+      throw new AuthenticationError('bad-claims', `the agent's access token must be of role "support", not "${principal.role}"`);
+    if (principal.subject !== agentId)
+      throw new AuthenticationError('bad-claims', "the agent's access token is not the token of the agent the support case names");
+    return principal;
+  }
+
+  private async verifyToken(token: string, at?: number): Promise<{ principal: Principal; expiresAt: number; granted: boolean }> {
     if (!this.keys) {
       throw new AuthenticationError('no-key-set', 'this service has no token key set configured (AUTH_JWKS or AUTH_JWKS_URL); every request is refused');
     }
@@ -236,14 +262,15 @@ export class AccessTokenVerifier {
     const grant = kid === undefined ? undefined : this.options.keyGrants?.get(kid);
     const excess = grant && exceedsGrant(grant, { subject: sub, role, scopes, ...serviceClaims });
     if (excess) throw new AuthenticationError('bad-claims', `the key "${kid}" ${excess}`);
+    const granted = grant !== undefined;
     if (role === 'analyst') {
       // An analyst's organisation keys the pseudonyms it sees (optional: without, the analysts' shared one).
       if (org !== undefined && (typeof org !== 'string' || !SUBJECT_PATTERN.test(org))) {
         throw new AuthenticationError('bad-claims', 'an analyst\'s "org" must be 1 to 100 of letters, digits, "_", "-", ":" and "."');
       }
-      return { principal: { subject: sub, role, tokenId, scopes, ...(typeof org === 'string' ? { organisation: org } : {}) }, expiresAt };
+      return { principal: { subject: sub, role, tokenId, scopes, ...(typeof org === 'string' ? { organisation: org } : {}) }, expiresAt, granted };
     }
-    if (role !== 'advertiser') return { principal: { subject: sub, role, tokenId, scopes, ...serviceClaims }, expiresAt };
+    if (role !== 'advertiser') return { principal: { subject: sub, role, tokenId, scopes, ...serviceClaims }, expiresAt, granted };
     // An advertiser sees only the merchants its token names: no claim, no access.
     if (!validMerchants || (merchants as unknown[]).length === 0) {
       throw new AuthenticationError(
@@ -258,6 +285,10 @@ export class AccessTokenVerifier {
         'an advertiser\'s access token must name its organisation: "org", 1 to 100 of letters, digits, "_", "-", ":" and "."',
       );
     }
-    return { principal: { subject: sub, role, tokenId, scopes, merchants: [...new Set(merchants as string[])].sort(), organisation: org }, expiresAt };
+    return {
+      principal: { subject: sub, role, tokenId, scopes, merchants: [...new Set(merchants as string[])].sort(), organisation: org },
+      expiresAt,
+      granted,
+    };
   }
 }

@@ -7,6 +7,15 @@ import { importJWK, SignJWT } from 'jose';
  */
 export const SUPPORT_CASE_HEADER = 'support-case';
 
+/**
+ * The HTTP header in which the support service passes on, with each refund request, the access
+ * token of the agent asking (the bearer token of the agent's own request, issued by the identity
+ * provider): orchestration refunds for support only when it verifies as the token of the agent the
+ * case names (`AccessTokenVerifier.verifySupportAgent`), so support's key alone moves no money.
+ * A credential: never logged (its name says "token", which the log scrubber redacts).
+ */
+export const SUPPORT_AGENT_TOKEN_HEADER = 'support-agent-token';
+
 /** Its `typ`: never taken as an access token (the verifier refuses it there), nor an access token as a case. */
 export const SUPPORT_CASE_TYPE = 'support-case+jwt';
 

@@ -55,6 +55,9 @@ describe('redaction', () => {
       'refresh_tokens',
       'clientSecret',
       'newPin',
+      // The agent's token support passes on to orchestration with a refund (a header: any case).
+      'support-agent-token',
+      'Support-Agent-Token',
     ];
     const scrubbed = scrubValue(Object.fromEntries(keys.map((key) => [key, 'value']))) as Record<string, unknown>;
     for (const key of keys) expect([key, scrubbed[key]]).toEqual([key, '[REDACTED]']);

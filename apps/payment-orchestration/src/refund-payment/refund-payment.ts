@@ -18,6 +18,8 @@ import type { PaymentServiceProviders } from '../psp/payment-service-providers';
 import type { PspRefund } from '../psp/psp.port';
 import type { ClaimedStep, PaymentSteps, StepName } from '../run-payment-steps/payment-steps';
 import type { TransferFunds } from '../transfer-funds/transfer-funds';
+import type { SupportRefundBudget } from './support-refund-budget';
+import { NO_SUPPORT_REFUND_BUDGET, spendSupportRefundBudget } from './support-refund-budget';
 import { WALLET_PROVIDER } from '../transfer-funds/transfer-funds';
 import type { StepResult } from '../run-payment-steps/payment-step-worker';
 import { backoffMs } from '../run-payment-steps/payment-step-worker';
@@ -31,6 +33,8 @@ export interface RefundRequest {
   readonly reason?: Exclude<RefundReason, 'psp'>;
   /** `service:<id>` or `operator:<id>`, for the log. */
   readonly actor: string;
+  /** For a support case: the agent it names. The refund then spends support's refund budget (per agent, and all agents'). */
+  readonly supportAgentId?: string;
 }
 
 export interface RefundAccepted {
@@ -68,6 +72,7 @@ export class RefundPayment {
     private readonly providers: PaymentServiceProviders,
     private readonly transfers: TransferFunds,
     private readonly logger: Logger,
+    private readonly options: { readonly supportRefundBudget?: SupportRefundBudget; readonly now?: () => Date } = {},
   ) {}
 
   /**
@@ -116,6 +121,16 @@ export class RefundPayment {
       } catch (error) {
         if (!isPaymentDomainError(error)) throw error;
         return refusedRequest(REFUSAL_STATUS[error.code] ?? 409, error.code, error.message);
+      }
+      // A support refund spends support's budget here, after the replay check (a replay is free) and
+      // the payment's own checks; beyond it, SupportRefundBudgetExceeded rolls everything back.
+      if (request.supportAgentId !== undefined) {
+        await spendSupportRefundBudget(
+          sql,
+          this.options.supportRefundBudget ?? NO_SUPPORT_REFUND_BUDGET,
+          { agentId: request.supportAgentId, amount: event.amount, currency: payment.state.currency },
+          this.options.now?.() ?? new Date(),
+        );
       }
       const body: RefundAccepted = {
         refundId,

@@ -1,4 +1,17 @@
-import { Body, Controller, ForbiddenException, Headers, Inject, NotFoundException, Param, Post, Res, ServiceUnavailableException } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  ForbiddenException,
+  Headers,
+  HttpException,
+  HttpStatus,
+  Inject,
+  NotFoundException,
+  Param,
+  Post,
+  Res,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -10,6 +23,7 @@ import {
   ApiParam,
   ApiPropertyOptional,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { AccessTokenVerifier, Principal as Caller, SupportCase } from '@pay/auth';
@@ -21,6 +35,7 @@ import {
   Principal,
   RequireScopes,
   Roles,
+  SUPPORT_AGENT_TOKEN_HEADER,
   SUPPORT_CASE_HEADER,
 } from '@pay/auth';
 import { money, Money, toMinorUnits } from '@pay/contracts';
@@ -33,6 +48,7 @@ import { isSupportService, mayRefundPayment, PAYMENT_NOT_FOUND } from '../view-p
 import { PaymentParams } from '../view-payment/view-payment.controller';
 import type { RefundAccepted } from './refund-payment';
 import { RefundPayment } from './refund-payment';
+import { SupportRefundBudgetExceeded } from './support-refund-budget';
 
 const REASONS = ['requested_by_customer', 'duplicate', 'fraudulent'] as const;
 
@@ -53,7 +69,9 @@ export class RefundPaymentRequest {
  * Refunds, full or partial, several up to the captured amount; for operators, for services with
  * `payments:refund` on the payments to the merchants their token acts for (another's: 404), and
  * for the support service (`payments:refund`) only with a case reference it signed (`Support-Case`)
- * naming this payment, this Idempotency-Key and this amount (docs/security.md, "Support's refunds").
+ * naming this payment, this Idempotency-Key and this amount, together with the access token of the
+ * agent the case names (`Support-Agent-Token`, the identity provider's), within support's refund
+ * budget (docs/security.md, "Support's refunds").
  */
 @ApiTags('payments')
 @ApiBearerAuth()
@@ -76,7 +94,19 @@ export class RefundsController {
     required: false,
     description: 'The support service only (required there): its signed case reference naming this payment, the Idempotency-Key and the amount',
   })
-  @ApiForbiddenResponse({ description: 'SUPPORT_CASE_REFUSED: the support service without a valid case reference for this refund' })
+  @ApiHeader({
+    name: 'Support-Agent-Token',
+    required: false,
+    description: 'The support service only (required there): the access token of the agent the case names, as the agent sent it to support',
+  })
+  @ApiForbiddenResponse({
+    description:
+      "SUPPORT_CASE_REFUSED: the support service without a valid case reference for this refund; SUPPORT_AGENT_REFUSED: without the case's agent's own valid access token",
+  })
+  @ApiTooManyRequestsResponse({
+    description:
+      'SUPPORT_REFUND_BUDGET_EXCEEDED (support only, with Retry-After): beyond the refunds an agent, or all agents, may start an hour; nothing was written',
+  })
   @ApiAcceptedResponse({ description: 'The refund is requested; refunded or refund-failed follows on payments.events.v1' })
   @ApiNotFoundResponse({ description: "PAYMENT_NOT_FOUND: no such payment, or (for a service) not to a merchant its token's `merchants` names" })
   @ApiConflictResponse({ description: 'TRANSITION_NOT_ALLOWED (not captured, disputed), REFUND_NOT_SUPPORTED' })
@@ -85,28 +115,51 @@ export class RefundsController {
     @Param() params: PaymentParams,
     @Headers('idempotency-key') key: string | undefined,
     @Headers(SUPPORT_CASE_HEADER) supportCaseHeader: string | undefined,
+    @Headers(SUPPORT_AGENT_TOKEN_HEADER) agentTokenHeader: string | undefined,
     @Body() body: RefundPaymentRequest,
     @Principal() caller: Caller,
     @Res({ passthrough: true }) response: IdempotentResponse,
   ): Promise<RefundAccepted> {
     // The support service is refused without a case before its request is looked at.
     const supportCase = isSupportService(caller) ? await this.verifiedSupportCase(supportCaseHeader) : undefined;
+    // …and without the agent's own token: support's key alone (code running in support) refunds nothing.
+    if (supportCase) await this.verifySupportAgent(agentTokenHeader, supportCase.agentId);
     const idempotencyKey = idempotencyKeyOf(key);
     const amount = body.amount ? money(toMinorUnits(body.amount), body.amount.currency) : undefined;
     if (supportCase) matchSupportCase(supportCase, idempotencyKey, amount);
     // The counterparty never changes, so checking before the refund's own transaction is enough.
     const payment = await this.store.load(params.paymentId);
     if (!payment || !mayRefundPayment(caller, payment, supportCase)) throw new NotFoundException(PAYMENT_NOT_FOUND);
-    const outcome = await this.refundPayment.request({
-      paymentId: params.paymentId,
-      idempotencyKey,
-      // A fresh Money in canonical form: the idempotency hash sees exactly these fields.
-      ...(amount ? { amount } : {}),
-      ...(body.reason ? { reason: body.reason } : {}),
-      // For support, the agent the case names is who asked.
-      actor: supportCase ? `support:${supportCase.agentId} via ${describeActor(caller)}` : describeActor(caller),
-    });
+    const outcome = await this.refundPayment
+      .request({
+        paymentId: params.paymentId,
+        idempotencyKey,
+        // A fresh Money in canonical form: the idempotency hash sees exactly these fields.
+        ...(amount ? { amount } : {}),
+        ...(body.reason ? { reason: body.reason } : {}),
+        // For support, the agent the case names is who asked, and the refund spends support's budget.
+        actor: supportCase ? `support:${supportCase.agentId} via ${describeActor(caller)}` : describeActor(caller),
+        ...(supportCase ? { supportAgentId: supportCase.agentId } : {}),
+      })
+      .catch((error: unknown) => {
+        if (!(error instanceof SupportRefundBudgetExceeded)) throw error;
+        response.setHeader('Retry-After', String(error.retryAfterSeconds));
+        throw new HttpException({ code: error.code, message: error.message, retryAfterSeconds: error.retryAfterSeconds }, HttpStatus.TOO_MANY_REQUESTS);
+      });
     return answerIdempotently(response, outcome);
+  }
+
+  /** The access token of the agent the case names, forwarded by support: the identity provider's, role support, that agent, unexpired; else 403. */
+  private async verifySupportAgent(header: string | undefined, agentId: string): Promise<void> {
+    const token = header?.trim();
+    if (!token) refuseSupportAgent('the support service refunds only with the access token of the agent the case names (Support-Agent-Token header)');
+    try {
+      await this.verifier.verifySupportAgent(token, agentId);
+    } catch (error) {
+      if (error instanceof AuthenticationError) refuseSupportAgent(error.message);
+      if (error instanceof KeySetUnavailableError) throw new ServiceUnavailableException({ code: 'AUTH_KEYS_UNAVAILABLE', message: error.message });
+      throw error;
+    }
   }
 
   /** The support service's case reference, verified: signed by support's registered key, not expired; else 403 with what was wrong. */
@@ -124,6 +177,10 @@ export class RefundsController {
 
 function refuseSupportCase(message: string): never {
   throw new ForbiddenException({ code: 'SUPPORT_CASE_REFUSED', message });
+}
+
+function refuseSupportAgent(message: string): never {
+  throw new ForbiddenException({ code: 'SUPPORT_AGENT_REFUSED', message });
 }
 
 /** A case is for one refund: this Idempotency-Key and this amount (the payment is matched by mayRefundPayment). */

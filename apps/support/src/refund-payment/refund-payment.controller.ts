@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, Headers, HttpCode, HttpException, Inject, Param, Post } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Headers, HttpCode, HttpException, Inject, Param, Post, Res, UnauthorizedException } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -8,6 +8,7 @@ import {
   ApiProperty,
   ApiPropertyOptional,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { Principal as Caller } from '@pay/auth';
@@ -21,6 +22,8 @@ import type { RefundStarted } from './refund-payment';
 import { RefundPaymentForAgent, RefundRefused } from './refund-payment';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The guard admitted the request on this header's token: the agent's own, passed on to orchestration. */
+const BEARER = /^Bearer (\S+)$/;
 
 export class AgentRefundBody {
   @ApiPropertyOptional({ example: { amount: '500', currency: 'USD' }, description: 'Absent: all that is still refundable' })
@@ -48,23 +51,37 @@ export class RefundPaymentController {
   @ApiAcceptedResponse({ description: 'Requested; payments.payment.refunded (or refund-failed) follows and shows in the timeline' })
   @ApiNotFoundResponse({ description: 'Not a conversation assigned to the caller, or one about no payment' })
   @ApiUnprocessableEntityResponse({ description: 'NOTHING_TO_REFUND, REFUND_EXCEEDS_REFUNDABLE, CURRENCY_MISMATCH, or orchestration’s own refusal' })
+  @ApiTooManyRequestsResponse({
+    description:
+      'SUPPORT_REFUND_BUDGET_EXCEEDED (with Retry-After): orchestration’s refund budget for this agent, or all agents, is spent for now; nothing was refunded',
+  })
   async refund(
     @Param() params: ConversationParams,
     @Headers('idempotency-key') key: string | undefined,
+    @Headers('authorization') authorization: string | undefined,
     @Body() body: AgentRefundBody,
     @Principal() caller: Caller,
+    @Res({ passthrough: true }) response: { setHeader(name: string, value: string): unknown },
   ): Promise<RefundStarted> {
     if (!key || !UUID.test(key.trim())) throw new BadRequestException({ code: 'IDEMPOTENCY_KEY_REQUIRED', message: 'send an Idempotency-Key header (a UUID)' });
+    // The guard verified this token as the caller's (role support); orchestration verifies it again.
+    const agentAccessToken = BEARER.exec(authorization ?? '')?.[1];
+    if (!agentAccessToken) throw new UnauthorizedException({ code: 'UNAUTHENTICATED', message: 'send your access token: Authorization: Bearer <JWT>' });
     try {
       return await this.refunds.refund({
         conversationId: params.conversationId,
         agentId: caller.subject,
+        agentAccessToken,
         idempotencyKey: key.trim().toLowerCase(),
         reason: body.reason,
         ...(body.amount ? { amount: body.amount } : {}),
       });
     } catch (error) {
-      if (error instanceof RefundRefused) throw new HttpException({ code: error.code, message: error.message }, error.status);
+      if (error instanceof RefundRefused) {
+        if (error.retryAfterSeconds !== undefined) response.setHeader('Retry-After', String(error.retryAfterSeconds));
+        const retry = error.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.retryAfterSeconds } : {};
+        throw new HttpException({ code: error.code, message: error.message, ...retry }, error.status);
+      }
       throw error;
     }
   }

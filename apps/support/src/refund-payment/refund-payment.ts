@@ -8,11 +8,17 @@ import type { DataSource } from 'typeorm';
 import type { ConversationStore } from '../conversations/conversation-store';
 import { readPaymentFacts, refundableOf } from '../payment-timeline/payment-facts';
 import type { SignedServiceTokens, SupportCaseSigner } from '@pay/auth';
-import { SUPPORT_CASE_HEADER } from '@pay/auth';
+import { SUPPORT_AGENT_TOKEN_HEADER, SUPPORT_CASE_HEADER } from '@pay/auth';
 
 export interface AgentRefundRequest {
   conversationId: string;
   agentId: string;
+  /**
+   * The agent's own access token (the bearer token of the agent's request, issued by the identity
+   * provider), passed on to orchestration, which refunds for support only with it: support's key
+   * alone cannot. A credential: never logged or stored.
+   */
+  agentAccessToken: string;
   /** The agent client's Idempotency-Key, passed on to payment-orchestration: a retry never refunds twice. */
   idempotencyKey: string;
   amount?: Money;
@@ -32,6 +38,8 @@ export class RefundRefused extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** For a 429 (support's refund budget at orchestration): when to ask again. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }
@@ -40,7 +48,8 @@ export class RefundRefused extends Error {
 /**
  * Use case: the agent assigned to a conversation about a payment refunds all or part of it, never
  * more than support has seen is still refundable (captured, less refunds asked that did not fail);
- * payment-orchestration checks again and does the refund. Recorded as the agent's action (audit
+ * payment-orchestration checks again (with the agent's own access token, passed on, and within
+ * support's refund budget) and does the refund. Recorded as the agent's action (audit
  * row) and published (support.refund.requested) once orchestration accepted it.
  */
 export class RefundPaymentForAgent {
@@ -89,6 +98,7 @@ export class RefundPaymentForAgent {
         headers: {
           authorization: `Bearer ${await this.signing.tokens.token()}`,
           [SUPPORT_CASE_HEADER]: supportCase,
+          [SUPPORT_AGENT_TOKEN_HEADER]: request.agentAccessToken,
           'content-type': 'application/json',
           'idempotency-key': request.idempotencyKey,
         },
@@ -103,13 +113,15 @@ export class RefundPaymentForAgent {
         'payment-orchestration did not answer; try again (the same Idempotency-Key never refunds twice)',
       );
     }
-    const body = (await response.json().catch(() => ({}))) as Partial<RefundStarted> & { code?: string; message?: string };
+    const body = (await response.json().catch(() => ({}))) as Partial<RefundStarted> & { code?: string; message?: string; retryAfterSeconds?: unknown };
     if (!response.ok || !body.refundId) {
-      // Orchestration's refusal is the agent's answer (its codes say what the payment allows).
+      // Orchestration's refusal is the agent's answer (its codes say what the payment, and support's refund budget, allow).
+      const retryAfterSeconds = typeof body.retryAfterSeconds === 'number' && Number.isInteger(body.retryAfterSeconds) ? body.retryAfterSeconds : undefined;
       throw new RefundRefused(
         response.status >= 500 || response.ok ? 502 : response.status,
         body.code ?? 'REFUND_REFUSED',
         body.message ?? 'payment-orchestration refused the refund',
+        response.status === 429 ? retryAfterSeconds : undefined,
       );
     }
     const started: RefundStarted = {

@@ -3,7 +3,7 @@ import type { TestSchema } from '@pay/testing';
 import { createTestSchema } from '@pay/testing';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import type { Sql } from '@pay/sql';
-import { RATE_LIMIT_BUCKETS_TABLE, returnTokensUpdate, takeToken } from './token-buckets';
+import { RATE_LIMIT_BUCKETS_TABLE, returnTokensUpdate, takeFromBucket, takeToken } from './token-buckets';
 
 class Buckets1765670400000 implements MigrationInterface {
   name = 'Buckets1765670400000';
@@ -57,5 +57,26 @@ describe('takeToken', () => {
     await returnTokens('payer:b', 3, 10);
     const [{ tokens }] = await sql.query<{ tokens: number }>("SELECT tokens FROM rate_limit_buckets WHERE bucket = 'payer:b'");
     expect(tokens).toBe(3);
+  });
+});
+
+describe('takeFromBucket (any size and window)', () => {
+  const at = new Date('2026-12-06T05:00:00Z');
+  const hourly = { size: 5_000, windowSeconds: 3_600 };
+
+  it('takes an amount an hour: refills at size/window a second, says when the rest fits, never takes more than a full bucket', async () => {
+    expect(await takeFromBucket(sql, 'amount:usd', hourly, at, 4_000)).toEqual({ allowed: true });
+    // 1000 left; 1500 needs 500 more, which come back in 360 s (5000 an hour).
+    expect(await takeFromBucket(sql, 'amount:usd', hourly, at, 1_500)).toEqual({ allowed: false, retryAfterSeconds: 360 });
+    expect(await takeFromBucket(sql, 'amount:usd', hourly, new Date(at.getTime() + 360_000), 1_500)).toEqual({ allowed: true });
+    // More than the bucket ever holds: refused, even full.
+    expect(await takeFromBucket(sql, 'amount:eur', hourly, at, 5_001)).toEqual({ allowed: false, retryAfterSeconds: 3_600 });
+    expect(await takeFromBucket(sql, 'amount:eur', hourly, at, 5_000)).toEqual({ allowed: true });
+  });
+
+  it('never gives more than the bucket holds to concurrent takes', async () => {
+    const takes = await Promise.all(Array.from({ length: 10 }, () => takeFromBucket(sql, 'agent:count', { size: 3, windowSeconds: 3_600 }, at)));
+    expect(takes.filter((take) => take.allowed)).toHaveLength(3);
+    expect(takes.filter((take) => !take.allowed)).toEqual(Array.from({ length: 7 }, () => ({ allowed: false, retryAfterSeconds: 1_200 })));
   });
 });

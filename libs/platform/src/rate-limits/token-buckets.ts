@@ -13,9 +13,9 @@ export const RATE_LIMIT_BUCKETS_TABLE = `
     refilled_at timestamptz      NOT NULL
   )`;
 
-/** Tokens in the bucket at `now`: what it held plus the refill since, at most a full bucket (`perMinute` a minute). */
-const available = (perMinute: string, now: string): string =>
-  `LEAST(${perMinute}::double precision, b.tokens + GREATEST(0, EXTRACT(EPOCH FROM (${now}::timestamptz - b.refilled_at))) * ${perMinute}::double precision / 60)`;
+/** Tokens in the bucket at `now`: what it held plus the refill since, at most a full bucket (`size` every `windowSeconds`). */
+const available = (size: string, now: string, windowSeconds = '60'): string =>
+  `LEAST(${size}::double precision, b.tokens + GREATEST(0, EXTRACT(EPOCH FROM (${now}::timestamptz - b.refilled_at))) * ${size}::double precision / ${windowSeconds}::double precision)`;
 
 /** Statement placeholders ($n) of a take: the bucket, its size a minute, the time and how many tokens. */
 export interface TokenTakePlaceholders {
@@ -23,6 +23,8 @@ export interface TokenTakePlaceholders {
   readonly perMinute: string;
   readonly now: string;
   readonly count: string;
+  /** Seconds in which an empty bucket fills again (a literal or placeholder; default 60: `perMinute` a minute). */
+  readonly windowSeconds?: string;
 }
 
 /**
@@ -31,9 +33,10 @@ export interface TokenTakePlaceholders {
  * condition (SQL) without which nothing is taken (e.g. that another CTE wrote its row).
  */
 export function takeTokensUpsert(p: TokenTakePlaceholders, onlyIf?: string): string {
-  const held = available(p.perMinute, p.now);
+  const held = available(p.perMinute, p.now, p.windowSeconds);
   return `INSERT INTO rate_limit_buckets AS b (bucket, tokens, refilled_at)
-     SELECT ${p.bucket}::text, ${p.perMinute}::double precision - ${p.count}, ${p.now}::timestamptz${onlyIf ? ` WHERE ${onlyIf}` : ''}
+     SELECT ${p.bucket}::text, ${p.perMinute}::double precision - ${p.count}, ${p.now}::timestamptz
+       WHERE ${p.count} <= ${p.perMinute}::double precision${onlyIf ? ` AND (${onlyIf})` : ''}
      ON CONFLICT (bucket) DO UPDATE SET tokens = ${held} - ${p.count}, refilled_at = GREATEST(b.refilled_at, ${p.now}::timestamptz)
        WHERE ${held} >= ${p.count}
      RETURNING b.tokens`;
@@ -48,20 +51,48 @@ export function takeTokensUpsert(p: TokenTakePlaceholders, onlyIf?: string): str
  * without loosening the limit. A refusal changes nothing.
  */
 export async function takeToken(sql: Sql, bucket: string, perMinute: number, now: Date, count = 1): Promise<BucketTake> {
-  const taken = await sql.query(takeTokensUpsert({ bucket: '$1', perMinute: '$2', now: '$3', count: '$4' }), [bucket, perMinute, now, count]);
+  return takeFromBucket(sql, bucket, { size: perMinute, windowSeconds: 60 }, now, count);
+}
+
+/** A bucket of `size` tokens that fills again from empty in `windowSeconds` (at `size / windowSeconds` a second). */
+export interface BucketLimit {
+  readonly size: number;
+  readonly windowSeconds: number;
+}
+
+/**
+ * Takes `count` tokens as `takeToken` does, from a bucket of any size and window (e.g. an amount
+ * an hour: `count` is then the amount). A bucket idle for its window is full again, so its row may
+ * be deleted after that long without loosening the limit.
+ */
+export async function takeFromBucket(sql: Sql, bucket: string, limit: BucketLimit, now: Date, count = 1): Promise<BucketTake> {
+  const taken = await sql.query(takeTokensUpsert({ bucket: '$1', perMinute: '$2', now: '$3', count: '$4', windowSeconds: '$5' }), [
+    bucket,
+    limit.size,
+    now,
+    count,
+    limit.windowSeconds,
+  ]);
   if (taken.length > 0) return { allowed: true };
-  return refusedTake(sql, bucket, perMinute, now, count);
+  return refusedFromBucket(sql, bucket, limit, now, count);
 }
 
 /** The refusal of a take that found too few tokens: when to ask again. */
 export async function refusedTake(sql: Sql, bucket: string, perMinute: number, now: Date, count = 1): Promise<BucketTake> {
-  const rows = await sql.query<{ available: number }>(`SELECT ${available('$2', '$3')} AS available FROM rate_limit_buckets b WHERE b.bucket = $1`, [
+  return refusedFromBucket(sql, bucket, { size: perMinute, windowSeconds: 60 }, now, count);
+}
+
+async function refusedFromBucket(sql: Sql, bucket: string, limit: BucketLimit, now: Date, count: number): Promise<BucketTake> {
+  const rows = await sql.query<{ available: number }>(`SELECT ${available('$2', '$3', '$4')} AS available FROM rate_limit_buckets b WHERE b.bucket = $1`, [
     bucket,
-    perMinute,
+    limit.size,
     now,
+    limit.windowSeconds,
   ]);
   const left = rows[0]?.available ?? 0;
-  return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(((count - left) * 60) / perMinute)) };
+  // More than a full bucket never fits: after a full window it is as full as it gets.
+  if (count > limit.size) return { allowed: false, retryAfterSeconds: limit.windowSeconds };
+  return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(((count - left) * limit.windowSeconds) / limit.size)) };
 }
 
 /**
