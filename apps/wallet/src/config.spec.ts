@@ -59,6 +59,10 @@ describe('WalletConfig', () => {
         WEBAUTHN_ORIGINS: 'https://hub.pay.example.com',
       }),
     ).toContain('STRIPE_SECRET_KEY is required in production');
+    // The live key goes to Stripe: never in clear text, as payment-orchestration's.
+    expect(problems({ STRIPE_SECRET_KEY: 'rk_live_walletAchSetups', STRIPE_API_PROTOCOL: 'http' })).toContain(
+      'STRIPE_API_PROTOCOL must be https with a live STRIPE_SECRET_KEY',
+    );
     const short = randomBytes(16).toString('base64');
     const message = problems({
       WALLET_MASTER_KEYS: `k1:${short}`,
