@@ -1,8 +1,8 @@
-import { IsJsonWith, StripeApiConfig, IsWholeNumber, toWholeNumber } from '@pay/config';
+import { IsJsonWith, IsWholeNumber, StripeApiConfig, toWholeNumber } from '@pay/config';
 import { MasterKeyRing } from '@pay/encryption';
 import { Transform } from 'class-transformer';
 import type { ValidationArguments } from 'class-validator';
-import { ArrayMaxSize, ArrayMinSize, IsDefined, IsEmpty, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsDefined, IsEmpty, IsInt, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
 
 const toUpperList = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string'
