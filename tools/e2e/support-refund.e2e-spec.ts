@@ -12,21 +12,12 @@
  * orchestration for another payment, another refund or without a case: each refused, nothing written.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Topics } from '@pay/contracts';
-import type { RunningService } from '@pay/platform';
-import { createService } from '@pay/platform';
-import type { ConversationView, SupportConfig } from '@pay/support/tools';
-import { supportService } from '@pay/support/tools';
-import { dropSchema, testDatabaseUrl, testKafkaCredentials, uniqueName, waitFor } from '@pay/testing';
-import type { JWK } from 'jose';
+import type { ConversationView } from '@pay/support/tools';
+import { waitFor } from '@pay/testing';
 import { exportJWK, generateKeyPair } from 'jose';
 import { SignedServiceTokens, SUPPORT_CASE_HEADER, SupportCaseSigner } from '@pay/auth';
-import { supportKeyGrants } from '../dev-keys';
-import type { PaymentsPlatform, TestPerson } from './e2e-kit';
-import { http, purchaseOf, schemaQuery, startGroupAtEnd, startPaymentsPlatform } from './e2e-kit';
+import type { PaymentsPlatform, SupportOnPlatform, TestPerson } from './e2e-kit';
+import { http, purchaseOf, schemaQuery, startPaymentsPlatform, startSupport } from './e2e-kit';
 
 jest.setTimeout(180_000);
 
@@ -41,65 +32,28 @@ interface Timeline {
 }
 
 let platform: PaymentsPlatform;
-let support: RunningService<SupportConfig>;
-let supportSchema: string;
-let dir: string;
+let support: SupportOnPlatform;
 let payer: TestPerson;
-let supportPrivate: JWK;
 
 beforeAll(async () => {
   platform = await startPaymentsPlatform({ inProcessOrchestration: false });
-  // Support signs its refund requests with a key of its own; orchestration trusts it within its grant.
-  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-  const kid = `support-${randomUUID()}`;
-  const supportPublic = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' };
-  supportPrivate = { ...(await exportJWK(privateKey)), kid, alg: 'ES256' };
-  await platform.startOrchestration({
-    AUTH_JWKS: JSON.stringify({ keys: [...platform.idp.jwks.keys, supportPublic] }),
-    AUTH_KEY_GRANTS: JSON.stringify({ ...(JSON.parse(platform.commonEnv.AUTH_KEY_GRANTS) as object), ...supportKeyGrants(kid) }),
-  });
-
-  dir = await mkdtemp(join(tmpdir(), 'support-e2e-'));
-  const rolloutPath = join(dir, 'support-rollout.json');
-  await writeFile(rolloutPath, JSON.stringify({ countries: [{ country: 'US', apps: ['facebook', 'messenger'] }] }));
-  supportSchema = uniqueName('e2e_support');
-  const group = uniqueName('support.e2e');
-  for (const topic of [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]) await startGroupAtEnd(group, topic);
-  support = await createService<SupportConfig>(supportService, {
-    ...platform.commonEnv,
-    ...testKafkaCredentials('support'),
-    DB_SCHEMA: supportSchema,
-    OUTBOX_RELAY_NAME: 'e2e',
-    AUTH_JWKS: JSON.stringify(platform.idp.jwks),
-    SUPPORT_SERVICE_TOKEN_SIGNING_JWK: JSON.stringify(supportPrivate),
-    PAYMENT_ORCHESTRATION_URL: platform.orchestrationUrl,
-    SUPPORT_ROLLOUT_CONFIG_PATH: rolloutPath,
-    SUPPORT_CONSUMER_GROUP: group,
-  });
+  support = await startSupport(platform, { apps: ['facebook', 'messenger'], refunds: true });
   // After support started: it learns the wallet (and its country) from wallet.events.v1.
   payer = await platform.person();
 }, 180_000);
 
 afterAll(async () => {
-  await support?.app.close();
+  await support?.stop();
   await platform?.stop();
-  if (supportSchema) await dropSchema(testDatabaseUrl(), supportSchema).catch(() => undefined);
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 const as = (subject: string, role: 'person' | 'support'): Promise<string> => platform.idp.signTestToken({ sub: subject, role });
 
-it("lets the assigned agent refund part of a payment through orchestration; the refund, the PSP's answer and the ledger's reversal show in the payment's timeline", async () => {
-  // The purchase, captured and posted.
-  const requestId = await platform.publishPurchase(purchaseOf(payer, 2_500n));
-  const [{ payment_id: paymentId }] = await waitFor(
-    () => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]),
-    (rows) => rows.length === 1,
-    { what: `the payment of ${requestId}` },
-  );
+/** A captured purchase of `payer` and the conversation its payer opened about it (queued). */
+async function paidAndAsked(amount: bigint): Promise<{ paymentId: string; conversationId: string }> {
+  const paymentId = await platform.paymentOf(await platform.publishPurchase(purchaseOf(payer, amount)));
   await platform.events.waitFor(paymentId, 'payments.payment.captured');
-
-  // The payer asks for help about it (once support has consumed it), and an agent claims the conversation.
+  // Once support has consumed it, the payer asks for help about it.
   const person = await as(payer.id, 'person');
   const opened = await waitFor(
     () => http<ConversationView>(`${support.url}/v1/support/conversations`, 'POST', person, { country: 'US', app: 'messenger', paymentId }),
@@ -107,7 +61,12 @@ it("lets the assigned agent refund part of a payment through orchestration; the 
     { what: 'the payment known to support' },
   );
   expect(opened).toMatchObject({ status: 201, body: { paymentId, status: 'queued' } });
-  const conversationId = opened.body.id;
+  return { paymentId, conversationId: opened.body.id };
+}
+
+it("lets the assigned agent refund part of a payment through orchestration; the refund, the PSP's answer and the ledger's reversal show in the payment's timeline", async () => {
+  // The purchase, captured and posted; the payer asks for help about it, and an agent claims the conversation.
+  const { paymentId, conversationId } = await paidAndAsked(2_500n);
   const agent = await as('agent-e2e', 'support');
   expect((await http(`${support.url}/v1/support/conversations/${conversationId}/claim`, 'POST', agent)).status).toBe(200);
   const timeline = (): Promise<Timeline> =>
@@ -163,32 +122,13 @@ it("lets the assigned agent refund part of a payment through orchestration; the 
 
   // Recorded as the agent's action, once; more than is left is refused by support before orchestration.
   const actions = await schemaQuery<{ agent_id: string; details: { refundId: string } }>(
-    supportSchema,
+    support.schema,
     "SELECT agent_id, details FROM agent_actions WHERE conversation_id = $1 AND action = 'refund'",
     [conversationId],
   );
   expect(actions.map((action) => [action.agent_id, action.details.refundId])).toEqual([['agent-e2e', refundId]]);
   expect(await refundAs(agent, '1501')).toMatchObject({ status: 422, body: { code: 'REFUND_EXCEEDS_REFUNDABLE' } });
 });
-
-/** A captured purchase of `payer` and the conversation its payer opened about it (queued). */
-async function paidAndAsked(amount: bigint): Promise<{ paymentId: string; conversationId: string }> {
-  const requestId = await platform.publishPurchase(purchaseOf(payer, amount));
-  const [{ payment_id: paymentId }] = await waitFor(
-    () => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]),
-    (rows) => rows.length === 1,
-    { what: `the payment of ${requestId}` },
-  );
-  await platform.events.waitFor(paymentId, 'payments.payment.captured');
-  const person = await as(payer.id, 'person');
-  const opened = await waitFor(
-    () => http<ConversationView>(`${support.url}/v1/support/conversations`, 'POST', person, { country: 'US', app: 'messenger', paymentId }),
-    (answer) => answer.status !== 404,
-    { what: 'the payment known to support' },
-  );
-  expect(opened).toMatchObject({ status: 201, body: { paymentId, status: 'queued' } });
-  return { paymentId, conversationId: opened.body.id };
-}
 
 it("refuses an agent's refund through another agent's or a closed conversation, and support's own token without this payment's case: nothing is refunded", async () => {
   const agentA = await as('agent-a', 'support');
@@ -229,6 +169,7 @@ it("refuses an agent's refund through another agent's or a closed conversation, 
 
   // At orchestration, as if support's token and a case reference it signed for agent A had leaked.
   const claims = { issuer: platform.idp.issuer, audience: platform.idp.audience };
+  const supportPrivate = support.refundKey!;
   const supportToken = await (await SignedServiceTokens.create(supportPrivate, { ...claims, subject: 'support', scopes: ['payments:refund'] })).token();
   const cases = await SupportCaseSigner.create(supportPrivate, claims);
   const key = randomUUID();
@@ -291,7 +232,7 @@ it("refuses an agent's refund through another agent's or a closed conversation, 
     platform.orchestrationQuery("SELECT 1 FROM payment_events WHERE payment_id = $1 AND type ILIKE '%refund%'", [paymentId]);
   for (const { paymentId } of [mine, theirs, closed]) expect(await refundEvents(paymentId)).toEqual([]);
   expect(
-    await schemaQuery(supportSchema, "SELECT 1 FROM agent_actions WHERE action = 'refund' AND conversation_id = ANY($1::uuid[])", [
+    await schemaQuery(support.schema, "SELECT 1 FROM agent_actions WHERE action = 'refund' AND conversation_id = ANY($1::uuid[])", [
       [mine.conversationId, theirs.conversationId, closed.conversationId],
     ]),
   ).toEqual([]);
