@@ -227,6 +227,8 @@ export interface PaymentsPlatform {
    * hand, the backend's token of the app it names in the `authorization` header (`headers` add to or replace it).
    */
   publishPurchase(data: Record<string, unknown>, headers?: Record<string, string>): Promise<string>;
+  /** The dead letters of these request ids on the purchase topic's DLQ, each id's in order, read to the topic's end as of now. */
+  deadLettersOf(requestIds: string[]): Promise<Map<string, DeadLetter[]>>;
   /** The id of the payment orchestration made of this purchase request, once it has made it. */
   paymentOf(requestId: string): Promise<string>;
   /** SQL in orchestration's schema. */
@@ -237,6 +239,12 @@ export interface PaymentsPlatform {
   topUp(personId: string, amount: bigint, currency?: string): Promise<void>;
   startOrchestration(extraEnv?: Record<string, string>): Promise<RunningService<PaymentOrchestrationConfig>>;
   stop(): Promise<void>;
+}
+
+/** A dead-lettered purchase request: why (`dlq-reason`), and every header, as text. */
+export interface DeadLetter {
+  reason: string;
+  headers: Record<string, string>;
 }
 
 export interface PlatformOptions {
@@ -573,6 +581,37 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
         messages: [{ key: requestId, value, headers: { authorization, ...headers } }],
       });
       return requestId;
+    },
+    async deadLettersOf(requestIds) {
+      const found = new Map<string, DeadLetter[]>();
+      const dlq = deadLetterTopicOf(purchaseTopic);
+      const admin = testKafka().admin();
+      await admin.connect();
+      const offsets = await admin.fetchTopicOffsets(dlq).finally(() => admin.disconnect());
+      const total = offsets.reduce((sum, partition) => sum + (Number(partition.high) - Number(partition.low)), 0);
+      const consumer = testKafka().consumer({ groupId: uniqueName('e2e.dlq-reader'), maxWaitTimeInMs: 100 });
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topic: dlq, fromBeginning: true });
+        let seen = 0;
+        await consumer.run({
+          eachMessage: async ({ message }) => {
+            seen += 1;
+            const key = message.key?.toString() ?? '';
+            if (!requestIds.includes(key)) return;
+            const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]));
+            found.set(key, [...(found.get(key) ?? []), { reason: headers['dlq-reason'], headers }]);
+          },
+        });
+        await waitFor(
+          () => seen,
+          (count) => count >= total,
+          { what: 'the dead-letter topic read to its end', timeoutMs: 30_000 },
+        );
+      } finally {
+        await consumer.disconnect();
+      }
+      return found;
     },
     async paymentOf(requestId) {
       const [{ payment_id: paymentId }] = await waitFor(
