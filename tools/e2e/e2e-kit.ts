@@ -23,6 +23,7 @@ import { createService } from '@pay/platform';
 import type { PspSimulator } from '@pay/psp-simulator';
 import { startPspSimulator } from '@pay/psp-simulator';
 import {
+  appPurchaseRequest,
   createTestTopics,
   deleteTestTopics,
   dropSchema,
@@ -35,6 +36,7 @@ import {
   uniqueName,
   waitFor,
 } from '@pay/testing';
+import type { JWK } from 'jose';
 import { exportJWK, generateKeyPair } from 'jose';
 import type { Consumer, Producer } from 'kafkajs';
 import { Client } from 'pg';
@@ -43,7 +45,9 @@ import { paymentOrchestrationService } from '@pay/payment-orchestration/tools';
 import type { WalletConfig } from '@pay/wallet/tools';
 import { LEDGER, personWallet, topups, walletService } from '@pay/wallet/tools';
 import type { PostgresLedger } from '@pay/ledger-store';
-import { orchestrationKeyGrants } from '../dev-keys';
+import type { SupportConfig } from '@pay/support/tools';
+import { supportService } from '@pay/support/tools';
+import { orchestrationKeyGrants, supportKeyGrants } from '../dev-keys';
 
 export const ROLLOUT = [
   { country: 'US', apps: ['facebook', 'instagram', 'messenger', 'whatsapp'] },
@@ -222,11 +226,11 @@ export interface PaymentsPlatform {
    * Publishes a PurchaseRequested the way an app's service would: a plain kafkajs producer, JSON by
    * hand, the backend's token of the app it names in the `authorization` header (`headers` add to or replace it).
    */
-  /**
-   * Publishes a purchase request as the backend of the app it names (its token in the
-   * `authorization` header); `headers` add to or replace that one.
-   */
   publishPurchase(data: Record<string, unknown>, headers?: Record<string, string>): Promise<string>;
+  /** The dead letters of these request ids on the purchase topic's DLQ, each id's in order, read to the topic's end as of now. */
+  deadLettersOf(requestIds: string[]): Promise<Map<string, DeadLetter[]>>;
+  /** The id of the payment orchestration made of this purchase request, once it has made it. */
+  paymentOf(requestId: string): Promise<string>;
   /** SQL in orchestration's schema. */
   orchestrationQuery<T = Record<string, any>>(sql: string, parameters?: unknown[]): Promise<T[]>; // eslint-disable-line @typescript-eslint/no-explicit-any
   walletQuery<T = Record<string, any>>(sql: string, parameters?: unknown[]): Promise<T[]>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -235,6 +239,12 @@ export interface PaymentsPlatform {
   topUp(personId: string, amount: bigint, currency?: string): Promise<void>;
   startOrchestration(extraEnv?: Record<string, string>): Promise<RunningService<PaymentOrchestrationConfig>>;
   stop(): Promise<void>;
+}
+
+/** A dead-lettered purchase request: why (`dlq-reason`), and every header, as text. */
+export interface DeadLetter {
+  reason: string;
+  headers: Record<string, string>;
 }
 
 export interface PlatformOptions {
@@ -291,6 +301,16 @@ async function setUpCard(simulator: PspSimulator, personId: string, onCustomer: 
   return { paymentMethod: confirmed.payment_method, ...(customer ? { customer } : {}) };
 }
 
+/** A service's own ES256 signing key (private JWK) and what verifiers trust (public JWK), both named `kid`. */
+export async function serviceKeyPair(kid: string): Promise<{ kid: string; publicJwk: JWK; privateJwk: JWK }> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  return {
+    kid,
+    publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' },
+    privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'ES256' },
+  };
+}
+
 /** One query with `schema` as the search path, on a connection of its own. */
 export async function schemaQuery<T>(schema: string, sql: string, parameters: unknown[] = []): Promise<T[]> {
   const client = new Client({ connectionString: testDatabaseUrl(), options: `-c search_path=${schema}` });
@@ -305,10 +325,7 @@ export async function schemaQuery<T>(schema: string, sql: string, parameters: un
 export async function startPaymentsPlatform(options: PlatformOptions = {}): Promise<PaymentsPlatform> {
   const logLevel = options.logLevel ?? process.env.IT_LOG_LEVEL ?? 'silent';
   const idp = await createTestIssuer();
-  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-  const kid = `payment-orchestration-${randomUUID()}`;
-  const servicePublic = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' };
-  const servicePrivate = { ...(await exportJWK(privateKey)), kid, alg: 'ES256' };
+  const { kid, publicJwk: servicePublic, privateJwk: servicePrivate } = await serviceKeyPair(`payment-orchestration-${randomUUID()}`);
 
   const dir = await mkdtemp(join(tmpdir(), 'payments-e2e-'));
   const rolloutPath = join(dir, 'rollout.json');
@@ -554,27 +571,55 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
       };
     },
     async publishPurchase(data, headers) {
-      const requestId = (data.requestId as string | undefined) ?? randomUUID();
-      const envelope = {
-        id: randomUUID(),
-        type: 'payments.purchase.requested',
-        version: 1,
-        source: 'app',
-        subject: requestId,
-        sequence: 1,
-        occurredAt: new Date().toISOString(),
-        correlationId: randomUUID(),
-        data: { requestId, ...data },
-      };
+      const { requestId, value } = appPurchaseRequest(data);
       const app = typeof data.app === 'string' ? data.app : 'instagram';
       const authorization = `Bearer ${await senderToken(app)}`;
       const producer = await producerOf(app);
       await producer.send({
         topic: purchaseTopic,
         acks: -1,
-        messages: [{ key: requestId, value: JSON.stringify(envelope), headers: { authorization, ...headers } }],
+        messages: [{ key: requestId, value, headers: { authorization, ...headers } }],
       });
       return requestId;
+    },
+    async deadLettersOf(requestIds) {
+      const found = new Map<string, DeadLetter[]>();
+      const dlq = deadLetterTopicOf(purchaseTopic);
+      const admin = testKafka().admin();
+      await admin.connect();
+      const offsets = await admin.fetchTopicOffsets(dlq).finally(() => admin.disconnect());
+      const total = offsets.reduce((sum, partition) => sum + (Number(partition.high) - Number(partition.low)), 0);
+      const consumer = testKafka().consumer({ groupId: uniqueName('e2e.dlq-reader'), maxWaitTimeInMs: 100 });
+      await consumer.connect();
+      try {
+        await consumer.subscribe({ topic: dlq, fromBeginning: true });
+        let seen = 0;
+        await consumer.run({
+          eachMessage: async ({ message }) => {
+            seen += 1;
+            const key = message.key?.toString() ?? '';
+            if (!requestIds.includes(key)) return;
+            const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]));
+            found.set(key, [...(found.get(key) ?? []), { reason: headers['dlq-reason'], headers }]);
+          },
+        });
+        await waitFor(
+          () => seen,
+          (count) => count >= total,
+          { what: 'the dead-letter topic read to its end', timeoutMs: 30_000 },
+        );
+      } finally {
+        await consumer.disconnect();
+      }
+      return found;
+    },
+    async paymentOf(requestId) {
+      const [{ payment_id: paymentId }] = await waitFor(
+        () => schemaQuery<{ payment_id: string }>(orchestrationSchema, 'SELECT payment_id FROM payments WHERE request_id = $1', [requestId]),
+        (rows) => rows.length === 1,
+        { what: `the payment of ${requestId}` },
+      );
+      return paymentId;
     },
     orchestrationQuery: (sql, parameters) => schemaQuery(orchestrationSchema, sql, parameters),
     walletQuery: (sql, parameters) => schemaQuery(walletSchema, sql, parameters),
@@ -625,6 +670,72 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
   };
   if (options.inProcessOrchestration ?? true) await platform.startOrchestration();
   return platform;
+}
+
+export interface SupportOnPlatform {
+  service: RunningService<SupportConfig>;
+  url: string;
+  /** Its database schema. */
+  schema: string;
+  /** With `refunds`: the private key support signs its service tokens and case references with. */
+  refundKey?: JWK;
+  stop(): Promise<void>;
+}
+
+export interface SupportOptions {
+  /** The apps where chat is open in the US (its rollout). */
+  apps: string[];
+  /**
+   * Support refunds through orchestration with a key of its own, which orchestration trusts within
+   * its grant (payments:refund): the kit starts orchestration so (start the platform with
+   * `inProcessOrchestration: false`).
+   */
+  refunds?: boolean;
+  env?: Record<string, string>;
+}
+
+/**
+ * The support service in this process beside the platform, signed in to Kafka as itself, reading
+ * payments, ledger and wallet events from where they end now.
+ */
+export async function startSupport(platform: PaymentsPlatform, options: SupportOptions): Promise<SupportOnPlatform> {
+  let refundsEnv: Record<string, string> = {};
+  const key = options.refunds ? await serviceKeyPair(`support-${randomUUID()}`) : undefined;
+  if (key) {
+    await platform.startOrchestration({
+      AUTH_JWKS: JSON.stringify({ keys: [...platform.idp.jwks.keys, key.publicJwk] }),
+      AUTH_KEY_GRANTS: JSON.stringify({ ...(JSON.parse(platform.commonEnv.AUTH_KEY_GRANTS) as object), ...supportKeyGrants(key.kid) }),
+    });
+    refundsEnv = { SUPPORT_SERVICE_TOKEN_SIGNING_JWK: JSON.stringify(key.privateJwk), PAYMENT_ORCHESTRATION_URL: platform.orchestrationUrl };
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'support-e2e-'));
+  const rolloutPath = join(dir, 'support-rollout.json');
+  await writeFile(rolloutPath, JSON.stringify({ countries: [{ country: 'US', apps: options.apps }] }));
+  const schema = uniqueName('e2e_support');
+  const group = uniqueName('support.e2e');
+  for (const topic of [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]) await startGroupAtEnd(group, topic);
+  const service = await createService<SupportConfig>(supportService, {
+    ...platform.commonEnv,
+    ...testKafkaCredentials('support'),
+    DB_SCHEMA: schema,
+    OUTBOX_RELAY_NAME: 'e2e',
+    AUTH_JWKS: JSON.stringify(platform.idp.jwks),
+    SUPPORT_ROLLOUT_CONFIG_PATH: rolloutPath,
+    SUPPORT_CONSUMER_GROUP: group,
+    ...refundsEnv,
+    ...options.env,
+  });
+  return {
+    service,
+    url: service.url,
+    schema,
+    ...(key ? { refundKey: key.privateJwk } : {}),
+    async stop() {
+      await service.app.close();
+      await dropSchema(testDatabaseUrl(), schema).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 const ROOT = resolve(__dirname, '../..');

@@ -15,9 +15,6 @@
  * contact details and account holder; the simulator keeps the PSP's own tokens (it issued them).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { AggregationUnderTest } from '@pay/ad-signal-aggregation/testing';
 import { startAggregation } from '@pay/ad-signal-aggregation/testing';
@@ -28,14 +25,10 @@ import type { HistoryUnderTest } from '@pay/history-projection/testing';
 import { startHistory } from '@pay/history-projection/testing';
 import type { RunningPayHub } from '@pay/pay-hub/tools';
 import { PayHubConfig, startPayHub } from '@pay/pay-hub/tools';
-import type { RunningService } from '@pay/platform';
-import { createService } from '@pay/platform';
-import type { SupportConfig } from '@pay/support/tools';
-import { supportService } from '@pay/support/tools';
-import { dropSchema, testDatabaseUrl, testKafka, testKafkaCredentials, uniqueName, waitFor } from '@pay/testing';
+import { dropSchema, testDatabaseUrl, testKafka, uniqueName, waitFor } from '@pay/testing';
 import { io } from 'socket.io-client';
-import type { PaymentsPlatform, TestPerson } from './e2e-kit';
-import { E2E_MANDATE, E2E_MERCHANTS, freePort, http, purchaseOf, startGroupAtEnd, startPaymentsPlatform } from './e2e-kit';
+import type { PaymentsPlatform, SupportOnPlatform, TestPerson } from './e2e-kit';
+import { E2E_MANDATE, E2E_MERCHANTS, freePort, http, purchaseOf, startGroupAtEnd, startPaymentsPlatform, startSupport } from './e2e-kit';
 
 const serviceLogs: string[] = [];
 
@@ -87,9 +80,7 @@ const PHONE = `+44 7700 900${String(parseInt(seed, 16) % 1000).padStart(3, '0')}
 let platform: PaymentsPlatform;
 let history: HistoryUnderTest;
 let ads: AggregationUnderTest;
-let support: RunningService<SupportConfig>;
-let supportSchema: string;
-let supportDir: string;
+let support: SupportOnPlatform;
 let hub: RunningPayHub;
 let hubSchema: string;
 /** What the hub's server logged (its own log function). */
@@ -137,22 +128,7 @@ beforeAll(async () => {
     LOG_LEVEL: 'debug',
   });
   // Support reads the real topics from where they end now, and publishes on support.events.v1.
-  const supportGroup = uniqueName('support.e2e-leak');
-  for (const topic of [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]) await startGroupAtEnd(supportGroup, topic);
-  supportDir = await mkdtemp(join(tmpdir(), 'leak-support-'));
-  const rolloutPath = join(supportDir, 'support-rollout.json');
-  await writeFile(rolloutPath, JSON.stringify({ countries: [{ country: 'US', apps: ['instagram', 'facebook'] }] }));
-  supportSchema = uniqueName('e2e_leak_support');
-  support = await createService<SupportConfig>(supportService, {
-    ...platform.commonEnv,
-    ...testKafkaCredentials('support'),
-    DB_SCHEMA: supportSchema,
-    OUTBOX_RELAY_NAME: 'e2e',
-    AUTH_JWKS: JSON.stringify(platform.idp.jwks),
-    SUPPORT_ROLLOUT_CONFIG_PATH: rolloutPath,
-    SUPPORT_CONSUMER_GROUP: supportGroup,
-    LOG_LEVEL: 'debug',
-  });
+  support = await startSupport(platform, { apps: ['instagram', 'facebook'], env: { LOG_LEVEL: 'debug' } });
   // The Pay Hub's server in front of the wallet, orchestration, history and support; development sign-in.
   hubSchema = uniqueName('e2e_leak_hub');
   const hubPort = await freePort();
@@ -194,24 +170,13 @@ afterAll(async () => {
   jest.restoreAllMocks();
   await hub?.close().catch(() => undefined);
   if (hubSchema) await dropSchema(testDatabaseUrl(), hubSchema).catch(() => undefined);
-  await support?.app.close();
-  if (supportSchema) await dropSchema(testDatabaseUrl(), supportSchema).catch(() => undefined);
-  if (supportDir) await rm(supportDir, { recursive: true, force: true });
+  await support?.stop();
   await ads?.stop();
   await history?.stop();
   await platform?.stop();
 });
 
 const asPerson = (id: string): Promise<string> => platform.idp.signTestToken({ sub: id, role: 'person' });
-
-async function paymentIdOf(requestId: string): Promise<string> {
-  const rows = await waitFor(
-    () => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]),
-    (found) => found.length === 1,
-    { what: `payment of ${requestId}`, timeoutMs: 60_000 },
-  );
-  return rows[0].payment_id;
-}
 
 /** Every message of a topic up to its end as of now: key, value and headers as text. */
 async function readTopic(topic: string): Promise<string[]> {
@@ -329,7 +294,7 @@ describe('seeded secrets through the wallet and payment-orchestration', () => {
     const proof = await ana.stepUp(9_000n);
     seedSecret('step-up proof', proof);
     const description = `card ${CARD_NUMBER}, mail ${EMAIL}, call ${PHONE}, iban ${IBAN}`;
-    const viaKafka = await paymentIdOf(await platform.publishPurchase(purchaseOf(ana, 9_000n, { stepUpProof: proof, description })));
+    const viaKafka = await platform.paymentOf(await platform.publishPurchase(purchaseOf(ana, 9_000n, { stepUpProof: proof, description })));
     await platform.events.waitFor(viaKafka, 'payments.payment.captured', 60_000);
     paymentIds.push(viaKafka);
 
@@ -342,7 +307,7 @@ describe('seeded secrets through the wallet and payment-orchestration', () => {
     await platform.events.waitFor(viaHttp.body.paymentId, 'payments.payment.captured', 60_000);
     paymentIds.push(viaHttp.body.paymentId);
 
-    const viaPayPal = await paymentIdOf(await platform.publishPurchase(purchaseOf(ana, 1_500n, { paymentMethodId: ana.paypal!.methodId })));
+    const viaPayPal = await platform.paymentOf(await platform.publishPurchase(purchaseOf(ana, 1_500n, { paymentMethodId: ana.paypal!.methodId })));
     await platform.events.waitFor(viaPayPal, 'payments.payment.captured', 60_000);
     paymentIds.push(viaPayPal);
   });

@@ -10,7 +10,7 @@
 import { deadLetterTopicOf } from '@pay/contracts';
 import { EventPublisher, replayDeadLetters } from '@pay/messaging';
 import { purchaseRequestReplay } from '@pay/payment-orchestration/tools';
-import { testKafka, uniqueName, waitFor } from '@pay/testing';
+import { testKafka, waitFor } from '@pay/testing';
 import type { PaymentsPlatform, TestPerson } from './e2e-kit';
 import { purchaseOf, startPaymentsPlatform } from './e2e-kit';
 
@@ -31,44 +31,6 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-interface Letter {
-  reason: string;
-  headers: Record<string, string>;
-}
-
-/** Every dead letter of each of these request ids on the purchase topic's DLQ, in order. */
-async function deadLettersOf(requestIds: string[]): Promise<Map<string, Letter[]>> {
-  const found = new Map<string, Letter[]>();
-  const dlq = deadLetterTopicOf(platform.purchaseTopic);
-  const admin = testKafka().admin();
-  await admin.connect();
-  const offsets = await admin.fetchTopicOffsets(dlq).finally(() => admin.disconnect());
-  const total = offsets.reduce((sum, partition) => sum + Number(partition.high), 0);
-  const consumer = testKafka().consumer({ groupId: uniqueName('e2e.replay.dlq'), maxWaitTimeInMs: 100 });
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic: dlq, fromBeginning: true });
-    let seen = 0;
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        seen += 1;
-        const key = message.key?.toString() ?? '';
-        if (!requestIds.includes(key)) return;
-        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([name, value]) => [name, String(value)]));
-        found.set(key, [...(found.get(key) ?? []), { reason: headers['dlq-reason'], headers }]);
-      },
-    });
-    await waitFor(
-      () => seen,
-      (count) => count >= total,
-      { what: 'the dead-letter topic read to its end', timeoutMs: 30_000 },
-    );
-  } finally {
-    await consumer.disconnect();
-  }
-  return found;
-}
-
 /** What an attestation says (its payload; the signature is orchestration's to check). */
 const attested = (jws: string): { sender: { sub: string; app?: string } } => JSON.parse(Buffer.from(jws.split('.')[1], 'base64url').toString()) as never;
 
@@ -77,7 +39,7 @@ it("replays a dead-lettered purchase request for its attested sender, lists the 
   const malformed = await platform.publishPurchase(purchaseOf(payer, 500n, { app: 'messenger', amount: { amount: 'fifty', currency: 'USD' } }));
   const tokenless = await platform.publishPurchase(purchaseOf(payer, 500n, { app: 'messenger' }), { authorization: '' });
   const first = await waitFor(
-    () => deadLettersOf([malformed, tokenless]),
+    () => platform.deadLettersOf([malformed, tokenless]),
     (found) => found.size === 2,
     { what: 'both requests dead-lettered', timeoutMs: 60_000 },
   );
@@ -97,7 +59,7 @@ it("replays a dead-lettered purchase request for its attested sender, lists the 
   expect(replay).toMatchObject({ replayed: 1, notReplayed: [{ deadLetteredFor: expect.stringMatching(/without its sender's access token/) }] });
   // Orchestration took the operator's replay for messenger's request: it dies again for its amount only, still attested, no token kept.
   const again = await waitFor(
-    () => deadLettersOf([malformed]),
+    () => platform.deadLettersOf([malformed]),
     (found) => (found.get(malformed) ?? []).length === 2,
     { what: 'the replayed request judged again', timeoutMs: 60_000 },
   );
@@ -116,7 +78,7 @@ it("replays a dead-lettered purchase request for its attested sender, lists the 
     'no attestation': await platform.publishPurchase(purchaseOf(payer, 500n, { app: 'messenger' }), asOperator),
   };
   const refused = await waitFor(
-    () => deadLettersOf(Object.values(forged)),
+    () => platform.deadLettersOf(Object.values(forged)),
     (found) => found.size === 2,
     { what: 'the forged replays dead-lettered', timeoutMs: 60_000 },
   );

@@ -1,3 +1,4 @@
+import { stripeApiLocation } from '@pay/config';
 import Stripe from 'stripe';
 import type { PayHubConfig } from './config';
 
@@ -44,9 +45,7 @@ export class CardSetups {
     private readonly elementUrl: string,
   ) {
     this.stripe = new Stripe(config.STRIPE_SECRET_KEY!, {
-      ...(config.STRIPE_API_HOST === undefined ? {} : { host: config.STRIPE_API_HOST }),
-      ...(config.STRIPE_API_PORT === undefined ? {} : { port: config.STRIPE_API_PORT }),
-      ...(config.STRIPE_API_PROTOCOL === undefined ? {} : { protocol: config.STRIPE_API_PROTOCOL }),
+      ...stripeApiLocation(config, false),
       timeout: 10_000,
       maxNetworkRetries: 1,
       telemetry: false,

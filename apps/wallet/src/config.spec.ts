@@ -27,38 +27,27 @@ describe('WalletConfig', () => {
   it('takes production keys, and never prints key material when they are wrong', () => {
     const key = randomBytes(32).toString('base64');
     const jwk = JSON.stringify({ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'secret-d', kid: 'k1' });
-    expect(
-      problems({
-        NODE_ENV: 'production',
-        AUTH_KEY_GRANTS: '{}',
-        AUTH_JWKS_URL: 'https://id.example.com/jwks.json',
-        STEP_UP_SIGNING_JWK: jwk,
-        WALLET_MASTER_KEYS: `k1:${key}`,
-        WALLET_MASTER_KEY_ID: 'k1',
-        KAFKA_SASL_MECHANISM: 'scram-sha-512',
-        KAFKA_SASL_USERNAME: 'svc',
-        KAFKA_SASL_PASSWORD: 'kafka-password',
-        WEBAUTHN_RP_ID: 'pay.example.com',
-        WEBAUTHN_ORIGINS: 'https://hub.pay.example.com',
-        STRIPE_SECRET_KEY: 'rk_live_walletAchSetups',
-      }),
-    ).toBe('');
+    // Everything production needs but the Stripe key.
+    const production = {
+      NODE_ENV: 'production',
+      AUTH_KEY_GRANTS: '{}',
+      AUTH_JWKS_URL: 'https://id.example.com/jwks.json',
+      STEP_UP_SIGNING_JWK: jwk,
+      WALLET_MASTER_KEYS: `k1:${key}`,
+      WALLET_MASTER_KEY_ID: 'k1',
+      KAFKA_SASL_MECHANISM: 'scram-sha-512',
+      KAFKA_SASL_USERNAME: 'svc',
+      KAFKA_SASL_PASSWORD: 'kafka-password',
+      WEBAUTHN_RP_ID: 'pay.example.com',
+      WEBAUTHN_ORIGINS: 'https://hub.pay.example.com',
+    };
+    expect(problems({ ...production, STRIPE_SECRET_KEY: 'rk_live_walletAchSetups' })).toBe('');
     // US bank accounts are verified at Stripe: production names the missing key, and takes no simulator.
-    expect(
-      problems({
-        NODE_ENV: 'production',
-        AUTH_KEY_GRANTS: '{}',
-        AUTH_JWKS_URL: 'https://id.example.com/jwks.json',
-        STEP_UP_SIGNING_JWK: jwk,
-        WALLET_MASTER_KEYS: `k1:${key}`,
-        WALLET_MASTER_KEY_ID: 'k1',
-        KAFKA_SASL_MECHANISM: 'scram-sha-512',
-        KAFKA_SASL_USERNAME: 'svc',
-        KAFKA_SASL_PASSWORD: 'kafka-password',
-        WEBAUTHN_RP_ID: 'pay.example.com',
-        WEBAUTHN_ORIGINS: 'https://hub.pay.example.com',
-      }),
-    ).toContain('STRIPE_SECRET_KEY is required in production');
+    expect(problems(production)).toContain('STRIPE_SECRET_KEY is required in production');
+    // The live key goes to Stripe: never in clear text, as payment-orchestration's.
+    expect(problems({ STRIPE_SECRET_KEY: 'rk_live_walletAchSetups', STRIPE_API_PROTOCOL: 'http' })).toContain(
+      'STRIPE_API_PROTOCOL must be https with a live STRIPE_SECRET_KEY',
+    );
     const short = randomBytes(16).toString('base64');
     const message = problems({
       WALLET_MASTER_KEYS: `k1:${short}`,

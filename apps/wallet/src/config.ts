@@ -1,8 +1,8 @@
-import { BaseServiceConfig, IsJsonWith, IsWholeNumber, toWholeNumber } from '@pay/config';
+import { IsJsonWith, IsWholeNumber, StripeApiConfig, toWholeNumber } from '@pay/config';
 import { MasterKeyRing } from '@pay/encryption';
 import { Transform } from 'class-transformer';
 import type { ValidationArguments } from 'class-validator';
-import { ArrayMaxSize, ArrayMinSize, IsDefined, IsEmpty, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsDefined, IsEmpty, IsInt, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
 
 const toUpperList = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string'
@@ -73,7 +73,7 @@ function IsMasterKeyRing(): PropertyDecorator {
 }
 
 /** Environment of the wallet service, validated at start-up (see docs/configuration.md). */
-export class WalletConfig extends BaseServiceConfig {
+export class WalletConfig extends StripeApiConfig {
   // --- Step-up proofs (PIN, biometric) ---
 
   /** Private EC P-256 or Ed25519 JWK with a kid. Without it (development only) a key is generated per process. */
@@ -221,17 +221,7 @@ export class WalletConfig extends BaseServiceConfig {
   @Matches(/^(sk|rk)_(test|live)_\w+$/, { message: 'must be a Stripe secret or restricted key (sk_test_..., rk_live_...)' })
   STRIPE_SECRET_KEY?: string;
 
-  @IsOptional()
-  @Matches(/^[A-Za-z0-9.-]{1,253}$/, { message: 'must be a host name or address, e.g. api.stripe.com or 127.0.0.1' })
-  STRIPE_API_HOST?: string;
-
-  @IsOptional()
-  @IsWholeNumber({ min: 1, max: 65535, message: 'must be a whole number between 1 and 65535 (TCP port)' })
-  STRIPE_API_PORT?: number;
-
-  @IsOptional()
-  @IsIn(['http', 'https'], { message: 'must be http or https' })
-  STRIPE_API_PROTOCOL?: 'http' | 'https';
+  // STRIPE_API_HOST, STRIPE_API_PORT, STRIPE_API_PROTOCOL: StripeApiConfig.
 
   // =====================================================================================
   // Money movements: payments posted to the ledger, funds commands (post-payments-to-ledger,

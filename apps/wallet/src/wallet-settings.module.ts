@@ -13,6 +13,7 @@ import { ChangePinController } from './change-pin/change-pin.controller';
 import { ChangePin } from './change-pin/change-pin.service';
 import { ChoosePreferredMethodController } from './choose-preferred-method/choose-preferred-method.controller';
 import { ChoosePreferredMethod } from './choose-preferred-method/choose-preferred-method.service';
+import { STRIPE_SIMULATOR_SECRET_KEY, stripeApiLocation } from '@pay/config';
 import type { WalletConfig } from './config';
 import { DEVELOPMENT_MASTER_KEY_ID } from './config';
 import { GetPaymentInstrumentController } from './get-payment-instrument/get-payment-instrument.controller';
@@ -154,21 +155,10 @@ const useCases = [
       provide: BANK_ACCOUNT_VERIFIER,
       inject: [SERVICE_CONFIG],
       useFactory: (config: WalletConfig) =>
-        new StripeBankAccountVerifier(
-          config.STRIPE_SECRET_KEY === undefined
-            ? {
-                secretKey: 'sk_test_simulator',
-                host: config.STRIPE_API_HOST ?? '127.0.0.1',
-                port: config.STRIPE_API_PORT ?? 12111,
-                protocol: config.STRIPE_API_PROTOCOL ?? 'http',
-              }
-            : {
-                secretKey: config.STRIPE_SECRET_KEY,
-                ...(config.STRIPE_API_HOST === undefined ? {} : { host: config.STRIPE_API_HOST }),
-                ...(config.STRIPE_API_PORT === undefined ? {} : { port: config.STRIPE_API_PORT }),
-                ...(config.STRIPE_API_PROTOCOL === undefined ? {} : { protocol: config.STRIPE_API_PROTOCOL }),
-              },
-        ),
+        new StripeBankAccountVerifier({
+          secretKey: config.STRIPE_SECRET_KEY ?? STRIPE_SIMULATOR_SECRET_KEY,
+          ...stripeApiLocation(config, config.STRIPE_SECRET_KEY === undefined),
+        }),
     },
     {
       provide: DATA_KEY_STORE,

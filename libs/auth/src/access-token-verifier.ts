@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { JSONWebKeySet, JWTVerifyGetKey } from 'jose';
+import type { JSONWebKeySet, JWTPayload, JWTVerifyGetKey } from 'jose';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose';
 import { AuthenticationError, keySetUnavailable, toAuthenticationError } from './auth-errors';
 import { DEFAULT_ALGORITHMS, keySetFailuresAs } from './key-set';
@@ -123,27 +123,7 @@ export class AccessTokenVerifier {
    * Throws AuthenticationError with what was wrong (or KeySetUnavailableError).
    */
   async verifySupportCase(token: string): Promise<SupportCase> {
-    if (!this.keys) throw new AuthenticationError('no-key-set', 'this service has no token key set configured (AUTH_JWKS or AUTH_JWKS_URL)');
-    let payload: Record<string, unknown>;
-    let typ: string | undefined;
-    let kid: string | undefined;
-    try {
-      const verified = await jwtVerify(token, this.keys, {
-        issuer: this.options.issuer,
-        audience: this.options.audience,
-        algorithms: [...(this.options.algorithms ?? DEFAULT_ALGORITHMS)],
-        clockTolerance: this.options.clockToleranceSeconds ?? 30,
-        requiredClaims: ['sub', 'exp', 'iat'],
-        currentDate: new Date(this.now()),
-      });
-      payload = verified.payload;
-      typ = verified.protectedHeader.typ;
-      kid = verified.protectedHeader.kid;
-    } catch (error) {
-      const refused = toAuthenticationError(error);
-      if (refused instanceof AuthenticationError) throw new AuthenticationError(refused.reason, refused.message.replace('access token', 'support case'));
-      throw refused;
-    }
+    const { payload, typ, kid } = await this.verifyJws(token, 'support case', ['sub', 'exp', 'iat'], this.now());
     if (typ !== SUPPORT_CASE_TYPE) throw new AuthenticationError('bad-claims', `the support case must be of type "${SUPPORT_CASE_TYPE}"`);
     const grant = kid === undefined ? undefined : this.options.keyGrants?.get(kid);
     if (
@@ -204,27 +184,7 @@ export class AccessTokenVerifier {
   }
 
   private async verifyToken(token: string, at?: number): Promise<{ principal: Principal; expiresAt: number; granted: boolean }> {
-    if (!this.keys) {
-      throw new AuthenticationError('no-key-set', 'this service has no token key set configured (AUTH_JWKS or AUTH_JWKS_URL); every request is refused');
-    }
-    let payload: Record<string, unknown>;
-    let typ: string | undefined;
-    let kid: string | undefined;
-    try {
-      const verified = await jwtVerify(token, this.keys, {
-        issuer: this.options.issuer,
-        audience: this.options.audience,
-        algorithms: [...(this.options.algorithms ?? DEFAULT_ALGORITHMS)],
-        clockTolerance: this.options.clockToleranceSeconds ?? 30,
-        requiredClaims: ['sub', 'exp'],
-        currentDate: new Date(at ?? this.now()),
-      });
-      payload = verified.payload;
-      typ = verified.protectedHeader.typ;
-      kid = verified.protectedHeader.kid;
-    } catch (error) {
-      throw toAuthenticationError(error);
-    }
+    const { payload, typ, kid } = await this.verifyJws(token, 'access token', ['sub', 'exp'], at ?? this.now());
     if (!ACCESS_TOKEN_TYPES.has(typ)) {
       throw new AuthenticationError('bad-claims', `a token of type "${typ}" is not an access token`);
     }
@@ -290,5 +250,40 @@ export class AccessTokenVerifier {
       expiresAt,
       granted,
     };
+  }
+
+  /**
+   * The checks both kinds of token share: signature by the key set with an accepted algorithm,
+   * issuer, audience, the required claims and expiry as of `at` (ms since the epoch). jose's
+   * errors become AuthenticationError (or KeySetUnavailableError) naming `kind`.
+   */
+  private async verifyJws(
+    token: string,
+    kind: 'access token' | 'support case',
+    requiredClaims: string[],
+    at: number,
+  ): Promise<{ payload: JWTPayload; typ?: string; kid?: string }> {
+    if (!this.keys) {
+      // An access token is on every request: say that all of them are refused.
+      const consequence = kind === 'access token' ? '; every request is refused' : '';
+      throw new AuthenticationError('no-key-set', `this service has no token key set configured (AUTH_JWKS or AUTH_JWKS_URL)${consequence}`);
+    }
+    try {
+      const { payload, protectedHeader } = await jwtVerify(token, this.keys, {
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        algorithms: [...(this.options.algorithms ?? DEFAULT_ALGORITHMS)],
+        clockTolerance: this.options.clockToleranceSeconds ?? 30,
+        requiredClaims,
+        currentDate: new Date(at),
+      });
+      return { payload, typ: protectedHeader.typ, kid: protectedHeader.kid };
+    } catch (error) {
+      const refused = toAuthenticationError(error);
+      // toAuthenticationError speaks of access tokens.
+      if (kind !== 'access token' && refused instanceof AuthenticationError)
+        throw new AuthenticationError(refused.reason, refused.message.replace('access token', kind));
+      throw refused;
+    }
   }
 }

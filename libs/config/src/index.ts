@@ -3,3 +3,5 @@ export * from './base-service.config';
 export * from './database.config';
 export * from './json-validators';
 export * from './env-values';
+export * from './stripe-api.config';
+export * from './not-http-when-live';

@@ -4,11 +4,9 @@
  * hub's server serving the built web app (`npm run build`), opened as http://localhost:<port>
  * (WebAuthn needs a domain as relying party id: localhost, not 127.0.0.1).
  */
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { loadConfig } from '@pay/config';
 import { Topics } from '@pay/contracts';
 import type { HistoryProjectionConfig } from '@pay/history-projection/tools';
@@ -18,38 +16,24 @@ import { PayHubConfig, startPayHub } from '@pay/pay-hub/tools';
 import type { RunningService } from '@pay/platform';
 import { PAYPAL_SIMULATOR_DEFAULTS } from '@pay/psp-simulator';
 import { createService } from '@pay/platform';
-import type { SupportConfig } from '@pay/support/tools';
-import { supportService } from '@pay/support/tools';
 import { dropSchema, testDatabaseUrl, testKafkaCredentials, uniqueName } from '@pay/testing';
-import type { JWK } from 'jose';
-import { exportJWK, generateKeyPair } from 'jose';
 import type { Browser } from 'playwright-core';
 import { chromium } from 'playwright-core';
-import { supportKeyGrants } from '../../dev-keys';
-import type { PaymentsPlatform } from '../e2e-kit';
-import { freePort, startGroupAtEnd, startPaymentsPlatform } from '../e2e-kit';
+import type { PaymentsPlatform, SupportOnPlatform } from '../e2e-kit';
+import { freePort, startGroupAtEnd, startPaymentsPlatform, startSupport } from '../e2e-kit';
 
 const ROOT = resolve(__dirname, '../../..');
 export const WEB_APP_DIR = resolve(ROOT, 'dist/apps/pay-hub/web');
 /** Screenshots and downloads of a run (CI keeps reports/ as artefacts). */
 export const ARTEFACTS_DIR = resolve(ROOT, 'reports/browser');
 
-async function serviceKeyPair(kid: string): Promise<{ kid: string; publicJwk: JWK; privateJwk: JWK }> {
-  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-  return {
-    kid,
-    publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' },
-    privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'ES256' },
-  };
-}
-
 export interface HubStack {
   platform: PaymentsPlatform;
   history: RunningService<HistoryProjectionConfig>;
   historySchema: string;
   hub: RunningPayHub;
-  /** The support service (with `{ support: true }`), chat open in the US in facebook and messenger. */
-  support?: RunningService<SupportConfig>;
+  /** The support service (with `{ support: true }`), chat open in the US in facebook and messenger, refunding through orchestration. */
+  support?: SupportOnPlatform;
   /** http://localhost:<port> */
   hubUrl: string;
   browser: Browser;
@@ -66,13 +50,7 @@ export async function startHubStack(chromiumPath: string, options: { support?: b
     inProcessOrchestration: !options.support,
   });
   // With support: it refunds with a key of its own, which orchestration trusts within its grant (payments:refund).
-  const supportKey = options.support ? await serviceKeyPair(`support-${randomUUID()}`) : undefined;
-  if (supportKey) {
-    await platform.startOrchestration({
-      AUTH_JWKS: JSON.stringify({ keys: [...platform.idp.jwks.keys, supportKey.publicJwk] }),
-      AUTH_KEY_GRANTS: JSON.stringify({ ...(JSON.parse(platform.commonEnv.AUTH_KEY_GRANTS) as object), ...supportKeyGrants(supportKey.kid) }),
-    });
-  }
+  const support = options.support ? await startSupport(platform, { apps: ['facebook', 'messenger'], refunds: true }) : undefined;
   const historySchema = uniqueName('e2e_hub_history');
   const historyGroup = uniqueName('history-projection.e2e-hub');
   for (const topic of [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]) await startGroupAtEnd(historyGroup, topic);
@@ -86,26 +64,6 @@ export async function startHubStack(chromiumPath: string, options: { support?: b
   });
   // The hub's sessions live in a schema of the run's own, migrated by the hub at start.
   const hubSchema = uniqueName('e2e_hub_sessions');
-  const supportSchema = uniqueName('e2e_hub_support');
-  const supportDir = await mkdtemp(join(tmpdir(), 'hub-support-'));
-  let support: RunningService<SupportConfig> | undefined;
-  if (options.support) {
-    const group = uniqueName('support.e2e-hub');
-    for (const topic of [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]) await startGroupAtEnd(group, topic);
-    const rolloutPath = join(supportDir, 'support-rollout.json');
-    await writeFile(rolloutPath, JSON.stringify({ countries: [{ country: 'US', apps: ['facebook', 'messenger'] }] }));
-    support = await createService<SupportConfig>(supportService, {
-      ...platform.commonEnv,
-      ...testKafkaCredentials('support'),
-      DB_SCHEMA: supportSchema,
-      OUTBOX_RELAY_NAME: 'e2e',
-      AUTH_JWKS: JSON.stringify(platform.idp.jwks),
-      SUPPORT_SERVICE_TOKEN_SIGNING_JWK: JSON.stringify(supportKey!.privateJwk),
-      PAYMENT_ORCHESTRATION_URL: platform.orchestrationUrl,
-      SUPPORT_ROLLOUT_CONFIG_PATH: rolloutPath,
-      SUPPORT_CONSUMER_GROUP: group,
-    });
-  }
   const config = loadConfig('pay-hub', PayHubConfig, {
     NODE_ENV: 'test',
     PORT: String(port),
@@ -147,9 +105,7 @@ export async function startHubStack(chromiumPath: string, options: { support?: b
       await hub.close().catch(() => undefined);
       await dropSchema(testDatabaseUrl(), hubSchema).catch(() => undefined);
       await history.app.close().catch(() => undefined);
-      await support?.app.close().catch(() => undefined);
-      if (support) await dropSchema(testDatabaseUrl(), supportSchema).catch(() => undefined);
-      await rm(supportDir, { recursive: true, force: true });
+      await support?.stop().catch(() => undefined);
       await dropSchema(testDatabaseUrl(), historySchema).catch(() => undefined);
       await platform.stop();
     },

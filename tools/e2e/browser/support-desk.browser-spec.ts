@@ -76,12 +76,7 @@ describeWithBrowser("the Pay Hub's support page in a browser", () => {
     const { platform } = stack;
     // A person pays 25.00 USD and opens a chat about it from their app.
     const payer = await platform.person();
-    const requestId = await platform.publishPurchase(purchaseOf(payer, 2_500n));
-    const [{ payment_id: paymentId }] = await waitFor(
-      () => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]),
-      (rows) => rows.length === 1,
-      { what: `the payment of ${requestId}` },
-    );
+    const paymentId = await platform.paymentOf(await platform.publishPurchase(purchaseOf(payer, 2_500n)));
     await platform.events.waitFor(paymentId, 'payments.payment.captured');
     const personToken = await platform.idp.signTestToken({ sub: payer.id, role: 'person' });
     const opened = await waitFor(

@@ -15,7 +15,7 @@ import type { ConsumedEvent } from '@pay/messaging';
 import { EventPublisher, INBOX_TABLE_SQL, InboxConsumer, PermanentEventError, replayDeadLetters } from '@pay/messaging';
 import { createLogger } from '@pay/observability';
 import type { TestSchema } from '@pay/testing';
-import { createTestSchema, createTestTopics, deleteTestTopics, testKafka, uniqueName, waitFor } from '@pay/testing';
+import { appPurchaseRequest, createTestSchema, createTestTopics, deleteTestTopics, testKafka, uniqueName, waitFor } from '@pay/testing';
 import { exportJWK, generateKeyPair } from 'jose';
 import type { KafkaMessage } from 'kafkajs';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
@@ -68,29 +68,15 @@ afterAll(async () => {
 const backend = (app: string): Promise<string> => idp.signTestToken({ sub: `${app}-backend`, role: 'service', app, scope: APP_BACKEND_SCOPES.join(' ') });
 
 /** A purchase request's bytes, as an app backend writes them. */
-function purchase(app: string): { requestId: string; value: string } {
-  const requestId = randomUUID();
-  const envelope = {
-    id: randomUUID(),
-    type: 'payments.purchase.requested',
-    version: 1,
-    source: 'app',
-    subject: requestId,
-    sequence: 1,
-    occurredAt: new Date().toISOString(),
-    correlationId: randomUUID(),
-    data: {
-      requestId,
-      kind: 'purchase',
-      payerId: 'p-replay',
-      counterparty: { type: 'merchant', id: 'm-replay' },
-      app,
-      country: 'US',
-      amount: { amount: '500', currency: 'USD' },
-    },
-  };
-  return { requestId, value: JSON.stringify(envelope) };
-}
+const purchase = (app: string): { requestId: string; value: string } =>
+  appPurchaseRequest({
+    kind: 'purchase',
+    payerId: 'p-replay',
+    counterparty: { type: 'merchant', id: 'm-replay' },
+    app,
+    country: 'US',
+    amount: { amount: '500', currency: 'USD' },
+  });
 
 const send = (request: { requestId: string; value: string }, headers: Record<string, string>): Promise<unknown> =>
   producer.send({ topic, acks: -1, messages: [{ key: request.requestId, value: request.value, headers }] });

@@ -1,5 +1,6 @@
 import type { ValidatorOptions } from 'class-validator';
-import { getMetadataStorage } from 'class-validator';
+import type { ConstraintMetadata, ValidationMetadata } from './class-validator-internals';
+import { metadataStorageInternals } from './class-validator-internals';
 import { installValidationMetadataCache, validationMetadataGeneration } from './validation-metadata-cache';
 
 /**
@@ -19,33 +20,6 @@ import { installValidationMetadataCache, validationMetadataGeneration } from './
  * always "ask class-validator": any other option, groups, @ValidatePromise, async constraints, a
  * constraint that answers with a promise, metadata of a type class-validator may add later.
  */
-
-/** class-validator's ValidationMetadata, which its index does not export (the fields read here). */
-interface ValidationMetadata {
-  type: string;
-  target: (new (...args: never[]) => unknown) | string;
-  propertyName: string;
-  constraintCls: unknown;
-  constraints: unknown[];
-  each?: boolean;
-  groups?: string[];
-  validateIf?: (object: object, value: unknown) => boolean;
-}
-interface ConstraintMetadata {
-  async: boolean;
-  instance: { validate(value: unknown, args: unknown): unknown };
-}
-interface MetadataStorageInternals {
-  getTargetValidationMetadatas(
-    target: object,
-    targetSchema: string | undefined,
-    always: boolean,
-    strictGroups: boolean,
-    groups?: string[],
-  ): ValidationMetadata[];
-  groupByPropertyName(metadata: ValidationMetadata[]): Record<string, ValidationMetadata[] | undefined>;
-  getTargetValidatorConstraints(target: unknown): ConstraintMetadata[];
-}
 
 // ValidationTypes' values (class-validator/cjs/validation/ValidationTypes.js).
 const CUSTOM = 'customValidation';
@@ -75,13 +49,11 @@ interface Mode {
   forbidNonWhitelisted: boolean;
 }
 
-const storage = (): MetadataStorageInternals => getMetadataStorage() as unknown as MetadataStorageInternals;
-
 let plansGeneration = -1;
 let plans = new Map<unknown, Map<string | undefined, ClassPlan>>();
 
 function compile(target: object, targetSchema: string | undefined): ClassPlan {
-  const metadataStorage = storage();
+  const metadataStorage = metadataStorageInternals();
   // The arguments ValidationExecutor.execute passes without groups, strictGroups or always.
   const metadatas = metadataStorage.getTargetValidationMetadatas(target, targetSchema, false, false, undefined);
   if (metadatas.length === 0) return { kind: 'unknown' };

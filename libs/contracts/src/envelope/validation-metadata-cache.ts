@@ -1,4 +1,5 @@
-import { getMetadataStorage } from 'class-validator';
+import type { ValidationMetadata } from './class-validator-internals';
+import { metadataStorageInternals } from './class-validator-internals';
 
 /**
  * class-validator 0.15 works out a class's validation metadata on every `validate` call, for
@@ -9,23 +10,6 @@ import { getMetadataStorage } from 'class-validator';
  * itself is unchanged: same metadata, same order, same errors. Measured: an event envelope's
  * parse (class-transformer + class-validator) 55 → 36 µs (docs/benchmarks.md).
  */
-/** One decorator's record (class-validator's ValidationMetadata, which its index does not export). */
-type ValidationMetadata = object;
-
-interface MetadataStorageInternals {
-  getTargetValidationMetadatas(
-    target: object,
-    targetSchema: string | undefined,
-    always: boolean,
-    strictGroups: boolean,
-    groups?: string[],
-  ): ValidationMetadata[];
-  groupByPropertyName(metadata: ValidationMetadata[]): Record<string, ValidationMetadata[]>;
-  addValidationMetadata(metadata: ValidationMetadata): void;
-  addConstraintMetadata(metadata: unknown): void;
-  addValidationSchema(schema: unknown): void;
-}
-
 let installed = false;
 let generation = 0;
 
@@ -37,11 +21,11 @@ export function validationMetadataGeneration(): number {
 export function installValidationMetadataCache(): void {
   if (installed) return;
   installed = true;
-  const storage = getMetadataStorage() as unknown as MetadataStorageInternals;
+  const storage = metadataStorageInternals();
   const targetMetadatas = storage.getTargetValidationMetadatas.bind(storage);
   const groupByPropertyName = storage.groupByPropertyName.bind(storage);
   let byTarget = new Map<object, Map<string, ValidationMetadata[]>>();
-  let grouped = new WeakMap<ValidationMetadata[], Record<string, ValidationMetadata[]>>();
+  let grouped = new WeakMap<ValidationMetadata[], Record<string, ValidationMetadata[] | undefined>>();
   const forget = (): void => {
     generation += 1;
     byTarget = new Map();

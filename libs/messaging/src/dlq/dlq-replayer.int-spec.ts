@@ -1,7 +1,7 @@
 import { createEvent, deadLetterTopicOf, defineEvent } from '@pay/contracts';
 import { createLogger } from '@pay/observability';
 import type { TestSchema } from '@pay/testing';
-import { createTestSchema, createTestTopics, deleteTestTopics, testKafka, uniqueName } from '@pay/testing';
+import { createTestSchema, createTestTopics, deleteTestTopics, isTrue, testKafka, uniqueName, waitFor } from '@pay/testing';
 import { IsInt } from 'class-validator';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { EventPublisher } from '../kafka/event-publisher';
@@ -70,11 +70,7 @@ describe('dlq:replay re-delivers dead letters after a fix, each applied once', (
     await consumer.start();
     try {
       const count = async (): Promise<number> => Number((await db.dataSource.query('SELECT count(*) AS n FROM applied'))[0].n);
-      const until = async (predicate: () => Promise<boolean>): Promise<void> => {
-        const deadline = Date.now() + 30_000;
-        while (!(await predicate()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      };
-      await until(async () => consumer.stats.deadLettered === 5);
+      await waitFor(() => consumer.stats.deadLettered === 5, isTrue, { what: 'five dead letters', timeoutMs: 30_000 });
       expect(await count()).toBe(5);
 
       const dryRun = await replayDeadLetters({ kafka, publisher, deadLetterTopic: dlq, dryRun: true });
@@ -84,7 +80,7 @@ describe('dlq:replay re-delivers dead letters after a fix, each applied once', (
 
       bugFixed = true; // the fix is deployed
       expect(await replayDeadLetters({ kafka, publisher, deadLetterTopic: dlq, onlyConsumer: groupId })).toEqual({ replayed: 5, skipped: 0, notReplayed: [] });
-      await until(async () => (await count()) === 10);
+      await waitFor(count, (applied) => applied === 10, { what: 'all ten orders applied', timeoutMs: 30_000 });
       const rows: { times: number }[] = await db.dataSource.query('SELECT times FROM applied');
       expect(rows).toHaveLength(10);
       expect(rows.every((row) => row.times === 1)).toBe(true);

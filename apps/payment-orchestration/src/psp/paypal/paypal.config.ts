@@ -1,6 +1,6 @@
-import { IsWholeNumber } from '@pay/config';
+import { IsWholeNumber, NotHttpWhenLive } from '@pay/config';
 import { IsDefined, IsIn, IsOptional, Matches, ValidateIf } from 'class-validator';
-import { NotHttpWhenLive, NotSimulatorValueInProduction } from '../psp-config-checks';
+import { NotSimulatorValueInProduction } from '../psp-config-checks';
 import { StripeConfig } from '../stripe/stripe.config';
 
 /** Where the adapter goes without PAYPAL_CLIENT_ID: the local PSP simulator, which serves PayPal's API beside Stripe's. */

@@ -21,8 +21,9 @@ const SECRET = 'whsec_adapter_test';
 let simulator: PspSimulator;
 let receiver: WebhookReceiver;
 
-function adapter(overrides: Partial<StripeSettings> = {}): StripePaymentServiceProvider {
-  const settings: StripeSettings = {
+/** The adapter's settings against the simulator of this file. */
+function settingsOf(overrides: Partial<StripeSettings> = {}): StripeSettings {
+  return {
     secretKey: 'sk_test_adapter',
     webhookSecret: SECRET,
     host: simulator.host,
@@ -34,6 +35,10 @@ function adapter(overrides: Partial<StripeSettings> = {}): StripePaymentServiceP
     simulator: true,
     ...overrides,
   };
+}
+
+function adapter(overrides: Partial<StripeSettings> = {}): StripePaymentServiceProvider {
+  const settings = settingsOf(overrides);
   return new StripePaymentServiceProvider(createStripeClient(settings), settings);
 }
 
@@ -128,14 +133,7 @@ describe('authorise and capture', () => {
 describe('a card saved for later (SetupIntent on a customer)', () => {
   /** A card saved as the Pay Hub saves it: a SetupIntent on a new customer, confirmed by the card element; its PaymentMethod and customer. */
   async function savedCard(onCustomer: boolean): Promise<{ paymentMethod: string; customer?: string }> {
-    const stripe = createStripeClient({
-      secretKey: 'sk_test_adapter',
-      host: simulator.host,
-      port: simulator.port,
-      protocol: 'http',
-      timeoutMs: 5_000,
-      maxNetworkRetries: 0,
-    } as StripeSettings);
+    const stripe = createStripeClient(settingsOf());
     const customer = onCustomer ? (await stripe.customers.create({ metadata: { pay_person: 'person-42' } })).id : undefined;
     const intent = await stripe.setupIntents.create({ usage: 'off_session', ...(customer ? { customer } : {}) });
     const confirmed = await fetch(`${simulator.url}/v1/setup_intents/${intent.id}/confirm`, {
@@ -241,14 +239,7 @@ describe('bank accounts (SEPA Direct Debit, ACH)', () => {
   });
 
   it('debits a US account set up on its customer and verified by micro-deposits (as the wallet saves one); not before it is verified', async () => {
-    const stripe = createStripeClient({
-      secretKey: 'sk_test_adapter',
-      host: simulator.host,
-      port: simulator.port,
-      protocol: 'http',
-      timeoutMs: 5_000,
-      maxNetworkRetries: 0,
-    } as StripeSettings);
+    const stripe = createStripeClient(settingsOf());
     const customer = (await stripe.customers.create()).id;
     const setup = await stripe.setupIntents.create({
       customer,

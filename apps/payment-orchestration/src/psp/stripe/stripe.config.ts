@@ -1,14 +1,12 @@
-import { BaseServiceConfig, IsWholeNumber } from '@pay/config';
-import { IsDefined, IsIn, IsOptional, Matches, ValidateIf } from 'class-validator';
-import { NotHttpWhenLive, NotSimulatorValueInProduction } from '../psp-config-checks';
+import { IsWholeNumber, STRIPE_SIMULATOR_API, STRIPE_SIMULATOR_SECRET_KEY, StripeApiConfig, stripeApiLocation } from '@pay/config';
+import { IsDefined, Matches, ValidateIf } from 'class-validator';
+import { NotSimulatorValueInProduction } from '../psp-config-checks';
 
 /** Where the adapter sends requests when no secret key is set: the local PSP simulator (apps/psp-simulator). */
 export const SIMULATOR_DEFAULTS = {
-  secretKey: 'sk_test_simulator',
+  secretKey: STRIPE_SIMULATOR_SECRET_KEY,
   webhookSecret: 'whsec_simulator',
-  host: '127.0.0.1',
-  port: 12111,
-  protocol: 'http',
+  ...STRIPE_SIMULATOR_API,
 } as const;
 
 /**
@@ -16,7 +14,7 @@ export const SIMULATOR_DEFAULTS = {
  * local simulator; with it, to Stripe — or to whatever STRIPE_API_HOST/PORT/PROTOCOL name.
  * Meant as the parent of PaymentOrchestrationConfig, so they are validated at start-up with the rest.
  */
-export class StripeConfig extends BaseServiceConfig {
+export class StripeConfig extends StripeApiConfig {
   /** Optional in development (the simulator answers); required in production, which never talks to the simulator. */
   @ValidateIf((config: StripeConfig) => config.STRIPE_SECRET_KEY !== undefined || config.NODE_ENV === 'production')
   @IsDefined({ message: 'is required in production (without it the adapter talks to the local PSP simulator)' })
@@ -29,19 +27,6 @@ export class StripeConfig extends BaseServiceConfig {
   @Matches(/^whsec_\S+$/, { message: 'must be a webhook signing secret starting with whsec_' })
   @NotSimulatorValueInProduction(SIMULATOR_DEFAULTS.webhookSecret, 'signing secret')
   STRIPE_WEBHOOK_SECRET?: string;
-
-  @IsOptional()
-  @Matches(/^[A-Za-z0-9.-]{1,253}$/, { message: 'must be a host name or address, e.g. api.stripe.com or 127.0.0.1' })
-  STRIPE_API_HOST?: string;
-
-  @IsOptional()
-  @IsWholeNumber({ min: 1, max: 65535, message: 'must be a whole number between 1 and 65535 (TCP port)' })
-  STRIPE_API_PORT?: number;
-
-  @IsOptional()
-  @IsIn(['http', 'https'], { message: 'must be http or https' })
-  @NotHttpWhenLive((config: StripeConfig) => config.STRIPE_SECRET_KEY?.includes('_live_') === true, 'must be https with a live STRIPE_SECRET_KEY')
-  STRIPE_API_PROTOCOL?: 'http' | 'https';
 
   /** Per request; a request that takes longer has an unknown outcome (never a decline). */
   @IsWholeNumber({ min: 1_000, max: 120_000, unit: 'milliseconds' })
@@ -82,9 +67,7 @@ export function stripeSettingsFrom(config: StripeConfig): StripeSettings {
       ...common,
       secretKey: SIMULATOR_DEFAULTS.secretKey,
       webhookSecret: config.STRIPE_WEBHOOK_SECRET ?? SIMULATOR_DEFAULTS.webhookSecret,
-      host: config.STRIPE_API_HOST ?? SIMULATOR_DEFAULTS.host,
-      port: config.STRIPE_API_PORT ?? SIMULATOR_DEFAULTS.port,
-      protocol: config.STRIPE_API_PROTOCOL ?? SIMULATOR_DEFAULTS.protocol,
+      ...stripeApiLocation(config, true),
       simulator: true,
     };
   }
@@ -93,9 +76,7 @@ export function stripeSettingsFrom(config: StripeConfig): StripeSettings {
     secretKey: config.STRIPE_SECRET_KEY,
     // Validation requires it with a key; checked again so a misuse fails loudly, not with an empty secret.
     webhookSecret: required(config.STRIPE_WEBHOOK_SECRET, 'STRIPE_WEBHOOK_SECRET'),
-    ...(config.STRIPE_API_HOST === undefined ? {} : { host: config.STRIPE_API_HOST }),
-    ...(config.STRIPE_API_PORT === undefined ? {} : { port: config.STRIPE_API_PORT }),
-    ...(config.STRIPE_API_PROTOCOL === undefined ? {} : { protocol: config.STRIPE_API_PROTOCOL }),
+    ...stripeApiLocation(config, false),
     simulator: false,
   };
 }
