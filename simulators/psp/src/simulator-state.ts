@@ -127,7 +127,7 @@ export interface MandateObject {
     offline?: Record<string, never>;
   };
   payment_method: string;
-  payment_method_details: { type: 'sepa_debit' | 'us_bank_account' };
+  payment_method_details: { type: 'sepa_debit' | 'us_bank_account'; sepa_debit?: { reference: string; url: string } };
   status: 'active';
   type: 'multi_use';
   livemode: false;
