@@ -73,6 +73,18 @@ describe('wallet: payment methods', () => {
     expect(bank).toMatchObject({ status: 201, body: { kind: 'bank_account', label: 'Bank account •••• 3000', last4: '3000', country: 'DE' } });
     expect(JSON.stringify(bank.body)).not.toContain('DE89');
     bankId = bank.body.id;
+    // Saved once at the PSP, as a card is: a SEPA Direct Debit PaymentMethod on a customer of its own, under the mandate.
+    const setup = psp.snapshot().setupIntents.find((intent) => intent.metadata.pay_method === bankId)!;
+    expect(setup).toMatchObject({ status: 'succeeded', payment_method_types: ['sepa_debit'], metadata: { pay_person: anaId } });
+    expect(psp.snapshot().paymentMethods.find((method) => method.id === setup.payment_method)).toMatchObject({
+      type: 'sepa_debit',
+      customer: setup.customer,
+      sepa_debit: { last4: '3000', country: 'DE' },
+    });
+    expect(psp.snapshot().mandates.find((mandate) => mandate.id === setup.mandate)).toMatchObject({
+      payment_method: setup.payment_method,
+      customer_acceptance: { type: 'online', online: { ip_address: MANDATE.ipAddress, user_agent: MANDATE.userAgent } },
+    });
 
     const stripe = await ana.post<MethodView>(`${base}/stripe-customers`, { customerId: 'cus_NffrFeUfNV2Hib', paymentMethodId: 'pm_1QdE2xLkdIwHu7ix0g1N2abc' });
     expect(stripe).toMatchObject({ status: 201, body: { kind: 'stripe_customer', label: 'Saved with Stripe' } });
@@ -104,7 +116,18 @@ describe('wallet: payment methods', () => {
     await payments.disconnect();
     expect(await orchestration.get(`/v1/wallets/${anaId}/payment-instruments/preferred?app=messenger&paymentId=${bankPayment}`)).toMatchObject({
       status: 200,
-      body: { methodId: bankId, kind: 'bank_account', credentials: { iban: 'DE89370400440532013000', holderName: HOLDER, bic: 'COBADEFFXXX' } },
+      body: {
+        methodId: bankId,
+        kind: 'bank_account',
+        credentials: {
+          iban: 'DE89370400440532013000',
+          holderName: HOLDER,
+          bic: 'COBADEFFXXX',
+          // What orchestration debits: the PaymentMethod saved at the PSP, with its customer.
+          pspToken: expect.stringMatching(/^pm_/),
+          customer: expect.stringMatching(/^cus_/),
+        },
+      },
     });
     const paypal = await orchestration.get<{ credentials: Record<string, string> }>(
       `/v1/wallets/${anaId}/payment-instruments/${paypalId}?app=facebook&paymentId=${paypalPayment}`,

@@ -1,5 +1,13 @@
 import { Body, Controller, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiOperation,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Principal as Caller } from '@pay/auth';
 import { ActsForPerson, describeActor, Principal, Roles } from '@pay/auth';
 import { ApiError } from '../http/api-error';
@@ -15,7 +23,8 @@ import { AddPaymentMethod } from './add-payment-method.service';
 @ActsForPerson()
 @ApiBadRequestResponse({
   type: ApiError,
-  description: 'VALIDATION_FAILED, CARD_NUMBER_REFUSED (a field holds a card number), CARD_EXPIRED, IBAN_INVALID, ROUTING_NUMBER_INVALID…',
+  description:
+    'VALIDATION_FAILED, CARD_NUMBER_REFUSED (a field holds a card number), CARD_EXPIRED, IBAN_INVALID, ROUTING_NUMBER_INVALID, BANK_ACCOUNT_REFUSED (the PSP refused the account)…',
 })
 @ApiConflictResponse({ type: ApiError, description: 'TOO_MANY_PAYMENT_METHODS' })
 export class AddPaymentMethodController {
@@ -39,8 +48,12 @@ export class AddPaymentMethodController {
 
   @Post('bank-accounts')
   @HttpCode(HttpStatus.CREATED)
-  @ApiOperation({ summary: 'Save a bank account (IBAN stored encrypted, shown as its last four)' })
+  @ApiOperation({
+    summary:
+      'Save a bank account for SEPA Direct Debit (IBAN stored encrypted, shown as its last four); saved once at the PSP under the mandate, each purchase debits that saved method',
+  })
   @ApiCreatedResponse({ type: PaymentMethodView })
+  @ApiServiceUnavailableResponse({ type: ApiError, description: 'BANK_VERIFICATION_UNAVAILABLE: the payment provider could not be reached; try again' })
   addBankAccount(@Param() params: PersonParams, @Body() body: AddBankAccountRequest, @Principal() caller: Caller): Promise<PaymentMethodView> {
     return this.addPaymentMethod.addBankAccount(params.personId, describeActor(caller), body);
   }
@@ -49,6 +62,7 @@ export class AddPaymentMethodController {
   @HttpCode(HttpStatus.CREATED)
   @ApiOperation({ summary: 'Save a US bank account for ACH debits (account number stored encrypted, shown as its last four)' })
   @ApiCreatedResponse({ type: PaymentMethodView })
+  @ApiServiceUnavailableResponse({ type: ApiError, description: 'BANK_VERIFICATION_UNAVAILABLE: the payment provider could not be reached; try again' })
   addUsBankAccount(@Param() params: PersonParams, @Body() body: AddUsBankAccountRequest, @Principal() caller: Caller): Promise<PaymentMethodView> {
     return this.addPaymentMethod.addUsBankAccount(params.personId, describeActor(caller), body);
   }

@@ -51,6 +51,20 @@ function newMethodId(): string {
   }
 }
 
+/** The PSP refused the account (the field the person corrects), or could not be reached (try later). */
+const bankSetupFailure =
+  (field: string) =>
+  (error: unknown): never => {
+    if (error instanceof BankAccountRefused) throw new WalletError('invalid', 'BANK_ACCOUNT_REFUSED', error.message, { field });
+    if (error instanceof BankVerificationUnavailable)
+      throw new WalletError(
+        'unavailable',
+        'BANK_VERIFICATION_UNAVAILABLE',
+        'the bank account could not be set up at the payment provider now: try again later',
+      );
+    throw error;
+  };
+
 /** Saves a payment method once: display data in clear, the rest sealed with the person's key. */
 @Injectable()
 export class AddPaymentMethod {
@@ -83,14 +97,38 @@ export class AddPaymentMethod {
     });
   }
 
-  addBankAccount(personId: string, actor: string, account: AddBankAccountRequest): Promise<PaymentMethodView> {
+  /**
+   * An IBAN is saved once at the PSP (a PaymentMethod for SEPA Direct Debit on a customer of its
+   * own, under the mandate), as a card is: each purchase debits that PaymentMethod, never sending
+   * the IBAN again. The IBAN stays sealed with it (the method's display and a fallback).
+   */
+  async addBankAccount(personId: string, actor: string, account: AddBankAccountRequest): Promise<PaymentMethodView> {
     const iban = normalizeIban(account.iban);
     assertValidIban(iban);
+    const id = newMethodId();
+    const mandate = this.mandateRecord(account.mandate);
+    const saved = await this.verifier
+      .saveIban({
+        methodId: id,
+        personId,
+        iban,
+        holderName: account.holderName,
+        mandate: { acceptedAt: new Date(mandate.mandateAcceptedAt), ipAddress: account.mandate.ipAddress, userAgent: account.mandate.userAgent },
+      })
+      .catch(bankSetupFailure('iban'));
     return this.add(personId, actor, {
+      id,
       kind: 'bank_account',
       label: account.label,
       display: { last4: iban.slice(-4), country: iban.slice(0, 2) },
-      secret: { iban, holderName: account.holderName, ...(account.bic ? { bic: account.bic } : {}), ...this.mandateRecord(account.mandate) },
+      secret: {
+        iban,
+        holderName: account.holderName,
+        ...(account.bic ? { bic: account.bic } : {}),
+        pspToken: saved.paymentMethodId,
+        customer: saved.customerId,
+        ...mandate,
+      },
     });
   }
 
@@ -113,12 +151,7 @@ export class AddPaymentMethod {
         holderName: account.holderName,
         mandate: { acceptedAt: new Date(mandate.mandateAcceptedAt), ipAddress: account.mandate.ipAddress, userAgent: account.mandate.userAgent },
       })
-      .catch((error: unknown) => {
-        if (error instanceof BankAccountRefused) throw new WalletError('invalid', 'BANK_ACCOUNT_REFUSED', error.message, { field: 'accountNumber' });
-        if (error instanceof BankVerificationUnavailable)
-          throw new WalletError('unavailable', 'BANK_VERIFICATION_UNAVAILABLE', 'the bank account could not be set up for verification now: try again later');
-        throw error;
-      });
+      .catch(bankSetupFailure('accountNumber'));
     return this.add(personId, actor, {
       id,
       kind: 'bank_account',

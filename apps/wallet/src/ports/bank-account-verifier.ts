@@ -1,10 +1,13 @@
 /**
- * The PSP's side of a US bank account (ACH): the account is set up on a customer of the person's
- * under the mandate they accepted, and verified by micro-deposits before it may be debited
- * (Stripe: a SetupIntent with `verify_with_microdeposits`). The wallet keeps what comes back
- * sealed with the account; orchestration debits the PSP's PaymentMethod with its customer.
+ * The PSP's side of a saved bank account: the account is set up once on a customer of its own
+ * under the mandate the person accepted — an IBAN (SEPA Direct Debit) at once, a US account (ACH)
+ * verified by micro-deposits before it may be debited (Stripe: a SetupIntent, `succeeded` or with
+ * `verify_with_microdeposits`). The wallet keeps what comes back sealed with the account;
+ * orchestration debits the PSP's PaymentMethod with its customer, never the numbers again.
  */
 export interface BankAccountVerifier {
+  /** Saves an IBAN at the PSP for SEPA Direct Debit. The same `methodId` never sets up twice. */
+  saveIban(request: IbanSetupRequest): Promise<SavedBankAccount>;
   /** Sets the account up at the PSP and has micro-deposits sent. The same `methodId` never sets up twice. */
   start(request: BankAccountSetupRequest): Promise<BankAccountSetup>;
   /** Checks what the person read on their statement. */
@@ -21,6 +24,24 @@ export interface BankAccountSetupRequest {
   readonly holderName: string;
   /** The payer's online acceptance of the debit mandate. */
   readonly mandate: { readonly acceptedAt: Date; readonly ipAddress: string; readonly userAgent: string };
+}
+
+export interface IbanSetupRequest {
+  /** Our id of the method being saved: the PSP's idempotency key and metadata. */
+  readonly methodId: string;
+  readonly personId: string;
+  readonly iban: string;
+  readonly holderName: string;
+  /** The payer's online acceptance of the debit mandate. */
+  readonly mandate: { readonly acceptedAt: Date; readonly ipAddress: string; readonly userAgent: string };
+}
+
+/** A bank account the PSP holds: its PaymentMethod on its customer, debited under the mandate it was saved with. */
+export interface SavedBankAccount {
+  readonly setupId: string;
+  readonly paymentMethodId: string;
+  readonly customerId: string;
+  readonly mandateId: string;
 }
 
 export interface BankAccountSetup {

@@ -1,5 +1,13 @@
 import Stripe from 'stripe';
-import type { BankAccountSetup, BankAccountSetupRequest, BankAccountVerifier, MicrodepositProof, MicrodepositVerdict } from '../ports/bank-account-verifier';
+import type {
+  BankAccountSetup,
+  BankAccountSetupRequest,
+  BankAccountVerifier,
+  IbanSetupRequest,
+  MicrodepositProof,
+  MicrodepositVerdict,
+  SavedBankAccount,
+} from '../ports/bank-account-verifier';
 import { BankAccountRefused, BankVerificationUnavailable } from '../ports/bank-account-verifier';
 
 export interface StripeVerifierSettings {
@@ -14,8 +22,9 @@ const MISMATCH = new Set(['payment_method_microdeposit_verification_descriptor_c
 const EXCEEDED = 'payment_method_microdeposit_verification_attempts_exceeded';
 
 /**
- * ACH set-up and micro-deposit verification on Stripe, through the official SDK: a Customer for
- * the account, a SetupIntent (`us_bank_account`, the numbers as `payment_method_data`, the mandate,
+ * Bank accounts saved on Stripe, through the official SDK, each on a Customer of its own: an IBAN
+ * by a SetupIntent (`sepa_debit`, the IBAN as `payment_method_data`, the mandate, confirmed at once:
+ * `succeeded`); a US account by a SetupIntent (`us_bank_account`, the numbers, the mandate,
  * `verification_method: microdeposits`, confirmed at once), then `verify_microdeposits`. Every
  * mutating call carries an idempotency key derived from the method's id.
  */
@@ -32,6 +41,31 @@ export class StripeBankAccountVerifier implements BankAccountVerifier {
       telemetry: false,
       appInfo: { name: 'pay-platform wallet' },
     });
+  }
+
+  async saveIban(request: IbanSetupRequest): Promise<SavedBankAccount> {
+    const metadata = { pay_person: request.personId, pay_method: request.methodId };
+    const intent = await this.call(async () => {
+      const customer = await this.stripe.customers.create({ metadata }, { idempotencyKey: `${request.methodId}:customer` });
+      return this.stripe.setupIntents.create(
+        {
+          customer: customer.id,
+          usage: 'off_session',
+          allowed_payment_method_types: ['sepa_debit'],
+          payment_method_data: { type: 'sepa_debit', sepa_debit: { iban: request.iban }, billing_details: { name: request.holderName } },
+          mandate_data: onlineAcceptance(request.mandate),
+          confirm: true,
+          metadata,
+        },
+        { idempotencyKey: `${request.methodId}:bank-setup` },
+      );
+    });
+    const paymentMethodId = idOf(intent.payment_method);
+    const customerId = idOf(intent.customer);
+    const mandateId = idOf(intent.mandate);
+    if (intent.status !== 'succeeded' || !paymentMethodId || !customerId || !mandateId)
+      throw new BankVerificationUnavailable(`the PSP answered the IBAN setup with status ${intent.status}, not a saved debit`);
+    return { setupId: intent.id, paymentMethodId, customerId, mandateId };
   }
 
   async start(request: BankAccountSetupRequest): Promise<BankAccountSetup> {
@@ -54,13 +88,7 @@ export class StripeBankAccountVerifier implements BankAccountVerifier {
             billing_details: { name: request.holderName },
           },
           payment_method_options: { us_bank_account: { verification_method: 'microdeposits' } },
-          mandate_data: {
-            customer_acceptance: {
-              type: 'online',
-              accepted_at: Math.floor(request.mandate.acceptedAt.getTime() / 1000),
-              online: { ip_address: request.mandate.ipAddress, user_agent: request.mandate.userAgent },
-            },
-          },
+          mandate_data: onlineAcceptance(request.mandate),
           confirm: true,
           metadata,
         },
@@ -118,6 +146,17 @@ export class StripeBankAccountVerifier implements BankAccountVerifier {
     }
   }
 }
+
+/** The payer's acceptance as Stripe takes an online one: when, from which IP address and user agent. */
+const onlineAcceptance = (mandate: IbanSetupRequest['mandate']): Stripe.SetupIntentCreateParams.MandateData => ({
+  customer_acceptance: {
+    type: 'online',
+    accepted_at: Math.floor(mandate.acceptedAt.getTime() / 1000),
+    online: { ip_address: mandate.ipAddress, user_agent: mandate.userAgent },
+  },
+});
+
+const idOf = (value: string | { id: string } | null | undefined): string | undefined => (typeof value === 'string' ? value : value?.id);
 
 /** Never the SDK's message (it may quote parameters): the kind of failure only. */
 const unavailable = (error: unknown): BankVerificationUnavailable =>
