@@ -237,6 +237,26 @@ describe("the payer's mandate", () => {
       expect(JSON.stringify(refused.body)).toContain('mandate is required');
     },
   );
+
+  it('an IBAN is saved once at the PSP: each purchase debits its one PaymentMethod on its customer, under its one mandate, never the IBAN again', async () => {
+    const debit = sepa('DE89370400440532013000');
+    const person = await personWith(debit);
+    const first = await debitPurchase(person, debit, 1_100n);
+    const second = await debitPurchase(person, debit, 1_200n);
+    debited.push(first, second);
+    const state = platform.simulator.snapshot();
+    const setup = state.setupIntents.find((intent) => intent.metadata.pay_method === person.bankAccount!.methodId)!;
+    expect(setup).toMatchObject({ status: 'succeeded', payment_method_types: ['sepa_debit'], customer: expect.stringMatching(/^cus_/) });
+    for (const paymentId of [first, second]) {
+      const reference = await referenceOf(paymentId);
+      expect(state.paymentIntents.find((intent) => intent.id === reference)).toMatchObject({
+        payment_method: setup.payment_method,
+        customer: setup.customer,
+        payment_method_types: ['sepa_debit'],
+      });
+    }
+    expect(state.mandates.filter((mandate) => mandate.payment_method === setup.payment_method).map((mandate) => mandate.id)).toEqual([setup.mandate]);
+  });
 });
 
 describe('a purchase paid from a saved bank account', () => {

@@ -641,6 +641,52 @@ describe("the hub's server", () => {
       ]);
     });
 
+    it('saves a US bank account only under the ACH authorisation the page showed (not the SEPA one), with the address and user agent the hub saw', async () => {
+      saves.length = 0;
+      const owner = await signInTo('person', 'p-ach');
+      const analyst = await signInTo('analyst', 'a-ach');
+      const read = (cookie: string, scheme: string) => fetch(`${pspHub.url}/bff/bank-mandate?scheme=${scheme}`, { headers: { 'x-pay-hub': '1', cookie } });
+      const shown = (await (await read(owner, 'us_bank_account')).json()) as { textVersion: string; text: string };
+      expect(shown).toMatchObject({ textVersion: 'pay-hub-ach-2026-12', text: expect.stringContaining('by ACH') });
+      const sepa = (await (await read(owner, 'sepa_debit')).json()) as { textVersion: string };
+      expect(sepa.textVersion).not.toBe(shown.textVersion);
+      expect((await read(owner, 'cheque')).status).toBe(400);
+      expect((await read(analyst, 'us_bank_account')).status).toBe(404);
+
+      const account = { routingNumber: '110000000', accountNumber: '000123456789', accountType: 'checking', holderName: 'Ana Maria Silva' };
+      const save = (cookie: string, body: unknown) =>
+        fetch(`${pspHub.url}/bff/us-bank-accounts`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'x-pay-hub': '1',
+            'user-agent': 'PayHubTest/1.0 (X11; Linux)',
+            'x-forwarded-for': '198.51.100.23',
+            cookie,
+          },
+          body: JSON.stringify(body),
+        });
+      for (const body of [
+        account,
+        { ...account, mandateTextVersion: shown.textVersion, mandateAccepted: false },
+        { ...account, routingNumber: '11000000', mandateTextVersion: shown.textVersion, mandateAccepted: true },
+        { ...account, accountType: 'business', mandateTextVersion: shown.textVersion, mandateAccepted: true },
+      ])
+        expect((await save(owner, body)).status).toBe(400);
+      const wrongText = await save(owner, { ...account, mandateTextVersion: sepa.textVersion, mandateAccepted: true });
+      expect([wrongText.status, ((await wrongText.json()) as { code: string }).code]).toEqual([409, 'MANDATE_TEXT_CHANGED']);
+      expect((await save(analyst, { ...account, mandateTextVersion: shown.textVersion, mandateAccepted: true })).status).toBe(404);
+      expect(saves).toEqual([]);
+
+      expect((await save(owner, { ...account, mandateTextVersion: shown.textVersion, mandateAccepted: true })).status).toBe(201);
+      expect(saves).toEqual([
+        {
+          url: '/v1/wallets/p-ach/payment-methods/us-bank-accounts',
+          body: { ...account, mandate: { textVersion: shown.textVersion, ipAddress: '198.51.100.23', userAgent: 'PayHubTest/1.0 (X11; Linux)' } },
+        },
+      ]);
+    });
+
     it('saves the PayPal account its person approved at PayPal, as PayPal names it, once', async () => {
       saves.length = 0;
       const owner = await signInTo('person', 'p-paypal');
