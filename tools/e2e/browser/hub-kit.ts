@@ -56,7 +56,7 @@ export interface HubStack {
   stop(): Promise<void>;
 }
 
-export async function startHubStack(chromiumPath: string, options: { support?: boolean } = {}): Promise<HubStack> {
+export async function startHubStack(chromiumPath: string, options: { support?: boolean; hubLog?: (line: string) => void } = {}): Promise<HubStack> {
   if (!existsSync(resolve(WEB_APP_DIR, 'index.html'))) throw new Error(`${WEB_APP_DIR} has no web app: run \`npm run build\` first`);
   await mkdir(ARTEFACTS_DIR, { recursive: true });
   const port = await freePort();
@@ -132,7 +132,11 @@ export async function startHubStack(chromiumPath: string, options: { support?: b
     PAYPAL_CLIENT_ID: PAYPAL_SIMULATOR_DEFAULTS.clientId,
     PAYPAL_CLIENT_SECRET: PAYPAL_SIMULATOR_DEFAULTS.clientSecret,
   });
-  const hub = await startPayHub({ config, mintDevToken: (claims) => platform.idp.signTestToken(claims, { expiresIn: 3600 }) });
+  const hub = await startPayHub({
+    config,
+    mintDevToken: (claims) => platform.idp.signTestToken(claims, { expiresIn: 3600 }),
+    ...(options.hubLog ? { log: options.hubLog } : {}),
+  });
   const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
   return {
     platform,
