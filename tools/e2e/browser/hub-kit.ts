@@ -56,7 +56,10 @@ export interface HubStack {
   stop(): Promise<void>;
 }
 
-export async function startHubStack(chromiumPath: string, options: { support?: boolean; hubLog?: (line: string) => void } = {}): Promise<HubStack> {
+export async function startHubStack(
+  chromiumPath: string,
+  options: { support?: boolean; hubLog?: (line: string) => void; logLevel?: string } = {},
+): Promise<HubStack> {
   if (!existsSync(resolve(WEB_APP_DIR, 'index.html'))) throw new Error(`${WEB_APP_DIR} has no web app: run \`npm run build\` first`);
   await mkdir(ARTEFACTS_DIR, { recursive: true });
   const port = await freePort();
@@ -64,6 +67,7 @@ export async function startHubStack(chromiumPath: string, options: { support?: b
   const platform = await startPaymentsPlatform({
     walletEnv: { WEBAUTHN_RP_ID: 'localhost', WEBAUTHN_RP_NAME: 'Pay (browser test)', WEBAUTHN_ORIGINS: hubUrl },
     inProcessOrchestration: !options.support,
+    ...(options.logLevel ? { logLevel: options.logLevel } : {}),
   });
   // With support: it refunds with a key of its own, which orchestration trusts within its grant (payments:refund).
   const supportKey = options.support ? await serviceKeyPair(`support-${randomUUID()}`) : undefined;

@@ -49,7 +49,7 @@ describeWithBrowser('a US bank account in the Pay Hub', () => {
   const personId = `hub-ach-${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {
-    stack = await startHubStack(CHROMIUM!, { hubLog: (line) => void hubLogs.push(line) });
+    stack = await startHubStack(CHROMIUM!, { hubLog: (line) => void hubLogs.push(line), logLevel: 'debug' });
   });
 
   afterAll(async () => {
