@@ -5,6 +5,7 @@ import { optionalString } from '../http/params';
 import { invalidRequest, missingParam } from '../http/stripe-error';
 import { newId, nowSeconds } from '../ids';
 import type { PaymentMethodObject } from '../payment-methods/payment-method-routes';
+import { connectedAccountFor } from '../financial-connections/financial-connections';
 import { bankAccountBehaviour } from '../payment-methods/test-payment-methods';
 import type { MandateObject } from '../simulator-state';
 import type { SetupIntentObject } from './setup-intent-routes';
@@ -22,11 +23,51 @@ export interface BankAccountVerification {
   setupIntent: string;
   status: 'pending' | 'verified' | 'failed';
   failedAttempts: number;
+  /** How it was verified: by micro-deposits (the default), or instantly, linked through Financial Connections. */
+  method?: 'microdeposits' | 'instant';
 }
 
 const hash = (value: FormValue | undefined): FormObject | undefined =>
   typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
 const text = (value: FormValue | undefined): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/**
+ * A US account linked at its bank through Financial Connections (`fca_…`, for this SetupIntent's
+ * customer): verified by the link itself, so the SetupIntent `succeeded` at once, its PaymentMethod
+ * attached to the customer and the mandate recorded; no micro-deposits.
+ */
+function setUpConnectedAccount(context: ApiContext, intent: SetupIntentObject, params: FormObject, accountId: string, name: string): void {
+  const bank = connectedAccountFor(context, accountId, intent.customer);
+  const acceptance = mandateAcceptanceOf(params);
+  const id = newId('pm');
+  context.state.paymentMethods.set(id, {
+    id,
+    object: 'payment_method',
+    type: 'us_bank_account',
+    us_bank_account: {
+      last4: bank.accountNumber.slice(-4),
+      routing_number: bank.routingNumber,
+      account_type: bank.subcategory,
+      account_holder_type: 'individual',
+      fingerprint: createHash('sha256').update(`ach-fingerprint:${bank.routingNumber}:${bank.accountNumber}`).digest('base64url').slice(0, 16),
+      financial_connections_account: accountId,
+    },
+    billing_details: { name },
+    customer: intent.customer,
+    metadata: {},
+    created: nowSeconds(),
+    livemode: false,
+  });
+  context.state.aliases.set(id, bank.behavesLike);
+  const mandate = recordMandate(context, id, 'us_bank_account', acceptance);
+  context.state.bankAccountVerifications.set(id, { setupIntent: intent.id, status: 'verified', failedAttempts: 0, method: 'instant' });
+  intent.payment_method = id;
+  intent.mandate = mandate.id;
+  intent.status = 'succeeded';
+  intent.next_action = null;
+  intent.last_setup_error = null;
+  context.emit('setup_intent.succeeded', intent);
+}
 
 /** The payer's acceptance of the debit mandate (`mandate_data[customer_acceptance]`), required to set a bank account up. */
 function mandateAcceptanceOf(params: FormObject): MandateObject['customer_acceptance'] {
@@ -135,16 +176,19 @@ function setUpUsBankAccount(context: ApiContext, intent: SetupIntentObject, para
   const details = hash(data.us_bank_account) ?? {};
   const name = text(hash(data.billing_details)?.name);
   if (!name) throw missingParam('payment_method_data[billing_details][name]');
+  const method = optionalString(hash(hash(params.payment_method_options)?.us_bank_account) ?? {}, 'verification_method') ?? 'automatic';
+  const connected = text(details.financial_connections_account);
+  if (connected !== undefined) return setUpConnectedAccount(context, intent, params, connected, name);
   const routingNumber = text(details.routing_number);
   const accountNumber = text(details.account_number);
   const found = bankAccountBehaviour('us_bank_account', { routingNumber, accountNumber });
   if ('invalid' in found) throw invalidRequest(found.invalid, { code: 'invalid_bank_account', param: found.param });
   const acceptance = mandateAcceptanceOf(params);
-  const method = optionalString(hash(hash(params.payment_method_options)?.us_bank_account) ?? {}, 'verification_method') ?? 'automatic';
   if (method === 'instant')
-    throw invalidRequest('Instant verification needs Financial Connections, which this simulator does not offer: use microdeposits.', {
-      param: 'payment_method_options[us_bank_account][verification_method]',
-    });
+    throw invalidRequest(
+      'Instant verification needs an account linked through Financial Connections (payment_method_data[us_bank_account][financial_connections_account]), not its numbers.',
+      { param: 'payment_method_options[us_bank_account][verification_method]' },
+    );
 
   const id = newId('pm');
   const paymentMethod: PaymentMethodObject = {
