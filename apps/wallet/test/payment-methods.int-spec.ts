@@ -1,4 +1,5 @@
 import type { PspSimulator } from '@pay/psp-simulator';
+import Stripe from 'stripe';
 import { startPspSimulator } from '@pay/psp-simulator';
 import { uniqueName } from '@pay/testing';
 import { capturedLogs, findSecrets } from './log-capture';
@@ -283,6 +284,89 @@ describe('wallet: payment methods', () => {
     );
     expect(releasedWithMandate).toMatchObject({ status: 200, body: { credentials: { ...account, mandate: { ...mandate, acceptedAt: expect.any(String) } } } });
     expect(Date.parse(releasedWithMandate.body.credentials.mandate?.acceptedAt ?? '')).not.toBeNaN();
+  });
+
+  it('saves a US account linked at its bank (Financial Connections) verified at once, for the person whose connection it is only; no account number anywhere', async () => {
+    const zoeId = uniqueName('zoe');
+    const zoe = await wallet.person(zoeId);
+    const malloryId = uniqueName('mallory');
+    const mallory = await wallet.person(malloryId);
+    for (const [id, caller] of [
+      [zoeId, zoe],
+      [malloryId, mallory],
+    ] as const) {
+      expect((await caller.post(`/v1/wallets/${id}`, { country: 'US' })).status).toBe(201);
+      expect((await caller.put(`/v1/wallets/${id}/apps`, { apps: ['facebook'] })).status).toBe(200);
+    }
+    // What the hub does: a customer for the person, a session on it; the person links an account in the PSP's element.
+    const stripe = new Stripe('sk_test_hub', { host: psp.host, port: psp.port, protocol: 'http', maxNetworkRetries: 0, telemetry: false });
+    const connection = async (linked: boolean): Promise<string> => {
+      const customer = await stripe.customers.create({ metadata: { pay_person: zoeId } });
+      const session = await stripe.financialConnections.sessions.create({
+        account_holder: { type: 'customer', customer: customer.id },
+        permissions: ['payment_method'],
+      });
+      if (linked)
+        expect(
+          (
+            await fetch(`${psp.url}/v1/financial_connections/sessions/${session.id}/link_account`, {
+              method: 'POST',
+              body: new URLSearchParams({ key: 'pk_test_hub', client_secret: session.client_secret!, account: 'checking' }),
+            })
+          ).status,
+        ).toBe(200);
+      return session.id;
+    };
+    const sessionId = await connection(true);
+    const linked = { financialConnectionsSession: sessionId, holderName: HOLDER, mandate: MANDATE, label: 'Linked checking' };
+    // Another person cannot save it; nor can numbers come with it.
+    expect(await mallory.post(`/v1/wallets/${malloryId}/payment-methods/us-bank-accounts`, linked)).toMatchObject({
+      status: 404,
+      body: { code: 'BANK_CONNECTION_NOT_FOUND' },
+    });
+    expect(
+      await zoe.post(`/v1/wallets/${zoeId}/payment-methods/us-bank-accounts`, { ...linked, routingNumber: '110000000', accountNumber: '000123456789' }),
+    ).toMatchObject({
+      status: 400,
+    });
+    expect(
+      await zoe.post(`/v1/wallets/${zoeId}/payment-methods/us-bank-accounts`, { ...linked, financialConnectionsSession: await connection(false) }),
+    ).toMatchObject({
+      status: 409,
+      body: { code: 'BANK_CONNECTION_INCOMPLETE' },
+    });
+    expect(
+      await zoe.post(`/v1/wallets/${zoeId}/payment-methods/us-bank-accounts`, { ...linked, financialConnectionsSession: 'fcsess_doesNotExist1' }),
+    ).toMatchObject({
+      status: 404,
+      body: { code: 'BANK_CONNECTION_NOT_FOUND' },
+    });
+
+    const saved = await zoe.post<MethodView>(`/v1/wallets/${zoeId}/payment-methods/us-bank-accounts`, linked);
+    expect(saved).toMatchObject({
+      status: 201,
+      body: { kind: 'bank_account', label: 'Linked checking', last4: '6789', country: 'US', verification: 'verified' },
+    });
+    const setup = psp.snapshot().setupIntents.find((intent) => intent.metadata.pay_method === saved.body.id)!;
+    expect(setup).toMatchObject({ status: 'succeeded', metadata: { pay_person: zoeId } });
+    // Released at once (no micro-deposits), as the PaymentMethod on its customer; the wallet never had the account number.
+    const payments = new PaymentsOnKafka(wallet);
+    const debit = await payments.initiated({ personId: zoeId, methodId: saved.body.id, app: 'facebook' });
+    await payments.disconnect();
+    const released = await orchestration.get<{ credentials: Record<string, unknown> }>(
+      `/v1/wallets/${zoeId}/payment-instruments/${saved.body.id}?app=facebook&paymentId=${debit}`,
+    );
+    expect(released).toMatchObject({
+      status: 200,
+      body: {
+        credentials: { routingNumber: '110000000', accountType: 'checking', holderName: HOLDER, pspToken: setup.payment_method, customer: setup.customer },
+      },
+    });
+    expect(released.body.credentials.accountNumber).toBeUndefined();
+    expect(await zoe.post(`/v1/wallets/${zoeId}/payment-methods/${saved.body.id}/microdeposits`, { descriptorCode: 'SM11AA' })).toMatchObject({
+      status: 409,
+      body: { code: 'BANK_ACCOUNT_ALREADY_VERIFIED' },
+    });
   });
 
   it("saves Stripe's test tokens and real ids, refuses junk and card numbers in a token's shape", async () => {

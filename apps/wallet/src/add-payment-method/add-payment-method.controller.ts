@@ -4,6 +4,7 @@ import {
   ApiBearerAuth,
   ApiConflictResponse,
   ApiCreatedResponse,
+  ApiNotFoundResponse,
   ApiOperation,
   ApiServiceUnavailableResponse,
   ApiTags,
@@ -26,7 +27,7 @@ import { AddPaymentMethod } from './add-payment-method.service';
   description:
     'VALIDATION_FAILED, CARD_NUMBER_REFUSED (a field holds a card number), CARD_EXPIRED, IBAN_INVALID, ROUTING_NUMBER_INVALID, BANK_ACCOUNT_REFUSED (the PSP refused the account)…',
 })
-@ApiConflictResponse({ type: ApiError, description: 'TOO_MANY_PAYMENT_METHODS' })
+@ApiConflictResponse({ type: ApiError, description: 'TOO_MANY_PAYMENT_METHODS; BANK_CONNECTION_INCOMPLETE (no account linked in the session)' })
 export class AddPaymentMethodController {
   constructor(private readonly addPaymentMethod: AddPaymentMethod) {}
 
@@ -60,7 +61,11 @@ export class AddPaymentMethodController {
 
   @Post('us-bank-accounts')
   @HttpCode(HttpStatus.CREATED)
-  @ApiOperation({ summary: 'Save a US bank account for ACH debits (account number stored encrypted, shown as its last four)' })
+  @ApiOperation({
+    summary:
+      'Save a US bank account for ACH debits: by its numbers (account number stored encrypted, shown as its last four; pending until its micro-deposits are verified), or linked at its bank in a Financial Connections session (financialConnectionsSession; verified at once)',
+  })
+  @ApiNotFoundResponse({ type: ApiError, description: "BANK_CONNECTION_NOT_FOUND: no such Financial Connections session of this person's" })
   @ApiCreatedResponse({ type: PaymentMethodView })
   @ApiServiceUnavailableResponse({ type: ApiError, description: 'BANK_VERIFICATION_UNAVAILABLE: the payment provider could not be reached; try again' })
   addUsBankAccount(@Param() params: PersonParams, @Body() body: AddUsBankAccountRequest, @Principal() caller: Caller): Promise<PaymentMethodView> {

@@ -10,6 +10,12 @@ export interface BankAccountVerifier {
   saveIban(request: IbanSetupRequest): Promise<SavedBankAccount>;
   /** Sets the account up at the PSP and has micro-deposits sent. The same `methodId` never sets up twice. */
   start(request: BankAccountSetupRequest): Promise<BankAccountSetup>;
+  /**
+   * Saves a US account the person linked at their bank in a Financial Connections session of
+   * theirs (`BankConnectionNotFound` for another's or an unknown one, `BankConnectionIncomplete`
+   * when nothing was linked): verified by the link, no micro-deposits.
+   */
+  saveConnectedAccount(request: ConnectedAccountSetupRequest): Promise<ConnectedBankAccount>;
   /** Checks what the person read on their statement. */
   verify(setupId: string, proof: MicrodepositProof): Promise<MicrodepositVerdict>;
 }
@@ -44,6 +50,22 @@ export interface SavedBankAccount {
   readonly mandateId: string;
 }
 
+export interface ConnectedAccountSetupRequest {
+  readonly methodId: string;
+  readonly personId: string;
+  /** The Financial Connections session (`fcsess_…`) the person linked the account in. */
+  readonly sessionId: string;
+  readonly holderName: string;
+  readonly mandate: { readonly acceptedAt: Date; readonly ipAddress: string; readonly userAgent: string };
+}
+
+/** A linked account as the PSP saved it: what the bank told it (never the account number), and its PaymentMethod on its customer. */
+export interface ConnectedBankAccount extends SavedBankAccount {
+  readonly last4: string;
+  readonly routingNumber: string;
+  readonly accountType: 'checking' | 'savings';
+}
+
 export interface BankAccountSetup {
   /** The PSP's setup (Stripe: `seti_…`), which verification names. */
   readonly setupId: string;
@@ -74,6 +96,16 @@ export class BankVerificationUnavailable extends Error {
 /** The PSP refused the account itself (e.g. an unknown routing number). */
 export class BankAccountRefused extends Error {
   override name = 'BankAccountRefused';
+}
+
+/** No Financial Connections session of this person's by that id. */
+export class BankConnectionNotFound extends Error {
+  override name = 'BankConnectionNotFound';
+}
+
+/** The session has no linked account (the person cancelled, or has not finished at their bank). */
+export class BankConnectionIncomplete extends Error {
+  override name = 'BankConnectionIncomplete';
 }
 
 export const BANK_ACCOUNT_VERIFIER = Symbol('BankAccountVerifier');

@@ -3,12 +3,14 @@ import type {
   BankAccountSetup,
   BankAccountSetupRequest,
   BankAccountVerifier,
+  ConnectedAccountSetupRequest,
+  ConnectedBankAccount,
   IbanSetupRequest,
   MicrodepositProof,
   MicrodepositVerdict,
   SavedBankAccount,
 } from '../ports/bank-account-verifier';
-import { BankAccountRefused, BankVerificationUnavailable } from '../ports/bank-account-verifier';
+import { BankAccountRefused, BankConnectionIncomplete, BankConnectionNotFound, BankVerificationUnavailable } from '../ports/bank-account-verifier';
 
 export interface StripeVerifierSettings {
   readonly secretKey: string;
@@ -66,6 +68,59 @@ export class StripeBankAccountVerifier implements BankAccountVerifier {
     if (intent.status !== 'succeeded' || !paymentMethodId || !customerId || !mandateId)
       throw new BankVerificationUnavailable(`the PSP answered the IBAN setup with status ${intent.status}, not a saved debit`);
     return { setupId: intent.id, paymentMethodId, customerId, mandateId };
+  }
+
+  /**
+   * The session must be the person's (its customer's metadata names them: the hub made both), and
+   * hold the account they linked; the SetupIntent on that customer with the linked account
+   * (`verification_method: instant`) succeeds at once under the mandate.
+   */
+  async saveConnectedAccount(request: ConnectedAccountSetupRequest): Promise<ConnectedBankAccount> {
+    const session = await this.stripe.financialConnections.sessions.retrieve(request.sessionId).catch((error: unknown) => {
+      if (error instanceof Stripe.errors.StripeInvalidRequestError && error.statusCode === 404) throw new BankConnectionNotFound('no such bank connection');
+      throw unavailable(error);
+    });
+    const customerId = session.account_holder?.customer ? idOf(session.account_holder.customer) : undefined;
+    const customer = customerId ? await this.stripe.customers.retrieve(customerId).catch((error: unknown) => Promise.reject(unavailable(error))) : undefined;
+    if (!customerId || !customer || customer.deleted || customer.metadata.pay_person !== request.personId)
+      throw new BankConnectionNotFound('no such bank connection');
+    const account = session.accounts.data[0];
+    if (!account) throw new BankConnectionIncomplete('no bank account was linked in this connection');
+    const intent = await this.call(() =>
+      this.stripe.setupIntents.create(
+        {
+          customer: customerId,
+          usage: 'off_session',
+          allowed_payment_method_types: ['us_bank_account'],
+          payment_method_data: {
+            type: 'us_bank_account',
+            us_bank_account: { financial_connections_account: account.id },
+            billing_details: { name: request.holderName },
+          },
+          payment_method_options: { us_bank_account: { verification_method: 'instant' } },
+          mandate_data: onlineAcceptance(request.mandate),
+          confirm: true,
+          metadata: { pay_person: request.personId, pay_method: request.methodId },
+        },
+        { idempotencyKey: `${request.methodId}:bank-setup` },
+      ),
+    );
+    const paymentMethodId = idOf(intent.payment_method);
+    const mandateId = idOf(intent.mandate);
+    if (intent.status !== 'succeeded' || !paymentMethodId || !mandateId)
+      throw new BankVerificationUnavailable(`the PSP answered the linked account's setup with status ${intent.status}, not a verified account`);
+    const method = await this.call(() => this.stripe.paymentMethods.retrieve(paymentMethodId));
+    const bank = method.us_bank_account;
+    if (!bank?.last4 || !bank.routing_number) throw new BankVerificationUnavailable('the PSP answered the linked account without its bank details');
+    return {
+      setupId: intent.id,
+      paymentMethodId,
+      customerId,
+      mandateId,
+      last4: bank.last4,
+      routingNumber: bank.routing_number,
+      accountType: bank.account_type === 'savings' ? 'savings' : 'checking',
+    };
   }
 
   async start(request: BankAccountSetupRequest): Promise<BankAccountSetup> {

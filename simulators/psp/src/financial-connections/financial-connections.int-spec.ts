@@ -33,7 +33,6 @@ const session = async (customer: string) =>
   stripe.financialConnections.sessions.create({
     account_holder: { type: 'customer', customer },
     permissions: ['payment_method'],
-    filters: { countries: ['US'] },
   });
 
 const mandate_data = { customer_acceptance: { type: 'online' as const, online: { ip_address: '198.51.100.23', user_agent: 'PayTest/1.0' } } };
