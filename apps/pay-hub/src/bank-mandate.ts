@@ -27,8 +27,8 @@ export const US_BANK_MANDATE = {
     'By saving this bank account, you authorise Pay Platform and its payment provider Stripe to debit this account by ACH ' +
     'for the payments you make with Pay, each for the amount you confirm at the time, and, if necessary, to credit it to ' +
     'correct erroneous debits. This authorisation stays in effect until you remove the account from Pay, which you can do at ' +
-    'any time; removing it does not affect debits already made. Before it can be debited, the account is verified: two small ' +
-    'deposits (or one with a code) are sent to it, which you confirm here.',
+    'any time; removing it does not affect debits already made. Before it can be debited, the account is verified: by signing ' +
+    'in at your bank, or by a small deposit sent to it whose code you confirm here.',
 } as const;
 
 /**

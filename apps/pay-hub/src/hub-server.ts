@@ -17,6 +17,7 @@ import { maySupportSocket, SUPPORT_SOCKET_PATH, upstreamRoute } from './access-r
 import type { PayHubConfig } from './config';
 import { DEV_ORCHESTRATION_URL } from './config';
 import { BANK_MANDATE, clientAddress, US_BANK_MANDATE } from './bank-mandate';
+import { BankConnections, FINANCIAL_CONNECTIONS_SESSION_ID } from './bank-connections';
 import { CardSetupProblem, CardSetups, SETUP_INTENT_ID } from './card-setups';
 import { PayPalSetupProblem, PayPalSetups, SETUP_TOKEN_ID } from './paypal-setups';
 import { PAY_HUB_SCHEMA, payHubMigrations } from './database/migrations';
@@ -27,6 +28,7 @@ import {
   DevSignInRequest,
   InvalidRequestError,
   SaveBankAccountRequest,
+  SaveConnectedBankAccountRequest,
   SaveMethodRequest,
   SaveUsBankAccountRequest,
   ShopPurchaseRequest,
@@ -162,6 +164,7 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
   };
   const now = options.now ?? Date.now;
   const cardSetups = CardSetups.from(config, new URL(config.HUB_PUBLIC_URL).origin);
+  const bankConnections = BankConnections.from(config, new URL(config.HUB_PUBLIC_URL).origin);
   const paypalSetups = PayPalSetups.from(config, new URL(config.HUB_PUBLIC_URL).origin, (url, init) => callService('paypal', url, init));
   const sessions = new SessionStore(dataSource, now);
   const publicOrigin = new URL(config.HUB_PUBLIC_URL).origin;
@@ -380,6 +383,34 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
     });
   }
 
+  const connectionsFor = (session: Session): BankConnections => {
+    if (!bankConnections) throw new HttpProblem(404, 'BANK_CONNECTION_OFF', 'this hub links no bank accounts (STRIPE_SECRET_KEY is not set)');
+    if (session.user.role !== 'person') throw new HttpProblem(404, 'NOT_FOUND', 'no such resource');
+    return bankConnections;
+  };
+
+  /** A Financial Connections session for the person: the page frames the PSP's flow with its client secret. */
+  async function beginBankConnection(response: ServerResponse, session: Session): Promise<void> {
+    sendJson(response, 201, await connectionsFor(session).begin(session.user.sub));
+  }
+
+  /**
+   * The account the person linked in their session, saved to their wallet (which checks the session
+   * is theirs and has it verified at the PSP) under the ACH authorisation the page showed.
+   */
+  async function saveConnectedBankAccount(request: IncomingMessage, response: ServerResponse, session: Session, sessionId: string): Promise<void> {
+    connectionsFor(session);
+    if (!FINANCIAL_CONNECTIONS_SESSION_ID.test(sessionId)) throw new HttpProblem(404, 'NOT_FOUND', 'no such bank connection');
+    const account = validated(SaveConnectedBankAccountRequest, await readJson(request));
+    const mandate = mandateAcceptance(request, account.mandateTextVersion, US_BANK_MANDATE);
+    await saveToWallet(response, session, 'us-bank-accounts', {
+      financialConnectionsSession: sessionId,
+      holderName: account.holderName,
+      ...(account.label ? { label: account.label } : {}),
+      mandate,
+    });
+  }
+
   const paypalFor = (session: Session): PayPalSetups => {
     if (!paypalSetups) throw new HttpProblem(404, 'PAYPAL_SETUP_OFF', 'this hub adds no PayPal accounts (PAYPAL_API_URL is not set)');
     if (session.user.role !== 'person') throw new HttpProblem(404, 'NOT_FOUND', 'no such resource');
@@ -497,6 +528,9 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
     if (path === '/bff/bank-mandate' && request.method === 'GET') return bankMandate(response, await requireSession(request), url.searchParams.get('scheme'));
     if (path === '/bff/bank-accounts' && request.method === 'POST') return saveBankAccount(request, response, await requireSession(request));
     if (path === '/bff/us-bank-accounts' && request.method === 'POST') return saveUsBankAccount(request, response, await requireSession(request));
+    if (path === '/bff/bank-connections' && request.method === 'POST') return beginBankConnection(response, await requireSession(request));
+    const bankConnection = /^\/bff\/bank-connections\/([^/]+)\/account$/.exec(path);
+    if (bankConnection && request.method === 'POST') return saveConnectedBankAccount(request, response, await requireSession(request), bankConnection[1]);
     const cardSetup = /^\/bff\/card-setups\/([^/]+)\/card$/.exec(path);
     if (cardSetup && request.method === 'POST') return saveCard(request, response, await requireSession(request), cardSetup[1]);
     if (path === '/bff/paypal-setups' && request.method === 'POST') return beginPayPalSetup(response, await requireSession(request));

@@ -109,6 +109,20 @@ export class SaveUsBankAccountRequest extends SaveMethodRequest {
   mandateAccepted!: boolean;
 }
 
+/** A US account linked at its bank (Financial Connections): its holder, and the acceptance of the ACH authorisation the page showed. */
+export class SaveConnectedBankAccountRequest extends SaveMethodRequest {
+  @IsString()
+  @Length(1, 70, { message: 'holderName must be the account holder, 1 to 70 characters' })
+  holderName!: string;
+
+  @IsString()
+  @Length(1, 40)
+  mandateTextVersion!: string;
+
+  @Equals(true, { message: 'mandateAccepted must be true: a bank account is debited only under a mandate its holder accepted' })
+  mandateAccepted!: boolean;
+}
+
 export class InvalidRequestError extends Error {
   constructor(readonly details: string[]) {
     super('the request is not valid');

@@ -4,6 +4,7 @@
  * and account number, account type and holder, reads the ACH authorisation and accepts it (*Save*
  * stays disabled until then); the wallet sets the account up at the PSP, which sends micro-deposits;
  * the methods list shows it waiting, a wrong code is refused, the code from the deposit verifies it.
+ * Or linked instantly at its bank in the PSP's Financial Connections flow (framed), verified at once.
  * The account number travels in the one request body that saves it: never in an address, the
  * browser's console, the services' or the hub's logs, or what the PSP keeps. Screenshots go to
  * reports/browser/. Without Chromium the tier is skipped, saying why and how to install it.
@@ -58,6 +59,19 @@ describeWithBrowser('a US bank account in the Pay Hub', () => {
 
   const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTEFACTS_DIR, `${name}.png`), fullPage: true });
 
+  /** A person signed in, on the methods page, with a US wallet opened. */
+  async function onMethodsPage(page: Page, person: string): Promise<void> {
+    await page.goto(stack.hubUrl);
+    await page.getByLabel('Sign in as').selectOption('person');
+    await page.getByLabel('Id').fill(person);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText(`Signed in as ${person}`).waitFor();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Payment methods' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Payment methods' }).waitFor();
+    await page.getByLabel('Country').fill('US');
+    await page.getByRole('button', { name: 'Open wallet' }).click();
+  }
+
   it('adds the account under the ACH authorisation, refuses a wrong micro-deposit code, verifies the right one; the number is in no address or log', async () => {
     const context = await stack.browser.newContext({ baseURL: stack.hubUrl });
     const page = await context.newPage();
@@ -71,15 +85,7 @@ describeWithBrowser('a US bank account in the Pay Hub', () => {
     const addresses: string[] = [];
     page.on('framenavigated', (frame) => addresses.push(frame.url()));
 
-    await page.goto(stack.hubUrl);
-    await page.getByLabel('Sign in as').selectOption('person');
-    await page.getByLabel('Id').fill(personId);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByText(`Signed in as ${personId}`).waitFor();
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Payment methods' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Payment methods' }).waitFor();
-    await page.getByLabel('Country').fill('US');
-    await page.getByRole('button', { name: 'Open wallet' }).click();
+    await onMethodsPage(page, personId);
 
     const form = page.getByRole('form', { name: 'Add a US bank account' });
     await form.getByLabel('Routing number').fill(ROUTING_NUMBER);
@@ -136,6 +142,57 @@ describeWithBrowser('a US bank account in the Pay Hub', () => {
     expect(serviceLogs.join('')).not.toContain(ACCOUNT_NUMBER);
     expect(hubLogs.join('\n')).not.toContain(ACCOUNT_NUMBER);
     expect(JSON.stringify(stack.platform.simulator.snapshot())).not.toContain(ACCOUNT_NUMBER);
+    await context.close();
+  });
+
+  it("links a US account instantly at its bank in the PSP's flow (Financial Connections): verified at once, no micro-deposits, its number nowhere", async () => {
+    const person = `hub-fc-${randomUUID().slice(0, 8)}`;
+    const context = await stack.browser.newContext({ baseURL: stack.hubUrl });
+    const page = await context.newPage();
+    const seen: string[] = [];
+    context.on('request', (request) => seen.push([request.url(), JSON.stringify(request.headers()), request.postData() ?? ''].join('\n')));
+    page.on('console', (message) => seen.push(message.text()));
+    await onMethodsPage(page, person);
+
+    await page.getByRole('button', { name: 'Link instantly at your bank' }).click();
+    // The person signs in at their bank in the PSP's frame (the simulator's origin) and picks the account.
+    const flow = page.frameLocator('iframe[title="Your bank, signed in at the payment provider"]');
+    await flow.getByLabel('Checking •••• 6789').check();
+    await shot(page, 'us-bank-account-link-at-bank');
+    await flow.getByRole('button', { name: 'Link account' }).click();
+    await page.getByRole('status').filter({ hasText: 'Linked: StripeBank (simulator), Checking •••• 6789' }).waitFor();
+
+    const form = page.getByRole('form', { name: 'Save the linked bank account' });
+    await form.getByLabel('Account holder').fill('Ana Maria Silva');
+    await form.getByLabel('Name (optional)').fill('Linked checking');
+    const save = form.getByRole('button', { name: 'Save linked account' });
+    await expect(save.isDisabled()).resolves.toBe(true);
+    await form.getByRole('region', { name: 'ACH debit authorization for the linked account' }).getByLabel('I authorize these ACH debits').check();
+    await save.click();
+    await page.getByRole('status').filter({ hasText: 'Bank account linked and verified' }).waitFor();
+    const item = page.getByRole('region', { name: 'Saved methods' }).locator('li', { hasText: 'Linked checking' });
+    await item.getByText('Verified').waitFor();
+    await expect(page.getByRole('form', { name: 'Verify Linked checking' }).count()).resolves.toBe(0);
+    await shot(page, 'us-bank-account-linked');
+
+    const [row] = await stack.platform.walletQuery<{ id: string; verification: string }>(
+      "SELECT id, verification FROM payment_methods WHERE person_id = $1 AND kind = 'bank_account'",
+      [person],
+    );
+    expect(row.verification).toBe('verified');
+    const state = stack.platform.simulator.snapshot();
+    const setup = state.setupIntents.find((intent) => intent.metadata.pay_method === row.id);
+    expect(setup).toMatchObject({ status: 'succeeded', metadata: { pay_person: person } });
+    expect(state.paymentMethods.find((method) => method.id === setup!.payment_method)?.us_bank_account).toMatchObject({
+      last4: '6789',
+      financial_connections_account: expect.stringMatching(/^fca_/),
+    });
+    // The test bank's account number went nowhere: not in the browser's requests or console, the logs, or the PSP's objects.
+    const accountNumber = '000123456789';
+    expect(seen.filter((text) => text.includes(accountNumber))).toEqual([]);
+    expect(serviceLogs.join('')).not.toContain(accountNumber);
+    expect(hubLogs.join('\n')).not.toContain(accountNumber);
+    expect(JSON.stringify(state)).not.toContain(accountNumber);
     await context.close();
   });
 });

@@ -3,7 +3,7 @@ import type { PaymentMethod } from '../api';
 import { api, errorText } from '../api';
 import { Button, Card, Checkbox, Field, Form, Notice, Page } from '../components';
 import { AddCard } from './AddCard';
-import { AddUsBankAccount, VerifyMicrodeposits } from './AddUsBankAccount';
+import { AddUsBankAccount, LinkUsBankAccount, VerifyMicrodeposits } from './AddUsBankAccount';
 import { ConnectPayPal } from './ConnectPayPal';
 import { OpenWallet, useWallet, walletPath } from './useWallet';
 
@@ -168,7 +168,11 @@ export function MethodsPage({ personId }: { personId: string }) {
         </Form>
       </Card>
       <Card title="Add a US bank account">
-        <p className="hint">Paid by ACH debit. Before it can pay, the account is verified with a small deposit Stripe sends to it.</p>
+        <p className="hint">
+          Paid by ACH debit. Link it instantly by signing in at your bank, or type its numbers: then it is verified with a small deposit Stripe sends to it
+          before it can pay.
+        </p>
+        <LinkUsBankAccount save={run} />
         <AddUsBankAccount save={run} />
       </Card>
     </Page>
