@@ -52,6 +52,15 @@ const ach = (accountNumber: string): BankDebitCase => ({
   stripeType: 'us_bank_account',
 });
 
+/** A US account linked at its bank (Financial Connections): verified at once, debited by ACH like one verified by micro-deposits. */
+const linked = (account: 'checking' | 'insufficient_funds'): BankDebitCase => ({
+  name: 'a US account linked at its bank (Financial Connections, ACH, USD)',
+  account: { linkedAtBank: account },
+  person: { country: 'US', apps: ['instagram', 'facebook'] },
+  purchase: { app: 'instagram', country: 'US', currency: 'USD' },
+  stripeType: 'us_bank_account',
+});
+
 let platform: PaymentsPlatform;
 let history: HistoryUnderTest;
 const historyGroup = uniqueName('history-projection.e2e-debits');
@@ -237,6 +246,26 @@ describe("the payer's mandate", () => {
       expect(JSON.stringify(refused.body)).toContain('mandate is required');
     },
   );
+
+  it('an IBAN is saved once at the PSP: each purchase debits its one PaymentMethod on its customer, under its one mandate, never the IBAN again', async () => {
+    const debit = sepa('DE89370400440532013000');
+    const person = await personWith(debit);
+    const first = await debitPurchase(person, debit, 1_100n);
+    const second = await debitPurchase(person, debit, 1_200n);
+    debited.push(first, second);
+    const state = platform.simulator.snapshot();
+    const setup = state.setupIntents.find((intent) => intent.metadata.pay_method === person.bankAccount!.methodId)!;
+    expect(setup).toMatchObject({ status: 'succeeded', payment_method_types: ['sepa_debit'], customer: expect.stringMatching(/^cus_/) });
+    for (const paymentId of [first, second]) {
+      const reference = await referenceOf(paymentId);
+      expect(state.paymentIntents.find((intent) => intent.id === reference)).toMatchObject({
+        payment_method: setup.payment_method,
+        customer: setup.customer,
+        payment_method_types: ['sepa_debit'],
+      });
+    }
+    expect(state.mandates.filter((mandate) => mandate.payment_method === setup.payment_method).map((mandate) => mandate.id)).toEqual([setup.mandate]);
+  });
 });
 
 describe('a purchase paid from a saved bank account', () => {
@@ -244,7 +273,7 @@ describe('a purchase paid from a saved bank account', () => {
     if (platform) await ledgerHolds();
   });
 
-  it.each([sepa('DE89370400440532013000'), ach('000123456789')])(
+  it.each([sepa('DE89370400440532013000'), ach('000123456789'), linked('checking')])(
     '$name: processing -> settled after 3 simulated days; the capture posts once and the pending layer empties',
     async (debit) => {
       const person = await personWith(debit);
@@ -277,7 +306,7 @@ describe('a purchase paid from a saved bank account', () => {
     },
   );
 
-  it.each([sepa('DE62370400440532013001'), ach('000222222227')])(
+  it.each([sepa('DE62370400440532013001'), ach('000222222227'), linked('insufficient_funds')])(
     '$name: processing -> failed after 3 simulated days; everything is reversed and the history says failed',
     async (debit) => {
       const person = await personWith(debit);

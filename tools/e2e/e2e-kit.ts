@@ -188,13 +188,40 @@ export interface PersonOptions {
    * Saves a bank account through the wallet API: an IBAN (SEPA Direct Debit) or a US account
    * (ACH); Stripe's test account numbers decide how its debits end. With withoutCard it is the
    * preferred method. `mandate`: the payer's acceptance of the debit mandate, as an app sends it
-   * (required by the wallet: E2E_MANDATE when not given).
+   * (required by the wallet: E2E_MANDATE when not given). `linkedAtBank`: a US account linked in a
+   * Financial Connections session, as the Pay Hub has it done (a customer of the person's, the
+   * session on it, the simulator's test bank account picked in its element), verified at once.
    */
-  bankAccount?: ({ iban: string } | { routingNumber: string; accountNumber: string }) & {
+  bankAccount?: ({ iban: string } | { routingNumber: string; accountNumber: string } | { linkedAtBank: 'checking' | 'insufficient_funds' }) & {
     mandate?: { textVersion: string; ipAddress: string; userAgent: string; app?: string };
     /** A US account is verified with the micro-deposits' descriptor code (Stripe's test SM11AA) unless this is set. */
     unverified?: boolean;
   };
+}
+
+/**
+ * What the Pay Hub and the person do to link a US account at the simulator's test bank: a customer
+ * of the person's, a Financial Connections session on it, the account picked in the PSP's element
+ * (its call: publishable key and the session's client secret). Answers the session's id.
+ */
+async function linkAtTestBank(simulatorUrl: string, personId: string, account: string): Promise<string> {
+  const stripe = async <T>(path: string, form: Record<string, string>, key = 'sk_test_e2e'): Promise<T> => {
+    const answer = await fetch(`${simulatorUrl}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(form),
+    });
+    if (!answer.ok) throw new Error(`the simulator answered ${path} with ${answer.status}: ${await answer.text()}`);
+    return (await answer.json()) as T;
+  };
+  const customer = await stripe<{ id: string }>('/v1/customers', { 'metadata[pay_person]': personId });
+  const session = await stripe<{ id: string; client_secret: string }>('/v1/financial_connections/sessions', {
+    'account_holder[type]': 'customer',
+    'account_holder[customer]': customer.id,
+    'permissions[]': 'payment_method',
+  });
+  await stripe(`/v1/financial_connections/sessions/${session.id}/link_account`, { client_secret: session.client_secret, account }, 'pk_test_e2e');
+  return session.id;
 }
 
 export interface PaymentsPlatform {
@@ -528,13 +555,19 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
                 holderName: 'Ana Maria Silva',
                 mandate: account.mandate ?? E2E_MANDATE,
               })
-            : await walletCall<{ id: string }>('POST', `/v1/wallets/${id}/payment-methods/us-bank-accounts`, caller, {
-                routingNumber: account.routingNumber,
-                accountNumber: account.accountNumber,
-                accountType: 'checking',
-                holderName: 'Ana Maria Silva',
-                mandate: account.mandate ?? E2E_MANDATE,
-              });
+            : 'linkedAtBank' in account
+              ? await walletCall<{ id: string }>('POST', `/v1/wallets/${id}/payment-methods/us-bank-accounts`, caller, {
+                  financialConnectionsSession: await linkAtTestBank(simulator.url, id, account.linkedAtBank),
+                  holderName: 'Ana Maria Silva',
+                  mandate: account.mandate ?? E2E_MANDATE,
+                })
+              : await walletCall<{ id: string }>('POST', `/v1/wallets/${id}/payment-methods/us-bank-accounts`, caller, {
+                  routingNumber: account.routingNumber,
+                  accountNumber: account.accountNumber,
+                  accountType: 'checking',
+                  holderName: 'Ana Maria Silva',
+                  mandate: account.mandate ?? E2E_MANDATE,
+                });
         bankAccount = { methodId: saved.body.id };
         if ('routingNumber' in account && !account.unverified)
           await walletCall('POST', `/v1/wallets/${id}/payment-methods/${saved.body.id}/microdeposits`, caller, { descriptorCode: 'SM11AA' });

@@ -92,8 +92,11 @@ const hubAnswers: string[] = [];
 let conversationId = '';
 /** A person's own contact details and account holder: their own pages may show them to them. */
 const OWN_DETAILS = new Set(['e-mail', 'e-mail (local part)', 'phone', 'phone (digits)', 'account holder', 'PayPal e-mail']);
-/** What the PSP issued or was given to charge: the simulator keeps them, as Stripe and PayPal do. */
-const PSP_OWN = new Set(['PSP token', 'PayPal vault token', 'PayPal e-mail']);
+/**
+ * What the PSP issued or was given to charge: the simulator keeps them, as Stripe and PayPal do
+ * (a saved IBAN's PaymentMethod carries its holder's name, which SEPA Direct Debit requires; never the IBAN).
+ */
+const PSP_OWN = new Set(['PSP token', 'PayPal vault token', 'PayPal e-mail', 'account holder']);
 let ana: TestPerson;
 /** Payments of this run: the logs must show them (the scan read the right logs). */
 const paymentIds: string[] = [];

@@ -18,6 +18,20 @@ export const BANK_MANDATE = {
 } as const;
 
 /**
+ * The ACH debit authorisation the Pay Hub shows before a US bank account is saved (Nacha requires
+ * the payer's authorisation, with how to revoke it); recorded the same way as the SEPA mandate.
+ */
+export const US_BANK_MANDATE = {
+  textVersion: 'pay-hub-ach-2026-12',
+  text:
+    'By saving this bank account, you authorise Pay Platform and its payment provider Stripe to debit this account by ACH ' +
+    'for the payments you make with Pay, each for the amount you confirm at the time, and, if necessary, to credit it to ' +
+    'correct erroneous debits. This authorisation stays in effect until you remove the account from Pay, which you can do at ' +
+    'any time; removing it does not affect debits already made. Before it can be debited, the account is verified: by signing ' +
+    'in at your bank, or by a small deposit sent to it whose code you confirm here.',
+} as const;
+
+/**
  * The address the person's request came from. The hub is reached through one proxy (the ingress,
  * deploy/), which appends the address it saw to X-Forwarded-For: the right-most entry is that one
  * (entries to its left are whatever the client sent). Without the header, the socket's peer.

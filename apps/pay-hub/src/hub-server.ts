@@ -16,14 +16,24 @@ import { closeServiceDataSource, openServiceDataSource } from '@pay/platform';
 import { maySupportSocket, SUPPORT_SOCKET_PATH, upstreamRoute } from './access-rules';
 import type { PayHubConfig } from './config';
 import { DEV_ORCHESTRATION_URL } from './config';
-import { BANK_MANDATE, clientAddress } from './bank-mandate';
+import { BANK_MANDATE, clientAddress, US_BANK_MANDATE } from './bank-mandate';
+import { BankConnections, FINANCIAL_CONNECTIONS_SESSION_ID } from './bank-connections';
 import { CardSetupProblem, CardSetups, SETUP_INTENT_ID } from './card-setups';
 import { PayPalSetupProblem, PayPalSetups, SETUP_TOKEN_ID } from './paypal-setups';
 import { PAY_HUB_SCHEMA, payHubMigrations } from './database/migrations';
 import { hubMetrics, recordRoute, routeTemplate } from './hub-metrics';
 import type { OidcClient, ProviderMetadata } from './oidc';
 import { authorizationUrl, discover, exchangeCode, pkcePair } from './oidc';
-import { DevSignInRequest, InvalidRequestError, SaveBankAccountRequest, SaveMethodRequest, ShopPurchaseRequest, validated } from './requests';
+import {
+  DevSignInRequest,
+  InvalidRequestError,
+  SaveBankAccountRequest,
+  SaveConnectedBankAccountRequest,
+  SaveMethodRequest,
+  SaveUsBankAccountRequest,
+  ShopPurchaseRequest,
+  validated,
+} from './requests';
 import type { Session, SessionUser } from './sessions';
 import { SessionStore } from './sessions';
 import { refuseUpgrade, relayUpgrade } from './support-socket-relay';
@@ -154,6 +164,7 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
   };
   const now = options.now ?? Date.now;
   const cardSetups = CardSetups.from(config, new URL(config.HUB_PUBLIC_URL).origin);
+  const bankConnections = BankConnections.from(config, new URL(config.HUB_PUBLIC_URL).origin);
   const paypalSetups = PayPalSetups.from(config, new URL(config.HUB_PUBLIC_URL).origin, (url, init) => callService('paypal', url, init));
   const sessions = new SessionStore(dataSource, now);
   const publicOrigin = new URL(config.HUB_PUBLIC_URL).origin;
@@ -304,38 +315,100 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
     sendJson(response, upstream.status, await upstream.json().catch(() => ({})));
   }
 
-  /** The debit mandate the methods page shows before a bank account is saved (docs/pay-hub.md, "Bank accounts"). */
-  function bankMandate(response: ServerResponse, session: Session): void {
+  /**
+   * The debit mandate the methods page shows before a bank account is saved (docs/pay-hub.md, "Bank
+   * accounts"): SEPA's for an IBAN, or with `?scheme=us_bank_account` the ACH authorisation.
+   */
+  function bankMandate(response: ServerResponse, session: Session, scheme: string | null): void {
     if (session.user.role !== 'person') throw new HttpProblem(404, 'NOT_FOUND', 'no such resource');
-    sendJson(response, 200, BANK_MANDATE);
+    if (scheme !== null && scheme !== 'sepa_debit' && scheme !== 'us_bank_account')
+      throw new HttpProblem(400, 'VALIDATION_FAILED', 'scheme must be sepa_debit or us_bank_account');
+    sendJson(response, 200, scheme === 'us_bank_account' ? US_BANK_MANDATE : BANK_MANDATE);
   }
 
   /**
-   * An IBAN saved to the person's wallet with their acceptance of the mandate the page showed:
-   * its version, and the IP address and user agent as the hub saw the request (the page cannot be
-   * trusted to state them); the wallet adds when. Without the acceptance, nothing is saved.
+   * The person's acceptance of the mandate the page showed: its version, and the IP address and
+   * user agent as the hub saw the request (the page cannot be trusted to state them); the wallet adds when.
    */
-  async function saveBankAccount(request: IncomingMessage, response: ServerResponse, session: Session): Promise<void> {
-    if (session.user.role !== 'person') throw new HttpProblem(404, 'NOT_FOUND', 'no such resource');
-    const account = validated(SaveBankAccountRequest, await readJson(request));
-    if (account.mandateTextVersion !== BANK_MANDATE.textVersion)
+  function mandateAcceptance(request: IncomingMessage, shownVersion: string, mandate: { textVersion: string }): Record<string, string> {
+    if (shownVersion !== mandate.textVersion)
       throw new HttpProblem(409, 'MANDATE_TEXT_CHANGED', 'the mandate text has changed since the page showed it: read it again and accept it');
     const ipAddress = clientAddress(request);
     const userAgent = request.headers['user-agent']?.slice(0, 512);
     if (!ipAddress || !userAgent) throw new HttpProblem(400, 'MANDATE_UNRECORDABLE', 'the mandate acceptance needs your browser’s address and user agent');
-    const upstream = await callService('wallet', `${upstreams.wallet}/v1/wallets/${encodeURIComponent(session.user.sub)}/payment-methods/bank-accounts`, {
+    return { textVersion: mandate.textVersion, ipAddress, userAgent };
+  }
+
+  /** Saves a bank account to the person's wallet with their token; the wallet's answer is the page's. */
+  async function saveToWallet(response: ServerResponse, session: Session, route: 'bank-accounts' | 'us-bank-accounts', body: object): Promise<void> {
+    const upstream = await callService('wallet', `${upstreams.wallet}/v1/wallets/${encodeURIComponent(session.user.sub)}/payment-methods/${route}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${session.accessToken}`, 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({
-        iban: account.iban,
-        holderName: account.holderName,
-        ...(account.bic ? { bic: account.bic } : {}),
-        ...(account.label ? { label: account.label } : {}),
-        mandate: { textVersion: BANK_MANDATE.textVersion, ipAddress, userAgent },
-      }),
+      body: JSON.stringify(body),
     });
     if (upstream.status === 401) await sessions.end(session.id);
     sendJson(response, upstream.status, await upstream.json().catch(() => ({})));
+  }
+
+  /** An IBAN saved to the person's wallet with their acceptance of the mandate the page showed. Without the acceptance, nothing is saved. */
+  async function saveBankAccount(request: IncomingMessage, response: ServerResponse, session: Session): Promise<void> {
+    if (session.user.role !== 'person') throw new HttpProblem(404, 'NOT_FOUND', 'no such resource');
+    const account = validated(SaveBankAccountRequest, await readJson(request));
+    const mandate = mandateAcceptance(request, account.mandateTextVersion, BANK_MANDATE);
+    await saveToWallet(response, session, 'bank-accounts', {
+      iban: account.iban,
+      holderName: account.holderName,
+      ...(account.bic ? { bic: account.bic } : {}),
+      ...(account.label ? { label: account.label } : {}),
+      mandate,
+    });
+  }
+
+  /**
+   * A US account (ACH) saved to the person's wallet under the ACH authorisation the page showed; the
+   * wallet sets it up at the PSP and it waits for its micro-deposits (verified through
+   * `/api/wallet/…/payment-methods/{id}/microdeposits`).
+   */
+  async function saveUsBankAccount(request: IncomingMessage, response: ServerResponse, session: Session): Promise<void> {
+    if (session.user.role !== 'person') throw new HttpProblem(404, 'NOT_FOUND', 'no such resource');
+    const account = validated(SaveUsBankAccountRequest, await readJson(request));
+    const mandate = mandateAcceptance(request, account.mandateTextVersion, US_BANK_MANDATE);
+    await saveToWallet(response, session, 'us-bank-accounts', {
+      routingNumber: account.routingNumber,
+      accountNumber: account.accountNumber,
+      accountType: account.accountType,
+      holderName: account.holderName,
+      ...(account.label ? { label: account.label } : {}),
+      mandate,
+    });
+  }
+
+  const connectionsFor = (session: Session): BankConnections => {
+    if (!bankConnections) throw new HttpProblem(404, 'BANK_CONNECTION_OFF', 'this hub links no bank accounts (STRIPE_SECRET_KEY is not set)');
+    if (session.user.role !== 'person') throw new HttpProblem(404, 'NOT_FOUND', 'no such resource');
+    return bankConnections;
+  };
+
+  /** A Financial Connections session for the person: the page frames the PSP's flow with its client secret. */
+  async function beginBankConnection(response: ServerResponse, session: Session): Promise<void> {
+    sendJson(response, 201, await connectionsFor(session).begin(session.user.sub));
+  }
+
+  /**
+   * The account the person linked in their session, saved to their wallet (which checks the session
+   * is theirs and has it verified at the PSP) under the ACH authorisation the page showed.
+   */
+  async function saveConnectedBankAccount(request: IncomingMessage, response: ServerResponse, session: Session, sessionId: string): Promise<void> {
+    connectionsFor(session);
+    if (!FINANCIAL_CONNECTIONS_SESSION_ID.test(sessionId)) throw new HttpProblem(404, 'NOT_FOUND', 'no such bank connection');
+    const account = validated(SaveConnectedBankAccountRequest, await readJson(request));
+    const mandate = mandateAcceptance(request, account.mandateTextVersion, US_BANK_MANDATE);
+    await saveToWallet(response, session, 'us-bank-accounts', {
+      financialConnectionsSession: sessionId,
+      holderName: account.holderName,
+      ...(account.label ? { label: account.label } : {}),
+      mandate,
+    });
   }
 
   const paypalFor = (session: Session): PayPalSetups => {
@@ -452,8 +525,12 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
     }
     if (path === '/bff/dev-shop/purchases' && request.method === 'POST') return shopPurchase(request, response, await requireSession(request));
     if (path === '/bff/card-setups' && request.method === 'POST') return beginCardSetup(response, await requireSession(request));
-    if (path === '/bff/bank-mandate' && request.method === 'GET') return bankMandate(response, await requireSession(request));
+    if (path === '/bff/bank-mandate' && request.method === 'GET') return bankMandate(response, await requireSession(request), url.searchParams.get('scheme'));
     if (path === '/bff/bank-accounts' && request.method === 'POST') return saveBankAccount(request, response, await requireSession(request));
+    if (path === '/bff/us-bank-accounts' && request.method === 'POST') return saveUsBankAccount(request, response, await requireSession(request));
+    if (path === '/bff/bank-connections' && request.method === 'POST') return beginBankConnection(response, await requireSession(request));
+    const bankConnection = /^\/bff\/bank-connections\/([^/]+)\/account$/.exec(path);
+    if (bankConnection && request.method === 'POST') return saveConnectedBankAccount(request, response, await requireSession(request), bankConnection[1]);
     const cardSetup = /^\/bff\/card-setups\/([^/]+)\/card$/.exec(path);
     if (cardSetup && request.method === 'POST') return saveCard(request, response, await requireSession(request), cardSetup[1]);
     if (path === '/bff/paypal-setups' && request.method === 'POST') return beginPayPalSetup(response, await requireSession(request));

@@ -83,6 +83,46 @@ export class SaveBankAccountRequest extends SaveMethodRequest {
   mandateAccepted!: boolean;
 }
 
+/** A US bank account from the methods page (ACH): its numbers, the holder, and the acceptance of the debit authorisation the page showed. */
+export class SaveUsBankAccountRequest extends SaveMethodRequest {
+  @IsString()
+  @Matches(/^\d{9}$/, { message: 'routingNumber must be the 9-digit ABA routing number' })
+  routingNumber!: string;
+
+  @IsString()
+  @Matches(/^\d{4,17}$/, { message: 'accountNumber must be 4 to 17 digits' })
+  accountNumber!: string;
+
+  @IsIn(['checking', 'savings'], { message: 'accountType must be checking or savings' })
+  accountType!: 'checking' | 'savings';
+
+  @IsString()
+  @Length(1, 70, { message: 'holderName must be the account holder, 1 to 70 characters' })
+  holderName!: string;
+
+  /** The version of the authorisation text the page showed (GET /bff/bank-mandate?scheme=us_bank_account). */
+  @IsString()
+  @Length(1, 40)
+  mandateTextVersion!: string;
+
+  @Equals(true, { message: 'mandateAccepted must be true: a bank account is debited only under a mandate its holder accepted' })
+  mandateAccepted!: boolean;
+}
+
+/** A US account linked at its bank (Financial Connections): its holder, and the acceptance of the ACH authorisation the page showed. */
+export class SaveConnectedBankAccountRequest extends SaveMethodRequest {
+  @IsString()
+  @Length(1, 70, { message: 'holderName must be the account holder, 1 to 70 characters' })
+  holderName!: string;
+
+  @IsString()
+  @Length(1, 40)
+  mandateTextVersion!: string;
+
+  @Equals(true, { message: 'mandateAccepted must be true: a bank account is debited only under a mandate its holder accepted' })
+  mandateAccepted!: boolean;
+}
+
 export class InvalidRequestError extends Error {
   constructor(readonly details: string[]) {
     super('the request is not valid');

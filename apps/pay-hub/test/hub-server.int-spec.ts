@@ -641,6 +641,97 @@ describe("the hub's server", () => {
       ]);
     });
 
+    it('saves a US bank account only under the ACH authorisation the page showed (not the SEPA one), with the address and user agent the hub saw', async () => {
+      saves.length = 0;
+      const owner = await signInTo('person', 'p-ach');
+      const analyst = await signInTo('analyst', 'a-ach');
+      const read = (cookie: string, scheme: string) => fetch(`${pspHub.url}/bff/bank-mandate?scheme=${scheme}`, { headers: { 'x-pay-hub': '1', cookie } });
+      const shown = (await (await read(owner, 'us_bank_account')).json()) as { textVersion: string; text: string };
+      expect(shown).toMatchObject({ textVersion: 'pay-hub-ach-2026-12', text: expect.stringContaining('by ACH') });
+      const sepa = (await (await read(owner, 'sepa_debit')).json()) as { textVersion: string };
+      expect(sepa.textVersion).not.toBe(shown.textVersion);
+      expect((await read(owner, 'cheque')).status).toBe(400);
+      expect((await read(analyst, 'us_bank_account')).status).toBe(404);
+
+      const account = { routingNumber: '110000000', accountNumber: '000123456789', accountType: 'checking', holderName: 'Ana Maria Silva' };
+      const save = (cookie: string, body: unknown) =>
+        fetch(`${pspHub.url}/bff/us-bank-accounts`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'x-pay-hub': '1',
+            'user-agent': 'PayHubTest/1.0 (X11; Linux)',
+            'x-forwarded-for': '198.51.100.23',
+            cookie,
+          },
+          body: JSON.stringify(body),
+        });
+      for (const body of [
+        account,
+        { ...account, mandateTextVersion: shown.textVersion, mandateAccepted: false },
+        { ...account, routingNumber: '11000000', mandateTextVersion: shown.textVersion, mandateAccepted: true },
+        { ...account, accountType: 'business', mandateTextVersion: shown.textVersion, mandateAccepted: true },
+      ])
+        expect((await save(owner, body)).status).toBe(400);
+      const wrongText = await save(owner, { ...account, mandateTextVersion: sepa.textVersion, mandateAccepted: true });
+      expect([wrongText.status, ((await wrongText.json()) as { code: string }).code]).toEqual([409, 'MANDATE_TEXT_CHANGED']);
+      expect((await save(analyst, { ...account, mandateTextVersion: shown.textVersion, mandateAccepted: true })).status).toBe(404);
+      expect(saves).toEqual([]);
+
+      expect((await save(owner, { ...account, mandateTextVersion: shown.textVersion, mandateAccepted: true })).status).toBe(201);
+      expect(saves).toEqual([
+        {
+          url: '/v1/wallets/p-ach/payment-methods/us-bank-accounts',
+          body: { ...account, mandate: { textVersion: shown.textVersion, ipAddress: '198.51.100.23', userAgent: 'PayHubTest/1.0 (X11; Linux)' } },
+        },
+      ]);
+    });
+
+    it('links a US account in a Financial Connections session of the person, and saves it under the ACH authorisation by the session alone', async () => {
+      saves.length = 0;
+      const owner = await signInTo('person', 'p-fc');
+      const analyst = await signInTo('analyst', 'a-fc');
+      const begun = await hubCall('/bff/bank-connections', owner);
+      expect(begun.status).toBe(201);
+      const { sessionId, clientSecret, elementUrl } = (await begun.json()) as { sessionId: string; clientSecret: string; elementUrl: string };
+      expect(new URL(elementUrl).origin).toBe(new URL(psp.url).origin);
+      // The session is on a customer made for the person (the wallet checks it before saving).
+      const state = psp.snapshot();
+      const session = state.financialConnectionsSessions.find((s) => s.id === sessionId)!;
+      expect(session.client_secret).toBe(clientSecret);
+      expect(state.customers.find((c) => c.id === session.account_holder.customer)?.metadata).toEqual({ pay_person: 'p-fc' });
+      expect((await hubCall('/bff/bank-connections', analyst)).status).toBe(404);
+
+      const mandate = (await (
+        await fetch(`${pspHub.url}/bff/bank-mandate?scheme=us_bank_account`, { headers: { 'x-pay-hub': '1', cookie: owner } })
+      ).json()) as {
+        textVersion: string;
+      };
+      const save = (cookie: string, id: string, body: unknown) =>
+        fetch(`${pspHub.url}/bff/bank-connections/${id}/account`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-pay-hub': '1', 'user-agent': 'PayHubTest/1.0', 'x-forwarded-for': '198.51.100.23', cookie },
+          body: JSON.stringify(body),
+        });
+      const accepted = { holderName: 'Ana Maria Silva', mandateTextVersion: mandate.textVersion, mandateAccepted: true };
+      expect((await save(owner, sessionId, { ...accepted, mandateAccepted: false })).status).toBe(400);
+      expect((await save(owner, 'not-a-session', accepted)).status).toBe(404);
+      expect((await save(analyst, sessionId, accepted)).status).toBe(404);
+      expect(saves).toEqual([]);
+      expect((await save(owner, sessionId, { ...accepted, label: 'Linked' })).status).toBe(201);
+      expect(saves).toEqual([
+        {
+          url: '/v1/wallets/p-fc/payment-methods/us-bank-accounts',
+          body: {
+            financialConnectionsSession: sessionId,
+            holderName: 'Ana Maria Silva',
+            label: 'Linked',
+            mandate: { textVersion: mandate.textVersion, ipAddress: '198.51.100.23', userAgent: 'PayHubTest/1.0' },
+          },
+        },
+      ]);
+    });
+
     it('saves the PayPal account its person approved at PayPal, as PayPal names it, once', async () => {
       saves.length = 0;
       const owner = await signInTo('person', 'p-paypal');

@@ -1,11 +1,13 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createTestIssuer } from '@pay/auth/testing';
+import type { PspSimulator } from '@pay/psp-simulator';
+import { startPspSimulator } from '@pay/psp-simulator';
 import { testDatabaseUrl, uniqueName } from '@pay/testing';
 import { capturedLogs, findSecrets } from './log-capture';
 import { PaymentsOnKafka } from './payments-on-kafka';
 import type { WalletUnderTest } from './wallet-test-kit';
-import { dropWalletSchema, MANDATE, startWallet, testMasterKey } from './wallet-test-kit';
+import { dropWalletSchema, MANDATE, pspEnv, startWallet, testMasterKey } from './wallet-test-kit';
 
 jest.mock('@pay/observability', () => jest.requireActual<typeof import('./log-capture')>('./log-capture').observabilityWithCapture());
 
@@ -46,9 +48,11 @@ describe('wallet: master key rotation leaves every secret readable, without down
   const persons: Person[] = [];
   let idp: Awaited<ReturnType<typeof createTestIssuer>>;
   let running: WalletUnderTest | undefined;
+  // Bank accounts are saved at the PSP: the simulator.
+  let psp: PspSimulator;
 
   const start = (keys: string, active: string): Promise<WalletUnderTest> =>
-    startWallet({ schema, idp, env: { WALLET_MASTER_KEYS: keys, WALLET_MASTER_KEY_ID: active } });
+    startWallet({ schema, idp, env: { ...pspEnv(psp), WALLET_MASTER_KEYS: keys, WALLET_MASTER_KEY_ID: active } });
   const toolEnv = (keys: string, active: string): Record<string, string> => ({
     DATABASE_URL: testDatabaseUrl(),
     DB_SCHEMA: schema,
@@ -58,6 +62,7 @@ describe('wallet: master key rotation leaves every secret readable, without down
 
   beforeAll(async () => {
     idp = await createTestIssuer();
+    psp = await startPspSimulator();
     running = await start(oldKey.spec, oldKey.id);
     for (let i = 0; i < 24; i += 1) {
       const id = uniqueName('rot');
@@ -83,6 +88,7 @@ describe('wallet: master key rotation leaves every secret readable, without down
 
   afterAll(async () => {
     await running?.stop();
+    await psp?.close();
     await dropWalletSchema(schema);
     expect(findSecrets(capturedLogs.join(''), { ibans: IBANS, emails: persons.map((p) => p.email), pins: [PIN], holderNames: ['Rotation Tester'] })).toEqual(
       [],

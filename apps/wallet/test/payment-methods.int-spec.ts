@@ -1,4 +1,5 @@
 import type { PspSimulator } from '@pay/psp-simulator';
+import Stripe from 'stripe';
 import { startPspSimulator } from '@pay/psp-simulator';
 import { uniqueName } from '@pay/testing';
 import { capturedLogs, findSecrets } from './log-capture';
@@ -73,6 +74,18 @@ describe('wallet: payment methods', () => {
     expect(bank).toMatchObject({ status: 201, body: { kind: 'bank_account', label: 'Bank account •••• 3000', last4: '3000', country: 'DE' } });
     expect(JSON.stringify(bank.body)).not.toContain('DE89');
     bankId = bank.body.id;
+    // Saved once at the PSP, as a card is: a SEPA Direct Debit PaymentMethod on a customer of its own, under the mandate.
+    const setup = psp.snapshot().setupIntents.find((intent) => intent.metadata.pay_method === bankId)!;
+    expect(setup).toMatchObject({ status: 'succeeded', payment_method_types: ['sepa_debit'], metadata: { pay_person: anaId } });
+    expect(psp.snapshot().paymentMethods.find((method) => method.id === setup.payment_method)).toMatchObject({
+      type: 'sepa_debit',
+      customer: setup.customer,
+      sepa_debit: { last4: '3000', country: 'DE' },
+    });
+    expect(psp.snapshot().mandates.find((mandate) => mandate.id === setup.mandate)).toMatchObject({
+      payment_method: setup.payment_method,
+      customer_acceptance: { type: 'online', online: { ip_address: MANDATE.ipAddress, user_agent: MANDATE.userAgent } },
+    });
 
     const stripe = await ana.post<MethodView>(`${base}/stripe-customers`, { customerId: 'cus_NffrFeUfNV2Hib', paymentMethodId: 'pm_1QdE2xLkdIwHu7ix0g1N2abc' });
     expect(stripe).toMatchObject({ status: 201, body: { kind: 'stripe_customer', label: 'Saved with Stripe' } });
@@ -104,7 +117,18 @@ describe('wallet: payment methods', () => {
     await payments.disconnect();
     expect(await orchestration.get(`/v1/wallets/${anaId}/payment-instruments/preferred?app=messenger&paymentId=${bankPayment}`)).toMatchObject({
       status: 200,
-      body: { methodId: bankId, kind: 'bank_account', credentials: { iban: 'DE89370400440532013000', holderName: HOLDER, bic: 'COBADEFFXXX' } },
+      body: {
+        methodId: bankId,
+        kind: 'bank_account',
+        credentials: {
+          iban: 'DE89370400440532013000',
+          holderName: HOLDER,
+          bic: 'COBADEFFXXX',
+          // What orchestration debits: the PaymentMethod saved at the PSP, with its customer.
+          pspToken: expect.stringMatching(/^pm_/),
+          customer: expect.stringMatching(/^cus_/),
+        },
+      },
     });
     const paypal = await orchestration.get<{ credentials: Record<string, string> }>(
       `/v1/wallets/${anaId}/payment-instruments/${paypalId}?app=facebook&paymentId=${paypalPayment}`,
@@ -260,6 +284,89 @@ describe('wallet: payment methods', () => {
     );
     expect(releasedWithMandate).toMatchObject({ status: 200, body: { credentials: { ...account, mandate: { ...mandate, acceptedAt: expect.any(String) } } } });
     expect(Date.parse(releasedWithMandate.body.credentials.mandate?.acceptedAt ?? '')).not.toBeNaN();
+  });
+
+  it('saves a US account linked at its bank (Financial Connections) verified at once, for the person whose connection it is only; no account number anywhere', async () => {
+    const zoeId = uniqueName('zoe');
+    const zoe = await wallet.person(zoeId);
+    const malloryId = uniqueName('mallory');
+    const mallory = await wallet.person(malloryId);
+    for (const [id, caller] of [
+      [zoeId, zoe],
+      [malloryId, mallory],
+    ] as const) {
+      expect((await caller.post(`/v1/wallets/${id}`, { country: 'US' })).status).toBe(201);
+      expect((await caller.put(`/v1/wallets/${id}/apps`, { apps: ['facebook'] })).status).toBe(200);
+    }
+    // What the hub does: a customer for the person, a session on it; the person links an account in the PSP's element.
+    const stripe = new Stripe('sk_test_hub', { host: psp.host, port: psp.port, protocol: 'http', maxNetworkRetries: 0, telemetry: false });
+    const connection = async (linked: boolean): Promise<string> => {
+      const customer = await stripe.customers.create({ metadata: { pay_person: zoeId } });
+      const session = await stripe.financialConnections.sessions.create({
+        account_holder: { type: 'customer', customer: customer.id },
+        permissions: ['payment_method'],
+      });
+      if (linked)
+        expect(
+          (
+            await fetch(`${psp.url}/v1/financial_connections/sessions/${session.id}/link_account`, {
+              method: 'POST',
+              body: new URLSearchParams({ key: 'pk_test_hub', client_secret: session.client_secret!, account: 'checking' }),
+            })
+          ).status,
+        ).toBe(200);
+      return session.id;
+    };
+    const sessionId = await connection(true);
+    const linked = { financialConnectionsSession: sessionId, holderName: HOLDER, mandate: MANDATE, label: 'Linked checking' };
+    // Another person cannot save it; nor can numbers come with it.
+    expect(await mallory.post(`/v1/wallets/${malloryId}/payment-methods/us-bank-accounts`, linked)).toMatchObject({
+      status: 404,
+      body: { code: 'BANK_CONNECTION_NOT_FOUND' },
+    });
+    expect(
+      await zoe.post(`/v1/wallets/${zoeId}/payment-methods/us-bank-accounts`, { ...linked, routingNumber: '110000000', accountNumber: '000123456789' }),
+    ).toMatchObject({
+      status: 400,
+    });
+    expect(
+      await zoe.post(`/v1/wallets/${zoeId}/payment-methods/us-bank-accounts`, { ...linked, financialConnectionsSession: await connection(false) }),
+    ).toMatchObject({
+      status: 409,
+      body: { code: 'BANK_CONNECTION_INCOMPLETE' },
+    });
+    expect(
+      await zoe.post(`/v1/wallets/${zoeId}/payment-methods/us-bank-accounts`, { ...linked, financialConnectionsSession: 'fcsess_doesNotExist1' }),
+    ).toMatchObject({
+      status: 404,
+      body: { code: 'BANK_CONNECTION_NOT_FOUND' },
+    });
+
+    const saved = await zoe.post<MethodView>(`/v1/wallets/${zoeId}/payment-methods/us-bank-accounts`, linked);
+    expect(saved).toMatchObject({
+      status: 201,
+      body: { kind: 'bank_account', label: 'Linked checking', last4: '6789', country: 'US', verification: 'verified' },
+    });
+    const setup = psp.snapshot().setupIntents.find((intent) => intent.metadata.pay_method === saved.body.id)!;
+    expect(setup).toMatchObject({ status: 'succeeded', metadata: { pay_person: zoeId } });
+    // Released at once (no micro-deposits), as the PaymentMethod on its customer; the wallet never had the account number.
+    const payments = new PaymentsOnKafka(wallet);
+    const debit = await payments.initiated({ personId: zoeId, methodId: saved.body.id, app: 'facebook' });
+    await payments.disconnect();
+    const released = await orchestration.get<{ credentials: Record<string, unknown> }>(
+      `/v1/wallets/${zoeId}/payment-instruments/${saved.body.id}?app=facebook&paymentId=${debit}`,
+    );
+    expect(released).toMatchObject({
+      status: 200,
+      body: {
+        credentials: { routingNumber: '110000000', accountType: 'checking', holderName: HOLDER, pspToken: setup.payment_method, customer: setup.customer },
+      },
+    });
+    expect(released.body.credentials.accountNumber).toBeUndefined();
+    expect(await zoe.post(`/v1/wallets/${zoeId}/payment-methods/${saved.body.id}/microdeposits`, { descriptorCode: 'SM11AA' })).toMatchObject({
+      status: 409,
+      body: { code: 'BANK_ACCOUNT_ALREADY_VERIFIED' },
+    });
   });
 
   it("saves Stripe's test tokens and real ids, refuses junk and card numbers in a token's shape", async () => {

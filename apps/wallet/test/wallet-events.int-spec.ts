@@ -1,8 +1,10 @@
 import { parseEvent } from '@pay/contracts';
+import type { PspSimulator } from '@pay/psp-simulator';
+import { startPspSimulator } from '@pay/psp-simulator';
 import { uniqueName, waitFor } from '@pay/testing';
 import { capturedLogs, findSecrets } from './log-capture';
 import type { Caller, WalletEventMessage, WalletUnderTest } from './wallet-test-kit';
-import { dropWalletSchema, MANDATE, startWallet, validCard, watchWalletEvents } from './wallet-test-kit';
+import { dropWalletSchema, MANDATE, pspEnv, startWallet, validCard, watchWalletEvents } from './wallet-test-kit';
 
 jest.mock('@pay/observability', () => jest.requireActual<typeof import('./log-capture')>('./log-capture').observabilityWithCapture());
 
@@ -18,18 +20,22 @@ const LABEL = 'My secret label';
 
 describe('wallet.events.v1: every change, in order per person, never a secret', () => {
   let wallet: WalletUnderTest;
+  let psp: PspSimulator;
   let events: Awaited<ReturnType<typeof watchWalletEvents>>;
   const eva = uniqueName('eva');
   const max = uniqueName('max');
 
   beforeAll(async () => {
-    wallet = await startWallet();
+    // Bank accounts are saved at the PSP: the simulator.
+    psp = await startPspSimulator();
+    wallet = await startWallet({ env: pspEnv(psp) });
     events = await watchWalletEvents(new Set([eva, max]));
   });
 
   afterAll(async () => {
     await events?.stop();
     await wallet?.stop();
+    await psp?.close();
     if (wallet) await dropWalletSchema(wallet.schema);
     expect(findSecrets(capturedLogs.join(''), SECRETS)).toEqual([]);
   });

@@ -136,6 +136,13 @@ export async function startWallet(
   };
 }
 
+/** The wallet's Stripe settings for a PSP simulator: bank accounts (IBANs, US accounts) are saved at the PSP. */
+export const pspEnv = (psp: { host: string; port: number }): Record<string, string> => ({
+  STRIPE_API_HOST: psp.host,
+  STRIPE_API_PORT: String(psp.port),
+  STRIPE_API_PROTOCOL: 'http',
+});
+
 export async function dropWalletSchema(schema: string): Promise<void> {
   await dropSchema(testDatabaseUrl(), schema);
 }

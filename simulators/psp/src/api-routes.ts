@@ -1,5 +1,11 @@
 import type { ApiAnswer, ApiContext } from './api-context';
 import { attachPaymentMethod, createCustomer, detachPaymentMethod, retrieveCustomer } from './customers/customer-routes';
+import {
+  createFinancialConnectionsSession,
+  linkFinancialConnectionsAccount,
+  retrieveFinancialConnectionsAccount,
+  retrieveFinancialConnectionsSession,
+} from './financial-connections/financial-connections';
 import type { FormObject } from './http/form-body';
 import { StripeApiError } from './http/stripe-error';
 import {
@@ -50,6 +56,15 @@ const routes: {
   { method: 'GET', pattern: new RegExp(`^/v1/payment_methods/${ID}$`), handle: (c, _p, [id]) => retrievePaymentMethod(c, id) },
   { method: 'POST', pattern: new RegExp(`^/v1/payment_methods/${ID}/attach$`), handle: (c, p, [id]) => attachPaymentMethod(c, id, p) },
   { method: 'POST', pattern: new RegExp(`^/v1/payment_methods/${ID}/detach$`), handle: (c, _p, [id]) => detachPaymentMethod(c, id) },
+  { method: 'POST', pattern: /^\/v1\/financial_connections\/sessions$/, handle: (c, p) => createFinancialConnectionsSession(c, p) },
+  { method: 'GET', pattern: new RegExp(`^/v1/financial_connections/sessions/${ID}$`), handle: (c, _p, [id]) => retrieveFinancialConnectionsSession(c, id) },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/v1/financial_connections/sessions/${ID}/link_account$`),
+    handle: (c, p, [id]) => linkFinancialConnectionsAccount(c, id, p),
+    publishable: true,
+  },
+  { method: 'GET', pattern: new RegExp(`^/v1/financial_connections/accounts/${ID}$`), handle: (c, _p, [id]) => retrieveFinancialConnectionsAccount(c, id) },
   { method: 'POST', pattern: /^\/v1\/customers$/, handle: (c, p) => createCustomer(c, p) },
   { method: 'GET', pattern: new RegExp(`^/v1/customers/${ID}$`), handle: (c, _p, [id]) => retrieveCustomer(c, id) },
 ];

@@ -7,7 +7,9 @@ import { ControlError, routeControlRequest } from './control/control-routes';
 import type { CustomerObject } from './customers/customer-routes';
 import { closeDispute, openDispute } from './disputes/dispute-control';
 import type { FaultRule } from './faults/fault-plan';
+import type { FinancialConnectionsSessionObject } from './financial-connections/financial-connections';
 import { serveCardElement } from './elements/card-element';
+import { serveFinancialConnectionsElement } from './elements/financial-connections-element';
 import { FaultPlan } from './faults/fault-plan';
 import { FormBodyError, fingerprintOf, parseFormBody } from './http/form-body';
 import { StripeApiError } from './http/stripe-error';
@@ -78,6 +80,8 @@ export interface SimulatorSnapshot {
   consumedPaymentMethods: string[];
   /** US bank accounts' micro-deposit verifications, by PaymentMethod. */
   bankAccountVerifications: Record<string, BankAccountVerification>;
+  /** Financial Connections sessions, with the accounts linked in them (never their numbers). */
+  financialConnectionsSessions: FinancialConnectionsSessionObject[];
   /** Simulated time (epoch milliseconds) and how far it runs ahead of the wall clock. */
   clock: { now: number; aheadMs: number };
   requests: RecordedRequest[];
@@ -208,6 +212,7 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       customers: [...state.customers.values()],
       consumedPaymentMethods: [...state.consumedPaymentMethods.keys()],
       bankAccountVerifications: Object.fromEntries(state.bankAccountVerifications),
+      financialConnectionsSessions: [...state.financialConnectionsSessions.values()],
       clock: { now: clock.now(), aheadMs: clock.aheadMs },
       requests: state.requests,
       events: outbox.events,
@@ -382,6 +387,7 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
         const rawBody = await readBody(request);
         if (url.pathname.startsWith('/__control/')) return await handleControl(response, method, url.pathname, rawBody);
         if (serveCardElement(method, url, response)) return;
+        if (serveFinancialConnectionsElement(method, url, response)) return;
         if (paypal.serveApproval(method, url, rawBody, response)) return;
         if (paypal.handles(url.pathname)) return await paypal.handle(request, response, method, url.pathname, rawBody);
         return await handleApi(request, response, method, url.pathname, url.search.slice(1), rawBody);

@@ -1,4 +1,5 @@
 import type { CustomerObject } from './customers/customer-routes';
+import type { FinancialConnectionsAccountObject, FinancialConnectionsSessionObject } from './financial-connections/financial-connections';
 import type { PaymentMethodObject } from './payment-methods/payment-method-routes';
 import { TrackedMap } from './persistence/tracked-map';
 import type {
@@ -127,7 +128,7 @@ export interface MandateObject {
     offline?: Record<string, never>;
   };
   payment_method: string;
-  payment_method_details: { type: 'sepa_debit' | 'us_bank_account' };
+  payment_method_details: { type: 'sepa_debit' | 'us_bank_account'; sepa_debit?: { reference: string; url: string } };
   status: 'active';
   type: 'multi_use';
   livemode: false;
@@ -156,6 +157,9 @@ export const KEPT_OBJECTS = [
   'customers',
   'consumedPaymentMethods',
   'bankAccountVerifications',
+  'financialConnectionsSessions',
+  'financialConnectionsAccounts',
+  'financialConnectionsAccountNumbers',
   'paypalOrders',
   'paypalCaptures',
   'paypalRefunds',
@@ -188,6 +192,11 @@ export class SimulatorState {
   readonly consumedPaymentMethods = new TrackedMap<string>(false);
   /** US bank accounts' micro-deposit verifications, by PaymentMethod: only a verified one is debited. */
   readonly bankAccountVerifications = new TrackedMap<BankAccountVerification>(true);
+  /** Financial Connections: sessions (a person linking an account at their bank) and the accounts linked in them. */
+  readonly financialConnectionsSessions = new TrackedMap<FinancialConnectionsSessionObject>(true);
+  readonly financialConnectionsAccounts = new TrackedMap<FinancialConnectionsAccountObject>(true);
+  /** Which test bank account each linked Account is (its numbers stay at "the bank"). */
+  readonly financialConnectionsAccountNumbers = new TrackedMap<string>(false);
   /** PayPal's side (src/paypal): orders, captures, refunds and vault tokens, changed in place like Stripe's. */
   readonly paypalOrders = new TrackedMap<PayPalOrderObject>(true);
   readonly paypalCaptures = new TrackedMap<PayPalCaptureObject>(true);
@@ -218,6 +227,9 @@ export class SimulatorState {
     this.customers.clear();
     this.consumedPaymentMethods.clear();
     this.bankAccountVerifications.clear();
+    this.financialConnectionsSessions.clear();
+    this.financialConnectionsAccounts.clear();
+    this.financialConnectionsAccountNumbers.clear();
     this.paypalOrders.clear();
     this.paypalCaptures.clear();
     this.paypalRefunds.clear();

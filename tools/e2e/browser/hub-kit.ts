@@ -40,7 +40,10 @@ export interface HubStack {
   stop(): Promise<void>;
 }
 
-export async function startHubStack(chromiumPath: string, options: { support?: boolean } = {}): Promise<HubStack> {
+export async function startHubStack(
+  chromiumPath: string,
+  options: { support?: boolean; hubLog?: (line: string) => void; logLevel?: string } = {},
+): Promise<HubStack> {
   if (!existsSync(resolve(WEB_APP_DIR, 'index.html'))) throw new Error(`${WEB_APP_DIR} has no web app: run \`npm run build\` first`);
   await mkdir(ARTEFACTS_DIR, { recursive: true });
   const port = await freePort();
@@ -48,6 +51,7 @@ export async function startHubStack(chromiumPath: string, options: { support?: b
   const platform = await startPaymentsPlatform({
     walletEnv: { WEBAUTHN_RP_ID: 'localhost', WEBAUTHN_RP_NAME: 'Pay (browser test)', WEBAUTHN_ORIGINS: hubUrl },
     inProcessOrchestration: !options.support,
+    ...(options.logLevel ? { logLevel: options.logLevel } : {}),
   });
   // With support: it refunds with a key of its own, which orchestration trusts within its grant (payments:refund).
   const support = options.support ? await startSupport(platform, { apps: ['facebook', 'messenger'], refunds: true }) : undefined;
@@ -90,7 +94,11 @@ export async function startHubStack(chromiumPath: string, options: { support?: b
     PAYPAL_CLIENT_ID: PAYPAL_SIMULATOR_DEFAULTS.clientId,
     PAYPAL_CLIENT_SECRET: PAYPAL_SIMULATOR_DEFAULTS.clientSecret,
   });
-  const hub = await startPayHub({ config, mintDevToken: (claims) => platform.idp.signTestToken(claims, { expiresIn: 3600 }) });
+  const hub = await startPayHub({
+    config,
+    mintDevToken: (claims) => platform.idp.signTestToken(claims, { expiresIn: 3600 }),
+    ...(options.hubLog ? { log: options.hubLog } : {}),
+  });
   const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
   return {
     platform,

@@ -113,6 +113,9 @@ export interface PaymentMethod {
   expMonth?: number;
   expYear?: number;
   email?: string;
+  country?: string;
+  /** A US bank account: `pending` until its micro-deposits are confirmed, then `verified` (or `failed`: saved again). */
+  verification?: 'pending' | 'verified' | 'failed';
 }
 
 export interface Wallet {

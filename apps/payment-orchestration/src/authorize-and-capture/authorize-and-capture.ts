@@ -38,17 +38,17 @@ export function bankAccountDebit(credentials: PaymentInstrument['credentials']):
 
 /**
  * What the provider charges for a saved method: its token (a PayPal account's vault id), and the
- * customer it is saved on; a bank account the provider holds (a verified US account: its
- * PaymentMethod on its customer) by that debit scheme; another bank account as itself (the
- * provider makes the debit's method).
+ * customer it is saved on; a bank account the provider holds (an IBAN saved at the provider, a
+ * verified US account: its PaymentMethod on its customer) by that debit scheme; another bank
+ * account (saved before the provider held them) as itself (the provider makes the debit's method).
  */
 export function chargeableSource(
   instrument: PaymentInstrument,
-): { paymentMethod: string; customer?: string; bankAccount?: BankAccountDebit; savedDebitScheme?: 'us_bank_account' } | undefined {
+): { paymentMethod: string; customer?: string; bankAccount?: BankAccountDebit; savedDebitScheme?: 'sepa_debit' | 'us_bank_account' } | undefined {
   const { credentials } = instrument;
   if (instrument.kind === 'paypal') return credentials.vaultToken ? { paymentMethod: credentials.vaultToken } : undefined;
-  if (instrument.kind === 'bank_account' && credentials.routingNumber && credentials.pspToken && credentials.customer)
-    return { paymentMethod: credentials.pspToken, customer: credentials.customer, savedDebitScheme: 'us_bank_account' };
+  if (instrument.kind === 'bank_account' && credentials.pspToken && credentials.customer && (credentials.iban || credentials.routingNumber))
+    return { paymentMethod: credentials.pspToken, customer: credentials.customer, savedDebitScheme: credentials.iban ? 'sepa_debit' : 'us_bank_account' };
   if (instrument.kind === 'bank_account') {
     const bankAccount = bankAccountDebit(credentials);
     return bankAccount ? { paymentMethod: '', bankAccount } : undefined;

@@ -59,6 +59,17 @@ describe('what the provider charges for a saved method', () => {
     });
   });
 
+  it('debits an IBAN saved at the provider by its PaymentMethod with its customer, by SEPA Direct Debit alone, never the IBAN again', () => {
+    const mandate = { textVersion: 'v1', ipAddress: '203.0.113.7', userAgent: 'PayTest/1.0', acceptedAt: '2026-12-01T10:00:00.000Z' };
+    expect(
+      chargeableSource({
+        methodId,
+        kind: 'bank_account',
+        credentials: { iban: 'DE89370400440532013000', holderName: 'Ana', mandate, pspToken: 'pm_1QdE2xLkdIwHu7ix', customer: 'cus_NffrFeUfNV2Hib' },
+      }),
+    ).toEqual({ paymentMethod: 'pm_1QdE2xLkdIwHu7ix', customer: 'cus_NffrFeUfNV2Hib', savedDebitScheme: 'sepa_debit' });
+  });
+
   it("hands the provider the payer's recorded mandate acceptance with the account", () => {
     const mandate = { textVersion: 'v1', ipAddress: '203.0.113.7', userAgent: 'PayTest/1.0', acceptedAt: '2026-12-01T10:00:00.000Z' };
     expect(

@@ -3,7 +3,21 @@ import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import type { BankAccountType, CardBrand } from '@pay/contracts';
 import { BANK_ACCOUNT_TYPES, BankMandateAcceptance, CARD_BRANDS } from '@pay/contracts';
 import { Transform, Type } from 'class-transformer';
-import { IsDefined, IsEmail, IsIn, IsInt, IsISO31661Alpha2, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import {
+  IsDefined,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsISO31661Alpha2,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
 
 /**
  * Stripe's ids: a prefix, then letters and digits, in `_`-separated words for the test ones
@@ -147,19 +161,34 @@ export class AddBankAccountRequest extends WithMandate {
   bic?: string;
 }
 
-/** A US bank account, debited by ACH under the person's mandate (Stripe's us_bank_account). */
+/**
+ * A US bank account, debited by ACH under the person's mandate (Stripe's us_bank_account): given by
+ * its numbers (verified by micro-deposits afterwards), or linked at its bank through the PSP's
+ * Financial Connections session the person completed (verified at once). Exactly one of the two.
+ */
 export class AddUsBankAccountRequest extends WithMandate {
-  @ApiProperty({ example: '110000000', description: 'ABA routing number; checked by its check digit.' })
+  @ApiPropertyOptional({
+    example: 'fcsess_1QdE2xLkdIwHu7ix',
+    description: 'The Financial Connections session in which the person linked the account at their bank (instant verification); instead of the numbers.',
+  })
+  @IsOptional()
+  @Matches(/^fcsess_[A-Za-z0-9]{6,64}$/, { message: 'financialConnectionsSession must be a Financial Connections session id (fcsess_…)' })
+  financialConnectionsSession?: string;
+
+  @ApiPropertyOptional({ example: '110000000', description: 'ABA routing number; checked by its check digit. Required without financialConnectionsSession.' })
+  @ValidateIf((request: AddUsBankAccountRequest) => request.financialConnectionsSession === undefined || request.routingNumber !== undefined)
   @Matches(/^\d{9}$/, { message: 'routingNumber must be the nine digits of an ABA routing number' })
-  routingNumber!: string;
+  routingNumber?: string;
 
-  @ApiProperty({ example: '000123456789', description: 'Stored encrypted; shown as its last four.' })
+  @ApiPropertyOptional({ example: '000123456789', description: 'Stored encrypted; shown as its last four. Required without financialConnectionsSession.' })
+  @ValidateIf((request: AddUsBankAccountRequest) => request.financialConnectionsSession === undefined || request.accountNumber !== undefined)
   @Matches(/^\d{4,17}$/, { message: 'accountNumber must be 4 to 17 digits' })
-  accountNumber!: string;
+  accountNumber?: string;
 
-  @ApiProperty({ enum: BANK_ACCOUNT_TYPES })
+  @ApiPropertyOptional({ enum: BANK_ACCOUNT_TYPES, description: 'Required without financialConnectionsSession (the bank says it otherwise).' })
+  @ValidateIf((request: AddUsBankAccountRequest) => request.financialConnectionsSession === undefined || request.accountType !== undefined)
   @IsIn(BANK_ACCOUNT_TYPES, { message: `accountType must be one of ${BANK_ACCOUNT_TYPES.join(', ')}` })
-  accountType!: BankAccountType;
+  accountType?: BankAccountType;
 
   @IsHolderName()
   holderName!: string;

@@ -11,7 +11,13 @@ import type { MethodDisplay } from '../domain/payment-method-rules';
 import { assertValidRoutingNumber } from '../domain/us-bank-account';
 import { assertCardNotExpired, assertRoomForAnotherMethod, becomesPreferred, defaultLabel, normalizeLabel } from '../domain/payment-method-rules';
 import type { BankAccountVerifier } from '../ports/bank-account-verifier';
-import { BANK_ACCOUNT_VERIFIER, BankAccountRefused, BankVerificationUnavailable } from '../ports/bank-account-verifier';
+import {
+  BANK_ACCOUNT_VERIFIER,
+  BankAccountRefused,
+  BankConnectionIncomplete,
+  BankConnectionNotFound,
+  BankVerificationUnavailable,
+} from '../ports/bank-account-verifier';
 import type { Clock } from '../ports/clock';
 import { WalletError } from '../domain/wallet-error';
 import { CLOCK } from '../ports/clock';
@@ -36,8 +42,8 @@ interface NewMethod {
   secret: Record<string, string>;
   /** Given when the id was needed before the insert (the PSP's idempotency key). */
   id?: string;
-  /** A US bank account starts `pending` until its micro-deposits are verified. */
-  verification?: 'pending';
+  /** A US bank account starts `pending` until its micro-deposits are verified; one linked at its bank is `verified` at once. */
+  verification?: 'pending' | 'verified';
 }
 
 /**
@@ -50,6 +56,20 @@ function newMethodId(): string {
     if (findCardNumber(id) === undefined) return id;
   }
 }
+
+/** The PSP refused the account (the field the person corrects), or could not be reached (try later). */
+const bankSetupFailure =
+  (field: string) =>
+  (error: unknown): never => {
+    if (error instanceof BankAccountRefused) throw new WalletError('invalid', 'BANK_ACCOUNT_REFUSED', error.message, { field });
+    if (error instanceof BankVerificationUnavailable)
+      throw new WalletError(
+        'unavailable',
+        'BANK_VERIFICATION_UNAVAILABLE',
+        'the bank account could not be set up at the payment provider now: try again later',
+      );
+    throw error;
+  };
 
 /** Saves a payment method once: display data in clear, the rest sealed with the person's key. */
 @Injectable()
@@ -83,57 +103,132 @@ export class AddPaymentMethod {
     });
   }
 
-  addBankAccount(personId: string, actor: string, account: AddBankAccountRequest): Promise<PaymentMethodView> {
+  /**
+   * An IBAN is saved once at the PSP (a PaymentMethod for SEPA Direct Debit on a customer of its
+   * own, under the mandate), as a card is: each purchase debits that PaymentMethod, never sending
+   * the IBAN again. The IBAN stays sealed with it (the method's display and a fallback).
+   */
+  async addBankAccount(personId: string, actor: string, account: AddBankAccountRequest): Promise<PaymentMethodView> {
     const iban = normalizeIban(account.iban);
     assertValidIban(iban);
+    const id = newMethodId();
+    const mandate = this.mandateRecord(account.mandate);
+    const saved = await this.verifier
+      .saveIban({
+        methodId: id,
+        personId,
+        iban,
+        holderName: account.holderName,
+        mandate: { acceptedAt: new Date(mandate.mandateAcceptedAt), ipAddress: account.mandate.ipAddress, userAgent: account.mandate.userAgent },
+      })
+      .catch(bankSetupFailure('iban'));
     return this.add(personId, actor, {
+      id,
       kind: 'bank_account',
       label: account.label,
       display: { last4: iban.slice(-4), country: iban.slice(0, 2) },
-      secret: { iban, holderName: account.holderName, ...(account.bic ? { bic: account.bic } : {}), ...this.mandateRecord(account.mandate) },
+      secret: {
+        iban,
+        holderName: account.holderName,
+        ...(account.bic ? { bic: account.bic } : {}),
+        pspToken: saved.paymentMethodId,
+        customer: saved.customerId,
+        ...mandate,
+      },
     });
   }
 
   /**
-   * A US account is a bank account too (one kind): ACH debits it, where SEPA debits an IBAN. It is
-   * set up at the PSP on a customer of its own under the mandate, and micro-deposits are sent: it
-   * stays `pending` (and cannot pay) until the person verifies them (verify-bank-account/).
+   * A US account is a bank account too (one kind): ACH debits it, where SEPA debits an IBAN. Given
+   * by its numbers, it is set up at the PSP on a customer of its own under the mandate, and
+   * micro-deposits are sent: it stays `pending` (and cannot pay) until the person verifies them
+   * (verify-bank-account/). Linked at its bank through a Financial Connections session instead, it
+   * is verified at once (addConnectedUsBankAccount).
    */
   async addUsBankAccount(personId: string, actor: string, account: AddUsBankAccountRequest): Promise<PaymentMethodView> {
-    assertValidRoutingNumber(account.routingNumber);
+    if (account.financialConnectionsSession !== undefined) {
+      if (account.routingNumber !== undefined || account.accountNumber !== undefined)
+        throw new WalletError(
+          'invalid',
+          'VALIDATION_FAILED',
+          'give either the account numbers or financialConnectionsSession (the account linked at its bank), not both',
+        );
+      return this.addConnectedUsBankAccount(personId, actor, { ...account, financialConnectionsSession: account.financialConnectionsSession });
+    }
+    const { routingNumber, accountNumber, accountType } = account as Required<Pick<AddUsBankAccountRequest, 'routingNumber' | 'accountNumber' | 'accountType'>>;
+    assertValidRoutingNumber(routingNumber);
     const id = newMethodId();
     const mandate = this.mandateRecord(account.mandate);
     const setup = await this.verifier
       .start({
         methodId: id,
         personId,
-        routingNumber: account.routingNumber,
-        accountNumber: account.accountNumber,
-        accountType: account.accountType,
+        routingNumber,
+        accountNumber,
+        accountType,
         holderName: account.holderName,
         mandate: { acceptedAt: new Date(mandate.mandateAcceptedAt), ipAddress: account.mandate.ipAddress, userAgent: account.mandate.userAgent },
       })
-      .catch((error: unknown) => {
-        if (error instanceof BankAccountRefused) throw new WalletError('invalid', 'BANK_ACCOUNT_REFUSED', error.message, { field: 'accountNumber' });
-        if (error instanceof BankVerificationUnavailable)
-          throw new WalletError('unavailable', 'BANK_VERIFICATION_UNAVAILABLE', 'the bank account could not be set up for verification now: try again later');
-        throw error;
-      });
+      .catch(bankSetupFailure('accountNumber'));
     return this.add(personId, actor, {
       id,
       kind: 'bank_account',
       label: account.label,
-      display: { last4: account.accountNumber.slice(-4), country: 'US' },
+      display: { last4: accountNumber.slice(-4), country: 'US' },
       verification: 'pending',
       secret: {
-        routingNumber: account.routingNumber,
-        accountNumber: account.accountNumber,
-        accountType: account.accountType,
+        routingNumber,
+        accountNumber,
+        accountType,
         holderName: account.holderName,
         // The PSP's PaymentMethod on its customer is what is debited once verified; the setup is what verification names.
         pspToken: setup.paymentMethodId,
         customer: setup.customerId,
         bankSetupId: setup.setupId,
+        ...mandate,
+      },
+    });
+  }
+
+  /**
+   * Instant verification: the person linked the account at their bank in the PSP's Financial
+   * Connections session (the hub opened it on a customer made for them); the PSP saves it verified
+   * under the mandate. The wallet never sees the account number: it keeps what the bank told the
+   * PSP (last four, routing number, type) and the PaymentMethod on its customer.
+   */
+  private async addConnectedUsBankAccount(
+    personId: string,
+    actor: string,
+    account: AddUsBankAccountRequest & { financialConnectionsSession: string },
+  ): Promise<PaymentMethodView> {
+    const id = newMethodId();
+    const mandate = this.mandateRecord(account.mandate);
+    const saved = await this.verifier
+      .saveConnectedAccount({
+        methodId: id,
+        personId,
+        sessionId: account.financialConnectionsSession,
+        holderName: account.holderName,
+        mandate: { acceptedAt: new Date(mandate.mandateAcceptedAt), ipAddress: account.mandate.ipAddress, userAgent: account.mandate.userAgent },
+      })
+      .catch((error: unknown) => {
+        if (error instanceof BankConnectionNotFound) throw new WalletError('not-found', 'BANK_CONNECTION_NOT_FOUND', 'no such bank connection of this person');
+        if (error instanceof BankConnectionIncomplete)
+          throw new WalletError('conflict', 'BANK_CONNECTION_INCOMPLETE', 'no bank account was linked in this connection: link one at your bank first');
+        return bankSetupFailure('financialConnectionsSession')(error);
+      });
+    return this.add(personId, actor, {
+      id,
+      kind: 'bank_account',
+      label: account.label,
+      display: { last4: saved.last4, country: 'US' },
+      verification: 'verified',
+      secret: {
+        routingNumber: saved.routingNumber,
+        accountType: saved.accountType,
+        holderName: account.holderName,
+        pspToken: saved.paymentMethodId,
+        customer: saved.customerId,
         ...mandate,
       },
     });

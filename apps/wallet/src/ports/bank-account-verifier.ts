@@ -1,12 +1,21 @@
 /**
- * The PSP's side of a US bank account (ACH): the account is set up on a customer of the person's
- * under the mandate they accepted, and verified by micro-deposits before it may be debited
- * (Stripe: a SetupIntent with `verify_with_microdeposits`). The wallet keeps what comes back
- * sealed with the account; orchestration debits the PSP's PaymentMethod with its customer.
+ * The PSP's side of a saved bank account: the account is set up once on a customer of its own
+ * under the mandate the person accepted — an IBAN (SEPA Direct Debit) at once, a US account (ACH)
+ * verified by micro-deposits before it may be debited (Stripe: a SetupIntent, `succeeded` or with
+ * `verify_with_microdeposits`). The wallet keeps what comes back sealed with the account;
+ * orchestration debits the PSP's PaymentMethod with its customer, never the numbers again.
  */
 export interface BankAccountVerifier {
+  /** Saves an IBAN at the PSP for SEPA Direct Debit. The same `methodId` never sets up twice. */
+  saveIban(request: IbanSetupRequest): Promise<SavedBankAccount>;
   /** Sets the account up at the PSP and has micro-deposits sent. The same `methodId` never sets up twice. */
   start(request: BankAccountSetupRequest): Promise<BankAccountSetup>;
+  /**
+   * Saves a US account the person linked at their bank in a Financial Connections session of
+   * theirs (`BankConnectionNotFound` for another's or an unknown one, `BankConnectionIncomplete`
+   * when nothing was linked): verified by the link, no micro-deposits.
+   */
+  saveConnectedAccount(request: ConnectedAccountSetupRequest): Promise<ConnectedBankAccount>;
   /** Checks what the person read on their statement. */
   verify(setupId: string, proof: MicrodepositProof): Promise<MicrodepositVerdict>;
 }
@@ -21,6 +30,40 @@ export interface BankAccountSetupRequest {
   readonly holderName: string;
   /** The payer's online acceptance of the debit mandate. */
   readonly mandate: { readonly acceptedAt: Date; readonly ipAddress: string; readonly userAgent: string };
+}
+
+export interface IbanSetupRequest {
+  /** Our id of the method being saved: the PSP's idempotency key and metadata. */
+  readonly methodId: string;
+  readonly personId: string;
+  readonly iban: string;
+  readonly holderName: string;
+  /** The payer's online acceptance of the debit mandate. */
+  readonly mandate: { readonly acceptedAt: Date; readonly ipAddress: string; readonly userAgent: string };
+}
+
+/** A bank account the PSP holds: its PaymentMethod on its customer, debited under the mandate it was saved with. */
+export interface SavedBankAccount {
+  readonly setupId: string;
+  readonly paymentMethodId: string;
+  readonly customerId: string;
+  readonly mandateId: string;
+}
+
+export interface ConnectedAccountSetupRequest {
+  readonly methodId: string;
+  readonly personId: string;
+  /** The Financial Connections session (`fcsess_…`) the person linked the account in. */
+  readonly sessionId: string;
+  readonly holderName: string;
+  readonly mandate: { readonly acceptedAt: Date; readonly ipAddress: string; readonly userAgent: string };
+}
+
+/** A linked account as the PSP saved it: what the bank told it (never the account number), and its PaymentMethod on its customer. */
+export interface ConnectedBankAccount extends SavedBankAccount {
+  readonly last4: string;
+  readonly routingNumber: string;
+  readonly accountType: 'checking' | 'savings';
 }
 
 export interface BankAccountSetup {
@@ -53,6 +96,16 @@ export class BankVerificationUnavailable extends Error {
 /** The PSP refused the account itself (e.g. an unknown routing number). */
 export class BankAccountRefused extends Error {
   override name = 'BankAccountRefused';
+}
+
+/** No Financial Connections session of this person's by that id. */
+export class BankConnectionNotFound extends Error {
+  override name = 'BankConnectionNotFound';
+}
+
+/** The session has no linked account (the person cancelled, or has not finished at their bank). */
+export class BankConnectionIncomplete extends Error {
+  override name = 'BankConnectionIncomplete';
 }
 
 export const BANK_ACCOUNT_VERIFIER = Symbol('BankAccountVerifier');

@@ -1,6 +1,16 @@
 import Stripe from 'stripe';
-import type { BankAccountSetup, BankAccountSetupRequest, BankAccountVerifier, MicrodepositProof, MicrodepositVerdict } from '../ports/bank-account-verifier';
-import { BankAccountRefused, BankVerificationUnavailable } from '../ports/bank-account-verifier';
+import type {
+  BankAccountSetup,
+  BankAccountSetupRequest,
+  BankAccountVerifier,
+  ConnectedAccountSetupRequest,
+  ConnectedBankAccount,
+  IbanSetupRequest,
+  MicrodepositProof,
+  MicrodepositVerdict,
+  SavedBankAccount,
+} from '../ports/bank-account-verifier';
+import { BankAccountRefused, BankConnectionIncomplete, BankConnectionNotFound, BankVerificationUnavailable } from '../ports/bank-account-verifier';
 
 export interface StripeVerifierSettings {
   readonly secretKey: string;
@@ -14,8 +24,9 @@ const MISMATCH = new Set(['payment_method_microdeposit_verification_descriptor_c
 const EXCEEDED = 'payment_method_microdeposit_verification_attempts_exceeded';
 
 /**
- * ACH set-up and micro-deposit verification on Stripe, through the official SDK: a Customer for
- * the account, a SetupIntent (`us_bank_account`, the numbers as `payment_method_data`, the mandate,
+ * Bank accounts saved on Stripe, through the official SDK, each on a Customer of its own: an IBAN
+ * by a SetupIntent (`sepa_debit`, the IBAN as `payment_method_data`, the mandate, confirmed at once:
+ * `succeeded`); a US account by a SetupIntent (`us_bank_account`, the numbers, the mandate,
  * `verification_method: microdeposits`, confirmed at once), then `verify_microdeposits`. Every
  * mutating call carries an idempotency key derived from the method's id.
  */
@@ -32,6 +43,84 @@ export class StripeBankAccountVerifier implements BankAccountVerifier {
       telemetry: false,
       appInfo: { name: 'pay-platform wallet' },
     });
+  }
+
+  async saveIban(request: IbanSetupRequest): Promise<SavedBankAccount> {
+    const metadata = { pay_person: request.personId, pay_method: request.methodId };
+    const intent = await this.call(async () => {
+      const customer = await this.stripe.customers.create({ metadata }, { idempotencyKey: `${request.methodId}:customer` });
+      return this.stripe.setupIntents.create(
+        {
+          customer: customer.id,
+          usage: 'off_session',
+          allowed_payment_method_types: ['sepa_debit'],
+          payment_method_data: { type: 'sepa_debit', sepa_debit: { iban: request.iban }, billing_details: { name: request.holderName } },
+          mandate_data: onlineAcceptance(request.mandate),
+          confirm: true,
+          metadata,
+        },
+        { idempotencyKey: `${request.methodId}:bank-setup` },
+      );
+    });
+    const paymentMethodId = idOf(intent.payment_method);
+    const customerId = idOf(intent.customer);
+    const mandateId = idOf(intent.mandate);
+    if (intent.status !== 'succeeded' || !paymentMethodId || !customerId || !mandateId)
+      throw new BankVerificationUnavailable(`the PSP answered the IBAN setup with status ${intent.status}, not a saved debit`);
+    return { setupId: intent.id, paymentMethodId, customerId, mandateId };
+  }
+
+  /**
+   * The session must be the person's (its customer's metadata names them: the hub made both), and
+   * hold the account they linked; the SetupIntent on that customer with the linked account
+   * (`verification_method: instant`) succeeds at once under the mandate.
+   */
+  async saveConnectedAccount(request: ConnectedAccountSetupRequest): Promise<ConnectedBankAccount> {
+    const session = await this.stripe.financialConnections.sessions.retrieve(request.sessionId).catch((error: unknown) => {
+      if (error instanceof Stripe.errors.StripeInvalidRequestError && error.statusCode === 404) throw new BankConnectionNotFound('no such bank connection');
+      throw unavailable(error);
+    });
+    const customerId = session.account_holder?.customer ? idOf(session.account_holder.customer) : undefined;
+    const customer = customerId ? await this.stripe.customers.retrieve(customerId).catch((error: unknown) => Promise.reject(unavailable(error))) : undefined;
+    if (!customerId || !customer || customer.deleted || customer.metadata.pay_person !== request.personId)
+      throw new BankConnectionNotFound('no such bank connection');
+    const account = session.accounts.data[0];
+    if (!account) throw new BankConnectionIncomplete('no bank account was linked in this connection');
+    const intent = await this.call(() =>
+      this.stripe.setupIntents.create(
+        {
+          customer: customerId,
+          usage: 'off_session',
+          allowed_payment_method_types: ['us_bank_account'],
+          payment_method_data: {
+            type: 'us_bank_account',
+            us_bank_account: { financial_connections_account: account.id },
+            billing_details: { name: request.holderName },
+          },
+          payment_method_options: { us_bank_account: { verification_method: 'instant' } },
+          mandate_data: onlineAcceptance(request.mandate),
+          confirm: true,
+          metadata: { pay_person: request.personId, pay_method: request.methodId },
+        },
+        { idempotencyKey: `${request.methodId}:bank-setup` },
+      ),
+    );
+    const paymentMethodId = idOf(intent.payment_method);
+    const mandateId = idOf(intent.mandate);
+    if (intent.status !== 'succeeded' || !paymentMethodId || !mandateId)
+      throw new BankVerificationUnavailable(`the PSP answered the linked account's setup with status ${intent.status}, not a verified account`);
+    const method = await this.call(() => this.stripe.paymentMethods.retrieve(paymentMethodId));
+    const bank = method.us_bank_account;
+    if (!bank?.last4 || !bank.routing_number) throw new BankVerificationUnavailable('the PSP answered the linked account without its bank details');
+    return {
+      setupId: intent.id,
+      paymentMethodId,
+      customerId,
+      mandateId,
+      last4: bank.last4,
+      routingNumber: bank.routing_number,
+      accountType: bank.account_type === 'savings' ? 'savings' : 'checking',
+    };
   }
 
   async start(request: BankAccountSetupRequest): Promise<BankAccountSetup> {
@@ -54,13 +143,7 @@ export class StripeBankAccountVerifier implements BankAccountVerifier {
             billing_details: { name: request.holderName },
           },
           payment_method_options: { us_bank_account: { verification_method: 'microdeposits' } },
-          mandate_data: {
-            customer_acceptance: {
-              type: 'online',
-              accepted_at: Math.floor(request.mandate.acceptedAt.getTime() / 1000),
-              online: { ip_address: request.mandate.ipAddress, user_agent: request.mandate.userAgent },
-            },
-          },
+          mandate_data: onlineAcceptance(request.mandate),
           confirm: true,
           metadata,
         },
@@ -118,6 +201,17 @@ export class StripeBankAccountVerifier implements BankAccountVerifier {
     }
   }
 }
+
+/** The payer's acceptance as Stripe takes an online one: when, from which IP address and user agent. */
+const onlineAcceptance = (mandate: IbanSetupRequest['mandate']): Stripe.SetupIntentCreateParams.MandateData => ({
+  customer_acceptance: {
+    type: 'online',
+    accepted_at: Math.floor(mandate.acceptedAt.getTime() / 1000),
+    online: { ip_address: mandate.ipAddress, user_agent: mandate.userAgent },
+  },
+});
+
+const idOf = (value: string | { id: string } | null | undefined): string | undefined => (typeof value === 'string' ? value : value?.id);
 
 /** Never the SDK's message (it may quote parameters): the kind of failure only. */
 const unavailable = (error: unknown): BankVerificationUnavailable =>

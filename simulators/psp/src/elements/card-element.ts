@@ -114,7 +114,7 @@ const SCRIPT = `'use strict';
 `;
 
 /** The origin the element may be framed by and post to: an http(s) origin, nothing else. */
-function framingOrigin(value: string | null): string | undefined {
+export function framingOrigin(value: string | null): string | undefined {
   if (!value) return undefined;
   try {
     const url = new URL(value);

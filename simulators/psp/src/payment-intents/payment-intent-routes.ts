@@ -33,6 +33,7 @@ function confirmWith(context: ApiContext, intent: PaymentIntentObject, paymentMe
   if (!method) throw notFound('PaymentMethod', id, 'payment_method');
   assertChargeable(context, id, intent.customer);
   assertVerifiedIfBankAccount(context, id);
+  assertAllowedType(context, id, intent);
   // Used, whatever the card network answers: an unattached PaymentMethod is not charged twice.
   recordUse(context, id, intent.id);
   attemptPayment(context, intent, id, method, offSession);
@@ -45,6 +46,25 @@ const DEBIT_CURRENCY: Readonly<Record<string, string>> = { sepa_debit: 'eur', us
 
 const hash = (value: FormValue | undefined): FormObject | undefined =>
   typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
+
+/**
+ * A saved bank account's PaymentMethod is debited only by a PaymentIntent that allows its type, in
+ * that debit's currency, as Stripe refuses it (a saved IBAN is not charged as a card, nor in USD).
+ */
+function assertAllowedType(context: ApiContext, paymentMethod: string, intent: PaymentIntentObject): void {
+  const saved = context.state.paymentMethods.get(paymentMethod);
+  if (!saved || saved.type === 'card') return;
+  if (!(intent.payment_method_types as readonly string[]).includes(saved.type))
+    throw invalidRequest(
+      `The PaymentMethod provided (${saved.type}) is not allowed for this PaymentIntent. Please attach a PaymentMethod of one of the following types: ${intent.payment_method_types.join(', ')}.`,
+      { code: 'payment_intent_invalid_parameter', param: 'payment_method' },
+    );
+  if (DEBIT_CURRENCY[saved.type] !== intent.currency)
+    throw invalidRequest(`The currency provided (${intent.currency}) is invalid for ${saved.type}: it takes ${DEBIT_CURRENCY[saved.type]}.`, {
+      code: 'payment_intent_invalid_parameter',
+      param: 'currency',
+    });
+}
 
 /**
  * The types the PaymentIntent takes (`card` when absent): `allowed_payment_method_types[]` (the
@@ -224,6 +244,7 @@ export function createPaymentIntent(context: ApiContext, params: FormObject): Ap
   // Refused before anything is made, as Stripe refuses such a create whole.
   if (paymentMethod) assertChargeable(context, paymentMethod, intent.customer);
   if (paymentMethod) assertVerifiedIfBankAccount(context, paymentMethod);
+  if (paymentMethod) assertAllowedType(context, paymentMethod, intent);
   context.state.paymentIntents.set(id, intent);
   context.emit('payment_intent.created', intent);
   if (confirm) confirmWith(context, intent, paymentMethod, offSession);

@@ -7,9 +7,26 @@ import { findPaymentMethod } from './test-payment-methods';
 export interface PaymentMethodObject {
   id: string;
   object: 'payment_method';
-  type: 'card' | 'us_bank_account';
+  type: 'card' | 'us_bank_account' | 'sepa_debit';
   card?: { brand: string; last4: string; exp_month: number; exp_year: number; country: string; funding: string; fingerprint: string };
-  us_bank_account?: { last4: string; routing_number: string; account_type: string; account_holder_type: 'individual'; fingerprint: string };
+  us_bank_account?: {
+    last4: string;
+    routing_number: string;
+    account_type: string;
+    account_holder_type: 'individual';
+    fingerprint: string;
+    /** Linked through Financial Connections (instantly verified). */
+    financial_connections_account?: string;
+  };
+  /** Never the IBAN: its last four, country and bank code, as Stripe shows it. */
+  sepa_debit?: {
+    last4: string;
+    country: string;
+    bank_code: string;
+    branch_code: string;
+    fingerprint: string;
+    generated_from: { charge: string | null; setup_attempt: string | null };
+  };
   billing_details: { name: string | null };
   customer: string | null;
   metadata: Record<string, string>;

@@ -131,3 +131,70 @@ describe('a US bank account verified by micro-deposits', () => {
     ).rejects.toMatchObject({ code: 'parameter_missing' });
   });
 });
+
+describe('an IBAN saved for later (SEPA Direct Debit)', () => {
+  const setUpIban = async (iban: string, customer: string) =>
+    stripe.setupIntents.create({
+      customer,
+      usage: 'off_session',
+      allowed_payment_method_types: ['sepa_debit'],
+      payment_method_data: { type: 'sepa_debit', sepa_debit: { iban }, billing_details: { name: 'Ana Maria Silva' } },
+      mandate_data: { customer_acceptance: { type: 'online', online: { ip_address: '198.51.100.23', user_agent: 'PayTest/1.0' } } },
+      confirm: true,
+    });
+  const debitEur = (paymentMethod: string, customer: string, currency = 'eur') =>
+    stripe.paymentIntents.create({
+      amount: 4200,
+      currency,
+      customer,
+      payment_method: paymentMethod,
+      allowed_payment_method_types: ['sepa_debit'],
+      off_session: true,
+      confirm: true,
+    });
+
+  it('succeeds at once: a sepa_debit PaymentMethod on the customer (never the IBAN) under a mandate, debited again and again with that customer only', async () => {
+    const customer = (await stripe.customers.create()).id;
+    const intent = await setUpIban('DE89370400440532013000', customer);
+    expect(intent).toMatchObject({ status: 'succeeded', customer, payment_method: expect.stringMatching(/^pm_/), mandate: expect.stringMatching(/^mandate_/) });
+    const pm = intent.payment_method as string;
+    expect(await stripe.paymentMethods.retrieve(pm)).toMatchObject({ type: 'sepa_debit', customer, sepa_debit: { last4: '3000', country: 'DE' } });
+    expect(await stripe.mandates.retrieve(intent.mandate as string)).toMatchObject({
+      payment_method: pm,
+      type: 'multi_use',
+      payment_method_details: { type: 'sepa_debit' },
+      customer_acceptance: { type: 'online', online: { ip_address: '198.51.100.23' } },
+    });
+    expect(JSON.stringify(simulator.snapshot())).not.toContain('DE89370400440532013000');
+
+    for (let i = 0; i < 2; i += 1)
+      expect(await debitEur(pm, customer)).toMatchObject({ status: 'processing', customer, payment_method: pm, payment_method_types: ['sepa_debit'] });
+    await expect(debitEur(pm, (await stripe.customers.create()).id)).rejects.toMatchObject({ code: 'payment_method_unexpected_state' });
+    await expect(debitEur(pm, customer, 'usd')).rejects.toMatchObject({ code: 'payment_intent_invalid_parameter', param: 'currency' });
+    await expect(
+      stripe.paymentIntents.create({ amount: 4200, currency: 'eur', customer, payment_method: pm, off_session: true, confirm: true }),
+    ).rejects.toMatchObject({ code: 'payment_intent_invalid_parameter', param: 'payment_method' });
+  });
+
+  it("debits Stripe's failing test IBAN, then fails it late; refuses an invalid IBAN and a setup without the mandate", async () => {
+    const customer = (await stripe.customers.create()).id;
+    const failing = await setUpIban('DE62370400440532013001', customer);
+    const debit = await debitEur(failing.payment_method as string, customer);
+    expect(debit.status).toBe('processing');
+    simulator.advanceClock(3 * 24 * 60 * 60 * 1000);
+    expect(await stripe.paymentIntents.retrieve(debit.id)).toMatchObject({
+      status: 'requires_payment_method',
+      last_payment_error: { code: 'insufficient_funds' },
+    });
+
+    await expect(setUpIban('DE00', customer)).rejects.toMatchObject({ code: 'invalid_bank_account' });
+    await expect(
+      stripe.setupIntents.create({
+        customer,
+        allowed_payment_method_types: ['sepa_debit'],
+        payment_method_data: { type: 'sepa_debit', sepa_debit: { iban: 'DE89370400440532013000' }, billing_details: { name: 'Ana Maria Silva' } },
+        confirm: true,
+      }),
+    ).rejects.toMatchObject({ code: 'parameter_missing', param: 'mandate_data[customer_acceptance][type]' });
+  });
+});

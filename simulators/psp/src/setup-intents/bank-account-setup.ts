@@ -5,6 +5,7 @@ import { optionalString } from '../http/params';
 import { invalidRequest, missingParam } from '../http/stripe-error';
 import { newId, nowSeconds } from '../ids';
 import type { PaymentMethodObject } from '../payment-methods/payment-method-routes';
+import { connectedAccountFor } from '../financial-connections/financial-connections';
 import { bankAccountBehaviour } from '../payment-methods/test-payment-methods';
 import type { MandateObject } from '../simulator-state';
 import type { SetupIntentObject } from './setup-intent-routes';
@@ -22,6 +23,8 @@ export interface BankAccountVerification {
   setupIntent: string;
   status: 'pending' | 'verified' | 'failed';
   failedAttempts: number;
+  /** How it was verified: by micro-deposits (the default), or instantly, linked through Financial Connections. */
+  method?: 'microdeposits' | 'instant';
 }
 
 const hash = (value: FormValue | undefined): FormObject | undefined =>
@@ -29,12 +32,143 @@ const hash = (value: FormValue | undefined): FormObject | undefined =>
 const text = (value: FormValue | undefined): string | undefined => (typeof value === 'string' ? value : undefined);
 
 /**
+ * A US account linked at its bank through Financial Connections (`fca_…`, for this SetupIntent's
+ * customer): verified by the link itself, so the SetupIntent `succeeded` at once, its PaymentMethod
+ * attached to the customer and the mandate recorded; no micro-deposits.
+ */
+function setUpConnectedAccount(context: ApiContext, intent: SetupIntentObject, params: FormObject, accountId: string, name: string): void {
+  const bank = connectedAccountFor(context, accountId, intent.customer);
+  const acceptance = mandateAcceptanceOf(params);
+  const id = newId('pm');
+  context.state.paymentMethods.set(id, {
+    id,
+    object: 'payment_method',
+    type: 'us_bank_account',
+    us_bank_account: {
+      last4: bank.accountNumber.slice(-4),
+      routing_number: bank.routingNumber,
+      account_type: bank.subcategory,
+      account_holder_type: 'individual',
+      fingerprint: createHash('sha256').update(`ach-fingerprint:${bank.routingNumber}:${bank.accountNumber}`).digest('base64url').slice(0, 16),
+      financial_connections_account: accountId,
+    },
+    billing_details: { name },
+    customer: intent.customer,
+    metadata: {},
+    created: nowSeconds(),
+    livemode: false,
+  });
+  context.state.aliases.set(id, bank.behavesLike);
+  const mandate = recordMandate(context, id, 'us_bank_account', acceptance);
+  context.state.bankAccountVerifications.set(id, { setupIntent: intent.id, status: 'verified', failedAttempts: 0, method: 'instant' });
+  intent.payment_method = id;
+  intent.mandate = mandate.id;
+  intent.status = 'succeeded';
+  intent.next_action = null;
+  intent.last_setup_error = null;
+  context.emit('setup_intent.succeeded', intent);
+}
+
+/** The payer's acceptance of the debit mandate (`mandate_data[customer_acceptance]`), required to set a bank account up. */
+function mandateAcceptanceOf(params: FormObject): MandateObject['customer_acceptance'] {
+  const acceptance = hash(hash(params.mandate_data)?.customer_acceptance);
+  if (acceptance?.type !== 'online' && acceptance?.type !== 'offline') throw missingParam('mandate_data[customer_acceptance][type]');
+  const online = hash(acceptance.online);
+  if (acceptance.type === 'offline') return { type: 'offline', accepted_at: null, offline: {} };
+  for (const field of ['ip_address', 'user_agent'] as const)
+    if (!text(online?.[field])) throw missingParam(`mandate_data[customer_acceptance][online][${field}]`);
+  const acceptedAt = text(acceptance.accepted_at);
+  return {
+    type: 'online',
+    accepted_at: acceptedAt && /^\d{1,12}$/.test(acceptedAt) ? Number(acceptedAt) : nowSeconds(),
+    online: { ip_address: text(online?.ip_address) ?? '', user_agent: text(online?.user_agent) ?? '' },
+  };
+}
+
+function recordMandate(
+  context: ApiContext,
+  paymentMethod: string,
+  type: 'sepa_debit' | 'us_bank_account',
+  acceptance: MandateObject['customer_acceptance'],
+): MandateObject {
+  const id = newId('mandate');
+  const mandate: MandateObject = {
+    id,
+    object: 'mandate',
+    customer_acceptance: acceptance,
+    payment_method: paymentMethod,
+    payment_method_details:
+      type === 'sepa_debit' ? { type, sepa_debit: { reference: id.slice(-16).toUpperCase(), url: `https://payments.stripe.com/mandate/${id}` } } : { type },
+    status: 'active',
+    type: 'multi_use',
+    livemode: false,
+  };
+  context.state.mandates.set(id, mandate);
+  return mandate;
+}
+
+/** Confirms a bank account SetupIntent (secret key): an IBAN (`sepa_debit`) or a US account (`us_bank_account`), by its type. */
+export function setUpBankAccount(context: ApiContext, intent: SetupIntentObject, params: FormObject): void {
+  if (intent.payment_method_types[0] === 'sepa_debit') setUpSepaDebit(context, intent, params);
+  else setUpUsBankAccount(context, intent, params);
+}
+
+/**
+ * Confirms a SetupIntent for `sepa_debit` given by its IBAN (`payment_method_data`), as Stripe
+ * does: the PaymentMethod is made (attached to the SetupIntent's customer, without the IBAN: last
+ * four, country, bank code, fingerprint), the mandate recorded, and the SetupIntent `succeeded` at
+ * once (SEPA has no verification step). The PaymentMethod is then debited with its customer, as
+ * often as needed, under that mandate.
+ */
+function setUpSepaDebit(context: ApiContext, intent: SetupIntentObject, params: FormObject): void {
+  const data = hash(params.payment_method_data);
+  if (!data) throw missingParam('payment_method_data');
+  if (text(data.type) !== 'sepa_debit')
+    throw invalidRequest('payment_method_data[type] must be sepa_debit for this SetupIntent.', { param: 'payment_method_data[type]' });
+  const name = text(hash(data.billing_details)?.name);
+  if (!name) throw missingParam('payment_method_data[billing_details][name]');
+  const iban = (text(hash(data.sepa_debit)?.iban) ?? '').replace(/\s/g, '').toUpperCase();
+  const found = bankAccountBehaviour('sepa_debit', { iban });
+  if ('invalid' in found) throw invalidRequest(found.invalid, { code: 'invalid_bank_account', param: found.param });
+  const acceptance = mandateAcceptanceOf(params);
+
+  const id = newId('pm');
+  const paymentMethod: PaymentMethodObject = {
+    id,
+    object: 'payment_method',
+    type: 'sepa_debit',
+    sepa_debit: {
+      last4: iban.slice(-4),
+      country: iban.slice(0, 2),
+      bank_code: iban.slice(4, 12),
+      branch_code: '',
+      fingerprint: createHash('sha256').update(`sepa-fingerprint:${iban}`).digest('base64url').slice(0, 16),
+      generated_from: { charge: null, setup_attempt: null },
+    },
+    billing_details: { name },
+    customer: intent.customer,
+    metadata: {},
+    created: nowSeconds(),
+    livemode: false,
+  };
+  context.state.paymentMethods.set(id, paymentMethod);
+  context.state.aliases.set(id, found.behavesLike);
+  const mandate = recordMandate(context, id, 'sepa_debit', acceptance);
+  intent.payment_method = id;
+  intent.mandate = mandate.id;
+  intent.status = 'succeeded';
+  intent.next_action = null;
+  intent.last_setup_error = null;
+  context.emit('setup_intent.succeeded', intent);
+}
+
+/**
  * Confirms a SetupIntent for `us_bank_account` given by its numbers (`payment_method_data`), as
  * Stripe does without Financial Connections: the PaymentMethod is made (attached to the
  * SetupIntent's customer), the mandate recorded, and micro-deposits sent; the SetupIntent waits in
  * `requires_action` (`next_action.verify_with_microdeposits`) until they are verified.
  */
-export function setUpBankAccount(context: ApiContext, intent: SetupIntentObject, params: FormObject): void {
+function setUpUsBankAccount(context: ApiContext, intent: SetupIntentObject, params: FormObject): void {
   const data = hash(params.payment_method_data);
   if (!data) throw missingParam('payment_method_data');
   if (text(data.type) !== 'us_bank_account')
@@ -42,21 +176,19 @@ export function setUpBankAccount(context: ApiContext, intent: SetupIntentObject,
   const details = hash(data.us_bank_account) ?? {};
   const name = text(hash(data.billing_details)?.name);
   if (!name) throw missingParam('payment_method_data[billing_details][name]');
+  const method = optionalString(hash(hash(params.payment_method_options)?.us_bank_account) ?? {}, 'verification_method') ?? 'automatic';
+  const connected = text(details.financial_connections_account);
+  if (connected !== undefined) return setUpConnectedAccount(context, intent, params, connected, name);
   const routingNumber = text(details.routing_number);
   const accountNumber = text(details.account_number);
   const found = bankAccountBehaviour('us_bank_account', { routingNumber, accountNumber });
   if ('invalid' in found) throw invalidRequest(found.invalid, { code: 'invalid_bank_account', param: found.param });
-  const acceptance = hash(hash(params.mandate_data)?.customer_acceptance);
-  if (acceptance?.type !== 'online' && acceptance?.type !== 'offline') throw missingParam('mandate_data[customer_acceptance][type]');
-  const online = hash(acceptance.online);
-  if (acceptance.type === 'online')
-    for (const field of ['ip_address', 'user_agent'] as const)
-      if (!text(online?.[field])) throw missingParam(`mandate_data[customer_acceptance][online][${field}]`);
-  const method = optionalString(hash(hash(params.payment_method_options)?.us_bank_account) ?? {}, 'verification_method') ?? 'automatic';
+  const acceptance = mandateAcceptanceOf(params);
   if (method === 'instant')
-    throw invalidRequest('Instant verification needs Financial Connections, which this simulator does not offer: use microdeposits.', {
-      param: 'payment_method_options[us_bank_account][verification_method]',
-    });
+    throw invalidRequest(
+      'Instant verification needs an account linked through Financial Connections (payment_method_data[us_bank_account][financial_connections_account]), not its numbers.',
+      { param: 'payment_method_options[us_bank_account][verification_method]' },
+    );
 
   const id = newId('pm');
   const paymentMethod: PaymentMethodObject = {
@@ -78,25 +210,7 @@ export function setUpBankAccount(context: ApiContext, intent: SetupIntentObject,
   };
   context.state.paymentMethods.set(id, paymentMethod);
   context.state.aliases.set(id, found.behavesLike);
-  const acceptedAt = text(acceptance.accepted_at);
-  const mandate: MandateObject = {
-    id: newId('mandate'),
-    object: 'mandate',
-    customer_acceptance:
-      acceptance.type === 'online'
-        ? {
-            type: 'online',
-            accepted_at: acceptedAt && /^\d{1,12}$/.test(acceptedAt) ? Number(acceptedAt) : nowSeconds(),
-            online: { ip_address: text(online?.ip_address) ?? '', user_agent: text(online?.user_agent) ?? '' },
-          }
-        : { type: 'offline', accepted_at: null, offline: {} },
-    payment_method: id,
-    payment_method_details: { type: 'us_bank_account' },
-    status: 'active',
-    type: 'multi_use',
-    livemode: false,
-  };
-  context.state.mandates.set(mandate.id, mandate);
+  const mandate = recordMandate(context, id, 'us_bank_account', acceptance);
   context.state.bankAccountVerifications.set(id, { setupIntent: intent.id, status: 'pending', failedAttempts: 0 });
   intent.payment_method = id;
   intent.mandate = mandate.id;

@@ -21,7 +21,7 @@ export interface SetupIntentObject {
   status: 'requires_payment_method' | 'requires_confirmation' | 'requires_action' | 'succeeded' | 'canceled';
   usage: 'off_session' | 'on_session';
   payment_method: string | null;
-  payment_method_types: ['card'] | ['us_bank_account'];
+  payment_method_types: ['card'] | [BankAccountSetupType];
   customer: string | null;
   description: string | null;
   metadata: Record<string, string>;
@@ -39,6 +39,10 @@ export interface SetupIntentObject {
 }
 
 const USAGES = ['off_session', 'on_session'] as const;
+/** The bank accounts a SetupIntent saves, each alone: an IBAN (SEPA Direct Debit) or a US account (ACH). */
+const BANK_ACCOUNT_SETUP_TYPES = ['sepa_debit', 'us_bank_account'] as const;
+type BankAccountSetupType = (typeof BANK_ACCOUNT_SETUP_TYPES)[number];
+const isBankAccountSetupType = (type: unknown): type is BankAccountSetupType => (BANK_ACCOUNT_SETUP_TYPES as readonly unknown[]).includes(type);
 
 const hash = (value: FormValue | undefined): FormObject | undefined =>
   typeof value === 'object' && value !== null && !Array.isArray(value) ? value : undefined;
@@ -72,16 +76,23 @@ const forCaller = (context: ApiContext, intent: SetupIntentObject): Partial<Setu
   return copy;
 };
 
-/** `POST /v1/setup_intents` (secret key): `usage`, `payment_method_types[]=card`, `customer`, `description`, `metadata[...]`. */
+/**
+ * `POST /v1/setup_intents` (secret key): `usage`, `payment_method_types[]=card` (or one bank account
+ * type, with `payment_method_data` and `mandate_data`, confirmed at once with `confirm=true`),
+ * `customer`, `description`, `metadata[...]`.
+ */
 export function createSetupIntent(context: ApiContext, params: FormObject): ApiAnswer {
   // `allowed_payment_method_types[]` (the current API version's name, the SDK's), or the older `payment_method_types[]`.
   const types = params.allowed_payment_method_types ?? params.payment_method_types;
   const list = types === undefined ? ['card'] : Array.isArray(types) ? types : typeof types === 'object' ? Object.values(types) : [types];
-  const bankAccount = list.length === 1 && list[0] === 'us_bank_account';
+  const bankAccount = list.length === 1 && isBankAccountSetupType(list[0]) ? list[0] : undefined;
   if (!bankAccount && list.some((type) => type !== 'card'))
-    throw invalidRequest('This simulator sets up cards, or US bank accounts alone: payment_method_types[] must be card or us_bank_account.', {
-      param: 'payment_method_types',
-    });
+    throw invalidRequest(
+      'This simulator sets up cards, or a bank account alone: payment_method_types[] must be card, or one of sepa_debit and us_bank_account.',
+      {
+        param: 'payment_method_types',
+      },
+    );
   const customer = optionalString(params, 'customer');
   if (customer !== undefined) findCustomer(context, customer);
   const id = newId('seti');
@@ -92,7 +103,7 @@ export function createSetupIntent(context: ApiContext, params: FormObject): ApiA
     status: 'requires_payment_method',
     usage: oneOf(params, 'usage', USAGES) ?? 'off_session',
     payment_method: null,
-    payment_method_types: bankAccount ? ['us_bank_account'] : ['card'],
+    payment_method_types: bankAccount ? [bankAccount] : ['card'],
     customer: customer ?? null,
     description: optionalString(params, 'description') ?? null,
     metadata: metadataOf(params),
@@ -128,7 +139,7 @@ export function confirmSetupIntent(context: ApiContext, id: string, params: Form
       setup_intent: forCaller(context, intent),
     });
   }
-  if (intent.payment_method_types[0] === 'us_bank_account') {
+  if (isBankAccountSetupType(intent.payment_method_types[0])) {
     if (context.publishableKey) throw invalidRequest('This simulator confirms bank account setups with a secret key.', { param: 'key' });
     setUpBankAccount(context, intent, params);
     return ok(snapshot(intent));

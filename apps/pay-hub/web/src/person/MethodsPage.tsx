@@ -3,6 +3,7 @@ import type { PaymentMethod } from '../api';
 import { api, errorText } from '../api';
 import { Button, Card, Checkbox, Field, Form, Notice, Page } from '../components';
 import { AddCard } from './AddCard';
+import { AddUsBankAccount, LinkUsBankAccount, VerifyMicrodeposits } from './AddUsBankAccount';
 import { ConnectPayPal } from './ConnectPayPal';
 import { OpenWallet, useWallet, walletPath } from './useWallet';
 
@@ -13,7 +14,13 @@ function describe(method: PaymentMethod): string {
     case 'paypal':
       return `PayPal ${method.email ?? ''}`;
     case 'bank_account':
-      return `Bank account •••• ${method.last4 ?? ''}`;
+      return `Bank account •••• ${method.last4 ?? ''}${
+        method.verification === 'pending'
+          ? ', waiting for its micro-deposits to be confirmed'
+          : method.verification === 'failed'
+            ? ', could not be verified: remove it and add it again'
+            : ''
+      }`;
     default:
       return method.kind;
   }
@@ -63,6 +70,8 @@ export function MethodsPage({ personId }: { personId: string }) {
             {active.map((method) => (
               <li key={method.id} data-method-id={method.id}>
                 <strong>{method.label}</strong> — {describe(method)} {method.preferred && <span className="badge">Preferred</span>}
+                {method.verification === 'verified' && <span className="badge">Verified</span>}
+                {method.verification === 'pending' && <VerifyMicrodeposits label={method.label} path={`${methods}/${method.id}/microdeposits`} save={run} />}
                 <div>
                   {renaming?.id === method.id ? (
                     <Form
@@ -157,6 +166,14 @@ export function MethodsPage({ personId }: { personId: string }) {
             Save bank account
           </Button>
         </Form>
+      </Card>
+      <Card title="Add a US bank account">
+        <p className="hint">
+          Paid by ACH debit. Link it instantly by signing in at your bank, or type its numbers: then it is verified with a small deposit Stripe sends to it
+          before it can pay.
+        </p>
+        <LinkUsBankAccount save={run} />
+        <AddUsBankAccount save={run} />
       </Card>
     </Page>
   );

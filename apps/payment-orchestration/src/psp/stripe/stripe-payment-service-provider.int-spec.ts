@@ -277,6 +277,44 @@ describe('bank accounts (SEPA Direct Debit, ACH)', () => {
     });
   });
 
+  it('debits an IBAN saved on its customer (as the wallet saves one) again and again by its PaymentMethod, under its one mandate', async () => {
+    const stripe = createStripeClient({
+      secretKey: 'sk_test_adapter',
+      host: simulator.host,
+      port: simulator.port,
+      protocol: 'http',
+      timeoutMs: 5_000,
+      maxNetworkRetries: 0,
+    } as StripeSettings);
+    const customer = (await stripe.customers.create()).id;
+    const setup = await stripe.setupIntents.create({
+      customer,
+      allowed_payment_method_types: ['sepa_debit'],
+      payment_method_data: { type: 'sepa_debit', sepa_debit: { iban: 'DE89370400440532013000' }, billing_details: { name: 'Ana Maria Silva' } },
+      mandate_data: { customer_acceptance: { type: 'online', online: { ip_address: '203.0.113.7', user_agent: 'PayTest/1.0' } } },
+      confirm: true,
+    });
+    const saved = { paymentMethod: setup.payment_method as string, customer, amount: money(1250n, 'EUR'), savedDebitScheme: 'sepa_debit' as const };
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i += 1) {
+      const debit = value(await adapter().createPayment(payment('', { ...saved, captureMethod: 'automatic' })));
+      expect(debit.observation).toEqual({ stage: 'processing', reference: debit.id, amount: 1250n });
+      ids.push(debit.id);
+    }
+    const intents = simulator.snapshot().paymentIntents.filter((intent) => ids.includes(intent.id));
+    expect(intents.map((intent) => [intent.payment_method, intent.customer, intent.payment_method_types])).toEqual([
+      [saved.paymentMethod, customer, ['sepa_debit']],
+      [saved.paymentMethod, customer, ['sepa_debit']],
+    ]);
+    // Under the one mandate of the setup: no new PaymentMethod or mandate per debit.
+    expect(
+      simulator
+        .snapshot()
+        .mandates.filter((mandate) => mandate.payment_method === saved.paymentMethod)
+        .map((mandate) => mandate.id),
+    ).toEqual([setup.mandate]);
+  });
+
   it('is refused as Stripe refuses it: a SEPA debit in USD, an ACH debit in EUR', async () => {
     expect(
       await adapter().createPayment(payment('', { bankAccount: sepa('DE89370400440532013000'), amount: money(1250n, 'USD'), customer: undefined })),

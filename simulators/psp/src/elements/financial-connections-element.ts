@@ -1,0 +1,124 @@
+import type { ServerResponse } from 'node:http';
+import { TEST_BANK_ACCOUNTS, TEST_INSTITUTION } from '../financial-connections/financial-connections';
+import { framingOrigin } from './card-element';
+
+/**
+ * The simulator's stand-in for Stripe.js's Financial Connections flow (`collectFinancialConnectionsAccounts`,
+ * a modal of Stripe's origin): a page of the simulator's origin that the site frames, where the
+ * person "signs in at their bank" and picks the account to link. It links it to the site's
+ * Session straight with the provider (publishable key and the Session's client secret) and tells
+ * the framing page only the outcome, with postMessage to the origin it was given. The site never
+ * sees the account's numbers.
+ *
+ * Messages: from the element `{ source: 'psp-financial-connections', type: 'ready' | 'result', ... }`
+ * (`result`: `{ session: { id, accounts: [{ id, institution_name, display_name, last4 }] } }`,
+ * `{ cancelled: true }` or `{ error: { code, message } }`); to it `{ type: 'collect', clientSecret }`.
+ */
+export const FINANCIAL_CONNECTIONS_ELEMENT_PATH = '/elements/financial-connections';
+const SCRIPT_PATH = '/elements/financial-connections.js';
+
+const escape = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+const PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Link your bank account</title>
+<style>
+  body { font: 16px/1.4 system-ui, sans-serif; margin: 0; padding: 4px; color: #1a1a1a; background: #fff; }
+  fieldset { border: 1px solid #999; border-radius: 4px; margin: 0 0 8px; }
+  button { font: inherit; padding: 6px 12px; margin-right: 8px; }
+  #error { color: #a4001d; margin: 4px 0; min-height: 1.4em; }
+  .note { color: #444; font-size: 13px; margin: 0; }
+</style>
+</head>
+<body>
+<form id="link" novalidate>
+  <fieldset>
+    <legend>Your accounts at ${escape(TEST_INSTITUTION)}</legend>
+    ${Object.entries(TEST_BANK_ACCOUNTS)
+      .map(
+        ([key, account], i) =>
+          `<div><input type="radio" name="account" id="account-${key}" value="${key}"${i === 0 ? ' checked' : ''}><label for="account-${key}">${escape(account.display_name)} •••• ${account.accountNumber.slice(-4)}</label></div>`,
+      )
+      .join('\n    ')}
+  </fieldset>
+  <p id="error" role="alert"></p>
+  <button type="submit" id="submit" disabled>Link account</button><button type="button" id="cancel">Cancel</button>
+  <p class="note">Payment provider (simulator): you sign in at your bank here; the site receives the linked account, never its numbers.</p>
+</form>
+<script src="${SCRIPT_PATH}"></script>
+</body>
+</html>
+`;
+
+const SCRIPT = `'use strict';
+(() => {
+  const params = new URLSearchParams(location.search);
+  const parentOrigin = params.get('origin');
+  const key = params.get('key');
+  const field = (id) => document.getElementById(id);
+  const submit = field('submit'), error = field('error');
+  const post = (message) => parent.postMessage(Object.assign({ source: 'psp-financial-connections' }, message), parentOrigin);
+  let clientSecret;
+  window.addEventListener('message', (event) => {
+    if (event.origin !== parentOrigin || event.source !== parent) return;
+    const data = event.data;
+    if (!data || data.type !== 'collect' || typeof data.clientSecret !== 'string') return;
+    clientSecret = data.clientSecret;
+    submit.disabled = false;
+  });
+  field('cancel').addEventListener('click', () => post({ type: 'result', cancelled: true }));
+  field('link').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (!clientSecret) return;
+    const chosen = document.querySelector('input[name="account"]:checked');
+    const id = clientSecret.split('_secret_')[0];
+    submit.disabled = true;
+    try {
+      const answer = await fetch('/v1/financial_connections/sessions/' + encodeURIComponent(id) + '/link_account', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ key, client_secret: clientSecret, account: chosen ? chosen.value : '' }),
+      });
+      const json = await answer.json();
+      if (answer.ok) return post({ type: 'result', session: { id: json.id, accounts: json.accounts } });
+      const failure = { code: (json.error && json.error.code) || 'link_failed', message: (json.error && json.error.message) || 'The account could not be linked.' };
+      error.textContent = failure.message;
+      submit.disabled = false;
+      post({ type: 'result', error: failure });
+    } catch (failure) {
+      error.textContent = 'The payment provider cannot be reached.';
+      submit.disabled = false;
+      post({ type: 'result', error: { code: 'network_error', message: 'The payment provider cannot be reached.' } });
+    }
+  });
+  post({ type: 'ready' });
+})();
+`;
+
+/** Answers `GET /elements/financial-connections?origin=<the framing site's origin>&key=<publishable key>` and its script; false for other paths. */
+export function serveFinancialConnectionsElement(method: string, url: URL, response: ServerResponse): boolean {
+  if (method !== 'GET' || (url.pathname !== FINANCIAL_CONNECTIONS_ELEMENT_PATH && url.pathname !== SCRIPT_PATH)) return false;
+  response.setHeader('x-content-type-options', 'nosniff');
+  response.setHeader('cache-control', 'no-store');
+  if (url.pathname === SCRIPT_PATH) {
+    response.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
+    response.end(SCRIPT);
+    return true;
+  }
+  const origin = framingOrigin(url.searchParams.get('origin'));
+  if (!origin || !/^pk_test_\w+$/.test(url.searchParams.get('key') ?? '')) {
+    response.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
+    response.end('The Financial Connections element needs origin (the framing page, e.g. http://localhost:3000) and key (a pk_test_ publishable key).\n');
+    return true;
+  }
+  response.writeHead(200, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-security-policy': `default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors ${origin}`,
+    'referrer-policy': 'no-referrer',
+  });
+  response.end(PAGE);
+  return true;
+}
