@@ -15,19 +15,22 @@
  *
  * Env (validated, see e2e-bench.config.ts): BENCH_RATE (60), BENCH_SECONDS (30), BENCH_PERSONS (20),
  * BENCH_NODE_OPTIONS (V8 flags for the services; by default the heap sizing of the k8s deployments),
+ * and each service gets its deployment's GLIBC_TUNABLES (deploy/k8s/base/<service>/deployment.yaml),
  * BENCH_DATABASE_URL (payments_bench; its commits are counted, so nothing else should use it).
  * Needs `npm run build` and a Kafka broker of its own: `npm run bench:e2e` runs both (libs/testing/src/with-test-infra.ts).
  */
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem, type } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ConfigError, loadConfig } from '@pay/config';
 import { deadLetterTopicOf, Topics } from '@pay/contracts';
 import { dropSchema, testKafka, uniqueName, waitFor } from '@pay/testing';
 import type { Admin } from 'kafkajs';
 import { Client } from 'pg';
+import { parse as parseYaml } from 'yaml';
 import type { PaymentsPlatform, StatementCounts, TestPerson } from '@pay/tools/e2e-kit';
 import { countingStatements, purchaseOf, spawnFromDist, startGroupAtEnd, startPaymentsPlatform, statementCounts, stopChild } from '@pay/tools/e2e-kit';
 import { E2eBenchConfig } from './e2e-bench.config';
@@ -87,6 +90,17 @@ interface CpuReading {
   at: number;
 }
 
+/** What a deployment sets for the runtime rather than the service (glibc's malloc), taken as it is: the bench runs the services as the pods do. */
+const RUNTIME_VARIABLES = ['GLIBC_TUNABLES'];
+
+function runtimeEnvOfDeployment(service: string): Record<string, string> {
+  const manifest = parseYaml(readFileSync(resolve(__dirname, '..', 'deploy/k8s/base', service, 'deployment.yaml'), 'utf8')) as {
+    spec: { template: { spec: { containers: Array<{ name: string; env?: Array<{ name: string; value?: string }> }> } } };
+  };
+  const env = manifest.spec.template.spec.containers.find((c) => c.name === service)?.env ?? [];
+  return Object.fromEntries(env.filter((e) => RUNTIME_VARIABLES.includes(e.name) && e.value !== undefined).map((e) => [e.name, e.value!]));
+}
+
 const benchStarted = Date.now();
 function progress(what: string): void {
   process.stderr.write(`[${((Date.now() - benchStarted) / 1000).toFixed(1)} s] ${what}\n`);
@@ -104,7 +118,12 @@ async function main(): Promise<void> {
   // validate the events they build, which production does not; see outgoingEventsAreValidated).
   const preloadEnv = (name: string): Record<string, string> => {
     const counting = countingStatements(statsDir, name);
-    return { NODE_ENV: 'development', ...counting, NODE_OPTIONS: [counting.NODE_OPTIONS, config.BENCH_NODE_OPTIONS].filter(Boolean).join(' ') };
+    return {
+      NODE_ENV: 'development',
+      ...runtimeEnvOfDeployment(name),
+      ...counting,
+      NODE_OPTIONS: [counting.NODE_OPTIONS, config.BENCH_NODE_OPTIONS].filter(Boolean).join(' '),
+    };
   };
 
   const platform: PaymentsPlatform = await startPaymentsPlatform({
@@ -485,7 +504,16 @@ async function main(): Promise<void> {
           [...messages].filter(([topic]) => runTopicSet.has(topic) || topic === '__consumer_offsets').sort(([a], [b]) => a.localeCompare(b)),
         ),
       },
-      rssMiB: Object.fromEntries(services.map((s) => [s.name, { sampledMax: Math.round(rssMax[s.name]), peak: Math.round(peaks[s.name]) }])),
+      rssMiB: Object.fromEntries(
+        services.map((s) => {
+          const memory = statementsAfter[s.name].memoryMax;
+          const mib = (bytes: number | undefined): number | undefined => (bytes === undefined ? undefined : Math.round(bytes / 2 ** 20));
+          return [
+            s.name,
+            { sampledMax: Math.round(rssMax[s.name]), peak: Math.round(peaks[s.name]), v8HeapMax: mib(memory?.v8Heap), externalMax: mib(memory?.external) },
+          ];
+        }),
+      ),
       idle,
     };
     process.stdout.write(`${table(result)}\n${JSON.stringify(result, null, 2)}\n`);
@@ -545,7 +573,8 @@ interface BenchResult {
     statementsPerPurchaseTotal: number;
   };
   kafka: { messagesPerPurchase: number; offsetCommitsPerPurchase: number; allTopicsPerPurchase: number };
-  rssMiB: Record<string, { sampledMax: number; peak: number }>;
+  /** sampledMax: VmRSS every 500 ms; peak: VmHWM; v8HeapMax, externalMax: the service's own samples every second (the rest of RSS is malloc, code and stacks). */
+  rssMiB: Record<string, { sampledMax: number; peak: number; v8HeapMax?: number; externalMax?: number }>;
   idle: { seconds: number; cpuMsPerSecond: Record<string, number>; commitsPerSecond: number; statementsPerSecond: Record<string, number> };
 }
 
@@ -561,13 +590,13 @@ function table(r: BenchResult): string {
     row('publish → ledger tx in history   p50 / p99', ms(r.latencyMs.publishToLedgerTransactionInHistory)),
     row('drain after the last publish / last capture', `${r.drainSeconds.afterLastPublish} s / ${r.drainSeconds.afterLastCapture} s`),
     '',
-    `  ${'per purchase'.padEnd(36)} ${'CPU ms'.padStart(8)} ${'statements'.padStart(11)} ${'(tx control)'.padStart(12)} ${'commits'.padStart(8)} ${'RSS max MiB'.padStart(12)} ${'VmHWM MiB'.padStart(10)} ${'idle CPU ms/s'.padStart(14)}`,
+    `  ${'per purchase'.padEnd(36)} ${'CPU ms'.padStart(8)} ${'statements'.padStart(11)} ${'(tx control)'.padStart(12)} ${'commits'.padStart(8)} ${'RSS max MiB'.padStart(12)} ${'VmHWM MiB'.padStart(10)} ${'V8 heap'.padStart(8)} ${'external'.padStart(9)} ${'idle CPU ms/s'.padStart(14)}`,
   ];
   for (const [name, cpuMs] of Object.entries(r.cpuMsPerPurchase)) {
     const st = r.postgres.statementsPerPurchase[name];
     const rss = r.rssMiB[name];
     lines.push(
-      `  ${name.padEnd(36)} ${cpuMs.toFixed(2).padStart(8)} ${(st ? st.statements.toFixed(1) : '').padStart(11)} ${(st ? st.transactionControl.toFixed(1) : '').padStart(12)} ${(st ? st.commits.toFixed(2) : '').padStart(8)} ${String(rss?.sampledMax ?? '').padStart(12)} ${String(rss?.peak ?? '').padStart(10)} ${String(r.idle.cpuMsPerSecond[name] ?? '').padStart(14)}`,
+      `  ${name.padEnd(36)} ${cpuMs.toFixed(2).padStart(8)} ${(st ? st.statements.toFixed(1) : '').padStart(11)} ${(st ? st.transactionControl.toFixed(1) : '').padStart(12)} ${(st ? st.commits.toFixed(2) : '').padStart(8)} ${String(rss?.sampledMax ?? '').padStart(12)} ${String(rss?.peak ?? '').padStart(10)} ${String(rss?.v8HeapMax ?? '').padStart(8)} ${String(rss?.externalMax ?? '').padStart(9)} ${String(r.idle.cpuMsPerSecond[name] ?? '').padStart(14)}`,
     );
   }
   lines.push(

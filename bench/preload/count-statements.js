@@ -55,9 +55,20 @@ Client.prototype.query = function countedQuery(config, ...rest) {
   return query.call(this, config, ...rest);
 };
 
+// Where the RSS goes (issue 12 goal 4): every second, the V8 heap (committed), memory outside it
+// that V8 accounts for (external, array buffers) and RSS; their maxima go out with the counts.
+const memoryMax = { rss: 0, v8Heap: 0, external: 0, arrayBuffers: 0 };
+setInterval(() => {
+  const m = process.memoryUsage();
+  memoryMax.rss = Math.max(memoryMax.rss, m.rss);
+  memoryMax.v8Heap = Math.max(memoryMax.v8Heap, m.heapTotal);
+  memoryMax.external = Math.max(memoryMax.external, m.external);
+  memoryMax.arrayBuffers = Math.max(memoryMax.arrayBuffers, m.arrayBuffers);
+}, 1000).unref();
+
 process.on('SIGUSR2', () => {
   // Written aside and renamed: the bench never reads half a file.
   const file = join(dir, `${name}.json`);
-  writeFileSync(`${file}.tmp`, JSON.stringify({ ...counts, pid: process.pid, at: Date.now() }));
+  writeFileSync(`${file}.tmp`, JSON.stringify({ ...counts, memoryMax, pid: process.pid, at: Date.now() }));
   renameSync(`${file}.tmp`, file);
 });

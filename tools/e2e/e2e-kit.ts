@@ -857,6 +857,8 @@ export interface StatementCounts {
   shapes: Record<string, number>;
   /** Every statement but transaction control, by shape. */
   every: Record<string, number>;
+  /** The process's memory by kind, each the highest of its samples every second since start, in bytes (v8Heap: committed). */
+  memoryMax?: { rss: number; v8Heap: number; external: number; arrayBuffers: number };
 }
 
 /** Environment for a service from dist that counts its statements, written to `dir` as `<name>.json` on SIGUSR2. */
@@ -880,5 +882,6 @@ export async function statementCounts(pid: number, dir: string, name: string): P
     commits: answer!.commits,
     shapes: answer!.shapes,
     every: answer!.every ?? {},
+    memoryMax: answer!.memoryMax,
   };
 }
