@@ -210,7 +210,6 @@ async function applyLive(dataSource: DataSource, flags: Flags): Promise<void> {
     }),
   );
   const singleSeconds = (performance.now() - singleStarted) / 1000;
-  total += sample.length;
   log(
     `live path, one transaction per event (the consumer's unit), 3 partitions: ${number(sample.length)} events in ${singleSeconds.toFixed(1)} s = ${number(sample.length / singleSeconds)} events/s`,
   );
