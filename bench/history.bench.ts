@@ -19,7 +19,10 @@
  *
  * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/payments_bench; created if
  * missing). A fresh schema is created and dropped (--keep keeps it). Flags: --events=N
- * (default 1000000), --queries=N (default 300), --keep.
+ * (default 1000000), --queries=N (default 300), --keep, --reuse=SCHEMA (a schema an earlier run
+ * kept: steps 1 and 2 are skipped, the rebuild replays its stored events and is compared with its
+ * version 1, then the schema is put back as it was: paired runs of old and new rebuild code on
+ * the same events).
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
@@ -48,16 +51,22 @@ interface Flags {
   events: number;
   queries: number;
   keep: boolean;
+  reuse: string | undefined;
 }
 
-const USAGE = 'usage: npm run bench:history -- [--events=N (>= 1000)] [--queries=N (>= 10)] [--keep]';
+const USAGE = 'usage: npm run bench:history -- [--events=N (>= 1000)] [--queries=N (>= 10)] [--keep] [--reuse=SCHEMA]';
 
 function parseFlags(argv: readonly string[]): Flags {
-  const values = parseCommandLine(argv, { events: { type: 'string' }, queries: { type: 'string' }, keep: { type: 'boolean' } }, USAGE);
+  const values = parseCommandLine(
+    argv,
+    { events: { type: 'string' }, queries: { type: 'string' }, keep: { type: 'boolean' }, reuse: { type: 'string' } },
+    USAGE,
+  );
   return {
     events: wholeNumberFlag('events', values.events, { min: 1_000, fallback: 1_000_000 }, USAGE),
     queries: wholeNumberFlag('queries', values.queries, { min: 10, fallback: 300 }, USAGE),
     keep: values.keep ?? false,
+    reuse: values.reuse === undefined ? undefined : assertSchemaName(values.reuse),
   };
 }
 
@@ -130,11 +139,99 @@ async function time(label: string, runs: number, work: (i: number) => Promise<un
   return { label, p50: percentile(samples, 50), p99: percentile(samples, 99), mean: samples.reduce((a, b) => a + b, 0) / samples.length };
 }
 
+/** Steps 1 and 2: the workload, stored and projected into version 1 by the live path. */
+async function applyLive(dataSource: DataSource, flags: Flags): Promise<void> {
+  const paymentsNeeded = Math.ceil(flags.events / EVENTS_PER_PAYMENT_SAMPLE);
+  const persons = Math.max(200, Math.round(paymentsNeeded / 9));
+  const merchants = Math.max(20, Math.round(persons / 10));
+  const nonProfits = Math.max(3, Math.round(persons / 100));
+  const chunkPayments = 20_000;
+  const chunks = Math.ceil(paymentsNeeded / chunkPayments);
+  log(
+    `\nworkload: ~${number(flags.events)} events: ${number(paymentsNeeded)} payments of ${number(persons)} people, ${number(merchants)} merchants, ${number(nonProfits)} non-profits`,
+  );
+  const offsets = new Map<string, number>();
+  let total = 0;
+  let liveMs = 0;
+  const day = 86_400_000;
+  for (let chunk = 0; chunk < chunks; chunk += 1) {
+    const { events } = generateWorkload({
+      seed: 1_000 + chunk,
+      persons,
+      merchants,
+      nonProfits,
+      payments: Math.min(chunkPayments, paymentsNeeded - chunk * chunkPayments),
+      walletEvents: chunk === 0,
+      paymentPrefix: `b${chunk}`,
+      start: new Date(Date.UTC(2025, 0, 1) + chunk * 14 * day),
+      spacingMs: (14 * day) / chunkPayments,
+    });
+    // Three workers, each the owner of a third of the subjects (partitions), 500 events per transaction.
+    const lanes: EventEnvelope[][] = [[], [], []];
+    for (const event of events) lanes[partitionOf(event.subject, 3)].push(event);
+    const started = performance.now();
+    await Promise.all(
+      lanes.map(async (lane) => {
+        for (let i = 0; i < lane.length; i += 500) await ingest(dataSource, lane.slice(i, i + 500), offsets);
+      }),
+    );
+    liveMs += performance.now() - started;
+    total += events.length;
+    process.stderr.write(`\r  live: ${number(total)} events, ${number(total / (liveMs / 1000))} events/s   `);
+  }
+  process.stderr.write('\n');
+  log(
+    `live path (store + project, 3 workers, 500 events per transaction): ${number(total)} events in ${(liveMs / 1000).toFixed(1)} s = ${number(total / (liveMs / 1000))} events/s`,
+  );
+
+  // The consumer's real shape: one inbox transaction per event, 3 partitions at a time, on a sample.
+  const sample = generateWorkload({
+    seed: 99,
+    persons,
+    merchants,
+    nonProfits,
+    payments: 2_000,
+    walletEvents: false,
+    paymentPrefix: 'single',
+    start: new Date(Date.UTC(2025, 0, 1)),
+  }).events;
+  const singleLanes: EventEnvelope[][] = [[], [], []];
+  for (const event of sample) singleLanes[partitionOf(event.subject, 3)].push(event);
+  let singleOffset = 0;
+  const singleStarted = performance.now();
+  await Promise.all(
+    singleLanes.map(async (lane) => {
+      for (const envelope of lane) {
+        singleOffset += 1;
+        await dataSource.transaction((tx) =>
+          storeAndProject(sqlOfTransaction(tx), [{ envelope, topic: topicOf(envelope), partition: 0, offset: String(singleOffset) }]),
+        );
+      }
+    }),
+  );
+  const singleSeconds = (performance.now() - singleStarted) / 1000;
+  log(
+    `live path, one transaction per event (the consumer's unit), 3 partitions: ${number(sample.length)} events in ${singleSeconds.toFixed(1)} s = ${number(sample.length / singleSeconds)} events/s`,
+  );
+}
+
+/** After a --reuse run: version 1 serves again and the version just built is dropped, as the earlier run left the schema. */
+async function restoreVersionOne(dataSource: DataSource, version: number): Promise<void> {
+  const t = readModelTables(version);
+  await dataSource.transaction(async (tx) => {
+    await tx.query("UPDATE read_model_versions SET state = 'retired' WHERE version = $1", [version]);
+    await tx.query("UPDATE read_model_versions SET state = 'live', retired_at = NULL WHERE version = 1");
+    await tx.query('UPDATE read_model_pointer SET live_version = 1, switched_at = now()');
+    await tx.query('DELETE FROM read_model_versions WHERE version = $1', [version]);
+    await tx.query(`DROP TABLE ${t.facts}, ${t.entries}, ${t.dailyTotals}, ${t.wallets}, ${t.methods}, ${t.ledgerPostings}`);
+  });
+}
+
 async function main(): Promise<void> {
   const flags = parseFlags(process.argv.slice(2));
   const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/payments_bench';
   await ensureDatabase(url);
-  const schema = assertSchemaName(`bench_history_${randomBytes(3).toString('hex')}`);
+  const schema = flags.reuse ?? assertSchemaName(`bench_history_${randomBytes(3).toString('hex')}`);
   const dataSource = await openServiceDataSource({ url, schema, migrations: historyProjectionMigrations, poolSize: 6, applicationName: 'history-bench' });
   const [{ version: pg }] = await dataSource.query<Array<{ version: string }>>('SELECT version()');
   const [{ setting: syncCommit }] = await dataSource.query<Array<{ setting: string }>>("SELECT setting FROM pg_settings WHERE name = 'synchronous_commit'");
@@ -142,84 +239,13 @@ async function main(): Promise<void> {
     `machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${pg.split(' on ')[0]} (synchronous_commit=${syncCommit})`,
   );
 
+  let rebuiltVersion: number | undefined;
   try {
-    // --- 1 & 2: the workload, applied by the live path ---
-    const paymentsNeeded = Math.ceil(flags.events / EVENTS_PER_PAYMENT_SAMPLE);
-    const persons = Math.max(200, Math.round(paymentsNeeded / 9));
-    const merchants = Math.max(20, Math.round(persons / 10));
-    const nonProfits = Math.max(3, Math.round(persons / 100));
-    const chunkPayments = 20_000;
-    const chunks = Math.ceil(paymentsNeeded / chunkPayments);
-    log(
-      `\nworkload: ~${number(flags.events)} events: ${number(paymentsNeeded)} payments of ${number(persons)} people, ${number(merchants)} merchants, ${number(nonProfits)} non-profits`,
-    );
-    const offsets = new Map<string, number>();
-    let total = 0;
-    let liveMs = 0;
-    const day = 86_400_000;
-    for (let chunk = 0; chunk < chunks; chunk += 1) {
-      const { events } = generateWorkload({
-        seed: 1_000 + chunk,
-        persons,
-        merchants,
-        nonProfits,
-        payments: Math.min(chunkPayments, paymentsNeeded - chunk * chunkPayments),
-        walletEvents: chunk === 0,
-        paymentPrefix: `b${chunk}`,
-        start: new Date(Date.UTC(2025, 0, 1) + chunk * 14 * day),
-        spacingMs: (14 * day) / chunkPayments,
-      });
-      // Three workers, each the owner of a third of the subjects (partitions), 500 events per transaction.
-      const lanes: EventEnvelope[][] = [[], [], []];
-      for (const event of events) lanes[partitionOf(event.subject, 3)].push(event);
-      const started = performance.now();
-      await Promise.all(
-        lanes.map(async (lane) => {
-          for (let i = 0; i < lane.length; i += 500) await ingest(dataSource, lane.slice(i, i + 500), offsets);
-        }),
-      );
-      liveMs += performance.now() - started;
-      total += events.length;
-      process.stderr.write(`\r  live: ${number(total)} events, ${number(total / (liveMs / 1000))} events/s   `);
-    }
-    process.stderr.write('\n');
-    log(
-      `live path (store + project, 3 workers, 500 events per transaction): ${number(total)} events in ${(liveMs / 1000).toFixed(1)} s = ${number(total / (liveMs / 1000))} events/s`,
-    );
-
-    // The consumer's real shape: one inbox transaction per event, 3 partitions at a time, on a sample.
-    const sample = generateWorkload({
-      seed: 99,
-      persons,
-      merchants,
-      nonProfits,
-      payments: 2_000,
-      walletEvents: false,
-      paymentPrefix: 'single',
-      start: new Date(Date.UTC(2025, 0, 1)),
-    }).events;
-    const singleLanes: EventEnvelope[][] = [[], [], []];
-    for (const event of sample) singleLanes[partitionOf(event.subject, 3)].push(event);
-    let singleOffset = 0;
-    const singleStarted = performance.now();
-    await Promise.all(
-      singleLanes.map(async (lane) => {
-        for (const envelope of lane) {
-          singleOffset += 1;
-          await dataSource.transaction((tx) =>
-            storeAndProject(sqlOfTransaction(tx), [{ envelope, topic: topicOf(envelope), partition: 0, offset: String(singleOffset) }]),
-          );
-        }
-      }),
-    );
-    const singleSeconds = (performance.now() - singleStarted) / 1000;
-    total += sample.length;
-    log(
-      `live path, one transaction per event (the consumer's unit), 3 partitions: ${number(sample.length)} events in ${singleSeconds.toFixed(1)} s = ${number(sample.length / singleSeconds)} events/s`,
-    );
+    if (flags.reuse === undefined) await applyLive(dataSource, flags);
+    else log(`\nreusing schema ${schema}: its stored events, and its version 1 as the live read model`);
 
     // --- 3: rebuild into version 2 ---
-    log('\nrebuild (npm run history:rebuild) into version 2 while version 1 serves:');
+    log('\nrebuild (npm run history:rebuild) into a new version while version 1 serves:');
     let lastReport = 0;
     const meter = await cpuMeter(dataSource);
     const rebuilt = await rebuildReadModel({
@@ -239,7 +265,8 @@ async function main(): Promise<void> {
     log(
       `replay CPU per event: Node ${perEvent(cpu.node)}, PostgreSQL backends ${perEvent(cpu.postgres)} (two idle cores give at most ${number((2 * rebuilt.events) / (cpu.node + cpu.postgres))} events/s)`,
     );
-    const [v1, v2] = [await readModelChecksums(sqlOfPool(dataSource), 1), await readModelChecksums(sqlOfPool(dataSource), 2)];
+    rebuiltVersion = rebuilt.version;
+    const [v1, v2] = [await readModelChecksums(sqlOfPool(dataSource), 1), await readModelChecksums(sqlOfPool(dataSource), rebuilt.version)];
     const same = JSON.stringify(v1) === JSON.stringify(v2);
     log(`read model after rebuild ${same ? 'IDENTICAL to' : 'DIFFERS from'} the live one:`);
     for (const table of Object.keys(v1))
@@ -248,13 +275,14 @@ async function main(): Promise<void> {
       );
     const sizes = await dataSource.query<Array<{ name: string; size: string }>>(
       `SELECT c.relname AS name, pg_size_pretty(pg_total_relation_size(c.oid)) AS size FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE n.nspname = current_schema() AND c.relkind = 'r' AND (c.relname LIKE '%_v2' OR c.relname = 'raw_events') ORDER BY pg_total_relation_size(c.oid) DESC`,
+       WHERE n.nspname = current_schema() AND c.relkind = 'r' AND (c.relname LIKE $1 OR c.relname = 'raw_events') ORDER BY pg_total_relation_size(c.oid) DESC`,
+      [`%\\_v${rebuilt.version}`],
     );
     log(`sizes: ${sizes.map((s) => `${s.name} ${s.size}`).join(', ')}`);
 
     // --- 4: queries on the rebuilt (now live) version ---
     const reader = new HistoryReader(dataSource);
-    const t = readModelTables(2);
+    const t = readModelTables(rebuilt.version);
     const people = (await dataSource.query<Array<{ id: string }>>(`SELECT DISTINCT payer_id AS id FROM ${t.entries} TABLESAMPLE SYSTEM (5) LIMIT 2000`)).map(
       (r) => r.id,
     );
@@ -309,8 +337,9 @@ async function main(): Promise<void> {
     log(`(aggregates with an amount filter are answered from the entries: basis=${basis})`);
     if (!same) process.exitCode = 1;
   } finally {
+    if (flags.reuse !== undefined && rebuiltVersion !== undefined) await restoreVersionOne(dataSource, rebuiltVersion);
     await dataSource.destroy();
-    if (!flags.keep) {
+    if (!flags.keep && flags.reuse === undefined) {
       const client = new Client({ connectionString: url });
       await client.connect();
       await client.query(`DROP SCHEMA "${schema}" CASCADE`);

@@ -1,9 +1,9 @@
 /**
- * What the projection needs of an envelope. Live events are validated class instances; events
- * replayed from `raw_events` are the same JSON, validated when they were first consumed.
+ * What the projection needs of an envelope (the folds read nothing else). Live events are
+ * validated class instances; events replayed from `raw_events` are these fields of the same
+ * JSON, validated when they were first consumed.
  */
 export interface ProjectableEvent<T extends object = object> {
-  id: string;
   type: string;
   subject: string;
   sequence: number;

@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import type { ProjectableEvent } from '../project-events/projectable-event';
 import { dropReadModelSql, readModelContent, readModelIndexesSql, readModelTablesSql } from '../read-model/read-model-tables';
 import type { BatchState, PlannedBatch } from './replay-batch';
-import { planBatch, replayBatch } from './replay-batch';
+import { laterState, planBatch, replayBatch } from './replay-batch';
 
 export type RebuildPhase = 'replaying' | 'indexing' | 'catching-up' | 'switching' | 'done';
 
@@ -52,6 +52,13 @@ export class SimulatedCrash extends Error {
   override name = 'SimulatedCrash';
 }
 
+/** Batches written at once, each in its own transaction on its own connection (see startBatchWrite). */
+const CONCURRENT_WRITES = 2;
+/** Sort memory of a replay transaction (a batch of 20,000 events sorts ~10 MB of rows). */
+const REPLAY_WORK_MEM = '64MB';
+/** Sort memory of each of the two index builds at the end of a replay (the largest sorts ~40 MB). */
+const INDEX_BUILD_MEMORY = '256MB';
+
 interface Checkpoint {
   tx: string | null;
   position: string | null;
@@ -60,7 +67,7 @@ interface Checkpoint {
 export interface RawEventRow {
   position: string;
   tx_id: string;
-  envelope: ProjectableEvent;
+  event: ProjectableEvent;
 }
 
 /**
@@ -77,14 +84,22 @@ async function readBatch(sql: Sql, checkpoint: Checkpoint, limit: number, waitFo
   }
   if (waitForRunning) conditions.push('tx_id < pg_snapshot_xmin(pg_current_snapshot())');
   values.push(limit);
+  // Only what the folds read: PostgreSQL renders, and Node parses, the data alone rather than the
+  // whole envelope (ids, source, version, causation and correlation are a third of its text).
   // The text forms get other names: ORDER BY an output name would sort text ('10242' < '9800').
-  const rows = await sql.query<{ position_text: string; tx_text: string; envelope: ProjectableEvent }>(
-    `SELECT position::text AS position_text, tx_id::text AS tx_text, envelope FROM raw_events
+  const rows = await sql.query<{ position_text: string; tx_text: string; type: string; subject: string; sequence: number; occurred_at: string; data: object }>(
+    `SELECT position::text AS position_text, tx_id::text AS tx_text, type, envelope->>'subject' AS subject,
+            (envelope->'sequence')::float8 AS sequence, envelope->>'occurredAt' AS occurred_at, envelope->'data' AS data
+     FROM raw_events
      ${conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : ''}
      ORDER BY tx_id, position LIMIT $${values.length}`,
     values,
   );
-  return rows.map((r) => ({ position: r.position_text, tx_id: r.tx_text, envelope: r.envelope }));
+  return rows.map((r) => ({
+    position: r.position_text,
+    tx_id: r.tx_text,
+    event: { type: r.type, subject: r.subject, sequence: r.sequence, occurredAt: r.occurred_at, data: r.data },
+  }));
 }
 
 function lastOf(rows: readonly RawEventRow[]): Checkpoint | undefined {
@@ -92,24 +107,44 @@ function lastOf(rows: readonly RawEventRow[]): Checkpoint | undefined {
   return last ? { tx: last.tx_id, position: last.position } : undefined;
 }
 
-async function saveCheckpoint(sql: Sql, version: number, rows: readonly RawEventRow[]): Promise<Checkpoint> {
+/**
+ * Moves the checkpoint from `after` (where the batch starts) to the batch's last event. A batch
+ * written while the one before is still open waits here for that one's commit (the row is
+ * locked), and finds the checkpoint it expects only if that one committed.
+ */
+async function saveCheckpoint(sql: Sql, version: number, rows: readonly RawEventRow[], after: Checkpoint): Promise<Checkpoint> {
   const last = rows[rows.length - 1];
+  // Locked first, then compared: an UPDATE whose condition fails on the committed row would not wait.
+  const [saved] = await sql.query<{ tx: string | null; position: string | null }>(
+    `SELECT checkpoint_tx::text AS tx, checkpoint_position::text AS position FROM read_model_versions
+     WHERE version = $1 AND state = 'building' FOR UPDATE`,
+    [version],
+  );
+  if (!saved || saved.tx !== after.tx || saved.position !== after.position) {
+    throw new Error(`rebuild of version ${version}: the batch before this one did not commit; run the rebuild again to resume`);
+  }
   await sql.query(
-    `UPDATE read_model_versions SET checkpoint_tx = $2::xid8, checkpoint_position = $3, events_applied = events_applied + $4
-     WHERE version = $1 AND state = 'building'`,
+    `UPDATE read_model_versions SET checkpoint_tx = $2::xid8, checkpoint_position = $3, events_applied = events_applied + $4 WHERE version = $1`,
     [version, last.tx_id, last.position, rows.length],
   );
   return { tx: last.tx_id, position: last.position };
 }
 
 /** Projects a batch and saves its checkpoint in the caller's transaction: the checkpoint always names exactly what the version holds. */
-async function applyBatch(sql: Sql, version: number, rows: readonly RawEventRow[]): Promise<Checkpoint> {
+async function applyBatch(sql: Sql, version: number, rows: readonly RawEventRow[], after: Checkpoint): Promise<Checkpoint> {
   await replayBatch(
     sql,
     version,
-    rows.map((r) => r.envelope),
+    rows.map((r) => r.event),
   );
-  return saveCheckpoint(sql, version, rows);
+  return saveCheckpoint(sql, version, rows, after);
+}
+
+/** A batch of the replay being written: its commit, when each of its steps is done, and its rows. */
+interface BatchWrite {
+  committed: Promise<Checkpoint>;
+  stepsDone: ReadonlyArray<Promise<void>>;
+  state: BatchState;
 }
 
 /**
@@ -118,13 +153,42 @@ async function applyBatch(sql: Sql, version: number, rows: readonly RawEventRow[
  * of those made (the WAL is replayed in order), so the surviving checkpoint still matches the
  * surviving rows and the next run resumes from it. The switch, and the live version's
  * transactions, keep waiting for the disk.
+ *
+ * It may start while the batch before (`before`) is still being written, on another connection:
+ * each step starts once the same step of the batch before is done, so the two lock rows table
+ * by table in the same order and only ever wait for the earlier one (a row both write, a daily
+ * total); the checkpoint makes it commit after that one, and only if that one committed.
  */
-async function writeReplayBatch(dataSource: DataSource, version: number, plan: PlannedBatch, rows: readonly RawEventRow[]): Promise<Checkpoint> {
-  return inTransaction(dataSource, async (sql) => {
+function startBatchWrite(
+  dataSource: DataSource,
+  version: number,
+  plan: PlannedBatch,
+  rows: readonly RawEventRow[],
+  after: Checkpoint,
+  before: BatchWrite | undefined,
+): BatchWrite {
+  let checkpoint: Checkpoint | undefined;
+  // The checkpoint is the last step: locked by this batch until it commits.
+  const steps = [...plan.steps, async (sql: Sql) => void (checkpoint = await saveCheckpoint(sql, version, rows, after))];
+  const finished: Array<() => void> = [];
+  const stepsDone = steps.map(() => new Promise<void>((resolve) => finished.push(resolve)));
+  const committed = inTransaction(dataSource, async (sql) => {
     await sql.query('SET LOCAL synchronous_commit = off');
-    await plan.write(sql);
-    return saveCheckpoint(sql, version, rows);
+    // The multi-row writes sort a batch's rows by key: in memory, not through temporary files.
+    await sql.query(`SET LOCAL work_mem = '${REPLAY_WORK_MEM}'`);
+    for (const [index, step] of steps.entries()) {
+      if (before) await before.stepsDone[index];
+      await step(sql);
+      finished[index]();
+    }
+    return checkpoint!;
+  }).finally(() => {
+    // Failed or not, the next batch's steps need not wait for this one any more.
+    for (const finish of finished) finish();
   });
+  // Observed here so that a failure while later batches are planned is not "unhandled"; awaited by the replay.
+  committed.catch(() => undefined);
+  return { committed, stepsDone, state: plan.state };
 }
 
 /**
@@ -222,34 +286,35 @@ async function rebuild(options: RebuildOptions, dataSource: DataSource, batchSiz
     });
   };
 
-  // Three stages overlap: reading batch N+2, planning batch N+1 (reads and folds, in Node) and
-  // writing batch N (in PostgreSQL). Writes commit one after the other, each with its checkpoint;
-  // batch N+1 takes what batch N writes from N's plan, and the rest is committed already.
+  // Stages overlap: reading batch N+2, planning batch N+1 (reads and folds, in Node) and writing
+  // batches N-1 and N (in PostgreSQL, on two connections). Writes commit one after the other,
+  // each with its checkpoint; batch N+1 takes what batches N-1 and N write from their plans, and
+  // the rest is committed already.
   const pool = sqlOfPool(dataSource);
   const replay = async (phase: RebuildPhase, stopBelow: number): Promise<void> => {
     let next = readBatch(pool, checkpoint, batchSize, true);
-    let writing: Promise<Checkpoint> | undefined;
-    let previous: BatchState | undefined;
-    const written = async (): Promise<void> => {
-      if (writing) checkpoint = await writing;
-      writing = undefined;
+    const writing: BatchWrite[] = [];
+    let queuedUpTo = checkpoint;
+    const writtenDownTo = async (inFlight: number): Promise<void> => {
+      while (writing.length > inFlight) checkpoint = await writing.shift()!.committed;
     };
+    const written = (): Promise<void> => writtenDownTo(0);
     try {
       for (;;) {
         const rows = await next;
         if (rows.length >= stopBelow) next = readBatch(pool, lastOf(rows) ?? checkpoint, batchSize, true);
         if (rows.length > 0) {
+          const [older, newer] = writing.length === 2 ? writing : [undefined, writing[0]];
           const plan = await planBatch(
             pool,
             version,
-            rows.map((r) => r.envelope),
-            previous,
+            rows.map((r) => r.event),
+            newer ? laterState(older?.state, newer.state) : undefined,
           );
-          await written();
-          writing = writeReplayBatch(dataSource, version, plan, rows);
-          // Observed here so that a failure while the next batch is planned is not "unhandled"; awaited in written().
-          writing.catch(() => undefined);
-          previous = plan.state;
+          // The batch planned next takes rows from the two batches before it: the one before those has committed.
+          await writtenDownTo(CONCURRENT_WRITES - 1);
+          writing.push(startBatchWrite(dataSource, version, plan, rows, queuedUpTo, writing[writing.length - 1]));
+          queuedUpTo = lastOf(rows)!;
         }
         const applied = rows.length;
         done += applied;
@@ -270,7 +335,7 @@ async function rebuild(options: RebuildOptions, dataSource: DataSource, batchSiz
       // After a failure: the read ahead must not fail unobserved, and a write in flight ends
       // (committed or not) before the rebuild lets go of its lock.
       next.catch(() => undefined);
-      if (writing) await writing.catch(() => undefined);
+      for (const write of writing) await write.committed.catch(() => undefined);
     }
   };
 
@@ -278,8 +343,7 @@ async function rebuild(options: RebuildOptions, dataSource: DataSource, batchSiz
   await replay('replaying', batchSize);
   if (!state.indexed) {
     report('indexing', true);
-    for (const statement of readModelIndexesSql(version)) await dataSource.query(statement);
-    for (const { table } of readModelContent(version)) await dataSource.query(`ANALYZE ${table}`);
+    await buildIndexes(dataSource, version);
     await dataSource.query('UPDATE read_model_versions SET indexed = true WHERE version = $1', [version]);
   }
   // Events that arrived meanwhile, until what is left is small enough to take under the lock.
@@ -293,7 +357,7 @@ async function rebuild(options: RebuildOptions, dataSource: DataSource, batchSiz
       // Every live transaction now waits for this one: what is committed is all there is.
       const rows = await readBatch(sql, checkpoint, batchSize, false);
       if (rows.length === 0) break;
-      checkpoint = await applyBatch(sql, version, rows);
+      checkpoint = await applyBatch(sql, version, rows, checkpoint);
       done += rows.length;
       doneThisRun += rows.length;
     }
@@ -317,6 +381,23 @@ async function rebuild(options: RebuildOptions, dataSource: DataSource, batchSiz
     eventsPerSecond: seconds > 0 ? Math.round(doneThisRun / seconds) : 0,
     droppedVersions,
   };
+}
+
+/**
+ * The version's secondary indexes and statistics, two statements at a time on two connections
+ * (each index build is one sort on one core), each sort with room enough to stay in memory.
+ */
+async function buildIndexes(dataSource: DataSource, version: number): Promise<void> {
+  const statements = [...readModelIndexesSql(version), ...readModelContent(version).map(({ table }) => `ANALYZE ${table}`)];
+  const lane = async (): Promise<void> => {
+    for (let statement = statements.shift(); statement !== undefined; statement = statements.shift()) {
+      await inTransaction(dataSource, async (sql) => {
+        await sql.query(`SET LOCAL maintenance_work_mem = '${INDEX_BUILD_MEMORY}'`);
+        await sql.query(statement);
+      });
+    }
+  };
+  await Promise.all([lane(), lane()]);
 }
 
 async function storedEvents(dataSource: DataSource): Promise<number> {

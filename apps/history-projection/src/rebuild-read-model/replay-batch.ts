@@ -61,7 +61,7 @@ const sameEntry = (a: HistoryEntry, b: HistoryEntry): boolean => ENTRY_FIELDS.ev
  *   known, so what is stored is exactly what that derivation gives.
  */
 export async function replayBatch(sql: Sql, version: number, events: readonly ProjectableEvent[]): Promise<void> {
-  await (await planBatch(sql, version, events)).write(sql);
+  await writeBatch(sql, await planBatch(sql, version, events));
 }
 
 /**
@@ -78,8 +78,27 @@ export interface BatchState {
 
 export interface PlannedBatch {
   state: BatchState;
-  /** Writes the batch's rows, in the caller's transaction. */
-  write(sql: Sql): Promise<void>;
+  /**
+   * Writes the batch's rows, in the caller's transaction: one statement per step, tables in a
+   * fixed order, each table's rows in key order (two batches written at once lock rows in the
+   * same order when each step waits for the same step of the batch before).
+   */
+  steps: ReadonlyArray<(sql: Sql) => Promise<void>>;
+}
+
+/** Runs a planned batch's steps one after the other, in the caller's transaction. */
+export async function writeBatch(sql: Sql, plan: PlannedBatch): Promise<void> {
+  for (const step of plan.steps) await step(sql);
+}
+
+/** The rows of two batches still being written, the later one's where both hold a row. */
+export function laterState(earlier: BatchState | undefined, later: BatchState): BatchState {
+  if (!earlier) return later;
+  return {
+    wallets: new Map([...earlier.wallets, ...later.wallets]),
+    methods: new Map([...earlier.methods, ...later.methods]),
+    facts: new Map([...earlier.facts, ...later.facts]),
+  };
 }
 
 /**
@@ -101,15 +120,17 @@ export async function planBatch(read: Sql, version: number, events: readonly Pro
   const payments = await planPayments(read, t, paymentEvents, ledgerEvents, wallets.kinds, previous);
   return {
     state: { wallets: wallets.wallets, methods: wallets.methods, facts: payments.facts },
-    write: async (sql) => {
-      await upsertRows(sql, t.wallets, WALLET_COLUMNS, wallets.walletRows, { keys: ['person_id'], update: 'all' });
-      await upsertRows(sql, t.methods, METHOD_COLUMNS, wallets.methodRows, { keys: ['method_id'], update: 'all' });
-      await upsertRows(sql, t.ledgerPostings, POSTING_COLUMNS, postings, { keys: ['transaction_id', 'posting_index'], update: 'nothing' });
-      await upsertRows(sql, t.facts, FACT_COLUMNS, payments.factRows, { keys: ['payment_id'], update: 'all' });
-      await upsertRows(sql, t.entries, ENTRY_COLUMNS, payments.entryRows, { keys: ['entry_id'], update: 'all' });
-      if (payments.deletes.length > 0) await sql.query(`DELETE FROM ${t.entries} WHERE entry_id = ANY($1)`, [payments.deletes]);
-      await applyDailyTotals(sql, t, payments.totals);
-    },
+    steps: [
+      (sql) => upsertRows(sql, t.wallets, WALLET_COLUMNS, wallets.walletRows, { keys: ['person_id'], update: 'all' }),
+      (sql) => upsertRows(sql, t.methods, METHOD_COLUMNS, wallets.methodRows, { keys: ['method_id'], update: 'all' }),
+      (sql) => upsertRows(sql, t.ledgerPostings, POSTING_COLUMNS, postings, { keys: ['transaction_id', 'posting_index'], update: 'nothing' }),
+      (sql) => upsertRows(sql, t.facts, FACT_COLUMNS, payments.factRows, { keys: ['payment_id'], update: 'all' }),
+      (sql) => upsertRows(sql, t.entries, ENTRY_COLUMNS, payments.entryRows, { keys: ['entry_id'], update: 'all' }),
+      async (sql) => {
+        if (payments.deletes.length > 0) await sql.query(`DELETE FROM ${t.entries} WHERE entry_id = ANY($1)`, [payments.deletes]);
+      },
+      (sql) => applyDailyTotals(sql, t, payments.totals),
+    ],
   };
 }
 
