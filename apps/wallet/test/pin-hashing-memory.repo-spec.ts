@@ -58,4 +58,13 @@ describe("the wallet's PIN hashing memory", () => {
   it('stays with each hashing thread without it (what the setting prevents)', () => {
     expect(rssLeftByHashes({})).toBeGreaterThan(2 * BLOCK_MIB);
   });
+
+  it('is set the same way for the wallet in docker-compose.yml', () => {
+    const compose = parseYaml(readFileSync(resolve(ROOT, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+      services: Record<string, { environment?: Record<string, string> }>;
+    };
+    expect(compose.services.wallet.environment?.GLIBC_TUNABLES).toBe(env.GLIBC_TUNABLES);
+    // The shared environment is kept: the wallet's own map extends it.
+    expect(compose.services.wallet.environment?.DATABASE_URL).toBe(compose.services['payment-orchestration'].environment?.DATABASE_URL);
+  });
 });
