@@ -34,11 +34,17 @@ const ROOT = resolve(__dirname, '../..');
 /** The service's InboxConsumer defaults: at most this many partitions are in hand at once, each with one transaction of at most MAX_EVENTS_PER_TRANSACTION events. */
 const PARTITIONS_CONSUMED_CONCURRENTLY = 3;
 const MAX_EVENTS_PER_TRANSACTION = 500;
-/** A stream of ~1,100 events: payments, ledger transactions and wallet events. */
-const workload = generateWorkload({ seed: 808, persons: 30, merchants: 5, nonProfits: 2, payments: 240 });
+/** A stream of ~2,200 events: payments, ledger transactions and wallet events. */
+const workload = generateWorkload({ seed: 808, persons: 30, merchants: 5, nonProfits: 2, payments: 500 });
 const TOTAL = workload.events.length;
 /** SIGTERM arrives once this many events are applied: well into the stream, far from its end. */
 const MID_STREAM = 150;
+// What is in hand at the signal (at most one full transaction on each partition in hand) must not
+// be able to finish the stream, or the restart below would have nothing left to resume: with ~1,100
+// events a CI run saw every remaining event in hand and applied before the exit.
+if (TOTAL <= MID_STREAM + PARTITIONS_CONSUMED_CONCURRENTLY * MAX_EVENTS_PER_TRANSACTION + 100) {
+  throw new Error(`the workload (${TOTAL} events) is too short: the messages in hand at the signal could be all that is left`);
+}
 
 /** The pod's grace period, from the manifest Kubernetes applies. */
 function terminationGracePeriodSeconds(): number {
