@@ -269,7 +269,7 @@ async function main(): Promise<void> {
           .filter((d) => d.status !== undefined && d.status < 300)
           .map((d) => d.eventId),
       );
-      left['webhooks not delivered'] = platform.simulator.webhooks.events().filter((event) => !delivered.has(event.id)).length;
+      left['webhooks not delivered'] = platform.simulator.webhooks.subscribed().filter((event) => !delivered.has(event.id)).length;
       const [unapplied] = await observer.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM ${q(platform.orchestrationSchema)}.psp_webhook_events WHERE applied_at IS NULL AND outcome IS DISTINCT FROM 'unmatched'`,
       );

@@ -12,6 +12,7 @@ import { resolve } from 'node:path';
 import { devKeyGrants, loadDevKeys, publicJwk } from './dev-keys';
 import type { Infrastructure } from '@pay/local-infra';
 import { infraUp } from '@pay/local-infra';
+import { STRIPE_WEBHOOK_EVENTS } from '@pay/config';
 import { stopOnSignals, Supervisor } from './supervisor';
 
 interface ServiceToStart {
@@ -129,6 +130,8 @@ async function main(): Promise<void> {
     env.STRIPE_SECRET_KEY && env.PAYPAL_CLIENT_ID
       ? services
       : [...services, { name: 'psp-simulator', port: 12111, readyPath: '/__control/state', main: 'dist/simulators/psp/src/main.js' }];
+  // The simulator's Stripe endpoint gets the events orchestration's endpoint is subscribed to in Stripe (docs/deploy.md).
+  env.PSP_SIMULATOR_WEBHOOK_EVENTS ??= STRIPE_WEBHOOK_EVENTS.join(',');
   const supervisor = new Supervisor({
     log,
     output: (name, line) => void process.stdout.write(`${name.padEnd(22)}| ${line}\n`),

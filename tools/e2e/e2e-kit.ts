@@ -42,6 +42,7 @@ import type { Consumer, Producer } from 'kafkajs';
 import { Client } from 'pg';
 import type { PaymentOrchestrationConfig } from '@pay/payment-orchestration/tools';
 import { paymentOrchestrationService } from '@pay/payment-orchestration/tools';
+import { STRIPE_WEBHOOK_EVENTS } from '@pay/config';
 import type { WalletConfig } from '@pay/wallet/tools';
 import { LEDGER, personWallet, topups, walletService } from '@pay/wallet/tools';
 import type { PostgresLedger } from '@pay/ledger-store';
@@ -381,6 +382,8 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
     webhookRetries: 5,
     webhookRetryDelayMs: 200,
     webhookConcurrency: options.webhookConcurrency,
+    // Subscribed as orchestration's endpoint is in Stripe: no `payment_intent.created`, no SetupIntent or Customer events.
+    webhookEvents: STRIPE_WEBHOOK_EVENTS,
   });
   const events = await PaymentEventsReader.start();
 

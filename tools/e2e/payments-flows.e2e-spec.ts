@@ -246,7 +246,7 @@ describe('a purchase', () => {
       const before = platform.events.of(paymentId).length;
       const stored = await storedTypes(paymentId);
       await platform.simulator.webhooks.release({ order: 'reverse', duplicate: true });
-      for (const event of platform.simulator.webhooks.events().filter((e) => JSON.stringify(e).includes(paymentId)))
+      for (const event of platform.simulator.webhooks.subscribed().filter((e) => JSON.stringify(e).includes(paymentId)))
         await platform.simulator.webhooks.resend(event.id);
       await platform.simulator.webhooks.idle();
       // The positive marker: every webhook delivered twice was applied (an outcome is set in the transaction that applies it).

@@ -5,3 +5,4 @@ export * from './json-validators';
 export * from './env-values';
 export * from './stripe-api.config';
 export * from './not-http-when-live';
+export * from './stripe-webhook-events';

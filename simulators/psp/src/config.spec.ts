@@ -25,3 +25,17 @@ describe("the simulator's bank debit delay", () => {
       expect(problems({ PSP_SIMULATOR_BANK_DEBIT_DELAY_MS: bad })).toMatch(/PSP_SIMULATOR_BANK_DEBIT_DELAY_MS.*30 days/);
   });
 });
+
+describe("the simulator's webhook subscription", () => {
+  it('is every event type unless PSP_SIMULATOR_WEBHOOK_EVENTS lists some', () => {
+    expect(load({}).PSP_SIMULATOR_WEBHOOK_EVENTS).toBe('*');
+    expect(load({ PSP_SIMULATOR_WEBHOOK_EVENTS: 'payment_intent.succeeded,charge.dispute.closed' }).PSP_SIMULATOR_WEBHOOK_EVENTS).toBe(
+      'payment_intent.succeeded,charge.dispute.closed',
+    );
+  });
+
+  it('refuses what is not * or a comma-separated list of event types, naming the variable', () => {
+    for (const bad of ['payment_intent', 'payment_intent.succeeded,', 'payment_intent.succeeded, refund.updated', '*,refund.updated', 'https://x'])
+      expect(problems({ PSP_SIMULATOR_WEBHOOK_EVENTS: bad })).toMatch(/PSP_SIMULATOR_WEBHOOK_EVENTS.*comma-separated list of Stripe event types/);
+  });
+});

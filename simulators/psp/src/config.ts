@@ -15,6 +15,16 @@ export class PspSimulatorConfig {
   @Matches(/^https?:\/\/[^\s]+$/, { message: 'must be an http(s) URL, e.g. http://127.0.0.1:3002/v1/webhooks/stripe' })
   PSP_SIMULATOR_WEBHOOK_URL?: string = 'http://127.0.0.1:3002/v1/webhooks/stripe';
 
+  /**
+   * The event types sent to that endpoint, comma-separated (Stripe's `enabled_events` of the
+   * endpoint), or `*` for all; `npm start` gives payment-orchestration's list. Others are
+   * recorded, not sent.
+   */
+  @Matches(/^(\*|[a-z_]+(\.[a-z_]+)+(,[a-z_]+(\.[a-z_]+)+)*)$/, {
+    message: 'must be * or a comma-separated list of Stripe event types, e.g. payment_intent.succeeded,refund.updated',
+  })
+  PSP_SIMULATOR_WEBHOOK_EVENTS = '*';
+
   /** The signing secret shared with the receiver (payment-orchestration reads the same variable). */
   @Matches(/^whsec_\S+$/, { message: 'must be a webhook signing secret starting with whsec_' })
   STRIPE_WEBHOOK_SECRET = 'whsec_simulator';

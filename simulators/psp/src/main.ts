@@ -15,6 +15,7 @@ async function main(): Promise<void> {
     host: config.HOST,
     webhookUrl: config.PSP_SIMULATOR_WEBHOOK_URL,
     webhookSecret: config.STRIPE_WEBHOOK_SECRET,
+    webhookEvents: config.PSP_SIMULATOR_WEBHOOK_EVENTS.split(','),
     apiKey: config.STRIPE_SECRET_KEY,
     holdMs: config.PSP_SIMULATOR_HOLD_MS,
     debitDelayMs: config.PSP_SIMULATOR_BANK_DEBIT_DELAY_MS,

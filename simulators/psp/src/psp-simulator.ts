@@ -52,6 +52,8 @@ export interface PspSimulatorOptions {
   webhookRetryDelayMs?: number;
   /** Webhook deliveries in flight at once; 1 (the default) keeps their order. */
   webhookConcurrency?: number;
+  /** The event types the Stripe endpoint is subscribed to (`enabled_events`); every type by default. */
+  webhookEvents?: readonly string[];
   /**
    * A file where the simulator keeps what Stripe keeps across restarts (objects, bank debits in
    * flight, the simulated clock, idempotency keys for 24 h); a simulator started on the same
@@ -105,7 +107,10 @@ export interface PspSimulator {
     release(options?: { order?: 'fifo' | 'reverse'; duplicate?: boolean }): Promise<WebhookEvent[]>;
     resend(eventId: string): Promise<void>;
     held(): readonly WebhookEvent[];
+    /** Every event, as the provider's event log has them, also those the endpoint is not subscribed to. */
     events(): readonly WebhookEvent[];
+    /** The events of the types the endpoint is subscribed to (`webhookEvents`): those it is sent. */
+    subscribed(): readonly WebhookEvent[];
     deliveries(): readonly WebhookDelivery[];
     /** Resolves once every queued delivery was attempted. */
     idle(): Promise<void>;
@@ -185,6 +190,7 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
     retries: options.webhookRetries ?? 2,
     retryDelayMs: options.webhookRetryDelayMs ?? 100,
     concurrency: options.webhookConcurrency,
+    ...(options.webhookEvents === undefined ? {} : { enabledEvents: options.webhookEvents }),
   });
   const holds = new AbortController();
 
@@ -422,6 +428,7 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       resend: (eventId) => outbox.resend(eventId),
       held: () => outbox.heldEvents(),
       events: () => outbox.events,
+      subscribed: () => outbox.subscribedEvents(),
       deliveries: () => outbox.deliveries,
       idle: () => outbox.idle(),
     },

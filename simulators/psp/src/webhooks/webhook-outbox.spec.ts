@@ -70,3 +70,47 @@ describe('WebhookOutbox concurrency', () => {
     expect(() => new WebhookOutbox({ url: undefined, secret: 'whsec_test', retries: 0, retryDelayMs: 0, concurrency: 0 })).toThrow(RangeError);
   });
 });
+
+describe('WebhookOutbox subscription (enabled events)', () => {
+  const request = { id: null, idempotency_key: null };
+
+  it('sends only the event types the endpoint is subscribed to, and records every event', async () => {
+    const receiver = await holdingReceiver();
+    const outbox = new WebhookOutbox({ url: receiver.url, secret: 'whsec_test', retries: 0, retryDelayMs: 0, enabledEvents: ['payment_intent.succeeded', 'refund.updated'] });
+    outbox.emit('payment_intent.created', { id: 'pi_1' }, '2024-06-20', request);
+    outbox.emit('payment_intent.succeeded', { id: 'pi_1' }, '2024-06-20', request);
+    outbox.emit('customer.created', { id: 'cus_1' }, '2024-06-20', request);
+    outbox.emit('refund.updated', { id: 're_1' }, '2024-06-20', request);
+    const drained = outbox.idle();
+    while (outbox.deliveries.length < 2) {
+      await until(() => receiver.held() > 0);
+      receiver.answerAll();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await drained;
+    expect(outbox.deliveries.map((delivery) => delivery.type)).toEqual(['payment_intent.succeeded', 'refund.updated']);
+    expect(outbox.events.map((event) => event.type)).toEqual(['payment_intent.created', 'payment_intent.succeeded', 'customer.created', 'refund.updated']);
+    await receiver.close();
+  });
+
+  it('holds only subscribed events, and `*` subscribes to every type', () => {
+    const some = new WebhookOutbox({ url: undefined, secret: 'whsec_test', retries: 0, retryDelayMs: 0, enabledEvents: ['payment_intent.succeeded'] });
+    const every = new WebhookOutbox({ url: undefined, secret: 'whsec_test', retries: 0, retryDelayMs: 0, enabledEvents: ['*'] });
+    for (const outbox of [some, every]) {
+      outbox.setPolicy({ mode: 'hold' });
+      outbox.emit('payment_intent.created', { id: 'pi_1' }, '2024-06-20', request);
+      outbox.emit('payment_intent.succeeded', { id: 'pi_1' }, '2024-06-20', request);
+    }
+    expect(some.heldEvents().map((event) => event.type)).toEqual(['payment_intent.succeeded']);
+    expect(every.heldEvents().map((event) => event.type)).toEqual(['payment_intent.created', 'payment_intent.succeeded']);
+  });
+
+  it('resends only an event of a subscribed type, and lists the subscribed events apart', async () => {
+    const outbox = new WebhookOutbox({ url: undefined, secret: 'whsec_test', retries: 0, retryDelayMs: 0, enabledEvents: ['payment_intent.succeeded'] });
+    const created = outbox.emit('payment_intent.created', { id: 'pi_1' }, '2024-06-20', request);
+    const succeeded = outbox.emit('payment_intent.succeeded', { id: 'pi_1' }, '2024-06-20', request);
+    await expect(outbox.resend(created.id)).rejects.toThrow('not subscribed to payment_intent.created');
+    await expect(outbox.resend(succeeded.id)).resolves.toBeUndefined();
+    expect(outbox.subscribedEvents().map((event) => event.id)).toEqual([succeeded.id]);
+  });
+});

@@ -46,6 +46,12 @@ export interface WebhookDeliveryOptions {
    * promise no order and send many at once, as a load test should).
    */
   concurrency?: number;
+  /**
+   * The event types the endpoint is subscribed to (Stripe's `enabled_events`); `*` or absent: every
+   * type. Events of other types are still recorded (`events`), as the provider's event log keeps
+   * them, but never sent.
+   */
+  enabledEvents?: readonly string[];
 }
 
 export interface WebhookOutboxOptions extends WebhookDeliveryOptions {
@@ -94,9 +100,20 @@ export abstract class WebhookDeliveries<Event> {
     this.delivery.url = url;
   }
 
-  /** Records an event and sends it (or holds it), as the policy says. */
+  /** The recorded events of the types the endpoint is subscribed to: those it is sent. */
+  subscribedEvents(): Event[] {
+    return this.events.filter((event) => this.subscribedTo(this.describe(event).type));
+  }
+
+  private subscribedTo(type: string): boolean {
+    const enabled = this.delivery.enabledEvents;
+    return enabled === undefined || enabled.includes('*') || enabled.includes(type);
+  }
+
+  /** Records an event and, if the endpoint is subscribed to its type, sends it (or holds it), as the policy says. */
   protected record(event: Event): Event {
     this.events.push(event);
+    if (!this.subscribedTo(this.describe(event).type)) return event;
     if (this.policy.mode === 'hold') this.held.push(event);
     else this.enqueue([event], this.policy.duplicate, this.policy.delayMs);
     return event;
@@ -111,10 +128,11 @@ export abstract class WebhookDeliveries<Event> {
     return events;
   }
 
-  /** Sends one event again (the dashboards' "resend" button). */
+  /** Sends one event again (the dashboards' "resend" button): only one of a type the endpoint is subscribed to. */
   async resend(eventId: string): Promise<void> {
     const event = this.events.find((candidate) => this.describe(candidate).id === eventId);
     if (!event) throw new RangeError(`no event ${eventId}`);
+    if (!this.subscribedTo(this.describe(event).type)) throw new RangeError(`the endpoint is not subscribed to ${this.describe(event).type}`);
     this.enqueue([event], false, 0);
     await this.idle();
   }
