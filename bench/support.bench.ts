@@ -3,7 +3,11 @@
  * (built, from dist/, as production runs them) on one database; --conversations persons (default
  * 500) each connected to one instance and their agents (one per 10 conversations) to the other;
  * in every conversation at once, --messages messages (default 10) alternate between the person and
- * the agent, each sender waiting for the acknowledgement (stored) before its next message.
+ * the agent. Each party answers --reply-after milliseconds (default 1000) after the other's message
+ * reached it, as people chatting do (a reply takes them seconds: 1 s is a fast typist); with
+ * --reply-after=0 every conversation sends as fast as it can (a flood: each sender waits only for
+ * the acknowledgement, stored, of its previous message, and the next party sends at once), which
+ * measures throughput more than the latency a person sees.
  *
  * Delivery latency: from the moment a client emits a message to the moment the other party's
  * client receives it (same process, same clock): WebSocket in, screening, one INSERT with its
@@ -12,7 +16,7 @@
  *
  * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/payments_bench; created if
  * missing), KAFKA_BROKERS (given by libs/testing's with-test-infra, which the npm script uses). A
- * fresh schema is created and dropped. Flags: --conversations=N, --messages=N.
+ * fresh schema is created and dropped. Flags: --conversations=N, --messages=N, --reply-after=MS.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -28,7 +32,7 @@ import { io } from 'socket.io-client';
 import { ensureDatabase } from '@pay/local-infra';
 import { percentile } from './percentile';
 
-const USAGE = 'usage: npm run bench:support -- [--conversations=N (1-5000)] [--messages=N (2-100)]';
+const USAGE = 'usage: npm run bench:support -- [--conversations=N (1-5000)] [--messages=N (2-100)] [--reply-after=MS (0-60000)]';
 const AGENT_LOAD = 10;
 /** The instance a conversation's person connects to: its agent's group alternates between the two. */
 const sideOf = (conversation: number): number => Math.floor(conversation / AGENT_LOAD) % 2;
@@ -66,9 +70,14 @@ async function inParallel<T>(items: readonly T[], limit: number, work: (item: T)
 }
 
 async function main(): Promise<void> {
-  const flags = parseCommandLine(process.argv.slice(2), { conversations: { type: 'string' }, messages: { type: 'string' } }, USAGE);
+  const flags = parseCommandLine(
+    process.argv.slice(2),
+    { conversations: { type: 'string' }, messages: { type: 'string' }, 'reply-after': { type: 'string' } },
+    USAGE,
+  );
   const conversations = wholeNumberFlag('conversations', flags.conversations, { min: 1, max: 5_000, fallback: 500 }, USAGE);
   const perConversation = wholeNumberFlag('messages', flags.messages, { min: 2, max: 100, fallback: 10 }, USAGE);
+  const replyAfterMs = wholeNumberFlag('reply-after', flags['reply-after'], { min: 0, max: 60_000, fallback: 1_000 }, USAGE);
   const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/payments_bench';
   await ensureDatabase(databaseUrl);
   const schema = uniqueName('bench_support');
@@ -118,11 +127,16 @@ async function main(): Promise<void> {
     const ackLatencies: number[] = [];
     let retries = 0;
     const received = new Map<string, number[]>();
+    /** Parties waiting for a conversation's message (`party:conversationId:seq`) to reach them: their turn to answer. */
+    const turns = new Map<string, () => void>();
     const track = (socket: Socket, party: string): void => {
       socket.on('message', (message: MessageView) => {
         const now = performance.now();
         const key = `${party}:${message.conversationId}`;
         received.set(key, [...(received.get(key) ?? []), message.seq]);
+        const turn = `${key}:${message.seq}`;
+        turns.get(turn)?.();
+        turns.delete(turn);
         // The other party's message: its delivery latency.
         if (message.author.role !== party) latencies.push(now - emittedAt.get(message.clientMessageId)!);
       });
@@ -150,6 +164,13 @@ async function main(): Promise<void> {
       ids.map(async (conversationId, i) => {
         for (let m = 0; m < perConversation; m += 1) {
           const socket = m % 2 === 0 ? personSockets[i] : agentSockets[Math.floor(i / AGENT_LOAD)];
+          if (replyAfterMs > 0 && m > 0) {
+            // Paced: this party answers once the other's message m (seq m) reached it, after a person's reply time.
+            const party = m % 2 === 0 ? 'person' : 'agent';
+            if (!(received.get(`${party}:${conversationId}`) ?? []).includes(m))
+              await new Promise<void>((resolve) => turns.set(`${party}:${conversationId}:${m}`, resolve));
+            await new Promise((resolve) => setTimeout(resolve, replyAfterMs));
+          }
           const clientMessageId = randomUUID();
           const at = performance.now();
           emittedAt.set(clientMessageId, at);
@@ -169,7 +190,9 @@ async function main(): Promise<void> {
     );
     const total = conversations * perConversation;
     const deadline = Date.now() + 60_000;
-    while (latencies.length < total && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    // Both parties of every conversation receive every message (their own too, as its echo), or the deadline passes.
+    const complete = (): boolean => ids.every((id) => ['person', 'agent'].every((party) => (received.get(`${party}:${id}`)?.length ?? 0) >= perConversation));
+    while ((latencies.length < total || !complete()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     const seconds = (performance.now() - load) / 1000;
 
     // Every party got 1..N of its conversation, each once, in order.
@@ -182,12 +205,19 @@ async function main(): Promise<void> {
     ackLatencies.sort((a, b) => a - b);
     const ms = (value: number): string => `${value.toFixed(1)} ms`;
     const lines = [
-      `support chat: ${conversations} conversations × ${perConversation} messages through two instances (${total} messages, ${sockets.length} WebSockets)`,
+      `support chat: ${conversations} conversations × ${perConversation} messages through two instances (${total} messages, ${sockets.length} WebSockets), ${replyAfterMs > 0 ? `each reply ${replyAfterMs} ms after the message it answers reached its sender` : 'flooded (each sender waits only for its previous acknowledgement)'}`,
       `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB; Node ${process.version}`,
       `delivered ${latencies.length}/${total} to the other party in ${seconds.toFixed(1)} s (${(total / seconds).toFixed(0)} messages/s)`,
       `delivery latency (emit → other party's client): p50 ${ms(percentile(latencies, 50))}, p95 ${ms(percentile(latencies, 95))}, p99 ${ms(percentile(latencies, 99))}, max ${ms(latencies.at(-1) ?? NaN)}`,
       `acknowledgement (stored) latency: p50 ${ms(percentile(ackLatencies, 50))}, p99 ${ms(percentile(ackLatencies, 99))}; sends retried: ${retries}`,
-      `order and exactly-once at both parties: ${wrong.length === 0 ? 'every conversation' : `${wrong.length} wrong, e.g. ${wrong.slice(0, 3).join(' ')}`}`,
+      `order and exactly-once at both parties: ${
+        wrong.length === 0
+          ? 'every conversation'
+          : `${wrong.length} wrong, e.g. ${wrong
+              .slice(0, 3)
+              .map((key) => `${key} got [${(received.get(key) ?? []).join(',')}]`)
+              .join(' ')}`
+      }`,
       `p99 ≤ 200 ms: ${percentile(latencies, 99) <= 200 ? 'yes' : 'NO'}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
