@@ -24,7 +24,17 @@ const ENDS = /^\s*(COMMIT|ROLLBACK)\b/i;
 // statement but transaction control by the same shape: where the statements go.
 const counts = { statements: 0, transactionControl: 0, commits: 0, shapes: {}, every: {} };
 const inTransaction = new WeakMap(); // client → the first statement of its open transaction
-const shapeOf = (text) => text.replace(/\s+/g, ' ').trim().slice(0, 90);
+// A statement's text is a constant of the code (parameters travel apart): its shape is worked out once.
+// Bounded, so a process that builds texts (VALUES lists of each batch's size) cannot grow it without end.
+const shapes = new Map();
+const shapeOf = (text) => {
+  let shape = shapes.get(text);
+  if (shape === undefined) {
+    shape = text.replace(/\s+/g, ' ').trim().slice(0, 90);
+    if (shapes.size < 5_000) shapes.set(text, shape);
+  }
+  return shape;
+};
 const query = Client.prototype.query;
 Client.prototype.query = function countedQuery(config, ...rest) {
   const text = typeof config === 'string' ? config : config && config.text;
