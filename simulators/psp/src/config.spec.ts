@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from '@pay/config';
+import { ConfigError, loadConfig, STRIPE_WEBHOOK_EVENTS } from '@pay/config';
 import { PspSimulatorConfig } from './config';
 
 const load = (env: NodeJS.ProcessEnv): PspSimulatorConfig => loadConfig('psp-simulator', PspSimulatorConfig, env);
@@ -32,6 +32,11 @@ describe("the simulator's webhook subscription", () => {
     expect(load({ PSP_SIMULATOR_WEBHOOK_EVENTS: 'payment_intent.succeeded,charge.dispute.closed' }).PSP_SIMULATOR_WEBHOOK_EVENTS).toBe(
       'payment_intent.succeeded,charge.dispute.closed',
     );
+  });
+
+  it("takes payment-orchestration's subscription as npm start gives it", () => {
+    const events = STRIPE_WEBHOOK_EVENTS.join(',');
+    expect(load({ PSP_SIMULATOR_WEBHOOK_EVENTS: events }).PSP_SIMULATOR_WEBHOOK_EVENTS).toBe(events);
   });
 
   it('refuses what is not * or a comma-separated list of event types, naming the variable', () => {
