@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 
 /**
@@ -12,6 +13,8 @@ export interface Sql {
 
 /** Which query runner an Sql made by `sqlOf` runs on: `queryNamed` reaches its pg client. */
 const runners = new WeakMap<Sql, QueryRunner>();
+/** Which pool an Sql made by `sqlOfPool` takes its connections from: `queryNamed` names statements on them. */
+const pools = new WeakMap<Sql, DataSource>();
 
 /** Sql on one query runner (inside its transaction when it has one); `queryNamed` can prepare statements on it. */
 export function sqlOf(runner: QueryRunner): Sql {
@@ -44,11 +47,52 @@ interface PgClient {
   query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
 }
 
-/** Runs a named (prepared) statement on the connection behind `sql` (made by `sqlOf`); a plain query when there is no pg client to name it on. */
+/**
+ * Runs a named (prepared) statement on the connection behind `sql`: the query runner of `sqlOf`, or
+ * a connection of the pool for `sqlOfPool` (each pooled connection prepares it once); a plain query
+ * when there is no pg client to name it on.
+ */
 export async function queryNamed<Row>(sql: Sql, statement: NamedStatement, values: readonly unknown[]): Promise<Row[]> {
-  const client = (runners.get(sql) as unknown as { databaseConnection?: PgClient } | undefined)?.databaseConnection;
+  const pool = pools.get(sql);
+  if (pool) {
+    const runner = pool.createQueryRunner('master');
+    try {
+      return await queryNamed<Row>(sqlOf(runner), statement, values);
+    } finally {
+      await runner.release();
+    }
+  }
+  const runner = runners.get(sql) as unknown as { databaseConnection?: PgClient; connect?: () => Promise<unknown> } | undefined;
+  // A runner's connection is taken from the pool at its first statement: take it now to name the statement on it.
+  if (runner && runner.databaseConnection === undefined && typeof runner.connect === 'function') await runner.connect();
+  const client = runner?.databaseConnection;
   if (typeof client?.query !== 'function') return sql.query<Row>(statement.text, values);
   return (await client.query({ name: statement.name, text: statement.text, values: [...values] })).rows as Row[];
+}
+
+/**
+ * `sql` with every statement prepared under the name of its text (namedStatement): for code whose
+ * statement texts are all constants (or built once from constants), such as a projection's chunk.
+ */
+export function preparing(sql: Sql): Sql {
+  return { query: <Row>(text: string, parameters?: readonly unknown[]) => queryNamed<Row>(sql, namedStatement(text), parameters ?? []) };
+}
+
+const statementNames = new Map<string, NamedStatement>();
+
+/**
+ * A statement of a hot path named after its text (a digest of it), for texts that are constants
+ * of the code but built at start (a read model's versioned table names): the same text is the same
+ * prepared statement on a connection; another text, another one. Never for texts that vary per call
+ * (a VALUES list per batch size): each would stay prepared on every connection.
+ */
+export function namedStatement(text: string): NamedStatement {
+  let statement = statementNames.get(text);
+  if (!statement) {
+    statement = { name: `s_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`, text };
+    statementNames.set(text, statement);
+  }
+  return statement;
 }
 
 /** Sql in the transaction of an EntityManager (`dataSource.transaction`, an inbox handler's). */
@@ -59,7 +103,7 @@ export function sqlOfTransaction(manager: EntityManager): Sql {
 
 /** Sql on the pool: each statement takes a free connection and commits alone. */
 export function sqlOfPool(dataSource: DataSource): Sql {
-  return {
+  const sql: Sql = {
     query: async <Row>(text: string, parameters?: readonly unknown[]): Promise<Row[]> => {
       const runner = dataSource.createQueryRunner('master');
       try {
@@ -69,6 +113,8 @@ export function sqlOfPool(dataSource: DataSource): Sql {
       }
     },
   };
+  pools.set(sql, dataSource);
+  return sql;
 }
 
 export type Isolation = 'READ COMMITTED' | 'REPEATABLE READ';

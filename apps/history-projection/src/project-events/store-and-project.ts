@@ -1,5 +1,6 @@
 import type { BatchWork, ConsumedEvent } from '@pay/messaging';
 import type { Sql } from '@pay/platform';
+import { preparing } from '@pay/platform';
 import { lockLiveVersion } from '../read-model/read-model-version';
 import type { ProjectionOutcome } from './project-events';
 import { projectEvents } from './project-events';
@@ -10,8 +11,11 @@ import { projectEvents } from './project-events';
  * into the version that is live at this moment. One statement stores them all and one
  * projection folds them in: its locks are taken per kind in key order, so the transactions of
  * other partitions queue behind it instead of deadlocking on shared rows (daily totals).
+ * Every statement of it is prepared once per connection: their texts are constants of the code
+ * (the live version's table names included), and planning them cost more than running them.
  */
-export async function storeAndProject(sql: Sql, consumed: readonly ConsumedEvent[]): Promise<ProjectionOutcome> {
+export async function storeAndProject(unprepared: Sql, consumed: readonly ConsumedEvent[]): Promise<ProjectionOutcome> {
+  const sql = preparing(unprepared);
   const rows = consumed.map(({ envelope, topic, partition, offset }) => ({
     event_id: envelope.id,
     topic,

@@ -1,6 +1,7 @@
 import type { GroupCommitOptions } from '@pay/messaging';
 import { GroupCommit } from '@pay/messaging';
-import { sqlOfPool } from '@pay/platform';
+import type { NamedStatement, Sql } from '@pay/platform';
+import { queryNamed, sqlOfPool } from '@pay/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { PaymentInstrument } from '@pay/contracts';
 import type { RolloutSource } from '@pay/rollout';
@@ -32,8 +33,14 @@ interface InstrumentRow {
   payment: KnownPayment | null;
 }
 
-/** The wallet, the method if it is the person's own, the person's data key (methods are sealed with it) and the payment asked for. */
-const INSTRUMENT_SQL = `
+/**
+ * The wallet, the method if it is the person's own, the person's data key (methods are sealed with
+ * it) and the payment asked for. Prepared: planned at every run it cost PostgreSQL ~8 times the CPU
+ * of running it (docs/benchmarks.md, "Session 9").
+ */
+const INSTRUMENT: NamedStatement = {
+  name: 'wallet_instrument_release',
+  text: `
   SELECT w.country, w.apps, w.preferred_method_id,
          CASE WHEN m.id IS NULL THEN NULL ELSE json_build_object('id', m.id, 'kind', m.kind, 'status', m.status, 'secret', m.secret, 'verification', m.verification,
                                                         'usBank', m.kind = 'bank_account' AND m.display->>'country' = 'US') END AS method,
@@ -43,7 +50,15 @@ const INSTRUMENT_SQL = `
     FROM wallets w
     LEFT JOIN payment_methods m ON m.id = COALESCE($2::uuid, w.preferred_method_id) AND m.person_id = w.person_id
     LEFT JOIN data_keys k ON k.owner_id = w.person_id
-   WHERE w.person_id = $1`;
+   WHERE w.person_id = $1`,
+};
+
+/** One audit row per ask; asks answered at the same moment share the statement. */
+const AUDIT: NamedStatement = {
+  name: 'wallet_instrument_audit',
+  text: `INSERT INTO instrument_releases (caller, payment_id, person_id, method_id, app, outcome)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])`,
+};
 
 /** Who asks, for which payment: every release and every refusal of one is recorded with them. */
 export interface ReleaseRequest {
@@ -93,6 +108,12 @@ export class GetPaymentInstrument {
     @Inject(SERVICE_CONFIG) private readonly config: WalletConfig,
   ) {}
 
+  /** The pool's connections, on which the two statements of a release are prepared. */
+  private get pool(): Sql {
+    return (this.poolSql ??= sqlOfPool(this.dataSource));
+  }
+  private poolSql?: Sql;
+
   /**
    * `methodId` is a method's id, or `preferred` for the person's preferred method. Every payment
    * asks this once: the wallet, the method and the person's data key come in one statement.
@@ -116,7 +137,7 @@ export class GetPaymentInstrument {
     request: ReleaseRequest,
     arrival: PaymentArrival | undefined,
   ): Promise<PaymentInstrument> {
-    const [found] = await this.dataSource.query<InstrumentRow[]>(INSTRUMENT_SQL, [personId, methodId === 'preferred' ? null : methodId, request.paymentId]);
+    const [found] = await queryNamed<InstrumentRow>(this.pool, INSTRUMENT, [personId, methodId === 'preferred' ? null : methodId, request.paymentId]);
     if (!found) throw walletNotFound();
     this.rollout.policy.assertLive(found.country, app);
     if (!found.apps.includes(app)) {
@@ -164,18 +185,14 @@ export class GetPaymentInstrument {
 
   private readonly auditTrail = new GroupCommit<AuditRow, void>(async (rows) => {
     try {
-      await this.dataSource.query(
-        `INSERT INTO instrument_releases (caller, payment_id, person_id, method_id, app, outcome)
-         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])`,
-        [
-          rows.map((r) => r.caller),
-          rows.map((r) => r.paymentId),
-          rows.map((r) => r.personId),
-          rows.map((r) => r.methodId),
-          rows.map((r) => r.app),
-          rows.map((r) => r.outcome),
-        ],
-      );
+      await queryNamed(this.pool, AUDIT, [
+        rows.map((r) => r.caller),
+        rows.map((r) => r.paymentId),
+        rows.map((r) => r.personId),
+        rows.map((r) => r.methodId),
+        rows.map((r) => r.app),
+        rows.map((r) => r.outcome),
+      ]);
       return rows.map(() => ({ status: 'fulfilled', value: undefined }));
     } catch (error) {
       return rows.map(() => ({ status: 'rejected', reason: error }));

@@ -6,6 +6,8 @@ import type { Span } from '@opentelemetry/api';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
+import type { NamedStatement } from '@pay/sql';
+import { queryNamed, sqlOfTransaction } from '@pay/sql';
 import type { EventPublisher } from '../kafka/event-publisher';
 import { deadLetterValue } from '../dlq/dead-letter-value';
 import type { GroupCommitOptions } from '../group-commit/group-commit';
@@ -703,19 +705,13 @@ export class InboxConsumer {
       if (!first.has(id)) first.set(id, entry);
     }
     const rows = [...first.values()];
-    const inserted: { event_id: string }[] = await tx.query(
-      `INSERT INTO inbox (consumer, event_id, topic, kafka_partition, kafka_offset)
-       SELECT $1, e.event_id, e.topic, e.kafka_partition, e.kafka_offset
-         FROM unnest($2::uuid[], $3::text[], $4::int[], $5::bigint[]) AS e(event_id, topic, kafka_partition, kafka_offset)
-       ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id`,
-      [
-        this.options.groupId,
-        [...first.keys()],
-        rows.map((entry) => entry.event.topic),
-        rows.map((entry) => entry.event.partition),
-        rows.map((entry) => entry.event.offset),
-      ],
-    );
+    const inserted = await queryNamed<{ event_id: string }>(sqlOfTransaction(tx), INBOX_RECORD, [
+      this.options.groupId,
+      [...first.keys()],
+      rows.map((entry) => entry.event.topic),
+      rows.map((entry) => entry.event.partition),
+      rows.map((entry) => entry.event.offset),
+    ]);
     return new Set(inserted.map((row) => first.get(String(row.event_id).toLowerCase())).filter((entry): entry is Apply => entry !== undefined));
   }
 
@@ -882,6 +878,15 @@ function withoutCredentials(headers: KafkaMessage['headers']): KafkaMessage['hea
 
 /** What a gathering fetch waits for at most (or its time): far more than a chunk's events. */
 const GATHER_BYTES = 1024 * 1024;
+
+/** A chunk's events into the inbox, the new ones returned: every chunk runs it, so it is prepared once per connection. */
+const INBOX_RECORD: NamedStatement = {
+  name: 'inbox_record',
+  text: `INSERT INTO inbox (consumer, event_id, topic, kafka_partition, kafka_offset)
+       SELECT $1, e.event_id, e.topic, e.kafka_partition, e.kafka_offset
+         FROM unnest($2::uuid[], $3::text[], $4::int[], $5::bigint[]) AS e(event_id, topic, kafka_partition, kafka_offset)
+       ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id`,
+};
 
 function byTopic(offsets: readonly PartitionOffset[]): Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }> {
   const topics = new Map<string, Array<{ partition: number; offset: string }>>();

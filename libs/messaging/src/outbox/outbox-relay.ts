@@ -8,6 +8,8 @@ import type { EventPublisher } from '../kafka/event-publisher';
 import type { BackoffPolicy } from '../retry/backoff';
 import { backoffDelayMs } from '../retry/backoff';
 import { outboxChannel } from './outbox.schema';
+import type { NamedStatement, Sql } from '@pay/sql';
+import { queryNamed, sqlOf, sqlOfPool } from '@pay/sql';
 
 /** After a failed pass (the broker or the database out of reach): 200 ms, doubling, up to 5 s, jittered. */
 const FAILED_PASS_BACKOFF: BackoffPolicy = { baseMs: 200, maxMs: 5_000 };
@@ -53,7 +55,32 @@ interface Pass {
 const BACKLOG_COUNT_INTERVAL_MS = 5_000;
 
 /** One autocommitted statement: whether every transaction before `tx_id` has ended (its rows are publishable). */
-const HORIZON_PASSED = 'SELECT $1::xid8 < pg_snapshot_xmin(pg_current_snapshot()) AS passed';
+// The relay's statements run at every pass: prepared once per connection (planning them cost
+// PostgreSQL more than running them; docs/benchmarks.md, "Session 9").
+const HORIZON_PASSED: NamedStatement = { name: 'outbox_relay_horizon', text: 'SELECT $1::xid8 < pg_snapshot_xmin(pg_current_snapshot()) AS passed' };
+/**
+ * An advisory lock rather than FOR UPDATE: a row lock takes a transaction id, and the relay's
+ * open transaction would then hold back every relay of the cluster (pg_snapshot_xmin) for as
+ * long as Kafka takes to accept the batch. The id comes only with the checkpoint's UPDATE.
+ */
+const CHECKPOINT: NamedStatement = {
+  name: 'outbox_relay_checkpoint',
+  text: `SELECT c.tx_id::text AS tx_id, c.position FROM outbox_checkpoint c
+          WHERE c.relay = $1 AND pg_try_advisory_xact_lock(hashtext('outbox-relay:' || current_schema() || ':' || $1))`,
+};
+const READ: NamedStatement = {
+  name: 'outbox_relay_read',
+  text: `SELECT position, tx_id::text AS tx_id, topic, message_key, payload, headers,
+                tx_id < pg_snapshot_xmin(pg_current_snapshot()) AS publishable
+           FROM outbox
+          WHERE (tx_id, position) > ($1::xid8, $2::bigint)
+          ORDER BY tx_id, position
+          LIMIT $3`,
+};
+const ADVANCE: NamedStatement = {
+  name: 'outbox_relay_advance',
+  text: 'UPDATE outbox_checkpoint SET tx_id = $2::xid8, position = $3, updated_at = now() WHERE relay = $1',
+};
 
 /**
  * Publishes the outbox to Kafka in commit order, at least once (consumers deduplicate by
@@ -77,6 +104,8 @@ export class OutboxRelay {
   private announced = true;
   private listener?: PoolClient;
   private channel?: string;
+  /** The pool, for the horizon probe (a statement on a connection of its own, prepared there). */
+  private pool?: Sql;
   private sleepingUntilNotified = false;
   private backlogCountedAt = 0;
   /** The transaction id the relay waits for the horizon to pass before its next pass (see Pass.waitingFor). */
@@ -145,14 +174,9 @@ export class OutboxRelay {
     try {
       // PostgreSQL's default isolation, READ COMMITTED: no SET TRANSACTION round trip.
       await runner.startTransaction();
-      // An advisory lock rather than FOR UPDATE: a row lock takes a transaction id, and the relay's
-      // open transaction would then hold back every relay of the cluster (pg_snapshot_xmin) for as
-      // long as Kafka takes to accept the batch. The id comes only with the checkpoint's UPDATE.
-      const checkpoint = (await runner.query(
-        `SELECT c.tx_id::text AS tx_id, c.position FROM outbox_checkpoint c
-          WHERE c.relay = $1 AND pg_try_advisory_xact_lock(hashtext('outbox-relay:' || current_schema() || ':' || $1))`,
-        [this.options.name],
-      )) as { tx_id: string; position: string }[];
+      const sql = sqlOf(runner);
+      // CHECKPOINT: the checkpoint, under an advisory lock (why not FOR UPDATE: at the statement).
+      const checkpoint = await queryNamed<{ tx_id: string; position: string }>(sql, CHECKPOINT, [this.options.name]);
       const from = checkpoint[0];
       if (!from) {
         // Another replica is publishing: look again soon, in case it stops half-way.
@@ -162,15 +186,7 @@ export class OutboxRelay {
       // One row more than a batch, publishable or not: whether anything is left after this batch
       // (more rows, or rows waiting for the horizon) comes with the batch, not from another pass.
       const batchSize = this.options.batchSize ?? 500;
-      const read = (await runner.query(
-        `SELECT position, tx_id::text AS tx_id, topic, message_key, payload, headers,
-                tx_id < pg_snapshot_xmin(pg_current_snapshot()) AS publishable
-           FROM outbox
-          WHERE (tx_id, position) > ($1::xid8, $2::bigint)
-          ORDER BY tx_id, position
-          LIMIT $3`,
-        [from.tx_id, from.position, batchSize + 1],
-      )) as Array<OutboxRow & { publishable: boolean }>;
+      const read = await queryNamed<OutboxRow & { publishable: boolean }>(sql, READ, [from.tx_id, from.position, batchSize + 1]);
       // Ordered by transaction id: once one must wait for the horizon, every later one must too.
       const waitingAt = read.findIndex((row) => !row.publishable);
       const rows = (waitingAt < 0 ? read : read.slice(0, waitingAt)).slice(0, batchSize);
@@ -194,11 +210,7 @@ export class OutboxRelay {
       }
       await this.options.publisher.sendRaw(groupByTopic(rows));
       const last = rows[rows.length - 1];
-      await runner.query('UPDATE outbox_checkpoint SET tx_id = $2::xid8, position = $3, updated_at = now() WHERE relay = $1', [
-        this.options.name,
-        last.tx_id,
-        last.position,
-      ]);
+      await queryNamed(sql, ADVANCE, [this.options.name, last.tx_id, last.position]);
       await runner.commitTransaction();
       this.published += rows.length;
       platformMetrics().outboxPublished.add(rows.length, { relay: this.options.name });
@@ -297,7 +309,7 @@ export class OutboxRelay {
   }
 
   private async horizonPassed(txId: string): Promise<boolean> {
-    const [row] = await this.options.dataSource.query<{ passed: boolean }[]>(HORIZON_PASSED, [txId]);
+    const [row] = await queryNamed<{ passed: boolean }>((this.pool ??= sqlOfPool(this.options.dataSource)), HORIZON_PASSED, [txId]);
     return row?.passed === true;
   }
 
