@@ -2,6 +2,7 @@ import type { TimeWindow } from '@pay/ad-signals-domain';
 import type { BatchWork, InboxBatch } from '@pay/messaging';
 import { BatchedEventError, PermanentEventError } from '@pay/messaging';
 import type { Sql } from '@pay/platform';
+import { preparing } from '@pay/platform';
 import type { PaymentContextRow, PurchaseRow } from './purchase-store';
 import { contextsOf, insertContexts, insertPurchases } from './purchase-store';
 import { advanceWatermarks } from './watermark-store';
@@ -40,7 +41,12 @@ export class AdSignalsChunk implements BatchWork {
   private contexts: PaymentContextRow[] = [];
   private captures: PendingCapture[] = [];
 
-  constructor(private readonly sql: Sql) {}
+  /** The transaction's statements, each prepared once per connection (their texts are constants: planning them cost more than running them). */
+  private readonly sql: Sql;
+
+  constructor(sql: Sql) {
+    this.sql = preparing(sql);
+  }
 
   /** The transaction's chunk work, or undefined outside an inbox batch (each call then goes to the database). */
   static of(batch: InboxBatch | undefined, sql: Sql): AdSignalsChunk | undefined {
