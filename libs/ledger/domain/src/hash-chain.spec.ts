@@ -68,7 +68,15 @@ describe('the hash chain', () => {
       metadata: { 'note.1': 'quote " backslash \\ é ✓ \u2028', a_b: '' },
     });
     ledger.execute({ type: 'reverse', transactionId: 'r1', reverses: 'p1', postings: [eur('alice', 'credit', 100n), eur('shop', 'debit', 100n)] });
-    ledger.execute({ type: 'reserve', transactionId: 'h1', debitAccountId: 'alice', creditAccountId: 'shop', amount: 50n, currency: 'EUR', expiresAt: at(8.64e10) });
+    ledger.execute({
+      type: 'reserve',
+      transactionId: 'h1',
+      debitAccountId: 'alice',
+      creditAccountId: 'shop',
+      amount: 50n,
+      currency: 'EUR',
+      expiresAt: at(8.64e10),
+    });
     ledger.execute({ type: 'post_reservation', reservationId: 'h1', amount: 20n });
     const journal = ledger.journal();
     expect(journal).toHaveLength(5);
