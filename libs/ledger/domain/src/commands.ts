@@ -62,6 +62,12 @@ export interface ExpireReservationCommand {
 
 export type LedgerCommand = TransferCommand | ReverseCommand | ReserveCommand | PostReservationCommand | VoidReservationCommand | ExpireReservationCommand;
 
+/** Only validateCommand makes one: the brand lets the store skip checking a command a second time. */
+declare const validated: unique symbol;
+
+/** A command validateCommand accepted (shape checked, metadata defaulted). */
+export type ValidatedCommand = LedgerCommand & { readonly [validated]: true };
+
 export type ReservationResolution = 'post' | 'void' | 'expire';
 
 /**
@@ -88,7 +94,11 @@ export function transactionIdOf(command: LedgerCommand): string {
 }
 
 /** Checks a command's shape and returns it normalised (metadata defaulted). Throws INVALID_INPUT. */
-export function validateCommand(command: LedgerCommand): LedgerCommand {
+export function validateCommand(command: LedgerCommand): ValidatedCommand {
+  return checkedCommand(command) as ValidatedCommand;
+}
+
+function checkedCommand(command: LedgerCommand): LedgerCommand {
   const context = {
     metadata: 'metadata' in command ? assertMetadata(command.metadata) : undefined,
     correlationId: 'correlationId' in command ? assertOptionalUuid(command.correlationId, 'correlationId') : undefined,

@@ -41,6 +41,51 @@ describe('the hash chain', () => {
     expect(canonicalEntry(first)).toContain('"position":"1"');
   });
 
+  // The stored chains were hashed over canonicalJson of this object: canonicalEntry writes the same text directly.
+  const specifiedText = (e: JournalEntry): string =>
+    canonicalJson({
+      format: 'pay-ledger-entry/1',
+      position: e.position,
+      transactionId: e.transactionId,
+      kind: e.kind,
+      reservationId: e.reservationId,
+      expiresAt: e.expiresAt,
+      reverses: e.reverses,
+      metadata: e.metadata,
+      contentHash: e.contentHash,
+      recordedAt: e.recordedAt,
+      postings: e.postings.map((p) => [p.accountId, p.direction, p.layer, p.amount, p.currency]),
+    });
+
+  it('writes exactly the canonical JSON of the entry, for every kind of entry and any metadata', () => {
+    const ledger = economy();
+    const at = (ms: number): Date => new Date(Date.UTC(2026, 0, 1) + ms);
+    ledger.execute({ type: 'transfer', transactionId: 'f1', postings: [eur('clearing-eur', 'debit', 9_000n), eur('alice', 'credit', 9_000n)] });
+    ledger.execute({
+      type: 'transfer',
+      transactionId: 'p1',
+      postings: [eur('alice', 'debit', 300n), eur('shop', 'credit', 300n)],
+      metadata: { 'note.1': 'quote " backslash \\ é ✓ \u2028', a_b: '' },
+    });
+    ledger.execute({ type: 'reverse', transactionId: 'r1', reverses: 'p1', postings: [eur('alice', 'credit', 100n), eur('shop', 'debit', 100n)] });
+    ledger.execute({
+      type: 'reserve',
+      transactionId: 'h1',
+      debitAccountId: 'alice',
+      creditAccountId: 'shop',
+      amount: 50n,
+      currency: 'EUR',
+      expiresAt: at(8.64e10),
+    });
+    ledger.execute({ type: 'post_reservation', reservationId: 'h1', amount: 20n });
+    const journal = ledger.journal();
+    expect(journal).toHaveLength(5);
+    expect(new Set(journal.map((e) => e.kind))).toEqual(new Set(['transfer', 'reversal', 'reserve', 'post_pending']));
+    for (const entry of journal) expect(canonicalEntry(entry)).toBe(specifiedText(entry));
+    const [first] = journal;
+    expect(canonicalEntry({ ...first, position: 12_345_678_901_234_567_890n })).toBe(specifiedText({ ...first, position: 12_345_678_901_234_567_890n }));
+  });
+
   const tamperings: Array<[string, (e: JournalEntry) => JournalEntry]> = [
     ['an amount', (e) => ({ ...e, postings: e.postings.map((p, i) => (i === 1 ? { ...p, amount: p.amount + 1n } : p)) })],
     ['an account', (e) => ({ ...e, postings: e.postings.map((p, i) => (i === 1 ? { ...p, accountId: 'bob' } : p)) })],

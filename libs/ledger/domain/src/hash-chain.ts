@@ -11,21 +11,33 @@ export const CHAIN_FORMAT = 'pay-ledger-entry/1';
 /**
  * The exact text an entry's hash covers: every stored column of the entry and of its postings
  * (in posting order). The position is included so that entries cannot be swapped.
+ *
+ * It is canonicalJson of { format, position, transactionId, kind, reservationId, expiresAt,
+ * reverses, metadata, contentHash, recordedAt, postings: [[account, direction, layer, amount,
+ * currency], ...] }, written out directly in canonicalJson's key order: it runs for every entry
+ * appended and every entry verified, and the generic walk (key sorting, one string per value)
+ * cost more than the hash itself. hash-chain.spec.ts holds the two texts equal.
  */
 export function canonicalEntry(entry: UnhashedEntry): string {
-  return canonicalJson({
-    format: CHAIN_FORMAT,
-    position: entry.position,
-    transactionId: entry.transactionId,
-    kind: entry.kind,
-    reservationId: entry.reservationId,
-    expiresAt: entry.expiresAt,
-    reverses: entry.reverses,
-    metadata: entry.metadata,
-    contentHash: entry.contentHash,
-    recordedAt: entry.recordedAt,
-    postings: entry.postings.map((p) => [p.accountId, p.direction, p.layer, p.amount, p.currency]),
-  });
+  let postings = '';
+  for (const p of entry.postings) {
+    if (postings !== '') postings += ',';
+    postings += `[${JSON.stringify(p.accountId)},${JSON.stringify(p.direction)},${JSON.stringify(p.layer)},"${p.amount.toString()}",${JSON.stringify(p.currency)}]`;
+  }
+  return (
+    `{"contentHash":${JSON.stringify(entry.contentHash)}` +
+    optionalMember('expiresAt', entry.expiresAt) +
+    `,"format":"${CHAIN_FORMAT}","kind":${JSON.stringify(entry.kind)},"metadata":${canonicalJson(entry.metadata)}` +
+    `,"position":"${entry.position.toString()}","postings":[${postings}],"recordedAt":${canonicalJson(entry.recordedAt)}` +
+    optionalMember('reservationId', entry.reservationId) +
+    optionalMember('reverses', entry.reverses) +
+    `,"transactionId":${JSON.stringify(entry.transactionId)}}`
+  );
+}
+
+/** A member as canonicalJson writes it: left out when undefined. */
+function optionalMember(key: string, value: string | Date | null | undefined): string {
+  return value === undefined ? '' : `,"${key}":${canonicalJson(value)}`;
 }
 
 /** SHA-256 over the previous entry's hash and this entry's canonical content. */

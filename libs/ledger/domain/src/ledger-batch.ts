@@ -1,7 +1,7 @@
 import type { Account } from './account';
 import type { Balance } from './balance';
 import { applyToBalance, guardViolation } from './balance';
-import type { LedgerCommand, ReservationResolution } from './commands';
+import type { LedgerCommand, ReservationResolution, ValidatedCommand } from './commands';
 import { contentHashOf, resolutionTransactionId, transactionIdOf, validateCommand } from './commands';
 import { invalidInput, LedgerError } from './errors';
 import { GENESIS_HASH, hashEntry } from './hash-chain';
@@ -95,6 +95,16 @@ export class LedgerBatch {
   execute(command: LedgerCommand): CommandOutcome {
     try {
       return this.apply(validateCommand(command));
+    } catch (error) {
+      if (error instanceof LedgerError) return { ok: false, error };
+      throw error;
+    }
+  }
+
+  /** execute for a command validated already (the store validates each one as it is submitted). */
+  executeValidated(command: ValidatedCommand): CommandOutcome {
+    try {
+      return this.apply(command);
     } catch (error) {
       if (error instanceof LedgerError) return { ok: false, error };
       throw error;

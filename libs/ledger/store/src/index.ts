@@ -1,7 +1,8 @@
 import { CreateLedger1764144000000 } from './migrations/1764144000000-create-ledger';
+import { OutboxWithoutEventIdIndex1768730000000 } from './migrations/1768730000000-outbox-without-event-id-index';
 
 /** The ledger's migrations, in order, for the wallet service's data source. */
-export const LEDGER_MIGRATIONS = [CreateLedger1764144000000];
+export const LEDGER_MIGRATIONS = [CreateLedger1764144000000, OutboxWithoutEventIdIndex1768730000000];
 
 export { CreateLedger1764144000000, JOURNAL_TABLES, LEDGER_SERVICE_ROLE } from './migrations/1764144000000-create-ledger';
 export * from './postgres-ledger';

@@ -1,4 +1,4 @@
-import type { Account, AppendedEntry, Balance, ChainHead, CommandOutcome, JournalEntry, LedgerCommand, LedgerView } from '@pay/ledger-domain';
+import type { Account, AppendedEntry, Balance, ChainHead, CommandOutcome, JournalEntry, LedgerCommand, LedgerView, ValidatedCommand } from '@pay/ledger-domain';
 import { LedgerBatch, referencedAccountIds, referencedTransactionIds, reversalTargets, ZERO_BALANCE } from '@pay/ledger-domain';
 import type { OutboxMessage } from '@pay/messaging';
 import { outboxRowsOf } from '@pay/messaging';
@@ -16,7 +16,7 @@ export interface AppendContext {
 }
 
 /** Appends one group-committed batch in one database transaction (the steps of appendInTransaction). */
-export async function appendBatch(context: AppendContext, commands: readonly LedgerCommand[]): Promise<CommandOutcome[]> {
+export async function appendBatch(context: AppendContext, commands: readonly ValidatedCommand[]): Promise<CommandOutcome[]> {
   return inTransaction(context.dataSource, (sql) => appendInTransaction(sql, context, commands));
 }
 
@@ -28,12 +28,12 @@ export async function appendBatch(context: AppendContext, commands: readonly Led
 export async function appendInTransaction(
   sql: Sql,
   context: Pick<AppendContext, 'now' | 'toOutbox'>,
-  commands: readonly LedgerCommand[],
+  commands: readonly ValidatedCommand[],
 ): Promise<CommandOutcome[]> {
   const { head, view } = await lockAndLoad(sql, commands);
   const batch = new LedgerBatch(view, head, context.now());
   // A rejected command leaves no trace and does not affect the others.
-  const outcomes = commands.map((command) => batch.execute(command));
+  const outcomes = commands.map((command) => batch.executeValidated(command));
   if (batch.appended.length > 0) await writeBatch(sql, batch, view, context);
   return outcomes;
 }

@@ -13,10 +13,11 @@ const EVENT_ID_NAMESPACE = Buffer.from('6f1b3d1e8c2a4f0e9b7d5a3c1e2f4a6b', 'hex'
  * entry always travels under the same id and consumers' inboxes deduplicate it.
  */
 export function ledgerEventId(transactionId: string): string {
-  const bytes = createHash('sha1').update(EVENT_ID_NAMESPACE).update(`ledger.transaction.recorded:${transactionId}`, 'utf8').digest().subarray(0, 16);
+  const bytes = createHash('sha1').update(EVENT_ID_NAMESPACE).update(`ledger.transaction.recorded:${transactionId}`, 'utf8').digest();
   bytes[6] = (bytes[6] & 0x0f) | 0x50;
   bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  const hex = bytes.toString('hex');
+  // The first 16 of SHA-1's 20 bytes, read in place (a subarray first cost as much again as the hash).
+  const hex = bytes.toString('hex', 0, 16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 

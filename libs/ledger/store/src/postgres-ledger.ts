@@ -10,6 +10,7 @@ import type {
   JournalEntry,
   LedgerCommand,
   OpenAccountInput,
+  ValidatedCommand,
 } from '@pay/ledger-domain';
 import type { OutboxMessage } from '@pay/messaging';
 import type { GroupCommitOptions } from '@pay/messaging';
@@ -69,7 +70,7 @@ export interface TracedCommand {
  * the database. Raw parameterised SQL only: no entity metadata, so it runs under tsx as well.
  */
 export class PostgresLedger {
-  private readonly committer: GroupCommit<LedgerCommand, CommandOutcome>;
+  private readonly committer: GroupCommit<ValidatedCommand, CommandOutcome>;
   private readonly append: AppendContext;
   private readonly clock: Clock;
   private readonly maxRetries: number;
@@ -133,7 +134,7 @@ export class PostgresLedger {
    * thrown; only infrastructure failures reject.
    */
   async submit(command: LedgerCommand): Promise<CommandOutcome> {
-    let valid: LedgerCommand;
+    let valid: ValidatedCommand;
     try {
       valid = validateCommand(command);
     } catch (error) {
@@ -161,7 +162,7 @@ export class PostgresLedger {
    */
   async recordWithin(runner: QueryRunner, commands: readonly TracedCommand[]): Promise<CommandOutcome[]> {
     const outcomes: Array<CommandOutcome | undefined> = [];
-    const valid: LedgerCommand[] = [];
+    const valid: ValidatedCommand[] = [];
     const traces = new Map<string, Record<string, string>>();
     for (const { command, trace } of commands) {
       try {
@@ -269,7 +270,7 @@ export class PostgresLedger {
    * alone, so one bad command cannot fail the others. Running again is safe even if the
    * failure hid a successful COMMIT: the commands' ids make them replay, not repeat.
    */
-  private async runBatch(commands: readonly LedgerCommand[]): Promise<Array<PromiseSettledResult<CommandOutcome>>> {
+  private async runBatch(commands: readonly ValidatedCommand[]): Promise<Array<PromiseSettledResult<CommandOutcome>>> {
     try {
       const started = performance.now();
       const outcomes = await this.appendWithRetry(commands);
@@ -297,7 +298,7 @@ export class PostgresLedger {
   }
 
   /** A serialization failure or deadlock is retried at once: the next attempt reads afresh. */
-  private appendWithRetry(commands: readonly LedgerCommand[]): Promise<CommandOutcome[]> {
+  private appendWithRetry(commands: readonly ValidatedCommand[]): Promise<CommandOutcome[]> {
     // The batch belongs to no one caller's trace: each entry's event carries its own (toOutbox).
     return retrying({ maxAttempts: this.maxRetries + 1, retryOn: isRetryable }, () => context.with(ROOT_CONTEXT, () => appendBatch(this.append, commands)));
   }
