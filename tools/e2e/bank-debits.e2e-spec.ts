@@ -80,15 +80,6 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-async function paymentIdOf(requestId: string): Promise<string> {
-  const rows = await waitFor(
-    () => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]),
-    (r) => r.length === 1,
-    { what: `payment of ${requestId}` },
-  );
-  return rows[0].payment_id;
-}
-
 const status = async (paymentId: string): Promise<string | undefined> =>
   (await platform.orchestrationQuery<{ status: string }>('SELECT status FROM payments WHERE payment_id = $1', [paymentId]))[0]?.status;
 
@@ -124,7 +115,7 @@ const referenceOf = async (paymentId: string): Promise<string> =>
 /** A purchase paid by debit, until the wallet posted it as pending and history shows it processing. */
 async function debitPurchase(person: TestPerson, debit: BankDebitCase, amount: bigint): Promise<string> {
   const { app, country, currency } = debit.purchase;
-  const paymentId = await paymentIdOf(
+  const paymentId = await platform.paymentOf(
     await platform.publishPurchase(
       purchaseOf(person, amount, { app, country, amount: { amount: amount.toString(), currency }, paymentMethodId: person.bankAccount?.methodId }),
     ),
@@ -174,7 +165,7 @@ describe('a US account verified by micro-deposits', () => {
       );
     expect(await method()).toMatchObject({ verification: 'pending' });
 
-    const refused = await paymentIdOf(await platform.publishPurchase(purchase(1_000n)));
+    const refused = await platform.paymentOf(await platform.publishPurchase(purchase(1_000n)));
     expect((await platform.events.waitFor(refused, 'payments.payment.failed')).data).toMatchObject({ code: 'bank_account_unverified' });
     expect(await referenceOf(refused)).toBeFalsy();
     expect(await movements(refused)).toEqual([]);

@@ -51,15 +51,11 @@ async function sendAs(principal: string, topic: string, value: string): Promise<
   it('captures and posts a purchase published as app-instagram', async () => {
     const ana = await platform.person();
     const requestId = await platform.publishPurchase(purchaseOf(ana, 1_500n));
-    const [payment] = await waitFor(
-      () => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]),
-      (rows) => rows.length === 1,
-      { what: `the payment of ${requestId}` },
-    );
-    await platform.events.waitFor(payment.payment_id, 'payments.payment.captured');
+    const paymentId = await platform.paymentOf(requestId);
+    await platform.events.waitFor(paymentId, 'payments.payment.captured');
     // The wallet read payments.events.v1 in its own group and posted it.
     await waitFor(
-      () => platform.walletQuery("SELECT 1 FROM payment_ledger_postings WHERE payment_id = $1 AND movement = 'capture'", [payment.payment_id]),
+      () => platform.walletQuery("SELECT 1 FROM payment_ledger_postings WHERE payment_id = $1 AND movement = 'capture'", [paymentId]),
       (rows) => rows.length === 1,
       { what: 'the capture posting' },
     );
@@ -69,12 +65,8 @@ async function sendAs(principal: string, topic: string, value: string): Promise<
     const [ivy, jon] = [await platform.person(), await platform.person()];
     await platform.topUp(ivy.id, 5_000n);
     const requestId = await platform.publishPurchase({ ...purchaseOf(ivy, 1_200n), kind: 'transfer', counterparty: { type: 'person', id: jon.id } });
-    const [payment] = await waitFor(
-      () => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]),
-      (rows) => rows.length === 1,
-      { what: `the payment of ${requestId}` },
-    );
-    await platform.events.waitFor(payment.payment_id, 'payments.payment.captured');
+    const paymentId = await platform.paymentOf(requestId);
+    await platform.events.waitFor(paymentId, 'payments.payment.captured');
     expect(await platform.balance(`person.${jon.id}.wallet.USD`)).toBe(1_200n);
   });
 

@@ -15,7 +15,6 @@
  * contact details and account holder; the simulator keeps the PSP's own tokens (it issued them).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import type { AggregationUnderTest } from '@pay/ad-signal-aggregation/testing';
 import { startAggregation } from '@pay/ad-signal-aggregation/testing';
 import { APP_BACKEND_SCOPES } from '@pay/auth';
@@ -29,22 +28,9 @@ import { dropSchema, testDatabaseUrl, testKafka, uniqueName, waitFor } from '@pa
 import { io } from 'socket.io-client';
 import type { PaymentsPlatform, SupportOnPlatform, TestPerson } from './e2e-kit';
 import { E2E_MANDATE, E2E_MERCHANTS, freePort, http, purchaseOf, startGroupAtEnd, startPaymentsPlatform, startSupport } from './e2e-kit';
+import { serviceLogs } from './service-logs';
 
-const serviceLogs: string[] = [];
-
-jest.mock('@pay/observability', () => {
-  const actual = jest.requireActual<typeof import('@pay/observability')>('@pay/observability');
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      serviceLogs.push(chunk.toString());
-      done();
-    },
-  });
-  return {
-    ...actual,
-    createLogger: (service: string, level?: string, own?: Parameters<typeof actual.createLogger>[2]) => actual.createLogger(service, level, own ?? destination),
-  };
-});
+jest.mock('@pay/observability', () => jest.requireActual<typeof import('./service-logs')>('./service-logs').observabilityKeepingLogs());
 
 const digits = (count: number): string => Array.from(randomBytes(count), (byte) => String(byte % 10)).join('');
 

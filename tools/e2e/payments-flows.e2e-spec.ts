@@ -32,16 +32,6 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-/** The payment created for a request id (none for a refused request). */
-async function paymentIdOf(requestId: string, timeoutMs = 30_000): Promise<string> {
-  const rows = await waitFor(
-    () => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]),
-    (r) => r.length === 1,
-    { what: `payment of ${requestId}`, timeoutMs },
-  );
-  return rows[0].payment_id;
-}
-
 async function captureEntry(paymentId: string): Promise<{ transaction_id: string; amount: string; fee: string }[]> {
   return platform.walletQuery("SELECT transaction_id, amount::text, fee::text FROM payment_ledger_postings WHERE payment_id = $1 AND movement = 'capture'", [
     paymentId,
@@ -118,7 +108,7 @@ describe('a purchase', () => {
   it('published on Kafka by a plain client ends as payment.captured, and the wallet posts one balanced ledger transaction', async () => {
     const payableBefore = await platform.balance(merchantPayable);
     const requestId = await platform.publishPurchase(purchaseOf(ana, 2_000n));
-    const paymentId = await paymentIdOf(requestId);
+    const paymentId = await platform.paymentOf(requestId);
     const captured = await platform.events.waitFor(paymentId, 'payments.payment.captured');
     expect(captured.data).toMatchObject({
       paymentId,
@@ -174,7 +164,7 @@ describe('a purchase', () => {
     const dana = await platform.person({ savedCard: 'on_customer' });
     const references: string[] = [];
     for (const amount of [1_100n, 1_200n]) {
-      const paymentId = await paymentIdOf(await platform.publishPurchase(purchaseOf(dana, amount)));
+      const paymentId = await platform.paymentOf(await platform.publishPurchase(purchaseOf(dana, amount)));
       references.push((await platform.events.waitFor(paymentId, 'payments.payment.captured')).data.reference as string);
     }
     const intents = platform.simulator.snapshot().paymentIntents.filter((intent) => references.includes(intent.id));
@@ -188,9 +178,9 @@ describe('a purchase', () => {
 
   it('with a card saved on no Customer, the PSP charges it once: the next purchase fails with its code, posts nothing', async () => {
     const eli = await platform.person({ savedCard: 'without_customer' });
-    const first = await paymentIdOf(await platform.publishPurchase(purchaseOf(eli, 900n)));
+    const first = await platform.paymentOf(await platform.publishPurchase(purchaseOf(eli, 900n)));
     await platform.events.waitFor(first, 'payments.payment.captured');
-    const second = await paymentIdOf(await platform.publishPurchase(purchaseOf(eli, 900n)));
+    const second = await platform.paymentOf(await platform.publishPurchase(purchaseOf(eli, 900n)));
     const failed = await platform.events.waitFor(second, 'payments.payment.failed');
     expect(failed.data).toMatchObject({ code: 'payment_method_unexpected_state' });
     await stepsDone(second);
@@ -201,7 +191,7 @@ describe('a purchase', () => {
   it('declined by the issuer fails with the decline code and posts nothing', async () => {
     const bob = await platform.person({ cardBehavesLike: 'pm_card_chargeDeclined' });
     const requestId = await platform.publishPurchase(purchaseOf(bob, 1_500n));
-    const paymentId = await paymentIdOf(requestId);
+    const paymentId = await platform.paymentOf(requestId);
     const failed = await platform.events.waitFor(paymentId, 'payments.payment.failed');
     expect(failed.data).toMatchObject({ code: 'card_declined', declineCode: 'generic_decline' });
     // Positive markers instead of a wait: orchestration has nothing left to do, the wallet has read past the failure.
@@ -215,7 +205,7 @@ describe('a purchase', () => {
   it('timing out at the PSP is never a decline: a webhook arriving while the call hangs settles it, charged once', async () => {
     const cleo = await platform.person({ cardBehavesLike: 'pm_card_timeout' });
     const requestId = await platform.publishPurchase(purchaseOf(cleo, 3_000n));
-    const paymentId = await paymentIdOf(requestId);
+    const paymentId = await platform.paymentOf(requestId);
     const captured = await platform.events.waitFor(paymentId, 'payments.payment.captured');
     // The step retried with the same key after the timeout; the PSP answered with the first outcome.
     await waitFor(
@@ -239,7 +229,7 @@ describe('a purchase', () => {
     platform.simulator.webhooks.setPolicy({ mode: 'hold' });
     try {
       const requestId = await platform.publishPurchase(purchaseOf(dora, 3_500n));
-      const paymentId = await paymentIdOf(requestId);
+      const paymentId = await platform.paymentOf(requestId);
       const captured = await platform.events.waitFor(paymentId, 'payments.payment.captured');
       const replayed = platform.simulator.requestsTo('/v1/payment_intents').filter((r) => r.idempotencyKey === `${paymentId}:authorize`);
       expect(replayed.some((r) => r.replayed)).toBe(true);
@@ -273,7 +263,7 @@ describe('a purchase', () => {
     platform.simulator.webhooks.setPolicy({ mode: 'hold' });
     try {
       const requestId = await platform.publishPurchase(purchaseOf(eve, 4_000n));
-      const paymentId = await paymentIdOf(requestId);
+      const paymentId = await platform.paymentOf(requestId);
       const [row] = await waitFor(
         () =>
           platform.orchestrationQuery<{ reference: string | null; status: string }>('SELECT reference, status FROM payments WHERE payment_id = $1', [
@@ -299,7 +289,7 @@ describe('a purchase', () => {
     const fin = await platform.person({ cardBehavesLike: 'pm_card_processing' });
     platform.simulator.webhooks.setPolicy({ mode: 'hold' });
     try {
-      const paymentId = await paymentIdOf(await platform.publishPurchase(purchaseOf(fin, 4_100n)));
+      const paymentId = await platform.paymentOf(await platform.publishPurchase(purchaseOf(fin, 4_100n)));
       const [row] = await waitFor(
         () => platform.orchestrationQuery<{ reference: string | null }>('SELECT reference FROM payments WHERE payment_id = $1', [paymentId]),
         (r) => r[0]?.reference !== null,
@@ -384,7 +374,7 @@ describe('the checks before money moves', () => {
   it('accepts a step-up proof once: above the threshold with a proof it is captured; the same proof again is refused', async () => {
     const proof = await ana.stepUp(8_000n);
     const first = await platform.publishPurchase(purchaseOf(ana, 8_000n, { stepUpProof: proof }));
-    await platform.events.waitFor(await paymentIdOf(first), 'payments.payment.captured');
+    await platform.events.waitFor(await platform.paymentOf(first), 'payments.payment.captured');
     const second = await platform.publishPurchase(purchaseOf(ana, 7_000n, { stepUpProof: proof }));
     expect((await platform.events.waitFor(second, 'payments.payment.rejected')).data.code).toBe('STEP_UP_PROOF_ALREADY_USED');
   });
@@ -405,7 +395,7 @@ describe('the checks before money moves', () => {
 
   it('a donation to a registered non-profit is captured and reported as such', async () => {
     const requestId = await platform.publishPurchase(purchaseOf(ana, 1_200n, { kind: 'donation', counterparty: { type: 'non-profit', id: 'np-unicef' } }));
-    const captured = await platform.events.waitFor(await paymentIdOf(requestId), 'payments.payment.captured');
+    const captured = await platform.events.waitFor(await platform.paymentOf(requestId), 'payments.payment.captured');
     expect(captured.data).toMatchObject({ kind: 'donation', counterparty: { type: 'non-profit', id: 'np-unicef' } });
   });
 });
@@ -459,7 +449,7 @@ describe('POST /v1/payments idempotency', () => {
     const captured = await platform.events.waitFor(first.body.paymentId as string, 'payments.payment.captured');
     expect(captured.data).toMatchObject({ payerId: gil.id });
     const requestId = await platform.publishPurchase(former);
-    expect((await platform.events.waitFor(await paymentIdOf(requestId), 'payments.payment.captured')).data).toMatchObject({ payerId: gil.id });
+    expect((await platform.events.waitFor(await platform.paymentOf(requestId), 'payments.payment.captured')).data).toMatchObject({ payerId: gil.id });
   });
 
   it('refuses callers that are not services', async () => {
@@ -481,7 +471,7 @@ describe('refunds and disputes', () => {
 
   async function capturedPayment(amount: bigint): Promise<{ paymentId: string; reference: string }> {
     const requestId = await platform.publishPurchase(purchaseOf(hal, amount));
-    const paymentId = await paymentIdOf(requestId);
+    const paymentId = await platform.paymentOf(requestId);
     const captured = await platform.events.waitFor(paymentId, 'payments.payment.captured');
     await waitFor(
       () => captureEntry(paymentId),
@@ -719,7 +709,7 @@ describe('manual capture: authorised now, captured or voided later by the mercha
     expect(await captureEntry(paymentId)).toHaveLength(0);
     expect(platform.simulator.chargesFor(reference).every((charge) => !charge.captured)).toBe(true);
 
-    const automatic = await paymentIdOf(await platform.publishPurchase(purchaseOf(una, 1_000n)));
+    const automatic = await platform.paymentOf(await platform.publishPurchase(purchaseOf(una, 1_000n)));
     await platform.events.waitFor(automatic, 'payments.payment.captured');
     expect(await decide(automatic, 'void')).toMatchObject({ status: 409, body: { code: 'CAPTURE_METHOD_AUTOMATIC' } });
   });
@@ -750,7 +740,7 @@ describe('a transfer from wallet balance', () => {
     const [ivy, jon] = [await platform.person(), await platform.person()];
     await platform.topUp(ivy.id, 10_000n);
     const requestId = await platform.publishPurchase({ ...purchaseOf(ivy, 2_500n), kind: 'transfer', counterparty: { type: 'person', id: jon.id } });
-    const paymentId = await paymentIdOf(requestId);
+    const paymentId = await platform.paymentOf(requestId);
     const captured = await platform.events.waitFor(paymentId, 'payments.payment.captured');
     expect(captured.data).toMatchObject({ kind: 'transfer', provider: 'wallet', amount: { amount: '2500' } });
     expect(platform.events.types(paymentId)).toEqual(['payments.payment.initiated', 'payments.payment.authorized', 'payments.payment.captured']);
@@ -763,7 +753,7 @@ describe('a transfer from wallet balance', () => {
     const [kim, lea] = [await platform.person(), await platform.person()];
     await platform.topUp(kim.id, 1_000n);
     const requestId = await platform.publishPurchase({ ...purchaseOf(kim, 2_500n), kind: 'transfer', counterparty: { type: 'person', id: lea.id } });
-    const failed = await platform.events.waitFor(await paymentIdOf(requestId), 'payments.payment.failed');
+    const failed = await platform.events.waitFor(await platform.paymentOf(requestId), 'payments.payment.failed');
     expect(failed.data.code).toBe('insufficient_funds');
     expect(await platform.balance(`person.${kim.id}.wallet.USD`)).toBe(1_000n);
   });
@@ -771,7 +761,7 @@ describe('a transfer from wallet balance', () => {
   it('is refunded by the wallet, in parts: the recipient gives back; a part the recipient no longer covers fails and moves nothing', async () => {
     const [oli, pia, quy] = [await platform.person(), await platform.person(), await platform.person()];
     await platform.topUp(oli.id, 10_000n);
-    const paymentId = await paymentIdOf(
+    const paymentId = await platform.paymentOf(
       await platform.publishPurchase({ ...purchaseOf(oli, 4_000n), kind: 'transfer', counterparty: { type: 'person', id: pia.id } }),
     );
     await platform.events.waitFor(paymentId, 'payments.payment.captured');
@@ -803,7 +793,7 @@ describe('a transfer from wallet balance', () => {
     expect(await platform.balance(`person.${pia.id}.wallet.USD`)).toBe(2_500n);
 
     // The recipient spends most of it; the rest of the refund (2500) is more than they hold.
-    const spent = await paymentIdOf(
+    const spent = await platform.paymentOf(
       await platform.publishPurchase({ ...purchaseOf(pia, 2_000n), kind: 'transfer', counterparty: { type: 'person', id: quy.id } }),
     );
     await platform.events.waitFor(spent, 'payments.payment.captured');

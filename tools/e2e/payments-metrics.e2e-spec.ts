@@ -31,15 +31,6 @@ async function walletValue(name: string, labels: Record<string, string>): Promis
   return prometheusValue(await scrapeMetrics(platform.wallet.url), name, labels);
 }
 
-async function paymentIdOf(requestId: string): Promise<string> {
-  const rows = await waitFor(
-    () => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]),
-    (r) => r.length === 1,
-    { what: `payment of ${requestId}` },
-  );
-  return rows[0].payment_id;
-}
-
 async function capturePosted(paymentId: string): Promise<void> {
   await waitFor(
     () => platform.walletQuery("SELECT transaction_id FROM payment_ledger_postings WHERE payment_id = $1 AND movement = 'capture'", [paymentId]),
@@ -54,7 +45,7 @@ it('a captured purchase: a PSP call that succeeded (latency recorded) and a tran
   const appendedBefore = await walletValue('ledger_journal_entries_total', { kind: 'transfer', outcome: 'appended' });
   const batchesBefore = await walletValue('ledger_batch_size_count', {});
 
-  const paymentId = await paymentIdOf(await platform.publishPurchase(purchaseOf(ana, 2_000n)));
+  const paymentId = await platform.paymentOf(await platform.publishPurchase(purchaseOf(ana, 2_000n)));
   await platform.events.waitFor(paymentId, 'payments.payment.captured');
   await capturePosted(paymentId);
 
@@ -72,7 +63,7 @@ it('a decline is counted as error_class="decline", apart from the technical erro
   const declinesBefore = await orchestrationValue('psp_client_errors_total', { ...CREATE, error_class: 'decline' });
   const technicalBefore = await technicalErrors();
 
-  const paymentId = await paymentIdOf(await platform.publishPurchase(purchaseOf(bob, 1_500n)));
+  const paymentId = await platform.paymentOf(await platform.publishPurchase(purchaseOf(bob, 1_500n)));
   await platform.events.waitFor(paymentId, 'payments.payment.failed');
 
   expect(await orchestrationValue('psp_client_errors_total', { ...CREATE, error_class: 'decline' })).toBe(declinesBefore + 1);
@@ -85,7 +76,7 @@ it('a PSP timeout is counted as error_class="network" (never a decline); the ret
   const networkBefore = await orchestrationValue('psp_client_errors_total', { ...CREATE, error_class: 'network' });
   const declinesBefore = await orchestrationValue('psp_client_errors_total', { error_class: 'decline' });
 
-  const paymentId = await paymentIdOf(await platform.publishPurchase(purchaseOf(cleo, 3_000n)));
+  const paymentId = await platform.paymentOf(await platform.publishPurchase(purchaseOf(cleo, 3_000n)));
   await platform.events.waitFor(paymentId, 'payments.payment.captured');
   await waitFor(
     () => orchestrationValue('psp_client_errors_total', { ...CREATE, error_class: 'network' }),
@@ -101,7 +92,7 @@ it('a PSP 5xx is counted as error_class="server_error"; the retried call succeed
   const serverErrorsBefore = await orchestrationValue('psp_client_errors_total', { ...CREATE, error_class: 'server_error' });
   platform.simulator.injectFault({ method: 'POST', path: '/v1/payment_intents', effect: { type: 'error', status: 500 } });
 
-  const paymentId = await paymentIdOf(await platform.publishPurchase(purchaseOf(dan, 2_500n)));
+  const paymentId = await platform.paymentOf(await platform.publishPurchase(purchaseOf(dan, 2_500n)));
   await platform.events.waitFor(paymentId, 'payments.payment.captured');
 
   expect(await orchestrationValue('psp_client_errors_total', { ...CREATE, error_class: 'server_error' })).toBe(serverErrorsBefore + 1);

@@ -25,15 +25,6 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-async function paymentIdOf(requestId: string): Promise<string> {
-  const rows = await waitFor(
-    () => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]),
-    (r) => r.length === 1,
-    { what: `payment of ${requestId}`, timeoutMs: 30_000 },
-  );
-  return rows[0].payment_id;
-}
-
 async function postings(paymentId: string, movement: 'capture' | 'refund'): Promise<{ amount: string; fee: string }[]> {
   return platform.walletQuery('SELECT amount::text, fee::text FROM payment_ledger_postings WHERE payment_id = $1 AND movement = $2', [paymentId, movement]);
 }
@@ -56,7 +47,7 @@ describe('a PayPal account pays', () => {
     const payableBefore = await platform.balance(merchantPayable);
     const clearingBefore = await platform.balance(paypalClearing);
     const requestId = await platform.publishPurchase(purchaseOf(paula, 3_000n));
-    const paymentId = await paymentIdOf(requestId);
+    const paymentId = await platform.paymentOf(requestId);
     const captured = await platform.events.waitFor(paymentId, 'payments.payment.captured');
     expect(captured.data).toMatchObject({ paymentId, payerId: paula.id, provider: 'paypal', amount: { amount: '3000', currency: 'USD' } });
     const orderId = captured.data.reference as string;
@@ -174,7 +165,7 @@ describe('a PayPal account pays', () => {
 
   it('disputes: a CUSTOMER.DISPUTE webhook opens one like a chargeback; decided for the buyer it is lost and posted, for the seller won', async () => {
     const disputed = async (amount: bigint): Promise<{ paymentId: string; captureId: string }> => {
-      const paymentId = await paymentIdOf(await platform.publishPurchase(purchaseOf(paula, amount)));
+      const paymentId = await platform.paymentOf(await platform.publishPurchase(purchaseOf(paula, amount)));
       const captured = await platform.events.waitFor(paymentId, 'payments.payment.captured');
       await waitFor(
         () => postings(paymentId, 'capture'),
@@ -228,7 +219,7 @@ describe('a PayPal account pays', () => {
     platform.simulator.paypal.setWebhookPolicy({ mode: 'hold' });
     try {
       const requestId = await platform.publishPurchase(purchaseOf(slow, 1_700n));
-      const paymentId = await paymentIdOf(requestId);
+      const paymentId = await platform.paymentOf(requestId);
       const orderRequests = () =>
         Promise.resolve(
           platform.simulator.paypal.snapshot().requests.filter((r) => r.path === '/v2/checkout/orders' && r.requestId === `${paymentId}:authorize`),
@@ -271,7 +262,7 @@ describe('a PayPal account pays', () => {
     platform.simulator.paypal.setWebhookPolicy({ mode: 'hold' });
     try {
       const requestId = await platform.publishPurchase(purchaseOf(unlucky, 2_100n));
-      const paymentId = await paymentIdOf(requestId);
+      const paymentId = await platform.paymentOf(requestId);
       const captured = await platform.events.waitFor(paymentId, 'payments.payment.captured');
       const orderId = captured.data.reference as string;
       // (A 401 is an access token PayPal no longer takes: the adapter fetches a new one and sends the request again.)
@@ -296,7 +287,7 @@ describe('a PayPal account pays', () => {
 
   it('refuses a forged or tampered PayPal webhook at the endpoint: 400, nothing recorded', async () => {
     const requestId = await platform.publishPurchase(purchaseOf(paula, 900n));
-    const paymentId = await paymentIdOf(requestId);
+    const paymentId = await platform.paymentOf(requestId);
     await platform.events.waitFor(paymentId, 'payments.payment.captured');
     await platform.simulator.paypal.webhooks.idle();
     const genuine = platform.simulator.paypal

@@ -164,11 +164,7 @@ describe('one trace follows a purchase across the services', () => {
     const traceId = app.spanContext().traceId;
     const requestId = await platform.publishPurchase(purchaseOf(person, 2_300n), traceHeaders(trace.setSpan(context.active(), app)));
     app.end();
-    const [{ payment_id: paymentId }] = await waitFor(
-      () => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]),
-      (rows) => rows.length === 1,
-      { what: `payment of ${requestId}` },
-    );
+    const paymentId = await platform.paymentOf(requestId);
     await platform.events.waitFor(paymentId, 'payments.payment.captured');
 
     const spans = await wholePath(traceId);
@@ -182,11 +178,7 @@ describe('one trace follows a purchase across the services', () => {
 
   it('a message without trace headers starts a trace of its own at the intake, which the rest of the path still shares', async () => {
     const requestId = await platform.publishPurchase(purchaseOf(person, 900n));
-    const [{ payment_id: paymentId }] = await waitFor(
-      () => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]),
-      (rows) => rows.length === 1,
-      { what: `payment of ${requestId}` },
-    );
+    const paymentId = await platform.paymentOf(requestId);
     await platform.events.waitFor(paymentId, 'payments.payment.captured');
     const step = await waitFor(
       () => exporter.getFinishedSpans().find((span) => span.name === 'payment step authorize' && span.attributes['payment.id'] === paymentId),

@@ -118,15 +118,6 @@ function proofIdOf(proof: string): string {
   return (JSON.parse(Buffer.from(proof.split('.')[1], 'base64url').toString()) as { jti: string }).jti;
 }
 
-async function paymentIdOf(requestId: string): Promise<string> {
-  const rows = await waitFor(
-    () => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]),
-    (r) => r.length === 1,
-    { what: `payment of ${requestId}` },
-  );
-  return rows[0].payment_id;
-}
-
 describe("the wallet's step-up keys out of reach", () => {
   // The HTTP request of the outage, sent again after it.
   const httpKey = randomUUID();
@@ -181,7 +172,7 @@ describe("the wallet's step-up keys out of reach", () => {
     expect(await messagesIn(deadLetterTopicOf(platform.purchaseTopic))).toBe(0);
 
     keys.mode = 'forward';
-    const paymentId = await paymentIdOf(requestId);
+    const paymentId = await platform.paymentOf(requestId);
     const captured = await platform.events.waitFor(paymentId, 'payments.payment.captured');
     expect(captured.data).toMatchObject({ paymentId, payerId: ana.id, amount: { amount: '9000', currency: 'USD' } });
     expect(platform.events.types(paymentId)).toEqual(['payments.payment.initiated', 'payments.payment.authorized', 'payments.payment.captured']);

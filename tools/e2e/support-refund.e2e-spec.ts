@@ -101,11 +101,7 @@ const as = (subject: string, role: 'person' | 'support'): Promise<string> => pla
 it("lets the assigned agent refund part of a payment through orchestration; the refund, the PSP's answer and the ledger's reversal show in the payment's timeline", async () => {
   // The purchase, captured and posted.
   const requestId = await platform.publishPurchase(purchaseOf(payer, 2_500n));
-  const [{ payment_id: paymentId }] = await waitFor(
-    () => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]),
-    (rows) => rows.length === 1,
-    { what: `the payment of ${requestId}` },
-  );
+  const paymentId = await platform.paymentOf(requestId);
   await platform.events.waitFor(paymentId, 'payments.payment.captured');
 
   // The payer asks for help about it (once support has consumed it), and an agent claims the conversation.
@@ -183,11 +179,7 @@ it("lets the assigned agent refund part of a payment through orchestration; the 
 /** A captured purchase of `payer` and the conversation its payer opened about it (queued). */
 async function paidAndAsked(amount: bigint, currency = 'USD'): Promise<{ paymentId: string; conversationId: string }> {
   const requestId = await platform.publishPurchase(purchaseOf(payer, amount, { amount: { amount: amount.toString(), currency } }));
-  const [{ payment_id: paymentId }] = await waitFor(
-    () => platform.orchestrationQuery<{ payment_id: string }>('SELECT payment_id FROM payments WHERE request_id = $1', [requestId]),
-    (rows) => rows.length === 1,
-    { what: `the payment of ${requestId}` },
-  );
+  const paymentId = await platform.paymentOf(requestId);
   await platform.events.waitFor(paymentId, 'payments.payment.captured');
   const person = await as(payer.id, 'person');
   const opened = await waitFor(

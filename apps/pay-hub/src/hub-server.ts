@@ -28,7 +28,7 @@ import {
   DevSignInRequest,
   InvalidRequestError,
   SaveBankAccountRequest,
-  SaveConnectedBankAccountRequest,
+  SaveBankMandateRequest,
   SaveMethodRequest,
   SaveUsBankAccountRequest,
   ShopPurchaseRequest,
@@ -401,7 +401,7 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
   async function saveConnectedBankAccount(request: IncomingMessage, response: ServerResponse, session: Session, sessionId: string): Promise<void> {
     connectionsFor(session);
     if (!FINANCIAL_CONNECTIONS_SESSION_ID.test(sessionId)) throw new HttpProblem(404, 'NOT_FOUND', 'no such bank connection');
-    const account = validated(SaveConnectedBankAccountRequest, await readJson(request));
+    const account = validated(SaveBankMandateRequest, await readJson(request));
     const mandate = mandateAcceptance(request, account.mandateTextVersion, US_BANK_MANDATE);
     await saveToWallet(response, session, 'us-bank-accounts', {
       financialConnectionsSession: sessionId,

@@ -59,22 +59,17 @@ export class SaveMethodRequest {
   label?: string;
 }
 
-/** An IBAN saved from the methods page, with the person's acceptance of the debit mandate the page showed. */
-export class SaveBankAccountRequest extends SaveMethodRequest {
-  @IsString()
-  @Length(15, 42, { message: 'iban must be an IBAN, 15 to 42 characters with spaces' })
-  iban!: string;
-
+/**
+ * What every bank account saved from the methods page carries: its holder, and the person's
+ * acceptance of the debit mandate the page showed (`mandateTextVersion`, GET /bff/bank-mandate).
+ * A US account linked at its bank (Financial Connections) carries nothing more. The subclasses
+ * below inherit these checks (requests.spec.ts proves it).
+ */
+export class SaveBankMandateRequest extends SaveMethodRequest {
   @IsString()
   @Length(1, 70, { message: 'holderName must be the account holder, 1 to 70 characters' })
   holderName!: string;
 
-  @IsOptional()
-  @IsString()
-  @Length(8, 11, { message: 'bic must be a BIC (8 or 11 characters)' })
-  bic?: string;
-
-  /** The version of the mandate text the page showed (GET /bff/bank-mandate). */
   @IsString()
   @Length(1, 40)
   mandateTextVersion!: string;
@@ -83,8 +78,20 @@ export class SaveBankAccountRequest extends SaveMethodRequest {
   mandateAccepted!: boolean;
 }
 
-/** A US bank account from the methods page (ACH): its numbers, the holder, and the acceptance of the debit authorisation the page showed. */
-export class SaveUsBankAccountRequest extends SaveMethodRequest {
+/** An IBAN saved from the methods page (SEPA), under the mandate the page showed. */
+export class SaveBankAccountRequest extends SaveBankMandateRequest {
+  @IsString()
+  @Length(15, 42, { message: 'iban must be an IBAN, 15 to 42 characters with spaces' })
+  iban!: string;
+
+  @IsOptional()
+  @IsString()
+  @Length(8, 11, { message: 'bic must be a BIC (8 or 11 characters)' })
+  bic?: string;
+}
+
+/** A US bank account from the methods page (ACH): its numbers, under the debit authorisation the page showed (`?scheme=us_bank_account`). */
+export class SaveUsBankAccountRequest extends SaveBankMandateRequest {
   @IsString()
   @Matches(/^\d{9}$/, { message: 'routingNumber must be the 9-digit ABA routing number' })
   routingNumber!: string;
@@ -95,32 +102,6 @@ export class SaveUsBankAccountRequest extends SaveMethodRequest {
 
   @IsIn(['checking', 'savings'], { message: 'accountType must be checking or savings' })
   accountType!: 'checking' | 'savings';
-
-  @IsString()
-  @Length(1, 70, { message: 'holderName must be the account holder, 1 to 70 characters' })
-  holderName!: string;
-
-  /** The version of the authorisation text the page showed (GET /bff/bank-mandate?scheme=us_bank_account). */
-  @IsString()
-  @Length(1, 40)
-  mandateTextVersion!: string;
-
-  @Equals(true, { message: 'mandateAccepted must be true: a bank account is debited only under a mandate its holder accepted' })
-  mandateAccepted!: boolean;
-}
-
-/** A US account linked at its bank (Financial Connections): its holder, and the acceptance of the ACH authorisation the page showed. */
-export class SaveConnectedBankAccountRequest extends SaveMethodRequest {
-  @IsString()
-  @Length(1, 70, { message: 'holderName must be the account holder, 1 to 70 characters' })
-  holderName!: string;
-
-  @IsString()
-  @Length(1, 40)
-  mandateTextVersion!: string;
-
-  @Equals(true, { message: 'mandateAccepted must be true: a bank account is debited only under a mandate its holder accepted' })
-  mandateAccepted!: boolean;
 }
 
 export class InvalidRequestError extends Error {

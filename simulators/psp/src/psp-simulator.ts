@@ -8,8 +8,9 @@ import type { CustomerObject } from './customers/customer-routes';
 import { closeDispute, openDispute } from './disputes/dispute-control';
 import type { FaultRule } from './faults/fault-plan';
 import type { FinancialConnectionsSessionObject } from './financial-connections/financial-connections';
-import { serveCardElement } from './elements/card-element';
-import { serveFinancialConnectionsElement } from './elements/financial-connections-element';
+import { CARD_ELEMENT } from './elements/card-element';
+import { FINANCIAL_CONNECTIONS_ELEMENT } from './elements/financial-connections-element';
+import { serveElement } from './elements/serve-element';
 import { FaultPlan } from './faults/fault-plan';
 import { FormBodyError, fingerprintOf, parseFormBody } from './http/form-body';
 import { StripeApiError } from './http/stripe-error';
@@ -392,8 +393,8 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       try {
         const rawBody = await readBody(request);
         if (url.pathname.startsWith('/__control/')) return await handleControl(response, method, url.pathname, rawBody);
-        if (serveCardElement(method, url, response)) return;
-        if (serveFinancialConnectionsElement(method, url, response)) return;
+        if (serveElement(CARD_ELEMENT, method, url, response)) return;
+        if (serveElement(FINANCIAL_CONNECTIONS_ELEMENT, method, url, response)) return;
         if (paypal.serveApproval(method, url, rawBody, response)) return;
         if (paypal.handles(url.pathname)) return await paypal.handle(request, response, method, url.pathname, rawBody);
         return await handleApi(request, response, method, url.pathname, url.search.slice(1), rawBody);

@@ -11,28 +11,13 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import type { Page } from 'playwright-core';
 import { findChromium, reportSkipped } from './chromium';
 import type { HubStack } from './hub-kit';
 import { ARTEFACTS_DIR, startHubStack } from './hub-kit';
+import { serviceLogs } from '../service-logs';
 
-const serviceLogs: string[] = [];
-
-// The services' logs are kept (not silenced) to be scanned for the account number.
-jest.mock('@pay/observability', () => {
-  const actual = jest.requireActual<typeof import('@pay/observability')>('@pay/observability');
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      serviceLogs.push(chunk.toString());
-      done();
-    },
-  });
-  return {
-    ...actual,
-    createLogger: (service: string, level?: string, own?: Parameters<typeof actual.createLogger>[2]) => actual.createLogger(service, level, own ?? destination),
-  };
-});
+jest.mock('@pay/observability', () => jest.requireActual<typeof import('../service-logs')>('../service-logs').observabilityKeepingLogs());
 
 const CHROMIUM = findChromium();
 if (!CHROMIUM) reportSkipped('us-bank-account.browser-spec.ts');

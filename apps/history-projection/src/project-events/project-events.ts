@@ -137,7 +137,131 @@ export function entryRecord(e: HistoryEntry): EntryRecord {
   };
 }
 
-const sortedUnique = (values: Iterable<string>): string[] => [...new Set(values)].sort();
+export const sortedUnique = (values: Iterable<string>): string[] => [...new Set(values)].sort();
+
+/** Whose each method is: as the payments name it, the wallet's word overriding (it is the authority). */
+export function methodOwnersOf(walletEvents: readonly ProjectableEvent[], paymentEvents: readonly ProjectableEvent[]): Map<string, string> {
+  const owners = new Map<string, string>();
+  for (const event of paymentEvents) {
+    const data = event.data as { paymentMethodId?: string; payerId?: string };
+    if (data.paymentMethodId && data.payerId) owners.set(data.paymentMethodId, data.payerId);
+  }
+  for (const event of walletEvents) {
+    const methodId = methodIdOf(event);
+    if (methodId) owners.set(methodId, (event.data as { personId: string }).personId);
+  }
+  return owners;
+}
+
+/** Applies the wallet's events to these wallets and methods (missing ones start empty); the methods told of. */
+export function applyWalletEvents(wallets: Map<string, WalletRow>, methods: Map<string, MethodRow>, events: readonly ProjectableEvent[]): Set<string> {
+  const told = new Set<string>();
+  for (const event of events) {
+    const personId = (event.data as { personId: string }).personId;
+    wallets.set(personId, applyWalletEvent(wallets.get(personId) ?? emptyWallet(personId), event));
+    const methodId = methodIdOf(event);
+    if (methodId) {
+      methods.set(methodId, applyMethodEvent(methods.get(methodId) ?? emptyMethod(methodId, personId), event));
+      told.add(methodId);
+    }
+  }
+  return told;
+}
+
+/** The stored wallets of these people (those that have a row). */
+export async function readWallets(sql: Sql, t: ReadModelTables, personIds: readonly string[]): Promise<WalletRow[]> {
+  const records = await sql.query<Record<string, unknown>>(
+    `SELECT person_id, country, opened_at, apps, apps_sequence, has_email, has_phone, contact_sequence, preferred_method_id, preferred_sequence
+     FROM ${t.wallets} WHERE person_id = ANY($1)`,
+    [personIds],
+  );
+  return records.map((r) => ({
+    personId: r.person_id as string,
+    country: r.country as string | null,
+    openedAt: iso(r.opened_at as Date | null),
+    apps: r.apps as string[],
+    appsSequence: Number(r.apps_sequence),
+    hasEmail: r.has_email as boolean | null,
+    hasPhone: r.has_phone as boolean | null,
+    contactSequence: Number(r.contact_sequence),
+    preferredMethodId: r.preferred_method_id as string | null,
+    preferredSequence: Number(r.preferred_sequence),
+  }));
+}
+
+/** The stored methods of these ids (those that have a row). */
+export async function readMethods(sql: Sql, t: ReadModelTables, methodIds: readonly string[]): Promise<MethodRow[]> {
+  const records = await sql.query<Record<string, unknown>>(
+    `SELECT method_id, person_id, kind, brand, last4, exp_month, exp_year, country, added_at, removed_at
+     FROM ${t.methods} WHERE method_id = ANY($1)`,
+    [methodIds],
+  );
+  return records.map((r) => ({
+    methodId: r.method_id as string,
+    personId: r.person_id as string,
+    kind: r.kind as string | null,
+    brand: r.brand as string | null,
+    last4: r.last4 as string | null,
+    expMonth: r.exp_month as number | null,
+    expYear: r.exp_year as number | null,
+    country: r.country as string | null,
+    addedAt: iso(r.added_at as Date | null),
+    removedAt: iso(r.removed_at as Date | null),
+  }));
+}
+
+/** A wallet as its row is written (WALLET_COLUMNS). */
+export const walletRecord = (w: WalletRow): Record<string, unknown> => ({
+  person_id: w.personId,
+  country: w.country,
+  opened_at: w.openedAt,
+  apps: w.apps,
+  apps_sequence: w.appsSequence,
+  has_email: w.hasEmail,
+  has_phone: w.hasPhone,
+  contact_sequence: w.contactSequence,
+  preferred_method_id: w.preferredMethodId,
+  preferred_sequence: w.preferredSequence,
+});
+
+/** A method as its row is written (METHOD_COLUMNS). */
+export const methodRecord = (m: MethodRow): Record<string, unknown> => ({
+  method_id: m.methodId,
+  person_id: m.personId,
+  kind: m.kind,
+  brand: m.brand,
+  last4: m.last4,
+  exp_month: m.expMonth,
+  exp_year: m.expYear,
+  country: m.country,
+  added_at: m.addedAt,
+  removed_at: m.removedAt,
+});
+
+/** The postings of these ledger events as their rows are written (POSTING_COLUMNS): one per key, a redelivered transaction in the batch once. */
+export function postingRecords(events: readonly ProjectableEvent[]): Record<string, unknown>[] {
+  const rows = new Map<string, Record<string, unknown>>();
+  for (const event of events) {
+    for (const p of ledgerPostingRows(event.data as LedgerTransactionRecordedData)) {
+      rows.set(`${p.transactionId}\u0000${p.postingIndex}`, {
+        transaction_id: p.transactionId,
+        posting_index: p.postingIndex,
+        position: p.position,
+        kind: p.kind,
+        account_id: p.accountId,
+        direction: p.direction,
+        layer: p.layer,
+        currency: p.currency,
+        amount: p.amount,
+        recorded_at: p.recordedAt,
+        payment_id: p.paymentId,
+        owner_type: p.ownerType,
+        owner_id: p.ownerId,
+      });
+    }
+  }
+  return [...rows.values()];
+}
 
 /**
  * Projects events into one version of the read model, in the caller's transaction. The same
@@ -189,16 +313,7 @@ async function projectWallets(
   events: readonly ProjectableEvent[],
   paymentEvents: readonly ProjectableEvent[],
 ): Promise<string[]> {
-  const methodOwners = new Map<string, string>();
-  for (const event of paymentEvents) {
-    const data = event.data as { paymentMethodId?: string; payerId?: string };
-    if (data.paymentMethodId && data.payerId) methodOwners.set(data.paymentMethodId, data.payerId);
-  }
-  // The wallet is the authority on whose method it is.
-  for (const event of events) {
-    const methodId = methodIdOf(event);
-    if (methodId) methodOwners.set(methodId, (event.data as { personId: string }).personId);
-  }
+  const methodOwners = methodOwnersOf(events, paymentEvents);
   const personIds = sortedUnique(events.map((e) => (e.data as { personId: string }).personId));
   const methodIds = sortedUnique(methodOwners.keys());
   if (personIds.length === 0 && methodIds.length === 0) return [];
@@ -216,31 +331,7 @@ async function projectWallets(
     ],
     personIds.map((id) => ({ person_id: id, apps: [], apps_sequence: 0, contact_sequence: 0, preferred_sequence: 0 })),
   );
-  const walletRecords =
-    personIds.length === 0
-      ? []
-      : await sql.query<Record<string, unknown>>(
-          `SELECT person_id, country, opened_at, apps, apps_sequence, has_email, has_phone, contact_sequence, preferred_method_id, preferred_sequence
-           FROM ${t.wallets} WHERE person_id = ANY($1)`,
-          [personIds],
-        );
-  const wallets = new Map<string, WalletRow>(
-    walletRecords.map((r) => [
-      r.person_id as string,
-      {
-        personId: r.person_id as string,
-        country: r.country as string | null,
-        openedAt: iso(r.opened_at as Date | null),
-        apps: r.apps as string[],
-        appsSequence: Number(r.apps_sequence),
-        hasEmail: r.has_email as boolean | null,
-        hasPhone: r.has_phone as boolean | null,
-        contactSequence: Number(r.contact_sequence),
-        preferredMethodId: r.preferred_method_id as string | null,
-        preferredSequence: Number(r.preferred_sequence),
-      },
-    ]),
-  );
+  const wallets = new Map<string, WalletRow>((personIds.length === 0 ? [] : await readWallets(sql, t, personIds)).map((w) => [w.personId, w]));
 
   const methods = new Map<string, MethodRow>();
   if (methodIds.length > 0) {
@@ -254,101 +345,21 @@ async function projectWallets(
       ],
       methodIds.map((id) => ({ method_id: id, person_id: methodOwners.get(id) })),
     );
-    const methodRecords = await sql.query<Record<string, unknown>>(
-      `SELECT method_id, person_id, kind, brand, last4, exp_month, exp_year, country, added_at, removed_at
-       FROM ${t.methods} WHERE method_id = ANY($1)`,
-      [methodIds],
-    );
-    for (const r of methodRecords) {
-      methods.set(r.method_id as string, {
-        methodId: r.method_id as string,
-        personId: r.person_id as string,
-        kind: r.kind as string | null,
-        brand: r.brand as string | null,
-        last4: r.last4 as string | null,
-        expMonth: r.exp_month as number | null,
-        expYear: r.exp_year as number | null,
-        country: r.country as string | null,
-        addedAt: iso(r.added_at as Date | null),
-        removedAt: iso(r.removed_at as Date | null),
-      });
-    }
+    for (const method of await readMethods(sql, t, methodIds)) methods.set(method.methodId, method);
   }
   if (events.length === 0) return [];
 
   const kindBefore = new Map([...methods].map(([id, m]) => [id, m.kind]));
-  const told = new Set<string>();
-  for (const event of events) {
-    const personId = (event.data as { personId: string }).personId;
-    wallets.set(personId, applyWalletEvent(wallets.get(personId) ?? emptyWallet(personId), event));
-    const methodId = methodIdOf(event);
-    if (methodId) {
-      methods.set(methodId, applyMethodEvent(methods.get(methodId) ?? emptyMethod(methodId, personId), event));
-      told.add(methodId);
-    }
-  }
+  const told = applyWalletEvents(wallets, methods, events);
   const changedMethods = [...methods.values()].filter((m) => told.has(m.methodId));
 
-  await upsertRows(
-    sql,
-    t.wallets,
-    WALLET_COLUMNS,
-    [...wallets.values()].map((w) => ({
-      person_id: w.personId,
-      country: w.country,
-      opened_at: w.openedAt,
-      apps: w.apps,
-      apps_sequence: w.appsSequence,
-      has_email: w.hasEmail,
-      has_phone: w.hasPhone,
-      contact_sequence: w.contactSequence,
-      preferred_method_id: w.preferredMethodId,
-      preferred_sequence: w.preferredSequence,
-    })),
-    { keys: ['person_id'], update: 'all' },
-  );
-  await upsertRows(
-    sql,
-    t.methods,
-    METHOD_COLUMNS,
-    changedMethods.map((m) => ({
-      method_id: m.methodId,
-      person_id: m.personId,
-      kind: m.kind,
-      brand: m.brand,
-      last4: m.last4,
-      exp_month: m.expMonth,
-      exp_year: m.expYear,
-      country: m.country,
-      added_at: m.addedAt,
-      removed_at: m.removedAt,
-    })),
-    { keys: ['method_id'], update: 'all' },
-  );
+  await upsertRows(sql, t.wallets, WALLET_COLUMNS, [...wallets.values()].map(walletRecord), { keys: ['person_id'], update: 'all' });
+  await upsertRows(sql, t.methods, METHOD_COLUMNS, changedMethods.map(methodRecord), { keys: ['method_id'], update: 'all' });
   return changedMethods.filter((m) => m.kind !== null && kindBefore.get(m.methodId) !== m.kind).map((m) => m.methodId);
 }
 
 async function storeLedgerPostings(sql: Sql, t: ReadModelTables, events: readonly ProjectableEvent[]): Promise<void> {
-  const rows = events.flatMap((event) =>
-    ledgerPostingRows(event.data as LedgerTransactionRecordedData).map((p) => ({
-      transaction_id: p.transactionId,
-      posting_index: p.postingIndex,
-      position: p.position,
-      kind: p.kind,
-      account_id: p.accountId,
-      direction: p.direction,
-      layer: p.layer,
-      currency: p.currency,
-      amount: p.amount,
-      recorded_at: p.recordedAt,
-      payment_id: p.paymentId,
-      owner_type: p.ownerType,
-      owner_id: p.ownerId,
-    })),
-  );
-  // A batch may hold the same transaction twice (a redelivery): one row per key per statement.
-  const unique = [...new Map(rows.map((r) => [`${r.transaction_id}\u0000${r.posting_index}`, r])).values()];
-  await upsertRows(sql, t.ledgerPostings, POSTING_COLUMNS, unique, { keys: ['transaction_id', 'posting_index'], update: 'nothing' });
+  await upsertRows(sql, t.ledgerPostings, POSTING_COLUMNS, postingRecords(events), { keys: ['transaction_id', 'posting_index'], update: 'nothing' });
 }
 
 async function projectPayments(

@@ -42,6 +42,15 @@ export async function readPage(reader: HistoryReader, scope: HistoryScope, query
   }
 }
 
+type BusinessType = Extract<HistoryScope, { kind: 'counterparty' }>['counterpartyType'];
+
+/** A business's rows: those whose counterparty it is. */
+const businessScope = (counterpartyType: BusinessType, counterpartyId: string): Extract<HistoryScope, { kind: 'counterparty' }> => ({
+  kind: 'counterparty',
+  counterpartyType,
+  counterpartyId,
+});
+
 export function exportFilters(query: HistoryOrderDto): { filters: HistoryFilters; order: 'asc' | 'desc' } {
   return { filters: toFilters(query), order: query.order ?? 'desc' };
 }
@@ -128,8 +137,7 @@ export class BusinessHistoryController {
   @ApiOperation({ summary: "A merchant's history: same filters and pagination" })
   @ApiOkResponse({ type: HistoryPageView })
   async merchantEntries(@Param() params: BusinessParams, @Query() query: HistoryPageDto, @Principal() caller: Caller): Promise<HistoryPageView> {
-    const view = this.viewOf(caller, params.id);
-    return readPage(this.reader, { kind: 'counterparty', counterpartyType: 'merchant', counterpartyId: params.id }, query, view);
+    return readPage(this.reader, businessScope('merchant', params.id), query, this.viewOf(caller, params.id));
   }
 
   @Get('merchants/:id/entries/export')
@@ -141,14 +149,7 @@ export class BusinessHistoryController {
     @Principal() caller: Caller,
     @Res() response: ServerResponse,
   ): Promise<void> {
-    const view = this.viewOf(caller, params.id);
-    const { filters, order } = exportFilters(query);
-    await sendCsv(
-      response,
-      `history-${params.id}.csv`,
-      this.reader.exportCsv({ kind: 'counterparty', counterpartyType: 'merchant', counterpartyId: params.id }, filters, order, view),
-      this.logger,
-    );
+    return this.sendExport('merchant', params.id, query, caller, response);
   }
 
   @Get('merchants/:id/summary')
@@ -156,15 +157,14 @@ export class BusinessHistoryController {
   @ApiOkResponse({ type: SummaryView })
   async merchantSummary(@Param() params: BusinessParams, @Query() query: HistoryFiltersDto, @Principal() caller: Caller): Promise<SummaryView> {
     this.viewOf(caller, params.id);
-    return this.reader.summary({ kind: 'counterparty', counterpartyType: 'merchant', counterpartyId: params.id }, toFilters(query));
+    return this.reader.summary(businessScope('merchant', params.id), toFilters(query));
   }
 
   @Get('non-profits/:id/entries')
   @ApiOperation({ summary: "A non-profit's history (donations): same filters and pagination" })
   @ApiOkResponse({ type: HistoryPageView })
   async nonProfitEntries(@Param() params: BusinessParams, @Query() query: HistoryPageDto, @Principal() caller: Caller): Promise<HistoryPageView> {
-    const view = this.viewOf(caller, params.id);
-    return readPage(this.reader, { kind: 'counterparty', counterpartyType: 'non-profit', counterpartyId: params.id }, query, view);
+    return readPage(this.reader, businessScope('non-profit', params.id), query, this.viewOf(caller, params.id));
   }
 
   @Get('non-profits/:id/entries/export')
@@ -176,14 +176,7 @@ export class BusinessHistoryController {
     @Principal() caller: Caller,
     @Res() response: ServerResponse,
   ): Promise<void> {
-    const view = this.viewOf(caller, params.id);
-    const { filters, order } = exportFilters(query);
-    await sendCsv(
-      response,
-      `history-${params.id}.csv`,
-      this.reader.exportCsv({ kind: 'counterparty', counterpartyType: 'non-profit', counterpartyId: params.id }, filters, order, view),
-      this.logger,
-    );
+    return this.sendExport('non-profit', params.id, query, caller, response);
   }
 
   @Get('non-profits/:id/summary')
@@ -191,6 +184,12 @@ export class BusinessHistoryController {
   @ApiOkResponse({ type: SummaryView })
   async nonProfitSummary(@Param() params: BusinessParams, @Query() query: HistoryFiltersDto, @Principal() caller: Caller): Promise<SummaryView> {
     this.viewOf(caller, params.id);
-    return this.reader.summary({ kind: 'counterparty', counterpartyType: 'non-profit', counterpartyId: params.id }, toFilters(query));
+    return this.reader.summary(businessScope('non-profit', params.id), toFilters(query));
+  }
+
+  private async sendExport(type: BusinessType, id: string, query: HistoryOrderDto, caller: Caller, response: ServerResponse): Promise<void> {
+    const view = this.viewOf(caller, id);
+    const { filters, order } = exportFilters(query);
+    await sendCsv(response, `history-${id}.csv`, this.reader.exportCsv(businessScope(type, id), filters, order, view), this.logger);
   }
 }

@@ -6,14 +6,28 @@ import type { DailyTotalDelta } from '../project-events/daily-totals';
 import { DailyTotalsChange } from '../project-events/daily-totals';
 import type { HistoryEntry } from '../project-events/history-entries';
 import { deriveEntries } from '../project-events/history-entries';
-import { ledgerPostingRows } from '../project-events/ledger-postings';
 import type { LedgerLink, PaymentFacts } from '../project-events/payment-facts';
 import { applyLedgerLink, applyPaymentEvent, ledgerLinkOf, paymentIdOf } from '../project-events/payment-facts';
-import { applyDailyTotals, ENTRY_COLUMNS, entryRecord, METHOD_COLUMNS, POSTING_COLUMNS, WALLET_COLUMNS } from '../project-events/project-events';
+import {
+  applyDailyTotals,
+  applyWalletEvents,
+  ENTRY_COLUMNS,
+  entryRecord,
+  METHOD_COLUMNS,
+  methodOwnersOf,
+  methodRecord,
+  POSTING_COLUMNS,
+  postingRecords,
+  readMethods,
+  readWallets,
+  sortedUnique,
+  WALLET_COLUMNS,
+  walletRecord,
+} from '../project-events/project-events';
 import type { ProjectableEvent } from '../project-events/projectable-event';
 import { isLedgerEvent, isPaymentEvent } from '../project-events/projectable-event';
 import type { MethodRow, WalletRow } from '../project-events/wallet-profile';
-import { applyMethodEvent, applyWalletEvent, emptyMethod, emptyWallet, isProjectedWalletEvent, methodIdOf } from '../project-events/wallet-profile';
+import { emptyMethod, emptyWallet, isProjectedWalletEvent } from '../project-events/wallet-profile';
 import type { ReadModelTables } from '../read-model/read-model-tables';
 import { readModelTables } from '../read-model/read-model-tables';
 
@@ -22,9 +36,6 @@ const FACT_COLUMNS: readonly JsonColumn[] = [
   { name: 'facts', type: 'jsonb' },
   { name: 'method_id', type: 'text' },
 ];
-
-const iso = (value: Date | string | null): string | null => (value === null ? null : new Date(value).toISOString());
-const sortedUnique = (values: Iterable<string>): string[] => [...new Set(values)].sort();
 
 const ENTRY_FIELDS: ReadonlyArray<keyof HistoryEntry> = [
   'entryId',
@@ -116,7 +127,7 @@ export async function planBatch(read: Sql, version: number, events: readonly Pro
     else if (isProjectedWalletEvent(event)) walletEvents.push(event);
   }
   const wallets = await planWallets(read, t, walletEvents, paymentEvents, previous);
-  const postings = postingRows(ledgerEvents);
+  const postings = postingRecords(ledgerEvents);
   const payments = await planPayments(read, t, paymentEvents, ledgerEvents, wallets.kinds, previous);
   return {
     state: { wallets: wallets.wallets, methods: wallets.methods, facts: payments.facts },
@@ -157,42 +168,13 @@ async function planWallets(
   previous: BatchState | undefined,
 ): Promise<PlannedWallets> {
   const kinds: MethodKinds = { before: new Map(), after: new Map(), newlyKnown: [] };
-  const methodOwners = new Map<string, string>();
-  for (const event of paymentEvents) {
-    const data = event.data as { paymentMethodId?: string; payerId?: string };
-    if (data.paymentMethodId && data.payerId) methodOwners.set(data.paymentMethodId, data.payerId);
-  }
-  // The wallet is the authority on whose method it is.
-  for (const event of events) {
-    const methodId = methodIdOf(event);
-    if (methodId) methodOwners.set(methodId, (event.data as { personId: string }).personId);
-  }
+  const methodOwners = methodOwnersOf(events, paymentEvents);
   const personIds = sortedUnique(events.map((e) => (e.data as { personId: string }).personId));
   const methodIds = sortedUnique(methodOwners.keys());
 
   const wallets = new Map<string, WalletRow>(personIds.map((id) => [id, previous?.wallets.get(id) ?? emptyWallet(id)]));
   const walletsToRead = personIds.filter((id) => !previous?.wallets.has(id));
-  if (walletsToRead.length > 0) {
-    const records = await sql.query<Record<string, unknown>>(
-      `SELECT person_id, country, opened_at, apps, apps_sequence, has_email, has_phone, contact_sequence, preferred_method_id, preferred_sequence
-       FROM ${t.wallets} WHERE person_id = ANY($1)`,
-      [walletsToRead],
-    );
-    for (const r of records) {
-      wallets.set(r.person_id as string, {
-        personId: r.person_id as string,
-        country: r.country as string | null,
-        openedAt: iso(r.opened_at as Date | null),
-        apps: r.apps as string[],
-        appsSequence: Number(r.apps_sequence),
-        hasEmail: r.has_email as boolean | null,
-        hasPhone: r.has_phone as boolean | null,
-        contactSequence: Number(r.contact_sequence),
-        preferredMethodId: r.preferred_method_id as string | null,
-        preferredSequence: Number(r.preferred_sequence),
-      });
-    }
-  }
+  if (walletsToRead.length > 0) for (const wallet of await readWallets(sql, t, walletsToRead)) wallets.set(wallet.personId, wallet);
 
   // A method named by a payment before the wallet told of it gets a row of its owner only.
   const methods = new Map<string, MethodRow>();
@@ -203,39 +185,14 @@ async function planWallets(
     if (!known) created.add(id);
   }
   if (created.size > 0) {
-    const records = await sql.query<Record<string, unknown>>(
-      `SELECT method_id, person_id, kind, brand, last4, exp_month, exp_year, country, added_at, removed_at
-       FROM ${t.methods} WHERE method_id = ANY($1)`,
-      [[...created]],
-    );
-    for (const r of records) {
-      created.delete(r.method_id as string);
-      methods.set(r.method_id as string, {
-        methodId: r.method_id as string,
-        personId: r.person_id as string,
-        kind: r.kind as string | null,
-        brand: r.brand as string | null,
-        last4: r.last4 as string | null,
-        expMonth: r.exp_month as number | null,
-        expYear: r.exp_year as number | null,
-        country: r.country as string | null,
-        addedAt: iso(r.added_at as Date | null),
-        removedAt: iso(r.removed_at as Date | null),
-      });
+    for (const method of await readMethods(sql, t, [...created])) {
+      created.delete(method.methodId);
+      methods.set(method.methodId, method);
     }
   }
   for (const [id, method] of methods) kinds.before.set(id, method.kind);
 
-  const told = new Set<string>();
-  for (const event of events) {
-    const personId = (event.data as { personId: string }).personId;
-    wallets.set(personId, applyWalletEvent(wallets.get(personId) ?? emptyWallet(personId), event));
-    const methodId = methodIdOf(event);
-    if (methodId) {
-      methods.set(methodId, applyMethodEvent(methods.get(methodId) ?? emptyMethod(methodId, personId), event));
-      told.add(methodId);
-    }
-  }
+  const told = applyWalletEvents(wallets, methods, events);
   for (const [id, method] of methods) {
     kinds.after.set(id, method.kind);
     if (told.has(id) && method.kind !== null && kinds.before.get(id) !== method.kind) kinds.newlyKnown.push(id);
@@ -245,58 +202,9 @@ async function planWallets(
     kinds,
     wallets,
     methods,
-    walletRows: [...wallets.values()].map((w) => ({
-      person_id: w.personId,
-      country: w.country,
-      opened_at: w.openedAt,
-      apps: w.apps,
-      apps_sequence: w.appsSequence,
-      has_email: w.hasEmail,
-      has_phone: w.hasPhone,
-      contact_sequence: w.contactSequence,
-      preferred_method_id: w.preferredMethodId,
-      preferred_sequence: w.preferredSequence,
-    })),
-    methodRows: [...methods.values()]
-      .filter((m) => told.has(m.methodId) || created.has(m.methodId))
-      .map((m) => ({
-        method_id: m.methodId,
-        person_id: m.personId,
-        kind: m.kind,
-        brand: m.brand,
-        last4: m.last4,
-        exp_month: m.expMonth,
-        exp_year: m.expYear,
-        country: m.country,
-        added_at: m.addedAt,
-        removed_at: m.removedAt,
-      })),
+    walletRows: [...wallets.values()].map(walletRecord),
+    methodRows: [...methods.values()].filter((m) => told.has(m.methodId) || created.has(m.methodId)).map(methodRecord),
   };
-}
-
-function postingRows(events: readonly ProjectableEvent[]): object[] {
-  const rows = new Map<string, object>();
-  for (const event of events) {
-    for (const p of ledgerPostingRows(event.data as LedgerTransactionRecordedData)) {
-      // The same transaction twice in a batch (a redelivery): one row per key per statement.
-      rows.set(`${p.transactionId}\u0000${p.postingIndex}`, {
-        transaction_id: p.transactionId,
-        posting_index: p.postingIndex,
-        position: p.position,
-        kind: p.kind,
-        account_id: p.accountId,
-        direction: p.direction,
-        layer: p.layer,
-        currency: p.currency,
-        amount: p.amount,
-        recorded_at: p.recordedAt,
-        payment_id: p.paymentId,
-        owner_type: p.ownerType,
-        owner_id: p.ownerId,
-      });
-    }
-  }
-  return [...rows.values()];
 }
 
 interface PlannedPayments {

@@ -46,22 +46,7 @@ export class StripeBankAccountVerifier implements BankAccountVerifier {
   }
 
   async saveIban(request: IbanSetupRequest): Promise<SavedBankAccount> {
-    const metadata = { pay_person: request.personId, pay_method: request.methodId };
-    const intent = await this.call(async () => {
-      const customer = await this.stripe.customers.create({ metadata }, { idempotencyKey: `${request.methodId}:customer` });
-      return this.stripe.setupIntents.create(
-        {
-          customer: customer.id,
-          usage: 'off_session',
-          allowed_payment_method_types: ['sepa_debit'],
-          payment_method_data: { type: 'sepa_debit', sepa_debit: { iban: request.iban }, billing_details: { name: request.holderName } },
-          mandate_data: onlineAcceptance(request.mandate),
-          confirm: true,
-          metadata,
-        },
-        { idempotencyKey: `${request.methodId}:bank-setup` },
-      );
-    });
+    const intent = await this.confirmSetup(request, undefined, { type: 'sepa_debit', sepa_debit: { iban: request.iban } });
     const paymentMethodId = idOf(intent.payment_method);
     const customerId = idOf(intent.customer);
     const mandateId = idOf(intent.mandate);
@@ -86,24 +71,11 @@ export class StripeBankAccountVerifier implements BankAccountVerifier {
       throw new BankConnectionNotFound('no such bank connection');
     const account = session.accounts.data[0];
     if (!account) throw new BankConnectionIncomplete('no bank account was linked in this connection');
-    const intent = await this.call(() =>
-      this.stripe.setupIntents.create(
-        {
-          customer: customerId,
-          usage: 'off_session',
-          allowed_payment_method_types: ['us_bank_account'],
-          payment_method_data: {
-            type: 'us_bank_account',
-            us_bank_account: { financial_connections_account: account.id },
-            billing_details: { name: request.holderName },
-          },
-          payment_method_options: { us_bank_account: { verification_method: 'instant' } },
-          mandate_data: onlineAcceptance(request.mandate),
-          confirm: true,
-          metadata: { pay_person: request.personId, pay_method: request.methodId },
-        },
-        { idempotencyKey: `${request.methodId}:bank-setup` },
-      ),
+    const intent = await this.confirmSetup(
+      request,
+      customerId,
+      { type: 'us_bank_account', us_bank_account: { financial_connections_account: account.id } },
+      'instant',
     );
     const paymentMethodId = idOf(intent.payment_method);
     const mandateId = idOf(intent.mandate);
@@ -124,35 +96,23 @@ export class StripeBankAccountVerifier implements BankAccountVerifier {
   }
 
   async start(request: BankAccountSetupRequest): Promise<BankAccountSetup> {
-    const metadata = { pay_person: request.personId, pay_method: request.methodId };
-    const intent = await this.call(async () => {
-      const customer = await this.stripe.customers.create({ metadata }, { idempotencyKey: `${request.methodId}:customer` });
-      return this.stripe.setupIntents.create(
-        {
-          customer: customer.id,
-          usage: 'off_session',
-          allowed_payment_method_types: ['us_bank_account'],
-          payment_method_data: {
-            type: 'us_bank_account',
-            us_bank_account: {
-              routing_number: request.routingNumber,
-              account_number: request.accountNumber,
-              account_type: request.accountType,
-              account_holder_type: 'individual',
-            },
-            billing_details: { name: request.holderName },
-          },
-          payment_method_options: { us_bank_account: { verification_method: 'microdeposits' } },
-          mandate_data: onlineAcceptance(request.mandate),
-          confirm: true,
-          metadata,
+    const intent = await this.confirmSetup(
+      request,
+      undefined,
+      {
+        type: 'us_bank_account',
+        us_bank_account: {
+          routing_number: request.routingNumber,
+          account_number: request.accountNumber,
+          account_type: request.accountType,
+          account_holder_type: 'individual',
         },
-        { idempotencyKey: `${request.methodId}:bank-setup` },
-      );
-    });
+      },
+      'microdeposits',
+    );
     const next = intent.next_action?.verify_with_microdeposits;
-    const paymentMethodId = typeof intent.payment_method === 'string' ? intent.payment_method : intent.payment_method?.id;
-    const customerId = typeof intent.customer === 'string' ? intent.customer : intent.customer?.id;
+    const paymentMethodId = idOf(intent.payment_method);
+    const customerId = idOf(intent.customer);
     if (intent.status !== 'requires_action' || !next || !paymentMethodId || !customerId)
       throw new BankVerificationUnavailable(`the PSP answered the bank account setup with status ${intent.status}, not a micro-deposit verification`);
     return {
@@ -191,6 +151,35 @@ export class StripeBankAccountVerifier implements BankAccountVerifier {
     return { outcome: 'not_awaiting' };
   }
 
+  /**
+   * The account's SetupIntent, confirmed at once under the mandate, on the person's customer: the
+   * one given, else a new one. Both keyed by the method's id, so a retry sets nothing up twice.
+   */
+  private confirmSetup(
+    request: BankSetupParty,
+    customerId: string | undefined,
+    account: BankAccountData,
+    verification?: 'instant' | 'microdeposits',
+  ): Promise<Stripe.SetupIntent> {
+    const metadata = { pay_person: request.personId, pay_method: request.methodId };
+    return this.call(async () => {
+      const customer = customerId ?? (await this.stripe.customers.create({ metadata }, { idempotencyKey: `${request.methodId}:customer` })).id;
+      return this.stripe.setupIntents.create(
+        {
+          customer,
+          usage: 'off_session',
+          allowed_payment_method_types: [account.type],
+          payment_method_data: { ...account, billing_details: { name: request.holderName } },
+          ...(verification === undefined ? {} : { payment_method_options: { us_bank_account: { verification_method: verification } } }),
+          mandate_data: onlineAcceptance(request.mandate),
+          confirm: true,
+          metadata,
+        },
+        { idempotencyKey: `${request.methodId}:bank-setup` },
+      );
+    });
+  }
+
   private async call<T>(run: () => Promise<T>): Promise<T> {
     try {
       return await run();
@@ -201,6 +190,12 @@ export class StripeBankAccountVerifier implements BankAccountVerifier {
     }
   }
 }
+
+/** Who sets an account up, and under which mandate: what every setup request carries. */
+type BankSetupParty = Pick<IbanSetupRequest, 'methodId' | 'personId' | 'holderName' | 'mandate'>;
+
+/** The account as the SetupIntent's `payment_method_data` gives it, without its holder. */
+type BankAccountData = Omit<Stripe.SetupIntentCreateParams.PaymentMethodData, 'billing_details'>;
 
 /** The payer's acceptance as Stripe takes an online one: when, from which IP address and user agent. */
 const onlineAcceptance = (mandate: IbanSetupRequest['mandate']): Stripe.SetupIntentCreateParams.MandateData => ({

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { FramedElement } from './serve-element';
 
 /**
  * The simulator's card element: what Stripe.js's card Element is, a page of the provider's own
@@ -113,39 +113,5 @@ const SCRIPT = `'use strict';
 })();
 `;
 
-/** The origin the element may be framed by and post to: an http(s) origin, nothing else. */
-export function framingOrigin(value: string | null): string | undefined {
-  if (!value) return undefined;
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value ? value : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Answers `GET /elements/card?origin=<the framing site's origin>&key=<publishable key>` and its script; false for other paths. */
-export function serveCardElement(method: string, url: URL, response: ServerResponse): boolean {
-  if (method !== 'GET' || (url.pathname !== CARD_ELEMENT_PATH && url.pathname !== SCRIPT_PATH)) return false;
-  response.setHeader('x-content-type-options', 'nosniff');
-  response.setHeader('cache-control', 'no-store');
-  if (url.pathname === SCRIPT_PATH) {
-    response.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
-    response.end(SCRIPT);
-    return true;
-  }
-  const origin = framingOrigin(url.searchParams.get('origin'));
-  if (!origin || !/^pk_test_\w+$/.test(url.searchParams.get('key') ?? '')) {
-    response.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
-    response.end('The card element needs origin (the framing page, e.g. http://localhost:3000) and key (a pk_test_ publishable key).\n');
-    return true;
-  }
-  response.writeHead(200, {
-    'content-type': 'text/html; charset=utf-8',
-    // Only the page it was opened for may frame it; it talks to the provider's API only.
-    'content-security-policy': `default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors ${origin}`,
-    'referrer-policy': 'no-referrer',
-  });
-  response.end(PAGE);
-  return true;
-}
+/** The card element, served by `serveElement`. */
+export const CARD_ELEMENT: FramedElement = { pagePath: CARD_ELEMENT_PATH, scriptPath: SCRIPT_PATH, page: PAGE, script: SCRIPT, name: 'The card element' };

@@ -1,6 +1,5 @@
-import type { ServerResponse } from 'node:http';
 import { TEST_BANK_ACCOUNTS, TEST_INSTITUTION } from '../financial-connections/financial-connections';
-import { framingOrigin } from './card-element';
+import type { FramedElement } from './serve-element';
 
 /**
  * The simulator's stand-in for Stripe.js's Financial Connections flow (`collectFinancialConnectionsAccounts`,
@@ -98,27 +97,11 @@ const SCRIPT = `'use strict';
 })();
 `;
 
-/** Answers `GET /elements/financial-connections?origin=<the framing site's origin>&key=<publishable key>` and its script; false for other paths. */
-export function serveFinancialConnectionsElement(method: string, url: URL, response: ServerResponse): boolean {
-  if (method !== 'GET' || (url.pathname !== FINANCIAL_CONNECTIONS_ELEMENT_PATH && url.pathname !== SCRIPT_PATH)) return false;
-  response.setHeader('x-content-type-options', 'nosniff');
-  response.setHeader('cache-control', 'no-store');
-  if (url.pathname === SCRIPT_PATH) {
-    response.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
-    response.end(SCRIPT);
-    return true;
-  }
-  const origin = framingOrigin(url.searchParams.get('origin'));
-  if (!origin || !/^pk_test_\w+$/.test(url.searchParams.get('key') ?? '')) {
-    response.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
-    response.end('The Financial Connections element needs origin (the framing page, e.g. http://localhost:3000) and key (a pk_test_ publishable key).\n');
-    return true;
-  }
-  response.writeHead(200, {
-    'content-type': 'text/html; charset=utf-8',
-    'content-security-policy': `default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors ${origin}`,
-    'referrer-policy': 'no-referrer',
-  });
-  response.end(PAGE);
-  return true;
-}
+/** The Financial Connections element, served by `serveElement`. */
+export const FINANCIAL_CONNECTIONS_ELEMENT: FramedElement = {
+  pagePath: FINANCIAL_CONNECTIONS_ELEMENT_PATH,
+  scriptPath: SCRIPT_PATH,
+  page: PAGE,
+  script: SCRIPT,
+  name: 'The Financial Connections element',
+};

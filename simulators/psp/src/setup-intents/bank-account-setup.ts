@@ -38,36 +38,59 @@ const text = (value: FormValue | undefined): string | undefined => (typeof value
  */
 function setUpConnectedAccount(context: ApiContext, intent: SetupIntentObject, params: FormObject, accountId: string, name: string): void {
   const bank = connectedAccountFor(context, accountId, intent.customer);
-  const acceptance = mandateAcceptanceOf(params);
-  const id = newId('pm');
-  context.state.paymentMethods.set(id, {
-    id,
-    object: 'payment_method',
+  const id = saveBankPaymentMethod(context, intent, mandateAcceptanceOf(params), name, bank.behavesLike, {
     type: 'us_bank_account',
     us_bank_account: {
       last4: bank.accountNumber.slice(-4),
       routing_number: bank.routingNumber,
       account_type: bank.subcategory,
       account_holder_type: 'individual',
-      fingerprint: createHash('sha256').update(`ach-fingerprint:${bank.routingNumber}:${bank.accountNumber}`).digest('base64url').slice(0, 16),
+      fingerprint: fingerprint(`ach-fingerprint:${bank.routingNumber}:${bank.accountNumber}`),
       financial_connections_account: accountId,
     },
+  });
+  context.state.bankAccountVerifications.set(id, { setupIntent: intent.id, status: 'verified', failedAttempts: 0, method: 'instant' });
+  succeed(context, intent);
+}
+
+/**
+ * The bank account's PaymentMethod, attached to the SetupIntent's customer, and the mandate it was
+ * accepted under: both recorded and named on the SetupIntent, which the caller moves on. Its id.
+ */
+function saveBankPaymentMethod(
+  context: ApiContext,
+  intent: SetupIntentObject,
+  acceptance: MandateObject['customer_acceptance'],
+  name: string,
+  behavesLike: string,
+  account: (Pick<PaymentMethodObject, 'sepa_debit'> & { type: 'sepa_debit' }) | (Pick<PaymentMethodObject, 'us_bank_account'> & { type: 'us_bank_account' }),
+): string {
+  const id = newId('pm');
+  context.state.paymentMethods.set(id, {
+    id,
+    object: 'payment_method',
+    ...account,
     billing_details: { name },
     customer: intent.customer,
     metadata: {},
     created: nowSeconds(),
     livemode: false,
   });
-  context.state.aliases.set(id, bank.behavesLike);
-  const mandate = recordMandate(context, id, 'us_bank_account', acceptance);
-  context.state.bankAccountVerifications.set(id, { setupIntent: intent.id, status: 'verified', failedAttempts: 0, method: 'instant' });
+  context.state.aliases.set(id, behavesLike);
   intent.payment_method = id;
-  intent.mandate = mandate.id;
+  intent.mandate = recordMandate(context, id, account.type, acceptance).id;
+  return id;
+}
+
+/** The SetupIntent set up: its PaymentMethod may be debited. */
+function succeed(context: ApiContext, intent: SetupIntentObject): void {
   intent.status = 'succeeded';
   intent.next_action = null;
   intent.last_setup_error = null;
   context.emit('setup_intent.succeeded', intent);
 }
+
+const fingerprint = (material: string): string => createHash('sha256').update(material).digest('base64url').slice(0, 16);
 
 /** The payer's acceptance of the debit mandate (`mandate_data[customer_acceptance]`), required to set a bank account up. */
 function mandateAcceptanceOf(params: FormObject): MandateObject['customer_acceptance'] {
@@ -130,36 +153,18 @@ function setUpSepaDebit(context: ApiContext, intent: SetupIntentObject, params: 
   const iban = (text(hash(data.sepa_debit)?.iban) ?? '').replace(/\s/g, '').toUpperCase();
   const found = bankAccountBehaviour('sepa_debit', { iban });
   if ('invalid' in found) throw invalidRequest(found.invalid, { code: 'invalid_bank_account', param: found.param });
-  const acceptance = mandateAcceptanceOf(params);
-
-  const id = newId('pm');
-  const paymentMethod: PaymentMethodObject = {
-    id,
-    object: 'payment_method',
+  saveBankPaymentMethod(context, intent, mandateAcceptanceOf(params), name, found.behavesLike, {
     type: 'sepa_debit',
     sepa_debit: {
       last4: iban.slice(-4),
       country: iban.slice(0, 2),
       bank_code: iban.slice(4, 12),
       branch_code: '',
-      fingerprint: createHash('sha256').update(`sepa-fingerprint:${iban}`).digest('base64url').slice(0, 16),
+      fingerprint: fingerprint(`sepa-fingerprint:${iban}`),
       generated_from: { charge: null, setup_attempt: null },
     },
-    billing_details: { name },
-    customer: intent.customer,
-    metadata: {},
-    created: nowSeconds(),
-    livemode: false,
-  };
-  context.state.paymentMethods.set(id, paymentMethod);
-  context.state.aliases.set(id, found.behavesLike);
-  const mandate = recordMandate(context, id, 'sepa_debit', acceptance);
-  intent.payment_method = id;
-  intent.mandate = mandate.id;
-  intent.status = 'succeeded';
-  intent.next_action = null;
-  intent.last_setup_error = null;
-  context.emit('setup_intent.succeeded', intent);
+  });
+  succeed(context, intent);
 }
 
 /**
@@ -190,30 +195,17 @@ function setUpUsBankAccount(context: ApiContext, intent: SetupIntentObject, para
       { param: 'payment_method_options[us_bank_account][verification_method]' },
     );
 
-  const id = newId('pm');
-  const paymentMethod: PaymentMethodObject = {
-    id,
-    object: 'payment_method',
+  const id = saveBankPaymentMethod(context, intent, acceptance, name, found.behavesLike, {
     type: 'us_bank_account',
     us_bank_account: {
       last4: accountNumber!.slice(-4),
       routing_number: routingNumber!,
       account_type: text(details.account_type) === 'savings' ? 'savings' : 'checking',
       account_holder_type: 'individual',
-      fingerprint: createHash('sha256').update(`ach-fingerprint:${routingNumber}:${accountNumber}`).digest('base64url').slice(0, 16),
+      fingerprint: fingerprint(`ach-fingerprint:${routingNumber}:${accountNumber}`),
     },
-    billing_details: { name },
-    customer: intent.customer,
-    metadata: {},
-    created: nowSeconds(),
-    livemode: false,
-  };
-  context.state.paymentMethods.set(id, paymentMethod);
-  context.state.aliases.set(id, found.behavesLike);
-  const mandate = recordMandate(context, id, 'us_bank_account', acceptance);
+  });
   context.state.bankAccountVerifications.set(id, { setupIntent: intent.id, status: 'pending', failedAttempts: 0 });
-  intent.payment_method = id;
-  intent.mandate = mandate.id;
   intent.status = 'requires_action';
   intent.next_action = {
     type: 'verify_with_microdeposits',
@@ -275,10 +267,7 @@ export function verifyMicrodeposits(context: ApiContext, intent: SetupIntentObje
         );
   }
   verification.status = 'verified';
-  intent.status = 'succeeded';
-  intent.next_action = null;
-  intent.last_setup_error = null;
-  context.emit('setup_intent.succeeded', intent);
+  succeed(context, intent);
 }
 
 /** A US bank account PaymentMethod that micro-deposits have not verified is not debited (Stripe refuses it). */

@@ -1,0 +1,48 @@
+import type { ServerResponse } from 'node:http';
+
+/** An element of the provider's origin that a site frames: its page, the page's script, and what its 400 says it needs. */
+export interface FramedElement {
+  readonly pagePath: string;
+  readonly scriptPath: string;
+  readonly page: string;
+  readonly script: string;
+  /** How the 400 names it, e.g. "The card element". */
+  readonly name: string;
+}
+
+/** The origin the element may be framed by and post to: an http(s) origin, nothing else. */
+export function framingOrigin(value: string | null): string | undefined {
+  if (!value) return undefined;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Answers `GET <pagePath>?origin=<the framing site's origin>&key=<publishable key>` and its script; false for other paths. */
+export function serveElement(element: FramedElement, method: string, url: URL, response: ServerResponse): boolean {
+  if (method !== 'GET' || (url.pathname !== element.pagePath && url.pathname !== element.scriptPath)) return false;
+  response.setHeader('x-content-type-options', 'nosniff');
+  response.setHeader('cache-control', 'no-store');
+  if (url.pathname === element.scriptPath) {
+    response.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
+    response.end(element.script);
+    return true;
+  }
+  const origin = framingOrigin(url.searchParams.get('origin'));
+  if (!origin || !/^pk_test_\w+$/.test(url.searchParams.get('key') ?? '')) {
+    response.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
+    response.end(`${element.name} needs origin (the framing page, e.g. http://localhost:3000) and key (a pk_test_ publishable key).\n`);
+    return true;
+  }
+  response.writeHead(200, {
+    'content-type': 'text/html; charset=utf-8',
+    // Only the page it was opened for may frame it; it talks to the provider's API only.
+    'content-security-policy': `default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors ${origin}`,
+    'referrer-policy': 'no-referrer',
+  });
+  response.end(element.page);
+  return true;
+}
