@@ -25,6 +25,10 @@ const swc = [
   },
 ];
 
+// The tiers with a broker get one per Jest worker (libs/testing/src/worker-kafka.ts): this
+// environment points each worker at its own before any test code or process it starts reads it.
+const WORKER_KAFKA_ENVIRONMENT = '<rootDir>/libs/testing/src/worker-kafka-environment.ts';
+
 const common = {
   rootDir: __dirname,
   testEnvironment: 'node',
@@ -46,6 +50,7 @@ module.exports = {
       displayName: 'integration',
       testMatch: ['<rootDir>/{apps,libs,simulators,tools}/**/*.int-spec.ts'],
       globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
+      testEnvironment: WORKER_KAFKA_ENVIRONMENT,
       setupFiles: ['<rootDir>/libs/messaging/src/kafka/kafkajs-request-queue.setup.ts'],
       globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts',
       slowTestThreshold: 30,
@@ -55,6 +60,7 @@ module.exports = {
       displayName: 'e2e',
       testMatch: ['<rootDir>/tools/e2e/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
+      testEnvironment: WORKER_KAFKA_ENVIRONMENT,
       setupFiles: ['<rootDir>/libs/messaging/src/kafka/kafkajs-request-queue.setup.ts'],
       globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts',
       slowTestThreshold: 30,
@@ -64,6 +70,7 @@ module.exports = {
       displayName: 'browser',
       testMatch: ['<rootDir>/tools/e2e/**/*.browser-spec.ts'],
       globalSetup: '<rootDir>/libs/testing/src/global-setup.ts',
+      testEnvironment: WORKER_KAFKA_ENVIRONMENT,
       setupFiles: ['<rootDir>/libs/messaging/src/kafka/kafkajs-request-queue.setup.ts'],
       globalTeardown: '<rootDir>/libs/testing/src/global-teardown.ts',
       slowTestThreshold: 60,

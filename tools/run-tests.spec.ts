@@ -61,7 +61,6 @@ describe('npm test (tools/run-tests.ts)', () => {
       'reports/jest-unit.json',
       'reports/jest-repo.json',
       'reports/jest-integration.json',
-      'reports/jest-integration-wallet.json',
       'reports/jest-e2e.json',
       'reports/jest-browser.json',
     ]);

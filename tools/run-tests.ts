@@ -25,7 +25,7 @@ export const TEST_STEPS: readonly TestStep[] = [
   { script: 'test:unit', reports: ['reports/jest-unit.json'] },
   { script: 'test:repo', reports: ['reports/jest-repo.json'] },
   { script: 'build', reports: [] },
-  { script: 'test:int:built', needs: 'build', reports: ['reports/jest-integration.json', 'reports/jest-integration-wallet.json'] },
+  { script: 'test:int:built', needs: 'build', reports: ['reports/jest-integration.json'] },
   { script: 'test:e2e:built', needs: 'build', reports: ['reports/jest-e2e.json'] },
   { script: 'test:browser:built', needs: 'build', reports: ['reports/jest-browser.json'] },
 ];

@@ -99,6 +99,12 @@ it('SIGKILL in the middle of 200 purchases: all end captured, none charged twice
   const killedAt = Date.now();
   // The payments whose step the dead process held (leased, not finished): what waits for the lease to run out.
   const leased = await platform.orchestrationQuery<{ payment_id: string }>('SELECT DISTINCT payment_id FROM payment_steps WHERE lease_until > now()');
+  // The recovery's bound is the lease: what the dead process held runs out within one lease of its death (the database's
+  // clock, not the machine's speed), where a long or unrenewed lease (120 s before issue 15) would keep those payments waiting.
+  const [leaseLeft] = await platform.orchestrationQuery<{ seconds: number | null }>(
+    'SELECT extract(epoch FROM max(lease_until) - now())::float8 AS seconds FROM payment_steps WHERE lease_until > now()',
+  );
+  expect(leaseLeft.seconds ?? 0).toBeLessThanOrEqual(LEASE_SECONDS);
   const [atKill] = await platform.orchestrationQuery<{ total: number; captured: number }>(
     "SELECT count(*)::int AS total, count(*) FILTER (WHERE status = 'captured')::int AS captured FROM payments",
   );
@@ -129,7 +135,8 @@ it('SIGKILL in the middle of 200 purchases: all end captured, none charged twice
       `restart ready ${((readyAt - killedAt) / 1000).toFixed(1)} s after the kill; the leased ones captured ${((inFlightCapturedAt - readyAt) / 1000).toFixed(1)} s after ready; ` +
       `all captured ${((capturedAt - readyAt) / 1000).toFixed(1)} s after ready (${((capturedAt - killedAt) / 1000).toFixed(1)} s after the kill)\n`,
   );
-  expect(capturedAt - killedAt).toBeLessThan((LEASE_SECONDS + 60) * 1_000);
+  // No bound on "all captured": the backlog not yet started at the kill is worked off at the machine's rate
+  // (docs/benchmarks.md, issue 15), which is the machine's speed, not the recovery's; the figures are printed above.
   expect(new Set(rows.map((row) => row.request_id))).toEqual(new Set(amounts.keys()));
 
   // The PSP saw one PaymentIntent and one charge per payment, whatever was retried after the kill.

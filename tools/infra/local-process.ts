@@ -81,11 +81,14 @@ export interface StartLock {
 /**
  * Two scripts starting a server at once (nx runs targets in parallel) must not both start it.
  * The lock file holds its owner's pid, so a crashed owner's lock is recognised as stale;
- * link() creates it with its content in one step, so it is never seen empty.
+ * link() creates it with its content in one step, so it is never seen empty. Callers within one
+ * process (the test set-up starting a broker per worker) take turns: each links its own file.
  */
+let lockCalls = 0;
+
 export async function withStartLock<T>(lock: StartLock, action: () => Promise<T>): Promise<T> {
   await mkdir(dirname(lock.file), { recursive: true });
-  const mine = `${lock.file}.${process.pid}`;
+  const mine = `${lock.file}.${process.pid}.${(lockCalls += 1)}`;
   await writeFile(mine, `${process.pid}\n`);
   const deadline = Date.now() + lock.timeoutMs;
   try {

@@ -7,6 +7,8 @@ import { startTestKafka } from '../../../tools/infra/test-kafka';
 /* eslint-enable @nx/enforce-module-boundaries */
 import type { TestInfrastructurePlan } from './test-infrastructure-plan';
 import { DEVELOPMENT_KAFKA_BROKERS, needsDockerAnswer, planTestInfrastructure } from './test-infrastructure-plan';
+import type { WorkerBroker } from './worker-kafka';
+import { describeWorkerBrokers, WORKER_BROKERS_VARIABLE } from './worker-kafka';
 
 type Stop = () => Promise<void>;
 
@@ -31,8 +33,13 @@ export function runInfrastructure(): RunInfrastructure | undefined {
  * (TEST_KAFKA_SASL=1) adds KAFKA_SASL_MECHANISM and TEST_KAFKA_USERS_FILE, the file of its users
  * and passwords that testKafka() and testKafkaCredentials(user) read (never the passwords
  * themselves in the environment, which every child process inherits).
+ *
+ * A run with several workers (`--maxWorkers`, Jest's globalConfig) gets one broker per worker,
+ * started side by side, each with the same users, ACLs and topics: TEST_KAFKA_WORKER_BROKERS lists
+ * them and each worker's test environment takes its own (worker-kafka.ts). The end-to-end files
+ * share the fixed topics of libs/contracts, so on one broker they could only run one at a time.
  */
-export default async function globalSetup(): Promise<void> {
+export default async function globalSetup(globalConfig?: { maxWorkers?: number }): Promise<void> {
   const running = runInfrastructure();
   if (running) {
     running.users += 1;
@@ -55,12 +62,29 @@ export default async function globalSetup(): Promise<void> {
   try {
     const databaseUrl = await providePostgres(plan, state.stops);
     await ensureDatabase(databaseUrl);
-    const brokers = await provideKafka(plan, state.stops);
+    const workers = Math.max(1, globalConfig?.maxWorkers ?? 1);
+    if (plan.kafka.source === 'KAFKA_BROKERS' && workers > 1) {
+      log(
+        `WARNING: KAFKA_BROKERS names one broker for ${workers} workers: end-to-end files, which share the fixed topics, will see each other's events. Run them with --maxWorkers=1.`,
+      );
+    }
+    const count = plan.kafka.source === 'KAFKA_BROKERS' ? 1 : workers;
+    // Settled, not Promise.all: when one fails, the catch below must stop every one that started.
+    const started = await Promise.allSettled(Array.from({ length: count }, () => provideKafka(plan, state.stops)));
+    const brokers = started.map((outcome) => {
+      if (outcome.status === 'rejected') throw outcome.reason;
+      return outcome.value;
+    });
     // Test files and every process they start inherit these: a child that forgets to set
-    // DATABASE_URL lands in the test database, never the development one.
+    // DATABASE_URL lands in the test database, never the development one. The run-wide Kafka
+    // variables name the first broker; each worker's environment replaces them with its own.
     process.env.TEST_DATABASE_URL = databaseUrl;
     process.env.DATABASE_URL = databaseUrl;
-    process.env.KAFKA_BROKERS = brokers.join(',');
+    Object.assign(process.env, brokers[0]);
+    if (count > 1) {
+      process.env[WORKER_BROKERS_VARIABLE] = describeWorkerBrokers(brokers);
+      log(`kafka: one broker per worker (${count}): ${brokers.map((broker) => broker.KAFKA_BROKERS).join(', ')}`);
+    }
     process.env.TEST_KAFKA_SOURCE = plan.kafka.source;
     if (plan.kafka.source === 'own broker' && plan.kafka.sasl) process.env.KAFKA_SASL_MECHANISM = 'scram-sha-512';
   } catch (error) {
@@ -96,24 +120,27 @@ async function providePostgres(plan: TestInfrastructurePlan, stops: Stop[]): Pro
   return container.url;
 }
 
-async function provideKafka(plan: TestInfrastructurePlan, stops: Stop[]): Promise<string[]> {
+/** One broker (its stop pushed on `stops` once it runs) and the variables that name it. */
+async function provideKafka(plan: TestInfrastructurePlan, stops: Stop[]): Promise<WorkerBroker> {
   switch (plan.kafka.source) {
     case 'KAFKA_BROKERS':
       await ensureTopics(plan.kafka.brokers, log);
-      return plan.kafka.brokers;
+      return { KAFKA_BROKERS: plan.kafka.brokers.join(',') };
     case 'testcontainers': {
       const container = await startKafkaContainer(log);
       stops.push(container.stop);
       await ensureTopics(container.brokers, log);
-      return container.brokers;
+      return { KAFKA_BROKERS: container.brokers.join(',') };
     }
     case 'own broker': {
       const kafka = await startTestKafka(log, { sasl: plan.kafka.sasl });
       stops.push(kafka.stop);
-      process.env.TEST_KAFKA_PID = String(kafka.pid);
-      process.env.TEST_KAFKA_HOME = kafka.home;
-      if (kafka.usersFile) process.env.TEST_KAFKA_USERS_FILE = kafka.usersFile;
-      return kafka.brokers;
+      return {
+        KAFKA_BROKERS: kafka.brokers.join(','),
+        TEST_KAFKA_PID: String(kafka.pid),
+        TEST_KAFKA_HOME: kafka.home,
+        ...(kafka.usersFile ? { TEST_KAFKA_USERS_FILE: kafka.usersFile } : {}),
+      };
     }
   }
 }
