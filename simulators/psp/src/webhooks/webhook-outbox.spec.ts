@@ -76,7 +76,13 @@ describe('WebhookOutbox subscription (enabled events)', () => {
 
   it('sends only the event types the endpoint is subscribed to, and records every event', async () => {
     const receiver = await holdingReceiver();
-    const outbox = new WebhookOutbox({ url: receiver.url, secret: 'whsec_test', retries: 0, retryDelayMs: 0, enabledEvents: ['payment_intent.succeeded', 'refund.updated'] });
+    const outbox = new WebhookOutbox({
+      url: receiver.url,
+      secret: 'whsec_test',
+      retries: 0,
+      retryDelayMs: 0,
+      enabledEvents: ['payment_intent.succeeded', 'refund.updated'],
+    });
     outbox.emit('payment_intent.created', { id: 'pi_1' }, '2024-06-20', request);
     outbox.emit('payment_intent.succeeded', { id: 'pi_1' }, '2024-06-20', request);
     outbox.emit('customer.created', { id: 'cus_1' }, '2024-06-20', request);
