@@ -9,6 +9,7 @@ import type { ConversationStore } from '../conversations/conversation-store';
 import { readPaymentFacts, refundableOf } from '../payment-timeline/payment-facts';
 import type { SignedServiceTokens, SupportCaseSigner } from '@pay/auth';
 import { SUPPORT_AGENT_TOKEN_HEADER, SUPPORT_CASE_HEADER } from '@pay/auth';
+import { CONVERSATION_GUARD } from '../conversations/conversation-store';
 
 export interface AgentRefundRequest {
   conversationId: string;
@@ -62,6 +63,17 @@ export class RefundPaymentForAgent {
   ) {}
 
   async refund(request: AgentRefundRequest): Promise<RefundStarted> {
+    // While orchestration is asked, the conversation cannot be closed or handed over (they wait for
+    // this lock, conversationGuard): the case support signs stays true for the whole request.
+    const started = await inTransaction(this.dataSource, async (sql) => {
+      await sql.query(`SELECT pg_advisory_xact_lock_shared(${CONVERSATION_GUARD})`, [request.conversationId]);
+      return this.askOrchestration(request);
+    });
+    await this.record(request, started);
+    return started;
+  }
+
+  private async askOrchestration(request: AgentRefundRequest): Promise<RefundStarted> {
     const conversation = await this.store.findFor(request.conversationId, { party: 'agent', id: request.agentId });
     if (!conversation || conversation.status !== 'claimed' || !conversation.payment_id)
       throw new RefundRefused(404, 'NOT_FOUND', 'nothing was found at this address');
@@ -124,12 +136,16 @@ export class RefundPaymentForAgent {
         response.status === 429 ? retryAfterSeconds : undefined,
       );
     }
-    const started: RefundStarted = {
+    return {
       refundId: body.refundId,
       paymentId,
       status: body.status ?? 'pending',
       amount: { amount: amount.toString(), currency: facts.currency },
     };
+  }
+
+  private async record(request: AgentRefundRequest, started: RefundStarted): Promise<void> {
+    const { paymentId } = started;
     await inTransaction(this.dataSource, async (sql) => {
       // A retry (the same Idempotency-Key: orchestration answers with the same refund) is recorded
       // and published once; the conversation's row lock orders concurrent retries.
@@ -165,6 +181,5 @@ export class RefundPaymentForAgent {
       });
       await appendToOutbox(sql, [{ topic: this.options.eventsTopic, envelope }]);
     });
-    return started;
   }
 }
