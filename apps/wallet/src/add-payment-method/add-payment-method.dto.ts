@@ -2,22 +2,8 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { BankAccountType, CardBrand } from '@pay/contracts';
 import { BANK_ACCOUNT_TYPES, CARD_BRANDS } from '@pay/contracts';
-import { Transform, Type } from 'class-transformer';
-import {
-  IsDefined,
-  IsEmail,
-  IsIn,
-  IsInt,
-  IsISO31661Alpha2,
-  IsOptional,
-  IsString,
-  Length,
-  Matches,
-  Max,
-  Min,
-  ValidateIf,
-  ValidateNested,
-} from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsEmail, IsIn, IsInt, IsISO31661Alpha2, IsOptional, IsString, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
 
 /**
  * Stripe's ids: a prefix, then letters and digits, in `_`-separated words for the test ones
