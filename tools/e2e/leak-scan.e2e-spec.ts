@@ -150,6 +150,8 @@ beforeAll(async () => {
       HUB_DEV_SIGNING_JWK: '{"kty":"EC","d":"unused"}',
       // Its own key attests the mandates of the bank accounts it saves (the wallet trusts it within its grant).
       HUB_SERVICE_SIGNING_JWK: JSON.stringify(platform.hubKey.privateJwk),
+      AUTH_ISSUER: platform.idp.issuer,
+      AUTH_AUDIENCE: platform.idp.audience,
     }),
     mintDevToken: (claims) => platform.idp.signTestToken(claims, { expiresIn: 3600 }),
     log: (line) => void hubLogs.push(line),
