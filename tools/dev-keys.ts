@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { JWK } from 'jose';
 import { exportJWK, generateKeyPair } from 'jose';
-import { APP_BACKEND_SCOPES } from '@pay/auth';
+import { APP_BACKEND_SCOPES, MANDATE_ATTEST_SCOPE, PAY_HUB_SUBJECT } from '@pay/auth';
 
 /** The apps whose backends get a development key, and the merchants each acts for. */
 export const DEV_APP_BACKENDS: Readonly<Record<string, readonly string[]>> = {
@@ -27,6 +27,8 @@ export interface DevKeys {
   appBackends?: Record<string, JWK>;
   /** The support service's key for its refund requests to orchestration (added to older files on first use). */
   supportService?: JWK;
+  /** The Pay Hub's key for its mandate attestations to the wallet (added to older files on first use). */
+  payHub?: JWK;
 }
 
 export const DEV_KEYS_FILE = resolve(__dirname, '..', '.cache', 'dev-keys.json');
@@ -41,10 +43,11 @@ export async function loadDevKeys(): Promise<DevKeys> {
     ? (JSON.parse(readFileSync(DEV_KEYS_FILE, 'utf8')) as DevKeys)
     : { identityProvider: await newKey('dev-identity-provider'), orchestrationService: await newKey('dev-payment-orchestration') };
   const missing = Object.keys(DEV_APP_BACKENDS).filter((app) => !keys.appBackends?.[app]);
-  if (missing.length === 0 && keys.supportService && existsSync(DEV_KEYS_FILE)) return keys;
+  if (missing.length === 0 && keys.supportService && keys.payHub && existsSync(DEV_KEYS_FILE)) return keys;
   keys.appBackends = { ...keys.appBackends };
   for (const app of missing) keys.appBackends[app] = await newKey(`dev-${app}-backend`);
   keys.supportService ??= await newKey('dev-support');
+  keys.payHub ??= await newKey('dev-pay-hub');
   mkdirSync(dirname(DEV_KEYS_FILE), { recursive: true });
   writeFileSync(DEV_KEYS_FILE, JSON.stringify(keys, null, 2), { mode: 0o600 });
   return keys;
@@ -74,10 +77,16 @@ export function supportKeyGrants(kid: string): Record<string, { subjects: string
   return { [kid]: { subjects: ['support'], roles: ['service'], scopes: ['payments:refund'] } };
 }
 
+/** `AUTH_KEY_GRANTS` for the Pay Hub's key: it signs as itself, a service, only its mandate attestations to the wallet (`mandates:attest`). */
+export function payHubKeyGrants(kid: string): Record<string, { subjects: string[]; roles: string[]; scopes: string[] }> {
+  return { [kid]: { subjects: [PAY_HUB_SUBJECT], roles: ['service'], scopes: [MANDATE_ATTEST_SCOPE] } };
+}
+
 /** `AUTH_KEY_GRANTS` for every development key that is not the identity provider's. */
 export function devKeyGrants(keys: DevKeys): string {
   const grants: Record<string, unknown> = JSON.parse(orchestrationKeyGrants(keys.orchestrationService.kid as string)) as Record<string, unknown>;
   for (const [app, key] of Object.entries(keys.appBackends ?? {})) grants[key.kid as string] = appBackendGrant(app, DEV_APP_BACKENDS[app] ?? []);
   if (keys.supportService) Object.assign(grants, supportKeyGrants(keys.supportService.kid as string));
+  if (keys.payHub) Object.assign(grants, payHubKeyGrants(keys.payHub.kid as string));
   return JSON.stringify(grants);
 }

@@ -77,7 +77,7 @@ function hubEnv(env: NodeJS.ProcessEnv, simulated: boolean): NodeJS.ProcessEnv {
 }
 
 function withoutHubSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const { HUB_DEV_SIGNING_JWK: _key, OIDC_CLIENT_SECRET: _secret, ...rest } = env;
+  const { HUB_DEV_SIGNING_JWK: _key, HUB_SERVICE_SIGNING_JWK: _hubKey, OIDC_CLIENT_SECRET: _secret, ...rest } = env;
   return rest;
 }
 
@@ -109,7 +109,12 @@ async function main(): Promise<void> {
     // Development identity: `npm run dev:token` signs with the first key (or an app backend's with
     // --app); orchestration calls the wallet with service tokens signed by the second (tools/dev-keys.ts).
     const keys = await loadDevKeys();
-    const serviceKeys = [keys.orchestrationService, ...(keys.supportService ? [keys.supportService] : []), ...Object.values(keys.appBackends ?? {})];
+    const serviceKeys = [
+      keys.orchestrationService,
+      ...(keys.supportService ? [keys.supportService] : []),
+      ...(keys.payHub ? [keys.payHub] : []),
+      ...Object.values(keys.appBackends ?? {}),
+    ];
     env.AUTH_JWKS = JSON.stringify({ keys: [publicJwk(keys.identityProvider), ...serviceKeys.map(publicJwk)] });
     env.SERVICE_TOKEN_SIGNING_JWK ??= JSON.stringify(keys.orchestrationService);
     if (keys.supportService) env.SUPPORT_SERVICE_TOKEN_SIGNING_JWK ??= JSON.stringify(keys.supportService);
@@ -118,6 +123,8 @@ async function main(): Promise<void> {
     // The Pay Hub's development sign-in issues tokens with the same identity key.
     env.HUB_SIGN_IN ??= 'development';
     env.HUB_DEV_SIGNING_JWK ??= JSON.stringify(keys.identityProvider);
+    // …and attests the mandates it shows with a key of its own (the wallet trusts it within its grant).
+    if (keys.payHub) env.HUB_SERVICE_SIGNING_JWK ??= JSON.stringify(keys.payHub);
   }
   // The hub is opened as http://localhost:3000: passkeys need a domain (localhost) as relying party id.
   env.HUB_PUBLIC_URL ??= `http://localhost:${PAY_HUB.port}`;

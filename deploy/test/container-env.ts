@@ -65,12 +65,14 @@ export const SECRET_SAMPLES: Readonly<Record<string, string>> = (() => {
   const identityProvider = ecPrivateJwk('sample-identity-provider');
   const orchestration = ecPrivateJwk('sample-payment-orchestration');
   const support = ecPrivateJwk('sample-support');
+  const payHub = ecPrivateJwk('sample-pay-hub');
   const publicHalf = ({ d: _d, ...rest }: Record<string, unknown>): Record<string, unknown> => rest;
   return {
     DATABASE_URL: 'postgres://service:sample-password@postgres.postgres.svc:5432/pay?sslmode=verify-full',
-    AUTH_JWKS: JSON.stringify({ keys: [publicHalf(identityProvider), publicHalf(orchestration), publicHalf(support)] }),
+    AUTH_JWKS: JSON.stringify({ keys: [publicHalf(identityProvider), publicHalf(orchestration), publicHalf(support), publicHalf(payHub)] }),
     SERVICE_TOKEN_SIGNING_JWK: JSON.stringify(orchestration),
     SUPPORT_SERVICE_TOKEN_SIGNING_JWK: JSON.stringify(support),
+    HUB_SERVICE_SIGNING_JWK: JSON.stringify(payHub),
     AUTH_KEY_GRANTS: JSON.stringify({
       'sample-payment-orchestration': { subjects: ['payment-orchestration'], roles: ['service'], scopes: ['instruments:read'] },
       'sample-instagram-backend': {
@@ -81,6 +83,7 @@ export const SECRET_SAMPLES: Readonly<Record<string, string>> = (() => {
         merchants: ['instagram-shop'],
       },
       'sample-support': { subjects: ['support'], roles: ['service'], scopes: ['payments:refund'] },
+      'sample-pay-hub': { subjects: ['pay-hub'], roles: ['service'], scopes: ['mandates:attest'] },
     }),
     HISTORY_PSEUDONYM_KEY: randomBytes(32).toString('base64'),
     STEP_UP_SIGNING_JWK: JSON.stringify(ecPrivateJwk('sample-step-up')),

@@ -188,7 +188,7 @@ describe('a US account verified by micro-deposits', () => {
 });
 
 describe("the payer's mandate", () => {
-  const accepted = { textVersion: 'debit-mandate-2026-01', ipAddress: '203.0.113.7', userAgent: 'PayTest/1.0 (iPhone; iOS 18.0)', app: 'facebook' };
+  const accepted = { textVersion: 'debit-mandate-2026-01', ipAddress: '203.0.113.7', userAgent: 'PayTest/1.0 (iPhone; iOS 18.0)' };
   const debited: string[] = [];
 
   // Their debits settle and post before the next tests, which count what settles and the merchant's balances.
@@ -225,7 +225,7 @@ describe("the payer's mandate", () => {
       // When the wallet recorded it (its clock), not when the debit was made.
       expect(acceptance.accepted_at).toBeGreaterThanOrEqual(before - 1);
       expect(acceptance.accepted_at).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
-      // Without the payer's acceptance no account is saved, so none is debited (no offline claim).
+      // Without the hub's attestation of the payer's acceptance no account is saved, so none is debited (no offline claim).
       const token = await platform.idp.signTestToken({ sub: person.id, role: 'person' });
       const route = 'iban' in debit.account ? 'bank-accounts' : 'us-bank-accounts';
       const refused = await http(`${platform.wallet.url}/v1/wallets/${person.id}/payment-methods/${route}`, 'POST', token, {
@@ -233,8 +233,7 @@ describe("the payer's mandate", () => {
         ...('iban' in debit.account ? {} : { accountType: 'checking' }),
         holderName: 'Ana Maria Silva',
       });
-      expect(refused).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
-      expect(JSON.stringify(refused.body)).toContain('mandate is required');
+      expect(refused).toMatchObject({ status: 403, body: { code: 'MANDATE_NOT_ATTESTED' } });
     },
   );
 

@@ -14,7 +14,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { APP_BACKEND_SCOPES } from '@pay/auth';
+import type { MandatedAccount } from '@pay/auth';
+import { APP_BACKEND_SCOPES, MANDATE_ATTESTATION_HEADER, mandateAccountDigest, MandateAttestationSigner } from '@pay/auth';
 import type { TestIssuer } from '@pay/auth/testing';
 import { createTestIssuer } from '@pay/auth/testing';
 import { APPS, deadLetterTopicOf, Topics } from '@pay/contracts';
@@ -48,7 +49,7 @@ import { LEDGER, personWallet, topups, walletService } from '@pay/wallet/tools';
 import type { PostgresLedger } from '@pay/ledger-store';
 import type { SupportConfig } from '@pay/support/tools';
 import { supportService } from '@pay/support/tools';
-import { orchestrationKeyGrants, supportKeyGrants } from '../dev-keys';
+import { orchestrationKeyGrants, payHubKeyGrants, supportKeyGrants } from '../dev-keys';
 
 export const ROLLOUT = [
   { country: 'US', apps: ['facebook', 'instagram', 'messenger', 'whatsapp'] },
@@ -188,13 +189,13 @@ export interface PersonOptions {
   /**
    * Saves a bank account through the wallet API: an IBAN (SEPA Direct Debit) or a US account
    * (ACH); Stripe's test account numbers decide how its debits end. With withoutCard it is the
-   * preferred method. `mandate`: the payer's acceptance of the debit mandate, as an app sends it
-   * (required by the wallet: E2E_MANDATE when not given). `linkedAtBank`: a US account linked in a
+   * preferred method. `mandate`: the payer's acceptance of the debit mandate, as the Pay Hub saw it
+   * and attests it with its key (required by the wallet: E2E_MANDATE when not given). `linkedAtBank`: a US account linked in a
    * Financial Connections session, as the Pay Hub has it done (a customer of the person's, the
    * session on it, the simulator's test bank account picked in its element), verified at once.
    */
   bankAccount?: ({ iban: string } | { routingNumber: string; accountNumber: string } | { linkedAtBank: 'checking' | 'insufficient_funds' }) & {
-    mandate?: { textVersion: string; ipAddress: string; userAgent: string; app?: string };
+    mandate?: { textVersion: string; ipAddress: string; userAgent: string };
     /** A US account is verified with the micro-deposits' descriptor code (Stripe's test SM11AA) unless this is set. */
     unverified?: boolean;
   };
@@ -228,6 +229,14 @@ async function linkAtTestBank(simulatorUrl: string, personId: string, account: s
 export interface PaymentsPlatform {
   simulator: PspSimulator;
   idp: TestIssuer;
+  /** The Pay Hub's key pair, the wallet's only mandate attester (`HUB_SERVICE_SIGNING_JWK` of a hub the test starts). */
+  hubKey: { kid: string; publicJwk: JWK; privateJwk: JWK };
+  /** The `Mandate-Attestation` header the Pay Hub sends with a person's bank account: what it saw (E2E_MANDATE unless named), signed with its key. */
+  mandateAttestation(
+    personId: string,
+    account: MandatedAccount,
+    acceptance?: { textVersion: string; ipAddress: string; userAgent: string },
+  ): Promise<Record<string, string>>;
   /** In this process (`service`), or a child process from dist (`process`, started with `env`, its port fixed: a restart keeps its URL). */
   wallet: { url: string; service?: RunningService<WalletConfig>; process?: ChildProcess; env?: Record<string, string> };
   walletSchema: string;
@@ -354,6 +363,9 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
   const logLevel = options.logLevel ?? process.env.IT_LOG_LEVEL ?? 'silent';
   const idp = await createTestIssuer();
   const { kid, publicJwk: servicePublic, privateJwk: servicePrivate } = await serviceKeyPair(`payment-orchestration-${randomUUID()}`);
+  // The Pay Hub's key: the one the wallet takes a bank account's mandate evidence from (its grant: mandates:attest).
+  const hubKey = await serviceKeyPair(`pay-hub-${randomUUID()}`);
+  const mandates = await MandateAttestationSigner.create(hubKey.privateJwk, { issuer: idp.issuer, audience: idp.audience });
 
   const dir = await mkdtemp(join(tmpdir(), 'payments-e2e-'));
   const rolloutPath = join(dir, 'rollout.json');
@@ -390,7 +402,8 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
   const common = {
     NODE_ENV: 'test',
     // Orchestration's key signs only for itself, with its one scope (libs/auth key-grants).
-    AUTH_KEY_GRANTS: orchestrationKeyGrants(kid),
+    // The hub's key signs only its mandate attestations.
+    AUTH_KEY_GRANTS: JSON.stringify({ ...(JSON.parse(orchestrationKeyGrants(kid)) as object), ...payHubKeyGrants(hubKey.kid) }),
     DATABASE_URL: testDatabaseUrl(),
     KAFKA_BROKERS: testKafkaBrokers().join(','),
     PORT: '0',
@@ -404,8 +417,8 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
     ...testKafkaCredentials('wallet'),
     DB_SCHEMA: walletSchema,
     OUTBOX_RELAY_NAME: 'e2e',
-    // The wallet trusts the identity provider's keys and orchestration's own service key.
-    AUTH_JWKS: JSON.stringify({ keys: [...idp.jwks.keys, servicePublic] }),
+    // The wallet trusts the identity provider's keys, orchestration's own service key and the hub's (mandates).
+    AUTH_JWKS: JSON.stringify({ keys: [...idp.jwks.keys, servicePublic, hubKey.publicJwk] }),
     PAYMENTS_LEDGER_CONSUMER_GROUP: walletGroups.payments,
     FUNDS_COMMANDS_CONSUMER_GROUP: walletGroups.funds,
     // US bank accounts are set up and verified by micro-deposits at the PSP: the simulator.
@@ -479,8 +492,23 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
   await producerOf('instagram');
 
   const token = (sub: string, role: string): Promise<string> => idp.signTestToken({ sub, role });
-  const walletCall = async <T = Record<string, unknown>>(method: string, path: string, caller: string, body?: unknown): Promise<HttpAnswer<T>> => {
-    const answer = await http<T>(`${wallet.url}${path}`, method, caller, body);
+  const mandateAttestation: PaymentsPlatform['mandateAttestation'] = async (personId, mandated, acceptance = E2E_MANDATE) => ({
+    [MANDATE_ATTESTATION_HEADER]: await mandates.sign({
+      personId,
+      account: mandateAccountDigest(mandated),
+      textVersion: acceptance.textVersion,
+      ipAddress: acceptance.ipAddress,
+      userAgent: acceptance.userAgent,
+    }),
+  });
+  const walletCall = async <T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    caller: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<HttpAnswer<T>> => {
+    const answer = await http<T>(`${wallet.url}${path}`, method, caller, body, headers);
     if (answer.status >= 300) throw new Error(`wallet ${method} ${path}: HTTP ${answer.status} ${JSON.stringify(answer.body)}`);
     return answer;
   };
@@ -499,6 +527,8 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
   const platform: PaymentsPlatform = {
     simulator,
     idp,
+    hubKey,
+    mandateAttestation,
     wallet,
     walletSchema,
     orchestrationSchema,
@@ -551,26 +581,27 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
       let bankAccount: TestPerson['bankAccount'];
       if (personOptions.bankAccount) {
         const account = personOptions.bankAccount;
-        const saved =
-          'iban' in account
-            ? await walletCall<{ id: string }>('POST', `/v1/wallets/${id}/payment-methods/bank-accounts`, caller, {
-                iban: account.iban,
-                holderName: 'Ana Maria Silva',
-                mandate: account.mandate ?? E2E_MANDATE,
-              })
-            : 'linkedAtBank' in account
-              ? await walletCall<{ id: string }>('POST', `/v1/wallets/${id}/payment-methods/us-bank-accounts`, caller, {
-                  financialConnectionsSession: await linkAtTestBank(simulator.url, id, account.linkedAtBank),
-                  holderName: 'Ana Maria Silva',
-                  mandate: account.mandate ?? E2E_MANDATE,
-                })
-              : await walletCall<{ id: string }>('POST', `/v1/wallets/${id}/payment-methods/us-bank-accounts`, caller, {
-                  routingNumber: account.routingNumber,
-                  accountNumber: account.accountNumber,
-                  accountType: 'checking',
-                  holderName: 'Ana Maria Silva',
-                  mandate: account.mandate ?? E2E_MANDATE,
-                });
+        // Saved as the Pay Hub saves it: the acceptance in the hub's signed attestation, never in the body.
+        const attested = (mandated: MandatedAccount) => mandateAttestation(id, mandated, account.mandate);
+        const save = async (route: string, body: Record<string, unknown>, mandated: MandatedAccount) =>
+          walletCall<{ id: string }>('POST', `/v1/wallets/${id}/payment-methods/${route}`, caller, body, await attested(mandated));
+        let saved: HttpAnswer<{ id: string }>;
+        if ('iban' in account) saved = await save('bank-accounts', { iban: account.iban, holderName: 'Ana Maria Silva' }, { iban: account.iban });
+        else if ('linkedAtBank' in account) {
+          const session = await linkAtTestBank(simulator.url, id, account.linkedAtBank);
+          saved = await save(
+            'us-bank-accounts',
+            { financialConnectionsSession: session, holderName: 'Ana Maria Silva' },
+            { financialConnectionsSession: session },
+          );
+        } else {
+          const { routingNumber, accountNumber } = account;
+          saved = await save(
+            'us-bank-accounts',
+            { routingNumber, accountNumber, accountType: 'checking', holderName: 'Ana Maria Silva' },
+            { routingNumber, accountNumber },
+          );
+        }
         bankAccount = { methodId: saved.body.id };
         if ('routingNumber' in account && !account.unverified)
           await walletCall('POST', `/v1/wallets/${id}/payment-methods/${saved.body.id}/microdeposits`, caller, { descriptorCode: 'SM11AA' });

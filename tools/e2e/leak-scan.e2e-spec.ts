@@ -27,7 +27,7 @@ import { PayHubConfig, startPayHub } from '@pay/pay-hub/tools';
 import { dropSchema, testDatabaseUrl, testKafka, uniqueName, waitFor } from '@pay/testing';
 import { io } from 'socket.io-client';
 import type { PaymentsPlatform, SupportOnPlatform, TestPerson } from './e2e-kit';
-import { E2E_MANDATE, E2E_MERCHANTS, freePort, http, purchaseOf, startGroupAtEnd, startPaymentsPlatform, startSupport } from './e2e-kit';
+import { E2E_MERCHANTS, freePort, http, purchaseOf, startGroupAtEnd, startPaymentsPlatform, startSupport } from './e2e-kit';
 import { serviceLogs } from './service-logs';
 
 jest.mock('@pay/observability', () => jest.requireActual<typeof import('./service-logs')>('./service-logs').observabilityKeepingLogs());
@@ -134,6 +134,10 @@ beforeAll(async () => {
       SUPPORT_URL: support.url,
       HUB_SIGN_IN: 'development',
       HUB_DEV_SIGNING_JWK: '{"kty":"EC","d":"unused"}',
+      // Its own key attests the mandates of the bank accounts it saves (the wallet trusts it within its grant).
+      HUB_SERVICE_SIGNING_JWK: JSON.stringify(platform.hubKey.privateJwk),
+      AUTH_ISSUER: platform.idp.issuer,
+      AUTH_AUDIENCE: platform.idp.audience,
     }),
     mintDevToken: (claims) => platform.idp.signTestToken(claims, { expiresIn: 3600 }),
     log: (line) => void hubLogs.push(line),
@@ -259,8 +263,15 @@ describe('seeded secrets through the wallet and payment-orchestration', () => {
     const wallet = platform.wallet.url;
     expect((await http(`${wallet}/v1/wallets/${ana.id}/contact`, 'PUT', token, { email: EMAIL, phone: PHONE })).status).toBe(200);
     expect(
-      (await http(`${wallet}/v1/wallets/${ana.id}/payment-methods/bank-accounts`, 'POST', token, { iban: IBAN, holderName: HOLDER, mandate: E2E_MANDATE }))
-        .status,
+      (
+        await http(
+          `${wallet}/v1/wallets/${ana.id}/payment-methods/bank-accounts`,
+          'POST',
+          token,
+          { iban: IBAN, holderName: HOLDER },
+          await platform.mandateAttestation(ana.id, { iban: IBAN }),
+        )
+      ).status,
     ).toBe(201);
     const raw = await http(`${wallet}/v1/wallets/${ana.id}/payment-methods/cards`, 'POST', token, {
       pspToken: CARD_NUMBER.replace(/\s/g, ''),

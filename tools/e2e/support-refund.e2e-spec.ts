@@ -24,6 +24,7 @@ import type { RunningService } from '@pay/platform';
 import { createService } from '@pay/platform';
 import type { ConversationView, SupportConfig } from '@pay/support/tools';
 import { supportService } from '@pay/support/tools';
+import { Client } from 'pg';
 import { dropSchema, testDatabaseUrl, testKafkaCredentials, uniqueName, waitFor } from '@pay/testing';
 import type { JWK } from 'jose';
 import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
@@ -310,6 +311,68 @@ it("refuses an agent's refund through another agent's or a closed conversation, 
   expect((await refundEvents(mine.paymentId)).length).toBeGreaterThan(0);
   expect(await refundEvents(theirs.paymentId)).toEqual([]);
   expect(await refundEvents(closed.paymentId)).toEqual([]);
+});
+
+it('ends what a case allows when its conversation closes: the close waits for the refund in flight, then the case is spent and the agent reads and refunds nothing', async () => {
+  const agent = await as('agent-h', 'support');
+  const { paymentId, conversationId } = await paidAndAsked(1_000n);
+  const desk = (action: string, body?: unknown) => http(`${support.url}/v1/support/conversations/${conversationId}/${action}`, 'POST', agent, body);
+  const timeline = () => http<Timeline>(`${support.url}/v1/support/conversations/${conversationId}/payment`, 'GET', agent);
+  expect((await desk('claim')).status).toBe(200);
+  await waitFor(timeline, (answer) => answer.status === 200 && answer.body.refundable !== '0', { what: 'the capture known to support' });
+
+  // A refund in flight: the conversation's guard held as support holds it while it asks orchestration.
+  const inFlight = new Client({ connectionString: testDatabaseUrl() });
+  await inFlight.connect();
+  try {
+    await inFlight.query('BEGIN');
+    await inFlight.query("SELECT pg_advisory_xact_lock_shared(hashtextextended('support.conversation:' || $1::text, 0))", [conversationId]);
+    const closing = desk('close', { reason: 'refunded' });
+    // The close waits for it (its transaction blocked on the guard), the conversation still claimed…
+    await waitFor(
+      () => inFlight.query("SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'advisory'"),
+      (result) => (result.rowCount ?? 0) > 0,
+      { what: 'the close waiting for the refund in flight' },
+    );
+    expect(await schemaQuery(supportSchema, 'SELECT status FROM conversations WHERE id = $1', [conversationId])).toEqual([{ status: 'claimed' }]);
+    // …while orchestration acts on the case support signed for that refund.
+    const claims = { issuer: platform.idp.issuer, audience: platform.idp.audience };
+    const supportToken = await (await SignedServiceTokens.create(supportPrivate, { ...claims, subject: 'support', scopes: ['payments:refund'] })).token();
+    const key = randomUUID();
+    const theCase = await (
+      await SupportCaseSigner.create(supportPrivate, claims)
+    ).sign({ conversationId, agentId: 'agent-h', paymentId, idempotencyKey: key, amount: { amount: '300', currency: 'USD' } });
+    const refundAt = () =>
+      http(
+        `${platform.orchestrationUrl}/v1/payments/${paymentId}/refunds`,
+        'POST',
+        supportToken,
+        { amount: { amount: '300', currency: 'USD' } },
+        { [SUPPORT_AGENT_TOKEN_HEADER]: agent, [SUPPORT_CASE_HEADER]: theCase, 'idempotency-key': key },
+      );
+    expect(await refundAt()).toMatchObject({ status: 202, body: { paymentId } });
+    await inFlight.query('COMMIT');
+    expect((await closing).status).toBe(200);
+
+    // Closed: the same case again (a copy of the request) is refused, though within its lifetime and with the agent's token…
+    expect(await refundAt()).toMatchObject({ status: 403, body: { code: 'SUPPORT_CASE_REFUSED', message: expect.stringContaining('used already') } });
+    // …and the agent's read and refund right after the close get nothing.
+    expect(await timeline()).toMatchObject({ status: 404 });
+    expect(
+      await http(
+        `${support.url}/v1/support/conversations/${conversationId}/refunds`,
+        'POST',
+        agent,
+        { amount: { amount: '100', currency: 'USD' }, reason: 'requested_by_customer' },
+        { 'idempotency-key': randomUUID() },
+      ),
+    ).toMatchObject({ status: 404 });
+    // One refund: the one in flight before the close.
+    await platform.events.waitFor(paymentId, 'payments.payment.refunded');
+    expect(await platform.orchestrationQuery("SELECT 1 FROM payment_events WHERE payment_id = $1 AND type = 'RefundRequested'", [paymentId])).toHaveLength(1);
+  } finally {
+    await inFlight.end();
+  }
 });
 
 /** What a refund leaves behind at orchestration and in the wallet: refund events, refund steps, refund postings. */

@@ -22,6 +22,14 @@ describe('what the hub forwards for whom', () => {
     expect(upstreamRoute(person, 'GET', '/api/wallet/v1/wallets/person-1/../person-2')).toBeUndefined();
   });
 
+  it("does not forward a person's own bank account: the hub saves it itself, with its attestation of the mandate", () => {
+    expect(upstreamRoute(person, 'POST', '/api/wallet/v1/wallets/person-1/payment-methods/bank-accounts')).toBeUndefined();
+    expect(upstreamRoute(person, 'POST', '/api/wallet/v1/wallets/person-1/payment-methods/us-bank-accounts')).toBeUndefined();
+    // Its micro-deposits, and the list, are the person's own routes.
+    expect(upstreamRoute(person, 'POST', '/api/wallet/v1/wallets/person-1/payment-methods/m-1/microdeposits')).toBeDefined();
+    expect(upstreamRoute(person, 'GET', '/api/wallet/v1/wallets/person-1/payment-methods')).toBeDefined();
+  });
+
   it("forwards an analyst's history queries, and no wallet", () => {
     expect(upstreamRoute(analyst, 'GET', '/api/history/v1/history/entries')).toEqual({ upstream: 'history', path: '/v1/history/entries' });
     expect(upstreamRoute(analyst, 'GET', '/api/history/v1/history/aggregates/export')).toBeDefined();

@@ -30,8 +30,11 @@ export function upstreamRoute(user: SessionUser, method: string, path: string): 
   switch (user.role) {
     case 'person':
       if (upstream === 'wallet' && (rest === `/v1/wallets/${own}` || rest.startsWith(`/v1/wallets/${own}/`))) {
-        // The hub offers the person's own settings and step-up; the service-only instrument routes are not forwarded.
-        return rest.startsWith(`/v1/wallets/${own}/payment-instruments`) ? undefined : { upstream, path: rest };
+        // The hub offers the person's own settings and step-up; the service-only instrument routes are not forwarded,
+        // nor bank accounts: the hub saves those itself with its attestation of the mandate (/bff/…bank-accounts).
+        if (rest.startsWith(`/v1/wallets/${own}/payment-instruments`)) return undefined;
+        if (method === 'POST' && /\/payment-methods\/(us-)?bank-accounts$/.test(rest)) return undefined;
+        return { upstream, path: rest };
       }
       if (upstream === 'wallet' && rest === '/v1/rollout' && method === 'GET') return { upstream, path: rest };
       if (upstream === 'history' && method === 'GET' && rest.startsWith(`/v1/history/persons/${own}/`)) return { upstream, path: rest };

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 
 /**
  * The SEPA Direct Debit mandate the Pay Hub shows before a bank account is saved, by version: the
@@ -32,20 +32,48 @@ export const US_BANK_MANDATE = {
 } as const;
 
 /**
- * The address the person's request came from. The hub is reached through one proxy (the ingress,
- * deploy/), which appends the address it saw to X-Forwarded-For: the right-most entry is that one
- * (entries to its left are whatever the client sent). Without the header, the socket's peer.
+ * The proxies whose X-Forwarded-For entries the hub believes (`HUB_TRUSTED_PROXIES`: addresses or
+ * CIDR ranges, comma-separated); undefined: none.
  */
-export function clientAddress(request: IncomingMessage): string | undefined {
-  const forwarded = request.headers['x-forwarded-for'];
-  const header = Array.isArray(forwarded) ? forwarded.at(-1) : forwarded;
-  const last = header
-    ?.split(',')
-    .map((part) => part.trim())
-    .filter(Boolean)
-    .at(-1);
-  const address = last ?? request.socket.remoteAddress;
-  if (!address) return undefined;
-  const plain = address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+export function trustedProxies(list: string | undefined): BlockList | undefined {
+  if (!list?.trim()) return undefined;
+  const proxies = new BlockList();
+  for (const entry of list.split(',').map((part) => part.trim())) {
+    const [address, prefix] = entry.split('/');
+    const type = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+    if (isIP(address) === 0) throw new Error(`HUB_TRUSTED_PROXIES: "${entry}" is not an IP address or CIDR range`);
+    if (prefix === undefined) proxies.addAddress(address, type);
+    else proxies.addSubnet(address, Number.parseInt(prefix, 10), type);
+  }
+  return proxies;
+}
+
+const plainAddress = (address: string | undefined): string | undefined => {
+  const trimmed = address?.trim();
+  if (!trimmed) return undefined;
+  const plain = trimmed.startsWith('::ffff:') && isIP(trimmed.slice(7)) === 4 ? trimmed.slice(7) : trimmed;
   return isIP(plain) ? plain : undefined;
+};
+
+const isTrusted = (proxies: BlockList, address: string): boolean => proxies.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4');
+
+/**
+ * The address the person's request came from. The socket's peer, unless it is a trusted proxy
+ * (`proxies`): then X-Forwarded-For is read from the right, each trusted proxy's entry giving way to
+ * the one it received the request from, and the first address no trusted proxy owns is the client
+ * (entries left of it are whatever the client sent, never believed). A malformed entry in the
+ * trusted part: undefined (nothing is recorded rather than a guess).
+ */
+export function clientAddress(request: IncomingMessage, proxies: BlockList | undefined): string | undefined {
+  const peer = plainAddress(request.socket.remoteAddress);
+  if (!peer || !proxies || !isTrusted(proxies, peer)) return peer;
+  const forwarded = request.headers['x-forwarded-for'];
+  const hops = (Array.isArray(forwarded) ? forwarded.join(',') : (forwarded ?? '')).split(',').filter((hop) => hop.trim() !== '');
+  let client = peer;
+  for (let index = hops.length - 1; index >= 0 && isTrusted(proxies, client); index--) {
+    const hop = plainAddress(hops[index]);
+    if (!hop) return undefined;
+    client = hop;
+  }
+  return client;
 }

@@ -61,6 +61,28 @@ export class PayHubConfig extends DatabaseConfig {
   })
   HUB_SIGN_IN: 'development' | 'oidc' = 'development';
 
+  /**
+   * The hub's own key (a private JWK with "kid"): signs its attestations of the debit mandates
+   * persons accept on its pages, which the wallet requires to save a bank account; its public half
+   * in the services' key set, its grant in AUTH_KEY_GRANTS (subject pay-hub, role service, scope
+   * mandates:attest). Unset: the hub saves no bank account (503 MANDATE_ATTESTATION_OFF).
+   */
+  @IsOptional()
+  @Matches(/^\{.*"d"\s*:.*"kid"\s*:.*\}$|^\{.*"kid"\s*:.*"d"\s*:.*\}$/s, { message: 'must be a private JWK (JSON with "d" and "kid")' })
+  HUB_SERVICE_SIGNING_JWK?: string;
+
+  /**
+   * The proxies in front of the hub (the ingress), as IP addresses or CIDR ranges, comma-separated:
+   * X-Forwarded-For is believed only for the hops they added, right to left, so the address the
+   * hub records (a mandate's acceptance) is the one the last trusted proxy saw. Unset: no proxy is
+   * trusted and the socket's peer is the client.
+   */
+  @IsOptional()
+  @Matches(/^[0-9A-Fa-f.:]+(\/\d{1,3})?(\s*,\s*[0-9A-Fa-f.:]+(\/\d{1,3})?)*$/, {
+    message: 'must list IP addresses or CIDR ranges, comma-separated, e.g. 10.0.0.0/8,192.0.2.10',
+  })
+  HUB_TRUSTED_PROXIES?: string;
+
   /** Development sign-in: the private JWK that signs development tokens (the services trust its public half). */
   @ValidateIf((config: PayHubConfig) => config.HUB_SIGN_IN === 'development')
   @Matches(/^\{.*"d"\s*:.*\}$/s, { message: 'must be a private JWK (JSON with "d") when HUB_SIGN_IN=development' })

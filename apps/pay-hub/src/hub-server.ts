@@ -8,7 +8,10 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { JWK } from 'jose';
 import { decodeJwt } from 'jose';
+import type { MandatedAccount } from '@pay/auth';
+import { MANDATE_ATTESTATION_HEADER, mandateAccountDigest, MandateAttestationSigner } from '@pay/auth';
 import type { DataSource } from 'typeorm';
 import type { Telemetry } from '@pay/observability';
 import { currentTelemetry, observeHttpRequests, startTelemetry, tracedFetch } from '@pay/observability';
@@ -16,7 +19,7 @@ import { closeServiceDataSource, openServiceDataSource } from '@pay/platform';
 import { maySupportSocket, SUPPORT_SOCKET_PATH, upstreamRoute } from './access-rules';
 import type { PayHubConfig } from './config';
 import { DEV_ORCHESTRATION_URL } from './config';
-import { BANK_MANDATE, clientAddress, US_BANK_MANDATE } from './bank-mandate';
+import { BANK_MANDATE, clientAddress, trustedProxies, US_BANK_MANDATE } from './bank-mandate';
 import { BankConnections, FINANCIAL_CONNECTIONS_SESSION_ID } from './bank-connections';
 import { CardSetupProblem, CardSetups, SETUP_INTENT_ID } from './card-setups';
 import { PayPalSetupProblem, PayPalSetups, SETUP_TOKEN_ID } from './paypal-setups';
@@ -167,6 +170,14 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
   const bankConnections = BankConnections.from(config, new URL(config.HUB_PUBLIC_URL).origin);
   const paypalSetups = PayPalSetups.from(config, new URL(config.HUB_PUBLIC_URL).origin, (url, init) => callService('paypal', url, init));
   const sessions = new SessionStore(dataSource, now);
+  const proxies = trustedProxies(config.HUB_TRUSTED_PROXIES);
+  const mandateSigner = config.HUB_SERVICE_SIGNING_JWK
+    ? await MandateAttestationSigner.create(
+        JSON.parse(config.HUB_SERVICE_SIGNING_JWK) as JWK,
+        { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE },
+        now,
+      )
+    : undefined;
   const publicOrigin = new URL(config.HUB_PUBLIC_URL).origin;
   const secureCookies = config.HUB_SECURE_COOKIES ?? new URL(config.HUB_PUBLIC_URL).protocol === 'https:';
   const staticRoot = resolve(config.HUB_STATIC_DIR);
@@ -327,23 +338,43 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
   }
 
   /**
-   * The person's acceptance of the mandate the page showed: its version, and the IP address and
-   * user agent as the hub saw the request (the page cannot be trusted to state them); the wallet adds when.
+   * The person's acceptance of the mandate the page showed, attested by the hub for the wallet: the
+   * text's version, the IP address (through the trusted proxies only) and user agent of the request
+   * the hub received, and now; for this person and this account. The page cannot state any of it,
+   * and the wallet takes the evidence from no one but the hub's key (docs/security.md, "Debit mandates").
    */
-  function mandateAcceptance(request: IncomingMessage, shownVersion: string, mandate: { textVersion: string }): Record<string, string> {
+  async function mandateAttestation(
+    request: IncomingMessage,
+    session: Session,
+    shownVersion: string,
+    mandate: { textVersion: string },
+    account: MandatedAccount,
+  ): Promise<string> {
+    if (!mandateSigner) throw new HttpProblem(503, 'MANDATE_ATTESTATION_OFF', 'this hub saves no bank accounts (HUB_SERVICE_SIGNING_JWK is not set)');
     if (shownVersion !== mandate.textVersion)
       throw new HttpProblem(409, 'MANDATE_TEXT_CHANGED', 'the mandate text has changed since the page showed it: read it again and accept it');
-    const ipAddress = clientAddress(request);
+    const ipAddress = clientAddress(request, proxies);
     const userAgent = request.headers['user-agent']?.slice(0, 512);
     if (!ipAddress || !userAgent) throw new HttpProblem(400, 'MANDATE_UNRECORDABLE', 'the mandate acceptance needs your browser’s address and user agent');
-    return { textVersion: mandate.textVersion, ipAddress, userAgent };
+    return mandateSigner.sign({ personId: session.user.sub, account: mandateAccountDigest(account), textVersion: mandate.textVersion, ipAddress, userAgent });
   }
 
-  /** Saves a bank account to the person's wallet with their token; the wallet's answer is the page's. */
-  async function saveToWallet(response: ServerResponse, session: Session, route: 'bank-accounts' | 'us-bank-accounts', body: object): Promise<void> {
+  /** Saves a bank account to the person's wallet with their token and the hub's attestation of the mandate; the wallet's answer is the page's. */
+  async function saveToWallet(
+    response: ServerResponse,
+    session: Session,
+    route: 'bank-accounts' | 'us-bank-accounts',
+    body: object,
+    attestation: string,
+  ): Promise<void> {
     const upstream = await callService('wallet', `${upstreams.wallet}/v1/wallets/${encodeURIComponent(session.user.sub)}/payment-methods/${route}`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${session.accessToken}`, 'content-type': 'application/json', accept: 'application/json' },
+      headers: {
+        authorization: `Bearer ${session.accessToken}`,
+        [MANDATE_ATTESTATION_HEADER]: attestation,
+        'content-type': 'application/json',
+        accept: 'application/json',
+      },
       body: JSON.stringify(body),
     });
     if (upstream.status === 401) await sessions.end(session.id);
@@ -354,14 +385,19 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
   async function saveBankAccount(request: IncomingMessage, response: ServerResponse, session: Session): Promise<void> {
     if (session.user.role !== 'person') throw new HttpProblem(404, 'NOT_FOUND', 'no such resource');
     const account = validated(SaveBankAccountRequest, await readJson(request));
-    const mandate = mandateAcceptance(request, account.mandateTextVersion, BANK_MANDATE);
-    await saveToWallet(response, session, 'bank-accounts', {
-      iban: account.iban,
-      holderName: account.holderName,
-      ...(account.bic ? { bic: account.bic } : {}),
-      ...(account.label ? { label: account.label } : {}),
-      mandate,
-    });
+    const attestation = await mandateAttestation(request, session, account.mandateTextVersion, BANK_MANDATE, { iban: account.iban });
+    await saveToWallet(
+      response,
+      session,
+      'bank-accounts',
+      {
+        iban: account.iban,
+        holderName: account.holderName,
+        ...(account.bic ? { bic: account.bic } : {}),
+        ...(account.label ? { label: account.label } : {}),
+      },
+      attestation,
+    );
   }
 
   /**
@@ -372,15 +408,23 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
   async function saveUsBankAccount(request: IncomingMessage, response: ServerResponse, session: Session): Promise<void> {
     if (session.user.role !== 'person') throw new HttpProblem(404, 'NOT_FOUND', 'no such resource');
     const account = validated(SaveUsBankAccountRequest, await readJson(request));
-    const mandate = mandateAcceptance(request, account.mandateTextVersion, US_BANK_MANDATE);
-    await saveToWallet(response, session, 'us-bank-accounts', {
+    const attestation = await mandateAttestation(request, session, account.mandateTextVersion, US_BANK_MANDATE, {
       routingNumber: account.routingNumber,
       accountNumber: account.accountNumber,
-      accountType: account.accountType,
-      holderName: account.holderName,
-      ...(account.label ? { label: account.label } : {}),
-      mandate,
     });
+    await saveToWallet(
+      response,
+      session,
+      'us-bank-accounts',
+      {
+        routingNumber: account.routingNumber,
+        accountNumber: account.accountNumber,
+        accountType: account.accountType,
+        holderName: account.holderName,
+        ...(account.label ? { label: account.label } : {}),
+      },
+      attestation,
+    );
   }
 
   const connectionsFor = (session: Session): BankConnections => {
@@ -402,13 +446,14 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
     connectionsFor(session);
     if (!FINANCIAL_CONNECTIONS_SESSION_ID.test(sessionId)) throw new HttpProblem(404, 'NOT_FOUND', 'no such bank connection');
     const account = validated(SaveBankMandateRequest, await readJson(request));
-    const mandate = mandateAcceptance(request, account.mandateTextVersion, US_BANK_MANDATE);
-    await saveToWallet(response, session, 'us-bank-accounts', {
-      financialConnectionsSession: sessionId,
-      holderName: account.holderName,
-      ...(account.label ? { label: account.label } : {}),
-      mandate,
-    });
+    const attestation = await mandateAttestation(request, session, account.mandateTextVersion, US_BANK_MANDATE, { financialConnectionsSession: sessionId });
+    await saveToWallet(
+      response,
+      session,
+      'us-bank-accounts',
+      { financialConnectionsSession: sessionId, holderName: account.holderName, ...(account.label ? { label: account.label } : {}) },
+      attestation,
+    );
   }
 
   const paypalFor = (session: Session): PayPalSetups => {

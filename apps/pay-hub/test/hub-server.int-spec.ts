@@ -10,6 +10,7 @@ import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { JWK } from 'jose';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { AccessTokenVerifier, MANDATE_ATTESTATION_HEADER, mandateAccountDigest, parseKeyGrants } from '@pay/auth';
 import { loadConfig } from '@pay/config';
 import type { TestSchema } from '@pay/testing';
 import { createTestSchema } from '@pay/testing';
@@ -493,23 +494,38 @@ describe("the hub's server", () => {
     let psp: PspSimulator;
     let pspHub: RunningPayHub;
     /** A wallet stand-in that keeps what the hub asked it to save. */
-    const saves: Array<{ url: string; body: Record<string, unknown> }> = [];
+    const saves: Array<{ url: string; body: Record<string, unknown>; attestation?: string }> = [];
     let savingWallet: { server: Server; url: string };
+    // The hub's own key (HUB_SERVICE_SIGNING_JWK), and a verifier as the wallet's: it trusts that key for mandates alone.
+    let attestations: AccessTokenVerifier;
+    let hubKey: JWK;
 
     beforeAll(async () => {
       psp = await startPspSimulator();
       savingWallet = await listen((request, response) => {
         void readBody(request).then((body) => {
-          saves.push({ url: request.url!, body: JSON.parse(body || '{}') as Record<string, unknown> });
+          const attestation = request.headers[MANDATE_ATTESTATION_HEADER] as string | undefined;
+          saves.push({ url: request.url!, body: JSON.parse(body || '{}') as Record<string, unknown>, ...(attestation ? { attestation } : {}) });
           response.statusCode = 201;
           response.setHeader('content-type', 'application/json');
           response.end(JSON.stringify({ id: randomUUID() }));
         });
       });
+      const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+      hubKey = { ...(await exportJWK(privateKey)), kid: 'pay-hub-test', alg: 'ES256' };
+      attestations = new AccessTokenVerifier({
+        jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'pay-hub-test', alg: 'ES256', use: 'sig' }] },
+        keyGrants: parseKeyGrants(JSON.stringify({ 'pay-hub-test': { subjects: ['pay-hub'], roles: ['service'], scopes: ['mandates:attest'] } })),
+        issuer: 'https://id.pay.local',
+        audience: 'pay-api',
+      });
       pspHub = await startPayHub({
         config: hubConfig({
           HUB_SIGN_IN: 'development',
           HUB_DEV_SIGNING_JWK: '{"kty":"EC","d":"-"}',
+          HUB_SERVICE_SIGNING_JWK: JSON.stringify(hubKey),
+          // The test's requests come from this machine, standing in for the ingress.
+          HUB_TRUSTED_PROXIES: '127.0.0.1, ::1',
           WALLET_URL: savingWallet.url,
           STRIPE_SECRET_KEY: 'sk_test_hubtest',
           STRIPE_PUBLISHABLE_KEY: 'pk_test_hubtest',
@@ -628,17 +644,22 @@ describe("the hub's server", () => {
         { 'x-forwarded-for': '203.0.113.9, 198.51.100.23' },
       );
       expect(saved.status).toBe(201);
+      // The account, and beside it (never in the body) the hub's signed attestation of what it saw, for this person and account.
       expect(saves).toEqual([
         {
           url: '/v1/wallets/p-bank/payment-methods/bank-accounts',
-          body: {
-            iban: account.iban,
-            holderName: account.holderName,
-            label: account.label,
-            mandate: { textVersion: shown.textVersion, ipAddress: '198.51.100.23', userAgent: 'PayHubTest/1.0 (X11; Linux)' },
-          },
+          body: { iban: account.iban, holderName: account.holderName, label: account.label },
+          attestation: expect.any(String),
         },
       ]);
+      expect(await attestations.verifyMandateAttestation(saves[0].attestation!)).toEqual({
+        personId: 'p-bank',
+        account: mandateAccountDigest({ iban: account.iban }),
+        textVersion: shown.textVersion,
+        ipAddress: '198.51.100.23',
+        userAgent: 'PayHubTest/1.0 (X11; Linux)',
+        acceptedAt: expect.any(Date),
+      });
     });
 
     it('saves a US bank account only under the ACH authorisation the page showed (not the SEPA one), with the address and user agent the hub saw', async () => {
@@ -679,12 +700,14 @@ describe("the hub's server", () => {
       expect(saves).toEqual([]);
 
       expect((await save(owner, { ...account, mandateTextVersion: shown.textVersion, mandateAccepted: true })).status).toBe(201);
-      expect(saves).toEqual([
-        {
-          url: '/v1/wallets/p-ach/payment-methods/us-bank-accounts',
-          body: { ...account, mandate: { textVersion: shown.textVersion, ipAddress: '198.51.100.23', userAgent: 'PayHubTest/1.0 (X11; Linux)' } },
-        },
-      ]);
+      expect(saves).toEqual([{ url: '/v1/wallets/p-ach/payment-methods/us-bank-accounts', body: account, attestation: expect.any(String) }]);
+      expect(await attestations.verifyMandateAttestation(saves[0].attestation!)).toMatchObject({
+        personId: 'p-ach',
+        account: mandateAccountDigest({ routingNumber: account.routingNumber, accountNumber: account.accountNumber }),
+        textVersion: shown.textVersion,
+        ipAddress: '198.51.100.23',
+        userAgent: 'PayHubTest/1.0 (X11; Linux)',
+      });
     });
 
     it('links a US account in a Financial Connections session of the person, and saves it under the ACH authorisation by the session alone', async () => {
@@ -722,14 +745,17 @@ describe("the hub's server", () => {
       expect(saves).toEqual([
         {
           url: '/v1/wallets/p-fc/payment-methods/us-bank-accounts',
-          body: {
-            financialConnectionsSession: sessionId,
-            holderName: 'Ana Maria Silva',
-            label: 'Linked',
-            mandate: { textVersion: mandate.textVersion, ipAddress: '198.51.100.23', userAgent: 'PayHubTest/1.0' },
-          },
+          body: { financialConnectionsSession: sessionId, holderName: 'Ana Maria Silva', label: 'Linked' },
+          attestation: expect.any(String),
         },
       ]);
+      expect(await attestations.verifyMandateAttestation(saves[0].attestation!)).toMatchObject({
+        personId: 'p-fc',
+        account: mandateAccountDigest({ financialConnectionsSession: sessionId }),
+        textVersion: mandate.textVersion,
+        ipAddress: '198.51.100.23',
+        userAgent: 'PayHubTest/1.0',
+      });
     });
 
     it('saves the PayPal account its person approved at PayPal, as PayPal names it, once', async () => {

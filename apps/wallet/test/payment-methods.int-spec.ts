@@ -2,6 +2,9 @@ import type { PspSimulator } from '@pay/psp-simulator';
 import Stripe from 'stripe';
 import { startPspSimulator } from '@pay/psp-simulator';
 import { uniqueName } from '@pay/testing';
+import type { JWK } from 'jose';
+import { exportJWK, generateKeyPair } from 'jose';
+import { MANDATE_ATTESTATION_HEADER, mandateAccountDigest, MandateAttestationSigner } from '@pay/auth';
 import { capturedLogs, findSecrets } from './log-capture';
 import { PaymentsOnKafka } from './payments-on-kafka';
 import type { Caller, WalletUnderTest } from './wallet-test-kit';
@@ -65,10 +68,10 @@ describe('wallet: payment methods', () => {
     expect(paypal).toMatchObject({ status: 201, body: { kind: 'paypal', label: 'PayPal (private)', preferred: false, email: 'a•••@example.com' } });
     paypalId = paypal.body.id;
 
-    // A bank account is saved only with its holder's acceptance of the debit mandate.
+    // A bank account is saved only with its holder's acceptance of the debit mandate, as the Pay Hub attests it.
     expect(await ana.post(`${base}/bank-accounts`, { iban: IBANS[0], holderName: HOLDER })).toMatchObject({
-      status: 400,
-      body: { code: 'VALIDATION_FAILED', details: [expect.stringContaining('mandate is required')] },
+      status: 403,
+      body: { code: 'MANDATE_NOT_ATTESTED', message: expect.stringContaining('Mandate-Attestation') },
     });
     const bank = await ana.post<MethodView>(`${base}/bank-accounts`, { iban: IBANS[0], holderName: HOLDER, bic: 'COBADEFFXXX', mandate: MANDATE });
     expect(bank).toMatchObject({ status: 201, body: { kind: 'bank_account', label: 'Bank account •••• 3000', last4: '3000', country: 'DE' } });
@@ -201,7 +204,7 @@ describe('wallet: payment methods', () => {
     expect((await eve.post(`/v1/wallets/${eveId}`, { country: 'US' })).status).toBe(201);
     expect((await eve.put(`/v1/wallets/${eveId}/apps`, { apps: ['facebook'] })).status).toBe(200);
     const account = { routingNumber: '110000000', accountNumber: '000123456789', accountType: 'savings', holderName: HOLDER, mandate: MANDATE };
-    expect(await eve.post(`/v1/wallets/${eveId}/payment-methods/us-bank-accounts`, { ...account, mandate: undefined })).toMatchObject({ status: 400 });
+    expect(await eve.post(`/v1/wallets/${eveId}/payment-methods/us-bank-accounts`, { ...account, mandate: undefined })).toMatchObject({ status: 403 });
     const saved = await eve.post<MethodView>(`/v1/wallets/${eveId}/payment-methods/us-bank-accounts`, account);
     expect(saved).toMatchObject({
       status: 201,
@@ -257,13 +260,13 @@ describe('wallet: payment methods', () => {
         body: { code: 'VALIDATION_FAILED' },
       });
 
-    // With the payer's mandate acceptance: recorded with the wallet's time, released with the account; a malformed one changes nothing.
-    const mandate = { textVersion: 'ach-2026-01', ipAddress: '198.51.100.23', userAgent: 'PayTest/1.0 (Android 15)', app: 'facebook' };
+    // With the payer's mandate acceptance as the hub attested it: recorded with the hub's time, released with the account; a malformed one changes nothing.
+    const mandate = { textVersion: 'ach-2026-01', ipAddress: '198.51.100.23', userAgent: 'PayTest/1.0 (Android 15)' };
     const before = (await eve.get<MethodView[]>(`/v1/wallets/${eveId}/payment-methods`)).body.length;
-    for (const wrong of [{ ipAddress: 'not-an-address' }, { userAgent: '' }, { textVersion: 'v 1' }, { app: 'myspace' }])
+    for (const wrong of [{ ipAddress: 'not-an-address' }, { userAgent: '' }, { textVersion: 'v 1' }])
       expect(await eve.post(`/v1/wallets/${eveId}/payment-methods/us-bank-accounts`, { ...account, mandate: { ...mandate, ...wrong } })).toMatchObject({
-        status: 400,
-        body: { code: 'VALIDATION_FAILED' },
+        status: 403,
+        body: { code: 'MANDATE_NOT_ATTESTED' },
       });
     expect((await eve.get<MethodView[]>(`/v1/wallets/${eveId}/payment-methods`)).body).toHaveLength(before);
     const withMandate = await eve.post<MethodView>(`/v1/wallets/${eveId}/payment-methods/us-bank-accounts`, { ...account, mandate });
@@ -284,6 +287,60 @@ describe('wallet: payment methods', () => {
     );
     expect(releasedWithMandate).toMatchObject({ status: 200, body: { credentials: { ...account, mandate: { ...mandate, acceptedAt: expect.any(String) } } } });
     expect(Date.parse(releasedWithMandate.body.credentials.mandate?.acceptedAt ?? '')).not.toBeNaN();
+  });
+
+  it("takes a mandate's evidence from the Pay Hub's attestation alone: a person's own body, an app backend's or the identity provider's signature, another person's or account's attestation save nothing", async () => {
+    const ivoId = uniqueName('ivo');
+    const ivo = await wallet.person(ivoId);
+    expect((await ivo.post(`/v1/wallets/${ivoId}`, { country: 'DE' })).status).toBe(201);
+    const route = `/v1/wallets/${ivoId}/payment-methods/bank-accounts`;
+    const account = { iban: IBANS[2], holderName: HOLDER };
+    const forged = { textVersion: 'sepa-core-2026-01', ipAddress: '192.0.2.66', userAgent: 'Forged/1.0', acceptedAt: '2020-01-01T00:00:00Z' };
+    const claims = { issuer: wallet.idp.issuer, audience: wallet.idp.audience };
+    const attest = async (signingKey: JWK, personId: string, iban: string): Promise<string> =>
+      (await MandateAttestationSigner.create(signingKey, claims)).sign({
+        personId,
+        account: mandateAccountDigest({ iban }),
+        textVersion: 'sepa-core-2026-01',
+        ipAddress: '198.51.100.9',
+        userAgent: 'PayHubTest/1.0',
+      });
+    // The person states the acceptance in the body, as the hub's generic forwarding once let them: refused, with or without an attestation.
+    expect(await ivo.request('POST', route, { ...account, mandate: forged })).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+    expect(
+      await ivo.request('POST', route, { ...account, mandate: forged }, { [MANDATE_ATTESTATION_HEADER]: await attest(wallet.hub.privateJwk, ivoId, IBANS[2]) }),
+    ).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+    // An attestation signed by a key without the hub's grant: an app backend's own key, the identity provider's.
+    const appKey = await generateKeyPair('ES256', { extractable: true });
+    const notRegistered = { ...(await exportJWK(appKey.privateKey)), kid: 'instagram-backend-key', alg: 'ES256' };
+    const withAttestation = (attestation: string) => ivo.request('POST', route, account, { [MANDATE_ATTESTATION_HEADER]: attestation });
+    expect(await withAttestation(await attest(notRegistered, ivoId, IBANS[2]))).toMatchObject({ status: 403, body: { code: 'MANDATE_NOT_ATTESTED' } });
+    const byIdp = await wallet.idp.signTestToken(
+      { sub: 'pay-hub', role: 'service', scope: 'mandates:attest', person: ivoId, account: mandateAccountDigest({ iban: IBANS[2] }), mandate: forged },
+      { typ: 'mandate-attestation+jwt', expiresIn: 60 },
+    );
+    expect(await withAttestation(byIdp)).toMatchObject({ status: 403, body: { code: 'MANDATE_NOT_ATTESTED' } });
+    // An app backend acting for the person, with no attestation: nothing.
+    const backend = await wallet.as('instagram-backend', 'service', { app: 'instagram', scope: 'payments:initiate' });
+    expect(await backend.request('POST', route, account)).toMatchObject({ status: 403, body: { code: 'MANDATE_NOT_ATTESTED' } });
+    // The hub's attestation of another person's acceptance, or of another account.
+    expect(await withAttestation(await attest(wallet.hub.privateJwk, anaId, IBANS[2]))).toMatchObject({
+      status: 403,
+      body: { message: expect.stringContaining('another person') },
+    });
+    expect(await withAttestation(await attest(wallet.hub.privateJwk, ivoId, IBANS[1]))).toMatchObject({
+      status: 403,
+      body: { message: expect.stringContaining('another account') },
+    });
+    expect((await ivo.get<MethodView[]>(`/v1/wallets/${ivoId}/payment-methods`)).body).toEqual([]);
+    // The hub's own: saved, and what the PSP holds as the online acceptance is what the hub saw.
+    const saved = await withAttestation(await attest(wallet.hub.privateJwk, ivoId, IBANS[2]));
+    expect(saved).toMatchObject({ status: 201 });
+    const setup = psp.snapshot().setupIntents.find((intent) => intent.metadata.pay_method === (saved.body as { id: string }).id)!;
+    expect(psp.snapshot().mandates.find((m) => m.id === setup.mandate)?.customer_acceptance).toMatchObject({
+      type: 'online',
+      online: { ip_address: '198.51.100.9', user_agent: 'PayHubTest/1.0' },
+    });
   });
 
   it('saves a US account linked at its bank (Financial Connections) verified at once, for the person whose connection it is only; no account number anywhere', async () => {

@@ -2,6 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { JWK } from 'jose';
+import { exportJWK, generateKeyPair } from 'jose';
+import type { MandatedAccount } from '@pay/auth';
+import { MANDATE_ATTEST_SCOPE, MANDATE_ATTESTATION_HEADER, mandateAccountDigest, MandateAttestationSigner, PAY_HUB_SUBJECT } from '@pay/auth';
 import type { TestIssuer } from '@pay/auth/testing';
 import { createTestIssuer } from '@pay/auth/testing';
 import { Topics } from '@pay/contracts';
@@ -32,10 +36,14 @@ export interface Response<T = Record<string, unknown>> {
 }
 
 /** Calls the wallet as one caller (a bearer token), or anonymously. */
+/** Turns a request body into what is sent and the headers that go with it (the Pay Hub's mandate attestation). */
+type Attestor = (path: string, body: unknown) => Promise<{ body: unknown; headers: Record<string, string> }>;
+
 export class Caller {
   constructor(
     private readonly baseUrl: string,
     readonly token?: string,
+    private readonly attestor?: Attestor,
   ) {}
 
   async request<T = Record<string, unknown>>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response<T>> {
@@ -53,7 +61,11 @@ export class Caller {
   }
 
   get = <T = Record<string, unknown>>(path: string): Promise<Response<T>> => this.request<T>('GET', path);
-  post = <T = Record<string, unknown>>(path: string, body?: unknown): Promise<Response<T>> => this.request<T>('POST', path, body ?? {});
+  /** A bank account's `mandate` goes as the Pay Hub sends it: in the hub's signed attestation, not in the body (mandateAttestor). */
+  post = async <T = Record<string, unknown>>(path: string, body?: unknown): Promise<Response<T>> => {
+    const sent = this.attestor ? await this.attestor(path, body ?? {}) : { body: body ?? {}, headers: {} };
+    return this.request<T>('POST', path, sent.body, sent.headers);
+  };
   put = <T = Record<string, unknown>>(path: string, body?: unknown): Promise<Response<T>> => this.request<T>('PUT', path, body ?? {});
   patch = <T = Record<string, unknown>>(path: string, body?: unknown): Promise<Response<T>> => this.request<T>('PATCH', path, body ?? {});
   delete = <T = Record<string, unknown>>(path: string): Promise<Response<T>> => this.request<T>('DELETE', path);
@@ -73,6 +85,8 @@ export interface WalletUnderTest {
   /** payment-orchestration as the wallet knows it: a service with the `instruments:read` scope. */
   orchestration(): Promise<Caller>;
   anonymous(): Caller;
+  /** The Pay Hub's key the wallet trusts to attest mandates (its private half signs attestations). */
+  hub: { publicJwk: JWK; privateJwk: JWK; grant: Record<string, unknown> };
   stop(): Promise<void>;
 }
 
@@ -95,13 +109,16 @@ export async function startWallet(
   await writeRollout(options.rollout ?? DEFAULT_TEST_ROLLOUT);
   const schema = options.schema ?? uniqueName('it_wallet');
   const key = testMasterKey();
+  // The Pay Hub's key, which alone attests mandates (its grant: pay-hub, mandates:attest).
+  const hub = await payHubKey();
   const env: Record<string, string> = {
     NODE_ENV: 'test',
     DATABASE_URL: testDatabaseUrl(),
     ...testKafkaEnv('wallet'),
     PORT: '0',
     LOG_LEVEL: 'debug',
-    AUTH_JWKS: JSON.stringify(idp.jwks),
+    AUTH_JWKS: JSON.stringify({ keys: [...idp.jwks.keys, hub.publicJwk] }),
+    AUTH_KEY_GRANTS: JSON.stringify(hub.grant),
     AUTH_ISSUER: idp.issuer,
     AUTH_AUDIENCE: idp.audience,
     ROLLOUT_CONFIG_PATH: rolloutPath,
@@ -115,8 +132,9 @@ export async function startWallet(
     ...options.env,
   };
   const service = await createService<WalletConfig>({ ...walletService, schema }, env);
+  const attestor = mandateAttestor(await MandateAttestationSigner.create(hub.privateJwk, { issuer: idp.issuer, audience: idp.audience }));
   const as = async (subject: string, role: string, claims: Record<string, unknown> = {}): Promise<Caller> =>
-    new Caller(service.url, await idp.signTestToken({ ...claims, sub: subject, role }));
+    new Caller(service.url, await idp.signTestToken({ ...claims, sub: subject, role }), attestor);
   return {
     service,
     url: service.url,
@@ -129,10 +147,50 @@ export async function startWallet(
     orchestration: () => as('payment-orchestration', 'service', { scope: 'instruments:read' }),
     as,
     anonymous: () => new Caller(service.url),
+    hub,
     stop: async () => {
       await service.app.close();
       await rm(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** A key pair for the Pay Hub and its grant (subject pay-hub, role service, mandates:attest): the one key the wallet takes mandate evidence from. */
+export async function payHubKey(kid = uniqueName('pay-hub')): Promise<{ publicJwk: JWK; privateJwk: JWK; grant: Record<string, unknown> }> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  return {
+    publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' },
+    privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'ES256' },
+    grant: { [kid]: { subjects: [PAY_HUB_SUBJECT], roles: ['service'], scopes: [MANDATE_ATTEST_SCOPE] } },
+  };
+}
+
+const BANK_ACCOUNT_ROUTE = /^\/v1\/wallets\/([^/]+)\/payment-methods\/(us-)?bank-accounts$/;
+
+/**
+ * Sends a bank account as the Pay Hub does: the `mandate` a test writes in the body (what the hub
+ * saw: textVersion, ipAddress, userAgent) leaves the body and goes in the hub's signed attestation,
+ * for the person of the path and the account of the body. Other requests go as they are.
+ */
+export function mandateAttestor(signer: MandateAttestationSigner): Attestor {
+  return async (path, body): Promise<{ body: unknown; headers: Record<string, string> }> => {
+    const route = BANK_ACCOUNT_ROUTE.exec(path);
+    const { mandate, ...rest } = (body ?? {}) as Record<string, unknown> & { mandate?: { textVersion: string; ipAddress: string; userAgent: string } };
+    if (!route || mandate === undefined || mandate === null) return { body, headers: {} };
+    const account: MandatedAccount =
+      typeof rest.iban === 'string'
+        ? { iban: rest.iban }
+        : typeof rest.financialConnectionsSession === 'string'
+          ? { financialConnectionsSession: rest.financialConnectionsSession }
+          : { routingNumber: String(rest.routingNumber), accountNumber: String(rest.accountNumber) };
+    const attestation = await signer.sign({
+      personId: decodeURIComponent(route[1]),
+      account: mandateAccountDigest(account),
+      textVersion: mandate.textVersion,
+      ipAddress: mandate.ipAddress,
+      userAgent: mandate.userAgent,
+    });
+    return { body: rest, headers: { [MANDATE_ATTESTATION_HEADER]: attestation } };
   };
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { JSONWebKeySet, JWTPayload, JWTVerifyGetKey } from 'jose';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose';
 import { AuthenticationError, keySetUnavailable, toAuthenticationError } from './auth-errors';
@@ -7,9 +8,13 @@ import type { KeyGrants } from './key-grants';
 import { APP_PATTERN, exceedsGrant, SCOPE_PATTERN } from './key-grants';
 import type { Principal } from './principal';
 import { isRole, MAX_MERCHANTS_PER_TOKEN, ROLES, SUBJECT_PATTERN } from './principal';
-import type { SupportCase } from './support-case';
+import type { MandateAttestation } from './mandate-attestation';
+import { MANDATE_ATTEST_SCOPE, MANDATE_ATTESTATION_LIFETIME_SECONDS, MANDATE_ATTESTATION_TYPE, PAY_HUB_SUBJECT } from './mandate-attestation';
+import type { VerifiedSupportCase } from './support-case';
 import { SUPPORT_CASE_LIFETIME_SECONDS, SUPPORT_CASE_TYPE, SUPPORT_SERVICE_SUBJECT } from './support-case';
 
+/** Skew allowed on a support case's expiry (access tokens: `clockToleranceSeconds`, 30 s). */
+const SUPPORT_CASE_CLOCK_TOLERANCE_SECONDS = 5;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const MINOR_UNITS = /^[1-9][0-9]{0,18}$/;
 const CURRENCY = /^[A-Z]{3}$/;
@@ -122,8 +127,9 @@ export class AccessTokenVerifier {
    * for our issuer and audience, at most SUPPORT_CASE_LIFETIME_SECONDS long and not expired.
    * Throws AuthenticationError with what was wrong (or KeySetUnavailableError).
    */
-  async verifySupportCase(token: string): Promise<SupportCase> {
-    const { payload, typ, kid } = await this.verifyJws(token, 'support case', ['sub', 'exp', 'iat'], this.now());
+  async verifySupportCase(token: string): Promise<VerifiedSupportCase> {
+    // Skew allowed, but not the access tokens' 30 s: a case lives for its one request only.
+    const { payload, typ, kid } = await this.verifyJws(token, 'support case', ['sub', 'exp', 'iat'], this.now(), SUPPORT_CASE_CLOCK_TOLERANCE_SECONDS);
     if (typ !== SUPPORT_CASE_TYPE) throw new AuthenticationError('bad-claims', `the support case must be of type "${SUPPORT_CASE_TYPE}"`);
     const grant = kid === undefined ? undefined : this.options.keyGrants?.get(kid);
     if (
@@ -136,7 +142,7 @@ export class AccessTokenVerifier {
     if ((payload.exp as number) - (payload.iat as number) > SUPPORT_CASE_LIFETIME_SECONDS) {
       throw new AuthenticationError('bad-claims', `a support case is good for at most ${SUPPORT_CASE_LIFETIME_SECONDS} seconds`);
     }
-    const { conversation, agent, payment, idempotency_key: idempotencyKey, amount } = payload;
+    const { conversation, agent, payment, idempotency_key: idempotencyKey, amount, jti } = payload;
     const money = (amount ?? {}) as Record<string, unknown>;
     if (
       typeof conversation !== 'string' ||
@@ -150,11 +156,67 @@ export class AccessTokenVerifier {
       typeof money.amount !== 'string' ||
       !MINOR_UNITS.test(money.amount) ||
       typeof money.currency !== 'string' ||
-      !CURRENCY.test(money.currency)
+      !CURRENCY.test(money.currency) ||
+      typeof jti !== 'string' ||
+      !UUID.test(jti)
     ) {
-      throw new AuthenticationError('bad-claims', 'the support case must name a conversation, an agent, a payment, an Idempotency-Key and an amount');
+      throw new AuthenticationError(
+        'bad-claims',
+        'the support case must name a conversation, an agent, a payment, an Idempotency-Key, an amount and its id (jti)',
+      );
     }
-    return { conversationId: conversation, agentId: agent, paymentId: payment, idempotencyKey, amount: { amount: money.amount, currency: money.currency } };
+    return {
+      caseId: jti,
+      expiresAt: new Date((payload.exp as number) * 1000),
+      conversationId: conversation,
+      agentId: agent,
+      paymentId: payment,
+      idempotencyKey,
+      amount: { amount: money.amount, currency: money.currency },
+    };
+  }
+
+  /**
+   * The Pay Hub's attestation of a mandate acceptance (`Mandate-Attestation` header,
+   * `mandate-attestation+jwt`): signed by a key whose grant registers it for the hub (subject
+   * `pay-hub`, role `service`, scope `mandates:attest`) — never the identity provider's keys nor an
+   * app backend's — for our issuer and audience, at most a minute long and not expired, naming a
+   * person, an account digest and what the hub saw. Throws AuthenticationError (or KeySetUnavailableError).
+   */
+  async verifyMandateAttestation(token: string): Promise<MandateAttestation> {
+    const { payload, typ, kid } = await this.verifyJws(token, 'mandate attestation', ['sub', 'exp', 'iat'], this.now());
+    if (typ !== MANDATE_ATTESTATION_TYPE) throw new AuthenticationError('bad-claims', `the mandate attestation must be of type "${MANDATE_ATTESTATION_TYPE}"`);
+    const grant = kid === undefined ? undefined : this.options.keyGrants?.get(kid);
+    if (!grant || exceedsGrant(grant, { subject: PAY_HUB_SUBJECT, role: 'service', scopes: [MANDATE_ATTEST_SCOPE] }) || payload.sub !== PAY_HUB_SUBJECT) {
+      throw new AuthenticationError('bad-signature', "the mandate attestation is not signed by a key registered to attest mandates (the Pay Hub's)");
+    }
+    if ((payload.exp as number) - (payload.iat as number) > MANDATE_ATTESTATION_LIFETIME_SECONDS) {
+      throw new AuthenticationError('bad-claims', `a mandate attestation is good for at most ${MANDATE_ATTESTATION_LIFETIME_SECONDS} seconds`);
+    }
+    const { person, account } = payload;
+    const mandate = (payload.mandate ?? {}) as Record<string, unknown>;
+    const acceptedAt = typeof mandate.accepted_at === 'string' ? new Date(mandate.accepted_at) : undefined;
+    if (
+      typeof person !== 'string' ||
+      !SUBJECT_PATTERN.test(person) ||
+      typeof account !== 'string' ||
+      !/^[0-9a-f]{64}$/.test(account) ||
+      typeof mandate.text_version !== 'string' ||
+      !/^[A-Za-z0-9._-]{1,40}$/.test(mandate.text_version) ||
+      typeof mandate.ip_address !== 'string' ||
+      isIP(mandate.ip_address) === 0 ||
+      typeof mandate.user_agent !== 'string' ||
+      mandate.user_agent.length === 0 ||
+      mandate.user_agent.length > 512 ||
+      !acceptedAt ||
+      Number.isNaN(acceptedAt.getTime())
+    ) {
+      throw new AuthenticationError(
+        'bad-claims',
+        'the mandate attestation must name a person, an account digest, the text version, an IP address, a user agent and when',
+      );
+    }
+    return { personId: person, account, textVersion: mandate.text_version, ipAddress: mandate.ip_address, userAgent: mandate.user_agent, acceptedAt };
   }
 
   /**
@@ -259,9 +321,10 @@ export class AccessTokenVerifier {
    */
   private async verifyJws(
     token: string,
-    kind: 'access token' | 'support case',
+    kind: 'access token' | 'support case' | 'mandate attestation',
     requiredClaims: string[],
     at: number,
+    clockToleranceSeconds = this.options.clockToleranceSeconds ?? 30,
   ): Promise<{ payload: JWTPayload; typ?: string; kid?: string }> {
     if (!this.keys) {
       // An access token is on every request: say that all of them are refused.
@@ -273,7 +336,7 @@ export class AccessTokenVerifier {
         issuer: this.options.issuer,
         audience: this.options.audience,
         algorithms: [...(this.options.algorithms ?? DEFAULT_ALGORITHMS)],
-        clockTolerance: this.options.clockToleranceSeconds ?? 30,
+        clockTolerance: Math.min(clockToleranceSeconds, this.options.clockToleranceSeconds ?? 30),
         requiredClaims,
         currentDate: new Date(at),
       });

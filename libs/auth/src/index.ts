@@ -9,6 +9,7 @@ export * from './auth.guard';
 export * from './auth.module';
 export * from './service-tokens';
 export * from './support-case';
+export * from './mandate-attestation';
 export * from './step-up/step-up-proof';
 export * from './step-up/step-up-verifier';
 export * from './step-up/step-up-threshold';

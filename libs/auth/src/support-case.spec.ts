@@ -58,7 +58,12 @@ describe('support case references', () => {
 
   it('verifies what support signed with its registered key, exactly as signed', async () => {
     const supportCase = aCase();
-    expect(await verifier.verifySupportCase(await (await signer(support.privateJwk)).sign(supportCase))).toEqual(supportCase);
+    const verified = await verifier.verifySupportCase(await (await signer(support.privateJwk)).sign(supportCase));
+    // …with its own id (spent at orchestration at first use) and its expiry, 15 s after signing.
+    expect(verified).toEqual({ ...supportCase, caseId: expect.stringMatching(/^[0-9a-f-]{36}$/), expiresAt: expect.any(Date) });
+    expect(verified.expiresAt.getTime() - now).toBeLessThanOrEqual(15_000);
+    const again = await verifier.verifySupportCase(await (await signer(support.privateJwk)).sign(supportCase));
+    expect(again.caseId).not.toBe(verified.caseId);
   });
 
   it('refuses a case signed by another registered key (orchestration’s), by the identity provider, or by an unknown key', async () => {
@@ -74,7 +79,7 @@ describe('support case references', () => {
         idempotency_key: randomUUID(),
         amount: { amount: '1', currency: 'USD' },
       },
-      { typ: SUPPORT_CASE_TYPE, expiresIn: 60 },
+      { typ: SUPPORT_CASE_TYPE, expiresIn: 15 },
     );
     expect((await refusal(byIdp)).message).toMatch(/not signed by the support service/);
     const stranger = await keyPair('support-key');
@@ -94,7 +99,7 @@ describe('support case references', () => {
 
   it('refuses an expired case, a long-lived one, a tampered one and one without its claims', async () => {
     const issued = await (await signer(support.privateJwk)).sign(aCase());
-    now += 61_000;
+    now += 16_000;
     expect((await refusal(issued)).reason).toBe('expired');
     const privateKey = await importJWK(support.privateJwk, 'ES256');
     const sign = (claims: Record<string, unknown>, lifetime: number) =>
@@ -106,11 +111,22 @@ describe('support case references', () => {
         .setIssuedAt(Math.floor(now / 1000))
         .setExpirationTime(Math.floor(now / 1000) + lifetime)
         .sign(privateKey);
-    const claims = { conversation: randomUUID(), agent: 'a', payment: 'p', idempotency_key: randomUUID(), amount: { amount: '1', currency: 'USD' } };
-    expect((await refusal(await sign(claims, 3600))).message).toMatch(/at most 60 seconds/);
-    expect((await refusal(await sign({ ...claims, payment: undefined }, 60))).message).toMatch(/must name/);
-    expect((await refusal(await sign({ ...claims, amount: { amount: '-1', currency: 'USD' } }, 60))).message).toMatch(/must name/);
-    const [header, payload, signature] = (await sign(claims, 60)).split('.');
+    const claims = {
+      conversation: randomUUID(),
+      agent: 'a',
+      payment: 'p',
+      idempotency_key: randomUUID(),
+      amount: { amount: '1', currency: 'USD' },
+      jti: randomUUID(),
+    };
+    expect(await verifier.verifySupportCase(await sign(claims, 15))).toMatchObject({ caseId: claims.jti });
+    expect((await refusal(await sign(claims, 60))).message).toMatch(/at most 15 seconds/);
+    expect((await refusal(await sign(claims, 3600))).message).toMatch(/at most 15 seconds/);
+    expect((await refusal(await sign({ ...claims, payment: undefined }, 15))).message).toMatch(/must name/);
+    expect((await refusal(await sign({ ...claims, amount: { amount: '-1', currency: 'USD' } }, 15))).message).toMatch(/must name/);
+    // Without its id it could not be spent: no case.
+    expect((await refusal(await sign({ ...claims, jti: undefined }, 15))).message).toMatch(/jti/);
+    const [header, payload, signature] = (await sign(claims, 15)).split('.');
     const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), payment: 'pay-victim' })).toString('base64url');
     expect((await refusal(`${header}.${forged}.${signature}`)).reason).toBe('bad-signature');
   });

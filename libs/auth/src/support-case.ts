@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { CryptoKey, JWK } from 'jose';
 import { importJWK, SignJWT } from 'jose';
 
@@ -22,8 +23,12 @@ export const SUPPORT_CASE_TYPE = 'support-case+jwt';
 /** The subject support's key signs for (its grant in `AUTH_KEY_GRANTS` allows no other). */
 export const SUPPORT_SERVICE_SUBJECT = 'support';
 
-/** How long a case reference is good for: one refund request and its retries, not a standing permission. */
-export const SUPPORT_CASE_LIFETIME_SECONDS = 60;
+/**
+ * How long a case reference is good for: the one refund request support makes with it (support's
+ * call to orchestration times out within PAYMENT_ORCHESTRATION_TIMEOUT_MS, at most 10 s), with
+ * room for clock skew; never a standing permission. Orchestration also spends it at first use.
+ */
+export const SUPPORT_CASE_LIFETIME_SECONDS = 15;
 
 /**
  * What support attests when it asks for an agent's refund: this conversation, claimed by this agent
@@ -38,6 +43,12 @@ export interface SupportCase {
   readonly idempotencyKey: string;
   /** Minor units, as a decimal string, and the ISO-4217 currency. */
   readonly amount: { readonly amount: string; readonly currency: string };
+}
+
+/** A case reference as orchestration verified it: also its id (`jti`, spent at first use) and when it expires. */
+export interface VerifiedSupportCase extends SupportCase {
+  readonly caseId: string;
+  readonly expiresAt: Date;
 }
 
 /** Signs case references with support's key (the same key and `kid` as its service tokens, so the same grant bounds them). */
@@ -69,6 +80,7 @@ export class SupportCaseSigner {
       .setIssuer(this.claims.issuer)
       .setAudience(this.claims.audience)
       .setSubject(SUPPORT_SERVICE_SUBJECT)
+      .setJti(randomUUID())
       .setIssuedAt(issuedAt)
       .setExpirationTime(issuedAt + SUPPORT_CASE_LIFETIME_SECONDS)
       .sign(this.key);

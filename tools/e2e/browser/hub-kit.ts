@@ -81,6 +81,10 @@ export async function startHubStack(
     HUB_SIGN_IN: 'development',
     // The test's identity provider signs the development tokens (its key is not exportable): see mintDevToken.
     HUB_DEV_SIGNING_JWK: '{"kty":"EC","d":"unused"}',
+    // Its own key attests the mandates of the bank accounts it saves (the wallet trusts it within its grant).
+    HUB_SERVICE_SIGNING_JWK: JSON.stringify(platform.hubKey.privateJwk),
+    AUTH_ISSUER: platform.idp.issuer,
+    AUTH_AUDIENCE: platform.idp.audience,
     HUB_STATIC_DIR: WEB_APP_DIR,
     // Cards are added through the simulator's SetupIntents and its card element (a page of its own origin).
     STRIPE_SECRET_KEY: 'sk_test_pay_hub',

@@ -26,7 +26,7 @@ import {
   ApiTooManyRequestsResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import type { AccessTokenVerifier, Principal as Caller, SupportCase } from '@pay/auth';
+import type { AccessTokenVerifier, Principal as Caller, SupportCase, VerifiedSupportCase } from '@pay/auth';
 import {
   ACCESS_TOKEN_VERIFIER,
   AuthenticationError,
@@ -41,6 +41,7 @@ import {
 import { money, Money, toMinorUnits } from '@pay/contracts';
 import { Type } from 'class-transformer';
 import { IsIn, IsOptional, ValidateNested } from 'class-validator';
+import { DataSource } from 'typeorm';
 import type { IdempotentResponse } from '../http/idempotency-key';
 import { answerIdempotently, idempotencyKeyOf } from '../http/idempotency-key';
 import { PaymentEventStore } from '../payments/store/payment-event-store';
@@ -49,6 +50,7 @@ import { PaymentParams } from '../view-payment/view-payment.controller';
 import type { RefundAccepted } from './refund-payment';
 import { RefundPayment } from './refund-payment';
 import { SupportRefundBudgetExceeded } from './support-refund-budget';
+import { spendSupportCase } from './spent-support-cases';
 
 const REASONS = ['requested_by_customer', 'duplicate', 'fraudulent'] as const;
 
@@ -84,6 +86,7 @@ export class RefundsController {
     @Inject(RefundPayment) private readonly refundPayment: RefundPayment,
     @Inject(PaymentEventStore) private readonly store: PaymentEventStore,
     @Inject(ACCESS_TOKEN_VERIFIER) private readonly verifier: AccessTokenVerifier,
+    @Inject(DataSource) private readonly dataSource: DataSource,
   ) {}
 
   @Post()
@@ -130,6 +133,10 @@ export class RefundsController {
     // The counterparty never changes, so checking before the refund's own transaction is enough.
     const payment = await this.store.load(params.paymentId);
     if (!payment || !mayRefundPayment(caller, payment, supportCase)) throw new NotFoundException(PAYMENT_NOT_FOUND);
+    // A case is good for the one request support signed it for: a copy (also once the conversation closed) gets nothing.
+    if (supportCase && !(await spendSupportCase(this.dataSource, supportCase.caseId, supportCase.expiresAt))) {
+      refuseSupportCase('this support case was used already: support signs a case for each refund request');
+    }
     const outcome = await this.refundPayment
       .request({
         paymentId: params.paymentId,
@@ -163,7 +170,7 @@ export class RefundsController {
   }
 
   /** The support service's case reference, verified: signed by support's registered key, not expired; else 403 with what was wrong. */
-  private async verifiedSupportCase(header: string | undefined): Promise<SupportCase> {
+  private async verifiedSupportCase(header: string | undefined): Promise<VerifiedSupportCase> {
     if (!header?.trim()) return refuseSupportCase('the support service refunds only with a case reference (Support-Case header) naming this payment');
     try {
       return await this.verifier.verifySupportCase(header.trim());

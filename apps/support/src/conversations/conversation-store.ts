@@ -44,6 +44,13 @@ export class ConversationNotFoundError extends Error {
   override name = 'ConversationNotFoundError';
 }
 
+/**
+ * The advisory lock key of a conversation ($1: its id) that orders an agent's refund (shared, for
+ * the whole call to orchestration) before a close or hand-over (exclusive). Not the row lock: chat
+ * messages, which update the row, must not wait for a refund.
+ */
+export const CONVERSATION_GUARD = `hashtextextended('support.conversation:' || $1::text, 0)`;
+
 const ISO_MS = `to_char(m.sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 // The whole message when it fits a notification (8,000 bytes), else its position only.
 const MESSAGE_NOTICE = `CASE WHEN octet_length(m.body) <= 6000 THEN json_build_object('k', 'm', 'm', json_build_object(
@@ -319,6 +326,9 @@ export class ConversationStore {
   /** An agent's claim, hand-over or close, with its audit row and (for a close) its event, announced at commit. */
   async applyAgentCommand(conversationId: string, command: AgentCommand): Promise<ConversationView> {
     return inTransaction(this.dataSource, async (sql) => {
+      // Waits for an agent's refund in flight (it holds the guard shared): a close or hand-over
+      // never lands while orchestration is acting on a case support signed for this conversation.
+      await sql.query(`SELECT pg_advisory_xact_lock(${CONVERSATION_GUARD})`, [conversationId]);
       const [current] = await sql.query<ConversationRow>('SELECT * FROM conversations WHERE id = $1 FOR UPDATE', [conversationId]);
       if (!current) throw new ConversationNotFoundError(conversationId);
       // An agent learns nothing of a conversation assigned to someone else beyond "not yours".

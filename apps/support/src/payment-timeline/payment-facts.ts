@@ -22,7 +22,7 @@ export interface PaymentTimelineView {
   timeline: TimelineEntryView[];
 }
 
-interface FactsRow {
+export interface FactsRow {
   payment_id: string;
   payer_id: string | null;
   status: string | null;

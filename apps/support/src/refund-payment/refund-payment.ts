@@ -6,9 +6,12 @@ import { tracedFetch } from '@pay/observability';
 import { inTransaction } from '@pay/platform';
 import type { DataSource } from 'typeorm';
 import type { ConversationStore } from '../conversations/conversation-store';
-import { readPaymentFacts, refundableOf } from '../payment-timeline/payment-facts';
+import type { FactsRow } from '../payment-timeline/payment-facts';
+import { refundableOf } from '../payment-timeline/payment-facts';
+import type { ConversationRow } from '../conversations/chat-views';
 import type { SignedServiceTokens, SupportCaseSigner } from '@pay/auth';
 import { SUPPORT_AGENT_TOKEN_HEADER, SUPPORT_CASE_HEADER } from '@pay/auth';
+import { CONVERSATION_GUARD } from '../conversations/conversation-store';
 
 export interface AgentRefundRequest {
   conversationId: string;
@@ -62,11 +65,26 @@ export class RefundPaymentForAgent {
   ) {}
 
   async refund(request: AgentRefundRequest): Promise<RefundStarted> {
-    const conversation = await this.store.findFor(request.conversationId, { party: 'agent', id: request.agentId });
-    if (!conversation || conversation.status !== 'claimed' || !conversation.payment_id)
+    // While orchestration is asked, the conversation cannot be closed or handed over (they wait for
+    // this lock, conversationGuard): the case support signs stays true for the whole request.
+    const started = await inTransaction(this.dataSource, async (sql) => {
+      await sql.query(`SELECT pg_advisory_xact_lock_shared(${CONVERSATION_GUARD})`, [request.conversationId]);
+      // Read on this transaction's own connection: a refund in flight holds one connection, never waits for a second.
+      const [conversation] = await sql.query<ConversationRow>('SELECT * FROM conversations WHERE id = $1', [request.conversationId]);
+      const facts = conversation?.payment_id
+        ? (await sql.query<FactsRow>('SELECT * FROM payments WHERE payment_id = $1', [conversation.payment_id]))[0]
+        : undefined;
+      return this.askOrchestration(request, conversation, facts);
+    });
+    await this.record(request, started);
+    return started;
+  }
+
+  private async askOrchestration(request: AgentRefundRequest, conversation: ConversationRow | undefined, facts: FactsRow | undefined): Promise<RefundStarted> {
+    // Only the agent the conversation is assigned to, while it is open, about a payment.
+    if (!conversation || conversation.agent_id !== request.agentId || conversation.status !== 'claimed' || !conversation.payment_id)
       throw new RefundRefused(404, 'NOT_FOUND', 'nothing was found at this address');
     const paymentId = conversation.payment_id;
-    const facts = await readPaymentFacts(this.dataSource, paymentId);
     const refundable = facts ? refundableOf(facts) : 0n;
     if (!facts?.currency || refundable === 0n) throw new RefundRefused(422, 'NOTHING_TO_REFUND', 'nothing of this payment is left to refund');
     if (request.amount && request.amount.currency !== facts.currency) {
@@ -124,12 +142,16 @@ export class RefundPaymentForAgent {
         response.status === 429 ? retryAfterSeconds : undefined,
       );
     }
-    const started: RefundStarted = {
+    return {
       refundId: body.refundId,
       paymentId,
       status: body.status ?? 'pending',
       amount: { amount: amount.toString(), currency: facts.currency },
     };
+  }
+
+  private async record(request: AgentRefundRequest, started: RefundStarted): Promise<void> {
+    const { paymentId } = started;
     await inTransaction(this.dataSource, async (sql) => {
       // A retry (the same Idempotency-Key: orchestration answers with the same refund) is recorded
       // and published once; the conversation's row lock orders concurrent retries.
@@ -165,6 +187,5 @@ export class RefundPaymentForAgent {
       });
       await appendToOutbox(sql, [{ topic: this.options.eventsTopic, envelope }]);
     });
-    return started;
   }
 }

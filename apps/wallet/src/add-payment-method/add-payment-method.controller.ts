@@ -1,21 +1,43 @@
-import { Body, Controller, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, HttpStatus, Inject, Param, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiConflictResponse,
   ApiCreatedResponse,
+  ApiForbiddenResponse,
+  ApiHeader,
   ApiNotFoundResponse,
   ApiOperation,
   ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Principal as Caller } from '@pay/auth';
-import { ActsForPerson, describeActor, Principal, Roles } from '@pay/auth';
+import type { AccessTokenVerifier, Principal as Caller, MandateAttestation, MandatedAccount } from '@pay/auth';
+import {
+  ACCESS_TOKEN_VERIFIER,
+  ActsForPerson,
+  AuthenticationError,
+  describeActor,
+  KeySetUnavailableError,
+  MANDATE_ATTESTATION_HEADER,
+  mandateAccountDigest,
+  Principal,
+  Roles,
+} from '@pay/auth';
+import { WalletError } from '../domain/wallet-error';
 import { ApiError } from '../http/api-error';
 import { PersonParams } from '../http/route-params';
 import { PaymentMethodView } from '../view-payment-methods/payment-method-view';
 import { AddBankAccountRequest, AddCardRequest, AddPaypalAccountRequest, AddStripeCustomerRequest, AddUsBankAccountRequest } from './add-payment-method.dto';
 import { AddPaymentMethod } from './add-payment-method.service';
+
+const MANDATE_HEADER_DOC = {
+  name: 'Mandate-Attestation',
+  required: true,
+  description:
+    "The Pay Hub's signed attestation (mandate-attestation+jwt) of the person's acceptance of the mandate it showed: the text's version, the address and user agent it saw, when; for this person and account",
+};
+const MANDATE_REFUSAL_DOC =
+  'MANDATE_NOT_ATTESTED: no attestation, or one not signed by a key registered to attest mandates, expired, or for another person or account';
 
 @ApiTags('payment methods')
 @ApiBearerAuth()
@@ -29,7 +51,10 @@ import { AddPaymentMethod } from './add-payment-method.service';
 })
 @ApiConflictResponse({ type: ApiError, description: 'TOO_MANY_PAYMENT_METHODS; BANK_CONNECTION_INCOMPLETE (no account linked in the session)' })
 export class AddPaymentMethodController {
-  constructor(private readonly addPaymentMethod: AddPaymentMethod) {}
+  constructor(
+    private readonly addPaymentMethod: AddPaymentMethod,
+    @Inject(ACCESS_TOKEN_VERIFIER) private readonly verifier: AccessTokenVerifier,
+  ) {}
 
   @Post('cards')
   @HttpCode(HttpStatus.CREATED)
@@ -55,8 +80,16 @@ export class AddPaymentMethodController {
   })
   @ApiCreatedResponse({ type: PaymentMethodView })
   @ApiServiceUnavailableResponse({ type: ApiError, description: 'BANK_VERIFICATION_UNAVAILABLE: the payment provider could not be reached; try again' })
-  addBankAccount(@Param() params: PersonParams, @Body() body: AddBankAccountRequest, @Principal() caller: Caller): Promise<PaymentMethodView> {
-    return this.addPaymentMethod.addBankAccount(params.personId, describeActor(caller), body);
+  @ApiHeader(MANDATE_HEADER_DOC)
+  @ApiForbiddenResponse({ type: ApiError, description: MANDATE_REFUSAL_DOC })
+  async addBankAccount(
+    @Param() params: PersonParams,
+    @Body() body: AddBankAccountRequest,
+    @Headers(MANDATE_ATTESTATION_HEADER) attestation: string | undefined,
+    @Principal() caller: Caller,
+  ): Promise<PaymentMethodView> {
+    const mandate = await this.attestedMandate(attestation, params.personId, { iban: body.iban });
+    return this.addPaymentMethod.addBankAccount(params.personId, describeActor(caller), body, mandate);
   }
 
   @Post('us-bank-accounts')
@@ -68,8 +101,20 @@ export class AddPaymentMethodController {
   @ApiNotFoundResponse({ type: ApiError, description: "BANK_CONNECTION_NOT_FOUND: no such Financial Connections session of this person's" })
   @ApiCreatedResponse({ type: PaymentMethodView })
   @ApiServiceUnavailableResponse({ type: ApiError, description: 'BANK_VERIFICATION_UNAVAILABLE: the payment provider could not be reached; try again' })
-  addUsBankAccount(@Param() params: PersonParams, @Body() body: AddUsBankAccountRequest, @Principal() caller: Caller): Promise<PaymentMethodView> {
-    return this.addPaymentMethod.addUsBankAccount(params.personId, describeActor(caller), body);
+  @ApiHeader(MANDATE_HEADER_DOC)
+  @ApiForbiddenResponse({ type: ApiError, description: MANDATE_REFUSAL_DOC })
+  async addUsBankAccount(
+    @Param() params: PersonParams,
+    @Body() body: AddUsBankAccountRequest,
+    @Headers(MANDATE_ATTESTATION_HEADER) attestation: string | undefined,
+    @Principal() caller: Caller,
+  ): Promise<PaymentMethodView> {
+    const account: MandatedAccount =
+      body.financialConnectionsSession !== undefined
+        ? { financialConnectionsSession: body.financialConnectionsSession }
+        : { routingNumber: body.routingNumber ?? '', accountNumber: body.accountNumber ?? '' };
+    const mandate = await this.attestedMandate(attestation, params.personId, account);
+    return this.addPaymentMethod.addUsBankAccount(params.personId, describeActor(caller), body, mandate);
   }
 
   @Post('stripe-customers')
@@ -79,4 +124,32 @@ export class AddPaymentMethodController {
   addStripeCustomer(@Param() params: PersonParams, @Body() body: AddStripeCustomerRequest, @Principal() caller: Caller): Promise<PaymentMethodView> {
     return this.addPaymentMethod.addStripeCustomer(params.personId, describeActor(caller), body);
   }
+
+  /**
+   * The mandate's evidence, from the service that showed the mandate and saw the acceptance (the
+   * Pay Hub: its key's grant holds `mandates:attest`), for this person and this account; never
+   * from the caller's own body. Without it, or with one for someone or something else: 403.
+   */
+  private async attestedMandate(header: string | undefined, personId: string, account: MandatedAccount): Promise<MandateAttestation> {
+    const token = header?.trim();
+    if (!token)
+      throw mandateRefused(
+        'a bank account is saved only with the attestation of the mandate acceptance by the service that showed it (Mandate-Attestation header)',
+      );
+    let attested: MandateAttestation;
+    try {
+      attested = await this.verifier.verifyMandateAttestation(token);
+    } catch (error) {
+      if (error instanceof AuthenticationError) throw mandateRefused(error.message);
+      if (error instanceof KeySetUnavailableError) throw new WalletError('unavailable', 'AUTH_KEYS_UNAVAILABLE', error.message);
+      throw error;
+    }
+    if (attested.personId !== personId) throw mandateRefused('the mandate attestation is for another person');
+    if (attested.account !== mandateAccountDigest(account)) throw mandateRefused('the mandate attestation is for another account');
+    return attested;
+  }
+}
+
+function mandateRefused(message: string): WalletError {
+  return new WalletError('refused', 'MANDATE_NOT_ATTESTED', message);
 }

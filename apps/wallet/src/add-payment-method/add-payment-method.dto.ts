@@ -1,23 +1,9 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { BankAccountType, CardBrand } from '@pay/contracts';
-import { BANK_ACCOUNT_TYPES, BankMandateAcceptance, CARD_BRANDS } from '@pay/contracts';
-import { Transform, Type } from 'class-transformer';
-import {
-  IsDefined,
-  IsEmail,
-  IsIn,
-  IsInt,
-  IsISO31661Alpha2,
-  IsOptional,
-  IsString,
-  Length,
-  Matches,
-  Max,
-  Min,
-  ValidateIf,
-  ValidateNested,
-} from 'class-validator';
+import { BANK_ACCOUNT_TYPES, CARD_BRANDS } from '@pay/contracts';
+import { Transform } from 'class-transformer';
+import { IsEmail, IsIn, IsInt, IsISO31661Alpha2, IsOptional, IsString, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
 
 /**
  * Stripe's ids: a prefix, then letters and digits, in `_`-separated words for the test ones
@@ -117,36 +103,13 @@ export class AddPaypalAccountRequest extends WithLabel {
   vaultToken?: string;
 }
 
-/** The payer's acceptance of the debit mandate, as the app saw it; the wallet adds when (its own clock). */
-export class MandateAcceptanceRequest extends OmitType(BankMandateAcceptance, ['acceptedAt'] as const) {}
-
-ApiProperty({ example: 'sepa-core-2026-01', description: 'The version of the mandate text the payer accepted.' })(
-  MandateAcceptanceRequest.prototype,
-  'textVersion',
-);
-ApiProperty({ example: '203.0.113.7', description: "The payer's device IP address when they accepted; stored sealed, given to the PSP only." })(
-  MandateAcceptanceRequest.prototype,
-  'ipAddress',
-);
-ApiProperty({ example: 'Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X)', description: "The payer's user agent when they accepted; stored sealed." })(
-  MandateAcceptanceRequest.prototype,
-  'userAgent',
-);
-ApiPropertyOptional({ description: 'The app the payer accepted in.' })(MandateAcceptanceRequest.prototype, 'app');
-
-class WithMandate extends WithLabel {
-  @ApiProperty({
-    type: MandateAcceptanceRequest,
-    description:
-      'How the payer accepted the debit mandate (required: a bank account is debited only under a mandate its holder accepted): recorded with the account and handed to the PSP as an online acceptance.',
-  })
-  @IsDefined({ message: "mandate is required: the payer's acceptance of the debit mandate (textVersion, ipAddress, userAgent)" })
-  @ValidateNested()
-  @Type(() => MandateAcceptanceRequest)
-  mandate!: MandateAcceptanceRequest;
-}
-
-export class AddBankAccountRequest extends WithMandate {
+/**
+ * A bank account's request carries no mandate acceptance: its evidence (the text's version, the
+ * payer's address and user agent, when) comes only from the service that showed the mandate, in the
+ * `Mandate-Attestation` header (the Pay Hub's; docs/security.md, "Debit mandates"). A `mandate`
+ * field in the body is refused like any unknown field.
+ */
+export class AddBankAccountRequest extends WithLabel {
   @ApiProperty({ example: 'DE89 3704 0044 0532 0130 00', description: 'Stored encrypted; shown as its last four.' })
   @IsString()
   @Length(15, 42)
@@ -166,7 +129,7 @@ export class AddBankAccountRequest extends WithMandate {
  * its numbers (verified by micro-deposits afterwards), or linked at its bank through the PSP's
  * Financial Connections session the person completed (verified at once). Exactly one of the two.
  */
-export class AddUsBankAccountRequest extends WithMandate {
+export class AddUsBankAccountRequest extends WithLabel {
   @ApiPropertyOptional({
     example: 'fcsess_1QdE2xLkdIwHu7ix',
     description: 'The Financial Connections session in which the person linked the account at their bank (instant verification); instead of the numbers.',

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { MandateAttestation } from '@pay/auth';
 import type { PaymentMethodKind } from '@pay/contracts';
 import { PaymentMethodAddedV1 } from '@pay/contracts';
 import { findCardNumber } from '@pay/observability';
@@ -31,7 +32,6 @@ import type {
   AddPaypalAccountRequest,
   AddStripeCustomerRequest,
   AddUsBankAccountRequest,
-  MandateAcceptanceRequest,
 } from './add-payment-method.dto';
 
 interface NewMethod {
@@ -108,18 +108,18 @@ export class AddPaymentMethod {
    * own, under the mandate), as a card is: each purchase debits that PaymentMethod, never sending
    * the IBAN again. The IBAN stays sealed with it (the method's display and a fallback).
    */
-  async addBankAccount(personId: string, actor: string, account: AddBankAccountRequest): Promise<PaymentMethodView> {
+  async addBankAccount(personId: string, actor: string, account: AddBankAccountRequest, attested: MandateAttestation): Promise<PaymentMethodView> {
     const iban = normalizeIban(account.iban);
     assertValidIban(iban);
     const id = newMethodId();
-    const mandate = this.mandateRecord(account.mandate);
+    const mandate = this.mandateRecord(attested);
     const saved = await this.verifier
       .saveIban({
         methodId: id,
         personId,
         iban,
         holderName: account.holderName,
-        mandate: { acceptedAt: new Date(mandate.mandateAcceptedAt), ipAddress: account.mandate.ipAddress, userAgent: account.mandate.userAgent },
+        mandate: { acceptedAt: attested.acceptedAt, ipAddress: attested.ipAddress, userAgent: attested.userAgent },
       })
       .catch(bankSetupFailure('iban'));
     return this.add(personId, actor, {
@@ -145,7 +145,7 @@ export class AddPaymentMethod {
    * (verify-bank-account/). Linked at its bank through a Financial Connections session instead, it
    * is verified at once (addConnectedUsBankAccount).
    */
-  async addUsBankAccount(personId: string, actor: string, account: AddUsBankAccountRequest): Promise<PaymentMethodView> {
+  async addUsBankAccount(personId: string, actor: string, account: AddUsBankAccountRequest, attested: MandateAttestation): Promise<PaymentMethodView> {
     if (account.financialConnectionsSession !== undefined) {
       if (account.routingNumber !== undefined || account.accountNumber !== undefined)
         throw new WalletError(
@@ -153,12 +153,12 @@ export class AddPaymentMethod {
           'VALIDATION_FAILED',
           'give either the account numbers or financialConnectionsSession (the account linked at its bank), not both',
         );
-      return this.addConnectedUsBankAccount(personId, actor, { ...account, financialConnectionsSession: account.financialConnectionsSession });
+      return this.addConnectedUsBankAccount(personId, actor, { ...account, financialConnectionsSession: account.financialConnectionsSession }, attested);
     }
     const { routingNumber, accountNumber, accountType } = account as Required<Pick<AddUsBankAccountRequest, 'routingNumber' | 'accountNumber' | 'accountType'>>;
     assertValidRoutingNumber(routingNumber);
     const id = newMethodId();
-    const mandate = this.mandateRecord(account.mandate);
+    const mandate = this.mandateRecord(attested);
     const setup = await this.verifier
       .start({
         methodId: id,
@@ -167,7 +167,7 @@ export class AddPaymentMethod {
         accountNumber,
         accountType,
         holderName: account.holderName,
-        mandate: { acceptedAt: new Date(mandate.mandateAcceptedAt), ipAddress: account.mandate.ipAddress, userAgent: account.mandate.userAgent },
+        mandate: { acceptedAt: attested.acceptedAt, ipAddress: attested.ipAddress, userAgent: attested.userAgent },
       })
       .catch(bankSetupFailure('accountNumber'));
     return this.add(personId, actor, {
@@ -200,16 +200,17 @@ export class AddPaymentMethod {
     personId: string,
     actor: string,
     account: AddUsBankAccountRequest & { financialConnectionsSession: string },
+    attested: MandateAttestation,
   ): Promise<PaymentMethodView> {
     const id = newMethodId();
-    const mandate = this.mandateRecord(account.mandate);
+    const mandate = this.mandateRecord(attested);
     const saved = await this.verifier
       .saveConnectedAccount({
         methodId: id,
         personId,
         sessionId: account.financialConnectionsSession,
         holderName: account.holderName,
-        mandate: { acceptedAt: new Date(mandate.mandateAcceptedAt), ipAddress: account.mandate.ipAddress, userAgent: account.mandate.userAgent },
+        mandate: { acceptedAt: attested.acceptedAt, ipAddress: attested.ipAddress, userAgent: attested.userAgent },
       })
       .catch((error: unknown) => {
         if (error instanceof BankConnectionNotFound) throw new WalletError('not-found', 'BANK_CONNECTION_NOT_FOUND', 'no such bank connection of this person');
@@ -234,14 +235,16 @@ export class AddPaymentMethod {
     });
   }
 
-  /** The mandate's acceptance, sealed with the account (the IP address and user agent are personal data), accepted now by the wallet's clock. */
-  private mandateRecord(mandate: MandateAcceptanceRequest): Record<string, string> & { mandateAcceptedAt: string } {
+  /**
+   * The mandate's acceptance as the service that showed it attested it (what it saw, and when),
+   * sealed with the account: the IP address and user agent are personal data.
+   */
+  private mandateRecord(attested: MandateAttestation): Record<string, string> & { mandateAcceptedAt: string } {
     return {
-      mandateTextVersion: mandate.textVersion,
-      mandateIpAddress: mandate.ipAddress,
-      mandateUserAgent: mandate.userAgent,
-      mandateAcceptedAt: this.clock.now().toISOString(),
-      ...(mandate.app ? { mandateApp: mandate.app } : {}),
+      mandateTextVersion: attested.textVersion,
+      mandateIpAddress: attested.ipAddress,
+      mandateUserAgent: attested.userAgent,
+      mandateAcceptedAt: attested.acceptedAt.toISOString(),
     };
   }
 

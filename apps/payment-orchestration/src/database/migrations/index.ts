@@ -11,6 +11,7 @@ import { PaymentAbuseLimits1765411200000 } from './1765411200000-payment-abuse-l
 import { OpenPaymentsProcessing1765584000001 } from './1765584000001-open-payments-processing';
 import { WebhooksAbsorbedByAnswers1765670400000 } from './1765670400000-webhooks-absorbed-by-answers';
 import { WebhookRecordsMoney1767800000000 } from './1767800000000-webhook-records-money';
+import { SpentSupportCases1768720000000 } from './1768720000000-spent-support-cases';
 
 /** Every migration of the payment-orchestration schema, in order. */
 export const paymentOrchestrationMigrations: MigrationList = [
@@ -26,4 +27,5 @@ export const paymentOrchestrationMigrations: MigrationList = [
   OpenPaymentsProcessing1765584000001,
   WebhooksAbsorbedByAnswers1765670400000,
   WebhookRecordsMoney1767800000000,
+  SpentSupportCases1768720000000,
 ];
