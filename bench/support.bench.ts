@@ -4,7 +4,9 @@
  * 500) each connected to one instance and their agents (one per 10 conversations) to the other;
  * in every conversation at once, --messages messages (default 10) alternate between the person and
  * the agent. Each party answers --reply-after milliseconds (default 1000) after the other's message
- * reached it, as people chatting do (a reply takes them seconds: 1 s is a fast typist); with
+ * reached it, as people chatting do (a reply takes them seconds: 1 s is a fast typist), and the
+ * conversations begin at random moments within the first such interval (people do not all type at
+ * once: started together, every conversation would send in the same instant each second); with
  * --reply-after=0 every conversation sends as fast as it can (a flood: each sender waits only for
  * the acknowledgement, stored, of its previous message, and the next party sends at once), which
  * measures throughput more than the latency a person sees.
@@ -162,6 +164,8 @@ async function main(): Promise<void> {
     const load = performance.now();
     await Promise.all(
       ids.map(async (conversationId, i) => {
+        // Paced: the conversation begins at a random moment of the first reply interval.
+        if (replyAfterMs > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * replyAfterMs));
         for (let m = 0; m < perConversation; m += 1) {
           const socket = m % 2 === 0 ? personSockets[i] : agentSockets[Math.floor(i / AGENT_LOAD)];
           if (replyAfterMs > 0 && m > 0) {
@@ -205,7 +209,7 @@ async function main(): Promise<void> {
     ackLatencies.sort((a, b) => a - b);
     const ms = (value: number): string => `${value.toFixed(1)} ms`;
     const lines = [
-      `support chat: ${conversations} conversations × ${perConversation} messages through two instances (${total} messages, ${sockets.length} WebSockets), ${replyAfterMs > 0 ? `each reply ${replyAfterMs} ms after the message it answers reached its sender` : 'flooded (each sender waits only for its previous acknowledgement)'}`,
+      `support chat: ${conversations} conversations × ${perConversation} messages through two instances (${total} messages, ${sockets.length} WebSockets), ${replyAfterMs > 0 ? `each reply ${replyAfterMs} ms after the message it answers reached its sender, conversations begun at random moments of the first ${replyAfterMs} ms` : 'flooded (each sender waits only for its previous acknowledgement)'}`,
       `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB; Node ${process.version}`,
       `delivered ${latencies.length}/${total} to the other party in ${seconds.toFixed(1)} s (${(total / seconds).toFixed(0)} messages/s)`,
       `delivery latency (emit → other party's client): p50 ${ms(percentile(latencies, 50))}, p95 ${ms(percentile(latencies, 95))}, p99 ${ms(percentile(latencies, 99))}, max ${ms(latencies.at(-1) ?? NaN)}`,
