@@ -67,7 +67,11 @@ describe('PgNotifications against real PostgreSQL', () => {
     expect(await backends(name)).toHaveLength(1);
 
     await admin.query(`SELECT pg_notify($1, 'to a'), pg_notify($2, 'to b')`, [a, b]);
-    await waitFor(() => onA.payloads.length + onB.payloads.length, (n) => n >= 2, { what: 'both notifications', timeoutMs: 10_000, intervalMs: 10 });
+    await waitFor(
+      () => onA.payloads.length + onB.payloads.length,
+      (n) => n >= 2,
+      { what: 'both notifications', timeoutMs: 10_000, intervalMs: 10 },
+    );
     expect(onA.payloads).toEqual(['to a']);
     expect(onB.payloads).toEqual(['to b']);
 
@@ -76,7 +80,11 @@ describe('PgNotifications against real PostgreSQL', () => {
     expect(subscriptionA.listening).toBe(false);
     expect(await backends(name)).toHaveLength(1);
     await subscriptionB.close();
-    await waitFor(() => backends(name), (rows) => rows.length === 0, { what: 'the LISTEN connection to close', timeoutMs: 10_000, intervalMs: 20 });
+    await waitFor(
+      () => backends(name),
+      (rows) => rows.length === 0,
+      { what: 'the LISTEN connection to close', timeoutMs: 10_000, intervalMs: 20 },
+    );
   });
 
   it('reopens a lost connection and tells every subscriber, which then hears new notifications', async () => {
@@ -86,11 +94,15 @@ describe('PgNotifications against real PostgreSQL', () => {
     const subscriber = recorder();
     const subscription = await notifications.subscribe(channel, subscriber);
     await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [name]);
-    await waitFor(() => subscriber.events, (events) => events.join() === 'listening,lost,listening', {
-      what: 'the loss, then LISTEN again',
-      timeoutMs: 10_000,
-      intervalMs: 10,
-    });
+    await waitFor(
+      () => subscriber.events,
+      (events) => events.join() === 'listening,lost,listening',
+      {
+        what: 'the loss, then LISTEN again',
+        timeoutMs: 10_000,
+        intervalMs: 10,
+      },
+    );
     expect(subscription.listening).toBe(true);
     expect(await backends(name)).toHaveLength(1);
     await admin.query('SELECT pg_notify($1, $2)', [channel, 'after']);

@@ -164,7 +164,10 @@ export class PgNotifications {
       this.client = client;
       // Subscriptions made while LISTEN ran are LISTENed too, before anyone is told.
       while ([...this.channels.keys()].some((channel) => !this.listened.has(channel)))
-        await this.listenOn(client, [...this.channels.keys()].filter((channel) => !this.listened.has(channel)));
+        await this.listenOn(
+          client,
+          [...this.channels.keys()].filter((channel) => !this.listened.has(channel)),
+        );
     } catch (error) {
       if (this.client === client) this.client = undefined;
       this.listened.clear();
