@@ -50,6 +50,8 @@ export function MethodsPage({ personId }: { personId: string }) {
       setMessage(what);
     } catch (failure) {
       setError(errorText(failure));
+      // A refusal may still have changed the method (the PSP ended a verification after too many tries): show it as it is.
+      await reload();
     }
   };
   const methods = `${walletPath(personId)}/payment-methods`;
