@@ -1,5 +1,5 @@
 import { IsWholeNumber } from '@pay/config';
-import { Matches } from 'class-validator';
+import { IsIn, Matches } from 'class-validator';
 
 /** Environment of `npm run bench:e2e`, validated before anything starts (a bad value names the variable). */
 export class E2eBenchConfig {
@@ -27,4 +27,14 @@ export class E2eBenchConfig {
     message: 'must be a postgres:// URL naming a database, e.g. postgres://postgres@127.0.0.1:5432/payments_bench',
   })
   BENCH_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/payments_bench';
+
+  /**
+   * `per-service` (default): each service in a database of its own on the one server, as in
+   * production (docs/deploy.md) — orchestration in BENCH_DATABASE_URL's, the others in `<it>_wallet`,
+   * `<it>_history`, `<it>_ads` — so a NOTIFY wakes only its own service's listeners. `shared`: all in
+   * BENCH_DATABASE_URL's, as `npm start` and the test tiers run them (every service's LISTEN connection
+   * woken by every commit that notifies).
+   */
+  @IsIn(['per-service', 'shared'])
+  BENCH_DATABASES: 'per-service' | 'shared' = 'per-service';
 }

@@ -97,10 +97,10 @@ export function memoryMiB(pid: number): { rss: number; peak: number } | undefine
 }
 
 /**
- * The sum of every partition's high watermark, per topic: messages ever written to it. A topic whose
- * offsets cannot be read is asked again (up to 3 times, each through a new client from `fresh` when
- * given: a client of a loaded broker was seen failing every look-up while a new one succeeded); one
- * still unreadable is left out and named in `missing`, so the reading is reported unknown, not 0.
+ * The sum of every partition's high watermark, per topic: messages ever written to it. With `fresh`,
+ * a topic whose offsets cannot be read is asked again (up to 3 times, through a new client: a client
+ * of a loaded broker was seen failing every look-up while a new one succeeded); one still unreadable
+ * is left out and named in `missing`, so the reading is reported unknown, not 0.
  */
 export async function highWatermarks(
   admin: Admin,
@@ -122,7 +122,7 @@ export async function highWatermarks(
             );
             return;
           } catch {
-            if (attempt >= 3) {
+            if (attempt >= 3 || !fresh) {
               result.missing.push(topic);
               return;
             }

@@ -52,34 +52,71 @@ interface Service {
   name: string;
   process: ChildProcess;
   schema: string;
+  /** The database its schema is in. */
+  database: string;
 }
 
-/** One connection for everything the bench reads from PostgreSQL; its own transactions are counted, to be taken out of the services' commits. */
+/** One connection per database for everything the bench reads from PostgreSQL; its own transactions are counted, to be taken out of the services' commits. */
 class Observer {
   queries = 0;
-  private constructor(private readonly client: Client) {}
+  private constructor(private readonly clients: Map<string, Client>) {}
 
-  static async connect(url: string): Promise<Observer> {
-    const client = new Client({ connectionString: url, application_name: 'bench-e2e-observer' });
-    await client.connect();
-    return new Observer(client);
+  /** One connection to each database (the first is the default of `query`). */
+  static async connect(urls: readonly string[]): Promise<Observer> {
+    const clients = new Map<string, Client>();
+    for (const url of new Set(urls)) {
+      const client = new Client({ connectionString: url, application_name: 'bench-e2e-observer' });
+      await client.connect();
+      clients.set(url, client);
+    }
+    return new Observer(clients);
   }
 
-  async query<T>(sql: string, parameters: unknown[] = []): Promise<T[]> {
+  /** How many databases it watches. */
+  get databases(): number {
+    return this.clients.size;
+  }
+
+  /** A query in the database at `url` (default: the first). */
+  async query<T>(sql: string, parameters: unknown[] = [], url?: string): Promise<T[]> {
+    const client = url === undefined ? this.clients.values().next().value : this.clients.get(url);
+    if (!client) throw new Error(`bench: no observer connection to ${url}`);
     this.queries += 1;
-    return (await this.client.query(sql, parameters)).rows as T[];
+    return (await client.query(sql, parameters)).rows as T[];
   }
 
-  /** Commits of the database so far, this connection's own flushed first (statistics are flushed at most once a second otherwise). */
+  /** The same query in every database, rows together. */
+  async queryEach<T>(sql: string, parameters: unknown[] = []): Promise<T[]> {
+    const rows: T[] = [];
+    for (const url of this.clients.keys()) rows.push(...(await this.query<T>(sql, parameters, url)));
+    return rows;
+  }
+
+  /** Commits of the databases so far, this connection's own flushed first (statistics are flushed at most once a second otherwise). */
   async commits(): Promise<number> {
-    await this.query('SELECT pg_stat_force_next_flush()');
-    const [row] = await this.query<{ commits: string }>('SELECT xact_commit::text AS commits FROM pg_stat_database WHERE datname = current_database()');
-    return Number(row.commits);
+    let commits = 0;
+    for (const url of this.clients.keys()) {
+      await this.query('SELECT pg_stat_force_next_flush()', [], url);
+      const [row] = await this.query<{ commits: string }>(
+        'SELECT xact_commit::text AS commits FROM pg_stat_database WHERE datname = current_database()',
+        [],
+        url,
+      );
+      commits += Number(row.commits);
+    }
+    return commits;
   }
 
-  end(): Promise<void> {
-    return this.client.end();
+  async end(): Promise<void> {
+    for (const client of this.clients.values()) await client.end();
   }
+}
+
+/** The database of each service: BENCH_DATABASE_URL's for orchestration; per service `<it>_<suffix>` unless shared. */
+function serviceDatabases(config: E2eBenchConfig): Record<'wallet' | 'payment-orchestration' | 'history-projection' | 'ad-signal-aggregation', string> {
+  const main = config.BENCH_DATABASE_URL;
+  const own = (suffix: string): string => (config.BENCH_DATABASES === 'shared' ? main : `${main}_${suffix}`);
+  return { 'payment-orchestration': main, wallet: own('wallet'), 'history-projection': own('history'), 'ad-signal-aggregation': own('ads') };
 }
 
 const q = (identifier: string): string => `"${identifier.replace(/"/g, '""')}"`;
@@ -112,14 +149,16 @@ async function main(): Promise<void> {
   const SECONDS = config.BENCH_SECONDS;
   // The kit and the services use the test database URL: point it at the bench's own database.
   process.env.TEST_DATABASE_URL = config.BENCH_DATABASE_URL;
-  await ensureDatabase(config.BENCH_DATABASE_URL);
+  const databases = serviceDatabases(config);
+  for (const url of new Set(Object.values(databases))) await ensureDatabase(url);
   const statsDir = await mkdtemp(join(tmpdir(), 'bench-e2e-stats-'));
   // NODE_ENV=development: the services run as they do outside tests (under NODE_ENV=test they also
   // validate the events they build, which production does not; see outgoingEventsAreValidated).
-  const preloadEnv = (name: string): Record<string, string> => {
+  const preloadEnv = (name: keyof typeof databases): Record<string, string> => {
     const counting = countingStatements(statsDir, name);
     return {
       NODE_ENV: 'development',
+      DATABASE_URL: databases[name],
       ...runtimeEnvOfDeployment(name),
       ...counting,
       NODE_OPTIONS: [counting.NODE_OPTIONS, config.BENCH_NODE_OPTIONS].filter(Boolean).join(' '),
@@ -136,7 +175,7 @@ async function main(): Promise<void> {
     orchestrationEnv: { LOG_LEVEL: 'warn', ...preloadEnv('payment-orchestration') },
     logLevel: 'warn',
   });
-  const services: Service[] = [{ name: 'wallet', process: platform.wallet.process!, schema: platform.walletSchema }];
+  const services: Service[] = [{ name: 'wallet', process: platform.wallet.process!, schema: platform.walletSchema, database: databases.wallet }];
   // Interrupted (Ctrl-C, or a SIGTERM from with-test-infra): the finally below does not run, so the
   // services started here would outlive the bench and keep their connections to the bench database.
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
@@ -160,7 +199,7 @@ async function main(): Promise<void> {
   /** Asks the consumer groups' lag, failing fast (a failed look-up is asked again by a new client, see outstanding). */
   let lagAdmin: Admin = testKafka().admin({ retry: { retries: 1 } });
   await lagAdmin.connect();
-  const observer = await Observer.connect(config.BENCH_DATABASE_URL);
+  const observer = await Observer.connect(Object.values(databases));
   let stopHistoryPolling = false;
   let historyPolling: Promise<void> = Promise.resolve();
   try {
@@ -168,6 +207,7 @@ async function main(): Promise<void> {
       name: 'payment-orchestration',
       process: (await spawnFromDist('payment-orchestration', platform.orchestrationEnv)).process,
       schema: platform.orchestrationSchema,
+      database: databases['payment-orchestration'],
     });
     // The projections read the real topics from where they end now: they see this run's events.
     for (const topic of [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]) await startGroupAtEnd(historyGroup, topic);
@@ -188,8 +228,8 @@ async function main(): Promise<void> {
       }),
     ]);
     services.push(
-      { name: 'history-projection', process: history.process, schema: historySchema },
-      { name: 'ad-signal-aggregation', process: ads.process, schema: adsSchema },
+      { name: 'history-projection', process: history.process, schema: historySchema, database: databases['history-projection'] },
+      { name: 'ad-signal-aggregation', process: ads.process, schema: adsSchema, database: databases['ad-signal-aggregation'] },
     );
     const kafkaPid = kafkaBrokerPid();
 
@@ -200,18 +240,22 @@ async function main(): Promise<void> {
     // --- What the run's work consists of, and how to tell it is all done ---
     const [{ live_version: historyVersion }] = await observer.query<{ live_version: number }>(
       `SELECT live_version FROM ${q(historySchema)}.read_model_pointer`,
+      [],
+      databases['history-projection'],
     );
     const historyEntries = `${q(historySchema)}.history_entries_v${Number(historyVersion)}`;
-    const runTopics = [platform.purchaseTopic, ...Object.values(Topics).filter((topic) => topic !== Topics.purchaseRequests)].flatMap((topic) => [
-      topic,
-      deadLetterTopicOf(topic),
-    ]);
+    // Only topics the broker has: a dead-letter topic no consumer needs (ad signals', support's) does
+    // not exist, and asking its offsets made every drain probe wait out kafkajs' retries.
+    const existing = new Set(await admin.listTopics());
+    const runTopics = [platform.purchaseTopic, ...Object.values(Topics).filter((topic) => topic !== Topics.purchaseRequests)]
+      .flatMap((topic) => [topic, deadLetterTopicOf(topic)])
+      .filter((topic) => existing.has(topic));
     const outboxSchemas = (
-      await observer.query<{ schema: string }>(
+      await observer.queryEach<{ schema: string }>(
         "SELECT table_schema AS schema FROM information_schema.tables WHERE table_name = 'outbox' AND table_schema = ANY($1)",
         [services.map((s) => s.schema)],
       )
-    ).map((row) => row.schema);
+    ).map((row) => services.find((service) => service.schema === row.schema)!);
 
     const published = new Map<string, number>(); // requestId -> publish time
     const paymentOfRequest = new Map<string, string>();
@@ -237,6 +281,7 @@ async function main(): Promise<void> {
           const rows = await observer.query<{ payment_id: string; status: string; named: boolean }>(
             `SELECT payment_id, status, ledger_transaction_id IS NOT NULL AS named FROM ${historyEntries} WHERE payment_id = ANY($1)`,
             [pending],
+            databases['history-projection'],
           );
           for (const row of rows) {
             const seen = inHistory.get(row.payment_id) ?? {};
@@ -262,10 +307,12 @@ async function main(): Promise<void> {
         lagAdmin = testKafka().admin({ retry: { retries: 1 } });
         await lagAdmin.connect();
       }
-      for (const schema of outboxSchemas) {
+      for (const { schema, database } of outboxSchemas) {
         const [row] = await observer.query<{ n: number }>(
           `SELECT count(*)::int AS n FROM ${q(schema)}.outbox o LEFT JOIN ${q(schema)}.outbox_checkpoint c ON c.relay = 'e2e'
             WHERE c.relay IS NULL OR (o.tx_id, o.position) > (c.tx_id, c.position)`,
+          [],
+          database,
         );
         left[`outbox ${schema}`] = row.n;
       }
@@ -347,7 +394,8 @@ async function main(): Promise<void> {
     const idleCpuBefore = cpu();
     await delay(IDLE_SECONDS * 1000); // a measured interval, not a wait for a condition
     const idleCpuAfter = cpu();
-    const idleCommits = (await observer.commits()) - idleCommitsBefore - (observer.queries - idleQueriesBefore - 2);
+    // The reading's own queries are transactions too, but for the last two per database (counted at the next flush).
+    const idleCommits = (await observer.commits()) - idleCommitsBefore - (observer.queries - idleQueriesBefore - 2 * observer.databases);
     const idleStatementsAfter = await statements();
     const idleSeconds = (idleCpuAfter.at - idleCpuBefore.at) / 1000;
     const idle = {
@@ -416,8 +464,8 @@ async function main(): Promise<void> {
     // Commits last: a backend reports its statistics at most once a second, and all of them when it exits.
     for (const service of services) await stopChild(service.process, 'SIGTERM');
     await waitFor(
-      () => observer.query<{ n: number }>('SELECT numbackends AS n FROM pg_stat_database WHERE datname = current_database()'),
-      (rows) => rows[0].n <= 1,
+      () => observer.queryEach<{ n: number }>('SELECT numbackends AS n FROM pg_stat_database WHERE datname = current_database()'),
+      (rows) => rows.every((row) => row.n <= 1),
       { what: 'the services disconnected from the database' },
     );
     // Every query of the observer is a transaction of its own; those up to the flush in commits() below are in the reading.
@@ -475,6 +523,7 @@ async function main(): Promise<void> {
     const cpu0 = cpus()[0];
     const result: BenchResult & { kafka: { byTopic: Record<string, number> } } = {
       machine: `${type()} ${cpus().length} × ${cpu0?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+      databases: config.BENCH_DATABASES,
       offeredRate: RATE,
       offeredSeconds: Number(offeredSeconds.toFixed(1)),
       purchases: total,
@@ -530,7 +579,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${table(result)}\n${JSON.stringify(result, null, 2)}\n`);
     // Where PostgreSQL's time may go: the run's tables read by sequential scans (a missing index or a
     // plan gone wrong shows here first; pg_stat_statements is not loaded on these machines).
-    const scans = await observer.query<{
+    const scans = await observer.queryEach<{
       table: string;
       seq_scan: string;
       seq_tup_read: string;
@@ -555,7 +604,8 @@ async function main(): Promise<void> {
     await admin.disconnect().catch(() => undefined);
     await lagAdmin.disconnect().catch(() => undefined);
     await platform.stop();
-    for (const schema of [historySchema, adsSchema]) await dropSchema(config.BENCH_DATABASE_URL, schema).catch(() => undefined);
+    await dropSchema(databases['history-projection'], historySchema).catch(() => undefined);
+    await dropSchema(databases['ad-signal-aggregation'], adsSchema).catch(() => undefined);
     await rm(statsDir, { recursive: true, force: true });
   }
 }
@@ -584,6 +634,8 @@ interface BenchResult {
     statementsPerPurchaseTotal: number;
   };
   /** null: a topic's offsets could not be read (named in unreadableTopics). */
+  /** BENCH_DATABASES: a database per service, or one for all. */
+  databases: 'per-service' | 'shared';
   kafka: { messagesPerPurchase: number | null; offsetCommitsPerPurchase: number | null; allTopicsPerPurchase: number | null; unreadableTopics: string[] };
   /** sampledMax: VmRSS every 500 ms; peak: VmHWM; v8HeapMax, externalMax: the service's own samples every second (the rest of RSS is malloc, code and stacks). */
   rssMiB: Record<string, { sampledMax: number; peak: number; v8HeapMax?: number; externalMax?: number }>;
@@ -616,11 +668,11 @@ function table(r: BenchResult): string {
     row('PostgreSQL commits / purchase (services)', r.postgres.commitsPerPurchase),
     // xact_commit also counts the read-only transaction a LISTENing backend runs to read
     // notifications, and PostgreSQL 15 wakes every listener of the database on each NOTIFY: with
-    // all four schemas in one database (here; production gives each service its own) every
-    // outbox commit wakes every service's listeners.
+    // the services in one database (BENCH_DATABASES=shared) every commit that notifies wakes every
+    // service's listener; per service (the default, as in production) only its own.
     row(
       'pg_stat_database xact_commit / purchase',
-      `${r.postgres.databaseCommitsPerPurchase} (with NOTIFY deliveries to every listener of the one database; the bench's own ${r.postgres.observerTransactionsExcluded} excluded)`,
+      `${r.postgres.databaseCommitsPerPurchase} (NOTIFY deliveries included; ${r.databases === 'shared' ? 'one database for all' : 'a database per service'}; the bench's own ${r.postgres.observerTransactionsExcluded} excluded)`,
     ),
     row('PostgreSQL statements / purchase (services)', r.postgres.statementsPerPurchaseTotal),
     row("Kafka messages / purchase (the run's topics)", r.kafka.messagesPerPurchase ?? 'unknown (offsets unreadable)'),

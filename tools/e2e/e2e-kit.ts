@@ -348,9 +348,9 @@ export async function serviceKeyPair(kid: string): Promise<{ kid: string; public
   };
 }
 
-/** One query with `schema` as the search path, on a connection of its own. */
-export async function schemaQuery<T>(schema: string, sql: string, parameters: unknown[] = []): Promise<T[]> {
-  const client = new Client({ connectionString: testDatabaseUrl(), options: `-c search_path=${schema}` });
+/** One query with `schema` as the search path, on a connection of its own (to the test database, or `databaseUrl`). */
+export async function schemaQuery<T>(schema: string, sql: string, parameters: unknown[] = [], databaseUrl = testDatabaseUrl()): Promise<T[]> {
+  const client = new Client({ connectionString: databaseUrl, options: `-c search_path=${schema}` });
   await client.connect();
   try {
     return (await client.query(sql, parameters)).rows as T[];
@@ -693,8 +693,9 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
       );
       return paymentId;
     },
-    orchestrationQuery: (sql, parameters) => schemaQuery(orchestrationSchema, sql, parameters),
-    walletQuery: (sql, parameters) => schemaQuery(walletSchema, sql, parameters),
+    // Each in the service's own database (the test database unless the caller gave it another, as bench:e2e does).
+    orchestrationQuery: (sql, parameters) => schemaQuery(orchestrationSchema, sql, parameters, orchestrationEnv.DATABASE_URL),
+    walletQuery: (sql, parameters) => schemaQuery(walletSchema, sql, parameters, walletEnv.DATABASE_URL),
     async balance(accountId) {
       const answer = await http<{ posted: string }>(
         `${wallet.url}/v1/ledger/accounts/${encodeURIComponent(accountId)}/balance`,
@@ -735,8 +736,8 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
       for (const producer of producers.values()) await producer.then((connected) => connected.disconnect()).catch(() => undefined);
       await events.stop().catch(() => undefined);
       await deleteTestTopics([purchaseTopic, deadLetterTopicOf(purchaseTopic)]);
-      await dropSchema(testDatabaseUrl(), walletSchema).catch(() => undefined);
-      await dropSchema(testDatabaseUrl(), orchestrationSchema).catch(() => undefined);
+      await dropSchema(walletEnv.DATABASE_URL, walletSchema).catch(() => undefined);
+      await dropSchema(orchestrationEnv.DATABASE_URL ?? testDatabaseUrl(), orchestrationSchema).catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
     },
   };
