@@ -8,7 +8,7 @@ import type { CustomerObject } from './customers/customer-routes';
 import { closeDispute, openDispute } from './disputes/dispute-control';
 import type { FaultRule } from './faults/fault-plan';
 import type { FinancialConnectionsSessionObject } from './financial-connections/financial-connections';
-import { CARD_ELEMENT } from './elements/card-element';
+import { serveStripeJs, STRIPE_JS_CARD_FRAME } from './elements/stripe-js';
 import { FINANCIAL_CONNECTIONS_ELEMENT } from './elements/financial-connections-element';
 import { serveElement } from './elements/serve-element';
 import { FaultPlan } from './faults/fault-plan';
@@ -393,7 +393,8 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       try {
         const rawBody = await readBody(request);
         if (url.pathname.startsWith('/__control/')) return await handleControl(response, method, url.pathname, rawBody);
-        if (serveElement(CARD_ELEMENT, method, url, response)) return;
+        if (serveStripeJs(method, url, response)) return;
+        if (serveElement(STRIPE_JS_CARD_FRAME, method, url, response)) return;
         if (serveElement(FINANCIAL_CONNECTIONS_ELEMENT, method, url, response)) return;
         if (paypal.serveApproval(method, url, rawBody, response)) return;
         if (paypal.handles(url.pathname)) return await paypal.handle(request, response, method, url.pathname, rawBody);
