@@ -62,7 +62,10 @@ export function AddCard({ save }: { save: (what: string, change: () => Promise<u
     if (!setup || !element.current) return;
     setError('');
     setState((now) => ({ ...now, busy: true }));
-    const result = await setup.stripe.confirmCardSetup(setup.card.clientSecret, { payment_method: { card: element.current } });
+    const result = await setup.stripe
+      .confirmCardSetup(setup.card.clientSecret, { payment_method: { card: element.current } })
+      // Stripe.js throws only on misuse (an IntegrationError): say so rather than hang busy.
+      .catch(() => ({ error: { type: 'integration_error', message: 'The card form failed: cancel and enter the card again.' } }) as const);
     if (result.error) {
       setError(result.error.message ?? 'The card was not accepted: try another one.');
       setState((now) => ({ ...now, busy: false }));
