@@ -55,7 +55,7 @@ async function waitUntilReady(service: ServiceToStart, supervisor: Supervisor, t
 }
 
 /**
- * With the simulator, the hub adds cards through its SetupIntents and card element and PayPal
+ * With the simulator, the hub adds cards through its SetupIntents and Stripe.js stand-in and PayPal
  * accounts through its approval page (docs/pay-hub.md, "Cards and PayPal"); the hub alone gets
  * these keys: with STRIPE_SECRET_KEY set, payment-orchestration would leave the simulator.
  */
@@ -68,7 +68,7 @@ function hubEnv(env: NodeJS.ProcessEnv, simulated: boolean): NodeJS.ProcessEnv {
     STRIPE_API_HOST: '127.0.0.1',
     STRIPE_API_PORT: '12111',
     STRIPE_API_PROTOCOL: 'http',
-    PSP_CARD_ELEMENT_URL: `${simulator}/elements/card`,
+    STRIPE_JS_URL: `${simulator}/v3`,
     PAYPAL_API_URL: simulator,
     PAYPAL_CLIENT_ID: 'paypal-simulator-client',
     PAYPAL_CLIENT_SECRET: 'paypal-simulator-secret',

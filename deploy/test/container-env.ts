@@ -90,6 +90,7 @@ export const SECRET_SAMPLES: Readonly<Record<string, string>> = (() => {
     WALLET_MASTER_KEYS: `2026-01:${randomBytes(32).toString('base64')}`,
     WALLET_MASTER_KEY_ID: '2026-01',
     STRIPE_SECRET_KEY: 'sk_live_sample',
+    STRIPE_PUBLISHABLE_KEY: 'pk_live_sample',
     STRIPE_WEBHOOK_SECRET: 'whsec_sample',
     KAFKA_SASL_PASSWORD: randomBytes(24).toString('base64url'),
     PAYPAL_CLIENT_ID: 'AbCsampleClientId',

@@ -1,5 +1,6 @@
 import Stripe from 'stripe';
 import type { PayHubConfig } from './config';
+import { STRIPES_OWN_JS_ORIGIN } from './config';
 
 export const FINANCIAL_CONNECTIONS_SESSION_ID = /^fcsess_[A-Za-z0-9]{6,64}$/;
 
@@ -7,7 +8,7 @@ export const FINANCIAL_CONNECTIONS_SESSION_ID = /^fcsess_[A-Za-z0-9]{6,64}$/;
  * Instant verification of a US bank account, as Stripe has it done with Financial Connections: the
  * hub opens a Session on a new Customer of the person's (metadata: their id, which the wallet
  * checks before saving); the person links the account at their bank in the PSP's own flow (Stripe.js's
- * modal; the simulator's element, framed like the card element, in development); the wallet then
+ * modal; the simulator's element, framed like Stripe.js's card frame, in development); the wallet then
  * saves the linked account, verified, under the ACH authorisation the hub records. The account's
  * numbers pass through no page or request of ours.
  */
@@ -30,12 +31,13 @@ export class BankConnections {
   }
 
   /**
-   * Undefined when the hub links no accounts (no Stripe keys or element). The flow's element is
-   * served beside the card element, at `/elements/financial-connections` of its origin.
+   * Undefined when the hub links no accounts: no Stripe keys, or Stripe.js is Stripe's own. The flow
+   * is the simulator's element (`/elements/financial-connections` of the stand-in's origin); with
+   * Stripe's own Stripe.js it would be `stripe.collectFinancialConnectionsAccounts`, not wired yet.
    */
   static from(config: PayHubConfig, hubOrigin: string): BankConnections | undefined {
-    if (!config.STRIPE_SECRET_KEY || !config.STRIPE_PUBLISHABLE_KEY || !config.PSP_CARD_ELEMENT_URL) return undefined;
-    const element = new URL('/elements/financial-connections', config.PSP_CARD_ELEMENT_URL);
+    if (!config.STRIPE_SECRET_KEY || !config.STRIPE_PUBLISHABLE_KEY || new URL(config.STRIPE_JS_URL).origin === STRIPES_OWN_JS_ORIGIN) return undefined;
+    const element = new URL('/elements/financial-connections', config.STRIPE_JS_URL);
     element.searchParams.set('origin', hubOrigin);
     element.searchParams.set('key', config.STRIPE_PUBLISHABLE_KEY);
     return new BankConnections(config, element.toString());

@@ -30,10 +30,16 @@ export interface TokenisedCard {
   country: string;
 }
 
+/** What the methods page needs to load Stripe.js: where from, and the publishable key it starts with. */
+export interface StripeJsSetting {
+  url: string;
+  publishableKey: string;
+}
+
 /**
  * Adding a card as Stripe has it done: the hub opens a SetupIntent for the signed-in person; the
- * person types the card into the PSP's own card element (a page of the PSP's origin that the
- * methods page frames), which confirms the SetupIntent with the PSP directly; the hub then reads
+ * methods page loads Stripe.js, whose card Element (a frame of Stripe.js's origin) holds the card
+ * and whose `confirmCardSetup` confirms the SetupIntent with the PSP directly; the hub then reads
  * the PaymentMethod the PSP made (brand, last four, expiry, country: from the PSP, not from the
  * page) for the wallet. The card number passes through no page or request of ours.
  */
@@ -42,7 +48,7 @@ export class CardSetups {
 
   private constructor(
     config: PayHubConfig,
-    private readonly elementUrl: string,
+    private readonly stripeJs: StripeJsSetting,
   ) {
     this.stripe = new Stripe(config.STRIPE_SECRET_KEY!, {
       ...stripeApiLocation(config, false),
@@ -54,17 +60,14 @@ export class CardSetups {
   }
 
   /** Undefined when the hub adds no cards (STRIPE_SECRET_KEY unset). */
-  static from(config: PayHubConfig, hubOrigin: string): CardSetups | undefined {
-    if (!config.STRIPE_SECRET_KEY || !config.STRIPE_PUBLISHABLE_KEY || !config.PSP_CARD_ELEMENT_URL) return undefined;
-    const element = new URL(config.PSP_CARD_ELEMENT_URL);
-    element.searchParams.set('origin', hubOrigin);
-    element.searchParams.set('key', config.STRIPE_PUBLISHABLE_KEY);
-    return new CardSetups(config, element.toString());
+  static from(config: PayHubConfig): CardSetups | undefined {
+    if (!config.STRIPE_SECRET_KEY || !config.STRIPE_PUBLISHABLE_KEY) return undefined;
+    return new CardSetups(config, { url: config.STRIPE_JS_URL, publishableKey: config.STRIPE_PUBLISHABLE_KEY });
   }
 
-  /** The card element's origin: the only one the pages may frame. */
-  get elementOrigin(): string {
-    return new URL(this.elementUrl).origin;
+  /** Stripe.js's origin: the only one besides the hub's whose scripts the pages run and whose frames they show. */
+  get stripeJsOrigin(): string {
+    return new URL(this.stripeJs.url).origin;
   }
 
   /**
@@ -73,10 +76,10 @@ export class CardSetups {
    * it again; one attached to no customer Stripe charges once. A customer per saved card keeps the
    * hub stateless (it stores no person-to-customer map); the wallet keeps the pair.
    */
-  async begin(personId: string): Promise<{ setupIntentId: string; clientSecret: string; elementUrl: string }> {
+  async begin(personId: string): Promise<{ setupIntentId: string; clientSecret: string; stripeJs: StripeJsSetting }> {
     const customer = await this.stripe.customers.create({ metadata: { [PERSON_KEY]: personId } });
     const intent = await this.stripe.setupIntents.create({ usage: 'off_session', customer: customer.id, metadata: { [PERSON_KEY]: personId } });
-    return { setupIntentId: intent.id, clientSecret: intent.client_secret!, elementUrl: this.elementUrl };
+    return { setupIntentId: intent.id, clientSecret: intent.client_secret!, stripeJs: this.stripeJs };
   }
 
   /**

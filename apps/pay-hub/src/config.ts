@@ -1,9 +1,12 @@
-import { DatabaseConfig, IsFlag, IsOneOf, IsWholeNumber } from '@pay/config';
+import { DatabaseConfig, IsFlag, IsOneOf, IsWholeNumber, NotHttpWhenLive } from '@pay/config';
 import { IsOptional, Matches, ValidateBy, ValidateIf } from 'class-validator';
 
 const URL_PATTERN = /^https?:\/\/[^\s/]+(\/\S*)?$/;
 /** Where the development shop finds payment-orchestration when ORCHESTRATION_URL is unset (npm start's port). */
 export const DEV_ORCHESTRATION_URL = 'http://127.0.0.1:3002';
+
+/** Stripe's own Stripe.js: the production default of STRIPE_JS_URL. */
+export const STRIPES_OWN_JS_ORIGIN = 'https://js.stripe.com';
 
 const url = (what: string) => ({ message: `must be the http(s) URL of ${what}` });
 
@@ -123,22 +126,30 @@ export class PayHubConfig extends DatabaseConfig {
   /**
    * Adding a card (docs/pay-hub.md, "Cards and PayPal"): the hub opens a SetupIntent at the PSP
    * with this key (in production a restricted key: SetupIntents write, PaymentMethods read), the
-   * person types the card into the PSP's card element (PSP_CARD_ELEMENT_URL, framed by the page,
-   * with STRIPE_PUBLISHABLE_KEY), and the hub saves the PaymentMethod the PSP made. All three unset:
-   * no card can be added from the hub.
+   * methods page loads Stripe.js (STRIPE_JS_URL) with STRIPE_PUBLISHABLE_KEY, the person types the
+   * card into its card Element (a frame of Stripe.js's origin), and the hub saves the PaymentMethod
+   * the PSP made. Both keys unset: no card can be added from the hub.
    */
   @IsOptional()
   @Matches(/^(sk|rk)_(test|live)_[A-Za-z0-9_]{4,}$/, { message: 'must be a Stripe secret or restricted key (sk_… or rk_…)' })
   STRIPE_SECRET_KEY?: string;
 
-  @ValidateIf((config: PayHubConfig) => config.STRIPE_SECRET_KEY !== undefined || config.PSP_CARD_ELEMENT_URL !== undefined)
+  @ValidateIf((config: PayHubConfig) => config.STRIPE_SECRET_KEY !== undefined)
   @Matches(/^pk_(test|live)_[A-Za-z0-9_]{4,}$/, { message: 'must be a Stripe publishable key (pk_…), required with STRIPE_SECRET_KEY' })
   STRIPE_PUBLISHABLE_KEY?: string;
 
-  /** The PSP's card element page, framed by the methods page (the simulator's `/elements/card`). */
-  @ValidateIf((config: PayHubConfig) => config.STRIPE_SECRET_KEY !== undefined || config.STRIPE_PUBLISHABLE_KEY !== undefined)
-  @Matches(URL_PATTERN, url("the PSP's card element page (required with STRIPE_SECRET_KEY), e.g. http://127.0.0.1:12111/elements/card"))
-  PSP_CARD_ELEMENT_URL?: string;
+  /**
+   * Where the pages load Stripe.js from: Stripe's own in production (its card Element must come from
+   * Stripe for the card to stay out of our pages and PCI scope), the simulator's stand-in
+   * (`http://127.0.0.1:12111/v3`) in development and tests. Its origin is the one the pages'
+   * Content-Security-Policy lets run scripts and be framed.
+   */
+  @Matches(/^https?:\/\/[^\s/?#]+\/[^\s?#]*$/, { message: 'must be the http(s) URL of Stripe.js without query or fragment, e.g. https://js.stripe.com/v3' })
+  @NotHttpWhenLive(
+    (config: PayHubConfig) => config.NODE_ENV === 'production' || config.STRIPE_PUBLISHABLE_KEY?.startsWith('pk_live_') === true,
+    'must be https in production and with a live STRIPE_PUBLISHABLE_KEY',
+  )
+  STRIPE_JS_URL = `${STRIPES_OWN_JS_ORIGIN}/v3`;
 
   /** Where the Stripe SDK sends its calls (the simulator in development); unset: Stripe itself. */
   @IsOptional()

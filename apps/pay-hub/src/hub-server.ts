@@ -94,15 +94,18 @@ class HttpProblem extends Error {
   }
 }
 
-/** `frameOrigin`: the PSP's card element, the one page the hub's pages may frame. */
-function securityHeaders(response: ServerResponse, frameOrigin: string | undefined): void {
+/**
+ * `stripeJsOrigin`: where Stripe.js comes from when the hub adds cards, the one origin besides the
+ * hub's whose scripts the pages run and whose frames (its card Element) they show.
+ */
+function securityHeaders(response: ServerResponse, stripeJsOrigin: string | undefined): void {
   response.setHeader('X-Content-Type-Options', 'nosniff');
   response.setHeader('X-Frame-Options', 'DENY');
   response.setHeader('Referrer-Policy', 'no-referrer');
   response.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
   response.setHeader(
     'Content-Security-Policy',
-    `default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src ${frameOrigin ?? "'none'"}; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'`,
+    `default-src 'self'; script-src 'self'${stripeJsOrigin ? ` ${stripeJsOrigin}` : ''}; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src ${stripeJsOrigin ?? "'none'"}; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'`,
   );
 }
 
@@ -166,7 +169,7 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
     return answer;
   };
   const now = options.now ?? Date.now;
-  const cardSetups = CardSetups.from(config, new URL(config.HUB_PUBLIC_URL).origin);
+  const cardSetups = CardSetups.from(config);
   const bankConnections = BankConnections.from(config, new URL(config.HUB_PUBLIC_URL).origin);
   const paypalSetups = PayPalSetups.from(config, new URL(config.HUB_PUBLIC_URL).origin, (url, init) => callService('paypal', url, init));
   const sessions = new SessionStore(dataSource, now);
@@ -302,7 +305,7 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
     return cardSetups;
   };
 
-  /** A SetupIntent at the PSP for the person, and the card element that confirms it (docs/pay-hub.md, "Cards and PayPal"). */
+  /** A SetupIntent at the PSP for the person, and where the page loads Stripe.js to confirm it (docs/pay-hub.md, "Cards and PayPal"). */
   async function beginCardSetup(response: ServerResponse, session: Session): Promise<void> {
     sendJson(response, 201, await cardsFor(session).begin(session.user.sub));
   }
@@ -506,7 +509,7 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    securityHeaders(response, cardSetups?.elementOrigin);
+    securityHeaders(response, cardSetups?.stripeJsOrigin);
     const url = new URL(request.url ?? '/', publicOrigin);
     const { pathname: path } = url;
     recordRoute(request, routeTemplate(request.method ?? 'GET', path));

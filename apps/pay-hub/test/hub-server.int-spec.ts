@@ -208,7 +208,9 @@ describe("the hub's server", () => {
     expect(text).not.toContain(minted[minted.length - 1]);
     const session = await call('/bff/session', { cookie: cookieOf(response) });
     expect(await session.json()).toMatchObject({ signedIn: true, user: { sub: 'p-1', role: 'person' } });
-    expect(response.headers.get('content-security-policy')).toContain("script-src 'self'");
+    // A hub that adds no cards runs its own scripts only and frames nothing.
+    expect(response.headers.get('content-security-policy')).toContain("script-src 'self';");
+    expect(response.headers.get('content-security-policy')).toContain("frame-src 'none';");
   });
 
   it('refuses a change without the hub header or from another origin, and a body that is not the shape', async () => {
@@ -532,7 +534,7 @@ describe("the hub's server", () => {
           STRIPE_API_HOST: psp.host,
           STRIPE_API_PORT: String(psp.port),
           STRIPE_API_PROTOCOL: 'http',
-          PSP_CARD_ELEMENT_URL: `${psp.url}/elements/card`,
+          STRIPE_JS_URL: `${psp.url}/v3`,
           PAYPAL_API_URL: psp.url,
           PAYPAL_CLIENT_ID: PAYPAL_SIMULATOR_DEFAULTS.clientId,
           PAYPAL_CLIENT_SECRET: PAYPAL_SIMULATOR_DEFAULTS.clientSecret,
@@ -552,20 +554,23 @@ describe("the hub's server", () => {
       fetch(`${pspHub.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-pay-hub': '1', cookie }, body: JSON.stringify(body) });
     const signInTo = async (role: string, sub: string): Promise<string> => cookieOf(await hubCall('/bff/dev-sign-in', '', { role, sub }));
 
-    it("saves the card the PSP's element confirmed, as the PSP describes it, for its person only and once; the page's CSP frames the element's origin only", async () => {
+    it("saves the card Stripe.js confirmed, as the PSP describes it, for its person only and once; the page's CSP lets Stripe.js's origin only run scripts and be framed", async () => {
       const owner = await signInTo('person', 'p-card');
       const other = await signInTo('person', 'p-other');
       const analyst = await signInTo('analyst', 'a-card');
       const begun = await hubCall('/bff/card-setups', owner);
       expect(begun.status).toBe(201);
-      expect(begun.headers.get('content-security-policy')).toContain(`frame-src ${new URL(psp.url).origin};`);
-      const setup = (await begun.json()) as { setupIntentId: string; clientSecret: string; elementUrl: string };
-      expect(new URL(setup.elementUrl).searchParams.get('origin')).toBe('http://127.0.0.1:3000');
+      const csp = begun.headers.get('content-security-policy');
+      expect(csp).toContain(`script-src 'self' ${new URL(psp.url).origin};`);
+      expect(csp).toContain(`frame-src ${new URL(psp.url).origin};`);
+      expect(csp).toContain("connect-src 'self';");
+      const setup = (await begun.json()) as { setupIntentId: string; clientSecret: string; stripeJs: { url: string; publishableKey: string } };
+      expect(setup.stripeJs).toEqual({ url: `${psp.url}/v3`, publishableKey: 'pk_test_hubtest' });
       expect((await hubCall('/bff/card-setups', analyst)).status).toBe(404);
       // Not confirmed at the PSP yet.
       expect((await hubCall(`/bff/card-setups/${setup.setupIntentId}/card`, owner)).status).toBe(409);
 
-      // What the element sends the PSP, from the browser; the hub never sees it.
+      // What Stripe.js's card frame sends the PSP, from the browser; the hub never sees it.
       const confirmed = await fetch(`${psp.url}/v1/setup_intents/${setup.setupIntentId}/confirm`, {
         method: 'POST',
         body: new URLSearchParams({

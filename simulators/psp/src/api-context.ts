@@ -4,7 +4,7 @@ import type { SimulatorState } from './simulator-state';
 /** What an API or control handler may touch: the state, the webhook outbox, and the answer's fate. */
 export interface ApiContext {
   readonly state: SimulatorState;
-  /** The caller used a publishable key (`pk_test_...`: the card element in a browser), not a secret one. */
+  /** The caller used a publishable key (`pk_test_...`: Stripe.js's card frame in a browser), not a secret one. */
   readonly publishableKey: boolean;
   /** Simulated time, for what takes days (bank debits). */
   readonly clock: SimulatorClock;

@@ -11,7 +11,7 @@ export type { PayPalCaptureObject, PayPalOrderObject, PayPalRefundObject, PayPal
 export { PAYPAL_APPROVAL_PATH } from './paypal/paypal-setup-tokens';
 export { signPayPalWebhook } from './paypal/paypal-webhooks';
 export { PAYPAL_SIMULATOR_CERTIFICATE, PAYPAL_SIMULATOR_PRIVATE_KEY } from './paypal/paypal-signing-key';
-export { CARD_ELEMENT_PATH } from './elements/card-element';
+export { STRIPE_JS_PATH } from './elements/stripe-js';
 export { TEST_CARD_NUMBERS } from './setup-intents/test-card-numbers';
 export type { SetupIntentObject } from './setup-intents/setup-intent-routes';
 export type { PaymentMethodObject } from './payment-methods/payment-method-routes';

@@ -8,7 +8,7 @@ import type { CustomerObject } from './customers/customer-routes';
 import { closeDispute, openDispute } from './disputes/dispute-control';
 import type { FaultRule } from './faults/fault-plan';
 import type { FinancialConnectionsSessionObject } from './financial-connections/financial-connections';
-import { CARD_ELEMENT } from './elements/card-element';
+import { serveStripeJs, STRIPE_JS_CARD_FRAME } from './elements/stripe-js';
 import { FINANCIAL_CONNECTIONS_ELEMENT } from './elements/financial-connections-element';
 import { serveElement } from './elements/serve-element';
 import { FaultPlan } from './faults/fault-plan';
@@ -44,7 +44,7 @@ export interface PspSimulatorOptions {
   webhookSecret?: string;
   /** The one secret key accepted; by default any `sk_test_...` key. */
   apiKey?: string;
-  /** The one publishable key accepted (the card element's calls); by default any `pk_test_...` key. */
+  /** The one publishable key accepted (Stripe.js's calls); by default any `pk_test_...` key. */
   publishableKey?: string;
   /** How long a held answer is held (longer than any client timeout). */
   holdMs?: number;
@@ -72,7 +72,7 @@ export interface SimulatorSnapshot {
   charges: ChargeObject[];
   refunds: RefundObject[];
   disputes: DisputeObject[];
-  /** Cards saved through the card element: the SetupIntents and the PaymentMethods they made. */
+  /** Cards saved through Stripe.js: the SetupIntents and the PaymentMethods they made. */
   setupIntents: SetupIntentObject[];
   paymentMethods: PaymentMethodObject[];
   debits: PendingDebit[];
@@ -280,7 +280,7 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       send(response, result, { ...headers, ...extra });
     };
 
-    // A secret key in the Authorization header; Stripe.js (here the card element) sends its publishable key as the `key` parameter.
+    // A secret key in the Authorization header; Stripe.js (here the stand-in's card frame) sends its publishable key as the `key` parameter.
     const bearer =
       /^Bearer (\S+)$/.exec(header(request, 'authorization') ?? '')?.[1] ?? (new URLSearchParams(method === 'POST' ? rawBody : query).get('key') || undefined);
     const secret = bearer !== undefined && (options.apiKey ? bearer === options.apiKey : /^(sk|rk)_test_\w+$/.test(bearer));
@@ -393,7 +393,8 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       try {
         const rawBody = await readBody(request);
         if (url.pathname.startsWith('/__control/')) return await handleControl(response, method, url.pathname, rawBody);
-        if (serveElement(CARD_ELEMENT, method, url, response)) return;
+        if (serveStripeJs(method, url, response)) return;
+        if (serveElement(STRIPE_JS_CARD_FRAME, method, url, response)) return;
         if (serveElement(FINANCIAL_CONNECTIONS_ELEMENT, method, url, response)) return;
         if (paypal.serveApproval(method, url, rawBody, response)) return;
         if (paypal.handles(url.pathname)) return await paypal.handle(request, response, method, url.pathname, rawBody);

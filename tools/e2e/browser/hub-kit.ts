@@ -86,13 +86,13 @@ export async function startHubStack(
     AUTH_ISSUER: platform.idp.issuer,
     AUTH_AUDIENCE: platform.idp.audience,
     HUB_STATIC_DIR: WEB_APP_DIR,
-    // Cards are added through the simulator's SetupIntents and its card element (a page of its own origin).
+    // Cards are added through the simulator's SetupIntents and its stand-in of Stripe.js (a script and card frame of its own origin).
     STRIPE_SECRET_KEY: 'sk_test_pay_hub',
     STRIPE_PUBLISHABLE_KEY: 'pk_test_pay_hub',
     STRIPE_API_HOST: platform.simulator.host,
     STRIPE_API_PORT: String(platform.simulator.port),
     STRIPE_API_PROTOCOL: 'http',
-    PSP_CARD_ELEMENT_URL: `${platform.simulator.url}/elements/card`,
+    STRIPE_JS_URL: `${platform.simulator.url}/v3`,
     // PayPal accounts through the simulator's Vault setup tokens and its approval page.
     PAYPAL_API_URL: platform.simulator.url,
     PAYPAL_CLIENT_ID: PAYPAL_SIMULATOR_DEFAULTS.clientId,

@@ -1,7 +1,7 @@
 /**
  * The Pay Hub in headless Chromium (Debian's, driven by playwright-core) against the real
- * services: a person signs in, saves a card (typed into the PSP's card element: the card number
- * is in no request to the hub) and a PayPal account (approved on PayPal's page), turns Pay on in two apps,
+ * services: a person signs in, saves a card (typed into the card Element of Stripe.js, the
+ * simulator's stand-in loaded from its origin: the card number is in no request to the hub) and a PayPal account (approved on PayPal's page), turns Pay on in two apps,
  * registers a passkey through a virtual authenticator (CDP WebAuthn, user verification on),
  * confirms a purchase above the step-up threshold with it and sees it in the timeline; another
  * person's payment typed into the address bar is not found. An analyst filters, sees a chart whose
@@ -98,7 +98,7 @@ describeWithBrowser('the Pay Hub in a browser', () => {
     await goTo(page, 'Payment methods', 'Payment methods');
     await page.getByLabel('Country').fill('US');
     await page.getByRole('button', { name: 'Open wallet' }).click();
-    // The card is typed into the PSP's card element (the simulator's origin, framed); every request the browser makes is kept.
+    // The card is typed into Stripe.js's card Element (the simulator's stand-in: a frame of its origin); every request the browser makes is kept.
     const pspOrigin = new URL(stack.platform.simulator.url).origin;
     const requests: Array<{ origin: string; text: string }> = [];
     context.on('request', (request) =>
@@ -108,18 +108,32 @@ describeWithBrowser('the Pay Hub in a browser', () => {
       }),
     );
     await page.getByRole('button', { name: 'Enter a card' }).click();
-    const element = page.frameLocator('iframe[title="Card details, entered at the payment provider"]');
-    // A card the issuer refuses at setup: the element and the page say so, nothing is saved.
+    const element = page.frameLocator('iframe[title="Secure card payment input frame"]');
+    // Stripe.js validates as the person types: the page shows its error and offers no save.
+    await element.getByLabel('Card number').fill('4242 4242 4242 4241');
+    await page.getByRole('alert').filter({ hasText: 'Your card number is invalid.' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Save card' }).isDisabled()).toBe(true);
+    // A card the issuer refuses at setup: confirmCardSetup answers Stripe's error, the page shows its message, nothing is saved.
     await element.getByLabel('Card number').fill('4000 0000 0000 0002');
     await element.getByLabel('Expiry (MM/YY)').fill('12/34');
     await element.getByLabel('Security code (CVC)').fill('123');
     await page.getByRole('button', { name: 'Save card' }).click();
     await page.getByRole('alert').filter({ hasText: 'Your card was declined.' }).waitFor();
+    await shot(page, 'card-declined');
+    // The hub's page holds no number: not in its document, and the frame's is another origin's, closed to it.
+    expect(await page.content()).not.toMatch(/4000\s?0000\s?0000\s?0002/);
+    const frame = `document.querySelector('iframe[title="Secure card payment input frame"]')`;
+    expect(await page.evaluate<[boolean, boolean]>(`[${frame} !== null, ${frame}.contentDocument === null]`)).toEqual([true, true]);
     await element.getByLabel('Card number').fill('4242 4242 4242 4242');
     await page.getByLabel('Name (optional)').first().fill('Everyday card');
     await page.getByRole('button', { name: 'Save card' }).click();
     await page.getByRole('status').filter({ hasText: 'Card saved.' }).waitFor();
-    // The card numbers went to the PSP's origin only (the element's confirmations), in no request to the hub or anywhere else.
+    // Stripe.js came from the configured origin (STRIPE_JS_URL), its card frame too, opened for the hub's origin and publishable key.
+    const hubOrigin = new URL(stack.hubUrl).origin;
+    expect(requests.some((r) => r.text.startsWith(`GET\n${pspOrigin}/v3\n`))).toBe(true);
+    const frameUrl = requests.map((r) => r.text.split('\n')[1]).find((url) => url.startsWith(`${pspOrigin}/v3/elements/card?`));
+    expect(frameUrl && Object.fromEntries(new URL(frameUrl).searchParams)).toEqual({ origin: hubOrigin, key: 'pk_test_pay_hub' });
+    // The card numbers went to the PSP's origin only (the card frame's confirmations), in no request to the hub or anywhere else.
     const numbers = ['4242424242424242', '4242 4242 4242 4242', '4000000000000002', '4000 0000 0000 0002'];
     const carrying = (origin: (o: string) => boolean) => requests.filter((r) => origin(r.origin) && numbers.some((n) => r.text.includes(n)));
     expect(carrying((o) => o === pspOrigin).map((r) => r.text.split('\n')[1])).toEqual([
@@ -127,7 +141,7 @@ describeWithBrowser('the Pay Hub in a browser', () => {
       expect.stringMatching(/\/v1\/setup_intents\/seti_\w+\/confirm$/),
     ]);
     expect(carrying((o) => o !== pspOrigin)).toEqual([]);
-    expect(requests.filter((r) => r.origin === new URL(stack.hubUrl).origin && r.text.includes('/bff/card-setups')).length).toBeGreaterThanOrEqual(2);
+    expect(requests.filter((r) => r.origin === hubOrigin && r.text.includes('/bff/card-setups')).length).toBeGreaterThanOrEqual(2);
     // The PSP keeps no number either: the PaymentMethod has the brand, last four and expiry.
     const psp = stack.platform.simulator.snapshot();
     expect(JSON.stringify(psp)).not.toContain('4242424242424242');

@@ -6,7 +6,7 @@ export interface FramedElement {
   readonly scriptPath: string;
   readonly page: string;
   readonly script: string;
-  /** How the 400 names it, e.g. "The card element". */
+  /** How the 400 names it, e.g. "Stripe.js's card frame". */
   readonly name: string;
 }
 

@@ -36,7 +36,7 @@ export interface PaymentMethodObject {
 }
 
 /**
- * `GET /v1/payment_methods/:id`: a card the card element saved (its own details), or one of the
+ * `GET /v1/payment_methods/:id`: a card Stripe.js's card frame confirmed (its own details), or one of the
  * test tokens (`pm_card_visa`: the test card's brand and last four, a December expiry three years on).
  */
 export function retrievePaymentMethod(context: ApiContext, id: string): ApiAnswer {

@@ -54,7 +54,7 @@ function findSetupIntent(context: ApiContext, id: string): SetupIntentObject {
 }
 
 /**
- * With a publishable key (the card element in the person's browser) a SetupIntent is reached
+ * With a publishable key (Stripe.js in the person's browser) a SetupIntent is reached
  * only with its client secret, as on Stripe; with a secret key, by id.
  */
 function reachable(context: ApiContext, id: string, params: FormObject): SetupIntentObject {
@@ -125,7 +125,7 @@ export function retrieveSetupIntent(context: ApiContext, id: string, params: For
 }
 
 /**
- * `POST /v1/setup_intents/:id/confirm`. From the card element (publishable key and client
+ * `POST /v1/setup_intents/:id/confirm`. From Stripe.js's card frame (publishable key and client
  * secret): `payment_method_data[type]=card` with `[card][number]`, `[exp_month]`, `[exp_year]`,
  * `[cvc]`, which becomes a PaymentMethod; or with a secret key, `payment_method=pm_...`. A card
  * refused at setup leaves the SetupIntent in `requires_payment_method` with `last_setup_error`,

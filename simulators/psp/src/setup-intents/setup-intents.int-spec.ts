@@ -150,8 +150,12 @@ describe('SetupIntents and the card element', () => {
     expect(paymentMethod.status).toBe(401);
   });
 
-  it('serves the element only for an origin to frame it and a publishable key, and lets only that origin frame it', async () => {
-    const page = await fetch(`${simulator.url}/elements/card?origin=${encodeURIComponent('http://localhost:3000')}&key=pk_test_element`);
+  it("serves Stripe.js's stand-in at /v3, and its card frame only for an origin to frame it and a publishable key, framed by that origin only", async () => {
+    const script = await fetch(`${simulator.url}/v3`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(await script.text()).toContain('window.Stripe = Stripe;');
+    const page = await fetch(`${simulator.url}/v3/elements/card?origin=${encodeURIComponent('http://localhost:3000')}&key=pk_test_element`);
     expect(page.status).toBe(200);
     expect(page.headers.get('content-security-policy')).toContain('frame-ancestors http://localhost:3000');
     expect(await page.text()).toContain('<label for="number">Card number</label>');
@@ -160,8 +164,10 @@ describe('SetupIntents and the card element', () => {
       'origin=http%3A%2F%2Flocalhost%3A3000&key=sk_test_secret',
       'key=pk_test_element',
     ]) {
-      expect((await fetch(`${simulator.url}/elements/card?${query}`)).status).toBe(400);
+      expect((await fetch(`${simulator.url}/v3/elements/card?${query}`)).status).toBe(400);
     }
+    // The former element page is gone: Stripe.js is the one way in.
+    expect((await fetch(`${simulator.url}/elements/card?origin=${encodeURIComponent('http://localhost:3000')}&key=pk_test_element`)).status).toBe(404);
   });
 });
 

@@ -1,5 +1,5 @@
 /**
- * Card numbers typed into the card element (elements/card-element.ts), as Stripe's test mode
+ * Card numbers typed into Stripe.js's card frame (elements/stripe-js.ts), as Stripe's test mode
  * knows them: each becomes a PaymentMethod that behaves like one of the `pm_card_*` test tokens,
  * or is refused when the SetupIntent is confirmed. Any other number that passes the Luhn check is
  * a card that approves, its brand read from its prefix. The number itself is never kept: only

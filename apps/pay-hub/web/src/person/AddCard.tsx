@@ -1,73 +1,85 @@
 import { useEffect, useRef, useState } from 'react';
 import { api, ApiError, errorText } from '../api';
 import { Button, Field, Form, Notice } from '../components';
+import type { StripeCardElement, StripeJs, StripeJsSetting } from './stripe-js';
+import { loadStripe } from './stripe-js';
 
 interface CardSetup {
   setupIntentId: string;
   clientSecret: string;
-  elementUrl: string;
+  stripeJs: StripeJsSetting;
 }
 
-/** What the PSP's card element tells the page: never the card number, only whether it is complete and the outcome. */
-type ElementMessage =
-  | { source: 'psp-card-element'; type: 'ready' }
-  | { source: 'psp-card-element'; type: 'change'; complete: boolean; brand: string }
-  | { source: 'psp-card-element'; type: 'result'; setupIntent?: { id: string; status: string }; error?: { code: string; message: string } };
-
 /**
- * Adding a card through the PSP's tokenisation: the hub opens a SetupIntent, the page frames the
- * PSP's card element (its own origin) where the person types the card, the element confirms the
- * SetupIntent with the PSP, and the hub saves the PaymentMethod the PSP made. The number is typed
- * into the PSP's frame only; this page and its requests never hold it.
+ * Adding a card as Stripe.js has it done: the hub opens a SetupIntent, the page loads Stripe.js and
+ * mounts its card Element (a frame of Stripe.js's origin) where the person types the card,
+ * `confirmCardSetup` confirms the SetupIntent with the PSP, and the hub saves the PaymentMethod the
+ * PSP made. The number is typed into Stripe.js's frame only; this page and its requests never hold it.
  */
 export function AddCard({ save }: { save: (what: string, change: () => Promise<unknown>) => Promise<void> }) {
-  const [setup, setSetup] = useState<CardSetup | undefined>();
+  const [setup, setSetup] = useState<{ card: CardSetup; stripe: StripeJs } | undefined>();
   const [state, setState] = useState<{ ready: boolean; complete: boolean; busy: boolean }>({ ready: false, complete: false, busy: false });
   const [label, setLabel] = useState('');
   const [error, setError] = useState('');
-  const frame = useRef<HTMLIFrameElement>(null);
-  const elementOrigin = setup ? new URL(setup.elementUrl).origin : undefined;
+  const field = useRef<HTMLDivElement>(null);
+  const element = useRef<StripeCardElement | undefined>(undefined);
 
   const begin = async (): Promise<void> => {
     setError('');
     try {
-      setSetup(await api<CardSetup>('POST', '/bff/card-setups', {}));
+      const card = await api<CardSetup>('POST', '/bff/card-setups', {});
+      const stripe = await loadStripe(card.stripeJs.url, card.stripeJs.publishableKey);
       setState({ ready: false, complete: false, busy: false });
+      setSetup({ card, stripe });
     } catch (failure) {
-      setError(failure instanceof ApiError && failure.code === 'CARD_SETUP_OFF' ? 'Adding a card is not available here.' : errorText(failure));
+      setError(
+        failure instanceof ApiError
+          ? failure.code === 'CARD_SETUP_OFF'
+            ? 'Adding a card is not available here.'
+            : errorText(failure)
+          : 'The payment provider cannot be reached: try again later.',
+      );
     }
   };
 
   useEffect(() => {
-    if (!setup || !elementOrigin) return;
-    const onMessage = (event: MessageEvent<ElementMessage>): void => {
-      // Only the element this page framed speaks here.
-      if (event.origin !== elementOrigin || event.source !== frame.current?.contentWindow || event.data?.source !== 'psp-card-element') return;
-      const message = event.data;
-      if (message.type === 'ready') setState((now) => ({ ...now, ready: true }));
-      else if (message.type === 'change') setState((now) => ({ ...now, complete: message.complete }));
-      else if (message.error) {
-        setError(message.error.message);
-        setState((now) => ({ ...now, busy: false }));
-      } else if (message.setupIntent?.status === 'succeeded') {
-        const text = label.trim();
-        void save('Card saved.', () => api('POST', `/bff/card-setups/${encodeURIComponent(setup.setupIntentId)}/card`, text ? { label: text } : {})).then(
-          () => {
-            setSetup(undefined);
-            setLabel('');
-          },
-        );
-      }
+    if (!setup || !field.current) return;
+    const card = setup.stripe.elements().create('card', { hidePostalCode: true });
+    card.on('ready', () => setState((now) => ({ ...now, ready: true })));
+    card.on('change', (event) => {
+      setState((now) => ({ ...now, complete: event.complete }));
+      setError(event.error?.message ?? '');
+    });
+    card.mount(field.current);
+    element.current = card;
+    return () => {
+      element.current = undefined;
+      card.destroy();
     };
-    window.addEventListener('message', onMessage);
-    return () => window.removeEventListener('message', onMessage);
-  }, [setup, elementOrigin, label, save]);
+  }, [setup]);
 
-  const confirm = (): void => {
-    if (!setup || !elementOrigin) return;
+  const confirm = async (): Promise<void> => {
+    if (!setup || !element.current) return;
     setError('');
     setState((now) => ({ ...now, busy: true }));
-    frame.current?.contentWindow?.postMessage({ type: 'confirm', clientSecret: setup.clientSecret }, elementOrigin);
+    const result = await setup.stripe
+      .confirmCardSetup(setup.card.clientSecret, { payment_method: { card: element.current } })
+      // Stripe.js throws only on misuse (an IntegrationError): say so rather than hang busy.
+      .catch(() => ({ error: { type: 'integration_error', message: 'The card form failed: cancel and enter the card again.' } }) as const);
+    if (result.error) {
+      setError(result.error.message ?? 'The card was not accepted: try another one.');
+      setState((now) => ({ ...now, busy: false }));
+      return;
+    }
+    if (result.setupIntent.status !== 'succeeded') {
+      setError('The card could not be confirmed: try another one.');
+      setState((now) => ({ ...now, busy: false }));
+      return;
+    }
+    const text = label.trim();
+    await save('Card saved.', () => api('POST', `/bff/card-setups/${encodeURIComponent(setup.card.setupIntentId)}/card`, text ? { label: text } : {}));
+    setSetup(undefined);
+    setLabel('');
   };
 
   if (!setup) {
@@ -80,7 +92,8 @@ export function AddCard({ save }: { save: (what: string, change: () => Promise<u
   }
   return (
     <Form onSubmit={confirm} label="Add a card">
-      <iframe ref={frame} src={setup.elementUrl} title="Card details, entered at the payment provider" className="card-element" />
+      {/* Stripe.js mounts its card Element (its own frame) here. */}
+      <div ref={field} className="card-field" />
       <Notice kind="error">{error}</Notice>
       <div className="row">
         <Field label="Name (optional)" value={label} onChange={(event) => setLabel(event.target.value)} maxLength={40} />

@@ -256,7 +256,7 @@ export function LinkUsBankAccount({ save }: { save: (what: string, change: () =>
   if (!linked) {
     return (
       <>
-        <iframe ref={frame} src={connection.elementUrl} title="Your bank, signed in at the payment provider" className="card-element bank-connection" />
+        <iframe ref={frame} src={connection.elementUrl} title="Your bank, signed in at the payment provider" className="bank-connection" />
         <Notice kind="error">{error}</Notice>
         <Button variant="secondary" onClick={() => setConnection(undefined)}>
           Cancel

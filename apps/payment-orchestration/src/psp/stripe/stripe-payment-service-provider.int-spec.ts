@@ -131,7 +131,7 @@ describe('authorise and capture', () => {
 });
 
 describe('a card saved for later (SetupIntent on a customer)', () => {
-  /** A card saved as the Pay Hub saves it: a SetupIntent on a new customer, confirmed by the card element; its PaymentMethod and customer. */
+  /** A card saved as the Pay Hub saves it: a SetupIntent on a new customer, confirmed by Stripe.js's card frame; its PaymentMethod and customer. */
   async function savedCard(onCustomer: boolean): Promise<{ paymentMethod: string; customer?: string }> {
     const stripe = createStripeClient(settingsOf());
     const customer = onCustomer ? (await stripe.customers.create({ metadata: { pay_person: 'person-42' } })).id : undefined;
