@@ -20,4 +20,14 @@ describe('startTelemetry without an exporter', () => {
     child.end();
     parent.end();
   });
+
+  it("keeps a caller's sampled trace sampled, so the services after it still record it", () => {
+    const caller = propagation.extract(context.active(), { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' });
+    const span = tracer('test').startSpan('handled', {}, caller);
+    expect(span.spanContext().traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    const carrier: Record<string, string> = {};
+    propagation.inject(trace.setSpan(caller, span), carrier);
+    expect(carrier.traceparent).toMatch(/-01$/);
+    span.end();
+  });
 });
