@@ -1,4 +1,5 @@
 import type { FramedElement } from './serve-element';
+import { elementPage } from './serve-element';
 
 /**
  * The simulator's card element: what Stripe.js's card Element is, a page of the provider's own
@@ -15,25 +16,14 @@ import type { FramedElement } from './serve-element';
 export const CARD_ELEMENT_PATH = '/elements/card';
 const SCRIPT_PATH = '/elements/card.js';
 
-const PAGE = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Card details</title>
-<style>
-  body { font: 16px/1.4 system-ui, sans-serif; margin: 0; padding: 4px; color: #1a1a1a; background: #fff; }
-  .row { display: flex; gap: 12px; flex-wrap: wrap; }
+const PAGE = elementPage({
+  title: 'Card details',
+  style: `  .row { display: flex; gap: 12px; flex-wrap: wrap; }
   .field { display: flex; flex-direction: column; margin-bottom: 8px; }
   label { font-weight: 600; margin-bottom: 2px; }
   input { font: inherit; padding: 6px 8px; border: 1px solid #555; border-radius: 4px; min-width: 8em; }
-  input:focus { outline: 3px solid #1b5fc1; outline-offset: 1px; }
-  #error { color: #a4001d; margin: 4px 0; min-height: 1.4em; }
-  .note { color: #444; font-size: 13px; margin: 0; }
-</style>
-</head>
-<body>
-<form id="card" novalidate>
+  input:focus { outline: 3px solid #1b5fc1; outline-offset: 1px; }`,
+  body: `<form id="card" novalidate>
   <div class="field"><label for="number">Card number</label><input id="number" inputmode="numeric" autocomplete="cc-number" maxlength="23"></div>
   <div class="row">
     <div class="field"><label for="expiry">Expiry (MM/YY)</label><input id="expiry" autocomplete="cc-exp" maxlength="7" placeholder="MM/YY"></div>
@@ -41,11 +31,9 @@ const PAGE = `<!doctype html>
   </div>
   <p id="error" role="alert"></p>
   <p class="note">Payment provider (simulator): the card details go to the provider only.</p>
-</form>
-<script src="${SCRIPT_PATH}"></script>
-</body>
-</html>
-`;
+</form>`,
+  scriptPath: SCRIPT_PATH,
+});
 
 const SCRIPT = `'use strict';
 (() => {
