@@ -1,17 +1,10 @@
-import { Counterparty, flattenValidationErrors, Money, PurchaseRequested } from '@pay/contracts';
+import { Counterparty, EVENT_EXAMPLES, flattenValidationErrors, Money, PurchaseRequested } from '@pay/contracts';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { PaymentRequestBody } from './payment-request-body.dto';
 
-const BODY = {
-  kind: 'purchase',
-  payerId: 'person-42',
-  counterparty: { type: 'merchant', id: 'merchant-7' },
-  app: 'instagram',
-  country: 'US',
-  amount: { amount: '1250', currency: 'USD' },
-  merchantCategory: '5812',
-};
+// The AsyncAPI document's example request, less its requestId (the Idempotency-Key header on this door).
+const { requestId: _requestId, ...BODY } = (EVENT_EXAMPLES['payments.purchase.requested'] as { data: Record<string, unknown> }).data;
 
 const read = <T extends object>(type: new () => T, plain: object): { value: T; problems: string[] } => {
   const value = plainToInstance(type, plain);
@@ -32,7 +25,7 @@ describe('POST /v1/payments body: the contract without requestId', () => {
   });
 
   it('refuses what the contract refuses, with the same words', () => {
-    const bad = { ...BODY, payerId: 'not an id', amount: { amount: '12.50', currency: 'USD' }, merchantCategory: '58' };
+    const bad = { ...BODY, payerId: 'not an id', amount: { amount: '12.50', currency: 'EUR' }, merchantCategory: '58' };
     const contract = read(PurchaseRequested, { ...bad, requestId: '2b1f2c9e-7c55-4a8f-9b1e-2f6c1d0e4a11' }).problems;
     expect(read(PaymentRequestBody, bad).problems).toEqual(contract);
     expect(contract).toHaveLength(3);
