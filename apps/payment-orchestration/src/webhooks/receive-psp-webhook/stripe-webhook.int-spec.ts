@@ -278,22 +278,7 @@ describe('webhooks not applied: looked at again when due, with backoff', () => {
     payload: {},
   });
 
-  const initiate = (paymentId: string) =>
-    store.append(paymentId, 0, [
-      {
-        type: 'PaymentInitiated',
-        paymentId,
-        requestId: randomUUID(),
-        kind: 'purchase',
-        payerId: 'person-42',
-        counterparty: { type: 'merchant', id: 'merchant-7' },
-        app: 'instagram',
-        country: 'DE',
-        amount: 4200n,
-        currency: 'EUR',
-        captureMethod: 'manual',
-      },
-    ]);
+  const initiate = (paymentId: string) => store.append(paymentId, 0, [paymentInitiated(paymentId, { amount: 4200n })]);
 
   interface Retry {
     event_id: string;
