@@ -12,7 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_KAFKA_BROKERS } from '@pay/config';
-import { deadLetterTopicOf, DLQ_SUFFIX, TOPIC_SPECS, Topics } from '@pay/contracts';
+import { CONSUMER_GROUP_ID_PATTERN, CONSUMER_GROUP_ID_RULE, deadLetterTopicOf, DLQ_SUFFIX, TOPIC_SPECS, Topics } from '@pay/contracts';
 import { createKafka, EventPublisher, kafkaSaslFromEnv, replayDeadLetters } from '@pay/messaging';
 import { purchaseRequestReplay } from '@pay/payment-orchestration/tools';
 
@@ -26,7 +26,8 @@ async function main(): Promise<void> {
   const consumed = TOPIC_SPECS.filter((spec) => spec.consumed).map((spec) => spec.name);
   const topic = values.topic?.endsWith(DLQ_SUFFIX) ? values.topic.slice(0, -DLQ_SUFFIX.length) : values.topic;
   if (!topic || !consumed.includes(topic)) throw new Error(`--topic must be one of ${consumed.join(', ')} (or its .dlq)\n${USAGE}`);
-  if (values.consumer !== undefined && !/^[A-Za-z0-9._-]{1,200}$/.test(values.consumer)) throw new Error(`--consumer must be a consumer group name\n${USAGE}`);
+  if (values.consumer !== undefined && !CONSUMER_GROUP_ID_PATTERN.test(values.consumer))
+    throw new Error(`--consumer must be ${CONSUMER_GROUP_ID_RULE}\n${USAGE}`);
   const brokers = (process.env.KAFKA_BROKERS ?? DEFAULT_KAFKA_BROKERS).split(',').map((b) => b.trim());
   if (!brokers.every((b) => /^[A-Za-z0-9.-]+:\d{1,5}$/.test(b))) throw new Error('KAFKA_BROKERS must be a comma-separated list of host:port');
 

@@ -28,9 +28,9 @@ import { dropSchema, testDatabaseUrl, testKafka, uniqueName, waitFor } from '@pa
 import { io } from 'socket.io-client';
 import type { PaymentsPlatform, SupportOnPlatform, TestPerson } from './e2e-kit';
 import { E2E_MERCHANTS, freePort, http, purchaseOf, startGroupAtEnd, startPaymentsPlatform, startSupport } from './e2e-kit';
-import { serviceLogs } from './service-logs';
+import { serviceLogs } from '@pay/testing/service-logs';
 
-jest.mock('@pay/observability', () => jest.requireActual<typeof import('./service-logs')>('./service-logs').observabilityKeepingLogs());
+jest.mock('@pay/observability', () => jest.requireActual<typeof import('@pay/testing/service-logs')>('@pay/testing/service-logs').observabilityKeepingLogs());
 
 const digits = (count: number): string => Array.from(randomBytes(count), (byte) => String(byte % 10)).join('');
 

@@ -1,5 +1,5 @@
 import { AmountBuckets, parseGroupings } from '@pay/ad-signals-domain';
-import { BaseServiceConfig, IsFlag, IsWholeNumber } from '@pay/config';
+import { BaseServiceConfig, IsConsumerGroupId, IsFlag, IsTopicName, IsWholeNumber } from '@pay/config';
 import { Topics } from '@pay/contracts';
 import { Transform } from 'class-transformer';
 import type { ValidationArguments } from 'class-validator';
@@ -52,16 +52,13 @@ function IsPositiveUpTo(max: number, message: string): PropertyDecorator {
   });
 }
 
-const TOPIC = /^[A-Za-z0-9._-]{1,200}$/;
-const TOPIC_MESSAGE = { message: 'must be a Kafka topic name: letters, digits, ".", "_" and "-"' };
-
 /** Environment of the ad-signal-aggregation service, validated at start-up (see docs/privacy.md). */
 export class AdSignalAggregationConfig extends BaseServiceConfig {
   // NODE_ENV and AUTH_* (access tokens) are read by BaseServiceConfig, for every service.
 
   // --- Input and output ---
 
-  @Matches(/^[A-Za-z0-9._-]{1,200}$/, { message: 'must be a Kafka consumer group id' })
+  @IsConsumerGroupId()
   AD_SIGNALS_CONSUMER_GROUP = 'ad-signal-aggregation';
 
   /**
@@ -71,13 +68,13 @@ export class AdSignalAggregationConfig extends BaseServiceConfig {
   @IsWholeNumber({ min: 0, max: 5_000, unit: 'milliseconds' })
   AD_SIGNALS_CONSUMER_GATHER_MS = 1_000;
 
-  @Matches(TOPIC, TOPIC_MESSAGE)
+  @IsTopicName()
   AD_SIGNALS_PAYMENT_EVENTS_TOPIC: string = Topics.paymentEvents;
 
-  @Matches(TOPIC, TOPIC_MESSAGE)
+  @IsTopicName()
   AD_SIGNALS_WALLET_EVENTS_TOPIC: string = Topics.walletEvents;
 
-  @Matches(TOPIC, TOPIC_MESSAGE)
+  @IsTopicName()
   AD_SIGNALS_AGGREGATES_TOPIC: string = Topics.adSignalAggregates;
 
   /** HMAC key of the person and payment pseudonyms; rotating it starts new people (see docs/privacy.md). */

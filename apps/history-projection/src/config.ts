@@ -1,13 +1,10 @@
-import { BaseServiceConfig, IsFlag, IsWholeNumber } from '@pay/config';
+import { BaseServiceConfig, IsConsumerGroupId, IsFlag, IsTopicName, IsWholeNumber } from '@pay/config';
 import { Topics } from '@pay/contracts';
 import type { ValidationArguments } from 'class-validator';
-import { IsOptional, Matches, ValidateBy } from 'class-validator';
+import { IsOptional, ValidateBy } from 'class-validator';
 
 /** For development and tests only, public because it is in this file; refused when NODE_ENV=production. */
 export const DEVELOPMENT_PSEUDONYM_KEY = 'development-only-history-pseudonym-key';
-
-const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
-const TOPIC_MESSAGE = { message: 'must be a Kafka topic name (letters, digits, ".", "_", "-")' };
 
 /** Environment of the history-projection service, validated at start-up (see docs/configuration.md). */
 export class HistoryProjectionConfig extends BaseServiceConfig {
@@ -20,7 +17,7 @@ export class HistoryProjectionConfig extends BaseServiceConfig {
   HISTORY_CONSUMER_ENABLED = true;
 
   /** Consumer group and inbox name of the projection. */
-  @Matches(/^[A-Za-z0-9._-]{1,100}$/, { message: 'must be 1 to 100 of letters, digits, ".", "_", "-"' })
+  @IsConsumerGroupId()
   HISTORY_CONSUMER_GROUP = 'history-projection';
 
   /**
@@ -31,13 +28,13 @@ export class HistoryProjectionConfig extends BaseServiceConfig {
   HISTORY_CONSUMER_GATHER_MS = 250;
 
   /** The consumed topics (overridable so tests can use their own). */
-  @Matches(TOPIC, TOPIC_MESSAGE)
+  @IsTopicName()
   HISTORY_PAYMENTS_TOPIC: string = Topics.paymentEvents;
 
-  @Matches(TOPIC, TOPIC_MESSAGE)
+  @IsTopicName()
   HISTORY_LEDGER_TOPIC: string = Topics.ledgerTransactions;
 
-  @Matches(TOPIC, TOPIC_MESSAGE)
+  @IsTopicName()
   HISTORY_WALLET_TOPIC: string = Topics.walletEvents;
 
   /** How often projection lag is measured for the metric (milliseconds). */

@@ -1,5 +1,5 @@
 import { isPublicKeySet, parseStepUpThresholds } from '@pay/auth';
-import { IsWholeNumber } from '@pay/config';
+import { IsConsumerGroupId, IsTopicName, IsWholeNumber } from '@pay/config';
 import { Topics } from '@pay/contracts';
 import { IsOptional, IsString, Matches, ValidateBy, ValidateIf } from 'class-validator';
 import { parsePaymentLimits } from './check-purchase/payment-limits';
@@ -41,9 +41,6 @@ function IsPrivateJwk(): PropertyDecorator {
     },
   });
 }
-
-const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
-const TOPIC_MESSAGE = { message: 'must be a Kafka topic name: letters, digits, ".", "_" and "-"' };
 
 /** Environment of the payment-orchestration service, validated at start-up (see docs/configuration.md). */
 export class PaymentOrchestrationConfig extends PayPalConfig {
@@ -156,14 +153,14 @@ export class PaymentOrchestrationConfig extends PayPalConfig {
   // --- Driving payments ---
 
   /** Topic of the Kafka door (tests and canaries point it elsewhere). */
-  @Matches(TOPIC, TOPIC_MESSAGE)
+  @IsTopicName()
   PURCHASE_REQUESTS_TOPIC: string = Topics.purchaseRequests;
 
-  @Matches(TOPIC, TOPIC_MESSAGE)
+  @IsTopicName()
   WALLET_EVENTS_TOPIC: string = Topics.walletEvents;
 
   /** Consumer groups are `<prefix>.purchase-requests` and `<prefix>.wallet-events`. */
-  @Matches(/^[A-Za-z0-9._-]{1,200}$/, { message: 'must be letters, digits, ".", "_" and "-"' })
+  @IsConsumerGroupId()
   KAFKA_CONSUMER_GROUP_PREFIX = 'payment-orchestration';
 
   /** PSP calls (and other payment steps) run at most this many at once per process. */

@@ -1,9 +1,6 @@
-import { BaseServiceConfig, IsFlag, IsJsonWith, IsWholeNumber } from '@pay/config';
+import { BaseServiceConfig, IsConsumerGroupId, IsFlag, IsJsonWith, IsTopicName, IsWholeNumber } from '@pay/config';
 import { Topics } from '@pay/contracts';
 import { IsOptional, IsString, Matches } from 'class-validator';
-
-const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
-const TOPIC_MESSAGE = { message: 'must be a Kafka topic name (letters, digits, ".", "_", "-")' };
 
 /** Environment of the support service, validated at start-up (see docs/configuration.md). */
 export class SupportConfig extends BaseServiceConfig {
@@ -50,20 +47,20 @@ export class SupportConfig extends BaseServiceConfig {
   @IsFlag()
   SUPPORT_CONSUMER_ENABLED = true;
 
-  @Matches(/^[A-Za-z0-9._-]{1,100}$/, { message: 'must be 1 to 100 of letters, digits, ".", "_", "-"' })
+  @IsConsumerGroupId()
   SUPPORT_CONSUMER_GROUP = 'support';
 
   /** The consumed topics (overridable so tests can use their own). */
-  @Matches(TOPIC, TOPIC_MESSAGE)
+  @IsTopicName()
   SUPPORT_PAYMENTS_TOPIC: string = Topics.paymentEvents;
 
-  @Matches(TOPIC, TOPIC_MESSAGE)
+  @IsTopicName()
   SUPPORT_LEDGER_TOPIC: string = Topics.ledgerTransactions;
 
-  @Matches(TOPIC, TOPIC_MESSAGE)
+  @IsTopicName()
   SUPPORT_WALLET_TOPIC: string = Topics.walletEvents;
 
   /** Where the service publishes its own events. */
-  @Matches(TOPIC, TOPIC_MESSAGE)
+  @IsTopicName()
   SUPPORT_EVENTS_TOPIC: string = Topics.supportEvents;
 }

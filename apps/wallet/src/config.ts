@@ -1,4 +1,4 @@
-import { IsJsonWith, IsWholeNumber, StripeApiConfig, toWholeNumber } from '@pay/config';
+import { IsConsumerGroupId, IsJsonWith, IsWholeNumber, StripeApiConfig, toWholeNumber } from '@pay/config';
 import { MasterKeyRing } from '@pay/encryption';
 import { Transform } from 'class-transformer';
 import type { ValidationArguments } from 'class-validator';
@@ -241,7 +241,7 @@ export class WalletConfig extends StripeApiConfig {
   PAYMENT_DISPUTE_FEE_MINOR = 1_500;
 
   /** Kafka consumer group posting payments.events.v1 to the ledger (each test run uses its own). */
-  @Matches(/^[A-Za-z0-9._-]{1,200}$/, { message: 'must be a Kafka consumer group id: 1 to 200 of letters, digits, ".", "_" and "-"' })
+  @IsConsumerGroupId()
   PAYMENTS_LEDGER_CONSUMER_GROUP = 'wallet.payments-ledger';
 
   /**
@@ -253,6 +253,6 @@ export class WalletConfig extends StripeApiConfig {
   PAYMENTS_LEDGER_GATHER_MS = 0;
 
   /** Kafka consumer group answering wallet.commands.v1 (reserve, post, void funds). */
-  @Matches(/^[A-Za-z0-9._-]{1,200}$/, { message: 'must be a Kafka consumer group id: 1 to 200 of letters, digits, ".", "_" and "-"' })
+  @IsConsumerGroupId()
   FUNDS_COMMANDS_CONSUMER_GROUP = 'wallet.funds-commands';
 }

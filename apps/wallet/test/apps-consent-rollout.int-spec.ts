@@ -1,9 +1,10 @@
 import { uniqueName, waitFor } from '@pay/testing';
-import { capturedLogs, findSecrets } from './log-capture';
+import { serviceLogs } from '@pay/testing/service-logs';
+import { findSecrets } from './log-secrets';
 import type { Caller, WalletUnderTest } from './wallet-test-kit';
 import { DEFAULT_TEST_ROLLOUT, dropWalletSchema, dumpSchema, startWallet, validCard } from './wallet-test-kit';
 
-jest.mock('@pay/observability', () => jest.requireActual<typeof import('./log-capture')>('./log-capture').observabilityWithCapture());
+jest.mock('@pay/observability', () => jest.requireActual<typeof import('@pay/testing/service-logs')>('@pay/testing/service-logs').observabilityKeepingLogs());
 
 interface WalletBody {
   apps: string[];
@@ -25,7 +26,7 @@ describe('wallet: Pay per app, consent, contact details and the rollout', () => 
   afterAll(async () => {
     await wallet?.stop();
     if (wallet) await dropWalletSchema(wallet.schema);
-    expect(findSecrets(capturedLogs.join(''), { emails: [EMAIL], phones: [PHONE] })).toEqual([]);
+    expect(findSecrets(serviceLogs.join(''), { emails: [EMAIL], phones: [PHONE] })).toEqual([]);
   });
 
   async function open(country: string): Promise<{ id: string; caller: Caller; status: number; body: Record<string, unknown> }> {
@@ -153,7 +154,7 @@ describe('wallet: Pay per app, consent, contact details and the rollout', () => 
     const before = (await operator.get<{ digest: string }>('/v1/rollout')).body.digest;
     await wallet.writeRollout([{ country: 'DE', apps: ['telegram'] }]);
     await waitFor(
-      () => capturedLogs.join(''),
+      () => serviceLogs.join(''),
       (logs) => logs.includes('rollout reload refused'),
       { timeoutMs: 10_000 },
     );

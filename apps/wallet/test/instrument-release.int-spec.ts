@@ -6,12 +6,12 @@
  */
 import { testDatabaseUrl, uniqueName } from '@pay/testing';
 import { Client } from 'pg';
-import { capturedLogs } from './log-capture';
+import { serviceLogs } from '@pay/testing/service-logs';
 import { PaymentsOnKafka } from './payments-on-kafka';
 import type { Caller, WalletUnderTest } from './wallet-test-kit';
 import { dropWalletSchema, startWallet, validCard } from './wallet-test-kit';
 
-jest.mock('@pay/observability', () => jest.requireActual<typeof import('./log-capture')>('./log-capture').observabilityWithCapture());
+jest.mock('@pay/observability', () => jest.requireActual<typeof import('@pay/testing/service-logs')>('@pay/testing/service-logs').observabilityKeepingLogs());
 
 /** Long enough for the wallet to read an initiation published while a release waits, on a busy machine. */
 const WAIT_MS = 6_000;
@@ -205,6 +205,6 @@ describe('wallet: a payment instrument is released only for a payment of its own
   });
 
   it('keeps the tokens out of the logs', () => {
-    expect(capturedLogs.join('')).not.toContain(victimToken);
+    expect(serviceLogs.join('')).not.toContain(victimToken);
   });
 });

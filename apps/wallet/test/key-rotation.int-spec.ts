@@ -4,12 +4,13 @@ import { createTestIssuer } from '@pay/auth/testing';
 import type { PspSimulator } from '@pay/psp-simulator';
 import { startPspSimulator } from '@pay/psp-simulator';
 import { testDatabaseUrl, uniqueName } from '@pay/testing';
-import { capturedLogs, findSecrets } from './log-capture';
+import { serviceLogs } from '@pay/testing/service-logs';
+import { findSecrets } from './log-secrets';
 import { PaymentsOnKafka } from './payments-on-kafka';
 import type { WalletUnderTest } from './wallet-test-kit';
 import { dropWalletSchema, MANDATE, pspEnv, startWallet, testMasterKey } from './wallet-test-kit';
 
-jest.mock('@pay/observability', () => jest.requireActual<typeof import('./log-capture')>('./log-capture').observabilityWithCapture());
+jest.mock('@pay/observability', () => jest.requireActual<typeof import('@pay/testing/service-logs')>('@pay/testing/service-logs').observabilityKeepingLogs());
 
 const ROOT = resolve(__dirname, '../../..');
 const PIN = '730264';
@@ -91,9 +92,7 @@ describe('wallet: master key rotation leaves every secret readable, without down
     await running?.stop();
     await psp?.close();
     await dropWalletSchema(schema);
-    expect(findSecrets(capturedLogs.join(''), { ibans: IBANS, emails: persons.map((p) => p.email), pins: [PIN], holderNames: ['Rotation Tester'] })).toEqual(
-      [],
-    );
+    expect(findSecrets(serviceLogs.join(''), { ibans: IBANS, emails: persons.map((p) => p.email), pins: [PIN], holderNames: ['Rotation Tester'] })).toEqual([]);
   });
 
   async function expectEverySecretReadable(wallet: WalletUnderTest): Promise<void> {

@@ -5,12 +5,13 @@ import { uniqueName } from '@pay/testing';
 import type { JWK } from 'jose';
 import { exportJWK, generateKeyPair } from 'jose';
 import { MANDATE_ATTESTATION_HEADER, mandateAccountDigest, MandateAttestationSigner } from '@pay/auth';
-import { capturedLogs, findSecrets } from './log-capture';
+import { serviceLogs } from '@pay/testing/service-logs';
+import { findSecrets } from './log-secrets';
 import { PaymentsOnKafka } from './payments-on-kafka';
 import type { Caller, WalletUnderTest } from './wallet-test-kit';
 import { CARD_NUMBERS, dropWalletSchema, dumpSchema, IBANS, MANDATE, startWallet, validCard } from './wallet-test-kit';
 
-jest.mock('@pay/observability', () => jest.requireActual<typeof import('./log-capture')>('./log-capture').observabilityWithCapture());
+jest.mock('@pay/observability', () => jest.requireActual<typeof import('@pay/testing/service-logs')>('@pay/testing/service-logs').observabilityKeepingLogs());
 
 interface MethodView {
   id: string;
@@ -52,8 +53,8 @@ describe('wallet: payment methods', () => {
     await wallet?.stop();
     await psp?.close();
     if (wallet) await dropWalletSchema(wallet.schema);
-    expect(findSecrets(capturedLogs.join(''), { ibans: IBANS, emails: [EMAIL, HOLDER_EMAIL], holderNames: [HOLDER] })).toEqual([]);
-    expect(capturedLogs.join('')).not.toContain('000123456789');
+    expect(findSecrets(serviceLogs.join(''), { ibans: IBANS, emails: [EMAIL, HOLDER_EMAIL], holderNames: [HOLDER] })).toEqual([]);
+    expect(serviceLogs.join('')).not.toContain('000123456789');
   });
 
   let cardId: string;

@@ -2,12 +2,13 @@ import { StepUpProofError, StepUpProofVerifier } from '@pay/auth';
 import { uniqueName } from '@pay/testing';
 import type { Clock } from '../src/ports/clock';
 import { CLOCK } from '../src/ports/clock';
-import { capturedLogs, findSecrets } from './log-capture';
+import { serviceLogs } from '@pay/testing/service-logs';
+import { findSecrets } from './log-secrets';
 import type { Caller, WalletUnderTest } from './wallet-test-kit';
 import { dropWalletSchema, startWallet } from './wallet-test-kit';
 import { money } from '@pay/contracts';
 
-jest.mock('@pay/observability', () => jest.requireActual<typeof import('./log-capture')>('./log-capture').observabilityWithCapture());
+jest.mock('@pay/observability', () => jest.requireActual<typeof import('@pay/testing/service-logs')>('@pay/testing/service-logs').observabilityKeepingLogs());
 
 const PIN = '730264';
 const NEW_PIN = '591837';
@@ -52,7 +53,7 @@ describe('wallet: PIN and step-up proofs', () => {
   afterAll(async () => {
     await wallet?.stop();
     if (wallet) await dropWalletSchema(wallet.schema);
-    expect(findSecrets(capturedLogs.join(''), { pins: [PIN, NEW_PIN, WRONG] })).toEqual([]);
+    expect(findSecrets(serviceLogs.join(''), { pins: [PIN, NEW_PIN, WRONG] })).toEqual([]);
   });
 
   async function personWithWallet(pin?: string): Promise<{ id: string; caller: Caller }> {

@@ -1,9 +1,10 @@
 import { uniqueName } from '@pay/testing';
-import { capturedLogs, findSecrets } from './log-capture';
+import { serviceLogs } from '@pay/testing/service-logs';
+import { findSecrets } from './log-secrets';
 import type { WalletUnderTest } from './wallet-test-kit';
 import { dropWalletSchema, startWallet } from './wallet-test-kit';
 
-jest.mock('@pay/observability', () => jest.requireActual<typeof import('./log-capture')>('./log-capture').observabilityWithCapture());
+jest.mock('@pay/observability', () => jest.requireActual<typeof import('@pay/testing/service-logs')>('@pay/testing/service-logs').observabilityKeepingLogs());
 
 const CARD = '4111111111111111';
 
@@ -46,7 +47,7 @@ describe('wallet: request logs', () => {
 
   // Passes while the platform bug exists; when it is fixed this fails: then make it a plain `it`.
   it('logs neither the card number of a refused query string nor bearer tokens (platform request logger)', () => {
-    const logs = capturedLogs.join('');
+    const logs = serviceLogs.join('');
     expect(findSecrets(logs, {})).toEqual([]);
     expect(logs).not.toContain(token.split('.')[2]);
   });

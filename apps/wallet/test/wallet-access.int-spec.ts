@@ -1,10 +1,11 @@
 import { uniqueName } from '@pay/testing';
-import { capturedLogs, findSecrets } from './log-capture';
+import { serviceLogs } from '@pay/testing/service-logs';
+import { findSecrets } from './log-secrets';
 import { PaymentsOnKafka } from './payments-on-kafka';
 import type { Caller, WalletUnderTest } from './wallet-test-kit';
 import { dropWalletSchema, MANDATE, startWallet, validCard } from './wallet-test-kit';
 
-jest.mock('@pay/observability', () => jest.requireActual<typeof import('./log-capture')>('./log-capture').observabilityWithCapture());
+jest.mock('@pay/observability', () => jest.requireActual<typeof import('@pay/testing/service-logs')>('@pay/testing/service-logs').observabilityKeepingLogs());
 
 interface Route {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -107,7 +108,7 @@ describe('wallet: identity and access on every route', () => {
   afterAll(async () => {
     await wallet?.stop();
     if (wallet) await dropWalletSchema(wallet.schema);
-    expect(findSecrets(capturedLogs.join(''), { pins: [PIN, '591837', '111119'], emails: ['bola.test@example.com'], holderNames: ['Bola Test'] })).toEqual([]);
+    expect(findSecrets(serviceLogs.join(''), { pins: [PIN, '591837', '111119'], emails: ['bola.test@example.com'], holderNames: ['Bola Test'] })).toEqual([]);
   });
 
   it('covers every route of the API that takes an id', async () => {

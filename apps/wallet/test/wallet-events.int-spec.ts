@@ -2,11 +2,12 @@ import { parseEvent } from '@pay/contracts';
 import type { PspSimulator } from '@pay/psp-simulator';
 import { startPspSimulator } from '@pay/psp-simulator';
 import { uniqueName, waitFor } from '@pay/testing';
-import { capturedLogs, findSecrets } from './log-capture';
+import { serviceLogs } from '@pay/testing/service-logs';
+import { findSecrets } from './log-secrets';
 import type { Caller, WalletEventMessage, WalletUnderTest } from './wallet-test-kit';
 import { dropWalletSchema, MANDATE, pspEnv, startWallet, validCard, watchWalletEvents } from './wallet-test-kit';
 
-jest.mock('@pay/observability', () => jest.requireActual<typeof import('./log-capture')>('./log-capture').observabilityWithCapture());
+jest.mock('@pay/observability', () => jest.requireActual<typeof import('@pay/testing/service-logs')>('@pay/testing/service-logs').observabilityKeepingLogs());
 
 const SECRETS = {
   pins: ['730264', '591837', '482915'],
@@ -37,7 +38,7 @@ describe('wallet.events.v1: every change, in order per person, never a secret', 
     await wallet?.stop();
     await psp?.close();
     if (wallet) await dropWalletSchema(wallet.schema);
-    expect(findSecrets(capturedLogs.join(''), SECRETS)).toEqual([]);
+    expect(findSecrets(serviceLogs.join(''), SECRETS)).toEqual([]);
   });
 
   const of = (person: string): WalletEventMessage[] => events.messages.filter((message) => message.key === person);

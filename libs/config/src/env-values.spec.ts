@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from './validate-config';
-import { IsFlag, IsOneOf, IsWholeNumber, parseFlag, parseWholeNumber } from './env-values';
+import { IsConsumerGroupId, IsFlag, IsOneOf, IsTopicName, IsWholeNumber, parseFlag, parseWholeNumber } from './env-values';
 
 class Sample {
   @IsWholeNumber({ min: 1, max: 60, unit: 'seconds' })
@@ -16,6 +16,12 @@ class Sample {
 
   @IsOneOf(['hour', 'day'])
   GRANULARITY = 'hour';
+
+  @IsConsumerGroupId()
+  CONSUMER_GROUP = 'sample';
+
+  @IsTopicName()
+  TOPIC = 'payments.events.v1';
 }
 
 const load = (env: Record<string, string>): Sample => loadConfig('sample', Sample, env);
@@ -66,6 +72,23 @@ describe('config values from the environment', () => {
 
   it('refuses a word not in the list, listing the accepted ones', () => {
     expect(problems({ GRANULARITY: 'week' })).toContain('GRANULARITY must be one of hour, day');
+  });
+});
+
+describe('Kafka names: one rule for every service and tool', () => {
+  it('takes consumer group ids of 1 to 200 letters, digits, ".", "_" and "-"', () => {
+    expect(load({ CONSUMER_GROUP: 'g'.repeat(200) }).CONSUMER_GROUP).toHaveLength(200);
+    expect(load({ CONSUMER_GROUP: 'wallet.payments-ledger_2' }).CONSUMER_GROUP).toBe('wallet.payments-ledger_2');
+    for (const refused of ['g'.repeat(201), 'has space', 'colon:group'])
+      expect(problems({ CONSUMER_GROUP: refused })).toContain(
+        'CONSUMER_GROUP must be a Kafka consumer group id: 1 to 200 of letters, digits, ".", "_" and "-"',
+      );
+  });
+
+  it('takes topic names as Kafka does: at most 249 characters', () => {
+    expect(load({ TOPIC: 't'.repeat(249) }).TOPIC).toHaveLength(249);
+    for (const refused of ['t'.repeat(250), 'payments/events'])
+      expect(problems({ TOPIC: refused })).toContain('TOPIC must be a Kafka topic name: 1 to 249 of letters, digits, ".", "_" and "-"');
   });
 });
 

@@ -1,5 +1,6 @@
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, Max, Min, ValidateIf } from 'class-validator';
+import { CONSUMER_GROUP_ID_PATTERN, CONSUMER_GROUP_ID_RULE, TOPIC_NAME_PATTERN, TOPIC_NAME_RULE } from '@pay/contracts';
+import { IsBoolean, IsIn, IsInt, Matches, Max, Min, ValidateIf } from 'class-validator';
 
 /**
  * The one place strings from the environment (or a query string) become numbers and booleans.
@@ -57,6 +58,16 @@ export function IsFlag(): PropertyDecorator {
 /** One of a fixed list of words. */
 export function IsOneOf(values: readonly string[], message = `must be one of ${values.join(', ')}`): PropertyDecorator {
   return IsIn([...values], { message });
+}
+
+/** A Kafka topic name (libs/contracts' TOPIC_NAME_PATTERN). */
+export function IsTopicName(): PropertyDecorator {
+  return Matches(TOPIC_NAME_PATTERN, { message: `must be ${TOPIC_NAME_RULE}` });
+}
+
+/** A Kafka consumer group id, or the prefix of some (libs/contracts' CONSUMER_GROUP_ID_PATTERN). */
+export function IsConsumerGroupId(): PropertyDecorator {
+  return Matches(CONSUMER_GROUP_ID_PATTERN, { message: `must be ${CONSUMER_GROUP_ID_RULE}` });
 }
 
 /** Reads one flag outside a config class; unset or empty is `fallback`. */

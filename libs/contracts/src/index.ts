@@ -7,6 +7,7 @@ export * from './envelope/event-envelope';
 export * from './envelope/event-registry';
 export * from './envelope/validation-metadata-cache';
 export * from './envelope/money';
+export * from './envelope/ids';
 export * from './ledger/ledger-events';
 export * from './ledger/ledger-payment-link';
 export * from './payments/payment-events';

@@ -69,6 +69,14 @@ export const TOPIC_SPECS: readonly TopicSpec[] = [
   },
 ];
 
+/** A Kafka topic name as Kafka accepts it: at most 249 of these characters. */
+export const TOPIC_NAME_PATTERN = /^[A-Za-z0-9._-]{1,249}$/;
+export const TOPIC_NAME_RULE = 'a Kafka topic name: 1 to 249 of letters, digits, ".", "_" and "-"';
+
+/** A consumer group id (each consumer's inbox is named after it): what every config and tool accepts. */
+export const CONSUMER_GROUP_ID_PATTERN = /^[A-Za-z0-9._-]{1,200}$/;
+export const CONSUMER_GROUP_ID_RULE = 'a Kafka consumer group id: 1 to 200 of letters, digits, ".", "_" and "-"';
+
 export const DLQ_SUFFIX = '.dlq';
 export const DLQ_PARTITIONS = 3;
 

@@ -15,9 +15,9 @@ import type { Page } from 'playwright-core';
 import { findChromium, reportSkipped } from './chromium';
 import type { HubStack } from './hub-kit';
 import { ARTEFACTS_DIR, startHubStack } from './hub-kit';
-import { serviceLogs } from '../service-logs';
+import { serviceLogs } from '@pay/testing/service-logs';
 
-jest.mock('@pay/observability', () => jest.requireActual<typeof import('../service-logs')>('../service-logs').observabilityKeepingLogs());
+jest.mock('@pay/observability', () => jest.requireActual<typeof import('@pay/testing/service-logs')>('@pay/testing/service-logs').observabilityKeepingLogs());
 
 const CHROMIUM = findChromium();
 if (!CHROMIUM) reportSkipped('us-bank-account.browser-spec.ts');

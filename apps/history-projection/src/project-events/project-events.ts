@@ -3,6 +3,8 @@ import type { Sql } from '@pay/platform';
 import type { JsonColumn } from '../database/sql';
 import { upsertRows } from '../database/sql';
 import type { EntryRecord } from '../read-model/entry-record';
+import type { MethodRecord } from '../read-model/method-record';
+import { METHOD_RECORD_COLUMNS, methodFromRecord, methodRecord } from '../read-model/method-record';
 import type { ReadModelTables } from '../read-model/read-model-tables';
 import { readModelTables } from '../read-model/read-model-tables';
 import { DailyTotalsChange } from './daily-totals';
@@ -191,23 +193,8 @@ export async function readWallets(sql: Sql, t: ReadModelTables, personIds: reado
 
 /** The stored methods of these ids (those that have a row). */
 export async function readMethods(sql: Sql, t: ReadModelTables, methodIds: readonly string[]): Promise<MethodRow[]> {
-  const records = await sql.query<Record<string, unknown>>(
-    `SELECT method_id, person_id, kind, brand, last4, exp_month, exp_year, country, added_at, removed_at
-     FROM ${t.methods} WHERE method_id = ANY($1)`,
-    [methodIds],
-  );
-  return records.map((r) => ({
-    methodId: r.method_id as string,
-    personId: r.person_id as string,
-    kind: r.kind as string | null,
-    brand: r.brand as string | null,
-    last4: r.last4 as string | null,
-    expMonth: r.exp_month as number | null,
-    expYear: r.exp_year as number | null,
-    country: r.country as string | null,
-    addedAt: iso(r.added_at as Date | null),
-    removedAt: iso(r.removed_at as Date | null),
-  }));
+  const records = await sql.query<MethodRecord>(`SELECT ${METHOD_RECORD_COLUMNS} FROM ${t.methods} WHERE method_id = ANY($1)`, [methodIds]);
+  return records.map(methodFromRecord);
 }
 
 /** A wallet as its row is written (WALLET_COLUMNS). */
@@ -222,20 +209,6 @@ export const walletRecord = (w: WalletRow): Record<string, unknown> => ({
   contact_sequence: w.contactSequence,
   preferred_method_id: w.preferredMethodId,
   preferred_sequence: w.preferredSequence,
-});
-
-/** A method as its row is written (METHOD_COLUMNS). */
-export const methodRecord = (m: MethodRow): Record<string, unknown> => ({
-  method_id: m.methodId,
-  person_id: m.personId,
-  kind: m.kind,
-  brand: m.brand,
-  last4: m.last4,
-  exp_month: m.expMonth,
-  exp_year: m.expYear,
-  country: m.country,
-  added_at: m.addedAt,
-  removed_at: m.removedAt,
 });
 
 /** The postings of these ledger events as their rows are written (POSTING_COLUMNS): one per key, a redelivered transaction in the batch once. */

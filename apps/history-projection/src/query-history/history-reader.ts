@@ -6,6 +6,8 @@ import type { AggregateRow, AggregatesView } from '../aggregate-history/aggregat
 import { aggregateCsvColumns, aggregateRowView } from '../aggregate-history/aggregate-view';
 import { csvHeader, csvLines } from '../export-history/csv';
 import { streamQuery } from '../export-history/stream-query';
+import type { MethodRecord } from '../read-model/method-record';
+import { METHOD_RECORD_COLUMNS, methodFromRecord } from '../read-model/method-record';
 import type { ReadModelTables } from '../read-model/read-model-tables';
 import { readModelTables } from '../read-model/read-model-tables';
 import { LiveVersionCache } from '../read-model/read-model-version';
@@ -15,6 +17,7 @@ import { ENTRY_CSV_COLUMNS, entryView } from './entry-view';
 import type { EntryRow, HistoryFilters, HistoryScope, SortOrder } from './history-query';
 import { historyQuery, summaryQuery } from './history-query';
 import type { ProfileView } from './profile-view';
+import { savedMethodView } from './profile-view';
 import type { SummaryRow, SummaryView } from './summary-view';
 import { summaryView } from './summary-view';
 
@@ -75,9 +78,8 @@ export class HistoryReader {
        FROM ${t.wallets} WHERE person_id = $1`,
       [personId],
     );
-    const methods = await this.dataSource.query<Array<Record<string, unknown>>>(
-      `SELECT method_id, kind, brand, last4, exp_month, exp_year, to_char(removed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS removed_at
-       FROM ${t.methods} WHERE person_id = $1 AND added_at IS NOT NULL ORDER BY added_at, method_id`,
+    const methods = await this.dataSource.query<MethodRecord[]>(
+      `SELECT ${METHOD_RECORD_COLUMNS} FROM ${t.methods} WHERE person_id = $1 AND added_at IS NOT NULL ORDER BY added_at, method_id`,
       [personId],
     );
     const profile: ProfileView = {
@@ -85,16 +87,7 @@ export class HistoryReader {
       country: (wallet?.country as string | null) ?? null,
       walletOpenedAt: (wallet?.opened_at as string | null) ?? null,
       apps: (wallet?.apps as string[] | undefined) ?? [],
-      paymentMethods: methods.map((m) => ({
-        id: m.method_id as string,
-        type: m.kind as string | null,
-        brand: m.brand as string | null,
-        last4: m.last4 as string | null,
-        expMonth: m.exp_month as number | null,
-        expYear: m.exp_year as number | null,
-        preferred: wallet?.preferred_method_id === m.method_id,
-        removedAt: m.removed_at as string | null,
-      })),
+      paymentMethods: methods.map(methodFromRecord).map((m) => savedMethodView(m, wallet?.preferred_method_id === m.methodId)),
     };
     if (withContact) profile.contact = { hasEmail: (wallet?.has_email as boolean | null) ?? null, hasPhone: (wallet?.has_phone as boolean | null) ?? null };
     return profile;

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import type { MethodRow } from '../project-events/wallet-profile';
 
 export class SavedMethodView {
   @ApiProperty()
@@ -56,4 +57,18 @@ export class ProfileView {
     description: 'Contact details (whether the wallet holds an e-mail address and a phone number). Never shown to analysts.',
   })
   contact?: ContactView;
+}
+
+/** How a person sees a saved method that history keeps (`preferred`: the wallet's preferred one). */
+export function savedMethodView(method: MethodRow, preferred: boolean): SavedMethodView {
+  return {
+    id: method.methodId,
+    type: method.kind,
+    brand: method.brand,
+    last4: method.last4,
+    expMonth: method.expMonth,
+    expYear: method.expYear,
+    preferred,
+    removedAt: method.removedAt,
+  };
 }

@@ -15,7 +15,6 @@ import {
   entryRecord,
   METHOD_COLUMNS,
   methodOwnersOf,
-  methodRecord,
   POSTING_COLUMNS,
   postingRecords,
   readMethods,
@@ -28,6 +27,7 @@ import type { ProjectableEvent } from '../project-events/projectable-event';
 import { isLedgerEvent, isPaymentEvent } from '../project-events/projectable-event';
 import type { MethodRow, WalletRow } from '../project-events/wallet-profile';
 import { emptyMethod, emptyWallet, isProjectedWalletEvent } from '../project-events/wallet-profile';
+import { methodRecord } from '../read-model/method-record';
 import type { ReadModelTables } from '../read-model/read-model-tables';
 import { readModelTables } from '../read-model/read-model-tables';
 

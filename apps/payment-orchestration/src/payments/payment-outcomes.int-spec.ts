@@ -7,6 +7,7 @@ import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { startTelemetry } from '@pay/observability';
 import type { PaymentEvent, PaymentInitiated } from '@pay/payments-domain';
 import type { TestSchema } from '@pay/testing';
+import { paymentInitiated } from '@pay/payments-domain/testing';
 import { createTestSchema, parsePrometheusText } from '@pay/testing';
 import { paymentOrchestrationMigrations } from '../database/migrations';
 import { inTransaction, onConnection, sqlOf } from '../database/sql';
@@ -34,22 +35,7 @@ beforeEach(() => {
   country = COUNTRIES[tests++];
 });
 
-function initiated(paymentId: string, overrides: Partial<PaymentInitiated> = {}): PaymentInitiated {
-  return {
-    type: 'PaymentInitiated',
-    paymentId,
-    requestId: randomUUID(),
-    kind: 'purchase',
-    payerId: 'person-42',
-    counterparty: { type: 'merchant', id: 'merchant-7' },
-    app: 'instagram',
-    country,
-    amount: 1000n,
-    currency: 'EUR',
-    captureMethod: 'manual',
-    ...overrides,
-  };
-}
+const initiated = (paymentId: string): PaymentInitiated => paymentInitiated(paymentId, { country });
 
 const captured = (paymentId: string): PaymentEvent[] => [
   { type: 'Authorized', amount: 1000n, provider: 'stripe', reference: `pi_${paymentId}` },

@@ -38,9 +38,8 @@ import {
   SUPPORT_AGENT_TOKEN_HEADER,
   SUPPORT_CASE_HEADER,
 } from '@pay/auth';
-import { money, Money, toMinorUnits } from '@pay/contracts';
-import { Type } from 'class-transformer';
-import { IsIn, IsOptional, ValidateNested } from 'class-validator';
+import { IsMoney, money, Money, toMinorUnits } from '@pay/contracts';
+import { IsIn, IsOptional } from 'class-validator';
 import { DataSource } from 'typeorm';
 import type { IdempotentResponse } from '../http/idempotency-key';
 import { answerIdempotently, idempotencyKeyOf } from '../http/idempotency-key';
@@ -57,8 +56,7 @@ const REASONS = ['requested_by_customer', 'duplicate', 'fraudulent'] as const;
 export class RefundPaymentRequest {
   @ApiPropertyOptional({ example: { amount: '500', currency: 'USD' }, description: 'Absent: all that is still refundable.' })
   @IsOptional()
-  @ValidateNested()
-  @Type(() => Money)
+  @IsMoney()
   amount?: Money;
 
   @ApiPropertyOptional({ enum: REASONS })

@@ -13,9 +13,8 @@ import {
 } from '@nestjs/swagger';
 import type { Principal as Caller } from '@pay/auth';
 import { describeActor, Principal, RequireScopes, Roles } from '@pay/auth';
-import { money, Money, toMinorUnits } from '@pay/contracts';
-import { Type } from 'class-transformer';
-import { IsOptional, ValidateNested } from 'class-validator';
+import { IsMoney, money, Money, toMinorUnits } from '@pay/contracts';
+import { IsOptional } from 'class-validator';
 import type { IdempotentResponse } from '../http/idempotency-key';
 import { answerIdempotently, idempotencyKeyOf } from '../http/idempotency-key';
 import { PaymentEventStore } from '../payments/store/payment-event-store';
@@ -27,8 +26,7 @@ import { SettleAuthorization } from './settle-authorization';
 export class CapturePaymentRequest {
   @ApiPropertyOptional({ example: { amount: '1500', currency: 'USD' }, description: 'Absent: the whole authorised amount. Less releases the rest.' })
   @IsOptional()
-  @ValidateNested()
-  @Type(() => Money)
+  @IsMoney()
   amount?: Money;
 }
 

@@ -13,10 +13,9 @@ import {
 } from '@nestjs/swagger';
 import type { Principal as Caller } from '@pay/auth';
 import { Principal, Roles } from '@pay/auth';
-import { Money, SUPPORT_REFUND_REASONS } from '@pay/contracts';
+import { IsMoney, Money, SUPPORT_REFUND_REASONS } from '@pay/contracts';
 import type { SupportRefundReason } from '@pay/contracts';
-import { Type } from 'class-transformer';
-import { IsIn, IsOptional, ValidateNested } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
 import { ConversationParams } from '../agent-desk/agent-desk.controller';
 import type { RefundStarted } from './refund-payment';
 import { RefundPaymentForAgent, RefundRefused } from './refund-payment';
@@ -28,8 +27,7 @@ const BEARER = /^Bearer (\S+)$/;
 export class AgentRefundBody {
   @ApiPropertyOptional({ example: { amount: '500', currency: 'USD' }, description: 'Absent: all that is still refundable' })
   @IsOptional()
-  @ValidateNested()
-  @Type(() => Money)
+  @IsMoney()
   amount?: Money;
 
   @ApiProperty({ enum: SUPPORT_REFUND_REASONS })

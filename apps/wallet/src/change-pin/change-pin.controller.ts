@@ -1,19 +1,14 @@
-import { Body, Controller, HttpCode, HttpStatus, Param, Put, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiNoContentResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Body, HttpCode, HttpStatus, Param, Put } from '@nestjs/common';
+import { ApiForbiddenResponse, ApiNoContentResponse, ApiOperation, ApiResponse } from '@nestjs/swagger';
 import type { Principal as Caller } from '@pay/auth';
-import { ActsForPerson, describeActor, Principal, Roles } from '@pay/auth';
+import { describeActor, Principal } from '@pay/auth';
 import { ApiError } from '../http/api-error';
-import { PinAttemptLimit } from '../http/pin-attempt-limit.guard';
+import { PinAttemptRoutes } from '../http/pin-attempt-limit.guard';
 import { PersonParams } from '../http/route-params';
 import { ChangePinRequest } from '../set-pin/pin.dto';
 import { ChangePin } from './change-pin.service';
 
-@ApiTags('pin')
-@ApiBearerAuth()
-@Controller('v1/wallets/:personId/pin')
-@Roles('person', 'service')
-@ActsForPerson()
-@UseGuards(PinAttemptLimit)
+@PinAttemptRoutes('pin', 'person', 'service')
 export class ChangePinController {
   constructor(private readonly changePin: ChangePin) {}
 

@@ -1,7 +1,8 @@
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
-import { Inject, Injectable } from '@nestjs/common';
-import type { Principal } from '@pay/auth';
-import { describeActor } from '@pay/auth';
+import { applyDecorators, Controller, Inject, Injectable, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { Principal, Role } from '@pay/auth';
+import { ActsForPerson, describeActor, Roles } from '@pay/auth';
 import { WalletError } from '../domain/wallet-error';
 import type { Clock } from '../ports/clock';
 import { CLOCK } from '../ports/clock';
@@ -41,4 +42,19 @@ export class PinAttemptLimit implements CanActivate {
       { retryAfterSeconds: outcome.retryAfterSeconds },
     );
   }
+}
+
+/**
+ * A controller of a person's wallet where a PIN or passkey is tried (`v1/wallets/:personId/<resource>`,
+ * tagged `<resource>`): callers of these roles acting for that person, each attempt rate-limited.
+ */
+export function PinAttemptRoutes(resource: 'pin' | 'step-up' | 'passkeys', ...roles: Role[]): ClassDecorator {
+  return applyDecorators(
+    ApiTags(resource),
+    ApiBearerAuth(),
+    Controller(`v1/wallets/:personId/${resource}`),
+    Roles(...roles),
+    ActsForPerson(),
+    UseGuards(PinAttemptLimit),
+  );
 }

@@ -1,32 +1,18 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Param, Post, UseGuards } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiForbiddenResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, HttpStatus, Inject, Param, Post } from '@nestjs/common';
+import { ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Principal as Caller } from '@pay/auth';
-import { ActsForPerson, describeActor, Principal, Public, Roles } from '@pay/auth';
+import { describeActor, Principal, Public } from '@pay/auth';
 import type { StepUpProofSigner } from '@pay/auth/step-up-signer';
 import type { JSONWebKeySet } from 'jose';
 import { ApiError } from '../http/api-error';
-import { PinAttemptLimit } from '../http/pin-attempt-limit.guard';
+import { PinAttemptRoutes } from '../http/pin-attempt-limit.guard';
 import { PersonParams } from '../http/route-params';
 import { STEP_UP_SIGNER } from '../wallet-settings.tokens';
 import { IssueStepUp } from './issue-step-up.service';
 import { PasskeyAuthenticationOptionsView } from '../passkeys/passkey.dto';
 import { BiometricStepUpOptionsRequest, BiometricStepUpRequest, PinStepUpRequest, StepUpProofView } from './step-up.dto';
 
-@ApiTags('step-up')
-@ApiBearerAuth()
-@Controller('v1/wallets/:personId/step-up')
-@Roles('person', 'service')
-@ActsForPerson()
-@UseGuards(PinAttemptLimit)
+@PinAttemptRoutes('step-up', 'person', 'service')
 export class IssueStepUpController {
   constructor(private readonly issueStepUp: IssueStepUp) {}
 

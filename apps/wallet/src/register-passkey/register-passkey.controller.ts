@@ -1,29 +1,15 @@
-import { Body, Controller, HttpCode, HttpStatus, Param, Post, UseGuards } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiConflictResponse,
-  ApiCreatedResponse,
-  ApiForbiddenResponse,
-  ApiNotFoundResponse,
-  ApiOperation,
-  ApiResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Body, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOperation, ApiResponse } from '@nestjs/swagger';
 import type { Principal as Caller } from '@pay/auth';
-import { ActsForPerson, describeActor, Principal, Roles } from '@pay/auth';
+import { describeActor, Principal } from '@pay/auth';
 import { ApiError } from '../http/api-error';
-import { PinAttemptLimit } from '../http/pin-attempt-limit.guard';
+import { PinAttemptRoutes } from '../http/pin-attempt-limit.guard';
 import { PersonParams } from '../http/route-params';
 import { PasskeyRegistrationOptionsView, PasskeyView, RegisterPasskeyRequest } from '../passkeys/passkey.dto';
 import { RegisterPasskey } from './register-passkey.service';
 
 /** Only the person registers their own passkeys (their browser runs the ceremony), never a service for them. */
-@ApiTags('passkeys')
-@ApiBearerAuth()
-@Controller('v1/wallets/:personId/passkeys')
-@Roles('person')
-@ActsForPerson()
-@UseGuards(PinAttemptLimit)
+@PinAttemptRoutes('passkeys', 'person')
 @ApiNotFoundResponse({ type: ApiError, description: 'NOT_FOUND: no such wallet, or not yours' })
 @ApiResponse({ status: HttpStatus.TOO_MANY_REQUESTS, type: ApiError, description: 'RATE_LIMITED (Retry-After), shared with the PIN routes' })
 export class RegisterPasskeyController {

@@ -1,19 +1,14 @@
-import { Body, Controller, HttpCode, HttpStatus, Param, Post, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiConflictResponse, ApiNoContentResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
+import { Body, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
+import { ApiConflictResponse, ApiNoContentResponse, ApiOperation, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import type { Principal as Caller } from '@pay/auth';
-import { ActsForPerson, describeActor, Principal, Roles } from '@pay/auth';
+import { describeActor, Principal } from '@pay/auth';
 import { ApiError } from '../http/api-error';
-import { PinAttemptLimit } from '../http/pin-attempt-limit.guard';
+import { PinAttemptRoutes } from '../http/pin-attempt-limit.guard';
 import { PersonParams } from '../http/route-params';
 import { SetPinRequest } from './pin.dto';
 import { SetPin } from './set-pin.service';
 
-@ApiTags('pin')
-@ApiBearerAuth()
-@Controller('v1/wallets/:personId/pin')
-@Roles('person', 'service')
-@ActsForPerson()
-@UseGuards(PinAttemptLimit)
+@PinAttemptRoutes('pin', 'person', 'service')
 export class SetPinController {
   constructor(private readonly setPin: SetPin) {}
 

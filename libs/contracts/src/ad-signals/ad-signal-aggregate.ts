@@ -4,8 +4,9 @@ import { Type } from 'class-transformer';
 import type { ValidationArguments } from 'class-validator';
 import { IsArray, IsIn, IsInt, IsNumber, IsOptional, IsPositive, IsUUID, Matches, Min, ValidateBy, ValidateNested } from 'class-validator';
 import { defineEvent } from '../envelope/event-registry';
+import { IsOpaqueId } from '../envelope/ids';
 import { Money } from '../envelope/money';
-import { APPS, ID_PATTERN } from '../payments/purchase-requested';
+import { APPS } from '../payments/purchase-requested';
 import { Topics } from '../topics';
 
 /**
@@ -143,7 +144,7 @@ export class AdSignalAggregatePublished {
   seriesId!: string;
 
   /** The merchant whose sales the cell counts; advertisers see their own merchants only. */
-  @Matches(ID_PATTERN, { message: 'merchantId must be 1 to 100 of letters, digits, "_", "-", ":" and "."' })
+  @IsOpaqueId()
   merchantId!: string;
 
   @ValidateNested()

@@ -1,4 +1,5 @@
-import { IsISO4217CurrencyCode, IsString, Matches } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsISO4217CurrencyCode, IsString, Matches, ValidateNested } from 'class-validator';
 
 /** Minor units as a decimal string: JSON has no 64-bit integers and floats lose cents. */
 export const MINOR_UNITS_PATTERN = /^(0|[1-9][0-9]{0,17})$/;
@@ -13,6 +14,16 @@ export class Money {
   @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO-4217 code such as EUR or USD' })
   @IsISO4217CurrencyCode({ message: 'currency must be an ISO-4217 code such as EUR or USD' })
   currency!: string;
+}
+
+/** A property holding Money: built as a Money instance and validated whole (amount and currency). */
+export function IsMoney(): PropertyDecorator {
+  const type = Type(() => Money);
+  const nested = ValidateNested();
+  return (target, property) => {
+    type(target, property);
+    nested(target, property);
+  };
 }
 
 export function toMinorUnits(money: Money): bigint {

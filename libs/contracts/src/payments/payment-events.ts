@@ -1,10 +1,11 @@
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsISO31661Alpha2, IsOptional, IsString, IsUUID, Length, Matches, ValidateNested } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString, IsUUID, Length, Matches, ValidateNested } from 'class-validator';
 import type { EventDefinition } from '../envelope/event-registry';
 import { defineEvent } from '../envelope/event-registry';
-import { Money } from '../envelope/money';
+import { IsOpaqueId } from '../envelope/ids';
+import { IsMoney, Money } from '../envelope/money';
 import { Topics } from '../topics';
-import { APPS, Counterparty, ID_PATTERN, PAYMENT_CAPTURE_METHODS, PAYMENT_KINDS } from './purchase-requested';
+import { APPS, Counterparty, PAYMENT_CAPTURE_METHODS, PAYMENT_KINDS, PurchaseTerms } from './purchase-requested';
 import type { AppName, PaymentKind } from './purchase-requested';
 
 /**
@@ -16,7 +17,6 @@ import type { AppName, PaymentKind } from './purchase-requested';
  * whom, so the wallet can post them without keeping a copy of the payment.
  */
 
-const ID_MESSAGE = (field: string) => ({ message: `${field} must be 1 to 100 of letters, digits, "_", "-", ":" and "."` });
 const CODE = /^[a-z][a-z0-9_]{0,63}$/;
 const CODE_MESSAGE = (field: string) => ({ message: `${field} must be a code of lower-case letters, digits and "_", e.g. card_declined` });
 
@@ -24,7 +24,7 @@ export const PAYMENT_CANCELLATION_REASONS = ['requested', 'authorization_expired
 export const PAYMENT_REFUND_REASONS = ['requested_by_customer', 'duplicate', 'fraudulent', 'psp'] as const;
 
 abstract class PaymentEventData {
-  @Matches(ID_PATTERN, ID_MESSAGE('paymentId'))
+  @IsOpaqueId()
   paymentId!: string;
 }
 
@@ -33,7 +33,7 @@ abstract class MoneyMovementData extends PaymentEventData {
   @IsIn(PAYMENT_KINDS)
   kind!: PaymentKind;
 
-  @Matches(ID_PATTERN, ID_MESSAGE('payerId'))
+  @IsOpaqueId()
   payerId!: string;
 
   @ValidateNested()
@@ -44,70 +44,38 @@ abstract class MoneyMovementData extends PaymentEventData {
   @Matches(CODE, CODE_MESSAGE('provider'))
   provider!: string;
 
-  @Matches(ID_PATTERN, ID_MESSAGE('reference'))
+  @IsOpaqueId()
   reference!: string;
 
-  @ValidateNested()
-  @Type(() => Money)
+  @IsMoney()
   amount!: Money;
 }
 
-export class PaymentInitiatedData extends PaymentEventData {
-  /** The app's idempotency key of the purchase request. */
-  @IsUUID()
-  requestId!: string;
-
-  @IsIn(PAYMENT_KINDS)
-  kind!: PaymentKind;
-
-  @Matches(ID_PATTERN, ID_MESSAGE('payerId'))
-  payerId!: string;
-
-  @ValidateNested()
-  @Type(() => Counterparty)
-  counterparty!: Counterparty;
-
-  @IsIn(APPS)
-  app!: AppName;
-
-  @IsISO31661Alpha2()
-  country!: string;
-
-  @ValidateNested()
-  @Type(() => Money)
-  amount!: Money;
+/** A payment was accepted: the request's terms (PurchaseTerms), its payment id and how it is captured. */
+export class PaymentInitiatedData extends PurchaseTerms {
+  @IsOpaqueId()
+  paymentId!: string;
 
   @IsIn(PAYMENT_CAPTURE_METHODS)
   captureMethod!: (typeof PAYMENT_CAPTURE_METHODS)[number];
-
-  /** The wallet's id of the saved method (never card data). */
-  @IsOptional()
-  @Matches(ID_PATTERN, ID_MESSAGE('paymentMethodId'))
-  paymentMethodId?: string;
-
-  /** ISO 18245 merchant category code of the purchase request, when the app sent one. */
-  @IsOptional()
-  @Matches(/^\d{4}$/, { message: 'merchantCategory must be a four-digit ISO 18245 code' })
-  merchantCategory?: string;
 }
 
 export class PaymentActionRequiredData extends PaymentEventData {
   @Matches(CODE, CODE_MESSAGE('provider'))
   provider!: string;
 
-  @Matches(ID_PATTERN, ID_MESSAGE('reference'))
+  @IsOpaqueId()
   reference!: string;
 }
 
 export class PaymentAuthorizedData extends PaymentEventData {
-  @ValidateNested()
-  @Type(() => Money)
+  @IsMoney()
   amount!: Money;
 
   @Matches(CODE, CODE_MESSAGE('provider'))
   provider!: string;
 
-  @Matches(ID_PATTERN, ID_MESSAGE('reference'))
+  @IsOpaqueId()
   reference!: string;
 }
 
@@ -120,8 +88,7 @@ export class PaymentProcessingData extends MoneyMovementData {}
 /** Money moved from the payer: the ledger posts it (PSP clearing, counterparty payable, fee). */
 export class PaymentCapturedData extends MoneyMovementData {
   /** What was held; when more than `amount`, the rest was released to the payer. */
-  @ValidateNested()
-  @Type(() => Money)
+  @IsMoney()
   authorizedAmount!: Money;
 }
 
@@ -140,11 +107,10 @@ export class PaymentCanceledData extends PaymentEventData {
 }
 
 export class PaymentRefundRequestedData extends PaymentEventData {
-  @Matches(ID_PATTERN, ID_MESSAGE('refundId'))
+  @IsOpaqueId()
   refundId!: string;
 
-  @ValidateNested()
-  @Type(() => Money)
+  @IsMoney()
   amount!: Money;
 
   @IsIn(PAYMENT_REFUND_REASONS)
@@ -153,12 +119,11 @@ export class PaymentRefundRequestedData extends PaymentEventData {
 
 /** A refund settled: the ledger reverses `amount` of the capture. */
 export class PaymentRefundedData extends MoneyMovementData {
-  @Matches(ID_PATTERN, ID_MESSAGE('refundId'))
+  @IsOpaqueId()
   refundId!: string;
 
   /** All refunds of the payment so far, this one included. */
-  @ValidateNested()
-  @Type(() => Money)
+  @IsMoney()
   refundedTotal!: Money;
 
   /** Whether the payment is now refunded in full. */
@@ -167,7 +132,7 @@ export class PaymentRefundedData extends MoneyMovementData {
 }
 
 export class PaymentRefundFailedData extends PaymentEventData {
-  @Matches(ID_PATTERN, ID_MESSAGE('refundId'))
+  @IsOpaqueId()
   refundId!: string;
 
   @Matches(CODE, CODE_MESSAGE('reason'))
@@ -175,11 +140,10 @@ export class PaymentRefundFailedData extends PaymentEventData {
 }
 
 export class PaymentDisputeOpenedData extends PaymentEventData {
-  @Matches(ID_PATTERN, ID_MESSAGE('disputeId'))
+  @IsOpaqueId()
   disputeId!: string;
 
-  @ValidateNested()
-  @Type(() => Money)
+  @IsMoney()
   amount!: Money;
 
   @Matches(CODE, CODE_MESSAGE('reason'))
@@ -187,17 +151,16 @@ export class PaymentDisputeOpenedData extends PaymentEventData {
 }
 
 export class PaymentDisputeWonData extends PaymentEventData {
-  @Matches(ID_PATTERN, ID_MESSAGE('disputeId'))
+  @IsOpaqueId()
   disputeId!: string;
 
-  @ValidateNested()
-  @Type(() => Money)
+  @IsMoney()
   amount!: Money;
 }
 
 /** A chargeback is final: the ledger reverses the disputed amount. */
 export class PaymentDisputeLostData extends MoneyMovementData {
-  @Matches(ID_PATTERN, ID_MESSAGE('disputeId'))
+  @IsOpaqueId()
   disputeId!: string;
 }
 
@@ -252,14 +215,13 @@ export class PaymentRejectedData {
   @IsIn(PAYMENT_KINDS)
   kind!: PaymentKind;
 
-  @Matches(ID_PATTERN, ID_MESSAGE('payerId'))
+  @IsOpaqueId()
   payerId!: string;
 
   @IsIn(APPS)
   app!: AppName;
 
-  @ValidateNested()
-  @Type(() => Money)
+  @IsMoney()
   amount!: Money;
 }
 

@@ -1,7 +1,8 @@
 import { Expose, Transform, Type } from 'class-transformer';
 import { IsIn, IsISO31661Alpha2, IsOptional, IsString, IsUUID, Length, Matches, ValidateNested } from 'class-validator';
 import { defineEvent } from '../envelope/event-registry';
-import { Money } from '../envelope/money';
+import { IsOpaqueId } from '../envelope/ids';
+import { IsMoney, Money } from '../envelope/money';
 import { Topics } from '../topics';
 import type { AppName } from '../apps';
 import { APPS } from '../apps';
@@ -18,24 +19,20 @@ export type PaymentCaptureMethod = (typeof PAYMENT_CAPTURE_METHODS)[number];
 
 export const COUNTERPARTY_TYPES = ['merchant', 'non-profit', 'person'] as const;
 
-/** Ids are opaque to us but never free text: letters, digits, `_`, `-`, `:`, `.`. */
-export const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,100}$/;
-
 export class Counterparty {
   /** merchant (purchase), non-profit (donation) or person (transfer). */
   @IsIn(COUNTERPARTY_TYPES)
   type!: (typeof COUNTERPARTY_TYPES)[number];
 
-  @Matches(ID_PATTERN, { message: 'id must be 1 to 100 of letters, digits, "_", "-", ":" and "."' })
+  @IsOpaqueId()
   id!: string;
 }
 
 /**
- * An app asks for money to move: a purchase (person to business), a donation (to a
- * registered non-profit) or a transfer (person to person). Published by the apps' services on
- * `payments.purchase-requests.v1` with the envelope's `subject` = `requestId`.
+ * Who pays whom, how much, from which app: what a purchase request asks and what the payment's
+ * `initiated` event (payments.events.v1) repeats, one definition for both.
  */
-export class PurchaseRequested {
+export abstract class PurchaseTerms {
   /** The app's idempotency key: the same id is one payment, however often it is sent. */
   @IsUUID()
   requestId!: string;
@@ -43,19 +40,9 @@ export class PurchaseRequested {
   @IsIn(PAYMENT_KINDS)
   kind!: PaymentKind;
 
-  /** The paying person: the same `payerId` as on the payment's events (payments.events.v1). */
-  @Expose()
-  @Transform(({ value, obj }: { value: unknown; obj: { personId?: unknown } }) => value ?? obj.personId)
-  @Matches(ID_PATTERN, { message: 'payerId must be 1 to 100 of letters, digits, "_", "-", ":" and "."' })
+  /** The paying person: the same `payerId` on the request and on the payment's events. */
+  @IsOpaqueId()
   payerId!: string;
-
-  /**
-   * Deprecated: this request's former name of `payerId`, read as `payerId` when that is absent so
-   * that producers can move one at a time (docs/adr/0008). New producers send `payerId` only.
-   */
-  @IsOptional()
-  @Matches(ID_PATTERN, { message: 'personId must be 1 to 100 of letters, digits, "_", "-", ":" and "."' })
-  personId?: string;
 
   @ValidateNested()
   @Type(() => Counterparty)
@@ -68,25 +55,44 @@ export class PurchaseRequested {
   @IsISO31661Alpha2()
   country!: string;
 
-  @ValidateNested()
-  @Type(() => Money)
+  @IsMoney()
   amount!: Money;
 
-  /** A saved method of the person; when absent, their preferred one. */
+  /** A saved method of the person (the wallet's id, never card data); when absent from a request, their preferred one. */
   @IsOptional()
-  @Matches(ID_PATTERN, { message: 'paymentMethodId must be 1 to 100 of letters, digits, "_", "-", ":" and "."' })
+  @IsOpaqueId()
   paymentMethodId?: string;
+
+  /** ISO 18245 merchant category code, four digits. */
+  @IsOptional()
+  @Matches(/^\d{4}$/, { message: 'merchantCategory must be a four-digit ISO 18245 code' })
+  merchantCategory?: string;
+}
+
+/**
+ * An app asks for money to move: a purchase (person to business), a donation (to a
+ * registered non-profit) or a transfer (person to person). Published by the apps' services on
+ * `payments.purchase-requests.v1` with the envelope's `subject` = `requestId`.
+ */
+export class PurchaseRequested extends PurchaseTerms {
+  /** Read from the deprecated `personId` when absent (validated as PurchaseTerms says). */
+  @Expose()
+  @Transform(({ value, obj }: { value: unknown; obj: { personId?: unknown } }) => value ?? obj.personId)
+  declare payerId: string;
+
+  /**
+   * Deprecated: this request's former name of `payerId`, read as `payerId` when that is absent so
+   * that producers can move one at a time (docs/adr/0008). New producers send `payerId` only.
+   */
+  @IsOptional()
+  @IsOpaqueId()
+  personId?: string;
 
   /** The wallet's step-up proof (PIN or biometric), needed above the configured amount. */
   @IsOptional()
   @IsString()
   @Length(1, 4_000)
   stepUpProof?: string;
-
-  /** ISO 18245 merchant category code, four digits. */
-  @IsOptional()
-  @Matches(/^\d{4}$/, { message: 'merchantCategory must be a four-digit ISO 18245 code' })
-  merchantCategory?: string;
 
   @IsOptional()
   @IsString()

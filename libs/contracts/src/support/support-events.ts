@@ -1,9 +1,9 @@
 import 'reflect-metadata';
-import { Type } from 'class-transformer';
-import { IsIn, IsISO31661Alpha2, IsOptional, IsUUID, Matches, ValidateNested } from 'class-validator';
+import { IsIn, IsISO31661Alpha2, IsOptional, IsUUID } from 'class-validator';
 import { defineEvent } from '../envelope/event-registry';
-import { Money } from '../envelope/money';
-import { APPS, ID_PATTERN } from '../payments/purchase-requested';
+import { IsOpaqueId } from '../envelope/ids';
+import { IsMoney, Money } from '../envelope/money';
+import { APPS } from '../payments/purchase-requested';
 import type { AppName } from '../payments/purchase-requested';
 import { Topics } from '../topics';
 
@@ -12,8 +12,6 @@ import { Topics } from '../topics';
  * envelope's `sequence` counting the conversation's events. Ids, codes and amounts only: never
  * message text (which stays in the support service's own schema, for its retention period).
  */
-
-const ID_MESSAGE = (field: string) => ({ message: `${field} must be 1 to 100 of letters, digits, "_", "-", ":" and "."` });
 
 /** Why an agent closed a conversation. */
 export const CONVERSATION_CLOSE_REASONS = ['resolved', 'refunded', 'no_response', 'duplicate', 'out_of_scope', 'abusive'] as const;
@@ -29,7 +27,7 @@ abstract class SupportEventData {
 }
 
 export class SupportConversationOpened extends SupportEventData {
-  @Matches(ID_PATTERN, ID_MESSAGE('personId'))
+  @IsOpaqueId()
   personId!: string;
 
   @IsISO31661Alpha2()
@@ -40,13 +38,13 @@ export class SupportConversationOpened extends SupportEventData {
 
   /** The payment the conversation is about, when the person named one. */
   @IsOptional()
-  @Matches(ID_PATTERN, ID_MESSAGE('paymentId'))
+  @IsOpaqueId()
   paymentId?: string;
 }
 
 export class SupportConversationClosed extends SupportEventData {
   /** The agent who closed it (their token's subject). */
-  @Matches(ID_PATTERN, ID_MESSAGE('agentId'))
+  @IsOpaqueId()
   agentId!: string;
 
   @IsIn(CONVERSATION_CLOSE_REASONS)
@@ -55,18 +53,17 @@ export class SupportConversationClosed extends SupportEventData {
 
 /** An agent asked payment-orchestration for a refund of the payment the conversation is about, and it was accepted. */
 export class SupportRefundRequested extends SupportEventData {
-  @Matches(ID_PATTERN, ID_MESSAGE('agentId'))
+  @IsOpaqueId()
   agentId!: string;
 
-  @Matches(ID_PATTERN, ID_MESSAGE('paymentId'))
+  @IsOpaqueId()
   paymentId!: string;
 
   /** payment-orchestration's id of the refund (`payments.payment.refund-requested` carries it too). */
-  @Matches(ID_PATTERN, ID_MESSAGE('refundId'))
+  @IsOpaqueId()
   refundId!: string;
 
-  @ValidateNested()
-  @Type(() => Money)
+  @IsMoney()
   amount!: Money;
 
   @IsIn(SUPPORT_REFUND_REASONS)

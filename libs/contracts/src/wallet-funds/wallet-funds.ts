@@ -1,9 +1,8 @@
-import { Type } from 'class-transformer';
-import { IsIn, IsISO8601, IsOptional, IsUUID, Matches, ValidateNested } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, IsUUID } from 'class-validator';
 import type { EventDefinition } from '../envelope/event-registry';
 import { defineEvent } from '../envelope/event-registry';
-import { Money } from '../envelope/money';
-import { ID_PATTERN } from '../payments/purchase-requested';
+import { IsOpaqueId } from '../envelope/ids';
+import { IsMoney, Money } from '../envelope/money';
 import { Topics } from '../topics';
 
 /**
@@ -16,7 +15,6 @@ import { Topics } from '../topics';
  * the payment id, so a retried reserve never holds twice.
  */
 
-const ID_MESSAGE = (field: string) => ({ message: `${field} must be 1 to 100 of letters, digits, "_", "-", ":" and "."` });
 export const FUNDS_REJECTION_CODES = [
   'INSUFFICIENT_FUNDS',
   'ACCOUNT_NOT_FOUND',
@@ -31,20 +29,19 @@ abstract class FundsCommandData {
   @IsUUID()
   commandId!: string;
 
-  @Matches(ID_PATTERN, ID_MESSAGE('paymentId'))
+  @IsOpaqueId()
   paymentId!: string;
 }
 
 /** Hold `amount` of the sender's wallet balance for the payment until `expiresAt`. */
 export class ReserveFundsData extends FundsCommandData {
-  @Matches(ID_PATTERN, ID_MESSAGE('senderId'))
+  @IsOpaqueId()
   senderId!: string;
 
-  @Matches(ID_PATTERN, ID_MESSAGE('recipientId'))
+  @IsOpaqueId()
   recipientId!: string;
 
-  @ValidateNested()
-  @Type(() => Money)
+  @IsMoney()
   amount!: Money;
 
   @IsISO8601({ strict: true })
@@ -54,8 +51,7 @@ export class ReserveFundsData extends FundsCommandData {
 /** Move the held money to the recipient: all of it, or `amount` of it (the rest is released). */
 export class PostReservedFundsData extends FundsCommandData {
   @IsOptional()
-  @ValidateNested()
-  @Type(() => Money)
+  @IsMoney()
   amount?: Money;
 }
 
@@ -74,24 +70,22 @@ export class VoidReservedFundsData extends FundsCommandData {
  * back more than was posted (INVALID_AMOUNT). One command per refund: several may follow a payment.
  */
 export class ReturnFundsData extends FundsCommandData {
-  @Matches(ID_PATTERN, ID_MESSAGE('refundId'))
+  @IsOpaqueId()
   refundId!: string;
 
-  @Matches(ID_PATTERN, ID_MESSAGE('senderId'))
+  @IsOpaqueId()
   senderId!: string;
 
-  @Matches(ID_PATTERN, ID_MESSAGE('recipientId'))
+  @IsOpaqueId()
   recipientId!: string;
 
-  @ValidateNested()
-  @Type(() => Money)
+  @IsMoney()
   amount!: Money;
 }
 
 /** The wallet's answer to a command. */
 export class FundsReservedData extends FundsCommandData {
-  @ValidateNested()
-  @Type(() => Money)
+  @IsMoney()
   amount!: Money;
 
   @IsISO8601({ strict: true })
@@ -104,8 +98,7 @@ export class FundsRejectedData extends FundsCommandData {
 }
 
 export class FundsPostedData extends FundsCommandData {
-  @ValidateNested()
-  @Type(() => Money)
+  @IsMoney()
   amount!: Money;
 }
 
@@ -116,11 +109,10 @@ export class FundsVoidedData extends FundsCommandData {
 
 /** The money of a refund went back to the sender. */
 export class FundsReturnedData extends FundsCommandData {
-  @Matches(ID_PATTERN, ID_MESSAGE('refundId'))
+  @IsOpaqueId()
   refundId!: string;
 
-  @ValidateNested()
-  @Type(() => Money)
+  @IsMoney()
   amount!: Money;
 }
 

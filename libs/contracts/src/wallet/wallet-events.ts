@@ -17,7 +17,8 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { defineEvent } from '../envelope/event-registry';
-import { Money } from '../envelope/money';
+import { IsOpaqueId } from '../envelope/ids';
+import { IsMoney, Money } from '../envelope/money';
 import { APPS } from '../payments/purchase-requested';
 import { Topics } from '../topics';
 
@@ -39,14 +40,13 @@ export const CONSENT_PURPOSES = ['ad-measurement'] as const;
 export const CONSENT_SOURCES = ['default', 'person'] as const;
 export const STEP_UP_METHOD_NAMES = ['pin', 'biometric'] as const;
 
-const PERSON_ID = /^[A-Za-z0-9_.:-]{1,100}$/;
 /** `person:<id>`, `service:<app id>` or `system:<component>`: who made the change. */
 const ACTOR = /^(person|service|operator|system):[A-Za-z0-9_.:-]{1,100}$/;
 const APP_NAMES = APPS as unknown as string[];
 
 /** Fields every wallet event carries. */
 export class WalletEventData {
-  @Matches(PERSON_ID, { message: 'personId must be 1 to 100 of letters, digits, "_", "-", ":" and "."' })
+  @IsOpaqueId()
   personId!: string;
 
   @Matches(ACTOR, { message: 'actor must be <role>:<id>, e.g. person:p-1 or service:instagram-shop' })
@@ -187,8 +187,7 @@ export class StepUpGranted extends WalletEventData {
   @IsIn(STEP_UP_METHOD_NAMES)
   method!: (typeof STEP_UP_METHOD_NAMES)[number];
 
-  @ValidateNested()
-  @Type(() => Money)
+  @IsMoney()
   ceiling!: Money;
 
   @IsISO8601({ strict: true })

@@ -1,5 +1,6 @@
 import { TEST_BANK_ACCOUNTS, TEST_INSTITUTION } from '../financial-connections/financial-connections';
 import type { FramedElement } from './serve-element';
+import { elementPage } from './serve-element';
 
 /**
  * The simulator's stand-in for Stripe.js's Financial Connections flow (`collectFinancialConnectionsAccounts`,
@@ -18,22 +19,11 @@ const SCRIPT_PATH = '/elements/financial-connections.js';
 
 const escape = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-const PAGE = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Link your bank account</title>
-<style>
-  body { font: 16px/1.4 system-ui, sans-serif; margin: 0; padding: 4px; color: #1a1a1a; background: #fff; }
-  fieldset { border: 1px solid #999; border-radius: 4px; margin: 0 0 8px; }
-  button { font: inherit; padding: 6px 12px; margin-right: 8px; }
-  #error { color: #a4001d; margin: 4px 0; min-height: 1.4em; }
-  .note { color: #444; font-size: 13px; margin: 0; }
-</style>
-</head>
-<body>
-<form id="link" novalidate>
+const PAGE = elementPage({
+  title: 'Link your bank account',
+  style: `  fieldset { border: 1px solid #999; border-radius: 4px; margin: 0 0 8px; }
+  button { font: inherit; padding: 6px 12px; margin-right: 8px; }`,
+  body: `<form id="link" novalidate>
   <fieldset>
     <legend>Your accounts at ${escape(TEST_INSTITUTION)}</legend>
     ${Object.entries(TEST_BANK_ACCOUNTS)
@@ -46,11 +36,9 @@ const PAGE = `<!doctype html>
   <p id="error" role="alert"></p>
   <button type="submit" id="submit" disabled>Link account</button><button type="button" id="cancel">Cancel</button>
   <p class="note">Payment provider (simulator): you sign in at your bank here; the site receives the linked account, never its numbers.</p>
-</form>
-<script src="${SCRIPT_PATH}"></script>
-</body>
-</html>
-`;
+</form>`,
+  scriptPath: SCRIPT_PATH,
+});
 
 const SCRIPT = `'use strict';
 (() => {

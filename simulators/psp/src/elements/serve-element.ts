@@ -10,6 +10,32 @@ export interface FramedElement {
   readonly name: string;
 }
 
+/** The styles every element page shares: its body, the error line and the provider's note. */
+const BASE_STYLE = `  body { font: 16px/1.4 system-ui, sans-serif; margin: 0; padding: 4px; color: #1a1a1a; background: #fff; }
+  #error { color: #a4001d; margin: 4px 0; min-height: 1.4em; }
+  .note { color: #444; font-size: 13px; margin: 0; }`;
+
+/** An element's page: the head every element shares, its own styles and body, then its script (the only one the CSP allows). */
+export function elementPage(page: { title: string; style: string; body: string; scriptPath: string }): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${page.title}</title>
+<style>
+${BASE_STYLE}
+${page.style}
+</style>
+</head>
+<body>
+${page.body}
+<script src="${page.scriptPath}"></script>
+</body>
+</html>
+`;
+}
+
 /** The origin the element may be framed by and post to: an http(s) origin, nothing else. */
 export function framingOrigin(value: string | null): string | undefined {
   if (!value) return undefined;

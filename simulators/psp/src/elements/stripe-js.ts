@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { FramedElement } from './serve-element';
+import { elementPage } from './serve-element';
 
 /**
  * The simulator's stand-in for Stripe.js (`https://js.stripe.com/v3`), the subset a site uses to
@@ -151,35 +152,23 @@ const STRIPE_JS = String.raw`'use strict';
 `;
 
 /** The card field Stripe.js frames: the provider's own page, where the number is typed. */
-const CARD_FRAME_PAGE = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Card details</title>
-<style>
-  body { font: 16px/1.4 system-ui, sans-serif; margin: 0; padding: 4px; color: #1a1a1a; background: #fff; }
-  .row { display: flex; gap: 12px; flex-wrap: wrap; }
+const CARD_FRAME_PAGE = elementPage({
+  title: 'Card details',
+  style: `  .row { display: flex; gap: 12px; flex-wrap: wrap; }
   .field { display: flex; flex-direction: column; margin-bottom: 8px; }
   label { font-weight: 600; margin-bottom: 2px; }
   input { font: inherit; padding: 6px 8px; border: 1px solid #555; border-radius: 4px; min-width: 8em; }
-  input:focus { outline: 3px solid #1b5fc1; outline-offset: 1px; }
-  .note { color: #444; font-size: 13px; margin: 0; }
-</style>
-</head>
-<body>
-<form id="card" novalidate>
+  input:focus { outline: 3px solid #1b5fc1; outline-offset: 1px; }`,
+  body: `<form id="card" novalidate>
   <div class="field"><label for="number">Card number</label><input id="number" inputmode="numeric" autocomplete="cc-number" maxlength="23"></div>
   <div class="row">
     <div class="field"><label for="expiry">Expiry (MM/YY)</label><input id="expiry" autocomplete="cc-exp" maxlength="7" placeholder="MM/YY"></div>
     <div class="field"><label for="cvc">Security code (CVC)</label><input id="cvc" inputmode="numeric" autocomplete="cc-csc" maxlength="4"></div>
   </div>
   <p class="note">Payment provider (simulator): the card details go to the provider only.</p>
-</form>
-<script src="${CARD_FRAME_SCRIPT_PATH}"></script>
-</body>
-</html>
-`;
+</form>`,
+  scriptPath: CARD_FRAME_SCRIPT_PATH,
+});
 
 /**
  * The frame's script: validates as the person types (Stripe's change events: `empty`, `complete`,

@@ -4,9 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { InvalidEventError, parseEvent, Topics } from '@pay/contracts';
-import type { PaymentEvent, PaymentInitiated } from '@pay/payments-domain';
+import type { PaymentEvent } from '@pay/payments-domain';
 import { PaymentTransitionError } from '@pay/payments-domain';
 import type { TestSchema } from '@pay/testing';
+import { paymentInitiated as initiated } from '@pay/payments-domain/testing';
 import { createTestSchema, waitFor } from '@pay/testing';
 import { paymentOrchestrationMigrations } from '../../database/migrations';
 import { sqlOf } from '../../database/sql';
@@ -25,23 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await schema?.drop();
 });
-
-function initiated(paymentId: string, overrides: Partial<PaymentInitiated> = {}): PaymentInitiated {
-  return {
-    type: 'PaymentInitiated',
-    paymentId,
-    requestId: randomUUID(),
-    kind: 'purchase',
-    payerId: 'person-42',
-    counterparty: { type: 'merchant', id: 'merchant-7' },
-    app: 'instagram',
-    country: 'DE',
-    amount: 1000n,
-    currency: 'EUR',
-    captureMethod: 'manual',
-    ...overrides,
-  };
-}
 
 /** A PaymentIntent is one payment's (the store keeps provider references unique). */
 const authorizedAndCaptured = (paymentId: string): PaymentEvent[] => [

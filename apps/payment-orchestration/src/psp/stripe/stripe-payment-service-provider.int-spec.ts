@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { money } from '@pay/contracts';
 import type { PspObservation } from '@pay/payments-domain';
 import { Payment, planPaymentObservation } from '@pay/payments-domain';
+import { paymentInitiated } from '@pay/payments-domain/testing';
 import type { PspSimulator, WebhookReceiver } from '@pay/psp-simulator';
 import { signWebhookPayload, startPspSimulator, startWebhookReceiver } from '@pay/psp-simulator';
 import type { PspPayment, PspResult } from '../psp.port';
@@ -335,19 +336,7 @@ describe('declines', () => {
     const result = await adapter().createPayment(request);
     expect(result).toMatchObject({ outcome: 'declined', code: 'card_declined', declineCode: 'insufficient_funds', adviceCode: 'try_again_later' });
     if (result.outcome !== 'declined' || !result.payment) throw new Error('a decline carries the PaymentIntent');
-    const started = Payment.start({
-      type: 'PaymentInitiated',
-      paymentId: request.paymentId,
-      requestId: randomUUID(),
-      kind: 'purchase',
-      payerId: 'person-42',
-      counterparty: { type: 'merchant', id: 'merchant-7' },
-      app: 'instagram',
-      country: 'DE',
-      amount: 1250n,
-      currency: 'EUR',
-      captureMethod: 'manual',
-    });
+    const started = Payment.start(paymentInitiated(request.paymentId, { amount: 1250n }));
     const plan = planPaymentObservation(started.state, 'stripe', result.payment.observation);
     expect(plan.outcome).toBe('advance');
     const failed = plan.outcome === 'advance' ? started.applyAll(plan.events) : started;
@@ -581,19 +570,7 @@ describe('webhooks', () => {
     ]);
     expect(new Set(deliveries.map((d) => d.id)).size).toBe(3);
 
-    let current = Payment.start({
-      type: 'PaymentInitiated',
-      paymentId: request.paymentId,
-      requestId: randomUUID(),
-      kind: 'purchase',
-      payerId: 'person-42',
-      counterparty: { type: 'merchant', id: 'merchant-7' },
-      app: 'instagram',
-      country: 'DE',
-      amount: 1250n,
-      currency: 'EUR',
-      captureMethod: 'manual',
-    });
+    let current = Payment.start(paymentInitiated(request.paymentId, { amount: 1250n }));
     const outcomes: string[] = [];
     for (const delivery of deliveries) {
       const event = psp.parseWebhook(delivery.rawBody, delivery.headers['stripe-signature'] as string);

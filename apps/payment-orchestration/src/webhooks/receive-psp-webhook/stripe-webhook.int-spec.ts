@@ -16,6 +16,7 @@ import { LOGGER } from '@pay/platform';
 import type { PspSimulator } from '@pay/psp-simulator';
 import { signWebhookPayload, startPspSimulator } from '@pay/psp-simulator';
 import type { TestSchema } from '@pay/testing';
+import { paymentInitiated } from '@pay/payments-domain/testing';
 import { createTestSchema } from '@pay/testing';
 import { DataSource } from 'typeorm';
 import { ApplyPspWebhook } from '../../apply-psp-webhook/apply-psp-webhook';
@@ -164,20 +165,7 @@ describe('POST /v1/webhooks/stripe', () => {
 
   it('applies news its payment lacks; news its row already reflects is recorded as applied (unchanged) by the statement that records it', async () => {
     const store = new PaymentEventStore(schema.dataSource);
-    const initiated = (paymentId: string) =>
-      ({
-        type: 'PaymentInitiated',
-        paymentId,
-        requestId: randomUUID(),
-        kind: 'purchase',
-        payerId: 'person-42',
-        counterparty: { type: 'merchant', id: 'merchant-7' },
-        app: 'instagram',
-        country: 'DE',
-        amount: 4200n,
-        currency: 'EUR',
-        captureMethod: 'manual',
-      }) as const;
+    const initiated = (paymentId: string) => paymentInitiated(paymentId, { amount: 4200n });
     const lacking = randomUUID();
     const reflecting = randomUUID();
     await store.append(lacking, 0, [initiated(lacking)]);
@@ -290,22 +278,7 @@ describe('webhooks not applied: looked at again when due, with backoff', () => {
     payload: {},
   });
 
-  const initiate = (paymentId: string) =>
-    store.append(paymentId, 0, [
-      {
-        type: 'PaymentInitiated',
-        paymentId,
-        requestId: randomUUID(),
-        kind: 'purchase',
-        payerId: 'person-42',
-        counterparty: { type: 'merchant', id: 'merchant-7' },
-        app: 'instagram',
-        country: 'DE',
-        amount: 4200n,
-        currency: 'EUR',
-        captureMethod: 'manual',
-      },
-    ]);
+  const initiate = (paymentId: string) => store.append(paymentId, 0, [paymentInitiated(paymentId, { amount: 4200n })]);
 
   interface Retry {
     event_id: string;

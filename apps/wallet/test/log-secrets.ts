@@ -1,32 +1,6 @@
-import { Writable } from 'node:stream';
 import { findCardNumber } from '@pay/observability';
 
-/**
- * Everything the services of one test file log, captured through the real logger (scrubbing
- * included) by mocking only its destination:
- *
- *   jest.mock('@pay/observability', () => jest.requireActual<typeof import('./log-capture')>('./log-capture').observabilityWithCapture());
- */
-export const capturedLogs: string[] = [];
-
-export const captureStream = new Writable({
-  write(chunk: Buffer, _encoding, done) {
-    capturedLogs.push(chunk.toString());
-    // WALLET_TEST_LOGS=1 shows the service's (scrubbed) logs while debugging a test.
-    if (process.env.WALLET_TEST_LOGS === '1') process.stderr.write(chunk);
-    done();
-  },
-});
-
-export function observabilityWithCapture(): unknown {
-  const actual = jest.requireActual<typeof import('@pay/observability')>('@pay/observability');
-  return {
-    ...actual,
-    createLogger: (service: string, level?: string, destination?: Parameters<typeof actual.createLogger>[2]) =>
-      actual.createLogger(service, level, destination ?? captureStream),
-  };
-}
-
+/** What the wallet's tests scan `serviceLogs` (@pay/testing/service-logs) for. */
 export interface SecretsUsed {
   pins?: string[];
   ibans?: string[];

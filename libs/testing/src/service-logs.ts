@@ -6,16 +6,20 @@ import { Writable } from 'node:stream';
  * Jest hoists `jest.mock` above the imports only when it stands in the test file, so the file
  * names this module from there:
  *
- *   jest.mock('@pay/observability', () => jest.requireActual<typeof import('./service-logs')>('./service-logs').observabilityKeepingLogs());
- *   import { serviceLogs } from './service-logs';
+ *   jest.mock('@pay/observability', () => jest.requireActual<typeof import('@pay/testing/service-logs')>('@pay/testing/service-logs').observabilityKeepingLogs());
+ *   import { serviceLogs } from '@pay/testing/service-logs';
  *
- * (`requireActual` and the import share one instance of this module, so `serviceLogs` is the list written to.)
+ * (`requireActual` and the import share one instance of this module, so `serviceLogs` is the list
+ * written to.) It is its own entry point, not part of `@pay/testing`, so that loading it inside the
+ * mock's factory loads nothing that imports `@pay/observability` while that mock is being built.
+ * TEST_SERVICE_LOGS=1 also shows the (scrubbed) lines on stderr while debugging a test.
  */
 export const serviceLogs: string[] = [];
 
 const keptLogs = new Writable({
   write(chunk: Buffer, _encoding, done) {
     serviceLogs.push(chunk.toString());
+    if (process.env.TEST_SERVICE_LOGS === '1') process.stderr.write(chunk);
     done();
   },
 });
