@@ -63,7 +63,8 @@ export const REQUIRED_IN_CLUSTER: Readonly<Record<string, readonly string[]>> = 
   wallet: ['STRIPE_SECRET_KEY'],
   // Without its key, agents' refunds are refused (REFUNDS_UNAVAILABLE).
   support: ['SUPPORT_SERVICE_TOKEN_SIGNING_JWK'],
-  // Without its key, the hub saves no bank account (the wallet takes a mandate's evidence from it alone).
+  // Without its key, the hub saves no bank account (the wallet takes a mandate's evidence from it alone)
+  // and approves no agent's refund (orchestration refunds for support only with its approval).
   'pay-hub': ['HUB_SERVICE_SIGNING_JWK', 'HUB_TRUSTED_PROXIES'],
 };
 

@@ -59,7 +59,7 @@ describe('mandate attestations', () => {
     for (const key of [backend.privateJwk, support.privateJwk]) {
       const error = await refusal(await (await signer(key)).sign(acceptance));
       expect(error).toBeInstanceOf(AuthenticationError);
-      expect((error as Error).message).toMatch(/not signed by a key registered to attest mandates/);
+      expect((error as Error).message).toMatch(/not signed by a key registered for it \(subject "pay-hub", scope "mandates:attest"\)/);
     }
     const byIdp = await idp.signTestToken(
       { sub: 'pay-hub', role: 'service', scope: 'mandates:attest', person: 'person-1', account: acceptance.account, mandate: {} },

@@ -1,21 +1,12 @@
-import { randomUUID } from 'node:crypto';
-import type { CryptoKey, JWK } from 'jose';
-import { importJWK, SignJWT } from 'jose';
+import type { JWK } from 'jose';
+import type { TypedJwsKind } from './typed-jws';
+import { TypedJwsSigner } from './typed-jws';
 
 /**
  * The HTTP header in which the support service sends payment-orchestration the case an agent's
  * refund belongs to: a JWS signed with support's own key (`SUPPORT_SERVICE_TOKEN_SIGNING_JWK`).
  */
 export const SUPPORT_CASE_HEADER = 'support-case';
-
-/**
- * The HTTP header in which the support service passes on, with each refund request, the access
- * token of the agent asking (the bearer token of the agent's own request, issued by the identity
- * provider): orchestration refunds for support only when it verifies as the token of the agent the
- * case names (`AccessTokenVerifier.verifySupportAgent`), so support's key alone moves no money.
- * A credential: never logged (its name says "token", which the log scrubber redacts).
- */
-export const SUPPORT_AGENT_TOKEN_HEADER = 'support-agent-token';
 
 /** Its `typ`: never taken as an access token (the verifier refuses it there), nor an access token as a case. */
 export const SUPPORT_CASE_TYPE = 'support-case+jwt';
@@ -51,38 +42,32 @@ export interface VerifiedSupportCase extends SupportCase {
   readonly expiresAt: Date;
 }
 
+/** The kind: support's key (subject `support`, its grant holding `payments:refund`), 15 s, an id, 5 s of skew. */
+export const SUPPORT_CASE: TypedJwsKind = {
+  name: 'support case',
+  type: SUPPORT_CASE_TYPE,
+  subject: SUPPORT_SERVICE_SUBJECT,
+  scope: 'payments:refund',
+  lifetimeSeconds: SUPPORT_CASE_LIFETIME_SECONDS,
+  withId: true,
+  clockToleranceSeconds: 5,
+};
+
 /** Signs case references with support's key (the same key and `kid` as its service tokens, so the same grant bounds them). */
 export class SupportCaseSigner {
-  private constructor(
-    private readonly key: CryptoKey,
-    private readonly kid: string,
-    private readonly algorithm: 'ES256' | 'EdDSA',
-    private readonly claims: { issuer: string; audience: string },
-    private readonly now: () => number,
-  ) {}
+  private constructor(private readonly signer: TypedJwsSigner) {}
 
   static async create(privateJwk: JWK, claims: { issuer: string; audience: string }, now: () => number = Date.now): Promise<SupportCaseSigner> {
-    const algorithm = privateJwk.kty === 'OKP' ? 'EdDSA' : 'ES256';
-    if (typeof privateJwk.kid !== 'string') throw new Error('the support signing JWK needs a "kid"');
-    return new SupportCaseSigner((await importJWK(privateJwk, algorithm)) as CryptoKey, privateJwk.kid, algorithm, claims, now);
+    return new SupportCaseSigner(await TypedJwsSigner.create(SUPPORT_CASE, privateJwk, claims, now));
   }
 
-  async sign(supportCase: SupportCase): Promise<string> {
-    const issuedAt = Math.floor(this.now() / 1000);
-    return new SignJWT({
+  sign(supportCase: SupportCase): Promise<string> {
+    return this.signer.sign({
       conversation: supportCase.conversationId,
       agent: supportCase.agentId,
       payment: supportCase.paymentId,
       idempotency_key: supportCase.idempotencyKey,
       amount: { amount: supportCase.amount.amount, currency: supportCase.amount.currency },
-    })
-      .setProtectedHeader({ alg: this.algorithm, kid: this.kid, typ: SUPPORT_CASE_TYPE })
-      .setIssuer(this.claims.issuer)
-      .setAudience(this.claims.audience)
-      .setSubject(SUPPORT_SERVICE_SUBJECT)
-      .setJti(randomUUID())
-      .setIssuedAt(issuedAt)
-      .setExpirationTime(issuedAt + SUPPORT_CASE_LIFETIME_SECONDS)
-      .sign(this.key);
+    });
   }
 }
