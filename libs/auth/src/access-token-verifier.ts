@@ -11,7 +11,8 @@ import { isRole, MAX_MERCHANTS_PER_TOKEN, ROLES, SUBJECT_PATTERN } from './princ
 import type { MandateAttestation } from './mandate-attestation';
 import { MANDATE_ATTESTATION } from './mandate-attestation';
 import type { VerifiedRefundApproval } from './refund-approval';
-import { REFUND_APPROVAL, refundClaims } from './refund-approval';
+import { REFUND_APPROVAL } from './refund-approval';
+import { refundClaims } from './refund-statement';
 import type { VerifiedSupportCase } from './support-case';
 import { SUPPORT_CASE } from './support-case';
 import type { TypedJwsKind } from './typed-jws';

@@ -9,6 +9,7 @@ export * from './auth.guard';
 export * from './auth.module';
 export * from './service-tokens';
 export * from './typed-jws';
+export * from './refund-statement';
 export * from './support-case';
 export * from './refund-approval';
 export * from './mandate-attestation';

@@ -1,22 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { JSONWebKeySet, JWK } from 'jose';
-import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
+import { importJWK, SignJWT } from 'jose';
 import { AccessTokenVerifier } from './access-token-verifier';
 import { AuthenticationError } from './auth-errors';
 import { parseKeyGrants } from './key-grants';
 import { MandateAttestationSigner } from './mandate-attestation';
 import type { RefundApproval } from './refund-approval';
-import { readRefundApproval, REFUND_APPROVAL_TYPE, RefundApprovalSigner, refundDifference } from './refund-approval';
+import { readRefundApproval, REFUND_APPROVAL_TYPE, RefundApprovalSigner } from './refund-approval';
+import { refundDifference } from './refund-statement';
 import { SupportCaseSigner } from './support-case';
-import { createTestIssuer } from './testing';
-
-async function keyPair(kid: string): Promise<{ publicJwk: JWK; privateJwk: JWK }> {
-  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-  return {
-    publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' },
-    privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'ES256' },
-  };
-}
+import { createTestIssuer, testKeyPair } from './testing';
 
 const anApproval = (): RefundApproval => ({
   conversationId: randomUUID(),
@@ -36,9 +29,9 @@ describe('refund approvals (the Pay Hub approves an agent’s refund; orchestrat
 
   beforeAll(async () => {
     idp = await createTestIssuer();
-    hub = await keyPair('hub-key');
-    mandatesOnly = await keyPair('old-hub-key');
-    support = await keyPair('support-key');
+    hub = await testKeyPair('hub-key');
+    mandatesOnly = await testKeyPair('old-hub-key');
+    support = await testKeyPair('support-key');
     const jwks: JSONWebKeySet = { keys: [...idp.jwks.keys, hub.publicJwk, mandatesOnly.publicJwk, support.publicJwk] };
     const keyGrants = parseKeyGrants(
       JSON.stringify({
@@ -88,7 +81,7 @@ describe('refund approvals (the Pay Hub approves an agent’s refund; orchestrat
       { typ: REFUND_APPROVAL_TYPE, expiresIn: 60 },
     );
     expect((await refusal(byIdp)).reason).toBe('bad-signature');
-    const stranger = await keyPair('hub-key');
+    const stranger = await testKeyPair('hub-key');
     expect((await refusal(await (await signer(stranger.privateJwk)).sign(anApproval()))).reason).toBe('bad-signature');
   });
 

@@ -2,14 +2,10 @@ import type { JWTPayload, JWK } from 'jose';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { AuthenticationError } from './auth-errors';
 import { PAY_HUB_SUBJECT } from './mandate-attestation';
-import { SUBJECT_PATTERN } from './principal';
-import type { SupportCase } from './support-case';
+import type { RefundStatement } from './refund-statement';
+import { refundClaims, RefundStatementSigner } from './refund-statement';
 import type { TypedJwsKind } from './typed-jws';
 import { TypedJwsSigner } from './typed-jws';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const MINOR_UNITS = /^[1-9][0-9]{0,18}$/;
-const CURRENCY = /^[A-Z]{3}$/;
 
 /**
  * The HTTP header in which the Pay Hub sends the support service, with an agent's own refund
@@ -32,7 +28,7 @@ export const REFUND_APPROVAL_LIFETIME_SECONDS = 60;
  * the hub's pages, for this refund — this conversation's payment, this exact amount, under this
  * Idempotency-Key. The same fields as the case support signs, so the two are compared field by field.
  */
-export type RefundApproval = SupportCase;
+export type RefundApproval = RefundStatement;
 
 /** An approval as it was verified: also its id (`jti`, spent at first use) and when it expires. */
 export interface VerifiedRefundApproval extends RefundApproval {
@@ -52,67 +48,10 @@ export const REFUND_APPROVAL: TypedJwsKind = {
 };
 
 /** Signs refund approvals with the hub's key (`HUB_SERVICE_SIGNING_JWK`). */
-export class RefundApprovalSigner {
-  private constructor(private readonly signer: TypedJwsSigner) {}
-
+export class RefundApprovalSigner extends RefundStatementSigner {
   static async create(privateJwk: JWK, claims: { issuer: string; audience: string }, now: () => number = Date.now): Promise<RefundApprovalSigner> {
     return new RefundApprovalSigner(await TypedJwsSigner.create(REFUND_APPROVAL, privateJwk, claims, now));
   }
-
-  sign(approval: RefundApproval): Promise<string> {
-    return this.signer.sign({
-      conversation: approval.conversationId,
-      agent: approval.agentId,
-      payment: approval.paymentId,
-      idempotency_key: approval.idempotencyKey,
-      amount: { amount: approval.amount.amount, currency: approval.amount.currency },
-    });
-  }
-}
-
-/**
- * Which field of a refund, if any, differs between two statements of it (a case and an approval,
- * or either and the request): undefined when they are the same refund.
- */
-export function refundDifference(left: SupportCase, right: SupportCase): string | undefined {
-  if (left.conversationId !== right.conversationId) return 'conversation';
-  if (left.agentId !== right.agentId) return 'agent';
-  if (left.paymentId !== right.paymentId) return 'payment';
-  if (left.idempotencyKey !== right.idempotencyKey) return 'Idempotency-Key';
-  if (left.amount.amount !== right.amount.amount || left.amount.currency !== right.amount.currency) return 'amount';
-  return undefined;
-}
-
-/**
- * The refund a support case or a refund approval names (the same claims in both): a conversation,
- * an agent, a payment, an Idempotency-Key and an amount; else AuthenticationError naming `kind`.
- */
-export function refundClaims(payload: JWTPayload, kind: string): SupportCase {
-  const { conversation, agent, payment, idempotency_key: idempotencyKey, amount } = payload;
-  const money = (amount ?? {}) as Record<string, unknown>;
-  if (
-    typeof conversation !== 'string' ||
-    !UUID.test(conversation) ||
-    typeof agent !== 'string' ||
-    !SUBJECT_PATTERN.test(agent) ||
-    typeof payment !== 'string' ||
-    !SUBJECT_PATTERN.test(payment) ||
-    typeof idempotencyKey !== 'string' ||
-    !UUID.test(idempotencyKey) ||
-    typeof money.amount !== 'string' ||
-    !MINOR_UNITS.test(money.amount) ||
-    typeof money.currency !== 'string' ||
-    !CURRENCY.test(money.currency)
-  ) {
-    throw new AuthenticationError('bad-claims', `the ${kind} must name a conversation, an agent, a payment, an Idempotency-Key and an amount`);
-  }
-  return {
-    conversationId: conversation,
-    agentId: agent,
-    paymentId: payment,
-    idempotencyKey,
-    amount: { amount: money.amount, currency: money.currency },
-  };
 }
 
 /**

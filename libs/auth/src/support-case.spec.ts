@@ -1,21 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { JSONWebKeySet, JWK } from 'jose';
-import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
+import { importJWK, SignJWT } from 'jose';
 import { AccessTokenVerifier } from './access-token-verifier';
 import { AuthenticationError } from './auth-errors';
 import { parseKeyGrants } from './key-grants';
 import { SignedServiceTokens } from './service-tokens';
 import type { SupportCase } from './support-case';
 import { SUPPORT_CASE_TYPE, SupportCaseSigner } from './support-case';
-import { createTestIssuer } from './testing';
-
-async function keyPair(kid: string): Promise<{ publicJwk: JWK; privateJwk: JWK }> {
-  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-  return {
-    publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' },
-    privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'ES256' },
-  };
-}
+import { createTestIssuer, testKeyPair } from './testing';
 
 const aCase = (): SupportCase => ({
   conversationId: randomUUID(),
@@ -34,8 +26,8 @@ describe('support case references', () => {
 
   beforeAll(async () => {
     idp = await createTestIssuer();
-    support = await keyPair('support-key');
-    orchestration = await keyPair('orchestration-key');
+    support = await testKeyPair('support-key');
+    orchestration = await testKeyPair('orchestration-key');
     const jwks: JSONWebKeySet = { keys: [...idp.jwks.keys, support.publicJwk, orchestration.publicJwk] };
     const keyGrants = parseKeyGrants(
       JSON.stringify({
@@ -84,7 +76,7 @@ describe('support case references', () => {
       { typ: SUPPORT_CASE_TYPE, expiresIn: 15 },
     );
     expect((await refusal(byIdp)).message).toMatch(/not signed by a key registered for it \(subject "support", scope "payments:refund"\)/);
-    const stranger = await keyPair('support-key');
+    const stranger = await testKeyPair('support-key');
     expect((await refusal(await (await signer(stranger.privateJwk)).sign(aCase()))).reason).toBe('bad-signature');
   });
 

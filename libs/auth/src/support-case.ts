@@ -1,4 +1,6 @@
 import type { JWK } from 'jose';
+import type { RefundStatement } from './refund-statement';
+import { RefundStatementSigner } from './refund-statement';
 import type { TypedJwsKind } from './typed-jws';
 import { TypedJwsSigner } from './typed-jws';
 
@@ -26,15 +28,7 @@ export const SUPPORT_CASE_LIFETIME_SECONDS = 15;
  * at the moment of signing, is about this payment, and the agent asks for this refund (its
  * Idempotency-Key and amount). Orchestration refunds for support only what a case names.
  */
-export interface SupportCase {
-  readonly conversationId: string;
-  readonly agentId: string;
-  readonly paymentId: string;
-  /** The agent's Idempotency-Key, passed on: a copied case reference can only repeat the same refund. */
-  readonly idempotencyKey: string;
-  /** Minor units, as a decimal string, and the ISO-4217 currency. */
-  readonly amount: { readonly amount: string; readonly currency: string };
-}
+export type SupportCase = RefundStatement;
 
 /** A case reference as orchestration verified it: also its id (`jti`, spent at first use) and when it expires. */
 export interface VerifiedSupportCase extends SupportCase {
@@ -54,20 +48,8 @@ export const SUPPORT_CASE: TypedJwsKind = {
 };
 
 /** Signs case references with support's key (the same key and `kid` as its service tokens, so the same grant bounds them). */
-export class SupportCaseSigner {
-  private constructor(private readonly signer: TypedJwsSigner) {}
-
+export class SupportCaseSigner extends RefundStatementSigner {
   static async create(privateJwk: JWK, claims: { issuer: string; audience: string }, now: () => number = Date.now): Promise<SupportCaseSigner> {
     return new SupportCaseSigner(await TypedJwsSigner.create(SUPPORT_CASE, privateJwk, claims, now));
-  }
-
-  sign(supportCase: SupportCase): Promise<string> {
-    return this.signer.sign({
-      conversation: supportCase.conversationId,
-      agent: supportCase.agentId,
-      payment: supportCase.paymentId,
-      idempotency_key: supportCase.idempotencyKey,
-      amount: { amount: supportCase.amount.amount, currency: supportCase.amount.currency },
-    });
   }
 }
