@@ -96,21 +96,40 @@ export function memoryMiB(pid: number): { rss: number; peak: number } | undefine
   return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
 }
 
-/** The sum of every partition's high watermark, per topic: messages ever written to it. */
-export async function highWatermarks(admin: Admin, topics?: readonly string[]): Promise<Map<string, number>> {
+/**
+ * The sum of every partition's high watermark, per topic: messages ever written to it. A topic whose
+ * offsets cannot be read is asked again (up to 3 times, each through a new client from `fresh` when
+ * given: a client of a loaded broker was seen failing every look-up while a new one succeeded); one
+ * still unreadable is left out and named in `missing`, so the reading is reported unknown, not 0.
+ */
+export async function highWatermarks(
+  admin: Admin,
+  topics?: readonly string[],
+  fresh?: () => Promise<Admin>,
+): Promise<Map<string, number> & { missing: string[] }> {
   const names = topics ?? (await admin.listTopics());
-  const result = new Map<string, number>();
+  const result = Object.assign(new Map<string, number>(), { missing: [] as string[] });
   for (let i = 0; i < names.length; i += 50) {
     await Promise.all(
       names.slice(i, i + 50).map(async (topic) => {
-        try {
-          const offsets = await admin.fetchTopicOffsets(topic);
-          result.set(
-            topic,
-            offsets.reduce((sum, o) => sum + Number(o.high), 0),
-          );
-        } catch {
-          // Deleted by another run in the meantime: it is not ours.
+        for (let attempt = 1; ; attempt += 1) {
+          const client = attempt === 1 || !fresh ? admin : await fresh();
+          try {
+            const offsets = await client.fetchTopicOffsets(topic);
+            result.set(
+              topic,
+              offsets.reduce((sum, o) => sum + Number(o.high), 0),
+            );
+            return;
+          } catch {
+            if (attempt >= 3) {
+              result.missing.push(topic);
+              return;
+            }
+            await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+          } finally {
+            if (client !== admin) await client.disconnect().catch(() => undefined);
+          }
         }
       }),
     );

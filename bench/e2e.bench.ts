@@ -150,6 +150,12 @@ async function main(): Promise<void> {
   const historySchema = uniqueName('bench_history');
   const adsSchema = uniqueName('bench_ads');
   const admin: Admin = testKafka().admin();
+  /** A new, connected admin client, for a look-up the first one failed (see highWatermarks). */
+  const freshAdmin = async (): Promise<Admin> => {
+    const client = testKafka().admin({ retry: { retries: 1 } });
+    await client.connect();
+    return client;
+  };
   await admin.connect();
   /** Asks the consumer groups' lag, failing fast (a failed look-up is asked again by a new client, see outstanding). */
   let lagAdmin: Admin = testKafka().admin({ retry: { retries: 1 } });
@@ -359,7 +365,7 @@ async function main(): Promise<void> {
     };
 
     const statementsBefore = await statements();
-    const watermarksBefore = await highWatermarks(admin);
+    const watermarksBefore = await highWatermarks(admin, undefined, freshAdmin);
     const observerQueriesBefore = observer.queries;
     const commitsBefore = await observer.commits();
     const cpuBefore = cpu();
@@ -404,7 +410,7 @@ async function main(): Promise<void> {
     const cpuAfter = cpu();
     const statementsAfter = await statements();
     const peaks = Object.fromEntries(services.map((s) => [s.name, memoryMiB(s.process.pid!)?.peak ?? Number.NaN]));
-    const watermarksAfter = await highWatermarks(admin);
+    const watermarksAfter = await highWatermarks(admin, undefined, freshAdmin);
     stopHistoryPolling = true;
     await historyPolling;
     // Commits last: a backend reports its statistics at most once a second, and all of them when it exits.
@@ -460,7 +466,11 @@ async function main(): Promise<void> {
     }
     const messages = watermarkDelta(watermarksBefore, watermarksAfter);
     const runTopicSet = new Set(runTopics);
-    const sumOf = (filter: (topic: string) => boolean): number => [...messages].filter(([topic]) => filter(topic)).reduce((sum, [, n]) => sum + n, 0);
+    /** Unknown (null) when a topic it sums could not be read before or after: never a silent 0. */
+    const unreadable = new Set([...watermarksBefore.missing, ...watermarksAfter.missing]);
+    const sumOf = (filter: (topic: string) => boolean): number | null =>
+      [...unreadable].some(filter) ? null : [...messages].filter(([topic]) => filter(topic)).reduce((sum, [, n]) => sum + n, 0);
+    const perPurchaseOrUnknown = (n: number | null): number | null => (n === null ? null : perPurchase(n));
 
     const cpu0 = cpus()[0];
     const result: BenchResult & { kafka: { byTopic: Record<string, number> } } = {
@@ -497,9 +507,10 @@ async function main(): Promise<void> {
         ),
       },
       kafka: {
-        messagesPerPurchase: perPurchase(sumOf((topic) => runTopicSet.has(topic))),
-        offsetCommitsPerPurchase: perPurchase(sumOf((topic) => topic === '__consumer_offsets')),
-        allTopicsPerPurchase: perPurchase(sumOf(() => true)),
+        messagesPerPurchase: perPurchaseOrUnknown(sumOf((topic) => runTopicSet.has(topic))),
+        offsetCommitsPerPurchase: perPurchaseOrUnknown(sumOf((topic) => topic === '__consumer_offsets')),
+        allTopicsPerPurchase: perPurchaseOrUnknown(sumOf(() => true)),
+        unreadableTopics: [...unreadable],
         byTopic: Object.fromEntries(
           [...messages].filter(([topic]) => runTopicSet.has(topic) || topic === '__consumer_offsets').sort(([a], [b]) => a.localeCompare(b)),
         ),
@@ -572,7 +583,8 @@ interface BenchResult {
     statementsPerPurchase: Record<string, StatementCounts>;
     statementsPerPurchaseTotal: number;
   };
-  kafka: { messagesPerPurchase: number; offsetCommitsPerPurchase: number; allTopicsPerPurchase: number };
+  /** null: a topic's offsets could not be read (named in unreadableTopics). */
+  kafka: { messagesPerPurchase: number | null; offsetCommitsPerPurchase: number | null; allTopicsPerPurchase: number | null; unreadableTopics: string[] };
   /** sampledMax: VmRSS every 500 ms; peak: VmHWM; v8HeapMax, externalMax: the service's own samples every second (the rest of RSS is malloc, code and stacks). */
   rssMiB: Record<string, { sampledMax: number; peak: number; v8HeapMax?: number; externalMax?: number }>;
   idle: { seconds: number; cpuMsPerSecond: Record<string, number>; commitsPerSecond: number; statementsPerSecond: Record<string, number> };
@@ -611,9 +623,9 @@ function table(r: BenchResult): string {
       `${r.postgres.databaseCommitsPerPurchase} (with NOTIFY deliveries to every listener of the one database; the bench's own ${r.postgres.observerTransactionsExcluded} excluded)`,
     ),
     row('PostgreSQL statements / purchase (services)', r.postgres.statementsPerPurchaseTotal),
-    row("Kafka messages / purchase (the run's topics)", r.kafka.messagesPerPurchase),
-    row('Kafka offset commits / purchase (broker-wide)', r.kafka.offsetCommitsPerPurchase),
-    row('Kafka messages / purchase (all topics)', r.kafka.allTopicsPerPurchase),
+    row("Kafka messages / purchase (the run's topics)", r.kafka.messagesPerPurchase ?? 'unknown (offsets unreadable)'),
+    row('Kafka offset commits / purchase (broker-wide)', r.kafka.offsetCommitsPerPurchase ?? 'unknown (offsets unreadable)'),
+    row('Kafka messages / purchase (all topics)', r.kafka.allTopicsPerPurchase ?? 'unknown (offsets unreadable)'),
     row(`idle (${r.idle.seconds} s before the load): commits/s`, r.idle.commitsPerSecond),
     row(
       'idle: statements/s by service',

@@ -230,7 +230,7 @@ describe("the payer's mandate", () => {
       const route = 'iban' in debit.account ? 'bank-accounts' : 'us-bank-accounts';
       const refused = await http(`${platform.wallet.url}/v1/wallets/${person.id}/payment-methods/${route}`, 'POST', token, {
         ...debit.account,
-        ...('iban' in debit.account ? {} : { accountType: 'checking' }),
+        ...('iban' in debit.account ? { holderEmail: 'ana.silva@example.com' } : { accountType: 'checking' }),
         holderName: 'Ana Maria Silva',
       });
       expect(refused).toMatchObject({ status: 403, body: { code: 'MANDATE_NOT_ATTESTED' } });

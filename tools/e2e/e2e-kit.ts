@@ -586,7 +586,12 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
         const save = async (route: string, body: Record<string, unknown>, mandated: MandatedAccount) =>
           walletCall<{ id: string }>('POST', `/v1/wallets/${id}/payment-methods/${route}`, caller, body, await attested(mandated));
         let saved: HttpAnswer<{ id: string }>;
-        if ('iban' in account) saved = await save('bank-accounts', { iban: account.iban, holderName: 'Ana Maria Silva' }, { iban: account.iban });
+        if ('iban' in account)
+          saved = await save(
+            'bank-accounts',
+            { iban: account.iban, holderName: 'Ana Maria Silva', holderEmail: `${id}.sepa@example.com` },
+            { iban: account.iban },
+          );
         else if ('linkedAtBank' in account) {
           const session = await linkAtTestBank(simulator.url, id, account.linkedAtBank);
           saved = await save(

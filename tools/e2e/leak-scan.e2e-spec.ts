@@ -61,6 +61,8 @@ const HOLDER = `Quentin Leakwell ${seed.replace(/\d/g, 'x')}`;
 /** The e2e kit's PIN for every person, and a wrong one: as whole numbers (not inside a hex id). */
 const PINS = { pin: '730264', 'wrong PIN': '591837' };
 const EMAIL = `leak.seed.${seed}@example.org`;
+/** The SEPA holder's e-mail, given with the IBAN: the PSP keeps it (as Stripe does), nothing of ours may show it. */
+const HOLDER_EMAIL = `sepa.holder.${seed}@example.org`;
 const PHONE = `+44 7700 900${String(parseInt(seed, 16) % 1000).padStart(3, '0')}`;
 
 let platform: PaymentsPlatform;
@@ -80,9 +82,9 @@ let conversationId = '';
 const OWN_DETAILS = new Set(['e-mail', 'e-mail (local part)', 'phone', 'phone (digits)', 'account holder', 'PayPal e-mail']);
 /**
  * What the PSP issued or was given to charge: the simulator keeps them, as Stripe and PayPal do
- * (a saved IBAN's PaymentMethod carries its holder's name, which SEPA Direct Debit requires; never the IBAN).
+ * (a saved IBAN's PaymentMethod carries its holder's name and e-mail, which SEPA Direct Debit requires; never the IBAN).
  */
-const PSP_OWN = new Set(['PSP token', 'PayPal vault token', 'PayPal e-mail', 'account holder']);
+const PSP_OWN = new Set(['PSP token', 'PayPal vault token', 'PayPal e-mail', 'account holder', 'SEPA holder e-mail', 'SEPA holder e-mail (local part)']);
 let ana: TestPerson;
 /** Payments of this run: the logs must show them (the scan read the right logs). */
 const paymentIds: string[] = [];
@@ -151,6 +153,8 @@ beforeAll(async () => {
   seedSecret('account holder', HOLDER);
   seedSecret('e-mail', EMAIL);
   seedSecret('e-mail (local part)', EMAIL.split('@')[0]);
+  seedSecret('SEPA holder e-mail', HOLDER_EMAIL);
+  seedSecret('SEPA holder e-mail (local part)', HOLDER_EMAIL.split('@')[0]);
   seedSecret('phone', PHONE);
   seedSecret('phone (digits)', PHONE.replace(/[\s+]/g, ''));
   seedSecret('PSP token', ana.pspToken);
@@ -268,7 +272,7 @@ describe('seeded secrets through the wallet and payment-orchestration', () => {
           `${wallet}/v1/wallets/${ana.id}/payment-methods/bank-accounts`,
           'POST',
           token,
-          { iban: IBAN, holderName: HOLDER },
+          { iban: IBAN, holderName: HOLDER, holderEmail: HOLDER_EMAIL },
           await platform.mandateAttestation(ana.id, { iban: IBAN }),
         )
       ).status,
@@ -444,6 +448,8 @@ describe('seeded secrets through the wallet and payment-orchestration', () => {
     expect(leaksIn((await readTopic(platform.purchaseTopic)).join('\n'))).toEqual(
       expect.arrayContaining(['card number', 'IBAN', 'e-mail', 'phone', 'step-up proof', 'step-up proof (dead-lettered)']),
     );
+    // ...the PSP holds the SEPA holder's e-mail the wallet passed on with the IBAN (and no one else does)...
+    expect(leaksIn(JSON.stringify(simulator))).toEqual(expect.arrayContaining(['SEPA holder e-mail']));
     // ...and the logs scanned are those of this run's payments.
     for (const paymentId of paymentIds) expect(serviceLogs.join('')).toContain(paymentId);
     // The scan sees what it looks for: the topics carried the run's payments.

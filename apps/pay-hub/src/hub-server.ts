@@ -433,6 +433,7 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
       {
         iban: account.iban,
         holderName: account.holderName,
+        holderEmail: account.holderEmail,
         ...(account.bic ? { bic: account.bic } : {}),
         ...(account.label ? { label: account.label } : {}),
       },

@@ -15,7 +15,7 @@ const mandate = { holderName: 'Ana Example', mandateTextVersion: 'pay-hub-sepa-2
 
 // Each bank account body with a valid value of every field it adds to the mandate's.
 const bodies: [string, new () => object, object][] = [
-  ['an IBAN (SEPA)', SaveBankAccountRequest, { ...mandate, iban: 'DE89 3704 0044 0532 0130 00', bic: 'COBADEFFXXX' }],
+  ['an IBAN (SEPA)', SaveBankAccountRequest, { ...mandate, iban: 'DE89 3704 0044 0532 0130 00', holderEmail: 'ana@example.org', bic: 'COBADEFFXXX' }],
   ['a US account (ACH)', SaveUsBankAccountRequest, { ...mandate, routingNumber: '110000000', accountNumber: '000123456789', accountType: 'checking' }],
   ['a linked US account', SaveBankMandateRequest, mandate],
 ];
@@ -48,6 +48,13 @@ describe("each bank account's own fields", () => {
     expect(problems(SaveBankAccountRequest, { ...bodies[0][2], iban: 'DE89' })).toEqual(['iban must be an IBAN, 15 to 42 characters with spaces']);
     expect(problems(SaveBankAccountRequest, { ...bodies[0][2], bic: 'COBA' })).toEqual(['bic must be a BIC (8 or 11 characters)']);
     expect(problems(SaveBankAccountRequest, mandate)).toContain('iban must be an IBAN, 15 to 42 characters with spaces');
+  });
+
+  it("an IBAN: its holder's e-mail address, which SEPA requires, without echoing it", () => {
+    const body = bodies[0][2];
+    const refusal = ["holderEmail must be the account holder's e-mail address"];
+    for (const holderEmail of [undefined, '', 'ana.example.org', 'ana @example.org', 'ana@', `${'a'.repeat(250)}@x.org`, 42])
+      expect(problems(SaveBankAccountRequest, { ...body, holderEmail })).toEqual(refusal);
   });
 
   it('a US account: routing number, account number and type', () => {

@@ -1,5 +1,5 @@
 import { plainToInstance } from 'class-transformer';
-import { Equals, IsIn, IsObject, IsOptional, IsString, Length, Matches, ValidateNested, validateSync } from 'class-validator';
+import { Equals, IsEmail, IsIn, IsObject, IsOptional, IsString, Length, Matches, ValidateNested, validateSync } from 'class-validator';
 import { Type } from 'class-transformer';
 import { APPS, SUPPORT_REFUND_REASONS } from '@pay/contracts';
 import type { SupportRefundReason } from '@pay/contracts';
@@ -103,6 +103,12 @@ export class SaveBankAccountRequest extends SaveBankMandateRequest {
   @Length(15, 42, { message: 'iban must be an IBAN, 15 to 42 characters with spaces' })
   iban!: string;
 
+  /** SEPA requires the holder's e-mail at the PSP; the hub passes it on and keeps nothing. */
+  @IsString({ message: "holderEmail must be the account holder's e-mail address" })
+  @Length(3, 254, { message: "holderEmail must be the account holder's e-mail address" })
+  @IsEmail({}, { message: "holderEmail must be the account holder's e-mail address" })
+  holderEmail!: string;
+
   @IsOptional()
   @IsString()
   @Length(8, 11, { message: 'bic must be a BIC (8 or 11 characters)' })
@@ -140,7 +146,8 @@ export function validated<T extends object>(type: new () => T, body: unknown): T
         ...Object.values(error.constraints ?? {}).map((message) => (message.startsWith('property ') ? `${prefix}${message}` : message)),
         ...flat(error.children ?? [], `${prefix}${error.property}.`),
       ]);
-    throw new InvalidRequestError(flat(errors));
+    // One field's checks may share a message (holderEmail's): each said once.
+    throw new InvalidRequestError([...new Set(flat(errors))]);
   }
   return value;
 }

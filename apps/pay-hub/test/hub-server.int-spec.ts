@@ -671,7 +671,7 @@ describe("the hub's server", () => {
       expect(shown).toMatchObject({ textVersion: expect.any(String), text: expect.stringContaining('debit your account') });
       expect((await read(analyst)).status).toBe(404);
 
-      const account = { iban: 'DE89 3704 0044 0532 0130 00', holderName: 'Ana Maria Silva', label: 'Salary account' };
+      const account = { iban: 'DE89 3704 0044 0532 0130 00', holderName: 'Ana Maria Silva', holderEmail: 'ana.silva@example.org', label: 'Salary account' };
       const save = (cookie: string, body: unknown, headers: Record<string, string> = {}) =>
         fetch(`${pspHub.url}/bff/bank-accounts`, {
           method: 'POST',
@@ -688,6 +688,13 @@ describe("the hub's server", () => {
         (await save(owner, { ...account, mandateTextVersion: shown.textVersion, mandateAccepted: true, mandate: { ipAddress: '198.51.100.1' } })).status,
       ).toBe(400);
       expect((await save(analyst, { ...account, mandateTextVersion: shown.textVersion, mandateAccepted: true })).status).toBe(404);
+      // SEPA requires the holder's e-mail: without it, or malformed, refused (naming the field, not echoing the value).
+      for (const holderEmail of [undefined, 'ana.silva.example.org']) {
+        const refused = await save(owner, { ...account, holderEmail, mandateTextVersion: shown.textVersion, mandateAccepted: true });
+        const text = await refused.text();
+        expect([refused.status, text]).toEqual([400, expect.stringContaining('holderEmail')]);
+        expect(text).not.toContain('ana.silva.example.org');
+      }
       expect(saves).toEqual([]);
 
       const saved = await save(
@@ -700,7 +707,7 @@ describe("the hub's server", () => {
       expect(saves).toEqual([
         {
           url: '/v1/wallets/p-bank/payment-methods/bank-accounts',
-          body: { iban: account.iban, holderName: account.holderName, label: account.label },
+          body: { iban: account.iban, holderName: account.holderName, holderEmail: account.holderEmail, label: account.label },
           attestation: expect.any(String),
         },
       ]);

@@ -1,3 +1,4 @@
+import type { PgNotifications } from '@pay/messaging';
 import type { Logger } from '@pay/observability';
 import type { DataSource } from 'typeorm';
 import { ApplyPspWebhook } from './apply-psp-webhook/apply-psp-webhook';
@@ -22,8 +23,8 @@ export interface PaymentDriverDependencies {
   /** The PSP port per provider, and which charges each kind of saved method. */
   readonly providers: PaymentServiceProviders;
   readonly instruments: WalletInstruments;
-  /** For the step worker's LISTEN connection; without it the worker polls only. */
-  readonly databaseUrl?: string;
+  /** The process's LISTEN connection, for the step worker; without it the worker polls only. */
+  readonly notifications?: PgNotifications;
   readonly stepConcurrency: number;
   readonly stepLeaseMs: number;
   readonly stepPollMs: number;
@@ -75,7 +76,7 @@ export function createPaymentDrivers(deps: PaymentDriverDependencies): PaymentDr
     steps,
     handlerFor,
     logger,
-    ...(deps.databaseUrl ? { databaseUrl: deps.databaseUrl } : {}),
+    ...(deps.notifications ? { notifications: deps.notifications } : {}),
     concurrency: deps.stepConcurrency,
     leaseMs: deps.stepLeaseMs,
     pollMs: deps.stepPollMs,

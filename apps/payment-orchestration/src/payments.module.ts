@@ -3,7 +3,8 @@ import { Inject, Injectable, Module } from '@nestjs/common';
 import { noServiceToken, parsePublicKeySet, parseStepUpThresholds, StepUpProofVerifier } from '@pay/auth';
 import type { Logger } from '@pay/observability';
 import type { ServiceRuntime } from '@pay/platform';
-import { LOGGER } from '@pay/platform';
+import type { PgNotifications } from '@pay/messaging';
+import { LOGGER, PG_NOTIFICATIONS } from '@pay/platform';
 import type { RolloutSource } from '@pay/rollout';
 import { ROLLOUT, RolloutModule } from '@pay/rollout';
 import type { JWK } from 'jose';
@@ -103,7 +104,7 @@ export class PaymentsModule {
         },
         {
           provide: PAYMENT_DRIVERS,
-          inject: [DataSource, LOGGER, PAYMENT_SERVICE_PROVIDERS, WALLET_INSTRUMENTS, PspWebhookInbox, ApplyPspWebhook],
+          inject: [DataSource, LOGGER, PAYMENT_SERVICE_PROVIDERS, WALLET_INSTRUMENTS, PspWebhookInbox, ApplyPspWebhook, PG_NOTIFICATIONS],
           useFactory: (
             dataSource: DataSource,
             logger: Logger,
@@ -111,13 +112,14 @@ export class PaymentsModule {
             instruments: WalletInstruments,
             webhookInbox: PspWebhookInbox,
             applyWebhook: ApplyPspWebhook,
+            notifications: PgNotifications,
           ) =>
             createPaymentDrivers({
               dataSource,
               logger,
               providers,
               instruments,
-              databaseUrl: config.DATABASE_URL,
+              notifications,
               stepConcurrency: config.PAYMENT_STEP_CONCURRENCY,
               stepLeaseMs: config.PAYMENT_STEP_LEASE_SECONDS * 1000,
               stepPollMs: config.PAYMENT_STEP_POLL_MS,

@@ -2,7 +2,8 @@ import type { DynamicModule } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { SignedServiceTokens, SUPPORT_SERVICE_SUBJECT, SupportCaseSigner } from '@pay/auth';
 import type { Logger } from '@pay/observability';
-import { LOGGER, SERVICE_CONFIG } from '@pay/platform';
+import type { PgNotifications } from '@pay/messaging';
+import { LOGGER, PG_NOTIFICATIONS, SERVICE_CONFIG } from '@pay/platform';
 import { RolloutModule } from '@pay/rollout';
 import type { JWK } from 'jose';
 import { DataSource } from 'typeorm';
@@ -54,9 +55,9 @@ export class SupportModule {
         },
         {
           provide: ChatFanout,
-          inject: [SERVICE_CONFIG, LOGGER],
-          useFactory: (config: SupportConfig, logger: Logger) =>
-            new ChatFanout({ databaseUrl: config.DATABASE_URL, channel: chatChannel(schemaOf(config)), logger }),
+          inject: [SERVICE_CONFIG, LOGGER, PG_NOTIFICATIONS],
+          useFactory: (config: SupportConfig, logger: Logger, notifications: PgNotifications) =>
+            new ChatFanout({ notifications, channel: chatChannel(schemaOf(config)), logger }),
         },
         {
           provide: RefundPaymentForAgent,

@@ -74,6 +74,7 @@ describe('wallet: master key rotation leaves every secret readable, without down
       const bank = await caller.post<{ id: string }>(`/v1/wallets/${id}/payment-methods/bank-accounts`, {
         iban,
         holderName: 'Rotation Tester',
+        holderEmail: email,
         mandate: MANDATE,
       });
       expect(bank.status).toBe(201);

@@ -27,6 +27,8 @@ interface MethodView {
 
 const EMAIL = 'ana.maria.paypal@example.com';
 const HOLDER = 'Ana Maria Quaresma';
+/** The SEPA holder's e-mail: given to the PSP with the IBAN, kept nowhere in the wallet. */
+const HOLDER_EMAIL = 'ana.quaresma.sepa@example.org';
 
 describe('wallet: payment methods', () => {
   let wallet: WalletUnderTest;
@@ -50,7 +52,7 @@ describe('wallet: payment methods', () => {
     await wallet?.stop();
     await psp?.close();
     if (wallet) await dropWalletSchema(wallet.schema);
-    expect(findSecrets(capturedLogs.join(''), { ibans: IBANS, emails: [EMAIL], holderNames: [HOLDER] })).toEqual([]);
+    expect(findSecrets(capturedLogs.join(''), { ibans: IBANS, emails: [EMAIL, HOLDER_EMAIL], holderNames: [HOLDER] })).toEqual([]);
     expect(capturedLogs.join('')).not.toContain('000123456789');
   });
 
@@ -69,13 +71,28 @@ describe('wallet: payment methods', () => {
     paypalId = paypal.body.id;
 
     // A bank account is saved only with its holder's acceptance of the debit mandate, as the Pay Hub attests it.
-    expect(await ana.post(`${base}/bank-accounts`, { iban: IBANS[0], holderName: HOLDER })).toMatchObject({
+    expect(await ana.post(`${base}/bank-accounts`, { iban: IBANS[0], holderName: HOLDER, holderEmail: HOLDER_EMAIL })).toMatchObject({
       status: 403,
       body: { code: 'MANDATE_NOT_ATTESTED', message: expect.stringContaining('Mandate-Attestation') },
     });
-    const bank = await ana.post<MethodView>(`${base}/bank-accounts`, { iban: IBANS[0], holderName: HOLDER, bic: 'COBADEFFXXX', mandate: MANDATE });
+    // SEPA requires the holder's e-mail: without it, or malformed, nothing is saved (and the PSP is not asked).
+    const setupsBefore = psp.snapshot().setupIntents.length;
+    for (const holderEmail of [undefined, 'ana.example.org', 'a'.repeat(250) + '@x.org'])
+      expect(await ana.post(`${base}/bank-accounts`, { iban: IBANS[0], holderName: HOLDER, holderEmail, mandate: MANDATE })).toMatchObject({
+        status: 400,
+        body: { code: 'VALIDATION_FAILED', details: expect.arrayContaining([expect.stringMatching(/^holderEmail: holderEmail must /)]) },
+      });
+    expect(psp.snapshot().setupIntents).toHaveLength(setupsBefore);
+    const bank = await ana.post<MethodView>(`${base}/bank-accounts`, {
+      iban: IBANS[0],
+      holderName: HOLDER,
+      holderEmail: ` ${HOLDER_EMAIL} `,
+      bic: 'COBADEFFXXX',
+      mandate: MANDATE,
+    });
     expect(bank).toMatchObject({ status: 201, body: { kind: 'bank_account', label: 'Bank account •••• 3000', last4: '3000', country: 'DE' } });
     expect(JSON.stringify(bank.body)).not.toContain('DE89');
+    expect(JSON.stringify(bank.body)).not.toContain(HOLDER_EMAIL);
     bankId = bank.body.id;
     // Saved once at the PSP, as a card is: a SEPA Direct Debit PaymentMethod on a customer of its own, under the mandate.
     const setup = psp.snapshot().setupIntents.find((intent) => intent.metadata.pay_method === bankId)!;
@@ -84,6 +101,8 @@ describe('wallet: payment methods', () => {
       type: 'sepa_debit',
       customer: setup.customer,
       sepa_debit: { last4: '3000', country: 'DE' },
+      // The PSP holds the holder's e-mail (trimmed), as SEPA requires; the wallet does not (below).
+      billing_details: { name: HOLDER, email: HOLDER_EMAIL },
     });
     expect(psp.snapshot().mandates.find((mandate) => mandate.id === setup.mandate)).toMatchObject({
       payment_method: setup.payment_method,
@@ -118,7 +137,10 @@ describe('wallet: payment methods', () => {
     const bankPayment = await payments.initiated({ personId: anaId, methodId: bankId, app: 'messenger' });
     const paypalPayment = await payments.initiated({ personId: anaId, methodId: paypalId });
     await payments.disconnect();
-    expect(await orchestration.get(`/v1/wallets/${anaId}/payment-instruments/preferred?app=messenger&paymentId=${bankPayment}`)).toMatchObject({
+    const bankRelease = await orchestration.get(`/v1/wallets/${anaId}/payment-instruments/preferred?app=messenger&paymentId=${bankPayment}`);
+    // The sealed secret, opened: the holder's e-mail is not in it (the PSP's PaymentMethod carries it).
+    expect(JSON.stringify(bankRelease.body)).not.toContain(HOLDER_EMAIL);
+    expect(bankRelease).toMatchObject({
       status: 200,
       body: {
         methodId: bankId,
@@ -188,7 +210,9 @@ describe('wallet: payment methods', () => {
       status: 400,
       body: { code: 'CARD_EXPIRED' },
     });
-    expect(await ana.post(`${base}/bank-accounts`, { iban: 'DE89370400440532013001', holderName: HOLDER, mandate: MANDATE })).toMatchObject({
+    expect(
+      await ana.post(`${base}/bank-accounts`, { iban: 'DE89370400440532013001', holderName: HOLDER, holderEmail: HOLDER_EMAIL, mandate: MANDATE }),
+    ).toMatchObject({
       status: 400,
       body: { code: 'IBAN_INVALID', field: 'iban', message: expect.not.stringContaining('DE89') },
     });
@@ -289,12 +313,81 @@ describe('wallet: payment methods', () => {
     expect(Date.parse(releasedWithMandate.body.credentials.mandate?.acceptedAt ?? '')).not.toBeNaN();
   });
 
+  it("verifies micro-deposits for their owner only (another person's account is not found), refuses wrong amounts, and ends after the PSP's tenth wrong answer", async () => {
+    // Stripe allows ten verification attempts per SetupIntent; the tenth wrong one ends it for good.
+    const STRIPE_VERIFICATION_ATTEMPTS = 10;
+    const finId = uniqueName('fin');
+    const fin = await wallet.person(finId);
+    expect((await fin.post(`/v1/wallets/${finId}`, { country: 'US' })).status).toBe(201);
+    expect((await fin.put(`/v1/wallets/${finId}/apps`, { apps: ['facebook'] })).status).toBe(200);
+    const saveAccount = async (accountNumber: string) => {
+      const saved = await fin.post<MethodView>(`/v1/wallets/${finId}/payment-methods/us-bank-accounts`, {
+        routingNumber: '110000000',
+        accountNumber,
+        accountType: 'checking',
+        holderName: HOLDER,
+        mandate: MANDATE,
+      });
+      expect(saved).toMatchObject({ status: 201, body: { verification: 'pending' } });
+      return saved.body.id;
+    };
+    const setupOf = (methodId: string) => psp.snapshot().setupIntents.find((intent) => intent.metadata.pay_method === methodId)!;
+    const verifyAs = (caller: Caller, personId: string, methodId: string, body: unknown) =>
+      caller.post<MethodView & { code?: string; message?: string }>(`/v1/wallets/${personId}/payment-methods/${methodId}/microdeposits`, body);
+
+    // Another person, with the right amounts: under Fin's wallet or their own, nothing is found, nothing reaches the PSP.
+    const first = await saveAccount('000111222333');
+    const gusId = uniqueName('gus');
+    const gus = await wallet.person(gusId);
+    expect((await gus.post(`/v1/wallets/${gusId}`, { country: 'US' })).status).toBe(201);
+    const verifications = () => psp.requestsTo('/v1/setup_intents/').filter((request) => request.path.endsWith('/verify_microdeposits')).length;
+    const verificationsBefore = verifications();
+    expect(await verifyAs(gus, finId, first, { amounts: [32, 45] })).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
+    expect(await verifyAs(gus, gusId, first, { amounts: [32, 45] })).toMatchObject({ status: 404, body: { code: 'PAYMENT_METHOD_NOT_FOUND' } });
+    expect(verifications()).toBe(verificationsBefore);
+    expect((await fin.get<MethodView>(`/v1/wallets/${finId}/payment-methods/${first}`)).body.verification).toBe('pending');
+
+    // Wrong amounts: refused, try again; the right ones verify it.
+    for (const amounts of [
+      [31, 45],
+      [32, 44],
+    ])
+      expect(await verifyAs(fin, finId, first, { amounts })).toMatchObject({ status: 400, body: { code: 'MICRODEPOSITS_MISMATCH' } });
+    expect(await verifyAs(fin, finId, first, { amounts: [32, 45] })).toMatchObject({ status: 200, body: { id: first, verification: 'verified' } });
+    expect(setupOf(first).status).toBe('succeeded');
+
+    // Nine wrong answers leave it pending; the tenth ends the verification: failed for good, even with the right code, and it never pays.
+    const second = await saveAccount('000444555666');
+    for (let attempt = 1; attempt < STRIPE_VERIFICATION_ATTEMPTS; attempt += 1)
+      expect(await verifyAs(fin, finId, second, attempt % 2 ? { amounts: [1, 2] } : { descriptorCode: 'SM00XX' })).toMatchObject({
+        status: 400,
+        body: { code: 'MICRODEPOSITS_MISMATCH' },
+      });
+    expect((await fin.get<MethodView>(`/v1/wallets/${finId}/payment-methods/${second}`)).body.verification).toBe('pending');
+    expect(await verifyAs(fin, finId, second, { amounts: [3, 4] })).toMatchObject({ status: 409, body: { code: 'VERIFICATION_ATTEMPTS_EXCEEDED' } });
+    expect(setupOf(second)).toMatchObject({
+      status: 'requires_payment_method',
+      last_setup_error: { code: 'payment_method_microdeposit_verification_attempts_exceeded' },
+    });
+    expect((await fin.get<MethodView>(`/v1/wallets/${finId}/payment-methods/${second}`)).body.verification).toBe('failed');
+    const afterEnd = verifications();
+    expect(await verifyAs(fin, finId, second, { amounts: [32, 45] })).toMatchObject({ status: 409, body: { code: 'VERIFICATION_ATTEMPTS_EXCEEDED' } });
+    expect(verifications()).toBe(afterEnd);
+    const payments = new PaymentsOnKafka(wallet);
+    const debit = await payments.initiated({ personId: finId, methodId: second, app: 'facebook' });
+    await payments.disconnect();
+    expect(await orchestration.get(`/v1/wallets/${finId}/payment-instruments/${second}?app=facebook&paymentId=${debit}`)).toMatchObject({
+      status: 409,
+      body: { code: 'BANK_ACCOUNT_UNVERIFIED', verification: 'failed' },
+    });
+  });
+
   it("takes a mandate's evidence from the Pay Hub's attestation alone: a person's own body, an app backend's or the identity provider's signature, another person's or account's attestation save nothing", async () => {
     const ivoId = uniqueName('ivo');
     const ivo = await wallet.person(ivoId);
     expect((await ivo.post(`/v1/wallets/${ivoId}`, { country: 'DE' })).status).toBe(201);
     const route = `/v1/wallets/${ivoId}/payment-methods/bank-accounts`;
-    const account = { iban: IBANS[2], holderName: HOLDER };
+    const account = { iban: IBANS[2], holderName: HOLDER, holderEmail: HOLDER_EMAIL };
     const forged = { textVersion: 'sepa-core-2026-01', ipAddress: '192.0.2.66', userAgent: 'Forged/1.0', acceptedAt: '2020-01-01T00:00:00Z' };
     const claims = { issuer: wallet.idp.issuer, audience: wallet.idp.audience };
     const attest = async (signingKey: JWK, personId: string, iban: string): Promise<string> =>
@@ -472,7 +565,11 @@ describe('wallet: payment methods', () => {
   const TEXT_FIELDS: { route: string; body: () => Record<string, unknown>; fields: string[] }[] = [
     { route: 'cards', body: () => validCard(), fields: ['pspToken', 'customerId', 'brand', 'last4', 'country', 'label'] },
     { route: 'paypal-accounts', body: () => ({ payerId: 'QYR5Z8XDVJNXQ', email: EMAIL }), fields: ['payerId', 'email', 'vaultToken', 'label'] },
-    { route: 'bank-accounts', body: () => ({ iban: IBANS[1], holderName: HOLDER, mandate: MANDATE }), fields: ['iban', 'holderName', 'bic', 'label'] },
+    {
+      route: 'bank-accounts',
+      body: () => ({ iban: IBANS[1], holderName: HOLDER, holderEmail: HOLDER_EMAIL, mandate: MANDATE }),
+      fields: ['iban', 'holderName', 'holderEmail', 'bic', 'label'],
+    },
     { route: 'stripe-customers', body: () => ({ customerId: 'cus_NffrFeUfNV2Hib' }), fields: ['customerId', 'paymentMethodId', 'label'] },
     {
       route: 'us-bank-accounts',
@@ -509,7 +606,7 @@ describe('wallet: payment methods', () => {
   it('stores no card number, IBAN, holder name or e-mail in clear anywhere in the schema', async () => {
     const dump = await dumpSchema(wallet.schema);
     expect(dump).toContain('payment_methods');
-    expect(findSecrets(dump, { ibans: IBANS, emails: [EMAIL], holderNames: [HOLDER] })).toEqual([]);
+    expect(findSecrets(dump, { ibans: IBANS, emails: [EMAIL, HOLDER_EMAIL], holderNames: [HOLDER] })).toEqual([]);
     const secrets: { secret: string }[] = await wallet.service.runtime.dataSource.query("SELECT secret FROM payment_methods WHERE status = 'active'");
     expect(secrets.length).toBeGreaterThan(0);
     for (const { secret } of secrets) expect(secret).toMatch(/^v1\.[0-9a-f-]{36}\.[A-Za-z0-9_-]+$/);

@@ -36,7 +36,7 @@ const ROUTES: Route[] = [
   {
     method: 'POST',
     template: '/v1/wallets/{personId}/payment-methods/bank-accounts',
-    body: { iban: 'GB82WEST12345698765432', holderName: 'Bola Test', mandate: MANDATE },
+    body: { iban: 'GB82WEST12345698765432', holderName: 'Bola Test', holderEmail: 'bola.test@example.com', mandate: MANDATE },
   },
   {
     method: 'POST',

@@ -51,6 +51,7 @@ describe('wallet.events.v1: every change, in order per person, never a secret', 
     const bank = await caller.post<{ id: string }>(`${base}/payment-methods/bank-accounts`, {
       iban: SECRETS.ibans[0],
       holderName: SECRETS.holderNames[0],
+      holderEmail: SECRETS.emails[0],
       mandate: MANDATE,
     });
     expect((await caller.post(`${base}/payment-methods/paypal-accounts`, { payerId: 'QYR5Z8XDVJNXQ', email: SECRETS.emails[1] })).status).toBe(201);

@@ -14,3 +14,4 @@ export * from './kafka/kafkajs-member-id';
 export * from './inbox/consumer-state';
 export * from './retry/retry';
 export * from './group-commit/group-commit';
+export * from './notifications/pg-notifications';

@@ -7,7 +7,7 @@ import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
-import { BatchSpanProcessor, NoopSpanProcessor } from '@opentelemetry/sdk-trace';
+import { AlwaysOffSampler, BatchSpanProcessor, NoopSpanProcessor } from '@opentelemetry/sdk-trace';
 
 export interface TelemetryOptions {
   service: string;
@@ -47,12 +47,18 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     );
   }
   // Without any processor the SDK registers no tracer provider at all, and trace context would
-  // stop at this process: keep one, so W3C context still flows through Kafka headers.
-  if (spanProcessors.length === 0) spanProcessors.push(new NoopSpanProcessor());
+  // stop at this process: keep one, so W3C context still flows through Kafka headers. Nothing is
+  // exported then, so nothing is recorded either: spans are non-recording (their trace and span
+  // ids still propagate, and logs still carry them), which spares every request and message the
+  // cost of building a span nobody reads. With an exporter, OTEL_TRACES_SAMPLER decides (the
+  // SDK's default: every trace; docs/observability.md).
+  const exported = spanProcessors.length > 0;
+  if (!exported) spanProcessors.push(new NoopSpanProcessor());
   const sdk = new NodeSDK({
     serviceName: options.service,
     spanProcessors,
     metricReaders,
+    ...(exported ? {} : { sampler: new AlwaysOffSampler() }),
   });
   sdk.start();
   return rememberTelemetry({ prometheus, shutdown: () => sdk.shutdown() });

@@ -155,6 +155,8 @@ describeWithBrowser('the Pay Hub in a browser', () => {
     const bankForm = page.getByRole('form', { name: 'Add a bank account' });
     await bankForm.getByLabel('IBAN').fill('DE89 3704 0044 0532 0130 00');
     await bankForm.getByLabel('Account holder').fill('Ana Maria Silva');
+    // SEPA requires the holder's e-mail: it goes to the PSP with the IBAN, and nowhere in the wallet.
+    await bankForm.getByLabel("Holder's e-mail address").fill('ana.sepa@example.org');
     await bankForm.getByLabel('Name (optional)').fill('Salary account');
     const mandate = bankForm.getByRole('region', { name: 'Direct debit mandate' });
     await mandate.getByText(/authorise Pay Platform .* to debit your account/).waitFor();
@@ -168,6 +170,11 @@ describeWithBrowser('the Pay Hub in a browser', () => {
       personId,
     ]);
     expect(bankRows).toHaveLength(1);
+    const bankSetup = stack.platform.simulator.snapshot().setupIntents.find((intent) => intent.metadata.pay_method === bankRows[0].id);
+    expect(stack.platform.simulator.snapshot().paymentMethods.find((method) => method.id === bankSetup?.payment_method)).toMatchObject({
+      type: 'sepa_debit',
+      billing_details: { name: 'Ana Maria Silva', email: 'ana.sepa@example.org' },
+    });
     const saved = page.getByRole('region', { name: 'Saved methods' });
     await saved.getByText('Salary account').waitFor();
     await saved.getByText('Everyday card').waitFor();

@@ -57,6 +57,27 @@ describeWithBrowser('a US bank account in the Pay Hub', () => {
     await page.getByRole('button', { name: 'Open wallet' }).click();
   }
 
+  /**
+   * Types a US account's numbers into the methods page, accepts the ACH authorisation (*Save* is
+   * disabled until then; `authorizationShot` names a screenshot of the form just before saving) and saves it.
+   */
+  async function saveByNumbers(page: Page, accountNumber: string, label: string, authorizationShot?: string): Promise<void> {
+    const form = page.getByRole('form', { name: 'Add a US bank account' });
+    await form.getByLabel('Routing number').fill(ROUTING_NUMBER);
+    await form.getByLabel('Account number').fill(accountNumber);
+    await form.getByLabel('Account type').selectOption('savings');
+    await form.getByLabel('Account holder').fill('Ana Maria Silva');
+    await form.getByLabel('Name (optional)').fill(label);
+    const authorization = form.getByRole('region', { name: 'ACH debit authorization' });
+    await authorization.getByText(/authorise Pay Platform .* to debit this account by ACH/).waitFor();
+    const save = form.getByRole('button', { name: 'Save US bank account' });
+    await expect(save.isDisabled()).resolves.toBe(true);
+    await authorization.getByLabel('I authorize these ACH debits').check();
+    if (authorizationShot) await shot(page, authorizationShot);
+    await save.click();
+    await page.getByRole('status').filter({ hasText: 'US bank account saved' }).waitFor();
+  }
+
   it('adds the account under the ACH authorisation, refuses a wrong micro-deposit code, verifies the right one; the number is in no address or log', async () => {
     const context = await stack.browser.newContext({ baseURL: stack.hubUrl });
     const page = await context.newPage();
@@ -72,20 +93,7 @@ describeWithBrowser('a US bank account in the Pay Hub', () => {
 
     await onMethodsPage(page, personId);
 
-    const form = page.getByRole('form', { name: 'Add a US bank account' });
-    await form.getByLabel('Routing number').fill(ROUTING_NUMBER);
-    await form.getByLabel('Account number').fill(ACCOUNT_NUMBER);
-    await form.getByLabel('Account type').selectOption('savings');
-    await form.getByLabel('Account holder').fill('Ana Maria Silva');
-    await form.getByLabel('Name (optional)').fill('Household account');
-    const authorization = form.getByRole('region', { name: 'ACH debit authorization' });
-    await authorization.getByText(/authorise Pay Platform .* to debit this account by ACH/).waitFor();
-    const save = form.getByRole('button', { name: 'Save US bank account' });
-    await expect(save.isDisabled()).resolves.toBe(true);
-    await authorization.getByLabel('I authorize these ACH debits').check();
-    await shot(page, 'us-bank-account-authorization');
-    await save.click();
-    await page.getByRole('status').filter({ hasText: 'US bank account saved' }).waitFor();
+    await saveByNumbers(page, ACCOUNT_NUMBER, 'Household account', 'us-bank-account-authorization');
 
     // Saved pending, set up at the PSP on a customer of its own, waiting for the micro-deposits.
     const saved = page.getByRole('region', { name: 'Saved methods' });
@@ -127,6 +135,76 @@ describeWithBrowser('a US bank account in the Pay Hub', () => {
     expect(serviceLogs.join('')).not.toContain(ACCOUNT_NUMBER);
     expect(hubLogs.join('\n')).not.toContain(ACCOUNT_NUMBER);
     expect(JSON.stringify(stack.platform.simulator.snapshot())).not.toContain(ACCOUNT_NUMBER);
+    await context.close();
+  });
+
+  it('verifies an account by the two micro-deposit amounts typed as on the statement; wrong ones are refused, and the tenth wrong answer ends it for good', async () => {
+    const person = `hub-amt-${randomUUID().slice(0, 8)}`;
+    const context = await stack.browser.newContext({ baseURL: stack.hubUrl });
+    const page = await context.newPage();
+    const verifications: string[] = [];
+    context.on('request', (request) => {
+      if (request.url().endsWith('/microdeposits')) verifications.push(request.postData() ?? '');
+    });
+    await onMethodsPage(page, person);
+    await saveByNumbers(page, '000987654321', 'Amounts account');
+    await saveByNumbers(page, '000987654322', 'Unlucky account');
+    const saved = page.getByRole('region', { name: 'Saved methods' });
+    const rows = await stack.platform.walletQuery<{ id: string; label: string }>(
+      "SELECT id, label FROM payment_methods WHERE person_id = $1 AND kind = 'bank_account' ORDER BY label",
+      [person],
+    );
+    const idOf = (label: string) => rows.find((row) => row.label === label)!.id;
+    const setupOf = (label: string) => stack.platform.simulator.snapshot().setupIntents.find((intent) => intent.metadata.pay_method === idOf(label));
+
+    // The statement shows two small deposits: the person says so, and types them as they read them.
+    const verify = page.getByRole('form', { name: 'Verify Amounts account' });
+    await verify.getByLabel('Your statement shows').selectOption('amounts');
+    const button = verify.getByRole('button', { name: 'Verify' });
+    // Not amounts of a micro-deposit (whole dollars, cents without a point, nothing): Verify stays disabled.
+    for (const [first, second] of [
+      ['1.00', '0.45'],
+      ['32', '45'],
+      ['0.32', ''],
+    ]) {
+      await verify.getByLabel('First deposit').fill(first);
+      await verify.getByLabel('Second deposit').fill(second);
+      await expect(button.isDisabled()).resolves.toBe(true);
+    }
+    await verify.getByLabel('First deposit').fill('0.12');
+    await verify.getByLabel('Second deposit').fill('0.34');
+    await button.click();
+    await page.getByRole('alert').filter({ hasText: 'that is not what was sent' }).waitFor();
+    expect(setupOf('Amounts account')).toMatchObject({ status: 'requires_action' });
+    // The simulator's deposits are Stripe's test amounts, $0.32 and $0.45.
+    await verify.getByLabel('First deposit').fill('0.32');
+    await verify.getByLabel('Second deposit').fill('$0.45');
+    await shot(page, 'us-bank-account-amounts');
+    await button.click();
+    await page.getByRole('status').filter({ hasText: 'Bank account verified' }).waitFor();
+    await saved.locator('li', { hasText: 'Amounts account' }).getByText('Verified').waitFor();
+    expect(setupOf('Amounts account')).toMatchObject({ status: 'succeeded' });
+    expect(verifications.map((body) => JSON.parse(body) as unknown)).toEqual([{ amounts: [12, 34] }, { amounts: [32, 45] }]);
+
+    // Ten wrong answers (Stripe's limit): the tenth ends the verification; the list says so and offers no more tries.
+    const unlucky = page.getByRole('form', { name: 'Verify Unlucky account' });
+    await unlucky.getByLabel('Your statement shows').selectOption('amounts');
+    for (let attempt = 1; attempt <= 10; attempt += 1) {
+      await unlucky.getByLabel('First deposit').fill('0.01');
+      await unlucky.getByLabel('Second deposit').fill(`0.${String(attempt).padStart(2, '0')}`);
+      // Each try waits for the wallet's answer to the one before.
+      const answered = page.waitForResponse((response) => response.url().endsWith('/microdeposits'));
+      await unlucky.getByRole('button', { name: 'Verify' }).click();
+      expect((await answered).status()).toBe(attempt < 10 ? 400 : 409);
+    }
+    await page.getByRole('alert').filter({ hasText: 'too many wrong tries' }).waitFor();
+    await saved.locator('li', { hasText: 'Unlucky account' }).getByText('could not be verified: remove it and add it again').waitFor();
+    await expect(page.getByRole('form', { name: 'Verify Unlucky account' }).count()).resolves.toBe(0);
+    expect(setupOf('Unlucky account')).toMatchObject({
+      status: 'requires_payment_method',
+      last_setup_error: { code: 'payment_method_microdeposit_verification_attempts_exceeded' },
+    });
+    await shot(page, 'us-bank-account-attempts-exceeded');
     await context.close();
   });
 

@@ -5,6 +5,7 @@
  * worker renews the leases of the steps it runs, and only while the claim is still its own.
  */
 import { randomUUID } from 'node:crypto';
+import { PgNotifications } from '@pay/messaging';
 import { createLogger } from '@pay/observability';
 import type { TestSchema } from '@pay/testing';
 import { createTestSchema, isTrue, uniqueName, waitFor } from '@pay/testing';
@@ -63,7 +64,8 @@ async function startWorker(pollMs = 100, leaseMs = 10_000): Promise<PaymentStepW
       return outcome(claimed.paymentId);
     },
     logger,
-    databaseUrl: listenUrl,
+    // Each worker as another process would have it: a LISTEN connection of its own.
+    notifications: new PgNotifications({ connectionString: listenUrl, applicationName, logger }),
     concurrency: 4,
     leaseMs,
     pollMs,

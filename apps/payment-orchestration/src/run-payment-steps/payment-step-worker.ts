@@ -1,9 +1,9 @@
+import type { ChannelSubscription, PgNotifications } from '@pay/messaging';
 import { backoffDelayMs } from '@pay/messaging';
 import type { Logger } from '@pay/observability';
 import { contextFromHeaders, tracer } from '@pay/observability';
 import { context, SpanStatusCode, trace } from '@opentelemetry/api';
 import { DeadlineScheduler } from '@pay/platform';
-import { Client } from 'pg';
 import { isLostAppendRace } from '../payments/store/payment-event-store';
 import type { ClaimedStep, PaymentSteps, StepAnnouncement, StepName } from './payment-steps';
 
@@ -21,8 +21,8 @@ export interface PaymentStepWorkerOptions {
   /** The handler of a step by its name (`refund:<id>` -> the refund handler). */
   readonly handlerFor: (step: StepName) => StepHandler | undefined;
   readonly logger: Logger;
-  /** For the LISTEN connection; without it the worker only polls. */
-  readonly databaseUrl?: string;
+  /** The process's LISTEN connection; without it the worker only polls. */
+  readonly notifications?: PgNotifications;
   readonly concurrency: number;
   /** How long a claim holds a step; renewed every third of it while the step runs, so only a dead worker's lease runs out. */
   readonly leaseMs: number;
@@ -52,7 +52,7 @@ export class PaymentStepWorker {
   private running = false;
   private inFlight = 0;
   private readonly active = new Set<Promise<void>>();
-  private listener?: Client;
+  private subscription?: ChannelSubscription;
   private readonly scheduler: DeadlineScheduler;
   private started?: Promise<void>;
   /** Work waits for a free slot (a full batch, a due time or an announcement with no slot free): pass when one frees. */
@@ -83,9 +83,8 @@ export class PaymentStepWorker {
     this.running = false;
     await this.started;
     await this.scheduler.stop();
-    const listener = this.listener;
-    this.listener = undefined;
-    await listener?.end().catch(() => undefined);
+    await this.subscription?.close();
+    this.subscription = undefined;
     // The steps still running keep their leases renewed until they finish.
     await Promise.allSettled([...this.active]);
   }
@@ -102,45 +101,29 @@ export class PaymentStepWorker {
   }
 
   private async listen(): Promise<void> {
-    if (!this.options.databaseUrl) return;
-    const client = new Client({ connectionString: this.options.databaseUrl, connectionTimeoutMillis: 5_000 });
-    client.on('notification', (message) => {
-      if (!message.payload) return;
-      let announcement: StepAnnouncement;
-      try {
-        announcement = JSON.parse(message.payload) as StepAnnouncement;
-      } catch {
-        return; // Not ours: only this service notifies on its channel.
-      }
-      if (announcement.dueAt !== undefined && announcement.dueAt > Date.now()) this.expectAt(announcement.dueAt);
-      else this.runAnnounced(announcement.paymentId, announcement.step);
+    if (!this.options.notifications) return;
+    this.subscription = await this.options.notifications.subscribe(this.options.steps.channel, {
+      notified: (payload) => {
+        if (!payload) return;
+        let announcement: StepAnnouncement;
+        try {
+          announcement = JSON.parse(payload) as StepAnnouncement;
+        } catch {
+          return; // Not ours: only this service notifies on its channel.
+        }
+        if (announcement.dueAt !== undefined && announcement.dueAt > Date.now()) this.expectAt(announcement.dueAt);
+        else this.runAnnounced(announcement.paymentId, announcement.step);
+      },
+      // Anything committed before LISTEN took effect (at start, or while the connection was down) was announced to no one.
+      listening: () => this.announce(),
+      // Polling (every pollMs) until it is back: see turn().
+      lost: () => this.announce(),
     });
-    const lost = (error?: Error): void => {
-      if (this.listener !== client) return;
-      this.options.logger.warn({ reason: error?.message ?? 'connection ended' }, 'payment step listener lost its connection; polling until it is back');
-      this.listener = undefined;
-      void client.end().catch(() => undefined);
-      // Steps announced while nobody listened reached no one: catch up.
-      this.announce();
-    };
-    client.on('error', lost);
-    client.on('end', () => lost());
-    try {
-      await client.connect();
-      await client.query(`LISTEN "${this.options.steps.channel}"`);
-      this.listener = client;
-      // Anything committed before LISTEN took effect was announced to no one.
-      this.announce();
-    } catch (error) {
-      this.options.logger.warn({ reason: (error as Error).message }, 'cannot listen for payment steps; polling only');
-      await client.end().catch(() => undefined);
-    }
   }
 
   /** One turn of the scheduler: reconnect if needed, pass if a slot is free, and poll while not listening. */
   private async turn(): Promise<void> {
     if (!this.running) return;
-    if (!this.listener && this.options.databaseUrl) await this.listen();
     if (this.inFlight >= this.options.concurrency) {
       this.waitingForSlot = true;
     } else {
@@ -154,7 +137,7 @@ export class PaymentStepWorker {
       }
     }
     // Without LISTEN nobody announces anything: look again after pollMs.
-    if (!this.listener) this.scheduler.expectAt(Date.now());
+    if (!this.subscription?.listening) this.scheduler.expectAt(Date.now());
   }
 
   /** Claims what is due now, then reads when the next step can become claimable. */

@@ -47,7 +47,7 @@ const MANDATE_REFUSAL_DOC =
 @ApiBadRequestResponse({
   type: ApiError,
   description:
-    'VALIDATION_FAILED, CARD_NUMBER_REFUSED (a field holds a card number), CARD_EXPIRED, IBAN_INVALID, ROUTING_NUMBER_INVALID, BANK_ACCOUNT_REFUSED (the PSP refused the account)…',
+    'VALIDATION_FAILED, CARD_NUMBER_REFUSED (a field holds a card number), CARD_EXPIRED, IBAN_INVALID, ROUTING_NUMBER_INVALID, BANK_ACCOUNT_REFUSED (the PSP refused the account, or the SEPA holder’s e-mail: `field` says which)…',
 })
 @ApiConflictResponse({ type: ApiError, description: 'TOO_MANY_PAYMENT_METHODS; BANK_CONNECTION_INCOMPLETE (no account linked in the session)' })
 export class AddPaymentMethodController {

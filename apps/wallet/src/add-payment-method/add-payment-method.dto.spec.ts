@@ -35,3 +35,22 @@ describe.each(ACCOUNTS)("the holder's name of %s", (_name, cls, account) => {
     expect(holderNameProblems(cls, account)).toEqual(expect.arrayContaining(['holderName must be a string']));
   });
 });
+
+describe("the SEPA holder's e-mail address", () => {
+  const problems = (body: object): string[] =>
+    validateSync(plainToInstance(AddBankAccountRequest, { ...SEPA, holderName: 'Ana Maria Silva', ...body }))
+      .filter((error) => error.property === 'holderEmail')
+      .flatMap((error) => Object.values(error.constraints ?? {}));
+
+  it('is required, taken trimmed', () => {
+    expect(plainToInstance(AddBankAccountRequest, { ...SEPA, holderEmail: '  ana@example.org ' }).holderEmail).toBe('ana@example.org');
+    expect(problems({ holderEmail: 'ana@example.org' })).toEqual([]);
+    expect(problems({})).toContain('holderEmail must be an e-mail address');
+  });
+
+  it('is refused with the reason, never echoed, when it is not an e-mail address or longer than 254 characters', () => {
+    for (const holderEmail of ['ana.example.org', 'ana@', 'ana @example.org', 42])
+      expect(problems({ holderEmail })).toContain('holderEmail must be an e-mail address');
+    expect(problems({ holderEmail: `${'a'.repeat(250)}@x.org` })).toContain('holderEmail must be 3 to 254 characters');
+  });
+});

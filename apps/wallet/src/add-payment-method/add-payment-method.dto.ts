@@ -118,6 +118,16 @@ export class AddBankAccountRequest extends WithLabel {
   @IsHolderName()
   holderName!: string;
 
+  @ApiProperty({
+    example: 'ana.silva@example.org',
+    description:
+      "The account holder's e-mail address, which SEPA Direct Debit requires (Stripe sends the debit notices to it): passed to the PSP with the IBAN when it is saved, not kept by the wallet.",
+  })
+  @Transform(trim)
+  @IsEmail({}, { message: 'holderEmail must be an e-mail address' })
+  @Length(3, 254, { message: 'holderEmail must be 3 to 254 characters' })
+  holderEmail!: string;
+
   @ApiPropertyOptional({ example: 'COBADEFFXXX' })
   @IsOptional()
   @Matches(/^[A-Z]{6}[A-Z0-9]{2}([A-Z0-9]{3})?$/, { message: 'bic must be a BIC (8 or 11 characters)' })

@@ -61,7 +61,7 @@ function newMethodId(): string {
 const bankSetupFailure =
   (field: string) =>
   (error: unknown): never => {
-    if (error instanceof BankAccountRefused) throw new WalletError('invalid', 'BANK_ACCOUNT_REFUSED', error.message, { field });
+    if (error instanceof BankAccountRefused) throw new WalletError('invalid', 'BANK_ACCOUNT_REFUSED', error.message, { field: error.field ?? field });
     if (error instanceof BankVerificationUnavailable)
       throw new WalletError(
         'unavailable',
@@ -106,7 +106,8 @@ export class AddPaymentMethod {
   /**
    * An IBAN is saved once at the PSP (a PaymentMethod for SEPA Direct Debit on a customer of its
    * own, under the mandate), as a card is: each purchase debits that PaymentMethod, never sending
-   * the IBAN again. The IBAN stays sealed with it (the method's display and a fallback).
+   * the IBAN again. The IBAN stays sealed with it (the method's display and a fallback); the
+   * holder's e-mail, which SEPA requires, goes to the PSP only and is not kept here.
    */
   async addBankAccount(personId: string, actor: string, account: AddBankAccountRequest, attested: MandateAttestation): Promise<PaymentMethodView> {
     const iban = normalizeIban(account.iban);
@@ -119,6 +120,7 @@ export class AddPaymentMethod {
         personId,
         iban,
         holderName: account.holderName,
+        holderEmail: account.holderEmail,
         mandate: { acceptedAt: attested.acceptedAt, ipAddress: attested.ipAddress, userAgent: attested.userAgent },
       })
       .catch(bankSetupFailure('iban'));

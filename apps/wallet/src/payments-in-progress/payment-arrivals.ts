@@ -1,15 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Logger } from '@pay/observability';
-import { LOGGER, SERVICE_CONFIG } from '@pay/platform';
-import { Client } from 'pg';
+import type { ChannelSubscription, PgNotifications } from '@pay/messaging';
+import { PG_NOTIFICATIONS, SERVICE_CONFIG } from '@pay/platform';
 import { DataSource } from 'typeorm';
 import type { WalletConfig } from '../config';
 import type { KnownPayment } from './instrument-release-rule';
-
-/** A lost listener is reopened by the next release that waits, at most this often. */
-const RECONNECT_INTERVAL_MS = 5_000;
 
 /** The channel a schema's `payments_in_progress` announces new payments on (its trigger, migration 1765670400000, names it the same way). */
 export function paymentKnownChannel(schema: string): string {
@@ -17,35 +13,39 @@ export function paymentKnownChannel(schema: string): string {
 }
 
 /**
- * Wakes an instrument release that waits for a payment the wallet has not read yet: one
- * PostgreSQL connection LISTENing on the schema's channel, on which the trigger of
+ * Wakes an instrument release that waits for a payment the wallet has not read yet: the process's
+ * LISTEN connection (PgNotifications) subscribes to the schema's channel, on which the trigger of
  * `payments_in_progress` announces each payment at the commit that records it, whichever replica
  * consumed it. Without the connection (it failed, it is being reopened) a wait simply lasts its
  * whole time and the release answers "not known yet", as it would without waiting.
  */
 @Injectable()
 export class PaymentArrivals implements OnApplicationBootstrap, OnModuleDestroy {
-  private client?: Client;
-  private connecting?: Promise<void>;
-  private stopped = false;
-  private lastAttempt = 0;
+  private subscription?: ChannelSubscription;
   private readonly waiting = new Map<string, Set<(payment: KnownPayment | undefined) => void>>();
 
   constructor(
     private readonly dataSource: DataSource,
     @Inject(SERVICE_CONFIG) private readonly config: WalletConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(PG_NOTIFICATIONS) private readonly notifications: PgNotifications,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.config.INSTRUMENT_RELEASE_WAIT_MS > 0) await this.listen();
+    if (this.config.INSTRUMENT_RELEASE_WAIT_MS <= 0) return;
+    const [{ schema }] = await this.dataSource.query<{ schema: string }[]>('SELECT current_schema() AS schema');
+    this.subscription = await this.notifications.subscribe(paymentKnownChannel(schema), {
+      notified: (payload) => {
+        if (!payload) return;
+        const { paymentId, payment } = announcement(payload);
+        for (const wake of this.waiting.get(paymentId) ?? []) wake(payment);
+      },
+    });
   }
 
   async onModuleDestroy(): Promise<void> {
-    this.stopped = true;
-    const client = this.client;
-    this.client = undefined;
-    await client?.end().catch(() => undefined);
+    const subscription = this.subscription;
+    this.subscription = undefined;
+    await subscription?.close();
   }
 
   /**
@@ -54,8 +54,6 @@ export class PaymentArrivals implements OnApplicationBootstrap, OnModuleDestroy 
    * once, so an announcement between a read that did not find it and the wait is not missed.
    */
   expect(paymentId: string): PaymentArrival {
-    // Reopened in the background: this wait does not stand still for a connection attempt.
-    if (!this.client && !this.stopped && Date.now() - this.lastAttempt >= RECONNECT_INTERVAL_MS) void this.listen();
     let wake: (payment: KnownPayment | undefined) => void = () => undefined;
     const announced = new Promise<KnownPayment | undefined>((resolve) => (wake = resolve));
     const waiters = this.waiting.get(paymentId) ?? new Set();
@@ -71,46 +69,6 @@ export class PaymentArrivals implements OnApplicationBootstrap, OnModuleDestroy 
       within: (ms) => Promise.race([announced, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]),
       cancel,
     };
-  }
-
-  private listen(): Promise<void> {
-    this.lastAttempt = Date.now();
-    this.connecting ??= this.connect()
-      .catch((error: unknown) =>
-        this.logger.warn({ reason: (error as Error).message }, 'cannot listen for payments in progress; releases will not wait for them'),
-      )
-      .finally(() => (this.connecting = undefined));
-    return this.connecting;
-  }
-
-  private async connect(): Promise<void> {
-    const [{ schema }] = await this.dataSource.query<{ schema: string }[]>('SELECT current_schema() AS schema');
-    const channel = paymentKnownChannel(schema);
-    const client = new Client({ connectionString: this.config.DATABASE_URL, application_name: 'wallet-payment-arrivals', connectionTimeoutMillis: 5_000 });
-    client.on('notification', (message) => {
-      if (message.channel !== channel || !message.payload) return;
-      const { paymentId, payment } = announcement(message.payload);
-      for (const wake of this.waiting.get(paymentId) ?? []) wake(payment);
-    });
-    const lost = (error?: Error): void => {
-      if (this.client !== client) return;
-      this.client = undefined;
-      if (!this.stopped)
-        this.logger.warn(
-          { reason: error?.message ?? 'connection ended' },
-          'the payments-in-progress listener lost its connection; reopened at the next release that waits',
-        );
-      client.end().catch(() => undefined);
-    };
-    client.on('error', lost);
-    client.on('end', () => lost());
-    await client.connect();
-    if (this.stopped) {
-      await client.end();
-      return;
-    }
-    await client.query(`LISTEN "${channel}"`);
-    this.client = client;
   }
 }
 

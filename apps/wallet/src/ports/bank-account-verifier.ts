@@ -38,6 +38,8 @@ export interface IbanSetupRequest {
   readonly personId: string;
   readonly iban: string;
   readonly holderName: string;
+  /** SEPA requires the holder's e-mail on the PaymentMethod; the PSP keeps it, the wallet does not. */
+  readonly holderEmail: string;
   /** The payer's online acceptance of the debit mandate. */
   readonly mandate: { readonly acceptedAt: Date; readonly ipAddress: string; readonly userAgent: string };
 }
@@ -96,6 +98,14 @@ export class BankVerificationUnavailable extends Error {
 /** The PSP refused the account itself (e.g. an unknown routing number). */
 export class BankAccountRefused extends Error {
   override name = 'BankAccountRefused';
+
+  /** The request's field the PSP refused, when not the account itself (e.g. `holderEmail`). */
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
 }
 
 /** No Financial Connections session of this person's by that id. */

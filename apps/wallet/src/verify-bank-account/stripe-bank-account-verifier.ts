@@ -46,7 +46,7 @@ export class StripeBankAccountVerifier implements BankAccountVerifier {
   }
 
   async saveIban(request: IbanSetupRequest): Promise<SavedBankAccount> {
-    const intent = await this.confirmSetup(request, undefined, { type: 'sepa_debit', sepa_debit: { iban: request.iban } });
+    const intent = await this.confirmSetup(request, undefined, { type: 'sepa_debit', sepa_debit: { iban: request.iban } }, undefined, request.holderEmail);
     const paymentMethodId = idOf(intent.payment_method);
     const customerId = idOf(intent.customer);
     const mandateId = idOf(intent.mandate);
@@ -160,6 +160,7 @@ export class StripeBankAccountVerifier implements BankAccountVerifier {
     customerId: string | undefined,
     account: BankAccountData,
     verification?: 'instant' | 'microdeposits',
+    holderEmail?: string,
   ): Promise<Stripe.SetupIntent> {
     const metadata = { pay_person: request.personId, pay_method: request.methodId };
     return this.call(async () => {
@@ -169,7 +170,7 @@ export class StripeBankAccountVerifier implements BankAccountVerifier {
           customer,
           usage: 'off_session',
           allowed_payment_method_types: [account.type],
-          payment_method_data: { ...account, billing_details: { name: request.holderName } },
+          payment_method_data: { ...account, billing_details: { name: request.holderName, ...(holderEmail === undefined ? {} : { email: holderEmail }) } },
           ...(verification === undefined ? {} : { payment_method_options: { us_bank_account: { verification_method: verification } } }),
           mandate_data: onlineAcceptance(request.mandate),
           confirm: true,
@@ -186,6 +187,8 @@ export class StripeBankAccountVerifier implements BankAccountVerifier {
     } catch (error) {
       if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === 'invalid_bank_account')
         throw new BankAccountRefused('the payment provider refused this bank account: check the routing and account numbers');
+      if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === 'email_invalid')
+        throw new BankAccountRefused("the payment provider refused the holder's e-mail address: check it", 'holderEmail');
       throw unavailable(error);
     }
   }

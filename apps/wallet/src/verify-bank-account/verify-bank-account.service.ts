@@ -56,7 +56,7 @@ export class VerifyBankAccount {
         throw new WalletError(
           'invalid',
           'MICRODEPOSITS_MISMATCH',
-          'that is not what was sent: enter the 6-character code starting with SM from the deposit, or the two amounts in cents',
+          'that is not what was sent: enter the 6-character code starting with SM from the deposit, or the two amounts deposited',
         );
       case 'attempts_exceeded':
         await this.settle(personId, methodId, 'failed', actor);

@@ -1,13 +1,13 @@
 import type { Logger } from '@pay/observability';
 import { platformMetrics } from '@pay/observability';
 import type { Message } from 'kafkajs';
-import type { Pool, PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import type { EventPublisher } from '../kafka/event-publisher';
 import type { BackoffPolicy } from '../retry/backoff';
 import { backoffDelayMs } from '../retry/backoff';
 import { outboxChannel } from './outbox.schema';
+import type { ChannelSubscription } from '../notifications/pg-notifications';
+import { PgNotifications } from '../notifications/pg-notifications';
 import type { NamedStatement, Sql } from '@pay/sql';
 import { queryNamed, sqlOf, sqlOfPool } from '@pay/sql';
 
@@ -26,8 +26,13 @@ export interface OutboxRelayOptions {
    * transaction of the cluster is still running) or another replica holds the checkpoint.
    */
   pendingRetryMs?: number;
-  /** Poll interval when the outbox has no NOTIFY trigger (an outbox created without its migration). */
+  /** Poll interval when the outbox has no NOTIFY trigger (an outbox created without its migration) or while LISTEN is down. */
   idleDelayMs?: number;
+  /**
+   * The process's LISTEN connection (PgNotifications), shared with its other listeners; without it
+   * the relay opens one of its own on the data source's URL.
+   */
+  notifications?: PgNotifications;
 }
 
 interface OutboxRow {
@@ -93,8 +98,8 @@ const ADVANCE: NamedStatement = {
  * on a connection of its own. While committed rows wait for the snapshot horizon (or for
  * another replica) it looks again every `pendingRetryMs` (for the horizon, with one autocommitted
  * statement until it has passed, then a pass); once drained it sleeps, running no
- * statement, until the next notification. A lost LISTEN connection is reopened, followed by a
- * catch-up pass for what was announced meanwhile.
+ * statement, until the next notification. A lost LISTEN connection is reopened (PgNotifications,
+ * polling meanwhile), followed by a catch-up pass for what was announced meanwhile.
  */
 export class OutboxRelay {
   private running = false;
@@ -102,7 +107,9 @@ export class OutboxRelay {
   private wake?: () => void;
   /** A notification (or a reconnect) arrived since the last pass began. */
   private announced = true;
-  private listener?: PoolClient;
+  private subscription?: ChannelSubscription;
+  /** Opened by the relay when none was given to it: closed with it. */
+  private ownNotifications?: PgNotifications;
   private channel?: string;
   /** The pool, for the horizon probe (a statement on a connection of its own, prepared there). */
   private pool?: Sql;
@@ -127,10 +134,14 @@ export class OutboxRelay {
     await this.options.dataSource.query(`INSERT INTO outbox_checkpoint (relay, tx_id, position) VALUES ($1, '0'::xid8, 0) ON CONFLICT (relay) DO NOTHING`, [
       this.options.name,
     ]);
-    if (this.channel)
-      await this.listen().catch((error: unknown) =>
-        this.options.logger.warn({ err: error, relay: this.options.name }, 'outbox relay cannot LISTEN yet; polling until it can'),
-      );
+    if (this.channel) {
+      // A notification, LISTEN (back) in effect, or LISTEN lost (then it polls): a pass is due.
+      const announce = (): void => {
+        this.announced = true;
+        this.wake?.();
+      };
+      this.subscription = await this.notifications().subscribe(this.channel, { notified: announce, listening: announce, lost: announce });
+    }
     platformMetrics().outboxRelayFailing.set(0, { relay: this.options.name });
     this.running = true;
     this.announced = true;
@@ -150,7 +161,18 @@ export class OutboxRelay {
         { relay: this.options.name },
         'outbox relay stopped while Kafka had not taken its batch; it is published again at the next start',
       );
-    await this.closeListener();
+    await this.subscription?.close();
+    this.subscription = undefined;
+    await this.ownNotifications?.close();
+    this.ownNotifications = undefined;
+  }
+
+  private notifications(): PgNotifications {
+    if (this.options.notifications) return this.options.notifications;
+    const url = (this.options.dataSource.options as { url?: string }).url;
+    if (!url) throw new Error(`outbox relay ${this.options.name}: no PgNotifications given and the data source has no url to LISTEN on`);
+    this.ownNotifications ??= new PgNotifications({ connectionString: url, applicationName: `outbox-relay-${this.options.name}`, logger: this.options.logger });
+    return this.ownNotifications;
   }
 
   /** Drained and asleep until a notification: no timer is set and no statement runs. */
@@ -160,7 +182,7 @@ export class OutboxRelay {
 
   /** Whether the relay is listening for notifications (false while polling or reconnecting). */
   get listening(): boolean {
-    return this.listener !== undefined;
+    return this.subscription?.listening ?? false;
   }
 
   /** Publishes one batch; returns how many rows it published (0 when drained or another relay holds the lock). */
@@ -267,18 +289,9 @@ export class OutboxRelay {
   }
 
   private async run(): Promise<void> {
-    let listenFailures = 0;
     while (this.running) {
-      if (this.channel && !this.listener) {
-        try {
-          await this.listen();
-          listenFailures = 0;
-        } catch (error) {
-          // Publishing goes on without notifications: poll until LISTEN works again.
-          if (listenFailures++ === 0) this.options.logger.warn({ err: error, relay: this.options.name }, 'outbox relay cannot LISTEN; polling until it can');
-        }
-      }
-      const polling = !this.listener;
+      // Without notifications (no trigger, LISTEN down) publishing goes on by polling.
+      const polling = !this.listening;
       let delay: number | undefined;
       try {
         if (this.waitingFor !== undefined) {
@@ -328,51 +341,6 @@ export class OutboxRelay {
       const wake = (): void => done();
       this.wake = wake;
     });
-  }
-
-  private async listen(): Promise<void> {
-    const pool = (this.options.dataSource.driver as PostgresDriver).master as Pool;
-    const client = await pool.connect();
-    const lost = (): void => {
-      if (this.listener !== client) return;
-      this.options.logger.warn({ relay: this.options.name }, 'outbox relay lost its LISTEN connection; reconnecting');
-      void this.closeListener(new Error('LISTEN connection lost'));
-      // Rows committed while nobody listened were announced to no one: catch up.
-      this.announced = true;
-      this.wake?.();
-    };
-    client.on('notification', (message) => {
-      if (message.channel !== this.channel) return;
-      this.announced = true;
-      this.wake?.();
-    });
-    client.on('error', lost);
-    client.on('end', lost);
-    try {
-      await client.query(`LISTEN "${this.channel}"`);
-    } catch (error) {
-      client.release(error as Error);
-      throw error;
-    }
-    this.listener = client;
-    // Anything committed before LISTEN took effect was announced to no one.
-    this.announced = true;
-  }
-
-  /** Resolves once the LISTEN connection is closed (the pool ends it without waiting: a stopping service must not exit with it open). */
-  private closeListener(error?: Error): Promise<void> {
-    const client = this.listener;
-    this.listener = undefined;
-    if (!client) return Promise.resolve();
-    client.removeAllListeners('notification');
-    const closed = new Promise<void>((resolve) => {
-      client.once('end', () => resolve());
-      // A connection that was already lost emits no further 'end'.
-      setTimeout(resolve, 2_000).unref();
-    });
-    // Released with an error, the pool destroys the connection (and its LISTEN) instead of reusing it.
-    client.release(error ?? new Error('outbox relay stopped listening'));
-    return closed;
   }
 }
 

@@ -4,7 +4,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { AuthModule, parseKeyGrants, parsePublicKeySet } from '@pay/auth';
 import type { BaseServiceConfig } from '@pay/config';
 import type { EventPublisher } from '@pay/messaging';
-import { InboxTransport, OutboxRelay } from '@pay/messaging';
+import { InboxTransport, OutboxRelay, PgNotifications } from '@pay/messaging';
 import type { Logger, Telemetry } from '@pay/observability';
 import { scrubText } from '@pay/observability';
 import type { Admin, Kafka } from 'kafkajs';
@@ -13,7 +13,7 @@ import { DataSource } from 'typeorm';
 import { closeServiceDataSource } from '../database/data-source';
 import { HealthController } from '../health/health.controller';
 import { MetricsController } from '../health/metrics.controller';
-import { EVENT_PUBLISHER, KAFKA, KAFKA_ADMIN, LOGGER, OWNS_PROCESS, SERVICE_CONFIG, TELEMETRY } from './tokens';
+import { EVENT_PUBLISHER, KAFKA, KAFKA_ADMIN, LOGGER, OWNS_PROCESS, PG_NOTIFICATIONS, SERVICE_CONFIG, TELEMETRY } from './tokens';
 
 /** What a service has before Nest starts: validated config, open connections, telemetry. */
 export interface ServiceRuntime<C extends BaseServiceConfig = BaseServiceConfig> {
@@ -49,8 +49,9 @@ class RuntimeLifecycle implements OnApplicationBootstrap, OnModuleDestroy, OnApp
     @Inject(OWNS_PROCESS) private readonly ownsProcess: boolean,
     private readonly dataSource: DataSource,
     private readonly inbox: InboxTransport,
+    @Inject(PG_NOTIFICATIONS) private readonly notifications: PgNotifications,
   ) {
-    this.relay = new OutboxRelay({ name: config.OUTBOX_RELAY_NAME, dataSource, publisher, logger });
+    this.relay = new OutboxRelay({ name: config.OUTBOX_RELAY_NAME, dataSource, publisher, logger, notifications });
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -64,6 +65,8 @@ class RuntimeLifecycle implements OnApplicationBootstrap, OnModuleDestroy, OnApp
   async onApplicationShutdown(signal?: string): Promise<void> {
     this.logger.info({ signal }, 'shutting down: stopping the outbox relay, closing Kafka and PostgreSQL connections');
     await this.relay.stop();
+    // Every feature that listened stopped before this (onModuleDestroy, beforeApplicationShutdown).
+    await this.notifications.close();
     await this.publisher.disconnect().catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
     await closeServiceDataSource(this.dataSource);
@@ -88,6 +91,10 @@ export class PlatformModule {
       { provide: TELEMETRY, useValue: runtime.telemetry },
       { provide: OWNS_PROCESS, useValue: runtime.ownsProcess },
       { provide: InboxTransport, useValue: runtime.inbox },
+      {
+        provide: PG_NOTIFICATIONS,
+        useValue: new PgNotifications({ connectionString: runtime.config.DATABASE_URL, applicationName: `${runtime.name}-listen`, logger: runtime.logger }),
+      },
     ];
     return {
       module: PlatformModule,

@@ -7,3 +7,5 @@ export const SERVICE_CONFIG = Symbol('ServiceConfig');
 export const TELEMETRY = Symbol('Telemetry');
 /** Whether the process is this one service (true under runService). */
 export const OWNS_PROCESS = Symbol('OwnsProcess');
+/** The process's one LISTEN connection (PgNotifications): every feature that waits for a NOTIFY subscribes on it. */
+export const PG_NOTIFICATIONS = Symbol('PgNotifications');

@@ -27,7 +27,8 @@ export interface PaymentMethodObject {
     fingerprint: string;
     generated_from: { charge: string | null; setup_attempt: string | null };
   };
-  billing_details: { name: string | null };
+  /** A `sepa_debit` PaymentMethod carries its holder's e-mail address too (Stripe requires it for SEPA). */
+  billing_details: { name: string | null; email?: string | null };
   customer: string | null;
   metadata: Record<string, string>;
   created: number;

@@ -133,12 +133,13 @@ describe('a US bank account verified by micro-deposits', () => {
 });
 
 describe('an IBAN saved for later (SEPA Direct Debit)', () => {
+  const HOLDER_EMAIL = 'ana.silva@example.org';
   const setUpIban = async (iban: string, customer: string) =>
     stripe.setupIntents.create({
       customer,
       usage: 'off_session',
       allowed_payment_method_types: ['sepa_debit'],
-      payment_method_data: { type: 'sepa_debit', sepa_debit: { iban }, billing_details: { name: 'Ana Maria Silva' } },
+      payment_method_data: { type: 'sepa_debit', sepa_debit: { iban }, billing_details: { name: 'Ana Maria Silva', email: HOLDER_EMAIL } },
       mandate_data: { customer_acceptance: { type: 'online', online: { ip_address: '198.51.100.23', user_agent: 'PayTest/1.0' } } },
       confirm: true,
     });
@@ -192,9 +193,44 @@ describe('an IBAN saved for later (SEPA Direct Debit)', () => {
       stripe.setupIntents.create({
         customer,
         allowed_payment_method_types: ['sepa_debit'],
-        payment_method_data: { type: 'sepa_debit', sepa_debit: { iban: 'DE89370400440532013000' }, billing_details: { name: 'Ana Maria Silva' } },
+        payment_method_data: {
+          type: 'sepa_debit',
+          sepa_debit: { iban: 'DE89370400440532013000' },
+          billing_details: { name: 'Ana Maria Silva', email: HOLDER_EMAIL },
+        },
         confirm: true,
       }),
     ).rejects.toMatchObject({ code: 'parameter_missing', param: 'mandate_data[customer_acceptance][type]' });
+  });
+
+  it("refuses an IBAN without its holder's e-mail address, or with a malformed one, as Stripe does; keeps it on the PaymentMethod", async () => {
+    const customer = (await stripe.customers.create()).id;
+    const withBilling = (billing_details: Stripe.SetupIntentCreateParams.PaymentMethodData.BillingDetails) =>
+      stripe.setupIntents.create({
+        customer,
+        usage: 'off_session',
+        allowed_payment_method_types: ['sepa_debit'],
+        payment_method_data: { type: 'sepa_debit', sepa_debit: { iban: 'DE89370400440532013000' }, billing_details },
+        mandate_data: { customer_acceptance: { type: 'online', online: { ip_address: '198.51.100.23', user_agent: 'PayTest/1.0' } } },
+        confirm: true,
+      });
+    const before = simulator.snapshot().setupIntents.filter((intent) => intent.status === 'succeeded').length;
+    for (const billing of [
+      { name: 'Ana Maria Silva' },
+      { name: 'Ana Maria Silva', email: 'ana.example.org' },
+      { name: 'Ana Maria Silva', email: 'ana @x.org' },
+    ])
+      await expect(withBilling(billing)).rejects.toMatchObject({
+        statusCode: 400,
+        type: 'StripeInvalidRequestError',
+        code: 'email_invalid',
+        param: 'payment_method_data[billing_details][email]',
+      });
+    expect(simulator.snapshot().setupIntents.filter((intent) => intent.status === 'succeeded')).toHaveLength(before);
+    const saved = await withBilling({ name: 'Ana Maria Silva', email: HOLDER_EMAIL });
+    expect(await stripe.paymentMethods.retrieve(saved.payment_method as string)).toMatchObject({
+      type: 'sepa_debit',
+      billing_details: { name: 'Ana Maria Silva', email: HOLDER_EMAIL },
+    });
   });
 });

@@ -38,7 +38,7 @@ const text = (value: FormValue | undefined): string | undefined => (typeof value
  */
 function setUpConnectedAccount(context: ApiContext, intent: SetupIntentObject, params: FormObject, accountId: string, name: string): void {
   const bank = connectedAccountFor(context, accountId, intent.customer);
-  const id = saveBankPaymentMethod(context, intent, mandateAcceptanceOf(params), name, bank.behavesLike, {
+  const id = saveBankPaymentMethod(context, intent, mandateAcceptanceOf(params), { name }, bank.behavesLike, {
     type: 'us_bank_account',
     us_bank_account: {
       last4: bank.accountNumber.slice(-4),
@@ -61,7 +61,7 @@ function saveBankPaymentMethod(
   context: ApiContext,
   intent: SetupIntentObject,
   acceptance: MandateObject['customer_acceptance'],
-  name: string,
+  billing: PaymentMethodObject['billing_details'],
   behavesLike: string,
   account: (Pick<PaymentMethodObject, 'sepa_debit'> & { type: 'sepa_debit' }) | (Pick<PaymentMethodObject, 'us_bank_account'> & { type: 'us_bank_account' }),
 ): string {
@@ -70,7 +70,7 @@ function saveBankPaymentMethod(
     id,
     object: 'payment_method',
     ...account,
-    billing_details: { name },
+    billing_details: billing,
     customer: intent.customer,
     metadata: {},
     created: nowSeconds(),
@@ -130,6 +130,26 @@ function recordMandate(
   return mandate;
 }
 
+/** What Stripe accepts as an e-mail address: one `@`, no spaces, a dotted domain, at most 254 characters (RFC 5321). */
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/**
+ * Stripe requires the holder's name and e-mail address on a `sepa_debit` PaymentMethod (the SEPA
+ * rulebook's pre-notification goes to it) and answers one without, or with a malformed one, with
+ * `email_invalid` on `billing_details[email]`.
+ */
+function sepaHolderEmail(data: FormObject): string {
+  const email = text(hash(data.billing_details)?.email);
+  if (email === undefined || email.length > 254 || !EMAIL.test(email))
+    throw invalidRequest(
+      email === undefined
+        ? "SEPA Direct Debit requires the account holder's email address: pass billing_details[email]."
+        : 'Invalid email address: billing_details[email].',
+      { code: 'email_invalid', param: 'payment_method_data[billing_details][email]' },
+    );
+  return email;
+}
+
 /** Confirms a bank account SetupIntent (secret key): an IBAN (`sepa_debit`) or a US account (`us_bank_account`), by its type. */
 export function setUpBankAccount(context: ApiContext, intent: SetupIntentObject, params: FormObject): void {
   if (intent.payment_method_types[0] === 'sepa_debit') setUpSepaDebit(context, intent, params);
@@ -150,10 +170,11 @@ function setUpSepaDebit(context: ApiContext, intent: SetupIntentObject, params: 
     throw invalidRequest('payment_method_data[type] must be sepa_debit for this SetupIntent.', { param: 'payment_method_data[type]' });
   const name = text(hash(data.billing_details)?.name);
   if (!name) throw missingParam('payment_method_data[billing_details][name]');
+  const email = sepaHolderEmail(data);
   const iban = (text(hash(data.sepa_debit)?.iban) ?? '').replace(/\s/g, '').toUpperCase();
   const found = bankAccountBehaviour('sepa_debit', { iban });
   if ('invalid' in found) throw invalidRequest(found.invalid, { code: 'invalid_bank_account', param: found.param });
-  saveBankPaymentMethod(context, intent, mandateAcceptanceOf(params), name, found.behavesLike, {
+  saveBankPaymentMethod(context, intent, mandateAcceptanceOf(params), { name, email }, found.behavesLike, {
     type: 'sepa_debit',
     sepa_debit: {
       last4: iban.slice(-4),
@@ -195,7 +216,7 @@ function setUpUsBankAccount(context: ApiContext, intent: SetupIntentObject, para
       { param: 'payment_method_options[us_bank_account][verification_method]' },
     );
 
-  const id = saveBankPaymentMethod(context, intent, acceptance, name, found.behavesLike, {
+  const id = saveBankPaymentMethod(context, intent, acceptance, { name }, found.behavesLike, {
     type: 'us_bank_account',
     us_bank_account: {
       last4: accountNumber!.slice(-4),

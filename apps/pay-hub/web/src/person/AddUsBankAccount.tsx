@@ -91,8 +91,19 @@ export function AddUsBankAccount({ save }: { save: (what: string, change: () => 
 }
 
 /**
+ * A micro-deposit as the statement shows it, `0.32`, `.32` or `$0.32`: its cents (1 to 99), or
+ * undefined for anything else. Micro-deposits are under a dollar, so whole dollars are refused.
+ */
+export function microdepositCents(text: string): number | undefined {
+  const match = /^\$?\s*0?[.,](\d{2})$/.exec(text.trim());
+  const cents = match ? Number.parseInt(match[1], 10) : 0;
+  return cents >= 1 ? cents : undefined;
+}
+
+/**
  * A US account waiting for its micro-deposits: the person types the code starting with SM from the
- * deposit's description on their statement; the wallet asks the PSP. A wrong code may be tried again.
+ * deposit's description on their statement, or the two small amounts (Stripe sends one or the
+ * other); the wallet asks the PSP. A wrong answer may be tried again, until the PSP's limit.
  */
 export function VerifyMicrodeposits({
   label,
@@ -103,23 +114,60 @@ export function VerifyMicrodeposits({
   path: string;
   save: (what: string, change: () => Promise<unknown>) => Promise<void>;
 }) {
+  // The PSP sends either one deposit whose description holds a code, or two small deposits; the person says which they see.
+  const [shows, setShows] = useState<'code' | 'amounts'>('code');
   const [code, setCode] = useState('');
+  const [amounts, setAmounts] = useState(['', '']);
+  const cents = amounts.map(microdepositCents);
+  const ready = shows === 'code' ? code.trim().length === 6 : cents.every((value) => value !== undefined);
   return (
     <Form
       onSubmit={() =>
-        save('Bank account verified: it can pay now.', () => api('POST', path, { descriptorCode: code.trim().toUpperCase() }).then(() => setCode('')))
+        save('Bank account verified: it can pay now.', () =>
+          api('POST', path, shows === 'code' ? { descriptorCode: code.trim().toUpperCase() } : { amounts: cents }).then(() => {
+            setCode('');
+            setAmounts(['', '']);
+          }),
+        )
       }
       label={`Verify ${label}`}
     >
-      <Field
-        label="Code from the deposit"
-        value={code}
-        onChange={(event) => setCode(event.target.value)}
-        autoComplete="off"
-        maxLength={6}
-        hint="The 6 characters starting with SM in the description of the small deposit on your statement."
+      <Select
+        label="Your statement shows"
+        value={shows}
+        onChange={(event) => setShows(event.target.value === 'amounts' ? 'amounts' : 'code')}
+        options={[
+          { value: 'code', text: 'One deposit with a code (SM…)' },
+          { value: 'amounts', text: 'Two small deposits' },
+        ]}
       />
-      <Button type="submit" disabled={code.trim().length !== 6}>
+      {shows === 'code' ? (
+        <Field
+          label="Code from the deposit"
+          value={code}
+          onChange={(event) => setCode(event.target.value)}
+          autoComplete="off"
+          maxLength={6}
+          hint="The 6 characters starting with SM in the description of the small deposit on your statement."
+        />
+      ) : (
+        <div className="row">
+          {(['First deposit', 'Second deposit'] as const).map((name, index) => (
+            <Field
+              key={name}
+              label={name}
+              value={amounts[index]}
+              onChange={(event) => setAmounts(amounts.map((amount, i) => (i === index ? event.target.value : amount)))}
+              autoComplete="off"
+              inputMode="decimal"
+              maxLength={6}
+              placeholder="0.00"
+            />
+          ))}
+          <p className="hint">The two small deposits, each as on your statement (under a dollar, e.g. 0.32).</p>
+        </div>
+      )}
+      <Button type="submit" disabled={!ready}>
         Verify
       </Button>
     </Form>

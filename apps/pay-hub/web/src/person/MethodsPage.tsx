@@ -26,12 +26,14 @@ function describe(method: PaymentMethod): string {
   }
 }
 
+const EMPTY_BANK_ACCOUNT = { iban: '', holderName: '', holderEmail: '', bic: '', label: '', mandateAccepted: false };
+
 export function MethodsPage({ personId }: { personId: string }) {
   const { wallet, error: loadError, reload } = useWallet(personId);
   const [message, setMessage] = useState('');
   const [error, setError] = useState('');
   const [renaming, setRenaming] = useState<{ id: string; label: string } | undefined>();
-  const [bank, setBank] = useState({ iban: '', holderName: '', bic: '', label: '', mandateAccepted: false });
+  const [bank, setBank] = useState(EMPTY_BANK_ACCOUNT);
   // The debit mandate, as the hub has it: shown before a bank account is saved, its version sent back with the acceptance.
   const [mandate, setMandate] = useState<{ textVersion: string; text: string } | undefined>();
   useEffect(() => {
@@ -48,6 +50,8 @@ export function MethodsPage({ personId }: { personId: string }) {
       setMessage(what);
     } catch (failure) {
       setError(errorText(failure));
+      // A refusal may still have changed the method (the PSP ended a verification after too many tries): show it as it is.
+      await reload();
     }
   };
   const methods = `${walletPath(personId)}/payment-methods`;
@@ -132,11 +136,12 @@ export function MethodsPage({ personId }: { personId: string }) {
               api('POST', '/bff/bank-accounts', {
                 iban: bank.iban.trim(),
                 holderName: bank.holderName.trim(),
+                holderEmail: bank.holderEmail.trim(),
                 ...(bank.bic.trim() ? { bic: bank.bic.trim() } : {}),
                 ...optionalLabel(bank.label),
                 mandateTextVersion: mandate?.textVersion ?? '',
                 mandateAccepted: bank.mandateAccepted,
-              }).then(() => setBank({ iban: '', holderName: '', bic: '', label: '', mandateAccepted: false })),
+              }).then(() => setBank(EMPTY_BANK_ACCOUNT)),
             )
           }
           label="Add a bank account"
@@ -148,6 +153,16 @@ export function MethodsPage({ personId }: { personId: string }) {
               value={bank.holderName}
               onChange={(event) => setBank({ ...bank, holderName: event.target.value })}
               autoComplete="name"
+            />
+            <Field
+              label="Holder's e-mail address"
+              type="email"
+              value={bank.holderEmail}
+              onChange={(event) => setBank({ ...bank, holderEmail: event.target.value })}
+              autoComplete="email"
+              maxLength={254}
+              required
+              hint="SEPA Direct Debit requires it: the payment provider sends the debit notices there. Pay does not keep it."
             />
             <Field label="BIC (optional)" value={bank.bic} onChange={(event) => setBank({ ...bank, bic: event.target.value })} />
             <Field label="Name (optional)" value={bank.label} onChange={(event) => setBank({ ...bank, label: event.target.value })} maxLength={40} />

@@ -290,7 +290,11 @@ describe('bank accounts (SEPA Direct Debit, ACH)', () => {
     const setup = await stripe.setupIntents.create({
       customer,
       allowed_payment_method_types: ['sepa_debit'],
-      payment_method_data: { type: 'sepa_debit', sepa_debit: { iban: 'DE89370400440532013000' }, billing_details: { name: 'Ana Maria Silva' } },
+      payment_method_data: {
+        type: 'sepa_debit',
+        sepa_debit: { iban: 'DE89370400440532013000' },
+        billing_details: { name: 'Ana Maria Silva', email: 'ana.silva@example.org' },
+      },
       mandate_data: { customer_acceptance: { type: 'online', online: { ip_address: '203.0.113.7', user_agent: 'PayTest/1.0' } } },
       confirm: true,
     });
