@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { JWK } from 'jose';
 import { exportJWK, generateKeyPair } from 'jose';
-import { APP_BACKEND_SCOPES, MANDATE_ATTEST_SCOPE, PAY_HUB_SUBJECT } from '@pay/auth';
+import { APP_BACKEND_SCOPES, MANDATE_ATTEST_SCOPE, PAY_HUB_SUBJECT, REFUND_APPROVE_SCOPE } from '@pay/auth';
 
 /** The apps whose backends get a development key, and the merchants each acts for. */
 export const DEV_APP_BACKENDS: Readonly<Record<string, readonly string[]>> = {
@@ -77,9 +77,12 @@ export function supportKeyGrants(kid: string): Record<string, { subjects: string
   return { [kid]: { subjects: ['support'], roles: ['service'], scopes: ['payments:refund'] } };
 }
 
-/** `AUTH_KEY_GRANTS` for the Pay Hub's key: it signs as itself, a service, only its mandate attestations to the wallet (`mandates:attest`). */
+/**
+ * `AUTH_KEY_GRANTS` for the Pay Hub's key: it signs as itself, a service, only its mandate
+ * attestations to the wallet (`mandates:attest`) and its approvals of agents' refunds (`refunds:approve`).
+ */
 export function payHubKeyGrants(kid: string): Record<string, { subjects: string[]; roles: string[]; scopes: string[] }> {
-  return { [kid]: { subjects: [PAY_HUB_SUBJECT], roles: ['service'], scopes: [MANDATE_ATTEST_SCOPE] } };
+  return { [kid]: { subjects: [PAY_HUB_SUBJECT], roles: ['service'], scopes: [MANDATE_ATTEST_SCOPE, REFUND_APPROVE_SCOPE] } };
 }
 
 /** `AUTH_KEY_GRANTS` for every development key that is not the identity provider's. */

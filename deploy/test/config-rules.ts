@@ -63,8 +63,9 @@ export const REQUIRED_IN_CLUSTER: Readonly<Record<string, readonly string[]>> = 
   wallet: ['STRIPE_SECRET_KEY'],
   // Without its key, agents' refunds are refused (REFUNDS_UNAVAILABLE).
   support: ['SUPPORT_SERVICE_TOKEN_SIGNING_JWK'],
-  // Without its key, the hub saves no bank account (the wallet takes a mandate's evidence from it alone);
-  // without its Stripe keys, it adds no card.
+  // Without its key, the hub saves no bank account (the wallet takes a mandate's evidence from it alone)
+  // and approves no agent's refund (orchestration refunds for support only with its approval); without
+  // its Stripe keys, it adds no card.
   'pay-hub': ['HUB_SERVICE_SIGNING_JWK', 'HUB_TRUSTED_PROXIES', 'STRIPE_SECRET_KEY', 'STRIPE_PUBLISHABLE_KEY'],
 };
 

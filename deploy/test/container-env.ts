@@ -83,7 +83,7 @@ export const SECRET_SAMPLES: Readonly<Record<string, string>> = (() => {
         merchants: ['instagram-shop'],
       },
       'sample-support': { subjects: ['support'], roles: ['service'], scopes: ['payments:refund'] },
-      'sample-pay-hub': { subjects: ['pay-hub'], roles: ['service'], scopes: ['mandates:attest'] },
+      'sample-pay-hub': { subjects: ['pay-hub'], roles: ['service'], scopes: ['mandates:attest', 'refunds:approve'] },
     }),
     HISTORY_PSEUDONYM_KEY: randomBytes(32).toString('base64'),
     STEP_UP_SIGNING_JWK: JSON.stringify(ecPrivateJwk('sample-step-up')),

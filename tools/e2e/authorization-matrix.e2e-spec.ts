@@ -29,7 +29,9 @@ interface Rule {
   appBackend?: true;
   /**
    * The support service's own identity (subject `support`, no app) acts here only with the case
-   * reference it signed for this very request (`Support-Case`): without one, 403 SUPPORT_CASE_REFUSED.
+   * reference it signed for this very request (`Support-Case`): without one, 403 SUPPORT_CASE_REFUSED
+   * (and with one, only with the Pay Hub's approval of the same refund, `Refund-Approval`: tested in
+   * support-refund.e2e-spec.ts, which holds support's and the hub's keys).
    */
   supportCase?: true;
 }

@@ -229,7 +229,7 @@ async function linkAtTestBank(simulatorUrl: string, personId: string, account: s
 export interface PaymentsPlatform {
   simulator: PspSimulator;
   idp: TestIssuer;
-  /** The Pay Hub's key pair, the wallet's only mandate attester (`HUB_SERVICE_SIGNING_JWK` of a hub the test starts). */
+  /** The Pay Hub's key pair, the wallet's only mandate attester and orchestration's only refund approver (`HUB_SERVICE_SIGNING_JWK` of a hub the test starts). */
   hubKey: { kid: string; publicJwk: JWK; privateJwk: JWK };
   /** The `Mandate-Attestation` header the Pay Hub sends with a person's bank account: what it saw (E2E_MANDATE unless named), signed with its key. */
   mandateAttestation(
@@ -402,7 +402,7 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
   const common = {
     NODE_ENV: 'test',
     // Orchestration's key signs only for itself, with its one scope (libs/auth key-grants).
-    // The hub's key signs only its mandate attestations.
+    // The hub's key signs only its mandate attestations and agents' refund approvals.
     AUTH_KEY_GRANTS: JSON.stringify({ ...(JSON.parse(orchestrationKeyGrants(kid)) as object), ...payHubKeyGrants(hubKey.kid) }),
     DATABASE_URL: testDatabaseUrl(),
     KAFKA_BROKERS: testKafkaBrokers().join(','),
@@ -776,7 +776,8 @@ export async function startSupport(platform: PaymentsPlatform, options: SupportO
   const key = options.refunds ? await serviceKeyPair(`support-${randomUUID()}`) : undefined;
   if (key) {
     await platform.startOrchestration({
-      AUTH_JWKS: JSON.stringify({ keys: [...platform.idp.jwks.keys, key.publicJwk] }),
+      // Support's key (cases) and the hub's (agents' refund approvals, refunds:approve in its grant).
+      AUTH_JWKS: JSON.stringify({ keys: [...platform.idp.jwks.keys, key.publicJwk, platform.hubKey.publicJwk] }),
       AUTH_KEY_GRANTS: JSON.stringify({ ...(JSON.parse(platform.commonEnv.AUTH_KEY_GRANTS) as object), ...supportKeyGrants(key.kid) }),
     });
     refundsEnv = { SUPPORT_SERVICE_TOKEN_SIGNING_JWK: JSON.stringify(key.privateJwk), PAYMENT_ORCHESTRATION_URL: platform.orchestrationUrl };

@@ -7,11 +7,17 @@
  * support service from the events it consumed. Wallet, orchestration and support run in this
  * process on real Kafka and PostgreSQL.
  *
+ * An agent's refund reaches support as the Pay Hub sends it (apps/pay-hub/src/hub-server.ts): the
+ * agent's token and the hub's approval of exactly that refund (`Refund-Approval`, signed with the
+ * hub's key, as the kit's `hubKey`); the desk's refund through the hub itself is the browser test
+ * `support-desk`.
+ *
  * And as an attacker would: an agent reaching for a payment through another agent's or a closed
  * conversation, and support's own service token (and a case reference it signed) used at
  * orchestration for another payment, another refund or without a case: each refused, nothing written.
- * Code running in support (its key: token and cases) without the agent's own access token — none, a
- * person's, another agent's, an expired one, one support signed itself — refunds nothing; and
+ * Code running in support (its key: token and cases) without the hub's approval of the refund — none,
+ * one for another payment, amount, Idempotency-Key or agent, one signed by support's key or by the
+ * identity provider, an agent's access token in its place, one used already — refunds nothing; and
  * support's refunds stay within the budget (per agent: a count and an amount an hour; all agents:
  * an amount an hour per currency), beyond which nothing is written.
  */
@@ -27,8 +33,8 @@ import { supportService } from '@pay/support/tools';
 import { Client } from 'pg';
 import { dropSchema, testDatabaseUrl, testKafkaCredentials, uniqueName, waitFor } from '@pay/testing';
 import type { JWK } from 'jose';
-import { exportJWK, generateKeyPair, importJWK, SignJWT } from 'jose';
-import { SignedServiceTokens, SUPPORT_AGENT_TOKEN_HEADER, SUPPORT_CASE_HEADER, SupportCaseSigner } from '@pay/auth';
+import { exportJWK, generateKeyPair } from 'jose';
+import { REFUND_APPROVAL_HEADER, RefundApprovalSigner, SignedServiceTokens, SUPPORT_CASE_HEADER, SupportCaseSigner } from '@pay/auth';
 import { supportKeyGrants } from '../dev-keys';
 import type { PaymentsPlatform, TestPerson } from './e2e-kit';
 import { http, purchaseOf, schemaQuery, startGroupAtEnd, startPaymentsPlatform } from './e2e-kit';
@@ -51,6 +57,8 @@ let supportSchema: string;
 let dir: string;
 let payer: TestPerson;
 let supportPrivate: JWK;
+/** The Pay Hub's approvals (its key, the one orchestration takes them from). */
+let approvals: RefundApprovalSigner;
 
 beforeAll(async () => {
   platform = await startPaymentsPlatform({ inProcessOrchestration: false });
@@ -60,7 +68,8 @@ beforeAll(async () => {
   const supportPublic = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' };
   supportPrivate = { ...(await exportJWK(privateKey)), kid, alg: 'ES256' };
   await platform.startOrchestration({
-    AUTH_JWKS: JSON.stringify({ keys: [...platform.idp.jwks.keys, supportPublic] }),
+    // …and the hub's approvals of agents' refunds (refunds:approve in its grant, the kit's commonEnv).
+    AUTH_JWKS: JSON.stringify({ keys: [...platform.idp.jwks.keys, supportPublic, platform.hubKey.publicJwk] }),
     AUTH_KEY_GRANTS: JSON.stringify({ ...(JSON.parse(platform.commonEnv.AUTH_KEY_GRANTS) as object), ...supportKeyGrants(kid) }),
     // Support's refund budget, small enough to reach: 3 refunds and 20.00 USD (or GBP) an agent an
     // hour; all agents 1000.00 USD but 10.00 GBP an hour (the GBP payments are this file's last test's alone).
@@ -86,6 +95,7 @@ beforeAll(async () => {
     SUPPORT_ROLLOUT_CONFIG_PATH: rolloutPath,
     SUPPORT_CONSUMER_GROUP: group,
   });
+  approvals = await RefundApprovalSigner.create(platform.hubKey.privateJwk, { issuer: platform.idp.issuer, audience: platform.idp.audience });
   // After support started: it learns the wallet (and its country) from wallet.events.v1.
   payer = await platform.person();
 }, 180_000);
@@ -98,6 +108,37 @@ afterAll(async () => {
 });
 
 const as = (subject: string, role: 'person' | 'support'): Promise<string> => platform.idp.signTestToken({ sub: subject, role });
+
+interface AgentRefund {
+  conversationId: string;
+  paymentId: string;
+  amount: string;
+  currency?: string;
+  /** The agent's Idempotency-Key (a retry sends the same). */
+  key?: string;
+}
+
+/** The hub's approval of this agent's refund, as the hub mints it on the agent's click. */
+const approvalOf = (agentId: string, refund: AgentRefund & { key: string }): Promise<string> =>
+  approvals.sign({
+    conversationId: refund.conversationId,
+    agentId,
+    paymentId: refund.paymentId,
+    idempotencyKey: refund.key,
+    amount: { amount: refund.amount, currency: refund.currency ?? 'USD' },
+  });
+
+/** An agent's refund through support as the Pay Hub sends it: the agent's token and the hub's approval of exactly this refund. */
+async function refundThroughSupport(agentId: string, refund: AgentRefund) {
+  const key = refund.key ?? randomUUID();
+  return http(
+    `${support.url}/v1/support/conversations/${refund.conversationId}/refunds`,
+    'POST',
+    await as(agentId, 'support'),
+    { amount: { amount: refund.amount, currency: refund.currency ?? 'USD' }, reason: 'requested_by_customer' },
+    { 'idempotency-key': key, [REFUND_APPROVAL_HEADER]: await approvalOf(agentId, { ...refund, key }) },
+  );
+}
 
 it("lets the assigned agent refund part of a payment through orchestration; the refund, the PSP's answer and the ledger's reversal show in the payment's timeline", async () => {
   // The purchase, captured and posted.
@@ -129,22 +170,15 @@ it("lets the assigned agent refund part of a payment through orchestration; the 
   // Another agent can neither see nor refund it.
   const stranger = await as('agent-other', 'support');
   expect((await http(`${support.url}/v1/support/conversations/${conversationId}/payment`, 'GET', stranger)).status).toBe(404);
-  const refundAs = (token: string, amount: string, key = randomUUID()) =>
-    http(
-      `${support.url}/v1/support/conversations/${conversationId}/refunds`,
-      'POST',
-      token,
-      { amount: { amount, currency: 'USD' }, reason: 'requested_by_customer' },
-      { 'idempotency-key': key },
-    );
-  expect((await refundAs(stranger, '1000')).status).toBe(404);
+  const refundAs = (agentId: string, amount: string, key = randomUUID()) => refundThroughSupport(agentId, { conversationId, paymentId, amount, key });
+  expect((await refundAs('agent-other', '1000')).status).toBe(404);
 
-  // The agent refunds 1000 of 2500; a retry with the same key is the same refund.
+  // The agent refunds 1000 of 2500; a retry with the same key (the hub approves the retry anew) is the same refund.
   const key = randomUUID();
-  const started = await refundAs(agent, '1000', key);
+  const started = await refundAs('agent-e2e', '1000', key);
   expect(started).toMatchObject({ status: 202, body: { paymentId, amount: { amount: '1000', currency: 'USD' } } });
   const refundId = String(started.body.refundId);
-  expect(await refundAs(agent, '1000', key)).toMatchObject({ status: 202, body: { refundId } });
+  expect(await refundAs('agent-e2e', '1000', key)).toMatchObject({ status: 202, body: { refundId } });
 
   // Orchestration did it, once: the PSP refunded and the payment says so.
   const refunded = await platform.events.waitFor(paymentId, 'payments.payment.refunded');
@@ -174,7 +208,7 @@ it("lets the assigned agent refund part of a payment through orchestration; the 
     [conversationId],
   );
   expect(actions.map((action) => [action.agent_id, action.details.refundId])).toEqual([['agent-e2e', refundId]]);
-  expect(await refundAs(agent, '1501')).toMatchObject({ status: 422, body: { code: 'REFUND_EXCEEDS_REFUNDABLE' } });
+  expect(await refundAs('agent-e2e', '1501')).toMatchObject({ status: 422, body: { code: 'REFUND_EXCEEDS_REFUNDABLE' } });
 });
 
 /** A captured purchase of `payer` and the conversation its payer opened about it (queued). */
@@ -217,17 +251,9 @@ it("refuses an agent's refund through another agent's or a closed conversation, 
   }
   expect((await desk(agentA, closed.conversationId, 'close', { reason: 'resolved' })).status).toBe(200);
 
-  const refundThrough = (token: string, conversationId: string, amount = '500') =>
-    http(
-      `${support.url}/v1/support/conversations/${conversationId}/refunds`,
-      'POST',
-      token,
-      { amount: { amount, currency: 'USD' }, reason: 'requested_by_customer' },
-      { 'idempotency-key': randomUUID() },
-    );
-  // Through support: a conversation claimed by another agent, a closed one of one's own.
-  expect(await refundThrough(agentA, theirs.conversationId)).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
-  expect(await refundThrough(agentA, closed.conversationId)).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
+  // Through support (each with the hub's approval): a conversation claimed by another agent, a closed one of one's own.
+  expect(await refundThroughSupport('agent-a', { ...theirs, amount: '500' })).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
+  expect(await refundThroughSupport('agent-a', { ...closed, amount: '500' })).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
 
   // At orchestration, as if support's token and a case reference it signed for agent A had leaked.
   const claims = { issuer: platform.idp.issuer, audience: platform.idp.audience };
@@ -241,14 +267,15 @@ it("refuses an agent's refund through another agent's or a closed conversation, 
     idempotencyKey: key,
     amount: { amount: '500', currency: 'USD' },
   });
-  // …together with agent A's own token, as if support had kept it from agent A's request.
+  // …together with the hub's approval of that refund, as if support had kept it from agent A's request.
+  const approvalOfMine = await approvalOf('agent-a', { ...mine, amount: '500', key });
   const refundAt = (paymentId: string, headers: Record<string, string>, amount = '500', token = supportToken) =>
     http(
       `${platform.orchestrationUrl}/v1/payments/${paymentId}/refunds`,
       'POST',
       token,
       { amount: { amount, currency: 'USD' } },
-      { [SUPPORT_AGENT_TOKEN_HEADER]: agentA, ...headers },
+      { [REFUND_APPROVAL_HEADER]: approvalOfMine, ...headers },
     );
   // Support's token alone refunds nothing, not even the payment of a conversation.
   expect(await refundAt(theirs.paymentId, { 'idempotency-key': randomUUID() })).toMatchObject({ status: 403, body: { code: 'SUPPORT_CASE_REFUSED' } });
@@ -306,7 +333,7 @@ it("refuses an agent's refund through another agent's or a closed conversation, 
   ).toEqual([]);
 
   // The case of agent A's own open conversation, through support, still refunds that payment: the control.
-  expect(await refundThrough(agentA, mine.conversationId)).toMatchObject({ status: 202, body: { paymentId: mine.paymentId } });
+  expect(await refundThroughSupport('agent-a', { ...mine, amount: '500' })).toMatchObject({ status: 202, body: { paymentId: mine.paymentId } });
   await platform.events.waitFor(mine.paymentId, 'payments.payment.refunded');
   expect((await refundEvents(mine.paymentId)).length).toBeGreaterThan(0);
   expect(await refundEvents(theirs.paymentId)).toEqual([]);
@@ -342,31 +369,24 @@ it('ends what a case allows when its conversation closes: the close waits for th
     const theCase = await (
       await SupportCaseSigner.create(supportPrivate, claims)
     ).sign({ conversationId, agentId: 'agent-h', paymentId, idempotencyKey: key, amount: { amount: '300', currency: 'USD' } });
+    const approval = await approvalOf('agent-h', { conversationId, paymentId, amount: '300', key });
     const refundAt = () =>
       http(
         `${platform.orchestrationUrl}/v1/payments/${paymentId}/refunds`,
         'POST',
         supportToken,
         { amount: { amount: '300', currency: 'USD' } },
-        { [SUPPORT_AGENT_TOKEN_HEADER]: agent, [SUPPORT_CASE_HEADER]: theCase, 'idempotency-key': key },
+        { [REFUND_APPROVAL_HEADER]: approval, [SUPPORT_CASE_HEADER]: theCase, 'idempotency-key': key },
       );
     expect(await refundAt()).toMatchObject({ status: 202, body: { paymentId } });
     await inFlight.query('COMMIT');
     expect((await closing).status).toBe(200);
 
-    // Closed: the same case again (a copy of the request) is refused, though within its lifetime and with the agent's token…
+    // Closed: the same case again (a copy of the request) is refused, though within its lifetime and with the hub's approval…
     expect(await refundAt()).toMatchObject({ status: 403, body: { code: 'SUPPORT_CASE_REFUSED', message: expect.stringContaining('used already') } });
     // …and the agent's read and refund right after the close get nothing.
     expect(await timeline()).toMatchObject({ status: 404 });
-    expect(
-      await http(
-        `${support.url}/v1/support/conversations/${conversationId}/refunds`,
-        'POST',
-        agent,
-        { amount: { amount: '100', currency: 'USD' }, reason: 'requested_by_customer' },
-        { 'idempotency-key': randomUUID() },
-      ),
-    ).toMatchObject({ status: 404 });
+    expect(await refundThroughSupport('agent-h', { conversationId, paymentId, amount: '100' })).toMatchObject({ status: 404 });
     // One refund: the one in flight before the close.
     await platform.events.waitFor(paymentId, 'payments.payment.refunded');
     expect(await platform.orchestrationQuery("SELECT 1 FROM payment_events WHERE payment_id = $1 AND type = 'RefundRequested'", [paymentId])).toHaveLength(1);
@@ -385,70 +405,105 @@ async function refundTraces(paymentId: string): Promise<{ events: number; steps:
   return { events: events.length, steps: steps.length, postings: postings.length };
 }
 
-it("refuses support's key without the case's agent's own token — none, a person's, another agent's, an expired one, one support signed itself: the payment unchanged", async () => {
-  const agentG = await as('agent-g', 'support');
+it("refuses support's key without the hub's approval of the very refund — none, another payment's, amount's, key's or agent's, support's own, the identity provider's, an agent's token, one used already: nothing written", async () => {
   const target = await paidAndAsked(1_800n);
-  expect((await http(`${support.url}/v1/support/conversations/${target.conversationId}/claim`, 'POST', agentG)).status).toBe(200);
+  const other = await paidAndAsked(900n);
+  const agentG = await as('agent-g', 'support');
+  for (const { conversationId } of [target, other]) {
+    expect((await http(`${support.url}/v1/support/conversations/${conversationId}/claim`, 'POST', agentG)).status).toBe(200);
+    await waitFor(
+      () => http<Timeline>(`${support.url}/v1/support/conversations/${conversationId}/payment`, 'GET', agentG),
+      (answer) => answer.status === 200 && answer.body.refundable !== '0',
+      { what: `the capture of ${conversationId} known to support` },
+    );
+  }
 
-  // Code running in support holds its key: it signs its own token and a valid case for agent G's refund…
+  // Code running in support holds its key: it signs its own token and a valid case for agent G's refund of 7.00…
   const claims = { issuer: platform.idp.issuer, audience: platform.idp.audience };
   const supportToken = await (await SignedServiceTokens.create(supportPrivate, { ...claims, subject: 'support', scopes: ['payments:refund'] })).token();
+  const cases = await SupportCaseSigner.create(supportPrivate, claims);
   const key = randomUUID();
-  const supportCase = await (
-    await SupportCaseSigner.create(supportPrivate, claims)
-  ).sign({
-    conversationId: target.conversationId,
-    agentId: 'agent-g',
-    paymentId: target.paymentId,
-    idempotencyKey: key,
-    amount: { amount: '700', currency: 'USD' },
-  });
-  const refundWith = (agentToken: string | undefined) =>
+  const refund = { conversationId: target.conversationId, paymentId: target.paymentId, amount: '700', key };
+  const caseOf = () => cases.sign({ ...refund, agentId: 'agent-g', idempotencyKey: key, amount: { amount: '700', currency: 'USD' } });
+  const refundWith = async (approval: string | undefined) =>
     http(
       `${platform.orchestrationUrl}/v1/payments/${target.paymentId}/refunds`,
       'POST',
       supportToken,
       { amount: { amount: '700', currency: 'USD' } },
-      { 'idempotency-key': key, [SUPPORT_CASE_HEADER]: supportCase, ...(agentToken === undefined ? {} : { [SUPPORT_AGENT_TOKEN_HEADER]: agentToken }) },
+      { 'idempotency-key': key, [SUPPORT_CASE_HEADER]: await caseOf(), ...(approval === undefined ? {} : { [REFUND_APPROVAL_HEADER]: approval }) },
     );
-  // …but not agent G's own access token, which only the identity provider issues.
-  const mintedBySupport = await new SignJWT({ role: 'support' })
-    .setProtectedHeader({ alg: 'ES256', kid: String(supportPrivate.kid) })
-    .setIssuer(claims.issuer)
-    .setAudience(claims.audience)
-    .setSubject('agent-g')
-    .setIssuedAt()
-    .setExpirationTime('5m')
-    .sign(await importJWK(supportPrivate, 'ES256'));
+  // …but no approval of it: the hub approved other refunds of agent G's, or none; support cannot sign one.
+  const approvalFields = (approval: { conversationId: string; paymentId: string; amount: string; key: string }) => ({
+    conversation: approval.conversationId,
+    agent: 'agent-g',
+    payment: approval.paymentId,
+    idempotency_key: approval.key,
+    amount: { amount: approval.amount, currency: 'USD' },
+    jti: randomUUID(),
+  });
   const attempts: Array<[string, string | undefined, RegExp]> = [
-    ['no agent token', undefined, /Support-Agent-Token/],
-    ["the payer's own token", await as(payer.id, 'person'), /role "support"/],
-    ["another agent's token", await as('agent-other', 'support'), /not the token of the agent the support case names/],
-    ["agent G's expired token", await platform.idp.signTestToken({ sub: 'agent-g', role: 'support' }, { expiresIn: -120 }), /expired/],
-    ['a token support signed for agent G', mintedBySupport, /may not sign for|identity provider/],
-    ["agent G's token for another audience", await platform.idp.signTestToken({ sub: 'agent-g', role: 'support' }, { audience: 'another-api' }), /./],
+    ['no approval', undefined, /Refund-Approval/],
+    [
+      "the approval of agent G's other payment",
+      await approvalOf('agent-g', { ...other, amount: '700', key }),
+      /another refund than the support case \(conversation\)/,
+    ],
+    ['an approval of another amount', await approvalOf('agent-g', { ...refund, amount: '1800' }), /\(amount\)/],
+    ['an approval under another Idempotency-Key', await approvalOf('agent-g', { ...refund, key: randomUUID() }), /\(Idempotency-Key\)/],
+    ["another agent's approval", await approvalOf('agent-other', refund), /\(agent\)/],
+    [
+      "one signed with support's key",
+      await (
+        await RefundApprovalSigner.create(supportPrivate, claims)
+      ).sign({ ...refund, agentId: 'agent-g', idempotencyKey: key, amount: { amount: '700', currency: 'USD' } }),
+      /not signed by a key registered for it/,
+    ],
+    [
+      'one signed by the identity provider',
+      await platform.idp.signTestToken({ sub: 'pay-hub', role: 'service', ...approvalFields(refund) }, { typ: 'refund-approval+jwt', expiresIn: 60 }),
+      /not signed by a key registered for it/,
+    ],
+    ["agent G's own access token", await as('agent-g', 'support'), /refund-approval\+jwt/],
   ];
-  for (const [what, agentToken, why] of attempts) {
-    const answer = await refundWith(agentToken);
-    expect({ what, status: answer.status, code: answer.body.code }).toEqual({ what, status: 403, code: 'SUPPORT_AGENT_REFUSED' });
+  for (const [what, approval, why] of attempts) {
+    const answer = await refundWith(approval);
+    expect({ what, status: answer.status, code: answer.body.code }).toEqual({ what, status: 403, code: 'REFUND_APPROVAL_REFUSED' });
     expect(answer.body.message).toMatch(why);
-    expect(JSON.stringify(answer.body)).not.toContain(agentToken ?? supportCase);
+    if (approval) expect(JSON.stringify(answer.body)).not.toContain(approval);
   }
-  // Nothing happened to the payment: no refund event, step or posting, on the topic neither.
+  // Support itself refuses to pass on an approval of another refund, or none, before orchestration is asked.
+  const throughSupport = (headers: Record<string, string>) =>
+    http(
+      `${support.url}/v1/support/conversations/${target.conversationId}/refunds`,
+      'POST',
+      agentG,
+      { amount: { amount: '700', currency: 'USD' }, reason: 'requested_by_customer' },
+      { 'idempotency-key': key, ...headers },
+    );
+  expect(await throughSupport({})).toMatchObject({ status: 403, body: { code: 'REFUND_APPROVAL_REFUSED' } });
+  expect(await throughSupport({ [REFUND_APPROVAL_HEADER]: await approvalOf('agent-g', { ...refund, amount: '1800' }) })).toMatchObject({
+    status: 403,
+    body: { code: 'REFUND_APPROVAL_REFUSED', message: expect.stringContaining('(amount)') },
+  });
+  // Nothing happened to the payment: no refund event, step or posting, on the topic neither, no idempotency record, no agent's action.
   expect(await refundTraces(target.paymentId)).toEqual({ events: 0, steps: 0, postings: 0 });
   expect(platform.events.types(target.paymentId).filter((type) => type.includes('refund'))).toEqual([]);
   expect(await platform.orchestrationQuery('SELECT 1 FROM idempotency_keys WHERE key = $1', [key])).toEqual([]);
+  expect(await schemaQuery(supportSchema, "SELECT 1 FROM agent_actions WHERE action = 'refund' AND conversation_id = $1", [target.conversationId])).toEqual([]);
 
-  // The control: agent G through support (which passes on G's token) refunds it.
-  const done = await http(
-    `${support.url}/v1/support/conversations/${target.conversationId}/refunds`,
-    'POST',
-    agentG,
-    { amount: { amount: '700', currency: 'USD' }, reason: 'requested_by_customer' },
-    { 'idempotency-key': randomUUID() },
-  );
-  expect(done).toMatchObject({ status: 202, body: { paymentId: target.paymentId } });
+  // The control: the hub's approval of exactly this refund is taken, once; a copy with a fresh case is spent already.
+  const approval = await approvalOf('agent-g', refund);
+  expect(await refundWith(approval)).toMatchObject({ status: 202, body: { paymentId: target.paymentId } });
+  expect(await refundWith(approval)).toMatchObject({
+    status: 403,
+    body: { code: 'REFUND_APPROVAL_REFUSED', message: expect.stringContaining('used already') },
+  });
   await platform.events.waitFor(target.paymentId, 'payments.payment.refunded');
+  expect(await platform.orchestrationQuery("SELECT 1 FROM payment_events WHERE payment_id = $1 AND type = 'RefundRequested'", [target.paymentId])).toHaveLength(
+    1,
+  );
+  expect(await refundTraces(other.paymentId)).toEqual({ events: 0, steps: 0, postings: 0 });
 });
 
 it("keeps support's refunds within the budget: an agent's count and amount an hour, all agents' amount an hour; beyond, 429 and nothing written", async () => {
@@ -461,14 +516,7 @@ it("keeps support's refunds within the budget: an agent's count and amount an ho
       (answer) => answer.status === 200 && answer.body.refundable !== '0',
       { what: `the capture of ${asked.conversationId} known to support` },
     );
-    const refund = (value: string) =>
-      http(
-        `${support.url}/v1/support/conversations/${asked.conversationId}/refunds`,
-        'POST',
-        token,
-        { amount: { amount: value, currency }, reason: 'requested_by_customer' },
-        { 'idempotency-key': randomUUID() },
-      );
+    const refund = (value: string) => refundThroughSupport(agent, { ...asked, amount: value, currency });
     return { ...asked, refund };
   };
   const requested = (paymentId: string) =>

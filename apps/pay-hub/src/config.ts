@@ -66,9 +66,11 @@ export class PayHubConfig extends DatabaseConfig {
 
   /**
    * The hub's own key (a private JWK with "kid"): signs its attestations of the debit mandates
-   * persons accept on its pages, which the wallet requires to save a bank account; its public half
-   * in the services' key set, its grant in AUTH_KEY_GRANTS (subject pay-hub, role service, scope
-   * mandates:attest). Unset: the hub saves no bank account (503 MANDATE_ATTESTATION_OFF).
+   * persons accept on its pages, which the wallet requires to save a bank account, and its
+   * approvals of agents' refunds, which orchestration requires of support; its public half in the
+   * services' key set, its grant in AUTH_KEY_GRANTS (subject pay-hub, role service, scopes
+   * mandates:attest and refunds:approve). Unset: the hub saves no bank account (503
+   * MANDATE_ATTESTATION_OFF) and agents refund nothing through it (503 REFUND_APPROVAL_OFF).
    */
   @IsOptional()
   @Matches(/^\{.*"d"\s*:.*"kid"\s*:.*\}$|^\{.*"kid"\s*:.*"d"\s*:.*\}$/s, { message: 'must be a private JWK (JSON with "d" and "kid")' })

@@ -11,7 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import type { JWK } from 'jose';
 import { decodeJwt } from 'jose';
 import type { MandatedAccount } from '@pay/auth';
-import { MANDATE_ATTESTATION_HEADER, mandateAccountDigest, MandateAttestationSigner } from '@pay/auth';
+import { MANDATE_ATTESTATION_HEADER, mandateAccountDigest, MandateAttestationSigner, REFUND_APPROVAL_HEADER, RefundApprovalSigner } from '@pay/auth';
 import type { DataSource } from 'typeorm';
 import type { Telemetry } from '@pay/observability';
 import { currentTelemetry, observeHttpRequests, startTelemetry, tracedFetch } from '@pay/observability';
@@ -28,6 +28,7 @@ import { hubMetrics, recordRoute, routeTemplate } from './hub-metrics';
 import type { OidcClient, ProviderMetadata } from './oidc';
 import { authorizationUrl, discover, exchangeCode, pkcePair } from './oidc';
 import {
+  AgentRefundRequest,
   DevSignInRequest,
   InvalidRequestError,
   SaveBankAccountRequest,
@@ -80,6 +81,9 @@ const CONTENT_TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9-]{1,128}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** An agent's refund on the desk (the one route the hub approves before forwarding). */
+const AGENT_REFUND_PATH = /^\/api\/support\/v1\/support\/conversations\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\/refunds$/i;
 /** What the services answer that the browser may see. */
 const FORWARDED_RESPONSE_HEADERS = ['content-type', 'content-disposition', 'retry-after', 'idempotent-replayed'];
 
@@ -174,13 +178,10 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
   const paypalSetups = PayPalSetups.from(config, new URL(config.HUB_PUBLIC_URL).origin, (url, init) => callService('paypal', url, init));
   const sessions = new SessionStore(dataSource, now);
   const proxies = trustedProxies(config.HUB_TRUSTED_PROXIES);
-  const mandateSigner = config.HUB_SERVICE_SIGNING_JWK
-    ? await MandateAttestationSigner.create(
-        JSON.parse(config.HUB_SERVICE_SIGNING_JWK) as JWK,
-        { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE },
-        now,
-      )
-    : undefined;
+  const hubKey = config.HUB_SERVICE_SIGNING_JWK ? (JSON.parse(config.HUB_SERVICE_SIGNING_JWK) as JWK) : undefined;
+  const hubClaims = { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE };
+  const mandateSigner = hubKey ? await MandateAttestationSigner.create(hubKey, hubClaims, now) : undefined;
+  const refundApprovals = hubKey ? await RefundApprovalSigner.create(hubKey, hubClaims, now) : undefined;
   const publicOrigin = new URL(config.HUB_PUBLIC_URL).origin;
   const secureCookies = config.HUB_SECURE_COOKIES ?? new URL(config.HUB_PUBLIC_URL).protocol === 'https:';
   const staticRoot = resolve(config.HUB_STATIC_DIR);
@@ -266,6 +267,45 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
     if (upstream.status === 401) await sessions.end(session.id);
     if (!upstream.body) return void response.end();
     await pipeline(Readable.fromWeb(upstream.body), response);
+  }
+
+  /**
+   * An agent's refund from the desk, in the agent's own session on the hub's pages: the hub approves
+   * exactly the refund the page states (this agent, conversation, payment, amount and
+   * Idempotency-Key; RefundApprovalSigner, 60 s) and sends the approval with the request to support,
+   * which passes it on to orchestration in place of the agent's token (docs/security.md, "Refund approvals").
+   */
+  async function agentRefund(request: IncomingMessage, response: ServerResponse, session: Session, conversationId: string): Promise<void> {
+    if (session.user.role !== 'support') throw new HttpProblem(404, 'NOT_FOUND', 'no such resource');
+    const key = request.headers['idempotency-key'];
+    if (typeof key !== 'string' || !UUID.test(key))
+      throw new HttpProblem(400, 'IDEMPOTENCY_KEY_INVALID', 'Idempotency-Key must be a UUID (the same for a retry of this refund)');
+    const refund = validated(AgentRefundRequest, await readJson(request));
+    if (!refundApprovals) throw new HttpProblem(503, 'REFUND_APPROVAL_OFF', 'this hub approves no refunds (HUB_SERVICE_SIGNING_JWK is not set)');
+    const idempotencyKey = key.toLowerCase();
+    const amount = { amount: refund.amount.amount, currency: refund.amount.currency };
+    const approval = await refundApprovals.sign({
+      conversationId: conversationId.toLowerCase(),
+      agentId: session.user.sub,
+      paymentId: refund.paymentId,
+      idempotencyKey,
+      amount,
+    });
+    const upstream = await callService('support', `${upstreams.support}/v1/support/conversations/${conversationId.toLowerCase()}/refunds`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${session.accessToken}`,
+        accept: 'application/json',
+        'content-type': 'application/json',
+        'idempotency-key': idempotencyKey,
+        [REFUND_APPROVAL_HEADER]: approval,
+      },
+      body: JSON.stringify({ amount, reason: refund.reason }),
+    });
+    if (upstream.status === 401) await sessions.end(session.id);
+    const retryAfter = upstream.headers.get('retry-after');
+    if (retryAfter !== null) response.setHeader('retry-after', retryAfter);
+    sendJson(response, upstream.status, await upstream.json().catch(() => ({})));
   }
 
   /** The development shop: a purchase as an app's checkout would send it, for the signed-in person. */
@@ -585,6 +625,8 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
     if (path === '/bff/paypal-setups' && request.method === 'POST') return beginPayPalSetup(response, await requireSession(request));
     const paypalSetup = /^\/bff\/paypal-setups\/([^/]+)\/account$/.exec(path);
     if (paypalSetup && request.method === 'POST') return savePayPalAccount(request, response, await requireSession(request), paypalSetup[1]);
+    const agentRefundOf = AGENT_REFUND_PATH.exec(path);
+    if (agentRefundOf && request.method === 'POST') return agentRefund(request, response, await requireSession(request), agentRefundOf[1]);
     if (path.startsWith('/api/')) return forward(request, response, await requireSession(request), path, url.search);
     if (path.startsWith('/bff/')) throw new HttpProblem(404, 'NOT_FOUND', 'no such resource');
     if (request.method !== 'GET' && request.method !== 'HEAD') throw new HttpProblem(405, 'METHOD_NOT_ALLOWED', 'pages are read with GET');

@@ -1,7 +1,8 @@
 import { plainToInstance } from 'class-transformer';
-import { Equals, IsEmail, IsIn, IsOptional, IsString, Length, Matches, ValidateNested, validateSync } from 'class-validator';
+import { Equals, IsEmail, IsIn, IsObject, IsOptional, IsString, Length, Matches, ValidateNested, validateSync } from 'class-validator';
 import { Type } from 'class-transformer';
-import { APPS } from '@pay/contracts';
+import { APPS, SUPPORT_REFUND_REASONS } from '@pay/contracts';
+import type { SupportRefundReason } from '@pay/contracts';
 
 const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,100}$/;
 const ID_MESSAGE = 'must be 1 to 100 of letters, digits, "_", "-", ":" and "."';
@@ -49,6 +50,24 @@ export class ShopPurchaseRequest {
 
   @Matches(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, { message: 'requestId must be a UUID (the Idempotency-Key of the purchase)' })
   requestId!: string;
+}
+
+/**
+ * An agent's refund on the desk: the payment of the conversation and the exact amount the page
+ * states (the hub approves exactly that), and why; the support service checks them against the
+ * conversation.
+ */
+export class AgentRefundRequest {
+  @Matches(ID_PATTERN, { message: `paymentId ${ID_MESSAGE}` })
+  paymentId!: string;
+
+  @IsObject({ message: 'amount must state the exact amount to refund: { "amount": minor units as a string, "currency" }' })
+  @ValidateNested()
+  @Type(() => ShopAmount)
+  amount!: ShopAmount;
+
+  @IsIn(SUPPORT_REFUND_REASONS, { message: `reason must be one of ${SUPPORT_REFUND_REASONS.join(', ')}` })
+  reason!: SupportRefundReason;
 }
 
 /** Saving the card or PayPal account the PSP saved: only the person's name for it (the wallet checks it too). */

@@ -10,7 +10,7 @@ import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { JWK } from 'jose';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
-import { AccessTokenVerifier, MANDATE_ATTESTATION_HEADER, mandateAccountDigest, parseKeyGrants } from '@pay/auth';
+import { AccessTokenVerifier, MANDATE_ATTESTATION_HEADER, mandateAccountDigest, parseKeyGrants, REFUND_APPROVAL_HEADER } from '@pay/auth';
 import { loadConfig } from '@pay/config';
 import type { TestSchema } from '@pay/testing';
 import { createTestSchema } from '@pay/testing';
@@ -29,6 +29,8 @@ interface Seen {
   url: string;
   authorization?: string;
   idempotencyKey?: string;
+  body?: unknown;
+  refundApproval?: string;
 }
 
 async function listen(handler: (request: IncomingMessage, response: ServerResponse) => void): Promise<{ server: Server; url: string }> {
@@ -50,13 +52,22 @@ async function startUpstream(): Promise<{ server: Server; url: string; seen: See
   const { server, url } = await listen((request, response) => {
     traceparents.push(request.headers.traceparent as string | undefined);
     const key = request.headers['idempotency-key'];
-    seen.push({ method: request.method!, url: request.url!, authorization: request.headers.authorization, ...(key ? { idempotencyKey: String(key) } : {}) });
-    response.setHeader('content-type', 'application/json');
-    if (request.headers.authorization === 'Bearer expired') {
-      response.statusCode = 401;
-      return void response.end(JSON.stringify({ code: 'UNAUTHORIZED' }));
-    }
-    response.end(JSON.stringify({ ok: true }));
+    const approval = request.headers[REFUND_APPROVAL_HEADER];
+    void readBody(request).then((body) => {
+      seen.push({
+        method: request.method!,
+        url: request.url!,
+        authorization: request.headers.authorization,
+        ...(key ? { idempotencyKey: String(key) } : {}),
+        ...(approval ? { refundApproval: String(approval), body: JSON.parse(body) as unknown } : {}),
+      });
+      response.setHeader('content-type', 'application/json');
+      if (request.headers.authorization === 'Bearer expired') {
+        response.statusCode = 401;
+        return void response.end(JSON.stringify({ code: 'UNAUTHORIZED' }));
+      }
+      response.end(JSON.stringify({ ok: true }));
+    });
   });
   return { server, url, seen, traceparents };
 }
@@ -135,6 +146,8 @@ describe("the hub's server", () => {
   let hub: RunningPayHub;
   let database: TestSchema;
   const minted: string[] = [];
+  /** As orchestration verifies the hub's approvals of agents' refunds: the hub's key, its grant holding refunds:approve. */
+  let approvals: AccessTokenVerifier;
 
   const hubConfig = (extra: Record<string, string>) =>
     loadConfig('pay-hub', PayHubConfig, {
@@ -163,8 +176,19 @@ describe("the hub's server", () => {
       socket.on('ping.me', (payload: unknown, ack: (answer: unknown) => void) => ack({ pong: payload }));
     });
     support = { ...desk, chat, handshakes };
+    const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+    approvals = new AccessTokenVerifier({
+      jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'pay-hub-approvals', alg: 'ES256', use: 'sig' }] },
+      keyGrants: parseKeyGrants(JSON.stringify({ 'pay-hub-approvals': { subjects: ['pay-hub'], roles: ['service'], scopes: ['refunds:approve'] } })),
+      issuer: 'https://id.pay.local',
+      audience: 'pay-api',
+    });
     hub = await startPayHub({
-      config: hubConfig({ HUB_SIGN_IN: 'development', HUB_DEV_SIGNING_JWK: '{"kty":"EC","d":"-"}' }),
+      config: hubConfig({
+        HUB_SIGN_IN: 'development',
+        HUB_DEV_SIGNING_JWK: '{"kty":"EC","d":"-"}',
+        HUB_SERVICE_SIGNING_JWK: JSON.stringify({ ...(await exportJWK(privateKey)), kid: 'pay-hub-approvals', alg: 'ES256' }),
+      }),
       mintDevToken: async ({ sub, role }) => {
         const token = sub === 'expired-person' ? 'expired' : `dev-${role}-${sub}-${randomUUID()}`;
         minted.push(token);
@@ -276,22 +300,50 @@ describe("the hub's server", () => {
     expect(support.seen.at(-1)).toEqual({ method: 'GET', url: '/v1/support/queue?country=US', authorization: `Bearer ${token}` });
     expect((await call(`/api/support/v1/support/conversations/${id}/close`, { cookie, method: 'POST', body: '{"reason":"resolved"}' })).status).toBe(200);
     expect(support.seen.at(-1)).toMatchObject({ method: 'POST', url: `/v1/support/conversations/${id}/close` });
-    // The refund of the conversation's payment, with the agent's Idempotency-Key passed on; a malformed key stops at the hub.
+    // The refund of the conversation's payment, with the agent's Idempotency-Key passed on and the
+    // hub's approval of exactly what the page stated (this agent, conversation, payment, amount, key).
     const key = randomUUID();
+    const amount = { amount: '1250', currency: 'USD' };
     const refund = await call(`/api/support/v1/support/conversations/${id}/refunds`, {
       cookie,
       method: 'POST',
       headers: { 'idempotency-key': key },
-      body: '{"reason":"requested_by_customer"}',
+      body: JSON.stringify({ paymentId: 'pay-desk-1', amount, reason: 'requested_by_customer' }),
     });
     expect(refund.status).toBe(200);
-    expect(support.seen.at(-1)).toEqual({
+    const forwarded = support.seen.at(-1)!;
+    expect(forwarded).toEqual({
       method: 'POST',
       url: `/v1/support/conversations/${id}/refunds`,
       authorization: `Bearer ${token}`,
       idempotencyKey: key,
+      refundApproval: expect.any(String),
+      body: { amount, reason: 'requested_by_customer' },
+    });
+    expect(await approvals.verifyRefundApproval(forwarded.refundApproval!)).toEqual({
+      conversationId: id,
+      agentId: 'agent-1',
+      paymentId: 'pay-desk-1',
+      idempotencyKey: key,
+      amount,
+      approvalId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      expiresAt: expect.any(Date),
     });
     const before = support.seen.length;
+    // Without the payment or the exact amount the page states, nothing is approved nor forwarded.
+    for (const body of [
+      { amount, reason: 'requested_by_customer' },
+      { paymentId: 'pay-desk-1', reason: 'requested_by_customer' },
+    ]) {
+      const unstated = await call(`/api/support/v1/support/conversations/${id}/refunds`, {
+        cookie,
+        method: 'POST',
+        headers: { 'idempotency-key': randomUUID() },
+        body: JSON.stringify(body),
+      });
+      expect(unstated.status).toBe(400);
+    }
+    expect(support.seen.length).toBe(before);
     const badKey = await call(`/api/support/v1/support/conversations/${id}/refunds`, {
       cookie,
       method: 'POST',

@@ -9,15 +9,15 @@ import { APP_PATTERN, exceedsGrant, SCOPE_PATTERN } from './key-grants';
 import type { Principal } from './principal';
 import { isRole, MAX_MERCHANTS_PER_TOKEN, ROLES, SUBJECT_PATTERN } from './principal';
 import type { MandateAttestation } from './mandate-attestation';
-import { MANDATE_ATTEST_SCOPE, MANDATE_ATTESTATION_LIFETIME_SECONDS, MANDATE_ATTESTATION_TYPE, PAY_HUB_SUBJECT } from './mandate-attestation';
+import { MANDATE_ATTESTATION } from './mandate-attestation';
+import type { VerifiedRefundApproval } from './refund-approval';
+import { REFUND_APPROVAL } from './refund-approval';
+import { refundClaims } from './refund-statement';
 import type { VerifiedSupportCase } from './support-case';
-import { SUPPORT_CASE_LIFETIME_SECONDS, SUPPORT_CASE_TYPE, SUPPORT_SERVICE_SUBJECT } from './support-case';
+import { SUPPORT_CASE } from './support-case';
+import type { TypedJwsKind } from './typed-jws';
 
-/** Skew allowed on a support case's expiry (access tokens: `clockToleranceSeconds`, 30 s). */
-const SUPPORT_CASE_CLOCK_TOLERANCE_SECONDS = 5;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const MINOR_UNITS = /^[1-9][0-9]{0,18}$/;
-const CURRENCY = /^[A-Z]{3}$/;
 
 export interface AccessTokenOptions {
   /** Public keys inline (`AUTH_JWKS`). */
@@ -121,78 +121,60 @@ export class AccessTokenVerifier {
   }
 
   /**
-   * A support case reference (`Support-Case` header, `support-case+jwt`): signed by a key whose
-   * grant (`AUTH_KEY_GRANTS`) registers it for the support service (subject `support`, role
-   * `service`, scope `payments:refund`) — never the identity provider's keys, which have no grant —
-   * for our issuer and audience, at most SUPPORT_CASE_LIFETIME_SECONDS long and not expired.
-   * Throws AuthenticationError with what was wrong (or KeySetUnavailableError).
+   * A statement of one kind (`TypedJwsKind`: a support case, a mandate attestation, a refund
+   * approval): of its `typ`, signed by a key whose grant (`AUTH_KEY_GRANTS`) registers it for the
+   * kind's subject, role `service` and scope — never the identity provider's keys, which have no
+   * grant — for our issuer and audience, at most the kind's lifetime long, unexpired (with the
+   * kind's skew), with an id if the kind has one. Throws AuthenticationError with what was wrong
+   * (or KeySetUnavailableError).
    */
-  async verifySupportCase(token: string): Promise<VerifiedSupportCase> {
-    // Skew allowed, but not the access tokens' 30 s: a case lives for its one request only.
-    const { payload, typ, kid } = await this.verifyJws(token, 'support case', ['sub', 'exp', 'iat'], this.now(), SUPPORT_CASE_CLOCK_TOLERANCE_SECONDS);
-    if (typ !== SUPPORT_CASE_TYPE) throw new AuthenticationError('bad-claims', `the support case must be of type "${SUPPORT_CASE_TYPE}"`);
+  async verifyTypedJws(token: string, kind: TypedJwsKind): Promise<{ payload: JWTPayload; id?: string; expiresAt: Date }> {
+    const { payload, typ, kid } = await this.verifyJws(token, kind.name, ['sub', 'exp', 'iat'], this.now(), kind.clockToleranceSeconds);
+    if (typ !== kind.type) throw new AuthenticationError('bad-claims', `the ${kind.name} must be of type "${kind.type}"`);
     const grant = kid === undefined ? undefined : this.options.keyGrants?.get(kid);
-    if (
-      !grant ||
-      exceedsGrant(grant, { subject: SUPPORT_SERVICE_SUBJECT, role: 'service', scopes: ['payments:refund'] }) ||
-      payload.sub !== SUPPORT_SERVICE_SUBJECT
-    ) {
-      throw new AuthenticationError('bad-signature', "the support case is not signed by the support service's registered key");
-    }
-    if ((payload.exp as number) - (payload.iat as number) > SUPPORT_CASE_LIFETIME_SECONDS) {
-      throw new AuthenticationError('bad-claims', `a support case is good for at most ${SUPPORT_CASE_LIFETIME_SECONDS} seconds`);
-    }
-    const { conversation, agent, payment, idempotency_key: idempotencyKey, amount, jti } = payload;
-    const money = (amount ?? {}) as Record<string, unknown>;
-    if (
-      typeof conversation !== 'string' ||
-      !UUID.test(conversation) ||
-      typeof agent !== 'string' ||
-      !SUBJECT_PATTERN.test(agent) ||
-      typeof payment !== 'string' ||
-      !SUBJECT_PATTERN.test(payment) ||
-      typeof idempotencyKey !== 'string' ||
-      !UUID.test(idempotencyKey) ||
-      typeof money.amount !== 'string' ||
-      !MINOR_UNITS.test(money.amount) ||
-      typeof money.currency !== 'string' ||
-      !CURRENCY.test(money.currency) ||
-      typeof jti !== 'string' ||
-      !UUID.test(jti)
-    ) {
+    if (!grant || exceedsGrant(grant, { subject: kind.subject, role: 'service', scopes: [kind.scope] }) || payload.sub !== kind.subject) {
       throw new AuthenticationError(
-        'bad-claims',
-        'the support case must name a conversation, an agent, a payment, an Idempotency-Key, an amount and its id (jti)',
+        'bad-signature',
+        `the ${kind.name} is not signed by a key registered for it (subject "${kind.subject}", scope "${kind.scope}")`,
       );
     }
-    return {
-      caseId: jti,
-      expiresAt: new Date((payload.exp as number) * 1000),
-      conversationId: conversation,
-      agentId: agent,
-      paymentId: payment,
-      idempotencyKey,
-      amount: { amount: money.amount, currency: money.currency },
-    };
+    if ((payload.exp as number) - (payload.iat as number) > kind.lifetimeSeconds) {
+      throw new AuthenticationError('bad-claims', `a ${kind.name} is good for at most ${kind.lifetimeSeconds} seconds`);
+    }
+    if (kind.withId && (typeof payload.jti !== 'string' || !UUID.test(payload.jti)))
+      throw new AuthenticationError('bad-claims', `the ${kind.name} must have an id (jti)`);
+    return { payload, ...(kind.withId ? { id: payload.jti } : {}), expiresAt: new Date((payload.exp as number) * 1000) };
+  }
+
+  /**
+   * A support case reference (`Support-Case` header, `SUPPORT_CASE`): signed by support's
+   * registered key (subject `support`, scope `payments:refund`), at most 15 s long, naming one
+   * refund. Throws AuthenticationError with what was wrong (or KeySetUnavailableError).
+   */
+  async verifySupportCase(token: string): Promise<VerifiedSupportCase> {
+    const { payload, id, expiresAt } = await this.verifyTypedJws(token, SUPPORT_CASE);
+    return { caseId: id!, expiresAt, ...refundClaims(payload, SUPPORT_CASE.name) };
+  }
+
+  /**
+   * The Pay Hub's approval of an agent's refund (`Refund-Approval` header, `REFUND_APPROVAL`):
+   * signed by a key whose grant holds `refunds:approve` (the hub's; never support's, an app's or the
+   * identity provider's), at most a minute long, naming one refund. An agent's access token is
+   * refused by its `typ` and its key. Throws AuthenticationError (or KeySetUnavailableError).
+   */
+  async verifyRefundApproval(token: string): Promise<VerifiedRefundApproval> {
+    const { payload, id, expiresAt } = await this.verifyTypedJws(token, REFUND_APPROVAL);
+    return { approvalId: id!, expiresAt, ...refundClaims(payload, REFUND_APPROVAL.name) };
   }
 
   /**
    * The Pay Hub's attestation of a mandate acceptance (`Mandate-Attestation` header,
-   * `mandate-attestation+jwt`): signed by a key whose grant registers it for the hub (subject
-   * `pay-hub`, role `service`, scope `mandates:attest`) — never the identity provider's keys nor an
-   * app backend's — for our issuer and audience, at most a minute long and not expired, naming a
-   * person, an account digest and what the hub saw. Throws AuthenticationError (or KeySetUnavailableError).
+   * `MANDATE_ATTESTATION`): signed by the hub's registered key (scope `mandates:attest`), at most a
+   * minute long, naming a person, an account digest and what the hub saw. Throws
+   * AuthenticationError (or KeySetUnavailableError).
    */
   async verifyMandateAttestation(token: string): Promise<MandateAttestation> {
-    const { payload, typ, kid } = await this.verifyJws(token, 'mandate attestation', ['sub', 'exp', 'iat'], this.now());
-    if (typ !== MANDATE_ATTESTATION_TYPE) throw new AuthenticationError('bad-claims', `the mandate attestation must be of type "${MANDATE_ATTESTATION_TYPE}"`);
-    const grant = kid === undefined ? undefined : this.options.keyGrants?.get(kid);
-    if (!grant || exceedsGrant(grant, { subject: PAY_HUB_SUBJECT, role: 'service', scopes: [MANDATE_ATTEST_SCOPE] }) || payload.sub !== PAY_HUB_SUBJECT) {
-      throw new AuthenticationError('bad-signature', "the mandate attestation is not signed by a key registered to attest mandates (the Pay Hub's)");
-    }
-    if ((payload.exp as number) - (payload.iat as number) > MANDATE_ATTESTATION_LIFETIME_SECONDS) {
-      throw new AuthenticationError('bad-claims', `a mandate attestation is good for at most ${MANDATE_ATTESTATION_LIFETIME_SECONDS} seconds`);
-    }
+    const { payload } = await this.verifyTypedJws(token, MANDATE_ATTESTATION);
     const { person, account } = payload;
     const mandate = (payload.mandate ?? {}) as Record<string, unknown>;
     const acceptedAt = typeof mandate.accepted_at === 'string' ? new Date(mandate.accepted_at) : undefined;
@@ -219,33 +201,7 @@ export class AccessTokenVerifier {
     return { personId: person, account, textVersion: mandate.text_version, ipAddress: mandate.ip_address, userAgent: mandate.user_agent, acceptedAt };
   }
 
-  /**
-   * The access token of the support agent a case names (`Support-Agent-Token`, forwarded by the
-   * support service from the agent's own request): issued by the identity provider — a key without
-   * a grant in `AUTH_KEY_GRANTS`, so never support's own key or another service's — for our issuer
-   * and audience, not expired, role `support`, subject `agentId`. So support's key alone (code
-   * running in support) cannot start a refund: it needs a live token of the agent the case names.
-   * Throws AuthenticationError with what was wrong (or KeySetUnavailableError).
-   */
-  async verifySupportAgent(token: string, agentId: string): Promise<Principal> {
-    let verified: { principal: Principal; granted: boolean };
-    try {
-      verified = await this.verifyToken(token);
-    } catch (error) {
-      if (error instanceof AuthenticationError) throw new AuthenticationError(error.reason, error.message.replace('access token', "agent's access token"));
-      throw error;
-    }
-    const { principal, granted } = verified;
-    if (granted)
-      throw new AuthenticationError('bad-signature', "the agent's access token must be issued by the identity provider, not signed by a service's key");
-    if (principal.role !== 'support')
-      throw new AuthenticationError('bad-claims', `the agent's access token must be of role "support", not "${principal.role}"`);
-    if (principal.subject !== agentId)
-      throw new AuthenticationError('bad-claims', "the agent's access token is not the token of the agent the support case names");
-    return principal;
-  }
-
-  private async verifyToken(token: string, at?: number): Promise<{ principal: Principal; expiresAt: number; granted: boolean }> {
+  private async verifyToken(token: string, at?: number): Promise<{ principal: Principal; expiresAt: number }> {
     const { payload, typ, kid } = await this.verifyJws(token, 'access token', ['sub', 'exp'], at ?? this.now());
     if (!ACCESS_TOKEN_TYPES.has(typ)) {
       throw new AuthenticationError('bad-claims', `a token of type "${typ}" is not an access token`);
@@ -284,15 +240,14 @@ export class AccessTokenVerifier {
     const grant = kid === undefined ? undefined : this.options.keyGrants?.get(kid);
     const excess = grant && exceedsGrant(grant, { subject: sub, role, scopes, ...serviceClaims });
     if (excess) throw new AuthenticationError('bad-claims', `the key "${kid}" ${excess}`);
-    const granted = grant !== undefined;
     if (role === 'analyst') {
       // An analyst's organisation keys the pseudonyms it sees (optional: without, the analysts' shared one).
       if (org !== undefined && (typeof org !== 'string' || !SUBJECT_PATTERN.test(org))) {
         throw new AuthenticationError('bad-claims', 'an analyst\'s "org" must be 1 to 100 of letters, digits, "_", "-", ":" and "."');
       }
-      return { principal: { subject: sub, role, tokenId, scopes, ...(typeof org === 'string' ? { organisation: org } : {}) }, expiresAt, granted };
+      return { principal: { subject: sub, role, tokenId, scopes, ...(typeof org === 'string' ? { organisation: org } : {}) }, expiresAt };
     }
-    if (role !== 'advertiser') return { principal: { subject: sub, role, tokenId, scopes, ...serviceClaims }, expiresAt, granted };
+    if (role !== 'advertiser') return { principal: { subject: sub, role, tokenId, scopes, ...serviceClaims }, expiresAt };
     // An advertiser sees only the merchants its token names: no claim, no access.
     if (!validMerchants || (merchants as unknown[]).length === 0) {
       throw new AuthenticationError(
@@ -310,7 +265,6 @@ export class AccessTokenVerifier {
     return {
       principal: { subject: sub, role, tokenId, scopes, merchants: [...new Set(merchants as string[])].sort(), organisation: org },
       expiresAt,
-      granted,
     };
   }
 
@@ -321,7 +275,7 @@ export class AccessTokenVerifier {
    */
   private async verifyJws(
     token: string,
-    kind: 'access token' | 'support case' | 'mandate attestation',
+    kind: string,
     requiredClaims: string[],
     at: number,
     clockToleranceSeconds = this.options.clockToleranceSeconds ?? 30,

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { CryptoKey, JWK } from 'jose';
-import { importJWK, SignJWT } from 'jose';
+import type { JWK } from 'jose';
+import type { TypedJwsKind } from './typed-jws';
+import { TypedJwsSigner } from './typed-jws';
 
 /**
  * The HTTP header in which the Pay Hub's server sends the wallet its attestation of a person's
@@ -48,42 +49,35 @@ export function mandateAccountDigest(account: MandatedAccount): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
+/** The kind: the hub's key (subject `pay-hub`, its grant holding `mandates:attest`), a minute, no id. */
+export const MANDATE_ATTESTATION: TypedJwsKind = {
+  name: 'mandate attestation',
+  type: MANDATE_ATTESTATION_TYPE,
+  subject: PAY_HUB_SUBJECT,
+  scope: MANDATE_ATTEST_SCOPE,
+  lifetimeSeconds: MANDATE_ATTESTATION_LIFETIME_SECONDS,
+  withId: false,
+};
+
 /** Signs mandate attestations with the hub's key (`HUB_SERVICE_SIGNING_JWK`; its grant: subject `pay-hub`, scope `mandates:attest`). */
 export class MandateAttestationSigner {
-  private constructor(
-    private readonly key: CryptoKey,
-    private readonly kid: string,
-    private readonly algorithm: 'ES256' | 'EdDSA',
-    private readonly claims: { issuer: string; audience: string },
-    private readonly now: () => number,
-  ) {}
+  private constructor(private readonly signer: TypedJwsSigner) {}
 
   static async create(privateJwk: JWK, claims: { issuer: string; audience: string }, now: () => number = Date.now): Promise<MandateAttestationSigner> {
-    const algorithm = privateJwk.kty === 'OKP' ? 'EdDSA' : 'ES256';
-    if (typeof privateJwk.kid !== 'string') throw new Error('the hub signing JWK needs a "kid"');
-    return new MandateAttestationSigner((await importJWK(privateJwk, algorithm)) as CryptoKey, privateJwk.kid, algorithm, claims, now);
+    return new MandateAttestationSigner(await TypedJwsSigner.create(MANDATE_ATTESTATION, privateJwk, claims, now));
   }
 
   /** The attestation of an acceptance the hub saw now. */
-  async sign(acceptance: Omit<MandateAttestation, 'acceptedAt'>): Promise<string> {
-    const now = this.now();
-    const issuedAt = Math.floor(now / 1000);
-    return new SignJWT({
+  sign(acceptance: Omit<MandateAttestation, 'acceptedAt'>): Promise<string> {
+    return this.signer.sign({
       person: acceptance.personId,
       account: acceptance.account,
       mandate: {
         text_version: acceptance.textVersion,
         ip_address: acceptance.ipAddress,
         user_agent: acceptance.userAgent,
-        accepted_at: new Date(now).toISOString(),
+        accepted_at: new Date(this.signer.time()).toISOString(),
       },
-    })
-      .setProtectedHeader({ alg: this.algorithm, kid: this.kid, typ: MANDATE_ATTESTATION_TYPE })
-      .setIssuer(this.claims.issuer)
-      .setAudience(this.claims.audience)
-      .setSubject(PAY_HUB_SUBJECT)
-      .setIssuedAt(issuedAt)
-      .setExpirationTime(issuedAt + MANDATE_ATTESTATION_LIFETIME_SECONDS)
-      .sign(this.key);
+    });
   }
 }

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { CryptoKey, JSONWebKeySet } from 'jose';
+import type { CryptoKey, JSONWebKeySet, JWK } from 'jose';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 
 export type TestAlgorithm = 'ES256' | 'EdDSA' | 'RS256';
@@ -34,6 +34,15 @@ export interface TestIssuer {
   /** The public key set, for AUTH_JWKS (`JSON.stringify(issuer.jwks)`). */
   jwks: JSONWebKeySet;
   signTestToken(claims: TestTokenClaims, options?: TestTokenOptions): Promise<string>;
+}
+
+/** An ES256 key pair of a service (public half for a key set, private half for a signer), under `kid`. */
+export async function testKeyPair(kid: string): Promise<{ publicJwk: JWK; privateJwk: JWK }> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  return {
+    publicJwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' },
+    privateJwk: { ...(await exportJWK(privateKey)), kid, alg: 'ES256' },
+  };
 }
 
 export async function createTestIssuer(options: { issuer?: string; audience?: string; algorithm?: TestAlgorithm } = {}): Promise<TestIssuer> {

@@ -55,7 +55,7 @@ describe('redaction', () => {
       'refresh_tokens',
       'clientSecret',
       'newPin',
-      // The agent's token support passes on to orchestration with a refund (a header: any case).
+      // A header naming a token, in any case (a refund approval is a JWS: its value is caught as a JWT).
       'support-agent-token',
       'Support-Agent-Token',
     ];

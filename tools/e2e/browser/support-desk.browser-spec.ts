@@ -143,13 +143,15 @@ describeWithBrowser("the Pay Hub's support page in a browser", () => {
     const refunded = paymentCard.locator('dt:text-is("Refunded") + dd');
     const refundable = paymentCard.locator('dt:text-is("Still refundable") + dd');
     await expect(refundable.innerText()).resolves.toBe('25.00 USD');
+    // The page states the exact amount it asks the hub to approve (empty: all that is refundable).
+    await paymentCard.getByRole('button', { name: 'Refund 25.00 USD', exact: true }).waitFor();
     await paymentCard.getByLabel('Amount to refund (USD)').fill('30.00');
-    await paymentCard.getByRole('button', { name: 'Refund', exact: true }).click();
+    await paymentCard.getByRole('button', { name: 'Refund 30.00 USD', exact: true }).click();
     await agent.getByRole('alert').filter({ hasText: 'at most 2500' }).waitFor();
     await expect(refunded.innerText()).resolves.toBe('0.00 USD');
     await paymentCard.getByLabel('Amount to refund (USD)').fill('10.00');
     await paymentCard.getByLabel('Refund reason').selectOption('duplicate');
-    await paymentCard.getByRole('button', { name: 'Refund', exact: true }).click();
+    await paymentCard.getByRole('button', { name: 'Refund 10.00 USD', exact: true }).click();
     await paymentCard.getByText('Refund of 10.00 USD requested').waitFor();
     await waitFor(
       async () => {

@@ -26,16 +26,17 @@ import {
   ApiTooManyRequestsResponse,
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
-import type { AccessTokenVerifier, Principal as Caller, SupportCase, VerifiedSupportCase } from '@pay/auth';
+import type { AccessTokenVerifier, Principal as Caller, VerifiedRefundApproval, VerifiedSupportCase } from '@pay/auth';
 import {
   ACCESS_TOKEN_VERIFIER,
   AuthenticationError,
   describeActor,
   KeySetUnavailableError,
   Principal,
+  REFUND_APPROVAL_HEADER,
+  refundDifference,
   RequireScopes,
   Roles,
-  SUPPORT_AGENT_TOKEN_HEADER,
   SUPPORT_CASE_HEADER,
 } from '@pay/auth';
 import { IsMoney, money, Money, toMinorUnits } from '@pay/contracts';
@@ -69,9 +70,9 @@ export class RefundPaymentRequest {
  * Refunds, full or partial, several up to the captured amount; for operators, for services with
  * `payments:refund` on the payments to the merchants their token acts for (another's: 404), and
  * for the support service (`payments:refund`) only with a case reference it signed (`Support-Case`)
- * naming this payment, this Idempotency-Key and this amount, together with the access token of the
- * agent the case names (`Support-Agent-Token`, the identity provider's), within support's refund
- * budget (docs/security.md, "Support's refunds").
+ * naming this payment, this Idempotency-Key and this amount, together with the Pay Hub's approval of
+ * the same refund by the agent the case names (`Refund-Approval`), within support's refund budget
+ * (docs/security.md, "Support's refunds").
  */
 @ApiTags('payments')
 @ApiBearerAuth()
@@ -96,13 +97,13 @@ export class RefundsController {
     description: 'The support service only (required there): its signed case reference naming this payment, the Idempotency-Key and the amount',
   })
   @ApiHeader({
-    name: 'Support-Agent-Token',
+    name: 'Refund-Approval',
     required: false,
-    description: 'The support service only (required there): the access token of the agent the case names, as the agent sent it to support',
+    description: "The support service only (required there): the Pay Hub's approval of this refund by the agent the case names, passed on by support",
   })
   @ApiForbiddenResponse({
     description:
-      "SUPPORT_CASE_REFUSED: the support service without a valid case reference for this refund; SUPPORT_AGENT_REFUSED: without the case's agent's own valid access token",
+      "SUPPORT_CASE_REFUSED: the support service without a valid case reference for this refund; REFUND_APPROVAL_REFUSED: without the Pay Hub's valid, unused approval of the same refund",
   })
   @ApiTooManyRequestsResponse({
     description:
@@ -116,24 +117,28 @@ export class RefundsController {
     @Param() params: PaymentParams,
     @Headers('idempotency-key') key: string | undefined,
     @Headers(SUPPORT_CASE_HEADER) supportCaseHeader: string | undefined,
-    @Headers(SUPPORT_AGENT_TOKEN_HEADER) agentTokenHeader: string | undefined,
+    @Headers(REFUND_APPROVAL_HEADER) approvalHeader: string | undefined,
     @Body() body: RefundPaymentRequest,
     @Principal() caller: Caller,
     @Res({ passthrough: true }) response: IdempotentResponse,
   ): Promise<RefundAccepted> {
     // The support service is refused without a case before its request is looked at.
     const supportCase = isSupportService(caller) ? await this.verifiedSupportCase(supportCaseHeader) : undefined;
-    // …and without the agent's own token: support's key alone (code running in support) refunds nothing.
-    if (supportCase) await this.verifySupportAgent(agentTokenHeader, supportCase.agentId);
+    // …and without the hub's approval of the same refund: support's key alone (code running in support) refunds nothing an agent did not ask for.
+    const approval = supportCase ? await this.verifiedRefundApproval(approvalHeader) : undefined;
     const idempotencyKey = idempotencyKeyOf(key);
     const amount = body.amount ? money(toMinorUnits(body.amount), body.amount.currency) : undefined;
-    if (supportCase) matchSupportCase(supportCase, idempotencyKey, amount);
+    if (supportCase && approval) matchSupportCase(supportCase, approval, idempotencyKey, amount);
     // The counterparty never changes, so checking before the refund's own transaction is enough.
     const payment = await this.store.load(params.paymentId);
     if (!payment || !mayRefundPayment(caller, payment, supportCase)) throw new NotFoundException(PAYMENT_NOT_FOUND);
     // A case is good for the one request support signed it for: a copy (also once the conversation closed) gets nothing.
     if (supportCase && !(await spendSupportCase(this.dataSource, supportCase.caseId, supportCase.expiresAt))) {
       refuseSupportCase('this support case was used already: support signs a case for each refund request');
+    }
+    // …and an approval for the one click of the agent's (ids of both kinds are random UUIDs, spent in one table).
+    if (approval && !(await spendSupportCase(this.dataSource, approval.approvalId, approval.expiresAt))) {
+      refuseRefundApproval('this refund approval was used already: the Pay Hub approves each refund request of an agent');
     }
     const outcome = await this.refundPayment
       .request({
@@ -154,14 +159,14 @@ export class RefundsController {
     return answerIdempotently(response, outcome);
   }
 
-  /** The access token of the agent the case names, forwarded by support: the identity provider's, role support, that agent, unexpired; else 403. */
-  private async verifySupportAgent(header: string | undefined, agentId: string): Promise<void> {
+  /** The Pay Hub's approval, passed on by support: signed by a key whose grant holds refunds:approve, unexpired; else 403. */
+  private async verifiedRefundApproval(header: string | undefined): Promise<VerifiedRefundApproval> {
     const token = header?.trim();
-    if (!token) refuseSupportAgent('the support service refunds only with the access token of the agent the case names (Support-Agent-Token header)');
+    if (!token) return refuseRefundApproval("the support service refunds only with the Pay Hub's approval of the agent's refund (Refund-Approval header)");
     try {
-      await this.verifier.verifySupportAgent(token, agentId);
+      return await this.verifier.verifyRefundApproval(token);
     } catch (error) {
-      if (error instanceof AuthenticationError) refuseSupportAgent(error.message);
+      if (error instanceof AuthenticationError) return refuseRefundApproval(error.message);
       if (error instanceof KeySetUnavailableError) throw new ServiceUnavailableException({ code: 'AUTH_KEYS_UNAVAILABLE', message: error.message });
       throw error;
     }
@@ -184,14 +189,19 @@ function refuseSupportCase(message: string): never {
   throw new ForbiddenException({ code: 'SUPPORT_CASE_REFUSED', message });
 }
 
-function refuseSupportAgent(message: string): never {
-  throw new ForbiddenException({ code: 'SUPPORT_AGENT_REFUSED', message });
+function refuseRefundApproval(message: string): never {
+  throw new ForbiddenException({ code: 'REFUND_APPROVAL_REFUSED', message });
 }
 
-/** A case is for one refund: this Idempotency-Key and this amount (the payment is matched by mayRefundPayment). */
-function matchSupportCase(supportCase: SupportCase, idempotencyKey: string, amount: Money | undefined): void {
+/**
+ * A case is for one refund: this Idempotency-Key and this amount (the payment is matched by
+ * mayRefundPayment); the approval is for the same one (conversation, agent, payment, key, amount).
+ */
+function matchSupportCase(supportCase: VerifiedSupportCase, approval: VerifiedRefundApproval, idempotencyKey: string, amount: Money | undefined): void {
   if (supportCase.idempotencyKey !== idempotencyKey) refuseSupportCase('the support case is for another refund (Idempotency-Key)');
   if (!amount || amount.amount !== supportCase.amount.amount || amount.currency !== supportCase.amount.currency) {
     refuseSupportCase('the support case is for another amount');
   }
+  const differs = refundDifference(supportCase, approval);
+  if (differs) refuseRefundApproval(`the refund approval is for another refund than the support case (${differs})`);
 }

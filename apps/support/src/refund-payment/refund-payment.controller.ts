@@ -1,7 +1,8 @@
-import { BadRequestException, Body, Controller, Headers, HttpCode, HttpException, Inject, Param, Post, Res, UnauthorizedException } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Headers, HttpCode, HttpException, Inject, Param, Post, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
+  ApiForbiddenResponse,
   ApiHeader,
   ApiNotFoundResponse,
   ApiOperation,
@@ -12,7 +13,7 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { Principal as Caller } from '@pay/auth';
-import { Principal, Roles } from '@pay/auth';
+import { Principal, REFUND_APPROVAL_HEADER, Roles } from '@pay/auth';
 import { IsMoney, Money, SUPPORT_REFUND_REASONS } from '@pay/contracts';
 import type { SupportRefundReason } from '@pay/contracts';
 import { IsIn, IsOptional } from 'class-validator';
@@ -21,8 +22,6 @@ import type { RefundStarted } from './refund-payment';
 import { RefundPaymentForAgent, RefundRefused } from './refund-payment';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** The guard admitted the request on this header's token: the agent's own, passed on to orchestration. */
-const BEARER = /^Bearer (\S+)$/;
 
 export class AgentRefundBody {
   @ApiPropertyOptional({ example: { amount: '500', currency: 'USD' }, description: 'Absent: all that is still refundable' })
@@ -46,6 +45,12 @@ export class RefundPaymentController {
   @HttpCode(202)
   @ApiOperation({ summary: 'Refund all or part of the payment the caller’s conversation is about, within what it still allows' })
   @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'A UUID; passed on to payment-orchestration' })
+  @ApiHeader({
+    name: 'Refund-Approval',
+    required: true,
+    description: "The Pay Hub's approval of this refund (the agent's, this conversation's payment, the exact amount, this Idempotency-Key); passed on",
+  })
+  @ApiForbiddenResponse({ description: 'REFUND_APPROVAL_REFUSED: no approval, or one of another refund; nothing was refunded' })
   @ApiAcceptedResponse({ description: 'Requested; payments.payment.refunded (or refund-failed) follows and shows in the timeline' })
   @ApiNotFoundResponse({ description: 'Not a conversation assigned to the caller, or one about no payment' })
   @ApiUnprocessableEntityResponse({ description: 'NOTHING_TO_REFUND, REFUND_EXCEEDS_REFUNDABLE, CURRENCY_MISMATCH, or orchestration’s own refusal' })
@@ -56,20 +61,17 @@ export class RefundPaymentController {
   async refund(
     @Param() params: ConversationParams,
     @Headers('idempotency-key') key: string | undefined,
-    @Headers('authorization') authorization: string | undefined,
+    @Headers(REFUND_APPROVAL_HEADER) refundApproval: string | undefined,
     @Body() body: AgentRefundBody,
     @Principal() caller: Caller,
     @Res({ passthrough: true }) response: { setHeader(name: string, value: string): unknown },
   ): Promise<RefundStarted> {
     if (!key || !UUID.test(key.trim())) throw new BadRequestException({ code: 'IDEMPOTENCY_KEY_REQUIRED', message: 'send an Idempotency-Key header (a UUID)' });
-    // The guard verified this token as the caller's (role support); orchestration verifies it again.
-    const agentAccessToken = BEARER.exec(authorization ?? '')?.[1];
-    if (!agentAccessToken) throw new UnauthorizedException({ code: 'UNAUTHENTICATED', message: 'send your access token: Authorization: Bearer <JWT>' });
     try {
       return await this.refunds.refund({
         conversationId: params.conversationId,
         agentId: caller.subject,
-        agentAccessToken,
+        refundApproval,
         idempotencyKey: key.trim().toLowerCase(),
         reason: body.reason,
         ...(body.amount ? { amount: body.amount } : {}),

@@ -9,19 +9,19 @@ import type { ConversationStore } from '../conversations/conversation-store';
 import type { FactsRow } from '../payment-timeline/payment-facts';
 import { refundableOf } from '../payment-timeline/payment-facts';
 import type { ConversationRow } from '../conversations/chat-views';
-import type { SignedServiceTokens, SupportCaseSigner } from '@pay/auth';
-import { SUPPORT_AGENT_TOKEN_HEADER, SUPPORT_CASE_HEADER } from '@pay/auth';
+import type { SignedServiceTokens, SupportCase, SupportCaseSigner } from '@pay/auth';
+import { AuthenticationError, readRefundApproval, REFUND_APPROVAL_HEADER, refundDifference, SUPPORT_CASE_HEADER } from '@pay/auth';
 import { CONVERSATION_GUARD } from '../conversations/conversation-store';
 
 export interface AgentRefundRequest {
   conversationId: string;
   agentId: string;
   /**
-   * The agent's own access token (the bearer token of the agent's request, issued by the identity
-   * provider), passed on to orchestration, which refunds for support only with it: support's key
-   * alone cannot. A credential: never logged or stored.
+   * The Pay Hub's approval of this refund (`Refund-Approval`), minted at the agent's own request in
+   * its session: passed on to orchestration, which refunds for support only with it, so support's
+   * key alone cannot. Support never sees the agent's access token travel further than its own guard.
    */
-  agentAccessToken: string;
+  refundApproval: string | undefined;
   /** The agent client's Idempotency-Key, passed on to payment-orchestration: a retry never refunds twice. */
   idempotencyKey: string;
   amount?: Money;
@@ -51,8 +51,8 @@ export class RefundRefused extends Error {
 /**
  * Use case: the agent assigned to a conversation about a payment refunds all or part of it, never
  * more than support has seen is still refundable (captured, less refunds asked that did not fail);
- * payment-orchestration checks again (with the agent's own access token, passed on, and within
- * support's refund budget) and does the refund. Recorded as the agent's action (audit
+ * payment-orchestration checks again (with the Pay Hub's approval of the agent's click, passed on,
+ * and within support's refund budget) and does the refund. Recorded as the agent's action (audit
  * row) and published (support.refund.requested) once orchestration accepted it.
  */
 export class RefundPaymentForAgent {
@@ -100,15 +100,17 @@ export class RefundPaymentForAgent {
     }
     if (!this.signing) throw new RefundRefused(503, 'REFUNDS_UNAVAILABLE', 'refunds cannot be started from support right now (no service key configured)');
 
-    // Signed only now, after the conversation was found open, about this payment and claimed by this
-    // agent: orchestration refunds for support nothing but what such a case names.
-    const supportCase = await this.signing.cases.sign({
+    const refund: SupportCase = {
       conversationId: request.conversationId,
       agentId: request.agentId,
       paymentId,
       idempotencyKey: request.idempotencyKey,
       amount: { amount: amount.toString(), currency: facts.currency },
-    });
+    };
+    const refundApproval = approvalOf(request.refundApproval, refund);
+    // Signed only now, after the conversation was found open, about this payment and claimed by this
+    // agent: orchestration refunds for support nothing but what such a case names.
+    const supportCase = await this.signing.cases.sign(refund);
     let response: Response;
     try {
       response = await tracedFetch('support', `${this.options.orchestrationUrl}/v1/payments/${encodeURIComponent(paymentId)}/refunds`, {
@@ -116,7 +118,7 @@ export class RefundPaymentForAgent {
         headers: {
           authorization: `Bearer ${await this.signing.tokens.token()}`,
           [SUPPORT_CASE_HEADER]: supportCase,
-          [SUPPORT_AGENT_TOKEN_HEADER]: request.agentAccessToken,
+          [REFUND_APPROVAL_HEADER]: refundApproval,
           'content-type': 'application/json',
           'idempotency-key': request.idempotencyKey,
         },
@@ -188,4 +190,27 @@ export class RefundPaymentForAgent {
       await appendToOutbox(sql, [{ topic: this.options.eventsTopic, envelope }]);
     });
   }
+}
+
+/**
+ * The hub's approval, when it is of the refund support is about to sign a case for (conversation,
+ * agent, payment, Idempotency-Key, exact amount); else 403 before orchestration is asked. Read, not
+ * verified: orchestration verifies its signature, grant, expiry and spends it.
+ */
+function approvalOf(token: string | undefined, refund: SupportCase): string {
+  const refused = (message: string): never => {
+    throw new RefundRefused(403, 'REFUND_APPROVAL_REFUSED', message);
+  };
+  if (!token?.trim())
+    return refused("refunds are approved by the agent on the Pay Hub's desk (Refund-Approval header), which states the payment and the exact amount");
+  let approved: SupportCase;
+  try {
+    approved = readRefundApproval(token.trim());
+  } catch (error) {
+    if (error instanceof AuthenticationError) return refused(error.message);
+    throw error;
+  }
+  const differs = refundDifference(approved, refund);
+  if (differs) refused(`the refund approval is for another refund (${differs})`);
+  return token.trim();
 }

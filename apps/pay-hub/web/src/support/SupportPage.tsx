@@ -274,22 +274,27 @@ function ConversationPanel({
     }
   };
 
+  /** The exact amount the refund asks for (the hub approves exactly it): what is entered, else all that is refundable. */
+  const statedRefund = (): { amount: string; currency: string } | undefined => {
+    if (!payment?.currency) return undefined;
+    if (!refund.amount.trim()) return { amount: payment.refundable, currency: payment.currency };
+    const minor = toMinorUnits(refund.amount, payment.currency);
+    return minor ? { amount: minor, currency: payment.currency } : undefined;
+  };
+
   const startRefund = async (): Promise<void> => {
-    if (!payment?.currency) return;
+    if (!payment?.currency || !paymentId) return;
     setError('');
     setRefundStatus('');
-    let amount: { amount: string; currency: string } | undefined;
-    if (refund.amount.trim()) {
-      const minor = toMinorUnits(refund.amount, payment.currency);
-      if (!minor) return setError(`Enter the amount to refund in ${payment.currency}, e.g. 5.00, or leave it empty for all that is refundable.`);
-      amount = { amount: minor, currency: payment.currency };
-    }
+    const amount = statedRefund();
+    if (!amount) return setError(`Enter the amount to refund in ${payment.currency}, e.g. 5.00, or leave it empty for all that is refundable.`);
     try {
       // The key is kept until the refund is accepted: sending again after a lost answer refunds once.
+      // The hub approves this payment and this exact amount for this agent, and nothing else.
       const started = await api<{ refundId: string; amount: { amount: string; currency: string } }>(
         'POST',
         `${DESK}/conversations/${conversationId}/refunds`,
-        { reason: refund.reason, ...(amount ? { amount } : {}) },
+        { paymentId, amount, reason: refund.reason },
         { idempotencyKey: refund.key },
       );
       setRefund({ amount: '', reason: REFUND_REASONS[0], key: crypto.randomUUID() });
@@ -300,6 +305,7 @@ function ConversationPanel({
       setError(errorText(failure));
     }
   };
+  const stated = statedRefund();
 
   return (
     <div>
@@ -379,7 +385,7 @@ function ConversationPanel({
                     onChange={(event) => setRefund({ ...refund, reason: event.target.value })}
                     options={REFUND_REASONS.map((value) => ({ value, text: label(value) }))}
                   />
-                  <Button type="submit">Refund</Button>
+                  <Button type="submit">{stated ? `Refund ${formatMoney(stated)}` : 'Refund'}</Button>
                 </Form>
               )}
               <table>
