@@ -387,6 +387,21 @@ async function main(): Promise<void> {
       for (const service of services) rssMax[service.name] = Math.max(rssMax[service.name] ?? 0, memoryMiB(service.process.pid!)?.rss ?? 0);
     };
     // --- Idle: what the platform costs while nothing happens (polling), per second ---
+    // A backend reports its commits to pg_stat_database at most once a second, and one gone idle
+    // within that second reports them only 10 s later (PostgreSQL 15's PGSTAT_IDLE_INTERVAL; only
+    // the observer's own are flushed on demand): wait until the counter has stood still for 11 s,
+    // else the warm-up's last commits are counted as idle ones (seen once the drain stopped taking a minute).
+    const settling = Date.now();
+    let settledAt = settling;
+    let lastCommits = await observer.commits();
+    let lastQueries = observer.queries;
+    while (Date.now() - settledAt < 11_000) {
+      await delay(250); // sampling the counter, bounded below
+      const commits = await observer.commits();
+      if (commits - lastCommits > observer.queries - lastQueries) settledAt = Date.now();
+      if (Date.now() - settling > 40_000) break;
+      [lastCommits, lastQueries] = [commits, observer.queries];
+    }
     progress(`idle for ${IDLE_SECONDS} s`);
     const idleStatementsBefore = await statements();
     const idleQueriesBefore = observer.queries;
