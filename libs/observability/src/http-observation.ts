@@ -59,30 +59,40 @@ export function observeHttpRequests(service: string): (request: IncomingMessage,
 }
 
 /**
- * `fetch` as a CLIENT span of the active trace, with the W3C context in the request's headers so
- * the service called continues the trace. The URL's query string is not recorded.
+ * Runs a request to another service as a CLIENT span of the active trace: `send` gets the span's
+ * context (to put in the request's headers) and answers the status, recorded on the span. The
+ * URL's query string is not recorded.
  */
-export async function tracedFetch(service: string, url: string, init: RequestInit = {}): Promise<Response> {
-  const method = init.method ?? 'GET';
-  const target = new URL(url);
+async function asClientSpan<T extends { status: number }>(service: string, method: string, target: URL, send: (active: Context) => Promise<T>): Promise<T> {
   const span = tracer(service).startSpan(method, {
     kind: SpanKind.CLIENT,
-    attributes: { 'http.request.method': method, 'server.address': target.hostname, 'server.port': Number(target.port) || 80, 'url.path': target.pathname },
+    attributes: {
+      'http.request.method': method,
+      'server.address': target.hostname,
+      'server.port': Number(target.port) || (target.protocol === 'https:' ? 443 : 80),
+      'url.path': target.pathname,
+    },
   });
-  const active = trace.setSpan(context.active(), span);
-  const headers = new Headers(init.headers);
-  propagation.inject(active, headers, { set: (carrier, key, value) => carrier.set(key, value) });
   try {
-    const response = await context.with(active, () => fetch(url, { ...init, headers }));
-    span.setAttribute('http.response.status_code', response.status);
-    if (response.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-    return response;
+    const answer = await send(trace.setSpan(context.active(), span));
+    span.setAttribute('http.response.status_code', answer.status);
+    if (answer.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+    return answer;
   } catch (error) {
     span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).name });
     throw error;
   } finally {
     span.end();
   }
+}
+
+/** `fetch` as a CLIENT span of the active trace, with the W3C context in the request's headers so the service called continues the trace. */
+export async function tracedFetch(service: string, url: string, init: RequestInit = {}): Promise<Response> {
+  return asClientSpan(service, init.method ?? 'GET', new URL(url), (active) => {
+    const headers = new Headers(init.headers);
+    propagation.inject(active, headers, { set: (carrier, key, value) => carrier.set(key, value) });
+    return context.with(active, () => fetch(url, { ...init, headers }));
+  });
 }
 
 /** An answer read whole by `tracedRequest`. */
@@ -118,22 +128,12 @@ export async function tracedRequest(service: string, url: string, init: HttpRequ
   const method = init.method ?? 'GET';
   const target = new URL(url);
   const https = target.protocol === 'https:';
-  const span = tracer(service).startSpan(method, {
-    kind: SpanKind.CLIENT,
-    attributes: {
-      'http.request.method': method,
-      'server.address': target.hostname,
-      'server.port': Number(target.port) || (https ? 443 : 80),
-      'url.path': target.pathname,
-    },
-  });
-  const active = trace.setSpan(context.active(), span);
-  const headers: Record<string, string> = { ...init.headers };
-  propagation.inject(active, headers);
-  if (init.body !== undefined) headers['content-length'] = String(Buffer.byteLength(init.body));
   const maxBodyBytes = init.maxBodyBytes ?? 1024 * 1024;
-  try {
-    const answer = await new Promise<HttpAnswer>((resolve, reject) => {
+  return asClientSpan(service, method, target, (active) => {
+    const headers: Record<string, string> = { ...init.headers };
+    propagation.inject(active, headers);
+    if (init.body !== undefined) headers['content-length'] = String(Buffer.byteLength(init.body));
+    return new Promise<HttpAnswer>((resolve, reject) => {
       const request = (https ? httpsRequest : httpRequest)(
         target,
         { method, headers, agent: https ? keepAlive.https : keepAlive.http, ...(init.signal ? { signal: init.signal } : {}) },
@@ -156,13 +156,5 @@ export async function tracedRequest(service: string, url: string, init: HttpRequ
       request.on('error', reject);
       request.end(init.body);
     });
-    span.setAttribute('http.response.status_code', answer.status);
-    if (answer.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-    return answer;
-  } catch (error) {
-    span.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).name });
-    throw error;
-  } finally {
-    span.end();
-  }
+  });
 }
