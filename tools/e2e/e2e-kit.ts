@@ -737,7 +737,7 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
       await events.stop().catch(() => undefined);
       await deleteTestTopics([purchaseTopic, deadLetterTopicOf(purchaseTopic)]);
       await dropSchema(walletEnv.DATABASE_URL, walletSchema).catch(() => undefined);
-      await dropSchema(orchestrationEnv.DATABASE_URL ?? testDatabaseUrl(), orchestrationSchema).catch(() => undefined);
+      await dropSchema(orchestrationEnv.DATABASE_URL, orchestrationSchema).catch(() => undefined);
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -81,7 +81,9 @@ export class PgNotifications {
       close: () => this.unsubscribe(channel, subscriber),
     };
     if (this.client) {
-      await this.listenOn(this.client, [channel]);
+      // A LISTEN that fails here means the connection is going: its 'error'/'end' reopens it and
+      // LISTENs on every channel, this one included, and tells this subscriber then.
+      await this.listenOn(this.client, [channel]).catch(() => undefined);
       if (this.isListening(channel)) subscriber.listening?.();
     } else {
       // connect() tells every subscriber of the channels it LISTENs on, this one included.
