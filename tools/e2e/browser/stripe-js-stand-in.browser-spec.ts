@@ -1,3 +1,4 @@
+import { waitFor } from '@pay/testing';
 /**
  * The PSP simulator's stand-in of Stripe.js (`/v3`) in headless Chromium, on a site of another
  * origin whose Content-Security-Policy allows the simulator's origin only (as the Pay Hub's): what a
@@ -105,7 +106,12 @@ describeWithBrowser("the simulator's Stripe.js on a site", () => {
       window.card.on('ready', () => { window.ready = true; });
       window.card.mount('#card');
     })()`);
-    await page.waitForFunction('window.ready === true');
+    // Polled with page.evaluate: waitForFunction evaluates its predicate in the page, which the page's CSP forbids.
+    await waitFor(
+      () => page.evaluate('window.ready === true'),
+      (ready) => ready === true,
+      { what: 'the card frame ready', timeoutMs: 20_000, intervalMs: 20 },
+    );
     const setup = await intent();
 
     // Nothing typed: Stripe.js answers a validation error and asks the API nothing.
