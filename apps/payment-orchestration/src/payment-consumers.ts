@@ -3,11 +3,13 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ACCESS_TOKEN_VERIFIER, AccessTokenVerifier, parseKeyGrants, parsePublicKeySet, StepUpKeysUnavailableError } from '@pay/auth';
 import type { PurchaseRequested } from '@pay/contracts';
 import { FundsPostedV1, FundsRejectedV1, FundsReservedV1, FundsReturnedV1, FundsVoidedV1, InvalidEventError, PurchaseRequestedV1 } from '@pay/contracts';
-import type { ConsumedEvent, InboxConsumerOptions, InboxSubscription } from '@pay/messaging';
-import { DependencyUnavailableError, InboxContext, PermanentEventError } from '@pay/messaging';
+import type { BatchWork, ConsumedEvent, InboxConsumerOptions, InboxSubscription } from '@pay/messaging';
+import { BatchedEventError, DependencyUnavailableError, InboxContext, PermanentEventError } from '@pay/messaging';
+import type { Sql } from './database/sql';
 import { isPaymentDomainError } from '@pay/payments-domain';
 import type { PaymentOrchestrationConfig } from './config';
-import { InitiatePayment } from './initiate-payment/initiate-payment';
+import type { PreparedRequest } from './initiate-payment/initiate-payment';
+import { InitiatePayment, RequestDecisionError } from './initiate-payment/initiate-payment';
 import { attestSenderOf, authenticateSender } from './initiate-payment/purchase-request-sender';
 import { SenderAttestations } from './initiate-payment/sender-attestation';
 import { SERVICE_CONFIG } from '@pay/platform';
@@ -78,11 +80,49 @@ async function classifyFailures(work: () => Promise<void>): Promise<void> {
   try {
     await work();
   } catch (error) {
-    if (isPaymentDomainError(error) || error instanceof InvalidEventError) throw new PermanentEventError(error.message);
-    if (error instanceof StepUpKeysUnavailableError) throw new DependencyUnavailableError('wallet-step-up-keys', error.message, { cause: error });
-    throw error;
+    throw classified(error);
   }
 }
+
+function classified(error: unknown): unknown {
+  if (isPaymentDomainError(error) || error instanceof InvalidEventError) return new PermanentEventError(error.message);
+  if (error instanceof StepUpKeysUnavailableError) return new DependencyUnavailableError('wallet-step-up-keys', error.message, { cause: error });
+  return error;
+}
+
+/**
+ * The purchase requests of one inbox transaction, decided together before it commits
+ * (InitiatePayment.decideAll: one claim statement per round, one statement creating the payments
+ * accepted). A request whose decision fails fails alone (BatchedEventError): the inbox applies
+ * the others again without it, and retries or dead-letters it by itself.
+ */
+class PurchaseRequestBatch implements BatchWork {
+  private readonly requests: { eventId: string; prepared: PreparedRequest }[] = [];
+
+  constructor(
+    private readonly initiate: InitiatePayment,
+    private readonly sql: Sql,
+  ) {}
+
+  add(eventId: string, prepared: PreparedRequest): void {
+    this.requests.push({ eventId, prepared });
+  }
+
+  async beforeCommit(): Promise<void> {
+    try {
+      await this.initiate.decideAll(
+        this.sql,
+        this.requests.map((request) => request.prepared),
+      );
+    } catch (error) {
+      if (error instanceof RequestDecisionError) throw new BatchedEventError(this.requests[error.at].eventId, classified(error.cause));
+      throw error;
+    }
+  }
+}
+
+/** The key of a transaction's PurchaseRequestBatch (InboxBatch.work). */
+const PURCHASE_REQUEST_BATCH = {};
 
 /**
  * The Kafka door of intake (payments.purchase-requests.v1) and the wallet's events
@@ -111,11 +151,17 @@ export class PaymentConsumers {
       const data = event.envelope.data;
       // Who sent it (its token in the record's header), before anything is read or written.
       const sender = await authenticateSender(this.verifier, event, await senderAttestationsOf(this.config));
-      await this.initiate.initiate(
-        toPurchaseRequest(data.requestId, data),
-        { door: 'kafka', correlationId: event.envelope.correlationId, causationId: event.envelope.id, sender },
-        context.getSql(),
-      );
+      const prepared = await this.initiate.prepare(toPurchaseRequest(data.requestId, data), {
+        door: 'kafka',
+        correlationId: event.envelope.correlationId,
+        causationId: event.envelope.id,
+        sender,
+      });
+      // Decided with the transaction's other requests, before it commits.
+      context
+        .getBatch()
+        .work(PURCHASE_REQUEST_BATCH, () => new PurchaseRequestBatch(this.initiate, context.getSql()))
+        .add(event.envelope.id, prepared);
     });
   }
 

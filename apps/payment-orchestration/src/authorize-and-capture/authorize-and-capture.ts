@@ -3,7 +3,7 @@ import type { Logger } from '@pay/observability';
 import type { PaymentState } from '@pay/payments-domain';
 import { planPaymentObservation } from '@pay/payments-domain';
 import type { DataSource } from 'typeorm';
-import { inTransaction, onConnection } from '../database/sql';
+import { inTransaction } from '../database/sql';
 import type { PspNewsOutcome } from '../payments/apply-psp-news';
 import { applyPspNews } from '../payments/apply-psp-news';
 import type { PaymentEventStore, StoredPayment } from '../payments/store/payment-event-store';
@@ -72,7 +72,8 @@ export const AUTHORIZE_RETRY_WINDOW_MS = 12 * 60 * 60 * 1000;
  *
  * Two transactions in all when the PSP answers at once: the step's claim (which also reads the
  * payment's row), then one that appends what the PSP said (the PaymentIntent id goes into the
- * row with it) and completes the step.
+ * row with it) and completes the step — shared by the answers of the payments that arrive while
+ * another such append runs (PaymentEventStore.appendSoon), so under load both are per batch.
  */
 export class AuthorizeAndCapture {
   constructor(
@@ -164,7 +165,8 @@ export class AuthorizeAndCapture {
       const namesIntent =
         plan.outcome === 'advance' && plan.events.reduce((payment, event) => payment.apply(event), stored.payment).state.reference !== undefined;
       if (namesIntent) {
-        await onConnection(this.dataSource, (sql) => this.store.appendAfter(sql, paymentId, stored, plan.events, { completesStep: step.step }));
+        // Autocommitted, in one statement with the answers of other payments that arrive meanwhile.
+        await this.store.appendSoon(paymentId, stored, plan.events, { completesStep: step.step });
       } else {
         await inTransaction(this.dataSource, async (sql) => {
           if (plan.outcome === 'advance') {

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { Context } from '@opentelemetry/api';
+import { context } from '@opentelemetry/api';
 import type { StepUpGrant, StepUpProofVerifier, StepUpThresholds } from '@pay/auth';
 import { StepUpKeysUnavailableError } from '@pay/auth';
 import type { Money } from '@pay/contracts';
@@ -25,7 +27,7 @@ import type { NamedStatement, Sql } from '../database/sql';
 import { inTransaction, queryNamed } from '../database/sql';
 import type { IdempotencyRecord } from '../payments/idempotency-keys';
 import { idempotencyKeys } from '../payments/idempotency-keys';
-import type { PaymentEventStore } from '../payments/store/payment-event-store';
+import type { PaymentEventStore, PlannedStart } from '../payments/store/payment-event-store';
 import type { PaymentSteps } from '../run-payment-steps/payment-steps';
 import { walletReadModel } from '../track-wallets/wallet-read-model';
 import { fundsCommands } from '../transfer-funds/funds-commands';
@@ -37,9 +39,6 @@ interface ClaimRow {
   token_taken: boolean;
   counted: { payments: number; amount: string } | null;
   earlier: { request_hash: string; resource_id: string; response_status: number; response_body: Record<string, unknown> } | null;
-}
-
-interface PurchaseClaimRow extends ClaimRow {
   person_id: string | null;
   country: string | null;
   apps: string[] | null;
@@ -50,45 +49,43 @@ interface PurchaseClaimRow extends ClaimRow {
 }
 
 /**
- * A request's claim, in one statement ($1-$12): its idempotency record written with the answer it
- * gets if accepted (the key is the claim: a concurrent request with the same key waits on the
- * unique index until this transaction ends, then finds it taken); only when claimed, a token
- * taken from the payer's bucket and the payment counted against the payer's step-up allowance
- * when it has no proof ($10) — both read the claim, so it is made (and waited for) before they
- * lock the payer's rows —; and the key's earlier record as it stood before the statement. A
- * request refused after its claim gives back what the statement took (RELEASE). `reads` adds
- * columns and joins (a purchase's payer and method).
+ * The claims of several requests, in one statement: for each ($2-$12, arrays, one element per
+ * request), its idempotency record written with the answer it gets if accepted (the key is the
+ * claim: a concurrent request with the same key waits on the unique index until this transaction
+ * ends, then finds it taken); only when claimed, a token taken from the payer's bucket and the
+ * payment counted against the payer's step-up allowance when it has no proof ($8) — both read the
+ * claim, so it is made (and waited for) before they lock the payer's rows —; the key's earlier
+ * record as it stood before the statement; and the payer and the method a purchase names, else
+ * the preferred one ($11 the method's id, $12 whether to look it up). The requests of one
+ * statement name each payer and each key at most once (roundsOf): an upsert touches a row once.
+ * A request refused after its claim gives back what the statement took (RELEASE).
  */
-const claimStatement = (name: string, reads: { columns: string; joins: string }): NamedStatement => ({
-  name,
-  text: `WITH claim AS (
+const CLAIM: NamedStatement = {
+  name: 'po_intake_claim',
+  text: `WITH r AS (
+           SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[], $8::boolean[], $9::text[], $10::bigint[], $11::uuid[], $12::boolean[])
+             WITH ORDINALITY AS r(key, payer_id, request_hash, resource_id, answer, bucket, counts, currency, amount, method_id, look_up, n)),
+         claim AS (
            INSERT INTO idempotency_keys (scope, key, request_hash, resource_id, response_status, response_body)
-           VALUES ($1, $2, $4, $5, 202, $6::jsonb) ON CONFLICT (scope, key) DO NOTHING RETURNING 1),
-         token AS (${takeTokensUpsert({ bucket: '$7', perMinute: '$8', now: '$9', count: '1' }, 'EXISTS (SELECT 1 FROM claim)')}),
+           SELECT $1, key, request_hash, resource_id, 202, answer FROM r ORDER BY n
+           ON CONFLICT (scope, key) DO NOTHING RETURNING key),
+         token AS (${takeTokensUpsert({ bucket: 'r.bucket', perMinute: '$13', now: '$14', count: '1', from: 'r JOIN claim USING (key)', returning: 'b.bucket' })}),
          counted AS (
            INSERT INTO step_up_allowances AS a (payer_id, currency, unconfirmed_payments, unconfirmed_amount)
-           SELECT $3, $11, 1, $12::bigint FROM claim WHERE $10::boolean
+           SELECT r.payer_id, r.currency, 1, r.amount FROM r JOIN claim USING (key) WHERE r.counts ORDER BY r.n
            ON CONFLICT (payer_id, currency) DO UPDATE
-             SET unconfirmed_payments = a.unconfirmed_payments + 1, unconfirmed_amount = a.unconfirmed_amount + $12::bigint, updated_at = now()
-           RETURNING a.unconfirmed_payments AS payments, a.unconfirmed_amount::text AS amount)
-         SELECT EXISTS (SELECT 1 FROM claim) AS claimed, EXISTS (SELECT 1 FROM token) AS token_taken,
-                (SELECT json_build_object('payments', c.payments, 'amount', c.amount) FROM counted c) AS counted,
+             SET unconfirmed_payments = a.unconfirmed_payments + 1, unconfirmed_amount = a.unconfirmed_amount + EXCLUDED.unconfirmed_amount, updated_at = now()
+           RETURNING a.payer_id, a.currency, a.unconfirmed_payments AS payments, a.unconfirmed_amount::text AS amount)
+         SELECT EXISTS (SELECT 1 FROM claim c WHERE c.key = r.key) AS claimed, EXISTS (SELECT 1 FROM token t WHERE t.bucket = r.bucket) AS token_taken,
+                (SELECT json_build_object('payments', c.payments, 'amount', c.amount) FROM counted c WHERE c.payer_id = r.payer_id AND c.currency = r.currency) AS counted,
                 (SELECT json_build_object('request_hash', k.request_hash, 'resource_id', k.resource_id, 'response_status', k.response_status, 'response_body', k.response_body)
-                   FROM idempotency_keys k WHERE k.scope = $1 AND k.key = $2) AS earlier${reads.columns}
-           FROM (SELECT 1) AS one${reads.joins}`,
-});
-
-/** A purchase or donation: the claim with its payer and the method it names, else the preferred one ($13 method id, $14 whether to look it up). */
-const CLAIM_PURCHASE = claimStatement('po_intake_claim_purchase', {
-  columns: `,
-                h.person_id, h.country, h.apps, h.preferred_method_id, m.method_id, m.person_id AS method_person_id, m.removed`,
-  joins: `
-           LEFT JOIN wallet_holders h ON h.person_id = $3
-           LEFT JOIN wallet_methods m ON $14 AND m.method_id = COALESCE($13::uuid, h.preferred_method_id)`,
-});
-
-/** A transfer: the claim alone (its facts, the sender's and the recipient's wallets, are read after it). */
-const CLAIM_TRANSFER = claimStatement('po_intake_claim_transfer', { columns: '', joins: '' });
+                   FROM idempotency_keys k WHERE k.scope = $1 AND k.key = r.key) AS earlier,
+                h.person_id, h.country, h.apps, h.preferred_method_id, m.method_id, m.person_id AS method_person_id, m.removed
+           FROM r
+           LEFT JOIN wallet_holders h ON h.person_id = r.payer_id
+           LEFT JOIN wallet_methods m ON r.look_up AND m.method_id = COALESCE(r.method_id, h.preferred_method_id)
+          ORDER BY r.n`,
+};
 
 /** Gives back what a claim took for a request it does not decide ($1 the claim's record, $4 the token, $7 the count). */
 const RELEASE: NamedStatement = {
@@ -101,7 +98,7 @@ const RELEASE: NamedStatement = {
          SELECT 1`,
 };
 
-/** What a request's claim took and found (see claimStatement). */
+/** What a request's claim took and found (see CLAIM). */
 interface Claim {
   readonly claimed: boolean;
   readonly tokenTaken: boolean;
@@ -132,6 +129,51 @@ function claimOf(row: ClaimRow, key: string): Omit<Claim, 'facts'> {
         }
       : {}),
   };
+}
+
+/** A request made ready for its decision (InitiatePayment.prepare). */
+export interface PreparedRequest {
+  readonly request: PurchaseRequest;
+  readonly origin: RequestOrigin;
+  readonly stepUp: StepUpOutcome;
+  /** The Kafka sender's bucket was empty: refused once claimed (a replay is still answered). */
+  readonly appThrottle: PurchaseRefusal | undefined;
+  readonly hash: string;
+  /** The answer if accepted; its paymentId is the new payment's. */
+  readonly answer: PaymentAccepted;
+  readonly occurredAt: Date;
+  /** The trace context the request arrived in: its writes (outbox rows, the first step) keep it. */
+  readonly trace: Context;
+}
+
+/** The decision of one of several requests failed (`at`: its index); the caller's transaction must roll back. */
+export class RequestDecisionError extends Error {
+  override name = 'RequestDecisionError';
+
+  constructor(
+    readonly at: number,
+    override readonly cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+  }
+}
+
+/**
+ * The requests in rounds that name each payer and each request id at most once, each request in
+ * the round after the last one holding its payer or its id: a payer's requests (and a key's) are
+ * decided in their order, one round after the other, as if one by one.
+ */
+export function roundsOf(prepared: readonly Pick<PreparedRequest, 'request'>[]): number[][] {
+  const rounds: number[][] = [];
+  const payers = new Map<string, number>();
+  const keys = new Map<string, number>();
+  for (const [at, { request }] of prepared.entries()) {
+    const round = Math.max(payers.get(request.payerId) ?? -1, keys.get(request.requestId) ?? -1) + 1;
+    (rounds[round] ??= []).push(at);
+    payers.set(request.payerId, round);
+    keys.set(request.requestId, round);
+  }
+  return rounds;
 }
 
 /** Both doors share one key space: a request id sent on Kafka and over HTTP is one request. */
@@ -215,15 +257,12 @@ export class InitiatePayment {
 
   /** In its own transaction, or in the caller's (the Kafka door's inbox transaction). */
   async initiate(request: PurchaseRequest, origin: RequestOrigin, sql?: Sql): Promise<InitiateOutcome> {
-    // The signature check may fetch the wallet's keys: done before any lock or transaction is held.
-    const stepUp = await checkStepUp(request, this.settings.stepUpThresholds, this.settings.stepUpVerifier);
-    const appThrottle = origin.door === 'kafka' ? await this.takeSenderToken(request, origin) : undefined;
-    let outcome: InitiateOutcome;
+    const prepared = await this.prepare(request, origin);
     try {
-      outcome = sql
-        ? await this.decide(sql, request, origin, stepUp, appThrottle)
-        : await inTransaction(this.dataSource, (tx) => this.decide(tx, request, origin, stepUp, appThrottle));
-    } catch (error) {
+      const [outcome] = sql ? await this.decideAll(sql, [prepared]) : await inTransaction(this.dataSource, (tx) => this.decideAll(tx, [prepared]));
+      return outcome;
+    } catch (failure) {
+      const error = failure instanceof RequestDecisionError ? failure.cause : failure;
       if (error instanceof StepUpKeysUnavailableError) {
         const fields = { requestId: request.requestId, door: origin.door };
         const message = "purchase request not decided: the wallet's step-up keys are unavailable; it is retried";
@@ -233,12 +272,72 @@ export class InitiatePayment {
       }
       throw error;
     }
-    if (outcome.outcome === 'refused') {
-      this.logger.info({ requestId: request.requestId, door: origin.door, code: outcome.refusal.code }, 'purchase request refused');
-    } else if (!outcome.replayed) {
-      this.logger.info({ requestId: request.requestId, paymentId: outcome.body.paymentId, door: origin.door, kind: request.kind }, 'payment initiated');
+  }
+
+  /**
+   * What a request's decision needs that takes no lock, done before any transaction holds one:
+   * the proof's signature check (it may fetch the wallet's keys), the Kafka sender's token, the
+   * new payment's id and answer, and the trace context its writes keep.
+   */
+  async prepare(request: PurchaseRequest, origin: RequestOrigin): Promise<PreparedRequest> {
+    const stepUp = await checkStepUp(request, this.settings.stepUpThresholds, this.settings.stepUpVerifier);
+    const appThrottle = origin.door === 'kafka' ? await this.takeSenderToken(request, origin) : undefined;
+    const paymentId = randomUUID();
+    const occurredAt = this.now();
+    return {
+      request,
+      origin,
+      stepUp,
+      appThrottle,
+      hash: requestHash(request),
+      occurredAt,
+      answer: {
+        paymentId,
+        requestId: request.requestId,
+        kind: request.kind,
+        status: 'initiated',
+        amount: request.amount,
+        createdAt: occurredAt.toISOString(),
+      },
+      trace: context.active(),
+    };
+  }
+
+  /**
+   * Decides prepared requests in the caller's transaction, in their order for each payer and each
+   * request id: in rounds (roundsOf) whose requests name each payer and key once, each round
+   * claimed by one statement; the purchases accepted are created together at the end by one more
+   * (PaymentEventStore.startAll). A failure that belongs to one request is thrown as a
+   * RequestDecisionError naming it (the transaction must roll back); any other fails them all.
+   */
+  async decideAll(sql: Sql, prepared: readonly PreparedRequest[]): Promise<InitiateOutcome[]> {
+    const outcomes: InitiateOutcome[] = [];
+    const starts: PlannedStart[] = [];
+    for (const round of roundsOf(prepared)) {
+      const claims = await this.claimRound(
+        sql,
+        round.map((at) => prepared[at]),
+      );
+      for (const [index, at] of round.entries()) {
+        const item = prepared[at];
+        try {
+          const claim = item.request.kind === 'transfer' ? { ...claims[index], facts: await this.factsOf(sql, item.request) } : claims[index];
+          outcomes[at] = await context.with(item.trace, () => this.conclude(sql, item, claim, starts));
+        } catch (error) {
+          throw new RequestDecisionError(at, error);
+        }
+      }
     }
-    return outcome;
+    await this.store.startAll(sql, starts);
+    for (const [at, outcome] of outcomes.entries()) {
+      const { request, origin } = prepared[at];
+      if (outcome.outcome === 'refused') {
+        this.logger.info({ requestId: request.requestId, door: origin.door, code: outcome.refusal.code }, 'purchase request refused');
+      } else if (!outcome.replayed) {
+        this.logger.info({ requestId: request.requestId, paymentId: outcome.body.paymentId, door: origin.door, kind: request.kind }, 'payment initiated');
+      }
+    }
+    return outcomes;
   }
 
   /** Tokens of a sender's bucket this replica took ahead, usable for a second. */
@@ -283,28 +382,11 @@ export class InitiatePayment {
     );
   }
 
-  private async decide(
-    sql: Sql,
-    request: PurchaseRequest,
-    origin: RequestOrigin,
-    stepUp: StepUpOutcome,
-    appThrottle: PurchaseRefusal | undefined,
-  ): Promise<InitiateOutcome> {
-    const hash = requestHash(request);
-    const paymentId = randomUUID();
-    const occurredAt = this.now();
-    const answer: PaymentAccepted = {
-      paymentId,
-      requestId: request.requestId,
-      kind: request.kind,
-      status: 'initiated',
-      amount: request.amount,
-      createdAt: occurredAt.toISOString(),
-    };
-    // A payment without a proof counts against the payer's step-up allowance; one with a proof resets it (accept).
-    const counts = stepUp.outcome === 'passed' && !stepUp.grant;
+  /** A request's decision after its claim (StepUpKeysUnavailableError: no decision, nothing may be written). */
+  private async conclude(sql: Sql, prepared: PreparedRequest, claim: Claim, starts: PlannedStart[]): Promise<InitiateOutcome> {
+    const { request, origin, stepUp, appThrottle, hash, answer, occurredAt } = prepared;
+    const { paymentId } = answer;
     const perMinute = this.settings.paymentsPerPayerPerMinute;
-    const claim = await this.claim(sql, request, hash, answer, occurredAt, counts);
     const release = (what: { claim: boolean; token: boolean; count: boolean }): Promise<unknown> =>
       queryNamed(sql, RELEASE, [
         what.claim && claim.claimed,
@@ -375,49 +457,57 @@ export class InitiatePayment {
       await release({ claim: true, token: false, count: true });
       return this.refuse(sql, request, origin, refusal);
     }
-    return this.accept(sql, request, origin, answer, occurredAt, checked.paymentMethodId);
+    return this.accept(sql, request, origin, answer, occurredAt, checked.paymentMethodId, starts);
   }
 
-  /** The request's claim (claimStatement) and the facts its checks need. */
-  private async claim(sql: Sql, request: PurchaseRequest, hash: string, answer: PaymentAccepted, now: Date, counts: boolean): Promise<Claim> {
-    const claiming = [
+  /**
+   * The claims of a round's requests (CLAIM, one statement) and the facts a purchase's checks need;
+   * a transfer's facts (the sender's and the recipient's wallets) are read after it (factsOf).
+   */
+  private async claimRound(sql: Sql, round: readonly PreparedRequest[]): Promise<Claim[]> {
+    const lookUps = round.map(({ request }) => {
+      // Method ids are UUIDs; anything else names no method (and must not reach a uuid column).
+      const named = request.paymentMethodId;
+      return request.kind !== 'transfer' && (named === undefined || UUID.test(named));
+    });
+    const rows = await queryNamed<ClaimRow>(sql, CLAIM, [
       PAYMENT_REQUEST_SCOPE,
-      request.requestId,
-      request.payerId,
-      hash,
-      answer.paymentId,
-      JSON.stringify(answer),
-      payerBucket(request),
+      round.map(({ request }) => request.requestId),
+      round.map(({ request }) => request.payerId),
+      round.map(({ hash }) => hash),
+      round.map(({ answer }) => answer.paymentId),
+      round.map(({ answer }) => JSON.stringify(answer)),
+      round.map(({ request }) => payerBucket(request)),
+      // A payment without a proof counts against the payer's step-up allowance; one with a proof resets it (accept).
+      round.map(({ stepUp }) => stepUp.outcome === 'passed' && !stepUp.grant),
+      round.map(({ request }) => request.amount.currency),
+      round.map(({ request }) => toMinorUnits(request.amount).toString()),
+      round.map(({ request }, at) => (lookUps[at] ? (request.paymentMethodId ?? null) : null)),
+      lookUps,
       this.settings.paymentsPerPayerPerMinute,
-      now,
-      counts,
-      request.amount.currency,
-      toMinorUnits(request.amount).toString(),
-    ];
-    if (request.kind === 'transfer') {
-      const [row] = await queryNamed<ClaimRow>(sql, CLAIM_TRANSFER, claiming);
-      return { ...claimOf(row, request.requestId), facts: await this.factsOf(sql, request) };
-    }
-    // Method ids are UUIDs; anything else names no method (and must not reach a uuid column).
-    const named = request.paymentMethodId;
-    const lookUp = named === undefined || UUID.test(named);
-    const [row] = await queryNamed<PurchaseClaimRow>(sql, CLAIM_PURCHASE, [...claiming, lookUp ? (named ?? null) : null, lookUp]);
-    const facts: PurchaseFacts = {
-      ...(row.person_id
-        ? {
-            payer: {
-              personId: row.person_id,
-              ...(row.country ? { country: row.country } : {}),
-              apps: row.apps ?? [],
-              ...(row.preferred_method_id ? { preferredMethodId: row.preferred_method_id } : {}),
-            },
-          }
-        : {}),
-      ...(row.method_id && row.method_person_id ? { method: { methodId: row.method_id, personId: row.method_person_id, removed: row.removed === true } } : {}),
-      recipientHasWallet: false,
-      nonProfitRegistered: request.kind === 'donation' && this.settings.nonProfits.isRegistered(request.counterparty.id),
-    };
-    return { ...claimOf(row, request.requestId), facts };
+      this.now(),
+    ]);
+    return rows.map((row, at) => {
+      const { request } = round[at];
+      const facts: PurchaseFacts = {
+        ...(row.person_id
+          ? {
+              payer: {
+                personId: row.person_id,
+                ...(row.country ? { country: row.country } : {}),
+                apps: row.apps ?? [],
+                ...(row.preferred_method_id ? { preferredMethodId: row.preferred_method_id } : {}),
+              },
+            }
+          : {}),
+        ...(row.method_id && row.method_person_id
+          ? { method: { methodId: row.method_id, personId: row.method_person_id, removed: row.removed === true } }
+          : {}),
+        recipientHasWallet: false,
+        nonProfitRegistered: request.kind === 'donation' && this.settings.nonProfits.isRegistered(request.counterparty.id),
+      };
+      return { ...claimOf(row, request.requestId), facts };
+    });
   }
 
   /**
@@ -467,6 +557,7 @@ export class InitiatePayment {
     answer: PaymentAccepted,
     occurredAt: Date,
     paymentMethodId: string | undefined,
+    starts: PlannedStart[],
   ): Promise<InitiateOutcome> {
     const { paymentId } = answer;
     const initiated: PaymentInitiated = {
@@ -485,33 +576,34 @@ export class InitiatePayment {
       ...(paymentMethodId ? { paymentMethodId } : {}),
       ...(request.merchantCategory ? { merchantCategory: request.merchantCategory } : {}),
     };
-    // A transfer waits for the wallet's reservation; anything else is authorised at once.
-    const firstStep =
-      request.kind === 'transfer'
-        ? this.steps.scheduling(paymentId, 'confirm-funds', new Date(occurredAt.getTime() + this.settings.fundsConfirmationTimeoutMs))
-        : this.steps.scheduling(paymentId, 'authorize');
-    const appended = await this.store.appendWith(sql, paymentId, 0, [initiated], {
+    const appending = {
       ...(origin.correlationId ? { correlationId: origin.correlationId } : {}),
       ...(origin.causationId ? { causationId: origin.causationId } : {}),
       occurredAt,
-      firstStep,
-    });
-    if (request.kind === 'transfer') {
-      await fundsCommands.send(
-        sql,
-        paymentId,
-        'reserve',
-        ReserveFundsV1,
-        {
-          senderId: request.payerId,
-          recipientId: request.counterparty.id,
-          amount: request.amount,
-          expiresAt: new Date(occurredAt.getTime() + this.settings.fundsReservationTtlMs).toISOString(),
-        },
-        { correlationId: appended.envelopes[0].correlationId, causationId: appended.envelopes[0].id },
-      );
+    };
+    const accepted: InitiateOutcome = { outcome: 'accepted', status: 202, body: answer, replayed: false };
+    // Anything but a transfer is authorised at once: created with the others the caller decides (startAll).
+    if (request.kind !== 'transfer') {
+      starts.push(this.store.planStart(initiated, { ...appending, firstStep: this.steps.scheduling(paymentId, 'authorize') }));
+      return accepted;
     }
-    return { outcome: 'accepted', status: 202, body: answer, replayed: false };
+    // A transfer waits for the wallet's reservation.
+    const firstStep = this.steps.scheduling(paymentId, 'confirm-funds', new Date(occurredAt.getTime() + this.settings.fundsConfirmationTimeoutMs));
+    const appended = await this.store.appendWith(sql, paymentId, 0, [initiated], { ...appending, firstStep });
+    await fundsCommands.send(
+      sql,
+      paymentId,
+      'reserve',
+      ReserveFundsV1,
+      {
+        senderId: request.payerId,
+        recipientId: request.counterparty.id,
+        amount: request.amount,
+        expiresAt: new Date(occurredAt.getTime() + this.settings.fundsReservationTtlMs).toISOString(),
+      },
+      { correlationId: appended.envelopes[0].correlationId, causationId: appended.envelopes[0].id },
+    );
+    return accepted;
   }
 
   private async factsOf(sql: Sql, request: PurchaseRequest): Promise<PurchaseFacts> {

@@ -79,6 +79,11 @@ export class CommittedPaymentOutcomes implements EntitySubscriberInterface {
     dataSource.subscribers.push(new CommittedPaymentOutcomes());
   }
 
+  /** Counts what an autocommitted statement wrote (it has committed). */
+  static count(outcomes: readonly CountedOutcome[]): void {
+    if (outcomes.length > 0) count(outcomes);
+  }
+
   /** Records what an append wrote through `sql`: counted now if it committed, at its transaction's commit otherwise. */
   static record(sql: Sql, outcomes: readonly CountedOutcome[]): void {
     if (outcomes.length === 0) return;

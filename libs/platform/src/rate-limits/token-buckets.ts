@@ -28,18 +28,34 @@ export interface TokenTakePlaceholders {
 }
 
 /**
+ * A take from several buckets at once: `bucket` may name a column of `from`, whose rows must name
+ * each bucket at most once (an upsert touches a row once); `count` stays a literal or placeholder.
+ */
+export interface TokenTakeFrom extends TokenTakePlaceholders {
+  /** The FROM clause of the rows to take for (e.g. `r JOIN claim USING (key)`). */
+  readonly from?: string;
+  /** What the upsert returns (default the tokens left). */
+  readonly returning?: string;
+}
+
+/**
  * The upsert that takes tokens, for a statement that does more (as a CTE): one row returned when
  * they were taken, none when the bucket holds too few (it is then left as it was). `onlyIf`: a
  * condition (SQL) without which nothing is taken (e.g. that another CTE wrote its row).
  */
-export function takeTokensUpsert(p: TokenTakePlaceholders, onlyIf?: string): string {
+export function takeTokensUpsert(p: TokenTakeFrom, onlyIf?: string): string {
   const held = available(p.perMinute, p.now, p.windowSeconds);
   return `INSERT INTO rate_limit_buckets AS b (bucket, tokens, refilled_at)
-     SELECT ${p.bucket}::text, ${p.perMinute}::double precision - ${p.count}, ${p.now}::timestamptz
+     SELECT ${p.bucket}::text, ${p.perMinute}::double precision - ${p.count}, ${p.now}::timestamptz${
+       p.from
+         ? `
+       FROM ${p.from}`
+         : ''
+     }
        WHERE ${p.count} <= ${p.perMinute}::double precision${onlyIf ? ` AND (${onlyIf})` : ''}
      ON CONFLICT (bucket) DO UPDATE SET tokens = ${held} - ${p.count}, refilled_at = GREATEST(b.refilled_at, ${p.now}::timestamptz)
        WHERE ${held} >= ${p.count}
-     RETURNING b.tokens`;
+     RETURNING ${p.returning ?? 'b.tokens'}`;
 }
 
 /**

@@ -134,6 +134,34 @@ describe('PaymentEventStore', () => {
     expect(await outboxOf(paymentId)).toHaveLength(3);
   });
 
+  it('appends soon: concurrent appends of several payments share one statement, each settles on its own', async () => {
+    const ids = Array.from({ length: 6 }, () => `pay-${randomUUID()}`);
+    for (const paymentId of ids) {
+      await store.append(paymentId, 0, [initiated(paymentId)]);
+      await schema.dataSource.query("INSERT INTO payment_steps (payment_id, step, due_at) VALUES ($1, 'authorize', now())", [paymentId]);
+    }
+    const read = await Promise.all(ids.map(async (paymentId) => (await store.loadStored(paymentId))!));
+    // The last one moves on meanwhile (a webhook): its append must conflict and write nothing, the others must not mind.
+    const moved = ids[5];
+    await store.append(moved, 1, [{ type: 'Failed', code: 'card_declined' }]);
+    const statementsBefore = store.groupedAppendStatements;
+    const results = await Promise.allSettled(
+      ids.map((paymentId, at) => store.appendSoon(paymentId, read[at], authorizedAndCaptured(paymentId), { completesStep: 'authorize' })),
+    );
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled', 'rejected']);
+    expect((results[5] as PromiseRejectedResult).reason).toBeInstanceOf(PaymentVersionConflictError);
+    for (const paymentId of ids.slice(0, 5)) {
+      expect((await streamOf(paymentId)).map((e) => e.type)).toEqual(['PaymentInitiated', 'Authorized', 'Captured']);
+      expect((await outboxOf(paymentId)).map((row) => row.payload.sequence)).toEqual([1, 2, 3]);
+      expect(await schema.dataSource.query('SELECT step FROM payment_steps WHERE payment_id = $1', [paymentId])).toEqual([]);
+      expect((await store.load(paymentId))?.state).toMatchObject({ status: 'captured', version: 3, reference: `pi_${paymentId}` });
+    }
+    expect((await streamOf(moved)).map((e) => e.type)).toEqual(['PaymentInitiated', 'Failed']);
+    expect(await schema.dataSource.query('SELECT step FROM payment_steps WHERE payment_id = $1', [moved])).toEqual([{ step: 'authorize' }]);
+    // Submitted in one turn of the event loop: one statement for the six (at most two with the committer's second slot).
+    expect(store.groupedAppendStatements - statementsBefore).toBeLessThanOrEqual(2);
+  });
+
   it('lets exactly one of two concurrent appends at the same version win', async () => {
     const paymentId = `pay-${randomUUID()}`;
     await store.append(paymentId, 0, [initiated(paymentId)]);

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { EventEnvelope, ServiceName } from '@pay/contracts';
 import { createEvent, Topics } from '@pay/contracts';
-import { outboxRowsOf, retrying } from '@pay/messaging';
+import type { GroupCommitOptions } from '@pay/messaging';
+import { GroupCommit, outboxRowsOf, retrying } from '@pay/messaging';
 import type { PaymentEvent, PaymentInitiated } from '@pay/payments-domain';
 import { Payment, PaymentTransitionError } from '@pay/payments-domain';
 import type { DataSource } from 'typeorm';
@@ -183,6 +184,135 @@ const START_ACCEPTED: NamedStatement = {
          RETURNING sequence`,
 };
 
+/** APPEND_EVENTS_ALL's parameters for appends of distinct payments. */
+function appendAllParameters(appends: readonly Planned[]): unknown[] {
+  const events = appends.flatMap((append) => append.envelopes.map((envelope, at) => ({ append, envelope, at })));
+  return [
+    ...Array.from({ length: 10 }, (_, column) => appends.map((append) => append.row[column])),
+    appends.map((append) => append.expectedVersion),
+    appends.map((append) => append.streamed[0]),
+    appends.map((append) => append.outboxed[3]),
+    events.map(({ append }) => append.paymentId),
+    events.map(({ envelope }) => envelope.sequence),
+    events.map(({ envelope }) => envelope.id),
+    events.map(({ append, at }) => append.stored[at].type),
+    events.map(({ append, at }) => JSON.stringify(append.stored[at].data)),
+    events.map(({ append, at }) => append.outbox[at].payload),
+    events.map(({ append, at }) => append.outbox[at].headers),
+    Topics.paymentEvents,
+  ];
+}
+
+/** The leading parameters of START_STREAM / START_ACCEPTED that make the payment's row ($1-$16). */
+const STARTED_ROW_COLUMNS = 16;
+
+/**
+ * New payments as intake accepts them together (PaymentEventStore.startAll), in one statement:
+ * for each, what START_ACCEPTED writes for one — its row, its first event (PaymentInitiated) and
+ * that event's outbox row, its first step scheduled and announced on commit. `$1-$16` are the
+ * rows' columns as arrays (STARTED_ROW_COLUMNS), then the event, outbox and step of each.
+ */
+const START_ACCEPTED_ALL: NamedStatement = {
+  name: 'po_start_accepted_all',
+  text: `WITH p AS (
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::int[], $8::timestamptz[], $9::jsonb[], $10::uuid[],
+                                $11::uuid[], $12::text[], $13::text[], $14::text[], $15::bigint[], $16::text[],
+                                $17::uuid[], $18::uuid[], $19::text[], $20::jsonb[], $21::jsonb[], $22::jsonb[], $23::text[], $24::timestamptz[], $25::jsonb[], $26::text[])
+             WITH ORDINALITY AS p(payment_id, status, provider, reference, pending_refunds, captured_amount, version, occurred_at, state, correlation_id,
+                                  request_id, kind, payer_id, counterparty_id, amount, currency,
+                                  causation_id, event_id, type, data, payload, headers, step, due_at, trace_context, announcement, n)),
+         created AS (
+           INSERT INTO payments (payment_id, status, provider, reference, pending_refunds, captured_amount, version, updated_at, state, correlation_id,
+                                 created_at, request_id, kind, payer_id, counterparty_id, amount, currency)
+           SELECT payment_id, status, provider, reference, pending_refunds, captured_amount, version, occurred_at, state, correlation_id,
+                  occurred_at, request_id, kind, payer_id, counterparty_id, amount, currency
+             FROM p ORDER BY n
+           ON CONFLICT (payment_id) DO NOTHING
+           RETURNING payment_id),
+         outboxed AS (
+           INSERT INTO outbox (topic, message_key, event_id, payload, headers)
+           SELECT $27, p.payment_id, p.event_id, p.payload, p.headers FROM p JOIN created c USING (payment_id) ORDER BY p.n),
+         scheduled AS (
+           INSERT INTO payment_steps (payment_id, step, due_at, trace_context)
+           SELECT p.payment_id, p.step, COALESCE(p.due_at, now()), p.trace_context FROM p JOIN created c USING (payment_id) ORDER BY p.n
+           ON CONFLICT (payment_id, step) DO UPDATE SET due_at = LEAST(payment_steps.due_at, EXCLUDED.due_at)
+           RETURNING payment_id),
+         announced AS (SELECT count(pg_notify($28, p.announcement)) AS n FROM p JOIN scheduled s USING (payment_id))
+         INSERT INTO payment_events (payment_id, sequence, event_id, type, data, correlation_id, causation_id, occurred_at)
+         SELECT p.payment_id, 1, p.event_id, p.type, p.data, p.correlation_id, p.causation_id, p.occurred_at
+           FROM p JOIN created c USING (payment_id), announced
+          ORDER BY p.n
+         RETURNING payment_id`,
+};
+
+/**
+ * Appends after payments as they were read (PaymentEventStore.appendSoon), several payments in one
+ * statement: for each payment ($1-$13, one element each) what APPEND_EVENTS writes for one — its
+ * row moved only at the version its writer read, the webhooks its news absorbs, its events
+ * ($14-$20, one element per event) and their outbox rows, the step it completes. A payment whose
+ * version moved writes nothing; the others are written. Each payment appears once.
+ */
+const APPEND_EVENTS_ALL: NamedStatement = {
+  name: 'po_append_events_all',
+  text: `WITH p AS (
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::int[], $8::timestamptz[], $9::jsonb[], $10::uuid[],
+                                $11::int[], $12::uuid[], $13::text[])
+             AS p(payment_id, status, provider, reference, pending_refunds, captured_amount, version, occurred_at, state, correlation_id,
+                  expected_version, causation_id, completes_step)),
+         moved AS (
+           UPDATE payments t SET status = p.status, provider = COALESCE(p.provider, t.provider), reference = COALESCE(p.reference, t.reference),
+                  pending_refunds = p.pending_refunds, captured_amount = p.captured_amount, version = p.version, updated_at = p.occurred_at,
+                  state = p.state, correlation_id = COALESCE(t.correlation_id, p.correlation_id)
+             FROM p
+            WHERE t.payment_id = p.payment_id AND t.version = p.expected_version
+           RETURNING t.payment_id, t.status, t.provider, t.reference, t.amount, t.captured_amount),
+         absorbed AS (
+           UPDATE psp_webhook_events w SET applied_at = now(), outcome = 'unchanged', next_attempt_at = NULL
+             FROM moved m
+            WHERE w.payment_id = m.payment_id AND w.applied_at IS NULL AND w.outcome = 'awaiting_answer' AND w.next_attempt_at > now()
+              AND w.unchanged_provider = m.provider AND w.unchanged_reference = m.reference
+              AND m.status = ANY(w.unchanged_statuses) AND (w.unchanged_amount IS NULL OR m.amount = w.unchanged_amount)
+              AND (w.unchanged_captured IS NULL OR m.captured_amount = w.unchanged_captured)),
+         e AS (
+           SELECT * FROM unnest($14::text[], $15::int[], $16::uuid[], $17::text[], $18::jsonb[], $19::jsonb[], $20::jsonb[])
+             WITH ORDINALITY AS e(payment_id, sequence, event_id, type, data, payload, headers, n)),
+         outboxed AS (
+           INSERT INTO outbox (topic, message_key, event_id, payload, headers)
+           SELECT $21, e.payment_id, e.event_id, e.payload, e.headers FROM e JOIN moved USING (payment_id) ORDER BY e.n),
+         completed AS (
+           DELETE FROM payment_steps s USING moved m, p
+            WHERE p.payment_id = m.payment_id AND s.payment_id = m.payment_id AND s.step = p.completes_step)
+         INSERT INTO payment_events (payment_id, sequence, event_id, type, data, correlation_id, causation_id, occurred_at)
+         SELECT e.payment_id, e.sequence, e.event_id, e.type, e.data, p.correlation_id, p.causation_id, p.occurred_at
+           FROM e JOIN moved USING (payment_id) JOIN p USING (payment_id)
+          ORDER BY e.n
+         RETURNING payment_id`,
+};
+
+/** How appendSoon groups: what arrives while a statement runs forms the next one (no wait when alone). */
+const APPEND_BATCHING: GroupCommitOptions = { maxBatchSize: 100, maxWaitMs: 0, maxConcurrentBatches: 2 };
+
+/** An append worked out (PaymentEventStore.plan): the payment after it, what is published, and the statement's parameters. */
+interface Planned {
+  readonly paymentId: string;
+  readonly expectedVersion: number;
+  readonly payment: Payment;
+  readonly events: readonly PaymentEvent[];
+  readonly envelopes: readonly EventEnvelope[];
+  readonly stored: readonly StoredPaymentEvent[];
+  readonly outbox: readonly { readonly payload: string; readonly headers: string }[];
+  readonly row: readonly unknown[];
+  readonly streamed: readonly unknown[];
+  readonly outboxed: readonly unknown[];
+  /** START_STREAM's parameters: the row ($1-$16), the stream, the outbox rows. */
+  readonly started: readonly unknown[];
+}
+
+/** A new payment made ready for PaymentEventStore.startAll (planStart). */
+export interface PlannedStart extends Planned {
+  readonly firstStep: StepScheduling;
+}
+
 /**
  * The payments' event streams in PostgreSQL, with each payment's current state kept in its row
  * (`payments`) by the same transaction as every append, so readers load one row instead of
@@ -287,6 +417,146 @@ export class PaymentEventStore {
     events: readonly PaymentEvent[],
     context: AppendContext = {},
   ): Promise<Appended> {
+    const planned = this.plan(paymentId, current, events, context);
+    const { row, streamed, outboxed, started, expectedVersion } = planned;
+    const { firstStep } = context;
+    let written: unknown[];
+    if (current) written = await queryNamed(sql, APPEND_EVENTS, [...row, expectedVersion, ...streamed, ...outboxed]);
+    else if (!firstStep) written = await queryNamed(sql, START_STREAM, started);
+    else {
+      written = await queryNamed(sql, START_ACCEPTED, [
+        ...started,
+        firstStep.step,
+        firstStep.dueAt,
+        firstStep.traceContext,
+        firstStep.channel,
+        firstStep.announcement,
+      ]);
+    }
+    if (written.length !== events.length) throw new PaymentVersionConflictError(paymentId, expectedVersion, undefined);
+    const appended = { payment: planned.payment, envelopes: planned.envelopes };
+    CommittedPaymentOutcomes.record(sql, outcomesOf(events, planned.payment.state));
+    if (context.onAppended) await context.onAppended(sql, appended);
+    return appended;
+  }
+
+  /**
+   * A new payment as intake accepts it (its PaymentInitiated and first step), made ready for
+   * `startAll`: the envelope and its outbox row are built here, so call it in the trace context of
+   * whatever accepted the payment (the outbox row keeps that trace).
+   */
+  planStart(initiated: PaymentInitiated, context: AppendContext & { readonly firstStep: StepScheduling }): PlannedStart {
+    return { ...this.plan(initiated.paymentId, undefined, [initiated], context), firstStep: context.firstStep };
+  }
+
+  /**
+   * New payments accepted together (an intake chunk), in one statement: each one's row, first
+   * event and its outbox row, and its first step scheduled and announced on commit — what
+   * START_ACCEPTED writes for one. A payment id already taken fails the whole statement's check
+   * (PaymentVersionConflictError): ids are fresh UUIDs, so that is a bug, and the caller's
+   * transaction must roll back.
+   */
+  async startAll(sql: Sql, starts: readonly PlannedStart[]): Promise<Appended[]> {
+    if (starts.length === 0) return [];
+    const column = (at: number): unknown[] => starts.map((start) => start.started[at]);
+    const first = starts[0];
+    const written = await queryNamed<{ payment_id: string }>(sql, START_ACCEPTED_ALL, [
+      ...Array.from({ length: STARTED_ROW_COLUMNS }, (_, at) => column(at)),
+      starts.map((start) => start.streamed[0]),
+      starts.map((start) => start.envelopes[0].id),
+      starts.map((start) => start.stored[0].type),
+      starts.map((start) => JSON.stringify(start.stored[0].data)),
+      starts.map((start) => start.outbox[0].payload),
+      starts.map((start) => start.outbox[0].headers),
+      starts.map((start) => start.firstStep.step),
+      starts.map((start) => start.firstStep.dueAt),
+      starts.map((start) => start.firstStep.traceContext),
+      starts.map((start) => start.firstStep.announcement),
+      Topics.paymentEvents,
+      first.firstStep.channel,
+    ]);
+    if (written.length !== starts.length) {
+      const missing = starts.find((start) => !written.some((row) => row.payment_id === start.paymentId));
+      throw new PaymentVersionConflictError(missing?.paymentId ?? first.paymentId, 0, undefined);
+    }
+    for (const start of starts) CommittedPaymentOutcomes.record(sql, outcomesOf(start.events, start.payment.state));
+    return starts.map((start) => ({ payment: start.payment, envelopes: start.envelopes }));
+  }
+
+  /**
+   * An autocommitted append after a payment as it was read (an `authorize` step's answer), grouped
+   * with the appends that arrive meanwhile: one statement for all (APPEND_EVENTS_ALL). Each append
+   * settles on its own: a payment whose version moved rejects with PaymentVersionConflictError (and
+   * writes nothing), the others are written. The envelopes are built here, in the caller's trace
+   * context. `context`: the correlation and causation, the time, the step it completes.
+   */
+  async appendSoon(
+    paymentId: string,
+    current: StoredPayment,
+    events: readonly PaymentEvent[],
+    context: Pick<AppendContext, 'correlationId' | 'causationId' | 'occurredAt' | 'completesStep'> = {},
+  ): Promise<Appended> {
+    return this.appender.submit(this.plan(paymentId, current, events, context));
+  }
+
+  private readonly appender = new GroupCommit<Planned, Appended>((planned) => this.appendAll(planned), APPEND_BATCHING);
+  /** Statements appendSoon ran (APPEND_EVENTS_ALL), for tests. */
+  groupedAppendStatements = 0;
+
+  /** A group of appendSoon's, each payment once a statement (a second append of one waits for the next). */
+  private async appendAll(planned: readonly Planned[]): Promise<PromiseSettledResult<Appended>[]> {
+    const results: PromiseSettledResult<Appended>[] = [];
+    let rest = planned.map((append, at) => ({ append, at }));
+    while (rest.length > 0) {
+      const seen = new Set<string>();
+      const now = rest.filter(({ append }) => !seen.has(append.paymentId) && seen.add(append.paymentId));
+      rest = rest.filter((entry) => !now.includes(entry));
+      let written: { payment_id: string }[];
+      try {
+        this.groupedAppendStatements += 1;
+        written = await onConnection(this.dataSource, (sql) =>
+          queryNamed<{ payment_id: string }>(sql, APPEND_EVENTS_ALL, appendAllParameters(now.map(({ append }) => append))),
+        );
+      } catch {
+        // One append the statement refuses (a constraint) must not fail the others: each alone, as appendAfter writes it.
+        for (const { append, at } of now) {
+          results[at] = await this.appendAlone(append).then(
+            (value) => ({ status: 'fulfilled', value }) as const,
+            (reason: unknown) => ({ status: 'rejected', reason }) as const,
+          );
+        }
+        continue;
+      }
+      const rows = new Map<string, number>();
+      for (const row of written) rows.set(row.payment_id, (rows.get(row.payment_id) ?? 0) + 1);
+      for (const { append, at } of now) {
+        if (rows.get(append.paymentId) === append.events.length) {
+          CommittedPaymentOutcomes.count(outcomesOf(append.events, append.payment.state));
+          results[at] = { status: 'fulfilled', value: { payment: append.payment, envelopes: append.envelopes } };
+        } else {
+          results[at] = { status: 'rejected', reason: new PaymentVersionConflictError(append.paymentId, append.expectedVersion, undefined) };
+        }
+      }
+    }
+    return results;
+  }
+
+  /** One planned append in a statement of its own (APPEND_EVENTS), autocommitted. */
+  private async appendAlone(append: Planned): Promise<Appended> {
+    try {
+      const written = await onConnection(this.dataSource, (sql) =>
+        queryNamed(sql, APPEND_EVENTS, [...append.row, append.expectedVersion, ...append.streamed, ...append.outboxed]),
+      );
+      if (written.length !== append.events.length) throw new PaymentVersionConflictError(append.paymentId, append.expectedVersion, undefined);
+    } catch (error) {
+      throw this.asVersionConflict(error, append.paymentId, append.expectedVersion);
+    }
+    CommittedPaymentOutcomes.count(outcomesOf(append.events, append.payment.state));
+    return { payment: append.payment, envelopes: append.envelopes };
+  }
+
+  /** The events applied to the payment, their envelopes and outbox rows, and the statement parameters of an append. */
+  private plan(paymentId: string, current: StoredPayment | undefined, events: readonly PaymentEvent[], context: AppendContext): Planned {
     if (events.length === 0) throw new RangeError('append needs at least one event');
     const expectedVersion = current?.payment.version ?? 0;
     // A payment's events share one correlation id unless told otherwise: the one of its request.
@@ -347,25 +617,7 @@ export class PaymentEventStore {
       ...streamed,
       ...outboxed,
     ];
-    const { firstStep } = context;
-    let written: unknown[];
-    if (current) written = await queryNamed(sql, APPEND_EVENTS, [...row, expectedVersion, ...streamed, ...outboxed]);
-    else if (!firstStep) written = await queryNamed(sql, START_STREAM, started);
-    else {
-      written = await queryNamed(sql, START_ACCEPTED, [
-        ...started,
-        firstStep.step,
-        firstStep.dueAt,
-        firstStep.traceContext,
-        firstStep.channel,
-        firstStep.announcement,
-      ]);
-    }
-    if (written.length !== events.length) throw new PaymentVersionConflictError(paymentId, expectedVersion, undefined);
-    const appended = { payment: payment as Payment, envelopes };
-    CommittedPaymentOutcomes.record(sql, outcomesOf(events, state));
-    if (context.onAppended) await context.onAppended(sql, appended);
-    return appended;
+    return { paymentId, expectedVersion, payment: payment as Payment, events, envelopes, stored, outbox, row, streamed, outboxed, started };
   }
 
   /**
