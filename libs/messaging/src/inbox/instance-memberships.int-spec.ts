@@ -115,15 +115,19 @@ describe('a consumer process restarted as the same instance rejoins as its dead 
       instance,
       lines,
       logs,
-      partitions: () => logs().filter((entry) => entry.state === 'connected' && entry.consumer === groupId).map((entry) => entry.partitions as number).pop(),
+      partitions: () =>
+        logs()
+          .filter((entry) => entry.state === 'connected' && entry.consumer === groupId)
+          .map((entry) => entry.partitions as number)
+          .pop(),
       go: () => void child.stdin?.write('go\n'),
     };
     members.push(member);
-    await waitFor(
-      () => lines.includes('ready') || child.exitCode !== null,
-      Boolean,
-      { what: `the ${instance} process loaded`, timeoutMs: 90_000, intervalMs: 50 },
-    );
+    await waitFor(() => lines.includes('ready') || child.exitCode !== null, Boolean, {
+      what: `the ${instance} process loaded`,
+      timeoutMs: 90_000,
+      intervalMs: 50,
+    });
     if (child.exitCode !== null) throw new Error(`the ${instance} process exited: ${errors}`);
     return member;
   }
@@ -154,7 +158,11 @@ describe('a consumer process restarted as the same instance rejoins as its dead 
     const groupId = uniqueName('it-members-restart');
     const first = await startMember(groupId, 'replica-a');
     first.go();
-    await waitFor(() => first.partitions(), (n) => n === PARTITIONS, { what: 'the first process joined with every partition', timeoutMs: 60_000 });
+    await waitFor(
+      () => first.partitions(),
+      (n) => n === PARTITIONS,
+      { what: 'the first process joined with every partition', timeoutMs: 60_000 },
+    );
     const [{ member_id: memberId }] = await waitFor(
       () => recorded(groupId),
       (rows) => rows.length === 1,
@@ -173,11 +181,15 @@ describe('a consumer process restarted as the same instance rejoins as its dead 
     first.child.kill('SIGKILL');
     const killedAt = Date.now();
     restarted.go();
-    await waitFor(() => restarted.partitions(), (n) => n === PARTITIONS, {
-      what: 'the restarted process joined with every partition',
-      timeoutMs: SESSION_MS + 30_000,
-      intervalMs: 50,
-    });
+    await waitFor(
+      () => restarted.partitions(),
+      (n) => n === PARTITIONS,
+      {
+        what: 'the restarted process joined with every partition',
+        timeoutMs: SESSION_MS + 30_000,
+        intervalMs: 50,
+      },
+    );
     const backMs = Date.now() - killedAt;
     process.stderr.write(`[instance memberships] partitions back ${backMs} ms after the SIGKILL (session ${SESSION_MS} ms)\n`);
     expect(backMs).toBeLessThan(5_000);
@@ -203,7 +215,8 @@ describe('a consumer process restarted as the same instance rejoins as its dead 
     b.go();
     await waitFor(
       async () => ({ a: a.partitions(), b: b.partitions(), group: await describeGroup(groupId) }),
-      ({ a: pa, b: pb, group }) => group.state === 'Stable' && group.members.length === 2 && (pa ?? 0) >= 1 && (pb ?? 0) >= 1 && (pa ?? 0) + (pb ?? 0) === PARTITIONS,
+      ({ a: pa, b: pb, group }) =>
+        group.state === 'Stable' && group.members.length === 2 && (pa ?? 0) >= 1 && (pb ?? 0) >= 1 && (pa ?? 0) + (pb ?? 0) === PARTITIONS,
       { what: 'both instances members, the partitions shared', timeoutMs: 90_000 },
     );
     const rows = await waitFor(
@@ -215,17 +228,29 @@ describe('a consumer process restarted as the same instance rejoins as its dead 
     expect(new Set(rows.map((row) => row.member_id))).toEqual(new Set((await describeGroup(groupId)).members));
 
     a.child.kill('SIGTERM');
-    await waitFor(() => a.child.exitCode, (code) => code !== null, { what: 'replica-a stopped', timeoutMs: 30_000 });
+    await waitFor(
+      () => a.child.exitCode,
+      (code) => code !== null,
+      { what: 'replica-a stopped', timeoutMs: 30_000 },
+    );
     expect(a.child.exitCode).toBe(0);
     expect((await recorded(groupId)).map((row) => row.instance_id)).toEqual(['replica-b']);
-    await waitFor(() => b.partitions(), (n) => n === PARTITIONS, { what: 'replica-b took every partition', timeoutMs: 30_000 });
+    await waitFor(
+      () => b.partitions(),
+      (n) => n === PARTITIONS,
+      { what: 'replica-b took every partition', timeoutMs: 30_000 },
+    );
   }, 240_000);
 
   it('a second live process given the same instance id joins as a new member: never two processes with one member id', async () => {
     const groupId = uniqueName('it-members-twin');
     const live = await startMember(groupId, 'replica-a');
     live.go();
-    await waitFor(() => live.partitions(), (n) => n === PARTITIONS, { what: 'the live process joined', timeoutMs: 60_000 });
+    await waitFor(
+      () => live.partitions(),
+      (n) => n === PARTITIONS,
+      { what: 'the live process joined', timeoutMs: 60_000 },
+    );
     const [{ member_id: liveId }] = await waitFor(
       () => recorded(groupId),
       (rows) => rows.length === 1,
@@ -249,19 +274,31 @@ describe('a consumer process restarted as the same instance rejoins as its dead 
     const sessionMs = 6_000;
     const first = await startMember(groupId, 'replica-c', sessionMs);
     first.go();
-    await waitFor(() => first.partitions(), (n) => n === PARTITIONS, { what: 'the first process joined', timeoutMs: 60_000 });
+    await waitFor(
+      () => first.partitions(),
+      (n) => n === PARTITIONS,
+      { what: 'the first process joined', timeoutMs: 60_000 },
+    );
     const [{ member_id: staleId }] = await waitFor(
       () => recorded(groupId),
       (rows) => rows.length === 1,
       { what: 'its member id recorded', timeoutMs: 10_000 },
     );
     first.child.kill('SIGKILL');
-    await waitFor(() => describeGroup(groupId), (group) => group.state === 'Empty', { what: 'the dead member dropped', timeoutMs: 30_000 });
+    await waitFor(
+      () => describeGroup(groupId),
+      (group) => group.state === 'Empty',
+      { what: 'the dead member dropped', timeoutMs: 30_000 },
+    );
 
     const restarted = await startMember(groupId, 'replica-c', sessionMs);
     const goAt = Date.now();
     restarted.go();
-    await waitFor(() => restarted.partitions(), (n) => n === PARTITIONS, { what: 'the restarted process joined', timeoutMs: 30_000, intervalMs: 50 });
+    await waitFor(
+      () => restarted.partitions(),
+      (n) => n === PARTITIONS,
+      { what: 'the restarted process joined', timeoutMs: 30_000, intervalMs: 50 },
+    );
     expect(Date.now() - goAt).toBeLessThan(5_000);
     expect(restarted.logs().some((entry) => String(entry.msg).startsWith("the instance's previous member had left or expired"))).toBe(true);
     const [row] = await waitFor(
