@@ -145,11 +145,11 @@ describe.each(definitions.map((definition) => [definition.name, definition] as c
       { what: `a member id recorded for each of ${groups.join(', ')}`, timeoutMs: 60_000 },
     );
     expect(new Set(rows.map((row) => row.group_id))).toEqual(new Set(groups));
-    const [{ n }] = (await service.runtime.dataSource.query(
+    const [{ n }] = await service.runtime.dataSource.query<Array<{ n: number }>>(
       `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
         WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = $1`,
       [`${definition.name}-members`],
-    )) as Array<{ n: number }>;
+    );
     expect(n).toBe(1);
   });
 });
