@@ -261,6 +261,7 @@ it('each service SIGKILLed in turn under load comes back under the supervisor; e
     const child = sup.processOf(victim);
     expect(child?.pid).toBeDefined();
     const groups = groupsOf.get(victim)!;
+    const deadMembers = new Set((await membersOf(groups)).flatMap((group) => group.members));
     const killedAt = Date.now();
     child!.kill('SIGKILL');
     await waitFor(
@@ -273,15 +274,17 @@ it('each service SIGKILLed in turn under load comes back under the supervisor; e
     expect(sup.processOf(victim)?.pid).not.toBe(child!.pid);
     // Its consumers are back: the restarted process joined each group (its consumers say so, it
     // being the dead member rejoining or a new one), and each group is Stable with one member.
-    await waitFor(
+    const { described } = await waitFor(
       async () => ({ joined: await joinedGroups(urls.get(victim)!, groups), described: await membersOf(groups) }),
       ({ joined, described }) => joined && described.every((group) => group.state === 'Stable' && group.members.length === 1),
       { what: `${victim}'s consumer groups stable with the restarted process alone`, timeoutMs: 180_000, intervalMs: 250 },
     );
     const rejoinedAt = Date.now();
     kills.push({ victim, pid: child!.pid!, killedAt, readyAt, rejoinedAt });
+    // As the dead member (ADR 0015), or as a new one: rejoining is off, or the dead member's session ended before the restart joined.
+    const asDead = described.filter((group) => deadMembers.has(group.members[0])).length;
     log(
-      `${victim} (pid ${child!.pid}) SIGKILLed; restarted by the supervisor, ready ${seconds(readyAt - killedAt)} and its consumer groups back ${seconds(rejoinedAt - killedAt)} after the kill`,
+      `${victim} (pid ${child!.pid}) SIGKILLed; restarted by the supervisor, ready ${seconds(readyAt - killedAt)} and its consumer groups back ${seconds(rejoinedAt - killedAt)} after the kill (${asDead} of ${groups.length} rejoined as the dead member)`,
     );
     // The purchase path captures again before the next kill (the read sides' catching up is checked at the end).
     if (PURCHASE_PATH.has(victim)) {
