@@ -154,6 +154,9 @@ async function main(): Promise<void> {
       env: {
         ...(service === PAY_HUB ? hubEnv(env, toStart !== services) : withoutHubSecrets(env)),
         ...kafkaSignIn(infra, service.name),
+        // One process per service, restarted in its place: the restarted process rejoins its
+        // consumer groups as the members its predecessor was (ADR 0015).
+        KAFKA_GROUP_INSTANCE_ID: env.KAFKA_GROUP_INSTANCE_ID ?? `local-${service.name}`,
         PORT: String(service.port),
       },
     })),

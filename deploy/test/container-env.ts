@@ -20,7 +20,8 @@ export type EnvSource = { value: string } | { secret: string; key: string };
  * whole Secret (envFrom) only from `secrets` (docs/deploy.md), without which it adds nothing.
  * A configMapKeyRef the objects do not resolve sets nothing, as for an optional one (a required
  * one keeps the pod from starting: checkConfigMapReferences reports it). Not modelled, as the
- * manifests use neither: `$(VAR)` expansion, and fieldRef or resourceFieldRef (taken as "").
+ * manifests use neither: `$(VAR)` expansion, and fieldRef or resourceFieldRef (taken as ""), but
+ * for the pod's name (fieldRef metadata.name), which stands in as a Deployment's pod would be named.
  */
 export function envSources(container: Container, owner: KubeObject, objects: readonly KubeObject[], secrets?: DocumentedSecrets): Map<string, EnvSource> {
   const configMaps = configMapsOf(objects, owner);
@@ -39,7 +40,8 @@ export function envSources(container: Container, owner: KubeObject, objects: rea
     else if (from?.configMapKeyRef) {
       const value = configMaps.get(from.configMapKeyRef.name ?? '')?.[from.configMapKeyRef.key];
       if (value !== undefined) sources.set(variable.name, { value });
-    } else sources.set(variable.name, { value: '' });
+    } else if (from?.fieldRef?.fieldPath === 'metadata.name') sources.set(variable.name, { value: `${owner.metadata?.name ?? 'pod'}-5d8f7c9b6-x7k2p` });
+    else sources.set(variable.name, { value: '' });
   }
   return sources;
 }

@@ -16,6 +16,7 @@ import {
   testKafkaBrokers,
   testKafkaEnv,
   uniqueName,
+  waitFor,
 } from '@pay/testing';
 import { adSignalAggregationService } from '@pay/ad-signal-aggregation/tools';
 import { historyProjectionService } from '@pay/history-projection/tools';
@@ -32,6 +33,7 @@ const definitions: ServiceDefinition[] = [
 describe.each(definitions.map((definition) => [definition.name, definition] as const))('service %s', (_name, definition) => {
   let service: RunningService;
   const schema = uniqueName(`it_${definition.schema}`);
+  const instance = `${schema.replace(/_/g, '-')}-replica`;
 
   beforeAll(async () => {
     service = await createService(definition, {
@@ -42,6 +44,7 @@ describe.each(definitions.map((definition) => [definition.name, definition] as c
       LOG_LEVEL: 'silent',
       OUTBOX_RELAY_NAME: 'it',
       ...testConsumerGroupsEnv(schema),
+      KAFKA_GROUP_INSTANCE_ID: instance,
     });
   });
 
@@ -130,6 +133,24 @@ describe.each(definitions.map((definition) => [definition.name, definition] as c
     const count = (labels: Record<string, string>): number => prometheusValue(metrics, 'http_server_request_duration_count', labels);
     expect(count({ method, route, status_code: '401' })).toBeGreaterThan(0);
     expect(count({ route: 'unmatched', status_code: '404' })).toBeGreaterThan(0);
+  });
+
+  it("records the member id of each of its consumer groups for its instance, holding the instance's lock (ADR 0015)", async () => {
+    const groups = (definition.consumers?.(service.runtime.config) ?? []).filter((subscription) => subscription.enabled ?? true).map((s) => s.groupId);
+    expect(groups.length).toBeGreaterThan(0);
+    const rows = await waitFor(
+      (): Promise<Array<{ group_id: string; member_id: string }>> =>
+        service.runtime.dataSource.query('SELECT group_id, member_id FROM consumer_group_members WHERE instance_id = $1', [instance]),
+      (list) => list.length === groups.length,
+      { what: `a member id recorded for each of ${groups.join(', ')}`, timeoutMs: 60_000 },
+    );
+    expect(new Set(rows.map((row) => row.group_id))).toEqual(new Set(groups));
+    const [{ n }] = await service.runtime.dataSource.query<Array<{ n: number }>>(
+      `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = $1`,
+      [`${definition.name}-members`],
+    );
+    expect(n).toBe(1);
   });
 });
 

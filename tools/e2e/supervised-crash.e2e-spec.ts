@@ -25,10 +25,10 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { IsWholeNumber, loadConfig, LOG_LEVELS } from '@pay/config';
+import { IsFlag, IsWholeNumber, loadConfig, LOG_LEVELS } from '@pay/config';
 import { IsIn, IsOptional } from 'class-validator';
 import { Topics } from '@pay/contracts';
-import { dropSchema, testDatabaseUrl, testKafka, testServiceKafkaCredentials, uniqueName, waitFor } from '@pay/testing';
+import { dropSchema, prometheusValue, scrapeMetrics, testDatabaseUrl, testKafka, testServiceKafkaCredentials, uniqueName, waitFor } from '@pay/testing';
 import type { SupervisedService } from '../supervisor';
 import { Supervisor } from '../supervisor';
 import type { PaymentsPlatform, TestPerson } from './e2e-kit';
@@ -57,6 +57,13 @@ class RecoveryConfig {
   @IsOptional()
   @IsWholeNumber({ min: 6_000, max: 300_000, unit: 'milliseconds' })
   RECOVERY_SESSION_TIMEOUT_MS?: number;
+
+  /**
+   * The services' KAFKA_REJOIN_AFTER_RESTART (each has a KAFKA_GROUP_INSTANCE_ID, as under npm start):
+   * false joins as new members after the kill, which then wait for the dead members' sessions (the figures before ADR 0015).
+   */
+  @IsFlag()
+  RECOVERY_REJOIN_AFTER_RESTART = true;
 
   /** The services' LOG_LEVEL (info shows each consumer's stop); their lines written after the SIGTERM are printed. */
   @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
@@ -100,6 +107,12 @@ const ready = (url: string): Promise<boolean> =>
     (response) => response.status === 200,
     () => false,
   );
+
+/** Whether the service's consumers of every group joined it (messaging_consumer_state: connected), as its /metrics says. */
+async function joinedGroups(url: string, groups: string[]): Promise<boolean> {
+  const text = await scrapeMetrics(url).catch(() => '');
+  return groups.every((group) => prometheusValue(text, 'messaging_consumer_state', { consumer: group, state: 'connected' }) === 1);
+}
 
 /** Each group's members, or its state when it is not Stable (empty, rebalancing). */
 async function membersOf(groups: string[]): Promise<Array<{ group: string; state: string; members: string[] }>> {
@@ -181,6 +194,8 @@ beforeAll(async () => {
       // On a broker with SASL, each signs in as itself (nothing where the broker has none).
       ...testServiceKafkaCredentials(name, envs[name]),
       ...(config.RECOVERY_SESSION_TIMEOUT_MS === undefined ? {} : { KAFKA_SESSION_TIMEOUT_MS: String(config.RECOVERY_SESSION_TIMEOUT_MS) }),
+      KAFKA_GROUP_INSTANCE_ID: `${name}-e2e`,
+      KAFKA_REJOIN_AFTER_RESTART: String(config.RECOVERY_REJOIN_AFTER_RESTART),
     },
   }));
   supervisor.start(services);
@@ -257,16 +272,19 @@ it('each service SIGKILLed in turn under load comes back under the supervisor; e
     await waitFor(() => ready(urls.get(victim)!), Boolean, { what: `${victim} ready again`, timeoutMs: 120_000, intervalMs: 100 });
     const readyAt = Date.now();
     expect(sup.processOf(victim)?.pid).not.toBe(child!.pid);
-    // Its consumers are back: each group Stable, the dead process's member gone (dropped when its session timed out), one new member.
-    await waitFor(
-      () => membersOf(groups),
-      (described) => described.every((group) => group.state === 'Stable' && group.members.length === 1 && !deadMembers.has(group.members[0])),
+    // Its consumers are back: the restarted process joined each group (its consumers say so, it
+    // being the dead member rejoining or a new one), and each group is Stable with one member.
+    const { described } = await waitFor(
+      async () => ({ joined: await joinedGroups(urls.get(victim)!, groups), described: await membersOf(groups) }),
+      ({ joined, described }) => joined && described.every((group) => group.state === 'Stable' && group.members.length === 1),
       { what: `${victim}'s consumer groups stable with the restarted process alone`, timeoutMs: 180_000, intervalMs: 250 },
     );
     const rejoinedAt = Date.now();
     kills.push({ victim, pid: child!.pid!, killedAt, readyAt, rejoinedAt });
+    // As the dead member (ADR 0015), or as a new one: rejoining is off, or the dead member's session ended before the restart joined.
+    const asDead = described.filter((group) => deadMembers.has(group.members[0])).length;
     log(
-      `${victim} (pid ${child!.pid}) SIGKILLed; restarted by the supervisor, ready ${seconds(readyAt - killedAt)} and its consumer groups back ${seconds(rejoinedAt - killedAt)} after the kill`,
+      `${victim} (pid ${child!.pid}) SIGKILLed; restarted by the supervisor, ready ${seconds(readyAt - killedAt)} and its consumer groups back ${seconds(rejoinedAt - killedAt)} after the kill (${asDead} of ${groups.length} rejoined as the dead member)`,
     );
     // The purchase path captures again before the next kill (the read sides' catching up is checked at the end).
     if (PURCHASE_PATH.has(victim)) {

@@ -102,6 +102,23 @@ export class BaseServiceConfig extends DatabaseConfig {
   @IsWholeNumber({ min: 6_000, max: 300_000, unit: 'milliseconds' })
   KAFKA_SESSION_TIMEOUT_MS?: number;
 
+  /**
+   * This replica of the service, the same across restarts of its process and different from every
+   * other replica (Kubernetes: the pod name, from the downward API; `npm start`: set per service by
+   * the supervisor). With it, a process restarted after a crash rejoins its consumer groups as the
+   * members its predecessor was, instead of waiting for their sessions to time out (ADR 0015).
+   * Unset: every start joins as new members.
+   */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/, {
+    message: 'must be this replica\'s name, the same across its restarts (e.g. the pod name): 1 to 253 of A-Z, a-z, 0-9, ".", "_" and "-"',
+  })
+  KAFKA_GROUP_INSTANCE_ID?: string;
+
+  /** Off switch of the above: false joins as new members after every restart, even with KAFKA_GROUP_INSTANCE_ID set. */
+  @IsFlag()
+  KAFKA_REJOIN_AFTER_RESTART = true;
+
   /** TCP port of the HTTP API; each service has its own default. */
   @IsOptional()
   @IsWholeNumber({ min: 0, max: 65535, message: 'must be a whole number between 0 and 65535 (TCP port)' })

@@ -23,6 +23,21 @@ describe('loadConfig', () => {
     }
   });
 
+  it("takes a replica's instance id for its consumer groups (none by default) and an off switch (on by default)", () => {
+    const unset = loadConfig('wallet', BaseServiceConfig, {});
+    expect(unset.KAFKA_GROUP_INSTANCE_ID).toBeUndefined();
+    expect(unset.KAFKA_REJOIN_AFTER_RESTART).toBe(true);
+    const pod = loadConfig('wallet', BaseServiceConfig, { KAFKA_GROUP_INSTANCE_ID: 'wallet-5d8f7c9b6-x7k2p', KAFKA_REJOIN_AFTER_RESTART: 'false' });
+    expect(pod.KAFKA_GROUP_INSTANCE_ID).toBe('wallet-5d8f7c9b6-x7k2p');
+    expect(pod.KAFKA_REJOIN_AFTER_RESTART).toBe(false);
+    // Empty is unset, as for every variable: off.
+    expect(loadConfig('wallet', BaseServiceConfig, { KAFKA_GROUP_INSTANCE_ID: '' }).KAFKA_GROUP_INSTANCE_ID).toBeUndefined();
+    for (const bad of ['two words', '-leading-dash', 'a/b', 'x'.repeat(254)]) {
+      expect(() => loadConfig('wallet', BaseServiceConfig, { KAFKA_GROUP_INSTANCE_ID: bad })).toThrow(/KAFKA_GROUP_INSTANCE_ID/);
+    }
+    expect(() => loadConfig('wallet', BaseServiceConfig, { KAFKA_REJOIN_AFTER_RESTART: 'yes' })).toThrow(/KAFKA_REJOIN_AFTER_RESTART/);
+  });
+
   it('names every bad variable, and never its value', () => {
     const secret = 'mysql://root:hunter2@db';
     let error: unknown;

@@ -1,6 +1,7 @@
 export * from './kafka/kafka-client';
 export * from './kafka/event-publisher';
 export * from './inbox/inbox.schema';
+export * from './inbox/instance-memberships';
 export * from './inbox/inbox-consumer';
 export * from './inbox/dependency-unavailable';
 export * from './outbox/outbox.schema';

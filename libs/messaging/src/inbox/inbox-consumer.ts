@@ -12,6 +12,8 @@ import type { EventPublisher } from '../kafka/event-publisher';
 import { deadLetterValue } from '../dlq/dead-letter-value';
 import type { GroupCommitOptions } from '../group-commit/group-commit';
 import { GroupCommit } from '../group-commit/group-commit';
+import { offerPreviousMemberId, withdrawPreviousMemberId } from '../kafka/kafkajs-member-id';
+import type { GroupMemberIds } from './instance-memberships';
 import { backoffDelayMs } from '../retry/backoff';
 import { ConsumerStateTracker } from './consumer-state';
 import type { PartitionOffset } from './offset-commits';
@@ -159,6 +161,13 @@ export interface InboxConsumerOptions {
    * undefined is removed (a producer cannot supply it). A failure (logged): nothing is added.
    */
   deadLetterHeaders?: (message: KafkaMessage) => Promise<Record<string, string | undefined> | undefined>;
+  /**
+   * The member ids of this instance across process restarts (InstanceMemberships, ADR 0015): the
+   * consumer joins as the member its instance's previous process was, so a restart after a crash
+   * does not wait for the dead member's session; the member it joins as is recorded. None: every
+   * start joins as a new member.
+   */
+  memberIds?: GroupMemberIds;
 }
 
 /**
@@ -249,6 +258,8 @@ export class InboxConsumer {
   private readonly batchesInHand = new Set<Promise<void>>();
   private readonly leaveGroupWaitMs: number;
   private joining = false;
+  /** The previous process's member id this consumer was started with, until its first join says whether it was taken. */
+  private rejoiningAs?: string;
   readonly stats: ConsumerStats = { applied: 0, duplicates: 0, ignored: 0, deadLettered: 0, unavailable: 0 };
   private readonly maxAttempts: number;
   private readonly retryBackoffMs: number;
@@ -314,8 +325,12 @@ export class InboxConsumer {
           this.options.logger.debug({ consumer: this.options.groupId, reason: (error as Error).message }, 'offsets not committed before a rebalance'),
         );
     });
+    const previous = this.options.memberIds?.previous(this.options.groupId);
+    this.rejoiningAs = previous;
+    if (previous) offerPreviousMemberId(this.options.groupId, previous);
     consumer.on(consumer.events.GROUP_JOIN, (event) => {
       this.joining = false;
+      this.recordMember(event.payload.memberId);
       if (!this.stopping) this.lifecycle.enter('connected', { partitions: partitionCount(event.payload.memberAssignment) });
     });
     // kafkajs restarts a consumer that failed with a retriable error (the broker out of reach, the
@@ -340,6 +355,18 @@ export class InboxConsumer {
     await this.starting;
   }
 
+  /** Records the member this consumer joined as; says once whether it took its predecessor's place. */
+  private recordMember(memberId: string): void {
+    const previous = this.rejoiningAs;
+    if (previous !== undefined) {
+      this.rejoiningAs = undefined;
+      const { logger, groupId } = this.options;
+      if (memberId === previous) logger.info({ consumer: groupId }, "consumer rejoined as its instance's previous member: no wait for that member's session");
+      else logger.info({ consumer: groupId }, "the instance's previous member had left or expired: joined as a new member");
+    }
+    this.options.memberIds?.joined(this.options.groupId, memberId);
+  }
+
   /** Joining its group (at start, or again in a rebalance): no message is in hand meanwhile. */
   get isJoiningGroup(): boolean {
     return this.joining && this.consumer !== undefined;
@@ -362,6 +389,7 @@ export class InboxConsumer {
     const commits = this.commits;
     this.consumer = undefined;
     this.stopping = true;
+    if (this.rejoiningAs !== undefined) withdrawPreviousMemberId(this.options.groupId, this.rejoiningAs);
     if (!consumer) return;
     const { logger, groupId } = this.options;
     logger.info({ consumer: groupId }, 'consumer stopping: finishing the messages in hand and committing their offsets');
@@ -381,6 +409,7 @@ export class InboxConsumer {
     const waited = new Promise<'rebalancing'>((resolve) => (timer = setTimeout(() => resolve('rebalancing'), this.leaveGroupWaitMs)));
     const outcome = await Promise.race([left.then(() => 'left' as const), waited]).finally(() => clearTimeout(timer));
     if (outcome === 'left') {
+      this.options.memberIds?.left(groupId);
       this.lifecycle.enter('stopped', { ...this.stats }, 'consumer stopped: offsets committed, group left');
       return;
     }

@@ -15,6 +15,7 @@ import type { BackoffPolicy } from '../retry/backoff';
 import { backoffDelayMs } from '../retry/backoff';
 import type { ConsumedEvent, ConsumerStats, EventHandler, InboxBatch, InboxConsumerOptions } from './inbox-consumer';
 import { InboxConsumer } from './inbox-consumer';
+import type { GroupMemberIds } from './instance-memberships';
 
 /** How an InboxConsumer of a subscription may be tuned (the rest is the transport's). */
 export type InboxSubscriptionOptions = Pick<
@@ -89,6 +90,8 @@ export interface InboxTransportOptions {
   subscriptions: readonly InboxSubscription[];
   /** Delay between failed starts of a subscription's consumer (default 1 s doubling up to 30 s, jittered). */
   startBackoff?: BackoffPolicy;
+  /** The instance's member ids across process restarts (InstanceMemberships); none: consumers join as new members. */
+  memberIds?: GroupMemberIds;
   /** Makes a subscription's consumer (an InboxConsumer by default). */
   createConsumer?: (options: InboxConsumerOptions) => SubscriptionConsumer;
 }
@@ -199,6 +202,7 @@ export class InboxTransport extends Server implements CustomTransportStrategy {
         dataSource: this.options.dataSource,
         publisher: this.options.publisher,
         logger: this.options.logger,
+        memberIds: this.options.memberIds,
       });
       this.consumers.set(name, consumer);
       try {

@@ -3,7 +3,7 @@ import { Global, Inject, Injectable, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { AuthModule, parseKeyGrants, parsePublicKeySet } from '@pay/auth';
 import type { BaseServiceConfig } from '@pay/config';
-import type { EventPublisher } from '@pay/messaging';
+import type { EventPublisher, InstanceMemberships } from '@pay/messaging';
 import { InboxTransport, OutboxRelay, PgNotifications } from '@pay/messaging';
 import type { Logger, Telemetry } from '@pay/observability';
 import { scrubText } from '@pay/observability';
@@ -13,7 +13,7 @@ import { DataSource } from 'typeorm';
 import { closeServiceDataSource } from '../database/data-source';
 import { HealthController } from '../health/health.controller';
 import { MetricsController } from '../health/metrics.controller';
-import { EVENT_PUBLISHER, KAFKA, KAFKA_ADMIN, LOGGER, OWNS_PROCESS, PG_NOTIFICATIONS, SERVICE_CONFIG, TELEMETRY } from './tokens';
+import { EVENT_PUBLISHER, INSTANCE_MEMBERSHIPS, KAFKA, KAFKA_ADMIN, LOGGER, OWNS_PROCESS, PG_NOTIFICATIONS, SERVICE_CONFIG, TELEMETRY } from './tokens';
 
 /** What a service has before Nest starts: validated config, open connections, telemetry. */
 export interface ServiceRuntime<C extends BaseServiceConfig = BaseServiceConfig> {
@@ -27,6 +27,8 @@ export interface ServiceRuntime<C extends BaseServiceConfig = BaseServiceConfig>
   publisher: EventPublisher;
   /** The service's consumers (its ServiceDefinition.consumers), a Nest transport for its @EventPattern handlers. */
   inbox: InboxTransport;
+  /** The instance's claim on its consumer groups' member ids across restarts (KAFKA_GROUP_INSTANCE_ID); none: new members each start. */
+  memberships?: InstanceMemberships;
   /** The process is this one service (runService): its telemetry is flushed and closed with it. */
   ownsProcess: boolean;
 }
@@ -50,6 +52,7 @@ class RuntimeLifecycle implements OnApplicationBootstrap, OnModuleDestroy, OnApp
     private readonly dataSource: DataSource,
     private readonly inbox: InboxTransport,
     @Inject(PG_NOTIFICATIONS) private readonly notifications: PgNotifications,
+    @Inject(INSTANCE_MEMBERSHIPS) private readonly memberships: InstanceMemberships | null,
   ) {
     this.relay = new OutboxRelay({ name: config.OUTBOX_RELAY_NAME, dataSource, publisher, logger, notifications });
   }
@@ -67,6 +70,8 @@ class RuntimeLifecycle implements OnApplicationBootstrap, OnModuleDestroy, OnApp
     await this.relay.stop();
     // Every feature that listened stopped before this (onModuleDestroy, beforeApplicationShutdown).
     await this.notifications.close();
+    // The consumers stopped (onModuleDestroy): the instance's lock goes only now, with the process.
+    await this.memberships?.release();
     await this.publisher.disconnect().catch(() => undefined);
     await this.admin.disconnect().catch(() => undefined);
     await closeServiceDataSource(this.dataSource);
@@ -91,6 +96,7 @@ export class PlatformModule {
       { provide: TELEMETRY, useValue: runtime.telemetry },
       { provide: OWNS_PROCESS, useValue: runtime.ownsProcess },
       { provide: InboxTransport, useValue: runtime.inbox },
+      { provide: INSTANCE_MEMBERSHIPS, useValue: runtime.memberships ?? null },
       {
         provide: PG_NOTIFICATIONS,
         useValue: new PgNotifications({ connectionString: runtime.config.DATABASE_URL, applicationName: `${runtime.name}-listen`, logger: runtime.logger }),

@@ -9,7 +9,7 @@ import type { BaseServiceConfig } from '@pay/config';
 import { ConfigError, loadConfig } from '@pay/config';
 import { flattenValidationErrors } from '@pay/contracts';
 import type { InboxSubscription } from '@pay/messaging';
-import { connectInboxTransport, createKafka, EventPublisher, InboxTransport, kafkaConnectionOf } from '@pay/messaging';
+import { connectInboxTransport, createKafka, EventPublisher, InboxTransport, InstanceMemberships, kafkaConnectionOf } from '@pay/messaging';
 import type { Telemetry } from '@pay/observability';
 import { createLogger, currentTelemetry, observeHttpRequests, startTelemetry } from '@pay/observability';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
@@ -72,7 +72,18 @@ async function openRuntime<C extends BaseServiceConfig>(
   const publisher = new EventPublisher(kafka);
   await publisher.connect();
   const subscriptions = withSessionTimeout(definition.consumers?.(config) ?? [], config.KAFKA_SESSION_TIMEOUT_MS);
-  const inbox = new InboxTransport({ kafka, dataSource, publisher, logger, subscriptions });
+  const consumes = subscriptions.some((subscription) => subscription.enabled ?? true);
+  const memberships =
+    consumes && config.KAFKA_REJOIN_AFTER_RESTART && config.KAFKA_GROUP_INSTANCE_ID
+      ? await InstanceMemberships.claim({
+          connectionString: config.DATABASE_URL,
+          schema: config.DB_SCHEMA ?? definition.schema,
+          instanceId: config.KAFKA_GROUP_INSTANCE_ID,
+          applicationName: `${definition.name}-members`,
+          logger,
+        })
+      : undefined;
+  const inbox = new InboxTransport({ kafka, dataSource, publisher, logger, subscriptions, memberIds: memberships });
   return {
     name: definition.name,
     config,
@@ -83,6 +94,7 @@ async function openRuntime<C extends BaseServiceConfig>(
     kafkaAdmin,
     publisher,
     inbox,
+    memberships,
     ownsProcess: options.exitOnShutdownSignal === true,
   };
 }

@@ -9,3 +9,5 @@ export const TELEMETRY = Symbol('Telemetry');
 export const OWNS_PROCESS = Symbol('OwnsProcess');
 /** The process's one LISTEN connection (PgNotifications): every feature that waits for a NOTIFY subscribes on it. */
 export const PG_NOTIFICATIONS = Symbol('PgNotifications');
+/** The instance's claim on its consumer groups' member ids (InstanceMemberships), or null: released once the consumers stopped. */
+export const INSTANCE_MEMBERSHIPS = Symbol('InstanceMemberships');

@@ -12,6 +12,7 @@ import { OpenPaymentsProcessing1765584000001 } from './1765584000001-open-paymen
 import { WebhooksAbsorbedByAnswers1765670400000 } from './1765670400000-webhooks-absorbed-by-answers';
 import { WebhookRecordsMoney1767800000000 } from './1767800000000-webhook-records-money';
 import { SpentSupportCases1768720000000 } from './1768720000000-spent-support-cases';
+import { ConsumerGroupMembers1768810000001 } from './1768810000001-consumer-group-members';
 
 /** Every migration of the payment-orchestration schema, in order. */
 export const paymentOrchestrationMigrations: MigrationList = [
@@ -28,4 +29,5 @@ export const paymentOrchestrationMigrations: MigrationList = [
   WebhooksAbsorbedByAnswers1765670400000,
   WebhookRecordsMoney1767800000000,
   SpentSupportCases1768720000000,
+  ConsumerGroupMembers1768810000001,
 ];

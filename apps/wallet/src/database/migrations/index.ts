@@ -15,6 +15,7 @@ import { InstrumentReleasesAppendOnly1767500000000 } from './1767500000000-instr
 import { PaymentsInProgressHousekeeping1767500000001 } from './1767500000001-payments-in-progress-housekeeping';
 import { FundsReturns1767600000000 } from './1767600000000-funds-returns';
 import { BankAccountVerification1768400000000 } from './1768400000000-bank-account-verification';
+import { ConsumerGroupMembers1768810000000 } from './1768810000000-consumer-group-members';
 
 /** Every migration of the wallet schema, in order. */
 export const walletMigrations: MigrationList = [
@@ -34,4 +35,5 @@ export const walletMigrations: MigrationList = [
   PaymentsInProgressHousekeeping1767500000001,
   FundsReturns1767600000000,
   BankAccountVerification1768400000000,
+  ConsumerGroupMembers1768810000000,
 ];
