@@ -332,7 +332,7 @@ describe('support chat (two instances)', () => {
     // Opening needed the payment known (its first event); the rest of its story may still be on its way.
     const first = await waitFor(
       () => agent.get<Timeline>(`/v1/support/conversations/${conversation.id}/payment`),
-      (answer) => answer.status !== 200 || answer.body.timeline.length >= 4,
+      (answer) => answer.status !== 200 || (answer.body.timeline.length >= 4 && answer.body.captured === '2500'),
       { what: "the purchase's whole story consumed", timeoutMs: 60_000, intervalMs: 200 },
     );
     expect(first.status).toBe(200);
@@ -341,11 +341,12 @@ describe('support chat (two instances)', () => {
     // Another agent does not see it.
     expect((await (await support.caller(1, 'agent-6', 'support')).get(`/v1/support/conversations/${conversation.id}/payment`)).status).toBe(404);
 
-    // A refund made after the conversation opened shows, and what is left to refund shrinks.
+    // A refund made after the conversation opened shows, and what is left to refund shrinks. Waits
+    // for what it asserts: the refund's three entries (two topics, consumed in any order) and the facts.
     await support.publish(story.refund('1000'));
     const later = await waitFor(
       async () => (await agent.get<Timeline>(`/v1/support/conversations/${conversation.id}/payment`)).body,
-      (body) => body.timeline.length === 7,
+      (body) => body.timeline.length === 7 && body.refunded === '1000' && body.refundable === '1500',
       { what: 'the refund in the timeline', timeoutMs: 60_000, intervalMs: 200 },
     );
     expect(later.timeline.map((e) => e.type).slice(4)).toEqual([
