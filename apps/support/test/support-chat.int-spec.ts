@@ -182,7 +182,12 @@ describe('support chat (two instances)', () => {
     );
     await listener.end();
     // (The connected clients' delivery receipts travel on the channel too.)
-    expect(notifications.map((notice) => notice.k).filter((kind) => kind !== 'r').sort()).toEqual(['m', 'ms', 'ms']);
+    expect(
+      notifications
+        .map((notice) => notice.k)
+        .filter((kind) => kind !== 'r')
+        .sort(),
+    ).toEqual(['m', 'ms', 'ms']);
     const notified = notifications.flatMap((notice) => (notice.k === 'ms' ? notice.ms : notice.k === 'm' ? [notice] : []));
     expect(notified.map((notice) => ('m' in notice ? notice.m.seq : notice.s)).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 2));
 
