@@ -17,8 +17,9 @@
  * got every message of its conversation exactly once and in order.
  *
  * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/payments_bench; created if
- * missing), KAFKA_BROKERS (given by libs/testing's with-test-infra, which the npm script uses). A
- * fresh schema is created and dropped. Flags: --conversations=N, --messages=N, --reply-after=MS.
+ * missing), KAFKA_BROKERS (given by libs/testing's with-test-infra, which the npm script uses),
+ * BENCH_NODE_OPTIONS (the instances' NODE_OPTIONS, e.g. `--cpu-prof --cpu-prof-dir=DIR`). A fresh
+ * schema is created and dropped. Flags: --conversations=N, --messages=N, --reply-after=MS.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -99,6 +100,8 @@ async function main(): Promise<void> {
     AUTH_AUDIENCE: idp.audience,
     SUPPORT_ROLLOUT_CONFIG_PATH: rolloutPath,
     SUPPORT_CONSUMER_GROUP: uniqueName('support.bench'),
+    // e.g. BENCH_NODE_OPTIONS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles both instances.
+    ...(process.env.BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS } : {}),
   });
   const instances: StartedService[] = [];
   const sockets: Socket[] = [];

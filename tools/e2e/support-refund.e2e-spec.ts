@@ -162,7 +162,8 @@ it("lets the assigned agent refund part of a payment through orchestration; the 
       if (answer.status !== 200) throw new Error(`timeline: HTTP ${answer.status} ${JSON.stringify(answer.body)}`);
       return answer.body;
     });
-  const before = await waitFor(timeline, (view) => view.timeline.some((entry) => entry.stage === 'ledger'), {
+  // The capture (payments.events.v1) and its posting (ledger.transactions.v1) come on two topics, in either order: wait for both.
+  const before = await waitFor(timeline, (view) => view.captured === '2500' && view.timeline.some((entry) => entry.stage === 'ledger'), {
     what: 'the capture and its posting in the timeline',
   });
   expect(before).toMatchObject({ paymentId, payerId: payer.id, currency: 'USD', captured: '2500', refunded: '0', refundable: '2500' });

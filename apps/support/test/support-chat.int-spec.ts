@@ -6,9 +6,10 @@
  */
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { isTrue, waitFor } from '@pay/testing';
+import { isTrue, testDatabaseUrl, waitFor } from '@pay/testing';
+import { Client } from 'pg';
 import type { ConversationView, MessageView } from '@pay/contracts';
-import type { AppendOutcome } from '../src/conversations/conversation-store';
+import type { AppendOutcome, ChatNotice } from '../src/conversations/conversation-store';
 import { ConversationStore } from '../src/conversations/conversation-store';
 import { RetentionSweeper } from '../src/retention/retention-sweeper';
 import { PaymentStory } from './payment-story';
@@ -127,12 +128,20 @@ describe('support chat (two instances)', () => {
     const before = await personStore.append(conversation.id, asPerson, randomUUID(), 'stored before the batch', []);
     if (before.outcome !== 'stored') throw new Error(`not stored: ${before.code}`);
 
-    // Submitted in one turn of the event loop on each instance, both instances at once.
+    // What the instances tell each other about the batches: notifications on the schema's channel.
+    const listener = new Client({ connectionString: testDatabaseUrl() });
+    const notifications: ChatNotice[] = [];
+    listener.on('notification', (notification) => notifications.push(JSON.parse(notification.payload ?? '') as ChatNotice));
+    await listener.connect();
+    await listener.query(`LISTEN "${personStore.channel}"`);
+
+    // Submitted in one turn of the event loop on each instance, both instances at once; one message
+    // long enough (2,000 characters) to travel in a notification of its own.
     const personIds = Array.from({ length: 10 }, () => randomUUID());
     const agentIds = Array.from({ length: 10 }, () => randomUUID());
     const [personOutcomes, agentOutcomes] = await Promise.all([
       Promise.all([
-        ...personIds.map((id, k) => personStore.append(conversation.id, asPerson, id, `person ${k}`, [])),
+        ...personIds.map((id, k) => personStore.append(conversation.id, asPerson, id, k === 5 ? 'long '.repeat(400) : `person ${k}`, [])),
         personStore.append(conversation.id, asPerson, personIds[3], 'person 3', []),
         personStore.append(conversation.id, asPerson, before.message.clientMessageId, 'stored before the batch', []),
       ]),
@@ -164,6 +173,23 @@ describe('support chat (two instances)', () => {
       { author_role: 'agent', n: 1, rows: 10 },
       { author_role: 'person', n: 1, rows: 10 },
     ]);
+    // Notified several to a notification: the 19 short ones packed (one notification per batch),
+    // the long one alone; the 20 positions each once.
+    await waitFor(
+      async () => notifications.flatMap((notice) => (notice.k === 'ms' ? notice.ms : notice.k === 'm' ? [notice] : [])).length,
+      (count) => count >= 20,
+      { what: "the two batches' notifications" },
+    );
+    await listener.end();
+    // (The connected clients' delivery receipts travel on the channel too.)
+    expect(
+      notifications
+        .map((notice) => notice.k)
+        .filter((kind) => kind !== 'r')
+        .sort(),
+    ).toEqual(['m', 'ms', 'ms']);
+    const notified = notifications.flatMap((notice) => (notice.k === 'ms' ? notice.ms : notice.k === 'm' ? [notice] : []));
+    expect(notified.map((notice) => ('m' in notice ? notice.m.seq : notice.s)).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 2));
 
     // A row PostgreSQL refuses (a NUL character) fails alone; the others of its batch are stored.
     const mixed = await Promise.allSettled([
@@ -185,7 +211,7 @@ describe('support chat (two instances)', () => {
       details: ['text: must not contain the NUL character (U+0000)'],
     });
 
-    // Both parties, on different instances, got every position once and in order (NOTIFY per message).
+    // Both parties, on different instances, got every position once and in order (notified several to a notification).
     expect(await person.send(conversation.id, 'marker')).toMatchObject({ ok: true, message: { seq: 24 } });
     for (const client of [person, agent]) {
       const messages = await receivedAll(client, conversation.id, 24);
@@ -332,7 +358,7 @@ describe('support chat (two instances)', () => {
     // Opening needed the payment known (its first event); the rest of its story may still be on its way.
     const first = await waitFor(
       () => agent.get<Timeline>(`/v1/support/conversations/${conversation.id}/payment`),
-      (answer) => answer.status !== 200 || answer.body.timeline.length >= 4,
+      (answer) => answer.status !== 200 || (answer.body.timeline.length >= 4 && answer.body.captured === '2500'),
       { what: "the purchase's whole story consumed", timeoutMs: 60_000, intervalMs: 200 },
     );
     expect(first.status).toBe(200);
@@ -341,11 +367,12 @@ describe('support chat (two instances)', () => {
     // Another agent does not see it.
     expect((await (await support.caller(1, 'agent-6', 'support')).get(`/v1/support/conversations/${conversation.id}/payment`)).status).toBe(404);
 
-    // A refund made after the conversation opened shows, and what is left to refund shrinks.
+    // A refund made after the conversation opened shows, and what is left to refund shrinks. Waits
+    // for what it asserts: the refund's three entries (two topics, consumed in any order) and the facts.
     await support.publish(story.refund('1000'));
     const later = await waitFor(
       async () => (await agent.get<Timeline>(`/v1/support/conversations/${conversation.id}/payment`)).body,
-      (body) => body.timeline.length === 7,
+      (body) => body.timeline.length === 7 && body.refunded === '1000' && body.refundable === '1500',
       { what: 'the refund in the timeline', timeoutMs: 60_000, intervalMs: 200 },
     );
     expect(later.timeline.map((e) => e.type).slice(4)).toEqual([

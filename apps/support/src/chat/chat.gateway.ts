@@ -11,7 +11,7 @@ import type { SupportConfig } from '../config';
 import type { MessageView, Party } from '@pay/contracts';
 import { conversationView } from '../conversations/chat-views';
 import { ChatFanout } from '../conversations/chat-fanout';
-import type { ChatNotice } from '../conversations/conversation-store';
+import type { ChatNotice, MessageNotice } from '../conversations/conversation-store';
 import { ConversationStore } from '../conversations/conversation-store';
 import { screenMessage } from '../domain/screen-message';
 import type { ChatAck } from './chat-messages';
@@ -223,22 +223,11 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
 
   private onNotice(notice: ChatNotice): void {
     switch (notice.k) {
-      case 'm': {
-        const conversationId = 'm' in notice ? notice.m.conversationId : notice.c;
-        for (const socket of this.rooms.get(conversationId) ?? []) {
-          const state = socket.data.joined.get(conversationId);
-          if (!state) continue;
-          if (state.catchingUp) {
-            state.again = true;
-          } else if ('m' in notice && notice.m.seq === state.lastSent + 1) {
-            this.emitMessage(socket, state, notice.m, true);
-          } else if (('m' in notice ? notice.m.seq : notice.s) > state.lastSent) {
-            // A gap (a notice lost, or a message too long to travel in one): read the table.
-            void this.catchUp(socket, conversationId);
-          }
-        }
+      case 'm':
+        return this.onMessageNotice(notice);
+      case 'ms':
+        for (const message of notice.ms) this.onMessageNotice(message);
         return;
-      }
       case 'r':
         for (const socket of this.rooms.get(notice.r.conversationId) ?? []) socket.emit('receipt', notice.r);
         return;
@@ -253,6 +242,22 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
           for (const socket of this.agents.get(view.agentId) ?? []) if (!socket.data.joined.has(view.id)) socket.emit('conversation.assigned', view);
         }
         return;
+      }
+    }
+  }
+
+  private onMessageNotice(notice: MessageNotice): void {
+    const conversationId = 'm' in notice ? notice.m.conversationId : notice.c;
+    for (const socket of this.rooms.get(conversationId) ?? []) {
+      const state = socket.data.joined.get(conversationId);
+      if (!state) continue;
+      if (state.catchingUp) {
+        state.again = true;
+      } else if ('m' in notice && notice.m.seq === state.lastSent + 1) {
+        this.emitMessage(socket, state, notice.m, true);
+      } else if (('m' in notice ? notice.m.seq : notice.s) > state.lastSent) {
+        // A gap (a notice lost, or a message too long to travel in one): read the table.
+        void this.catchUp(socket, conversationId);
       }
     }
   }

@@ -16,11 +16,17 @@ export function chatChannel(schema: string): string {
   return `support_chat_${schema}`;
 }
 
-/** What instances tell each other through the channel, at commit. */
-export type ChatNotice =
+/** A stored message as the channel carries it. */
+export type MessageNotice =
   | { k: 'm'; m: MessageView }
   /** A message too long for a notification (8,000 bytes): listeners read it from the table. */
-  | { k: 'm'; c: string; s: number; f: true }
+  | { k: 'm'; c: string; s: number; f: true };
+
+/** What instances tell each other through the channel, at commit. */
+export type ChatNotice =
+  | MessageNotice
+  /** A batch's messages, several to a notification, in position order per conversation. */
+  | { k: 'ms'; ms: MessageNotice[] }
   | { k: 'r'; r: ReceiptView }
   | { k: 'u'; v: ConversationView };
 
@@ -61,15 +67,28 @@ const MESSAGE_NOTICE = `CASE WHEN octet_length(m.body) <= 6000 THEN json_build_o
 const MESSAGE_COLUMNS = ['conversation_id', 'seq', 'id', 'client_message_id', 'author_role', 'author_id', 'body', 'masked', 'sent_at'];
 
 /**
+ * A batch's notices travel several to a notification (each under 8,000 bytes): a notice of at most
+ * NOTICE_SHARED bytes joins the others, packed in position order, a new notification begun once
+ * NOTICE_PACK bytes are reached (so one holds at most NOTICE_PACK + NOTICE_SHARED + its brackets); a
+ * longer one (a long message) travels alone.
+ */
+const NOTICE_SHARED = 1_500;
+const NOTICE_PACK = 6_000;
+
+/**
  * Stores a batch of messages (arrays, one element per message, numbered by ordinality) with one
  * statement, answering one row per message: `stored`, `replayed` (a retry: the row stored before),
  * `closed` or `not_found` (refused: nothing stored, no position taken).
  * - The batch's conversations are locked in id order, so two instances' batches cannot deadlock;
  *   a later batch touching one of them waits for this one's commit, so positions commit in order.
- * - The rows that may be stored take the positions after `last_seq`, in the batch's order, with
- *   one UPDATE per conversation: 1, 2, 3 … without gaps.
- * - Each inserted row NOTIFYs its message from the INSERT's RETURNING, in position order: the
- *   notices reach every instance at commit, in that order.
+ * - The rows that may be stored take the positions after `last_seq` (as locked: the latest
+ *   committed), in the batch's order, with one UPDATE per conversation: 1, 2, 3 … without gaps.
+ * - The inserted messages are NOTIFYed a few to a notification (NOTICE_PACK), in position order:
+ *   the notices reach every instance at commit, in that order. Each notification costs PostgreSQL
+ *   a queue entry read by every listener of the database, and each instance a parse: per batch,
+ *   not per message.
+ * - Conversations and earlier retries are found through their indexes (`= ANY`, a LATERAL probe of
+ *   the unique client message id), never by scanning the tables, which only grow.
  * A retry stored meanwhile by another instance's uncommitted batch makes the INSERT fail on the
  * unique key (the whole statement, no position taken): the caller then stores one by one.
  */
@@ -77,32 +96,47 @@ const APPEND_MESSAGES = `WITH r AS (
     SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::text[], $7::text[])
       WITH ORDINALITY AS r (conversation_id, party, author_id, id, client_message_id, body, masked, i)
   ), earlier AS (
-    SELECT r.i, m.* FROM r JOIN messages m
-      ON m.conversation_id = r.conversation_id AND m.author_id = r.author_id AND m.client_message_id = r.client_message_id AND m.author_role = r.party
+    SELECT r.i, e.* FROM r CROSS JOIN LATERAL (
+      SELECT * FROM messages m
+       WHERE m.conversation_id = r.conversation_id AND m.author_id = r.author_id AND m.client_message_id = r.client_message_id AND m.author_role = r.party
+       LIMIT 1 -- unique anyway; kept a subquery (not flattened into a join over the whole table)
+    ) e
   ), c AS (
-    SELECT id, status, person_id, agent_id FROM conversations WHERE id IN (SELECT conversation_id FROM r) ORDER BY id FOR UPDATE
+    SELECT id, status, person_id, agent_id, last_seq FROM conversations WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE
   ), n AS (
-    SELECT r.*, row_number() OVER (PARTITION BY r.conversation_id ORDER BY r.i) AS k, count(*) OVER (PARTITION BY r.conversation_id) AS total
+    SELECT r.*, c.last_seq, row_number() OVER (PARTITION BY r.conversation_id ORDER BY r.i) AS k, count(*) OVER (PARTITION BY r.conversation_id) AS total
       FROM r JOIN c ON c.id = r.conversation_id
      WHERE c.status <> 'closed'
        AND ((r.party = 'person' AND c.person_id = r.author_id) OR (r.party = 'agent' AND c.status = 'claimed' AND c.agent_id = r.author_id))
        AND NOT EXISTS (SELECT 1 FROM earlier e WHERE e.i = r.i)
   ), u AS (
-    UPDATE conversations SET last_seq = conversations.last_seq + t.total
-      FROM (SELECT DISTINCT conversation_id, total FROM n) t WHERE conversations.id = t.conversation_id
-    RETURNING conversations.id, conversations.last_seq
+    UPDATE conversations SET last_seq = t.last_seq + t.total
+      FROM (SELECT DISTINCT conversation_id, last_seq, total FROM n) t WHERE conversations.id = t.conversation_id
   ), m AS (
     INSERT INTO messages AS m (conversation_id, seq, id, client_message_id, author_role, author_id, body, masked)
-    SELECT n.conversation_id, u.last_seq - n.total + n.k, n.id, n.client_message_id, n.party, n.author_id, n.body, string_to_array(n.masked, ',')
-      FROM n JOIN u ON u.id = n.conversation_id ORDER BY n.conversation_id, n.k
-    RETURNING m.*, pg_notify($8, ${MESSAGE_NOTICE}) AS notified
+    SELECT n.conversation_id, n.last_seq + n.k, n.id, n.client_message_id, n.party, n.author_id, n.body, string_to_array(n.masked, ',')
+      FROM n ORDER BY n.conversation_id, n.k
+    RETURNING m.*
+  ), notice AS (
+    SELECT ${MESSAGE_NOTICE} AS body, row_number() OVER (ORDER BY m.conversation_id, m.seq) AS o FROM m
+  ), packed AS (
+    SELECT body, o, octet_length(body) > ${NOTICE_SHARED} AS alone,
+           coalesce(sum(octet_length(body) + 1) FILTER (WHERE octet_length(body) <= ${NOTICE_SHARED})
+             OVER (ORDER BY o ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before
+      FROM notice
+  ), notifications AS (
+    SELECT CASE WHEN alone THEN min(body) ELSE '{"k":"ms","ms":[' || string_agg(body, ',' ORDER BY o) || ']}' END AS payload, min(o) AS first
+      FROM packed GROUP BY alone, CASE WHEN alone THEN o ELSE before / ${NOTICE_PACK} END
+  ), notified AS (
+    SELECT pg_notify($8, payload) FROM (SELECT payload FROM notifications ORDER BY first) p
   )
   SELECT r.i,
          CASE WHEN m.id IS NOT NULL THEN 'stored' WHEN e.id IS NOT NULL THEN 'replayed'
               WHEN c.status = 'closed' AND ((r.party = 'person' AND c.person_id = r.author_id) OR (r.party = 'agent' AND c.agent_id = r.author_id)) THEN 'closed'
               ELSE 'not_found' END AS outcome,
          ${MESSAGE_COLUMNS.map((column) => `coalesce(m.${column}, e.${column}) AS ${column}`).join(', ')}
-    FROM r LEFT JOIN m ON m.id = r.id LEFT JOIN earlier e ON e.i = r.i LEFT JOIN c ON c.id = r.conversation_id`;
+    FROM r LEFT JOIN m ON m.id = r.id LEFT JOIN earlier e ON e.i = r.i LEFT JOIN c ON c.id = r.conversation_id
+   WHERE (SELECT count(*) FROM notified) >= 0`;
 
 /** Messages received together are stored together; a batch in flight gathers the next one. */
 const MESSAGE_BATCHING: GroupCommitOptions = { maxBatchSize: 200, maxWaitMs: 0, maxConcurrentBatches: 2 };

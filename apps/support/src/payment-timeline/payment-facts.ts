@@ -1,3 +1,5 @@
+import { inTransaction } from '@pay/platform';
+import type { Sql } from '@pay/platform';
 import type { DataSource } from 'typeorm';
 import type { TimelineStage } from '../domain/payment-timeline';
 import { refundableAmount } from '../domain/payment-timeline';
@@ -33,8 +35,8 @@ export interface FactsRow {
   refunded: string;
 }
 
-export async function readPaymentFacts(dataSource: DataSource, paymentId: string): Promise<FactsRow | undefined> {
-  const [row] = await dataSource.query<FactsRow[]>('SELECT * FROM payments WHERE payment_id = $1', [paymentId]);
+export async function readPaymentFacts(sql: Sql, paymentId: string): Promise<FactsRow | undefined> {
+  const [row] = await sql.query<FactsRow>('SELECT * FROM payments WHERE payment_id = $1', [paymentId]);
   return row;
 }
 
@@ -42,11 +44,22 @@ export function refundableOf(row: FactsRow): bigint {
   return refundableAmount({ captured: BigInt(row.captured), refundRequested: BigInt(row.refund_requested), refundFailed: BigInt(row.refund_failed) });
 }
 
+/**
+ * The payment's facts and its timeline from one snapshot: an event consumed between two separate
+ * reads would show its timeline entry beside facts from before it (a refund in the timeline, not
+ * yet in `refunded`).
+ */
 export async function readPaymentTimeline(dataSource: DataSource, paymentId: string): Promise<PaymentTimelineView> {
-  const facts = await readPaymentFacts(dataSource, paymentId);
-  const entries = await dataSource.query<Array<{ event_id: string; stage: TimelineStage; type: string; occurred_at: Date; details: Record<string, unknown> }>>(
-    'SELECT event_id, stage, type, occurred_at, details FROM payment_timeline WHERE payment_id = $1 ORDER BY occurred_at, event_id',
-    [paymentId],
+  const { facts, entries } = await inTransaction(
+    dataSource,
+    async (sql) => ({
+      facts: await readPaymentFacts(sql, paymentId),
+      entries: await sql.query<{ event_id: string; stage: TimelineStage; type: string; occurred_at: Date; details: Record<string, unknown> }>(
+        'SELECT event_id, stage, type, occurred_at, details FROM payment_timeline WHERE payment_id = $1 ORDER BY occurred_at, event_id',
+        [paymentId],
+      ),
+    }),
+    'REPEATABLE READ',
   );
   return {
     paymentId,
