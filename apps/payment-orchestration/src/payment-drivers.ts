@@ -28,6 +28,8 @@ export interface PaymentDriverDependencies {
   readonly stepConcurrency: number;
   readonly stepLeaseMs: number;
   readonly stepPollMs: number;
+  /** The instance whose lock this process holds (InstanceMemberships): its leases are freed by the instance's next process at start. */
+  readonly stepOwner?: string;
   /** What support may refund an hour (absent: nothing; the reconciliation CLI refunds nothing for support). */
   readonly supportRefundBudget?: SupportRefundBudget;
   /** The service's webhook inbox and use case (WebhooksModule's), so that one sweeper hears of every webhook not applied; made here when absent. */
@@ -55,7 +57,7 @@ export interface PaymentDrivers {
 export function createPaymentDrivers(deps: PaymentDriverDependencies): PaymentDrivers {
   const { dataSource, logger, providers } = deps;
   const store = new PaymentEventStore(dataSource);
-  const steps = new PaymentSteps(dataSource);
+  const steps = new PaymentSteps(dataSource, deps.stepOwner);
   const authorize = new AuthorizeAndCapture(dataSource, store, steps, providers, deps.instruments, logger);
   const transfers = new TransferFunds(dataSource, store, steps, logger);
   const refunds = new RefundPayment(dataSource, store, steps, providers, transfers, logger, {

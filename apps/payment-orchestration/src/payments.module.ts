@@ -3,8 +3,8 @@ import { Inject, Injectable, Module } from '@nestjs/common';
 import { noServiceToken, parsePublicKeySet, parseStepUpThresholds, StepUpProofVerifier } from '@pay/auth';
 import type { Logger } from '@pay/observability';
 import type { ServiceRuntime } from '@pay/platform';
-import type { PgNotifications } from '@pay/messaging';
-import { LOGGER, PG_NOTIFICATIONS } from '@pay/platform';
+import type { InstanceMemberships, PgNotifications } from '@pay/messaging';
+import { INSTANCE_MEMBERSHIPS, LOGGER, PG_NOTIFICATIONS } from '@pay/platform';
 import type { RolloutSource } from '@pay/rollout';
 import { ROLLOUT, RolloutModule } from '@pay/rollout';
 import type { JWK } from 'jose';
@@ -104,7 +104,7 @@ export class PaymentsModule {
         },
         {
           provide: PAYMENT_DRIVERS,
-          inject: [DataSource, LOGGER, PAYMENT_SERVICE_PROVIDERS, WALLET_INSTRUMENTS, PspWebhookInbox, ApplyPspWebhook, PG_NOTIFICATIONS],
+          inject: [DataSource, LOGGER, PAYMENT_SERVICE_PROVIDERS, WALLET_INSTRUMENTS, PspWebhookInbox, ApplyPspWebhook, PG_NOTIFICATIONS, INSTANCE_MEMBERSHIPS],
           useFactory: (
             dataSource: DataSource,
             logger: Logger,
@@ -113,6 +113,7 @@ export class PaymentsModule {
             webhookInbox: PspWebhookInbox,
             applyWebhook: ApplyPspWebhook,
             notifications: PgNotifications,
+            memberships: InstanceMemberships | null,
           ) =>
             createPaymentDrivers({
               dataSource,
@@ -120,6 +121,8 @@ export class PaymentsModule {
               providers,
               instruments,
               notifications,
+              // Only while this process holds its instance's lock: then no other live process has the instance.
+              ...(memberships ? { stepOwner: memberships.instanceId } : {}),
               stepConcurrency: config.PAYMENT_STEP_CONCURRENCY,
               stepLeaseMs: config.PAYMENT_STEP_LEASE_SECONDS * 1000,
               stepPollMs: config.PAYMENT_STEP_POLL_MS,

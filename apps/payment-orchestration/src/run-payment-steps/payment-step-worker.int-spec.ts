@@ -54,10 +54,10 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function startWorker(pollMs = 100, leaseMs = 10_000): Promise<PaymentStepWorker> {
+async function startWorker(pollMs = 100, leaseMs = 10_000, stepsOf: PaymentSteps = steps): Promise<PaymentStepWorker> {
   const listenUrl = `${db.url}${db.url.includes('?') ? '&' : '?'}application_name=${applicationName}`;
   const started = new PaymentStepWorker({
-    steps,
+    steps: stepsOf,
     handlerFor: () => async (claimed) => {
       ran.push({ paymentId: claimed.paymentId, step: claimed.step, at: Date.now() });
       await longRun;
@@ -165,6 +165,32 @@ describe('PaymentStepWorker', () => {
     await waitFor(() => ran.length > 0, isTrue, { what: 'the abandoned step to run', timeoutMs: 10_000, intervalMs: 20 });
     expect(ran[0]?.at).toBeGreaterThanOrEqual(leaseEnds - 100);
     await waitFor(async () => (await pending()) === 0, isTrue, { what: 'the abandoned step to complete', timeoutMs: 20_000, intervalMs: 20 });
+  });
+
+  it("frees at start the leases its instance's dead previous process held, and no other instance's", async () => {
+    const mine = `pay-${randomUUID()}`;
+    const others = `pay-${randomUUID()}`;
+    // The process of instance orch-0 died running `mine` (leased for another minute); orch-1 is alive, running `others`.
+    await db.dataSource.query(
+      `INSERT INTO payment_steps (payment_id, step, due_at, attempts, lease_until, leased_by)
+       VALUES ($1, 'authorize', now() - interval '1 second', 1, now() + interval '60 seconds', 'orch-0'),
+              ($2, 'authorize', now() - interval '1 second', 1, now() + interval '60 seconds', 'orch-1')`,
+      [mine, others],
+    );
+    // orch-0 restarted: its steps record it as their leases' holder.
+    let finish = (): void => undefined;
+    longRun = new Promise<void>((resolve) => (finish = resolve));
+    await startWorker(100, 10_000, new PaymentSteps(workerSource, 'orch-0'));
+    await waitFor(() => ran.length > 0, isTrue, { what: "the dead process's step to run again", timeoutMs: 10_000, intervalMs: 20 });
+    expect(ran.map((run) => run.paymentId)).toEqual([mine]);
+    const leases: { payment_id: string; leased_by: string; attempts: number }[] = await db.dataSource.query(
+      'SELECT payment_id, leased_by, attempts FROM payment_steps ORDER BY leased_by',
+    );
+    expect(leases).toEqual([
+      { payment_id: mine, leased_by: 'orch-0', attempts: 2 },
+      { payment_id: others, leased_by: 'orch-1', attempts: 1 },
+    ]);
+    finish();
   });
 
   it('catches up after losing its LISTEN connection, running what was announced meanwhile', async () => {

@@ -75,6 +75,9 @@ export class PaymentStepWorker {
 
   async start(): Promise<void> {
     this.running = true;
+    // A restart of this instance after a crash: what the dead process was running is due again now.
+    const released = await this.options.steps.releaseLeasesOfPreviousProcess();
+    if (released > 0) this.options.logger.info({ steps: released }, "freed the payment steps this instance's previous process held; they run again now");
     await this.listen();
     this.started = this.scheduler.start();
   }

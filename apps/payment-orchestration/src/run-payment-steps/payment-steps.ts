@@ -47,7 +47,7 @@ const KEPT_PAYMENT = `(SELECT json_build_object('version', p.version, 'state', p
 /** Claims announced steps together (those announced by one commit arrive together). */
 const CLAIM_MANY: NamedStatement = {
   name: 'po_claim_steps',
-  text: `UPDATE payment_steps s SET lease_until = now() + $3 * interval '1 millisecond', attempts = s.attempts + 1
+  text: `UPDATE payment_steps s SET lease_until = now() + $3 * interval '1 millisecond', attempts = s.attempts + 1, leased_by = $4
            FROM unnest($1::text[], $2::text[]) AS c(payment_id, step)
           WHERE s.payment_id = c.payment_id AND s.step = c.step AND s.due_at <= now() AND (s.lease_until IS NULL OR s.lease_until < now())
           RETURNING s.payment_id, s.step, s.attempts, s.trace_context, ${KEPT_PAYMENT}`,
@@ -118,9 +118,32 @@ export class PaymentSteps {
   /** NOTIFY channel announcing steps due now, per schema so test schemas do not wake each other. */
   readonly channel: string;
 
-  constructor(private readonly dataSource: DataSource) {
+  constructor(
+    private readonly dataSource: DataSource,
+    /**
+     * The instance whose lock this process holds (InstanceMemberships, ADR 0015), recorded with the
+     * leases it takes: the instance's next process frees them at start (releaseLeasesOfPreviousProcess).
+     * None: leases run out by themselves.
+     */
+    private readonly owner?: string,
+  ) {
     const schema = (dataSource.options as { schema?: string }).schema ?? 'public';
     this.channel = `payment_steps_${schema}`;
+  }
+
+  /**
+   * Frees the leases this instance's previous process held (it is dead: this process took the
+   * instance's lock, which a live process never lets go), so that its steps run again now rather
+   * than when their leases run out (up to a lease after the crash). Call before claiming anything.
+   * Returns how many were freed; none without an owner.
+   */
+  async releaseLeasesOfPreviousProcess(): Promise<number> {
+    if (this.owner === undefined) return 0;
+    const rows = await this.dataSource.query<{ step: string }[]>(
+      'UPDATE payment_steps SET lease_until = NULL, leased_by = NULL WHERE leased_by = $1 AND lease_until IS NOT NULL RETURNING step',
+      [this.owner],
+    );
+    return rows.length;
   }
 
   /**
@@ -165,13 +188,13 @@ export class PaymentSteps {
   /** Leases up to `limit` due steps, oldest first; others' leases and rows are skipped, not waited for. */
   async claimDue(limit: number, leaseMs: number): Promise<ClaimedStep[]> {
     const rows = await this.dataSource.query<StepRow[]>(
-      `UPDATE payment_steps s SET lease_until = now() + $2 * interval '1 millisecond', attempts = s.attempts + 1
+      `UPDATE payment_steps s SET lease_until = now() + $2 * interval '1 millisecond', attempts = s.attempts + 1, leased_by = $3
         WHERE (s.payment_id, s.step) IN (
           SELECT payment_id, step FROM payment_steps
            WHERE due_at <= now() AND (lease_until IS NULL OR lease_until < now())
            ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
         RETURNING s.payment_id, s.step, s.attempts, s.trace_context, ${KEPT_PAYMENT}`,
-      [limit, leaseMs],
+      [limit, leaseMs, this.owner ?? null],
     );
     return this.rows(rows).map(toClaimed);
   }
@@ -180,7 +203,7 @@ export class PaymentSteps {
   async claimMany(steps: readonly { paymentId: string; step: StepName }[], leaseMs: number): Promise<ClaimedStep[]> {
     if (steps.length === 0) return [];
     const rows = await onConnection(this.dataSource, (sql) =>
-      queryNamed<StepRow>(sql, CLAIM_MANY, [steps.map((s) => s.paymentId), steps.map((s) => s.step), leaseMs]),
+      queryNamed<StepRow>(sql, CLAIM_MANY, [steps.map((s) => s.paymentId), steps.map((s) => s.step), leaseMs, this.owner ?? null]),
     );
     return rows.map(toClaimed);
   }

@@ -58,6 +58,11 @@ const DEFAULT_LOCK_WAIT_MS = 3_000;
 export class InstanceMemberships implements GroupMemberIds {
   private readonly memberIds: Map<string, string>;
   private held = true;
+
+  /** The instance this process holds the lock of. */
+  get instanceId(): string {
+    return this.options.instanceId;
+  }
   /** Writes in the order they were asked for; release() waits for them. */
   private writes: Promise<void> = Promise.resolve();
 

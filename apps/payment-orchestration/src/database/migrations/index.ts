@@ -13,6 +13,7 @@ import { WebhooksAbsorbedByAnswers1765670400000 } from './1765670400000-webhooks
 import { WebhookRecordsMoney1767800000000 } from './1767800000000-webhook-records-money';
 import { SpentSupportCases1768720000000 } from './1768720000000-spent-support-cases';
 import { ConsumerGroupMembers1768810000001 } from './1768810000001-consumer-group-members';
+import { StepLeaseOwner1768830000000 } from './1768830000000-step-lease-owner';
 
 /** Every migration of the payment-orchestration schema, in order. */
 export const paymentOrchestrationMigrations: MigrationList = [
@@ -30,4 +31,5 @@ export const paymentOrchestrationMigrations: MigrationList = [
   WebhookRecordsMoney1767800000000,
   SpentSupportCases1768720000000,
   ConsumerGroupMembers1768810000001,
+  StepLeaseOwner1768830000000,
 ];
