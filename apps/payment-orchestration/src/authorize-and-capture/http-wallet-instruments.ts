@@ -42,10 +42,11 @@ export class HttpWalletInstruments implements WalletInstruments {
     batching: Partial<InstrumentBatching> = {},
   ) {
     const { waitMs, maxBatchSize, maxConcurrentRequests } = { ...DEFAULT_INSTRUMENT_BATCHING, ...batching };
-    this.requests = new GroupCommit(
-      async (lookups) => (await this.releaseAll(lookups)).map((value) => ({ status: 'fulfilled', value })),
-      { maxWaitMs: waitMs, maxBatchSize: Math.min(maxBatchSize, MAX_INSTRUMENT_RELEASES), maxConcurrentBatches: maxConcurrentRequests },
-    );
+    this.requests = new GroupCommit(async (lookups) => (await this.releaseAll(lookups)).map((value) => ({ status: 'fulfilled', value })), {
+      maxWaitMs: waitMs,
+      maxBatchSize: Math.min(maxBatchSize, MAX_INSTRUMENT_RELEASES),
+      maxConcurrentBatches: maxConcurrentRequests,
+    });
   }
 
   lookup(request: InstrumentRequest): Promise<InstrumentLookup> {
@@ -81,7 +82,10 @@ export class HttpWalletInstruments implements WalletInstruments {
     }
     let items: InstrumentReleaseRead[];
     try {
-      items = readInstrumentReleases(answer, lookups.map((lookup) => lookup.paymentId));
+      items = readInstrumentReleases(
+        answer,
+        lookups.map((lookup) => lookup.paymentId),
+      );
     } catch (error) {
       return unavailable(`the wallet's answer breaks the InstrumentReleasesResponse contract: ${(error as Error).message}`);
     }

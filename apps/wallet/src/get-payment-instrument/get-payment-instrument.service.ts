@@ -11,9 +11,8 @@ import { DataSource } from 'typeorm';
 import type { WalletConfig } from '../config';
 import { chargeCredentials } from '../domain/payment-method-rules';
 import { methodNotFound, WalletError, walletNotFound } from '../domain/wallet-error';
-import type { KnownPayment, ReleaseRefusal } from '../payments-in-progress/instrument-release-rule';
+import type { KnownPayment, ReleaseAsk, ReleaseRefusal } from '../payments-in-progress/instrument-release-rule';
 import { instrumentReleaseRefusal } from '../payments-in-progress/instrument-release-rule';
-import type { PaymentArrival } from '../payments-in-progress/payment-arrivals';
 import { PaymentArrivals } from '../payments-in-progress/payment-arrivals';
 import { PaymentsInProgress } from '../payments-in-progress/payments-in-progress';
 import { assertActive } from '../remove-payment-method/method-status';
@@ -81,8 +80,7 @@ export interface InstrumentAsk {
 
 /** What one ask is answered: the instrument, or the refusal the single route answers with its status. */
 export type InstrumentReleaseOutcome =
-  | { readonly released: PaymentInstrument; readonly refused?: undefined }
-  | { readonly refused: WalletError | RolloutError; readonly released?: undefined };
+  { readonly released: PaymentInstrument; readonly refused?: undefined } | { readonly refused: WalletError | RolloutError; readonly released?: undefined };
 
 /** Seconds after which orchestration asks again for a payment the wallet has not seen yet. */
 const NOT_KNOWN_RETRY_AFTER_SECONDS = 1;
@@ -105,6 +103,11 @@ interface AuditRow {
   readonly app: string;
   readonly outcome: string;
 }
+
+/** An ask refused by the wallet's checks (not audited, as none of these names a payment), or past them. */
+type Checked =
+  | { readonly refused: WalletError | RolloutError }
+  | { readonly refused?: undefined; readonly ask: ReleaseAsk; readonly method: NonNullable<InstrumentRow['method']>; readonly row: InstrumentRow };
 
 /** An ask past the checks: refused with its audit row, or to be released (its method opened) once audited. */
 type Decision =
@@ -161,7 +164,18 @@ export class GetPaymentInstrument {
         asks.map((ask) => ask.paymentId),
       ]);
       if (rows.length !== asks.length) throw new Error(`instrument releases: ${asks.length} asks read ${rows.length} rows`);
-      const decisions = await Promise.all(asks.map((ask, i) => this.decide(ask, rows[i], caller, arrivals?.[i])));
+      const checked = asks.map((ask, i) => this.check(ask, rows[i]));
+      // A payment not read yet is waited for (each ask on its own, together); those still unknown
+      // after the wait (their announcement carried no row, or the LISTEN connection was down) are read once more, together.
+      const payments = await Promise.all(checked.map((check, i) => (check.refused ? undefined : (rows[i].payment ?? arrivals?.[i].within(waitMs)))));
+      const unknown = arrivals ? checked.flatMap((check, i) => (!check.refused && !payments[i] ? [i] : [])) : [];
+      if (unknown.length > 0) {
+        const known = await this.payments.findAll(unknown.map((i) => asks[i].paymentId));
+        for (const i of unknown) payments[i] = known.get(asks[i].paymentId);
+      }
+      const decisions = checked.map((check, i): Decision =>
+        check.refused ? { refused: check.refused } : this.decide(check, payments[i] ?? undefined, caller),
+      );
       await this.audit(decisions.flatMap((decision) => (decision.audit ? [decision.audit] : [])));
       return await Promise.all(decisions.map((decision) => this.open(decision)));
     } finally {
@@ -169,10 +183,10 @@ export class GetPaymentInstrument {
     }
   }
 
-  /** The wallet's checks, then the payment's rule: the refusal, or the method to release. */
-  private async decide(ask: InstrumentAsk, found: InstrumentRow | undefined, caller: string, arrival: PaymentArrival | undefined): Promise<Decision> {
+  /** The wallet's checks (wallet, rollout, Pay on in the app, the method the person's and active): the refusal, or the ask as it will be recorded. */
+  private check(ask: InstrumentAsk, found: InstrumentRow): Checked {
     try {
-      if (!found?.country || !found.apps) throw walletNotFound();
+      if (!found.country || !found.apps) throw walletNotFound();
       this.rollout.policy.assertLive(found.country, ask.app);
       if (!found.apps.includes(ask.app)) {
         throw new WalletError('refused', 'PAY_NOT_ACTIVE_IN_APP', `the person has not turned Pay on in ${ask.app}`, { app: ask.app });
@@ -185,13 +199,13 @@ export class GetPaymentInstrument {
       if (error instanceof WalletError || error instanceof RolloutError) return { refused: error };
       throw error;
     }
-    const method = found.method;
-    const released = { paymentId: ask.paymentId, personId: ask.personId, methodId: method.id, app: ask.app };
-    const payment =
-      found.payment ??
-      (arrival ? ((await arrival.within(this.config.INSTRUMENT_RELEASE_WAIT_MS)) ?? (await this.payments.find(ask.paymentId))) : undefined);
-    const refusal = instrumentReleaseRefusal(payment, released);
-    if (refusal) return { refused: REFUSALS[refusal](), audit: { ...released, caller, outcome: refusal } };
+    return { ask: { paymentId: ask.paymentId, personId: ask.personId, methodId: found.method.id, app: ask.app }, method: found.method, row: found };
+  }
+
+  /** The payment's rule (instrumentReleaseRefusal), then the method's own: the refusal or the release, each with its audit row. */
+  private decide({ ask, method, row }: Exclude<Checked, { refused: unknown }>, payment: KnownPayment | undefined, caller: string): Decision {
+    const refusal = instrumentReleaseRefusal(payment, ask);
+    if (refusal) return { refused: REFUSALS[refusal](), audit: { ...ask, caller, outcome: refusal } };
     // A US account debits only once its micro-deposits are verified (one saved before verification existed has none: saved again).
     if (method.usBank && method.verification !== 'verified') {
       return {
@@ -201,10 +215,10 @@ export class GetPaymentInstrument {
           'this US bank account is not verified: its owner confirms the micro-deposits sent to it first',
           { verification: method.verification ?? 'pending' },
         ),
-        audit: { ...released, caller, outcome: 'BANK_ACCOUNT_UNVERIFIED' },
+        audit: { ...ask, caller, outcome: 'BANK_ACCOUNT_UNVERIFIED' },
       };
     }
-    return { audit: { ...released, caller, outcome: 'released' }, method, row: found };
+    return { audit: { ...ask, caller, outcome: 'released' }, method, row };
   }
 
   /** The method's charge data, opened with the person's data key: only once its release is audited. */

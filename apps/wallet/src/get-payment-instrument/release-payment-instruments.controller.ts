@@ -47,7 +47,8 @@ export class InstrumentReleaseView implements InstrumentRelease {
 
   @ApiProperty({
     enum: [200, 403, 404, 409, 503],
-    description: 'What the single route would have answered: 200 with the instrument; 403/404/409 a refusal for good; 503 PAYMENT_NOT_KNOWN_YET: ask again after retryAfterSeconds.',
+    description:
+      'What the single route would have answered: 200 with the instrument; 403/404/409 a refusal for good; 503 PAYMENT_NOT_KNOWN_YET: ask again after retryAfterSeconds.',
   })
   status!: number;
 

@@ -82,7 +82,8 @@ export function readInstrumentReleases(body: unknown, paymentIds: readonly strin
     if (typeof item !== 'object' || item === null || Array.isArray(item)) throw new Error(`releases[${i}] is not an object`);
     const { paymentId, status, code, instrument } = item as Record<string, unknown>;
     if (paymentId !== paymentIds[i]) throw new Error(`releases[${i}] answers another payment than the one asked for at that place`);
-    if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599) throw new Error(`releases[${i}].status must be an HTTP status`);
+    if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599)
+      throw new Error(`releases[${i}].status must be an HTTP status`);
     return { status, ...(typeof code === 'string' && CODE.test(code) ? { code } : {}), ...(instrument === undefined ? {} : { instrument }) };
   });
 }
