@@ -44,8 +44,11 @@ async function statementsDuring<T>(work: () => Promise<T>): Promise<{ result: T;
   const counting = jest.spyOn(Client.prototype, 'query').mockImplementation(function (this: Client, ...args: unknown[]) {
     const config = args[0] as string | { name?: string; text?: string } | undefined;
     const text = typeof config === 'string' ? config : (config?.text ?? '');
-    if (typeof config === 'object' && config?.name) statements.push(config.name);
-    else if (/payments_in_progress|instrument_releases|payment_methods/.test(text)) statements.push(`other: ${text.replace(/\s+/g, ' ').trim().slice(0, 60)}`);
+    // The service's other work (its outbox relay, consumers) runs meanwhile: only a release's statements are counted.
+    if (typeof config === 'object' && config?.name) {
+      if (config.name.startsWith('wallet_instrument')) statements.push(config.name);
+    } else if (/payments_in_progress|instrument_releases|payment_methods/.test(text))
+      statements.push(`other: ${text.replace(/\s+/g, ' ').trim().slice(0, 60)}`);
     return (send as (...a: unknown[]) => unknown).apply(this, args) as never;
   });
   try {
@@ -160,11 +163,7 @@ describe('wallet: several instrument releases in one request', () => {
     for (const refused of got.filter((r) => r.status !== 200)) expect(JSON.stringify(refused)).not.toContain(victimToken);
 
     // One read for all the asks, one read again of the payment still unknown after the wait, one audit INSERT.
-    expect(statements).toEqual([
-      'wallet_instrument_releases',
-      expect.stringMatching(/^other: SELECT payment_id AS "paymentId"/),
-      'wallet_instrument_audit',
-    ]);
+    expect(statements).toEqual(['wallet_instrument_releases', expect.stringMatching(/^other: SELECT payment_id AS "paymentId"/), 'wallet_instrument_audit']);
 
     // Every ask that reached the payment's rule is audited once, as the single route audits it.
     const rows = await audit([awaiting, attackers, captured, neverSeen, onRemoved]);
