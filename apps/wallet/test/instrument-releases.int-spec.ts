@@ -25,6 +25,15 @@ interface Ask {
   app: string;
 }
 
+interface AuditRow {
+  caller: string;
+  payment_id: string;
+  person_id: string;
+  method_id: string;
+  app: string;
+  outcome: string;
+}
+
 interface Release {
   paymentId: string;
   status: number;
@@ -71,13 +80,11 @@ describe('wallet: several instrument releases in one request', () => {
 
   const releases = (caller: Caller, body: unknown): Promise<Response<{ releases: Release[] } & Record<string, unknown>>> => caller.request('POST', ROUTE, body);
 
-  async function audit(
-    paymentIds: string[],
-  ): Promise<Array<{ caller: string; payment_id: string; person_id: string; method_id: string; app: string; outcome: string }>> {
+  async function audit(paymentIds: string[]): Promise<AuditRow[]> {
     const client = new Client({ connectionString: testDatabaseUrl() });
     await client.connect();
     try {
-      const rows = await client.query(
+      const rows = await client.query<AuditRow>(
         `SELECT caller, payment_id, person_id, method_id, app, outcome FROM "${wallet.schema}".instrument_releases WHERE payment_id = ANY($1) ORDER BY id`,
         [paymentIds],
       );

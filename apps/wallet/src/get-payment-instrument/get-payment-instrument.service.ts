@@ -167,7 +167,11 @@ export class GetPaymentInstrument {
       const checked = asks.map((ask, i) => this.check(ask, rows[i]));
       // A payment not read yet is waited for (each ask on its own, together); those still unknown
       // after the wait (their announcement carried no row, or the LISTEN connection was down) are read once more, together.
-      const payments = await Promise.all(checked.map((check, i) => (check.refused ? undefined : (rows[i].payment ?? arrivals?.[i].within(waitMs)))));
+      const payments = await Promise.all(
+        checked.map(async (check, i): Promise<KnownPayment | undefined> =>
+          check.refused ? undefined : (rows[i].payment ?? (await arrivals?.[i].within(waitMs))),
+        ),
+      );
       const unknown = arrivals ? checked.flatMap((check, i) => (!check.refused && !payments[i] ? [i] : [])) : [];
       if (unknown.length > 0) {
         const known = await this.payments.findAll(unknown.map((i) => asks[i].paymentId));
