@@ -18,11 +18,16 @@ export interface InstrumentBatching {
   readonly waitMs: number;
   /** At most this many lookups a request (the wallet takes up to MAX_INSTRUMENT_RELEASES). */
   readonly maxBatchSize: number;
-  /** Requests in flight at once; lookups issued meanwhile queue and form the next request. */
+  /**
+   * Requests in flight at once; beyond them lookups queue and form the next request. High by
+   * default: a request lasts as long as the wallet waits for its slowest payment's arrival, and a
+   * lookup queued behind it would wait that long too; the steps claimed together already ask in
+   * one turn.
+   */
   readonly maxConcurrentRequests: number;
 }
 
-export const DEFAULT_INSTRUMENT_BATCHING: InstrumentBatching = { waitMs: 0, maxBatchSize: MAX_INSTRUMENT_RELEASES, maxConcurrentRequests: 4 };
+export const DEFAULT_INSTRUMENT_BATCHING: InstrumentBatching = { waitMs: 0, maxBatchSize: MAX_INSTRUMENT_RELEASES, maxConcurrentRequests: 64 };
 
 /**
  * The wallet's `POST /v1/payment-instruments/releases` (services only): the lookups of the authorize
