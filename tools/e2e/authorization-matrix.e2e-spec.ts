@@ -82,6 +82,8 @@ const RULES: Readonly<Record<string, Rule>> = {
   // Charge data: payment-orchestration's scope alone
   'wallet GET /v1/wallets/{personId}/payment-instruments/preferred': { roles: ['service'], scopes: ['instruments:read'] },
   'wallet GET /v1/wallets/{personId}/payment-instruments/{methodId}': { roles: ['service'], scopes: ['instruments:read'] },
+  // Several releases at once (each ask names its person): the scope alone decides
+  'wallet POST /v1/payment-instruments/releases': { roles: ['service'], scopes: ['instruments:read'] },
   'wallet GET /.well-known/step-up-jwks.json': { roles: 'public' },
   'wallet GET /v1/rollout': { roles: ['person', 'service', 'analyst', 'operator'] },
   'wallet POST /v1/rollout/reload': { roles: ['operator'] },

@@ -67,7 +67,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
         paypal: payPalSettingsFrom(config),
         routes: parsePspRoutes(config.PSP_ROUTES),
       }),
-      instruments: new HttpWalletInstruments(config.WALLET_URL, tokens, config.WALLET_TIMEOUT_MS),
+      instruments: new HttpWalletInstruments(config.WALLET_URL, tokens, config.WALLET_TIMEOUT_MS, { waitMs: config.WALLET_RELEASE_BATCH_WAIT_MS }),
       stepConcurrency: 1,
       stepLeaseMs: config.PAYMENT_STEP_LEASE_SECONDS * 1000,
       stepPollMs: config.PAYMENT_STEP_POLL_MS,

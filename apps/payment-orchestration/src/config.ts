@@ -69,6 +69,14 @@ export class PaymentOrchestrationConfig extends PayPalConfig {
   @IsWholeNumber({ min: 100, max: 60_000, unit: 'milliseconds' })
   WALLET_TIMEOUT_MS = 5_000;
 
+  /**
+   * How long an instrument lookup waits for company before its batch goes to the wallet (one
+   * `POST /v1/payment-instruments/releases` for the lookups issued meanwhile, up to 64). 0: the
+   * lookups issued in the same turn of the event loop go together, and one alone goes at once.
+   */
+  @IsWholeNumber({ min: 0, max: 2, unit: 'milliseconds' })
+  WALLET_RELEASE_BATCH_WAIT_MS = 0;
+
   // --- Checks before money moves ---
 
   /** The rollout file shared with the wallet (countries and apps where Pay is live), hot-reloaded. */

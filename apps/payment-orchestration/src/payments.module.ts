@@ -99,7 +99,7 @@ export class PaymentsModule {
               : noServiceToken;
             if (!config.SERVICE_TOKEN_SIGNING_JWK)
               runtime.logger.warn('no SERVICE_TOKEN_SIGNING_JWK: the wallet will refuse instrument lookups, card payments wait');
-            return new HttpWalletInstruments(config.WALLET_URL, tokens, config.WALLET_TIMEOUT_MS);
+            return new HttpWalletInstruments(config.WALLET_URL, tokens, config.WALLET_TIMEOUT_MS, { waitMs: config.WALLET_RELEASE_BATCH_WAIT_MS });
           },
         },
         {

@@ -18,6 +18,7 @@ import type { WalletConfig } from './config';
 import { DEVELOPMENT_MASTER_KEY_ID } from './config';
 import { GetPaymentInstrumentController } from './get-payment-instrument/get-payment-instrument.controller';
 import { GetPaymentInstrument } from './get-payment-instrument/get-payment-instrument.service';
+import { ReleasePaymentInstrumentsController } from './get-payment-instrument/release-payment-instruments.controller';
 import { RefuseCardNumbersInterceptor } from './http/refuse-card-numbers.interceptor';
 import { WalletErrorFilter } from './http/wallet-error.filter';
 import { IssueStepUpController, StepUpKeysController } from './issue-step-up/issue-step-up.controller';
@@ -95,6 +96,7 @@ const controllers = [
   ChoosePreferredMethodController,
   RemovePaymentMethodController,
   GetPaymentInstrumentController,
+  ReleasePaymentInstrumentsController,
   SetPinController,
   UnblockPinController,
   ChangePinController,

@@ -14,6 +14,7 @@ export * from './payments/payment-events';
 export * from './payments/purchase-requested';
 export * from './wallet/wallet-events';
 export * from './wallet/payment-instrument';
+export * from './wallet/instrument-releases';
 export * from './wallet-funds/wallet-funds';
 export * from './ad-signals/ad-signal-aggregate';
 export * from './support/support-events';

@@ -5,15 +5,14 @@ import { queryNamed, sqlOfPool } from '@pay/platform';
 import { Inject, Injectable } from '@nestjs/common';
 import type { PaymentInstrument } from '@pay/contracts';
 import type { RolloutSource } from '@pay/rollout';
-import { ROLLOUT } from '@pay/rollout';
+import { ROLLOUT, RolloutError } from '@pay/rollout';
 import { SERVICE_CONFIG } from '@pay/platform';
 import { DataSource } from 'typeorm';
 import type { WalletConfig } from '../config';
 import { chargeCredentials } from '../domain/payment-method-rules';
 import { methodNotFound, WalletError, walletNotFound } from '../domain/wallet-error';
-import type { KnownPayment, ReleaseRefusal } from '../payments-in-progress/instrument-release-rule';
+import type { KnownPayment, ReleaseAsk, ReleaseRefusal } from '../payments-in-progress/instrument-release-rule';
 import { instrumentReleaseRefusal } from '../payments-in-progress/instrument-release-rule';
-import type { PaymentArrival } from '../payments-in-progress/payment-arrivals';
 import { PaymentArrivals } from '../payments-in-progress/payment-arrivals';
 import { PaymentsInProgress } from '../payments-in-progress/payments-in-progress';
 import { assertActive } from '../remove-payment-method/method-status';
@@ -21,8 +20,9 @@ import { SecretBox, secretContext } from '../store/secret-box';
 import type { PaymentMethodRow } from '../view-payment-methods/payment-method-view';
 
 interface InstrumentRow {
-  country: string;
-  apps: string[];
+  /** Null when the person has no wallet. */
+  country: string | null;
+  apps: string[] | null;
   preferred_method_id: string | null;
   /** The named (or preferred) method, if it is the person's; null otherwise. */
   method: (Pick<PaymentMethodRow, 'id' | 'kind' | 'status' | 'secret' | 'verification'> & { usBank: boolean }) | null;
@@ -34,26 +34,29 @@ interface InstrumentRow {
 }
 
 /**
- * The wallet, the method if it is the person's own, the person's data key (methods are sealed with
- * it) and the payment asked for. Prepared: planned at every run it cost PostgreSQL ~8 times the CPU
- * of running it (docs/benchmarks.md, "Session 9").
+ * For each ask (in its order): the wallet, the method if it is the person's own, the person's data
+ * key (methods are sealed with it) and the payment asked for. One statement for all the asks of a
+ * request. Prepared: planned at every run it cost PostgreSQL ~8 times the CPU of running it
+ * (docs/benchmarks.md, "Session 9").
  */
-const INSTRUMENT: NamedStatement = {
-  name: 'wallet_instrument_release',
+const INSTRUMENTS: NamedStatement = {
+  name: 'wallet_instrument_releases',
   text: `
   SELECT w.country, w.apps, w.preferred_method_id,
          CASE WHEN m.id IS NULL THEN NULL ELSE json_build_object('id', m.id, 'kind', m.kind, 'status', m.status, 'secret', m.secret, 'verification', m.verification,
                                                         'usBank', m.kind = 'bank_account' AND m.display->>'country' = 'US') END AS method,
          k.id AS key_id, k.master_key_id, k.wrapped_key,
-         (SELECT json_build_object('paymentId', p.payment_id, 'payerId', p.payer_id, 'paymentMethodId', p.payment_method_id, 'app', p.app, 'stage', p.stage)
-            FROM payments_in_progress p WHERE p.payment_id = $3) AS payment
-    FROM wallets w
-    LEFT JOIN payment_methods m ON m.id = COALESCE($2::uuid, w.preferred_method_id) AND m.person_id = w.person_id
+         CASE WHEN p.payment_id IS NULL THEN NULL
+              ELSE json_build_object('paymentId', p.payment_id, 'payerId', p.payer_id, 'paymentMethodId', p.payment_method_id, 'app', p.app, 'stage', p.stage) END AS payment
+    FROM unnest($1::text[], $2::uuid[], $3::text[]) WITH ORDINALITY AS ask(person_id, method_id, payment_id, n)
+    LEFT JOIN wallets w ON w.person_id = ask.person_id
+    LEFT JOIN payment_methods m ON m.id = COALESCE(ask.method_id, w.preferred_method_id) AND m.person_id = w.person_id
     LEFT JOIN data_keys k ON k.owner_id = w.person_id
-   WHERE w.person_id = $1`,
+    LEFT JOIN payments_in_progress p ON p.payment_id = ask.payment_id
+   ORDER BY ask.n`,
 };
 
-/** One audit row per ask; asks answered at the same moment share the statement. */
+/** The audit rows of one or more requests, in one statement. */
 const AUDIT: NamedStatement = {
   name: 'wallet_instrument_audit',
   text: `INSERT INTO instrument_releases (caller, payment_id, person_id, method_id, app, outcome)
@@ -66,6 +69,18 @@ export interface ReleaseRequest {
   /** `role:subject` of the token. */
   readonly caller: string;
 }
+
+/** One release asked for: `methodId` is a method's id, or `preferred` for the person's preferred method. */
+export interface InstrumentAsk {
+  readonly paymentId: string;
+  readonly personId: string;
+  readonly methodId: string;
+  readonly app: string;
+}
+
+/** What one ask is answered: the instrument, or the refusal the single route answers with its status. */
+export type InstrumentReleaseOutcome =
+  { readonly released: PaymentInstrument; readonly refused?: undefined } | { readonly refused: WalletError | RolloutError; readonly released?: undefined };
 
 /** Seconds after which orchestration asks again for a payment the wallet has not seen yet. */
 const NOT_KNOWN_RETRY_AFTER_SECONDS = 1;
@@ -80,11 +95,6 @@ const REFUSALS: Record<ReleaseRefusal, () => WalletError> = {
     new WalletError('conflict', 'PAYMENT_NOT_AWAITING_CHARGE', 'the payment was charged, failed or was cancelled already: nothing is released for it'),
 };
 
-/**
- * What the payment service needs to charge a method; only for a method that may pay, in an app
- * where Pay is on, for a payment of that person awaiting its charge with that method (as the
- * wallet saw it on payments.events.v1). Each answer is audited in `instrument_releases`.
- */
 interface AuditRow {
   readonly caller: string;
   readonly paymentId: string;
@@ -94,9 +104,26 @@ interface AuditRow {
   readonly outcome: string;
 }
 
-/** Audit rows written together: at most 200, two INSERTs in flight, no waiting for company. */
-const AUDIT_BATCHING: GroupCommitOptions = { maxBatchSize: 200, maxWaitMs: 0, maxConcurrentBatches: 2 };
+/** An ask refused by the wallet's checks (not audited, as none of these names a payment), or past them. */
+type Checked =
+  | { readonly refused: WalletError | RolloutError }
+  | { readonly refused?: undefined; readonly ask: ReleaseAsk; readonly method: NonNullable<InstrumentRow['method']>; readonly row: InstrumentRow };
 
+/** An ask past the checks: refused with its audit row, or to be released (its method opened) once audited. */
+type Decision =
+  | { readonly refused: WalletError | RolloutError; readonly audit?: AuditRow }
+  | { readonly refused?: undefined; readonly audit: AuditRow; readonly method: NonNullable<InstrumentRow['method']>; readonly row: InstrumentRow };
+
+/** Audit rows written together: the rows of at most 64 requests, two INSERTs in flight, no waiting for company. */
+const AUDIT_BATCHING: GroupCommitOptions = { maxBatchSize: 64, maxWaitMs: 0, maxConcurrentBatches: 2 };
+
+/**
+ * What the payment service needs to charge a method; only for a method that may pay, in an app
+ * where Pay is on, for a payment of that person awaiting its charge with that method (as the
+ * wallet saw it on payments.events.v1). Each answer past the wallet's checks is audited in
+ * `instrument_releases`. One ask (the single route) and many (the batch route) take the same path:
+ * one SELECT and one audit INSERT for all the asks of a request.
+ */
 @Injectable()
 export class GetPaymentInstrument {
   constructor(
@@ -114,76 +141,110 @@ export class GetPaymentInstrument {
   }
   private poolSql?: Sql;
 
-  /**
-   * `methodId` is a method's id, or `preferred` for the person's preferred method. Every payment
-   * asks this once: the wallet, the method and the person's data key come in one statement.
-   */
+  /** One release: the instrument, or the refusal thrown (the single route). */
   async get(personId: string, methodId: string, app: string, request: ReleaseRequest): Promise<PaymentInstrument> {
+    const [outcome] = await this.releaseAll([{ paymentId: request.paymentId, personId, methodId, app }], request.caller);
+    if (outcome.refused) throw outcome.refused;
+    return outcome.released;
+  }
+
+  /**
+   * Each ask answered on its own, in the asks' order; `caller` (`role:subject` of the token) is
+   * recorded with every audited answer. A failure of the database fails them all.
+   */
+  async releaseAll(asks: readonly InstrumentAsk[], caller: string): Promise<InstrumentReleaseOutcome[]> {
     // Orchestration usually asks before the wallet has read the payment's initiation: the wait for
     // it is registered before the read, so an arrival between the two is not missed.
     const waitMs = this.config.INSTRUMENT_RELEASE_WAIT_MS;
-    const arrival = waitMs > 0 ? this.arrivals.expect(request.paymentId) : undefined;
+    const arrivals = waitMs > 0 ? asks.map((ask) => this.arrivals.expect(ask.paymentId)) : undefined;
     try {
-      return await this.release(personId, methodId, app, request, arrival);
+      const rows = await queryNamed<InstrumentRow>(this.pool, INSTRUMENTS, [
+        asks.map((ask) => ask.personId),
+        asks.map((ask) => (ask.methodId === 'preferred' ? null : ask.methodId)),
+        asks.map((ask) => ask.paymentId),
+      ]);
+      if (rows.length !== asks.length) throw new Error(`instrument releases: ${asks.length} asks read ${rows.length} rows`);
+      const checked = asks.map((ask, i) => this.check(ask, rows[i]));
+      // A payment not read yet is waited for (each ask on its own, together); those still unknown
+      // after the wait (their announcement carried no row, or the LISTEN connection was down) are read once more, together.
+      const payments = await Promise.all(
+        checked.map(async (check, i): Promise<KnownPayment | undefined> =>
+          check.refused ? undefined : (rows[i].payment ?? (await arrivals?.[i].within(waitMs))),
+        ),
+      );
+      const unknown = arrivals ? checked.flatMap((check, i) => (!check.refused && !payments[i] ? [i] : [])) : [];
+      if (unknown.length > 0) {
+        const known = await this.payments.findAll(unknown.map((i) => asks[i].paymentId));
+        for (const i of unknown) payments[i] = known.get(asks[i].paymentId);
+      }
+      const decisions = checked.map((check, i): Decision =>
+        check.refused ? { refused: check.refused } : this.decide(check, payments[i] ?? undefined, caller),
+      );
+      await this.audit(decisions.flatMap((decision) => (decision.audit ? [decision.audit] : [])));
+      return await Promise.all(decisions.map((decision) => this.open(decision)));
     } finally {
-      arrival?.cancel();
+      arrivals?.forEach((arrival) => arrival.cancel());
     }
   }
 
-  private async release(
-    personId: string,
-    methodId: string,
-    app: string,
-    request: ReleaseRequest,
-    arrival: PaymentArrival | undefined,
-  ): Promise<PaymentInstrument> {
-    const [found] = await queryNamed<InstrumentRow>(this.pool, INSTRUMENT, [personId, methodId === 'preferred' ? null : methodId, request.paymentId]);
-    if (!found) throw walletNotFound();
-    this.rollout.policy.assertLive(found.country, app);
-    if (!found.apps.includes(app)) {
-      throw new WalletError('refused', 'PAY_NOT_ACTIVE_IN_APP', `the person has not turned Pay on in ${app}`, { app });
+  /** The wallet's checks (wallet, rollout, Pay on in the app, the method the person's and active): the refusal, or the ask as it will be recorded. */
+  private check(ask: InstrumentAsk, found: InstrumentRow): Checked {
+    try {
+      if (!found.country || !found.apps) throw walletNotFound();
+      this.rollout.policy.assertLive(found.country, ask.app);
+      if (!found.apps.includes(ask.app)) {
+        throw new WalletError('refused', 'PAY_NOT_ACTIVE_IN_APP', `the person has not turned Pay on in ${ask.app}`, { app: ask.app });
+      }
+      if (ask.methodId === 'preferred' && !found.preferred_method_id)
+        throw new WalletError('conflict', 'NO_PREFERRED_METHOD', 'the person has no preferred payment method; name one');
+      if (!found.method) throw methodNotFound();
+      assertActive(found.method);
+    } catch (error) {
+      if (error instanceof WalletError || error instanceof RolloutError) return { refused: error };
+      throw error;
     }
-    if (methodId === 'preferred' && !found.preferred_method_id)
-      throw new WalletError('conflict', 'NO_PREFERRED_METHOD', 'the person has no preferred payment method; name one');
-    if (!found.method) throw methodNotFound();
-    const row = found.method;
-    assertActive(row);
-    const ask = { paymentId: request.paymentId, personId, methodId: row.id, app };
-    const payment =
-      found.payment ??
-      (arrival ? ((await arrival.within(this.config.INSTRUMENT_RELEASE_WAIT_MS)) ?? (await this.payments.find(request.paymentId))) : undefined);
+    return { ask: { paymentId: ask.paymentId, personId: ask.personId, methodId: found.method.id, app: ask.app }, method: found.method, row: found };
+  }
+
+  /** The payment's rule (instrumentReleaseRefusal), then the method's own: the refusal or the release, each with its audit row. */
+  private decide({ ask, method, row }: Exclude<Checked, { refused: unknown }>, payment: KnownPayment | undefined, caller: string): Decision {
     const refusal = instrumentReleaseRefusal(payment, ask);
+    if (refusal) return { refused: REFUSALS[refusal](), audit: { ...ask, caller, outcome: refusal } };
     // A US account debits only once its micro-deposits are verified (one saved before verification existed has none: saved again).
-    const unverified = !refusal && row.usBank && row.verification !== 'verified';
-    await this.audit(ask, request.caller, refusal ?? (unverified ? 'BANK_ACCOUNT_UNVERIFIED' : 'released'));
-    if (refusal) throw REFUSALS[refusal]();
-    if (unverified)
-      throw new WalletError(
-        'conflict',
-        'BANK_ACCOUNT_UNVERIFIED',
-        'this US bank account is not verified: its owner confirms the micro-deposits sent to it first',
-        {
-          verification: row.verification ?? 'pending',
-        },
-      );
-    const key = found.key_id ? { id: found.key_id, master_key_id: found.master_key_id!, wrapped_key: found.wrapped_key! } : undefined;
-    const secret = JSON.parse(await this.secrets.openWith(sqlOfPool(this.dataSource), key, row.secret!, secretContext.method(row.id))) as Record<
-      string,
-      string
-    >;
-    return { methodId: row.id, kind: row.kind, credentials: chargeCredentials(row.kind, secret) };
+    if (method.usBank && method.verification !== 'verified') {
+      return {
+        refused: new WalletError(
+          'conflict',
+          'BANK_ACCOUNT_UNVERIFIED',
+          'this US bank account is not verified: its owner confirms the micro-deposits sent to it first',
+          { verification: method.verification ?? 'pending' },
+        ),
+        audit: { ...ask, caller, outcome: 'BANK_ACCOUNT_UNVERIFIED' },
+      };
+    }
+    return { audit: { ...ask, caller, outcome: 'released' }, method, row };
+  }
+
+  /** The method's charge data, opened with the person's data key: only once its release is audited. */
+  private async open(decision: Decision): Promise<InstrumentReleaseOutcome> {
+    if (decision.refused) return { refused: decision.refused };
+    const { method, row } = decision;
+    const key = row.key_id ? { id: row.key_id, master_key_id: row.master_key_id!, wrapped_key: row.wrapped_key! } : undefined;
+    const secret = JSON.parse(await this.secrets.openWith(this.pool, key, method.secret!, secretContext.method(method.id))) as Record<string, string>;
+    return { released: { methodId: method.id, kind: method.kind, credentials: chargeCredentials(method.kind, secret) } };
   }
 
   /**
    * The audit trail: who asked, for which payment, person, method and app, and what was answered;
-   * never the credentials. Asks answered at the same moment share one INSERT (group commit), and
-   * the answer waits for its row.
+   * never the credentials. The rows of one request, and of requests answered at the same moment,
+   * share one INSERT (group commit), and the answers wait for their rows.
    */
-  private audit(ask: { paymentId: string; personId: string; methodId: string; app: string }, caller: string, outcome: string): Promise<void> {
-    return this.auditTrail.submit({ ...ask, caller, outcome });
+  private async audit(rows: readonly AuditRow[]): Promise<void> {
+    if (rows.length > 0) await this.auditTrail.submit(rows);
   }
 
-  private readonly auditTrail = new GroupCommit<AuditRow, void>(async (rows) => {
+  private readonly auditTrail = new GroupCommit<readonly AuditRow[], void>(async (requests) => {
+    const rows = requests.flat();
     try {
       await queryNamed(this.pool, AUDIT, [
         rows.map((r) => r.caller),
@@ -193,9 +254,9 @@ export class GetPaymentInstrument {
         rows.map((r) => r.app),
         rows.map((r) => r.outcome),
       ]);
-      return rows.map(() => ({ status: 'fulfilled', value: undefined }));
+      return requests.map(() => ({ status: 'fulfilled', value: undefined }));
     } catch (error) {
-      return rows.map(() => ({ status: 'rejected', reason: error }));
+      return requests.map(() => ({ status: 'rejected', reason: error }));
     }
   }, AUDIT_BATCHING);
 }

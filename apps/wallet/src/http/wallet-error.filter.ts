@@ -22,7 +22,7 @@ const STATUS: Record<WalletErrorKind, HttpStatus> = {
 export class WalletErrorFilter implements ExceptionFilter {
   catch(error: WalletError | RolloutError | StepUpProofError, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<ServerResponse>();
-    const [status, body] = describe(error);
+    const [status, body] = refusalAnswer(error);
     response.statusCode = status;
     response.setHeader('content-type', 'application/json; charset=utf-8');
     if (error instanceof WalletError && typeof error.details.retryAfterSeconds === 'number')
@@ -31,7 +31,8 @@ export class WalletErrorFilter implements ExceptionFilter {
   }
 }
 
-function describe(error: WalletError | RolloutError | StepUpProofError): [number, Record<string, unknown>] {
+/** The status and body a refusal is answered with (also one item's answer of a batch route). */
+export function refusalAnswer(error: WalletError | RolloutError | StepUpProofError): [number, Record<string, unknown>] {
   if (error instanceof RolloutError) {
     return [HttpStatus.FORBIDDEN, { code: error.code, message: error.message, country: error.country, ...(error.app ? { app: error.app } : {}) }];
   }

@@ -35,13 +35,14 @@ export class PaymentsInProgress {
     return batch.work(this, () => new ChunkChanges(sql));
   }
 
-  async find(paymentId: string): Promise<KnownPayment | undefined> {
-    const [row] = await this.dataSource.query<KnownPayment[]>(
+  /** The payments of these ids the wallet has seen, by id: one statement. */
+  async findAll(paymentIds: readonly string[]): Promise<Map<string, KnownPayment>> {
+    const rows = await this.dataSource.query<KnownPayment[]>(
       `SELECT payment_id AS "paymentId", payer_id AS "payerId", payment_method_id AS "paymentMethodId", app, stage
-         FROM payments_in_progress WHERE payment_id = $1`,
-      [paymentId],
+         FROM payments_in_progress WHERE payment_id = ANY($1::text[])`,
+      [paymentIds],
     );
-    return row;
+    return new Map(rows.map((row) => [row.paymentId, row]));
   }
 }
 
