@@ -7,12 +7,12 @@
 import 'reflect-metadata';
 import type { EventEnvelope } from '@pay/contracts';
 import type { Sql } from '@pay/platform';
-import { sqlOfPool, sqlOfTransaction } from '@pay/platform';
+import { sqlOf, sqlOfPool, sqlOfTransaction } from '@pay/platform';
 import type { TestSchema } from '@pay/testing';
 import { createTestSchema } from '@pay/testing';
 import { historyProjectionMigrations } from '../database/migrations';
 import { readModelTables } from '../read-model/read-model-tables';
-import { generateWorkload, partitionOf } from '../../test/history-workload';
+import { generateWorkload } from '../../test/history-workload';
 import { dailyTotalsOf, projectInMemory } from '../../test/in-memory-projection';
 import { LiveVersionGuess } from './project-chunk';
 import { entryFromRecord } from './project-events';
@@ -98,13 +98,14 @@ describe('the live chunk in three statements', () => {
   it('gives what the pure folds compute when three partitions apply chunks concurrently', async () => {
     schema = await createTestSchema('it_history_chunk_concurrent', historyProjectionMigrations);
     const live = new LiveVersionGuess();
+    // A payment's events spread over the three lanes (as redeliveries and its ledger transactions
+    // can be), in small chunks: the lanes' transactions contend for its facts, entries and daily totals.
     const lanes: EventEnvelope[][] = [[], [], []];
-    for (const event of workload.events) lanes[partitionOf(event.subject, 3)].push(event);
-    // Small chunks, so that the lanes' transactions overlap on shared rows (daily totals, a payment's facts and its ledger link).
+    workload.events.forEach((event, i) => lanes[i % 3].push(event));
     await Promise.all(
       lanes.map(async (lane, partition) => {
-        for (let i = 0; i < lane.length; i += 7) {
-          const chunk = lane.slice(i, i + 7);
+        for (let i = 0; i < lane.length; i += 3) {
+          const chunk = lane.slice(i, i + 3);
           await schema.dataSource.transaction((tx) =>
             storeAndProject(
               sqlOfTransaction(tx),
@@ -116,5 +117,41 @@ describe('the live chunk in three statements', () => {
       }),
     );
     await expectFolds(schema);
+  });
+
+  it('reads what a transaction it waited for committed: the later events of a payment are not lost', async () => {
+    schema = await createTestSchema('it_history_chunk_wait', historyProjectionMigrations);
+    const events = workload.events.filter((e) => e.subject === 'pay-00000016');
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['payments.payment.initiated', 'payments.payment.captured']));
+    const [first, second] = [events.slice(0, 2), events.slice(2)];
+    const live = new LiveVersionGuess();
+    const consumed = (chunk: EventEnvelope[], offset: number) =>
+      chunk.map((envelope, i) => ({ envelope, topic: topicOf(envelope), partition: 0, offset: String(offset + i) }));
+    const [one, two] = [schema.dataSource.createQueryRunner(), schema.dataSource.createQueryRunner()];
+    try {
+      await one.startTransaction();
+      await two.startTransaction();
+      const [{ pid }] = (await two.query('SELECT pg_backend_pid() AS pid')) as Array<{ pid: number }>;
+      await storeAndProject(sqlOf(one), consumed(first, 0), live);
+      // The second chunk's lock statement waits for the first's uncommitted rows of the payment...
+      const applying = storeAndProject(sqlOf(two), consumed(second, 10), live);
+      const sql = sqlOfPool(schema.dataSource);
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const [state] = await sql.query<{ waiting: string | null }>('SELECT wait_event_type AS waiting FROM pg_stat_activity WHERE pid = $1', [pid]);
+        if (state?.waiting === 'Lock') break;
+        if (Date.now() > deadline) throw new Error('the second chunk never waited for the first one');
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await one.commitTransaction();
+      // ...and then reads the payment as the first committed it.
+      await applying;
+      await two.commitTransaction();
+    } finally {
+      await Promise.all([one.release(), two.release()]);
+    }
+    const expected = projectInMemory(events);
+    const rows = await sqlOfPool(schema.dataSource).query<Parameters<typeof entryFromRecord>[0]>(`SELECT * FROM ${readModelTables(1).entries}`);
+    expect(rows.map(entryFromRecord)).toEqual([...expected.entries.values()]);
   });
 });
