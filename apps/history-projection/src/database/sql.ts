@@ -38,9 +38,9 @@ export function upsertRowsSql(
           .filter((n) => !keys.has(n))
           .map((n) => `${n} = EXCLUDED.${n}`)
           .join(', ')}`;
+  const filter = where ? `\n     WHERE ${where}` : '';
   return `INSERT INTO ${table} (${names.join(', ')})
-     SELECT ${names.join(', ')} FROM jsonb_to_recordset($${parameter}::jsonb) AS r(${columns.map((c) => `${c.name} ${c.type}`).join(', ')})${where ? `
-     WHERE ${where}` : ''}
+     SELECT ${names.join(', ')} FROM jsonb_to_recordset($${parameter}::jsonb) AS r(${columns.map((c) => `${c.name} ${c.type}`).join(', ')})${filter}
      ORDER BY ${conflict.keys.join(', ')}
      ${onConflict}`;
 }

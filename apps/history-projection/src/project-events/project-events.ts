@@ -415,8 +415,7 @@ export function paymentWrites(
   for (const paymentId of paymentIds) {
     const facts = merged.facts.get(paymentId);
     if (!facts) continue;
-    if (stableJson(facts) !== merged.before.get(paymentId))
-      changedFacts.push({ payment_id: paymentId, facts, method_id: facts.initiated?.methodId ?? null });
+    if (stableJson(facts) !== merged.before.get(paymentId)) changedFacts.push({ payment_id: paymentId, facts, method_id: facts.initiated?.methodId ?? null });
     const methodId = facts.initiated?.methodId;
     for (const entry of deriveEntries(facts, methodId ? methodKinds.get(methodId) : undefined)) {
       derivedIds.add(entry.entryId);
