@@ -399,6 +399,15 @@ export interface PaymentWrites {
   totals: DailyTotalDelta[];
 }
 
+/** Whether two entries hold the same values (what equal stableJson texts say, without building them: every field is a string or null). */
+function sameEntry(a: HistoryEntry, b: HistoryEntry): boolean {
+  const left = a as unknown as Record<string, unknown>;
+  const right = b as unknown as Record<string, unknown>;
+  for (const key in left) if (left[key] !== right[key]) return false;
+  for (const key in right) if (!(key in left) && right[key] !== undefined) return false;
+  return true;
+}
+
 /** Derives the payments' entries from their merged facts and compares them with the stored ones. Pure. */
 export function paymentWrites(
   paymentIds: readonly string[],
@@ -420,7 +429,7 @@ export function paymentWrites(
     for (const entry of deriveEntries(facts, methodId ? methodKinds.get(methodId) : undefined)) {
       derivedIds.add(entry.entryId);
       const old = oldEntries.get(entry.entryId);
-      if (old && stableJson(old) === stableJson(entry)) continue;
+      if (old && sameEntry(old, entry)) continue;
       writes.push(entry);
       totals.replace(old, entry);
     }
