@@ -35,6 +35,7 @@ import {
   aggregateQuery,
   historyProjectionMigrations,
   HistoryReader,
+  LiveVersionGuess,
   readModelChecksums,
   readModelTables,
   rebuildReadModel,
@@ -81,6 +82,9 @@ function topicOf(event: EventEnvelope): string {
   return event.type.startsWith('payments.') ? 'payments.events.v1' : event.type.startsWith('ledger.') ? 'ledger.transactions.v1' : 'wallet.events.v1';
 }
 
+/** The live version as the consumer keeps it between chunks (one per process). */
+const liveVersion = new LiveVersionGuess();
+
 /** The live path for a batch: store the envelopes and project them into the live version, in one transaction (what the consumer does per chunk). */
 async function ingest(dataSource: DataSource, events: readonly EventEnvelope[], offsets: Map<string, number>): Promise<void> {
   const consumed = events.map((envelope) => {
@@ -91,7 +95,7 @@ async function ingest(dataSource: DataSource, events: readonly EventEnvelope[], 
     offsets.set(key, offset);
     return { envelope, topic, partition, offset: String(offset) };
   });
-  await dataSource.transaction((tx) => storeAndProject(sqlOfTransaction(tx), consumed));
+  await dataSource.transaction((tx) => storeAndProject(sqlOfTransaction(tx), consumed, liveVersion));
 }
 
 /**
@@ -204,7 +208,7 @@ async function applyLive(dataSource: DataSource, flags: Flags): Promise<void> {
       for (const envelope of lane) {
         singleOffset += 1;
         await dataSource.transaction((tx) =>
-          storeAndProject(sqlOfTransaction(tx), [{ envelope, topic: topicOf(envelope), partition: 0, offset: String(singleOffset) }]),
+          storeAndProject(sqlOfTransaction(tx), [{ envelope, topic: topicOf(envelope), partition: 0, offset: String(singleOffset) }], liveVersion),
         );
       }
     }),

@@ -7,6 +7,7 @@ export { historyProjectionService } from './history-projection.service';
 export { historyProjectionMigrations } from './database/migrations';
 export { HistoryProjectionConfig } from './config';
 export { storeAndProject } from './project-events/store-and-project';
+export { LiveVersionGuess } from './project-events/project-chunk';
 export { entryFromRecord } from './project-events/project-events';
 export type { AggregateRequest } from './aggregate-history/aggregate-query';
 export { aggregateQuery } from './aggregate-history/aggregate-query';

@@ -18,6 +18,17 @@ export async function upsertRows(
   conflict: { keys: readonly string[]; update: 'all' | 'nothing' },
 ): Promise<void> {
   if (rows.length === 0) return;
+  await sql.query(upsertRowsSql(table, columns, conflict, 1), [JSON.stringify(rows)]);
+}
+
+/** The statement of upsertRows, its rows in parameter `$parameter`, filtered by `where` (also a data-modifying CTE of a larger statement). */
+export function upsertRowsSql(
+  table: string,
+  columns: readonly JsonColumn[],
+  conflict: { keys: readonly string[]; update: 'all' | 'nothing' },
+  parameter: number,
+  where = '',
+): string {
   const names = columns.map((c) => c.name);
   const keys = new Set(conflict.keys);
   const onConflict =
@@ -27,11 +38,9 @@ export async function upsertRows(
           .filter((n) => !keys.has(n))
           .map((n) => `${n} = EXCLUDED.${n}`)
           .join(', ')}`;
-  await sql.query(
-    `INSERT INTO ${table} (${names.join(', ')})
-     SELECT ${names.join(', ')} FROM jsonb_to_recordset($1::jsonb) AS r(${columns.map((c) => `${c.name} ${c.type}`).join(', ')})
+  const filter = where ? `\n     WHERE ${where}` : '';
+  return `INSERT INTO ${table} (${names.join(', ')})
+     SELECT ${names.join(', ')} FROM jsonb_to_recordset($${parameter}::jsonb) AS r(${columns.map((c) => `${c.name} ${c.type}`).join(', ')})${filter}
      ORDER BY ${conflict.keys.join(', ')}
-     ${onConflict}`,
-    [JSON.stringify(rows)],
-  );
+     ${onConflict}`;
 }

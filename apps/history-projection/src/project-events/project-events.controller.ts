@@ -3,6 +3,7 @@ import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { eventDefinitions, Topics } from '@pay/contracts';
 import type { ConsumedEvent } from '@pay/messaging';
 import { InboxContext } from '@pay/messaging';
+import { LiveVersionGuess } from './project-chunk';
 import { PendingProjection } from './store-and-project';
 
 /**
@@ -29,11 +30,14 @@ const PENDING_PROJECTION = {};
  */
 @Controller()
 export class ProjectEventsController {
+  /** The live version this consumer last projected into (checked by every chunk's first statement). */
+  private readonly live = new LiveVersionGuess();
+
   @EventPattern(projectedEventTypes())
   project(@Payload() event: ConsumedEvent, @Ctx() context: InboxContext): void {
     context
       .getBatch()
-      .work(PENDING_PROJECTION, () => new PendingProjection(context.getSql()))
+      .work(PENDING_PROJECTION, () => new PendingProjection(context.getSql(), this.live))
       .add(event);
   }
 }

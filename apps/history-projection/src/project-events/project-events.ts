@@ -7,6 +7,7 @@ import type { MethodRecord } from '../read-model/method-record';
 import { METHOD_RECORD_COLUMNS, methodFromRecord, methodRecord } from '../read-model/method-record';
 import type { ReadModelTables } from '../read-model/read-model-tables';
 import { readModelTables } from '../read-model/read-model-tables';
+import type { DailyTotalDelta } from './daily-totals';
 import { DailyTotalsChange } from './daily-totals';
 import type { HistoryEntry } from './history-entries';
 import { deriveEntries } from './history-entries';
@@ -177,10 +178,15 @@ export async function readWallets(sql: Sql, t: ReadModelTables, personIds: reado
      FROM ${t.wallets} WHERE person_id = ANY($1)`,
     [personIds],
   );
-  return records.map((r) => ({
+  return records.map(walletFromRecord);
+}
+
+/** A wallets row as the driver returns it (timestamps as Date) or as JSON gives it (text). */
+export function walletFromRecord(r: Record<string, unknown>): WalletRow {
+  return {
     personId: r.person_id as string,
     country: r.country as string | null,
-    openedAt: iso(r.opened_at as Date | null),
+    openedAt: iso(r.opened_at as Date | string | null),
     apps: r.apps as string[],
     appsSequence: Number(r.apps_sequence),
     hasEmail: r.has_email as boolean | null,
@@ -188,7 +194,7 @@ export async function readWallets(sql: Sql, t: ReadModelTables, personIds: reado
     contactSequence: Number(r.contact_sequence),
     preferredMethodId: r.preferred_method_id as string | null,
     preferredSequence: Number(r.preferred_sequence),
-  }));
+  };
 }
 
 /** The stored methods of these ids (those that have a row). */
@@ -237,13 +243,14 @@ export function postingRecords(events: readonly ProjectableEvent[]): Record<stri
 }
 
 /**
- * Projects events into one version of the read model, in the caller's transaction. The same
- * code serves the live consumer (one event per inbox transaction) and the rebuild (thousands
- * per transaction): load what the events touch (locked, in key order), fold the events in with
- * the pure functions, write back only what changed. Idempotent and order-independent, because
- * the folds are.
+ * Projects events into one version of the read model, in the caller's transaction, a statement
+ * per step: load what the events touch (locked, in key order), fold the events in with the pure
+ * functions, write back only what changed. Idempotent and order-independent, because the folds
+ * are. `projectEvents` (project-chunk.ts) takes this path only for chunks in which the wallet
+ * tells a saved method's kind (the payments of that method are then read, locked and derived
+ * again); the others take its three statements.
  */
-export async function projectEvents(sql: Sql, version: number, events: readonly ProjectableEvent[]): Promise<ProjectionOutcome> {
+export async function projectStepwise(sql: Sql, version: number, events: readonly ProjectableEvent[]): Promise<ProjectionOutcome> {
   const tables = readModelTables(version);
   // Every writer locks in the same order — wallets, methods, ledger postings, payment facts,
   // daily totals — each kind in key order and in one statement, so concurrent transactions
@@ -335,6 +342,112 @@ async function storeLedgerPostings(sql: Sql, t: ReadModelTables, events: readonl
   await upsertRows(sql, t.ledgerPostings, POSTING_COLUMNS, postingRecords(events), { keys: ['transaction_id', 'posting_index'], update: 'nothing' });
 }
 
+/** The ledger links of these ledger events (the payments their transactions post). */
+export function ledgerLinks(ledgerEvents: readonly ProjectableEvent[]): PaymentLink[] {
+  const links: PaymentLink[] = [];
+  for (const event of ledgerEvents) {
+    const link = ledgerLinkOf(event.data as LedgerTransactionRecordedData);
+    if (link) links.push(link);
+  }
+  return links;
+}
+
+export interface PaymentLink {
+  paymentId: string;
+  transactionId: string;
+  link: LedgerLink;
+}
+
+/** A payment's stored facts (`{}` for a placeholder row). */
+export interface StoredFacts {
+  payment_id: string;
+  facts: PaymentFacts | Record<string, never>;
+}
+
+/** The payments' facts after the events, with the text of each one's stored facts (to write only what changed). */
+export interface MergedFacts {
+  facts: Map<string, PaymentFacts | undefined>;
+  before: Map<string, string>;
+}
+
+/** Folds the events and ledger links into the stored facts. Pure. */
+export function mergeFacts(stored: readonly StoredFacts[], paymentEvents: readonly ProjectableEvent[], links: readonly PaymentLink[]): MergedFacts {
+  const before = new Map<string, string>();
+  const facts = new Map<string, PaymentFacts | undefined>();
+  for (const row of stored) {
+    const known = 'paymentId' in row.facts ? (row.facts as PaymentFacts) : undefined;
+    facts.set(row.payment_id, known);
+    before.set(row.payment_id, known ? stableJson(known) : '');
+  }
+  for (const event of paymentEvents) {
+    const paymentId = paymentIdOf(event);
+    facts.set(paymentId, applyPaymentEvent(facts.get(paymentId), event));
+  }
+  for (const { paymentId, transactionId, link } of links) facts.set(paymentId, applyLedgerLink(facts.get(paymentId), paymentId, transactionId, link));
+  return { facts, before };
+}
+
+/** The saved methods the merged facts name (their kind decides the entries' method type). */
+export const methodsNamed = (merged: MergedFacts): string[] =>
+  sortedUnique([...merged.facts.values()].flatMap((f) => (f?.initiated?.methodId ? [f.initiated.methodId] : [])));
+
+/** What the payments' rows become: facts and entries to write, entries to delete, daily totals to add. */
+export interface PaymentWrites {
+  facts: Array<{ payment_id: string; facts: PaymentFacts; method_id: string | null }>;
+  entries: HistoryEntry[];
+  deletes: string[];
+  totals: DailyTotalDelta[];
+}
+
+/** Whether two entries hold the same values (what equal stableJson texts say, without building them: every field is a string or null). */
+function sameEntry(a: HistoryEntry, b: HistoryEntry): boolean {
+  const left = a as unknown as Record<string, unknown>;
+  const right = b as unknown as Record<string, unknown>;
+  for (const key in left) if (left[key] !== right[key]) return false;
+  for (const key in right) if (!(key in left) && right[key] !== undefined) return false;
+  return true;
+}
+
+/** Derives the payments' entries from their merged facts and compares them with the stored ones. Pure. */
+export function paymentWrites(
+  paymentIds: readonly string[],
+  merged: MergedFacts,
+  methodKinds: ReadonlyMap<string, string>,
+  stored: ReadonlyArray<EntryRecord<Date | string>>,
+): PaymentWrites {
+  const oldEntries = new Map(stored.map((r) => [r.entry_id, entryFromRecord(r)]));
+  const changedFacts: PaymentWrites['facts'] = [];
+  const writes: HistoryEntry[] = [];
+  const deletes: string[] = [];
+  const totals = new DailyTotalsChange();
+  const derivedIds = new Set<string>();
+  for (const paymentId of paymentIds) {
+    const facts = merged.facts.get(paymentId);
+    if (!facts) continue;
+    if (stableJson(facts) !== merged.before.get(paymentId)) changedFacts.push({ payment_id: paymentId, facts, method_id: facts.initiated?.methodId ?? null });
+    const methodId = facts.initiated?.methodId;
+    for (const entry of deriveEntries(facts, methodId ? methodKinds.get(methodId) : undefined)) {
+      derivedIds.add(entry.entryId);
+      const old = oldEntries.get(entry.entryId);
+      if (old && sameEntry(old, entry)) continue;
+      writes.push(entry);
+      totals.replace(old, entry);
+    }
+  }
+  for (const [entryId, old] of oldEntries) {
+    if (derivedIds.has(entryId)) continue;
+    deletes.push(entryId);
+    totals.replace(old, undefined);
+  }
+  return { facts: changedFacts, entries: writes, deletes, totals: totals.toList() };
+}
+
+export const FACT_COLUMNS: readonly JsonColumn[] = [
+  { name: 'payment_id', type: 'text' },
+  { name: 'facts', type: 'jsonb' },
+  { name: 'method_id', type: 'text' },
+];
+
 async function projectPayments(
   sql: Sql,
   t: ReadModelTables,
@@ -342,11 +455,7 @@ async function projectPayments(
   ledgerEvents: readonly ProjectableEvent[],
   newlyKnownMethods: readonly string[],
 ): Promise<Omit<ProjectionOutcome, 'events'>> {
-  const links: Array<{ paymentId: string; transactionId: string; link: LedgerLink }> = [];
-  for (const event of ledgerEvents) {
-    const link = ledgerLinkOf(event.data as LedgerTransactionRecordedData);
-    if (link) links.push(link);
-  }
+  const links = ledgerLinks(ledgerEvents);
   const told = sortedUnique([...paymentEvents.map(paymentIdOf), ...links.map((l) => l.paymentId)]);
   let retold: string[] = [];
   if (newlyKnownMethods.length > 0) {
@@ -366,24 +475,10 @@ async function projectPayments(
     ],
     paymentIds.map((id) => ({ payment_id: id, facts: {} })),
   );
-  const factRows = await sql.query<{ payment_id: string; facts: PaymentFacts | Record<string, never> }>(
-    `SELECT payment_id, facts FROM ${t.facts} WHERE payment_id = ANY($1)`,
-    [paymentIds],
-  );
-  const before = new Map<string, string>();
-  const facts = new Map<string, PaymentFacts | undefined>();
-  for (const row of factRows) {
-    const known = 'paymentId' in row.facts ? (row.facts as PaymentFacts) : undefined;
-    facts.set(row.payment_id, known);
-    before.set(row.payment_id, known ? stableJson(known) : '');
-  }
-  for (const event of paymentEvents) {
-    const paymentId = paymentIdOf(event);
-    facts.set(paymentId, applyPaymentEvent(facts.get(paymentId), event));
-  }
-  for (const { paymentId, transactionId, link } of links) facts.set(paymentId, applyLedgerLink(facts.get(paymentId), paymentId, transactionId, link));
+  const factRows = await sql.query<StoredFacts>(`SELECT payment_id, facts FROM ${t.facts} WHERE payment_id = ANY($1)`, [paymentIds]);
+  const merged = mergeFacts(factRows, paymentEvents, links);
 
-  const methodIds = sortedUnique([...facts.values()].flatMap((f) => (f?.initiated?.methodId ? [f.initiated.methodId] : [])));
+  const methodIds = methodsNamed(merged);
   const methodKinds = new Map<string, string>();
   if (methodIds.length > 0) {
     const rows = await sql.query<{ method_id: string; kind: string | null }>(`SELECT method_id, kind FROM ${t.methods} WHERE method_id = ANY($1)`, [methodIds]);
@@ -394,54 +489,25 @@ async function projectPayments(
     `SELECT ${ENTRY_COLUMNS.map((c) => c.name).join(', ')} FROM ${t.entries} WHERE payment_id = ANY($1)`,
     [paymentIds],
   );
-  const oldEntries = new Map(existing.map((r) => [r.entry_id, entryFromRecord(r)]));
+  const writes = paymentWrites(paymentIds, merged, methodKinds, existing);
 
-  const changedFacts: Array<{ payment_id: string; facts: PaymentFacts; method_id: string | null }> = [];
-  const writes: HistoryEntry[] = [];
-  const deletes: string[] = [];
-  const totals = new DailyTotalsChange();
-  const derivedIds = new Set<string>();
-  for (const paymentId of paymentIds) {
-    const merged = facts.get(paymentId);
-    if (!merged) continue;
-    if (stableJson(merged) !== before.get(paymentId))
-      changedFacts.push({ payment_id: paymentId, facts: merged, method_id: merged.initiated?.methodId ?? null });
-    const methodId = merged.initiated?.methodId;
-    for (const entry of deriveEntries(merged, methodId ? methodKinds.get(methodId) : undefined)) {
-      derivedIds.add(entry.entryId);
-      const old = oldEntries.get(entry.entryId);
-      if (old && stableJson(old) === stableJson(entry)) continue;
-      writes.push(entry);
-      totals.replace(old, entry);
-    }
-  }
-  for (const [entryId, old] of oldEntries) {
-    if (derivedIds.has(entryId)) continue;
-    deletes.push(entryId);
-    totals.replace(old, undefined);
-  }
-
-  await upsertRows(
-    sql,
-    t.facts,
-    [
-      { name: 'payment_id', type: 'text' },
-      { name: 'facts', type: 'jsonb' },
-      { name: 'method_id', type: 'text' },
-    ],
-    changedFacts,
-    { keys: ['payment_id'], update: 'all' },
-  );
-  await upsertRows(sql, t.entries, ENTRY_COLUMNS, writes.map(entryRecord), { keys: ['entry_id'], update: 'all' });
-  if (deletes.length > 0) await sql.query(`DELETE FROM ${t.entries} WHERE entry_id = ANY($1)`, [deletes]);
-  const deltas = totals.toList();
-  await applyDailyTotals(sql, t, deltas);
-  return { payments: paymentIds.length, entriesWritten: writes.length + deletes.length, dailyTotalsTouched: deltas.length };
+  await upsertRows(sql, t.facts, FACT_COLUMNS, writes.facts, { keys: ['payment_id'], update: 'all' });
+  await upsertRows(sql, t.entries, ENTRY_COLUMNS, writes.entries.map(entryRecord), { keys: ['entry_id'], update: 'all' });
+  if (writes.deletes.length > 0) await sql.query(`DELETE FROM ${t.entries} WHERE entry_id = ANY($1)`, [writes.deletes]);
+  await applyDailyTotals(sql, t, writes.totals);
+  return { payments: paymentIds.length, entriesWritten: writes.entries.length + writes.deletes.length, dailyTotalsTouched: writes.totals.length };
 }
 
-export async function applyDailyTotals(sql: Sql, t: ReadModelTables, deltas: ReturnType<DailyTotalsChange['toList']>): Promise<void> {
+export async function applyDailyTotals(sql: Sql, t: ReadModelTables, deltas: readonly DailyTotalDelta[]): Promise<void> {
   if (deltas.length === 0) return;
-  const rows = deltas.map((d) => ({
+  const rows = JSON.stringify(dailyTotalRows(deltas));
+  await sql.query(dailyTotalsAddSql(t, 1), [rows]);
+  await sql.query(dailyTotalsRemoveEmptySql(t), [rows]);
+}
+
+/** The daily-total deltas as the rows of dailyTotalsAddSql's parameter. */
+export const dailyTotalRows = (deltas: readonly DailyTotalDelta[]): Array<Record<string, unknown>> =>
+  deltas.map((d) => ({
     day: d.day,
     app: d.app,
     country: d.country,
@@ -453,19 +519,21 @@ export async function applyDailyTotals(sql: Sql, t: ReadModelTables, deltas: Ret
     amount: d.amount.toString(),
     net_amount: d.netAmount.toString(),
   }));
+
+const totalsRecordSet = (parameter: number): string =>
+  `jsonb_to_recordset($${parameter}::jsonb) AS r(day date, app text, country text, currency text, kind text, method_type text, status text, entries bigint, amount bigint, net_amount bigint)`;
+
+/** Adds the deltas (parameter `$parameter`) to their rows, in key order, returning each row as it now is. */
+export function dailyTotalsAddSql(t: ReadModelTables, parameter: number): string {
   const keys = TOTAL_KEY_COLUMNS.join(', ');
-  const recordSet = `jsonb_to_recordset($1::jsonb) AS r(day date, app text, country text, currency text, kind text, method_type text, status text, entries bigint, amount bigint, net_amount bigint)`;
-  await sql.query(
-    `INSERT INTO ${t.dailyTotals} AS t (${keys}, entries, amount, net_amount)
-     SELECT ${keys}, entries, amount, net_amount FROM ${recordSet} ORDER BY ${keys}
-     ON CONFLICT (${keys}) DO UPDATE SET entries = t.entries + EXCLUDED.entries, amount = t.amount + EXCLUDED.amount, net_amount = t.net_amount + EXCLUDED.net_amount`,
-    [JSON.stringify(rows)],
-  );
-  // A row whose entries all moved elsewhere is removed: a rebuilt version never has empty rows.
-  await sql.query(
-    `DELETE FROM ${t.dailyTotals} AS t USING ${recordSet}
+  return `INSERT INTO ${t.dailyTotals} AS t (${keys}, entries, amount, net_amount)
+     SELECT ${keys}, entries, amount, net_amount FROM ${totalsRecordSet(parameter)} ORDER BY ${keys}
+     ON CONFLICT (${keys}) DO UPDATE SET entries = t.entries + EXCLUDED.entries, amount = t.amount + EXCLUDED.amount, net_amount = t.net_amount + EXCLUDED.net_amount`;
+}
+
+/** A row whose entries all moved elsewhere is removed: a rebuilt version never has empty rows. */
+export function dailyTotalsRemoveEmptySql(t: ReadModelTables): string {
+  return `DELETE FROM ${t.dailyTotals} AS t USING ${totalsRecordSet(1)}
      WHERE (${TOTAL_KEY_COLUMNS.map((c) => `t.${c}`).join(', ')}) = (${TOTAL_KEY_COLUMNS.map((c) => `r.${c}`).join(', ')})
-       AND t.entries = 0 AND t.amount = 0 AND t.net_amount = 0`,
-    [JSON.stringify(rows)],
-  );
+       AND t.entries = 0 AND t.amount = 0 AND t.net_amount = 0`;
 }

@@ -24,9 +24,26 @@ export function isLedgerEvent(event: ProjectableEvent): boolean {
 
 /** One spelling of every instant (ISO-8601 UTC with milliseconds), so strings compare as times. */
 export function normalizeInstant(value: string): string {
+  // Most instants already are in that spelling (every producer here writes toISOString()): a
+  // valid one is its own normal form, and checking it costs a fraction of parsing and printing a
+  // Date (7.6 % of the rebuild's busy Node time, 2026-12-06).
+  if (isNormalInstant(value)) return value;
   const time = new Date(value);
   if (Number.isNaN(time.getTime())) throw new Error(`not an ISO-8601 instant: ${value.slice(0, 40)}`);
   return time.toISOString();
+}
+
+const NORMAL_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\.\d{3}Z$/;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Whether `new Date(value).toISOString()` gives `value` back: the spelling above, naming a real day and time. */
+function isNormalInstant(value: string): boolean {
+  const match = NORMAL_INSTANT.exec(value);
+  if (!match) return false;
+  const [year, month, day, hour, minute, second] = match.slice(1).map(Number);
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
+  return month >= 1 && month <= 12 && day >= 1 && day <= days && hour <= 23 && minute <= 59 && second <= 59;
 }
 
 export const minInstant = (a: string | undefined, b: string | undefined): string | undefined => (a === undefined ? b : b === undefined ? a : a < b ? a : b);
