@@ -113,6 +113,18 @@ const completedFrom = (source: string, step: string): string =>
   `completed AS (DELETE FROM payment_steps s USING ${source} WHERE s.payment_id = ${source}.payment_id AND s.step = ${step})`;
 
 /**
+ * The webhooks of the payments `moved` wrote that waited for this news (PspWebhookInbox:
+ * `awaiting_answer`, not due yet) and that it now reflects, marked applied (a CTE of the appends).
+ */
+const ABSORBED_BY_MOVED = `absorbed AS (
+           UPDATE psp_webhook_events w SET applied_at = now(), outcome = 'unchanged', next_attempt_at = NULL
+             FROM moved m
+            WHERE w.payment_id = m.payment_id AND w.applied_at IS NULL AND w.outcome = 'awaiting_answer' AND w.next_attempt_at > now()
+              AND w.unchanged_provider = m.provider AND w.unchanged_reference = m.reference
+              AND m.status = ANY(w.unchanged_statuses) AND (w.unchanged_amount IS NULL OR m.amount = w.unchanged_amount)
+              AND (w.unchanged_captured IS NULL OR m.captured_amount = w.unchanged_captured))`;
+
+/**
  * The events and the row of a payment that exists, in one statement. The row is the gate: its
  * UPDATE runs first (the INSERT reads from it), only at the version the writer decided on, so of
  * two writers that read the same version the second waits for the first's row lock, then finds
@@ -128,13 +140,7 @@ const APPEND_EVENTS: NamedStatement = {
                   captured_amount = $6, version = $7, updated_at = $8, state = $9::jsonb, correlation_id = COALESCE(correlation_id, $10)
             WHERE payment_id = $1 AND version = $11
            RETURNING payment_id, status, provider, reference, amount, captured_amount),
-         absorbed AS (
-           UPDATE psp_webhook_events w SET applied_at = now(), outcome = 'unchanged', next_attempt_at = NULL
-             FROM moved m
-            WHERE w.payment_id = m.payment_id AND w.applied_at IS NULL AND w.outcome = 'awaiting_answer' AND w.next_attempt_at > now()
-              AND w.unchanged_provider = m.provider AND w.unchanged_reference = m.reference
-              AND m.status = ANY(w.unchanged_statuses) AND (w.unchanged_amount IS NULL OR m.amount = w.unchanged_amount)
-              AND (w.unchanged_captured IS NULL OR m.captured_amount = w.unchanged_captured)),
+         ${ABSORBED_BY_MOVED},
          ${outboxedFrom('moved', '$17', '$14', '$18', '$19')},
          ${completedFrom('moved', '$20')}
          INSERT INTO payment_events (payment_id, sequence, event_id, type, data, correlation_id, causation_id, occurred_at)
@@ -266,13 +272,7 @@ const APPEND_EVENTS_ALL: NamedStatement = {
              FROM p
             WHERE t.payment_id = p.payment_id AND t.version = p.expected_version
            RETURNING t.payment_id, t.status, t.provider, t.reference, t.amount, t.captured_amount),
-         absorbed AS (
-           UPDATE psp_webhook_events w SET applied_at = now(), outcome = 'unchanged', next_attempt_at = NULL
-             FROM moved m
-            WHERE w.payment_id = m.payment_id AND w.applied_at IS NULL AND w.outcome = 'awaiting_answer' AND w.next_attempt_at > now()
-              AND w.unchanged_provider = m.provider AND w.unchanged_reference = m.reference
-              AND m.status = ANY(w.unchanged_statuses) AND (w.unchanged_amount IS NULL OR m.amount = w.unchanged_amount)
-              AND (w.unchanged_captured IS NULL OR m.captured_amount = w.unchanged_captured)),
+         ${ABSORBED_BY_MOVED},
          e AS (
            SELECT * FROM unnest($14::text[], $15::int[], $16::uuid[], $17::text[], $18::jsonb[], $19::jsonb[], $20::jsonb[])
              WITH ORDINALITY AS e(payment_id, sequence, event_id, type, data, payload, headers, n)),
