@@ -65,12 +65,14 @@ export class ApplyPspWebhook {
 
   /**
    * Applies the webhooks due for another attempt (recorded but not applied: a crash or a failure in
-   * between, or their payment was unknown then), page after page until none is due. One that
-   * fails is postponed by its backoff, so it cannot hold up the others. Returns how many were
-   * applied and when the next one not due yet is due (as read by the last page).
+   * between, or their payment was unknown then, or they raced their payment's answer). First, one
+   * statement marks applied all those whose news the payment now reflects (the commonest: a
+   * webhook recorded while its answer's append ran); then the others, page after page until none
+   * is due. One that fails is postponed by its backoff, so it cannot hold up the others. Returns
+   * how many were applied and when the next one not due yet is due (as read by the last page).
    */
   async sweep(limit = 200): Promise<WebhookSweep> {
-    let applied = 0;
+    let applied = await this.inbox.absorbDue();
     for (;;) {
       const page = await this.inbox.due(limit);
       for (const event of page.events) {

@@ -77,6 +77,20 @@ const RECORD: NamedStatement = {
                    (applied_at IS NULL AND outcome = 'awaiting_answer') AS awaiting_answer, next_attempt_at`,
 };
 
+/** See PspWebhookInbox.absorbDue: RECORD's test of news a payment reflects, over the webhooks due. */
+const ABSORB_DUE: NamedStatement = {
+  name: 'po_absorb_due_webhooks',
+  text: `WITH absorbed AS (
+           UPDATE psp_webhook_events w SET applied_at = now(), outcome = 'unchanged', next_attempt_at = NULL
+             FROM payments p
+            WHERE w.applied_at IS NULL AND w.next_attempt_at <= now() AND w.unchanged_provider IS NOT NULL
+              AND p.provider = w.unchanged_provider AND p.reference = w.unchanged_reference AND p.status = ANY(w.unchanged_statuses)
+              AND (w.unchanged_amount IS NULL OR p.amount = w.unchanged_amount) AND (w.unchanged_captured IS NULL OR p.captured_amount = w.unchanged_captured)
+              AND (w.payment_id IS NULL OR p.payment_id = w.payment_id)
+           RETURNING 1)
+         SELECT count(*)::int AS n FROM absorbed`,
+};
+
 /** Deliveries recorded together; a webhook's answer waits for its batch's statement, nothing else. */
 const RECORD_BATCHING: GroupCommitOptions = { maxBatchSize: 200, maxWaitMs: 2, maxConcurrentBatches: 2 };
 
@@ -212,6 +226,18 @@ export class PspWebhookInbox {
   /** Applying it failed (an outage, a bug): looked at again after the next backoff, its outcome untouched. */
   postpone(provider: string, eventId: string): Promise<Date | undefined> {
     return this.retryLater(provider, eventId, null);
+  }
+
+  /**
+   * Marks applied (outcome `unchanged`), in one statement, every webhook due whose news its
+   * payment's row now reflects (the same test as RECORD's): those that raced their payment's
+   * answer (recorded `awaiting_answer` while the answer's append ran, so neither statement saw the
+   * other) and any other whose news arrived by another way meanwhile. The sweep then applies the
+   * rest one by one. Returns how many it marked.
+   */
+  async absorbDue(): Promise<number> {
+    const rows = await onConnection(this.dataSource, (sql) => queryNamed<{ n: number }>(sql, ABSORB_DUE, []));
+    return rows[0]?.n ?? 0;
   }
 
   /**

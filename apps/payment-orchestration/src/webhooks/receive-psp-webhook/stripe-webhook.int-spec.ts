@@ -342,6 +342,40 @@ describe('webhooks not applied: looked at again when due, with backoff', () => {
     expect((await store.load(paymentId))?.version).toBe(2);
   });
 
+  it('ones that raced their answers (recorded while the append ran, unseen by it) are marked applied by one statement of the sweep, their payments not read one by one', async () => {
+    const raced = [randomUUID(), randomUUID(), randomUUID()];
+    const contradicted = randomUUID();
+    const events = new Map<string, PspWebhookEvent>();
+    for (const paymentId of [...raced, contradicted]) {
+      await initiate(paymentId);
+      await schema.dataSource.query(
+        "INSERT INTO payment_steps (payment_id, step, due_at, lease_until) VALUES ($1, 'authorize', now(), now() + interval '1 minute')",
+        [paymentId],
+      );
+      const event = authorizedWebhook(paymentId);
+      events.set(paymentId, event);
+      expect((await inbox.record(event)).awaitingAnswer).toBe(true);
+      // The answer's append does not see it: as when the webhook's row committed after the append's statement began.
+      await makeDue(event.id);
+    }
+    for (const paymentId of raced) await store.append(paymentId, 1, [{ type: 'Authorized', amount: 4200n, provider: 'stripe', reference: `pi_${paymentId}` }]);
+    await store.append(contradicted, 1, [{ type: 'Authorized', amount: 4200n, provider: 'stripe', reference: `pi_other_${contradicted}` }]);
+    for (const event of events.values()) expect((await retries()).get(event.id)).toMatchObject({ outcome: 'awaiting_answer', applied: false });
+
+    const updates = jest.spyOn(store, 'update');
+    try {
+      expect(await webhooks.sweep()).toEqual({ applied: 4 });
+      // Only the webhook its payment contradicts went through the planner.
+      expect(updates.mock.calls.map(([paymentId]) => paymentId)).toEqual([contradicted]);
+    } finally {
+      updates.mockRestore();
+    }
+    const after = await retries();
+    for (const paymentId of raced) expect(after.get(events.get(paymentId)!.id)).toMatchObject({ applied: true, outcome: 'unchanged', next_in_s: null });
+    expect(after.get(events.get(contradicted)!.id)).toMatchObject({ applied: true, outcome: 'conflict' });
+    for (const paymentId of raced) expect((await store.load(paymentId))?.version).toBe(2);
+  });
+
   it('one that waits for an answer that brings other news, or none, is applied by the sweep when due', async () => {
     const [failedAnswer, noAnswer] = [randomUUID(), randomUUID()];
     for (const paymentId of [failedAnswer, noAnswer]) {
