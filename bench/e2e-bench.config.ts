@@ -37,4 +37,14 @@ export class E2eBenchConfig {
    */
   @IsIn(['per-service', 'shared'])
   BENCH_DATABASES: 'per-service' | 'shared' = 'per-service';
+
+  /**
+   * `server` (default): the server's autovacuum maintains the run's tables when it is on; when it is
+   * off (as on the project's machines), the bench does what it would (bench/autovacuum-stand-in.ts:
+   * autovacuum's default thresholds and naptime, its CPU counted as PostgreSQL's), since every
+   * production server runs autovacuum and without it cached plans built on empty tables scan whole
+   * tables for the rest of the run. `none`: nobody vacuums or analyses (to see that effect).
+   */
+  @IsIn(['server', 'none'])
+  BENCH_AUTOVACUUM: 'server' | 'none' = 'server';
 }

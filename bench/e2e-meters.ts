@@ -178,3 +178,70 @@ async function lagOf(admin: Admin, groupId: string): Promise<number> {
   }
   return lag;
 }
+
+/** Where a PostgreSQL process's CPU time is counted by PostgresCpuMeter. */
+export type PostgresShare = 'services' | 'observer' | 'background' | 'other sessions';
+
+interface BackendRow {
+  pid: number;
+  datname: string | null;
+  application_name: string | null;
+  backend_type: string | null;
+}
+
+/**
+ * CPU seconds of PostgreSQL's processes by whom they work for, so that a run on a shared server
+ * (other sessions' tests and benches on the same PostgreSQL) counts only its own: the backends
+ * connected to the run's databases (the services'; the bench's observer apart, by its
+ * application name) and the server's background processes (WAL writer, checkpointer, background
+ * writer: shared with whatever else writes, so an upper bound on a busy server). Backends are
+ * listed from pg_stat_activity at every `sample()` (call it every second or so): a backend that
+ * exits between two samples loses the CPU it used after the last one; one that starts after the
+ * first sample counts from zero, as it should.
+ */
+export class PostgresCpuMeter {
+  /** Per PostgreSQL pid: its share, and its CPU ticks at the first and the latest sample. */
+  private readonly backends = new Map<number, { share: PostgresShare; first: number; last: number }>();
+  private started = false;
+
+  constructor(
+    private readonly listBackends: () => Promise<BackendRow[]>,
+    private readonly runDatabases: ReadonlySet<string>,
+    private readonly observerApplication: string,
+    /** Application names of connections doing the server's own work (the bench's autovacuum stand-in). */
+    private readonly backgroundApplications: ReadonlySet<string> = new Set(),
+  ) {}
+
+  /** Reads every PostgreSQL process's CPU ticks; the first call is the baseline. */
+  async sample(): Promise<void> {
+    const rows = await this.listBackends();
+    for (const row of rows) {
+      const stat = procStat(row.pid);
+      if (stat?.comm !== 'postgres') continue;
+      const share: PostgresShare =
+        row.datname === null
+          ? row.backend_type === 'client backend'
+            ? 'other sessions'
+            : 'background'
+          : this.runDatabases.has(row.datname)
+            ? row.application_name === this.observerApplication
+              ? 'observer'
+              : this.backgroundApplications.has(row.application_name ?? '')
+                ? 'background'
+                : 'services'
+            : 'other sessions';
+      const known = this.backends.get(row.pid);
+      if (known) known.last = stat.own;
+      // Present at the baseline: counted from there; started since: counted from its start.
+      else this.backends.set(row.pid, { share, first: this.started ? 0 : stat.own, last: stat.own });
+    }
+    this.started = true;
+  }
+
+  /** CPU seconds per share since the first sample, as of the latest. */
+  seconds(): Record<PostgresShare, number> {
+    const totals: Record<PostgresShare, number> = { services: 0, observer: 0, background: 0, 'other sessions': 0 };
+    for (const backend of this.backends.values()) totals[backend.share] += (backend.last - backend.first) / TICKS_PER_SECOND;
+    return totals;
+  }
+}

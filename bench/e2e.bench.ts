@@ -34,7 +34,18 @@ import { parse as parseYaml } from 'yaml';
 import type { PaymentsPlatform, StatementCounts, TestPerson } from '@pay/tools/e2e-kit';
 import { countingStatements, purchaseOf, spawnFromDist, startGroupAtEnd, startPaymentsPlatform, statementCounts, stopChild } from '@pay/tools/e2e-kit';
 import { E2eBenchConfig } from './e2e-bench.config';
-import { groupLag, highWatermarks, kafkaBrokerPid, machineCpuSeconds, memoryMiB, postgresCpuSeconds, processCpuSeconds, watermarkDelta } from './e2e-meters';
+import {
+  groupLag,
+  highWatermarks,
+  kafkaBrokerPid,
+  machineCpuSeconds,
+  memoryMiB,
+  postgresCpuSeconds,
+  PostgresCpuMeter,
+  processCpuSeconds,
+  watermarkDelta,
+} from './e2e-meters';
+import { AUTOVACUUM_APPLICATION, AutovacuumStandIn } from './autovacuum-stand-in';
 import { ensureDatabase } from '@pay/local-infra';
 
 /** How often the history read model is looked at: the resolution of the history latencies. */
@@ -57,6 +68,9 @@ interface Service {
 }
 
 /** One connection per database for everything the bench reads from PostgreSQL; its own transactions are counted, to be taken out of the services' commits. */
+/** The application name of the observer's connections: PostgreSQL's CPU for them is the bench's. */
+const OBSERVER_APPLICATION = 'bench-e2e-observer';
+
 class Observer {
   queries = 0;
   private constructor(private readonly clients: Map<string, Client>) {}
@@ -65,7 +79,7 @@ class Observer {
   static async connect(urls: readonly string[]): Promise<Observer> {
     const clients = new Map<string, Client>();
     for (const url of new Set(urls)) {
-      const client = new Client({ connectionString: url, application_name: 'bench-e2e-observer' });
+      const client = new Client({ connectionString: url, application_name: OBSERVER_APPLICATION });
       await client.connect();
       clients.set(url, client);
     }
@@ -123,6 +137,8 @@ const q = (identifier: string): string => `"${identifier.replace(/"/g, '""')}"`;
 
 interface CpuReading {
   byProcess: Record<string, number>;
+  /** Every PostgreSQL process of the machine, other sessions' and exited backends included (not in byProcess). */
+  postgresAll: number;
   machine: number;
   at: number;
 }
@@ -201,6 +217,7 @@ async function main(): Promise<void> {
   await lagAdmin.connect();
   const observer = await Observer.connect(Object.values(databases));
   let stopHistoryPolling = false;
+  let autovacuum: AutovacuumStandIn | undefined;
   let historyPolling: Promise<void> = Promise.resolve();
   try {
     services.push({
@@ -232,6 +249,10 @@ async function main(): Promise<void> {
       { name: 'ad-signal-aggregation', process: ads.process, schema: adsSchema, database: databases['ad-signal-aggregation'] },
     );
     const kafkaPid = kafkaBrokerPid();
+    // Every production server runs autovacuum; where this one does not, the bench does its work (BENCH_AUTOVACUUM).
+    const schemasByDatabase = new Map<string, string[]>();
+    for (const service of services) schemasByDatabase.set(service.database, [...(schemasByDatabase.get(service.database) ?? []), service.schema]);
+    autovacuum = config.BENCH_AUTOVACUUM === 'server' ? await AutovacuumStandIn.startIfOff(schemasByDatabase) : undefined;
 
     progress('services started; creating persons');
     const persons: TestPerson[] = [];
@@ -372,13 +393,25 @@ async function main(): Promise<void> {
     inHistory.clear();
 
     // --- Readings before ---
-    const cpu = (): CpuReading => {
+    // PostgreSQL's CPU by whom it works for: on a server other sessions use too, only the run's backends and the server's own processes.
+    const postgresMeter = new PostgresCpuMeter(
+      () => observer.query('SELECT pid, datname, application_name, backend_type FROM pg_stat_activity'),
+      new Set(Object.values(databases).map((url) => new URL(url).pathname.slice(1))),
+      OBSERVER_APPLICATION,
+      new Set([AUTOVACUUM_APPLICATION]),
+    );
+    await postgresMeter.sample();
+    const cpu = async (): Promise<CpuReading> => {
+      await postgresMeter.sample();
       const byProcess: Record<string, number> = {};
       for (const service of services) byProcess[service.name] = processCpuSeconds(service.process.pid!) ?? Number.NaN;
       byProcess['bench (with the PSP simulator)'] = processCpuSeconds(process.pid)!;
-      byProcess['PostgreSQL (all processes)'] = postgresCpuSeconds();
+      const postgres = postgresMeter.seconds();
+      byProcess["PostgreSQL (services' backends)"] = postgres.services;
+      byProcess['PostgreSQL (bench observer)'] = postgres.observer;
+      byProcess['PostgreSQL (WAL, checkpoints, …)'] = postgres.background;
       byProcess['Kafka broker'] = kafkaPid === undefined ? Number.NaN : (processCpuSeconds(kafkaPid) ?? Number.NaN);
-      return { byProcess, machine: machineCpuSeconds(), at: Date.now() };
+      return { byProcess, postgresAll: postgresCpuSeconds(), machine: machineCpuSeconds(), at: Date.now() };
     };
     const statements = async (): Promise<Record<string, StatementCounts>> =>
       Object.fromEntries(await Promise.all(services.map(async (s) => [s.name, await statementCounts(s.process.pid!, statsDir, s.name)] as const)));
@@ -391,27 +424,32 @@ async function main(): Promise<void> {
     // within that second reports them only 10 s later (PostgreSQL 15's PGSTAT_IDLE_INTERVAL; only
     // the observer's own are flushed on demand): wait until the counter has stood still for 11 s,
     // else the warm-up's last commits are counted as idle ones (seen once the drain stopped taking a minute).
+    /** The bench's own transactions (its observer's queries, its autovacuum stand-in's statements): not the platform's commits. */
+    const benchTransactions = (): number => observer.queries + (autovacuum?.transactions ?? 0);
+    // The stand-in's passes would be the idle window's only transactions: held until the window ends.
+    await autovacuum?.pause();
     const settling = Date.now();
     let settledAt = settling;
     let lastCommits = await observer.commits();
-    let lastQueries = observer.queries;
+    let lastQueries = benchTransactions();
     while (Date.now() - settledAt < 11_000) {
       await delay(250); // sampling the counter, bounded below
       const commits = await observer.commits();
-      if (commits - lastCommits > observer.queries - lastQueries) settledAt = Date.now();
+      if (commits - lastCommits > benchTransactions() - lastQueries) settledAt = Date.now();
       if (Date.now() - settling > 40_000) break;
-      [lastCommits, lastQueries] = [commits, observer.queries];
+      [lastCommits, lastQueries] = [commits, benchTransactions()];
     }
     progress(`idle for ${IDLE_SECONDS} s`);
     const idleStatementsBefore = await statements();
-    const idleQueriesBefore = observer.queries;
+    const idleQueriesBefore = benchTransactions();
     const idleCommitsBefore = await observer.commits();
-    const idleCpuBefore = cpu();
+    const idleCpuBefore = await cpu();
     await delay(IDLE_SECONDS * 1000); // a measured interval, not a wait for a condition
-    const idleCpuAfter = cpu();
+    const idleCpuAfter = await cpu();
     // The reading's own queries are transactions too, but for the last two per database (counted at the next flush).
-    const idleCommits = (await observer.commits()) - idleCommitsBefore - (observer.queries - idleQueriesBefore - 2 * observer.databases);
+    const idleCommits = (await observer.commits()) - idleCommitsBefore - (benchTransactions() - idleQueriesBefore - 2 * observer.databases);
     const idleStatementsAfter = await statements();
+    autovacuum?.resume();
     const idleSeconds = (idleCpuAfter.at - idleCpuBefore.at) / 1000;
     const idle = {
       seconds: Number(idleSeconds.toFixed(1)),
@@ -429,10 +467,12 @@ async function main(): Promise<void> {
 
     const statementsBefore = await statements();
     const watermarksBefore = await highWatermarks(admin, undefined, freshAdmin);
-    const observerQueriesBefore = observer.queries;
+    const observerQueriesBefore = benchTransactions();
     const commitsBefore = await observer.commits();
-    const cpuBefore = cpu();
+    const cpuBefore = await cpu();
     const memorySampler = setInterval(sampleMemory, 500);
+    // Backends that come and go during the load are seen at least once a second.
+    const postgresSampler = setInterval(() => void postgresMeter.sample().catch(() => undefined), 1_000);
 
     progress('load starts');
     // --- The load ---
@@ -466,11 +506,13 @@ async function main(): Promise<void> {
     await drain('the run drained', 1_800_000);
     const drained = Date.now();
     clearInterval(memorySampler);
+    clearInterval(postgresSampler);
     sampleMemory();
 
     progress('drained');
     // --- Readings after ---
-    const cpuAfter = cpu();
+    const cpuAfter = await cpu();
+    await autovacuum?.stop(); // its connections would count as the services' in the wait for their disconnection below
     const statementsAfter = await statements();
     const peaks = Object.fromEntries(services.map((s) => [s.name, memoryMiB(s.process.pid!)?.peak ?? Number.NaN]));
     const watermarksAfter = await highWatermarks(admin, undefined, freshAdmin);
@@ -484,7 +526,7 @@ async function main(): Promise<void> {
       { what: 'the services disconnected from the database' },
     );
     // Every query of the observer is a transaction of its own; those up to the flush in commits() below are in the reading.
-    const observerQueries = observer.queries - observerQueriesBefore;
+    const observerQueries = benchTransactions() - observerQueriesBefore;
     const commits = (await observer.commits()) - commitsBefore - observerQueries;
 
     // --- Figures ---
@@ -558,6 +600,7 @@ async function main(): Promise<void> {
         ...cpuMs,
         'total (listed processes)': Number(listedTotal.toFixed(2)),
         'machine (every process, /proc/stat)': perPurchase((cpuAfter.machine - cpuBefore.machine) * 1000),
+        'PostgreSQL, every process (not in total)': perPurchase((cpuAfter.postgresAll - cpuBefore.postgresAll) * 1000),
       },
       postgres: {
         commitsPerPurchase: perPurchase(
@@ -565,6 +608,12 @@ async function main(): Promise<void> {
         ),
         databaseCommitsPerPurchase: perPurchase(commits),
         observerTransactionsExcluded: observerQueries,
+        autovacuum:
+          config.BENCH_AUTOVACUUM === 'none'
+            ? 'none (BENCH_AUTOVACUUM=none)'
+            : autovacuum
+              ? `the bench's stand-in (the server's is off): ${autovacuum.counts.vacuums} vacuums, ${autovacuum.counts.analyses} analyses over the run`
+              : "the server's",
         statementsPerPurchase,
         statementsPerPurchaseTotal: perPurchase(
           Object.values(statementsAfter).reduce((sum, s) => sum + s.statements, 0) - Object.values(statementsBefore).reduce((sum, s) => sum + s.statements, 0),
@@ -614,6 +663,7 @@ async function main(): Promise<void> {
   } finally {
     stopHistoryPolling = true;
     await historyPolling.catch(() => undefined);
+    await autovacuum?.stop().catch(() => undefined);
     for (const service of services) await stopChild(service.process, 'SIGTERM');
     await observer.end().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
@@ -645,6 +695,8 @@ interface BenchResult {
     commitsPerPurchase: number;
     databaseCommitsPerPurchase: number;
     observerTransactionsExcluded: number;
+    /** Who vacuumed and analysed the run's tables (BENCH_AUTOVACUUM). */
+    autovacuum: string;
     statementsPerPurchase: Record<string, StatementCounts>;
     statementsPerPurchaseTotal: number;
   };
@@ -690,6 +742,7 @@ function table(r: BenchResult): string {
       `${r.postgres.databaseCommitsPerPurchase} (NOTIFY deliveries included; ${r.databases === 'shared' ? 'one database for all' : 'a database per service'}; the bench's own ${r.postgres.observerTransactionsExcluded} excluded)`,
     ),
     row('PostgreSQL statements / purchase (services)', r.postgres.statementsPerPurchaseTotal),
+    row('autovacuum', r.postgres.autovacuum),
     row("Kafka messages / purchase (the run's topics)", r.kafka.messagesPerPurchase ?? 'unknown (offsets unreadable)'),
     row('Kafka offset commits / purchase (broker-wide)', r.kafka.offsetCommitsPerPurchase ?? 'unknown (offsets unreadable)'),
     row('Kafka messages / purchase (all topics)', r.kafka.allTopicsPerPurchase ?? 'unknown (offsets unreadable)'),
