@@ -43,9 +43,13 @@ export class AutovacuumStandIn {
    * more; a handful per run).
    */
   transactions = 0;
+  /** Why passes failed, if any did. */
+  readonly failures: string[] = [];
   private timer?: NodeJS.Timeout;
   private paused = false;
   private stopped = false;
+  /** A pass fell in a pause: it runs at resume(). */
+  private missed = false;
   private pass: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -84,20 +88,35 @@ export class AutovacuumStandIn {
     await this.pass;
   }
 
+  /** Lets passes run again; one that fell in the pause runs now. */
   resume(): void {
     this.paused = false;
+    if (this.missed && !this.stopped) {
+      this.missed = false;
+      this.pass = this.pass.then(() => this.safePass());
+    }
   }
 
   private schedule(): void {
     this.timer = setTimeout(() => {
-      this.pass = (this.paused ? Promise.resolve() : this.runPass()).finally(() => {
+      if (this.paused) this.missed = true;
+      this.pass = (this.paused ? Promise.resolve() : this.pass.then(() => this.safePass())).finally(() => {
         if (this.timer) this.schedule();
       });
     }, this.everyMs);
   }
 
+  /** A pass whose failure (a table dropped meanwhile, the server restarting) is kept for the report, not thrown: the next pass tries again. */
+  private async safePass(): Promise<void> {
+    try {
+      await this.runPass();
+    } catch (error) {
+      this.failures.push((error as Error).message);
+    }
+  }
+
   /** One look at every table, vacuuming and analysing those past autovacuum's thresholds. */
-  async runPass(): Promise<void> {
+  private async runPass(): Promise<void> {
     for (const { client, schemas } of this.clients) {
       const { rows } = await client.query<TableActivity>(
         `SELECT schemaname AS schema, relname AS "table", n_live_tup::text AS live, n_dead_tup::text AS dead,

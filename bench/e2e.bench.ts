@@ -612,7 +612,7 @@ async function main(): Promise<void> {
           config.BENCH_AUTOVACUUM === 'none'
             ? 'none (BENCH_AUTOVACUUM=none)'
             : autovacuum
-              ? `the bench's stand-in (the server's is off): ${autovacuum.counts.vacuums} vacuums, ${autovacuum.counts.analyses} analyses over the run`
+              ? `the bench's stand-in (the server's is off): ${autovacuum.counts.vacuums} vacuums, ${autovacuum.counts.analyses} analyses over the run${autovacuum.failures.length > 0 ? `; ${autovacuum.failures.length} passes failed (${autovacuum.failures[0]})` : ''}`
               : "the server's",
         statementsPerPurchase,
         statementsPerPurchaseTotal: perPurchase(
