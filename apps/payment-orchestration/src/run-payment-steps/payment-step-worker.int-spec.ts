@@ -54,7 +54,7 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function startWorker(pollMs = 100, leaseMs = 10_000, stepsOf: PaymentSteps = steps): Promise<PaymentStepWorker> {
+async function startWorker(pollMs = 100, leaseMs = 10_000, stepsOf: PaymentSteps = steps, concurrency = 4): Promise<PaymentStepWorker> {
   const listenUrl = `${db.url}${db.url.includes('?') ? '&' : '?'}application_name=${applicationName}`;
   const started = new PaymentStepWorker({
     steps: stepsOf,
@@ -66,7 +66,7 @@ async function startWorker(pollMs = 100, leaseMs = 10_000, stepsOf: PaymentSteps
     logger,
     // Each worker as another process would have it: a LISTEN connection of its own.
     notifications: new PgNotifications({ connectionString: listenUrl, applicationName, logger }),
-    concurrency: 4,
+    concurrency,
     leaseMs,
     pollMs,
   });
@@ -105,6 +105,37 @@ describe('PaymentStepWorker', () => {
     await waitFor(async () => (await pending()) === 0, isTrue, { what: 'the steps to complete', timeoutMs: 20_000, intervalMs: 20 });
     expect(ran.filter((r) => ids.includes(r.paymentId))).toHaveLength(4);
     expect(running.announcedClaims).toBe(1);
+  });
+
+  it('reads the next due time only after a pass that left slots free: a saturated worker does not, and still wakes for a step due later', async () => {
+    const counted = new PaymentSteps(workerSource);
+    const nextDueReads = jest.spyOn(counted, 'nextDueAt');
+    const now = [`pay-${randomUUID()}`, `pay-${randomUUID()}`, `pay-${randomUUID()}`];
+    const later = `pay-${randomUUID()}`;
+    // Written without announcements: only a pass finds them (the worker's first runs at start).
+    for (const id of now) await db.dataSource.query("INSERT INTO payment_steps (payment_id, step, due_at) VALUES ($1, 'authorize', now())", [id]);
+    await db.dataSource.query("INSERT INTO payment_steps (payment_id, step, due_at) VALUES ($1, 'authorize', now() + interval '1500 milliseconds')", [later]);
+    let release!: () => void;
+    longRun = new Promise((resolve) => (release = resolve));
+    const running = await startWorker(100, 10_000, counted, 2);
+    await waitFor(
+      () => ran.length,
+      (n) => n === 2,
+      { what: 'two steps to run (both slots)', timeoutMs: 20_000, intervalMs: 20 },
+    );
+    // The pass that took both slots did not read when the next step is due.
+    expect(running.passes).toBe(1);
+    expect(nextDueReads).not.toHaveBeenCalled();
+    release();
+    // A slot freed: the next pass takes the third step, leaves a slot free, and reads the next due time.
+    await waitFor(() => ran.some((r) => r.paymentId === now[2]), isTrue, { what: 'the third step to run', timeoutMs: 20_000, intervalMs: 20 });
+    await waitFor(
+      () => nextDueReads.mock.calls.length,
+      (n) => n >= 1,
+      { what: 'the next due time read', timeoutMs: 20_000, intervalMs: 20 },
+    );
+    await waitFor(() => ran.some((r) => r.paymentId === later), isTrue, { what: 'the step due later to run', timeoutMs: 20_000, intervalMs: 20 });
+    nextDueReads.mockRestore();
   });
 
   it('runs no statement while idle, and wakes on the commit of a step due now', async () => {

@@ -149,8 +149,13 @@ export class PaymentStepWorker {
     const free = this.options.concurrency - this.inFlight;
     const claimed = await this.options.steps.claimDue(free, this.options.leaseMs);
     for (const step of claimed) this.track(this.run(step));
-    // A full batch: more may be waiting; look again as soon as a slot frees.
-    if (claimed.length === free) this.waitingForSlot = true;
+    // A full batch: more may be waiting; look again as soon as a slot frees. That pass (which runs
+    // since the steps just claimed end, done or failed) reads the next due time: reading it now would be a
+    // statement per pass for nothing while the worker is saturated.
+    if (claimed.length === free) {
+      this.waitingForSlot = true;
+      return;
+    }
     // Read after the claim, leaving out the steps this worker runs (their leases run out only if it
     // dies, and its timers with it): waking at each of their leases' ends would be passes for nothing.
     const next = await this.options.steps.nextDueAt([...this.held.values()]);
