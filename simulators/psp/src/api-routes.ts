@@ -3,6 +3,7 @@ import { attachPaymentMethod, createCustomer, detachPaymentMethod, retrieveCusto
 import {
   createFinancialConnectionsSession,
   linkFinancialConnectionsAccount,
+  disconnectFinancialConnectionsAccount,
   retrieveFinancialConnectionsAccount,
   retrieveFinancialConnectionsSession,
 } from './financial-connections/financial-connections';
@@ -65,6 +66,11 @@ const routes: {
     publishable: true,
   },
   { method: 'GET', pattern: new RegExp(`^/v1/financial_connections/accounts/${ID}$`), handle: (c, _p, [id]) => retrieveFinancialConnectionsAccount(c, id) },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/v1/financial_connections/accounts/${ID}/disconnect$`),
+    handle: (c, _p, [id]) => disconnectFinancialConnectionsAccount(c, id),
+  },
   { method: 'POST', pattern: /^\/v1\/customers$/, handle: (c, p) => createCustomer(c, p) },
   { method: 'GET', pattern: new RegExp(`^/v1/customers/${ID}$`), handle: (c, _p, [id]) => retrieveCustomer(c, id) },
 ];
