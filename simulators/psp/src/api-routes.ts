@@ -21,6 +21,7 @@ import { retrievePaymentMethod } from './payment-methods/payment-method-routes';
 import { createRefund, retrieveRefund } from './refunds/refund-routes';
 import {
   cancelSetupIntent,
+  completeSetupChallenge,
   confirmSetupIntent,
   createSetupIntent,
   retrieveSetupIntent,
@@ -49,6 +50,7 @@ const routes: {
   { method: 'POST', pattern: new RegExp(`^/v1/setup_intents/${ID}$`), handle: (c, p, [id]) => updateSetupIntent(c, id, p) },
   { method: 'POST', pattern: new RegExp(`^/v1/setup_intents/${ID}/confirm$`), handle: (c, p, [id]) => confirmSetupIntent(c, id, p), publishable: true },
   { method: 'POST', pattern: new RegExp(`^/v1/setup_intents/${ID}/cancel$`), handle: (c, p, [id]) => cancelSetupIntent(c, id, p) },
+  { method: 'POST', pattern: /^\/v1\/3ds2\/challenge_complete$/, handle: (c, p) => completeSetupChallenge(c, p), publishable: true },
   {
     method: 'POST',
     pattern: new RegExp(`^/v1/setup_intents/${ID}/verify_microdeposits$`),

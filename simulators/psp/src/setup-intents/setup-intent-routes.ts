@@ -185,6 +185,25 @@ export function confirmSetupIntent(context: ApiContext, id: string, params: Form
 }
 
 /**
+ * `POST /v1/3ds2/challenge_complete` (publishable key, `setup_intent`, `client_secret`, `outcome`):
+ * what the Stripe.js stand-in's card frame sends when the person answers the test challenge it
+ * shows (*Complete* or *Fail*, as Stripe's test-mode challenge page offers), in place of the
+ * challenge Stripe.js runs with the issuer. Completes it as the control API does.
+ */
+export function completeSetupChallenge(context: ApiContext, params: FormObject): ApiAnswer {
+  const id = optionalString(params, 'setup_intent');
+  if (id === undefined) throw missingParam('setup_intent');
+  const outcome = oneOf(params, 'outcome', ['succeeded', 'failed'] as const);
+  if (outcome === undefined) throw missingParam('outcome');
+  const intent = reachable(context, id, params);
+  if (intent.status !== 'requires_action' || intent.next_action?.type !== 'use_stripe_sdk')
+    throw invalidRequest(`This SetupIntent has no 3-D Secure challenge to complete: it has a status of ${intent.status}.`, {
+      code: 'setup_intent_unexpected_state',
+    });
+  return ok(forCaller(context, completeSetupIntent(context, id, outcome)));
+}
+
+/**
  * Control API: the person completes (or fails) the 3-D Secure challenge of a card's SetupIntent in
  * `requires_action`. Completed: `succeeded`, the card saved for off-session payments. Failed: back to
  * `requires_payment_method` without the card, `last_setup_error.code` `setup_intent_authentication_failure`, as on Stripe.

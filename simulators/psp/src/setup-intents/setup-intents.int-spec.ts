@@ -116,6 +116,21 @@ describe('SetupIntents and the card element', () => {
       last_setup_error: { code: 'setup_intent_authentication_failure' },
     });
     expect(() => simulator.completeSetupIntent(failed.intent.id, 'succeeded')).toThrow(/only a card's 3-D Secure challenge/);
+
+    // What the stand-in's card frame sends when the person answers the challenge: its client secret only reaches it.
+    const challenged = await stripe.setupIntents.create({ usage: 'off_session' });
+    await confirmAsElement(challenged.client_secret!, { number: '4000002500003155' });
+    const answer = (form: Record<string, string>) =>
+      fetch(`${simulator.url}/v1/3ds2/challenge_complete`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ key: 'pk_test_element', setup_intent: challenged.id, ...form }).toString(),
+      });
+    expect((await answer({ client_secret: `${challenged.id}_secret_wrong`, outcome: 'succeeded' })).status).toBe(404);
+    expect((await answer({ client_secret: challenged.client_secret! })).status).toBe(400);
+    const completed = await answer({ client_secret: challenged.client_secret!, outcome: 'succeeded' });
+    expect([completed.status, ((await completed.json()) as { status: string }).status]).toEqual([200, 'succeeded']);
+    expect((await answer({ client_secret: challenged.client_secret!, outcome: 'succeeded' })).status).toBe(400);
     // The test PaymentMethod never set up: off-session it needs the challenge it cannot have.
     const unsetUp = await stripe.paymentIntents
       .create({ amount: 700, currency: 'eur', payment_method: 'pm_card_authenticationRequiredOnSetup', off_session: true, confirm: true })
