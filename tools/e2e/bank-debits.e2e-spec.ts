@@ -15,7 +15,10 @@ import { promisify } from 'node:util';
 import { Topics } from '@pay/contracts';
 import type { HistoryUnderTest } from '@pay/history-projection/testing';
 import { startHistory } from '@pay/history-projection/testing';
+import { sqlOfPool } from '@pay/platform';
 import { testDatabaseUrl, uniqueName, waitFor } from '@pay/testing';
+import { SecretBox, secretContext } from '@pay/wallet/tools';
+import { DataSource } from 'typeorm';
 import type { PaymentsPlatform, PersonOptions, TestPerson } from './e2e-kit';
 import { feeOf, http, purchaseOf, startGroupAtEnd, startPaymentsPlatform } from './e2e-kit';
 
@@ -255,6 +258,60 @@ describe("the payer's mandate", () => {
       });
     }
     expect(state.mandates.filter((mandate) => mandate.payment_method === setup.payment_method).map((mandate) => mandate.id)).toEqual([setup.mandate]);
+  });
+});
+
+/**
+ * Puts a saved IBAN in the shape the wallet kept IBANs before the PSP held bank accounts (ADR
+ * 0011): the IBAN, holder and mandate sealed in the vault, no PaymentMethod or customer of its own.
+ */
+async function keepAsBeforePaymentMethods(person: TestPerson): Promise<void> {
+  const app = platform.wallet.service!.app;
+  const [secrets, sql] = [app.get(SecretBox), sqlOfPool(app.get(DataSource))];
+  const methodId = person.bankAccount!.methodId;
+  const [row] = await platform.walletQuery<{ secret: string }>('SELECT secret FROM payment_methods WHERE id = $1', [methodId]);
+  const {
+    pspToken: _pspToken,
+    customer: _customer,
+    ...kept
+  } = JSON.parse(await secrets.open(sql, row.secret, secretContext.method(methodId))) as Record<string, string>;
+  expect(kept).toMatchObject({ iban: expect.any(String), mandateTextVersion: expect.any(String) });
+  const sealed = await secrets.seal(sql, person.id, JSON.stringify(kept), secretContext.method(methodId));
+  await platform.walletQuery('UPDATE payment_methods SET secret = $2 WHERE id = $1', [methodId, sealed]);
+}
+
+describe('an IBAN saved before the PSP held bank accounts', () => {
+  it('is shown to be saved again, and not debited (the PSP needs the holder e-mail it never carried): the payment fails bank_account_needs_resaving, nothing reaches the PSP or the ledger, history says failed', async () => {
+    const debit = sepa('DE89370400440532013000');
+    const person = await personWith(debit);
+    const methodOf = async () =>
+      (
+        await http<{ needsResaving?: boolean }>(
+          `${platform.wallet.url}/v1/wallets/${person.id}/payment-methods/${person.bankAccount!.methodId}`,
+          'GET',
+          await platform.idp.signTestToken({ sub: person.id, role: 'person' }),
+        )
+      ).body;
+    expect(await methodOf()).not.toHaveProperty('needsResaving');
+    await keepAsBeforePaymentMethods(person);
+    // The person sees why, on the method, before paying with it.
+    expect(await methodOf()).toMatchObject({ needsResaving: true });
+    const { app, country, currency } = debit.purchase;
+    const paymentId = await platform.paymentOf(
+      await platform.publishPurchase(
+        purchaseOf(person, 1_300n, { app, country, amount: { amount: '1300', currency }, paymentMethodId: person.bankAccount?.methodId }),
+      ),
+    );
+    const failed = await platform.events.waitFor(paymentId, 'payments.payment.failed');
+    expect(failed.data).toMatchObject({ code: 'bank_account_needs_resaving' });
+    expect(failed.data).not.toHaveProperty('declineCode');
+    expect(platform.simulator.requestsTo('/v1/payment_intents').filter((request) => request.idempotencyKey === `${paymentId}:authorize`)).toEqual([]);
+    expect(await movements(paymentId)).toEqual([]);
+    await waitFor(
+      () => historyStatus(person, paymentId),
+      (seen) => seen === 'failed',
+      { what: "the person's history to show the payment failed" },
+    );
   });
 });
 

@@ -184,6 +184,11 @@ export interface PersonOptions {
    * reusable) or on none (`without_customer`: Stripe charges it once).
    */
   savedCard?: 'on_customer' | 'without_customer';
+  /**
+   * The number typed into the card element when `savedCard` is set (4242… unless given), e.g. one of
+   * Stripe's 3-D Secure test cards: its challenge at setup is completed, as the person would.
+   */
+  savedCardNumber?: string;
   /** Adds a PayPal account (its vault token known to the simulator), behaving like this simulator test vault token (e.g. vault_paypal_timeout); with withoutCard it is the preferred method. */
   paypal?: { behavesLike?: string };
   /**
@@ -312,7 +317,12 @@ export const E2E_MANDATE = { textVersion: 'e2e-mandate-2026-01', ipAddress: '203
  * Customer (when `onCustomer`), a SetupIntent on it, confirmed as the card element confirms it
  * (publishable key, client secret, the test card's number). Returns the PaymentMethod and customer.
  */
-async function setUpCard(simulator: PspSimulator, personId: string, onCustomer: boolean): Promise<{ paymentMethod: string; customer?: string }> {
+async function setUpCard(
+  simulator: PspSimulator,
+  personId: string,
+  onCustomer: boolean,
+  number = '4242424242424242',
+): Promise<{ paymentMethod: string; customer?: string }> {
   const call = async <T>(path: string, key: string, form: Record<string, string>): Promise<T> => {
     const response = await fetch(`${simulator.url}${path}`, {
       method: 'POST',
@@ -327,14 +337,16 @@ async function setUpCard(simulator: PspSimulator, personId: string, onCustomer: 
     usage: 'off_session',
     ...(customer ? { customer } : {}),
   });
-  const confirmed = await call<{ payment_method: string }>(`/v1/setup_intents/${intent.id}/confirm`, 'pk_test_e2e', {
+  const confirmed = await call<{ payment_method: string; status: string }>(`/v1/setup_intents/${intent.id}/confirm`, 'pk_test_e2e', {
     client_secret: intent.client_secret,
     'payment_method_data[type]': 'card',
-    'payment_method_data[card][number]': '4242424242424242',
+    'payment_method_data[card][number]': number,
     'payment_method_data[card][exp_month]': '12',
     'payment_method_data[card][exp_year]': String(new Date().getUTCFullYear() + 3),
     'payment_method_data[card][cvc]': '123',
   });
+  // 3-D Secure at setup: the person completes the challenge (Stripe.js's frame; the simulator's control API here).
+  if (confirmed.status === 'requires_action') simulator.completeSetupIntent(intent.id, 'succeeded');
   return { paymentMethod: confirmed.payment_method, ...(customer ? { customer } : {}) };
 }
 
@@ -550,7 +562,9 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
       await walletCall('PUT', `/v1/wallets/${id}/apps`, caller, { apps: personOptions.apps ?? ['instagram', 'facebook'] });
       await walletCall('POST', `/v1/wallets/${id}/pin`, caller, { pin: '730264' });
       let methodId = '';
-      const saved = personOptions.savedCard ? await setUpCard(simulator, id, personOptions.savedCard === 'on_customer') : undefined;
+      const saved = personOptions.savedCard
+        ? await setUpCard(simulator, id, personOptions.savedCard === 'on_customer', personOptions.savedCardNumber)
+        : undefined;
       const pspToken = saved?.paymentMethod ?? `pm_${randomBytes(12).toString('hex')}`;
       if (!personOptions.withoutCard) {
         const card = await walletCall<{ methodId?: string; id?: string }>('POST', `/v1/wallets/${id}/payment-methods/cards`, caller, {

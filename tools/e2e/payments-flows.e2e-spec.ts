@@ -176,6 +176,29 @@ describe('a purchase', () => {
     ]);
   });
 
+  it("with a card that asks for 3-D Secure on every payment (Stripe's 4000 0027 6000 3184), the off-session purchase fails authentication_required, posts nothing", async () => {
+    const fay = await platform.person({ savedCard: 'on_customer', savedCardNumber: '4000002760003184' });
+    const paymentId = await platform.paymentOf(await platform.publishPurchase(purchaseOf(fay, 1_300n)));
+    const failed = await platform.events.waitFor(paymentId, 'payments.payment.failed');
+    expect(failed.data).toMatchObject({ code: 'authentication_required', declineCode: 'authentication_required' });
+    await stepsDone(paymentId);
+    expect(await storedTypes(paymentId)).toEqual(['PaymentInitiated', 'Failed']);
+    await walletCaughtUp();
+    expect(await captureEntry(paymentId)).toHaveLength(0);
+    expect(platform.events.types(paymentId)).not.toContain('payments.payment.captured');
+  });
+
+  it("with a card authenticated once at setup (Stripe's 4000 0025 0000 3155), the off-session purchase needs no challenge: captured and posted once", async () => {
+    const gus = await platform.person({ savedCard: 'on_customer', savedCardNumber: '4000002500003155' });
+    const paymentId = await platform.paymentOf(await platform.publishPurchase(purchaseOf(gus, 1_400n)));
+    await platform.events.waitFor(paymentId, 'payments.payment.captured');
+    await waitFor(
+      () => captureEntry(paymentId),
+      (rows) => rows.length === 1,
+      { what: 'one capture posting' },
+    );
+  });
+
   it('with a card saved on no Customer, the PSP charges it once: the next purchase fails with its code, posts nothing', async () => {
     const eli = await platform.person({ savedCard: 'without_customer' });
     const first = await platform.paymentOf(await platform.publishPurchase(purchaseOf(eli, 900n)));

@@ -10,6 +10,22 @@ export const STRIPES_OWN_JS_ORIGIN = 'https://js.stripe.com';
 
 const url = (what: string) => ({ message: `must be the http(s) URL of ${what}` });
 
+const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]{1,253}(:\d{1,5})?$/;
+
+/** A list of origins (scheme, host, port; no path, no wildcard), https only when `live`. */
+function IsOriginList<Config>(live: (config: Config) => boolean): PropertyDecorator {
+  return ValidateBy({
+    name: 'isOriginList',
+    validator: {
+      validate: (value: unknown, args) =>
+        typeof value === 'string' &&
+        value.split(/[\s,]+/).every((origin) => origin === '' || (ORIGIN.test(origin) && !(origin.startsWith('http:') && live(args?.object as Config)))),
+      defaultMessage: () =>
+        'must list origins without path or wildcard, space- or comma-separated, e.g. https://hooks.stripe.com (https in production and with a live key)',
+    },
+  });
+}
+
 /**
  * Environment of the Pay Hub's server (the backend for the web app, docs/adr/0010-pay-hub-sessions.md),
  * validated at start-up: a wrong variable stops it with the variable's name, never its value.
@@ -152,6 +168,21 @@ export class PayHubConfig extends DatabaseConfig {
     'must be https in production and with a live STRIPE_PUBLISHABLE_KEY',
   )
   STRIPE_JS_URL = `${STRIPES_OWN_JS_ORIGIN}/v3`;
+
+  /**
+   * The PSP's origins, besides Stripe.js's own, that the pages' Content-Security-Policy lets be
+   * framed (frame-src: 3-D Secure's challenge) and called (connect-src), space- or comma-separated
+   * origins, no wildcard (content-security-policy.ts). Unset: with Stripe's own Stripe.js, what
+   * Stripe's guide lists (https://js.stripe.com https://hooks.stripe.com; https://api.stripe.com);
+   * with the simulator's stand-in, none.
+   */
+  @IsOptional()
+  @IsOriginList((config: PayHubConfig) => config.NODE_ENV === 'production' || config.STRIPE_PUBLISHABLE_KEY?.startsWith('pk_live_') === true)
+  STRIPE_FRAME_ORIGINS?: string;
+
+  @IsOptional()
+  @IsOriginList((config: PayHubConfig) => config.NODE_ENV === 'production' || config.STRIPE_PUBLISHABLE_KEY?.startsWith('pk_live_') === true)
+  STRIPE_CONNECT_ORIGINS?: string;
 
   /** Where the Stripe SDK sends its calls (the simulator in development); unset: Stripe itself. */
   @IsOptional()

@@ -22,6 +22,7 @@ import { DEV_ORCHESTRATION_URL } from './config';
 import { BANK_MANDATE, clientAddress, trustedProxies, US_BANK_MANDATE } from './bank-mandate';
 import { BankConnections, FINANCIAL_CONNECTIONS_SESSION_ID } from './bank-connections';
 import { CardSetupProblem, CardSetups, SETUP_INTENT_ID } from './card-setups';
+import { contentSecurityPolicy, pspBrowserOrigins } from './content-security-policy';
 import { PayPalSetupProblem, PayPalSetups, SETUP_TOKEN_ID } from './paypal-setups';
 import { PAY_HUB_SCHEMA, payHubMigrations } from './database/migrations';
 import { hubMetrics, recordRoute, routeTemplate } from './hub-metrics';
@@ -98,19 +99,13 @@ class HttpProblem extends Error {
   }
 }
 
-/**
- * `stripeJsOrigin`: where Stripe.js comes from when the hub adds cards, the one origin besides the
- * hub's whose scripts the pages run and whose frames (its card Element) they show.
- */
-function securityHeaders(response: ServerResponse, stripeJsOrigin: string | undefined): void {
+/** `policy`: the Content-Security-Policy, the hub's own origin plus the PSP's where cards are added (content-security-policy.ts). */
+function securityHeaders(response: ServerResponse, policy: string): void {
   response.setHeader('X-Content-Type-Options', 'nosniff');
   response.setHeader('X-Frame-Options', 'DENY');
   response.setHeader('Referrer-Policy', 'no-referrer');
   response.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-  response.setHeader(
-    'Content-Security-Policy',
-    `default-src 'self'; script-src 'self'${stripeJsOrigin ? ` ${stripeJsOrigin}` : ''}; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src ${stripeJsOrigin ?? "'none'"}; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'`,
-  );
+  response.setHeader('Content-Security-Policy', policy);
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {
@@ -174,6 +169,7 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
   };
   const now = options.now ?? Date.now;
   const cardSetups = CardSetups.from(config);
+  const policy = contentSecurityPolicy(pspBrowserOrigins(config));
   const bankConnections = BankConnections.from(config, new URL(config.HUB_PUBLIC_URL).origin);
   const paypalSetups = PayPalSetups.from(config, new URL(config.HUB_PUBLIC_URL).origin, (url, init) => callService('paypal', url, init));
   const sessions = new SessionStore(dataSource, now);
@@ -549,7 +545,7 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    securityHeaders(response, cardSetups?.stripeJsOrigin);
+    securityHeaders(response, policy);
     const url = new URL(request.url ?? '/', publicOrigin);
     const { pathname: path } = url;
     recordRoute(request, routeTemplate(request.method ?? 'GET', path));

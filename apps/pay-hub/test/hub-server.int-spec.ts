@@ -530,6 +530,32 @@ describe("the hub's server", () => {
       ).toBe(404);
     });
 
+    it("in production with Stripe's own Stripe.js, serves a CSP that names Stripe's script, frame (3-D Secure included) and API origins, no wildcard", async () => {
+      const production = await startPayHub({
+        config: hubConfig({
+          NODE_ENV: 'production',
+          HUB_SIGN_IN: 'oidc',
+          OIDC_ISSUER: provider.issuer,
+          OIDC_CLIENT_ID: 'pay-hub-client',
+          HUB_PUBLIC_URL: 'https://hub.pay.example.com',
+          STRIPE_SECRET_KEY: 'rk_live_hubkey',
+          STRIPE_PUBLISHABLE_KEY: 'pk_live_hubkey',
+        }),
+        log: () => undefined,
+      });
+      try {
+        for (const path of ['/methods', '/bff/session']) {
+          const csp = (await fetch(`${production.url}${path}`)).headers.get('content-security-policy')!;
+          expect(csp).toContain("script-src 'self' https://js.stripe.com;");
+          expect(csp).toContain('frame-src https://js.stripe.com https://hooks.stripe.com;');
+          expect(csp).toContain("connect-src 'self' https://api.stripe.com;");
+          expect(csp).not.toContain('*');
+        }
+      } finally {
+        await production.close();
+      }
+    });
+
     it("refuses a code issued for another sign-in's challenge, and a role the hub does not serve", async () => {
       const first = await login();
       const second = await login();

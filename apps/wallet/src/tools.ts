@@ -7,6 +7,8 @@ export { walletMigrations } from './database/migrations';
 export { WalletConfig } from './config';
 export { personWallet, topups } from './money/chart-of-accounts';
 export { LEDGER } from './ledger/ledger.tokens';
+/** The vault's sealing, for end-to-end tests that put a method in the shape an older wallet kept it. */
+export { SecretBox, secretContext } from './store/secret-box';
 export { transferReservationId } from './money/ledger-ids';
 export type { PostedCapture, PostingPlan, PostingPolicy } from './post-payments-to-ledger/payment-postings';
 export { planCapture, planDisputeLoss, planRefund } from './post-payments-to-ledger/payment-postings';

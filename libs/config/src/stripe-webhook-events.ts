@@ -10,7 +10,9 @@
  * `payment_intent.created` (the PaymentIntent before anything happened to it: the payment's own
  * step created it and learns its outcome from the answer or from the events below), every
  * `charge.*` event but disputes (a Charge is not what orchestration reads), and the SetupIntent,
- * Customer and PaymentMethod events of saving a method (the wallet reads those answers itself).
+ * Customer and PaymentMethod events of saving a method (the wallet reads those answers itself), and
+ * `financial_connections.account.*` (a disconnected account's PaymentMethod still debits, as Stripe
+ * documents: they say nothing about paying; ADR 0011).
  * An endpoint subscribed to more (`*`) still works: those events are recorded and change nothing.
  */
 export const STRIPE_WEBHOOK_EVENTS = [

@@ -3,6 +3,7 @@ import { attachPaymentMethod, createCustomer, detachPaymentMethod, retrieveCusto
 import {
   createFinancialConnectionsSession,
   linkFinancialConnectionsAccount,
+  disconnectFinancialConnectionsAccount,
   retrieveFinancialConnectionsAccount,
   retrieveFinancialConnectionsSession,
 } from './financial-connections/financial-connections';
@@ -20,6 +21,7 @@ import { retrievePaymentMethod } from './payment-methods/payment-method-routes';
 import { createRefund, retrieveRefund } from './refunds/refund-routes';
 import {
   cancelSetupIntent,
+  completeSetupChallenge,
   confirmSetupIntent,
   createSetupIntent,
   retrieveSetupIntent,
@@ -48,6 +50,7 @@ const routes: {
   { method: 'POST', pattern: new RegExp(`^/v1/setup_intents/${ID}$`), handle: (c, p, [id]) => updateSetupIntent(c, id, p) },
   { method: 'POST', pattern: new RegExp(`^/v1/setup_intents/${ID}/confirm$`), handle: (c, p, [id]) => confirmSetupIntent(c, id, p), publishable: true },
   { method: 'POST', pattern: new RegExp(`^/v1/setup_intents/${ID}/cancel$`), handle: (c, p, [id]) => cancelSetupIntent(c, id, p) },
+  { method: 'POST', pattern: /^\/v1\/3ds2\/challenge_complete$/, handle: (c, p) => completeSetupChallenge(c, p), publishable: true },
   {
     method: 'POST',
     pattern: new RegExp(`^/v1/setup_intents/${ID}/verify_microdeposits$`),
@@ -65,6 +68,11 @@ const routes: {
     publishable: true,
   },
   { method: 'GET', pattern: new RegExp(`^/v1/financial_connections/accounts/${ID}$`), handle: (c, _p, [id]) => retrieveFinancialConnectionsAccount(c, id) },
+  {
+    method: 'POST',
+    pattern: new RegExp(`^/v1/financial_connections/accounts/${ID}/disconnect$`),
+    handle: (c, _p, [id]) => disconnectFinancialConnectionsAccount(c, id),
+  },
   { method: 'POST', pattern: /^\/v1\/customers$/, handle: (c, p) => createCustomer(c, p) },
   { method: 'GET', pattern: new RegExp(`^/v1/customers/${ID}$`), handle: (c, _p, [id]) => retrieveCustomer(c, id) },
 ];

@@ -26,6 +26,7 @@ import { failRefund } from './refunds/refund-routes';
 import type { PaymentMethodObject } from './payment-methods/payment-method-routes';
 import type { BankAccountVerification } from './setup-intents/bank-account-setup';
 import type { SetupIntentObject } from './setup-intents/setup-intent-routes';
+import { completeSetupIntent } from './setup-intents/setup-intent-routes';
 import { settleDueDebits } from './payment-intents/settle-debits';
 import type { ChargeObject, DisputeObject, PaymentIntentObject, MandateObject, PendingDebit, RecordedRequest, RefundObject } from './simulator-state';
 import { SimulatorState, snapshot } from './simulator-state';
@@ -117,6 +118,8 @@ export interface PspSimulator {
     idle(): Promise<void>;
   };
   completePaymentIntent(id: string, outcome: 'succeeded' | 'failed'): PaymentIntentObject;
+  /** The person completes (or fails) the 3-D Secure challenge of a card's SetupIntent (cards 4000 0025 0000 3155, 4000 0027 6000 3184). */
+  completeSetupIntent(id: string, outcome: 'succeeded' | 'failed'): SetupIntentObject;
   /** The payer's bank returns a settled bank debit (a failure after it succeeded). */
   returnDebit(id: string, code?: DebitReturnCode): PaymentIntentObject;
   openDispute(paymentIntentId: string, options?: { amount?: number; reason?: string }): DisputeObject;
@@ -436,6 +439,7 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
     },
     completePaymentIntent: (id, outcome) => persisted(() => snapshot(completePaymentIntent(controlDependencies.context(), id, outcome))),
     returnDebit: (id, code) => persisted(() => snapshot(returnDebit(controlDependencies.context(), id, code))),
+    completeSetupIntent: (id, outcome) => persisted(() => snapshot(completeSetupIntent(controlDependencies.context(), id, outcome))),
     aliasPaymentMethod: (id, behavesLike) => {
       if (!Object.hasOwn(TEST_PAYMENT_METHODS, behavesLike))
         throw new Error(`${behavesLike} is not a test payment method; use one of ${Object.keys(TEST_PAYMENT_METHODS).join(', ')}`);

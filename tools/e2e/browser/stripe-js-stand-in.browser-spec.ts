@@ -161,4 +161,26 @@ describeWithBrowser("the simulator's Stripe.js on a site", () => {
     expect(await page.content()).not.toMatch(/4242\s?4242\s?4242\s?4242/);
     expect(pageRequests.filter((request) => request.startsWith(`GET ${siteUrl}`) && /4242|4000/.test(request))).toEqual([]);
   });
+  it("runs the bank's 3-D Secure challenge in its frame, as Stripe.js does: completed, the card is saved; failed, Stripe's authentication error", async () => {
+    const setup = await intent();
+    await fill('4000 0025 0000 3155');
+    const pending = confirm(setup.client_secret!);
+    // The confirmation waits for the person: the frame shows the challenge in place of the card fields.
+    await frame().getByRole('button', { name: 'Fail authentication' }).click();
+    const failed = await pending;
+    expect(failed.setupIntent).toBeUndefined();
+    expect(failed.error).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'setup_intent_authentication_failure',
+      setup_intent: { id: setup.id, status: 'requires_payment_method', payment_method: null },
+    });
+    expect(await frame().getByLabel('Card number').isVisible()).toBe(true);
+
+    const again = confirm(setup.client_secret!);
+    await frame().getByRole('button', { name: 'Complete authentication' }).click();
+    const saved = await again;
+    expect(saved.error).toBeUndefined();
+    expect(saved.setupIntent).toMatchObject({ id: setup.id, status: 'succeeded', payment_method: expect.stringMatching(/^pm_/) });
+    expect((await stripe.paymentMethods.retrieve(saved.setupIntent.payment_method as string)).card).toMatchObject({ last4: '3155' });
+  });
 });

@@ -116,6 +116,8 @@ export interface PaymentMethod {
   country?: string;
   /** A US bank account: `pending` until its micro-deposits are confirmed, then `verified` (or `failed`: saved again). */
   verification?: 'pending' | 'verified' | 'failed';
+  /** A bank account saved in a shape the PSP no longer debits: its payments fail until it is saved again. */
+  needsResaving?: true;
 }
 
 export interface Wallet {

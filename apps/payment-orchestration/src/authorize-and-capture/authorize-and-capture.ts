@@ -57,6 +57,20 @@ export function chargeableSource(
   return { paymentMethod: credentials.pspToken ?? '', ...(credentials.customer ? { customer: credentials.customer } : {}) };
 }
 
+/**
+ * Why a saved bank account cannot be debited as it is kept, before anything reaches the PSP: saved
+ * before mandates were recorded (no acceptance: `bank_mandate_missing`), or an IBAN saved before the
+ * PSP held bank accounts (no PaymentMethod of its own: a SEPA debit needs the holder's e-mail, which
+ * only such a PaymentMethod carries — `bank_account_needs_resaving`). The person saves it again.
+ */
+export function bankAccountRefusal(instrument: PaymentInstrument): 'bank_mandate_missing' | 'bank_account_needs_resaving' | undefined {
+  if (instrument.kind !== 'bank_account') return undefined;
+  const { credentials } = instrument;
+  if (credentials.pspToken && credentials.customer) return undefined;
+  if (!credentials.mandate) return 'bank_mandate_missing';
+  return credentials.iban ? 'bank_account_needs_resaving' : undefined;
+}
+
 /** Credentials problems are ours: keep retrying (and alerting) rather than fail every payment. */
 const OPERATOR_FIXABLE = new Set(['authentication_failed', 'permission_denied']);
 
@@ -103,8 +117,9 @@ export class AuthorizeAndCapture {
     // The provider is chosen by the kind of saved method (PSP_ROUTES): a card and a bank account through Stripe, a PayPal account through PayPal.
     const psp = this.providers.forMethodKind(lookup.instrument.kind);
     const source = chargeableSource(lookup.instrument);
-    // A bank account saved before mandates were required (no acceptance recorded): no debit, and the payer is told why.
-    if (psp && !source && lookup.instrument.kind === 'bank_account' && !lookup.instrument.credentials.mandate) return this.fail(state, 'bank_mandate_missing');
+    // A bank account kept in a shape the PSP would refuse (saved before mandates, or an IBAN before PaymentMethods): no debit, and the payer is told why.
+    const refusal = psp ? bankAccountRefusal(lookup.instrument) : undefined;
+    if (refusal) return this.fail(state, refusal);
     if (!psp || !source) return this.fail(state, 'payment_method_not_supported');
 
     const result = await psp.createPayment({

@@ -1,4 +1,4 @@
-import { chargeableSource } from './authorize-and-capture';
+import { bankAccountRefusal, chargeableSource } from './authorize-and-capture';
 
 const methodId = '3f1c2a9e-6a4b-4c1e-9f51-2b7d8e0a1c44';
 
@@ -88,5 +88,28 @@ describe('what the provider charges for a saved method', () => {
     expect(chargeableSource({ methodId, kind: 'paypal', credentials: { payerId: 'QYR5Z8XDVJNXQ' } })).toBeUndefined();
     expect(chargeableSource({ methodId, kind: 'bank_account', credentials: { iban: 'DE89370400440532013000' } })).toBeUndefined();
     expect(chargeableSource({ methodId, kind: 'bank_account', credentials: { routingNumber: '110000000', holderName: 'Ana' } })).toBeUndefined();
+  });
+
+  it('refuses before the PSP an IBAN kept without its PaymentMethod (no holder e-mail) and an account without a mandate, naming why', () => {
+    const mandate = { textVersion: 'v1', ipAddress: '203.0.113.7', userAgent: 'PayTest/1.0', acceptedAt: '2026-12-01T10:00:00.000Z' };
+    const iban = { iban: 'DE89370400440532013000', holderName: 'Ana' };
+    expect(bankAccountRefusal({ methodId, kind: 'bank_account', credentials: { ...iban, mandate } })).toBe('bank_account_needs_resaving');
+    expect(bankAccountRefusal({ methodId, kind: 'bank_account', credentials: iban })).toBe('bank_mandate_missing');
+    expect(
+      bankAccountRefusal({
+        methodId,
+        kind: 'bank_account',
+        credentials: { ...iban, mandate, pspToken: 'pm_1QdE2xLkdIwHu7ix', customer: 'cus_NffrFeUfNV2Hib' },
+      }),
+    ).toBeUndefined();
+    // A US account given by its numbers needs no e-mail: debited as itself under its mandate.
+    expect(
+      bankAccountRefusal({
+        methodId,
+        kind: 'bank_account',
+        credentials: { routingNumber: '110000000', accountNumber: '000123456789', holderName: 'Ana', mandate },
+      }),
+    ).toBeUndefined();
+    expect(bankAccountRefusal({ methodId, kind: 'card', credentials: { pspToken: 'pm_1QdE2xLkdIwHu7ix' } })).toBeUndefined();
   });
 });

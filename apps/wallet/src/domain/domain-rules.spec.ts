@@ -10,6 +10,7 @@ import {
   chargeCredentials,
   defaultLabel,
   MAX_ACTIVE_METHODS,
+  needsResaving,
   normalizeLabel,
 } from './payment-method-rules';
 
@@ -63,6 +64,20 @@ describe('payment methods', () => {
   it('makes the first method preferred', () => {
     expect(becomesPreferred(null)).toBe(true);
     expect(becomesPreferred('7f1d3c1e-8a47-4f55-b2d4-7f8a9e0c1b23')).toBe(false);
+  });
+});
+
+describe('a bank account its owner must save again', () => {
+  const mandate = { mandateTextVersion: 'v1', mandateIpAddress: '203.0.113.7', mandateUserAgent: 'PayTest/1.0', mandateAcceptedAt: '2026-12-01T10:00:00.000Z' };
+  it('is an IBAN without its PaymentMethod at the PSP, or any account without a mandate; never one the PSP holds, a card or PayPal', () => {
+    const iban = { iban: 'DE89370400440532013000', holderName: 'Ana' };
+    expect(needsResaving('bank_account', { ...iban, ...mandate })).toBe(true);
+    expect(needsResaving('bank_account', iban)).toBe(true);
+    expect(needsResaving('bank_account', { routingNumber: '110000000', accountNumber: '000123456789', holderName: 'Ana' })).toBe(true);
+    expect(needsResaving('bank_account', { ...iban, ...mandate, pspToken: 'pm_1QdE2xLkdIwHu7ix', customer: 'cus_NffrFeUfNV2Hib' })).toBe(false);
+    expect(needsResaving('bank_account', { routingNumber: '110000000', accountNumber: '000123456789', holderName: 'Ana', ...mandate })).toBe(false);
+    expect(needsResaving('card', { pspToken: 'pm_1QdE2xLkdIwHu7ix' })).toBe(false);
+    expect(needsResaving('paypal', { payerId: 'P123', email: 'a@example.com' })).toBe(false);
   });
 });
 

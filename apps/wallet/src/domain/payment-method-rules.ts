@@ -63,6 +63,17 @@ export function defaultLabel(kind: PaymentMethodKind, display: MethodDisplay): s
   }
 }
 
+/**
+ * A bank account kept in a shape the PSP refuses to debit, which its owner must save again (the
+ * payment fails before the PSP: `bank_mandate_missing` or `bank_account_needs_resaving`, ADR 0011):
+ * saved before mandate acceptances were recorded, or an IBAN saved before the PSP held bank
+ * accounts (no PaymentMethod of its own, so no holder e-mail for the SEPA debit).
+ */
+export function needsResaving(kind: PaymentMethodKind, secret: Readonly<Record<string, string>>): boolean {
+  if (kind !== 'bank_account' || (secret.pspToken && secret.customer)) return false;
+  return !secret.mandateTextVersion || secret.iban !== undefined;
+}
+
 /** The first method becomes the preferred one; later ones do not take its place. */
 export function becomesPreferred(currentPreferred: string | null): boolean {
   return currentPreferred === null;

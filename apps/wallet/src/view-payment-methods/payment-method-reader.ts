@@ -3,6 +3,7 @@ import type { Sql } from '@pay/platform';
 import { sqlOfPool } from '@pay/platform';
 import { DataSource } from 'typeorm';
 import { maskEmail } from '../domain/contact';
+import { needsResaving } from '../domain/payment-method-rules';
 import { methodNotFound } from '../domain/wallet-error';
 import { SecretBox, secretContext } from '../store/secret-box';
 import type { PaymentMethodRow, PaymentMethodView } from './payment-method-view';
@@ -36,10 +37,12 @@ export class PaymentMethodReader {
 
   async view(row: PaymentMethodRow, preferredId: string | null, sql: Sql = this.pool): Promise<PaymentMethodView> {
     let maskedEmail: string | undefined;
-    if (row.kind === 'paypal' && row.secret) {
-      const secret = JSON.parse(await this.secrets.open(sql, row.secret, secretContext.method(row.id))) as { email?: string };
-      maskedEmail = secret.email ? maskEmail(secret.email) : undefined;
+    let resave = false;
+    if ((row.kind === 'paypal' || row.kind === 'bank_account') && row.secret) {
+      const secret = JSON.parse(await this.secrets.open(sql, row.secret, secretContext.method(row.id))) as Record<string, string>;
+      maskedEmail = row.kind === 'paypal' && secret.email ? maskEmail(secret.email) : undefined;
+      resave = needsResaving(row.kind, secret);
     }
-    return toPaymentMethodView(row, preferredId, maskedEmail);
+    return toPaymentMethodView(row, preferredId, maskedEmail, resave);
   }
 }

@@ -62,6 +62,13 @@ export class PaymentMethodView {
   })
   verification?: BankAccountVerificationStatus;
 
+  @ApiPropertyOptional({
+    enum: [true],
+    description:
+      'A bank account kept in a shape the payment provider no longer debits (saved before mandate acceptances were recorded, or an IBAN saved before the provider held bank accounts, without the holder e-mail a SEPA debit needs): its payments fail `bank_mandate_missing` or `bank_account_needs_resaving` before reaching the provider. Remove it and save it again. Absent otherwise.',
+  })
+  needsResaving?: true;
+
   @ApiProperty({ format: 'date-time' })
   createdAt!: string;
 
@@ -69,7 +76,7 @@ export class PaymentMethodView {
   removedAt?: string;
 }
 
-export function toPaymentMethodView(row: PaymentMethodRow, preferredId: string | null, maskedEmail?: string): PaymentMethodView {
+export function toPaymentMethodView(row: PaymentMethodRow, preferredId: string | null, maskedEmail?: string, needsResaving = false): PaymentMethodView {
   return {
     id: row.id,
     kind: row.kind,
@@ -79,6 +86,7 @@ export function toPaymentMethodView(row: PaymentMethodRow, preferredId: string |
     ...row.display,
     ...(maskedEmail ? { email: maskedEmail } : {}),
     ...(row.verification ? { verification: row.verification } : {}),
+    ...(needsResaving ? { needsResaving: true as const } : {}),
     createdAt: row.created_at.toISOString(),
     ...(row.removed_at ? { removedAt: row.removed_at.toISOString() } : {}),
   };

@@ -151,6 +151,25 @@ describe('PSP simulator control API', () => {
       'charge.dispute.created',
       'charge.dispute.closed',
     ]);
+
+    // A card's SetupIntent waiting for its challenge is completed the same way; a finished one is not.
+    const setup = await api('/v1/setup_intents', { usage: 'off_session' });
+    const secret = (setup.body as unknown as { client_secret: string }).client_secret;
+    const challenged = await api(`/v1/setup_intents/${setup.body.id}/confirm`, {
+      key: 'pk_test_control',
+      client_secret: secret,
+      'payment_method_data[type]': 'card',
+      'payment_method_data[card][number]': '4000002500003155',
+      'payment_method_data[card][exp_month]': '12',
+      'payment_method_data[card][exp_year]': '2034',
+      'payment_method_data[card][cvc]': '123',
+    });
+    expect(challenged.body.status).toBe('requires_action');
+    expect((await control(`setup_intents/${setup.body.id}/complete`, { outcome: 'failed' })).body).toMatchObject({
+      status: 'requires_payment_method',
+      last_setup_error: { code: 'setup_intent_authentication_failure' },
+    });
+    expect((await control(`setup_intents/${setup.body.id}/complete`, { outcome: 'succeeded' })).status).toBe(400);
   });
 
   it('says what is wrong with a control request', async () => {

@@ -3,6 +3,7 @@ import { TEST_PAYMENT_METHODS } from '../payment-methods/test-payment-methods';
 import { closeDispute, openDispute } from '../disputes/dispute-control';
 import type { FaultPlan, FaultRule } from '../faults/fault-plan';
 import { completePaymentIntent, DEBIT_RETURN_CODES, returnDebit } from '../payment-intents/complete-payment-intent';
+import { completeSetupIntent } from '../setup-intents/setup-intent-routes';
 import { failRefund } from '../refunds/refund-routes';
 import type { WebhookOutbox } from '../webhooks/webhook-outbox';
 
@@ -110,6 +111,10 @@ export async function routeControlRequest(dependencies: ControlDependencies, met
   if (method === 'POST' && (match = /^\/__control\/payment_intents\/([A-Za-z0-9_]+)\/complete$/.exec(path))) {
     const outcome = field(body, 'outcome', isOneOf('succeeded', 'failed'), 'succeeded or failed') ?? 'succeeded';
     return completePaymentIntent(dependencies.context(), match[1], outcome);
+  }
+  if (method === 'POST' && (match = /^\/__control\/setup_intents\/([A-Za-z0-9_]+)\/complete$/.exec(path))) {
+    const outcome = field(body, 'outcome', isOneOf('succeeded', 'failed'), 'succeeded or failed') ?? 'succeeded';
+    return completeSetupIntent(dependencies.context(), match[1], outcome);
   }
   if (method === 'POST' && (match = /^\/__control\/payment_intents\/([A-Za-z0-9_]+)\/return$/.exec(path))) {
     const code = field(body, 'code', isOneOf(...DEBIT_RETURN_CODES), DEBIT_RETURN_CODES.join(', '));

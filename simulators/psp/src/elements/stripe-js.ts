@@ -166,7 +166,13 @@ const CARD_FRAME_PAGE = elementPage({
     <div class="field"><label for="cvc">Security code (CVC)</label><input id="cvc" inputmode="numeric" autocomplete="cc-csc" maxlength="4"></div>
   </div>
   <p class="note">Payment provider (simulator): the card details go to the provider only.</p>
-</form>`,
+</form>
+<section id="challenge" hidden aria-labelledby="challenge-title">
+  <h2 id="challenge-title">Confirm this card with your bank (3-D Secure, test)</h2>
+  <p>Your bank asks you to confirm that you are saving this card.</p>
+  <button type="button" id="challenge-complete">Complete authentication</button>
+  <button type="button" id="challenge-fail">Fail authentication</button>
+</section>`,
   scriptPath: CARD_FRAME_SCRIPT_PATH,
 });
 
@@ -265,12 +271,52 @@ const CARD_FRAME_SCRIPT = String.raw`'use strict';
         body,
       });
       const json = await answer.json();
+      if (answer.ok && json.status === 'requires_action' && json.next_action && json.next_action.type === 'use_stripe_sdk') return challenge(json, clientSecret);
       if (answer.ok) return { setupIntent: json };
       return { error: json.error || { type: 'api_error', message: 'An unexpected error occurred.' } };
     } catch {
       return { error: { type: 'api_connection_error', message: 'We could not connect to the payment provider. Please try again.' } };
     }
   }
+
+  /**
+   * 3-D Secure: as Stripe.js does, the confirmation waits for the person to answer their bank's
+   * challenge, here the test one Stripe's test mode shows (complete or fail), then resolves as
+   * Stripe.js does: the SetupIntent, or the authentication failure with it.
+   */
+  const card = field('card'), section = field('challenge');
+  const completeButton = field('challenge-complete'), failButton = field('challenge-fail');
+  const challenge = (intent, clientSecret) => new Promise((settle) => {
+    card.hidden = true;
+    section.hidden = false;
+    post({ type: 'resize', height: document.documentElement.scrollHeight });
+    completeButton.focus();
+    const answer = async (outcome) => {
+      completeButton.disabled = failButton.disabled = true;
+      let result;
+      try {
+        const response = await fetch('/v1/3ds2/challenge_complete', {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ key, client_secret: clientSecret, setup_intent: intent.id, outcome }),
+        });
+        const json = await response.json();
+        if (!response.ok) result = { error: json.error || { type: 'api_error', message: 'An unexpected error occurred.' } };
+        else if (json.status === 'succeeded') result = { setupIntent: json };
+        else result = { error: { type: 'invalid_request_error', code: 'setup_intent_authentication_failure', message: 'We are unable to authenticate your payment method. Please choose a different payment method and try again.', setup_intent: json } };
+      } catch {
+        result = { error: { type: 'api_connection_error', message: 'We could not connect to the payment provider. Please try again.' } };
+      }
+      completeButton.onclick = failButton.onclick = null;
+      completeButton.disabled = failButton.disabled = false;
+      section.hidden = true;
+      card.hidden = false;
+      post({ type: 'resize', height: document.documentElement.scrollHeight });
+      settle(result);
+    };
+    completeButton.onclick = () => answer('succeeded');
+    failButton.onclick = () => answer('failed');
+  });
 
   window.addEventListener('message', async (event) => {
     if (event.origin !== parentOrigin || event.source !== parent) return;

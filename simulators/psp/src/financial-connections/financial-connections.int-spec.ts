@@ -90,6 +90,15 @@ describe('a US bank account verified instantly (Financial Connections)', () => {
     // Another customer cannot use the account linked for this one.
     const other = (await stripe.customers.create()).id;
     await expect(setUpLinked(other, accounts[0].id)).rejects.toMatchObject({ code: 'resource_missing' });
+
+    // Disconnected (no more data access), as on Stripe: an event says so, and the PaymentMethod still debits.
+    const disconnected = await stripe.financialConnections.accounts.disconnect(accounts[0].id);
+    expect(disconnected).toMatchObject({ id: accounts[0].id, status: 'disconnected' });
+    expect((await stripe.financialConnections.accounts.disconnect(accounts[0].id)).status).toBe('disconnected');
+    await simulator.webhooks.idle();
+    expect(simulator.webhooks.events().filter((event) => event.type === 'financial_connections.account.disconnected')).toHaveLength(1);
+    expect(await debit()).toMatchObject({ status: 'processing', payment_method: pm });
+    await expect(stripe.financialConnections.accounts.disconnect('fca_unknown')).rejects.toMatchObject({ statusCode: 404 });
   });
 
   it("debits the failing test account's link, then fails it late; instant verification needs a linked account, not numbers", async () => {

@@ -35,7 +35,8 @@ export interface FinancialConnectionsAccountObject {
   last4: string;
   category: 'cash';
   subcategory: 'checking' | 'savings';
-  status: 'active';
+  /** `disconnected` once the business (or the person, at Stripe) disconnects it: no more data; its PaymentMethods still debit. */
+  status: 'active' | 'disconnected';
   permissions: string[];
   supported_payment_method_types: ['us_bank_account'];
   created: number;
@@ -114,6 +115,22 @@ export function retrieveFinancialConnectionsSession(context: ApiContext, id: str
 export function retrieveFinancialConnectionsAccount(context: ApiContext, id: string): ApiAnswer {
   const account = context.state.financialConnectionsAccounts.get(id);
   if (!account) throw notFound('financial_connections.account', id, 'account');
+  return ok(snapshot(account));
+}
+
+/**
+ * `POST /v1/financial_connections/accounts/:id/disconnect` (secret key): the account's data can no
+ * longer be refreshed (status `disconnected`, `financial_connections.account.disconnected`). As on
+ * Stripe, the PaymentMethods made from it stay usable: disconnecting removes data access only.
+ */
+export function disconnectFinancialConnectionsAccount(context: ApiContext, id: string): ApiAnswer {
+  const account = context.state.financialConnectionsAccounts.get(id);
+  if (!account) throw notFound('financial_connections.account', id, 'account');
+  if (account.status !== 'disconnected') {
+    account.status = 'disconnected';
+    context.state.financialConnectionsAccounts.set(id, account);
+    context.emit('financial_connections.account.disconnected', account);
+  }
   return ok(snapshot(account));
 }
 

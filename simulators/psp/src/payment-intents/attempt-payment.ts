@@ -107,6 +107,12 @@ export function decline(
   });
 }
 
+/** Whether a SetupIntent saved this PaymentMethod, its 3-D Secure challenge completed (what lets Stripe charge it off-session). */
+function setUpWithAuthentication(context: ApiContext, paymentMethod: string): boolean {
+  for (const setup of context.state.setupIntents.values()) if (setup.payment_method === paymentMethod && setup.status === 'succeeded') return true;
+  return false;
+}
+
 /**
  * Confirms a PaymentIntent with a payment method: what the card does decides the status. Throws
  * the 402 of a decline (after recording it: a decline is a result, replayed for its key).
@@ -129,6 +135,10 @@ export function attemptPayment(context: ApiContext, intent: PaymentIntentObject,
     case 'decline':
       throw decline(context, intent, paymentMethod, method, behaviour);
     case 'authenticate':
+      if (offSession && behaviour.onceSetUp && setUpWithAuthentication(context, paymentMethod)) {
+        approve(context, intent, paymentMethod);
+        return;
+      }
       if (offSession) {
         throw decline(context, intent, paymentMethod, method, {
           code: 'authentication_required',

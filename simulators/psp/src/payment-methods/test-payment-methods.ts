@@ -6,8 +6,12 @@
 export type CardBehaviour =
   | { readonly kind: 'approve' }
   | { readonly kind: 'decline'; readonly code: string; readonly declineCode: string; readonly message: string; readonly adviceCode?: string }
-  /** 3-D Secure: requires_action when the payer is present, an authentication_required decline off-session. */
-  | { readonly kind: 'authenticate' }
+  /**
+   * 3-D Secure: requires_action when the payer is present, an authentication_required decline
+   * off-session — unless `onceSetUp` and the card was authenticated when a SetupIntent saved it
+   * (Stripe's `pm_card_authenticationRequiredOnSetup`, 4000 0025 0000 3155): then off-session approves.
+   */
+  | { readonly kind: 'authenticate'; readonly onceSetUp?: true }
   /** Stays `processing` until completed through the control API (bank debits, delayed methods). */
   | { readonly kind: 'processing' }
   /** The charge goes through, but the first answer to each idempotency key is a 500 (the response was lost). */
@@ -69,6 +73,7 @@ export const TEST_PAYMENT_METHODS: Readonly<Record<string, TestPaymentMethod>> =
     behaviour: decline('processing_error', 'An error occurred while processing your card. Try again in a little bit.', 'processing_error'),
   },
   pm_card_authenticationRequired: { brand: 'visa', last4: '3184', behaviour: { kind: 'authenticate' } },
+  pm_card_authenticationRequiredOnSetup: { brand: 'visa', last4: '3155', behaviour: { kind: 'authenticate', onceSetUp: true } },
   pm_card_processing: { brand: 'visa', last4: '0077', behaviour: { kind: 'processing' } },
   pm_card_5xx: { brand: 'visa', last4: '0500', behaviour: { kind: 'approve_then_5xx' } },
   pm_card_timeout: { brand: 'visa', last4: '0408', behaviour: { kind: 'approve_then_hang' } },

@@ -26,11 +26,14 @@ export interface SetupIntentObject {
   description: string | null;
   metadata: Record<string, string>;
   last_setup_error: { type: 'card_error' | 'invalid_request_error'; code: string; decline_code?: string; message: string } | null;
-  /** A US bank account waits for its micro-deposits to be verified. */
-  next_action: {
-    type: 'verify_with_microdeposits';
-    verify_with_microdeposits: { arrival_date: number; hosted_verification_url: string; microdeposit_type: 'descriptor_code' | 'amounts' };
-  } | null;
+  /** A US bank account waits for its micro-deposits to be verified; a card for its 3-D Secure challenge. */
+  next_action:
+    | {
+        type: 'verify_with_microdeposits';
+        verify_with_microdeposits: { arrival_date: number; hosted_verification_url: string; microdeposit_type: 'descriptor_code' | 'amounts' };
+      }
+    | { type: 'use_stripe_sdk'; use_stripe_sdk: { type: 'three_d_secure_redirect'; stripe_js: string } }
+    | null;
   /** The mandate a bank account was set up under. */
   mandate?: string | null;
   cancellation_reason: string | null;
@@ -146,8 +149,9 @@ export function confirmSetupIntent(context: ApiContext, id: string, params: Form
   }
   const data = hash(params.payment_method_data);
   let methodId: string;
+  let authenticates = false;
   if (data) {
-    methodId = cardMethodOf(context, intent, data);
+    ({ id: methodId, authenticates } = cardMethodOf(context, intent, data));
   } else {
     const given = optionalString(params, 'payment_method');
     if (given === undefined) throw missingParam('payment_method_data');
@@ -164,10 +168,65 @@ export function confirmSetupIntent(context: ApiContext, id: string, params: Form
     methodId = given;
   }
   intent.payment_method = methodId;
-  intent.status = 'succeeded';
   intent.last_setup_error = null;
+  if (authenticates) {
+    // The issuer asks for 3-D Secure: Stripe.js shows the challenge; the control API completes it here.
+    intent.status = 'requires_action';
+    intent.next_action = {
+      type: 'use_stripe_sdk',
+      use_stripe_sdk: { type: 'three_d_secure_redirect', stripe_js: `https://hooks.stripe.com/3d_secure_2/hosted?setup_intent=${intent.id}` },
+    };
+    context.emit('setup_intent.requires_action', intent);
+    return ok(forCaller(context, intent));
+  }
+  intent.status = 'succeeded';
   context.emit('setup_intent.succeeded', intent);
   return ok(forCaller(context, intent));
+}
+
+/**
+ * `POST /v1/3ds2/challenge_complete` (publishable key, `setup_intent`, `client_secret`, `outcome`):
+ * what the Stripe.js stand-in's card frame sends when the person answers the test challenge it
+ * shows (*Complete* or *Fail*, as Stripe's test-mode challenge page offers), in place of the
+ * challenge Stripe.js runs with the issuer. Completes it as the control API does.
+ */
+export function completeSetupChallenge(context: ApiContext, params: FormObject): ApiAnswer {
+  const id = optionalString(params, 'setup_intent');
+  if (id === undefined) throw missingParam('setup_intent');
+  const outcome = oneOf(params, 'outcome', ['succeeded', 'failed'] as const);
+  if (outcome === undefined) throw missingParam('outcome');
+  const intent = reachable(context, id, params);
+  if (intent.status !== 'requires_action' || intent.next_action?.type !== 'use_stripe_sdk')
+    throw invalidRequest(`This SetupIntent has no 3-D Secure challenge to complete: it has a status of ${intent.status}.`, {
+      code: 'setup_intent_unexpected_state',
+    });
+  return ok(forCaller(context, completeSetupIntent(context, id, outcome)));
+}
+
+/**
+ * Control API: the person completes (or fails) the 3-D Secure challenge of a card's SetupIntent in
+ * `requires_action`. Completed: `succeeded`, the card saved for off-session payments. Failed: back to
+ * `requires_payment_method` without the card, `last_setup_error.code` `setup_intent_authentication_failure`, as on Stripe.
+ */
+export function completeSetupIntent(context: ApiContext, id: string, outcome: 'succeeded' | 'failed'): SetupIntentObject {
+  const intent = findSetupIntent(context, id);
+  if (intent.status !== 'requires_action' || intent.next_action?.type !== 'use_stripe_sdk')
+    throw invalidRequest(`SetupIntent ${id} is ${intent.status}: only a card's 3-D Secure challenge (requires_action) can be completed`);
+  intent.next_action = null;
+  if (outcome === 'succeeded') {
+    intent.status = 'succeeded';
+    context.emit('setup_intent.succeeded', intent);
+    return intent;
+  }
+  intent.status = 'requires_payment_method';
+  intent.payment_method = null;
+  intent.last_setup_error = {
+    type: 'invalid_request_error',
+    code: 'setup_intent_authentication_failure',
+    message: 'The latest attempt to set up the payment method has failed because authentication failed.',
+  };
+  context.emit('setup_intent.setup_failed', intent);
+  return intent;
 }
 
 /** `POST /v1/setup_intents/:id/cancel` (secret key). */
@@ -195,7 +254,7 @@ function cardError(context: ApiContext, intent: SetupIntentObject, code: string,
 }
 
 /** The card typed into the element, checked as a card network would, saved as a PaymentMethod without its number. */
-function cardMethodOf(context: ApiContext, intent: SetupIntentObject, data: FormObject): string {
+function cardMethodOf(context: ApiContext, intent: SetupIntentObject, data: FormObject): { id: string; authenticates: boolean } {
   if (optionalString(data, 'type') !== 'card') throw invalidRequest('payment_method_data[type] must be card.', { param: 'payment_method_data[type]' });
   const card = hash(data.card);
   if (!card) throw missingParam('payment_method_data[card]');
@@ -243,7 +302,7 @@ function cardMethodOf(context: ApiContext, intent: SetupIntentObject, data: Form
   };
   context.state.paymentMethods.set(id, method);
   if (outcome.behavesLike) context.state.aliases.set(id, outcome.behavesLike);
-  return id;
+  return { id, authenticates: outcome.authenticatesSetup === true };
 }
 
 /** `POST /v1/setup_intents/:id` (secret key): `metadata[...]` merged (an empty value unsets a key), `description`. */

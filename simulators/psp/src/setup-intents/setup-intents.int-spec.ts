@@ -82,6 +82,62 @@ describe('SetupIntents and the card element', () => {
     expect((await confirmAsElement(intent.client_secret!, { number: '4000000000009995' })).body.status).toBe('succeeded');
   });
 
+  it("asks for 3-D Secure when saving Stripe's authentication test cards: 3155 then pays off-session, 3184 is declined authentication_required", async () => {
+    const setUp = async (number: string, outcome: 'succeeded' | 'failed') => {
+      const customer = await stripe.customers.create();
+      const intent = await stripe.setupIntents.create({ usage: 'off_session', customer: customer.id });
+      const confirmed = await confirmAsElement(intent.client_secret!, { number });
+      expect(confirmed.status).toBe(200);
+      expect(confirmed.body).toMatchObject({
+        status: 'requires_action',
+        next_action: { type: 'use_stripe_sdk', use_stripe_sdk: { type: 'three_d_secure_redirect' } },
+      });
+      // Not saved for later payments until the person completes the challenge.
+      expect(() => simulator.completeSetupIntent(intent.id, outcome)).not.toThrow();
+      return { customer: customer.id, intent: await stripe.setupIntents.retrieve(intent.id), pm: confirmed.body.payment_method! };
+    };
+    const charge = (customer: string, pm: string) =>
+      stripe.paymentIntents.create({ amount: 700, currency: 'eur', customer, payment_method: pm, off_session: true, confirm: true });
+
+    const onSetup = await setUp('4000 0025 0000 3155', 'succeeded');
+    expect(onSetup.intent).toMatchObject({ status: 'succeeded', next_action: null });
+    expect((await stripe.paymentMethods.retrieve(onSetup.pm)).card).toMatchObject({ last4: '3155' });
+    expect((await charge(onSetup.customer, onSetup.pm)).status).toBe('succeeded');
+
+    const always = await setUp('4000002760003184', 'succeeded');
+    const declined = await charge(always.customer, always.pm).catch((error: unknown) => error);
+    expect(declined).toBeInstanceOf(Stripe.errors.StripeCardError);
+    expect(declined).toMatchObject({ code: 'authentication_required', decline_code: 'authentication_required' });
+
+    const failed = await setUp('4000002500003155', 'failed');
+    expect(failed.intent).toMatchObject({
+      status: 'requires_payment_method',
+      payment_method: null,
+      last_setup_error: { code: 'setup_intent_authentication_failure' },
+    });
+    expect(() => simulator.completeSetupIntent(failed.intent.id, 'succeeded')).toThrow(/only a card's 3-D Secure challenge/);
+
+    // What the stand-in's card frame sends when the person answers the challenge: its client secret only reaches it.
+    const challenged = await stripe.setupIntents.create({ usage: 'off_session' });
+    await confirmAsElement(challenged.client_secret!, { number: '4000002500003155' });
+    const answer = (form: Record<string, string>) =>
+      fetch(`${simulator.url}/v1/3ds2/challenge_complete`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ key: 'pk_test_element', setup_intent: challenged.id, ...form }).toString(),
+      });
+    expect((await answer({ client_secret: `${challenged.id}_secret_wrong`, outcome: 'succeeded' })).status).toBe(404);
+    expect((await answer({ client_secret: challenged.client_secret! })).status).toBe(400);
+    const completed = await answer({ client_secret: challenged.client_secret!, outcome: 'succeeded' });
+    expect([completed.status, ((await completed.json()) as { status: string }).status]).toEqual([200, 'succeeded']);
+    expect((await answer({ client_secret: challenged.client_secret!, outcome: 'succeeded' })).status).toBe(400);
+    // The test PaymentMethod never set up: off-session it needs the challenge it cannot have.
+    const unsetUp = await stripe.paymentIntents
+      .create({ amount: 700, currency: 'eur', payment_method: 'pm_card_authenticationRequiredOnSetup', off_session: true, confirm: true })
+      .catch((error: unknown) => error);
+    expect(unsetUp).toMatchObject({ code: 'authentication_required' });
+  });
+
   it('saves a card on a customer, which charges it off-session again and again, and only with that customer', async () => {
     const customer = await stripe.customers.create({ metadata: { pay_person: 'person-2' } });
     expect(customer).toMatchObject({ id: expect.stringMatching(/^cus_/), object: 'customer', metadata: { pay_person: 'person-2' } });

@@ -6,13 +6,20 @@
  * brand, last four, expiry and a fingerprint.
  */
 export type CardNumberOutcome =
-  | { readonly kind: 'saved'; readonly behavesLike?: string; readonly funding: 'credit' | 'debit' }
+  | {
+      readonly kind: 'saved';
+      readonly behavesLike?: string;
+      readonly funding: 'credit' | 'debit';
+      /** 3-D Secure at setup: the SetupIntent goes `requires_action` until the person completes (or fails) the challenge. */
+      readonly authenticatesSetup?: true;
+    }
   | { readonly kind: 'refused'; readonly code: string; readonly declineCode?: string; readonly message: string };
 
-const saved = (behavesLike?: string, funding: 'credit' | 'debit' = 'credit'): CardNumberOutcome => ({
+const saved = (behavesLike?: string, funding: 'credit' | 'debit' = 'credit', authenticatesSetup = false): CardNumberOutcome => ({
   kind: 'saved',
   funding,
   ...(behavesLike ? { behavesLike } : {}),
+  ...(authenticatesSetup ? { authenticatesSetup: true as const } : {}),
 });
 
 export const TEST_CARD_NUMBERS: Readonly<Record<string, CardNumberOutcome>> = {
@@ -23,6 +30,11 @@ export const TEST_CARD_NUMBERS: Readonly<Record<string, CardNumberOutcome>> = {
   // Saved, then every charge is declined (as Stripe's: the setup succeeds, the payment fails).
   '4000000000009995': saved('pm_card_chargeDeclinedInsufficientFunds'),
   '4000000000009987': saved('pm_card_chargeDeclinedLostCard'),
+  // 3-D Secure at setup (requires_action, then the challenge): 3155 is then charged off-session
+  // without a challenge; 3184 asks for one on every payment, so an off-session charge is declined
+  // `authentication_required`.
+  '4000002500003155': saved('pm_card_authenticationRequiredOnSetup', 'credit', true),
+  '4000002760003184': saved('pm_card_authenticationRequired', 'credit', true),
   // Refused at setup.
   '4000000000000002': { kind: 'refused', code: 'card_declined', declineCode: 'generic_decline', message: 'Your card was declined.' },
   '4000000000000069': { kind: 'refused', code: 'expired_card', message: 'Your card has expired.' },

@@ -15,11 +15,13 @@ function describe(method: PaymentMethod): string {
       return `PayPal ${method.email ?? ''}`;
     case 'bank_account':
       return `Bank account •••• ${method.last4 ?? ''}${
-        method.verification === 'pending'
-          ? ', waiting for its micro-deposits to be confirmed'
-          : method.verification === 'failed'
-            ? ', could not be verified: remove it and add it again'
-            : ''
+        method.needsResaving
+          ? ', saved before debits needed what it lacks (a mandate, or the holder e-mail): it cannot pay; remove it and add it again'
+          : method.verification === 'pending'
+            ? ', waiting for its micro-deposits to be confirmed'
+            : method.verification === 'failed'
+              ? ', could not be verified: remove it and add it again'
+              : ''
       }`;
     default:
       return method.kind;

@@ -195,6 +195,33 @@ describe('POST /v1/webhooks/stripe', () => {
     expect((await store.load(reflecting))?.version).toBe(2);
   });
 
+  it("records a bank account's Financial Connections disconnection, verified like any event, and changes nothing (its PaymentMethod still debits, as Stripe documents)", async () => {
+    const stripe = createStripeClient(settings);
+    const customer = (await stripe.customers.create()).id;
+    const session = await stripe.financialConnections.sessions.create({ account_holder: { type: 'customer', customer }, permissions: ['payment_method'] });
+    // What the PSP's element does in the person's browser: link the test bank's checking account.
+    const linked = await fetch(`${simulator.url}/v1/financial_connections/sessions/${session.id}/link_account`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ key: 'pk_test_endpoint', client_secret: session.client_secret!, account: 'checking' }).toString(),
+    });
+    const { accounts } = (await linked.json()) as { accounts: { id: string }[] };
+    await stripe.financialConnections.accounts.disconnect(accounts[0].id);
+    await simulator.webhooks.idle();
+    const [event] = simulator.webhooks.events().filter((e) => e.type === 'financial_connections.account.disconnected');
+    expect(simulator.webhooks.deliveries().find((delivery) => delivery.eventId === event.id)?.status).toBe(200);
+    const recorded = await schema.dataSource.query<{ object_type: string; object_id: string; payment_id: string | null; outcome: string; applied: boolean }[]>(
+      'SELECT object_type, object_id, payment_id, outcome, applied_at IS NOT NULL AS applied FROM psp_webhook_events WHERE event_id = $1',
+      [event.id],
+    );
+    expect(recorded).toEqual([
+      { object_type: 'financial_connections.account', object_id: accounts[0].id, payment_id: null, outcome: 'ignored', applied: true },
+    ]);
+    // Unsigned, it is refused like any other.
+    const payload = JSON.stringify(event);
+    expect((await post(payload, { 'stripe-signature': signWebhookPayload(payload, 'whsec_attacker') })).status).toBe(400);
+  });
+
   it('refuses tampered, foreign, stale and unsigned deliveries with 400, writing nothing', async () => {
     simulator.webhooks.setPolicy({ mode: 'hold' });
     await createPayment();
