@@ -231,11 +231,19 @@ describe('PaymentStepWorker', () => {
     expect(await leasedBy(paymentId)).toBe('orch-3');
     // The lock's connection drops (a network blip, an administrator) while the process and its step live on.
     await db.dataSource.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [lockConnection]);
-    await waitFor(() => leasedBy(paymentId), (holder) => holder === null, { what: 'the running step to stop naming orch-3', timeoutMs: 10_000, intervalMs: 20 });
+    await waitFor(
+      () => leasedBy(paymentId),
+      (holder) => holder === null,
+      { what: 'the running step to stop naming orch-3', timeoutMs: 10_000, intervalMs: 20 },
+    );
     expect(orch3.holdsLock).toBe(false);
     // A process starting now (a new pod) sees no lock for orch-3, yet leaves the step to its live worker.
     const replica = await startWorker(100, 10_000, new PaymentSteps(workerSource));
-    await waitFor(() => replica.passes, (n) => n >= 1, { what: "the new process's first pass", timeoutMs: 10_000, intervalMs: 20 });
+    await waitFor(
+      () => replica.passes,
+      (n) => n >= 1,
+      { what: "the new process's first pass", timeoutMs: 10_000, intervalMs: 20 },
+    );
     await waitFor(async () => (await workerActivity()).inTransaction === 0, isTrue, { what: 'the pass to end', timeoutMs: 10_000, intervalMs: 20 });
     expect(ran.map((run) => run.paymentId)).toEqual([paymentId]);
     endLongRun();
