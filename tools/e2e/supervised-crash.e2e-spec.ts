@@ -4,7 +4,8 @@
  * the Supervisor of `npm start` (tools/supervisor.ts, its default backoff), with a steady load of
  * purchases. Each service in turn is SIGKILLed; the supervisor restarts it by itself (its log says
  * so) and the next kill waits until it is ready again (and, after orchestration's and the wallet's,
- * until purchases are being captured again). Then:
+ * until purchases are being captured again and every purchase published before the restart was ready
+ * is captured, so that one kill's outage does not count in another's recovery). Then:
  * every purchase captured once (one Captured event, one PaymentIntent), posted once, in history
  * once, known to support once (its captured amount not doubled) and to ad signals once; postings
  * sum to zero per currency. Last, SIGTERM to the supervisor while purchases still arrive: every
@@ -293,6 +294,19 @@ it('each service SIGKILLed in turn under load comes back under the supervisor; e
         what: `${BETWEEN} more purchases captured after ${victim}'s restart`,
         timeoutMs: 180_000,
       });
+      // And every purchase published before it was ready again (in flight at the kill, published while down):
+      // otherwise the next kill delays the last of them, and its outage would be counted as this one's recovery.
+      const beforeReady = [...load.publishedAt].filter(([, published]) => published < readyAt).map(([requestId]) => requestId);
+      await waitFor(
+        () =>
+          run
+            .orchestrationQuery<{ n: number }>("SELECT count(*)::int AS n FROM payments WHERE status = 'captured' AND request_id::text = ANY($1::text[])", [
+              beforeReady,
+            ])
+            .then((rows) => rows[0].n),
+        (n) => n === beforeReady.length,
+        { what: `the ${beforeReady.length} purchases published before ${victim} was ready again captured`, timeoutMs: 180_000 },
+      );
     }
   }
   await load.stop();

@@ -12,7 +12,7 @@ import type { SupportRefundBudget } from './refund-payment/support-refund-budget
 import type { StepHandler } from './run-payment-steps/payment-step-worker';
 import { PaymentStepWorker } from './run-payment-steps/payment-step-worker';
 import { isSettlementStep, SettleAuthorization } from './settle-authorization/settle-authorization';
-import type { StepName } from './run-payment-steps/payment-steps';
+import type { StepLeaseOwner, StepName } from './run-payment-steps/payment-steps';
 import { PaymentSteps } from './run-payment-steps/payment-steps';
 import { TransferFunds } from './transfer-funds/transfer-funds';
 import { PspWebhookInbox } from './webhooks/receive-psp-webhook/psp-webhook-inbox';
@@ -28,8 +28,12 @@ export interface PaymentDriverDependencies {
   readonly stepConcurrency: number;
   readonly stepLeaseMs: number;
   readonly stepPollMs: number;
-  /** The instance whose lock this process holds (InstanceMemberships): its leases are freed by the instance's next process at start. */
-  readonly stepOwner?: string;
+  /**
+   * The instance whose lock this process holds (InstanceMemberships): recorded with the step leases
+   * it takes, freed at start by any process once no process holds the lock. Should the lock's
+   * connection drop while this process lives, its leases stop naming the instance.
+   */
+  readonly stepOwner?: StepLeaseOwner;
   /** What support may refund an hour (absent: nothing; the reconciliation CLI refunds nothing for support). */
   readonly supportRefundBudget?: SupportRefundBudget;
   /** The service's webhook inbox and use case (WebhooksModule's), so that one sweeper hears of every webhook not applied; made here when absent. */

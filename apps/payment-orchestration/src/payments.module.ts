@@ -121,8 +121,8 @@ export class PaymentsModule {
               providers,
               instruments,
               notifications,
-              // Only while this process holds its instance's lock: then no other live process has the instance.
-              ...(memberships ? { stepOwner: memberships.instanceId } : {}),
+              // The instance's lock, when this process got it: then no other live process has the instance.
+              ...(memberships ? { stepOwner: memberships } : {}),
               stepConcurrency: config.PAYMENT_STEP_CONCURRENCY,
               stepLeaseMs: config.PAYMENT_STEP_LEASE_SECONDS * 1000,
               stepPollMs: config.PAYMENT_STEP_POLL_MS,

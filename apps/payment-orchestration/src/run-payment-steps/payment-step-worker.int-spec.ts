@@ -2,10 +2,12 @@
  * The payment step worker on real PostgreSQL: idle it runs no statement at all; it wakes for a
  * step announced now, for a step scheduled later (announced with its due time), for a retry, and
  * for a step whose worker died holding its lease (the lease's end, with no notification); a live
- * worker renews the leases of the steps it runs, and only while the claim is still its own.
+ * worker renews the leases of the steps it runs, and only while the claim is still its own; at
+ * start it frees the leases of dead processes (its instance's previous one, an instance whose lock
+ * no process holds), never a live one's, and a process that loses its lock disowns its leases.
  */
 import { randomUUID } from 'node:crypto';
-import { PgNotifications } from '@pay/messaging';
+import { InstanceMemberships, PgNotifications } from '@pay/messaging';
 import { createLogger } from '@pay/observability';
 import type { TestSchema } from '@pay/testing';
 import { createTestSchema, isTrue, uniqueName, waitFor } from '@pay/testing';
@@ -28,8 +30,12 @@ const ran: { paymentId: string; step: StepName; at: number }[] = [];
 let outcome: (paymentId: string) => StepResult = () => ({ outcome: 'done' });
 /** While set, every step's handler waits for it: a step that runs long. */
 let longRun: Promise<void> | undefined;
+/** Ends the long run (called after each test too, so that a failed test's workers stop). */
+let endLongRun = (): void => undefined;
 /** Workers besides `worker` (replicas), stopped after each test. */
 const replicas: PaymentStepWorker[] = [];
+/** Instance locks taken by a test (live processes), released after it. */
+const instances: InstanceMemberships[] = [];
 
 beforeAll(async () => {
   db = await createTestSchema('it_po_step_worker', paymentOrchestrationMigrations, 4);
@@ -40,9 +46,11 @@ beforeAll(async () => {
 });
 
 afterEach(async () => {
+  endLongRun();
   await worker?.stop();
   worker = undefined;
   await Promise.all(replicas.splice(0).map((replica) => replica.stop()));
+  await Promise.all(instances.splice(0).map((instance) => instance.release()));
   longRun = undefined;
   ran.length = 0;
   outcome = () => ({ outcome: 'done' });
@@ -90,6 +98,17 @@ async function workerActivity(): Promise<{ lastStatement: number; inTransaction:
   );
   return { lastStatement: rows[0]?.last ?? 0, inTransaction: rows[0]?.in_tx ?? 0 };
 }
+
+/** Takes an instance's lock as a live process does (released after the test). */
+async function claimInstance(instanceId: string, applicationName = uniqueName('step_lock')): Promise<InstanceMemberships> {
+  const claimed = await InstanceMemberships.claim({ connectionString: db.url, schema: db.schema, instanceId, logger, applicationName });
+  if (!claimed) throw new Error(`the lock of ${instanceId} was not taken`);
+  instances.push(claimed);
+  return claimed;
+}
+
+const leasedBy = async (paymentId: string): Promise<string | null | undefined> =>
+  (await db.dataSource.query<{ leased_by: string | null }[]>('SELECT leased_by FROM payment_steps WHERE payment_id = $1', [paymentId]))[0]?.leased_by;
 
 const pending = async (): Promise<number> => (await db.dataSource.query<{ n: number }[]>('SELECT count(*)::int AS n FROM payment_steps'))[0]?.n ?? 0;
 
@@ -198,30 +217,69 @@ describe('PaymentStepWorker', () => {
     await waitFor(async () => (await pending()) === 0, isTrue, { what: 'the abandoned step to complete', timeoutMs: 20_000, intervalMs: 20 });
   });
 
-  it("frees at start the leases its instance's dead previous process held, and no other instance's", async () => {
+  it("frees at start the leases of dead processes — its instance's previous process's, an instance no process holds the lock of — and never a live instance's", async () => {
     const mine = `pay-${randomUUID()}`;
-    const others = `pay-${randomUUID()}`;
-    // The process of instance orch-0 died running `mine` (leased for another minute); orch-1 is alive, running `others`.
+    const alive = `pay-${randomUUID()}`;
+    const gone = `pay-${randomUUID()}`;
+    // The process of orch-0 died running `mine`; orch-1's process is alive (it holds its lock), running `alive`;
+    // orch-2's pod is gone for good (nothing holds its lock), it died running `gone`. Each leased for another minute.
     await db.dataSource.query(
       `INSERT INTO payment_steps (payment_id, step, due_at, attempts, lease_until, leased_by)
        VALUES ($1, 'authorize', now() - interval '1 second', 1, now() + interval '60 seconds', 'orch-0'),
-              ($2, 'authorize', now() - interval '1 second', 1, now() + interval '60 seconds', 'orch-1')`,
-      [mine, others],
+              ($2, 'authorize', now() - interval '1 second', 1, now() + interval '60 seconds', 'orch-1'),
+              ($3, 'authorize', now() - interval '1 second', 1, now() + interval '60 seconds', 'orch-2')`,
+      [mine, alive, gone],
     );
-    // orch-0 restarted: its steps record it as their leases' holder.
-    let finish = (): void => undefined;
-    longRun = new Promise<void>((resolve) => (finish = resolve));
-    await startWorker(100, 10_000, new PaymentSteps(workerSource, 'orch-0'));
-    await waitFor(() => ran.length > 0, isTrue, { what: "the dead process's step to run again", timeoutMs: 10_000, intervalMs: 20 });
-    expect(ran.map((run) => run.paymentId)).toEqual([mine]);
+    const orch1 = await claimInstance('orch-1');
+    // orch-0 restarted: it takes its instance's lock, and its steps record it as their leases' holder.
+    const orch0 = await claimInstance('orch-0');
+    longRun = new Promise<void>((resolve) => (endLongRun = resolve));
+    await startWorker(100, 10_000, new PaymentSteps(workerSource, orch0));
+    await waitFor(() => ran.length >= 2, isTrue, { what: "the dead processes' steps to run again", timeoutMs: 10_000, intervalMs: 20 });
+    expect(ran.map((run) => run.paymentId).sort()).toEqual([mine, gone].sort());
     const leases: { payment_id: string; leased_by: string; attempts: number }[] = await db.dataSource.query(
-      'SELECT payment_id, leased_by, attempts FROM payment_steps ORDER BY leased_by',
+      'SELECT payment_id, leased_by, attempts FROM payment_steps ORDER BY payment_id',
     );
-    expect(leases).toEqual([
-      { payment_id: mine, leased_by: 'orch-0', attempts: 2 },
-      { payment_id: others, leased_by: 'orch-1', attempts: 1 },
-    ]);
-    finish();
+    expect(leases).toEqual(
+      [
+        { payment_id: mine, leased_by: 'orch-0', attempts: 2 },
+        { payment_id: alive, leased_by: 'orch-1', attempts: 1 },
+        { payment_id: gone, leased_by: 'orch-0', attempts: 2 },
+      ].sort((a, b) => a.payment_id.localeCompare(b.payment_id)),
+    );
+    endLongRun();
+    expect(orch1.holdsLock).toBe(true);
+  });
+
+  it("a process that loses its instance's lock while alive disowns its leases: another process starting then does not take its running step", async () => {
+    const paymentId = `pay-${randomUUID()}`;
+    const lockConnection = uniqueName('step_lock');
+    const orch3 = await claimInstance('orch-3', lockConnection);
+    longRun = new Promise<void>((resolve) => (endLongRun = resolve));
+    await startWorker(100, 10_000, new PaymentSteps(workerSource, orch3));
+    await schedule(paymentId, 'authorize');
+    await waitFor(() => ran.length > 0, isTrue, { what: 'the step to run', timeoutMs: 10_000, intervalMs: 20 });
+    expect(await leasedBy(paymentId)).toBe('orch-3');
+    // The lock's connection drops (a network blip, an administrator) while the process and its step live on.
+    await db.dataSource.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [lockConnection]);
+    await waitFor(
+      () => leasedBy(paymentId),
+      (holder) => holder === null,
+      { what: 'the running step to stop naming orch-3', timeoutMs: 10_000, intervalMs: 20 },
+    );
+    expect(orch3.holdsLock).toBe(false);
+    // A process starting now (a new pod) sees no lock for orch-3, yet leaves the step to its live worker.
+    const replica = await startWorker(100, 10_000, new PaymentSteps(workerSource));
+    await waitFor(
+      () => replica.passes,
+      (n) => n >= 1,
+      { what: "the new process's first pass", timeoutMs: 10_000, intervalMs: 20 },
+    );
+    await waitFor(async () => (await workerActivity()).inTransaction === 0, isTrue, { what: 'the pass to end', timeoutMs: 10_000, intervalMs: 20 });
+    expect(ran.map((run) => run.paymentId)).toEqual([paymentId]);
+    endLongRun();
+    await waitFor(async () => (await pending()) === 0, isTrue, { what: 'the step to complete', timeoutMs: 20_000, intervalMs: 20 });
+    expect(ran).toHaveLength(1);
   });
 
   it('catches up after losing its LISTEN connection, running what was announced meanwhile', async () => {

@@ -75,9 +75,16 @@ export class PaymentStepWorker {
 
   async start(): Promise<void> {
     this.running = true;
-    // A restart of this instance after a crash: what the dead process was running is due again now.
-    const released = await this.options.steps.releaseLeasesOfPreviousProcess();
-    if (released > 0) this.options.logger.info({ steps: released }, "freed the payment steps this instance's previous process held; they run again now");
+    // Lost while alive, the instance's lock no longer tells that this process lives: its leases stop naming the instance.
+    this.options.steps.whenOwnerLost((disowned) => {
+      if (disowned instanceof Error)
+        this.options.logger.warn({ reason: disowned.message }, "the instance's lock was lost and the leases of its steps still name it; they run out as usual");
+      else this.options.logger.warn({ steps: disowned }, "the instance's lock was lost: the payment steps this process runs no longer name it");
+    });
+    // After a crash (of this instance's previous process, or of an instance gone for good): what the dead process was running is due again now.
+    const freed = await this.options.steps.releaseLeasesOfDeadProcesses();
+    if (freed.size > 0)
+      this.options.logger.info({ steps: Object.fromEntries(freed) }, 'freed the payment steps that dead processes held, by instance; they run again now');
     await this.listen();
     this.started = this.scheduler.start();
   }

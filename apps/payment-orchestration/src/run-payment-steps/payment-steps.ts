@@ -1,5 +1,6 @@
 import { traceHeaders } from '@pay/observability';
 import type { DataSource } from 'typeorm';
+import { instanceLockName } from '@pay/messaging';
 import type { NamedStatement, Sql } from '../database/sql';
 import { onConnection, queryNamed } from '../database/sql';
 
@@ -88,6 +89,34 @@ const NEXT_DUE: NamedStatement = {
           WHERE (payment_id, step) NOT IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
 };
 
+/**
+ * Frees the leases of dead processes (PaymentSteps.releaseLeasesOfDeadProcesses): held by `$1` (this
+ * instance, whose lock this process now holds: its previous process is dead), or by an instance whose
+ * session advisory lock (`instanceLockName`, `$2` || the instance) no backend of this database holds.
+ * pg_locks shows a bigint advisory key as classid (high 32 bits) and objid (low 32 bits), objsubid 1.
+ */
+const RELEASE_DEAD = `WITH held AS (
+         SELECT (l.classid::int8 << 32) | l.objid::int8 AS key FROM pg_locks l
+          WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
+            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())),
+       dead AS (
+         SELECT payment_id, step, leased_by FROM payment_steps
+          WHERE lease_until IS NOT NULL AND leased_by IS NOT NULL
+            AND (leased_by = $1 OR hashtextextended($2 || leased_by, 0) NOT IN (SELECT key FROM held))
+          FOR UPDATE SKIP LOCKED)
+       UPDATE payment_steps s SET lease_until = NULL, leased_by = NULL FROM dead
+        WHERE s.payment_id = dead.payment_id AND s.step = dead.step
+       RETURNING dead.leased_by AS held_by`;
+
+/** The instance a process runs as, while it holds that instance's lock (InstanceMemberships). */
+export interface StepLeaseOwner {
+  readonly instanceId: string;
+  /** False once the process lost the lock (its connection dropped): its leases then name no instance. */
+  readonly holdsLock: boolean;
+  /** Calls `listener` once the lock is lost while the process lives. */
+  onLost?(listener: () => void): void;
+}
+
 /** A step to schedule with its announcement, as PaymentSteps.scheduling makes it. */
 export interface StepScheduling {
   readonly step: string;
@@ -118,32 +147,66 @@ export class PaymentSteps {
   /** NOTIFY channel announcing steps due now, per schema so test schemas do not wake each other. */
   readonly channel: string;
 
+  /** `instanceLockName(schema, '')`: a lease holder's lock is named by appending its instance id. */
+  private readonly lockNamePrefix: string;
+
   constructor(
     private readonly dataSource: DataSource,
     /**
      * The instance whose lock this process holds (InstanceMemberships, ADR 0015), recorded with the
-     * leases it takes: the instance's next process frees them at start (releaseLeasesOfPreviousProcess).
-     * None: leases run out by themselves.
+     * leases it takes while it holds the lock: once no process holds that lock (the process died),
+     * any process frees them at its start (releaseLeasesOfDeadProcesses). None: leases run out by themselves.
      */
-    private readonly owner?: string,
+    private readonly owner?: StepLeaseOwner,
   ) {
     const schema = (dataSource.options as { schema?: string }).schema ?? 'public';
     this.channel = `payment_steps_${schema}`;
+    this.lockNamePrefix = instanceLockName(schema, '');
+  }
+
+  /** The instance recorded with a lease taken now: none once this process lost its instance's lock. */
+  private get leaseHolder(): string | null {
+    return this.owner?.holdsLock ? this.owner.instanceId : null;
   }
 
   /**
-   * Frees the leases this instance's previous process held (it is dead: this process took the
-   * instance's lock, which a live process never lets go), so that its steps run again now rather
-   * than when their leases run out (up to a lease after the crash). Call before claiming anything.
-   * Returns how many were freed; none without an owner.
+   * Frees the leases of processes that are dead, so that their steps run again now rather than when
+   * their leases run out (up to a lease after the crash): those this instance's previous process
+   * held (this process took the instance's lock, which a live process never lets go), and those
+   * of any other instance whose lock no process holds (a pod gone for good, replaced by one with
+   * another name). A live process's leases are never freed: it holds its lock for its whole life,
+   * and takes leases with its instance only while it holds it. Call before claiming anything.
+   * Returns how many leases were freed, by the instance that held them.
    */
-  async releaseLeasesOfPreviousProcess(): Promise<number> {
+  async releaseLeasesOfDeadProcesses(): Promise<Map<string, number>> {
+    const result = await this.dataSource.query<{ held_by: string }[] | [{ held_by: string }[], number]>(RELEASE_DEAD, [this.leaseHolder, this.lockNamePrefix]);
+    const freed = new Map<string, number>();
+    for (const row of this.rows(result)) freed.set(row.held_by, (freed.get(row.held_by) ?? 0) + 1);
+    return freed;
+  }
+
+  /**
+   * Calls `done` once this process has lost its instance's lock and disowned its leases (disownLeases),
+   * with how many it disowned, or why it could not.
+   */
+  whenOwnerLost(done: (disowned: number | Error) => void): void {
+    this.owner?.onLost?.(() => {
+      this.disownLeases().then(done, (error: unknown) => done(error as Error));
+    });
+  }
+
+  /**
+   * This process lost its instance's lock while alive (its connection dropped): the leases it holds
+   * no longer name the instance, so no process takes them for a dead one's; they run out as
+   * leases without an owner do. Returns how many it disowned.
+   */
+  async disownLeases(): Promise<number> {
     if (this.owner === undefined) return 0;
-    const rows = await this.dataSource.query<{ step: string }[]>(
-      'UPDATE payment_steps SET lease_until = NULL, leased_by = NULL WHERE leased_by = $1 AND lease_until IS NOT NULL RETURNING step',
-      [this.owner],
+    const result = await this.dataSource.query<{ step: string }[] | [{ step: string }[], number]>(
+      'UPDATE payment_steps SET leased_by = NULL WHERE leased_by = $1 RETURNING step',
+      [this.owner.instanceId],
     );
-    return rows.length;
+    return this.rows(result).length;
   }
 
   /**
@@ -187,14 +250,14 @@ export class PaymentSteps {
 
   /** Leases up to `limit` due steps, oldest first; others' leases and rows are skipped, not waited for. */
   async claimDue(limit: number, leaseMs: number): Promise<ClaimedStep[]> {
-    const rows = await this.dataSource.query<StepRow[]>(
+    const rows = await this.dataSource.query<StepRow[] | [StepRow[], number]>(
       `UPDATE payment_steps s SET lease_until = now() + $2 * interval '1 millisecond', attempts = s.attempts + 1, leased_by = $3
         WHERE (s.payment_id, s.step) IN (
           SELECT payment_id, step FROM payment_steps
            WHERE due_at <= now() AND (lease_until IS NULL OR lease_until < now())
            ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
         RETURNING s.payment_id, s.step, s.attempts, s.trace_context, ${KEPT_PAYMENT}`,
-      [limit, leaseMs, this.owner ?? null],
+      [limit, leaseMs, this.leaseHolder],
     );
     return this.rows(rows).map(toClaimed);
   }
@@ -203,7 +266,7 @@ export class PaymentSteps {
   async claimMany(steps: readonly { paymentId: string; step: StepName }[], leaseMs: number): Promise<ClaimedStep[]> {
     if (steps.length === 0) return [];
     const rows = await onConnection(this.dataSource, (sql) =>
-      queryNamed<StepRow>(sql, CLAIM_MANY, [steps.map((s) => s.paymentId), steps.map((s) => s.step), leaseMs, this.owner ?? null]),
+      queryNamed<StepRow>(sql, CLAIM_MANY, [steps.map((s) => s.paymentId), steps.map((s) => s.step), leaseMs, this.leaseHolder]),
     );
     return rows.map(toClaimed);
   }
@@ -249,7 +312,7 @@ export class PaymentSteps {
   }
 
   /** UPDATE ... RETURNING through TypeORM gives [rows, count]. */
-  private rows(result: StepRow[] | [StepRow[], number]): StepRow[] {
-    return Array.isArray(result[0]) ? result[0] : (result as StepRow[]);
+  private rows<Row>(result: Row[] | [Row[], number]): Row[] {
+    return Array.isArray(result[0]) ? result[0] : (result as Row[]);
   }
 }

@@ -47,6 +47,12 @@ export interface ClaimInstanceOptions {
 const DEFAULT_LOCK_WAIT_MS = 3_000;
 
 /**
+ * The name of an instance's session advisory lock (taken as `pg_advisory_lock(hashtextextended(name, 0))`):
+ * held by the instance's live process only, so a lock nobody holds is an instance with no live process.
+ */
+export const instanceLockName = (schema: string, instanceId: string): string => `consumer-group-members/${schema}/${instanceId}`;
+
+/**
  * The claim of one instance of a service on the member ids of its consumer groups. The live
  * process holds a session-level advisory lock named after the schema and the instance on its own
  * PostgreSQL connection, for its whole life: a second live process given the same instance id
@@ -58,10 +64,21 @@ const DEFAULT_LOCK_WAIT_MS = 3_000;
 export class InstanceMemberships implements GroupMemberIds {
   private readonly memberIds: Map<string, string>;
   private held = true;
+  private readonly lostListeners: Array<() => void> = [];
 
   /** The instance this process holds the lock of. */
   get instanceId(): string {
     return this.options.instanceId;
+  }
+
+  /** Whether this process still holds the instance's lock (false once its connection is lost or released). */
+  get holdsLock(): boolean {
+    return this.held;
+  }
+
+  /** Called once, when the lock's connection is lost while the process lives (not on release()). */
+  onLost(listener: () => void): void {
+    this.lostListeners.push(listener);
   }
   /** Writes in the order they were asked for; release() waits for them. */
   private writes: Promise<void> = Promise.resolve();
@@ -91,7 +108,7 @@ export class InstanceMemberships implements GroupMemberIds {
     try {
       await client.connect();
       await client.query("SELECT set_config('lock_timeout', $1, false)", [`${options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS}ms`]);
-      await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [`consumer-group-members/${schema}/${instanceId}`]);
+      await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [instanceLockName(schema, instanceId)]);
       await client.query("SELECT set_config('lock_timeout', '0', false)");
       const { rows } = await client.query<{ group_id: string; member_id: string }>(`SELECT group_id, member_id FROM ${table} WHERE instance_id = $1`, [
         instanceId,
@@ -162,5 +179,6 @@ export class InstanceMemberships implements GroupMemberIds {
       { instanceId: this.options.instanceId, reason },
       "consumer groups: the instance's lock connection was lost; member ids are no longer recorded (the next process joins as new members)",
     );
+    for (const listener of this.lostListeners) listener();
   }
 }
