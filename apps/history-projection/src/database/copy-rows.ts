@@ -28,10 +28,8 @@ export async function copyRows(
   const client = clientOf(sql);
   if (!client) return upsertRows(sql, table, columns, rows, conflict);
   const stage = stagingTable(columns);
+  if (!staged.get(sql)?.has(stage)) await stageCopies(sql, [columns]);
   const names = columns.map((c) => c.name);
-  // One staging table per column set and connection, emptied by the statement that reads it (a
-  // transaction may copy several batches, the switch's) and at every commit.
-  await sql.query(`CREATE TEMP TABLE IF NOT EXISTS ${stage} (${columns.map((c) => `${c.name} ${c.type}`).join(', ')}) ON COMMIT DELETE ROWS`);
   await pipeline(Readable.from([copyText(columns, rows)]), client.query(copyFrom(`COPY ${stage} (${names.join(', ')}) FROM STDIN`)));
   const keys = new Set(conflict.keys);
   const onConflict =
@@ -41,12 +39,40 @@ export async function copyRows(
           .filter((n) => !keys.has(n))
           .map((n) => `${n} = EXCLUDED.${n}`)
           .join(', ')}`;
+  // Emptied by the statement that reads it (a transaction may copy several batches, the switch's)
+  // and at every commit.
   await sql.query(
     `WITH staged AS (DELETE FROM ${stage} RETURNING ${names.join(', ')})
      INSERT INTO ${table} (${names.join(', ')})
      SELECT ${names.join(', ')} FROM staged ORDER BY ${conflict.keys.join(', ')}
      ${onConflict}`,
   );
+}
+
+/** Staging tables known to exist in the transaction of an Sql (inTransaction makes one Sql per transaction). */
+const staged = new WeakMap<Sql, Set<string>>();
+
+/**
+ * Creates, in one round trip with `alongside` (statements without parameters, e.g. `SET LOCAL …`),
+ * the staging tables copyRows needs for these column sets: one per column set and connection,
+ * temporary, emptied at every commit. copyRows in the same transaction (the same Sql) then skips
+ * creating them; on a busy machine every round trip waits for both processes to be scheduled.
+ */
+export async function stageCopies(sql: Sql, columnSets: ReadonlyArray<readonly JsonColumn[]>, alongside: readonly string[] = []): Promise<void> {
+  const client = clientOf(sql);
+  const stages = columnSets.map((columns) => ({ name: stagingTable(columns), columns }));
+  const creates = stages.map(
+    ({ name, columns }) => `CREATE TEMP TABLE IF NOT EXISTS ${name} (${columns.map((c) => `${c.name} ${c.type}`).join(', ')}) ON COMMIT DELETE ROWS`,
+  );
+  if (!client) {
+    for (const statement of alongside) await sql.query(statement);
+    return;
+  }
+  // One simple-protocol query of several statements (no parameters), on the transaction's client.
+  await client.query([...alongside, ...creates].join(';\n'));
+  const known = staged.get(sql) ?? new Set<string>();
+  for (const { name } of stages) known.add(name);
+  staged.set(sql, known);
 }
 
 /** The pg client behind an Sql made on one query runner (a transaction's), if it has connected. */
