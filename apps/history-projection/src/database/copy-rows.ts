@@ -13,8 +13,8 @@ import { upsertRows } from './sql';
  * but sends them with COPY into a staging table of the connection and moves them in one
  * `INSERT … SELECT … ON CONFLICT`: PostgreSQL parses each value once with its type's input
  * function instead of one JSON document of every row (its parse and key sort, then
- * `jsonb_to_recordset`, were ~40 % of the rebuild's writing backend). For large batches (the
- * rebuild's); a handful of rows costs more in statements than it saves. Falls back to upsertRows
+ * `jsonb_to_recordset`, were ~40 % of the rebuild's writing backend in Session 8). For large
+ * batches (the rebuild's): COPY and the move take three round trips where an upsert takes one. Falls back to upsertRows
  * when `sql` has no connection of its own (the pool).
  */
 export async function copyRows(

@@ -1,7 +1,7 @@
 import type { Sql } from '@pay/platform';
-import { stageCopies } from '../database/copy-rows';
 import { inTransaction, sqlOfPool } from '@pay/platform';
 import type { DataSource } from 'typeorm';
+import { stageCopies } from '../database/copy-rows';
 import type { ProjectableEvent } from '../project-events/projectable-event';
 import { dropReadModelSql, readModelContent, readModelIndexesSql, readModelTablesSql } from '../read-model/read-model-tables';
 import type { BatchState, PlannedBatch } from './replay-batch';
