@@ -14,8 +14,8 @@ import { upsertRows } from './sql';
  * `INSERT … SELECT … ON CONFLICT`: PostgreSQL parses each value once with its type's input
  * function instead of one JSON document of every row (its parse and key sort, then
  * `jsonb_to_recordset`, were ~40 % of the rebuild's writing backend in Session 8). For large
- * batches (the rebuild's): COPY and the move take three round trips where an upsert takes one. Falls back to upsertRows
- * when `sql` has no connection of its own (the pool).
+ * batches (the rebuild's): COPY and the move take three round trips where an upsert takes one.
+ * Falls back to upsertRows when `sql` has no connection of its own (the pool).
  */
 export async function copyRows(
   sql: Sql,
