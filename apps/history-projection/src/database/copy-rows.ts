@@ -1,10 +1,7 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { Sql } from '@pay/platform';
 import { runnerOf } from '@pay/platform';
-import type { ClientBase } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import type { ClientBase, Connection, Submittable } from 'pg';
 import type { JsonColumn } from './sql';
 import { upsertRows } from './sql';
 
@@ -13,9 +10,9 @@ import { upsertRows } from './sql';
  * but sends them with COPY into a staging table of the connection and moves them in one
  * `INSERT … SELECT … ON CONFLICT`: PostgreSQL parses each value once with its type's input
  * function instead of one JSON document of every row (its parse and key sort, then
- * `jsonb_to_recordset`, were ~40 % of the rebuild's writing backend in Session 8). For large
- * batches (the rebuild's): COPY and the move take three round trips where an upsert takes one.
- * Falls back to upsertRows when `sql` has no connection of its own (the pool).
+ * `jsonb_to_recordset`, were ~40 % of the rebuild's writing backend in Session 8). The staging
+ * table's creation, the COPY with its rows and the move travel together: one round trip, as an
+ * upsert takes. Falls back to upsertRows when `sql` has no connection of its own (the pool).
  */
 export async function copyRows(
   sql: Sql,
@@ -28,9 +25,7 @@ export async function copyRows(
   const client = clientOf(sql);
   if (!client) return upsertRows(sql, table, columns, rows, conflict);
   const stage = stagingTable(columns);
-  if (!staged.get(sql)?.has(stage)) await stageCopies(sql, [columns]);
   const names = columns.map((c) => c.name);
-  await pipeline(Readable.from([copyText(columns, rows)]), client.query(copyFrom(`COPY ${stage} (${names.join(', ')}) FROM STDIN`)));
   const keys = new Set(conflict.keys);
   const onConflict =
     conflict.update === 'nothing'
@@ -39,40 +34,66 @@ export async function copyRows(
           .filter((n) => !keys.has(n))
           .map((n) => `${n} = EXCLUDED.${n}`)
           .join(', ')}`;
-  // Emptied by the statement that reads it (a transaction may copy several batches, the switch's)
-  // and at every commit.
-  await sql.query(
+  // One staging table per column set and connection: temporary, emptied by the statement that
+  // reads it (a transaction may copy several batches, the switch's) and at every commit.
+  const statements = [
+    `CREATE TEMP TABLE IF NOT EXISTS ${stage} (${columns.map((c) => `${c.name} ${c.type}`).join(', ')}) ON COMMIT DELETE ROWS`,
+    `COPY ${stage} (${names.join(', ')}) FROM STDIN`,
     `WITH staged AS (DELETE FROM ${stage} RETURNING ${names.join(', ')})
      INSERT INTO ${table} (${names.join(', ')})
      SELECT ${names.join(', ')} FROM staged ORDER BY ${conflict.keys.join(', ')}
      ${onConflict}`,
-  );
+  ];
+  await new Promise<void>((resolve, reject) => {
+    void client.query(new CopyWithRows(statements.join(';\n'), Buffer.from(copyText(columns, rows)), (error) => (error ? reject(error) : resolve())));
+  });
 }
 
-/** Staging tables known to exist in the transaction of an Sql (inTransaction makes one Sql per transaction). */
-const staged = new WeakMap<Sql, Set<string>>();
-
 /**
- * Creates, in one round trip with `alongside` (statements without parameters, e.g. `SET LOCAL …`),
- * the staging tables copyRows needs for these column sets: one per column set and connection,
- * temporary, emptied at every commit. copyRows in the same transaction (the same Sql) then skips
- * creating them; on a busy machine every round trip waits for both processes to be scheduled.
+ * A simple-protocol query of several statements, one of them `COPY … FROM STDIN`, sent with the
+ * COPY's rows (CopyData, CopyDone) right behind it instead of after PostgreSQL's CopyInResponse.
+ * PostgreSQL reads them when its COPY starts; if the query fails before that, it ignores them
+ * (copy messages outside a COPY are skipped by the protocol's rules). Ends at ReadyForQuery, or at
+ * the first error (PostgreSQL then ends the query; the connection stays usable).
  */
-export async function stageCopies(sql: Sql, columnSets: ReadonlyArray<readonly JsonColumn[]>, alongside: readonly string[] = []): Promise<void> {
-  const client = clientOf(sql);
-  const stages = columnSets.map((columns) => ({ name: stagingTable(columns), columns }));
-  const creates = stages.map(
-    ({ name, columns }) => `CREATE TEMP TABLE IF NOT EXISTS ${name} (${columns.map((c) => `${c.name} ${c.type}`).join(', ')}) ON COMMIT DELETE ROWS`,
-  );
-  if (!client) {
-    for (const statement of alongside) await sql.query(statement);
-    return;
+class CopyWithRows implements Submittable {
+  private settled = false;
+
+  constructor(
+    private readonly text: string,
+    private readonly rows: Buffer,
+    private readonly done: (error?: Error) => void,
+  ) {}
+
+  submit(connection: Connection): void {
+    const wire = connection as Connection & { sendCopyFromChunk(chunk: Buffer): void; endCopyFrom(): void };
+    wire.query(this.text);
+    wire.sendCopyFromChunk(this.rows);
+    wire.endCopyFrom();
   }
-  // One simple-protocol query of several statements (no parameters), on the transaction's client.
-  await client.query([...alongside, ...creates].join(';\n'));
-  const known = staged.get(sql) ?? new Set<string>();
-  for (const { name } of stages) known.add(name);
-  staged.set(sql, known);
+
+  // The rows are on their way already; the statements return no rows.
+  handleCopyInResponse(): void {}
+  handleRowDescription(): void {}
+  handleDataRow(): void {}
+  handleCommandComplete(): void {}
+  handleEmptyQuery(): void {}
+  handlePortalSuspended(): void {}
+  handleCopyData(): void {}
+
+  handleError(error: Error): void {
+    this.settle(error);
+  }
+
+  handleReadyForQuery(): void {
+    this.settle();
+  }
+
+  private settle(error?: Error): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.done(error);
+  }
 }
 
 /** The pg client behind an Sql made on one query runner (a transaction's), if it has connected. */

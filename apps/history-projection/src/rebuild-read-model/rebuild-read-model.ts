@@ -1,11 +1,10 @@
 import type { Sql } from '@pay/platform';
 import { inTransaction, sqlOfPool } from '@pay/platform';
 import type { DataSource } from 'typeorm';
-import { stageCopies } from '../database/copy-rows';
 import type { ProjectableEvent } from '../project-events/projectable-event';
 import { dropReadModelSql, readModelContent, readModelIndexesSql, readModelTablesSql } from '../read-model/read-model-tables';
 import type { BatchState, PlannedBatch } from './replay-batch';
-import { COPIED_COLUMNS, laterState, planBatch, replayBatch } from './replay-batch';
+import { laterState, planBatch, replayBatch } from './replay-batch';
 
 export type RebuildPhase = 'replaying' | 'indexing' | 'catching-up' | 'switching' | 'done';
 
@@ -174,9 +173,9 @@ function startBatchWrite(
   const finished: Array<() => void> = [];
   const stepsDone = steps.map(() => new Promise<void>((resolve) => finished.push(resolve)));
   const committed = inTransaction(dataSource, async (sql) => {
-    // The multi-row writes sort a batch's rows by key: in memory, not through temporary files. One
-    // round trip for the settings and the staging tables of the COPY steps.
-    await stageCopies(sql, COPIED_COLUMNS, ['SET LOCAL synchronous_commit = off', `SET LOCAL work_mem = '${REPLAY_WORK_MEM}'`]);
+    await sql.query('SET LOCAL synchronous_commit = off');
+    // The multi-row writes sort a batch's rows by key: in memory, not through temporary files.
+    await sql.query(`SET LOCAL work_mem = '${REPLAY_WORK_MEM}'`);
     for (const [index, step] of steps.entries()) {
       if (before) await before.stepsDone[index];
       await step(sql);

@@ -1,6 +1,6 @@
 import type { LedgerTransactionRecordedData } from '@pay/contracts';
 import type { Sql } from '@pay/platform';
-import { copyRows, stageCopies } from '../database/copy-rows';
+import { copyRows } from '../database/copy-rows';
 import type { JsonColumn } from '../database/sql';
 import { upsertRows } from '../database/sql';
 import type { DailyTotalDelta } from '../project-events/daily-totals';
@@ -38,9 +38,6 @@ const FACT_COLUMNS: readonly JsonColumn[] = [
   { name: 'method_id', type: 'text' },
 ];
 
-/** The column sets a batch writes with copyRows: their staging tables are created with the transaction's settings (stageCopies). */
-export const COPIED_COLUMNS: ReadonlyArray<readonly JsonColumn[]> = [POSTING_COLUMNS, FACT_COLUMNS, ENTRY_COLUMNS];
-
 const ENTRY_FIELDS: ReadonlyArray<keyof HistoryEntry> = [
   'entryId',
   'paymentId',
@@ -76,7 +73,6 @@ const sameEntry = (a: HistoryEntry, b: HistoryEntry): boolean => ENTRY_FIELDS.ev
  *   known, so what is stored is exactly what that derivation gives.
  */
 export async function replayBatch(sql: Sql, version: number, events: readonly ProjectableEvent[]): Promise<void> {
-  await stageCopies(sql, COPIED_COLUMNS);
   await writeBatch(sql, await planBatch(sql, version, events));
 }
 
