@@ -9,9 +9,12 @@ const columns = [
 
 describe('copyText (COPY text format)', () => {
   it('writes a tab-separated line per row, null and missing values as \\N', () => {
-    expect(copyText(columns, [{ id: 'a', n: 12, ok: true, doc: { k: [1] } }, { id: 'b', n: null, ok: false }])).toBe(
-      'a\t12\tt\t{"k":[1]}\nb\t\\N\tf\t\\N\n',
-    );
+    expect(
+      copyText(columns, [
+        { id: 'a', n: 12, ok: true, doc: { k: [1] } },
+        { id: 'b', n: null, ok: false },
+      ]),
+    ).toBe('a\t12\tt\t{"k":[1]}\nb\t\\N\tf\t\\N\n');
   });
 
   it('escapes backslash, tab, newline and carriage return, in text and in JSON text', () => {
