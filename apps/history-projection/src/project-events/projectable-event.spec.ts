@@ -17,7 +17,16 @@ describe('normalizeInstant', () => {
   });
 
   it('refuses what names no instant, as Date does', () => {
-    for (const instant of ['2025-02-29T00:00:00.000Z', '1900-02-29T00:00:00.000Z', '2026-13-01T00:00:00.000Z', '2026-04-31T00:00:00.000Z', 'soon']) {
+    for (const instant of [
+      '2025-02-29T00:00:00.000Z',
+      '1900-02-29T00:00:00.000Z',
+      '2026-13-01T00:00:00.000Z',
+      '2026-04-31T00:00:00.000Z',
+      '2026-12-06T21:04:05.12aZ',
+      '2026-1a-06T21:04:05.123Z',
+      '2026-12-06 21:04:05.123Z',
+      'soon',
+    ]) {
       if (Number.isNaN(new Date(instant).getTime())) expect(() => normalizeInstant(instant)).toThrow(/not an ISO-8601 instant/);
       else expect(normalizeInstant(instant)).toBe(new Date(instant).toISOString());
     }

@@ -1,5 +1,6 @@
 import type { LedgerTransactionRecordedData } from '@pay/contracts';
 import type { Sql } from '@pay/platform';
+import { copyRows } from '../database/copy-rows';
 import type { JsonColumn } from '../database/sql';
 import { upsertRows } from '../database/sql';
 import type { DailyTotalDelta } from '../project-events/daily-totals';
@@ -134,9 +135,10 @@ export async function planBatch(read: Sql, version: number, events: readonly Pro
     steps: [
       (sql) => upsertRows(sql, t.wallets, WALLET_COLUMNS, wallets.walletRows, { keys: ['person_id'], update: 'all' }),
       (sql) => upsertRows(sql, t.methods, METHOD_COLUMNS, wallets.methodRows, { keys: ['method_id'], update: 'all' }),
-      (sql) => upsertRows(sql, t.ledgerPostings, POSTING_COLUMNS, postings, { keys: ['transaction_id', 'posting_index'], update: 'nothing' }),
-      (sql) => upsertRows(sql, t.facts, FACT_COLUMNS, payments.factRows, { keys: ['payment_id'], update: 'all' }),
-      (sql) => upsertRows(sql, t.entries, ENTRY_COLUMNS, payments.entryRows, { keys: ['entry_id'], update: 'all' }),
+      // The three large tables by COPY (thousands of rows per batch); the few wallets and methods as JSON.
+      (sql) => copyRows(sql, t.ledgerPostings, POSTING_COLUMNS, postings, { keys: ['transaction_id', 'posting_index'], update: 'nothing' }),
+      (sql) => copyRows(sql, t.facts, FACT_COLUMNS, payments.factRows, { keys: ['payment_id'], update: 'all' }),
+      (sql) => copyRows(sql, t.entries, ENTRY_COLUMNS, payments.entryRows, { keys: ['entry_id'], update: 'all' }),
       async (sql) => {
         if (payments.deletes.length > 0) await sql.query(`DELETE FROM ${t.entries} WHERE entry_id = ANY($1)`, [payments.deletes]);
       },
