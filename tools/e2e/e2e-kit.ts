@@ -88,6 +88,9 @@ export class PaymentEventsReader {
     await consumer.connect();
     await consumer.subscribe({ topic: Topics.paymentEvents, fromBeginning: true });
     await consumer.run({
+      // Offsets committed at most once a second, as the services' consumers do, not after every
+      // batch: under bench:e2e's load a commit per batch was most of the broker's offset commits.
+      autoCommitInterval: 1_000,
       eachMessage: async ({ message }) => {
         const envelope = JSON.parse(message.value?.toString() ?? '{}') as PaymentEnvelope;
         const list = reader.bySubject.get(envelope.subject) ?? [];
