@@ -1,6 +1,6 @@
 import type { Account, AppendedEntry, Balance, ChainHead, CommandOutcome, JournalEntry, LedgerCommand, LedgerView, ValidatedCommand } from '@pay/ledger-domain';
 import { LedgerBatch, referencedAccountIds, referencedTransactionIds, reversalTargets, ZERO_BALANCE } from '@pay/ledger-domain';
-import type { OutboxMessage } from '@pay/messaging';
+import type { OutboxColumns, OutboxMessage } from '@pay/messaging';
 import { outboxRowsOf } from '@pay/messaging';
 import type { DataSource } from 'typeorm';
 import type { AccountRow } from './journal-rows';
@@ -219,13 +219,23 @@ async function writeBatch(sql: Sql, batch: LedgerBatch, view: BatchView, context
     batch.head.position.toString(),
     batch.head.hash,
     batch.head.recordedAt,
-    outbox.map((o) => o.topic),
-    outbox.map((o) => o.messageKey),
-    outbox.map((o) => o.eventId),
-    outbox.map((o) => o.payload),
-    outbox.map((o) => o.headers),
+    outboxDocument(outbox),
   ]);
   if (Number(written?.balances) !== deltas.length) throw new Error(`expected to update ${deltas.length} balances, updated ${written?.balances}`);
+}
+
+/**
+ * The outbox rows as one JSON array, for jsonb_to_recordset. As a jsonb[] parameter (one element
+ * per row) node-postgres escapes each payload's quotes in JavaScript, character by character, and
+ * PostgreSQL unescapes the array literal before parsing each element as jsonb; one document is
+ * parsed once. The payloads and headers are JSON text already: spliced in, not parsed again.
+ */
+function outboxDocument(rows: readonly OutboxColumns[]): string {
+  const objects = rows.map(
+    (o) =>
+      `{"topic":${JSON.stringify(o.topic)},"message_key":${JSON.stringify(o.messageKey)},"event_id":${JSON.stringify(o.eventId)},"payload":${o.payload},"headers":${o.headers}}`,
+  );
+  return `[${objects.join(',')}]`;
 }
 
 const WRITE_BATCH: NamedStatement = {
@@ -267,7 +277,8 @@ const WRITE_BATCH: NamedStatement = {
    outboxed AS (
      INSERT INTO outbox (topic, message_key, event_id, payload, headers)
      SELECT o.topic, o.message_key, o.event_id, o.payload, o.headers
-       FROM unnest($31::text[], $32::text[], $33::uuid[], $34::jsonb[], $35::jsonb[]) WITH ORDINALITY AS o(topic, message_key, event_id, payload, headers, n)
+       FROM ROWS FROM (jsonb_to_recordset($31::jsonb) AS (topic text, message_key text, event_id uuid, payload jsonb, headers jsonb))
+            WITH ORDINALITY AS o(topic, message_key, event_id, payload, headers, n)
       ORDER BY o.n
    )
    SELECT count(*) AS balances FROM balances`,
