@@ -40,11 +40,19 @@ export async function appendInTransaction(
 
 /**
  * The one ordered append point, taken once per batch and held by every append (in any process)
- * until COMMIT: what the transaction reads afterwards (idempotency lookups, reservation states)
- * cannot be raced.
+ * until COMMIT: what the transaction reads afterwards (idempotency lookups, reservation states,
+ * balances) cannot be raced. Every writer of balances holds it.
+ *
+ * A writer that changes balances without appending (a rebuild) takes it with `moving: true`: the
+ * row gets a new version although its values stay, which tells a batch that waited for the head
+ * that its snapshot is stale (lockAndLoad compares the head's xmin).
  */
-export async function lockChainHead(sql: Sql): Promise<ChainHead> {
-  const [row] = await sql.query<{ position: string; hash: string; recorded_at: Date | null }>('SELECT position, hash, recorded_at FROM chain_head FOR UPDATE');
+export async function lockChainHead(sql: Sql, options: { moving?: boolean } = {}): Promise<ChainHead> {
+  const [row] = await sql.query<{ position: string; hash: string; recorded_at: Date | null }>(
+    options.moving
+      ? 'UPDATE chain_head SET position = position RETURNING position, hash, recorded_at'
+      : 'SELECT position, hash, recorded_at FROM chain_head FOR UPDATE',
+  );
   if (!row) throw new Error('the ledger has no chain head row: were the ledger migrations run?');
   return { position: toBigInt(row.position), hash: row.hash, recordedAt: row.recorded_at };
 }
@@ -53,50 +61,51 @@ interface BatchView extends LedgerView {
   readonly opening: ReadonlyMap<string, Balance>;
 }
 
-interface LockedBalanceRow extends AccountRow {
+interface BalanceRow extends AccountRow {
   debits_posted: string;
   credits_posted: string;
   debits_pending: string;
   credits_pending: string;
 }
 
-const LOCKED_BALANCE_COLUMNS = `a.id, a.owner_type, a.owner_id, a.currency, a.normal_side, a.min_balance, a.metadata,
+const BALANCE_COLUMNS = `a.id, a.owner_type, a.owner_id, a.currency, a.normal_side, a.min_balance, a.metadata,
   b.debits_posted, b.credits_posted, b.debits_pending, b.credits_pending`;
 
-/** Locks the balances of `accountIds` in account id order (one order for every writer: no deadlock). */
-const LOCK_BALANCES = `SELECT ${LOCKED_BALANCE_COLUMNS}
+/** The balances of `accountIds`, read under the chain lock by a statement of their own (a snapshot taken after the lock). */
+const READ_BALANCES = `SELECT ${BALANCE_COLUMNS}
    FROM accounts a JOIN balances b ON b.account_id = a.id
-  WHERE a.id = ANY($1::text[])
-  ORDER BY a.id
-    FOR UPDATE OF b`;
+  WHERE a.id = ANY($1::text[])`;
 
 /**
  * One round trip for the three reads of a batch: lock the chain head, load the entries the
- * commands refer to, lock the balances of their accounts (those the commands name and those of
+ * commands refer to, read the balances of their accounts (those the commands name and those of
  * the loaded entries). In READ COMMITTED a statement reads from the snapshot it started with,
  * while FOR UPDATE waits for and returns the newest row: if another writer committed between
- * the two, the `seen` head (snapshot) differs from the locked one, and the entries are read
- * again by a statement of their own. Balances are locked rows, so always the newest.
+ * the two, the `seen` head version (snapshot) differs from the locked one, and entries and
+ * balances are read again by statements of their own, which see that writer's commit.
+ *
+ * Balances are not locked row by row: every writer of balances holds the chain head (batches,
+ * and rebuildBalances, which moves its version), so the chain lock already serialises them, and
+ * FOR UPDATE on each balance row cost a WAL record and a dirtied page per row (127 rows for a
+ * batch of 64 transfers between spread accounts). The write statement still applies increments.
  */
 const LOCK_AND_LOAD: NamedStatement = {
   name: 'ledger_lock_and_load',
   text: `WITH head AS (
-     SELECT position, hash, recorded_at, (SELECT position FROM chain_head) AS seen FROM chain_head FOR UPDATE
+     SELECT position, hash, recorded_at, xmin::text AS version, (SELECT xmin::text FROM chain_head) AS seen FROM chain_head FOR UPDATE
    ),
    entries AS (
      SELECT ${ENTRY_COLUMNS}, p.idx
        FROM journal_entries e LEFT JOIN postings p ON p.position = e.position
       WHERE (e.transaction_id = ANY($1::text[]) OR e.reverses = ANY($2::text[])) AND EXISTS (SELECT 1 FROM head)
    ),
-   locked AS (
-     SELECT ${LOCKED_BALANCE_COLUMNS}
+   balances AS (
+     SELECT ${BALANCE_COLUMNS}
        FROM accounts a JOIN balances b ON b.account_id = a.id
       WHERE a.id IN (SELECT unnest($3::text[]) UNION SELECT account_id FROM entries WHERE account_id IS NOT NULL)
         AND EXISTS (SELECT 1 FROM head)
-      ORDER BY a.id
-        FOR UPDATE OF b
    )
-   SELECT (SELECT json_build_object('position', position::text, 'hash', hash, 'recorded_at', recorded_at, 'seen', seen::text) FROM head) AS head,
+   SELECT (SELECT json_build_object('position', position::text, 'hash', hash, 'recorded_at', recorded_at, 'version', version, 'seen', seen) FROM head) AS head,
           (SELECT coalesce(json_agg(json_build_object(
                     'position', position::text, 'transaction_id', transaction_id, 'kind', kind, 'reservation_id', reservation_id,
                     'expires_at', expires_at, 'reverses', reverses, 'metadata', metadata, 'content_hash', content_hash,
@@ -106,13 +115,15 @@ const LOCK_AND_LOAD: NamedStatement = {
                     'id', id, 'owner_type', owner_type, 'owner_id', owner_id, 'currency', currency, 'normal_side', normal_side,
                     'min_balance', min_balance::text, 'metadata', metadata, 'debits_posted', debits_posted::text,
                     'credits_posted', credits_posted::text, 'debits_pending', debits_pending::text,
-                    'credits_pending', credits_pending::text)), '[]') FROM locked) AS balances`,
+                    'credits_pending', credits_pending::text)), '[]') FROM balances) AS balances`,
 };
 
 interface HeadJson {
   position: string;
   hash: string;
   recorded_at: string | null;
+  /** xmin of the locked (newest) head row, and of the head row in the statement's snapshot. */
+  version: string;
   seen: string;
 }
 
@@ -123,7 +134,7 @@ async function lockAndLoad(sql: Sql, commands: readonly LedgerCommand[]): Promis
   const targets = unique(commands.flatMap(reversalTargets));
   // The accounts named by the commands themselves; those reached through loaded entries are added by the statement.
   const named = unique(commands.flatMap((c) => referencedAccountIds(c, () => undefined)));
-  const [row] = await queryNamed<{ head: HeadJson | null; entries: EntryPostingJson[]; balances: LockedBalanceRow[] }>(sql, LOCK_AND_LOAD, [
+  const [row] = await queryNamed<{ head: HeadJson | null; entries: EntryPostingJson[]; balances: BalanceRow[] }>(sql, LOCK_AND_LOAD, [
     ids,
     targets,
     named,
@@ -134,23 +145,25 @@ async function lockAndLoad(sql: Sql, commands: readonly LedgerCommand[]): Promis
     hash: row.head.hash,
     recordedAt: row.head.recorded_at === null ? null : new Date(row.head.recorded_at),
   };
-  const fresh = row.head.seen === row.head.position;
+  const fresh = row.head.seen === row.head.version;
   const entries = fresh
     ? entriesFromRows(
         row.entries.map((e) => ({ ...e, expires_at: e.expires_at === null ? null : new Date(e.expires_at), recorded_at: new Date(e.recorded_at) })),
       )
     : await loadEntries(sql, 'e.transaction_id = ANY($1::text[]) OR e.reverses = ANY($2::text[])', [ids, targets]);
-  const locked = new Set(row.balances.map((b) => b.id));
   const byTransactionId = new Map(entries.map((e) => [e.transactionId, e]));
-  // Accounts the statement could not know of: reached through an entry committed after its snapshot.
+  const needed = unique(commands.flatMap((c) => referencedAccountIds(c, (id) => byTransactionId.get(id))));
+  // A writer committed after the statement's snapshot: every balance it read may be stale.
+  if (!fresh) return { head, view: viewOf(entries, await sql.query<BalanceRow>(READ_BALANCES, [needed])) };
+  // Accounts the statement did not ask for are read on their own; those it asked for and found no row of do not exist.
+  const read = new Set(row.balances.map((b) => b.id));
   const asked = new Set([...named, ...entries.flatMap((e) => e.postings.map((p) => p.accountId))]);
-  const missing = unique(commands.flatMap((c) => referencedAccountIds(c, (id) => byTransactionId.get(id)))).filter((id) => !locked.has(id));
-  const known = missing.length === 0 || (fresh && missing.every((id) => asked.has(id)));
-  const extra = known ? [] : await sql.query<LockedBalanceRow>(LOCK_BALANCES, [missing]);
+  const missing = needed.filter((id) => !read.has(id));
+  const extra = missing.every((id) => asked.has(id)) ? [] : await sql.query<BalanceRow>(READ_BALANCES, [missing]);
   return { head, view: viewOf(entries, [...row.balances, ...extra]) };
 }
 
-function viewOf(entries: readonly JournalEntry[], rows: readonly LockedBalanceRow[]): BatchView {
+function viewOf(entries: readonly JournalEntry[], rows: readonly BalanceRow[]): BatchView {
   const byTransactionId = new Map(entries.map((e) => [e.transactionId, e]));
   const reversals = new Map<string, JournalEntry[]>();
   for (const entry of entries) {
@@ -251,7 +264,7 @@ const WRITE_BATCH: NamedStatement = {
      INSERT INTO postings (position, idx, account_id, direction, layer, amount, currency)
      SELECT * FROM unnest($12::bigint[], $13::smallint[], $14::text[], $15::text[], $16::text[], $17::bigint[], $18::text[])
    ),
-   -- Increments of the locked rows, so that a missed lock could never lose an update silently.
+   -- Increments, not the values read: a writer that skipped the chain lock could never lose an update silently.
    balances AS (
      UPDATE balances b
         SET debits_posted = b.debits_posted + d.debits_posted,
