@@ -1,5 +1,5 @@
 import type { Account, AppendedEntry, Balance, ChainHead, CommandOutcome, JournalEntry, LedgerCommand, LedgerView, ValidatedCommand } from '@pay/ledger-domain';
-import { LedgerBatch, referencedAccountIds, referencedTransactionIds, reversalTargets, ZERO_BALANCE } from '@pay/ledger-domain';
+import { contentHashOf, LedgerBatch, referencedAccountIds, referencedTransactionIds, reversalTargets, ZERO_BALANCE } from '@pay/ledger-domain';
 import type { OutboxColumns, OutboxMessage } from '@pay/messaging';
 import { outboxRowsOf } from '@pay/messaging';
 import type { DataSource } from 'typeorm';
@@ -7,7 +7,7 @@ import type { AccountRow } from './journal-rows';
 import type { EntryPostingRow } from './journal-rows';
 import { accountFromRow, ENTRY_COLUMNS, entriesFromRows, loadEntries } from './journal-rows';
 import type { NamedStatement, Sql } from './sql';
-import { inTransaction, queryNamed, toBigInt } from './sql';
+import { queryNamed, sqlOf, sqlStateOf, toBigInt } from './sql';
 
 export interface AppendContext {
   readonly dataSource: DataSource;
@@ -15,9 +15,60 @@ export interface AppendContext {
   readonly toOutbox: (appended: AppendedEntry) => OutboxMessage;
 }
 
-/** Appends one group-committed batch in one database transaction (the steps of appendInTransaction). */
+/**
+ * Appends one group-committed batch in one database transaction (the steps of appendInTransaction).
+ * BEGIN travels with the batch's first read in one simple-protocol round trip (node-postgres sends
+ * one statement per round trip otherwise): under load every round trip waits to be scheduled twice,
+ * Node's turn and PostgreSQL's, and BEGIN alone was one of four per batch.
+ */
 export async function appendBatch(context: AppendContext, commands: readonly ValidatedCommand[]): Promise<CommandOutcome[]> {
-  return inTransaction(context.dataSource, (sql) => appendInTransaction(sql, context, commands));
+  const runner = context.dataSource.createQueryRunner('master');
+  await runner.connect();
+  const client = (runner as unknown as { databaseConnection: PgClient }).databaseConnection;
+  try {
+    const outcomes = await appendInTransaction(sqlOf(runner), context, commands, (values) => beginAndLockAndLoad(client, values));
+    await client.query('COMMIT');
+    return outcomes;
+  } catch (error) {
+    // Also when BEGIN itself failed: ROLLBACK outside a transaction only warns.
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    await runner.release();
+  }
+}
+
+interface PgClient {
+  query(text: string): Promise<unknown>;
+  escapeLiteral(value: string): string;
+}
+
+type LockAndLoadRow = { head: HeadJson | null; entries: EntryPostingJson[]; balances: BalanceRow[] };
+type LockAndLoadRead = (values: [ids: string[], targets: string[], accounts: string[]]) => Promise<LockAndLoadRow[]>;
+
+/** The connections that have LOCK_AND_LOAD prepared under BEGUN_LOCK_AND_LOAD (by SQL PREPARE, which lives as long as the session). */
+const prepared = new WeakSet<PgClient>();
+const BEGUN_LOCK_AND_LOAD = 'ledger_begin_lock_and_load';
+
+/** BEGIN and LOCK_AND_LOAD in one round trip; the parameters travel as escaped literals. */
+async function beginAndLockAndLoad(client: PgClient, values: Parameters<LockAndLoadRead>[0]): Promise<LockAndLoadRow[]> {
+  if (!prepared.has(client)) {
+    // Once per connection, on its own: a PREPARE that failed with the batch would be retried, one that succeeded could not be.
+    await client.query(`PREPARE ${BEGUN_LOCK_AND_LOAD} (text[], text[], text[]) AS ${LOCK_AND_LOAD.text}`).catch((error: unknown) => {
+      if (sqlStateOf(error) !== DUPLICATE_PREPARED_STATEMENT) throw error;
+    });
+    prepared.add(client);
+  }
+  const literals = values.map((list) => `${client.escapeLiteral(textArrayLiteral(list))}::text[]`).join(', ');
+  const [, read] = (await client.query(`BEGIN; EXECUTE ${BEGUN_LOCK_AND_LOAD}(${literals})`)) as [unknown, { rows: LockAndLoadRow[] }];
+  return read.rows;
+}
+
+const DUPLICATE_PREPARED_STATEMENT = '42P05';
+
+/** A PostgreSQL array literal of texts: each element double-quoted, with its backslashes and quotes escaped. */
+function textArrayLiteral(values: readonly string[]): string {
+  return `{${values.map((v) => `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}}`;
 }
 
 /**
@@ -29,8 +80,15 @@ export async function appendInTransaction(
   sql: Sql,
   context: Pick<AppendContext, 'now' | 'toOutbox'>,
   commands: readonly ValidatedCommand[],
+  read: LockAndLoadRead = (values) => queryNamed(sql, LOCK_AND_LOAD, values),
 ): Promise<CommandOutcome[]> {
-  const { head, view } = await lockAndLoad(sql, commands);
+  const loading = lockAndLoad(sql, commands, read);
+  // Awaited below; marked handled so that a throw in between cannot leave its rejection unhandled.
+  loading.catch(() => undefined);
+  // While PostgreSQL locks and reads, Node hashes what each command asks for (the batch needs the
+  // hashes and they depend on nothing the read returns): the two overlap instead of taking turns.
+  for (const command of commands) contentHashOf(command);
+  const { head, view } = await loading;
   const batch = new LedgerBatch(view, head, context.now());
   // A rejected command leaves no trace and does not affect the others.
   const outcomes = commands.map((command) => batch.executeValidated(command));
@@ -129,16 +187,12 @@ interface HeadJson {
 
 type EntryPostingJson = Omit<EntryPostingRow, 'expires_at' | 'recorded_at'> & { expires_at: string | null; recorded_at: string };
 
-async function lockAndLoad(sql: Sql, commands: readonly LedgerCommand[]): Promise<{ head: ChainHead; view: BatchView }> {
+async function lockAndLoad(sql: Sql, commands: readonly LedgerCommand[], read: LockAndLoadRead): Promise<{ head: ChainHead; view: BatchView }> {
   const ids = unique(commands.flatMap(referencedTransactionIds));
   const targets = unique(commands.flatMap(reversalTargets));
   // The accounts named by the commands themselves; those reached through loaded entries are added by the statement.
   const named = unique(commands.flatMap((c) => referencedAccountIds(c, () => undefined)));
-  const [row] = await queryNamed<{ head: HeadJson | null; entries: EntryPostingJson[]; balances: BalanceRow[] }>(sql, LOCK_AND_LOAD, [
-    ids,
-    targets,
-    named,
-  ]);
+  const [row] = await read([ids, targets, named]);
   if (!row?.head) throw new Error('the ledger has no chain head row: were the ledger migrations run?');
   const head: ChainHead = {
     position: toBigInt(row.head.position),
@@ -156,9 +210,9 @@ async function lockAndLoad(sql: Sql, commands: readonly LedgerCommand[]): Promis
   // A writer committed after the statement's snapshot: every balance it read may be stale.
   if (!fresh) return { head, view: viewOf(entries, await sql.query<BalanceRow>(READ_BALANCES, [needed])) };
   // Accounts the statement did not ask for are read on their own; those it asked for and found no row of do not exist.
-  const read = new Set(row.balances.map((b) => b.id));
+  const found = new Set(row.balances.map((b) => b.id));
   const asked = new Set([...named, ...entries.flatMap((e) => e.postings.map((p) => p.accountId))]);
-  const missing = needed.filter((id) => !read.has(id));
+  const missing = needed.filter((id) => !found.has(id));
   const extra = missing.every((id) => asked.has(id)) ? [] : await sql.query<BalanceRow>(READ_BALANCES, [missing]);
   return { head, view: viewOf(entries, [...row.balances, ...extra]) };
 }
