@@ -8,7 +8,7 @@ import { createTestSchema, waitFor } from '@pay/testing';
 import type { QueryRunner } from 'typeorm';
 import { DataSource } from 'typeorm';
 import type { BatchStats } from './index';
-import { LEDGER_MIGRATIONS, PostgresLedger, rebuildBalances, sqlOf } from './index';
+import { LEDGER_MIGRATIONS, lockChainHead, PostgresLedger, rebuildBalances, sqlOf } from './index';
 
 const pay = (transactionId: string, from: string, to: string, amount: bigint): LedgerCommand => ({
   type: 'transfer',
@@ -264,6 +264,19 @@ describe('ledger concurrency', () => {
       expect(codeOf(spend)).toBe('INSUFFICIENT_FUNDS');
       expect(await ledger(0).balance('wallet-10')).toMatchObject({ posted: 100n });
       expect(await ledger(0).balanceDrift()).toEqual([]);
+    });
+
+    it('a balance row deleted behind the ledger meanwhile: the write fails whole, although COMMIT travels with it', async () => {
+      await ledger(0).openAccount({ id: 'wallet-11', ownerType: 'person', ownerId: 'u-11', currency: 'EUR' });
+      await ledger(0).record(pay('fund-wallet-11', 'clearing', 'wallet-11', 100n));
+      const shopBefore = await ledger(0).balance('shop');
+      const deleting = whileHolding(async (runner) => {
+        await lockChainHead(sqlOf(runner));
+        await runner.query("DELETE FROM balances WHERE account_id = 'wallet-11'");
+      }, pay('spend-11', 'wallet-11', 'shop', 50n));
+      await expect(deleting).rejects.toThrow(/expected to update 2 balances, updated 1/);
+      expect(await journalIds()).not.toContain('spend-11');
+      expect(await ledger(0).balance('shop')).toEqual(shopBefore);
     });
   });
 });

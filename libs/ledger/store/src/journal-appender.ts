@@ -16,18 +16,25 @@ export interface AppendContext {
 }
 
 /**
- * Appends one group-committed batch in one database transaction (the steps of appendInTransaction).
- * BEGIN travels with the batch's first read in one simple-protocol round trip (node-postgres sends
- * one statement per round trip otherwise): under load every round trip waits to be scheduled twice,
- * Node's turn and PostgreSQL's, and BEGIN alone was one of four per batch.
+ * Appends one group-committed batch in one database transaction (the steps of appendInTransaction)
+ * in two round trips: BEGIN travels with the batch's read, COMMIT with its write, each pair as one
+ * simple-protocol query (node-postgres sends one statement per round trip otherwise). Under load
+ * every round trip waits to be scheduled twice, Node's turn and PostgreSQL's; there were four.
  */
 export async function appendBatch(context: AppendContext, commands: readonly ValidatedCommand[]): Promise<CommandOutcome[]> {
   const runner = context.dataSource.createQueryRunner('master');
   await runner.connect();
   const client = (runner as unknown as { databaseConnection: PgClient }).databaseConnection;
+  let committed = false;
+  const writeAndCommit: BatchWrite = async (values) => {
+    const rows = await writeBatchAndCommit(client, values);
+    committed = true;
+    return rows;
+  };
   try {
-    const outcomes = await appendInTransaction(sqlOf(runner), context, commands, (values) => beginAndLockAndLoad(client, values));
-    await client.query('COMMIT');
+    const outcomes = await appendInTransaction(sqlOf(runner), context, commands, (values) => beginAndLockAndLoad(client, values), writeAndCommit);
+    // A batch that appended nothing (replays, refusals) wrote nothing: its COMMIT only releases the chain head.
+    if (!committed) await client.query('COMMIT');
     return outcomes;
   } catch (error) {
     // Also when BEGIN itself failed: ROLLBACK outside a transaction only warns.
@@ -45,26 +52,66 @@ interface PgClient {
 
 type LockAndLoadRow = { head: HeadJson | null; entries: EntryPostingJson[]; balances: BalanceRow[] };
 type LockAndLoadRead = (values: [ids: string[], targets: string[], accounts: string[]]) => Promise<LockAndLoadRow[]>;
+type BatchWrite = (values: unknown[]) => Promise<Array<{ balances: string }>>;
 
-/** The connections that have LOCK_AND_LOAD prepared under BEGUN_LOCK_AND_LOAD (by SQL PREPARE, which lives as long as the session). */
-const prepared = new WeakSet<PgClient>();
+const readPrepared = new WeakSet<PgClient>();
 const BEGUN_LOCK_AND_LOAD = 'ledger_begin_lock_and_load';
 
-/** BEGIN and LOCK_AND_LOAD in one round trip; the parameters travel as escaped literals. */
+/** BEGIN and LOCK_AND_LOAD in one round trip (the statement prepared by SQL PREPARE, its parameters as literals). */
 async function beginAndLockAndLoad(client: PgClient, values: Parameters<LockAndLoadRead>[0]): Promise<LockAndLoadRow[]> {
-  if (!prepared.has(client)) {
-    // Once per connection, on its own: a PREPARE that failed with the batch would be retried, one that succeeded could not be.
-    await client.query(`PREPARE ${BEGUN_LOCK_AND_LOAD} (text[], text[], text[]) AS ${LOCK_AND_LOAD.text}`).catch((error: unknown) => {
-      if (sqlStateOf(error) !== DUPLICATE_PREPARED_STATEMENT) throw error;
-    });
-    prepared.add(client);
-  }
-  const literals = values.map((list) => `${client.escapeLiteral(textArrayLiteral(list))}::text[]`).join(', ');
+  await prepareOnce(client, readPrepared, BEGUN_LOCK_AND_LOAD, LOCK_AND_LOAD.text);
+  const literals = values.map((value) => sqlLiteral(client, value)).join(', ');
   const [, read] = (await client.query(`BEGIN; EXECUTE ${BEGUN_LOCK_AND_LOAD}(${literals})`)) as [unknown, { rows: LockAndLoadRow[] }];
   return read.rows;
 }
 
 const DUPLICATE_PREPARED_STATEMENT = '42P05';
+
+/** Prepares `text` under `name` by SQL PREPARE, once per connection (the parameters' types come from the text's casts and context). */
+async function prepareOnce(client: PgClient, done: WeakSet<PgClient>, name: string, text: string): Promise<void> {
+  if (done.has(client)) return;
+  // On its own, not with the batch: a PREPARE that failed with it would be retried, one that succeeded could not be.
+  await client.query(`PREPARE ${name} AS ${text}`).catch((error: unknown) => {
+    if (sqlStateOf(error) !== DUPLICATE_PREPARED_STATEMENT) throw error;
+  });
+  done.add(client);
+}
+
+const writePrepared = new WeakSet<PgClient>();
+const BEGUN_WRITE_BATCH = 'ledger_write_batch_and_commit';
+
+/**
+ * WRITE_BATCH and COMMIT in one round trip. If the write fails, PostgreSQL skips the COMMIT and the
+ * transaction is aborted (the caller rolls back); the statement itself refuses a short balance update.
+ */
+async function writeBatchAndCommit(client: PgClient, values: unknown[]): Promise<Array<{ balances: string }>> {
+  await prepareOnce(client, writePrepared, BEGUN_WRITE_BATCH, WRITE_BATCH.text);
+  const literals = values.map((value) => sqlLiteral(client, value)).join(', ');
+  const [written] = (await client.query(`EXECUTE ${BEGUN_WRITE_BATCH}(${literals}); COMMIT`)) as [{ rows: Array<{ balances: string }> }, unknown];
+  return written.rows;
+}
+
+/** The outbox document's quote: dollar quoting passes ~1 KB per event unescaped (the tag is checked absent first). */
+const DOCUMENT_QUOTE = '$ledger_document$';
+
+/** A parameter value as an SQL literal for EXECUTE: NULL, a number, a quoted text, or a quoted array literal. */
+function sqlLiteral(client: PgClient, value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number') return String(value);
+  if (value instanceof Date) return client.escapeLiteral(value.toISOString());
+  if (Array.isArray(value)) {
+    const elements = value.map((item: unknown) =>
+      item === null || item === undefined ? 'NULL' : `"${arrayElementText(item).replace(/[\\"]/g, (c) => `\\${c}`)}"`,
+    );
+    return client.escapeLiteral(`{${elements.join(',')}}`);
+  }
+  const text = String(value);
+  return text.length > 256 && !text.includes(DOCUMENT_QUOTE) ? `${DOCUMENT_QUOTE}${text}${DOCUMENT_QUOTE}` : client.escapeLiteral(text);
+}
+
+function arrayElementText(item: unknown): string {
+  return item instanceof Date ? item.toISOString() : String(item);
+}
 
 /** A PostgreSQL array literal of texts: each element double-quoted, with its backslashes and quotes escaped. */
 function textArrayLiteral(values: readonly string[]): string {
@@ -81,6 +128,7 @@ export async function appendInTransaction(
   context: Pick<AppendContext, 'now' | 'toOutbox'>,
   commands: readonly ValidatedCommand[],
   read: LockAndLoadRead = (values) => queryNamed(sql, LOCK_AND_LOAD, values),
+  write: BatchWrite = (values) => queryNamed(sql, WRITE_BATCH, values),
 ): Promise<CommandOutcome[]> {
   const loading = lockAndLoad(sql, commands, read);
   // Awaited below; marked handled so that a throw in between cannot leave its rejection unhandled.
@@ -92,7 +140,7 @@ export async function appendInTransaction(
   const batch = new LedgerBatch(view, head, context.now());
   // A rejected command leaves no trace and does not affect the others.
   const outcomes = commands.map((command) => batch.executeValidated(command));
-  if (batch.appended.length > 0) await writeBatch(sql, batch, view, context);
+  if (batch.appended.length > 0) await writeBatch(batch, view, context, write);
   return outcomes;
 }
 
@@ -248,14 +296,14 @@ function viewOf(entries: readonly JournalEntry[], rows: readonly BalanceRow[]): 
  * moves the balances, pending holds and chain head, and puts the entries' events in the outbox.
  * Fewer round trips inside the chain lock is what lets group commit scale.
  */
-async function writeBatch(sql: Sql, batch: LedgerBatch, view: BatchView, context: Pick<AppendContext, 'toOutbox'>): Promise<void> {
+async function writeBatch(batch: LedgerBatch, view: BatchView, context: Pick<AppendContext, 'toOutbox'>, write: BatchWrite): Promise<void> {
   const entries = batch.appended.map((a) => a.entry);
   const postings = entries.flatMap((e) => e.postings.map((p, idx) => ({ ...p, idx, position: e.position })));
   const deltas = balanceDeltas(batch.changedBalances, view.opening);
   const holds = pendingHoldChanges(entries);
   const messages = batch.appended.map(context.toOutbox);
   const outbox = outboxRowsOf(messages);
-  const [written] = await queryNamed<{ balances: string }>(sql, WRITE_BATCH, [
+  const [written] = await write([
     entries.map((e) => e.position.toString()),
     entries.map((e) => e.transactionId),
     entries.map((e) => e.kind),
@@ -287,6 +335,7 @@ async function writeBatch(sql: Sql, batch: LedgerBatch, view: BatchView, context
     batch.head.hash,
     batch.head.recordedAt,
     outboxDocument(outbox),
+    deltas.length,
   ]);
   if (Number(written?.balances) !== deltas.length) throw new Error(`expected to update ${deltas.length} balances, updated ${written?.balances}`);
 }
@@ -348,7 +397,11 @@ const WRITE_BATCH: NamedStatement = {
             WITH ORDINALITY AS o(topic, message_key, event_id, payload, headers, n)
       ORDER BY o.n
    )
-   SELECT count(*) AS balances FROM balances`,
+   -- A balance row that was not there to update fails the statement (a text that is no number), so
+   -- that the transaction cannot commit, also when COMMIT travels in the same round trip.
+   SELECT CASE WHEN count(*) = $32::bigint THEN count(*)
+               ELSE ('expected to update ' || $32::bigint || ' balances, updated ' || count(*))::bigint END AS balances
+     FROM balances`,
 };
 
 interface BalanceDelta extends Balance {
