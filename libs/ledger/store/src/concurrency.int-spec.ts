@@ -270,10 +270,13 @@ describe('ledger concurrency', () => {
       await ledger(0).openAccount({ id: 'wallet-11', ownerType: 'person', ownerId: 'u-11', currency: 'EUR' });
       await ledger(0).record(pay('fund-wallet-11', 'clearing', 'wallet-11', 100n));
       const shopBefore = await ledger(0).balance('shop');
-      const deleting = whileHolding(async (runner) => {
-        await lockChainHead(sqlOf(runner));
-        await runner.query("DELETE FROM balances WHERE account_id = 'wallet-11'");
-      }, pay('spend-11', 'wallet-11', 'shop', 50n));
+      const deleting = whileHolding(
+        async (runner) => {
+          await lockChainHead(sqlOf(runner));
+          await runner.query("DELETE FROM balances WHERE account_id = 'wallet-11'");
+        },
+        pay('spend-11', 'wallet-11', 'shop', 50n),
+      );
       await expect(deleting).rejects.toThrow(/expected to update 2 balances, updated 1/);
       expect(await journalIds()).not.toContain('spend-11');
       expect(await ledger(0).balance('shop')).toEqual(shopBefore);

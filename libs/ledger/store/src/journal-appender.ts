@@ -91,23 +91,30 @@ async function writeBatchAndCommit(client: PgClient, values: unknown[]): Promise
   return written.rows;
 }
 
-/** The outbox document's quote: dollar quoting passes ~1 KB per event unescaped (the tag is checked absent first). */
+/**
+ * The outbox document's quote: dollar quoting passes ~1 KB per event unescaped. The text must not hold
+ * the tag without its last `$` either: a text ending in it would end the quote early.
+ */
 const DOCUMENT_QUOTE = '$ledger_document$';
 
 /** A parameter value as an SQL literal for EXECUTE: NULL, a number, a quoted text, or a quoted array literal. */
 function sqlLiteral(client: PgClient, value: unknown): string {
+  const quoted = (text: string): string => (QUOTE_OR_BACKSLASH.test(text) ? client.escapeLiteral(text) : `'${text}'`);
   if (value === null || value === undefined) return 'NULL';
   if (typeof value === 'number') return String(value);
-  if (value instanceof Date) return client.escapeLiteral(value.toISOString());
+  if (value instanceof Date) return `'${value.toISOString()}'`;
   if (Array.isArray(value)) {
     const elements = value.map((item: unknown) =>
       item === null || item === undefined ? 'NULL' : `"${arrayElementText(item).replace(/[\\"]/g, (c) => `\\${c}`)}"`,
     );
-    return client.escapeLiteral(`{${elements.join(',')}}`);
+    return quoted(`{${elements.join(',')}}`);
   }
   const text = String(value);
-  return text.length > 256 && !text.includes(DOCUMENT_QUOTE) ? `${DOCUMENT_QUOTE}${text}${DOCUMENT_QUOTE}` : client.escapeLiteral(text);
+  return text.length > 256 && !text.includes(DOCUMENT_QUOTE.slice(0, -1)) ? `${DOCUMENT_QUOTE}${text}${DOCUMENT_QUOTE}` : quoted(text);
 }
+
+/** Only these need escaping in a standard string literal; most texts here (ids, hashes, times) hold neither, and escapeLiteral walks every character in JavaScript. */
+const QUOTE_OR_BACKSLASH = /['\\]/;
 
 function arrayElementText(item: unknown): string {
   return item instanceof Date ? item.toISOString() : String(item);
