@@ -52,7 +52,10 @@ interface PgClient {
 
 type LockAndLoadRow = { head: HeadJson | null; entries: EntryPostingJson[]; balances: BalanceRow[] };
 type LockAndLoadRead = (values: [ids: string[], targets: string[], accounts: string[]]) => Promise<LockAndLoadRow[]>;
-type BatchWrite = (values: unknown[]) => Promise<Array<{ balances: string }>>;
+type SqlScalar = string | number | Date | null;
+/** A statement parameter: what writeBatch and lockAndLoad pass. */
+type SqlValue = SqlScalar | readonly SqlScalar[];
+type BatchWrite = (values: SqlValue[]) => Promise<Array<{ balances: string }>>;
 
 const readPrepared = new WeakSet<PgClient>();
 const BEGUN_LOCK_AND_LOAD = 'ledger_begin_lock_and_load';
@@ -84,7 +87,7 @@ const BEGUN_WRITE_BATCH = 'ledger_write_batch_and_commit';
  * WRITE_BATCH and COMMIT in one round trip. If the write fails, PostgreSQL skips the COMMIT and the
  * transaction is aborted (the caller rolls back); the statement itself refuses a short balance update.
  */
-async function writeBatchAndCommit(client: PgClient, values: unknown[]): Promise<Array<{ balances: string }>> {
+async function writeBatchAndCommit(client: PgClient, values: SqlValue[]): Promise<Array<{ balances: string }>> {
   await prepareOnce(client, writePrepared, BEGUN_WRITE_BATCH, WRITE_BATCH.text);
   const literals = values.map((value) => sqlLiteral(client, value)).join(', ');
   const [written] = (await client.query(`EXECUTE ${BEGUN_WRITE_BATCH}(${literals}); COMMIT`)) as [{ rows: Array<{ balances: string }> }, unknown];
@@ -98,31 +101,26 @@ async function writeBatchAndCommit(client: PgClient, values: unknown[]): Promise
 const DOCUMENT_QUOTE = '$ledger_document$';
 
 /** A parameter value as an SQL literal for EXECUTE: NULL, a number, a quoted text, or a quoted array literal. */
-function sqlLiteral(client: PgClient, value: unknown): string {
+function sqlLiteral(client: PgClient, value: SqlValue): string {
   const quoted = (text: string): string => (QUOTE_OR_BACKSLASH.test(text) ? client.escapeLiteral(text) : `'${text}'`);
   if (value === null || value === undefined) return 'NULL';
   if (typeof value === 'number') return String(value);
   if (value instanceof Date) return `'${value.toISOString()}'`;
   if (Array.isArray(value)) {
-    const elements = value.map((item: unknown) =>
+    const elements = value.map((item: SqlScalar) =>
       item === null || item === undefined ? 'NULL' : `"${arrayElementText(item).replace(/[\\"]/g, (c) => `\\${c}`)}"`,
     );
     return quoted(`{${elements.join(',')}}`);
   }
-  const text = String(value);
+  const text = value as string;
   return text.length > 256 && !text.includes(DOCUMENT_QUOTE.slice(0, -1)) ? `${DOCUMENT_QUOTE}${text}${DOCUMENT_QUOTE}` : quoted(text);
 }
 
 /** Only these need escaping in a standard string literal; most texts here (ids, hashes, times) hold neither, and escapeLiteral walks every character in JavaScript. */
 const QUOTE_OR_BACKSLASH = /['\\]/;
 
-function arrayElementText(item: unknown): string {
+function arrayElementText(item: string | number | Date): string {
   return item instanceof Date ? item.toISOString() : String(item);
-}
-
-/** A PostgreSQL array literal of texts: each element double-quoted, with its backslashes and quotes escaped. */
-function textArrayLiteral(values: readonly string[]): string {
-  return `{${values.map((v) => `"${v.replace(/[\\"]/g, (c) => `\\${c}`)}"`).join(',')}}`;
 }
 
 /**
