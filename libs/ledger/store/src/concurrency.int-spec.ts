@@ -6,6 +6,7 @@ import type { Clock, CommandOutcome, LedgerCommand } from '@pay/ledger-domain';
 import type { TestSchema } from '@pay/testing';
 import { createTestSchema, waitFor } from '@pay/testing';
 import type { QueryRunner } from 'typeorm';
+import type { DataSourceOptions } from 'typeorm';
 import { DataSource } from 'typeorm';
 import type { BatchStats } from './index';
 import { LEDGER_MIGRATIONS, lockChainHead, PostgresLedger, rebuildBalances, sqlOf } from './index';
@@ -281,5 +282,22 @@ describe('ledger concurrency', () => {
       expect(await journalIds()).not.toContain('spend-11');
       expect(await ledger(0).balance('shop')).toEqual(shopBefore);
     });
+  });
+
+  it('a pooled connection that lost its prepared statements (DEALLOCATE ALL) prepares them again: the batch is recorded', async () => {
+    // One connection, so that the DEALLOCATE runs on the connection the next batch takes.
+    const single = new DataSource({ ...schema.dataSource.options, poolSize: 1 } as DataSourceOptions);
+    await single.initialize();
+    const alone = new PostgresLedger(single, { clock });
+    try {
+      await alone.openAccount({ id: 'wallet-12', ownerType: 'person', ownerId: 'u-12', currency: 'EUR' });
+      expect(codeOf(await alone.submit(pay('fund-wallet-12', 'clearing', 'wallet-12', 100n)))).toBe('OK');
+      await single.query('DEALLOCATE ALL');
+      expect(codeOf(await alone.submit(pay('spend-12', 'wallet-12', 'shop', 30n)))).toBe('OK');
+      expect(await alone.balance('wallet-12')).toMatchObject({ posted: 70n });
+    } finally {
+      await alone.close();
+      await single.destroy();
+    }
   });
 });

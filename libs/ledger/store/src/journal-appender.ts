@@ -64,9 +64,24 @@ const BEGUN_LOCK_AND_LOAD = 'ledger_begin_lock_and_load';
 async function beginAndLockAndLoad(client: PgClient, values: Parameters<LockAndLoadRead>[0]): Promise<LockAndLoadRow[]> {
   await prepareOnce(client, readPrepared, BEGUN_LOCK_AND_LOAD, LOCK_AND_LOAD.text);
   const literals = values.map((value) => sqlLiteral(client, value)).join(', ');
-  const [, read] = (await client.query(`BEGIN; EXECUTE ${BEGUN_LOCK_AND_LOAD}(${literals})`)) as [unknown, { rows: LockAndLoadRow[] }];
-  return read.rows;
+  const query = `BEGIN; EXECUTE ${BEGUN_LOCK_AND_LOAD}(${literals})`;
+  try {
+    const [, read] = (await client.query(query)) as [unknown, { rows: LockAndLoadRow[] }];
+    return read.rows;
+  } catch (error) {
+    if (sqlStateOf(error) !== UNKNOWN_PREPARED_STATEMENT) throw error;
+    // The session lost its prepared statements (DEALLOCATE ALL or DISCARD ALL by another user of the
+    // pooled connection): nothing of the batch ran yet, so roll back, prepare both again and retry once.
+    await client.query('ROLLBACK');
+    readPrepared.delete(client);
+    writePrepared.delete(client);
+    await prepareOnce(client, readPrepared, BEGUN_LOCK_AND_LOAD, LOCK_AND_LOAD.text);
+    const [, read] = (await client.query(query)) as [unknown, { rows: LockAndLoadRow[] }];
+    return read.rows;
+  }
 }
+
+const UNKNOWN_PREPARED_STATEMENT = '26000';
 
 const DUPLICATE_PREPARED_STATEMENT = '42P05';
 
