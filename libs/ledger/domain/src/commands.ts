@@ -95,7 +95,9 @@ export function transactionIdOf(command: LedgerCommand): string {
 
 /** Checks a command's shape and returns it normalised (metadata defaulted). Throws INVALID_INPUT. */
 export function validateCommand(command: LedgerCommand): ValidatedCommand {
-  return checkedCommand(command) as ValidatedCommand;
+  const checked = checkedCommand(command);
+  validatedCommands.add(checked);
+  return checked as ValidatedCommand;
 }
 
 function checkedCommand(command: LedgerCommand): LedgerCommand {
@@ -161,6 +163,28 @@ function postingsContent(postings: readonly PostingInput[]): CanonicalValue {
  * is a retry (answered with the first result); same id + another hash is a conflict.
  */
 export function contentHashOf(command: LedgerCommand): string {
+  if (!isValidated(command)) return computeContentHash(command);
+  let hash = validatedContentHashes.get(command);
+  if (hash === undefined) {
+    hash = computeContentHash(command);
+    validatedContentHashes.set(command, hash);
+  }
+  return hash;
+}
+
+/**
+ * Content hashes of validated commands, computed once: a validated command is the ledger's own
+ * copy (validateCommand builds it, nobody else holds it) and never changes, so its hash can be
+ * computed early, e.g. by the store while PostgreSQL locks and reads for the batch.
+ */
+const validatedContentHashes = new WeakMap<LedgerCommand, string>();
+const validatedCommands = new WeakSet<LedgerCommand>();
+
+function isValidated(command: LedgerCommand): command is ValidatedCommand {
+  return validatedCommands.has(command);
+}
+
+function computeContentHash(command: LedgerCommand): string {
   const metadata = 'metadata' in command ? (command.metadata ?? {}) : {};
   let content: CanonicalValue;
   switch (command.type) {

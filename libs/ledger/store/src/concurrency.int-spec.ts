@@ -5,9 +5,11 @@
 import type { Clock, CommandOutcome, LedgerCommand } from '@pay/ledger-domain';
 import type { TestSchema } from '@pay/testing';
 import { createTestSchema, waitFor } from '@pay/testing';
+import type { QueryRunner } from 'typeorm';
+import type { DataSourceOptions } from 'typeorm';
 import { DataSource } from 'typeorm';
 import type { BatchStats } from './index';
-import { LEDGER_MIGRATIONS, PostgresLedger } from './index';
+import { LEDGER_MIGRATIONS, lockChainHead, PostgresLedger, rebuildBalances, sqlOf } from './index';
 
 const pay = (transactionId: string, from: string, to: string, amount: bigint): LedgerCommand => ({
   type: 'transfer',
@@ -180,13 +182,13 @@ describe('ledger concurrency', () => {
   });
 
   describe('a writer that commits while a batch waits for the chain head', () => {
-    /** Runs `first` in a transaction that holds the chain head until `second`'s batch waits for it, then commits. */
-    const whileHeld = async (first: LedgerCommand, second: LedgerCommand): Promise<[CommandOutcome | undefined, CommandOutcome]> => {
+    /** Runs `hold` (which takes the chain head) in a transaction that commits once `second`'s batch waits for the head. */
+    const whileHolding = async <T>(hold: (runner: QueryRunner) => Promise<T>, second: LedgerCommand): Promise<[T, CommandOutcome]> => {
       const runner = schema.dataSource.createQueryRunner();
       await runner.connect();
       try {
         await runner.startTransaction();
-        const [held] = await ledger(0).recordWithin(runner, [{ command: first }]);
+        const held = await hold(runner);
         const [{ pid }] = (await runner.query('SELECT pg_backend_pid() AS pid')) as Array<{ pid: number }>;
         const waiting = ledger(1).submit(second);
         // The batch's reading statement started (so its snapshot predates the commit below) and waits for the head.
@@ -202,6 +204,10 @@ describe('ledger concurrency', () => {
         await runner.release();
       }
     };
+
+    /** Runs `first` in a transaction that holds the chain head until `second`'s batch waits for it, then commits. */
+    const whileHeld = async (first: LedgerCommand, second: LedgerCommand): Promise<[CommandOutcome | undefined, CommandOutcome]> =>
+      whileHolding(async (runner) => (await ledger(0).recordWithin(runner, [{ command: first }]))[0], second);
 
     it('the batch reads the journal afresh: a second partial reversal cannot exceed the original', async () => {
       await ledger(0).record(pay('buy-7', 'clearing', 'shop', 100n));
@@ -238,5 +244,60 @@ describe('ledger concurrency', () => {
       expect(await ledger(0).balanceDrift()).toEqual([]);
       expect((await ledger(0).verify()).ok).toBe(true);
     });
+
+    it('the batch reads balances afresh: a debit that a transfer committed meanwhile left uncovered is refused by the rules', async () => {
+      await ledger(0).openAccount({ id: 'wallet-9', ownerType: 'person', ownerId: 'u-9', currency: 'EUR' });
+      await ledger(0).record(pay('fund-wallet-9', 'clearing', 'wallet-9', 500n));
+      // On a stale balance (500) the rules would accept the second debit and only the database's guard refuse it (an error, not an outcome).
+      const [first, second] = await whileHeld(pay('spend-9a', 'wallet-9', 'shop', 400n), pay('spend-9b', 'wallet-9', 'shop', 200n));
+      expect(first && codeOf(first)).toBe('OK');
+      expect(codeOf(second)).toBe('INSUFFICIENT_FUNDS');
+      expect(await ledger(0).balance('wallet-9')).toMatchObject({ posted: 100n });
+    });
+
+    it('the batch reads balances afresh after a rebuild that corrected them meanwhile (the head does not move)', async () => {
+      await ledger(0).openAccount({ id: 'wallet-10', ownerType: 'person', ownerId: 'u-10', currency: 'EUR' });
+      await ledger(0).record(pay('fund-wallet-10', 'clearing', 'wallet-10', 100n));
+      // A maintained balance that drifted above the journal's (the derived table is writable; the journal is not).
+      await schema.dataSource.query("UPDATE balances SET credits_posted = 1000 WHERE account_id = 'wallet-10'");
+      const [report, spend] = await whileHolding((runner) => rebuildBalances(sqlOf(runner)), pay('spend-10', 'wallet-10', 'shop', 500n));
+      expect(report.corrected.map((d) => d.accountId)).toEqual(['wallet-10']);
+      expect(codeOf(spend)).toBe('INSUFFICIENT_FUNDS');
+      expect(await ledger(0).balance('wallet-10')).toMatchObject({ posted: 100n });
+      expect(await ledger(0).balanceDrift()).toEqual([]);
+    });
+
+    it('a balance row deleted behind the ledger meanwhile: the write fails whole, although COMMIT travels with it', async () => {
+      await ledger(0).openAccount({ id: 'wallet-11', ownerType: 'person', ownerId: 'u-11', currency: 'EUR' });
+      await ledger(0).record(pay('fund-wallet-11', 'clearing', 'wallet-11', 100n));
+      const shopBefore = await ledger(0).balance('shop');
+      const deleting = whileHolding(
+        async (runner) => {
+          await lockChainHead(sqlOf(runner));
+          await runner.query("DELETE FROM balances WHERE account_id = 'wallet-11'");
+        },
+        pay('spend-11', 'wallet-11', 'shop', 50n),
+      );
+      await expect(deleting).rejects.toThrow(/expected to update 2 balances, updated 1/);
+      expect(await journalIds()).not.toContain('spend-11');
+      expect(await ledger(0).balance('shop')).toEqual(shopBefore);
+    });
+  });
+
+  it('a pooled connection that lost its prepared statements (DEALLOCATE ALL) prepares them again: the batch is recorded', async () => {
+    // One connection, so that the DEALLOCATE runs on the connection the next batch takes.
+    const single = new DataSource({ ...schema.dataSource.options, poolSize: 1 } as DataSourceOptions);
+    await single.initialize();
+    const alone = new PostgresLedger(single, { clock });
+    try {
+      await alone.openAccount({ id: 'wallet-12', ownerType: 'person', ownerId: 'u-12', currency: 'EUR' });
+      expect(codeOf(await alone.submit(pay('fund-wallet-12', 'clearing', 'wallet-12', 100n)))).toBe('OK');
+      await single.query('DEALLOCATE ALL');
+      expect(codeOf(await alone.submit(pay('spend-12', 'wallet-12', 'shop', 30n)))).toBe('OK');
+      expect(await alone.balance('wallet-12')).toMatchObject({ posted: 70n });
+    } finally {
+      await alone.close();
+      await single.destroy();
+    }
   });
 });

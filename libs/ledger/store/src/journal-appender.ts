@@ -1,13 +1,13 @@
 import type { Account, AppendedEntry, Balance, ChainHead, CommandOutcome, JournalEntry, LedgerCommand, LedgerView, ValidatedCommand } from '@pay/ledger-domain';
-import { LedgerBatch, referencedAccountIds, referencedTransactionIds, reversalTargets, ZERO_BALANCE } from '@pay/ledger-domain';
-import type { OutboxMessage } from '@pay/messaging';
+import { contentHashOf, LedgerBatch, referencedAccountIds, referencedTransactionIds, reversalTargets, ZERO_BALANCE } from '@pay/ledger-domain';
+import type { OutboxColumns, OutboxMessage } from '@pay/messaging';
 import { outboxRowsOf } from '@pay/messaging';
 import type { DataSource } from 'typeorm';
 import type { AccountRow } from './journal-rows';
 import type { EntryPostingRow } from './journal-rows';
 import { accountFromRow, ENTRY_COLUMNS, entriesFromRows, loadEntries } from './journal-rows';
 import type { NamedStatement, Sql } from './sql';
-import { inTransaction, queryNamed, toBigInt } from './sql';
+import { queryNamed, sqlOf, sqlStateOf, toBigInt } from './sql';
 
 export interface AppendContext {
   readonly dataSource: DataSource;
@@ -15,9 +15,127 @@ export interface AppendContext {
   readonly toOutbox: (appended: AppendedEntry) => OutboxMessage;
 }
 
-/** Appends one group-committed batch in one database transaction (the steps of appendInTransaction). */
+/**
+ * Appends one group-committed batch in one database transaction (the steps of appendInTransaction)
+ * in two round trips: BEGIN travels with the batch's read, COMMIT with its write, each pair as one
+ * simple-protocol query (node-postgres sends one statement per round trip otherwise). Under load
+ * every round trip waits to be scheduled twice, Node's turn and PostgreSQL's; there were four.
+ */
 export async function appendBatch(context: AppendContext, commands: readonly ValidatedCommand[]): Promise<CommandOutcome[]> {
-  return inTransaction(context.dataSource, (sql) => appendInTransaction(sql, context, commands));
+  const runner = context.dataSource.createQueryRunner('master');
+  await runner.connect();
+  const client = (runner as unknown as { databaseConnection: PgClient }).databaseConnection;
+  let committed = false;
+  const writeAndCommit: BatchWrite = async (values) => {
+    const rows = await writeBatchAndCommit(client, values);
+    committed = true;
+    return rows;
+  };
+  try {
+    const outcomes = await appendInTransaction(sqlOf(runner), context, commands, (values) => beginAndLockAndLoad(client, values), writeAndCommit);
+    // A batch that appended nothing (replays, refusals) wrote nothing: its COMMIT only releases the chain head.
+    if (!committed) await client.query('COMMIT');
+    return outcomes;
+  } catch (error) {
+    // Also when BEGIN itself failed: ROLLBACK outside a transaction only warns.
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    await runner.release();
+  }
+}
+
+interface PgClient {
+  query(text: string): Promise<unknown>;
+  escapeLiteral(value: string): string;
+}
+
+type LockAndLoadRow = { head: HeadJson | null; entries: EntryPostingJson[]; balances: BalanceRow[] };
+type LockAndLoadRead = (values: [ids: string[], targets: string[], accounts: string[]]) => Promise<LockAndLoadRow[]>;
+type SqlScalar = string | number | Date | null;
+/** A statement parameter: what writeBatch and lockAndLoad pass. */
+type SqlValue = SqlScalar | readonly SqlScalar[];
+type BatchWrite = (values: SqlValue[]) => Promise<Array<{ balances: string }>>;
+
+const readPrepared = new WeakSet<PgClient>();
+const BEGUN_LOCK_AND_LOAD = 'ledger_begin_lock_and_load';
+
+/** BEGIN and LOCK_AND_LOAD in one round trip (the statement prepared by SQL PREPARE, its parameters as literals). */
+async function beginAndLockAndLoad(client: PgClient, values: Parameters<LockAndLoadRead>[0]): Promise<LockAndLoadRow[]> {
+  await prepareOnce(client, readPrepared, BEGUN_LOCK_AND_LOAD, LOCK_AND_LOAD.text);
+  const literals = values.map((value) => sqlLiteral(client, value)).join(', ');
+  const query = `BEGIN; EXECUTE ${BEGUN_LOCK_AND_LOAD}(${literals})`;
+  try {
+    const [, read] = (await client.query(query)) as [unknown, { rows: LockAndLoadRow[] }];
+    return read.rows;
+  } catch (error) {
+    if (sqlStateOf(error) !== UNKNOWN_PREPARED_STATEMENT) throw error;
+    // The session lost its prepared statements (DEALLOCATE ALL or DISCARD ALL by another user of the
+    // pooled connection): nothing of the batch ran yet, so roll back, prepare both again and retry once.
+    await client.query('ROLLBACK');
+    readPrepared.delete(client);
+    writePrepared.delete(client);
+    await prepareOnce(client, readPrepared, BEGUN_LOCK_AND_LOAD, LOCK_AND_LOAD.text);
+    const [, read] = (await client.query(query)) as [unknown, { rows: LockAndLoadRow[] }];
+    return read.rows;
+  }
+}
+
+const UNKNOWN_PREPARED_STATEMENT = '26000';
+
+const DUPLICATE_PREPARED_STATEMENT = '42P05';
+
+/** Prepares `text` under `name` by SQL PREPARE, once per connection (the parameters' types come from the text's casts and context). */
+async function prepareOnce(client: PgClient, done: WeakSet<PgClient>, name: string, text: string): Promise<void> {
+  if (done.has(client)) return;
+  // On its own, not with the batch: a PREPARE that failed with it would be retried, one that succeeded could not be.
+  await client.query(`PREPARE ${name} AS ${text}`).catch((error: unknown) => {
+    if (sqlStateOf(error) !== DUPLICATE_PREPARED_STATEMENT) throw error;
+  });
+  done.add(client);
+}
+
+const writePrepared = new WeakSet<PgClient>();
+const BEGUN_WRITE_BATCH = 'ledger_write_batch_and_commit';
+
+/**
+ * WRITE_BATCH and COMMIT in one round trip. If the write fails, PostgreSQL skips the COMMIT and the
+ * transaction is aborted (the caller rolls back); the statement itself refuses a short balance update.
+ */
+async function writeBatchAndCommit(client: PgClient, values: SqlValue[]): Promise<Array<{ balances: string }>> {
+  await prepareOnce(client, writePrepared, BEGUN_WRITE_BATCH, WRITE_BATCH.text);
+  const literals = values.map((value) => sqlLiteral(client, value)).join(', ');
+  const [written] = (await client.query(`EXECUTE ${BEGUN_WRITE_BATCH}(${literals}); COMMIT`)) as [{ rows: Array<{ balances: string }> }, unknown];
+  return written.rows;
+}
+
+/**
+ * The outbox document's quote: dollar quoting passes ~1 KB per event unescaped. The text must not hold
+ * the tag without its last `$` either: a text ending in it would end the quote early.
+ */
+const DOCUMENT_QUOTE = '$ledger_document$';
+
+/** A parameter value as an SQL literal for EXECUTE: NULL, a number, a quoted text, or a quoted array literal. */
+function sqlLiteral(client: PgClient, value: SqlValue): string {
+  const quoted = (text: string): string => (QUOTE_OR_BACKSLASH.test(text) ? client.escapeLiteral(text) : `'${text}'`);
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number') return String(value);
+  if (value instanceof Date) return `'${value.toISOString()}'`;
+  if (Array.isArray(value)) {
+    const elements = value.map((item: SqlScalar) =>
+      item === null || item === undefined ? 'NULL' : `"${arrayElementText(item).replace(/[\\"]/g, (c) => `\\${c}`)}"`,
+    );
+    return quoted(`{${elements.join(',')}}`);
+  }
+  const text = value as string;
+  return text.length > 256 && !text.includes(DOCUMENT_QUOTE.slice(0, -1)) ? `${DOCUMENT_QUOTE}${text}${DOCUMENT_QUOTE}` : quoted(text);
+}
+
+/** Only these need escaping in a standard string literal; most texts here (ids, hashes, times) hold neither, and escapeLiteral walks every character in JavaScript. */
+const QUOTE_OR_BACKSLASH = /['\\]/;
+
+function arrayElementText(item: string | number | Date): string {
+  return item instanceof Date ? item.toISOString() : String(item);
 }
 
 /**
@@ -29,22 +147,38 @@ export async function appendInTransaction(
   sql: Sql,
   context: Pick<AppendContext, 'now' | 'toOutbox'>,
   commands: readonly ValidatedCommand[],
+  read: LockAndLoadRead = (values) => queryNamed(sql, LOCK_AND_LOAD, values),
+  write: BatchWrite = (values) => queryNamed(sql, WRITE_BATCH, values),
 ): Promise<CommandOutcome[]> {
-  const { head, view } = await lockAndLoad(sql, commands);
+  const loading = lockAndLoad(sql, commands, read);
+  // Awaited below; marked handled so that a throw in between cannot leave its rejection unhandled.
+  loading.catch(() => undefined);
+  // While PostgreSQL locks and reads, Node hashes what each command asks for (the batch needs the
+  // hashes and they depend on nothing the read returns): the two overlap instead of taking turns.
+  for (const command of commands) contentHashOf(command);
+  const { head, view } = await loading;
   const batch = new LedgerBatch(view, head, context.now());
   // A rejected command leaves no trace and does not affect the others.
   const outcomes = commands.map((command) => batch.executeValidated(command));
-  if (batch.appended.length > 0) await writeBatch(sql, batch, view, context);
+  if (batch.appended.length > 0) await writeBatch(batch, view, context, write);
   return outcomes;
 }
 
 /**
  * The one ordered append point, taken once per batch and held by every append (in any process)
- * until COMMIT: what the transaction reads afterwards (idempotency lookups, reservation states)
- * cannot be raced.
+ * until COMMIT: what the transaction reads afterwards (idempotency lookups, reservation states,
+ * balances) cannot be raced. Every writer of balances holds it.
+ *
+ * A writer that changes balances without appending (a rebuild) takes it with `moving: true`: the
+ * row gets a new version although its values stay, which tells a batch that waited for the head
+ * that its snapshot is stale (lockAndLoad compares the head's xmin).
  */
-export async function lockChainHead(sql: Sql): Promise<ChainHead> {
-  const [row] = await sql.query<{ position: string; hash: string; recorded_at: Date | null }>('SELECT position, hash, recorded_at FROM chain_head FOR UPDATE');
+export async function lockChainHead(sql: Sql, options: { moving?: boolean } = {}): Promise<ChainHead> {
+  const [row] = await sql.query<{ position: string; hash: string; recorded_at: Date | null }>(
+    options.moving
+      ? 'UPDATE chain_head SET position = position RETURNING position, hash, recorded_at'
+      : 'SELECT position, hash, recorded_at FROM chain_head FOR UPDATE',
+  );
   if (!row) throw new Error('the ledger has no chain head row: were the ledger migrations run?');
   return { position: toBigInt(row.position), hash: row.hash, recordedAt: row.recorded_at };
 }
@@ -53,50 +187,51 @@ interface BatchView extends LedgerView {
   readonly opening: ReadonlyMap<string, Balance>;
 }
 
-interface LockedBalanceRow extends AccountRow {
+interface BalanceRow extends AccountRow {
   debits_posted: string;
   credits_posted: string;
   debits_pending: string;
   credits_pending: string;
 }
 
-const LOCKED_BALANCE_COLUMNS = `a.id, a.owner_type, a.owner_id, a.currency, a.normal_side, a.min_balance, a.metadata,
+const BALANCE_COLUMNS = `a.id, a.owner_type, a.owner_id, a.currency, a.normal_side, a.min_balance, a.metadata,
   b.debits_posted, b.credits_posted, b.debits_pending, b.credits_pending`;
 
-/** Locks the balances of `accountIds` in account id order (one order for every writer: no deadlock). */
-const LOCK_BALANCES = `SELECT ${LOCKED_BALANCE_COLUMNS}
+/** The balances of `accountIds`, read under the chain lock by a statement of their own (a snapshot taken after the lock). */
+const READ_BALANCES = `SELECT ${BALANCE_COLUMNS}
    FROM accounts a JOIN balances b ON b.account_id = a.id
-  WHERE a.id = ANY($1::text[])
-  ORDER BY a.id
-    FOR UPDATE OF b`;
+  WHERE a.id = ANY($1::text[])`;
 
 /**
  * One round trip for the three reads of a batch: lock the chain head, load the entries the
- * commands refer to, lock the balances of their accounts (those the commands name and those of
+ * commands refer to, read the balances of their accounts (those the commands name and those of
  * the loaded entries). In READ COMMITTED a statement reads from the snapshot it started with,
  * while FOR UPDATE waits for and returns the newest row: if another writer committed between
- * the two, the `seen` head (snapshot) differs from the locked one, and the entries are read
- * again by a statement of their own. Balances are locked rows, so always the newest.
+ * the two, the `seen` head version (snapshot) differs from the locked one, and entries and
+ * balances are read again by statements of their own, which see that writer's commit.
+ *
+ * Balances are not locked row by row: every writer of balances holds the chain head (batches,
+ * and rebuildBalances, which moves its version), so the chain lock already serialises them, and
+ * FOR UPDATE on each balance row cost a WAL record and a dirtied page per row (127 rows for a
+ * batch of 64 transfers between spread accounts). The write statement still applies increments.
  */
 const LOCK_AND_LOAD: NamedStatement = {
   name: 'ledger_lock_and_load',
   text: `WITH head AS (
-     SELECT position, hash, recorded_at, (SELECT position FROM chain_head) AS seen FROM chain_head FOR UPDATE
+     SELECT position, hash, recorded_at, xmin::text AS version, (SELECT xmin::text FROM chain_head) AS seen FROM chain_head FOR UPDATE
    ),
    entries AS (
      SELECT ${ENTRY_COLUMNS}, p.idx
        FROM journal_entries e LEFT JOIN postings p ON p.position = e.position
       WHERE (e.transaction_id = ANY($1::text[]) OR e.reverses = ANY($2::text[])) AND EXISTS (SELECT 1 FROM head)
    ),
-   locked AS (
-     SELECT ${LOCKED_BALANCE_COLUMNS}
+   balances AS (
+     SELECT ${BALANCE_COLUMNS}
        FROM accounts a JOIN balances b ON b.account_id = a.id
       WHERE a.id IN (SELECT unnest($3::text[]) UNION SELECT account_id FROM entries WHERE account_id IS NOT NULL)
         AND EXISTS (SELECT 1 FROM head)
-      ORDER BY a.id
-        FOR UPDATE OF b
    )
-   SELECT (SELECT json_build_object('position', position::text, 'hash', hash, 'recorded_at', recorded_at, 'seen', seen::text) FROM head) AS head,
+   SELECT (SELECT json_build_object('position', position::text, 'hash', hash, 'recorded_at', recorded_at, 'version', version, 'seen', seen) FROM head) AS head,
           (SELECT coalesce(json_agg(json_build_object(
                     'position', position::text, 'transaction_id', transaction_id, 'kind', kind, 'reservation_id', reservation_id,
                     'expires_at', expires_at, 'reverses', reverses, 'metadata', metadata, 'content_hash', content_hash,
@@ -106,51 +241,51 @@ const LOCK_AND_LOAD: NamedStatement = {
                     'id', id, 'owner_type', owner_type, 'owner_id', owner_id, 'currency', currency, 'normal_side', normal_side,
                     'min_balance', min_balance::text, 'metadata', metadata, 'debits_posted', debits_posted::text,
                     'credits_posted', credits_posted::text, 'debits_pending', debits_pending::text,
-                    'credits_pending', credits_pending::text)), '[]') FROM locked) AS balances`,
+                    'credits_pending', credits_pending::text)), '[]') FROM balances) AS balances`,
 };
 
 interface HeadJson {
   position: string;
   hash: string;
   recorded_at: string | null;
+  /** xmin of the locked (newest) head row, and of the head row in the statement's snapshot. */
+  version: string;
   seen: string;
 }
 
 type EntryPostingJson = Omit<EntryPostingRow, 'expires_at' | 'recorded_at'> & { expires_at: string | null; recorded_at: string };
 
-async function lockAndLoad(sql: Sql, commands: readonly LedgerCommand[]): Promise<{ head: ChainHead; view: BatchView }> {
+async function lockAndLoad(sql: Sql, commands: readonly LedgerCommand[], read: LockAndLoadRead): Promise<{ head: ChainHead; view: BatchView }> {
   const ids = unique(commands.flatMap(referencedTransactionIds));
   const targets = unique(commands.flatMap(reversalTargets));
   // The accounts named by the commands themselves; those reached through loaded entries are added by the statement.
   const named = unique(commands.flatMap((c) => referencedAccountIds(c, () => undefined)));
-  const [row] = await queryNamed<{ head: HeadJson | null; entries: EntryPostingJson[]; balances: LockedBalanceRow[] }>(sql, LOCK_AND_LOAD, [
-    ids,
-    targets,
-    named,
-  ]);
+  const [row] = await read([ids, targets, named]);
   if (!row?.head) throw new Error('the ledger has no chain head row: were the ledger migrations run?');
   const head: ChainHead = {
     position: toBigInt(row.head.position),
     hash: row.head.hash,
     recordedAt: row.head.recorded_at === null ? null : new Date(row.head.recorded_at),
   };
-  const fresh = row.head.seen === row.head.position;
+  const fresh = row.head.seen === row.head.version;
   const entries = fresh
     ? entriesFromRows(
         row.entries.map((e) => ({ ...e, expires_at: e.expires_at === null ? null : new Date(e.expires_at), recorded_at: new Date(e.recorded_at) })),
       )
     : await loadEntries(sql, 'e.transaction_id = ANY($1::text[]) OR e.reverses = ANY($2::text[])', [ids, targets]);
-  const locked = new Set(row.balances.map((b) => b.id));
   const byTransactionId = new Map(entries.map((e) => [e.transactionId, e]));
-  // Accounts the statement could not know of: reached through an entry committed after its snapshot.
+  const needed = unique(commands.flatMap((c) => referencedAccountIds(c, (id) => byTransactionId.get(id))));
+  // A writer committed after the statement's snapshot: every balance it read may be stale.
+  if (!fresh) return { head, view: viewOf(entries, await sql.query<BalanceRow>(READ_BALANCES, [needed])) };
+  // Accounts the statement did not ask for are read on their own; those it asked for and found no row of do not exist.
+  const found = new Set(row.balances.map((b) => b.id));
   const asked = new Set([...named, ...entries.flatMap((e) => e.postings.map((p) => p.accountId))]);
-  const missing = unique(commands.flatMap((c) => referencedAccountIds(c, (id) => byTransactionId.get(id)))).filter((id) => !locked.has(id));
-  const known = missing.length === 0 || (fresh && missing.every((id) => asked.has(id)));
-  const extra = known ? [] : await sql.query<LockedBalanceRow>(LOCK_BALANCES, [missing]);
+  const missing = needed.filter((id) => !found.has(id));
+  const extra = missing.every((id) => asked.has(id)) ? [] : await sql.query<BalanceRow>(READ_BALANCES, [missing]);
   return { head, view: viewOf(entries, [...row.balances, ...extra]) };
 }
 
-function viewOf(entries: readonly JournalEntry[], rows: readonly LockedBalanceRow[]): BatchView {
+function viewOf(entries: readonly JournalEntry[], rows: readonly BalanceRow[]): BatchView {
   const byTransactionId = new Map(entries.map((e) => [e.transactionId, e]));
   const reversals = new Map<string, JournalEntry[]>();
   for (const entry of entries) {
@@ -181,14 +316,14 @@ function viewOf(entries: readonly JournalEntry[], rows: readonly LockedBalanceRo
  * moves the balances, pending holds and chain head, and puts the entries' events in the outbox.
  * Fewer round trips inside the chain lock is what lets group commit scale.
  */
-async function writeBatch(sql: Sql, batch: LedgerBatch, view: BatchView, context: Pick<AppendContext, 'toOutbox'>): Promise<void> {
+async function writeBatch(batch: LedgerBatch, view: BatchView, context: Pick<AppendContext, 'toOutbox'>, write: BatchWrite): Promise<void> {
   const entries = batch.appended.map((a) => a.entry);
   const postings = entries.flatMap((e) => e.postings.map((p, idx) => ({ ...p, idx, position: e.position })));
   const deltas = balanceDeltas(batch.changedBalances, view.opening);
   const holds = pendingHoldChanges(entries);
   const messages = batch.appended.map(context.toOutbox);
   const outbox = outboxRowsOf(messages);
-  const [written] = await queryNamed<{ balances: string }>(sql, WRITE_BATCH, [
+  const [written] = await write([
     entries.map((e) => e.position.toString()),
     entries.map((e) => e.transactionId),
     entries.map((e) => e.kind),
@@ -219,13 +354,24 @@ async function writeBatch(sql: Sql, batch: LedgerBatch, view: BatchView, context
     batch.head.position.toString(),
     batch.head.hash,
     batch.head.recordedAt,
-    outbox.map((o) => o.topic),
-    outbox.map((o) => o.messageKey),
-    outbox.map((o) => o.eventId),
-    outbox.map((o) => o.payload),
-    outbox.map((o) => o.headers),
+    outboxDocument(outbox),
+    deltas.length,
   ]);
   if (Number(written?.balances) !== deltas.length) throw new Error(`expected to update ${deltas.length} balances, updated ${written?.balances}`);
+}
+
+/**
+ * The outbox rows as one JSON array, for jsonb_to_recordset. As a jsonb[] parameter (one element
+ * per row) node-postgres escapes each payload's quotes in JavaScript, character by character, and
+ * PostgreSQL unescapes the array literal before parsing each element as jsonb; one document is
+ * parsed once. The payloads and headers are JSON text already: spliced in, not parsed again.
+ */
+function outboxDocument(rows: readonly OutboxColumns[]): string {
+  const objects = rows.map(
+    (o) =>
+      `{"topic":${JSON.stringify(o.topic)},"message_key":${JSON.stringify(o.messageKey)},"event_id":${JSON.stringify(o.eventId)},"payload":${o.payload},"headers":${o.headers}}`,
+  );
+  return `[${objects.join(',')}]`;
 }
 
 const WRITE_BATCH: NamedStatement = {
@@ -241,7 +387,7 @@ const WRITE_BATCH: NamedStatement = {
      INSERT INTO postings (position, idx, account_id, direction, layer, amount, currency)
      SELECT * FROM unnest($12::bigint[], $13::smallint[], $14::text[], $15::text[], $16::text[], $17::bigint[], $18::text[])
    ),
-   -- Increments of the locked rows, so that a missed lock could never lose an update silently.
+   -- Increments, not the values read: a writer that skipped the chain lock could never lose an update silently.
    balances AS (
      UPDATE balances b
         SET debits_posted = b.debits_posted + d.debits_posted,
@@ -267,10 +413,15 @@ const WRITE_BATCH: NamedStatement = {
    outboxed AS (
      INSERT INTO outbox (topic, message_key, event_id, payload, headers)
      SELECT o.topic, o.message_key, o.event_id, o.payload, o.headers
-       FROM unnest($31::text[], $32::text[], $33::uuid[], $34::jsonb[], $35::jsonb[]) WITH ORDINALITY AS o(topic, message_key, event_id, payload, headers, n)
+       FROM ROWS FROM (jsonb_to_recordset($31::jsonb) AS (topic text, message_key text, event_id uuid, payload jsonb, headers jsonb))
+            WITH ORDINALITY AS o(topic, message_key, event_id, payload, headers, n)
       ORDER BY o.n
    )
-   SELECT count(*) AS balances FROM balances`,
+   -- A balance row that was not there to update fails the statement (a text that is no number), so
+   -- that the transaction cannot commit, also when COMMIT travels in the same round trip.
+   SELECT CASE WHEN count(*) = $32::bigint THEN count(*)
+               ELSE ('expected to update ' || $32::bigint || ' balances, updated ' || count(*))::bigint END AS balances
+     FROM balances`,
 };
 
 interface BalanceDelta extends Balance {

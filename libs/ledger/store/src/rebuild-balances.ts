@@ -76,7 +76,8 @@ export async function balanceDrift(sql: Sql): Promise<BalanceDrift[]> {
  * caller's transaction: all corrected or none.
  */
 export async function rebuildBalances(sql: Sql): Promise<RebuildReport> {
-  await lockChainHead(sql);
+  // Moving the head's version tells a batch that waited for it to read balances again.
+  await lockChainHead(sql, { moving: true });
   const corrected = await balanceDrift(sql);
   await sql.query(
     `UPDATE balances b
