@@ -3,7 +3,7 @@ import type { Sql } from '@pay/platform';
 import { runnerOf } from '@pay/platform';
 import type { ClientBase, Connection, Submittable } from 'pg';
 import type { JsonColumn } from './sql';
-import { upsertRows } from './sql';
+import { onConflictClause, upsertRows } from './sql';
 
 /**
  * Writes many rows as upsertRows does (same rows, same conflict rule, rows locked in key order),
@@ -26,14 +26,7 @@ export async function copyRows(
   if (!client) return upsertRows(sql, table, columns, rows, conflict);
   const stage = stagingTable(columns);
   const names = columns.map((c) => c.name);
-  const keys = new Set(conflict.keys);
-  const onConflict =
-    conflict.update === 'nothing'
-      ? `ON CONFLICT (${conflict.keys.join(', ')}) DO NOTHING`
-      : `ON CONFLICT (${conflict.keys.join(', ')}) DO UPDATE SET ${names
-          .filter((n) => !keys.has(n))
-          .map((n) => `${n} = EXCLUDED.${n}`)
-          .join(', ')}`;
+  const onConflict = onConflictClause(names, conflict);
   // One staging table per column set and connection: temporary, emptied by the statement that
   // reads it (a transaction may copy several batches, the switch's) and at every commit.
   const statements = [

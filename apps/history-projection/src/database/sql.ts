@@ -21,6 +21,17 @@ export async function upsertRows(
   await sql.query(upsertRowsSql(table, columns, conflict, 1), [JSON.stringify(rows)]);
 }
 
+/** The ON CONFLICT clause of an upsert: nothing on a conflict, or every column but the keys from the row proposed. */
+export function onConflictClause(names: readonly string[], conflict: { keys: readonly string[]; update: 'all' | 'nothing' }): string {
+  const keys = new Set(conflict.keys);
+  return conflict.update === 'nothing'
+    ? `ON CONFLICT (${conflict.keys.join(', ')}) DO NOTHING`
+    : `ON CONFLICT (${conflict.keys.join(', ')}) DO UPDATE SET ${names
+        .filter((n) => !keys.has(n))
+        .map((n) => `${n} = EXCLUDED.${n}`)
+        .join(', ')}`;
+}
+
 /** The statement of upsertRows, its rows in parameter `$parameter`, filtered by `where` (also a data-modifying CTE of a larger statement). */
 export function upsertRowsSql(
   table: string,
@@ -30,14 +41,7 @@ export function upsertRowsSql(
   where = '',
 ): string {
   const names = columns.map((c) => c.name);
-  const keys = new Set(conflict.keys);
-  const onConflict =
-    conflict.update === 'nothing'
-      ? `ON CONFLICT (${conflict.keys.join(', ')}) DO NOTHING`
-      : `ON CONFLICT (${conflict.keys.join(', ')}) DO UPDATE SET ${names
-          .filter((n) => !keys.has(n))
-          .map((n) => `${n} = EXCLUDED.${n}`)
-          .join(', ')}`;
+  const onConflict = onConflictClause(names, conflict);
   const filter = where ? `\n     WHERE ${where}` : '';
   return `INSERT INTO ${table} (${names.join(', ')})
      SELECT ${names.join(', ')} FROM jsonb_to_recordset($${parameter}::jsonb) AS r(${columns.map((c) => `${c.name} ${c.type}`).join(', ')})${filter}
