@@ -28,8 +28,11 @@ const ROOT = resolve(__dirname, '../../../..');
 const FIXTURE = resolve(__dirname, 'outbox-stress.fixture.ts');
 const PARTITIONS = 3;
 const WRITERS = 6;
-/** SIGKILL rounds: even rounds kill the service process (writers and relay), odd ones the writers' process too. */
-const ROUNDS = 4;
+/**
+ * SIGKILL rounds: each kills the service process (writers and relay; even rounds as its relay starts
+ * a send to Kafka), odd ones the writers' process too. OUTBOX_CRASH_ROUNDS raises it for a soak run by hand (docs/benchmarks.md, "Session 12 — relay").
+ */
+const ROUNDS = Number(process.env.OUTBOX_CRASH_ROUNDS ?? '4');
 /** Rows committed between two kills. */
 const ROWS_PER_ROUND = 150;
 
@@ -109,6 +112,24 @@ describe('the outbox relay with its writers and itself SIGKILLed mid-flight', ()
     await exited;
   }
 
+  /** SIGKILLs the process as its relay starts handing a batch to Kafka (the fixture says `sending` first). */
+  async function killAtNextSend(fixture: Fixture): Promise<void> {
+    const exited = new Promise((resolve) => fixture.child.once('exit', resolve));
+    const stdout = fixture.child.stdout!;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve, reject) => {
+      const onData = (chunk: Buffer): void => {
+        if (!chunk.toString().includes('sending')) return;
+        fixture.child.kill('SIGKILL');
+        stdout.off('data', onData);
+        resolve();
+      };
+      stdout.on('data', onData);
+      timer = setTimeout(() => reject(new Error(`the relay sent no batch within 20 s: ${fixture.errors()}`)), 20_000);
+    }).finally(() => clearTimeout(timer));
+    await exited;
+  }
+
   const committed = async (): Promise<number> => Number((await db.dataSource.query('SELECT count(*) AS n FROM outbox'))[0].n);
   /** Rows committed while their process is running: the kill comes with transactions in flight. */
   async function rowsCommitted(count: number): Promise<void> {
@@ -116,50 +137,66 @@ describe('the outbox relay with its writers and itself SIGKILLed mid-flight', ()
     await waitFor(committed, (n) => n >= from + count, { what: `${count} more outbox rows committed`, timeoutMs: 20_000, intervalMs: 20 });
   }
 
-  it('publishes every committed row to Kafka, through SIGKILLs of the writers and of the relay', async () => {
-    let service = await load({ writers: WRITERS, relay: true });
-    let writers = await load({ writers: WRITERS, relay: false });
-    service.send('go');
-    writers.send('go');
-    for (let round = 0; round < ROUNDS; round++) {
-      // The next processes load while these run: the kill is followed by a start, as a restart.
-      const nextService = await load({ writers: WRITERS, relay: true });
-      const nextWriters = round % 2 === 1 ? await load({ writers: WRITERS, relay: false }) : undefined;
-      await rowsCommitted(ROWS_PER_ROUND);
-      await kill(service);
-      if (nextWriters) await kill(writers);
-      service = nextService;
+  it(
+    'publishes every committed row to Kafka, through SIGKILLs of the writers and of the relay',
+    async () => {
+      let service = await load({ writers: WRITERS, relay: true });
+      let writers = await load({ writers: WRITERS, relay: false });
       service.send('go');
-      if (nextWriters) {
-        writers = nextWriters;
-        writers.send('go');
+      writers.send('go');
+      for (let round = 0; round < ROUNDS; round++) {
+        // The next processes load while these run: the kill is followed by a start, as a restart.
+        const nextService = await load({ writers: WRITERS, relay: true });
+        const nextWriters = round % 2 === 1 ? await load({ writers: WRITERS, relay: false }) : undefined;
+        await rowsCommitted(ROWS_PER_ROUND);
+        // Even rounds: the kill lands as the relay hands a batch to Kafka; odd ones: anywhere in its loop.
+        if (round % 2 === 0) await killAtNextSend(service);
+        else await kill(service);
+        if (nextWriters) await kill(writers);
+        service = nextService;
+        service.send('go');
+        if (nextWriters) {
+          writers = nextWriters;
+          writers.send('go');
+        }
       }
-    }
-    await rowsCommitted(ROWS_PER_ROUND);
-    // The writers finish their transactions in hand; the last relay publishes the rest.
-    service.send('quiet');
-    writers.send('quiet');
-    await waitFor(() => service.lines.includes('quiet') && writers.lines.includes('quiet'), Boolean, { what: 'the writers quiet', timeoutMs: 10_000, intervalMs: 20 });
+      await rowsCommitted(ROWS_PER_ROUND);
+      // The writers finish their transactions in hand; the last relay publishes the rest.
+      service.send('quiet');
+      writers.send('quiet');
+      await waitFor(() => service.lines.includes('quiet') && writers.lines.includes('quiet'), Boolean, {
+        what: 'the writers quiet',
+        timeoutMs: 10_000,
+        intervalMs: 20,
+      });
 
-    const rows: Array<{ event_id: string; tx_id: string; position: string }> = await db.dataSource.query(
-      'SELECT event_id, tx_id::text AS tx_id, position FROM outbox ORDER BY tx_id, position',
-    );
-    const [checkpoint] = (await waitFor(
-      () => db.dataSource.query(`SELECT tx_id::text AS tx_id, position FROM outbox_checkpoint WHERE relay = 'stress'`),
-      (found: Array<{ tx_id: string; position: string }>) => {
-        const last = rows[rows.length - 1];
-        const at = found[0];
-        return !!at && (BigInt(at.tx_id) > BigInt(last.tx_id) || (at.tx_id === last.tx_id && BigInt(at.position) >= BigInt(last.position)));
-      },
-      { what: 'the relay checkpoint past the last committed row', timeoutMs: 30_000, intervalMs: 50 },
-    )) as Array<{ tx_id: string; position: string }>;
-    const missing = (): typeof rows => rows.filter((row) => !received.has(row.event_id));
-    await waitFor(() => missing().length, (n) => n === 0, { what: 'every committed row read back from Kafka', timeoutMs: 30_000, intervalMs: 50 }).catch(
-      (error: Error) => {
-        throw new Error(`${error.message}: ${missing().length} of ${rows.length} rows missing (checkpoint ${checkpoint.tx_id}/${checkpoint.position}): ${JSON.stringify(missing().slice(0, 10))}`);
-      },
-    );
-    expect(rows.length).toBeGreaterThan((ROUNDS + 1) * ROWS_PER_ROUND);
-    expect(missing()).toEqual([]);
-  }, 120_000);
+      const rows: Array<{ event_id: string; tx_id: string; position: string }> = await db.dataSource.query(
+        'SELECT event_id, tx_id::text AS tx_id, position FROM outbox ORDER BY tx_id, position',
+      );
+      type Checkpoint = Array<{ tx_id: string; position: string }>;
+      const [checkpoint] = await waitFor<Checkpoint>(
+        () => db.dataSource.query(`SELECT tx_id::text AS tx_id, position FROM outbox_checkpoint WHERE relay = 'stress'`),
+        (found) => {
+          const last = rows[rows.length - 1];
+          const at = found[0];
+          return !!at && (BigInt(at.tx_id) > BigInt(last.tx_id) || (at.tx_id === last.tx_id && BigInt(at.position) >= BigInt(last.position)));
+        },
+        { what: 'the relay checkpoint past the last committed row', timeoutMs: 30_000, intervalMs: 50 },
+      );
+      const missing = (): typeof rows => rows.filter((row) => !received.has(row.event_id));
+      await waitFor(
+        () => missing().length,
+        (n) => n === 0,
+        { what: 'every committed row read back from Kafka', timeoutMs: 30_000, intervalMs: 50 },
+      ).catch((error: Error) => {
+        throw new Error(
+          `${error.message}: ${missing().length} of ${rows.length} rows missing (checkpoint ${checkpoint.tx_id}/${checkpoint.position}): ${JSON.stringify(missing().slice(0, 10))}`,
+        );
+      });
+      process.stderr.write(`[outbox relay crash] ${rows.length} committed rows, ${ROUNDS} SIGKILLs of the relay's process, every row read back from Kafka\n`);
+      expect(rows.length).toBeGreaterThan((ROUNDS + 1) * ROWS_PER_ROUND);
+      expect(missing()).toEqual([]);
+    },
+    120_000 + ROUNDS * 10_000,
+  );
 });

@@ -2,7 +2,8 @@
  * One process of outbox-relay.stress.int-spec.ts: writers of the outbox (STRESS_WRITERS concurrent
  * loops, 0 for none) and/or its relay (STRESS_RELAY=1), as payment-orchestration runs both in one
  * process. It loads everything, prints `ready`, and starts when told `go` on stdin; told `quiet`,
- * its writers stop after the transaction in hand (the relay goes on). The test SIGKILLs it.
+ * its writers stop after the transaction in hand (the relay goes on). It says `sending` as the relay
+ * hands a batch to Kafka. The test SIGKILLs it.
  *
  * Each writer loop runs transactions of the shapes the services use, some of them committing late
  * (a transaction id taken early, rows inserted, then a pause before COMMIT): a plain transaction,
@@ -58,6 +59,17 @@ async function oneTransaction(pool: Pool, topic: string): Promise<void> {
   }
 }
 
+/**
+ * Says `sending` on stdout as each batch goes to Kafka (a pipe's write is synchronous on Linux: the
+ * line is out before the batch), so the test can SIGKILL the relay in the middle of a send.
+ */
+class AnnouncingPublisher extends EventPublisher {
+  override async sendRaw(topicMessages: Parameters<EventPublisher['sendRaw']>[0]): Promise<void> {
+    process.stdout.write('sending\n');
+    await super.sendRaw(topicMessages);
+  }
+}
+
 async function main(): Promise<void> {
   const url = required('DATABASE_URL');
   const schema = required('STRESS_SCHEMA');
@@ -65,17 +77,19 @@ async function main(): Promise<void> {
   const writers = Number(process.env.STRESS_WRITERS ?? '0');
   const withRelay = process.env.STRESS_RELAY === '1';
   const logger = createLogger('outbox-stress', 'warn');
-  const pool = new Pool({ connectionString: url, max: writers + 1, options: `-c search_path=${schema}` });
+  let pool: Pool;
   let relay: OutboxRelay | undefined;
   if (withRelay) {
     const sasl = JSON.parse(process.env.STRESS_SASL ?? '{}') as Pick<KafkaConnection, 'sasl'>;
     const kafka = createKafka({ clientId: 'outbox-stress', brokers: required('KAFKA_BROKERS').split(','), ...sasl });
-    const dataSource = new DataSource({ type: 'postgres', url, schema, poolSize: 3, extra: { options: `-c search_path=${schema}` } });
+    const dataSource = new DataSource({ type: 'postgres', url, schema, poolSize: writers + 3, extra: { options: `-c search_path=${schema}` } });
     await dataSource.initialize();
-    const publisher = new EventPublisher(kafka);
+    // The writers take their connections from the relay's pool, as a service's code and its relay share one.
+    pool = (dataSource.driver as unknown as { master: Pool }).master;
+    const publisher = new AnnouncingPublisher(kafka);
     await publisher.connect();
     relay = new OutboxRelay({ name: 'stress', dataSource, publisher, logger, batchSize: 50 });
-  }
+  } else pool = new Pool({ connectionString: url, max: writers, options: `-c search_path=${schema}` });
   process.stdout.write('ready\n');
   let writing = true;
   const lines = createInterface({ input: process.stdin });
