@@ -41,7 +41,7 @@ export class E2eBenchConfig {
   /**
    * `server` (default): the server's autovacuum maintains the run's tables when it is on; when it is
    * off (as on the project's machines), the bench does what it would (bench/autovacuum-stand-in.ts:
-   * autovacuum's default thresholds and naptime, its CPU counted as PostgreSQL's), since every
+   * autovacuum's default thresholds, looked at every 5 s, its CPU counted as PostgreSQL's), since every
    * production server runs autovacuum and without it cached plans built on empty tables scan whole
    * tables for the rest of the run. `none`: nobody vacuums or analyses (to see that effect).
    */

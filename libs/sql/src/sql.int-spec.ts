@@ -45,6 +45,22 @@ describe('queryNamed', () => {
     expect(await prepared()).toContain(statement.name);
   });
 
+  it("refuses to run on a released query runner, whose connection the pool may have given to another runner's transaction", async () => {
+    const statement = namedStatement('SELECT 1 AS one');
+    const released = single.createQueryRunner();
+    await released.connect();
+    await released.release();
+    // The pool's one connection, now another runner's, in its transaction.
+    const holder = single.createQueryRunner();
+    try {
+      await holder.startTransaction();
+      await expect(queryNamed(sqlOf(released), statement, [])).rejects.toThrow(/released query runner/);
+      await holder.commitTransaction();
+    } finally {
+      await holder.release();
+    }
+  });
+
   it('names a text by its digest: the same text the same statement, another text another', () => {
     expect(namedStatement('SELECT 1')).toBe(namedStatement('SELECT 1'));
     expect(namedStatement('SELECT 1').name).toMatch(/^s_[0-9a-f]{24}$/);

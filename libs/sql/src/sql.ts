@@ -62,7 +62,10 @@ export async function queryNamed<Row>(sql: Sql, statement: NamedStatement, value
       await runner.release();
     }
   }
-  const runner = runners.get(sql) as unknown as { databaseConnection?: PgClient; connect?: () => Promise<unknown> } | undefined;
+  const runner = runners.get(sql) as unknown as { databaseConnection?: PgClient; connect?: () => Promise<unknown>; isReleased?: boolean } | undefined;
+  // TypeORM keeps a released runner's connection object, which the pool may since have given to
+  // another runner (inside its transaction): never send on it.
+  if (runner?.isReleased) throw new Error(`named statement ${statement.name} on a released query runner`);
   // A runner's connection is taken from the pool at its first statement: take it now to name the statement on it.
   if (runner && runner.databaseConnection === undefined && typeof runner.connect === 'function') await runner.connect();
   const client = runner?.databaseConnection;
