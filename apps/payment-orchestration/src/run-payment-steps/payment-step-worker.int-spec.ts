@@ -134,8 +134,7 @@ describe('PaymentStepWorker', () => {
     // Written without announcements: only a pass finds them (the worker's first runs at start).
     for (const id of now) await db.dataSource.query("INSERT INTO payment_steps (payment_id, step, due_at) VALUES ($1, 'authorize', now())", [id]);
     await db.dataSource.query("INSERT INTO payment_steps (payment_id, step, due_at) VALUES ($1, 'authorize', now() + interval '1500 milliseconds')", [later]);
-    let release!: () => void;
-    longRun = new Promise((resolve) => (release = resolve));
+    longRun = new Promise<void>((resolve) => (endLongRun = resolve));
     const running = await startWorker(100, 10_000, counted, 2);
     await waitFor(
       () => ran.length,
@@ -145,7 +144,7 @@ describe('PaymentStepWorker', () => {
     // The pass that took both slots did not read when the next step is due.
     expect(running.passes).toBe(1);
     expect(nextDueReads).not.toHaveBeenCalled();
-    release();
+    endLongRun();
     // A slot freed: the next pass takes the third step, leaves a slot free, and reads the next due time.
     await waitFor(() => ran.some((r) => r.paymentId === now[2]), isTrue, { what: 'the third step to run', timeoutMs: 20_000, intervalMs: 20 });
     await waitFor(
