@@ -7,11 +7,20 @@
  * instance-memberships.fixture.ts run by node, as a service runs.
  */
 import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createEvent, deadLetterTopicOf, defineEvent } from '@pay/contracts';
 import type { TestSchema } from '@pay/testing';
-import { createTestSchema, createTestTopics, deleteTestTopics, testKafka, testKafkaBrokers, testKafkaSasl, uniqueName, waitFor } from '@pay/testing';
+import {
+  createTestSchema,
+  createTestTopics,
+  deleteTestTopics,
+  startFixtureProcess,
+  testKafka,
+  testKafkaBrokers,
+  testKafkaSasl,
+  uniqueName,
+  waitFor,
+} from '@pay/testing';
 import { IsInt, Min } from 'class-validator';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { EventPublisher } from '../kafka/event-publisher';
@@ -35,7 +44,6 @@ class CreateTestTables1700000000001 implements MigrationInterface {
   async down(): Promise<void> {}
 }
 
-const ROOT = resolve(__dirname, '../../../..');
 const FIXTURE = resolve(__dirname, 'instance-memberships.fixture.ts');
 /** A session long enough that nothing in these tests can pass by waiting for it to time out. */
 const SESSION_MS = 30_000;
@@ -79,32 +87,18 @@ describe('a consumer process restarted as the same instance rejoins as its dead 
 
   /** Starts a process of `instance` in `groupId` and waits until it has loaded (it consumes once told `go`). */
   async function startMember(groupId: string, instance: string, sessionMs = SESSION_MS): Promise<Member> {
-    const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        DATABASE_URL: db.url,
-        MEMBER_FIXTURE_SCHEMA: db.schema,
-        MEMBER_FIXTURE_GROUP: groupId,
-        MEMBER_FIXTURE_TOPIC: topic,
-        MEMBER_FIXTURE_INSTANCE: instance,
-        MEMBER_FIXTURE_SESSION_MS: String(sessionMs),
-        KAFKA_BROKERS: testKafkaBrokers().join(','),
-        // Its credentials (a broker with SASL) through its environment, not its command line.
-        MEMBER_FIXTURE_SASL: JSON.stringify(testKafkaSasl()),
-      },
-      stdio: ['pipe', 'pipe', 'pipe'],
+    const fixture = startFixtureProcess(FIXTURE, {
+      DATABASE_URL: db.url,
+      MEMBER_FIXTURE_SCHEMA: db.schema,
+      MEMBER_FIXTURE_GROUP: groupId,
+      MEMBER_FIXTURE_TOPIC: topic,
+      MEMBER_FIXTURE_INSTANCE: instance,
+      MEMBER_FIXTURE_SESSION_MS: String(sessionMs),
+      KAFKA_BROKERS: testKafkaBrokers().join(','),
+      // Its credentials (a broker with SASL) through its environment, not its command line.
+      MEMBER_FIXTURE_SASL: JSON.stringify(testKafkaSasl()),
     });
-    const lines: string[] = [];
-    let partial = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      const text = partial + chunk.toString();
-      const complete = text.split('\n');
-      partial = complete.pop() ?? '';
-      lines.push(...complete);
-    });
-    let errors = '';
-    child.stderr?.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+    const { child, lines } = fixture;
     const logs = (): Array<Record<string, unknown>> =>
       lines.flatMap((line) => {
         if (!line.startsWith('{')) return [];
@@ -120,15 +114,10 @@ describe('a consumer process restarted as the same instance rejoins as its dead 
           .filter((entry) => entry.state === 'connected' && entry.consumer === groupId)
           .map((entry) => entry.partitions as number)
           .pop(),
-      go: () => void child.stdin?.write('go\n'),
+      go: () => fixture.send('go'),
     };
     members.push(member);
-    await waitFor(() => lines.includes('ready') || child.exitCode !== null, Boolean, {
-      what: `the ${instance} process loaded`,
-      timeoutMs: 90_000,
-      intervalMs: 50,
-    });
-    if (child.exitCode !== null) throw new Error(`the ${instance} process exited: ${errors}`);
+    await fixture.loaded(`the ${instance} process loaded`, 90_000);
     return member;
   }
 

@@ -7,11 +7,19 @@
  * and the writers, each replaced by a process loaded beforehand. At the end the writers go quiet and
  * every event id of the outbox table — the rows that committed — must be read back from Kafka.
  */
-import type { ChildProcess } from 'node:child_process';
-import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import type { TestSchema } from '@pay/testing';
-import { createTestSchema, createTestTopics, deleteTestTopics, testKafka, testKafkaBrokers, testKafkaSasl, uniqueName, waitFor } from '@pay/testing';
+import type { FixtureProcess, TestSchema } from '@pay/testing';
+import {
+  createTestSchema,
+  createTestTopics,
+  deleteTestTopics,
+  startFixtureProcess,
+  testKafka,
+  testKafkaBrokers,
+  testKafkaSasl,
+  uniqueName,
+  waitFor,
+} from '@pay/testing';
 import type { Consumer } from 'kafkajs';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { OUTBOX_NOTIFY_SQL, OUTBOX_TABLE_SQL } from './outbox.schema';
@@ -24,7 +32,6 @@ class CreateOutbox1700000000002 implements MigrationInterface {
   async down(): Promise<void> {}
 }
 
-const ROOT = resolve(__dirname, '../../../..');
 const FIXTURE = resolve(__dirname, 'outbox-stress.fixture.ts');
 const PARTITIONS = 3;
 const WRITERS = 6;
@@ -43,12 +50,7 @@ const ROWS_PER_ROUND = 150;
  */
 const HORIZON_WAIT_MS = 90_000;
 
-interface Fixture {
-  child: ChildProcess;
-  lines: string[];
-  errors(): string;
-  send(line: 'go' | 'quiet'): void;
-}
+type Fixture = FixtureProcess;
 
 describe('the outbox relay with its writers and itself SIGKILLed mid-flight', () => {
   let db: TestSchema;
@@ -80,35 +82,18 @@ describe('the outbox relay with its writers and itself SIGKILLed mid-flight', ()
 
   /** Starts a fixture process and waits until it has loaded (it runs once told `go`). */
   async function load(what: { writers: number; relay: boolean }): Promise<Fixture> {
-    const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        DATABASE_URL: db.url,
-        STRESS_SCHEMA: db.schema,
-        STRESS_TOPIC: topic,
-        STRESS_WRITERS: String(what.writers),
-        STRESS_RELAY: what.relay ? '1' : '0',
-        KAFKA_BROKERS: testKafkaBrokers().join(','),
-        // Its credentials (a broker with SASL) through its environment, not its command line.
-        STRESS_SASL: JSON.stringify(testKafkaSasl()),
-      },
-      stdio: ['pipe', 'pipe', 'pipe'],
+    const fixture = startFixtureProcess(FIXTURE, {
+      DATABASE_URL: db.url,
+      STRESS_SCHEMA: db.schema,
+      STRESS_TOPIC: topic,
+      STRESS_WRITERS: String(what.writers),
+      STRESS_RELAY: what.relay ? '1' : '0',
+      KAFKA_BROKERS: testKafkaBrokers().join(','),
+      // Its credentials (a broker with SASL) through its environment, not its command line.
+      STRESS_SASL: JSON.stringify(testKafkaSasl()),
     });
-    const lines: string[] = [];
-    let partial = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      const text = partial + chunk.toString();
-      const complete = text.split('\n');
-      partial = complete.pop() ?? '';
-      lines.push(...complete);
-    });
-    let errors = '';
-    child.stderr?.on('data', (chunk: Buffer) => (errors += chunk.toString()));
-    const fixture: Fixture = { child, lines, errors: () => errors, send: (line) => void child.stdin?.write(`${line}\n`) };
     fixtures.push(fixture);
-    await waitFor(() => lines.includes('ready') || child.exitCode !== null, Boolean, { what: 'a stress process loaded', timeoutMs: 60_000, intervalMs: 50 });
-    if (child.exitCode !== null) throw new Error(`the stress process exited: ${errors}`);
+    await fixture.loaded('a stress process loaded', 60_000);
     return fixture;
   }
 
