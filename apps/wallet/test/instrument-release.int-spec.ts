@@ -9,7 +9,7 @@ import { Client } from 'pg';
 import { serviceLogs } from '@pay/testing/service-logs';
 import { PaymentsOnKafka } from './payments-on-kafka';
 import type { Caller, WalletUnderTest } from './wallet-test-kit';
-import { dropWalletSchema, startWallet, validCard } from './wallet-test-kit';
+import { dropWalletSchema, instrumentReleaseAudit, openWalletWithCard, startWallet } from './wallet-test-kit';
 
 jest.mock('@pay/observability', () => jest.requireActual<typeof import('@pay/testing/service-logs')>('@pay/testing/service-logs').observabilityKeepingLogs());
 
@@ -42,34 +42,14 @@ describe('wallet: a payment instrument is released only for a payment of its own
       `/v1/wallets/${personId}/payment-instruments/${methodId}?app=${app}${paymentId === undefined ? '' : `&paymentId=${encodeURIComponent(paymentId)}`}`,
     );
 
-  async function audit(paymentId: string): Promise<AuditRow[]> {
-    const client = new Client({ connectionString: testDatabaseUrl() });
-    await client.connect();
-    try {
-      const rows = await client.query<AuditRow>(`SELECT * FROM "${wallet.schema}".instrument_releases WHERE payment_id = $1 ORDER BY id`, [paymentId]);
-      return rows.rows;
-    } finally {
-      await client.end();
-    }
-  }
-
-  /** The card as the Pay Hub saves it: a PaymentMethod attached to the PSP customer it was set up on. */
-  async function openWalletWithCard(personId: string): Promise<{ methodId: string; pspToken: string }> {
-    const person = await wallet.person(personId);
-    expect((await person.post(`/v1/wallets/${personId}`, { country: 'US' })).status).toBe(201);
-    const card = validCard({ customerId: VICTIM_CUSTOMER });
-    const added = await person.post<{ id: string }>(`/v1/wallets/${personId}/payment-methods/cards`, card);
-    expect(added.status).toBe(201);
-    expect((await person.put(`/v1/wallets/${personId}/apps`, { apps: ['facebook', 'instagram'] })).status).toBe(200);
-    return { methodId: added.body.id, pspToken: card.pspToken as string };
-  }
+  const audit = (paymentId: string): Promise<AuditRow[]> => instrumentReleaseAudit<AuditRow>(wallet.schema, [paymentId]);
 
   beforeAll(async () => {
     wallet = await startWallet({ env: { INSTRUMENT_RELEASE_WAIT_MS: String(WAIT_MS) } });
     payments = new PaymentsOnKafka(wallet);
     orchestration = await wallet.orchestration();
-    ({ methodId: victimMethodId, pspToken: victimToken } = await openWalletWithCard(victimId));
-    ({ methodId: attackerMethodId } = await openWalletWithCard(attackerId));
+    ({ methodId: victimMethodId, pspToken: victimToken } = await openWalletWithCard(wallet, victimId, VICTIM_CUSTOMER));
+    ({ methodId: attackerMethodId } = await openWalletWithCard(wallet, attackerId, VICTIM_CUSTOMER));
   });
 
   afterAll(async () => {

@@ -4,12 +4,12 @@
  * route's rules, one SELECT and one audit INSERT for all, the same callers refused, bad bodies
  * refused whole (docs/security.md, "Instrument release").
  */
-import { testDatabaseUrl, uniqueName } from '@pay/testing';
+import { uniqueName } from '@pay/testing';
 import { Client } from 'pg';
 import { serviceLogs } from '@pay/testing/service-logs';
 import { PaymentsOnKafka } from './payments-on-kafka';
 import type { Caller, Response, WalletUnderTest } from './wallet-test-kit';
-import { dropWalletSchema, startWallet, validCard } from './wallet-test-kit';
+import { dropWalletSchema, instrumentReleaseAudit, openWalletWithCard, startWallet, validCard } from './wallet-test-kit';
 
 jest.mock('@pay/observability', () => jest.requireActual<typeof import('@pay/testing/service-logs')>('@pay/testing/service-logs').observabilityKeepingLogs());
 
@@ -80,36 +80,15 @@ describe('wallet: several instrument releases in one request', () => {
 
   const releases = (caller: Caller, body: unknown): Promise<Response<{ releases: Release[] } & Record<string, unknown>>> => caller.request('POST', ROUTE, body);
 
-  async function audit(paymentIds: string[]): Promise<AuditRow[]> {
-    const client = new Client({ connectionString: testDatabaseUrl() });
-    await client.connect();
-    try {
-      const rows = await client.query<AuditRow>(
-        `SELECT caller, payment_id, person_id, method_id, app, outcome FROM "${wallet.schema}".instrument_releases WHERE payment_id = ANY($1) ORDER BY id`,
-        [paymentIds],
-      );
-      return rows.rows;
-    } finally {
-      await client.end();
-    }
-  }
-
-  async function openWalletWithCard(personId: string): Promise<{ methodId: string; pspToken: string }> {
-    const person = await wallet.person(personId);
-    expect((await person.post(`/v1/wallets/${personId}`, { country: 'US' })).status).toBe(201);
-    const card = validCard({ customerId: CUSTOMER });
-    const added = await person.post<{ id: string }>(`/v1/wallets/${personId}/payment-methods/cards`, card);
-    expect(added.status).toBe(201);
-    expect((await person.put(`/v1/wallets/${personId}/apps`, { apps: ['facebook', 'instagram'] })).status).toBe(200);
-    return { methodId: added.body.id, pspToken: card.pspToken as string };
-  }
+  const audit = (paymentIds: string[]): Promise<AuditRow[]> =>
+    instrumentReleaseAudit<AuditRow>(wallet.schema, paymentIds, 'caller, payment_id, person_id, method_id, app, outcome');
 
   beforeAll(async () => {
     wallet = await startWallet({ env: { INSTRUMENT_RELEASE_WAIT_MS: String(WAIT_MS) } });
     payments = new PaymentsOnKafka(wallet);
     orchestration = await wallet.orchestration();
-    ({ methodId: victimMethodId, pspToken: victimToken } = await openWalletWithCard(victimId));
-    ({ methodId: attackerMethodId } = await openWalletWithCard(attackerId));
+    ({ methodId: victimMethodId, pspToken: victimToken } = await openWalletWithCard(wallet, victimId, CUSTOMER));
+    ({ methodId: attackerMethodId } = await openWalletWithCard(wallet, attackerId, CUSTOMER));
     const victim = await wallet.person(victimId);
     const second = await victim.post<{ id: string }>(`/v1/wallets/${victimId}/payment-methods/cards`, validCard({ customerId: CUSTOMER }));
     expect(second.status).toBe(201);

@@ -265,3 +265,29 @@ export async function dumpSchema(schema: string): Promise<string> {
     await client.end();
   }
 }
+
+/**
+ * A wallet opened in the US with a card as the Pay Hub saves it (a PaymentMethod attached to the
+ * PSP customer `customerId` it was set up on), Pay on in facebook and instagram.
+ */
+export async function openWalletWithCard(wallet: WalletUnderTest, personId: string, customerId: string): Promise<{ methodId: string; pspToken: string }> {
+  const person = await wallet.person(personId);
+  expect((await person.post(`/v1/wallets/${personId}`, { country: 'US' })).status).toBe(201);
+  const card = validCard({ customerId });
+  const added = await person.post<{ id: string }>(`/v1/wallets/${personId}/payment-methods/cards`, card);
+  expect(added.status).toBe(201);
+  expect((await person.put(`/v1/wallets/${personId}/apps`, { apps: ['facebook', 'instagram'] })).status).toBe(200);
+  return { methodId: added.body.id, pspToken: card.pspToken as string };
+}
+
+/** The audit of instrument releases for these payments, in the order it was written (`columns`: the SELECT list). */
+export async function instrumentReleaseAudit<Row>(schema: string, paymentIds: readonly string[], columns = '*'): Promise<Row[]> {
+  const client = new Client({ connectionString: testDatabaseUrl() });
+  await client.connect();
+  try {
+    const rows = await client.query(`SELECT ${columns} FROM "${schema}".instrument_releases WHERE payment_id = ANY($1) ORDER BY id`, [paymentIds]);
+    return rows.rows as Row[];
+  } finally {
+    await client.end();
+  }
+}
