@@ -15,11 +15,24 @@ const topic = uniqueName('it.publisher').replace(/_/g, '-');
  */
 class Link {
   private armed = false;
+  private forging = false;
+  /** The last produce answer the broker sent (size-prefixed, as on the wire). */
+  private lastProduceAnswer?: Buffer;
   down = false;
   producesAnswered = 0;
+  producesForged = 0;
 
   loseNextProduceAnswer(): void {
     this.armed = true;
+  }
+
+  /**
+   * The next produce request never reaches the broker; the client gets the broker's previous
+   * produce answer in its place (its correlation id rewritten): a send acknowledged without being
+   * written, as a broker answers a batch it takes for a duplicate (the first batch's offset).
+   */
+  answerNextProduceWithThePreviousAnswer(): void {
+    this.forging = true;
   }
 
   restore(): void {
@@ -33,14 +46,28 @@ class Link {
     let producing = false;
     const write = socket.write.bind(socket) as (chunk: Buffer, ...rest: unknown[]) => boolean;
     socket.write = (chunk: Buffer, ...rest: unknown[]) => {
-      // A request: int32 size, int16 api key (0: Produce), ...
-      if (Buffer.isBuffer(chunk) && chunk.length > 6 && chunk.readInt16BE(4) === 0) producing = true;
+      // A request: int32 size, int16 api key (0: Produce), int16 version, int32 correlation id, ...
+      const produce = Buffer.isBuffer(chunk) && chunk.length > 12 && chunk.readInt16BE(4) === 0;
+      if (produce && this.forging && this.lastProduceAnswer) {
+        this.forging = false;
+        this.producesForged += 1;
+        const answer = Buffer.from(this.lastProduceAnswer);
+        answer.writeInt32BE(chunk.readInt32BE(8), 4); // an answer: int32 size, int32 correlation id, ...
+        setImmediate(() => emit('data', answer));
+        const done = rest.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+        done?.();
+        return true;
+      }
+      if (produce) producing = true;
       return write(chunk, ...rest);
     };
     const emit = socket.emit.bind(socket) as (event: string | symbol, ...args: unknown[]) => boolean;
     socket.emit = ((event: string | symbol, ...args: unknown[]) => {
       if (event === 'data' && producing) {
         producing = false;
+        const answer = args[0] as Buffer;
+        // One answer per chunk here (small ones): what the forged answer replays.
+        if (Buffer.isBuffer(answer) && answer.length >= 8 && answer.readInt32BE(0) === answer.length - 4) this.lastProduceAnswer = Buffer.from(answer);
         if (this.armed) {
           // The broker answered: it wrote the batch. The answer is lost with the connection.
           this.armed = false;
@@ -86,7 +113,22 @@ describe('EventPublisher against a real broker', () => {
 
   const batch = (...values: string[]) => [{ topic, messages: values.map((value) => ({ key: 'k', value })) }];
 
+  it('fails a send acknowledged with an offset it was already given (written nowhere), and writes it with its next producer', async () => {
+    received.length = 0;
+    await publisher.sendRaw(batch('f'));
+    link.answerNextProduceWithThePreviousAnswer();
+    // kafkajs resolves this send: its answer names the partition, without error, at f's offset.
+    await expect(publisher.sendRaw(batch('g'))).rejects.toThrow(/acknowledged at offset \d+, not past \d+ acknowledged before/);
+    expect(link.producesForged).toBe(1);
+    // What an outbox relay does next: the same rows again (its checkpoint did not move).
+    await publisher.sendRaw(batch('g'));
+    await publisher.sendRaw(batch('h'));
+    await waitFor(() => received.includes('h'), isTrue, { what: 'the last message read back', timeoutMs: 30_000, intervalMs: 50 });
+    expect(received).toEqual(['f', 'g', 'h']);
+  });
+
   it('after a batch given up whose write the broker kept, sends the next batch again instead of being refused as out of order for good', async () => {
+    received.length = 0;
     await publisher.sendRaw(batch('a'));
     link.loseNextProduceAnswer();
     // The broker writes b and c; the answer is lost and no reconnection succeeds: kafkajs gives up.

@@ -1,8 +1,9 @@
 import type { EventEnvelope } from '@pay/contracts';
 import { outgoingEventsAreValidated, parseEvent, serializeEvent } from '@pay/contracts';
 import { traceHeaders } from '@pay/observability';
-import type { Kafka, Message, Producer } from 'kafkajs';
+import type { ICustomPartitioner, Kafka, Message, Producer } from 'kafkajs';
 import { CompressionTypes, Partitioners } from 'kafkajs';
+import { UnprovenSendError, unwrittenPartitions } from './acknowledgements';
 
 export interface OutgoingEvent {
   topic: string;
@@ -19,6 +20,10 @@ export interface OutgoingEvent {
 export class EventPublisher {
   private producer: Producer;
   private connected = false;
+  /** The partition kafkajs routed each message of a send to (the partitioner's choice, its last try). */
+  private readonly routedTo = new WeakMap<Message, number>();
+  /** The highest base offset acknowledged to this publisher per partition (see unwrittenPartitions). */
+  private readonly acknowledged = new Map<string, bigint>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -35,7 +40,8 @@ export class EventPublisher {
       allowAutoTopicCreation: false,
       transactionalId,
       // kafkajs 2's default (murmur2, as Java clients key); named, kafkajs does not warn that it changed.
-      createPartitioner: Partitioners.DefaultPartitioner,
+      // Each choice is noted, so that the answer can be checked against every partition written to.
+      createPartitioner: this.notingPartitioner(),
       // kafkajs advances an idempotent producer's sequence numbers only when a send succeeds: a
       // send given up after N retries leaves them behind, and the next messages reuse them (the
       // broker may then take them for duplicates of a write it did keep). So the producer does not
@@ -43,6 +49,18 @@ export class EventPublisher {
       // batch kafkajs gives up on all the same retires the producer (sendRaw).
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5_000 },
     });
+  }
+
+  private notingPartitioner(): ICustomPartitioner {
+    const routedTo = this.routedTo;
+    return () => {
+      const choose = Partitioners.DefaultPartitioner();
+      return (args) => {
+        const partition = choose(args);
+        routedTo.set(args.message, partition);
+        return partition;
+      };
+    };
   }
 
   async connect(): Promise<void> {
@@ -86,12 +104,23 @@ export class EventPublisher {
    * and dropped. So a failed send retires its producer: the next send gets a new producer id, its
    * sequences from 0, and sends again what the broker may already hold (at least once; consumers
    * deduplicate by event id).
+   *
+   * A send kafkajs resolves is also checked against its answer before the caller may count it
+   * written (an outbox relay then moves its checkpoint past it): every partition its messages went
+   * to must be answered, without error, at an offset past every earlier answer for that partition
+   * (a batch the broker takes for a duplicate is answered with the first one's offset and written
+   * nowhere). Otherwise the send fails as `UnprovenSendError` and retires the producer as above: a
+   * relay once moved past a batch Kafka never held (docs/operations.md, "An outbox event that never
+   * reached Kafka"), and this turns that into a logged, republished batch.
    */
   async sendRaw(topicMessages: { topic: string; messages: Message[] }[]): Promise<void> {
     await this.connect();
     const producer = this.producer;
     try {
-      await producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages });
+      const acks = await producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages });
+      const routed = topicMessages.flatMap(({ topic, messages }) => messages.map((message) => ({ topic, partition: this.routedTo.get(message) })));
+      const problems = unwrittenPartitions(routed, acks, this.acknowledged);
+      if (problems.length > 0) throw new UnprovenSendError(problems);
     } catch (error) {
       if (this.producer === producer) {
         this.producer = this.newProducer();
