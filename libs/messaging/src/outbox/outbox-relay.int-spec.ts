@@ -183,6 +183,76 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
     expect(traceparents.get(event.id)).toMatch(new RegExp(`^00-${span.spanContext().traceId}-[0-9a-f]{16}-0[01]$`));
   });
 
+  it('does not move its checkpoint past a row its read did not return: it logs the row, and the next pass publishes it', async () => {
+    received.length = 0;
+    await db.dataSource.query('TRUNCATE outbox');
+    const first = tick(8_000);
+    const second = tick(8_001);
+    const behind = tick(8_002);
+    let firstTx = '';
+    /**
+     * While the batch (first, second) is on its way to Kafka, a row appears between them in
+     * (tx_id, position) order, under first's transaction id: a row the batch's READ could not see
+     * although its transaction was below the horizon — what a relay once passed without publishing.
+     */
+    class IntrudingPublisher extends EventPublisher {
+      intruded = false;
+      override async sendRaw(topicMessages: Parameters<EventPublisher['sendRaw']>[0]): Promise<void> {
+        if (!this.intruded) {
+          this.intruded = true;
+          await db.dataSource.query(`INSERT INTO outbox (tx_id, topic, message_key, event_id, payload) VALUES ($1::xid8, $2, $3, $4, $5::jsonb)`, [
+            firstTx,
+            topic,
+            behind.subject,
+            behind.id,
+            JSON.stringify(behind),
+          ]);
+        }
+        await super.sendRaw(topicMessages);
+      }
+    }
+    const intruding = new IntrudingPublisher(kafka);
+    const written: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        written.push(chunk.toString());
+        done();
+      },
+    });
+    const relay = new OutboxRelay({ name: 'it-unread', dataSource: db.dataSource, publisher: intruding, logger: createLogger('relay-test', 'info', stream) });
+    await relay.start();
+    await relay.stop(); // checkpoint row created; batches are driven by hand below
+    await db.dataSource.transaction((tx) => appendToOutbox(sqlOfTransaction(tx), [{ topic, envelope: first }]));
+    await db.dataSource.transaction((tx) => appendToOutbox(sqlOfTransaction(tx), [{ topic, envelope: second }]));
+    [{ tx_id: firstTx }] = await db.dataSource.query<{ tx_id: string }[]>('SELECT tx_id::text AS tx_id FROM outbox WHERE event_id = $1', [first.id]);
+    try {
+      // Passes until the batch is taken (other test files' transactions may hold the horizon back).
+      let refused: unknown;
+      const deadline = Date.now() + 20_000;
+      while (refused === undefined && Date.now() < deadline) {
+        const published = await relay.publishBatch().catch((error: unknown) => {
+          refused = error;
+          return 0;
+        });
+        if (published > 0) break;
+        if (refused === undefined) await new Promise((r) => setTimeout(r, 20));
+      }
+      expect(String(refused)).toMatch(/1 row\(s\) behind the batch were not read; the checkpoint was not moved/);
+      expect(await relay.backlog()).toBe(3);
+      const logged = written.map((line) => JSON.parse(line) as { relay?: string; unread?: { position: string; tx_id: string; status: string }[] });
+      const report = logged.find((line) => line.relay === 'it-unread' && line.unread);
+      expect(report?.unread).toEqual([expect.objectContaining({ tx_id: firstTx, status: 'committed' })]);
+
+      expect(await publishAll(relay, 3)).toBe(3);
+      expect(await relay.backlog()).toBe(0);
+      // The refused batch reached Kafka once before the pass failed, and again with the row behind it.
+      await waitForReceived(5);
+      expect([...received].sort()).toEqual([first.id, first.id, second.id, second.id, behind.id].sort());
+    } finally {
+      await intruding.disconnect();
+    }
+  });
+
   describe('running on its own', () => {
     const applicationName = uniqueName('relay_idle');
     let relaySource: DataSource;

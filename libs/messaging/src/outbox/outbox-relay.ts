@@ -1,7 +1,7 @@
 import type { Logger } from '@pay/observability';
 import { platformMetrics } from '@pay/observability';
 import type { Message } from 'kafkajs';
-import type { DataSource } from 'typeorm';
+import type { DataSource, QueryRunner } from 'typeorm';
 import type { EventPublisher } from '../kafka/event-publisher';
 import type { BackoffPolicy } from '../retry/backoff';
 import { backoffDelayMs } from '../retry/backoff';
@@ -82,9 +82,17 @@ const READ: NamedStatement = {
           ORDER BY tx_id, position
           LIMIT $3`,
 };
+/**
+ * Moves the checkpoint past the batch and counts, in this later snapshot, the rows between the old
+ * checkpoint and the new one: every one of them must be a row of the batch. A row there that the
+ * READ did not return (its transaction was below the horizon, so it should have been visible) would
+ * be passed unpublished for good; the pass then fails instead (see pass()).
+ */
 const ADVANCE: NamedStatement = {
-  name: 'outbox_relay_advance',
-  text: 'UPDATE outbox_checkpoint SET tx_id = $2::xid8, position = $3, updated_at = now() WHERE relay = $1',
+  name: 'outbox_relay_advance_counted',
+  text: `UPDATE outbox_checkpoint SET tx_id = $2::xid8, position = $3, updated_at = now() WHERE relay = $1
+         RETURNING (SELECT count(*)::int FROM outbox
+                     WHERE (tx_id, position) > ($4::xid8, $5::bigint) AND (tx_id, position) <= ($2::xid8, $3::bigint)) AS covered`,
 };
 
 /**
@@ -232,7 +240,8 @@ export class OutboxRelay {
       }
       await this.options.publisher.sendRaw(groupByTopic(rows));
       const last = rows[rows.length - 1];
-      await queryNamed(sql, ADVANCE, [this.options.name, last.tx_id, last.position]);
+      const [advanced] = await queryNamed<{ covered: number }>(sql, ADVANCE, [this.options.name, last.tx_id, last.position, from.tx_id, from.position]);
+      if (advanced?.covered !== rows.length) await this.refuseToPassUnread(runner, from, last, rows);
       await runner.commitTransaction();
       this.published += rows.length;
       platformMetrics().outboxPublished.add(rows.length, { relay: this.options.name });
@@ -244,6 +253,32 @@ export class OutboxRelay {
     } finally {
       await runner.release();
     }
+  }
+
+  /**
+   * The checkpoint would pass rows the batch's READ did not return: logs them (what an operator
+   * needs to find why: their transactions and states) and fails the pass, so the checkpoint stays
+   * and the next pass publishes the range again, those rows with it (the batch's own rows a second
+   * time: consumers deduplicate by event id).
+   */
+  private async refuseToPassUnread(
+    runner: QueryRunner,
+    from: { tx_id: string; position: string },
+    last: OutboxRow,
+    rows: readonly OutboxRow[],
+  ): Promise<never> {
+    const unread = (await runner.query(
+      `SELECT position::text AS position, tx_id::text AS tx_id, pg_xact_status(tx_id) AS status, created_at
+         FROM outbox
+        WHERE (tx_id, position) > ($1::xid8, $2::bigint) AND (tx_id, position) <= ($3::xid8, $4::bigint) AND NOT (position = ANY($5::bigint[]))
+        ORDER BY tx_id, position LIMIT 50`,
+      [from.tx_id, from.position, last.tx_id, last.position, rows.map((row) => row.position)],
+    )) as { position: string; tx_id: string; status: string; created_at: Date }[];
+    this.options.logger.error(
+      { relay: this.options.name, from, to: { tx_id: last.tx_id, position: last.position }, read: rows.length, unread },
+      'outbox relay: rows it did not read lie behind the batch it published; the checkpoint stays, and the next pass publishes them',
+    );
+    throw new Error(`outbox relay ${this.options.name}: ${unread.length} row(s) behind the batch were not read; the checkpoint was not moved`);
   }
 
   /** Rows written but not yet published: the backlog an operator watches. */
