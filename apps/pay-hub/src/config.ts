@@ -116,6 +116,10 @@ export class PayHubConfig extends DatabaseConfig {
   @Matches(/^\S{1,200}$/, { message: 'must be the audience (aud) the services accept' })
   AUTH_AUDIENCE = 'pay-api';
 
+  /** Development agents' tokens name this audience alone: the support service's (its AUTH_AGENT_AUDIENCE). */
+  @Matches(/^\S{1,200}$/, { message: "must be the audience (aud) of support agents' tokens, the support service's AUTH_AGENT_AUDIENCE" })
+  AUTH_AGENT_AUDIENCE = 'pay-support';
+
   /** OIDC: the identity provider the services already trust (its discovery document is at <issuer>/.well-known/openid-configuration). */
   @ValidateIf((config: PayHubConfig) => config.HUB_SIGN_IN === 'oidc')
   @Matches(URL_PATTERN, url('the OpenID Connect issuer (required when HUB_SIGN_IN=oidc)'))
