@@ -37,6 +37,20 @@ export function documentedSecrets(markdown: string): DocumentedSecrets {
   return secrets;
 }
 
+/** The ConfigMaps docs/deploy.md tells deployers to create: its "ConfigMaps you create" table, name to keys. */
+export function documentedDeployTimeConfigMaps(markdown: string): Map<string, Set<string>> {
+  const section = /^## ConfigMaps you create\n([\s\S]*?)(?=^## |(?![\s\S]))/m.exec(markdown)?.[1] ?? '';
+  const configMaps = new Map<string, Set<string>>();
+  for (const line of section.split('\n')) {
+    const row = /^\|\s*`([^`]+)`\s*\|([^|]*)\|/.exec(line);
+    if (!row) continue;
+    const keys = configMaps.get(row[1]) ?? new Set<string>();
+    for (const key of row[2].matchAll(/`([^`]+)`/g)) keys.add(key[1]);
+    configMaps.set(row[1], keys);
+  }
+  return configMaps;
+}
+
 /**
  * The "read by" column of that table, by `Secret/key`: a Deployment by its service's name (`every
  * service`: all of them), a web front end by its name (never among `every service`), a Job or
