@@ -57,7 +57,8 @@ async function main(): Promise<void> {
   })
     .setProtectedHeader({ alg: 'ES256', kid: identityProvider.kid })
     .setIssuer(process.env.AUTH_ISSUER ?? 'https://id.pay.local')
-    .setAudience(process.env.AUTH_AUDIENCE ?? 'pay-api')
+    // An agent's token is for the support service alone, as the identity provider issues it.
+    .setAudience(values.role === 'support' ? (process.env.AUTH_AGENT_AUDIENCE ?? 'pay-support') : (process.env.AUTH_AUDIENCE ?? 'pay-api'))
     .setSubject(values.sub)
     .setIssuedAt()
     .setExpirationTime(`${minutes}m`)

@@ -25,16 +25,21 @@ function secretsSection(markdown: string): string {
   return /^## Secrets\n([\s\S]*?)(?=^## )/m.exec(markdown)?.[1] ?? '';
 }
 
-export function documentedSecrets(markdown: string): DocumentedSecrets {
-  const secrets = new Map<string, Set<string>>();
-  for (const line of secretsSection(markdown).split('\n')) {
+/** A section's table of names in backquotes, each with the backquoted keys of its second column (a name on several rows: their keys together). */
+function namesAndKeys(section: string): Map<string, Set<string>> {
+  const names = new Map<string, Set<string>>();
+  for (const line of section.split('\n')) {
     const row = /^\|\s*`([^`]+)`\s*\|([^|]*)\|/.exec(line);
     if (!row) continue;
-    const keys = secrets.get(row[1]) ?? new Set<string>();
+    const keys = names.get(row[1]) ?? new Set<string>();
     for (const key of row[2].matchAll(/`([^`]+)`/g)) keys.add(key[1]);
-    secrets.set(row[1], keys);
+    names.set(row[1], keys);
   }
-  return secrets;
+  return names;
+}
+
+export function documentedSecrets(markdown: string): DocumentedSecrets {
+  return namesAndKeys(secretsSection(markdown));
 }
 
 /**
@@ -153,4 +158,9 @@ export function checkSecretsDocumented(objects: readonly KubeObject[], secrets: 
       }
     }
   });
+}
+
+/** The ConfigMaps docs/deploy.md tells deployers to create: its "ConfigMaps you create" table, name to keys. */
+export function documentedDeployTimeConfigMaps(markdown: string): Map<string, Set<string>> {
+  return namesAndKeys(/^## ConfigMaps you create\n([\s\S]*?)(?=^## |(?![\s\S]))/m.exec(markdown)?.[1] ?? '');
 }

@@ -1,9 +1,9 @@
 /** The rules the manifest tests apply to deploy/ (`@pay/deploy-checks`), and what they read to apply them. */
 export { CONSUMED_TOPICS } from './consumed-topics';
 export { effectiveEnv } from './container-env';
-export { documentedReaders, documentedSecrets, readDeployDoc, secretReaders, secretReferences } from './docs-tables';
+export { documentedDeployTimeConfigMaps, documentedReaders, documentedSecrets, readDeployDoc, secretReaders, secretReferences } from './docs-tables';
 export type { Finding, KubeObject } from './kube-objects';
-export { formatFinding, SERVICE_LABEL } from './kube-objects';
+export { DEPLOY_TIME_CONFIG_MAPS, formatFinding, SERVICE_LABEL } from './kube-objects';
 export { validateSchemas } from './kube-schema';
 export type { RuleContext } from './manifest-rules';
 export { checkManifests, checkWiring } from './manifest-rules';

@@ -67,9 +67,23 @@ export function dataOf(configMap: KubeObject | undefined): Record<string, string
   return configMap && ((configMap.data ?? {}) as Record<string, string>);
 }
 
-/** The data of each ConfigMap in the namespace of another object, by name; of two with one name, the last (as `kubectl apply` would leave it). */
+/**
+ * ConfigMaps the deployer creates (docs/deploy.md, "ConfigMaps you create"): settings only the
+ * cluster knows, which the manifests reference and do not hold. Each key with a well-formed sample,
+ * so that the rules see what a deployer would write.
+ */
+export const DEPLOY_TIME_CONFIG_MAPS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  'pay-hub-proxies': { HUB_TRUSTED_PROXIES: '10.42.0.0/16' },
+};
+
+/**
+ * The data of each ConfigMap in the namespace of another object, by name; of two with one name, the
+ * last (as `kubectl apply` would leave it); then those the deployer creates (DEPLOY_TIME_CONFIG_MAPS).
+ */
 export function configMapsOf(objects: readonly KubeObject[], owner: KubeObject): Map<string, Record<string, string>> {
-  return new Map(inNamespaceOf(objects, owner, 'ConfigMap').map((o) => [o.metadata.name ?? '', dataOf(o)!]));
+  const configMaps = new Map(inNamespaceOf(objects, owner, 'ConfigMap').map((o) => [o.metadata.name ?? '', dataOf(o)!]));
+  for (const [name, data] of Object.entries(DEPLOY_TIME_CONFIG_MAPS)) if (!configMaps.has(name)) configMaps.set(name, { ...data });
+  return configMaps;
 }
 
 /** The labels of a workload's pod template. */

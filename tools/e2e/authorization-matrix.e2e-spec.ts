@@ -5,6 +5,8 @@
  * not name fails the test, so a route added later must come with its rule. A route a role may not
  * call answers 403 before any handler runs; one it may call never refuses it for its role; a
  * person naming another person's id gets the 404 of a person that does not exist, never data.
+ * A support agent's token (the support service's audience alone) is refused as a token (401) by
+ * every other service.
  */
 import type { TestIssuer } from '@pay/auth/testing';
 import { createTestIssuer } from '@pay/auth/testing';
@@ -247,6 +249,11 @@ describe('the authorization matrix of the five services', () => {
         if (anonymous.status !== 401) wrong.push(`${route}: ${anonymous.status} without a token, not 401`);
         for (const role of ROLES) {
           const answer = await call(route, tokens.get(role));
+          // An agent's token names the support service's audience alone: every other service refuses it as a token (401), whatever its routes.
+          if (role === 'support' && definition.name !== 'support') {
+            if (answer.status !== 401) wrong.push(`${route}: an agent's token got ${answer.status} ${answer.body?.code ?? ''}, not 401`);
+            continue;
+          }
           const needsScope = role === 'service' && (rule.scopes ?? []).length > 0;
           const needsApp = role === 'service' && rule.appBackend === true;
           const allowed = rule.roles.includes(role) && !needsScope && !needsApp;

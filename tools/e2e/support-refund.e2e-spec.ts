@@ -19,7 +19,8 @@
  * one for another payment, amount, Idempotency-Key or agent, one signed by support's key or by the
  * identity provider, an agent's access token in its place, one used already — refunds nothing; and
  * support's refunds stay within the budget (per agent: a count and an amount an hour; all agents:
- * an amount an hour per currency), beyond which nothing is written.
+ * an amount an hour per currency), beyond which nothing is written. An agent's token (the support
+ * service's audience alone) gets 401 at orchestration and the wallet: nothing returned or written.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -320,8 +321,8 @@ it("refuses an agent's refund through another agent's or a closed conversation, 
     { typ: 'support-case+jwt', expiresIn: 60 },
   );
   expect(await refundAt(theirs.paymentId, { 'idempotency-key': key, [SUPPORT_CASE_HEADER]: byIdp })).toMatchObject({ status: 403 });
-  // An agent's own token is not the support service's, case or not.
-  expect(await refundAt(theirs.paymentId, { 'idempotency-key': key, [SUPPORT_CASE_HEADER]: caseOfMine }, '500', agentA)).toMatchObject({ status: 403 });
+  // An agent's own token is not the support service's, case or not: orchestration does not even take it (the support service's audience alone).
+  expect(await refundAt(theirs.paymentId, { 'idempotency-key': key, [SUPPORT_CASE_HEADER]: caseOfMine }, '500', agentA)).toMatchObject({ status: 401 });
 
   // Nothing was written: no refund of any of the three, no agent's refund recorded.
   const refundEvents = (paymentId: string) =>
@@ -339,6 +340,50 @@ it("refuses an agent's refund through another agent's or a closed conversation, 
   expect((await refundEvents(mine.paymentId)).length).toBeGreaterThan(0);
   expect(await refundEvents(theirs.paymentId)).toEqual([]);
   expect(await refundEvents(closed.paymentId)).toEqual([]);
+});
+
+it("refuses an agent's token at every service but support — as the identity provider issues it, or issued for the shared audience too: 401, nothing returned, nothing written", async () => {
+  const { paymentId, conversationId } = await paidAndAsked(1_300n);
+  const agent = await as('agent-k', 'support');
+  // The same agent at support: the token works there (claim), so the refusals below are about where it is used.
+  expect((await http(`${support.url}/v1/support/conversations/${conversationId}/claim`, 'POST', agent)).status).toBe(200);
+  const walletBefore = await platform.walletQuery('SELECT ad_measurement_consent, consent_updated_at FROM wallets WHERE person_id = $1', [payer.id]);
+  expect(walletBefore).toHaveLength(1);
+  const requestId = randomUUID();
+  const misissued = await platform.idp.signTestToken({ sub: 'agent-k', role: 'support' }, { audience: [platform.idp.audience, platform.idp.agentAudience] });
+  const sharedOnly = await platform.idp.signTestToken({ sub: 'agent-k', role: 'support' }, { audience: platform.idp.audience });
+  for (const [what, token] of [
+    ['as issued', agent],
+    ['for both audiences', misissued],
+    ['for the shared audience', sharedOnly],
+  ] as const) {
+    const calls: Array<[string, string, string, unknown?, Record<string, string>?]> = [
+      [`${platform.orchestrationUrl}/v1/payments/${paymentId}`, 'GET', 'the payment'],
+      [
+        `${platform.orchestrationUrl}/v1/payments/${paymentId}/refunds`,
+        'POST',
+        'a refund',
+        { amount: { amount: '100', currency: 'USD' } },
+        { 'idempotency-key': randomUUID() },
+      ],
+      [`${platform.orchestrationUrl}/v1/payments`, 'POST', 'a payment', purchaseOf(payer, 500n, { requestId }), { 'idempotency-key': requestId }],
+      [`${platform.wallet.url}/v1/wallets/${payer.id}/payment-methods`, 'GET', "the payer's methods"],
+      [`${platform.wallet.url}/v1/wallets/${payer.id}/consents/ad-measurement`, 'PUT', "the payer's consent", { granted: true }],
+    ];
+    for (const [url, method, target, body, headers] of calls) {
+      const answer = await http(url, method, token, body, headers);
+      expect({ what, target, status: answer.status }).toEqual({ what, target, status: 401 });
+      expect(JSON.stringify(answer.body)).not.toContain(payer.id);
+      expect(JSON.stringify(answer.body)).not.toContain(paymentId);
+    }
+    // Support itself takes the agent's token only as issued (its audience alone).
+    const desk = await http(`${support.url}/v1/support/conversations/${conversationId}/payment`, 'GET', token);
+    expect({ what, status: desk.status }).toEqual({ what, status: token === agent ? 200 : 401 });
+  }
+  // Nothing written: no refund, no payment for the request, the payer's consent as it was.
+  expect(await refundTraces(paymentId)).toEqual({ events: 0, steps: 0, postings: 0 });
+  expect(await platform.orchestrationQuery('SELECT 1 FROM payments WHERE request_id = $1', [requestId])).toHaveLength(0);
+  expect(await platform.walletQuery('SELECT ad_measurement_consent, consent_updated_at FROM wallets WHERE person_id = $1', [payer.id])).toEqual(walletBefore);
 });
 
 it('ends what a case allows when its conversation closes: the close waits for the refund in flight, then the case is spent and the agent reads and refunds nothing', async () => {
@@ -465,7 +510,12 @@ it("refuses support's key without the hub's approval of the very refund — none
       await platform.idp.signTestToken({ sub: 'pay-hub', role: 'service', ...approvalFields(refund) }, { typ: 'refund-approval+jwt', expiresIn: 60 }),
       /not signed by a key registered for it/,
     ],
-    ["agent G's own access token", await as('agent-g', 'support'), /refund-approval\+jwt/],
+    ["agent G's own access token", await as('agent-g', 'support'), /"aud" claim/],
+    [
+      "agent G's token issued for the shared audience",
+      await platform.idp.signTestToken({ sub: 'agent-g', role: 'support' }, { audience: platform.idp.audience }),
+      /refund-approval\+jwt/,
+    ],
   ];
   for (const [what, approval, why] of attempts) {
     const answer = await refundWith(approval);

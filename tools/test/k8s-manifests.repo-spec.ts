@@ -19,6 +19,8 @@ import {
   checkWiring,
   cidrContains,
   CONSUMED_TOPICS,
+  DEPLOY_TIME_CONFIG_MAPS,
+  documentedDeployTimeConfigMaps,
   documentedReaders,
   documentedSecrets,
   effectiveEnv,
@@ -352,6 +354,28 @@ describe('docs/deploy.md', () => {
     const listed = Object.fromEntries([...DOCUMENTED_SECRETS].map(([name, keys]) => [name, [...keys].sort()]));
     const referenced = Object.fromEntries([...references].map(([name, keys]) => [name, [...keys].sort()]));
     expect(listed).toEqual(referenced);
+  });
+
+  it('lists in its "ConfigMaps you create" table every ConfigMap the manifests read but do not hold, with its keys, and the rules know each', () => {
+    const missing = new Map<string, Set<string>>();
+    for (const overlay of Object.keys(ENVIRONMENTS)) {
+      const objects = objectsOf(overlay);
+      const held = new Set(objects.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name));
+      for (const object of objects) {
+        const pod = (object.spec as { template?: { spec?: IPodSpec } } | undefined)?.template?.spec;
+        for (const container of [...(pod?.initContainers ?? []), ...(pod?.containers ?? [])]) {
+          for (const variable of container.env ?? []) {
+            const ref = variable.valueFrom?.configMapKeyRef;
+            if (!ref || held.has(ref.name)) continue;
+            missing.set(ref.name ?? '', new Set([...(missing.get(ref.name ?? '') ?? []), ref.key]));
+          }
+        }
+      }
+    }
+    const sorted = (map: Map<string, Set<string>>): Record<string, string[]> => Object.fromEntries([...map].map(([name, keys]) => [name, [...keys].sort()]));
+    expect(sorted(missing)).toEqual({ 'pay-hub-proxies': ['HUB_TRUSTED_PROXIES'] });
+    expect(sorted(documentedDeployTimeConfigMaps(DEPLOY_MD))).toEqual(sorted(missing));
+    expect(Object.fromEntries(Object.entries(DEPLOY_TIME_CONFIG_MAPS).map(([name, data]) => [name, Object.keys(data).sort()]))).toEqual(sorted(missing));
   });
 });
 

@@ -30,5 +30,6 @@ describe("the address a mandate's acceptance is recorded with", () => {
   it('refuses a proxy list that is not addresses or ranges', () => {
     expect(() => trustedProxies('ingress.local')).toThrow(/HUB_TRUSTED_PROXIES/);
     expect(trustedProxies('')).toBeUndefined();
+    expect(trustedProxies('none')).toBeUndefined();
   });
 });

@@ -33,10 +33,10 @@ export const US_BANK_MANDATE = {
 
 /**
  * The proxies whose X-Forwarded-For entries the hub believes (`HUB_TRUSTED_PROXIES`: addresses or
- * CIDR ranges, comma-separated); undefined: none.
+ * CIDR ranges, comma-separated); undefined or `none`: none.
  */
 export function trustedProxies(list: string | undefined): BlockList | undefined {
-  if (!list?.trim()) return undefined;
+  if (!list?.trim() || list.trim() === 'none') return undefined;
   const proxies = new BlockList();
   for (const entry of list.split(',').map((part) => part.trim())) {
     const [address, prefix] = entry.split('/');

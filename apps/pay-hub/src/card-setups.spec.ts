@@ -3,7 +3,7 @@ import { CardSetups } from './card-setups';
 import { PayHubConfig } from './config';
 
 const jwk = '{"kty":"EC","d":"x"}';
-const oidc = { NODE_ENV: 'production', HUB_SIGN_IN: 'oidc', OIDC_ISSUER: 'https://id.example', OIDC_CLIENT_ID: 'pay-hub' };
+const oidc = { NODE_ENV: 'production', HUB_SIGN_IN: 'oidc', OIDC_ISSUER: 'https://id.example', OIDC_CLIENT_ID: 'pay-hub', HUB_TRUSTED_PROXIES: '10.42.0.0/16' };
 const cards = { STRIPE_SECRET_KEY: 'rk_live_hubkey', STRIPE_PUBLISHABLE_KEY: 'pk_live_hubkey' };
 
 describe('where the methods page loads Stripe.js from (STRIPE_JS_URL)', () => {

@@ -95,12 +95,15 @@ export class PayHubConfig extends DatabaseConfig {
   /**
    * The proxies in front of the hub (the ingress), as IP addresses or CIDR ranges, comma-separated:
    * X-Forwarded-For is believed only for the hops they added, right to left, so the address the
-   * hub records (a mandate's acceptance) is the one the last trusted proxy saw. Unset: no proxy is
-   * trusted and the socket's peer is the client.
+   * hub records (a mandate's acceptance) is the one the last trusted proxy saw. `none` (or unset,
+   * outside production): no proxy is trusted and the socket's peer is the client. Required in
+   * production, where only the deployment knows its ingress's addresses: a guessed range records
+   * the proxy's address, or believes a spoofed one, without a word.
    */
-  @IsOptional()
-  @Matches(/^[0-9A-Fa-f.:]+(\/\d{1,3})?(\s*,\s*[0-9A-Fa-f.:]+(\/\d{1,3})?)*$/, {
-    message: 'must list IP addresses or CIDR ranges, comma-separated, e.g. 10.0.0.0/8,192.0.2.10',
+  @ValidateIf((config: PayHubConfig) => config.HUB_TRUSTED_PROXIES !== undefined || config.NODE_ENV === 'production')
+  @Matches(/^(none|[0-9A-Fa-f.:]+(\/\d{1,3})?(\s*,\s*[0-9A-Fa-f.:]+(\/\d{1,3})?)*)$/, {
+    message:
+      "must list the ingress's IP addresses or CIDR ranges, comma-separated, e.g. 10.42.0.0/16,192.0.2.10, or be none when no proxy is in front (required in production)",
   })
   HUB_TRUSTED_PROXIES?: string;
 
@@ -115,6 +118,10 @@ export class PayHubConfig extends DatabaseConfig {
 
   @Matches(/^\S{1,200}$/, { message: 'must be the audience (aud) the services accept' })
   AUTH_AUDIENCE = 'pay-api';
+
+  /** Development agents' tokens name this audience alone: the support service's (its AUTH_AGENT_AUDIENCE). */
+  @Matches(/^\S{1,200}$/, { message: "must be the audience (aud) of support agents' tokens, the support service's AUTH_AGENT_AUDIENCE" })
+  AUTH_AGENT_AUDIENCE = 'pay-support';
 
   /** OIDC: the identity provider the services already trust (its discovery document is at <issuer>/.well-known/openid-configuration). */
   @ValidateIf((config: PayHubConfig) => config.HUB_SIGN_IN === 'oidc')

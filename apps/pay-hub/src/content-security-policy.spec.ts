@@ -3,7 +3,7 @@ import { PayHubConfig } from './config';
 import { contentSecurityPolicy, pspBrowserOrigins } from './content-security-policy';
 
 const jwk = '{"kty":"EC","d":"x"}';
-const oidc = { NODE_ENV: 'production', HUB_SIGN_IN: 'oidc', OIDC_ISSUER: 'https://id.example', OIDC_CLIENT_ID: 'pay-hub' };
+const oidc = { NODE_ENV: 'production', HUB_SIGN_IN: 'oidc', OIDC_ISSUER: 'https://id.example', OIDC_CLIENT_ID: 'pay-hub', HUB_TRUSTED_PROXIES: '10.42.0.0/16' };
 const cards = { STRIPE_SECRET_KEY: 'rk_live_hubkey', STRIPE_PUBLISHABLE_KEY: 'pk_live_hubkey' };
 const simulatorCards = {
   HUB_DEV_SIGNING_JWK: jwk,

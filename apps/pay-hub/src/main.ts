@@ -8,7 +8,9 @@ import { startPayHub } from './hub-server';
 async function main(): Promise<void> {
   const config = loadConfig('pay-hub', PayHubConfig);
   const mintDevToken =
-    config.HUB_SIGN_IN === 'development' ? await devTokenMinter(config.HUB_DEV_SIGNING_JWK!, config.AUTH_ISSUER, config.AUTH_AUDIENCE) : undefined;
+    config.HUB_SIGN_IN === 'development'
+      ? await devTokenMinter(config.HUB_DEV_SIGNING_JWK!, config.AUTH_ISSUER, { audience: config.AUTH_AUDIENCE, agentAudience: config.AUTH_AGENT_AUDIENCE })
+      : undefined;
   const hub = await startPayHub({ config, mintDevToken });
   process.stderr.write(`pay-hub: listening on ${config.HUB_PUBLIC_URL} (sign-in: ${config.HUB_SIGN_IN})\n`);
   // Spans and metrics still buffered go to the collector before the process ends.

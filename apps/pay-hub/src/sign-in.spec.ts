@@ -55,8 +55,22 @@ describe("the hub's configuration", () => {
       HUB_SIGN_IN: 'oidc',
       OIDC_ISSUER: 'https://id.example',
       OIDC_CLIENT_ID: 'pay-hub',
+      HUB_TRUSTED_PROXIES: '10.42.0.0/16',
     });
     expect(config.OIDC_SCOPES).toBe('openid');
     expect(loadConfig('pay-hub', PayHubConfig, { HUB_DEV_SIGNING_JWK: jwk }).HUB_SIGN_IN).toBe('development');
+  });
+
+  it("needs the ingress's addresses in production, where a guessed range would be silently wrong: a list, or none", () => {
+    const production = { NODE_ENV: 'production', HUB_SIGN_IN: 'oidc', OIDC_ISSUER: 'https://id.example', OIDC_CLIENT_ID: 'pay-hub' };
+    expect(() => loadConfig('pay-hub', PayHubConfig, production)).toThrow(/HUB_TRUSTED_PROXIES must list the ingress's IP addresses.*required in production/);
+    expect(() => loadConfig('pay-hub', PayHubConfig, { ...production, HUB_TRUSTED_PROXIES: '' })).toThrow(/HUB_TRUSTED_PROXIES/);
+    expect(() => loadConfig('pay-hub', PayHubConfig, { ...production, HUB_TRUSTED_PROXIES: 'ingress.local' })).toThrow(/HUB_TRUSTED_PROXIES/);
+    expect(loadConfig('pay-hub', PayHubConfig, { ...production, HUB_TRUSTED_PROXIES: '10.42.0.0/16, 192.0.2.10' }).HUB_TRUSTED_PROXIES).toBe(
+      '10.42.0.0/16, 192.0.2.10',
+    );
+    expect(loadConfig('pay-hub', PayHubConfig, { ...production, HUB_TRUSTED_PROXIES: 'none' }).HUB_TRUSTED_PROXIES).toBe('none');
+    // Development (npm start) needs none: nothing proxies the hub there.
+    expect(loadConfig('pay-hub', PayHubConfig, { HUB_DEV_SIGNING_JWK: jwk }).HUB_TRUSTED_PROXIES).toBeUndefined();
   });
 });

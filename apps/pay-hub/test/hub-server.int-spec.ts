@@ -538,6 +538,7 @@ describe("the hub's server", () => {
           OIDC_ISSUER: provider.issuer,
           OIDC_CLIENT_ID: 'pay-hub-client',
           HUB_PUBLIC_URL: 'https://hub.pay.example.com',
+          HUB_TRUSTED_PROXIES: '10.42.0.0/16',
           STRIPE_SECRET_KEY: 'rk_live_hubkey',
           STRIPE_PUBLISHABLE_KEY: 'pk_live_hubkey',
         }),

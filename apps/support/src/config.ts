@@ -1,10 +1,25 @@
 import { BaseServiceConfig, IsConsumerGroupId, IsFlag, IsJsonWith, IsTopicName, IsWholeNumber } from '@pay/config';
 import { Topics } from '@pay/contracts';
-import { IsOptional, IsString, Matches } from 'class-validator';
+import { IsOptional, IsString, Matches, ValidateBy } from 'class-validator';
 
 /** Environment of the support service, validated at start-up (see docs/configuration.md). */
 export class SupportConfig extends BaseServiceConfig {
   // NODE_ENV and AUTH_* (access tokens, also of the WebSocket handshake) are read by BaseServiceConfig.
+
+  /**
+   * The audience (`aud`) of support agents' tokens (role `support`): the identity provider issues
+   * agents' tokens for it alone, so that no other service takes them (docs/security.md).
+   */
+  @IsString()
+  @Matches(/^\S{1,200}$/, { message: "must be the audience (aud) of support agents' tokens, e.g. pay-support" })
+  @ValidateBy({
+    name: 'differsFromAuthAudience',
+    validator: {
+      validate: (value: unknown, args) => value !== (args?.object as SupportConfig).AUTH_AUDIENCE,
+      defaultMessage: () => "must differ from AUTH_AUDIENCE: agents' tokens are for the support service alone",
+    },
+  })
+  AUTH_AGENT_AUDIENCE = 'pay-support';
 
   // --- Where chat is offered ---
 

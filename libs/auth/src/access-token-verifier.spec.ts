@@ -5,6 +5,15 @@ import { APP_BACKEND_SCOPES, parseKeyGrants } from './key-grants';
 import { parsePublicKeySet } from './key-set';
 import { createTestIssuer, signTestToken } from './testing';
 
+async function refusal(token: Promise<string>, verifier: AccessTokenVerifier): Promise<AuthenticationError> {
+  const error = await verifier.verify(await token).then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(AuthenticationError);
+  return error as AuthenticationError;
+}
+
 describe('AccessTokenVerifier', () => {
   it.each(['ES256', 'EdDSA', 'RS256'] as const)('accepts a %s token from the configured issuer and names subject and role', async (algorithm) => {
     const idp = await createTestIssuer({ algorithm });
@@ -12,15 +21,6 @@ describe('AccessTokenVerifier', () => {
     const principal = await verifier.verify(await idp.signTestToken({ sub: 'person-1', role: 'person' }));
     expect(principal).toEqual({ subject: 'person-1', role: 'person', tokenId: expect.any(String), scopes: [] });
   });
-
-  async function refusal(token: Promise<string>, verifier: AccessTokenVerifier): Promise<AuthenticationError> {
-    const error = await verifier.verify(await token).then(
-      () => undefined,
-      (caught: unknown) => caught,
-    );
-    expect(error).toBeInstanceOf(AuthenticationError);
-    return error as AuthenticationError;
-  }
 
   it('refuses expired, tampered, foreign-issuer, wrong-audience tokens and unknown roles', async () => {
     const idp = await createTestIssuer();
@@ -91,6 +91,37 @@ describe('parsePublicKeySet', () => {
     }
     expect(message).toMatch(/not valid JSON/);
     expect(message).not.toContain(privateJwk.d);
+  });
+});
+
+describe("AccessTokenVerifier: support agents' tokens are for the support service alone", () => {
+  it("refuses an agent's token at a service without the agents' audience, whatever audience it names", async () => {
+    const idp = await createTestIssuer();
+    const wallet = new AccessTokenVerifier({ jwks: idp.jwks, issuer: idp.issuer, audience: idp.audience });
+    // As the identity provider issues it (the support audience alone)…
+    expect((await refusal(idp.signTestToken({ sub: 'agent-1', role: 'support' }), wallet)).reason).toBe('bad-claims');
+    // …or misregistered, for the shared audience too or instead.
+    const both = idp.signTestToken({ sub: 'agent-1', role: 'support' }, { audience: [idp.audience, idp.agentAudience] });
+    expect((await refusal(both, wallet)).message).toMatch(/support service alone/);
+    expect((await refusal(idp.signTestToken({ sub: 'agent-1', role: 'support' }, { audience: idp.audience }), wallet)).message).toMatch(
+      /support service alone/,
+    );
+  });
+
+  it("takes at support an agent's token for the agents' audience alone, and every other role's for the shared one only", async () => {
+    const idp = await createTestIssuer();
+    const support = new AccessTokenVerifier({ jwks: idp.jwks, issuer: idp.issuer, audience: idp.audience, agentAudience: idp.agentAudience });
+    expect(await support.verify(await idp.signTestToken({ sub: 'agent-1', role: 'support' }))).toMatchObject({ subject: 'agent-1', role: 'support' });
+    expect(await support.verify(await idp.signTestToken({ sub: 'person-1', role: 'person' }))).toMatchObject({ subject: 'person-1', role: 'person' });
+    const agent = (audience: string | string[]) => idp.signTestToken({ sub: 'agent-1', role: 'support' }, { audience });
+    expect((await refusal(agent([idp.audience, idp.agentAudience]), support)).message).toMatch(/"pay-support" and no other/);
+    expect((await refusal(agent(idp.audience), support)).message).toMatch(/"pay-support" and no other/);
+    expect((await refusal(agent('other-api'), support)).reason).toBe('bad-claims');
+    // The agents' audience opens nothing to another role.
+    const person = idp.signTestToken({ sub: 'person-1', role: 'person' }, { audience: idp.agentAudience });
+    expect((await refusal(person, support)).message).toMatch(/must include "pay-api"/);
+    const operator = idp.signTestToken({ sub: 'op-1', role: 'operator' }, { audience: idp.agentAudience });
+    expect((await refusal(operator, support)).message).toMatch(/must include "pay-api"/);
   });
 });
 

@@ -27,7 +27,14 @@ export interface AccessTokenOptions {
   /** How long a fetch of `jwksUrl` may take before the keys count as unavailable (default 3 s). */
   jwksTimeoutMs?: number;
   issuer: string;
+  /** The audience (`aud`) every caller's token names, but an agent's (`AUTH_AUDIENCE`). */
   audience: string;
+  /**
+   * The audience of support agents' tokens (role `support`), set at the support service alone
+   * (`AUTH_AGENT_AUDIENCE`): agents' tokens name it and nothing else, and no other role may name
+   * it. Without it, as at every other service, an agent's token is refused.
+   */
+  agentAudience?: string;
   algorithms?: readonly string[];
   /** Skew allowed between our clock and the issuer's. */
   clockToleranceSeconds?: number;
@@ -202,11 +209,14 @@ export class AccessTokenVerifier {
   }
 
   private async verifyToken(token: string, at?: number): Promise<{ principal: Principal; expiresAt: number }> {
-    const { payload, typ, kid } = await this.verifyJws(token, 'access token', ['sub', 'exp'], at ?? this.now());
+    const { agentAudience } = this.options;
+    const audiences = agentAudience === undefined ? [this.options.audience] : [this.options.audience, agentAudience];
+    const { payload, typ, kid } = await this.verifyJws(token, 'access token', ['sub', 'exp'], at ?? this.now(), undefined, audiences);
     if (!ACCESS_TOKEN_TYPES.has(typ)) {
       throw new AuthenticationError('bad-claims', `a token of type "${typ}" is not an access token`);
     }
     const { sub, role, jti, merchants, org, scope, exp, app } = payload;
+    this.checkAudienceOfRole(role, typeof payload.aud === 'string' ? [payload.aud] : (payload.aud ?? []));
     const expiresAt = (exp as number) * 1000;
     if (typeof sub !== 'string' || !SUBJECT_PATTERN.test(sub)) {
       throw new AuthenticationError('bad-claims', 'the access token\'s "sub" must be 1 to 100 of letters, digits, "_", "-", ":" and "."');
@@ -269,9 +279,25 @@ export class AccessTokenVerifier {
   }
 
   /**
+   * Agents' tokens are for the support service alone: one names the agents' audience and no other
+   * (so no other service takes it, whatever its role checks), and only an agent's names it.
+   */
+  private checkAudienceOfRole(role: unknown, audiences: string[]): void {
+    const { audience, agentAudience } = this.options;
+    if (role === 'support') {
+      if (agentAudience === undefined) throw new AuthenticationError('bad-claims', "a support agent's token is accepted by the support service alone");
+      if (audiences.length !== 1 || audiences[0] !== agentAudience) {
+        throw new AuthenticationError('bad-claims', `a support agent's token must name the audience "${agentAudience}" and no other`);
+      }
+    } else if (!audiences.includes(audience)) {
+      throw new AuthenticationError('bad-claims', `the access token's audience must include "${audience}" (only support agents' tokens name another)`);
+    }
+  }
+
+  /**
    * The checks both kinds of token share: signature by the key set with an accepted algorithm,
-   * issuer, audience, the required claims and expiry as of `at` (ms since the epoch). jose's
-   * errors become AuthenticationError (or KeySetUnavailableError) naming `kind`.
+   * issuer, audience (one of `audiences`), the required claims and expiry as of `at` (ms since
+   * the epoch). jose's errors become AuthenticationError (or KeySetUnavailableError) naming `kind`.
    */
   private async verifyJws(
     token: string,
@@ -279,6 +305,7 @@ export class AccessTokenVerifier {
     requiredClaims: string[],
     at: number,
     clockToleranceSeconds = this.options.clockToleranceSeconds ?? 30,
+    audiences: string[] = [this.options.audience],
   ): Promise<{ payload: JWTPayload; typ?: string; kid?: string }> {
     if (!this.keys) {
       // An access token is on every request: say that all of them are refused.
@@ -288,7 +315,7 @@ export class AccessTokenVerifier {
     try {
       const { payload, protectedHeader } = await jwtVerify(token, this.keys, {
         issuer: this.options.issuer,
-        audience: this.options.audience,
+        audience: audiences,
         algorithms: [...(this.options.algorithms ?? DEFAULT_ALGORITHMS)],
         clockTolerance: Math.min(clockToleranceSeconds, this.options.clockToleranceSeconds ?? 30),
         requiredClaims,

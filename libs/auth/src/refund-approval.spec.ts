@@ -86,8 +86,12 @@ describe('refund approvals (the Pay Hub approves an agent’s refund; orchestrat
   });
 
   it("refuses an agent's access token, a support case and a mandate attestation in its place, and is never an access token", async () => {
+    // As the identity provider issues it, for the support service's audience alone: refused by its audience…
     const agentToken = await idp.signTestToken({ sub: 'agent-1', role: 'support' });
-    expect((await refusal(agentToken)).message).toMatch(/refund-approval\+jwt/);
+    expect((await refusal(agentToken)).message).toMatch(/"aud" claim/);
+    // …and one issued for the shared audience by its type.
+    const sharedAudience = await idp.signTestToken({ sub: 'agent-1', role: 'support' }, { audience: idp.audience });
+    expect((await refusal(sharedAudience)).message).toMatch(/refund-approval\+jwt/);
     const claims = { issuer: idp.issuer, audience: idp.audience };
     const supportCase = await (await SupportCaseSigner.create(support.privateJwk, claims, () => now)).sign(anApproval());
     expect((await refusal(supportCase)).message).toMatch(/refund-approval\+jwt/);

@@ -24,13 +24,19 @@ export interface TestTokenOptions {
   /** Seconds from now; negative for an expired token. Default 300. */
   expiresIn?: number;
   issuer?: string;
-  audience?: string;
+  /** Default: the issuer's `agentAudience` for role `support`, its `audience` for every other role. */
+  audience?: string | string[];
   typ?: string;
 }
+
+/** The audience of support agents' tokens, as the support service expects by default (`AUTH_AGENT_AUDIENCE`). */
+export const TEST_AGENT_AUDIENCE = 'pay-support';
 
 export interface TestIssuer {
   issuer: string;
   audience: string;
+  /** The audience it gives agents' tokens (role `support`) instead, as the identity provider is registered to. */
+  agentAudience: string;
   /** The public key set, for AUTH_JWKS (`JSON.stringify(issuer.jwks)`). */
   jwks: JSONWebKeySet;
   signTestToken(claims: TestTokenClaims, options?: TestTokenOptions): Promise<string>;
@@ -49,17 +55,25 @@ export async function createTestIssuer(options: { issuer?: string; audience?: st
   const algorithm = options.algorithm ?? 'ES256';
   const issuer = options.issuer ?? 'https://id.test.pay';
   const audience = options.audience ?? 'pay-api';
+  const agentAudience = TEST_AGENT_AUDIENCE;
   const kid = `test-${randomUUID()}`;
   const { privateKey, publicKey } = await generateKeyPair(algorithm, { extractable: true });
   const jwks: JSONWebKeySet = { keys: [{ ...(await exportJWK(publicKey)), kid, alg: algorithm, use: 'sig' }] };
   return {
     issuer,
     audience,
+    agentAudience,
     jwks,
     signTestToken: (claims, tokenOptions = {}) =>
       signTestToken(
         privateKey,
-        { algorithm, kid, issuer: tokenOptions.issuer ?? issuer, audience: tokenOptions.audience ?? audience, ...tokenOptions },
+        {
+          algorithm,
+          kid,
+          ...tokenOptions,
+          issuer: tokenOptions.issuer ?? issuer,
+          audience: tokenOptions.audience ?? (claims.role === 'support' ? agentAudience : audience),
+        },
         claims,
       ),
   };
@@ -68,7 +82,7 @@ export async function createTestIssuer(options: { issuer?: string; audience?: st
 /** Signs an access token with any key, for tests of what a verifier accepts and refuses. */
 export async function signTestToken(
   key: CryptoKey,
-  options: TestTokenOptions & { algorithm: TestAlgorithm; kid?: string; issuer: string; audience: string },
+  options: TestTokenOptions & { algorithm: TestAlgorithm; kid?: string; issuer: string; audience: string | string[] },
   claims: TestTokenClaims,
 ): Promise<string> {
   const now = Math.floor(Date.now() / 1000);

@@ -45,7 +45,7 @@ const SUBJECT_BY_TOPIC: Readonly<Record<string, string>> = {
   'payments.events.v1': "The payment id (`data.paymentId`): one payment's events stay in order on one partition.",
   'ledger.transactions.v1':
     'The payment the entry belongs to (its payment link), else the reservation, else the reversed transaction, else its own transaction id (ledgerEventSubject).',
-  'wallet.events.v1': "The person's id (`data.personId`); for funds replies (wallet.funds.*), the payment id.",
+  'wallet.events.v1': "The person's id (`data.personId`, the id a payment names as its `payerId`); for funds replies (wallet.funds.*), the payment id.",
   'wallet.commands.v1': 'The payment id the funds command is for.',
   'ad-signals.aggregates.v1': "The aggregate's series id (`data.seriesId`): one series' windows in order.",
   'support.events.v1': "The conversation id (`data.conversationId`): one conversation's events in order, `sequence` counting them.",

@@ -112,6 +112,8 @@ export class PlatformModule {
           keyGrants: runtime.config.AUTH_KEY_GRANTS ? parseKeyGrants(runtime.config.AUTH_KEY_GRANTS) : undefined,
           issuer: runtime.config.AUTH_ISSUER,
           audience: runtime.config.AUTH_AUDIENCE,
+          // Agents' tokens are taken by the support service alone (SupportConfig's AUTH_AGENT_AUDIENCE); every other service refuses them.
+          agentAudience: (runtime.config as { AUTH_AGENT_AUDIENCE?: string }).AUTH_AGENT_AUDIENCE,
         }),
         TerminusModule.forRoot({ logger: false }),
         LoggerModule.forRoot({

@@ -1,6 +1,6 @@
 import { TEST_BANK_ACCOUNTS, TEST_INSTITUTION } from '../financial-connections/financial-connections';
 import type { FramedElement } from './serve-element';
-import { elementPage } from './serve-element';
+import { framedElement } from './serve-element';
 
 /**
  * The simulator's stand-in for Stripe.js's Financial Connections flow (`collectFinancialConnectionsAccounts`,
@@ -19,7 +19,12 @@ const SCRIPT_PATH = '/elements/financial-connections.js';
 
 const escape = (text: string): string => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-const PAGE = elementPage({
+/** The Financial Connections element, served by `serveElement`. */
+export const FINANCIAL_CONNECTIONS_ELEMENT: FramedElement = framedElement({
+  name: 'The Financial Connections element',
+  pagePath: FINANCIAL_CONNECTIONS_ELEMENT_PATH,
+  scriptPath: SCRIPT_PATH,
+  source: 'psp-financial-connections',
   title: 'Link your bank account',
   style: `  fieldset { border: 1px solid #999; border-radius: 4px; margin: 0 0 8px; }
   button { font: inherit; padding: 6px 12px; margin-right: 8px; }`,
@@ -37,22 +42,10 @@ const PAGE = elementPage({
   <button type="submit" id="submit" disabled>Link account</button><button type="button" id="cancel">Cancel</button>
   <p class="note">Payment provider (simulator): you sign in at your bank here; the site receives the linked account, never its numbers.</p>
 </form>`,
-  scriptPath: SCRIPT_PATH,
-});
-
-const SCRIPT = `'use strict';
-(() => {
-  const params = new URLSearchParams(location.search);
-  const parentOrigin = params.get('origin');
-  const key = params.get('key');
-  const field = (id) => document.getElementById(id);
-  const submit = field('submit'), error = field('error');
-  const post = (message) => parent.postMessage(Object.assign({ source: 'psp-financial-connections' }, message), parentOrigin);
+  script: `  const submit = field('submit'), error = field('error');
   let clientSecret;
-  window.addEventListener('message', (event) => {
-    if (event.origin !== parentOrigin || event.source !== parent) return;
-    const data = event.data;
-    if (!data || data.type !== 'collect' || typeof data.clientSecret !== 'string') return;
+  fromParent((data) => {
+    if (data.type !== 'collect' || typeof data.clientSecret !== 'string') return;
     clientSecret = data.clientSecret;
     submit.disabled = false;
   });
@@ -82,14 +75,5 @@ const SCRIPT = `'use strict';
     }
   });
   post({ type: 'ready' });
-})();
-`;
-
-/** The Financial Connections element, served by `serveElement`. */
-export const FINANCIAL_CONNECTIONS_ELEMENT: FramedElement = {
-  pagePath: FINANCIAL_CONNECTIONS_ELEMENT_PATH,
-  scriptPath: SCRIPT_PATH,
-  page: PAGE,
-  script: SCRIPT,
-  name: 'The Financial Connections element',
-};
+`,
+});

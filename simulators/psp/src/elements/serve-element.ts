@@ -36,6 +36,49 @@ ${page.body}
 `;
 }
 
+/**
+ * An element's script: the start every element's script shares — the framing page's origin and the
+ * publishable key from the page's URL, `field(id)`, `post(message)` to the framing page alone
+ * (tagged with `source`), `fromParent(listener)` for the framing page's messages alone — then its
+ * own `body`, in strict mode and a closure of its own.
+ */
+export function elementScript(source: string, body: string): string {
+  return `'use strict';
+(() => {
+  const params = new URLSearchParams(location.search);
+  const parentOrigin = params.get('origin');
+  const key = params.get('key');
+  const field = (id) => document.getElementById(id);
+  const post = (message) => parent.postMessage(Object.assign({ source: ${JSON.stringify(source)} }, message), parentOrigin);
+  const fromParent = (listener) =>
+    window.addEventListener('message', (event) => {
+      if (event.origin === parentOrigin && event.source === parent && event.data) listener(event.data);
+    });
+${body}})();
+`;
+}
+
+/** An element of the provider's origin: its page (the shared head, its own title, styles and body) and its script (the shared start, its own body). */
+export function framedElement(element: {
+  name: string;
+  pagePath: string;
+  scriptPath: string;
+  title: string;
+  style: string;
+  body: string;
+  /** The `source` of every message it posts. */
+  source: string;
+  script: string;
+}): FramedElement {
+  return {
+    name: element.name,
+    pagePath: element.pagePath,
+    scriptPath: element.scriptPath,
+    page: elementPage({ title: element.title, style: element.style, body: element.body, scriptPath: element.scriptPath }),
+    script: elementScript(element.source, element.script),
+  };
+}
+
 /** The origin the element may be framed by and post to: an http(s) origin, nothing else. */
 export function framingOrigin(value: string | null): string | undefined {
   if (!value) return undefined;

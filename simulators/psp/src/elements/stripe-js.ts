@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { FramedElement } from './serve-element';
-import { elementPage } from './serve-element';
+import { framedElement } from './serve-element';
 
 /**
  * The simulator's stand-in for Stripe.js (`https://js.stripe.com/v3`), the subset a site uses to
@@ -23,6 +23,8 @@ import { elementPage } from './serve-element';
 export const STRIPE_JS_PATH = '/v3';
 const CARD_FRAME_PATH = '/v3/elements/card';
 const CARD_FRAME_SCRIPT_PATH = '/v3/elements/card.js';
+/** The `source` of the card frame's messages, which the script takes from its frames alone. */
+const FRAME_SOURCE = 'stripe-js-stand-in';
 
 /** The script a site loads with `<script src="<origin>/v3">`: defines `window.Stripe`. */
 const STRIPE_JS = String.raw`'use strict';
@@ -30,7 +32,7 @@ const STRIPE_JS = String.raw`'use strict';
   if (window.Stripe) return;
   const script = document.currentScript || document.querySelector('script[src$="/v3"]');
   const providerOrigin = new URL(script ? script.src : location.href).origin;
-  const SOURCE = 'stripe-js-stand-in';
+  const SOURCE = ${JSON.stringify(FRAME_SOURCE)};
   const EVENTS = ['ready', 'change', 'focus', 'blur'];
   class IntegrationError extends Error {
     constructor(message) { super(message); this.name = 'IntegrationError'; }
@@ -151,8 +153,18 @@ const STRIPE_JS = String.raw`'use strict';
 })();
 `;
 
-/** The card field Stripe.js frames: the provider's own page, where the number is typed. */
-const CARD_FRAME_PAGE = elementPage({
+/**
+ * The card field Stripe.js frames, served by `serveElement` (only to the origin it names, with a
+ * publishable key): the provider's own page, where the number is typed. Its script validates as the
+ * person types (Stripe's change events: `empty`, `complete`, `brand`, and `error` as a
+ * `validation_error`), and on the framing script's request confirms the SetupIntent with the card,
+ * answering only the provider's answer.
+ */
+export const STRIPE_JS_CARD_FRAME: FramedElement = framedElement({
+  name: "Stripe.js's card frame",
+  pagePath: CARD_FRAME_PATH,
+  scriptPath: CARD_FRAME_SCRIPT_PATH,
+  source: FRAME_SOURCE,
   title: 'Card details',
   style: `  .row { display: flex; gap: 12px; flex-wrap: wrap; }
   .field { display: flex; flex-direction: column; margin-bottom: 8px; }
@@ -173,22 +185,7 @@ const CARD_FRAME_PAGE = elementPage({
   <button type="button" id="challenge-complete">Complete authentication</button>
   <button type="button" id="challenge-fail">Fail authentication</button>
 </section>`,
-  scriptPath: CARD_FRAME_SCRIPT_PATH,
-});
-
-/**
- * The frame's script: validates as the person types (Stripe's change events: `empty`, `complete`,
- * `brand`, and `error` as a `validation_error`), and on the framing script's request confirms the
- * SetupIntent with the card, answering only the provider's answer.
- */
-const CARD_FRAME_SCRIPT = String.raw`'use strict';
-(() => {
-  const params = new URLSearchParams(location.search);
-  const parentOrigin = params.get('origin');
-  const key = params.get('key');
-  const field = (id) => document.getElementById(id);
-  const number = field('number'), expiry = field('expiry'), cvc = field('cvc');
-  const post = (message) => parent.postMessage(Object.assign({ source: 'stripe-js-stand-in' }, message), parentOrigin);
+  script: String.raw`  const number = field('number'), expiry = field('expiry'), cvc = field('cvc');
   const digits = (text) => text.replace(/[\s-]/g, '');
   const luhn = (text) => {
     let sum = 0;
@@ -318,10 +315,7 @@ const CARD_FRAME_SCRIPT = String.raw`'use strict';
     failButton.onclick = () => answer('failed');
   });
 
-  window.addEventListener('message', async (event) => {
-    if (event.origin !== parentOrigin || event.source !== parent) return;
-    const data = event.data;
-    if (!data) return;
+  fromParent(async (data) => {
     if (data.type === 'focus') number.focus();
     else if (data.type === 'blur') document.activeElement && document.activeElement.blur();
     else if (data.type === 'clear') { number.value = expiry.value = cvc.value = ''; changed(); }
@@ -331,17 +325,8 @@ const CARD_FRAME_SCRIPT = String.raw`'use strict';
   });
   post({ type: 'resize', height: document.documentElement.scrollHeight });
   post({ type: 'ready' });
-})();
-`;
-
-/** The card field's frame, served by `serveElement` (only to the origin it names, with a publishable key). */
-export const STRIPE_JS_CARD_FRAME: FramedElement = {
-  pagePath: CARD_FRAME_PATH,
-  scriptPath: CARD_FRAME_SCRIPT_PATH,
-  page: CARD_FRAME_PAGE,
-  script: CARD_FRAME_SCRIPT,
-  name: "Stripe.js's card frame",
-};
+`,
+});
 
 /** Answers `GET /v3` (and `/v3/`) with the stand-in script; false for other requests. */
 export function serveStripeJs(method: string, url: URL, response: ServerResponse): boolean {
