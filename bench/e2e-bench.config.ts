@@ -47,4 +47,12 @@ export class E2eBenchConfig {
    */
   @IsIn(['server', 'none'])
   BENCH_AUTOVACUUM: 'server' | 'none' = 'server';
+
+  /**
+   * After the load, how long the count of captured purchases may stand still before the run fails,
+   * naming orchestration's payments by status and each service's last error-level log lines (a
+   * purchase lost on the way would otherwise keep the run waiting for 15 minutes).
+   */
+  @IsWholeNumber({ min: 10, max: 900, unit: 'seconds' })
+  BENCH_STALL_SECONDS = 90;
 }

@@ -154,6 +154,23 @@ function runtimeEnvOfDeployment(service: string): Record<string, string> {
   return Object.fromEntries(env.filter((e) => RUNTIME_VARIABLES.includes(e.name) && e.value !== undefined).map((e) => [e.name, e.value!]));
 }
 
+/** A service's error-level log lines (pino level ≥ 50), the last 50: what the bench shows when a run stalls or ends. */
+function collectErrorLines(child: ChildProcess): { count: number; last: string[] } {
+  const errors = { count: 0, last: [] as string[] };
+  let partial = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.startsWith('{') || !/"level":(5\d|6\d)\b/.test(line)) continue;
+      errors.count += 1;
+      errors.last.push(line.length > 2_000 ? `${line.slice(0, 2_000)}…` : line);
+      if (errors.last.length > 50) errors.last.shift();
+    }
+  });
+  return errors;
+}
+
 const benchStarted = Date.now();
 function progress(what: string): void {
   process.stderr.write(`[${((Date.now() - benchStarted) / 1000).toFixed(1)} s] ${what}\n`);
@@ -248,6 +265,7 @@ async function main(): Promise<void> {
       { name: 'history-projection', process: history.process, schema: historySchema, database: databases['history-projection'] },
       { name: 'ad-signal-aggregation', process: ads.process, schema: adsSchema, database: databases['ad-signal-aggregation'] },
     );
+    const errorLines = new Map(services.map((service) => [service.name, collectErrorLines(service.process)] as const));
     const kafkaPid = kafkaBrokerPid();
     // Every production server runs autovacuum; where this one does not, the bench does its work (BENCH_AUTOVACUUM).
     const schemasByDatabase = new Map<string, string[]>();
@@ -496,10 +514,30 @@ async function main(): Promise<void> {
 
     progress('load published; waiting for every capture');
     const capturedAt = (paymentId: string): number | undefined => platform.events.arrivals.get(`${paymentId}:payments.payment.captured`);
+    // A run whose captures stop coming (a purchase lost on the way) fails after BENCH_STALL_SECONDS
+    // with what an operator needs, rather than waiting out the 15 minutes.
+    let lastCount = -1;
+    let lastProgress = Date.now();
     await waitFor(
-      () => Promise.resolve(paymentsOfRun().filter((id) => capturedAt(id) !== undefined).length),
+      async () => {
+        const count = paymentsOfRun().filter((id) => capturedAt(id) !== undefined).length;
+        if (count !== lastCount) [lastCount, lastProgress] = [count, Date.now()];
+        else if (Date.now() - lastProgress > config.BENCH_STALL_SECONDS * 1_000) {
+          const statuses = await observer.query<{ status: string; n: number }>(
+            `SELECT status, count(*)::int AS n FROM ${q(platform.orchestrationSchema)}.payments GROUP BY status ORDER BY status`,
+            [],
+            databases['payment-orchestration'],
+          );
+          const errors = [...errorLines].map(([name, e]) => `${name}: ${e.count} error line(s)${e.last.length ? `\n  ${e.last.slice(-10).join('\n  ')}` : ''}`);
+          throw new Error(
+            `no purchase captured for ${config.BENCH_STALL_SECONDS} s: ${count} of ${total} published captured, ` +
+              `${paymentsOfRun().length} seen initiated on Kafka; orchestration's payments by status ${JSON.stringify(statuses)}\n${errors.join('\n')}`,
+          );
+        }
+        return count;
+      },
       (n) => n === total,
-      { what: 'every purchase captured', timeoutMs: 900_000 },
+      { what: 'every purchase captured', timeoutMs: 900_000, intervalMs: 500 },
     );
     const allCaptured = Date.now();
     progress('every purchase captured; draining');
@@ -510,6 +548,9 @@ async function main(): Promise<void> {
     sampleMemory();
 
     progress('drained');
+    // A relay that refused to pass unread rows, a send Kafka did not prove written, a handler's failure: counted, the last shown.
+    progress(`error-level log lines: ${[...errorLines].map(([name, e]) => `${name} ${e.count}`).join(', ')}`);
+    for (const [name, e] of errorLines) for (const line of e.last.slice(-5)) progress(`  ${name}: ${line}`);
     // --- Readings after ---
     const cpuAfter = await cpu();
     await autovacuum?.stop(); // its connections would count as the services' in the wait for their disconnection below
