@@ -416,6 +416,12 @@ describe('a purchase paid from a saved bank account', () => {
       (s) => s === 'disputed',
       { what: 'history to show the return as a lost dispute' },
     );
+    // Its chargeback entry says why the bank took the money back.
+    const page = await (await history.as(person.id, 'person')).get<{ entries: HistoryEntryView[] }>(`/v1/history/persons/${person.id}/entries?limit=50`);
+    expect(page.body.entries.find((entry) => entry.paymentId === paymentId && entry.kind === 'chargeback')).toMatchObject({
+      status: 'charged_back',
+      failureCode: 'debit_not_authorized',
+    });
     await ledgerHolds();
   });
 });
