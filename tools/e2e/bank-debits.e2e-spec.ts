@@ -12,6 +12,7 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { APP_BACKEND_SCOPES } from '@pay/auth';
 import { Topics } from '@pay/contracts';
 import type { HistoryUnderTest } from '@pay/history-projection/testing';
 import { startHistory } from '@pay/history-projection/testing';
@@ -20,7 +21,7 @@ import { testDatabaseUrl, uniqueName, waitFor } from '@pay/testing';
 import { SecretBox, secretContext } from '@pay/wallet/tools';
 import { DataSource } from 'typeorm';
 import type { PaymentsPlatform, PersonOptions, TestPerson } from './e2e-kit';
-import { feeOf, http, purchaseOf, startGroupAtEnd, startPaymentsPlatform } from './e2e-kit';
+import { E2E_MERCHANTS, feeOf, http, purchaseOf, startGroupAtEnd, startPaymentsPlatform } from './e2e-kit';
 
 const ROOT = resolve(__dirname, '../..');
 const DAY = 24 * 60 * 60 * 1000;
@@ -415,6 +416,140 @@ describe('a purchase paid from a saved bank account', () => {
       (s) => s === 'disputed',
       { what: 'history to show the return as a lost dispute' },
     );
+    // Its chargeback entry says why the bank took the money back.
+    const page = await (await history.as(person.id, 'person')).get<{ entries: HistoryEntryView[] }>(`/v1/history/persons/${person.id}/entries?limit=50`);
+    expect(page.body.entries.find((entry) => entry.paymentId === paymentId && entry.kind === 'chargeback')).toMatchObject({
+      status: 'charged_back',
+      failureCode: 'debit_not_authorized',
+    });
     await ledgerHolds();
+  });
+});
+
+/** The entry of the payment in the person's own history, and in the merchant's (as its app's backend reads it). */
+async function historyEntries(person: TestPerson, paymentId: string): Promise<{ person?: HistoryEntryView; merchant?: HistoryEntryView }> {
+  const personCaller = await history.as(person.id, 'person');
+  const merchantCaller = await history.as('instagram-backend', 'service', {
+    app: 'instagram',
+    merchants: [...E2E_MERCHANTS],
+    scope: APP_BACKEND_SCOPES.join(' '),
+  });
+  const find = (page: { body: { entries?: HistoryEntryView[] } }) =>
+    page.body.entries?.find((entry) => entry.paymentId === paymentId && entry.kind === 'purchase');
+  return {
+    person: find(await personCaller.get<{ entries: HistoryEntryView[] }>(`/v1/history/persons/${person.id}/entries?limit=50`)),
+    merchant: find(await merchantCaller.get<{ entries: HistoryEntryView[] }>(`/v1/history/merchants/${MERCHANT}/entries?limit=200`)),
+  };
+}
+interface HistoryEntryView {
+  paymentId: string;
+  kind: string;
+  status: string;
+  failureCode: string | null;
+}
+
+/** The saved method as its owner sees it in the wallet. */
+async function methodAsOwnerSees(person: TestPerson): Promise<{ id: string; status: string; unusableReason?: string } | undefined> {
+  const token = await platform.idp.signTestToken({ sub: person.id, role: 'person' });
+  const answer = await http<{ id: string; status: string; unusableReason?: string }[]>(
+    `${platform.wallet.url}/v1/wallets/${person.id}/payment-methods`,
+    'GET',
+    token,
+  );
+  expect(answer.status).toBe(200);
+  return answer.body.find((method) => method.id === person.bankAccount!.methodId);
+}
+
+describe("a bank account whose debit the payer's bank refuses late", () => {
+  afterAll(async () => {
+    if (platform) await ledgerHolds();
+  });
+
+  /** A purchase from the person's bank account, after the first debit failed: its payment id once it failed or went processing. */
+  async function purchaseAgain(person: TestPerson, debit: BankDebitCase, amount: bigint): Promise<string> {
+    const { app, country, currency } = debit.purchase;
+    return platform.paymentOf(
+      await platform.publishPurchase(
+        purchaseOf(person, amount, { app, country, amount: { amount: amount.toString(), currency }, paymentMethodId: person.bankAccount?.methodId }),
+      ),
+    );
+  }
+
+  /** The first debit fails late with `code`: reversed once; the person's and the merchant's history say failed, and why. */
+  async function failsLate(person: TestPerson, paymentId: string, code: string): Promise<void> {
+    const failed = await platform.events.waitFor(paymentId, 'payments.payment.failed');
+    expect(failed.data).toMatchObject({ code });
+    await waitFor(
+      () => movements(paymentId),
+      (m) => m.includes('debit_failed'),
+      { what: 'the reversal of the pending posting' },
+    );
+    expect(await movements(paymentId)).toEqual(['debit_pending', 'debit_failed']);
+    const seen = await waitFor(
+      () => historyEntries(person, paymentId),
+      (entries) => entries.person?.status === 'failed' && entries.merchant?.status === 'failed',
+      { what: "the person's and the merchant's history to show the debit failed" },
+    );
+    expect(seen.person).toMatchObject({ status: 'failed', failureCode: code });
+    expect(seen.merchant).toMatchObject({ status: 'failed', failureCode: code });
+  }
+
+  it.each([
+    { debit: ach('000111111113'), code: 'account_closed' },
+    { debit: ach('000111111116'), code: 'no_account' },
+  ])(
+    '$code (a US account, ACH): reversed once, history says failed with $code, the account is unusable and a new purchase from it fails bank_account_unusable before the PSP',
+    async ({ debit, code }) => {
+      const person = await personWith(debit);
+      const { currency } = debit.purchase;
+      const pendingBefore = await platform.balance(merchantPending(currency));
+      const payableBefore = await platform.balance(payable(currency));
+      const paymentId = await debitPurchase(person, debit, 2_200n);
+      expect(await methodAsOwnerSees(person)).not.toHaveProperty('unusableReason');
+
+      expect(platform.simulator.advanceClock(3 * DAY)).toHaveLength(1);
+      await failsLate(person, paymentId, code);
+      expect(await platform.balance(merchantPending(currency))).toBe(pendingBefore);
+      expect(await platform.balance(payable(currency))).toBe(payableBefore);
+      // The person sees the account needs replacing (it stays listed, active, for history).
+      expect(await methodAsOwnerSees(person)).toMatchObject({ status: 'active', unusableReason: code });
+
+      const again = await purchaseAgain(person, debit, 1_000n);
+      expect((await platform.events.waitFor(again, 'payments.payment.failed')).data).toMatchObject({ code: 'bank_account_unusable' });
+      expect(await referenceOf(again)).toBeFalsy();
+      expect(platform.simulator.requestsTo('/v1/payment_intents').filter((request) => request.idempotencyKey === `${again}:authorize`)).toEqual([]);
+      expect(await movements(again)).toEqual([]);
+      const refusal = await waitFor(
+        () => historyEntries(person, again),
+        (entries) => entries.person?.status === 'failed',
+        { what: "the person's history to show the refused purchase" },
+      );
+      expect(refusal.person).toMatchObject({ failureCode: 'bank_account_unusable' });
+    },
+  );
+
+  it("an IBAN's debit the bank refuses on command (debit_not_authorized: the mandate was revoked): the account is unusable", async () => {
+    const debit = sepa('DE89370400440532013000');
+    const person = await personWith(debit);
+    const paymentId = await debitPurchase(person, debit, 1_900n);
+    platform.simulator.completePaymentIntent(await referenceOf(paymentId), 'failed', 'debit_not_authorized');
+    await failsLate(person, paymentId, 'debit_not_authorized');
+    expect(await methodAsOwnerSees(person)).toMatchObject({ status: 'active', unusableReason: 'debit_not_authorized' });
+    const again = await purchaseAgain(person, debit, 1_000n);
+    expect((await platform.events.waitFor(again, 'payments.payment.failed')).data).toMatchObject({ code: 'bank_account_unusable' });
+    expect(await movements(again)).toEqual([]);
+  });
+
+  it('insufficient_funds (a US account, ACH): history says so, and the account stays usable: the next purchase is debited', async () => {
+    const debit = ach('000222222227');
+    const person = await personWith(debit);
+    const paymentId = await debitPurchase(person, debit, 2_100n);
+    expect(platform.simulator.advanceClock(3 * DAY)).toHaveLength(1);
+    await failsLate(person, paymentId, 'insufficient_funds');
+    expect(await methodAsOwnerSees(person)).not.toHaveProperty('unusableReason');
+    // The wallet releases it again: the next purchase reaches the bank (processing), and fails there as the test account does.
+    const again = await debitPurchase(person, debit, 1_000n);
+    expect(platform.simulator.advanceClock(3 * DAY)).toHaveLength(1);
+    await failsLate(person, again, 'insufficient_funds');
   });
 });

@@ -111,9 +111,10 @@ describe('CSV export', () => {
         const stats = (await (await fetch(`http://127.0.0.1:${probe.port}/stats`)).json()) as { baselineRss: number; peakRss: number; samples: number };
         return { ...result, growthMb: mb(stats.peakRss - stats.baselineRss), baselineMb: mb(stats.baselineRss), samples: stats.samples };
       };
-      // The first export lets V8 grow the heap to its working size (up to the cap, whatever the
-      // export's size); the next ones show what an export costs.
-      const runs = [await exportOnce(), await exportOnce(), await exportOnce()];
+      // The first exports let V8 grow the heap to its working size (up to the cap, whatever the
+      // export's size): one or two, as the rows' shape falls (with failure_code, the second export
+      // grew +47 MB after +27 MB, where the first had grown +73 MB before); the last two show what an export costs.
+      const runs = [await exportOnce(), await exportOnce(), await exportOnce(), await exportOnce()];
       process.stdout.write(
         `CSV export of ${ROWS} rows with a ${HEAP_MB} MB heap: resident set ${runs[0].baselineMb} MB, +${runs.map((r) => r.growthMb).join(' MB, +')} MB at peak of each run\n`,
       );
@@ -122,8 +123,8 @@ describe('CSV export', () => {
         expect(run.first.startsWith(`payment:csv-${ROWS},csv-${ROWS},`)).toBe(true);
         expect(run.samples).toBeGreaterThan(10);
       }
-      expect(runs[0].growthMb).toBeLessThan(HEAP_MB);
-      for (const run of runs.slice(1)) expect(run.growthMb).toBeLessThan(BOUND_MB);
+      for (const run of runs.slice(0, 2)) expect(run.growthMb).toBeLessThan(HEAP_MB);
+      for (const run of runs.slice(2)) expect(run.growthMb).toBeLessThan(BOUND_MB);
 
       // Control: reading the rows first, as a buffered export does, does not fit in that process.
       await expect(download(`http://127.0.0.1:${probe.port}/export?buffered`)).rejects.toThrow();

@@ -385,7 +385,7 @@ describe('history service', () => {
     expect(csv.headers.get('content-disposition')).toBe(`attachment; filename="history-${busiest}.csv"`);
     const lines = csv.text.split('\r\n').filter((l) => l.length > 0);
     expect(lines[0]).toBe(
-      'id,payment_id,occurred_at,kind,status,direction,payer_id,payee_type,payee_id,app,country,currency,amount,net_amount,payment_method_type,ledger_transaction_id,updated_at',
+      'id,payment_id,occurred_at,kind,status,direction,payer_id,payee_type,payee_id,app,country,currency,amount,net_amount,payment_method_type,ledger_transaction_id,updated_at,failure_code',
     );
     expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(pages.map((e) => e.id));
     const refundLine = lines.find((l) => l.startsWith('refund:') && l.includes(',succeeded,'));

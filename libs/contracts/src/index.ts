@@ -12,6 +12,7 @@ export * from './ledger/ledger-events';
 export * from './ledger/ledger-payment-link';
 export * from './payments/payment-events';
 export * from './payments/purchase-requested';
+export * from './payments/payment-failure-codes';
 export * from './wallet/wallet-events';
 export * from './wallet/payment-instrument';
 export * from './wallet/instrument-releases';

@@ -117,7 +117,8 @@ export interface PspSimulator {
     /** Resolves once every queued delivery was attempted. */
     idle(): Promise<void>;
   };
-  completePaymentIntent(id: string, outcome: 'succeeded' | 'failed'): PaymentIntentObject;
+  /** `failureCode`: why the bank refused a bank debit (failed only); else its payment method's. */
+  completePaymentIntent(id: string, outcome: 'succeeded' | 'failed', failureCode?: DebitReturnCode): PaymentIntentObject;
   /** The person completes (or fails) the 3-D Secure challenge of a card's SetupIntent (cards 4000 0025 0000 3155, 4000 0027 6000 3184). */
   completeSetupIntent(id: string, outcome: 'succeeded' | 'failed'): SetupIntentObject;
   /** The payer's bank returns a settled bank debit (a failure after it succeeded). */
@@ -437,7 +438,8 @@ export async function startPspSimulator(options: PspSimulatorOptions = {}): Prom
       deliveries: () => outbox.deliveries,
       idle: () => outbox.idle(),
     },
-    completePaymentIntent: (id, outcome) => persisted(() => snapshot(completePaymentIntent(controlDependencies.context(), id, outcome))),
+    completePaymentIntent: (id, outcome, failureCode) =>
+      persisted(() => snapshot(completePaymentIntent(controlDependencies.context(), id, outcome, failureCode))),
     returnDebit: (id, code) => persisted(() => snapshot(returnDebit(controlDependencies.context(), id, code))),
     completeSetupIntent: (id, outcome) => persisted(() => snapshot(completeSetupIntent(controlDependencies.context(), id, outcome))),
     aliasPaymentMethod: (id, behavesLike) => {

@@ -1,3 +1,5 @@
+import type { PaymentFailureCode } from '@pay/contracts';
+import { BANK_DEBIT_FAILURE_CODES, paymentFailureCodeOf } from '@pay/contracts';
 import { PAYMENT_STATUSES } from '@pay/payments-domain';
 import type { DisputeFacts, LedgerLink, PaymentFacts, RefundFacts } from './payment-facts';
 import { maxInstant, minInstant } from './projectable-event';
@@ -41,6 +43,13 @@ export interface HistoryEntry {
   methodType: MethodType;
   provider: string | null;
   ledgerTransactionId: string | null;
+  /**
+   * Why it failed, as an enumerated code (PAYMENT_FAILURE_CODES): a failed payment's code (a bank
+   * debit's late failure says what the bank answered: `account_closed`, `insufficient_funds`…),
+   * or, for the chargeback a bank's return of a settled debit is recorded as, the bank's code.
+   * Null otherwise.
+   */
+  failureCode: PaymentFailureCode | null;
   occurredAt: string;
   updatedAt: string;
 }
@@ -90,6 +99,10 @@ export function paymentStatus(facts: PaymentFacts): EntryStatus {
   return 'initiated';
 }
 
+/** A dispute's reason that is a bank's answer to a debit (a settled debit returned), not a card dispute's. */
+const isBankDebitFailureCode = (reason: string): reason is (typeof BANK_DEBIT_FAILURE_CODES)[number] =>
+  (BANK_DEBIT_FAILURE_CODES as readonly string[]).includes(reason);
+
 /** A method paid from the wallet's balance is "wallet_balance", whatever method the payer picked. */
 export function methodTypeOf(provider: string | undefined, methodKind: string | undefined): MethodType {
   if (provider === 'wallet') return 'wallet_balance';
@@ -117,7 +130,7 @@ function refundEntry(
   facts: PaymentFacts,
   refundId: string,
   refund: RefundFacts,
-  common: Omit<HistoryEntry, 'entryId' | 'kind' | 'status' | 'amount' | 'netAmount' | 'ledgerTransactionId' | 'occurredAt' | 'updatedAt'>,
+  common: Omit<HistoryEntry, 'entryId' | 'kind' | 'status' | 'amount' | 'netAmount' | 'ledgerTransactionId' | 'failureCode' | 'occurredAt' | 'updatedAt'>,
 ): HistoryEntry | undefined {
   const amount = refund.succeeded?.amount ?? refund.requested?.amount;
   if (amount === undefined) return undefined;
@@ -133,6 +146,7 @@ function refundEntry(
     amount,
     netAmount: status === 'succeeded' ? (-BigInt(amount)).toString() : '0',
     ledgerTransactionId: latestLedgerTransaction(facts, forThisRefund),
+    failureCode: null,
     occurredAt,
     updatedAt,
   };
@@ -173,6 +187,7 @@ export function deriveEntries(facts: PaymentFacts, methodKind?: string): History
       amount,
       netAmount: MONEY_MOVED.has(status) && facts.captured ? facts.captured.amount : '0',
       ledgerTransactionId: latestLedgerTransaction(facts, forThePayment),
+      failureCode: status === 'failed' && facts.failed ? paymentFailureCodeOf(facts.failed.code) : null,
       occurredAt: facts.initiated?.at ?? facts.firstAt,
       updatedAt: facts.lastAt ?? facts.firstAt,
     });
@@ -184,7 +199,7 @@ export function deriveEntries(facts: PaymentFacts, methodKind?: string): History
   }
 
   for (const disputeId of Object.keys(facts.disputes ?? {}).sort()) {
-    const lost = facts.disputes![disputeId].lost;
+    const { lost, opened } = facts.disputes![disputeId];
     if (!lost) continue;
     const forThisDispute = (link: LedgerLink): boolean => link.disputeId === disputeId;
     entries.push({
@@ -195,6 +210,7 @@ export function deriveEntries(facts: PaymentFacts, methodKind?: string): History
       amount: lost.amount,
       netAmount: (-BigInt(lost.amount)).toString(),
       ledgerTransactionId: latestLedgerTransaction(facts, forThisDispute),
+      failureCode: opened && isBankDebitFailureCode(opened.reason) ? opened.reason : null,
       occurredAt: lost.at,
       updatedAt: maxInstant(lost.at, ledgerInstant(facts, forThisDispute))!,
     });

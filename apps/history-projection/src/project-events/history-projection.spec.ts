@@ -184,6 +184,36 @@ describe('payment entries', () => {
     expect(paymentStatus(fold([failedLate, processing, ...base]))).toBe('failed');
   });
 
+  it("says why a payment failed, as an enumerated code: a bank debit's late failure with the bank's answer, an unknown code as payment_failed", () => {
+    sequence = 30;
+    const base = [
+      paymentEvent('initiated', {
+        requestId: '00000000-0000-4000-8000-00000000000c',
+        ...parties,
+        app: 'facebook',
+        country: 'DE',
+        amount: eur(700),
+        captureMethod: 'automatic',
+      }),
+      paymentEvent('processing', { ...parties, amount: eur(700) }),
+    ];
+    const entryOf = (events: EventEnvelope[]) => deriveEntries(fold(events)).find((entry) => entry.kind === 'purchase');
+    expect(entryOf(base)).toMatchObject({ status: 'processing', failureCode: null });
+    expect(entryOf([...base, paymentEvent('failed', { code: 'account_closed' })])).toMatchObject({ status: 'failed', failureCode: 'account_closed' });
+    expect(entryOf([...base, paymentEvent('failed', { code: 'insufficient_funds' })])).toMatchObject({ status: 'failed', failureCode: 'insufficient_funds' });
+    expect(entryOf([...base, paymentEvent('failed', { code: 'some_new_provider_code' })])).toMatchObject({ status: 'failed', failureCode: 'payment_failed' });
+    // A settled debit the bank returned: the chargeback entry carries the bank's code; the payment's own entry none.
+    const returned = [
+      ...base,
+      paymentEvent('captured', { ...parties, amount: eur(700), authorizedAmount: eur(700) }),
+      paymentEvent('dispute-opened', { disputeId: 'return_pi_1', amount: eur(700), reason: 'debit_not_authorized' }),
+      paymentEvent('dispute-lost', { ...parties, amount: eur(700), disputeId: 'return_pi_1' }),
+    ];
+    const entries = deriveEntries(fold(returned));
+    expect(entries.find((entry) => entry.kind === 'purchase')).toMatchObject({ status: 'disputed', failureCode: null });
+    expect(entries.find((entry) => entry.kind === 'chargeback')).toMatchObject({ status: 'charged_back', failureCode: 'debit_not_authorized' });
+  });
+
   it('names wallet-balance payments so, whatever method the payer saved', () => {
     expect(methodTypeOf('wallet', 'card')).toBe('wallet_balance');
     expect(methodTypeOf('stripe', 'card')).toBe('card');

@@ -44,6 +44,7 @@ export const ENTRY_COLUMNS: readonly JsonColumn[] = [
   { name: 'method_type', type: 'text' },
   { name: 'provider', type: 'text' },
   { name: 'ledger_transaction_id', type: 'text' },
+  { name: 'failure_code', type: 'text' },
   { name: 'occurred_at', type: 'timestamptz' },
   { name: 'updated_at', type: 'timestamptz' },
 ];
@@ -112,6 +113,7 @@ export function entryFromRecord(r: EntryRecord<Date | string>): HistoryEntry {
     methodType: r.method_type as HistoryEntry['methodType'],
     provider: r.provider,
     ledgerTransactionId: r.ledger_transaction_id,
+    failureCode: r.failure_code as HistoryEntry['failureCode'],
     occurredAt: iso(r.occurred_at)!,
     updatedAt: iso(r.updated_at)!,
   };
@@ -135,6 +137,7 @@ export function entryRecord(e: HistoryEntry): EntryRecord {
     method_type: e.methodType,
     provider: e.provider,
     ledger_transaction_id: e.ledgerTransactionId,
+    failure_code: e.failureCode,
     occurred_at: e.occurredAt,
     updated_at: e.updatedAt,
   };

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { PAYMENT_FAILURE_CODES } from '@pay/contracts';
 import type { CsvColumn } from '../export-history/csv';
 import { ENTRY_KINDS, ENTRY_STATUSES, METHOD_TYPES } from '../project-events/history-entries';
 import type { EntryRow } from './history-query';
@@ -77,6 +78,15 @@ export class EntryView {
   @ApiProperty({ nullable: true, type: String, description: 'The ledger transaction that posted this entry, once posted.' })
   ledgerTransactionId!: string | null;
 
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    enum: PAYMENT_FAILURE_CODES,
+    description:
+      "Why a failed payment failed (for a bank debit that failed late, the payer's bank's answer: account_closed, insufficient_funds…), or why a settled bank debit was returned (its chargeback entry); null otherwise.",
+  })
+  failureCode!: string | null;
+
   @ApiProperty({ example: '2026-11-25T08:00:00.000000Z' })
   occurredAt!: string;
 
@@ -118,6 +128,7 @@ export function entryView(row: EntryRow): EntryView {
     netAmount: { amount: row.net_amount, currency: row.currency },
     paymentMethod: { id: row.method_id, type: row.method_type },
     ledgerTransactionId: row.ledger_transaction_id,
+    failureCode: row.failure_code,
     occurredAt: row.occurred_at,
     updatedAt: row.updated_at,
   };
@@ -147,4 +158,5 @@ export const ENTRY_CSV_COLUMNS: ReadonlyArray<CsvColumn<EntryRow>> = [
   { header: 'payment_method_type', value: (r) => r.method_type },
   { header: 'ledger_transaction_id', value: (r) => r.ledger_transaction_id },
   { header: 'updated_at', value: (r) => r.updated_at },
+  { header: 'failure_code', value: (r) => r.failure_code },
 ];

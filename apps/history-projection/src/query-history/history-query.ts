@@ -55,7 +55,7 @@ export class Parameters {
 export const OCCURRED_AT_KEY = `to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
 export const ENTRY_SELECT = `entry_id, payment_id, kind, status, payer_id, counterparty_type, counterparty_id, app, country, currency,
-  amount::text AS amount, net_amount::text AS net_amount, method_id, method_type, provider, ledger_transaction_id,
+  amount::text AS amount, net_amount::text AS net_amount, method_id, method_type, provider, ledger_transaction_id, failure_code,
   ${OCCURRED_AT_KEY} AS occurred_at, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS updated_at`;
 
 /** One row as the queries return it (timestamps and amounts as text). */

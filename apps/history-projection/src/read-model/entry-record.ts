@@ -20,6 +20,7 @@ export interface EntryRecord<Timestamp = string> {
   method_type: string;
   provider: string | null;
   ledger_transaction_id: string | null;
+  failure_code: string | null;
   occurred_at: Timestamp;
   updated_at: Timestamp;
 }

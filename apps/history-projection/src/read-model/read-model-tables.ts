@@ -70,6 +70,7 @@ export function readModelTablesSql(version: number): string[] {
        method_type           text NOT NULL,
        provider              text,
        ledger_transaction_id text,
+       failure_code          text,
        occurred_at           timestamptz NOT NULL,
        updated_at            timestamptz NOT NULL
      )`,

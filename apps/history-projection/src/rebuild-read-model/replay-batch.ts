@@ -55,6 +55,7 @@ const ENTRY_FIELDS: ReadonlyArray<keyof HistoryEntry> = [
   'methodType',
   'provider',
   'ledgerTransactionId',
+  'failureCode',
   'occurredAt',
   'updatedAt',
 ];

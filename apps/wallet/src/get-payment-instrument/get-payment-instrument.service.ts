@@ -25,7 +25,7 @@ interface InstrumentRow {
   apps: string[] | null;
   preferred_method_id: string | null;
   /** The named (or preferred) method, if it is the person's; null otherwise. */
-  method: (Pick<PaymentMethodRow, 'id' | 'kind' | 'status' | 'secret' | 'verification'> & { usBank: boolean }) | null;
+  method: (Pick<PaymentMethodRow, 'id' | 'kind' | 'status' | 'secret' | 'verification' | 'unusable_reason'> & { usBank: boolean }) | null;
   key_id: string | null;
   master_key_id: string | null;
   wrapped_key: Buffer | null;
@@ -44,6 +44,7 @@ const INSTRUMENTS: NamedStatement = {
   text: `
   SELECT w.country, w.apps, w.preferred_method_id,
          CASE WHEN m.id IS NULL THEN NULL ELSE json_build_object('id', m.id, 'kind', m.kind, 'status', m.status, 'secret', m.secret, 'verification', m.verification,
+                                                        'unusable_reason', m.unusable_reason,
                                                         'usBank', m.kind = 'bank_account' AND m.display->>'country' = 'US') END AS method,
          k.id AS key_id, k.master_key_id, k.wrapped_key,
          CASE WHEN p.payment_id IS NULL THEN NULL
@@ -210,6 +211,18 @@ export class GetPaymentInstrument {
   private decide({ ask, method, row }: Exclude<Checked, { refused: unknown }>, payment: KnownPayment | undefined, caller: string): Decision {
     const refusal = instrumentReleaseRefusal(payment, ask);
     if (refusal) return { refused: REFUSALS[refusal](), audit: { ...ask, caller, outcome: refusal } };
+    // The payer's bank refused this account for good (closed, not found, mandate revoked): no debit is tried again.
+    if (method.unusable_reason) {
+      return {
+        refused: new WalletError(
+          'conflict',
+          'BANK_ACCOUNT_UNUSABLE',
+          "the payer's bank no longer accepts debits from this account; its owner saves another one",
+          { reason: method.unusable_reason },
+        ),
+        audit: { ...ask, caller, outcome: 'BANK_ACCOUNT_UNUSABLE' },
+      };
+    }
     // A US account debits only once its micro-deposits are verified (one saved before verification existed has none: saved again).
     if (method.usBank && method.verification !== 'verified') {
       return {

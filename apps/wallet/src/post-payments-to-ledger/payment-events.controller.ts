@@ -24,6 +24,7 @@ import {
 } from '@pay/contracts';
 import type { ConsumedEvent } from '@pay/messaging';
 import { InboxContext } from '@pay/messaging';
+import { MarkBankAccountUnusable } from '../mark-bank-account-unusable/mark-bank-account-unusable';
 import { PaymentsInProgress } from '../payments-in-progress/payments-in-progress';
 import { PAYMENTS_LEDGER } from '../wallet.consumers';
 import { PostPaymentsToLedger } from './post-payments-to-ledger.service';
@@ -31,13 +32,15 @@ import { PostPaymentsToLedger } from './post-payments-to-ledger.service';
 /**
  * payments.events.v1 the wallet reads (consumer group PAYMENTS_LEDGER_CONSUMER_GROUP): those that
  * move money are posted to the ledger; those that start or end a payment's charge tell the
- * instrument release which payments await one (PaymentsInProgress). The others are acknowledged unread.
+ * instrument release which payments await one (PaymentsInProgress); a bank's refusal for good
+ * marks the debited account unusable (MarkBankAccountUnusable). The others are acknowledged unread.
  */
 @Controller()
 export class PaymentEventsController {
   constructor(
     private readonly postings: PostPaymentsToLedger,
     private readonly inProgress: PaymentsInProgress,
+    private readonly bankAccounts: MarkBankAccountUnusable,
   ) {}
 
   @EventPattern(PaymentInitiatedV1.type, { subscription: PAYMENTS_LEDGER })
@@ -76,6 +79,7 @@ export class PaymentEventsController {
   async failed(@Payload() event: ConsumedEvent<PaymentFailedData>, @Ctx() context: InboxContext): Promise<void> {
     this.inProgress.pastCharge(context.getSql(), context.getBatch(), event.envelope.data.paymentId);
     await this.postings.failed(event, context.getSql(), context.getBatch());
+    await this.bankAccounts.afterFailure(context.getSql(), event.envelope.data);
   }
 
   @EventPattern(PaymentRefundedV1.type, { subscription: PAYMENTS_LEDGER })

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { CardBrand, PaymentMethodKind } from '@pay/contracts';
-import { CARD_BRANDS, PAYMENT_METHOD_KINDS } from '@pay/contracts';
+import type { BankAccountUnusableCode, CardBrand, PaymentMethodKind } from '@pay/contracts';
+import { BANK_ACCOUNT_UNUSABLE_CODES, CARD_BRANDS, PAYMENT_METHOD_KINDS } from '@pay/contracts';
 import type { MethodDisplay } from '../domain/payment-method-rules';
 
 export interface PaymentMethodRow {
@@ -15,6 +15,8 @@ export interface PaymentMethodRow {
   removed_at: Date | null;
   /** A US bank account's micro-deposit verification; null when none is needed. */
   verification: BankAccountVerificationStatus | null;
+  /** Why the payer's bank will not be debited from this account again; null while it may be. */
+  unusable_reason: BankAccountUnusableCode | null;
 }
 
 export const BANK_ACCOUNT_VERIFICATION_STATUSES = ['pending', 'verified', 'failed'] as const;
@@ -69,6 +71,13 @@ export class PaymentMethodView {
   })
   needsResaving?: true;
 
+  @ApiPropertyOptional({
+    enum: BANK_ACCOUNT_UNUSABLE_CODES,
+    description:
+      "A bank account the payer's bank refused or returned a debit from for good (closed, not found, debits not authorised…): it can no longer pay, and its payments fail `bank_account_unusable` before reaching the provider. Save another account. Absent while the account may be debited (a debit refused for insufficient funds leaves it usable).",
+  })
+  unusableReason?: BankAccountUnusableCode;
+
   @ApiProperty({ format: 'date-time' })
   createdAt!: string;
 
@@ -87,6 +96,7 @@ export function toPaymentMethodView(row: PaymentMethodRow, preferredId: string |
     ...(maskedEmail ? { email: maskedEmail } : {}),
     ...(row.verification ? { verification: row.verification } : {}),
     ...(needsResaving ? { needsResaving: true as const } : {}),
+    ...(row.unusable_reason ? { unusableReason: row.unusable_reason } : {}),
     createdAt: row.created_at.toISOString(),
     ...(row.removed_at ? { removedAt: row.removed_at.toISOString() } : {}),
   };

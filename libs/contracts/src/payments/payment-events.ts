@@ -93,6 +93,7 @@ export class PaymentCapturedData extends MoneyMovementData {
 }
 
 export class PaymentFailedData extends PaymentEventData {
+  /** Why, as a code (payment-failure-codes.ts lists those history shows by name); never provider free text. */
   @Matches(CODE, CODE_MESSAGE('code'))
   code!: string;
 
@@ -245,7 +246,11 @@ export const PaymentProcessingV1 = payments(
   "A bank debit is on its way to the payer's bank (days); the ledger posts it as pending until it settles (captured) or fails late (failed).",
 );
 export const PaymentCapturedV1 = payments('captured', PaymentCapturedData, 'Money moved from the payer; the ledger posts it.');
-export const PaymentFailedV1 = payments('failed', PaymentFailedData, 'The provider refused the payment (decline, failed authentication).');
+export const PaymentFailedV1 = payments(
+  'failed',
+  PaymentFailedData,
+  "The provider refused the payment (decline, failed authentication), the wallet refused its method, or a bank debit failed late: then `code` is the payer's bank's answer (BANK_DEBIT_FAILURE_CODES: account_closed, no_account, debit_not_authorized… mark the account unusable; insufficient_funds does not).",
+);
 export const PaymentCanceledV1 = payments('canceled', PaymentCanceledData, 'The payment stopped before money moved; an authorisation was released.');
 export const PaymentRefundRequestedV1 = payments('refund-requested', PaymentRefundRequestedData, 'A full or partial refund was asked of the provider.');
 export const PaymentRefundedV1 = payments('refunded', PaymentRefundedData, 'A refund settled; the ledger reverses its amount.');

@@ -110,7 +110,9 @@ export async function routeControlRequest(dependencies: ControlDependencies, met
   }
   if (method === 'POST' && (match = /^\/__control\/payment_intents\/([A-Za-z0-9_]+)\/complete$/.exec(path))) {
     const outcome = field(body, 'outcome', isOneOf('succeeded', 'failed'), 'succeeded or failed') ?? 'succeeded';
-    return completePaymentIntent(dependencies.context(), match[1], outcome);
+    const code = field(body, 'code', isOneOf(...DEBIT_RETURN_CODES), DEBIT_RETURN_CODES.join(', '));
+    if (code !== undefined && outcome !== 'failed') throw new ControlError('code is for outcome failed: the bank says why it refused the debit');
+    return completePaymentIntent(dependencies.context(), match[1], outcome, code);
   }
   if (method === 'POST' && (match = /^\/__control\/setup_intents\/([A-Za-z0-9_]+)\/complete$/.exec(path))) {
     const outcome = field(body, 'outcome', isOneOf('succeeded', 'failed'), 'succeeded or failed') ?? 'succeeded';

@@ -107,4 +107,17 @@ describe('PSP simulator: bank debits', () => {
     expect(simulator.chargesFor(settling.id)).toMatchObject([{ status: 'succeeded', captured: true }]);
     expect((await control('clock/advance', { days: -1 })).status).toBe(400);
   });
+
+  it("fails a debit with the bank's code: Stripe's test account's (account closed), or the one given on command", async () => {
+    simulator = await startPspSimulator({ webhookUrl: receiver.url });
+    const closed = await debit('pm_usBankAccount_accountClosed', 'pay-d4:authorize');
+    const revoked = await debit('pm_sepaDebit', 'pay-d5:authorize');
+    const unknownCode = await control(`payment_intents/${revoked.id}/complete`, { outcome: 'failed', code: 'lost_in_the_post' });
+    expect(unknownCode.status).toBe(400);
+    expect((await control(`payment_intents/${revoked.id}/complete`, { outcome: 'succeeded', code: 'account_closed' })).status).toBe(400);
+    expect((await control(`payment_intents/${revoked.id}/complete`, { outcome: 'failed', code: 'debit_not_authorized' })).status).toBe(200);
+    expect(intentNow(revoked.id)).toMatchObject({ status: 'requires_payment_method', last_payment_error: { code: 'debit_not_authorized' } });
+    expect(simulator.advanceClock(3 * DAY)).toEqual([closed.id]);
+    expect(intentNow(closed.id)).toMatchObject({ status: 'requires_payment_method', last_payment_error: { code: 'account_closed' } });
+  });
 });

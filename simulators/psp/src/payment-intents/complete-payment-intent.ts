@@ -7,9 +7,11 @@ import { findIntent } from './payment-intent-routes';
 
 /**
  * Control API: finishes what a person or a bank would finish outside the API — a 3-D Secure
- * challenge (requires_action) or a delayed method (processing) — with success or failure.
+ * challenge (requires_action) or a delayed method (processing) — with success or failure. A bank
+ * debit fails with `failureCode` when given (the bank's answer, on command), else with its
+ * payment method's.
  */
-export function completePaymentIntent(context: ApiContext, id: string, outcome: 'succeeded' | 'failed'): PaymentIntentObject {
+export function completePaymentIntent(context: ApiContext, id: string, outcome: 'succeeded' | 'failed', failureCode?: DebitReturnCode): PaymentIntentObject {
   const intent = findIntent(context, id);
   const paymentMethod = intent.payment_method ?? 'pm_card_visa';
   const method = findPaymentMethod(paymentMethod, context.state.aliases) ?? TEST_PAYMENT_METHODS.pm_card_visa;
@@ -38,7 +40,7 @@ export function completePaymentIntent(context: ApiContext, id: string, outcome: 
     if (outcome === 'succeeded') approve(context, intent, paymentMethod, pending);
     else if (behaviour.kind === 'debit') {
       // The payer's bank refused the debit after days (no funds, mandate revoked): a late failure.
-      const code = behaviour.failureCode ?? 'insufficient_funds';
+      const code = failureCode ?? behaviour.failureCode ?? 'insufficient_funds';
       decline(context, intent, paymentMethod, method, { code, message: 'The bank refused the debit.' }, pending ?? 'new charge');
     } else
       decline(
@@ -55,7 +57,15 @@ export function completePaymentIntent(context: ApiContext, id: string, outcome: 
 }
 
 /** The codes a payer's bank returns a settled debit with (SEPA R-transactions, ACH return codes), in Stripe's words. */
-export const DEBIT_RETURN_CODES = ['insufficient_funds', 'debit_not_authorized', 'account_closed', 'no_account', 'bank_account_restricted'] as const;
+export const DEBIT_RETURN_CODES = [
+  'insufficient_funds',
+  'debit_not_authorized',
+  'account_closed',
+  'no_account',
+  'invalid_account_number',
+  'account_frozen',
+  'bank_account_restricted',
+] as const;
 export type DebitReturnCode = (typeof DEBIT_RETURN_CODES)[number];
 
 /**

@@ -89,6 +89,22 @@ export const TEST_PAYMENT_METHODS: Readonly<Record<string, TestPaymentMethod>> =
     last4: '1116',
     behaviour: { kind: 'debit', type: 'us_bank_account', outcome: 'failed', failureCode: 'insufficient_funds' },
   },
+  // Stripe's test PaymentMethods whose ACH debit fails for good (the account cannot be debited again).
+  pm_usBankAccount_accountClosed: {
+    brand: 'us_bank_account',
+    last4: '1113',
+    behaviour: { kind: 'debit', type: 'us_bank_account', outcome: 'failed', failureCode: 'account_closed' },
+  },
+  pm_usBankAccount_noAccount: {
+    brand: 'us_bank_account',
+    last4: '1116',
+    behaviour: { kind: 'debit', type: 'us_bank_account', outcome: 'failed', failureCode: 'no_account' },
+  },
+  pm_usBankAccount_debitNotAuthorized: {
+    brand: 'us_bank_account',
+    last4: '3335',
+    behaviour: { kind: 'debit', type: 'us_bank_account', outcome: 'failed', failureCode: 'debit_not_authorized' },
+  },
 };
 
 /**
@@ -121,8 +137,17 @@ export function cardTokenBehaviour(token: string): string | undefined {
 
 /** Stripe's test IBANs whose debit fails after processing (insufficient funds); any other IBAN settles. */
 const FAILING_TEST_IBANS: ReadonlySet<string> = new Set(['DE62370400440532013001', 'AT861904300235473202']);
-/** Stripe's test US account whose ACH debit fails (R01, insufficient funds); any other account settles. */
-const FAILING_TEST_US_ACCOUNTS: ReadonlySet<string> = new Set(['000222222227']);
+/**
+ * Stripe's test US accounts whose ACH debit fails, and the test PaymentMethod each debits like:
+ * R01 insufficient funds, R02 account closed, R03 no account, R05/R07 debit not authorised. Any
+ * other account settles.
+ */
+const FAILING_TEST_US_ACCOUNTS: ReadonlyMap<string, string> = new Map([
+  ['000222222227', 'pm_usBankAccount_fails'],
+  ['000111111113', 'pm_usBankAccount_accountClosed'],
+  ['000111111116', 'pm_usBankAccount_noAccount'],
+  ['000333333335', 'pm_usBankAccount_debitNotAuthorized'],
+]);
 
 /**
  * The test payment method a bank account given as `payment_method_data` behaves like (the
@@ -143,5 +168,5 @@ export function bankAccountBehaviour(
     return { invalid: 'Invalid routing number.', param: 'payment_method_data[us_bank_account][routing_number]' };
   if (!/^\d{4,17}$/.test(account.accountNumber ?? ''))
     return { invalid: 'Invalid account number.', param: 'payment_method_data[us_bank_account][account_number]' };
-  return { behavesLike: FAILING_TEST_US_ACCOUNTS.has(account.accountNumber ?? '') ? 'pm_usBankAccount_fails' : 'pm_usBankAccount' };
+  return { behavesLike: FAILING_TEST_US_ACCOUNTS.get(account.accountNumber ?? '') ?? 'pm_usBankAccount' };
 }

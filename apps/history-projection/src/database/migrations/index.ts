@@ -3,6 +3,7 @@ import { MessagingTables1764057600002 } from './1764057600002-messaging-tables';
 import { HistoryReadModel1764403200000 } from './1764403200000-history-read-model';
 import { OutboxNotify1765065600002 } from './1765065600002-outbox-notify';
 import { ConsumerGroupMembers1768810000002 } from './1768810000002-consumer-group-members';
+import { EntryFailureCode1768891000002 } from './1768891000002-entry-failure-code';
 
 /** Every migration of the history-projection schema, in order. */
 export const historyProjectionMigrations: MigrationList = [
@@ -10,4 +11,5 @@ export const historyProjectionMigrations: MigrationList = [
   HistoryReadModel1764403200000,
   OutboxNotify1765065600002,
   ConsumerGroupMembers1768810000002,
+  EntryFailureCode1768891000002,
 ];

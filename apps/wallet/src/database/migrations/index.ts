@@ -16,6 +16,7 @@ import { PaymentsInProgressHousekeeping1767500000001 } from './1767500000001-pay
 import { FundsReturns1767600000000 } from './1767600000000-funds-returns';
 import { BankAccountVerification1768400000000 } from './1768400000000-bank-account-verification';
 import { ConsumerGroupMembers1768810000000 } from './1768810000000-consumer-group-members';
+import { BankAccountUnusable1768891000000 } from './1768891000000-bank-account-unusable';
 
 /** Every migration of the wallet schema, in order. */
 export const walletMigrations: MigrationList = [
@@ -36,4 +37,5 @@ export const walletMigrations: MigrationList = [
   FundsReturns1767600000000,
   BankAccountVerification1768400000000,
   ConsumerGroupMembers1768810000000,
+  BankAccountUnusable1768891000000,
 ];
