@@ -10,13 +10,11 @@
  * saying why and how to install it.
  */
 import { randomUUID } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { waitFor } from '@pay/testing';
 import type { BrowserContext, Page } from 'playwright-core';
 import { findChromium, reportSkipped } from './chromium';
 import type { HubStack } from './hub-kit';
-import { ARTEFACTS_DIR, startHubStack } from './hub-kit';
+import { keepLastPages, shot, startHubStack } from './hub-kit';
 
 const CHROMIUM = findChromium();
 if (!CHROMIUM) reportSkipped('card-3ds.browser-spec.ts');
@@ -37,25 +35,13 @@ describeWithBrowser('a 3-D Secure card added in the Pay Hub', () => {
     await stack?.stop();
   });
 
-  /** Each test's page as it was at its end (a failure's artefact): a screenshot and the browser's console. */
-  const openPages: Array<{ name: string; page: Page; lines: string[] }> = [];
-  afterEach(async () => {
-    for (const { name, page, lines } of openPages.splice(0)) {
-      if (page.isClosed()) continue;
-      await shot(page, `last-${name}`).catch(() => undefined);
-      await writeFile(join(ARTEFACTS_DIR, `last-${name}.console.txt`), lines.join('\n')).catch(() => undefined);
-    }
-  });
-
-  const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTEFACTS_DIR, `${name}.png`), fullPage: true });
+  /** Each test's page as it was at its end (a failure's artefact). */
+  const watch = keepLastPages();
 
   /** A person signed in, on the methods page, with a US wallet opened. */
   async function onMethodsPage(context: BrowserContext, personId: string, name: string): Promise<Page> {
     const page = await context.newPage();
-    const lines: string[] = [];
-    page.on('console', (message) => lines.push(`${message.type()}: ${message.text()}`));
-    page.on('pageerror', (error) => lines.push(`pageerror: ${error.message}`));
-    openPages.push({ name, page, lines });
+    watch(page, name);
     await page.goto(stack.hubUrl);
     await page.getByLabel('Sign in as').selectOption('person');
     await page.getByLabel('Id').fill(personId);
