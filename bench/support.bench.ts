@@ -19,7 +19,9 @@
  * Env: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/payments_bench; created if
  * missing), KAFKA_BROKERS (given by libs/testing's with-test-infra, which the npm script uses),
  * BENCH_NODE_OPTIONS (the instances' NODE_OPTIONS, e.g. `--cpu-prof --cpu-prof-dir=DIR`). A fresh
- * schema is created and dropped. Flags: --conversations=N, --messages=N, --reply-after=MS.
+ * schema is created and dropped. Flags: --conversations=N, --messages=N, --reply-after=MS, --receipts
+ * (each party acknowledges every message of the other's it receives with a read receipt, as the Pay
+ * Hub's support page does: as many receipts as messages, stored like them).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -35,7 +37,7 @@ import { io } from 'socket.io-client';
 import { ensureDatabase } from '@pay/local-infra';
 import { percentile } from './percentile';
 
-const USAGE = 'usage: npm run bench:support -- [--conversations=N (1-5000)] [--messages=N (2-100)] [--reply-after=MS (0-60000)]';
+const USAGE = 'usage: npm run bench:support -- [--conversations=N (1-5000)] [--messages=N (2-100)] [--reply-after=MS (0-60000)] [--receipts]';
 const AGENT_LOAD = 10;
 /** The instance a conversation's person connects to: its agent's group alternates between the two. */
 const sideOf = (conversation: number): number => Math.floor(conversation / AGENT_LOAD) % 2;
@@ -75,12 +77,14 @@ async function inParallel<T>(items: readonly T[], limit: number, work: (item: T)
 async function main(): Promise<void> {
   const flags = parseCommandLine(
     process.argv.slice(2),
-    { conversations: { type: 'string' }, messages: { type: 'string' }, 'reply-after': { type: 'string' } },
+    { conversations: { type: 'string' }, messages: { type: 'string' }, 'reply-after': { type: 'string' }, receipts: { type: 'boolean' } },
     USAGE,
   );
   const conversations = wholeNumberFlag('conversations', flags.conversations, { min: 1, max: 5_000, fallback: 500 }, USAGE);
   const perConversation = wholeNumberFlag('messages', flags.messages, { min: 2, max: 100, fallback: 10 }, USAGE);
   const replyAfterMs = wholeNumberFlag('reply-after', flags['reply-after'], { min: 0, max: 60_000, fallback: 1_000 }, USAGE);
+  // As the hub's support page does: a read receipt for every message of the other party's it receives.
+  const receipts = flags.receipts === true;
   const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/payments_bench';
   await ensureDatabase(databaseUrl);
   const schema = uniqueName('bench_support');
@@ -131,6 +135,8 @@ async function main(): Promise<void> {
     const latencies: number[] = [];
     const ackLatencies: number[] = [];
     let retries = 0;
+    const receiptLatencies: number[] = [];
+    let receiptFailures = 0;
     const received = new Map<string, number[]>();
     /** Parties waiting for a conversation's message (`party:conversationId:seq`) to reach them: their turn to answer. */
     const turns = new Map<string, () => void>();
@@ -143,7 +149,19 @@ async function main(): Promise<void> {
         turns.get(turn)?.();
         turns.delete(turn);
         // The other party's message: its delivery latency.
-        if (message.author.role !== party) latencies.push(now - emittedAt.get(message.clientMessageId)!);
+        if (message.author.role !== party) {
+          latencies.push(now - emittedAt.get(message.clientMessageId)!);
+          if (receipts) {
+            const at = performance.now();
+            void socket
+              .timeout(10_000)
+              .emitWithAck('message.receipt', { conversationId: message.conversationId, kind: 'read', seq: message.seq })
+              .then(
+                (ack: { ok: boolean }) => (ack.ok ? receiptLatencies.push(performance.now() - at) : (receiptFailures += 1)),
+                () => (receiptFailures += 1),
+              );
+          }
+        }
       });
     };
     const personSockets = await Promise.all(personTokens.map((token, i) => connect(instances[sideOf(i)].url, token)));
@@ -199,7 +217,8 @@ async function main(): Promise<void> {
     const deadline = Date.now() + 60_000;
     // Both parties of every conversation receive every message (their own too, as its echo), or the deadline passes.
     const complete = (): boolean => ids.every((id) => ['person', 'agent'].every((party) => (received.get(`${party}:${id}`)?.length ?? 0) >= perConversation));
-    while ((latencies.length < total || !complete()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    const receiptsAnswered = (): boolean => !receipts || receiptLatencies.length + receiptFailures >= latencies.length;
+    while ((latencies.length < total || !complete() || !receiptsAnswered()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
     const seconds = (performance.now() - load) / 1000;
 
     // Every party got 1..N of its conversation, each once, in order.
@@ -210,13 +229,19 @@ async function main(): Promise<void> {
 
     latencies.sort((a, b) => a - b);
     ackLatencies.sort((a, b) => a - b);
+    receiptLatencies.sort((a, b) => a - b);
     const ms = (value: number): string => `${value.toFixed(1)} ms`;
     const lines = [
-      `support chat: ${conversations} conversations × ${perConversation} messages through two instances (${total} messages, ${sockets.length} WebSockets), ${replyAfterMs > 0 ? `each reply ${replyAfterMs} ms after the message it answers reached its sender, conversations begun at random moments of the first ${replyAfterMs} ms` : 'flooded (each sender waits only for its previous acknowledgement)'}`,
+      `support chat: ${conversations} conversations × ${perConversation} messages through two instances (${total} messages, ${sockets.length} WebSockets), ${replyAfterMs > 0 ? `each reply ${replyAfterMs} ms after the message it answers reached its sender, conversations begun at random moments of the first ${replyAfterMs} ms` : 'flooded (each sender waits only for its previous acknowledgement)'}${receipts ? '; a read receipt sent for every message received from the other party' : ''}`,
       `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB; Node ${process.version}`,
       `delivered ${latencies.length}/${total} to the other party in ${seconds.toFixed(1)} s (${(total / seconds).toFixed(0)} messages/s)`,
       `delivery latency (emit → other party's client): p50 ${ms(percentile(latencies, 50))}, p95 ${ms(percentile(latencies, 95))}, p99 ${ms(percentile(latencies, 99))}, max ${ms(latencies.at(-1) ?? NaN)}`,
       `acknowledgement (stored) latency: p50 ${ms(percentile(ackLatencies, 50))}, p99 ${ms(percentile(ackLatencies, 99))}; sends retried: ${retries}`,
+      ...(receipts
+        ? [
+            `read receipts stored: ${receiptLatencies.length}, failed or unanswered: ${receiptFailures}; acknowledgement p50 ${ms(percentile(receiptLatencies, 50))}, p99 ${ms(percentile(receiptLatencies, 99))}`,
+          ]
+        : []),
       `order and exactly-once at both parties: ${
         wrong.length === 0
           ? 'every conversation'

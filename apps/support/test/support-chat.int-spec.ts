@@ -221,6 +221,87 @@ describe('support chat (two instances)', () => {
     expect(rows.map((row) => row.seq)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
   });
 
+  it("stores the receipts an instance receives together with one statement and one commit: positions only forward, never past the last message, only the owner's", async () => {
+    const agentId = 'agent-receipts';
+    const conversations = [
+      await openAndClaim('p-receipts-1', agentId),
+      await openAndClaim('p-receipts-2', agentId),
+      await openAndClaim('p-receipts-3', agentId),
+    ];
+    const store = support.instances[0].service.app.get(ConversationStore);
+    const person = (k: number) => ({ party: 'person', id: `p-receipts-${k + 1}` }) as const;
+    const agent = { party: 'agent', id: agentId } as const;
+    // Three messages in each: positions 1..3.
+    for (const [k, conversation] of conversations.entries())
+      for (const author of [person(k), agent, person(k)])
+        expect(await store.append(conversation.id, author, randomUUID(), 'hello', [])).toMatchObject({ outcome: 'stored' });
+    const [c1, c2, c3] = conversations.map((conversation) => conversation.id);
+
+    const listener = new Client({ connectionString: testDatabaseUrl() });
+    const notices: ChatNotice[] = [];
+    listener.on('notification', (notification) => notices.push(JSON.parse(notification.payload ?? '') as ChatNotice));
+    await listener.connect();
+    await listener.query(`LISTEN "${store.channel}"`);
+
+    // Submitted in one turn of the event loop: a delivered and a read receipt of one person (read
+    // implies delivered), the agent's in the same conversation, one past the last message (kept at
+    // 3), and one from someone who is not the conversation's person (moves nothing).
+    const outcomes = await Promise.all([
+      store.recordReceipt(c1, person(0), 'delivered', 2),
+      store.recordReceipt(c1, person(0), 'read', 1),
+      store.recordReceipt(c1, agent, 'read', 3),
+      store.recordReceipt(c2, person(1), 'read', 99),
+      store.recordReceipt(c3, agent, 'delivered', 3),
+      store.recordReceipt(c3, person(0), 'read', 3),
+    ]);
+    expect(outcomes).toEqual([
+      { conversationId: c1, party: 'person', deliveredSeq: 2, readSeq: 1 },
+      { conversationId: c1, party: 'person', deliveredSeq: 2, readSeq: 1 },
+      { conversationId: c1, party: 'agent', deliveredSeq: 3, readSeq: 3 },
+      { conversationId: c2, party: 'person', deliveredSeq: 3, readSeq: 3 },
+      { conversationId: c3, party: 'agent', deliveredSeq: 3, readSeq: 0 },
+      undefined,
+    ]);
+    // One commit: the three conversations were written by one transaction.
+    const rows = await query<{
+      id: string;
+      writer: string;
+      person_delivered_seq: number;
+      person_read_seq: number;
+      agent_delivered_seq: number;
+      agent_read_seq: number;
+    }>(
+      'SELECT id, xmin::text AS writer, person_delivered_seq, person_read_seq, agent_delivered_seq, agent_read_seq FROM conversations WHERE id = ANY($1::uuid[])',
+      [[c1, c2, c3]],
+    );
+    expect(new Set(rows.map((row) => row.writer)).size).toBe(1);
+    const positions = (id: string) => {
+      const { writer: _writer, id: _id, ...rest } = rows.find((row) => row.id === id)!;
+      return rest;
+    };
+    expect(positions(c1)).toEqual({ person_delivered_seq: 2, person_read_seq: 1, agent_delivered_seq: 3, agent_read_seq: 3 });
+    expect(positions(c2)).toEqual({ person_delivered_seq: 3, person_read_seq: 3, agent_delivered_seq: 0, agent_read_seq: 0 });
+    expect(positions(c3)).toEqual({ person_delivered_seq: 0, person_read_seq: 0, agent_delivered_seq: 3, agent_read_seq: 0 });
+
+    // Backwards (or where it is already): nothing moves, nothing is announced. Then one that moves, as a marker.
+    expect(await Promise.all([store.recordReceipt(c1, person(0), 'delivered', 1), store.recordReceipt(c2, person(1), 'read', 3)])).toEqual([
+      undefined,
+      undefined,
+    ]);
+    expect(await store.recordReceipt(c1, person(0), 'read', 3)).toEqual({ conversationId: c1, party: 'person', deliveredSeq: 3, readSeq: 3 });
+    await waitFor(
+      async () => notices.filter((notice) => notice.k === 'r' && [c1, c2, c3].includes(notice.r.conversationId)).length,
+      (count) => count >= 5,
+      { what: 'the receipts announced' },
+    );
+    await listener.end();
+    // Each party that moved announced once, in conversation order; the marker last.
+    // (Other tests' clients may still send receipts of their own conversations.)
+    const announced = notices.flatMap((notice) => (notice.k === 'r' && [c1, c2, c3].includes(notice.r.conversationId) ? [notice.r] : []));
+    const ordered = [...outcomes.slice(1, 5)].sort((a, b) => `${a!.conversationId}${a!.party}`.localeCompare(`${b!.conversationId}${b!.party}`));
+    expect(announced).toEqual([...ordered, { conversationId: c1, party: 'person', deliveredSeq: 3, readSeq: 3 }]);
+  });
+
   it('refuses a card number before storage: it reaches neither the table, the logs nor the agent; an IBAN is masked', async () => {
     const conversation = await openAndClaim('p-card', 'agent-2');
     const person = await support.chat(0, 'p-card', 'person');
@@ -237,7 +318,7 @@ describe('support chat (two instances)', () => {
     // The agent got the two accepted messages, and nothing else, by the time the marker arrived.
     const seen = await receivedAll(agent, conversation.id, 2);
     expect(seen.map((m) => m.text)).toEqual(['refund to [IBAN DE…3000] please', 'marker after the refused ones']);
-    const rows = await query<{ body: string }>('SELECT body FROM messages WHERE conversation_id = $1', [conversation.id]);
+    const rows = await query<{ body: string }>('SELECT body FROM messages WHERE conversation_id = $1 ORDER BY seq', [conversation.id]);
     expect(rows.map((r) => r.body)).toEqual(['refund to [IBAN DE…3000] please', 'marker after the refused ones']);
     const [{ found }] = await query<{ found: boolean }>(
       `SELECT EXISTS (SELECT 1 FROM messages WHERE body LIKE '%4242%' OR body LIKE '%4821%' OR body LIKE '%3704%') AS found`,

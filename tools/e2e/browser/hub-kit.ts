@@ -5,8 +5,8 @@
  * (WebAuthn needs a domain as relying party id: localhost, not 127.0.0.1).
  */
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { loadConfig } from '@pay/config';
 import { Topics } from '@pay/contracts';
 import type { HistoryProjectionConfig } from '@pay/history-projection/tools';
@@ -17,7 +17,7 @@ import type { RunningService } from '@pay/platform';
 import { PAYPAL_SIMULATOR_DEFAULTS } from '@pay/psp-simulator';
 import { createService } from '@pay/platform';
 import { dropSchema, testDatabaseUrl, testKafkaCredentials, uniqueName } from '@pay/testing';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import type { PaymentsPlatform, SupportOnPlatform } from '../e2e-kit';
 import { freePort, startGroupAtEnd, startPaymentsPlatform, startSupport } from '../e2e-kit';
@@ -26,6 +26,31 @@ const ROOT = resolve(__dirname, '../../..');
 export const WEB_APP_DIR = resolve(ROOT, 'dist/apps/pay-hub/web');
 /** Screenshots and downloads of a run (CI keeps reports/ as artefacts). */
 export const ARTEFACTS_DIR = resolve(ROOT, 'reports/browser');
+
+/** A full-page screenshot of `page` as reports/browser/<name>.png. */
+export const shot = (page: Page, name: string): Promise<Buffer> => page.screenshot({ path: join(ARTEFACTS_DIR, `${name}.png`), fullPage: true });
+
+/**
+ * Keeps each test's pages as they were at its end (a failure's artefact): a screenshot and the
+ * browser's console as reports/browser/last-<name>.*. Called in a describe block; answers `watch`,
+ * given each page as it opens.
+ */
+export function keepLastPages(): (page: Page, name: string) => void {
+  const open: Array<{ name: string; page: Page; lines: string[] }> = [];
+  afterEach(async () => {
+    for (const { name, page, lines } of open.splice(0)) {
+      if (page.isClosed()) continue;
+      await shot(page, `last-${name}`).catch(() => undefined);
+      await writeFile(join(ARTEFACTS_DIR, `last-${name}.console.txt`), lines.join('\n')).catch(() => undefined);
+    }
+  });
+  return (page, name) => {
+    const lines: string[] = [];
+    page.on('console', (message) => lines.push(`${message.type()}: ${message.text()}`));
+    page.on('pageerror', (error) => lines.push(`pageerror: ${error.message}`));
+    open.push({ name, page, lines });
+  };
+}
 
 export interface HubStack {
   platform: PaymentsPlatform;

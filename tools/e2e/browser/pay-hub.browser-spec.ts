@@ -9,14 +9,14 @@
  * Without Chromium the tier is skipped, saying why and how to install it.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { waitFor } from '@pay/testing';
 import type { BrowserContext, Page } from 'playwright-core';
 import { http, purchaseOf } from '../e2e-kit';
 import { findChromium, reportSkipped } from './chromium';
 import type { HubStack } from './hub-kit';
-import { ARTEFACTS_DIR, startHubStack } from './hub-kit';
+import { ARTEFACTS_DIR, keepLastPages, shot, startHubStack } from './hub-kit';
 
 const CHROMIUM = findChromium();
 if (!CHROMIUM) reportSkipped('pay-hub.browser-spec.ts');
@@ -38,24 +38,12 @@ describeWithBrowser('the Pay Hub in a browser', () => {
     await stack?.stop();
   });
 
-  /** Each test's pages as they were at its end (a failure's artefact): a screenshot and the browser's console. */
-  const openPages: Array<{ name: string; page: Page; lines: string[] }> = [];
-  afterEach(async () => {
-    for (const { name, page, lines } of openPages.splice(0)) {
-      if (page.isClosed()) continue;
-      await shot(page, `last-${name}`).catch(() => undefined);
-      await writeFile(join(ARTEFACTS_DIR, `last-${name}.console.txt`), lines.join('\n')).catch(() => undefined);
-    }
-  });
-
-  const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTEFACTS_DIR, `${name}.png`), fullPage: true });
+  /** Each test's pages as they were at its end (a failure's artefact). */
+  const watch = keepLastPages();
 
   async function signIn(context: BrowserContext, role: 'person' | 'analyst', sub: string): Promise<Page> {
     const page = await context.newPage();
-    const lines: string[] = [];
-    page.on('console', (message) => lines.push(`${message.type()}: ${message.text()}`));
-    page.on('pageerror', (error) => lines.push(`pageerror: ${error.message}`));
-    openPages.push({ name: role, page, lines });
+    watch(page, role);
     await page.goto(stack.hubUrl);
     await page.getByRole('heading', { name: 'Sign in (development)' }).waitFor();
     await expectVisible(page.getByText('Development only'));

@@ -149,10 +149,58 @@ interface AppendRequest {
   masked: readonly string[];
 }
 
-const RECEIPT_COLUMNS: Readonly<Record<Party, { delivered: string; read: string; owner: string }>> = {
-  person: { delivered: 'person_delivered_seq', read: 'person_read_seq', owner: 'person_id' },
-  agent: { delivered: 'agent_delivered_seq', read: 'agent_read_seq', owner: 'agent_id' },
-};
+/**
+ * Stores a batch of receipts (arrays, one element per conversation, party and actor: the furthest
+ * position each said it received, and read, 0 when none) with one statement and one commit:
+ * - The batch's conversations are locked in id order (as APPEND_MESSAGES locks them: no deadlock
+ *   between the two), so the positions read are the latest committed.
+ * - A party's positions move only forward, never past the conversation's last message, and only
+ *   for its owner (the person, or the agent assigned or last assigned); read implies received.
+ * - Each party whose positions moved is announced (one notice each, in conversation order) and
+ *   answered with one row; nothing is announced when they did not move.
+ */
+const RECORD_RECEIPTS = `WITH r AS (
+    SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::int[]) AS r (conversation_id, party, actor_id, delivered, read)
+  ), c AS (
+    SELECT id, person_id, agent_id, last_seq, person_delivered_seq, person_read_seq, agent_delivered_seq, agent_read_seq
+      FROM conversations WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE
+  ), was AS (
+    SELECT r.conversation_id, r.party, r.actor_id, r.delivered AS delivered_to, r.read AS read_to, c.last_seq,
+           CASE WHEN r.party = 'person' THEN c.person_delivered_seq ELSE c.agent_delivered_seq END AS delivered_was,
+           CASE WHEN r.party = 'person' THEN c.person_read_seq ELSE c.agent_read_seq END AS read_was
+      FROM r JOIN c ON c.id = r.conversation_id
+     WHERE (r.party = 'person' AND c.person_id = r.actor_id) OR (r.party = 'agent' AND c.agent_id = r.actor_id)
+  ), p AS (
+    SELECT conversation_id, party, actor_id, delivered_was, read_was,
+           GREATEST(delivered_was, LEAST(GREATEST(delivered_to, read_to), last_seq)) AS delivered,
+           GREATEST(read_was, LEAST(read_to, last_seq)) AS read
+      FROM was
+  ), moved AS (
+    SELECT * FROM p WHERE delivered > delivered_was OR read > read_was
+  ), u AS (
+    UPDATE conversations SET
+        person_delivered_seq = coalesce(pp.delivered, person_delivered_seq), person_read_seq = coalesce(pp.read, person_read_seq),
+        agent_delivered_seq = coalesce(pa.delivered, agent_delivered_seq), agent_read_seq = coalesce(pa.read, agent_read_seq)
+      FROM (SELECT DISTINCT conversation_id FROM moved) t
+      LEFT JOIN moved pp ON pp.conversation_id = t.conversation_id AND pp.party = 'person'
+      LEFT JOIN moved pa ON pa.conversation_id = t.conversation_id AND pa.party = 'agent'
+     WHERE conversations.id = t.conversation_id
+  ), notified AS (
+    SELECT pg_notify($6, json_build_object('k', 'r', 'r', json_build_object('conversationId', conversation_id, 'party', party,
+             'deliveredSeq', delivered, 'readSeq', read))::text)
+      FROM (SELECT * FROM moved ORDER BY conversation_id, party) o
+  )
+  SELECT conversation_id, party, actor_id, delivered, read FROM moved WHERE (SELECT count(*) FROM notified) >= 0`;
+
+/** Receipts, like messages, are stored several to a statement and a commit: a client sends one for every message it receives. */
+const RECEIPT_BATCHING: GroupCommitOptions = { maxBatchSize: 500, maxWaitMs: 0, maxConcurrentBatches: 2 };
+
+interface ReceiptRequest {
+  conversationId: string;
+  actor: Actor;
+  kind: 'delivered' | 'read';
+  seq: number;
+}
 
 /**
  * Conversations, messages, receipts and agents' actions in the support schema. Every change a
@@ -162,6 +210,7 @@ const RECEIPT_COLUMNS: Readonly<Record<Party, { delivered: string; read: string;
 export class ConversationStore {
   readonly channel: string;
   private readonly appender = new GroupCommit<AppendRequest, AppendOutcome>((requests) => this.appendAll(requests), MESSAGE_BATCHING);
+  private readonly receipts = new GroupCommit<ReceiptRequest, ReceiptView | undefined>((requests) => this.recordReceipts(requests), RECEIPT_BATCHING);
 
   constructor(
     private readonly dataSource: DataSource,
@@ -219,9 +268,9 @@ export class ConversationStore {
     return this.appender.submit({ conversationId, author, clientMessageId, text, masked });
   }
 
-  /** Stops taking messages and resolves once every one taken is stored (or has failed). */
-  close(): Promise<void> {
-    return this.appender.close();
+  /** Stops taking messages and receipts and resolves once every one taken is stored (or has failed). */
+  async close(): Promise<void> {
+    await Promise.all([this.appender.close(), this.receipts.close()]);
   }
 
   private async appendAll(requests: readonly AppendRequest[]): Promise<Array<PromiseSettledResult<AppendOutcome>>> {
@@ -335,26 +384,58 @@ export class ConversationStore {
   /**
    * Records that `actor` received (or read: read implies received) every message up to `seq`, and
    * announces the new receipt. Positions only move forward; nothing is announced when they do not.
+   * The receipts this instance receives in the same moment are stored together (RECORD_RECEIPTS):
+   * answered with the party's positions when they moved, else undefined.
    */
-  async recordReceipt(conversationId: string, actor: Actor, kind: 'delivered' | 'read', seq: number): Promise<ReceiptView | undefined> {
-    const columns = RECEIPT_COLUMNS[actor.party];
-    const target = `LEAST($3::int, last_seq)`;
-    const set =
-      kind === 'read'
-        ? `${columns.read} = GREATEST(${columns.read}, ${target}), ${columns.delivered} = GREATEST(${columns.delivered}, ${target})`
-        : `${columns.delivered} = GREATEST(${columns.delivered}, ${target})`;
-    const [row] = await this.dataSource.query<Array<{ delivered: number; read: number }>>(
-      // In a WITH: TypeORM answers a bare UPDATE with [rows, count], a SELECT with its rows.
-      `WITH u AS (
-         UPDATE conversations SET ${set}
-          WHERE id = $1 AND ${columns.owner} = $2 AND ${kind === 'read' ? columns.read : columns.delivered} < ${target}
-         RETURNING ${columns.delivered} AS delivered, ${columns.read} AS read,
-           pg_notify($4, json_build_object('k', 'r', 'r', json_build_object('conversationId', id, 'party', $5::text,
-             'deliveredSeq', ${columns.delivered}, 'readSeq', ${columns.read}))::text) AS notified
-       ) SELECT delivered, read FROM u`,
-      [conversationId, actor.id, seq, this.channel, actor.party],
+  recordReceipt(conversationId: string, actor: Actor, kind: 'delivered' | 'read', seq: number): Promise<ReceiptView | undefined> {
+    return this.receipts.submit({ conversationId, actor, kind, seq });
+  }
+
+  private async recordReceipts(requests: readonly ReceiptRequest[]): Promise<Array<PromiseSettledResult<ReceiptView | undefined>>> {
+    try {
+      const moved = await this.recordReceiptBatch(requests);
+      return requests.map((request) => ({ status: 'fulfilled', value: moved.get(receiptKey(request)) }));
+    } catch {
+      // One receipt PostgreSQL refuses fails the statement: each alone then, so only that one fails.
+      return Promise.all(
+        requests.map((request) =>
+          this.recordReceiptBatch([request]).then(
+            (moved): PromiseSettledResult<ReceiptView | undefined> => ({ status: 'fulfilled', value: moved.get(receiptKey(request)) }),
+            (reason: unknown): PromiseSettledResult<ReceiptView | undefined> => ({ status: 'rejected', reason }),
+          ),
+        ),
+      );
+    }
+  }
+
+  /** One row per conversation, party and actor: the furthest positions its receipts name. Answers the moved ones by that key. */
+  private async recordReceiptBatch(requests: readonly ReceiptRequest[]): Promise<Map<string, ReceiptView>> {
+    const furthest = new Map<string, { conversationId: string; actor: Actor; delivered: number; read: number }>();
+    for (const request of requests) {
+      const key = receiptKey(request);
+      const now = furthest.get(key) ?? { conversationId: request.conversationId, actor: request.actor, delivered: 0, read: 0 };
+      now.delivered = Math.max(now.delivered, request.seq);
+      if (request.kind === 'read') now.read = Math.max(now.read, request.seq);
+      furthest.set(key, now);
+    }
+    const rows = [...furthest.values()];
+    const moved = await this.dataSource.query<Array<{ conversation_id: string; party: Party; actor_id: string; delivered: number; read: number }>>(
+      RECORD_RECEIPTS,
+      [
+        rows.map((row) => row.conversationId),
+        rows.map((row) => row.actor.party),
+        rows.map((row) => row.actor.id),
+        rows.map((row) => row.delivered),
+        rows.map((row) => row.read),
+        this.channel,
+      ],
     );
-    return row ? { conversationId, party: actor.party, deliveredSeq: row.delivered, readSeq: row.read } : undefined;
+    return new Map(
+      moved.map((row) => [
+        receiptKey({ conversationId: row.conversation_id, actor: { party: row.party, id: row.actor_id } }),
+        { conversationId: row.conversation_id, party: row.party, deliveredSeq: row.delivered, readSeq: row.read },
+      ]),
+    );
   }
 
   /** An agent's claim, hand-over or close, with its audit row and (for a close) its event, announced at commit. */
@@ -453,3 +534,7 @@ export class ConversationStore {
 }
 
 export { ConversationRuleError };
+
+function receiptKey(request: { conversationId: string; actor: Actor }): string {
+  return `${request.conversationId}\u0000${request.actor.party}\u0000${request.actor.id}`;
+}

@@ -1,8 +1,15 @@
 import { useEffect, useRef, useState } from 'react';
 import { api, ApiError, errorText } from '../api';
 import { Button, Field, Form, Notice } from '../components';
-import type { StripeCardElement, StripeJs, StripeJsSetting } from './stripe-js';
+import type { StripeCardElement, StripeError, StripeJs, StripeJsSetting } from './stripe-js';
 import { loadStripe } from './stripe-js';
+
+/** What the page says when Stripe.js answers an error: the bank's refusal of 3-D Secure in the hub's words, else Stripe's message. */
+function cardErrorText(error: StripeError): string {
+  // Failed or closed challenge (Stripe.js answers both so): Stripe's own text asks for "a different payment method" and says nothing of the card.
+  if (error.code === 'setup_intent_authentication_failure') return 'Your bank did not confirm this card, so it was not saved. Try again, or use another card.';
+  return error.message ?? 'The card was not accepted: try another one.';
+}
 
 interface CardSetup {
   setupIntentId: string;
@@ -21,11 +28,16 @@ export function AddCard({ save }: { save: (what: string, change: () => Promise<u
   const [state, setState] = useState<{ ready: boolean; complete: boolean; busy: boolean }>({ ready: false, complete: false, busy: false });
   const [label, setLabel] = useState('');
   const [error, setError] = useState('');
+  /** Said after the form closed: a card given up while it was being confirmed was not saved. */
+  const [notice, setNotice] = useState('');
   const field = useRef<HTMLDivElement>(null);
   const element = useRef<StripeCardElement | undefined>(undefined);
+  /** The confirmation in flight; a cancelled one is forgotten, so whatever it answers later saves nothing. */
+  const attempt = useRef<object | undefined>(undefined);
 
   const begin = async (): Promise<void> => {
     setError('');
+    setNotice('');
     try {
       const card = await api<CardSetup>('POST', '/bff/card-setups', {});
       const stripe = await loadStripe(card.stripeJs.url, card.stripeJs.publishableKey);
@@ -62,12 +74,17 @@ export function AddCard({ save }: { save: (what: string, change: () => Promise<u
     if (!setup || !element.current) return;
     setError('');
     setState((now) => ({ ...now, busy: true }));
+    const mine = {};
+    attempt.current = mine;
     const result = await setup.stripe
       .confirmCardSetup(setup.card.clientSecret, { payment_method: { card: element.current } })
       // Stripe.js throws only on misuse (an IntegrationError): say so rather than hang busy.
       .catch(() => ({ error: { type: 'integration_error', message: 'The card form failed: cancel and enter the card again.' } }) as const);
+    // Cancelled while the provider or the bank was answering: the person gave the card up, it is not saved.
+    if (attempt.current !== mine) return;
+    attempt.current = undefined;
     if (result.error) {
-      setError(result.error.message ?? 'The card was not accepted: try another one.');
+      setError(cardErrorText(result.error));
       setState((now) => ({ ...now, busy: false }));
       return;
     }
@@ -82,9 +99,17 @@ export function AddCard({ save }: { save: (what: string, change: () => Promise<u
     setLabel('');
   };
 
+  const cancel = (): void => {
+    if (attempt.current) setNotice('The card was not saved.');
+    attempt.current = undefined;
+    setError('');
+    setSetup(undefined);
+  };
+
   if (!setup) {
     return (
       <>
+        <Notice kind="info">{notice}</Notice>
         <Notice kind="error">{error}</Notice>
         <Button onClick={() => void begin()}>Enter a card</Button>
       </>
@@ -94,13 +119,17 @@ export function AddCard({ save }: { save: (what: string, change: () => Promise<u
     <Form onSubmit={confirm} label="Add a card">
       {/* Stripe.js mounts its card Element (its own frame) here. */}
       <div ref={field} className="card-field" />
+      {/* Stripe.js may open the bank's 3-D Secure challenge before it answers: say why the page waits. */}
+      <Notice kind="info">
+        {state.busy ? 'Confirming the card with the payment provider. If your bank asks you to confirm this card, answer it to go on.' : ''}
+      </Notice>
       <Notice kind="error">{error}</Notice>
       <div className="row">
         <Field label="Name (optional)" value={label} onChange={(event) => setLabel(event.target.value)} maxLength={40} />
         <Button type="submit" disabled={!state.ready || !state.complete || state.busy}>
           Save card
         </Button>
-        <Button variant="secondary" onClick={() => setSetup(undefined)}>
+        <Button variant="secondary" onClick={cancel}>
           Cancel
         </Button>
       </div>
