@@ -405,6 +405,58 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
         await deleteTestTopics([missing]);
       }
     });
+    it('says where it is stuck when no pass finishes while work waits (here: Kafka never answers the send), once per episode', async () => {
+      received.length = 0;
+      await db.dataSource.query('TRUNCATE outbox');
+      const missing = `${topic}-stuck`;
+      const written: string[] = [];
+      const stream = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          written.push(chunk.toString());
+          done();
+        },
+      });
+      const stuckLines = (): Array<Record<string, unknown>> =>
+        written
+          .map((line) => JSON.parse(line) as Record<string, unknown>)
+          .filter((line) => line.relay === 'it-stuck' && typeof line.msg === 'string' && line.msg.includes('stuck'));
+      // A publisher of its own: its send stays in kafkajs' retries until the topic exists.
+      const ownPublisher = new EventPublisher(kafka);
+      const relay = new OutboxRelay({
+        name: 'it-stuck',
+        dataSource: relaySource,
+        publisher: ownPublisher,
+        logger: createLogger('relay-test', 'info', stream),
+        stuckAfterMs: 1_500,
+      });
+      await relay.start();
+      const got: string[] = [];
+      const missingReader = kafka.consumer({ groupId: uniqueName('it-relay-stuck'), maxWaitTimeInMs: 100 });
+      try {
+        const event = tick(5_500);
+        await db.dataSource.transaction((tx) => appendToOutbox(sqlOfTransaction(tx), [{ topic: missing, envelope: event }]));
+        const [line] = await waitFor(stuckLines, (lines) => lines.length > 0, { what: 'the stuck line', timeoutMs: 20_000, intervalMs: 50 });
+        expect(line).toMatchObject({ level: 'error', relay: 'it-stuck', phase: 'sending', failures: 0, lockedOut: 0, listening: true });
+        expect(line.phaseForMs).toBeGreaterThanOrEqual(1_500);
+        expect(line.lastPassMsAgo).toBeGreaterThanOrEqual(1_500);
+
+        await createTestTopics([missing], 1);
+        await missingReader.connect();
+        await missingReader.subscribe({ topic: missing, fromBeginning: true });
+        await missingReader.run({ eachMessage: async ({ message }) => void got.push(message.headers!['event-id']!.toString()) });
+        await waitFor(() => got.length > 0, isTrue, { what: 'the row on Kafka once the topic exists', timeoutMs: 20_000, intervalMs: 20 });
+        await waitFor(() => relay.idle, isTrue, { what: 'the relay asleep, drained', timeoutMs: 20_000, intervalMs: 20 });
+        // The episode was logged once, however long it lasted.
+        expect(stuckLines()).toHaveLength(1);
+        expect(got).toEqual([event.id]);
+      } finally {
+        await relay.stop();
+        await ownPublisher.disconnect();
+        await missingReader.disconnect();
+        await deleteTestTopics([missing]);
+      }
+    });
+
     it('logs a run of failed passes once when it starts and once when it ends, and counts every attempt', async () => {
       received.length = 0;
       await db.dataSource.query('TRUNCATE outbox');

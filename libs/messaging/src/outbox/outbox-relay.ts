@@ -33,7 +33,33 @@ export interface OutboxRelayOptions {
    * the relay opens one of its own on the data source's URL.
    */
   notifications?: PgNotifications;
+  /**
+   * How long the relay may go without finishing a pass while work is known to wait (rows announced,
+   * rows waiting for the horizon, a failing or locked-out pass) before it logs, once per episode,
+   * what it is waiting on (see RelayPhase). Default 30 s: well past every timeout of its own
+   * (pool 5 s, backoff 5 s), so a line means something hangs.
+   */
+  stuckAfterMs?: number;
 }
+
+/**
+ * What the relay is doing, for the line it logs when it is stuck: a pass's steps (a connection from
+ * the pool, the checkpoint and the read, Kafka's answer, the checkpoint's update and commit), the
+ * horizon probe, a wait (for the horizon, for another replica's lock, a backoff after a failure),
+ * or asleep until a notification (the only phase in which it has no work).
+ */
+type RelayPhase =
+  | 'starting'
+  | 'connecting'
+  | 'reading'
+  | 'sending'
+  | 'advancing'
+  | 'probing-horizon'
+  | 'waiting-for-horizon'
+  | 'waiting-for-lock'
+  | 'backing-off'
+  | 'asleep'
+  | 'stopped';
 
 interface OutboxRow {
   position: string;
@@ -54,6 +80,8 @@ interface Pass {
    * once the snapshot horizon has passed it.
    */
   waitingFor?: string;
+  /** Another replica held the checkpoint's lock: nothing was read. */
+  lockedOut?: boolean;
 }
 
 /** How often, at most, a pass that finds rows waiting for the horizon counts them for the backlog gauge. */
@@ -128,6 +156,15 @@ export class OutboxRelay {
   /** Passes failed in a row (0: publishing), and since when. */
   private failures = 0;
   private failingSince = 0;
+  /** Passes in a row that found another replica holding the checkpoint's lock. */
+  private lockedOut = 0;
+  private phase: RelayPhase = 'starting';
+  private phaseSince = Date.now();
+  /** When a pass last finished (or the relay fell asleep with nothing to do). */
+  private progressAt = Date.now();
+  private watchdog?: NodeJS.Timeout;
+  /** The stuck episode already logged (its start), so each is logged once. */
+  private reportedStuckSince?: number;
   published = 0;
 
   constructor(private readonly options: OutboxRelayOptions) {}
@@ -153,12 +190,18 @@ export class OutboxRelay {
     platformMetrics().outboxRelayFailing.set(0, { relay: this.options.name });
     this.running = true;
     this.announced = true;
+    this.progressAt = Date.now();
+    const stuckAfterMs = this.options.stuckAfterMs ?? 30_000;
+    // In-memory only (no statement): a relay asleep with nothing to do is never "stuck".
+    this.watchdog = setInterval(() => this.reportIfStuck(stuckAfterMs), Math.max(50, Math.min(5_000, Math.floor(stuckAfterMs / 3))));
+    this.watchdog.unref();
     this.loop = this.run();
   }
 
   /** Stops after the batch in hand; a batch Kafka does not take within `timeoutMs` is left unpublished (its checkpoint stays). */
   async stop(timeoutMs = 10_000): Promise<void> {
     this.running = false;
+    clearInterval(this.watchdog);
     this.wake?.();
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)));
@@ -199,9 +242,11 @@ export class OutboxRelay {
   }
 
   private async pass(): Promise<Pass> {
+    this.enter('connecting');
     const runner = this.options.dataSource.createQueryRunner();
     await runner.connect();
     try {
+      this.enter('reading');
       // PostgreSQL's default isolation, READ COMMITTED: no SET TRANSACTION round trip.
       await runner.startTransaction();
       const sql = sqlOf(runner);
@@ -211,7 +256,7 @@ export class OutboxRelay {
       if (!from) {
         // Another replica is publishing: look again soon, in case it stops half-way.
         await runner.rollbackTransaction();
-        return { published: 0, pending: true };
+        return { published: 0, pending: true, lockedOut: true };
       }
       // One row more than a batch, publishable or not: whether anything is left after this batch
       // (more rows, or rows waiting for the horizon) comes with the batch, not from another pass.
@@ -238,7 +283,9 @@ export class OutboxRelay {
         await runner.rollbackTransaction();
         return { published: 0, pending: left, ...(waitingFor ? { waitingFor } : {}) };
       }
+      this.enter('sending');
       await this.options.publisher.sendRaw(groupByTopic(rows));
+      this.enter('advancing');
       const last = rows[rows.length - 1];
       const [advanced] = await queryNamed<{ covered: number }>(sql, ADVANCE, [this.options.name, last.tx_id, last.position, from.tx_id, from.position]);
       if (advanced?.covered !== rows.length) await this.refuseToPassUnread(runner, from, last, rows);
@@ -328,32 +375,70 @@ export class OutboxRelay {
       // Without notifications (no trigger, LISTEN down) publishing goes on by polling.
       const polling = !this.listening;
       let delay: number | undefined;
+      let waiting: RelayPhase = 'waiting-for-horizon';
       try {
         if (this.waitingFor !== undefined) {
           // Rows wait for the horizon: one cheap statement tells when the next pass can take them.
+          this.enter('probing-horizon');
           if (await this.horizonPassed(this.waitingFor)) this.waitingFor = undefined;
-          else delay = this.options.pendingRetryMs ?? 50;
+          else [delay, waiting] = [this.options.pendingRetryMs ?? 50, 'waiting-for-horizon'];
         } else if (this.announced || polling) {
           this.announced = false;
-          const { published, pending, waitingFor } = await this.pass();
+          const { published, pending, waitingFor, lockedOut } = await this.pass();
+          // A pass locked out by another replica is no progress: 30 s of those means that one is stuck mid-pass.
+          if (!lockedOut) this.progressAt = Date.now();
+          this.lockedOut = lockedOut ? this.lockedOut + 1 : 0;
           this.noteSuccess(published);
           if (pending) this.announced = true;
           // A batch went out: more may follow at once. Rows waiting for the horizon: look again soon.
           if (waitingFor !== undefined) {
             this.waitingFor = waitingFor;
-            delay = this.options.pendingRetryMs ?? 50;
-          } else if (pending && published === 0) delay = this.options.pendingRetryMs ?? 50;
+            [delay, waiting] = [this.options.pendingRetryMs ?? 50, 'waiting-for-horizon'];
+          } else if (pending && published === 0) [delay, waiting] = [this.options.pendingRetryMs ?? 50, lockedOut ? 'waiting-for-lock' : 'waiting-for-horizon'];
           else if (!pending && polling) delay = this.options.idleDelayMs ?? 50;
         }
       } catch (error) {
         this.noteFailure(error);
         this.announced = true;
-        delay = Math.round(backoffDelayMs(this.failures, FAILED_PASS_BACKOFF));
+        [delay, waiting] = [Math.round(backoffDelayMs(this.failures, FAILED_PASS_BACKOFF)), 'backing-off'];
       }
       if (this.announced && delay === undefined) continue;
       // Drained and listening: no timer, nothing runs until a notification (or stop()) wakes it.
+      if (delay === undefined && !this.announced) this.progressAt = Date.now();
+      this.enter(delay === undefined ? 'asleep' : waiting);
       await this.sleep(delay);
     }
+    this.enter('stopped');
+  }
+
+  private enter(phase: RelayPhase): void {
+    if (phase === this.phase) return;
+    this.phase = phase;
+    this.phaseSince = Date.now();
+  }
+
+  /**
+   * Logs once per episode when work waits and no pass has finished for `stuckAfterMs`: the phase
+   * the relay is in and since when, so a relay that stops publishing says where it stopped.
+   */
+  private reportIfStuck(stuckAfterMs: number): void {
+    if (!this.running || this.phase === 'asleep' || this.phase === 'stopped') return;
+    const now = Date.now();
+    if (now - this.progressAt < stuckAfterMs || this.reportedStuckSince === this.progressAt) return;
+    this.reportedStuckSince = this.progressAt;
+    this.options.logger.error(
+      {
+        relay: this.options.name,
+        phase: this.phase,
+        phaseForMs: now - this.phaseSince,
+        lastPassMsAgo: now - this.progressAt,
+        failures: this.failures,
+        lockedOut: this.lockedOut,
+        waitingFor: this.waitingFor,
+        listening: this.listening,
+      },
+      'outbox relay: no pass has finished for a while although work waits; it is stuck in the phase named here',
+    );
   }
 
   private async horizonPassed(txId: string): Promise<boolean> {
