@@ -1,5 +1,5 @@
 import { IsWholeNumber } from '@pay/config';
-import { IsIn, Matches } from 'class-validator';
+import { IsIn, IsOptional, Matches } from 'class-validator';
 
 /** Environment of `npm run bench:e2e`, validated before anything starts (a bad value names the variable). */
 export class E2eBenchConfig {
@@ -17,9 +17,12 @@ export class E2eBenchConfig {
 
   /**
    * V8 flags added to each service's NODE_OPTIONS: by default the heap sizing the Kubernetes
-   * deployments set (deploy/k8s/base/<service>/deployment.yaml); empty for Node's own sizing.
+   * deployments set (deploy/k8s/base/<service>/deployment.yaml); empty for Node's own sizing. Add
+   * `--cpu-prof --cpu-prof-dir=DIR` to profile the services (each writes its profile when it stops).
    */
-  @Matches(/^(--[a-z][a-z0-9-]*(=\d+)?( |$))*$/, { message: 'must be V8/Node flags like --max-old-space-size=128, separated by spaces' })
+  @Matches(/^(--[a-z][a-z0-9-]*(=[\w./-]+)?( |$))*$/, {
+    message: 'must be V8/Node flags like --max-old-space-size=128 or --cpu-prof-dir=/tmp/prof, separated by spaces',
+  })
   BENCH_NODE_OPTIONS = '--max-old-space-size=128 --max-semi-space-size=8';
 
   /** The database the services use, created if missing; its commits are counted, so no other run should share it. */
@@ -55,4 +58,12 @@ export class E2eBenchConfig {
    */
   @IsWholeNumber({ min: 10, max: 900, unit: 'seconds' })
   BENCH_STALL_SECONDS = 90;
+
+  /**
+   * A directory to keep each service's whole output in (`<service>.log`, its stdout and stderr as
+   * written): what to read when a run stalls. Unset: only error-level lines are kept (the last 50).
+   */
+  @IsOptional()
+  @Matches(/^\/[\w./-]+$/, { message: 'must be an absolute directory path, e.g. /tmp/bench-logs' })
+  BENCH_LOG_DIR?: string;
 }

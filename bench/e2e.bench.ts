@@ -20,8 +20,8 @@
  * Needs `npm run build` and a Kafka broker of its own: `npm run bench:e2e` runs both (libs/testing/src/with-test-infra.ts).
  */
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem, type } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -154,7 +154,10 @@ function runtimeEnvOfDeployment(service: string): Record<string, string> {
   return Object.fromEntries(env.filter((e) => RUNTIME_VARIABLES.includes(e.name) && e.value !== undefined).map((e) => [e.name, e.value!]));
 }
 
-/** A service's error-level log lines (pino level ≥ 50), the last 50: what the bench shows when a run stalls or ends. */
+/**
+ * A service's error-level log lines, the last 50: what the bench shows when a run stalls or ends.
+ * The services' logger writes the level's label (`"level":"error"`, libs/observability logger.ts).
+ */
 function collectErrorLines(child: ChildProcess): { count: number; last: string[] } {
   const errors = { count: 0, last: [] as string[] };
   let partial = '';
@@ -162,13 +165,37 @@ function collectErrorLines(child: ChildProcess): { count: number; last: string[]
     const lines = (partial + chunk.toString()).split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) {
-      if (!line.startsWith('{') || !/"level":(5\d|6\d)\b/.test(line)) continue;
+      if (!line.startsWith('{') || !/"level":"(error|fatal)"/.test(line)) continue;
       errors.count += 1;
       errors.last.push(line.length > 2_000 ? `${line.slice(0, 2_000)}…` : line);
       if (errors.last.length > 50) errors.last.shift();
     }
   });
   return errors;
+}
+
+/** Appends each service's stdout and stderr to `<dir>/<service>.log` (BENCH_LOG_DIR). */
+async function keepOutputs(services: readonly Service[], dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const service of services) {
+    const file = createWriteStream(join(dir, `${service.name}.log`), { flags: 'a' });
+    service.process.stdout?.on('data', (chunk: Buffer) => file.write(chunk));
+    service.process.stderr?.on('data', (chunk: Buffer) => file.write(chunk));
+    service.process.once('exit', () => file.end());
+  }
+  progress(`services' output kept in ${dir}`);
+}
+
+/** SIGTERM, and SIGKILL if it has not exited after `graceMs` (a service that hangs on the way out must not hang the bench). */
+async function stopService(service: Service, graceMs = 30_000): Promise<void> {
+  const stopped = stopChild(service.process, 'SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
+  if ((await Promise.race([stopped, late])) === 'late') {
+    progress(`${service.name} did not exit within ${graceMs / 1000} s of SIGTERM: killed (SIGKILL)`);
+    await stopChild(service.process, 'SIGKILL');
+  }
+  clearTimeout(timer);
 }
 
 const benchStarted = Date.now();
@@ -266,6 +293,7 @@ async function main(): Promise<void> {
       { name: 'ad-signal-aggregation', process: ads.process, schema: adsSchema, database: databases['ad-signal-aggregation'] },
     );
     const errorLines = new Map(services.map((service) => [service.name, collectErrorLines(service.process)] as const));
+    if (config.BENCH_LOG_DIR) await keepOutputs(services, config.BENCH_LOG_DIR);
     const kafkaPid = kafkaBrokerPid();
     // Every production server runs autovacuum; where this one does not, the bench does its work (BENCH_AUTOVACUUM).
     const schemasByDatabase = new Map<string, string[]>();
@@ -565,7 +593,7 @@ async function main(): Promise<void> {
     stopHistoryPolling = true;
     await historyPolling;
     // Commits last: a backend reports its statistics at most once a second, and all of them when it exits.
-    for (const service of services) await stopChild(service.process, 'SIGTERM');
+    for (const service of services) await stopService(service);
     await waitFor(
       () => observer.queryEach<{ n: number }>('SELECT numbackends AS n FROM pg_stat_database WHERE datname = current_database()'),
       (rows) => rows.every((row) => row.n <= 1),
@@ -706,11 +734,15 @@ async function main(): Promise<void> {
       process.stdout.write(
         `  ${row.table.padEnd(58)} ${row.seq_scan.padStart(8)} ${row.seq_tup_read.padStart(12)} ${String(row.idx_scan ?? '-').padStart(10)} ${row.n_live_tup}/${row.n_dead_tup}\n`,
       );
+  } catch (error) {
+    // Said before the clean-up below, which may itself hang on what made the run fail.
+    progress(`failed: ${(error as Error).message}`);
+    throw error;
   } finally {
     stopHistoryPolling = true;
     await historyPolling.catch(() => undefined);
     await autovacuum?.stop().catch(() => undefined);
-    for (const service of services) await stopChild(service.process, 'SIGTERM');
+    for (const service of services) await stopService(service);
     await observer.end().catch(() => undefined);
     await admin.disconnect().catch(() => undefined);
     await lagAdmin.disconnect().catch(() => undefined);
