@@ -441,6 +441,9 @@ async function historyEntries(person: TestPerson, paymentId: string): Promise<{ 
     merchant: find(await merchantCaller.get<{ entries: HistoryEntryView[] }>(`/v1/history/merchants/${MERCHANT}/entries?limit=200`)),
   };
 }
+/** What the simulator's bank may return a settled debit with (Stripe's codes). */
+type DebitReturnCode = NonNullable<Parameters<PaymentsPlatform['simulator']['returnDebit']>[1]>;
+
 interface HistoryEntryView {
   paymentId: string;
   kind: string;
@@ -584,7 +587,7 @@ describe("a bank account whose debit the payer's bank refuses late", () => {
     await failsLate(person, again, 'insufficient_funds');
   });
   /** A debit that settled (captured, posted), then returned by the bank weeks later with `code`: recorded as a chargeback lost at once, posted once. */
-  async function settledThenReturned(person: TestPerson, debit: BankDebitCase, amount: bigint, code: string): Promise<string> {
+  async function settledThenReturned(person: TestPerson, debit: BankDebitCase, amount: bigint, code: DebitReturnCode): Promise<string> {
     const paymentId = await debitPurchase(person, debit, amount);
     expect(platform.simulator.advanceClock(3 * DAY)).toHaveLength(1);
     await platform.events.waitFor(paymentId, 'payments.payment.captured');

@@ -14,7 +14,7 @@ import { MethodUnusable1768894000002 } from '../src/database/migrations/17688940
 
 /** The migrations before this one: the schema as the previous release left it. */
 const before = (migration: unknown): (new () => object)[] =>
-  historyProjectionMigrations.slice(0, (historyProjectionMigrations as unknown[]).indexOf(migration)) as (new () => object)[];
+  (historyProjectionMigrations as unknown[]).slice(0, (historyProjectionMigrations as unknown[]).indexOf(migration)) as (new () => object)[];
 
 async function run(dataSource: DataSource, migration: { up(runner: import('typeorm').QueryRunner): Promise<void> }): Promise<void> {
   const runner = dataSource.createQueryRunner();

@@ -9,7 +9,7 @@ import type { TestSchema } from '@pay/testing';
 import { createTestSchema, uniqueName } from '@pay/testing';
 import { randomUUID } from 'node:crypto';
 import { walletMigrations } from '../src/database/migrations';
-import { BankAccountUnusableTold1768894000000 } from '../src/database/migrations/1768894000000-bank-account-unusable-told';
+import { BankAccountUnusableTold1768894000010 } from '../src/database/migrations/1768894000010-bank-account-unusable-told';
 
 describe('wallet migration: bank accounts marked unusable before the mark was published', () => {
   let schema: TestSchema;
@@ -17,7 +17,7 @@ describe('wallet migration: bank accounts marked unusable before the mark was pu
   beforeAll(async () => {
     schema = await createTestSchema(
       'it_wallet_unusable_told',
-      walletMigrations.slice(0, (walletMigrations as unknown[]).indexOf(BankAccountUnusableTold1768894000000)) as (new () => object)[],
+      (walletMigrations as unknown[]).slice(0, (walletMigrations as unknown[]).indexOf(BankAccountUnusableTold1768894000010)) as (new () => object)[],
     );
   });
 
@@ -59,7 +59,7 @@ describe('wallet migration: bank accounts marked unusable before the mark was pu
 
     const runner = sql.createQueryRunner();
     try {
-      await new BankAccountUnusableTold1768894000000().up(runner);
+      await new BankAccountUnusableTold1768894000010().up(runner);
     } finally {
       await runner.release();
     }

@@ -5,7 +5,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * (`wallet.payment-method.marked-unusable`): `unusable_reason` (the bank's code) and
  * `unusable_since`. Added to every version's methods table that exists (a new version is created
  * with them); filled by the events themselves, among them those the wallet publishes for the
- * accounts it marked before it told anyone (its migration 1768894000000).
+ * accounts it marked before it told anyone (its migration 1768894000010).
  */
 export class MethodUnusable1768894000002 implements MigrationInterface {
   name = 'MethodUnusable1768894000002';

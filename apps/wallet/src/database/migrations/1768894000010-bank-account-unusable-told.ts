@@ -12,8 +12,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * released again, so that is the debit whose failure or return marked it. Not undone by `down`: an
  * event published stays published.
  */
-export class BankAccountUnusableTold1768894000000 implements MigrationInterface {
-  name = 'BankAccountUnusableTold1768894000000';
+export class BankAccountUnusableTold1768894000010 implements MigrationInterface {
+  name = 'BankAccountUnusableTold1768894000010';
 
   async up(runner: QueryRunner): Promise<void> {
     const sql = sqlOf(runner);
