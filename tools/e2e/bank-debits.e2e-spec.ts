@@ -441,11 +441,37 @@ async function historyEntries(person: TestPerson, paymentId: string): Promise<{ 
     merchant: find(await merchantCaller.get<{ entries: HistoryEntryView[] }>(`/v1/history/merchants/${MERCHANT}/entries?limit=200`)),
   };
 }
+/** What the simulator's bank may return a settled debit with (Stripe's codes). */
+type DebitReturnCode = NonNullable<Parameters<PaymentsPlatform['simulator']['returnDebit']>[1]>;
+
 interface HistoryEntryView {
   paymentId: string;
   kind: string;
   status: string;
   failureCode: string | null;
+}
+
+/** What the wallet told of this method's mark (`wallet.payment-method.marked-unusable` in its outbox, each event once). */
+const marksTold = async (methodId: string): Promise<{ reason: string; paymentId: string }[]> =>
+  (
+    await platform.walletQuery<{ data: { reason: string; paymentId: string } }>(
+      "SELECT payload->'data' AS data FROM outbox WHERE payload->>'type' = 'wallet.payment-method.marked-unusable' AND payload->'data'->>'methodId' = $1 ORDER BY position",
+      [methodId],
+    )
+  ).map(({ data }) => ({ reason: data.reason, paymentId: data.paymentId }));
+
+interface SavedMethodInHistory {
+  id: string;
+  preferred: boolean;
+  removedAt: string | null;
+  unusableReason: string | null;
+}
+
+/** The person's saved methods as history keeps them (its copy, from wallet.events.v1), as the person reads them. */
+async function methodsInHistory(person: TestPerson): Promise<SavedMethodInHistory[]> {
+  const answer = await (await history.as(person.id, 'person')).get<{ paymentMethods: SavedMethodInHistory[] }>(`/v1/history/persons/${person.id}/profile`);
+  expect(answer.status).toBe(200);
+  return answer.body.paymentMethods;
 }
 
 /** The saved method as its owner sees it in the wallet. */
@@ -513,6 +539,13 @@ describe("a bank account whose debit the payer's bank refuses late", () => {
       expect(await platform.balance(payable(currency))).toBe(payableBefore);
       // The person sees the account needs replacing (it stays listed, active, for history).
       expect(await methodAsOwnerSees(person)).toMatchObject({ status: 'active', unusableReason: code });
+      // The wallet told it once, and history's copy of the person's methods shows it.
+      expect(await marksTold(person.bankAccount!.methodId)).toEqual([{ reason: code, paymentId }]);
+      await waitFor(
+        () => methodsInHistory(person),
+        (methods) => methods.some((method) => method.id === person.bankAccount!.methodId && method.unusableReason === code),
+        { what: "history's copy of the person's methods to show the mark" },
+      );
 
       const again = await purchaseAgain(person, debit, 1_000n);
       expect((await platform.events.waitFor(again, 'payments.payment.failed')).data).toMatchObject({ code: 'bank_account_unusable' });
@@ -547,9 +580,137 @@ describe("a bank account whose debit the payer's bank refuses late", () => {
     expect(platform.simulator.advanceClock(3 * DAY)).toHaveLength(1);
     await failsLate(person, paymentId, 'insufficient_funds');
     expect(await methodAsOwnerSees(person)).not.toHaveProperty('unusableReason');
+    expect(await marksTold(person.bankAccount!.methodId)).toEqual([]);
     // The wallet releases it again: the next purchase reaches the bank (processing), and fails there as the test account does.
     const again = await debitPurchase(person, debit, 1_000n);
     expect(platform.simulator.advanceClock(3 * DAY)).toHaveLength(1);
     await failsLate(person, again, 'insufficient_funds');
+  });
+  /** A debit that settled (captured, posted), then returned by the bank weeks later with `code`: recorded as a chargeback lost at once, posted once. */
+  async function settledThenReturned(person: TestPerson, debit: BankDebitCase, amount: bigint, code: DebitReturnCode): Promise<string> {
+    const paymentId = await debitPurchase(person, debit, amount);
+    expect(platform.simulator.advanceClock(3 * DAY)).toHaveLength(1);
+    await platform.events.waitFor(paymentId, 'payments.payment.captured');
+    await waitFor(
+      () => movements(paymentId),
+      (m) => m.includes('capture'),
+      { what: 'the capture posting' },
+    );
+    expect(await methodAsOwnerSees(person)).not.toHaveProperty('unusableReason');
+    platform.simulator.advanceClock(20 * DAY);
+    platform.simulator.returnDebit(await referenceOf(paymentId), code);
+    expect((await platform.events.waitFor(paymentId, 'payments.payment.dispute-opened')).data).toMatchObject({ reason: code });
+    await platform.events.waitFor(paymentId, 'payments.payment.dispute-lost');
+    // The wallet applies dispute-opened before dispute-lost (one partition, in order): once the return is posted, the mark is decided.
+    await waitFor(
+      () => movements(paymentId),
+      (m) => m.includes('dispute_loss'),
+      { what: 'the return posting' },
+    );
+    expect(await movements(paymentId)).toEqual(['debit_pending', 'capture', 'dispute_loss']);
+    return paymentId;
+  }
+
+  it('account_closed found weeks after the debit settled (a US account, ACH, returned by its bank): the account is unusable once, told once, history shows it, and a new purchase fails bank_account_unusable before the PSP', async () => {
+    const debit = ach('000123456789');
+    const person = await personWith(debit);
+    const methodId = person.bankAccount!.methodId;
+    const paymentId = await settledThenReturned(person, debit, 2_300n, 'account_closed');
+    expect(await methodAsOwnerSees(person)).toMatchObject({ status: 'active', unusableReason: 'account_closed' });
+    expect(await marksTold(methodId)).toEqual([{ reason: 'account_closed', paymentId }]);
+    await waitFor(
+      () => methodsInHistory(person),
+      (methods) => methods.some((method) => method.id === methodId && method.unusableReason === 'account_closed'),
+      { what: "history's copy of the person's methods to show the mark" },
+    );
+
+    const again = await purchaseAgain(person, debit, 1_000n);
+    expect((await platform.events.waitFor(again, 'payments.payment.failed')).data).toMatchObject({ code: 'bank_account_unusable' });
+    expect(await referenceOf(again)).toBeFalsy();
+    expect(await movements(again)).toEqual([]);
+    // Still told once: the refused purchase changed nothing.
+    expect(await marksTold(methodId)).toEqual([{ reason: 'account_closed', paymentId }]);
+  });
+
+  it('insufficient_funds found after the debit settled: returned and posted once, the account stays usable (nothing told) and the next purchase is debited', async () => {
+    const debit = ach('000123456789');
+    const person = await personWith(debit);
+    await settledThenReturned(person, debit, 2_400n, 'insufficient_funds');
+    expect(await methodAsOwnerSees(person)).not.toHaveProperty('unusableReason');
+    expect(await marksTold(person.bankAccount!.methodId)).toEqual([]);
+    const again = await debitPurchase(person, debit, 1_000n);
+    expect(platform.simulator.advanceClock(3 * DAY)).toHaveLength(1);
+    await platform.events.waitFor(again, 'payments.payment.captured');
+    await waitFor(
+      () => movements(again),
+      (m) => m.includes('capture'),
+      { what: 'the capture posting of the next purchase' },
+    );
+  });
+
+  it('the IBAN saved again under a new mandate after its mandate was revoked: it replaces the unusable method (removed, one method listed, preferred), history shows both, and purchases are debited again', async () => {
+    const iban = 'DE89370400440532013000';
+    const debit = sepa(iban);
+    const person = await personWith(debit);
+    const oldId = person.bankAccount!.methodId;
+    const failedId = await debitPurchase(person, debit, 1_700n);
+    platform.simulator.completePaymentIntent(await referenceOf(failedId), 'failed', 'debit_not_authorized');
+    await failsLate(person, failedId, 'debit_not_authorized');
+    expect(await methodAsOwnerSees(person)).toMatchObject({ unusableReason: 'debit_not_authorized' });
+
+    // The person saves the same account again, as the Pay Hub does: a new mandate accepted and attested.
+    const token = await platform.idp.signTestToken({ sub: person.id, role: 'person' });
+    const saved = await http<{ id: string; preferred: boolean; unusableReason?: string }>(
+      `${platform.wallet.url}/v1/wallets/${person.id}/payment-methods/bank-accounts`,
+      'POST',
+      token,
+      { iban, holderName: 'Ana Maria Silva', holderEmail: `${person.id}.sepa@example.com` },
+      await platform.mandateAttestation(person.id, { iban }),
+    );
+    expect(saved.status).toBe(201);
+    const newId = saved.body.id;
+    expect(newId).not.toBe(oldId);
+    expect(saved.body).toMatchObject({ preferred: true });
+    expect(saved.body).not.toHaveProperty('unusableReason');
+    const listed = await http<{ id: string; status: string; preferred: boolean; unusableReason?: string }[]>(
+      `${platform.wallet.url}/v1/wallets/${person.id}/payment-methods?includeRemoved=true`,
+      'GET',
+      token,
+    );
+    const bankAccounts = listed.body.filter((method) => method.status === 'active');
+    expect(bankAccounts.map((method) => ({ id: method.id, preferred: method.preferred, unusableReason: method.unusableReason }))).toEqual([
+      { id: newId, preferred: true, unusableReason: undefined },
+    ]);
+    expect(listed.body.find((method) => method.id === oldId)).toMatchObject({ status: 'removed', unusableReason: 'debit_not_authorized' });
+    // History keeps the old one, removed, with its mark, beside the new one.
+    await waitFor(
+      () => methodsInHistory(person),
+      (methods) =>
+        methods.some((m) => m.id === oldId && m.removedAt !== null && m.unusableReason === 'debit_not_authorized') &&
+        methods.some((m) => m.id === newId && m.removedAt === null && m.unusableReason === null && m.preferred),
+      { what: "history's copy to show the old account removed and the new one preferred" },
+    );
+
+    // Orchestration knows the new method from wallet.events.v1; a purchase from it (the preferred method) is debited and settles.
+    await waitFor(
+      () => platform.orchestrationQuery('SELECT method_id FROM wallet_methods WHERE method_id = $1', [newId]),
+      (rows) => rows.length === 1,
+      { what: "the new method in orchestration's read model" },
+    );
+    const { app, country, currency } = debit.purchase;
+    const paid = await platform.paymentOf(await platform.publishPurchase(purchaseOf(person, 1_000n, { app, country, amount: { amount: '1000', currency } })));
+    await platform.events.waitFor(paid, 'payments.payment.processing');
+    expect(platform.simulator.advanceClock(3 * DAY)).toHaveLength(1);
+    await platform.events.waitFor(paid, 'payments.payment.captured');
+    await waitFor(
+      () => movements(paid),
+      (m) => m.includes('capture'),
+      { what: 'the capture posting of the purchase from the account saved again' },
+    );
+    const [release] = await platform.walletQuery<{ method_id: string }>(
+      "SELECT method_id FROM instrument_releases WHERE payment_id = $1 AND outcome = 'released'",
+      [paid],
+    );
+    expect(release.method_id).toBe(newId);
   });
 });

@@ -16,6 +16,8 @@ import { findChromium, reportSkipped } from './chromium';
 import type { HubStack } from './hub-kit';
 import { ARTEFACTS_DIR, startHubStack } from './hub-kit';
 import { serviceLogs } from '@pay/testing/service-logs';
+import { waitFor } from '@pay/testing';
+import { http, purchaseOf } from '../e2e-kit';
 
 jest.mock('@pay/observability', () => jest.requireActual<typeof import('@pay/testing/service-logs')>('@pay/testing/service-logs').observabilityKeepingLogs());
 
@@ -256,6 +258,81 @@ describeWithBrowser('a US bank account in the Pay Hub', () => {
     expect(serviceLogs.join('')).not.toContain(accountNumber);
     expect(hubLogs.join('\n')).not.toContain(accountNumber);
     expect(JSON.stringify(state)).not.toContain(accountNumber);
+    await context.close();
+  });
+  it('shows an account its bank closed as unable to pay, in plain words, neither preferred nor offered in the shop; saved again, it replaces it', async () => {
+    const person = `hub-closed-${randomUUID().slice(0, 8)}`;
+    const context = await stack.browser.newContext({ baseURL: stack.hubUrl });
+    const page = await context.newPage();
+    await onMethodsPage(page, person);
+    // Stripe's failing test account: its debits are refused late, account_closed.
+    const closedNumber = '000111111113';
+    await saveByNumbers(page, closedNumber, 'Old account');
+    const verify = page.getByRole('form', { name: 'Verify Old account' });
+    await verify.getByLabel('Code from the deposit').fill('SM11AA');
+    await verify.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('status').filter({ hasText: 'Bank account verified' }).waitFor();
+    const saved = page.getByRole('region', { name: 'Saved methods' });
+    const item = saved.locator('li', { hasText: 'Old account' });
+    await item.getByText('Preferred').waitFor();
+
+    // The person's purchase in an app is debited from it, and the bank refuses the debit 3 simulated days later.
+    const { platform } = stack;
+    const token = await platform.idp.signTestToken({ sub: person, role: 'person' });
+    expect((await http(`${platform.wallet.url}/v1/wallets/${person}/apps`, 'PUT', token, { apps: ['instagram'] })).status).toBe(200);
+    const [method] = await platform.walletQuery<{ id: string }>("SELECT id FROM payment_methods WHERE person_id = $1 AND kind = 'bank_account'", [person]);
+    await waitFor(
+      () =>
+        platform.orchestrationQuery(
+          "SELECT 1 FROM wallet_methods m JOIN wallet_holders h USING (person_id) WHERE m.method_id = $1 AND h.apps @> ARRAY['instagram']",
+          [method.id],
+        ),
+      (rows) => rows.length === 1,
+      { what: `the wallet of ${person} in orchestration's read model` },
+    );
+    const paymentId = await platform.paymentOf(await platform.publishPurchase(purchaseOf({ id: person }, 1_000n, { paymentMethodId: method.id })));
+    await platform.events.waitFor(paymentId, 'payments.payment.processing', 60_000);
+    expect(platform.simulator.advanceClock(3 * 24 * 60 * 60 * 1000)).toHaveLength(1);
+    expect((await platform.events.waitFor(paymentId, 'payments.payment.failed', 60_000)).data).toMatchObject({ code: 'account_closed' });
+    await waitFor(
+      () => platform.walletQuery<{ unusable_reason: string | null }>('SELECT unusable_reason FROM payment_methods WHERE id = $1', [method.id]),
+      (rows) => rows[0]?.unusable_reason === 'account_closed',
+      { what: 'the wallet to mark the account unusable' },
+    );
+
+    // The page says why it cannot pay and what to do; it is not shown preferred, nor offered as such.
+    await page.reload();
+    const note = item.getByRole('note', { name: 'Old account cannot pay' });
+    await note.waitFor();
+    expect(await note.textContent()).toBe(
+      'Cannot pay: your bank says this account is closed. Save it again (a new mandate) once your bank can debit it, or add another account.',
+    );
+    await expect(item.getByText('Preferred', { exact: true }).count()).resolves.toBe(0);
+    await expect(item.getByText('Verified', { exact: true }).count()).resolves.toBe(0);
+    await expect(item.getByRole('button', { name: 'Make Old account preferred' }).count()).resolves.toBe(0);
+    await shot(page, 'us-bank-account-closed');
+    // The shop offers it for no payment.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Shop (development)' }).click();
+    const payWith = page.getByLabel('Pay with');
+    await payWith.waitFor();
+    expect(await payWith.locator('option').allTextContents()).toEqual(['My preferred method']);
+
+    // Saved again (the bank reopened it): a new method under a new authorisation replaces the closed one; one account listed.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Payment methods' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Payment methods' }).waitFor();
+    await saveByNumbers(page, closedNumber, 'Old account');
+    await page.getByRole('form', { name: 'Verify Old account' }).waitFor();
+    await expect(saved.locator('li', { hasText: 'Old account' }).count()).resolves.toBe(1);
+    await expect(saved.getByRole('note').count()).resolves.toBe(0);
+    await saved.locator('li', { hasText: 'Old account' }).getByText('Preferred').waitFor();
+    const rows = await platform.walletQuery<{ id: string; status: string; unusable_reason: string | null }>(
+      "SELECT id, status, unusable_reason FROM payment_methods WHERE person_id = $1 AND kind = 'bank_account' ORDER BY created_at",
+      [person],
+    );
+    expect(rows.map((row) => [row.id === method.id, row.status, row.unusable_reason])).toEqual([
+      [true, 'removed', 'account_closed'],
+      [false, 'active', null],
+    ]);
     await context.close();
   });
 });

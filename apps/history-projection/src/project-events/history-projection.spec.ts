@@ -11,8 +11,8 @@ import { ledgerPostingRows } from './ledger-postings';
 import type { PaymentFacts } from './payment-facts';
 import { applyLedgerLink, applyPaymentEvent } from './payment-facts';
 import { stableJson } from './projectable-event';
-import type { WalletRow } from './wallet-profile';
-import { applyWalletEvent, isProjectedWalletEvent } from './wallet-profile';
+import type { MethodRow, WalletRow } from './wallet-profile';
+import { applyMethodEvent, applyWalletEvent, isProjectedWalletEvent, methodIdOf } from './wallet-profile';
 
 const workload = generateWorkload({ seed: 7, persons: 30, merchants: 5, nonProfits: 2, payments: 400 });
 const byPayment = new Map<string, EventEnvelope[]>();
@@ -274,6 +274,39 @@ describe('order and duplicates do not matter', () => {
         fc.constantFrom(...walletStreams.values()).chain((stream) => fc.tuple(fc.constant(stream), shuffledWithDuplicates(stream))),
         ([stream, delivered]) => expect(foldWallet(delivered)).toEqual(foldWallet(stream)),
       ),
+      { numRuns: 200 },
+    );
+  });
+  it("and for a bank account's methods row: added, marked unusable (told twice, the second later), removed when saved again", () => {
+    const methodId = '6f1d3c1e-8a47-4f55-b2d4-7f8a9e0c1b23';
+    const event = (sequence: number, type: string, second: number, data: object): EventEnvelope => ({
+      id: `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`,
+      type,
+      version: 1,
+      source: 'wallet',
+      subject: 'person-9',
+      sequence,
+      occurredAt: `2026-02-01T00:00:${String(second).padStart(2, '0')}.000Z`,
+      correlationId: '00000000-0000-4000-8000-000000000099',
+      data: { personId: 'person-9', actor: 'system:payer-bank', methodId, ...data },
+    });
+    const stream = [
+      event(1, 'wallet.payment-method.added', 1, { kind: 'bank_account', display: { last4: '1113', country: 'US' }, preferred: true }),
+      event(2, 'wallet.payment-method.marked-unusable', 5, { reason: 'account_closed', paymentId: 'pay-1' }),
+      event(3, 'wallet.payment-method.marked-unusable', 7, { reason: 'no_account', paymentId: 'pay-2' }),
+      event(4, 'wallet.payment-method.removed', 9, { wasPreferred: true }),
+    ];
+    expect(stream.map(methodIdOf)).toEqual([methodId, methodId, methodId, methodId]);
+    const foldMethod = (events: EventEnvelope[]): MethodRow => events.reduce<MethodRow | undefined>((row, e) => applyMethodEvent(row, e), undefined)!;
+    expect(foldMethod(stream)).toMatchObject({
+      kind: 'bank_account',
+      last4: '1113',
+      unusableReason: 'account_closed',
+      unusableSince: '2026-02-01T00:00:05.000Z',
+      removedAt: '2026-02-01T00:00:09.000Z',
+    });
+    fc.assert(
+      fc.property(shuffledWithDuplicates(stream), (delivered) => expect(foldMethod(delivered)).toEqual(foldMethod(stream))),
       { numRuns: 200 },
     );
   });

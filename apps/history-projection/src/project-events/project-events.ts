@@ -73,6 +73,8 @@ export const METHOD_COLUMNS: readonly JsonColumn[] = [
   { name: 'country', type: 'text' },
   { name: 'added_at', type: 'timestamptz' },
   { name: 'removed_at', type: 'timestamptz' },
+  { name: 'unusable_reason', type: 'text' },
+  { name: 'unusable_since', type: 'timestamptz' },
 ];
 
 export const POSTING_COLUMNS: readonly JsonColumn[] = [

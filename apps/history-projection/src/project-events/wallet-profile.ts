@@ -1,4 +1,12 @@
-import type { ContactChanged, PaymentMethodAdded, PaymentMethodMadePreferred, PaymentMethodRemoved, WalletAppsChanged, WalletOpened } from '@pay/contracts';
+import type {
+  ContactChanged,
+  PaymentMethodAdded,
+  PaymentMethodMadePreferred,
+  PaymentMethodMarkedUnusable,
+  PaymentMethodRemoved,
+  WalletAppsChanged,
+  WalletOpened,
+} from '@pay/contracts';
 import type { ProjectableEvent } from './projectable-event';
 import { minInstant, normalizeInstant } from './projectable-event';
 
@@ -32,6 +40,9 @@ export interface MethodRow {
   country: string | null;
   addedAt: string | null;
   removedAt: string | null;
+  /** Why the payer's bank will not be debited from this bank account again (the wallet's mark), and since when; null while it may be. */
+  unusableReason: string | null;
+  unusableSince: string | null;
 }
 
 export const WALLET_EVENT_TYPES = {
@@ -40,6 +51,7 @@ export const WALLET_EVENT_TYPES = {
   methodAdded: 'wallet.payment-method.added',
   methodMadePreferred: 'wallet.payment-method.made-preferred',
   methodRemoved: 'wallet.payment-method.removed',
+  methodMarkedUnusable: 'wallet.payment-method.marked-unusable',
   contactChanged: 'wallet.contact.changed',
 } as const;
 
@@ -66,7 +78,20 @@ export function emptyWallet(personId: string): WalletRow {
 }
 
 export function emptyMethod(methodId: string, personId: string): MethodRow {
-  return { methodId, personId, kind: null, brand: null, last4: null, expMonth: null, expYear: null, country: null, addedAt: null, removedAt: null };
+  return {
+    methodId,
+    personId,
+    kind: null,
+    brand: null,
+    last4: null,
+    expMonth: null,
+    expYear: null,
+    country: null,
+    addedAt: null,
+    removedAt: null,
+    unusableReason: null,
+    unusableSince: null,
+  };
 }
 
 const sortedApps = (apps: readonly string[]): string[] => [...new Set(apps)].sort();
@@ -134,11 +159,16 @@ export function applyWalletEvent(wallet: WalletRow | undefined, event: Projectab
 
 /** The method an event speaks of, if any. */
 export function methodIdOf(event: ProjectableEvent): string | undefined {
-  if (event.type === WALLET_EVENT_TYPES.methodAdded || event.type === WALLET_EVENT_TYPES.methodRemoved) return (event.data as { methodId: string }).methodId;
+  if (
+    event.type === WALLET_EVENT_TYPES.methodAdded ||
+    event.type === WALLET_EVENT_TYPES.methodRemoved ||
+    event.type === WALLET_EVENT_TYPES.methodMarkedUnusable
+  )
+    return (event.data as { methodId: string }).methodId;
   return undefined;
 }
 
-/** Folds a method's events into its row: added fills the display data, removed is for good. Pure. */
+/** Folds a method's events into its row: added fills the display data, removed is for good, so is the mark of unusable (the first one told stands). Pure. */
 export function applyMethodEvent(method: MethodRow | undefined, event: ProjectableEvent): MethodRow {
   const data = event.data as { personId: string; methodId: string };
   // The wallet is the authority on whose method it is (a payment may have named it first).
@@ -160,6 +190,12 @@ export function applyMethodEvent(method: MethodRow | undefined, event: Projectab
     }
   } else if (event.type === WALLET_EVENT_TYPES.methodRemoved) {
     row.removedAt = minInstant(row.removedAt ?? undefined, at) ?? null;
+  } else if (event.type === WALLET_EVENT_TYPES.methodMarkedUnusable) {
+    const marked = event.data as PaymentMethodMarkedUnusable;
+    // The wallet marks an account once; told twice (or out of order), the earliest mark stands.
+    if (row.unusableSince === null || at < row.unusableSince || (at === row.unusableSince && marked.reason < (row.unusableReason ?? ''))) {
+      [row.unusableReason, row.unusableSince] = [marked.reason, at];
+    }
   }
   return row;
 }

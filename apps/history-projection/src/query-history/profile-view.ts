@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { BANK_ACCOUNT_UNUSABLE_CODES } from '@pay/contracts';
 import type { MethodRow } from '../project-events/wallet-profile';
 
 export class SavedMethodView {
@@ -25,6 +26,15 @@ export class SavedMethodView {
 
   @ApiProperty({ nullable: true, type: String, description: 'When it was removed; its history stays.' })
   removedAt!: string | null;
+
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    enum: BANK_ACCOUNT_UNUSABLE_CODES,
+    description:
+      "A bank account the payer's bank refused or returned a debit from for good (the wallet's `wallet.payment-method.marked-unusable`): it pays no more until saved again. Null otherwise.",
+  })
+  unusableReason!: string | null;
 }
 
 export class ContactView {
@@ -70,5 +80,6 @@ export function savedMethodView(method: MethodRow, preferred: boolean): SavedMet
     expYear: method.expYear,
     preferred,
     removedAt: method.removedAt,
+    unusableReason: method.unusableReason,
   };
 }

@@ -12,11 +12,26 @@ const CARD: MethodRow = {
   country: 'DE',
   addedAt: '2026-03-01T10:00:00.123Z',
   removedAt: null,
+  unusableReason: null,
+  unusableSince: null,
+};
+const CLOSED_ACCOUNT: MethodRow = {
+  ...CARD,
+  methodId: 'pm_2',
+  kind: 'bank_account',
+  brand: null,
+  expMonth: null,
+  expYear: null,
+  last4: '1113',
+  country: 'US',
+  unusableReason: 'account_closed',
+  unusableSince: '2026-03-04T09:00:00.000Z',
 };
 
 describe('method records', () => {
   it('reads back the method it wrote', () => {
     expect(methodFromRecord(methodRecord(CARD))).toEqual(CARD);
+    expect(methodFromRecord(methodRecord(CLOSED_ACCOUNT))).toEqual(CLOSED_ACCOUNT);
   });
 
   it('reads the driver’s timestamps as ISO-8601 UTC with milliseconds, as history’s views show them', () => {

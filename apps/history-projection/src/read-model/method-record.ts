@@ -1,7 +1,8 @@
 import type { MethodRow } from '../project-events/wallet-profile';
 
 /** The columns of a methods row, as the projection writes them and every reader selects them. */
-export const METHOD_RECORD_COLUMNS = 'method_id, person_id, kind, brand, last4, exp_month, exp_year, country, added_at, removed_at';
+export const METHOD_RECORD_COLUMNS =
+  'method_id, person_id, kind, brand, last4, exp_month, exp_year, country, added_at, removed_at, unusable_reason, unusable_since';
 
 /** One methods row as the driver returns it (timestamps as Date) or as `methodRecord` writes it (text). */
 // A type, not an interface: rows are written through upsertRows' Record<string, unknown>.
@@ -16,6 +17,8 @@ export type MethodRecord = {
   country: string | null;
   added_at: Date | string | null;
   removed_at: Date | string | null;
+  unusable_reason: string | null;
+  unusable_since: Date | string | null;
 };
 
 const iso = (value: Date | string | null): string | null => (value === null ? null : new Date(value).toISOString());
@@ -33,6 +36,8 @@ export function methodFromRecord(r: MethodRecord): MethodRow {
     country: r.country,
     addedAt: iso(r.added_at),
     removedAt: iso(r.removed_at),
+    unusableReason: r.unusable_reason,
+    unusableSince: iso(r.unusable_since),
   };
 }
 
@@ -48,4 +53,6 @@ export const methodRecord = (m: MethodRow): MethodRecord => ({
   country: m.country,
   added_at: m.addedAt,
   removed_at: m.removedAt,
+  unusable_reason: m.unusableReason,
+  unusable_since: m.unusableSince,
 });

@@ -110,7 +110,9 @@ export function readModelTablesSql(version: number): string[] {
        exp_year      integer,
        country       text,
        added_at      timestamptz,
-       removed_at    timestamptz
+       removed_at    timestamptz,
+       unusable_reason text,
+       unusable_since  timestamptz
      )`,
     `CREATE TABLE IF NOT EXISTS ${t.ledgerPostings} (
        transaction_id  text NOT NULL,

@@ -118,7 +118,12 @@ export interface PaymentMethod {
   verification?: 'pending' | 'verified' | 'failed';
   /** A bank account saved in a shape the PSP no longer debits: its payments fail until it is saved again. */
   needsResaving?: true;
+  /** A bank account its bank refused a debit from for good (closed, not found, debits not authorised…): it pays no more until saved again. */
+  unusableReason?: BankAccountUnusableReason;
 }
+
+export type BankAccountUnusableReason =
+  'account_closed' | 'no_account' | 'invalid_account_number' | 'debit_not_authorized' | 'account_frozen' | 'bank_account_restricted' | 'bank_ownership_changed';
 
 export interface Wallet {
   personId: string;

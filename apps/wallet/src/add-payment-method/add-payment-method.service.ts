@@ -1,16 +1,23 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { MandateAttestation } from '@pay/auth';
 import type { PaymentMethodKind } from '@pay/contracts';
-import { PaymentMethodAddedV1 } from '@pay/contracts';
+import { PaymentMethodAddedV1, PaymentMethodRemovedV1 } from '@pay/contracts';
 import { findCardNumber } from '@pay/observability';
 import type { RolloutSource } from '@pay/rollout';
 import { ROLLOUT } from '@pay/rollout';
 import { randomUUID } from 'node:crypto';
 import { normalizeEmail } from '../domain/contact';
 import { assertValidIban, normalizeIban } from '../domain/iban';
-import type { MethodDisplay } from '../domain/payment-method-rules';
+import type { BankAccountIdentity, MethodDisplay } from '../domain/payment-method-rules';
 import { assertValidRoutingNumber } from '../domain/us-bank-account';
-import { assertCardNotExpired, assertRoomForAnotherMethod, becomesPreferred, defaultLabel, normalizeLabel } from '../domain/payment-method-rules';
+import {
+  assertCardNotExpired,
+  assertRoomForAnotherMethod,
+  becomesPreferred,
+  defaultLabel,
+  isSameBankAccount,
+  normalizeLabel,
+} from '../domain/payment-method-rules';
 import type { BankAccountVerifier } from '../ports/bank-account-verifier';
 import {
   BANK_ACCOUNT_VERIFIER,
@@ -23,6 +30,7 @@ import type { Clock } from '../ports/clock';
 import { WalletError } from '../domain/wallet-error';
 import { CLOCK } from '../ports/clock';
 import { SecretBox, secretContext } from '../store/secret-box';
+import type { WalletChange } from '../store/wallet-store';
 import { WalletStore } from '../store/wallet-store';
 import { PaymentMethodReader } from '../view-payment-methods/payment-method-reader';
 import type { PaymentMethodView } from '../view-payment-methods/payment-method-view';
@@ -45,6 +53,14 @@ interface NewMethod {
   /** A US bank account starts `pending` until its micro-deposits are verified; one linked at its bank is `verified` at once. */
   verification?: 'pending' | 'verified';
 }
+
+/** The sealed fields of a saved bank account that tell which account it is. */
+const identityOf = (secret: Record<string, string>, display: MethodDisplay): BankAccountIdentity => ({
+  ...(secret.iban ? { iban: secret.iban } : {}),
+  ...(secret.routingNumber ? { routingNumber: secret.routingNumber } : {}),
+  ...(secret.accountNumber ? { accountNumber: secret.accountNumber } : {}),
+  ...(display.last4 ? { last4: display.last4 } : {}),
+});
 
 /**
  * Method ids appear in URLs and logs; the log scrubber would hide one whose digit groups happen
@@ -262,8 +278,10 @@ export class AddPaymentMethod {
   private async add(personId: string, actor: string, method: NewMethod): Promise<PaymentMethodView> {
     const label = normalizeLabel(method.label ?? defaultLabel(method.kind, method.display));
     return this.store.change(personId, actor, async (change) => {
-      const wallet = await change.wallet();
+      let wallet = await change.wallet();
       this.rollout.policy.assertLive(wallet.country);
+      const replaced = method.kind === 'bank_account' ? await this.replaceUnusable(change, identityOf(method.secret, method.display)) : undefined;
+      if (replaced?.wasPreferred) wallet = { ...wallet, preferred_method_id: null };
       const [{ active }] = await change.sql.query<{ active: number }>(
         "SELECT count(*)::int AS active FROM payment_methods WHERE person_id = $1 AND status = 'active'",
         [personId],
@@ -275,10 +293,40 @@ export class AddPaymentMethod {
         `INSERT INTO payment_methods (id, person_id, kind, label, display, secret, status, verification) VALUES ($1, $2, $3, $4, $5, $6, 'active', $7)`,
         [id, personId, method.kind, label, JSON.stringify(method.display), secret, method.verification ?? null],
       );
+      // The account saved again takes the place of the unusable one, preferred if it was.
       const preferred = becomesPreferred(wallet.preferred_method_id);
       if (preferred) await change.sql.query('UPDATE wallets SET preferred_method_id = $2 WHERE person_id = $1', [personId, id]);
       change.emit(PaymentMethodAddedV1, { methodId: id, kind: method.kind, display: method.display, preferred });
       return this.reader.view(await this.reader.row(personId, id, change.sql), preferred ? id : wallet.preferred_method_id, change.sql);
     });
+  }
+
+  /**
+   * Saving again an account the payer's bank refused for good is how its owner clears the mark: a
+   * new mandate (and, for a US account given by its numbers, new micro-deposits), a new method at
+   * the PSP. The unusable one is removed as RemovePaymentMethod removes (secret erased, history
+   * kept), in the same change, so the wallet never lists the account twice.
+   */
+  private async replaceUnusable(change: WalletChange, again: BankAccountIdentity): Promise<{ wasPreferred: boolean } | undefined> {
+    const unusable = await change.sql.query<{ id: string; secret: string; display: MethodDisplay }>(
+      `SELECT id, secret, display FROM payment_methods
+        WHERE person_id = $1 AND kind = 'bank_account' AND status = 'active' AND unusable_reason IS NOT NULL AND secret IS NOT NULL
+        ORDER BY created_at, id`,
+      [change.personId],
+    );
+    for (const row of unusable) {
+      const saved = JSON.parse(await this.secrets.open(change.sql, row.secret, secretContext.method(row.id))) as Record<string, string>;
+      if (!isSameBankAccount(identityOf(saved, row.display), again)) continue;
+      const wallet = await change.wallet();
+      const wasPreferred = wallet.preferred_method_id === row.id;
+      if (wasPreferred) await change.sql.query('UPDATE wallets SET preferred_method_id = NULL WHERE person_id = $1', [change.personId]);
+      await change.sql.query(
+        "UPDATE payment_methods SET status = 'removed', secret = NULL, removed_at = now(), updated_at = now() WHERE id = $1 AND person_id = $2",
+        [row.id, change.personId],
+      );
+      change.emit(PaymentMethodRemovedV1, { methodId: row.id, wasPreferred });
+      return { wasPreferred };
+    }
+    return undefined;
   }
 }

@@ -9,6 +9,7 @@ import {
   becomesPreferred,
   chargeCredentials,
   defaultLabel,
+  isSameBankAccount,
   MAX_ACTIVE_METHODS,
   needsResaving,
   normalizeLabel,
@@ -154,5 +155,24 @@ describe('contact details', () => {
     expect(maskPhone('+4915112345678')).toBe('+49•••••••••78');
     expect(() => normalizeEmail('not-an-address')).toThrow(expect.objectContaining({ code: 'EMAIL_INVALID' }) as Error);
     expect(() => normalizePhone('0151 1234')).toThrow(expect.objectContaining({ code: 'PHONE_INVALID' }) as Error);
+  });
+});
+
+describe('the same bank account saved again', () => {
+  it('is the same IBAN, the same routing and account numbers, or (linked at its bank) the same routing number and last four', () => {
+    expect(isSameBankAccount({ iban: 'DE89370400440532013000', last4: '3000' }, { iban: 'DE89370400440532013000', last4: '3000' })).toBe(true);
+    expect(isSameBankAccount({ iban: 'DE89370400440532013000', last4: '3000' }, { iban: 'DE62370400440532013001', last4: '3001' })).toBe(false);
+    const numbers = { routingNumber: '110000000', accountNumber: '000111111113', last4: '1113' };
+    expect(isSameBankAccount(numbers, { ...numbers })).toBe(true);
+    expect(isSameBankAccount(numbers, { ...numbers, routingNumber: '021000021' })).toBe(false);
+    expect(isSameBankAccount(numbers, { routingNumber: '110000000', accountNumber: '000222221113', last4: '1113' })).toBe(false);
+    // Linked at the bank: no account number, only what the bank told.
+    expect(isSameBankAccount({ routingNumber: '110000000', last4: '6789' }, { routingNumber: '110000000', accountNumber: '000123456789', last4: '6789' })).toBe(
+      true,
+    );
+    expect(isSameBankAccount({ routingNumber: '110000000', last4: '6789' }, { routingNumber: '110000000', last4: '1113' })).toBe(false);
+    // An IBAN is never a US account, whatever their last four.
+    expect(isSameBankAccount({ iban: 'DE89370400440532013000', last4: '3000' }, { routingNumber: '110000000', last4: '3000' })).toBe(false);
+    expect(isSameBankAccount({ last4: '3000' }, { last4: '3000' })).toBe(false);
   });
 });

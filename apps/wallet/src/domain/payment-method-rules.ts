@@ -102,3 +102,23 @@ export function chargeCredentials(kind: PaymentMethodKind, secret: Readonly<Reco
   const { customerId, paymentMethodId, ...rest } = credentials;
   return { ...rest, ...(customerId ? { customer: customerId } : {}), ...(paymentMethodId ? { pspToken: paymentMethodId } : {}) };
 }
+
+/** What tells one bank account from another, as the wallet holds it (sealed) with its display's last four. */
+export interface BankAccountIdentity {
+  iban?: string;
+  routingNumber?: string;
+  accountNumber?: string;
+  last4?: string;
+}
+
+/**
+ * Whether a bank account saved again is the one already saved: the same IBAN; or the same routing
+ * number and account number; or, for an account linked at its bank (the bank tells the wallet only
+ * its last four digits), the same routing number and last four.
+ */
+export function isSameBankAccount(saved: BankAccountIdentity, again: BankAccountIdentity): boolean {
+  if (saved.iban !== undefined || again.iban !== undefined) return saved.iban !== undefined && saved.iban === again.iban;
+  if (saved.routingNumber === undefined || saved.routingNumber !== again.routingNumber) return false;
+  if (saved.accountNumber !== undefined && again.accountNumber !== undefined) return saved.accountNumber === again.accountNumber;
+  return saved.last4 !== undefined && saved.last4 === again.last4;
+}

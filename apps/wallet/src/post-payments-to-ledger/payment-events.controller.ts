@@ -6,6 +6,7 @@ import type {
   PaymentCanceledData,
   PaymentCapturedData,
   PaymentDisputeLostData,
+  PaymentDisputeOpenedData,
   PaymentFailedData,
   PaymentInitiatedData,
   PaymentProcessingData,
@@ -17,6 +18,7 @@ import {
   PaymentCanceledV1,
   PaymentCapturedV1,
   PaymentDisputeLostV1,
+  PaymentDisputeOpenedV1,
   PaymentFailedV1,
   PaymentInitiatedV1,
   PaymentProcessingV1,
@@ -32,8 +34,9 @@ import { PostPaymentsToLedger } from './post-payments-to-ledger.service';
 /**
  * payments.events.v1 the wallet reads (consumer group PAYMENTS_LEDGER_CONSUMER_GROUP): those that
  * move money are posted to the ledger; those that start or end a payment's charge tell the
- * instrument release which payments await one (PaymentsInProgress); a bank's refusal for good
- * marks the debited account unusable (MarkBankAccountUnusable). The others are acknowledged unread.
+ * instrument release which payments await one (PaymentsInProgress); a bank's refusal for good,
+ * late (failed) or after settlement (the return, a dispute opened with the bank's code), marks the
+ * debited account unusable (MarkBankAccountUnusable). The others are acknowledged unread.
  */
 @Controller()
 export class PaymentEventsController {
@@ -85,6 +88,11 @@ export class PaymentEventsController {
   @EventPattern(PaymentRefundedV1.type, { subscription: PAYMENTS_LEDGER })
   refunded(@Payload() event: ConsumedEvent<PaymentRefundedData>, @Ctx() context: InboxContext): Promise<void> {
     return this.postings.refunded(event, context.getSql(), context.getBatch());
+  }
+
+  @EventPattern(PaymentDisputeOpenedV1.type, { subscription: PAYMENTS_LEDGER })
+  disputeOpened(@Payload() event: ConsumedEvent<PaymentDisputeOpenedData>, @Ctx() context: InboxContext): Promise<void> {
+    return this.bankAccounts.afterDisputeOpened(context.getSql(), event.envelope.data);
   }
 
   @EventPattern(PaymentDisputeLostV1.type, { subscription: PAYMENTS_LEDGER })

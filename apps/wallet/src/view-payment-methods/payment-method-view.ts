@@ -74,7 +74,7 @@ export class PaymentMethodView {
   @ApiPropertyOptional({
     enum: BANK_ACCOUNT_UNUSABLE_CODES,
     description:
-      "A bank account the payer's bank refused or returned a debit from for good (closed, not found, debits not authorised…): it can no longer pay, and its payments fail `bank_account_unusable` before reaching the provider. Save another account. Absent while the account may be debited (a debit refused for insufficient funds leaves it usable).",
+      "A bank account the payer's bank refused or returned a debit from for good (closed, not found, debits not authorised…): it can no longer pay, and its payments fail `bank_account_unusable` before reaching the provider. Saving the same account again (a new mandate) replaces it: this one is removed and the new one takes its place, preferred if it was. Absent while the account may be debited (a debit refused for insufficient funds leaves it usable).",
   })
   unusableReason?: BankAccountUnusableCode;
 

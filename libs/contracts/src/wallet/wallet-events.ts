@@ -19,6 +19,8 @@ import {
 import { defineEvent } from '../envelope/event-registry';
 import { IsOpaqueId } from '../envelope/ids';
 import { IsMoney, Money } from '../envelope/money';
+import { BANK_ACCOUNT_UNUSABLE_CODES } from '../payments/payment-failure-codes';
+import type { BankAccountUnusableCode } from '../payments/payment-failure-codes';
 import { APPS } from '../payments/purchase-requested';
 import { Topics } from '../topics';
 
@@ -148,6 +150,25 @@ export class PaymentMethodRemoved extends WalletEventData {
   wasPreferred!: boolean;
 }
 
+/**
+ * The payer's bank refused a debit from this saved bank account for good, late (`payments.payment.failed`)
+ * or after it settled (the return, `payments.payment.dispute-opened`): it stays listed, active, and
+ * pays no more (`unusableReason` of the wallet's view). Told once per account; saving the same account
+ * again replaces it (removed, then a new method added).
+ */
+export class PaymentMethodMarkedUnusable extends WalletEventData {
+  @IsUUID()
+  methodId!: string;
+
+  /** The bank's answer (BANK_ACCOUNT_UNUSABLE_CODES). */
+  @IsIn(BANK_ACCOUNT_UNUSABLE_CODES)
+  reason!: BankAccountUnusableCode;
+
+  /** The payment whose debit the bank refused or returned. */
+  @IsOpaqueId()
+  paymentId!: string;
+}
+
 export class PinSet extends WalletEventData {}
 
 export class PinChanged extends WalletEventData {}
@@ -257,6 +278,11 @@ export const PaymentMethodAddedV1 = wallet('wallet.payment-method.added', Paymen
 export const PaymentMethodRenamedV1 = wallet('wallet.payment-method.renamed', PaymentMethodRenamed, 'A payment method got a new label.');
 export const PaymentMethodMadePreferredV1 = wallet('wallet.payment-method.made-preferred', PaymentMethodMadePreferred, 'The preferred payment method changed.');
 export const PaymentMethodRemovedV1 = wallet('wallet.payment-method.removed', PaymentMethodRemoved, 'A payment method was removed and can no longer pay.');
+export const PaymentMethodMarkedUnusableV1 = wallet(
+  'wallet.payment-method.marked-unusable',
+  PaymentMethodMarkedUnusable,
+  "The payer's bank refused or returned a debit from this bank account for good (closed, not found, mandate revoked…): it pays no more until saved again.",
+);
 export const PinSetV1 = wallet('wallet.pin.set', PinSet, 'The person set a payment PIN.');
 export const PinChangedV1 = wallet('wallet.pin.changed', PinChanged, 'The person changed their payment PIN.');
 export const PinAttemptFailedV1 = wallet('wallet.pin.attempt-failed', PinAttemptFailed, 'A wrong PIN was entered (fraud signal).');
@@ -281,6 +307,7 @@ export const WALLET_EVENTS = [
   PaymentMethodRenamedV1,
   PaymentMethodMadePreferredV1,
   PaymentMethodRemovedV1,
+  PaymentMethodMarkedUnusableV1,
   PinSetV1,
   PinChangedV1,
   PinAttemptFailedV1,

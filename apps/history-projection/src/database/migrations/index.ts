@@ -4,6 +4,7 @@ import { HistoryReadModel1764403200000 } from './1764403200000-history-read-mode
 import { OutboxNotify1765065600002 } from './1765065600002-outbox-notify';
 import { ConsumerGroupMembers1768810000002 } from './1768810000002-consumer-group-members';
 import { EntryFailureCode1768891000002 } from './1768891000002-entry-failure-code';
+import { MethodUnusable1768894000002 } from './1768894000002-method-unusable';
 
 /** Every migration of the history-projection schema, in order. */
 export const historyProjectionMigrations: MigrationList = [
@@ -12,4 +13,5 @@ export const historyProjectionMigrations: MigrationList = [
   OutboxNotify1765065600002,
   ConsumerGroupMembers1768810000002,
   EntryFailureCode1768891000002,
+  MethodUnusable1768894000002,
 ];

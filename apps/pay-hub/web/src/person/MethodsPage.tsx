@@ -1,11 +1,27 @@
 import { useEffect, useState } from 'react';
-import type { PaymentMethod } from '../api';
+import type { BankAccountUnusableReason, PaymentMethod } from '../api';
 import { api, errorText } from '../api';
 import { Button, Card, Checkbox, Field, Form, Notice, Page } from '../components';
 import { AddCard } from './AddCard';
 import { AddUsBankAccount, LinkUsBankAccount, VerifyMicrodeposits } from './AddUsBankAccount';
 import { ConnectPayPal } from './ConnectPayPal';
 import { OpenWallet, useWallet, walletPath } from './useWallet';
+
+/** Why a bank account cannot pay, in the person's words: what their bank said, and what to do. */
+const UNUSABLE_BECAUSE: Record<BankAccountUnusableReason, string> = {
+  account_closed: 'your bank says this account is closed',
+  no_account: 'your bank found no account with these details',
+  invalid_account_number: 'your bank says the account number is not valid',
+  debit_not_authorized: 'your bank says you did not authorise debits from it (the mandate was revoked or disputed)',
+  account_frozen: 'your bank has frozen this account',
+  bank_account_restricted: 'your bank does not allow debits from this account',
+  bank_ownership_changed: 'your bank says the account changed owner',
+};
+
+/** The sentence shown for an unusable bank account. */
+function unusableText(reason: BankAccountUnusableReason): string {
+  return `Cannot pay: ${UNUSABLE_BECAUSE[reason] ?? 'your bank refused a debit from it for good'}. Save it again (a new mandate) once your bank can debit it, or add another account.`;
+}
 
 function describe(method: PaymentMethod): string {
   switch (method.kind) {
@@ -75,8 +91,13 @@ export function MethodsPage({ personId }: { personId: string }) {
           <ul className="methods">
             {active.map((method) => (
               <li key={method.id} data-method-id={method.id}>
-                <strong>{method.label}</strong> — {describe(method)} {method.preferred && <span className="badge">Preferred</span>}
-                {method.verification === 'verified' && <span className="badge">Verified</span>}
+                <strong>{method.label}</strong> — {describe(method)} {method.preferred && !method.unusableReason && <span className="badge">Preferred</span>}
+                {method.verification === 'verified' && !method.unusableReason && <span className="badge">Verified</span>}
+                {method.unusableReason && (
+                  <p className="method-unusable" role="note" aria-label={`${method.label} cannot pay`}>
+                    {unusableText(method.unusableReason)}
+                  </p>
+                )}
                 {method.verification === 'pending' && <VerifyMicrodeposits label={method.label} path={`${methods}/${method.id}/microdeposits`} save={run} />}
                 <div>
                   {renaming?.id === method.id ? (
@@ -102,7 +123,7 @@ export function MethodsPage({ personId }: { personId: string }) {
                       Rename
                     </Button>
                   )}
-                  {!method.preferred && (
+                  {!method.preferred && !method.unusableReason && (
                     <Button
                       variant="secondary"
                       onClick={() => void run('Preferred method chosen.', () => api('PUT', `${methods}/${method.id}/preferred`, {}))}

@@ -57,7 +57,8 @@ export function ShopPage({ personId }: { personId: string }) {
     await purchase({ amount: minor, currency: form.currency });
   };
 
-  const methods = wallet.paymentMethods.filter((method) => method.status === 'active');
+  // An account the bank refused for good is not offered: its payments would fail before reaching the provider.
+  const methods = wallet.paymentMethods.filter((method) => method.status === 'active' && !method.unusableReason);
   return (
     <Page title="Shop (development)">
       <DevelopmentBanner />

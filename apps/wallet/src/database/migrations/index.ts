@@ -17,6 +17,7 @@ import { FundsReturns1767600000000 } from './1767600000000-funds-returns';
 import { BankAccountVerification1768400000000 } from './1768400000000-bank-account-verification';
 import { ConsumerGroupMembers1768810000000 } from './1768810000000-consumer-group-members';
 import { BankAccountUnusable1768891000000 } from './1768891000000-bank-account-unusable';
+import { BankAccountUnusableTold1768894000010 } from './1768894000010-bank-account-unusable-told';
 
 /** Every migration of the wallet schema, in order. */
 export const walletMigrations: MigrationList = [
@@ -38,4 +39,5 @@ export const walletMigrations: MigrationList = [
   BankAccountVerification1768400000000,
   ConsumerGroupMembers1768810000000,
   BankAccountUnusable1768891000000,
+  BankAccountUnusableTold1768894000010,
 ];
