@@ -126,9 +126,10 @@ export function AddCard({ save }: { save: (what: string, change: () => Promise<u
       setState((now) => ({ ...now, busy: false }));
       return;
     }
+    // Confirmed at the PSP: nothing left to give up (the page may unmount this form while it saves).
+    open.current = undefined;
     const text = label.trim();
     await save('Card saved.', () => api('POST', `/bff/card-setups/${encodeURIComponent(setup.card.setupIntentId)}/card`, text ? { label: text } : {}));
-    open.current = undefined;
     setSetup(undefined);
     setLabel('');
   };
