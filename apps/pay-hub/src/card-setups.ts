@@ -87,10 +87,7 @@ export class CardSetups {
    * one not confirmed yet, or already saved to the wallet, is a conflict.
    */
   async card(personId: string, setupIntentId: string): Promise<TokenisedCard> {
-    const intent = await this.stripe.setupIntents.retrieve(setupIntentId).catch((error: unknown) => {
-      if (error instanceof Stripe.errors.StripeInvalidRequestError && error.statusCode === 404) return undefined;
-      throw error;
-    });
+    const intent = await this.read(setupIntentId);
     if (!intent || intent.metadata?.[PERSON_KEY] !== personId) throw new CardSetupProblem(404, 'NOT_FOUND', 'no such card setup');
     if (intent.metadata?.[SAVED_KEY]) throw new CardSetupProblem(409, 'CARD_ALREADY_SAVED', 'this card is saved already: add another one');
     const methodId = typeof intent.payment_method === 'string' ? intent.payment_method : intent.payment_method?.id;
@@ -118,4 +115,43 @@ export class CardSetups {
   async saved(setupIntentId: string): Promise<void> {
     await this.stripe.setupIntents.update(setupIntentId, { metadata: { [SAVED_KEY]: 'true' } });
   }
+
+  /** Whose SetupIntent it is (its metadata), or undefined when the PSP knows none by that id. */
+  async ownerOf(setupIntentId: string): Promise<string | undefined> {
+    const intent = await this.read(setupIntentId);
+    return intent?.metadata?.[PERSON_KEY];
+  }
+
+  /**
+   * Cancels the SetupIntent at the PSP (`setupIntents.cancel`): nothing completes it afterwards, not
+   * the bank's challenge nor a new confirmation. Idempotent, and never undoes a card: the PSP refuses
+   * to cancel one that succeeded (`setup_intent_unexpected_state`), which is answered `succeeded` and
+   * left as it is; one cancelled already is `canceled`; one the PSP does not know, `gone`.
+   */
+  async cancel(setupIntentId: string, reason: 'abandoned' | 'requested_by_customer'): Promise<SetupEnd> {
+    try {
+      await this.stripe.setupIntents.cancel(setupIntentId, { cancellation_reason: reason });
+      return 'canceled';
+    } catch (error) {
+      if (!(error instanceof Stripe.errors.StripeInvalidRequestError)) throw error;
+      if (error.statusCode === 404) return 'gone';
+      if (error.code !== 'setup_intent_unexpected_state') throw error;
+      // Its status as the PSP has it now (the error's copy is not relied on).
+      const intent = await this.read(setupIntentId);
+      if (!intent) return 'gone';
+      if (intent.status === 'succeeded') return 'succeeded';
+      if (intent.status === 'canceled') return 'canceled';
+      throw error;
+    }
+  }
+
+  private read(setupIntentId: string): Promise<Stripe.SetupIntent | undefined> {
+    return this.stripe.setupIntents.retrieve(setupIntentId).catch((error: unknown) => {
+      if (error instanceof Stripe.errors.StripeInvalidRequestError && error.statusCode === 404) return undefined;
+      throw error;
+    });
+  }
 }
+
+/** How a card setup ended at the PSP when the hub cancelled it: cancelled (now or before), completed (a card, left alone), or unknown there. */
+export type SetupEnd = 'canceled' | 'succeeded' | 'gone';

@@ -164,6 +164,21 @@ export class PayHubConfig extends DatabaseConfig {
   STRIPE_PUBLISHABLE_KEY?: string;
 
   /**
+   * A card setup (SetupIntent) neither saved nor cancelled this long after the hub opened it is
+   * abandoned: the hub cancels it at the PSP (docs/pay-hub.md, "Abandoned card setups"). Long enough
+   * for a person to type a card and answer their bank's challenge: at least 10 minutes in production.
+   */
+  @IsWholeNumber({ min: 1, max: 7 * 24 * 3600, unit: 'seconds' })
+  @ValidateBy({
+    name: 'isLongEnoughInProduction',
+    validator: {
+      validate: (value: unknown, args) => (args?.object as PayHubConfig).NODE_ENV !== 'production' || (typeof value === 'number' && value >= 600),
+      defaultMessage: () => 'must be at least 600 seconds in production (a person may still be answering their bank)',
+    },
+  })
+  HUB_CARD_SETUP_ABANDON_SECONDS = 3600;
+
+  /**
    * Where the pages load Stripe.js from: Stripe's own in production (its card Element must come from
    * Stripe for the card to stay out of our pages and PCI scope), the simulator's stand-in
    * (`http://127.0.0.1:12111/v3`) in development and tests. Its origin is the one the pages'

@@ -21,6 +21,7 @@ import type { PayHubConfig } from './config';
 import { DEV_ORCHESTRATION_URL } from './config';
 import { BANK_MANDATE, clientAddress, trustedProxies, US_BANK_MANDATE } from './bank-mandate';
 import { BankConnections, FINANCIAL_CONNECTIONS_SESSION_ID } from './bank-connections';
+import { AbandonedCardSetups } from './abandoned-card-setups';
 import { CardSetupProblem, CardSetups, SETUP_INTENT_ID } from './card-setups';
 import { contentSecurityPolicy, pspBrowserOrigins } from './content-security-policy';
 import { PayPalSetupProblem, PayPalSetups, SETUP_TOKEN_ID } from './paypal-setups';
@@ -61,8 +62,10 @@ export interface RunningPayHub {
   url: string;
   server: Server;
   sessions: SessionStore;
-  /** The hub's schema (sessions and pending sign-ins). */
+  /** The hub's schema (sessions, pending sign-ins, open card setups). */
   dataSource: DataSource;
+  /** The sweep of card setups nobody finished; undefined when the hub adds no cards. */
+  abandonedCardSetups?: AbandonedCardSetups;
   /** Stops accepting, waits up to `graceMs` (30 s) for the requests in hand, then closes the database pool. */
   close(graceMs?: number): Promise<void>;
 }
@@ -169,6 +172,9 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
   };
   const now = options.now ?? Date.now;
   const cardSetups = CardSetups.from(config);
+  const abandonedCardSetups = cardSetups
+    ? new AbandonedCardSetups(dataSource, cardSetups, { abandonAfterMs: config.HUB_CARD_SETUP_ABANDON_SECONDS * 1000, log })
+    : undefined;
   const policy = contentSecurityPolicy(pspBrowserOrigins(config));
   const bankConnections = BankConnections.from(config, new URL(config.HUB_PUBLIC_URL).origin);
   const paypalSetups = PayPalSetups.from(config, new URL(config.HUB_PUBLIC_URL).origin, (url, init) => callService('paypal', url, init));
@@ -343,7 +349,28 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
 
   /** A SetupIntent at the PSP for the person, and where the page loads Stripe.js to confirm it (docs/pay-hub.md, "Cards and PayPal"). */
   async function beginCardSetup(response: ServerResponse, session: Session): Promise<void> {
-    sendJson(response, 201, await cardsFor(session).begin(session.user.sub));
+    const setup = await cardsFor(session).begin(session.user.sub);
+    // Recorded before the page gets it, so a setup nobody finishes is cancelled (docs/pay-hub.md, "Abandoned card setups").
+    await abandonedCardSetups!.opened(setup.setupIntentId, session.user.sub).catch(async (error: unknown) => {
+      await cardSetups!.cancel(setup.setupIntentId, 'abandoned').catch(() => undefined);
+      throw error;
+    });
+    sendJson(response, 201, setup);
+  }
+
+  /**
+   * The person gave the card up (*Cancel* on the methods page, or left it): the SetupIntent is
+   * cancelled at the PSP, so nothing completes it later. Idempotent; another person's is not found;
+   * one the PSP completed meanwhile is left as it is (409 `CARD_SETUP_COMPLETED`).
+   */
+  async function cancelCardSetup(response: ServerResponse, session: Session, setupIntentId: string): Promise<void> {
+    const cards = cardsFor(session);
+    if (!SETUP_INTENT_ID.test(setupIntentId) || (await cards.ownerOf(setupIntentId)) !== session.user.sub)
+      throw new HttpProblem(404, 'NOT_FOUND', 'no such card setup');
+    const end = await cards.cancel(setupIntentId, 'requested_by_customer');
+    await abandonedCardSetups!.settled(setupIntentId);
+    if (end === 'succeeded') throw new HttpProblem(409, 'CARD_SETUP_COMPLETED', 'the payment provider confirmed this card already: it was not cancelled');
+    sendJson(response, 200, { status: 'canceled' });
   }
 
   /** The card the PSP saved for the person's SetupIntent, as the PSP describes it, saved to their wallet with their token. */
@@ -361,7 +388,10 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
       body: JSON.stringify({ ...card, ...(label ? { label } : {}) }),
     });
     if (upstream.status === 401) await sessions.end(session.id);
-    if (upstream.ok) await cards.saved(setupIntentId);
+    if (upstream.ok) {
+      await cards.saved(setupIntentId);
+      await abandonedCardSetups!.settled(setupIntentId);
+    }
     sendJson(response, upstream.status, await upstream.json().catch(() => ({})));
   }
 
@@ -618,6 +648,8 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
     if (bankConnection && request.method === 'POST') return saveConnectedBankAccount(request, response, await requireSession(request), bankConnection[1]);
     const cardSetup = /^\/bff\/card-setups\/([^/]+)\/card$/.exec(path);
     if (cardSetup && request.method === 'POST') return saveCard(request, response, await requireSession(request), cardSetup[1]);
+    const cardSetupCancel = /^\/bff\/card-setups\/([^/]+)\/cancel$/.exec(path);
+    if (cardSetupCancel && request.method === 'POST') return cancelCardSetup(response, await requireSession(request), cardSetupCancel[1]);
     if (path === '/bff/paypal-setups' && request.method === 'POST') return beginPayPalSetup(response, await requireSession(request));
     const paypalSetup = /^\/bff\/paypal-setups\/([^/]+)\/account$/.exec(path);
     if (paypalSetup && request.method === 'POST') return savePayPalAccount(request, response, await requireSession(request), paypalSetup[1]);
@@ -666,11 +698,14 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
   // Unless HOST says otherwise, every interface, IPv4 and IPv6: browsers may open localhost as ::1.
   await new Promise<void>((done) => (config.HOST === undefined ? server.listen(config.PORT, done) : server.listen(config.PORT, config.HOST, done)));
   const port = (server.address() as AddressInfo).port;
+  // One sweep now (setups left by earlier processes or other replicas), then only when one comes due.
+  await abandonedCardSetups?.start();
   return {
     url: `http://127.0.0.1:${port}`,
     server,
     sessions,
     dataSource,
+    ...(abandonedCardSetups ? { abandonedCardSetups } : {}),
     close: async (graceMs = CLOSE_GRACE_MS) => {
       // Stop accepting, let the requests in hand finish (a CSV export streams), then cut what is left.
       const closed = new Promise<void>((done) => server.close(() => done()));
@@ -678,6 +713,7 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
       const cut = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
       clearTimeout(cut);
+      await abandonedCardSetups?.stop();
       await closeServiceDataSource(dataSource);
     },
   };

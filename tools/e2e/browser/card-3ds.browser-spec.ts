@@ -6,7 +6,10 @@
  * hub says what is happening; completed, the card is saved and a later purchase with it is charged
  * off-session and captured without another challenge. Failed, or given up with *Cancel* while the
  * challenge waits, the hub says the bank did not confirm the card and nothing is saved, in the
- * wallet or on the page. Screenshots go to reports/browser/. Without Chromium the tier is skipped,
+ * wallet or on the page, and each SetupIntent given up is cancelled at the PSP. A card that asks for
+ * the bank on every payment (4000 0027 6000 3184) is saved the same way, but a later purchase with
+ * it is declined off-session (`authentication_required`): the timeline and the payment's page say
+ * why, nothing is captured or posted. Screenshots go to reports/browser/. Without Chromium the tier is skipped,
  * saying why and how to install it.
  */
 import { randomUUID } from 'node:crypto';
@@ -23,6 +26,8 @@ const describeWithBrowser = CHROMIUM ? describe : describe.skip;
 jest.setTimeout(240_000);
 
 const CARD_3DS_AT_SETUP = '4000 0025 0000 3155';
+/** Stripe's test card whose bank asks for 3-D Secure at setup and on every payment: off-session, declined `authentication_required`. */
+const CARD_3DS_ALWAYS = '4000 0027 6000 3184';
 
 describeWithBrowser('a 3-D Secure card added in the Pay Hub', () => {
   let stack: HubStack;
@@ -61,10 +66,10 @@ describeWithBrowser('a 3-D Secure card added in the Pay Hub', () => {
   const cardFrame = (page: Page) => page.frameLocator('iframe[title="Secure card payment input frame"]');
 
   /** Types the 3-D Secure card into Stripe.js's frame and saves: the bank's challenge shows in the frame, the hub says why. */
-  async function saveUntilChallenge(page: Page, label: string): Promise<void> {
+  async function saveUntilChallenge(page: Page, label: string, number = CARD_3DS_AT_SETUP): Promise<void> {
     await page.getByRole('button', { name: 'Enter a card' }).click();
     const frame = cardFrame(page);
-    await frame.getByLabel('Card number').fill(CARD_3DS_AT_SETUP);
+    await frame.getByLabel('Card number').fill(number);
     await frame.getByLabel('Expiry (MM/YY)').fill('12/34');
     await frame.getByLabel('Security code (CVC)').fill('123');
     await page.getByLabel('Name (optional)').first().fill(label);
@@ -192,6 +197,86 @@ describeWithBrowser('a 3-D Secure card added in the Pay Hub', () => {
     await shot(page, 'card-3ds-given-up');
     expect(await walletCards(personId)).toEqual([]);
     await expect(page.getByRole('region', { name: 'Saved methods' }).getByText('Abandoned card').count()).resolves.toBe(0);
+    // Each SetupIntent given up is cancelled at the PSP (the person's request): the challenge left open there can no longer complete.
+    await waitFor(
+      () => setupsOf(personId).map((intent) => `${intent.status} ${intent.cancellation_reason}`),
+      (ends) => ends.length === 2 && ends.every((end) => end === 'canceled requested_by_customer'),
+      { what: 'both given-up SetupIntents cancelled at the PSP', timeoutMs: 15_000 },
+    );
+    expect(await stack.platform.walletQuery('SELECT 1 FROM payment_methods WHERE person_id = $1', [personId])).toEqual([]);
+    await context.close();
+  });
+
+  it('saves a card that asks for the bank on every payment (3184); a later purchase with it fails authentication_required, shown in the timeline, nothing captured or posted', async () => {
+    const personId = `hub-3ds-${randomUUID().slice(0, 8)}`;
+    const context = await stack.browser.newContext({ baseURL: stack.hubUrl });
+    const page = await onMethodsPage(context, personId, '3ds-every-payment');
+
+    // Saved as any 3-D Secure card: the challenge at setup, passed.
+    await saveUntilChallenge(page, 'Strict card', CARD_3DS_ALWAYS);
+    await cardFrame(page).getByRole('button', { name: 'Complete authentication' }).click();
+    await page.getByRole('status').filter({ hasText: 'Card saved.' }).waitFor();
+    await page.getByRole('region', { name: 'Saved methods' }).locator('li', { hasText: 'Strict card' }).getByText('visa •••• 3184, expires 12/2034').waitFor();
+    expect((await walletCards(personId)).map((card) => card.last4)).toEqual(['3184']);
+    const [setup] = setupsOf(personId);
+    expect(setup).toMatchObject({ status: 'succeeded', payment_method: expect.stringMatching(/^pm_/) });
+
+    await goTo(page, 'Pay in apps', 'Pay in apps');
+    await page.getByLabel('instagram', { exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'Pay is on in instagram.' }).waitFor();
+    await waitFor(
+      () =>
+        stack.platform.orchestrationQuery<{ methods: string }>(
+          'SELECT count(m.method_id)::text AS methods FROM wallet_holders h JOIN wallet_methods m ON m.person_id = h.person_id WHERE h.person_id = $1 AND h.apps @> $2',
+          [personId, ['instagram']],
+        ),
+      (rows) => rows[0]?.methods === '1',
+      { what: `the wallet of ${personId} in orchestration's read model` },
+    );
+
+    // The purchase is accepted, then the PSP declines the off-session charge: the bank wants the person, who is not there.
+    await goTo(page, 'Shop (development)', 'Shop (development)');
+    await page.getByLabel('App', { exact: true }).selectOption('instagram');
+    await page.getByLabel('Amount', { exact: true }).fill('15.00');
+    await page.getByLabel('Pay with').selectOption({ label: 'Strict card' });
+    await page.getByRole('button', { name: 'Buy' }).click();
+    const accepted = page.getByRole('status').filter({ hasText: 'Payment of 15.00 USD accepted' });
+    await accepted.waitFor();
+    const paymentId = (await accepted.getByRole('link').textContent())!.replace('See payment ', '').trim();
+    const failed = await stack.platform.events.waitFor(paymentId, 'payments.payment.failed', 60_000);
+    expect(failed.data).toMatchObject({ code: 'authentication_required', declineCode: 'authentication_required' });
+
+    // The person sees it failed and why, in the timeline and in the payment's page.
+    const reason =
+      'Your bank asks you to confirm every payment with this card, which a purchase in an app cannot do: pay with another method (authentication_required)';
+    await goTo(page, 'Payments', 'Your payments');
+    const row = page.locator(`tr[data-payment-id="${paymentId}"]`);
+    await waitFor(
+      async () => {
+        await page.getByRole('button', { name: 'Apply filters' }).click();
+        return row
+          .getByText(reason)
+          .waitFor({ state: 'visible', timeout: 3_000 })
+          .then(
+            () => 1,
+            () => 0,
+          );
+      },
+      (count) => count === 1,
+      { what: 'the failed purchase and its reason in the timeline', timeoutMs: 60_000 },
+    );
+    await expect(row.getByText('failed', { exact: true }).count()).resolves.toBe(1);
+    await shot(page, 'card-3ds-every-payment-failed');
+    await row.getByRole('link').click();
+    await page.getByText(reason).waitFor();
+    await page.getByText('Nothing posted: the payment failed').waitFor();
+
+    // Nothing captured at the PSP, nothing posted in the ledger, no captured event.
+    const charged = stack.platform.simulator.snapshot().paymentIntents.filter((intent) => intent.payment_method === setup.payment_method);
+    expect(charged).toEqual([expect.objectContaining({ amount: 1500, amount_received: 0 })]);
+    expect(charged[0].status).not.toBe('succeeded');
+    expect(stack.platform.events.types(paymentId)).not.toContain('payments.payment.captured');
+    expect(await stack.platform.walletQuery('SELECT 1 FROM payment_ledger_postings WHERE payment_id = $1', [paymentId])).toEqual([]);
     await context.close();
   });
 });

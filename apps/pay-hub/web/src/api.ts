@@ -94,7 +94,26 @@ export interface HistoryEntry {
   netAmount: Money;
   paymentMethod: { id: string | null; type: string };
   ledgerTransactionId: string | null;
+  /** Why a failed payment failed: history's enumerated code (PAYMENT_FAILURE_CODES in libs/contracts). */
+  failureCode?: string | null;
   occurredAt: string;
+}
+
+/** What the person reads for the failure codes they can act on; any other code is shown as it is. */
+const FAILURE_REASONS: Readonly<Record<string, string>> = {
+  authentication_required: 'Your bank asks you to confirm every payment with this card, which a purchase in an app cannot do: pay with another method',
+  card_declined: 'Your card was declined',
+  expired_card: 'Your card has expired',
+  incorrect_cvc: "Your card's security code is incorrect",
+  insufficient_funds: 'There was not enough money in the account',
+  payment_method_removed: 'The payment method was removed',
+  bank_account_needs_resaving: 'This bank account must be saved again before it can pay',
+};
+
+/** A failed payment's reason as the person sees it, with its code (e.g. for support). */
+export function failureText(code: string): string {
+  const reason = FAILURE_REASONS[code] ?? 'The payment failed';
+  return `${reason} (${code})`;
 }
 
 export interface HistoryPage {

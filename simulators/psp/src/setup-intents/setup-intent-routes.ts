@@ -229,16 +229,29 @@ export function completeSetupIntent(context: ApiContext, id: string, outcome: 's
   return intent;
 }
 
-/** `POST /v1/setup_intents/:id/cancel` (secret key). */
+/** The statuses a SetupIntent may be cancelled from (Stripe's list, in its error's words). */
+const CANCELABLE_SETUP_STATUSES = ['requires_payment_method', 'requires_confirmation', 'requires_action'] as const;
+
+/**
+ * `POST /v1/setup_intents/:id/cancel` (secret key, optional `cancellation_reason`): abandoned for
+ * good, as on Stripe: no confirmation or challenge completes it afterwards. One that succeeded or
+ * was cancelled already is refused with Stripe's 400 `setup_intent_unexpected_state`, its message
+ * and the SetupIntent as it is (a succeeded one keeps its card).
+ */
 export function cancelSetupIntent(context: ApiContext, id: string, params: FormObject): ApiAnswer {
   const intent = findSetupIntent(context, id);
-  if (intent.status === 'succeeded' || intent.status === 'canceled') {
-    throw invalidRequest(`You cannot cancel this SetupIntent because it has a status of ${intent.status}.`, { code: 'setup_intent_unexpected_state' });
+  const reason = oneOf(params, 'cancellation_reason', ['abandoned', 'duplicate', 'requested_by_customer'] as const);
+  if (!(CANCELABLE_SETUP_STATUSES as readonly string[]).includes(intent.status)) {
+    throw invalidRequest(
+      `You cannot cancel this SetupIntent because it has a status of ${intent.status}. Only a SetupIntent with one of the following statuses may be canceled: ${CANCELABLE_SETUP_STATUSES.join(', ')}.`,
+      { code: 'setup_intent_unexpected_state', setup_intent: snapshot(intent) },
+    );
   }
   intent.status = 'canceled';
-  intent.cancellation_reason = oneOf(params, 'cancellation_reason', ['abandoned', 'duplicate', 'requested_by_customer'] as const) ?? null;
+  intent.next_action = null;
+  intent.cancellation_reason = reason ?? null;
   context.emit('setup_intent.canceled', intent);
-  return ok(intent);
+  return ok(snapshot(intent));
 }
 
 function cardError(context: ApiContext, intent: SetupIntentObject, code: string, message: string, param: string, declineCode?: string): StripeApiError {

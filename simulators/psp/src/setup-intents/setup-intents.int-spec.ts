@@ -138,6 +138,57 @@ describe('SetupIntents and the card element', () => {
     expect(unsetUp).toMatchObject({ code: 'authentication_required' });
   });
 
+  it('cancels a SetupIntent never completed, for good, and refuses, as Stripe does, one that succeeded or was cancelled already', async () => {
+    const refusal = (intent: Stripe.SetupIntent) => stripe.setupIntents.cancel(intent.id).catch((error: unknown) => error);
+    // Abandoned before any card, and during the bank's challenge: cancelled with the reason given.
+    const untouched = await stripe.setupIntents.create({ usage: 'off_session' });
+    expect(await stripe.setupIntents.cancel(untouched.id, { cancellation_reason: 'abandoned' })).toMatchObject({
+      status: 'canceled',
+      cancellation_reason: 'abandoned',
+    });
+    const challenged = await stripe.setupIntents.create({ usage: 'off_session' });
+    expect((await confirmAsElement(challenged.client_secret!, { number: '4000002500003155' })).body.status).toBe('requires_action');
+    expect(await stripe.setupIntents.cancel(challenged.id, { cancellation_reason: 'requested_by_customer' })).toMatchObject({
+      status: 'canceled',
+      next_action: null,
+    });
+    // Nothing completes it afterwards: neither the challenge nor a new confirmation.
+    expect(() => simulator.completeSetupIntent(challenged.id, 'succeeded')).toThrow(/canceled/);
+    const confirmedLate = await confirmAsElement(challenged.client_secret!, { number: '4242424242424242' });
+    expect([confirmedLate.status, confirmedLate.body.error?.code]).toEqual([400, 'setup_intent_unexpected_state']);
+    // Cancelled twice: Stripe's 400, with the SetupIntent as it is.
+    const twice = await refusal(untouched);
+    expect(twice).toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
+    expect(twice).toMatchObject({
+      statusCode: 400,
+      code: 'setup_intent_unexpected_state',
+      message:
+        'You cannot cancel this SetupIntent because it has a status of canceled. Only a SetupIntent with one of the following statuses may be canceled: requires_payment_method, requires_confirmation, requires_action.',
+      raw: { setup_intent: { id: untouched.id, status: 'canceled' } },
+    });
+    // Succeeded: refused, and the card stays saved.
+    const done = await stripe.setupIntents.create({ usage: 'off_session' });
+    const saved = await confirmAsElement(done.client_secret!, { number: '4242424242424242' });
+    expect(await refusal(done)).toMatchObject({
+      code: 'setup_intent_unexpected_state',
+      message: expect.stringMatching(/^You cannot cancel this SetupIntent because it has a status of succeeded\./),
+      raw: { setup_intent: { id: done.id, status: 'succeeded', payment_method: saved.body.payment_method } },
+    });
+    expect(await stripe.setupIntents.retrieve(done.id)).toMatchObject({ status: 'succeeded', payment_method: saved.body.payment_method });
+    // A bad reason changes nothing; a publishable key cannot cancel.
+    const kept = await stripe.setupIntents.create({ usage: 'off_session' });
+    expect(await stripe.setupIntents.cancel(kept.id, { cancellation_reason: 'bored' as 'abandoned' }).catch((error: unknown) => error)).toMatchObject({
+      code: 'parameter_invalid_string',
+    });
+    const byBrowser = await fetch(`${simulator.url}/v1/setup_intents/${kept.id}/cancel`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ key: 'pk_test_element', client_secret: kept.client_secret! }).toString(),
+    });
+    expect(byBrowser.status).toBe(401);
+    expect((await stripe.setupIntents.retrieve(kept.id)).status).toBe('requires_payment_method');
+  });
+
   it('saves a card on a customer, which charges it off-session again and again, and only with that customer', async () => {
     const customer = await stripe.customers.create({ metadata: { pay_person: 'person-2' } });
     expect(customer).toMatchObject({ id: expect.stringMatching(/^cus_/), object: 'customer', metadata: { pay_person: 'person-2' } });

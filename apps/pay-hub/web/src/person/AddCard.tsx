@@ -18,6 +18,21 @@ interface CardSetup {
 }
 
 /**
+ * Tells the hub the person gave this setup up, so it is cancelled at the PSP and nothing completes it
+ * later (docs/pay-hub.md, "Abandoned card setups"). `keepalive` lets it leave with a closing page; a
+ * lost one is swept by the hub later, and one the PSP completed already is left as it is.
+ */
+function giveUp(setupIntentId: string): void {
+  void fetch(`/bff/card-setups/${encodeURIComponent(setupIntentId)}/cancel`, {
+    method: 'POST',
+    credentials: 'same-origin',
+    keepalive: true,
+    headers: { accept: 'application/json', 'content-type': 'application/json', 'x-pay-hub': '1' },
+    body: '{}',
+  }).catch(() => undefined);
+}
+
+/**
  * Adding a card as Stripe.js has it done: the hub opens a SetupIntent, the page loads Stripe.js and
  * mounts its card Element (a frame of Stripe.js's origin) where the person types the card,
  * `confirmCardSetup` confirms the SetupIntent with the PSP, and the hub saves the PaymentMethod the
@@ -34,6 +49,8 @@ export function AddCard({ save }: { save: (what: string, change: () => Promise<u
   const element = useRef<StripeCardElement | undefined>(undefined);
   /** The confirmation in flight; a cancelled one is forgotten, so whatever it answers later saves nothing. */
   const attempt = useRef<object | undefined>(undefined);
+  /** The SetupIntent of the open form, given up if the person leaves the page with it open. */
+  const open = useRef<string | undefined>(undefined);
 
   const begin = async (): Promise<void> => {
     setError('');
@@ -42,6 +59,7 @@ export function AddCard({ save }: { save: (what: string, change: () => Promise<u
       const card = await api<CardSetup>('POST', '/bff/card-setups', {});
       const stripe = await loadStripe(card.stripeJs.url, card.stripeJs.publishableKey);
       setState({ ready: false, complete: false, busy: false });
+      open.current = card.setupIntentId;
       setSetup({ card, stripe });
     } catch (failure) {
       setError(
@@ -53,6 +71,21 @@ export function AddCard({ save }: { save: (what: string, change: () => Promise<u
       );
     }
   };
+
+  // Open until saved or cancelled: leaving the page (or closing it) with the form open gives the setup up.
+  useEffect(() => {
+    if (!setup) return;
+    const id = setup.card.setupIntentId;
+    const leave = (): void => giveUp(id);
+    window.addEventListener('pagehide', leave);
+    return () => window.removeEventListener('pagehide', leave);
+  }, [setup]);
+  useEffect(
+    () => () => {
+      if (open.current) giveUp(open.current);
+    },
+    [],
+  );
 
   useEffect(() => {
     if (!setup || !field.current) return;
@@ -93,6 +126,8 @@ export function AddCard({ save }: { save: (what: string, change: () => Promise<u
       setState((now) => ({ ...now, busy: false }));
       return;
     }
+    // Confirmed at the PSP: nothing left to give up (the page may unmount this form while it saves).
+    open.current = undefined;
     const text = label.trim();
     await save('Card saved.', () => api('POST', `/bff/card-setups/${encodeURIComponent(setup.card.setupIntentId)}/card`, text ? { label: text } : {}));
     setSetup(undefined);
@@ -101,6 +136,8 @@ export function AddCard({ save }: { save: (what: string, change: () => Promise<u
 
   const cancel = (): void => {
     if (attempt.current) setNotice('The card was not saved.');
+    if (setup) giveUp(setup.card.setupIntentId);
+    open.current = undefined;
     attempt.current = undefined;
     setError('');
     setSetup(undefined);

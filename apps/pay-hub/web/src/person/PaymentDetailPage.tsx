@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { HistoryEntry, HistoryPage } from '../api';
-import { api, errorText, formatMoney, label, query } from '../api';
+import { api, errorText, failureText, formatMoney, label, query } from '../api';
 import { Card, Notice, Page } from '../components';
 import { Link } from '../router';
 
@@ -40,6 +40,12 @@ export function PaymentDetailPage({ personId, paymentId }: { personId: string; p
           <dd>{payment.paymentId}</dd>
           <dt>Status</dt>
           <dd>{label(payment.status)}</dd>
+          {payment.status === 'failed' && payment.failureCode && (
+            <>
+              <dt>Why it failed</dt>
+              <dd>{failureText(payment.failureCode)}</dd>
+            </>
+          )}
           <dt>App</dt>
           <dd>{payment.app ?? '—'}</dd>
           <dt>{payment.direction === 'in' ? 'From' : 'To'}</dt>
@@ -49,7 +55,13 @@ export function PaymentDetailPage({ personId, paymentId }: { personId: string; p
           <dt>Paid with</dt>
           <dd>{label(payment.paymentMethod.type)}</dd>
           <dt>Ledger</dt>
-          <dd>{payment.ledgerTransactionId ? `Posted (transaction ${payment.ledgerTransactionId})` : 'Not posted to the ledger yet'}</dd>
+          <dd>
+            {payment.ledgerTransactionId
+              ? `Posted (transaction ${payment.ledgerTransactionId})`
+              : payment.status === 'failed'
+                ? 'Nothing posted: the payment failed'
+                : 'Not posted to the ledger yet'}
+          </dd>
         </dl>
       </Card>
       <Card title="Refunds">

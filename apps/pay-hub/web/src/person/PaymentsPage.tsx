@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { HistoryEntry, HistoryPage } from '../api';
-import { api, APPS, ENTRY_KINDS, ENTRY_STATUSES, errorText, formatMoney, label, query } from '../api';
+import { api, APPS, ENTRY_KINDS, ENTRY_STATUSES, errorText, failureText, formatMoney, label, query } from '../api';
 import { Button, Field, Form, Notice, Page, Select } from '../components';
 import { Link } from '../router';
 
@@ -91,6 +91,7 @@ export function PaymentsPage({ personId }: { personId: string }) {
               </td>
               <td>
                 <span className="badge">{label(entry.status)}</span>
+                {entry.status === 'failed' && entry.failureCode && <span className="failure-reason">{failureText(entry.failureCode)}</span>}
               </td>
             </tr>
           ))}
