@@ -523,6 +523,30 @@ async function main(): Promise<void> {
     progress('load starts');
     // --- The load ---
     const total = RATE * SECONDS;
+    const capturedAt = (paymentId: string): number | undefined => platform.events.arrivals.get(`${paymentId}:payments.payment.captured`);
+    const capturedCount = (): number => paymentsOfRun().filter((id) => capturedAt(id) !== undefined).length;
+    // A run whose captures stop coming while purchases wait (a purchase lost on the way, a stage that
+    // stopped) fails after BENCH_STALL_SECONDS with what an operator needs, rather than waiting out the
+    // 15 minutes — during the load too (Session 14: a relay stopped 3 s into a load that took 194 s).
+    let lastCount = -1;
+    let lastProgress = Date.now();
+    const failIfStalled = async (): Promise<void> => {
+      const count = capturedCount();
+      if (count !== lastCount || count >= published.size) [lastCount, lastProgress] = [count, Date.now()];
+      else if (Date.now() - lastProgress > config.BENCH_STALL_SECONDS * 1_000) {
+        const statuses = await observer.query<{ status: string; n: number }>(
+          `SELECT status, count(*)::int AS n FROM ${q(platform.orchestrationSchema)}.payments GROUP BY status ORDER BY status`,
+          [],
+          databases['payment-orchestration'],
+        );
+        const errors = [...errorLines].map(([name, e]) => `${name}: ${e.count} error line(s)${e.last.length ? `\n  ${e.last.slice(-10).join('\n  ')}` : ''}`);
+        throw new Error(
+          `no purchase captured for ${config.BENCH_STALL_SECONDS} s: ${count} of ${published.size} published captured, ` +
+            `${paymentsOfRun().length} seen initiated on Kafka; orchestration's payments by status ${JSON.stringify(statuses)}\n${errors.join('\n')}`,
+        );
+      }
+    };
+    let stallCheckedAt = Date.now();
     const started = Date.now();
     const tickMs = 100;
     let sent = 0;
@@ -539,6 +563,10 @@ async function main(): Promise<void> {
         batch.push(platform.publishPurchase(purchaseOf(person, 1_000n + BigInt(sent % 3_000))).then((requestId) => void published.set(requestId, at)));
       }
       await Promise.all(batch);
+      if (Date.now() - stallCheckedAt >= 1_000) {
+        stallCheckedAt = Date.now();
+        await failIfStalled();
+      }
       if (sent < Math.floor(((Date.now() - started) / 1000) * RATE)) continue; // behind: no pause
       await delay(tickMs);
     }
@@ -546,28 +574,10 @@ async function main(): Promise<void> {
     const offeredSeconds = (lastPublish - started) / 1000;
 
     progress('load published; waiting for every capture');
-    const capturedAt = (paymentId: string): number | undefined => platform.events.arrivals.get(`${paymentId}:payments.payment.captured`);
-    // A run whose captures stop coming (a purchase lost on the way) fails after BENCH_STALL_SECONDS
-    // with what an operator needs, rather than waiting out the 15 minutes.
-    let lastCount = -1;
-    let lastProgress = Date.now();
     await waitFor(
       async () => {
-        const count = paymentsOfRun().filter((id) => capturedAt(id) !== undefined).length;
-        if (count !== lastCount) [lastCount, lastProgress] = [count, Date.now()];
-        else if (Date.now() - lastProgress > config.BENCH_STALL_SECONDS * 1_000) {
-          const statuses = await observer.query<{ status: string; n: number }>(
-            `SELECT status, count(*)::int AS n FROM ${q(platform.orchestrationSchema)}.payments GROUP BY status ORDER BY status`,
-            [],
-            databases['payment-orchestration'],
-          );
-          const errors = [...errorLines].map(([name, e]) => `${name}: ${e.count} error line(s)${e.last.length ? `\n  ${e.last.slice(-10).join('\n  ')}` : ''}`);
-          throw new Error(
-            `no purchase captured for ${config.BENCH_STALL_SECONDS} s: ${count} of ${total} published captured, ` +
-              `${paymentsOfRun().length} seen initiated on Kafka; orchestration's payments by status ${JSON.stringify(statuses)}\n${errors.join('\n')}`,
-          );
-        }
-        return count;
+        await failIfStalled();
+        return capturedCount();
       },
       (n) => n === total,
       { what: 'every purchase captured', timeoutMs: 900_000, intervalMs: 500 },
