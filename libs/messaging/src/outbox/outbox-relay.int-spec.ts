@@ -40,6 +40,18 @@ const logger = createLogger('relay-test', 'silent');
 const telemetry = startTelemetry({ service: 'relay-test' });
 const tick = (n: number): EventEnvelope<Tick> => createEvent({ definition: TickV1, source: 'wallet', subject: `s-${n % 5}`, sequence: n, data: { n } });
 
+/** A logger's destination that keeps what is written, and the lines written so far, parsed. */
+function logLines(): { stream: Writable; lines: () => Array<Record<string, unknown>> } {
+  const written: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      written.push(chunk.toString());
+      done();
+    },
+  });
+  return { stream, lines: () => written.map((line) => JSON.parse(line) as Record<string, unknown>) };
+}
+
 describe('OutboxRelay against real PostgreSQL and Kafka', () => {
   let db: TestSchema;
   let publisher: EventPublisher;
@@ -212,13 +224,7 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
       }
     }
     const intruding = new IntrudingPublisher(kafka);
-    const written: string[] = [];
-    const stream = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        written.push(chunk.toString());
-        done();
-      },
-    });
+    const { stream, lines } = logLines();
     const relay = new OutboxRelay({ name: 'it-unread', dataSource: db.dataSource, publisher: intruding, logger: createLogger('relay-test', 'info', stream) });
     await relay.start();
     await relay.stop(); // checkpoint row created; batches are driven by hand below
@@ -239,7 +245,7 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
       }
       expect(String(refused)).toMatch(/1 row\(s\) behind the batch were not read; the checkpoint was not moved/);
       expect(await relay.backlog()).toBe(3);
-      const logged = written.map((line) => JSON.parse(line) as { relay?: string; unread?: { position: string; tx_id: string; status: string }[] });
+      const logged = lines() as { relay?: string; unread?: { position: string; tx_id: string; status: string }[] }[];
       const report = logged.find((line) => line.relay === 'it-unread' && line.unread);
       expect(report?.unread).toEqual([expect.objectContaining({ tx_id: firstTx, status: 'committed' })]);
 
@@ -409,17 +415,9 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
       received.length = 0;
       await db.dataSource.query('TRUNCATE outbox');
       const missing = `${topic}-stuck`;
-      const written: string[] = [];
-      const stream = new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          written.push(chunk.toString());
-          done();
-        },
-      });
+      const { stream, lines } = logLines();
       const stuckLines = (): Array<Record<string, unknown>> =>
-        written
-          .map((line) => JSON.parse(line) as Record<string, unknown>)
-          .filter((line) => line.relay === 'it-stuck' && typeof line.msg === 'string' && line.msg.includes('stuck'));
+        lines().filter((line) => line.relay === 'it-stuck' && typeof line.msg === 'string' && line.msg.includes('stuck'));
       // A publisher of its own: its send stays in kafkajs' retries until the topic exists.
       const ownPublisher = new EventPublisher(kafka);
       const relay = new OutboxRelay({
@@ -460,15 +458,8 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
     it('logs a run of failed passes once when it starts and once when it ends, and counts every attempt', async () => {
       received.length = 0;
       await db.dataSource.query('TRUNCATE outbox');
-      const written: string[] = [];
-      const stream = new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          written.push(chunk.toString());
-          done();
-        },
-      });
-      const relayLines = (): Array<Record<string, unknown>> =>
-        written.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.relay === 'it-failing');
+      const { stream, lines } = logLines();
+      const relayLines = (): Array<Record<string, unknown>> => lines().filter((line) => line.relay === 'it-failing');
       /** This relay's samples of a metric, by their `outcome` label ('' when it has none). */
       const samples = async (name: string): Promise<Record<string, number>> => {
         const { resourceMetrics } = await telemetry.prometheus.collect();
