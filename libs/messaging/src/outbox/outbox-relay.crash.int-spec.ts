@@ -174,7 +174,18 @@ describe('the outbox relay with its writers and itself SIGKILLed mid-flight', ()
           return !!at && (BigInt(at.tx_id) > BigInt(last.tx_id) || (at.tx_id === last.tx_id && BigInt(at.position) >= BigInt(last.position)));
         },
         { what: 'the relay checkpoint past the last committed row', timeoutMs: HORIZON_WAIT_MS, intervalMs: 50 },
-      );
+      ).catch((error: Error) => {
+        // What the last relay logged (its stuck line names the phase it waits in) and the server's oldest transactions.
+        const logged = service.lines.filter((line) => line.startsWith('{')).slice(-10);
+        return db.dataSource
+          .query(
+            `SELECT datname, application_name, state, backend_xid::text, now() - xact_start AS age FROM pg_stat_activity
+              WHERE backend_xid IS NOT NULL ORDER BY xact_start LIMIT 5`,
+          )
+          .then((oldest: unknown) => {
+            throw new Error(`${error.message}; the relay logged ${JSON.stringify(logged)}; oldest transactions ${JSON.stringify(oldest)}`);
+          });
+      });
       const missing = (): typeof rows => rows.filter((row) => !received.has(row.event_id));
       await waitFor(
         () => missing().length,
