@@ -8,50 +8,132 @@ function runner(codes: Record<string, number> = {}) {
   return { ran, run: async (script: string) => (ran.push(script), codes[script] ?? 0) };
 }
 
+/**
+ * A runner whose steps end only when the test says so: `started` lists what began, `running` what
+ * has not ended yet, `end(script, code)` ends one and lets the scheduler go on.
+ */
+function heldRunner() {
+  const started: string[] = [];
+  const endings = new Map<string, (code: number) => void>();
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+  return {
+    started,
+    running: () => [...endings.keys()],
+    run: (script: string) =>
+      new Promise<number>((resolve) => {
+        started.push(script);
+        endings.set(script, resolve);
+      }),
+    end: async (script: string, code = 0) => {
+      const resolve = endings.get(script);
+      if (!resolve) throw new Error(`${script} is not running`);
+      endings.delete(script);
+      resolve(code);
+      await settle();
+    },
+    settle,
+  };
+}
+
 const names = (steps: readonly TestStep[]): string[] => steps.map((step) => step.script);
 
 describe('npm test (tools/run-tests.ts)', () => {
   it('runs every step after a failing one, and names the failures at the end', async () => {
     const { ran, run } = runner({ lint: 1, 'test:unit': 1 });
-    const outcomes = await runSteps(TEST_STEPS, run);
+    let clock = 0;
+    const outcomes = await runSteps(TEST_STEPS, run, { now: () => (clock += 1500) });
     expect(ran).toEqual(names(TEST_STEPS));
     expect(outcomes.filter((outcome) => !outcome.passed).map((outcome) => outcome.script)).toEqual(['lint', 'test:unit']);
-    expect(summaryOf(outcomes)).toEqual([
+    expect(summaryOf(outcomes.map((outcome) => ({ ...outcome, seconds: outcome.script === 'lint' ? 212 : undefined })))).toEqual([
       '== npm test: steps',
-      '  FAILED  lint (exit 1)',
+      '  FAILED  lint (exit 1)  212 s',
       '  passed  typecheck',
+      '  passed  build',
       '  FAILED  test:unit (exit 1)',
       '  passed  test:repo',
-      '  passed  build',
       '  passed  test:int:built',
-      '  passed  test:e2e:built',
-      '  passed  test:browser:built',
-      'npm test: 2 of 8 steps failed: lint, test:unit',
+      '  passed  test:e2e-browser:built',
+      'npm test: 2 of 7 steps failed: lint, test:unit',
     ]);
+    expect(outcomes.every((outcome) => Number.isInteger(outcome.seconds) && outcome.seconds! >= 1)).toBe(true);
   });
 
   it('counts the tiers that run on the build as failed, without running them, when the build fails', async () => {
     const { ran, run } = runner({ build: 2 });
     const outcomes = await runSteps(TEST_STEPS, run);
-    expect(ran).toEqual(['lint', 'typecheck', 'test:unit', 'test:repo', 'build']);
-    expect(outcomes.slice(4)).toEqual([
-      expect.objectContaining({ script: 'build', passed: false, reason: 'exit 2' }),
+    expect(ran).toEqual(['lint', 'typecheck', 'build', 'test:unit', 'test:repo']);
+    expect(outcomes.slice(5)).toEqual([
       expect.objectContaining({ script: 'test:int:built', passed: false, reason: 'not run: build failed' }),
-      expect.objectContaining({ script: 'test:e2e:built', passed: false, reason: 'not run: build failed' }),
-      expect.objectContaining({ script: 'test:browser:built', passed: false, reason: 'not run: build failed' }),
+      expect.objectContaining({ script: 'test:e2e-browser:built', passed: false, reason: 'not run: build failed' }),
     ]);
-    expect(summaryOf(outcomes).at(-1)).toBe('npm test: 4 of 8 steps failed: build, test:int:built, test:e2e:built, test:browser:built');
+    expect(outcomes[2]).toEqual(expect.objectContaining({ script: 'build', passed: false, reason: 'exit 2' }));
+    expect(summaryOf(outcomes).at(-1)).toBe('npm test: 3 of 7 steps failed: build, test:int:built, test:e2e-browser:built');
+  });
+
+  it('runs the checks two at a time, the repository checks after lint, type-check and the build, and each tier alone after them all', async () => {
+    const held = heldRunner();
+    const done = runSteps(TEST_STEPS, held.run);
+    await held.settle();
+    expect(held.running()).toEqual(['lint', 'typecheck']);
+    await held.end('typecheck');
+    expect(held.running()).toEqual(['lint', 'build']);
+    await held.end('build');
+    expect(held.running()).toEqual(['lint', 'test:unit']); // the repository checks wait for lint
+    await held.end('test:unit');
+    expect(held.running()).toEqual(['lint']);
+    await held.end('lint');
+    expect(held.running()).toEqual(['test:repo']);
+    await held.end('test:repo');
+    expect(held.running()).toEqual(['test:int:built']);
+    await held.end('test:int:built', 1);
+    expect(held.running()).toEqual(['test:e2e-browser:built']);
+    await held.end('test:e2e-browser:built');
+    const outcomes = await done;
+    expect(outcomes.map((outcome) => outcome.script)).toEqual(names(TEST_STEPS));
+    expect(outcomes.filter((outcome) => !outcome.passed).map((outcome) => outcome.script)).toEqual(['test:int:built']);
+  });
+
+  it('starts the unit tests beside lint when type-check is still running, and a tier waits for the build it needs', async () => {
+    const held = heldRunner();
+    const done = runSteps(TEST_STEPS, held.run);
+    await held.settle();
+    await held.end('lint');
+    expect(held.running()).toEqual(['typecheck', 'test:unit']);
+    await held.end('test:unit');
+    expect(held.running()).toEqual(['typecheck']);
+    await held.end('typecheck');
+    expect(held.running()).toEqual(['build']);
+    await held.end('build');
+    expect(held.running()).toEqual(['test:repo']);
+    for (const script of ['test:repo', 'test:int:built', 'test:e2e-browser:built']) await held.end(script);
+    expect(held.started).toEqual(['lint', 'typecheck', 'test:unit', 'build', 'test:repo', 'test:int:built', 'test:e2e-browser:built']);
+    expect((await done).every((outcome) => outcome.passed)).toBe(true);
+  });
+
+  it('runs one step at a time, in order, with --jobs 1', async () => {
+    const { jobs, steps } = selectSteps(['--jobs', '1']);
+    expect(jobs).toBe(1);
+    const held = heldRunner();
+    const done = runSteps(steps, held.run, { jobs });
+    for (const script of names(TEST_STEPS)) {
+      await held.settle();
+      expect(held.running()).toEqual([script]);
+      await held.end(script);
+    }
+    expect(held.started).toEqual(names(TEST_STEPS));
+    await done;
+    expect(selectSteps([]).jobs).toBe(2);
   });
 
   it('says all passed when they did', async () => {
     const outcomes = await runSteps(TEST_STEPS, runner().run);
     expect(outcomes.every((outcome) => outcome.passed)).toBe(true);
-    expect(summaryOf(outcomes).at(-1)).toBe('npm test: all 8 steps passed');
+    expect(summaryOf(outcomes).at(-1)).toBe('npm test: all 7 steps passed');
   });
 
   it('starts no further step once interrupted', async () => {
     const { ran, run } = runner();
-    const outcomes = await runSteps(TEST_STEPS, run, () => ran.length >= 2);
+    const outcomes = await runSteps(TEST_STEPS, run, { stopped: () => ran.length >= 2 });
     expect(ran).toEqual(['lint', 'typecheck']);
     expect(outcomes.slice(2).every((outcome) => outcome.reason === 'not run: interrupted')).toBe(true);
   });
@@ -61,18 +143,17 @@ describe('npm test (tools/run-tests.ts)', () => {
       'reports/jest-unit.json',
       'reports/jest-repo.json',
       'reports/jest-integration.json',
-      'reports/jest-e2e.json',
-      'reports/jest-browser.json',
+      'reports/jest-e2e-browser.json',
     ]);
   });
 
   it('runs only the steps --steps names, in the usual order; a tier named without the build runs on the dist/ there is', async () => {
-    expect(names(selectSteps([]))).toEqual(names(TEST_STEPS));
-    const steps = selectSteps(['--steps', 'test:e2e:built, lint']);
-    expect(names(steps)).toEqual(['lint', 'test:e2e:built']);
+    expect(names(selectSteps([]).steps)).toEqual(names(TEST_STEPS));
+    const { steps } = selectSteps(['--steps', 'test:e2e-browser:built, lint']);
+    expect(names(steps)).toEqual(['lint', 'test:e2e-browser:built']);
     const { ran, run } = runner();
     await runSteps(steps, run);
-    expect(ran).toEqual(['lint', 'test:e2e:built']);
+    expect(ran).toEqual(['lint', 'test:e2e-browser:built']);
   });
 
   it('refuses an unknown step, an empty list and a stray flag, with the usage line', () => {
@@ -80,5 +161,7 @@ describe('npm test (tools/run-tests.ts)', () => {
     expect(() => selectSteps(['--steps', 'lint,test:integration'])).toThrow(/no step test:integration\nusage: npm test -- \[--steps/);
     expect(() => selectSteps(['--steps', ','])).toThrow(/names no step/);
     expect(() => selectSteps(['--bail'])).toThrow(/usage: npm test/);
+    expect(() => selectSteps(['--jobs', '0'])).toThrow(/--jobs.*\n.*usage: npm test/s);
+    expect(() => selectSteps(['--jobs', 'two'])).toThrow(UsageError);
   });
 });
