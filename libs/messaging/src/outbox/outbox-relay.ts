@@ -45,8 +45,9 @@ export interface OutboxRelayOptions {
 /**
  * What the relay is doing, for the line it logs when it is stuck: a pass's steps (a connection from
  * the pool, the checkpoint and the read, Kafka's answer, the checkpoint's update and commit), the
- * horizon probe, a wait (for the horizon, for another replica's lock, a backoff after a failure),
- * or asleep until a notification (the only phase in which it has no work).
+ * horizon probe, a wait (for the horizon, for another replica's lock, a backoff after a failure,
+ * the next poll while LISTEN is down), or asleep until a notification (the only phase in which it
+ * has no work).
  */
 type RelayPhase =
   | 'starting'
@@ -58,6 +59,7 @@ type RelayPhase =
   | 'waiting-for-horizon'
   | 'waiting-for-lock'
   | 'backing-off'
+  | 'polling'
   | 'asleep'
   | 'stopped';
 
@@ -395,7 +397,7 @@ export class OutboxRelay {
             this.waitingFor = waitingFor;
             [delay, waiting] = [this.options.pendingRetryMs ?? 50, 'waiting-for-horizon'];
           } else if (pending && published === 0) [delay, waiting] = [this.options.pendingRetryMs ?? 50, lockedOut ? 'waiting-for-lock' : 'waiting-for-horizon'];
-          else if (!pending && polling) delay = this.options.idleDelayMs ?? 50;
+          else if (!pending && polling) [delay, waiting] = [this.options.idleDelayMs ?? 50, 'polling'];
         }
       } catch (error) {
         this.noteFailure(error);
