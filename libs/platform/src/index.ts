@@ -9,3 +9,4 @@ export * from './service/supervisor-lifeline';
 export * from './health/health.controller';
 export * from './scheduling/deadline-scheduler';
 export * from './rate-limits/token-buckets';
+export * from './database/pool-metrics';

@@ -16,6 +16,7 @@ import { Logger as PinoNestLogger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { MigrationList } from '../database/data-source';
 import { openServiceDataSource } from '../database/data-source';
+import { observeConnectionPool } from '../database/pool-metrics';
 import type { ServiceRuntime } from './platform.module';
 import { PlatformModule } from './platform.module';
 import { checkKafka, checkPostgres, StartupError } from './preflight';
@@ -66,6 +67,7 @@ async function openRuntime<C extends BaseServiceConfig>(
     migrations: config.DB_MIGRATE_ON_START ? definition.migrations : [],
     applicationName: definition.name,
   });
+  observeConnectionPool(dataSource, definition.name);
   const kafka = createKafka({ clientId: definition.name, ...kafkaConnection, logger });
   const kafkaAdmin = kafka.admin();
   await kafkaAdmin.connect();
