@@ -27,7 +27,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { ConfigError, loadConfig } from '@pay/config';
 import { deadLetterTopicOf, Topics } from '@pay/contracts';
-import { dropSchema, testKafka, uniqueName, waitFor } from '@pay/testing';
+import { dropSchema, parsePrometheusText, testKafka, uniqueName, waitFor } from '@pay/testing';
 import type { Admin } from 'kafkajs';
 import { Client } from 'pg';
 import { parse as parseYaml } from 'yaml';
@@ -65,6 +65,16 @@ interface Service {
   schema: string;
   /** The database its schema is in. */
   database: string;
+  /** Its HTTP address (/metrics). */
+  url: string;
+}
+
+/** A service's PostgreSQL pool as its /metrics told during the load (db_client_connection_*): size, most connections lent, most callers waiting, share of samples with a caller waiting. */
+interface PoolReading {
+  size?: number;
+  usedMax: number;
+  waitingMax: number;
+  waitingShare: number;
 }
 
 /** One connection per database for everything the bench reads from PostgreSQL; its own transactions are counted, to be taken out of the services' commits. */
@@ -235,7 +245,9 @@ async function main(): Promise<void> {
     orchestrationEnv: { LOG_LEVEL: 'warn', ...preloadEnv('payment-orchestration') },
     logLevel: 'warn',
   });
-  const services: Service[] = [{ name: 'wallet', process: platform.wallet.process!, schema: platform.walletSchema, database: databases.wallet }];
+  const services: Service[] = [
+    { name: 'wallet', process: platform.wallet.process!, schema: platform.walletSchema, database: databases.wallet, url: platform.wallet.url },
+  ];
   // Interrupted (Ctrl-C, or a SIGTERM from with-test-infra): the finally below does not run, so the
   // services started here would outlive the bench and keep their connections to the bench database.
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
@@ -264,11 +276,13 @@ async function main(): Promise<void> {
   let autovacuum: AutovacuumStandIn | undefined;
   let historyPolling: Promise<void> = Promise.resolve();
   try {
+    const orchestration = await spawnFromDist('payment-orchestration', platform.orchestrationEnv);
     services.push({
       name: 'payment-orchestration',
-      process: (await spawnFromDist('payment-orchestration', platform.orchestrationEnv)).process,
+      process: orchestration.process,
       schema: platform.orchestrationSchema,
       database: databases['payment-orchestration'],
+      url: orchestration.url,
     });
     // The projections read the real topics from where they end now: they see this run's events.
     for (const topic of [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]) await startGroupAtEnd(historyGroup, topic);
@@ -289,8 +303,8 @@ async function main(): Promise<void> {
       }),
     ]);
     services.push(
-      { name: 'history-projection', process: history.process, schema: historySchema, database: databases['history-projection'] },
-      { name: 'ad-signal-aggregation', process: ads.process, schema: adsSchema, database: databases['ad-signal-aggregation'] },
+      { name: 'history-projection', process: history.process, schema: historySchema, database: databases['history-projection'], url: history.url },
+      { name: 'ad-signal-aggregation', process: ads.process, schema: adsSchema, database: databases['ad-signal-aggregation'], url: ads.url },
     );
     const errorLines = new Map(services.map((service) => [service.name, collectErrorLines(service.process)] as const));
     if (config.BENCH_LOG_DIR) await keepOutputs(services, config.BENCH_LOG_DIR);
@@ -465,6 +479,31 @@ async function main(): Promise<void> {
     const sampleMemory = (): void => {
       for (const service of services) rssMax[service.name] = Math.max(rssMax[service.name] ?? 0, memoryMiB(service.process.pid!)?.rss ?? 0);
     };
+    // Each service's connection pool, read from its /metrics once a second during the load: callers
+    // waiting for a connection say the pool, not PostgreSQL, held the work back.
+    const pools = new Map<string, { size?: number; usedMax: number; waitingMax: number; samples: number; waitingSamples: number }>();
+    const samplePools = async (): Promise<void> => {
+      await Promise.all(
+        services.map(async (service) => {
+          const text = await fetch(`${service.url}/metrics`, { signal: AbortSignal.timeout(2_000) }).then(
+            (answer) => (answer.ok ? answer.text() : ''),
+            () => '',
+          );
+          const samples = parsePrometheusText(text);
+          const value = (name: string, state?: string): number | undefined =>
+            samples.find((sample) => sample.name === name && (state === undefined || sample.labels.db_client_connection_state === state))?.value;
+          const waiting = value('db_client_connection_pending_requests');
+          if (waiting === undefined) return;
+          const pool = pools.get(service.name) ?? { usedMax: 0, waitingMax: 0, samples: 0, waitingSamples: 0 };
+          pool.size = value('db_client_connection_max') ?? pool.size;
+          pool.usedMax = Math.max(pool.usedMax, value('db_client_connection_count', 'used') ?? 0);
+          pool.waitingMax = Math.max(pool.waitingMax, waiting);
+          pool.samples += 1;
+          if (waiting > 0) pool.waitingSamples += 1;
+          pools.set(service.name, pool);
+        }),
+      );
+    };
     // --- Idle: what the platform costs while nothing happens (polling), per second ---
     // A backend reports its commits to pg_stat_database at most once a second, and one gone idle
     // within that second reports them only 10 s later (PostgreSQL 15's PGSTAT_IDLE_INTERVAL; only
@@ -517,6 +556,7 @@ async function main(): Promise<void> {
     const commitsBefore = await observer.commits();
     const cpuBefore = await cpu();
     const memorySampler = setInterval(sampleMemory, 500);
+    const poolSampler = setInterval(() => void samplePools(), 1_000);
     // Backends that come and go during the load are seen at least once a second.
     const postgresSampler = setInterval(() => void postgresMeter.sample().catch(() => undefined), 1_000);
 
@@ -587,6 +627,7 @@ async function main(): Promise<void> {
     await drain('the run drained', 1_800_000);
     const drained = Date.now();
     clearInterval(memorySampler);
+    clearInterval(poolSampler);
     clearInterval(postgresSampler);
     sampleMemory();
 
@@ -722,6 +763,12 @@ async function main(): Promise<void> {
           ];
         }),
       ),
+      connectionPools: Object.fromEntries(
+        [...pools].map(([name, pool]) => [
+          name,
+          { size: pool.size, usedMax: pool.usedMax, waitingMax: pool.waitingMax, waitingShare: Number((pool.waitingSamples / pool.samples).toFixed(2)) },
+        ]),
+      ),
       idle,
     };
     process.stdout.write(`${table(result)}\n${JSON.stringify(result, null, 2)}\n`);
@@ -795,6 +842,7 @@ interface BenchResult {
   /** sampledMax: VmRSS every 500 ms; peak: VmHWM; v8HeapMax, externalMax: the service's own samples every second (the rest of RSS is malloc, code and stacks). */
   rssMiB: Record<string, { sampledMax: number; peak: number; v8HeapMax?: number; externalMax?: number }>;
   idle: { seconds: number; cpuMsPerSecond: Record<string, number>; commitsPerSecond: number; statementsPerSecond: Record<string, number> };
+  connectionPools: Record<string, PoolReading>;
 }
 
 function table(r: BenchResult): string {
@@ -834,6 +882,12 @@ function table(r: BenchResult): string {
     row("Kafka messages / purchase (the run's topics)", r.kafka.messagesPerPurchase ?? 'unknown (offsets unreadable)'),
     row('Kafka offset commits / purchase (broker-wide)', r.kafka.offsetCommitsPerPurchase ?? 'unknown (offsets unreadable)'),
     row('Kafka messages / purchase (all topics)', r.kafka.allTopicsPerPurchase ?? 'unknown (offsets unreadable)'),
+    row(
+      'PostgreSQL pool: size / most lent / most waiting / share of seconds waiting',
+      Object.entries(r.connectionPools)
+        .map(([name, pool]) => `${name} ${pool.size ?? '?'}/${pool.usedMax}/${pool.waitingMax}/${pool.waitingShare}`)
+        .join(', '),
+    ),
     row(`idle (${r.idle.seconds} s before the load): commits/s`, r.idle.commitsPerSecond),
     row(
       'idle: statements/s by service',
