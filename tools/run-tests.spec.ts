@@ -52,8 +52,9 @@ describe('npm test (tools/run-tests.ts)', () => {
       '  FAILED  test:unit (exit 1)',
       '  passed  test:repo',
       '  passed  test:int:built',
-      '  passed  test:e2e-browser:built',
-      'npm test: 2 of 7 steps failed: lint, test:unit',
+      '  passed  test:e2e:built',
+      '  passed  test:browser:built',
+      'npm test: 2 of 8 steps failed: lint, test:unit',
     ]);
     expect(outcomes.every((outcome) => Number.isInteger(outcome.seconds) && outcome.seconds! >= 1)).toBe(true);
   });
@@ -64,10 +65,11 @@ describe('npm test (tools/run-tests.ts)', () => {
     expect(ran).toEqual(['lint', 'typecheck', 'build', 'test:unit', 'test:repo']);
     expect(outcomes.slice(5)).toEqual([
       expect.objectContaining({ script: 'test:int:built', passed: false, reason: 'not run: build failed' }),
-      expect.objectContaining({ script: 'test:e2e-browser:built', passed: false, reason: 'not run: build failed' }),
+      expect.objectContaining({ script: 'test:e2e:built', passed: false, reason: 'not run: build failed' }),
+      expect.objectContaining({ script: 'test:browser:built', passed: false, reason: 'not run: build failed' }),
     ]);
     expect(outcomes[2]).toEqual(expect.objectContaining({ script: 'build', passed: false, reason: 'exit 2' }));
-    expect(summaryOf(outcomes).at(-1)).toBe('npm test: 3 of 7 steps failed: build, test:int:built, test:e2e-browser:built');
+    expect(summaryOf(outcomes).at(-1)).toBe('npm test: 4 of 8 steps failed: build, test:int:built, test:e2e:built, test:browser:built');
   });
 
   it('runs the checks two at a time, the repository checks after lint, type-check and the build, and each tier alone after them all', async () => {
@@ -86,8 +88,10 @@ describe('npm test (tools/run-tests.ts)', () => {
     await held.end('test:repo');
     expect(held.running()).toEqual(['test:int:built']);
     await held.end('test:int:built', 1);
-    expect(held.running()).toEqual(['test:e2e-browser:built']);
-    await held.end('test:e2e-browser:built');
+    expect(held.running()).toEqual(['test:e2e:built']);
+    await held.end('test:e2e:built');
+    expect(held.running()).toEqual(['test:browser:built']);
+    await held.end('test:browser:built');
     const outcomes = await done;
     expect(outcomes.map((outcome) => outcome.script)).toEqual(names(TEST_STEPS));
     expect(outcomes.filter((outcome) => !outcome.passed).map((outcome) => outcome.script)).toEqual(['test:int:built']);
@@ -105,8 +109,8 @@ describe('npm test (tools/run-tests.ts)', () => {
     expect(held.running()).toEqual(['build']);
     await held.end('build');
     expect(held.running()).toEqual(['test:repo']);
-    for (const script of ['test:repo', 'test:int:built', 'test:e2e-browser:built']) await held.end(script);
-    expect(held.started).toEqual(['lint', 'typecheck', 'test:unit', 'build', 'test:repo', 'test:int:built', 'test:e2e-browser:built']);
+    for (const script of ['test:repo', 'test:int:built', 'test:e2e:built', 'test:browser:built']) await held.end(script);
+    expect(held.started).toEqual(['lint', 'typecheck', 'test:unit', 'build', 'test:repo', 'test:int:built', 'test:e2e:built', 'test:browser:built']);
     expect((await done).every((outcome) => outcome.passed)).toBe(true);
   });
 
@@ -128,7 +132,7 @@ describe('npm test (tools/run-tests.ts)', () => {
   it('says all passed when they did', async () => {
     const outcomes = await runSteps(TEST_STEPS, runner().run);
     expect(outcomes.every((outcome) => outcome.passed)).toBe(true);
-    expect(summaryOf(outcomes).at(-1)).toBe('npm test: all 7 steps passed');
+    expect(summaryOf(outcomes).at(-1)).toBe('npm test: all 8 steps passed');
   });
 
   it('starts no further step once interrupted', async () => {
@@ -143,17 +147,18 @@ describe('npm test (tools/run-tests.ts)', () => {
       'reports/jest-unit.json',
       'reports/jest-repo.json',
       'reports/jest-integration.json',
-      'reports/jest-e2e-browser.json',
+      'reports/jest-e2e.json',
+      'reports/jest-browser.json',
     ]);
   });
 
   it('runs only the steps --steps names, in the usual order; a tier named without the build runs on the dist/ there is', async () => {
     expect(names(selectSteps([]).steps)).toEqual(names(TEST_STEPS));
-    const { steps } = selectSteps(['--steps', 'test:e2e-browser:built, lint']);
-    expect(names(steps)).toEqual(['lint', 'test:e2e-browser:built']);
+    const { steps } = selectSteps(['--steps', 'test:e2e:built, lint']);
+    expect(names(steps)).toEqual(['lint', 'test:e2e:built']);
     const { ran, run } = runner();
     await runSteps(steps, run);
-    expect(ran).toEqual(['lint', 'test:e2e-browser:built']);
+    expect(ran).toEqual(['lint', 'test:e2e:built']);
   });
 
   it('refuses an unknown step, an empty list and a stray flag, with the usage line', () => {

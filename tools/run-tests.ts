@@ -41,7 +41,8 @@ export const TEST_STEPS: readonly TestStep[] = [
   { script: 'test:unit', reports: ['reports/jest-unit.json'] },
   { script: 'test:repo', after: ['lint', 'typecheck', 'build'], reports: ['reports/jest-repo.json'] },
   { script: 'test:int:built', needs: 'build', after: CHECKS, reports: ['reports/jest-integration.json'] },
-  { script: 'test:e2e-browser:built', needs: 'build', after: [...CHECKS, 'test:int:built'], reports: ['reports/jest-e2e-browser.json'] },
+  { script: 'test:e2e:built', needs: 'build', after: [...CHECKS, 'test:int:built'], reports: ['reports/jest-e2e.json'] },
+  { script: 'test:browser:built', needs: 'build', after: [...CHECKS, 'test:int:built', 'test:e2e:built'], reports: ['reports/jest-browser.json'] },
 ];
 
 /** Where the run's outcome per step is written, for `.ci/run`. */
