@@ -163,7 +163,7 @@ describe('the outbox relay with its writers and itself SIGKILLed mid-flight', ()
       });
 
       const rows: Array<{ event_id: string; tx_id: string; position: string }> = await db.dataSource.query(
-        'SELECT event_id, tx_id::text AS tx_id, position FROM outbox ORDER BY tx_id, position',
+        'SELECT o.event_id, o.tx_id::text AS tx_id, o.position FROM outbox o ORDER BY o.tx_id, o.position',
       );
       type Checkpoint = Array<{ tx_id: string; position: string }>;
       const [checkpoint] = await waitFor<Checkpoint>(

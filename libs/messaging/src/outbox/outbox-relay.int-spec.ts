@@ -259,6 +259,40 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
     }
   });
 
+  it('publishes in transaction order where transaction ids gain a digit (99 before 100), and moves past them', async () => {
+    received.length = 0;
+    await db.dataSource.query('TRUNCATE outbox');
+    const relay = new OutboxRelay({ name: 'it-digits', dataSource: db.dataSource, publisher, logger });
+    await relay.start();
+    await relay.stop(); // checkpoint row created; batches are driven by hand below
+    // Rows of finished transactions 98…101, written out of order (as late commits are): their
+    // order for the relay is (tx_id, position), numerically. Read as text, '100' < '101' < '98' < '99':
+    // a relay once sorted so, refused to pass the rows it had not read, and stood still for good
+    // (before that check, it passed them unpublished) — the day a server's ids reached 10,000.
+    const written = [
+      { tx: '100', envelope: tick(9_000) },
+      { tx: '99', envelope: tick(9_005) },
+      { tx: '101', envelope: tick(9_010) },
+      { tx: '98', envelope: tick(9_015) },
+    ];
+    for (const { tx, envelope } of written)
+      await db.dataSource.query(`INSERT INTO outbox (tx_id, topic, message_key, event_id, payload) VALUES ($1::xid8, $2, $3, $4, $5::jsonb)`, [
+        tx,
+        topic,
+        envelope.subject,
+        envelope.id,
+        JSON.stringify(envelope),
+      ]);
+    expect(await publishAll(relay, written.length)).toBe(written.length);
+    expect(await relay.backlog()).toBe(0);
+    await waitForReceived(written.length);
+    // One subject, one partition: Kafka keeps the relay's order.
+    const inTransactionOrder = [...written].sort((a, b) => Number(a.tx) - Number(b.tx)).map(({ envelope }) => envelope.id);
+    expect(received).toEqual(inTransactionOrder);
+    const [checkpoint] = await db.dataSource.query<{ tx_id: string }[]>(`SELECT tx_id::text AS tx_id FROM outbox_checkpoint WHERE relay = 'it-digits'`);
+    expect(checkpoint?.tx_id).toBe('101');
+  });
+
   describe('running on its own', () => {
     const applicationName = uniqueName('relay_idle');
     let relaySource: DataSource;

@@ -103,13 +103,19 @@ const CHECKPOINT: NamedStatement = {
   text: `SELECT c.tx_id::text AS tx_id, c.position FROM outbox_checkpoint c
           WHERE c.relay = $1 AND pg_try_advisory_xact_lock(hashtext('outbox-relay:' || current_schema() || ':' || $1))`,
 };
+/**
+ * ORDER BY names the table's columns (`o.tx_id`): a bare `tx_id` would be the output column, the
+ * id as text, and '10000' sorts before '9999' — the relay then read the rows of the later
+ * transactions first whenever the ids gained a digit, and (before ADVANCE counted) passed the
+ * others unpublished. By the columns, the index (tx_id, position) serves the order and the LIMIT.
+ */
 const READ: NamedStatement = {
   name: 'outbox_relay_read',
-  text: `SELECT position, tx_id::text AS tx_id, topic, message_key, payload, headers,
-                tx_id < pg_snapshot_xmin(pg_current_snapshot()) AS publishable
-           FROM outbox
-          WHERE (tx_id, position) > ($1::xid8, $2::bigint)
-          ORDER BY tx_id, position
+  text: `SELECT o.position, o.tx_id::text AS tx_id, o.topic, o.message_key, o.payload, o.headers,
+                o.tx_id < pg_snapshot_xmin(pg_current_snapshot()) AS publishable
+           FROM outbox o
+          WHERE (o.tx_id, o.position) > ($1::xid8, $2::bigint)
+          ORDER BY o.tx_id, o.position
           LIMIT $3`,
 };
 /**
@@ -317,10 +323,10 @@ export class OutboxRelay {
     rows: readonly OutboxRow[],
   ): Promise<never> {
     const unread = (await runner.query(
-      `SELECT position::text AS position, tx_id::text AS tx_id, pg_xact_status(tx_id) AS status, created_at
-         FROM outbox
-        WHERE (tx_id, position) > ($1::xid8, $2::bigint) AND (tx_id, position) <= ($3::xid8, $4::bigint) AND NOT (position = ANY($5::bigint[]))
-        ORDER BY tx_id, position LIMIT 50`,
+      `SELECT o.position::text AS position, o.tx_id::text AS tx_id, pg_xact_status(o.tx_id) AS status, o.created_at
+         FROM outbox o
+        WHERE (o.tx_id, o.position) > ($1::xid8, $2::bigint) AND (o.tx_id, o.position) <= ($3::xid8, $4::bigint) AND NOT (o.position = ANY($5::bigint[]))
+        ORDER BY o.tx_id, o.position LIMIT 50`,
       [from.tx_id, from.position, last.tx_id, last.position, rows.map((row) => row.position)],
     )) as { position: string; tx_id: string; status: string; created_at: Date }[];
     this.options.logger.error(
