@@ -692,6 +692,7 @@ async function main(): Promise<void> {
         commits: perPurchase(after.commits - before.commits),
         shapes: perShape(after.shapes, before.shapes),
         every: perShape(after.every, before.every),
+        kafkaRequests: perShape(after.kafkaRequests ?? {}, before.kafkaRequests),
       };
     }
     const messages = watermarkDelta(watermarksBefore, watermarksAfter);
@@ -882,6 +883,20 @@ function table(r: BenchResult): string {
     row("Kafka messages / purchase (the run's topics)", r.kafka.messagesPerPurchase ?? 'unknown (offsets unreadable)'),
     row('Kafka offset commits / purchase (broker-wide)', r.kafka.offsetCommitsPerPurchase ?? 'unknown (offsets unreadable)'),
     row('Kafka messages / purchase (all topics)', r.kafka.allTopicsPerPurchase ?? 'unknown (offsets unreadable)'),
+    row(
+      'Kafka requests / purchase (services, by API)',
+      Object.entries(r.postgres.statementsPerPurchase)
+        .map(
+          ([name, st]) =>
+            `${name} ${
+              Object.entries(st.kafkaRequests ?? {})
+                .sort(([, a], [, b]) => b - a)
+                .map(([api, n]) => `${api} ${n}`)
+                .join(' ') || '-'
+            }`,
+        )
+        .join('; '),
+    ),
     row(
       'PostgreSQL pool: size / most lent / most waiting / share of seconds waiting',
       Object.entries(r.connectionPools)

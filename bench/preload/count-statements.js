@@ -65,6 +65,21 @@ Client.prototype.query = function countedQuery(config, ...rest) {
   return query.call(this, config, ...rest);
 };
 
+// Kafka requests by API (Fetch, Produce, OffsetCommit, Heartbeat, …): what the broker's CPU is
+// spent on. kafkajs sends every request through Connection#send; counted there, by API name.
+const kafkaRequests = {};
+try {
+  const Connection = require('kafkajs/src/network/connection');
+  const send = Connection.prototype.send;
+  Connection.prototype.send = function countedSend(options) {
+    const api = options && options.request && options.request.apiName;
+    if (api) kafkaRequests[api] = (kafkaRequests[api] || 0) + 1;
+    return send.call(this, options);
+  };
+} catch {
+  // A process without kafkajs sends no Kafka requests.
+}
+
 // Where the RSS goes (issue 12 goal 4): every second, the V8 heap (committed), memory outside it
 // that V8 accounts for (external, array buffers) and RSS; their maxima go out with the counts.
 const memoryMax = { rss: 0, v8Heap: 0, external: 0, arrayBuffers: 0 };
@@ -79,6 +94,6 @@ setInterval(() => {
 process.on('SIGUSR2', () => {
   // Written aside and renamed: the bench never reads half a file.
   const file = join(dir, `${name}.json`);
-  writeFileSync(`${file}.tmp`, JSON.stringify({ ...counts, memoryMax, pid: process.pid, at: Date.now() }));
+  writeFileSync(`${file}.tmp`, JSON.stringify({ ...counts, kafkaRequests, memoryMax, pid: process.pid, at: Date.now() }));
   renameSync(`${file}.tmp`, file);
 });
