@@ -1,4 +1,4 @@
-import { uniqueName } from '@pay/testing';
+import { prometheusValue, uniqueName } from '@pay/testing';
 import { serviceLogs } from '@pay/testing/service-logs';
 import { findSecrets } from './log-secrets';
 import { PaymentsOnKafka } from './payments-on-kafka';
@@ -222,5 +222,7 @@ describe('wallet: identity and access on every route', () => {
     expect(keys.body.keys[0]).not.toHaveProperty('d');
     const metrics = await fetch(`${wallet.url}/metrics`);
     expect(metrics.status).toBe(200);
+    // Every service's /metrics carries the process's event-loop delay (createService registers it).
+    expect(prometheusValue(await metrics.text(), 'nodejs_eventloop_delay_p99')).toBeGreaterThan(0);
   });
 });

@@ -3,3 +3,4 @@ export * from './logger';
 export * from './telemetry';
 export * from './metrics';
 export * from './http-observation';
+export * from './event-loop-delay';

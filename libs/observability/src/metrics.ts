@@ -1,9 +1,26 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
 import { metrics } from '@opentelemetry/api';
 
 /** The platform's meter; instruments are no-ops until the SDK is started (telemetry.ts). */
 export function meter(name = 'pay-platform'): Meter {
   return metrics.getMeter(name);
+}
+
+const collecting = new AsyncLocalStorage<string>();
+
+/** Runs a metric reader's collection under the reader's name (telemetry.ts: `prometheus`, `otlp`). */
+export function collectingAs<T>(reader: string, collect: () => Promise<T>): Promise<T> {
+  return collecting.run(reader, collect);
+}
+
+/**
+ * The metric reader whose collection runs the calling callback, if it said (collectingAs). A
+ * reading that starts a new interval (the event loop's delay) keeps one interval per reader, so
+ * Prometheus' scrapes and the OTLP pushes each cover the time since their own previous read.
+ */
+export function collectingReader(): string | undefined {
+  return collecting.getStore();
 }
 
 /**

@@ -8,6 +8,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import { AlwaysOffSampler, BatchSpanProcessor, NoopSpanProcessor, ParentBasedSampler } from '@opentelemetry/sdk-trace';
+import { collectingAs } from './metrics';
 
 export interface TelemetryOptions {
   service: string;
@@ -28,19 +29,33 @@ export interface Telemetry {
   shutdown(): Promise<void>;
 }
 
+/** Prometheus' reader, collecting under its name (collectingReader). */
+class ScrapedMetrics extends PrometheusExporter {
+  override collect(options?: Parameters<PrometheusExporter['collect']>[0]): ReturnType<PrometheusExporter['collect']> {
+    return collectingAs('prometheus', () => super.collect(options));
+  }
+}
+
+/** The OTLP push reader, collecting under its name (collectingReader). */
+class PushedMetrics extends PeriodicExportingMetricReader {
+  override collect(options?: Parameters<PeriodicExportingMetricReader['collect']>[0]): ReturnType<PeriodicExportingMetricReader['collect']> {
+    return collectingAs('otlp', () => super.collect(options));
+  }
+}
+
 /**
  * Starts the OpenTelemetry SDK: traces (OTLP when configured), metrics pulled by Prometheus,
  * W3C trace-context propagation. Call it first in main.ts, before other imports do work.
  */
 export function startTelemetry(options: TelemetryOptions): Telemetry {
-  const prometheus = new PrometheusExporter({ preventServerStart: true });
+  const prometheus = new ScrapedMetrics({ preventServerStart: true });
   const spanProcessors: SpanProcessor[] = [...(options.spanProcessors ?? [])];
   const metricReaders: IMetricReader[] = [prometheus];
   if (options.otlpEndpoint) {
     const endpoint = options.otlpEndpoint.replace(/\/$/, '');
     spanProcessors.push(new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: `${endpoint}/v1/traces` }) }));
     metricReaders.push(
-      new PeriodicExportingMetricReader({
+      new PushedMetrics({
         exporter: new OTLPMetricExporter({ url: `${endpoint}/v1/metrics` }),
         exportIntervalMillis: options.metricExportIntervalMs ?? 15_000,
       }),

@@ -468,11 +468,18 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
       try {
         const event = tick(5_500);
         await db.dataSource.transaction((tx) => appendToOutbox(sqlOfTransaction(tx), [{ topic: missing, envelope: event }]));
+        // The process starved for 300 ms within the episode (synchronous work: no timer runs).
+        const busyUntil = performance.now() + 300;
+        while (performance.now() < busyUntil) {
+          // busy
+        }
         const [line] = await waitFor(stuckLines, (lines) => lines.length > 0, { what: 'the stuck line', timeoutMs: 20_000, intervalMs: 50 });
         expect(line).toMatchObject({ level: 'error', relay: 'it-stuck', phase: 'sending', failures: 0, lockedOut: 0, listening: true });
         // No pass has finished for the whole threshold; the send began within it (after the pass read its rows).
         expect(line.lastPassMsAgo).toBeGreaterThanOrEqual(1_500);
         expect(line.phaseForMs).toBeLessThanOrEqual(line.lastPassMsAgo as number);
+        // The line tells the starvation: the worst event-loop delay since the last pass.
+        expect(line.eventLoopDelayMaxMs).toBeGreaterThanOrEqual(250);
 
         await createTestTopics([missing], 1);
         created = true;

@@ -1,5 +1,5 @@
-import type { Logger } from '@pay/observability';
-import { platformMetrics } from '@pay/observability';
+import type { EventLoopDelayRecord, Logger } from '@pay/observability';
+import { eventLoopDelayRecord, platformMetrics } from '@pay/observability';
 import type { Message } from 'kafkajs';
 import type { DataSource, QueryRunner } from 'typeorm';
 import type { EventPublisher } from '../kafka/event-publisher';
@@ -173,6 +173,8 @@ export class OutboxRelay {
   private watchdog?: NodeJS.Timeout;
   /** The stuck episode already logged (its start), so each is logged once. */
   private reportedStuckSince?: number;
+  /** The process's event-loop delays, for the stuck line: whether the relay waited for the CPU rather than for the database or Kafka. */
+  private eventLoop?: EventLoopDelayRecord;
   published = 0;
 
   constructor(private readonly options: OutboxRelayOptions) {}
@@ -196,6 +198,7 @@ export class OutboxRelay {
       this.subscription = await this.notifications().subscribe(this.channel, { notified: announce, listening: announce, lost: announce });
     }
     platformMetrics().outboxRelayFailing.set(0, { relay: this.options.name });
+    this.eventLoop = eventLoopDelayRecord();
     this.running = true;
     this.announced = true;
     this.progressAt = Date.now();
@@ -427,7 +430,9 @@ export class OutboxRelay {
 
   /**
    * Logs once per episode when work waits and no pass has finished for `stuckAfterMs`: the phase
-   * the relay is in and since when, so a relay that stops publishing says where it stopped.
+   * the relay is in and since when, so a relay that stops publishing says where it stopped, and the
+   * worst event-loop delay since its last pass (to within 5 s before it): a long one means the
+   * process did not get the CPU, whatever the phase.
    */
   private reportIfStuck(stuckAfterMs: number): void {
     if (!this.running || this.phase === 'asleep' || this.phase === 'stopped') return;
@@ -444,6 +449,7 @@ export class OutboxRelay {
         lockedOut: this.lockedOut,
         waitingFor: this.waitingFor,
         listening: this.listening,
+        eventLoopDelayMaxMs: Math.round(this.eventLoop?.worstSince(this.progressAt) ?? 0),
       },
       'outbox relay: no pass has finished for a while although work waits; it is stuck in the phase named here',
     );

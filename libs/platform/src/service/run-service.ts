@@ -11,7 +11,7 @@ import { flattenValidationErrors } from '@pay/contracts';
 import type { InboxSubscription } from '@pay/messaging';
 import { connectInboxTransport, createKafka, EventPublisher, InboxTransport, InstanceMemberships, kafkaConnectionOf } from '@pay/messaging';
 import type { Telemetry } from '@pay/observability';
-import { createLogger, currentTelemetry, observeHttpRequests, startTelemetry } from '@pay/observability';
+import { createLogger, currentTelemetry, observeEventLoopDelay, observeHttpRequests, startTelemetry } from '@pay/observability';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import type { MigrationList } from '../database/data-source';
@@ -58,6 +58,8 @@ async function openRuntime<C extends BaseServiceConfig>(
   const config = loadConfig(definition.name, definition.configClass, env);
   const logger = createLogger(definition.name, config.LOG_LEVEL, options.logDestination);
   const telemetry: Telemetry = currentTelemetry() ?? startTelemetry({ service: definition.name, otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT });
+  // Once per process (several services in one process share it): whether the process gets the CPU.
+  observeEventLoopDelay();
   await checkPostgres(config.DATABASE_URL);
   const kafkaConnection = kafkaConnectionOf(config);
   await checkKafka(kafkaConnection);
