@@ -11,6 +11,14 @@ export class E2eBenchConfig {
   @IsWholeNumber({ min: 1, max: 3_600, unit: 'seconds' })
   BENCH_SECONDS = 30;
 
+  /**
+   * Before the measured load, this many seconds at BENCH_RATE, drained and not counted: the services'
+   * JIT compiles the purchase path under load, which a long-running service did long ago. 0: only
+   * five purchases first (connections, metadata), as before session 15.
+   */
+  @IsWholeNumber({ min: 0, max: 600, unit: 'seconds' })
+  BENCH_WARMUP_SECONDS = 20;
+
   /** People with a saved card the purchases are spread over. */
   @IsWholeNumber({ min: 1, max: 1_000, unit: 'persons' })
   BENCH_PERSONS = 20;
