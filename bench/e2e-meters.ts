@@ -201,7 +201,7 @@ interface BackendRow {
  */
 export class PostgresCpuMeter {
   /** Per PostgreSQL pid: its share, and its CPU ticks at the first and the latest sample. */
-  private readonly backends = new Map<number, { share: PostgresShare; first: number; last: number }>();
+  private readonly backends = new Map<number, { share: PostgresShare; database: string | null; first: number; last: number }>();
   private started = false;
 
   constructor(
@@ -233,7 +233,7 @@ export class PostgresCpuMeter {
       const known = this.backends.get(row.pid);
       if (known) known.last = stat.own;
       // Present at the baseline: counted from there; started since: counted from its start.
-      else this.backends.set(row.pid, { share, first: this.started ? 0 : stat.own, last: stat.own });
+      else this.backends.set(row.pid, { share, database: row.datname, first: this.started ? 0 : stat.own, last: stat.own });
     }
     this.started = true;
   }
@@ -242,6 +242,15 @@ export class PostgresCpuMeter {
   seconds(): Record<PostgresShare, number> {
     const totals: Record<PostgresShare, number> = { services: 0, observer: 0, background: 0, 'other sessions': 0 };
     for (const backend of this.backends.values()) totals[backend.share] += (backend.last - backend.first) / TICKS_PER_SECOND;
+    return totals;
+  }
+
+  /** The services' backends' CPU seconds since the first sample, by database (a database per service: by service). */
+  servicesByDatabase(): Record<string, number> {
+    const totals: Record<string, number> = {};
+    for (const backend of this.backends.values())
+      if (backend.share === 'services' && backend.database !== null)
+        totals[backend.database] = (totals[backend.database] ?? 0) + (backend.last - backend.first) / TICKS_PER_SECOND;
     return totals;
   }
 }

@@ -149,6 +149,8 @@ interface CpuReading {
   byProcess: Record<string, number>;
   /** Every PostgreSQL process of the machine, other sessions' and exited backends included (not in byProcess). */
   postgresAll: number;
+  /** The services' backends by database. */
+  postgresByDatabase: Record<string, number>;
   machine: number;
   at: number;
 }
@@ -509,7 +511,13 @@ async function main(): Promise<void> {
       byProcess['PostgreSQL (bench observer)'] = postgres.observer;
       byProcess['PostgreSQL (WAL, checkpoints, …)'] = postgres.background;
       byProcess['Kafka broker'] = kafkaPid === undefined ? Number.NaN : (processCpuSeconds(kafkaPid) ?? Number.NaN);
-      return { byProcess, postgresAll: postgresCpuSeconds(), machine: machineCpuSeconds(), at: Date.now() };
+      return {
+        byProcess,
+        postgresAll: postgresCpuSeconds(),
+        postgresByDatabase: postgresMeter.servicesByDatabase(),
+        machine: machineCpuSeconds(),
+        at: Date.now(),
+      };
     };
     const statements = async (): Promise<Record<string, StatementCounts>> =>
       Object.fromEntries(await Promise.all(services.map(async (s) => [s.name, await statementCounts(s.process.pid!, statsDir, s.name)] as const)));
@@ -745,6 +753,17 @@ async function main(): Promise<void> {
         'machine (every process, /proc/stat)': perPurchase((cpuAfter.machine - cpuBefore.machine) * 1000),
         'PostgreSQL, every process (not in total)': perPurchase((cpuAfter.postgresAll - cpuBefore.postgresAll) * 1000),
       },
+      // Which service's statements PostgreSQL works for: its backends' CPU, by the service's database
+      // (a database per service; one figure for all when they share one).
+      postgresBackendsMsPerPurchase: Object.fromEntries(
+        [...new Set(Object.values(databases).map((url) => new URL(url).pathname.slice(1)))].map((database) => [
+          Object.entries(databases)
+            .filter(([, url]) => new URL(url).pathname.slice(1) === database)
+            .map(([name]) => name)
+            .join(' + '),
+          perPurchase(((cpuAfter.postgresByDatabase[database] ?? 0) - (cpuBefore.postgresByDatabase[database] ?? 0)) * 1000),
+        ]),
+      ),
       postgres: {
         commitsPerPurchase: perPurchase(
           Object.values(statementsAfter).reduce((sum, s) => sum + s.commits, 0) - Object.values(statementsBefore).reduce((sum, s) => sum + s.commits, 0),
@@ -856,6 +875,8 @@ interface BenchResult {
   /** null: a topic's offsets could not be read (named in unreadableTopics). */
   /** BENCH_DATABASES: a database per service, or one for all. */
   databases: 'per-service' | 'shared';
+  /** The services' PostgreSQL backends' CPU per purchase, by the service (its database). */
+  postgresBackendsMsPerPurchase: Record<string, number>;
   /** BENCH_WARMUP_SECONDS: seconds at the run's rate before the measured load, drained and not counted. */
   warmUpSeconds: number;
   kafka: { messagesPerPurchase: number | null; offsetCommitsPerPurchase: number | null; allTopicsPerPurchase: number | null; unreadableTopics: string[] };
@@ -888,6 +909,12 @@ function table(r: BenchResult): string {
   }
   lines.push(
     '',
+    row(
+      "PostgreSQL services' backends by service, CPU ms / purchase",
+      Object.entries(r.postgresBackendsMsPerPurchase)
+        .map(([name, ms]) => `${name} ${ms}`)
+        .join(', '),
+    ),
     row('PostgreSQL commits / purchase (services)', r.postgres.commitsPerPurchase),
     // xact_commit also counts the read-only transaction a LISTENing backend runs to read
     // notifications, and PostgreSQL 15 wakes every listener of the database on each NOTIFY: with
