@@ -717,6 +717,7 @@ async function main(): Promise<void> {
         shapes: perShape(after.shapes, before.shapes),
         every: perShape(after.every, before.every),
         kafkaRequests: perShape(after.kafkaRequests ?? {}, before.kafkaRequests),
+        waitedMs: perShape(after.waitedMs ?? {}, before.waitedMs),
       };
     }
     const messages = watermarkDelta(watermarksBefore, watermarksAfter);
@@ -974,6 +975,15 @@ function table(r: BenchResult): string {
     if (every.length === 0) continue;
     lines.push('', `  statements / purchase of ${name}, by shape (transaction control aside):`);
     for (const [shape, n] of every) lines.push(`    ${n.toFixed(2).padStart(6)}  ${shape}`);
+  }
+  // The service's wait for its statements (send to answer), by shape: which statements cost the time.
+  for (const [name, st] of Object.entries(r.postgres.statementsPerPurchase)) {
+    const waited = Object.entries(st.waitedMs ?? {})
+      .sort(([, a], [, b]) => b - a)
+      .slice(0, 8);
+    if (waited.length === 0) continue;
+    lines.push('', `  ms / purchase ${name} waited for its statements (send to answer), by shape:`);
+    for (const [shape, ms] of waited) lines.push(`    ${ms.toFixed(2).padStart(6)}  ${shape}`);
   }
   return lines.join('\n');
 }

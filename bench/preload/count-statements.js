@@ -22,7 +22,7 @@ const ENDS = /^\s*(COMMIT|ROLLBACK)\b/i;
 // bench can say which service spends the commits pg_stat_database counts. `shapes` counts them by
 // the statement's first words (no parameters: they may be personal data); `every` counts every
 // statement but transaction control by the same shape: where the statements go.
-const counts = { statements: 0, transactionControl: 0, commits: 0, shapes: {}, every: {} };
+const counts = { statements: 0, transactionControl: 0, commits: 0, shapes: {}, every: {}, waitedMs: {} };
 const inTransaction = new WeakMap(); // client → the first statement of its open transaction
 // A statement's text is a constant of the code (parameters travel apart): its shape is worked out once.
 // Bounded, so a process that builds texts (VALUES lists of each batch's size) cannot grow it without end.
@@ -62,7 +62,33 @@ Client.prototype.query = function countedQuery(config, ...rest) {
       counts.shapes[shape] = (counts.shapes[shape] || 0) + 1;
     }
   }
-  return query.call(this, config, ...rest);
+  // Time from sending to the answer, by shape (ms): where the statements' time goes, as the service
+  // waits for it (PostgreSQL's work, the round trip and, on a busy machine, the wait for a CPU).
+  const every = typeof text === 'string' && !CONTROL.test(text) ? shapeOf(text) : undefined;
+  if (every === undefined) return query.call(this, config, ...rest);
+  const started = process.hrtime.bigint();
+  const note = () => {
+    counts.waitedMs[every] = (counts.waitedMs[every] || 0) + Number(process.hrtime.bigint() - started) / 1e6;
+  };
+  const last = rest[rest.length - 1];
+  if (typeof last === 'function') {
+    rest[rest.length - 1] = function timedCallback(...args) {
+      note();
+      return last.apply(this, args);
+    };
+    return query.call(this, config, ...rest);
+  }
+  if (config && typeof config.callback === 'function') {
+    const callback = config.callback;
+    config.callback = function timedCallback(...args) {
+      note();
+      return callback.apply(this, args);
+    };
+    return query.call(this, config, ...rest);
+  }
+  const answer = query.call(this, config, ...rest);
+  if (answer && typeof answer.then === 'function') answer.then(note, note);
+  return answer;
 };
 
 // Kafka requests by API (Fetch, Produce, OffsetCommit, Heartbeat, …): what the broker's CPU is

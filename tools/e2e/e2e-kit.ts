@@ -915,6 +915,8 @@ export interface StatementCounts {
   shapes: Record<string, number>;
   /** Every statement but transaction control, by shape. */
   every: Record<string, number>;
+  /** Milliseconds from sending each statement to its answer, summed by shape (transaction control aside). */
+  waitedMs?: Record<string, number>;
   /** Kafka requests the process sent (kafkajs), by API name (Fetch, Produce, OffsetCommit, …). */
   kafkaRequests?: Record<string, number>;
   /** The process's memory by kind, each the highest of its samples every second since start, in bytes (v8Heap: committed). */
@@ -943,6 +945,7 @@ export async function statementCounts(pid: number, dir: string, name: string): P
     shapes: answer!.shapes,
     every: answer!.every ?? {},
     kafkaRequests: answer!.kafkaRequests ?? {},
+    waitedMs: answer!.waitedMs ?? {},
     memoryMax: answer!.memoryMax,
   };
 }
