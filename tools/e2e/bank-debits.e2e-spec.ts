@@ -99,6 +99,22 @@ const movements = async (paymentId: string): Promise<string[]> =>
     (row) => row.movement,
   );
 
+/** Waits until the wallet has posted `movement` for the payment. */
+const posted = (paymentId: string, movement: string, what: string): Promise<string[]> =>
+  waitFor(
+    () => movements(paymentId),
+    (m) => m.includes(movement),
+    { what },
+  );
+
+/** Waits until the person's own history shows the payment with `expected` status. */
+const shownInHistory = (person: TestPerson, paymentId: string, expected: string, what: string): Promise<string | undefined> =>
+  waitFor(
+    () => historyStatus(person, paymentId),
+    (s) => s === expected,
+    { what },
+  );
+
 /** A person whose only (so preferred) method is this bank account, saved through the wallet API. */
 const personWith = (debit: BankDebitCase): Promise<TestPerson> => platform.person({ ...debit.person, withoutCard: true, bankAccount: debit.account });
 
@@ -127,16 +143,8 @@ async function debitPurchase(person: TestPerson, debit: BankDebitCase, amount: b
   await platform.events.waitFor(paymentId, 'payments.payment.processing');
   expect(await status(paymentId)).toBe('processing');
   expect(await paymentIntentOf(paymentId)).toMatchObject({ payment_method_types: [debit.stripeType], currency: currency.toLowerCase(), status: 'processing' });
-  await waitFor(
-    () => movements(paymentId),
-    (m) => m.includes('debit_pending'),
-    { what: 'the pending posting' },
-  );
-  await waitFor(
-    () => historyStatus(person, paymentId),
-    (s) => s === 'processing',
-    { what: 'history to show processing' },
-  );
+  await posted(paymentId, 'debit_pending', 'the pending posting');
+  await shownInHistory(person, paymentId, 'processing', 'history to show processing');
   return paymentId;
 }
 
@@ -183,11 +191,7 @@ describe('a US account verified by micro-deposits', () => {
     const paid = await debitPurchase(person, debit, 1_000n);
     platform.simulator.advanceClock(3 * DAY);
     await platform.events.waitFor(paid, 'payments.payment.captured');
-    await waitFor(
-      () => movements(paid),
-      (m) => m.includes('capture'),
-      { what: 'the capture posting' },
-    );
+    await posted(paid, 'capture', 'the capture posting');
   });
 });
 
@@ -201,11 +205,7 @@ describe("the payer's mandate", () => {
     platform.simulator.advanceClock(3 * DAY);
     for (const paymentId of debited) {
       await platform.events.waitFor(paymentId, 'payments.payment.captured');
-      await waitFor(
-        () => movements(paymentId),
-        (m) => m.includes('capture'),
-        { what: `the capture posting of ${paymentId}` },
-      );
+      await posted(paymentId, 'capture', `the capture posting of ${paymentId}`);
     }
   });
 
@@ -337,16 +337,8 @@ describe('a purchase paid from a saved bank account', () => {
       expect(platform.simulator.advanceClock(1 * DAY)).toHaveLength(1);
 
       await platform.events.waitFor(paymentId, 'payments.payment.captured');
-      await waitFor(
-        () => movements(paymentId),
-        (m) => m.includes('capture'),
-        { what: 'the capture posting' },
-      );
-      await waitFor(
-        () => historyStatus(person, paymentId),
-        (s) => s === 'captured',
-        { what: 'history to show captured' },
-      );
+      await posted(paymentId, 'capture', 'the capture posting');
+      await shownInHistory(person, paymentId, 'captured', 'history to show captured');
       expect(await movements(paymentId)).toEqual(['debit_pending', 'capture']);
       expect(await platform.balance(payable(currency))).toBe(payableBefore + 3_000n - feeOf(3_000n));
       expect(await platform.balance(merchantPending(currency))).toBe(pendingBefore);
@@ -366,16 +358,8 @@ describe('a purchase paid from a saved bank account', () => {
       expect(platform.simulator.advanceClock(3 * DAY)).toHaveLength(1);
       const failed = await platform.events.waitFor(paymentId, 'payments.payment.failed');
       expect(failed.data).toMatchObject({ code: 'insufficient_funds' });
-      await waitFor(
-        () => movements(paymentId),
-        (m) => m.includes('debit_failed'),
-        { what: 'the reversal of the pending posting' },
-      );
-      await waitFor(
-        () => historyStatus(person, paymentId),
-        (s) => s === 'failed',
-        { what: 'history to show failed' },
-      );
+      await posted(paymentId, 'debit_failed', 'the reversal of the pending posting');
+      await shownInHistory(person, paymentId, 'failed', 'history to show failed');
       expect(await movements(paymentId)).toEqual(['debit_pending', 'debit_failed']);
       expect(await platform.balance(merchantPending(currency))).toBe(pendingBefore);
       expect(await platform.balance(payable(currency))).toBe(payableBefore);
@@ -391,31 +375,19 @@ describe('a purchase paid from a saved bank account', () => {
     const paymentId = await debitPurchase(person, debit, 4_000n);
     expect(platform.simulator.advanceClock(3 * DAY)).toHaveLength(1);
     await platform.events.waitFor(paymentId, 'payments.payment.captured');
-    await waitFor(
-      () => movements(paymentId),
-      (m) => m.includes('capture'),
-      { what: 'the capture posting' },
-    );
+    await posted(paymentId, 'capture', 'the capture posting');
 
     const reference = await referenceOf(paymentId);
     platform.simulator.advanceClock(20 * DAY);
     platform.simulator.returnDebit(reference, 'debit_not_authorized');
     const lost = await platform.events.waitFor(paymentId, 'payments.payment.dispute-lost');
     expect(lost.data).toMatchObject({ disputeId: `return_${reference}`, amount: { amount: '4000', currency: 'EUR' } });
-    await waitFor(
-      () => movements(paymentId),
-      (m) => m.includes('dispute_loss'),
-      { what: 'the return posting' },
-    );
+    await posted(paymentId, 'dispute_loss', 'the return posting');
     expect(await movements(paymentId)).toEqual(['debit_pending', 'capture', 'dispute_loss']);
     // The merchant gave back the payment and pays the chargeback fee; our fee on the purchase is kept.
     expect(await platform.balance(payable('EUR'))).toBe(payableBefore - feeOf(4_000n) - DISPUTE_FEE);
     expect(await status(paymentId)).toBe('disputed');
-    await waitFor(
-      () => historyStatus(person, paymentId),
-      (s) => s === 'disputed',
-      { what: 'history to show the return as a lost dispute' },
-    );
+    await shownInHistory(person, paymentId, 'disputed', 'history to show the return as a lost dispute');
     // Its chargeback entry says why the bank took the money back.
     const page = await (await history.as(person.id, 'person')).get<{ entries: HistoryEntryView[] }>(`/v1/history/persons/${person.id}/entries?limit=50`);
     expect(page.body.entries.find((entry) => entry.paymentId === paymentId && entry.kind === 'chargeback')).toMatchObject({
@@ -505,11 +477,7 @@ describe("a bank account whose debit the payer's bank refuses late", () => {
   async function failsLate(person: TestPerson, paymentId: string, code: string): Promise<void> {
     const failed = await platform.events.waitFor(paymentId, 'payments.payment.failed');
     expect(failed.data).toMatchObject({ code });
-    await waitFor(
-      () => movements(paymentId),
-      (m) => m.includes('debit_failed'),
-      { what: 'the reversal of the pending posting' },
-    );
+    await posted(paymentId, 'debit_failed', 'the reversal of the pending posting');
     expect(await movements(paymentId)).toEqual(['debit_pending', 'debit_failed']);
     const seen = await waitFor(
       () => historyEntries(person, paymentId),
@@ -591,22 +559,14 @@ describe("a bank account whose debit the payer's bank refuses late", () => {
     const paymentId = await debitPurchase(person, debit, amount);
     expect(platform.simulator.advanceClock(3 * DAY)).toHaveLength(1);
     await platform.events.waitFor(paymentId, 'payments.payment.captured');
-    await waitFor(
-      () => movements(paymentId),
-      (m) => m.includes('capture'),
-      { what: 'the capture posting' },
-    );
+    await posted(paymentId, 'capture', 'the capture posting');
     expect(await methodAsOwnerSees(person)).not.toHaveProperty('unusableReason');
     platform.simulator.advanceClock(20 * DAY);
     platform.simulator.returnDebit(await referenceOf(paymentId), code);
     expect((await platform.events.waitFor(paymentId, 'payments.payment.dispute-opened')).data).toMatchObject({ reason: code });
     await platform.events.waitFor(paymentId, 'payments.payment.dispute-lost');
     // The wallet applies dispute-opened before dispute-lost (one partition, in order): once the return is posted, the mark is decided.
-    await waitFor(
-      () => movements(paymentId),
-      (m) => m.includes('dispute_loss'),
-      { what: 'the return posting' },
-    );
+    await posted(paymentId, 'dispute_loss', 'the return posting');
     expect(await movements(paymentId)).toEqual(['debit_pending', 'capture', 'dispute_loss']);
     return paymentId;
   }
@@ -641,11 +601,7 @@ describe("a bank account whose debit the payer's bank refuses late", () => {
     const again = await debitPurchase(person, debit, 1_000n);
     expect(platform.simulator.advanceClock(3 * DAY)).toHaveLength(1);
     await platform.events.waitFor(again, 'payments.payment.captured');
-    await waitFor(
-      () => movements(again),
-      (m) => m.includes('capture'),
-      { what: 'the capture posting of the next purchase' },
-    );
+    await posted(again, 'capture', 'the capture posting of the next purchase');
   });
 
   it('the IBAN saved again under a new mandate after its mandate was revoked: it replaces the unusable method (removed, one method listed, preferred), history shows both, and purchases are debited again', async () => {
@@ -702,11 +658,7 @@ describe("a bank account whose debit the payer's bank refuses late", () => {
     await platform.events.waitFor(paid, 'payments.payment.processing');
     expect(platform.simulator.advanceClock(3 * DAY)).toHaveLength(1);
     await platform.events.waitFor(paid, 'payments.payment.captured');
-    await waitFor(
-      () => movements(paid),
-      (m) => m.includes('capture'),
-      { what: 'the capture posting of the purchase from the account saved again' },
-    );
+    await posted(paid, 'capture', 'the capture posting of the purchase from the account saved again');
     const [release] = await platform.walletQuery<{ method_id: string }>(
       "SELECT method_id FROM instrument_releases WHERE payment_id = $1 AND outcome = 'released'",
       [paid],
