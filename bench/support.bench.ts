@@ -21,7 +21,9 @@
  * BENCH_NODE_OPTIONS (the instances' NODE_OPTIONS, e.g. `--cpu-prof --cpu-prof-dir=DIR`). A fresh
  * schema is created and dropped. Flags: --conversations=N, --messages=N, --reply-after=MS, --receipts
  * (each party acknowledges every message of the other's it receives with a read receipt, as the Pay
- * Hub's support page does: as many receipts as messages, stored like them).
+ * Hub's support page does: as many receipts as messages, stored like them), --lockstep (with
+ * --reply-after > 0: every conversation begins at once, so all of them send in the same instant
+ * each interval: a burst of --conversations messages at a time).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -37,7 +39,7 @@ import { io } from 'socket.io-client';
 import { ensureDatabase } from '@pay/local-infra';
 import { percentile } from './percentile';
 
-const USAGE = 'usage: npm run bench:support -- [--conversations=N (1-5000)] [--messages=N (2-100)] [--reply-after=MS (0-60000)] [--receipts]';
+const USAGE = 'usage: npm run bench:support -- [--conversations=N (1-5000)] [--messages=N (2-100)] [--reply-after=MS (0-60000)] [--receipts] [--lockstep]';
 const AGENT_LOAD = 10;
 /** The instance a conversation's person connects to: its agent's group alternates between the two. */
 const sideOf = (conversation: number): number => Math.floor(conversation / AGENT_LOAD) % 2;
@@ -77,7 +79,13 @@ async function inParallel<T>(items: readonly T[], limit: number, work: (item: T)
 async function main(): Promise<void> {
   const flags = parseCommandLine(
     process.argv.slice(2),
-    { conversations: { type: 'string' }, messages: { type: 'string' }, 'reply-after': { type: 'string' }, receipts: { type: 'boolean' } },
+    {
+      conversations: { type: 'string' },
+      messages: { type: 'string' },
+      'reply-after': { type: 'string' },
+      receipts: { type: 'boolean' },
+      lockstep: { type: 'boolean' },
+    },
     USAGE,
   );
   const conversations = wholeNumberFlag('conversations', flags.conversations, { min: 1, max: 5_000, fallback: 500 }, USAGE);
@@ -85,6 +93,8 @@ async function main(): Promise<void> {
   const replyAfterMs = wholeNumberFlag('reply-after', flags['reply-after'], { min: 0, max: 60_000, fallback: 1_000 }, USAGE);
   // As the hub's support page does: a read receipt for every message of the other party's it receives.
   const receipts = flags.receipts === true;
+  // Lockstep: no staggered starts, so the conversations' messages come in bursts, all at once.
+  const lockstep = flags.lockstep === true;
   const databaseUrl = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/payments_bench';
   await ensureDatabase(databaseUrl);
   const schema = uniqueName('bench_support');
@@ -186,7 +196,7 @@ async function main(): Promise<void> {
     await Promise.all(
       ids.map(async (conversationId, i) => {
         // Paced: the conversation begins at a random moment of the first reply interval.
-        if (replyAfterMs > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * replyAfterMs));
+        if (replyAfterMs > 0 && !lockstep) await new Promise((resolve) => setTimeout(resolve, Math.random() * replyAfterMs));
         for (let m = 0; m < perConversation; m += 1) {
           const socket = m % 2 === 0 ? personSockets[i] : agentSockets[Math.floor(i / AGENT_LOAD)];
           if (replyAfterMs > 0 && m > 0) {
@@ -232,7 +242,7 @@ async function main(): Promise<void> {
     receiptLatencies.sort((a, b) => a - b);
     const ms = (value: number): string => `${value.toFixed(1)} ms`;
     const lines = [
-      `support chat: ${conversations} conversations × ${perConversation} messages through two instances (${total} messages, ${sockets.length} WebSockets), ${replyAfterMs > 0 ? `each reply ${replyAfterMs} ms after the message it answers reached its sender, conversations begun at random moments of the first ${replyAfterMs} ms` : 'flooded (each sender waits only for its previous acknowledgement)'}${receipts ? '; a read receipt sent for every message received from the other party' : ''}`,
+      `support chat: ${conversations} conversations × ${perConversation} messages through two instances (${total} messages, ${sockets.length} WebSockets), ${replyAfterMs > 0 ? `each reply ${replyAfterMs} ms after the message it answers reached its sender, ${lockstep ? 'all conversations begun at once (lockstep)' : `conversations begun at random moments of the first ${replyAfterMs} ms`}` : 'flooded (each sender waits only for its previous acknowledgement)'}${receipts ? '; a read receipt sent for every message received from the other party' : ''}`,
       `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB; Node ${process.version}`,
       `delivered ${latencies.length}/${total} to the other party in ${seconds.toFixed(1)} s (${(total / seconds).toFixed(0)} messages/s)`,
       `delivery latency (emit → other party's client): p50 ${ms(percentile(latencies, 50))}, p95 ${ms(percentile(latencies, 95))}, p99 ${ms(percentile(latencies, 99))}, max ${ms(latencies.at(-1) ?? NaN)}`,

@@ -410,6 +410,24 @@ describe('support chat (two instances)', () => {
     expect((await person.get<{ conversations: unknown[] }>('/v1/support/persons/p-desk/conversations/export')).body.conversations).toEqual([]);
   });
 
+  it('answers every message.send (bound on the socket, not through Nest): a malformed payload is refused, a send without a callback is answered with an event', async () => {
+    const conversation = await openAndClaim('p-bound', 'agent-bound');
+    const person = await support.chat(0, 'p-bound', 'person');
+    expect(await person.join(conversation.id)).toMatchObject({ ok: true });
+    const socket = person.socket!;
+    for (const malformed of ['not an object', [conversation.id], { conversationId: 'not-a-uuid', clientMessageId: randomUUID(), text: 'hi' }]) {
+      expect(await socket.emitWithAck('message.send', malformed)).toMatchObject({ ok: false, code: 'INVALID_MESSAGE' });
+    }
+    expect(await socket.emitWithAck('message.send', { conversationId: conversation.id, clientMessageId: randomUUID(), text: 'hi', extra: true })).toMatchObject(
+      { ok: false, code: 'INVALID_MESSAGE' },
+    );
+    // No acknowledgement callback: the answer comes back as a `message.send` event, as Nest answered.
+    const answer = new Promise<Record<string, unknown>>((resolve) => socket.once('message.send', resolve));
+    socket.emit('message.send', { conversationId: conversation.id, clientMessageId: randomUUID(), text: 'without a callback' });
+    expect(await answer).toMatchObject({ ok: true, replayed: false, message: { seq: 1, text: 'without a callback' } });
+    person.disconnect();
+  });
+
   it('refuses tokens of other roles and no token at the WebSocket handshake', async () => {
     await expect(support.chat(0, 'an-analyst', 'analyst')).rejects.toThrow(/open to person, support/);
     const { ChatClient } = await import('./support-test-kit');
