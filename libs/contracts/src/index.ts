@@ -6,6 +6,7 @@ export * from './topic-access';
 export * from './envelope/event-envelope';
 export * from './envelope/event-registry';
 export * from './envelope/validation-metadata-cache';
+export { provenValid } from './envelope/validation-fast-path';
 export * from './envelope/money';
 export * from './envelope/ids';
 export * from './ledger/ledger-events';
