@@ -4,12 +4,9 @@
  * relative import leaves its project (another project is reached by its alias), and an app is
  * reached only through its public entries (`src/tools.ts`, `test/testing.ts`).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-
-const ROOT = resolve(__dirname, '../..');
-const TOP_LEVEL = ['apps', 'libs', 'simulators', 'tools', 'bench', 'deploy'];
-const SKIPPED = new Set(['node_modules', 'dist', '.cache']);
+import { filesUnder, ROOT, TOP_LEVEL } from './repo-files';
 
 /** Relative imports that must cross a project, and why. */
 const CROSSING_BY_PATH: Readonly<Record<string, string>> = {
@@ -25,14 +22,6 @@ const CROSSING_BY_PATH: Readonly<Record<string, string>> = {
   'tools/e2e/broker-outage.e2e-spec.ts -> tools/infra/test-kafka': 'the tier broker of the Jest global set-up',
   'tools/infra/kafka.ts -> libs/messaging/src/kafka/kafkajs-request-queue': 'loaded by the Jest global set-up',
 };
-
-function filesUnder(directory: string): string[] {
-  return readdirSync(resolve(ROOT, directory), { withFileTypes: true }).flatMap((entry) => {
-    if (SKIPPED.has(entry.name)) return [];
-    const path = `${directory}/${entry.name}`;
-    return entry.isDirectory() ? filesUnder(path) : [path];
-  });
-}
 
 const files = TOP_LEVEL.flatMap(filesUnder);
 const projectRoots = files

@@ -6,20 +6,9 @@
  * text of the sources and refuses an ORDER BY on a name that the same statement gives to a
  * converted value: name the table's column (`o.tx_id`) or give the text another name.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-
-const ROOT = resolve(__dirname, '../..');
-const TOP_LEVEL = ['apps', 'libs', 'simulators', 'tools', 'bench', 'deploy'];
-const SKIPPED = new Set(['node_modules', 'dist', '.cache']);
-
-function filesUnder(directory: string): string[] {
-  return readdirSync(resolve(ROOT, directory), { withFileTypes: true }).flatMap((entry) => {
-    if (SKIPPED.has(entry.name)) return [];
-    const path = `${directory}/${entry.name}`;
-    return entry.isDirectory() ? filesUnder(path) : /\.(ts|sql)$/.test(entry.name) ? [path] : [];
-  });
-}
+import { filesUnder, ROOT, TOP_LEVEL } from './repo-files';
 
 /** `<expression>::<type> AS <name>`, `CAST(… AS <type>) AS <name>`, `to_char(…) AS <name>`: names whose order is not the column's. */
 const CONVERTED = /(?:::\s*(?:text|varchar|character varying|json|jsonb)|\bto_char\s*\([^)]*\)|\bcast\s*\([^)]*\))\s+AS\s+"?(\w+)"?/gi;
@@ -58,7 +47,7 @@ describe('SQL texts', () => {
 
   it('never order by a name given to a converted value (it would sort the text, not the column)', () => {
     const found = TOP_LEVEL.flatMap(filesUnder)
-      .filter((file) => !file.endsWith('sql-order-by-alias.repo-spec.ts'))
+      .filter((file) => /\.(ts|sql)$/.test(file) && !file.endsWith('sql-order-by-alias.repo-spec.ts'))
       .flatMap((file) =>
         sqlTexts(readFileSync(resolve(ROOT, file), 'utf8')).flatMap(({ line, text }) =>
           orderedByConvertedAlias(text).map((name) => `${file}:${line} ORDER BY ${name}`),
