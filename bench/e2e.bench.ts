@@ -494,9 +494,15 @@ async function main(): Promise<void> {
 
     // --- Readings before ---
     // PostgreSQL's CPU by whom it works for: on a server other sessions use too, only the run's backends and the server's own processes.
+    // The services by their database's name (one database per service, or one shared by all).
+    const servicesByDatabase = new Map<string, string[]>();
+    for (const [name, url] of Object.entries(databases)) {
+      const database = new URL(url).pathname.slice(1);
+      servicesByDatabase.set(database, [...(servicesByDatabase.get(database) ?? []), name]);
+    }
     const postgresMeter = new PostgresCpuMeter(
       () => observer.query('SELECT pid, datname, application_name, backend_type FROM pg_stat_activity'),
-      new Set(Object.values(databases).map((url) => new URL(url).pathname.slice(1))),
+      new Set(servicesByDatabase.keys()),
       OBSERVER_APPLICATION,
       new Set([AUTOVACUUM_APPLICATION]),
     );
@@ -757,11 +763,8 @@ async function main(): Promise<void> {
       // Which service's statements PostgreSQL works for: its backends' CPU, by the service's database
       // (a database per service; one figure for all when they share one).
       postgresBackendsMsPerPurchase: Object.fromEntries(
-        [...new Set(Object.values(databases).map((url) => new URL(url).pathname.slice(1)))].map((database) => [
-          Object.entries(databases)
-            .filter(([, url]) => new URL(url).pathname.slice(1) === database)
-            .map(([name]) => name)
-            .join(' + '),
+        [...servicesByDatabase].map(([database, names]) => [
+          names.join(' + '),
           perPurchase(((cpuAfter.postgresByDatabase[database] ?? 0) - (cpuBefore.postgresByDatabase[database] ?? 0)) * 1000),
         ]),
       ),

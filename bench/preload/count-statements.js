@@ -38,13 +38,12 @@ const shapeOf = (text) => {
 const query = Client.prototype.query;
 Client.prototype.query = function countedQuery(config, ...rest) {
   const text = typeof config === 'string' ? config : config && config.text;
+  // The statement's shape, worked out once: undefined for transaction control (and no text).
+  const every = typeof text === 'string' && !CONTROL.test(text) ? shapeOf(text) : undefined;
   counts.statements += 1;
   if (typeof text === 'string') {
-    if (CONTROL.test(text)) counts.transactionControl += 1;
-    else {
-      const every = shapeOf(text);
-      counts.every[every] = (counts.every[every] || 0) + 1;
-    }
+    if (every === undefined) counts.transactionControl += 1;
+    else counts.every[every] = (counts.every[every] || 0) + 1;
     if (OPENS.test(text)) inTransaction.set(this, '');
     else if (ENDS.test(text)) {
       const first = inTransaction.get(this);
@@ -55,16 +54,15 @@ Client.prototype.query = function countedQuery(config, ...rest) {
         counts.shapes[shape] = (counts.shapes[shape] || 0) + 1;
       }
     } else if (inTransaction.has(this)) {
-      if (inTransaction.get(this) === '' && !CONTROL.test(text)) inTransaction.set(this, shapeOf(text));
+      if (inTransaction.get(this) === '' && every !== undefined) inTransaction.set(this, every);
     } else {
       counts.commits += 1;
-      const shape = `autocommit: ${shapeOf(text)}`;
+      const shape = `autocommit: ${every ?? shapeOf(text)}`;
       counts.shapes[shape] = (counts.shapes[shape] || 0) + 1;
     }
   }
   // Time from sending to the answer, by shape (ms): where the statements' time goes, as the service
   // waits for it (PostgreSQL's work, the round trip and, on a busy machine, the wait for a CPU).
-  const every = typeof text === 'string' && !CONTROL.test(text) ? shapeOf(text) : undefined;
   if (every === undefined) return query.call(this, config, ...rest);
   const started = process.hrtime.bigint();
   const note = () => {
