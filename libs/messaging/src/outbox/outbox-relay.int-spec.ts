@@ -259,6 +259,40 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
     }
   });
 
+  it('reads nothing while another replica holds the checkpoint, and publishes once it lets go', async () => {
+    received.length = 0;
+    await db.dataSource.query('TRUNCATE outbox');
+    const relay = new OutboxRelay({ name: 'it-locked', dataSource: db.dataSource, publisher, logger });
+    await relay.start();
+    await relay.stop(); // checkpoint row created; batches are driven by hand below
+    const rows = [tick(9_000), tick(9_001)];
+    await db.dataSource.transaction((tx) =>
+      appendToOutbox(
+        sqlOfTransaction(tx),
+        rows.map((envelope) => ({ topic, envelope })),
+      ),
+    );
+    // The other replica: its pass holds the checkpoint's advisory lock in its transaction.
+    const other = db.dataSource.createQueryRunner();
+    await other.connect();
+    try {
+      await other.startTransaction();
+      const [held] = (await other.query(`SELECT pg_try_advisory_xact_lock(hashtext('outbox-relay:' || current_schema() || ':' || $1)) AS held`, [
+        'it-locked',
+      ])) as { held: boolean }[];
+      expect(held.held).toBe(true);
+      for (let pass = 0; pass < 3; pass += 1) expect(await relay.publishBatch()).toBe(0);
+      expect(await relay.backlog()).toBe(2);
+      await other.rollbackTransaction();
+    } finally {
+      await other.release();
+    }
+    expect(await publishAll(relay, 2)).toBe(2);
+    expect(await relay.backlog()).toBe(0);
+    await waitForReceived(2);
+    expect([...received].sort()).toEqual(rows.map((row) => row.id).sort());
+  });
+
   it('publishes in transaction order where transaction ids gain a digit (99 before 100), and moves past them', async () => {
     received.length = 0;
     await db.dataSource.query('TRUNCATE outbox');

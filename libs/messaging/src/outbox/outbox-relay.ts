@@ -72,6 +72,11 @@ interface OutboxRow {
   headers: Record<string, string>;
 }
 
+/** A row of CHECKPOINT_AND_READ: the checkpoint, and an outbox row after it (all null when none follows). */
+type CheckpointAndRow = { from_tx_id: string; from_position: string } & (
+  (OutboxRow & { publishable: boolean }) | { [K in keyof OutboxRow | 'publishable']: null }
+);
+
 /** What one pass found: rows published, and whether rows are left that a later pass must take. */
 interface Pass {
   published: number;
@@ -94,29 +99,33 @@ const BACKLOG_COUNT_INTERVAL_MS = 5_000;
 // PostgreSQL more than running them; docs/benchmarks.md, "Session 9").
 const HORIZON_PASSED: NamedStatement = { name: 'outbox_relay_horizon', text: 'SELECT $1::xid8 < pg_snapshot_xmin(pg_current_snapshot()) AS passed' };
 /**
+ * The checkpoint and the batch after it, in one statement (one round trip per pass, one snapshot):
+ * no row when another replica holds the checkpoint's lock; one row without an outbox row (`position`
+ * null) when nothing follows the checkpoint; else one row per outbox row, at most `$2`.
+ *
  * An advisory lock rather than FOR UPDATE: a row lock takes a transaction id, and the relay's
  * open transaction would then hold back every relay of the cluster (pg_snapshot_xmin) for as
  * long as Kafka takes to accept the batch. The id comes only with the checkpoint's UPDATE.
- */
-const CHECKPOINT: NamedStatement = {
-  name: 'outbox_relay_checkpoint',
-  text: `SELECT c.tx_id::text AS tx_id, c.position FROM outbox_checkpoint c
-          WHERE c.relay = $1 AND pg_try_advisory_xact_lock(hashtext('outbox-relay:' || current_schema() || ':' || $1))`,
-};
-/**
- * ORDER BY names the table's columns (`o.tx_id`): a bare `tx_id` would be the output column, the
+ *
+ * ORDER BY names the rows' columns (`o.tx_id`): a bare `tx_id` would be the output column, the
  * id as text, and '10000' sorts before '9999' — the relay then read the rows of the later
  * transactions first whenever the ids gained a digit, and (before ADVANCE counted) passed the
  * others unpublished. By the columns, the index (tx_id, position) serves the order and the LIMIT.
  */
-const READ: NamedStatement = {
-  name: 'outbox_relay_read',
-  text: `SELECT o.position, o.tx_id::text AS tx_id, o.topic, o.message_key, o.payload, o.headers,
+const CHECKPOINT_AND_READ: NamedStatement = {
+  name: 'outbox_relay_checkpoint_and_read',
+  text: `SELECT c.tx_id::text AS from_tx_id, c.position AS from_position,
+                o.position, o.tx_id::text AS tx_id, o.topic, o.message_key, o.payload, o.headers,
                 o.tx_id < pg_snapshot_xmin(pg_current_snapshot()) AS publishable
-           FROM outbox o
-          WHERE (o.tx_id, o.position) > ($1::xid8, $2::bigint)
-          ORDER BY o.tx_id, o.position
-          LIMIT $3`,
+           FROM outbox_checkpoint c
+           LEFT JOIN LATERAL (
+                SELECT b.position, b.tx_id, b.topic, b.message_key, b.payload, b.headers
+                  FROM outbox b
+                 WHERE (b.tx_id, b.position) > (c.tx_id, c.position)
+                 ORDER BY b.tx_id, b.position
+                 LIMIT $2) o ON true
+          WHERE c.relay = $1 AND pg_try_advisory_xact_lock(hashtext('outbox-relay:' || current_schema() || ':' || $1))
+          ORDER BY o.tx_id, o.position`,
 };
 /**
  * Moves the checkpoint past the batch and counts, in this later snapshot, the rows between the old
@@ -261,18 +270,18 @@ export class OutboxRelay {
       // PostgreSQL's default isolation, READ COMMITTED: no SET TRANSACTION round trip.
       await runner.startTransaction();
       const sql = sqlOf(runner);
-      // CHECKPOINT: the checkpoint, under an advisory lock (why not FOR UPDATE: at the statement).
-      const checkpoint = await queryNamed<{ tx_id: string; position: string }>(sql, CHECKPOINT, [this.options.name]);
-      const from = checkpoint[0];
-      if (!from) {
+      // The checkpoint, under an advisory lock (why not FOR UPDATE: at the statement), and the rows
+      // after it: one row more than a batch, publishable or not, so that whether anything is left
+      // after this batch (more rows, or rows waiting for the horizon) comes with it, not from another pass.
+      const batchSize = this.options.batchSize ?? 500;
+      const found = await queryNamed<CheckpointAndRow>(sql, CHECKPOINT_AND_READ, [this.options.name, batchSize + 1]);
+      if (found.length === 0) {
         // Another replica is publishing: look again soon, in case it stops half-way.
         await runner.rollbackTransaction();
         return { published: 0, pending: true, lockedOut: true };
       }
-      // One row more than a batch, publishable or not: whether anything is left after this batch
-      // (more rows, or rows waiting for the horizon) comes with the batch, not from another pass.
-      const batchSize = this.options.batchSize ?? 500;
-      const read = await queryNamed<OutboxRow & { publishable: boolean }>(sql, READ, [from.tx_id, from.position, batchSize + 1]);
+      const from = { tx_id: found[0].from_tx_id, position: found[0].from_position };
+      const read = found[0].position === null ? [] : (found as (OutboxRow & { publishable: boolean })[]);
       // Ordered by transaction id: once one must wait for the horizon, every later one must too.
       const waitingAt = read.findIndex((row) => !row.publishable);
       const rows = (waitingAt < 0 ? read : read.slice(0, waitingAt)).slice(0, batchSize);
