@@ -479,6 +479,42 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
         await deleteTestTopics([missing]);
       }
     });
+    it('does not call a pass stuck that began after a sleep longer than the threshold', async () => {
+      received.length = 0;
+      await db.dataSource.query('TRUNCATE outbox');
+      const { stream, lines } = logLines();
+      const stuckLines = (): Array<Record<string, unknown>> =>
+        lines().filter((line) => line.relay === 'it-woken' && typeof line.msg === 'string' && line.msg.includes('stuck'));
+      /** Kafka taking 400 ms to accept a batch: the watchdog (every 200 ms here) looks in during each send. */
+      class SlowPublisher extends EventPublisher {
+        override async sendRaw(topicMessages: Parameters<EventPublisher['sendRaw']>[0]): Promise<void> {
+          await new Promise((r) => setTimeout(r, 400));
+          await super.sendRaw(topicMessages);
+        }
+      }
+      const slow = new SlowPublisher(kafka);
+      const relay = new OutboxRelay({
+        name: 'it-woken',
+        dataSource: relaySource,
+        publisher: slow,
+        logger: createLogger('relay-test', 'info', stream),
+        stuckAfterMs: 600,
+      });
+      await relay.start();
+      try {
+        await waitFor(() => relay.idle, isTrue, { what: 'the relay asleep', timeoutMs: 20_000, intervalMs: 20 });
+        // Asleep for longer than the threshold: nothing waits, so nothing is stuck.
+        await new Promise((r) => setTimeout(r, 1_000));
+        const event = tick(5_600);
+        await db.dataSource.transaction((tx) => appendToOutbox(sqlOfTransaction(tx), [{ topic, envelope: event }]));
+        await waitFor(() => received.includes(event.id), isTrue, { what: 'the row on Kafka', timeoutMs: 20_000, intervalMs: 20 });
+        await waitFor(() => relay.idle, isTrue, { what: 'the relay asleep again, drained', timeoutMs: 20_000, intervalMs: 20 });
+        expect(stuckLines()).toEqual([]);
+      } finally {
+        await relay.stop();
+        await slow.disconnect();
+      }
+    });
     it('says where it is stuck when no pass finishes while work waits (here: Kafka never answers the send), once per episode', async () => {
       received.length = 0;
       await db.dataSource.query('TRUNCATE outbox');

@@ -427,6 +427,9 @@ export class OutboxRelay {
       if (delay === undefined && !this.announced) this.progressAt = Date.now();
       this.enter(delay === undefined ? 'asleep' : waiting);
       await this.sleep(delay);
+      // Woken from its sleep by a notification: work waits from now, not from when it fell asleep
+      // (else a pass begun after a quiet minute would be reported stuck while it runs).
+      if (delay === undefined) this.progressAt = Date.now();
     }
     this.enter('stopped');
   }
