@@ -18,6 +18,8 @@ const APP_ENTRIES = Object.entries(JSON.parse(readFileSync(new URL('./tsconfig.b
   .map(([alias]) => alias);
 
 const TEST_FILES = ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', '**/*.repo-spec.ts'];
+/** An app's test kits (its `test/` folders): helpers of its tests, like them allowed the testing library. */
+const APP_TEST_KITS = ['apps/*/test/**/*.ts', 'apps/*/src/**/test/**/*.ts'];
 /** Outside the services: operational tools, benches, deploy checks (each an Nx project with its tag). */
 const SIDE_FILES = ['tools/**/*.ts', 'bench/**/*.ts', 'deploy/**/*.ts'];
 /** Test support that is not a spec file: the end-to-end kit and the benches start simulators and use the test kits. */
@@ -43,7 +45,7 @@ export default tseslint.config(
   },
   {
     // Tests may also use the testing library (real PostgreSQL and Kafka helpers).
-    files: TEST_FILES,
+    files: [...TEST_FILES, ...APP_TEST_KITS],
     rules: { '@nx/enforce-module-boundaries': ['error', moduleBoundaries({ tests: true })] },
   },
   {
