@@ -84,7 +84,7 @@ function moduleBoundaries({ tests, appEntries = false }) {
       { sourceTag: 'type:testing', onlyDependOnLibsWithTags: [...libraries, 'type:testing', 'type:local-infra'] },
       // Stand-ins for outside systems (simulators/): test support, never imported by production code.
       { sourceTag: 'type:simulator', onlyDependOnLibsWithTags: [...libraries, 'type:simulator'] },
-      // Kafka and PostgreSQL for npm start, tests and benches (tools/infra); of the libraries, only entries that load no framework (`@pay/contracts/topics`, `@pay/messaging/kafkajs-request-queue`).
+      // Kafka and PostgreSQL for npm start, tests and benches (tools/infra). What the tiers' global set-up loads takes only library entries that load no framework (`@pay/contracts/topics`, `@pay/messaging/kafkajs-request-queue`).
       { sourceTag: 'type:local-infra', onlyDependOnLibsWithTags: ['type:contracts', 'type:infra', 'type:local-infra'] },
       // Tools, benches, deploy checks and repository tests: libraries, apps through APP_ENTRIES only.
       { sourceTag: 'type:tool', onlyDependOnLibsWithTags: [...libraries, 'type:tool', 'type:local-infra', ...testing] },
