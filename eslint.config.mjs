@@ -18,6 +18,8 @@ const APP_ENTRIES = Object.entries(JSON.parse(readFileSync(new URL('./tsconfig.b
   .map(([alias]) => alias);
 
 const TEST_FILES = ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', '**/*.repo-spec.ts'];
+/** An app's test kits (its `test/` folders): helpers of its tests, like them allowed the testing library. */
+const APP_TEST_KITS = ['apps/*/test/**/*.ts', 'apps/*/src/**/test/**/*.ts'];
 /** Outside the services: operational tools, benches, deploy checks (each an Nx project with its tag). */
 const SIDE_FILES = ['tools/**/*.ts', 'bench/**/*.ts', 'deploy/**/*.ts'];
 /** Test support that is not a spec file: the end-to-end kit and the benches start simulators and use the test kits. */
@@ -43,7 +45,7 @@ export default tseslint.config(
   },
   {
     // Tests may also use the testing library (real PostgreSQL and Kafka helpers).
-    files: TEST_FILES,
+    files: [...TEST_FILES, ...APP_TEST_KITS],
     rules: { '@nx/enforce-module-boundaries': ['error', moduleBoundaries({ tests: true })] },
   },
   {
@@ -82,8 +84,8 @@ function moduleBoundaries({ tests, appEntries = false }) {
       { sourceTag: 'type:testing', onlyDependOnLibsWithTags: [...libraries, 'type:testing', 'type:local-infra'] },
       // Stand-ins for outside systems (simulators/): test support, never imported by production code.
       { sourceTag: 'type:simulator', onlyDependOnLibsWithTags: [...libraries, 'type:simulator'] },
-      // Kafka and PostgreSQL for npm start, tests and benches (tools/infra).
-      { sourceTag: 'type:local-infra', onlyDependOnLibsWithTags: ['type:contracts', 'type:local-infra'] },
+      // Kafka and PostgreSQL for npm start, tests and benches (tools/infra). What the tiers' global set-up loads takes only library entries that load no framework (`@pay/contracts/topics`, `@pay/messaging/kafkajs-request-queue`).
+      { sourceTag: 'type:local-infra', onlyDependOnLibsWithTags: ['type:contracts', 'type:infra', 'type:local-infra'] },
       // Tools, benches, deploy checks and repository tests: libraries, apps through APP_ENTRIES only.
       { sourceTag: 'type:tool', onlyDependOnLibsWithTags: [...libraries, 'type:tool', 'type:local-infra', ...testing] },
       { sourceTag: 'type:bench', onlyDependOnLibsWithTags: [...libraries, 'type:tool', 'type:local-infra', ...testing] },

@@ -69,7 +69,10 @@ interface Service {
   url: string;
 }
 
-/** A service's PostgreSQL pool as its /metrics told during the load (db_client_connection_*): size, most connections lent, most callers waiting, share of samples with a caller waiting. */
+/**
+ * A service's PostgreSQL pool as its /metrics told during the load (db_client_connection_*): size,
+ * most connections lent, most callers waiting, share of samples with a caller waiting.
+ */
 interface PoolReading {
   size?: number;
   usedMax: number;
@@ -884,7 +887,10 @@ interface BenchResult {
   /** BENCH_WARMUP_SECONDS: seconds at the run's rate before the measured load, drained and not counted. */
   warmUpSeconds: number;
   kafka: { messagesPerPurchase: number | null; offsetCommitsPerPurchase: number | null; allTopicsPerPurchase: number | null; unreadableTopics: string[] };
-  /** sampledMax: VmRSS every 500 ms; peak: VmHWM; v8HeapMax, externalMax: the service's own samples every second (the rest of RSS is malloc, code and stacks). */
+  /**
+   * sampledMax: VmRSS every 500 ms; peak: VmHWM; v8HeapMax, externalMax: the service's own samples
+   * every second (the rest of RSS is malloc, code and stacks).
+   */
   rssMiB: Record<string, { sampledMax: number; peak: number; v8HeapMax?: number; externalMax?: number }>;
   idle: { seconds: number; cpuMsPerSecond: Record<string, number>; commitsPerSecond: number; statementsPerSecond: Record<string, number> };
   connectionPools: Record<string, PoolReading>;

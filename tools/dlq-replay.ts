@@ -11,10 +11,10 @@
  * (docs/operations.md, "Replaying dead letters").
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_KAFKA_BROKERS } from '@pay/config';
 import { CONSUMER_GROUP_ID_PATTERN, CONSUMER_GROUP_ID_RULE, deadLetterTopicOf, DLQ_SUFFIX, TOPIC_SPECS, Topics } from '@pay/contracts';
 import { createKafka, EventPublisher, kafkaSaslFromEnv, replayDeadLetters } from '@pay/messaging';
 import { purchaseRequestReplay } from '@pay/payment-orchestration/tools';
+import { kafkaConnectionFromEnv } from './kafka-connection';
 
 const USAGE = 'usage: npm run dlq:replay -- --topic <topic or topic.dlq> [--consumer <group>] [--dry-run]';
 
@@ -28,8 +28,7 @@ async function main(): Promise<void> {
   if (!topic || !consumed.includes(topic)) throw new Error(`--topic must be one of ${consumed.join(', ')} (or its .dlq)\n${USAGE}`);
   if (values.consumer !== undefined && !CONSUMER_GROUP_ID_PATTERN.test(values.consumer))
     throw new Error(`--consumer must be ${CONSUMER_GROUP_ID_RULE}\n${USAGE}`);
-  const brokers = (process.env.KAFKA_BROKERS ?? DEFAULT_KAFKA_BROKERS).split(',').map((b) => b.trim());
-  if (!brokers.every((b) => /^[A-Za-z0-9.-]+:\d{1,5}$/.test(b))) throw new Error('KAFKA_BROKERS must be a comma-separated list of host:port');
+  const { brokers, tls } = kafkaConnectionFromEnv(process.env);
 
   // Purchase requests need an operator's token to stand for their attested senders (read from the
   // environment, not the command line, so it stays out of shell history and process lists).
@@ -46,7 +45,7 @@ async function main(): Promise<void> {
 
   // On a cluster with authentication: an operator's user that may read the dead letters and write the topic.
   const sasl = kafkaSaslFromEnv(process.env, 'scram-sha-512');
-  const kafka = createKafka({ clientId: 'dlq-replay', brokers, ...(sasl ? { sasl } : {}), tls: process.env.KAFKA_TLS === 'true' });
+  const kafka = createKafka({ clientId: 'dlq-replay', brokers, ...(sasl ? { sasl } : {}), tls });
   const publisher = new EventPublisher(kafka);
   try {
     const result = await replayDeadLetters({

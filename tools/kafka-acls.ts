@@ -12,22 +12,20 @@ import { TOPIC_ACCESS } from '@pay/contracts';
 import type { KafkaAcl } from '@pay/local-infra';
 import { applyAcls, planAcls } from '@pay/local-infra';
 import { installRequestQueueTimerFix, kafkaSaslFromEnv } from '@pay/messaging';
+import { parseCommandLine } from './command-line';
+import { kafkaConnectionFromEnv } from './kafka-connection';
 
 export type { AclPlan, KafkaAcl } from '@pay/local-infra';
 export { applyAcls, kafkaAclOf, planAcls } from '@pay/local-infra';
+
+const USAGE = 'usage: npm run kafka:acls [-- --dry-run]';
 
 const describeAcl = (acl: KafkaAcl): string =>
   `${acl.principal} ${AclOperationTypes[acl.operation]} ${AclResourceTypes[acl.resourceType]} ${acl.resourceName}${acl.resourcePatternType === ResourcePatternTypes.PREFIXED ? '*' : ''}`;
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const unknown = args.filter((arg) => arg !== '--dry-run');
-  if (unknown.length > 0) throw new Error(`unknown argument ${unknown[0]}; usage: npm run kafka:acls [-- --dry-run]`);
-  const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092')
-    .split(',')
-    .map((broker) => broker.trim())
-    .filter(Boolean);
-  if (!brokers.every((broker) => /^[A-Za-z0-9.-]+:\d{1,5}$/.test(broker))) throw new Error('KAFKA_BROKERS must be a comma-separated list of host:port');
+  const dryRun = parseCommandLine(process.argv.slice(2), { 'dry-run': { type: 'boolean' } }, USAGE)['dry-run'] === true;
+  const { brokers, tls } = kafkaConnectionFromEnv(process.env);
   const sasl = kafkaSaslFromEnv(process.env, 'scram-sha-512');
   if (!sasl) throw new Error("KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD must name a super user of the cluster (ACLs need the authorizer's admin)");
   installRequestQueueTimerFix();
@@ -35,13 +33,13 @@ async function main(): Promise<void> {
     clientId: 'kafka-acls',
     brokers,
     sasl: sasl as SASLOptions,
-    ssl: process.env.KAFKA_TLS === 'true',
+    ssl: tls,
     logLevel: logLevel.NOTHING,
   }).admin();
   await admin.connect();
   try {
-    const plan = args.includes('--dry-run') ? await planAcls(admin) : await applyAcls(admin);
-    const verb = args.includes('--dry-run') ? 'would' : '';
+    const plan = dryRun ? await planAcls(admin) : await applyAcls(admin);
+    const verb = dryRun ? 'would' : '';
     for (const acl of plan.create) console.log(`${verb ? 'would add' : 'added'}   ${describeAcl(acl)}`);
     for (const acl of plan.remove) console.log(`${verb ? 'would remove' : 'removed'} ${describeAcl(acl)}`);
     console.log(`${TOPIC_ACCESS.length} principals; ${plan.create.length} rules ${verb || ''} added, ${plan.remove.length} removed`.replace('  ', ' '));

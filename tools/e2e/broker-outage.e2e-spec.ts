@@ -15,9 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parsePrometheusText, scrapeMetrics, testKafkaBrokers, waitFor } from '@pay/testing';
-// The test broker's code stays out of @pay/local-infra's index, so the services' image need not hold it (image-build-context.repo-spec.ts).
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { killTestKafka, restartTestKafka } from '../infra/test-kafka';
+import { killTestKafka, restartTestKafka } from '@pay/local-infra/test-tiers';
 import type { PaymentsPlatform, TestPerson } from './e2e-kit';
 import { purchaseOf, startPaymentsPlatform, stopChild } from './e2e-kit';
 

@@ -192,7 +192,10 @@ export interface PersonOptions {
    * Stripe's 3-D Secure test cards: its challenge at setup is completed, as the person would.
    */
   savedCardNumber?: string;
-  /** Adds a PayPal account (its vault token known to the simulator), behaving like this simulator test vault token (e.g. vault_paypal_timeout); with withoutCard it is the preferred method. */
+  /**
+   * Adds a PayPal account (its vault token known to the simulator), behaving like this simulator test
+   * vault token (e.g. vault_paypal_timeout); with withoutCard it is the preferred method.
+   */
   paypal?: { behavesLike?: string };
   /**
    * Saves a bank account through the wallet API: an IBAN (SEPA Direct Debit) or a US account
@@ -237,7 +240,10 @@ async function linkAtTestBank(simulatorUrl: string, personId: string, account: s
 export interface PaymentsPlatform {
   simulator: PspSimulator;
   idp: TestIssuer;
-  /** The Pay Hub's key pair, the wallet's only mandate attester and orchestration's only refund approver (`HUB_SERVICE_SIGNING_JWK` of a hub the test starts). */
+  /**
+   * The Pay Hub's key pair, the wallet's only mandate attester and orchestration's only refund
+   * approver (`HUB_SERVICE_SIGNING_JWK` of a hub the test starts).
+   */
   hubKey: { kid: string; publicJwk: JWK; privateJwk: JWK };
   /** The `Mandate-Attestation` header the Pay Hub sends with a person's bank account: what it saw (E2E_MANDATE unless named), signed with its key. */
   mandateAttestation(
@@ -586,7 +592,8 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
       if (personOptions.paypal) {
         const vaultToken = `vault_${randomBytes(10).toString('hex')}`;
         const account = await walletCall<{ methodId?: string; id?: string }>('POST', `/v1/wallets/${id}/payment-methods/paypal-accounts`, caller, {
-          // PayPal payer ids are 13 letters and digits; a letter first keeps the digit run below a card number's 13 (a 13-digit hex draw passed the Luhn check once and was refused).
+          // PayPal payer ids are 13 letters and digits; a letter first keeps the digit run below a
+          // card number's 13 (a 13-digit hex draw passed the Luhn check once and was refused).
           payerId: `P${randomBytes(8).toString('hex').toUpperCase().slice(0, 12)}`,
           email: `${id}@example.com`,
           vaultToken,

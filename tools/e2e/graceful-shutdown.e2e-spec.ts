@@ -31,7 +31,10 @@ import type { HistoryTopics } from '@pay/history-projection/testing';
 import { createHistoryTopics, dailyTotalsOf, deleteHistoryTopics, generateWorkload, projectInMemory, publish } from '@pay/history-projection/testing';
 
 const ROOT = resolve(__dirname, '../..');
-/** The service's InboxConsumer defaults: at most this many partitions are in hand at once, each with one transaction of at most MAX_EVENTS_PER_TRANSACTION events. */
+/**
+ * The service's InboxConsumer defaults: at most this many partitions are in hand at once, each with
+ * one transaction of at most MAX_EVENTS_PER_TRANSACTION events.
+ */
 const PARTITIONS_CONSUMED_CONCURRENTLY = 3;
 const MAX_EVENTS_PER_TRANSACTION = 500;
 /** A stream of ~2,200 events: payments, ledger transactions and wallet events. */

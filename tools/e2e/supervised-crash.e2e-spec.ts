@@ -460,6 +460,7 @@ it('SIGTERM to the supervisor under load: every service stops gracefully within 
   }
   if (code !== 0) for (const [name, lines] of output) log(`${name} last lines:\n${lines.join('\n')}`);
   expect(code).toBe(0);
-  // Well within the supervisor's 20 s: 0.1-2.7 s measured on a loaded machine; the rest of a slow exit is payment steps in flight finishing (docs/benchmarks.md, Session 7).
+  // Well within the supervisor's 20 s: 0.1-2.7 s measured on a loaded machine; the rest of a slow exit
+  // is payment steps in flight finishing (docs/benchmarks.md, Session 7).
   expect(VICTIMS.filter((name) => exits.get(name)! - stoppedAt > 10_000)).toEqual([]);
 }, 300_000);

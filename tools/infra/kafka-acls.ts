@@ -5,12 +5,9 @@
  */
 import type { Admin } from 'kafkajs';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } from 'kafkajs';
-// Jest's global set-up loads this file outside its module mapper: the list is reached by path
-// (topic-access.ts imports no decorators).
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import type { AclBinding } from '../../libs/contracts/src/topic-access';
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { aclBindings } from '../../libs/contracts/src/topic-access';
+// The entry that imports no decorators: the test tiers' global set-up loads this file.
+import type { AclBinding } from '@pay/contracts/topic-access';
+import { aclBindings } from '@pay/contracts/topic-access';
 import { sleep } from './local-process';
 
 const OPERATIONS = { read: AclOperationTypes.READ, write: AclOperationTypes.WRITE } as const;

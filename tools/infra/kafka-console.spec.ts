@@ -13,6 +13,10 @@ describe('kafka:produce / kafka:consume on a cluster with SASL/SCRAM', () => {
     expect(
       saslClientProperties({ KAFKA_SASL_USERNAME: 'app-whatsapp', KAFKA_SASL_PASSWORD: 'pw', KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_TLS: 'true' }),
     ).toMatch(/^security\.protocol=SASL_SSL\nsasl\.mechanism=SCRAM-SHA-256\n/);
+    expect(saslClientProperties({ KAFKA_SASL_USERNAME: 'app-whatsapp', KAFKA_SASL_PASSWORD: 'pw', KAFKA_TLS: '1' })).toMatch(/^security\.protocol=SASL_SSL\n/);
+    expect(() => saslClientProperties({ KAFKA_SASL_USERNAME: 'app-whatsapp', KAFKA_SASL_PASSWORD: 'pw', KAFKA_TLS: 'yes' })).toThrow(
+      'KAFKA_TLS must be true or false',
+    );
   });
 
   it("signs in as KAFKA_USER with its password from npm start's users file", () => {

@@ -18,6 +18,7 @@ import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { parseFlag } from '@pay/config';
 import type { BrokerSecurity } from './kafka';
 import { DEV_KAFKA_USERS_FILE } from './kafka';
 
@@ -71,7 +72,7 @@ export function toolCommand(tool: string, args: readonly string[], libs: string)
 
 /**
  * The client properties of a SASL/SCRAM sign-in from KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD and
- * KAFKA_SASL_MECHANISM (all or none); undefined without them. KAFKA_TLS=true adds TLS.
+ * KAFKA_SASL_MECHANISM (all or none); undefined without them. KAFKA_TLS (true/1, as the services read it) adds TLS.
  */
 export function saslClientProperties(env: NodeJS.ProcessEnv, devUsers?: BrokerSecurity): string | undefined {
   const devUser = env.KAFKA_USER?.trim();
@@ -96,7 +97,7 @@ export function saslClientProperties(env: NodeJS.ProcessEnv, devUsers?: BrokerSe
     throw new Error('KAFKA_SASL_PASSWORD must be set with KAFKA_SASL_USERNAME (no spaces, quotes or backslashes)');
   if (mechanism !== 'scram-sha-512' && mechanism !== 'scram-sha-256') throw new Error('KAFKA_SASL_MECHANISM must be scram-sha-256 or scram-sha-512');
   return [
-    `security.protocol=${env.KAFKA_TLS === 'true' ? 'SASL_SSL' : 'SASL_PLAINTEXT'}`,
+    `security.protocol=${parseFlag('KAFKA_TLS', env.KAFKA_TLS, false) ? 'SASL_SSL' : 'SASL_PLAINTEXT'}`,
     `sasl.mechanism=${mechanism.toUpperCase()}`,
     `sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${username}" password="${password}";`,
     '',

@@ -25,16 +25,11 @@ import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Admin, ITopicConfig, SASLOptions } from 'kafkajs';
-// Jest's global set-up loads this file outside its module mapper, where @pay/contracts does not
-// resolve: the topic list is reached by path (topics.ts imports nothing).
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { allTopicSpecs } from '../../libs/contracts/src/topics';
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { aclBindings, TOPIC_ACCESS } from '../../libs/contracts/src/topic-access';
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { installRequestQueueTimerFix } from '../../libs/messaging/src/kafka/kafkajs-request-queue';
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import type { TopicSpec } from '../../libs/contracts/src/topics';
+// The entries that import no decorators: the test tiers' global set-up loads this file before anything else.
+import { aclBindings, TOPIC_ACCESS } from '@pay/contracts/topic-access';
+import type { TopicSpec } from '@pay/contracts/topics';
+import { allTopicSpecs } from '@pay/contracts/topics';
+import { installRequestQueueTimerFix } from '@pay/messaging/kafkajs-request-queue';
 import { grantAcls } from './kafka-acls';
 import type { ProcessIdentity, StartLock } from './local-process';
 import { isListening, isLiveProcess, logTail, processOutput, signal, sleep, waitForExit, withStartLock } from './local-process';

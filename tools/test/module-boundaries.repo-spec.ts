@@ -31,6 +31,8 @@ const PROBES = {
     'tools/payments/boundary-probe.ts',
     "import { startPspSimulator } from '@pay/psp-simulator';\nexport const probe = startPspSimulator;\n",
   ],
+  serviceImportsTesting: ['apps/wallet/src/boundary-probe-testing.ts', "import { uniqueName } from '@pay/testing';\nexport const probe = uniqueName;\n"],
+  appTestKitImportsTesting: ['apps/wallet/test/boundary-probe.ts', "import { uniqueName } from '@pay/testing';\nexport const probe = uniqueName;\n"],
 } as const;
 
 interface EslintResult {
@@ -85,6 +87,12 @@ describe('module boundaries', () => {
 
   it("refuses an app importing another app's public entry (that entry is for tools and tests)", () => {
     expect(messagesFor('appImportsToolsEntry')).toMatch(/Imports of apps are forbidden/);
+  });
+
+  it("refuses the testing library in a service's code, and allows it in the service's test kits (apps/<app>/test/)", () => {
+    expect(messagesFor('serviceImportsTesting')).toMatch(/tagged with "type:app" can only depend on libs tagged with/);
+    expect(results.has(resolve(ROOT, PROBES.appTestKitImportsTesting[0]))).toBe(true);
+    expect(messagesFor('appTestKitImportsTesting')).toBe('');
   });
 
   it('refuses the PSP simulator in a service and in a production tool (it is test support)', () => {

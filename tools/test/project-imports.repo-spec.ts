@@ -8,21 +8,6 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { filesUnder, ROOT, TOP_LEVEL } from './repo-files';
 
-/** Relative imports that must cross a project, and why. */
-const CROSSING_BY_PATH: Readonly<Record<string, string>> = {
-  // Jest loads its global set-up outside its module mapper, where no @pay/ alias resolves.
-  'libs/testing/src/global-setup.ts -> tools/infra/kafka': 'Jest global set-up',
-  'libs/testing/src/global-setup.ts -> tools/infra/postgres': 'Jest global set-up',
-  'libs/testing/src/global-setup.ts -> tools/infra/test-kafka': 'Jest global set-up',
-  'libs/testing/src/global-setup.ts -> tools/infra/test-containers': 'Jest global set-up',
-  'tools/infra/kafka.ts -> libs/contracts/src/topics': 'loaded by the Jest global set-up',
-  'tools/infra/kafka-acls.ts -> libs/contracts/src/topic-access': 'loaded by the Jest global set-up',
-  'tools/infra/kafka.ts -> libs/contracts/src/topic-access': 'loaded by the Jest global set-up',
-  // Stops and restarts the tier's own broker, which the global set-up started (not in @pay/local-infra: the image's build context refuses it there).
-  'tools/e2e/broker-outage.e2e-spec.ts -> tools/infra/test-kafka': 'the tier broker of the Jest global set-up',
-  'tools/infra/kafka.ts -> libs/messaging/src/kafka/kafkajs-request-queue': 'loaded by the Jest global set-up',
-};
-
 const files = TOP_LEVEL.flatMap(filesUnder);
 const projectRoots = files
   .filter((file) => file.endsWith('/project.json'))
@@ -59,7 +44,7 @@ describe('imports between projects', () => {
         .filter((target) => projectOf(`${target}.ts`) !== projectOf(file))
         .map((target) => `${file} -> ${target}`),
     );
-    expect(crossing.filter((edge) => !(edge in CROSSING_BY_PATH))).toEqual([]);
+    expect(crossing).toEqual([]);
   });
 
   it('maps aliases into an app only onto its public entries', () => {

@@ -15,8 +15,6 @@ import type { ConsumerStats } from '@pay/messaging';
 import { EventPublisher } from '@pay/messaging';
 import type { RunningService } from '@pay/platform';
 import { createService } from '@pay/platform';
-// A helper of the *.int-spec.ts files only, like them allowed the testing library.
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { createTestTopics, deleteTestTopics, dropSchema, grantTestAccess, testDatabaseUrl, testKafka, testKafkaEnv, uniqueName, waitFor } from '@pay/testing';
 import type { Consumer, IHeaders } from 'kafkajs';
 import { adSignalAggregationService } from '../src/ad-signal-aggregation.service';

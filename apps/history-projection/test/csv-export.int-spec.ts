@@ -10,7 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { testDatabaseUrl } from '@pay/testing';
+import { testDatabaseUrl, waitFor } from '@pay/testing';
 import { readModelTables } from '../src/read-model/read-model-tables';
 import type { HistoryUnderTest } from './history-test-kit';
 import { deleteHistoryTopics, startHistory } from './history-test-kit';
@@ -156,15 +156,15 @@ describe('CSV export', () => {
     controller.abort();
     await reader.cancel().catch(() => undefined);
     // The export's cursor transaction ends: no session of this service stays idle in a transaction.
-    const deadline = Date.now() + 10_000;
-    let open = 1;
-    while (open > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      const [row] = await history.service.runtime.dataSource.query<Array<{ n: string }>>(
-        "SELECT count(*)::text AS n FROM pg_stat_activity WHERE application_name = 'history-projection' AND query LIKE 'FETCH%' AND state LIKE 'idle in transaction%'",
-      );
-      open = Number(row.n);
-    }
-    expect(open).toBe(0);
+    await waitFor(
+      async () => {
+        const [row] = await history.service.runtime.dataSource.query<Array<{ n: string }>>(
+          "SELECT count(*)::text AS n FROM pg_stat_activity WHERE application_name = 'history-projection' AND query LIKE 'FETCH%' AND state LIKE 'idle in transaction%'",
+        );
+        return Number(row.n);
+      },
+      (open) => open === 0,
+      { what: "the export's cursor transaction to end", timeoutMs: 10_000, intervalMs: 200 },
+    );
   });
 });

@@ -674,7 +674,10 @@ export async function startPayHub(options: PayHubOptions): Promise<RunningPayHub
       sendJson(response, 502, { code: 'UPSTREAM_FAILED', message: `the hub could not complete the request (${id})` });
     });
   };
-  /** Who may open the support chat's WebSocket through the hub: a support agent's session, from the hub's own origin (a page of another site cannot ride the cookie). */
+  /**
+   * Who may open the support chat's WebSocket through the hub: a support agent's session, from the
+   * hub's own origin (a page of another site cannot ride the cookie).
+   */
   async function supportSocketSession(request: IncomingMessage, url: URL): Promise<Session> {
     if (url.pathname !== SUPPORT_SOCKET_PATH) throw new HttpProblem(404, 'NOT_FOUND', 'no such resource');
     if (request.headers.origin !== publicOrigin) throw new HttpProblem(403, 'CROSS_ORIGIN_REFUSED', "the support chat opens from the hub's pages");

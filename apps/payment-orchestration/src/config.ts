@@ -111,7 +111,10 @@ export class PaymentOrchestrationConfig extends PayPalConfig {
   @Parses('a comma-separated list of CURRENCY:minor-units, e.g. EUR:10000,USD:10000', parseStepUpThresholds)
   STEP_UP_CUMULATIVE_AMOUNTS = 'EUR:10000,USD:10000,GBP:10000';
 
-  /** New payments one payer may ask for per minute, through either door (token bucket shared by the replicas; HTTP: 429 RATE_LIMITED beyond; Kafka: payments.payment.rejected RATE_LIMITED). */
+  /**
+   * New payments one payer may ask for per minute, through either door (token bucket shared by the
+   * replicas; HTTP: 429 RATE_LIMITED beyond; Kafka: payments.payment.rejected RATE_LIMITED).
+   */
   @IsWholeNumber({ min: 1, max: 1_000_000 })
   PAYMENTS_PER_PAYER_PER_MINUTE = 20;
 
@@ -183,7 +186,10 @@ export class PaymentOrchestrationConfig extends PayPalConfig {
   @IsWholeNumber({ min: 2, max: 3_600, unit: 'seconds' })
   PAYMENT_STEP_LEASE_SECONDS = 10;
 
-  /** The least time between two looks for steps coming due (retries, deadlines, expired leases); the poll interval only while LISTEN is down. Idle, nothing runs. */
+  /**
+   * The least time between two looks for steps coming due (retries, deadlines, expired leases); the
+   * poll interval only while LISTEN is down. Idle, nothing runs.
+   */
   @IsWholeNumber({ min: 50, max: 60_000, unit: 'milliseconds' })
   PAYMENT_STEP_POLL_MS = 1_000;
 

@@ -43,7 +43,10 @@ export const PAYMENT_DRIVERS = Symbol('PaymentDrivers');
 const WEBHOOK_SWEEP_MIN_INTERVAL_MS = 1_000;
 const WEBHOOK_SWEEP_RETRY_MS = 5_000;
 
-/** Starts the step worker and the webhook sweeper with the app; stops them before the connections close (after the consumers: the platform stops those first). */
+/**
+ * Starts the step worker and the webhook sweeper with the app; stops them before the connections close
+ * (after the consumers: the platform stops those first).
+ */
 @Injectable()
 class PaymentRuntime implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly sweeper: WebhookSweeper;

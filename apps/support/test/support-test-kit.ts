@@ -8,8 +8,6 @@ import type { EventEnvelope } from '@pay/contracts';
 import { deadLetterTopicOf } from '@pay/contracts';
 import type { RunningService } from '@pay/platform';
 import { createService } from '@pay/platform';
-// A helper of the tests and the bench only, like them allowed the testing library.
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { createTestTopics, deleteTestTopics, dropSchema, grantTestAccess, testDatabaseUrl, testKafka, testKafkaEnv, uniqueName, waitFor } from '@pay/testing';
 import type { Socket } from 'socket.io-client';
 import { io } from 'socket.io-client';

@@ -1,16 +1,13 @@
-import { IsConsumerGroupId, IsJsonWith, IsWholeNumber, StripeApiConfig, toWholeNumber } from '@pay/config';
+import { IsConsumerGroupId, IsJsonWith, IsWholeNumber, StripeApiConfig, toList, toWholeNumber } from '@pay/config';
 import { MasterKeyRing } from '@pay/encryption';
 import { Transform } from 'class-transformer';
 import type { ValidationArguments } from 'class-validator';
 import { ArrayMaxSize, ArrayMinSize, IsDefined, IsEmpty, IsInt, IsString, Matches, Max, Min, ValidateBy, ValidateIf } from 'class-validator';
 
-const toUpperList = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string'
-    ? value
-        .split(',')
-        .map((part) => part.trim().toUpperCase())
-        .filter(Boolean)
-    : value;
+const toUpperList = ({ value }: { value: unknown }): unknown => {
+  const list = toList(value);
+  return Array.isArray(list) ? list.map((part: string) => part.toUpperCase()) : list;
+};
 
 /**
  * A key for development and tests only, so `npm start` works without secrets. It is public
@@ -21,23 +18,7 @@ const DEVELOPMENT_MASTER_KEYS = `${DEVELOPMENT_MASTER_KEY_ID}:ZGV2ZWxvcG1lbnQtb2
 
 /** `"3600, 86400"` → [3600, 86400]; `none` → []. Anything else is left for the validator. */
 const toWholeNumberList = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string'
-    ? value.trim() === 'none'
-      ? []
-      : value
-          .split(',')
-          .map((part) => part.trim())
-          .filter(Boolean)
-          .map(toWholeNumber)
-    : value;
-
-const toList = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string'
-    ? value
-        .split(',')
-        .map((part) => part.trim())
-        .filter(Boolean)
-    : value;
+  typeof value === 'string' ? (value.trim() === 'none' ? [] : (toList(value) as string[]).map(toWholeNumber)) : value;
 
 const ORIGINS_MESSAGE = 'must be a comma-separated list of origins such as https://pay.example.com (http only for localhost)';
 
@@ -109,7 +90,7 @@ export class WalletConfig extends StripeApiConfig {
   WEBAUTHN_RP_NAME = 'Pay';
 
   /** Origins (scheme://host[:port]) whose pages may run passkey ceremonies, comma-separated; https only in production. */
-  @Transform(toList)
+  @Transform(({ value }) => toList(value))
   @ArrayMinSize(1, { message: ORIGINS_MESSAGE })
   @Matches(/^(https:\/\/[a-z0-9.-]+(:\d{1,5})?|http:\/\/localhost(:\d{1,5})?)$/, { each: true, message: ORIGINS_MESSAGE })
   @ValidateBy({

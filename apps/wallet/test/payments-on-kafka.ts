@@ -2,8 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { EventDefinition, EventEnvelope, PaymentInitiatedData } from '@pay/contracts';
 import { createEvent, PaymentCanceledV1, PaymentCapturedV1, PaymentFailedV1, PaymentInitiatedV1, Topics } from '@pay/contracts';
 import { EventPublisher } from '@pay/messaging';
-// A helper of the *.int-spec.ts files only, like them allowed the testing library.
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { testDatabaseUrl, testKafka, uniqueName, waitFor } from '@pay/testing';
 import { Client } from 'pg';
 import type { WalletUnderTest } from './wallet-test-kit';

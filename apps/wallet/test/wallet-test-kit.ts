@@ -11,8 +11,6 @@ import { createTestIssuer } from '@pay/auth/testing';
 import { Topics } from '@pay/contracts';
 import type { RunningService } from '@pay/platform';
 import { createService } from '@pay/platform';
-// A helper of the *.int-spec.ts files only, like them allowed the testing library.
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { dropSchema, testDatabaseUrl, testKafka, testKafkaEnv, uniqueName } from '@pay/testing';
 import type { Consumer } from 'kafkajs';
 import { Client } from 'pg';

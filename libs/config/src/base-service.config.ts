@@ -2,15 +2,7 @@ import { Transform } from 'class-transformer';
 import { isKeyGrants, isPublicKeySet } from '@pay/auth';
 import { IsIn, IsOptional, IsString, Matches, ValidateBy, ValidateIf } from 'class-validator';
 import { DatabaseConfig } from './database.config';
-import { IsWholeNumber, IsFlag } from './env-values';
-
-const toList = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string'
-    ? value
-        .split(',')
-        .map((part) => part.trim())
-        .filter(Boolean)
-    : value;
+import { IsWholeNumber, IsFlag, toList } from './env-values';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export const DEFAULT_KAFKA_BROKERS = '127.0.0.1:9092';
@@ -66,7 +58,7 @@ export class BaseServiceConfig extends DatabaseConfig {
   @Matches(/^\S{1,200}$/, { message: 'must be the audience (aud) access tokens are issued for' })
   AUTH_AUDIENCE = 'pay-api';
 
-  @Transform(toList)
+  @Transform(({ value }) => toList(value))
   @Matches(/^[A-Za-z0-9.-]+:\d{1,5}$/, { each: true, message: 'must be a comma-separated list of host:port, e.g. 127.0.0.1:9092' })
   KAFKA_BROKERS: string[] = [DEFAULT_KAFKA_BROKERS];
 

@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from './validate-config';
-import { IsConsumerGroupId, IsFlag, IsOneOf, IsTopicName, IsWholeNumber, parseFlag, parseWholeNumber } from './env-values';
+import { IsConsumerGroupId, IsFlag, IsOneOf, IsTopicName, IsWholeNumber, parseFlag, parseWholeNumber, toList } from './env-values';
 
 class Sample {
   @IsWholeNumber({ min: 1, max: 60, unit: 'seconds' })
@@ -93,6 +93,12 @@ describe('Kafka names: one rule for every service and tool', () => {
 });
 
 describe('single variables outside a config class', () => {
+  it('reads a comma-separated list: parts trimmed, empty ones dropped; anything but a string left for the validator', () => {
+    expect(toList(' a, b,,c ')).toEqual(['a', 'b', 'c']);
+    expect(toList('')).toEqual([]);
+    expect(toList(['a'])).toEqual(['a']);
+  });
+
   it('reads a flag, or falls back when unset or empty', () => {
     expect(parseFlag('PG_EMBEDDED', undefined, false)).toBe(false);
     expect(parseFlag('PG_EMBEDDED', ' ', true)).toBe(true);

@@ -16,6 +16,16 @@ export function toWholeNumber(value: unknown): unknown {
   return typeof value === 'string' && WHOLE_NUMBER.test(value) ? Number(value) : value;
 }
 
+/** A comma-separated list, each part trimmed and empty ones dropped (`"a, b,,c"` → `['a', 'b', 'c']`); anything but a string is left for the validator. */
+export function toList(value: unknown): unknown {
+  return typeof value === 'string'
+    ? value
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean)
+    : value;
+}
+
 /** Exactly `true`/`1` and `false`/`0`; anything else is left as it is, for the validator to refuse. */
 export function toFlag(value: unknown): unknown {
   return typeof value === 'string' && Object.hasOwn(FLAGS, value) ? FLAGS[value] : value;

@@ -1,10 +1,7 @@
-// Jest loads global set-up outside its module mapper, so the infra scripts are reached by path.
-/* eslint-disable @nx/enforce-module-boundaries */
-import { ensureTopics } from '../../../tools/infra/kafka';
-import { ensureDatabase } from '../../../tools/infra/postgres';
-import { dockerEngineAnswers, startKafkaContainer, startPostgresContainer } from '../../../tools/infra/test-containers';
-import { startTestKafka } from '../../../tools/infra/test-kafka';
-/* eslint-enable @nx/enforce-module-boundaries */
+// First: Jest loads this file outside its module mapper; path-aliases.ts resolves the @pay/* aliases below.
+import './path-aliases';
+import { ensureDatabase, ensureTopics } from '@pay/local-infra';
+import { dockerEngineAnswers, startKafkaContainer, startPostgresContainer, startTestKafka } from '@pay/local-infra/test-tiers';
 import type { TestInfrastructurePlan } from './test-infrastructure-plan';
 import { DEVELOPMENT_KAFKA_BROKERS, needsDockerAnswer, planTestInfrastructure } from './test-infrastructure-plan';
 import type { WorkerBroker } from './worker-kafka';

@@ -1,7 +1,8 @@
 /**
  * The Pay Hub in headless Chromium (Debian's, driven by playwright-core) against the real
  * services: a person signs in, saves a card (typed into the card Element of Stripe.js, the
- * simulator's stand-in loaded from its origin: the card number is in no request to the hub) and a PayPal account (approved on PayPal's page), turns Pay on in two apps,
+ * simulator's stand-in loaded from its origin: the card number is in no request to the hub) and a
+ * PayPal account (approved on PayPal's page), turns Pay on in two apps,
  * registers a passkey through a virtual authenticator (CDP WebAuthn, user verification on),
  * confirms a purchase above the step-up threshold with it and sees it in the timeline; another
  * person's payment typed into the address bar is not found. An analyst filters, sees a chart whose

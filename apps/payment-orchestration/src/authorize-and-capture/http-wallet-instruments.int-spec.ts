@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { waitFor } from '@pay/testing';
 import { HttpWalletInstruments } from './http-wallet-instruments';
 import type { InstrumentLookup, InstrumentRequest } from './wallet-instruments';
 
@@ -113,7 +114,13 @@ describe('HttpWalletInstruments: lookups issued together go to the wallet in one
     const next = [wallet.lookup(ask('found-a'))];
     await new Promise((turn) => setImmediate(turn));
     next.push(wallet.lookup(ask('found-b')), wallet.lookup(ask('captured-c')));
-    await new Promise((turn) => setTimeout(turn, 50));
+    // The first request reaches the wallet and hangs there; the three lookups issued meanwhile must not have
+    // gone out on their own: the request list below, exact once all are answered, would show them.
+    await waitFor(
+      () => hanging.length,
+      (held) => held === 1,
+      { what: 'the first request held by the wallet' },
+    );
     expect(seen.map((s) => s.body.releases.map((r) => r.paymentId))).toEqual([['found-alone'], ['found-first']]);
     hanging.shift()?.writeHead(200, { 'content-type': 'application/json' }).end(itemsAnswer(seen[1].body).body);
     expect(await first).toMatchObject({ outcome: 'found' });

@@ -1,27 +1,15 @@
 import { createHash } from 'node:crypto';
-import type { AppName, Money, PaymentCaptureMethod, PaymentKind } from '@pay/contracts';
+import type { Counterparty, PurchaseRequested } from '@pay/contracts';
 
 /**
  * A request for money to move, whichever door it came through (Kafka's PurchaseRequested or
- * `POST /v1/payments`): both doors turn their input into this, and from here on behave alike.
+ * `POST /v1/payments`): both doors turn their input into this (`toPurchaseRequest`), and from here on
+ * behave alike. Its fields are the contract's, less the deprecated `personId` (read as `payerId`):
+ * one definition, in libs/contracts. `requestId` is the caller's idempotency key (Kafka: the event's
+ * `requestId`; HTTP: the `Idempotency-Key` header); the amount stays the contract's Money
+ * (`toMinorUnits` for arithmetic); an absent `captureMethod` is automatic.
  */
-export interface PurchaseRequest {
-  /** The caller's idempotency key (Kafka: `requestId`; HTTP: the `Idempotency-Key` header). */
-  readonly requestId: string;
-  readonly kind: PaymentKind;
-  readonly payerId: string;
-  readonly counterparty: { readonly type: 'merchant' | 'non-profit' | 'person'; readonly id: string };
-  readonly app: AppName;
-  readonly country: string;
-  /** Minor units and currency, as the contract carries them (`toMinorUnits` for arithmetic). */
-  readonly amount: Money;
-  readonly paymentMethodId?: string;
-  readonly stepUpProof?: string;
-  readonly merchantCategory?: string;
-  readonly description?: string;
-  /** Absent: automatic. */
-  readonly captureMethod?: PaymentCaptureMethod;
-}
+export type PurchaseRequest = Readonly<Omit<PurchaseRequested, 'personId' | 'counterparty'>> & { readonly counterparty: Readonly<Counterparty> };
 
 /**
  * The SHA-256 of what the request asks for, in a fixed field order. The step-up proof is left out:

@@ -2,7 +2,8 @@ import type { Money } from '@pay/contracts';
 import type { DisputeObservation, PspObservation, RefundObservation } from '@pay/payments-domain';
 
 /**
- * The payment service provider port: what orchestration asks of a PSP (Stripe, PayPal) and what it gets back, in our words. Every mutating call carries the caller's
+ * The payment service provider port: what orchestration asks of a PSP (Stripe, PayPal) and what it
+ * gets back, in our words. Every mutating call carries the caller's
  * idempotency key, derived from our own ids (e.g. `<paymentId>:authorize`), so that a retry —
  * by the SDK, by us after a timeout, or after a crash — can never charge twice.
  */

@@ -140,7 +140,8 @@ export interface StepAnnouncement {
  * The `payment_steps` table: a step is scheduled in the transaction that makes it necessary (the
  * payment's first event, a refund request), so a crash can delay a step but never lose it. A
  * worker leases a step before running it and renews the lease while the step runs (a heartbeat
- * every third of the lease); a lease that runs out (the worker died) makes the step due again. Steps are idempotent (PSP idempotency keys, command ids), so the rare double run
+ * every third of the lease); a lease that runs out (the worker died) makes the step due again. Steps
+ * are idempotent (PSP idempotency keys, command ids), so the rare double run
  * after a lease ran out mid-call is harmless.
  */
 export class PaymentSteps {

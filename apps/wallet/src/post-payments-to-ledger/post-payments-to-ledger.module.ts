@@ -5,7 +5,10 @@ import { PaymentsInProgressModule } from '../payments-in-progress/payments-in-pr
 import { PaymentEventsController } from './payment-events.controller';
 import { PostPaymentsToLedger } from './post-payments-to-ledger.service';
 
-/** Posts captured, refunded and dispute-lost payments to the ledger, keeps track of the payments awaiting their charge, and marks a bank account its bank refused for good. */
+/**
+ * Posts captured, refunded and dispute-lost payments to the ledger, keeps track of the payments
+ * awaiting their charge, and marks a bank account its bank refused for good.
+ */
 @Module({
   imports: [LedgerModule, PaymentsInProgressModule],
   controllers: [PaymentEventsController],

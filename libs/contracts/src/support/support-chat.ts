@@ -6,7 +6,10 @@ import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, MaxLength, Min } fr
  * documents them with what the server emits.
  */
 
-/** `conversation.join` (and `conversation.leave`): receive a conversation's messages after `afterSeq` (default: after what this party last confirmed delivered). */
+/**
+ * `conversation.join` (and `conversation.leave`): receive a conversation's messages after `afterSeq`
+ * (default: after what this party last confirmed delivered).
+ */
 export class JoinConversation {
   @IsUUID()
   conversationId!: string;

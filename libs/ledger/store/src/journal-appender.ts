@@ -131,7 +131,10 @@ function sqlLiteral(client: PgClient, value: SqlValue): string {
   return text.length > 256 && !text.includes(DOCUMENT_QUOTE.slice(0, -1)) ? `${DOCUMENT_QUOTE}${text}${DOCUMENT_QUOTE}` : quoted(text);
 }
 
-/** Only these need escaping in a standard string literal; most texts here (ids, hashes, times) hold neither, and escapeLiteral walks every character in JavaScript. */
+/**
+ * Only these need escaping in a standard string literal; most texts here (ids, hashes, times) hold
+ * neither, and escapeLiteral walks every character in JavaScript.
+ */
 const QUOTE_OR_BACKSLASH = /['\\]/;
 
 function arrayElementText(item: string | number | Date): string {

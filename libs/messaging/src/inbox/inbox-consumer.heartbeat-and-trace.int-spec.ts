@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { createEvent, defineEvent } from '@pay/contracts';
 import { createLogger, startTelemetry, tracer } from '@pay/observability';
 import type { TestSchema } from '@pay/testing';
-import { createTestSchema, createTestTopics, deleteTestTopics, prometheusValue, testKafka, uniqueName } from '@pay/testing';
+import { createTestSchema, createTestTopics, deleteTestTopics, prometheusValue, testKafka, uniqueName, waitFor } from '@pay/testing';
 import { context, trace } from '@opentelemetry/api';
 import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
@@ -81,8 +81,11 @@ describe('InboxConsumer: long handlers and trace context', () => {
     await publisher.publish([first, second].map((envelope) => ({ topic, envelope })));
     await consumer.start();
     try {
-      const deadline = Date.now() + 60_000;
-      while (consumer.stats.applied < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      await waitFor(
+        () => consumer.stats.applied,
+        (applied) => applied >= 2,
+        { what: 'both messages applied', timeoutMs: 60_000, intervalMs: 200 },
+      );
       expect(consumer.stats.applied).toBe(2);
       expect(calls).toEqual([first.id, second.id]); // each handler ran once: no rebalance redelivered it
     } finally {
@@ -124,8 +127,7 @@ describe('InboxConsumer: long handlers and trace context', () => {
     try {
       // Twice the session timeout: a member that stopped heartbeating would have been evicted, and
       // the message handed over again, its wait starting over from 0.
-      const deadline = Date.now() + 60_000;
-      while ((await blocked()) < 12 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      await waitFor(blocked, (seconds) => seconds >= 12, { what: 'messaging_consumer_blocked at 12 s', timeoutMs: 60_000, intervalMs: 200 });
       expect(await blocked()).toBeGreaterThanOrEqual(12);
       expect(consumer.stats).toMatchObject({ applied: 0, deadLettered: 0 });
       // Still the group's member: not evicted for silence.
@@ -136,7 +138,11 @@ describe('InboxConsumer: long handlers and trace context', () => {
       expect({ state: groups[0].state, members: groups[0].members.length }).toEqual({ state: 'Stable', members: 1 });
 
       down = false;
-      while (consumer.stats.applied < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      await waitFor(
+        () => consumer.stats.applied,
+        (applied) => applied >= 1,
+        { what: 'the message applied once its dependency is back', timeoutMs: 30_000, intervalMs: 200 },
+      );
       expect(consumer.stats).toMatchObject({ applied: 1, deadLettered: 0 });
       expect(await blocked()).toBe(0);
     } finally {
@@ -170,8 +176,11 @@ describe('InboxConsumer: long handlers and trace context', () => {
       );
     };
     await consumer.start();
-    const deadline = Date.now() + 30_000;
-    while (consumer.state !== 'connected' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await waitFor(
+      () => consumer.state,
+      (state) => state === 'connected',
+      { what: 'the consumer connected', timeoutMs: 30_000 },
+    );
     expect(await state()).toEqual({ joining: 0, connected: 1, stopped: 0 });
     await consumer.stop();
     expect(await state()).toEqual({ joining: 0, connected: 0, stopped: 1 });
@@ -207,8 +216,11 @@ describe('InboxConsumer: long handlers and trace context', () => {
     span.end();
     await consumer.start();
     try {
-      const deadline = Date.now() + 30_000;
-      while (handlerTraceId === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await waitFor(
+        () => handlerTraceId,
+        (traceId) => traceId !== undefined,
+        { what: 'the handler run', timeoutMs: 30_000 },
+      );
       expect(handlerTraceId).toBe(publishedTraceId);
       const consumerSpan = spans.getFinishedSpans().find((s) => s.name === `${topic} process`);
       expect(consumerSpan?.spanContext().traceId).toBe(publishedTraceId);

@@ -91,12 +91,15 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
    */
   async function publishAll(relay: OutboxRelay, expected: number): Promise<number> {
     let published = 0;
-    const deadline = Date.now() + 20_000;
-    while (published < expected && Date.now() < deadline) {
-      published += await relay.publishBatch();
-      if (published < expected) await new Promise((r) => setTimeout(r, 20));
-    }
-    return published;
+    return waitFor(
+      async () => (published += await relay.publishBatch()),
+      (total) => total >= expected,
+      {
+        what: `${expected} rows published`,
+        timeoutMs: 20_000,
+        intervalMs: 20,
+      },
+    );
   }
 
   /**
@@ -105,8 +108,11 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
    * partition's sentinel. The sentinels are taken out of `received`.
    */
   async function waitForReceived(count: number): Promise<void> {
-    const deadline = Date.now() + 30_000;
-    while (received.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(
+      () => received.length,
+      (n) => n >= count,
+      { what: `${count} events received`, timeoutMs: 30_000, intervalMs: 50 },
+    );
     const sentinels = Array.from({ length: PARTITIONS }, (_, partition) => `sentinel-${partition}-${Date.now()}`);
     const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
@@ -115,10 +121,7 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
     } finally {
       await producer.disconnect();
     }
-    while (!sentinels.every((id) => received.includes(id))) {
-      if (Date.now() > deadline) throw new Error('the sentinels did not arrive within 30 s');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor(() => sentinels.every((id) => received.includes(id)), isTrue, { what: 'the sentinel of every partition', timeoutMs: 30_000, intervalMs: 50 });
     for (const id of sentinels) received.splice(received.indexOf(id), 1);
   }
 
@@ -168,8 +171,11 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
     await Promise.all(writers);
     const restarted = new OutboxRelay({ name: 'it-concurrent', dataSource: db.dataSource, publisher, logger, batchSize: 25, idleDelayMs: 5 });
     await restarted.start(); // ...and a new one resumes from the checkpoint
-    const deadline = Date.now() + 30_000;
-    while ((await restarted.backlog()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(
+      () => restarted.backlog(),
+      (left) => left === 0,
+      { what: "the restarted relay's backlog published", timeoutMs: 30_000, intervalMs: 50 },
+    );
     await restarted.stop();
     await waitForReceived(events.length);
     const extra = received.filter((id) => !events.some((e) => e.id === id));
@@ -234,15 +240,12 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
     try {
       // Passes until the batch is taken (other test files' transactions may hold the horizon back).
       let refused: unknown;
-      const deadline = Date.now() + 20_000;
-      while (refused === undefined && Date.now() < deadline) {
-        const published = await relay.publishBatch().catch((error: unknown) => {
+      const pass = (): Promise<number> =>
+        relay.publishBatch().catch((error: unknown) => {
           refused = error;
           return 0;
         });
-        if (published > 0) break;
-        if (refused === undefined) await new Promise((r) => setTimeout(r, 20));
-      }
+      await waitFor(pass, (published) => published > 0 || refused !== undefined, { what: 'a pass that takes the batch', timeoutMs: 20_000, intervalMs: 20 });
       expect(String(refused)).toMatch(/1 row\(s\) behind the batch were not read; the checkpoint was not moved/);
       expect(await relay.backlog()).toBe(3);
       const logged = lines() as { relay?: string; unread?: { position: string; tx_id: string; status: string }[] }[];

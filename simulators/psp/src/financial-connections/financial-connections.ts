@@ -77,7 +77,10 @@ function findSession(context: ApiContext, id: string): FinancialConnectionsSessi
   return session;
 }
 
-/** `POST /v1/financial_connections/sessions` (secret key): `account_holder[type]=customer`, `[customer]`, `permissions[]` (with `payment_method`), `filters[countries][]`. */
+/**
+ * `POST /v1/financial_connections/sessions` (secret key): `account_holder[type]=customer`,
+ * `[customer]`, `permissions[]` (with `payment_method`), `filters[countries][]`.
+ */
 export function createFinancialConnectionsSession(context: ApiContext, params: FormObject): ApiAnswer {
   const holder = params.account_holder;
   const holderFields = typeof holder === 'object' && holder !== null && !Array.isArray(holder) ? holder : undefined;

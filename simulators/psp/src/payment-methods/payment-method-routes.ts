@@ -3,7 +3,10 @@ import { ok } from '../api-context';
 import { notFound } from '../http/stripe-error';
 import { findPaymentMethod } from './test-payment-methods';
 
-/** A saved PaymentMethod as Stripe returns it: a card (brand, last four, expiry, country; never the number), or a US bank account (last four, routing number). */
+/**
+ * A saved PaymentMethod as Stripe returns it: a card (brand, last four, expiry, country; never the
+ * number), or a US bank account (last four, routing number).
+ */
 export interface PaymentMethodObject {
   id: string;
   object: 'payment_method';

@@ -16,7 +16,10 @@ export type CardBehaviour =
   | { readonly kind: 'processing' }
   /** The charge goes through, but the first answer to each idempotency key is a 500 (the response was lost). */
   | { readonly kind: 'approve_then_5xx' }
-  /** The charge goes through, but the first answer to each idempotency key is held past any client timeout; a retry with the key gets the saved answer at once. */
+  /**
+   * The charge goes through, but the first answer to each idempotency key is held past any client
+   * timeout; a retry with the key gets the saved answer at once.
+   */
   | { readonly kind: 'approve_then_hang' }
   /**
    * A bank debit (SEPA Direct Debit, ACH): `processing` at once, then the bank answers after the

@@ -21,7 +21,10 @@ function seriesOf(rows: AggregateRow[], dimension: Dimension): { periods: string
   return { periods, series: [...byKey.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, values]) => ({ key, values })) };
 }
 
-/** Analysts: every filter of the history API, totals per day as charts, refunds and disputes, CSV export with progress. People are pseudonymous as the API gives them. */
+/**
+ * Analysts: every filter of the history API, totals per day as charts, refunds and disputes, CSV
+ * export with progress. People are pseudonymous as the API gives them.
+ */
 export function AnalyticsPage() {
   const [filters, setFilters] = useState(EMPTY);
   const [dimension, setDimension] = useState<Dimension>('app');

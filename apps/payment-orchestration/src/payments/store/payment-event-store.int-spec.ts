@@ -190,11 +190,7 @@ describe('PaymentEventStore', () => {
     // The positive marker that ours waits: a backend blocked by the other writer's transaction.
     const blockedByOther = async (): Promise<number> =>
       (await schema.dataSource.query<{ n: number }[]>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))', [pid]))[0].n;
-    const deadline = Date.now() + 10_000;
-    while ((await blockedByOther()) === 0) {
-      if (Date.now() > deadline) throw new Error('our append did not wait for the other writer within 10 s');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await waitFor(blockedByOther, (blocked) => blocked > 0, { what: 'our append waiting for the other writer', timeoutMs: 10_000, intervalMs: 20 });
     await other.commitTransaction();
     await other.release();
     await expect(ours).rejects.toMatchObject({ name: 'PaymentVersionConflictError', expectedVersion: 1 });

@@ -7,7 +7,10 @@ import type { StripeSettings } from './stripe.config';
 import { createStripeClient } from './stripe-client';
 import { StripePaymentServiceProvider } from './stripe-payment-service-provider';
 
-/** Provides the PSP port on Stripe alone (or the simulator, by the settings), measured (latency, errors by class), for every kind of method: tests of Stripe. The service uses PspModule. */
+/**
+ * Provides the PSP port on Stripe alone (or the simulator, by the settings), measured (latency, errors
+ * by class), for every kind of method: tests of Stripe. The service uses PspModule.
+ */
 @Module({})
 export class StripeModule {
   static forRoot(settings: StripeSettings): DynamicModule {

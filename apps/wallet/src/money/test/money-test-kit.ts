@@ -12,8 +12,6 @@ import type { PostgresLedger } from '@pay/ledger-store';
 import { EventPublisher } from '@pay/messaging';
 import type { RunningService } from '@pay/platform';
 import { createService } from '@pay/platform';
-// A helper of the *.int-spec.ts files only, like them allowed the testing library.
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { dropSchema, testDatabaseUrl, testKafka, testKafkaEnv, uniqueName } from '@pay/testing';
 import type { Consumer, IHeaders } from 'kafkajs';
 import type { WalletConfig } from '../../config';
