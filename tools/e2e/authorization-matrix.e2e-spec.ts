@@ -71,8 +71,9 @@ const RULES: Readonly<Record<string, Rule>> = {
   'wallet PATCH /v1/wallets/{personId}/payment-methods/{methodId}': PERSON_SELF,
   'wallet DELETE /v1/wallets/{personId}/payment-methods/{methodId}': PERSON_SELF,
   'wallet PUT /v1/wallets/{personId}/payment-methods/{methodId}/preferred': PERSON_SELF,
-  'wallet POST /v1/wallets/{personId}/pin': PERSON_SELF,
-  'wallet PUT /v1/wallets/{personId}/pin': PERSON_SELF,
+  // The PIN is the person's own: set and changed by the person alone (a service may confirm with it, below).
+  'wallet POST /v1/wallets/{personId}/pin': PERSON_ONLY,
+  'wallet PUT /v1/wallets/{personId}/pin': PERSON_ONLY,
   'wallet POST /v1/wallets/{personId}/step-up/pin': PERSON_SELF,
   'wallet POST /v1/wallets/{personId}/step-up/biometric': PERSON_SELF,
   'wallet POST /v1/wallets/{personId}/step-up/biometric/options': PERSON_SELF,
