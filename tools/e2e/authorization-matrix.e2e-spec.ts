@@ -274,6 +274,10 @@ describe('the authorization matrix of the five services', () => {
         if ((rule.scopes ?? []).length > 0 && rule.roles.includes('service')) {
           const scoped = await call(route, tokens.get('service+scopes'));
           if (roleRefusal(scoped)) wrong.push(`${route}: a service with the scopes ${rule.scopes!.join(', ')} is refused`);
+          // A business's or payment's read by a service acting for no merchant: the 404 of an unknown id, never data.
+          if (route.includes(' GET ') && /\{(id|paymentId)\}/.test(route) && scoped.status !== 404) {
+            wrong.push(`${route}: a service acting for no merchant got ${scoped.status}, not 404`);
+          }
         }
         if (rule.appBackend && rule.roles.includes('service')) {
           const backend = await call(route, tokens.get('app backend'));
