@@ -61,10 +61,11 @@ export function publicJwk(key: JWK): JWK {
 
 /**
  * `AUTH_KEY_GRANTS` for payment-orchestration's service key: it signs for itself, as a service,
- * with the one scope it needs; every other claim made with that key is refused by every service.
+ * with the scopes it needs (its tokens read instruments; its attestations vouch for the funds
+ * commands it sends the wallet); every other claim made with that key is refused by every service.
  */
 export function orchestrationKeyGrants(kid: string): string {
-  return JSON.stringify({ [kid]: { subjects: ['payment-orchestration'], roles: ['service'], scopes: ['instruments:read'] } });
+  return JSON.stringify({ [kid]: { subjects: ['payment-orchestration'], roles: ['service'], scopes: ['funds:command', 'instruments:read'] } });
 }
 
 /** An app backend's grant: its own subject (`<app>-backend`), its app, its merchants, the app backends' scopes. */

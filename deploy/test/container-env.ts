@@ -76,7 +76,7 @@ export const SECRET_SAMPLES: Readonly<Record<string, string>> = (() => {
     SUPPORT_SERVICE_TOKEN_SIGNING_JWK: JSON.stringify(support),
     HUB_SERVICE_SIGNING_JWK: JSON.stringify(payHub),
     AUTH_KEY_GRANTS: JSON.stringify({
-      'sample-payment-orchestration': { subjects: ['payment-orchestration'], roles: ['service'], scopes: ['instruments:read'] },
+      'sample-payment-orchestration': { subjects: ['payment-orchestration'], roles: ['service'], scopes: ['funds:command', 'instruments:read'] },
       'sample-instagram-backend': {
         subjects: ['instagram-backend'],
         roles: ['service'],

@@ -6,7 +6,9 @@
  * call answers 403 before any handler runs; one it may call never refuses it for its role; a
  * person naming another person's id gets the 404 of a person that does not exist, never data.
  * A support agent's token (the support service's audience alone) is refused as a token (401) by
- * every other service.
+ * every other service. A token signed with payment-orchestration's own key (registered in
+ * AUTH_KEY_GRANTS as production registers it) for any other subject, role or scope — what code
+ * running in orchestration's pod could mint — is refused (401) by every service on every route.
  */
 import type { TestIssuer } from '@pay/auth/testing';
 import { createTestIssuer } from '@pay/auth/testing';
@@ -18,6 +20,7 @@ import { historyProjectionService } from '@pay/history-projection/tools';
 import { paymentOrchestrationService } from '@pay/payment-orchestration/tools';
 import { supportService } from '@pay/support/tools';
 import { walletService } from '@pay/wallet/tools';
+import { orchestrationKeyGrants } from '../dev-keys';
 
 type Role = 'person' | 'service' | 'analyst' | 'operator' | 'advertiser' | 'support';
 const ROLES: readonly Role[] = ['person', 'service', 'analyst', 'operator', 'advertiser', 'support'];
@@ -68,8 +71,9 @@ const RULES: Readonly<Record<string, Rule>> = {
   'wallet PATCH /v1/wallets/{personId}/payment-methods/{methodId}': PERSON_SELF,
   'wallet DELETE /v1/wallets/{personId}/payment-methods/{methodId}': PERSON_SELF,
   'wallet PUT /v1/wallets/{personId}/payment-methods/{methodId}/preferred': PERSON_SELF,
-  'wallet POST /v1/wallets/{personId}/pin': PERSON_SELF,
-  'wallet PUT /v1/wallets/{personId}/pin': PERSON_SELF,
+  // The PIN is the person's own: set and changed by the person alone (a service may confirm with it, below).
+  'wallet POST /v1/wallets/{personId}/pin': PERSON_ONLY,
+  'wallet PUT /v1/wallets/{personId}/pin': PERSON_ONLY,
   'wallet POST /v1/wallets/{personId}/step-up/pin': PERSON_SELF,
   'wallet POST /v1/wallets/{personId}/step-up/biometric': PERSON_SELF,
   'wallet POST /v1/wallets/{personId}/step-up/biometric/options': PERSON_SELF,
@@ -164,11 +168,14 @@ const roleRefusal = (answer: Answer): boolean =>
 
 describe('the authorization matrix of the five services', () => {
   let idp: TestIssuer;
+  /** payment-orchestration's own signing key: the same issuer and audience, its own kid, bounded by its grant. */
+  let orchestrationKey: TestIssuer;
   const running = new Map<string, { service: RunningService; schema: string; document: { paths: Record<string, Record<string, unknown>> } }>();
   const tokens = new Map<string, string>();
 
   beforeAll(async () => {
     idp = await createTestIssuer();
+    orchestrationKey = await createTestIssuer({ issuer: idp.issuer, audience: idp.audience });
     for (const role of ROLES) {
       const claims: Record<string, unknown> = role === 'advertiser' ? { merchants: ['m-matrix'], org: 'org-matrix' } : {};
       tokens.set(role, await idp.signTestToken({ sub: `matrix-${role}`, role, ...claims }));
@@ -186,7 +193,8 @@ describe('the authorization matrix of the five services', () => {
         PORT: '0',
         LOG_LEVEL: 'silent',
         OUTBOX_RELAY_NAME: 'matrix',
-        AUTH_JWKS: JSON.stringify(idp.jwks),
+        AUTH_JWKS: JSON.stringify({ keys: [...idp.jwks.keys, ...orchestrationKey.jwks.keys] }),
+        AUTH_KEY_GRANTS: orchestrationKeyGrants(orchestrationKey.jwks.keys[0].kid!),
         AUTH_ISSUER: idp.issuer,
         AUTH_AUDIENCE: idp.audience,
         ...testConsumerGroupsEnv(schema),
@@ -266,6 +274,10 @@ describe('the authorization matrix of the five services', () => {
         if ((rule.scopes ?? []).length > 0 && rule.roles.includes('service')) {
           const scoped = await call(route, tokens.get('service+scopes'));
           if (roleRefusal(scoped)) wrong.push(`${route}: a service with the scopes ${rule.scopes!.join(', ')} is refused`);
+          // A business's or payment's read by a service acting for no merchant: the 404 of an unknown id, never data.
+          if (route.includes(' GET ') && /\{(id|paymentId)\}/.test(route) && scoped.status !== 404) {
+            wrong.push(`${route}: a service acting for no merchant got ${scoped.status}, not 404`);
+          }
         }
         if (rule.appBackend && rule.roles.includes('service')) {
           const backend = await call(route, tokens.get('app backend'));
@@ -274,6 +286,45 @@ describe('the authorization matrix of the five services', () => {
       }
     }
     expect(wrong).toEqual([]);
+  });
+
+  it("refuses at every service, on every route, a token payment-orchestration's key signs for another subject, role or scope (401)", async () => {
+    // What code running in orchestration's pod could mint with its key, each refused as a token.
+    const forgeries: Record<string, Record<string, unknown>> = {
+      'an operator': { sub: 'sre-1', role: 'operator' },
+      'itself as an operator': { sub: 'payment-orchestration', role: 'operator' },
+      'a person (the victim)': { sub: 'victim', role: 'person' },
+      'an advertiser': { sub: 'adv-1', role: 'advertiser', merchants: ['m-matrix'], org: 'org-matrix' },
+      'an analyst': { sub: 'analyst-1', role: 'analyst' },
+      "an app's backend": { sub: 'instagram-backend', role: 'service', app: 'instagram', merchants: ['m-matrix'], scope: 'payments:initiate payments:refund' },
+      'itself with the ledger': { sub: 'payment-orchestration', role: 'service', scope: 'instruments:read ledger:write' },
+      'itself with refunds': { sub: 'payment-orchestration', role: 'service', scope: 'payments:refund' },
+      'support (a case)': { sub: 'support', role: 'service', scope: 'payments:refund' },
+    };
+    const forged = await Promise.all(
+      Object.entries(forgeries).map(async ([what, claims]) => [what, await orchestrationKey.signTestToken(claims as { sub: string; role: string })] as const),
+    );
+    const own = await orchestrationKey.signTestToken({ sub: 'payment-orchestration', role: 'service', scope: 'instruments:read' });
+    const wrong: string[] = [];
+    let calls = 0;
+    for (const definition of definitions) {
+      for (const route of routesOf(definition.name).filter((candidate) => RULES[candidate]?.roles !== 'public')) {
+        for (const [what, token] of forged) {
+          const answer = await call(route, token);
+          calls += 1;
+          if (answer.status !== 401 || answer.body?.code !== 'UNAUTHENTICATED')
+            wrong.push(`${route}: ${what} signed by orchestration's key got ${answer.status} ${answer.body?.code ?? ''}`);
+        }
+        // The control: what its grant allows is taken as a token everywhere (the routes then decide).
+        const genuine = await call(route, own);
+        if (genuine.status === 401) wrong.push(`${route}: orchestration's own token is refused as a token`);
+      }
+    }
+    expect(calls).toBeGreaterThan(definitions.length * Object.keys(forgeries).length);
+    expect(wrong).toEqual([]);
+    // And it opens what it is for: the instrument route's guard lets it through (the wallet then answers for the payment).
+    const instruments = await call('wallet GET /v1/wallets/{personId}/payment-instruments/{methodId}', own);
+    expect(roleRefusal(instruments)).toBe(false);
   });
 
   it("refuses the support service's own token without a case reference wherever a rule asks for one, before any handler", async () => {

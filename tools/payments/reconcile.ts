@@ -22,6 +22,7 @@ import {
   createPaymentDrivers,
   createPaymentServiceProviders,
   HttpWalletInstruments,
+  orchestrationFundsCommandAttester,
   orchestrationServiceTokens,
   parsePspRoutes,
   PaymentOrchestrationConfig,
@@ -58,6 +59,11 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
           audience: config.AUTH_AUDIENCE,
         })
       : noServiceToken;
+    // A transfer voided here asks the wallet with a command it must be able to attribute to orchestration.
+    const fundsCommandAttester = await orchestrationFundsCommandAttester(config.SERVICE_TOKEN_SIGNING_JWK, {
+      issuer: config.AUTH_ISSUER,
+      audience: config.AUTH_AUDIENCE,
+    });
     const drivers = createPaymentDrivers({
       dataSource,
       logger,
@@ -71,6 +77,7 @@ async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<nu
       stepConcurrency: 1,
       stepLeaseMs: config.PAYMENT_STEP_LEASE_SECONDS * 1000,
       stepPollMs: config.PAYMENT_STEP_POLL_MS,
+      ...(fundsCommandAttester ? { fundsCommandAttester } : {}),
     });
     const report = await drivers.reconcile.run({ stuckAfterMs: stuckAfterSeconds * 1000, limit });
     process.stdout.write(`${JSON.stringify({ stuckAfterSeconds, ...report }, null, 2)}\n`);

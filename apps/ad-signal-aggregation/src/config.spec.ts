@@ -47,11 +47,15 @@ describe('ad-signal-aggregation configuration', () => {
     expect(message).not.toContain('short-secret-value');
   });
 
-  it('refuses the development keys in production', () => {
+  it('refuses the development keys, and differential privacy off, in production', () => {
     expect(problems({ NODE_ENV: 'production' })).toMatch(/AD_SIGNALS_PSEUDONYM_KEY must be a secret.*AD_SIGNALS_DP_NOISE_KEY must be a secret/);
+    expect(problems({ NODE_ENV: 'production' })).toContain('AD_SIGNALS_DP_ENABLED must be true in production');
+    expect(problems({ NODE_ENV: 'production', AD_SIGNALS_DP_ENABLED: 'false' })).toContain('AD_SIGNALS_DP_ENABLED must be true in production');
+    expect(problems({ AD_SIGNALS_DP_ENABLED: 'false' })).toBe('');
     expect(
       problems({
         NODE_ENV: 'production',
+        AD_SIGNALS_DP_ENABLED: 'true',
         AUTH_KEY_GRANTS: '{}',
         AUTH_JWKS_URL: 'https://id.example.com/jwks.json',
         AD_SIGNALS_PSEUDONYM_KEY: 'p'.repeat(40),

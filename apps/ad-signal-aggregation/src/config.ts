@@ -119,7 +119,15 @@ export class AdSignalAggregationConfig extends BaseServiceConfig {
 
   // --- Differential privacy (optional) ---
 
+  /** Off only outside production: exact sums let a merchant tell which customer withdrew consent (docs/privacy.md). */
   @IsFlag()
+  @ValidateBy({
+    name: 'onInProduction',
+    validator: {
+      validate: (value: unknown, args?: ValidationArguments) => value === true || !isProduction(args?.object as AdSignalAggregationConfig),
+      defaultMessage: () => 'must be true in production (exact sums reveal which customers withdrew consent)',
+    },
+  })
   AD_SIGNALS_DP_ENABLED = false;
 
   /** The privacy loss one window may cause a person, split over every value it publishes. */

@@ -312,6 +312,29 @@ describe('history service', () => {
     expect((await unscoped.get(`/v1/history/merchants/${merchant}/entries`)).status).toBe(403);
   });
 
+  it("lets an app's backend read a person's history in its own app only, never what they did in the other apps", async () => {
+    const theirs = entries.filter(involves(busiest));
+    const app = theirs.find((e) => e.app !== null)!.app!;
+    const other = theirs.find((e) => e.app !== null && e.app !== app)!.app!;
+    const inApp = theirs.filter((e) => e.app === app);
+    expect(inApp.length).toBeGreaterThan(0);
+    expect(inApp.length).toBeLessThan(theirs.length);
+    const backend = await history.as(`${app}-backend`, 'service', { app });
+    const seen = await allPages(backend, `/v1/history/persons/${busiest}/entries`, 100);
+    expect(ids(seen)).toEqual(ids(inApp));
+    expect(ids(await allPages(backend, `/v1/history/persons/${busiest}/entries?app=${app},${other}`, 100))).toEqual(ids(inApp));
+    const csv = await backend.get(`/v1/history/persons/${busiest}/entries/export`);
+    expect(csv.text.split('\r\n').filter((line) => line.length > 0)).toHaveLength(inApp.length + 1);
+    const person = await history.as(busiest, 'person');
+    expect((await backend.get(`/v1/history/persons/${busiest}/summary`)).body).toEqual(
+      (await person.get(`/v1/history/persons/${busiest}/summary?app=${app}`)).body,
+    );
+    for (const path of ['entries', 'entries/export', 'summary']) {
+      const answer = await backend.get(`/v1/history/persons/${busiest}/${path}?app=${other}`);
+      expect({ path, status: answer.status, code: (answer.body as { code?: string }).code }).toEqual({ path, status: 403, code: 'FORBIDDEN' });
+    }
+  });
+
   it('refuses bad queries with the reason', async () => {
     const analyst = await history.as('a-1', 'analyst');
     const bad = async (query: string): Promise<string> => {

@@ -1,3 +1,4 @@
+import type { FundsCommandAttester } from '@pay/auth';
 import type { PgNotifications } from '@pay/messaging';
 import type { Logger } from '@pay/observability';
 import type { DataSource } from 'typeorm';
@@ -34,6 +35,8 @@ export interface PaymentDriverDependencies {
    * connection drop while this process lives, its leases stop naming the instance.
    */
   readonly stepOwner?: StepLeaseOwner;
+  /** Signs the funds commands sent to the wallet (orchestration's key); absent, the wallet refuses them. */
+  readonly fundsCommandAttester?: FundsCommandAttester;
   /** What support may refund an hour (absent: nothing; the reconciliation CLI refunds nothing for support). */
   readonly supportRefundBudget?: SupportRefundBudget;
   /** The service's webhook inbox and use case (WebhooksModule's), so that one sweeper hears of every webhook not applied; made here when absent. */
@@ -63,7 +66,7 @@ export function createPaymentDrivers(deps: PaymentDriverDependencies): PaymentDr
   const store = new PaymentEventStore(dataSource);
   const steps = new PaymentSteps(dataSource, deps.stepOwner);
   const authorize = new AuthorizeAndCapture(dataSource, store, steps, providers, deps.instruments, logger);
-  const transfers = new TransferFunds(dataSource, store, steps, logger);
+  const transfers = new TransferFunds(dataSource, store, steps, logger, deps.fundsCommandAttester);
   const refunds = new RefundPayment(dataSource, store, steps, providers, transfers, logger, {
     ...(deps.supportRefundBudget ? { supportRefundBudget: deps.supportRefundBudget } : {}),
   });

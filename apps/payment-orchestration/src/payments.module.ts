@@ -1,5 +1,6 @@
 import type { BeforeApplicationShutdown, DynamicModule, OnApplicationBootstrap } from '@nestjs/common';
 import { Inject, Injectable, Module } from '@nestjs/common';
+import type { FundsCommandAttester } from '@pay/auth';
 import { noServiceToken, parsePublicKeySet, parseStepUpThresholds, StepUpProofVerifier } from '@pay/auth';
 import type { Logger } from '@pay/observability';
 import type { ServiceRuntime } from '@pay/platform';
@@ -12,7 +13,7 @@ import { DataSource } from 'typeorm';
 import { ApplyPspWebhook } from './apply-psp-webhook/apply-psp-webhook';
 import { WebhookSweeper } from './apply-psp-webhook/webhook-sweeper';
 import { HttpWalletInstruments } from './authorize-and-capture/http-wallet-instruments';
-import { orchestrationServiceTokens } from './authorize-and-capture/service-token';
+import { orchestrationFundsCommandAttester, orchestrationServiceTokens } from './authorize-and-capture/service-token';
 import type { WalletInstruments } from './authorize-and-capture/wallet-instruments';
 import { WALLET_INSTRUMENTS } from './authorize-and-capture/wallet-instruments';
 import { NonProfitRegistry } from './check-purchase/non-profit-registry';
@@ -32,6 +33,7 @@ import { RefundsController } from './refund-payment/refunds.controller';
 import { parseCurrencyAmounts } from './refund-payment/support-refund-budget';
 import { SettleAuthorization } from './settle-authorization/settle-authorization';
 import { SettleAuthorizationController } from './settle-authorization/settle-authorization.controller';
+import { FUNDS_COMMAND_ATTESTER } from './transfer-funds/funds-commands';
 import { TransferFunds } from './transfer-funds/transfer-funds';
 import { ViewPaymentController } from './view-payment/view-payment.controller';
 import { PspWebhookInbox } from './webhooks/receive-psp-webhook/psp-webhook-inbox';
@@ -101,13 +103,30 @@ export class PaymentsModule {
                 })
               : noServiceToken;
             if (!config.SERVICE_TOKEN_SIGNING_JWK)
-              runtime.logger.warn('no SERVICE_TOKEN_SIGNING_JWK: the wallet will refuse instrument lookups, card payments wait');
+              runtime.logger.warn(
+                'no SERVICE_TOKEN_SIGNING_JWK: the wallet will refuse instrument lookups (card payments wait) and funds commands (transfers fail)',
+              );
             return new HttpWalletInstruments(config.WALLET_URL, tokens, config.WALLET_TIMEOUT_MS, { waitMs: config.WALLET_RELEASE_BATCH_WAIT_MS });
           },
         },
         {
+          provide: FUNDS_COMMAND_ATTESTER,
+          useFactory: async (): Promise<FundsCommandAttester | null> =>
+            (await orchestrationFundsCommandAttester(config.SERVICE_TOKEN_SIGNING_JWK, { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE })) ?? null,
+        },
+        {
           provide: PAYMENT_DRIVERS,
-          inject: [DataSource, LOGGER, PAYMENT_SERVICE_PROVIDERS, WALLET_INSTRUMENTS, PspWebhookInbox, ApplyPspWebhook, PG_NOTIFICATIONS, INSTANCE_MEMBERSHIPS],
+          inject: [
+            DataSource,
+            LOGGER,
+            PAYMENT_SERVICE_PROVIDERS,
+            WALLET_INSTRUMENTS,
+            PspWebhookInbox,
+            ApplyPspWebhook,
+            PG_NOTIFICATIONS,
+            INSTANCE_MEMBERSHIPS,
+            FUNDS_COMMAND_ATTESTER,
+          ],
           useFactory: (
             dataSource: DataSource,
             logger: Logger,
@@ -117,6 +136,7 @@ export class PaymentsModule {
             applyWebhook: ApplyPspWebhook,
             notifications: PgNotifications,
             memberships: InstanceMemberships | null,
+            fundsCommandAttester: FundsCommandAttester | null,
           ) =>
             createPaymentDrivers({
               dataSource,
@@ -124,6 +144,7 @@ export class PaymentsModule {
               providers,
               instruments,
               notifications,
+              ...(fundsCommandAttester ? { fundsCommandAttester } : {}),
               // The instance's lock, when this process got it: then no other live process has the instance.
               ...(memberships ? { stepOwner: memberships } : {}),
               stepConcurrency: config.PAYMENT_STEP_CONCURRENCY,
@@ -144,8 +165,14 @@ export class PaymentsModule {
         { provide: TransferFunds, inject: [PAYMENT_DRIVERS], useFactory: (drivers: PaymentDrivers) => drivers.transfers },
         {
           provide: InitiatePayment,
-          inject: [DataSource, PAYMENT_DRIVERS, ROLLOUT, LOGGER],
-          useFactory: async (dataSource: DataSource, drivers: PaymentDrivers, rollout: RolloutSource, logger: Logger) =>
+          inject: [DataSource, PAYMENT_DRIVERS, ROLLOUT, LOGGER, FUNDS_COMMAND_ATTESTER],
+          useFactory: async (
+            dataSource: DataSource,
+            drivers: PaymentDrivers,
+            rollout: RolloutSource,
+            logger: Logger,
+            fundsCommandAttester: FundsCommandAttester | null,
+          ) =>
             new InitiatePayment(
               dataSource,
               drivers.store,
@@ -169,6 +196,7 @@ export class PaymentsModule {
                 }),
                 fundsConfirmationTimeoutMs: config.FUNDS_CONFIRMATION_TIMEOUT_SECONDS * 1000,
                 fundsReservationTtlMs: config.FUNDS_RESERVATION_TTL_SECONDS * 1000,
+                ...(fundsCommandAttester ? { fundsCommandAttester } : {}),
               },
               logger,
             ),

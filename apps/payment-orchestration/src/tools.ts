@@ -10,7 +10,7 @@ export type { PaymentDrivers } from './payment-drivers';
 export { createPaymentDrivers } from './payment-drivers';
 export { PAYMENT_DRIVERS } from './payments.module';
 export { HttpWalletInstruments } from './authorize-and-capture/http-wallet-instruments';
-export { orchestrationServiceTokens } from './authorize-and-capture/service-token';
+export { orchestrationFundsCommandAttester, orchestrationServiceTokens } from './authorize-and-capture/service-token';
 export { stripeSettingsFrom } from './psp/stripe/stripe.config';
 export { createStripeClient } from './psp/stripe/stripe-client';
 export { StripePaymentServiceProvider } from './psp/stripe/stripe-payment-service-provider';

@@ -158,7 +158,7 @@ describe('wallet: identity and access on every route', () => {
     expect(view.body.contact).toEqual({});
   });
 
-  it("lets an app's backend act for the person it names, and releases instruments to payment-orchestration's scope alone", async () => {
+  it("lets an app's backend act for the person it names — never setting or changing their PIN — and releases instruments to payment-orchestration's scope alone", async () => {
     const shop = await wallet.as('instagram-shop', 'service', { app: 'instagram' });
     const response = await shop.get<{ personId: string }>(`/v1/wallets/${victimId}`);
     expect(response).toMatchObject({ status: 200, body: { personId: victimId } });
@@ -168,6 +168,14 @@ describe('wallet: identity and access on every route', () => {
       expect(refused).toMatchObject({ status: 403, body: { code: 'FORBIDDEN', message: expect.stringContaining('instruments:read') } });
       expect(JSON.stringify(refused.body)).not.toContain('pm_');
     }
+    // The PIN is the person's own secret: a backend that set or changed it could confirm its own payments with it.
+    const noPin = uniqueName('no-pin');
+    expect((await (await wallet.person(noPin)).post(`/v1/wallets/${noPin}`, { country: 'US' })).status).toBe(201);
+    expect(await shop.post(`/v1/wallets/${noPin}/pin`, { pin: '591837' })).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
+    expect(await shop.put(`/v1/wallets/${victimId}/pin`, { currentPin: PIN, newPin: '591837' })).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
+    expect(await shop.post(`/v1/wallets/${noPin}/step-up/pin`, { pin: '591837', ceiling })).toMatchObject({ status: 409, body: { code: 'PIN_NOT_SET' } });
+    // It still confirms with the PIN the person typed in its app, which is unchanged.
+    expect((await shop.post(`/v1/wallets/${victimId}/step-up/pin`, { pin: PIN, ceiling })).status).toBe(201);
     const payments = new PaymentsOnKafka(wallet);
     const paymentId = await payments.initiated({ personId: victimId, methodId: victimMethodId }).finally(() => payments.disconnect());
     const instrument = await (await wallet.orchestration()).get(`/v1/wallets/${victimId}/payment-instruments/preferred?app=facebook&paymentId=${paymentId}`);

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
+import { isDeepStrictEqual } from 'node:util';
 import type { JSONWebKeySet, JWTPayload, JWTVerifyGetKey } from 'jose';
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose';
 import { AuthenticationError, keySetUnavailable, toAuthenticationError } from './auth-errors';
+import { FUNDS_COMMAND_ATTESTATION, FUNDS_COMMAND_ATTESTATION_HEADER, fundsCommandAsJson } from './funds-command-attestation';
 import { DEFAULT_ALGORITHMS, keySetFailuresAs } from './key-set';
 import type { KeyGrants } from './key-grants';
 import { APP_PATTERN, exceedsGrant, SCOPE_PATTERN } from './key-grants';
@@ -172,6 +174,23 @@ export class AccessTokenVerifier {
   async verifyRefundApproval(token: string): Promise<VerifiedRefundApproval> {
     const { payload, id, expiresAt } = await this.verifyTypedJws(token, REFUND_APPROVAL);
     return { approvalId: id!, expiresAt, ...refundClaims(payload, REFUND_APPROVAL.name) };
+  }
+
+  /**
+   * payment-orchestration's attestation of a funds command (`FUNDS_COMMAND_ATTESTATION`): signed by a
+   * key whose grant holds `funds:command` (orchestration's; never the identity provider's, an app's
+   * or the wallet's), at most a week long, holding exactly this command (`command`: the record's
+   * value as parsed JSON; member order aside). Throws AuthenticationError with what was wrong (or
+   * KeySetUnavailableError).
+   */
+  async verifyFundsCommand(attestation: string | undefined, command: object): Promise<void> {
+    if (attestation === undefined) {
+      throw new AuthenticationError('missing', `a funds command needs payment-orchestration's attestation (header ${FUNDS_COMMAND_ATTESTATION_HEADER})`);
+    }
+    const { payload } = await this.verifyTypedJws(attestation, FUNDS_COMMAND_ATTESTATION);
+    if (!isDeepStrictEqual(payload.command, fundsCommandAsJson(command))) {
+      throw new AuthenticationError('bad-claims', 'the funds command attestation is for another command (its content differs)');
+    }
   }
 
   /**

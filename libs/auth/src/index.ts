@@ -13,6 +13,7 @@ export * from './refund-statement';
 export * from './support-case';
 export * from './refund-approval';
 export * from './mandate-attestation';
+export * from './funds-command-attestation';
 export * from './step-up/step-up-proof';
 export * from './step-up/step-up-verifier';
 export * from './step-up/step-up-threshold';

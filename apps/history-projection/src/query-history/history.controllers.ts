@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { BadRequestException, Controller, Get, Inject, NotFoundException, Param, Query, Res } from '@nestjs/common';
+import { BadRequestException, Controller, ForbiddenException, Get, Inject, NotFoundException, Param, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { actsForMerchant, ActsForPerson, NOT_FOUND_BODY, Principal, RequireScopes, Roles } from '@pay/auth';
 import type { Principal as Caller } from '@pay/auth';
@@ -56,10 +56,26 @@ export function exportFilters(query: HistoryOrderDto): { filters: HistoryFilters
 }
 
 /**
+ * What an app's backend acting for a person may see of their history: its own app's entries
+ * (the token's `app`), never what the person did in the other apps. Asking for other apps only is
+ * refused; the person's own token sees every app.
+ */
+function inCallersApp<T extends { app?: string[] }>(caller: Caller, query: T): T {
+  if (caller.role !== 'service' || caller.app === undefined) return query;
+  if (query.app !== undefined && query.app.length > 0 && !query.app.includes(caller.app)) {
+    throw new ForbiddenException({
+      code: 'FORBIDDEN',
+      message: `an app's backend reads a person's history in its own app only (app=${caller.app})`,
+    });
+  }
+  return { ...query, app: [caller.app] };
+}
+
+/**
  * A person's history across all apps: what they paid and what they received, newest first.
- * A person reads only their own (another id answers 404, like an unknown one); internal apps
- * acting for the person read anyone's. Not analysts: they know people only by pseudonym
- * (PersonPseudonyms), and a route by real person id would tie the two together.
+ * A person reads only their own (another id answers 404, like an unknown one); an app's backend
+ * acting for the person reads anyone's, in its own app only. Not analysts: they know people only
+ * by pseudonym (PersonPseudonyms), and a route by real person id would tie the two together.
  */
 @ApiTags('history')
 @ApiBearerAuth()
@@ -76,15 +92,15 @@ export class PersonHistoryController {
   @Get('entries')
   @ApiOperation({ summary: "A person's history: filters, cursor pagination, newest first by default" })
   @ApiOkResponse({ type: HistoryPageView })
-  entries(@Param() params: PersonParams, @Query() query: HistoryPageDto): Promise<HistoryPageView> {
-    return readPage(this.reader, { kind: 'person', personId: params.personId }, query);
+  entries(@Param() params: PersonParams, @Query() query: HistoryPageDto, @Principal() caller: Caller): Promise<HistoryPageView> {
+    return readPage(this.reader, { kind: 'person', personId: params.personId }, inCallersApp(caller, query));
   }
 
   @Get('entries/export')
   @ApiOperation({ summary: "A person's filtered history as CSV, streamed" })
   @ApiProduces('text/csv')
-  async export(@Param() params: PersonParams, @Query() query: HistoryOrderDto, @Res() response: ServerResponse): Promise<void> {
-    const { filters, order } = exportFilters(query);
+  async export(@Param() params: PersonParams, @Query() query: HistoryOrderDto, @Principal() caller: Caller, @Res() response: ServerResponse): Promise<void> {
+    const { filters, order } = exportFilters(inCallersApp(caller, query));
     await sendCsv(
       response,
       `history-${params.personId}.csv`,
@@ -96,8 +112,8 @@ export class PersonHistoryController {
   @Get('summary')
   @ApiOperation({ summary: 'What the person paid and received per currency, net of refunds and chargebacks (same filters)' })
   @ApiOkResponse({ type: SummaryView })
-  summary(@Param() params: PersonParams, @Query() query: HistoryFiltersDto): Promise<SummaryView> {
-    return this.reader.summary({ kind: 'person', personId: params.personId }, toFilters(query));
+  summary(@Param() params: PersonParams, @Query() query: HistoryFiltersDto, @Principal() caller: Caller): Promise<SummaryView> {
+    return this.reader.summary({ kind: 'person', personId: params.personId }, toFilters(inCallersApp(caller, query)));
   }
 
   @Get('profile')

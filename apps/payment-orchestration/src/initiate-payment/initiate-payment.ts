@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from '@opentelemetry/api';
 import { context } from '@opentelemetry/api';
-import type { StepUpGrant, StepUpProofVerifier, StepUpThresholds } from '@pay/auth';
+import type { FundsCommandAttester, StepUpGrant, StepUpProofVerifier, StepUpThresholds } from '@pay/auth';
 import { StepUpKeysUnavailableError } from '@pay/auth';
 import type { Money } from '@pay/contracts';
 import { createEvent, PaymentRejectedV1, ReserveFundsV1, toMinorUnits, Topics } from '@pay/contracts';
@@ -195,6 +195,8 @@ export interface InitiatePaymentSettings {
   readonly fundsConfirmationTimeoutMs: number;
   /** How long the wallet holds a transfer's funds. */
   readonly fundsReservationTtlMs: number;
+  /** Signs a transfer's ReserveFunds for the wallet (orchestration's key); without it the wallet refuses the command. */
+  readonly fundsCommandAttester?: FundsCommandAttester;
   readonly now?: () => Date;
 }
 
@@ -592,6 +594,7 @@ export class InitiatePayment {
     const appended = await this.store.appendWith(sql, paymentId, 0, [initiated], { ...appending, firstStep });
     await fundsCommands.send(
       sql,
+      this.settings.fundsCommandAttester,
       paymentId,
       'reserve',
       ReserveFundsV1,

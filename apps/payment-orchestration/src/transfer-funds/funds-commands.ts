@@ -1,8 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import type { FundsCommandAttester } from '@pay/auth';
+import { FUNDS_COMMAND_ATTESTATION_HEADER } from '@pay/auth';
 import type { EventDefinition, EventEnvelope } from '@pay/contracts';
 import { createEvent, Topics } from '@pay/contracts';
 import { appendToOutbox } from '@pay/messaging';
 import type { Sql } from '../database/sql';
+
+/** The Nest token of this service's FundsCommandAttester (null without SERVICE_TOKEN_SIGNING_JWK). */
+export const FUNDS_COMMAND_ATTESTER = Symbol('FundsCommandAttester');
 
 export type FundsCommandType = 'reserve' | 'post' | 'void' | 'return';
 
@@ -32,11 +37,15 @@ const commandOf = (row: CommandRow): SentFundsCommand => ({
  * Commands to the wallet on wallet.commands.v1, written to the outbox in the caller's transaction
  * (with the payment event that makes them necessary) and remembered in `funds_commands`: an
  * answer is matched to its command by `commandId`, and the envelope's sequence numbers a
- * payment's commands 1, 2, … so the wallet sees them in order.
+ * payment's commands 1, 2, … so the wallet sees them in order. Each carries orchestration's
+ * attestation of exactly that command (`funds-command-attestation` header, signed with its own key):
+ * the wallet dead-letters a command without one. No attester (no SERVICE_TOKEN_SIGNING_JWK): sent
+ * without, and refused by the wallet.
  */
 export const fundsCommands = {
   async send<T extends object>(
     sql: Sql,
+    attester: FundsCommandAttester | undefined,
     paymentId: string,
     type: FundsCommandType,
     definition: EventDefinition<T>,
@@ -63,7 +72,8 @@ export const fundsCommands = {
       type,
       JSON.stringify(envelope),
     ]);
-    await appendToOutbox(sql, [{ topic: Topics.walletCommands, envelope }]);
+    const headers = attester ? { [FUNDS_COMMAND_ATTESTATION_HEADER]: await attester.attest(envelope) } : undefined;
+    await appendToOutbox(sql, [{ topic: Topics.walletCommands, envelope, ...(headers ? { headers } : {}) }]);
     return envelope;
   },
 

@@ -2,9 +2,12 @@
  * The wallet conversation of a transfer from balance, on real PostgreSQL, without Kafka: the
  * answers are handed to the handlers as the inbox would, in a transaction. The deadline voids a
  * reservation the wallet did not confirm (Canceled and VoidReservedFunds commit together), a late
- * answer then moves nothing, and a confirmed one posts exactly once.
+ * answer then moves nothing, and a confirmed one posts exactly once. Every command carries
+ * orchestration's attestation of exactly itself, which the wallet's verifier takes.
  */
 import { randomUUID } from 'node:crypto';
+import { AccessTokenVerifier, FUNDS_COMMAND_ATTESTATION_HEADER, FundsCommandAttester, parseKeyGrants } from '@pay/auth';
+import { createTestIssuer, testKeyPair } from '@pay/auth/testing';
 import type { EventDefinition, EventEnvelope } from '@pay/contracts';
 import { createEvent, FundsPostedV1, FundsRejectedV1, FundsReservedV1, money, ReserveFundsV1, Topics } from '@pay/contracts';
 import { createLogger } from '@pay/observability';
@@ -21,12 +24,28 @@ let schema: TestSchema;
 let store: PaymentEventStore;
 let steps: PaymentSteps;
 let transfers: TransferFunds;
+let attester: FundsCommandAttester;
+/** The wallet's verifier, with orchestration's key registered for funds commands. */
+let walletVerifier: AccessTokenVerifier;
 
 beforeAll(async () => {
   schema = await createTestSchema('it_po_transfers', paymentOrchestrationMigrations, 4);
   store = new PaymentEventStore(schema.dataSource);
   steps = new PaymentSteps(schema.dataSource);
-  transfers = new TransferFunds(schema.dataSource, store, steps, createLogger('transfers-test', 'silent'));
+  const idp = await createTestIssuer();
+  const key = await testKeyPair('orchestration-transfers-it');
+  attester = await FundsCommandAttester.create(key.privateJwk, { issuer: idp.issuer, audience: idp.audience });
+  walletVerifier = new AccessTokenVerifier({
+    jwks: { keys: [key.publicJwk] },
+    keyGrants: parseKeyGrants(
+      JSON.stringify({
+        'orchestration-transfers-it': { subjects: ['payment-orchestration'], roles: ['service'], scopes: ['funds:command', 'instruments:read'] },
+      }),
+    ),
+    issuer: idp.issuer,
+    audience: idp.audience,
+  });
+  transfers = new TransferFunds(schema.dataSource, store, steps, createLogger('transfers-test', 'silent'), attester);
 });
 
 afterAll(async () => {
@@ -53,7 +72,7 @@ async function initiatedTransfer(amount = 2_500n): Promise<{ paymentId: string; 
         captureMethod: 'automatic',
       },
     ]);
-    const sent = await fundsCommands.send(sql, paymentId, 'reserve', ReserveFundsV1, {
+    const sent = await fundsCommands.send(sql, attester, paymentId, 'reserve', ReserveFundsV1, {
       senderId: 'person-a',
       recipientId: 'person-b',
       amount: money(amount, 'USD'),
@@ -74,12 +93,15 @@ async function deliver(envelope: EventEnvelope): Promise<void> {
   await inTransaction(schema.dataSource, (sql) => handler(sql, envelope));
 }
 
+async function commandRowsOf(paymentId: string): Promise<{ payload: { type: string }; headers: Record<string, string> }[]> {
+  return schema.dataSource.query('SELECT payload, headers FROM outbox WHERE topic = $1 AND message_key = $2 ORDER BY position', [
+    Topics.walletCommands,
+    paymentId,
+  ]);
+}
+
 async function commandsOf(paymentId: string): Promise<string[]> {
-  const rows: { payload: { type: string } }[] = await schema.dataSource.query(
-    'SELECT payload FROM outbox WHERE topic = $1 AND message_key = $2 ORDER BY position',
-    [Topics.walletCommands, paymentId],
-  );
-  return rows.map((row) => row.payload.type);
+  return (await commandRowsOf(paymentId)).map((row) => row.payload.type);
 }
 
 const statusOf = async (paymentId: string): Promise<string | undefined> => (await store.load(paymentId))?.status;
@@ -131,5 +153,20 @@ describe('a transfer from wallet balance', () => {
     expect(await statusOf(paymentId)).toBe('initiated');
     await deliver(answer(FundsRejectedV1, paymentId, { commandId: reserveCommandId, code: 'INSUFFICIENT_FUNDS' }));
     expect((await store.load(paymentId))?.state).toMatchObject({ status: 'failed', failure: { code: 'insufficient_funds' } });
+  });
+
+  it('attests every funds command it writes: the wallet verifies each against exactly the payload the relay will publish', async () => {
+    const { paymentId, reserveCommandId } = await initiatedTransfer();
+    await deliver(
+      answer(FundsReservedV1, paymentId, { commandId: reserveCommandId, amount: money(2_500n, 'USD'), expiresAt: new Date(Date.now() + 60_000).toISOString() }),
+    );
+    const rows = await commandRowsOf(paymentId);
+    expect(rows.map((row) => row.payload.type)).toEqual(['wallet.funds.reserve-requested', 'wallet.funds.post-requested']);
+    for (const row of rows) {
+      // The payload as jsonb gives it back (members reordered): what the relay sends.
+      await expect(walletVerifier.verifyFundsCommand(row.headers[FUNDS_COMMAND_ATTESTATION_HEADER], row.payload)).resolves.toBeUndefined();
+    }
+    // One command's attestation does not vouch for another.
+    await expect(walletVerifier.verifyFundsCommand(rows[0].headers[FUNDS_COMMAND_ATTESTATION_HEADER], rows[1].payload)).rejects.toThrow(/another command/);
   });
 });

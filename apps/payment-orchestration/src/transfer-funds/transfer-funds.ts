@@ -11,6 +11,7 @@ import {
   toMinorUnits,
   VoidReservedFundsV1,
 } from '@pay/contracts';
+import type { FundsCommandAttester } from '@pay/auth';
 import { PermanentEventError } from '@pay/messaging';
 import type { Logger } from '@pay/observability';
 import type { PaymentEvent, PaymentState, RefundObservation } from '@pay/payments-domain';
@@ -39,6 +40,8 @@ export class TransferFunds {
     private readonly store: PaymentEventStore,
     private readonly steps: PaymentSteps,
     private readonly logger: Logger,
+    /** Signs each funds command (orchestration's key); absent without SERVICE_TOKEN_SIGNING_JWK, and the wallet refuses the commands. */
+    private readonly attester?: FundsCommandAttester,
   ) {}
 
   /** Handlers of the wallet's answers on wallet.events.v1, run in the inbox transaction. */
@@ -62,6 +65,7 @@ export class TransferFunds {
     if (refund?.status !== 'pending') throw new Error(`payment ${payment.paymentId} has no pending refund ${refundId} to return`);
     await fundsCommands.send(
       sql,
+      this.attester,
       payment.paymentId,
       'return',
       ReturnFundsV1,
@@ -84,6 +88,7 @@ export class TransferFunds {
         onAppended: async (tx, appended) => {
           await fundsCommands.send(
             tx,
+            this.attester,
             step.paymentId,
             'void',
             VoidReservedFundsV1,
@@ -115,7 +120,7 @@ export class TransferFunds {
     if (payment?.payment.status !== 'initiated') return; // voided meanwhile, or a re-delivered answer
     const event: PaymentEvent = { type: 'Authorized', amount: toMinorUnits(envelope.data.amount), provider: WALLET_PROVIDER, reference: command.commandId };
     await this.append(sql, payment, [event], envelope, async (tx, correlationId, causationId) => {
-      await fundsCommands.send(tx, command.paymentId, 'post', PostReservedFundsV1, {}, { correlationId, causationId });
+      await fundsCommands.send(tx, this.attester, command.paymentId, 'post', PostReservedFundsV1, {}, { correlationId, causationId });
       await this.steps.complete(command.paymentId, 'confirm-funds', tx);
     });
   }

@@ -1,8 +1,12 @@
 /**
  * wallet.commands.v1 -> ledger holds -> answers on wallet.events.v1, through the whole wallet
- * service (real PostgreSQL and Kafka): person-to-person payments from wallet balance.
+ * service (real PostgreSQL and Kafka): person-to-person payments from wallet balance. Commands
+ * carry payment-orchestration's attestation as orchestration sends them; one without it, attested
+ * by another key, or carrying another command's attestation is dead-lettered and moves nothing.
  */
 import { randomUUID } from 'node:crypto';
+import { FUNDS_COMMAND_ATTESTATION_HEADER, FundsCommandAttester } from '@pay/auth';
+import { testKeyPair } from '@pay/auth/testing';
 import type { EventDefinition, EventEnvelope, PostReservedFundsData, ReserveFundsData, ReturnFundsData, VoidReservedFundsData } from '@pay/contracts';
 import { createEvent, PostReservedFundsV1, ReserveFundsV1, ReturnFundsV1, Topics, VoidReservedFundsV1 } from '@pay/contracts';
 import { resolutionTransactionId } from '@pay/ledger-domain';
@@ -10,7 +14,7 @@ import { uniqueName, waitFor } from '@pay/testing';
 import { personWallet } from '../money/chart-of-accounts';
 import { transferReservationId } from '../money/ledger-ids';
 import type { Balance, MoneyWallet } from '../money/test/money-test-kit';
-import { applied, balanceOf, startMoneyWallet, TestPublisher, topUp, watchTopic } from '../money/test/money-test-kit';
+import { applied, balanceOf, startMoneyWallet, TestPublisher, topUp, watchDeadLetters, watchTopic } from '../money/test/money-test-kit';
 
 const TOPIC = Topics.walletCommands;
 
@@ -92,7 +96,12 @@ describe('handle funds commands', () => {
     await wallet?.stop();
   });
 
-  const send = (...commands: EventEnvelope[]): Promise<void> => publisher.publish(TOPIC, ...commands);
+  // As payment-orchestration sends them: each with its attestation.
+  const send = async (...commands: EventEnvelope[]): Promise<void> =>
+    publisher.publishWithHeaders(
+      TOPIC,
+      ...(await Promise.all(commands.map(async (envelope) => ({ envelope, headers: await wallet.fundsCommandHeaders(envelope) })))),
+    );
 
   /** The wallet's answer to a command: the outbox row it caused, in the same transaction as its inbox row. */
   const answerTo = async (command: EventEnvelope): Promise<Answer> => {
@@ -328,6 +337,57 @@ describe('handle funds commands', () => {
     await send(hold, tooMuch);
     expect((await answerTo(tooMuch)).data).toMatchObject({ code: 'INVALID_AMOUNT' });
     expect(await balance(ivy)).toMatchObject({ posted: '750', pendingOutgoing: '100' });
+  });
+
+  it("dead-letters a command payment-orchestration did not attest — none, another key's, another command's — and moves nothing", async () => {
+    const deadLetters = await watchDeadLetters(TOPIC, wallet.fundsGroup);
+    try {
+      const victim = await person('u-victim', 1_000n);
+      const mallory = await person('u-mallory');
+      const theft = new Transfer(victim, mallory);
+      // Written by a principal the broker let through (the super user, a misapplied ACL): no attestation.
+      const bare = theft.reserve('900');
+      // Attested with a key of the attacker's own (not registered for funds:command).
+      const forger = await FundsCommandAttester.create((await testKeyPair(uniqueName('forger'))).privateJwk, {
+        issuer: 'https://id.test.pay',
+        audience: 'pay-api',
+      });
+      const forged = theft.reserve('900');
+      // orchestration's genuine attestation of a small command, moved onto a bigger one.
+      const small = new Transfer(victim, mallory).reserve('1');
+      const moved = theft.reserve('900');
+      const genuine = (await wallet.fundsCommandHeaders(small))[FUNDS_COMMAND_ATTESTATION_HEADER];
+      await publisher.publishWithHeaders(
+        TOPIC,
+        { envelope: bare, headers: {} },
+        { envelope: forged, headers: { [FUNDS_COMMAND_ATTESTATION_HEADER]: await forger.attest(forged) } },
+        { envelope: moved, headers: { [FUNDS_COMMAND_ATTESTATION_HEADER]: genuine } },
+      );
+      const letters = await waitFor(
+        async () => [bare, forged, moved].map((command) => deadLetters.letters.find((letter) => letter.value.includes(command.id))),
+        (found) => found.every((letter) => letter !== undefined),
+        { what: 'the three unattested commands dead-lettered' },
+      );
+      const reasons = letters.map((letter) => letter!.headers['dlq-reason']);
+      expect(reasons[0]).toMatch(/not attested by payment-orchestration, nothing moved: .*needs payment-orchestration's attestation/);
+      expect(reasons[1]).toMatch(/not attested by payment-orchestration, nothing moved: .*not signed by a trusted key/);
+      expect(reasons[2]).toMatch(/not attested by payment-orchestration, nothing moved: .*for another command/);
+      // Each was refused before anything was read or written: no answer, hold or posting.
+      const answered = await wallet.query(`SELECT 1 FROM outbox WHERE topic = $1 AND payload->>'causationId' = ANY($2)`, [
+        Topics.walletEvents,
+        [bare.id, forged.id, moved.id],
+      ]);
+      expect(answered).toEqual([]);
+      expect(await entriesOf(theft.paymentId)).toEqual([]);
+      expect(await balance(victim)).toMatchObject({ posted: '1000', pendingOutgoing: '0', available: '1000' });
+      expect(await balanceOf(wallet, personWallet(mallory, 'EUR').id)).toBeUndefined();
+      // The same command with orchestration's attestation is executed (the control).
+      const real = theft.reserve('900');
+      await send(real);
+      expect((await answerTo(real)).type).toBe('wallet.funds.reserved');
+    } finally {
+      await deadLetters.stop();
+    }
   });
 
   it('applied every command exactly once (inbox) and left the journal verifiable', async () => {

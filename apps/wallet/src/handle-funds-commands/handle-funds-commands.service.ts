@@ -1,11 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { AccessTokenVerifier } from '@pay/auth';
+import { ACCESS_TOKEN_VERIFIER, AuthenticationError, FUNDS_COMMAND_ATTESTATION_HEADER, KeySetUnavailableError } from '@pay/auth';
 import type { EventDefinition, EventEnvelope, PostReservedFundsData, ReserveFundsData, ReturnFundsData, VoidReservedFundsData } from '@pay/contracts';
 import { createEvent, FundsPostedV1, FundsRejectedV1, FundsReservedV1, FundsReturnedV1, FundsVoidedV1, paymentLinkMetadata } from '@pay/contracts';
 import type { CommandOutcome, PostReservationCommand, ReserveCommand, ReverseCommand, VoidReservationCommand } from '@pay/ledger-domain';
 import { LedgerError } from '@pay/ledger-domain';
 import type { PostgresLedger } from '@pay/ledger-store';
 import type { ConsumedEvent } from '@pay/messaging';
-import { appendToOutbox, PermanentEventError } from '@pay/messaging';
+import { appendToOutbox, DependencyUnavailableError, headerText, PermanentEventError } from '@pay/messaging';
 import type { Logger } from '@pay/observability';
 import type { NamedStatement, Sql } from '@pay/platform';
 import { LOGGER, queryNamed } from '@pay/platform';
@@ -62,6 +64,11 @@ const ANSWER_EVENTS: Record<FundsAnswer['outcome'], EventDefinition> = {
  * command of the same kind for the same payment) gets the first answer again, and moves no
  * money. The ledger commits in its own transaction; a crash before the inbox commits redelivers
  * the command, whose derived id replays the first ledger result.
+ *
+ * Only payment-orchestration's commands are executed: each must carry its attestation of exactly
+ * that record (`funds-command-attestation`, signed by a key whose grant holds `funds:command`).
+ * The broker's ACLs already let no one else write the topic; a command that got there anyway (the
+ * super user, a misapplied ACL) is dead-lettered with the reason, before anything is read or written.
  */
 @Injectable()
 export class HandleFundsCommands {
@@ -70,6 +77,7 @@ export class HandleFundsCommands {
   constructor(
     @Inject(LEDGER) private readonly ledger: PostgresLedger,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(ACCESS_TOKEN_VERIFIER) private readonly verifier: AccessTokenVerifier,
   ) {
     this.accounts = new LedgerAccounts(ledger);
   }
@@ -92,10 +100,12 @@ export class HandleFundsCommands {
 
   private async answer<T extends FundsCommandData>(
     command: FundsCommand,
-    { envelope }: ConsumedEvent<T>,
+    event: ConsumedEvent<T>,
     sql: Sql,
     decide: (envelope: EventEnvelope<T>) => Promise<FundsAnswer>,
   ): Promise<void> {
+    await this.checkSender(event);
+    const { envelope } = event;
     const { commandId, paymentId } = envelope.data;
     const [seen] = await queryNamed<AnswerRow>(sql, ANSWER_OF_COMMAND, [commandId]);
     if (seen) {
@@ -113,6 +123,23 @@ export class HandleFundsCommands {
     const sequence = await this.send(sql, envelope, answer);
     await queryNamed(sql, SAVE_ANSWER, [commandId, paymentId, command, answer.outcome, sequence, JSON.stringify(answer)]);
     this.logger.info({ paymentId, commandId, command, outcome: answer.outcome, repeated: first !== undefined }, 'funds command answered');
+  }
+
+  /** payment-orchestration's attestation of exactly this record's value, or a dead letter saying what was wrong. */
+  private async checkSender(event: ConsumedEvent<FundsCommandData>): Promise<void> {
+    const attestation = headerText(event.headers, FUNDS_COMMAND_ATTESTATION_HEADER);
+    try {
+      const value: unknown = event.value ? JSON.parse(event.value.toString('utf8')) : undefined;
+      if (value === null || typeof value !== 'object')
+        throw new AuthenticationError('malformed', 'the funds command has no value to compare its attestation with');
+      await this.verifier.verifyFundsCommand(attestation, value);
+    } catch (error) {
+      if (error instanceof KeySetUnavailableError) throw new DependencyUnavailableError('auth-keys', error.message, { cause: error });
+      if (error instanceof AuthenticationError) {
+        throw new PermanentEventError(`funds command not attested by payment-orchestration, nothing moved: ${error.message}`);
+      }
+      throw error;
+    }
   }
 
   private async reserve(envelope: EventEnvelope<ReserveFundsData>): Promise<FundsAnswer> {

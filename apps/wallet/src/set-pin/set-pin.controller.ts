@@ -8,7 +8,12 @@ import { PersonParams } from '../http/route-params';
 import { SetPinRequest } from './pin.dto';
 import { SetPin } from './set-pin.service';
 
-@PinAttemptRoutes('pin', 'person', 'service')
+/**
+ * The PIN is the person's own secret, set and changed by the person alone (as a passkey is
+ * registered): an app's backend that could set a first PIN, or change one, could then confirm its
+ * own payments for that person. A service still runs a step-up with the PIN the person typed.
+ */
+@PinAttemptRoutes('pin', 'person')
 export class SetPinController {
   constructor(private readonly setPin: SetPin) {}
 

@@ -3,7 +3,8 @@ import { targetConstructorToSchema, validationMetadatasToSchemas } from 'class-v
 import type { IOptions } from 'class-validator-jsonschema/build/options';
 import type { EventDefinition } from '../envelope/event-registry';
 import { eventDefinitions } from '../envelope/event-registry';
-import { DLQ_PARTITIONS, TOPIC_SPECS, deadLetterTopicOf } from '../topics';
+import { DLQ_PARTITIONS, TOPIC_SPECS, Topics, deadLetterTopicOf } from '../topics';
+import { FUNDS_COMMAND_ATTESTATION_HEADER } from '../wallet-funds/wallet-funds';
 
 type Schema = Record<string, unknown>;
 
@@ -68,6 +69,20 @@ export function subjectOf(definition: EventDefinition): string {
 /** Topics the platform reads from outside (apps publish there); the rest it publishes. */
 const RECEIVED_FROM_OUTSIDE = new Set(['payments.purchase-requests.v1']);
 
+/** The headers every message carries (the publisher sets them); new objects each time, so the YAML repeats them rather than aliasing them. */
+const kafkaHeaders = (): Schema => ({
+  traceparent: { type: 'string', description: 'W3C trace context' },
+  tracestate: { type: 'string' },
+  'event-type': { type: 'string' },
+  'event-id': { type: 'string', format: 'uuid' },
+});
+
+/** The headers' schema of a topic's messages: apps' requests carry their sender's token, funds commands orchestration's attestation. */
+function headersOf(topic: string): string {
+  if (RECEIVED_FROM_OUTSIDE.has(topic)) return 'AppRequestHeaders';
+  return topic === Topics.walletCommands ? 'FundsCommandHeaders' : 'KafkaHeaders';
+}
+
 function envelopeSchemaFor(definition: EventDefinition): Schema {
   return {
     allOf: [
@@ -120,7 +135,7 @@ export function buildAsyncApiDocument(examples: Record<string, unknown> = {}): S
       title: `${definition.type} v${definition.version}`,
       summary: definition.description,
       contentType: 'application/json',
-      headers: { $ref: `#/components/schemas/${RECEIVED_FROM_OUTSIDE.has(definition.topic) ? 'AppRequestHeaders' : 'KafkaHeaders'}` },
+      headers: { $ref: `#/components/schemas/${headersOf(definition.topic)}` },
       payload: envelopeSchemaFor(definition),
       description: `subject and Kafka key: ${subjectOf(definition)}`,
       bindings: { kafka: { key: { type: 'string', description: `Equal to the envelope's subject: ${subjectOf(definition)}` } } },
@@ -186,13 +201,17 @@ export function buildAsyncApiDocument(examples: Record<string, unknown> = {}): S
       messages,
       schemas: {
         ...schemas,
-        KafkaHeaders: {
+        KafkaHeaders: { type: 'object', properties: kafkaHeaders() },
+        FundsCommandHeaders: {
           type: 'object',
+          required: [FUNDS_COMMAND_ATTESTATION_HEADER],
           properties: {
-            traceparent: { type: 'string', description: 'W3C trace context' },
-            tracestate: { type: 'string' },
-            'event-type': { type: 'string' },
-            'event-id': { type: 'string', format: 'uuid' },
+            [FUNDS_COMMAND_ATTESTATION_HEADER]: {
+              type: 'string',
+              description:
+                "payment-orchestration's attestation of exactly this command: a JWS (typ funds-command+jwt) signed with its own key, whose grant in AUTH_KEY_GRANTS holds funds:command, with the whole envelope as its `command` claim, good for 7 days. The wallet dead-letters a command without a valid one, with the reason, and moves nothing (docs/security.md).",
+            },
+            ...kafkaHeaders(),
           },
         },
         AppRequestHeaders: {
@@ -210,10 +229,7 @@ export function buildAsyncApiDocument(examples: Record<string, unknown> = {}): S
               description:
                 "Not sent by apps. payment-orchestration's signed statement of a dead-lettered request's verified sender (subject, app, scopes, when verified, SHA-256 of the record's value), added to its dead letter; `npm run dlq:replay` re-sends the request with it and an operator's token in `authorization`, and the request then counts as the attested sender's (docs/operations.md).",
             },
-            traceparent: { type: 'string', description: 'W3C trace context' },
-            tracestate: { type: 'string' },
-            'event-type': { type: 'string' },
-            'event-id': { type: 'string', format: 'uuid' },
+            ...kafkaHeaders(),
           },
         },
       },

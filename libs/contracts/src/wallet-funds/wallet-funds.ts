@@ -15,6 +15,13 @@ import { Topics } from '../topics';
  * the payment id, so a retried reserve never holds twice.
  */
 
+/**
+ * The Kafka header of every funds command on wallet.commands.v1: payment-orchestration's attestation
+ * of exactly that command (a JWS signed with its own key, libs/auth `FundsCommandAttester`). The
+ * wallet dead-letters a command without a valid one.
+ */
+export const FUNDS_COMMAND_ATTESTATION_HEADER = 'funds-command-attestation';
+
 export const FUNDS_REJECTION_CODES = [
   'INSUFFICIENT_FUNDS',
   'ACCOUNT_NOT_FOUND',

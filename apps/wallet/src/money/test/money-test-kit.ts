@@ -4,7 +4,8 @@
  * groups of its own that start at the current end of their topics, so a test run sees only the
  * events it publishes (the topics are shared with every other test).
  */
-import { createTestIssuer } from '@pay/auth/testing';
+import { FUNDS_COMMAND_ATTESTATION_HEADER, FundsCommandAttester } from '@pay/auth';
+import { createTestIssuer, testKeyPair } from '@pay/auth/testing';
 import type { EventEnvelope } from '@pay/contracts';
 import { deadLetterTopicOf } from '@pay/contracts';
 import type { OpenAccountInput } from '@pay/ledger-domain';
@@ -35,6 +36,8 @@ export interface MoneyWallet {
   http<T = Record<string, any>>(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: T }>; // eslint-disable-line @typescript-eslint/no-explicit-any
   /** A token of the test identity provider the wallet trusts. */
   signToken(claims: { sub: string; role: string; scope?: string }): Promise<string>;
+  /** The headers payment-orchestration gives a funds command: its attestation, signed with a key the wallet's grants register for `funds:command`. */
+  fundsCommandHeaders(command: EventEnvelope): Promise<Record<string, string>>;
   stop(): Promise<void>;
 }
 
@@ -62,9 +65,15 @@ export async function startMoneyWallet(prefix: string, env: Record<string, strin
   const signToken = (claims: { sub: string; role: string; scope?: string }): Promise<string> => idp.signTestToken(claims, { expiresIn: 3_600 });
   const writer = await signToken({ sub: 'money-movements-it', role: 'service', scope: 'ledger:write' });
   const operator = await signToken({ sub: 'ops-it', role: 'operator' });
+  // payment-orchestration's own key, registered as production registers it: funds commands are attested with it.
+  const orchestrationKey = await testKeyPair(uniqueName('orchestration-key'));
+  const attester = await FundsCommandAttester.create(orchestrationKey.privateJwk, { issuer: idp.issuer, audience: idp.audience });
   const service = await createService<WalletConfig>(walletService, {
     NODE_ENV: 'test',
-    AUTH_JWKS: JSON.stringify(idp.jwks),
+    AUTH_JWKS: JSON.stringify({ keys: [...idp.jwks.keys, orchestrationKey.publicJwk] }),
+    AUTH_KEY_GRANTS: JSON.stringify({
+      [orchestrationKey.publicJwk.kid!]: { subjects: ['payment-orchestration'], roles: ['service'], scopes: ['funds:command', 'instruments:read'] },
+    }),
     AUTH_ISSUER: idp.issuer,
     AUTH_AUDIENCE: idp.audience,
     DATABASE_URL: testDatabaseUrl(),
@@ -98,6 +107,7 @@ export async function startMoneyWallet(prefix: string, env: Record<string, strin
     query: (sql, parameters) => service.runtime.dataSource.query(sql, parameters),
     http,
     signToken,
+    fundsCommandHeaders: async (command) => ({ [FUNDS_COMMAND_ATTESTATION_HEADER]: await attester.attest(command) }),
     stop: async () => {
       await service.app.close();
       await dropSchema(testDatabaseUrl(), schema);
@@ -125,6 +135,11 @@ export class TestPublisher {
 
   async publish(topic: string, ...envelopes: EventEnvelope[]): Promise<void> {
     await this.publisher.publish(envelopes.map((envelope) => ({ topic, envelope })));
+  }
+
+  /** Envelopes with headers of their own (e.g. a funds command's attestation). */
+  async publishWithHeaders(topic: string, ...events: { envelope: EventEnvelope; headers: Record<string, string> }[]): Promise<void> {
+    await this.publisher.publish(events.map((event) => ({ topic, ...event })));
   }
 
   /** Bytes that are not a valid event, as a broken producer would send them. */
