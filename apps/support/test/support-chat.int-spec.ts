@@ -410,7 +410,7 @@ describe('support chat (two instances)', () => {
     expect((await person.get<{ conversations: unknown[] }>('/v1/support/persons/p-desk/conversations/export')).body.conversations).toEqual([]);
   });
 
-  it('answers every message.send (bound on the socket, not through Nest): a malformed payload is refused, a send without a callback is answered with an event', async () => {
+  it('answers every message.send and message.receipt (bound on the socket, not through Nest): a malformed payload is refused, one without a callback is answered with an event', async () => {
     const conversation = await openAndClaim('p-bound', 'agent-bound');
     const person = await support.chat(0, 'p-bound', 'person');
     expect(await person.join(conversation.id)).toMatchObject({ ok: true });
@@ -425,6 +425,19 @@ describe('support chat (two instances)', () => {
     const answer = new Promise<Record<string, unknown>>((resolve) => socket.once('message.send', resolve));
     socket.emit('message.send', { conversationId: conversation.id, clientMessageId: randomUUID(), text: 'without a callback' });
     expect(await answer).toMatchObject({ ok: true, replayed: false, message: { seq: 1, text: 'without a callback' } });
+    // message.receipt, bound the same way: malformed receipts refused, one without a callback answered with an event.
+    for (const malformed of [
+      'not an object',
+      { conversationId: conversation.id, kind: 'seen', seq: 1 },
+      { conversationId: conversation.id, kind: 'read', seq: -1 },
+    ]) {
+      expect(await socket.emitWithAck('message.receipt', malformed)).toMatchObject({ ok: false, code: 'INVALID_MESSAGE' });
+    }
+    expect(await socket.emitWithAck('message.receipt', { conversationId: conversation.id, kind: 'delivered', seq: 1 })).toEqual({ ok: true });
+    const receiptAnswer = new Promise<Record<string, unknown>>((resolve) => socket.once('message.receipt', resolve));
+    socket.emit('message.receipt', { conversationId: conversation.id, kind: 'read', seq: 1 });
+    expect(await receiptAnswer).toEqual({ ok: true });
+    expect(await query('SELECT person_read_seq FROM conversations WHERE id = $1', [conversation.id])).toEqual([{ person_read_seq: 1 }]);
     person.disconnect();
   });
 

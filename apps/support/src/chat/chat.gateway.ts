@@ -93,14 +93,18 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
   }
 
   handleConnection(socket: ChatSocket): void {
-    // The chat's hot path, bound without Nest's per-event pipeline (an rxjs chain, parameter
-    // resolution and exception zone per message: ~10% of an instance's CPU under a flood, issue 18);
-    // it needs none of it: answering() acknowledges every outcome, failures as TRY_AGAIN.
-    socket.on('message.send', (body: unknown, ack?: unknown) => {
-      void this.send(socket, body).then((answer) =>
-        typeof ack === 'function' ? (ack as (answer: unknown) => void)(answer) : socket.emit('message.send', answer),
-      );
-    });
+    // The chat's hot path (a message, and a receipt for each message received), bound without Nest's
+    // per-event pipeline (an rxjs chain, parameter resolution and exception zone per event: ~10% of an
+    // instance's CPU under a flood, issue 18); it needs none of it: answering() acknowledges every
+    // outcome, failures as TRY_AGAIN. Without an acknowledgement callback the answer is an event of
+    // the same name, as Nest answered.
+    const bind = (event: string, handle: (body: unknown) => Promise<ChatAck<object>>): void => {
+      socket.on(event, (body: unknown, ack?: unknown) => {
+        void handle(body).then((answer) => (typeof ack === 'function' ? (ack as (answer: unknown) => void)(answer) : socket.emit(event, answer)));
+      });
+    };
+    bind('message.send', (body) => this.send(socket, body));
+    bind('message.receipt', (body) => this.receipt(socket, body));
     this.connections[socket.data.party] += 1;
     this.metrics.connections.set(this.connections[socket.data.party], { role: socket.data.party });
     if (socket.data.party === 'agent')
@@ -169,8 +173,8 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     return { ok: true, message: outcome.message, replayed: outcome.replayed };
   }
 
-  @SubscribeMessage('message.receipt')
-  async receipt(@ConnectedSocket() socket: ChatSocket, @MessageBody() body: unknown): Promise<ChatAck> {
+  /** `message.receipt` (bound in handleConnection). */
+  private async receipt(socket: ChatSocket, body: unknown): Promise<ChatAck> {
     return this.answering('message.receipt', async () => {
       const request = parseChatMessage(SendChatReceipt, body);
       if (!(request instanceof SendChatReceipt)) return request;
