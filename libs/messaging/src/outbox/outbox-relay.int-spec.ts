@@ -488,10 +488,14 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
       const { stream, lines } = logLines();
       const stuckLines = (): Array<Record<string, unknown>> =>
         lines().filter((line) => line.relay === 'it-woken' && typeof line.msg === 'string' && line.msg.includes('stuck'));
-      /** Kafka taking 400 ms to accept a batch: the watchdog (every 200 ms here) looks in during each send. */
+      /**
+       * Kafka taking 800 ms to accept a batch: the watchdog (every 666 ms with a 2 s threshold) looks in
+       * during each send. The pass's own time (wake-up, connection, read, send) stays well under 2 s even
+       * on a loaded machine (the read alone took ~360 ms in a CI run); the sleep before it is 3 s.
+       */
       class SlowPublisher extends EventPublisher {
         override async sendRaw(topicMessages: Parameters<EventPublisher['sendRaw']>[0]): Promise<void> {
-          await new Promise((r) => setTimeout(r, 400));
+          await new Promise((r) => setTimeout(r, 800));
           await super.sendRaw(topicMessages);
         }
       }
@@ -501,13 +505,13 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
         dataSource: relaySource,
         publisher: slow,
         logger: createLogger('relay-test', 'info', stream),
-        stuckAfterMs: 600,
+        stuckAfterMs: 2_000,
       });
       await relay.start();
       try {
         await waitFor(() => relay.idle, isTrue, { what: 'the relay asleep', timeoutMs: 20_000, intervalMs: 20 });
         // Asleep for longer than the threshold: nothing waits, so nothing is stuck.
-        await new Promise((r) => setTimeout(r, 1_000));
+        await new Promise((r) => setTimeout(r, 3_000));
         const event = tick(5_600);
         await db.dataSource.transaction((tx) => appendToOutbox(sqlOfTransaction(tx), [{ topic, envelope: event }]));
         await waitFor(() => received.includes(event.id), isTrue, { what: 'the row on Kafka', timeoutMs: 20_000, intervalMs: 20 });
