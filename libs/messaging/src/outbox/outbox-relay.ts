@@ -424,11 +424,10 @@ export class OutboxRelay {
       }
       if (this.announced && delay === undefined) continue;
       // Drained and listening: no timer, nothing runs until a notification (or stop()) wakes it.
-      if (delay === undefined && !this.announced) this.progressAt = Date.now();
       this.enter(delay === undefined ? 'asleep' : waiting);
       await this.sleep(delay);
-      // Woken from its sleep by a notification: work waits from now, not from when it fell asleep
-      // (else a pass begun after a quiet minute would be reported stuck while it runs).
+      // Woken from that sleep: work waits from now, not from when it fell asleep (else a pass begun
+      // after a quiet minute would be reported stuck while it runs; asleep, it is never reported).
       if (delay === undefined) this.progressAt = Date.now();
     }
     this.enter('stopped');
