@@ -98,13 +98,15 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     // instance's CPU under a flood, issue 18); it needs none of it: answering() acknowledges every
     // outcome, failures as TRY_AGAIN. Without an acknowledgement callback the answer is an event of
     // the same name, as Nest answered.
-    const bind = (event: string, handle: (body: unknown) => Promise<ChatAck<object>>): void => {
+    const bind = (event: string, work: (body: unknown) => Promise<ChatAck<object>>): void => {
       socket.on(event, (body: unknown, ack?: unknown) => {
-        void handle(body).then((answer) => (typeof ack === 'function' ? (ack as (answer: unknown) => void)(answer) : socket.emit(event, answer)));
+        void this.answering(event, () => work(body)).then((answer) =>
+          typeof ack === 'function' ? (ack as (answer: unknown) => void)(answer) : socket.emit(event, answer),
+        );
       });
     };
-    bind('message.send', (body) => this.send(socket, body));
-    bind('message.receipt', (body) => this.receipt(socket, body));
+    bind('message.send', (body) => this.sendMessage(socket, body));
+    bind('message.receipt', (body) => this.recordReceipt(socket, body));
     this.connections[socket.data.party] += 1;
     this.metrics.connections.set(this.connections[socket.data.party], { role: socket.data.party });
     if (socket.data.party === 'agent')
@@ -149,10 +151,6 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
   }
 
   /** `message.send` (bound in handleConnection). */
-  private async send(socket: ChatSocket, body: unknown): Promise<ChatAck<{ message: MessageView; replayed: boolean }>> {
-    return this.answering('message.send', () => this.sendMessage(socket, body));
-  }
-
   private async sendMessage(socket: ChatSocket, body: unknown): Promise<ChatAck<{ message: MessageView; replayed: boolean }>> {
     const request = parseChatMessage(SendChatMessage, body);
     if (!(request instanceof SendChatMessage)) return request;
@@ -174,13 +172,11 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
   }
 
   /** `message.receipt` (bound in handleConnection). */
-  private async receipt(socket: ChatSocket, body: unknown): Promise<ChatAck> {
-    return this.answering('message.receipt', async () => {
-      const request = parseChatMessage(SendChatReceipt, body);
-      if (!(request instanceof SendChatReceipt)) return request;
-      await this.store.recordReceipt(request.conversationId, this.actorOf(socket), request.kind, request.seq);
-      return { ok: true };
-    });
+  private async recordReceipt(socket: ChatSocket, body: unknown): Promise<ChatAck> {
+    const request = parseChatMessage(SendChatReceipt, body);
+    if (!(request instanceof SendChatReceipt)) return request;
+    await this.store.recordReceipt(request.conversationId, this.actorOf(socket), request.kind, request.seq);
+    return { ok: true };
   }
 
   /**
