@@ -15,6 +15,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 import { DataSource } from 'typeorm';
 import { EventPublisher } from '../kafka/event-publisher';
 import { appendToOutbox } from './outbox-writer';
+import type { OutboxRelayOptions } from './outbox-relay';
 import { OutboxRelay } from './outbox-relay';
 import { OUTBOX_NOTIFY_SQL, OUTBOX_TABLE_SQL } from './outbox.schema';
 
@@ -103,6 +104,19 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
   }
 
   /**
+   * A relay whose batches the test drives by hand (publishBatch): the outbox emptied, so its new name
+   * starts from the beginning, and its checkpoint row created by a start and stop.
+   */
+  async function handDrivenRelay(name: string, options: Partial<OutboxRelayOptions> = {}): Promise<OutboxRelay> {
+    received.length = 0;
+    await db.dataSource.query('TRUNCATE outbox');
+    const relay = new OutboxRelay({ name, dataSource: db.dataSource, publisher, logger, ...options });
+    await relay.start();
+    await relay.stop();
+    return relay;
+  }
+
+  /**
    * Waits for `count` events, then for a sentinel written to every partition after them: the reader
    * reads each partition in order, so a duplicate the relay published would have arrived before its
    * partition's sentinel. The sentinels are taken out of `received`.
@@ -185,11 +199,7 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
   });
 
   it('carries the writer’s trace context to Kafka, so consumers continue the trace that caused the event', async () => {
-    received.length = 0;
-    await db.dataSource.query('TRUNCATE outbox');
-    const relay = new OutboxRelay({ name: 'it-trace', dataSource: db.dataSource, publisher, logger });
-    await relay.start();
-    await relay.stop();
+    const relay = await handDrivenRelay('it-trace');
     const event = tick(7_000);
     const span = tracer('test').startSpan('state change');
     await context.with(trace.setSpan(context.active(), span), () =>
@@ -202,8 +212,6 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
   });
 
   it('does not move its checkpoint past a row its read did not return: it logs the row, and the next pass publishes it', async () => {
-    received.length = 0;
-    await db.dataSource.query('TRUNCATE outbox');
     const first = tick(8_000);
     const second = tick(8_001);
     const behind = tick(8_002);
@@ -231,9 +239,7 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
     }
     const intruding = new IntrudingPublisher(kafka);
     const { stream, lines } = logLines();
-    const relay = new OutboxRelay({ name: 'it-unread', dataSource: db.dataSource, publisher: intruding, logger: createLogger('relay-test', 'info', stream) });
-    await relay.start();
-    await relay.stop(); // checkpoint row created; batches are driven by hand below
+    const relay = await handDrivenRelay('it-unread', { publisher: intruding, logger: createLogger('relay-test', 'info', stream) });
     await db.dataSource.transaction((tx) => appendToOutbox(sqlOfTransaction(tx), [{ topic, envelope: first }]));
     await db.dataSource.transaction((tx) => appendToOutbox(sqlOfTransaction(tx), [{ topic, envelope: second }]));
     [{ tx_id: firstTx }] = await db.dataSource.query<{ tx_id: string }[]>('SELECT tx_id::text AS tx_id FROM outbox WHERE event_id = $1', [first.id]);
@@ -263,11 +269,7 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
   });
 
   it('reads nothing while another replica holds the checkpoint, and publishes once it lets go', async () => {
-    received.length = 0;
-    await db.dataSource.query('TRUNCATE outbox');
-    const relay = new OutboxRelay({ name: 'it-locked', dataSource: db.dataSource, publisher, logger });
-    await relay.start();
-    await relay.stop(); // checkpoint row created; batches are driven by hand below
+    const relay = await handDrivenRelay('it-locked');
     const rows = [tick(9_000), tick(9_001)];
     await db.dataSource.transaction((tx) =>
       appendToOutbox(
@@ -297,11 +299,7 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
   });
 
   it('publishes in transaction order where transaction ids gain a digit (99 before 100), and moves past them', async () => {
-    received.length = 0;
-    await db.dataSource.query('TRUNCATE outbox');
-    const relay = new OutboxRelay({ name: 'it-digits', dataSource: db.dataSource, publisher, logger });
-    await relay.start();
-    await relay.stop(); // checkpoint row created; batches are driven by hand below
+    const relay = await handDrivenRelay('it-digits');
     // Rows of finished transactions 98…101, written out of order (as late commits are): their
     // order for the relay is (tx_id, position), numerically. Read as text, '100' < '101' < '98' < '99':
     // a relay once sorted so, refused to pass the rows it had not read, and stood still for good
