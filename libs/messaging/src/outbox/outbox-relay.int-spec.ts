@@ -623,7 +623,13 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
           intervalMs: 20,
         });
 
-        const attempts = await samples('outbox_publish_attempts_total');
+        // The row reaches Kafka during its pass's send, before that pass counts its attempt (and a pass that
+        // found the row still behind the horizon may have logged the recovery first): wait for the count.
+        const attempts = await waitFor(
+          () => samples('outbox_publish_attempts_total'),
+          (found) => (found.published ?? 0) >= 1,
+          { what: 'the publishing attempt counted', timeoutMs: 5_000, intervalMs: 20 },
+        );
         expect(attempts.published).toBeGreaterThanOrEqual(1);
         expect(await samples('outbox_relay_failing')).toEqual({ '': 0 });
         // Two lines at info and above for the whole run of failures, whatever the number of attempts.
