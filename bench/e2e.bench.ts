@@ -721,6 +721,7 @@ async function main(): Promise<void> {
       };
       statementsPerPurchase[service.name] = {
         statements: perPurchase(after.statements - before.statements),
+        roundTrips: perPurchase(after.roundTrips - before.roundTrips),
         transactionControl: perPurchase(after.transactionControl - before.transactionControl),
         commits: perPurchase(after.commits - before.commits),
         shapes: perShape(after.shapes, before.shapes),
@@ -786,6 +787,10 @@ async function main(): Promise<void> {
         statementsPerPurchase,
         statementsPerPurchaseTotal: perPurchase(
           Object.values(statementsAfter).reduce((sum, s) => sum + s.statements, 0) - Object.values(statementsBefore).reduce((sum, s) => sum + s.statements, 0),
+        ),
+        // Several statements may travel in one round trip (`BEGIN; EXECUTE …`): what each trip costs is the wake-ups.
+        roundTripsPerPurchaseTotal: perPurchase(
+          Object.values(statementsAfter).reduce((sum, s) => sum + s.roundTrips, 0) - Object.values(statementsBefore).reduce((sum, s) => sum + s.roundTrips, 0),
         ),
       },
       kafka: {
@@ -878,6 +883,7 @@ interface BenchResult {
     autovacuum: string;
     statementsPerPurchase: Record<string, StatementCounts>;
     statementsPerPurchaseTotal: number;
+    roundTripsPerPurchaseTotal: number;
   };
   /** null: a topic's offsets could not be read (named in unreadableTopics). */
   /** BENCH_DATABASES: a database per service, or one for all. */
@@ -935,6 +941,7 @@ function table(r: BenchResult): string {
       `${r.postgres.databaseCommitsPerPurchase} (NOTIFY deliveries included; ${r.databases === 'shared' ? 'one database for all' : 'a database per service'}; the bench's own ${r.postgres.observerTransactionsExcluded} excluded)`,
     ),
     row('PostgreSQL statements / purchase (services)', r.postgres.statementsPerPurchaseTotal),
+    row('PostgreSQL round trips / purchase (services)', r.postgres.roundTripsPerPurchaseTotal),
     row('autovacuum', r.postgres.autovacuum),
     row("Kafka messages / purchase (the run's topics)", r.kafka.messagesPerPurchase ?? 'unknown (offsets unreadable)'),
     row('Kafka offset commits / purchase (broker-wide)', r.kafka.offsetCommitsPerPurchase ?? 'unknown (offsets unreadable)'),

@@ -14,7 +14,20 @@ const dir = process.env.BENCH_STATS_DIR;
 const name = process.env.BENCH_PROCESS_NAME;
 if (!dir || !name) throw new Error('count-statements preload: BENCH_STATS_DIR and BENCH_PROCESS_NAME are required');
 
-// A multi-statement string sent with the simple protocol counts once; none is sent on the hot paths.
+// Simple-protocol texts of several statements are split into their statements (the hot paths send
+// two shapes: `BEGIN; EXECUTE <name>(<literals>)` and `EXECUTE <name>(<literals>); COMMIT`); an
+// EXECUTE counts by its prepared statement's name, never by its literals (they may be personal data).
+const BEGUN = /^\s*BEGIN\s*;\s*(EXECUTE\s+[A-Za-z_][A-Za-z0-9_]*)/i;
+const COMMITTED = /^\s*(EXECUTE\s+[A-Za-z_][A-Za-z0-9_]*)[\s\S]*;\s*COMMIT\s*$/i;
+const EXECUTE = /^\s*(EXECUTE\s+[A-Za-z_][A-Za-z0-9_]*)/i;
+const statementsOf = (text) => {
+  let match = BEGUN.exec(text);
+  if (match) return ['BEGIN', match[1]];
+  match = COMMITTED.exec(text);
+  if (match) return [match[1], 'COMMIT'];
+  match = EXECUTE.exec(text);
+  return [match ? match[1] : text];
+};
 const CONTROL = /^\s*(BEGIN|START TRANSACTION|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b/i;
 const OPENS = /^\s*(BEGIN|START TRANSACTION)\b/i;
 const ENDS = /^\s*(COMMIT|ROLLBACK)\b/i;
@@ -22,7 +35,7 @@ const ENDS = /^\s*(COMMIT|ROLLBACK)\b/i;
 // bench can say which service spends the commits pg_stat_database counts. `shapes` counts them by
 // the statement's first words (no parameters: they may be personal data); `every` counts every
 // statement but transaction control by the same shape: where the statements go.
-const counts = { statements: 0, transactionControl: 0, commits: 0, shapes: {}, every: {}, waitedMs: {} };
+const counts = { roundTrips: 0, statements: 0, transactionControl: 0, commits: 0, shapes: {}, every: {}, waitedMs: {} };
 const inTransaction = new WeakMap(); // client → the first statement of its open transaction
 // A statement's text is a constant of the code (parameters travel apart): its shape is worked out once.
 // Bounded, so a process that builds texts (VALUES lists of each batch's size) cannot grow it without end.
@@ -36,30 +49,39 @@ const shapeOf = (text) => {
   return shape;
 };
 const query = Client.prototype.query;
-Client.prototype.query = function countedQuery(config, ...rest) {
-  const text = typeof config === 'string' ? config : config && config.text;
-  // The statement's shape, worked out once: undefined for transaction control (and no text).
-  const every = typeof text === 'string' && !CONTROL.test(text) ? shapeOf(text) : undefined;
+function count(client, text, every) {
   counts.statements += 1;
-  if (typeof text === 'string') {
-    if (every === undefined) counts.transactionControl += 1;
-    else counts.every[every] = (counts.every[every] || 0) + 1;
-    if (OPENS.test(text)) inTransaction.set(this, '');
-    else if (ENDS.test(text)) {
-      const first = inTransaction.get(this);
-      inTransaction.delete(this);
-      if (/^\s*COMMIT/i.test(text)) {
-        counts.commits += 1;
-        const shape = `transaction: ${first || '(empty)'}`;
-        counts.shapes[shape] = (counts.shapes[shape] || 0) + 1;
-      }
-    } else if (inTransaction.has(this)) {
-      if (inTransaction.get(this) === '' && every !== undefined) inTransaction.set(this, every);
-    } else {
+  if (typeof text !== 'string') return;
+  if (every === undefined) counts.transactionControl += 1;
+  else counts.every[every] = (counts.every[every] || 0) + 1;
+  if (OPENS.test(text)) inTransaction.set(client, '');
+  else if (ENDS.test(text)) {
+    const first = inTransaction.get(client);
+    inTransaction.delete(client);
+    if (/^\s*COMMIT/i.test(text)) {
       counts.commits += 1;
-      const shape = `autocommit: ${every ?? shapeOf(text)}`;
+      const shape = `transaction: ${first || '(empty)'}`;
       counts.shapes[shape] = (counts.shapes[shape] || 0) + 1;
     }
+  } else if (inTransaction.has(client)) {
+    if (inTransaction.get(client) === '' && every !== undefined) inTransaction.set(client, every);
+  } else {
+    counts.commits += 1;
+    const shape = `autocommit: ${every ?? shapeOf(text)}`;
+    counts.shapes[shape] = (counts.shapes[shape] || 0) + 1;
+  }
+}
+Client.prototype.query = function countedQuery(config, ...rest) {
+  const text = typeof config === 'string' ? config : config && config.text;
+  counts.roundTrips += 1;
+  const parts = typeof text === 'string' ? statementsOf(text) : [undefined];
+  // The shape the answer's time is charged to: the round trip's statement (transaction control aside).
+  let every;
+  for (const part of parts) {
+    // The statement's shape, worked out once: undefined for transaction control (and no text).
+    const shape = typeof part === 'string' && !CONTROL.test(part) ? shapeOf(part) : undefined;
+    every ??= shape;
+    count(this, part, shape);
   }
   // Time from sending to the answer, by shape (ms): where the statements' time goes, as the service
   // waits for it (PostgreSQL's work, the round trip and, on a busy machine, the wait for a CPU).

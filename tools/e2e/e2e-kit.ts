@@ -915,6 +915,8 @@ const STATEMENT_COUNTER = resolve(ROOT, 'bench/preload/count-statements.js');
 
 export interface StatementCounts {
   statements: number;
+  /** Queries sent: a simple-protocol text of several statements (`BEGIN; EXECUTE …`) is one round trip. */
+  roundTrips: number;
   transactionControl: number;
   /** COMMITs plus statements sent outside a transaction. */
   commits: number;
@@ -947,6 +949,7 @@ export async function statementCounts(pid: number, dir: string, name: string): P
   );
   return {
     statements: answer!.statements,
+    roundTrips: answer!.roundTrips ?? answer!.statements,
     transactionControl: answer!.transactionControl,
     commits: answer!.commits,
     shapes: answer!.shapes,

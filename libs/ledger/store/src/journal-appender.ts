@@ -6,8 +6,8 @@ import type { DataSource } from 'typeorm';
 import type { AccountRow } from './journal-rows';
 import type { EntryPostingRow } from './journal-rows';
 import { accountFromRow, ENTRY_COLUMNS, entriesFromRows, loadEntries } from './journal-rows';
-import type { NamedStatement, Sql } from './sql';
-import { queryNamed, sqlOf, sqlStateOf, toBigInt } from './sql';
+import type { NamedStatement, PgSimpleClient, Sql, SqlValue } from './sql';
+import { forgetPrepared, prepareOnce, queryNamed, sqlLiteral, sqlOf, sqlStateOf, toBigInt, UNKNOWN_PREPARED_STATEMENT } from './sql';
 
 export interface AppendContext {
   readonly dataSource: DataSource;
@@ -45,24 +45,17 @@ export async function appendBatch(context: AppendContext, commands: readonly Val
   }
 }
 
-interface PgClient {
-  query(text: string): Promise<unknown>;
-  escapeLiteral(value: string): string;
-}
+type PgClient = PgSimpleClient;
 
 type LockAndLoadRow = { head: HeadJson | null; entries: EntryPostingJson[]; balances: BalanceRow[] };
 type LockAndLoadRead = (values: [ids: string[], targets: string[], accounts: string[]]) => Promise<LockAndLoadRow[]>;
-type SqlScalar = string | number | Date | null;
-/** A statement parameter: what writeBatch and lockAndLoad pass. */
-type SqlValue = SqlScalar | readonly SqlScalar[];
 type BatchWrite = (values: SqlValue[]) => Promise<Array<{ balances: string }>>;
 
-const readPrepared = new WeakSet<PgClient>();
 const BEGUN_LOCK_AND_LOAD = 'ledger_begin_lock_and_load';
 
 /** BEGIN and LOCK_AND_LOAD in one round trip (the statement prepared by SQL PREPARE, its parameters as literals). */
 async function beginAndLockAndLoad(client: PgClient, values: Parameters<LockAndLoadRead>[0]): Promise<LockAndLoadRow[]> {
-  await prepareOnce(client, readPrepared, BEGUN_LOCK_AND_LOAD, LOCK_AND_LOAD.text);
+  await prepareOnce(client, BEGUN_LOCK_AND_LOAD, LOCK_AND_LOAD.text);
   const literals = values.map((value) => sqlLiteral(client, value)).join(', ');
   const query = `BEGIN; EXECUTE ${BEGUN_LOCK_AND_LOAD}(${literals})`;
   try {
@@ -73,29 +66,13 @@ async function beginAndLockAndLoad(client: PgClient, values: Parameters<LockAndL
     // The session lost its prepared statements (DEALLOCATE ALL or DISCARD ALL by another user of the
     // pooled connection): nothing of the batch ran yet, so roll back, prepare both again and retry once.
     await client.query('ROLLBACK');
-    readPrepared.delete(client);
-    writePrepared.delete(client);
-    await prepareOnce(client, readPrepared, BEGUN_LOCK_AND_LOAD, LOCK_AND_LOAD.text);
+    forgetPrepared(client);
+    await prepareOnce(client, BEGUN_LOCK_AND_LOAD, LOCK_AND_LOAD.text);
     const [, read] = (await client.query(query)) as [unknown, { rows: LockAndLoadRow[] }];
     return read.rows;
   }
 }
 
-const UNKNOWN_PREPARED_STATEMENT = '26000';
-
-const DUPLICATE_PREPARED_STATEMENT = '42P05';
-
-/** Prepares `text` under `name` by SQL PREPARE, once per connection (the parameters' types come from the text's casts and context). */
-async function prepareOnce(client: PgClient, done: WeakSet<PgClient>, name: string, text: string): Promise<void> {
-  if (done.has(client)) return;
-  // On its own, not with the batch: a PREPARE that failed with it would be retried, one that succeeded could not be.
-  await client.query(`PREPARE ${name} AS ${text}`).catch((error: unknown) => {
-    if (sqlStateOf(error) !== DUPLICATE_PREPARED_STATEMENT) throw error;
-  });
-  done.add(client);
-}
-
-const writePrepared = new WeakSet<PgClient>();
 const BEGUN_WRITE_BATCH = 'ledger_write_batch_and_commit';
 
 /**
@@ -103,42 +80,10 @@ const BEGUN_WRITE_BATCH = 'ledger_write_batch_and_commit';
  * transaction is aborted (the caller rolls back); the statement itself refuses a short balance update.
  */
 async function writeBatchAndCommit(client: PgClient, values: SqlValue[]): Promise<Array<{ balances: string }>> {
-  await prepareOnce(client, writePrepared, BEGUN_WRITE_BATCH, WRITE_BATCH.text);
+  await prepareOnce(client, BEGUN_WRITE_BATCH, WRITE_BATCH.text);
   const literals = values.map((value) => sqlLiteral(client, value)).join(', ');
   const [written] = (await client.query(`EXECUTE ${BEGUN_WRITE_BATCH}(${literals}); COMMIT`)) as [{ rows: Array<{ balances: string }> }, unknown];
   return written.rows;
-}
-
-/**
- * The outbox document's quote: dollar quoting passes ~1 KB per event unescaped. The text must not hold
- * the tag without its last `$` either: a text ending in it would end the quote early.
- */
-const DOCUMENT_QUOTE = '$ledger_document$';
-
-/** A parameter value as an SQL literal for EXECUTE: NULL, a number, a quoted text, or a quoted array literal. */
-function sqlLiteral(client: PgClient, value: SqlValue): string {
-  const quoted = (text: string): string => (QUOTE_OR_BACKSLASH.test(text) ? client.escapeLiteral(text) : `'${text}'`);
-  if (value === null || value === undefined) return 'NULL';
-  if (typeof value === 'number') return String(value);
-  if (value instanceof Date) return `'${value.toISOString()}'`;
-  if (Array.isArray(value)) {
-    const elements = value.map((item: SqlScalar) =>
-      item === null || item === undefined ? 'NULL' : `"${arrayElementText(item).replace(/[\\"]/g, (c) => `\\${c}`)}"`,
-    );
-    return quoted(`{${elements.join(',')}}`);
-  }
-  const text = value as string;
-  return text.length > 256 && !text.includes(DOCUMENT_QUOTE.slice(0, -1)) ? `${DOCUMENT_QUOTE}${text}${DOCUMENT_QUOTE}` : quoted(text);
-}
-
-/**
- * Only these need escaping in a standard string literal; most texts here (ids, hashes, times) hold
- * neither, and escapeLiteral walks every character in JavaScript.
- */
-const QUOTE_OR_BACKSLASH = /['\\]/;
-
-function arrayElementText(item: string | number | Date): string {
-  return item instanceof Date ? item.toISOString() : String(item);
 }
 
 /**

@@ -1,3 +1,15 @@
 // The SQL helpers are shared by every service's store (libs/platform); re-exported for the ledger's modules.
-export { inTransaction, isRetryable, queryNamed, sqlOf, sqlStateOf, toBigInt, toNullableBigInt } from '@pay/platform';
-export type { Isolation, NamedStatement, Sql } from '@pay/platform';
+export {
+  forgetPrepared,
+  inTransaction,
+  isRetryable,
+  prepareOnce,
+  queryNamed,
+  sqlLiteral,
+  sqlOf,
+  sqlStateOf,
+  toBigInt,
+  toNullableBigInt,
+  UNKNOWN_PREPARED_STATEMENT,
+} from '@pay/platform';
+export type { Isolation, NamedStatement, PgSimpleClient, Sql, SqlValue } from '@pay/platform';

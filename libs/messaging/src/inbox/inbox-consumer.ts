@@ -5,9 +5,9 @@ import { contextFromHeaders, platformMetrics, scrubText, tracer } from '@pay/obs
 import type { Span } from '@opentelemetry/api';
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { NamedStatement } from '@pay/sql';
-import { queryNamed, sqlOfTransaction } from '@pay/sql';
+import { beginWith } from '@pay/sql';
 import type { EventPublisher } from '../kafka/event-publisher';
 import { deadLetterValue } from '../dlq/dead-letter-value';
 import type { GroupCommitOptions } from '../group-commit/group-commit';
@@ -672,43 +672,48 @@ export class InboxConsumer {
     for (const entry of applies) this.spanOf(entry);
     let failedAt: number | undefined;
     let completed = entries.length;
+    // The transaction begins with the inbox's statement, in one round trip (beginWith); the
+    // handlers run on its runner's manager, as in `dataSource.transaction`.
+    const runner = this.options.dataSource.createQueryRunner('master');
     try {
-      await this.options.dataSource.transaction(async (tx) => {
-        const fresh = await this.recordInInbox(tx, applies);
-        const works = new Map<object, BatchWork>();
-        const batch: InboxBatch = {
-          work: <T extends BatchWork>(key: object, create: () => T): T => {
-            let work = works.get(key);
-            if (!work) {
-              work = create();
-              works.set(key, work);
-            }
-            return work as T;
-          },
-        };
-        const unrun: string[] = [];
-        for (const [index, entry] of entries.entries()) {
-          if (entry.kind !== 'apply') continue;
-          if (completed === entries.length && !delivery.active()) completed = index;
-          if (completed < entries.length) {
-            // Stopping: the chunk ends before this event; it is delivered again, so not recorded either.
-            if (fresh.has(entry)) unrun.push(entry.event.envelope.id);
-            continue;
+      const fresh = await this.recordInInbox(runner, applies);
+      const tx = runner.manager;
+      const works = new Map<object, BatchWork>();
+      const batch: InboxBatch = {
+        work: <T extends BatchWork>(key: object, create: () => T): T => {
+          let work = works.get(key);
+          if (!work) {
+            work = create();
+            works.set(key, work);
           }
-          if (!fresh.has(entry)) {
-            outcomes.set(entry, 'duplicate');
-            continue;
-          }
-          failedAt = index;
-          // The handler runs inside the producer's trace (W3C context from the Kafka headers).
-          await context.with(trace.setSpan(this.parentOf(entry), this.spanOf(entry)), () => entry.handler(entry.event, tx, batch));
-          failedAt = undefined;
-          outcomes.set(entry, 'applied');
+          return work as T;
+        },
+      };
+      const unrun: string[] = [];
+      for (const [index, entry] of entries.entries()) {
+        if (entry.kind !== 'apply') continue;
+        if (completed === entries.length && !delivery.active()) completed = index;
+        if (completed < entries.length) {
+          // Stopping: the chunk ends before this event; it is delivered again, so not recorded either.
+          if (fresh.has(entry)) unrun.push(entry.event.envelope.id);
+          continue;
         }
-        if (unrun.length > 0) await tx.query('DELETE FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])', [this.options.groupId, unrun]);
-        for (const work of works.values()) await work.beforeCommit();
-      });
+        if (!fresh.has(entry)) {
+          outcomes.set(entry, 'duplicate');
+          continue;
+        }
+        failedAt = index;
+        // The handler runs inside the producer's trace (W3C context from the Kafka headers).
+        await context.with(trace.setSpan(this.parentOf(entry), this.spanOf(entry)), () => entry.handler(entry.event, tx, batch));
+        failedAt = undefined;
+        outcomes.set(entry, 'applied');
+      }
+      if (unrun.length > 0) await tx.query('DELETE FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])', [this.options.groupId, unrun]);
+      for (const work of works.values()) await work.beforeCommit();
+      await runner.commitTransaction();
     } catch (error) {
+      // Also when BEGIN or the inbox's statement failed (the runner is in its transaction once it was sent).
+      if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
       if (error instanceof BatchedEventError) {
         const at = entries.findIndex((entry) => entry.kind === 'apply' && entry.event.envelope.id === error.eventId);
         if (at >= 0) return new ChunkFailure(error.cause, at);
@@ -719,22 +724,24 @@ export class InboxConsumer {
         return new ChunkFailure(new DependencyUnavailableError('postgresql', (error as Error).message, { cause: error }), undefined);
       }
       return new ChunkFailure(error, undefined);
+    } finally {
+      await runner.release();
     }
     return { completed, outcomes };
   }
 
   /**
-   * Records the chunk's events in the inbox with one statement; returns those seen for the first
-   * time (a redelivery, or a second copy in the same chunk, is not).
+   * Begins the chunk's transaction on `runner` and records its events in the inbox, in one round
+   * trip; returns those seen for the first time (a redelivery, or a second copy in the same chunk, is not).
    */
-  private async recordInInbox(tx: EntityManager, applies: Apply[]): Promise<Set<Decoded>> {
+  private async recordInInbox(runner: QueryRunner, applies: Apply[]): Promise<Set<Decoded>> {
     const first = new Map<string, Apply>();
     for (const entry of applies) {
       const id = entry.event.envelope.id.toLowerCase();
       if (!first.has(id)) first.set(id, entry);
     }
     const rows = [...first.values()];
-    const inserted = await queryNamed<{ event_id: string }>(sqlOfTransaction(tx), INBOX_RECORD, [
+    const inserted = await beginWith<{ event_id: string }>(runner, INBOX_RECORD, [
       this.options.groupId,
       [...first.keys()],
       rows.map((entry) => entry.event.topic),

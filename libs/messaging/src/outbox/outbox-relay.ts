@@ -9,7 +9,7 @@ import { outboxChannel } from './outbox.schema';
 import type { ChannelSubscription } from '../notifications/pg-notifications';
 import { PgNotifications } from '../notifications/pg-notifications';
 import type { NamedStatement, Sql } from '@pay/sql';
-import { queryNamed, sqlOf, sqlOfPool } from '@pay/sql';
+import { beginWith, queryNamed, sqlOf, sqlOfPool } from '@pay/sql';
 
 /** After a failed pass (the broker or the database out of reach): 200 ms, doubling, up to 5 s, jittered. */
 const FAILED_PASS_BACKOFF: BackoffPolicy = { baseMs: 200, maxMs: 5_000 };
@@ -267,14 +267,13 @@ export class OutboxRelay {
     await runner.connect();
     try {
       this.enter('reading');
-      // PostgreSQL's default isolation, READ COMMITTED: no SET TRANSACTION round trip.
-      await runner.startTransaction();
       const sql = sqlOf(runner);
       // The checkpoint, under an advisory lock (why not FOR UPDATE: at the statement), and the rows
       // after it: one row more than a batch, publishable or not, so that whether anything is left
       // after this batch (more rows, or rows waiting for the horizon) comes with it, not from another pass.
+      // The transaction (READ COMMITTED, PostgreSQL's default) begins with it, in the same round trip.
       const batchSize = this.options.batchSize ?? 500;
-      const found = await queryNamed<CheckpointAndRow>(sql, CHECKPOINT_AND_READ, [this.options.name, batchSize + 1]);
+      const found = await beginWith<CheckpointAndRow>(runner, CHECKPOINT_AND_READ, [this.options.name, batchSize + 1]);
       if (found.length === 0) {
         // Another replica is publishing: look again soon, in case it stops half-way.
         await runner.rollbackTransaction();

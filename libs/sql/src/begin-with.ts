@@ -1,0 +1,155 @@
+import type { QueryRunner } from 'typeorm';
+import type { NamedStatement } from './sql';
+import { sqlStateOf } from './sql';
+
+/**
+ * A transaction's BEGIN sent with its first statement, in one round trip.
+ *
+ * node-postgres sends one statement per round trip, so a transaction costs BEGIN, its statements
+ * and COMMIT each a trip of its own: under load every trip waits to be scheduled twice (Node's turn,
+ * then PostgreSQL's) and each write wakes the other side. `BEGIN; EXECUTE <prepared>(<literals>)` is
+ * one simple-protocol query: the statement prepared once per connection by SQL PREPARE (parsed and
+ * planned once, as a named statement of the extended protocol would be), its parameters as literals.
+ * The ledger's batches have travelled this way since session 12 (libs/ledger/store's appender); the
+ * inbox consumer's and the outbox relay's transactions begin this way too.
+ */
+
+type SqlScalar = string | number | Date | null;
+/** A statement parameter that can travel as a literal: a scalar or a one-dimensional array of them. */
+export type SqlValue = SqlScalar | readonly SqlScalar[];
+
+/** The part of node-postgres' Client used here. */
+export interface PgSimpleClient {
+  query(text: string): Promise<unknown>;
+  escapeLiteral(value: string): string;
+}
+
+/**
+ * A long text's quote: dollar quoting passes a document (~1 KB per ledger event) unescaped. The text
+ * must not hold the tag without its last `$` either: a text ending in it would end the quote early.
+ */
+const DOCUMENT_QUOTE = '$pay_document$';
+
+/**
+ * Only these need escaping in a standard string literal (standard_conforming_strings, on since
+ * PostgreSQL 9.1); most texts (ids, hashes, times) hold neither, and escapeLiteral walks every character.
+ */
+const QUOTE_OR_BACKSLASH = /['\\]/;
+
+/** A parameter value as an SQL literal for EXECUTE: NULL, a number, a quoted text, or a quoted array literal. */
+export function sqlLiteral(client: Pick<PgSimpleClient, 'escapeLiteral'>, value: SqlValue): string {
+  const quoted = (text: string): string => (QUOTE_OR_BACKSLASH.test(text) ? client.escapeLiteral(text) : `'${text}'`);
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new TypeError(`a statement parameter must be a finite number, got ${value}`);
+    return String(value);
+  }
+  if (value instanceof Date) return `'${value.toISOString()}'`;
+  if (Array.isArray(value)) {
+    const elements = value.map((item: SqlScalar) =>
+      item === null || item === undefined ? 'NULL' : `"${arrayElementText(item).replace(/[\\"]/g, (c) => `\\${c}`)}"`,
+    );
+    return quoted(`{${elements.join(',')}}`);
+  }
+  if (typeof value !== 'string') throw new TypeError(`a statement parameter must be a text, number, date, null or an array of them, got ${typeof value}`);
+  return value.length > 256 && !value.includes(DOCUMENT_QUOTE.slice(0, -1)) ? `${DOCUMENT_QUOTE}${value}${DOCUMENT_QUOTE}` : quoted(value);
+}
+
+function arrayElementText(item: string | number | Date): string {
+  return item instanceof Date ? item.toISOString() : String(item);
+}
+
+/** SQLSTATEs of SQL PREPARE/EXECUTE: no such prepared statement; one of that name exists. */
+export const UNKNOWN_PREPARED_STATEMENT = '26000';
+const DUPLICATE_PREPARED_STATEMENT = '42P05';
+
+/** Names SQL PREPARE accepts unquoted (the names of NamedStatement and namedStatement are such). */
+const PREPARED_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+const prepared = new WeakMap<PgSimpleClient, Set<string>>();
+
+/** Prepares `text` under `name` by SQL PREPARE, once per connection (the parameters' types come from the text's casts and context). */
+export async function prepareOnce(client: PgSimpleClient, name: string, text: string): Promise<void> {
+  if (!PREPARED_NAME.test(name)) throw new Error(`prepared statement name "${name}" is not accepted: lower-case letters, digits and "_"`);
+  let names = prepared.get(client);
+  if (!names) prepared.set(client, (names = new Set()));
+  if (names.has(name)) return;
+  // On its own, not with a transaction's statements: a PREPARE that failed with them would be
+  // retried, one that succeeded could not be.
+  await client.query(`PREPARE ${name} AS ${text}`).catch((error: unknown) => {
+    if (sqlStateOf(error) !== DUPLICATE_PREPARED_STATEMENT) throw error;
+  });
+  names.add(name);
+}
+
+/** Forgets what `prepareOnce` prepared on this connection (the session lost its prepared statements). */
+export function forgetPrepared(client: PgSimpleClient): void {
+  prepared.delete(client);
+}
+
+/** The name under which `beginWith` prepares a statement: SQL PREPARE shares the namespace of the protocol's named statements. */
+function begunName(statement: NamedStatement): string {
+  return `${statement.name}_begun`.toLowerCase();
+}
+
+/**
+ * Begins a transaction on `runner` with `statement` in the same round trip and returns the
+ * statement's rows; the runner is then in its transaction as after TypeORM's `startTransaction`
+ * (commit or roll back through the runner). If the statement fails the transaction is aborted:
+ * the caller rolls back through the runner, as after any failed statement.
+ */
+export async function beginWith<Row>(runner: QueryRunner, statement: NamedStatement, values: readonly SqlValue[]): Promise<Row[]> {
+  if (runner.isTransactionActive) throw new Error(`beginWith(${statement.name}): the query runner is in a transaction already`);
+  await runner.connect();
+  const client = (runner as unknown as { databaseConnection?: PgSimpleClient }).databaseConnection;
+  if (typeof client?.query !== 'function' || typeof client.escapeLiteral !== 'function') {
+    throw new Error(`beginWith(${statement.name}): the query runner has no node-postgres connection`);
+  }
+  const name = begunName(statement);
+  await prepareOnce(client, name, statement.text);
+  const sentBegin = await startTransactionUnsent(runner);
+  const execute = `EXECUTE ${name}(${values.map((value) => sqlLiteral(client, value)).join(', ')})`;
+  const run = async (): Promise<Row[]> => {
+    if (sentBegin) return ((await client.query(execute)) as { rows: Row[] }).rows;
+    const [, result] = (await client.query(`BEGIN; ${execute}`)) as [unknown, { rows: Row[] }];
+    return result.rows;
+  };
+  try {
+    return await run();
+  } catch (error) {
+    if (sqlStateOf(error) !== UNKNOWN_PREPARED_STATEMENT) throw error;
+    // The session lost its prepared statements (DEALLOCATE ALL or DISCARD ALL by another user of the
+    // pooled connection): nothing of the statement ran, so roll back, prepare again and retry once.
+    await client.query('ROLLBACK');
+    forgetPrepared(client);
+    await prepareOnce(client, name, statement.text);
+    if (sentBegin) await client.query('BEGIN');
+    return run();
+  }
+}
+
+/**
+ * TypeORM's `startTransaction` on the runner (its state, depth and subscribers' events as usual)
+ * without sending its START TRANSACTION: `beginWith` sends BEGIN with the statement. Returns whether
+ * TypeORM sent a transaction start anyway (another version's text): then it is not sent again.
+ */
+async function startTransactionUnsent(runner: QueryRunner): Promise<boolean> {
+  const own = runner as QueryRunner & { query: QueryRunner['query'] };
+  const hadOwnQuery = Object.prototype.hasOwnProperty.call(own, 'query');
+  const query = own.query;
+  let intercepted = false;
+  own.query = ((text: string, ...rest: unknown[]) => {
+    if (text === 'START TRANSACTION' && !intercepted) {
+      intercepted = true;
+      return Promise.resolve(undefined);
+    }
+    return (query as (...args: unknown[]) => Promise<unknown>).call(runner, text, ...rest);
+  }) as QueryRunner['query'];
+  try {
+    await runner.startTransaction();
+  } finally {
+    if (hadOwnQuery) own.query = query;
+    else delete (own as { query?: unknown }).query;
+  }
+  return !intercepted;
+}
