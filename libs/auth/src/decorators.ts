@@ -5,6 +5,8 @@ export const PUBLIC_ROUTE = 'auth:public';
 export const ALLOWED_ROLES = 'auth:roles';
 export const PERSON_PARAM = 'auth:person-param';
 export const REQUIRED_SCOPES = 'auth:scopes';
+export const SERVICE_SUBJECTS = 'auth:service-subjects';
+export const NOT_DELEGATED = 'auth:not-delegated';
 
 /** The route needs no token (health, metrics, published keys). */
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC_ROUTE, true);
@@ -22,10 +24,25 @@ export const Roles = (...roles: Role[]): MethodDecorator & ClassDecorator => Set
 export const RequireScopes = (...scopes: string[]): MethodDecorator & ClassDecorator => SetMetadata(REQUIRED_SCOPES, scopes);
 
 /**
+ * The services (token subjects) that may call the route, besides holding its scopes: a `service`
+ * token of another subject gets 403, whatever scopes it claims (an identity provider's key may sign
+ * any scope; `instruments:read` is payment-orchestration's alone). Narrows `@Roles`, never widens it.
+ */
+export const RequireServiceSubject = (...subjects: string[]): MethodDecorator & ClassDecorator => SetMetadata(SERVICE_SUBJECTS, subjects);
+
+/**
+ * The route is the person's own, not for a backend acting for them: a person's token that an app's
+ * backend holds (`act` claim, RFC 8693) gets 403 (set or change the PIN, register a passkey, consent:
+ * a backend that set a first PIN could confirm its own payments with it).
+ */
+export const NotDelegated = (): MethodDecorator & ClassDecorator => SetMetadata(NOT_DELEGATED, true);
+
+/**
  * The route acts on the person named by this path parameter. A `person` may only name
  * themselves; naming anyone else gets the same 404 as a person that does not exist, so ids
- * cannot be probed (BOLA). A `service` acts for the person it names when it is an app's backend
- * (its token names its app) or the route requires a scope (which then decides); a platform
- * service's own token (no app) gets 403.
+ * cannot be probed (BOLA). An app's backend acts for a person with the person's token (issued to
+ * it by the identity provider: `act`), never its own. A `service` token opens a person's route only
+ * where the route names the services it is for (`@RequireServiceSubject`: payment-orchestration on
+ * the instrument routes); any other service token gets 403.
  */
 export const ActsForPerson = (param = 'personId'): MethodDecorator & ClassDecorator => SetMetadata(PERSON_PARAM, param);
