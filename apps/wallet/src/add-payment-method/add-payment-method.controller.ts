@@ -42,7 +42,7 @@ const MANDATE_REFUSAL_DOC =
 @ApiTags('payment methods')
 @ApiBearerAuth()
 @Controller('v1/wallets/:personId/payment-methods')
-@Roles('person', 'service')
+@Roles('person')
 @ActsForPerson()
 @ApiBadRequestResponse({
   type: ApiError,

@@ -10,7 +10,7 @@ import { ChoosePreferredMethod } from './choose-preferred-method.service';
 @ApiTags('payment methods')
 @ApiBearerAuth()
 @Controller('v1/wallets/:personId/payment-methods/:methodId/preferred')
-@Roles('person', 'service')
+@Roles('person')
 @ActsForPerson()
 export class ChoosePreferredMethodController {
   constructor(private readonly choosePreferredMethod: ChoosePreferredMethod) {}

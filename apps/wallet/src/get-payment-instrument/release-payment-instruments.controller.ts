@@ -11,7 +11,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Principal as Caller } from '@pay/auth';
-import { describeActor, Principal, RequireScopes, Roles } from '@pay/auth';
+import { describeActor, Principal, PAYMENT_ORCHESTRATION_SUBJECT, RequireScopes, RequireServiceSubject, Roles } from '@pay/auth';
 import type { InstrumentRelease, InstrumentReleasesResponse } from '@pay/contracts';
 import { APPS, InstrumentReleaseAsk, InstrumentReleasesRequest, MAX_INSTRUMENT_RELEASES } from '@pay/contracts';
 import { ApiError } from '../http/api-error';
@@ -82,6 +82,7 @@ export class InstrumentReleasesView implements InstrumentReleasesResponse {
 @Controller('v1/payment-instruments/releases')
 @Roles('service')
 @RequireScopes(INSTRUMENTS_READ)
+@RequireServiceSubject(PAYMENT_ORCHESTRATION_SUBJECT)
 export class ReleasePaymentInstrumentsController {
   constructor(private readonly getPaymentInstrument: GetPaymentInstrument) {}
 

@@ -19,7 +19,7 @@ export class OpenWalletRequest {
 @ApiTags('wallet')
 @ApiBearerAuth()
 @Controller('v1/wallets/:personId')
-@Roles('person', 'service')
+@Roles('person')
 @ActsForPerson()
 export class OpenWalletController {
   constructor(

@@ -9,7 +9,7 @@ import { RemovePaymentMethod } from './remove-payment-method.service';
 @ApiTags('payment methods')
 @ApiBearerAuth()
 @Controller('v1/wallets/:personId/payment-methods/:methodId')
-@Roles('person', 'service')
+@Roles('person')
 @ActsForPerson()
 export class RemovePaymentMethodController {
   constructor(private readonly removePaymentMethod: RemovePaymentMethod) {}

@@ -18,7 +18,7 @@ export class RenameMethodRequest {
 @ApiTags('payment methods')
 @ApiBearerAuth()
 @Controller('v1/wallets/:personId/payment-methods/:methodId')
-@Roles('person', 'service')
+@Roles('person')
 @ActsForPerson()
 export class RenamePaymentMethodController {
   constructor(private readonly renamePaymentMethod: RenamePaymentMethod) {}

@@ -40,7 +40,7 @@ export class AppParams extends PersonParams {
 @ApiTags('pay per app')
 @ApiBearerAuth()
 @Controller('v1/wallets/:personId/apps')
-@Roles('person', 'service')
+@Roles('person')
 @ActsForPerson()
 export class SetPayAppsController {
   constructor(private readonly setPayApps: SetPayApps) {}

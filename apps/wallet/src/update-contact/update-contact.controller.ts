@@ -24,7 +24,7 @@ export class ContactRequest {
 @ApiTags('wallet')
 @ApiBearerAuth()
 @Controller('v1/wallets/:personId/contact')
-@Roles('person', 'service')
+@Roles('person')
 @ActsForPerson()
 export class UpdateContactController {
   constructor(private readonly updateContact: UpdateContact) {}

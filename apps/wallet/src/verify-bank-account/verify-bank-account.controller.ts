@@ -40,7 +40,7 @@ export class VerifyMicrodepositsRequest {
 @ApiBearerAuth()
 @Controller('v1/wallets/:personId/payment-methods/:methodId/microdeposits')
 // Its owner, or an app's backend acting for them (as the account was saved); never a platform service's own identity.
-@Roles('person', 'service')
+@Roles('person')
 @ActsForPerson()
 export class VerifyBankAccountController {
   constructor(private readonly verifyBankAccount: VerifyBankAccount) {}

@@ -18,7 +18,7 @@ export class ListMethodsQuery {
 @ApiTags('payment methods')
 @ApiBearerAuth()
 @Controller('v1/wallets/:personId/payment-methods')
-@Roles('person', 'service')
+@Roles('person')
 @ActsForPerson()
 @ApiNotFoundResponse({ type: ApiError, description: 'No such wallet or method, or not yours.' })
 export class ViewPaymentMethodsController {

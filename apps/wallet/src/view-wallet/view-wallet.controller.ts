@@ -9,7 +9,7 @@ import { WalletView } from './wallet-view';
 @ApiTags('wallet')
 @ApiBearerAuth()
 @Controller('v1/wallets/:personId')
-@Roles('person', 'service')
+@Roles('person')
 @ActsForPerson()
 export class ViewWalletController {
   constructor(private readonly viewWallet: ViewWallet) {}
