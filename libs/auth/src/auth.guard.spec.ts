@@ -4,14 +4,14 @@ import { Reflector } from '@nestjs/core';
 import { AccessTokenVerifier } from './access-token-verifier';
 import { AUTH_KEYS_RETRY_AFTER_SECONDS, KeySetUnavailableError } from './auth-errors';
 import { AuthGuard } from './auth.guard';
-import { ActsForPerson, NotDelegated, Public, RequireScopes, RequireServiceSubject, Roles } from './decorators';
+import { ActsForPerson, AllowDelegated, Public, RequireScopes, RequireServiceSubject, Roles } from './decorators';
 import type { TestIssuer } from './testing';
 import { createTestIssuer } from './testing';
 
 class Routes {
   @Public() health(): void {}
-  @Roles('person', 'service') @ActsForPerson() wallet(): void {}
-  @Roles('person') @ActsForPerson() @NotDelegated() pin(): void {}
+  @Roles('person', 'service') @ActsForPerson() @AllowDelegated() wallet(): void {}
+  @Roles('person') @ActsForPerson() pin(): void {}
   @Roles('operator') reload(): void {}
   @Roles('service') @RequireScopes('instruments:read') @RequireServiceSubject('payment-orchestration') @ActsForPerson() instruments(): void {}
   @Roles('service') @RequireScopes('instruments:read') @RequireServiceSubject('payment-orchestration') releases(): void {}
@@ -126,7 +126,7 @@ describe('AuthGuard', () => {
     }
   });
 
-  it("refuses a person's own routes (PIN, passkeys, consent) to their token held by an app's backend", async () => {
+  it("refuses a person's own routes (PIN, passkeys, consent: no @AllowDelegated) to their token held by an app's backend", async () => {
     await expect(guard.canActivate(contextFor('pin', await request('p1', 'person', { personId: 'p1' })))).resolves.toBe(true);
     await expect(guard.canActivate(contextFor('pin', await request('p1', 'person', { personId: 'p1' }, { app: 'instagram' })))).resolves.toBe(true);
     const refused = guard.canActivate(

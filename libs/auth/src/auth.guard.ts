@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessTokenVerifier } from './access-token-verifier';
 import { AUTH_KEYS_RETRY_AFTER_SECONDS, AuthenticationError, KeySetUnavailableError } from './auth-errors';
 import { ACCESS_TOKEN_VERIFIER, AUTH_OPTIONS } from './auth.tokens';
-import { ALLOWED_ROLES, NOT_DELEGATED, PERSON_PARAM, PUBLIC_ROUTE, REQUIRED_SCOPES, SERVICE_SUBJECTS } from './decorators';
+import { ALLOWED_ROLES, DELEGATION_ALLOWED, PERSON_PARAM, PUBLIC_ROUTE, REQUIRED_SCOPES, SERVICE_SUBJECTS } from './decorators';
 import type { AuthenticatedRequest, Principal, Role } from './principal';
 
 export interface AuthGuardOptions {
@@ -74,7 +74,7 @@ export class AuthGuard implements CanActivate {
     if (personParam !== undefined && principal.role === 'person' && request.params?.[personParam] !== principal.subject) {
       throw new NotFoundException(NOT_FOUND_BODY);
     }
-    if (principal.actedBy !== undefined && this.reflector.getAllAndOverride<boolean>(NOT_DELEGATED, targets)) {
+    if (principal.actedBy !== undefined && !this.reflector.getAllAndOverride<boolean>(DELEGATION_ALLOWED, targets)) {
       throw new ForbiddenException({
         code: 'FORBIDDEN',
         message: `this route is the person's own: a token ${principal.actedBy} holds for them does not open it`,

@@ -6,7 +6,7 @@ export const ALLOWED_ROLES = 'auth:roles';
 export const PERSON_PARAM = 'auth:person-param';
 export const REQUIRED_SCOPES = 'auth:scopes';
 export const SERVICE_SUBJECTS = 'auth:service-subjects';
-export const NOT_DELEGATED = 'auth:not-delegated';
+export const DELEGATION_ALLOWED = 'auth:delegation-allowed';
 
 /** The route needs no token (health, metrics, published keys). */
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(PUBLIC_ROUTE, true);
@@ -31,11 +31,12 @@ export const RequireScopes = (...scopes: string[]): MethodDecorator & ClassDecor
 export const RequireServiceSubject = (...subjects: string[]): MethodDecorator & ClassDecorator => SetMetadata(SERVICE_SUBJECTS, subjects);
 
 /**
- * The route is the person's own, not for a backend acting for them: a person's token that an app's
- * backend holds (`act` claim, RFC 8693) gets 403 (set or change the PIN, register a passkey, consent:
- * a backend that set a first PIN could confirm its own payments with it).
+ * A person's token that an app's backend holds for them (`act` claim, RFC 8693 token exchange)
+ * opens this route too. Without it such a token gets 403: routes are the person's own unless they
+ * say so (setting or changing the PIN, passkeys, consent, support conversations stay so: a backend
+ * that set a first PIN could confirm its own payments with it). Forgetting it closes a route.
  */
-export const NotDelegated = (): MethodDecorator & ClassDecorator => SetMetadata(NOT_DELEGATED, true);
+export const AllowDelegated = (): MethodDecorator & ClassDecorator => SetMetadata(DELEGATION_ALLOWED, true);
 
 /**
  * The route acts on the person named by this path parameter. A `person` may only name

@@ -49,8 +49,8 @@ export interface Principal {
   /**
    * For `person` only: who acts for the person (`act.sub`, RFC 8693 §4.1): the subject of the app's
    * backend (`<app>-backend`) that the identity provider issued this token to by token exchange.
-   * Such a token opens the person's routes as the person would, but for those that are the person's
-   * alone (PIN, passkeys, consent: `@NotDelegated`).
+   * Such a token opens only the person's routes that allow it (`@AllowDelegated`), as the person would
+   * there; never the PIN, passkeys or consent.
    */
   actedBy?: string;
   /**

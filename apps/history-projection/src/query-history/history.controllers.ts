@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { BadRequestException, Controller, ForbiddenException, Get, Inject, NotFoundException, Param, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { actsForMerchant, ActsForPerson, NOT_FOUND_BODY, Principal, RequireScopes, Roles } from '@pay/auth';
+import { actsForMerchant, ActsForPerson, AllowDelegated, NOT_FOUND_BODY, Principal, RequireScopes, Roles } from '@pay/auth';
 import type { Principal as Caller } from '@pay/auth';
 import { ID_PATTERN } from '@pay/contracts';
 import type { Logger } from '@pay/observability';
@@ -82,6 +82,7 @@ function inCallersApp<T extends { app?: string[] }>(caller: Caller, query: T): T
 @Controller('v1/history/persons/:personId')
 @Roles('person')
 @ActsForPerson('personId')
+@AllowDelegated()
 @ApiParam({ name: 'personId', example: 'p-000001' })
 export class PersonHistoryController {
   constructor(

@@ -15,6 +15,7 @@ import type { AccessTokenVerifier, Principal as Caller, MandateAttestation, Mand
 import {
   ACCESS_TOKEN_VERIFIER,
   ActsForPerson,
+  AllowDelegated,
   AuthenticationError,
   describeActor,
   KeySetUnavailableError,
@@ -44,6 +45,7 @@ const MANDATE_REFUSAL_DOC =
 @Controller('v1/wallets/:personId/payment-methods')
 @Roles('person')
 @ActsForPerson()
+@AllowDelegated()
 @ApiBadRequestResponse({
   type: ApiError,
   description:

@@ -2,7 +2,7 @@ import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import { applyDecorators, Controller, Inject, Injectable, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Principal } from '@pay/auth';
-import { ActsForPerson, describeCaller, NotDelegated, Roles } from '@pay/auth';
+import { ActsForPerson, AllowDelegated, describeCaller, Roles } from '@pay/auth';
 import { WalletError } from '../domain/wallet-error';
 import type { Clock } from '../ports/clock';
 import { CLOCK } from '../ports/clock';
@@ -58,7 +58,7 @@ export function PinAttemptRoutes(resource: 'pin' | 'step-up' | 'passkeys', optio
     Controller(`v1/wallets/:personId/${resource}`),
     Roles('person'),
     ActsForPerson(),
-    ...(options.delegated ? [] : [NotDelegated()]),
+    ...(options.delegated ? [AllowDelegated()] : []),
     UseGuards(PinAttemptLimit),
   );
 }

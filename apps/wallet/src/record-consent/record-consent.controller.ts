@@ -1,7 +1,7 @@
 import { Body, Controller, Param, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { Principal as Caller } from '@pay/auth';
-import { ActsForPerson, describeActor, Principal, NotDelegated, Roles } from '@pay/auth';
+import { ActsForPerson, describeActor, Principal, Roles } from '@pay/auth';
 import { IsBoolean } from 'class-validator';
 import { PersonParams } from '../http/route-params';
 import { ConsentView } from '../view-wallet/wallet-view';
@@ -23,7 +23,6 @@ export class ConsentRequest {
 @Controller('v1/wallets/:personId/consents/ad-measurement')
 @Roles('person')
 @ActsForPerson()
-@NotDelegated()
 export class RecordConsentController {
   constructor(private readonly recordConsent: RecordConsent) {}
 

@@ -1,7 +1,7 @@
 import { Controller, Delete, HttpCode, HttpStatus, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Principal as Caller } from '@pay/auth';
-import { ActsForPerson, describeActor, Principal, NotDelegated, Roles } from '@pay/auth';
+import { ActsForPerson, describeActor, Principal, Roles } from '@pay/auth';
 import { ApiError } from '../http/api-error';
 import { PasskeyParams } from '../passkeys/passkey.dto';
 import { RemovePasskey } from './remove-passkey.service';
@@ -11,7 +11,6 @@ import { RemovePasskey } from './remove-passkey.service';
 @Controller('v1/wallets/:personId/passkeys/:passkeyId')
 @Roles('person')
 @ActsForPerson()
-@NotDelegated()
 export class RemovePasskeyController {
   constructor(private readonly removePasskey: RemovePasskey) {}
 

@@ -1,7 +1,7 @@
 import { Controller, Delete, HttpCode, HttpStatus, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Principal as Caller } from '@pay/auth';
-import { ActsForPerson, describeActor, Principal, Roles } from '@pay/auth';
+import { ActsForPerson, AllowDelegated, describeActor, Principal, Roles } from '@pay/auth';
 import { ApiError } from '../http/api-error';
 import { MethodParams } from '../http/route-params';
 import { RemovePaymentMethod } from './remove-payment-method.service';
@@ -11,6 +11,7 @@ import { RemovePaymentMethod } from './remove-payment-method.service';
 @Controller('v1/wallets/:personId/payment-methods/:methodId')
 @Roles('person')
 @ActsForPerson()
+@AllowDelegated()
 export class RemovePaymentMethodController {
   constructor(private readonly removePaymentMethod: RemovePaymentMethod) {}
 

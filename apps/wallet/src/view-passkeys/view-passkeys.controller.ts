@@ -1,6 +1,6 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ActsForPerson, NotDelegated, Roles } from '@pay/auth';
+import { ActsForPerson, Roles } from '@pay/auth';
 import { ApiError } from '../http/api-error';
 import { PersonParams } from '../http/route-params';
 import { PasskeyView } from '../passkeys/passkey.dto';
@@ -12,7 +12,6 @@ import { WalletStore } from '../store/wallet-store';
 @Controller('v1/wallets/:personId/passkeys')
 @Roles('person')
 @ActsForPerson()
-@NotDelegated()
 export class ViewPasskeysController {
   constructor(
     private readonly wallets: WalletStore,

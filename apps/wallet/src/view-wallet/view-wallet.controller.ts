@@ -1,6 +1,6 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ActsForPerson, Roles } from '@pay/auth';
+import { ActsForPerson, AllowDelegated, Roles } from '@pay/auth';
 import { ApiError } from '../http/api-error';
 import { PersonParams } from '../http/route-params';
 import { ViewWallet } from './view-wallet.service';
@@ -11,6 +11,7 @@ import { WalletView } from './wallet-view';
 @Controller('v1/wallets/:personId')
 @Roles('person')
 @ActsForPerson()
+@AllowDelegated()
 export class ViewWalletController {
   constructor(private readonly viewWallet: ViewWallet) {}
 
