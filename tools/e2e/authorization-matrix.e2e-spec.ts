@@ -238,10 +238,13 @@ describe('the authorization matrix of the five services', () => {
         .map((method) => `${name} ${method.toUpperCase()} ${path}`),
     );
 
-  async function call(route: string, token: string | undefined): Promise<Answer> {
+  async function call(route: string, token: string | undefined, businessId = 'matrix-id'): Promise<Answer> {
     const [name, method, path] = route.split(' ');
     // Another person's id, and ids that exist nowhere: only the guard's answer is of interest.
-    const url = `${running.get(name)!.service.url}${path.replace('{personId}', 'someone-else').replace(/\{[^}]+\}/g, 'matrix-id')}`;
+    const url = `${running.get(name)!.service.url}${path
+      .replace('{personId}', 'someone-else')
+      .replace('{id}', businessId)
+      .replace(/\{[^}]+\}/g, 'matrix-id')}`;
     const response = await fetch(url, {
       method,
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -319,6 +322,26 @@ describe('the authorization matrix of the five services', () => {
               wrong.push(`${route}: a backend with another person's token got ${another.status}, not 404`);
           }
         }
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it("keeps an app's backend to its own merchants' and non-profits' reads: another's is the 404 of nobody, never data", async () => {
+    const wrong: string[] = [];
+    const businessReads = Object.keys(RULES).filter((route) => / GET .*\{(id|paymentId)\}/.test(route) && RULES[route].scopes !== undefined);
+    expect(businessReads.length).toBeGreaterThan(6);
+    for (const route of businessReads) {
+      // The backend acts for m-matrix; matrix-id is another business (or a payment of nobody's).
+      const another = await call(route, tokens.get('app backend'));
+      if (another.status !== 404 || !['NOT_FOUND', 'PAYMENT_NOT_FOUND'].includes(another.body?.code ?? ''))
+        wrong.push(`${route}: another business's got ${another.status} ${another.body?.code ?? ''}, not 404`);
+      if (route.includes('{id}')) {
+        const own = await call(route, tokens.get('app backend'), 'm-matrix');
+        if (own.status !== 200) wrong.push(`${route}: its own merchant's got ${own.status} ${own.body?.code ?? ''}, not 200`);
+        // The same 404 body as a business that exists nowhere: ids cannot be probed.
+        if (JSON.stringify(another.body) !== JSON.stringify((await call(route, tokens.get('app backend'), 'nobody-at-all')).body))
+          wrong.push(`${route}: another business's 404 differs from nobody's`);
       }
     }
     expect(wrong).toEqual([]);
