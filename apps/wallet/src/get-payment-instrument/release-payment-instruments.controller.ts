@@ -91,7 +91,7 @@ export class ReleasePaymentInstrumentsController {
   @ApiOperation({ summary: `Charge data of up to ${MAX_INSTRUMENT_RELEASES} payments' methods, each answered on its own (services only)` })
   @ApiOkResponse({ type: InstrumentReleasesView })
   @ApiBadRequestResponse({ type: ApiError, description: 'VALIDATION_FAILED: nothing was read, released or audited' })
-  @ApiForbiddenResponse({ type: ApiError, description: 'FORBIDDEN: not a service, or no instruments:read scope' })
+  @ApiForbiddenResponse({ type: ApiError, description: 'FORBIDDEN: not payment-orchestration (subject), or no instruments:read scope' })
   async release(@Body() body: InstrumentReleasesBody, @Principal() caller: Caller): Promise<InstrumentReleasesView> {
     const outcomes = await this.getPaymentInstrument.releaseAll(body.releases, describeActor(caller));
     return {
