@@ -61,7 +61,10 @@ export class PaymentInstrumentView implements PaymentInstrument {
 @RequireScopes(INSTRUMENTS_READ)
 @RequireServiceSubject(PAYMENT_ORCHESTRATION_SUBJECT)
 @ActsForPerson()
-@ApiForbiddenResponse({ type: ApiError, description: 'FORBIDDEN (not payment-orchestration, or no instruments:read scope), PAY_NOT_AVAILABLE_IN_COUNTRY / _IN_APP, PAY_NOT_ACTIVE_IN_APP' })
+@ApiForbiddenResponse({
+  type: ApiError,
+  description: 'FORBIDDEN (not payment-orchestration, or no instruments:read scope), PAY_NOT_AVAILABLE_IN_COUNTRY / _IN_APP, PAY_NOT_ACTIVE_IN_APP',
+})
 @ApiNotFoundResponse({ type: ApiError, description: 'NOT_FOUND, PAYMENT_METHOD_NOT_FOUND, PAYMENT_NOT_FOUND (no such payment of this person, method and app)' })
 @ApiConflictResponse({
   type: ApiError,
