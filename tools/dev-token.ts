@@ -2,7 +2,10 @@
  * `npm run dev:token -- --sub person-1 --role person` prints an access token that the services
  * started by `npm start` accept (signed with the development identity key). `--app instagram`
  * prints instagram's backend's token instead, signed with that backend's own key: subject
- * `instagram-backend`, its app, its merchants and the app backends' scopes. Development only.
+ * `instagram-backend`, its app, its merchants and the app backends' scopes. That token opens no
+ * person's route: `--app instagram --for person-1` prints the token the identity provider issues
+ * instagram's backend to act for person-1 (RFC 8693 token exchange: subject person-1, role person,
+ * `app`, `act: {sub: "instagram-backend"}`), signed with the development identity key. Development only.
  */
 import { parseArgs } from 'node:util';
 import type { CryptoKey } from 'jose';
@@ -14,7 +17,7 @@ import { DEV_APP_BACKENDS, loadDevKeys } from './dev-keys';
 const ROLES = ['person', 'service', 'analyst', 'operator', 'advertiser', 'support'];
 const USAGE =
   'usage: npm run dev:token -- --sub <id> --role <person|service|analyst|operator|advertiser|support> [--scope instruments:read] [--merchants m-1,m-2 --org org-1] [--minutes 60]\n' +
-  `   or: npm run dev:token -- --app <${Object.keys(DEV_APP_BACKENDS).join('|')}> [--minutes 60]`;
+  `   or: npm run dev:token -- --app <${Object.keys(DEV_APP_BACKENDS).join('|')}> [--for <personId>] [--minutes 60]`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -25,10 +28,16 @@ async function main(): Promise<void> {
       org: { type: 'string' },
       scope: { type: 'string' },
       app: { type: 'string' },
+      for: { type: 'string' },
       minutes: { type: 'string', default: '60' },
     },
     strict: true,
   });
+  if (values.for !== undefined && values.app === undefined) throw new Error(`--for names the person an app's backend acts for: give --app too\n${USAGE}`);
+  if (values.app !== undefined && values.for !== undefined) {
+    process.stdout.write(`${await delegatedPersonToken(values.app, values.for, values.minutes)}\n`);
+    return;
+  }
   if (values.app !== undefined) {
     process.stdout.write(`${await appBackendToken(values.app, values.minutes)}\n`);
     return;
@@ -81,6 +90,23 @@ async function appBackendToken(app: string, minutesText: string | undefined): Pr
     .setIssuedAt()
     .setExpirationTime(`${minutes}m`)
     .sign(await importJWK(key, 'ES256'));
+}
+
+/** The person's token the identity provider issues an app's backend to act for them (RFC 8693 token exchange). */
+async function delegatedPersonToken(app: string, personId: string, minutesText: string | undefined): Promise<string> {
+  if (!DEV_APP_BACKENDS[app]) throw new Error(`--app must be one of ${Object.keys(DEV_APP_BACKENDS).join(', ')}\n${USAGE}`);
+  if (!/^[A-Za-z0-9_.:-]{1,100}$/.test(personId)) throw new Error(`--for must be 1 to 100 of letters, digits, "_", "-", ":" and "."\n${USAGE}`);
+  const minutes = Number(minutesText ?? '60');
+  if (!Number.isInteger(minutes) || minutes < 1 || minutes > 24 * 60) throw new Error(`--minutes must be a whole number from 1 to 1440\n${USAGE}`);
+  const { identityProvider } = await loadDevKeys();
+  return new SignJWT({ role: 'person', app, act: { sub: `${app}-backend` } })
+    .setProtectedHeader({ alg: 'ES256', kid: identityProvider.kid })
+    .setIssuer(process.env.AUTH_ISSUER ?? 'https://id.pay.local')
+    .setAudience(process.env.AUTH_AUDIENCE ?? 'pay-api')
+    .setSubject(personId)
+    .setIssuedAt()
+    .setExpirationTime(`${minutes}m`)
+    .sign(await importJWK(identityProvider, 'ES256'));
 }
 
 main().catch((error: unknown) => {

@@ -5,6 +5,10 @@
  * not name fails the test, so a route added later must come with its rule. A route a role may not
  * call answers 403 before any handler runs; one it may call never refuses it for its role; a
  * person naming another person's id gets the 404 of a person that does not exist, never data.
+ * An app's backend's own token opens no person's route (403); it acts for a person with the
+ * person's token the identity provider issued it (RFC 8693: `act`), which opens the routes that
+ * allow delegation for that person alone, and 403 on the person's own (PIN, passkeys, consent).
+ * Charge data goes to payment-orchestration's subject alone, whatever scopes another token claims.
  * A support agent's token (the support service's audience alone) is refused as a token (401) by
  * every other service. A token signed with payment-orchestration's own key (registered in
  * AUTH_KEY_GRANTS as production registers it) for any other subject, role or scope — what code
@@ -12,6 +16,7 @@
  */
 import type { TestIssuer } from '@pay/auth/testing';
 import { createTestIssuer } from '@pay/auth/testing';
+import { APP_BACKEND_SCOPES } from '@pay/auth';
 import type { RunningService, ServiceDefinition } from '@pay/platform';
 import { createService } from '@pay/platform';
 import { dropSchema, testConsumerGroupsEnv, testDatabaseUrl, testKafkaEnv, uniqueName } from '@pay/testing';
@@ -30,8 +35,10 @@ interface Rule {
   roles: readonly Role[] | 'public';
   /** Scopes a service needs besides its role. */
   scopes?: readonly string[];
-  /** A service must be an app's backend (its token names its app): a platform service's own token is refused. */
-  appBackend?: true;
+  /** The services (token subjects) the route is for, besides the scopes: any other subject with the scopes gets 403. */
+  serviceSubjects?: readonly string[];
+  /** A person's token that an app's backend holds for them (`act`) opens it too; without, 403. */
+  delegated?: true;
   /**
    * The support service's own identity (subject `support`, no app) acts here only with the case
    * reference it signed for this very request (`Support-Case`): without one, 403 SUPPORT_CASE_REFUSED
@@ -41,9 +48,12 @@ interface Rule {
   supportCase?: true;
 }
 
-/** A person's own, or an app's backend acting for its user; never a platform service's own identity (support, orchestration). */
-const PERSON_SELF: Rule = { roles: ['person', 'service'], appBackend: true };
+/** A person's own, also through an app's backend holding the person's token; never a service's own token (an app's backend's included). */
+const PERSON_SELF: Rule = { roles: ['person'], delegated: true };
+/** The person's own, not through a backend. */
 const PERSON_ONLY: Rule = { roles: ['person'] };
+/** Charge data: payment-orchestration alone, with its scope. */
+const INSTRUMENTS: Rule = { roles: ['service'], scopes: ['instruments:read'], serviceSubjects: ['payment-orchestration'] };
 const BUSINESS_HISTORY: Rule = { roles: ['service', 'analyst'], scopes: ['history:read'] };
 
 /** The policy: `<service> <METHOD> <OpenAPI path>` → who may call it. */
@@ -55,7 +65,7 @@ const RULES: Readonly<Record<string, Rule>> = {
       [`${service} GET /health/ready`, { roles: 'public' }],
     ]),
   ),
-  // wallet: a person's own wallet, or a service acting for the person it names
+  // wallet: a person's own wallet, also through an app's backend holding the person's token
   'wallet POST /v1/wallets/{personId}': PERSON_SELF,
   'wallet GET /v1/wallets/{personId}': PERSON_SELF,
   'wallet PUT /v1/wallets/{personId}/apps': PERSON_SELF,
@@ -71,25 +81,25 @@ const RULES: Readonly<Record<string, Rule>> = {
   'wallet PATCH /v1/wallets/{personId}/payment-methods/{methodId}': PERSON_SELF,
   'wallet DELETE /v1/wallets/{personId}/payment-methods/{methodId}': PERSON_SELF,
   'wallet PUT /v1/wallets/{personId}/payment-methods/{methodId}/preferred': PERSON_SELF,
-  // The PIN is the person's own: set and changed by the person alone (a service may confirm with it, below).
+  // The PIN is the person's own: set and changed by the person alone (a backend may confirm with it, below).
   'wallet POST /v1/wallets/{personId}/pin': PERSON_ONLY,
   'wallet PUT /v1/wallets/{personId}/pin': PERSON_ONLY,
   'wallet POST /v1/wallets/{personId}/step-up/pin': PERSON_SELF,
   'wallet POST /v1/wallets/{personId}/step-up/biometric': PERSON_SELF,
   'wallet POST /v1/wallets/{personId}/step-up/biometric/options': PERSON_SELF,
-  // Passkeys are registered, listed and removed by the person's own browser only, never by a service for them.
+  // Passkeys are registered, listed and removed by the person's own browser only, never by a backend for them.
   'wallet POST /v1/wallets/{personId}/passkeys/registration-options': PERSON_ONLY,
   'wallet POST /v1/wallets/{personId}/passkeys': PERSON_ONLY,
   'wallet GET /v1/wallets/{personId}/passkeys': PERSON_ONLY,
   'wallet DELETE /v1/wallets/{personId}/passkeys/{passkeyId}': PERSON_ONLY,
   // Consent is the person's own choice: no service sets it
-  'wallet PUT /v1/wallets/{personId}/consents/ad-measurement': { roles: ['person'] },
+  'wallet PUT /v1/wallets/{personId}/consents/ad-measurement': PERSON_ONLY,
   'wallet PUT /v1/wallets/{personId}/contact': PERSON_SELF,
-  // Charge data: payment-orchestration's scope alone
-  'wallet GET /v1/wallets/{personId}/payment-instruments/preferred': { roles: ['service'], scopes: ['instruments:read'] },
-  'wallet GET /v1/wallets/{personId}/payment-instruments/{methodId}': { roles: ['service'], scopes: ['instruments:read'] },
-  // Several releases at once (each ask names its person): the scope alone decides
-  'wallet POST /v1/payment-instruments/releases': { roles: ['service'], scopes: ['instruments:read'] },
+  // Charge data: payment-orchestration alone, with its scope
+  'wallet GET /v1/wallets/{personId}/payment-instruments/preferred': INSTRUMENTS,
+  'wallet GET /v1/wallets/{personId}/payment-instruments/{methodId}': INSTRUMENTS,
+  // Several releases at once (each ask names its person): the same
+  'wallet POST /v1/payment-instruments/releases': INSTRUMENTS,
   'wallet GET /.well-known/step-up-jwks.json': { roles: 'public' },
   'wallet GET /v1/rollout': { roles: ['person', 'service', 'analyst', 'operator'] },
   'wallet POST /v1/rollout/reload': { roles: ['operator'] },
@@ -122,7 +132,7 @@ const RULES: Readonly<Record<string, Rule>> = {
   'payment-orchestration POST /v1/webhooks/stripe': { roles: 'public' },
   // PayPal likewise: its signature (with PayPal's certificate) over the body is its authentication.
   'payment-orchestration POST /v1/webhooks/paypal': { roles: 'public' },
-  // history-projection: a person's own history, or a service acting for the person; analysts know
+  // history-projection: a person's own history, also through an app's backend (its app only); analysts know
   // people only by pseudonym and never by id
   'history-projection GET /v1/history/persons/{personId}/entries': PERSON_SELF,
   'history-projection GET /v1/history/persons/{personId}/entries/export': PERSON_SELF,
@@ -164,7 +174,10 @@ interface Answer {
 }
 
 const roleRefusal = (answer: Answer): boolean =>
-  answer.status === 403 && answer.body?.code === 'FORBIDDEN' && /route is (open to|not open)|needs the scope/.test(answer.body.message ?? '');
+  answer.status === 403 && answer.body?.code === 'FORBIDDEN' && /route is (open to|not open|the person's own)|needs the scope/.test(answer.body.message ?? '');
+
+/** A person's token the identity provider issued instagram's backend by token exchange (RFC 8693). */
+const delegation = { app: 'instagram', act: { sub: 'instagram-backend' } };
 
 describe('the authorization matrix of the five services', () => {
   let idp: TestIssuer;
@@ -182,7 +195,14 @@ describe('the authorization matrix of the five services', () => {
     }
     const allScopes = [...new Set(Object.values(RULES).flatMap((rule) => rule.scopes ?? []))];
     tokens.set('service+scopes', await idp.signTestToken({ sub: 'matrix-service', role: 'service', scope: allScopes.join(' ') }));
-    tokens.set('app backend', await idp.signTestToken({ sub: 'matrix-backend', role: 'service', app: 'instagram' }));
+    tokens.set('orchestration+scopes', await idp.signTestToken({ sub: 'payment-orchestration', role: 'service', scope: allScopes.join(' ') }));
+    tokens.set(
+      'app backend',
+      await idp.signTestToken({ sub: 'instagram-backend', role: 'service', app: 'instagram', merchants: ['m-matrix'], scope: APP_BACKEND_SCOPES.join(' ') }),
+    );
+    // The person the routes name (`someone-else`), and another, through instagram's backend.
+    tokens.set('delegated', await idp.signTestToken({ sub: 'someone-else', role: 'person', ...delegation }));
+    tokens.set('delegated for another', await idp.signTestToken({ sub: 'matrix-person-2', role: 'person', ...delegation }));
     tokens.set('support service', await idp.signTestToken({ sub: 'support', role: 'service', scope: 'payments:refund' }));
     for (const definition of definitions) {
       const schema = uniqueName(`it_matrix_${definition.schema}`);
@@ -218,10 +238,13 @@ describe('the authorization matrix of the five services', () => {
         .map((method) => `${name} ${method.toUpperCase()} ${path}`),
     );
 
-  async function call(route: string, token: string | undefined): Promise<Answer> {
+  async function call(route: string, token: string | undefined, businessId = 'matrix-id'): Promise<Answer> {
     const [name, method, path] = route.split(' ');
     // Another person's id, and ids that exist nowhere: only the guard's answer is of interest.
-    const url = `${running.get(name)!.service.url}${path.replace('{personId}', 'someone-else').replace(/\{[^}]+\}/g, 'matrix-id')}`;
+    const url = `${running.get(name)!.service.url}${path
+      .replace('{personId}', 'someone-else')
+      .replace('{id}', businessId)
+      .replace(/\{[^}]+\}/g, 'matrix-id')}`;
     const response = await fetch(url, {
       method,
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -263,8 +286,7 @@ describe('the authorization matrix of the five services', () => {
             continue;
           }
           const needsScope = role === 'service' && (rule.scopes ?? []).length > 0;
-          const needsApp = role === 'service' && rule.appBackend === true;
-          const allowed = rule.roles.includes(role) && !needsScope && !needsApp;
+          const allowed = rule.roles.includes(role) && !needsScope;
           if (!allowed && !roleRefusal(answer)) wrong.push(`${route}: ${role} got ${answer.status} ${answer.body?.code ?? ''}, not the 403 of a refused role`);
           if (allowed && roleRefusal(answer)) wrong.push(`${route}: ${role} is refused, but the rule lets it in`);
           if (allowed && role === 'person' && route.includes('{personId}') && (answer.status !== 404 || answer.body?.code !== 'NOT_FOUND')) {
@@ -273,16 +295,53 @@ describe('the authorization matrix of the five services', () => {
         }
         if ((rule.scopes ?? []).length > 0 && rule.roles.includes('service')) {
           const scoped = await call(route, tokens.get('service+scopes'));
-          if (roleRefusal(scoped)) wrong.push(`${route}: a service with the scopes ${rule.scopes!.join(', ')} is refused`);
+          if (rule.serviceSubjects !== undefined) {
+            // The scopes alone do not do (an identity provider's key signs them for anyone): another subject is refused.
+            if (!roleRefusal(scoped)) wrong.push(`${route}: a service other than ${rule.serviceSubjects.join(', ')} with the scopes got ${scoped.status}`);
+            const named = await call(route, tokens.get('orchestration+scopes'));
+            if (roleRefusal(named)) wrong.push(`${route}: ${rule.serviceSubjects.join(', ')} with the scopes is refused`);
+          } else if (roleRefusal(scoped)) wrong.push(`${route}: a service with the scopes ${rule.scopes!.join(', ')} is refused`);
           // A business's or payment's read by a service acting for no merchant: the 404 of an unknown id, never data.
           if (route.includes(' GET ') && /\{(id|paymentId)\}/.test(route) && scoped.status !== 404) {
             wrong.push(`${route}: a service acting for no merchant got ${scoped.status}, not 404`);
           }
         }
-        if (rule.appBackend && rule.roles.includes('service')) {
+        if (route.includes('{personId}')) {
+          // An app's backend's own token, every scope it is registered with: no person's route.
           const backend = await call(route, tokens.get('app backend'));
-          if (roleRefusal(backend)) wrong.push(`${route}: an app's backend acting for a person is refused`);
+          if (!roleRefusal(backend)) wrong.push(`${route}: an app's backend's own token got ${backend.status} ${backend.body?.code ?? ''}, not 403`);
         }
+        if (rule.roles.includes('person')) {
+          // The person's token held by instagram's backend: where the route allows it, as the person; else 403.
+          const delegated = await call(route, tokens.get('delegated'));
+          if (rule.delegated && roleRefusal(delegated)) wrong.push(`${route}: a person's token held by an app's backend is refused`);
+          if (!rule.delegated && !roleRefusal(delegated)) wrong.push(`${route}: a person's token held by an app's backend got ${delegated.status}, not 403`);
+          if (rule.delegated && route.includes('{personId}')) {
+            const another = await call(route, tokens.get('delegated for another'));
+            if (another.status !== 404 || another.body?.code !== 'NOT_FOUND')
+              wrong.push(`${route}: a backend with another person's token got ${another.status}, not 404`);
+          }
+        }
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it("keeps an app's backend to its own merchants' and non-profits' reads: another's is the 404 of nobody, never data", async () => {
+    const wrong: string[] = [];
+    const businessReads = Object.keys(RULES).filter((route) => / GET .*\{(id|paymentId)\}/.test(route) && RULES[route].scopes !== undefined);
+    expect(businessReads.length).toBeGreaterThan(6);
+    for (const route of businessReads) {
+      // The backend acts for m-matrix; matrix-id is another business (or a payment of nobody's).
+      const another = await call(route, tokens.get('app backend'));
+      if (another.status !== 404 || !['NOT_FOUND', 'PAYMENT_NOT_FOUND'].includes(another.body?.code ?? ''))
+        wrong.push(`${route}: another business's got ${another.status} ${another.body?.code ?? ''}, not 404`);
+      if (route.includes('{id}')) {
+        const own = await call(route, tokens.get('app backend'), 'm-matrix');
+        if (own.status !== 200) wrong.push(`${route}: its own merchant's got ${own.status} ${own.body?.code ?? ''}, not 200`);
+        // The same 404 body as a business that exists nowhere: ids cannot be probed.
+        if (JSON.stringify(another.body) !== JSON.stringify((await call(route, tokens.get('app backend'), 'nobody-at-all')).body))
+          wrong.push(`${route}: another business's 404 differs from nobody's`);
       }
     }
     expect(wrong).toEqual([]);
@@ -294,6 +353,7 @@ describe('the authorization matrix of the five services', () => {
       'an operator': { sub: 'sre-1', role: 'operator' },
       'itself as an operator': { sub: 'payment-orchestration', role: 'operator' },
       'a person (the victim)': { sub: 'victim', role: 'person' },
+      'the victim through a backend': { sub: 'victim', role: 'person', ...delegation },
       'an advertiser': { sub: 'adv-1', role: 'advertiser', merchants: ['m-matrix'], org: 'org-matrix' },
       'an analyst': { sub: 'analyst-1', role: 'analyst' },
       "an app's backend": { sub: 'instagram-backend', role: 'service', app: 'instagram', merchants: ['m-matrix'], scope: 'payments:initiate payments:refund' },

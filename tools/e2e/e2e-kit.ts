@@ -270,6 +270,12 @@ export interface PaymentsPlatform {
    * for `E2E_MERCHANTS`), or an operator.
    */
   serviceToken(role?: 'service' | 'operator', app?: string): Promise<string>;
+  /**
+   * The person's token the identity provider issues an app's backend (default instagram's) to act
+   * for them (RFC 8693 token exchange: subject the person, `app`, `act: {sub: "<app>-backend"}`):
+   * what a backend calls a person's routes with, as its own token opens none.
+   */
+  delegatedToken(personId: string, app?: string): Promise<string>;
   person(options?: PersonOptions): Promise<TestPerson>;
   /** The token `publishPurchase` sends as the backend of this app (`authorization: Bearer …`). */
   senderToken(app: string): Promise<string>;
@@ -564,6 +570,7 @@ export async function startPaymentsPlatform(options: PlatformOptions = {}): Prom
       role === 'service'
         ? idp.signTestToken({ sub: `${app}-backend`, role, app, merchants: [...E2E_MERCHANTS], scope: APP_BACKEND_SCOPES.join(' ') })
         : token('ops-1', role),
+    delegatedToken: (personId, app = 'instagram') => idp.signTestToken({ sub: personId, role: 'person', app, act: { sub: `${app}-backend` } }),
     async person(personOptions = {}) {
       const id = uniqueName('person');
       const caller = await token(id, 'person');

@@ -402,6 +402,27 @@ describe('the checks before money moves', () => {
     expect((await platform.events.waitFor(second, 'payments.payment.rejected')).data.code).toBe('STEP_UP_PROOF_ALREADY_USED');
   });
 
+  it("lets an app's backend confirm with the person's token it was issued (RFC 8693), never with its own: the proof pays above the threshold", async () => {
+    const stepUp = (token: string) =>
+      http<{ proof?: string }>(`${platform.wallet.url}/v1/wallets/${ana.id}/step-up/pin`, 'POST', token, {
+        pin: '730264',
+        ceiling: { amount: '8000', currency: 'USD' },
+      });
+    // Its own token, with every scope it is registered for: nothing of the person.
+    const own = await platform.serviceToken('service', 'instagram');
+    for (const answer of [await stepUp(own), await http(`${platform.wallet.url}/v1/wallets/${ana.id}`, 'GET', own)]) {
+      expect(answer).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
+      expect(JSON.stringify(answer.body)).not.toMatch(/proof|paymentMethods|730264/);
+    }
+    // Another person's token held by the backend: the 404 of nobody.
+    expect((await stepUp(await platform.delegatedToken(noCard.id))).status).toBe(404);
+    const proof = await stepUp(await platform.delegatedToken(ana.id));
+    expect(proof).toMatchObject({ status: 201, body: { proof: expect.any(String) } });
+    const paid = await postPayment(purchaseOf(ana, 8_000n, { stepUpProof: proof.body.proof }));
+    expect(paid.status).toBe(202);
+    await platform.events.waitFor(paid.body.paymentId as string, 'payments.payment.captured');
+  });
+
   it('refuses a removed method (PAYMENT_METHOD_REMOVED) once the wallet says so', async () => {
     const fay = await platform.person();
     const caller = await platform.idp.signTestToken({ sub: fay.id, role: 'person' });

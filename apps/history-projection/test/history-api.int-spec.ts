@@ -312,14 +312,31 @@ describe('history service', () => {
     expect((await unscoped.get(`/v1/history/merchants/${merchant}/entries`)).status).toBe(403);
   });
 
-  it("lets an app's backend read a person's history in its own app only, never what they did in the other apps", async () => {
+  it("refuses an app's backend's own token every person's history (403, nothing of the person), whoever it names", async () => {
+    const app = entries.find((e) => e.app !== null)!.app!;
+    const own = await history.as(`${app}-backend`, 'service', { app, merchants: workload.merchants, scope: 'history:read payments:read' });
+    for (const path of ['entries', 'entries/export', 'summary', 'profile']) {
+      const answer = await own.get(`/v1/history/persons/${busiest}/${path}`);
+      expect({ path, status: answer.status, code: (answer.body as { code?: string }).code }).toEqual({ path, status: 403, code: 'FORBIDDEN' });
+      expect(answer.text).not.toContain(busiest);
+    }
+  });
+
+  it("lets an app's backend read a person's history with the person's token it was issued, in its own app only, never what they did in the other apps", async () => {
     const theirs = entries.filter(involves(busiest));
     const app = theirs.find((e) => e.app !== null)!.app!;
     const other = theirs.find((e) => e.app !== null && e.app !== app)!.app!;
     const inApp = theirs.filter((e) => e.app === app);
     expect(inApp.length).toBeGreaterThan(0);
     expect(inApp.length).toBeLessThan(theirs.length);
-    const backend = await history.as(`${app}-backend`, 'service', { app });
+    // RFC 8693 token exchange: the person, with the app and the backend acting for them.
+    const backend = await history.as(busiest, 'person', { app, act: { sub: `${app}-backend` } });
+    // …and it opens that person alone: another person's id is the 404 of nobody.
+    const someoneElse = workload.persons.find((id) => id !== busiest)!;
+    expect((await backend.get(`/v1/history/persons/${someoneElse}/entries`)).status).toBe(404);
+    // The person signed in through the app's own client (no one acting): the same app only.
+    const signedInThroughApp = await history.as(busiest, 'person', { app });
+    expect(ids(await allPages(signedInThroughApp, `/v1/history/persons/${busiest}/entries`, 100))).toEqual(ids(inApp));
     const seen = await allPages(backend, `/v1/history/persons/${busiest}/entries`, 100);
     expect(ids(seen)).toEqual(ids(inApp));
     expect(ids(await allPages(backend, `/v1/history/persons/${busiest}/entries?app=${app},${other}`, 100))).toEqual(ids(inApp));

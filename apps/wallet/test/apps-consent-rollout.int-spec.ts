@@ -71,13 +71,9 @@ describe('wallet: Pay per app, consent, contact details and the rollout', () => 
     expect((await us.caller.get<WalletBody>(`/v1/wallets/${us.id}`)).body.consents.adMeasurement).toMatchObject({ granted: false, source: 'person' });
   });
 
-  it('lets only the person set ad-measurement consent: no service, whatever its scopes, and nothing changes', async () => {
+  it("lets only the person set ad-measurement consent: no service, whatever its scopes, no backend holding the person's token, and nothing changes", async () => {
     const { id, caller } = await open('US');
-    const services = [
-      await wallet.as('instagram-backend', 'service', { app: 'instagram', scope: 'payments:initiate payments:read payments:refund history:read' }),
-      await wallet.orchestration(),
-      await wallet.as('ad-signal-aggregation', 'service'),
-    ];
+    const services = [await wallet.appBackend(), await wallet.delegated(id), await wallet.orchestration(), await wallet.as('ad-signal-aggregation', 'service')];
     for (const service of services) {
       expect(await service.put(`/v1/wallets/${id}/consents/ad-measurement`, { granted: true })).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
     }

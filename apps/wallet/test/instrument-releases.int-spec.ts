@@ -188,7 +188,7 @@ describe('wallet: several instrument releases in one request', () => {
     expect((await asked).body.releases).toMatchObject([{ paymentId: late, status: 200, instrument: { credentials: { pspToken: victimToken } } }]);
   });
 
-  it('opens only to payment-orchestration: a person, an app backend, a service without the scope, an operator get 403 and nothing', async () => {
+  it('opens only to payment-orchestration: a person, an app backend, a service without the scope or another subject with it, an operator get 403 and nothing', async () => {
     const paymentId = await payments.initiated({ personId: victimId, methodId: victimMethodId });
     const body = { releases: [{ paymentId, personId: victimId, methodId: victimMethodId, app: 'facebook' }] };
     const refused: Array<[Caller, number]> = [
@@ -196,6 +196,10 @@ describe('wallet: several instrument releases in one request', () => {
       [await wallet.as('instagram-backend', 'service', { app: 'instagram', scope: 'payments:initiate payments:read' }), 403],
       [await wallet.as('support', 'service'), 403],
       [await wallet.as('support', 'service', { scope: 'instruments:write' }), 403],
+      // The scope alone does not do: an identity provider's key signs it for any subject.
+      [await wallet.as('support', 'service', { scope: 'instruments:read' }), 403],
+      [await wallet.as('instagram-backend', 'service', { app: 'instagram', scope: 'instruments:read' }), 403],
+      [await wallet.delegated(victimId), 403],
       [await wallet.as('sre-1', 'operator'), 403],
       [await wallet.as('analyst-1', 'analyst'), 403],
       [wallet.anonymous(), 401],

@@ -412,13 +412,15 @@ describe('wallet: passkeys (WebAuthn) for biometric step-up', () => {
     expect((await caller.post(`/v1/wallets/${id}/passkeys`, { deviceName: 'phone', credential })).status).toBe(201);
   });
 
-  it('lets a service confirm for the person it names, but never register or see their passkeys', async () => {
+  it("lets an app's backend confirm with the person's token it was issued, but never register or see their passkeys; its own token nothing", async () => {
     const { id, authenticator } = await registered();
-    const app = await wallet.as('instagram-shop', 'service', { app: 'instagram' });
+    const app = await wallet.delegated(id);
     const options = await stepUpOptions(app, id);
     expect(await confirm(app, id, authenticator.assert(options))).toMatchObject({ status: 201, body: { method: 'biometric' } });
     expect((await app.post(`/v1/wallets/${id}/passkeys/registration-options`)).status).toBe(403);
     expect((await app.get(`/v1/wallets/${id}/passkeys`)).status).toBe(403);
+    const own = await wallet.as('instagram-shop', 'service', { app: 'instagram' });
+    expect((await own.post(`/v1/wallets/${id}/step-up/biometric/options`, { ceiling: CEILING })).status).toBe(403);
   });
 
   it("rate-limits the ceremonies like the PIN's: per person, with Retry-After", async () => {

@@ -414,8 +414,8 @@ describe('wallet: payment methods', () => {
       { typ: 'mandate-attestation+jwt', expiresIn: 60 },
     );
     expect(await withAttestation(byIdp)).toMatchObject({ status: 403, body: { code: 'MANDATE_NOT_ATTESTED' } });
-    // An app backend acting for the person, with no attestation: nothing.
-    const backend = await wallet.as('instagram-backend', 'service', { app: 'instagram', scope: 'payments:initiate' });
+    // An app backend acting for the person (the person's token it was issued), with no attestation: nothing.
+    const backend = await wallet.delegated(ivoId);
     expect(await backend.request('POST', route, account)).toMatchObject({ status: 403, body: { code: 'MANDATE_NOT_ATTESTED' } });
     // The hub's attestation of another person's acceptance, or of another account.
     expect(await withAttestation(await attest(wallet.hub.privateJwk, anaId, IBANS[2]))).toMatchObject({

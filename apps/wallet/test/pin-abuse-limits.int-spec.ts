@@ -187,14 +187,13 @@ describe('wallet: PIN and step-up rate limits per person and per caller', () => 
     }
   });
 
-  it('refuses a service that confirms for many persons beyond its own limit', async () => {
+  it("refuses an app's backend that confirms for many persons, each with their own token, beyond its own limit", async () => {
     const clock = holdClock(wallet);
     clock.set(new Date());
     try {
       const persons = await Promise.all(Array.from({ length: 6 }, () => personWithPin(wallet)));
-      const service = await wallet.as(uniqueName('svc'), 'service', { app: 'instagram' });
       const results: Attempt[] = [];
-      for (const { id } of persons) results.push(await stepUp(wallet, service, id, PIN));
+      for (const { id } of persons) results.push(await stepUp(wallet, await wallet.delegated(id, 'messenger'), id, PIN));
       expect(results.map((result) => result.status)).toEqual([201, 201, 201, 201, 201, 429]);
       expect(String(results[5].body.message)).toMatch(/this caller \(at most 5 a minute\)/);
       expect(results[5].retryAfter).toBe('12');

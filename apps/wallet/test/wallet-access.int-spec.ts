@@ -3,7 +3,7 @@ import { serviceLogs } from '@pay/testing/service-logs';
 import { findSecrets } from './log-secrets';
 import { PaymentsOnKafka } from './payments-on-kafka';
 import type { Caller, WalletUnderTest } from './wallet-test-kit';
-import { dropWalletSchema, MANDATE, startWallet, validCard } from './wallet-test-kit';
+import { dropWalletSchema, instrumentReleaseAudit, MANDATE, startWallet, validCard } from './wallet-test-kit';
 
 jest.mock('@pay/observability', () => jest.requireActual<typeof import('@pay/testing/service-logs')>('@pay/testing/service-logs').observabilityKeepingLogs());
 
@@ -142,6 +142,26 @@ describe('wallet: identity and access on every route', () => {
     },
   );
 
+  it.each(ROUTES.map((route) => [`${route.method} ${route.template}`, route] as const))(
+    "an app's backend's own token gets 403 and nothing of the person: %s",
+    async (_name, route) => {
+      for (const backend of [await wallet.appBackend(), await wallet.as('instagram-shop', 'service', { app: 'instagram' })]) {
+        const response = await backend.request(route.method, path(route, victimId, victimMethodId), route.body);
+        expect(response).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
+        expect(JSON.stringify(response.body)).not.toMatch(new RegExp(`${victimMethodId}|Victim card|pm_`));
+      }
+    },
+  );
+
+  it.each(ROUTES.map((route) => [`${route.method} ${route.template}`, route] as const))(
+    "a person's token held by an app's backend opens that person alone: another's gets 404 or 403: %s",
+    async (_name, route) => {
+      const response = await (await wallet.delegated(attackerId)).request(route.method, path(route, victimId, victimMethodId), route.body);
+      expect([403, 404]).toContain(response.status);
+      expect(JSON.stringify(response.body)).not.toMatch(new RegExp(`${victimMethodId}|Victim card|pm_`));
+    },
+  );
+
   it("left the victim's wallet untouched", async () => {
     const view = await victim.get<{
       apps: string[];
@@ -158,22 +178,21 @@ describe('wallet: identity and access on every route', () => {
     expect(view.body.contact).toEqual({});
   });
 
-  it("lets an app's backend act for the person it names — never setting or changing their PIN — and releases instruments to payment-orchestration's scope alone", async () => {
-    const shop = await wallet.as('instagram-shop', 'service', { app: 'instagram' });
+  it("lets an app's backend act for a person with the person's token it was issued — never setting or changing their PIN — and releases instruments to payment-orchestration alone", async () => {
+    const shop = await wallet.delegated(victimId);
     const response = await shop.get<{ personId: string }>(`/v1/wallets/${victimId}`);
     expect(response).toMatchObject({ status: 200, body: { personId: victimId } });
-    // An app backend's service token (no scope, or scopes of its own) gets no charge data.
-    for (const caller of [shop, await wallet.as('instagram-shop', 'service', { app: 'instagram', scope: 'payments:initiate' })]) {
-      const refused = await caller.get(`/v1/wallets/${victimId}/payment-instruments/preferred?app=facebook&paymentId=pay_probe`);
-      expect(refused).toMatchObject({ status: 403, body: { code: 'FORBIDDEN', message: expect.stringContaining('instruments:read') } });
-      expect(JSON.stringify(refused.body)).not.toContain('pm_');
-    }
+    // A person's token gets no charge data, delegated or not.
+    const refused = await shop.get(`/v1/wallets/${victimId}/payment-instruments/preferred?app=facebook&paymentId=pay_probe`);
+    expect(refused).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
+    expect(JSON.stringify(refused.body)).not.toContain('pm_');
     // The PIN is the person's own secret: a backend that set or changed it could confirm its own payments with it.
     const noPin = uniqueName('no-pin');
     expect((await (await wallet.person(noPin)).post(`/v1/wallets/${noPin}`, { country: 'US' })).status).toBe(201);
-    expect(await shop.post(`/v1/wallets/${noPin}/pin`, { pin: '591837' })).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
+    const noPinShop = await wallet.delegated(noPin);
+    expect(await noPinShop.post(`/v1/wallets/${noPin}/pin`, { pin: '591837' })).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
     expect(await shop.put(`/v1/wallets/${victimId}/pin`, { currentPin: PIN, newPin: '591837' })).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
-    expect(await shop.post(`/v1/wallets/${noPin}/step-up/pin`, { pin: '591837', ceiling })).toMatchObject({ status: 409, body: { code: 'PIN_NOT_SET' } });
+    expect(await noPinShop.post(`/v1/wallets/${noPin}/step-up/pin`, { pin: '591837', ceiling })).toMatchObject({ status: 409, body: { code: 'PIN_NOT_SET' } });
     // It still confirms with the PIN the person typed in its app, which is unchanged.
     expect((await shop.post(`/v1/wallets/${victimId}/step-up/pin`, { pin: PIN, ceiling })).status).toBe(201);
     const payments = new PaymentsOnKafka(wallet);
@@ -183,6 +202,17 @@ describe('wallet: identity and access on every route', () => {
       status: 200,
       body: { methodId: victimMethodId, kind: 'card', credentials: { pspToken: expect.stringMatching(/^pm_/) } },
     });
+    // Another subject holding the scope (an identity provider may sign any): 403, nothing released, nothing audited.
+    const audited = async () => (await instrumentReleaseAudit(wallet.schema, [paymentId])).length;
+    const before = await audited();
+    expect(before).toBe(1);
+    for (const subject of ['instagram-backend', 'support', 'payment-orchestration-shadow']) {
+      const other = await wallet.as(subject, 'service', { scope: 'instruments:read' });
+      const answer = await other.get(`/v1/wallets/${victimId}/payment-instruments/preferred?app=facebook&paymentId=${paymentId}`);
+      expect(answer).toMatchObject({ status: 403, body: { code: 'FORBIDDEN', message: expect.stringContaining('payment-orchestration alone') } });
+      expect(JSON.stringify(answer.body)).not.toContain('pm_');
+    }
+    expect(await audited()).toBe(before);
   });
 
   it("keeps analysts and operators out of a person's wallet, and persons out of operations", async () => {

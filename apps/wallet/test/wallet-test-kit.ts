@@ -79,6 +79,13 @@ export interface WalletUnderTest {
   writeRollout(entries: RolloutEntry[]): Promise<void>;
   /** A person acting for themselves. */
   person(id: string): Promise<Caller>;
+  /**
+   * The person's token an app's backend holds to act for them, as the identity provider issues it
+   * by token exchange (RFC 8693): subject the person, `app`, `act: {sub: "<app>-backend"}`.
+   */
+  delegated(personId: string, app?: string): Promise<Caller>;
+  /** An app's backend's own service token (`<app>-backend`, its app and scopes): it opens no person's route. */
+  appBackend(app?: string): Promise<Caller>;
   as(subject: string, role: string, claims?: Record<string, unknown>): Promise<Caller>;
   /** payment-orchestration as the wallet knows it: a service with the `instruments:read` scope. */
   orchestration(): Promise<Caller>;
@@ -142,6 +149,9 @@ export async function startWallet(
     rolloutPath,
     writeRollout,
     person: (id) => as(id, 'person'),
+    delegated: (personId, app = 'instagram') => as(personId, 'person', { app, act: { sub: `${app}-backend` } }),
+    appBackend: (app = 'instagram') =>
+      as(`${app}-backend`, 'service', { app, merchants: ['merchant-1'], scope: 'history:read payments:initiate payments:read payments:refund' }),
     orchestration: () => as('payment-orchestration', 'service', { scope: 'instruments:read' }),
     as,
     anonymous: () => new Caller(service.url),

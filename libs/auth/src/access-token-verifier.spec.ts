@@ -267,6 +267,71 @@ describe('AccessTokenVerifier with key grants (a service that signs its own toke
     await expect(verifier.verify(await instagram.signTestToken({ ...own, merchants: 'm-insta-shop' }))).rejects.toThrow(/"merchants"/);
   });
 
+  it("refuses a person's token signed by an app backend's key: delegation comes from the identity provider alone", async () => {
+    const idp = await createTestIssuer();
+    const instagram = await createTestIssuer();
+    const verifier = new AccessTokenVerifier({
+      jwks: { keys: [...idp.jwks.keys, ...instagram.jwks.keys] },
+      issuer: idp.issuer,
+      audience: idp.audience,
+      keyGrants: parseKeyGrants(
+        JSON.stringify({
+          [instagram.jwks.keys[0].kid!]: { subjects: ['instagram-backend'], roles: ['service'], scopes: [...APP_BACKEND_SCOPES], apps: ['instagram'] },
+        }),
+      ),
+    });
+    const delegated = { sub: 'p-1', role: 'person', app: 'instagram', act: { sub: 'instagram-backend' } };
+    // Issued by the identity provider (token exchange): the person, through instagram's backend.
+    expect(await verifier.verify(await idp.signTestToken(delegated))).toEqual({
+      subject: 'p-1',
+      role: 'person',
+      tokenId: expect.any(String),
+      scopes: [],
+      app: 'instagram',
+      actedBy: 'instagram-backend',
+    });
+    // The backend's own key cannot make itself the person, with or without the delegation claims.
+    for (const claims of [delegated, { sub: 'p-1', role: 'person' }, { sub: 'instagram-backend', role: 'person', app: 'instagram' }]) {
+      const refused = await refusal(instagram.signTestToken(claims), verifier);
+      expect(refused.reason).toBe('bad-claims');
+      expect(refused.message).toMatch(/may not sign for (subject|role)/);
+    }
+  });
+
+  it('validates the delegation claims of a person\'s token ("app", "act") with what is wrong', async () => {
+    const idp = await createTestIssuer();
+    const verifier = new AccessTokenVerifier({ jwks: idp.jwks, issuer: idp.issuer, audience: idp.audience });
+    // Signed in through an app's client, no one acting: the app alone.
+    expect(await verifier.verify(await idp.signTestToken({ sub: 'p-1', role: 'person', app: 'whatsapp' }))).toEqual({
+      subject: 'p-1',
+      role: 'person',
+      tokenId: expect.any(String),
+      scopes: [],
+      app: 'whatsapp',
+    });
+    const refusals: [Record<string, unknown>, RegExp][] = [
+      [{ app: 'Instagram!' }, /"app" must be an app's name/],
+      [{ app: ['instagram'] }, /"app" must be an app's name/],
+      [{ app: 'instagram', act: 'instagram-backend' }, /"act" must be an object naming who acts/],
+      [{ app: 'instagram', act: { sub: 'has spaces' } }, /"act" must be an object naming who acts/],
+      [{ app: 'instagram', act: [{ sub: 'instagram-backend' }] }, /"act" must be an object naming who acts/],
+      [{ app: 'instagram', act: { sub: 'instagram-backend', act: { sub: 'facebook-backend' } } }, /one actor, not a chain/],
+      [{ act: { sub: 'instagram-backend' } }, /names its app \("app"\) and that app's backend/],
+      [{ app: 'facebook', act: { sub: 'instagram-backend' } }, /names its app \("app"\) and that app's backend/],
+    ];
+    for (const [claims, reason] of refusals) {
+      const refused = await refusal(idp.signTestToken({ sub: 'p-1', role: 'person', ...claims }), verifier);
+      expect(refused.reason).toBe('bad-claims');
+      expect(refused.message).toMatch(reason);
+    }
+    // Only a person is acted for: a service or an operator naming an actor is refused.
+    for (const role of ['service', 'operator']) {
+      expect((await refusal(idp.signTestToken({ sub: 'x-1', role, act: { sub: 'instagram-backend' } }), verifier)).message).toMatch(
+        /only a person's access token may name who acts/,
+      );
+    }
+  });
+
   it('reads scopes from the space-separated "scope" claim and refuses a malformed one', async () => {
     const idp = await createTestIssuer();
     const verifier = new AccessTokenVerifier({ jwks: idp.jwks, issuer: idp.issuer, audience: idp.audience });

@@ -78,6 +78,30 @@ class VerifiedServiceTokens {
   }
 }
 
+/**
+ * A person's token may name the app whose client the person signed in through (`app`) and, when the
+ * identity provider issued it to that app's backend by token exchange (RFC 8693), who acts for them:
+ * `act: {"sub": "<app>-backend"}` (§4.1), the backend of the same app, one level (no chain of actors).
+ */
+function delegationOf(app: unknown, act: unknown): { app?: string; actedBy?: string } {
+  if (app !== undefined && (typeof app !== 'string' || !APP_PATTERN.test(app))) {
+    throw new AuthenticationError('bad-claims', 'the access token\'s "app" must be an app\'s name, e.g. "instagram"');
+  }
+  if (act === undefined) return typeof app === 'string' ? { app } : {};
+  const actor = act as Record<string, unknown> | null;
+  if (actor === null || typeof actor !== 'object' || Array.isArray(actor) || typeof actor.sub !== 'string' || !SUBJECT_PATTERN.test(actor.sub)) {
+    throw new AuthenticationError('bad-claims', 'the access token\'s "act" must be an object naming who acts: {"sub": "<app>-backend"}');
+  }
+  if (actor.act !== undefined) throw new AuthenticationError('bad-claims', 'the access token\'s "act" must name one actor, not a chain ("act" inside "act")');
+  if (typeof app !== 'string' || actor.sub !== `${app}-backend`) {
+    throw new AuthenticationError(
+      'bad-claims',
+      'a person\'s token held by an app\'s backend names its app ("app") and that app\'s backend in "act": {"sub": "<app>-backend"}',
+    );
+  }
+  return { app, actedBy: actor.sub };
+}
+
 /** `typ` values of access tokens; anything else (a step-up proof, an ID token) is refused. */
 const ACCESS_TOKEN_TYPES = new Set([undefined, 'JWT', 'at+jwt', 'application/at+jwt']);
 
@@ -234,7 +258,7 @@ export class AccessTokenVerifier {
     if (!ACCESS_TOKEN_TYPES.has(typ)) {
       throw new AuthenticationError('bad-claims', `a token of type "${typ}" is not an access token`);
     }
-    const { sub, role, jti, merchants, org, scope, exp, app } = payload;
+    const { sub, role, jti, merchants, org, scope, exp, app, act } = payload;
     this.checkAudienceOfRole(role, typeof payload.aud === 'string' ? [payload.aud] : (payload.aud ?? []));
     const expiresAt = (exp as number) * 1000;
     if (typeof sub !== 'string' || !SUBJECT_PATTERN.test(sub)) {
@@ -266,9 +290,14 @@ export class AccessTokenVerifier {
       role === 'service'
         ? { ...(typeof app === 'string' ? { app } : {}), ...(merchants !== undefined ? { merchants: [...new Set(merchants as string[])].sort() } : {}) }
         : {};
+    const personClaims = role === 'person' ? delegationOf(app, act) : {};
+    if (role !== 'person' && act !== undefined) {
+      throw new AuthenticationError('bad-claims', 'only a person\'s access token may name who acts for them ("act")');
+    }
     const grant = kid === undefined ? undefined : this.options.keyGrants?.get(kid);
-    const excess = grant && exceedsGrant(grant, { subject: sub, role, scopes, ...serviceClaims });
+    const excess = grant && exceedsGrant(grant, { subject: sub, role, scopes, ...serviceClaims, ...personClaims });
     if (excess) throw new AuthenticationError('bad-claims', `the key "${kid}" ${excess}`);
+    if (role === 'person') return { principal: { subject: sub, role, tokenId, scopes, ...personClaims }, expiresAt };
     if (role === 'analyst') {
       // An analyst's organisation keys the pseudonyms it sees (optional: without, the analysts' shared one).
       if (org !== undefined && (typeof org !== 'string' || !SUBJECT_PATTERN.test(org))) {

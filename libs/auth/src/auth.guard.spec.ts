@@ -4,15 +4,17 @@ import { Reflector } from '@nestjs/core';
 import { AccessTokenVerifier } from './access-token-verifier';
 import { AUTH_KEYS_RETRY_AFTER_SECONDS, KeySetUnavailableError } from './auth-errors';
 import { AuthGuard } from './auth.guard';
-import { ActsForPerson, Public, RequireScopes, Roles } from './decorators';
+import { ActsForPerson, AllowDelegated, Public, RequireScopes, RequireServiceSubject, Roles } from './decorators';
 import type { TestIssuer } from './testing';
 import { createTestIssuer } from './testing';
 
 class Routes {
   @Public() health(): void {}
-  @Roles('person', 'service') @ActsForPerson() wallet(): void {}
+  @Roles('person', 'service') @ActsForPerson() @AllowDelegated() wallet(): void {}
+  @Roles('person') @ActsForPerson() pin(): void {}
   @Roles('operator') reload(): void {}
-  @Roles('service') @RequireScopes('instruments:read') @ActsForPerson() instruments(): void {}
+  @Roles('service') @RequireScopes('instruments:read') @RequireServiceSubject('payment-orchestration') @ActsForPerson() instruments(): void {}
+  @Roles('service') @RequireScopes('instruments:read') @RequireServiceSubject('payment-orchestration') releases(): void {}
   @Roles('service', 'operator') @RequireScopes('payments:refund') refund(): void {}
   undeclared(): void {}
 }
@@ -47,18 +49,33 @@ describe('AuthGuard', () => {
   });
 
   it('lets a service through a scoped route only with every scope the route needs', async () => {
-    await expect(guard.canActivate(contextFor('instruments', await request('po', 'service', { personId: 'p1' }, { scope: 'instruments:read' })))).resolves.toBe(
-      true,
-    );
+    await expect(
+      guard.canActivate(contextFor('instruments', await request('payment-orchestration', 'service', { personId: 'p1' }, { scope: 'instruments:read' }))),
+    ).resolves.toBe(true);
     for (const claims of [{}, { scope: 'payments:initiate' }, { scope: 'instruments:write' }]) {
-      await expect(guard.canActivate(contextFor('instruments', await request('shop', 'service', { personId: 'p1' }, claims)))).rejects.toBeInstanceOf(
-        ForbiddenException,
-      );
+      await expect(
+        guard.canActivate(contextFor('instruments', await request('payment-orchestration', 'service', { personId: 'p1' }, claims))),
+      ).rejects.toBeInstanceOf(ForbiddenException);
     }
     // A scope never widens the roles: a person with the scope is still not a service.
     await expect(
       guard.canActivate(contextFor('instruments', await request('p1', 'person', { personId: 'p1' }, { scope: 'instruments:read' }))),
     ).rejects.toBeInstanceOf(ForbiddenException);
+  });
+
+  it('refuses the instrument routes to any service but payment-orchestration, whatever scope the identity provider signed it', async () => {
+    for (const sub of ['support', 'instagram-backend', 'payment-orchestration-2', 'matrix-service']) {
+      for (const route of ['instruments', 'releases'] as const) {
+        const refused = guard.canActivate(
+          contextFor(route, await request(sub, 'service', { personId: 'p1' }, { scope: 'instruments:read', app: 'instagram' })),
+        );
+        await expect(refused).rejects.toBeInstanceOf(ForbiddenException);
+        await expect(refused).rejects.toMatchObject({ response: { message: expect.stringMatching(/open to the service payment-orchestration alone/) } });
+      }
+    }
+    await expect(guard.canActivate(contextFor('releases', await request('payment-orchestration', 'service', {}, { scope: 'instruments:read' })))).resolves.toBe(
+      true,
+    );
   });
 
   it("asks the route's scopes of services only: an operator on a route it is named for needs none", async () => {
@@ -86,17 +103,40 @@ describe('AuthGuard', () => {
     await expect(guard.canActivate(contextFor('undeclared', await request('ops', 'operator')))).rejects.toBeInstanceOf(ForbiddenException);
   });
 
-  it("keeps a person to their own id with a 404, and lets an app's backend act for the person it names", async () => {
+  it("keeps a person to their own id with a 404, also when an app's backend holds the token for them", async () => {
     const own = await request('p1', 'person', { personId: 'p1' });
     await expect(guard.canActivate(contextFor('wallet', own))).resolves.toBe(true);
     expect(own.principal).toEqual({ subject: 'p1', role: 'person', tokenId: expect.any(String), scopes: [] });
     await expect(guard.canActivate(contextFor('wallet', await request('p1', 'person', { personId: 'p2' })))).rejects.toBeInstanceOf(NotFoundException);
-    await expect(
-      guard.canActivate(contextFor('wallet', await request('instagram-backend', 'service', { personId: 'p2' }, { app: 'instagram' }))),
-    ).resolves.toBe(true);
+    // RFC 8693 delegation: the person's token the identity provider issued instagram's backend.
+    const delegation = { app: 'instagram', act: { sub: 'instagram-backend' } };
+    const delegated = await request('p1', 'person', { personId: 'p1' }, delegation);
+    await expect(guard.canActivate(contextFor('wallet', delegated))).resolves.toBe(true);
+    expect(delegated.principal).toMatchObject({ subject: 'p1', role: 'person', app: 'instagram', actedBy: 'instagram-backend' });
+    await expect(guard.canActivate(contextFor('wallet', await request('p1', 'person', { personId: 'p2' }, delegation)))).rejects.toBeInstanceOf(
+      NotFoundException,
+    );
   });
 
-  it("refuses a platform service's own token (no app) a person's resources, unless the route's scope grants them", async () => {
+  it("refuses an app's backend's own token a person's resources, whoever it names", async () => {
+    for (const claims of [{ app: 'instagram' }, { app: 'instagram', scope: 'payments:initiate payments:read payments:refund history:read' }]) {
+      const refused = guard.canActivate(contextFor('wallet', await request('instagram-backend', 'service', { personId: 'p2' }, claims)));
+      await expect(refused).rejects.toBeInstanceOf(ForbiddenException);
+      await expect(refused).rejects.toMatchObject({ response: { message: expect.stringMatching(/never a service's own/) } });
+    }
+  });
+
+  it("refuses a person's own routes (PIN, passkeys, consent: no @AllowDelegated) to their token held by an app's backend", async () => {
+    await expect(guard.canActivate(contextFor('pin', await request('p1', 'person', { personId: 'p1' })))).resolves.toBe(true);
+    await expect(guard.canActivate(contextFor('pin', await request('p1', 'person', { personId: 'p1' }, { app: 'instagram' })))).resolves.toBe(true);
+    const refused = guard.canActivate(
+      contextFor('pin', await request('p1', 'person', { personId: 'p1' }, { app: 'instagram', act: { sub: 'instagram-backend' } })),
+    );
+    await expect(refused).rejects.toBeInstanceOf(ForbiddenException);
+    await expect(refused).rejects.toMatchObject({ response: { message: expect.stringMatching(/the person's own/) } });
+  });
+
+  it("refuses a platform service's own token (no app) a person's resources, unless the route names that service", async () => {
     for (const [sub, scope] of [
       ['support', 'payments:refund'],
       ['payment-orchestration', 'instruments:read'],
@@ -104,9 +144,9 @@ describe('AuthGuard', () => {
     ] as const) {
       const refused = guard.canActivate(contextFor('wallet', await request(sub, 'service', { personId: 'p2' }, scope ? { scope } : {})));
       await expect(refused).rejects.toBeInstanceOf(ForbiddenException);
-      await expect(refused).rejects.toMatchObject({ response: { message: expect.stringMatching(/names no app/) } });
+      await expect(refused).rejects.toMatchObject({ response: { message: expect.stringMatching(/never a service's own/) } });
     }
-    // The instruments route names its scope: orchestration's own token (no app) passes there.
+    // The instruments route names orchestration: its own token (no app) passes there.
     await expect(
       guard.canActivate(contextFor('instruments', await request('payment-orchestration', 'service', { personId: 'p2' }, { scope: 'instruments:read' }))),
     ).resolves.toBe(true);

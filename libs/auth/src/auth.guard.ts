@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AccessTokenVerifier } from './access-token-verifier';
 import { AUTH_KEYS_RETRY_AFTER_SECONDS, AuthenticationError, KeySetUnavailableError } from './auth-errors';
 import { ACCESS_TOKEN_VERIFIER, AUTH_OPTIONS } from './auth.tokens';
-import { ALLOWED_ROLES, PERSON_PARAM, PUBLIC_ROUTE, REQUIRED_SCOPES } from './decorators';
+import { ALLOWED_ROLES, DELEGATION_ALLOWED, PERSON_PARAM, PUBLIC_ROUTE, REQUIRED_SCOPES, SERVICE_SUBJECTS } from './decorators';
 import type { AuthenticatedRequest, Principal, Role } from './principal';
 
 export interface AuthGuardOptions {
@@ -61,18 +61,33 @@ export class AuthGuard implements CanActivate {
       throw new ForbiddenException({ code: 'FORBIDDEN', message: `this route needs the scope ${missing.join(', ')}, which the token does not grant` });
     }
 
+    // Which services: a scope an identity provider's key may sign for anyone does not say who calls.
+    const subjects = this.reflector.getAllAndOverride<string[] | undefined>(SERVICE_SUBJECTS, targets);
+    if (principal.role === 'service' && subjects !== undefined && !subjects.includes(principal.subject)) {
+      throw new ForbiddenException({
+        code: 'FORBIDDEN',
+        message: `this route is open to the service ${subjects.join(', ')} alone; the token's subject is ${principal.subject}`,
+      });
+    }
+
     const personParam = this.reflector.getAllAndOverride<string | undefined>(PERSON_PARAM, targets);
     if (personParam !== undefined && principal.role === 'person' && request.params?.[personParam] !== principal.subject) {
       throw new NotFoundException(NOT_FOUND_BODY);
     }
-    // A service reaches a person's resources through a scope the route names (instruments:read:
-    // payment-orchestration alone), or as an app's backend acting for its user (its token names its
-    // app). A platform service's own identity (support, orchestration) names no app: its token opens
-    // no person's wallet or history.
-    if (personParam !== undefined && principal.role === 'service' && scopes.length === 0 && principal.app === undefined) {
+    if (principal.actedBy !== undefined && !this.reflector.getAllAndOverride<boolean>(DELEGATION_ALLOWED, targets)) {
       throw new ForbiddenException({
         code: 'FORBIDDEN',
-        message: "this route is open to the person, or to an app's backend acting for them (its token names its app); this service token names no app",
+        message: `this route is the person's own: a token ${principal.actedBy} holds for them does not open it`,
+      });
+    }
+    // A service's own token, an app's backend's included, opens no person's resources: the backend
+    // acts for a person with the token the identity provider issued it for them (role person, `act`).
+    // Only a route that names its services (the instrument routes: payment-orchestration) takes one.
+    if (personParam !== undefined && principal.role === 'service' && subjects === undefined) {
+      throw new ForbiddenException({
+        code: 'FORBIDDEN',
+        message:
+          "this route is open to the person's token (an app's backend acting for them presents the one the identity provider issued it), never a service's own",
       });
     }
     return true;

@@ -2,6 +2,7 @@ import { FUNDS_COMMAND_ATTESTATION_HEADER } from '@pay/contracts';
 import type { JWK } from 'jose';
 import type { TypedJwsKind } from './typed-jws';
 import { TypedJwsSigner } from './typed-jws';
+import { PAYMENT_ORCHESTRATION_SUBJECT } from './service-tokens';
 
 /**
  * payment-orchestration attests each funds command it writes to wallet.commands.v1 (header
@@ -23,7 +24,7 @@ export const FUNDS_COMMAND_SCOPE = 'funds:command';
 export const FUNDS_COMMAND_ATTESTATION: TypedJwsKind = {
   name: 'funds command attestation',
   type: 'funds-command+jwt',
-  subject: 'payment-orchestration',
+  subject: PAYMENT_ORCHESTRATION_SUBJECT,
   scope: FUNDS_COMMAND_SCOPE,
   lifetimeSeconds: 7 * 24 * 3600,
   withId: false,

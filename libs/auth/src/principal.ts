@@ -4,8 +4,10 @@ import { createParamDecorator } from '@nestjs/common';
 /**
  * Who is calling. Every HTTP request of every service carries a signed access token naming the
  * subject and one role; the role decides what the subject may do:
- * - `person`: only their own wallet, methods and history (the subject is the person id);
- * - `service`: an internal app acting for a person it names in the request;
+ * - `person`: only their own wallet, methods and history (the subject is the person id), also when
+ *   an app's backend holds the token for them (RFC 8693 delegation: `act`, below);
+ * - `service`: a platform service or an app's backend as itself: never a person's resources
+ *   (payment-orchestration alone reads a person's instruments, for a payment in progress);
  * - `analyst`: read-only history and aggregates, never one person's wallet;
  * - `operator`: rebuilds, verification, configuration reloads;
  * - `advertiser`: published ad-signal aggregates of the merchants its token names (`merchants`),
@@ -38,10 +40,19 @@ export interface Principal {
    */
   merchants?: readonly string[];
   /**
-   * For `service` only: the app whose backend calls (`app` claim, e.g. `instagram`). Such a caller
-   * asks for payments in that app only; a platform service names none.
+   * The app (`app` claim, e.g. `instagram`). For a `service`: the app whose backend calls; it asks
+   * for payments in that app only (a platform service names none). For a `person`: the app whose
+   * client the person signed in through (or whose backend holds the token, `actedBy`); such a token
+   * sees that app's part of the person's history only (without: every app).
    */
   app?: string;
+  /**
+   * For `person` only: who acts for the person (`act.sub`, RFC 8693 §4.1): the subject of the app's
+   * backend (`<app>-backend`) that the identity provider issued this token to by token exchange.
+   * Such a token opens only the person's routes that allow it (`@AllowDelegated`), as the person would
+   * there; never the PIN, passkeys or consent.
+   */
+  actedBy?: string;
   /**
    * The organisation the token acts for (`org` claim). For an `advertiser` (required): what it may
    * learn is limited per organisation (the privacy budget), so that its many users and tokens
@@ -62,9 +73,21 @@ export function actsForMerchant(principal: Principal, merchantId: string): boole
   return (principal.merchants ?? []).includes(merchantId);
 }
 
-/** What an event or audit row records as the author of a change: `person:p-1`, `service:instagram-shop`. */
+/**
+ * What an event or audit row records as the author of a change: `person:p-1`, `service:instagram-shop`.
+ * A person's token held by an app's backend (`actedBy`) is recorded as the person: the events'
+ * `actor` is `<role>:<id>` and nothing more (libs/contracts).
+ */
 export function describeActor(principal: Principal): string {
   return `${principal.role}:${principal.subject}`;
+}
+
+/**
+ * Who makes the calls, for limits per caller: the backend acting for a person (`service:<backend>`)
+ * rather than the person, so one backend's calls for many persons share one limit.
+ */
+export function describeCaller(principal: Principal): string {
+  return principal.actedBy !== undefined ? `service:${principal.actedBy}` : describeActor(principal);
 }
 
 /** What the guard adds to an authenticated request. */

@@ -1,6 +1,12 @@
 import type { CryptoKey, JWK } from 'jose';
 import { importJWK, SignJWT } from 'jose';
 
+/**
+ * The subject payment-orchestration's own tokens name (`service:payment-orchestration`): the one
+ * service a person's payment instruments are released to (`@RequireServiceSubject` on those routes).
+ */
+export const PAYMENT_ORCHESTRATION_SUBJECT = 'payment-orchestration';
+
 /** Where a service's access tokens for other services come from. */
 export interface ServiceTokenSource {
   token(): Promise<string | undefined>;

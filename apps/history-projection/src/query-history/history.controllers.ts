@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { BadRequestException, Controller, ForbiddenException, Get, Inject, NotFoundException, Param, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { actsForMerchant, ActsForPerson, NOT_FOUND_BODY, Principal, RequireScopes, Roles } from '@pay/auth';
+import { actsForMerchant, ActsForPerson, AllowDelegated, NOT_FOUND_BODY, Principal, RequireScopes, Roles } from '@pay/auth';
 import type { Principal as Caller } from '@pay/auth';
 import { ID_PATTERN } from '@pay/contracts';
 import type { Logger } from '@pay/observability';
@@ -56,16 +56,16 @@ export function exportFilters(query: HistoryOrderDto): { filters: HistoryFilters
 }
 
 /**
- * What an app's backend acting for a person may see of their history: its own app's entries
- * (the token's `app`), never what the person did in the other apps. Asking for other apps only is
- * refused; the person's own token sees every app.
+ * What a person's token tied to an app (`app`: issued to the app's client, or to its backend acting
+ * for the person) may see of their history: that app's entries, never what the person did in the
+ * other apps. Asking for other apps only is refused; a person's token without `app` sees every app.
  */
 function inCallersApp<T extends { app?: string[] }>(caller: Caller, query: T): T {
-  if (caller.role !== 'service' || caller.app === undefined) return query;
+  if (caller.role !== 'person' || caller.app === undefined) return query;
   if (query.app !== undefined && query.app.length > 0 && !query.app.includes(caller.app)) {
     throw new ForbiddenException({
       code: 'FORBIDDEN',
-      message: `an app's backend reads a person's history in its own app only (app=${caller.app})`,
+      message: `this token reads the person's history in the app ${caller.app} only (app=${caller.app})`,
     });
   }
   return { ...query, app: [caller.app] };
@@ -74,14 +74,15 @@ function inCallersApp<T extends { app?: string[] }>(caller: Caller, query: T): T
 /**
  * A person's history across all apps: what they paid and what they received, newest first.
  * A person reads only their own (another id answers 404, like an unknown one); an app's backend
- * acting for the person reads anyone's, in its own app only. Not analysts: they know people only
+ * reads it only with the person's token it was issued (its own token: 403), in its app only. Not analysts: they know people only
  * by pseudonym (PersonPseudonyms), and a route by real person id would tie the two together.
  */
 @ApiTags('history')
 @ApiBearerAuth()
 @Controller('v1/history/persons/:personId')
-@Roles('person', 'service')
+@Roles('person')
 @ActsForPerson('personId')
+@AllowDelegated()
 @ApiParam({ name: 'personId', example: 'p-000001' })
 export class PersonHistoryController {
   constructor(

@@ -15,6 +15,7 @@ import type { AccessTokenVerifier, Principal as Caller, MandateAttestation, Mand
 import {
   ACCESS_TOKEN_VERIFIER,
   ActsForPerson,
+  AllowDelegated,
   AuthenticationError,
   describeActor,
   KeySetUnavailableError,
@@ -42,8 +43,9 @@ const MANDATE_REFUSAL_DOC =
 @ApiTags('payment methods')
 @ApiBearerAuth()
 @Controller('v1/wallets/:personId/payment-methods')
-@Roles('person', 'service')
+@Roles('person')
 @ActsForPerson()
+@AllowDelegated()
 @ApiBadRequestResponse({
   type: ApiError,
   description:

@@ -1,7 +1,7 @@
 import { Controller, Param, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Principal as Caller } from '@pay/auth';
-import { ActsForPerson, describeActor, Principal, Roles } from '@pay/auth';
+import { ActsForPerson, AllowDelegated, describeActor, Principal, Roles } from '@pay/auth';
 import { ApiError } from '../http/api-error';
 import { MethodParams } from '../http/route-params';
 import { PaymentMethodView } from '../view-payment-methods/payment-method-view';
@@ -10,8 +10,9 @@ import { ChoosePreferredMethod } from './choose-preferred-method.service';
 @ApiTags('payment methods')
 @ApiBearerAuth()
 @Controller('v1/wallets/:personId/payment-methods/:methodId/preferred')
-@Roles('person', 'service')
+@Roles('person')
 @ActsForPerson()
+@AllowDelegated()
 export class ChoosePreferredMethodController {
   constructor(private readonly choosePreferredMethod: ChoosePreferredMethod) {}
 

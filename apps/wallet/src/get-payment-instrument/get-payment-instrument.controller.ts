@@ -11,7 +11,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Principal as Caller } from '@pay/auth';
-import { ActsForPerson, describeActor, Principal, RequireScopes, Roles } from '@pay/auth';
+import { ActsForPerson, describeActor, Principal, PAYMENT_ORCHESTRATION_SUBJECT, RequireScopes, RequireServiceSubject, Roles } from '@pay/auth';
 import type { PaymentInstrument, PaymentInstrumentCredentials, PaymentMethodKind } from '@pay/contracts';
 import { APPS, ID_PATTERN, PAYMENT_METHOD_KINDS } from '@pay/contracts';
 import { IsIn, Matches } from 'class-validator';
@@ -49,17 +49,22 @@ export class PaymentInstrumentView implements PaymentInstrument {
 }
 
 /**
- * For the payment service only: it charges the method; persons never see credentials, and an app
- * backend's service token lacks the scope (only payment-orchestration's carries it). Released only
- * for a payment of the person awaiting its charge with that method, and audited (docs/security.md).
+ * For the payment service only: it charges the method; persons never see credentials. The scope
+ * alone does not do (an identity provider's key may sign it for anyone): the caller must be
+ * payment-orchestration's subject too. Released only for a payment of the person awaiting its
+ * charge with that method, and audited (docs/security.md).
  */
 @ApiTags('payment methods')
 @ApiBearerAuth()
 @Controller('v1/wallets/:personId/payment-instruments')
 @Roles('service')
 @RequireScopes(INSTRUMENTS_READ)
+@RequireServiceSubject(PAYMENT_ORCHESTRATION_SUBJECT)
 @ActsForPerson()
-@ApiForbiddenResponse({ type: ApiError, description: 'FORBIDDEN (no instruments:read scope), PAY_NOT_AVAILABLE_IN_COUNTRY / _IN_APP, PAY_NOT_ACTIVE_IN_APP' })
+@ApiForbiddenResponse({
+  type: ApiError,
+  description: 'FORBIDDEN (not payment-orchestration, or no instruments:read scope), PAY_NOT_AVAILABLE_IN_COUNTRY / _IN_APP, PAY_NOT_ACTIVE_IN_APP',
+})
 @ApiNotFoundResponse({ type: ApiError, description: 'NOT_FOUND, PAYMENT_METHOD_NOT_FOUND, PAYMENT_NOT_FOUND (no such payment of this person, method and app)' })
 @ApiConflictResponse({
   type: ApiError,

@@ -11,7 +11,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Principal as Caller } from '@pay/auth';
-import { describeActor, Principal, RequireScopes, Roles } from '@pay/auth';
+import { describeActor, Principal, PAYMENT_ORCHESTRATION_SUBJECT, RequireScopes, RequireServiceSubject, Roles } from '@pay/auth';
 import type { InstrumentRelease, InstrumentReleasesResponse } from '@pay/contracts';
 import { APPS, InstrumentReleaseAsk, InstrumentReleasesRequest, MAX_INSTRUMENT_RELEASES } from '@pay/contracts';
 import { ApiError } from '../http/api-error';
@@ -82,6 +82,7 @@ export class InstrumentReleasesView implements InstrumentReleasesResponse {
 @Controller('v1/payment-instruments/releases')
 @Roles('service')
 @RequireScopes(INSTRUMENTS_READ)
+@RequireServiceSubject(PAYMENT_ORCHESTRATION_SUBJECT)
 export class ReleasePaymentInstrumentsController {
   constructor(private readonly getPaymentInstrument: GetPaymentInstrument) {}
 
@@ -90,7 +91,7 @@ export class ReleasePaymentInstrumentsController {
   @ApiOperation({ summary: `Charge data of up to ${MAX_INSTRUMENT_RELEASES} payments' methods, each answered on its own (services only)` })
   @ApiOkResponse({ type: InstrumentReleasesView })
   @ApiBadRequestResponse({ type: ApiError, description: 'VALIDATION_FAILED: nothing was read, released or audited' })
-  @ApiForbiddenResponse({ type: ApiError, description: 'FORBIDDEN: not a service, or no instruments:read scope' })
+  @ApiForbiddenResponse({ type: ApiError, description: 'FORBIDDEN: not payment-orchestration (subject), or no instruments:read scope' })
   async release(@Body() body: InstrumentReleasesBody, @Principal() caller: Caller): Promise<InstrumentReleasesView> {
     const outcomes = await this.getPaymentInstrument.releaseAll(body.releases, describeActor(caller));
     return {

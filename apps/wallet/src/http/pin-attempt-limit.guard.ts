@@ -1,8 +1,8 @@
 import type { CanActivate, ExecutionContext } from '@nestjs/common';
 import { applyDecorators, Controller, Inject, Injectable, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import type { Principal, Role } from '@pay/auth';
-import { ActsForPerson, describeActor, Roles } from '@pay/auth';
+import type { Principal } from '@pay/auth';
+import { ActsForPerson, AllowDelegated, describeCaller, Roles } from '@pay/auth';
 import { WalletError } from '../domain/wallet-error';
 import type { Clock } from '../ports/clock';
 import { CLOCK } from '../ports/clock';
@@ -28,7 +28,7 @@ export class PinAttemptLimit implements CanActivate {
     const now = this.clock.now();
     const { perPerson, perCaller } = this.rules.pinAttemptRates;
     await this.take(`pin-attempts:person:${request.params?.personId ?? ''}`, perPerson, now, 'this person');
-    await this.take(`pin-attempts:caller:${request.principal ? describeActor(request.principal) : 'anonymous'}`, perCaller, now, 'this caller');
+    await this.take(`pin-attempts:caller:${request.principal ? describeCaller(request.principal) : 'anonymous'}`, perCaller, now, 'this caller');
     return true;
   }
 
@@ -46,15 +46,19 @@ export class PinAttemptLimit implements CanActivate {
 
 /**
  * A controller of a person's wallet where a PIN or passkey is tried (`v1/wallets/:personId/<resource>`,
- * tagged `<resource>`): callers of these roles acting for that person, each attempt rate-limited.
+ * tagged `<resource>`): the person's own token, each attempt rate-limited. `delegated`: whether a
+ * person's token that an app's backend holds for them (`act`) opens it too (a step-up with the PIN the
+ * person typed in the app), or the route is the person's alone (setting a PIN, registering a passkey).
+ * Attempts through a backend count against that backend's limit, whichever person they are for.
  */
-export function PinAttemptRoutes(resource: 'pin' | 'step-up' | 'passkeys', ...roles: Role[]): ClassDecorator {
+export function PinAttemptRoutes(resource: 'pin' | 'step-up' | 'passkeys', options: { delegated: boolean }): ClassDecorator {
   return applyDecorators(
     ApiTags(resource),
     ApiBearerAuth(),
     Controller(`v1/wallets/:personId/${resource}`),
-    Roles(...roles),
+    Roles('person'),
     ActsForPerson(),
+    ...(options.delegated ? [AllowDelegated()] : []),
     UseGuards(PinAttemptLimit),
   );
 }

@@ -12,7 +12,7 @@ import { IssueStepUp } from './issue-step-up.service';
 import { PasskeyAuthenticationOptionsView } from '../passkeys/passkey.dto';
 import { BiometricStepUpOptionsRequest, BiometricStepUpRequest, PinStepUpRequest, StepUpProofView } from './step-up.dto';
 
-@PinAttemptRoutes('step-up', 'person', 'service')
+@PinAttemptRoutes('step-up', { delegated: true })
 export class IssueStepUpController {
   constructor(private readonly issueStepUp: IssueStepUp) {}
 

@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, HttpStatus, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { Principal as Caller } from '@pay/auth';
-import { ActsForPerson, describeActor, Principal, Roles } from '@pay/auth';
+import { ActsForPerson, AllowDelegated, describeActor, Principal, Roles } from '@pay/auth';
 import { IsISO31661Alpha2, Matches } from 'class-validator';
 import { ApiError } from '../http/api-error';
 import { PersonParams } from '../http/route-params';
@@ -19,8 +19,9 @@ export class OpenWalletRequest {
 @ApiTags('wallet')
 @ApiBearerAuth()
 @Controller('v1/wallets/:personId')
-@Roles('person', 'service')
+@Roles('person')
 @ActsForPerson()
+@AllowDelegated()
 export class OpenWalletController {
   constructor(
     private readonly openWallet: OpenWallet,

@@ -9,7 +9,7 @@ import { PasskeyRegistrationOptionsView, PasskeyView, RegisterPasskeyRequest } f
 import { RegisterPasskey } from './register-passkey.service';
 
 /** Only the person registers their own passkeys (their browser runs the ceremony), never a service for them. */
-@PinAttemptRoutes('passkeys', 'person')
+@PinAttemptRoutes('passkeys', { delegated: false })
 @ApiNotFoundResponse({ type: ApiError, description: 'NOT_FOUND: no such wallet, or not yours' })
 @ApiResponse({ status: HttpStatus.TOO_MANY_REQUESTS, type: ApiError, description: 'RATE_LIMITED (Retry-After), shared with the PIN routes' })
 export class RegisterPasskeyController {

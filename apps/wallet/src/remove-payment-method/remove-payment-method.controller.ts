@@ -1,7 +1,7 @@
 import { Controller, Delete, HttpCode, HttpStatus, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiNotFoundResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Principal as Caller } from '@pay/auth';
-import { ActsForPerson, describeActor, Principal, Roles } from '@pay/auth';
+import { ActsForPerson, AllowDelegated, describeActor, Principal, Roles } from '@pay/auth';
 import { ApiError } from '../http/api-error';
 import { MethodParams } from '../http/route-params';
 import { RemovePaymentMethod } from './remove-payment-method.service';
@@ -9,8 +9,9 @@ import { RemovePaymentMethod } from './remove-payment-method.service';
 @ApiTags('payment methods')
 @ApiBearerAuth()
 @Controller('v1/wallets/:personId/payment-methods/:methodId')
-@Roles('person', 'service')
+@Roles('person')
 @ActsForPerson()
+@AllowDelegated()
 export class RemovePaymentMethodController {
   constructor(private readonly removePaymentMethod: RemovePaymentMethod) {}
 

@@ -1,7 +1,7 @@
 import { Body, Controller, Param, Patch } from '@nestjs/common';
 import { ApiBearerAuth, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { Principal as Caller } from '@pay/auth';
-import { ActsForPerson, describeActor, Principal, Roles } from '@pay/auth';
+import { ActsForPerson, AllowDelegated, describeActor, Principal, Roles } from '@pay/auth';
 import { IsString, Length } from 'class-validator';
 import { ApiError } from '../http/api-error';
 import { MethodParams } from '../http/route-params';
@@ -18,8 +18,9 @@ export class RenameMethodRequest {
 @ApiTags('payment methods')
 @ApiBearerAuth()
 @Controller('v1/wallets/:personId/payment-methods/:methodId')
-@Roles('person', 'service')
+@Roles('person')
 @ActsForPerson()
+@AllowDelegated()
 export class RenamePaymentMethodController {
   constructor(private readonly renamePaymentMethod: RenamePaymentMethod) {}
 

@@ -1,7 +1,7 @@
 import { Body, Controller, Param, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { Principal as Caller } from '@pay/auth';
-import { ActsForPerson, describeActor, Principal, Roles } from '@pay/auth';
+import { ActsForPerson, AllowDelegated, describeActor, Principal, Roles } from '@pay/auth';
 import type { AppName } from '@pay/contracts';
 import { APPS } from '@pay/contracts';
 import { ArrayUnique, IsArray, IsBoolean, IsIn } from 'class-validator';
@@ -40,8 +40,9 @@ export class AppParams extends PersonParams {
 @ApiTags('pay per app')
 @ApiBearerAuth()
 @Controller('v1/wallets/:personId/apps')
-@Roles('person', 'service')
+@Roles('person')
 @ActsForPerson()
+@AllowDelegated()
 export class SetPayAppsController {
   constructor(private readonly setPayApps: SetPayApps) {}
 

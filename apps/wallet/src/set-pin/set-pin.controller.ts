@@ -13,7 +13,7 @@ import { SetPin } from './set-pin.service';
  * registered): an app's backend that could set a first PIN, or change one, could then confirm its
  * own payments for that person. A service still runs a step-up with the PIN the person typed.
  */
-@PinAttemptRoutes('pin', 'person')
+@PinAttemptRoutes('pin', { delegated: false })
 export class SetPinController {
   constructor(private readonly setPin: SetPin) {}
 

@@ -1,7 +1,7 @@
 import { Body, Controller, Param, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import type { Principal as Caller } from '@pay/auth';
-import { ActsForPerson, describeActor, Principal, Roles } from '@pay/auth';
+import { ActsForPerson, AllowDelegated, describeActor, Principal, Roles } from '@pay/auth';
 import { IsString, Length, ValidateIf } from 'class-validator';
 import { PersonParams } from '../http/route-params';
 import { ContactView } from '../view-wallet/wallet-view';
@@ -24,8 +24,9 @@ export class ContactRequest {
 @ApiTags('wallet')
 @ApiBearerAuth()
 @Controller('v1/wallets/:personId/contact')
-@Roles('person', 'service')
+@Roles('person')
 @ActsForPerson()
+@AllowDelegated()
 export class UpdateContactController {
   constructor(private readonly updateContact: UpdateContact) {}
 

@@ -11,7 +11,7 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { Principal as Caller } from '@pay/auth';
-import { ActsForPerson, describeActor, Principal, Roles } from '@pay/auth';
+import { ActsForPerson, AllowDelegated, describeActor, Principal, Roles } from '@pay/auth';
 import { ArrayMaxSize, ArrayMinSize, IsInt, IsOptional, Matches, Max, Min, ValidateIf } from 'class-validator';
 import { WalletError } from '../domain/wallet-error';
 import { ApiError } from '../http/api-error';
@@ -40,8 +40,9 @@ export class VerifyMicrodepositsRequest {
 @ApiBearerAuth()
 @Controller('v1/wallets/:personId/payment-methods/:methodId/microdeposits')
 // Its owner, or an app's backend acting for them (as the account was saved); never a platform service's own identity.
-@Roles('person', 'service')
+@Roles('person')
 @ActsForPerson()
+@AllowDelegated()
 export class VerifyBankAccountController {
   constructor(private readonly verifyBankAccount: VerifyBankAccount) {}
 

@@ -1,6 +1,6 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { ActsForPerson, Roles } from '@pay/auth';
+import { ActsForPerson, AllowDelegated, Roles } from '@pay/auth';
 import { IsIn, IsOptional } from 'class-validator';
 import { ApiError } from '../http/api-error';
 import { MethodParams, PersonParams } from '../http/route-params';
@@ -18,8 +18,9 @@ export class ListMethodsQuery {
 @ApiTags('payment methods')
 @ApiBearerAuth()
 @Controller('v1/wallets/:personId/payment-methods')
-@Roles('person', 'service')
+@Roles('person')
 @ActsForPerson()
+@AllowDelegated()
 @ApiNotFoundResponse({ type: ApiError, description: 'No such wallet or method, or not yours.' })
 export class ViewPaymentMethodsController {
   constructor(

@@ -1,6 +1,6 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ActsForPerson, Roles } from '@pay/auth';
+import { ActsForPerson, AllowDelegated, Roles } from '@pay/auth';
 import { ApiError } from '../http/api-error';
 import { PersonParams } from '../http/route-params';
 import { ViewWallet } from './view-wallet.service';
@@ -9,8 +9,9 @@ import { WalletView } from './wallet-view';
 @ApiTags('wallet')
 @ApiBearerAuth()
 @Controller('v1/wallets/:personId')
-@Roles('person', 'service')
+@Roles('person')
 @ActsForPerson()
+@AllowDelegated()
 export class ViewWalletController {
   constructor(private readonly viewWallet: ViewWallet) {}
 
