@@ -25,12 +25,13 @@ describe('wallet.events.v1: every change, in order per person, never a secret', 
   let events: Awaited<ReturnType<typeof watchWalletEvents>>;
   const eva = uniqueName('eva');
   const max = uniqueName('max');
+  const ida = uniqueName('ida');
 
   beforeAll(async () => {
     // Bank accounts are saved at the PSP: the simulator.
     psp = await startPspSimulator();
     wallet = await startWallet({ env: pspEnv(psp) });
-    events = await watchWalletEvents(new Set([eva, max]));
+    events = await watchWalletEvents(new Set([eva, max, ida]));
   });
 
   afterAll(async () => {
@@ -104,6 +105,30 @@ describe('wallet.events.v1: every change, in order per person, never a secret', 
     expect(received[11].envelope.data).toMatchObject({ failedAttempts: 1, remainingAttempts: 4 });
     expect(received[12].envelope.data).toMatchObject({ method: 'pin', ceiling: { amount: '2500', currency: 'EUR' } });
     expect(received[14].envelope.data).toMatchObject({ hasEmail: true, hasPhone: true });
+  });
+
+  it("names the app's backend in the actor of a change it made with the person's delegated token, the person alone otherwise", async () => {
+    const own = await wallet.person(ida);
+    const throughMessenger = await wallet.delegated(ida, 'messenger');
+    const base = `/v1/wallets/${ida}`;
+    expect((await own.post(base, { country: 'DE' })).status).toBe(201);
+    expect((await throughMessenger.put(`${base}/apps/messenger`, { enabled: true })).status).toBe(200);
+    const card = await throughMessenger.post<{ id: string }>(`${base}/payment-methods/cards`, validCard());
+    expect(card.status).toBe(201);
+    expect((await own.patch(`${base}/payment-methods/${card.body.id}`, { label: 'Mine' })).status).toBe(200);
+    const received = await waitFor(
+      () => of(ida),
+      (messages) => messages.length >= 5,
+      { timeoutMs: 30_000 },
+    );
+    expect(received.map((message) => [message.envelope.type, message.envelope.data.actor])).toEqual([
+      ['wallet.wallet.opened', `person:${ida}`],
+      ['wallet.consent.changed', `person:${ida}`],
+      ['wallet.apps.changed', `person:${ida} via messenger-backend`],
+      ['wallet.payment-method.added', `person:${ida} via messenger-backend`],
+      ['wallet.payment-method.renamed', `person:${ida}`],
+    ]);
+    for (const message of received) expect(() => parseEvent(JSON.parse(message.raw))).not.toThrow();
   });
 
   it('never carries a secret or free text: no card number, IBAN, holder, PIN, e-mail, phone, token or label', () => {

@@ -74,12 +74,13 @@ export function actsForMerchant(principal: Principal, merchantId: string): boole
 }
 
 /**
- * What an event or audit row records as the author of a change: `person:p-1`, `service:instagram-shop`.
- * A person's token held by an app's backend (`actedBy`) is recorded as the person: the events'
- * `actor` is `<role>:<id>` and nothing more (libs/contracts).
+ * What an event or audit row records as the author of a change: `person:p-1`, `service:instagram-shop`;
+ * a person's token held by an app's backend (`actedBy`) names both, `person:p-1 via instagram-backend`
+ * (the wallet events' `actor`, libs/contracts): the audit trail says through which backend a change came.
  */
 export function describeActor(principal: Principal): string {
-  return `${principal.role}:${principal.subject}`;
+  const actor = `${principal.role}:${principal.subject}`;
+  return principal.actedBy !== undefined ? `${actor} via ${principal.actedBy}` : actor;
 }
 
 /**
@@ -87,7 +88,7 @@ export function describeActor(principal: Principal): string {
  * rather than the person, so one backend's calls for many persons share one limit.
  */
 export function describeCaller(principal: Principal): string {
-  return principal.actedBy !== undefined ? `service:${principal.actedBy}` : describeActor(principal);
+  return principal.actedBy !== undefined ? `service:${principal.actedBy}` : `${principal.role}:${principal.subject}`;
 }
 
 /** What the guard adds to an authenticated request. */

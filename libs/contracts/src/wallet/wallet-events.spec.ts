@@ -42,4 +42,29 @@ describe('wallet events', () => {
       }),
     ).toThrow(InvalidEventError);
   });
+
+  it("name who made a change: a role and its id, and the app's backend a person's change came through", () => {
+    const apps = (actor: string) => () =>
+      createEvent({
+        definition: WalletAppsChangedV1,
+        source: 'wallet',
+        subject: 'person-1',
+        sequence: 3,
+        data: { personId: 'person-1', actor, apps: ['instagram'], enabled: ['instagram'], disabled: [] },
+      });
+    for (const actor of ['person:person-1', 'service:instagram-backend', 'system:consent-opt-in', 'person:person-1 via instagram-backend']) {
+      expect(apps(actor)).not.toThrow();
+    }
+    for (const actor of [
+      'person-1',
+      'admin:root',
+      'person:person-1 via',
+      'person:person-1 via two words',
+      'person:person-1  via x',
+      'person:p-1 via x via y',
+      'person:p 1',
+    ]) {
+      expect(apps(actor)).toThrow(InvalidEventError);
+    }
+  });
 });

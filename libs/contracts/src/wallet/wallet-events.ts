@@ -42,8 +42,12 @@ export const CONSENT_PURPOSES = ['ad-measurement'] as const;
 export const CONSENT_SOURCES = ['default', 'person'] as const;
 export const STEP_UP_METHOD_NAMES = ['pin', 'biometric'] as const;
 
-/** `person:<id>`, `service:<app id>` or `system:<component>`: who made the change. */
-const ACTOR = /^(person|service|operator|system):[A-Za-z0-9_.:-]{1,100}$/;
+/**
+ * `person:<id>`, `service:<app id>` or `system:<component>`: who made the change; a person's change
+ * made through an app's backend with the person's delegated token names that backend too:
+ * `person:<id> via <backend>` (RFC 8693 `act`).
+ */
+const ACTOR = /^(person|service|operator|system):[A-Za-z0-9_.:-]{1,100}( via [A-Za-z0-9_.:-]{1,100})?$/;
 const APP_NAMES = APPS as unknown as string[];
 
 /** Fields every wallet event carries. */
@@ -51,7 +55,7 @@ export class WalletEventData {
   @IsOpaqueId()
   personId!: string;
 
-  @Matches(ACTOR, { message: 'actor must be <role>:<id>, e.g. person:p-1 or service:instagram-shop' })
+  @Matches(ACTOR, { message: 'actor must be <role>:<id>, e.g. person:p-1 or service:instagram-shop, or person:<id> via <backend>' })
   actor!: string;
 }
 
