@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { PrometheusSample } from '@pay/testing';
 import { Topics } from '@pay/contracts';
 import { parsePrometheusText, prometheusValue, scrapeMetrics, waitFor } from '@pay/testing';
-import { dashboardQueries, metricsOf, SCRAPE_LABELS, selectorsOf } from '../test/prometheus-metrics';
+import { dashboardQueries, metricsOf, SCRAPE_LABELS, selectorsOf } from '../promql';
 import type { PaymentsPlatform } from './e2e-kit';
 import { http, purchaseOf, startPaymentsPlatform } from './e2e-kit';
 
