@@ -2,8 +2,9 @@
  * The supervisor behind `npm start` (tools/supervisor.ts) with real child processes (`node -e`):
  * a crashed child is restarted while its sibling keeps running, a crash loop is given up on, a
  * child that ignores SIGTERM is killed after the deadline; and through real npm (`npm start`'s
- * `exec node --import tsx …`), SIGTERM to npm, SIGHUP to the process group, SIGKILL of npm and
- * SIGKILL of the supervisor itself each leave no child running.
+ * `exec node --import tsx …`), SIGTERM to npm, Ctrl-C (SIGINT to the process group), SIGHUP to the
+ * process group, SIGKILL of npm and SIGKILL of the supervisor itself each leave no child running;
+ * on SIGTERM and Ctrl-C npm itself ends only once every child has stopped.
  */
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
@@ -160,19 +161,46 @@ describe('npm start’s signal chain (npm → exec node --import tsx → supervi
     return { npm, pids: children, supervisor, output: () => stdout };
   }
 
+  /** Both idle children watch their channel and handle their signals (as the services do once they run). */
+  const bothReady = (output: () => string): Promise<string> =>
+    waitFor(output, (text) => /first\| ready/.test(text) && /second\| ready/.test(text), { what: 'both children ready', timeoutMs: 60_000 });
+
+  const stoppedBy = (markers: string): string[] => ['first', 'second'].map((name) => readFileSync(join(markers, name), 'utf8'));
+
   const exited = (child: ChildProcess): Promise<number | null> =>
     child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((done) => child.once('exit', (code) => done(code)));
 
-  it('SIGTERM to npm stops every child and the supervisor', async () => {
-    const started = await npmStart();
-    expect(started.pids.every(running)).toBe(true);
-    started.npm.kill('SIGTERM');
-    await exited(started.npm);
-    await waitFor(
-      () => [...started.pids, started.supervisor].filter(running),
-      (left) => left.length === 0,
-      { what: 'no process left', timeoutMs: 10_000 },
-    );
+  it('SIGTERM to npm stops every child and the supervisor, and npm ends only after them', async () => {
+    const markers = mkdtempSync(join(tmpdir(), 'supervisor-markers-'));
+    try {
+      const started = await npmStart({ FIXTURE_MARKERS: markers });
+      await bothReady(started.output);
+      expect(started.pids.every(running)).toBe(true);
+      started.npm.kill('SIGTERM');
+      await exited(started.npm);
+      // npm waited: when it ends, nothing it started is running any more.
+      expect([...started.pids, started.supervisor].filter(running)).toEqual([]);
+      expect(stoppedBy(markers)).toEqual(['stopped by SIGTERM', 'stopped by SIGTERM']);
+    } finally {
+      rmSync(markers, { recursive: true, force: true });
+    }
+  });
+
+  it('Ctrl-C (SIGINT to the process group, as a terminal sends it) stops every child gracefully, and npm ends only after them', async () => {
+    const markers = mkdtempSync(join(tmpdir(), 'supervisor-markers-'));
+    try {
+      const started = await npmStart({ FIXTURE_MARKERS: markers });
+      await bothReady(started.output);
+      process.kill(-(started.npm.pid as number), 'SIGINT');
+      await exited(started.npm);
+      expect([...started.pids, started.supervisor].filter(running)).toEqual([]);
+      // Each child stopped by its own handling of the signal (exit 0), none killed after the deadline.
+      expect(stoppedBy(markers)).toEqual(['stopped by SIGINT', 'stopped by SIGINT']);
+      expect(started.output()).toMatch(/SIGINT: stopping the services…/);
+      expect(started.output()).toMatch(/all services stopped\n/);
+    } finally {
+      rmSync(markers, { recursive: true, force: true });
+    }
   });
 
   it('SIGHUP to the process group (the terminal closed) stops every child and the supervisor', async () => {
@@ -190,11 +218,7 @@ describe('npm start’s signal chain (npm → exec node --import tsx → supervi
     try {
       const started = await npmStart({ FIXTURE_MARKERS: markers });
       // Both children watch their channel (as the services do once they run) before the supervisor dies.
-      await waitFor(
-        () => started.output(),
-        (text) => /first\| ready/.test(text) && /second\| ready/.test(text),
-        { what: 'both children ready', timeoutMs: 60_000 },
-      );
+      await bothReady(started.output);
       process.kill(started.supervisor, 'SIGKILL');
       await waitFor(
         () => started.pids.filter(running),
@@ -202,7 +226,7 @@ describe('npm start’s signal chain (npm → exec node --import tsx → supervi
         { what: 'no child left', timeoutMs: 10_000 },
       );
       // Stopped by their own SIGTERM handling (a service's graceful shutdown), not killed.
-      expect(['first', 'second'].map((name) => readFileSync(join(markers, name), 'utf8'))).toEqual(['stopped by SIGTERM', 'stopped by SIGTERM']);
+      expect(stoppedBy(markers)).toEqual(['stopped by SIGTERM', 'stopped by SIGTERM']);
     } finally {
       rmSync(markers, { recursive: true, force: true });
     }

@@ -3,8 +3,8 @@
  * payment-orchestration run from dist; the tier's own broker is SIGKILLed, stays down until every
  * consumer of both services shows `disconnected`, then is started again on its data. Consumption
  * resumes by itself (no service restarted), every purchase is captured, charged and posted once,
- * and each consumer's outage is one `disconnected` and one `connected` log line, not a line per
- * retry, with `messaging_consumer_state` following it on /metrics.
+ * and each consumer's outage (the wallet's and orchestration's) is one `disconnected` and one
+ * `connected` log line, not a line per retry, with `messaging_consumer_state` following it on /metrics.
  *
  * It needs a broker it may kill: the tier's own (TEST_KAFKA_SOURCE `own broker`); with
  * KAFKA_BROKERS or testcontainers it is skipped, saying why. `npm run build` first.
@@ -44,10 +44,12 @@ interface LogLine {
 let platform: PaymentsPlatform | undefined;
 let orchestration: ChildProcess | undefined;
 const lines: LogLine[] = [];
+/** The wallet's log lines (it runs from dist, started by the kit). */
+const walletLines: LogLine[] = [];
 let brokerDown = false;
 
-function startOrchestration(env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env: { PATH: process.env.PATH, ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Collects a service's JSON log lines from its stdout into `into`. */
+function collectLines(child: ChildProcess, into: LogLine[]): void {
   let partial = '';
   child.stdout?.on('data', (chunk: Buffer) => {
     const text = partial + chunk.toString();
@@ -55,12 +57,17 @@ function startOrchestration(env: Record<string, string>): ChildProcess {
     partial = complete.pop() ?? '';
     for (const line of complete) {
       try {
-        lines.push(JSON.parse(line) as LogLine);
+        into.push(JSON.parse(line) as LogLine);
       } catch {
         // Not a log line of ours (nothing else is expected on stdout).
       }
     }
   });
+}
+
+function startOrchestration(env: Record<string, string>): ChildProcess {
+  const child = spawn(process.execPath, [MAIN], { cwd: ROOT, env: { PATH: process.env.PATH, ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  collectLines(child, lines);
   child.stderr?.resume();
   return child;
 }
@@ -80,7 +87,8 @@ const all = (states: Record<string, string>, state: string, count: number): bool
 beforeAll(async () => {
   if (!OWN_BROKER) return;
   if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: run \`npm run build\` first`);
-  platform = await startPaymentsPlatform({ inProcessOrchestration: false, walletFromDist: true });
+  platform = await startPaymentsPlatform({ inProcessOrchestration: false, walletFromDist: true, walletEnv: { LOG_LEVEL: 'info' } });
+  if (platform.wallet.process) collectLines(platform.wallet.process, walletLines);
   orchestration = startOrchestration(platform.orchestrationEnv);
   await waitFor(
     () =>
@@ -157,6 +165,7 @@ afterAll(async () => {
     // consumer that is restarting when it is disconnected goes on joining after the test's end.
     await run.events.stop();
     const linesBefore = lines.length;
+    const walletLinesBefore = walletLines.length;
     await killTestKafka(home);
     brokerDown = true;
     const killedAt = Date.now();
@@ -247,27 +256,33 @@ afterAll(async () => {
     );
     expect(ledger.debits).toBe(ledger.credits);
 
-    // Each of orchestration's consumers: exactly one line when it lost the broker and one when it
-    // was back, whatever the number of reconnection attempts in between.
-    const outage = lines.slice(linesBefore);
-    const changes = outage.filter((line) => line.state !== undefined && line.consumer?.startsWith(run.groups.orchestrationPrefix));
-    const byConsumer = new Map<string, string[]>();
-    for (const line of changes) byConsumer.set(line.consumer as string, [...(byConsumer.get(line.consumer as string) ?? []), line.state as string]);
-    expect([...byConsumer.keys()].sort()).toEqual([`${run.groups.orchestrationPrefix}.purchase-requests`, `${run.groups.orchestrationPrefix}.wallet-events`]);
-    for (const [consumer, states] of byConsumer) {
-      expect({ consumer, disconnected: states.filter((state) => state === 'disconnected').length }).toEqual({ consumer, disconnected: 1 });
-      expect({ consumer, first: states[0], last: states.at(-1) }).toEqual({ consumer, first: 'disconnected', last: 'connected' });
-    }
-    // The outbox relay: one line when its passes start failing and one when it publishes again, not one per attempt.
-    const relayStates = outage.filter((line) => line.relay !== undefined && line.state !== undefined && line.level !== 'debug').map((line) => line.state);
-    expect(relayStates.filter((state, index) => state !== (index % 2 === 0 ? 'failing' : 'publishing'))).toEqual([]);
-    expect(relayStates.length % 2).toBe(0);
-    log(`outbox relay state lines: ${JSON.stringify(relayStates)}`);
-    // kafkajs's own retries are not logged at info and above (one error line per reconnection attempt, before).
-    expect(outage.filter((line) => line.kafka !== undefined)).toEqual([]);
-    const errors = outage.filter((line) => line.level === 'error' || line.level === 'warn');
-    log(`orchestration wrote ${outage.length} log lines during and after the outage, ${errors.length} of them warnings or errors`);
-    log(`state changes: ${JSON.stringify(Object.fromEntries(byConsumer))}`);
+    // Each consumer of both services: exactly one line when it lost the broker and one when it
+    // was back, whatever the number of reconnection attempts in between; the same of each outbox relay.
+    const outageOf = (service: string, outage: LogLine[], consumers: string[]): void => {
+      const changes = outage.filter((line) => line.state !== undefined && line.consumer !== undefined && consumers.includes(line.consumer));
+      const byConsumer = new Map<string, string[]>();
+      for (const line of changes) byConsumer.set(line.consumer as string, [...(byConsumer.get(line.consumer as string) ?? []), line.state as string]);
+      expect({ service, consumers: [...byConsumer.keys()].sort() }).toEqual({ service, consumers: [...consumers].sort() });
+      for (const [consumer, states] of byConsumer) {
+        expect({ consumer, disconnected: states.filter((state) => state === 'disconnected').length }).toEqual({ consumer, disconnected: 1 });
+        expect({ consumer, first: states[0], last: states.at(-1) }).toEqual({ consumer, first: 'disconnected', last: 'connected' });
+      }
+      // The outbox relay: one line when its passes start failing and one when it publishes again, not one per attempt.
+      const relayStates = outage.filter((line) => line.relay !== undefined && line.state !== undefined && line.level !== 'debug').map((line) => line.state);
+      expect({ service, wrong: relayStates.filter((state, index) => state !== (index % 2 === 0 ? 'failing' : 'publishing')) }).toEqual({ service, wrong: [] });
+      expect({ service, pairs: relayStates.length % 2 }).toEqual({ service, pairs: 0 });
+      // kafkajs's own retries are not logged at info and above (one error line per reconnection attempt, before).
+      expect({ service, kafkajs: outage.filter((line) => line.kafka !== undefined) }).toEqual({ service, kafkajs: [] });
+      const errors = outage.filter((line) => line.level === 'error' || line.level === 'warn');
+      log(
+        `${service} wrote ${outage.length} log lines during and after the outage, ${errors.length} of them warnings or errors; relay state lines ${JSON.stringify(relayStates)}; consumer state changes ${JSON.stringify(Object.fromEntries(byConsumer))}`,
+      );
+    };
+    outageOf('payment-orchestration', lines.slice(linesBefore), [
+      `${run.groups.orchestrationPrefix}.purchase-requests`,
+      `${run.groups.orchestrationPrefix}.wallet-events`,
+    ]);
+    outageOf('wallet', walletLines.slice(walletLinesBefore), [run.groups.walletPayments, run.groups.walletFunds]);
   },
   600_000,
 );

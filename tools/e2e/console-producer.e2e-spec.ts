@@ -3,12 +3,14 @@
  * reads docs/asyncapi.yaml, builds a purchase request from it alone (the channel's address, the
  * message's example payload, what the document says the subject and the Kafka key are, the
  * headers it lists), publishes it with Kafka's own console producer through `npm run
- * kafka:produce`, and finds the payment captured by its requestId over HTTP.
+ * kafka:produce`, and finds the payment captured by its requestId over HTTP; then reads the answer,
+ * keyed by the payment, with Kafka's console consumer through `npm run kafka:consume`.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { Topics } from '@pay/contracts';
 import { testKafkaBrokers, testKafkaCredentials, waitFor } from '@pay/testing';
 import { parse } from 'yaml';
 import type { PaymentsPlatform, TestPerson } from './e2e-kit';
@@ -34,17 +36,19 @@ interface AsyncApiDocument {
   };
 }
 
-/** `npm run -s kafka:produce -- <args>` with `lines` on its standard input; resolves with its exit code and output. */
-function kafkaProduce(args: string[], lines: string): Promise<{ code: number | null; output: string }> {
+/**
+ * `npm run -s kafka:<tool> -- <args>` signed in as `user` (on a broker with SASL), with `lines` on its
+ * standard input; resolves with its exit code and output.
+ */
+function kafkaConsole(tool: 'produce' | 'consume', user: string, args: string[], lines = ''): Promise<{ code: number | null; output: string }> {
   return new Promise((done, fail) => {
-    const child = spawn('npm', ['run', '-s', 'kafka:produce', '--', ...args], {
+    const child = spawn('npm', ['run', '-s', `kafka:${tool}`, '--', ...args], {
       cwd: ROOT,
       // As an npm user runs it: Node 24 of node_modules first on PATH; the broker from KAFKA_BROKERS.
       env: {
         ...process.env,
         KAFKA_BROKERS: testKafkaBrokers().join(','),
-        // On a broker with SASL (TEST_KAFKA_SASL=1) the team publishes as its app backend's principal.
-        ...testKafkaCredentials('app-instagram'),
+        ...testKafkaCredentials(user),
         npm_config_prefix: undefined,
         PATH: `${dirname(process.execPath)}:${process.env.PATH}`,
       },
@@ -101,7 +105,10 @@ describe('a purchase published with Kafka’s console producer from the AsyncAPI
     // The sender: instagram's backend, its access token in the `authorization` header the document requires.
     const headers = `event-type:${envelope.type},event-id:${envelope.id},authorization:Bearer ${await platform.serviceToken('service', 'instagram')}`;
 
-    const produced = await kafkaProduce(
+    // On a broker with SASL (TEST_KAFKA_SASL=1) the team publishes as its app backend's principal.
+    const produced = await kafkaConsole(
+      'produce',
+      'app-instagram',
       ['--topic', channel!.address, '--property', 'parse.key=true', '--property', 'parse.headers=true'],
       `${headers}\t${requestId}\t${JSON.stringify(envelope)}\n`,
     );
@@ -115,7 +122,26 @@ describe('a purchase published with Kafka’s console producer from the AsyncAPI
     );
     expect(found.body).toMatchObject({ payments: [{ requestId, payerId: person.id, status: 'captured', amount: { amount: '1250', currency: 'USD' } }] });
     // The answer on payments.events.v1, keyed by the payment.
-    await platform.events.waitFor((found.body.payments as { paymentId: string }[])[0].paymentId, 'payments.payment.captured');
+    const paymentId = (found.body.payments as { paymentId: string }[])[0].paymentId;
+    await platform.events.waitFor(paymentId, 'payments.payment.captured');
+    // …as Kafka's console consumer shows it (`npm run kafka:consume`, as an operator: docs/local-infrastructure.md).
+    const consumed = await kafkaConsole('consume', 'admin', [
+      '--topic',
+      Topics.paymentEvents,
+      '--from-beginning',
+      '--property',
+      'print.key=true',
+      '--timeout-ms',
+      '15000',
+    ]);
+    const answers = consumed.output
+      .split('\n')
+      .filter((line) => line.startsWith(`${paymentId}\t`))
+      .map((line) => (JSON.parse(line.slice(paymentId.length + 1)) as { type: string; subject: string }).type);
+    expect({ answers, output: answers.length === 0 ? consumed.output.slice(-2_000) : '' }).toEqual({
+      answers: expect.arrayContaining(['payments.payment.initiated', 'payments.payment.captured']),
+      output: '',
+    });
     // The first run on a machine fetches the console tools with Maven (once, into .cache/), then starts a JVM.
   }, 360_000);
 });

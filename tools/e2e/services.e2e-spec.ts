@@ -1,6 +1,6 @@
 /**
- * The four services boot against real PostgreSQL and Kafka, answer their health probes and
- * serve OpenAPI; a wrong DATABASE_URL or KAFKA_BROKERS ends the process at once with one clear
+ * The five services boot against real PostgreSQL and Kafka, answer their health probes and
+ * serve OpenAPI (every path parameter declared); a wrong DATABASE_URL or KAFKA_BROKERS ends the process at once with one clear
  * line (no stack trace, no retry loop).
  */
 import type { RunningService, ServiceDefinition } from '@pay/platform';
@@ -21,6 +21,7 @@ import {
 import { adSignalAggregationService } from '@pay/ad-signal-aggregation/tools';
 import { historyProjectionService } from '@pay/history-projection/tools';
 import { paymentOrchestrationService } from '@pay/payment-orchestration/tools';
+import { supportService } from '@pay/support/tools';
 import { walletService } from '@pay/wallet/tools';
 
 const definitions: ServiceDefinition[] = [
@@ -28,6 +29,7 @@ const definitions: ServiceDefinition[] = [
   paymentOrchestrationService,
   historyProjectionService,
   adSignalAggregationService,
+  supportService,
 ] as ServiceDefinition[];
 
 describe.each(definitions.map((definition) => [definition.name, definition] as const))('service %s', (_name, definition) => {

@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { exportedMetricNames, metricsOf } from './prometheus-metrics';
+import { exportedMetricNames, metricsOf, selectorsOf } from './prometheus-metrics';
 
 const ROOT = resolve(__dirname, '../..');
 const DASHBOARDS = join(ROOT, 'deploy/grafana/dashboards');
@@ -62,6 +62,23 @@ describe('Grafana dashboards (deploy/grafana)', () => {
       ),
     );
     expect(unknown).toEqual([]);
+  });
+
+  it('finds the label matchers a panel selects samples by (checked against the running services in tools/e2e/payments-metrics)', () => {
+    expect(
+      selectorsOf('sum by (service) (rate(http_server_request_duration_count{service="payment-orchestration", route="/v1/{x}", state!~"a|b"}[5m])) / up'),
+    ).toEqual([
+      {
+        metric: 'http_server_request_duration_count',
+        matchers: [
+          { label: 'service', op: '=', value: 'payment-orchestration' },
+          { label: 'route', op: '=', value: '/v1/{x}' },
+        ],
+      },
+    ]);
+    expect(selectorsOf('messaging_consumer_state{state=~"connected|stopped"}')).toEqual([
+      { metric: 'messaging_consumer_state', matchers: [{ label: 'state', op: '=~', value: 'connected|stopped' }] },
+    ]);
   });
 
   it('reads through the data source Grafana is provisioned with', () => {

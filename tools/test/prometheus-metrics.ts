@@ -1,10 +1,13 @@
 /**
- * What Prometheus sees of the services' metrics, read from the source (apps/ and libs/), and the
- * metric names a PromQL expression selects: for the checks of the alerting rules and dashboards
- * (an alert or panel on a misspelt metric never shows anything).
+ * What Prometheus sees of the services' metrics, read from the source (apps/ and libs/), and (from
+ * tools/promql.ts) the metric names a PromQL expression selects: for the checks of the alerting
+ * rules and dashboards (an alert or panel on a misspelt metric never shows anything).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+
+export { dashboardQueries, metricsOf, SCRAPE_LABELS, selectorsOf } from '@pay/tools/promql';
+export type { Selector } from '@pay/tools/promql';
 
 const ROOT = resolve(__dirname, '../..');
 
@@ -29,16 +32,4 @@ export function exportedMetricNames(): Set<string> {
     }
   }
   return names;
-}
-
-const KEYWORDS = new Set(['and', 'or', 'unless', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'offset', 'inf', 'nan']);
-
-/** The metric names an expression selects (label matchers, groupings, strings and ranges removed). */
-export function metricsOf(expr: string): string[] {
-  const bare = expr
-    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
-    .replace(/\{[^}]*\}/g, ' ')
-    .replace(/\[[^\]]*\]/g, ' ')
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
-  return [...bare.matchAll(/\b([a-zA-Z_:][a-zA-Z0-9_:]*)\b(?!\s*\()/g)].map((m) => m[1]).filter((name) => !KEYWORDS.has(name.toLowerCase()));
 }

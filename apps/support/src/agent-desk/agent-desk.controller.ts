@@ -21,6 +21,8 @@ import type { AgentCommand } from '../domain/conversation';
 import { ConversationRuleError } from '../domain/conversation';
 
 export class ConversationParams {
+  // Declared for OpenAPI: a @Param() class's fields are the route's path parameters only when they say so.
+  @ApiProperty({ format: 'uuid', description: 'The conversation', example: '3f1c2a9e-6a4b-4c1e-9f51-2b7d8e0a1c44' })
   @IsUUID()
   conversationId!: string;
 }
