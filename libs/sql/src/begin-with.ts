@@ -135,20 +135,21 @@ export async function beginWith<Row>(runner: QueryRunner, statement: NamedStatem
  */
 async function startTransactionUnsent(runner: QueryRunner): Promise<boolean> {
   const own = runner as QueryRunner & { query: QueryRunner['query'] };
-  const hadOwnQuery = Object.prototype.hasOwnProperty.call(own, 'query');
-  const query = own.query;
+  const ownQuery = Object.getOwnPropertyDescriptor(runner, 'query');
+  const query = runner.query.bind(runner) as (...args: unknown[]) => Promise<unknown>;
   let intercepted = false;
   own.query = ((text: string, ...rest: unknown[]) => {
     if (text === 'START TRANSACTION' && !intercepted) {
       intercepted = true;
       return Promise.resolve(undefined);
     }
-    return (query as (...args: unknown[]) => Promise<unknown>).call(runner, text, ...rest);
+    return query(text, ...rest);
   }) as QueryRunner['query'];
   try {
     await runner.startTransaction();
   } finally {
-    if (hadOwnQuery) own.query = query;
+    // The runner's own `query` again: the prototype's, or the one it had as its own property.
+    if (ownQuery) Object.defineProperty(runner, 'query', ownQuery);
     else delete (own as { query?: unknown }).query;
   }
   return !intercepted;
