@@ -92,6 +92,38 @@ function begunName(statement: NamedStatement): string {
   return `${statement.name}_begun`.toLowerCase();
 }
 
+/** `EXECUTE <name>(<literals>)`: a statement prepared by `prepareOnce`, called with its parameters as literals. */
+export function executeText(client: Pick<PgSimpleClient, 'escapeLiteral'>, name: string, values: readonly SqlValue[]): string {
+  return `EXECUTE ${name}(${values.map((value) => sqlLiteral(client, value)).join(', ')})`;
+}
+
+/**
+ * Runs `text`, prepared once per connection under `name`, with its parameters as literals, and
+ * returns its rows: with the transaction's BEGIN in the same round trip (`begin`), or inside a
+ * transaction already begun. If the session lost its prepared statements (DEALLOCATE ALL or
+ * DISCARD ALL by another user of the pooled connection) nothing of it ran: the transaction is
+ * rolled back and begun again, the statement prepared again, and run once more.
+ */
+export async function executePrepared<Row>(client: PgSimpleClient, name: string, text: string, values: readonly SqlValue[], begin: boolean): Promise<Row[]> {
+  await prepareOnce(client, name, text);
+  const execute = executeText(client, name, values);
+  const run = async (): Promise<Row[]> => {
+    if (!begin) return ((await client.query(execute)) as { rows: Row[] }).rows;
+    const [, result] = (await client.query(`BEGIN; ${execute}`)) as [unknown, { rows: Row[] }];
+    return result.rows;
+  };
+  try {
+    return await run();
+  } catch (error) {
+    if (sqlStateOf(error) !== UNKNOWN_PREPARED_STATEMENT) throw error;
+    await client.query('ROLLBACK');
+    forgetPrepared(client);
+    await prepareOnce(client, name, text);
+    if (!begin) await client.query('BEGIN');
+    return run();
+  }
+}
+
 /**
  * Begins a transaction on `runner` with `statement` in the same round trip and returns the
  * statement's rows; the runner is then in its transaction as after TypeORM's `startTransaction`
@@ -106,26 +138,10 @@ export async function beginWith<Row>(runner: QueryRunner, statement: NamedStatem
     throw new Error(`beginWith(${statement.name}): the query runner has no node-postgres connection`);
   }
   const name = begunName(statement);
+  // Prepared before the transaction's state is taken: a PREPARE that failed inside it would abort it.
   await prepareOnce(client, name, statement.text);
   const sentBegin = await startTransactionUnsent(runner);
-  const execute = `EXECUTE ${name}(${values.map((value) => sqlLiteral(client, value)).join(', ')})`;
-  const run = async (): Promise<Row[]> => {
-    if (sentBegin) return ((await client.query(execute)) as { rows: Row[] }).rows;
-    const [, result] = (await client.query(`BEGIN; ${execute}`)) as [unknown, { rows: Row[] }];
-    return result.rows;
-  };
-  try {
-    return await run();
-  } catch (error) {
-    if (sqlStateOf(error) !== UNKNOWN_PREPARED_STATEMENT) throw error;
-    // The session lost its prepared statements (DEALLOCATE ALL or DISCARD ALL by another user of the
-    // pooled connection): nothing of the statement ran, so roll back, prepare again and retry once.
-    await client.query('ROLLBACK');
-    forgetPrepared(client);
-    await prepareOnce(client, name, statement.text);
-    if (sentBegin) await client.query('BEGIN');
-    return run();
-  }
+  return executePrepared<Row>(client, name, statement.text, values, !sentBegin);
 }
 
 /**

@@ -7,7 +7,7 @@ import type { AccountRow } from './journal-rows';
 import type { EntryPostingRow } from './journal-rows';
 import { accountFromRow, ENTRY_COLUMNS, entriesFromRows, loadEntries } from './journal-rows';
 import type { NamedStatement, PgSimpleClient, Sql, SqlValue } from './sql';
-import { forgetPrepared, prepareOnce, queryNamed, sqlLiteral, sqlOf, sqlStateOf, toBigInt, UNKNOWN_PREPARED_STATEMENT } from './sql';
+import { executePrepared, executeText, prepareOnce, queryNamed, sqlOf, toBigInt } from './sql';
 
 export interface AppendContext {
   readonly dataSource: DataSource;
@@ -54,23 +54,8 @@ type BatchWrite = (values: SqlValue[]) => Promise<Array<{ balances: string }>>;
 const BEGUN_LOCK_AND_LOAD = 'ledger_begin_lock_and_load';
 
 /** BEGIN and LOCK_AND_LOAD in one round trip (the statement prepared by SQL PREPARE, its parameters as literals). */
-async function beginAndLockAndLoad(client: PgClient, values: Parameters<LockAndLoadRead>[0]): Promise<LockAndLoadRow[]> {
-  await prepareOnce(client, BEGUN_LOCK_AND_LOAD, LOCK_AND_LOAD.text);
-  const literals = values.map((value) => sqlLiteral(client, value)).join(', ');
-  const query = `BEGIN; EXECUTE ${BEGUN_LOCK_AND_LOAD}(${literals})`;
-  try {
-    const [, read] = (await client.query(query)) as [unknown, { rows: LockAndLoadRow[] }];
-    return read.rows;
-  } catch (error) {
-    if (sqlStateOf(error) !== UNKNOWN_PREPARED_STATEMENT) throw error;
-    // The session lost its prepared statements (DEALLOCATE ALL or DISCARD ALL by another user of the
-    // pooled connection): nothing of the batch ran yet, so roll back, prepare both again and retry once.
-    await client.query('ROLLBACK');
-    forgetPrepared(client);
-    await prepareOnce(client, BEGUN_LOCK_AND_LOAD, LOCK_AND_LOAD.text);
-    const [, read] = (await client.query(query)) as [unknown, { rows: LockAndLoadRow[] }];
-    return read.rows;
-  }
+function beginAndLockAndLoad(client: PgClient, values: Parameters<LockAndLoadRead>[0]): Promise<LockAndLoadRow[]> {
+  return executePrepared<LockAndLoadRow>(client, BEGUN_LOCK_AND_LOAD, LOCK_AND_LOAD.text, values, true);
 }
 
 const BEGUN_WRITE_BATCH = 'ledger_write_batch_and_commit';
@@ -81,8 +66,7 @@ const BEGUN_WRITE_BATCH = 'ledger_write_batch_and_commit';
  */
 async function writeBatchAndCommit(client: PgClient, values: SqlValue[]): Promise<Array<{ balances: string }>> {
   await prepareOnce(client, BEGUN_WRITE_BATCH, WRITE_BATCH.text);
-  const literals = values.map((value) => sqlLiteral(client, value)).join(', ');
-  const [written] = (await client.query(`EXECUTE ${BEGUN_WRITE_BATCH}(${literals}); COMMIT`)) as [{ rows: Array<{ balances: string }> }, unknown];
+  const [written] = (await client.query(`${executeText(client, BEGUN_WRITE_BATCH, values)}; COMMIT`)) as [{ rows: Array<{ balances: string }> }, unknown];
   return written.rows;
 }
 
