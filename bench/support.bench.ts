@@ -23,7 +23,10 @@
  * (each party acknowledges every message of the other's it receives with a read receipt, as the Pay
  * Hub's support page does: as many receipts as messages, stored like them), --lockstep (with
  * --reply-after > 0: every conversation begins at once, so all of them send in the same instant
- * each interval: a burst of --conversations messages at a time).
+ * each interval: a burst of --conversations messages at a time), --warmup=N (default 10: before the
+ * measured load, N messages per conversation flooded through the same conversations, so that the
+ * instances run it warm, as production's do; its figures are printed on a line of their own and
+ * left out of the load's; 0 runs the load on cold instances).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -37,9 +40,11 @@ import { parseCommandLine, wholeNumberFlag } from '@pay/tools/command-line';
 import type { Socket } from 'socket.io-client';
 import { io } from 'socket.io-client';
 import { ensureDatabase } from '@pay/local-infra';
+import { machineCpuSeconds, postgresCpuSeconds, processCpuSeconds } from './e2e-meters';
 import { percentile } from './percentile';
 
-const USAGE = 'usage: npm run bench:support -- [--conversations=N (1-5000)] [--messages=N (2-100)] [--reply-after=MS (0-60000)] [--receipts] [--lockstep]';
+const USAGE =
+  'usage: npm run bench:support -- [--conversations=N (1-5000)] [--messages=N (2-100)] [--reply-after=MS (0-60000)] [--receipts] [--lockstep] [--warmup=N (0-100)]';
 const AGENT_LOAD = 10;
 /** The instance a conversation's person connects to: its agent's group alternates between the two. */
 const sideOf = (conversation: number): number => Math.floor(conversation / AGENT_LOAD) % 2;
@@ -85,11 +90,13 @@ async function main(): Promise<void> {
       'reply-after': { type: 'string' },
       receipts: { type: 'boolean' },
       lockstep: { type: 'boolean' },
+      warmup: { type: 'string' },
     },
     USAGE,
   );
   const conversations = wholeNumberFlag('conversations', flags.conversations, { min: 1, max: 5_000, fallback: 500 }, USAGE);
   const perConversation = wholeNumberFlag('messages', flags.messages, { min: 2, max: 100, fallback: 10 }, USAGE);
+  const warmup = wholeNumberFlag('warmup', flags.warmup, { min: 0, max: 100, fallback: 10 }, USAGE);
   const replyAfterMs = wholeNumberFlag('reply-after', flags['reply-after'], { min: 0, max: 60_000, fallback: 1_000 }, USAGE);
   // As the hub's support page does: a read receipt for every message of the other party's it receives.
   const receipts = flags.receipts === true;
@@ -142,33 +149,40 @@ async function main(): Promise<void> {
 
     // Who receives what, and when each message was emitted (by its client message id).
     const emittedAt = new Map<string, number>();
-    const latencies: number[] = [];
-    const ackLatencies: number[] = [];
-    let retries = 0;
-    const receiptLatencies: number[] = [];
-    let receiptFailures = 0;
+    /** What one run of messages measured (the warm-up's, then the measured load's). */
+    interface Measured {
+      latencies: number[];
+      acks: number[];
+      retries: number;
+      receipts: number[];
+      receiptFailures: number;
+    }
+    const measuring = (): Measured => ({ latencies: [], acks: [], retries: 0, receipts: [], receiptFailures: 0 });
+    let now: Measured = measuring();
     const received = new Map<string, number[]>();
     /** Parties waiting for a conversation's message (`party:conversationId:seq`) to reach them: their turn to answer. */
     const turns = new Map<string, () => void>();
     const track = (socket: Socket, party: string): void => {
       socket.on('message', (message: MessageView) => {
-        const now = performance.now();
+        const at = performance.now();
         const key = `${party}:${message.conversationId}`;
-        received.set(key, [...(received.get(key) ?? []), message.seq]);
+        const seqs = received.get(key);
+        if (seqs) seqs.push(message.seq);
+        else received.set(key, [message.seq]);
         const turn = `${key}:${message.seq}`;
         turns.get(turn)?.();
         turns.delete(turn);
         // The other party's message: its delivery latency.
         if (message.author.role !== party) {
-          latencies.push(now - emittedAt.get(message.clientMessageId)!);
+          const measured = now;
+          measured.latencies.push(at - emittedAt.get(message.clientMessageId)!);
           if (receipts) {
-            const at = performance.now();
             void socket
               .timeout(10_000)
               .emitWithAck('message.receipt', { conversationId: message.conversationId, kind: 'read', seq: message.seq })
               .then(
-                (ack: { ok: boolean }) => (ack.ok ? receiptLatencies.push(performance.now() - at) : (receiptFailures += 1)),
-                () => (receiptFailures += 1),
+                (ack: { ok: boolean }) => (ack.ok ? measured.receipts.push(performance.now() - at) : (measured.receiptFailures += 1)),
+                () => (measured.receiptFailures += 1),
               );
           }
         }
@@ -192,47 +206,82 @@ async function main(): Promise<void> {
     });
     progress(`${sockets.length} WebSockets connected (persons on one instance, their agents on the other) and joined`);
 
-    const load = performance.now();
-    await Promise.all(
-      ids.map(async (conversationId, i) => {
-        // Paced: the conversation begins at a random moment of the first reply interval.
-        if (replyAfterMs > 0 && !lockstep) await new Promise((resolve) => setTimeout(resolve, Math.random() * replyAfterMs));
-        for (let m = 0; m < perConversation; m += 1) {
-          const socket = m % 2 === 0 ? personSockets[i] : agentSockets[Math.floor(i / AGENT_LOAD)];
-          if (replyAfterMs > 0 && m > 0) {
-            // Paced: this party answers once the other's message m (seq m) reached it, after a person's reply time.
-            const party = m % 2 === 0 ? 'person' : 'agent';
-            if (!(received.get(`${party}:${conversationId}`) ?? []).includes(m))
-              await new Promise<void>((resolve) => turns.set(`${party}:${conversationId}:${m}`, resolve));
-            await new Promise((resolve) => setTimeout(resolve, replyAfterMs));
+    /**
+     * `count` more messages in every conversation after the `before` each already has, alternating
+     * person (even positions from 0) and agent, paced or flooded; resolves once both parties of every
+     * conversation received them all (and every receipt was answered) or a minute passed.
+     */
+    const exchange = async (before: number, count: number, replyAfter: number, staggered: boolean): Promise<number> => {
+      const began = performance.now();
+      await Promise.all(
+        ids.map(async (conversationId, i) => {
+          // Paced: the conversation begins at a random moment of the first reply interval.
+          if (replyAfter > 0 && staggered) await new Promise((resolve) => setTimeout(resolve, Math.random() * replyAfter));
+          for (let m = before; m < before + count; m += 1) {
+            const socket = m % 2 === 0 ? personSockets[i] : agentSockets[Math.floor(i / AGENT_LOAD)];
+            if (replyAfter > 0 && m > before) {
+              // Paced: this party answers once the other's message m (seq m) reached it, after a person's reply time.
+              const party = m % 2 === 0 ? 'person' : 'agent';
+              if (!(received.get(`${party}:${conversationId}`) ?? []).includes(m))
+                await new Promise<void>((resolve) => turns.set(`${party}:${conversationId}:${m}`, resolve));
+              await new Promise((resolve) => setTimeout(resolve, replyAfter));
+            }
+            const clientMessageId = randomUUID();
+            const at = performance.now();
+            emittedAt.set(clientMessageId, at);
+            // As a client does: no answer within 10 s, or TRY_AGAIN, sends again with the same id (stored once).
+            for (let attempt = 1; ; attempt += 1) {
+              const ack = (await socket
+                .timeout(10_000)
+                .emitWithAck('message.send', { conversationId, clientMessageId, text: `message ${m} of conversation ${i}` })
+                .catch(() => ({ ok: false, code: 'NO_ANSWER' }))) as { ok: boolean; code?: string };
+              if (ack.ok) break;
+              now.retries += 1;
+              if (attempt >= 5) throw new Error(`send failed 5 times: ${JSON.stringify(ack)}`);
+            }
+            now.acks.push(performance.now() - at);
           }
-          const clientMessageId = randomUUID();
-          const at = performance.now();
-          emittedAt.set(clientMessageId, at);
-          // As a client does: no answer within 10 s, or TRY_AGAIN, sends again with the same id (stored once).
-          for (let attempt = 1; ; attempt += 1) {
-            const ack = (await socket
-              .timeout(10_000)
-              .emitWithAck('message.send', { conversationId, clientMessageId, text: `message ${m} of conversation ${i}` })
-              .catch(() => ({ ok: false, code: 'NO_ANSWER' }))) as { ok: boolean; code?: string };
-            if (ack.ok) break;
-            retries += 1;
-            if (attempt >= 5) throw new Error(`send failed 5 times: ${JSON.stringify(ack)}`);
-          }
-          ackLatencies.push(performance.now() - at);
-        }
-      }),
-    );
-    const total = conversations * perConversation;
-    const deadline = Date.now() + 60_000;
-    // Both parties of every conversation receive every message (their own too, as its echo), or the deadline passes.
-    const complete = (): boolean => ids.every((id) => ['person', 'agent'].every((party) => (received.get(`${party}:${id}`)?.length ?? 0) >= perConversation));
-    const receiptsAnswered = (): boolean => !receipts || receiptLatencies.length + receiptFailures >= latencies.length;
-    while ((latencies.length < total || !complete() || !receiptsAnswered()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    const seconds = (performance.now() - load) / 1000;
+        }),
+      );
+      const deadline = Date.now() + 60_000;
+      const measured = now;
+      // Both parties of every conversation receive every message (their own too, as its echo), or the deadline passes.
+      const complete = (): boolean => ids.every((id) => ['person', 'agent'].every((party) => (received.get(`${party}:${id}`)?.length ?? 0) >= before + count));
+      const receiptsAnswered = (): boolean => !receipts || measured.receipts.length + measured.receiptFailures >= measured.latencies.length;
+      while ((measured.latencies.length < conversations * count || !complete() || !receiptsAnswered()) && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      return (performance.now() - began) / 1000;
+    };
 
-    // Every party got 1..N of its conversation, each once, in order.
-    const expected = Array.from({ length: perConversation }, (_, k) => k + 1).join(',');
+    // Production's instances are warm: the first messages after a start run code the JIT has not
+    // compiled yet (a cold flood costs ~30% more CPU per message). The warm-up is a flood of its own
+    // in the same conversations, reported apart and not counted in the load's figures.
+    let warmupLine = 'warm-up: none (--warmup=0: the instances run the load cold)';
+    if (warmup > 0) {
+      const warmupSeconds = await exchange(0, warmup, 0, false);
+      const measured = now;
+      measured.latencies.sort((a, b) => a - b);
+      warmupLine = `warm-up (instances started cold, not counted below): ${warmup} messages per conversation flooded, ${measured.latencies.length} delivered in ${warmupSeconds.toFixed(1)} s, delivery p50 ${percentile(measured.latencies, 50).toFixed(1)} ms, p99 ${percentile(measured.latencies, 99).toFixed(1)} ms`;
+      progress(warmupLine);
+      now = measuring();
+    }
+
+    /** CPU seconds so far by process: what the load costs each of them, read from /proc. */
+    const cpu = (): Record<string, number> => ({
+      'support instance 1': processCpuSeconds(instances[0].child.pid!) ?? Number.NaN,
+      'support instance 2': processCpuSeconds(instances[1].child.pid!) ?? Number.NaN,
+      'bench (the clients)': processCpuSeconds(process.pid)!,
+      PostgreSQL: postgresCpuSeconds(),
+      machine: machineCpuSeconds(),
+    });
+    const cpuBefore = cpu();
+    const seconds = await exchange(warmup, perConversation, replyAfterMs, !lockstep);
+    const cpuAfter = cpu();
+    const total = conversations * perConversation;
+    const { latencies, acks: ackLatencies, retries, receipts: receiptLatencies, receiptFailures } = now;
+
+    // Every party got 1..N of its conversation, each once, in order (the warm-up's first).
+    const expected = Array.from({ length: warmup + perConversation }, (_, k) => k + 1).join(',');
     const wrong = ids.flatMap((id) =>
       ['person', 'agent'].filter((party) => (received.get(`${party}:${id}`) ?? []).join(',') !== expected).map((party) => `${party}:${id}`),
     );
@@ -243,9 +292,13 @@ async function main(): Promise<void> {
     const ms = (value: number): string => `${value.toFixed(1)} ms`;
     const lines = [
       `support chat: ${conversations} conversations × ${perConversation} messages through two instances (${total} messages, ${sockets.length} WebSockets), ${replyAfterMs > 0 ? `each reply ${replyAfterMs} ms after the message it answers reached its sender, ${lockstep ? 'all conversations begun at once (lockstep)' : `conversations begun at random moments of the first ${replyAfterMs} ms`}` : 'flooded (each sender waits only for its previous acknowledgement)'}${receipts ? '; a read receipt sent for every message received from the other party' : ''}`,
+      warmupLine,
       `machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB; Node ${process.version}`,
       `delivered ${latencies.length}/${total} to the other party in ${seconds.toFixed(1)} s (${(total / seconds).toFixed(0)} messages/s)`,
       `delivery latency (emit → other party's client): p50 ${ms(percentile(latencies, 50))}, p95 ${ms(percentile(latencies, 95))}, p99 ${ms(percentile(latencies, 99))}, max ${ms(latencies.at(-1) ?? NaN)}`,
+      `CPU per message delivered (ms, from /proc over the load): ${Object.keys(cpuAfter)
+        .map((name) => `${name} ${(((cpuAfter[name] - cpuBefore[name]) * 1000) / total).toFixed(3)}`)
+        .join(', ')}`,
       `acknowledgement (stored) latency: p50 ${ms(percentile(ackLatencies, 50))}, p99 ${ms(percentile(ackLatencies, 99))}; sends retried: ${retries}`,
       ...(receipts
         ? [
