@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createEvent, SupportConversationClosedV1, SupportConversationOpenedV1 } from '@pay/contracts';
 import type { GroupCommitOptions } from '@pay/messaging';
 import { appendToOutbox, GroupCommit } from '@pay/messaging';
-import type { Sql } from '@pay/platform';
-import { inTransaction, sqlStateOf, UNIQUE_VIOLATION } from '@pay/platform';
+import type { NamedStatement, Sql } from '@pay/platform';
+import { inTransaction, queryNamed, sqlOfPool, sqlStateOf, UNIQUE_VIOLATION } from '@pay/platform';
 import type { DataSource } from 'typeorm';
 import type { AgentCommand } from '../domain/conversation';
 import { ConversationRuleError, decide } from '../domain/conversation';
@@ -138,6 +138,13 @@ const APPEND_MESSAGES = `WITH r AS (
     FROM r LEFT JOIN m ON m.id = r.id LEFT JOIN earlier e ON e.i = r.i LEFT JOIN c ON c.id = r.conversation_id
    WHERE (SELECT count(*) FROM notified) >= 0`;
 
+/**
+ * The chat's hot statements, prepared once per pooled connection: PostgreSQL parses, analyses and
+ * plans APPEND_MESSAGES' CTEs once instead of at every batch (a third of its CPU under a flood when
+ * sent unnamed, issue 18).
+ */
+const APPEND: NamedStatement = { name: 'support_append_messages', text: APPEND_MESSAGES };
+
 /** Messages received together are stored together; a batch in flight gathers the next one. */
 const MESSAGE_BATCHING: GroupCommitOptions = { maxBatchSize: 200, maxWaitMs: 0, maxConcurrentBatches: 2 };
 
@@ -192,6 +199,13 @@ const RECORD_RECEIPTS = `WITH r AS (
   )
   SELECT conversation_id, party, actor_id, delivered, read FROM moved WHERE (SELECT count(*) FROM notified) >= 0`;
 
+const RECORD: NamedStatement = { name: 'support_record_receipts', text: RECORD_RECEIPTS };
+
+const MESSAGES_AFTER: NamedStatement = {
+  name: 'support_messages_after',
+  text: 'SELECT * FROM messages WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+};
+
 /** Receipts, like messages, are stored several to a statement and a commit: a client sends one for every message it receives. */
 const RECEIPT_BATCHING: GroupCommitOptions = { maxBatchSize: 500, maxWaitMs: 0, maxConcurrentBatches: 2 };
 
@@ -211,6 +225,8 @@ export class ConversationStore {
   readonly channel: string;
   private readonly appender = new GroupCommit<AppendRequest, AppendOutcome>((requests) => this.appendAll(requests), MESSAGE_BATCHING);
   private readonly receipts = new GroupCommit<ReceiptRequest, ReceiptView | undefined>((requests) => this.recordReceipts(requests), RECEIPT_BATCHING);
+  /** Each statement on a pooled connection of its own, committed alone; named statements prepared on each. */
+  private readonly pooled: Sql;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -218,6 +234,7 @@ export class ConversationStore {
     private readonly eventsTopic: string,
   ) {
     this.channel = chatChannel(schema);
+    this.pooled = sqlOfPool(dataSource);
   }
 
   async open(input: OpenConversation): Promise<ConversationView> {
@@ -313,7 +330,7 @@ export class ConversationStore {
 
   /** Distinct messages (no two with one conversation, author and client message id) in one statement. */
   private async appendBatch(requests: readonly AppendRequest[]): Promise<AppendOutcome[]> {
-    const rows = await this.dataSource.query<Array<MessageRow & { i: number; outcome: 'stored' | 'replayed' | 'closed' | 'not_found' }>>(APPEND_MESSAGES, [
+    const rows = await queryNamed<MessageRow & { i: number; outcome: 'stored' | 'replayed' | 'closed' | 'not_found' }>(this.pooled, APPEND, [
       requests.map((r) => r.conversationId),
       requests.map((r) => r.author.party),
       requests.map((r) => r.author.id),
@@ -373,11 +390,7 @@ export class ConversationStore {
   }
 
   async messagesAfter(conversationId: string, afterSeq: number, limit = 500): Promise<MessageView[]> {
-    const rows = await this.dataSource.query<MessageRow[]>('SELECT * FROM messages WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [
-      conversationId,
-      afterSeq,
-      limit,
-    ]);
+    const rows = await queryNamed<MessageRow>(this.pooled, MESSAGES_AFTER, [conversationId, afterSeq, limit]);
     return rows.map(messageView);
   }
 
@@ -419,17 +432,14 @@ export class ConversationStore {
       furthest.set(key, now);
     }
     const rows = [...furthest.values()];
-    const moved = await this.dataSource.query<Array<{ conversation_id: string; party: Party; actor_id: string; delivered: number; read: number }>>(
-      RECORD_RECEIPTS,
-      [
-        rows.map((row) => row.conversationId),
-        rows.map((row) => row.actor.party),
-        rows.map((row) => row.actor.id),
-        rows.map((row) => row.delivered),
-        rows.map((row) => row.read),
-        this.channel,
-      ],
-    );
+    const moved = await queryNamed<{ conversation_id: string; party: Party; actor_id: string; delivered: number; read: number }>(this.pooled, RECORD, [
+      rows.map((row) => row.conversationId),
+      rows.map((row) => row.actor.party),
+      rows.map((row) => row.actor.id),
+      rows.map((row) => row.delivered),
+      rows.map((row) => row.read),
+      this.channel,
+    ]);
     return new Map(
       moved.map((row) => [
         receiptKey({ conversationId: row.conversation_id, actor: { party: row.party, id: row.actor_id } }),
