@@ -18,6 +18,7 @@ import type { ChatAck } from './chat-messages';
 import { JoinConversation, SendChatMessage, SendChatReceipt } from '@pay/contracts';
 import { parseChatMessage } from './chat-messages';
 import { chatMetrics } from './chat-metrics';
+import { WriteCoalescer } from './coalesce-writes';
 
 /** Where this socket is in one conversation it joined. */
 interface Joined {
@@ -57,6 +58,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
   private readonly agents = new Map<string, Set<ChatSocket>>();
   private readonly metrics = chatMetrics();
   private readonly connections = { person: 0, agent: 0 };
+  private readonly coalescer = new WriteCoalescer();
 
   constructor(
     @Inject(ACCESS_TOKEN_VERIFIER) private readonly verifier: AccessTokenVerifier,
@@ -105,6 +107,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
         );
       });
     };
+    this.coalescer.watch(socket.conn);
     bind('message.send', (body) => this.sendMessage(socket, body));
     bind('message.receipt', (body) => this.recordReceipt(socket, body));
     this.connections[socket.data.party] += 1;
