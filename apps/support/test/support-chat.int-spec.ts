@@ -467,6 +467,41 @@ describe('support chat (two instances)', () => {
     await expect(new ChatClient(support.instances[0].url, 'not-a-token').connect()).rejects.toThrow();
   });
 
+  it('takes at the WebSocket handshake exactly the access tokens HTTP takes: expired, foreign-signed and wrong-audience ones are refused by both', async () => {
+    const { ChatClient, SupportCaller } = await import('./support-test-kit');
+    const { createTestIssuer } = await import('@pay/auth/testing');
+    const { idp } = support;
+    const impostor = await createTestIssuer({ issuer: idp.issuer, audience: idp.audience });
+    const url = support.instances[0].url;
+    // Each token with an HTTP route its role may call.
+    const personRoute = '/v1/support/availability?country=US&app=messenger';
+    const refused: Array<[string, string, string]> = [
+      ['expired', await idp.signTestToken({ sub: 'p-ws-auth', role: 'person' }, { expiresIn: -60 }), personRoute],
+      ['signed by another key', await impostor.signTestToken({ sub: 'p-ws-auth', role: 'person' }), personRoute],
+      ['of another issuer', await idp.signTestToken({ sub: 'p-ws-auth', role: 'person' }, { issuer: 'https://id.elsewhere.test' }), personRoute],
+      [
+        "an agent's, for the shared audience",
+        await idp.signTestToken({ sub: 'agent-ws-auth', role: 'support' }, { audience: idp.audience }),
+        '/v1/support/queue',
+      ],
+      ["a person's, for the agents' audience", await idp.signTestToken({ sub: 'p-ws-auth', role: 'person' }, { audience: idp.agentAudience }), personRoute],
+    ];
+    for (const [what, token, route] of refused) {
+      expect([what, (await new SupportCaller(url, token).get(route)).status]).toEqual([what, 401]);
+      await expect(new ChatClient(url, token).connect()).rejects.toMatchObject({ data: { code: 'UNAUTHENTICATED' } });
+    }
+    // The same tokens, well formed, are taken by both.
+    for (const [token, route] of [
+      [await idp.signTestToken({ sub: 'p-ws-auth', role: 'person' }), personRoute],
+      [await idp.signTestToken({ sub: 'agent-ws-auth', role: 'support' }), '/v1/support/queue'],
+    ]) {
+      expect((await new SupportCaller(url, token).get(route)).status).toBe(200);
+      const client = new ChatClient(url, token);
+      await client.connect();
+      client.disconnect();
+    }
+  });
+
   it("shows the agent the payment's timeline from consumed events, including a refund made after the conversation opened, and keeps refunds within what is left", async () => {
     const story = new PaymentStory('p-pay');
     await support.publish(story.purchase());
