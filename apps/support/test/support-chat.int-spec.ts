@@ -310,7 +310,7 @@ describe('support chat (two instances)', () => {
     await agent.join(conversation.id);
 
     const refused = await person.send(conversation.id, `my card is ${CARD}, exp 12/29`);
-    expect(refused).toMatchObject({ ok: false, code: 'MESSAGE_HAS_CARD_NUMBER' });
+    expect(refused).toMatchObject({ ok: false, code: 'MESSAGE_HAS_CARD_NUMBER', message: expect.stringMatching(/card number/) });
     expect(await person.send(conversation.id, 'my PIN is 4821')).toMatchObject({ ok: false, code: 'MESSAGE_HAS_PIN' });
     expect(await person.send(conversation.id, 'refund to DE89 3704 0044 0532 0130 00 please')).toMatchObject({ ok: true, message: { masked: ['iban'] } });
     expect(await person.send(conversation.id, 'marker after the refused ones')).toMatchObject({ ok: true });
@@ -334,6 +334,16 @@ describe('support chat (two instances)', () => {
       .replace(/":-?[0-9]+(?:\.[0-9]+)?/g, '":0');
     expect(logs).toContain('message refused before storage');
     for (const secret of ['4242', '4821', '3704 0044', 'marker after']) expect(logs).not.toContain(secret);
+    // Nor the metrics either instance exports: the chat's counters are there, by outcome and role, and no text.
+    for (const instance of support.instances) {
+      // Sample values (numbers that may hold four digits in a row by chance) are not text anyone sent.
+      const metrics = (await (await fetch(`${instance.url}/metrics`)).text())
+        .split('\n')
+        .map((line) => line.replace(/ [-+0-9.eE]+(?: [0-9]+)?$/, ''))
+        .join('\n');
+      expect(metrics).toMatch(/support_chat_messages_total\{[^}]*outcome="MESSAGE_HAS_CARD_NUMBER"/);
+      for (const text of ['4242', '4821', '3704', 'marker after', 'refund to', 'IBAN DE']) expect(metrics).not.toContain(text);
+    }
   });
 
   it('lets only the assigned agent act: claim, hand over (the first agent stops receiving), close with a reason; others find nothing', async () => {
@@ -343,8 +353,15 @@ describe('support chat (two instances)', () => {
     const agent3 = await support.caller(1, 'agent-3', 'support');
     const agent4 = await support.caller(0, 'agent-4', 'support');
 
+    // A later one waits behind it: the queue is oldest first.
+    const later = (
+      await (await support.caller(1, 'p-desk-later', 'person')).post<ConversationView>('/v1/support/conversations', { country: 'US', app: 'messenger' })
+    ).body.id;
     const queue = await agent3.get<{ conversations: Array<ConversationView & { waitingSeconds: number }> }>('/v1/support/queue?country=US');
-    expect(queue.body.conversations.map((c) => c.id)).toContain(id);
+    const queued = queue.body.conversations.map((c) => c.id);
+    expect(queued).toContain(id);
+    expect(queued.indexOf(id)).toBeLessThan(queued.indexOf(later));
+    expect(queue.body.conversations.map((c) => c.waitingSeconds).every((seconds, k, all) => k === 0 || seconds <= all[k - 1])).toBe(true);
     expect((await agent3.get<{ conversations: unknown[] }>('/v1/support/queue?country=DE')).body.conversations).toEqual([]);
 
     // Queued: no agent may join it over the WebSocket yet.
@@ -404,6 +421,9 @@ describe('support chat (two instances)', () => {
     expect(exported.body.conversations.find((c) => c.id === id)?.messages.map((m) => m.text)).toEqual(['is anyone there?']);
     const sweeper = support.instances[0].service.app.get(RetentionSweeper);
     expect(await sweeper.sweep()).toBe(0);
+    // Kept until the configured period (SUPPORT_RETENTION_DAYS, 90) has passed, deleted after it.
+    await query(`UPDATE conversations SET closed_at = now() - interval '89 days' WHERE id = $1`, [id]);
+    expect(await sweeper.sweep()).toBe(0);
     await query(`UPDATE conversations SET closed_at = now() - interval '91 days' WHERE id = $1`, [id]);
     expect(await sweeper.sweep()).toBe(1);
     expect(await query('SELECT 1 FROM messages WHERE conversation_id = $1', [id])).toEqual([]);
@@ -445,6 +465,41 @@ describe('support chat (two instances)', () => {
     await expect(support.chat(0, 'an-analyst', 'analyst')).rejects.toThrow(/open to person, support/);
     const { ChatClient } = await import('./support-test-kit');
     await expect(new ChatClient(support.instances[0].url, 'not-a-token').connect()).rejects.toThrow();
+  });
+
+  it('takes at the WebSocket handshake exactly the access tokens HTTP takes: expired, foreign-signed and wrong-audience ones are refused by both', async () => {
+    const { ChatClient, SupportCaller } = await import('./support-test-kit');
+    const { createTestIssuer } = await import('@pay/auth/testing');
+    const { idp } = support;
+    const impostor = await createTestIssuer({ issuer: idp.issuer, audience: idp.audience });
+    const url = support.instances[0].url;
+    // Each token with an HTTP route its role may call.
+    const personRoute = '/v1/support/availability?country=US&app=messenger';
+    const refused: Array<[string, string, string]> = [
+      ['expired', await idp.signTestToken({ sub: 'p-ws-auth', role: 'person' }, { expiresIn: -60 }), personRoute],
+      ['signed by another key', await impostor.signTestToken({ sub: 'p-ws-auth', role: 'person' }), personRoute],
+      ['of another issuer', await idp.signTestToken({ sub: 'p-ws-auth', role: 'person' }, { issuer: 'https://id.elsewhere.test' }), personRoute],
+      [
+        "an agent's, for the shared audience",
+        await idp.signTestToken({ sub: 'agent-ws-auth', role: 'support' }, { audience: idp.audience }),
+        '/v1/support/queue',
+      ],
+      ["a person's, for the agents' audience", await idp.signTestToken({ sub: 'p-ws-auth', role: 'person' }, { audience: idp.agentAudience }), personRoute],
+    ];
+    for (const [what, token, route] of refused) {
+      expect([what, (await new SupportCaller(url, token).get(route)).status]).toEqual([what, 401]);
+      await expect(new ChatClient(url, token).connect()).rejects.toMatchObject({ data: { code: 'UNAUTHENTICATED' } });
+    }
+    // The same tokens, well formed, are taken by both.
+    for (const [token, route] of [
+      [await idp.signTestToken({ sub: 'p-ws-auth', role: 'person' }), personRoute],
+      [await idp.signTestToken({ sub: 'agent-ws-auth', role: 'support' }), '/v1/support/queue'],
+    ]) {
+      expect((await new SupportCaller(url, token).get(route)).status).toBe(200);
+      const client = new ChatClient(url, token);
+      await client.connect();
+      client.disconnect();
+    }
   });
 
   it("shows the agent the payment's timeline from consumed events, including a refund made after the conversation opened, and keeps refunds within what is left", async () => {

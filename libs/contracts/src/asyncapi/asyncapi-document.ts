@@ -285,10 +285,14 @@ const SUPPORT_CHAT_CLIENT_EVENTS: Readonly<Record<string, { summary: string; sch
   'conversation.leave': { summary: 'Stop receiving a conversation; acknowledged { ok }.', schema: 'JoinConversation' },
   'message.send': {
     summary:
-      'Send a message; acknowledged { ok, message, replayed } once stored, or { ok: false, code } (MESSAGE_HAS_CARD_NUMBER, MESSAGE_HAS_PIN, CONVERSATION_CLOSED, NOT_FOUND, …).',
+      'Send a message; acknowledged { ok, message, replayed } once stored, or { ok: false, code } (MESSAGE_HAS_CARD_NUMBER, MESSAGE_HAS_PIN, CONVERSATION_CLOSED, NOT_FOUND, …). Sent without an acknowledgement callback, the answer comes back as a message.send event.',
     schema: 'SendChatMessage',
   },
-  'message.receipt': { summary: 'Confirm delivery (or reading) of every message up to seq; acknowledged { ok }.', schema: 'SendChatReceipt' },
+  'message.receipt': {
+    summary:
+      'Confirm delivery (or reading) of every message up to seq; acknowledged { ok }. Sent without an acknowledgement callback, the answer comes back as a message.receipt event.',
+    schema: 'SendChatReceipt',
+  },
 };
 
 /** The support chat's WebSocket: one channel, client and server events as socket.io event names. */
