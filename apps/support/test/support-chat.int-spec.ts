@@ -12,6 +12,9 @@ import type { ConversationView, MessageView } from '@pay/contracts';
 import type { AppendOutcome, ChatNotice } from '../src/conversations/conversation-store';
 import { ConversationStore } from '../src/conversations/conversation-store';
 import { RetentionSweeper } from '../src/retention/retention-sweeper';
+import type { SupportConfig } from '../src/config';
+import type { Logger } from '@pay/observability';
+import { LOGGER, SERVICE_CONFIG } from '@pay/platform';
 import { PaymentStory } from './payment-story';
 import type { SupportUnderTest } from './support-test-kit';
 import { receivedAll } from './support-test-kit';
@@ -421,11 +424,17 @@ describe('support chat (two instances)', () => {
     expect(exported.body.conversations.find((c) => c.id === id)?.messages.map((m) => m.text)).toEqual(['is anyone there?']);
     const sweeper = support.instances[0].service.app.get(RetentionSweeper);
     expect(await sweeper.sweep()).toBe(0);
-    // Kept until the configured period (SUPPORT_RETENTION_DAYS, 90) has passed, deleted after it.
+    // Kept until the configured period (SUPPORT_RETENTION_DAYS) has passed, deleted after it: the
+    // period is the configuration's (a sweeper configured with 60 days beside the instance's 90).
+    const app = support.instances[0].service.app;
+    const config = app.get<SupportConfig>(SERVICE_CONFIG);
+    expect(config.SUPPORT_RETENTION_DAYS).toBe(90);
+    const sixtyDays = new RetentionSweeper(app.get(ConversationStore), { ...config, SUPPORT_RETENTION_DAYS: 60 }, app.get<Logger>(LOGGER));
+    await query(`UPDATE conversations SET closed_at = now() - interval '59 days' WHERE id = $1`, [id]);
+    expect(await sixtyDays.sweep()).toBe(0);
     await query(`UPDATE conversations SET closed_at = now() - interval '89 days' WHERE id = $1`, [id]);
     expect(await sweeper.sweep()).toBe(0);
-    await query(`UPDATE conversations SET closed_at = now() - interval '91 days' WHERE id = $1`, [id]);
-    expect(await sweeper.sweep()).toBe(1);
+    expect(await sixtyDays.sweep()).toBe(1);
     expect(await query('SELECT 1 FROM messages WHERE conversation_id = $1', [id])).toEqual([]);
     expect((await person.get<{ conversations: unknown[] }>('/v1/support/persons/p-desk/conversations/export')).body.conversations).toEqual([]);
   });
