@@ -201,9 +201,13 @@ const RECORD_RECEIPTS = `WITH r AS (
 
 const RECORD: NamedStatement = { name: 'support_record_receipts', text: RECORD_RECEIPTS };
 
+/**
+ * Its columns named: a prepared `SELECT *` fails ("cached plan must not change result type") once a
+ * later migration, applied by a newer instance during a rolling deploy, adds a column to the table.
+ */
 const MESSAGES_AFTER: NamedStatement = {
   name: 'support_messages_after',
-  text: 'SELECT * FROM messages WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3',
+  text: `SELECT ${MESSAGE_COLUMNS.join(', ')} FROM messages WHERE conversation_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
 };
 
 /** Receipts, like messages, are stored several to a statement and a commit: a client sends one for every message it receives. */
