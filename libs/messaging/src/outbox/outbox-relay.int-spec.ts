@@ -243,8 +243,17 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
     await db.dataSource.transaction((tx) => appendToOutbox(sqlOfTransaction(tx), [{ topic, envelope: first }]));
     await db.dataSource.transaction((tx) => appendToOutbox(sqlOfTransaction(tx), [{ topic, envelope: second }]));
     [{ tx_id: firstTx }] = await db.dataSource.query<{ tx_id: string }[]>('SELECT tx_id::text AS tx_id FROM outbox WHERE event_id = $1', [first.id]);
+    const [{ tx_id: secondTx }] = await db.dataSource.query<{ tx_id: string }[]>('SELECT tx_id::text AS tx_id FROM outbox WHERE event_id = $1', [second.id]);
+    // Both rows in one batch: a transaction of another test file begun between the two commits holds
+    // the horizon between them, and a batch of `first` alone leaves the intruding row after it, not behind.
+    await waitFor(
+      async () =>
+        (await db.dataSource.query<{ passed: boolean }[]>('SELECT $1::xid8 < pg_snapshot_xmin(pg_current_snapshot()) AS passed', [secondTx]))[0].passed,
+      (passed) => passed,
+      { what: "the second row's transaction below the horizon", timeoutMs: 20_000, intervalMs: 20 },
+    );
     try {
-      // Passes until the batch is taken (other test files' transactions may hold the horizon back).
+      // Passes until the batch is taken.
       let refused: unknown;
       const pass = (): Promise<number> =>
         relay.publishBatch().catch((error: unknown) => {
