@@ -158,7 +158,7 @@ async function main(): Promise<void> {
       receiptFailures: number;
     }
     const measuring = (): Measured => ({ latencies: [], acks: [], retries: 0, receipts: [], receiptFailures: 0 });
-    let now: Measured = measuring();
+    let current: Measured = measuring();
     const received = new Map<string, number[]>();
     /** Parties waiting for a conversation's message (`party:conversationId:seq`) to reach them: their turn to answer. */
     const turns = new Map<string, () => void>();
@@ -174,7 +174,7 @@ async function main(): Promise<void> {
         turns.delete(turn);
         // The other party's message: its delivery latency.
         if (message.author.role !== party) {
-          const measured = now;
+          const measured = current;
           measured.latencies.push(at - emittedAt.get(message.clientMessageId)!);
           if (receipts) {
             void socket
@@ -236,15 +236,15 @@ async function main(): Promise<void> {
                 .emitWithAck('message.send', { conversationId, clientMessageId, text: `message ${m} of conversation ${i}` })
                 .catch(() => ({ ok: false, code: 'NO_ANSWER' }))) as { ok: boolean; code?: string };
               if (ack.ok) break;
-              now.retries += 1;
+              current.retries += 1;
               if (attempt >= 5) throw new Error(`send failed 5 times: ${JSON.stringify(ack)}`);
             }
-            now.acks.push(performance.now() - at);
+            current.acks.push(performance.now() - at);
           }
         }),
       );
       const deadline = Date.now() + 60_000;
-      const measured = now;
+      const measured = current;
       // Both parties of every conversation receive every message (their own too, as its echo), or the deadline passes.
       const complete = (): boolean => ids.every((id) => ['person', 'agent'].every((party) => (received.get(`${party}:${id}`)?.length ?? 0) >= before + count));
       const receiptsAnswered = (): boolean => !receipts || measured.receipts.length + measured.receiptFailures >= measured.latencies.length;
@@ -259,11 +259,11 @@ async function main(): Promise<void> {
     let warmupLine = 'warm-up: none (--warmup=0: the instances run the load cold)';
     if (warmup > 0) {
       const warmupSeconds = await exchange(0, warmup, 0, false);
-      const measured = now;
+      const measured = current;
       measured.latencies.sort((a, b) => a - b);
       warmupLine = `warm-up (instances started cold, not counted below): ${warmup} messages per conversation flooded, ${measured.latencies.length} delivered in ${warmupSeconds.toFixed(1)} s, delivery p50 ${percentile(measured.latencies, 50).toFixed(1)} ms, p99 ${percentile(measured.latencies, 99).toFixed(1)} ms`;
       progress(warmupLine);
-      now = measuring();
+      current = measuring();
     }
 
     /** CPU seconds so far by process: what the load costs each of them, read from /proc. */
@@ -278,7 +278,7 @@ async function main(): Promise<void> {
     const seconds = await exchange(warmup, perConversation, replyAfterMs, !lockstep);
     const cpuAfter = cpu();
     const total = conversations * perConversation;
-    const { latencies, acks: ackLatencies, retries, receipts: receiptLatencies, receiptFailures } = now;
+    const { latencies, acks: ackLatencies, retries, receipts: receiptLatencies, receiptFailures } = current;
 
     // Every party got 1..N of its conversation, each once, in order (the warm-up's first).
     const expected = Array.from({ length: warmup + perConversation }, (_, k) => k + 1).join(',');
