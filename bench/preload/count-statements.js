@@ -15,9 +15,11 @@ const name = process.env.BENCH_PROCESS_NAME;
 if (!dir || !name) throw new Error('count-statements preload: BENCH_STATS_DIR and BENCH_PROCESS_NAME are required');
 
 // Simple-protocol texts of several statements are split into their statements (the hot paths send
-// two shapes: `BEGIN; EXECUTE <name>(<literals>)` and `EXECUTE <name>(<literals>); COMMIT`); an
-// EXECUTE counts by its prepared statement's name, never by its literals (they may be personal data).
-const BEGUN = /^\s*BEGIN\s*;\s*(EXECUTE\s+[A-Za-z_][A-Za-z0-9_]*)/i;
+// two shapes: `BEGIN; SET LOCAL plan_cache_mode = …; EXECUTE <name>(<literals>)` and
+// `EXECUTE <name>(<literals>); COMMIT`); an EXECUTE counts by its prepared statement's name, never by
+// its literals (they may be personal data). The SET LOCAL is part of how the transaction begins
+// (libs/sql's beginWith), counted with its BEGIN.
+const BEGUN = /^\s*BEGIN\s*;\s*(?:SET\s+LOCAL\s+[^;]*;\s*)?(EXECUTE\s+[A-Za-z_][A-Za-z0-9_]*)/i;
 const COMMITTED = /^\s*(EXECUTE\s+[A-Za-z_][A-Za-z0-9_]*)[\s\S]*;\s*COMMIT\s*$/i;
 const EXECUTE = /^\s*(EXECUTE\s+[A-Za-z_][A-Za-z0-9_]*)/i;
 const statementsOf = (text) => {

@@ -135,6 +135,44 @@ describe('beginWith', () => {
     ]);
   });
 
+  it("plans the transaction's prepared statements once when asked: generic plans inside it, the session's own choice after it", async () => {
+    // An array of ids: left to itself (plan_cache_mode auto) PostgreSQL plans this for each run's values, at least the first five times.
+    const READ_NOTES: NamedStatement = { name: 'it_begin_with_read_notes', text: `SELECT count(*)::int AS n FROM notes WHERE id = ANY($1::int[])` };
+    const planned = async (runner: QueryRunner, name: string): Promise<{ generic: number; custom: number }> => {
+      const [row] = (await runner.query(`SELECT generic_plans::int AS generic, custom_plans::int AS custom FROM pg_prepared_statements WHERE name = $1`, [
+        name,
+      ])) as Array<{ generic: number; custom: number }>;
+      return row ?? { generic: 0, custom: 0 };
+    };
+    // Names of their own: the earlier tests ran INSERT_NOTE on this session.
+    const INSERT = { ...INSERT_NOTE, name: 'it_begin_with_insert_planned' };
+    const runner = single.createQueryRunner('master');
+    try {
+      await runner.connect();
+      const client = (runner as unknown as { databaseConnection: { query: (config: { name: string; text: string; values: unknown[] }) => Promise<unknown> } })
+        .databaseConnection;
+      for (let round = 0; round < 8; round += 1) {
+        await beginWith(runner, INSERT, [100 + round, `round ${round}`, null], 'generic');
+        // A statement of the extended protocol, named, inside the same transaction: planned once too.
+        await client.query({ name: READ_NOTES.name, text: READ_NOTES.text, values: [[100, 100 + round]] });
+        await runner.commitTransaction();
+      }
+      expect(await planned(runner, 'it_begin_with_insert_planned_begun')).toEqual({ generic: 8, custom: 0 });
+      expect(await planned(runner, READ_NOTES.name)).toEqual({ generic: 8, custom: 0 });
+      // SET LOCAL ended with each transaction: outside one the session decides as it did, per run at first.
+      expect(await runner.query('SHOW plan_cache_mode')).toEqual([{ plan_cache_mode: 'auto' }]);
+      await client.query({ name: READ_NOTES.name, text: READ_NOTES.text, values: [[100]] });
+      expect((await planned(runner, READ_NOTES.name)).custom).toBe(1);
+      // Not asked (the default, `auto`): PostgreSQL's own choice inside the transaction too.
+      await beginWith(runner, { ...INSERT_NOTE, name: 'it_begin_with_insert_auto' }, [200, 'auto', null]);
+      await runner.commitTransaction();
+      expect(await planned(runner, 'it_begin_with_insert_auto_begun')).toEqual({ generic: 0, custom: 1 });
+    } finally {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      await runner.release();
+    }
+  });
+
   it('refuses a runner already in a transaction (its BEGIN would be a second one)', async () => {
     const runner = single.createQueryRunner('master');
     try {

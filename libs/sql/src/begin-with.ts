@@ -104,13 +104,21 @@ export function executeText(client: Pick<PgSimpleClient, 'escapeLiteral'>, name:
  * DISCARD ALL by another user of the pooled connection) nothing of it ran: the transaction is
  * rolled back and begun again, the statement prepared again, and run once more.
  */
-export async function executePrepared<Row>(client: PgSimpleClient, name: string, text: string, values: readonly SqlValue[], begin: boolean): Promise<Row[]> {
+export async function executePrepared<Row>(
+  client: PgSimpleClient,
+  name: string,
+  text: string,
+  values: readonly SqlValue[],
+  begin: boolean,
+  plans: TransactionPlans = 'auto',
+): Promise<Row[]> {
   await prepareOnce(client, name, text);
   const execute = executeText(client, name, values);
+  const beginning = BEGINNING[plans];
   const run = async (): Promise<Row[]> => {
     if (!begin) return ((await client.query(execute)) as { rows: Row[] }).rows;
-    const [, result] = (await client.query(`BEGIN; ${execute}`)) as [unknown, { rows: Row[] }];
-    return result.rows;
+    const results = (await client.query(`${beginning} ${execute}`)) as Array<{ rows: Row[] }>;
+    return results[results.length - 1].rows;
   };
   try {
     return await run();
@@ -119,18 +127,44 @@ export async function executePrepared<Row>(client: PgSimpleClient, name: string,
     await client.query('ROLLBACK');
     forgetPrepared(client);
     await prepareOnce(client, name, text);
-    if (!begin) await client.query('BEGIN');
+    if (!begin) await client.query(beginning);
     return run();
   }
 }
 
 /**
+ * How the prepared statements of a transaction begun here are planned:
+ * - `auto`: as PostgreSQL chooses (`plan_cache_mode = auto`), which plans a statement again at every
+ *   run while a plan for the run's values looks cheaper than the generic one;
+ * - `generic`: each runs its generic plan, made once per connection (`SET LOCAL plan_cache_mode =
+ *   force_generic_plan` travels with the BEGIN, and ends with the transaction: the connection goes
+ *   back to the pool as it was). For batch statements whose plans are index lookups by key that no
+ *   value changes: measured under bench:e2e, PostgreSQL planned most of them at every run, and the
+ *   ledger's lock-and-load spent 0.67 ms planning and 0.16 ms running per call; a fifth of the
+ *   services' statement time was planning (docs/benchmarks.md, session 19). Not for a statement
+ *   whose best plan depends on its values (a range whose width varies: the generic plan assumes a
+ *   third of the table per bound).
+ */
+export type TransactionPlans = 'auto' | 'generic';
+
+const BEGINNING: Record<TransactionPlans, string> = {
+  auto: 'BEGIN;',
+  generic: 'BEGIN; SET LOCAL plan_cache_mode = force_generic_plan;',
+};
+
+/**
  * Begins a transaction on `runner` with `statement` in the same round trip and returns the
  * statement's rows; the runner is then in its transaction as after TypeORM's `startTransaction`
  * (commit or roll back through the runner). If the statement fails the transaction is aborted:
- * the caller rolls back through the runner, as after any failed statement.
+ * the caller rolls back through the runner, as after any failed statement. `plans`: how the
+ * transaction's prepared statements are planned (TransactionPlans).
  */
-export async function beginWith<Row>(runner: QueryRunner, statement: NamedStatement, values: readonly SqlValue[]): Promise<Row[]> {
+export async function beginWith<Row>(
+  runner: QueryRunner,
+  statement: NamedStatement,
+  values: readonly SqlValue[],
+  plans: TransactionPlans = 'auto',
+): Promise<Row[]> {
   if (runner.isTransactionActive) throw new Error(`beginWith(${statement.name}): the query runner is in a transaction already`);
   await runner.connect();
   const client = (runner as unknown as { databaseConnection?: PgSimpleClient }).databaseConnection;
@@ -141,7 +175,7 @@ export async function beginWith<Row>(runner: QueryRunner, statement: NamedStatem
   // Prepared before the transaction's state is taken: a PREPARE that failed inside it would abort it.
   await prepareOnce(client, name, statement.text);
   const sentBegin = await startTransactionUnsent(runner);
-  return executePrepared<Row>(client, name, statement.text, values, !sentBegin);
+  return executePrepared<Row>(client, name, statement.text, values, !sentBegin, plans);
 }
 
 /**

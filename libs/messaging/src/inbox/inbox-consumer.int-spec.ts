@@ -547,6 +547,36 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
     }
   });
 
+  it("plans its transactions' prepared statements once (generic plans) unless the consumer asks PostgreSQL to choose", async () => {
+    const modes = async (options: Partial<InboxConsumerOptions>, quantities: number[]): Promise<string[]> => {
+      await db.dataSource.query('TRUNCATE applied');
+      const seen: string[] = [];
+      const worker = consumer(
+        uniqueName('it-plans'),
+        async (_quantity, tx) => {
+          const [row] = await tx.query<Array<{ plan_cache_mode: string }>>('SHOW plan_cache_mode');
+          seen.push(row.plan_cache_mode);
+        },
+        { fromBeginning: true, ...options },
+      );
+      await publisher.publish(quantities.map((quantity) => ({ topic, envelope: item(quantity) })));
+      await worker.start();
+      try {
+        await waitFor(appliedRows, (rows) => rows.length === quantities.length);
+      } finally {
+        await worker.stop();
+      }
+      // Outside the consumer's transactions the connections are as the pool gave them.
+      expect(await db.dataSource.query('SHOW plan_cache_mode')).toEqual([{ plan_cache_mode: 'auto' }]);
+      return [...new Set(seen)];
+    };
+    expect(await modes({}, [3_001, 3_002])).toEqual(['force_generic_plan']);
+    topic = topicName();
+    topics.push(topic, deadLetterTopicOf(topic));
+    await createTestTopics([topic, deadLetterTopicOf(topic)], 3);
+    expect(await modes({ plans: 'auto' }, [3_003])).toEqual(['auto']);
+  });
+
   it('acknowledges event types it does not handle without validating them, by header or by the JSON type', async () => {
     const producer = kafka.producer();
     await producer.connect();

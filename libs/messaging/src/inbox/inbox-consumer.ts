@@ -7,6 +7,7 @@ import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
 import type { NamedStatement } from '@pay/sql';
+import type { TransactionPlans } from '@pay/sql';
 import { beginWith } from '@pay/sql';
 import type { EventPublisher } from '../kafka/event-publisher';
 import { deadLetterValue } from '../dlq/dead-letter-value';
@@ -130,6 +131,14 @@ export interface InboxConsumerOptions {
    * applied on its own as without sharing (nothing of the shared one committed).
    */
   shareTransactionsAcrossPartitions?: boolean;
+  /**
+   * How the prepared statements of the consumer's transactions (the inbox's and the handlers'
+   * named statements) are planned: `generic` (the default) plans each once per connection,
+   * `auto` leaves it to PostgreSQL, which plans most batch statements again at every run
+   * (TransactionPlans of @pay/sql). `auto` for handlers whose statements' best plans depend on
+   * their values.
+   */
+  plans?: TransactionPlans;
   /**
    * How long the broker may hold a fetch to gather more messages (default: none, a fetch returns
    * as soon as one message is there). A consumer whose readers tolerate this much delay gets
@@ -741,13 +750,18 @@ export class InboxConsumer {
       if (!first.has(id)) first.set(id, entry);
     }
     const rows = [...first.values()];
-    const inserted = await beginWith<{ event_id: string }>(runner, INBOX_RECORD, [
-      this.options.groupId,
-      [...first.keys()],
-      rows.map((entry) => entry.event.topic),
-      rows.map((entry) => entry.event.partition),
-      rows.map((entry) => entry.event.offset),
-    ]);
+    const inserted = await beginWith<{ event_id: string }>(
+      runner,
+      INBOX_RECORD,
+      [
+        this.options.groupId,
+        [...first.keys()],
+        rows.map((entry) => entry.event.topic),
+        rows.map((entry) => entry.event.partition),
+        rows.map((entry) => entry.event.offset),
+      ],
+      this.options.plans ?? 'generic',
+    );
     return new Set(inserted.map((row) => first.get(String(row.event_id).toLowerCase())).filter((entry): entry is Apply => entry !== undefined));
   }
 

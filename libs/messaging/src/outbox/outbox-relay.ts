@@ -273,6 +273,8 @@ export class OutboxRelay {
       // after this batch (more rows, or rows waiting for the horizon) comes with it, not from another pass.
       // The transaction (READ COMMITTED, PostgreSQL's default) begins with it, in the same round trip.
       const batchSize = this.options.batchSize ?? 500;
+      // Planned as PostgreSQL chooses (not `generic`): ADVANCE counts a range of the outbox, which is
+      // never pruned, and a generic plan would take that range for a ninth of the table.
       const found = await beginWith<CheckpointAndRow>(runner, CHECKPOINT_AND_READ, [this.options.name, batchSize + 1]);
       if (found.length === 0) {
         // Another replica is publishing: look again soon, in case it stops half-way.
