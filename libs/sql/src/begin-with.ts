@@ -141,9 +141,10 @@ export async function executePrepared<Row>(
  *   back to the pool as it was). For batch statements whose plans are index lookups by key that no
  *   value changes: measured under bench:e2e, PostgreSQL planned most of them at every run, and the
  *   ledger's lock-and-load spent 0.67 ms planning and 0.16 ms running per call; a fifth of the
- *   services' statement time was planning (docs/benchmarks.md, session 19). Not for a statement
- *   whose best plan depends on its values (a range whose width varies: the generic plan assumes a
- *   third of the table per bound).
+ *   services' statement time was planning (docs/benchmarks.md, session 19). The transaction's
+ *   unnamed statements with parameters (TypeORM's `query`) are then planned without their values
+ *   too. Not for statements whose best plan depends on their values (a range whose width varies:
+ *   the generic plan assumes a third of the table per bound).
  */
 export type TransactionPlans = 'auto' | 'generic';
 
