@@ -194,8 +194,13 @@ describe('npm start’s signal chain (npm → exec node --import tsx → supervi
       process.kill(-(started.npm.pid as number), 'SIGINT');
       await exited(started.npm);
       expect([...started.pids, started.supervisor].filter(running)).toEqual([]);
-      // Each child stopped by its own handling of the signal (exit 0), none killed after the deadline.
-      expect(stoppedBy(markers)).toEqual(['stopped by SIGINT', 'stopped by SIGINT']);
+      // Each child stopped by its own handling of a signal (exit 0), none killed after the deadline. Which
+      // signal it handled first is a race: the terminal's SIGINT reaches every process of the group, and
+      // the supervisor, woken by its own copy, sends each child SIGTERM; on a busy machine a child can see
+      // that SIGTERM before the group's SIGINT is queued for it (seen once in CI, session 19). Both stop it
+      // the same graceful way.
+      expect(stoppedBy(markers)).toEqual([expect.stringMatching(/^stopped by (SIGINT|SIGTERM)$/), expect.stringMatching(/^stopped by (SIGINT|SIGTERM)$/)]);
+      expect(started.output()).not.toMatch(/did not stop within/);
       expect(started.output()).toMatch(/SIGINT: stopping the services…/);
       expect(started.output()).toMatch(/all services stopped\n/);
     } finally {
