@@ -15,16 +15,18 @@ const name = process.env.BENCH_PROCESS_NAME;
 if (!dir || !name) throw new Error('count-statements preload: BENCH_STATS_DIR and BENCH_PROCESS_NAME are required');
 
 // Simple-protocol texts of several statements are split into their statements (the hot paths send
-// two shapes: `BEGIN; SET LOCAL plan_cache_mode = …; EXECUTE <name>(<literals>)` and
-// `EXECUTE <name>(<literals>); COMMIT`); an EXECUTE counts by its prepared statement's name, never by
-// its literals (they may be personal data). The SET LOCAL is part of how the transaction begins
-// (libs/sql's beginWith), counted with its BEGIN.
+// three shapes: `BEGIN; [SET LOCAL plan_cache_mode = …;] EXECUTE <name>(<literals>)`,
+// `EXECUTE <name>(<literals>); COMMIT`, and both at once for a statement run on its own with its plans
+// (libs/sql's runAlone)); an EXECUTE counts by its prepared statement's name, never by its literals
+// (they may be personal data). The SET LOCAL is part of how the transaction begins (libs/sql's
+// beginWith), counted with its BEGIN.
 const BEGUN = /^\s*BEGIN\s*;\s*(?:SET\s+LOCAL\s+[^;]*;\s*)?(EXECUTE\s+[A-Za-z_][A-Za-z0-9_]*)/i;
 const COMMITTED = /^\s*(EXECUTE\s+[A-Za-z_][A-Za-z0-9_]*)[\s\S]*;\s*COMMIT\s*$/i;
+const COMMITTED_TAIL = /;\s*COMMIT\s*$/i;
 const EXECUTE = /^\s*(EXECUTE\s+[A-Za-z_][A-Za-z0-9_]*)/i;
 const statementsOf = (text) => {
   let match = BEGUN.exec(text);
-  if (match) return ['BEGIN', match[1]];
+  if (match) return COMMITTED_TAIL.test(text) ? ['BEGIN', match[1], 'COMMIT'] : ['BEGIN', match[1]];
   match = COMMITTED.exec(text);
   if (match) return [match[1], 'COMMIT'];
   match = EXECUTE.exec(text);

@@ -3,7 +3,7 @@ import type { TestSchema } from '@pay/testing';
 import { createTestSchema } from '@pay/testing';
 import type { QueryRunner } from 'typeorm';
 import { DataSource } from 'typeorm';
-import { beginWith } from './begin-with';
+import { beginWith, commitWith } from './begin-with';
 import type { NamedStatement } from './sql';
 import { sqlOfPool } from './sql';
 
@@ -183,5 +183,59 @@ describe('beginWith', () => {
       await runner.release();
     }
     expect(await notes()).toEqual([]);
+  });
+
+  describe('commitWith', () => {
+    const COUNT_NOTES: NamedStatement = { name: 'it_commit_with_count', text: `UPDATE notes SET body = $2::text WHERE id = $1::int RETURNING id, body` };
+
+    it("sends the transaction's last statement with COMMIT in one round trip, then the runner is out of its transaction", async () => {
+      const runner = single.createQueryRunner('master');
+      try {
+        await beginWith(runner, INSERT_NOTE, [10, 'begun', null]);
+        const sent = await watchQueries(runner);
+        expect(await commitWith(runner, COUNT_NOTES, [10, 'committed'])).toEqual([{ id: 10, body: 'committed' }]);
+        expect(sent.filter((text) => !text.startsWith('PREPARE '))).toEqual([
+          expect.stringMatching(/^EXECUTE it_commit_with_count_begun\(10, 'committed'\); COMMIT$/),
+        ]);
+        expect(runner.isTransactionActive).toBe(false);
+        // The runner's query is TypeORM's own again: it sends what it is given.
+        expect(await runner.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+      } finally {
+        if (runner.isTransactionActive) await runner.rollbackTransaction();
+        await runner.release();
+      }
+      expect(await notes()).toEqual([{ id: 10, body: 'committed', tags: null }]);
+    });
+
+    it('leaves the transaction aborted when the statement fails (COMMIT skipped): the rollback leaves nothing', async () => {
+      const failing: NamedStatement = { name: 'it_commit_with_divide', text: 'UPDATE notes SET body = (1 / $1::int)::text WHERE id = 11 RETURNING id' };
+      const runner = single.createQueryRunner('master');
+      try {
+        await beginWith(runner, INSERT_NOTE, [11, 'begun', null]);
+        await expect(commitWith(runner, failing, [0])).rejects.toThrow(/division by zero/);
+        expect(runner.isTransactionActive).toBe(true);
+        await expect(runner.query('SELECT 1')).rejects.toThrow(/current transaction is aborted/);
+        await runner.rollbackTransaction();
+      } finally {
+        await runner.release();
+      }
+      expect(await notes()).toEqual([]);
+    });
+
+    it('refuses a runner outside a transaction, or inside a nested one (its COMMIT would end the outer one)', async () => {
+      const runner = single.createQueryRunner('master');
+      try {
+        await expect(commitWith(runner, COUNT_NOTES, [12, 'no'])).rejects.toThrow(/not in a transaction/);
+        await runner.startTransaction();
+        await runner.query('INSERT INTO notes (id, body) VALUES (12, $1)', ['outer']);
+        await runner.startTransaction();
+        await expect(commitWith(runner, COUNT_NOTES, [12, 'inner'])).rejects.toThrow(/nested transaction/);
+        await runner.commitTransaction();
+        await runner.rollbackTransaction();
+      } finally {
+        await runner.release();
+      }
+      expect(await notes()).toEqual([]);
+    });
   });
 });

@@ -1,6 +1,6 @@
 import type { QueryRunner } from 'typeorm';
 import type { NamedStatement } from './sql';
-import { sqlStateOf } from './sql';
+import { sqlStateOf } from './sql-errors';
 
 /**
  * A transaction's BEGIN sent with its first statement, in one round trip.
@@ -14,7 +14,7 @@ import { sqlStateOf } from './sql';
  * inbox consumer's and the outbox relay's transactions begin this way too.
  */
 
-type SqlScalar = string | number | Date | null;
+type SqlScalar = string | number | boolean | Date | null;
 /** A statement parameter that can travel as a literal: a scalar or a one-dimensional array of them. */
 export type SqlValue = SqlScalar | readonly SqlScalar[];
 
@@ -44,6 +44,7 @@ export function sqlLiteral(client: Pick<PgSimpleClient, 'escapeLiteral'>, value:
     if (!Number.isFinite(value)) throw new TypeError(`a statement parameter must be a finite number, got ${value}`);
     return String(value);
   }
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (value instanceof Date) return `'${value.toISOString()}'`;
   if (Array.isArray(value)) {
     const elements = value.map((item: SqlScalar) =>
@@ -51,11 +52,12 @@ export function sqlLiteral(client: Pick<PgSimpleClient, 'escapeLiteral'>, value:
     );
     return quoted(`{${elements.join(',')}}`);
   }
-  if (typeof value !== 'string') throw new TypeError(`a statement parameter must be a text, number, date, null or an array of them, got ${typeof value}`);
+  if (typeof value !== 'string')
+    throw new TypeError(`a statement parameter must be a text, number, boolean, date, null or an array of them, got ${typeof value}`);
   return value.length > 256 && !value.includes(DOCUMENT_QUOTE.slice(0, -1)) ? `${DOCUMENT_QUOTE}${value}${DOCUMENT_QUOTE}` : quoted(value);
 }
 
-function arrayElementText(item: string | number | Date): string {
+function arrayElementText(item: string | number | boolean | Date): string {
   return item instanceof Date ? item.toISOString() : String(item);
 }
 
@@ -98,37 +100,52 @@ export function executeText(client: Pick<PgSimpleClient, 'escapeLiteral'>, name:
 }
 
 /**
+ * What travels with a prepared statement in its round trip (executePrepared):
+ * - `begin`: BEGIN ahead of it, so that it begins the transaction;
+ * - `plans`: `generic` sends `SET LOCAL plan_cache_mode = force_generic_plan` ahead of it, so that it and
+ *   the rest of its transaction run their generic plans (TransactionPlans);
+ * - `commit`: COMMIT after it, so that it ends the transaction. If the statement fails PostgreSQL
+ *   skips the COMMIT and the transaction is left aborted: the caller rolls back.
+ */
+export interface PreparedRun {
+  readonly begin?: boolean;
+  readonly plans?: TransactionPlans;
+  readonly commit?: boolean;
+}
+
+/**
  * Runs `text`, prepared once per connection under `name`, with its parameters as literals, and
- * returns its rows: with the transaction's BEGIN in the same round trip (`begin`), or inside a
- * transaction already begun. If the session lost its prepared statements (DEALLOCATE ALL or
- * DISCARD ALL by another user of the pooled connection) nothing of it ran: the transaction is
- * rolled back and begun again, the statement prepared again, and run once more.
+ * returns its rows; `run` says what travels with it (BEGIN, SET LOCAL, COMMIT), all in one round trip.
+ * If the session lost its prepared statements (DEALLOCATE ALL or DISCARD ALL by another user of the
+ * pooled connection) nothing of the statement ran. When this round trip began the transaction, the
+ * transaction is rolled back and the whole round trip sent again once the statement is prepared
+ * again; inside a transaction begun earlier, what the transaction did would be lost with it, so the
+ * error is thrown (the transaction is aborted; the caller rolls back and may run it again).
  */
 export async function executePrepared<Row>(
   client: PgSimpleClient,
   name: string,
   text: string,
   values: readonly SqlValue[],
-  begin: boolean,
-  plans: TransactionPlans = 'auto',
+  run: PreparedRun = {},
 ): Promise<Row[]> {
   await prepareOnce(client, name, text);
-  const execute = executeText(client, name, values);
-  const beginning = BEGINNING[plans];
-  const run = async (): Promise<Row[]> => {
-    if (!begin) return ((await client.query(execute)) as { rows: Row[] }).rows;
-    const results = (await client.query(`${beginning} ${execute}`)) as Array<{ rows: Row[] }>;
-    return results[results.length - 1].rows;
+  const ahead = [...(run.begin ? ['BEGIN;'] : []), ...(run.plans === 'generic' ? [GENERIC_PLANS] : [])];
+  const send = async (): Promise<Row[]> => {
+    const sent = [...ahead, executeText(client, name, values) + (run.commit ? '; COMMIT' : '')].join(' ');
+    // pg answers one result for one statement, an array of them for several.
+    const results = (await client.query(sent)) as { rows: Row[] } | Array<{ rows: Row[] }>;
+    return (Array.isArray(results) ? results[ahead.length] : results).rows;
   };
   try {
-    return await run();
+    return await send();
   } catch (error) {
     if (sqlStateOf(error) !== UNKNOWN_PREPARED_STATEMENT) throw error;
-    await client.query('ROLLBACK');
     forgetPrepared(client);
+    if (!run.begin) throw error;
+    await client.query('ROLLBACK');
     await prepareOnce(client, name, text);
-    if (!begin) await client.query(beginning);
-    return run();
+    return send();
   }
 }
 
@@ -145,13 +162,40 @@ export async function executePrepared<Row>(
  *   unnamed statements with parameters (TypeORM's `query`) are then planned without their values
  *   too. Not for statements whose best plan depends on their values (a range whose width varies:
  *   the generic plan assumes a third of the table per bound).
+ *
+ * A NamedStatement can say the same of itself (`plans`): then, when it runs on its own (not inside a
+ * transaction), queryNamed sends it as `BEGIN; SET LOCAL …; EXECUTE …; COMMIT` in one round trip
+ * (runAlone), as many round trips as the autocommitted statement it replaces.
  */
 export type TransactionPlans = 'auto' | 'generic';
 
-const BEGINNING: Record<TransactionPlans, string> = {
-  auto: 'BEGIN;',
-  generic: 'BEGIN; SET LOCAL plan_cache_mode = force_generic_plan;',
-};
+const GENERIC_PLANS = 'SET LOCAL plan_cache_mode = force_generic_plan;';
+
+/**
+ * Runs a statement on its own, in a transaction of its own sent with it in one round trip (as an
+ * autocommitted statement would run), planned as the statement says (its `plans`). Whatever fails,
+ * the connection is left outside any transaction, ready for the pool.
+ */
+export async function runAlone<Row>(client: PgSimpleClient, statement: NamedStatement, values: readonly SqlValue[]): Promise<Row[]> {
+  try {
+    return await executePrepared<Row>(client, begunName(statement), statement.text, values, { begin: true, plans: statement.plans, commit: true });
+  } catch (error) {
+    // The failed statement left its transaction aborted (PostgreSQL skipped the COMMIT); after a
+    // failed COMMIT there is none, and ROLLBACK only warns.
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The node-postgres connection of a query runner (taken from the pool now if it has none yet). */
+async function pgClientOf(runner: QueryRunner, caller: string): Promise<PgSimpleClient> {
+  await runner.connect();
+  const client = (runner as unknown as { databaseConnection?: PgSimpleClient }).databaseConnection;
+  if (typeof client?.query !== 'function' || typeof client.escapeLiteral !== 'function') {
+    throw new Error(`${caller}: the query runner has no node-postgres connection`);
+  }
+  return client;
+}
 
 /**
  * Begins a transaction on `runner` with `statement` in the same round trip and returns the
@@ -167,37 +211,55 @@ export async function beginWith<Row>(
   plans: TransactionPlans = 'auto',
 ): Promise<Row[]> {
   if (runner.isTransactionActive) throw new Error(`beginWith(${statement.name}): the query runner is in a transaction already`);
-  await runner.connect();
-  const client = (runner as unknown as { databaseConnection?: PgSimpleClient }).databaseConnection;
-  if (typeof client?.query !== 'function' || typeof client.escapeLiteral !== 'function') {
-    throw new Error(`beginWith(${statement.name}): the query runner has no node-postgres connection`);
-  }
+  const client = await pgClientOf(runner, `beginWith(${statement.name})`);
   const name = begunName(statement);
   // Prepared before the transaction's state is taken: a PREPARE that failed inside it would abort it.
   await prepareOnce(client, name, statement.text);
-  const sentBegin = await startTransactionUnsent(runner);
-  return executePrepared<Row>(client, name, statement.text, values, !sentBegin, plans);
+  const sentBegin = await unsent(runner, 'START TRANSACTION', () => runner.startTransaction());
+  return executePrepared<Row>(client, name, statement.text, values, { begin: !sentBegin, plans });
 }
 
 /**
- * TypeORM's `startTransaction` on the runner (its state, depth and subscribers' events as usual)
- * without sending its START TRANSACTION: `beginWith` sends BEGIN with the statement. Returns whether
- * TypeORM sent a transaction start anyway (another version's text): then it is not sent again.
+ * Ends the runner's transaction with `statement`: the statement and COMMIT in one round trip, its
+ * rows returned; the runner is then out of its transaction as after TypeORM's `commitTransaction`.
+ * If the statement fails PostgreSQL skips the COMMIT: the transaction is aborted, and the caller
+ * rolls back through the runner, as after any failed statement (also after a failed COMMIT, where
+ * the ROLLBACK only warns). The transaction's plans stay as it began (beginWith's `plans`).
  */
-async function startTransactionUnsent(runner: QueryRunner): Promise<boolean> {
+export async function commitWith<Row>(runner: QueryRunner, statement: NamedStatement, values: readonly SqlValue[]): Promise<Row[]> {
+  if (!runner.isTransactionActive) throw new Error(`commitWith(${statement.name}): the query runner is not in a transaction`);
+  // Inside a nested transaction (a savepoint) TypeORM would release the savepoint: COMMIT would end the outer one.
+  if ((runner as unknown as { transactionDepth?: number }).transactionDepth !== 1) {
+    throw new Error(`commitWith(${statement.name}): the query runner is in a nested transaction`);
+  }
+  const client = await pgClientOf(runner, `commitWith(${statement.name})`);
+  const rows = await executePrepared<Row>(client, begunName(statement), statement.text, values, { commit: true });
+  if (await unsent(runner, 'COMMIT', () => runner.commitTransaction())) {
+    throw new Error(`commitWith(${statement.name}): TypeORM sent a COMMIT of its own after the statement's`);
+  }
+  return rows;
+}
+
+/**
+ * One of TypeORM's transaction steps on the runner (`startTransaction`, `commitTransaction`: its
+ * state, depth and subscribers' events as usual) without sending its `text` (START TRANSACTION,
+ * COMMIT), which the caller sends with a statement. Returns whether TypeORM sent something else in
+ * its place (another version's text): then the caller must not send its own.
+ */
+async function unsent(runner: QueryRunner, text: 'START TRANSACTION' | 'COMMIT', step: () => Promise<void>): Promise<boolean> {
   const own = runner as QueryRunner & { query: QueryRunner['query'] };
   const ownQuery = Object.getOwnPropertyDescriptor(runner, 'query');
   const query = runner.query.bind(runner) as (...args: unknown[]) => Promise<unknown>;
   let intercepted = false;
-  own.query = ((text: string, ...rest: unknown[]) => {
-    if (text === 'START TRANSACTION' && !intercepted) {
+  own.query = ((sent: string, ...rest: unknown[]) => {
+    if (sent === text && !intercepted) {
       intercepted = true;
       return Promise.resolve(undefined);
     }
-    return query(text, ...rest);
+    return query(sent, ...rest);
   }) as QueryRunner['query'];
   try {
-    await runner.startTransaction();
+    await step();
   } finally {
     // The runner's own `query` again: the prototype's, or the one it had as its own property.
     if (ownQuery) Object.defineProperty(runner, 'query', ownQuery);

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import type { PgSimpleClient, SqlValue, TransactionPlans } from './begin-with';
+import { runAlone } from './begin-with';
 
 /**
  * Parameterised SQL returning rows, the one interface every store runs its statements on: the
@@ -41,10 +43,18 @@ export function runnerOf(sql: Sql): QueryRunner | undefined {
 export interface NamedStatement {
   readonly name: string;
   readonly text: string;
+  /**
+   * How it is planned when it runs on its own (autocommitted, not inside a transaction): `generic`
+   * for a statement whose plan no value changes (lookups by key), which PostgreSQL would otherwise
+   * plan again at every run (TransactionPlans). Its parameters then travel as literals (SqlValue).
+   * Inside a transaction, the transaction's plans apply.
+   */
+  readonly plans?: TransactionPlans;
 }
 
-interface PgClient {
+interface PgClient extends PgSimpleClient {
   query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+  query(text: string): Promise<unknown>;
 }
 
 /**
@@ -62,7 +72,8 @@ export async function queryNamed<Row>(sql: Sql, statement: NamedStatement, value
       await runner.release();
     }
   }
-  const runner = runners.get(sql) as unknown as { databaseConnection?: PgClient; connect?: () => Promise<unknown>; isReleased?: boolean } | undefined;
+  const runner = runners.get(sql) as unknown as
+    { databaseConnection?: PgClient; connect?: () => Promise<unknown>; isReleased?: boolean; isTransactionActive?: boolean } | undefined;
   // TypeORM keeps a released runner's connection object, which the pool may since have given to
   // another runner (inside its transaction): never send on it.
   if (runner?.isReleased) throw new Error(`named statement ${statement.name} on a released query runner`);
@@ -70,6 +81,7 @@ export async function queryNamed<Row>(sql: Sql, statement: NamedStatement, value
   if (runner && runner.databaseConnection === undefined && typeof runner.connect === 'function') await runner.connect();
   const client = runner?.databaseConnection;
   if (typeof client?.query !== 'function') return sql.query<Row>(statement.text, values);
+  if (statement.plans === 'generic' && runner?.isTransactionActive === false) return runAlone<Row>(client, statement, values as readonly SqlValue[]);
   return (await client.query({ name: statement.name, text: statement.text, values: [...values] })).rows as Row[];
 }
 
@@ -158,29 +170,4 @@ export function toNullableBigInt(value: unknown): bigint | null {
   return value === null || value === undefined ? null : toBigInt(value);
 }
 
-/** A text field pg reports on a failed query, on the error or on the driver error TypeORM wraps. */
-function driverErrorField(error: unknown, field: 'code' | 'constraint'): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const own = (error as Record<string, unknown>)[field];
-  if (typeof own === 'string') return own;
-  const driver = (error as { driverError?: Record<string, unknown> }).driverError?.[field];
-  return typeof driver === 'string' ? driver : undefined;
-}
-
-/** The SQLSTATE of a failed query (TypeORM copies the driver error's fields onto its own). */
-export function sqlStateOf(error: unknown): string | undefined {
-  return driverErrorField(error, 'code');
-}
-
-/** Serialization failure and deadlock: the whole transaction may simply run again. */
-export function isRetryable(error: unknown): boolean {
-  const state = sqlStateOf(error);
-  return state === '40001' || state === '40P01';
-}
-
-/** The constraint a failed statement violated (pg reports it; TypeORM copies it onto its error). */
-export function constraintOf(error: unknown): string | undefined {
-  return driverErrorField(error, 'constraint');
-}
-
-export const UNIQUE_VIOLATION = '23505';
+export { constraintOf, isRetryable, sqlStateOf, UNIQUE_VIOLATION } from './sql-errors';

@@ -7,7 +7,7 @@ import type { AccountRow } from './journal-rows';
 import type { EntryPostingRow } from './journal-rows';
 import { accountFromRow, ENTRY_COLUMNS, entriesFromRows, loadEntries } from './journal-rows';
 import type { NamedStatement, PgSimpleClient, Sql, SqlValue } from './sql';
-import { executePrepared, executeText, prepareOnce, queryNamed, sqlOf, toBigInt } from './sql';
+import { executePrepared, queryNamed, sqlOf, toBigInt } from './sql';
 
 export interface AppendContext {
   readonly dataSource: DataSource;
@@ -61,7 +61,7 @@ const BEGUN_LOCK_AND_LOAD = 'ledger_begin_lock_and_load';
  * session 19; those plan once too now, InboxConsumerOptions.plans): planning holds the chain head.
  */
 function beginAndLockAndLoad(client: PgClient, values: Parameters<LockAndLoadRead>[0]): Promise<LockAndLoadRow[]> {
-  return executePrepared<LockAndLoadRow>(client, BEGUN_LOCK_AND_LOAD, LOCK_AND_LOAD.text, values, true, 'generic');
+  return executePrepared<LockAndLoadRow>(client, BEGUN_LOCK_AND_LOAD, LOCK_AND_LOAD.text, values, { begin: true, plans: 'generic' });
 }
 
 const BEGUN_WRITE_BATCH = 'ledger_write_batch_and_commit';
@@ -70,10 +70,8 @@ const BEGUN_WRITE_BATCH = 'ledger_write_batch_and_commit';
  * WRITE_BATCH and COMMIT in one round trip. If the write fails, PostgreSQL skips the COMMIT and the
  * transaction is aborted (the caller rolls back); the statement itself refuses a short balance update.
  */
-async function writeBatchAndCommit(client: PgClient, values: SqlValue[]): Promise<Array<{ balances: string }>> {
-  await prepareOnce(client, BEGUN_WRITE_BATCH, WRITE_BATCH.text);
-  const [written] = (await client.query(`${executeText(client, BEGUN_WRITE_BATCH, values)}; COMMIT`)) as [{ rows: Array<{ balances: string }> }, unknown];
-  return written.rows;
+function writeBatchAndCommit(client: PgClient, values: SqlValue[]): Promise<Array<{ balances: string }>> {
+  return executePrepared<{ balances: string }>(client, BEGUN_WRITE_BATCH, WRITE_BATCH.text, values, { commit: true });
 }
 
 /**

@@ -12,6 +12,7 @@ import { IsInt } from 'class-validator';
 import type { Consumer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
+import { Client as PgClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { EventPublisher } from '../kafka/event-publisher';
 import { appendToOutbox } from './outbox-writer';
@@ -277,6 +278,42 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
     }
   });
 
+  it("publishes a batch in two round trips: BEGIN with the read, the checkpoint's move with COMMIT", async () => {
+    const relay = await handDrivenRelay('it-round-trips');
+    const row = tick(8_100);
+    await db.dataSource.transaction((tx) => appendToOutbox(sqlOfTransaction(tx), [{ topic, envelope: row }]));
+    // What each pass sends (one entry per round trip; the relay's statements are prepared once per
+    // connection, on their own): passes until one publishes (the row waits for the horizon, which
+    // other test files' transactions hold).
+    let sent: string[] = [];
+    const query = PgClient.prototype.query;
+    PgClient.prototype.query = function watched(this: PgClient, ...args: unknown[]) {
+      const config = args[0];
+      const text = typeof config === 'string' ? config : String((config as { text?: string }).text);
+      if (!text.startsWith('PREPARE ')) sent.push(text);
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof query;
+    try {
+      await waitFor(
+        () => {
+          sent = [];
+          return relay.publishBatch();
+        },
+        (published) => published > 0,
+        { what: 'a pass that publishes the row', timeoutMs: 20_000, intervalMs: 20 },
+      );
+    } finally {
+      PgClient.prototype.query = query;
+    }
+    expect(sent).toEqual([
+      expect.stringMatching(/^BEGIN; EXECUTE outbox_relay_checkpoint_and_read_begun\('it-round-trips', 501\)$/),
+      expect.stringMatching(/^EXECUTE outbox_relay_advance_if_covered_begun\('it-round-trips', '\d+', '\d+', '\d+', '0', 1\); COMMIT$/),
+    ]);
+    expect(await relay.backlog()).toBe(0);
+    await waitForReceived(1);
+    expect(received).toEqual([row.id]);
+  });
+
   it('reads nothing while another replica holds the checkpoint, and publishes once it lets go', async () => {
     const relay = await handDrivenRelay('it-locked');
     const rows = [tick(9_000), tick(9_001)];
@@ -460,7 +497,14 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
       const missing = `${topic}-missing`;
       const missingReader = kafka.consumer({ groupId: uniqueName('it-relay-missing'), maxWaitTimeInMs: 100 });
       // A publisher of its own: its send stays in kafkajs' retries until the topic exists.
-      const ownPublisher = new EventPublisher(kafka);
+      class SendingPublisher extends EventPublisher {
+        sending = false;
+        override async sendRaw(topicMessages: Parameters<EventPublisher['sendRaw']>[0]): Promise<void> {
+          this.sending = true;
+          await super.sendRaw(topicMessages);
+        }
+      }
+      const ownPublisher = new SendingPublisher(kafka);
       const relay = new OutboxRelay({ name: 'it-failure', dataSource: relaySource, publisher: ownPublisher, logger });
       await relay.start();
       try {
@@ -537,7 +581,14 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
       const stuckLines = (): Array<Record<string, unknown>> =>
         lines().filter((line) => line.relay === 'it-stuck' && typeof line.msg === 'string' && line.msg.includes('stuck'));
       // A publisher of its own: its send stays in kafkajs' retries until the topic exists.
-      const ownPublisher = new EventPublisher(kafka);
+      class SendingPublisher extends EventPublisher {
+        sending = false;
+        override async sendRaw(topicMessages: Parameters<EventPublisher['sendRaw']>[0]): Promise<void> {
+          this.sending = true;
+          await super.sendRaw(topicMessages);
+        }
+      }
+      const ownPublisher = new SendingPublisher(kafka);
       const relay = new OutboxRelay({
         name: 'it-stuck',
         dataSource: relaySource,
@@ -552,7 +603,10 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
       try {
         const event = tick(5_500);
         await db.dataSource.transaction((tx) => appendToOutbox(sqlOfTransaction(tx), [{ topic: missing, envelope: event }]));
-        // The process starved for 300 ms within the episode (synchronous work: no timer runs).
+        // Once the relay is woken and its send has begun (a starvation before it wakes is before its
+        // episode: which comes first, the commit's answer or the notification, is up to the machine)…
+        await waitFor(() => ownPublisher.sending, isTrue, { what: "the relay's send", timeoutMs: 20_000, intervalMs: 10 });
+        // …the process starved for 300 ms within the episode (synchronous work: no timer runs).
         const busyUntil = performance.now() + 300;
         while (performance.now() < busyUntil) {
           // busy

@@ -9,7 +9,7 @@ import { outboxChannel } from './outbox.schema';
 import type { ChannelSubscription } from '../notifications/pg-notifications';
 import { PgNotifications } from '../notifications/pg-notifications';
 import type { NamedStatement, Sql } from '@pay/sql';
-import { beginWith, queryNamed, sqlOf, sqlOfPool } from '@pay/sql';
+import { beginWith, commitWith, queryNamed, sqlOfPool } from '@pay/sql';
 
 /** After a failed pass (the broker or the database out of reach): 200 ms, doubling, up to 5 s, jittered. */
 const FAILED_PASS_BACKOFF: BackoffPolicy = { baseMs: 200, maxMs: 5_000 };
@@ -128,16 +128,19 @@ const CHECKPOINT_AND_READ: NamedStatement = {
           ORDER BY o.tx_id, o.position`,
 };
 /**
- * Moves the checkpoint past the batch and counts, in this later snapshot, the rows between the old
- * checkpoint and the new one: every one of them must be a row of the batch. A row there that the
- * READ did not return (its transaction was below the horizon, so it should have been visible) would
- * be passed unpublished for good; the pass then fails instead (see pass()).
+ * Moves the checkpoint past the batch, sent with the transaction's COMMIT (commitWith): only if, in
+ * this later snapshot, every row between the old checkpoint and the new one is a row of the batch
+ * (`$6` of them). A row there that the READ did not return (its transaction was below the horizon,
+ * so it should have been visible) would be passed unpublished for good; then no row is returned,
+ * the checkpoint stays, and the pass fails (see pass()).
  */
 const ADVANCE: NamedStatement = {
-  name: 'outbox_relay_advance_counted',
-  text: `UPDATE outbox_checkpoint SET tx_id = $2::xid8, position = $3, updated_at = now() WHERE relay = $1
-         RETURNING (SELECT count(*)::int FROM outbox
-                     WHERE (tx_id, position) > ($4::xid8, $5::bigint) AND (tx_id, position) <= ($2::xid8, $3::bigint)) AS covered`,
+  name: 'outbox_relay_advance_if_covered',
+  text: `UPDATE outbox_checkpoint SET tx_id = $2::xid8, position = $3::bigint, updated_at = now()
+          WHERE relay = $1::text
+            AND (SELECT count(*) FROM outbox
+                  WHERE (tx_id, position) > ($4::xid8, $5::bigint) AND (tx_id, position) <= ($2::xid8, $3::bigint)) = $6::bigint
+         RETURNING relay`,
 };
 
 /**
@@ -267,7 +270,6 @@ export class OutboxRelay {
     await runner.connect();
     try {
       this.enter('reading');
-      const sql = sqlOf(runner);
       // The checkpoint, under an advisory lock (why not FOR UPDATE: at the statement), and the rows
       // after it: one row more than a batch, publishable or not, so that whether anything is left
       // after this batch (more rows, or rows waiting for the horizon) comes with it, not from another pass.
@@ -308,9 +310,9 @@ export class OutboxRelay {
       await this.options.publisher.sendRaw(groupByTopic(rows));
       this.enter('advancing');
       const last = rows[rows.length - 1];
-      const [advanced] = await queryNamed<{ covered: number }>(sql, ADVANCE, [this.options.name, last.tx_id, last.position, from.tx_id, from.position]);
-      if (advanced?.covered !== rows.length) await this.refuseToPassUnread(runner, from, last, rows);
-      await runner.commitTransaction();
+      // The checkpoint's move and COMMIT in one round trip; the advisory lock ends with the transaction.
+      const advanced = await commitWith(runner, ADVANCE, [this.options.name, last.tx_id, last.position, from.tx_id, from.position, rows.length]);
+      if (advanced.length !== 1) await this.refuseToPassUnread(runner, from, last, rows);
       this.published += rows.length;
       platformMetrics().outboxPublished.add(rows.length, { relay: this.options.name });
       if (!left) platformMetrics().outboxBacklog.set(0, { relay: this.options.name });
