@@ -43,8 +43,8 @@ interface Release {
 }
 
 /**
- * The statements the wallet sends while `work` runs, by the prepared statement's name (or `other:
- * <first words>` for the tables of a release): a counting hook on node-pg's client, which still
+ * The statements the wallet sends while `work` runs, one entry per round trip, by the prepared
+ * statement's name (or `other: <first words>` for the tables of a release): a counting hook on node-pg's client, which still
  * sends every statement to PostgreSQL (pg_stat_statements is not loaded on these machines).
  */
 async function statementsDuring<T>(work: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
@@ -54,10 +54,13 @@ async function statementsDuring<T>(work: () => Promise<T>): Promise<{ result: T;
     const config = args[0] as string | { name?: string; text?: string } | undefined;
     const text = typeof config === 'string' ? config : (config?.text ?? '');
     // The service's other work (its outbox relay, consumers) runs meanwhile: only a release's statements are counted.
+    // A statement planned once (NamedStatement.plans) travels with its BEGIN and COMMIT, prepared by SQL PREPARE on its own first.
+    const alone = /^BEGIN; (?:SET LOCAL [^;]*; )?EXECUTE (wallet_instrument\w*)_begun\(.*\); COMMIT$/s.exec(text);
     if (typeof config === 'object' && config?.name) {
       if (config.name.startsWith('wallet_instrument')) statements.push(config.name);
-    } else if (/payments_in_progress|instrument_releases|payment_methods/.test(text))
-      statements.push(`other: ${text.replace(/\s+/g, ' ').trim().slice(0, 60)}`);
+    } else if (alone) statements.push(alone[1]);
+    else if (text.startsWith('PREPARE ')) return (send as (...a: unknown[]) => unknown).apply(this, args) as never;
+    else if (/payments_in_progress|instrument_releases|payment_methods/.test(text)) statements.push(`other: ${text.replace(/\s+/g, ' ').trim().slice(0, 60)}`);
     return (send as (...a: unknown[]) => unknown).apply(this, args) as never;
   });
   try {

@@ -48,6 +48,8 @@ const KEPT_PAYMENT = `(SELECT json_build_object('version', p.version, 'state', p
 /** Claims announced steps together (those announced by one commit arrive together). */
 const CLAIM_MANY: NamedStatement = {
   name: 'po_claim_steps',
+  // Run on its own: planned once per connection, sent with its BEGIN and COMMIT (NamedStatement.plans).
+  plans: 'generic',
   text: `UPDATE payment_steps s SET lease_until = now() + $3 * interval '1 millisecond', attempts = s.attempts + 1, leased_by = $4
            FROM unnest($1::text[], $2::text[]) AS c(payment_id, step)
           WHERE s.payment_id = c.payment_id AND s.step = c.step AND s.due_at <= now() AND (s.lease_until IS NULL OR s.lease_until < now())

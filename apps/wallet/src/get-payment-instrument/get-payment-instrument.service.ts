@@ -41,6 +41,8 @@ interface InstrumentRow {
  */
 const INSTRUMENTS: NamedStatement = {
   name: 'wallet_instrument_releases',
+  // Run on its own: planned once per connection, sent with its BEGIN and COMMIT (NamedStatement.plans).
+  plans: 'generic',
   text: `
   SELECT w.country, w.apps, w.preferred_method_id,
          CASE WHEN m.id IS NULL THEN NULL ELSE json_build_object('id', m.id, 'kind', m.kind, 'status', m.status, 'secret', m.secret, 'verification', m.verification,
@@ -60,6 +62,8 @@ const INSTRUMENTS: NamedStatement = {
 /** The audit rows of one or more requests, in one statement. */
 const AUDIT: NamedStatement = {
   name: 'wallet_instrument_audit',
+  // Run on its own: planned once per connection, sent with its BEGIN and COMMIT (NamedStatement.plans).
+  plans: 'generic',
   text: `INSERT INTO instrument_releases (caller, payment_id, person_id, method_id, app, outcome)
          SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])`,
 };

@@ -260,6 +260,8 @@ const START_ACCEPTED_ALL: NamedStatement = {
  */
 const APPEND_EVENTS_ALL: NamedStatement = {
   name: 'po_append_events_all',
+  // Run on its own: planned once per connection, sent with its BEGIN and COMMIT (NamedStatement.plans).
+  plans: 'generic',
   text: `WITH p AS (
            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::int[], $8::timestamptz[], $9::jsonb[], $10::uuid[],
                                 $11::int[], $12::uuid[], $13::text[])

@@ -49,6 +49,8 @@ export const WEBHOOK_RETRIES = { firstMs: 5_000, maxMs: 3_600_000, horizonMs: 3 
  */
 const RECORD: NamedStatement = {
   name: 'po_record_webhooks',
+  // Run on its own: planned once per connection, sent with its BEGIN and COMMIT (NamedStatement.plans).
+  plans: 'generic',
   text: `WITH delivered AS (
            SELECT * FROM jsonb_to_recordset($1::jsonb) AS d(
              provider text, event_id text, event_type text, object_type text, object_id text, payment_id text, livemode boolean,
