@@ -126,12 +126,19 @@ describe('beginWith', () => {
       await runner.commitTransaction();
       await beginWith(runner, INSERT_NOTE, [7, long, null]);
       await runner.commitTransaction();
+      // Long arrays (documents): dollar-quoted, unless an element holds the quote's tag.
+      await beginWith(runner, INSERT_NOTE, [8, 'long array', [...tags, long, '{"json": "doc", "path": "a\\b"}']]);
+      await runner.commitTransaction();
+      await beginWith(runner, INSERT_NOTE, [9, 'long array with the tag', [tricky, long, 'ends $pay_document$']]);
+      await runner.commitTransaction();
     } finally {
       await runner.release();
     }
     expect(await notes()).toEqual([
       { id: 6, body: tricky, tags },
       { id: 7, body: long, tags: null },
+      { id: 8, body: 'long array', tags: [...tags, long, '{"json": "doc", "path": "a\\b"}'] },
+      { id: 9, body: 'long array with the tag', tags: [tricky, long, 'ends $pay_document$'] },
     ]);
   });
 

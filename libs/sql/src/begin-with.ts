@@ -36,9 +36,8 @@ const DOCUMENT_QUOTE = '$pay_document$';
  */
 const QUOTE_OR_BACKSLASH = /['\\]/;
 
-/** A parameter value as an SQL literal for EXECUTE: NULL, a number, a quoted text, or a quoted array literal. */
+/** A parameter value as an SQL literal for EXECUTE: NULL, a number, a boolean, a quoted text, or a quoted array literal. */
 export function sqlLiteral(client: Pick<PgSimpleClient, 'escapeLiteral'>, value: SqlValue): string {
-  const quoted = (text: string): string => (QUOTE_OR_BACKSLASH.test(text) ? client.escapeLiteral(text) : `'${text}'`);
   if (value === null || value === undefined) return 'NULL';
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new TypeError(`a statement parameter must be a finite number, got ${value}`);
@@ -47,14 +46,24 @@ export function sqlLiteral(client: Pick<PgSimpleClient, 'escapeLiteral'>, value:
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   if (value instanceof Date) return `'${value.toISOString()}'`;
   if (Array.isArray(value)) {
+    // An array's elements quoted for the array parser (only `"` and `\` escaped), the whole quoted as a text.
     const elements = value.map((item: SqlScalar) =>
-      item === null || item === undefined ? 'NULL' : `"${arrayElementText(item).replace(/[\\"]/g, (c) => `\\${c}`)}"`,
+      item === null || item === undefined ? 'NULL' : `"${arrayElementText(item).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`,
     );
-    return quoted(`{${elements.join(',')}}`);
+    return quotedText(client, `{${elements.join(',')}}`);
   }
   if (typeof value !== 'string')
     throw new TypeError(`a statement parameter must be a text, number, boolean, date, null or an array of them, got ${typeof value}`);
-  return value.length > 256 && !value.includes(DOCUMENT_QUOTE.slice(0, -1)) ? `${DOCUMENT_QUOTE}${value}${DOCUMENT_QUOTE}` : quoted(value);
+  return quotedText(client, value);
+}
+
+/**
+ * A text as a literal: a long one (documents, arrays of them) dollar-quoted, unescaped, unless it holds
+ * the quote's tag; a short one single-quoted, escaped only when it holds a quote or a backslash.
+ */
+function quotedText(client: Pick<PgSimpleClient, 'escapeLiteral'>, text: string): string {
+  if (text.length > 256 && !text.includes(DOCUMENT_QUOTE.slice(0, -1))) return `${DOCUMENT_QUOTE}${text}${DOCUMENT_QUOTE}`;
+  return QUOTE_OR_BACKSLASH.test(text) ? client.escapeLiteral(text) : `'${text}'`;
 }
 
 function arrayElementText(item: string | number | boolean | Date): string {

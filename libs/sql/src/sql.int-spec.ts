@@ -101,7 +101,7 @@ describe('queryNamed', () => {
       try {
         await work();
       } finally {
-        (client as Watched).query = query;
+        client.query = query;
       }
       return sent.filter((text) => !text.startsWith('PREPARE '));
     };

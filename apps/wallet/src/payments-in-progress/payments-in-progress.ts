@@ -46,25 +46,24 @@ export class PaymentsInProgress {
   }
 }
 
-/** Initiations of a chunk: each payment awaits its charge, unless an event of it past the charge came first. */
-const RECORD_INITIATED: NamedStatement = {
-  name: 'wallet_payments_initiated',
+/**
+ * What a chunk tells of its payments, in one statement: each payment's row as the chunk leaves it.
+ * A payment initiated in the chunk awaits its charge, unless the chunk also takes it past its charge
+ * (it is then written past its charge, with its initiation's details); one only charged in the chunk
+ * is written past its charge. A payment the wallet has seen already keeps its row and details, and is
+ * moved past its charge if the chunk takes it there: so an initiation arriving after a later event
+ * changes nothing, and each event counts once (the consumer's inbox transaction).
+ */
+const RECORD_CHUNK: NamedStatement = {
+  name: 'wallet_payments_in_progress_chunk',
   text: `INSERT INTO payments_in_progress (payment_id, payer_id, payment_method_id, app, stage)
-         SELECT payment_id, payer_id, payment_method_id, app, 'awaiting_charge'
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS p(payment_id, payer_id, payment_method_id, app)
-         ON CONFLICT (payment_id) DO NOTHING`,
-};
-const RECORD_PAST_CHARGE: NamedStatement = {
-  name: 'wallet_payments_past_charge',
-  text: `INSERT INTO payments_in_progress (payment_id, stage) SELECT payment_id, 'past_charge' FROM unnest($1::text[]) AS p(payment_id)
-         ON CONFLICT (payment_id) DO UPDATE SET stage = 'past_charge', updated_at = now() WHERE payments_in_progress.stage <> 'past_charge'`,
+         SELECT payment_id, payer_id, payment_method_id, app, CASE WHEN past THEN 'past_charge' ELSE 'awaiting_charge' END
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::boolean[]) AS p(payment_id, payer_id, payment_method_id, app, past)
+         ON CONFLICT (payment_id) DO UPDATE SET stage = 'past_charge', updated_at = now()
+          WHERE excluded.stage = 'past_charge' AND payments_in_progress.stage <> 'past_charge'`,
 };
 
-/**
- * What one inbox chunk tells of payments in progress, written by two statements before its COMMIT
- * (initiations first: a payment initiated and charged in the same chunk ends past its charge, as
- * it would one event at a time).
- */
+/** What one inbox chunk tells of payments in progress, written by one statement before its COMMIT. */
 class ChunkChanges implements BatchWork {
   readonly initiated = new Map<string, PaymentInitiatedData>();
   readonly pastCharge = new Set<string>();
@@ -72,14 +71,15 @@ class ChunkChanges implements BatchWork {
   constructor(private readonly sql: Sql) {}
 
   async beforeCommit(): Promise<void> {
-    const initiated = [...this.initiated.values()];
-    if (initiated.length > 0)
-      await queryNamed(this.sql, RECORD_INITIATED, [
-        initiated.map((d) => d.paymentId),
-        initiated.map((d) => d.payerId),
-        initiated.map((d) => d.paymentMethodId ?? null),
-        initiated.map((d) => d.app),
-      ]);
-    if (this.pastCharge.size > 0) await queryNamed(this.sql, RECORD_PAST_CHARGE, [[...this.pastCharge]]);
+    const ids = [...new Set([...this.initiated.keys(), ...this.pastCharge])];
+    if (ids.length === 0) return;
+    const initiated = ids.map((id) => this.initiated.get(id));
+    await queryNamed(this.sql, RECORD_CHUNK, [
+      ids,
+      initiated.map((d) => d?.payerId ?? null),
+      initiated.map((d) => d?.paymentMethodId ?? null),
+      initiated.map((d) => d?.app ?? null),
+      ids.map((id) => this.pastCharge.has(id)),
+    ]);
   }
 }
