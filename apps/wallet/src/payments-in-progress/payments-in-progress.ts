@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { PaymentInitiatedData } from '@pay/contracts';
 import type { BatchWork, InboxBatch } from '@pay/messaging';
-import type { NamedStatement, Sql } from '@pay/platform';
-import { queryNamed } from '@pay/platform';
+import type { NamedStatement, Sql, SqlValue } from '@pay/platform';
+import { commitWith, queryNamed } from '@pay/platform';
+import type { QueryRunner } from 'typeorm';
 import { DataSource } from 'typeorm';
 import { ForgetFinishedPayments } from './forget-finished-payments';
 import type { KnownPayment } from './instrument-release-rule';
@@ -63,7 +64,7 @@ const RECORD_CHUNK: NamedStatement = {
           WHERE excluded.stage = 'past_charge' AND payments_in_progress.stage <> 'past_charge'`,
 };
 
-/** What one inbox chunk tells of payments in progress, written by one statement before its COMMIT. */
+/** What one inbox chunk tells of payments in progress, written by one statement before its COMMIT (or with it). */
 class ChunkChanges implements BatchWork {
   readonly initiated = new Map<string, PaymentInitiatedData>();
   readonly pastCharge = new Set<string>();
@@ -71,15 +72,27 @@ class ChunkChanges implements BatchWork {
   constructor(private readonly sql: Sql) {}
 
   async beforeCommit(): Promise<void> {
+    const values = this.values();
+    if (values) await queryNamed(this.sql, RECORD_CHUNK, values);
+  }
+
+  /** Nothing reads the statement's outcome before COMMIT: it travels with it. */
+  async beforeCommitAndCommit(runner: QueryRunner): Promise<void> {
+    const values = this.values();
+    if (values) await commitWith(runner, RECORD_CHUNK, values);
+  }
+
+  /** RECORD_CHUNK's parameters; undefined when the chunk told nothing of payments in progress. */
+  private values(): SqlValue[] | undefined {
     const ids = [...new Set([...this.initiated.keys(), ...this.pastCharge])];
-    if (ids.length === 0) return;
+    if (ids.length === 0) return undefined;
     const initiated = ids.map((id) => this.initiated.get(id));
-    await queryNamed(this.sql, RECORD_CHUNK, [
+    return [
       ids,
       initiated.map((d) => d?.payerId ?? null),
       initiated.map((d) => d?.paymentMethodId ?? null),
       initiated.map((d) => d?.app ?? null),
       ids.map((id) => this.pastCharge.has(id)),
-    ]);
+    ];
   }
 }

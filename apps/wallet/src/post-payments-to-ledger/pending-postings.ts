@@ -4,8 +4,9 @@ import type { BatchWork } from '@pay/messaging';
 import { BatchedEventError, PermanentEventError } from '@pay/messaging';
 import type { Logger } from '@pay/observability';
 import { traceHeaders } from '@pay/observability';
-import type { NamedStatement, Sql } from '@pay/platform';
-import { queryNamed, runnerOf } from '@pay/platform';
+import type { NamedStatement, Sql, SqlValue } from '@pay/platform';
+import { commitWith, queryNamed, runnerOf } from '@pay/platform';
+import type { QueryRunner } from 'typeorm';
 import type { PostedCapture, PostingPlan } from './payment-postings';
 import { PostingRefused } from './payment-postings';
 
@@ -79,11 +80,18 @@ export class PendingPostings implements BatchWork {
     return this.flush();
   }
 
+  /** The postings remembered (the chunk's last statement, whose outcome nothing reads) travel with the COMMIT. */
+  beforeCommitAndCommit(runner: QueryRunner): Promise<void> {
+    return this.flush(runner);
+  }
+
   /**
    * Records what is queued. A command the ledger refuses fails only its own event
-   * (BatchedEventError): the consumer applies the chunk again without it.
+   * (BatchedEventError): the consumer applies the chunk again without it. With `committing`, the
+   * last statement is sent with the transaction's COMMIT on it (when there is nothing to remember,
+   * the transaction is left for the consumer to commit).
    */
-  async flush(): Promise<void> {
+  async flush(committing?: QueryRunner): Promise<void> {
     const queued = this.queued;
     this.queued = [];
     if (queued.length === 0) return;
@@ -130,18 +138,20 @@ export class PendingPostings implements BatchWork {
     const remembered = records.filter((r) => r.queued.plan.record !== undefined);
     if (remembered.length > 0) {
       const column = <T>(value: (r: (typeof remembered)[number]) => T): T[] => remembered.map(value);
-      await queryNamed(this.sql, REMEMBER_POSTINGS, [
+      const values: SqlValue[] = [
         column((r) => r.queued.plan.transactionId),
         column((r) => r.queued.plan.paymentId),
         column((r) => r.queued.plan.movement),
         column((r) => r.queued.envelope.id),
         column((r) => r.position.toString()),
-        column((r) => r.queued.plan.record?.clearingAccountId),
-        column((r) => r.queued.plan.record?.counterpartyAccountId),
-        column((r) => r.queued.plan.record?.currency),
-        column((r) => r.queued.plan.record?.amount.toString()),
-        column((r) => r.queued.plan.record?.fee.toString()),
-      ]);
+        column((r) => r.queued.plan.record?.clearingAccountId ?? null),
+        column((r) => r.queued.plan.record?.counterpartyAccountId ?? null),
+        column((r) => r.queued.plan.record?.currency ?? null),
+        column((r) => r.queued.plan.record?.amount.toString() ?? null),
+        column((r) => r.queued.plan.record?.fee.toString() ?? null),
+      ];
+      if (committing) await commitWith(committing, REMEMBER_POSTINGS, values);
+      else await queryNamed(this.sql, REMEMBER_POSTINGS, values);
     }
     for (const { queued: q, position, replayed } of records) {
       this.logger.info(

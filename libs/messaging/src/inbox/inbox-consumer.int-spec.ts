@@ -3,7 +3,9 @@ import { createEvent, deadLetterTopicOf, defineEvent, serializeEvent } from '@pa
 import { createLogger } from '@pay/observability';
 import type { TestSchema } from '@pay/testing';
 import { createTestSchema, createTestTopics, deleteTestTopics, testKafka, uniqueName, waitFor } from '@pay/testing';
-import { createServiceDataSource } from '@pay/platform';
+import type { NamedStatement } from '@pay/platform';
+import { commitWith, createServiceDataSource } from '@pay/platform';
+import { Client as PgClient } from 'pg';
 import { IsInt, Min } from 'class-validator';
 import type { KafkaMessage } from 'kafkajs';
 import type { Server, Socket } from 'node:net';
@@ -544,6 +546,64 @@ describe('InboxConsumer against real Kafka and PostgreSQL', () => {
     } finally {
       await worker.stop();
       await letters.stop();
+    }
+  });
+
+  it("sends the last shared work's last statement with the COMMIT when the work offers it: the effects and the inbox rows commit together", async () => {
+    const events = Array.from({ length: 6 }, (_, i) => item(2_100 + i));
+    await sendTo(events.map((envelope) => ({ partition: 0, envelope })));
+    const TALLY: NamedStatement = {
+      name: 'it_inbox_tally_with_commit',
+      text: 'INSERT INTO applied (event_id, times, quantity) SELECT id, 1, q FROM unnest($1::uuid[], $2::int[]) AS t(id, q)',
+    };
+    let separately = 0;
+    class Tally implements BatchWork {
+      readonly pending: EventEnvelope<ItemCounted>[] = [];
+      async beforeCommit(): Promise<void> {
+        separately += 1;
+      }
+      async beforeCommitAndCommit(runner: QueryRunner): Promise<void> {
+        await commitWith(runner, TALLY, [this.pending.map((e) => e.id), this.pending.map((e) => e.data.quantity)]);
+      }
+    }
+    const tallyKey = {};
+    const groupId = uniqueName('it-batch-commit');
+    const worker = new InboxConsumer({
+      groupId,
+      topics: [topic],
+      kafka,
+      dataSource: db.dataSource,
+      publisher,
+      logger,
+      maxAttempts: 3,
+      retryBackoffMs: 10,
+      handlers: {
+        [ItemCountedV1.type]: async (event, _tx, batch) => {
+          batch.work(tallyKey, () => new Tally()).pending.push(event.envelope as EventEnvelope<ItemCounted>);
+        },
+      },
+    });
+    // What this process sends to PostgreSQL meanwhile, one entry per round trip (the test's own reads are autocommitted).
+    const sent: string[] = [];
+    const query = PgClient.prototype.query;
+    const send = jest.spyOn(PgClient.prototype, 'query').mockImplementation(function (this: PgClient, ...args: unknown[]) {
+      const config = args[0] as string | { text?: string };
+      sent.push(typeof config === 'string' ? config : String(config?.text));
+      return (query as (...a: unknown[]) => unknown).apply(this, args) as never;
+    });
+    await worker.start();
+    try {
+      const rows = await waitFor(appliedRows, (r) => r.length === events.length);
+      expect(rows.every((row) => row.times === 1)).toBe(true);
+      const [{ n }] = await db.dataSource.query<{ n: number }[]>('SELECT count(*)::int AS n FROM inbox WHERE consumer = $1', [groupId]);
+      expect(n).toBe(events.length);
+      // Each transaction ended with the tally's statement and its COMMIT, in one round trip: never a COMMIT of its own.
+      expect(sent.filter((text) => /^EXECUTE it_inbox_tally_with_commit_begun\(.*\); COMMIT$/s.test(text)).length).toBeGreaterThanOrEqual(1);
+      expect(sent.filter((text) => text === 'COMMIT')).toEqual([]);
+      expect(separately).toBe(0);
+    } finally {
+      send.mockRestore();
+      await worker.stop();
     }
   });
 
