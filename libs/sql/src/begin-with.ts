@@ -67,7 +67,12 @@ function quotedText(client: Pick<PgSimpleClient, 'escapeLiteral'>, text: string)
 }
 
 function arrayElementText(item: string | number | boolean | Date): string {
-  return item instanceof Date ? item.toISOString() : String(item);
+  if (item instanceof Date) return item.toISOString();
+  // An object would become "[object Object]": a document travels as its JSON text.
+  if (typeof item === 'object' || typeof item === 'function' || typeof item === 'symbol') {
+    throw new TypeError(`an array parameter's element must be a text, number, boolean, date or null, got ${typeof item}`);
+  }
+  return String(item);
 }
 
 /** SQLSTATEs of SQL PREPARE/EXECUTE: no such prepared statement; one of that name exists. */

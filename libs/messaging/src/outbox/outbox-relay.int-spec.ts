@@ -40,6 +40,14 @@ class CreateOutbox1700000000000 implements MigrationInterface {
 const logger = createLogger('relay-test', 'silent');
 // Started before any test, as main.ts does: spans are real, and their context propagates.
 const telemetry = startTelemetry({ service: 'relay-test' });
+/** A publisher that tells when the relay began a send (a send to a missing topic stays in kafkajs' retries until it exists). */
+class SendingPublisher extends EventPublisher {
+  sending = false;
+  override async sendRaw(topicMessages: Parameters<EventPublisher['sendRaw']>[0]): Promise<void> {
+    this.sending = true;
+    await super.sendRaw(topicMessages);
+  }
+}
 const tick = (n: number): EventEnvelope<Tick> => createEvent({ definition: TickV1, source: 'wallet', subject: `s-${n % 5}`, sequence: n, data: { n } });
 
 /** A logger's destination that keeps what is written, and the lines written so far, parsed. */
@@ -497,14 +505,7 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
       const missing = `${topic}-missing`;
       const missingReader = kafka.consumer({ groupId: uniqueName('it-relay-missing'), maxWaitTimeInMs: 100 });
       // A publisher of its own: its send stays in kafkajs' retries until the topic exists.
-      class SendingPublisher extends EventPublisher {
-        sending = false;
-        override async sendRaw(topicMessages: Parameters<EventPublisher['sendRaw']>[0]): Promise<void> {
-          this.sending = true;
-          await super.sendRaw(topicMessages);
-        }
-      }
-      const ownPublisher = new SendingPublisher(kafka);
+      const ownPublisher = new EventPublisher(kafka);
       const relay = new OutboxRelay({ name: 'it-failure', dataSource: relaySource, publisher: ownPublisher, logger });
       await relay.start();
       try {
@@ -581,13 +582,6 @@ describe('OutboxRelay against real PostgreSQL and Kafka', () => {
       const stuckLines = (): Array<Record<string, unknown>> =>
         lines().filter((line) => line.relay === 'it-stuck' && typeof line.msg === 'string' && line.msg.includes('stuck'));
       // A publisher of its own: its send stays in kafkajs' retries until the topic exists.
-      class SendingPublisher extends EventPublisher {
-        sending = false;
-        override async sendRaw(topicMessages: Parameters<EventPublisher['sendRaw']>[0]): Promise<void> {
-          this.sending = true;
-          await super.sendRaw(topicMessages);
-        }
-      }
       const ownPublisher = new SendingPublisher(kafka);
       const relay = new OutboxRelay({
         name: 'it-stuck',
