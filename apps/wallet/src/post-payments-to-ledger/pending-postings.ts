@@ -135,7 +135,8 @@ export class PendingPostings implements BatchWork {
       }
       records.push({ queued: todo[i], position: outcome.entry.position, replayed: outcome.replayed });
     }
-    const remembered = records.filter((r) => r.queued.plan.record !== undefined);
+    // The postings whose figures are kept, each with its record (so no column below needs a fallback for a missing one).
+    const remembered = records.flatMap((r) => (r.queued.plan.record ? [{ ...r, record: r.queued.plan.record }] : []));
     if (remembered.length > 0) {
       const column = <T>(value: (r: (typeof remembered)[number]) => T): T[] => remembered.map(value);
       const values: SqlValue[] = [
@@ -144,11 +145,11 @@ export class PendingPostings implements BatchWork {
         column((r) => r.queued.plan.movement),
         column((r) => r.queued.envelope.id),
         column((r) => r.position.toString()),
-        column((r) => r.queued.plan.record?.clearingAccountId ?? null),
-        column((r) => r.queued.plan.record?.counterpartyAccountId ?? null),
-        column((r) => r.queued.plan.record?.currency ?? null),
-        column((r) => r.queued.plan.record?.amount.toString() ?? null),
-        column((r) => r.queued.plan.record?.fee.toString() ?? null),
+        column((r) => r.record.clearingAccountId),
+        column((r) => r.record.counterpartyAccountId),
+        column((r) => r.record.currency),
+        column((r) => r.record.amount.toString()),
+        column((r) => r.record.fee.toString()),
       ];
       if (committing) await commitWith(committing, REMEMBER_POSTINGS, values);
       else await queryNamed(this.sql, REMEMBER_POSTINGS, values);
