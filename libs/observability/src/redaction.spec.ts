@@ -1,4 +1,4 @@
-import { findCardNumber, passesLuhn, scrubText, scrubValue } from './redaction';
+import { findCardNumber, isSensitiveKey, passesLuhn, scrubText, scrubValue } from './redaction';
 
 describe('redaction', () => {
   it('recognises card numbers by the Luhn check', () => {
@@ -93,6 +93,30 @@ describe('redaction', () => {
     expect(scrubbed).not.toMatch(/eyJ|sk_live|whsec_|abc\.def|s3cret/);
     expect(scrubbed).toContain('postgres://[REDACTED]@db:5432/pay');
     expect(scrubbed).toContain('Bearer [REDACTED]');
+  });
+
+  it('scrubs what needs no digit in text that has none, and returns other digit-free text as it is', () => {
+    const secrets = {
+      jwt: 'eyJhbGciOiJFUzI.eyJzdWIiOiJwZXJ.c2lnbmF0dXJl',
+      key: 'sk_live_abcdefghijkl',
+      hook: 'whsec_abcdefghijkl',
+      bearer: 'Bearer abcdefghijkl',
+      basic: 'basic YWxhZGRpbjpvcGVuc2VzYW1l',
+      url: 'postgres://pay:secret@db/pay',
+      mail: 'ana@example.com',
+    };
+    for (const [name, secret] of Object.entries(secrets)) {
+      expect([name, scrubText(`sent ${secret} here`)]).toEqual([name, expect.stringContaining('REDACTED')]);
+    }
+    const plain = 'PSP webhook recorded for payment_intent.succeeded';
+    expect(scrubText(plain)).toBe(plain);
+  });
+
+  it('judges a key the same however often it is asked', () => {
+    for (let i = 0; i < 3; i += 1) {
+      expect(isSensitiveKey('stepUpProof')).toBe(true);
+      expect(isSensitiveKey('paymentId')).toBe(false);
+    }
   });
 
   it('scrubs lower-case and dashed IBANs when their check digits hold, and national phone numbers', () => {

@@ -6,7 +6,7 @@ import type { BaseServiceConfig } from '@pay/config';
 import type { EventPublisher, InstanceMemberships } from '@pay/messaging';
 import { InboxTransport, OutboxRelay, PgNotifications } from '@pay/messaging';
 import type { Logger, Telemetry } from '@pay/observability';
-import { scrubText } from '@pay/observability';
+import { requestLogFields, responseLogFields } from '@pay/observability';
 import type { Admin, Kafka } from 'kafkajs';
 import { LoggerModule } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
@@ -122,17 +122,10 @@ export class PlatformModule {
             // Probes and scrapes every few seconds would drown the useful lines.
             autoLogging: { ignore: (request) => /^\/(health|metrics)/.test(request.url ?? '') },
             quietReqLogger: true,
-            // pino-http binds these to the request's child logger, outside createLogger's
-            // scrubbing: log the path only (a query string can carry anything), no headers
-            // (Authorization, cookies).
-            serializers: {
-              req: (request: { id?: unknown; method?: string; url?: string }) => ({
-                id: request.id,
-                method: request.method,
-                path: scrubText((request.url ?? '').split('?')[0] ?? ''),
-              }),
-              res: (response: { statusCode?: number }) => ({ statusCode: response.statusCode }),
-            },
+            // pino-http binds the request to its child logger, outside createLogger's scrubbing,
+            // as its own serialized copy: the path only (a query string can carry anything), no
+            // headers (Authorization, cookies).
+            serializers: { req: requestLogFields, res: responseLogFields },
           },
         }),
       ],
