@@ -33,6 +33,13 @@ export class E2eBenchConfig {
   })
   BENCH_NODE_OPTIONS = '--max-old-space-size=128 --max-semi-space-size=8';
 
+  /**
+   * The services' LOG_LEVEL: `info`, as the deployments run (deploy/k8s/base), access lines and
+   * per-payment lines included. Sessions before 21 ran at `warn`, without them.
+   */
+  @IsIn(['fatal', 'error', 'warn', 'info'])
+  BENCH_LOG_LEVEL = 'info';
+
   /** The database the services use, created if missing; its commits are counted, so no other run should share it. */
   @Matches(/^postgres(ql)?:\/\/[^/]+\/[A-Za-z0-9_]+$/, {
     message: 'must be a postgres:// URL naming a database, e.g. postgres://postgres@127.0.0.1:5432/payments_bench',

@@ -15,6 +15,7 @@
  *
  * Env (validated, see e2e-bench.config.ts): BENCH_RATE (60), BENCH_SECONDS (30), BENCH_PERSONS (20),
  * BENCH_NODE_OPTIONS (V8 flags for the services; by default the heap sizing of the k8s deployments),
+ * BENCH_LOG_LEVEL (the services' LOG_LEVEL; `info`, as deployed),
  * and each service gets its deployment's GLIBC_TUNABLES (deploy/k8s/base/<service>/deployment.yaml),
  * BENCH_DATABASE_URL (payments_bench; its commits are counted, so nothing else should use it).
  * Needs `npm run build` and a Kafka broker of its own: `npm run bench:e2e` runs both (libs/testing/src/with-test-infra.ts).
@@ -247,8 +248,8 @@ async function main(): Promise<void> {
     // simulator, not the platform, the limit of the webhook path.
     webhookConcurrency: 8,
     walletEnv: preloadEnv('wallet'),
-    orchestrationEnv: { LOG_LEVEL: 'warn', ...preloadEnv('payment-orchestration') },
-    logLevel: 'warn',
+    orchestrationEnv: { LOG_LEVEL: config.BENCH_LOG_LEVEL, ...preloadEnv('payment-orchestration') },
+    logLevel: config.BENCH_LOG_LEVEL,
   });
   const services: Service[] = [
     { name: 'wallet', process: platform.wallet.process!, schema: platform.walletSchema, database: databases.wallet, url: platform.wallet.url },
@@ -292,7 +293,7 @@ async function main(): Promise<void> {
     // The projections read the real topics from where they end now: they see this run's events.
     for (const topic of [Topics.paymentEvents, Topics.ledgerTransactions, Topics.walletEvents]) await startGroupAtEnd(historyGroup, topic);
     for (const topic of [Topics.paymentEvents, Topics.walletEvents]) await startGroupAtEnd(adsGroup, topic);
-    const projectionEnv = { ...platform.commonEnv, LOG_LEVEL: 'warn', OUTBOX_RELAY_NAME: 'e2e', AUTH_JWKS: JSON.stringify(platform.idp.jwks) };
+    const projectionEnv = { ...platform.commonEnv, LOG_LEVEL: config.BENCH_LOG_LEVEL, OUTBOX_RELAY_NAME: 'e2e', AUTH_JWKS: JSON.stringify(platform.idp.jwks) };
     const [history, ads] = await Promise.all([
       spawnFromDist('history-projection', {
         ...projectionEnv,
@@ -742,6 +743,7 @@ async function main(): Promise<void> {
     const result: BenchResult & { kafka: { byTopic: Record<string, number> } } = {
       machine: `${type()} ${cpus().length} × ${cpu0?.model.trim() ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
       databases: config.BENCH_DATABASES,
+      logLevel: config.BENCH_LOG_LEVEL,
       offeredRate: RATE,
       warmUpSeconds: config.BENCH_WARMUP_SECONDS,
       offeredSeconds: Number(offeredSeconds.toFixed(1)),
@@ -866,6 +868,8 @@ interface Percentiles {
 
 interface BenchResult {
   machine: string;
+  /** The services' LOG_LEVEL (BENCH_LOG_LEVEL). */
+  logLevel: string;
   offeredRate: number;
   offeredSeconds: number;
   purchases: number;
@@ -906,7 +910,7 @@ function table(r: BenchResult): string {
   const ms = (s: { p50: number; p99: number }): string => `${s.p50} / ${s.p99} ms`;
   const row = (label: string, value: string | number): string => `  ${label.padEnd(44)} ${value}`;
   const lines = [
-    `bench:e2e — ${r.purchases} purchases offered at ${r.offeredRate}/s for ${r.offeredSeconds} s after ${r.warmUpSeconds} s of warm-up; ${r.machine}`,
+    `bench:e2e — ${r.purchases} purchases offered at ${r.offeredRate}/s for ${r.offeredSeconds} s after ${r.warmUpSeconds} s of warm-up, services at LOG_LEVEL=${r.logLevel}; ${r.machine}`,
     row('captured/s', r.capturedPerSecond),
     row('publish → captured on Kafka      p50 / p99', ms(r.latencyMs.publishToCaptured)),
     row(`publish → in history (±${r.latencyMs.historyResolutionMs} ms) p50 / p99`, ms(r.latencyMs.publishToInHistory)),
