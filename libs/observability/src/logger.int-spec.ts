@@ -1,20 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
 import pinoHttp from 'pino-http';
+import { capture } from './test/captured-lines';
 import { createLogger, requestLogFields, responseLogFields } from './logger';
-
-function capture(): { lines: string[]; stream: Writable } {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(chunk.toString());
-      done();
-    },
-  });
-  return { lines, stream };
-}
 
 /** Real requests and answers over loopback HTTP: what the services' access lines log. */
 describe('createLogger with HTTP requests and answers', () => {

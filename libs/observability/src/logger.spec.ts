@@ -1,18 +1,7 @@
-import { Writable } from 'node:stream';
 import { context, trace } from '@opentelemetry/api';
+import { capture } from './test/captured-lines';
 import { createLogger } from './logger';
 import { startTelemetry } from './telemetry';
-
-function capture(): { lines: string[]; stream: Writable } {
-  const lines: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      lines.push(chunk.toString());
-      done();
-    },
-  });
-  return { lines, stream };
-}
 
 describe('createLogger', () => {
   it('writes JSON with the service name and no sensitive data in objects or messages', () => {
